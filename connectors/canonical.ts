@@ -1,0 +1,82 @@
+/**
+ * Duely's canonical accounting model: what every connector (QuickBooks, NetSuite, CSV) produces and what
+ * everything downstream reads. Money is integer minor units of `currency` (never a float); dates are ISO
+ * calendar dates (YYYY-MM-DD); instants are ISO-8601 strings with an offset.
+ */
+export type IsoDate = string;
+export type Instant = string;
+
+export type InvoiceStatus = 'open' | 'paid' | 'void' | 'deleted';
+export type EntityStatus = 'active' | 'void' | 'deleted';
+export type Delivery = 'email' | 'print';
+
+export interface CanonicalCustomer {
+  externalId: string;
+  name: string;
+  /** Billing addresses in order of preference (primary first). */
+  emails: string[];
+  timezone?: string | null;
+  country?: string | null;
+  locale?: string | null;
+  delivery?: Delivery | null;
+  currency?: string | null;
+  deleted?: boolean;
+  sourceUpdatedAt?: Instant | null;
+}
+
+export interface CanonicalInvoice {
+  externalId: string;
+  customerExternalId: string;
+  number?: string | null;
+  issueDate: IsoDate;
+  dueDate: IsoDate;
+  currency: string;
+  totalMinor: number;
+  /** Open balance as the ledger states it (QuickBooks' Balance). */
+  balanceMinor: number;
+  status: InvoiceStatus;
+  /** Date the invoice became fully paid, when known. */
+  paidDate?: IsoDate | null;
+  payLink?: string | null;
+  /** The invoice's own bill-to email (QuickBooks BillEmail); wins over the customer's primary email. */
+  billEmail?: string | null;
+  delivery?: Delivery | null;
+  sourceUpdatedAt?: Instant | null;
+}
+
+/** One application of money to an invoice: a payment line, or a credit memo applied through a payment. */
+export interface CanonicalAllocation {
+  invoiceExternalId: string;
+  amountMinor: number;
+  /** Set when the money comes from a credit memo rather than from the payment itself. */
+  creditMemoExternalId?: string | null;
+}
+
+export interface CanonicalPayment {
+  externalId: string;
+  customerExternalId: string;
+  date: IsoDate;
+  currency: string;
+  amountMinor: number;
+  unappliedMinor: number;
+  status: EntityStatus;
+  allocations: CanonicalAllocation[];
+  sourceUpdatedAt?: Instant | null;
+}
+
+export interface CanonicalCreditMemo {
+  externalId: string;
+  customerExternalId: string;
+  date: IsoDate;
+  currency: string;
+  totalMinor: number;
+  remainingMinor: number;
+  status: EntityStatus;
+  sourceUpdatedAt?: Instant | null;
+}
+
+/** A record the source reports as deleted: only its id survives (QuickBooks CDC `status: "Deleted"`). */
+export interface CanonicalDeletion {
+  externalId: string;
+  sourceUpdatedAt?: Instant | null;
+}

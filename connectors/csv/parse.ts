@@ -1,0 +1,150 @@
+/**
+ * The canonical invoice-history CSV (../shared/data/ibm-ar/README.md): one row per invoice, `paid_date` empty while
+ * open. Parsing is strict and total: every bad cell is reported with its line and column, and callers import
+ * nothing when any error exists.
+ */
+import { parse } from 'csv-parse/sync';
+import type { Delivery, IsoDate } from '../canonical';
+import { isKnownCurrency, toMinor } from '../money';
+
+export const REQUIRED_COLUMNS = [
+  'customer_id',
+  'invoice_id',
+  'invoice_date',
+  'due_date',
+  'amount',
+  'currency',
+  'paid_date',
+] as const;
+export const OPTIONAL_COLUMNS = ['delivery', 'country'] as const;
+
+export interface HistoryRow {
+  /** 1-based line in the file (the header is line 1). */
+  line: number;
+  customerId: string;
+  invoiceId: string;
+  invoiceDate: IsoDate;
+  dueDate: IsoDate;
+  currency: string;
+  amountMinor: number;
+  paidDate: IsoDate | null;
+  delivery: Delivery | null;
+  country: string | null;
+}
+
+export interface CsvIssue {
+  line: number;
+  column: string | null;
+  message: string;
+}
+
+export interface ParsedHistory {
+  rows: HistoryRow[];
+  errors: CsvIssue[];
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isIsoDate(value: string): boolean {
+  if (!ISO_DATE.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+/** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
+const MAX_ERRORS = 200;
+
+export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
+  const errors: CsvIssue[] = [];
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(input, {
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: false,
+      trim: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (err) {
+    const e = err as { lines?: number; message?: string; code?: string };
+    return {
+      rows: [],
+      errors: [{ line: e.lines ?? 0, column: null, message: `malformed CSV: ${e.message ?? String(err)}` }],
+    };
+  }
+  const header = records[0]?.record;
+  if (!header) return { rows: [], errors: [{ line: 1, column: null, message: 'the file is empty' }] };
+  const names = header.map((h) => h.toLowerCase());
+  const index = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (!index.has(n)) index.set(n, i);
+  });
+  const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
+  if (missing.length > 0) {
+    return {
+      rows: [],
+      errors: [{ line: 1, column: missing[0]!, message: `missing column(s): ${missing.join(', ')}` }],
+    };
+  }
+  const col = (rec: string[], name: string): string => {
+    const i = index.get(name);
+    return i === undefined ? '' : (rec[i] ?? '');
+  };
+
+  const rows: HistoryRow[] = [];
+  const seen = new Map<string, number>();
+  for (let r = 1; r < records.length && errors.length < MAX_ERRORS; r++) {
+    const { record: rec, info } = records[r]!;
+    const line = info.lines;
+    const bad = (column: string, message: string) => errors.push({ line, column, message });
+    const customerId = col(rec, 'customer_id');
+    const invoiceId = col(rec, 'invoice_id');
+    const invoiceDate = col(rec, 'invoice_date');
+    const dueDate = col(rec, 'due_date');
+    const amount = col(rec, 'amount');
+    const currency = col(rec, 'currency').toUpperCase();
+    const paidDate = col(rec, 'paid_date');
+    const delivery = col(rec, 'delivery').toLowerCase();
+    const country = col(rec, 'country');
+    const before = errors.length;
+
+    if (!customerId) bad('customer_id', 'customer_id is empty');
+    if (!invoiceId) bad('invoice_id', 'invoice_id is empty');
+    else if (seen.has(invoiceId)) {
+      bad('invoice_id', `invoice_id ${invoiceId} already appears on line ${seen.get(invoiceId)}`);
+    } else seen.set(invoiceId, line);
+    if (!isIsoDate(invoiceDate)) bad('invoice_date', `"${invoiceDate}" is not a date (YYYY-MM-DD)`);
+    if (!isIsoDate(dueDate)) bad('due_date', `"${dueDate}" is not a date (YYYY-MM-DD)`);
+    else if (isIsoDate(invoiceDate) && dueDate < invoiceDate) {
+      bad('due_date', `due date ${dueDate} is before the invoice date ${invoiceDate}`);
+    }
+    const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
+    if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);
+    const amountMinor = currencyOk ? toMinor(amount, currency) : null;
+    if (currencyOk && amountMinor === null) bad('amount', `"${amount}" is not a decimal amount in ${currency}`);
+    else if (amountMinor !== null && amountMinor < 0) bad('amount', `amount ${amount} is negative`);
+    if (paidDate !== '') {
+      if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
+      else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {
+        bad('paid_date', `paid date ${paidDate} is before the invoice date ${invoiceDate}`);
+      }
+    }
+    if (delivery !== '' && delivery !== 'email' && delivery !== 'print') {
+      bad('delivery', `"${col(rec, 'delivery')}" is not a delivery method (email or print)`);
+    }
+    if (errors.length > before) continue;
+    rows.push({
+      line,
+      customerId,
+      invoiceId,
+      invoiceDate,
+      dueDate,
+      currency,
+      amountMinor: amountMinor!,
+      paidDate: paidDate === '' ? null : paidDate,
+      delivery: delivery === '' ? null : (delivery as Delivery),
+      country: country === '' ? null : country,
+    });
+  }
+  return { rows, errors };
+}
