@@ -1,0 +1,29 @@
+import { Hr, Link, Text } from '@react-email/components';
+import type { SenderIdentity } from '../email-props';
+
+const small = { fontSize: '12px', color: '#6b7280', lineHeight: '18px', margin: '4px 0' };
+
+/** Sender identity and the unsubscribe link: commercial email must say who sent it and how to stop it. */
+export function EmailFooter({ sender, unsubscribeUrl }: { sender: SenderIdentity; unsubscribeUrl: string }) {
+  return (
+    <>
+      <Hr />
+      <Text style={small}>
+        {sender.companyName}
+        {sender.address.map((line) => (
+          <span key={line}>
+            <br />
+            {line}
+          </span>
+        ))}
+      </Text>
+      <Text style={small}>
+        Questions? Reply to this email or write to <Link href={`mailto:${sender.replyTo}`}>{sender.replyTo}</Link>
+        {sender.phone ? ` or call ${sender.phone}` : ''}.
+      </Text>
+      <Text style={small}>
+        <Link href={unsubscribeUrl}>Unsubscribe from payment reminders</Link>
+      </Text>
+    </>
+  );
+}

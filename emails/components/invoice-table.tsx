@@ -1,0 +1,70 @@
+import { Link } from '@react-email/components';
+import type { InvoiceLine, IsoDate } from '../email-props';
+import { daysPastDue, formatDate, formatMoney, totalsByCurrency } from '../locale-format';
+
+/** The class the plain-text conversion targets with html-to-text's 'dataTable' format (aligned columns). */
+export const DATA_TABLE_CLASS = 'dataTable';
+
+const table = { width: '100%', borderCollapse: 'collapse' as const, fontSize: '14px', margin: '16px 0' };
+const th = { textAlign: 'left' as const, borderBottom: '1px solid #d2d6dc', padding: '6px 4px' };
+const td = { borderBottom: '1px solid #eef0f3', padding: '6px 4px' };
+const num = { ...td, textAlign: 'right' as const, whiteSpace: 'nowrap' as const };
+
+export function InvoiceTable(props: {
+  invoices: readonly InvoiceLine[];
+  locale: string;
+  asOf: IsoDate;
+  /** Receipts and invoice copies have no "overdue" column. */
+  showOverdue?: boolean;
+  showPayLinks?: boolean;
+}) {
+  const { invoices, locale, asOf } = props;
+  const showOverdue = props.showOverdue ?? true;
+  const showPayLinks = props.showPayLinks ?? invoices.some((i) => i.payLink);
+  // The original amount only adds information when a partial payment or credit made it differ from the open one.
+  const showTotal = invoices.some((i) => i.openMinor !== i.totalMinor);
+  return (
+    <table className={DATA_TABLE_CLASS} style={table} cellPadding={0} cellSpacing={0}>
+      <thead>
+        <tr>
+          <th style={th}>Invoice</th>
+          <th style={th}>Issued</th>
+          <th style={th}>Due</th>
+          {showOverdue ? <th style={th}>Days overdue</th> : null}
+          {showTotal ? <th style={{ ...th, textAlign: 'right' }}>Amount</th> : null}
+          <th style={{ ...th, textAlign: 'right' }}>Open amount</th>
+          {showPayLinks ? <th style={th}>Pay</th> : null}
+        </tr>
+      </thead>
+      <tbody>
+        {invoices.map((inv) => {
+          const overdue = daysPastDue(inv.dueDate, asOf);
+          return (
+            <tr key={inv.number}>
+              <td style={td}>{inv.number}</td>
+              <td style={td}>{formatDate(inv.issueDate, locale)}</td>
+              <td style={td}>{formatDate(inv.dueDate, locale)}</td>
+              {showOverdue ? <td style={td}>{overdue > 0 ? String(overdue) : '–'}</td> : null}
+              {showTotal ? <td style={num}>{formatMoney(inv.totalMinor, inv.currency, locale)}</td> : null}
+              <td style={num}>{formatMoney(inv.openMinor, inv.currency, locale)}</td>
+              {showPayLinks ? (
+                <td style={td}>{inv.payLink ? <Link href={inv.payLink}>Pay {inv.number}</Link> : ''}</td>
+              ) : null}
+            </tr>
+          );
+        })}
+        {totalsByCurrency(invoices).map((t) => (
+          <tr key={`total-${t.currency}`}>
+            <td style={{ ...td, fontWeight: 'bold' }}>Total open</td>
+            <td style={td} />
+            <td style={td} />
+            {showOverdue ? <td style={td} /> : null}
+            {showTotal ? <td style={td} /> : null}
+            <td style={{ ...num, fontWeight: 'bold' }}>{formatMoney(t.openMinor, t.currency, locale)}</td>
+            {showPayLinks ? <td style={td} /> : null}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * Props shared by every template. Templates are pure (props → JSX) and receive everything already resolved:
+ * balances net of partial payments and credits, links, the sender's identity. Dates are ISO calendar dates
+ * (YYYY-MM-DD); money is integer minor units of `currency`.
+ */
+export type IsoDate = string;
+
+export interface SenderIdentity {
+  companyName: string;
+  /** Where debtor replies go (the tenant's AR mailbox). */
+  replyTo: string;
+  /** Postal address lines, required in commercial email by CAN-SPAM and most EU rules. */
+  address: string[];
+  phone?: string;
+}
+
+export interface Debtor {
+  name: string;
+  /** Person to greet, when known; otherwise the company name is used. */
+  contactName?: string;
+  /** First invoice or account creation date; drives "customer since 2019". */
+  customerSince?: IsoDate;
+  /** Past punctuality, used only to add a kind sentence for reliable payers: nobody is told they are slow. */
+  reliablePayer?: boolean;
+}
+
+export interface InvoiceLine {
+  number: string;
+  issueDate: IsoDate;
+  dueDate: IsoDate;
+  currency: string;
+  totalMinor: number;
+  /** What is still owed after partial payments and applied credits. */
+  openMinor: number;
+  payLink?: string;
+}
+
+/** Locale and timezone of the debtor: all money and dates render in them. */
+export interface Localization {
+  locale: string;
+  timezone: string;
+  /** When the email was composed (ISO instant); its calendar day in `timezone` is the "as of" date. */
+  generatedAt: string;
+}
+
+export interface BaseEmailProps extends Localization {
+  sender: SenderIdentity;
+  debtor: Debtor;
+  unsubscribeUrl: string;
+}

@@ -1,0 +1,46 @@
+import { formatMoney } from '../connectors/money';
+import type { InvoiceLine, IsoDate } from './email-props';
+
+export { formatMoney };
+
+const DAY_MS = 86_400_000;
+
+/** Calendar dates carry no time, so they are formatted at UTC noon with timeZone UTC: no zone can shift the day. */
+export function formatDate(date: IsoDate, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(isoToUtcNoon(date));
+}
+
+export function formatYear(date: IsoDate, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', timeZone: 'UTC' }).format(isoToUtcNoon(date));
+}
+
+/** The calendar day of an instant in a timezone ("2026-11-27"); en-CA formats dates as YYYY-MM-DD. */
+export function localIsoDate(instant: string, timezone: string): IsoDate {
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not an ISO instant: ${instant}`);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short' }).format(d);
+}
+
+/** Positive when `asOf` is after the due date; negative before it. */
+export function daysPastDue(dueDate: IsoDate, asOf: IsoDate): number {
+  return Math.round((isoToUtcNoon(asOf).getTime() - isoToUtcNoon(dueDate).getTime()) / DAY_MS);
+}
+
+/** Totals per currency, in first-seen order: a debtor billed in EUR and USD gets two totals, never a sum. */
+export function totalsByCurrency(lines: readonly InvoiceLine[]): { currency: string; openMinor: number }[] {
+  const totals = new Map<string, number>();
+  for (const line of lines) totals.set(line.currency, (totals.get(line.currency) ?? 0) + line.openMinor);
+  return [...totals].map(([currency, openMinor]) => ({ currency, openMinor }));
+}
+
+export function formatTotals(lines: readonly InvoiceLine[], locale: string): string {
+  return totalsByCurrency(lines)
+    .map((t) => formatMoney(t.openMinor, t.currency, locale))
+    .join(' + ');
+}
+
+function isoToUtcNoon(date: IsoDate): Date {
+  const d = new Date(`${date}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not an ISO date: ${date}`);
+  return d;
+}

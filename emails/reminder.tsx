@@ -1,0 +1,100 @@
+import { Button, Section, Text } from '@react-email/components';
+import { EmailLayout } from './components/email-layout';
+import { InvoiceTable } from './components/invoice-table';
+import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
+import { localIsoDate } from './locale-format';
+import { type Tone, reminderCopy } from './reminder-copy';
+
+/** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
+export const REMINDER_VERSION = 'reminder@1';
+
+export interface ReminderProps extends BaseEmailProps {
+  tone: Tone;
+  invoices: InvoiceLine[];
+  statementUrl?: string;
+  /** Deadline quoted by the final notice; defaults to "within 7 days". */
+  respondBy?: IsoDate;
+}
+
+const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
+const button = { backgroundColor: '#1f4fd1', color: '#ffffff', padding: '10px 18px', borderRadius: '4px' };
+
+export function reminderSubject(props: ReminderProps): string {
+  return copyFor(props).subject;
+}
+
+export function Reminder(props: ReminderProps) {
+  const copy = copyFor(props);
+  return (
+    <EmailLayout base={props} preview={copy.preview} title={copy.title}>
+      {copy.paragraphs.map((p) => (
+        <Text key={p} style={paragraph}>
+          {p}
+        </Text>
+      ))}
+      <Text style={paragraph}>{copy.cta}</Text>
+      <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOfDate(props)} />
+      {props.statementUrl ? (
+        <Section>
+          <Button href={props.statementUrl} style={button}>
+            View your statement
+          </Button>
+        </Section>
+      ) : null}
+    </EmailLayout>
+  );
+}
+
+function copyFor(props: ReminderProps) {
+  return reminderCopy(props.tone, {
+    companyName: props.sender.companyName,
+    greetingName: props.debtor.contactName ?? props.debtor.name,
+    invoices: props.invoices,
+    locale: props.locale,
+    asOf: asOfDate(props),
+    customerSince: props.debtor.customerSince,
+    reliablePayer: props.debtor.reliablePayer ?? false,
+    respondBy: props.respondBy,
+  });
+}
+
+function asOfDate(props: BaseEmailProps): IsoDate {
+  return localIsoDate(props.generatedAt, props.timezone);
+}
+
+Reminder.PreviewProps = {
+  tone: 'neutral',
+  locale: 'de-DE',
+  timezone: 'Europe/Berlin',
+  generatedAt: '2026-11-27T09:00:00Z',
+  sender: {
+    companyName: 'Nordlicht Software GmbH',
+    replyTo: 'buchhaltung@nordlicht.example',
+    address: ['Hafenstraße 12', '20457 Hamburg', 'Germany'],
+  },
+  debtor: { name: 'Bergmann & Söhne KG', contactName: 'Frau Bergmann', customerSince: '2019-04-01', reliablePayer: true },
+  invoices: [
+    {
+      number: '1042',
+      issueDate: '2026-10-15',
+      dueDate: '2026-11-13',
+      currency: 'EUR',
+      totalMinor: 150000,
+      openMinor: 123450,
+      payLink: 'https://pay.example/inv/1042',
+    },
+    {
+      number: '1057',
+      issueDate: '2026-10-30',
+      dueDate: '2026-11-20',
+      currency: 'EUR',
+      totalMinor: 48000,
+      openMinor: 48000,
+      payLink: 'https://pay.example/inv/1057',
+    },
+  ],
+  statementUrl: 'https://pay.example/statement/bergmann',
+  unsubscribeUrl: 'https://app.duely.example/u/abc123',
+} satisfies ReminderProps;
+
+export default Reminder;

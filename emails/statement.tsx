@@ -1,0 +1,83 @@
+import { Button, Section, Text } from '@react-email/components';
+import { EmailLayout } from './components/email-layout';
+import { InvoiceTable } from './components/invoice-table';
+import type { BaseEmailProps, InvoiceLine } from './email-props';
+import { formatDate, formatTotals, localIsoDate } from './locale-format';
+
+export const STATEMENT_VERSION = 'statement@1';
+
+export interface StatementProps extends BaseEmailProps {
+  invoices: InvoiceLine[];
+  statementUrl?: string;
+}
+
+const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
+const button = { backgroundColor: '#1f4fd1', color: '#ffffff', padding: '10px 18px', borderRadius: '4px' };
+
+export function statementSubject(props: StatementProps): string {
+  const asOf = formatDate(localIsoDate(props.generatedAt, props.timezone), props.locale);
+  return `Statement of account from ${props.sender.companyName} as of ${asOf}`;
+}
+
+export function Statement(props: StatementProps) {
+  const asOf = localIsoDate(props.generatedAt, props.timezone);
+  const total = formatTotals(props.invoices, props.locale);
+  return (
+    <EmailLayout
+      base={props}
+      preview={`Open balance ${total} as of ${formatDate(asOf, props.locale)}.`}
+      title="Statement of account"
+    >
+      <Text style={paragraph}>Hi {props.debtor.contactName ?? props.debtor.name},</Text>
+      {props.invoices.length > 0 ? (
+        <>
+          <Text style={paragraph}>
+            Here is your statement as of {formatDate(asOf, props.locale)}: {props.invoices.length} open{' '}
+            {props.invoices.length === 1 ? 'invoice' : 'invoices'}, {total} in total.
+          </Text>
+          <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOf} />
+        </>
+      ) : (
+        <Text style={paragraph}>You have no open invoices with us as of {formatDate(asOf, props.locale)}.</Text>
+      )}
+      {props.statementUrl ? (
+        <Section>
+          <Button href={props.statementUrl} style={button}>
+            View and pay online
+          </Button>
+        </Section>
+      ) : null}
+    </EmailLayout>
+  );
+}
+
+Statement.PreviewProps = {
+  locale: 'fr-FR',
+  timezone: 'Europe/Paris',
+  generatedAt: '2026-11-27T08:00:00Z',
+  sender: { companyName: 'Atelier Lumière SAS', replyTo: 'compta@lumiere.example', address: ['8 rue Oberkampf', '75011 Paris'] },
+  debtor: { name: 'Café du Coin SARL', customerSince: '2018-06-15' },
+  invoices: [
+    {
+      number: 'F-0912',
+      issueDate: '2026-09-01',
+      dueDate: '2026-10-01',
+      currency: 'EUR',
+      totalMinor: 210000,
+      openMinor: 210000,
+      payLink: 'https://pay.example/inv/F-0912',
+    },
+    {
+      number: 'F-1003',
+      issueDate: '2026-10-03',
+      dueDate: '2026-12-03',
+      currency: 'EUR',
+      totalMinor: 75025,
+      openMinor: 75025,
+    },
+  ],
+  statementUrl: 'https://pay.example/statement/cafe-du-coin',
+  unsubscribeUrl: 'https://app.duely.example/u/jkl012',
+} satisfies StatementProps;
+
+export default Statement;
