@@ -1,0 +1,250 @@
+/**
+ * Pure mappers from QuickBooks Online payloads to the canonical model. Raw rows are validated with zod (only the
+ * fields we read); money goes through numberToMinor with the row's CurrencyRef, else the company currency.
+ * Field reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice (and
+ * /customer, /payment, /creditmemo).
+ */
+import { z } from 'zod';
+import type {
+  CanonicalAllocation,
+  CanonicalCreditMemo,
+  CanonicalCustomer,
+  CanonicalDeletion,
+  CanonicalInvoice,
+  CanonicalPayment,
+  Delivery,
+  InvoiceStatus,
+} from '../canonical';
+import { ConnectorError } from '../errors';
+import { numberToMinor } from '../money';
+import { countryCode, US_STATE_TIMEZONES } from './us-timezones';
+
+export interface MapOptions {
+  /** The company's home currency (CompanyInfo/Preferences); rows without CurrencyRef are in it. */
+  homeCurrency: string;
+}
+export const DEFAULT_MAP_OPTIONS: MapOptions = { homeCurrency: 'USD' };
+
+const Ref = z.object({ value: z.string(), name: z.string().nullish() });
+const MetaData = z.object({ CreateTime: z.string().nullish(), LastUpdatedTime: z.string().nullish() }).nullish();
+const EmailAddr = z.object({ Address: z.string().nullish() }).nullish();
+const Address = z.object({ Country: z.string().nullish(), CountrySubDivisionCode: z.string().nullish() }).nullish();
+const QboDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/).transform((s) => s.slice(0, 10));
+
+export const QboCustomer = z.object({
+  Id: z.string(),
+  DisplayName: z.string().nullish(),
+  FullyQualifiedName: z.string().nullish(),
+  CompanyName: z.string().nullish(),
+  PrimaryEmailAddr: EmailAddr,
+  BillAddr: Address,
+  CurrencyRef: Ref.nullish(),
+  PreferredDeliveryMethod: z.string().nullish(),
+  Active: z.boolean().nullish(),
+  MetaData,
+});
+
+export const QboInvoice = z.object({
+  Id: z.string(),
+  DocNumber: z.string().nullish(),
+  TxnDate: QboDate,
+  DueDate: QboDate.nullish(),
+  TotalAmt: z.number(),
+  Balance: z.number(),
+  CurrencyRef: Ref.nullish(),
+  CustomerRef: Ref,
+  BillEmail: EmailAddr,
+  InvoiceLink: z.string().nullish(),
+  EmailStatus: z.string().nullish(),
+  PrintStatus: z.string().nullish(),
+  PrivateNote: z.string().nullish(),
+  MetaData,
+});
+
+const LinkedTxn = z.object({ TxnId: z.string(), TxnType: z.string() });
+export const QboPayment = z.object({
+  Id: z.string(),
+  TxnDate: QboDate,
+  TotalAmt: z.number(),
+  UnappliedAmt: z.number().nullish(),
+  CurrencyRef: Ref.nullish(),
+  CustomerRef: Ref,
+  Line: z.array(z.object({ Amount: z.number(), LinkedTxn: z.array(LinkedTxn).nullish() })).nullish(),
+  PrivateNote: z.string().nullish(),
+  MetaData,
+});
+
+export const QboCreditMemo = z.object({
+  Id: z.string(),
+  TxnDate: QboDate,
+  TotalAmt: z.number(),
+  RemainingCredit: z.number().nullish(),
+  Balance: z.number().nullish(),
+  CurrencyRef: Ref.nullish(),
+  CustomerRef: Ref,
+  PrivateNote: z.string().nullish(),
+  MetaData,
+});
+
+/** A CDC tombstone: `{"domain":"QBO","status":"Deleted","Id":"65","MetaData":{"LastUpdatedTime":...}}`. */
+export const QboDeleted = z.object({ Id: z.string(), status: z.literal('Deleted'), MetaData });
+
+export type QboCustomerRow = z.infer<typeof QboCustomer>;
+export type QboInvoiceRow = z.infer<typeof QboInvoice>;
+export type QboPaymentRow = z.infer<typeof QboPayment>;
+export type QboCreditMemoRow = z.infer<typeof QboCreditMemo>;
+
+function parse<S extends z.ZodType>(schema: S, entity: string, raw: unknown): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const id = typeof raw === 'object' && raw !== null ? (raw as { Id?: unknown }).Id : undefined;
+  throw new ConnectorError({
+    code: 'bad_payload',
+    message: `QuickBooks ${entity} ${String(id ?? '?')}: ${z.prettifyError(result.error)}`,
+    cause: result.error,
+  });
+}
+
+export function isDeletedRow(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && (raw as { status?: unknown }).status === 'Deleted';
+}
+
+export function mapDeletion(raw: unknown): CanonicalDeletion {
+  const row = parse(QboDeleted, 'deleted row', raw);
+  return { externalId: row.Id, sourceUpdatedAt: row.MetaData?.LastUpdatedTime ?? null };
+}
+
+/** QuickBooks allows several addresses in one email field, separated by commas. */
+function splitEmails(value: string | null | undefined): string[] {
+  return (value ?? '')
+    .split(/[,;]/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Voiding keeps the transaction but zeroes its amounts and sets the memo to "Voided"
+ * (https://quickbooks.intuit.com/learn-support/en-us/help-article/invoicing/void-delete-invoice/L8j0e2jbz_US_en_US).
+ */
+function isVoided(row: { TotalAmt: number; PrivateNote?: string | null }): boolean {
+  return row.TotalAmt === 0 && (row.PrivateNote ?? '').trimStart().startsWith('Voided');
+}
+
+function currencyOf(row: { CurrencyRef?: { value: string } | null }, options: MapOptions): string {
+  return (row.CurrencyRef?.value ?? options.homeCurrency).toUpperCase();
+}
+
+export function mapCustomer(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalCustomer {
+  const c = parse(QboCustomer, 'Customer', raw);
+  const state = c.BillAddr?.CountrySubDivisionCode?.trim().toUpperCase() ?? null;
+  const stated = countryCode(c.BillAddr?.Country);
+  // QuickBooks US companies often leave Country empty: a US state code then implies the US.
+  const usState = state !== null && state in US_STATE_TIMEZONES;
+  const country = stated ?? (usState ? 'US' : null);
+  const delivery = c.PreferredDeliveryMethod === 'Email' ? 'email' : c.PreferredDeliveryMethod === 'Print' ? 'print' : null;
+  return {
+    externalId: c.Id,
+    name: c.DisplayName ?? c.FullyQualifiedName ?? c.CompanyName ?? c.Id,
+    emails: splitEmails(c.PrimaryEmailAddr?.Address),
+    timezone: country === 'US' && usState ? (US_STATE_TIMEZONES[state] ?? null) : null,
+    country,
+    locale: null,
+    delivery,
+    currency: currencyOf(c, options),
+    // QuickBooks "deletes" names by making them inactive; they stay readable with Active=false.
+    deleted: c.Active === false,
+    sourceUpdatedAt: c.MetaData?.LastUpdatedTime ?? null,
+  };
+}
+
+function invoiceDelivery(inv: QboInvoiceRow): Delivery | null {
+  if (inv.EmailStatus === 'EmailSent' || inv.EmailStatus === 'NeedToSend') return 'email';
+  if (inv.PrintStatus === 'PrintComplete' || inv.PrintStatus === 'NeedToPrint') return 'print';
+  return null;
+}
+
+export function mapInvoice(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalInvoice {
+  const inv = parse(QboInvoice, 'Invoice', raw);
+  const currency = currencyOf(inv, options);
+  const balanceMinor = numberToMinor(inv.Balance, currency);
+  const status: InvoiceStatus = isVoided(inv) ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
+  return {
+    externalId: inv.Id,
+    customerExternalId: inv.CustomerRef.value,
+    number: inv.DocNumber ?? null,
+    issueDate: inv.TxnDate,
+    dueDate: inv.DueDate ?? inv.TxnDate,
+    currency,
+    totalMinor: numberToMinor(inv.TotalAmt, currency),
+    balanceMinor,
+    status,
+    // The invoice row does not say when it was paid; the sync derives it from the payments' allocations.
+    paidDate: null,
+    payLink: inv.InvoiceLink || null,
+    billEmail: splitEmails(inv.BillEmail?.Address)[0] ?? null,
+    delivery: invoiceDelivery(inv),
+    sourceUpdatedAt: inv.MetaData?.LastUpdatedTime ?? null,
+  };
+}
+
+/**
+ * Payment lines each link one transaction: an Invoice line applies money to it, a CreditMemo line applies credit.
+ * When credit is applied QuickBooks creates a payment (often TotalAmt 0) whose Invoice lines are covered by its
+ * CreditMemo lines; credits cover the invoice lines in order and the rest of each invoice line is cash.
+ */
+function allocations(lines: NonNullable<QboPaymentRow['Line']>, currency: string): CanonicalAllocation[] {
+  const invoices: Array<{ id: string; minor: number }> = [];
+  const credits: Array<{ id: string; minor: number }> = [];
+  for (const line of lines) {
+    const minor = numberToMinor(line.Amount, currency);
+    const link = line.LinkedTxn?.find((t) => t.TxnType === 'Invoice' || t.TxnType === 'CreditMemo');
+    if (!link || minor === 0) continue;
+    (link.TxnType === 'Invoice' ? invoices : credits).push({ id: link.TxnId, minor });
+  }
+  const out: CanonicalAllocation[] = [];
+  let c = 0;
+  for (const invoice of invoices) {
+    let left = invoice.minor;
+    for (let credit = credits[c]; left > 0 && credit; credit = credits[c]) {
+      const take = Math.min(left, credit.minor);
+      out.push({ invoiceExternalId: invoice.id, amountMinor: take, creditMemoExternalId: credit.id });
+      left -= take;
+      credit.minor -= take;
+      if (credit.minor === 0) c++;
+    }
+    if (left > 0) out.push({ invoiceExternalId: invoice.id, amountMinor: left, creditMemoExternalId: null });
+  }
+  return out;
+}
+
+export function mapPayment(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalPayment {
+  const p = parse(QboPayment, 'Payment', raw);
+  const currency = currencyOf(p, options);
+  const voided = isVoided(p);
+  return {
+    externalId: p.Id,
+    customerExternalId: p.CustomerRef.value,
+    date: p.TxnDate,
+    currency,
+    amountMinor: numberToMinor(p.TotalAmt, currency),
+    unappliedMinor: numberToMinor(p.UnappliedAmt ?? 0, currency),
+    status: voided ? 'void' : 'active',
+    allocations: voided ? [] : allocations(p.Line ?? [], currency),
+    sourceUpdatedAt: p.MetaData?.LastUpdatedTime ?? null,
+  };
+}
+
+export function mapCreditMemo(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalCreditMemo {
+  const m = parse(QboCreditMemo, 'CreditMemo', raw);
+  const currency = currencyOf(m, options);
+  return {
+    externalId: m.Id,
+    customerExternalId: m.CustomerRef.value,
+    date: m.TxnDate,
+    currency,
+    totalMinor: numberToMinor(m.TotalAmt, currency),
+    remainingMinor: numberToMinor(m.RemainingCredit ?? m.Balance ?? 0, currency),
+    status: isVoided(m) ? 'void' : 'active',
+    sourceUpdatedAt: m.MetaData?.LastUpdatedTime ?? null,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The connector contract that QuickBooks, NetSuite and CSV satisfy. A connector is data plus pure functions and
+ * async iterators: it receives an authenticated client and never sees tokens, the database or the HTTP server.
+ */
+import type {
+  CanonicalCreditMemo,
+  CanonicalCustomer,
+  CanonicalDeletion,
+  CanonicalInvoice,
+  CanonicalPayment,
+  Instant,
+} from './canonical';
+
+export type { ConnectorError, ConnectorErrorCode } from './errors';
+
+/** Minimal structured logger (pino-compatible). */
+export interface ConnectorLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ConnectorContext<Client> {
+  /** Authenticated API client; it refreshes tokens through callbacks the caller supplied. */
+  client: Client;
+  /** The provider's id of the connected company (QuickBooks realmId, NetSuite account id). */
+  externalId: string;
+  logger: ConnectorLogger;
+  signal: AbortSignal;
+}
+
+/** The four canonical record kinds a sync produces. */
+export type EntityKind = 'customers' | 'invoices' | 'payments' | 'creditMemos';
+
+export interface CanonicalRecords {
+  customers: CanonicalCustomer[];
+  invoices: CanonicalInvoice[];
+  payments: CanonicalPayment[];
+  creditMemos: CanonicalCreditMemo[];
+}
+
+/**
+ * One unit of sync work. The caller writes `records` and `deletions` in one transaction together with `cursor`;
+ * resuming from that cursor after a crash continues with the next page and never skips one.
+ */
+export interface SyncPage<Cursor> extends CanonicalRecords {
+  deletions: Record<EntityKind, CanonicalDeletion[]>;
+  cursor: Cursor;
+}
+
+export interface SyncOptions {
+  /** The caller's clock (the connector never reads Date.now for decisions). */
+  now: () => Date;
+}
+
+export interface SyncSpec<Client, Cursor> {
+  /**
+   * Pages from `cursor` onwards (`null` = start a full sync). A full sync ends with a page whose cursor is the
+   * incremental one. Throws ConnectorError `resync_required` when an incremental cursor can no longer be served;
+   * the caller then restarts with `null`.
+   */
+  pages(ctx: ConnectorContext<Client>, cursor: Cursor | null, options: SyncOptions): AsyncIterable<SyncPage<Cursor>>;
+}
+
+export interface OAuthEndpoints {
+  authorizeUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  userInfoUrl: string;
+  /** Base URL of the provider's data API for this environment. */
+  apiBaseUrl: string;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  /** Seconds until the refresh token expires (rolling), when the provider says. */
+  refreshTokenExpiresIn: number | null;
+  idToken: string | null;
+}
+
+export interface AuthorizeUrlParams {
+  authorizeUrl: string;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scopes?: readonly string[];
+}
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface TokenRequestOptions extends ClientCredentials {
+  tokenUrl: string;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** Parsed OAuth redirect: `externalId` is the provider's company id when it travels in the callback. */
+export type CallbackResult =
+  | { ok: true; code: string; state: string; externalId: string | null }
+  | { ok: false; state: string | null; error: string; description: string | null };
+
+export interface OAuthSpec<Config> {
+  scopes: readonly string[];
+  /** Query parameters the provider appends to the redirect URI. */
+  callbackParams: readonly string[];
+  endpoints(config: Config): OAuthEndpoints;
+  buildAuthorizeUrl(params: AuthorizeUrlParams): string;
+  parseCallback(query: Record<string, string | string[] | undefined>): CallbackResult;
+  exchangeCode(options: TokenRequestOptions & { code: string; redirectUri: string }): Promise<TokenSet>;
+  refresh(options: TokenRequestOptions & { refreshToken: string }): Promise<TokenSet>;
+  revoke(options: ClientCredentials & { revokeUrl: string; token: string; signal?: AbortSignal; fetch?: typeof fetch }): Promise<void>;
+}
+
+/** A change notification reduced to what sync needs: which record of which company changed. */
+export interface WebhookEvent {
+  externalId: string;
+  /** Provider entity name as sent ("Invoice", "Payment", or anything else: unknown entities are kept). */
+  entity: string;
+  id: string;
+  operation: string;
+  /** ISO instant when parseable, the raw value otherwise. */
+  lastUpdated: Instant | null;
+}
+
+export type WebhookHeaders = Record<string, string | string[] | undefined>;
+
+export interface WebhookSpec {
+  /** Verifies the delivery's signature over the exact raw body bytes. */
+  verify(rawBody: Buffer | string, headers: WebhookHeaders, secret: string): boolean;
+  /** Throws ConnectorError `validation` on a body that is not a known notification format. */
+  parse(rawBody: Buffer | string): WebhookEvent[];
+}
+
+/** What a connector needs to build its API client for one connected company. */
+export interface ClientFactoryOptions<Config> {
+  config: Config;
+  externalId: string;
+  getAccessToken(): Promise<string>;
+  /** Called once on a 401: refresh (under the caller's lock) and return the new access token. */
+  onUnauthorized(): Promise<string>;
+}
+
+export interface Connector<Config, Client, Cursor> {
+  provider: string;
+  displayName: string;
+  oauth: OAuthSpec<Config>;
+  createClient(options: ClientFactoryOptions<Config>): Client;
+  sync: SyncSpec<Client, Cursor>;
+  webhooks: WebhookSpec;
+}
