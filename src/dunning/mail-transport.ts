@@ -1,0 +1,38 @@
+/**
+ * What the sender hands to a transport: fully rendered, addressed, with a stable id. The id doubles as the
+ * provider idempotency key, so a job retried after a crash cannot send the same message twice.
+ */
+export interface OutboundEmail {
+  id: string;
+  from: string;
+  to: string[];
+  replyTo?: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** One-click unsubscribe endpoint (RFC 8058); also rendered in the footer. */
+  unsubscribeUrl: string;
+  /** Shown in provider dashboards and echoed back in webhook events (e.g. message_id, tenant). */
+  tags: Record<string, string>;
+}
+
+/** Resend in production; a local outbox (rows in the database) when no API key is configured. */
+export interface MailTransport {
+  send(msg: OutboundEmail): Promise<{ providerId: string }>;
+}
+
+/** A failed send, classified so the job layer knows whether to try again and when. */
+export class MailSendError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly statusCode: number | null,
+    /** Trying again later may succeed (rate limit, provider outage, quota reset). */
+    readonly retryable: boolean,
+    /** Earliest sensible retry, when the provider said (retry-after) or the code implies it. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'MailSendError';
+  }
+}

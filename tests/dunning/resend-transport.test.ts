@@ -1,0 +1,118 @@
+import nock from 'nock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MailSendError, type OutboundEmail } from '../../src/dunning/mail-transport';
+import { ResendTransport } from '../../src/dunning/resend-transport';
+
+const API = 'https://api.resend.com';
+const msg: OutboundEmail = {
+  id: 'msg_01JD4Z',
+  from: 'Acme AR <ar@acme.example>',
+  to: ['ap@debtor.example'],
+  replyTo: 'billing@acme.example',
+  subject: 'Payment reminder: invoice 1042 is overdue',
+  html: '<p>hi</p>',
+  text: 'hi',
+  unsubscribeUrl: 'https://app.duely.example/u/abc',
+  tags: { message_id: 'msg_01JD4Z', tenant: 't-1' },
+};
+const rateLimited = {
+  statusCode: 429,
+  message: 'Too many requests. Please limit the number of requests per second.',
+  name: 'rate_limit_exceeded',
+};
+
+function transport(sleeps: number[] = []) {
+  return new ResendTransport({
+    apiKey: 're_test_123',
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
+}
+
+afterEach(() => {
+  expect(nock.isDone()).toBe(true);
+  nock.cleanAll();
+});
+
+describe('ResendTransport', () => {
+  it('sends with the idempotency key, one-click unsubscribe headers and tags; returns the provider id', async () => {
+    let body: Record<string, unknown> = {};
+    nock(API, {
+      reqheaders: { 'idempotency-key': msg.id, authorization: 'Bearer re_test_123' },
+    })
+      .post('/emails', (b) => {
+        body = b;
+        return true;
+      })
+      .reply(200, { id: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
+
+    await expect(transport().send(msg)).resolves.toEqual({ providerId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
+    expect(body).toMatchObject({
+      from: msg.from,
+      to: msg.to,
+      reply_to: msg.replyTo,
+      subject: msg.subject,
+      headers: {
+        'List-Unsubscribe': '<https://app.duely.example/u/abc>',
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
+      tags: [
+        { name: 'message_id', value: 'msg_01JD4Z' },
+        { name: 'tenant', value: 't-1' },
+      ],
+    });
+  });
+
+  it('retries a 429 after the retry-after delay, then succeeds', async () => {
+    const sleeps: number[] = [];
+    nock(API).post('/emails').reply(429, rateLimited, { 'retry-after': '2', 'ratelimit-limit': '2' });
+    nock(API).post('/emails').reply(200, { id: 'id-2' });
+    await expect(transport(sleeps).send(msg)).resolves.toEqual({ providerId: 'id-2' });
+    expect(sleeps).toEqual([2000]);
+  });
+
+  it('backs off exponentially on 5xx and gives up after maxAttempts with a retryable error', async () => {
+    const sleeps: number[] = [];
+    nock(API).post('/emails').times(3).reply(500, { statusCode: 500, message: 'boom', name: 'internal_server_error' });
+    const err = await transport(sleeps)
+      .send(msg)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MailSendError);
+    expect(err).toMatchObject({ code: 'internal_server_error', statusCode: 500, retryable: true });
+    expect(sleeps).toEqual([500, 1000]);
+  });
+
+  it('treats a non-JSON 502 (application_error) as retryable', async () => {
+    nock(API).post('/emails').reply(502, '<html>bad gateway</html>');
+    nock(API).post('/emails').reply(200, { id: 'id-3' });
+    await expect(transport().send(msg)).resolves.toEqual({ providerId: 'id-3' });
+  });
+
+  it.each([
+    [422, { statusCode: 422, message: 'Missing `email` field.', name: 'missing_required_field' }],
+    [403, { statusCode: 403, message: 'The from domain is not verified', name: 'invalid_from_address' }],
+    [409, { statusCode: 409, message: 'Same idempotency key used with a different request payload.', name: 'invalid_idempotent_request' }],
+  ])('does not retry a %i', async (status, body) => {
+    const sleeps: number[] = [];
+    nock(API).post('/emails').once().reply(status, body);
+    const err = await transport(sleeps)
+      .send(msg)
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: body.name, statusCode: status, retryable: false });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('hands a daily quota error back at once: retryable later, not within this job', async () => {
+    const sleeps: number[] = [];
+    nock(API)
+      .post('/emails')
+      .once()
+      .reply(429, { statusCode: 429, message: 'daily quota reached', name: 'daily_quota_exceeded' });
+    const err = await transport(sleeps)
+      .send(msg)
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'daily_quota_exceeded', retryable: true });
+    expect(sleeps).toEqual([]);
+  });
+});
