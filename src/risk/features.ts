@@ -1,0 +1,309 @@
+/**
+ * Point-in-time features for an (invoice, day D) pair. "As of D" means the start of day D: the history is the
+ * customer's invoices issued before D and the payments dated before D; an invoice paid on or after D is open.
+ * The invoice being scored is always treated as open at D and never counts in its own history. The same code
+ * serves training samples, backtests and live scoring, so what the model learns is what it is given later.
+ *
+ * Speed: `buildLedgerIndex` sorts each customer's invoices once (by issue, due, payment and close day) with
+ * prefix sums, so a feature row costs a few binary searches plus a scan of the last few settled invoices.
+ */
+import { dayNumber, type LedgerInvoice } from './ledger';
+
+export const FEATURE_NAMES = [
+  'log_settled_count',
+  'cold_start',
+  'late_rate',
+  'mean_days_to_pay',
+  'mean_days_late',
+  'recent_median_days_to_pay',
+  'recent_median_days_late',
+  'last3_mean_days_late',
+  'last3_late_share',
+  'last_days_late',
+  'late_trend',
+  'log_tenure_days',
+  'log_open_count',
+  'log_open_amount',
+  'log_overdue_count',
+  'log_overdue_amount',
+  'log_amount',
+  'amount_vs_usual',
+  'terms_days',
+  'delivery_email',
+  'delivery_print',
+  'issue_month_sin',
+  'issue_month_cos',
+  'issue_weekday',
+  'age_days',
+  'days_to_due',
+] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+/** Column of each feature, so readers never hard-code positions. */
+export const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<FeatureName, number>;
+
+/**
+ * Bayesian shrinkage of customer averages toward the training population: a customer with n settled invoices
+ * gets (sum + strength * prior) / (n + strength). Cold-start customers get the prior itself.
+ */
+export interface FeaturePriors {
+  lateRate: number;
+  daysToPay: number;
+  daysLate: number;
+  strength: number;
+}
+export const DEFAULT_PRIORS: FeaturePriors = { lateRate: 0.35, daysToPay: 30, daysLate: 0, strength: 4 };
+
+/** Settled invoices in the recent window (median days-to-pay / days-late). */
+const RECENT_WINDOW = 6;
+const LAST_FEW = 3;
+
+interface CustomerHistory {
+  /** Issue days ascending, with prefix sums of amount and log amount (length n+1). */
+  issueDay: Int32Array;
+  cumAmount: Float64Array;
+  cumLogAmount: Float64Array;
+  /** Due days ascending, with prefix sums of amount. */
+  dueDay: Int32Array;
+  cumDueAmount: Float64Array;
+  /** Settled invoices by payment day ascending: outcome per invoice and prefix sums. */
+  paidDay: Int32Array;
+  paidId: string[];
+  paidDaysToPay: Int32Array;
+  paidDaysLate: Int32Array;
+  cumPaidAmount: Float64Array;
+  cumLate: Float64Array;
+  cumDaysToPay: Float64Array;
+  cumDaysLate: Float64Array;
+  /** Settled invoices by max(paid, due) ascending: an invoice stops being "overdue and open" on that day. */
+  closeDay: Int32Array;
+  cumCloseAmount: Float64Array;
+  /** The indexed copy of each invoice, so a scored invoice is removed from its own history exactly as indexed. */
+  byId: Map<string, IndexedInvoice>;
+}
+
+interface IndexedInvoice {
+  issue: number;
+  due: number;
+  paid: number | null;
+  amount: number;
+}
+
+export interface LedgerIndex {
+  customers: Map<string, CustomerHistory>;
+}
+
+/** Amounts enter features in major units on a log scale; cents would only shift log_amount by a constant. */
+const major = (minor: number) => minor / 100;
+
+function prefix(values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(values.length + 1);
+  for (let i = 0; i < values.length; i++) out[i + 1] = out[i]! + values[i]!;
+  return out;
+}
+
+export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex {
+  const groups = new Map<string, LedgerInvoice[]>();
+  for (const inv of history) {
+    let g = groups.get(inv.customerId);
+    if (!g) groups.set(inv.customerId, (g = []));
+    g.push(inv);
+  }
+  const customers = new Map<string, CustomerHistory>();
+  for (const [customerId, invs] of groups) {
+    const rows = invs.map((inv) => ({
+      id: inv.invoiceId,
+      issue: dayNumber(inv.invoiceDate),
+      due: dayNumber(inv.dueDate),
+      paid: inv.paidDate === null ? null : dayNumber(inv.paidDate),
+      amount: major(inv.amountMinor),
+    }));
+    const byIssue = [...rows].sort((a, b) => a.issue - b.issue);
+    const byDue = [...rows].sort((a, b) => a.due - b.due);
+    const settled = rows.filter((r) => r.paid !== null) as ((typeof rows)[number] & { paid: number })[];
+    const byPaid = [...settled].sort((a, b) => a.paid - b.paid || a.issue - b.issue);
+    const byClose = settled
+      .map((r) => ({ close: Math.max(r.paid, r.due), amount: r.amount }))
+      .sort((a, b) => a.close - b.close);
+    customers.set(customerId, {
+      issueDay: Int32Array.from(byIssue, (r) => r.issue),
+      cumAmount: prefix(byIssue.map((r) => r.amount)),
+      cumLogAmount: prefix(byIssue.map((r) => Math.log1p(r.amount))),
+      dueDay: Int32Array.from(byDue, (r) => r.due),
+      cumDueAmount: prefix(byDue.map((r) => r.amount)),
+      paidDay: Int32Array.from(byPaid, (r) => r.paid),
+      paidId: byPaid.map((r) => r.id),
+      paidDaysToPay: Int32Array.from(byPaid, (r) => r.paid - r.issue),
+      paidDaysLate: Int32Array.from(byPaid, (r) => r.paid - r.due),
+      cumPaidAmount: prefix(byPaid.map((r) => r.amount)),
+      cumLate: prefix(byPaid.map((r) => (r.paid > r.due ? 1 : 0))),
+      cumDaysToPay: prefix(byPaid.map((r) => r.paid - r.issue)),
+      cumDaysLate: prefix(byPaid.map((r) => r.paid - r.due)),
+      // A settled invoice leaves "due before D and still open" on max(paid, due): counting every settled invoice
+      // here keeps (due before D) minus (closed before D) equal to "overdue and still open at D".
+      closeDay: Int32Array.from(byClose, (r) => r.close),
+      cumCloseAmount: prefix(byClose.map((r) => r.amount)),
+      byId: new Map(rows.map((r) => [r.id, r])),
+    });
+  }
+  return { customers };
+}
+
+/** Number of entries < day in an ascending array. */
+function countBefore(sorted: Int32Array, day: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function median(values: number[]): number {
+  const s = values.sort((a, b) => a - b);
+  const m = s.length >>> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface SettledOutcome {
+  invoiceId: string;
+  paidDay: number;
+  daysToPay: number;
+  daysLate: number;
+}
+
+/** The customer's last `k` invoices settled before `day`, oldest first (used by features and by reasons). */
+export function recentSettled(
+  index: LedgerIndex,
+  customerId: string,
+  day: number,
+  k: number,
+  excludeInvoiceId?: string,
+): SettledOutcome[] {
+  const h = index.customers.get(customerId);
+  if (!h) return [];
+  const out: SettledOutcome[] = [];
+  for (let i = countBefore(h.paidDay, day) - 1; i >= 0 && out.length < k; i--) {
+    if (h.paidId[i] === excludeInvoiceId) continue;
+    out.push({ invoiceId: h.paidId[i]!, paidDay: h.paidDay[i]!, daysToPay: h.paidDaysToPay[i]!, daysLate: h.paidDaysLate[i]! });
+  }
+  return out.reverse();
+}
+
+/**
+ * Writes the feature row of `invoice` as of the start of `day` into `out` at `offset`. `invoice` need not be in
+ * the index (a draft invoice can be scored); when it is, its own row is excluded from the customer's history.
+ */
+export function writeFeatures(
+  index: LedgerIndex,
+  invoice: LedgerInvoice,
+  day: number,
+  priors: FeaturePriors,
+  out: Float32Array,
+  offset: number,
+): void {
+  const issue = dayNumber(invoice.invoiceDate);
+  const due = dayNumber(invoice.dueDate);
+  const amount = major(invoice.amountMinor);
+  const h = index.customers.get(invoice.customerId);
+
+  let issued = 0;
+  let issuedAmount = 0;
+  let issuedLogAmount = 0;
+  let firstIssue = day;
+  let settled = 0;
+  let late = 0;
+  let sumDaysToPay = 0;
+  let sumDaysLate = 0;
+  let openCount = 0;
+  let openAmount = 0;
+  let overdueCount = 0;
+  let overdueAmount = 0;
+  const recent: SettledOutcome[] = [];
+  if (h) {
+    issued = countBefore(h.issueDay, day);
+    issuedAmount = h.cumAmount[issued]!;
+    issuedLogAmount = h.cumLogAmount[issued]!;
+    if (issued > 0) firstIssue = h.issueDay[0]!;
+    settled = countBefore(h.paidDay, day);
+    late = h.cumLate[settled]!;
+    sumDaysToPay = h.cumDaysToPay[settled]!;
+    sumDaysLate = h.cumDaysLate[settled]!;
+    openCount = issued - settled;
+    openAmount = issuedAmount - h.cumPaidAmount[settled]!;
+    const dueBefore = countBefore(h.dueDay, day);
+    const closedBefore = countBefore(h.closeDay, day);
+    overdueCount = dueBefore - closedBefore;
+    overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
+    recent.push(...recentSettled(index, invoice.customerId, day, RECENT_WINDOW, invoice.invoiceId));
+
+    // Remove the scored invoice from its own history, using the copy the index holds.
+    const self = h.byId.get(invoice.invoiceId);
+    if (self && self.issue < day) {
+      issued -= 1;
+      issuedLogAmount -= Math.log1p(self.amount);
+      if (self.paid !== null && self.paid < day) {
+        settled -= 1;
+        late -= self.paid > self.due ? 1 : 0;
+        sumDaysToPay -= self.paid - self.issue;
+        sumDaysLate -= self.paid - self.due;
+      } else {
+        openCount -= 1;
+        openAmount -= self.amount;
+        if (self.due < day) {
+          overdueCount -= 1;
+          overdueAmount -= self.amount;
+        }
+      }
+    }
+  }
+
+  const { lateRate, daysToPay, daysLate, strength } = priors;
+  const lastFew = recent.slice(-LAST_FEW);
+  const meanDaysLate = (sumDaysLate + strength * daysLate) / (settled + strength);
+  const lastFewMeanLate = lastFew.length ? lastFew.reduce((s, r) => s + r.daysLate, 0) / lastFew.length : daysLate;
+  const month = Number(invoice.invoiceDate.slice(5, 7));
+  const weekday = (((issue + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+
+  const v = out.subarray(offset, offset + FEATURE_COUNT);
+  v[F.log_settled_count] = Math.log1p(settled);
+  v[F.cold_start] = settled === 0 ? 1 : 0;
+  v[F.late_rate] = (late + strength * lateRate) / (settled + strength);
+  v[F.mean_days_to_pay] = (sumDaysToPay + strength * daysToPay) / (settled + strength);
+  v[F.mean_days_late] = meanDaysLate;
+  v[F.recent_median_days_to_pay] = recent.length ? median(recent.map((r) => r.daysToPay)) : daysToPay;
+  v[F.recent_median_days_late] = recent.length ? median(recent.map((r) => r.daysLate)) : daysLate;
+  v[F.last3_mean_days_late] = lastFewMeanLate;
+  v[F.last3_late_share] = lastFew.length ? lastFew.filter((r) => r.daysLate > 0).length / lastFew.length : lateRate;
+  v[F.last_days_late] = recent.length ? recent[recent.length - 1]!.daysLate : daysLate;
+  v[F.late_trend] = lastFew.length ? lastFewMeanLate - meanDaysLate : 0;
+  v[F.log_tenure_days] = Math.log1p(Math.max(0, day - firstIssue));
+  v[F.log_open_count] = Math.log1p(Math.max(0, openCount));
+  v[F.log_open_amount] = Math.log1p(Math.max(0, openAmount));
+  v[F.log_overdue_count] = Math.log1p(Math.max(0, overdueCount));
+  v[F.log_overdue_amount] = Math.log1p(Math.max(0, overdueAmount));
+  v[F.log_amount] = Math.log1p(amount);
+  v[F.amount_vs_usual] = issued > 0 ? Math.log1p(amount) - issuedLogAmount / issued : 0;
+  v[F.terms_days] = due - issue;
+  v[F.delivery_email] = invoice.delivery === 'email' ? 1 : 0;
+  v[F.delivery_print] = invoice.delivery === 'print' ? 1 : 0;
+  v[F.issue_month_sin] = Math.sin((2 * Math.PI * (month - 1)) / 12);
+  v[F.issue_month_cos] = Math.cos((2 * Math.PI * (month - 1)) / 12);
+  v[F.issue_weekday] = weekday;
+  v[F.age_days] = Math.max(0, day - issue);
+  v[F.days_to_due] = due - day;
+}
+
+export interface FeatureQuery {
+  invoice: LedgerInvoice;
+  day: number;
+}
+
+/** Row-major float32 matrix (queries × FEATURE_COUNT): the exact tensor the ONNX model receives. */
+export function featureMatrix(index: LedgerIndex, queries: readonly FeatureQuery[], priors: FeaturePriors): Float32Array {
+  const out = new Float32Array(queries.length * FEATURE_COUNT);
+  queries.forEach((q, i) => writeFeatures(index, q.invoice, q.day, priors, out, i * FEATURE_COUNT));
+  return out;
+}

@@ -1,0 +1,152 @@
+/**
+ * Serializes a RiskModel to one ONNX graph with three outputs:
+ *   p_late          [N,1]  blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier)
+ *   p_late_logistic [N,1]  the logistic part alone (reasons are explained from it)
+ *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment
+ * The logistic part is MatMul+Add+Sigmoid with the standardization folded into the weights. Trees are
+ * ai.onnx.ml TreeEnsembleRegressor; the classifier gets an explicit Sigmoid node because onnxruntime ignores
+ * post_transform=LOGISTIC on a single-target regressor (docs/stack-notes.md §2).
+ */
+import { FEATURE_COUNT } from './features';
+import type { Ensemble } from './gbdt';
+import { AttributeType, FLOAT_TENSOR, ModelProto } from './onnx-proto';
+import type { RiskModel } from './risk-model';
+
+type Attr = Record<string, unknown>;
+const enc = (s: string) => new TextEncoder().encode(s);
+
+const attr = {
+  int: (name: string, i: number): Attr => ({ name, type: AttributeType.INT, i }),
+  str: (name: string, s: string): Attr => ({ name, type: AttributeType.STRING, s: enc(s) }),
+  floats: (name: string, floats: number[]): Attr => ({ name, type: AttributeType.FLOATS, floats }),
+  ints: (name: string, ints: number[]): Attr => ({ name, type: AttributeType.INTS, ints }),
+  strs: (name: string, strings: string[]): Attr => ({ name, type: AttributeType.STRINGS, strings: strings.map(enc) }),
+};
+
+const tensor = (name: string, dims: number[], values: number[]) => ({
+  name,
+  dims,
+  dataType: FLOAT_TENSOR,
+  floatData: values,
+});
+
+const valueInfo = (name: string, dims: (number | string)[]) => ({
+  name,
+  type: {
+    tensorType: {
+      elemType: FLOAT_TENSOR,
+      shape: { dim: dims.map((v) => (typeof v === 'string' ? { dimParam: v } : { dimValue: v })) },
+    },
+  },
+});
+
+/** Trees of several ensembles in one TreeEnsembleRegressor, ensemble k feeding target k. */
+function treeEnsembleNode(name: string, input: string, output: string, ensembles: Ensemble[]): Attr {
+  const a = {
+    treeIds: [] as number[],
+    nodeIds: [] as number[],
+    featureIds: [] as number[],
+    values: [] as number[],
+    modes: [] as string[],
+    trueIds: [] as number[],
+    falseIds: [] as number[],
+    targetTreeIds: [] as number[],
+    targetNodeIds: [] as number[],
+    targetIds: [] as number[],
+    targetWeights: [] as number[],
+  };
+  let treeId = 0;
+  ensembles.forEach((ens, target) => {
+    for (const t of ens.trees) {
+      for (let node = 0; node < t.feature.length; node++) {
+        const leaf = t.feature[node]! < 0;
+        a.treeIds.push(treeId);
+        a.nodeIds.push(node);
+        a.featureIds.push(leaf ? 0 : t.feature[node]!);
+        a.values.push(leaf ? 0 : t.threshold[node]!);
+        a.modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
+        a.trueIds.push(leaf ? 0 : t.left[node]!);
+        a.falseIds.push(leaf ? 0 : t.right[node]!);
+        if (leaf) {
+          a.targetTreeIds.push(treeId);
+          a.targetNodeIds.push(node);
+          a.targetIds.push(target);
+          a.targetWeights.push(t.value[node]!);
+        }
+      }
+      treeId++;
+    }
+  });
+  return {
+    name,
+    opType: 'TreeEnsembleRegressor',
+    domain: 'ai.onnx.ml',
+    input: [input],
+    output: [output],
+    attribute: [
+      attr.int('n_targets', ensembles.length),
+      attr.floats('base_values', ensembles.map((e) => e.base)),
+      attr.str('aggregate_function', 'SUM'),
+      attr.str('post_transform', 'NONE'),
+      attr.ints('nodes_treeids', a.treeIds),
+      attr.ints('nodes_nodeids', a.nodeIds),
+      attr.ints('nodes_featureids', a.featureIds),
+      attr.floats('nodes_values', a.values),
+      attr.strs('nodes_modes', a.modes),
+      attr.ints('nodes_truenodeids', a.trueIds),
+      attr.ints('nodes_falsenodeids', a.falseIds),
+      attr.ints('target_treeids', a.targetTreeIds),
+      attr.ints('target_nodeids', a.targetNodeIds),
+      attr.ints('target_ids', a.targetIds),
+      attr.floats('target_weights', a.targetWeights),
+    ],
+  };
+}
+
+export const ONNX_INPUT = 'features';
+export const ONNX_OUTPUTS = { pLate: 'p_late', pLateLogistic: 'p_late_logistic', remaining: 'remaining_days' } as const;
+
+export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
+  const { coef, mean, scale, intercept } = model.logistic;
+  const weights = coef.map((c, j) => c / scale[j]!);
+  const bias = intercept - coef.reduce((s, c, j) => s + (c * mean[j]!) / scale[j]!, 0);
+  const node = (opType: string, input: string[], output: string[]) => ({ opType, input, output, name: output[0] });
+
+  const graph = {
+    name: 'duely_payment_delay',
+    input: [valueInfo(ONNX_INPUT, ['N', FEATURE_COUNT])],
+    output: [
+      valueInfo(ONNX_OUTPUTS.pLate, ['N', 1]),
+      valueInfo(ONNX_OUTPUTS.pLateLogistic, ['N', 1]),
+      valueInfo(ONNX_OUTPUTS.remaining, ['N', 3]),
+    ],
+    initializer: [
+      tensor('lr_weights', [FEATURE_COUNT, 1], weights),
+      tensor('lr_bias', [1], [bias]),
+      tensor('blend_logistic', [1], [model.blend]),
+      tensor('blend_boosted', [1], [1 - model.blend]),
+    ],
+    node: [
+      node('MatMul', [ONNX_INPUT, 'lr_weights'], ['lr_matmul']),
+      node('Add', ['lr_matmul', 'lr_bias'], ['lr_logit']),
+      node('Sigmoid', ['lr_logit'], [ONNX_OUTPUTS.pLateLogistic]),
+      treeEnsembleNode('gb_logit', ONNX_INPUT, 'gb_logit', [model.classifier]),
+      node('Sigmoid', ['gb_logit'], ['gb_p']),
+      node('Mul', [ONNX_OUTPUTS.pLateLogistic, 'blend_logistic'], ['p_lr_part']),
+      node('Mul', ['gb_p', 'blend_boosted'], ['p_gb_part']),
+      node('Add', ['p_lr_part', 'p_gb_part'], [ONNX_OUTPUTS.pLate]),
+      treeEnsembleNode(ONNX_OUTPUTS.remaining, ONNX_INPUT, ONNX_OUTPUTS.remaining, model.quantiles),
+    ],
+  };
+  const message = ModelProto.fromObject({
+    irVersion: 8,
+    opsetImport: [
+      { domain: '', version: 15 },
+      { domain: 'ai.onnx.ml', version: 3 },
+    ],
+    producerName: 'duely',
+    graph,
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+  });
+  return ModelProto.encode(message).finish();
+}

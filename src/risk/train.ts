@@ -1,0 +1,228 @@
+/**
+ * Fits the payment-delay model on what was known before a cutoff. Hyper-parameters (L2 strength, number of
+ * trees per head, logistic/boosted blend) are chosen on a time-ordered validation slice: fit on invoices settled
+ * before the slice starts, score the slice's invoices as of their issue day. Then everything is refitted on all
+ * labels with the chosen settings.
+ */
+import { buildLedgerIndex, FEATURE_COUNT, FEATURE_NAMES, type FeaturePriors, featureMatrix } from './features';
+import { type BoostParams, boost, DEFAULT_BOOST, type Dataset } from './gbdt';
+import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
+import { fitLogistic } from './logreg';
+import { auc, brier, logLoss, pinballLoss } from './metrics';
+import { predictRaw, QUANTILE_LEVELS, type RiskModel } from './risk-model';
+import {
+  labelledInvoices,
+  ledgerAsOf,
+  maturityDays,
+  priorsFrom,
+  type Sample,
+  SAMPLE_AGES,
+  samplesOf,
+} from './training-set';
+
+export interface TrainOptions {
+  /** Only what was known before this instant is used. */
+  cutoff: Date;
+  seed?: number;
+  boost?: Partial<BoostParams>;
+  /** Caps the number of training samples (evenly thinned, deterministic) to bound training time. */
+  maxSamples?: number;
+}
+
+export interface ValidationMetrics {
+  invoices: number;
+  auc: number;
+  brier: number;
+  logLoss: number;
+  aucLogistic: number;
+  pinballP50: number;
+  intervalCoverage: number;
+}
+
+export interface TrainResult {
+  model: RiskModel;
+  /** Metrics of the selection fit on the validation slice (null when there was too little data to hold one out). */
+  validation: ValidationMetrics | null;
+  /** Late/not-late threshold maximizing Youden's J on the validation slice (0.5 without one). */
+  lateThreshold: number;
+  counts: { labelledInvoices: number; samples: number; maturityDays: number };
+}
+
+export class InsufficientHistoryError extends Error {}
+
+const LAMBDAS = [0.001, 0.01, 0.1, 1];
+const BLENDS = [0, 0.25, 0.5, 0.75, 1];
+const MIN_LABELS = 30;
+
+interface Matrices {
+  X: Float32Array;
+  n: number;
+  late: Float64Array;
+  remaining: Float64Array;
+  /** Rows at or before the due day: the only ones where "late" is still uncertain. */
+  open: Uint8Array;
+}
+
+function matrices(samples: readonly Sample[], history: readonly LedgerInvoice[], priors: FeaturePriors): Matrices {
+  const index = buildLedgerIndex(history);
+  const X = featureMatrix(index, samples, priors);
+  return {
+    X,
+    n: samples.length,
+    late: Float64Array.from(samples, (s) => s.late),
+    remaining: Float64Array.from(samples, (s) => s.remainingDays),
+    open: Uint8Array.from(samples, (s) => (s.day <= dayNumber(s.invoice.dueDate) ? 1 : 0)),
+  };
+}
+
+function subset(m: Matrices, keep: (i: number) => boolean, y: Float64Array): Dataset {
+  const idx: number[] = [];
+  for (let i = 0; i < m.n; i++) if (keep(i)) idx.push(i);
+  const X = new Float32Array(idx.length * FEATURE_COUNT);
+  idx.forEach((r, k) => X.set(m.X.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
+  return { X, n: idx.length, y: Float64Array.from(idx, (r) => y[r]!) };
+}
+
+function thin<T>(items: T[], max: number | undefined): T[] {
+  if (!max || items.length <= max) return items;
+  const step = items.length / max;
+  return Array.from({ length: max }, (_, k) => items[Math.floor(k * step)]!);
+}
+
+interface Settings {
+  lambda: number;
+  trees: [number, number, number, number];
+  blend: number;
+}
+
+function fit(m: Matrices, priors: FeaturePriors, s: Settings, params: BoostParams): RiskModel {
+  const cls = subset(m, (i) => m.open[i] === 1, m.late);
+  const all = subset(m, () => true, m.remaining);
+  return {
+    featureNames: [...FEATURE_NAMES],
+    priors,
+    logistic: fitLogistic(cls.X, cls.y, FEATURE_COUNT, s.lambda),
+    classifier: boost(cls, FEATURE_COUNT, { kind: 'logloss' }, { ...params, maxTrees: s.trees[0] }).ensemble,
+    quantiles: QUANTILE_LEVELS.map(
+      (alpha, k) =>
+        boost(all, FEATURE_COUNT, { kind: 'quantile', alpha }, { ...params, maxTrees: s.trees[k + 1]! }).ensemble,
+    ) as RiskModel['quantiles'],
+    blend: s.blend,
+  };
+}
+
+/** Chooses settings on the validation slice and returns them with the slice's metrics. */
+function select(
+  history: readonly LedgerInvoice[],
+  labelled: readonly LedgerInvoice[],
+  maturity: number,
+  params: BoostParams,
+  maxSamples: number | undefined,
+): { settings: Settings; metrics: ValidationMetrics; threshold: number } | null {
+  const issueDays = labelled.map((r) => dayNumber(r.invoiceDate)).sort((a, b) => a - b);
+  const validStart = issueDays[Math.floor(issueDays.length * 0.8)]!;
+  const fitLabels = labelledInvoices(labelled, validStart, maturity);
+  const validLabels = labelled.filter((r) => dayNumber(r.invoiceDate) >= validStart);
+  if (fitLabels.length < MIN_LABELS || validLabels.length < 20) return null;
+
+  const priors = priorsFrom(fitLabels);
+  // The fit half sees the ledger as of the slice start; the slice is scored on the ledger as of the cutoff,
+  // which is still point-in-time because each row's features only look before its own day.
+  const train = matrices(thin(samplesOf(fitLabels), maxSamples), ledgerAsOf(history, validStart), priors);
+  const valid = matrices(samplesOf(validLabels, [0]), history, priors);
+  const cls = subset(train, (i) => train.open[i] === 1, train.late);
+  const validCls = subset(valid, () => true, valid.late);
+
+  let lambda = LAMBDAS[0]!;
+  let bestLoss = Number.POSITIVE_INFINITY;
+  for (const l of LAMBDAS) {
+    const lr = fitLogistic(cls.X, cls.y, FEATURE_COUNT, l);
+    const loss = logLoss(predictRaw(stub(lr), validCls.X, validCls.n).pLateLogistic, validCls.y);
+    if (loss < bestLoss) [bestLoss, lambda] = [loss, l];
+  }
+  const clsTrees = boost(cls, FEATURE_COUNT, { kind: 'logloss' }, params, validCls).ensemble.trees.length;
+  const all = subset(train, () => true, train.remaining);
+  const validAll = subset(valid, () => true, valid.remaining);
+  const qTrees = QUANTILE_LEVELS.map(
+    (alpha) => boost(all, FEATURE_COUNT, { kind: 'quantile', alpha }, params, validAll).ensemble.trees.length,
+  );
+
+  const settings: Settings = { lambda, trees: [clsTrees, qTrees[0]!, qTrees[1]!, qTrees[2]!], blend: 1 };
+  const model = fit(train, priors, settings, params);
+  const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
+  const gbP = predictRaw({ ...model, blend: 0 }, valid.X, valid.n).pLate;
+  let blendLoss = Number.POSITIVE_INFINITY;
+  for (const b of BLENDS) {
+    const loss = logLoss(lrP.map((p, i) => b * p + (1 - b) * gbP[i]!), valid.late);
+    if (loss < blendLoss) [blendLoss, settings.blend] = [loss, b];
+  }
+  const raw = predictRaw({ ...model, blend: settings.blend }, valid.X, valid.n);
+  const q = (k: number) => Float64Array.from({ length: valid.n }, (_, i) => raw.remaining[i * 3 + k]!);
+  const q10 = q(0);
+  const q90 = q(2);
+  let covered = 0;
+  for (let i = 0; i < valid.n; i++) if (valid.remaining[i]! >= q10[i]! && valid.remaining[i]! <= q90[i]!) covered++;
+  return {
+    settings,
+    threshold: youdenThreshold(raw.pLate, valid.late),
+    metrics: {
+      invoices: valid.n,
+      auc: auc(raw.pLate, valid.late),
+      brier: brier(raw.pLate, valid.late),
+      logLoss: logLoss(raw.pLate, valid.late),
+      aucLogistic: auc(lrP, valid.late),
+      pinballP50: pinballLoss(q(1), valid.remaining, 0.5),
+      intervalCoverage: covered / valid.n,
+    },
+  };
+}
+
+/** A model holding only a logistic part, to score it alone. */
+function stub(logistic: RiskModel['logistic']): RiskModel {
+  const empty = { base: 0, trees: [] };
+  return { featureNames: [], priors: priorsFrom([]), logistic, classifier: empty, quantiles: [empty, empty, empty], blend: 1 };
+}
+
+/** The probability cut that maximizes sensitivity + specificity - 1 on the slice. */
+function youdenThreshold(p: ArrayLike<number>, y: ArrayLike<number>): number {
+  const order = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[b]! - p[a]!);
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i]!;
+  const negatives = y.length - positives;
+  if (positives === 0 || negatives === 0) return 0.5;
+  let tp = 0;
+  let fp = 0;
+  let best = { j: -1, t: 0.5 };
+  for (const i of order) {
+    if (y[i]) tp++;
+    else fp++;
+    const j = tp / positives - fp / negatives;
+    if (j > best.j) best = { j, t: p[i]! };
+  }
+  return Math.round(best.t * 1000) / 1000;
+}
+
+export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOptions): TrainResult {
+  const cutoffDay = dayOfInstant(options.cutoff);
+  const params: BoostParams = { ...DEFAULT_BOOST, ...options.boost, seed: options.seed ?? DEFAULT_BOOST.seed };
+  const history = ledgerAsOf(rows, cutoffDay);
+  const maturity = maturityDays(history, cutoffDay);
+  const labelled = labelledInvoices(history, cutoffDay, maturity);
+  const lateCount = labelled.filter((r) => r.paidDate! > r.dueDate).length;
+  if (labelled.length < MIN_LABELS || lateCount === 0 || lateCount === labelled.length) {
+    throw new InsufficientHistoryError(
+      `need at least ${MIN_LABELS} invoices settled before the cutoff with both late and on-time payments; have ${labelled.length} (${lateCount} late)`,
+    );
+  }
+  const selected = select(history, labelled, maturity, params, options.maxSamples);
+  const settings = selected?.settings ?? { lambda: 0.1, trees: [150, 150, 150, 150], blend: 0.5 };
+  const samples = thin(samplesOf(labelled), options.maxSamples);
+  const priors = priorsFrom(labelled);
+  const model = fit(matrices(samples, history, priors), priors, settings, params);
+  return {
+    model,
+    validation: selected?.metrics ?? null,
+    lateThreshold: selected?.threshold ?? 0.5,
+    counts: { labelledInvoices: labelled.length, samples: samples.length, maturityDays: maturity },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Which invoices may teach the model at a cutoff, and the (invoice, day) samples taken from them.
+ *
+ * A label exists only for an invoice settled before the cutoff. Invoices issued just before the cutoff are
+ * settled only if they were paid quickly, so keeping them would teach "recent invoices are paid early"; labels
+ * therefore also require the invoice to be older than a maturity window (most invoices settle within it).
+ */
+import { type FeaturePriors, DEFAULT_PRIORS } from './features';
+import { dayNumber, type LedgerInvoice } from './ledger';
+import { quantile } from './metrics';
+
+/** Ages (days since issue) at which an invoice still unpaid at that age becomes a training sample. */
+export const SAMPLE_AGES = [0, 10, 20, 30, 45, 60, 90] as const;
+
+export interface Sample {
+  invoice: LedgerInvoice;
+  day: number;
+  /** Paid after its due date. */
+  late: 0 | 1;
+  /** Days from `day` to the payment: what the quantile heads predict. */
+  remainingDays: number;
+}
+
+/** The ledger as it stood at the start of `day`: later invoices absent, later payments not yet made. */
+export function ledgerAsOf(rows: readonly LedgerInvoice[], day: number): LedgerInvoice[] {
+  const out: LedgerInvoice[] = [];
+  for (const r of rows) {
+    if (dayNumber(r.invoiceDate) >= day) continue;
+    out.push(r.paidDate !== null && dayNumber(r.paidDate) >= day ? { ...r, paidDate: null } : r);
+  }
+  return out;
+}
+
+/** 95th percentile of days-to-pay among invoices settled before `day`, kept within [30, 180]. */
+export function maturityDays(rows: readonly LedgerInvoice[], day: number): number {
+  const dtp: number[] = [];
+  for (const r of rows) {
+    if (r.paidDate === null) continue;
+    const paid = dayNumber(r.paidDate);
+    if (paid < day) dtp.push(paid - dayNumber(r.invoiceDate));
+  }
+  return dtp.length ? Math.min(180, Math.max(30, Math.ceil(quantile(dtp, 0.95)))) : 60;
+}
+
+/** Invoices whose outcome was known before `day` and which are old enough not to bias toward fast payers. */
+export function labelledInvoices(rows: readonly LedgerInvoice[], day: number, maturity: number): LedgerInvoice[] {
+  return rows.filter(
+    (r) => r.paidDate !== null && dayNumber(r.paidDate) < day && dayNumber(r.invoiceDate) < day - maturity,
+  );
+}
+
+/** One sample per age at which the invoice was still unpaid (its payment is dated on or after that day). */
+export function samplesOf(invoices: readonly LedgerInvoice[], ages: readonly number[] = SAMPLE_AGES): Sample[] {
+  const out: Sample[] = [];
+  for (const invoice of invoices) {
+    if (invoice.paidDate === null) continue;
+    const issue = dayNumber(invoice.invoiceDate);
+    const paid = dayNumber(invoice.paidDate);
+    const late = paid > dayNumber(invoice.dueDate) ? 1 : 0;
+    for (const age of ages) {
+      const day = issue + age;
+      if (paid < day) break;
+      out.push({ invoice, day, late, remainingDays: paid - day });
+    }
+  }
+  return out;
+}
+
+/** Population averages of the labelled invoices: the prior each customer's history is shrunk toward. */
+export function priorsFrom(invoices: readonly LedgerInvoice[]): FeaturePriors {
+  const settled = invoices.filter((r) => r.paidDate !== null);
+  if (settled.length === 0) return DEFAULT_PRIORS;
+  let late = 0;
+  let dtp = 0;
+  let dl = 0;
+  for (const r of settled) {
+    const paid = dayNumber(r.paidDate!);
+    const due = dayNumber(r.dueDate);
+    late += paid > due ? 1 : 0;
+    dtp += paid - dayNumber(r.invoiceDate);
+    dl += paid - due;
+  }
+  const n = settled.length;
+  return { lateRate: late / n, daysToPay: dtp / n, daysLate: dl / n, strength: DEFAULT_PRIORS.strength };
+}
