@@ -1,0 +1,43 @@
+/**
+ * Admin/API bearer tokens. The plaintext is shown once (printed by `duely serve` on first start, or by
+ * `duely token`); only its SHA-256 is stored, so a database leak does not leak working tokens.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { apiTokens } from '../db/schema';
+
+export type ApiToken = typeof apiTokens.$inferSelect;
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function issueApiToken(
+  db: DbOrTx,
+  label: string,
+  tenantId: string | null = null,
+): Promise<{ token: string; id: string }> {
+  const token = `duely_${randomBytes(32).toString('base64url')}`;
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ tokenHash: hash(token), label, tenantId })
+    .returning({ id: apiTokens.id });
+  return { token, id: row!.id };
+}
+
+export async function verifyApiToken(db: DbOrTx, token: string, now: Date): Promise<ApiToken | null> {
+  if (!token.startsWith('duely_')) return null;
+  const [row] = await db
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiTokens.tokenHash, hash(token)), isNull(apiTokens.revokedAt)))
+    .returning();
+  return row ?? null;
+}
+
+export async function countActiveAdminTokens(db: DbOrTx): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(apiTokens)
+    .where(and(isNull(apiTokens.revokedAt), isNull(apiTokens.tenantId)));
+  return row?.n ?? 0;
+}

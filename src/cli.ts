@@ -1,0 +1,184 @@
+/**
+ * The `duely` command. Every subcommand parses its flags, loads the configuration once and builds services from
+ * the composition root.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { issueApiToken } from './auth/api-tokens';
+import { parseClockDate } from './clock';
+import { ConfigError, loadConfig } from './config';
+import { findTenant } from './db/queries/tenants';
+import { AppError } from './errors';
+import { createServices } from './services';
+import { type Role, startServer } from './server';
+import { CsvImportError, importHistoryCsv } from './sync/csv-import';
+
+const USAGE = `Usage: duely <command> [options]
+
+Commands:
+  serve [--role web|worker|all] [--port N] [--now DATE]   start Duely (default role: all)
+  migrate                                                 apply database migrations and exit
+  import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
+  token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
+
+Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
+Configuration comes from the environment; see .env.example.`;
+
+class UsageError extends Error {}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function parse<O extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: O) {
+  try {
+    return parseArgs({
+      args,
+      options: { now: { type: 'string' as const }, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function configFor(flags: Flags, extra: Record<string, string | undefined> = {}) {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  if (typeof flags.now === 'string') {
+    parseClockDate(flags.now);
+    env.DUELY_NOW = flags.now;
+  }
+  return loadConfig(env);
+}
+
+async function serve(args: string[]) {
+  const { values } = parse(args, { role: { type: 'string' }, port: { type: 'string' } });
+  const role = (values.role ?? process.env.DUELY_ROLE ?? 'all') as Role;
+  if (!['web', 'worker', 'all'].includes(role)) throw new UsageError(`--role must be web, worker or all`);
+  const config = configFor(values, { DUELY_ROLE: role, ...(values.port ? { PORT: values.port } : {}) });
+  const services = await createServices(config, { schedule: role !== 'web' });
+  const server = await startServer(services, role);
+  const lines = [`Duely (${role}) on ${services.dbh.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'Postgres'}`];
+  if (server.url) {
+    lines.push(`  App:   ${server.url}`);
+    lines.push(`  API:   ${server.url}/api/v1   Health: ${server.url}/health`);
+    lines.push(
+      server.firstToken
+        ? `  Admin token (shown once, keep it): ${server.firstToken}`
+        : '  Admin token: printed on first start; `duely token` issues a new one.',
+    );
+  }
+  if (config.DUELY_NOW) lines.push(`  Clock: as of ${config.DUELY_NOW}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const shutdown = (signal: string) => {
+    services.logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        services.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function migrate(args: string[]) {
+  const { values } = parse(args, {});
+  const services = await createServices(configFor(values), { queue: false });
+  await services.close();
+  process.stdout.write('Migrations applied.\n');
+}
+
+async function importCmd(args: string[]) {
+  const { values, positionals } = parse(args, { tenant: { type: 'string' } });
+  const file = positionals[0];
+  if (!file) throw new UsageError('import needs a file: duely import FILE.csv [--tenant NAME]');
+  const content = readFileSync(file);
+  const config = configFor(values);
+  const services = await createServices(config);
+  try {
+    const tenantName = values.tenant ?? 'default';
+    const result = await importHistoryCsv(services.db, content, {
+      tenantName,
+      fileName: path.basename(file),
+      now: services.clock.now(),
+    });
+    process.stdout.write(
+      `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
+        `${result.invoices.inserted} new, ${result.invoices.updated} updated, ${result.invoices.open} open, ` +
+        `${result.invoices.paid} paid (${result.payments.reversed} payments reversed).\n`,
+    );
+  } finally {
+    await services.close();
+  }
+}
+
+async function tokenCmd(args: string[]) {
+  const { values } = parse(args, { label: { type: 'string' }, tenant: { type: 'string' } });
+  const services = await createServices(configFor(values), { queue: false });
+  try {
+    let tenantId: string | null = null;
+    if (values.tenant) {
+      const t = await findTenant(services.db, values.tenant);
+      if (!t) throw new AppError('not_found', `tenant ${values.tenant} not found`, 404);
+      tenantId = t.id;
+    }
+    const { token } = await issueApiToken(services.db, values.label ?? 'cli', tenantId);
+    process.stdout.write(`${token}\n`);
+  } finally {
+    await services.close();
+  }
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  serve,
+  migrate,
+  import: importCmd,
+  token: tokenCmd,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const run = commands[command];
+  if (!run) {
+    process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof CsvImportError) {
+      process.stderr.write(`${err.message}\n`);
+      for (const i of err.issues.slice(0, 50)) {
+        process.stderr.write(`  line ${i.line}${i.column ? `, column ${i.column}` : ''}: ${i.message}\n`);
+      }
+      if (err.issues.length > 50) process.stderr.write(`  … and ${err.issues.length - 50} more\n`);
+      return 1;
+    }
+    if (err instanceof ConfigError || err instanceof AppError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+// Long-running commands (serve) keep the process alive through their server; others exit with their code.
+const isMain = process.argv[1] && path.resolve(process.argv[1]).replace(/\.ts$/, '') === path.resolve(import.meta.filename).replace(/\.ts$/, '');
+if (isMain) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code !== 0 || process.argv[2] !== 'serve') process.exit(code);
+  });
+}

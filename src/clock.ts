@@ -1,0 +1,51 @@
+/** All "now" in Duely comes from a Clock, so backtests, demos and tests can run as of any date. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock frozen at one instant (tests, backtests). */
+export function fixedClock(at: Date | string): Clock {
+  const t = typeof at === 'string' ? parseClockDate(at).getTime() : at.getTime();
+  return { now: () => new Date(t) };
+}
+
+/**
+ * A clock that starts at `start` and then advances with real time: what DUELY_NOW / --now give a running server,
+ * so scheduled work still moves forward during a demo.
+ */
+export function offsetClock(start: Date | string, real: Clock = systemClock): Clock {
+  const base = typeof start === 'string' ? parseClockDate(start).getTime() : start.getTime();
+  const offset = base - real.now().getTime();
+  return { now: () => new Date(real.now().getTime() + offset) };
+}
+
+/** A settable clock for tests that need time to pass. */
+export class ManualClock implements Clock {
+  private t: number;
+  constructor(start: Date | string) {
+    this.t = typeof start === 'string' ? parseClockDate(start).getTime() : start.getTime();
+  }
+  now(): Date {
+    return new Date(this.t);
+  }
+  set(at: Date | string): void {
+    this.t = typeof at === 'string' ? parseClockDate(at).getTime() : at.getTime();
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** "2013-07-01" means the start of that day in UTC; a full ISO instant is taken as is. */
+export function parseClockDate(value: string): Date {
+  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(d.getTime())) throw new Error(`not a date: ${value}`);
+  return d;
+}
+
+/** Calendar date (YYYY-MM-DD) of an instant in UTC. */
+export function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,130 @@
+/**
+ * The only module that reads the environment. One zod schema, parsed once at start; an invalid value stops the
+ * process with a message naming the variable. Dev defaults need nothing: the app secret is generated on first
+ * start and kept in DATA_DIR.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.string().trim().min(1).default('./.duely'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  APP_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  DUELY_NOW: optionalString.pipe(
+    z
+      .string()
+      .regex(isoDate, 'must be a date YYYY-MM-DD')
+      .refine((v) => {
+        const d = new Date(`${v}T00:00:00Z`);
+        return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+      }, 'must be a real calendar date')
+      .optional(),
+  ),
+  DUELY_ROLE: z.enum(['web', 'worker', 'all']).default('all'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  QUICKBOOKS_CLIENT_ID: optionalString,
+  QUICKBOOKS_CLIENT_SECRET: optionalString,
+  QUICKBOOKS_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
+  QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: optionalString,
+  QUICKBOOKS_AUTHORIZE_URL: optionalUrl,
+  QUICKBOOKS_TOKEN_URL: optionalUrl,
+  QUICKBOOKS_REVOKE_URL: optionalUrl,
+  QUICKBOOKS_API_URL: optionalUrl,
+  RESEND_API_KEY: optionalString,
+  RESEND_BASE_URL: optionalUrl,
+  RESEND_WEBHOOK_SECRET: optionalString,
+  MAIL_FROM: optionalString,
+  FRAME_ANCESTORS: z
+    .string()
+    .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")
+    .transform((v) => v.trim()),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<Env, 'APP_SECRET' | 'PUBLIC_URL'> {
+  /** Resolved absolute DATA_DIR. */
+  DATA_DIR: string;
+  /** Always set: from the environment, or generated and kept in DATA_DIR/secret.key. */
+  APP_SECRET: string;
+  PUBLIC_URL: string;
+  /** True when the secret came from DATA_DIR rather than the environment. */
+  secretGenerated: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (process.env by default). Throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  let secret = e.APP_SECRET;
+  let secretGenerated = false;
+  if (!secret) {
+    secret = readOrCreateSecret(dataDir);
+    secretGenerated = true;
+  }
+  return {
+    ...e,
+    DATA_DIR: dataDir,
+    APP_SECRET: secret,
+    secretGenerated,
+    PUBLIC_URL: (e.PUBLIC_URL ?? `http://${hostForUrl(e.HOST)}:${e.PORT}`).replace(/\/$/, ''),
+  };
+}
+
+function hostForUrl(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+/** The dev default: a random secret, created once with owner-only permissions and reused on every start. */
+function readOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'secret.key');
+  if (existsSync(file)) {
+    const value = readFileSync(file, 'utf8').trim();
+    if (value.length >= 32) return value;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'w' });
+  chmodSync(file, 0o600);
+  return value;
+}

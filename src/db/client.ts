@@ -1,0 +1,115 @@
+/**
+ * One Db type over two drivers: embedded PGlite in DATA_DIR when no DATABASE_URL is set (zero-config default),
+ * postgres-js otherwise. Everything else in the app sees only `Db`.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { lockDataDir } from './lock';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle has the same query surface as Db. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export interface DbHandle {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  /** Set for the embedded database: pg-boss shares the same single connection. */
+  pglite?: PGlite;
+  url?: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** Arbitrary constant: the advisory-lock key that serializes migrations across processes. */
+const MIGRATION_LOCK_KEY = 7_402_117_031;
+
+export interface DbOptions {
+  /** postgres:// URL; when absent, embedded PGlite is used. */
+  url?: string;
+  /** Data directory for PGlite (a `pglite/` folder is created inside), or 'memory://' for an in-memory db. */
+  dataDir?: string;
+  max?: number;
+}
+
+export async function createDb(opts: DbOptions): Promise<DbHandle> {
+  if (opts.url) return createPostgres(opts.url, opts);
+  return createPglite(opts.dataDir ?? 'memory://');
+}
+
+async function createPostgres(url: string, opts: DbOptions): Promise<DbHandle> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const client = postgres(url, {
+    max: opts.max ?? 10,
+    onnotice: () => {},
+  });
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    url,
+    // Web and worker processes may start together: a session advisory lock makes one of them migrate while
+    // the others wait, then find nothing left to do.
+    migrate: async () => {
+      // A one-connection client of its own: the advisory lock is per session.
+      const conn = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migrate(drizzle(conn) as never, { migrationsFolder });
+      } finally {
+        await conn.end({ timeout: 5 });
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function createPglite(dataDir: string): Promise<DbHandle> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  let release = () => {};
+  let target = dataDir;
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    release = lockDataDir(dataDir).release;
+    target = path.join(dataDir, 'pglite');
+    mkdirSync(target, { recursive: true });
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(target);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const db = drizzle(pglite, { schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    pglite,
+    migrate: () => migrate(db as never, { migrationsFolder }),
+    close: async () => {
+      try {
+        await pglite.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** Rows of `db.execute(sql...)`: PGlite returns `{ rows }`, postgres-js an array-like RowList. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

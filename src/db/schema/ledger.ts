@@ -1,0 +1,140 @@
+import { sql } from 'drizzle-orm';
+import { check, date, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { Delivery, EntityStatus, InvoiceStatus } from '../../../connectors/canonical';
+import { createdAt, instant, money, updatedAt } from './columns';
+import { tenants } from './tenants';
+
+const tenantId = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantId(),
+    externalId: text('external_id').notNull(),
+    name: text('name').notNull(),
+    /** Billing addresses, primary first. */
+    emails: text('emails').array().notNull().default(sql`'{}'::text[]`),
+    timezone: text('timezone'),
+    country: text('country'),
+    locale: text('locale'),
+    delivery: text('delivery').$type<Delivery>(),
+    currency: text('currency'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    firstSeen: date('first_seen', { mode: 'string' }),
+    deletedAt: instant('deleted_at'),
+    sourceUpdatedAt: instant('source_updated_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('customers_tenant_external_uq').on(t.tenantId, t.externalId)],
+);
+
+export const invoices = pgTable(
+  'invoices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantId(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    externalId: text('external_id').notNull(),
+    number: text('number'),
+    issueDate: date('issue_date', { mode: 'string' }).notNull(),
+    dueDate: date('due_date', { mode: 'string' }).notNull(),
+    currency: text('currency').notNull(),
+    totalMinor: money('total_minor').notNull(),
+    balanceMinor: money('balance_minor').notNull(),
+    status: text('status').$type<InvoiceStatus>().notNull(),
+    paidDate: date('paid_date', { mode: 'string' }),
+    payLink: text('pay_link'),
+    billEmail: text('bill_email'),
+    delivery: text('delivery').$type<Delivery>(),
+    sourceUpdatedAt: instant('source_updated_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('invoices_tenant_external_uq').on(t.tenantId, t.externalId),
+    // Dashboard aging / planner: open invoices of a tenant by due date.
+    index('invoices_tenant_status_due_idx').on(t.tenantId, t.status, t.dueDate),
+    // Customer page and point-in-time features: a customer's invoices in issue order.
+    index('invoices_customer_issue_idx').on(t.customerId, t.issueDate),
+    check('invoices_status_ck', sql`${t.status} in ('open','paid','void','deleted')`),
+    check('invoices_balance_ck', sql`${t.balanceMinor} >= 0`),
+  ],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantId(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    externalId: text('external_id').notNull(),
+    date: date('date', { mode: 'string' }).notNull(),
+    currency: text('currency').notNull(),
+    amountMinor: money('amount_minor').notNull(),
+    unappliedMinor: money('unapplied_minor').notNull().default(0),
+    status: text('status').$type<EntityStatus>().notNull().default('active'),
+    sourceUpdatedAt: instant('source_updated_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('payments_tenant_external_uq').on(t.tenantId, t.externalId),
+    index('payments_customer_date_idx').on(t.customerId, t.date),
+  ],
+);
+
+export const creditMemos = pgTable(
+  'credit_memos',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantId(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    externalId: text('external_id').notNull(),
+    date: date('date', { mode: 'string' }).notNull(),
+    currency: text('currency').notNull(),
+    totalMinor: money('total_minor').notNull(),
+    remainingMinor: money('remaining_minor').notNull(),
+    status: text('status').$type<EntityStatus>().notNull().default('active'),
+    sourceUpdatedAt: instant('source_updated_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('credit_memos_tenant_external_uq').on(t.tenantId, t.externalId)],
+);
+
+/**
+ * Money applied to an invoice: one row per payment line. A credit memo applied through a (zero-amount) payment
+ * is a row with both payment_id and credit_memo_id. A payment's rows are replaced whole when it changes.
+ */
+export const paymentAllocations = pgTable(
+  'payment_allocations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantId(),
+    paymentId: uuid('payment_id').references(() => payments.id, { onDelete: 'cascade' }),
+    creditMemoId: uuid('credit_memo_id').references(() => creditMemos.id, { onDelete: 'cascade' }),
+    invoiceId: uuid('invoice_id')
+      .notNull()
+      .references(() => invoices.id, { onDelete: 'cascade' }),
+    lineNo: integer('line_no').notNull().default(0),
+    amountMinor: money('amount_minor').notNull(),
+    date: date('date', { mode: 'string' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('payment_allocations_invoice_idx').on(t.invoiceId),
+    index('payment_allocations_payment_idx').on(t.paymentId),
+    check('payment_allocations_source_ck', sql`${t.paymentId} is not null or ${t.creditMemoId} is not null`),
+  ],
+);

@@ -1,0 +1,89 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, instant, updatedAt } from './columns';
+
+export const tenants = pgTable('tenants', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** URL-safe unique name used by the CLI (`--tenant acme`) and the API. */
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  /** Where the ledger comes from: a provider in connectors/index.ts, or 'csv'. */
+  source: text('source').notNull(),
+  timezone: text('timezone').notNull().default('UTC'),
+  locale: text('locale').notNull().default('en-US'),
+  currency: text('currency').notNull().default('USD'),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const connectionStatuses = ['active', 'reconnect_needed', 'disconnected'] as const;
+export type ConnectionStatus = (typeof connectionStatuses)[number];
+
+export const connections = pgTable(
+  'connections',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    /** The provider's account id: QuickBooks realmId, NetSuite account id. */
+    externalId: text('external_id').notNull(),
+    status: text('status').$type<ConnectionStatus>().notNull().default('active'),
+    statusReason: text('status_reason'),
+    /** AES-256-GCM sealed token set (src/auth/vault.ts); never logged, never returned by the API. */
+    credentials: text('credentials'),
+    accessExpiresAt: instant('access_expires_at'),
+    refreshExpiresAt: instant('refresh_expires_at'),
+    /** Bumped on every credentials write, so a refresher can tell whether it read a stale token. */
+    credentialsVersion: integer('credentials_version').notNull().default(0),
+    syncCursor: jsonb('sync_cursor').$type<Record<string, unknown>>(),
+    lastSyncAt: instant('last_sync_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('connections_provider_external_uq').on(t.provider, t.externalId),
+    index('connections_tenant_idx').on(t.tenantId),
+  ],
+);
+
+export const syncRunKinds = ['full', 'incremental', 'import'] as const;
+export type SyncRunKind = (typeof syncRunKinds)[number];
+export type SyncRunStatus = 'running' | 'succeeded' | 'failed';
+export interface SyncProgress {
+  entities: Record<string, { pages: number; rows: number; done: boolean }>;
+}
+
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    connectionId: uuid('connection_id').references(() => connections.id, { onDelete: 'set null' }),
+    kind: text('kind').$type<SyncRunKind>().notNull(),
+    status: text('status').$type<SyncRunStatus>().notNull().default('running'),
+    /** File name and sha256 for imports; window for incremental syncs. */
+    source: jsonb('source').$type<Record<string, unknown>>().notNull().default({}),
+    progress: jsonb('progress').$type<SyncProgress>().notNull().default({ entities: {} }),
+    stats: jsonb('stats').$type<Record<string, number>>().notNull().default({}),
+    error: text('error'),
+    startedAt: instant('started_at').notNull().defaultNow(),
+    finishedAt: instant('finished_at'),
+  },
+  (t) => [index('sync_runs_tenant_started_idx').on(t.tenantId, sql`${t.startedAt} desc`)],
+);
+
+/** Admin/API tokens: only a SHA-256 of the token is stored. A null tenant means every tenant (the operator). */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tokenHash: text('token_hash').notNull().unique(),
+  label: text('label').notNull(),
+  tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+  createdAt: createdAt(),
+  lastUsedAt: instant('last_used_at'),
+  revokedAt: instant('revoked_at'),
+});

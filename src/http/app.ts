@@ -1,0 +1,50 @@
+/**
+ * Fastify app factory: plugins, error handling, routes. Built from Services so tests drive it through `inject`
+ * without a port.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError } from '../errors';
+import type { Services } from '../services';
+import { registerAuth } from './auth';
+import { healthRoutes } from './routes/health';
+import { importRoutes } from './routes/imports';
+import { ledgerRoutes } from './routes/ledger';
+
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    bodyLimit: 50 * 1024 * 1024,
+    trustProxy: true,
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) req.log.error({ err }, 'request failed');
+      const body: Record<string, unknown> = { code: err.code, message: err.status >= 500 ? 'internal error' : err.userMessage };
+      if (err.status < 500 && err.options.details !== undefined) body.details = err.options.details;
+      return reply.status(err.status).send({ error: body });
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply
+        .status(status)
+        .send({ error: { code: (err as { code?: string }).code ?? 'bad_request', message: (err as Error).message } });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `no route for ${req.method} ${req.url}` } }),
+  );
+
+  // CSV uploads arrive as raw text/csv bodies; keep them as Buffers so the importer hashes the exact bytes.
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  registerAuth(app, services);
+  await app.register(healthRoutes(services));
+  await app.register(ledgerRoutes(services), { prefix: '/api/v1' });
+  await app.register(importRoutes(services), { prefix: '/api/v1' });
+  return app;
+}

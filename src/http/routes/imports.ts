@@ -1,0 +1,58 @@
+import multipart from '@fastify/multipart';
+import { desc, eq } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { findTenant } from '../../db/queries/tenants';
+import { syncRuns } from '../../db/schema';
+import { AppError, forbidden } from '../../errors';
+import type { Services } from '../../services';
+import { importHistoryCsv } from '../../sync/csv-import';
+import { tenantOf } from '../auth';
+
+const MAX_UPLOAD = 50 * 1024 * 1024;
+
+export const importRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    await app.register(multipart, { limits: { fileSize: MAX_UPLOAD, files: 1 } });
+
+    /**
+     * Upload a canonical invoice-history CSV, as a raw `text/csv` body or a multipart form field `file`.
+     * Creates the tenant (source csv) when an operator token names a new one. 422 with every bad line otherwise.
+     */
+    app.post('/tenants/:tenant/imports', async (req, reply) => {
+      const ref = (req.params as { tenant: string }).tenant;
+      const existing = await findTenant(services.db, ref);
+      if (existing) await tenantOf(req, services);
+      else if (req.principal?.tenantId) throw forbidden('this token cannot create tenants');
+
+      let content: Buffer;
+      let fileName: string | undefined;
+      if (req.isMultipart()) {
+        const file = await req.file();
+        if (!file) throw new AppError('invalid_request', 'the form has no file field', 400);
+        content = await file.toBuffer();
+        fileName = file.filename;
+      } else if (Buffer.isBuffer(req.body)) {
+        content = req.body;
+      } else {
+        throw new AppError('unsupported_media_type', 'send the CSV as text/csv or as multipart/form-data', 415);
+      }
+      const result = await importHistoryCsv(services.db, content, {
+        tenantName: existing?.name ?? ref,
+        fileName,
+        now: services.clock.now(),
+      });
+      return reply.status(201).send(result);
+    });
+
+    app.get('/tenants/:tenant/sync-runs', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const rows = await services.db
+        .select()
+        .from(syncRuns)
+        .where(eq(syncRuns.tenantId, tenant.id))
+        .orderBy(desc(syncRuns.startedAt))
+        .limit(50);
+      return { items: rows };
+    });
+  };

@@ -1,0 +1,126 @@
+/**
+ * pg-boss on the app's own database (PGlite in-process through `fromPglite`, or Postgres), driven by typed job
+ * definitions. Enqueue inside a drizzle transaction with `{ tx }` so a job exists only if the writes it depends on
+ * were committed.
+ */
+import { sql } from 'drizzle-orm';
+import { type DrizzleTransactionLike, fromDrizzle, fromPglite, PgBoss } from 'pg-boss';
+import type { z } from 'zod';
+import type { DbHandle, Tx } from '../db/client';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import type { JobDefinition } from './define';
+
+export interface EnqueueOptions {
+  tx?: Tx;
+  startAfter?: Date | number;
+  singletonKey?: string;
+  /** A job id chosen by the caller (uuid): enqueueing the same id twice creates one job. */
+  id?: string;
+  priority?: number;
+}
+
+export interface QueueHealth {
+  ok: boolean;
+  started: boolean;
+  error?: string;
+}
+
+export class JobQueue {
+  private started = false;
+  private readonly definitions = new Map<string, JobDefinition>();
+
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly logger: Logger,
+  ) {
+    boss.on('error', (err: Error) => logger.error({ err }, 'job queue error'));
+  }
+
+  static create(handle: DbHandle, logger: Logger, opts: { schedule?: boolean } = {}): JobQueue {
+    const common = {
+      schema: 'pgboss',
+      schedule: opts.schedule ?? false,
+      supervise: opts.schedule ?? false,
+      migrate: true,
+    };
+    const boss = handle.pglite
+      ? new PgBoss({ ...common, db: fromPglite(handle.pglite), backend: 'pglite' })
+      : new PgBoss({ ...common, connectionString: handle.url, max: 4, application_name: 'duely-queue' });
+    return new JobQueue(boss, logger.child({ module: 'queue' }));
+  }
+
+  /** Starts pg-boss (installing or migrating its schema) and makes sure every declared queue exists. */
+  async start(definitions: readonly JobDefinition[]): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    for (const def of definitions) {
+      this.definitions.set(def.name, def);
+      const existing = await this.boss.getQueue(def.name);
+      if (!existing) await this.boss.createQueue(def.name, def.queue ?? {});
+    }
+  }
+
+  async send<S extends z.ZodType>(
+    def: JobDefinition<S>,
+    data: z.input<S>,
+    opts: EnqueueOptions = {},
+  ): Promise<string | null> {
+    const payload = def.schema.parse(data) as object;
+    const singletonKey = opts.singletonKey ?? def.singletonKey?.(payload as z.infer<S>);
+    return this.boss.send(def.name, payload, {
+      // The generic PgQueryResultHKT types execute() as unknown; at run time both drivers return rows.
+      ...(opts.tx ? { db: fromDrizzle(opts.tx as unknown as DrizzleTransactionLike, sql) } : {}),
+      ...(opts.startAfter !== undefined ? { startAfter: opts.startAfter } : {}),
+      ...(singletonKey ? { singletonKey } : {}),
+      ...(opts.id ? { id: opts.id } : {}),
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    });
+  }
+
+  /** Registers a worker for each definition; failures are logged and left to pg-boss's retry policy. */
+  async work(services: Services, defaultConcurrency: number): Promise<void> {
+    for (const def of this.definitions.values()) {
+      await this.boss.work(
+        def.name,
+        { batchSize: 1, localConcurrency: def.concurrency ?? defaultConcurrency, pollingIntervalSeconds: 0.5 },
+        async ([job]) => {
+          if (!job) return;
+          const log = this.logger.child({ job: def.name, jobId: job.id });
+          try {
+            const data = def.schema.parse(job.data);
+            return await def.handler(data, services, { id: job.id, retryCount: job.retryCount ?? 0 });
+          } catch (err) {
+            log.error({ err }, 'job failed');
+            throw err;
+          }
+        },
+      );
+    }
+  }
+
+  /** Jobs of a queue in a given state; used by the API and tests. */
+  async findJobs(name: string) {
+    return this.boss.findJobs(name);
+  }
+
+  async health(): Promise<QueueHealth> {
+    if (!this.started) return { ok: false, started: false, error: 'not started' };
+    try {
+      await this.boss.getQueues();
+      return { ok: true, started: true };
+    } catch (err) {
+      return { ok: false, started: true, error: (err as Error).message };
+    }
+  }
+
+  /**
+   * Graceful: workers stop fetching, in-flight jobs get `timeoutMs` to finish; a job cut off is retried by pg-boss
+   * after its expiry, so nothing is lost.
+   */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });
+  }
+}

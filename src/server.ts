@@ -1,0 +1,50 @@
+/** Runs the web role (HTTP API), the worker role (pg-boss workers), or both, with graceful shutdown. */
+import type { FastifyInstance } from 'fastify';
+import { countActiveAdminTokens, issueApiToken } from './auth/api-tokens';
+import { buildApp } from './http/app';
+import type { Services } from './services';
+
+export type Role = 'web' | 'worker' | 'all';
+
+export interface RunningServer {
+  url: string | null;
+  app: FastifyInstance | null;
+  /** The admin token when it was created by this start (first start), else null. */
+  firstToken: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startServer(services: Services, role: Role): Promise<RunningServer> {
+  const { config, logger } = services;
+  let app: FastifyInstance | null = null;
+  let url: string | null = null;
+  let firstToken: string | null = null;
+  if (role === 'web' || role === 'all') {
+    if ((await countActiveAdminTokens(services.db)) === 0) {
+      firstToken = (await issueApiToken(services.db, 'admin (first start)')).token;
+    }
+    app = await buildApp(services);
+    await app.listen({ host: config.HOST, port: config.PORT });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    url = config.PUBLIC_URL.replace(/:\d+$/, `:${port}`);
+  }
+  if (role === 'worker' || role === 'all') {
+    await services.queue.work(services, config.WORKER_CONCURRENCY);
+    logger.info({ role }, 'workers started');
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    app,
+    firstToken,
+    stop: () => {
+      stopping ??= (async () => {
+        // Stop taking requests first, then let in-flight jobs finish, then close the database.
+        if (app) await app.close();
+        await services.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Clock, fixedClock } from '../../src/clock';
+import { loadConfig } from '../../src/config';
+import type { JobDefinition } from '../../src/jobs/define';
+import { createLogger } from '../../src/logger';
+import { createServices, type Services } from '../../src/services';
+import { createTestDb } from './db';
+
+export interface TestServiceOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+  jobs?: readonly JobDefinition[];
+  queue?: boolean;
+}
+
+/** Services on a fresh test database, silent logs, a fixed clock (2013-07-01 unless given). */
+export async function createTestServices(opts: TestServiceOptions = {}): Promise<Services> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'duely-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+    ...opts.env,
+  });
+  const dbh = await createTestDb();
+  return createServices(config, {
+    dbh,
+    clock: opts.clock ?? fixedClock('2013-07-01'),
+    logger: createLogger('silent'),
+    jobs: opts.jobs,
+    queue: opts.queue,
+  });
+}
