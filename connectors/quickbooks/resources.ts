@@ -79,6 +79,11 @@ function addRows(page: SyncPage<QboCursor>, entity: QboEntity, rows: unknown[], 
   }
 }
 
+function toIso(time: string | undefined): Instant | null {
+  const ms = time ? Date.parse(time) : Number.NaN;
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
 function rowsOf(response: Record<string, unknown>, entity: string): unknown[] {
   const rows = response[entity];
   return Array.isArray(rows) ? rows : [];
@@ -109,7 +114,7 @@ async function* fullSyncPages(ctx: QboContext, from: QboCursor | null, options: 
       ctx.signal,
     );
     // Changes made after the first page are picked up by CDC from the server's own clock at that moment.
-    const changedSince = cursor?.changedSince ?? envelope.time ?? options.now().toISOString();
+    const changedSince = cursor?.changedSince ?? toIso(envelope.time) ?? options.now().toISOString();
     const rows = rowsOf(envelope.QueryResponse, entity);
     if (rows.length > 0) {
       cursor = { mode: 'full', entity, startPosition: startPosition + rows.length, changedSince };

@@ -1,0 +1,2 @@
+export { startSandbox, type AdvanceResult, type Sandbox, type SandboxOptions, type WebhookDelivery } from './server';
+export type { Change, Company, Habit } from './company';

@@ -1,0 +1,408 @@
+/**
+ * A local, QuickBooks-compatible HTTP server for the demo, end-to-end tests and benchmarks. It speaks the same
+ * protocol as Intuit (OAuth 2.0 authorize/token/revoke/userinfo; v3 query, read and CDC; signed legacy webhooks)
+ * over a deterministic generated company (company.ts). Everything is in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { QuickbooksConfig } from '../oauth';
+import { signWebhook, SIGNATURE_HEADER } from '../webhooks';
+import { type Change, Company, type EntityName, type Row } from './company';
+import { parseQuery, QueryError } from './query';
+import { qboInstant, renderCreditMemo, renderCustomer, renderDeleted, renderInvoice, renderPayment } from './render';
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  seed: number;
+  /** The sandbox clock's starting instant; history ends here. */
+  now: Date;
+  customers?: number;
+  invoices?: number;
+  verifierToken: string;
+  webhookUrl?: string;
+  clientId: string;
+  clientSecret: string;
+  realmId?: string;
+  /** Access tokens expire on the sandbox clock, so advance() past it forces the 401 -> refresh path. */
+  accessTokenTtlSeconds?: number;
+}
+
+export interface WebhookDelivery {
+  status: number | null;
+  error: string | null;
+  entities: number;
+}
+
+export interface AdvanceResult {
+  changes: Change[];
+  webhook: WebhookDelivery | null;
+}
+
+export interface Sandbox {
+  url: string;
+  realmId: string;
+  /** Config values that point the QuickBooks connector at this sandbox. */
+  config: Required<Pick<QuickbooksConfig, 'QUICKBOOKS_AUTHORIZE_URL' | 'QUICKBOOKS_TOKEN_URL' | 'QUICKBOOKS_REVOKE_URL' | 'QUICKBOOKS_USERINFO_URL' | 'QUICKBOOKS_API_URL'>>;
+  /** Ground truth: the generated company (balances(), invoices, payments, ...). */
+  company: Company;
+  now(): Date;
+  advance(days: number): Promise<AdvanceResult>;
+  recordPayment(invoiceId: string, amountMinor?: number): Promise<AdvanceResult & { paymentId: string | null }>;
+  voidInvoice(invoiceId: string): Promise<AdvanceResult>;
+  deleteInvoice(invoiceId: string): Promise<AdvanceResult>;
+  /** The next `count` API requests answer 429 (XML body, like Intuit), with Retry-After when given. */
+  throttle(count: number, retryAfterSeconds?: number): void;
+  /** The next `count` API requests answer `status` with an empty body. */
+  failNext(count: number, status?: number): void;
+  /** Number of v3 API requests served (including injected failures). */
+  requests(): number;
+  stop(): Promise<void>;
+}
+
+const ENTITY_PATHS: Record<string, EntityName> = {
+  customer: 'Customer',
+  invoice: 'Invoice',
+  payment: 'Payment',
+  creditmemo: 'CreditMemo',
+};
+const CDC_LIMIT = 1000;
+
+interface AccessToken {
+  realmId: string;
+  expiresAt: number;
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const company = new Company({
+    seed: options.seed,
+    now: options.now,
+    customers: options.customers ?? 150,
+    invoices: options.invoices ?? 5000,
+  });
+  const realmId = options.realmId ?? `91303${String(options.seed >>> 0).padStart(11, '0')}`;
+  const ttlMs = (options.accessTokenTtlSeconds ?? 3600) * 1000;
+  const codes = new Map<string, { redirectUri: string }>();
+  const accessTokens = new Map<string, AccessToken>();
+  /**
+   * refresh token -> still usable (false once rotated away or revoked). Intuit may rotate on any refresh; the
+   * sandbox always does, so stale-token races show up as invalid_grant.
+   */
+  const refreshTokens = new Map<string, boolean>();
+  let throttled = { count: 0, retryAfter: undefined as number | undefined };
+  let failing = { count: 0, status: 503 };
+  let served = 0;
+  let url = '';
+
+  const token = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`;
+
+  function issueTokens() {
+    const accessToken = token('sbx-at');
+    const refreshToken = token('sbx-rt');
+    accessTokens.set(accessToken, { realmId, expiresAt: company.now() + ttlMs });
+    refreshTokens.set(refreshToken, true);
+    return {
+      token_type: 'bearer',
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      expires_in: ttlMs / 1000,
+      x_refresh_token_expires_in: 8_726_400,
+      id_token: token('sbx-id'),
+    };
+  }
+
+  const customerOf = (id: string) => company.customers.get(id);
+  const docNumberOf = (id: string) => company.invoices.get(id)?.docNumber ?? company.creditMemos.get(id)?.docNumber ?? '';
+
+  function render(entity: EntityName, row: Row, withLink = false): object {
+    switch (entity) {
+      case 'Customer':
+        return renderCustomer(company.customers.get(row.id) as NonNullable<ReturnType<typeof customerOf>>);
+      case 'Invoice': {
+        const inv = company.invoices.get(row.id);
+        if (!inv) throw new Error(`no invoice ${row.id}`);
+        if (inv.deleted) return renderDeleted(inv);
+        return renderInvoice(inv, customerOf(inv.customerId), withLink ? `${url}/pay/${realmId}/${inv.id}` : undefined);
+      }
+      case 'Payment': {
+        const p = company.payments.get(row.id);
+        if (!p) throw new Error(`no payment ${row.id}`);
+        return renderPayment(p, customerOf(p.customerId), docNumberOf);
+      }
+      case 'CreditMemo': {
+        const m = company.creditMemos.get(row.id);
+        if (!m) throw new Error(`no credit memo ${row.id}`);
+        return renderCreditMemo(m, customerOf(m.customerId));
+      }
+    }
+  }
+
+  const isDeleted = (entity: EntityName, row: Row) => entity === 'Invoice' && company.invoices.get(row.id)?.deleted === true;
+
+  async function deliver(changes: Change[]): Promise<WebhookDelivery | null> {
+    if (!options.webhookUrl || changes.length === 0) return null;
+    const latest = new Map<string, Change>();
+    for (const c of changes) {
+      const key = `${c.name}:${c.id}`;
+      const prev = latest.get(key);
+      latest.set(key, prev?.operation === 'Create' && c.operation === 'Update' ? { ...c, operation: 'Create' } : c);
+    }
+    const entities = [...latest.values()].map((c) => ({
+      name: c.name,
+      id: c.id,
+      operation: c.operation,
+      lastUpdated: new Date(c.at).toISOString(),
+    }));
+    // Legacy format (https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks), signed over these bytes.
+    const body = JSON.stringify({ eventNotifications: [{ realmId, dataChangeEvent: { entities } }] });
+    try {
+      const res = await fetch(options.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(body, options.verifierToken) },
+        body,
+      });
+      await res.arrayBuffer();
+      return { status: res.status, error: null, entities: entities.length };
+    } catch (e) {
+      return { status: null, error: (e as Error).message, entities: entities.length };
+    }
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': typeof body === 'string' && text.startsWith('<') ? 'application/xml' : 'application/json;charset=UTF-8',
+      intuit_tid: randomBytes(8).toString('hex'),
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  const time = () => qboInstant(company.now(), true);
+  const fault = (code: string, message: string, detail: string, type = 'ValidationFault') => ({
+    Fault: { Error: [{ Message: message, Detail: detail, code, element: '' }], type },
+    time: time(),
+  });
+  /** Gateway authentication fault: lower-case envelope, epoch-ms time (vendor fault-401-authentication). */
+  const authFault = (code: string, message: string, detail: string) => ({
+    warnings: null,
+    intuitObject: null,
+    fault: { error: [{ message, detail, code, element: null }], type: 'AUTHENTICATION' },
+    report: null,
+    queryResponse: null,
+    batchItemResponse: [],
+    attachableResponse: [],
+    syncErrorResponse: null,
+    requestId: null,
+    time: company.now(),
+    status: null,
+    cdcresponse: [],
+  });
+  const throttleXml = () =>
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<IntuitResponse time="${time()}" xmlns="http://schema.intuit.com/finance/v3">\n  <Fault type="SERVICE">\n    <Error code="3001">\n      <Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>\n      <Detail>The request limit was reached.  Try again later</Detail>\n    </Error>\n  </Fault>\n</IntuitResponse>`;
+
+  async function readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  function clientAuthorized(req: IncomingMessage): boolean {
+    const expected = `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString('base64')}`;
+    return req.headers.authorization === expected;
+  }
+
+  function bearer(req: IncomingMessage): AccessToken | null {
+    const header = req.headers.authorization ?? '';
+    const t = header.startsWith('Bearer ') ? accessTokens.get(header.slice(7)) : undefined;
+    return t && t.expiresAt > company.now() ? t : null;
+  }
+
+  async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(await readBody(req));
+    if (!clientAuthorized(req)) return send(res, 401, { error: 'invalid_client' });
+    const grant = form.get('grant_type');
+    if (grant === 'authorization_code') {
+      const code = codes.get(form.get('code') ?? '');
+      codes.delete(form.get('code') ?? '');
+      if (!code || code.redirectUri !== form.get('redirect_uri')) return send(res, 400, { error: 'invalid_grant' });
+      return send(res, 200, issueTokens());
+    }
+    if (grant === 'refresh_token') {
+      const old = form.get('refresh_token') ?? '';
+      if (refreshTokens.get(old) !== true) return send(res, 400, { error: 'invalid_grant' });
+      refreshTokens.set(old, false);
+      return send(res, 200, issueTokens());
+    }
+    return send(res, 400, { error: 'unsupported_grant_type' });
+  }
+
+  async function handleRevoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (!clientAuthorized(req)) return send(res, 401, { error: 'invalid_client' });
+    let tokenValue = '';
+    try {
+      tokenValue = String((JSON.parse(body) as { token?: unknown }).token ?? '');
+    } catch {
+      return send(res, 400, { error: 'invalid_request' });
+    }
+    // Revoking either token ends the whole grant: every token of this connection stops working.
+    if (refreshTokens.has(tokenValue) || accessTokens.has(tokenValue)) {
+      for (const key of refreshTokens.keys()) refreshTokens.set(key, false);
+      accessTokens.clear();
+    }
+    res.writeHead(200).end();
+  }
+
+  function handleAuthorize(query: URLSearchParams, res: ServerResponse): void {
+    const redirectUri = query.get('redirect_uri');
+    if (query.get('client_id') !== options.clientId || !redirectUri || query.get('response_type') !== 'code') {
+      return send(res, 400, { error: 'invalid_request' });
+    }
+    // Auto-approve: the user "connects" the sandbox company at once.
+    const code = token('sbx-code');
+    codes.set(code, { redirectUri });
+    const target = new URL(redirectUri);
+    target.searchParams.set('code', code);
+    target.searchParams.set('state', query.get('state') ?? '');
+    target.searchParams.set('realmId', realmId);
+    res.writeHead(302, { location: target.toString() }).end();
+  }
+
+  function handleQuery(sql: string, res: ServerResponse): void {
+    let q: ReturnType<typeof parseQuery>;
+    try {
+      q = parseQuery(sql);
+    } catch (e) {
+      if (e instanceof QueryError) return send(res, 400, fault(e.code, e.code === '4000' ? 'Error parsing query' : 'Invalid query', e.message, 'ValidationFault'));
+      throw e;
+    }
+    const entity = ENTITY_PATHS[q.entity.toLowerCase()];
+    if (!entity) return send(res, 400, fault('4000', 'Error parsing query', `QueryParserError: Invalid entity ${q.entity}`));
+    const since = q.updatedSince;
+    const rows = company.order[entity].filter(
+      (row) =>
+        !isDeleted(entity, row) &&
+        (q.id === null || row.id === q.id) &&
+        (since === null || (since.inclusive ? row.updatedAt >= since.at : row.updatedAt > since.at)),
+    );
+    if (q.count) return send(res, 200, { QueryResponse: { totalCount: rows.length }, time: time() });
+    const page = rows.slice(q.startPosition - 1, q.startPosition - 1 + q.maxResults);
+    // Past the end Intuit answers an empty QueryResponse with no entity key and no counts.
+    if (page.length === 0) return send(res, 200, { QueryResponse: {}, time: time() });
+    send(res, 200, {
+      QueryResponse: { [entity]: page.map((row) => render(entity, row)), startPosition: q.startPosition, maxResults: page.length },
+      time: time(),
+    });
+  }
+
+  function handleCdc(query: URLSearchParams, res: ServerResponse): void {
+    const names = (query.get('entities') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const since = Date.parse(query.get('changedSince') ?? '');
+    if (names.length === 0 || Number.isNaN(since)) {
+      return send(res, 400, fault('2020', 'Required param missing, need to supply the required value for the API', 'Required parameter entities/changedSince is missing'));
+    }
+    let budget = CDC_LIMIT;
+    const blocks: object[] = [];
+    for (const name of names) {
+      const entity = ENTITY_PATHS[name.toLowerCase()];
+      if (!entity) return send(res, 400, fault('4000', 'Error parsing query', `Invalid entity ${name}`));
+      // At most 1000 objects across all entities: later ones are cut, as Intuit documents.
+      const rows = company.order[entity].filter((row) => row.updatedAt >= since).slice(0, Math.max(0, budget));
+      budget -= rows.length;
+      blocks.push(rows.length === 0 ? {} : { [entity]: rows.map((row) => render(entity, row)), startPosition: 1, maxResults: rows.length });
+    }
+    send(res, 200, { CDCResponse: [{ QueryResponse: blocks }], time: time() });
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, parts: string[], query: URLSearchParams): Promise<void> {
+    served++;
+    if (throttled.count > 0) {
+      throttled.count--;
+      return send(res, 429, throttleXml(), throttled.retryAfter === undefined ? {} : { 'retry-after': String(throttled.retryAfter) });
+    }
+    if (failing.count > 0) {
+      failing.count--;
+      res.writeHead(failing.status).end();
+      return;
+    }
+    const auth = bearer(req);
+    if (!auth) return send(res, 401, authFault('3200', 'message=AuthenticationFailed; errorCode=003200; statusCode=401', 'Token expired or invalid'));
+    const [, , realm, resource, id] = parts;
+    if (realm !== auth.realmId) return send(res, 403, authFault('3100', 'message=AuthorizationFailed; errorCode=003100; statusCode=403', 'Not authorized for this company'));
+    if (resource === 'query') {
+      return handleQuery(req.method === 'POST' ? await readBody(req) : (query.get('query') ?? ''), res);
+    }
+    if (resource === 'cdc') return handleCdc(query, res);
+    const entity = ENTITY_PATHS[resource ?? ''];
+    if (entity && id && req.method === 'GET') {
+      const row = company.order[entity].find((r) => r.id === id);
+      if (!row || isDeleted(entity, row)) {
+        return send(res, 400, fault('610', 'Object Not Found', "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, invoices, items, vendors or employees."));
+      }
+      return send(res, 200, { [entity]: render(entity, row, query.get('include') === 'invoiceLink'), time: time() });
+    }
+    send(res, 400, fault('500', 'Unsupported Operation', `Operation ${req.method} ${parts.join('/')} is not supported.`));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? '/', 'http://sandbox');
+    const parts = u.pathname.split('/').filter(Boolean);
+    if (req.method === 'GET' && u.pathname === '/connect/oauth2') return handleAuthorize(u.searchParams, res);
+    if (req.method === 'POST' && u.pathname === '/oauth2/v1/tokens/bearer') return handleToken(req, res);
+    if (req.method === 'POST' && u.pathname === '/v2/oauth2/tokens/revoke') return handleRevoke(req, res);
+    if (req.method === 'GET' && u.pathname === '/v1/openid_connect/userinfo') {
+      if (!bearer(req)) return send(res, 401, { error: 'invalid_token' });
+      return send(res, 200, { sub: `sandbox-user-${realmId}`, email: 'owner@sandbox.example.com', emailVerified: true, givenName: 'Sandbox', familyName: 'Owner' });
+    }
+    if (parts[0] === 'v3' && parts[1] === 'company') return handleApi(req, res, parts, u.searchParams);
+    send(res, 404, { error: 'not_found' });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: 'sandbox_error', message: (e as Error).message });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+
+  const withWebhook = async (changes: Change[]): Promise<AdvanceResult> => ({ changes, webhook: await deliver(changes) });
+
+  return {
+    url,
+    realmId,
+    config: {
+      QUICKBOOKS_AUTHORIZE_URL: `${url}/connect/oauth2`,
+      QUICKBOOKS_TOKEN_URL: `${url}/oauth2/v1/tokens/bearer`,
+      QUICKBOOKS_REVOKE_URL: `${url}/v2/oauth2/tokens/revoke`,
+      QUICKBOOKS_USERINFO_URL: `${url}/v1/openid_connect/userinfo`,
+      QUICKBOOKS_API_URL: url,
+    },
+    company,
+    now: () => new Date(company.now()),
+    advance: (days) => withWebhook(company.advance(days)),
+    async recordPayment(invoiceId, amountMinor) {
+      const { payment, changes } = company.recordPayment(invoiceId, amountMinor);
+      return { ...(await withWebhook(changes)), paymentId: payment?.id ?? null };
+    },
+    voidInvoice: (invoiceId) => withWebhook(company.mutate((c) => c.voidInvoice(invoiceId))),
+    deleteInvoice: (invoiceId) => withWebhook(company.mutate((c) => c.deleteInvoice(invoiceId))),
+    throttle(count, retryAfterSeconds) {
+      throttled = { count, retryAfter: retryAfterSeconds };
+    },
+    failNext(count, status = 503) {
+      failing = { count, status };
+    },
+    requests: () => served,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
+
