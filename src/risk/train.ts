@@ -50,8 +50,9 @@ export interface TrainResult {
 
 export class InsufficientHistoryError extends Error {}
 
-const LAMBDAS = [0.001, 0.01, 0.1, 1];
-const BLENDS = [0, 0.25, 0.5, 0.75, 1];
+/** Candidates in order of preference: stronger penalty first, and the even blend first (both generalize better). */
+const LAMBDAS = [10, 3, 1, 0.3, 0.1, 0.03, 0.01];
+const BLENDS = [0.5, 0.25, 0.75, 0, 1];
 const MIN_LABELS = 30;
 
 interface Matrices {
@@ -133,13 +134,11 @@ function select(
   const cls = subset(train, (i) => train.open[i] === 1, train.late);
   const validCls = subset(valid, () => true, valid.late);
 
-  let lambda = LAMBDAS[0]!;
-  let bestLoss = Number.POSITIVE_INFINITY;
-  for (const l of LAMBDAS) {
-    const lr = fitLogistic(cls.X, cls.y, FEATURE_COUNT, l);
-    const loss = logLoss(predictRaw(stub(lr), validCls.X, validCls.n).pLateLogistic, validCls.y);
-    if (loss < bestLoss) [bestLoss, lambda] = [loss, l];
-  }
+  const lambda = oneStandardError(
+    LAMBDAS.map((l) => predictRaw(stub(fitLogistic(cls.X, cls.y, FEATURE_COUNT, l)), validCls.X, validCls.n).pLateLogistic),
+    validCls.y,
+    LAMBDAS,
+  );
   const clsTrees = boost(cls, FEATURE_COUNT, { kind: 'logloss' }, params, validCls).ensemble.trees.length;
   const all = subset(train, () => true, train.remaining);
   const validAll = subset(valid, () => true, valid.remaining);
@@ -151,11 +150,11 @@ function select(
   const model = fit(train, priors, settings, params);
   const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
   const gbP = predictRaw({ ...model, blend: 0 }, valid.X, valid.n).pLate;
-  let blendLoss = Number.POSITIVE_INFINITY;
-  for (const b of BLENDS) {
-    const loss = logLoss(lrP.map((p, i) => b * p + (1 - b) * gbP[i]!), valid.late);
-    if (loss < blendLoss) [blendLoss, settings.blend] = [loss, b];
-  }
+  settings.blend = oneStandardError(
+    BLENDS.map((b) => lrP.map((p, i) => b * p + (1 - b) * gbP[i]!)),
+    valid.late,
+    BLENDS,
+  );
   const raw = predictRaw({ ...model, blend: settings.blend }, valid.X, valid.n);
   const q = (k: number) => Float64Array.from({ length: valid.n }, (_, i) => raw.remaining[i * 3 + k]!);
   const q10 = q(0);
@@ -175,6 +174,20 @@ function select(
       intervalCoverage: covered / valid.n,
     },
   };
+}
+
+/**
+ * The one-standard-error rule: the first candidate (in order of preference) whose validation log-loss is within
+ * one standard error of the best. A single time slice is small; this keeps noise from picking a sharp model.
+ */
+function oneStandardError<T>(predictions: Float64Array[], y: ArrayLike<number>, candidates: readonly T[]): T {
+  const perRow = predictions.map((p) => Array.from(p, (v, i) => logLoss([v], [y[i]!])));
+  const means = perRow.map((l) => l.reduce((s, v) => s + v, 0) / l.length);
+  const best = means.indexOf(Math.min(...means));
+  const l = perRow[best]!;
+  const sd = Math.sqrt(l.reduce((s, v) => s + (v - means[best]!) ** 2, 0) / Math.max(1, l.length - 1));
+  const limit = means[best]! + sd / Math.sqrt(l.length);
+  return candidates[means.findIndex((m) => m <= limit)]!;
 }
 
 /** A model holding only a logistic part, to score it alone. */
