@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, localParts } from '../../src/dunning/local-time';
+import { plan } from '../../src/dunning/planner';
+import { customer, historyOf, input, invoice, NOW, prediction, risk, settings, TODAY } from './planner-fixtures';
+
+const decisionOf = (r: ReturnType<typeof plan>, customerId: string) => r.decisions.find((d) => d.customerId === customerId);
+
+describe('plan: which step, and only one', () => {
+  it('plans the due step with a human reason and a snapshot', () => {
+    const inv = invoice('1042', 'c1', 14);
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [inv],
+        customerPredictions: [risk('c1', 'medium')],
+        invoicePredictions: [prediction('1042', 0.8, 21, inv.dueDate, 'high')],
+      }),
+    );
+    expect(r.messages).toHaveLength(1);
+    const m = r.messages[0]!;
+    expect(m).toMatchObject({
+      customerId: 'c1',
+      to: ['ap@c1.example'],
+      invoiceIds: ['1042'],
+      steps: [{ invoiceId: '1042', stepKey: 'standard:2:0' }],
+      stepKey: 'standard:2:0',
+      tone: 'firm',
+      template: 'reminder',
+      channel: 'email',
+      requiresApproval: false,
+      approvalReason: null,
+    });
+    expect(m.reason).toBe("Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)");
+    expect(m.snapshot.invoices[0]).toMatchObject({ daysOverdue: 14, openBalanceMinor: 100_000, stepKey: 'standard:2:0', prediction: { pLate: 0.8 } });
+    expect(m.snapshot.totals).toEqual([{ currency: 'EUR', openMinor: 100_000 }]);
+    expect(m.key).toMatch(/^dm_[0-9a-f]{24}$/);
+  });
+
+  it('fires only the latest due step when earlier ones were missed, not a burst', () => {
+    const r = plan(input({ customers: [customer('c1')], invoices: [invoice('i1', 'c1', 40)] }));
+    expect(r.messages.map((m) => m.steps)).toEqual([[{ invoiceId: 'i1', stepKey: 'standard:3:0' }]]);
+  });
+
+  it('is idempotent: same input, same output; planned steps are never planned again', () => {
+    const inp = input({
+      customers: [customer('c1'), customer('c2')],
+      invoices: [invoice('a', 'c1', 2), invoice('b', 'c2', 12)],
+    });
+    const first = plan(inp);
+    expect(plan(inp)).toEqual(first);
+    expect(first.messages).toHaveLength(2);
+
+    const again = plan({ ...inp, history: historyOf(first.messages) });
+    expect(again.messages).toEqual([]);
+    expect(decisionOf(again, 'c1')).toMatchObject({ outcome: 'nothing_due', code: 'already_done' });
+    expect(decisionOf(again, 'c1')!.reason).toMatch(/step 2 of 'Standard' \(neutral\) already planned on .*; next step on/);
+  });
+
+  it('moves to the next step once it falls due, even though an earlier one was sent', () => {
+    const first = plan(input({ customers: [customer('c1')], invoices: [invoice('a', 'c1', 2)] }));
+    const later = new Date(NOW.getTime() + 9 * 86_400_000); // 11 days overdue → firm step
+    const next = plan(input({ now: later, customers: [customer('c1')], invoices: [invoice('a', 'c1', 2)], history: historyOf(first.messages, 'sent') }));
+    expect(next.messages.map((m) => m.stepKey)).toEqual(['standard:2:0']);
+  });
+});
+
+describe('plan: consolidation', () => {
+  it('sends one message per customer listing every overdue invoice, in the strongest tone', () => {
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [
+          invoice('a', 'c1', 1), // neutral due
+          invoice('b', 'c1', 11), // firm due
+          invoice('c', 'c1', 26), // final due
+          invoice('d', 'c1', 5), // overdue, its neutral step already sent
+          invoice('e', 'c1', -10), // not due yet
+        ],
+        history: [{ customerId: 'c1', invoiceId: 'd', stepKey: 'standard:1:0', tone: 'neutral', status: 'sent', at: new Date('2026-11-20T09:00:00Z') }],
+      }),
+    );
+    expect(r.messages).toHaveLength(1);
+    const m = r.messages[0]!;
+    expect(m.tone).toBe('final');
+    expect(m.stepKey).toBe('standard:3:0');
+    expect(m.invoiceIds).toEqual(['c', 'b', 'd', 'a']); // by due date
+    expect(m.steps).toEqual([
+      { invoiceId: 'a', stepKey: 'standard:1:0' },
+      { invoiceId: 'b', stepKey: 'standard:2:0' },
+      { invoiceId: 'c', stepKey: 'standard:3:0' },
+    ]);
+    expect(m.reason).toContain('also due: B (firm), A (neutral); 1 more overdue invoice listed');
+    expect(m.snapshot.totals).toEqual([{ currency: 'EUR', openMinor: 400_000 }]);
+    const d = decisionOf(r, 'c1')!;
+    expect(d.invoices.find((i) => i.invoiceId === 'd')?.code).toBe('included');
+    expect(d.invoices.find((i) => i.invoiceId === 'e')?.code).toBe('not_due');
+  });
+
+  it('waits when the customer was contacted within the last few days, whatever fell due since', () => {
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [invoice('a', 'c1', 1)],
+        history: [{ customerId: 'c1', invoiceId: 'old', stepKey: 'standard:2:0', tone: 'firm', status: 'sent', at: new Date('2026-11-23T09:00:00Z') }],
+      }),
+    );
+    expect(r.messages).toEqual([]);
+    expect(decisionOf(r, 'c1')).toMatchObject({ outcome: 'skipped', code: 'recently_contacted' });
+    expect(decisionOf(r, 'c1')!.reason).toContain('next can go on 2026-11-26');
+  });
+
+  it('a skipped (never delivered) message does not count as contact', () => {
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [invoice('a', 'c1', 1)],
+        history: [{ customerId: 'c1', invoiceId: 'old', stepKey: 'standard:2:0', tone: 'firm', status: 'skipped', at: new Date('2026-11-23T09:00:00Z') }],
+      }),
+    );
+    expect(r.messages).toHaveLength(1);
+  });
+});
+
+describe('plan: segment-driven paths', () => {
+  const at = (overdue: number, band: 'low' | 'medium' | 'high', pLate = 0.1, slowing = false) => {
+    const inv = invoice('i', 'c', overdue);
+    const r = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [inv],
+        customerPredictions: [risk('c', band, slowing)],
+        invoicePredictions: [prediction('i', pLate, pLate >= 0.5 ? 10 : 0, inv.dueDate, band)],
+      }),
+    );
+    return r.messages[0] ? `${r.messages[0].stepKey} ${r.messages[0].tone}` : `none (${decisionOf(r, 'c')?.code})`;
+  };
+
+  it.each([
+    // overdue, band, pLate, slowing, expected
+    [-3, 'low', 0.1, false, 'none (not_due)'], // reliable payer: no pre-due nudge
+    [-3, 'low', 0.8, false, 'reliable:0:0 friendly'], // … unless the model predicts lateness
+    [-3, 'medium', 0.2, false, 'none (not_due)'],
+    [-3, 'medium', 0.6, false, 'standard:0:0 friendly'],
+    [-5, 'high', 0.9, false, 'high-risk:0:0 friendly'], // high risk starts earlier
+    [7, 'low', 0.1, false, 'reliable:1:0 friendly'],
+    [7, 'medium', 0.1, false, 'standard:1:0 neutral'],
+    [7, 'high', 0.9, false, 'high-risk:2:0 firm'], // … and escalates faster
+    [7, 'medium', 0.1, true, 'high-risk:2:0 firm'], // a slowing customer gets the firmer path too
+  ] as const)('%i days, %s risk, pLate %d, slowing %s → %s', (overdue, band, pLate, slowing, expected) => {
+    expect(at(overdue, band, pLate, slowing)).toBe(expected);
+  });
+
+  it('repeats the last step until the limit, then stops', () => {
+    const run = (overdue: number, history = [] as ReturnType<typeof historyOf>) =>
+      plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', overdue)], customerPredictions: [risk('c', 'low')], history }));
+    expect(run(44).messages[0]?.stepKey).toBe('reliable:3:1');
+    expect(run(80).messages[0]?.stepKey).toBe('reliable:3:3');
+    const done = run(120, [{ customerId: 'c', invoiceId: 'i', stepKey: 'reliable:3:3', tone: 'firm', status: 'sent', at: new Date('2026-10-01T09:00:00Z') }]);
+    expect(done.messages).toEqual([]);
+    expect(decisionOf(done, 'c')!.reason).toContain("'Reliable' is complete");
+  });
+
+  it('uses an explicit sequence override over the segment rules, per customer and per invoice', () => {
+    const r = plan(
+      input({
+        customers: [customer('c', { override: { excluded: false, sequenceId: 'high-risk' } })],
+        invoices: [invoice('i', 'c', 7), invoice('j', 'c', 7, { override: { excluded: false, sequenceId: 'reliable' } })],
+        customerPredictions: [risk('c', 'low')],
+      }),
+    );
+    expect(r.messages[0]!.steps).toEqual([
+      { invoiceId: 'i', stepKey: 'high-risk:2:0' },
+      { invoiceId: 'j', stepKey: 'reliable:1:0' },
+    ]);
+  });
+
+  it('selects by tags and amount range', () => {
+    const policy = {
+      ...input({}).policy,
+      rules: [
+        { sequenceId: 'high-risk', when: { tagsAny: ['public-sector'] } },
+        { sequenceId: 'reliable', when: { amount: { currency: 'EUR', maxMinor: 50_000 } } },
+      ],
+    };
+    const r = plan(
+      input({
+        policy,
+        customers: [customer('gov', { tags: ['public-sector'] }), customer('small'), customer('big')],
+        invoices: [invoice('g', 'gov', 7), invoice('s', 'small', 7, { openBalanceMinor: 20_000 }), invoice('b', 'big', 7)],
+      }),
+    );
+    expect(r.messages.map((m) => `${m.customerId} ${m.sequenceId}`)).toEqual(['gov high-risk', 'small reliable', 'big standard']);
+  });
+
+  it('never steps back to a gentler tone after the customer moved to a softer sequence', () => {
+    const r = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [invoice('i', 'c', 15)],
+        customerPredictions: [risk('c', 'low')], // reliable now: +14 neutral is due
+        history: [{ customerId: 'c', invoiceId: 'i', stepKey: 'standard:2:0', tone: 'firm', status: 'sent', at: new Date('2026-11-19T09:00:00Z') }],
+      }),
+    );
+    expect(r.messages).toEqual([]);
+    expect(decisionOf(r, 'c')!.code).toBe('softer_than_sent');
+  });
+});
+
+describe('plan: holds and blocks', () => {
+  const one = (c = customer('c'), inv = invoice('i', 'c', 12), extra = {}) =>
+    plan(input({ customers: [c], invoices: [inv], ...extra }));
+
+  it.each([
+    ['excluded customer', customer('c', { override: { excluded: true } }), 'customer_excluded'],
+    ['opted out', customer('c', { optedOut: true }), 'opted_out'],
+    ['bounced address', customer('c', { bounced: true }), 'bounced'],
+    ['no address', customer('c', { emails: [] }), 'no_contact'],
+    ['paused customer', customer('c', { override: { excluded: false, pausedUntil: '2026-12-01' } }), 'customer_paused'],
+  ])('%s → skipped', (_, c, code) => {
+    const r = one(c);
+    expect(r.messages).toEqual([]);
+    expect(decisionOf(r, 'c')).toMatchObject({ outcome: 'skipped', code });
+  });
+
+  it.each([
+    ['zero balance', invoice('i', 'c', 12, { openBalanceMinor: 0 }), {}, 'zero_balance'],
+    ['excluded invoice', invoice('i', 'c', 12, { override: { excluded: true } }), {}, 'invoice_excluded'],
+    ['paused invoice', invoice('i', 'c', 12, { override: { excluded: false, pausedUntil: '2026-11-25' } }), {}, 'invoice_paused'],
+    ['open dispute', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-20', until: null, resolved: false }] }, 'disputed'],
+    ['dispute paused to a date', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-20', until: '2026-11-30', resolved: false }] }, 'disputed'],
+    ['promise to pay', invoice('i', 'c', 12), { promises: [{ customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-23', graceDays: 2 }] }, 'promise_to_pay'],
+  ])('%s → nothing sent', (_, inv, extra, code) => {
+    const r = one(customer('c'), inv, extra);
+    expect(r.messages).toEqual([]);
+    expect(decisionOf(r, 'c')).toMatchObject({ outcome: 'nothing_due', code });
+  });
+
+  it.each([
+    ['pause ended today', invoice('i', 'c', 12, { override: { excluded: false, pausedUntil: TODAY } }), {}],
+    ['resolved dispute', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-01', until: null, resolved: true }] }],
+    ['dispute pause over', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-01', until: TODAY, resolved: false }] }],
+    ['broken promise (past grace)', invoice('i', 'c', 12), { promises: [{ customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-21', graceDays: 2 }] }],
+  ])('%s → reminders resume', (_, inv, extra) => {
+    expect(one(customer('c'), inv, extra).messages).toHaveLength(1);
+  });
+
+  it('a held invoice is neither chased nor listed, while the others still are', () => {
+    const r = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [invoice('i', 'c', 12), invoice('j', 'c', 12)],
+        disputes: [{ invoiceId: 'j', openedOn: '2026-11-20', until: null, resolved: false }],
+      }),
+    );
+    expect(r.messages[0]!.invoiceIds).toEqual(['i']);
+  });
+
+  it('a contact override replaces a bounced billing address', () => {
+    const c = customer('c', { bounced: true, override: { excluded: false, contactEmails: ['cfo@c.example'] } });
+    expect(one(c).messages[0]!.to).toEqual(['cfo@c.example']);
+  });
+});
+
+describe('plan: approval', () => {
+  it('final notice above the tenant threshold needs approval, below it does not', () => {
+    const big = plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 750_000 })] }));
+    expect(big.messages[0]).toMatchObject({ tone: 'final', requiresApproval: true });
+    expect(big.messages[0]!.approvalReason).toBe('open total €7,500.00 is above the approval threshold €5,000.00');
+    const small = plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 10_000 })] }));
+    expect(small.messages[0]).toMatchObject({ tone: 'final', requiresApproval: false, approvalReason: null });
+  });
+
+  it('high-risk final notices always need approval; strategic accounts need it for firm messages', () => {
+    const hr = plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', 21)], customerPredictions: [risk('c', 'high')] }));
+    expect(hr.messages[0]!.approvalReason).toBe("step 4 of 'High risk' always needs approval");
+    const strategic = plan(input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 12)] }));
+    expect(strategic.messages[0]!.approvalReason).toBe('Customer c is a strategic account and this message is firm');
+    const gentle = plan(input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 2)] }));
+    expect(gentle.messages[0]!.requiresApproval).toBe(false);
+  });
+});
+
+describe('plan: time', () => {
+  it("counts days in the debtor's timezone", () => {
+    const late = new Date('2026-11-24T23:30:00Z'); // 25th in Berlin, still the 24th in Los Angeles
+    const inv = invoice('i', 'c', 0); // due 2026-11-24
+    const berlin = plan(input({ now: late, customers: [customer('c')], invoices: [inv] }));
+    const la = plan(input({ now: late, customers: [customer('c', { timezone: 'America/Los_Angeles' })], invoices: [inv] }));
+    expect(berlin.messages[0]?.stepKey).toBe('standard:1:0'); // +1 reached
+    expect(la.messages).toEqual([]);
+  });
+
+  it('schedules inside business hours in the debtor timezone, never in the past', () => {
+    const r = plan(input({ customers: [customer('c', { timezone: 'America/New_York' })], invoices: [invoice('i', 'c', 12)] }));
+    const at = r.messages[0]!.sendAt;
+    const local = localParts(at, 'America/New_York');
+    expect(at.getTime()).toBeGreaterThanOrEqual(NOW.getTime());
+    expect(local.hour).toBeGreaterThanOrEqual(settings.businessHours.start);
+    expect(local.hour).toBeLessThan(settings.businessHours.end);
+    expect(local.weekday).toBeLessThanOrEqual(5);
+    expect(local.date <= addDays(TODAY, 2)).toBe(true);
+  });
+});
