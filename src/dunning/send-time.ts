@@ -74,6 +74,18 @@ export function nextAllowedTime(window: SendWindow & { now: Date; timeZone: stri
   return slot.at;
 }
 
+export type WindowBlock = 'holiday' | 'non_business_day' | 'outside_business_hours' | 'quiet_hours';
+
+/** Why `now` is outside the window in `timeZone`, or null when sending now is allowed. */
+export function windowBlock(window: SendWindow, now: Date, timeZone: string): WindowBlock | null {
+  const local = localParts(now, timeZone);
+  if (window.holidays.includes(local.date)) return 'holiday';
+  if (!window.businessDays.includes(local.weekday)) return 'non_business_day';
+  if (inQuietHours(local.hour, window.quietHours)) return 'quiet_hours';
+  if (local.hour < window.businessHours.start || local.hour >= window.businessHours.end) return 'outside_business_hours';
+  return null;
+}
+
 interface Slot {
   at: Date;
   hour: number;

@@ -1,0 +1,162 @@
+import { formatMoney } from '../../connectors/money';
+import type { IsoDate } from './local-time';
+import { nextAllowedTime, type SendWindow, windowBlock } from './send-time';
+
+/** An invoice as the ledger and Duely's own records state it right before sending. */
+export interface LiveInvoice {
+  invoiceId: string;
+  number: string;
+  status: 'open' | 'paid' | 'void' | 'deleted';
+  openBalanceMinor: number;
+  currency: string;
+  disputed: boolean;
+  excluded: boolean;
+  pausedUntil: IsoDate | null;
+  /** Promised date plus grace: reminders wait until after it. */
+  promiseUntil: IsoDate | null;
+}
+
+export interface SuppressionInput {
+  now: Date;
+  /** The debtor's calendar day (planner's `today`), for comparing pause and promise dates. */
+  today: IsoDate;
+  message: {
+    invoiceIds: string[];
+    /** Balances at planning time (the planner's snapshot). */
+    plannedBalances: { invoiceId: string; openBalanceMinor: number }[];
+    requiresApproval: boolean;
+    approval: 'pending' | 'approved' | 'rejected' | null;
+  };
+  /** Live rows for the message's invoices; a missing row means the invoice is gone. */
+  invoices: LiveInvoice[];
+  customer: { optedOut: boolean; bounced: boolean; excluded: boolean; pausedUntil: IsoDate | null };
+  /** The accounting connection: balances from a broken one may be stale. */
+  connection: { status: 'active' | 'needs_reconnect' };
+  window: SendWindow & { timeZone: string };
+}
+
+export type SuppressionCode =
+  | 'ok'
+  | 'opted_out'
+  | 'bounced'
+  | 'customer_excluded'
+  | 'customer_paused'
+  | 'connection_needs_reconnect'
+  | 'paid'
+  | 'void_or_deleted'
+  | 'disputed'
+  | 'invoice_paused'
+  | 'invoice_excluded'
+  | 'promise_to_pay'
+  | 'balance_changed'
+  | 'approval_rejected'
+  | 'awaiting_approval'
+  | 'holiday'
+  | 'non_business_day'
+  | 'outside_business_hours'
+  | 'quiet_hours';
+
+export interface SuppressionDecision {
+  /** skip: drop this message; hold: keep it until a person acts; defer: retry at `until`. */
+  action: 'send' | 'skip' | 'hold' | 'defer';
+  code: SuppressionCode;
+  reason: string;
+  /** The message no longer matches reality but some invoices are still owed: plan again now. */
+  replan: boolean;
+  until?: Date;
+}
+
+/** Balances moving by more than this share since planning make the message's figures wrong. */
+export const MATERIAL_CHANGE = 0.01;
+
+type InvoiceIssue = { code: SuppressionCode; invoice: string; text: string };
+
+/**
+ * The last look before a message leaves: checks in order of finality (the debtor's own choices, then whether the
+ * data can be trusted, then whether anything is still owed, then holds, then approval, then the clock).
+ */
+export function checkSuppression(input: SuppressionInput): SuppressionDecision {
+  const { customer, today } = input;
+  if (customer.optedOut) return skip('opted_out', 'The customer unsubscribed from reminders');
+  if (customer.bounced) return skip('bounced', "The customer's address bounced");
+  if (customer.excluded) return skip('customer_excluded', 'The customer is excluded from reminders');
+  if (customer.pausedUntil && today < customer.pausedUntil) {
+    return skip('customer_paused', `Reminders to the customer are paused until ${customer.pausedUntil}`);
+  }
+  if (input.connection.status === 'needs_reconnect') {
+    return hold('connection_needs_reconnect', 'The accounting connection needs reconnecting, so balances cannot be verified');
+  }
+
+  const live = new Map(input.invoices.map((i) => [i.invoiceId, i]));
+  const planned = new Map(input.message.plannedBalances.map((p) => [p.invoiceId, p.openBalanceMinor]));
+  const issues: InvoiceIssue[] = [];
+  let stillOwed = 0;
+  for (const id of input.message.invoiceIds) {
+    const issue = invoiceIssue(id, live.get(id), planned.get(id), today);
+    if (issue) issues.push(issue);
+    if (!issue || issue.code === 'balance_changed') stillOwed++;
+  }
+
+  const [first] = issues;
+  if (first) {
+    // Nothing left to chase: drop the message. Something left: drop it and plan again with the current figures.
+    const sameCause = issues.every((i) => i.code === first.code);
+    const text = issues.map((i) => i.text).join('; ');
+    if (stillOwed === 0 && first.code !== 'balance_changed') return skip(sameCause ? first.code : settledCode(issues), text);
+    return { action: 'skip', code: first.code, reason: `${text}; re-plan the rest`, replan: true };
+  }
+
+  if (input.message.requiresApproval) {
+    if (input.message.approval === 'rejected') return skip('approval_rejected', 'A reviewer rejected this message');
+    if (input.message.approval !== 'approved') return hold('awaiting_approval', 'Waiting for a reviewer to approve this message');
+  }
+
+  const block = windowBlock(input.window, input.now, input.window.timeZone);
+  if (block) {
+    const until = nextAllowedTime({ ...input.window, now: input.now });
+    return { action: 'defer', code: block, reason: `${WINDOW_TEXT[block]}; deferred to ${until.toISOString()}`, replan: false, until };
+  }
+  return { action: 'send', code: 'ok', reason: 'All checks passed', replan: false };
+}
+
+function invoiceIssue(id: string, inv: LiveInvoice | undefined, plannedMinor: number | undefined, today: IsoDate): InvoiceIssue | null {
+  if (!inv || inv.status === 'void' || inv.status === 'deleted') {
+    return { code: 'void_or_deleted', invoice: id, text: `Invoice ${inv?.number ?? id} was ${inv?.status ?? 'deleted'}` };
+  }
+  const n = inv.number;
+  if (inv.status === 'paid' || inv.openBalanceMinor <= 0) return { code: 'paid', invoice: id, text: `Invoice ${n} is paid` };
+  if (inv.disputed) return { code: 'disputed', invoice: id, text: `Invoice ${n} is disputed` };
+  if (inv.excluded) return { code: 'invoice_excluded', invoice: id, text: `Invoice ${n} is excluded from reminders` };
+  if (inv.pausedUntil && today < inv.pausedUntil) {
+    return { code: 'invoice_paused', invoice: id, text: `Invoice ${n} is paused until ${inv.pausedUntil}` };
+  }
+  if (inv.promiseUntil && today <= inv.promiseUntil) {
+    return { code: 'promise_to_pay', invoice: id, text: `Invoice ${n} has a promise to pay until ${inv.promiseUntil}` };
+  }
+  if (plannedMinor !== undefined && Math.abs(inv.openBalanceMinor - plannedMinor) > Math.abs(plannedMinor) * MATERIAL_CHANGE) {
+    const from = formatMoney(plannedMinor, inv.currency);
+    const to = formatMoney(inv.openBalanceMinor, inv.currency);
+    return { code: 'balance_changed', invoice: id, text: `Invoice ${n} balance changed from ${from} to ${to} since planning` };
+  }
+  return null;
+}
+
+/** Mixed reasons for nothing being owed (some paid, some voided): report it as paid unless nothing was paid. */
+function settledCode(issues: InvoiceIssue[]): SuppressionCode {
+  return issues.some((i) => i.code === 'paid') ? 'paid' : (issues[0]?.code ?? 'paid');
+}
+
+const WINDOW_TEXT: Record<NonNullable<ReturnType<typeof windowBlock>>, string> = {
+  holiday: 'Today is a holiday for the debtor',
+  non_business_day: 'Not a business day for the debtor',
+  outside_business_hours: "Outside the debtor's business hours",
+  quiet_hours: "Within the debtor's quiet hours",
+};
+
+function skip(code: SuppressionCode, reason: string): SuppressionDecision {
+  return { action: 'skip', code, reason, replan: false };
+}
+
+function hold(code: SuppressionCode, reason: string): SuppressionDecision {
+  return { action: 'hold', code, reason, replan: false };
+}
