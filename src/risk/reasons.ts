@@ -1,0 +1,125 @@
+/**
+ * Plain-word reasons for a score. Each feature's pull on the logistic log-odds is coef * standardized value;
+ * correlated features are summed into one topic (otherwise "late rate", "median days late" and "mean days
+ * late" would fill all three slots with the same fact), and the strongest topics are worded from the
+ * customer's actual history.
+ */
+import { F, FEATURE_NAMES, type FeatureName, type SettledOutcome } from './features';
+import type { LogisticModel } from './logreg';
+
+type Topic = 'history' | 'recent' | 'overdue' | 'amount' | 'delivery' | 'timing' | 'tenure' | 'calendar';
+
+const TOPIC: Record<FeatureName, Topic> = {
+  log_settled_count: 'history',
+  cold_start: 'history',
+  late_rate: 'history',
+  mean_days_to_pay: 'history',
+  mean_days_late: 'history',
+  recent_median_days_to_pay: 'history',
+  recent_median_days_late: 'history',
+  last3_mean_days_late: 'recent',
+  last3_late_share: 'recent',
+  last_days_late: 'recent',
+  late_trend: 'recent',
+  log_tenure_days: 'tenure',
+  log_open_count: 'overdue',
+  log_open_amount: 'overdue',
+  log_overdue_count: 'overdue',
+  log_overdue_amount: 'overdue',
+  log_amount: 'amount',
+  amount_vs_usual: 'amount',
+  terms_days: 'timing',
+  delivery_email: 'delivery',
+  delivery_print: 'delivery',
+  issue_month_sin: 'calendar',
+  issue_month_cos: 'calendar',
+  issue_weekday: 'calendar',
+  age_days: 'timing',
+  days_to_due: 'timing',
+};
+
+export interface ReasonContext {
+  /** The feature row of the invoice (FEATURE_NAMES order). */
+  row: ArrayLike<number>;
+  /** The customer's last settled invoices before the as-of day, oldest first. */
+  recent: readonly SettledOutcome[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const span = (values: number[]) => {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? `${lo}` : `${lo}–${hi}`;
+};
+
+function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string | null {
+  const x = (f: FeatureName) => row[F[f]]!;
+  switch (topic) {
+    case 'history': {
+      if (x('cold_start') === 1) return 'new customer: no payment history yet';
+      const late = recent.filter((r) => r.daysLate > 0);
+      if (up && late.length > 0) {
+        return late.length === recent.length
+          ? `paid the last ${plural(recent.length, 'invoice')} ${span(late.map((r) => r.daysLate))} days late`
+          : `paid ${late.length} of the last ${plural(recent.length, 'invoice')} late (by ${span(late.map((r) => r.daysLate))} days)`;
+      }
+      if (!up && late.length === 0) return `paid the last ${plural(recent.length, 'invoice')} on time`;
+      return up
+        ? `usually pays about ${Math.round(x('mean_days_late'))} days after the due date`
+        : `usually pays on time (${Math.round((1 - x('late_rate')) * 100)}% of invoices)`;
+    }
+    case 'recent': {
+      const last = recent.slice(-3);
+      if (last.length === 0) return null;
+      const avg = Math.round(last.reduce((s, r) => s + r.daysLate, 0) / last.length);
+      return up
+        ? `recent payments are slower: the last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
+        : `recent payments are faster than usual (last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
+    }
+    case 'overdue': {
+      const overdue = Math.round(Math.expm1(x('log_overdue_count')));
+      const open = Math.round(Math.expm1(x('log_open_count')));
+      if (up) return overdue > 0 ? `has ${plural(overdue, 'other invoice')} already overdue` : `has ${plural(open, 'other open invoice')}`;
+      return overdue === 0 ? 'no other invoices overdue' : null;
+    }
+    case 'amount': {
+      const ratio = Math.exp(x('amount_vs_usual'));
+      if (ratio >= 1.5) return `invoice is ${ratio.toFixed(1)}× this customer's usual amount`;
+      if (ratio <= 0.67) return `invoice is smaller than this customer's usual (${ratio.toFixed(1)}×)`;
+      return up ? 'larger invoice amount than most customers' : 'small invoice amount';
+    }
+    case 'delivery':
+      if (x('delivery_print') === 1) return 'invoice is sent on paper';
+      if (x('delivery_email') === 1) return 'invoice is sent by email';
+      return null;
+    case 'timing': {
+      const toDue = x('days_to_due');
+      if (toDue < 0) return `already ${plural(-toDue, 'day')} past due`;
+      return up ? `due in ${plural(toDue, 'day')} and still unpaid` : `${plural(x('terms_days'), 'day')} payment terms`;
+    }
+    case 'tenure': {
+      const days = Math.round(Math.expm1(x('log_tenure_days')));
+      return days < 90 ? `recent customer (${plural(days, 'day')})` : `customer for ${plural(Math.round(days / 30), 'month')}`;
+    }
+    case 'calendar':
+      return up ? 'issued in a period when payments tend to be slower' : 'issued in a period when payments tend to be faster';
+  }
+}
+
+/** Up to `k` reasons, strongest first; a past-due invoice always leads with how late it already is. */
+export function explain(logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>, ctx: ReasonContext, k = 3): string[] {
+  const byTopic = new Map<Topic, number>();
+  logistic.coef.forEach((c, j) => {
+    const topic = TOPIC[FEATURE_NAMES[j]!];
+    byTopic.set(topic, (byTopic.get(topic) ?? 0) + (c * (ctx.row[j]! - logistic.mean[j]!)) / logistic.scale[j]!);
+  });
+  if (ctx.row[F.days_to_due]! < 0) byTopic.set('timing', Number.POSITIVE_INFINITY);
+  const ranked = [...byTopic].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+  const out: string[] = [];
+  for (const [topic, pull] of ranked) {
+    const text = word(topic, pull > 0, ctx);
+    if (text && !out.includes(text)) out.push(text);
+    if (out.length === k) break;
+  }
+  return out;
+}
