@@ -20,7 +20,7 @@ export class RealmLimiter {
 
   constructor(
     private readonly limits: RealmLimits = QBO_LIMITS,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: () => number = () => Date.now(),
   ) {}
 
   /** Runs `task` once a slot is free under both limits. */
