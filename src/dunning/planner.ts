@@ -36,7 +36,9 @@ export interface PlannerInvoice {
   id: string;
   customerId: string;
   number: string;
+  issueDate: IsoDate;
   dueDate: IsoDate;
+  totalMinor: number;
   /** After partial payments and applied credits. */
   openBalanceMinor: number;
   currency: string;
@@ -88,8 +90,10 @@ export interface PlannerInput {
 export interface InvoiceSnapshot {
   invoiceId: string;
   number: string;
+  issueDate: IsoDate;
   dueDate: IsoDate;
   daysOverdue: number;
+  totalMinor: number;
   openBalanceMinor: number;
   currency: string;
   payLink: string | null;
@@ -384,8 +388,10 @@ function compose(ctx: {
         return {
           invoiceId: inv.id,
           number: inv.number,
+          issueDate: inv.issueDate,
           dueDate: inv.dueDate,
           daysOverdue: Math.max(0, diffDays(ctx.today, inv.dueDate)),
+          totalMinor: inv.totalMinor,
           openBalanceMinor: inv.openBalanceMinor,
           currency: inv.currency,
           payLink: inv.payLink ?? null,

@@ -18,8 +18,11 @@ export const channelSchema = z.enum(['email', 'sms', 'whatsapp']);
 export type Channel = z.infer<typeof channelSchema>;
 const SUPPORTED_CHANNELS: readonly Channel[] = ['email'];
 
-/** Templates a step may send (emails/ kinds; receipts are transactional, never a dunning step). */
-export const stepTemplateSchema = z.enum(['reminder', 'statement', 'invoice_copy']);
+/**
+ * Templates a step may send: a tone-aware reminder or a statement of account. Receipts are transactional and
+ * invoice copies need line items the planner does not carry, so neither is a dunning step.
+ */
+export const stepTemplateSchema = z.enum(['reminder', 'statement']);
 export type StepTemplate = z.infer<typeof stepTemplateSchema>;
 
 export const riskBandSchema = z.enum(['low', 'medium', 'high']);

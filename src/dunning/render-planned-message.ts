@@ -1,0 +1,50 @@
+import type { InvoiceLine, IsoDate, SenderIdentity } from '../../emails/email-props';
+import { type RenderedEmail, renderEmail } from '../../emails/render';
+import { addDays, localParts } from './local-time';
+import type { PlannedMessage } from './planner';
+
+export interface MessageEmailContext {
+  sender: SenderIdentity;
+  debtor: { name: string; contactName?: string; customerSince?: IsoDate };
+  locale: string;
+  /** The debtor's timezone, else the tenant's. */
+  timezone: string;
+  unsubscribeUrl: string;
+  statementUrl?: string;
+  /** Render time: the email's "as of" day. */
+  now: Date;
+}
+
+/** Days a final notice gives the debtor before hand-off. */
+const FINAL_NOTICE_DAYS = 7;
+
+/**
+ * Turns a planned message into its email, from the planner's snapshot. The pre-send check has just confirmed
+ * the snapshot balances still hold (within 1%), so the email states the figures the plan was made on.
+ */
+export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailContext): Promise<RenderedEmail> {
+  const invoices: InvoiceLine[] = msg.snapshot.invoices.map((i) => ({
+    number: i.number,
+    issueDate: i.issueDate,
+    dueDate: i.dueDate,
+    currency: i.currency,
+    totalMinor: i.totalMinor,
+    openMinor: i.openBalanceMinor,
+    payLink: i.payLink ?? undefined,
+  }));
+  const risk = msg.snapshot.customerRisk;
+  const base = {
+    locale: ctx.locale,
+    timezone: ctx.timezone,
+    generatedAt: ctx.now.toISOString(),
+    sender: ctx.sender,
+    // The kind words about punctuality are earned by a low-risk score without a slowing trend.
+    debtor: { ...ctx.debtor, reliablePayer: risk?.riskBand === 'low' && !risk.slowingAlert },
+    unsubscribeUrl: ctx.unsubscribeUrl,
+    invoices,
+    statementUrl: ctx.statementUrl,
+  };
+  if (msg.template === 'statement') return renderEmail('statement', base);
+  const respondBy = msg.tone === 'final' ? addDays(localParts(ctx.now, ctx.timezone).date, FINAL_NOTICE_DAYS) : undefined;
+  return renderEmail('reminder', { ...base, tone: msg.tone, respondBy });
+}

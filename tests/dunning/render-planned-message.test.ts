@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../src/dunning/planner';
+import { renderPlannedMessage } from '../../src/dunning/render-planned-message';
+import { customer, input, invoice, NOW, risk } from './planner-fixtures';
+
+const ctx = {
+  sender: { companyName: 'Nordlicht GmbH', replyTo: 'ar@nordlicht.example', address: ['Hafenstraße 12', '20457 Hamburg'] },
+  debtor: { name: 'Bergmann KG', customerSince: '2019-04-01' },
+  locale: 'de-DE',
+  timezone: 'Europe/Berlin',
+  unsubscribeUrl: 'https://app.duely.example/u/x',
+  now: NOW,
+};
+const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ');
+
+describe('renderPlannedMessage', () => {
+  it('renders the consolidated message in its tone with every listed invoice', async () => {
+    const { messages } = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [invoice('a-1', 'c', 26, { openBalanceMinor: 123_450, totalMinor: 150_000 }), invoice('b-2', 'c', 3)],
+      }),
+    );
+    const out = await renderPlannedMessage(messages[0]!, ctx);
+    const text = plain(out.text);
+    expect(plain(out.subject)).toBe('Final notice: 2.234,50 € overdue with Nordlicht GmbH');
+    expect(text).toMatch(/^A-1\s.*\s26\s+1\.500,00 €\s+1\.234,50 €/m);
+    expect(text).toMatch(/^B-2\s/m);
+    expect(text).toContain('from you by 01.12.2026'); // final notice: 7 days from render
+    expect(text).not.toMatch(/undefined|NaN/);
+    expect(out.templateVersion).toBe('reminder@1');
+  });
+
+  it('adds the kind punctuality sentence only for a low-risk customer', async () => {
+    const run = async (band: 'low' | 'medium') => {
+      const { messages } = plan(input({ customers: [customer('c')], invoices: [invoice('a', 'c', 3)], customerPredictions: [risk('c', band)] }));
+      return (await renderPlannedMessage(messages[0]!, ctx)).text;
+    };
+    expect(await run('low')).toContain('always paid reliably');
+    expect(await run('medium')).not.toContain('reliabl');
+  });
+});
