@@ -53,7 +53,7 @@ export function parseFault(body: string): QboFault | null {
 
 export function faultFromJson(json: unknown): QboFault | null {
   if (!isObject(json)) return null;
-  const fault = json.Fault ?? json.fault;
+  const fault = json.Fault ?? json.fault ?? itemFault(json);
   if (!isObject(fault)) return null;
   const list = fault.Error ?? fault.error;
   const errors = (Array.isArray(list) ? list : []).filter(isObject).map((e) => ({
@@ -62,6 +62,16 @@ export function faultFromJson(json: unknown): QboFault | null {
     detail: str(e.Detail ?? e.detail),
   }));
   return { type: str(fault.type), errors };
+}
+
+/** Batch and attachable answers carry faults per item: `{"AttachableResponse":[{"Fault":{...}}]}`. */
+function itemFault(json: Json): unknown {
+  for (const value of Object.values(json)) {
+    if (!Array.isArray(value)) continue;
+    const item = value.find((v): v is Json => isObject(v) && isObject(v.Fault));
+    if (item) return item.Fault;
+  }
+  return undefined;
 }
 
 const XML_FAULT = /<Fault\b([^>]*)>([\s\S]*?)<\/Fault>/;
