@@ -145,6 +145,8 @@ export interface ClientFactoryOptions<Config> {
   getAccessToken(): Promise<string>;
   /** Called once on a 401: refresh (under the caller's lock) and return the new access token. */
   onUnauthorized(): Promise<string>;
+  /** Receives retry and throttle warnings. */
+  logger?: ConnectorLogger;
 }
 
 export interface Connector<Config, Client, Cursor> {

@@ -72,7 +72,8 @@ export class QboClient {
       sleep: abortableSleep,
       random: Math.random,
       fetch: (...args) => fetch(...args),
-      ...options,
+      // An explicit `undefined` must not erase a default.
+      ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as QboClientOptions),
       apiBaseUrl: options.apiBaseUrl.replace(/\/+$/, ''),
     };
   }

@@ -28,8 +28,8 @@ export const quickbooks: Connector<QuickbooksConfig, QboClient, QboCursor> = {
     refresh: refreshTokens,
     revoke: revokeToken,
   },
-  createClient: ({ config, externalId, getAccessToken, onUnauthorized }) =>
-    new QboClient({ apiBaseUrl: quickbooksEndpoints(config).apiBaseUrl, realmId: externalId, getAccessToken, onUnauthorized }),
+  createClient: ({ config, externalId, getAccessToken, onUnauthorized, logger }) =>
+    new QboClient({ apiBaseUrl: quickbooksEndpoints(config).apiBaseUrl, realmId: externalId, getAccessToken, onUnauthorized, logger }),
   sync: { pages: quickbooksPages },
   webhooks: { verify: verifyWebhook, parse: parseWebhook },
 };

@@ -292,12 +292,17 @@ export class Company {
     else this.schedule.set(day, [event]);
   }
 
+  /** Bumped on every change, so readers can cache derived views (the server's filtered query lists). */
+  revision = 0;
+
   private touch(row: Row, at: number): void {
+    this.revision++;
     row.syncToken++;
     row.updatedAt = Math.max(row.updatedAt, at);
   }
 
   private record(name: EntityName, id: string, operation: Change['operation'], at: number): void {
+    this.revision++;
     this.recording?.push({ name, id, operation, at });
   }
 

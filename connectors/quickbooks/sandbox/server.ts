@@ -138,6 +138,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
   }
 
+  let filtered = { revision: -1, lists: new Map<string, Row[]>() };
   const isDeleted = (entity: EntityName, row: Row) => entity === 'Invoice' && company.invoices.get(row.id)?.deleted === true;
 
   async function deliver(changes: Change[]): Promise<WebhookDelivery | null> {
@@ -281,12 +282,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const entity = ENTITY_PATHS[q.entity.toLowerCase()];
     if (!entity) return send(res, 400, fault('4000', 'Error parsing query', `QueryParserError: Invalid entity ${q.entity}`));
     const since = q.updatedSince;
-    const rows = company.order[entity].filter(
-      (row) =>
-        !isDeleted(entity, row) &&
-        (q.id === null || row.id === q.id) &&
-        (since === null || (since.inclusive ? row.updatedAt >= since.at : row.updatedAt > since.at)),
-    );
+    // Paging re-runs the same filter for every page: cache it until the company changes.
+    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}`;
+    let rows = filtered.revision === company.revision ? filtered.lists.get(key) : undefined;
+    if (!rows) {
+      rows = company.order[entity].filter(
+        (row) =>
+          !isDeleted(entity, row) &&
+          (q.id === null || row.id === q.id) &&
+          (since === null || (since.inclusive ? row.updatedAt >= since.at : row.updatedAt > since.at)),
+      );
+      if (filtered.revision !== company.revision) filtered = { revision: company.revision, lists: new Map() };
+      filtered.lists.set(key, rows);
+    }
     if (q.count) return send(res, 200, { QueryResponse: { totalCount: rows.length }, time: time() });
     const page = rows.slice(q.startPosition - 1, q.startPosition - 1 + q.maxResults);
     // Past the end Intuit answers an empty QueryResponse with no entity key and no counts.
