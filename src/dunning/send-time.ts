@@ -49,7 +49,7 @@ export function chooseSendTime(input: SendTimeInput): Date {
 
   if (input.rng() < EXPLORATION) {
     const soon = slots.filter((s) => s.at.getTime() - first.at.getTime() < 2 * 86_400_000);
-    return (soon[Math.floor(input.rng() * soon.length)] ?? first).at;
+    return new Date((soon[Math.floor(input.rng() * soon.length)] ?? first).at);
   }
 
   const hourRate = smoothedRates(input.engagement, (e) => e.localHour, hourPrior);
@@ -64,14 +64,14 @@ export function chooseSendTime(input: SendTimeInput): Date {
       bestScore = score;
     }
   }
-  return best.at;
+  return new Date(best.at);
 }
 
 /** The earliest instant ≥ now at which the window allows sending: where the pre-send check defers to. */
 export function nextAllowedTime(window: SendWindow & { now: Date; timeZone: string }): Date {
   const slot = allowedSlots(window, window.timeZone, window.now)[0];
   if (!slot) throw new RangeError(`no allowed send time in the next ${HORIZON_DAYS} days`);
-  return slot.at;
+  return new Date(slot.at);
 }
 
 export type WindowBlock = 'holiday' | 'non_business_day' | 'outside_business_hours' | 'quiet_hours';
@@ -92,21 +92,41 @@ interface Slot {
   weekday: number;
 }
 
-function allowedSlots(window: SendWindow, timeZone: string, now: Date): Slot[] {
+// Planning thousands of customers shares one `now` and a handful of timezones; timezone conversion through Intl
+// is the expensive part, so the slot list is memoized per (window, timezone, now). Slots are never mutated.
+const slotCache = new Map<string, readonly Slot[]>();
+const SLOT_CACHE_LIMIT = 256;
+
+function allowedSlots(window: SendWindow, timeZone: string, now: Date): readonly Slot[] {
+  const { businessDays, businessHours: bh, quietHours: q, holidays } = window;
+  const key = `${timeZone}|${now.getTime()}|${businessDays.join()}|${bh.start}-${bh.end}|${q ? `${q.start}-${q.end}` : ''}|${holidays.join()}`;
+  let slots = slotCache.get(key);
+  if (!slots) {
+    slots = computeSlots(window, timeZone, now);
+    if (slotCache.size >= SLOT_CACHE_LIMIT) slotCache.clear();
+    slotCache.set(key, slots);
+  }
+  return slots;
+}
+
+function computeSlots(window: SendWindow, timeZone: string, now: Date): Slot[] {
   const today = localParts(now, timeZone).date;
   const holidays = new Set(window.holidays);
+  const { start: first, end: last } = window.businessHours;
   const slots: Slot[] = [];
   for (let d = 0; d < HORIZON_DAYS; d++) {
     const date = addDays(today, d);
     const weekday = isoWeekday(date);
     if (!window.businessDays.includes(weekday) || holidays.has(date)) continue;
-    for (let hour = window.businessHours.start; hour < window.businessHours.end; hour++) {
+    // Hours are evenly spaced unless a DST switch falls inside business hours; only then convert each hour.
+    const dayStart = zonedInstant(date, first, 0, timeZone).getTime();
+    const even = zonedInstant(date, last, 0, timeZone).getTime() - dayStart === (last - first) * 3_600_000;
+    for (let hour = first; hour < last; hour++) {
       if (inQuietHours(hour, window.quietHours)) continue;
-      const start = zonedInstant(date, hour, 0, timeZone);
-      const end = start.getTime() + 3_600_000;
-      if (end <= now.getTime()) continue;
+      const start = even ? dayStart + (hour - first) * 3_600_000 : zonedInstant(date, hour, 0, timeZone).getTime();
+      if (start + 3_600_000 <= now.getTime()) continue;
       // Inside the current slot: send now rather than wait for the top of the next hour.
-      slots.push({ at: start < now ? new Date(now) : start, hour, weekday });
+      slots.push({ at: new Date(Math.max(start, now.getTime())), hour, weekday });
     }
   }
   return slots;
