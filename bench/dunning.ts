@@ -13,7 +13,10 @@ const RESEND_EMAILS_PER_SECOND = 2 * 100;
 const NOW = new Date('2026-11-24T07:00:00Z');
 const TODAY = '2026-11-24';
 
-export async function benchDunning(customers = 10_000, renderSample = 1_000): Promise<Record<string, number | string>> {
+export async function benchDunning(
+  customers = 10_000,
+  renderSample = 1_000,
+): Promise<Record<string, number | string>> {
   const input = generate(customers);
 
   const t0 = performance.now();
@@ -21,7 +24,11 @@ export async function benchDunning(customers = 10_000, renderSample = 1_000): Pr
   const planMs = performance.now() - t0;
 
   const ctx = {
-    sender: { companyName: 'Nordlicht GmbH', replyTo: 'ar@nordlicht.example', address: ['Hafenstraße 12', '20457 Hamburg'] },
+    sender: {
+      companyName: 'Nordlicht GmbH',
+      replyTo: 'ar@nordlicht.example',
+      address: ['Hafenstraße 12', '20457 Hamburg'],
+    },
     debtor: { name: 'Bench Debtor', customerSince: '2019-04-01' },
     locale: 'de-DE',
     timezone: 'Europe/Berlin',
@@ -54,7 +61,8 @@ export async function benchDunning(customers = 10_000, renderSample = 1_000): Pr
     pipeline_messages_per_s: round(pipelinePerSecond),
     resend_ceiling_emails_per_s: RESEND_EMAILS_PER_SECOND,
     pipeline_vs_resend_ceiling: round(pipelinePerSecond / RESEND_EMAILS_PER_SECOND),
-    bottleneck: pipelinePerSecond > RESEND_EMAILS_PER_SECOND ? 'resend rate limit' : 'planning + rendering (one core)',
+    bottleneck:
+      pipelinePerSecond > RESEND_EMAILS_PER_SECOND ? 'resend rate limit' : 'planning + rendering (one core)',
     seconds_to_send_all_at_ceiling: round(messages.length / RESEND_EMAILS_PER_SECOND),
   };
 }
@@ -84,8 +92,21 @@ function generate(n: number): PlannerInput {
   for (let c = 0; c < n; c++) {
     const id = `c${c}`;
     const band = bands[c % 3]!;
-    input.customers.push({ id, name: `Debtor ${c}`, emails: [`ap@d${c}.example`], tags: [], strategic: c % 50 === 0, bounced: false, optedOut: false });
-    input.customerPredictions.push({ customerId: id, riskScore: band === 'low' ? 0.1 : band === 'medium' ? 0.5 : 0.9, riskBand: band, slowingAlert: c % 17 === 0 });
+    input.customers.push({
+      id,
+      name: `Debtor ${c}`,
+      emails: [`ap@d${c}.example`],
+      tags: [],
+      strategic: c % 50 === 0,
+      bounced: false,
+      optedOut: false,
+    });
+    input.customerPredictions.push({
+      customerId: id,
+      riskScore: band === 'low' ? 0.1 : band === 'medium' ? 0.5 : 0.9,
+      riskBand: band,
+      slowingAlert: c % 17 === 0,
+    });
     for (let k = 0; k < 1 + (c % 4); k++) {
       const overdue = ((c * 7 + k * 11) % 60) + 1;
       const dueDate = addDays(TODAY, -overdue);
@@ -102,7 +123,13 @@ function generate(n: number): PlannerInput {
         currency: 'EUR',
         payLink: `https://pay.example/${invoiceId}`,
       });
-      input.invoicePredictions.push({ invoiceId, pLate: band === 'high' ? 0.8 : 0.3, predictedPayDate: addDays(dueDate, band === 'high' ? 20 : 2), riskBand: band, reasons: [] });
+      input.invoicePredictions.push({
+        invoiceId,
+        pLate: band === 'high' ? 0.8 : 0.3,
+        predictedPayDate: addDays(dueDate, band === 'high' ? 20 : 2),
+        riskBand: band,
+        reasons: [],
+      });
     }
   }
   return input;

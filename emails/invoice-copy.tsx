@@ -43,7 +43,8 @@ export function InvoiceCopy(props: InvoiceCopyProps) {
       <Text style={paragraph}>
         Invoice total {money(invoice.totalMinor)}
         {invoice.paidMinor > 0 ? `, paid ${money(invoice.paidMinor)}` : ''}
-        {invoice.creditedMinor > 0 ? `, credited ${money(invoice.creditedMinor)}` : ''}; open {money(invoice.openMinor)}.
+        {invoice.creditedMinor > 0 ? `, credited ${money(invoice.creditedMinor)}` : ''}; open{' '}
+        {money(invoice.openMinor)}.
       </Text>
       <InvoiceTable
         invoices={[invoice]}
@@ -66,7 +67,11 @@ InvoiceCopy.PreviewProps = {
   locale: 'en-GB',
   timezone: 'Europe/London',
   generatedAt: '2026-11-27T10:00:00Z',
-  sender: { companyName: 'Thames Tools Ltd', replyTo: 'accounts@thames.example', address: ['4 River Row', 'London SE1 9PX'] },
+  sender: {
+    companyName: 'Thames Tools Ltd',
+    replyTo: 'accounts@thames.example',
+    address: ['4 River Row', 'London SE1 9PX'],
+  },
   debtor: { name: 'Brixton Builders', customerSince: '2021-02-01' },
   invoice: {
     number: 'TT-311',

@@ -16,18 +16,27 @@ function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, 
 
 /** Same output as connectors/money formatMoney ("1.234,50 €" in de-DE), with the formatter reused. */
 export function formatMoney(minor: number, currency: string, locale: string): string {
-  const nf = cached(`n|${locale}|${currency}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency }));
+  const nf = cached(
+    `n|${locale}|${currency}`,
+    () => new Intl.NumberFormat(locale, { style: 'currency', currency }),
+  );
   return nf.format(minor / 10 ** currencyExponent(currency));
 }
 
 /** Calendar dates carry no time, so they are formatted at UTC noon with timeZone UTC: no zone can shift the day. */
 export function formatDate(date: IsoDate, locale: string): string {
-  const df = cached(`d|${locale}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }));
+  const df = cached(
+    `d|${locale}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }),
+  );
   return df.format(isoToUtcNoon(date));
 }
 
 export function formatYear(date: IsoDate, locale: string): string {
-  const df = cached(`y|${locale}`, () => new Intl.DateTimeFormat(locale, { year: 'numeric', timeZone: 'UTC' }));
+  const df = cached(
+    `y|${locale}`,
+    () => new Intl.DateTimeFormat(locale, { year: 'numeric', timeZone: 'UTC' }),
+  );
   return df.format(isoToUtcNoon(date));
 }
 
@@ -35,7 +44,10 @@ export function formatYear(date: IsoDate, locale: string): string {
 export function localIsoDate(instant: string, timezone: string): IsoDate {
   const d = new Date(instant);
   if (Number.isNaN(d.getTime())) throw new RangeError(`not an ISO instant: ${instant}`);
-  return cached(`t|${timezone}`, () => new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short' })).format(d);
+  return cached(
+    `t|${timezone}`,
+    () => new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short' }),
+  ).format(d);
 }
 
 /** Positive when `asOf` is after the due date; negative before it. */

@@ -25,7 +25,11 @@ export function PaymentReceipt(props: PaymentReceiptProps) {
   const { payment, locale } = props;
   const amount = formatMoney(payment.amountMinor, payment.currency, locale);
   return (
-    <EmailLayout base={props} preview={`We received your payment of ${amount}.`} title="Thank you for your payment">
+    <EmailLayout
+      base={props}
+      preview={`We received your payment of ${amount}.`}
+      title="Thank you for your payment"
+    >
       <Text style={paragraph}>Hi {props.debtor.contactName ?? props.debtor.name},</Text>
       <Text style={paragraph}>
         We received your payment of {amount} on {formatDate(payment.date, locale)}
@@ -35,7 +39,9 @@ export function PaymentReceipt(props: PaymentReceiptProps) {
         {props.appliedTo.map((a) => (
           <li key={a.number}>
             Invoice {a.number}: {formatMoney(a.appliedMinor, a.currency, locale)} applied,{' '}
-            {a.openMinor === 0 ? 'now paid in full' : `${formatMoney(a.openMinor, a.currency, locale)} still open`}
+            {a.openMinor === 0
+              ? 'now paid in full'
+              : `${formatMoney(a.openMinor, a.currency, locale)} still open`}
           </li>
         ))}
       </ul>
@@ -59,7 +65,11 @@ PaymentReceipt.PreviewProps = {
   locale: 'en-US',
   timezone: 'America/New_York',
   generatedAt: '2026-11-27T15:00:00Z',
-  sender: { companyName: 'Acme Supplies Inc.', replyTo: 'ar@acme.example', address: ['1 Main St', 'Springfield, IL 62701'] },
+  sender: {
+    companyName: 'Acme Supplies Inc.',
+    replyTo: 'ar@acme.example',
+    address: ['1 Main St', 'Springfield, IL 62701'],
+  },
   debtor: { name: 'Globex LLC', contactName: 'Hank' },
   payment: { date: '2026-11-26', amountMinor: 250000, currency: 'USD', reference: 'ACH 7781' },
   appliedTo: [

@@ -39,9 +39,13 @@ const COPY: Record<Tone, (ctx: CopyContext) => ReminderCopy> = {
     const single = ctx.invoices.length === 1 && first;
     const what = single ? `invoice ${first.number}` : `${ctx.invoices.length} invoices`;
     if (!anyOverdue) {
-      const due = single ? formatDate(first.dueDate, ctx.locale) : formatDate(earliestDue(ctx.invoices), ctx.locale);
+      const due = single
+        ? formatDate(first.dueDate, ctx.locale)
+        : formatDate(earliestDue(ctx.invoices), ctx.locale);
       return {
-        subject: single ? `Friendly reminder: invoice ${first.number} is due ${due}` : `Friendly reminder: ${what} due soon`,
+        subject: single
+          ? `Friendly reminder: invoice ${first.number} is due ${due}`
+          : `Friendly reminder: ${what} due soon`,
         preview: `A quick heads-up about ${what} (${total}) from ${ctx.companyName}.`,
         title: 'A friendly heads-up',
         paragraphs: [
@@ -138,7 +142,9 @@ function relationship(ctx: CopyContext, gentle: boolean): string[] {
     ];
   }
   if (!since) return [];
-  return [gentle ? `Thank you for being a customer since ${since}.` : `We value working with you since ${since}.`];
+  return [
+    gentle ? `Thank you for being a customer since ${since}.` : `We value working with you since ${since}.`,
+  ];
 }
 
 function earliestDue(invoices: readonly InvoiceLine[]): IsoDate {

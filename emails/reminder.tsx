@@ -72,7 +72,12 @@ Reminder.PreviewProps = {
     replyTo: 'buchhaltung@nordlicht.example',
     address: ['Hafenstraße 12', '20457 Hamburg', 'Germany'],
   },
-  debtor: { name: 'Bergmann & Söhne KG', contactName: 'Frau Bergmann', customerSince: '2019-04-01', reliablePayer: true },
+  debtor: {
+    name: 'Bergmann & Söhne KG',
+    contactName: 'Frau Bergmann',
+    customerSince: '2019-04-01',
+    reliablePayer: true,
+  },
   invoices: [
     {
       number: '1042',

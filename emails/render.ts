@@ -35,7 +35,11 @@ interface TemplateEntry<P> {
 
 const TEMPLATES: { [K in EmailKind]: TemplateEntry<EmailPropsByKind[K]> } = {
   reminder: { component: Reminder, subject: reminderSubject, version: REMINDER_VERSION },
-  payment_receipt: { component: PaymentReceipt, subject: paymentReceiptSubject, version: PAYMENT_RECEIPT_VERSION },
+  payment_receipt: {
+    component: PaymentReceipt,
+    subject: paymentReceiptSubject,
+    version: PAYMENT_RECEIPT_VERSION,
+  },
   invoice_copy: { component: InvoiceCopy, subject: invoiceCopySubject, version: INVOICE_COPY_VERSION },
   statement: { component: Statement, subject: statementSubject, version: STATEMENT_VERSION },
 };
@@ -49,9 +53,15 @@ export const TEMPLATE_VERSIONS: { readonly [K in EmailKind]: string } = {
 
 // html-to-text's default puts every table cell on its own line; 'dataTable' keeps the invoice rows as aligned
 // columns. Only the invoice table gets it: React Email's layout tables would otherwise become one giant cell.
-const TEXT_SELECTORS = [...plainTextSelectors, { selector: `table.${DATA_TABLE_CLASS}`, format: 'dataTable' }];
+const TEXT_SELECTORS = [
+  ...plainTextSelectors,
+  { selector: `table.${DATA_TABLE_CLASS}`, format: 'dataTable' },
+];
 
-export async function renderEmail<K extends EmailKind>(kind: K, props: EmailPropsByKind[K]): Promise<RenderedEmail> {
+export async function renderEmail<K extends EmailKind>(
+  kind: K,
+  props: EmailPropsByKind[K],
+): Promise<RenderedEmail> {
   const entry = TEMPLATES[kind] as TemplateEntry<EmailPropsByKind[K]>;
   // render() is async in @react-email/render 2.x.
   const html = await render(createElement(entry.component, props));

@@ -38,7 +38,9 @@ export function Statement(props: StatementProps) {
           <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOf} />
         </>
       ) : (
-        <Text style={paragraph}>You have no open invoices with us as of {formatDate(asOf, props.locale)}.</Text>
+        <Text style={paragraph}>
+          You have no open invoices with us as of {formatDate(asOf, props.locale)}.
+        </Text>
       )}
       {props.statementUrl ? (
         <Section>
@@ -55,7 +57,11 @@ Statement.PreviewProps = {
   locale: 'fr-FR',
   timezone: 'Europe/Paris',
   generatedAt: '2026-11-27T08:00:00Z',
-  sender: { companyName: 'Atelier Lumière SAS', replyTo: 'compta@lumiere.example', address: ['8 rue Oberkampf', '75011 Paris'] },
+  sender: {
+    companyName: 'Atelier Lumière SAS',
+    replyTo: 'compta@lumiere.example',
+    address: ['8 rue Oberkampf', '75011 Paris'],
+  },
   debtor: { name: 'Café du Coin SARL', customerSince: '2018-06-15' },
   invoices: [
     {

@@ -18,7 +18,8 @@ export function EmailFooter({ sender, unsubscribeUrl }: { sender: SenderIdentity
         ))}
       </Text>
       <Text style={small}>
-        Questions? Reply to this email or write to <Link href={`mailto:${sender.replyTo}`}>{sender.replyTo}</Link>
+        Questions? Reply to this email or write to{' '}
+        <Link href={`mailto:${sender.replyTo}`}>{sender.replyTo}</Link>
         {sender.phone ? ` or call ${sender.phone}` : ''}.
       </Text>
       <Text style={small}>

@@ -213,10 +213,18 @@ export function plan(input: PlannerInput): PlanResult {
     }
 
     const risk = customerPred.get(customer.id);
-    const riskBand = risk ? (risk.riskBand ?? bandFromScore(risk.riskScore)) : worstBand(invoices, invoicePred);
+    const riskBand = risk
+      ? (risk.riskBand ?? bandFromScore(risk.riskScore))
+      : worstBand(invoices, invoicePred);
     const openByCurrency = new Map<string, number>();
-    for (const inv of invoices) openByCurrency.set(inv.currency, (openByCurrency.get(inv.currency) ?? 0) + inv.openBalanceMinor);
-    const facts = { riskBand, slowingAlert: risk?.slowingAlert ?? false, tags: customer.tags, openByCurrency };
+    for (const inv of invoices)
+      openByCurrency.set(inv.currency, (openByCurrency.get(inv.currency) ?? 0) + inv.openBalanceMinor);
+    const facts = {
+      riskBand,
+      slowingAlert: risk?.slowingAlert ?? false,
+      tags: customer.tags,
+      openByCurrency,
+    };
     const sequences = input.policy.sequences;
     const customerSeq = selectSequence(input.policy, facts, customer.override?.sequenceId).sequence;
 
@@ -257,7 +265,9 @@ export function plan(input: PlannerInput): PlanResult {
           code: 'already_done',
           reason:
             `Invoice ${invoice.number}: ${describeStep(due, sequence)} already ${done.status} on ${isoDay(done.at)}` +
-            (next ? `; next step on ${addDays(invoice.dueDate, next.offsetDays)}` : `; '${sequence.name}' is complete`),
+            (next
+              ? `; next step on ${addDays(invoice.dueDate, next.offsetDays)}`
+              : `; '${sequence.name}' is complete`),
         });
         continue;
       }
@@ -291,8 +301,15 @@ export function plan(input: PlannerInput): PlanResult {
     if (recent && diffDays(today, recent) < input.settings.minDaysBetweenMessages) {
       const resume = addDays(recent, input.settings.minDaysBetweenMessages);
       const reason = `Last message on ${recent}; at most one every ${input.settings.minDaysBetweenMessages} days, so the next can go on ${resume}`;
-      for (const c of candidates) invoiceDecisions.push({ invoiceId: c.invoice.id, code: 'recently_contacted', reason });
-      decisions.push({ customerId: customer.id, outcome: 'skipped', code: 'recently_contacted', reason, invoices: invoiceDecisions });
+      for (const c of candidates)
+        invoiceDecisions.push({ invoiceId: c.invoice.id, code: 'recently_contacted', reason });
+      decisions.push({
+        customerId: customer.id,
+        outcome: 'skipped',
+        code: 'recently_contacted',
+        reason,
+        invoices: invoiceDecisions,
+      });
       continue;
     }
 
@@ -323,7 +340,13 @@ export function plan(input: PlannerInput): PlanResult {
         d.reason += '; listed in the consolidated message';
       }
     }
-    decisions.push({ customerId: customer.id, outcome: 'message', code: 'step_due', reason: message.reason, invoices: invoiceDecisions });
+    decisions.push({
+      customerId: customer.id,
+      outcome: 'message',
+      code: 'step_due',
+      reason: message.reason,
+      invoices: invoiceDecisions,
+    });
   }
   return { messages, decisions };
 }
@@ -352,14 +375,24 @@ function compose(ctx: {
   const steps = ranked
     .map((c) => ({ invoiceId: c.invoice.id, stepKey: c.occurrence.key }))
     .sort((a, b) => a.invoiceId.localeCompare(b.invoiceId));
-  const listed = [...ctx.listable].sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
+  const listed = [...ctx.listable].sort(
+    (a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number),
+  );
   const totals = totalsByCurrency(listed);
   const key = `dm_${createHash('sha256')
     .update(`${customer.id}|${steps.map((s) => `${s.invoiceId}@${s.stepKey}`).join(',')}`)
     .digest('hex')
     .slice(0, 24)}`;
 
-  const approvals = approvalReasons(ranked, totals, input.settings, customer, ctx.riskBand, ctx.risk?.slowingAlert ?? false, ctx.invoicePred);
+  const approvals = approvalReasons(
+    ranked,
+    totals,
+    input.settings,
+    customer,
+    ctx.riskBand,
+    ctx.risk?.slowingAlert ?? false,
+    ctx.invoicePred,
+  );
   const stepOf = new Map(steps.map((s) => [s.invoiceId, s.stepKey]));
 
   return {
@@ -404,7 +437,12 @@ function compose(ctx: {
           payLink: inv.payLink ?? null,
           stepKey: stepOf.get(inv.id) ?? null,
           prediction: pred
-            ? { pLate: pred.pLate, predictedPayDate: pred.predictedPayDate, riskBand: pred.riskBand, reasons: pred.reasons }
+            ? {
+                pLate: pred.pLate,
+                predictedPayDate: pred.predictedPayDate,
+                riskBand: pred.riskBand,
+                reasons: pred.reasons,
+              }
             : null,
         };
       }),
@@ -414,8 +452,13 @@ function compose(ctx: {
   };
 }
 
-function customerBlock(c: PlannerCustomer, contacts: string[], today: IsoDate): { code: DecisionCode; reason: string } | null {
-  if (c.override?.excluded) return { code: 'customer_excluded', reason: `${c.name} is excluded from reminders` };
+function customerBlock(
+  c: PlannerCustomer,
+  contacts: string[],
+  today: IsoDate,
+): { code: DecisionCode; reason: string } | null {
+  if (c.override?.excluded)
+    return { code: 'customer_excluded', reason: `${c.name} is excluded from reminders` };
   if (c.optedOut) return { code: 'opted_out', reason: `${c.name} unsubscribed from reminders` };
   // A contact override is a fresh address, so an earlier bounce on the billing address no longer applies.
   if (c.bounced && !c.override?.contactEmails) {
@@ -423,7 +466,10 @@ function customerBlock(c: PlannerCustomer, contacts: string[], today: IsoDate): 
   }
   if (contacts.length === 0) return { code: 'no_contact', reason: `${c.name} has no email address` };
   if (c.override?.pausedUntil && today < c.override.pausedUntil) {
-    return { code: 'customer_paused', reason: `Reminders to ${c.name} are paused until ${c.override.pausedUntil}` };
+    return {
+      code: 'customer_paused',
+      reason: `Reminders to ${c.name} are paused until ${c.override.pausedUntil}`,
+    };
   }
   return null;
 }
@@ -434,10 +480,15 @@ function invoiceHold(
   dispute: Dispute | undefined,
   promise: PromiseToPay | undefined,
 ): { code: DecisionCode; reason: string } | null {
-  if (inv.openBalanceMinor <= 0) return { code: 'zero_balance', reason: `Invoice ${inv.number} has nothing left to pay` };
-  if (inv.override?.excluded) return { code: 'invoice_excluded', reason: `Invoice ${inv.number} is excluded from reminders` };
+  if (inv.openBalanceMinor <= 0)
+    return { code: 'zero_balance', reason: `Invoice ${inv.number} has nothing left to pay` };
+  if (inv.override?.excluded)
+    return { code: 'invoice_excluded', reason: `Invoice ${inv.number} is excluded from reminders` };
   if (inv.override?.pausedUntil && today < inv.override.pausedUntil) {
-    return { code: 'invoice_paused', reason: `Invoice ${inv.number} is paused until ${inv.override.pausedUntil}` };
+    return {
+      code: 'invoice_paused',
+      reason: `Invoice ${inv.number} is paused until ${inv.override.pausedUntil}`,
+    };
   }
   if (dispute && (dispute.until === null || today < dispute.until)) {
     return {
@@ -448,7 +499,10 @@ function invoiceHold(
   if (promise) {
     const resume = addDays(promise.promisedDate, promise.graceDays + 1);
     if (today < resume) {
-      return { code: 'promise_to_pay', reason: `Invoice ${inv.number}: payment promised by ${promise.promisedDate}; reminders resume ${resume}` };
+      return {
+        code: 'promise_to_pay',
+        reason: `Invoice ${inv.number}: payment promised by ${promise.promisedDate}; reminders resume ${resume}`,
+      };
     }
   }
   return null;
@@ -467,9 +521,13 @@ function approvalReasons(
   const limits = new Set<number>();
   for (const c of ranked) {
     const rule = c.occurrence.step.approval;
-    if (rule.type === 'always') reasons.add(`step ${c.occurrence.stepIndex + 1} of '${c.sequence.name}' always needs approval`);
+    if (rule.type === 'always')
+      reasons.add(`step ${c.occurrence.stepIndex + 1} of '${c.sequence.name}' always needs approval`);
     if (rule.type === 'above_amount') limits.add(rule.amountMinor ?? settings.approvalThresholdMinor);
-    if (rule.type === 'high_risk' && (riskBand === 'high' || slowing || invoicePred.get(c.invoice.id)?.riskBand === 'high')) {
+    if (
+      rule.type === 'high_risk' &&
+      (riskBand === 'high' || slowing || invoicePred.get(c.invoice.id)?.riskBand === 'high')
+    ) {
       reasons.add('high-risk customer');
     }
   }
@@ -478,7 +536,9 @@ function approvalReasons(
     const limit = Math.min(...limits);
     for (const t of totals) {
       if (t.openMinor > limit) {
-        reasons.add(`open total ${formatMoney(t.openMinor, t.currency, 'en-US')} is above the approval threshold ${formatMoney(limit, t.currency, 'en-US')}`);
+        reasons.add(
+          `open total ${formatMoney(t.openMinor, t.currency, 'en-US')} is above the approval threshold ${formatMoney(limit, t.currency, 'en-US')}`,
+        );
       }
     }
   }
@@ -489,17 +549,32 @@ function approvalReasons(
   return [...reasons];
 }
 
-function reasonSentence(ranked: Candidate[], listedCount: number, invoicePred: Map<string, InvoicePrediction>, slowing: boolean): string {
+function reasonSentence(
+  ranked: Candidate[],
+  listedCount: number,
+  invoicePred: Map<string, InvoicePrediction>,
+  slowing: boolean,
+): string {
   const [lead, ...others] = ranked;
   if (!lead) return '';
-  const parts = [`Invoice ${lead.invoice.number} ${dueText(lead.daysFromDue)}`, describeStep(lead.occurrence, lead.sequence)];
+  const parts = [
+    `Invoice ${lead.invoice.number} ${dueText(lead.daysFromDue)}`,
+    describeStep(lead.occurrence, lead.sequence),
+  ];
   const pred = invoicePred.get(lead.invoice.id);
   if (pred?.predictedPayDate) {
     const late = diffDays(pred.predictedPayDate, lead.invoice.dueDate);
-    parts.push(late > 0 ? `model predicts payment ${late} days late (${pred.riskBand} risk)` : `model predicts on-time payment (${pred.riskBand} risk)`);
+    parts.push(
+      late > 0
+        ? `model predicts payment ${late} days late (${pred.riskBand} risk)`
+        : `model predicts on-time payment (${pred.riskBand} risk)`,
+    );
   }
   if (slowing) parts.push('customer has been paying more slowly lately');
-  if (others.length > 0) parts.push(`also due: ${others.map((o) => `${o.invoice.number} (${o.occurrence.step.tone})`).join(', ')}`);
+  if (others.length > 0)
+    parts.push(
+      `also due: ${others.map((o) => `${o.invoice.number} (${o.occurrence.step.tone})`).join(', ')}`,
+    );
   const extra = listedCount - ranked.length;
   if (extra > 0) parts.push(`${extra} more overdue invoice${extra === 1 ? '' : 's'} listed`);
   return parts.join('; ');
@@ -535,13 +610,17 @@ function bandFromScore(score: number): RiskBand {
 /** Without a customer-level score, the customer is as risky as its riskiest scored invoice. */
 function worstBand(invoices: PlannerInvoice[], preds: Map<string, InvoicePrediction>): RiskBand | null {
   const order: RiskBand[] = ['low', 'medium', 'high'];
-  const ranks = invoices.map((i) => preds.get(i.id)).filter((p) => p !== undefined).map((p) => order.indexOf(p.riskBand));
+  const ranks = invoices
+    .map((i) => preds.get(i.id))
+    .filter((p) => p !== undefined)
+    .map((p) => order.indexOf(p.riskBand));
   return ranks.length > 0 ? (order[Math.max(...ranks)] ?? null) : null;
 }
 
 function totalsByCurrency(invoices: PlannerInvoice[]): { currency: string; openMinor: number }[] {
   const totals = new Map<string, number>();
-  for (const inv of invoices) totals.set(inv.currency, (totals.get(inv.currency) ?? 0) + inv.openBalanceMinor);
+  for (const inv of invoices)
+    totals.set(inv.currency, (totals.get(inv.currency) ?? 0) + inv.openBalanceMinor);
   return [...totals].map(([currency, openMinor]) => ({ currency, openMinor }));
 }
 

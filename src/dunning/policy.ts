@@ -42,7 +42,10 @@ const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lower-case letter
 
 export const stepSchema = z.object({
   /** Days from the due date; negative = before it. */
-  offsetDays: z.int().min(-30, 'at most 30 days before the due date').max(365, 'at most 365 days after the due date'),
+  offsetDays: z
+    .int()
+    .min(-30, 'at most 30 days before the due date')
+    .max(365, 'at most 365 days after the due date'),
   tone: toneSchema,
   channel: channelSchema.default('email'),
   template: stepTemplateSchema.default('reminder'),
@@ -68,7 +71,11 @@ export const sequenceSchema = z
   .superRefine((seq, ctx) => {
     seq.steps.forEach((step, i) => {
       if (!SUPPORTED_CHANNELS.includes(step.channel)) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'channel'], message: `channel '${step.channel}' is not available yet` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'channel'],
+          message: `channel '${step.channel}' is not available yet`,
+        });
       }
       const prev = seq.steps[i - 1];
       if (prev && step.offsetDays === prev.offsetDays) {
@@ -85,7 +92,11 @@ export const sequenceSchema = z
         });
       }
       if (step.tone === 'final' && i !== seq.steps.length - 1) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'tone'], message: 'a final notice must be the last step' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'tone'],
+          message: 'a final notice must be the last step',
+        });
       }
     });
     const last = seq.steps.at(-1);
@@ -99,7 +110,11 @@ export const sequenceSchema = z
       }
       const end = last.offsetDays + seq.repeat.everyDays * seq.repeat.maxRepeats;
       if (end > 365) {
-        ctx.addIssue({ code: 'custom', path: ['repeat', 'maxRepeats'], message: `repeats run to day ${end}; keep them within 365 days` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['repeat', 'maxRepeats'],
+          message: `repeats run to day ${end}; keep them within 365 days`,
+        });
       }
     }
   });
@@ -124,7 +139,9 @@ export const segmentSchema = z
       })
       .optional(),
   })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), { message: 'a segment needs at least one condition' });
+  .refine((s) => Object.values(s).some((v) => v !== undefined), {
+    message: 'a segment needs at least one condition',
+  });
 export type Segment = z.infer<typeof segmentSchema>;
 
 export const policySchema = z
@@ -137,15 +154,28 @@ export const policySchema = z
   .superRefine((p, ctx) => {
     const ids = new Set<string>();
     p.sequences.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sequences', i, 'id'], message: `duplicate sequence id '${s.id}'` });
+      if (ids.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sequences', i, 'id'],
+          message: `duplicate sequence id '${s.id}'`,
+        });
       ids.add(s.id);
     });
     if (!ids.has(p.defaultSequenceId)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultSequenceId'], message: `no sequence with id '${p.defaultSequenceId}'` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultSequenceId'],
+        message: `no sequence with id '${p.defaultSequenceId}'`,
+      });
     }
     p.rules.forEach((r, i) => {
       if (!ids.has(r.sequenceId)) {
-        ctx.addIssue({ code: 'custom', path: ['rules', i, 'sequenceId'], message: `no sequence with id '${r.sequenceId}'` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'sequenceId'],
+          message: `no sequence with id '${r.sequenceId}'`,
+        });
       }
     });
   });
@@ -185,7 +215,9 @@ const hour = z.int().min(0).max(24);
 export const dunningSettingsSchema = z.object({
   timezone: z.string().refine(isValidTimeZone, 'not an IANA timezone'),
   businessDays: z.array(z.int().min(1).max(7)).min(1, 'at least one business day'),
-  businessHours: z.object({ start: hour, end: hour }).refine((h) => h.start < h.end, 'start must be before end'),
+  businessHours: z
+    .object({ start: hour, end: hour })
+    .refine((h) => h.start < h.end, 'start must be before end'),
   quietHours: z.object({ start: hour, end: hour }).nullable().default(null),
   holidays: z.array(isoDate).default([]),
   /** Messages whose open total in one currency exceeds this need a human's approval (above_amount rule). */
@@ -197,7 +229,11 @@ export const dunningSettingsSchema = z.object({
 });
 export type DunningSettings = z.infer<typeof dunningSettingsSchema>;
 
-export const P_LATE_THRESHOLD: Record<DunningSettings['sensitivity'], number> = { low: 0.7, medium: 0.5, high: 0.3 };
+export const P_LATE_THRESHOLD: Record<DunningSettings['sensitivity'], number> = {
+  low: 0.7,
+  medium: 0.5,
+  high: 0.3,
+};
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -214,7 +250,9 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown): ParseResult<
 
 function fieldPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
 }
 
 /**

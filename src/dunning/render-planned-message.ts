@@ -45,6 +45,7 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     statementUrl: ctx.statementUrl,
   };
   if (msg.template === 'statement') return renderEmail('statement', base);
-  const respondBy = msg.tone === 'final' ? addDays(localParts(ctx.now, ctx.timezone).date, FINAL_NOTICE_DAYS) : undefined;
+  const respondBy =
+    msg.tone === 'final' ? addDays(localParts(ctx.now, ctx.timezone).date, FINAL_NOTICE_DAYS) : undefined;
   return renderEmail('reminder', { ...base, tone: msg.tone, respondBy });
 }

@@ -13,7 +13,12 @@ export interface ResendTransportOptions {
 
 // Error names: https://resend.com/docs/api-reference/errors. Quotas reset daily/monthly: retryable, but not
 // worth a few seconds' backoff inside one job.
-const RETRY_NOW = new Set(['rate_limit_exceeded', 'application_error', 'internal_server_error', 'concurrent_idempotent_requests']);
+const RETRY_NOW = new Set([
+  'rate_limit_exceeded',
+  'application_error',
+  'internal_server_error',
+  'concurrent_idempotent_requests',
+]);
 const RETRY_LATER = new Set(['daily_quota_exceeded', 'monthly_quota_exceeded']);
 
 export class ResendTransport implements MailTransport {
@@ -68,8 +73,15 @@ function classify(
   const status = error?.statusCode ?? null;
   // The SDK reports network failures as application_error with a null status; other null-status errors are its
   // own input validation, which no retry fixes.
-  const retryable = RETRY_NOW.has(code) || RETRY_LATER.has(code) || (status !== null && (status === 429 || status >= 500));
-  return new MailSendError(error?.message ?? 'unknown Resend error', code, status, retryable, retryAfter(headers));
+  const retryable =
+    RETRY_NOW.has(code) || RETRY_LATER.has(code) || (status !== null && (status === 429 || status >= 500));
+  return new MailSendError(
+    error?.message ?? 'unknown Resend error',
+    code,
+    status,
+    retryable,
+    retryAfter(headers),
+  );
 }
 
 /** Resend sends retry-after in seconds on 429 (https://resend.com/docs/api-reference/rate-limit). */

@@ -13,7 +13,15 @@ export type HeaderBag = Record<string, string | string[] | undefined>;
 
 export type WebhookVerification =
   | { ok: true }
-  | { ok: false; reason: 'missing_headers' | 'bad_secret' | 'bad_timestamp' | 'timestamp_out_of_window' | 'no_matching_signature' };
+  | {
+      ok: false;
+      reason:
+        | 'missing_headers'
+        | 'bad_secret'
+        | 'bad_timestamp'
+        | 'timestamp_out_of_window'
+        | 'no_matching_signature';
+    };
 
 export function verifyResendWebhook(input: {
   /** The exact bytes received: re-serialized JSON changes whitespace and breaks the signature. */
@@ -63,7 +71,10 @@ function header(headers: HeaderBag, name: string): string | undefined {
 const tags = z
   .union([z.record(z.string(), z.string()), z.array(z.object({ name: z.string(), value: z.string() }))])
   .optional()
-  .transform((t): Record<string, string> => (Array.isArray(t) ? Object.fromEntries(t.map((x) => [x.name, x.value])) : (t ?? {})));
+  .transform(
+    (t): Record<string, string> =>
+      Array.isArray(t) ? Object.fromEntries(t.map((x) => [x.name, x.value])) : (t ?? {}),
+  );
 
 const baseData = z.object({
   email_id: z.string(),
@@ -86,7 +97,12 @@ export const resendEventSchema = z.discriminatedUnion('type', [
   event('email.opened', {}),
   event('email.complained', {}),
   event('email.clicked', {
-    click: z.object({ link: z.string(), timestamp: z.string(), ipAddress: z.string().optional(), userAgent: z.string().optional() }),
+    click: z.object({
+      link: z.string(),
+      timestamp: z.string(),
+      ipAddress: z.string().optional(),
+      userAgent: z.string().optional(),
+    }),
   }),
   event('email.bounced', {
     // type "Permanent" is a hard bounce (stop mailing the address); "Transient" may recover.
@@ -114,7 +130,8 @@ export function parseResendEvent(rawBody: string | Buffer): ParsedWebhook {
     return { ok: false, reason: 'invalid_json' };
   }
   const type = (json as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string' || !TRACKED.has(type)) return { ok: false, reason: 'unsupported_event', detail: String(type) };
+  if (typeof type !== 'string' || !TRACKED.has(type))
+    return { ok: false, reason: 'unsupported_event', detail: String(type) };
   const parsed = resendEventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: 'invalid_payload', detail: z.prettifyError(parsed.error) };
   return { ok: true, event: parsed.data };

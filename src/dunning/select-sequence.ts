@@ -31,7 +31,8 @@ export function selectSequence(
 }
 
 export function matches(segment: Segment, facts: SegmentFacts): boolean {
-  if (segment.riskBands && (facts.riskBand === null || !segment.riskBands.includes(facts.riskBand))) return false;
+  if (segment.riskBands && (facts.riskBand === null || !segment.riskBands.includes(facts.riskBand)))
+    return false;
   if (segment.slowingAlert !== undefined && segment.slowingAlert !== facts.slowingAlert) return false;
   if (segment.tagsAny && !segment.tagsAny.some((t) => facts.tags.includes(t))) return false;
   if (segment.amount) {

@@ -82,7 +82,8 @@ export function windowBlock(window: SendWindow, now: Date, timeZone: string): Wi
   if (window.holidays.includes(local.date)) return 'holiday';
   if (!window.businessDays.includes(local.weekday)) return 'non_business_day';
   if (inQuietHours(local.hour, window.quietHours)) return 'quiet_hours';
-  if (local.hour < window.businessHours.start || local.hour >= window.businessHours.end) return 'outside_business_hours';
+  if (local.hour < window.businessHours.start || local.hour >= window.businessHours.end)
+    return 'outside_business_hours';
   return null;
 }
 
@@ -123,7 +124,9 @@ function computeSlots(window: SendWindow, timeZone: string, now: Date): Slot[] {
     const even = zonedInstant(date, last, 0, timeZone).getTime() - dayStart === (last - first) * 3_600_000;
     for (let hour = first; hour < last; hour++) {
       if (inQuietHours(hour, window.quietHours)) continue;
-      const start = even ? dayStart + (hour - first) * 3_600_000 : zonedInstant(date, hour, 0, timeZone).getTime();
+      const start = even
+        ? dayStart + (hour - first) * 3_600_000
+        : zonedInstant(date, hour, 0, timeZone).getTime();
       if (start + 3_600_000 <= now.getTime()) continue;
       // Inside the current slot: send now rather than wait for the top of the next hour.
       slots.push({ at: new Date(Math.max(start, now.getTime())), hour, weekday });
@@ -134,7 +137,9 @@ function computeSlots(window: SendWindow, timeZone: string, now: Date): Slot[] {
 
 export function inQuietHours(hour: number, quiet: SendWindow['quietHours']): boolean {
   if (!quiet || quiet.start === quiet.end) return false;
-  return quiet.start < quiet.end ? hour >= quiet.start && hour < quiet.end : hour >= quiet.start || hour < quiet.end;
+  return quiet.start < quiet.end
+    ? hour >= quiet.start && hour < quiet.end
+    : hour >= quiet.start || hour < quiet.end;
 }
 
 /** Payment after a message is the outcome that matters; a click or open is weaker evidence of a good slot. */

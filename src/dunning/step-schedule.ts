@@ -41,10 +41,16 @@ export function stepTimeline(sequence: Sequence, predictedLate: boolean): StepOc
 }
 
 /** The latest occurrence due by `daysFromDue`: steps missed earlier are superseded, never fired in a burst. */
-export function latestDue(timeline: readonly StepOccurrence[], daysFromDue: number): StepOccurrence | undefined {
+export function latestDue(
+  timeline: readonly StepOccurrence[],
+  daysFromDue: number,
+): StepOccurrence | undefined {
   return timeline.filter((o) => o.offsetDays <= daysFromDue).at(-1);
 }
 
-export function nextAfter(timeline: readonly StepOccurrence[], daysFromDue: number): StepOccurrence | undefined {
+export function nextAfter(
+  timeline: readonly StepOccurrence[],
+  daysFromDue: number,
+): StepOccurrence | undefined {
   return timeline.find((o) => o.offsetDays > daysFromDue);
 }

@@ -85,7 +85,10 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
     return skip('customer_paused', `Reminders to the customer are paused until ${customer.pausedUntil}`);
   }
   if (input.connection.status === 'needs_reconnect') {
-    return hold('connection_needs_reconnect', 'The accounting connection needs reconnecting, so balances cannot be verified');
+    return hold(
+      'connection_needs_reconnect',
+      'The accounting connection needs reconnecting, so balances cannot be verified',
+    );
   }
 
   const live = new Map(input.invoices.map((i) => [i.invoiceId, i]));
@@ -103,41 +106,72 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
     // Nothing left to chase: drop the message. Something left: drop it and plan again with the current figures.
     const sameCause = issues.every((i) => i.code === first.code);
     const text = issues.map((i) => i.text).join('; ');
-    if (stillOwed === 0 && first.code !== 'balance_changed') return skip(sameCause ? first.code : settledCode(issues), text);
+    if (stillOwed === 0 && first.code !== 'balance_changed')
+      return skip(sameCause ? first.code : settledCode(issues), text);
     return { action: 'skip', code: first.code, reason: `${text}; re-plan the rest`, replan: true };
   }
 
   if (input.message.requiresApproval) {
-    if (input.message.approval === 'rejected') return skip('approval_rejected', 'A reviewer rejected this message');
-    if (input.message.approval !== 'approved') return hold('awaiting_approval', 'Waiting for a reviewer to approve this message');
+    if (input.message.approval === 'rejected')
+      return skip('approval_rejected', 'A reviewer rejected this message');
+    if (input.message.approval !== 'approved')
+      return hold('awaiting_approval', 'Waiting for a reviewer to approve this message');
   }
 
   const block = windowBlock(input.window, input.now, input.window.timeZone);
   if (block) {
     const until = nextAllowedTime({ ...input.window, now: input.now });
-    return { action: 'defer', code: block, reason: `${WINDOW_TEXT[block]}; deferred to ${until.toISOString()}`, replan: false, until };
+    return {
+      action: 'defer',
+      code: block,
+      reason: `${WINDOW_TEXT[block]}; deferred to ${until.toISOString()}`,
+      replan: false,
+      until,
+    };
   }
   return { action: 'send', code: 'ok', reason: 'All checks passed', replan: false };
 }
 
-function invoiceIssue(id: string, inv: LiveInvoice | undefined, plannedMinor: number | undefined, today: IsoDate): InvoiceIssue | null {
+function invoiceIssue(
+  id: string,
+  inv: LiveInvoice | undefined,
+  plannedMinor: number | undefined,
+  today: IsoDate,
+): InvoiceIssue | null {
   if (!inv || inv.status === 'void' || inv.status === 'deleted') {
-    return { code: 'void_or_deleted', invoice: id, text: `Invoice ${inv?.number ?? id} was ${inv?.status ?? 'deleted'}` };
+    return {
+      code: 'void_or_deleted',
+      invoice: id,
+      text: `Invoice ${inv?.number ?? id} was ${inv?.status ?? 'deleted'}`,
+    };
   }
   const n = inv.number;
-  if (inv.status === 'paid' || inv.openBalanceMinor <= 0) return { code: 'paid', invoice: id, text: `Invoice ${n} is paid` };
+  if (inv.status === 'paid' || inv.openBalanceMinor <= 0)
+    return { code: 'paid', invoice: id, text: `Invoice ${n} is paid` };
   if (inv.disputed) return { code: 'disputed', invoice: id, text: `Invoice ${n} is disputed` };
-  if (inv.excluded) return { code: 'invoice_excluded', invoice: id, text: `Invoice ${n} is excluded from reminders` };
+  if (inv.excluded)
+    return { code: 'invoice_excluded', invoice: id, text: `Invoice ${n} is excluded from reminders` };
   if (inv.pausedUntil && today < inv.pausedUntil) {
     return { code: 'invoice_paused', invoice: id, text: `Invoice ${n} is paused until ${inv.pausedUntil}` };
   }
   if (inv.promiseUntil && today <= inv.promiseUntil) {
-    return { code: 'promise_to_pay', invoice: id, text: `Invoice ${n} has a promise to pay until ${inv.promiseUntil}` };
+    return {
+      code: 'promise_to_pay',
+      invoice: id,
+      text: `Invoice ${n} has a promise to pay until ${inv.promiseUntil}`,
+    };
   }
-  if (plannedMinor !== undefined && Math.abs(inv.openBalanceMinor - plannedMinor) > Math.abs(plannedMinor) * MATERIAL_CHANGE) {
+  if (
+    plannedMinor !== undefined &&
+    Math.abs(inv.openBalanceMinor - plannedMinor) > Math.abs(plannedMinor) * MATERIAL_CHANGE
+  ) {
     const from = formatMoney(plannedMinor, inv.currency, 'en-US');
     const to = formatMoney(inv.openBalanceMinor, inv.currency, 'en-US');
-    return { code: 'balance_changed', invoice: id, text: `Invoice ${n} balance changed from ${from} to ${to} since planning` };
+    return {
+      code: 'balance_changed',
+      invoice: id,
+      text: `Invoice ${n} balance changed from ${from} to ${to} since planning`,
+    };
   }
   return null;
 }

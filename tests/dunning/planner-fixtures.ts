@@ -1,5 +1,13 @@
 import { addDays } from '../../src/dunning/local-time';
-import type { CustomerPrediction, HistoryEntry, InvoicePrediction, PlannerCustomer, PlannerInput, PlannerInvoice, PlannedMessage } from '../../src/dunning/planner';
+import type {
+  CustomerPrediction,
+  HistoryEntry,
+  InvoicePrediction,
+  PlannerCustomer,
+  PlannerInput,
+  PlannerInvoice,
+  PlannedMessage,
+} from '../../src/dunning/planner';
 import { DEFAULT_POLICY, dunningSettingsSchema } from '../../src/dunning/policy';
 
 /** Tuesday 2026-11-24, 08:00 in Berlin. */
@@ -15,11 +23,25 @@ export const settings = dunningSettingsSchema.parse({
 });
 
 export function customer(id: string, extra: Partial<PlannerCustomer> = {}): PlannerCustomer {
-  return { id, name: `Customer ${id}`, emails: [`ap@${id}.example`], tags: [], strategic: false, bounced: false, optedOut: false, ...extra };
+  return {
+    id,
+    name: `Customer ${id}`,
+    emails: [`ap@${id}.example`],
+    tags: [],
+    strategic: false,
+    bounced: false,
+    optedOut: false,
+    ...extra,
+  };
 }
 
 /** An invoice `overdue` days past due as of TODAY (negative = due in the future). */
-export function invoice(id: string, customerId: string, overdue: number, extra: Partial<PlannerInvoice> = {}): PlannerInvoice {
+export function invoice(
+  id: string,
+  customerId: string,
+  overdue: number,
+  extra: Partial<PlannerInvoice> = {},
+): PlannerInvoice {
   return {
     id,
     customerId,
@@ -34,11 +56,27 @@ export function invoice(id: string, customerId: string, overdue: number, extra: 
   };
 }
 
-export function prediction(invoiceId: string, pLate: number, lateDays: number, dueDate: string, riskBand: InvoicePrediction['riskBand'] = 'medium'): InvoicePrediction {
-  return { invoiceId, pLate, predictedPayDate: addDays(dueDate, lateDays), riskBand, reasons: ['pays later than terms'] };
+export function prediction(
+  invoiceId: string,
+  pLate: number,
+  lateDays: number,
+  dueDate: string,
+  riskBand: InvoicePrediction['riskBand'] = 'medium',
+): InvoicePrediction {
+  return {
+    invoiceId,
+    pLate,
+    predictedPayDate: addDays(dueDate, lateDays),
+    riskBand,
+    reasons: ['pays later than terms'],
+  };
 }
 
-export function risk(customerId: string, riskBand: CustomerPrediction['riskBand'], slowingAlert = false): CustomerPrediction {
+export function risk(
+  customerId: string,
+  riskBand: CustomerPrediction['riskBand'],
+  slowingAlert = false,
+): CustomerPrediction {
   const riskScore = riskBand === 'low' ? 0.1 : riskBand === 'medium' ? 0.5 : 0.9;
   return { customerId, riskScore, riskBand, slowingAlert };
 }
@@ -61,8 +99,18 @@ export function input(parts: Partial<PlannerInput>): PlannerInput {
 }
 
 /** What the caller records after persisting planned messages. */
-export function historyOf(messages: PlannedMessage[], status: HistoryEntry['status'] = 'planned'): HistoryEntry[] {
+export function historyOf(
+  messages: PlannedMessage[],
+  status: HistoryEntry['status'] = 'planned',
+): HistoryEntry[] {
   return messages.flatMap((m) =>
-    m.steps.map((s) => ({ customerId: m.customerId, invoiceId: s.invoiceId, stepKey: s.stepKey, tone: m.tone, status, at: m.sendAt })),
+    m.steps.map((s) => ({
+      customerId: m.customerId,
+      invoiceId: s.invoiceId,
+      stepKey: s.stepKey,
+      tone: m.tone,
+      status,
+      at: m.sendAt,
+    })),
   );
 }

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
 import { plan } from '../../src/dunning/planner';
-import { customer, historyOf, input, invoice, NOW, prediction, risk, settings, TODAY } from './planner-fixtures';
+import {
+  customer,
+  historyOf,
+  input,
+  invoice,
+  NOW,
+  prediction,
+  risk,
+  settings,
+  TODAY,
+} from './planner-fixtures';
 
-const decisionOf = (r: ReturnType<typeof plan>, customerId: string) => r.decisions.find((d) => d.customerId === customerId);
+const decisionOf = (r: ReturnType<typeof plan>, customerId: string) =>
+  r.decisions.find((d) => d.customerId === customerId);
 
 describe('plan: which step, and only one', () => {
   it('plans the due step with a human reason and a snapshot', () => {
@@ -30,8 +41,15 @@ describe('plan: which step, and only one', () => {
       requiresApproval: false,
       approvalReason: null,
     });
-    expect(m.reason).toBe("Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)");
-    expect(m.snapshot.invoices[0]).toMatchObject({ daysOverdue: 14, openBalanceMinor: 100_000, stepKey: 'standard:2:0', prediction: { pLate: 0.8 } });
+    expect(m.reason).toBe(
+      "Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)",
+    );
+    expect(m.snapshot.invoices[0]).toMatchObject({
+      daysOverdue: 14,
+      openBalanceMinor: 100_000,
+      stepKey: 'standard:2:0',
+      prediction: { pLate: 0.8 },
+    });
     expect(m.snapshot.totals).toEqual([{ currency: 'EUR', openMinor: 100_000 }]);
     expect(m.key).toMatch(/^dm_[0-9a-f]{24}$/);
   });
@@ -53,13 +71,22 @@ describe('plan: which step, and only one', () => {
     const again = plan({ ...inp, history: historyOf(first.messages) });
     expect(again.messages).toEqual([]);
     expect(decisionOf(again, 'c1')).toMatchObject({ outcome: 'nothing_due', code: 'already_done' });
-    expect(decisionOf(again, 'c1')!.reason).toMatch(/step 2 of 'Standard' \(neutral\) already planned on .*; next step on/);
+    expect(decisionOf(again, 'c1')!.reason).toMatch(
+      /step 2 of 'Standard' \(neutral\) already planned on .*; next step on/,
+    );
   });
 
   it('moves to the next step once it falls due, even though an earlier one was sent', () => {
     const first = plan(input({ customers: [customer('c1')], invoices: [invoice('a', 'c1', 2)] }));
     const later = new Date(NOW.getTime() + 9 * 86_400_000); // 11 days overdue → firm step
-    const next = plan(input({ now: later, customers: [customer('c1')], invoices: [invoice('a', 'c1', 2)], history: historyOf(first.messages, 'sent') }));
+    const next = plan(
+      input({
+        now: later,
+        customers: [customer('c1')],
+        invoices: [invoice('a', 'c1', 2)],
+        history: historyOf(first.messages, 'sent'),
+      }),
+    );
     expect(next.messages.map((m) => m.stepKey)).toEqual(['standard:2:0']);
   });
 });
@@ -76,7 +103,16 @@ describe('plan: consolidation', () => {
           invoice('d', 'c1', 5), // overdue, its neutral step already sent
           invoice('e', 'c1', -10), // not due yet
         ],
-        history: [{ customerId: 'c1', invoiceId: 'd', stepKey: 'standard:1:0', tone: 'neutral', status: 'sent', at: new Date('2026-11-20T09:00:00Z') }],
+        history: [
+          {
+            customerId: 'c1',
+            invoiceId: 'd',
+            stepKey: 'standard:1:0',
+            tone: 'neutral',
+            status: 'sent',
+            at: new Date('2026-11-20T09:00:00Z'),
+          },
+        ],
       }),
     );
     expect(r.messages).toHaveLength(1);
@@ -101,7 +137,16 @@ describe('plan: consolidation', () => {
       input({
         customers: [customer('c1')],
         invoices: [invoice('a', 'c1', 1)],
-        history: [{ customerId: 'c1', invoiceId: 'old', stepKey: 'standard:2:0', tone: 'firm', status: 'sent', at: new Date('2026-11-23T09:00:00Z') }],
+        history: [
+          {
+            customerId: 'c1',
+            invoiceId: 'old',
+            stepKey: 'standard:2:0',
+            tone: 'firm',
+            status: 'sent',
+            at: new Date('2026-11-23T09:00:00Z'),
+          },
+        ],
       }),
     );
     expect(r.messages).toEqual([]);
@@ -114,7 +159,16 @@ describe('plan: consolidation', () => {
       input({
         customers: [customer('c1')],
         invoices: [invoice('a', 'c1', 1)],
-        history: [{ customerId: 'c1', invoiceId: 'old', stepKey: 'standard:2:0', tone: 'firm', status: 'skipped', at: new Date('2026-11-23T09:00:00Z') }],
+        history: [
+          {
+            customerId: 'c1',
+            invoiceId: 'old',
+            stepKey: 'standard:2:0',
+            tone: 'firm',
+            status: 'skipped',
+            at: new Date('2026-11-23T09:00:00Z'),
+          },
+        ],
       }),
     );
     expect(r.messages).toHaveLength(1);
@@ -132,7 +186,9 @@ describe('plan: segment-driven paths', () => {
         invoicePredictions: [prediction('i', pLate, pLate >= 0.5 ? 10 : 0, inv.dueDate, band)],
       }),
     );
-    return r.messages[0] ? `${r.messages[0].stepKey} ${r.messages[0].tone}` : `none (${decisionOf(r, 'c')?.code})`;
+    return r.messages[0]
+      ? `${r.messages[0].stepKey} ${r.messages[0].tone}`
+      : `none (${decisionOf(r, 'c')?.code})`;
   };
 
   it.each([
@@ -152,10 +208,26 @@ describe('plan: segment-driven paths', () => {
 
   it('repeats the last step until the limit, then stops', () => {
     const run = (overdue: number, history = [] as ReturnType<typeof historyOf>) =>
-      plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', overdue)], customerPredictions: [risk('c', 'low')], history }));
+      plan(
+        input({
+          customers: [customer('c')],
+          invoices: [invoice('i', 'c', overdue)],
+          customerPredictions: [risk('c', 'low')],
+          history,
+        }),
+      );
     expect(run(44).messages[0]?.stepKey).toBe('reliable:3:1');
     expect(run(80).messages[0]?.stepKey).toBe('reliable:3:3');
-    const done = run(120, [{ customerId: 'c', invoiceId: 'i', stepKey: 'reliable:3:3', tone: 'firm', status: 'sent', at: new Date('2026-10-01T09:00:00Z') }]);
+    const done = run(120, [
+      {
+        customerId: 'c',
+        invoiceId: 'i',
+        stepKey: 'reliable:3:3',
+        tone: 'firm',
+        status: 'sent',
+        at: new Date('2026-10-01T09:00:00Z'),
+      },
+    ]);
     expect(done.messages).toEqual([]);
     expect(decisionOf(done, 'c')!.reason).toContain("'Reliable' is complete");
   });
@@ -164,7 +236,10 @@ describe('plan: segment-driven paths', () => {
     const r = plan(
       input({
         customers: [customer('c', { override: { excluded: false, sequenceId: 'high-risk' } })],
-        invoices: [invoice('i', 'c', 7), invoice('j', 'c', 7, { override: { excluded: false, sequenceId: 'reliable' } })],
+        invoices: [
+          invoice('i', 'c', 7),
+          invoice('j', 'c', 7, { override: { excluded: false, sequenceId: 'reliable' } }),
+        ],
         customerPredictions: [risk('c', 'low')],
       }),
     );
@@ -186,10 +261,18 @@ describe('plan: segment-driven paths', () => {
       input({
         policy,
         customers: [customer('gov', { tags: ['public-sector'] }), customer('small'), customer('big')],
-        invoices: [invoice('g', 'gov', 7), invoice('s', 'small', 7, { openBalanceMinor: 20_000 }), invoice('b', 'big', 7)],
+        invoices: [
+          invoice('g', 'gov', 7),
+          invoice('s', 'small', 7, { openBalanceMinor: 20_000 }),
+          invoice('b', 'big', 7),
+        ],
       }),
     );
-    expect(r.messages.map((m) => `${m.customerId} ${m.sequenceId}`)).toEqual(['gov high-risk', 'small reliable', 'big standard']);
+    expect(r.messages.map((m) => `${m.customerId} ${m.sequenceId}`)).toEqual([
+      'gov high-risk',
+      'small reliable',
+      'big standard',
+    ]);
   });
 
   it('never steps back to a gentler tone after the customer moved to a softer sequence', () => {
@@ -198,7 +281,16 @@ describe('plan: segment-driven paths', () => {
         customers: [customer('c')],
         invoices: [invoice('i', 'c', 15)],
         customerPredictions: [risk('c', 'low')], // reliable now: +14 neutral is due
-        history: [{ customerId: 'c', invoiceId: 'i', stepKey: 'standard:2:0', tone: 'firm', status: 'sent', at: new Date('2026-11-19T09:00:00Z') }],
+        history: [
+          {
+            customerId: 'c',
+            invoiceId: 'i',
+            stepKey: 'standard:2:0',
+            tone: 'firm',
+            status: 'sent',
+            at: new Date('2026-11-19T09:00:00Z'),
+          },
+        ],
       }),
     );
     expect(r.messages).toEqual([]);
@@ -215,7 +307,11 @@ describe('plan: holds and blocks', () => {
     ['opted out', customer('c', { optedOut: true }), 'opted_out'],
     ['bounced address', customer('c', { bounced: true }), 'bounced'],
     ['no address', customer('c', { emails: [] }), 'no_contact'],
-    ['paused customer', customer('c', { override: { excluded: false, pausedUntil: '2026-12-01' } }), 'customer_paused'],
+    [
+      'paused customer',
+      customer('c', { override: { excluded: false, pausedUntil: '2026-12-01' } }),
+      'customer_paused',
+    ],
   ])('%s → skipped', (_, c, code) => {
     const r = one(c);
     expect(r.messages).toEqual([]);
@@ -225,10 +321,30 @@ describe('plan: holds and blocks', () => {
   it.each([
     ['zero balance', invoice('i', 'c', 12, { openBalanceMinor: 0 }), {}, 'zero_balance'],
     ['excluded invoice', invoice('i', 'c', 12, { override: { excluded: true } }), {}, 'invoice_excluded'],
-    ['paused invoice', invoice('i', 'c', 12, { override: { excluded: false, pausedUntil: '2026-11-25' } }), {}, 'invoice_paused'],
-    ['open dispute', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-20', until: null, resolved: false }] }, 'disputed'],
-    ['dispute paused to a date', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-20', until: '2026-11-30', resolved: false }] }, 'disputed'],
-    ['promise to pay', invoice('i', 'c', 12), { promises: [{ customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-23', graceDays: 2 }] }, 'promise_to_pay'],
+    [
+      'paused invoice',
+      invoice('i', 'c', 12, { override: { excluded: false, pausedUntil: '2026-11-25' } }),
+      {},
+      'invoice_paused',
+    ],
+    [
+      'open dispute',
+      invoice('i', 'c', 12),
+      { disputes: [{ invoiceId: 'i', openedOn: '2026-11-20', until: null, resolved: false }] },
+      'disputed',
+    ],
+    [
+      'dispute paused to a date',
+      invoice('i', 'c', 12),
+      { disputes: [{ invoiceId: 'i', openedOn: '2026-11-20', until: '2026-11-30', resolved: false }] },
+      'disputed',
+    ],
+    [
+      'promise to pay',
+      invoice('i', 'c', 12),
+      { promises: [{ customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-23', graceDays: 2 }] },
+      'promise_to_pay',
+    ],
   ])('%s → nothing sent', (_, inv, extra, code) => {
     const r = one(customer('c'), inv, extra);
     expect(r.messages).toEqual([]);
@@ -237,9 +353,21 @@ describe('plan: holds and blocks', () => {
 
   it.each([
     ['pause ended today', invoice('i', 'c', 12, { override: { excluded: false, pausedUntil: TODAY } }), {}],
-    ['resolved dispute', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-01', until: null, resolved: true }] }],
-    ['dispute pause over', invoice('i', 'c', 12), { disputes: [{ invoiceId: 'i', openedOn: '2026-11-01', until: TODAY, resolved: false }] }],
-    ['broken promise (past grace)', invoice('i', 'c', 12), { promises: [{ customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-21', graceDays: 2 }] }],
+    [
+      'resolved dispute',
+      invoice('i', 'c', 12),
+      { disputes: [{ invoiceId: 'i', openedOn: '2026-11-01', until: null, resolved: true }] },
+    ],
+    [
+      'dispute pause over',
+      invoice('i', 'c', 12),
+      { disputes: [{ invoiceId: 'i', openedOn: '2026-11-01', until: TODAY, resolved: false }] },
+    ],
+    [
+      'broken promise (past grace)',
+      invoice('i', 'c', 12),
+      { promises: [{ customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-21', graceDays: 2 }] },
+    ],
   ])('%s → reminders resume', (_, inv, extra) => {
     expect(one(customer('c'), inv, extra).messages).toHaveLength(1);
   });
@@ -256,26 +384,47 @@ describe('plan: holds and blocks', () => {
   });
 
   it('a contact override replaces a bounced billing address', () => {
-    const c = customer('c', { bounced: true, override: { excluded: false, contactEmails: ['cfo@c.example'] } });
+    const c = customer('c', {
+      bounced: true,
+      override: { excluded: false, contactEmails: ['cfo@c.example'] },
+    });
     expect(one(c).messages[0]!.to).toEqual(['cfo@c.example']);
   });
 });
 
 describe('plan: approval', () => {
   it('final notice above the tenant threshold needs approval, below it does not', () => {
-    const big = plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 750_000 })] }));
+    const big = plan(
+      input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 750_000 })] }),
+    );
     expect(big.messages[0]).toMatchObject({ tone: 'final', requiresApproval: true });
-    expect(big.messages[0]!.approvalReason).toBe('open total €7,500.00 is above the approval threshold €5,000.00');
-    const small = plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 10_000 })] }));
+    expect(big.messages[0]!.approvalReason).toBe(
+      'open total €7,500.00 is above the approval threshold €5,000.00',
+    );
+    const small = plan(
+      input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 10_000 })] }),
+    );
     expect(small.messages[0]).toMatchObject({ tone: 'final', requiresApproval: false, approvalReason: null });
   });
 
   it('high-risk final notices always need approval; strategic accounts need it for firm messages', () => {
-    const hr = plan(input({ customers: [customer('c')], invoices: [invoice('i', 'c', 21)], customerPredictions: [risk('c', 'high')] }));
+    const hr = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [invoice('i', 'c', 21)],
+        customerPredictions: [risk('c', 'high')],
+      }),
+    );
     expect(hr.messages[0]!.approvalReason).toBe("step 4 of 'High risk' always needs approval");
-    const strategic = plan(input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 12)] }));
-    expect(strategic.messages[0]!.approvalReason).toBe('Customer c is a strategic account and this message is firm');
-    const gentle = plan(input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 2)] }));
+    const strategic = plan(
+      input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 12)] }),
+    );
+    expect(strategic.messages[0]!.approvalReason).toBe(
+      'Customer c is a strategic account and this message is firm',
+    );
+    const gentle = plan(
+      input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 2)] }),
+    );
     expect(gentle.messages[0]!.requiresApproval).toBe(false);
   });
 });
@@ -285,13 +434,20 @@ describe('plan: time', () => {
     const late = new Date('2026-11-24T23:30:00Z'); // 25th in Berlin, still the 24th in Los Angeles
     const inv = invoice('i', 'c', 0); // due 2026-11-24
     const berlin = plan(input({ now: late, customers: [customer('c')], invoices: [inv] }));
-    const la = plan(input({ now: late, customers: [customer('c', { timezone: 'America/Los_Angeles' })], invoices: [inv] }));
+    const la = plan(
+      input({ now: late, customers: [customer('c', { timezone: 'America/Los_Angeles' })], invoices: [inv] }),
+    );
     expect(berlin.messages[0]?.stepKey).toBe('standard:1:0'); // +1 reached
     expect(la.messages).toEqual([]);
   });
 
   it('schedules inside business hours in the debtor timezone, never in the past', () => {
-    const r = plan(input({ customers: [customer('c', { timezone: 'America/New_York' })], invoices: [invoice('i', 'c', 12)] }));
+    const r = plan(
+      input({
+        customers: [customer('c', { timezone: 'America/New_York' })],
+        invoices: [invoice('i', 'c', 12)],
+      }),
+    );
     const at = r.messages[0]!.sendAt;
     const local = localParts(at, 'America/New_York');
     expect(at.getTime()).toBeGreaterThanOrEqual(NOW.getTime());

@@ -35,15 +35,25 @@ describe('parsePolicy', () => {
     ['empty sequence', seq([]), 'sequences[0].steps: a sequence needs at least one step'],
     [
       'duplicate offsets',
-      seq([{ offsetDays: 3, tone: 'friendly' }, { offsetDays: 3, tone: 'neutral' }]),
+      seq([
+        { offsetDays: 3, tone: 'friendly' },
+        { offsetDays: 3, tone: 'neutral' },
+      ]),
       'sequences[0].steps[1].offsetDays: duplicate offset 3',
     ],
     [
       'unsorted offsets',
-      seq([{ offsetDays: 10, tone: 'neutral' }, { offsetDays: 1, tone: 'firm' }]),
+      seq([
+        { offsetDays: 10, tone: 'neutral' },
+        { offsetDays: 1, tone: 'firm' },
+      ]),
       'sequences[0].steps[1].offsetDays: steps must be sorted by offsetDays: 1 comes after 10',
     ],
-    ['offset too early', seq([{ offsetDays: -45, tone: 'friendly' }]), 'sequences[0].steps[0].offsetDays: at most 30 days before'],
+    [
+      'offset too early',
+      seq([{ offsetDays: -45, tone: 'friendly' }]),
+      'sequences[0].steps[0].offsetDays: at most 30 days before',
+    ],
     ['non-integer offset', seq([{ offsetDays: 1.5, tone: 'friendly' }]), 'sequences[0].steps[0].offsetDays:'],
     ['unknown tone', seq([{ offsetDays: 1, tone: 'angry' }]), 'sequences[0].steps[0].tone:'],
     [
@@ -53,7 +63,10 @@ describe('parsePolicy', () => {
     ],
     [
       'final notice before the end',
-      seq([{ offsetDays: 10, tone: 'final' }, { offsetDays: 20, tone: 'firm' }]),
+      seq([
+        { offsetDays: 10, tone: 'final' },
+        { offsetDays: 20, tone: 'firm' },
+      ]),
       'sequences[0].steps[0].tone: a final notice must be the last step',
     ],
     [
@@ -76,10 +89,17 @@ describe('parsePolicy', () => {
       seq([{ offsetDays: 1, tone: 'neutral', approval: { type: 'sometimes' } }]),
       'sequences[0].steps[0].approval.type:',
     ],
-    ['default sequence missing', { ...seq([{ offsetDays: 1, tone: 'neutral' }]), defaultSequenceId: 'x' }, "defaultSequenceId: no sequence with id 'x'"],
+    [
+      'default sequence missing',
+      { ...seq([{ offsetDays: 1, tone: 'neutral' }]), defaultSequenceId: 'x' },
+      "defaultSequenceId: no sequence with id 'x'",
+    ],
     [
       'rule pointing nowhere',
-      { ...seq([{ offsetDays: 1, tone: 'neutral' }]), rules: [{ sequenceId: 'nope', when: { riskBands: ['high'] } }] },
+      {
+        ...seq([{ offsetDays: 1, tone: 'neutral' }]),
+        rules: [{ sequenceId: 'nope', when: { riskBands: ['high'] } }],
+      },
       "rules[0].sequenceId: no sequence with id 'nope'",
     ],
     [
@@ -97,23 +117,37 @@ describe('parsePolicy', () => {
     ],
   ])('rejects %s, naming the field', (_, input, expected) => {
     const errors = errorsOf(input);
-    expect(errors.some((e) => e.startsWith(expected)), errors.join('\n')).toBe(true);
+    expect(
+      errors.some((e) => e.startsWith(expected)),
+      errors.join('\n'),
+    ).toBe(true);
   });
 
   it('rejects duplicate sequence ids', () => {
     const s = { id: 's', name: 'S', steps: [{ offsetDays: 1, tone: 'neutral' }] };
-    expect(errorsOf({ defaultSequenceId: 's', sequences: [s, s] })).toContain("sequences[1].id: duplicate sequence id 's'");
+    expect(errorsOf({ defaultSequenceId: 's', sequences: [s, s] })).toContain(
+      "sequences[1].id: duplicate sequence id 's'",
+    );
   });
 
   it('reports every problem at once', () => {
-    expect(errorsOf(seq([{ offsetDays: 5, tone: 'final' }, { offsetDays: 5, tone: 'friendly', channel: 'whatsapp' }]))).toHaveLength(3);
+    expect(
+      errorsOf(
+        seq([
+          { offsetDays: 5, tone: 'final' },
+          { offsetDays: 5, tone: 'friendly', channel: 'whatsapp' },
+        ]),
+      ),
+    ).toHaveLength(3);
   });
 });
 
 describe('default policy', () => {
   const byId = Object.fromEntries(DEFAULT_POLICY.sequences.map((s) => [s.id, s]));
   it('reliable has no unconditional pre-due nudge; high risk starts earlier and needs approval for its final notice', () => {
-    expect(byId.reliable!.steps.filter((s) => s.offsetDays < 0).every((s) => s.onlyIfPredictedLate)).toBe(true);
+    expect(byId.reliable!.steps.filter((s) => s.offsetDays < 0).every((s) => s.onlyIfPredictedLate)).toBe(
+      true,
+    );
     expect(byId['high-risk']!.steps[0]!.offsetDays).toBeLessThan(byId.standard!.steps[0]!.offsetDays);
     expect(byId['high-risk']!.steps.at(-1)).toMatchObject({ tone: 'final', approval: { type: 'always' } });
   });
@@ -127,11 +161,18 @@ describe('other schemas', () => {
       businessHours: { start: 17, end: 9 },
       approvalThresholdMinor: 500000,
     });
-    expect(r.ok ? [] : r.errors).toEqual(['timezone: not an IANA timezone', 'businessHours: start must be before end']);
+    expect(r.ok ? [] : r.errors).toEqual([
+      'timezone: not an IANA timezone',
+      'businessHours: start must be before end',
+    ]);
   });
 
   it('a promise to pay gets a default grace period', () => {
-    const r = parseWith(promiseToPaySchema, { customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-12-15' });
+    const r = parseWith(promiseToPaySchema, {
+      customerId: 'c',
+      invoiceIds: ['i'],
+      promisedDate: '2026-12-15',
+    });
     expect(r.ok && r.value.graceDays).toBe(2);
   });
 });

@@ -4,7 +4,11 @@ import { renderPlannedMessage } from '../../src/dunning/render-planned-message';
 import { customer, input, invoice, NOW, risk } from './planner-fixtures';
 
 const ctx = {
-  sender: { companyName: 'Nordlicht GmbH', replyTo: 'ar@nordlicht.example', address: ['Hafenstraße 12', '20457 Hamburg'] },
+  sender: {
+    companyName: 'Nordlicht GmbH',
+    replyTo: 'ar@nordlicht.example',
+    address: ['Hafenstraße 12', '20457 Hamburg'],
+  },
   debtor: { name: 'Bergmann KG', customerSince: '2019-04-01' },
   locale: 'de-DE',
   timezone: 'Europe/Berlin',
@@ -18,7 +22,10 @@ describe('renderPlannedMessage', () => {
     const { messages } = plan(
       input({
         customers: [customer('c')],
-        invoices: [invoice('a-1', 'c', 26, { openBalanceMinor: 123_450, totalMinor: 150_000 }), invoice('b-2', 'c', 3)],
+        invoices: [
+          invoice('a-1', 'c', 26, { openBalanceMinor: 123_450, totalMinor: 150_000 }),
+          invoice('b-2', 'c', 3),
+        ],
       }),
     );
     const out = await renderPlannedMessage(messages[0]!, ctx);
@@ -33,7 +40,13 @@ describe('renderPlannedMessage', () => {
 
   it('adds the kind punctuality sentence only for a low-risk customer', async () => {
     const run = async (band: 'low' | 'medium') => {
-      const { messages } = plan(input({ customers: [customer('c')], invoices: [invoice('a', 'c', 3)], customerPredictions: [risk('c', band)] }));
+      const { messages } = plan(
+        input({
+          customers: [customer('c')],
+          invoices: [invoice('a', 'c', 3)],
+          customerPredictions: [risk('c', band)],
+        }),
+      );
       return (await renderPlannedMessage(messages[0]!, ctx)).text;
     };
     expect(await run('low')).toContain('always paid reliably');

@@ -14,9 +14,13 @@ describe.skipIf(!present)('Resend vendor fixtures', () => {
   it('the Standard Webhooks known-answer vector verifies with the clock frozen at its timestamp', () => {
     const v = JSON.parse(read('webhook-signature.vector.json'));
     const now = new Date(Number(v.headers['svix-timestamp']) * 1000);
-    expect(verifyResendWebhook({ rawBody: v.rawBody, headers: v.headers, secret: v.secret, now })).toEqual({ ok: true });
+    expect(verifyResendWebhook({ rawBody: v.rawBody, headers: v.headers, secret: v.secret, now })).toEqual({
+      ok: true,
+    });
     // With a real clock it is a replay and must fail.
-    expect(verifyResendWebhook({ rawBody: v.rawBody, headers: v.headers, secret: v.secret, now: new Date() })).toEqual({
+    expect(
+      verifyResendWebhook({ rawBody: v.rawBody, headers: v.headers, secret: v.secret, now: new Date() }),
+    ).toEqual({
       ok: false,
       reason: 'timestamp_out_of_window',
     });

@@ -47,7 +47,9 @@ describe('ResendTransport', () => {
       })
       .reply(200, { id: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
 
-    await expect(transport().send(msg)).resolves.toEqual({ providerId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
+    await expect(transport().send(msg)).resolves.toEqual({
+      providerId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794',
+    });
     expect(body).toMatchObject({
       from: msg.from,
       to: msg.to,
@@ -74,7 +76,10 @@ describe('ResendTransport', () => {
 
   it('backs off exponentially on 5xx and gives up after maxAttempts with a retryable error', async () => {
     const sleeps: number[] = [];
-    nock(API).post('/emails').times(3).reply(500, { statusCode: 500, message: 'boom', name: 'internal_server_error' });
+    nock(API)
+      .post('/emails')
+      .times(3)
+      .reply(500, { statusCode: 500, message: 'boom', name: 'internal_server_error' });
     const err = await transport(sleeps)
       .send(msg)
       .catch((e: unknown) => e);
@@ -92,7 +97,14 @@ describe('ResendTransport', () => {
   it.each([
     [422, { statusCode: 422, message: 'Missing `email` field.', name: 'missing_required_field' }],
     [403, { statusCode: 403, message: 'The from domain is not verified', name: 'invalid_from_address' }],
-    [409, { statusCode: 409, message: 'Same idempotency key used with a different request payload.', name: 'invalid_idempotent_request' }],
+    [
+      409,
+      {
+        statusCode: 409,
+        message: 'Same idempotency key used with a different request payload.',
+        name: 'invalid_idempotent_request',
+      },
+    ],
   ])('does not retry a %i', async (status, body) => {
     const sleeps: number[] = [];
     nock(API).post('/emails').once().reply(status, body);

@@ -25,20 +25,29 @@ const headers = (sig: string, t = ts) => ({ 'svix-id': 'msg_1', 'svix-timestamp'
 
 describe('verifyResendWebhook', () => {
   it('accepts a correctly signed body', () => {
-    expect(verifyResendWebhook({ rawBody: body, headers: headers(sign('msg_1', ts, body)), secret, now })).toEqual({ ok: true });
+    expect(
+      verifyResendWebhook({ rawBody: body, headers: headers(sign('msg_1', ts, body)), secret, now }),
+    ).toEqual({ ok: true });
   });
 
   it('accepts any matching signature among several (secret rotation)', () => {
     const old = sign('msg_1', ts, body, randomBytes(24));
     const sig = `${old} v1,${Buffer.alloc(32).toString('base64')} ${sign('msg_1', ts, body)}`;
-    expect(verifyResendWebhook({ rawBody: Buffer.from(body), headers: headers(sig), secret, now }).ok).toBe(true);
+    expect(verifyResendWebhook({ rawBody: Buffer.from(body), headers: headers(sig), secret, now }).ok).toBe(
+      true,
+    );
   });
 
   it.each([
     ['a modified body', (b: string) => b.replace('msg-42', 'msg-43')],
     ['re-serialized JSON (whitespace differs)', (b: string) => JSON.stringify(JSON.parse(b), null, 1)],
   ])('rejects %s', (_, mutate) => {
-    const r = verifyResendWebhook({ rawBody: mutate(body), headers: headers(sign('msg_1', ts, body)), secret, now });
+    const r = verifyResendWebhook({
+      rawBody: mutate(body),
+      headers: headers(sign('msg_1', ts, body)),
+      secret,
+      now,
+    });
     expect(r).toEqual({ ok: false, reason: 'no_matching_signature' });
   });
 
@@ -52,13 +61,17 @@ describe('verifyResendWebhook', () => {
   it('enforces the ±5 minute window against the injected clock, both directions', () => {
     for (const offset of [-301, 301]) {
       const t = String(Number(ts) + offset);
-      expect(verifyResendWebhook({ rawBody: body, headers: headers(sign('msg_1', t, body), t), secret, now })).toEqual({
+      expect(
+        verifyResendWebhook({ rawBody: body, headers: headers(sign('msg_1', t, body), t), secret, now }),
+      ).toEqual({
         ok: false,
         reason: 'timestamp_out_of_window',
       });
     }
     const t = String(Number(ts) - 299);
-    expect(verifyResendWebhook({ rawBody: body, headers: headers(sign('msg_1', t, body), t), secret, now }).ok).toBe(true);
+    expect(
+      verifyResendWebhook({ rawBody: body, headers: headers(sign('msg_1', t, body), t), secret, now }).ok,
+    ).toBe(true);
   });
 
   it('rejects missing headers and garbage timestamps', () => {
@@ -91,7 +104,10 @@ describe('parseResendEvent', () => {
   });
 
   it('reports untracked events, bad JSON and malformed payloads distinctly', () => {
-    expect(parseResendEvent('{"type":"contact.created","data":{}}')).toMatchObject({ ok: false, reason: 'unsupported_event' });
+    expect(parseResendEvent('{"type":"contact.created","data":{}}')).toMatchObject({
+      ok: false,
+      reason: 'unsupported_event',
+    });
     expect(parseResendEvent('{nope')).toEqual({ ok: false, reason: 'invalid_json' });
     const missing = JSON.parse(body);
     delete missing.data.bounce;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { localParts } from '../../src/dunning/local-time';
-import { chooseSendTime, type EngagementRecord, nextAllowedTime, type SendTimeInput } from '../../src/dunning/send-time';
+import {
+  chooseSendTime,
+  type EngagementRecord,
+  nextAllowedTime,
+  type SendTimeInput,
+} from '../../src/dunning/send-time';
 
 const exploit = () => 0.99; // never explores
 const base: SendTimeInput = {
@@ -18,8 +23,10 @@ const local = (d: Date, tz = 'Europe/Berlin') => {
   const p = localParts(d, tz);
   return `${p.date} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
 };
-const records = (n: number, r: Omit<EngagementRecord, 'opened' | 'clicked' | 'paidAfter'> & Partial<EngagementRecord>) =>
-  Array.from({ length: n }, () => ({ opened: false, clicked: false, paidAfter: false, ...r }));
+const records = (
+  n: number,
+  r: Omit<EngagementRecord, 'opened' | 'clicked' | 'paidAfter'> & Partial<EngagementRecord>,
+) => Array.from({ length: n }, () => ({ opened: false, clicked: false, paidAfter: false, ...r }));
 
 describe('chooseSendTime', () => {
   it('without history, prefers 9:00 local on a mid-week day', () => {
@@ -78,7 +85,10 @@ describe('chooseSendTime', () => {
   it('is deterministic for the same rng', () => {
     const seeded = () => {
       let s = 42;
-      return () => ((s = (s * 16807) % 2147483647) - 1) / 2147483646;
+      return () => {
+        s = (s * 16807) % 2147483647;
+        return (s - 1) / 2147483646;
+      };
     };
     expect(chooseSendTime({ ...base, rng: seeded() })).toEqual(chooseSendTime({ ...base, rng: seeded() }));
   });
@@ -87,7 +97,10 @@ describe('chooseSendTime', () => {
     const tz = 'America/New_York';
     const before = chooseSendTime({ ...base, debtorTimezone: tz, now: new Date('2026-10-27T10:00:00Z') });
     const after = chooseSendTime({ ...base, debtorTimezone: tz, now: new Date('2026-11-03T10:00:00Z') });
-    expect([before.toISOString(), after.toISOString()]).toEqual(['2026-10-27T13:00:00.000Z', '2026-11-03T14:00:00.000Z']);
+    expect([before.toISOString(), after.toISOString()]).toEqual([
+      '2026-10-27T13:00:00.000Z',
+      '2026-11-03T14:00:00.000Z',
+    ]);
   });
 
   it('fails loudly when the window allows nothing', () => {

@@ -54,29 +54,125 @@ function state(p: Patch = {}): SuppressionInput {
 describe('checkSuppression', () => {
   it.each<[string, Patch, string, string, boolean]>([
     ['everything in order', {}, 'send', 'ok', false],
-    ['both invoices paid', { invoices: [inv('a', { status: 'paid', openBalanceMinor: 0 }), inv('b', { openBalanceMinor: 0 })] }, 'skip', 'paid', false],
-    ['one paid, one voided', { invoices: [inv('a', { status: 'paid' }), inv('b', { status: 'void' })] }, 'skip', 'paid', false],
-    ['both voided or deleted', { invoices: [inv('a', { status: 'void' })] }, 'skip', 'void_or_deleted', false],
-    ['both disputed', { invoices: [inv('a', { disputed: true }), inv('b', { disputed: true })] }, 'skip', 'disputed', false],
-    ['one paid, the other still owed', { invoices: [inv('a', { status: 'paid' }), inv('b')] }, 'skip', 'paid', true],
-    ['one disputed, the other still owed', { invoices: [inv('a'), inv('b', { disputed: true })] }, 'skip', 'disputed', true],
-    ['invoice paused', { invoices: [inv('a', { pausedUntil: '2026-11-30' }), inv('b', { pausedUntil: '2026-11-30' })] }, 'skip', 'invoice_paused', false],
+    [
+      'both invoices paid',
+      { invoices: [inv('a', { status: 'paid', openBalanceMinor: 0 }), inv('b', { openBalanceMinor: 0 })] },
+      'skip',
+      'paid',
+      false,
+    ],
+    [
+      'one paid, one voided',
+      { invoices: [inv('a', { status: 'paid' }), inv('b', { status: 'void' })] },
+      'skip',
+      'paid',
+      false,
+    ],
+    [
+      'both voided or deleted',
+      { invoices: [inv('a', { status: 'void' })] },
+      'skip',
+      'void_or_deleted',
+      false,
+    ],
+    [
+      'both disputed',
+      { invoices: [inv('a', { disputed: true }), inv('b', { disputed: true })] },
+      'skip',
+      'disputed',
+      false,
+    ],
+    [
+      'one paid, the other still owed',
+      { invoices: [inv('a', { status: 'paid' }), inv('b')] },
+      'skip',
+      'paid',
+      true,
+    ],
+    [
+      'one disputed, the other still owed',
+      { invoices: [inv('a'), inv('b', { disputed: true })] },
+      'skip',
+      'disputed',
+      true,
+    ],
+    [
+      'invoice paused',
+      { invoices: [inv('a', { pausedUntil: '2026-11-30' }), inv('b', { pausedUntil: '2026-11-30' })] },
+      'skip',
+      'invoice_paused',
+      false,
+    ],
     ['pause ended', { invoices: [inv('a', { pausedUntil: '2026-11-24' }), inv('b')] }, 'send', 'ok', false],
-    ['promise to pay active', { invoices: [inv('a', { promiseUntil: '2026-11-24' }), inv('b', { promiseUntil: '2026-11-26' })] }, 'skip', 'promise_to_pay', false],
-    ['promise lapsed', { invoices: [inv('a', { promiseUntil: '2026-11-23' }), inv('b')] }, 'send', 'ok', false],
-    ['invoice excluded', { invoices: [inv('a', { excluded: true }), inv('b', { excluded: true })] }, 'skip', 'invoice_excluded', false],
-    ['partial payment since planning', { invoices: [inv('a', { openBalanceMinor: 60_000 }), inv('b')] }, 'skip', 'balance_changed', true],
-    ['balance moved by under 1%', { invoices: [inv('a', { openBalanceMinor: 99_500 }), inv('b')] }, 'send', 'ok', false],
+    [
+      'promise to pay active',
+      { invoices: [inv('a', { promiseUntil: '2026-11-24' }), inv('b', { promiseUntil: '2026-11-26' })] },
+      'skip',
+      'promise_to_pay',
+      false,
+    ],
+    [
+      'promise lapsed',
+      { invoices: [inv('a', { promiseUntil: '2026-11-23' }), inv('b')] },
+      'send',
+      'ok',
+      false,
+    ],
+    [
+      'invoice excluded',
+      { invoices: [inv('a', { excluded: true }), inv('b', { excluded: true })] },
+      'skip',
+      'invoice_excluded',
+      false,
+    ],
+    [
+      'partial payment since planning',
+      { invoices: [inv('a', { openBalanceMinor: 60_000 }), inv('b')] },
+      'skip',
+      'balance_changed',
+      true,
+    ],
+    [
+      'balance moved by under 1%',
+      { invoices: [inv('a', { openBalanceMinor: 99_500 }), inv('b')] },
+      'send',
+      'ok',
+      false,
+    ],
     ['opted out', { customer: { optedOut: true } }, 'skip', 'opted_out', false],
     ['address bounced', { customer: { bounced: true } }, 'skip', 'bounced', false],
     ['customer excluded', { customer: { excluded: true } }, 'skip', 'customer_excluded', false],
     ['customer paused', { customer: { pausedUntil: '2026-12-01' } }, 'skip', 'customer_paused', false],
-    ['connection needs reconnect', { connection: { status: 'needs_reconnect' } }, 'hold', 'connection_needs_reconnect', false],
-    ['awaiting approval', { message: { requiresApproval: true, approval: 'pending' } }, 'hold', 'awaiting_approval', false],
+    [
+      'connection needs reconnect',
+      { connection: { status: 'needs_reconnect' } },
+      'hold',
+      'connection_needs_reconnect',
+      false,
+    ],
+    [
+      'awaiting approval',
+      { message: { requiresApproval: true, approval: 'pending' } },
+      'hold',
+      'awaiting_approval',
+      false,
+    ],
     ['approved', { message: { requiresApproval: true, approval: 'approved' } }, 'send', 'ok', false],
-    ['rejected by reviewer', { message: { requiresApproval: true, approval: 'rejected' } }, 'skip', 'approval_rejected', false],
+    [
+      'rejected by reviewer',
+      { message: { requiresApproval: true, approval: 'rejected' } },
+      'skip',
+      'approval_rejected',
+      false,
+    ],
     ['quiet hours', { now: new Date('2026-11-24T20:00:00Z') }, 'defer', 'quiet_hours', false],
-    ['before business hours', { now: new Date('2026-11-24T06:30:00Z'), window: { quietHours: null } }, 'defer', 'outside_business_hours', false],
+    [
+      'before business hours',
+      { now: new Date('2026-11-24T06:30:00Z'), window: { quietHours: null } },
+      'defer',
+      'outside_business_hours',
+      false,
+    ],
     ['weekend', { now: new Date('2026-11-28T10:00:00Z') }, 'defer', 'non_business_day', false],
     ['holiday', { window: { holidays: ['2026-11-24'] } }, 'defer', 'holiday', false],
   ])('%s → %s (%s)', (_, patch, action, code, replan) => {
@@ -86,13 +182,25 @@ describe('checkSuppression', () => {
   });
 
   it('an opt-out wins over everything else', () => {
-    const d = checkSuppression(state({ customer: { optedOut: true }, connection: { status: 'needs_reconnect' }, message: { requiresApproval: true, approval: 'pending' } }));
+    const d = checkSuppression(
+      state({
+        customer: { optedOut: true },
+        connection: { status: 'needs_reconnect' },
+        message: { requiresApproval: true, approval: 'pending' },
+      }),
+    );
     expect(d.code).toBe('opted_out');
   });
 
   it('a paid invoice is skipped even while the message awaits approval or sits in quiet hours', () => {
     const paid = [inv('a', { status: 'paid' }), inv('b', { status: 'paid' })];
-    const d = checkSuppression(state({ invoices: paid, message: { requiresApproval: true, approval: 'pending' }, now: new Date('2026-11-24T21:00:00Z') }));
+    const d = checkSuppression(
+      state({
+        invoices: paid,
+        message: { requiresApproval: true, approval: 'pending' },
+        now: new Date('2026-11-24T21:00:00Z'),
+      }),
+    );
     expect(d.code).toBe('paid');
   });
 
@@ -102,11 +210,18 @@ describe('checkSuppression', () => {
   });
 
   it('names the invoices and amounts in the reason', () => {
-    const d = checkSuppression(state({ invoices: [inv('a', { openBalanceMinor: 60_000 }), inv('b', { status: 'paid' })] }));
-    expect(d.reason).toBe('Invoice A balance changed from €1,000.00 to €600.00 since planning; Invoice B is paid; re-plan the rest');
+    const d = checkSuppression(
+      state({ invoices: [inv('a', { openBalanceMinor: 60_000 }), inv('b', { status: 'paid' })] }),
+    );
+    expect(d.reason).toBe(
+      'Invoice A balance changed from €1,000.00 to €600.00 since planning; Invoice B is paid; re-plan the rest',
+    );
   });
 
   it('treats a missing invoice row as deleted', () => {
-    expect(checkSuppression(state({ invoices: [] }))).toMatchObject({ action: 'skip', code: 'void_or_deleted' });
+    expect(checkSuppression(state({ invoices: [] }))).toMatchObject({
+      action: 'skip',
+      code: 'void_or_deleted',
+    });
   });
 });

@@ -54,7 +54,9 @@ describe('reminder', () => {
       .split('\n')
       .find((l) => l.startsWith('1042'));
     // generatedAt 2026-11-27 in Berlin, due 2026-11-13 → 14 days overdue.
-    expect(row).toMatch(/^1042\s+15\.10\.2026\s+13\.11\.2026\s+14\s+1\.500,00 €\s+1\.234,50 €\s+Pay 1042 https:\/\/pay\.example\/inv\/1042/);
+    expect(row).toMatch(
+      /^1042\s+15\.10\.2026\s+13\.11\.2026\s+14\s+1\.500,00 €\s+1\.234,50 €\s+Pay 1042 https:\/\/pay\.example\/inv\/1042/,
+    );
     expect(text).toMatch(/^1057\s/m);
     expect(text).toContain('https://pay.example/statement/bergmann');
   });
@@ -67,13 +69,17 @@ describe('reminder', () => {
 
   it('reads differently per tone, each with its own subject', async () => {
     const outs = await Promise.all(
-      (['friendly', 'neutral', 'firm', 'final'] as const).map((tone) => renderEmail('reminder', { ...de, tone })),
+      (['friendly', 'neutral', 'firm', 'final'] as const).map((tone) =>
+        renderEmail('reminder', { ...de, tone }),
+      ),
     );
     const [friendly, neutral, firm, final] = outs.map((o) => ({ ...o, text: plain(o.text) }));
     expect(new Set(outs.map((o) => o.subject)).size).toBe(4);
     expect(friendly!.subject).toMatch(/^Quick reminder/);
     expect(neutral!.subject).toMatch(/^Payment reminder/);
-    expect(firm!.subject).toBe('Action needed: 1.714,50 € overdue with Nordlicht Software GmbH'.replace(' €', '\u00a0€'));
+    expect(firm!.subject).toBe(
+      'Action needed: 1.714,50 € overdue with Nordlicht Software GmbH'.replace(' €', '\u00a0€'),
+    );
     expect(final!.subject).toMatch(/^Final notice/);
     expect(final!.text).toContain('collections process');
     expect(firm!.text).toContain('14 days past due');
