@@ -57,6 +57,7 @@ export class QboClient {
   readonly realmId: string;
   private readonly o: Required<Omit<QboClientOptions, 'logger' | 'limiter'>> & Pick<QboClientOptions, 'logger'>;
   private readonly limiter: RealmLimiter;
+  private refreshing: Promise<string> | null = null;
 
   constructor(options: QboClientOptions) {
     this.realmId = options.realmId;
@@ -128,7 +129,9 @@ export class QboClient {
       }
       if (error.code === 'unauthorized' && error.status === 401 && !refreshed) {
         refreshed = true;
-        token = await this.o.onUnauthorized();
+        // Another request may already have refreshed: retry with the stored token before refreshing ourselves.
+        const latest = await this.o.getAccessToken();
+        token = latest !== token ? latest : await this.refresh();
         continue;
       }
       if (error.code === 'rate_limited' && throttles < this.o.maxThrottleRetries) {
@@ -149,6 +152,14 @@ export class QboClient {
       }
       throw error;
     }
+  }
+
+  /** Single flight: concurrent 401s of this client share one refresh. */
+  private refresh(): Promise<string> {
+    this.refreshing ??= this.o.onUnauthorized().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
   }
 
   private async once(url: URL, token: string, signal?: AbortSignal): Promise<unknown> {

@@ -92,6 +92,20 @@ describe('QboClient', () => {
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
+  it('shares one refresh between concurrent 401s and reuses a token refreshed meanwhile', async () => {
+    nock(API, { reqheaders: { authorization: 'Bearer old-token' } }).get(PATH).query(true).times(3).reply(401, gatewayAuthFault);
+    nock(API, { reqheaders: { authorization: 'Bearer fresh-token' } }).get(PATH).query(true).times(3).reply(200, queryPage('Invoice', []));
+    let stored = 'old-token';
+    const refresh = vi.fn(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      stored = 'fresh-token';
+      return stored;
+    });
+    const { client } = makeClient({ getAccessToken: async () => stored, onUnauthorized: refresh });
+    await Promise.all([1, 2, 3].map(() => client.query('SELECT * FROM Invoice')));
+    expect(refresh).toHaveBeenCalledTimes(1);
+  });
+
   it('fails with unauthorized when the refreshed token is rejected too (no refresh loop)', async () => {
     nock(API).get(PATH).query(true).times(2).reply(401, gatewayAuthFault);
     const { client, refresh } = makeClient();

@@ -350,9 +350,9 @@ export class Company {
       case 'chronically_late':
         return rng.chance(0.06) ? null : rng.int(20, 80);
       case 'slowing': {
-        // On time until half a year before the sandbox's start, then later and later.
-        const progress = Math.min(1.5, Math.max(0, (invoice.txnDay - (this.originDay - 180)) / 180));
-        return rng.int(-5, 4) + Math.round(progress * 40);
+        // On time until a year before the sandbox's start, then later and later (and still slipping afterwards).
+        const progress = Math.min(1.5, Math.max(0, (invoice.txnDay - (this.originDay - 365)) / 270));
+        return rng.int(-5, 4) + Math.round(progress * 45);
       }
       case 'new':
         return rng.int(-3, 25);
