@@ -9,7 +9,7 @@ import type { CanonicalInvoice } from '../../connectors/canonical';
 import { connectors } from '../../connectors';
 import { QboClient } from '../../connectors/quickbooks/client';
 import { mapInvoice } from '../../connectors/quickbooks/map';
-import type { QboCursor } from '../../connectors/quickbooks/resources';
+import { type QboCursor, quickbooksPages } from '../../connectors/quickbooks/resources';
 import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
 import type { SyncPage, TokenSet } from '../../connectors/types';
 import { silentLogger } from './fixtures';
@@ -169,6 +169,26 @@ describe('QuickBooks sandbox end to end', () => {
     expect(ledger.invoices.get(toVoid.id)?.status).toBe('void');
     expect(ledger.invoices.has(toDelete.id)).toBe(false);
     expect(ledger.counts.deletions).toBeGreaterThan(deletionsBefore);
+    expect(ledger.mismatches(sandbox.company.balances())).toEqual([]);
+  });
+
+  it('splits saturated CDC answers and still converges to the ledger', async () => {
+    await sandbox.advance(10);
+    const ctx = { client, externalId: realmId, logger: silentLogger, signal: new AbortController().signal };
+    let pages = 0;
+    for await (const page of quickbooksPages(ctx, cursor, { now: () => sandbox.now(), cdcLimit: 25, pageSize: 20 })) {
+      ledger.apply(page);
+      cursor = page.cursor;
+      pages++;
+    }
+    expect(pages).toBeGreaterThan(3);
+    expect(ledger.mismatches(sandbox.company.balances())).toEqual([]);
+  });
+
+  it('asks for a full sync once the cursor is older than 30 days, and the resync converges', async () => {
+    await sandbox.advance(31);
+    await expect(sync(cursor)).rejects.toMatchObject({ code: 'resync_required' });
+    await sync(null);
     expect(ledger.mismatches(sandbox.company.balances())).toEqual([]);
   });
 

@@ -261,12 +261,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (query.get('client_id') !== options.clientId || !redirectUri || query.get('response_type') !== 'code') {
       return send(res, 400, { error: 'invalid_request' });
     }
+    const target = new URL(redirectUri);
+    target.searchParams.set('state', query.get('state') ?? '');
+    // Without the accounting scope Intuit sends the user back with an error instead of a code.
+    if (!(query.get('scope') ?? '').split(' ').includes('com.intuit.quickbooks.accounting')) {
+      target.searchParams.set('error', 'invalid_scope');
+      res.writeHead(302, { location: target.toString() }).end();
+      return;
+    }
     // Auto-approve: the user "connects" the sandbox company at once.
     const code = token('sbx-code');
     codes.set(code, { redirectUri });
-    const target = new URL(redirectUri);
     target.searchParams.set('code', code);
-    target.searchParams.set('state', query.get('state') ?? '');
     target.searchParams.set('realmId', realmId);
     res.writeHead(302, { location: target.toString() }).end();
   }
