@@ -20,6 +20,8 @@ interface CopyContext {
   customerSince?: IsoDate;
   reliablePayer: boolean;
   respondBy?: IsoDate;
+  /** Reminders already sent for these invoices; firm copy only mentions "earlier reminders" when there were some. */
+  previousReminders: number;
 }
 
 /**
@@ -53,7 +55,7 @@ const COPY: Record<Tone, (ctx: CopyContext) => ReminderCopy> = {
           single
             ? `Just a quick note that invoice ${first.number} for ${total} is due on ${due}.`
             : `Just a quick note that ${what} totalling ${total} are coming due, the first on ${due}.`,
-          ...relationship(ctx, true),
+          ...relationship(ctx, 'pre_due'),
           'If payment is already on its way, thank you, and please ignore this note.',
         ],
         cta: 'You can pay online using the links below.',
@@ -61,14 +63,14 @@ const COPY: Record<Tone, (ctx: CopyContext) => ReminderCopy> = {
     }
     return {
       subject: `Quick reminder: ${what} from ${ctx.companyName}`,
-      preview: `${capitalize(what)} (${total}) is just past due.`,
+      preview: `${capitalize(what)} (${total}) ${single ? 'is' : 'are'} due or just past due.`,
       title: 'A quick reminder',
       paragraphs: [
         `Hi ${ctx.greetingName},`,
         single
           ? `Invoice ${first.number} for ${total} was due on ${formatDate(first.dueDate, ctx.locale)} and we haven't seen the payment come through yet.`
-          : `${capitalize(what)} totalling ${total} have just passed their due dates and we haven't seen the payments come through yet.`,
-        ...relationship(ctx, true),
+          : `${capitalize(what)} totalling ${total} are due or just past due, and we haven't seen the payments come through yet.`,
+        ...relationship(ctx, 'overdue'),
         'If you have already paid, thank you, and please ignore this note.',
       ],
       cta: 'You can pay online using the links below.',
@@ -90,7 +92,7 @@ const COPY: Record<Tone, (ctx: CopyContext) => ReminderCopy> = {
         single
           ? `Our records show that invoice ${first.number}, due on ${formatDate(first.dueDate, ctx.locale)}, still has an open balance of ${total}.`
           : `Our records show ${ctx.invoices.length} invoices past their due date, with an open balance of ${total} in total.`,
-        ...relationship(ctx, true),
+        ...relationship(ctx, 'overdue'),
         'Please arrange payment at your earliest convenience, or reply to let us know if anything is holding it up.',
       ],
       cta: 'The invoices and payment links are below.',
@@ -106,8 +108,8 @@ const COPY: Record<Tone, (ctx: CopyContext) => ReminderCopy> = {
       title: 'Overdue balance: action needed',
       paragraphs: [
         `Hello ${ctx.greetingName},`,
-        `Despite our earlier reminders, ${total} remains unpaid, the oldest amount now ${oldest} days past due.`,
-        ...relationship(ctx, false),
+        `${ctx.previousReminders > 0 ? 'Despite our earlier reminders, ' : ''}${total} remains unpaid, the oldest amount now ${oldest} days past due.`,
+        ...relationship(ctx, 'firm'),
         'Please pay today using the links below, or reply with the date on which we can expect payment.',
       ],
       cta: 'Open invoices:',
@@ -132,19 +134,21 @@ const COPY: Record<Tone, (ctx: CopyContext) => ReminderCopy> = {
   },
 };
 
-function relationship(ctx: CopyContext, gentle: boolean): string[] {
+function relationship(ctx: CopyContext, moment: 'pre_due' | 'overdue' | 'firm'): string[] {
   const since = ctx.customerSince ? formatYear(ctx.customerSince, ctx.locale) : undefined;
-  if (gentle && ctx.reliablePayer) {
+  if (moment === 'firm') return since ? [`We have valued working with you since ${since}.`] : [];
+  if (ctx.reliablePayer) {
+    const customer = since
+      ? `You have been a customer since ${since} and have always paid reliably`
+      : 'You have always paid reliably';
+    // Before the due date nothing has slipped: the sentence is plain thanks.
     return [
-      since
-        ? `You have been a customer since ${since} and have always paid reliably, so this has most likely just slipped through.`
-        : 'You have always paid reliably, so this has most likely just slipped through.',
+      moment === 'pre_due'
+        ? `${customer}; thank you for that.`
+        : `${customer}, so this has most likely just slipped through.`,
     ];
   }
-  if (!since) return [];
-  return [
-    gentle ? `Thank you for being a customer since ${since}.` : `We value working with you since ${since}.`,
-  ];
+  return since ? [`Thank you for being a customer since ${since}.`] : [];
 }
 
 function earliestDue(invoices: readonly InvoiceLine[]): IsoDate {

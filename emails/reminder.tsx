@@ -14,6 +14,8 @@ export interface ReminderProps extends BaseEmailProps {
   statementUrl?: string;
   /** Deadline quoted by the final notice; defaults to "within 7 days". */
   respondBy?: IsoDate;
+  /** Reminders already sent for these invoices (0 when unknown). */
+  previousReminders?: number;
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -55,6 +57,7 @@ function copyFor(props: ReminderProps) {
     customerSince: props.debtor.customerSince,
     reliablePayer: props.debtor.reliablePayer ?? false,
     respondBy: props.respondBy,
+    previousReminders: props.previousReminders ?? 0,
   });
 }
 
@@ -99,6 +102,7 @@ Reminder.PreviewProps = {
     },
   ],
   statementUrl: 'https://pay.example/statement/bergmann',
+  previousReminders: 1,
   unsubscribeUrl: 'https://app.duely.example/u/abc123',
 } satisfies ReminderProps;
 

@@ -127,6 +127,8 @@ export interface PlannedMessage {
     plannedAt: string;
     invoices: InvoiceSnapshot[];
     totals: { currency: string; openMinor: number }[];
+    /** Messages already planned or sent about the listed invoices; copy says "despite earlier reminders" only then. */
+    previousReminders: number;
     customerRisk: { riskScore: number; riskBand: RiskBand | null; slowingAlert: boolean } | null;
   };
 }
@@ -321,6 +323,7 @@ export function plan(input: PlannerInput): PlanResult {
       candidates,
       listable,
       invoicePred,
+      historyByInvoice,
       risk: risk ? { riskScore: risk.riskScore, riskBand, slowingAlert: risk.slowingAlert } : null,
       riskBand,
       engagement: engagementByCustomer.get(customer.id) ?? [],
@@ -359,6 +362,7 @@ function compose(ctx: {
   candidates: Candidate[];
   listable: PlannerInvoice[];
   invoicePred: Map<string, InvoicePrediction>;
+  historyByInvoice: Map<string, HistoryEntry[]>;
   risk: PlannedMessage['snapshot']['customerRisk'];
   riskBand: RiskBand | null;
   engagement: EngagementRecord[];
@@ -394,6 +398,12 @@ function compose(ctx: {
     ctx.invoicePred,
   );
   const stepOf = new Map(steps.map((s) => [s.invoiceId, s.stepKey]));
+  // One consolidated message leaves one history entry per invoice, all at the same instant: count instants.
+  const previous = new Set(
+    listed.flatMap((i) =>
+      (ctx.historyByInvoice.get(i.id) ?? []).filter(reachedCustomer).map((h) => h.at.getTime()),
+    ),
+  );
 
   return {
     key,
@@ -447,6 +457,7 @@ function compose(ctx: {
         };
       }),
       totals,
+      previousReminders: previous.size,
       customerRisk: ctx.risk,
     },
   };

@@ -47,5 +47,10 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
   if (msg.template === 'statement') return renderEmail('statement', base);
   const respondBy =
     msg.tone === 'final' ? addDays(localParts(ctx.now, ctx.timezone).date, FINAL_NOTICE_DAYS) : undefined;
-  return renderEmail('reminder', { ...base, tone: msg.tone, respondBy });
+  return renderEmail('reminder', {
+    ...base,
+    tone: msg.tone,
+    respondBy,
+    previousReminders: msg.snapshot.previousReminders,
+  });
 }

@@ -88,6 +88,8 @@ describe('plan: which step, and only one', () => {
       }),
     );
     expect(next.messages.map((m) => m.stepKey)).toEqual(['standard:2:0']);
+    expect(first.messages[0]!.snapshot.previousReminders).toBe(0);
+    expect(next.messages[0]!.snapshot.previousReminders).toBe(1);
   });
 });
 

@@ -102,6 +102,23 @@ describe('reminder', () => {
     expect(out.text).not.toMatch(/overdue balance|past due/);
   });
 
+  it('thanks a reliable payer before the due date instead of suggesting anything slipped', async () => {
+    const out = await renderEmail('reminder', {
+      ...de,
+      tone: 'friendly',
+      generatedAt: '2026-11-10T09:00:00Z',
+    });
+    expect(out.text).toContain('have always paid reliably; thank you for that.');
+    expect(out.text).not.toContain('slipped');
+  });
+
+  it('firm copy mentions earlier reminders only when there were some', async () => {
+    const first = await renderEmail('reminder', { ...de, tone: 'firm', previousReminders: 0 });
+    const later = await renderEmail('reminder', { ...de, tone: 'firm', previousReminders: 2 });
+    expect(first.text).not.toContain('earlier reminders');
+    expect(later.text).toContain('Despite our earlier reminders');
+  });
+
   it('says nothing about punctuality to payers who are not known to be reliable', async () => {
     const out = await renderEmail('reminder', { ...de, debtor: { name: 'Bergmann & Söhne KG' } });
     expect(out.text).not.toMatch(/reliabl|late|slow/i);
