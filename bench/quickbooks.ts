@@ -24,29 +24,57 @@ export async function benchQuickbooksFetch(n: number): Promise<QuickbooksFetchBe
   const credentials = { clientId: 'bench-client', clientSecret: 'bench-secret' };
   const customers = Math.max(150, Math.round(n / 33));
   const generationStarted = performance.now();
-  const sandbox = await startSandbox({ seed: 1, now: new Date('2026-11-27T12:00:00.000Z'), customers, invoices: n, verifierToken: 'bench', ...credentials });
+  const sandbox = await startSandbox({
+    seed: 1,
+    now: new Date('2026-11-27T12:00:00.000Z'),
+    customers,
+    invoices: n,
+    verifierToken: 'bench',
+    ...credentials,
+  });
   const generationMs = performance.now() - generationStarted;
   try {
     const endpoints = qb.oauth.endpoints(sandbox.config);
     const redirectUri = 'http://127.0.0.1/bench/callback';
-    const authorize = await fetch(qb.oauth.buildAuthorizeUrl({ authorizeUrl: endpoints.authorizeUrl, clientId: credentials.clientId, redirectUri, state: 'bench' }), { redirect: 'manual' });
-    const callback = qb.oauth.parseCallback(Object.fromEntries(new URL(authorize.headers.get('location') ?? '').searchParams));
+    const authorize = await fetch(
+      qb.oauth.buildAuthorizeUrl({
+        authorizeUrl: endpoints.authorizeUrl,
+        clientId: credentials.clientId,
+        redirectUri,
+        state: 'bench',
+      }),
+      { redirect: 'manual' },
+    );
+    const callback = qb.oauth.parseCallback(
+      Object.fromEntries(new URL(authorize.headers.get('location') ?? '').searchParams),
+    );
     if (!callback.ok) throw new Error(`sandbox authorize failed: ${callback.error}`);
-    const tokens = await qb.oauth.exchangeCode({ tokenUrl: endpoints.tokenUrl, ...credentials, code: callback.code, redirectUri });
+    const tokens = await qb.oauth.exchangeCode({
+      tokenUrl: endpoints.tokenUrl,
+      ...credentials,
+      code: callback.code,
+      redirectUri,
+    });
     const client = qb.createClient({
       config: sandbox.config,
       externalId: sandbox.realmId,
       getAccessToken: async () => tokens.accessToken,
       onUnauthorized: async () => tokens.accessToken,
     });
-    const ctx = { client, externalId: sandbox.realmId, logger: { info() {}, warn() {}, error() {} }, signal: new AbortController().signal };
+    const ctx = {
+      client,
+      externalId: sandbox.realmId,
+      logger: { info() {}, warn() {}, error() {} },
+      signal: new AbortController().signal,
+    };
     const requestsBefore = sandbox.requests();
     let entities = 0;
     let pages = 0;
     const started = performance.now();
     for await (const page of qb.sync.pages(ctx, null, { now: () => sandbox.now() })) {
       pages++;
-      entities += page.customers.length + page.invoices.length + page.payments.length + page.creditMemos.length;
+      entities +=
+        page.customers.length + page.invoices.length + page.payments.length + page.creditMemos.length;
     }
     const syncMs = performance.now() - started;
     return {

@@ -26,17 +26,38 @@ interface Classification {
 }
 
 const CLASSIFICATION: Record<ConnectorErrorCode, Classification> = {
-  unauthorized: { retryable: false, userMessage: 'The connection was rejected by the provider. Please reconnect.' },
-  invalid_grant: { retryable: false, userMessage: 'Access to your accounting system has expired or was revoked. Please reconnect.' },
+  unauthorized: {
+    retryable: false,
+    userMessage: 'The connection was rejected by the provider. Please reconnect.',
+  },
+  invalid_grant: {
+    retryable: false,
+    userMessage: 'Access to your accounting system has expired or was revoked. Please reconnect.',
+  },
   forbidden: { retryable: false, userMessage: 'Your accounting user is not allowed to perform this action.' },
-  rate_limited: { retryable: true, userMessage: 'The accounting system asked us to slow down; we will retry shortly.' },
+  rate_limited: {
+    retryable: true,
+    userMessage: 'The accounting system asked us to slow down; we will retry shortly.',
+  },
   not_found: { retryable: false, userMessage: 'The record no longer exists in your accounting system.' },
   validation: { retryable: false, userMessage: 'Your accounting system rejected the request.' },
   invalid_query: { retryable: false, userMessage: 'Your accounting system rejected a query.' },
-  stale_object: { retryable: true, userMessage: 'The record changed in your accounting system meanwhile; we will retry.' },
-  duplicate: { retryable: false, userMessage: 'A record with the same name already exists in your accounting system.' },
-  subscription_lapsed: { retryable: false, userMessage: 'Your accounting subscription has ended or has a billing problem.' },
-  provider_unavailable: { retryable: true, userMessage: 'Your accounting system is temporarily unavailable; we will retry.' },
+  stale_object: {
+    retryable: true,
+    userMessage: 'The record changed in your accounting system meanwhile; we will retry.',
+  },
+  duplicate: {
+    retryable: false,
+    userMessage: 'A record with the same name already exists in your accounting system.',
+  },
+  subscription_lapsed: {
+    retryable: false,
+    userMessage: 'Your accounting subscription has ended or has a billing problem.',
+  },
+  provider_unavailable: {
+    retryable: true,
+    userMessage: 'Your accounting system is temporarily unavailable; we will retry.',
+  },
   network: { retryable: true, userMessage: 'We could not reach your accounting system; we will retry.' },
   bad_payload: { retryable: false, userMessage: 'Your accounting system sent a record we could not read.' },
   resync_required: { retryable: false, userMessage: 'A full re-synchronisation is needed.' },

@@ -59,7 +59,11 @@ export interface SyncSpec<Client, Cursor> {
    * incremental one. Throws ConnectorError `resync_required` when an incremental cursor can no longer be served;
    * the caller then restarts with `null`.
    */
-  pages(ctx: ConnectorContext<Client>, cursor: Cursor | null, options: SyncOptions): AsyncIterable<SyncPage<Cursor>>;
+  pages(
+    ctx: ConnectorContext<Client>,
+    cursor: Cursor | null,
+    options: SyncOptions,
+  ): AsyncIterable<SyncPage<Cursor>>;
 }
 
 export interface OAuthEndpoints {
@@ -115,7 +119,14 @@ export interface OAuthSpec<Config> {
   parseCallback(query: Record<string, string | string[] | undefined>): CallbackResult;
   exchangeCode(options: TokenRequestOptions & { code: string; redirectUri: string }): Promise<TokenSet>;
   refresh(options: TokenRequestOptions & { refreshToken: string }): Promise<TokenSet>;
-  revoke(options: ClientCredentials & { revokeUrl: string; token: string; signal?: AbortSignal; fetch?: typeof fetch }): Promise<void>;
+  revoke(
+    options: ClientCredentials & {
+      revokeUrl: string;
+      token: string;
+      signal?: AbortSignal;
+      fetch?: typeof fetch;
+    },
+  ): Promise<void>;
 }
 
 /** A change notification reduced to what sync needs: which record of which company changed. */

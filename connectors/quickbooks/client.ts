@@ -55,7 +55,8 @@ export interface CdcEnvelope {
 
 export class QboClient {
   readonly realmId: string;
-  private readonly o: Required<Omit<QboClientOptions, 'logger' | 'limiter'>> & Pick<QboClientOptions, 'logger'>;
+  private readonly o: Required<Omit<QboClientOptions, 'logger' | 'limiter'>> &
+    Pick<QboClientOptions, 'logger'>;
   private readonly limiter: RealmLimiter;
   private refreshing: Promise<string> | null = null;
 
@@ -95,7 +96,11 @@ export class QboClient {
    */
   async read(entity: string, id: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
     const params: Record<string, string> = entity === 'Invoice' ? { include: 'invoiceLink' } : {};
-    const body = (await this.get(`${entity.toLowerCase()}/${encodeURIComponent(id)}`, params, signal)) as Record<string, unknown>;
+    const body = (await this.get(
+      `${entity.toLowerCase()}/${encodeURIComponent(id)}`,
+      params,
+      signal,
+    )) as Record<string, unknown>;
     const row = body?.[entity];
     if (typeof row !== 'object' || row === null) throw badResponse(`read answer without ${entity}`);
     return row as Record<string, unknown>;
@@ -103,7 +108,11 @@ export class QboClient {
 
   /** GET /v3/company/{realmId}/cdc?entities=A,B&changedSince=<ISO> (https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture) */
   async cdc(entities: readonly string[], changedSince: Instant, signal?: AbortSignal): Promise<CdcEnvelope> {
-    const body = (await this.get('cdc', { entities: entities.join(','), changedSince }, signal)) as Partial<CdcEnvelope>;
+    const body = (await this.get(
+      'cdc',
+      { entities: entities.join(','), changedSince },
+      signal,
+    )) as Partial<CdcEnvelope>;
     if (!body || !Array.isArray(body.CDCResponse)) throw badResponse('cdc answer without CDCResponse');
     return body as CdcEnvelope;
   }
@@ -137,16 +146,25 @@ export class QboClient {
       if (error.code === 'rate_limited' && throttles < this.o.maxThrottleRetries) {
         throttles++;
         const wait = error.retryAfterMs ?? this.o.throttleWaitMs;
-        this.o.logger?.warn({ realmId: this.realmId, path, wait, attempt: throttles }, 'QuickBooks throttled; waiting');
+        this.o.logger?.warn(
+          { realmId: this.realmId, path, wait, attempt: throttles },
+          'QuickBooks throttled; waiting',
+        );
         await this.o.sleep(wait, signal);
         continue;
       }
-      if ((error.code === 'provider_unavailable' || error.code === 'network') && failures < this.o.maxServerRetries) {
+      if (
+        (error.code === 'provider_unavailable' || error.code === 'network') &&
+        failures < this.o.maxServerRetries
+      ) {
         const cap = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** failures);
         failures++;
         // Full jitter: spreads retries of many workers hitting the same outage.
         const wait = Math.round(cap / 2 + (this.o.random() * cap) / 2);
-        this.o.logger?.warn({ realmId: this.realmId, path, wait, attempt: failures, status: error.status }, 'QuickBooks unavailable; backing off');
+        this.o.logger?.warn(
+          { realmId: this.realmId, path, wait, attempt: failures, status: error.status },
+          'QuickBooks unavailable; backing off',
+        );
         await this.o.sleep(wait, signal);
         continue;
       }
@@ -174,9 +192,14 @@ export class QboClient {
       text = await res.text();
     } catch (e) {
       if (signal?.aborted) throw abortError(signal);
-      throw new ConnectorError({ code: 'network', message: `QuickBooks unreachable: ${(e as Error).message}`, cause: e });
+      throw new ConnectorError({
+        code: 'network',
+        message: `QuickBooks unreachable: ${(e as Error).message}`,
+        cause: e,
+      });
     }
-    if (!res.ok) throw faultToError(res.status, parseFault(text), retryAfterMs(res.headers.get('retry-after')));
+    if (!res.ok)
+      throw faultToError(res.status, parseFault(text), retryAfterMs(res.headers.get('retry-after')));
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -36,7 +36,8 @@ const FAULT_CODES: Record<string, ConnectorErrorCode> = {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+const str = (v: unknown): string | null =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
 
 /** Extracts a fault from a response body (JSON text or XML), or null when there is none. */
 export function parseFault(body: string): QboFault | null {
@@ -86,7 +87,9 @@ function decodeXml(s: string): string {
   return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) => {
     const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
     if (e[0] !== '#') return named[e.toLowerCase()] ?? '';
-    return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)));
+    return String.fromCodePoint(
+      e[1] === 'x' || e[1] === 'X' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)),
+    );
   });
 }
 
@@ -105,7 +108,11 @@ function parseXmlFault(xml: string): QboFault | null {
 }
 
 /** Builds the typed error for a failed response. `retryAfterMs` comes from the Retry-After header when sent. */
-export function faultToError(status: number, fault: QboFault | null, retryAfterMs: number | null = null): ConnectorError {
+export function faultToError(
+  status: number,
+  fault: QboFault | null,
+  retryAfterMs: number | null = null,
+): ConnectorError {
   const first = fault?.errors[0];
   const providerCode = first?.code || null;
   const code = (providerCode ? FAULT_CODES[providerCode] : undefined) ?? codeFromStatus(status);

@@ -29,7 +29,13 @@ export const quickbooks: Connector<QuickbooksConfig, QboClient, QboCursor> = {
     revoke: revokeToken,
   },
   createClient: ({ config, externalId, getAccessToken, onUnauthorized, logger }) =>
-    new QboClient({ apiBaseUrl: quickbooksEndpoints(config).apiBaseUrl, realmId: externalId, getAccessToken, onUnauthorized, logger }),
+    new QboClient({
+      apiBaseUrl: quickbooksEndpoints(config).apiBaseUrl,
+      realmId: externalId,
+      getAccessToken,
+      onUnauthorized,
+      logger,
+    }),
   sync: { pages: quickbooksPages },
   webhooks: { verify: verifyWebhook, parse: parseWebhook },
 };

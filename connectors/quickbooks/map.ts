@@ -26,10 +26,17 @@ export interface MapOptions {
 export const DEFAULT_MAP_OPTIONS: MapOptions = { homeCurrency: 'USD' };
 
 const Ref = z.object({ value: z.string(), name: z.string().nullish() });
-const MetaData = z.object({ CreateTime: z.string().nullish(), LastUpdatedTime: z.string().nullish() }).nullish();
+const MetaData = z
+  .object({ CreateTime: z.string().nullish(), LastUpdatedTime: z.string().nullish() })
+  .nullish();
 const EmailAddr = z.object({ Address: z.string().nullish() }).nullish();
-const Address = z.object({ Country: z.string().nullish(), CountrySubDivisionCode: z.string().nullish() }).nullish();
-const QboDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/).transform((s) => s.slice(0, 10));
+const Address = z
+  .object({ Country: z.string().nullish(), CountrySubDivisionCode: z.string().nullish() })
+  .nullish();
+const QboDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}/)
+  .transform((s) => s.slice(0, 10));
 
 export const QboCustomer = z.object({
   Id: z.string(),
@@ -141,7 +148,8 @@ export function mapCustomer(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTI
   // QuickBooks US companies often leave Country empty: a US state code then implies the US.
   const usState = state !== null && state in US_STATE_TIMEZONES;
   const country = stated ?? (usState ? 'US' : null);
-  const delivery = c.PreferredDeliveryMethod === 'Email' ? 'email' : c.PreferredDeliveryMethod === 'Print' ? 'print' : null;
+  const delivery =
+    c.PreferredDeliveryMethod === 'Email' ? 'email' : c.PreferredDeliveryMethod === 'Print' ? 'print' : null;
   return {
     externalId: c.Id,
     name: c.DisplayName ?? c.FullyQualifiedName ?? c.CompanyName ?? c.Id,

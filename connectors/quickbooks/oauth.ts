@@ -8,7 +8,14 @@
  * turn `{"error":"invalid_grant"}` into a typed error instead of a token set with empty fields.
  */
 import { ConnectorError, codeFromStatus } from '../errors';
-import type { AuthorizeUrlParams, CallbackResult, ClientCredentials, OAuthEndpoints, TokenRequestOptions, TokenSet } from '../types';
+import type {
+  AuthorizeUrlParams,
+  CallbackResult,
+  ClientCredentials,
+  OAuthEndpoints,
+  TokenRequestOptions,
+  TokenSet,
+} from '../types';
 
 export type QuickbooksEnvironment = 'sandbox' | 'production';
 
@@ -56,7 +63,13 @@ export function quickbooksEndpoints(config: QuickbooksConfig): OAuthEndpoints {
 }
 
 /** https://appcenter.intuit.com/connect/oauth2?client_id=..&response_type=code&scope=..&redirect_uri=..&state=.. */
-export function buildAuthorizeUrl({ authorizeUrl, clientId, redirectUri, state, scopes = QUICKBOOKS_SCOPES }: AuthorizeUrlParams): string {
+export function buildAuthorizeUrl({
+  authorizeUrl,
+  clientId,
+  redirectUri,
+  state,
+  scopes = QUICKBOOKS_SCOPES,
+}: AuthorizeUrlParams): string {
   const url = new URL(authorizeUrl);
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('response_type', 'code');
@@ -93,15 +106,24 @@ interface TokenResponse {
 const basicAuth = ({ clientId, clientSecret }: ClientCredentials) =>
   `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
 
-async function send(url: string, init: RequestInit, options: { fetch?: typeof fetch; signal?: AbortSignal }): Promise<{ status: number; body: TokenResponse }> {
+async function send(
+  url: string,
+  init: RequestInit,
+  options: { fetch?: typeof fetch; signal?: AbortSignal },
+): Promise<{ status: number; body: TokenResponse }> {
   let res: Response;
   let text: string;
   try {
     res = await (options.fetch ?? fetch)(url, { ...init, signal: options.signal });
     text = await res.text();
   } catch (e) {
-    if (options.signal?.aborted) throw new ConnectorError({ code: 'aborted', message: 'Intuit OAuth request aborted', cause: e });
-    throw new ConnectorError({ code: 'network', message: `Intuit OAuth unreachable: ${(e as Error).message}`, cause: e });
+    if (options.signal?.aborted)
+      throw new ConnectorError({ code: 'aborted', message: 'Intuit OAuth request aborted', cause: e });
+    throw new ConnectorError({
+      code: 'network',
+      message: `Intuit OAuth unreachable: ${(e as Error).message}`,
+      cause: e,
+    });
   }
   let body: TokenResponse = {};
   try {
@@ -120,11 +142,18 @@ function tokenError(status: number, body: TokenResponse): ConnectorError {
       ? 'invalid_grant'
       : providerCode === 'invalid_client' || providerCode === 'unauthorized_client'
         ? 'unauthorized'
-        : providerCode === 'invalid_request' || providerCode === 'unsupported_grant_type' || providerCode === 'invalid_scope'
+        : providerCode === 'invalid_request' ||
+            providerCode === 'unsupported_grant_type' ||
+            providerCode === 'invalid_scope'
           ? 'validation'
           : codeFromStatus(status);
   const description = typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
-  return new ConnectorError({ code, status, providerCode, message: `Intuit token endpoint ${status} ${providerCode ?? ''}${description}`.trim() });
+  return new ConnectorError({
+    code,
+    status,
+    providerCode,
+    message: `Intuit token endpoint ${status} ${providerCode ?? ''}${description}`.trim(),
+  });
 }
 
 /** POST tokenUrl (form body, client_secret_basic). A 200 without both tokens is an error, never a token set. */
@@ -143,22 +172,38 @@ async function tokenRequest(options: TokenRequestOptions, form: Record<string, s
     options,
   );
   if (status !== 200 || body.error !== undefined) throw tokenError(status, body);
-  if (typeof body.access_token !== 'string' || !body.access_token || typeof body.refresh_token !== 'string' || !body.refresh_token) {
-    throw new ConnectorError({ code: 'provider_unavailable', status, message: 'Intuit token endpoint answered without tokens' });
+  if (
+    typeof body.access_token !== 'string' ||
+    !body.access_token ||
+    typeof body.refresh_token !== 'string' ||
+    !body.refresh_token
+  ) {
+    throw new ConnectorError({
+      code: 'provider_unavailable',
+      status,
+      message: 'Intuit token endpoint answered without tokens',
+    });
   }
   return {
     accessToken: body.access_token,
     refreshToken: body.refresh_token,
     tokenType: typeof body.token_type === 'string' ? body.token_type : 'bearer',
     expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 3600,
-    refreshTokenExpiresIn: typeof body.x_refresh_token_expires_in === 'number' ? body.x_refresh_token_expires_in : null,
+    refreshTokenExpiresIn:
+      typeof body.x_refresh_token_expires_in === 'number' ? body.x_refresh_token_expires_in : null,
     idToken: typeof body.id_token === 'string' ? body.id_token : null,
   };
 }
 
 /** grant_type=authorization_code: the code from the callback, with the same redirect_uri as the authorize step. */
-export function exchangeCode(options: TokenRequestOptions & { code: string; redirectUri: string }): Promise<TokenSet> {
-  return tokenRequest(options, { grant_type: 'authorization_code', code: options.code, redirect_uri: options.redirectUri });
+export function exchangeCode(
+  options: TokenRequestOptions & { code: string; redirectUri: string },
+): Promise<TokenSet> {
+  return tokenRequest(options, {
+    grant_type: 'authorization_code',
+    code: options.code,
+    redirect_uri: options.redirectUri,
+  });
 }
 
 /**
@@ -171,13 +216,22 @@ export function refreshTokens(options: TokenRequestOptions & { refreshToken: str
 
 /** POST revokeUrl with JSON {"token": access or refresh token}; revoking the refresh token ends the connection. */
 export async function revokeToken(
-  options: ClientCredentials & { revokeUrl: string; token: string; signal?: AbortSignal; fetch?: typeof fetch },
+  options: ClientCredentials & {
+    revokeUrl: string;
+    token: string;
+    signal?: AbortSignal;
+    fetch?: typeof fetch;
+  },
 ): Promise<void> {
   const { status, body } = await send(
     options.revokeUrl,
     {
       method: 'POST',
-      headers: { Authorization: basicAuth(options), Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: {
+        Authorization: basicAuth(options),
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify({ token: options.token }),
     },
     options,

@@ -45,7 +45,8 @@ export class RealmLimiter {
         return;
       }
       // Wait for a finishing request, or for the oldest start to leave the rolling minute.
-      const windowWait = this.starts.length >= this.limits.perMinute ? (this.starts[0] ?? now) + MINUTE_MS - now : null;
+      const windowWait =
+        this.starts.length >= this.limits.perMinute ? (this.starts[0] ?? now) + MINUTE_MS - now : null;
       await new Promise<void>((resolve, reject) => {
         const wake = () => {
           cleanup();

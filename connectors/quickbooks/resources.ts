@@ -102,7 +102,11 @@ export async function* quickbooksPages(
 }
 
 /** Full sync, one entity after the other; each page's cursor points at the next page. */
-async function* fullSyncPages(ctx: QboContext, from: QboCursor | null, options: QboSyncOptions): AsyncGenerator<SyncPage<QboCursor>> {
+async function* fullSyncPages(
+  ctx: QboContext,
+  from: QboCursor | null,
+  options: QboSyncOptions,
+): AsyncGenerator<SyncPage<QboCursor>> {
   const pageSize = Math.min(options.pageSize ?? QBO_MAX_PAGE_SIZE, QBO_MAX_PAGE_SIZE);
   const map = options.map ?? DEFAULT_MAP_OPTIONS;
   let cursor = from?.mode === 'full' ? from : null;
@@ -120,7 +124,10 @@ async function* fullSyncPages(ctx: QboContext, from: QboCursor | null, options: 
       cursor = { mode: 'full', entity, startPosition: startPosition + rows.length, changedSince };
       const page = emptyPage(cursor);
       addRows(page, entity, rows, map);
-      ctx.logger.info({ realmId: ctx.externalId, entity, startPosition, rows: rows.length }, 'QuickBooks full-sync page');
+      ctx.logger.info(
+        { realmId: ctx.externalId, entity, startPosition, rows: rows.length },
+        'QuickBooks full-sync page',
+      );
       yield page;
       continue;
     }
@@ -141,7 +148,11 @@ interface CdcResult {
 }
 
 /** One incremental round. Its last page carries the new cursor; earlier pages repeat the old one. */
-async function* cdcPages(ctx: QboContext, cursor: { mode: 'cdc'; changedSince: Instant }, options: QboSyncOptions): AsyncGenerator<SyncPage<QboCursor>> {
+async function* cdcPages(
+  ctx: QboContext,
+  cursor: { mode: 'cdc'; changedSince: Instant },
+  options: QboSyncOptions,
+): AsyncGenerator<SyncPage<QboCursor>> {
   const since = Date.parse(cursor.changedSince);
   if (!(options.now().getTime() - since < QBO_CDC_MAX_AGE_MS)) {
     throw new ConnectorError({
@@ -152,7 +163,10 @@ async function* cdcPages(ctx: QboContext, cursor: { mode: 'cdc'; changedSince: I
   const result: CdcResult = { time: null, pages: [] };
   await collectCdc(ctx, [...QBO_SYNC_ENTITIES], cursor, options, result);
   const time = result.time ? Date.parse(result.time) : options.now().getTime();
-  const next: QboCursor = { mode: 'cdc', changedSince: new Date(Math.max(since, time - CDC_OVERLAP_MS)).toISOString() };
+  const next: QboCursor = {
+    mode: 'cdc',
+    changedSince: new Date(Math.max(since, time - CDC_OVERLAP_MS)).toISOString(),
+  };
   const pages = result.pages.length > 0 ? result.pages : [emptyPage(cursor)];
   for (const [i, page] of pages.entries()) yield i === pages.length - 1 ? { ...page, cursor: next } : page;
 }
@@ -184,11 +198,17 @@ async function collectCdc(
   if (total < limit) {
     const page = emptyPage(cursor);
     for (const [entity, rows] of perEntity) addRows(page, entity, rows, map);
-    ctx.logger.info({ realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total }, 'QuickBooks CDC');
+    ctx.logger.info(
+      { realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total },
+      'QuickBooks CDC',
+    );
     result.pages.push(page);
     return;
   }
-  ctx.logger.warn({ realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total }, 'QuickBooks CDC saturated; splitting');
+  ctx.logger.warn(
+    { realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total },
+    'QuickBooks CDC saturated; splitting',
+  );
   if (entities.length > 1) {
     const half = Math.ceil(entities.length / 2);
     await collectCdc(ctx, entities.slice(0, half), cursor, options, result);

@@ -22,7 +22,11 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 }
 
 /** Constant-time check of `intuit-signature` over the exact bytes received (never a re-serialised body). */
-export function verifyWebhook(rawBody: Buffer | string, headers: WebhookHeaders, verifierToken: string): boolean {
+export function verifyWebhook(
+  rawBody: Buffer | string,
+  headers: WebhookHeaders,
+  verifierToken: string,
+): boolean {
   const given = header(headers, SIGNATURE_HEADER);
   if (!given || !verifierToken) return false;
   const expected = Buffer.from(signWebhook(rawBody, verifierToken), 'utf8');
@@ -74,12 +78,21 @@ export function parseWebhook(rawBody: Buffer | string): WebhookEvent[] {
   try {
     body = JSON.parse(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
   } catch (e) {
-    throw new ConnectorError({ code: 'validation', status: 400, message: 'QuickBooks webhook body is not JSON', cause: e });
+    throw new ConnectorError({
+      code: 'validation',
+      status: 400,
+      message: 'QuickBooks webhook body is not JSON',
+      cause: e,
+    });
   }
   if (Array.isArray(body)) return body.flatMap(cloudEvent);
   const notifications = (body as { eventNotifications?: unknown })?.eventNotifications;
   if (!Array.isArray(notifications)) {
-    throw new ConnectorError({ code: 'validation', status: 400, message: 'QuickBooks webhook body has no known format' });
+    throw new ConnectorError({
+      code: 'validation',
+      status: 400,
+      message: 'QuickBooks webhook body has no known format',
+    });
   }
   return notifications.flatMap((n: { realmId?: unknown; dataChangeEvent?: { entities?: unknown } }) => {
     const realmId = str(n?.realmId);
@@ -89,7 +102,15 @@ export function parseWebhook(rawBody: Buffer | string): WebhookEvent[] {
       const entity = str(e?.name);
       const id = str(e?.id);
       if (!entity || !id) return [];
-      return [{ externalId: realmId, entity, id, operation: str(e.operation) ?? 'Update', lastUpdated: instant(e.lastUpdated) }];
+      return [
+        {
+          externalId: realmId,
+          entity,
+          id,
+          operation: str(e.operation) ?? 'Update',
+          lastUpdated: instant(e.lastUpdated),
+        },
+      ];
     });
   });
 }

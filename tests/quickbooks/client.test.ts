@@ -43,7 +43,10 @@ describe('QboClient', () => {
   });
 
   it('waits as Intuit asks after a 429 (XML body), then succeeds', async () => {
-    nock(API).get(PATH).query(true).reply(429, xmlThrottle, { 'content-type': 'application/xml', 'retry-after': '2' });
+    nock(API)
+      .get(PATH)
+      .query(true)
+      .reply(429, xmlThrottle, { 'content-type': 'application/xml', 'retry-after': '2' });
     nock(API).get(PATH).query(true).reply(429, xmlThrottle, { 'content-type': 'application/xml' });
     nock(API).get(PATH).query(true).reply(200, queryPage('Invoice', []));
     const { client, waits } = makeClient({ throttleWaitMs: 7 });
@@ -54,7 +57,13 @@ describe('QboClient', () => {
   it('really sleeps the injected default wait (tiny) when no sleep is injected', async () => {
     nock(API).get(PATH).query(true).reply(429, xmlThrottle);
     nock(API).get(PATH).query(true).reply(200, queryPage('Invoice', []));
-    const client = new QboClient({ apiBaseUrl: API, realmId: REALM, getAccessToken: async () => 't', onUnauthorized: async () => 't', throttleWaitMs: 5 });
+    const client = new QboClient({
+      apiBaseUrl: API,
+      realmId: REALM,
+      getAccessToken: async () => 't',
+      onUnauthorized: async () => 't',
+      throttleWaitMs: 5,
+    });
     const started = Date.now();
     await client.query('SELECT * FROM Invoice');
     expect(Date.now() - started).toBeGreaterThanOrEqual(4);
@@ -63,12 +72,19 @@ describe('QboClient', () => {
   it('gives up after the bounded number of throttle retries with a retryable rate_limited error', async () => {
     nock(API).get(PATH).query(true).times(4).reply(429, xmlThrottle);
     const { client } = makeClient({ throttleWaitMs: 1, maxThrottleRetries: 3 });
-    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({ code: 'rate_limited', retryable: true, providerCode: '3001' });
+    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      providerCode: '3001',
+    });
   });
 
   it('retries 5xx with exponential backoff and jitter', async () => {
     nock(API).get(PATH).query(true).reply(503, '');
-    nock(API).get(PATH).query(true).reply(500, { Fault: { Error: [{ Message: 'Internal', code: '10000' }], type: 'SystemFault' } });
+    nock(API)
+      .get(PATH)
+      .query(true)
+      .reply(500, { Fault: { Error: [{ Message: 'Internal', code: '10000' }], type: 'SystemFault' } });
     nock(API).get(PATH).query(true).reply(502, '<html>bad gateway</html>');
     nock(API).get(PATH).query(true).reply(200, queryPage('Invoice', []));
     const { client, waits } = makeClient({ backoffBaseMs: 100 });
@@ -80,21 +96,39 @@ describe('QboClient', () => {
   it('stops retrying 5xx after maxServerRetries', async () => {
     nock(API).get(PATH).query(true).times(3).reply(503, '');
     const { client, waits } = makeClient({ maxServerRetries: 2 });
-    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({ code: 'provider_unavailable', status: 503, retryable: true });
+    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({
+      code: 'provider_unavailable',
+      status: 503,
+      retryable: true,
+    });
     expect(waits).toHaveLength(2);
   });
 
   it('refreshes once on 401 and retries with the new token', async () => {
-    nock(API, { reqheaders: { authorization: 'Bearer old-token' } }).get(PATH).query(true).reply(401, gatewayAuthFault);
-    nock(API, { reqheaders: { authorization: 'Bearer fresh-token' } }).get(PATH).query(true).reply(200, queryPage('Invoice', []));
+    nock(API, { reqheaders: { authorization: 'Bearer old-token' } })
+      .get(PATH)
+      .query(true)
+      .reply(401, gatewayAuthFault);
+    nock(API, { reqheaders: { authorization: 'Bearer fresh-token' } })
+      .get(PATH)
+      .query(true)
+      .reply(200, queryPage('Invoice', []));
     const { client, refresh } = makeClient();
     await client.query('SELECT * FROM Invoice');
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
   it('shares one refresh between concurrent 401s and reuses a token refreshed meanwhile', async () => {
-    nock(API, { reqheaders: { authorization: 'Bearer old-token' } }).get(PATH).query(true).times(3).reply(401, gatewayAuthFault);
-    nock(API, { reqheaders: { authorization: 'Bearer fresh-token' } }).get(PATH).query(true).times(3).reply(200, queryPage('Invoice', []));
+    nock(API, { reqheaders: { authorization: 'Bearer old-token' } })
+      .get(PATH)
+      .query(true)
+      .times(3)
+      .reply(401, gatewayAuthFault);
+    nock(API, { reqheaders: { authorization: 'Bearer fresh-token' } })
+      .get(PATH)
+      .query(true)
+      .times(3)
+      .reply(200, queryPage('Invoice', []));
     let stored = 'old-token';
     const refresh = vi.fn(async () => {
       await new Promise((r) => setTimeout(r, 20));
@@ -109,7 +143,11 @@ describe('QboClient', () => {
   it('fails with unauthorized when the refreshed token is rejected too (no refresh loop)', async () => {
     nock(API).get(PATH).query(true).times(2).reply(401, gatewayAuthFault);
     const { client, refresh } = makeClient();
-    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({ code: 'unauthorized', providerCode: '3200', retryable: false });
+    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({
+      code: 'unauthorized',
+      providerCode: '3200',
+      retryable: false,
+    });
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
@@ -126,12 +164,18 @@ describe('QboClient', () => {
   it('does not retry validation faults', async () => {
     nock(API).get(PATH).query(true).reply(400, validationFault('4001', 'Invalid query'));
     const { client, waits } = makeClient();
-    await expect(client.query('SELECT * FROM Invoice MAXRESULTS 1500')).rejects.toMatchObject({ code: 'invalid_query', providerCode: '4001' });
+    await expect(client.query('SELECT * FROM Invoice MAXRESULTS 1500')).rejects.toMatchObject({
+      code: 'invalid_query',
+      providerCode: '4001',
+    });
     expect(waits).toEqual([]);
   });
 
   it('reads one entity, asking invoices for their payment link', async () => {
-    nock(API).get(`/v3/company/${REALM}/invoice/130`).query({ include: 'invoiceLink', minorversion: '75' }).reply(200, { Invoice: { Id: '130', InvoiceLink: 'https://pay/x' }, time: 't' });
+    nock(API)
+      .get(`/v3/company/${REALM}/invoice/130`)
+      .query({ include: 'invoiceLink', minorversion: '75' })
+      .reply(200, { Invoice: { Id: '130', InvoiceLink: 'https://pay/x' }, time: 't' });
     const { client } = makeClient();
     await expect(client.read('Invoice', '130')).resolves.toMatchObject({ InvoiceLink: 'https://pay/x' });
   });
@@ -142,13 +186,22 @@ describe('QboClient', () => {
       .query({ entities: 'Invoice,Payment', changedSince: '2026-05-01T00:00:00.000Z', minorversion: '75' })
       .reply(200, { CDCResponse: [{ QueryResponse: [{}, {}] }], time: 't' });
     const { client } = makeClient();
-    await expect(client.cdc(['Invoice', 'Payment'], '2026-05-01T00:00:00.000Z')).resolves.toMatchObject({ CDCResponse: [{}] });
+    await expect(client.cdc(['Invoice', 'Payment'], '2026-05-01T00:00:00.000Z')).resolves.toMatchObject({
+      CDCResponse: [{}],
+    });
   });
 
   it('honours the AbortSignal, also while waiting out a throttle', async () => {
     nock(API).get(PATH).query(true).reply(429, xmlThrottle);
     const controller = new AbortController();
-    const client = new QboClient({ apiBaseUrl: API, realmId: REALM, getAccessToken: async () => 't', onUnauthorized: async () => 't', throttleWaitMs: 60_000, limiter: new RealmLimiter() });
+    const client = new QboClient({
+      apiBaseUrl: API,
+      realmId: REALM,
+      getAccessToken: async () => 't',
+      onUnauthorized: async () => 't',
+      throttleWaitMs: 60_000,
+      limiter: new RealmLimiter(),
+    });
     const pending = client.query('SELECT * FROM Invoice', controller.signal);
     setTimeout(() => controller.abort(), 30);
     await expect(pending).rejects.toMatchObject({ code: 'aborted' });
@@ -157,7 +210,10 @@ describe('QboClient', () => {
   it('turns network failures into retryable network errors after bounded retries', async () => {
     nock(API).get(PATH).query(true).times(2).replyWithError('socket hang up');
     const { client } = makeClient({ maxServerRetries: 1 });
-    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({ code: 'network', retryable: true });
+    await expect(client.query('SELECT * FROM Invoice')).rejects.toMatchObject({
+      code: 'network',
+      retryable: true,
+    });
   });
 });
 

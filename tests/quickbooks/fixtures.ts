@@ -2,7 +2,10 @@
 export const REALM = '4620816365000000001';
 export const API = 'https://sandbox-quickbooks.api.intuit.com';
 
-const meta = (updated = '2026-05-05T03:08:49-07:00') => ({ CreateTime: '2026-04-01T10:00:00-07:00', LastUpdatedTime: updated });
+const meta = (updated = '2026-05-05T03:08:49-07:00') => ({
+  CreateTime: '2026-04-01T10:00:00-07:00',
+  LastUpdatedTime: updated,
+});
 const usd = { value: 'USD', name: 'United States Dollar' };
 
 export function customer(id: string, extra: Record<string, unknown> = {}) {
@@ -14,7 +17,13 @@ export function customer(id: string, extra: Record<string, unknown> = {}) {
     MetaData: meta(),
     DisplayName: `Customer ${id}`,
     PrimaryEmailAddr: { Address: `c${id}@example.com` },
-    BillAddr: { Id: '9', Line1: '1 Main St', City: 'Austin', CountrySubDivisionCode: 'TX', PostalCode: '73301' },
+    BillAddr: {
+      Id: '9',
+      Line1: '1 Main St',
+      City: 'Austin',
+      CountrySubDivisionCode: 'TX',
+      PostalCode: '73301',
+    },
     CurrencyRef: usd,
     PreferredDeliveryMethod: 'Email',
     Active: true,
@@ -34,7 +43,9 @@ export function invoice(id: string, total: number, balance: number, extra: Recor
     DueDate: '2026-03-31',
     CurrencyRef: usd,
     CustomerRef: { value: '1', name: 'Customer 1' },
-    Line: [{ Amount: total, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: '1' } } }],
+    Line: [
+      { Amount: total, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: '1' } } },
+    ],
     TotalAmt: total,
     Balance: balance,
     EmailStatus: 'EmailSent',
@@ -44,7 +55,13 @@ export function invoice(id: string, total: number, balance: number, extra: Recor
 }
 
 type Link = [txnId: string, txnType: 'Invoice' | 'CreditMemo', amount: number];
-export function payment(id: string, total: number, unapplied: number, links: Link[], extra: Record<string, unknown> = {}) {
+export function payment(
+  id: string,
+  total: number,
+  unapplied: number,
+  links: Link[],
+  extra: Record<string, unknown> = {},
+) {
   return {
     Id: id,
     SyncToken: '0',
@@ -79,15 +96,34 @@ export function creditMemo(id: string, total: number, remaining: number) {
   };
 }
 
-export const deleted = (id: string) => ({ domain: 'QBO', status: 'Deleted', Id: id, MetaData: { LastUpdatedTime: '2026-05-06T09:00:00-07:00' } });
+export const deleted = (id: string) => ({
+  domain: 'QBO',
+  status: 'Deleted',
+  Id: id,
+  MetaData: { LastUpdatedTime: '2026-05-06T09:00:00-07:00' },
+});
 
 export const queryPage = (entity: string, rows: unknown[], startPosition = 1) =>
   rows.length === 0
     ? { QueryResponse: {}, time: '2026-05-06T10:00:00.000-07:00' }
-    : { QueryResponse: { [entity]: rows, startPosition, maxResults: rows.length }, time: '2026-05-06T10:00:00.000-07:00' };
+    : {
+        QueryResponse: { [entity]: rows, startPosition, maxResults: rows.length },
+        time: '2026-05-06T10:00:00.000-07:00',
+      };
 
-export const cdcAnswer = (blocks: Array<Record<string, unknown[]>>, time = '2026-05-07T10:00:00.000-07:00') => ({
-  CDCResponse: [{ QueryResponse: blocks.map((b) => (Object.keys(b).length === 0 ? {} : { ...b, startPosition: 1, maxResults: Object.values(b)[0]?.length ?? 0 })) }],
+export const cdcAnswer = (
+  blocks: Array<Record<string, unknown[]>>,
+  time = '2026-05-07T10:00:00.000-07:00',
+) => ({
+  CDCResponse: [
+    {
+      QueryResponse: blocks.map((b) =>
+        Object.keys(b).length === 0
+          ? {}
+          : { ...b, startPosition: 1, maxResults: Object.values(b)[0]?.length ?? 0 },
+      ),
+    },
+  ],
   time,
 });
 
@@ -97,12 +133,25 @@ export const xmlThrottle = `<?xml version="1.0" encoding="UTF-8" standalone="yes
 </IntuitResponse>`;
 
 export const gatewayAuthFault = {
-  fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired', code: '3200', element: null }], type: 'AUTHENTICATION' },
+  fault: {
+    error: [
+      {
+        message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401',
+        detail: 'Token expired',
+        code: '3200',
+        element: null,
+      },
+    ],
+    type: 'AUTHENTICATION',
+  },
   time: 1778000000000,
 };
 
 export const validationFault = (code: string, message: string) => ({
-  Fault: { Error: [{ Message: message, Detail: `${message} detail`, code, element: '' }], type: 'ValidationFault' },
+  Fault: {
+    Error: [{ Message: message, Detail: `${message} detail`, code, element: '' }],
+    type: 'ValidationFault',
+  },
   time: '2026-05-06T10:00:00.000-07:00',
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../connectors/errors';
-import { mapCreditMemo, mapCustomer, mapDeletion, mapInvoice, mapPayment } from '../../connectors/quickbooks/map';
+import {
+  mapCreditMemo,
+  mapCustomer,
+  mapDeletion,
+  mapInvoice,
+  mapPayment,
+} from '../../connectors/quickbooks/map';
 import { creditMemo, customer, deleted, invoice, payment } from './fixtures';
 
 describe('mapInvoice', () => {
@@ -44,14 +50,25 @@ describe('mapInvoice', () => {
   });
 
   it('keeps InvoiceLink as payLink and falls back to the issue date without DueDate', () => {
-    const { DueDate: _drop, ...noDue } = invoice('130', 362.07, 362.07, { InvoiceLink: 'https://connect.intuit.com/pay/abc' });
-    expect(mapInvoice(noDue)).toMatchObject({ payLink: 'https://connect.intuit.com/pay/abc', dueDate: '2026-03-01' });
+    const { DueDate: _drop, ...noDue } = invoice('130', 362.07, 362.07, {
+      InvoiceLink: 'https://connect.intuit.com/pay/abc',
+    });
+    expect(mapInvoice(noDue)).toMatchObject({
+      payLink: 'https://connect.intuit.com/pay/abc',
+      dueDate: '2026-03-01',
+    });
   });
 
   it('rejects a malformed row with a typed bad_payload error naming the record', () => {
     const error = (() => {
       try {
-        mapInvoice({ Id: '9', TxnDate: '2026-01-01', TotalAmt: '12', Balance: 0, CustomerRef: { value: '1' } });
+        mapInvoice({
+          Id: '9',
+          TxnDate: '2026-01-01',
+          TotalAmt: '12',
+          Balance: 0,
+          CustomerRef: { value: '1' },
+        });
       } catch (e) {
         return e;
       }
@@ -73,7 +90,12 @@ describe('mapPayment', () => {
   });
 
   it('splits a payment across several invoices and keeps the unapplied rest', () => {
-    const p = mapPayment(payment('9001', 250, 25, [['9101', 'Invoice', 150], ['9102', 'Invoice', 75]]));
+    const p = mapPayment(
+      payment('9001', 250, 25, [
+        ['9101', 'Invoice', 150],
+        ['9102', 'Invoice', 75],
+      ]),
+    );
     expect(p.amountMinor).toBe(25000);
     expect(p.unappliedMinor).toBe(2500);
     expect(p.allocations).toEqual([
@@ -83,13 +105,32 @@ describe('mapPayment', () => {
   });
 
   it('turns a zero-amount credit application into an allocation from the credit memo', () => {
-    const p = mapPayment(payment('74', 0, 0, [['71', 'Invoice', 100], ['73', 'CreditMemo', 100]], { PrivateNote: 'Created by QB Online to link credits to charges.' }));
+    const p = mapPayment(
+      payment(
+        '74',
+        0,
+        0,
+        [
+          ['71', 'Invoice', 100],
+          ['73', 'CreditMemo', 100],
+        ],
+        { PrivateNote: 'Created by QB Online to link credits to charges.' },
+      ),
+    );
     expect(p.amountMinor).toBe(0);
-    expect(p.allocations).toEqual([{ invoiceExternalId: '71', amountMinor: 10000, creditMemoExternalId: '73' }]);
+    expect(p.allocations).toEqual([
+      { invoiceExternalId: '71', amountMinor: 10000, creditMemoExternalId: '73' },
+    ]);
   });
 
   it('covers invoice lines with credit first and the rest with cash', () => {
-    const p = mapPayment(payment('80', 120, 0, [['1', 'Invoice', 100], ['2', 'Invoice', 70], ['3', 'CreditMemo', 50]]));
+    const p = mapPayment(
+      payment('80', 120, 0, [
+        ['1', 'Invoice', 100],
+        ['2', 'Invoice', 70],
+        ['3', 'CreditMemo', 50],
+      ]),
+    );
     expect(p.allocations).toEqual([
       { invoiceExternalId: '1', amountMinor: 5000, creditMemoExternalId: '3' },
       { invoiceExternalId: '1', amountMinor: 5000, creditMemoExternalId: null },
@@ -100,35 +141,65 @@ describe('mapPayment', () => {
   });
 
   it('maps an unapplied payment (Line: []) with no allocations', () => {
-    expect(mapPayment(payment('170', 100, 100, []))).toMatchObject({ amountMinor: 10000, unappliedMinor: 10000, allocations: [] });
+    expect(mapPayment(payment('170', 100, 100, []))).toMatchObject({
+      amountMinor: 10000,
+      unappliedMinor: 10000,
+      allocations: [],
+    });
   });
 
   it('ignores links to other transaction types and voided payments', () => {
-    expect(mapPayment(payment('90', 10, 0, [['5', 'Invoice', 10]], { Line: [{ Amount: 10, LinkedTxn: [{ TxnId: '4', TxnType: 'JournalEntry' }] }] })).allocations).toEqual([]);
-    expect(mapPayment(payment('91', 0, 0, [['5', 'Invoice', 0]], { PrivateNote: 'Voided' }))).toMatchObject({ status: 'void', allocations: [] });
+    expect(
+      mapPayment(
+        payment('90', 10, 0, [['5', 'Invoice', 10]], {
+          Line: [{ Amount: 10, LinkedTxn: [{ TxnId: '4', TxnType: 'JournalEntry' }] }],
+        }),
+      ).allocations,
+    ).toEqual([]);
+    expect(mapPayment(payment('91', 0, 0, [['5', 'Invoice', 0]], { PrivateNote: 'Voided' }))).toMatchObject({
+      status: 'void',
+      allocations: [],
+    });
   });
 });
 
 describe('mapCreditMemo, mapCustomer, mapDeletion', () => {
   it('maps remaining credit', () => {
-    expect(mapCreditMemo(creditMemo('73', 100, 0))).toMatchObject({ totalMinor: 10000, remainingMinor: 0, status: 'active' });
+    expect(mapCreditMemo(creditMemo('73', 100, 0))).toMatchObject({
+      totalMinor: 10000,
+      remainingMinor: 0,
+      status: 'active',
+    });
     expect(mapCreditMemo(creditMemo('184', 100, 100))).toMatchObject({ remainingMinor: 10000 });
   });
 
   it('derives country and time zone from the billing address', () => {
-    expect(mapCustomer(customer('1'))).toMatchObject({ country: 'US', timezone: 'America/Chicago', emails: ['c1@example.com'], delivery: 'email', deleted: false });
-    const canada = mapCustomer(customer('2', { BillAddr: { Country: 'Canada', CountrySubDivisionCode: 'ON' } }));
+    expect(mapCustomer(customer('1'))).toMatchObject({
+      country: 'US',
+      timezone: 'America/Chicago',
+      emails: ['c1@example.com'],
+      delivery: 'email',
+      deleted: false,
+    });
+    const canada = mapCustomer(
+      customer('2', { BillAddr: { Country: 'Canada', CountrySubDivisionCode: 'ON' } }),
+    );
     expect(canada).toMatchObject({ country: 'CA', timezone: null });
     expect(mapCustomer(customer('3', { BillAddr: null }))).toMatchObject({ country: null, timezone: null });
   });
 
   it('splits multi-address email fields and treats inactive customers as deleted', () => {
-    const c = mapCustomer(customer('4', { PrimaryEmailAddr: { Address: 'a@x.com, b@y.com' }, Active: false }));
+    const c = mapCustomer(
+      customer('4', { PrimaryEmailAddr: { Address: 'a@x.com, b@y.com' }, Active: false }),
+    );
     expect(c.emails).toEqual(['a@x.com', 'b@y.com']);
     expect(c.deleted).toBe(true);
   });
 
   it('maps a CDC tombstone to a deletion', () => {
-    expect(mapDeletion(deleted('65'))).toEqual({ externalId: '65', sourceUpdatedAt: '2026-05-06T09:00:00-07:00' });
+    expect(mapDeletion(deleted('65'))).toEqual({
+      externalId: '65',
+      sourceUpdatedAt: '2026-05-06T09:00:00-07:00',
+    });
   });
 });

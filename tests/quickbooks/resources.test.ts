@@ -4,25 +4,45 @@ import { QboClient } from '../../connectors/quickbooks/client';
 import { RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
 import { type QboCursor, quickbooksPages } from '../../connectors/quickbooks/resources';
 import type { SyncPage } from '../../connectors/types';
-import { API, cdcAnswer, customer, deleted, invoice, payment, queryPage, REALM, silentLogger } from './fixtures';
+import {
+  API,
+  cdcAnswer,
+  customer,
+  deleted,
+  invoice,
+  payment,
+  queryPage,
+  REALM,
+  silentLogger,
+} from './fixtures';
 
 const QUERY = `/v3/company/${REALM}/query`;
 const CDC = `/v3/company/${REALM}/cdc`;
 const NOW = new Date('2026-05-07T17:00:00.000Z');
 
 function context() {
-  const client = new QboClient({ apiBaseUrl: API, realmId: REALM, getAccessToken: async () => 't', onUnauthorized: async () => 't', limiter: new RealmLimiter() });
+  const client = new QboClient({
+    apiBaseUrl: API,
+    realmId: REALM,
+    getAccessToken: async () => 't',
+    onUnauthorized: async () => 't',
+    limiter: new RealmLimiter(),
+  });
   return { client, externalId: REALM, logger: silentLogger, signal: new AbortController().signal };
 }
 
 async function collect(cursor: QboCursor | null, options: { pageSize?: number; cdcLimit?: number } = {}) {
   const pages: SyncPage<QboCursor>[] = [];
-  for await (const page of quickbooksPages(context(), cursor, { now: () => NOW, ...options })) pages.push(page);
+  for await (const page of quickbooksPages(context(), cursor, { now: () => NOW, ...options }))
+    pages.push(page);
   return pages;
 }
 
 const expectQuery = (sql: string, body: object) =>
-  nock(API).get(QUERY).query((q) => q.query === sql && q.minorversion === '75').reply(200, body);
+  nock(API)
+    .get(QUERY)
+    .query((q) => q.query === sql && q.minorversion === '75')
+    .reply(200, body);
 
 afterEach(() => {
   expect(nock.pendingMocks()).toEqual([]);
@@ -31,13 +51,25 @@ afterEach(() => {
 
 describe('full sync', () => {
   it('pages every entity with STARTPOSITION/MAXRESULTS until the empty QueryResponse past the end', async () => {
-    expectQuery('SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 2', queryPage('Customer', [customer('1'), customer('2')]));
-    expectQuery('SELECT * FROM Customer STARTPOSITION 3 MAXRESULTS 2', queryPage('Customer', [customer('3')], 3));
+    expectQuery(
+      'SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 2',
+      queryPage('Customer', [customer('1'), customer('2')]),
+    );
+    expectQuery(
+      'SELECT * FROM Customer STARTPOSITION 3 MAXRESULTS 2',
+      queryPage('Customer', [customer('3')], 3),
+    );
     expectQuery('SELECT * FROM Customer STARTPOSITION 4 MAXRESULTS 2', queryPage('Customer', []));
-    expectQuery('SELECT * FROM Invoice STARTPOSITION 1 MAXRESULTS 2', queryPage('Invoice', [invoice('10', 100, 40)]));
+    expectQuery(
+      'SELECT * FROM Invoice STARTPOSITION 1 MAXRESULTS 2',
+      queryPage('Invoice', [invoice('10', 100, 40)]),
+    );
     expectQuery('SELECT * FROM Invoice STARTPOSITION 2 MAXRESULTS 2', queryPage('Invoice', []));
     expectQuery('SELECT * FROM CreditMemo STARTPOSITION 1 MAXRESULTS 2', queryPage('CreditMemo', []));
-    expectQuery('SELECT * FROM Payment STARTPOSITION 1 MAXRESULTS 2', queryPage('Payment', [payment('20', 60, 0, [['10', 'Invoice', 60]])]));
+    expectQuery(
+      'SELECT * FROM Payment STARTPOSITION 1 MAXRESULTS 2',
+      queryPage('Payment', [payment('20', 60, 0, [['10', 'Invoice', 60]])]),
+    );
     expectQuery('SELECT * FROM Payment STARTPOSITION 2 MAXRESULTS 2', queryPage('Payment', []));
 
     const pages = await collect(null, { pageSize: 2 });
@@ -53,12 +85,19 @@ describe('full sync', () => {
     ]);
     expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '3']);
     expect(pages.flatMap((p) => p.invoices)).toMatchObject([{ externalId: '10', balanceMinor: 4000 }]);
-    expect(pages.flatMap((p) => p.payments)).toMatchObject([{ externalId: '20', allocations: [{ invoiceExternalId: '10', amountMinor: 6000 }] }]);
+    expect(pages.flatMap((p) => p.payments)).toMatchObject([
+      { externalId: '20', allocations: [{ invoiceExternalId: '10', amountMinor: 6000 }] },
+    ]);
   });
 
   it('resumes from a persisted page cursor without re-reading committed pages', async () => {
     expectQuery('SELECT * FROM Payment STARTPOSITION 1001 MAXRESULTS 1000', queryPage('Payment', []));
-    const pages = await collect({ mode: 'full', entity: 'Payment', startPosition: 1001, changedSince: '2026-05-01T00:00:00.000Z' });
+    const pages = await collect({
+      mode: 'full',
+      entity: 'Payment',
+      startPosition: 1001,
+      changedSince: '2026-05-01T00:00:00.000Z',
+    });
     expect(pages.map((p) => p.cursor)).toEqual([{ mode: 'cdc', changedSince: '2026-05-01T00:00:00.000Z' }]);
   });
 });
@@ -66,25 +105,39 @@ describe('full sync', () => {
 describe('incremental sync (CDC)', () => {
   const since = '2026-05-06T00:00:00.000Z';
   const cdcFor = (entities: string) =>
-    nock(API).get(CDC).query((q) => q.entities === entities && q.changedSince === since);
+    nock(API)
+      .get(CDC)
+      .query((q) => q.entities === entities && q.changedSince === since);
 
   it('maps changed rows, turns Deleted rows into deletions and moves the cursor to the server time', async () => {
     cdcFor('Customer,Invoice,CreditMemo,Payment').reply(
       200,
-      cdcAnswer([{}, { Invoice: [invoice('103', 629.1, 0), deleted('65')] }, {}, { Payment: [payment('147', 629.1, 0, [['103', 'Invoice', 629.1]])] }]),
+      cdcAnswer([
+        {},
+        { Invoice: [invoice('103', 629.1, 0), deleted('65')] },
+        {},
+        { Payment: [payment('147', 629.1, 0, [['103', 'Invoice', 629.1]])] },
+      ]),
     );
     const pages = await collect({ mode: 'cdc', changedSince: since });
     expect(pages).toHaveLength(1);
     const [page] = pages;
     expect(page?.invoices).toMatchObject([{ externalId: '103', status: 'paid', balanceMinor: 0 }]);
-    expect(page?.deletions.invoices).toEqual([{ externalId: '65', sourceUpdatedAt: '2026-05-06T09:00:00-07:00' }]);
-    expect(page?.payments[0]?.allocations).toEqual([{ invoiceExternalId: '103', amountMinor: 62910, creditMemoExternalId: null }]);
+    expect(page?.deletions.invoices).toEqual([
+      { externalId: '65', sourceUpdatedAt: '2026-05-06T09:00:00-07:00' },
+    ]);
+    expect(page?.payments[0]?.allocations).toEqual([
+      { invoiceExternalId: '103', amountMinor: 62910, creditMemoExternalId: null },
+    ]);
     // Server said 10:00 -07:00 = 17:00Z; we re-read from a minute earlier.
     expect(page?.cursor).toEqual({ mode: 'cdc', changedSince: '2026-05-07T16:59:00.000Z' });
   });
 
   it('yields one empty page with the moved cursor when nothing changed', async () => {
-    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(200, { CDCResponse: [{ QueryResponse: [{}] }], time: '2026-05-07T10:00:00.000-07:00' });
+    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(200, {
+      CDCResponse: [{ QueryResponse: [{}] }],
+      time: '2026-05-07T10:00:00.000-07:00',
+    });
     const pages = await collect({ mode: 'cdc', changedSince: since });
     expect(pages).toHaveLength(1);
     expect(pages[0]?.invoices).toEqual([]);
@@ -92,16 +145,32 @@ describe('incremental sync (CDC)', () => {
   });
 
   it('splits a saturated answer by entity and falls back to a LastUpdatedTime query for a saturated entity', async () => {
-    const many = (n: number, start: number) => Array.from({ length: n }, (_, i) => invoice(String(start + i), 10, 10));
+    const many = (n: number, start: number) =>
+      Array.from({ length: n }, (_, i) => invoice(String(start + i), 10, 10));
     // limit 3: four entities -> saturated; halves -> [Customer,Invoice] saturated, [CreditMemo,Payment] fine.
-    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(200, cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }, {}, {}]));
-    cdcFor('Customer,Invoice').reply(200, cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }]));
+    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(
+      200,
+      cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }, {}, {}]),
+    );
+    cdcFor('Customer,Invoice').reply(
+      200,
+      cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }]),
+    );
     cdcFor('CreditMemo,Payment').reply(200, cdcAnswer([{}, { Payment: [payment('50', 5, 5, [])] }]));
     cdcFor('Customer').reply(200, cdcAnswer([{ Customer: [customer('1')] }]));
     cdcFor('Invoice').reply(200, cdcAnswer([{ Invoice: [...many(2, 1), deleted('99')] }]));
-    expectQuery(`SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 1 MAXRESULTS 2`, queryPage('Invoice', many(2, 1)));
-    expectQuery(`SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 3 MAXRESULTS 2`, queryPage('Invoice', many(2, 3), 3));
-    expectQuery(`SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 5 MAXRESULTS 2`, queryPage('Invoice', []));
+    expectQuery(
+      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 1 MAXRESULTS 2`,
+      queryPage('Invoice', many(2, 1)),
+    );
+    expectQuery(
+      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 3 MAXRESULTS 2`,
+      queryPage('Invoice', many(2, 3), 3),
+    );
+    expectQuery(
+      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 5 MAXRESULTS 2`,
+      queryPage('Invoice', []),
+    );
 
     const pages = await collect({ mode: 'cdc', changedSince: since }, { cdcLimit: 3, pageSize: 2 });
     expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1']);
@@ -109,11 +178,16 @@ describe('incremental sync (CDC)', () => {
     expect(pages.flatMap((p) => p.deletions.invoices.map((d) => d.externalId))).toEqual(['99']);
     expect(pages.flatMap((p) => p.payments.map((x) => x.externalId))).toEqual(['50']);
     // Only the last page moves the cursor: a crash mid-round repeats the round, never skips it.
-    expect(pages.slice(0, -1).every((p) => p.cursor.mode === 'cdc' && p.cursor.changedSince === since)).toBe(true);
+    expect(pages.slice(0, -1).every((p) => p.cursor.mode === 'cdc' && p.cursor.changedSince === since)).toBe(
+      true,
+    );
     expect(pages.at(-1)?.cursor).toEqual({ mode: 'cdc', changedSince: '2026-05-07T16:59:00.000Z' });
   });
 
   it('asks for a full sync when the cursor is older than 30 days', async () => {
-    await expect(collect({ mode: 'cdc', changedSince: '2026-04-01T00:00:00.000Z' })).rejects.toMatchObject({ code: 'resync_required', retryable: false });
+    await expect(collect({ mode: 'cdc', changedSince: '2026-04-01T00:00:00.000Z' })).rejects.toMatchObject({
+      code: 'resync_required',
+      retryable: false,
+    });
   });
 });

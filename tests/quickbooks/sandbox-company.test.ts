@@ -17,7 +17,11 @@ function daysLate(company: Company) {
     if (habit === 'slowing' && inv.txnDay >= today - 200) slowing.recent.push(late);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  return { mean: (h: Habit) => mean(byHabit.get(h) ?? []), slowingEarly: mean(slowing.early), slowingRecent: mean(slowing.recent) };
+  return {
+    mean: (h: Habit) => mean(byHabit.get(h) ?? []),
+    slowingEarly: mean(slowing.early),
+    slowingRecent: mean(slowing.recent),
+  };
 }
 
 describe('sandbox company', () => {
@@ -26,7 +30,9 @@ describe('sandbox company', () => {
     const b = new Company({ seed: 5, now: NOW, customers: 40, invoices: 800 });
     expect([...a.balances()]).toEqual([...b.balances()]);
     expect(a.payments.size).toBe(b.payments.size);
-    expect([...new Company({ seed: 6, now: NOW, customers: 40, invoices: 800 }).balances()]).not.toEqual([...a.balances()]);
+    expect([...new Company({ seed: 6, now: NOW, customers: 40, invoices: 800 }).balances()]).not.toEqual([
+      ...a.balances(),
+    ]);
   });
 
   it('gives customers distinct payment habits', () => {
@@ -46,7 +52,9 @@ describe('sandbox company', () => {
       expect(inv.updatedAt).toBeLessThanOrEqual(company.now());
     }
     for (const p of company.payments.values()) {
-      const cash = p.lines.filter((l) => l.txnType === 'Invoice').reduce((n, l) => n + l.amountMinor, 0) - p.lines.filter((l) => l.txnType === 'CreditMemo').reduce((n, l) => n + l.amountMinor, 0);
+      const cash =
+        p.lines.filter((l) => l.txnType === 'Invoice').reduce((n, l) => n + l.amountMinor, 0) -
+        p.lines.filter((l) => l.txnType === 'CreditMemo').reduce((n, l) => n + l.amountMinor, 0);
       expect(p.totalMinor).toBe(cash + p.unappliedMinor);
     }
     const deleted = [...company.invoices.values()].filter((i) => i.deleted);

@@ -64,11 +64,17 @@ class Ledger {
     this.counts.payments += page.payments.length;
     this.counts.creditMemos += page.creditMemos.length;
     this.counts.deletions += page.deletions.invoices.length;
-    this.allocationsFromCredit += page.payments.flatMap((p) => p.allocations).filter((a) => a.creditMemoExternalId).length;
-    this.unappliedPayments += page.payments.filter((p) => p.allocations.length === 0 && p.unappliedMinor > 0).length;
+    this.allocationsFromCredit += page.payments
+      .flatMap((p) => p.allocations)
+      .filter((a) => a.creditMemoExternalId).length;
+    this.unappliedPayments += page.payments.filter(
+      (p) => p.allocations.length === 0 && p.unappliedMinor > 0,
+    ).length;
   }
   mismatches(truth: Map<string, number>): string[] {
-    const bad = [...truth].filter(([id, minor]) => this.invoices.get(id)?.balanceMinor !== minor).map(([id]) => id);
+    const bad = [...truth]
+      .filter(([id, minor]) => this.invoices.get(id)?.balanceMinor !== minor)
+      .map(([id]) => id);
     const extra = [...this.invoices.keys()].filter((id) => !truth.has(id));
     return [...bad, ...extra];
   }
@@ -93,17 +99,36 @@ describe('QuickBooks sandbox end to end', () => {
   }
 
   it('connects through authorize -> callback -> code exchange', async () => {
-    const url = qb.oauth.buildAuthorizeUrl({ authorizeUrl: endpoints().authorizeUrl, clientId: CLIENT.clientId, redirectUri: REDIRECT, state: 'state-123' });
+    const url = qb.oauth.buildAuthorizeUrl({
+      authorizeUrl: endpoints().authorizeUrl,
+      clientId: CLIENT.clientId,
+      redirectUri: REDIRECT,
+      state: 'state-123',
+    });
     const res = await fetch(url, { redirect: 'manual' });
     expect(res.status).toBe(302);
-    const callback = qb.oauth.parseCallback(Object.fromEntries(new URL(res.headers.get('location') ?? '').searchParams));
+    const callback = qb.oauth.parseCallback(
+      Object.fromEntries(new URL(res.headers.get('location') ?? '').searchParams),
+    );
     if (!callback.ok) throw new Error('callback failed');
     expect(callback).toMatchObject({ state: 'state-123', externalId: sandbox.realmId });
     realmId = callback.externalId ?? '';
-    tokens = await qb.oauth.exchangeCode({ tokenUrl: endpoints().tokenUrl, ...CLIENT, code: callback.code, redirectUri: REDIRECT });
+    tokens = await qb.oauth.exchangeCode({
+      tokenUrl: endpoints().tokenUrl,
+      ...CLIENT,
+      code: callback.code,
+      redirectUri: REDIRECT,
+    });
     expect(tokens).toMatchObject({ tokenType: 'bearer', expiresIn: 3600 });
     // A code is single-use.
-    await expect(qb.oauth.exchangeCode({ tokenUrl: endpoints().tokenUrl, ...CLIENT, code: callback.code, redirectUri: REDIRECT })).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(
+      qb.oauth.exchangeCode({
+        tokenUrl: endpoints().tokenUrl,
+        ...CLIENT,
+        code: callback.code,
+        redirectUri: REDIRECT,
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_grant' });
 
     client = qb.createClient({
       config: config(),
@@ -111,7 +136,11 @@ describe('QuickBooks sandbox end to end', () => {
       getAccessToken: async () => tokens.accessToken,
       onUnauthorized: async () => {
         refreshes++;
-        tokens = await qb.oauth.refresh({ tokenUrl: endpoints().tokenUrl, ...CLIENT, refreshToken: tokens.refreshToken });
+        tokens = await qb.oauth.refresh({
+          tokenUrl: endpoints().tokenUrl,
+          ...CLIENT,
+          refreshToken: tokens.refreshToken,
+        });
         return tokens.accessToken;
       },
     });
@@ -130,10 +159,14 @@ describe('QuickBooks sandbox end to end', () => {
     const statuses = [...ledger.invoices.values()].map((i) => i.status);
     expect(statuses).toContain('void');
     expect(statuses).toContain('open');
-    expect([...ledger.invoices.values()].some((i) => i.balanceMinor > 0 && i.balanceMinor < i.totalMinor)).toBe(true);
+    expect(
+      [...ledger.invoices.values()].some((i) => i.balanceMinor > 0 && i.balanceMinor < i.totalMinor),
+    ).toBe(true);
     expect(ledger.allocationsFromCredit).toBeGreaterThan(0);
     expect(ledger.unappliedPayments).toBeGreaterThan(0);
-    const multi = [...sandbox.company.payments.values()].filter((p) => p.lines.filter((l) => l.txnType === 'Invoice').length > 1);
+    const multi = [...sandbox.company.payments.values()].filter(
+      (p) => p.lines.filter((l) => l.txnType === 'Invoice').length > 1,
+    );
     expect(multi.length).toBeGreaterThan(0);
   });
 
@@ -157,7 +190,9 @@ describe('QuickBooks sandbox end to end', () => {
   });
 
   it('sees a recorded payment, a void and a delete through CDC', async () => {
-    const open = [...sandbox.company.invoices.values()].filter((i) => !i.deleted && !i.voided && i.balanceMinor > 5000 && i.paymentIds.length === 0);
+    const open = [...sandbox.company.invoices.values()].filter(
+      (i) => !i.deleted && !i.voided && i.balanceMinor > 5000 && i.paymentIds.length === 0,
+    );
     const [partial, toVoid, toDelete] = open;
     if (!partial || !toVoid || !toDelete) throw new Error('no open invoices');
     await sandbox.recordPayment(partial.id, 1234);
@@ -176,7 +211,11 @@ describe('QuickBooks sandbox end to end', () => {
     await sandbox.advance(10);
     const ctx = { client, externalId: realmId, logger: silentLogger, signal: new AbortController().signal };
     let pages = 0;
-    for await (const page of quickbooksPages(ctx, cursor, { now: () => sandbox.now(), cdcLimit: 25, pageSize: 20 })) {
+    for await (const page of quickbooksPages(ctx, cursor, {
+      now: () => sandbox.now(),
+      cdcLimit: 25,
+      pageSize: 20,
+    })) {
       ledger.apply(page);
       cursor = page.cursor;
       pages++;
@@ -208,19 +247,30 @@ describe('QuickBooks sandbox end to end', () => {
       backoffBaseMs: 5,
     });
     sandbox.throttle(2);
-    await expect(throttled.query('SELECT COUNT(*) FROM Customer')).resolves.toMatchObject({ QueryResponse: { totalCount: 150 } });
+    await expect(throttled.query('SELECT COUNT(*) FROM Customer')).resolves.toMatchObject({
+      QueryResponse: { totalCount: 150 },
+    });
     sandbox.failNext(1, 503);
-    await expect(throttled.query('SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 1')).resolves.toMatchObject({ QueryResponse: { maxResults: 1 } });
-    await expect(throttled.query('SELECT * FROM Invoice MAXRESULTS 1500')).rejects.toMatchObject({ code: 'invalid_query', providerCode: '4001' });
+    await expect(
+      throttled.query('SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 1'),
+    ).resolves.toMatchObject({ QueryResponse: { maxResults: 1 } });
+    await expect(throttled.query('SELECT * FROM Invoice MAXRESULTS 1500')).rejects.toMatchObject({
+      code: 'invalid_query',
+      providerCode: '4001',
+    });
   });
 
   it('rotates refresh tokens: the previous one then fails with invalid_grant; revoke ends the grant', async () => {
     const old = tokens.refreshToken;
     tokens = await qb.oauth.refresh({ tokenUrl: endpoints().tokenUrl, ...CLIENT, refreshToken: old });
     expect(tokens.refreshToken).not.toBe(old);
-    await expect(qb.oauth.refresh({ tokenUrl: endpoints().tokenUrl, ...CLIENT, refreshToken: old })).rejects.toMatchObject({ code: 'invalid_grant', retryable: false });
+    await expect(
+      qb.oauth.refresh({ tokenUrl: endpoints().tokenUrl, ...CLIENT, refreshToken: old }),
+    ).rejects.toMatchObject({ code: 'invalid_grant', retryable: false });
     await qb.oauth.revoke({ revokeUrl: endpoints().revokeUrl, ...CLIENT, token: tokens.refreshToken });
-    await expect(qb.oauth.refresh({ tokenUrl: endpoints().tokenUrl, ...CLIENT, refreshToken: tokens.refreshToken })).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(
+      qb.oauth.refresh({ tokenUrl: endpoints().tokenUrl, ...CLIENT, refreshToken: tokens.refreshToken }),
+    ).rejects.toMatchObject({ code: 'invalid_grant' });
     await expect(client.query('SELECT * FROM Customer')).rejects.toMatchObject({ code: 'invalid_grant' });
   });
 });

@@ -103,9 +103,50 @@ const HABITS: Array<[Habit, number]> = [
   ['new', 0.13],
 ];
 const US_STATES = ['CA', 'NY', 'TX', 'FL', 'IL', 'WA', 'MA', 'CO', 'GA', 'AZ', 'NJ', 'OR', 'PA', 'OH', 'MN'];
-const NAME_A = ['Blue', 'Harbor', 'Summit', 'Cedar', 'Golden', 'Maple', 'Pioneer', 'Silver', 'Granite', 'Oak', 'Riverside', 'Northwind', 'Bright', 'Coastal', 'Prairie'];
-const NAME_B = ['Bakery', 'Builders', 'Consulting', 'Dental', 'Design', 'Farms', 'Fitness', 'Logistics', 'Media', 'Motors', 'Outfitters', 'Plumbing', 'Studio', 'Supply', 'Travel'];
+const NAME_A = [
+  'Blue',
+  'Harbor',
+  'Summit',
+  'Cedar',
+  'Golden',
+  'Maple',
+  'Pioneer',
+  'Silver',
+  'Granite',
+  'Oak',
+  'Riverside',
+  'Northwind',
+  'Bright',
+  'Coastal',
+  'Prairie',
+];
+const NAME_B = [
+  'Bakery',
+  'Builders',
+  'Consulting',
+  'Dental',
+  'Design',
+  'Farms',
+  'Fitness',
+  'Logistics',
+  'Media',
+  'Motors',
+  'Outfitters',
+  'Plumbing',
+  'Studio',
+  'Supply',
+  'Travel',
+];
 const NAME_C = ['LLC', 'Inc.', 'Co.', '& Sons', 'Group', 'Partners'];
+
+function pickHabit(r: number): Habit {
+  let cumulative = 0;
+  for (const [habit, share] of HABITS) {
+    cumulative += share;
+    if (r < cumulative) return habit;
+  }
+  return 'reliable';
+}
 
 export class Company {
   readonly customers = new Map<string, SbCustomer>();
@@ -140,7 +181,10 @@ export class Company {
     this.day = firstDay - 1;
     this.createCustomers(firstDay);
     // History: exactly `invoices` issue days spread over the period, then simulate up to today.
-    const issueDays: number[] = Array.from({ length: options.invoices }, () => firstDay + Math.floor(this.rng() * historyDays));
+    const issueDays: number[] = Array.from(
+      { length: options.invoices },
+      () => firstDay + Math.floor(this.rng() * historyDays),
+    );
     issueDays.sort((a, b) => a - b);
     let next = 0;
     const deletedIndex = Math.floor(options.invoices * 0.98);
@@ -178,7 +222,13 @@ export class Company {
     const changes: Change[] = [];
     this.recording = changes;
     const invoice = this.invoices.get(invoiceId);
-    const payment = invoice ? this.pay(invoice.customerId, [{ invoiceId, amountMinor: amountMinor ?? invoice.balanceMinor }], this.clock) : null;
+    const payment = invoice
+      ? this.pay(
+          invoice.customerId,
+          [{ invoiceId, amountMinor: amountMinor ?? invoice.balanceMinor }],
+          this.clock,
+        )
+      : null;
     this.recording = null;
     return { payment, changes };
   }
@@ -198,20 +248,26 @@ export class Company {
   /** Ground truth: open balance of every invoice that still exists. */
   balances(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const invoice of this.invoices.values()) if (!invoice.deleted) out.set(invoice.id, invoice.balanceMinor);
+    for (const invoice of this.invoices.values())
+      if (!invoice.deleted) out.set(invoice.id, invoice.balanceMinor);
     return out;
   }
 
   private createCustomers(firstDay: number): void {
     const { rng } = this;
     for (let i = 1; i <= this.options.customers; i++) {
-      const r = rng();
-      let acc = 0;
-      const habit = HABITS.find(([, p]) => (acc += p) > r)?.[0] ?? 'reliable';
+      const habit = pickHabit(rng());
       const startDay = habit === 'new' ? this.originDay - rng.int(20, 120) : firstDay + rng.int(0, 60);
       const name = `${rng.pick(NAME_A)} ${rng.pick(NAME_B)} ${rng.pick(NAME_C)} ${i}`;
       const place = rng();
-      const [country, state] = place < 0.45 ? ['USA', rng.pick(US_STATES)] : place < 0.85 ? [null, rng.pick(US_STATES)] : place < 0.93 ? ['Canada', 'ON'] : ['United Kingdom', null];
+      const [country, state] =
+        place < 0.45
+          ? ['USA', rng.pick(US_STATES)]
+          : place < 0.85
+            ? [null, rng.pick(US_STATES)]
+            : place < 0.93
+              ? ['Canada', 'ON']
+              : ['United Kingdom', null];
       const createdAt = startDay * DAY_MS + 17 * 3_600_000;
       const customer: SbCustomer = {
         id: String(i),
@@ -219,7 +275,10 @@ export class Company {
         createdAt,
         updatedAt: createdAt,
         name,
-        email: `billing@${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.example.com`,
+        email: `billing@${name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, '')}.example.com`,
         state,
         country,
         habit,
@@ -244,7 +303,10 @@ export class Company {
       this.pool = this.customerList.filter((c) => c.startDay <= day);
       if (this.pool.length === 0) this.pool = this.customerList;
       let total = 0;
-      this.poolWeights = this.pool.map((c) => (total += this.weights[Number(c.id) - 1] ?? 1));
+      this.poolWeights = this.pool.map((c) => {
+        total += this.weights[Number(c.id) - 1] ?? 1;
+        return total;
+      });
     }
     const r = this.rng() * (this.poolWeights[this.poolWeights.length - 1] ?? 0);
     let lo = 0;
@@ -276,8 +338,13 @@ export class Company {
         if (!invoice) continue;
         const customer = this.customers.get(invoice.customerId);
         // Batch payers settle everything due the same day with one payment spanning several invoices.
-        const key = customer?.batchPayer ? invoice.customerId : `${invoice.customerId}:${event.invoiceId}:${cash.size}`;
-        cash.set(key, [...(cash.get(key) ?? []), { invoiceId: event.invoiceId, amountMinor: event.amountMinor }]);
+        const key = customer?.batchPayer
+          ? invoice.customerId
+          : `${invoice.customerId}:${event.invoiceId}:${cash.size}`;
+        cash.set(key, [
+          ...(cash.get(key) ?? []),
+          { invoiceId: event.invoiceId, amountMinor: event.amountMinor },
+        ]);
       } else if (event.kind === 'credit') this.credit(event.invoiceId, event.amountMinor, event.apply, when);
       else if (event.kind === 'void') this.voidInvoice(event.invoiceId, when);
       else if (event.kind === 'delete') this.deleteInvoice(event.invoiceId, when);
@@ -359,10 +426,11 @@ export class Company {
     }
   }
 
-  private plan(invoice: SbInvoice, customer: SbCustomer, deleted: boolean): void {
+  private plan(invoice: SbInvoice, customer: SbCustomer, deleted: boolean) {
     const { rng } = this;
     if (deleted) return this.schedulePush(invoice.txnDay + 2, { kind: 'delete', invoiceId: invoice.id });
-    if (rng.chance(0.004)) return this.schedulePush(invoice.txnDay + rng.int(1, 10), { kind: 'void', invoiceId: invoice.id });
+    if (rng.chance(0.004))
+      return this.schedulePush(invoice.txnDay + rng.int(1, 10), { kind: 'void', invoiceId: invoice.id });
     const delay = this.delay(customer, invoice);
     if (delay === null) return;
     const payDay = Math.max(invoice.txnDay + 1, invoice.dueDay + delay);
@@ -380,19 +448,32 @@ export class Company {
     }
     if (rng.chance(0.12) && payDay - invoice.txnDay > 6) {
       const first = Math.round(remaining * (0.3 + rng() * 0.4));
-      this.schedulePush(payDay - rng.int(3, Math.min(25, payDay - invoice.txnDay - 1)), { kind: 'pay', invoiceId: invoice.id, amountMinor: first });
+      this.schedulePush(payDay - rng.int(3, Math.min(25, payDay - invoice.txnDay - 1)), {
+        kind: 'pay',
+        invoiceId: invoice.id,
+        amountMinor: first,
+      });
       remaining -= first;
       // Some partially paid invoices are never finished.
       if (rng.chance(0.15)) return;
     }
     this.schedulePush(payDay, { kind: 'pay', invoiceId: invoice.id, amountMinor: remaining });
     if (rng.chance(0.004)) {
-      this.schedulePush(payDay + rng.int(0, 20), { kind: 'unapplied', customerId: customer.id, amountMinor: rng.int(50, 500) * 100 });
+      this.schedulePush(payDay + rng.int(0, 20), {
+        kind: 'unapplied',
+        customerId: customer.id,
+        amountMinor: rng.int(50, 500) * 100,
+      });
     }
   }
 
   /** Creates a payment with one Invoice line per entry (clamped to open balances) plus `unappliedMinor`. */
-  private pay(customerId: string, entries: Array<{ invoiceId: string; amountMinor: number }>, at: number, unappliedMinor = 0): SbPayment | null {
+  private pay(
+    customerId: string,
+    entries: Array<{ invoiceId: string; amountMinor: number }>,
+    at: number,
+    unappliedMinor = 0,
+  ): SbPayment | null {
     const customer = this.customers.get(customerId);
     if (!customer) return null;
     const lines: SbPaymentLine[] = [];
@@ -401,7 +482,12 @@ export class Company {
       if (!invoice || invoice.voided || invoice.deleted) continue;
       const amount = Math.min(amountMinor, invoice.balanceMinor);
       if (amount <= 0) continue;
-      lines.push({ txnId: invoiceId, txnType: 'Invoice', amountMinor: amount, openBalanceMinor: invoice.balanceMinor });
+      lines.push({
+        txnId: invoiceId,
+        txnType: 'Invoice',
+        amountMinor: amount,
+        openBalanceMinor: invoice.balanceMinor,
+      });
     }
     if (lines.length === 0 && unappliedMinor === 0) return null;
     const applied = lines.reduce((n, l) => n + l.amountMinor, 0);
@@ -468,7 +554,12 @@ export class Company {
       totalMinor: 0,
       unappliedMinor: 0,
       lines: [
-        { txnId: invoice.id, txnType: 'Invoice', amountMinor: amount, openBalanceMinor: invoice.balanceMinor },
+        {
+          txnId: invoice.id,
+          txnType: 'Invoice',
+          amountMinor: amount,
+          openBalanceMinor: invoice.balanceMinor,
+        },
         { txnId: memo.id, txnType: 'CreditMemo', amountMinor: amount, openBalanceMinor: memo.remainingMinor },
       ],
       privateNote: 'Created by QB Online to link credits to charges.',

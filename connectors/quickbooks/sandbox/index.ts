@@ -1,2 +1,8 @@
-export { startSandbox, type AdvanceResult, type Sandbox, type SandboxOptions, type WebhookDelivery } from './server';
+export {
+  startSandbox,
+  type AdvanceResult,
+  type Sandbox,
+  type SandboxOptions,
+  type WebhookDelivery,
+} from './server';
 export type { Change, Company, Habit } from './company';

@@ -44,8 +44,20 @@ export function parseQuery(sql: string): ParsedQuery {
   }
   const startPosition = m[4] === undefined ? 1 : Number(m[4]);
   const maxResults = m[5] === undefined ? 100 : Number(m[5]);
-  if (startPosition < 1) throw new QueryError('4001', `QueryValidationError: value ${startPosition} is too small. Min allowed value is 1`);
-  if (maxResults > 1000) throw new QueryError('4001', `QueryValidationError: value ${maxResults} is too large. Max allowed value is 1000`);
-  if (maxResults < 1) throw new QueryError('4001', `QueryValidationError: value ${maxResults} is too small. Min allowed value is 1`);
+  if (startPosition < 1)
+    throw new QueryError(
+      '4001',
+      `QueryValidationError: value ${startPosition} is too small. Min allowed value is 1`,
+    );
+  if (maxResults > 1000)
+    throw new QueryError(
+      '4001',
+      `QueryValidationError: value ${maxResults} is too large. Max allowed value is 1000`,
+    );
+  if (maxResults < 1)
+    throw new QueryError(
+      '4001',
+      `QueryValidationError: value ${maxResults} is too small. Min allowed value is 1`,
+    );
   return { count: m[1] !== '*', entity: m[2] ?? '', updatedSince, id, startPosition, maxResults };
 }

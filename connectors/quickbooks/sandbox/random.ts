@@ -19,6 +19,7 @@ export function createRng(seed: number): Rng {
   next.int = (min, max) => min + Math.floor(next() * (max - min + 1));
   next.pick = (items) => items[Math.floor(next() * items.length)] as (typeof items)[number];
   next.chance = (p) => next() < p;
-  next.normal = (mean, sd) => mean + sd * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  next.normal = (mean, sd) =>
+    mean + sd * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   return next;
 }

@@ -31,7 +31,12 @@ function billAddr(c: SbCustomer) {
     City: c.state === 'ON' ? 'Toronto' : c.country === 'United Kingdom' ? 'London' : 'Springfield',
     ...(c.state ? { CountrySubDivisionCode: c.state } : {}),
     ...(c.country ? { Country: c.country } : {}),
-    PostalCode: c.country === 'United Kingdom' ? 'EC1A 1BB' : c.state === 'ON' ? 'M5V 2T6' : String(90000 + Number(c.id)),
+    PostalCode:
+      c.country === 'United Kingdom'
+        ? 'EC1A 1BB'
+        : c.state === 'ON'
+          ? 'M5V 2T6'
+          : String(90000 + Number(c.id)),
   };
 }
 
@@ -124,7 +129,11 @@ const nameValue = (Name: string, Value: string) => ({
   typeSubstituted: false,
 });
 
-export function renderPayment(p: SbPayment, customer: SbCustomer | undefined, docNumberOf: (id: string) => string) {
+export function renderPayment(
+  p: SbPayment,
+  customer: SbCustomer | undefined,
+  docNumberOf: (id: string) => string,
+) {
   return {
     CustomerRef: ref(customer, p.customerId),
     DepositToAccountRef: { value: '35' },
@@ -178,5 +187,10 @@ export function renderCreditMemo(m: SbCreditMemo, customer: SbCustomer | undefin
 
 /** CDC tombstone: only Id, status and MetaData.LastUpdatedTime survive a delete. */
 export function renderDeleted(row: { id: string; updatedAt: number }) {
-  return { domain: 'QBO', status: 'Deleted', Id: row.id, MetaData: { LastUpdatedTime: qboInstant(row.updatedAt) } };
+  return {
+    domain: 'QBO',
+    status: 'Deleted',
+    Id: row.id,
+    MetaData: { LastUpdatedTime: qboInstant(row.updatedAt) },
+  };
 }

@@ -10,7 +10,14 @@ import type { QuickbooksConfig } from '../oauth';
 import { signWebhook, SIGNATURE_HEADER } from '../webhooks';
 import { type Change, Company, type EntityName, type Row } from './company';
 import { parseQuery, QueryError } from './query';
-import { qboInstant, renderCreditMemo, renderCustomer, renderDeleted, renderInvoice, renderPayment } from './render';
+import {
+  qboInstant,
+  renderCreditMemo,
+  renderCustomer,
+  renderDeleted,
+  renderInvoice,
+  renderPayment,
+} from './render';
 
 export interface SandboxOptions {
   port?: number;
@@ -44,12 +51,24 @@ export interface Sandbox {
   url: string;
   realmId: string;
   /** Config values that point the QuickBooks connector at this sandbox. */
-  config: Required<Pick<QuickbooksConfig, 'QUICKBOOKS_AUTHORIZE_URL' | 'QUICKBOOKS_TOKEN_URL' | 'QUICKBOOKS_REVOKE_URL' | 'QUICKBOOKS_USERINFO_URL' | 'QUICKBOOKS_API_URL'>>;
+  config: Required<
+    Pick<
+      QuickbooksConfig,
+      | 'QUICKBOOKS_AUTHORIZE_URL'
+      | 'QUICKBOOKS_TOKEN_URL'
+      | 'QUICKBOOKS_REVOKE_URL'
+      | 'QUICKBOOKS_USERINFO_URL'
+      | 'QUICKBOOKS_API_URL'
+    >
+  >;
   /** Ground truth: the generated company (balances(), invoices, payments, ...). */
   company: Company;
   now(): Date;
   advance(days: number): Promise<AdvanceResult>;
-  recordPayment(invoiceId: string, amountMinor?: number): Promise<AdvanceResult & { paymentId: string | null }>;
+  recordPayment(
+    invoiceId: string,
+    amountMinor?: number,
+  ): Promise<AdvanceResult & { paymentId: string | null }>;
   voidInvoice(invoiceId: string): Promise<AdvanceResult>;
   deleteInvoice(invoiceId: string): Promise<AdvanceResult>;
   /** The next `count` API requests answer 429 (XML body, like Intuit), with Retry-After when given. */
@@ -113,7 +132,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   }
 
   const customerOf = (id: string) => company.customers.get(id);
-  const docNumberOf = (id: string) => company.invoices.get(id)?.docNumber ?? company.creditMemos.get(id)?.docNumber ?? '';
+  const docNumberOf = (id: string) =>
+    company.invoices.get(id)?.docNumber ?? company.creditMemos.get(id)?.docNumber ?? '';
 
   function render(entity: EntityName, row: Row, withLink = false): object {
     switch (entity) {
@@ -123,7 +143,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         const inv = company.invoices.get(row.id);
         if (!inv) throw new Error(`no invoice ${row.id}`);
         if (inv.deleted) return renderDeleted(inv);
-        return renderInvoice(inv, customerOf(inv.customerId), withLink ? `${url}/pay/${realmId}/${inv.id}` : undefined);
+        return renderInvoice(
+          inv,
+          customerOf(inv.customerId),
+          withLink ? `${url}/pay/${realmId}/${inv.id}` : undefined,
+        );
       }
       case 'Payment': {
         const p = company.payments.get(row.id);
@@ -139,7 +163,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   }
 
   let filtered = { revision: -1, lists: new Map<string, Row[]>() };
-  const isDeleted = (entity: EntityName, row: Row) => entity === 'Invoice' && company.invoices.get(row.id)?.deleted === true;
+  const isDeleted = (entity: EntityName, row: Row) =>
+    entity === 'Invoice' && company.invoices.get(row.id)?.deleted === true;
 
   async function deliver(changes: Change[]): Promise<WebhookDelivery | null> {
     if (!options.webhookUrl || changes.length === 0) return null;
@@ -147,7 +172,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const c of changes) {
       const key = `${c.name}:${c.id}`;
       const prev = latest.get(key);
-      latest.set(key, prev?.operation === 'Create' && c.operation === 'Update' ? { ...c, operation: 'Create' } : c);
+      latest.set(
+        key,
+        prev?.operation === 'Create' && c.operation === 'Update' ? { ...c, operation: 'Create' } : c,
+      );
     }
     const entities = [...latest.values()].map((c) => ({
       name: c.name,
@@ -160,7 +188,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     try {
       const res = await fetch(options.webhookUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(body, options.verifierToken) },
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signWebhook(body, options.verifierToken),
+        },
         body,
       });
       await res.arrayBuffer();
@@ -170,10 +201,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
   }
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {
-      'content-type': typeof body === 'string' && text.startsWith('<') ? 'application/xml' : 'application/json;charset=UTF-8',
+      'content-type':
+        typeof body === 'string' && text.startsWith('<')
+          ? 'application/xml'
+          : 'application/json;charset=UTF-8',
       intuit_tid: randomBytes(8).toString('hex'),
       ...headers,
     });
@@ -227,7 +266,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (grant === 'authorization_code') {
       const code = codes.get(form.get('code') ?? '');
       codes.delete(form.get('code') ?? '');
-      if (!code || code.redirectUri !== form.get('redirect_uri')) return send(res, 400, { error: 'invalid_grant' });
+      if (!code || code.redirectUri !== form.get('redirect_uri'))
+        return send(res, 400, { error: 'invalid_grant' });
       return send(res, 200, issueTokens());
     }
     if (grant === 'refresh_token') {
@@ -256,9 +296,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     res.writeHead(200).end();
   }
 
-  function handleAuthorize(query: URLSearchParams, res: ServerResponse): void {
+  function handleAuthorize(query: URLSearchParams, res: ServerResponse) {
     const redirectUri = query.get('redirect_uri');
-    if (query.get('client_id') !== options.clientId || !redirectUri || query.get('response_type') !== 'code') {
+    if (
+      query.get('client_id') !== options.clientId ||
+      !redirectUri ||
+      query.get('response_type') !== 'code'
+    ) {
       return send(res, 400, { error: 'invalid_request' });
     }
     const target = new URL(redirectUri);
@@ -277,16 +321,31 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     res.writeHead(302, { location: target.toString() }).end();
   }
 
-  function handleQuery(sql: string, res: ServerResponse): void {
+  function handleQuery(sql: string, res: ServerResponse) {
     let q: ReturnType<typeof parseQuery>;
     try {
       q = parseQuery(sql);
     } catch (e) {
-      if (e instanceof QueryError) return send(res, 400, fault(e.code, e.code === '4000' ? 'Error parsing query' : 'Invalid query', e.message, 'ValidationFault'));
+      if (e instanceof QueryError)
+        return send(
+          res,
+          400,
+          fault(
+            e.code,
+            e.code === '4000' ? 'Error parsing query' : 'Invalid query',
+            e.message,
+            'ValidationFault',
+          ),
+        );
       throw e;
     }
     const entity = ENTITY_PATHS[q.entity.toLowerCase()];
-    if (!entity) return send(res, 400, fault('4000', 'Error parsing query', `QueryParserError: Invalid entity ${q.entity}`));
+    if (!entity)
+      return send(
+        res,
+        400,
+        fault('4000', 'Error parsing query', `QueryParserError: Invalid entity ${q.entity}`),
+      );
     const since = q.updatedSince;
     // Paging re-runs the same filter for every page: cache it until the company changes.
     const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}`;
@@ -306,16 +365,31 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // Past the end Intuit answers an empty QueryResponse with no entity key and no counts.
     if (page.length === 0) return send(res, 200, { QueryResponse: {}, time: time() });
     send(res, 200, {
-      QueryResponse: { [entity]: page.map((row) => render(entity, row)), startPosition: q.startPosition, maxResults: page.length },
+      QueryResponse: {
+        [entity]: page.map((row) => render(entity, row)),
+        startPosition: q.startPosition,
+        maxResults: page.length,
+      },
       time: time(),
     });
   }
 
-  function handleCdc(query: URLSearchParams, res: ServerResponse): void {
-    const names = (query.get('entities') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  function handleCdc(query: URLSearchParams, res: ServerResponse) {
+    const names = (query.get('entities') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const since = Date.parse(query.get('changedSince') ?? '');
     if (names.length === 0 || Number.isNaN(since)) {
-      return send(res, 400, fault('2020', 'Required param missing, need to supply the required value for the API', 'Required parameter entities/changedSince is missing'));
+      return send(
+        res,
+        400,
+        fault(
+          '2020',
+          'Required param missing, need to supply the required value for the API',
+          'Required parameter entities/changedSince is missing',
+        ),
+      );
     }
     let budget = CDC_LIMIT;
     const blocks: object[] = [];
@@ -323,18 +397,34 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const entity = ENTITY_PATHS[name.toLowerCase()];
       if (!entity) return send(res, 400, fault('4000', 'Error parsing query', `Invalid entity ${name}`));
       // At most 1000 objects across all entities: later ones are cut, as Intuit documents.
-      const rows = company.order[entity].filter((row) => row.updatedAt >= since).slice(0, Math.max(0, budget));
+      const rows = company.order[entity]
+        .filter((row) => row.updatedAt >= since)
+        .slice(0, Math.max(0, budget));
       budget -= rows.length;
-      blocks.push(rows.length === 0 ? {} : { [entity]: rows.map((row) => render(entity, row)), startPosition: 1, maxResults: rows.length });
+      blocks.push(
+        rows.length === 0
+          ? {}
+          : { [entity]: rows.map((row) => render(entity, row)), startPosition: 1, maxResults: rows.length },
+      );
     }
     send(res, 200, { CDCResponse: [{ QueryResponse: blocks }], time: time() });
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, parts: string[], query: URLSearchParams): Promise<void> {
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    parts: string[],
+    query: URLSearchParams,
+  ): Promise<void> {
     served++;
     if (throttled.count > 0) {
       throttled.count--;
-      return send(res, 429, throttleXml(), throttled.retryAfter === undefined ? {} : { 'retry-after': String(throttled.retryAfter) });
+      return send(
+        res,
+        429,
+        throttleXml(),
+        throttled.retryAfter === undefined ? {} : { 'retry-after': String(throttled.retryAfter) },
+      );
     }
     if (failing.count > 0) {
       failing.count--;
@@ -342,9 +432,27 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return;
     }
     const auth = bearer(req);
-    if (!auth) return send(res, 401, authFault('3200', 'message=AuthenticationFailed; errorCode=003200; statusCode=401', 'Token expired or invalid'));
+    if (!auth)
+      return send(
+        res,
+        401,
+        authFault(
+          '3200',
+          'message=AuthenticationFailed; errorCode=003200; statusCode=401',
+          'Token expired or invalid',
+        ),
+      );
     const [, , realm, resource, id] = parts;
-    if (realm !== auth.realmId) return send(res, 403, authFault('3100', 'message=AuthorizationFailed; errorCode=003100; statusCode=403', 'Not authorized for this company'));
+    if (realm !== auth.realmId)
+      return send(
+        res,
+        403,
+        authFault(
+          '3100',
+          'message=AuthorizationFailed; errorCode=003100; statusCode=403',
+          'Not authorized for this company',
+        ),
+      );
     if (resource === 'query') {
       return handleQuery(req.method === 'POST' ? await readBody(req) : (query.get('query') ?? ''), res);
     }
@@ -353,11 +461,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (entity && id && req.method === 'GET') {
       const row = company.order[entity].find((r) => r.id === id);
       if (!row || isDeleted(entity, row)) {
-        return send(res, 400, fault('610', 'Object Not Found', "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, invoices, items, vendors or employees."));
+        return send(
+          res,
+          400,
+          fault(
+            '610',
+            'Object Not Found',
+            "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, invoices, items, vendors or employees.",
+          ),
+        );
       }
-      return send(res, 200, { [entity]: render(entity, row, query.get('include') === 'invoiceLink'), time: time() });
+      return send(res, 200, {
+        [entity]: render(entity, row, query.get('include') === 'invoiceLink'),
+        time: time(),
+      });
     }
-    send(res, 400, fault('500', 'Unsupported Operation', `Operation ${req.method} ${parts.join('/')} is not supported.`));
+    send(
+      res,
+      400,
+      fault('500', 'Unsupported Operation', `Operation ${req.method} ${parts.join('/')} is not supported.`),
+    );
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -368,7 +491,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (req.method === 'POST' && u.pathname === '/v2/oauth2/tokens/revoke') return handleRevoke(req, res);
     if (req.method === 'GET' && u.pathname === '/v1/openid_connect/userinfo') {
       if (!bearer(req)) return send(res, 401, { error: 'invalid_token' });
-      return send(res, 200, { sub: `sandbox-user-${realmId}`, email: 'owner@sandbox.example.com', emailVerified: true, givenName: 'Sandbox', familyName: 'Owner' });
+      return send(res, 200, {
+        sub: `sandbox-user-${realmId}`,
+        email: 'owner@sandbox.example.com',
+        emailVerified: true,
+        givenName: 'Sandbox',
+        familyName: 'Owner',
+      });
     }
     if (parts[0] === 'v3' && parts[1] === 'company') return handleApi(req, res, parts, u.searchParams);
     send(res, 404, { error: 'not_found' });
@@ -380,11 +509,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       else res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { port } = server.address() as AddressInfo;
   url = `http://${options.host ?? '127.0.0.1'}:${port}`;
 
-  const withWebhook = async (changes: Change[]): Promise<AdvanceResult> => ({ changes, webhook: await deliver(changes) });
+  const withWebhook = async (changes: Change[]): Promise<AdvanceResult> => ({
+    changes,
+    webhook: await deliver(changes),
+  });
 
   return {
     url,
@@ -419,4 +553,3 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }),
   };
 }
-
