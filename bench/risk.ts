@@ -1,0 +1,52 @@
+/**
+ * Risk benchmarks: scoring throughput (point-in-time features + ONNX + reasons, one batch) for 100,000 open
+ * invoices over a synthetic history, and training time on 100,000 invoices. Run: npx tsx bench/risk.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dayNumber, instantFromDay } from '../src/risk/ledger';
+import { loadModel, writeModel } from '../src/risk/model-store';
+import { scoreInvoices } from '../src/risk/score';
+import { syntheticLedger } from '../src/risk/synthetic-ledger';
+import { trainRiskModel } from '../src/risk/train';
+
+export async function benchRisk(): Promise<Record<string, string | number>> {
+  const trainRows = syntheticLedger({ customers: 2_500, invoicesPerCustomer: 40, seed: 11, start: '2021-01-01', days: 540 });
+  const cutoff = instantFromDay(dayNumber('2021-01-01') + 600);
+  let t = performance.now();
+  const trained = trainRiskModel(trainRows, { cutoff, seed: 1 });
+  const trainSeconds = (performance.now() - t) / 1000;
+
+  const dir = mkdtempSync(join(tmpdir(), 'duely-bench-risk-'));
+  try {
+    writeModel(dir, trained, { dataSha256: 'synthetic', rows: trainRows.length, cutoff, createdAt: cutoff });
+    const model = await loadModel(dir);
+    // 100,000 open invoices: the 5,000 customers' latest invoices are unpaid at the as-of day.
+    const history = syntheticLedger({ customers: 5_000, invoicesPerCustomer: 60, seed: 12, start: '2022-01-01', days: 600 });
+    const asOfDay = dayNumber('2022-01-01') + 600;
+    const open = history.filter((r) => r.paidDate === null || dayNumber(r.paidDate) >= asOfDay).slice(0, 100_000);
+    const ids = open.map((r) => r.invoiceId);
+    while (ids.length < 100_000) ids.push(...history.slice(0, 100_000 - ids.length).map((r) => r.invoiceId));
+    await scoreInvoices(model, history, ids.slice(0, 1_000), instantFromDay(asOfDay)); // warm-up
+    t = performance.now();
+    const scores = await scoreInvoices(model, history, ids, instantFromDay(asOfDay));
+    const scoreSeconds = (performance.now() - t) / 1000;
+    return {
+      trainRows: trainRows.length,
+      trainSamples: trained.counts.samples,
+      trainSeconds: Number(trainSeconds.toFixed(2)),
+      historyRows: history.length,
+      scoredInvoices: scores.length,
+      scoreSeconds: Number(scoreSeconds.toFixed(2)),
+      invoicesPerSecond: Math.round(scores.length / scoreSeconds),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = await benchRisk();
+  for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(18)} ${v}`);
+}

@@ -1,0 +1,99 @@
+/**
+ * Customer-level risk: the model's P(late) for a typical new invoice from the customer (their usual amount,
+ * terms and delivery), issued on the as-of day. Computing it again as of 30 and 90 days earlier, each on
+ * what was known then, gives a trend that later payments cannot rewrite.
+ */
+import { buildLedgerIndex, type FeatureQuery, featureMatrix, type LedgerIndex, recentSettled } from './features';
+import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
+import type { LoadedModel } from './model-store';
+import { runModel } from './score';
+
+export interface CustomerRisk {
+  customerId: string;
+  /** 0–100: P(late) of a typical new invoice, in percent. */
+  score: number;
+  /** Change in score vs 30 / 90 days earlier (null when the customer had no invoices then). */
+  trend30: number | null;
+  trend90: number | null;
+  slowingAlert: boolean;
+  message: string | null;
+}
+
+/** At least this many settled invoices and at most this late share, 90 days ago, make a customer "reliable". */
+const RELIABLE_MIN_SETTLED = 4;
+const RELIABLE_MAX_LATE_SHARE = 0.25;
+/** Slowing: 2 of the last 3 invoices late, or the score up this many points in 90 days. */
+const SLOWING_SCORE_RISE = 15;
+
+function probe(customer: LedgerInvoice[], day: number): LedgerInvoice | null {
+  const before = customer.filter((r) => dayNumber(r.invoiceDate) < day);
+  const last = before.reduce<LedgerInvoice | null>((a, r) => (!a || r.invoiceDate >= a.invoiceDate ? r : a), null);
+  if (!last) return null;
+  const amounts = before.map((r) => r.amountMinor).sort((a, b) => a - b);
+  const terms = dayNumber(last.dueDate) - dayNumber(last.invoiceDate);
+  return {
+    ...last,
+    invoiceId: `probe:${last.customerId}:${day}`,
+    invoiceDate: isoFromDay(day),
+    dueDate: isoFromDay(day + terms),
+    amountMinor: amounts[amounts.length >> 1]!,
+    paidDate: null,
+  };
+}
+
+function slowing(index: LedgerIndex, customerId: string, day: number, trend90: number | null): string | null {
+  const then = recentSettled(index, customerId, day - 90, Number.POSITIVE_INFINITY);
+  const lateThen = then.filter((r) => r.daysLate > 0).length;
+  if (then.length < RELIABLE_MIN_SETTLED || lateThen / then.length > RELIABLE_MAX_LATE_SHARE) return null;
+  const last3 = recentSettled(index, customerId, day, 3);
+  const late = last3.filter((r) => r.daysLate > 0);
+  const lateRecently = last3.length === 3 && late.length >= 2;
+  if (!lateRecently && !(trend90 !== null && trend90 >= SLOWING_SCORE_RISE)) return null;
+  const detail = lateRecently
+    ? `${late.length} of the last 3 invoices paid late (by ${late.map((r) => r.daysLate).join(', ')} days)`
+    : `risk score up ${trend90} points in 90 days`;
+  return `a typically reliable customer showing signs of payment delays: ${detail}; on time on ${then.length - lateThen} of ${then.length} invoices before`;
+}
+
+export async function customerRisk(
+  model: LoadedModel,
+  history: readonly LedgerInvoice[],
+  asOf: Date,
+  customerIds?: readonly string[],
+): Promise<CustomerRisk[]> {
+  const day = dayOfInstant(asOf);
+  const byCustomer = new Map<string, LedgerInvoice[]>();
+  for (const r of history) {
+    let list = byCustomer.get(r.customerId);
+    if (!list) byCustomer.set(r.customerId, (list = []));
+    list.push(r);
+  }
+  const ids = (customerIds ?? [...byCustomer.keys()]).filter((id) => byCustomer.has(id));
+  const offsets = [0, 30, 90];
+  const queries: FeatureQuery[] = [];
+  const slot = new Map<string, number>();
+  for (const id of ids) {
+    offsets.forEach((off, k) => {
+      const invoice = probe(byCustomer.get(id)!, day - off);
+      if (invoice) {
+        slot.set(`${id}:${k}`, queries.length);
+        queries.push({ invoice, day: day - off });
+      }
+    });
+  }
+  const index = buildLedgerIndex(history);
+  const raw = await runModel(model.session, featureMatrix(index, queries, model.manifest.priors), queries.length);
+  const scoreAt = (id: string, k: number) => {
+    const i = slot.get(`${id}:${k}`);
+    return i === undefined ? null : Math.round(raw.pLate[i]! * 100);
+  };
+  return ids.flatMap((customerId) => {
+    const score = scoreAt(customerId, 0);
+    if (score === null) return [];
+    const s30 = scoreAt(customerId, 1);
+    const s90 = scoreAt(customerId, 2);
+    const trend90 = s90 === null ? null : score - s90;
+    const message = slowing(index, customerId, day, trend90);
+    return [{ customerId, score, trend30: s30 === null ? null : score - s30, trend90, slowingAlert: message !== null, message }];
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Per-tenant retraining decisions, pure apart from running ONNX sessions. A challenger is judged on the most
+ * recent slice of invoices whose outcome is known, by a version of it fitted only on what was known before the
+ * slice; it is promoted only if it beats the heuristic and, when there is one, the current model.
+ */
+import { buildLedgerIndex, featureMatrix } from './features';
+import { heuristicPredict } from './heuristic';
+import { dayOfInstant, instantFromDay, isoFromDay, type LedgerInvoice } from './ledger';
+import { type Estimate, issueDayQueries, type MethodMetrics, modelPredict, scoreMethod } from './evaluate';
+import type { LoadedModel } from './model-store';
+import { runModel } from './score';
+import { ledgerAsOf, maturityDays } from './training-set';
+import { type TrainOptions, type TrainResult, trainRiskModel } from './train';
+
+export interface Challenger {
+  /** Fitted on everything known at `now`: what gets deployed if promoted. */
+  trained: TrainResult;
+  /** Fitted on what was known before the slice: what the comparison scores. */
+  holdout: TrainResult;
+  slice: { from: string; to: string };
+  now: string;
+}
+
+export interface ChallengerOptions extends Omit<TrainOptions, 'cutoff'> {
+  /** Length of the comparison slice (default 90 days). */
+  sliceDays?: number;
+}
+
+/**
+ * The slice ends a maturity window before `now` (so its invoices have had time to be paid and fast payers
+ * are not over-represented) and spans `sliceDays` before that.
+ */
+export function trainChallenger(rows: readonly LedgerInvoice[], now: Date, options: ChallengerOptions = {}): Challenger {
+  const nowDay = dayOfInstant(now);
+  const known = ledgerAsOf(rows, nowDay);
+  const to = nowDay - maturityDays(known, nowDay);
+  const from = to - (options.sliceDays ?? 90);
+  return {
+    trained: trainRiskModel(known, { ...options, cutoff: now }),
+    holdout: trainRiskModel(known, { ...options, cutoff: instantFromDay(from) }),
+    slice: { from: isoFromDay(from), to: isoFromDay(to) },
+    now: isoFromDay(nowDay),
+  };
+}
+
+export type SliceMetrics = Omit<MethodMetrics, 'calibration'>;
+
+export interface ModelComparison {
+  promote: boolean;
+  reason: string;
+  metrics: { invoices: number; challenger: SliceMetrics; current: SliceMetrics | null; heuristic: SliceMetrics } | null;
+}
+
+export interface CompareOptions {
+  rows: readonly LedgerInvoice[];
+  challenger: Challenger;
+  current: LoadedModel | null;
+  /** Fewer settled invoices in the slice than this: keep the current model. */
+  minInvoices?: number;
+  /** Log-loss improvement over the current model required to switch (default 0.005). */
+  margin?: number;
+}
+
+const drop = ({ calibration: _, ...rest }: MethodMetrics): SliceMetrics => rest;
+const v = (e: Estimate) => e.value.toFixed(3);
+
+export async function compareModels(options: CompareOptions): Promise<ModelComparison> {
+  const { challenger, current, minInvoices = 30, margin = 0.005 } = options;
+  const nowDay = dayOfInstant(new Date(`${challenger.now}T00:00:00Z`));
+  const known = ledgerAsOf(options.rows, nowDay);
+  const fromDay = dayOfInstant(new Date(`${challenger.slice.from}T00:00:00Z`));
+  const toDay = dayOfInstant(new Date(`${challenger.slice.to}T00:00:00Z`));
+  const { queries, outcomes } = issueDayQueries(known, fromDay, toDay);
+  if (queries.length < minInvoices) {
+    return { promote: false, reason: `only ${queries.length} settled invoices in ${challenger.slice.from}…${challenger.slice.to}; need ${minInvoices}`, metrics: null };
+  }
+  const index = buildLedgerIndex(known);
+  const score = (raw: Parameters<typeof scoreMethod>[0]) => drop(scoreMethod(raw, queries, outcomes, 0, 1));
+  const mChallenger = score(modelPredict(challenger.holdout.model, index, queries));
+  const mHeuristic = score(heuristicPredict(index, queries, challenger.holdout.model.priors));
+  const mCurrent = current
+    ? score(await runModel(current.session, featureMatrix(index, queries, current.manifest.priors), queries.length))
+    : null;
+  const metrics = { invoices: queries.length, challenger: mChallenger, current: mCurrent, heuristic: mHeuristic };
+
+  if (mChallenger.logLoss.value >= mHeuristic.logLoss.value) {
+    return { promote: false, reason: `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`, metrics };
+  }
+  if (!mCurrent || !current) return { promote: true, reason: 'no current model; challenger beats the heuristic', metrics };
+  // A current model trained past the slice start has seen some of the slice: its numbers flatter it, so
+  // the challenger must still win against them.
+  const seen = current.manifest.training.cutoff > challenger.slice.from ? ' (current model trained on part of this slice)' : '';
+  if (mChallenger.auc.value < mCurrent.auc.value - 0.02) {
+    return { promote: false, reason: `challenger AUC ${v(mChallenger.auc)} is below the current ${v(mCurrent.auc)}${seen}`, metrics };
+  }
+  if (mChallenger.logLoss.value > mCurrent.logLoss.value - margin) {
+    return { promote: false, reason: `challenger log-loss ${v(mChallenger.logLoss)} is not ${margin} better than the current ${v(mCurrent.logLoss)}${seen}`, metrics };
+  }
+  return { promote: true, reason: `challenger log-loss ${v(mChallenger.logLoss)} vs current ${v(mCurrent.logLoss)}, heuristic ${v(mHeuristic.logLoss)}${seen}`, metrics };
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { buildLedgerIndex, DEFAULT_PRIORS, F, FEATURE_COUNT, featureMatrix } from '../../src/risk/features';
+import { dayNumber, type LedgerInvoice } from '../../src/risk/ledger';
+import { syntheticLedger } from '../../src/risk/synthetic-ledger';
+import { labelledInvoices, ledgerAsOf, samplesOf } from '../../src/risk/training-set';
+import { trainRiskModel } from '../../src/risk/train';
+import { exportOnnx } from '../../src/risk/onnx-export';
+
+const inv = (id: string, issue: string, due: string, paid: string | null, amount = 10_000, customerId = 'A'): LedgerInvoice => ({
+  customerId,
+  invoiceId: id,
+  invoiceDate: issue,
+  dueDate: due,
+  currency: 'USD',
+  amountMinor: amount,
+  paidDate: paid,
+  delivery: 'email',
+  country: null,
+});
+
+const ledger = [
+  inv('1', '2024-01-01', '2024-01-31', '2024-01-20'), // on time, 19 days
+  inv('2', '2024-02-01', '2024-03-02', '2024-03-12'), // 10 days late
+  inv('3', '2024-03-01', '2024-03-31', '2024-05-10'), // open on 2024-04-15, overdue
+  inv('4', '2024-04-10', '2024-05-10', null, 30_000), // the invoice we score
+];
+
+function row(history: LedgerInvoice[], target: LedgerInvoice, day: string) {
+  return featureMatrix(buildLedgerIndex(history), [{ invoice: target, day: dayNumber(day) }], DEFAULT_PRIORS);
+}
+
+describe('point-in-time features', () => {
+  it('computes the customer history known at t by hand', () => {
+    const x = row(ledger, ledger[3]!, '2024-04-15');
+    const { strength, lateRate } = DEFAULT_PRIORS;
+    expect(x[F.log_settled_count]).toBeCloseTo(Math.log1p(2), 6);
+    expect(x[F.late_rate]).toBeCloseTo((1 + strength * lateRate) / (2 + strength), 6);
+    expect(x[F.recent_median_days_to_pay]).toBeCloseTo((19 + 40) / 2, 6);
+    expect(x[F.last_days_late]).toBe(10);
+    // invoice 3 is open and overdue at t (paid later); the scored invoice itself is not counted
+    expect(x[F.log_open_count]).toBeCloseTo(Math.log1p(1), 6);
+    expect(x[F.log_overdue_count]).toBeCloseTo(Math.log1p(1), 6);
+    expect(x[F.log_overdue_amount]).toBeCloseTo(Math.log1p(100), 5);
+    expect(x[F.amount_vs_usual]).toBeCloseTo(Math.log1p(300) - Math.log1p(100), 5);
+    expect(x[F.age_days]).toBe(5);
+    expect(x[F.days_to_due]).toBe(25);
+    expect(x[F.terms_days]).toBe(30);
+    expect(x[F.cold_start]).toBe(0);
+  });
+
+  it('ignores payments dated on or after t, later invoices, and the invoice’s own future payment', () => {
+    const before = row(ledger, ledger[3]!, '2024-04-15');
+    const changed = [
+      inv('1', '2024-01-01', '2024-01-31', '2024-01-20'),
+      inv('2', '2024-02-01', '2024-03-02', '2024-03-12'),
+      inv('3', '2024-03-01', '2024-03-31', '2024-04-15'), // paid exactly on t: not yet known
+      inv('4', '2024-04-10', '2024-05-10', '2024-06-30', 30_000), // its own payment, in the future
+      inv('5', '2024-04-15', '2024-05-15', '2024-04-16'), // issued on t
+      inv('6', '2024-08-01', '2024-08-31', '2024-08-02', 999_999), // far future
+    ];
+    expect(row(changed, changed[3]!, '2024-04-15')).toEqual(before);
+  });
+
+  it('does change when a payment dated before t appears (the test above is not vacuous)', () => {
+    const paidEarlier = ledger.map((r) => (r.invoiceId === '3' ? { ...r, paidDate: '2024-04-14' } : r));
+    expect(row(paidEarlier, ledger[3]!, '2024-04-15')).not.toEqual(row(ledger, ledger[3]!, '2024-04-15'));
+  });
+
+  it('gives a new customer the priors and flags cold start', () => {
+    const x = row([], inv('9', '2024-04-10', '2024-05-10', null, 5_000, 'NEW'), '2024-04-10');
+    expect(x[F.cold_start]).toBe(1);
+    expect(x[F.late_rate]).toBeCloseTo(DEFAULT_PRIORS.lateRate, 6);
+    expect(x[F.mean_days_to_pay]).toBeCloseTo(DEFAULT_PRIORS.daysToPay, 6);
+    expect(x[F.amount_vs_usual]).toBe(0);
+    expect(x.length).toBe(FEATURE_COUNT);
+  });
+});
+
+describe('training labels and samples', () => {
+  it('labels only invoices settled before the cutoff and old enough; samples only while unpaid', () => {
+    const cutoff = dayNumber('2024-05-01');
+    const known = ledgerAsOf(ledger, cutoff);
+    expect(known.find((r) => r.invoiceId === '3')!.paidDate).toBeNull(); // paid after the cutoff: open then
+    expect(labelledInvoices(known, cutoff, 30).map((r) => r.invoiceId)).toEqual(['1', '2']);
+    const samples = samplesOf([ledger[1]!], [0, 10, 20, 30, 45]);
+    // invoice 2 was paid 40 days after issue: unpaid at ages 0, 10, 20, 30, paid before age 45
+    expect(samples.map((s) => s.day - dayNumber('2024-02-01'))).toEqual([0, 10, 20, 30]);
+    expect(samples.map((s) => s.remainingDays)).toEqual([40, 30, 20, 10]);
+    expect(samples.every((s) => s.late === 1)).toBe(true);
+  });
+
+  it('trains the exact same model whatever happened after the cutoff', () => {
+    const rows = syntheticLedger({ customers: 30, invoicesPerCustomer: 25, seed: 5, start: '2023-01-01', days: 400 });
+    const cutoff = new Date('2023-11-01T00:00:00Z');
+    const cutoffDay = dayNumber('2023-11-01');
+    // Rewrite the future: every payment on/after the cutoff moves, and new invoices appear after it.
+    const future = rows.map((r) =>
+      r.paidDate !== null && dayNumber(r.paidDate) >= cutoffDay ? { ...r, paidDate: '2024-12-31' } : r,
+    );
+    future.push(...syntheticLedger({ customers: 30, invoicesPerCustomer: 5, seed: 6, start: '2023-11-01', days: 60 }));
+    const a = trainRiskModel(rows, { cutoff, boost: { maxTrees: 30 } });
+    const b = trainRiskModel(future, { cutoff, boost: { maxTrees: 30 } });
+    expect(Buffer.from(exportOnnx(b.model))).toEqual(Buffer.from(exportOnnx(a.model)));
+    expect(b.validation).toEqual(a.validation);
+  });
+});
