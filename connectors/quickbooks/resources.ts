@@ -5,7 +5,7 @@
  *  - CDC: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture
  *    (changedSince within 30 days; at most 1000 objects per answer across all requested entities).
  */
-import type { CanonicalDeletion, Instant } from '../canonical';
+import type { Instant } from '../canonical';
 import { ConnectorError } from '../errors';
 import type { CanonicalRecords, ConnectorContext, EntityKind, SyncOptions, SyncPage } from '../types';
 import type { QboClient } from './client';
@@ -141,13 +141,10 @@ async function* fullSyncPages(
   }
 }
 
-interface CdcResult {
-  /** Server time of the first answer: the next changedSince. */
-  time: string | null;
-  pages: SyncPage<QboCursor>[];
-}
-
-/** One incremental round. Its last page carries the new cursor; earlier pages repeat the old one. */
+/**
+ * One incremental round, streamed with a one-page lookahead: every page but the last repeats the old cursor (a
+ * crash mid-round repeats the round, never skips it); the last carries the new one.
+ */
 async function* cdcPages(
   ctx: QboContext,
   cursor: { mode: 'cdc'; changedSince: Instant },
@@ -160,15 +157,23 @@ async function* cdcPages(
       message: `QuickBooks CDC cursor ${cursor.changedSince} is older than 30 days (or unreadable)`,
     });
   }
-  const result: CdcResult = { time: null, pages: [] };
-  await collectCdc(ctx, [...QBO_SYNC_ENTITIES], cursor, options, result);
-  const time = result.time ? Date.parse(result.time) : options.now().getTime();
+  const round: CdcRound = { serverTime: null };
+  let pending: SyncPage<QboCursor> | null = null;
+  for await (const page of cdcRound(ctx, [...QBO_SYNC_ENTITIES], cursor, options, round)) {
+    if (pending) yield pending;
+    pending = page;
+  }
+  const time = round.serverTime ? Date.parse(round.serverTime) : options.now().getTime();
   const next: QboCursor = {
     mode: 'cdc',
     changedSince: new Date(Math.max(since, time - CDC_OVERLAP_MS)).toISOString(),
   };
-  const pages = result.pages.length > 0 ? result.pages : [emptyPage(cursor)];
-  for (const [i, page] of pages.entries()) yield i === pages.length - 1 ? { ...page, cursor: next } : page;
+  yield { ...(pending ?? emptyPage(cursor)), cursor: next };
+}
+
+interface CdcRound {
+  /** Server time of the round's first answer: the next changedSince. */
+  serverTime: string | null;
 }
 
 /**
@@ -176,17 +181,17 @@ async function* cdcPages(
  * discarded and the request is split: the entity set in halves, and for a single saturated entity the changed
  * rows are paged by query on MetaData.LastUpdatedTime instead (CDC has no upper time bound to shrink).
  */
-async function collectCdc(
+async function* cdcRound(
   ctx: QboContext,
   entities: QboEntity[],
   cursor: { mode: 'cdc'; changedSince: Instant },
   options: QboSyncOptions,
-  result: CdcResult,
-): Promise<void> {
+  round: CdcRound,
+): AsyncGenerator<SyncPage<QboCursor>> {
   const limit = options.cdcLimit ?? QBO_CDC_LIMIT;
   const map = options.map ?? DEFAULT_MAP_OPTIONS;
   const envelope = await ctx.client.cdc(entities, cursor.changedSince, ctx.signal);
-  result.time ??= envelope.time ?? null;
+  round.serverTime ??= envelope.time ?? null;
   const perEntity = new Map<QboEntity, unknown[]>();
   for (const block of envelope.CDCResponse.flatMap((r) => r.QueryResponse ?? [])) {
     for (const entity of entities) {
@@ -195,43 +200,38 @@ async function collectCdc(
     }
   }
   const total = [...perEntity.values()].reduce((n, rows) => n + rows.length, 0);
+  const log = { realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total };
   if (total < limit) {
     const page = emptyPage(cursor);
     for (const [entity, rows] of perEntity) addRows(page, entity, rows, map);
-    ctx.logger.info(
-      { realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total },
-      'QuickBooks CDC',
-    );
-    result.pages.push(page);
+    ctx.logger.info(log, 'QuickBooks CDC');
+    yield page;
     return;
   }
-  ctx.logger.warn(
-    { realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total },
-    'QuickBooks CDC saturated; splitting',
-  );
+  ctx.logger.warn(log, 'QuickBooks CDC saturated; splitting');
   if (entities.length > 1) {
     const half = Math.ceil(entities.length / 2);
-    await collectCdc(ctx, entities.slice(0, half), cursor, options, result);
-    await collectCdc(ctx, entities.slice(half), cursor, options, result);
+    yield* cdcRound(ctx, entities.slice(0, half), cursor, options, round);
+    yield* cdcRound(ctx, entities.slice(half), cursor, options, round);
     return;
   }
   const [entity] = entities as [QboEntity];
   // Tombstones are only visible through CDC: keep the ones this (cut) answer carried.
-  const deletions: CanonicalDeletion[] = (perEntity.get(entity) ?? []).filter(isDeletedRow).map(mapDeletion);
   const tombstones = emptyPage(cursor);
-  tombstones.deletions[KIND[entity]].push(...deletions);
-  result.pages.push(tombstones);
-  await collectChangedByQuery(ctx, entity, cursor, options, result);
+  tombstones.deletions[KIND[entity]].push(
+    ...(perEntity.get(entity) ?? []).filter(isDeletedRow).map(mapDeletion),
+  );
+  yield tombstones;
+  yield* changedByQuery(ctx, entity, cursor, options);
 }
 
-/** SELECT * FROM X WHERE MetaData.LastUpdatedTime >= '<since>' paged like a full sync. */
-async function collectChangedByQuery(
+/** SELECT * FROM X WHERE MetaData.LastUpdatedTime >= '<since>', paged like a full sync. */
+async function* changedByQuery(
   ctx: QboContext,
   entity: QboEntity,
   cursor: { mode: 'cdc'; changedSince: Instant },
   options: QboSyncOptions,
-  result: CdcResult,
-): Promise<void> {
+): AsyncGenerator<SyncPage<QboCursor>> {
   const pageSize = Math.min(options.pageSize ?? QBO_MAX_PAGE_SIZE, QBO_MAX_PAGE_SIZE);
   const map = options.map ?? DEFAULT_MAP_OPTIONS;
   for (let position = 1; ; ) {
@@ -243,7 +243,7 @@ async function collectChangedByQuery(
     if (rows.length === 0) return;
     const page = emptyPage(cursor);
     addRows(page, entity, rows, map);
-    result.pages.push(page);
+    yield page;
     position += rows.length;
   }
 }
