@@ -160,11 +160,16 @@ export interface ClientFactoryOptions<Config> {
   logger?: ConnectorLogger;
 }
 
+/**
+ * A source of canonical records. API connectors (QuickBooks, NetSuite) have all parts; a file source (CSV) has no
+ * OAuth, client factory or webhooks. Declare connectors with `satisfies Connector<...>` so the registry keeps
+ * each one's concrete (non-optional) parts.
+ */
 export interface Connector<Config, Client, Cursor> {
   provider: string;
   displayName: string;
-  oauth: OAuthSpec<Config>;
-  createClient(options: ClientFactoryOptions<Config>): Client;
+  oauth?: OAuthSpec<Config>;
+  createClient?(options: ClientFactoryOptions<Config>): Client;
   sync: SyncSpec<Client, Cursor>;
-  webhooks: WebhookSpec;
+  webhooks?: WebhookSpec;
 }

@@ -15,7 +15,7 @@ import {
 import { type QboCursor, quickbooksPages } from './resources';
 import { parseWebhook, verifyWebhook } from './webhooks';
 
-export const quickbooks: Connector<QuickbooksConfig, QboClient, QboCursor> = {
+export const quickbooks = {
   provider: 'quickbooks',
   displayName: 'QuickBooks Online',
   oauth: {
@@ -38,7 +38,7 @@ export const quickbooks: Connector<QuickbooksConfig, QboClient, QboCursor> = {
     }),
   sync: { pages: quickbooksPages },
   webhooks: { verify: verifyWebhook, parse: parseWebhook },
-};
+} satisfies Connector<QuickbooksConfig, QboClient, QboCursor>;
 
 export { QboClient, type QboClientOptions } from './client';
 export type { QuickbooksConfig, QuickbooksEnvironment } from './oauth';
