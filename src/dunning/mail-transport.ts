@@ -21,6 +21,13 @@ export interface MailTransport {
   send(msg: OutboundEmail): Promise<{ providerId: string }>;
 }
 
+/** A transport that can hand over many messages per request (Resend: 100 per batch, 2 requests/s by default). */
+export interface BatchMailTransport extends MailTransport {
+  readonly maxBatchSize: number;
+  /** All or nothing; provider ids in input order. */
+  sendBatch(msgs: OutboundEmail[]): Promise<{ providerId: string }[]>;
+}
+
 /** A failed send, classified so the job layer knows whether to try again and when. */
 export class MailSendError extends Error {
   constructor(

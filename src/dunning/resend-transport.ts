@@ -1,15 +1,19 @@
-import { Resend } from 'resend';
-import { type MailTransport, MailSendError, type OutboundEmail } from './mail-transport';
+import { createHash } from 'node:crypto';
+import { type CreateEmailOptions, Resend } from 'resend';
+import { type BatchMailTransport, MailSendError, type OutboundEmail } from './mail-transport';
 
 export interface ResendTransportOptions {
   apiKey: string;
   /** Tests and self-hosted proxies; defaults to https://api.resend.com. */
   baseUrl?: string;
-  /** Attempts for transient failures within one send call, before handing back to the job queue. */
+  /** Attempts for transient failures within one call, before handing back to the job queue. */
   maxAttempts?: number;
   baseDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** POST /emails/batch takes at most 100 emails (https://resend.com/docs/api-reference/emails/send-batch-emails). */
+export const RESEND_BATCH_LIMIT = 100;
 
 // Error names: https://resend.com/docs/api-reference/errors. Quotas reset daily/monthly: retryable, but not
 // worth a few seconds' backoff inside one job.
@@ -21,7 +25,14 @@ const RETRY_NOW = new Set([
 ]);
 const RETRY_LATER = new Set(['daily_quota_exceeded', 'monthly_quota_exceeded']);
 
-export class ResendTransport implements MailTransport {
+type SdkResult<T> = {
+  data: T | null;
+  error: { name: string; message: string; statusCode: number | null } | null;
+  headers: Record<string, string> | null;
+};
+
+export class ResendTransport implements BatchMailTransport {
+  readonly maxBatchSize = RESEND_BATCH_LIMIT;
   private readonly resend: Resend;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
@@ -34,35 +45,70 @@ export class ResendTransport implements MailTransport {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
+  /** POST /emails: https://resend.com/docs/api-reference/emails/send-email */
   async send(msg: OutboundEmail): Promise<{ providerId: string }> {
-    for (let attempt = 1; ; attempt++) {
-      // POST /emails: https://resend.com/docs/api-reference/emails/send-email. resend-node resolves to
-      // {data, error, headers} and never throws on HTTP errors, so the error branch is the one to classify.
-      const { data, error, headers } = await this.resend.emails.send(
-        {
-          from: msg.from,
-          to: msg.to,
-          replyTo: msg.replyTo,
-          subject: msg.subject,
-          html: msg.html,
-          text: msg.text,
-          // RFC 8058 one-click unsubscribe; Gmail and Yahoo require both headers for bulk senders.
-          headers: {
-            'List-Unsubscribe': `<${msg.unsubscribeUrl}>`,
-            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-          },
-          tags: Object.entries(msg.tags).map(([name, value]) => ({ name, value: tagValue(value) })),
-        },
-        // Same key + same body within 24 h returns the original id instead of sending again.
-        { idempotencyKey: msg.id },
-      );
-      if (data) return { providerId: data.id };
+    // Same key + same body within 24 h returns the original id instead of sending again.
+    const data = await this.withRetry(() =>
+      this.resend.emails.send(toResend(msg), { idempotencyKey: msg.id }),
+    );
+    return { providerId: data.id };
+  }
 
+  /**
+   * POST /emails/batch, strict validation (all or nothing), one idempotency key per chunk derived from its message
+   * ids, so a retried chunk with the same messages gets the same provider ids back. Results keep input order.
+   */
+  async sendBatch(msgs: OutboundEmail[]): Promise<{ providerId: string }[]> {
+    const out: { providerId: string }[] = [];
+    for (let i = 0; i < msgs.length; i += RESEND_BATCH_LIMIT) {
+      const chunk = msgs.slice(i, i + RESEND_BATCH_LIMIT);
+      const key = `batch_${createHash('sha256')
+        .update(chunk.map((m) => m.id).join('\n'))
+        .digest('hex')
+        .slice(0, 48)}`;
+      const data = await this.withRetry(() =>
+        this.resend.batch.send(chunk.map(toResend), { idempotencyKey: key }),
+      );
+      if (data.data.length !== chunk.length) {
+        throw new MailSendError(
+          `batch returned ${data.data.length} ids for ${chunk.length} emails`,
+          'application_error',
+          null,
+          false,
+        );
+      }
+      for (const { id } of data.data) out.push({ providerId: id });
+    }
+    return out;
+  }
+
+  // resend-node resolves to {data, error, headers} and never throws on HTTP errors: the error branch is classified.
+  private async withRetry<T>(call: () => Promise<SdkResult<T>>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const { data, error, headers } = await call();
+      if (data) return data;
       const failure = classify(error, headers);
       if (!failure.retryable || RETRY_LATER.has(failure.code) || attempt >= this.maxAttempts) throw failure;
       await this.sleep(failure.retryAfterMs ?? this.baseDelayMs * 2 ** (attempt - 1));
     }
   }
+}
+
+function toResend(msg: OutboundEmail): CreateEmailOptions {
+  return {
+    from: msg.from,
+    to: msg.to,
+    replyTo: msg.replyTo,
+    subject: msg.subject,
+    html: msg.html,
+    text: msg.text,
+    // RFC 8058 one-click unsubscribe; Gmail and Yahoo require both headers from bulk senders.
+    headers: {
+      'List-Unsubscribe': `<${msg.unsubscribeUrl}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
+    tags: Object.entries(msg.tags).map(([name, value]) => ({ name, value: tagValue(value) })),
+  };
 }
 
 function classify(

@@ -128,3 +128,86 @@ describe('ResendTransport', () => {
     expect(sleeps).toEqual([]);
   });
 });
+
+// nock 15 passes a reply function the fetch Request itself (not uri/body as in nock 13/14).
+describe('ResendTransport.sendBatch', () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ ...msg, id: `msg_${i}`, to: [`ap${i}@debtor.example`] }));
+  type BatchBody = { to: string[]; headers: Record<string, string> }[];
+
+  it('sends strict batches of at most 100, keeps order, and keys each chunk by its message ids', async () => {
+    const keys: string[] = [];
+    const sizes: number[] = [];
+    const validation = new Set<string | null>();
+    const unsubscribePost = new Set<string | undefined>();
+    nock(API)
+      .post('/emails/batch')
+      .times(3)
+      .reply(async (req: Request) => {
+        validation.add(req.headers.get('x-batch-validation'));
+        keys.push(req.headers.get('idempotency-key') ?? '');
+        const emails = (await req.json()) as BatchBody;
+        sizes.push(emails.length);
+        return [
+          200,
+          {
+            data: emails.map((e) => ({ id: `id-${e.to[0]}` })),
+            unsub: emails[0]?.headers['List-Unsubscribe-Post'],
+          },
+        ];
+      });
+    const out = await transport().sendBatch(many(250));
+    expect(sizes).toEqual([100, 100, 50]);
+    expect([...validation]).toEqual(['strict']);
+    expect([...unsubscribePost]).toEqual(['List-Unsubscribe=One-Click']);
+    expect(out).toHaveLength(250);
+    expect(out[0]).toEqual({ providerId: 'id-ap0@debtor.example' });
+    expect(out[249]).toEqual({ providerId: 'id-ap249@debtor.example' });
+    expect(new Set(keys).size).toBe(3);
+    expect(keys.every((k) => /^batch_[0-9a-f]{48}$/.test(k))).toBe(true);
+  });
+
+  it('retries a rate-limited batch with the same idempotency key', async () => {
+    const keys: string[] = [];
+    const sleeps: number[] = [];
+    nock(API)
+      .post('/emails/batch')
+      .reply((req: Request) => {
+        keys.push(req.headers.get('idempotency-key') ?? '');
+        return [429, rateLimited, { 'retry-after': '1' }];
+      })
+      .post('/emails/batch')
+      .reply((req: Request) => {
+        keys.push(req.headers.get('idempotency-key') ?? '');
+        // The documented response shape (resend.com/changelog/batch-idempotency-keys).
+        return [
+          200,
+          {
+            data: [
+              { id: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' },
+              { id: 'c11a2b12-c014-41df-9386-2b9b8240cbd5' },
+            ],
+          },
+        ];
+      });
+    const out = await transport(sleeps).sendBatch(many(2));
+    expect(out.map((o) => o.providerId)).toEqual([
+      '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794',
+      'c11a2b12-c014-41df-9386-2b9b8240cbd5',
+    ]);
+    expect(sleeps).toEqual([1000]);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+  });
+
+  it('fails the whole batch on a validation error, without retrying', async () => {
+    nock(API)
+      .post('/emails/batch')
+      .once()
+      .reply(422, { statusCode: 422, message: 'Invalid `to` field.', name: 'validation_error' });
+    await expect(transport().sendBatch(many(3))).rejects.toMatchObject({
+      code: 'validation_error',
+      retryable: false,
+    });
+  });
+});
