@@ -119,9 +119,13 @@ export class QboClient {
 
   /** One GET with the full retry policy: 401 -> one refresh + retry; 429/3001 -> wait as asked; 5xx -> backoff. */
   async get(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
-    const url = new URL(`${this.o.apiBaseUrl}/v3/company/${encodeURIComponent(this.realmId)}/${path}`);
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    url.searchParams.set('minorversion', String(this.o.minorVersion));
+    // Percent-encoding (%20, not URLSearchParams' "+") as Intuit's own SDKs send the query text.
+    const search = Object.entries({ ...params, minorversion: String(this.o.minorVersion) })
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
+    const url = new URL(
+      `${this.o.apiBaseUrl}/v3/company/${encodeURIComponent(this.realmId)}/${path}?${search}`,
+    );
 
     let token = await this.o.getAccessToken();
     let refreshed = false;

@@ -42,6 +42,21 @@ describe('QboClient', () => {
     expect(res.QueryResponse.Invoice).toEqual([{ Id: '1' }]);
   });
 
+  it('percent-encodes the query text', async () => {
+    let rawPath = '';
+    nock(API)
+      .get((uri) => {
+        rawPath = uri;
+        return uri.startsWith(PATH);
+      })
+      .reply(200, queryPage('Invoice', []));
+    const { client } = makeClient();
+    await client.query("SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '2026-05-01T00:00:00+00:00'");
+    expect(rawPath).toBe(
+      `${PATH}?query=SELECT%20*%20FROM%20Invoice%20WHERE%20MetaData.LastUpdatedTime%20%3E%3D%20%272026-05-01T00%3A00%3A00%2B00%3A00%27&minorversion=75`,
+    );
+  });
+
   it('waits as Intuit asks after a 429 (XML body), then succeeds', async () => {
     nock(API)
       .get(PATH)
