@@ -5,11 +5,11 @@
  * appears is settled by a payment (external id `csv-paid:<invoice_id>`) allocated to it in full.
  */
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type CsvIssue, type HistoryRow, parseHistoryCsv } from '../../connectors/csv/parse';
-import type { Db, Tx } from '../db/client';
+import { type Db, rowsOf, type Tx } from '../db/client';
 import { ensureTenant, type Tenant } from '../db/queries/tenants';
-import { customers, invoices, paymentAllocations, payments, syncRuns } from '../db/schema';
+import { syncRuns } from '../db/schema';
 import { AppError } from '../errors';
 
 export interface ImportResult {
@@ -45,14 +45,8 @@ export interface ImportOptions {
   afterWrite?: (tx: Tx, result: ImportResult, changedInvoiceIds: string[]) => Promise<void>;
 }
 
-/** Rows per INSERT: keeps statements well under Postgres' 65,535 bind parameters. */
-const CHUNK = 2000;
-
-const chunks = <T>(items: T[], size = CHUNK): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-};
+/** Rows per staging INSERT; each chunk is one JSON parameter, so the bind-parameter limit never applies. */
+const CHUNK = 10_000;
 
 export async function importHistoryCsv(db: Db, content: Buffer | string, opts: ImportOptions): Promise<ImportResult> {
   const parsed = parseHistoryCsv(content);
@@ -80,9 +74,10 @@ export async function importHistoryCsv(db: Db, content: Buffer | string, opts: I
       })
       .returning({ id: syncRuns.id });
 
-    const customerIds = await upsertCustomers(tx, tenant.id, rows);
-    const { idByExternal, inserted } = await upsertInvoices(tx, tenant.id, rows, customerIds, opts.now);
-    const paymentStats = await settlePaidInvoices(tx, tenant.id, rows, customerIds, idByExternal, opts.now);
+    await stageRows(tx, rows);
+    const customerCount = await upsertCustomers(tx, tenant.id);
+    const { inserted, changedIds } = await upsertInvoices(tx, tenant.id, opts.now);
+    const paymentStats = await settlePaidInvoices(tx, tenant.id, opts.now);
 
     const open = rows.filter((r) => !r.paidDate).length;
     const result: ImportResult = {
@@ -90,7 +85,7 @@ export async function importHistoryCsv(db: Db, content: Buffer | string, opts: I
       syncRunId: run!.id,
       sha256,
       rows: rows.length,
-      customers: customerIds.size,
+      customers: customerCount,
       invoices: { inserted, updated: rows.length - inserted, open, paid: rows.length - open },
       payments: paymentStats,
     };
@@ -110,188 +105,144 @@ export async function importHistoryCsv(db: Db, content: Buffer | string, opts: I
         progress: { entities: { invoices: { pages: 1, rows: rows.length, done: true } } },
       })
       .where(eq(syncRuns.id, run!.id));
-    await opts.afterWrite?.(tx, result, [...idByExternal.values()]);
+    await opts.afterWrite?.(tx, result, changedIds);
     return result;
   });
 }
 
-async function upsertCustomers(tx: Tx, tenantId: string, rows: HistoryRow[]): Promise<Map<string, string>> {
-  // The latest row of a customer carries its current delivery preference and country.
-  const byCustomer = new Map<string, { firstSeen: string; delivery: HistoryRow['delivery']; country: string | null }>();
-  for (const r of rows) {
-    const c = byCustomer.get(r.customerId);
-    if (!c) byCustomer.set(r.customerId, { firstSeen: r.invoiceDate, delivery: r.delivery, country: r.country });
-    else {
-      if (r.invoiceDate < c.firstSeen) c.firstSeen = r.invoiceDate;
-      else {
-        c.delivery = r.delivery ?? c.delivery;
-        c.country = r.country ?? c.country;
-      }
-    }
+/**
+ * The file goes into a temporary staging table first (one JSON parameter per chunk), then every write below is
+ * one set-based statement: the database does the joins instead of the app shuttling ids back and forth.
+ */
+async function stageRows(tx: Tx, rows: HistoryRow[]): Promise<void> {
+  await tx.execute(sql`
+    create temp table csv_stage (
+      customer_id text not null, invoice_id text not null primary key, invoice_date date not null,
+      due_date date not null, amount_minor bigint not null, currency text not null, paid_date date,
+      delivery text, country text, line int not null
+    ) on commit drop`);
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const part = rows.slice(i, i + CHUNK).map((r) => ({
+      customer_id: r.customerId,
+      invoice_id: r.invoiceId,
+      invoice_date: r.invoiceDate,
+      due_date: r.dueDate,
+      amount_minor: r.amountMinor,
+      currency: r.currency,
+      paid_date: r.paidDate,
+      delivery: r.delivery,
+      country: r.country,
+      line: r.line,
+    }));
+    await tx.execute(sql`
+      insert into csv_stage
+      select * from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(
+        customer_id text, invoice_id text, invoice_date date, due_date date, amount_minor bigint, currency text,
+        paid_date date, delivery text, country text, line int)`);
   }
-  const ids = new Map<string, string>();
-  for (const part of chunks([...byCustomer.entries()])) {
-    const returned = await tx
-      .insert(customers)
-      .values(
-        part.map(([externalId, c]) => ({
-          tenantId,
-          externalId,
-          name: externalId,
-          firstSeen: c.firstSeen,
-          delivery: c.delivery,
-          country: c.country,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [customers.tenantId, customers.externalId],
-        set: {
-          firstSeen: sql`least(${customers.firstSeen}, excluded.first_seen)`,
-          delivery: sql`coalesce(excluded.delivery, ${customers.delivery})`,
-          country: sql`coalesce(excluded.country, ${customers.country})`,
-          deletedAt: sql`null`,
-          updatedAt: sql`now()`,
-        },
-      })
-      .returning({ id: customers.id, externalId: customers.externalId });
-    for (const r of returned) ids.set(r.externalId, r.id);
-  }
-  return ids;
+  // Temp tables have no statistics until analyzed; without them the planner nested-loops the joins below.
+  await tx.execute(sql`analyze csv_stage`);
+}
+
+async function count(tx: Tx, query: ReturnType<typeof sql>): Promise<Record<string, number>> {
+  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(query));
+  return Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v ?? 0)]));
+}
+
+async function upsertCustomers(tx: Tx, tenantId: string): Promise<number> {
+  // A customer's latest row (by line) carries its current delivery preference and country.
+  const r = await count(
+    tx,
+    sql`
+    with src as (
+      select customer_id, min(invoice_date) as first_seen,
+             (array_agg(delivery order by line desc) filter (where delivery is not null))[1] as delivery,
+             (array_agg(country order by line desc) filter (where country is not null))[1] as country
+      from csv_stage group by customer_id
+    ), up as (
+      insert into customers (tenant_id, external_id, name, first_seen, delivery, country)
+      select ${tenantId}::uuid, customer_id, customer_id, first_seen, delivery, country from src
+      on conflict (tenant_id, external_id) do update set
+        first_seen = least(customers.first_seen, excluded.first_seen),
+        delivery = coalesce(excluded.delivery, customers.delivery),
+        country = coalesce(excluded.country, customers.country),
+        deleted_at = null,
+        updated_at = now()
+      returning 1
+    ) select count(*) as n from up`,
+  );
+  return r.n ?? 0;
 }
 
 async function upsertInvoices(
   tx: Tx,
   tenantId: string,
-  rows: HistoryRow[],
-  customerIds: Map<string, string>,
   now: Date,
-): Promise<{ idByExternal: Map<string, string>; inserted: number }> {
-  const idByExternal = new Map<string, string>();
-  let inserted = 0;
-  for (const part of chunks(rows)) {
-    const returned = await tx
-      .insert(invoices)
-      .values(
-        part.map((r) => ({
-          tenantId,
-          customerId: customerIds.get(r.customerId)!,
-          externalId: r.invoiceId,
-          number: r.invoiceId,
-          issueDate: r.invoiceDate,
-          dueDate: r.dueDate,
-          currency: r.currency,
-          totalMinor: r.amountMinor,
-          balanceMinor: r.paidDate ? 0 : r.amountMinor,
-          status: r.paidDate ? ('paid' as const) : ('open' as const),
-          paidDate: r.paidDate,
-          delivery: r.delivery,
-          sourceUpdatedAt: now,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [invoices.tenantId, invoices.externalId],
-        set: {
-          customerId: sql`excluded.customer_id`,
-          issueDate: sql`excluded.issue_date`,
-          dueDate: sql`excluded.due_date`,
-          currency: sql`excluded.currency`,
-          totalMinor: sql`excluded.total_minor`,
-          balanceMinor: sql`excluded.balance_minor`,
-          status: sql`excluded.status`,
-          paidDate: sql`excluded.paid_date`,
-          delivery: sql`coalesce(excluded.delivery, ${invoices.delivery})`,
-          sourceUpdatedAt: sql`excluded.source_updated_at`,
-          updatedAt: sql`now()`,
-        },
-      })
-      // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query.
-      .returning({ id: invoices.id, externalId: invoices.externalId, inserted: sql<boolean>`(xmax = 0)` });
-    for (const r of returned) {
-      idByExternal.set(r.externalId, r.id);
-      if (r.inserted) inserted++;
-    }
-  }
-  return { idByExternal, inserted };
+): Promise<{ inserted: number; changedIds: string[] }> {
+  // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query.
+  const rows = rowsOf<{ id: string; inserted: boolean }>(
+    await tx.execute(sql`
+    insert into invoices (tenant_id, customer_id, external_id, number, issue_date, due_date, currency, total_minor,
+                          balance_minor, status, paid_date, delivery, source_updated_at)
+    select ${tenantId}::uuid, c.id, s.invoice_id, s.invoice_id, s.invoice_date, s.due_date, s.currency, s.amount_minor,
+           case when s.paid_date is null then s.amount_minor else 0 end,
+           case when s.paid_date is null then 'open' else 'paid' end,
+           s.paid_date, s.delivery, ${now.toISOString()}::timestamptz
+    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, issue_date = excluded.issue_date, due_date = excluded.due_date,
+      currency = excluded.currency, total_minor = excluded.total_minor, balance_minor = excluded.balance_minor,
+      status = excluded.status, paid_date = excluded.paid_date,
+      delivery = coalesce(excluded.delivery, invoices.delivery),
+      source_updated_at = excluded.source_updated_at, updated_at = now()
+    returning id, (xmax = 0) as inserted`),
+  );
+  return { inserted: rows.filter((r) => r.inserted).length, changedIds: rows.map((r) => r.id) };
 }
 
 const PAID_PREFIX = 'csv-paid:';
 
-async function settlePaidInvoices(
-  tx: Tx,
-  tenantId: string,
-  rows: HistoryRow[],
-  customerIds: Map<string, string>,
-  invoiceIds: Map<string, string>,
-  now: Date,
-): Promise<{ upserted: number; reversed: number }> {
-  const paid = rows.filter((r) => r.paidDate);
-  let upserted = 0;
-  for (const part of chunks(paid)) {
-    const returned = await tx
-      .insert(payments)
-      .values(
-        part.map((r) => ({
-          tenantId,
-          customerId: customerIds.get(r.customerId)!,
-          externalId: PAID_PREFIX + r.invoiceId,
-          date: r.paidDate!,
-          currency: r.currency,
-          amountMinor: r.amountMinor,
-          unappliedMinor: 0,
-          status: 'active' as const,
-          sourceUpdatedAt: now,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [payments.tenantId, payments.externalId],
-        set: {
-          customerId: sql`excluded.customer_id`,
-          date: sql`excluded.date`,
-          currency: sql`excluded.currency`,
-          amountMinor: sql`excluded.amount_minor`,
-          status: sql`'active'`,
-          sourceUpdatedAt: sql`excluded.source_updated_at`,
-          updatedAt: sql`now()`,
-        },
-      })
-      .returning({ id: payments.id, externalId: payments.externalId });
-    upserted += returned.length;
-    const paymentIds = returned.map((p) => p.id);
-    // A payment's allocations are replaced whole, so a re-import never duplicates them.
-    await tx.delete(paymentAllocations).where(inArray(paymentAllocations.paymentId, paymentIds));
-    const byExternal = new Map(part.map((r) => [PAID_PREFIX + r.invoiceId, r]));
-    await tx.insert(paymentAllocations).values(
-      returned.map((p) => {
-        const r = byExternal.get(p.externalId)!;
-        return {
-          tenantId,
-          paymentId: p.id,
-          invoiceId: invoiceIds.get(r.invoiceId)!,
-          amountMinor: r.amountMinor,
-          date: r.paidDate!,
-        };
-      }),
-    );
-  }
-
+async function settlePaidInvoices(tx: Tx, tenantId: string, now: Date): Promise<{ upserted: number; reversed: number }> {
+  const paid = await count(
+    tx,
+    sql`
+    with up as (
+      insert into payments (tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor, status,
+                            source_updated_at)
+      select ${tenantId}::uuid, c.id, ${PAID_PREFIX} || s.invoice_id, s.paid_date, s.currency, s.amount_minor, 0, 'active',
+             ${now.toISOString()}::timestamptz
+      from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
+      where s.paid_date is not null
+      on conflict (tenant_id, external_id) do update set
+        customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
+        amount_minor = excluded.amount_minor, status = 'active', source_updated_at = excluded.source_updated_at,
+        updated_at = now()
+      returning 1
+    ) select count(*) as n from up`,
+  );
+  // One allocation (line 0) per synthetic payment, upserted: a re-import never duplicates it.
+  await tx.execute(sql`
+    insert into payment_allocations (tenant_id, payment_id, line_no, invoice_id, amount_minor, date)
+    select ${tenantId}::uuid, p.id, 0, i.id, s.amount_minor, s.paid_date
+    from csv_stage s
+    join payments p on p.tenant_id = ${tenantId}::uuid and p.external_id = ${PAID_PREFIX} || s.invoice_id
+    join invoices i on i.tenant_id = ${tenantId}::uuid and i.external_id = s.invoice_id
+    where s.paid_date is not null
+    on conflict (payment_id, line_no) do update set
+      invoice_id = excluded.invoice_id, amount_minor = excluded.amount_minor, date = excluded.date`);
   // An invoice that a newer export shows open again (a reversed payment) loses its synthetic payment.
-  let reversed = 0;
-  const reopened = rows.filter((r) => !r.paidDate).map((r) => PAID_PREFIX + r.invoiceId);
-  for (const part of chunks(reopened)) {
-    const gone = await tx
-      .update(payments)
-      .set({ status: 'deleted', updatedAt: now })
-      .where(and(eq(payments.tenantId, tenantId), inArray(payments.externalId, part), eq(payments.status, 'active')))
-      .returning({ id: payments.id });
-    if (gone.length > 0) {
-      await tx.delete(paymentAllocations).where(
-        inArray(
-          paymentAllocations.paymentId,
-          gone.map((g) => g.id),
-        ),
-      );
-      reversed += gone.length;
-    }
-  }
-  return { upserted, reversed };
+  const reversed = await count(
+    tx,
+    sql`
+    with gone as (
+      update payments p set status = 'deleted', updated_at = now()
+      from csv_stage s
+      where p.tenant_id = ${tenantId}::uuid and p.external_id = ${PAID_PREFIX} || s.invoice_id
+        and s.paid_date is null and p.status = 'active'
+      returning p.id
+    ), del as (
+      delete from payment_allocations a using gone where a.payment_id = gone.id returning 1
+    ) select (select count(*) from gone) as n, (select count(*) from del) as allocations`,
+  );
+  return { upserted: paid.n ?? 0, reversed: reversed.n ?? 0 };
 }

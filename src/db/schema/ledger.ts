@@ -134,7 +134,8 @@ export const paymentAllocations = pgTable(
   },
   (t) => [
     index('payment_allocations_invoice_idx').on(t.invoiceId),
-    index('payment_allocations_payment_idx').on(t.paymentId),
+    // One row per payment line: re-syncing a payment upserts its lines and trims the ones it no longer has.
+    uniqueIndex('payment_allocations_payment_line_uq').on(t.paymentId, t.lineNo),
     check('payment_allocations_source_ck', sql`${t.paymentId} is not null or ${t.creditMemoId} is not null`),
   ],
 );
