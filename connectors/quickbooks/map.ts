@@ -96,10 +96,8 @@ export const QboCreditMemo = z.object({
 /** A CDC tombstone: `{"domain":"QBO","status":"Deleted","Id":"65","MetaData":{"LastUpdatedTime":...}}`. */
 export const QboDeleted = z.object({ Id: z.string(), status: z.literal('Deleted'), MetaData });
 
-export type QboCustomerRow = z.infer<typeof QboCustomer>;
 export type QboInvoiceRow = z.infer<typeof QboInvoice>;
 export type QboPaymentRow = z.infer<typeof QboPayment>;
-export type QboCreditMemoRow = z.infer<typeof QboCreditMemo>;
 
 function parse<S extends z.ZodType>(schema: S, entity: string, raw: unknown): z.infer<S> {
   const result = schema.safeParse(raw);
