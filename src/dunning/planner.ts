@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-// The cached formatter: connectors/money builds a new Intl.NumberFormat per call (~0.2 ms), too slow per message.
-import { formatMoney } from '../../emails/locale-format';
+import { approvalReasons } from './approval';
 import { addDays, diffDays, type IsoDate, localParts } from './local-time';
 import {
   type Channel,
@@ -16,6 +15,8 @@ import {
   TONE_RANK,
   type Tone,
 } from './policy';
+import { describeStep, dueText } from './reason-text';
+import { seededRng } from './seeded-rng';
 import { selectSequence } from './select-sequence';
 import { chooseSendTime, type EngagementRecord } from './send-time';
 import { latestDue, nextAfter, type StepOccurrence, stepTimeline } from './step-schedule';
@@ -129,7 +130,10 @@ export interface PlannedMessage {
     totals: { currency: string; openMinor: number }[];
     /** Messages already planned or sent about the listed invoices; copy says "despite earlier reminders" only then. */
     previousReminders: number;
-    customerRisk: { riskScore: number; riskBand: RiskBand | null; slowingAlert: boolean } | null;
+    /** riskScore is null when the model has not scored the customer (the band then comes from its invoices). */
+    customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
+    /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
+    sequence: { id: string; name: string; selectedBy: string };
   };
 }
 
@@ -170,6 +174,30 @@ export interface PlanResult {
   decisions: CustomerDecision[];
 }
 
+/** Input indexed once per run; everything per customer reads from here. */
+interface Lookups {
+  input: PlannerInput;
+  invoicesByCustomer: Map<string, PlannerInvoice[]>;
+  invoicePred: Map<string, InvoicePrediction>;
+  customerPred: Map<string, CustomerPrediction>;
+  historyByInvoice: Map<string, HistoryEntry[]>;
+  historyByCustomer: Map<string, HistoryEntry[]>;
+  engagementByCustomer: Map<string, EngagementRecord[]>;
+  disputes: Map<string, Dispute>;
+  promises: Map<string, PromiseToPay>;
+  todayIn: Map<string, IsoDate>;
+}
+
+/** What is known about the customer once it is clear they may be contacted at all. */
+interface CustomerContext {
+  customer: PlannerCustomer;
+  contacts: string[];
+  today: IsoDate;
+  sequence: Sequence;
+  selectedBy: string;
+  risk: PlannedMessage['snapshot']['customerRisk'];
+}
+
 interface Candidate {
   invoice: PlannerInvoice;
   occurrence: StepOccurrence;
@@ -177,197 +205,222 @@ interface Candidate {
   daysFromDue: number;
 }
 
+type InvoiceOutcome =
+  | { kind: 'decided'; decision: InvoiceDecision; listable: boolean }
+  | { kind: 'due'; candidate: Candidate };
+
 /**
  * Decides, for every customer with open invoices, whether a message is due now and what it says. Pure: the
  * same input gives the same messages, keys and send times (the send-time rng is seeded from the message key),
- * so planning can run as often as the scheduler likes; history makes it idempotent across runs.
+ * so planning can run as often as the scheduler likes; the history makes it idempotent across runs.
+ * The policy and settings must already be validated (parsePolicy, dunningSettingsSchema).
  */
 export function plan(input: PlannerInput): PlanResult {
-  const invoicesByCustomer = groupBy(input.invoices, (i) => i.customerId);
-  const invoicePred = new Map(input.invoicePredictions.map((p) => [p.invoiceId, p]));
-  const customerPred = new Map(input.customerPredictions.map((p) => [p.customerId, p]));
-  const historyByInvoice = groupBy(input.history, (h) => h.invoiceId);
-  const historyByCustomer = groupBy(input.history, (h) => h.customerId);
-  const engagementByCustomer = groupBy(input.engagement, (e) => e.customerId);
-  const disputes = new Map(input.disputes.filter((d) => !d.resolved).map((d) => [d.invoiceId, d]));
   const promises = new Map<string, PromiseToPay>();
-  for (const p of input.promises) for (const id of p.invoiceIds) promises.set(id, p);
-
-  const todayIn = new Map<string, IsoDate>();
+  for (const p of input.promises) {
+    // Several promises on one invoice: the latest date governs.
+    for (const id of p.invoiceIds)
+      if ((promises.get(id)?.promisedDate ?? '') <= p.promisedDate) promises.set(id, p);
+  }
+  const lookups: Lookups = {
+    input,
+    invoicesByCustomer: groupBy(input.invoices, (i) => i.customerId),
+    invoicePred: new Map(input.invoicePredictions.map((p) => [p.invoiceId, p])),
+    customerPred: new Map(input.customerPredictions.map((p) => [p.customerId, p])),
+    historyByInvoice: groupBy(input.history, (h) => h.invoiceId),
+    historyByCustomer: groupBy(input.history, (h) => h.customerId),
+    engagementByCustomer: groupBy(input.engagement, (e) => e.customerId),
+    disputes: new Map(input.disputes.filter((d) => !d.resolved).map((d) => [d.invoiceId, d])),
+    promises,
+    todayIn: new Map(),
+  };
   const messages: PlannedMessage[] = [];
   const decisions: CustomerDecision[] = [];
-
   for (const customer of input.customers) {
-    const invoices = invoicesByCustomer.get(customer.id) ?? [];
-    if (invoices.length === 0) continue;
-    const timeZone = customer.timezone || input.settings.timezone;
-    let today = todayIn.get(timeZone);
-    if (!today) {
-      today = localParts(input.now, timeZone).date;
-      todayIn.set(timeZone, today);
-    }
-    const contacts = customer.override?.contactEmails ?? customer.emails;
-
-    const blocked = customerBlock(customer, contacts, today);
-    if (blocked) {
-      decisions.push({ customerId: customer.id, outcome: 'skipped', ...blocked, invoices: [] });
-      continue;
-    }
-
-    const risk = customerPred.get(customer.id);
-    const riskBand = risk
-      ? (risk.riskBand ?? bandFromScore(risk.riskScore))
-      : worstBand(invoices, invoicePred);
-    const openByCurrency = new Map<string, number>();
-    for (const inv of invoices)
-      openByCurrency.set(inv.currency, (openByCurrency.get(inv.currency) ?? 0) + inv.openBalanceMinor);
-    const facts = {
-      riskBand,
-      slowingAlert: risk?.slowingAlert ?? false,
-      tags: customer.tags,
-      openByCurrency,
-    };
-    const sequences = input.policy.sequences;
-    const customerSeq = selectSequence(input.policy, facts, customer.override?.sequenceId).sequence;
-
-    const invoiceDecisions: InvoiceDecision[] = [];
-    const candidates: Candidate[] = [];
-    const listable: PlannerInvoice[] = [];
-    for (const invoice of invoices) {
-      const hold = invoiceHold(invoice, today, disputes.get(invoice.id), promises.get(invoice.id));
-      if (hold) {
-        invoiceDecisions.push({ invoiceId: invoice.id, ...hold });
-        continue;
-      }
-      const sequence = sequences.find((s) => s.id === invoice.override?.sequenceId) ?? customerSeq;
-      const daysFromDue = diffDays(today, invoice.dueDate);
-      const pred = invoicePred.get(invoice.id);
-      const predictedLate = pred !== undefined && pred.pLate >= P_LATE_THRESHOLD[input.settings.sensitivity];
-      const timeline = stepTimeline(sequence, predictedLate);
-      const due = latestDue(timeline, daysFromDue);
-      if (daysFromDue >= 0 || due) listable.push(invoice);
-
-      const past = historyByInvoice.get(invoice.id) ?? [];
-      if (!due) {
-        const next = nextAfter(timeline, daysFromDue);
-        invoiceDecisions.push({
-          invoiceId: invoice.id,
-          code: 'not_due',
-          reason: next
-            ? `Invoice ${invoice.number}: next step (${next.step.tone}) on ${addDays(invoice.dueDate, next.offsetDays)}`
-            : `Invoice ${invoice.number}: no step of '${sequence.name}' applies`,
-        });
-        continue;
-      }
-      const done = past.find((h) => h.stepKey === due.key);
-      if (done) {
-        const next = nextAfter(timeline, daysFromDue);
-        invoiceDecisions.push({
-          invoiceId: invoice.id,
-          code: 'already_done',
-          reason:
-            `Invoice ${invoice.number}: ${describeStep(due, sequence)} already ${done.status} on ${isoDay(done.at)}` +
-            (next
-              ? `; next step on ${addDays(invoice.dueDate, next.offsetDays)}`
-              : `; '${sequence.name}' is complete`),
-        });
-        continue;
-      }
-      // After a sequence change (e.g. the customer became low risk) never step back to a gentler tone.
-      const strongestSent = Math.max(-1, ...past.filter(reachedCustomer).map((h) => TONE_RANK[h.tone]));
-      if (TONE_RANK[due.step.tone] < strongestSent) {
-        invoiceDecisions.push({
-          invoiceId: invoice.id,
-          code: 'softer_than_sent',
-          reason: `Invoice ${invoice.number}: ${describeStep(due, sequence)} is gentler than a message already sent`,
-        });
-        continue;
-      }
-      candidates.push({ invoice, occurrence: due, sequence, daysFromDue });
-    }
-
-    if (candidates.length === 0) {
-      const codes = new Set(invoiceDecisions.map((d) => d.code));
-      const only = codes.size === 1 ? invoiceDecisions[0] : undefined;
-      decisions.push({
-        customerId: customer.id,
-        outcome: 'nothing_due',
-        code: only?.code ?? 'not_due',
-        reason: only && invoiceDecisions.length === 1 ? only.reason : 'No step is due for any open invoice',
-        invoices: invoiceDecisions,
-      });
-      continue;
-    }
-
-    const recent = lastContact(historyByCustomer.get(customer.id) ?? [], timeZone);
-    if (recent && diffDays(today, recent) < input.settings.minDaysBetweenMessages) {
-      const resume = addDays(recent, input.settings.minDaysBetweenMessages);
-      const reason = `Last message on ${recent}; at most one every ${input.settings.minDaysBetweenMessages} days, so the next can go on ${resume}`;
-      for (const c of candidates)
-        invoiceDecisions.push({ invoiceId: c.invoice.id, code: 'recently_contacted', reason });
-      decisions.push({
-        customerId: customer.id,
-        outcome: 'skipped',
-        code: 'recently_contacted',
-        reason,
-        invoices: invoiceDecisions,
-      });
-      continue;
-    }
-
-    const message = compose({
-      input,
-      customer,
-      contacts,
-      today,
-      candidates,
-      listable,
-      invoicePred,
-      historyByInvoice,
-      risk: risk ? { riskScore: risk.riskScore, riskBand, slowingAlert: risk.slowingAlert } : null,
-      riskBand,
-      engagement: engagementByCustomer.get(customer.id) ?? [],
-    });
-    messages.push(message);
-    for (const c of candidates) {
-      invoiceDecisions.push({
-        invoiceId: c.invoice.id,
-        code: 'step_due',
-        reason: `Invoice ${c.invoice.number} ${dueText(c.daysFromDue)}; ${describeStep(c.occurrence, c.sequence)}`,
-      });
-    }
-    // Invoices listed without a step of their own keep their reason and are marked as included.
-    for (const d of invoiceDecisions) {
-      if (d.code !== 'step_due' && message.invoiceIds.includes(d.invoiceId)) {
-        d.code = 'included';
-        d.reason += '; listed in the consolidated message';
-      }
-    }
-    decisions.push({
-      customerId: customer.id,
-      outcome: 'message',
-      code: 'step_due',
-      reason: message.reason,
-      invoices: invoiceDecisions,
-    });
+    if (!lookups.invoicesByCustomer.has(customer.id)) continue;
+    const { message, decision } = planCustomer(customer, lookups);
+    if (message) messages.push(message);
+    decisions.push(decision);
   }
   return { messages, decisions };
 }
 
-function compose(ctx: {
-  input: PlannerInput;
-  customer: PlannerCustomer;
-  contacts: string[];
-  today: IsoDate;
-  candidates: Candidate[];
-  listable: PlannerInvoice[];
-  invoicePred: Map<string, InvoicePrediction>;
-  historyByInvoice: Map<string, HistoryEntry[]>;
-  risk: PlannedMessage['snapshot']['customerRisk'];
-  riskBand: RiskBand | null;
-  engagement: EngagementRecord[];
-}): PlannedMessage {
-  const { input, customer, candidates } = ctx;
+function planCustomer(
+  customer: PlannerCustomer,
+  l: Lookups,
+): { message?: PlannedMessage; decision: CustomerDecision } {
+  const { input } = l;
+  const invoices = l.invoicesByCustomer.get(customer.id) ?? [];
+  const timeZone = customer.timezone || input.settings.timezone;
+  const today = todayIn(timeZone, l);
+  const contacts = customer.override?.contactEmails ?? customer.emails;
+
+  const blocked = customerBlock(customer, contacts, today);
+  if (blocked) return { decision: { customerId: customer.id, outcome: 'skipped', ...blocked, invoices: [] } };
+
+  const ctx = customerContext(customer, contacts, today, invoices, l);
+  const decisions: InvoiceDecision[] = [];
+  const candidates: Candidate[] = [];
+  const listable: PlannerInvoice[] = [];
+  for (const invoice of invoices) {
+    const outcome = evaluateInvoice(invoice, ctx, l);
+    if (outcome.kind === 'due') {
+      candidates.push(outcome.candidate);
+      listable.push(invoice);
+    } else {
+      decisions.push(outcome.decision);
+      if (outcome.listable) listable.push(invoice);
+    }
+  }
+
+  if (candidates.length === 0) {
+    const only = new Set(decisions.map((d) => d.code)).size === 1 ? decisions[0] : undefined;
+    return {
+      decision: {
+        customerId: customer.id,
+        outcome: 'nothing_due',
+        code: only?.code ?? 'not_due',
+        reason: only && decisions.length === 1 ? only.reason : 'No step is due for any open invoice',
+        invoices: decisions,
+      },
+    };
+  }
+
+  // However many invoices fall due on different days, the customer hears from us at most once per window.
+  const recent = lastContact(l.historyByCustomer.get(customer.id) ?? [], timeZone);
+  const gap = input.settings.minDaysBetweenMessages;
+  if (recent && diffDays(today, recent) < gap) {
+    const reason = `Last message on ${recent}; at most one every ${gap} days, so the next can go on ${addDays(recent, gap)}`;
+    for (const c of candidates)
+      decisions.push({ invoiceId: c.invoice.id, code: 'recently_contacted', reason });
+    return {
+      decision: {
+        customerId: customer.id,
+        outcome: 'skipped',
+        code: 'recently_contacted',
+        reason,
+        invoices: decisions,
+      },
+    };
+  }
+
+  const message = compose(ctx, candidates, listable, l);
+  for (const c of candidates) {
+    decisions.push({
+      invoiceId: c.invoice.id,
+      code: 'step_due',
+      reason: `Invoice ${c.invoice.number} ${dueText(c.daysFromDue)}; ${describeStep(c.occurrence, c.sequence)}`,
+    });
+  }
+  // Invoices listed without a step of their own keep their reason and are marked as included.
+  for (const d of decisions) {
+    if (d.code !== 'step_due' && message.invoiceIds.includes(d.invoiceId)) {
+      d.code = 'included';
+      d.reason += '; listed in the consolidated message';
+    }
+  }
+  return {
+    message,
+    decision: {
+      customerId: customer.id,
+      outcome: 'message',
+      code: 'step_due',
+      reason: message.reason,
+      invoices: decisions,
+    },
+  };
+}
+
+function customerContext(
+  customer: PlannerCustomer,
+  contacts: string[],
+  today: IsoDate,
+  invoices: PlannerInvoice[],
+  l: Lookups,
+): CustomerContext {
+  const pred = l.customerPred.get(customer.id);
+  const riskBand = pred
+    ? (pred.riskBand ?? bandFromScore(pred.riskScore))
+    : worstBand(invoices, l.invoicePred);
+  const slowingAlert = pred?.slowingAlert ?? false;
+  const openByCurrency = new Map<string, number>();
+  for (const inv of invoices) {
+    openByCurrency.set(inv.currency, (openByCurrency.get(inv.currency) ?? 0) + inv.openBalanceMinor);
+  }
+  const { sequence, why } = selectSequence(
+    l.input.policy,
+    { riskBand, slowingAlert, tags: customer.tags, openByCurrency },
+    customer.override?.sequenceId,
+  );
+  return {
+    customer,
+    contacts,
+    today,
+    sequence,
+    selectedBy: why,
+    risk: { riskScore: pred?.riskScore ?? null, riskBand, slowingAlert },
+  };
+}
+
+function evaluateInvoice(invoice: PlannerInvoice, ctx: CustomerContext, l: Lookups): InvoiceOutcome {
+  const decided = (code: DecisionCode, reason: string, listable = false): InvoiceOutcome => ({
+    kind: 'decided',
+    decision: { invoiceId: invoice.id, code, reason },
+    listable,
+  });
+  const hold = invoiceHold(invoice, ctx.today, l.disputes.get(invoice.id), l.promises.get(invoice.id));
+  if (hold) return decided(hold.code, hold.reason);
+
+  const sequence =
+    l.input.policy.sequences.find((s) => s.id === invoice.override?.sequenceId) ?? ctx.sequence;
+  const daysFromDue = diffDays(ctx.today, invoice.dueDate);
+  const pred = l.invoicePred.get(invoice.id);
+  const predictedLate = pred !== undefined && pred.pLate >= P_LATE_THRESHOLD[l.input.settings.sensitivity];
+  const timeline = stepTimeline(sequence, predictedLate);
+  const due = latestDue(timeline, daysFromDue);
+  const next = nextAfter(timeline, daysFromDue);
+  const nextText = next
+    ? `next step on ${addDays(invoice.dueDate, next.offsetDays)}`
+    : `'${sequence.name}' is complete`;
+  // Overdue invoices appear in the customer's message even when their own step is not due today.
+  const overdue = daysFromDue >= 0;
+
+  if (!due) {
+    const why = next
+      ? `next step (${next.step.tone}) on ${addDays(invoice.dueDate, next.offsetDays)}`
+      : `no step of '${sequence.name}' applies`;
+    return decided('not_due', `Invoice ${invoice.number}: ${why}`, overdue);
+  }
+  const past = l.historyByInvoice.get(invoice.id) ?? [];
+  const done = past.find((h) => h.stepKey === due.key);
+  if (done) {
+    const when = localParts(done.at, l.input.settings.timezone).date;
+    return decided(
+      'already_done',
+      `Invoice ${invoice.number}: ${describeStep(due, sequence)} already ${done.status} on ${when}; ${nextText}`,
+      overdue,
+    );
+  }
+  // After a sequence change (e.g. the customer became low risk) never step back to a gentler tone.
+  const strongestSent = Math.max(-1, ...past.filter(reachedCustomer).map((h) => TONE_RANK[h.tone]));
+  if (TONE_RANK[due.step.tone] < strongestSent) {
+    return decided(
+      'softer_than_sent',
+      `Invoice ${invoice.number}: ${describeStep(due, sequence)} is gentler than a message already sent`,
+      overdue,
+    );
+  }
+  return { kind: 'due', candidate: { invoice, occurrence: due, sequence, daysFromDue } };
+}
+
+function compose(
+  ctx: CustomerContext,
+  candidates: Candidate[],
+  listable: PlannerInvoice[],
+  l: Lookups,
+): PlannedMessage {
+  const { input } = l;
+  const { customer } = ctx;
   // One message per customer: the strongest due step sets the tone; ties go to the longest-overdue invoice.
   const ranked = [...candidates].sort(
     (a, b) =>
@@ -379,7 +432,8 @@ function compose(ctx: {
   const steps = ranked
     .map((c) => ({ invoiceId: c.invoice.id, stepKey: c.occurrence.key }))
     .sort((a, b) => a.invoiceId.localeCompare(b.invoiceId));
-  const listed = [...ctx.listable].sort(
+  const stepOf = new Map(steps.map((s) => [s.invoiceId, s.stepKey]));
+  const listed = [...listable].sort(
     (a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number),
   );
   const totals = totalsByCurrency(listed);
@@ -387,23 +441,23 @@ function compose(ctx: {
     .update(`${customer.id}|${steps.map((s) => `${s.invoiceId}@${s.stepKey}`).join(',')}`)
     .digest('hex')
     .slice(0, 24)}`;
-
-  const approvals = approvalReasons(
-    ranked,
-    totals,
-    input.settings,
-    customer,
-    ctx.riskBand,
-    ctx.risk?.slowingAlert ?? false,
-    ctx.invoicePred,
-  );
-  const stepOf = new Map(steps.map((s) => [s.invoiceId, s.stepKey]));
   // One consolidated message leaves one history entry per invoice, all at the same instant: count instants.
   const previous = new Set(
     listed.flatMap((i) =>
-      (ctx.historyByInvoice.get(i.id) ?? []).filter(reachedCustomer).map((h) => h.at.getTime()),
+      (l.historyByInvoice.get(i.id) ?? []).filter(reachedCustomer).map((h) => h.at.getTime()),
     ),
   );
+  const approvals = approvalReasons({
+    rules: ranked.map((c) => ({
+      rule: c.occurrence.step.approval,
+      step: `step ${c.occurrence.stepIndex + 1} of '${c.sequence.name}'`,
+      invoiceHighRisk: l.invoicePred.get(c.invoice.id)?.riskBand === 'high',
+    })),
+    tone: lead.occurrence.step.tone,
+    totals,
+    thresholdMinor: input.settings.approvalThresholdMinor,
+    customer: { name: customer.name, strategic: customer.strategic, ...ctx.risk },
+  });
 
   return {
     key,
@@ -424,17 +478,17 @@ function compose(ctx: {
       businessHours: input.settings.businessHours,
       quietHours: input.settings.quietHours,
       holidays: input.settings.holidays,
-      engagement: ctx.engagement,
+      engagement: l.engagementByCustomer.get(customer.id) ?? [],
       rng: seededRng(key),
     }),
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
-    reason: reasonSentence(ranked, listed.length, ctx.invoicePred, ctx.risk?.slowingAlert ?? false),
+    reason: messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert),
     snapshot: {
       asOf: ctx.today,
       plannedAt: input.now.toISOString(),
       invoices: listed.map((inv) => {
-        const pred = ctx.invoicePred.get(inv.id);
+        const pred = l.invoicePred.get(inv.id);
         return {
           invoiceId: inv.id,
           number: inv.number,
@@ -459,6 +513,7 @@ function compose(ctx: {
       totals,
       previousReminders: previous.size,
       customerRisk: ctx.risk,
+      sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
     },
   };
 }
@@ -491,76 +546,32 @@ function invoiceHold(
   dispute: Dispute | undefined,
   promise: PromiseToPay | undefined,
 ): { code: DecisionCode; reason: string } | null {
+  const n = inv.number;
   if (inv.openBalanceMinor <= 0)
-    return { code: 'zero_balance', reason: `Invoice ${inv.number} has nothing left to pay` };
+    return { code: 'zero_balance', reason: `Invoice ${n} has nothing left to pay` };
   if (inv.override?.excluded)
-    return { code: 'invoice_excluded', reason: `Invoice ${inv.number} is excluded from reminders` };
+    return { code: 'invoice_excluded', reason: `Invoice ${n} is excluded from reminders` };
   if (inv.override?.pausedUntil && today < inv.override.pausedUntil) {
-    return {
-      code: 'invoice_paused',
-      reason: `Invoice ${inv.number} is paused until ${inv.override.pausedUntil}`,
-    };
+    return { code: 'invoice_paused', reason: `Invoice ${n} is paused until ${inv.override.pausedUntil}` };
   }
   if (dispute && (dispute.until === null || today < dispute.until)) {
-    return {
-      code: 'disputed',
-      reason: `Invoice ${inv.number} is disputed since ${dispute.openedOn}${dispute.until ? ` (paused until ${dispute.until})` : ''}`,
-    };
+    const until = dispute.until ? ` (paused until ${dispute.until})` : '';
+    return { code: 'disputed', reason: `Invoice ${n} is disputed since ${dispute.openedOn}${until}` };
   }
   if (promise) {
     const resume = addDays(promise.promisedDate, promise.graceDays + 1);
     if (today < resume) {
       return {
         code: 'promise_to_pay',
-        reason: `Invoice ${inv.number}: payment promised by ${promise.promisedDate}; reminders resume ${resume}`,
+        reason: `Invoice ${n}: payment promised by ${promise.promisedDate}; reminders resume ${resume}`,
       };
     }
   }
   return null;
 }
 
-function approvalReasons(
-  ranked: Candidate[],
-  totals: { currency: string; openMinor: number }[],
-  settings: DunningSettings,
-  customer: PlannerCustomer,
-  riskBand: RiskBand | null,
-  slowing: boolean,
-  invoicePred: Map<string, InvoicePrediction>,
-): string[] {
-  const reasons = new Set<string>();
-  const limits = new Set<number>();
-  for (const c of ranked) {
-    const rule = c.occurrence.step.approval;
-    if (rule.type === 'always')
-      reasons.add(`step ${c.occurrence.stepIndex + 1} of '${c.sequence.name}' always needs approval`);
-    if (rule.type === 'above_amount') limits.add(rule.amountMinor ?? settings.approvalThresholdMinor);
-    if (
-      rule.type === 'high_risk' &&
-      (riskBand === 'high' || slowing || invoicePred.get(c.invoice.id)?.riskBand === 'high')
-    ) {
-      reasons.add('high-risk customer');
-    }
-  }
-  // The strictest limit decides; one currency total above it is enough.
-  if (limits.size > 0) {
-    const limit = Math.min(...limits);
-    for (const t of totals) {
-      if (t.openMinor > limit) {
-        reasons.add(
-          `open total ${formatMoney(t.openMinor, t.currency, 'en-US')} is above the approval threshold ${formatMoney(limit, t.currency, 'en-US')}`,
-        );
-      }
-    }
-  }
-  const lead = ranked[0];
-  if (customer.strategic && lead && TONE_RANK[lead.occurrence.step.tone] >= TONE_RANK.firm) {
-    reasons.add(`${customer.name} is a strategic account and this message is ${lead.occurrence.step.tone}`);
-  }
-  return [...reasons];
-}
-
-function reasonSentence(
+/** "Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)". */
+function messageReason(
   ranked: Candidate[],
   listedCount: number,
   invoicePred: Map<string, InvoicePrediction>,
@@ -591,17 +602,6 @@ function reasonSentence(
   return parts.join('; ');
 }
 
-function describeStep(o: StepOccurrence, seq: Sequence): string {
-  const step = `step ${o.stepIndex + 1} of '${seq.name}' (${o.step.tone})`;
-  return o.repeat > 0 ? `repeat ${o.repeat} of ${step}` : step;
-}
-
-function dueText(daysFromDue: number): string {
-  if (daysFromDue > 0) return `is ${daysFromDue} day${daysFromDue === 1 ? '' : 's'} overdue`;
-  if (daysFromDue === 0) return 'is due today';
-  return `is due in ${-daysFromDue} day${daysFromDue === -1 ? '' : 's'}`;
-}
-
 /** Skipped and failed messages never reached the customer: they neither count as contact nor set the tone. */
 function reachedCustomer(h: HistoryEntry): boolean {
   return h.status === 'planned' || h.status === 'sent';
@@ -612,6 +612,16 @@ function lastContact(history: HistoryEntry[], timeZone: string): IsoDate | null 
   let latest: Date | null = null;
   for (const h of history) if (reachedCustomer(h) && (!latest || h.at > latest)) latest = h.at;
   return latest ? localParts(latest, timeZone).date : null;
+}
+
+/** Intl conversion is the costly part of a customer's plan; customers share a handful of timezones. */
+function todayIn(timeZone: string, l: Lookups): IsoDate {
+  let today = l.todayIn.get(timeZone);
+  if (!today) {
+    today = localParts(l.input.now, timeZone).date;
+    l.todayIn.set(timeZone, today);
+  }
+  return today;
 }
 
 function bandFromScore(score: number): RiskBand {
@@ -635,10 +645,6 @@ function totalsByCurrency(invoices: PlannerInvoice[]): { currency: string; openM
   return [...totals].map(([currency, openMinor]) => ({ currency, openMinor }));
 }
 
-function isoDay(d: Date): IsoDate {
-  return d.toISOString().slice(0, 10);
-}
-
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const it of items) {
@@ -648,15 +654,4 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
     else m.set(k, [it]);
   }
   return m;
-}
-
-/** mulberry32 seeded from a string hash: a reproducible rng per message. */
-function seededRng(seed: string): () => number {
-  let a = createHash('sha256').update(seed).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

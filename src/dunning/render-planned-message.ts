@@ -39,7 +39,7 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     generatedAt: ctx.now.toISOString(),
     sender: ctx.sender,
     // The kind words about punctuality are earned by a low-risk score without a slowing trend.
-    debtor: { ...ctx.debtor, reliablePayer: risk?.riskBand === 'low' && !risk.slowingAlert },
+    debtor: { ...ctx.debtor, reliablePayer: risk.riskBand === 'low' && !risk.slowingAlert },
     unsubscribeUrl: ctx.unsubscribeUrl,
     invoices,
     statementUrl: ctx.statementUrl,

@@ -51,6 +51,8 @@ describe('plan: which step, and only one', () => {
       prediction: { pLate: 0.8 },
     });
     expect(m.snapshot.totals).toEqual([{ currency: 'EUR', openMinor: 100_000 }]);
+    expect(m.snapshot.sequence).toEqual({ id: 'standard', name: 'Standard', selectedBy: 'default' });
+    expect(m.snapshot.customerRisk).toEqual({ riskScore: 0.5, riskBand: 'medium', slowingAlert: false });
     expect(m.key).toMatch(/^dm_[0-9a-f]{24}$/);
   });
 
@@ -383,6 +385,16 @@ describe('plan: holds and blocks', () => {
       }),
     );
     expect(r.messages[0]!.invoiceIds).toEqual(['i']);
+  });
+
+  it('with several promises on one invoice, the latest promised date governs', () => {
+    const promises = [
+      { customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-30', graceDays: 0 },
+      { customerId: 'c', invoiceIds: ['i'], promisedDate: '2026-11-10', graceDays: 0 },
+    ];
+    expect(decisionOf(one(customer('c'), invoice('i', 'c', 12), { promises }), 'c')!.code).toBe(
+      'promise_to_pay',
+    );
   });
 
   it('a contact override replaces a bounced billing address', () => {
