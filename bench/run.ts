@@ -1,0 +1,45 @@
+/**
+ * `npm run bench`: every benchmark, each in its own process (so its peak RSS is its own), printed as a table.
+ * Postgres figures need the local server (BENCH_DATABASE_URL, else DATABASE_URL, else postgres@127.0.0.1/postgres);
+ * when it is not reachable those rows say so. `npm run bench -- import` runs only the names given.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+interface Bench {
+  name: string;
+  file: string;
+  args: string[];
+}
+
+const benches: Bench[] = [
+  { name: 'import', file: 'import.ts', args: ['pglite', '100000'] },
+  { name: 'import', file: 'import.ts', args: ['postgres', '100000'] },
+];
+
+async function main() {
+  const only = process.argv.slice(2);
+  const selected = benches.filter((b) => only.length === 0 || only.includes(b.name));
+  for (const b of selected) {
+    const label = `${b.name} ${b.args.join(' ')}`;
+    process.stdout.write(`\n# ${label}\n`);
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, b.file), ...b.args], {
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 15 * 60_000,
+      });
+      const line = stdout.trim().split('\n').at(-1) ?? '{}';
+      for (const [k, v] of Object.entries(JSON.parse(line) as Record<string, unknown>)) {
+        process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
+      }
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      process.stdout.write(`  failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' | ')}\n`);
+    }
+  }
+}
+
+main();
