@@ -133,13 +133,19 @@ export function predictEnsemble(ens: Ensemble, X: Float32Array, n: number, d: nu
 }
 
 /**
- * Fits an ensemble. With `valid`, training stops 25 trees after the best validation loss and keeps the best
+ * Fits an ensemble (pass `binned` to reuse the bins of the same matrix across heads). With `valid`, training stops 25 trees after the best validation loss and keeps the best
  * prefix: the number of trees is chosen on later data, never on a random split.
  */
-export function boost(train: Dataset, d: number, loss: Loss, params: BoostParams, valid?: Dataset): BoostResult {
+export function boost(
+  train: Dataset,
+  d: number,
+  loss: Loss,
+  params: BoostParams,
+  valid?: Dataset,
+  binned: Binned = binFeatures(train.X, train.n, d, params.maxBins),
+): BoostResult {
   const { X, n, y } = train;
   const rng = createRng(params.seed);
-  const binned = binFeatures(X, n, d, params.maxBins);
   let positives = 0;
   for (let i = 0; i < n; i++) positives += y[i]!;
   const rate = Math.min(0.999, Math.max(0.001, positives / n));
@@ -191,39 +197,49 @@ interface NodeDraft {
   value: number;
 }
 
-/** Per-node sums of gradient, hessian and count for every (feature, bin). */
-interface Histogram {
-  G: Float64Array;
-  H: Float64Array;
-  C: Int32Array;
-}
+/**
+ * Per-node sums for every (feature, bin), interleaved as [gradient, hessian, count] so one row's updates for a
+ * feature touch one cache line.
+ */
+type Histogram = Float64Array;
 
 function fillHistogram(idx: Int32Array, codes: Uint8Array, g: Float64Array, h: Float64Array, d: number, B: number): Histogram {
-  const G = new Float64Array(d * B);
-  const H = new Float64Array(d * B);
-  const C = new Int32Array(d * B);
+  const hist = new Float64Array(d * B * 3);
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!;
     const gi = g[i]!;
     const hi = h[i]!;
     const row = i * d;
     for (let j = 0; j < d; j++) {
-      const c = j * B + codes[row + j]!;
-      G[c]! += gi;
-      H[c]! += hi;
-      C[c]! += 1;
+      const c = (j * B + codes[row + j]!) * 3;
+      hist[c]! += gi;
+      hist[c + 1]! += hi;
+      hist[c + 2]! += 1;
     }
   }
-  return { G, H, C };
+  return hist;
+}
+
+function partition(idx: Int32Array, codes: Uint8Array, d: number, feature: number, bin: number): [Int32Array, Int32Array] {
+  let nLeft = 0;
+  for (let k = 0; k < idx.length; k++) if (codes[idx[k]! * d + feature]! <= bin) nLeft++;
+  const left = new Int32Array(nLeft);
+  const right = new Int32Array(idx.length - nLeft);
+  let l = 0;
+  let r = 0;
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k]!;
+    if (codes[i * d + feature]! <= bin) left[l++] = i;
+    else right[r++] = i;
+  }
+  return [left, right];
 }
 
 /** A sibling's histogram is its parent's minus the other child's: only the smaller child is ever scanned. */
 function subtract(parent: Histogram, child: Histogram): Histogram {
-  return {
-    G: parent.G.map((v, k) => v - child.G[k]!),
-    H: parent.H.map((v, k) => v - child.H[k]!),
-    C: parent.C.map((v, k) => v - child.C[k]!),
-  };
+  const out = new Float64Array(parent.length);
+  for (let k = 0; k < parent.length; k++) out[k] = parent[k]! - child[k]!;
+  return out;
 }
 
 function growTree(
@@ -266,9 +282,7 @@ function growTree(
       nodes[id]!.value = Math.fround(leafValue(idx));
       return id;
     }
-    const at = (i: number) => codes[i * d + split.feature]!;
-    const leftRows = idx.filter((i) => at(i) <= split.bin);
-    const rightRows = idx.filter((i) => at(i) > split.bin);
+    const [leftRows, rightRows] = partition(idx, codes, d, split.feature, split.bin);
     let leftHist: Histogram | null = null;
     let rightHist: Histogram | null = null;
     if (depth + 1 < params.maxDepth) {
@@ -304,12 +318,11 @@ function findSplit(
   d: number,
 ): { feature: number; bin: number } | null {
   const B = params.maxBins;
-  const { G, H, C } = hist;
   let sg = 0;
   let sh = 0;
   for (let b = 0; b < B; b++) {
-    sg += G[b]!;
-    sh += H[b]!;
+    sg += hist[b * 3]!;
+    sh += hist[b * 3 + 1]!;
   }
   const { lambda, minLeaf } = params;
   const parent = (sg * sg) / (sh + lambda);
@@ -323,9 +336,9 @@ function findSplit(
     let hl = 0;
     let cl = 0;
     for (let b = 0; b < nb; b++) {
-      gl += G[o + b]!;
-      hl += H[o + b]!;
-      cl += C[o + b]!;
+      gl += hist[(o + b) * 3]!;
+      hl += hist[(o + b) * 3 + 1]!;
+      cl += hist[(o + b) * 3 + 2]!;
       if (cl < minLeaf) continue;
       if (m - cl < minLeaf) break;
       const gr = sg - gl;

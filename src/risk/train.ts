@@ -5,7 +5,7 @@
  * labels with the chosen settings.
  */
 import { buildLedgerIndex, FEATURE_COUNT, FEATURE_NAMES, type FeaturePriors, featureMatrix } from './features';
-import { type BoostParams, boost, DEFAULT_BOOST, type Dataset } from './gbdt';
+import { binFeatures, type BoostParams, boost, DEFAULT_BOOST, type Dataset } from './gbdt';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { fitLogistic } from './logreg';
 import { auc, brier, logLoss, pinballLoss } from './metrics';
@@ -25,7 +25,10 @@ export interface TrainOptions {
   cutoff: Date;
   seed?: number;
   boost?: Partial<BoostParams>;
-  /** Caps the number of training samples (evenly thinned, deterministic) to bound training time. */
+  /**
+   * Caps the training samples (evenly thinned, deterministic) to bound training time on large ledgers;
+   * default 25,000, far more than 26 features and depth-3 trees need.
+   */
   maxSamples?: number;
 }
 
@@ -96,17 +99,24 @@ interface Settings {
   blend: number;
 }
 
-function fit(m: Matrices, priors: FeaturePriors, s: Settings, params: BoostParams): RiskModel {
+/** Fits every part; with `valid`, each boosted head stops early on it and its tree count is what it kept. */
+function fit(m: Matrices, priors: FeaturePriors, s: Settings, params: BoostParams, valid?: Matrices): RiskModel {
   const cls = subset(m, (i) => m.open[i] === 1, m.late);
   const all = subset(m, () => true, m.remaining);
+  const validCls = valid && subset(valid, () => true, valid.late);
+  const validAll = valid && subset(valid, () => true, valid.remaining);
+  const clsBins = binFeatures(cls.X, cls.n, FEATURE_COUNT, params.maxBins);
+  const allBins = binFeatures(all.X, all.n, FEATURE_COUNT, params.maxBins);
   return {
     featureNames: [...FEATURE_NAMES],
     priors,
     logistic: fitLogistic(cls.X, cls.y, FEATURE_COUNT, s.lambda),
-    classifier: boost(cls, FEATURE_COUNT, { kind: 'logloss' }, { ...params, maxTrees: s.trees[0] }).ensemble,
+    classifier: boost(cls, FEATURE_COUNT, { kind: 'logloss' }, { ...params, maxTrees: s.trees[0] }, validCls, clsBins)
+      .ensemble,
     quantiles: QUANTILE_LEVELS.map(
       (alpha, k) =>
-        boost(all, FEATURE_COUNT, { kind: 'quantile', alpha }, { ...params, maxTrees: s.trees[k + 1]! }).ensemble,
+        boost(all, FEATURE_COUNT, { kind: 'quantile', alpha }, { ...params, maxTrees: s.trees[k + 1]! }, validAll, allBins)
+          .ensemble,
     ) as RiskModel['quantiles'],
     blend: s.blend,
   };
@@ -139,15 +149,13 @@ function select(
     validCls.y,
     LAMBDAS,
   );
-  const clsTrees = boost(cls, FEATURE_COUNT, { kind: 'logloss' }, params, validCls).ensemble.trees.length;
-  const all = subset(train, () => true, train.remaining);
-  const validAll = subset(valid, () => true, valid.remaining);
-  const qTrees = QUANTILE_LEVELS.map(
-    (alpha) => boost(all, FEATURE_COUNT, { kind: 'quantile', alpha }, params, validAll).ensemble.trees.length,
-  );
-
-  const settings: Settings = { lambda, trees: [clsTrees, qTrees[0]!, qTrees[1]!, qTrees[2]!], blend: 1 };
-  const model = fit(train, priors, settings, params);
+  const max = params.maxTrees;
+  const model = fit(train, priors, { lambda, trees: [max, max, max, max], blend: 1 }, params, valid);
+  const settings: Settings = {
+    lambda,
+    trees: [model.classifier.trees.length, ...model.quantiles.map((q) => q.trees.length)] as Settings['trees'],
+    blend: 1,
+  };
   const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
   const gbP = predictRaw({ ...model, blend: 0 }, valid.X, valid.n).pLate;
   settings.blend = oneStandardError(
@@ -227,9 +235,10 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
       `need at least ${MIN_LABELS} invoices settled before the cutoff with both late and on-time payments; have ${labelled.length} (${lateCount} late)`,
     );
   }
-  const selected = select(history, labelled, maturity, params, options.maxSamples);
+  const maxSamples = options.maxSamples ?? 25_000;
+  const selected = select(history, labelled, maturity, params, maxSamples);
   const settings = selected?.settings ?? { lambda: 0.1, trees: [150, 150, 150, 150], blend: 0.5 };
-  const samples = thin(samplesOf(labelled), options.maxSamples);
+  const samples = thin(samplesOf(labelled), maxSamples);
   const priors = priorsFrom(labelled);
   const model = fit(matrices(samples, history, priors), priors, settings, params);
   return {

@@ -1,0 +1,42 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { buildLedgerIndex, FEATURE_COUNT, featureMatrix } from '../../src/risk/features';
+import { exportOnnx } from '../../src/risk/onnx-export';
+import { predictRaw } from '../../src/risk/risk-model';
+import { runModel } from '../../src/risk/score';
+import { samplesOf } from '../../src/risk/training-set';
+import { rows, trainedModel } from './fixtures';
+
+describe('ONNX export', () => {
+  it('agrees with the TypeScript model to 1e-6 on probabilities (and float32 rounding on days)', async () => {
+    const { model } = trainedModel();
+    const session = await ort.InferenceSession.create(exportOnnx(model));
+    const samples = samplesOf(rows.filter((r) => r.paidDate !== null));
+    const X = featureMatrix(buildLedgerIndex(rows), samples, model.priors);
+    const n = samples.length;
+    const ts = predictRaw(model, X, n);
+    const onnx = await runModel(session, X, n);
+    let maxP = 0;
+    let maxDays = 0;
+    for (let i = 0; i < n; i++) {
+      maxP = Math.max(maxP, Math.abs(onnx.pLate[i]! - ts.pLate[i]!), Math.abs(onnx.pLateLogistic[i]! - ts.pLateLogistic[i]!));
+      for (let k = 0; k < 3; k++) maxDays = Math.max(maxDays, Math.abs(onnx.remaining[i * 3 + k]! - ts.remaining[i * 3 + k]!));
+    }
+    expect(n).toBeGreaterThan(1000);
+    expect(maxP).toBeLessThan(1e-6);
+    expect(maxDays).toBeLessThan(1e-4);
+  });
+
+  it('routes a value equal to a split threshold the same way as onnxruntime (x <= t goes left)', async () => {
+    const { model } = trainedModel();
+    const tree = model.classifier.trees[0]!;
+    const X = new Float32Array(FEATURE_COUNT * 2);
+    X[tree.feature[0]!] = tree.threshold[0]!; // exactly on the root threshold
+    X[FEATURE_COUNT + tree.feature[0]!] = Math.fround(tree.threshold[0]! + Math.abs(tree.threshold[0]!) * 1e-6 + 1e-6);
+    const session = await ort.InferenceSession.create(exportOnnx({ ...model, blend: 0 }));
+    const onnx = await runModel(session, X, 2);
+    const ts = predictRaw({ ...model, blend: 0 }, X, 2);
+    expect(Math.abs(onnx.pLate[0]! - ts.pLate[0]!)).toBeLessThan(1e-6);
+    expect(Math.abs(onnx.pLate[1]! - ts.pLate[1]!)).toBeLessThan(1e-6);
+  });
+});

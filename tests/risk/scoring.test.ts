@@ -1,0 +1,100 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { customerRisk } from '../../src/risk/customer-risk';
+import { dayNumber, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
+import { loadModel, writeModel } from '../../src/risk/model-store';
+import { riskBand, scoreInvoices } from '../../src/risk/score';
+import { CUTOFF, rows, tempDir, trainedModel } from './fixtures';
+
+async function shippedLikeModel() {
+  const dir = tempDir();
+  writeModel(dir, trainedModel(), { dataSha256: 'test', rows: rows.length, cutoff: CUTOFF, createdAt: new Date('2024-01-01') });
+  return { dir, model: await loadModel(dir) };
+}
+
+const invoice = (customerId: string, id: string, issue: number, paid: number | null, amountMinor = 10_000): LedgerInvoice => ({
+  customerId,
+  invoiceId: id,
+  invoiceDate: isoFromDay(issue),
+  dueDate: isoFromDay(issue + 30),
+  currency: 'USD',
+  amountMinor,
+  paidDate: paid === null ? null : isoFromDay(paid),
+  delivery: 'email',
+  country: null,
+});
+
+describe('scoreInvoices', () => {
+  it('scores open invoices with dates, bands, version and reasons, conditioned on being unpaid at t', async () => {
+    const { model } = await shippedLikeModel();
+    const asOf = new Date('2023-12-15T00:00:00Z');
+    const asOfDay = dayNumber('2023-12-15');
+    const open = rows.filter((r) => r.invoiceDate < '2023-12-15' && (r.paidDate === null || r.paidDate >= '2023-12-15'));
+    const scores = await scoreInvoices(model, rows, [...open.map((r) => r.invoiceId), 'no-such-invoice'], asOf);
+    expect(scores).toHaveLength(open.length);
+    for (const s of scores) {
+      const inv = open.find((r) => r.invoiceId === s.invoiceId)!;
+      expect(s.customerId).toBe(inv.customerId);
+      expect(s.pLate).toBeGreaterThanOrEqual(0);
+      expect(s.pLate).toBeLessThanOrEqual(1);
+      expect(dayNumber(s.payDateP10)).toBeGreaterThanOrEqual(asOfDay);
+      expect(s.payDateP10 <= s.predictedPayDate && s.predictedPayDate <= s.payDateP90).toBe(true);
+      expect(s.expectedDaysLate).toBe(Math.max(0, dayNumber(s.predictedPayDate) - dayNumber(inv.dueDate)));
+      if (inv.dueDate < '2023-12-15') {
+        expect(s.pLate).toBe(1);
+        expect(s.reasons[0]).toMatch(/past due/);
+      }
+      expect(s.reasons.length).toBeGreaterThan(0);
+      expect(s.reasons.length).toBeLessThanOrEqual(3);
+      expect(s.modelVersion).toBe(model.manifest.version);
+    }
+    // Re-scoring later: still unpaid, so the predicted payment moves to or after the new as-of day.
+    const later = await scoreInvoices(model, rows, open.map((r) => r.invoiceId), new Date('2024-01-20T00:00:00Z'));
+    for (const s of later) expect(s.payDateP10 >= '2024-01-20').toBe(true);
+  });
+
+  it('explains a first invoice as a new customer', async () => {
+    const { model } = await shippedLikeModel();
+    const day = dayNumber('2023-12-01');
+    const history = [...rows, invoice('NEWCO', 'new-1', day, null)];
+    const [s] = await scoreInvoices(model, history, ['new-1'], new Date('2023-12-01T00:00:00Z'));
+    expect(s!.reasons).toContain('new customer: no payment history yet');
+  });
+
+  it('bands follow the thresholds and the sensitivity shifts them', () => {
+    const t = { late: 0.4, medium: 0.2 };
+    expect(riskBand(0.5, t)).toBe('high');
+    expect(riskBand(0.3, t)).toBe('medium');
+    expect(riskBand(0.1, t)).toBe('low');
+    expect(riskBand(0.3, t, 1)).toBe('high');
+    expect(riskBand(0.5, t, -1)).toBe('medium');
+  });
+
+  it('refuses a model whose bytes do not match the manifest', async () => {
+    const { dir } = await shippedLikeModel();
+    writeFileSync(join(dir, 'model.onnx'), Buffer.from('not a model'));
+    await expect(loadModel(dir)).rejects.toThrow(/does not match/);
+  });
+});
+
+describe('customerRisk', () => {
+  it('scores customers 0–100 with point-in-time trends and flags a reliable payer who is slowing down', async () => {
+    const { model } = await shippedLikeModel();
+    const asOf = dayNumber('2023-12-15');
+    const slow: LedgerInvoice[] = [];
+    // On time for a year (paid 25 days after issue, 5 early), then the last three paid 12–20 days late.
+    for (let k = 0; k < 10; k++) slow.push(invoice('SLOWING', `s${k}`, asOf - 400 + k * 30, asOf - 400 + k * 30 + 25));
+    [12, 16, 20].forEach((late, k) => slow.push(invoice('SLOWING', `s-late${k}`, asOf - 110 + k * 20, asOf - 110 + k * 20 + 30 + late)));
+    const result = await customerRisk(model, [...rows, ...slow], new Date('2023-12-15T00:00:00Z'));
+    expect(result.length).toBe(41);
+    for (const c of result) {
+      expect(c.score).toBeGreaterThanOrEqual(0);
+      expect(c.score).toBeLessThanOrEqual(100);
+    }
+    const s = result.find((c) => c.customerId === 'SLOWING')!;
+    expect(s.slowingAlert).toBe(true);
+    expect(s.message).toMatch(/a typically reliable customer showing signs of payment delays/);
+    expect(s.trend90).not.toBeNull();
+  });
+});

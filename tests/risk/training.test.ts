@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateBacktest, formatBacktest } from '../../src/risk/evaluate';
+import { compareModels, trainChallenger } from '../../src/risk/retrain';
+import { syntheticLedger } from '../../src/risk/synthetic-ledger';
+import { InsufficientHistoryError, trainRiskModel } from '../../src/risk/train';
+import { CUTOFF, rows, trainedModel } from './fixtures';
+
+describe('training', () => {
+  it('learns the synthetic customers’ habits (time-ordered validation)', () => {
+    const { validation, model, counts } = trainedModel();
+    expect(validation).not.toBeNull();
+    expect(validation!.auc).toBeGreaterThan(0.75);
+    expect(model.classifier.trees.length).toBeGreaterThan(0);
+    expect(counts.labelledInvoices).toBeGreaterThan(500);
+  });
+
+  it('refuses to train on too little history', () => {
+    const tiny = syntheticLedger({ customers: 2, invoicesPerCustomer: 5, seed: 1 });
+    expect(() => trainRiskModel(tiny, { cutoff: new Date('2030-01-01') })).toThrow(InsufficientHistoryError);
+  });
+});
+
+describe('evaluateBacktest', () => {
+  it('scores later paid invoices as of their issue day, against the heuristic, with bootstrap CIs', () => {
+    const report = evaluateBacktest({ rows, cutoff: CUTOFF, bootstrap: 50, seed: 2, train: { boost: { maxTrees: 60 } } });
+    const later = rows.filter((r) => r.invoiceDate >= '2023-11-01');
+    expect(report.evaluated).toBe(later.filter((r) => r.paidDate !== null).length);
+    expect(report.excludedStillOpen).toBe(later.filter((r) => r.paidDate === null).length);
+    for (const m of [report.model, report.heuristic]) {
+      expect(m.auc.lo).toBeLessThanOrEqual(m.auc.value);
+      expect(m.auc.hi).toBeGreaterThanOrEqual(m.auc.value);
+      expect(m.calibration.reduce((s, b) => s + b.count, 0)).toBe(report.evaluated);
+    }
+    expect(report.model.auc.value).toBeGreaterThan(0.75);
+    const text = formatBacktest(report);
+    expect(text).toMatch(/AUC \(late\)/);
+    expect(text).toMatch(/excluded/);
+  });
+});
+
+describe('retraining', () => {
+  it('promotes a challenger only on a big enough recent slice where it beats the heuristic', async () => {
+    const now = new Date('2024-03-01T00:00:00Z');
+    const challenger = trainChallenger(rows, now, { boost: { maxTrees: 40 } });
+    expect(challenger.slice.from < challenger.slice.to).toBe(true);
+    const decision = await compareModels({ rows, challenger, current: null });
+    expect(decision.metrics).not.toBeNull();
+    expect(decision.promote).toBe(decision.metrics!.challenger.logLoss.value < decision.metrics!.heuristic.logLoss.value);
+    const strict = await compareModels({ rows, challenger, current: null, minInvoices: 100_000 });
+    expect(strict.promote).toBe(false);
+    expect(strict.reason).toMatch(/need 100000/);
+  });
+});
