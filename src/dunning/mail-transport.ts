@@ -12,9 +12,12 @@ export interface OutboundEmail {
   text: string;
   /** One-click unsubscribe endpoint (RFC 8058); also rendered in the footer. */
   unsubscribeUrl: string;
-  /** Shown in provider dashboards and echoed back in webhook events (e.g. message_id, tenant). */
+  /** Shown in provider dashboards and echoed back in webhook events; the transport adds MESSAGE_ID_TAG itself. */
   tags: Record<string, string>;
 }
+
+/** Tag carrying OutboundEmail.id to the provider, so webhook events can be matched to our message row. */
+export const MESSAGE_ID_TAG = 'message_id';
 
 /** Resend in production; a local outbox (rows in the database) when no API key is configured. */
 export interface MailTransport {

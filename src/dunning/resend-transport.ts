@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CreateEmailOptions, Resend } from 'resend';
-import { type BatchMailTransport, MailSendError, type OutboundEmail } from './mail-transport';
+import { type BatchMailTransport, MailSendError, MESSAGE_ID_TAG, type OutboundEmail } from './mail-transport';
 
 export interface ResendTransportOptions {
   apiKey: string;
@@ -107,7 +107,10 @@ function toResend(msg: OutboundEmail): CreateEmailOptions {
       'List-Unsubscribe': `<${msg.unsubscribeUrl}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     },
-    tags: Object.entries(msg.tags).map(([name, value]) => ({ name, value: tagValue(value) })),
+    tags: Object.entries({ ...msg.tags, [MESSAGE_ID_TAG]: msg.id }).map(([name, value]) => ({
+      name,
+      value: tagValue(value),
+    })),
   };
 }
 

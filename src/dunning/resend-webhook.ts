@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { MESSAGE_ID_TAG } from './mail-transport';
 
 /**
  * Resend delivers webhooks through Svix (Standard Webhooks):
@@ -135,4 +136,70 @@ export function parseResendEvent(rawBody: string | Buffer): ParsedWebhook {
   const parsed = resendEventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: 'invalid_payload', detail: z.prettifyError(parsed.error) };
   return { ok: true, event: parsed.data };
+}
+
+export type DeliveryStatus =
+  | 'sent'
+  | 'delivered'
+  | 'delayed'
+  | 'opened'
+  | 'clicked'
+  | 'bounced'
+  | 'soft_bounced'
+  | 'complained'
+  | 'failed'
+  | 'suppressed';
+
+export interface DeliveryUpdate {
+  /** Our message id from the message_id tag; null for mail Duely did not send through the transport. */
+  messageId: string | null;
+  providerId: string;
+  status: DeliveryStatus;
+  at: string;
+  /** Stop mailing this recipient: hard bounce, spam complaint, or provider suppression. */
+  suppressRecipient: boolean;
+  detail: string | null;
+}
+
+/** What an event means for our message row and the recipient. */
+export function deliveryUpdate(event: ResendEvent): DeliveryUpdate {
+  const base = {
+    messageId: event.data.tags[MESSAGE_ID_TAG] ?? null,
+    providerId: event.data.email_id,
+    at: event.created_at,
+  };
+  switch (event.type) {
+    case 'email.sent':
+      return { ...base, status: 'sent', suppressRecipient: false, detail: null };
+    case 'email.delivered':
+      return { ...base, status: 'delivered', suppressRecipient: false, detail: null };
+    case 'email.delivery_delayed':
+      return { ...base, status: 'delayed', suppressRecipient: false, detail: null };
+    case 'email.opened':
+      return { ...base, status: 'opened', suppressRecipient: false, detail: null };
+    case 'email.clicked':
+      return { ...base, status: 'clicked', suppressRecipient: false, detail: event.data.click.link };
+    case 'email.bounced': {
+      // Permanent = the address does not exist or refuses mail; Transient (mailbox full, …) may recover.
+      const hard = event.data.bounce.type === 'Permanent';
+      return {
+        ...base,
+        status: hard ? 'bounced' : 'soft_bounced',
+        suppressRecipient: hard,
+        detail: event.data.bounce.message,
+      };
+    }
+    case 'email.complained':
+      // A spam complaint is the strongest opt-out there is.
+      return { ...base, status: 'complained', suppressRecipient: true, detail: null };
+    case 'email.failed':
+      return { ...base, status: 'failed', suppressRecipient: false, detail: event.data.failed.reason };
+    case 'email.suppressed':
+      return {
+        ...base,
+        status: 'suppressed',
+        suppressRecipient: true,
+        detail: event.data.suppressed.message,
+      };
+  }
 }

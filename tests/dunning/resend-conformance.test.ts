@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResendEvent, verifyResendWebhook } from '../../src/dunning/resend-webhook';
+import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../src/dunning/resend-webhook';
 
 // Vendor fixtures captured from Resend/Svix docs and SDK tests (see /work/shared/vendor/README.md, Resend section).
 const dir = path.resolve(process.cwd(), '../shared/vendor/resend');
@@ -35,5 +35,6 @@ describe.skipIf(!present)('Resend vendor fixtures', () => {
     if (!r.ok) throw new Error(`${file}: ${r.reason} ${r.detail ?? ''}`);
     expect(r.event.type).toBe(JSON.parse(raw).type);
     expect(r.event.data.tags).toEqual({ category: 'confirm_email' });
+    expect(deliveryUpdate(r.event)).toMatchObject({ providerId: r.event.data.email_id, messageId: null });
   });
 });

@@ -13,7 +13,7 @@ const msg: OutboundEmail = {
   html: '<p>hi</p>',
   text: 'hi',
   unsubscribeUrl: 'https://app.duely.example/u/abc',
-  tags: { message_id: 'msg_01JD4Z', tenant: 't-1' },
+  tags: { tenant: 't-1' },
 };
 const rateLimited = {
   statusCode: 429,
@@ -59,9 +59,10 @@ describe('ResendTransport', () => {
         'List-Unsubscribe': '<https://app.duely.example/u/abc>',
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       },
+      // message_id is added by the transport so webhook events find their message row.
       tags: [
-        { name: 'message_id', value: 'msg_01JD4Z' },
         { name: 'tenant', value: 't-1' },
+        { name: 'message_id', value: 'msg_01JD4Z' },
       ],
     });
   });

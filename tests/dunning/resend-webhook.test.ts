@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseResendEvent, verifyResendWebhook } from '../../src/dunning/resend-webhook';
+import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../src/dunning/resend-webhook';
 
 const key = randomBytes(24);
 const secret = `whsec_${key.toString('base64')}`;
@@ -112,5 +112,50 @@ describe('parseResendEvent', () => {
     const missing = JSON.parse(body);
     delete missing.data.bounce;
     expect(parseResendEvent(JSON.stringify(missing))).toMatchObject({ ok: false, reason: 'invalid_payload' });
+  });
+});
+
+describe('deliveryUpdate', () => {
+  const event = (mutate: (json: { type: string; data: Record<string, unknown> }) => void) => {
+    const json = JSON.parse(body);
+    mutate(json);
+    const r = parseResendEvent(JSON.stringify(json));
+    if (!r.ok) throw new Error(r.reason);
+    return deliveryUpdate(r.event);
+  };
+
+  it('a hard bounce suppresses the recipient and carries our message id', () => {
+    expect(event(() => {})).toEqual({
+      messageId: 'msg-42',
+      providerId: 'e-1',
+      status: 'bounced',
+      at: '2026-11-27T09:59:58.000Z',
+      suppressRecipient: true,
+      detail: 'mailbox does not exist',
+    });
+  });
+
+  it('a transient bounce does not', () => {
+    const u = event((j) => {
+      (j.data.bounce as { type: string }).type = 'Transient';
+    });
+    expect(u).toMatchObject({ status: 'soft_bounced', suppressRecipient: false });
+  });
+
+  it('a complaint suppresses; an open or click does not; mail without our tag has no message id', () => {
+    expect(event((j) => (j.type = 'email.complained'))).toMatchObject({
+      status: 'complained',
+      suppressRecipient: true,
+    });
+    expect(event((j) => (j.type = 'email.opened'))).toMatchObject({
+      status: 'opened',
+      suppressRecipient: false,
+    });
+    const click = event((j) => {
+      j.type = 'email.clicked';
+      j.data.click = { link: 'https://pay.example/1042', timestamp: '2026-11-27T10:00:00Z' };
+    });
+    expect(click).toMatchObject({ status: 'clicked', detail: 'https://pay.example/1042' });
+    expect(event((j) => (j.data.tags = {})).messageId).toBeNull();
   });
 });
