@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidTimeZone } from './local-time';
+import { inQuietHours } from './send-time';
 
 /**
  * Dunning configuration as data: sequences of steps, the segment rules that pick a sequence for a customer,
@@ -212,21 +213,31 @@ export const disputeSchema = z.object({
 export type Dispute = z.infer<typeof disputeSchema>;
 
 const hour = z.int().min(0).max(24);
-export const dunningSettingsSchema = z.object({
-  timezone: z.string().refine(isValidTimeZone, 'not an IANA timezone'),
-  businessDays: z.array(z.int().min(1).max(7)).min(1, 'at least one business day'),
-  businessHours: z
-    .object({ start: hour, end: hour })
-    .refine((h) => h.start < h.end, 'start must be before end'),
-  quietHours: z.object({ start: hour, end: hour }).nullable().default(null),
-  holidays: z.array(isoDate).default([]),
-  /** Messages whose open total in one currency exceeds this need a human's approval (above_amount rule). */
-  approvalThresholdMinor: z.int().positive(),
-  /** How readily a predicted delay triggers pre-due nudges: pLate ≥ 0.7 / 0.5 / 0.3. */
-  sensitivity: z.enum(['low', 'medium', 'high']).default('medium'),
-  /** A customer hears from us at most once in this many days, however many invoices fall due. */
-  minDaysBetweenMessages: z.int().min(1).max(30).default(3),
-});
+export const dunningSettingsSchema = z
+  .object({
+    timezone: z.string().refine(isValidTimeZone, 'not an IANA timezone'),
+    businessDays: z.array(z.int().min(1).max(7)).min(1, 'at least one business day'),
+    businessHours: z
+      .object({ start: hour, end: hour })
+      .refine((h) => h.start < h.end, 'start must be before end'),
+    quietHours: z.object({ start: hour, end: hour }).nullable().default(null),
+    holidays: z.array(isoDate).default([]),
+    /** Messages whose open total in one currency exceeds this need a human's approval (above_amount rule). */
+    approvalThresholdMinor: z.int().positive(),
+    /** How readily a predicted delay triggers pre-due nudges: pLate ≥ 0.7 / 0.5 / 0.3. */
+    sensitivity: z.enum(['low', 'medium', 'high']).default('medium'),
+    /** A customer hears from us at most once in this many days, however many invoices fall due. */
+    minDaysBetweenMessages: z.int().min(1).max(30).default(3),
+  })
+  .refine(
+    (s) => {
+      if (s.businessHours.start >= s.businessHours.end) return true; // reported on businessHours already
+      for (let h = s.businessHours.start; h < s.businessHours.end; h++)
+        if (!inQuietHours(h, s.quietHours)) return true;
+      return false;
+    },
+    { message: 'quiet hours cover all business hours, so nothing could ever be sent', path: ['quietHours'] },
+  );
 export type DunningSettings = z.infer<typeof dunningSettingsSchema>;
 
 export const P_LATE_THRESHOLD: Record<DunningSettings['sensitivity'], number> = {

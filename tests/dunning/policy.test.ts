@@ -167,6 +167,19 @@ describe('other schemas', () => {
     ]);
   });
 
+  it('settings must leave at least one sendable hour', () => {
+    const r = parseWith(dunningSettingsSchema, {
+      timezone: 'Europe/Berlin',
+      businessDays: [1, 2, 3, 4, 5],
+      businessHours: { start: 9, end: 17 },
+      quietHours: { start: 8, end: 18 },
+      approvalThresholdMinor: 500000,
+    });
+    expect(r.ok ? [] : r.errors).toEqual([
+      'quietHours: quiet hours cover all business hours, so nothing could ever be sent',
+    ]);
+  });
+
   it('a promise to pay gets a default grace period', () => {
     const r = parseWith(promiseToPaySchema, {
       customerId: 'c',
