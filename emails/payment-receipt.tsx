@@ -52,6 +52,8 @@ export function PaymentReceipt(props: PaymentReceiptProps) {
             invoices={props.stillOpen}
             locale={locale}
             asOf={localIsoDate(props.generatedAt, props.timezone)}
+            // A thank-you is no place to count days overdue.
+            showOverdue={false}
           />
         </>
       ) : (

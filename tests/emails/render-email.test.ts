@@ -144,6 +144,7 @@ describe('receipt, invoice copy, statement', () => {
     expect(out.text).toContain('Invoice A-2001: $1,500.00 applied, now paid in full');
     expect(out.text).toContain('$350.50 still open');
     expect(out.text).toMatch(/^A-2007\s/m);
+    expect(out.text).not.toMatch(/overdue/i);
   });
 
   it('receipt says the account is clear when nothing remains', async () => {
