@@ -93,6 +93,8 @@ export interface LedgerIndex {
   customers: Map<string, CustomerHistory>;
 }
 
+const UNPAID = -2_147_483_648;
+
 /** Amounts enter features in major units on a log scale; cents would only shift log_amount by a constant. */
 const major = (minor: number) => minor / 100;
 
@@ -103,47 +105,56 @@ function prefix(values: ArrayLike<number>): Float64Array {
 }
 
 export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex {
-  const groups = new Map<string, LedgerInvoice[]>();
-  for (const inv of history) {
+  // Dates are converted once into flat arrays; each customer then sorts small index arrays by number.
+  const n = history.length;
+  const issueOf = new Int32Array(n);
+  const dueOf = new Int32Array(n);
+  const paidOf = new Int32Array(n);
+  const amountOf = new Float64Array(n);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const inv = history[i]!;
+    issueOf[i] = dayNumber(inv.invoiceDate);
+    dueOf[i] = dayNumber(inv.dueDate);
+    paidOf[i] = inv.paidDate === null ? UNPAID : dayNumber(inv.paidDate);
+    amountOf[i] = major(inv.amountMinor);
     let g = groups.get(inv.customerId);
     if (!g) groups.set(inv.customerId, (g = []));
-    g.push(inv);
+    g.push(i);
   }
   const customers = new Map<string, CustomerHistory>();
-  for (const [customerId, invs] of groups) {
-    const rows = invs.map((inv) => ({
-      id: inv.invoiceId,
-      issue: dayNumber(inv.invoiceDate),
-      due: dayNumber(inv.dueDate),
-      paid: inv.paidDate === null ? null : dayNumber(inv.paidDate),
-      amount: major(inv.amountMinor),
-    }));
-    const byIssue = [...rows].sort((a, b) => a.issue - b.issue);
-    const byDue = [...rows].sort((a, b) => a.due - b.due);
-    const settled = rows.filter((r) => r.paid !== null) as ((typeof rows)[number] & { paid: number })[];
-    const byPaid = [...settled].sort((a, b) => a.paid - b.paid || a.issue - b.issue);
-    const byClose = settled
-      .map((r) => ({ close: Math.max(r.paid, r.due), amount: r.amount }))
-      .sort((a, b) => a.close - b.close);
+  for (const [customerId, rows] of groups) {
+    const byIssue = [...rows].sort((a, b) => issueOf[a]! - issueOf[b]!);
+    const byDue = [...rows].sort((a, b) => dueOf[a]! - dueOf[b]!);
+    const settled = rows.filter((i) => paidOf[i] !== UNPAID);
+    const byPaid = [...settled].sort((a, b) => paidOf[a]! - paidOf[b]! || issueOf[a]! - issueOf[b]!);
+    const closeOf = (i: number) => Math.max(paidOf[i]!, dueOf[i]!);
+    const byClose = settled.sort((a, b) => closeOf(a) - closeOf(b));
+    const late = (i: number) => (paidOf[i]! > dueOf[i]! ? 1 : 0);
     customers.set(customerId, {
-      issueDay: Int32Array.from(byIssue, (r) => r.issue),
-      cumAmount: prefix(byIssue.map((r) => r.amount)),
-      cumLogAmount: prefix(byIssue.map((r) => Math.log1p(r.amount))),
-      dueDay: Int32Array.from(byDue, (r) => r.due),
-      cumDueAmount: prefix(byDue.map((r) => r.amount)),
-      paidDay: Int32Array.from(byPaid, (r) => r.paid),
-      paidId: byPaid.map((r) => r.id),
-      paidDaysToPay: Int32Array.from(byPaid, (r) => r.paid - r.issue),
-      paidDaysLate: Int32Array.from(byPaid, (r) => r.paid - r.due),
-      cumPaidAmount: prefix(byPaid.map((r) => r.amount)),
-      cumLate: prefix(byPaid.map((r) => (r.paid > r.due ? 1 : 0))),
-      cumDaysToPay: prefix(byPaid.map((r) => r.paid - r.issue)),
-      cumDaysLate: prefix(byPaid.map((r) => r.paid - r.due)),
+      issueDay: Int32Array.from(byIssue, (i) => issueOf[i]!),
+      cumAmount: prefix(byIssue.map((i) => amountOf[i]!)),
+      cumLogAmount: prefix(byIssue.map((i) => Math.log1p(amountOf[i]!))),
+      dueDay: Int32Array.from(byDue, (i) => dueOf[i]!),
+      cumDueAmount: prefix(byDue.map((i) => amountOf[i]!)),
+      paidDay: Int32Array.from(byPaid, (i) => paidOf[i]!),
+      paidId: byPaid.map((i) => history[i]!.invoiceId),
+      paidDaysToPay: Int32Array.from(byPaid, (i) => paidOf[i]! - issueOf[i]!),
+      paidDaysLate: Int32Array.from(byPaid, (i) => paidOf[i]! - dueOf[i]!),
+      cumPaidAmount: prefix(byPaid.map((i) => amountOf[i]!)),
+      cumLate: prefix(byPaid.map(late)),
+      cumDaysToPay: prefix(byPaid.map((i) => paidOf[i]! - issueOf[i]!)),
+      cumDaysLate: prefix(byPaid.map((i) => paidOf[i]! - dueOf[i]!)),
       // A settled invoice leaves "due before D and still open" on max(paid, due): counting every settled invoice
       // here keeps (due before D) minus (closed before D) equal to "overdue and still open at D".
-      closeDay: Int32Array.from(byClose, (r) => r.close),
-      cumCloseAmount: prefix(byClose.map((r) => r.amount)),
-      byId: new Map(rows.map((r) => [r.id, r])),
+      closeDay: Int32Array.from(byClose, closeOf),
+      cumCloseAmount: prefix(byClose.map((i) => amountOf[i]!)),
+      byId: new Map(
+        rows.map((i) => [
+          history[i]!.invoiceId,
+          { issue: issueOf[i]!, due: dueOf[i]!, paid: paidOf[i] === UNPAID ? null : paidOf[i]!, amount: amountOf[i]! },
+        ]),
+      ),
     });
   }
   return { customers };

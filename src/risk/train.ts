@@ -27,7 +27,7 @@ export interface TrainOptions {
   boost?: Partial<BoostParams>;
   /**
    * Caps the training samples (evenly thinned, deterministic) to bound training time on large ledgers;
-   * default 25,000, far more than 26 features and depth-3 trees need.
+   * default 20,000, far more than 26 features and depth-3 trees need.
    */
   maxSamples?: number;
 }
@@ -235,7 +235,7 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
       `need at least ${MIN_LABELS} invoices settled before the cutoff with both late and on-time payments; have ${labelled.length} (${lateCount} late)`,
     );
   }
-  const maxSamples = options.maxSamples ?? 25_000;
+  const maxSamples = options.maxSamples ?? 20_000;
   const selected = select(history, labelled, maturity, params, maxSamples);
   const settings = selected?.settings ?? { lambda: 0.1, trees: [150, 150, 150, 150], blend: 0.5 };
   const samples = thin(samplesOf(labelled), maxSamples);
