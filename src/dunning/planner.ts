@@ -191,7 +191,6 @@ interface Lookups {
 /** What is known about the customer once it is clear they may be contacted at all. */
 interface CustomerContext {
   customer: PlannerCustomer;
-  contacts: string[];
   today: IsoDate;
   sequence: Sequence;
   selectedBy: string;
@@ -238,9 +237,9 @@ export function plan(input: PlannerInput): PlanResult {
   const decisions: CustomerDecision[] = [];
   for (const customer of input.customers) {
     if (!lookups.invoicesByCustomer.has(customer.id)) continue;
-    const { message, decision } = planCustomer(customer, lookups);
-    if (message) messages.push(message);
-    decisions.push(decision);
+    const planned = planCustomer(customer, lookups);
+    messages.push(...planned.messages);
+    decisions.push(planned.decision);
   }
   return { messages, decisions };
 }
@@ -248,7 +247,7 @@ export function plan(input: PlannerInput): PlanResult {
 function planCustomer(
   customer: PlannerCustomer,
   l: Lookups,
-): { message?: PlannedMessage; decision: CustomerDecision } {
+): { messages: PlannedMessage[]; decision: CustomerDecision } {
   const { input } = l;
   const invoices = l.invoicesByCustomer.get(customer.id) ?? [];
   const timeZone = customer.timezone || input.settings.timezone;
@@ -256,9 +255,14 @@ function planCustomer(
   const contacts = customer.override?.contactEmails ?? customer.emails;
 
   const blocked = customerBlock(customer, contacts, today);
-  if (blocked) return { decision: { customerId: customer.id, outcome: 'skipped', ...blocked, invoices: [] } };
+  if (blocked) {
+    return {
+      messages: [],
+      decision: { customerId: customer.id, outcome: 'skipped', ...blocked, invoices: [] },
+    };
+  }
 
-  const ctx = customerContext(customer, contacts, today, invoices, l);
+  const ctx = customerContext(customer, today, invoices, l);
   const decisions: InvoiceDecision[] = [];
   const candidates: Candidate[] = [];
   const listable: PlannerInvoice[] = [];
@@ -276,6 +280,7 @@ function planCustomer(
   if (candidates.length === 0) {
     const only = new Set(decisions.map((d) => d.code)).size === 1 ? decisions[0] : undefined;
     return {
+      messages: [],
       decision: {
         customerId: customer.id,
         outcome: 'nothing_due',
@@ -294,6 +299,7 @@ function planCustomer(
     for (const c of candidates)
       decisions.push({ invoiceId: c.invoice.id, code: 'recently_contacted', reason });
     return {
+      messages: [],
       decision: {
         customerId: customer.id,
         outcome: 'skipped',
@@ -304,7 +310,25 @@ function planCustomer(
     };
   }
 
-  const message = compose(ctx, candidates, listable, l);
+  // Consolidate per recipient: an invoice routed to another person (invoice contact override) gets its own message
+  // to them; all other invoices share one. Nobody receives two reminders from one run.
+  const groups = new Map<string, { to: string[]; candidates: Candidate[]; listable: PlannerInvoice[] }>();
+  const groupOf = (invoice: PlannerInvoice) => {
+    const to = invoice.override?.contactEmails ?? contacts;
+    const key = to.join('\n');
+    let g = groups.get(key);
+    if (!g) {
+      g = { to, candidates: [], listable: [] };
+      groups.set(key, g);
+    }
+    return g;
+  };
+  for (const c of candidates) groupOf(c.invoice).candidates.push(c);
+  for (const inv of listable) groupOf(inv).listable.push(inv);
+  const messages = [...groups.values()]
+    .filter((g) => g.candidates.length > 0)
+    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l));
+
   for (const c of candidates) {
     decisions.push({
       invoiceId: c.invoice.id,
@@ -313,19 +337,20 @@ function planCustomer(
     });
   }
   // Invoices listed without a step of their own keep their reason and are marked as included.
+  const listed = new Set(messages.flatMap((m) => m.invoiceIds));
   for (const d of decisions) {
-    if (d.code !== 'step_due' && message.invoiceIds.includes(d.invoiceId)) {
+    if (d.code !== 'step_due' && listed.has(d.invoiceId)) {
       d.code = 'included';
       d.reason += '; listed in the consolidated message';
     }
   }
   return {
-    message,
+    messages,
     decision: {
       customerId: customer.id,
       outcome: 'message',
       code: 'step_due',
-      reason: message.reason,
+      reason: messages.map((m) => m.reason).join(' | '),
       invoices: decisions,
     },
   };
@@ -333,7 +358,6 @@ function planCustomer(
 
 function customerContext(
   customer: PlannerCustomer,
-  contacts: string[],
   today: IsoDate,
   invoices: PlannerInvoice[],
   l: Lookups,
@@ -354,7 +378,6 @@ function customerContext(
   );
   return {
     customer,
-    contacts,
     today,
     sequence,
     selectedBy: why,
@@ -415,6 +438,7 @@ function evaluateInvoice(invoice: PlannerInvoice, ctx: CustomerContext, l: Looku
 
 function compose(
   ctx: CustomerContext,
+  to: string[],
   candidates: Candidate[],
   listable: PlannerInvoice[],
   l: Lookups,
@@ -462,7 +486,7 @@ function compose(
   return {
     key,
     customerId: customer.id,
-    to: ctx.contacts,
+    to,
     channel: lead.occurrence.step.channel,
     invoiceIds: listed.map((i) => i.id),
     steps,

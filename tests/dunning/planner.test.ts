@@ -397,6 +397,24 @@ describe('plan: holds and blocks', () => {
     );
   });
 
+  it('an invoice routed to another contact gets its own message; the rest stay consolidated', () => {
+    const r = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [
+          invoice('i', 'c', 12),
+          invoice('j', 'c', 3),
+          invoice('k', 'c', 12, { override: { excluded: false, contactEmails: ['projects@c.example'] } }),
+        ],
+      }),
+    );
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@c.example'], invoiceIds: ['i', 'j'] },
+      { to: ['projects@c.example'], invoiceIds: ['k'] },
+    ]);
+    expect(new Set(r.messages.map((m) => m.key)).size).toBe(2);
+  });
+
   it('a contact override replaces a bounced billing address', () => {
     const c = customer('c', {
       bounced: true,
