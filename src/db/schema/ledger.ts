@@ -63,6 +63,8 @@ export const invoices = pgTable(
     index('invoices_tenant_status_due_idx').on(t.tenantId, t.status, t.dueDate),
     // Customer page and point-in-time features: a customer's invoices in issue order.
     index('invoices_customer_issue_idx').on(t.customerId, t.issueDate),
+    // Analytics: credit sales and collection rates over a window of issue dates (DSO, CEI, collected-within-N).
+    index('invoices_tenant_issue_idx').on(t.tenantId, t.issueDate),
     check('invoices_status_ck', sql`${t.status} in ('open','paid','void','deleted')`),
     check('invoices_balance_ck', sql`${t.balanceMinor} >= 0`),
   ],
