@@ -1,7 +1,7 @@
 /**
  * Dunning throughput: plan 10,000 overdue customers (1–4 invoices each, mixed risk), render their emails (HTML +
  * plain text), and compare with what Resend can take: 2 requests/s × 100 emails per batch = 200 emails/s.
- * Run alone with `tsx bench/dunning.ts`.
+ * Run with NODE_ENV=production: React's development build renders several times slower.
  */
 import { pathToFileURL } from 'node:url';
 import { addDays } from '../src/dunning/local-time';
@@ -139,6 +139,7 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+// One JSON line on stdout, the shape bench/run.ts reads: `tsx bench/dunning.ts [customers]`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(await benchDunning());
+  console.log(JSON.stringify(await benchDunning(Number(process.argv[2] ?? 10_000))));
 }
