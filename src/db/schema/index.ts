@@ -1,3 +1,4 @@
 export * from './ledger';
 export * from './risk';
+export * from './sessions';
 export * from './tenants';
