@@ -23,7 +23,29 @@ export interface DbHandle {
   pglite?: PGlite;
   url?: string;
   migrate(): Promise<void>;
+  /**
+   * Runs `fn` while holding a lock named `key` across every process on this database (a session advisory lock
+   * on Postgres; an in-process mutex on PGlite, which only one process can open). Holds no transaction open, so
+   * `fn` may make slow network calls without stalling other writers.
+   */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Serializes async work per key inside one process. */
+function keyedMutex() {
+  const tails = new Map<string, Promise<unknown>>();
+  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = tails.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
 }
 
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -69,6 +91,19 @@ async function createPostgres(url: string, opts: DbOptions): Promise<DbHandle> {
         await conn.end({ timeout: 5 });
       }
     },
+    withLock: async (key, fn) => {
+      const conn = await client.reserve();
+      try {
+        await conn`select pg_advisory_lock(hashtextextended(${key}, 0))`;
+        try {
+          return await fn();
+        } finally {
+          await conn`select pg_advisory_unlock(hashtextextended(${key}, 0))`;
+        }
+      } finally {
+        conn.release();
+      }
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -98,6 +133,7 @@ async function createPglite(dataDir: string): Promise<DbHandle> {
     db,
     pglite,
     migrate: () => migrate(db as never, { migrationsFolder }),
+    withLock: keyedMutex(),
     close: async () => {
       try {
         await pglite.close();
