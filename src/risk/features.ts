@@ -78,19 +78,18 @@ interface CustomerHistory {
   /** Settled invoices by max(paid, due) ascending: an invoice stops being "overdue and open" on that day. */
   closeDay: Int32Array;
   cumCloseAmount: Float64Array;
-  /** The indexed copy of each invoice, so a scored invoice is removed from its own history exactly as indexed. */
-  byId: Map<string, IndexedInvoice>;
-}
-
-interface IndexedInvoice {
-  issue: number;
-  due: number;
-  paid: number | null;
-  amount: number;
 }
 
 export interface LedgerIndex {
   customers: Map<string, CustomerHistory>;
+  /** Row of each invoice id in the flat arrays below: the indexed copy of a scored invoice, removed from its own history. */
+  rowOf: Map<string, number>;
+  customerOf: string[];
+  issueOf: Int32Array;
+  dueOf: Int32Array;
+  /** UNPAID for open invoices. */
+  paidOf: Int32Array;
+  amountOf: Float64Array;
 }
 
 const UNPAID = -2_147_483_648;
@@ -112,8 +111,12 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
   const paidOf = new Int32Array(n);
   const amountOf = new Float64Array(n);
   const groups = new Map<string, number[]>();
+  const rowOf = new Map<string, number>();
+  const customerOf: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const inv = history[i]!;
+    rowOf.set(inv.invoiceId, i);
+    customerOf[i] = inv.customerId;
     issueOf[i] = dayNumber(inv.invoiceDate);
     dueOf[i] = dayNumber(inv.dueDate);
     paidOf[i] = inv.paidDate === null ? UNPAID : dayNumber(inv.paidDate);
@@ -149,15 +152,9 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
       // here keeps (due before D) minus (closed before D) equal to "overdue and still open at D".
       closeDay: Int32Array.from(byClose, closeOf),
       cumCloseAmount: prefix(byClose.map((i) => amountOf[i]!)),
-      byId: new Map(
-        rows.map((i) => [
-          history[i]!.invoiceId,
-          { issue: issueOf[i]!, due: dueOf[i]!, paid: paidOf[i] === UNPAID ? null : paidOf[i]!, amount: amountOf[i]! },
-        ]),
-      ),
     });
   }
-  return { customers };
+  return { customers, rowOf, customerOf, issueOf, dueOf, paidOf, amountOf };
 }
 
 /** Number of entries < day in an ascending array. */
@@ -251,21 +248,25 @@ export function writeFeatures(
     recent.push(...recentSettled(index, invoice.customerId, day, RECENT_WINDOW, invoice.invoiceId));
 
     // Remove the scored invoice from its own history, using the copy the index holds.
-    const self = h.byId.get(invoice.invoiceId);
-    if (self && self.issue < day) {
+    const self = index.rowOf.get(invoice.invoiceId);
+    if (self !== undefined && index.customerOf[self] === invoice.customerId && index.issueOf[self]! < day) {
+      const selfIssue = index.issueOf[self]!;
+      const selfDue = index.dueOf[self]!;
+      const selfPaid = index.paidOf[self]!;
+      const selfAmount = index.amountOf[self]!;
       issued -= 1;
-      issuedLogAmount -= Math.log1p(self.amount);
-      if (self.paid !== null && self.paid < day) {
+      issuedLogAmount -= Math.log1p(selfAmount);
+      if (selfPaid !== UNPAID && selfPaid < day) {
         settled -= 1;
-        late -= self.paid > self.due ? 1 : 0;
-        sumDaysToPay -= self.paid - self.issue;
-        sumDaysLate -= self.paid - self.due;
+        late -= selfPaid > selfDue ? 1 : 0;
+        sumDaysToPay -= selfPaid - selfIssue;
+        sumDaysLate -= selfPaid - selfDue;
       } else {
         openCount -= 1;
-        openAmount -= self.amount;
-        if (self.due < day) {
+        openAmount -= selfAmount;
+        if (selfDue < day) {
           overdueCount -= 1;
-          overdueAmount -= self.amount;
+          overdueAmount -= selfAmount;
         }
       }
     }

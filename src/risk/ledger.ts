@@ -9,13 +9,14 @@ export type LedgerInvoice = Omit<HistoryRow, 'line'>;
 const MS_PER_DAY = 86_400_000;
 
 /**
- * Days since 1970-01-01 for a YYYY-MM-DD date. Calendar arithmetic (H. Hinnant's days_from_civil) instead of
- * Date parsing: scoring converts hundreds of thousands of dates and Date objects dominated its profile.
+ * Days since 1970-01-01 for a YYYY-MM-DD date. Calendar arithmetic on char codes (H. Hinnant's days_from_civil)
+ * instead of Date parsing or slicing: indexing converts millions of dates and allocations dominated its profile.
  */
 export function dayNumber(isoDate: string): number {
-  const y0 = Number(isoDate.slice(0, 4));
-  const m = Number(isoDate.slice(5, 7));
-  const d = Number(isoDate.slice(8, 10));
+  const digit = (i: number) => isoDate.charCodeAt(i) - 48;
+  const y0 = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const m = digit(5) * 10 + digit(6);
+  const d = digit(8) * 10 + digit(9);
   const y = m <= 2 ? y0 - 1 : y0;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;

@@ -14,6 +14,8 @@ export interface SyntheticOptions {
   days?: number;
   /** Payments dated on or after this day are not in the ledger (the invoice is open). Default: end of span + 60. */
   snapshot?: string;
+  /** Invoice ids are `${idPrefix}${sequence}`, so several ledgers can be combined (default 'INV'). */
+  idPrefix?: string;
 }
 
 export function syntheticLedger(o: SyntheticOptions): LedgerInvoice[] {
@@ -37,7 +39,7 @@ export function syntheticLedger(o: SyntheticOptions): LedgerInvoice[] {
       const paid = issue + Math.max(0, Math.round(terms + delay));
       out.push({
         customerId: `C${String(c).padStart(5, '0')}`,
-        invoiceId: `INV${String(seq++).padStart(7, '0')}`,
+        invoiceId: `${o.idPrefix ?? 'INV'}${String(seq++).padStart(7, '0')}`,
         invoiceDate: isoFromDay(issue),
         dueDate: isoFromDay(issue + terms),
         currency: 'USD',
