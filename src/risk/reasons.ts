@@ -43,6 +43,9 @@ export interface ReasonContext {
   row: ArrayLike<number>;
   /** The customer's last settled invoices before the as-of day, oldest first. */
   recent: readonly SettledOutcome[];
+  /** The final P(late) and the population late rate: whether the reasons should explain "risky" or "safe". */
+  pLate: number;
+  baseRate: number;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -106,15 +109,24 @@ function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string
   }
 }
 
-/** Up to `k` reasons, strongest first; a past-due invoice always leads with how late it already is. */
+/**
+ * Up to `k` reasons, strongest first. Reasons that push the way the score went (up when P(late) is above the
+ * population rate, down when below) come before those that pull against it; a past-due invoice always leads with how late
+ * it already is.
+ */
 export function explain(logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>, ctx: ReasonContext, k = 3): string[] {
   const byTopic = new Map<Topic, number>();
   logistic.coef.forEach((c, j) => {
     const topic = TOPIC[FEATURE_NAMES[j]!];
-    byTopic.set(topic, (byTopic.get(topic) ?? 0) + (c * (ctx.row[j]! - logistic.mean[j]!)) / logistic.scale[j]!);
+    const pull = (c * (ctx.row[j]! - logistic.mean[j]!)) / logistic.scale[j]!;
+    byTopic.set(topic, (byTopic.get(topic) ?? 0) + pull);
   });
   if (ctx.row[F.days_to_due]! < 0) byTopic.set('timing', Number.POSITIVE_INFINITY);
-  const ranked = [...byTopic].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+  const direction = ctx.pLate >= ctx.baseRate ? 1 : -1;
+  const ranked = [...byTopic].sort(([, a], [, b]) => {
+    const aligned = Number(b * direction > 0) - Number(a * direction > 0);
+    return aligned !== 0 ? aligned : Math.abs(b) - Math.abs(a);
+  });
   const out: string[] = [];
   for (const [topic, pull] of ranked) {
     const text = word(topic, pull > 0, ctx);

@@ -89,7 +89,12 @@ export async function scoreInvoices(
       expectedDaysLate: f.expectedDaysLate,
       riskBand: riskBand(f.pLate, manifest.thresholds, options.sensitivity),
       modelVersion: manifest.version,
-      reasons: explain(manifest.logistic, { row, recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId) }),
+      reasons: explain(manifest.logistic, {
+        row,
+        recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId),
+        pLate: f.pLate,
+        baseRate: manifest.priors.lateRate,
+      }),
     };
   });
 }

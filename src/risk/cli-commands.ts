@@ -1,0 +1,95 @@
+/**
+ * `duely model train|evaluate` and `duely predictions`: the model's command-line surface. The CLI parses flags and
+ * calls these; everything here is computed as of the given clock.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { eq, inArray } from 'drizzle-orm';
+import { parseHistoryCsv } from '../../connectors/csv/parse';
+import { customers, invoices } from '../db/schema';
+import { AppError } from '../errors';
+import type { Services } from '../services';
+import { customerRisk } from './customer-risk';
+import { evaluateBacktest, formatBacktest } from './evaluate';
+import { type ModelManifest, trainDefaultModel } from './model-store';
+import { scoreInvoices } from './score';
+import { activeModel, DEFAULT_MODEL_DIR, loadLedger, openAsOf, tenantSensitivity } from './service';
+
+export const DEFAULT_TRAINING_CSV = path.resolve(process.cwd(), '../shared/data/ibm-ar/invoices-dev.csv');
+/** The shipped model's creation date: fixed so `duely model train` reproduces models/default byte for byte. */
+export const DEFAULT_MODEL_CREATED_AT = '2026-11-27T00:00:00Z';
+
+function readHistory(file: string) {
+  const buffer = readFileSync(file);
+  const { rows, errors } = parseHistoryCsv(buffer);
+  if (errors.length > 0) {
+    const e = errors[0]!;
+    throw new AppError('invalid_csv', `${file}: ${errors.length} invalid line(s); first: line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.message}`, 422);
+  }
+  return rows;
+}
+
+export function trainModelCommand(opts: { history?: string; out?: string; createdAt?: string }): ModelManifest {
+  return trainDefaultModel({
+    historyCsv: opts.history ?? DEFAULT_TRAINING_CSV,
+    outDir: opts.out ?? DEFAULT_MODEL_DIR,
+    now: new Date(opts.createdAt ?? DEFAULT_MODEL_CREATED_AT),
+  });
+}
+
+export function evaluateCommand(opts: { history: string; cutoff: Date; json: boolean; bootstrap?: number }): string {
+  const report = evaluateBacktest({ rows: readHistory(opts.history), cutoff: opts.cutoff, bootstrap: opts.bootstrap ?? 1000 });
+  return opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report);
+}
+
+export const PREDICTION_COLUMNS = [
+  'invoice_id',
+  'customer_id',
+  'p_late',
+  'predicted_pay_date',
+  'pay_date_p10',
+  'pay_date_p90',
+  'expected_days_late',
+  'customer_risk',
+  'model_version',
+] as const;
+export type PredictionRow = Record<(typeof PREDICTION_COLUMNS)[number], string | number>;
+
+/** Every invoice open as of the clock, scored now (nothing stored): the export behind `duely predictions`. */
+export async function predictionRows(services: Services, tenantId: string, tenantSettings: Record<string, unknown>): Promise<PredictionRow[]> {
+  const asOf = services.clock.now();
+  const model = await activeModel(services.db, tenantId);
+  const ledger = await loadLedger(services.db, tenantId);
+  const open = openAsOf(ledger, asOf);
+  const scores = await scoreInvoices(model, ledger, open, asOf, { sensitivity: tenantSensitivity(tenantSettings) });
+  const risk = new Map((await customerRisk(model, ledger, asOf, [...new Set(scores.map((s) => s.customerId))])).map((r) => [r.customerId, r.score]));
+  const ids = await services.db
+    .select({ id: invoices.id, externalId: invoices.externalId, customer: customers.externalId })
+    .from(invoices)
+    .innerJoin(customers, eq(customers.id, invoices.customerId))
+    .where(inArray(invoices.id, scores.length ? scores.map((s) => s.invoiceId) : ['00000000-0000-0000-0000-000000000000']));
+  const external = new Map(ids.map((r) => [r.id, r]));
+  return scores
+    .map((s) => ({
+      invoice_id: external.get(s.invoiceId)?.externalId ?? s.invoiceId,
+      customer_id: external.get(s.invoiceId)?.customer ?? s.customerId,
+      p_late: Math.round(s.pLate * 10_000) / 10_000,
+      predicted_pay_date: s.predictedPayDate,
+      pay_date_p10: s.payDateP10,
+      pay_date_p90: s.payDateP90,
+      expected_days_late: Math.round(s.expectedDaysLate * 10) / 10,
+      customer_risk: Math.round(risk.get(s.customerId) ?? 0),
+      model_version: s.modelVersion,
+    }))
+    .sort((a, b) => String(a.invoice_id).localeCompare(String(b.invoice_id)));
+}
+
+const csvCell = (v: string | number) => {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+export function formatPredictions(rows: PredictionRow[], format: 'csv' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  return `${[PREDICTION_COLUMNS.join(','), ...rows.map((r) => PREDICTION_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+}
