@@ -8,8 +8,10 @@ import { parseArgs } from 'node:util';
 import { issueApiToken } from './auth/api-tokens';
 import { parseClockDate } from './clock';
 import { ConfigError, loadConfig } from './config';
-import { findTenant } from './db/queries/tenants';
+import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
+import { scoreTenantJob } from './jobs/risk-jobs';
+import { evaluateCommand, formatPredictions, predictionRows, trainModelCommand } from './risk/cli-commands';
 import { createServices } from './services';
 import { type Role, startServer } from './server';
 import { CsvImportError, importHistoryCsv } from './sync/csv-import';
@@ -21,6 +23,9 @@ Commands:
   migrate                                                 apply database migrations and exit
   import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
+  predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
+  model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
+  model evaluate --history FILE.csv --cutoff DATE [--json]   time-ordered backtest vs the heuristic
 
 Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
 Configuration comes from the environment; see .env.example.`;
@@ -104,6 +109,8 @@ async function importCmd(args: string[]) {
       tenantName,
       fileName: path.basename(file),
       now: services.clock.now(),
+      afterWrite: (tx, r) =>
+        services.queue.send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx }).then(() => {}),
     });
     process.stdout.write(
       `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
@@ -132,7 +139,60 @@ async function tokenCmd(args: string[]) {
   }
 }
 
+async function predictionsCmd(args: string[]) {
+  const { values } = parse(args, { tenant: { type: 'string' }, format: { type: 'string' } });
+  const format = values.format ?? 'csv';
+  if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
+  const services = await createServices(configFor(values), { queue: false });
+  try {
+    const tenant = await getTenant(services.db, values.tenant ?? 'default');
+    const rows = await predictionRows(services, tenant.id, tenant.settings);
+    process.stdout.write(formatPredictions(rows, format));
+  } finally {
+    await services.close();
+  }
+}
+
+async function modelCmd(args: string[]) {
+  const [sub, ...rest] = args;
+  if (sub === 'train') {
+    const { values } = parse(rest, { history: { type: 'string' }, out: { type: 'string' }, 'created-at': { type: 'string' } });
+    const m = trainModelCommand({ history: values.history, out: values.out, createdAt: values['created-at'] });
+    const v = m.validation;
+    process.stdout.write(
+      `Trained ${m.version} on ${m.training.rows} invoices (data sha256 ${m.training.dataSha256.slice(0, 12)}…)` +
+        (v ? `; time-ordered validation AUC ${v.auc.toFixed(3)}, Brier ${v.brier.toFixed(3)}` : '') +
+        `
+Written to ${values.out ?? 'models/default'}
+`,
+    );
+    return;
+  }
+  if (sub === 'evaluate') {
+    const { values } = parse(rest, {
+      history: { type: 'string' },
+      cutoff: { type: 'string' },
+      json: { type: 'boolean' },
+      bootstrap: { type: 'string' },
+    });
+    if (!values.history || !values.cutoff) throw new UsageError('model evaluate needs --history FILE.csv and --cutoff DATE');
+    process.stdout.write(
+      `${evaluateCommand({
+        history: values.history,
+        cutoff: parseClockDate(values.cutoff),
+        json: values.json ?? false,
+        bootstrap: values.bootstrap ? Number(values.bootstrap) : undefined,
+      })}
+`,
+    );
+    return;
+  }
+  throw new UsageError('model needs a subcommand: train or evaluate');
+}
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  predictions: predictionsCmd,
+  model: modelCmd,
   serve,
   migrate,
   import: importCmd,

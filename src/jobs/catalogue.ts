@@ -2,7 +2,14 @@
  * Every job Duely runs, declared once. Handlers stay thin: they call into sync/, risk/, dunning/.
  */
 import type { JobDefinition } from './define';
+import { dailyRiskJob, retrainTenantJob, scoreTenantJob } from './risk-jobs';
+import { syncConnectionJob } from './sync-jobs';
 
-export const jobs = {} satisfies Record<string, JobDefinition>;
+export const jobs = {
+  scoreTenant: scoreTenantJob,
+  retrainTenant: retrainTenantJob,
+  dailyRisk: dailyRiskJob,
+  syncConnection: syncConnectionJob,
+} satisfies Record<string, JobDefinition>;
 
 export const allJobs: readonly JobDefinition[] = Object.values(jobs);

@@ -11,9 +11,16 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   queue?: Omit<Queue, 'name'>;
   /** Default singleton key for a payload, e.g. one sync per connection. */
   singletonKey?: (data: z.infer<S>) => string;
+  /** A cron schedule (UTC) on which pg-boss enqueues this job with `cronData`; run by worker processes. */
+  cron?: string;
+  cronData?: z.input<S>;
   /** How many of these a worker process runs at once. */
   concurrency?: number;
-  handler: (data: z.infer<S>, services: Services, job: { id: string; retryCount: number }) => Promise<unknown>;
+  handler: (
+    data: z.infer<S>,
+    services: Services,
+    job: { id: string; retryCount: number; signal?: AbortSignal },
+  ) => Promise<unknown>;
 }
 
 /** Declares a job once: name, payload schema, policy and handler; everything else derives from it. */

@@ -33,6 +33,8 @@ export class JobQueue {
   private constructor(
     private readonly boss: PgBoss,
     private readonly logger: Logger,
+    /** Whether this process owns cron schedules (workers do; web processes and one-shot commands don't). */
+    private readonly schedules: boolean,
   ) {
     boss.on('error', (err: Error) => logger.error({ err }, 'job queue error'));
   }
@@ -47,7 +49,7 @@ export class JobQueue {
     const boss = handle.pglite
       ? new PgBoss({ ...common, db: fromPglite(handle.pglite), backend: 'pglite' })
       : new PgBoss({ ...common, connectionString: handle.url, max: 4, application_name: 'duely-queue' });
-    return new JobQueue(boss, logger.child({ module: 'queue' }));
+    return new JobQueue(boss, logger.child({ module: 'queue' }), opts.schedule ?? false);
   }
 
   /** Starts pg-boss (installing or migrating its schema) and makes sure every declared queue exists. */
@@ -58,6 +60,9 @@ export class JobQueue {
       this.definitions.set(def.name, def);
       const existing = await this.boss.getQueue(def.name);
       if (!existing) await this.boss.createQueue(def.name, def.queue ?? {});
+      if (def.cron && this.schedules) {
+        await this.boss.schedule(def.name, def.cron, (def.cronData ?? {}) as object, { tz: 'UTC' });
+      }
     }
   }
 
@@ -89,7 +94,7 @@ export class JobQueue {
           const log = this.logger.child({ job: def.name, jobId: job.id });
           try {
             const data = def.schema.parse(job.data);
-            return await def.handler(data, services, { id: job.id, retryCount: job.retryCount ?? 0 });
+            return await def.handler(data, services, { id: job.id, retryCount: job.retryCount ?? 0, signal: job.signal });
           } catch (err) {
             log.error({ err }, 'job failed');
             throw err;

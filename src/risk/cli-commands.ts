@@ -24,12 +24,20 @@ function readHistory(file: string) {
   const { rows, errors } = parseHistoryCsv(buffer);
   if (errors.length > 0) {
     const e = errors[0]!;
-    throw new AppError('invalid_csv', `${file}: ${errors.length} invalid line(s); first: line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.message}`, 422);
+    throw new AppError(
+      'invalid_csv',
+      `${file}: ${errors.length} invalid line(s); first: line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.message}`,
+      422,
+    );
   }
   return rows;
 }
 
-export function trainModelCommand(opts: { history?: string; out?: string; createdAt?: string }): ModelManifest {
+export function trainModelCommand(opts: {
+  history?: string;
+  out?: string;
+  createdAt?: string;
+}): ModelManifest {
   return trainDefaultModel({
     historyCsv: opts.history ?? DEFAULT_TRAINING_CSV,
     outDir: opts.out ?? DEFAULT_MODEL_DIR,
@@ -37,8 +45,17 @@ export function trainModelCommand(opts: { history?: string; out?: string; create
   });
 }
 
-export function evaluateCommand(opts: { history: string; cutoff: Date; json: boolean; bootstrap?: number }): string {
-  const report = evaluateBacktest({ rows: readHistory(opts.history), cutoff: opts.cutoff, bootstrap: opts.bootstrap ?? 1000 });
+export function evaluateCommand(opts: {
+  history: string;
+  cutoff: Date;
+  json: boolean;
+  bootstrap?: number;
+}): string {
+  const report = evaluateBacktest({
+    rows: readHistory(opts.history),
+    cutoff: opts.cutoff,
+    bootstrap: opts.bootstrap ?? 1000,
+  });
   return opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report);
 }
 
@@ -56,18 +73,34 @@ export const PREDICTION_COLUMNS = [
 export type PredictionRow = Record<(typeof PREDICTION_COLUMNS)[number], string | number>;
 
 /** Every invoice open as of the clock, scored now (nothing stored): the export behind `duely predictions`. */
-export async function predictionRows(services: Services, tenantId: string, tenantSettings: Record<string, unknown>): Promise<PredictionRow[]> {
+export async function predictionRows(
+  services: Services,
+  tenantId: string,
+  tenantSettings: Record<string, unknown>,
+): Promise<PredictionRow[]> {
   const asOf = services.clock.now();
   const model = await activeModel(services.db, tenantId);
   const ledger = await loadLedger(services.db, tenantId);
   const open = openAsOf(ledger, asOf);
-  const scores = await scoreInvoices(model, ledger, open, asOf, { sensitivity: tenantSensitivity(tenantSettings) });
-  const risk = new Map((await customerRisk(model, ledger, asOf, [...new Set(scores.map((s) => s.customerId))])).map((r) => [r.customerId, r.score]));
+  const scores = await scoreInvoices(model, ledger, open, asOf, {
+    sensitivity: tenantSensitivity(tenantSettings),
+  });
+  const risk = new Map(
+    (await customerRisk(model, ledger, asOf, [...new Set(scores.map((s) => s.customerId))])).map((r) => [
+      r.customerId,
+      r.score,
+    ]),
+  );
   const ids = await services.db
     .select({ id: invoices.id, externalId: invoices.externalId, customer: customers.externalId })
     .from(invoices)
     .innerJoin(customers, eq(customers.id, invoices.customerId))
-    .where(inArray(invoices.id, scores.length ? scores.map((s) => s.invoiceId) : ['00000000-0000-0000-0000-000000000000']));
+    .where(
+      inArray(
+        invoices.id,
+        scores.length ? scores.map((s) => s.invoiceId) : ['00000000-0000-0000-0000-000000000000'],
+      ),
+    );
   const external = new Map(ids.map((r) => [r.id, r]));
   return scores
     .map((s) => ({

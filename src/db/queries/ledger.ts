@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { InvoiceStatus } from '../../../connectors/canonical';
 import type { DbOrTx } from '../client';
-import { customers, invoices, paymentAllocations, payments } from '../schema';
+import { customers, invoicePredictions, invoices, paymentAllocations, payments } from '../schema';
 
 export interface InvoiceFilter {
   status?: InvoiceStatus;
@@ -47,9 +47,20 @@ export async function listInvoices(db: DbOrTx, tenantId: string, f: InvoiceFilte
       status: invoices.status,
       paidDate: invoices.paidDate,
       payLink: invoices.payLink,
+      prediction: {
+        pLate: invoicePredictions.pLate,
+        riskBand: invoicePredictions.riskBand,
+        predictedPayDate: invoicePredictions.predictedPayDate,
+        payDateP10: invoicePredictions.payDateP10,
+        payDateP90: invoicePredictions.payDateP90,
+        expectedDaysLate: invoicePredictions.expectedDaysLate,
+        reasons: invoicePredictions.reasons,
+        modelVersion: invoicePredictions.modelVersion,
+      },
     })
     .from(invoices)
     .innerJoin(customers, eq(customers.id, invoices.customerId))
+    .leftJoin(invoicePredictions, eq(invoicePredictions.invoiceId, invoices.id))
     .where(and(...where))
     .orderBy(asc(invoices.dueDate), asc(invoices.id))
     .limit(f.limit);

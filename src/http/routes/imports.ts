@@ -5,6 +5,7 @@ import { findTenant } from '../../db/queries/tenants';
 import { syncRuns } from '../../db/schema';
 import { AppError, forbidden } from '../../errors';
 import type { Services } from '../../services';
+import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { importHistoryCsv } from '../../sync/csv-import';
 import { tenantOf } from '../auth';
 
@@ -41,6 +42,8 @@ export const importRoutes =
         tenantName: existing?.name ?? ref,
         fileName,
         now: services.clock.now(),
+        // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
+        afterWrite: (tx, r) => services.queue.send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx }).then(() => {}),
       });
       return reply.status(201).send(result);
     });

@@ -1,0 +1,165 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { findCustomer } from '../../db/queries/ledger';
+import { customerRisk, customers, invoicePredictions, invoices, modelVersions, tenants } from '../../db/schema';
+import { notFound } from '../../errors';
+import { scoreTenantJob } from '../../jobs/risk-jobs';
+import { activeModel } from '../../risk/service';
+import type { Services } from '../../services';
+import { tenantOf } from '../auth';
+import { parseInput } from '../validate';
+
+const predictionQuery = z.object({
+  band: z.enum(['low', 'medium', 'high']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const settingsPatch = z
+  .object({
+    /** Moves the late/not-late threshold: +1 flags more invoices as risky, -1 fewer (log-odds). */
+    sensitivity: z.number().min(-3).max(3),
+    timezone: z.string().refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not an IANA time zone'),
+    locale: z.string().min(2).max(35),
+  })
+  .partial()
+  .strict();
+
+export const riskRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    /** Open invoices with their latest prediction, riskiest first. */
+    app.get('/tenants/:tenant/predictions', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const q = parseInput(predictionQuery, req.query, 'querystring');
+      const where = [eq(invoicePredictions.tenantId, tenant.id)];
+      if (q.band) where.push(eq(invoicePredictions.riskBand, q.band));
+      const rows = await services.db
+        .select({
+          invoiceId: invoices.id,
+          invoiceExternalId: invoices.externalId,
+          number: invoices.number,
+          customerId: customers.id,
+          customerExternalId: customers.externalId,
+          customerName: customers.name,
+          dueDate: invoices.dueDate,
+          balanceMinor: invoices.balanceMinor,
+          currency: invoices.currency,
+          pLate: invoicePredictions.pLate,
+          riskBand: invoicePredictions.riskBand,
+          predictedPayDate: invoicePredictions.predictedPayDate,
+          payDateP10: invoicePredictions.payDateP10,
+          payDateP90: invoicePredictions.payDateP90,
+          expectedDaysLate: invoicePredictions.expectedDaysLate,
+          reasons: invoicePredictions.reasons,
+          modelVersion: invoicePredictions.modelVersion,
+          asOf: invoicePredictions.asOf,
+        })
+        .from(invoicePredictions)
+        .innerJoin(invoices, eq(invoices.id, invoicePredictions.invoiceId))
+        .innerJoin(customers, eq(customers.id, invoicePredictions.customerId))
+        .where(and(...where))
+        .orderBy(desc(invoicePredictions.pLate), invoices.id)
+        .limit(q.limit)
+        .offset(q.offset);
+      return { items: rows, limit: q.limit, offset: q.offset };
+    });
+
+    app.get('/tenants/:tenant/invoices/:invoice/prediction', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const ref = (req.params as { invoice: string }).invoice;
+      const isUuid = /^[0-9a-f-]{36}$/i.test(ref);
+      const [row] = await services.db
+        .select({ prediction: invoicePredictions, externalId: invoices.externalId })
+        .from(invoices)
+        .leftJoin(invoicePredictions, eq(invoicePredictions.invoiceId, invoices.id))
+        .where(and(eq(invoices.tenantId, tenant.id), isUuid ? eq(invoices.id, ref) : eq(invoices.externalId, ref)))
+        .limit(1);
+      if (!row) throw notFound(`invoice ${ref}`);
+      if (!row.prediction) throw notFound(`prediction for invoice ${ref} (it is not open, or not scored yet)`);
+      return { invoiceExternalId: row.externalId, ...row.prediction };
+    });
+
+    app.get('/tenants/:tenant/customers/:customer/risk', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const ref = (req.params as { customer: string }).customer;
+      const customer = await findCustomer(services.db, tenant.id, ref);
+      if (!customer) throw notFound(`customer ${ref}`);
+      const [risk] = await services.db.select().from(customerRisk).where(eq(customerRisk.customerId, customer.id));
+      if (!risk) throw notFound(`risk score for customer ${ref} (not scored yet)`);
+      return { customerExternalId: customer.externalId, ...risk };
+    });
+
+    /** Customers by risk score, with the slowing-payer alert. */
+    app.get('/tenants/:tenant/customer-risk', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const rows = await services.db
+        .select({ risk: customerRisk, externalId: customers.externalId, name: customers.name })
+        .from(customerRisk)
+        .innerJoin(customers, eq(customers.id, customerRisk.customerId))
+        .where(eq(customerRisk.tenantId, tenant.id))
+        .orderBy(desc(customerRisk.slowingAlert), desc(customerRisk.score))
+        .limit(500);
+      return { items: rows.map((r) => ({ ...r.risk, customerExternalId: r.externalId, customerName: r.name })) };
+    });
+
+    /** The model registry: the active model (tenant's own or the shipped default) and every tenant version. */
+    app.get('/tenants/:tenant/models', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const active = await activeModel(services.db, tenant.id);
+      const versions = await services.db
+        .select({
+          version: modelVersions.version,
+          status: modelVersions.status,
+          reason: modelVersions.reason,
+          comparison: modelVersions.comparison,
+          createdAt: modelVersions.createdAt,
+          promotedAt: modelVersions.promotedAt,
+        })
+        .from(modelVersions)
+        .where(eq(modelVersions.tenantId, tenant.id))
+        .orderBy(desc(modelVersions.createdAt));
+      const m = active.manifest;
+      return {
+        active: { version: m.version, createdAt: m.createdAt, validation: m.validation, thresholds: m.thresholds, training: m.training },
+        versions,
+      };
+    });
+
+    app.post('/tenants/:tenant/score', async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const jobId = await services.queue.send(scoreTenantJob, { tenantId: tenant.id, reason: 'requested' });
+      return reply.status(202).send({ queued: jobId !== null, jobId });
+    });
+
+    app.get('/tenants/:tenant/settings', async (req) => {
+      const tenant = await tenantOf(req, services);
+      return { timezone: tenant.timezone, locale: tenant.locale, currency: tenant.currency, ...tenant.settings };
+    });
+
+    /** Tenant settings the model reads; a change of sensitivity re-scores. */
+    app.patch('/tenants/:tenant/settings', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const body = parseInput(settingsPatch, req.body, 'body');
+      const { timezone, locale, ...rest } = body;
+      const settings = { ...tenant.settings, ...rest };
+      await services.db.transaction(async (tx) => {
+        await tx
+          .update(tenants)
+          .set({ settings, ...(timezone ? { timezone } : {}), ...(locale ? { locale } : {}), updatedAt: services.clock.now() })
+          .where(eq(tenants.id, tenant.id));
+        if (rest.sensitivity !== undefined) {
+          await services.queue.send(scoreTenantJob, { tenantId: tenant.id, reason: 'sensitivity changed' }, { tx });
+        }
+      });
+      return { timezone: timezone ?? tenant.timezone, locale: locale ?? tenant.locale, currency: tenant.currency, ...settings };
+    });
+  };

@@ -1,0 +1,47 @@
+/** Jobs of the payment-delay model: scoring after every sync/import and daily, retraining weekly. */
+import { z } from 'zod';
+import { tenants } from '../db/schema';
+import { retrainTenant, scoreTenant } from '../risk/service';
+import { defineJob } from './define';
+
+/** Scores every open invoice and customer of a tenant as of now. One queued + one running per tenant. */
+export const scoreTenantJob = defineJob({
+  name: 'risk-score',
+  schema: z.object({ tenantId: z.uuid(), reason: z.string().default('changed') }),
+  queue: { policy: 'stately', retryLimit: 3, retryBackoff: true, retryDelay: 5 },
+  singletonKey: (d) => d.tenantId,
+  concurrency: 1,
+  handler: async ({ tenantId }, services) => scoreTenant(services, tenantId),
+});
+
+/** Trains a challenger on the tenant's own history and promotes it only if it beats the current model. */
+export const retrainTenantJob = defineJob({
+  name: 'risk-retrain',
+  schema: z.object({ tenantId: z.uuid(), reason: z.string().default('weekly') }),
+  queue: { policy: 'stately', retryLimit: 1, expireInSeconds: 1800 },
+  singletonKey: (d) => d.tenantId,
+  concurrency: 1,
+  handler: async ({ tenantId }, services) => {
+    const result = await retrainTenant(services, tenantId);
+    if (result.promoted) await services.queue.send(scoreTenantJob, { tenantId, reason: 'model promoted' });
+    return { promoted: result.promoted, version: result.version, reason: result.reason };
+  },
+});
+
+/** Daily: re-score every tenant as time passes (ages and days-to-due move); weekly on Mondays, also retrain. */
+export const dailyRiskJob = defineJob({
+  name: 'risk-daily',
+  schema: z.object({}),
+  cron: '15 4 * * *',
+  cronData: {},
+  queue: { policy: 'singleton', retryLimit: 2 },
+  handler: async (_data, services) => {
+    const rows = await services.db.select({ id: tenants.id }).from(tenants);
+    const monday = services.clock.now().getUTCDay() === 1;
+    for (const t of rows) {
+      await services.queue.send(scoreTenantJob, { tenantId: t.id, reason: 'daily' });
+      if (monday) await services.queue.send(retrainTenantJob, { tenantId: t.id, reason: 'weekly' });
+    }
+    return { tenants: rows.length, retrain: monday };
+  },
+});

@@ -1,0 +1,129 @@
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueApiToken } from '../../src/auth/api-tokens';
+import { fixedClock } from '../../src/clock';
+import { customerRisk, invoicePredictions, invoices, modelVersions } from '../../src/db/schema';
+import { buildApp } from '../../src/http/app';
+import { predictionRows } from '../../src/risk/cli-commands';
+import { activeModel, defaultModel, loadLedger, openAsOf, retrainTenant, scoreTenant } from '../../src/risk/service';
+import type { Services } from '../../src/services';
+import { importHistoryCsv } from '../../src/sync/csv-import';
+import { createTestServices } from '../helpers/services';
+import { ledgerCsv, synthetic } from './helpers';
+
+const NOW = '2013-06-01';
+let s: Services;
+let app: FastifyInstance;
+let token: string;
+let tenantId: string;
+const rows = synthetic(20, 20, NOW);
+
+beforeAll(async () => {
+  s = await createTestServices({ clock: fixedClock(NOW) });
+  app = await buildApp(s);
+  token = (await issueApiToken(s.db, 't')).token;
+  const r = await importHistoryCsv(s.db, ledgerCsv(rows), { tenantName: 'Risky', now: s.clock.now() });
+  tenantId = r.tenant.id;
+});
+afterAll(async () => {
+  await app?.close();
+  await s?.close();
+});
+
+describe('scoring inside the app', () => {
+  it('stores a prediction for every open invoice, with its model version and reasons, and a risk per customer', async () => {
+    const open = rows.filter((r) => r.paidDate === null);
+    expect(open.length).toBeGreaterThan(5);
+    const result = await scoreTenant(s, tenantId);
+    expect(result.invoices).toBe(open.length);
+    const stored = await s.db.select().from(invoicePredictions).where(eq(invoicePredictions.tenantId, tenantId));
+    expect(stored).toHaveLength(open.length);
+    for (const p of stored) {
+      expect(p.pLate).toBeGreaterThanOrEqual(0);
+      expect(p.pLate).toBeLessThanOrEqual(1);
+      expect(p.payDateP10 <= p.predictedPayDate && p.predictedPayDate <= p.payDateP90).toBe(true);
+      // Conditioned on being unpaid now: no predicted payment before the as-of date.
+      expect(p.predictedPayDate >= NOW).toBe(true);
+      expect(p.reasons.length).toBeGreaterThan(0);
+      expect(p.reasons.length).toBeLessThanOrEqual(3);
+      expect(p.modelVersion).toBe(result.modelVersion);
+    }
+    const risks = await s.db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenantId));
+    expect(risks).toHaveLength(20);
+    expect(risks.every((r) => r.score >= 0 && r.score <= 100)).toBe(true);
+  });
+
+  it('drops the prediction of an invoice that got paid, on the next scoring', async () => {
+    const target = rows.find((r) => r.paidDate === null)!;
+    const paid = rows.map((r) => (r === target ? { ...r, paidDate: NOW } : r));
+    await importHistoryCsv(s.db, ledgerCsv(paid), { tenantName: 'Risky', now: s.clock.now() });
+    await scoreTenant(s, tenantId);
+    const [inv] = await s.db.select().from(invoices).where(eq(invoices.externalId, target.invoiceId));
+    expect(await s.db.select().from(invoicePredictions).where(eq(invoicePredictions.invoiceId, inv!.id))).toHaveLength(0);
+  });
+
+  it('serves predictions through the API, and a sensitivity change re-scores with more invoices flagged', async () => {
+    const h = { authorization: `Bearer ${token}` };
+    const list = (await app.inject({ url: '/api/v1/tenants/risky/predictions', headers: h })).json();
+    expect(list.items.length).toBeGreaterThan(0);
+    const pl = list.items.map((i: { pLate: number }) => i.pLate);
+    expect([...pl].sort((a, b) => b - a)).toEqual(pl);
+    const one = list.items[0];
+    const single = await app.inject({ url: `/api/v1/tenants/risky/invoices/${one.invoiceExternalId}/prediction`, headers: h });
+    expect(single.json()).toMatchObject({ pLate: one.pLate, riskBand: one.riskBand });
+    const invoicesPage = (await app.inject({ url: '/api/v1/tenants/risky/invoices?status=open&limit=500', headers: h })).json();
+    expect(invoicesPage.items.every((i: { prediction: unknown }) => i.prediction !== null)).toBe(true);
+
+    const countHigh = async () =>
+      (await app.inject({ url: '/api/v1/tenants/risky/predictions?band=high&limit=1000', headers: h })).json().items.length;
+    const before = await countHigh();
+    const patch = await app.inject({ method: 'PATCH', url: '/api/v1/tenants/risky/settings', headers: h, payload: { sensitivity: 3 } });
+    expect(patch.statusCode).toBe(200);
+    expect(patch.json().sensitivity).toBe(3);
+    const jobs = await s.queue.findJobs('risk-score');
+    expect(jobs.some((j) => (j.data as { reason: string }).reason === 'sensitivity changed')).toBe(true);
+    await scoreTenant(s, tenantId);
+    expect(await countHigh()).toBeGreaterThan(before);
+    const bad = await app.inject({ method: 'PATCH', url: '/api/v1/tenants/risky/settings', headers: h, payload: { sensitivity: 9 } });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('exports predictions as of an earlier date: invoices paid later count as open then', async () => {
+    const earlier = '2013-03-01';
+    const svc = { ...s, clock: fixedClock(earlier) };
+    const tenant = { settings: {} };
+    const out = await predictionRows(svc, tenantId, tenant.settings);
+    const expected = openAsOf(await loadLedger(s.db, tenantId), new Date(`${earlier}T00:00:00Z`));
+    const openNow = (await s.db.select().from(invoices).where(eq(invoices.status, 'open'))).length;
+    expect(expected.length).toBeGreaterThan(openNow);
+    expect(out).toHaveLength(expected.length);
+    expect(out.every((r) => String(r.predicted_pay_date) >= earlier)).toBe(true);
+  });
+
+  it('keeps the default model when a tenant has too little history for its own', async () => {
+    const small = await importHistoryCsv(s.db, ledgerCsv(synthetic(3, 10, NOW)), { tenantName: 'Small', now: s.clock.now() });
+    const r = await retrainTenant(s, small.tenant.id);
+    expect(r.trained).toBe(false);
+    expect(r.reason).toMatch(/settled invoices; 300 needed/);
+    expect((await activeModel(s.db, small.tenant.id)).manifest.version).toBe((await defaultModel()).manifest.version);
+  });
+
+  it('trains a challenger on enough history, records it in the registry, and uses it only if promoted', async () => {
+    const r = await retrainTenant(s, tenantId);
+    expect(r.trained).toBe(true);
+    expect(r.comparison?.metrics?.heuristic).toBeDefined();
+    const versions = await s.db.select().from(modelVersions).where(eq(modelVersions.tenantId, tenantId));
+    expect(versions).toHaveLength(1);
+    expect(versions[0]!.status).toBe(r.promoted ? 'active' : 'rejected');
+    expect(versions[0]!.reason).toBe(r.reason);
+    const active = await activeModel(s.db, tenantId);
+    if (r.promoted) {
+      expect(active.manifest.version).toBe(r.version);
+      const scored = await scoreTenant(s, tenantId);
+      expect(scored.modelVersion).toBe(r.version);
+    } else {
+      expect(active.manifest.version).toBe((await defaultModel()).manifest.version);
+    }
+  });
+});
