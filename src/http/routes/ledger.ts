@@ -1,8 +1,10 @@
+import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { customerLedger, findCustomer, listCustomers, listInvoices } from '../../db/queries/ledger';
+import { tenants } from '../../db/schema';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
@@ -43,8 +45,6 @@ export const ledgerRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     app.get('/tenants', async (req) => {
-      const { tenants } = await import('../../db/schema');
-      const { eq } = await import('drizzle-orm');
       const q = services.db.select().from(tenants);
       const rows = req.principal?.tenantId ? await q.where(eq(tenants.id, req.principal.tenantId)) : await q;
       return {
