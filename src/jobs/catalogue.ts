@@ -2,6 +2,7 @@
  * Every job Duely runs, declared once. Handlers stay thin: they call into sync/, risk/, dunning/.
  */
 import type { JobDefinition } from './define';
+import { dailyDunningJob, planTenantJob, sendMessageJob } from './dunning-jobs';
 import { dailyRiskJob, retrainTenantJob, scoreTenantJob } from './risk-jobs';
 import { syncConnectionJob } from './sync-jobs';
 
@@ -9,6 +10,9 @@ export const jobs = {
   scoreTenant: scoreTenantJob,
   retrainTenant: retrainTenantJob,
   dailyRisk: dailyRiskJob,
+  planDunning: planTenantJob,
+  sendDunning: sendMessageJob,
+  dailyDunning: dailyDunningJob,
   syncConnection: syncConnectionJob,
 } satisfies Record<string, JobDefinition>;
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { tenants } from '../db/schema';
 import { retrainTenant, scoreTenant } from '../risk/service';
 import { defineJob } from './define';
+import { planTenantJob } from './dunning-jobs';
 
 /** Scores every open invoice and customer of a tenant as of now. One queued + one running per tenant. */
 export const scoreTenantJob = defineJob({
@@ -11,7 +12,11 @@ export const scoreTenantJob = defineJob({
   queue: { policy: 'stately', retryLimit: 3, retryBackoff: true, retryDelay: 5 },
   singletonKey: (d) => d.tenantId,
   concurrency: 1,
-  handler: async ({ tenantId }, services) => scoreTenant(services, tenantId),
+  handler: async ({ tenantId }, services) => {
+    const result = await scoreTenant(services, tenantId);
+    await services.queue.send(planTenantJob, { tenantId, reason: 'scored' }); // dunning: plan on the new scores
+    return result;
+  },
 });
 
 /** Trains a challenger on the tenant's own history and promotes it only if it beats the current model. */

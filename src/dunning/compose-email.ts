@@ -1,0 +1,124 @@
+/** A stored message row → the email the debtor gets (reminder/statement from its snapshot, or a receipt). */
+import type { SenderIdentity } from '../../emails/email-props';
+import { type RenderedEmail, renderEmail } from '../../emails/render';
+import type { Tenant } from '../db/queries/tenants';
+import type { customers, dunningMessages } from '../db/schema';
+import type { Services } from '../services';
+import type { PlannedMessage } from './planner';
+import { renderPlannedMessage } from './render-planned-message';
+import { unsubscribeUrl } from './unsubscribe-token';
+
+export type MessageRow = typeof dunningMessages.$inferSelect;
+export type CustomerRow = typeof customers.$inferSelect;
+
+/** The row as the planner produced it, for the pure renderer. */
+export function plannedFromRow(row: MessageRow): PlannedMessage {
+  const snapshot = row.snapshot as unknown as PlannedMessage['snapshot'];
+  return {
+    key: row.id,
+    customerId: row.customerId,
+    to: row.to,
+    channel: row.channel as PlannedMessage['channel'],
+    invoiceIds: row.invoiceIds,
+    steps: row.invoiceIds
+      .map((invoiceId) => ({
+        invoiceId,
+        stepKey: snapshot.invoices?.find((i) => i.invoiceId === invoiceId)?.stepKey ?? null,
+      }))
+      .filter((s): s is { invoiceId: string; stepKey: string } => s.stepKey !== null),
+    stepKey: row.stepKey,
+    sequenceId: row.sequenceId ?? '',
+    tone: (row.tone ?? 'neutral') as PlannedMessage['tone'],
+    template: row.template as PlannedMessage['template'],
+    sendAt: row.sendAt,
+    requiresApproval: row.requiresApproval,
+    approvalReason: row.approvalReason,
+    reason: row.reason,
+    snapshot,
+  };
+}
+
+/** The tenant's sender identity: tenant.settings.sender when set, else the tenant name and MAIL_FROM's address. */
+export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
+  const s = (tenant.settings.sender ?? {}) as Partial<SenderIdentity>;
+  const fromAddress = /<([^>]+)>/.exec(services.config.MAIL_FROM ?? '')?.[1] ?? services.config.MAIL_FROM;
+  return {
+    companyName: s.companyName ?? tenant.name,
+    replyTo: s.replyTo ?? fromAddress ?? `billing@${new URL(services.config.PUBLIC_URL).hostname}`,
+    address: Array.isArray(s.address) ? s.address : [],
+    phone: s.phone,
+  };
+}
+
+export function messageUnsubscribeUrl(services: Services, row: Pick<MessageRow, 'tenantId' | 'customerId' | 'id'>) {
+  return unsubscribeUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, {
+    tenantId: row.tenantId,
+    customerId: row.customerId,
+    messageId: row.id,
+  });
+}
+
+export async function composeEmail(
+  services: Services,
+  row: MessageRow,
+  tenant: Tenant,
+  customer: CustomerRow,
+  now: Date,
+): Promise<RenderedEmail & { unsubscribeUrl: string }> {
+  const unsub = messageUnsubscribeUrl(services, row);
+  const timezone = customer.timezone || tenant.timezone || 'UTC';
+  const locale = customer.locale || tenant.locale || 'en-US';
+  const sender = senderOf(tenant, services);
+  const debtor = { name: customer.name, customerSince: customer.firstSeen ?? undefined };
+  let email: RenderedEmail;
+  if (row.kind === 'receipt') {
+    const snap = row.snapshot as {
+      payment: { date: string; amountMinor: number; currency: string; reference?: string };
+      invoices: { number: string; currency: string }[];
+    };
+    email = await renderEmail('payment_receipt', {
+      locale,
+      timezone,
+      generatedAt: now.toISOString(),
+      sender,
+      debtor,
+      unsubscribeUrl: unsub,
+      payment: snap.payment,
+      appliedTo: snap.invoices.map((i) => ({
+        number: i.number,
+        appliedMinor: snap.payment.amountMinor,
+        currency: i.currency,
+        openMinor: 0,
+      })),
+      stillOpen: [],
+    });
+  } else {
+    email = await renderPlannedMessage(plannedFromRow(row), {
+      sender,
+      debtor,
+      locale,
+      timezone,
+      unsubscribeUrl: unsub,
+      now,
+    });
+  }
+  return { ...applyEdits(email, row), unsubscribeUrl: unsub };
+}
+
+/** A reviewer's edits: another subject, and an introductory paragraph above the generated copy. */
+export function applyEdits(email: RenderedEmail, edits: Pick<MessageRow, 'editedSubject' | 'editedIntro'>): RenderedEmail {
+  let { subject, html, text } = email;
+  if (edits.editedSubject) subject = edits.editedSubject;
+  if (edits.editedIntro) {
+    const para = `<p style="font-size:15px;line-height:22px;margin:0 0 12px">${escapeHtml(edits.editedIntro)}</p>`;
+    // Above the first paragraph of the body copy.
+    const at = html.search(/<p[\s>]/);
+    html = at >= 0 ? `${html.slice(0, at)}${para}${html.slice(at)}` : html.replace(/<body([^>]*)>/, `<body$1>${para}`);
+    text = `${edits.editedIntro}\n\n${text}`;
+  }
+  return { ...email, subject, html, text };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

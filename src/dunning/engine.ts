@@ -1,0 +1,312 @@
+/**
+ * The dunning engine's effects around the pure planner: read the tenant's rows, plan, and in one transaction
+ * write the new messages with their steps and enqueue their send jobs. Planning is idempotent: message ids are
+ * the planner's deterministic keys and (tenant, invoice, step) is unique, so running it twice changes nothing.
+ */
+import { createHash } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { rowsOf, type Tx } from '../db/client';
+import { dunningMessageSteps, dunningMessages, tenants } from '../db/schema';
+import { sendJobId, sendMessageJob } from '../jobs/dunning-jobs';
+import type { Services } from '../services';
+import { loadDunningConfig } from './dunning-config';
+import { localParts } from './local-time';
+import { loadPlannerInput } from './planner-input';
+import { type PlannedMessage, type PlanResult, plan } from './planner';
+
+export interface PlanTenantResult {
+  /** Ids of messages written by this run. */
+  inserted: string[];
+  /** Pending messages cancelled because their invoices were settled. */
+  cancelled: string[];
+  /** Payment receipts planned. */
+  receipts: string[];
+  decisions: PlanResult['decisions'];
+}
+
+const PENDING = ['planned', 'awaiting_approval', 'queued'] as const;
+/** An approval left this long goes stale: the figures it was asked about may no longer hold. */
+export const APPROVAL_TTL_DAYS = 7;
+export const RECEIPT_STEP = 'receipt';
+
+export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
+  const { db, clock } = services;
+  const now = clock.now();
+  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
+  if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+
+  return db.transaction(async (tx) => {
+    // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
+    const cancelled = await cancelSettled(tx, tenantId, now);
+    await expireStaleApprovals(tx, tenantId, now);
+    const config = await loadDunningConfig(tx, tenant);
+    const input = await loadPlannerInput(tx, tenantId, config, now);
+    const result = plan(input);
+    const inserted: string[] = [];
+    for (const m of result.messages) {
+      if (await insertMessage(services, tx, tenantId, m, config.version)) inserted.push(m.key);
+    }
+    const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone);
+    services.logger.info(
+      { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length },
+      'dunning planned',
+    );
+    return { inserted, cancelled, receipts, decisions: result.decisions };
+  });
+}
+
+async function insertMessage(
+  services: Services,
+  tx: Tx,
+  tenantId: string,
+  m: PlannedMessage,
+  policyVersion: number,
+): Promise<boolean> {
+  const status = m.requiresApproval ? 'awaiting_approval' : 'queued';
+  const snapshot = { ...m.snapshot, policyVersion, sequenceId: m.sequenceId } as Record<string, unknown>;
+  const values = {
+    id: m.key,
+    tenantId,
+    customerId: m.customerId,
+    kind: 'reminder' as const,
+    to: m.to,
+    channel: m.channel,
+    invoiceIds: m.invoiceIds,
+    stepKeys: m.steps.map((s) => s.stepKey),
+    stepKey: m.stepKey,
+    sequenceId: m.sequenceId,
+    tone: m.tone,
+    template: m.template,
+    status,
+    sendAt: m.sendAt,
+    requiresApproval: m.requiresApproval,
+    approvalReason: m.approvalReason,
+    reason: m.reason,
+    snapshot,
+  } satisfies typeof dunningMessages.$inferInsert;
+
+  const [existing] = await tx
+    .select({ status: dunningMessages.status })
+    .from(dunningMessages)
+    .where(eq(dunningMessages.id, m.key))
+    .for('update');
+  if (existing) {
+    // The same key again: normally the same message (nothing to do). A message skipped for re-planning released
+    // its steps and never reached the provider, so it comes back with today's figures under the same key.
+    const [{ n } = { n: 0 }] = rowsOf<{ n: number }>(
+      await tx.execute(sql`select count(*)::int as n from dunning_message_steps where message_id = ${m.key}`),
+    );
+    if (existing.status !== 'skipped' || n > 0) return false;
+    await tx
+      .update(dunningMessages)
+      .set({ ...values, statusCode: null, statusReason: null, error: null, decidedAt: null, decidedBy: null, updatedAt: new Date() })
+      .where(eq(dunningMessages.id, m.key));
+  } else {
+    await tx.insert(dunningMessages).values(values);
+  }
+  const steps = await tx
+    .insert(dunningMessageSteps)
+    .values(
+      m.steps.map((s) => ({
+        tenantId,
+        messageId: m.key,
+        invoiceId: s.invoiceId,
+        customerId: m.customerId,
+        stepKey: s.stepKey,
+        tone: m.tone,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ invoiceId: dunningMessageSteps.invoiceId });
+  if (steps.length !== m.steps.length) {
+    // Another message already holds one of these steps: this one must not exist (the unique key decides).
+    await tx.delete(dunningMessages).where(eq(dunningMessages.id, m.key));
+    return false;
+  }
+  if (status === 'queued') await enqueueSend(services, tx, m.key, m.sendAt);
+  return true;
+}
+
+/** The send job of a message, at its send time, inside the caller's transaction. */
+export async function enqueueSend(services: Services, tx: Tx, messageId: string, at: Date, purpose = 'send') {
+  await services.queue.send(
+    sendMessageJob,
+    { messageId },
+    { tx, startAfter: at, id: sendJobId(messageId, purpose) },
+  );
+}
+
+/** Pending messages whose invoices were all settled since planning: nothing to chase. */
+async function cancelSettled(tx: Tx, tenantId: string, now: Date): Promise<string[]> {
+  const rows = rowsOf<{ id: string; numbers: string }>(
+    await tx.execute(sql`
+      update dunning_messages m set status = 'skipped', status_code = 'paid',
+        status_reason = 'Cancelled before sending: ' || (
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is ' || i.status, ', ')
+          from invoices i where i.id = any(m.invoice_ids)),
+        updated_at = ${now.toISOString()}::timestamptz
+      where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
+        and m.status in ('planned','awaiting_approval','queued')
+        and not exists (select 1 from invoices i where i.id = any(m.invoice_ids) and i.status = 'open' and i.balance_minor > 0)
+      returning m.id, m.status_reason as numbers`),
+  );
+  // Partly settled: the message would list a paid invoice as owed. Skip it and release its steps so the planner
+  // composes a correct one for what is still open, in this same run.
+  const partly = rowsOf<{ id: string }>(
+    await tx.execute(sql`
+      update dunning_messages m set status = 'skipped', status_code = 'paid',
+        status_reason = 'Cancelled before sending: some invoices were settled; re-planned with the rest',
+        updated_at = ${now.toISOString()}::timestamptz
+      where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
+        and m.status in ('planned','awaiting_approval','queued')
+        and exists (select 1 from invoices i where i.id = any(m.invoice_ids) and (i.status <> 'open' or i.balance_minor <= 0))
+      returning m.id`),
+  );
+  if (partly.length > 0) {
+    await tx.delete(dunningMessageSteps).where(
+      inArray(
+        dunningMessageSteps.messageId,
+        partly.map((p) => p.id),
+      ),
+    );
+  }
+  return [...rows.map((r) => r.id), ...partly.map((p) => p.id)];
+}
+
+/** Approvals nobody acted on within APPROVAL_TTL_DAYS expire; the next plan asks again with current figures. */
+async function expireStaleApprovals(tx: Tx, tenantId: string, now: Date): Promise<void> {
+  const cutoff = new Date(now.getTime() - APPROVAL_TTL_DAYS * 86_400_000);
+  const stale = await tx
+    .update(dunningMessages)
+    .set({
+      status: 'skipped',
+      statusCode: 'approval_expired',
+      statusReason: `Not approved within ${APPROVAL_TTL_DAYS} days; the figures may be stale`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.status, 'awaiting_approval'),
+        sql`${dunningMessages.createdAt} < ${cutoff.toISOString()}::timestamptz`,
+      ),
+    )
+    .returning({ id: dunningMessages.id });
+  if (stale.length > 0) {
+    // Release the steps: the planner may ask again (a new message) on its next run.
+    await tx.delete(dunningMessageSteps).where(
+      inArray(
+        dunningMessageSteps.messageId,
+        stale.map((s) => s.id),
+      ),
+    );
+  }
+}
+
+/**
+ * A thank-you for every invoice that was chased (a reminder was sent) and is now paid: one per invoice, ever
+ * (step key 'receipt' under the same unique key as reminder steps).
+ */
+async function planReceipts(
+  services: Services,
+  tx: Tx,
+  tenantId: string,
+  now: Date,
+  tenantTz: string,
+): Promise<string[]> {
+  const rows = rowsOf<{
+    invoice_id: string;
+    customer_id: string;
+    number: string;
+    currency: string;
+    total_minor: string | number;
+    paid_date: string | null;
+    emails: string[];
+    timezone: string | null;
+    issue_date: string;
+    due_date: string;
+  }>(
+    await tx.execute(sql`
+      select i.id as invoice_id, i.customer_id, coalesce(i.number, i.external_id) as number, i.currency,
+             i.total_minor, i.paid_date::text as paid_date, c.emails, c.timezone,
+             i.issue_date::text as issue_date, i.due_date::text as due_date
+      from invoices i join customers c on c.id = i.customer_id
+      where i.tenant_id = ${tenantId}::uuid and i.status = 'paid'
+        and exists (select 1 from dunning_message_steps s join dunning_messages m on m.id = s.message_id
+                    where s.invoice_id = i.id and m.kind = 'reminder' and m.status = 'sent')
+        and not exists (select 1 from dunning_message_steps s where s.invoice_id = i.id and s.step_key = ${RECEIPT_STEP})
+      order by i.id`),
+  );
+  const out: string[] = [];
+  for (const r of rows) {
+    // The receipt goes where the reminders went.
+    const [last] = await tx
+      .select({ to: dunningMessages.to })
+      .from(dunningMessages)
+      .where(
+        and(
+          eq(dunningMessages.tenantId, tenantId),
+          eq(dunningMessages.status, 'sent'),
+          sql`${r.invoice_id}::uuid = any(${dunningMessages.invoiceIds})`,
+        ),
+      )
+      .orderBy(sql`${dunningMessages.sentAt} desc`)
+      .limit(1);
+    const to = last?.to ?? r.emails;
+    if (to.length === 0) continue;
+    const id = `dr_${createHash('sha256').update(`${r.customer_id}|${r.invoice_id}@receipt`).digest('hex').slice(0, 24)}`;
+    const total = Number(r.total_minor);
+    const paidDate = r.paid_date ?? localParts(now, r.timezone || tenantTz).date;
+    const inserted = await tx
+      .insert(dunningMessages)
+      .values({
+        id,
+        tenantId,
+        customerId: r.customer_id,
+        kind: 'receipt',
+        to,
+        invoiceIds: [r.invoice_id],
+        stepKeys: [RECEIPT_STEP],
+        stepKey: RECEIPT_STEP,
+        template: 'payment_receipt',
+        status: 'queued',
+        sendAt: now,
+        reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
+        snapshot: {
+          asOf: localParts(now, r.timezone || tenantTz).date,
+          plannedAt: now.toISOString(),
+          payment: { date: paidDate, amountMinor: total, currency: r.currency, reference: r.number },
+          invoices: [
+            {
+              invoiceId: r.invoice_id,
+              number: r.number,
+              issueDate: r.issue_date,
+              dueDate: r.due_date,
+              totalMinor: total,
+              openBalanceMinor: 0,
+              currency: r.currency,
+            },
+          ],
+        },
+      })
+      .onConflictDoNothing()
+      .returning({ id: dunningMessages.id });
+    if (inserted.length === 0) continue;
+    const step = await tx
+      .insert(dunningMessageSteps)
+      .values({ tenantId, messageId: id, invoiceId: r.invoice_id, customerId: r.customer_id, stepKey: RECEIPT_STEP })
+      .onConflictDoNothing()
+      .returning({ id: dunningMessageSteps.messageId });
+    if (step.length === 0) {
+      await tx.delete(dunningMessages).where(eq(dunningMessages.id, id));
+      continue;
+    }
+    // Business hours and quiet hours are applied by the send job's window check (deferred there).
+    await enqueueSend(services, tx, id, now);
+    out.push(id);
+  }
+  return out;
+}
+
+export const PENDING_STATUSES = PENDING;

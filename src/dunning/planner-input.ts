@@ -1,0 +1,226 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { type DbOrTx, rowsOf } from '../db/client';
+import {
+  contactSuppressions,
+  customerRisk,
+  customers,
+  disputes,
+  dunningOverrides,
+  invoicePredictions,
+  invoices,
+  promisesToPay,
+} from '../db/schema';
+import type { DunningConfig } from './dunning-config';
+import { localParts } from './local-time';
+import type {
+  CustomerPrediction,
+  HistoryEntry,
+  InvoicePrediction,
+  PlannerCustomer,
+  PlannerInput,
+  PlannerInvoice,
+} from './planner';
+import type { Dispute, Override, PromiseToPay, Tone } from './policy';
+import type { EngagementRecord } from './send-time';
+
+/** Tag that marks a key account: firm and final messages to it wait for a human. */
+export const STRATEGIC_TAG = 'strategic';
+
+export function toOverride(row: typeof dunningOverrides.$inferSelect): Override {
+  return {
+    pausedUntil: row.pausedUntil ?? undefined,
+    excluded: row.excluded,
+    sequenceId: row.sequenceId ?? undefined,
+    contactEmails: row.contactEmails && row.contactEmails.length > 0 ? row.contactEmails : undefined,
+  };
+}
+
+/** Which addresses bounced and which customers opted out (unsubscribed, complained, provider-suppressed). */
+export async function loadSuppressions(db: DbOrTx, tenantId: string, customerIds?: string[]) {
+  const rows = await db
+    .select()
+    .from(contactSuppressions)
+    .where(
+      and(
+        eq(contactSuppressions.tenantId, tenantId),
+        customerIds ? inArray(contactSuppressions.customerId, customerIds) : undefined,
+      ),
+    );
+  const badEmails = new Set<string>();
+  const optedOut = new Set<string>();
+  for (const r of rows) {
+    if (r.kind === 'bounced' && r.email) badEmails.add(r.email.toLowerCase());
+    else if (r.customerId) optedOut.add(r.customerId);
+  }
+  // Bounces are per address, whoever's address it is.
+  if (customerIds) {
+    const bounced = await db
+      .select({ email: contactSuppressions.email })
+      .from(contactSuppressions)
+      .where(and(eq(contactSuppressions.tenantId, tenantId), eq(contactSuppressions.kind, 'bounced')));
+    for (const b of bounced) if (b.email) badEmails.add(b.email.toLowerCase());
+  }
+  return { badEmails, optedOut };
+}
+
+/** Reachable addresses: the billing emails minus bounced ones; bounced when every address bounced. */
+export function reachable(emails: string[], badEmails: Set<string>): { emails: string[]; bounced: boolean } {
+  const good = emails.filter((e) => !badEmails.has(e.toLowerCase()));
+  return { emails: good, bounced: emails.length > 0 && good.length === 0 };
+}
+
+/** Everything the pure planner needs, read from the tenant's rows in one consistent pass. */
+export async function loadPlannerInput(
+  db: DbOrTx,
+  tenantId: string,
+  config: DunningConfig,
+  now: Date,
+): Promise<PlannerInput> {
+  const invRows = await db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`));
+  const customerIds = [...new Set(invRows.map((i) => i.customerId))];
+  const custRows =
+    customerIds.length === 0
+      ? []
+      : await db
+          .select()
+          .from(customers)
+          .where(and(eq(customers.tenantId, tenantId), isNull(customers.deletedAt)));
+  const overrides = await db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
+  const custOverride = new Map(overrides.filter((o) => o.customerId).map((o) => [o.customerId!, toOverride(o)]));
+  const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
+  const { badEmails, optedOut } = await loadSuppressions(db, tenantId);
+
+  const withOpen = new Set(customerIds);
+  const plannerCustomers: PlannerCustomer[] = custRows
+    .filter((c) => withOpen.has(c.id))
+    .map((c) => {
+      const r = reachable(c.emails, badEmails);
+      return {
+        id: c.id,
+        name: c.name,
+        emails: r.emails,
+        timezone: c.timezone,
+        tags: c.tags,
+        strategic: c.tags.includes(STRATEGIC_TAG),
+        bounced: r.bounced,
+        optedOut: optedOut.has(c.id),
+        override: custOverride.get(c.id),
+      };
+    });
+  const plannerInvoices: PlannerInvoice[] = invRows.map((i) => ({
+    id: i.id,
+    customerId: i.customerId,
+    number: i.number ?? i.externalId,
+    issueDate: i.issueDate,
+    dueDate: i.dueDate,
+    totalMinor: i.totalMinor,
+    openBalanceMinor: i.balanceMinor,
+    currency: i.currency,
+    payLink: i.payLink,
+    override: invOverride.get(i.id),
+  }));
+
+  const preds = await db.select().from(invoicePredictions).where(eq(invoicePredictions.tenantId, tenantId));
+  const invoicePreds: InvoicePrediction[] = preds.map((p) => ({
+    invoiceId: p.invoiceId,
+    pLate: p.pLate,
+    predictedPayDate: p.predictedPayDate,
+    riskBand: p.riskBand,
+    reasons: p.reasons,
+  }));
+  const risks = await db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenantId));
+  // customer_risk.score is 0–100; the planner's riskScore is 0–1.
+  const customerPreds: CustomerPrediction[] = risks.map((r) => ({
+    customerId: r.customerId,
+    riskScore: r.score / 100,
+    slowingAlert: r.slowingAlert,
+  }));
+
+  const history = rowsOf<{
+    customer_id: string;
+    invoice_id: string;
+    step_key: string;
+    tone: string | null;
+    status: string;
+    at: string | Date;
+  }>(
+    await db.execute(sql`
+      select s.customer_id, s.invoice_id, s.step_key, coalesce(s.tone, m.tone) as tone, m.status,
+             coalesce(m.sent_at, m.send_at) as at
+      from dunning_message_steps s join dunning_messages m on m.id = s.message_id
+      where s.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'`),
+  );
+  const historyEntries: HistoryEntry[] = history.map((h) => ({
+    customerId: h.customer_id,
+    invoiceId: h.invoice_id,
+    stepKey: h.step_key,
+    tone: (h.tone ?? 'neutral') as Tone,
+    status: h.status === 'sent' ? 'sent' : h.status === 'skipped' ? 'skipped' : h.status === 'failed' ? 'failed' : 'planned',
+    at: new Date(h.at),
+  }));
+
+  const promiseRows = await db
+    .select()
+    .from(promisesToPay)
+    .where(and(eq(promisesToPay.tenantId, tenantId), isNull(promisesToPay.cancelledAt)));
+  const promises: PromiseToPay[] = promiseRows.map((p) => ({
+    customerId: p.customerId,
+    invoiceIds: p.invoiceIds,
+    promisedDate: p.promisedDate,
+    amountMinor: p.amountMinor ?? undefined,
+    graceDays: p.graceDays,
+  }));
+  const disputeRows = await db.select().from(disputes).where(eq(disputes.tenantId, tenantId));
+  const disputeList: Dispute[] = disputeRows.map((d) => ({
+    invoiceId: d.invoiceId,
+    openedOn: d.openedOn,
+    until: d.until,
+    resolved: d.resolvedAt !== null,
+  }));
+
+  const engagement = await loadEngagement(db, tenantId, config.settings.timezone);
+  return {
+    now,
+    settings: config.settings,
+    policy: config.policy,
+    customers: plannerCustomers,
+    invoices: plannerInvoices,
+    invoicePredictions: invoicePreds,
+    customerPredictions: customerPreds,
+    history: historyEntries,
+    promises,
+    disputes: disputeList,
+    engagement,
+  };
+}
+
+/** Past sends with whether they were opened or clicked, at the debtor's local hour: feeds the send-time choice. */
+async function loadEngagement(
+  db: DbOrTx,
+  tenantId: string,
+  tenantTz: string,
+): Promise<(EngagementRecord & { customerId: string })[]> {
+  const rows = rowsOf<{ customer_id: string; sent_at: string | Date; tz: string | null; opened: boolean; clicked: boolean }>(
+    await db.execute(sql`
+      select m.customer_id, m.sent_at, c.timezone as tz,
+             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type in ('opened','clicked')) as opened,
+             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type = 'clicked') as clicked
+      from dunning_messages m join customers c on c.id = m.customer_id
+      where m.tenant_id = ${tenantId}::uuid and m.status = 'sent' and m.sent_at is not null and m.kind = 'reminder'
+      order by m.sent_at desc limit 5000`),
+  );
+  return rows.map((r) => {
+    const p = localParts(new Date(r.sent_at), r.tz || tenantTz);
+    return {
+      customerId: r.customer_id,
+      localHour: p.hour,
+      localWeekday: p.weekday,
+      opened: r.opened,
+      clicked: r.clicked,
+      paidAfter: false,
+    };
+  });
+}
