@@ -12,7 +12,13 @@ import { syntheticLedger } from '../src/risk/synthetic-ledger';
 import { trainRiskModel } from '../src/risk/train';
 
 export async function benchRisk(): Promise<Record<string, string | number>> {
-  const trainRows = syntheticLedger({ customers: 2_500, invoicesPerCustomer: 40, seed: 11, start: '2021-01-01', days: 540 });
+  const trainRows = syntheticLedger({
+    customers: 2_500,
+    invoicesPerCustomer: 40,
+    seed: 11,
+    start: '2021-01-01',
+    days: 540,
+  });
   const cutoff = instantFromDay(dayNumber('2021-01-01') + 600);
   let t = performance.now();
   const trained = trainRiskModel(trainRows, { cutoff, seed: 1 });
@@ -26,8 +32,23 @@ export async function benchRisk(): Promise<Record<string, string | number>> {
     // still unpaid: 100,000 open invoices scored in one call.
     const asOf = '2023-09-01';
     const asOfDay = dayNumber(asOf);
-    const settled = syntheticLedger({ customers: 5_000, invoicesPerCustomer: 60, seed: 12, start: '2022-01-01', days: 540, snapshot: asOf });
-    const open = syntheticLedger({ customers: 5_000, invoicesPerCustomer: 20, seed: 13, start: '2023-07-03', days: 60, snapshot: '2023-07-03', idPrefix: 'OPEN' });
+    const settled = syntheticLedger({
+      customers: 5_000,
+      invoicesPerCustomer: 60,
+      seed: 12,
+      start: '2022-01-01',
+      days: 540,
+      snapshot: asOf,
+    });
+    const open = syntheticLedger({
+      customers: 5_000,
+      invoicesPerCustomer: 20,
+      seed: 13,
+      start: '2023-07-03',
+      days: 60,
+      snapshot: '2023-07-03',
+      idPrefix: 'OPEN',
+    });
     const history = [...settled, ...open];
     const ids = open.map((r) => r.invoiceId);
     await scoreInvoices(model, history, ids.slice(0, 1_000), instantFromDay(asOfDay)); // warm-up

@@ -3,7 +3,13 @@
  * terms and delivery), issued on the as-of day. Computing it again as of 30 and 90 days earlier, each on
  * what was known then, gives a trend that later payments cannot rewrite.
  */
-import { buildLedgerIndex, type FeatureQuery, featureMatrix, type LedgerIndex, recentSettled } from './features';
+import {
+  buildLedgerIndex,
+  type FeatureQuery,
+  featureMatrix,
+  type LedgerIndex,
+  recentSettled,
+} from './features';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
 import { runModel } from './score';
@@ -27,7 +33,10 @@ const SLOWING_SCORE_RISE = 15;
 
 function probe(customer: LedgerInvoice[], day: number): LedgerInvoice | null {
   const before = customer.filter((r) => dayNumber(r.invoiceDate) < day);
-  const last = before.reduce<LedgerInvoice | null>((a, r) => (!a || r.invoiceDate >= a.invoiceDate ? r : a), null);
+  const last = before.reduce<LedgerInvoice | null>(
+    (a, r) => (!a || r.invoiceDate >= a.invoiceDate ? r : a),
+    null,
+  );
   if (!last) return null;
   const amounts = before.map((r) => r.amountMinor).sort((a, b) => a - b);
   const terms = dayNumber(last.dueDate) - dayNumber(last.invoiceDate);
@@ -64,9 +73,9 @@ export async function customerRisk(
   const day = dayOfInstant(asOf);
   const byCustomer = new Map<string, LedgerInvoice[]>();
   for (const r of history) {
-    let list = byCustomer.get(r.customerId);
-    if (!list) byCustomer.set(r.customerId, (list = []));
-    list.push(r);
+    const list = byCustomer.get(r.customerId);
+    if (list) list.push(r);
+    else byCustomer.set(r.customerId, [r]);
   }
   const ids = (customerIds ?? [...byCustomer.keys()]).filter((id) => byCustomer.has(id));
   const offsets = [0, 30, 90];
@@ -82,7 +91,11 @@ export async function customerRisk(
     });
   }
   const index = buildLedgerIndex(history);
-  const raw = await runModel(model.session, featureMatrix(index, queries, model.manifest.priors), queries.length);
+  const raw = await runModel(
+    model.session,
+    featureMatrix(index, queries, model.manifest.priors),
+    queries.length,
+  );
   const scoreAt = (id: string, k: number) => {
     const i = slot.get(`${id}:${k}`);
     return i === undefined ? null : Math.round(raw.pLate[i]! * 100);
@@ -94,6 +107,15 @@ export async function customerRisk(
     const s90 = scoreAt(customerId, 2);
     const trend90 = s90 === null ? null : score - s90;
     const message = slowing(index, customerId, day, trend90);
-    return [{ customerId, score, trend30: s30 === null ? null : score - s30, trend90, slowingAlert: message !== null, message }];
+    return [
+      {
+        customerId,
+        score,
+        trend30: s30 === null ? null : score - s30,
+        trend90,
+        slowingAlert: message !== null,
+        message,
+      },
+    ];
   });
 }

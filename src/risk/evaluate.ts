@@ -17,8 +17,8 @@ import {
   quantile,
   shareWithin,
 } from './metrics';
-import { createRng } from './rng';
 import { predictRaw, type RawPredictions, type RiskModel, toForecast } from './risk-model';
+import { createRng } from './rng';
 import { type TrainOptions, type TrainResult, trainRiskModel } from './train';
 
 export interface Estimate {
@@ -58,7 +58,10 @@ export interface BacktestReport {
   note: string;
   model: MethodMetrics;
   heuristic: MethodMetrics;
-  training: Pick<TrainResult, 'validation' | 'lateThreshold' | 'counts'> & { blend: number; lambda: number };
+  training: Pick<TrainResult, 'validation' | 'lateThreshold' | 'intervalWidening' | 'counts'> & {
+    blend: number;
+    lambda: number;
+  };
 }
 
 /** Invoices issued in [from, to) whose payment is known, each as a query as of its issue day. */
@@ -124,7 +127,13 @@ function pointMetrics(pred: PerInvoice, o: Outcomes, idx: Int32Array): PointMetr
 }
 
 /** Point estimates on all invoices, with percentile intervals from `bootstrap` resamples of the invoices. */
-export function scoreMethod(raw: RawPredictions, queries: readonly FeatureQuery[], o: Outcomes, bootstrap: number, seed: number): MethodMetrics {
+export function scoreMethod(
+  raw: RawPredictions,
+  queries: readonly FeatureQuery[],
+  o: Outcomes,
+  bootstrap: number,
+  seed: number,
+): MethodMetrics {
   const pred = perInvoice(raw, queries);
   const n = queries.length;
   const all = Int32Array.from({ length: n }, (_, i) => i);
@@ -132,7 +141,13 @@ export function scoreMethod(raw: RawPredictions, queries: readonly FeatureQuery[
   const rng = createRng(seed);
   const draws: PointMetrics[] = [];
   for (let b = 0; b < bootstrap; b++) {
-    draws.push(pointMetrics(pred, o, Int32Array.from({ length: n }, () => Math.floor(rng() * n))));
+    draws.push(
+      pointMetrics(
+        pred,
+        o,
+        Int32Array.from({ length: n }, () => Math.floor(rng() * n)),
+      ),
+    );
   }
   const estimate = (k: keyof PointMetrics): Estimate => {
     const values = draws.map((d) => d[k]).filter((v) => !Number.isNaN(v));
@@ -152,7 +167,11 @@ export function scoreMethod(raw: RawPredictions, queries: readonly FeatureQuery[
   };
 }
 
-export function modelPredict(model: RiskModel, index: LedgerIndex, queries: readonly FeatureQuery[]): RawPredictions {
+export function modelPredict(
+  model: RiskModel,
+  index: LedgerIndex,
+  queries: readonly FeatureQuery[],
+): RawPredictions {
   return predictRaw(model, featureMatrix(index, queries, model.priors), queries.length);
 }
 
@@ -180,10 +199,17 @@ export function evaluateBacktest(options: BacktestOptions): BacktestReport {
       'Scored: invoices issued on or after the cutoff whose payment is in the data, each as of its issue day. ' +
       'Invoices still open at the end of the data have no known outcome and are excluded, which under-represents slow payers near the end.',
     model: scoreMethod(modelPredict(trained.model, index, queries), queries, outcomes, bootstrap, seed),
-    heuristic: scoreMethod(heuristicPredict(index, queries, trained.model.priors), queries, outcomes, bootstrap, seed),
+    heuristic: scoreMethod(
+      heuristicPredict(index, queries, trained.model.priors),
+      queries,
+      outcomes,
+      bootstrap,
+      seed,
+    ),
     training: {
       validation: trained.validation,
       lateThreshold: trained.lateThreshold,
+      intervalWidening: trained.intervalWidening,
       counts: trained.counts,
       blend: trained.model.blend,
       lambda: trained.model.logistic.lambda,
@@ -202,7 +228,8 @@ const METRIC_ROWS: [Exclude<keyof MethodMetrics, 'calibration'>, string, number]
 ];
 
 export function formatBacktest(r: BacktestReport): string {
-  const cell = (e: Estimate, digits: number) => `${e.value.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}]`;
+  const cell = (e: Estimate, digits: number) =>
+    `${e.value.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}]`;
   const lines = [
     `Backtest: trained on what was known before ${r.cutoff}; ${r.evaluated} later invoices scored as of their issue day`,
     `(${r.excludedStillOpen} still open at the end of the data excluded; late share ${(r.lateShare * 100).toFixed(1)}%; 95% bootstrap CIs, ${r.bootstrap} resamples)`,
@@ -214,7 +241,9 @@ export function formatBacktest(r: BacktestReport): string {
   }
   lines.push('', 'Calibration of the model by decile (mean predicted vs observed late share):');
   for (const b of r.model.calibration) {
-    lines.push(`  ${String(b.bin).padStart(2)}  n=${String(b.count).padStart(4)}  predicted ${b.meanPredicted.toFixed(3)}  observed ${b.observedRate.toFixed(3)}`);
+    lines.push(
+      `  ${String(b.bin).padStart(2)}  n=${String(b.count).padStart(4)}  predicted ${b.meanPredicted.toFixed(3)}  observed ${b.observedRate.toFixed(3)}`,
+    );
   }
   lines.push('', r.note);
   return lines.join('\n');

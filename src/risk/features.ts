@@ -121,9 +121,9 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
     dueOf[i] = dayNumber(inv.dueDate);
     paidOf[i] = inv.paidDate === null ? UNPAID : dayNumber(inv.paidDate);
     amountOf[i] = major(inv.amountMinor);
-    let g = groups.get(inv.customerId);
-    if (!g) groups.set(inv.customerId, (g = []));
-    g.push(i);
+    const g = groups.get(inv.customerId);
+    if (g) g.push(i);
+    else groups.set(inv.customerId, [i]);
   }
   const customers = new Map<string, CustomerHistory>();
   for (const [customerId, rows] of groups) {
@@ -195,7 +195,12 @@ export function recentSettled(
   const out: SettledOutcome[] = [];
   for (let i = countBefore(h.paidDay, day) - 1; i >= 0 && out.length < k; i--) {
     if (h.paidId[i] === excludeInvoiceId) continue;
-    out.push({ invoiceId: h.paidId[i]!, paidDay: h.paidDay[i]!, daysToPay: h.paidDaysToPay[i]!, daysLate: h.paidDaysLate[i]! });
+    out.push({
+      invoiceId: h.paidId[i]!,
+      paidDay: h.paidDay[i]!,
+      daysToPay: h.paidDaysToPay[i]!,
+      daysLate: h.paidDaysLate[i]!,
+    });
   }
   return out.reverse();
 }
@@ -275,7 +280,9 @@ export function writeFeatures(
   const { lateRate, daysToPay, daysLate, strength } = priors;
   const lastFew = recent.slice(-LAST_FEW);
   const meanDaysLate = (sumDaysLate + strength * daysLate) / (settled + strength);
-  const lastFewMeanLate = lastFew.length ? lastFew.reduce((s, r) => s + r.daysLate, 0) / lastFew.length : daysLate;
+  const lastFewMeanLate = lastFew.length
+    ? lastFew.reduce((s, r) => s + r.daysLate, 0) / lastFew.length
+    : daysLate;
   const month = Number(invoice.invoiceDate.slice(5, 7));
   const weekday = (((issue + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
 
@@ -288,7 +295,9 @@ export function writeFeatures(
   v[F.recent_median_days_to_pay] = recent.length ? median(recent.map((r) => r.daysToPay)) : daysToPay;
   v[F.recent_median_days_late] = recent.length ? median(recent.map((r) => r.daysLate)) : daysLate;
   v[F.last3_mean_days_late] = lastFewMeanLate;
-  v[F.last3_late_share] = lastFew.length ? lastFew.filter((r) => r.daysLate > 0).length / lastFew.length : lateRate;
+  v[F.last3_late_share] = lastFew.length
+    ? lastFew.filter((r) => r.daysLate > 0).length / lastFew.length
+    : lateRate;
   v[F.last_days_late] = recent.length ? recent[recent.length - 1]!.daysLate : daysLate;
   v[F.late_trend] = lastFew.length ? lastFewMeanLate - meanDaysLate : 0;
   v[F.log_tenure_days] = Math.log1p(Math.max(0, day - firstIssue));
@@ -314,8 +323,14 @@ export interface FeatureQuery {
 }
 
 /** Row-major float32 matrix (queries × FEATURE_COUNT): the exact tensor the ONNX model receives. */
-export function featureMatrix(index: LedgerIndex, queries: readonly FeatureQuery[], priors: FeaturePriors): Float32Array {
+export function featureMatrix(
+  index: LedgerIndex,
+  queries: readonly FeatureQuery[],
+  priors: FeaturePriors,
+): Float32Array {
   const out = new Float32Array(queries.length * FEATURE_COUNT);
-  queries.forEach((q, i) => writeFeatures(index, q.invoice, q.day, priors, out, i * FEATURE_COUNT));
+  queries.forEach((q, i) => {
+    writeFeatures(index, q.invoice, q.day, priors, out, i * FEATURE_COUNT);
+  });
   return out;
 }

@@ -203,7 +203,14 @@ interface NodeDraft {
  */
 type Histogram = Float64Array;
 
-function fillHistogram(idx: Int32Array, codes: Uint8Array, g: Float64Array, h: Float64Array, d: number, B: number): Histogram {
+function fillHistogram(
+  idx: Int32Array,
+  codes: Uint8Array,
+  g: Float64Array,
+  h: Float64Array,
+  d: number,
+  B: number,
+): Histogram {
   const hist = new Float64Array(d * B * 3);
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!;
@@ -220,7 +227,13 @@ function fillHistogram(idx: Int32Array, codes: Uint8Array, g: Float64Array, h: F
   return hist;
 }
 
-function partition(idx: Int32Array, codes: Uint8Array, d: number, feature: number, bin: number): [Int32Array, Int32Array] {
+function partition(
+  idx: Int32Array,
+  codes: Uint8Array,
+  d: number,
+  feature: number,
+  bin: number,
+): [Int32Array, Int32Array] {
   let nLeft = 0;
   for (let k = 0; k < idx.length; k++) if (codes[idx[k]! * d + feature]! <= bin) nLeft++;
   const left = new Int32Array(nLeft);

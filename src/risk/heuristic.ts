@@ -3,7 +3,15 @@
  * customer's median days-to-pay, and the interval spans their 10th–90th percentile, all point-in-time.
  * Cold-start customers get the population prior.
  */
-import { F, FEATURE_COUNT, type FeaturePriors, type FeatureQuery, featureMatrix, type LedgerIndex, recentSettled } from './features';
+import {
+  F,
+  FEATURE_COUNT,
+  type FeaturePriors,
+  type FeatureQuery,
+  featureMatrix,
+  type LedgerIndex,
+  recentSettled,
+} from './features';
 import { dayNumber } from './ledger';
 import { quantile } from './metrics';
 import type { RawPredictions } from './risk-model';
@@ -21,7 +29,9 @@ export function heuristicPredict(
   const remaining = new Float64Array(n * 3);
   queries.forEach(({ invoice, day }, i) => {
     pLate[i] = X[i * FEATURE_COUNT + F.late_rate]!;
-    const past = recentSettled(index, invoice.customerId, day, HISTORY_WINDOW, invoice.invoiceId).map((r) => r.daysToPay);
+    const past = recentSettled(index, invoice.customerId, day, HISTORY_WINDOW, invoice.invoiceId).map(
+      (r) => r.daysToPay,
+    );
     const dtp = past.length
       ? [quantile(past, 0.1), X[i * FEATURE_COUNT + F.recent_median_days_to_pay]!, quantile(past, 0.9)]
       : [0.5 * priors.daysToPay, priors.daysToPay, 1.5 * priors.daysToPay];

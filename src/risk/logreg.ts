@@ -15,7 +15,12 @@ export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-export function fitLogistic(X: Float32Array, y: ArrayLike<number>, nFeatures: number, lambda: number): LogisticModel {
+export function fitLogistic(
+  X: Float32Array,
+  y: ArrayLike<number>,
+  nFeatures: number,
+  lambda: number,
+): LogisticModel {
   const n = y.length;
   const d = nFeatures;
   const mean = new Array<number>(d).fill(0);

@@ -51,7 +51,10 @@ export function calibrationByDecile(p: ArrayLike<number>, y: ArrayLike<number>, 
   const order = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[a]! - p[b]!);
   const out: CalibrationBin[] = [];
   for (let b = 0; b < bins; b++) {
-    const idx = order.slice(Math.floor((b * order.length) / bins), Math.floor(((b + 1) * order.length) / bins));
+    const idx = order.slice(
+      Math.floor((b * order.length) / bins),
+      Math.floor(((b + 1) * order.length) / bins),
+    );
     if (idx.length === 0) continue;
     out.push({
       bin: b + 1,
@@ -69,14 +72,22 @@ export function meanAbsoluteError(predicted: ArrayLike<number>, actual: ArrayLik
   return s / predicted.length;
 }
 
-export function shareWithin(predicted: ArrayLike<number>, actual: ArrayLike<number>, tolerance: number): number {
+export function shareWithin(
+  predicted: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  tolerance: number,
+): number {
   let k = 0;
   for (let i = 0; i < predicted.length; i++) if (Math.abs(predicted[i]! - actual[i]!) <= tolerance) k++;
   return k / predicted.length;
 }
 
 /** Share of actual values inside [lower, upper], both ends included. */
-export function intervalCoverage(lower: ArrayLike<number>, upper: ArrayLike<number>, actual: ArrayLike<number>): number {
+export function intervalCoverage(
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  actual: ArrayLike<number>,
+): number {
   let k = 0;
   for (let i = 0; i < actual.length; i++) if (actual[i]! >= lower[i]! && actual[i]! <= upper[i]!) k++;
   return k / actual.length;

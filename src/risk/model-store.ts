@@ -33,6 +33,8 @@ export interface ModelManifest {
     labelledInvoices: number;
     samples: number;
     maturityDays: number;
+    /** Conformal days added to each side of the P10–P90 interval. */
+    intervalWidening: number;
     lambda: number;
     blend: number;
     trees: { classifier: number; p10: number; p50: number; p90: number };
@@ -63,13 +65,22 @@ export function writeModel(
     createdAt,
     featureNames: model.featureNames,
     priors: model.priors,
-    logistic: { mean: model.logistic.mean, scale: model.logistic.scale, coef: model.logistic.coef, intercept: model.logistic.intercept },
-    thresholds: { late: trained.lateThreshold, medium: Math.round((trained.lateThreshold / 2) * 1000) / 1000 },
+    logistic: {
+      mean: model.logistic.mean,
+      scale: model.logistic.scale,
+      coef: model.logistic.coef,
+      intercept: model.logistic.intercept,
+    },
+    thresholds: {
+      late: trained.lateThreshold,
+      medium: Math.round((trained.lateThreshold / 2) * 1000) / 1000,
+    },
     training: {
       dataSha256: meta.dataSha256,
       rows: meta.rows,
       cutoff: isoFromDay(dayOfInstant(meta.cutoff)),
       ...trained.counts,
+      intervalWidening: trained.intervalWidening,
       lambda: model.logistic.lambda,
       blend: model.blend,
       trees: {
@@ -94,7 +105,8 @@ export function writeModel(
  */
 export function ledgerSnapshotDay(rows: readonly LedgerInvoice[]): number {
   let last = Number.NEGATIVE_INFINITY;
-  for (const r of rows) last = Math.max(last, dayNumber(r.invoiceDate), r.paidDate === null ? last : dayNumber(r.paidDate));
+  for (const r of rows)
+    last = Math.max(last, dayNumber(r.invoiceDate), r.paidDate === null ? last : dayNumber(r.paidDate));
   return last + 1;
 }
 
@@ -111,20 +123,33 @@ export function trainDefaultModel(options: TrainDefaultOptions): ModelManifest {
   const buffer = readFileSync(options.historyCsv);
   const { rows, errors } = parseHistoryCsv(buffer);
   if (errors.length > 0) {
-    throw new Error(`${options.historyCsv}: ${errors.length} invalid row(s); first: line ${errors[0]!.line}: ${errors[0]!.message}`);
+    throw new Error(
+      `${options.historyCsv}: ${errors.length} invalid row(s); first: line ${errors[0]!.line}: ${errors[0]!.message}`,
+    );
   }
   const cutoff = instantFromDay(Math.min(dayOfInstant(options.now), ledgerSnapshotDay(rows)));
   const trained = trainRiskModel(rows, { cutoff, seed: options.seed ?? 1 });
-  return writeModel(options.outDir, trained, { dataSha256: sha256(buffer), rows: rows.length, cutoff, createdAt: options.now });
+  return writeModel(options.outDir, trained, {
+    dataSha256: sha256(buffer),
+    rows: rows.length,
+    cutoff,
+    createdAt: options.now,
+  });
 }
 
-export async function loadModel(dir: string, sessionOptions?: ort.InferenceSession.SessionOptions): Promise<LoadedModel> {
+export async function loadModel(
+  dir: string,
+  sessionOptions?: ort.InferenceSession.SessionOptions,
+): Promise<LoadedModel> {
   const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
   const bytes = readFileSync(join(dir, manifest.onnx.file));
-  if (sha256(bytes) !== manifest.onnx.sha256) throw new Error(`${dir}: ${manifest.onnx.file} does not match its manifest`);
+  if (sha256(bytes) !== manifest.onnx.sha256)
+    throw new Error(`${dir}: ${manifest.onnx.file} does not match its manifest`);
   const expected = FEATURE_NAMES.join(',');
   if (manifest.featureNames.join(',') !== expected) {
-    throw new Error(`${dir}: model ${manifest.version} was built for other features; retrain it with this code`);
+    throw new Error(
+      `${dir}: model ${manifest.version} was built for other features; retrain it with this code`,
+    );
   }
   return { session: await ort.InferenceSession.create(bytes, sessionOptions), manifest };
 }

@@ -20,7 +20,11 @@ const attr = {
   str: (name: string, s: string): Attr => ({ name, type: AttributeType.STRING, s: enc(s) }),
   floats: (name: string, floats: number[]): Attr => ({ name, type: AttributeType.FLOATS, floats }),
   ints: (name: string, ints: number[]): Attr => ({ name, type: AttributeType.INTS, ints }),
-  strs: (name: string, strings: string[]): Attr => ({ name, type: AttributeType.STRINGS, strings: strings.map(enc) }),
+  strs: (name: string, strings: string[]): Attr => ({
+    name,
+    type: AttributeType.STRINGS,
+    strings: strings.map(enc),
+  }),
 };
 
 const tensor = (name: string, dims: number[], values: number[]) => ({
@@ -85,7 +89,10 @@ function treeEnsembleNode(name: string, input: string, output: string, ensembles
     output: [output],
     attribute: [
       attr.int('n_targets', ensembles.length),
-      attr.floats('base_values', ensembles.map((e) => e.base)),
+      attr.floats(
+        'base_values',
+        ensembles.map((e) => e.base),
+      ),
       attr.str('aggregate_function', 'SUM'),
       attr.str('post_transform', 'NONE'),
       attr.ints('nodes_treeids', a.treeIds),
@@ -104,13 +111,22 @@ function treeEnsembleNode(name: string, input: string, output: string, ensembles
 }
 
 export const ONNX_INPUT = 'features';
-export const ONNX_OUTPUTS = { pLate: 'p_late', pLateLogistic: 'p_late_logistic', remaining: 'remaining_days' } as const;
+export const ONNX_OUTPUTS = {
+  pLate: 'p_late',
+  pLateLogistic: 'p_late_logistic',
+  remaining: 'remaining_days',
+} as const;
 
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
   const { coef, mean, scale, intercept } = model.logistic;
   const weights = coef.map((c, j) => c / scale[j]!);
   const bias = intercept - coef.reduce((s, c, j) => s + (c * mean[j]!) / scale[j]!, 0);
-  const node = (opType: string, input: string[], output: string[]) => ({ opType, input, output, name: output[0] });
+  const node = (opType: string, input: string[], output: string[]) => ({
+    opType,
+    input,
+    output,
+    name: output[0],
+  });
 
   const graph = {
     name: 'duely_payment_delay',

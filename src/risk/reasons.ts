@@ -82,7 +82,10 @@ function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string
     case 'overdue': {
       const overdue = Math.round(Math.expm1(x('log_overdue_count')));
       const open = Math.round(Math.expm1(x('log_open_count')));
-      if (up) return overdue > 0 ? `has ${plural(overdue, 'other invoice')} already overdue` : `has ${plural(open, 'other open invoice')}`;
+      if (up)
+        return overdue > 0
+          ? `has ${plural(overdue, 'other invoice')} already overdue`
+          : `has ${plural(open, 'other open invoice')}`;
       return overdue === 0 ? 'no other invoices overdue' : null;
     }
     case 'amount': {
@@ -98,14 +101,20 @@ function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string
     case 'timing': {
       const toDue = x('days_to_due');
       if (toDue < 0) return `already ${plural(-toDue, 'day')} past due`;
-      return up ? `due in ${plural(toDue, 'day')} and still unpaid` : `${plural(x('terms_days'), 'day')} payment terms`;
+      return up
+        ? `due in ${plural(toDue, 'day')} and still unpaid`
+        : `${plural(x('terms_days'), 'day')} payment terms`;
     }
     case 'tenure': {
       const days = Math.round(Math.expm1(x('log_tenure_days')));
-      return days < 90 ? `recent customer (${plural(days, 'day')})` : `customer for ${plural(Math.round(days / 30), 'month')}`;
+      return days < 90
+        ? `recent customer (${plural(days, 'day')})`
+        : `customer for ${plural(Math.round(days / 30), 'month')}`;
     }
     case 'calendar':
-      return up ? 'issued in a period when payments tend to be slower' : 'issued in a period when payments tend to be faster';
+      return up
+        ? 'issued in a period when payments tend to be slower'
+        : 'issued in a period when payments tend to be faster';
   }
 }
 
@@ -114,7 +123,11 @@ function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string
  * population rate, down when below) come before those that pull against it; a past-due invoice always leads with how late
  * it already is.
  */
-export function explain(logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>, ctx: ReasonContext, k = 3): string[] {
+export function explain(
+  logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>,
+  ctx: ReasonContext,
+  k = 3,
+): string[] {
   const byTopic = new Map<Topic, number>();
   logistic.coef.forEach((c, j) => {
     const topic = TOPIC[FEATURE_NAMES[j]!];

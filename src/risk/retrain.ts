@@ -3,14 +3,15 @@
  * recent slice of invoices whose outcome is known, by a version of it fitted only on what was known before the
  * slice; it is promoted only if it beats the heuristic and, when there is one, the current model.
  */
+
+import { type Estimate, issueDayQueries, type MethodMetrics, modelPredict, scoreMethod } from './evaluate';
 import { buildLedgerIndex, featureMatrix } from './features';
 import { heuristicPredict } from './heuristic';
 import { dayOfInstant, instantFromDay, isoFromDay, type LedgerInvoice } from './ledger';
-import { type Estimate, issueDayQueries, type MethodMetrics, modelPredict, scoreMethod } from './evaluate';
 import type { LoadedModel } from './model-store';
 import { runModel } from './score';
-import { ledgerAsOf, maturityDays } from './training-set';
 import { type TrainOptions, type TrainResult, trainRiskModel } from './train';
+import { ledgerAsOf, maturityDays } from './training-set';
 
 export interface Challenger {
   /** Fitted on everything known at `now`: what gets deployed if promoted. */
@@ -30,7 +31,11 @@ export interface ChallengerOptions extends Omit<TrainOptions, 'cutoff'> {
  * The slice ends a maturity window before `now` (so its invoices have had time to be paid and fast payers
  * are not over-represented) and spans `sliceDays` before that.
  */
-export function trainChallenger(rows: readonly LedgerInvoice[], now: Date, options: ChallengerOptions = {}): Challenger {
+export function trainChallenger(
+  rows: readonly LedgerInvoice[],
+  now: Date,
+  options: ChallengerOptions = {},
+): Challenger {
   const nowDay = dayOfInstant(now);
   const known = ledgerAsOf(rows, nowDay);
   const to = nowDay - maturityDays(known, nowDay);
@@ -48,7 +53,12 @@ export type SliceMetrics = Omit<MethodMetrics, 'calibration'>;
 export interface ModelComparison {
   promote: boolean;
   reason: string;
-  metrics: { invoices: number; challenger: SliceMetrics; current: SliceMetrics | null; heuristic: SliceMetrics } | null;
+  metrics: {
+    invoices: number;
+    challenger: SliceMetrics;
+    current: SliceMetrics | null;
+    heuristic: SliceMetrics;
+  } | null;
 }
 
 export interface CompareOptions {
@@ -72,29 +82,64 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
   const toDay = dayOfInstant(new Date(`${challenger.slice.to}T00:00:00Z`));
   const { queries, outcomes } = issueDayQueries(known, fromDay, toDay);
   if (queries.length < minInvoices) {
-    return { promote: false, reason: `only ${queries.length} settled invoices in ${challenger.slice.from}…${challenger.slice.to}; need ${minInvoices}`, metrics: null };
+    return {
+      promote: false,
+      reason: `only ${queries.length} settled invoices in ${challenger.slice.from}…${challenger.slice.to}; need ${minInvoices}`,
+      metrics: null,
+    };
   }
   const index = buildLedgerIndex(known);
   const score = (raw: Parameters<typeof scoreMethod>[0]) => drop(scoreMethod(raw, queries, outcomes, 0, 1));
   const mChallenger = score(modelPredict(challenger.holdout.model, index, queries));
   const mHeuristic = score(heuristicPredict(index, queries, challenger.holdout.model.priors));
   const mCurrent = current
-    ? score(await runModel(current.session, featureMatrix(index, queries, current.manifest.priors), queries.length))
+    ? score(
+        await runModel(
+          current.session,
+          featureMatrix(index, queries, current.manifest.priors),
+          queries.length,
+        ),
+      )
     : null;
-  const metrics = { invoices: queries.length, challenger: mChallenger, current: mCurrent, heuristic: mHeuristic };
+  const metrics = {
+    invoices: queries.length,
+    challenger: mChallenger,
+    current: mCurrent,
+    heuristic: mHeuristic,
+  };
 
   if (mChallenger.logLoss.value >= mHeuristic.logLoss.value) {
-    return { promote: false, reason: `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`, metrics };
+    return {
+      promote: false,
+      reason: `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`,
+      metrics,
+    };
   }
-  if (!mCurrent || !current) return { promote: true, reason: 'no current model; challenger beats the heuristic', metrics };
+  if (!mCurrent || !current)
+    return { promote: true, reason: 'no current model; challenger beats the heuristic', metrics };
   // A current model trained past the slice start has seen some of the slice: its numbers flatter it, so
   // the challenger must still win against them.
-  const seen = current.manifest.training.cutoff > challenger.slice.from ? ' (current model trained on part of this slice)' : '';
+  const seen =
+    current.manifest.training.cutoff > challenger.slice.from
+      ? ' (current model trained on part of this slice)'
+      : '';
   if (mChallenger.auc.value < mCurrent.auc.value - 0.02) {
-    return { promote: false, reason: `challenger AUC ${v(mChallenger.auc)} is below the current ${v(mCurrent.auc)}${seen}`, metrics };
+    return {
+      promote: false,
+      reason: `challenger AUC ${v(mChallenger.auc)} is below the current ${v(mCurrent.auc)}${seen}`,
+      metrics,
+    };
   }
   if (mChallenger.logLoss.value > mCurrent.logLoss.value - margin) {
-    return { promote: false, reason: `challenger log-loss ${v(mChallenger.logLoss)} is not ${margin} better than the current ${v(mCurrent.logLoss)}${seen}`, metrics };
+    return {
+      promote: false,
+      reason: `challenger log-loss ${v(mChallenger.logLoss)} is not ${margin} better than the current ${v(mCurrent.logLoss)}${seen}`,
+      metrics,
+    };
   }
-  return { promote: true, reason: `challenger log-loss ${v(mChallenger.logLoss)} vs current ${v(mCurrent.logLoss)}, heuristic ${v(mHeuristic.logLoss)}${seen}`, metrics };
+  return {
+    promote: true,
+    reason: `challenger log-loss ${v(mChallenger.logLoss)} vs current ${v(mCurrent.logLoss)}, heuristic ${v(mHeuristic.logLoss)}${seen}`,
+    metrics,
+  };
 }

@@ -3,7 +3,7 @@
  * CSV), the ids of the invoices to score and the as-of instant; nothing here reads the clock or the database.
  */
 import * as ort from 'onnxruntime-node';
-import { buildLedgerIndex, FEATURE_COUNT, featureMatrix, type FeatureQuery, recentSettled } from './features';
+import { buildLedgerIndex, FEATURE_COUNT, type FeatureQuery, featureMatrix, recentSettled } from './features';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export';
@@ -43,8 +43,13 @@ export function riskBand(pLate: number, thresholds: ModelManifest['thresholds'],
 }
 
 /** Runs the ONNX graph on a row-major feature matrix. */
-export async function runModel(session: ort.InferenceSession, X: Float32Array, n: number): Promise<RawPredictions> {
-  if (n === 0) return { pLate: new Float64Array(0), pLateLogistic: new Float64Array(0), remaining: new Float64Array(0) };
+export async function runModel(
+  session: ort.InferenceSession,
+  X: Float32Array,
+  n: number,
+): Promise<RawPredictions> {
+  if (n === 0)
+    return { pLate: new Float64Array(0), pLateLogistic: new Float64Array(0), remaining: new Float64Array(0) };
   const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', X, [n, FEATURE_COUNT]) });
   const data = (name: string) => Float64Array.from(out[name]!.data as Float32Array);
   return {

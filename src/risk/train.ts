@@ -4,8 +4,14 @@
  * before the slice starts, score the slice's invoices as of their issue day. Then everything is refitted on all
  * labels with the chosen settings.
  */
-import { buildLedgerIndex, FEATURE_COUNT, FEATURE_NAMES, type FeaturePriors, featureMatrix } from './features';
-import { binFeatures, type BoostParams, boost, DEFAULT_BOOST, type Dataset } from './gbdt';
+import {
+  buildLedgerIndex,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  type FeaturePriors,
+  featureMatrix,
+} from './features';
+import { type BoostParams, binFeatures, boost, type Dataset, DEFAULT_BOOST } from './gbdt';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { fitLogistic } from './logreg';
 import { auc, brier, logLoss, pinballLoss } from './metrics';
@@ -16,7 +22,6 @@ import {
   maturityDays,
   priorsFrom,
   type Sample,
-  SAMPLE_AGES,
   samplesOf,
 } from './training-set';
 
@@ -48,6 +53,8 @@ export interface TrainResult {
   validation: ValidationMetrics | null;
   /** Late/not-late threshold maximizing Youden's J on the validation slice (0.5 without one). */
   lateThreshold: number;
+  /** Days added to each side of the P10–P90 interval (conformal, from the validation slice; 0 without one). */
+  intervalWidening: number;
   counts: { labelledInvoices: number; samples: number; maturityDays: number };
 }
 
@@ -67,7 +74,11 @@ interface Matrices {
   open: Uint8Array;
 }
 
-function matrices(samples: readonly Sample[], history: readonly LedgerInvoice[], priors: FeaturePriors): Matrices {
+function matrices(
+  samples: readonly Sample[],
+  history: readonly LedgerInvoice[],
+  priors: FeaturePriors,
+): Matrices {
   const index = buildLedgerIndex(history);
   const X = featureMatrix(index, samples, priors);
   return {
@@ -83,7 +94,9 @@ function subset(m: Matrices, keep: (i: number) => boolean, y: Float64Array): Dat
   const idx: number[] = [];
   for (let i = 0; i < m.n; i++) if (keep(i)) idx.push(i);
   const X = new Float32Array(idx.length * FEATURE_COUNT);
-  idx.forEach((r, k) => X.set(m.X.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
+  idx.forEach((r, k) => {
+    X.set(m.X.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT);
+  });
   return { X, n: idx.length, y: Float64Array.from(idx, (r) => y[r]!) };
 }
 
@@ -100,7 +113,13 @@ interface Settings {
 }
 
 /** Fits every part; with `valid`, each boosted head stops early on it and its tree count is what it kept. */
-function fit(m: Matrices, priors: FeaturePriors, s: Settings, params: BoostParams, valid?: Matrices): RiskModel {
+function fitParts(
+  m: Matrices,
+  priors: FeaturePriors,
+  s: Settings,
+  params: BoostParams,
+  valid?: Matrices,
+): RiskModel {
   const cls = subset(m, (i) => m.open[i] === 1, m.late);
   const all = subset(m, () => true, m.remaining);
   const validCls = valid && subset(valid, () => true, valid.late);
@@ -111,12 +130,24 @@ function fit(m: Matrices, priors: FeaturePriors, s: Settings, params: BoostParam
     featureNames: [...FEATURE_NAMES],
     priors,
     logistic: fitLogistic(cls.X, cls.y, FEATURE_COUNT, s.lambda),
-    classifier: boost(cls, FEATURE_COUNT, { kind: 'logloss' }, { ...params, maxTrees: s.trees[0] }, validCls, clsBins)
-      .ensemble,
+    classifier: boost(
+      cls,
+      FEATURE_COUNT,
+      { kind: 'logloss' },
+      { ...params, maxTrees: s.trees[0] },
+      validCls,
+      clsBins,
+    ).ensemble,
     quantiles: QUANTILE_LEVELS.map(
       (alpha, k) =>
-        boost(all, FEATURE_COUNT, { kind: 'quantile', alpha }, { ...params, maxTrees: s.trees[k + 1]! }, validAll, allBins)
-          .ensemble,
+        boost(
+          all,
+          FEATURE_COUNT,
+          { kind: 'quantile', alpha },
+          { ...params, maxTrees: s.trees[k + 1]! },
+          validAll,
+          allBins,
+        ).ensemble,
     ) as RiskModel['quantiles'],
     blend: s.blend,
   };
@@ -129,7 +160,7 @@ function select(
   maturity: number,
   params: BoostParams,
   maxSamples: number | undefined,
-): { settings: Settings; metrics: ValidationMetrics; threshold: number } | null {
+): { settings: Settings; metrics: ValidationMetrics; threshold: number; widening: number } | null {
   const issueDays = labelled.map((r) => dayNumber(r.invoiceDate)).sort((a, b) => a - b);
   const validStart = issueDays[Math.floor(issueDays.length * 0.8)]!;
   const fitLabels = labelledInvoices(labelled, validStart, maturity);
@@ -145,15 +176,21 @@ function select(
   const validCls = subset(valid, () => true, valid.late);
 
   const lambda = oneStandardError(
-    LAMBDAS.map((l) => predictRaw(stub(fitLogistic(cls.X, cls.y, FEATURE_COUNT, l)), validCls.X, validCls.n).pLateLogistic),
+    LAMBDAS.map(
+      (l) =>
+        predictRaw(stub(fitLogistic(cls.X, cls.y, FEATURE_COUNT, l)), validCls.X, validCls.n).pLateLogistic,
+    ),
     validCls.y,
     LAMBDAS,
   );
   const max = params.maxTrees;
-  const model = fit(train, priors, { lambda, trees: [max, max, max, max], blend: 1 }, params, valid);
+  const model = fitParts(train, priors, { lambda, trees: [max, max, max, max], blend: 1 }, params, valid);
   const settings: Settings = {
     lambda,
-    trees: [model.classifier.trees.length, ...model.quantiles.map((q) => q.trees.length)] as Settings['trees'],
+    trees: [
+      model.classifier.trees.length,
+      ...model.quantiles.map((q) => q.trees.length),
+    ] as Settings['trees'],
     blend: 1,
   };
   const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
@@ -168,9 +205,17 @@ function select(
   const q10 = q(0);
   const q90 = q(2);
   let covered = 0;
-  for (let i = 0; i < valid.n; i++) if (valid.remaining[i]! >= q10[i]! && valid.remaining[i]! <= q90[i]!) covered++;
+  for (let i = 0; i < valid.n; i++)
+    if (valid.remaining[i]! >= q10[i]! && valid.remaining[i]! <= q90[i]!) covered++;
+  // Conformalized quantile regression (Romano, Patterson & Candès 2019): the margin by which [P10, P90] must
+  // grow (or may shrink) for 80% of the slice to fall inside; pinball-trained quantiles are often too narrow.
+  const conformity = Float64Array.from({ length: valid.n }, (_, i) =>
+    Math.max(q10[i]! - valid.remaining[i]!, valid.remaining[i]! - q90[i]!),
+  ).sort();
+  const widening = conformity[Math.min(valid.n - 1, Math.ceil((valid.n + 1) * 0.8) - 1)]!;
   return {
     settings,
+    widening,
     threshold: youdenThreshold(raw.pLate, valid.late),
     metrics: {
       invoices: valid.n,
@@ -201,7 +246,14 @@ function oneStandardError<T>(predictions: Float64Array[], y: ArrayLike<number>, 
 /** A model holding only a logistic part, to score it alone. */
 function stub(logistic: RiskModel['logistic']): RiskModel {
   const empty = { base: 0, trees: [] };
-  return { featureNames: [], priors: priorsFrom([]), logistic, classifier: empty, quantiles: [empty, empty, empty], blend: 1 };
+  return {
+    featureNames: [],
+    priors: priorsFrom([]),
+    logistic,
+    classifier: empty,
+    quantiles: [empty, empty, empty],
+    blend: 1,
+  };
 }
 
 /** The probability cut that maximizes sensitivity + specificity - 1 on the slice. */
@@ -225,7 +277,11 @@ function youdenThreshold(p: ArrayLike<number>, y: ArrayLike<number>): number {
 
 export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOptions): TrainResult {
   const cutoffDay = dayOfInstant(options.cutoff);
-  const params: BoostParams = { ...DEFAULT_BOOST, ...options.boost, seed: options.seed ?? DEFAULT_BOOST.seed };
+  const params: BoostParams = {
+    ...DEFAULT_BOOST,
+    ...options.boost,
+    seed: options.seed ?? DEFAULT_BOOST.seed,
+  };
   const history = ledgerAsOf(rows, cutoffDay);
   const maturity = maturityDays(history, cutoffDay);
   const labelled = labelledInvoices(history, cutoffDay, maturity);
@@ -240,9 +296,20 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
   const settings = selected?.settings ?? { lambda: 0.1, trees: [150, 150, 150, 150], blend: 0.5 };
   const samples = thin(samplesOf(labelled), maxSamples);
   const priors = priorsFrom(labelled);
-  const model = fit(matrices(samples, history, priors), priors, settings, params);
+  const fitted = fitParts(matrices(samples, history, priors), priors, settings, params);
+  const widening = selected?.widening ?? 0;
+  const [q10, q50, q90] = fitted.quantiles;
+  const model: RiskModel = {
+    ...fitted,
+    quantiles: [
+      { ...q10, base: Math.fround(q10.base - widening) },
+      q50,
+      { ...q90, base: Math.fround(q90.base + widening) },
+    ],
+  };
   return {
     model,
+    intervalWidening: widening,
     validation: selected?.metrics ?? null,
     lateThreshold: selected?.threshold ?? 0.5,
     counts: { labelledInvoices: labelled.length, samples: samples.length, maturityDays: maturity },

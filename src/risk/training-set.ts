@@ -5,7 +5,7 @@
  * settled only if they were paid quickly, so keeping them would teach "recent invoices are paid early"; labels
  * therefore also require the invoice to be older than a maturity window (most invoices settle within it).
  */
-import { type FeaturePriors, DEFAULT_PRIORS } from './features';
+import { DEFAULT_PRIORS, type FeaturePriors } from './features';
 import { dayNumber, type LedgerInvoice } from './ledger';
 import { quantile } from './metrics';
 
@@ -43,14 +43,21 @@ export function maturityDays(rows: readonly LedgerInvoice[], day: number): numbe
 }
 
 /** Invoices whose outcome was known before `day` and which are old enough not to bias toward fast payers. */
-export function labelledInvoices(rows: readonly LedgerInvoice[], day: number, maturity: number): LedgerInvoice[] {
+export function labelledInvoices(
+  rows: readonly LedgerInvoice[],
+  day: number,
+  maturity: number,
+): LedgerInvoice[] {
   return rows.filter(
     (r) => r.paidDate !== null && dayNumber(r.paidDate) < day && dayNumber(r.invoiceDate) < day - maturity,
   );
 }
 
 /** One sample per age at which the invoice was still unpaid (its payment is dated on or after that day). */
-export function samplesOf(invoices: readonly LedgerInvoice[], ages: readonly number[] = SAMPLE_AGES): Sample[] {
+export function samplesOf(
+  invoices: readonly LedgerInvoice[],
+  ages: readonly number[] = SAMPLE_AGES,
+): Sample[] {
   const out: Sample[] = [];
   for (const invoice of invoices) {
     if (invoice.paidDate === null) continue;

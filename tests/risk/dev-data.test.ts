@@ -18,7 +18,12 @@ if (!present) console.warn(`skipping IBM sample checks: ${csvPath} is not presen
 describe.skipIf(!present)('IBM sample (../shared/data/ibm-ar)', () => {
   it('backtest at 2013-01-01 beats chance and stays below the leakage line', () => {
     const { rows } = parseHistoryCsv(readFileSync(csvPath));
-    const report = evaluateBacktest({ rows, cutoff: new Date('2013-01-01T00:00:00Z'), bootstrap: 100, seed: 1 });
+    const report = evaluateBacktest({
+      rows,
+      cutoff: new Date('2013-01-01T00:00:00Z'),
+      bootstrap: 100,
+      seed: 1,
+    });
     expect(report.model.auc.value).toBeGreaterThan(0.8);
     expect(report.model.auc.value).toBeLessThan(0.93); // higher would mean the future leaked in
     expect(report.model.payDateMae.value).toBeLessThan(10);

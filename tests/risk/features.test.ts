@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { buildLedgerIndex, DEFAULT_PRIORS, F, FEATURE_COUNT, featureMatrix } from '../../src/risk/features';
 import { dayNumber, type LedgerInvoice } from '../../src/risk/ledger';
-import { syntheticLedger } from '../../src/risk/synthetic-ledger';
-import { labelledInvoices, ledgerAsOf, samplesOf } from '../../src/risk/training-set';
-import { trainRiskModel } from '../../src/risk/train';
 import { exportOnnx } from '../../src/risk/onnx-export';
+import { syntheticLedger } from '../../src/risk/synthetic-ledger';
+import { trainRiskModel } from '../../src/risk/train';
+import { labelledInvoices, ledgerAsOf, samplesOf } from '../../src/risk/training-set';
 
-const inv = (id: string, issue: string, due: string, paid: string | null, amount = 10_000, customerId = 'A'): LedgerInvoice => ({
+const inv = (
+  id: string,
+  issue: string,
+  due: string,
+  paid: string | null,
+  amount = 10_000,
+  customerId = 'A',
+): LedgerInvoice => ({
   customerId,
   invoiceId: id,
   invoiceDate: issue,
@@ -90,14 +97,22 @@ describe('training labels and samples', () => {
   });
 
   it('trains the exact same model whatever happened after the cutoff', () => {
-    const rows = syntheticLedger({ customers: 30, invoicesPerCustomer: 25, seed: 5, start: '2023-01-01', days: 400 });
+    const rows = syntheticLedger({
+      customers: 30,
+      invoicesPerCustomer: 25,
+      seed: 5,
+      start: '2023-01-01',
+      days: 400,
+    });
     const cutoff = new Date('2023-11-01T00:00:00Z');
     const cutoffDay = dayNumber('2023-11-01');
     // Rewrite the future: every payment on/after the cutoff moves, and new invoices appear after it.
     const future = rows.map((r) =>
       r.paidDate !== null && dayNumber(r.paidDate) >= cutoffDay ? { ...r, paidDate: '2024-12-31' } : r,
     );
-    future.push(...syntheticLedger({ customers: 30, invoicesPerCustomer: 5, seed: 6, start: '2023-11-01', days: 60 }));
+    future.push(
+      ...syntheticLedger({ customers: 30, invoicesPerCustomer: 5, seed: 6, start: '2023-11-01', days: 60 }),
+    );
     const a = trainRiskModel(rows, { cutoff, boost: { maxTrees: 30 } });
     const b = trainRiskModel(future, { cutoff, boost: { maxTrees: 30 } });
     expect(Buffer.from(exportOnnx(b.model))).toEqual(Buffer.from(exportOnnx(a.model)));

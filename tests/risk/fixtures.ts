@@ -7,7 +7,13 @@ import { type TrainResult, trainRiskModel } from '../../src/risk/train';
 
 export const CUTOFF = new Date('2023-11-01T00:00:00Z');
 
-export const rows = syntheticLedger({ customers: 40, invoicesPerCustomer: 30, seed: 3, start: '2023-01-01', days: 420 });
+export const rows = syntheticLedger({
+  customers: 40,
+  invoicesPerCustomer: 30,
+  seed: 3,
+  start: '2023-01-01',
+  days: 420,
+});
 
 let trained: TrainResult | null = null;
 export function trainedModel(): TrainResult {

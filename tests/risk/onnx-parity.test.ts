@@ -19,8 +19,13 @@ describe('ONNX export', () => {
     let maxP = 0;
     let maxDays = 0;
     for (let i = 0; i < n; i++) {
-      maxP = Math.max(maxP, Math.abs(onnx.pLate[i]! - ts.pLate[i]!), Math.abs(onnx.pLateLogistic[i]! - ts.pLateLogistic[i]!));
-      for (let k = 0; k < 3; k++) maxDays = Math.max(maxDays, Math.abs(onnx.remaining[i * 3 + k]! - ts.remaining[i * 3 + k]!));
+      maxP = Math.max(
+        maxP,
+        Math.abs(onnx.pLate[i]! - ts.pLate[i]!),
+        Math.abs(onnx.pLateLogistic[i]! - ts.pLateLogistic[i]!),
+      );
+      for (let k = 0; k < 3; k++)
+        maxDays = Math.max(maxDays, Math.abs(onnx.remaining[i * 3 + k]! - ts.remaining[i * 3 + k]!));
     }
     expect(n).toBeGreaterThan(1000);
     expect(maxP).toBeLessThan(1e-6);
@@ -32,7 +37,9 @@ describe('ONNX export', () => {
     const tree = model.classifier.trees[0]!;
     const X = new Float32Array(FEATURE_COUNT * 2);
     X[tree.feature[0]!] = tree.threshold[0]!; // exactly on the root threshold
-    X[FEATURE_COUNT + tree.feature[0]!] = Math.fround(tree.threshold[0]! + Math.abs(tree.threshold[0]!) * 1e-6 + 1e-6);
+    X[FEATURE_COUNT + tree.feature[0]!] = Math.fround(
+      tree.threshold[0]! + Math.abs(tree.threshold[0]!) * 1e-6 + 1e-6,
+    );
     const session = await ort.InferenceSession.create(exportOnnx({ ...model, blend: 0 }));
     const onnx = await runModel(session, X, 2);
     const ts = predictRaw({ ...model, blend: 0 }, X, 2);

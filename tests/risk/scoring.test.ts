@@ -9,11 +9,22 @@ import { CUTOFF, rows, tempDir, trainedModel } from './fixtures';
 
 async function shippedLikeModel() {
   const dir = tempDir();
-  writeModel(dir, trainedModel(), { dataSha256: 'test', rows: rows.length, cutoff: CUTOFF, createdAt: new Date('2024-01-01') });
+  writeModel(dir, trainedModel(), {
+    dataSha256: 'test',
+    rows: rows.length,
+    cutoff: CUTOFF,
+    createdAt: new Date('2024-01-01'),
+  });
   return { dir, model: await loadModel(dir) };
 }
 
-const invoice = (customerId: string, id: string, issue: number, paid: number | null, amountMinor = 10_000): LedgerInvoice => ({
+const invoice = (
+  customerId: string,
+  id: string,
+  issue: number,
+  paid: number | null,
+  amountMinor = 10_000,
+): LedgerInvoice => ({
   customerId,
   invoiceId: id,
   invoiceDate: isoFromDay(issue),
@@ -30,8 +41,15 @@ describe('scoreInvoices', () => {
     const { model } = await shippedLikeModel();
     const asOf = new Date('2023-12-15T00:00:00Z');
     const asOfDay = dayNumber('2023-12-15');
-    const open = rows.filter((r) => r.invoiceDate < '2023-12-15' && (r.paidDate === null || r.paidDate >= '2023-12-15'));
-    const scores = await scoreInvoices(model, rows, [...open.map((r) => r.invoiceId), 'no-such-invoice'], asOf);
+    const open = rows.filter(
+      (r) => r.invoiceDate < '2023-12-15' && (r.paidDate === null || r.paidDate >= '2023-12-15'),
+    );
+    const scores = await scoreInvoices(
+      model,
+      rows,
+      [...open.map((r) => r.invoiceId), 'no-such-invoice'],
+      asOf,
+    );
     expect(scores).toHaveLength(open.length);
     for (const s of scores) {
       const inv = open.find((r) => r.invoiceId === s.invoiceId)!;
@@ -50,7 +68,12 @@ describe('scoreInvoices', () => {
       expect(s.modelVersion).toBe(model.manifest.version);
     }
     // Re-scoring later: still unpaid, so the predicted payment moves to or after the new as-of day.
-    const later = await scoreInvoices(model, rows, open.map((r) => r.invoiceId), new Date('2024-01-20T00:00:00Z'));
+    const later = await scoreInvoices(
+      model,
+      rows,
+      open.map((r) => r.invoiceId),
+      new Date('2024-01-20T00:00:00Z'),
+    );
     for (const s of later) expect(s.payDateP10 >= '2024-01-20').toBe(true);
   });
 
@@ -84,8 +107,11 @@ describe('customerRisk', () => {
     const asOf = dayNumber('2023-12-15');
     const slow: LedgerInvoice[] = [];
     // On time for a year (paid 25 days after issue, 5 early), then the last three paid 12–20 days late.
-    for (let k = 0; k < 10; k++) slow.push(invoice('SLOWING', `s${k}`, asOf - 400 + k * 30, asOf - 400 + k * 30 + 25));
-    [12, 16, 20].forEach((late, k) => slow.push(invoice('SLOWING', `s-late${k}`, asOf - 110 + k * 20, asOf - 110 + k * 20 + 30 + late)));
+    for (let k = 0; k < 10; k++)
+      slow.push(invoice('SLOWING', `s${k}`, asOf - 400 + k * 30, asOf - 400 + k * 30 + 25));
+    [12, 16, 20].forEach((late, k) => {
+      slow.push(invoice('SLOWING', `s-late${k}`, asOf - 110 + k * 20, asOf - 110 + k * 20 + 30 + late));
+    });
     const result = await customerRisk(model, [...rows, ...slow], new Date('2023-12-15T00:00:00Z'));
     expect(result.length).toBe(41);
     for (const c of result) {

@@ -22,7 +22,13 @@ describe('training', () => {
 
 describe('evaluateBacktest', () => {
   it('scores later paid invoices as of their issue day, against the heuristic, with bootstrap CIs', () => {
-    const report = evaluateBacktest({ rows, cutoff: CUTOFF, bootstrap: 50, seed: 2, train: { boost: { maxTrees: 60 } } });
+    const report = evaluateBacktest({
+      rows,
+      cutoff: CUTOFF,
+      bootstrap: 50,
+      seed: 2,
+      train: { boost: { maxTrees: 60 } },
+    });
     const later = rows.filter((r) => r.invoiceDate >= '2023-11-01');
     expect(report.evaluated).toBe(later.filter((r) => r.paidDate !== null).length);
     expect(report.excludedStillOpen).toBe(later.filter((r) => r.paidDate === null).length);
@@ -45,7 +51,9 @@ describe('retraining', () => {
     expect(challenger.slice.from < challenger.slice.to).toBe(true);
     const decision = await compareModels({ rows, challenger, current: null });
     expect(decision.metrics).not.toBeNull();
-    expect(decision.promote).toBe(decision.metrics!.challenger.logLoss.value < decision.metrics!.heuristic.logLoss.value);
+    expect(decision.promote).toBe(
+      decision.metrics!.challenger.logLoss.value < decision.metrics!.heuristic.logLoss.value,
+    );
     const strict = await compareModels({ rows, challenger, current: null, minInvoices: 100_000 });
     expect(strict.promote).toBe(false);
     expect(strict.reason).toMatch(/need 100000/);
