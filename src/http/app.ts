@@ -9,6 +9,8 @@ import { registerAuth } from './auth';
 import { healthRoutes } from './routes/health';
 import { importRoutes } from './routes/imports';
 import { ledgerRoutes } from './routes/ledger';
+import { connectionRoutes } from './routes/connections';
+import { quickbooksRoutes } from './routes/quickbooks';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
@@ -46,5 +48,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoutes(services));
   await app.register(ledgerRoutes(services), { prefix: '/api/v1' });
   await app.register(importRoutes(services), { prefix: '/api/v1' });
+  await app.register(connectionRoutes(services), { prefix: '/api/v1' });
+  await app.register(quickbooksRoutes(services));
   return app;
 }

@@ -1,0 +1,128 @@
+/**
+ * Ledger connections of a tenant: status (incl. reconnect_needed), last sync and the running sync's progress;
+ * trigger a sync; disconnect (revoke at the provider, clear the stored credentials).
+ */
+import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
+import { connectors, isProvider } from '../../../connectors';
+import type { StoredTokens } from '../../auth/connection-tokens';
+import { connections, syncRuns } from '../../db/schema';
+import { notFound } from '../../errors';
+import { syncConnectionJob } from '../../jobs/sync-jobs';
+import type { Services } from '../../services';
+import { quickbooksCredentials, vaultFor } from '../../sync/connections';
+import { tenantOf } from '../auth';
+
+export const connectionRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    async function connectionOf(tenantId: string, id: string) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`connection ${id}`);
+      const [row] = await services.db
+        .select()
+        .from(connections)
+        .where(and(eq(connections.id, id), eq(connections.tenantId, tenantId)));
+      if (!row) throw notFound(`connection ${id}`);
+      return row;
+    }
+
+    app.get('/tenants/:tenant/connections', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const rows = await services.db.select().from(connections).where(eq(connections.tenantId, tenant.id));
+      const items = await Promise.all(
+        rows.map(async (c) => {
+          const runs = await services.db
+            .select()
+            .from(syncRuns)
+            .where(eq(syncRuns.connectionId, c.id))
+            .orderBy(desc(syncRuns.startedAt))
+            .limit(5);
+          const running = runs.find((r) => r.status === 'running') ?? null;
+          const last = runs.find((r) => r.status !== 'running') ?? null;
+          const view = (r: (typeof runs)[number] | null) =>
+            r && {
+              id: r.id,
+              kind: r.kind,
+              status: r.status,
+              startedAt: r.startedAt,
+              finishedAt: r.finishedAt,
+              progress: r.progress,
+              stats: r.stats,
+              error: r.error,
+            };
+          return {
+            id: c.id,
+            provider: c.provider,
+            externalId: c.externalId,
+            status: c.status,
+            statusReason: c.statusReason,
+            reconnectUrl: c.status === 'reconnect_needed' ? `/connect/${c.provider}` : null,
+            lastSyncAt: c.lastSyncAt,
+            createdAt: c.createdAt,
+            lastRun: view(last),
+            runningSync: view(running),
+          };
+        }),
+      );
+      return { items };
+    });
+
+    app.post('/tenants/:tenant/connections/:id/sync', async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
+      if (conn.status !== 'active') {
+        return reply.status(409).send({
+          error: {
+            code: conn.status,
+            message:
+              conn.status === 'reconnect_needed'
+                ? 'The connection needs to be reconnected before it can sync.'
+                : 'The connection is disconnected.',
+          },
+        });
+      }
+      const body = (req.body ?? {}) as { full?: unknown };
+      const jobId = await services.queue.send(syncConnectionJob, {
+        connectionId: conn.id,
+        reason: 'manual',
+        ...(body.full === true ? { full: true } : {}),
+      });
+      // null: a sync of this connection is already queued; it will pick up the changes.
+      return reply.status(202).send({ queued: true, jobId, coalesced: jobId === null });
+    });
+
+    app.delete('/tenants/:tenant/connections/:id', async (req) => {
+      const tenant = await tenantOf(req, services);
+      const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
+      let revoked = false;
+      if (conn.credentials && isProvider(conn.provider)) {
+        try {
+          const stored = vaultFor(services.config).open<StoredTokens>(conn.credentials);
+          const oauth = connectors[conn.provider].oauth;
+          await oauth.revoke({
+            revokeUrl: oauth.endpoints(services.config).revokeUrl,
+            ...quickbooksCredentials(services.config),
+            token: stored.refreshToken,
+          });
+          revoked = true;
+        } catch (err) {
+          // Disconnecting must work even when the provider is down or the grant is already gone.
+          req.log.warn({ err, connectionId: conn.id }, 'token revoke failed; disconnecting anyway');
+        }
+      }
+      const now = services.clock.now();
+      await services.db
+        .update(connections)
+        .set({
+          status: 'disconnected',
+          statusReason: 'disconnected by user',
+          credentials: null,
+          accessExpiresAt: null,
+          refreshExpiresAt: null,
+          credentialsVersion: conn.credentialsVersion + 1,
+          updatedAt: now,
+        })
+        .where(eq(connections.id, conn.id));
+      return { id: conn.id, status: 'disconnected', revoked };
+    });
+  };

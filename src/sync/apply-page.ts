@@ -1,0 +1,513 @@
+/**
+ * One connector SyncPage into canonical rows. Every statement is set-based: the page travels as one JSON parameter
+ * per entity kind and is unpacked with jsonb_to_recordset, so a 1,000-row page is a handful of round trips.
+ *
+ * Rules:
+ * - upserts keyed by (tenant, external id); an update older than the stored source_updated_at is ignored, and a row
+ *   whose values did not change is not rewritten (CDC may deliver a change twice: replaying a page changes nothing);
+ * - invoice balance is the provider's Balance exactly; pay links survive query rows that do not carry them;
+ * - a record referencing an unknown customer gets a placeholder customer (replaced when the real one arrives);
+ * - a payment's allocations are upserted by (payment_id, line_no), lines it no longer has are removed; credit
+ *   applications carry credit_memo_id;
+ * - deletions are marks (status 'deleted', deleted_at), never row deletes;
+ * - paid_date of a fully paid invoice is the date of its latest allocation (QuickBooks never states it).
+ *
+ * `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
+ * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
+ */
+import { eq, type SQL, sql } from 'drizzle-orm';
+import type {
+  CanonicalCreditMemo,
+  CanonicalCustomer,
+  CanonicalDeletion,
+  CanonicalInvoice,
+  CanonicalPayment,
+} from '../../connectors/canonical';
+import type { SyncPage } from '../../connectors/types';
+import { type Db, rowsOf, type Tx } from '../db/client';
+import { connections, type SyncProgress, syncRuns } from '../db/schema';
+
+export interface PageStats {
+  customers: number;
+  invoices: number;
+  creditMemos: number;
+  payments: number;
+  allocations: number;
+  deletions: number;
+  placeholders: number;
+  /** Allocation lines whose invoice is unknown to us (kept out; counted so they are never silent). */
+  allocationsSkipped: number;
+  /** Records ignored because the stored row is newer. */
+  stale: number;
+}
+
+export interface PageResult {
+  stats: PageStats;
+  /** Invoices whose balance, status, dates or allocations changed in this page. */
+  changedInvoiceIds: string[];
+}
+
+export function emptyStats(): PageStats {
+  return {
+    customers: 0,
+    invoices: 0,
+    creditMemos: 0,
+    payments: 0,
+    allocations: 0,
+    deletions: 0,
+    placeholders: 0,
+    allocationsSkipped: 0,
+    stale: 0,
+  };
+}
+
+export function addStats(into: Record<string, number>, add: PageStats): Record<string, number> {
+  for (const [k, v] of Object.entries(add)) into[k] = (into[k] ?? 0) + v;
+  return into;
+}
+
+const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+
+async function exec<T>(tx: Tx, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await tx.execute(query));
+}
+
+/** Within one page the same record may appear twice (overlapping CDC windows): keep the newest, last wins a tie. */
+function latest<T extends { externalId: string; sourceUpdatedAt?: string | null }>(rows: readonly T[]): T[] {
+  const byId = new Map<string, T>();
+  for (const r of rows) {
+    const prev = byId.get(r.externalId);
+    if (!prev || ts(r.sourceUpdatedAt) >= ts(prev.sourceUpdatedAt)) byId.set(r.externalId, r);
+  }
+  return [...byId.values()];
+}
+
+function ts(v: string | null | undefined): number {
+  const ms = v ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
+const iso = (v: string | null | undefined) =>
+  v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null;
+
+/** `stored` may be replaced by `incoming` unless the stored row is known to be newer. */
+const notOlder = (table: string) =>
+  sql.raw(
+    `(${table}.source_updated_at is null or excluded.source_updated_at is null or excluded.source_updated_at >= ${table}.source_updated_at)`,
+  );
+
+/** Writes one page for `tenantId` inside `tx`. Idempotent and tolerant of out-of-order pages. */
+export async function writePage(
+  tx: Tx,
+  tenantId: string,
+  page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos' | 'deletions'>,
+  now: Date,
+): Promise<PageResult> {
+  const stats = emptyStats();
+  const changed = new Set<string>();
+  const t = sql`${tenantId}::uuid`;
+  const nowIso = now.toISOString();
+
+  const customers = latest(page.customers);
+  const invoices = latest(page.invoices);
+  const creditMemos = latest(page.creditMemos);
+  const payments = latest(page.payments);
+
+  if (customers.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertCustomers(t, customers, nowIso));
+    stats.customers = rows.length;
+  }
+
+  // Placeholders for customers referenced before (or without) their own record.
+  const referenced = new Set<string>([
+    ...invoices.map((i) => i.customerExternalId),
+    ...creditMemos.map((m) => m.customerExternalId),
+    ...payments.map((p) => p.customerExternalId),
+  ]);
+  if (referenced.size > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      insert into customers (tenant_id, external_id, name)
+      select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${json([...referenced])}) as x
+      on conflict (tenant_id, external_id) do nothing
+      returning id`,
+    );
+    stats.placeholders = rows.length;
+  }
+
+  if (invoices.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertInvoices(t, invoices));
+    stats.invoices = rows.length;
+    stats.stale += invoices.length - rows.length;
+    for (const r of rows) changed.add(r.id);
+    // first_seen: a customer's earliest invoice.
+    await tx.execute(sql`
+      update customers c set first_seen = s.first_seen
+      from (select r.c, min(r.d) as first_seen
+            from jsonb_to_recordset(${json(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate })))})
+                 as r(c text, d date)
+            group by r.c) s
+      where c.tenant_id = ${t} and c.external_id = s.c
+        and (c.first_seen is null or c.first_seen > s.first_seen)`);
+  }
+
+  if (creditMemos.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertCreditMemos(t, creditMemos));
+    stats.creditMemos = rows.length;
+  }
+
+  if (payments.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertPayments(t, payments));
+    stats.payments = rows.length;
+    const alloc = await writeAllocations(tx, t, payments);
+    stats.allocations = alloc.written;
+    stats.allocationsSkipped = alloc.skipped;
+    for (const id of alloc.invoiceIds) changed.add(id);
+  }
+
+  const del = await writeDeletions(tx, t, page.deletions, nowIso);
+  stats.deletions = del.count;
+  for (const id of del.invoiceIds) changed.add(id);
+
+  if (changed.size > 0) {
+    // paid_date follows the allocations: the latest one's date once the balance is zero, else null.
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update invoices i set paid_date = x.pd, updated_at = now()
+      from (
+        select i2.id,
+               case when i2.status = 'paid' and i2.balance_minor = 0 then
+                 coalesce((select max(a.date) from payment_allocations a where a.invoice_id = i2.id),
+                          i2.paid_date, (i2.source_updated_at at time zone 'UTC')::date)
+               end as pd
+        from invoices i2
+        where i2.id in (select value::uuid from jsonb_array_elements_text(${json([...changed])}))
+      ) x
+      where i.id = x.id and i.paid_date is distinct from x.pd
+      returning i.id`,
+    );
+    for (const r of rows) changed.add(r.id);
+  }
+
+  return { stats, changedInvoiceIds: [...changed] };
+}
+
+function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL {
+  const data = rows.map((c) => ({
+    external_id: c.externalId,
+    name: c.name,
+    emails: c.emails ?? [],
+    timezone: c.timezone ?? null,
+    country: c.country ?? null,
+    locale: c.locale ?? null,
+    delivery: c.delivery ?? null,
+    currency: c.currency ?? null,
+    deleted: c.deleted === true,
+    source_updated_at: iso(c.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into customers as c (tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
+                                deleted_at, source_updated_at)
+    select ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
+           r.currency, case when r.deleted then ${nowIso}::timestamptz end, r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, name text, emails text[], timezone text,
+         country text, locale text, delivery text, currency text, deleted boolean, source_updated_at timestamptz)
+    on conflict (tenant_id, external_id) do update set
+      name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
+      locale = coalesce(excluded.locale, c.locale), delivery = excluded.delivery, currency = excluded.currency,
+      deleted_at = case when excluded.deleted_at is null then null else coalesce(c.deleted_at, excluded.deleted_at) end,
+      source_updated_at = coalesce(excluded.source_updated_at, c.source_updated_at), updated_at = now()
+    where ${notOlder('c')}
+      and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.deleted_at is null, c.source_updated_at)
+          is distinct from
+          (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
+           excluded.deleted_at is null, coalesce(excluded.source_updated_at, c.source_updated_at))
+    returning c.id`;
+}
+
+function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
+  const data = rows.map((i) => ({
+    external_id: i.externalId,
+    customer_external_id: i.customerExternalId,
+    number: i.number ?? null,
+    issue_date: i.issueDate,
+    due_date: i.dueDate,
+    currency: i.currency,
+    total_minor: i.totalMinor,
+    balance_minor: i.balanceMinor,
+    status: i.status,
+    pay_link: i.payLink ?? null,
+    bill_email: i.billEmail ?? null,
+    delivery: i.delivery ?? null,
+    source_updated_at: iso(i.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into invoices as i (tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
+                               total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at)
+    select ${t}, cu.id, r.external_id, r.number, r.issue_date, r.due_date, r.currency, r.total_minor,
+           r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, number text,
+         issue_date date, due_date date, currency text, total_minor bigint, balance_minor bigint, status text,
+         pay_link text, bill_email text, delivery text, source_updated_at timestamptz)
+    join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, number = excluded.number, issue_date = excluded.issue_date,
+      due_date = excluded.due_date, currency = excluded.currency, total_minor = excluded.total_minor,
+      balance_minor = excluded.balance_minor, status = excluded.status,
+      pay_link = coalesce(excluded.pay_link, i.pay_link), bill_email = excluded.bill_email,
+      delivery = coalesce(excluded.delivery, i.delivery),
+      source_updated_at = coalesce(excluded.source_updated_at, i.source_updated_at), updated_at = now()
+    where ${notOlder('i')}
+      and (i.customer_id, i.number, i.issue_date, i.due_date, i.currency, i.total_minor, i.balance_minor, i.status,
+           i.pay_link, i.bill_email, i.delivery, i.source_updated_at)
+          is distinct from
+          (excluded.customer_id, excluded.number, excluded.issue_date, excluded.due_date, excluded.currency,
+           excluded.total_minor, excluded.balance_minor, excluded.status, coalesce(excluded.pay_link, i.pay_link),
+           excluded.bill_email, coalesce(excluded.delivery, i.delivery),
+           coalesce(excluded.source_updated_at, i.source_updated_at))
+    returning i.id`;
+}
+
+function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
+  const data = rows.map((m) => ({
+    external_id: m.externalId,
+    customer_external_id: m.customerExternalId,
+    date: m.date,
+    currency: m.currency,
+    total_minor: m.totalMinor,
+    remaining_minor: m.remainingMinor,
+    status: m.status,
+    source_updated_at: iso(m.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into credit_memos as m (tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
+                                   status, source_updated_at)
+    select ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
+           r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, date date,
+         currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz)
+    join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
+      total_minor = excluded.total_minor, remaining_minor = excluded.remaining_minor, status = excluded.status,
+      source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at), updated_at = now()
+    where ${notOlder('m')}
+      and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.source_updated_at)
+          is distinct from
+          (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, excluded.remaining_minor,
+           excluded.status, coalesce(excluded.source_updated_at, m.source_updated_at))
+    returning m.id`;
+}
+
+function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
+  const data = rows.map((p) => ({
+    external_id: p.externalId,
+    customer_external_id: p.customerExternalId,
+    date: p.date,
+    currency: p.currency,
+    amount_minor: p.amountMinor,
+    unapplied_minor: p.unappliedMinor,
+    status: p.status,
+    source_updated_at: iso(p.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into payments as p (tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
+                               status, source_updated_at)
+    select ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
+           r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, date date,
+         currency text, amount_minor bigint, unapplied_minor bigint, status text, source_updated_at timestamptz)
+    join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
+      amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
+      source_updated_at = coalesce(excluded.source_updated_at, p.source_updated_at), updated_at = now()
+    where ${notOlder('p')}
+      and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.source_updated_at)
+          is distinct from
+          (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
+           excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at))
+    returning p.id`;
+}
+
+/**
+ * Allocation lines of the page's payments whose stored row is this version (not a newer one that made this update
+ * stale). Line numbers are the positions in the payment's allocation list.
+ */
+async function writeAllocations(
+  tx: Tx,
+  t: SQL,
+  rows: CanonicalPayment[],
+): Promise<{ written: number; skipped: number; invoiceIds: string[] }> {
+  const data = rows.map((p) => ({
+    external_id: p.externalId,
+    source_updated_at: iso(p.sourceUpdatedAt),
+    lines: p.allocations.map((a, n) => ({
+      n,
+      inv: a.invoiceExternalId,
+      amt: a.amountMinor,
+      cm: a.creditMemoExternalId ?? null,
+    })),
+  }));
+  const lines = sql`
+    applied as (
+      select p.id as payment_id, p.date, r.lines
+      from jsonb_to_recordset(${json(data)}) as r(external_id text, source_updated_at timestamptz, lines jsonb)
+      join payments p on p.tenant_id = ${t} and p.external_id = r.external_id
+      where r.source_updated_at is null or p.source_updated_at is not distinct from r.source_updated_at
+    ), lines as (
+      select a.payment_id, a.date, l.n, l.inv, l.amt, l.cm
+      from applied a, jsonb_to_recordset(a.lines) as l(n int, inv text, amt bigint, cm text)
+    ), resolved as (
+      select l.payment_id, l.date, l.n, i.id as invoice_id, l.amt, m.id as credit_memo_id
+      from lines l
+      join invoices i on i.tenant_id = ${t} and i.external_id = l.inv
+      left join credit_memos m on m.tenant_id = ${t} and m.external_id = l.cm
+    )`;
+  // Lines the payment no longer has (or whose invoice we cannot resolve) go first.
+  const removed = await exec<{ invoice_id: string }>(
+    tx,
+    sql`
+    with ${lines}
+    delete from payment_allocations pa using applied a
+    where pa.payment_id = a.payment_id
+      and not exists (select 1 from resolved r where r.payment_id = pa.payment_id and r.n = pa.line_no)
+    returning pa.invoice_id`,
+  );
+  const upserted = await exec<{ invoice_id: string; old_invoice_id: string | null }>(
+    tx,
+    sql`
+    with ${lines}
+    insert into payment_allocations as pa (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor,
+                                           date)
+    select ${t}, r.payment_id, r.credit_memo_id, r.invoice_id, r.n, r.amt, r.date from resolved r
+    on conflict (payment_id, line_no) do update set
+      invoice_id = excluded.invoice_id, credit_memo_id = excluded.credit_memo_id,
+      amount_minor = excluded.amount_minor, date = excluded.date
+    where (pa.invoice_id, pa.credit_memo_id, pa.amount_minor, pa.date)
+          is distinct from (excluded.invoice_id, excluded.credit_memo_id, excluded.amount_minor, excluded.date)
+    returning pa.invoice_id`,
+  );
+  const [counts] = await exec<{ total: number; resolved: number }>(
+    tx,
+    sql`with ${lines} select (select count(*) from lines)::int as total, (select count(*) from resolved)::int as resolved`,
+  );
+  return {
+    written: upserted.length,
+    skipped: Number(counts?.total ?? 0) - Number(counts?.resolved ?? 0),
+    invoiceIds: [...removed, ...upserted].map((r) => r.invoice_id),
+  };
+}
+
+async function writeDeletions(
+  tx: Tx,
+  t: SQL,
+  deletions: SyncPage<unknown>['deletions'],
+  nowIso: string,
+): Promise<{ count: number; invoiceIds: string[] }> {
+  const data = (rows: CanonicalDeletion[]) =>
+    json(latest(rows).map((d) => ({ external_id: d.externalId, source_updated_at: iso(d.sourceUpdatedAt) })));
+  const src = (rows: CanonicalDeletion[]) =>
+    sql`jsonb_to_recordset(${data(rows)}) as r(external_id text, source_updated_at timestamptz)`;
+  const notOlderThan = (alias: string) =>
+    sql.raw(
+      `(${alias}.source_updated_at is null or r.source_updated_at is null or r.source_updated_at >= ${alias}.source_updated_at)`,
+    );
+  let count = 0;
+  const invoiceIds: string[] = [];
+  if (deletions.invoices.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
+        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at), updated_at = now()
+      from ${src(deletions.invoices)}
+      where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
+      returning i.id`,
+    );
+    count += rows.length;
+    invoiceIds.push(...rows.map((r) => r.id));
+  }
+  if (deletions.payments.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update payments p set status = 'deleted',
+        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at), updated_at = now()
+      from ${src(deletions.payments)}
+      where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
+      returning p.id`,
+    );
+    count += rows.length;
+    if (rows.length > 0) {
+      // A deleted payment applies no money any more.
+      const gone = await exec<{ invoice_id: string }>(
+        tx,
+        sql`delete from payment_allocations a
+            where a.payment_id in (select value::uuid from jsonb_array_elements_text(${json(rows.map((r) => r.id))}))
+            returning a.invoice_id`,
+      );
+      invoiceIds.push(...gone.map((g) => g.invoice_id));
+    }
+  }
+  if (deletions.creditMemos.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update credit_memos m set status = 'deleted', remaining_minor = 0,
+        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at), updated_at = now()
+      from ${src(deletions.creditMemos)}
+      where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
+      returning m.id`,
+    );
+    count += rows.length;
+  }
+  if (deletions.customers.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update customers c set deleted_at = ${nowIso}::timestamptz,
+        source_updated_at = coalesce(r.source_updated_at, c.source_updated_at), updated_at = now()
+      from ${src(deletions.customers)}
+      where c.tenant_id = ${t} and c.external_id = r.external_id and c.deleted_at is null and ${notOlderThan('c')}
+      returning c.id`,
+    );
+    count += rows.length;
+  }
+  return { count, invoiceIds };
+}
+
+export interface ApplyPageOptions<Cursor> {
+  tenantId: string;
+  connectionId: string;
+  syncRunId: string;
+  page: SyncPage<Cursor>;
+  /** The run's progress after this page (stored with it). */
+  progress: SyncProgress;
+  /** The run's cumulative stats after this page, from the page's own stats. */
+  stats?: (page: PageStats) => Record<string, number>;
+  now: Date;
+  /** Runs inside the page's transaction: enqueue follow-up work (scoring) atomically with the writes. */
+  onSynced?: (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+}
+
+/** Writes the page, the connection's cursor and the run's progress in ONE transaction. */
+export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Cursor>): Promise<PageResult> {
+  return db.transaction(async (tx) => {
+    const result = await writePage(tx, opts.tenantId, opts.page, opts.now);
+    await tx
+      .update(connections)
+      .set({ syncCursor: opts.page.cursor as Record<string, unknown>, updatedAt: opts.now })
+      .where(eq(connections.id, opts.connectionId));
+    await tx
+      .update(syncRuns)
+      .set({ progress: opts.progress, ...(opts.stats ? { stats: opts.stats(result.stats) } : {}) })
+      .where(eq(syncRuns.id, opts.syncRunId));
+    if (opts.onSynced && result.changedInvoiceIds.length > 0) {
+      await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds: result.changedInvoiceIds });
+    }
+    return result;
+  });
+}

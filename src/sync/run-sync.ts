@@ -1,0 +1,277 @@
+/**
+ * Runs one connection's sync: pages from the stored cursor (null → full sync), each page written with the cursor
+ * and the run's progress in one transaction (apply-page.ts), recorded as a sync_runs row.
+ *
+ * - one sync per connection at a time across processes (database lock), besides the job's singleton policy;
+ * - `resync_required` (incremental cursor too old) restarts as a full sync in the same run;
+ * - a rejected grant marks the connection `reconnect_needed` and stops without retrying;
+ * - retryable connector errors (throttling, 5xx, network) and interruptions are rethrown for the job to retry; the
+ *   next attempt continues from the last committed page;
+ * - other connector errors fail the run with the connector's user-facing message.
+ */
+import { and, desc, eq } from 'drizzle-orm';
+import type { EntityKind, SyncPage } from '../../connectors/types';
+import { ConnectorError } from '../../connectors/errors';
+import type { Tx } from '../db/client';
+import { connections, type SyncProgress, type SyncRunKind, syncRuns, tenants } from '../db/schema';
+import { AppError } from '../errors';
+import type { Services } from '../services';
+import { applySyncPage, addStats } from './apply-page';
+import { connectionClient } from './connections';
+
+export type OnSynced = (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+
+export interface RunSyncOptions {
+  connectionId: string;
+  /** Why it runs (webhook, manual, connect, schedule): stored in the run's source. */
+  reason?: string;
+  /** Ignore the stored cursor and read everything again. */
+  full?: boolean;
+  signal?: AbortSignal;
+  /**
+   * Called inside each page's transaction with the invoices that page changed: enqueue scoring there so the job
+   * exists exactly when the writes it depends on were committed.
+   */
+  onSynced?: OnSynced;
+  /** After each committed page (CLI progress bar). Throwing here stops the run (tests simulate crashes). */
+  onProgress?: (p: SyncProgressEvent) => void;
+  /** Connector page size (tests, benchmarks). */
+  pageSize?: number;
+}
+
+export interface SyncProgressEvent {
+  syncRunId: string;
+  kind: SyncRunKind;
+  progress: SyncProgress;
+  stats: Record<string, number>;
+}
+
+export type SyncOutcome = 'succeeded' | 'failed' | 'reconnect_needed' | 'skipped';
+
+export interface SyncResult {
+  status: SyncOutcome;
+  syncRunId: string | null;
+  kind: SyncRunKind | null;
+  progress: SyncProgress | null;
+  stats: Record<string, number>;
+  /** Invoices changed by the whole run. */
+  changedInvoices: number;
+  error: string | null;
+}
+
+/** The entity kinds in the order connectors deliver them in a full sync. */
+export const SYNC_KINDS: readonly EntityKind[] = ['customers', 'invoices', 'creditMemos', 'payments'];
+const ENTITY_KIND: Record<string, EntityKind> = {
+  Customer: 'customers',
+  Invoice: 'invoices',
+  CreditMemo: 'creditMemos',
+  Payment: 'payments',
+};
+
+function emptyProgress(): SyncProgress {
+  return { entities: Object.fromEntries(SYNC_KINDS.map((k) => [k, { pages: 0, rows: 0, done: false }])) };
+}
+
+type CursorLike = { mode?: string; entity?: string } | null | undefined;
+
+function kindOf(cursor: CursorLike): SyncRunKind {
+  return !cursor || cursor.mode === 'full' ? 'full' : 'incremental';
+}
+
+/** Counts a page into the progress; marks entities done once the cursor moved past them. */
+export function advanceProgress(progress: SyncProgress, page: SyncPage<unknown>): SyncProgress {
+  const next: SyncProgress = { entities: { ...progress.entities } };
+  for (const kind of SYNC_KINDS) {
+    const rows = page[kind].length + page.deletions[kind].length;
+    const cur = next.entities[kind] ?? { pages: 0, rows: 0, done: false };
+    next.entities[kind] = rows > 0 ? { ...cur, pages: cur.pages + 1, rows: cur.rows + rows } : cur;
+  }
+  const cursor = page.cursor as CursorLike;
+  const at = cursor?.mode === 'full' && cursor.entity ? ENTITY_KIND[cursor.entity] : undefined;
+  const doneBefore = cursor?.mode === 'full' ? (at ? SYNC_KINDS.indexOf(at) : 0) : SYNC_KINDS.length;
+  SYNC_KINDS.forEach((kind, i) => {
+    const cur = next.entities[kind];
+    if (cur && i < doneBefore && !cur.done) next.entities[kind] = { ...cur, done: true };
+  });
+  return next;
+}
+
+function isReconnect(err: unknown): boolean {
+  if (err instanceof ConnectorError) return err.code === 'invalid_grant' || err.code === 'unauthorized';
+  return err instanceof AppError && err.code === 'reconnect_needed';
+}
+
+function userMessage(err: unknown): string {
+  if (err instanceof ConnectorError || err instanceof AppError) return err.userMessage;
+  return 'The sync failed unexpectedly; it will be retried.';
+}
+
+/** Runs the sync of one connection to the end (or to the first error); see the module comment. */
+export async function runSync(services: Services, opts: RunSyncOptions): Promise<SyncResult> {
+  return services.dbh.withLock(`sync:${opts.connectionId}`, () => runLocked(services, opts));
+}
+
+async function runLocked(services: Services, opts: RunSyncOptions): Promise<SyncResult> {
+  const { db, clock } = services;
+  const log = services.logger.child({ module: 'sync', connectionId: opts.connectionId });
+  const [conn] = await db.select().from(connections).where(eq(connections.id, opts.connectionId));
+  if (!conn) throw new AppError('not_found', `connection ${opts.connectionId} not found`, 404);
+  const skipped: SyncResult = {
+    status: conn.status === 'reconnect_needed' ? 'reconnect_needed' : 'skipped',
+    syncRunId: null,
+    kind: null,
+    progress: null,
+    stats: {},
+    changedInvoices: 0,
+    error: conn.statusReason,
+  };
+  if (conn.status !== 'active') {
+    log.info({ status: conn.status }, 'sync skipped: connection not active');
+    return skipped;
+  }
+  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, conn.tenantId));
+  if (!tenant) throw new AppError('not_found', `tenant of connection ${conn.id} not found`, 404);
+
+  let cursor: CursorLike = opts.full ? null : (conn.syncCursor as CursorLike);
+  let kind = kindOf(cursor);
+
+  // A run left 'running' belongs to a process that died (we hold the lock): a full sync resumes in it.
+  const [previous] = await db
+    .select()
+    .from(syncRuns)
+    .where(eq(syncRuns.connectionId, conn.id))
+    .orderBy(desc(syncRuns.startedAt))
+    .limit(1);
+  const resuming = cursor?.mode === 'full' && previous?.kind === 'full' && previous.status !== 'succeeded';
+  let progress = resuming && previous ? previous.progress : emptyProgress();
+  let stats: Record<string, number> = resuming && previous ? { ...previous.stats } : {};
+  let runId: string;
+  const source = { reason: opts.reason ?? 'manual', provider: conn.provider, externalId: conn.externalId };
+  if (previous?.status === 'running' && resuming) {
+    runId = previous.id;
+    await db
+      .update(syncRuns)
+      .set({ source: { ...source, resumed: true } })
+      .where(eq(syncRuns.id, runId));
+  } else {
+    await db
+      .update(syncRuns)
+      .set({ status: 'failed', error: 'interrupted', finishedAt: clock.now() })
+      .where(and(eq(syncRuns.connectionId, conn.id), eq(syncRuns.status, 'running')));
+    const [run] = await db
+      .insert(syncRuns)
+      .values({
+        tenantId: conn.tenantId,
+        connectionId: conn.id,
+        kind,
+        source: { ...source, resumed: resuming },
+        progress,
+        stats,
+        startedAt: clock.now(),
+      })
+      .returning({ id: syncRuns.id });
+    runId = run!.id;
+  }
+
+  const { connector, client } = connectionClient(services, conn);
+  const signal = opts.signal ?? new AbortController().signal;
+  const ctx = { client, externalId: conn.externalId, logger: log, signal };
+  let changedInvoices = 0;
+  let restarted = false;
+
+  const finish = async (status: 'succeeded' | 'failed', error: string | null) => {
+    const now = clock.now();
+    await db
+      .update(syncRuns)
+      .set({ status, error, finishedAt: now, progress, stats, kind })
+      .where(eq(syncRuns.id, runId));
+    if (status === 'succeeded') {
+      await db
+        .update(connections)
+        .set({ lastSyncAt: now, updatedAt: now })
+        .where(eq(connections.id, conn.id));
+    }
+  };
+  const result = (status: SyncOutcome, error: string | null): SyncResult => ({
+    status,
+    syncRunId: runId,
+    kind,
+    progress,
+    stats,
+    changedInvoices,
+    error,
+  });
+
+  for (;;) {
+    try {
+      const pages = connector.sync.pages(ctx, cursor as never, {
+        now: () => clock.now(),
+        ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+        map: { homeCurrency: tenant.currency },
+      });
+      for await (const page of pages) {
+        if (signal.aborted) throw new AppError('aborted', 'sync interrupted', 503, { retryable: true });
+        progress = advanceProgress(progress, page);
+        stats = { ...stats, pages: (stats.pages ?? 0) + 1 };
+        const pageResult = await applySyncPage(db, {
+          tenantId: conn.tenantId,
+          connectionId: conn.id,
+          syncRunId: runId,
+          page,
+          progress,
+          stats: (pageStats) => addStats({ ...stats }, pageStats),
+          now: clock.now(),
+          onSynced: opts.onSynced,
+        });
+        stats = addStats(stats, pageResult.stats);
+        changedInvoices += pageResult.changedInvoiceIds.length;
+        cursor = page.cursor as CursorLike;
+        opts.onProgress?.({ syncRunId: runId, kind, progress, stats });
+      }
+      for (const k of SYNC_KINDS) {
+        const e = progress.entities[k];
+        if (e && !e.done) progress.entities[k] = { ...e, done: true };
+      }
+      await finish('succeeded', null);
+      log.info({ kind, stats }, 'sync succeeded');
+      return result('succeeded', null);
+    } catch (err) {
+      if (err instanceof ConnectorError && err.code === 'resync_required' && !restarted) {
+        log.warn({ err: err.message }, 'incremental cursor expired: restarting as a full sync');
+        restarted = true;
+        cursor = null;
+        kind = 'full';
+        progress = emptyProgress();
+        await db.update(syncRuns).set({ kind, progress }).where(eq(syncRuns.id, runId));
+        continue;
+      }
+      if (isReconnect(err)) {
+        const reason = err instanceof Error ? err.message : String(err);
+        await db
+          .update(connections)
+          .set({ status: 'reconnect_needed', statusReason: reason.slice(0, 500), updatedAt: clock.now() })
+          .where(and(eq(connections.id, conn.id), eq(connections.status, 'active')));
+        const message = userMessage(err);
+        await finish('failed', message);
+        log.warn({ err }, 'sync stopped: connection needs reconnecting');
+        return result('reconnect_needed', message);
+      }
+      const aborted =
+        signal.aborted ||
+        (err instanceof ConnectorError && err.code === 'aborted') ||
+        (err instanceof AppError && err.code === 'aborted');
+      if (aborted) {
+        await finish('failed', 'The sync was interrupted; it will continue where it stopped.');
+        throw err;
+      }
+      const message = userMessage(err);
+      await finish('failed', message);
+      if (err instanceof ConnectorError && !err.retryable) {
+        log.error({ err }, 'sync failed');
+        return result('failed', message);
+      }
+      // Retryable (throttling, 5xx, network) or unexpected: the job retries from the last committed page.
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,357 @@
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  CanonicalCreditMemo,
+  CanonicalCustomer,
+  CanonicalInvoice,
+  CanonicalPayment,
+} from '../../connectors/canonical';
+import type { SyncPage } from '../../connectors/types';
+import { fixedClock } from '../../src/clock';
+import {
+  creditMemos,
+  customers,
+  invoices,
+  paymentAllocations,
+  payments,
+  syncRuns,
+} from '../../src/db/schema';
+import type { Services } from '../../src/services';
+import { applySyncPage } from '../../src/sync/apply-page';
+import { readConnection, seedConnection } from './helpers';
+
+const NOW = new Date('2026-11-27T10:00:00Z');
+let s: Services;
+
+beforeAll(async () => {
+  const { createTestServices } = await import('../helpers/services');
+  s = await createTestServices({ clock: fixedClock(NOW), queue: false });
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const T1 = '2026-11-01T10:00:00.000Z';
+const T2 = '2026-11-02T10:00:00.000Z';
+const T0 = '2026-10-31T10:00:00.000Z';
+
+const cust = (id: string, extra: Partial<CanonicalCustomer> = {}): CanonicalCustomer => ({
+  externalId: id,
+  name: `Customer ${id} Inc`,
+  emails: [`ap@${id}.example`, `cfo@${id}.example`],
+  timezone: 'America/Chicago',
+  country: 'US',
+  delivery: 'email',
+  currency: 'USD',
+  sourceUpdatedAt: T1,
+  ...extra,
+});
+const inv = (
+  id: string,
+  total: number,
+  balance: number,
+  extra: Partial<CanonicalInvoice> = {},
+): CanonicalInvoice => ({
+  externalId: id,
+  customerExternalId: 'C1',
+  number: `INV-${id}`,
+  issueDate: '2026-10-01',
+  dueDate: '2026-10-31',
+  currency: 'USD',
+  totalMinor: total,
+  balanceMinor: balance,
+  status: balance === 0 ? 'paid' : 'open',
+  paidDate: null,
+  payLink: null,
+  billEmail: `bill@${id}.example`,
+  delivery: 'email',
+  sourceUpdatedAt: T1,
+  ...extra,
+});
+const pay = (
+  id: string,
+  date: string,
+  amount: number,
+  unapplied: number,
+  allocations: CanonicalPayment['allocations'],
+  extra: Partial<CanonicalPayment> = {},
+): CanonicalPayment => ({
+  externalId: id,
+  customerExternalId: 'C1',
+  date,
+  currency: 'USD',
+  amountMinor: amount,
+  unappliedMinor: unapplied,
+  status: 'active',
+  allocations,
+  sourceUpdatedAt: T1,
+  ...extra,
+});
+const memo = (id: string, total: number, remaining: number): CanonicalCreditMemo => ({
+  externalId: id,
+  customerExternalId: 'C1',
+  date: '2026-10-10',
+  currency: 'USD',
+  totalMinor: total,
+  remainingMinor: remaining,
+  status: 'active',
+  sourceUpdatedAt: T1,
+});
+
+type PageInput = Partial<Omit<SyncPage<unknown>, 'deletions'>> & {
+  deletions?: Partial<SyncPage<unknown>['deletions']>;
+};
+function page(p: PageInput): SyncPage<unknown> {
+  return {
+    customers: p.customers ?? [],
+    invoices: p.invoices ?? [],
+    payments: p.payments ?? [],
+    creditMemos: p.creditMemos ?? [],
+    deletions: { customers: [], invoices: [], payments: [], creditMemos: [], ...p.deletions },
+    cursor: p.cursor ?? { mode: 'cdc', changedSince: T2 },
+  };
+}
+
+let tenantId = '';
+let connectionId = '';
+let runId = '';
+
+async function apply(p: SyncPage<unknown>) {
+  return applySyncPage(s.db, {
+    tenantId,
+    connectionId,
+    syncRunId: runId,
+    page: p,
+    progress: { entities: { invoices: { pages: 1, rows: p.invoices.length, done: false } } },
+    stats: (st) => ({ ...st }),
+    now: NOW,
+  });
+}
+
+async function snapshot() {
+  const order = { inv: asc(invoices.externalId) };
+  return {
+    customers: await s.db
+      .select()
+      .from(customers)
+      .where(eq(customers.tenantId, tenantId))
+      .orderBy(asc(customers.externalId)),
+    invoices: await s.db.select().from(invoices).where(eq(invoices.tenantId, tenantId)).orderBy(order.inv),
+    payments: await s.db
+      .select()
+      .from(payments)
+      .where(eq(payments.tenantId, tenantId))
+      .orderBy(asc(payments.externalId)),
+    memos: await s.db.select().from(creditMemos).where(eq(creditMemos.tenantId, tenantId)),
+    allocations: await s.db
+      .select()
+      .from(paymentAllocations)
+      .where(eq(paymentAllocations.tenantId, tenantId))
+      .orderBy(asc(paymentAllocations.paymentId), asc(paymentAllocations.lineNo)),
+  };
+}
+
+async function invoice(ext: string) {
+  const [row] = await s.db.select().from(invoices).where(eq(invoices.externalId, ext));
+  return row!;
+}
+
+async function allocationsOf(paymentExt: string) {
+  const [p] = await s.db.select().from(payments).where(eq(payments.externalId, paymentExt));
+  if (!p) return [];
+  const rows = await s.db
+    .select({
+      lineNo: paymentAllocations.lineNo,
+      amount: paymentAllocations.amountMinor,
+      invoice: invoices.externalId,
+      creditMemoId: paymentAllocations.creditMemoId,
+      date: paymentAllocations.date,
+    })
+    .from(paymentAllocations)
+    .innerJoin(invoices, eq(invoices.id, paymentAllocations.invoiceId))
+    .where(eq(paymentAllocations.paymentId, p.id))
+    .orderBy(asc(paymentAllocations.lineNo));
+  return rows;
+}
+
+const ledgerPage = page({
+  customers: [cust('C1'), cust('C2', { deleted: true })],
+  invoices: [
+    inv('I1', 100_00, 70_00), // partial payment
+    inv('I2', 50_00, 0), // paid by a multi-invoice payment
+    inv('I3', 80_00, 10_00), // part cash, part credit memo
+    inv('I4', 0, 0, { status: 'void' }),
+    inv('I5', 20_00, 20_00),
+    inv('I6', 30_00, 30_00, { customerExternalId: 'C9' }), // unknown customer
+  ],
+  creditMemos: [memo('M1', 40_00, 0)],
+  payments: [
+    pay('P1', '2026-10-05', 30_00, 0, [{ invoiceExternalId: 'I1', amountMinor: 30_00 }]),
+    pay('P2', '2026-10-20', 80_00, 0, [
+      { invoiceExternalId: 'I2', amountMinor: 50_00 },
+      { invoiceExternalId: 'I3', amountMinor: 30_00 },
+    ]),
+    pay('P3', '2026-10-25', 0, 0, [
+      { invoiceExternalId: 'I3', amountMinor: 40_00, creditMemoExternalId: 'M1' },
+    ]),
+    pay('P4', '2026-10-26', 55_00, 55_00, []), // unapplied
+  ],
+  deletions: { invoices: [{ externalId: 'I5', sourceUpdatedAt: T2 }] },
+});
+
+describe('applySyncPage', () => {
+  beforeAll(async () => {
+    const seeded = await seedConnection(s, { realmId: '4620816365000000001', tokens: null });
+    tenantId = seeded.tenant.id;
+    connectionId = seeded.connection.id;
+    const [run] = await s.db
+      .insert(syncRuns)
+      .values({ tenantId, connectionId, kind: 'full' })
+      .returning({ id: syncRuns.id });
+    runId = run!.id;
+  });
+
+  it('writes customers, invoices, credit memos, payments and allocations with exact balances', async () => {
+    const r = await apply(ledgerPage);
+    expect(r.stats).toMatchObject({ customers: 2, invoices: 6, creditMemos: 1, payments: 4, allocations: 4 });
+    expect(r.stats.placeholders).toBe(1);
+    expect(r.stats.deletions).toBe(1);
+
+    expect(await invoice('I1')).toMatchObject({ balanceMinor: 70_00, status: 'open', paidDate: null });
+    expect(await invoice('I2')).toMatchObject({ balanceMinor: 0, status: 'paid', paidDate: '2026-10-20' });
+    expect(await invoice('I3')).toMatchObject({ balanceMinor: 10_00, status: 'open', paidDate: null });
+    expect(await invoice('I4')).toMatchObject({ status: 'void', balanceMinor: 0, paidDate: null });
+    expect(await invoice('I1')).toMatchObject({
+      billEmail: 'bill@I1.example',
+      number: 'INV-I1',
+      totalMinor: 100_00,
+    });
+
+    expect(await allocationsOf('P1')).toMatchObject([
+      { lineNo: 0, amount: 30_00, invoice: 'I1', creditMemoId: null },
+    ]);
+    expect(await allocationsOf('P2')).toMatchObject([
+      { lineNo: 0, amount: 50_00, invoice: 'I2' },
+      { lineNo: 1, amount: 30_00, invoice: 'I3' },
+    ]);
+    const [m1] = await s.db.select().from(creditMemos).where(eq(creditMemos.externalId, 'M1'));
+    expect(await allocationsOf('P3')).toMatchObject([{ amount: 40_00, invoice: 'I3', creditMemoId: m1!.id }]);
+    expect(await allocationsOf('P4')).toEqual([]);
+    const [p4] = await s.db.select().from(payments).where(eq(payments.externalId, 'P4'));
+    expect(p4).toMatchObject({ amountMinor: 55_00, unappliedMinor: 55_00, status: 'active' });
+
+    const snap = await snapshot();
+    const c1 = snap.customers.find((c) => c.externalId === 'C1');
+    expect(c1).toMatchObject({
+      emails: ['ap@C1.example', 'cfo@C1.example'],
+      timezone: 'America/Chicago',
+      country: 'US',
+      firstSeen: '2026-10-01',
+      deletedAt: null,
+    });
+    expect(snap.customers.find((c) => c.externalId === 'C2')?.deletedAt).toEqual(NOW);
+    // The invoice of an unknown customer is kept, under a placeholder customer.
+    const placeholder = snap.customers.find((c) => c.externalId === 'C9');
+    expect(placeholder?.name).toBe('Customer C9');
+    expect((await invoice('I6')).customerId).toBe(placeholder?.id);
+  });
+
+  it('stores the cursor and the run progress in the same transaction', async () => {
+    const conn = await readConnection(s, connectionId);
+    expect(conn.syncCursor).toEqual({ mode: 'cdc', changedSince: T2 });
+    const [run] = await s.db.select().from(syncRuns).where(eq(syncRuns.id, runId));
+    expect(run?.progress).toEqual({ entities: { invoices: { pages: 1, rows: 6, done: false } } });
+    expect(run?.stats).toMatchObject({ invoices: 6 });
+  });
+
+  it('marks deletions and never forgets the row', async () => {
+    expect(await invoice('I5')).toMatchObject({ status: 'deleted', balanceMinor: 0 });
+    // An update older than the deletion does not resurrect it.
+    await apply(page({ invoices: [inv('I5', 20_00, 20_00, { sourceUpdatedAt: T1 })] }));
+    expect(await invoice('I5')).toMatchObject({ status: 'deleted' });
+  });
+
+  it('replaying the same page changes nothing', async () => {
+    const before = await snapshot();
+    const r = await apply(ledgerPage);
+    expect(r.changedInvoiceIds).toEqual([]);
+    expect(r.stats).toMatchObject({ customers: 0, invoices: 0, payments: 0, allocations: 0, deletions: 0 });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('ignores an update older than the stored one and applies a newer one', async () => {
+    const older = await apply(page({ invoices: [inv('I1', 100_00, 1_00, { sourceUpdatedAt: T0 })] }));
+    expect(older.stats.stale).toBe(1);
+    expect((await invoice('I1')).balanceMinor).toBe(70_00);
+
+    const newer = await apply(
+      page({
+        invoices: [inv('I1', 100_00, 0, { sourceUpdatedAt: T2, payLink: 'https://pay.example/I1' })],
+        payments: [
+          pay('P5', '2026-11-02', 70_00, 0, [{ invoiceExternalId: 'I1', amountMinor: 70_00 }], {
+            sourceUpdatedAt: T2,
+          }),
+        ],
+      }),
+    );
+    const i1 = await invoice('I1');
+    expect(newer.changedInvoiceIds).toContain(i1.id);
+    expect(i1).toMatchObject({
+      balanceMinor: 0,
+      status: 'paid',
+      paidDate: '2026-11-02',
+      payLink: 'https://pay.example/I1',
+    });
+    // A later query row without InvoiceLink keeps the stored pay link.
+    await apply(page({ invoices: [inv('I1', 100_00, 0, { sourceUpdatedAt: '2026-11-03T00:00:00Z' })] }));
+    expect((await invoice('I1')).payLink).toBe('https://pay.example/I1');
+  });
+
+  it('upserts payment lines by line number and drops lines the payment no longer has', async () => {
+    await apply(
+      page({
+        invoices: [
+          inv('I2', 50_00, 20_00, { sourceUpdatedAt: T2 }),
+          inv('I3', 80_00, 40_00, { sourceUpdatedAt: T2 }),
+        ],
+        payments: [
+          pay('P2', '2026-10-20', 30_00, 0, [{ invoiceExternalId: 'I2', amountMinor: 30_00 }], {
+            sourceUpdatedAt: T2,
+          }),
+        ],
+      }),
+    );
+    expect(await allocationsOf('P2')).toMatchObject([{ lineNo: 0, amount: 30_00, invoice: 'I2' }]);
+    expect(await invoice('I2')).toMatchObject({ balanceMinor: 20_00, status: 'open', paidDate: null });
+    expect((await invoice('I3')).balanceMinor).toBe(40_00);
+  });
+
+  it('a voided or deleted payment applies no money any more', async () => {
+    await apply(
+      page({ payments: [pay('P1', '2026-10-05', 0, 0, [], { status: 'void', sourceUpdatedAt: T2 })] }),
+    );
+    expect(await allocationsOf('P1')).toEqual([]);
+    await apply(page({ deletions: { payments: [{ externalId: 'P3', sourceUpdatedAt: T2 }] } }));
+    const [p3] = await s.db.select().from(payments).where(eq(payments.externalId, 'P3'));
+    expect(p3?.status).toBe('deleted');
+    expect(await allocationsOf('P3')).toEqual([]);
+  });
+
+  it('replaces a placeholder customer when the real one arrives', async () => {
+    await apply(page({ customers: [cust('C9', { name: 'Nine Ltd' })] }));
+    const [c9] = await s.db.select().from(customers).where(eq(customers.externalId, 'C9'));
+    expect(c9).toMatchObject({ name: 'Nine Ltd', emails: ['ap@C9.example', 'cfo@C9.example'] });
+  });
+
+  it('keeps the newest of duplicates within one page', async () => {
+    await apply(
+      page({
+        invoices: [
+          inv('I7', 10_00, 5_00, { sourceUpdatedAt: '2026-11-05T00:00:00Z' }),
+          inv('I7', 10_00, 10_00, { sourceUpdatedAt: '2026-11-04T00:00:00Z' }),
+        ],
+      }),
+    );
+    expect((await invoice('I7')).balanceMinor).toBe(5_00);
+  });
+});
