@@ -25,6 +25,7 @@ import { addDays, localParts } from './local-time';
 import { MailSendError, type MailTransport } from './mail-transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { ResendTransport } from './resend-transport';
+import { uuidArray } from './sql-arrays';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision } from './suppression';
 
@@ -167,7 +168,7 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
     .where(
       and(
         eq(dunningOverrides.tenantId, row.tenantId),
-        sql`(${dunningOverrides.customerId} = ${row.customerId}::uuid or ${dunningOverrides.invoiceId} = any(${row.invoiceIds}::uuid[]))`,
+        sql`(${dunningOverrides.customerId} = ${row.customerId}::uuid or ${dunningOverrides.invoiceId} = any(${uuidArray(row.invoiceIds)}))`,
       ),
     );
   const custOverride = overrides.find((o) => o.customerId === row.customerId);
@@ -183,7 +184,7 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
       and(
         eq(promisesToPay.tenantId, row.tenantId),
         isNull(promisesToPay.cancelledAt),
-        sql`${promisesToPay.invoiceIds} && ${row.invoiceIds}::uuid[]`,
+        sql`${promisesToPay.invoiceIds} && ${uuidArray(row.invoiceIds)}`,
       ),
     );
   const { badEmails, optedOut } = await loadSuppressions(tx, row.tenantId, [row.customerId]);

@@ -1,0 +1,97 @@
+import { eq, sql } from 'drizzle-orm';
+import { ManualClock } from '../../src/clock';
+import { customers, dunningMessages, tenants } from '../../src/db/schema';
+import type { MailTransport, OutboundEmail } from '../../src/dunning/mail-transport';
+import type { Services } from '../../src/services';
+import { importHistoryCsv } from '../../src/sync/csv-import';
+import { csv } from '../helpers/csv';
+import { createTestServices } from '../helpers/services';
+
+/** Monday 2013-07-01, 00:00 UTC: the tests' "now"; the tenant works 8–18 UTC on weekdays. */
+export const NOW = '2013-07-01T00:00:00Z';
+
+const day = (iso: string, n: number) => new Date(Date.parse(`${iso}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * A small ledger: 24 months of history per customer, then the open invoices as of NOW.
+ * RELY pays 12 days early; SLOW pays ~45 days late; MID pays ~10 days late.
+ * Open: RELY-O due in 2 days, SLOW-O 12 days overdue, MID-O 15 days overdue, FUTURE-O not due yet.
+ */
+export function ledgerRows(paid: Record<string, string> = {}): string[][] {
+  const rows: string[][] = [];
+  const history: [string, number][] = [
+    ['RELY', -12],
+    ['SLOW', 45],
+    ['MID', 10],
+    ['FUT', 0],
+  ];
+  for (const [cust, late] of history) {
+    for (let m = 0; m < 24; m++) {
+      const issue = day('2011-05-01', m * 30);
+      const due = day(issue, 30);
+      rows.push([cust, `${cust}-H${m}`, issue, due, '1000.00', 'USD', day(due, late), 'email', 'US']);
+    }
+  }
+  const open: [string, string, number, string][] = [
+    ['RELY', 'RELY-O', 2, '1200.00'],
+    ['SLOW', 'SLOW-O', -12, '2500.00'],
+    ['MID', 'MID-O', -15, '800.00'],
+    ['FUT', 'FUT-O', 20, '900.00'],
+  ];
+  for (const [cust, id, dueIn, amount] of open) {
+    const due = day('2013-07-01', dueIn);
+    rows.push([cust, id, day(due, -30), due, amount, 'USD', paid[id] ?? '', 'email', 'US']);
+  }
+  return rows;
+}
+
+export async function importLedger(s: Services, paid: Record<string, string> = {}) {
+  return importHistoryCsv(s.db, csv(ledgerRows(paid)), { tenantName: 'Acme', now: s.clock.now() });
+}
+
+/** Billing emails (the CSV has none): ap@<customer>.example. */
+export async function giveEmails(s: Services, tenantId: string) {
+  await s.db.execute(sql`
+    update customers set emails = array['ap@' || lower(external_id) || '.example'] where tenant_id = ${tenantId}::uuid`);
+}
+
+export async function setup(opts: { env?: Record<string, string> } = {}) {
+  const clock = new ManualClock(NOW);
+  const s = await createTestServices({ clock, env: opts.env });
+  const r = await importLedger(s);
+  await giveEmails(s, r.tenant.id);
+  return { s, clock, tenantId: r.tenant.id };
+}
+
+export async function customerId(s: Services, externalId: string): Promise<string> {
+  const [c] = await s.db.select({ id: customers.id }).from(customers).where(eq(customers.externalId, externalId));
+  return c!.id;
+}
+
+export async function messagesOf(s: Services, tenantId: string) {
+  return s.db.select().from(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
+}
+
+export async function tenantRow(s: Services, tenantId: string) {
+  const [t] = await s.db.select().from(tenants).where(eq(tenants.id, tenantId));
+  return t!;
+}
+
+/**
+ * A transport that behaves like Resend's idempotency: the same key returns the first provider id and does not
+ * deliver again. `deliveries` counts what debtors actually received.
+ */
+export class RecordingTransport implements MailTransport {
+  readonly calls: OutboundEmail[] = [];
+  readonly deliveries: OutboundEmail[] = [];
+  private readonly byKey = new Map<string, string>();
+  async send(msg: OutboundEmail): Promise<{ providerId: string }> {
+    this.calls.push(msg);
+    const known = this.byKey.get(msg.id);
+    if (known) return { providerId: known };
+    const providerId = `re_${this.byKey.size + 1}`;
+    this.byKey.set(msg.id, providerId);
+    this.deliveries.push(msg);
+    return { providerId };
+  }
+}
