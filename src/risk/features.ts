@@ -169,10 +169,25 @@ function countBefore(sorted: Int32Array, day: number): number {
   return lo;
 }
 
-function median(values: number[]): number {
-  const s = values.sort((a, b) => a - b);
-  const m = s.length >>> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+// Scratch space for the recent window: rows are computed one at a time and synchronously, and scoring 100k
+// invoices without per-row arrays keeps the garbage collector out of the profile.
+const windowDaysToPay = new Float64Array(RECENT_WINDOW);
+const windowDaysLate = new Float64Array(RECENT_WINDOW);
+const sortScratch = new Float64Array(RECENT_WINDOW);
+
+/** Median of the first n values (insertion sort into scratch; n <= RECENT_WINDOW). */
+function medianOf(values: Float64Array, n: number): number {
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && sortScratch[j]! > v) {
+      sortScratch[j + 1] = sortScratch[j]!;
+      j--;
+    }
+    sortScratch[j + 1] = v;
+  }
+  const m = n >>> 1;
+  return n % 2 ? sortScratch[m]! : (sortScratch[m - 1]! + sortScratch[m]!) / 2;
 }
 
 export interface SettledOutcome {
@@ -234,7 +249,8 @@ export function writeFeatures(
   let openAmount = 0;
   let overdueCount = 0;
   let overdueAmount = 0;
-  const recent: SettledOutcome[] = [];
+  /** Invoices in the recent window, newest first in windowDaysToPay / windowDaysLate. */
+  let recent = 0;
   if (h) {
     issued = countBefore(h.issueDay, day);
     issuedAmount = h.cumAmount[issued]!;
@@ -250,7 +266,12 @@ export function writeFeatures(
     const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
-    recent.push(...recentSettled(index, invoice.customerId, day, RECENT_WINDOW, invoice.invoiceId));
+    for (let i = settled - 1; i >= 0 && recent < RECENT_WINDOW; i--) {
+      if (h.paidId[i] === invoice.invoiceId) continue;
+      windowDaysToPay[recent] = h.paidDaysToPay[i]!;
+      windowDaysLate[recent] = h.paidDaysLate[i]!;
+      recent++;
+    }
 
     // Remove the scored invoice from its own history, using the copy the index holds.
     const self = index.rowOf.get(invoice.invoiceId);
@@ -278,11 +299,15 @@ export function writeFeatures(
   }
 
   const { lateRate, daysToPay, daysLate, strength } = priors;
-  const lastFew = recent.slice(-LAST_FEW);
+  const lastFew = Math.min(recent, LAST_FEW);
+  let lastFewSumLate = 0;
+  let lastFewLate = 0;
+  for (let i = 0; i < lastFew; i++) {
+    lastFewSumLate += windowDaysLate[i]!;
+    if (windowDaysLate[i]! > 0) lastFewLate++;
+  }
   const meanDaysLate = (sumDaysLate + strength * daysLate) / (settled + strength);
-  const lastFewMeanLate = lastFew.length
-    ? lastFew.reduce((s, r) => s + r.daysLate, 0) / lastFew.length
-    : daysLate;
+  const lastFewMeanLate = lastFew ? lastFewSumLate / lastFew : daysLate;
   const month = Number(invoice.invoiceDate.slice(5, 7));
   const weekday = (((issue + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
 
@@ -292,14 +317,12 @@ export function writeFeatures(
   v[F.late_rate] = (late + strength * lateRate) / (settled + strength);
   v[F.mean_days_to_pay] = (sumDaysToPay + strength * daysToPay) / (settled + strength);
   v[F.mean_days_late] = meanDaysLate;
-  v[F.recent_median_days_to_pay] = recent.length ? median(recent.map((r) => r.daysToPay)) : daysToPay;
-  v[F.recent_median_days_late] = recent.length ? median(recent.map((r) => r.daysLate)) : daysLate;
+  v[F.recent_median_days_to_pay] = recent ? medianOf(windowDaysToPay, recent) : daysToPay;
+  v[F.recent_median_days_late] = recent ? medianOf(windowDaysLate, recent) : daysLate;
   v[F.last3_mean_days_late] = lastFewMeanLate;
-  v[F.last3_late_share] = lastFew.length
-    ? lastFew.filter((r) => r.daysLate > 0).length / lastFew.length
-    : lateRate;
-  v[F.last_days_late] = recent.length ? recent[recent.length - 1]!.daysLate : daysLate;
-  v[F.late_trend] = lastFew.length ? lastFewMeanLate - meanDaysLate : 0;
+  v[F.last3_late_share] = lastFew ? lastFewLate / lastFew : lateRate;
+  v[F.last_days_late] = recent ? windowDaysLate[0]! : daysLate;
+  v[F.late_trend] = lastFew ? lastFewMeanLate - meanDaysLate : 0;
   v[F.log_tenure_days] = Math.log1p(Math.max(0, day - firstIssue));
   v[F.log_open_count] = Math.log1p(Math.max(0, openCount));
   v[F.log_open_amount] = Math.log1p(Math.max(0, openAmount));

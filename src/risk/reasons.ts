@@ -38,6 +38,9 @@ const TOPIC: Record<FeatureName, Topic> = {
   days_to_due: 'timing',
 };
 
+const TOPICS = [...new Set(Object.values(TOPIC))];
+const TOPIC_OF_FEATURE = FEATURE_NAMES.map((f) => TOPICS.indexOf(TOPIC[f]));
+
 export interface ReasonContext {
   /** The feature row of the invoice (FEATURE_NAMES order). */
   row: ArrayLike<number>;
@@ -128,21 +131,20 @@ export function explain(
   ctx: ReasonContext,
   k = 3,
 ): string[] {
-  const byTopic = new Map<Topic, number>();
-  logistic.coef.forEach((c, j) => {
-    const topic = TOPIC[FEATURE_NAMES[j]!];
-    const pull = (c * (ctx.row[j]! - logistic.mean[j]!)) / logistic.scale[j]!;
-    byTopic.set(topic, (byTopic.get(topic) ?? 0) + pull);
-  });
-  if (ctx.row[F.days_to_due]! < 0) byTopic.set('timing', Number.POSITIVE_INFINITY);
+  const pulls = new Float64Array(TOPICS.length);
+  for (let j = 0; j < logistic.coef.length; j++) {
+    pulls[TOPIC_OF_FEATURE[j]!]! +=
+      (logistic.coef[j]! * (ctx.row[j]! - logistic.mean[j]!)) / logistic.scale[j]!;
+  }
+  if (ctx.row[F.days_to_due]! < 0) pulls[TOPICS.indexOf('timing')] = Number.POSITIVE_INFINITY;
   const direction = ctx.pLate >= ctx.baseRate ? 1 : -1;
-  const ranked = [...byTopic].sort(([, a], [, b]) => {
-    const aligned = Number(b * direction > 0) - Number(a * direction > 0);
-    return aligned !== 0 ? aligned : Math.abs(b) - Math.abs(a);
+  const ranked = TOPICS.map((_, t) => t).sort((a, b) => {
+    const aligned = Number(pulls[b]! * direction > 0) - Number(pulls[a]! * direction > 0);
+    return aligned !== 0 ? aligned : Math.abs(pulls[b]!) - Math.abs(pulls[a]!);
   });
   const out: string[] = [];
-  for (const [topic, pull] of ranked) {
-    const text = word(topic, pull > 0, ctx);
+  for (const t of ranked) {
+    const text = word(TOPICS[t]!, pulls[t]! > 0, ctx);
     if (text && !out.includes(text)) out.push(text);
     if (out.length === k) break;
   }
