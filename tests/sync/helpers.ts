@@ -47,3 +47,52 @@ export function tokensAt(now: Date, accessTtlMs: number, suffix = '1'): StoredTo
     refreshExpiresAt: new Date(now.getTime() + 100 * 86_400_000).toISOString(),
   };
 }
+
+/** Connects to a local sandbox the way Intuit's consent screen would, returning the stored token shape. */
+export async function sandboxTokens(
+  sandbox: { config: { QUICKBOOKS_AUTHORIZE_URL: string; QUICKBOOKS_TOKEN_URL: string } },
+  now: Date,
+): Promise<{ realmId: string; tokens: StoredTokens }> {
+  const { connectors } = await import('../../connectors');
+  const { toStoredTokens } = await import('../../src/auth/connection-tokens');
+  const qb = connectors.quickbooks;
+  const redirectUri = 'http://127.0.0.1:9/callback';
+  const url = qb.oauth.buildAuthorizeUrl({
+    authorizeUrl: sandbox.config.QUICKBOOKS_AUTHORIZE_URL,
+    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
+    redirectUri,
+    state: 'x',
+  });
+  const res = await fetch(url, { redirect: 'manual' });
+  const cb = qb.oauth.parseCallback(
+    Object.fromEntries(new URL(res.headers.get('location') ?? '').searchParams),
+  );
+  if (!cb.ok || !cb.externalId) throw new Error('sandbox authorize failed');
+  const set = await qb.oauth.exchangeCode({
+    tokenUrl: sandbox.config.QUICKBOOKS_TOKEN_URL,
+    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
+    clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
+    code: cb.code,
+    redirectUri,
+  });
+  return { realmId: cb.externalId, tokens: toStoredTokens(set, now) };
+}
+
+/** Non-deleted invoice balances of a tenant, keyed by external id (compare with sandbox.company.balances()). */
+export async function dbBalances(s: Services, tenantId: string): Promise<Map<string, number>> {
+  const { invoices } = await import('../../src/db/schema');
+  const { and, ne } = await import('drizzle-orm');
+  const rows = await s.db
+    .select({ id: invoices.externalId, balance: invoices.balanceMinor })
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), ne(invoices.status, 'deleted')));
+  return new Map(rows.map((r) => [r.id, r.balance]));
+}
+
+export function balanceMismatches(truth: Map<string, number>, got: Map<string, number>): string[] {
+  const bad = [...truth]
+    .filter(([id, minor]) => got.get(id) !== minor)
+    .map(([id]) => `${id}:${truth.get(id)}!=${got.get(id)}`);
+  const extra = [...got.keys()].filter((id) => !truth.has(id)).map((id) => `extra ${id}`);
+  return [...bad, ...extra];
+}

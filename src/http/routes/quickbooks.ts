@@ -6,7 +6,6 @@
  * - GET /connect/quickbooks/disconnect → the landing page Intuit sends users to after disconnecting in QuickBooks;
  * - POST /webhooks/quickbooks → verify `intuit-signature` over the raw body, enqueue one sync per known realm.
  */
-import fastifyCookie from '@fastify/cookie';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { connectors } from '../../../connectors';
@@ -22,6 +21,26 @@ import { quickbooksCredentials, vaultFor } from '../../sync/connections';
 export const OAUTH_COOKIE = 'duely_qbo_oauth';
 const STATE_TTL_MS = 10 * 60_000;
 const qb = connectors.quickbooks;
+
+/** The nonce is base64url, so the cookie needs no encoding (and no plugin that might be registered elsewhere). */
+function nonceCookie(value: string, opts: { secure: boolean; path: string; maxAge: number }): string {
+  return [
+    `${OAUTH_COOKIE}=${value}`,
+    `Path=${opts.path}`,
+    `Max-Age=${opts.maxAge}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    ...(opts.secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
 
 export const quickbooksCallbackUrl = (publicUrl: string) => `${publicUrl}/connect/quickbooks/callback`;
 
@@ -64,13 +83,7 @@ export const quickbooksRoutes =
       });
       reply.header(
         'set-cookie',
-        fastifyCookie.serialize(OAUTH_COOKIE, nonce, {
-          httpOnly: true,
-          sameSite: 'lax',
-          secure,
-          path: cookiePath,
-          maxAge: STATE_TTL_MS / 1000,
-        }),
+        nonceCookie(nonce, { secure, path: cookiePath, maxAge: STATE_TTL_MS / 1000 }),
       );
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     });
@@ -78,21 +91,12 @@ export const quickbooksRoutes =
     app.get('/connect/quickbooks/callback', async (req, reply) => {
       const log = req.log.child({ route: 'quickbooks-callback' });
       // The nonce cookie is single-use: clear it whatever happens next.
-      reply.header(
-        'set-cookie',
-        fastifyCookie.serialize(OAUTH_COOKIE, '', {
-          httpOnly: true,
-          sameSite: 'lax',
-          secure,
-          path: cookiePath,
-          maxAge: 0,
-        }),
-      );
+      reply.header('set-cookie', nonceCookie('', { secure, path: cookiePath, maxAge: 0 }));
       const query = req.query as Record<string, string | string[] | undefined>;
       const callback = qb.oauth.parseCallback(query);
       const now = services.clock.now();
       const payload = callback.state ? signer.verify(callback.state, now) : null;
-      const nonce = fastifyCookie.parse(req.headers.cookie ?? '')[OAUTH_COOKIE];
+      const nonce = readCookie(req.headers.cookie, OAUTH_COOKIE);
       if (!payload || !nonce || payload.n !== nonce) {
         log.warn({ hasState: Boolean(callback.state), hasCookie: Boolean(nonce) }, 'OAuth state refused');
         return page(
