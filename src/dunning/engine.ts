@@ -13,6 +13,7 @@ import { loadDunningConfig } from './dunning-config';
 import { localParts } from './local-time';
 import { loadPlannerInput } from './planner-input';
 import { type PlannedMessage, type PlanResult, plan } from './planner';
+import { openTask } from './tasks';
 
 export interface PlanTenantResult {
   /** Ids of messages written by this run. */
@@ -47,6 +48,7 @@ export async function planTenant(services: Services, tenantId: string): Promise<
     for (const m of result.messages) {
       if (await insertMessage(services, tx, tenantId, m, config.version)) inserted.push(m.key);
     }
+    await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
     const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone);
     services.logger.info(
       { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length },
@@ -126,6 +128,25 @@ async function insertMessage(
   }
   if (status === 'queued') await enqueueSend(services, tx, m.key, m.sendAt);
   return true;
+}
+
+/** A debtor the planner cannot reach (no address, or every address bounced) goes on the call list. */
+async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, today: string): Promise<void> {
+  for (const d of result.decisions) {
+    if (d.code !== 'no_contact' && d.code !== 'bounced') continue;
+    const invoiceIds = rowsOf<{ id: string }>(
+      await tx.execute(sql`select id from invoices where customer_id = ${d.customerId}::uuid and status = 'open'`),
+    ).map((r) => r.id);
+    await openTask(tx, {
+      tenantId,
+      customerId: d.customerId,
+      kind: 'find_contact',
+      title: d.reason,
+      invoiceIds,
+      dedupeKey: `contact:${d.customerId}`,
+      today,
+    });
+  }
 }
 
 /** The send job of a message, at its send time, inside the caller's transaction. */

@@ -26,6 +26,7 @@ import { MailSendError, type MailTransport } from './mail-transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { ResendTransport } from './resend-transport';
 import { uuidArray } from './sql-arrays';
+import { openTask } from './tasks';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision } from './suppression';
 
@@ -132,6 +133,21 @@ export async function sendMessage(services: Services, messageId: string, opts: S
       updatedAt: clock.now(),
     })
     .where(and(eq(dunningMessages.id, row.id), eq(dunningMessages.status, 'sending')));
+  if (row.tone === 'final') {
+    // After a final notice a person calls: the task is due when the notice's deadline passes.
+    const today = localParts(clock.now(), customer.timezone || tenant.timezone || 'UTC').date;
+    await openTask(db, {
+      tenantId: row.tenantId,
+      customerId: row.customerId,
+      kind: 'call',
+      title: `Call ${customer.name}: final notice sent`,
+      invoiceIds: row.invoiceIds,
+      messageId: row.id,
+      dedupeKey: `call:${row.id}`,
+      today,
+      dueOn: addDays(today, 7),
+    });
+  }
   return { outcome: 'sent', providerId };
 }
 

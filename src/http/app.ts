@@ -6,6 +6,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { registerAuth } from './auth';
+import { dunningRoutes } from './routes/dunning';
+import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
 import { importRoutes } from './routes/imports';
 import { ledgerRoutes } from './routes/ledger';
@@ -50,5 +52,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(importRoutes(services), { prefix: '/api/v1' });
   await app.register(connectionRoutes(services), { prefix: '/api/v1' });
   await app.register(quickbooksRoutes(services));
+  await app.register(dunningRoutes(services), { prefix: '/api/v1' });
+  await app.register(resendWebhookRoutes(services));
+  await app.register(unsubscribeRoutes(services));
   return app;
 }

@@ -1,0 +1,103 @@
+/**
+ * A reviewer's decisions on held messages. Every move is a compare-and-set on the status, so two reviewers (or a
+ * double click) cannot approve twice, and nothing already sending or sent can be changed.
+ */
+import { and, eq, inArray } from 'drizzle-orm';
+import { dunningMessages } from '../db/schema';
+import { AppError, conflict, notFound } from '../errors';
+import type { Services } from '../services';
+import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
+
+async function current(services: Services, tenantId: string, id: string) {
+  const [row] = await services.db
+    .select({ status: dunningMessages.status, createdAt: dunningMessages.createdAt, sendAt: dunningMessages.sendAt })
+    .from(dunningMessages)
+    .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));
+  if (!row) throw notFound(`message ${id}`);
+  return row;
+}
+
+/** awaiting_approval → queued, and its send job (now, or at its planned time if that is later). */
+export async function approveMessage(services: Services, tenantId: string, id: string, by: string) {
+  const now = services.clock.now();
+  const row = await current(services, tenantId, id);
+  if (row.status !== 'awaiting_approval') throw conflict(`message ${id} is ${row.status}, not awaiting approval`);
+  if (now.getTime() - row.createdAt.getTime() > APPROVAL_TTL_DAYS * 86_400_000) {
+    throw new AppError('approval_expired', `message ${id} is older than ${APPROVAL_TTL_DAYS} days; plan again for current figures`, 409);
+  }
+  const sendAt = row.sendAt > now ? row.sendAt : now;
+  return services.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(dunningMessages)
+      .set({ status: 'queued', decidedBy: by, decidedAt: now, sendAt, statusCode: 'approved', statusReason: `Approved by ${by}`, updatedAt: now })
+      .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'awaiting_approval')))
+      .returning();
+    if (!updated) throw conflict(`message ${id} was decided by someone else`);
+    await enqueueSend(services, tx, id, sendAt, `approved:${now.toISOString()}`);
+    return updated;
+  });
+}
+
+/** A reviewer drops the message. Its steps stay taken: the planner moves on to the next step in time. */
+export async function skipMessage(services: Services, tenantId: string, id: string, by: string, reason?: string) {
+  const now = services.clock.now();
+  const [updated] = await services.db
+    .update(dunningMessages)
+    .set({
+      status: 'skipped',
+      decidedBy: by,
+      decidedAt: now,
+      statusCode: 'approval_rejected',
+      statusReason: reason ? `Skipped by ${by}: ${reason}` : `Skipped by ${by}`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        eq(dunningMessages.tenantId, tenantId),
+        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+      ),
+    )
+    .returning();
+  if (!updated) {
+    const row = await current(services, tenantId, id);
+    throw conflict(`message ${id} is ${row.status} and can no longer be skipped`);
+  }
+  return updated;
+}
+
+/**
+ * Edits the subject or adds an introduction. An edit of a message that needs approval always goes (back) to
+ * awaiting_approval: an approval covers the text that was approved, not a later one.
+ */
+export async function editMessage(
+  services: Services,
+  tenantId: string,
+  id: string,
+  by: string,
+  edit: { subject?: string | null; intro?: string | null },
+) {
+  const now = services.clock.now();
+  const row = await current(services, tenantId, id);
+  if (row.status !== 'awaiting_approval' && row.status !== 'queued' && row.status !== 'planned') {
+    throw conflict(`message ${id} is ${row.status} and can no longer be edited`);
+  }
+  const [full] = await services.db.select().from(dunningMessages).where(eq(dunningMessages.id, id));
+  const resetApproval = full!.requiresApproval && full!.status === 'queued';
+  const [updated] = await services.db
+    .update(dunningMessages)
+    .set({
+      ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
+      ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
+      editedBy: by,
+      editedAt: now,
+      ...(resetApproval
+        ? { status: 'awaiting_approval' as const, decidedAt: null, decidedBy: null, statusCode: 'edited', statusReason: `Edited by ${by} after approval; approve again` }
+        : {}),
+      updatedAt: now,
+    })
+    .where(and(eq(dunningMessages.id, id), inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued'])))
+    .returning();
+  if (!updated) throw conflict(`message ${id} changed while editing`);
+  return updated;
+}

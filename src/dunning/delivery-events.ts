@@ -1,0 +1,136 @@
+/**
+ * Effects of what happens after a send: provider webhooks (delivered, opened, bounced, complained, …) and the
+ * debtor's own unsubscribe. Each is recorded as a message event; bounces mark the address bad and open a task to
+ * find a new contact; complaints, provider suppressions and unsubscribes stop all reminders to the debtor.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { DbOrTx, Tx } from '../db/client';
+import { contactSuppressions, dunningMessageEvents, dunningMessages } from '../db/schema';
+import type { ContactSuppressionKind } from '../db/schema/dunning';
+import type { Services } from '../services';
+import type { DeliveryUpdate } from './resend-webhook';
+import { openTask } from './tasks';
+
+/** How far along a message got; a later event never moves delivery_status backwards (opened after clicked). */
+const DELIVERY_RANK: Record<string, number> = {
+  sent: 1,
+  delayed: 1,
+  delivered: 2,
+  opened: 3,
+  clicked: 4,
+  soft_bounced: 2,
+  failed: 5,
+  bounced: 5,
+  complained: 5,
+  suppressed: 5,
+};
+
+export type ApplyResult = 'applied' | 'duplicate' | 'unknown_message';
+
+export async function applyDeliveryUpdate(
+  services: Services,
+  update: DeliveryUpdate,
+  svixId: string,
+): Promise<ApplyResult> {
+  return services.db.transaction(async (tx) => {
+    const [msg] = update.messageId
+      ? await tx.select().from(dunningMessages).where(eq(dunningMessages.id, update.messageId)).for('update')
+      : await tx.select().from(dunningMessages).where(eq(dunningMessages.providerId, update.providerId)).limit(1).for('update');
+    // Idempotent on svix-id: Svix retries deliver the same id.
+    const inserted = await tx
+      .insert(dunningMessageEvents)
+      .values({
+        tenantId: msg?.tenantId ?? null,
+        messageId: msg?.id ?? null,
+        providerId: update.providerId,
+        type: update.status,
+        at: new Date(update.at),
+        detail: update.detail,
+        svixId,
+      })
+      .onConflictDoNothing()
+      .returning({ id: dunningMessageEvents.id });
+    if (inserted.length === 0) return 'duplicate';
+    if (!msg) return 'unknown_message';
+
+    const current = DELIVERY_RANK[msg.deliveryStatus ?? ''] ?? 0;
+    if ((DELIVERY_RANK[update.status] ?? 0) >= current) {
+      await tx
+        .update(dunningMessages)
+        .set({ deliveryStatus: update.status, updatedAt: services.clock.now() })
+        .where(eq(dunningMessages.id, msg.id));
+    }
+    if (update.status === 'bounced') {
+      for (const email of msg.to) {
+        await suppress(tx, { tenantId: msg.tenantId, customerId: msg.customerId, email, kind: 'bounced', reason: update.detail, messageId: msg.id });
+      }
+      await openTask(tx, {
+        tenantId: msg.tenantId,
+        customerId: msg.customerId,
+        kind: 'find_contact',
+        title: `Find a new contact: ${msg.to.join(', ')} bounced`,
+        invoiceIds: msg.invoiceIds,
+        messageId: msg.id,
+        dedupeKey: `bounce:${msg.id}`,
+        today: services.clock.now().toISOString().slice(0, 10),
+        extra: { bounce: update.detail },
+      });
+    } else if (update.status === 'complained' || update.status === 'suppressed') {
+      await suppress(tx, {
+        tenantId: msg.tenantId,
+        customerId: msg.customerId,
+        email: msg.to[0] ?? null,
+        kind: update.status,
+        reason: update.detail ?? (update.status === 'complained' ? 'marked the email as spam' : 'suppressed by the provider'),
+        messageId: msg.id,
+      });
+    }
+    return 'applied';
+  });
+}
+
+export async function suppress(
+  tx: DbOrTx,
+  s: { tenantId: string; customerId: string | null; email: string | null; kind: ContactSuppressionKind; reason: string | null; messageId: string | null },
+): Promise<void> {
+  const email = s.email?.toLowerCase() ?? null;
+  const [existing] = await tx
+    .select({ id: contactSuppressions.id })
+    .from(contactSuppressions)
+    .where(
+      and(
+        eq(contactSuppressions.tenantId, s.tenantId),
+        eq(contactSuppressions.kind, s.kind),
+        s.kind === 'bounced' ? sql`${contactSuppressions.email} = ${email}` : sql`${contactSuppressions.customerId} = ${s.customerId}::uuid`,
+      ),
+    )
+    .limit(1);
+  if (existing) return;
+  await tx.insert(contactSuppressions).values({ ...s, email });
+}
+
+/** RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. */
+export async function unsubscribeDebtor(
+  services: Services,
+  claims: { tenantId: string; customerId: string; messageId: string },
+): Promise<void> {
+  await services.db.transaction(async (tx: Tx) => {
+    const [msg] = await tx.select({ to: dunningMessages.to }).from(dunningMessages).where(eq(dunningMessages.id, claims.messageId));
+    await suppress(tx, {
+      tenantId: claims.tenantId,
+      customerId: claims.customerId,
+      email: msg?.to[0] ?? null,
+      kind: 'unsubscribed',
+      reason: 'unsubscribed through the link in a reminder',
+      messageId: claims.messageId,
+    });
+    if (msg) {
+      await tx.insert(dunningMessageEvents).values({
+        tenantId: claims.tenantId,
+        messageId: claims.messageId,
+        type: 'unsubscribed',
+        at: services.clock.now(),
+      });
+    }
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Unauthenticated dunning endpoints: Resend's delivery webhooks (Svix-signed) and the debtor's unsubscribe link.
+ * Neither is under /api/, so no bearer token or session applies; each authenticates itself (signature, HMAC link).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { applyDeliveryUpdate, unsubscribeDebtor } from '../../dunning/delivery-events';
+import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
+import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
+import { AppError } from '../../errors';
+import type { Services } from '../../services';
+
+export const resendWebhookRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    // Encapsulated: JSON arrives as the exact bytes, because the signature covers them, not a re-serialization.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    /** https://resend.com/docs/webhooks/verify-webhooks-requests */
+    app.post('/webhooks/resend', async (req, reply) => {
+      const secret = services.config.RESEND_WEBHOOK_SECRET;
+      if (!secret) throw new AppError('not_configured', 'RESEND_WEBHOOK_SECRET is not set', 404);
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.from('');
+      const v = verifyResendWebhook({ rawBody: raw, headers: req.headers, secret, now: services.clock.now() });
+      if (!v.ok) throw new AppError('invalid_signature', `webhook rejected: ${v.reason}`, 401);
+      const parsed = parseResendEvent(raw);
+      // Event types Duely does not track are acknowledged, so Svix does not retry them forever.
+      if (!parsed.ok) {
+        if (parsed.reason === 'unsupported_event') return reply.status(200).send({ ignored: parsed.detail });
+        throw new AppError('invalid_payload', `webhook payload: ${parsed.reason}`, 400);
+      }
+      const svixId = String(req.headers['svix-id']);
+      const result = await applyDeliveryUpdate(services, deliveryUpdate(parsed.event), svixId);
+      return reply.status(200).send({ result });
+    });
+  };
+
+const page = (title: string, body: string) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+  `<title>${title}</title></head><body style="font-family:sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">` +
+  `${body}</body></html>`;
+
+export const unsubscribeRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    // RFC 8058 one-click POSTs application/x-www-form-urlencoded "List-Unsubscribe=One-Click"; the body is not needed.
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
+
+    /** The confirm page: a GET never unsubscribes (mail scanners follow links). */
+    app.get('/u/:token', async (req, reply) => {
+      const { token } = req.params as { token: string };
+      reply.type('text/html; charset=utf-8');
+      if (!claimsOf(token)) return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+      return reply.send(
+        page(
+          'Unsubscribe from payment reminders',
+          `<h1>Stop payment reminders?</h1><p>You will no longer receive payment reminders by email for this account.</p>` +
+            `<form method="post" action="/u/${encodeURIComponent(token)}"><button type="submit">Unsubscribe</button></form>`,
+        ),
+      );
+    });
+
+    /** One-click (RFC 8058) and the confirm page's button. Idempotent. */
+    app.post('/u/:token', async (req, reply) => {
+      const { token } = req.params as { token: string };
+      const claims = claimsOf(token);
+      reply.type('text/html; charset=utf-8');
+      if (!claims) return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+      await unsubscribeDebtor(services, claims);
+      return reply.send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>No further payment reminders will be sent.</p>'));
+    });
+  };

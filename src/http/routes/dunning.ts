@@ -1,0 +1,473 @@
+/**
+ * Dunning API: policy, overrides, promises-to-pay, disputes, the outbox/message log with "why this message, now",
+ * approvals (approve, skip, edit), the call list, "plan now", and a rendered preview of a sequence step.
+ */
+import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type DbOrTx, rowsOf } from '../../db/client';
+import {
+  customers,
+  disputes,
+  dunningMessageEvents,
+  dunningMessages,
+  dunningOverrides,
+  dunningPolicies,
+  dunningTasks,
+  invoices,
+  promisesToPay,
+} from '../../db/schema';
+import { approveMessage, editMessage, skipMessage } from '../../dunning/approvals';
+import { composeEmail, type MessageRow } from '../../dunning/compose-email';
+import { loadDunningConfig } from '../../dunning/dunning-config';
+import { planTenant } from '../../dunning/engine';
+import { addDays, diffDays, localParts } from '../../dunning/local-time';
+import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
+import { completeTask } from '../../dunning/tasks';
+import { AppError, notFound } from '../../errors';
+import type { Services } from '../../services';
+import { type Principal, tenantOf } from '../auth';
+import { parseInput } from '../validate';
+
+const isoDate = z.iso.date();
+const uuid = z.uuid();
+
+function actor(req: FastifyRequest): string {
+  const p = req.principal as Principal | undefined;
+  if (!p) return 'unknown';
+  return p.kind === 'api_token' ? `token:${p.tokenId}` : `session:${p.sessionId}`;
+}
+
+function invalid(where: string, errors: string[]): AppError {
+  return new AppError('invalid_request', `Invalid ${where}: ${errors.join('; ')}`, 400, {
+    details: errors.map((e) => {
+      const i = e.indexOf(': ');
+      return { field: i > 0 ? e.slice(0, i) : where, message: i > 0 ? e.slice(i + 2) : e };
+    }),
+  });
+}
+
+const overrideBody = z
+  .object({
+    customerId: uuid.optional(),
+    invoiceId: uuid.optional(),
+    pausedUntil: isoDate.nullable().optional(),
+    excluded: z.boolean().optional(),
+    sequenceId: z.string().min(1).max(64).nullable().optional(),
+    contactEmails: z.array(z.email()).min(1).nullable().optional(),
+    note: z.string().max(2000).nullable().optional(),
+  })
+  .refine((o) => (o.customerId === undefined) !== (o.invoiceId === undefined), {
+    message: 'give exactly one of customerId or invoiceId',
+    path: ['customerId'],
+  });
+
+const promiseBody = z.object({
+  customerId: uuid,
+  invoiceIds: z.array(uuid).min(1),
+  promisedDate: isoDate,
+  amountMinor: z.int().positive().optional(),
+  graceDays: z.int().min(0).max(14).default(2),
+  note: z.string().max(2000).optional(),
+});
+
+const disputeBody = z.object({
+  invoiceId: uuid,
+  openedOn: isoDate.optional(),
+  until: isoDate.nullable().default(null),
+  reason: z.string().max(2000).optional(),
+});
+
+const messageQuery = z.object({
+  status: z.enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed']).optional(),
+  customer: uuid.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.iso.datetime().optional(),
+});
+
+const editBody = z
+  .object({
+    subject: z.string().trim().min(1).max(200).nullable().optional(),
+    intro: z.string().trim().min(1).max(2000).nullable().optional(),
+  })
+  .refine((e) => e.subject !== undefined || e.intro !== undefined, { message: 'give subject or intro' });
+
+async function requireCustomer(db: DbOrTx, tenantId: string, id: string) {
+  const [c] = await db.select().from(customers).where(and(eq(customers.id, id), eq(customers.tenantId, tenantId)));
+  if (!c) throw notFound(`customer ${id}`);
+  return c;
+}
+
+async function requireInvoices(db: DbOrTx, tenantId: string, ids: string[]) {
+  const rows = await db.select().from(invoices).where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, ids)));
+  if (rows.length !== new Set(ids).size) throw notFound(`invoice ${ids.find((i) => !rows.some((r) => r.id === i))}`);
+  return rows;
+}
+
+/** The log view of a message: everything the reviewer needs to see why it exists and what became of it. */
+function messageView(m: MessageRow, events: (typeof dunningMessageEvents.$inferSelect)[] = []) {
+  const { html: _html, text: _text, ...rest } = m;
+  return {
+    ...rest,
+    why: {
+      reason: m.reason,
+      approvalReason: m.approvalReason,
+      statusReason: m.statusReason,
+      templateVersion: m.templateVersion,
+      snapshot: m.snapshot,
+    },
+    events: events.map((e) => ({ type: e.type, at: e.at, detail: e.detail })),
+  };
+}
+
+export const dunningRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    const { db } = services;
+    const base = '/tenants/:tenant/dunning';
+
+    // ---- policy -----------------------------------------------------------------------------------------------
+    app.get(`${base}/policy`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const config = await loadDunningConfig(db, tenant);
+      return config;
+    });
+
+    /** Replaces the policy and/or settings; validated, errors name the field ("sequences[1].steps[0].offsetDays: …"). */
+    app.put(`${base}/policy`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const body = parseInput(z.object({ policy: z.unknown().optional(), settings: z.unknown().optional() }), req.body, 'body');
+      const current = await loadDunningConfig(db, tenant);
+      const errors: string[] = [];
+      const policy = body.policy === undefined ? { ok: true as const, value: current.policy } : parsePolicy(body.policy);
+      if (!policy.ok) errors.push(...policy.errors.map((e) => `policy.${e}`));
+      const settings =
+        body.settings === undefined ? { ok: true as const, value: current.settings } : parseWith(dunningSettingsSchema, body.settings);
+      if (!settings.ok) errors.push(...settings.errors.map((e) => `settings.${e}`));
+      if (!policy.ok || !settings.ok) throw invalid('policy', errors);
+      const version = await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-policy:${tenant.id}`}, 0))`);
+        const [{ v } = { v: 0 }] = rowsOf<{ v: number }>(
+          await tx.execute(sql`select coalesce(max(version), 0)::int as v from dunning_policies where tenant_id = ${tenant.id}::uuid`),
+        );
+        await tx.insert(dunningPolicies).values({
+          tenantId: tenant.id,
+          version: v + 1,
+          policy: policy.value as unknown as Record<string, unknown>,
+          settings: settings.value as unknown as Record<string, unknown>,
+          createdBy: actor(req),
+        });
+        return v + 1;
+      });
+      return { version, policy: policy.value, settings: settings.value };
+    });
+
+    // ---- overrides --------------------------------------------------------------------------------------------
+    app.get(`${base}/overrides`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      return { items: await db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenant.id)) };
+    });
+
+    /** Upsert: one override per customer and per invoice. */
+    app.put(`${base}/overrides`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const o = parseInput(overrideBody, req.body, 'body');
+      if (o.customerId) await requireCustomer(db, tenant.id, o.customerId);
+      if (o.invoiceId) await requireInvoices(db, tenant.id, [o.invoiceId]);
+      if (o.sequenceId) {
+        const { policy } = await loadDunningConfig(db, tenant);
+        if (!policy.sequences.some((s) => s.id === o.sequenceId)) throw invalid('body', [`sequenceId: no sequence with id '${o.sequenceId}'`]);
+      }
+      const values = {
+        pausedUntil: o.pausedUntil ?? null,
+        excluded: o.excluded ?? false,
+        sequenceId: o.sequenceId ?? null,
+        contactEmails: o.contactEmails ?? null,
+        note: o.note ?? null,
+        updatedAt: services.clock.now(),
+      };
+      const target = o.customerId ? eq(dunningOverrides.customerId, o.customerId) : eq(dunningOverrides.invoiceId, o.invoiceId!);
+      return db.transaction(async (tx) => {
+        const [existing] = await tx
+          .select({ id: dunningOverrides.id })
+          .from(dunningOverrides)
+          .where(and(eq(dunningOverrides.tenantId, tenant.id), target))
+          .for('update');
+        if (existing) {
+          const [row] = await tx.update(dunningOverrides).set(values).where(eq(dunningOverrides.id, existing.id)).returning();
+          return row;
+        }
+        const [row] = await tx
+          .insert(dunningOverrides)
+          .values({ tenantId: tenant.id, customerId: o.customerId ?? null, invoiceId: o.invoiceId ?? null, ...values })
+          .returning();
+        return row;
+      });
+    });
+
+    app.delete(`${base}/overrides/:id`, async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
+      const rows = await db
+        .delete(dunningOverrides)
+        .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenant.id)))
+        .returning({ id: dunningOverrides.id });
+      if (rows.length === 0) throw notFound(`override ${id}`);
+      return reply.status(204).send();
+    });
+
+    // ---- promises to pay --------------------------------------------------------------------------------------
+    app.get(`${base}/promises`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      return {
+        items: await db
+          .select()
+          .from(promisesToPay)
+          .where(and(eq(promisesToPay.tenantId, tenant.id), isNull(promisesToPay.cancelledAt)))
+          .orderBy(promisesToPay.promisedDate),
+      };
+    });
+
+    app.post(`${base}/promises`, async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const p = parseInput(promiseBody, req.body, 'body');
+      await requireCustomer(db, tenant.id, p.customerId);
+      const invs = await requireInvoices(db, tenant.id, p.invoiceIds);
+      const foreign = invs.find((i) => i.customerId !== p.customerId);
+      if (foreign) throw invalid('body', [`invoiceIds: invoice ${foreign.number ?? foreign.externalId} belongs to another customer`]);
+      const [row] = await db.insert(promisesToPay).values({ tenantId: tenant.id, ...p }).returning();
+      return reply.status(201).send(row);
+    });
+
+    app.delete(`${base}/promises/:id`, async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
+      const rows = await db
+        .update(promisesToPay)
+        .set({ cancelledAt: services.clock.now() })
+        .where(and(eq(promisesToPay.id, id), eq(promisesToPay.tenantId, tenant.id), isNull(promisesToPay.cancelledAt)))
+        .returning({ id: promisesToPay.id });
+      if (rows.length === 0) throw notFound(`promise ${id}`);
+      return reply.status(204).send();
+    });
+
+    // ---- disputes ---------------------------------------------------------------------------------------------
+    app.get(`${base}/disputes`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      return { items: await db.select().from(disputes).where(eq(disputes.tenantId, tenant.id)).orderBy(desc(disputes.createdAt)) };
+    });
+
+    app.post(`${base}/disputes`, async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const d = parseInput(disputeBody, req.body, 'body');
+      await requireInvoices(db, tenant.id, [d.invoiceId]);
+      const openedOn = d.openedOn ?? localParts(services.clock.now(), tenant.timezone).date;
+      const [row] = await db
+        .insert(disputes)
+        .values({ tenantId: tenant.id, invoiceId: d.invoiceId, openedOn, until: d.until, reason: d.reason ?? null })
+        .returning();
+      return reply.status(201).send(row);
+    });
+
+    /** Resolve (or change the pause date of) a dispute. */
+    app.patch(`${base}/disputes/:id`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
+      const body = parseInput(z.object({ resolved: z.boolean().optional(), until: isoDate.nullable().optional() }), req.body, 'body');
+      const [row] = await db
+        .update(disputes)
+        .set({
+          ...(body.until !== undefined ? { until: body.until } : {}),
+          ...(body.resolved !== undefined ? { resolvedAt: body.resolved ? services.clock.now() : null } : {}),
+        })
+        .where(and(eq(disputes.id, id), eq(disputes.tenantId, tenant.id)))
+        .returning();
+      if (!row) throw notFound(`dispute ${id}`);
+      return row;
+    });
+
+    // ---- messages: outbox, log, approvals ---------------------------------------------------------------------
+    app.get(`${base}/messages`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const q = parseInput(messageQuery, req.query, 'querystring');
+      const rows = await db
+        .select()
+        .from(dunningMessages)
+        .where(
+          and(
+            eq(dunningMessages.tenantId, tenant.id),
+            q.status ? eq(dunningMessages.status, q.status) : undefined,
+            q.customer ? eq(dunningMessages.customerId, q.customer) : undefined,
+            q.before ? lt(dunningMessages.createdAt, new Date(q.before)) : undefined,
+          ),
+        )
+        .orderBy(desc(dunningMessages.createdAt), desc(dunningMessages.id))
+        .limit(q.limit);
+      const events =
+        rows.length === 0
+          ? []
+          : await db
+              .select()
+              .from(dunningMessageEvents)
+              .where(inArray(dunningMessageEvents.messageId, rows.map((r) => r.id)))
+              .orderBy(dunningMessageEvents.at);
+      return {
+        items: rows.map((m) => messageView(m, events.filter((e) => e.messageId === m.id))),
+      };
+    });
+
+    async function messageOf(req: FastifyRequest) {
+      const tenant = await tenantOf(req, services);
+      const { id } = parseInput(z.object({ id: z.string().min(1).max(64) }), req.params, 'path');
+      const [m] = await db
+        .select()
+        .from(dunningMessages)
+        .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenant.id)));
+      if (!m) throw notFound(`message ${id}`);
+      return { tenant, m };
+    }
+
+    app.get(`${base}/messages/:id`, async (req) => {
+      const { m } = await messageOf(req);
+      const events = await db.select().from(dunningMessageEvents).where(eq(dunningMessageEvents.messageId, m.id)).orderBy(dunningMessageEvents.at);
+      return messageView(m, events);
+    });
+
+    /** The email as sent (stored), or as it would be sent now (rendered from the snapshot with any edits). */
+    app.get(`${base}/messages/:id/rendered`, async (req, reply) => {
+      const { tenant, m } = await messageOf(req);
+      const q = parseInput(z.object({ format: z.enum(['json', 'html', 'text']).default('json') }), req.query, 'querystring');
+      let email: { subject: string; html: string; text: string; templateVersion: string | null };
+      if (m.html && m.text && m.subject) {
+        email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
+      } else {
+        const [c] = await db.select().from(customers).where(eq(customers.id, m.customerId));
+        email = await composeEmail(services, m, tenant, c!, services.clock.now());
+      }
+      if (q.format === 'html') return reply.type('text/html; charset=utf-8').send(email.html);
+      if (q.format === 'text') return reply.type('text/plain; charset=utf-8').send(email.text);
+      return { id: m.id, to: m.to, status: m.status, ...email };
+    });
+
+    app.post(`${base}/messages/:id/approve`, async (req) => {
+      const { tenant, m } = await messageOf(req);
+      return messageView(await approveMessage(services, tenant.id, m.id, actor(req)));
+    });
+
+    app.post(`${base}/messages/:id/skip`, async (req) => {
+      const { tenant, m } = await messageOf(req);
+      const body = parseInput(z.object({ reason: z.string().max(500).optional() }).optional(), req.body ?? undefined, 'body');
+      return messageView(await skipMessage(services, tenant.id, m.id, actor(req), body?.reason));
+    });
+
+    app.patch(`${base}/messages/:id`, async (req) => {
+      const { tenant, m } = await messageOf(req);
+      const body = parseInput(editBody, req.body, 'body');
+      return messageView(await editMessage(services, tenant.id, m.id, actor(req), body));
+    });
+
+    // ---- planning ---------------------------------------------------------------------------------------------
+    /** Runs the planner now; returns what it wrote and every customer's decision. */
+    app.post(`${base}/plan`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const r = await planTenant(services, tenant.id);
+      return { planned: r.inserted, cancelled: r.cancelled, receipts: r.receipts, decisions: r.decisions };
+    });
+
+    /** The sequence editor's preview: a step of a sequence rendered for a real invoice, as the debtor would see it. */
+    app.get(`${base}/preview`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const q = parseInput(
+        z.object({ invoice: uuid, sequence: z.string().min(1).max(64), step: z.coerce.number().int().min(0).max(11) }),
+        req.query,
+        'querystring',
+      );
+      const config = await loadDunningConfig(db, tenant);
+      const seq = config.policy.sequences.find((s) => s.id === q.sequence);
+      if (!seq) throw notFound(`sequence ${q.sequence}`);
+      const step = seq.steps[q.step];
+      if (!step) throw notFound(`step ${q.step} of sequence ${q.sequence}`);
+      const [inv] = await requireInvoices(db, tenant.id, [q.invoice]);
+      const [c] = await db.select().from(customers).where(eq(customers.id, inv!.customerId));
+      const now = services.clock.now();
+      const today = localParts(now, c!.timezone || config.settings.timezone).date;
+      const stepKey = `${seq.id}:${q.step}:0`;
+      const row = {
+        id: 'preview',
+        tenantId: tenant.id,
+        customerId: c!.id,
+        kind: 'reminder',
+        to: c!.emails,
+        channel: step.channel,
+        invoiceIds: [inv!.id],
+        stepKeys: [stepKey],
+        stepKey,
+        sequenceId: seq.id,
+        tone: step.tone,
+        template: step.template,
+        sendAt: now,
+        requiresApproval: false,
+        approvalReason: null,
+        reason: 'preview',
+        snapshot: {
+          asOf: today,
+          plannedAt: now.toISOString(),
+          invoices: [
+            {
+              invoiceId: inv!.id,
+              number: inv!.number ?? inv!.externalId,
+              issueDate: inv!.issueDate,
+              dueDate: inv!.dueDate,
+              daysOverdue: Math.max(0, diffDays(today, inv!.dueDate)),
+              totalMinor: inv!.totalMinor,
+              openBalanceMinor: inv!.balanceMinor,
+              currency: inv!.currency,
+              payLink: inv!.payLink,
+              stepKey,
+              prediction: null,
+            },
+          ],
+          totals: [{ currency: inv!.currency, openMinor: inv!.balanceMinor }],
+          previousReminders: q.step,
+          customerRisk: { riskScore: null, riskBand: null, slowingAlert: false },
+          sequence: { id: seq.id, name: seq.name, selectedBy: 'preview' },
+        },
+      } as unknown as MessageRow;
+      const email = await composeEmail(services, row, tenant, c!, now);
+      return {
+        sequence: seq.id,
+        step: q.step,
+        tone: step.tone,
+        sendsOn: addDays(inv!.dueDate, step.offsetDays),
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        templateVersion: email.templateVersion,
+      };
+    });
+
+    // ---- tasks (call list) ------------------------------------------------------------------------------------
+    app.get(`${base}/tasks`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const q = parseInput(z.object({ status: z.enum(['open', 'done']).default('open') }), req.query, 'querystring');
+      const rows = await db
+        .select({ task: dunningTasks, customerName: customers.name, customerEmails: customers.emails })
+        .from(dunningTasks)
+        .innerJoin(customers, eq(customers.id, dunningTasks.customerId))
+        .where(and(eq(dunningTasks.tenantId, tenant.id), eq(dunningTasks.status, q.status)))
+        .orderBy(dunningTasks.dueOn, dunningTasks.createdAt)
+        .limit(500);
+      return {
+        items: rows.map((r) => ({ ...r.task, customer: { name: r.customerName, emails: r.customerEmails } })),
+      };
+    });
+
+    app.post(`${base}/tasks/:id/done`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
+      const body = parseInput(z.object({ note: z.string().max(2000).optional() }).optional(), req.body ?? undefined, 'body');
+      const ok = await completeTask(db, tenant.id, id, actor(req), body?.note ?? null, services.clock.now());
+      if (!ok) throw notFound(`open task ${id}`);
+      return { id, status: 'done' };
+    });
+  };
