@@ -6,6 +6,7 @@
  * Split thresholds are float32 values taken from the float32 feature matrix and rows go left when x <= threshold,
  * which is exactly ONNX's BRANCH_LEQ on float inputs: the TS model and onnxruntime route every row the same way.
  */
+import { sigmoid } from './logreg';
 import { createRng } from './rng';
 
 export interface Tree {
@@ -93,8 +94,6 @@ export interface BoostResult {
   /** Validation loss after each tree (empty without a validation set). */
   validLoss: number[];
 }
-
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 function lossValue(loss: Loss, margin: ArrayLike<number>, y: ArrayLike<number>): number {
   let s = 0;

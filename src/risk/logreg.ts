@@ -106,8 +106,3 @@ export function logisticMargin(model: LogisticModel, X: Float32Array, n: number)
   }
   return out;
 }
-
-/** Per-feature contribution to the log-odds of one row: coef * standardized value. Drives the plain-word reasons. */
-export function logisticContributions(model: LogisticModel, row: ArrayLike<number>): number[] {
-  return model.coef.map((c, j) => (c * (row[j]! - model.mean[j]!)) / model.scale[j]!);
-}

@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { buildLedgerIndex, FEATURE_COUNT, type FeatureQuery, featureMatrix, recentSettled } from './features';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
+import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export';
 import { explain } from './reasons';
@@ -34,7 +35,6 @@ export interface ScoreOptions {
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 export function riskBand(pLate: number, thresholds: ModelManifest['thresholds'], sensitivity = 0): RiskBand {
   const cut = (t: number) => sigmoid(logit(Math.min(0.999, Math.max(0.001, t))) - sensitivity);
@@ -61,7 +61,8 @@ export async function runModel(
 
 /**
  * Scores the given open invoices as of `asOf`. Ids not in `history` are skipped. An invoice issued after
- * `asOf` is scored as of its issue day.
+ * `asOf` is scored as of its issue day. The caller decides what is open: an id whose ledger row shows a payment
+ * before `asOf` is still scored as unpaid (its own payment never enters its features).
  */
 export async function scoreInvoices(
   model: LoadedModel,
