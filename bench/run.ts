@@ -18,6 +18,8 @@ interface Bench {
 const benches: Bench[] = [
   { name: 'import', file: 'import.ts', args: ['pglite', '100000'] },
   { name: 'import', file: 'import.ts', args: ['postgres', '100000'] },
+  { name: 'analytics', file: 'analytics.ts', args: ['pglite', '100000'] },
+  { name: 'analytics', file: 'analytics.ts', args: ['postgres', '100000'] },
   // benchDunning: plan + render 10k overdue customers (bench/dunning.ts prints one JSON line).
   { name: 'dunning', file: 'dunning.ts', args: ['10000'] },
 ];

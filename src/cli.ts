@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { issueApiToken } from './auth/api-tokens';
+import { SessionAuth } from './auth/sessions';
 import { parseClockDate } from './clock';
 import { ConfigError, loadConfig } from './config';
 import { findTenant, getTenant } from './db/queries/tenants';
@@ -23,6 +24,7 @@ Commands:
   migrate                                                 apply database migrations and exit
   import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
+  login [--tenant NAME]                                   print a one-time sign-in link for the settings app
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
   model evaluate --history FILE.csv --cutoff DATE [--json]   time-ordered backtest vs the heuristic
@@ -72,6 +74,8 @@ async function serve(args: string[]) {
         ? `  Admin token (shown once, keep it): ${server.firstToken}`
         : '  Admin token: printed on first start; `duely token` issues a new one.',
     );
+    const link = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({ tenantId: null, label: 'duely serve', now: services.clock.now() });
+    lines.push(`  Sign in (one-time link, 15 min): ${server.url}/login?token=${link}`);
   }
   if (config.DUELY_NOW) lines.push(`  Clock: as of ${config.DUELY_NOW}`);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -190,7 +194,31 @@ Written to ${values.out ?? 'models/default'}
   throw new UsageError('model needs a subcommand: train or evaluate');
 }
 
+/** A one-time sign-in link: the operator's, or with --tenant one limited to that tenant. */
+async function loginCmd(args: string[]) {
+  const { values } = parse(args, { tenant: { type: 'string' } });
+  const config = configFor(values);
+  const services = await createServices(config, { queue: false });
+  try {
+    let tenantId: string | null = null;
+    if (values.tenant) {
+      const t = await findTenant(services.db, values.tenant);
+      if (!t) throw new AppError('not_found', `tenant ${values.tenant} not found`, 404);
+      tenantId = t.id;
+    }
+    const token = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({
+      tenantId,
+      label: 'duely login',
+      now: services.clock.now(),
+    });
+    process.stdout.write(`${config.PUBLIC_URL}/login?token=${token}\n`);
+  } finally {
+    await services.close();
+  }
+}
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
+  login: loginCmd,
   predictions: predictionsCmd,
   model: modelCmd,
   serve,

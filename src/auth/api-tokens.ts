@@ -24,14 +24,22 @@ export async function issueApiToken(
   return { token, id: row!.id };
 }
 
+/** last_used_at is refreshed at most once a minute, so authenticated reads do not each cost a write. */
+const TOUCH_INTERVAL_MS = 60_000;
+
 export async function verifyApiToken(db: DbOrTx, token: string, now: Date): Promise<ApiToken | null> {
   if (!token.startsWith('duely_')) return null;
   const [row] = await db
-    .update(apiTokens)
-    .set({ lastUsedAt: now })
+    .select()
+    .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hash(token)), isNull(apiTokens.revokedAt)))
-    .returning();
-  return row ?? null;
+    .limit(1);
+  if (!row) return null;
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
+    await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+    row.lastUsedAt = now;
+  }
+  return row;
 }
 
 export async function countActiveAdminTokens(db: DbOrTx): Promise<number> {

@@ -2,6 +2,7 @@
  * Fastify app factory: plugins, error handling, routes. Built from Services so tests drive it through `inject`
  * without a port.
  */
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
 import type { Services } from '../services';
@@ -10,7 +11,10 @@ import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
 import { importRoutes } from './routes/imports';
+import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
+import { sessionRoutes } from './routes/session';
+import { webRoutes } from './web';
 import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
 
@@ -46,10 +50,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     done(null, body),
   );
 
+  await app.register(fastifyCookie);
   registerAuth(app, services);
   await app.register(healthRoutes(services));
   await app.register(ledgerRoutes(services), { prefix: '/api/v1' });
   await app.register(importRoutes(services), { prefix: '/api/v1' });
+  await app.register(analyticsRoutes(services), { prefix: '/api/v1' });
+  await app.register(sessionRoutes(services));
+  await app.register(webRoutes(services));
   await app.register(connectionRoutes(services), { prefix: '/api/v1' });
   await app.register(quickbooksRoutes(services));
   await app.register(dunningRoutes(services), { prefix: '/api/v1' });

@@ -1,0 +1,123 @@
+/**
+ * Analytics under load: 100,000 imported invoices, the app listening on 127.0.0.1, and a bounded loopback load
+ * generator (20 concurrent clients for 10 s) on GET /api/v1/tenants/bench/analytics. Reports request latency
+ * p50/p99 (target p99 ≤ 50 ms) and, separately, the uncached computation time, since the route caches per ledger
+ * version. `tsx bench/analytics.ts pglite|postgres [n] [concurrency] [seconds]`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { computeAnalytics } from '../src/analytics/dashboard';
+import { issueApiToken } from '../src/auth/api-tokens';
+import { fixedClock } from '../src/clock';
+import { loadConfig } from '../src/config';
+import { createDb, type DbHandle } from '../src/db/client';
+import { findTenant } from '../src/db/queries/tenants';
+import { buildApp } from '../src/http/app';
+import { createLogger } from '../src/logger';
+import { createServices } from '../src/services';
+import { importHistoryCsv } from '../src/sync/csv-import';
+import { generateLedgerCsv } from './ledger-csv';
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const ms = (x: number) => Math.round(x * 100) / 100;
+
+export async function benchAnalytics(
+  kind: 'pglite' | 'postgres',
+  n = 100_000,
+  concurrency = 20,
+  seconds = 10,
+): Promise<Record<string, number | string>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'duely-bench-'));
+  let handle: DbHandle;
+  let dropDb = async () => {};
+  if (kind === 'pglite') {
+    handle = await createDb({ dataDir: path.join(dir, 'pglite') });
+  } else {
+    const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const { default: postgres } = await import('postgres');
+    const name = `duely_bench_${randomBytes(4).toString('hex')}`;
+    const admin = postgres(base, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    handle = await createDb({ url: url.toString() });
+    dropDb = async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    };
+  }
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, APP_SECRET: randomBytes(32).toString('hex'), PORT: '0' });
+  const services = await createServices(config, {
+    dbh: handle,
+    clock: fixedClock('2013-07-01'),
+    logger: createLogger('silent'),
+    queue: false,
+  });
+  try {
+    await importHistoryCsv(services.db, Buffer.from(generateLedgerCsv(n)), {
+      tenantName: 'bench',
+      now: new Date('2013-07-01'),
+    });
+    const tenant = (await findTenant(services.db, 'bench'))!;
+
+    // The computation itself, uncached (what the first request after a sync pays).
+    const cold: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await computeAnalytics(services.db, { tenantId: tenant.id, currency: 'USD', today: '2013-07-01' });
+      cold.push(performance.now() - t0);
+    }
+    cold.sort((a, b) => a - b);
+
+    const { token } = await issueApiToken(services.db, 'bench');
+    const app = await buildApp(services);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const url = `http://127.0.0.1:${port}/api/v1/tenants/bench/analytics`;
+    const headers = { authorization: `Bearer ${token}` };
+
+    const latencies: number[] = [];
+    let errors = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const client = async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        const r = await fetch(url, { headers });
+        await r.arrayBuffer();
+        if (r.status !== 200) errors++;
+        latencies.push(performance.now() - t0);
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, client));
+    const elapsed = (performance.now() - started) / 1000;
+    await app.close();
+    latencies.sort((a, b) => a - b);
+    return {
+      bench: `analytics ${kind}`,
+      invoices: n,
+      concurrency,
+      requests: latencies.length,
+      errors,
+      'requests/s': Math.round(latencies.length / elapsed),
+      'p50 ms': ms(quantile(latencies, 0.5)),
+      'p99 ms': ms(quantile(latencies, 0.99)),
+      'max ms': ms(latencies.at(-1) ?? 0),
+      'uncached compute median ms': ms(quantile(cold, 0.5)),
+      'peak RSS MiB': Math.round(process.resourceUsage().maxRSS / 1024),
+    };
+  } finally {
+    await services.close();
+    await dropDb();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.filename === path.resolve(process.argv[1] ?? '')) {
+  const kind = (process.argv[2] ?? 'pglite') as 'pglite' | 'postgres';
+  const [n, c, s] = [process.argv[3], process.argv[4], process.argv[5]].map((v) => (v ? Number(v) : undefined));
+  benchAnalytics(kind, n, c, s).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
+}

@@ -1,0 +1,125 @@
+/**
+ * 13-week cash-flow forecast of open receivables. Week 0 is [today, today+6]. Two sources:
+ *  - 'due_date' (naive): each open balance arrives on its due date; balances already past due are reported
+ *    separately (`pastDueMinor`), not spread over weeks, because the due date says nothing about when they arrive.
+ *  - 'predicted': each open balance arrives on its predicted pay date, with a cumulative P10–P90 band: the low
+ *    edge counts a balance once its P90 date has passed (pessimistic), the high edge once its P10 date has.
+ * The risk model's predictions plug in through `InvoicePrediction`; nothing here reads a predictions table.
+ */
+
+export const FORECAST_WEEKS = 13;
+const DAY = 86_400_000;
+
+export interface InvoicePrediction {
+  invoiceId: string;
+  /** Most likely pay date, YYYY-MM-DD. */
+  predictedDate: string;
+  p10Date?: string;
+  p90Date?: string;
+  /** Probability of paying late (after the due date), 0..1. */
+  pLate?: number;
+  /** The model's own high-risk verdict (risk band); when absent, pLate ≥ the threshold decides. */
+  highRisk?: boolean;
+}
+
+export interface ForecastWeek {
+  week: number;
+  start: string;
+  end: string;
+  expectedMinor: number;
+  cumulativeMinor: number;
+  /** Cumulative band (equal to cumulativeMinor for the naive forecast). */
+  lowMinor: number;
+  highMinor: number;
+}
+
+export interface CashForecast {
+  source: 'due_date' | 'predicted';
+  weeks: ForecastWeek[];
+  /** Open balance already past due (naive) or predicted before today (predicted). */
+  pastDueMinor: number;
+  /** Expected after the 13th week. */
+  laterMinor: number;
+}
+
+export const addDays = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+export const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY);
+
+function emptyWeeks(today: string): ForecastWeek[] {
+  return Array.from({ length: FORECAST_WEEKS }, (_, week) => ({
+    week,
+    start: addDays(today, week * 7),
+    end: addDays(today, week * 7 + 6),
+    expectedMinor: 0,
+    cumulativeMinor: 0,
+    lowMinor: 0,
+    highMinor: 0,
+  }));
+}
+
+/** Week index of a day (negative: before today; >= 13: later). */
+const weekOf = (today: string, day: string) => Math.floor(daysBetween(today, day) / 7);
+
+function accumulate(weeks: ForecastWeek[], low: number[], high: number[]): void {
+  let cum = 0;
+  let lo = 0;
+  let hi = 0;
+  weeks.forEach((w, i) => {
+    cum += w.expectedMinor;
+    lo += low[i] ?? 0;
+    hi += high[i] ?? 0;
+    w.cumulativeMinor = cum;
+    w.lowMinor = lo;
+    w.highMinor = hi;
+  });
+}
+
+/** The naive forecast from open balances grouped by due date. */
+export function dueDateForecast(today: string, byDueDate: { dueDate: string; minor: number }[]): CashForecast {
+  const weeks = emptyWeeks(today);
+  let pastDueMinor = 0;
+  let laterMinor = 0;
+  for (const { dueDate, minor } of byDueDate) {
+    const w = weekOf(today, dueDate);
+    if (w < 0) pastDueMinor += minor;
+    else if (w >= FORECAST_WEEKS) laterMinor += minor;
+    else weeks[w]!.expectedMinor += minor;
+  }
+  const flat = weeks.map((w) => w.expectedMinor);
+  accumulate(weeks, flat, flat);
+  return { source: 'due_date', weeks, pastDueMinor, laterMinor };
+}
+
+/**
+ * The forecast from per-invoice predictions. Open invoices without a prediction fall back to their due date
+ * (past-due ones to today), so the totals always cover the whole open balance.
+ */
+export function predictedForecast(
+  today: string,
+  open: { id: string; dueDate: string; balanceMinor: number }[],
+  predictions: InvoicePrediction[],
+): CashForecast {
+  const byId = new Map(predictions.map((p) => [p.invoiceId, p]));
+  const weeks = emptyWeeks(today);
+  const low = new Array<number>(FORECAST_WEEKS).fill(0);
+  const high = new Array<number>(FORECAST_WEEKS).fill(0);
+  let pastDueMinor = 0;
+  let laterMinor = 0;
+  const clampWeek = (day: string) => Math.max(0, weekOf(today, day));
+  for (const inv of open) {
+    const p = byId.get(inv.id);
+    const expected = p?.predictedDate ?? (inv.dueDate < today ? today : inv.dueDate);
+    const w = weekOf(today, expected);
+    if (w < 0) pastDueMinor += inv.balanceMinor;
+    else if (w >= FORECAST_WEEKS) laterMinor += inv.balanceMinor;
+    else weeks[w]!.expectedMinor += inv.balanceMinor;
+    const wLow = clampWeek(p?.p90Date ?? expected);
+    const wHigh = clampWeek(p?.p10Date ?? expected);
+    if (wLow < FORECAST_WEEKS) low[wLow]! += inv.balanceMinor;
+    if (wHigh < FORECAST_WEEKS) high[wHigh]! += inv.balanceMinor;
+  }
+  accumulate(weeks, low, high);
+  return { source: 'predicted', weeks, pastDueMinor, laterMinor };
+}

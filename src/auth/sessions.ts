@@ -1,0 +1,147 @@
+/**
+ * Sign-in for the settings app.
+ *
+ * One-time login links: `duely serve` (and `duely login`) print `PUBLIC_URL/login?token=…`. The token is
+ * `dll_<payload>.<hmac>`: an HMAC-signed payload (random nonce, tenant, expiry) so forged or expired links are
+ * refused before the database is asked; the database keeps only its SHA-256 and marks it used atomically on
+ * redemption, so a link works once.
+ *
+ * Sessions: the cookie holds a random secret (`dss_…`); only its SHA-256 is stored. A session is bound to one
+ * tenant, or to none for the operator. The CSRF token is an HMAC of the cookie secret under a key derived from
+ * APP_SECRET: the SPA reads it from GET /api/v1/session and sends it as `x-csrf-token` on every state-changing
+ * request; a cross-site page can neither read it nor compute it.
+ *
+ * "Sign in with Intuit" (OpenID Connect) is not here yet: it reuses the QuickBooks OAuth routes
+ * (/connect/quickbooks) once they land, then calls `createSession(…, { method: 'intuit_openid' })`.
+ */
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { loginTokens, sessions } from '../db/schema';
+
+export type Session = typeof sessions.$inferSelect;
+
+export const SESSION_COOKIE = 'duely_session';
+export const CSRF_HEADER = 'x-csrf-token';
+export const LOGIN_LINK_TTL_MS = 15 * 60_000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+/** lastSeenAt is refreshed at most this often, so reads do not write on every request. */
+const TOUCH_INTERVAL_MS = 5 * 60_000;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const key = (secret: string, purpose: string) =>
+  Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), `duely:${purpose}`, 32));
+const hmac = (k: Buffer, s: string) => createHmac('sha256', k).update(s).digest('base64url');
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class SessionAuth {
+  private readonly linkKey: Buffer;
+  private readonly csrfKey: Buffer;
+  constructor(
+    private readonly db: DbOrTx,
+    appSecret: string,
+  ) {
+    this.linkKey = key(appSecret, 'login-link');
+    this.csrfKey = key(appSecret, 'csrf');
+  }
+
+  /** Issues a one-time login token (shown once; only its hash is stored). */
+  async issueLoginToken(opts: { tenantId: string | null; label: string; now: Date; ttlMs?: number }): Promise<string> {
+    const exp = opts.now.getTime() + (opts.ttlMs ?? LOGIN_LINK_TTL_MS);
+    const payload = Buffer.from(
+      JSON.stringify({ n: randomBytes(18).toString('base64url'), t: opts.tenantId, exp }),
+    ).toString('base64url');
+    const token = `dll_${payload}.${hmac(this.linkKey, payload)}`;
+    await this.db.insert(loginTokens).values({
+      tokenHash: sha256(token),
+      tenantId: opts.tenantId,
+      label: opts.label,
+      expiresAt: new Date(exp),
+    });
+    return token;
+  }
+
+  /** Redeems a login token once: the tenant it signs in (null: operator), or null when invalid, expired or used. */
+  async redeemLoginToken(token: string, now: Date): Promise<{ tenantId: string | null } | null> {
+    const m = /^dll_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
+    if (!m || !safeEqual(hmac(this.linkKey, m[1]!), m[2]!)) return null;
+    let exp: unknown;
+    try {
+      exp = (JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    } catch {
+      return null;
+    }
+    if (typeof exp !== 'number' || exp <= now.getTime()) return null;
+    const [row] = await this.db
+      .update(loginTokens)
+      .set({ usedAt: now })
+      .where(and(eq(loginTokens.tokenHash, sha256(token)), isNull(loginTokens.usedAt), gt(loginTokens.expiresAt, now)))
+      .returning({ tenantId: loginTokens.tenantId });
+    return row ? { tenantId: row.tenantId } : null;
+  }
+
+  async createSession(opts: {
+    tenantId: string | null;
+    method: 'login_link' | 'intuit_openid';
+    now: Date;
+    ttlMs?: number;
+  }): Promise<{ token: string; session: Session }> {
+    const token = `dss_${randomBytes(32).toString('base64url')}`;
+    const [session] = await this.db
+      .insert(sessions)
+      .values({
+        tokenHash: sha256(token),
+        tenantId: opts.tenantId,
+        method: opts.method,
+        expiresAt: new Date(opts.now.getTime() + (opts.ttlMs ?? SESSION_TTL_MS)),
+        lastSeenAt: opts.now,
+      })
+      .returning();
+    return { token, session: session! };
+  }
+
+  /** The live session for a cookie value, or null (unknown, revoked or expired). */
+  async verifySession(token: string, now: Date): Promise<Session | null> {
+    if (!token.startsWith('dss_')) return null;
+    const [row] = await this.db.select().from(sessions).where(eq(sessions.tokenHash, sha256(token))).limit(1);
+    if (!row || row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
+    if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+      await this.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.id));
+    }
+    return row;
+  }
+
+  async revokeSession(id: string, now: Date): Promise<void> {
+    await this.db.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, id));
+  }
+
+  csrfToken(sessionToken: string): string {
+    return hmac(this.csrfKey, sessionToken);
+  }
+
+  checkCsrf(sessionToken: string, given: string | undefined): boolean {
+    return typeof given === 'string' && safeEqual(this.csrfToken(sessionToken), given);
+  }
+}
+
+/**
+ * Cookie attributes for the session. Over https the app may be framed by QuickBooks, a third-party context, so the
+ * cookie must be SameSite=None; Secure (and Partitioned, CHIPS, so browsers that block third-party cookies keep it
+ * per top-level site). On plain http (localhost) Secure is impossible, so Lax.
+ */
+export function sessionCookieOptions(publicUrl: string, maxAgeMs = SESSION_TTL_MS) {
+  const https = publicUrl.startsWith('https://');
+  return {
+    path: '/',
+    httpOnly: true,
+    secure: https,
+    sameSite: https ? ('none' as const) : ('lax' as const),
+    partitioned: https,
+    maxAge: Math.floor(maxAgeMs / 1000),
+  };
+}

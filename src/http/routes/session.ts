@@ -1,0 +1,125 @@
+/**
+ * Sign-in for the settings app.
+ *  GET  /login?token=…      a page with a "Sign in" button (link previews and scanners that fetch the URL do not
+ *                           use up the one-time token; only the POST redeems it)
+ *  POST /login              redeems the token, sets the session cookie, redirects to the app
+ *  GET  /api/v1/session     who is signed in, and the CSRF token the app sends back in x-csrf-token
+ *  POST /api/v1/session/logout   revokes the session and clears the cookie
+ * Sign in with Intuit (OpenID Connect) will add GET /login/intuit once the QuickBooks OAuth routes land.
+ */
+import { eq } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
+import { tenants } from '../../db/schema';
+import { unauthorized } from '../../errors';
+import type { Services } from '../../services';
+import { setHtmlHeaders } from '../web';
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Duely</title>
+<style>
+  :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f4f6f9; color: #1b2430; }
+  main { background: #fff; border: 1px solid #dde3ea; border-radius: 12px; padding: 32px; width: min(420px, 90vw);
+         box-shadow: 0 4px 16px rgba(20, 30, 50, .06); }
+  h1 { font-size: 1.35rem; margin: 0 0 8px; } p { line-height: 1.5; color: #4a5868; }
+  .brand { font-weight: 700; color: #1d5bd8; letter-spacing: .02em; margin-bottom: 20px; }
+  button { font: inherit; font-weight: 600; background: #1d5bd8; color: #fff; border: 0; border-radius: 8px;
+           padding: 10px 18px; cursor: pointer; width: 100%; margin-top: 8px; }
+  button:hover { background: #1747ab; } button:focus-visible { outline: 3px solid #9bbcff; outline-offset: 2px; }
+  code { background: #eef2f7; padding: 2px 6px; border-radius: 4px; }
+</style></head>
+<body><main><div class="brand">Duely</div>${body}</main></body></html>`;
+}
+
+/** Same-origin check for the login form: a cross-site page must not be able to sign a browser in. */
+function sameOrigin(req: FastifyRequest, publicUrl: string): boolean {
+  const origin = req.headers.origin;
+  if (!origin || origin === 'null') return req.headers['sec-fetch-site'] !== 'cross-site';
+  const own = `${req.protocol}://${req.host}`;
+  return origin === own || origin === new URL(publicUrl).origin;
+}
+
+export const sessionRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    const auth = new SessionAuth(services.db, services.config.APP_SECRET);
+    const html = (reply: FastifyReply, status: number, title: string, body: string) =>
+      setHtmlHeaders(reply, services.config).status(status).type('text/html; charset=utf-8').send(page(title, body));
+
+    // Form posts from the login page only; scoped to this plugin.
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+
+    app.get('/login', async (req, reply) => {
+      const token = (req.query as { token?: unknown }).token;
+      if (typeof token !== 'string' || token === '') {
+        return html(
+          reply,
+          200,
+          'Sign in',
+          `<h1>Sign in</h1><p>Open the sign-in link printed by <code>npm start</code>, or create a new one with
+           <code>npx duely login</code> (add <code>--tenant NAME</code> for a link limited to one tenant).</p>`,
+        );
+      }
+      return html(
+        reply,
+        200,
+        'Sign in',
+        `<h1>Sign in to Duely</h1><p>This one-time link signs this browser in. It works once and expires after
+         15 minutes.</p>
+         <form method="post" action="/login"><input type="hidden" name="token" value="${escapeHtml(token)}">
+         <button type="submit">Sign in</button></form>`,
+      );
+    });
+
+    app.post('/login', async (req, reply) => {
+      const token = (req.body as { token?: unknown } | undefined)?.token;
+      if (!sameOrigin(req, services.config.PUBLIC_URL)) {
+        return html(reply, 403, 'Sign-in refused', '<h1>Sign-in refused</h1><p>The form came from another site.</p>');
+      }
+      const now = services.clock.now();
+      const redeemed = typeof token === 'string' ? await auth.redeemLoginToken(token, now) : null;
+      if (!redeemed) {
+        return html(
+          reply,
+          401,
+          'Link expired',
+          `<h1>This sign-in link no longer works</h1><p>Links work once and expire after 15 minutes. Create a new
+           one with <code>npx duely login</code>.</p>`,
+        );
+      }
+      const { token: sessionToken } = await auth.createSession({ tenantId: redeemed.tenantId, method: 'login_link', now });
+      reply.setCookie(SESSION_COOKIE, sessionToken, sessionCookieOptions(services.config.PUBLIC_URL));
+      return reply.redirect('/', 303);
+    });
+
+    app.get('/api/v1/session', async (req) => {
+      const p = req.principal;
+      if (!p) throw unauthorized();
+      const tenant = p.tenantId
+        ? ((await services.db.select().from(tenants).where(eq(tenants.id, p.tenantId)).limit(1))[0] ?? null)
+        : null;
+      return {
+        kind: p.kind,
+        operator: p.tenantId === null,
+        tenant: tenant ? { id: tenant.id, slug: tenant.slug, name: tenant.name, timezone: tenant.timezone } : null,
+        csrfToken: p.kind === 'session' ? auth.csrfToken(p.sessionToken) : null,
+        signInMethods: ['login_link'],
+      };
+    });
+
+    app.post('/api/v1/session/logout', async (req, reply) => {
+      const p = req.principal;
+      if (p?.kind === 'session') await auth.revokeSession(p.sessionId, services.clock.now());
+      const { maxAge: _maxAge, ...opts } = sessionCookieOptions(services.config.PUBLIC_URL);
+      reply.clearCookie(SESSION_COOKIE, opts);
+      return { signedOut: true };
+    });
+  };

@@ -1,0 +1,112 @@
+/**
+ * Serves the settings app (src/web, built by Vite into dist/web) at `/`: hashed assets under /assets with
+ * long-lived caching, index.html for every other GET outside /api (SPA fallback), and the security headers of the
+ * app's HTML responses. Embedding: QuickBooks shows the app in an iframe, so there is no `X-Frame-Options: DENY`;
+ * CSP frame-ancestors (FRAME_ANCESTORS) says who may frame it.
+ *
+ * Building: `ensureWebBuild` runs Vite's JS API when dist/web is missing or older than any file in src/web, so
+ * `npm start` works on a fresh clone with no build step; `npm run build:web` does the same explicitly (CI, images).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const WEB_SRC = path.join(ROOT, 'src/web');
+export const WEB_DIST = path.join(ROOT, 'dist/web');
+const INDEX = path.join(WEB_DIST, 'index.html');
+
+/** Content-Security-Policy for the app's HTML. Recharts sets inline style attributes, hence 'unsafe-inline' styles. */
+export function contentSecurityPolicy(config: Pick<Config, 'FRAME_ANCESTORS'>): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'self'",
+    "object-src 'none'",
+    `frame-ancestors ${config.FRAME_ANCESTORS}`,
+  ].join('; ');
+}
+
+export function setHtmlHeaders(reply: FastifyReply, config: Pick<Config, 'FRAME_ANCESTORS'>): FastifyReply {
+  return reply
+    .header('content-security-policy', contentSecurityPolicy(config))
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin')
+    .header('cache-control', 'no-cache');
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when dist/web is missing or older than src/web (false when there are no sources, e.g. an image). */
+export function webBuildStale(): boolean {
+  if (!existsSync(WEB_SRC)) return false;
+  if (!existsSync(INDEX)) return true;
+  return newestMtime(WEB_SRC) > statSync(INDEX).mtimeMs;
+}
+
+let building: Promise<void> | null = null;
+
+/** Builds the app with Vite when stale; concurrent callers share one build. */
+export async function ensureWebBuild(logger?: Pick<Logger, 'info'>): Promise<void> {
+  if (!webBuildStale()) return;
+  building ??= (async () => {
+    const t0 = performance.now();
+    logger?.info('building the settings app (src/web → dist/web)');
+    const { build } = await import('vite');
+    await build({ configFile: path.join(WEB_SRC, 'vite.config.ts'), logLevel: 'warn' });
+    logger?.info({ ms: Math.round(performance.now() - t0) }, 'settings app built');
+  })().finally(() => {
+    building = null;
+  });
+  return building;
+}
+
+export const webRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    const built = existsSync(INDEX);
+    if (built) {
+      await app.register(fastifyStatic, {
+        root: path.join(WEB_DIST, 'assets'),
+        prefix: '/assets/',
+        immutable: true,
+        maxAge: '365d',
+        index: false,
+      });
+    }
+    // Files Vite copies to the root of dist/web (favicon) are served by name; everything else gets the SPA.
+    const rootFiles = built ? new Set(readdirSync(WEB_DIST).filter((f) => f !== 'index.html' && f !== 'assets')) : new Set();
+
+    app.get('/*', async (req, reply) => {
+      const pathname = req.url.split('?')[0]!;
+      if (pathname.startsWith('/api/') || pathname === '/api') return reply.callNotFound();
+      const name = pathname.slice(1);
+      if (rootFiles.has(name)) return reply.header('cache-control', 'public, max-age=3600').sendFile(name, WEB_DIST);
+      setHtmlHeaders(reply, services.config);
+      if (!built) {
+        return reply
+          .status(503)
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html><meta charset="utf-8"><title>Duely</title><p>The settings app is not built yet. ' +
+              'Run <code>npm run build:web</code> (or start with <code>npm start</code>, which builds it).</p>',
+          );
+      }
+      return reply.type('text/html; charset=utf-8').sendFile('index.html', WEB_DIST);
+    });
+  };
