@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateBacktest, formatBacktest } from '../../src/risk/evaluate';
+import { trainDefaultModel } from '../../src/risk/model-store';
 import { compareModels, trainChallenger } from '../../src/risk/retrain';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import { InsufficientHistoryError, trainRiskModel } from '../../src/risk/train';
-import { CUTOFF, rows, trainedModel } from './fixtures';
+import { CUTOFF, rows, tempDir, trainedModel } from './fixtures';
 
 describe('training', () => {
   it('learns the synthetic customers’ habits (time-ordered validation)', () => {
@@ -57,5 +60,41 @@ describe('retraining', () => {
     const strict = await compareModels({ rows, challenger, current: null, minInvoices: 100_000 });
     expect(strict.promote).toBe(false);
     expect(strict.reason).toMatch(/need 100000/);
+  });
+});
+
+describe('trainDefaultModel', () => {
+  it('writes model.onnx + manifest.json reproducibly from a CSV and a fixed creation date', () => {
+    const dir = tempDir();
+    const csv = join(dir, 'history.csv');
+    const lines = rows.map((r) =>
+      [
+        r.customerId,
+        r.invoiceId,
+        r.invoiceDate,
+        r.dueDate,
+        (r.amountMinor / 100).toFixed(2),
+        r.currency,
+        r.paidDate ?? '',
+        r.delivery ?? '',
+        '',
+      ].join(','),
+    );
+    writeFileSync(
+      csv,
+      `customer_id,invoice_id,invoice_date,due_date,amount,currency,paid_date,delivery,country\n${lines.join('\n')}\n`,
+    );
+    const now = new Date('2024-06-01T00:00:00Z');
+    const a = trainDefaultModel({ historyCsv: csv, outDir: join(dir, 'a'), now });
+    const b = trainDefaultModel({ historyCsv: csv, outDir: join(dir, 'b'), now });
+    expect(readFileSync(join(dir, 'a', 'model.onnx'))).toEqual(readFileSync(join(dir, 'b', 'model.onnx')));
+    expect(readFileSync(join(dir, 'a', 'manifest.json'), 'utf8')).toBe(
+      readFileSync(join(dir, 'b', 'manifest.json'), 'utf8'),
+    );
+    expect(a.version).toBe(b.version);
+    expect(a.createdAt).toBe('2024-06-01T00:00:00.000Z');
+    expect(a.training.dataSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.featureNames.length).toBeGreaterThan(20);
+    expect(a.thresholds.medium).toBeLessThan(a.thresholds.late);
   });
 });
