@@ -1,0 +1,271 @@
+/**
+ * `duely demo`: the local QuickBooks sandbox in-process, Duely pointed at it, and a company connected through the
+ * same OAuth flow a real one uses (driven server-side with a cookie jar). Also the pieces the end-to-end test uses.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
+import { type Sandbox, startSandbox } from '../connectors/quickbooks/sandbox';
+import { issueApiToken } from './auth/api-tokens';
+import type { Clock } from './clock';
+import { type Config, loadConfig } from './config';
+import { rowsOf } from './db/client';
+import { connections, syncRuns } from './db/schema';
+import { AppError } from './errors';
+import { createServices, type Services } from './services';
+import { type RunningServer, startServer } from './server';
+
+type SyncRunRow = typeof syncRuns.$inferSelect;
+
+/**
+ * Walks GET /connect/quickbooks → the provider's authorize page (auto-approving in the sandbox) → our callback,
+ * carrying the nonce cookie like a browser would. Resolves when the callback redirected to '/'.
+ */
+export async function connectQuickbooksViaOAuth(appUrl: string): Promise<void> {
+  const jar = new Map<string, string>();
+  const remember = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair?.indexOf('=') ?? -1;
+      if (pair && i > 0) jar.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
+    }
+  };
+  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const start = await fetch(`${appUrl}/connect/quickbooks`, { redirect: 'manual' });
+  remember(start);
+  const authorize = start.headers.get('location');
+  if (start.status !== 302 || !authorize) {
+    throw new AppError(
+      'connect_failed',
+      `GET /connect/quickbooks answered ${start.status}: ${await start.text()}`,
+      502,
+    );
+  }
+  const consent = await fetch(authorize, { redirect: 'manual' });
+  const callback = consent.headers.get('location');
+  if (consent.status !== 302 || !callback) {
+    throw new AppError('connect_failed', `the authorize page answered ${consent.status}`, 502);
+  }
+  // Only our own app gets the cookie.
+  const sameOrigin = new URL(callback).origin === new URL(appUrl).origin;
+  const done = await fetch(callback, {
+    redirect: 'manual',
+    headers: sameOrigin ? { cookie: cookieHeader() } : {},
+  });
+  if (done.status !== 302 || done.headers.get('location') !== '/') {
+    throw new AppError(
+      'connect_failed',
+      `the OAuth callback answered ${done.status}: ${await done.text()}`,
+      502,
+    );
+  }
+}
+
+/**
+ * Polls the connection's sync runs until the newest one other than `exclude` (runs seen before) finishes, or the
+ * timeout passes.
+ */
+export async function waitForSync(
+  services: Services,
+  connectionId: string,
+  opts: {
+    exclude?: string[];
+    timeoutMs?: number;
+    onProgress?: (run: SyncRunRow) => void;
+    signal?: AbortSignal;
+  } = {},
+): Promise<SyncRunRow> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
+  for (;;) {
+    const [run] = await services.db
+      .select()
+      .from(syncRuns)
+      .where(
+        and(
+          eq(syncRuns.connectionId, connectionId),
+          opts.exclude?.length ? notInArray(syncRuns.id, opts.exclude) : sql`true`,
+        ),
+      )
+      .orderBy(desc(syncRuns.startedAt))
+      .limit(1);
+    if (run) {
+      opts.onProgress?.(run);
+      if (run.status !== 'running') return run;
+    }
+    if (Date.now() > deadline) throw new AppError('timeout', 'the sync did not finish in time', 504);
+    if (opts.signal?.aborted) throw new AppError('aborted', 'stopped waiting', 503);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface LedgerSummary {
+  customers: number;
+  invoices: number;
+  openInvoices: number;
+  /** Open balance per currency, in minor units. */
+  openBalance: Record<string, number>;
+}
+
+export async function ledgerSummary(services: Services, tenantId: string): Promise<LedgerSummary> {
+  const t = sql`${tenantId}::uuid`;
+  const [counts] = rowsOf<{ customers: number; invoices: number; open: number }>(
+    await services.db.execute(sql`
+      select (select count(*) from customers where tenant_id = ${t} and deleted_at is null)::int as customers,
+             (select count(*) from invoices where tenant_id = ${t} and status <> 'deleted')::int as invoices,
+             (select count(*) from invoices where tenant_id = ${t} and status = 'open')::int as open`),
+  );
+  const balances = rowsOf<{ currency: string; minor: string | number }>(
+    await services.db.execute(sql`
+      select currency, sum(balance_minor) as minor from invoices
+      where tenant_id = ${t} and status = 'open' group by currency order by currency`),
+  );
+  return {
+    customers: counts?.customers ?? 0,
+    invoices: counts?.invoices ?? 0,
+    openInvoices: counts?.open ?? 0,
+    openBalance: Object.fromEntries(balances.map((b) => [b.currency, Number(b.minor)])),
+  };
+}
+
+export const formatMinor = (minor: number, currency: string) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(minor / 100);
+
+export interface DemoOptions {
+  env?: Record<string, string | undefined>;
+  customers?: number;
+  invoices?: number;
+  seed?: number;
+  /** Advance the sandbox clock by one day every this many seconds (new invoices, payments, webhooks). */
+  advanceEverySeconds?: number;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface RunningDemo {
+  url: string;
+  adminToken: string;
+  sandbox: Sandbox;
+  services: Services;
+  server: RunningServer;
+  tenantSlug: string;
+  connectionId: string;
+  summary: LedgerSummary;
+  stop(): Promise<void>;
+}
+
+/** Starts sandbox + Duely, connects through OAuth, waits for the initial sync. */
+export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
+  const log = opts.log ?? (() => {});
+  const env = { ...(opts.env ?? process.env) };
+  const base = loadConfig(env);
+  // The demo keeps its own embedded database, fresh on every run, so it never touches the user's data.
+  const dataDir = env.DATABASE_URL ? base.DATA_DIR : path.join(base.DATA_DIR, 'demo');
+  if (!env.DATABASE_URL) {
+    const { rmSync } = await import('node:fs');
+    rmSync(path.join(dataDir, 'pglite'), { recursive: true, force: true });
+  }
+  const publicUrl = base.PUBLIC_URL;
+  const clientId = `demo-${randomBytes(6).toString('hex')}`;
+  const clientSecret = randomBytes(24).toString('base64url');
+  const verifierToken = randomBytes(24).toString('base64url');
+  const now = base.DUELY_NOW ? new Date(`${base.DUELY_NOW}T12:00:00Z`) : new Date();
+  log(
+    `Generating the sandbox company (${opts.customers ?? 150} customers, ${opts.invoices ?? 5000} invoices)…`,
+  );
+  const sandbox = await startSandbox({
+    seed: opts.seed ?? 20261127,
+    now,
+    customers: opts.customers ?? 150,
+    invoices: opts.invoices ?? 5000,
+    verifierToken,
+    webhookUrl: `${publicUrl}/webhooks/quickbooks`,
+    clientId,
+    clientSecret,
+  });
+  let services: Services | null = null;
+  let server: RunningServer | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const stop = async () => {
+    if (timer) clearInterval(timer);
+    await server?.stop();
+    if (!server) await services?.close();
+    await sandbox.stop();
+  };
+  try {
+    const config: Config = loadConfig({
+      ...env,
+      DATA_DIR: dataDir,
+      DUELY_NOW: undefined,
+      PUBLIC_URL: publicUrl,
+      QUICKBOOKS_CLIENT_ID: clientId,
+      QUICKBOOKS_CLIENT_SECRET: clientSecret,
+      QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: verifierToken,
+      QUICKBOOKS_ENVIRONMENT: 'sandbox',
+      ...sandbox.config,
+    });
+    // One clock for both sides: the sandbox's, so "days pass" for Duely exactly when they pass in QuickBooks.
+    const clock: Clock = { now: () => sandbox.now() };
+    services = await createServices(config, { clock, schedule: true });
+    server = await startServer(services, 'all');
+    const url = server.url ?? publicUrl;
+    const adminToken = server.firstToken ?? (await issueApiToken(services.db, 'demo')).token;
+    log(`Connecting QuickBooks through ${url}/connect/quickbooks (OAuth with the sandbox)…`);
+    await connectQuickbooksViaOAuth(url);
+    const [conn] = await services.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, 'quickbooks'), eq(connections.externalId, sandbox.realmId)));
+    if (!conn) throw new AppError('connect_failed', 'the connection was not stored', 500);
+    let last = '';
+    const run = await waitForSync(services, conn.id, {
+      onProgress: (r) => {
+        const line = Object.entries(r.progress.entities)
+          .map(([k, e]) => `${k} ${e.rows}${e.done ? ' ✓' : ''}`)
+          .join(', ');
+        if (line !== last) log(`  initial sync: ${line}`);
+        last = line;
+      },
+    });
+    if (run.status !== 'succeeded') {
+      throw new AppError('sync_failed', `the initial sync failed: ${run.error ?? 'unknown error'}`, 502);
+    }
+    const [tenant] = rowsOf<{ slug: string }>(
+      await services.db.execute(sql`select slug from tenants where id = ${conn.tenantId}::uuid`),
+    );
+    const summary = await ledgerSummary(services, conn.tenantId);
+    if (opts.advanceEverySeconds && opts.advanceEverySeconds > 0) {
+      let busy = false;
+      timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        sandbox
+          .advance(1)
+          .then((r) =>
+            log(
+              `Sandbox advanced to ${sandbox.now().toISOString().slice(0, 10)}: ${r.changes.length} changes` +
+                (r.webhook ? `, webhook ${r.webhook.status ?? r.webhook.error}` : ''),
+            ),
+          )
+          .catch((err: Error) => log(`sandbox advance failed: ${err.message}`))
+          .finally(() => {
+            busy = false;
+          });
+      }, opts.advanceEverySeconds * 1000);
+      timer.unref();
+    }
+    return {
+      url,
+      adminToken,
+      sandbox,
+      services,
+      server,
+      tenantSlug: tenant?.slug ?? '',
+      connectionId: conn.id,
+      summary,
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
