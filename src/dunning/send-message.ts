@@ -38,6 +38,8 @@ export type SendOutcome =
 export interface SendOptions {
   /** Overrides the configured transport; null forces the local outbox. */
   transport?: MailTransport | null;
+  /** Test hook: runs right after the claim (re-check + queued → sending) committed. */
+  afterClaim?: () => void;
   /** Test hook: runs after the provider accepted the message, before the row says so (a crash lands here). */
   afterProviderCall?: (providerId: string) => Promise<void> | void;
 }
@@ -59,6 +61,11 @@ export function setMailTransport(services: Services, transport: MailTransport | 
 }
 
 const HOLD_RETRY_MS = 60 * 60_000;
+/**
+ * A message in 'sending' belongs to the worker that claimed it for this long (longer than the transport's own
+ * retries take). After that the claimant is presumed dead and a retried job may send again under the same key.
+ */
+export const SENDING_LEASE_MS = 2 * 60_000;
 
 type Claim =
   | { kind: 'send'; row: typeof dunningMessages.$inferSelect }
@@ -77,6 +84,7 @@ export async function sendMessage(services: Services, messageId: string, opts: S
 
   const claim = await db.transaction((tx) => claimForSending(services, tx, messageId, clock.now()));
   if (claim.kind === 'done') return claim.result;
+  opts.afterClaim?.();
   const row = claim.row;
 
   const [tenant] = await db.select().from(tenants).where(eq(tenants.id, row.tenantId));
@@ -168,6 +176,9 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
   if (!row) return { kind: 'done', result: { outcome: 'noop', status: null } };
   // 'sending' = an earlier attempt crashed after claiming; it is re-checked and re-sent under the same key.
   if (row.status !== 'queued' && row.status !== 'sending') {
+    return { kind: 'done', result: { outcome: 'noop', status: row.status } };
+  }
+  if (row.status === 'sending' && now.getTime() - row.updatedAt.getTime() < SENDING_LEASE_MS) {
     return { kind: 'done', result: { outcome: 'noop', status: row.status } };
   }
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));

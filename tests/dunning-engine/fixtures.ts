@@ -57,7 +57,7 @@ export async function giveEmails(s: Services, tenantId: string) {
 
 export async function setup(opts: { env?: Record<string, string> } = {}) {
   const clock = new ManualClock(NOW);
-  const s = await createTestServices({ clock, env: opts.env });
+  const s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>', ...opts.env } });
   const r = await importLedger(s);
   await giveEmails(s, r.tenant.id);
   return { s, clock, tenantId: r.tenant.id };
