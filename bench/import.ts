@@ -10,7 +10,10 @@ import { createDb, type DbHandle } from '../src/db/client';
 import { importHistoryCsv } from '../src/sync/csv-import';
 import { generateLedgerCsv } from './ledger-csv';
 
-export async function benchImport(kind: 'pglite' | 'postgres', n = 100_000): Promise<Record<string, number | string>> {
+export async function benchImport(
+  kind: 'pglite' | 'postgres',
+  n = 100_000,
+): Promise<Record<string, number | string>> {
   const content = Buffer.from(generateLedgerCsv(n));
   let handle: DbHandle;
   let cleanup: () => Promise<void>;
@@ -22,7 +25,10 @@ export async function benchImport(kind: 'pglite' | 'postgres', n = 100_000): Pro
       rmSync(dir, { recursive: true, force: true });
     };
   } else {
-    const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const base =
+      process.env.BENCH_DATABASE_URL ??
+      process.env.DATABASE_URL ??
+      'postgres://postgres@127.0.0.1:5432/postgres';
     const { default: postgres } = await import('postgres');
     const name = `duely_bench_${randomBytes(4).toString('hex')}`;
     const admin = postgres(base, { max: 1, onnotice: () => {} });
@@ -39,7 +45,10 @@ export async function benchImport(kind: 'pglite' | 'postgres', n = 100_000): Pro
   try {
     await handle.migrate();
     const t0 = performance.now();
-    const first = await importHistoryCsv(handle.db, content, { tenantName: 'bench', now: new Date('2013-07-01') });
+    const first = await importHistoryCsv(handle.db, content, {
+      tenantName: 'bench',
+      now: new Date('2013-07-01'),
+    });
     const firstMs = performance.now() - t0;
     const t1 = performance.now();
     await importHistoryCsv(handle.db, content, { tenantName: 'bench', now: new Date('2013-07-01') });

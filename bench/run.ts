@@ -31,10 +31,14 @@ async function main() {
     const label = `${b.name} ${b.args.join(' ')}`;
     process.stdout.write(`\n# ${label}\n`);
     try {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, b.file), ...b.args], {
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: 15 * 60_000,
-      });
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', path.join(import.meta.dirname, b.file), ...b.args],
+        {
+          maxBuffer: 16 * 1024 * 1024,
+          timeout: 15 * 60_000,
+        },
+      );
       const line = stdout.trim().split('\n').at(-1) ?? '{}';
       for (const [k, v] of Object.entries(JSON.parse(line) as Record<string, unknown>)) {
         process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);

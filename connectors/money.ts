@@ -7,8 +7,9 @@ export function currencyExponent(currency: string): number {
   const code = currency.toUpperCase();
   let exp = exponentCache.get(code);
   if (exp === undefined) {
-    exp = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
-      .maximumFractionDigits ?? 2;
+    exp =
+      new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
+        .maximumFractionDigits ?? 2;
     exponentCache.set(code, exp);
   }
   return exp;
@@ -57,7 +58,9 @@ function numberToPlain(n: number): string {
 export function fromMinor(minor: number, currency: string): string {
   const exp = currencyExponent(currency);
   const sign = minor < 0 ? '-' : '';
-  const abs = Math.abs(minor).toString().padStart(exp + 1, '0');
+  const abs = Math.abs(minor)
+    .toString()
+    .padStart(exp + 1, '0');
   return exp === 0 ? sign + abs : `${sign}${abs.slice(0, -exp)}.${abs.slice(-exp)}`;
 }
 

@@ -16,6 +16,7 @@ import { evaluateCommand, formatPredictions, predictionRows, trainModelCommand }
 import { createServices } from './services';
 import { type Role, startServer } from './server';
 import { CsvImportError, importHistoryCsv } from './sync/csv-import';
+import { CliUsageError, demoCommand, syncCommand } from './cli-sync';
 
 const USAGE = `Usage: duely <command> [options]
 
@@ -24,6 +25,8 @@ Commands:
   migrate                                                 apply database migrations and exit
   import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
+  sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
+  demo [--advance-every SECONDS] [--port N]               QuickBooks sandbox + Duely, connected through OAuth
   login [--tenant NAME]                                   print a one-time sign-in link for the settings app
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
@@ -65,7 +68,9 @@ async function serve(args: string[]) {
   const config = configFor(values, { DUELY_ROLE: role, ...(values.port ? { PORT: values.port } : {}) });
   const services = await createServices(config, { schedule: role !== 'web' });
   const server = await startServer(services, role);
-  const lines = [`Duely (${role}) on ${services.dbh.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'Postgres'}`];
+  const lines = [
+    `Duely (${role}) on ${services.dbh.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'Postgres'}`,
+  ];
   if (server.url) {
     lines.push(`  App:   ${server.url}`);
     lines.push(`  API:   ${server.url}/api/v1   Health: ${server.url}/health`);
@@ -74,7 +79,11 @@ async function serve(args: string[]) {
         ? `  Admin token (shown once, keep it): ${server.firstToken}`
         : '  Admin token: printed on first start; `duely token` issues a new one.',
     );
-    const link = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({ tenantId: null, label: 'duely serve', now: services.clock.now() });
+    const link = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({
+      tenantId: null,
+      label: 'duely serve',
+      now: services.clock.now(),
+    });
     lines.push(`  Sign in (one-time link, 15 min): ${server.url}/login?token=${link}`);
   }
   if (config.DUELY_NOW) lines.push(`  Clock: as of ${config.DUELY_NOW}`);
@@ -114,7 +123,9 @@ async function importCmd(args: string[]) {
       fileName: path.basename(file),
       now: services.clock.now(),
       afterWrite: (tx, r) =>
-        services.queue.send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx }).then(() => {}),
+        services.queue
+          .send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx })
+          .then(() => {}),
     });
     process.stdout.write(
       `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
@@ -160,8 +171,16 @@ async function predictionsCmd(args: string[]) {
 async function modelCmd(args: string[]) {
   const [sub, ...rest] = args;
   if (sub === 'train') {
-    const { values } = parse(rest, { history: { type: 'string' }, out: { type: 'string' }, 'created-at': { type: 'string' } });
-    const m = trainModelCommand({ history: values.history, out: values.out, createdAt: values['created-at'] });
+    const { values } = parse(rest, {
+      history: { type: 'string' },
+      out: { type: 'string' },
+      'created-at': { type: 'string' },
+    });
+    const m = trainModelCommand({
+      history: values.history,
+      out: values.out,
+      createdAt: values['created-at'],
+    });
     const v = m.validation;
     process.stdout.write(
       `Trained ${m.version} on ${m.training.rows} invoices (data sha256 ${m.training.dataSha256.slice(0, 12)}…)` +
@@ -179,7 +198,8 @@ Written to ${values.out ?? 'models/default'}
       json: { type: 'boolean' },
       bootstrap: { type: 'string' },
     });
-    if (!values.history || !values.cutoff) throw new UsageError('model evaluate needs --history FILE.csv and --cutoff DATE');
+    if (!values.history || !values.cutoff)
+      throw new UsageError('model evaluate needs --history FILE.csv and --cutoff DATE');
     process.stdout.write(
       `${evaluateCommand({
         history: values.history,
@@ -225,6 +245,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   migrate,
   import: importCmd,
   token: tokenCmd,
+  sync: syncCommand,
+  demo: demoCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -242,7 +264,7 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CliUsageError) {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       return 2;
     }
@@ -264,9 +286,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Long-running commands (serve) keep the process alive through their server; others exit with their code.
-const isMain = process.argv[1] && path.resolve(process.argv[1]).replace(/\.ts$/, '') === path.resolve(import.meta.filename).replace(/\.ts$/, '');
+const isMain =
+  process.argv[1] &&
+  path.resolve(process.argv[1]).replace(/\.ts$/, '') ===
+    path.resolve(import.meta.filename).replace(/\.ts$/, '');
 if (isMain) {
   main(process.argv.slice(2)).then((code) => {
-    if (code !== 0 || process.argv[2] !== 'serve') process.exit(code);
+    if (code !== 0 || !['serve', 'demo'].includes(process.argv[2] ?? '')) process.exit(code);
   });
 }

@@ -21,6 +21,7 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`, 404);
-export const unauthorized = (message = 'authentication required') => new AppError('unauthorized', message, 401);
+export const unauthorized = (message = 'authentication required') =>
+  new AppError('unauthorized', message, 401);
 export const forbidden = (message = 'forbidden') => new AppError('forbidden', message, 403);
 export const conflict = (message: string) => new AppError('conflict', message, 409);

@@ -37,7 +37,10 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
   const clock = opts.clock ?? (config.DUELY_NOW ? offsetClock(config.DUELY_NOW) : systemClock);
   const dbh =
     opts.dbh ??
-    (await createDb({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR }));
+    (await createDb({
+      url: config.DATABASE_URL,
+      dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
+    }));
   try {
     await dbh.migrate();
   } catch (err) {

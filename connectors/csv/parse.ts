@@ -121,7 +121,8 @@ export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
     const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
     if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
-    if (currencyOk && amountMinor === null) bad('amount', `"${amount}" is not a decimal amount in ${currency}`);
+    if (currencyOk && amountMinor === null)
+      bad('amount', `"${amount}" is not a decimal amount in ${currency}`);
     else if (amountMinor !== null && amountMinor < 0) bad('amount', `amount ${amount} is negative`);
     if (paidDate !== '') {
       if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);

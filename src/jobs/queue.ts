@@ -88,13 +88,21 @@ export class JobQueue {
     for (const def of this.definitions.values()) {
       await this.boss.work(
         def.name,
-        { batchSize: 1, localConcurrency: def.concurrency ?? defaultConcurrency, pollingIntervalSeconds: 0.5 },
+        {
+          batchSize: 1,
+          localConcurrency: def.concurrency ?? defaultConcurrency,
+          pollingIntervalSeconds: 0.5,
+        },
         async ([job]) => {
           if (!job) return;
           const log = this.logger.child({ job: def.name, jobId: job.id });
           try {
             const data = def.schema.parse(job.data);
-            return await def.handler(data, services, { id: job.id, retryCount: job.retryCount ?? 0, signal: job.signal });
+            return await def.handler(data, services, {
+              id: job.id,
+              retryCount: job.retryCount ?? 0,
+              signal: job.signal,
+            });
           } catch (err) {
             log.error({ err }, 'job failed');
             throw err;

@@ -9,7 +9,12 @@ import path from 'node:path';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import * as ort from 'onnxruntime-node';
 import type { DbOrTx } from '../db/client';
-import { customerRisk as customerRiskTable, customers, invoicePredictions, invoices, modelVersions, tenants } from '../db/schema';
+import {
+  customers,
+  invoices,
+  modelVersions,
+  tenants,
+} from '../db/schema';
 import type { Services } from '../services';
 import { customerRisk, type CustomerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
@@ -96,14 +101,20 @@ export interface ScoreRunResult {
 }
 
 /** Scores every invoice open as of `asOf` and every customer with history; stores the latest of each. */
-export async function scoreTenant(services: Services, tenantId: string, asOf = services.clock.now()): Promise<ScoreRunResult> {
+export async function scoreTenant(
+  services: Services,
+  tenantId: string,
+  asOf = services.clock.now(),
+): Promise<ScoreRunResult> {
   const { db } = services;
   const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
   if (!tenant) throw new Error(`tenant ${tenantId} not found`);
   const model = await activeModel(db, tenantId);
   const ledger = await loadLedger(db, tenantId);
   const open = openAsOf(ledger, asOf);
-  const scores = await scoreInvoices(model, ledger, open, asOf, { sensitivity: tenantSensitivity(tenant.settings) });
+  const scores = await scoreInvoices(model, ledger, open, asOf, {
+    sensitivity: tenantSensitivity(tenant.settings),
+  });
   const risks = await customerRisk(model, ledger, asOf);
   await db.transaction(async (tx) => {
     await storeInvoiceScores(tx, tenantId, scores, asOf);
@@ -148,7 +159,13 @@ async function storeInvoiceScores(tx: DbOrTx, tenantId: string, scores: InvoiceS
   }
 }
 
-async function storeCustomerRisk(tx: DbOrTx, tenantId: string, risks: CustomerRisk[], version: string, asOf: Date) {
+async function storeCustomerRisk(
+  tx: DbOrTx,
+  tenantId: string,
+  risks: CustomerRisk[],
+  version: string,
+  asOf: Date,
+) {
   if (risks.length === 0) return;
   const rows = risks.map((r) => ({
     customer_id: r.customerId,
@@ -185,12 +202,24 @@ export interface RetrainResult {
  * Per-tenant learning: train a challenger on the tenant's own history, compare it on the most recent time slice
  * with the current model and the heuristic, keep every version in the registry, and promote only a better one.
  */
-export async function retrainTenant(services: Services, tenantId: string, now = services.clock.now()): Promise<RetrainResult> {
+export async function retrainTenant(
+  services: Services,
+  tenantId: string,
+  now = services.clock.now(),
+): Promise<RetrainResult> {
   const { db } = services;
   const ledger = await loadLedger(db, tenantId);
-  const settled = ledger.filter((r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(now)).length;
+  const settled = ledger.filter(
+    (r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(now),
+  ).length;
   if (settled < MIN_SETTLED_FOR_TENANT_MODEL) {
-    return { trained: false, promoted: false, version: null, comparison: null, reason: `${settled} settled invoices; ${MIN_SETTLED_FOR_TENANT_MODEL} needed for a tenant model` };
+    return {
+      trained: false,
+      promoted: false,
+      version: null,
+      comparison: null,
+      reason: `${settled} settled invoices; ${MIN_SETTLED_FOR_TENANT_MODEL} needed for a tenant model`,
+    };
   }
   let challenger: ReturnType<typeof trainChallenger>;
   try {
@@ -241,6 +270,9 @@ export async function retrainTenant(services: Services, tenantId: string, now = 
       })
       .onConflictDoNothing();
   });
-  services.logger.info({ tenantId, version, promote: comparison.promote, reason: comparison.reason }, 'retrained');
+  services.logger.info(
+    { tenantId, version, promote: comparison.promote, reason: comparison.reason },
+    'retrained',
+  );
   return { trained: true, promoted: comparison.promote, version, reason: comparison.reason, comparison };
 }

@@ -48,10 +48,15 @@ export interface ImportOptions {
 /** Rows per staging INSERT; each chunk is one JSON parameter, so the bind-parameter limit never applies. */
 const CHUNK = 10_000;
 
-export async function importHistoryCsv(db: Db, content: Buffer | string, opts: ImportOptions): Promise<ImportResult> {
+export async function importHistoryCsv(
+  db: Db,
+  content: Buffer | string,
+  opts: ImportOptions,
+): Promise<ImportResult> {
   const parsed = parseHistoryCsv(content);
   if (parsed.errors.length > 0) throw new CsvImportError(parsed.errors);
-  if (parsed.rows.length === 0) throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);
+  if (parsed.rows.length === 0)
+    throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);
   const sha256 = createHash('sha256').update(content).digest('hex');
   const rows = parsed.rows;
 
@@ -202,7 +207,11 @@ async function upsertInvoices(
 
 const PAID_PREFIX = 'csv-paid:';
 
-async function settlePaidInvoices(tx: Tx, tenantId: string, now: Date): Promise<{ upserted: number; reversed: number }> {
+async function settlePaidInvoices(
+  tx: Tx,
+  tenantId: string,
+  now: Date,
+): Promise<{ upserted: number; reversed: number }> {
   const paid = await count(
     tx,
     sql`

@@ -62,22 +62,33 @@ describe('API', () => {
     const page1 = all.json();
     expect(page1.items.map((i: { externalId: string }) => i.externalId)).toEqual(['B1', 'A1']);
     const page2 = (
-      await app.inject({ url: `/api/v1/tenants/acme/invoices?limit=2&cursor=${page1.nextCursor}`, headers: auth() })
+      await app.inject({
+        url: `/api/v1/tenants/acme/invoices?limit=2&cursor=${page1.nextCursor}`,
+        headers: auth(),
+      })
     ).json();
     expect(page2.items.map((i: { externalId: string }) => i.externalId)).toEqual(['A2', 'A3']);
     expect(page2.nextCursor).toBeNull();
 
     // The clock says 2013-07-01: B1 (due 05-31) and A2 (due 06-09) are overdue, A3 is not yet due.
-    const overdue = (await app.inject({ url: '/api/v1/tenants/acme/invoices?overdue=true', headers: auth() })).json();
-    expect(overdue.items.map((i: { externalId: string; daysOverdue: number }) => [i.externalId, i.daysOverdue])).toEqual([
+    const overdue = (
+      await app.inject({ url: '/api/v1/tenants/acme/invoices?overdue=true', headers: auth() })
+    ).json();
+    expect(
+      overdue.items.map((i: { externalId: string; daysOverdue: number }) => [i.externalId, i.daysOverdue]),
+    ).toEqual([
       ['B1', 31],
       ['A2', 22],
     ]);
-    const open = (await app.inject({ url: '/api/v1/tenants/acme/invoices?status=open&customer=ACME', headers: auth() })).json();
-    expect(open.items.map((i: { externalId: string; balance: string }) => [i.externalId, i.balance])).toEqual([
-      ['A2', '250.10'],
-      ['A3', '40.00'],
-    ]);
+    const open = (
+      await app.inject({ url: '/api/v1/tenants/acme/invoices?status=open&customer=ACME', headers: auth() })
+    ).json();
+    expect(open.items.map((i: { externalId: string; balance: string }) => [i.externalId, i.balance])).toEqual(
+      [
+        ['A2', '250.10'],
+        ['A3', '40.00'],
+      ],
+    );
   });
 
   it('shows one customer with its invoices, payments and open balance', async () => {
@@ -91,7 +102,9 @@ describe('API', () => {
     expect(body.payments[0].allocations).toEqual([
       expect.objectContaining({ amountMinor: 10000, amount: '100.00', date: '2013-05-30' }),
     ]);
-    expect((await app.inject({ url: '/api/v1/tenants/acme/customers/NOPE', headers: auth() })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ url: '/api/v1/tenants/acme/customers/NOPE', headers: auth() })).statusCode,
+    ).toBe(404);
   });
 
   it('validates query input and names the field', async () => {
@@ -110,7 +123,10 @@ describe('API', () => {
     ]);
     const r = await upload('newco', bad);
     expect(r.statusCode).toBe(422);
-    expect(r.json().error).toMatchObject({ code: 'invalid_csv', details: [{ line: 3, column: 'invoice_date' }] });
+    expect(r.json().error).toMatchObject({
+      code: 'invalid_csv',
+      details: [{ line: 3, column: 'invoice_date' }],
+    });
     expect(await findTenant(s.db, 'newco')).toBeNull();
   });
 

@@ -30,7 +30,13 @@ describe('configuration', () => {
 
   it('names every bad variable', () => {
     try {
-      loadConfig({ DATA_DIR: tmp(), PORT: 'eighty', DATABASE_URL: 'mysql://x', DUELY_NOW: '2013-02-30', APP_SECRET: 'short' });
+      loadConfig({
+        DATA_DIR: tmp(),
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        DUELY_NOW: '2013-02-30',
+        APP_SECRET: 'short',
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -56,6 +62,8 @@ describe('configuration', () => {
       QUICKBOOKS_API_URL: 'http://127.0.0.1:4000/v3/company/',
     });
     expect(c.QUICKBOOKS_ENVIRONMENT).toBe('production');
-    expect(() => loadConfig({ DATA_DIR: tmp(), QUICKBOOKS_ENVIRONMENT: 'staging' })).toThrow(/QUICKBOOKS_ENVIRONMENT/);
+    expect(() => loadConfig({ DATA_DIR: tmp(), QUICKBOOKS_ENVIRONMENT: 'staging' })).toThrow(
+      /QUICKBOOKS_ENVIRONMENT/,
+    );
   });
 });

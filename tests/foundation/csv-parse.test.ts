@@ -8,12 +8,26 @@ describe('canonical CSV parsing', () => {
     const r = parseHistoryCsv(text);
     expect(r.errors).toEqual([]);
     expect(r.rows).toHaveLength(2);
-    expect(r.rows[0]).toMatchObject({ invoiceId: 'I1', amountMinor: 123450, currency: 'USD', paidDate: '2013-01-20', delivery: 'email' });
-    expect(r.rows[1]).toMatchObject({ invoiceId: 'I2', amountMinor: 700, paidDate: null, delivery: 'print', line: 3 });
+    expect(r.rows[0]).toMatchObject({
+      invoiceId: 'I1',
+      amountMinor: 123450,
+      currency: 'USD',
+      paidDate: '2013-01-20',
+      delivery: 'email',
+    });
+    expect(r.rows[1]).toMatchObject({
+      invoiceId: 'I2',
+      amountMinor: 700,
+      paidDate: null,
+      delivery: 'print',
+      line: 3,
+    });
   });
 
   it('works without the optional columns', () => {
-    const r = parseHistoryCsv('customer_id,invoice_id,invoice_date,due_date,amount,currency,paid_date\nC,1,2013-01-01,2013-01-31,10,EUR,\n');
+    const r = parseHistoryCsv(
+      'customer_id,invoice_id,invoice_date,due_date,amount,currency,paid_date\nC,1,2013-01-01,2013-01-31,10,EUR,\n',
+    );
     expect(r.errors).toEqual([]);
     expect(r.rows[0]).toMatchObject({ delivery: null, country: null, currency: 'EUR' });
   });
@@ -26,7 +40,11 @@ describe('canonical CSV parsing', () => {
     ['too many decimals', ['C', 'I', '2013-01-01', '2013-01-31', '1.005', 'USD', '', '', ''], 'amount'],
     ['negative amount', ['C', 'I', '2013-01-01', '2013-01-31', '-5', 'USD', '', '', ''], 'amount'],
     ['unknown currency', ['C', 'I', '2013-01-01', '2013-01-31', '1', 'XXQ', '', '', ''], 'currency'],
-    ['paid before issue', ['C', 'I', '2013-01-10', '2013-01-31', '1', 'USD', '2013-01-01', '', ''], 'paid_date'],
+    [
+      'paid before issue',
+      ['C', 'I', '2013-01-10', '2013-01-31', '1', 'USD', '2013-01-01', '', ''],
+      'paid_date',
+    ],
     ['bad paid date', ['C', 'I', '2013-01-10', '2013-01-31', '1', 'USD', '01/02/2013', '', ''], 'paid_date'],
     ['bad delivery', ['C', 'I', '2013-01-10', '2013-01-31', '1', 'USD', '', 'fax', ''], 'delivery'],
   ])('reports %s with its line and column', (_name, cells, column) => {
@@ -36,15 +54,22 @@ describe('canonical CSV parsing', () => {
   });
 
   it('rejects a duplicate invoice id, naming the first line', () => {
-    const r = parseHistoryCsv(csv([
-      ['C', 'I1', '2013-01-01', '2013-01-31', '1', 'USD', '', '', ''],
-      ['C', 'I1', '2013-01-02', '2013-02-01', '2', 'USD', '', '', ''],
-    ]));
-    expect(r.errors).toEqual([{ line: 3, column: 'invoice_id', message: 'invoice_id I1 already appears on line 2' }]);
+    const r = parseHistoryCsv(
+      csv([
+        ['C', 'I1', '2013-01-01', '2013-01-31', '1', 'USD', '', '', ''],
+        ['C', 'I1', '2013-01-02', '2013-02-01', '2', 'USD', '', '', ''],
+      ]),
+    );
+    expect(r.errors).toEqual([
+      { line: 3, column: 'invoice_id', message: 'invoice_id I1 already appears on line 2' },
+    ]);
   });
 
   it('reports a missing column, a ragged row and an unclosed quote', () => {
-    expect(parseHistoryCsv('customer_id,invoice_id\nC,1\n').errors[0]).toMatchObject({ line: 1, column: 'invoice_date' });
+    expect(parseHistoryCsv('customer_id,invoice_id\nC,1\n').errors[0]).toMatchObject({
+      line: 1,
+      column: 'invoice_date',
+    });
     expect(parseHistoryCsv(`${HEADER}\nC,1,2013-01-01\n`).errors[0]?.message).toMatch(/malformed CSV/);
     expect(parseHistoryCsv(`${HEADER}\nC,"1,2013-01-01\n`).errors[0]).toMatchObject({ line: 2 });
     expect(parseHistoryCsv('').errors[0]?.message).toBe('the file is empty');

@@ -34,7 +34,11 @@ describe('CSV import', () => {
   it('creates the tenant, customers, invoices with exact balances, and payments for paid invoices', async () => {
     const r = await importHistoryCsv(s.db, csv(ledger), { tenantName: 'Acme Books', now });
     expect(r.tenant.slug).toBe('acme-books');
-    expect(r).toMatchObject({ rows: 3, customers: 2, invoices: { inserted: 3, updated: 0, open: 2, paid: 1 } });
+    expect(r).toMatchObject({
+      rows: 3,
+      customers: 2,
+      invoices: { inserted: 3, updated: 0, open: 2, paid: 1 },
+    });
     const [t] = await s.db.select().from(tenants).where(eq(tenants.slug, 'acme-books'));
     expect(t!.source).toBe('csv');
     const a1 = await invoice(t!.id, 'A1');
@@ -42,7 +46,10 @@ describe('CSV import', () => {
     const a2 = await invoice(t!.id, 'A2');
     expect(a2).toMatchObject({ status: 'open', balanceMinor: 25010, totalMinor: 25010, paidDate: null });
     expect((await invoice(t!.id, 'B1')).balanceMinor).toBe(7550);
-    const allocs = await s.db.select().from(paymentAllocations).where(eq(paymentAllocations.invoiceId, a1.id));
+    const allocs = await s.db
+      .select()
+      .from(paymentAllocations)
+      .where(eq(paymentAllocations.invoiceId, a1.id));
     expect(allocs).toHaveLength(1);
     expect(allocs[0]).toMatchObject({ amountMinor: 10000, date: '2013-01-30' });
     const [acme] = await s.db.select().from(customers).where(eq(customers.externalId, 'ACME'));
@@ -65,7 +72,9 @@ describe('CSV import', () => {
     const [counts] = await s.db
       .select({
         payments: sql<number>`(select count(*) from payments where tenant_id = ${t})`.mapWith(Number),
-        allocations: sql<number>`(select count(*) from payment_allocations where tenant_id = ${t})`.mapWith(Number),
+        allocations: sql<number>`(select count(*) from payment_allocations where tenant_id = ${t})`.mapWith(
+          Number,
+        ),
         invoices: sql<number>`(select count(*) from invoices where tenant_id = ${t})`.mapWith(Number),
       })
       .from(sql`(select 1) x`);
@@ -78,7 +87,9 @@ describe('CSV import', () => {
     expect(r3.payments.reversed).toBe(1);
     const a1 = await invoice(t, 'A1');
     expect(a1).toMatchObject({ status: 'open', balanceMinor: 10000 });
-    expect(await s.db.select().from(paymentAllocations).where(eq(paymentAllocations.invoiceId, a1.id))).toHaveLength(0);
+    expect(
+      await s.db.select().from(paymentAllocations).where(eq(paymentAllocations.invoiceId, a1.id)),
+    ).toHaveLength(0);
     const [p] = await s.db.select().from(payments).where(eq(payments.externalId, 'csv-paid:A1'));
     expect(p!.status).toBe('deleted');
   });
@@ -90,19 +101,25 @@ describe('CSV import', () => {
     ];
     const err = await importHistoryCsv(s.db, csv(bad), { tenantName: 'Gamma', now }).catch((e) => e);
     expect(err).toBeInstanceOf(CsvImportError);
-    expect(err.issues).toEqual([{ line: 3, column: 'amount', message: '"five" is not a decimal amount in USD' }]);
+    expect(err.issues).toEqual([
+      { line: 3, column: 'amount', message: '"five" is not a decimal amount in USD' },
+    ]);
     expect(await s.db.select().from(tenants).where(eq(tenants.slug, 'gamma'))).toHaveLength(0);
     expect(await s.db.select().from(invoices).where(eq(invoices.externalId, 'G1'))).toHaveLength(0);
   });
 
   it('rolls back everything when a write fails mid-import', async () => {
-    const err = await importHistoryCsv(s.db, csv([['D', 'D1', '2013-01-02', '2013-02-01', '5', 'USD', '', '', '']]), {
-      tenantName: 'Delta',
-      now,
-      afterWrite: async () => {
-        throw new Error('boom');
+    const err = await importHistoryCsv(
+      s.db,
+      csv([['D', 'D1', '2013-01-02', '2013-02-01', '5', 'USD', '', '', '']]),
+      {
+        tenantName: 'Delta',
+        now,
+        afterWrite: async () => {
+          throw new Error('boom');
+        },
       },
-    }).catch((e) => e);
+    ).catch((e) => e);
     expect(err.message).toBe('boom');
     expect(await s.db.select().from(tenants).where(eq(tenants.slug, 'delta'))).toHaveLength(0);
   });

@@ -20,7 +20,9 @@ describe('data directory lock', () => {
         env: { ...process.env, DATA_DIR: dir, DATABASE_URL: '' },
       }).catch((e) => e as { code: number; stderr: string });
       expect((err as { code: number }).code).toBe(1);
-      expect((err as { stderr: string }).stderr).toContain(`The data directory ${dir} is in use by another Duely process (pid ${process.pid}`);
+      expect((err as { stderr: string }).stderr).toContain(
+        `The data directory ${dir} is in use by another Duely process (pid ${process.pid}`,
+      );
     } finally {
       await h.close();
     }
@@ -31,7 +33,10 @@ describe('data directory lock', () => {
 
   it('takes over a lock left by a process that died', () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'duely.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: 'x' }));
+    writeFileSync(
+      path.join(dir, 'duely.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: 'x' }),
+    );
     const lock = lockDataDir(dir);
     expect(() => lockDataDir(dir)).toThrow(/in use by another Duely process/);
     lock.release();

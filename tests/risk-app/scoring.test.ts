@@ -6,7 +6,14 @@ import { fixedClock } from '../../src/clock';
 import { customerRisk, invoicePredictions, invoices, modelVersions } from '../../src/db/schema';
 import { buildApp } from '../../src/http/app';
 import { predictionRows } from '../../src/risk/cli-commands';
-import { activeModel, defaultModel, loadLedger, openAsOf, retrainTenant, scoreTenant } from '../../src/risk/service';
+import {
+  activeModel,
+  defaultModel,
+  loadLedger,
+  openAsOf,
+  retrainTenant,
+  scoreTenant,
+} from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { createTestServices } from '../helpers/services';
@@ -37,7 +44,10 @@ describe('scoring inside the app', () => {
     expect(open.length).toBeGreaterThan(5);
     const result = await scoreTenant(s, tenantId);
     expect(result.invoices).toBe(open.length);
-    const stored = await s.db.select().from(invoicePredictions).where(eq(invoicePredictions.tenantId, tenantId));
+    const stored = await s.db
+      .select()
+      .from(invoicePredictions)
+      .where(eq(invoicePredictions.tenantId, tenantId));
     expect(stored).toHaveLength(open.length);
     for (const p of stored) {
       expect(p.pLate).toBeGreaterThanOrEqual(0);
@@ -60,7 +70,9 @@ describe('scoring inside the app', () => {
     await importHistoryCsv(s.db, ledgerCsv(paid), { tenantName: 'Risky', now: s.clock.now() });
     await scoreTenant(s, tenantId);
     const [inv] = await s.db.select().from(invoices).where(eq(invoices.externalId, target.invoiceId));
-    expect(await s.db.select().from(invoicePredictions).where(eq(invoicePredictions.invoiceId, inv!.id))).toHaveLength(0);
+    expect(
+      await s.db.select().from(invoicePredictions).where(eq(invoicePredictions.invoiceId, inv!.id)),
+    ).toHaveLength(0);
   });
 
   it('serves predictions through the API, and a sensitivity change re-scores with more invoices flagged', async () => {
@@ -70,22 +82,38 @@ describe('scoring inside the app', () => {
     const pl = list.items.map((i: { pLate: number }) => i.pLate);
     expect([...pl].sort((a, b) => b - a)).toEqual(pl);
     const one = list.items[0];
-    const single = await app.inject({ url: `/api/v1/tenants/risky/invoices/${one.invoiceExternalId}/prediction`, headers: h });
+    const single = await app.inject({
+      url: `/api/v1/tenants/risky/invoices/${one.invoiceExternalId}/prediction`,
+      headers: h,
+    });
     expect(single.json()).toMatchObject({ pLate: one.pLate, riskBand: one.riskBand });
-    const invoicesPage = (await app.inject({ url: '/api/v1/tenants/risky/invoices?status=open&limit=500', headers: h })).json();
+    const invoicesPage = (
+      await app.inject({ url: '/api/v1/tenants/risky/invoices?status=open&limit=500', headers: h })
+    ).json();
     expect(invoicesPage.items.every((i: { prediction: unknown }) => i.prediction !== null)).toBe(true);
 
     const countHigh = async () =>
-      (await app.inject({ url: '/api/v1/tenants/risky/predictions?band=high&limit=1000', headers: h })).json().items.length;
+      (await app.inject({ url: '/api/v1/tenants/risky/predictions?band=high&limit=1000', headers: h })).json()
+        .items.length;
     const before = await countHigh();
-    const patch = await app.inject({ method: 'PATCH', url: '/api/v1/tenants/risky/settings', headers: h, payload: { sensitivity: 3 } });
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/tenants/risky/settings',
+      headers: h,
+      payload: { sensitivity: 3 },
+    });
     expect(patch.statusCode).toBe(200);
     expect(patch.json().sensitivity).toBe(3);
     const jobs = await s.queue.findJobs('risk-score');
     expect(jobs.some((j) => (j.data as { reason: string }).reason === 'sensitivity changed')).toBe(true);
     await scoreTenant(s, tenantId);
     expect(await countHigh()).toBeGreaterThan(before);
-    const bad = await app.inject({ method: 'PATCH', url: '/api/v1/tenants/risky/settings', headers: h, payload: { sensitivity: 9 } });
+    const bad = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/tenants/risky/settings',
+      headers: h,
+      payload: { sensitivity: 9 },
+    });
     expect(bad.statusCode).toBe(400);
   });
 
@@ -102,11 +130,16 @@ describe('scoring inside the app', () => {
   });
 
   it('keeps the default model when a tenant has too little history for its own', async () => {
-    const small = await importHistoryCsv(s.db, ledgerCsv(synthetic(3, 10, NOW)), { tenantName: 'Small', now: s.clock.now() });
+    const small = await importHistoryCsv(s.db, ledgerCsv(synthetic(3, 10, NOW)), {
+      tenantName: 'Small',
+      now: s.clock.now(),
+    });
     const r = await retrainTenant(s, small.tenant.id);
     expect(r.trained).toBe(false);
     expect(r.reason).toMatch(/settled invoices; 300 needed/);
-    expect((await activeModel(s.db, small.tenant.id)).manifest.version).toBe((await defaultModel()).manifest.version);
+    expect((await activeModel(s.db, small.tenant.id)).manifest.version).toBe(
+      (await defaultModel()).manifest.version,
+    );
   });
 
   it('trains a challenger on enough history, records it in the registry, and uses it only if promoted', async () => {

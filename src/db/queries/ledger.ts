@@ -125,8 +125,13 @@ export async function listCustomers(db: DbOrTx, tenantId: string, limit: number,
       name: customers.name,
       emails: customers.emails,
       firstSeen: customers.firstSeen,
-      openInvoices: sql<number>`count(${invoices.id}) filter (where ${invoices.status} = 'open')`.mapWith(Number),
-      openBalanceMinor: sql<number>`coalesce(sum(${invoices.balanceMinor}) filter (where ${invoices.status} = 'open'), 0)`.mapWith(Number),
+      openInvoices: sql<number>`count(${invoices.id}) filter (where ${invoices.status} = 'open')`.mapWith(
+        Number,
+      ),
+      openBalanceMinor:
+        sql<number>`coalesce(sum(${invoices.balanceMinor}) filter (where ${invoices.status} = 'open'), 0)`.mapWith(
+          Number,
+        ),
     })
     .from(customers)
     .leftJoin(invoices, eq(invoices.customerId, customers.id))

@@ -20,7 +20,9 @@ export function slugify(name: string): string {
 
 /** A tenant by id or slug, or null. */
 export async function findTenant(db: DbOrTx, ref: string): Promise<Tenant | null> {
-  const where = UUID.test(ref) ? or(eq(tenants.id, ref), eq(tenants.slug, ref)) : eq(tenants.slug, slugify(ref));
+  const where = UUID.test(ref)
+    ? or(eq(tenants.id, ref), eq(tenants.slug, ref))
+    : eq(tenants.slug, slugify(ref));
   const [row] = await db.select().from(tenants).where(where).limit(1);
   return row ?? null;
 }

@@ -96,7 +96,5 @@ export const customerRisk = pgTable(
     asOf: instant('as_of').notNull(),
     scoredAt: instant('scored_at').notNull().defaultNow(),
   },
-  (t) => [
-    index('customer_risk_tenant_score_idx').on(t.tenantId, sql`${t.score} desc`),
-  ],
+  (t) => [index('customer_risk_tenant_score_idx').on(t.tenantId, sql`${t.score} desc`)],
 );

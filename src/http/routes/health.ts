@@ -11,7 +11,11 @@ export const healthRoutes =
       let database: Record<string, unknown>;
       try {
         await services.db.execute(sql`select 1`);
-        database = { ok: true, kind: services.dbh.kind, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+        database = {
+          ok: true,
+          kind: services.dbh.kind,
+          latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        };
       } catch (err) {
         database = { ok: false, kind: services.dbh.kind, error: (err as Error).message };
       }

@@ -36,14 +36,21 @@ export const importRoutes =
       } else if (Buffer.isBuffer(req.body)) {
         content = req.body;
       } else {
-        throw new AppError('unsupported_media_type', 'send the CSV as text/csv or as multipart/form-data', 415);
+        throw new AppError(
+          'unsupported_media_type',
+          'send the CSV as text/csv or as multipart/form-data',
+          415,
+        );
       }
       const result = await importHistoryCsv(services.db, content, {
         tenantName: existing?.name ?? ref,
         fileName,
         now: services.clock.now(),
         // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
-        afterWrite: (tx, r) => services.queue.send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx }).then(() => {}),
+        afterWrite: (tx, r) =>
+          services.queue
+            .send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx })
+            .then(() => {}),
       });
       return reply.status(201).send(result);
     });

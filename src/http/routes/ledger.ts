@@ -34,7 +34,11 @@ const encodeCursor = (dueDate: string, id: string) => Buffer.from(`${dueDate}|${
 function decodeCursor(cursor: string): { dueDate: string; id: string } {
   const [dueDate, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!dueDate || !id || !/^\d{4}-\d{2}-\d{2}$/.test(dueDate)) {
-    throw new AppError('invalid_request', 'Invalid querystring: cursor: not a cursor from a previous page', 400);
+    throw new AppError(
+      'invalid_request',
+      'Invalid querystring: cursor: not a cursor from a previous page',
+      400,
+    );
   }
   return { dueDate, id };
 }
@@ -106,7 +110,8 @@ export const ledgerRoutes =
       const today = isoDay(services.clock.now());
       const openByCurrency: Record<string, number> = {};
       for (const inv of ledger.invoices) {
-        if (inv.status === 'open') openByCurrency[inv.currency] = (openByCurrency[inv.currency] ?? 0) + inv.balanceMinor;
+        if (inv.status === 'open')
+          openByCurrency[inv.currency] = (openByCurrency[inv.currency] ?? 0) + inv.balanceMinor;
       }
       const allocationsByPayment = Map.groupBy(ledger.allocations, (a) => a.paymentId ?? '');
       return {

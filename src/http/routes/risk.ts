@@ -2,7 +2,14 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { findCustomer } from '../../db/queries/ledger';
-import { customerRisk, customers, invoicePredictions, invoices, modelVersions, tenants } from '../../db/schema';
+import {
+  customerRisk,
+  customers,
+  invoicePredictions,
+  invoices,
+  modelVersions,
+  tenants,
+} from '../../db/schema';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { activeModel } from '../../risk/service';
@@ -81,10 +88,13 @@ export const riskRoutes =
         .select({ prediction: invoicePredictions, externalId: invoices.externalId })
         .from(invoices)
         .leftJoin(invoicePredictions, eq(invoicePredictions.invoiceId, invoices.id))
-        .where(and(eq(invoices.tenantId, tenant.id), isUuid ? eq(invoices.id, ref) : eq(invoices.externalId, ref)))
+        .where(
+          and(eq(invoices.tenantId, tenant.id), isUuid ? eq(invoices.id, ref) : eq(invoices.externalId, ref)),
+        )
         .limit(1);
       if (!row) throw notFound(`invoice ${ref}`);
-      if (!row.prediction) throw notFound(`prediction for invoice ${ref} (it is not open, or not scored yet)`);
+      if (!row.prediction)
+        throw notFound(`prediction for invoice ${ref} (it is not open, or not scored yet)`);
       return { invoiceExternalId: row.externalId, ...row.prediction };
     });
 
@@ -93,7 +103,10 @@ export const riskRoutes =
       const ref = (req.params as { customer: string }).customer;
       const customer = await findCustomer(services.db, tenant.id, ref);
       if (!customer) throw notFound(`customer ${ref}`);
-      const [risk] = await services.db.select().from(customerRisk).where(eq(customerRisk.customerId, customer.id));
+      const [risk] = await services.db
+        .select()
+        .from(customerRisk)
+        .where(eq(customerRisk.customerId, customer.id));
       if (!risk) throw notFound(`risk score for customer ${ref} (not scored yet)`);
       return { customerExternalId: customer.externalId, ...risk };
     });
@@ -108,7 +121,9 @@ export const riskRoutes =
         .where(eq(customerRisk.tenantId, tenant.id))
         .orderBy(desc(customerRisk.slowingAlert), desc(customerRisk.score))
         .limit(500);
-      return { items: rows.map((r) => ({ ...r.risk, customerExternalId: r.externalId, customerName: r.name })) };
+      return {
+        items: rows.map((r) => ({ ...r.risk, customerExternalId: r.externalId, customerName: r.name })),
+      };
     });
 
     /** The model registry: the active model (tenant's own or the shipped default) and every tenant version. */
@@ -129,7 +144,13 @@ export const riskRoutes =
         .orderBy(desc(modelVersions.createdAt));
       const m = active.manifest;
       return {
-        active: { version: m.version, createdAt: m.createdAt, validation: m.validation, thresholds: m.thresholds, training: m.training },
+        active: {
+          version: m.version,
+          createdAt: m.createdAt,
+          validation: m.validation,
+          thresholds: m.thresholds,
+          training: m.training,
+        },
         versions,
       };
     });
@@ -142,7 +163,12 @@ export const riskRoutes =
 
     app.get('/tenants/:tenant/settings', async (req) => {
       const tenant = await tenantOf(req, services);
-      return { timezone: tenant.timezone, locale: tenant.locale, currency: tenant.currency, ...tenant.settings };
+      return {
+        timezone: tenant.timezone,
+        locale: tenant.locale,
+        currency: tenant.currency,
+        ...tenant.settings,
+      };
     });
 
     /** Tenant settings the model reads; a change of sensitivity re-scores. */
@@ -154,12 +180,26 @@ export const riskRoutes =
       await services.db.transaction(async (tx) => {
         await tx
           .update(tenants)
-          .set({ settings, ...(timezone ? { timezone } : {}), ...(locale ? { locale } : {}), updatedAt: services.clock.now() })
+          .set({
+            settings,
+            ...(timezone ? { timezone } : {}),
+            ...(locale ? { locale } : {}),
+            updatedAt: services.clock.now(),
+          })
           .where(eq(tenants.id, tenant.id));
         if (rest.sensitivity !== undefined) {
-          await services.queue.send(scoreTenantJob, { tenantId: tenant.id, reason: 'sensitivity changed' }, { tx });
+          await services.queue.send(
+            scoreTenantJob,
+            { tenantId: tenant.id, reason: 'sensitivity changed' },
+            { tx },
+          );
         }
       });
-      return { timezone: timezone ?? tenant.timezone, locale: locale ?? tenant.locale, currency: tenant.currency, ...settings };
+      return {
+        timezone: timezone ?? tenant.timezone,
+        locale: locale ?? tenant.locale,
+        currency: tenant.currency,
+        ...settings,
+      };
     });
   };
