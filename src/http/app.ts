@@ -15,6 +15,7 @@ import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
 import { sessionRoutes } from './routes/session';
 import { webRoutes } from './web';
+import { riskRoutes } from './routes/risk';
 import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
 
@@ -55,6 +56,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoutes(services));
   await app.register(ledgerRoutes(services), { prefix: '/api/v1' });
   await app.register(importRoutes(services), { prefix: '/api/v1' });
+  await app.register(riskRoutes(services), { prefix: '/api/v1' });
   await app.register(analyticsRoutes(services), { prefix: '/api/v1' });
   await app.register(sessionRoutes(services));
   await app.register(webRoutes(services));
