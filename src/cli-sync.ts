@@ -1,0 +1,193 @@
+/**
+ * `duely sync --tenant NAME [--full]`: a connection's sync in the foreground with a progress bar on stderr (plain
+ * lines when stderr is not a TTY). `duely demo`: the local QuickBooks sandbox, connected through OAuth, kept running.
+ */
+import { parseArgs } from 'node:util';
+import { and, eq } from 'drizzle-orm';
+import { SessionAuth } from './auth/sessions';
+import { parseClockDate } from './clock';
+import { loadConfig } from './config';
+import { findTenant } from './db/queries/tenants';
+import { connections } from './db/schema';
+import { formatMinor, type LedgerSummary, startDemo } from './demo';
+import { AppError } from './errors';
+import { syncHooks } from './jobs/sync-jobs';
+import { createServices } from './services';
+import { runSync, SYNC_KINDS, type SyncProgressEvent } from './sync/run-sync';
+
+export class CliUsageError extends Error {}
+
+function flags<O extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { now: { type: 'string' as const }, ...options }, strict: true })
+      .values;
+  } catch (err) {
+    throw new CliUsageError((err as Error).message);
+  }
+}
+
+function env(now: string | boolean | undefined): Record<string, string | undefined> {
+  const e: Record<string, string | undefined> = { ...process.env };
+  if (typeof now === 'string') {
+    parseClockDate(now);
+    e.DUELY_NOW = now;
+  }
+  return e;
+}
+
+const LABEL: Record<string, string> = {
+  customers: 'customers',
+  invoices: 'invoices',
+  creditMemos: 'credit memos',
+  payments: 'payments',
+};
+
+/** One status line: rows (pages) per entity, ✓ when done. */
+export function progressLine(p: SyncProgressEvent): string {
+  const parts = SYNC_KINDS.map((k) => {
+    const e = p.progress.entities[k] ?? { pages: 0, rows: 0, done: false };
+    return `${LABEL[k]} ${e.rows.toLocaleString('en-US')}${e.done ? ' ✓' : ` (${e.pages}p)`}`;
+  });
+  return `sync ${p.kind}: ${parts.join(' · ')}`;
+}
+
+export async function syncCommand(args: string[]): Promise<void> {
+  const v = flags(args, { tenant: { type: 'string' }, full: { type: 'boolean' } });
+  if (!v.tenant) throw new CliUsageError('sync needs --tenant NAME');
+  const services = await createServices(loadConfig(env(v.now)));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const tenant = await findTenant(services.db, v.tenant);
+    if (!tenant) throw new AppError('not_found', `tenant ${v.tenant} not found`, 404);
+    const rows = await services.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.tenantId, tenant.id)));
+    const conn = rows.find((c) => c.status === 'active') ?? rows[0];
+    if (!conn) {
+      throw new AppError(
+        'not_found',
+        `tenant ${tenant.slug} has no ledger connection; connect one at ${services.config.PUBLIC_URL}/connect/quickbooks`,
+        404,
+      );
+    }
+    const tty = process.stderr.isTTY === true;
+    const spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let frame = 0;
+    const started = Date.now();
+    const result = await runSync(services, {
+      connectionId: conn.id,
+      reason: 'cli',
+      full: v.full === true,
+      signal: controller.signal,
+      onSynced: syncHooks.onSynced,
+      onProgress: (p) => {
+        const line = `${progressLine(p)} · ${((Date.now() - started) / 1000).toFixed(1)}s`;
+        if (tty) {
+          const width = process.stderr.columns ?? 120;
+          process.stderr.write(`\r\x1b[2K${spin[frame++ % spin.length]} ${line}`.slice(0, width + 8));
+        } else process.stderr.write(`${line}\n`);
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[2K');
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (result.status === 'succeeded') {
+      const st = result.stats;
+      process.stdout.write(
+        `Synced ${tenant.slug} (${result.kind}) in ${secs}s: ${st.customers ?? 0} customers, ${st.invoices ?? 0} invoices, ` +
+          `${st.payments ?? 0} payments, ${st.creditMemos ?? 0} credit memos, ${st.deletions ?? 0} deletions written; ` +
+          `${result.changedInvoices} invoices changed.\n`,
+      );
+      return;
+    }
+    if (result.status === 'reconnect_needed') {
+      throw new AppError(
+        'reconnect_needed',
+        `The connection needs to be reconnected: ${services.config.PUBLIC_URL}/connect/${conn.provider}`,
+        409,
+      );
+    }
+    if (result.status === 'skipped') {
+      throw new AppError('disconnected', `The connection of ${tenant.slug} is ${conn.status}.`, 409);
+    }
+    throw new AppError('sync_failed', `Sync failed: ${result.error ?? 'unknown error'}`, 502);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await services.close();
+  }
+}
+
+function summaryLines(s: LedgerSummary): string {
+  const open = Object.entries(s.openBalance)
+    .map(([cur, minor]) => formatMinor(minor, cur))
+    .join(' + ');
+  return `${s.customers} customers, ${s.invoices} invoices, ${s.openInvoices} open, open balance ${open || '0'}`;
+}
+
+export async function demoCommand(args: string[]): Promise<void> {
+  const v = flags(args, {
+    'advance-every': { type: 'string' },
+    customers: { type: 'string' },
+    invoices: { type: 'string' },
+    seed: { type: 'string' },
+    port: { type: 'string' },
+  });
+  const num = (name: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new CliUsageError(`--${name} must be a number`);
+    return n;
+  };
+  const e = env(v.now);
+  if (typeof v.port === 'string') e.PORT = v.port;
+  // The demo prints its own progress; request logs would drown it (LOG_LEVEL=info brings them back).
+  e.LOG_LEVEL ??= 'warn';
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const demo = await startDemo({
+    env: e,
+    advanceEverySeconds: num('advance-every', v['advance-every']),
+    customers: num('customers', v.customers),
+    invoices: num('invoices', v.invoices),
+    seed: num('seed', v.seed),
+    log,
+  });
+  let signIn = '';
+  try {
+    const token = await new SessionAuth(demo.services.db, demo.services.config.APP_SECRET).issueLoginToken({
+      tenantId: null,
+      label: 'duely demo',
+      now: demo.services.clock.now(),
+    });
+    signIn = `${demo.url}/login?token=${token}`;
+  } catch {
+    // The settings app's sign-in is optional for the demo.
+  }
+  const lines = [
+    '',
+    `Duely demo: QuickBooks sandbox company ${demo.sandbox.realmId} connected as tenant "${demo.tenantSlug}"`,
+    `  App:          ${demo.url}`,
+    ...(signIn ? [`  Sign in:      ${signIn}`] : []),
+    `  Admin token:  ${demo.adminToken}`,
+    `  Ledger:       ${summaryLines(demo.summary)}`,
+    `  Sandbox:      ${demo.sandbox.url} (clock ${demo.sandbox.now().toISOString().slice(0, 10)})`,
+    `  Try:          curl -H "Authorization: Bearer ${demo.adminToken}" "${demo.url}/api/v1/tenants/${demo.tenantSlug}/invoices?status=open&limit=5"`,
+    v['advance-every']
+      ? `  The sandbox advances one day every ${v['advance-every']} s: new invoices and payments arrive by webhook.`
+      : '  Add --advance-every SECONDS to let days pass in QuickBooks (webhooks → incremental syncs).',
+    '  Ctrl-C stops the demo.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const shutdown = () => {
+    demo.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
