@@ -50,12 +50,8 @@ export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
   };
 }
 
-export function messageUnsubscribeUrl(services: Services, row: Pick<MessageRow, 'tenantId' | 'customerId' | 'id'>) {
-  return unsubscribeUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, {
-    tenantId: row.tenantId,
-    customerId: row.customerId,
-    messageId: row.id,
-  });
+export function messageUnsubscribeUrl(services: Services, row: Pick<MessageRow, 'id'>) {
+  return unsubscribeUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, row.id);
 }
 
 export async function composeEmail(

@@ -110,27 +110,24 @@ export async function suppress(
 }
 
 /** RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. */
-export async function unsubscribeDebtor(
-  services: Services,
-  claims: { tenantId: string; customerId: string; messageId: string },
-): Promise<void> {
-  await services.db.transaction(async (tx: Tx) => {
-    const [msg] = await tx.select({ to: dunningMessages.to }).from(dunningMessages).where(eq(dunningMessages.id, claims.messageId));
+export async function unsubscribeDebtor(services: Services, messageId: string): Promise<boolean> {
+  return services.db.transaction(async (tx: Tx) => {
+    const [msg] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, messageId));
+    if (!msg) return false;
     await suppress(tx, {
-      tenantId: claims.tenantId,
-      customerId: claims.customerId,
-      email: msg?.to[0] ?? null,
+      tenantId: msg.tenantId,
+      customerId: msg.customerId,
+      email: msg.to[0] ?? null,
       kind: 'unsubscribed',
       reason: 'unsubscribed through the link in a reminder',
-      messageId: claims.messageId,
+      messageId,
     });
-    if (msg) {
-      await tx.insert(dunningMessageEvents).values({
-        tenantId: claims.tenantId,
-        messageId: claims.messageId,
-        type: 'unsubscribed',
-        at: services.clock.now(),
-      });
-    }
+    await tx.insert(dunningMessageEvents).values({
+      tenantId: msg.tenantId,
+      messageId,
+      type: 'unsubscribed',
+      at: services.clock.now(),
+    });
+    return true;
   });
 }

@@ -65,10 +65,10 @@ export const unsubscribeRoutes =
     /** One-click (RFC 8058) and the confirm page's button. Idempotent. */
     app.post('/u/:token', async (req, reply) => {
       const { token } = req.params as { token: string };
-      const claims = claimsOf(token);
+      const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
-      if (!claims) return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
-      await unsubscribeDebtor(services, claims);
+      const done = messageId ? await unsubscribeDebtor(services, messageId) : false;
+      if (!done) return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
       return reply.send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>No further payment reminders will be sent.</p>'));
     });
   };
