@@ -1,0 +1,217 @@
+import { useCallback, useEffect, useId, useState } from 'react';
+import { Empty, ErrorBanner, Link, Loading } from './components/ui';
+import { ApiError, api, type SessionInfo } from './lib/api';
+import { matchRoute, navigate, useLocation } from './lib/router';
+import type { Tenant } from './lib/types';
+import { navEntries } from './nav';
+
+const TENANT_KEY = 'duely.tenant';
+
+/** The tenant to show: the session's own, else the last chosen (if still visible), else the first. */
+export function pickTenant(session: SessionInfo, tenants: Tenant[], remembered: string | null): Tenant | null {
+  if (session.tenant) return tenants.find((t) => t.id === session.tenant!.id) ?? null;
+  return tenants.find((t) => t.slug === remembered) ?? tenants[0] ?? null;
+}
+
+function SignedOut() {
+  return (
+    <main className="signed-out" id="main">
+      <div className="card signin-card">
+        <div className="brand brand-lg">Duely</div>
+        <h1>Sign in</h1>
+        <p className="muted">
+          Open the one-time sign-in link printed by <code>npm start</code>, or create a new one with{' '}
+          <code>npx duely login</code>.
+        </p>
+      </div>
+    </main>
+  );
+}
+
+export function App() {
+  const [session, setSession] = useState<SessionInfo | null>(null);
+  const [tenants, setTenants] = useState<Tenant[] | null>(null);
+  const [tenantSlug, setTenantSlug] = useState<string | null>(() => localStorage.getItem(TENANT_KEY));
+  const [error, setError] = useState<Error | null>(null);
+  const [signedOut, setSignedOut] = useState(false);
+  const { pathname } = useLocation();
+  const switcherId = useId();
+
+  const loadTenants = useCallback(async () => {
+    const r = await api.get<{ items: Tenant[] }>('/api/v1/tenants');
+    setTenants(r.items);
+    return r.items;
+  }, []);
+
+  useEffect(() => {
+    api
+      .session()
+      .then(async (s) => {
+        setSession(s);
+        await loadTenants();
+      })
+      .catch((err: Error) => {
+        if (err instanceof ApiError && err.status === 401) setSignedOut(true);
+        else setError(err);
+      });
+  }, [loadTenants]);
+
+  const chooseTenant = (slug: string) => {
+    localStorage.setItem(TENANT_KEY, slug);
+    setTenantSlug(slug);
+  };
+
+  if (signedOut) return <SignedOut />;
+  if (error) return <ErrorBanner error={error} />;
+  if (!session || !tenants) return <Loading label="Loading Duely…" />;
+
+  const tenant = pickTenant(session, tenants, tenantSlug);
+  const match = matchRoute(navEntries, pathname);
+  const entry = navEntries.find((e) => e.name === match?.name);
+  const needsTenant = entry && entry.name !== 'connections' && entry.name !== 'settings';
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand">
+          Duely
+        </Link>
+        <nav aria-label="Main" className="nav">
+          <ul>
+            {navEntries
+              .filter((e) => !e.hidden)
+              .map((e) => {
+                const current =
+                  match?.name === e.name || (e.name === 'customers' && match?.name === 'customer') ? 'page' : undefined;
+                return (
+                  <li key={e.name}>
+                    <Link href={e.pattern} aria-current={current} className="nav-link">
+                      {e.label}
+                    </Link>
+                  </li>
+                );
+              })}
+          </ul>
+        </nav>
+        <div className="tenant-switch">
+          {session.operator && tenants.length > 1 ? (
+            <>
+              <label htmlFor={switcherId} className="small muted">
+                Company
+              </label>
+              <select
+                id={switcherId}
+                value={tenant?.slug ?? ''}
+                onChange={(e) => {
+                  chooseTenant(e.target.value);
+                  if (match?.name === 'customer') navigate('/customers');
+                }}
+              >
+                {tenants.map((t) => (
+                  <option key={t.id} value={t.slug}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </>
+          ) : tenant ? (
+            <span className="tenant-name">{tenant.name}</span>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        {!entry ? (
+          <Empty>
+            This page does not exist. <Link href="/">Go to the dashboard</Link>.
+          </Empty>
+        ) : entry.name === 'connections' && !tenant ? (
+          <FirstImport
+            onImported={async (slug) => {
+              chooseTenant(slug);
+              await loadTenants();
+            }}
+          />
+        ) : needsTenant && !tenant ? (
+          <Empty>
+            No company yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to start.
+          </Empty>
+        ) : (
+          <entry.component
+            key={`${tenant?.slug}|${entry.name}`}
+            tenant={tenant?.slug ?? ''}
+            currency={tenant?.currency ?? 'USD'}
+            params={match?.params ?? {}}
+          />
+        )}
+      </main>
+    </div>
+  );
+}
+
+/** The first import of an operator with no company yet: the CSV creates it under the given name. */
+function FirstImport({ onImported }: { onImported: (slug: string) => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | null>(null);
+  const nameId = useId();
+  const fileId = useId();
+  return (
+    <>
+      <header className="page-header">
+        <div>
+          <h1>Connections</h1>
+          <p className="subtitle">Bring in your first ledger</p>
+        </div>
+      </header>
+      <div className="chart-grid">
+        <section className="card" aria-label="QuickBooks Online">
+          <h2 className="card-title">QuickBooks Online</h2>
+          <p className="muted">Connect a QuickBooks Online company to sync customers, invoices and payments.</p>
+          <a className="btn btn-qb" href="/connect/quickbooks" target="_top">
+            Connect to QuickBooks
+          </a>
+        </section>
+        <section className="card" aria-label="Upload a CSV">
+          <h2 className="card-title">Upload a CSV</h2>
+          <form
+            className="upload"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              if (!file || !name.trim()) return;
+              setBusy(true);
+              setError(null);
+              try {
+                const r = await api.uploadCsv<{ tenant: { slug: string } }>(
+                  `/api/v1/tenants/${encodeURIComponent(name.trim())}/imports`,
+                  file,
+                );
+                await onImported(r.tenant.slug);
+              } catch (err) {
+                setError(err as Error);
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            <div className="field">
+              <label htmlFor={nameId}>Company name</label>
+              <input id={nameId} value={name} onChange={(e) => setName(e.target.value)} required autoComplete="organization" />
+            </div>
+            <div className="field">
+              <label htmlFor={fileId}>CSV file</label>
+              <input id={fileId} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+            </div>
+            <button type="submit" className="btn" disabled={!file || !name.trim() || busy}>
+              {busy ? 'Importing…' : 'Import'}
+            </button>
+          </form>
+          <ErrorBanner error={error} />
+        </section>
+      </div>
+    </>
+  );
+}

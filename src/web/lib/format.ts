@@ -1,0 +1,45 @@
+/** Display formatting. Money arrives as integer minor units with a currency; it is never added as floats here. */
+
+const exponent = (currency: string) =>
+  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+
+/** "$1,234.50" from 123450 USD. Minor units are scaled exactly through a decimal string, not by division. */
+export function formatMoney(minor: number, currency: string, locale = 'en-US', compact = false): string {
+  const exp = exponent(currency);
+  const negative = minor < 0;
+  const digits = String(Math.abs(Math.trunc(minor))).padStart(exp + 1, '0');
+  const decimal = exp === 0 ? digits : `${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
+  const value = Number(`${negative ? '-' : ''}${decimal}`);
+  return new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency,
+    ...(compact ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
+  }).format(value);
+}
+
+/** "Jul 1, 2013" from "2013-07-01" (a calendar date: no time zone shift). */
+export function formatDate(day: string | null | undefined, locale = 'en-US'): string {
+  if (!day) return '—';
+  const d = new Date(`${day.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return '—';
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' }).format(d);
+}
+
+/** An instant in the viewer's zone: "Jul 1, 2013, 10:42 AM". */
+export function formatInstant(iso: string | null | undefined, locale = 'en-US'): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+/** 0.1613 → "16.1%"; null → "—". */
+export function formatShare(share: number | null | undefined): string {
+  return share === null || share === undefined ? '—' : `${(share * 100).toFixed(1)}%`;
+}
+
+/** A KPI in days or percent, or "—" when there is not enough data. */
+export function formatKpi(value: number | null | undefined, unit: 'days' | '%'): string {
+  if (value === null || value === undefined) return '—';
+  return unit === '%' ? `${value.toFixed(1)}%` : `${value.toFixed(1)} days`;
+}

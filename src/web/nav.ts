@@ -1,0 +1,40 @@
+/**
+ * The navigation registry: one entry per page, in menu order. Adding a page = adding its component under pages/
+ * and one entry here (and `hidden` pages, like Customer, are routable but not in the menu).
+ *
+ * EXTENSION POINT — dunning pages. Sequences, Approvals and Messages are not built yet; add them here once their
+ * API endpoints exist, e.g.
+ *   { name: 'approvals', label: 'Approvals', pattern: '/approvals', component: ApprovalsPage },
+ * No placeholder entries: a page appears only when it works.
+ */
+import type { ComponentType } from 'react';
+import type { RouteDef } from './lib/router';
+import { ConnectionsPage } from './pages/Connections';
+import { CustomerPage } from './pages/Customer';
+import { CustomersPage } from './pages/Customers';
+import { DashboardPage } from './pages/Dashboard';
+import { InvoicesPage } from './pages/Invoices';
+import { SettingsPage } from './pages/Settings';
+
+export interface PageProps {
+  tenant: string;
+  currency: string;
+  params: Record<string, string>;
+}
+
+export interface NavEntry extends RouteDef {
+  label: string;
+  component: ComponentType<PageProps>;
+  /** Routable but not listed in the menu. */
+  hidden?: boolean;
+}
+
+export const navEntries: NavEntry[] = [
+  { name: 'dashboard', label: 'Dashboard', pattern: '/', component: DashboardPage },
+  { name: 'invoices', label: 'Invoices', pattern: '/invoices', component: InvoicesPage },
+  { name: 'customers', label: 'Customers', pattern: '/customers', component: CustomersPage },
+  { name: 'customer', label: 'Customer', pattern: '/customers/:customer', component: CustomerPage, hidden: true },
+  { name: 'connections', label: 'Connections', pattern: '/connections', component: ConnectionsPage },
+  // Extension point: Sequences, Approvals, Messages (dunning) go here.
+  { name: 'settings', label: 'Settings', pattern: '/settings', component: SettingsPage },
+];

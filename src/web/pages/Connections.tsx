@@ -1,0 +1,195 @@
+import { useId, useRef, useState } from 'react';
+import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
+import { ApiError, api, apiPath } from '../lib/api';
+import { formatInstant } from '../lib/format';
+import type { Connection, SyncRun } from '../lib/types';
+import { useApi } from '../lib/use-api';
+import type { PageProps } from '../nav';
+
+interface ImportResult {
+  rows: number;
+  customers: number;
+  invoices: { inserted: number; updated: number; open: number; paid: number };
+}
+
+/** One line per sync run: what it was, and its counts. */
+export function describeRun(run: SyncRun): string {
+  if (run.kind === 'import') {
+    const file = typeof run.source.fileName === 'string' ? run.source.fileName : 'CSV upload';
+    const rows = run.stats.rows;
+    return `${file}${rows !== undefined ? ` · ${rows.toLocaleString('en-US')} rows` : ''}`;
+  }
+  const counts = Object.entries(run.stats)
+    .filter(([, v]) => typeof v === 'number' && v > 0)
+    .slice(0, 4)
+    .map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`);
+  return `QuickBooks ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
+}
+
+export function ConnectionsPage({ tenant }: PageProps) {
+  const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
+  const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [problems, setProblems] = useState<{ line?: number; column?: string; message: string }[]>([]);
+  const fileId = useId();
+  const input = useRef<HTMLInputElement>(null);
+
+  const upload = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    setMessage(null);
+    setProblems([]);
+    try {
+      const r = await api.uploadCsv<ImportResult>(apiPath(tenant, 'imports'), file);
+      setMessage(
+        `Imported ${r.rows.toLocaleString('en-US')} invoices of ${r.customers.toLocaleString('en-US')} customers: ` +
+          `${r.invoices.inserted} new, ${r.invoices.updated} updated, ${r.invoices.open} open, ${r.invoices.paid} paid.`,
+      );
+      setFile(null);
+      if (input.current) input.current.value = '';
+      runs.reload();
+    } catch (err) {
+      setError(err as Error);
+      const details = err instanceof ApiError ? (err.details as { issues?: typeof problems } | typeof problems) : null;
+      const list = Array.isArray(details) ? details : (details?.issues ?? []);
+      setProblems(list.slice(0, 20));
+      runs.reload();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const syncNow = async (c: Connection) => {
+    try {
+      await api.post(apiPath(tenant, `connections/${c.id}/sync`));
+      setMessage('Sync queued.');
+      runs.reload();
+      conns.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+
+  // The connections API belongs to the QuickBooks sync; a 404 means this server does not have it.
+  const connections = conns.error instanceof ApiError && conns.error.status === 404 ? [] : (conns.data?.items ?? []);
+
+  return (
+    <>
+      <PageHeader title="Connections" subtitle="Where the ledger comes from" />
+      <div className="chart-grid">
+        <Card title="QuickBooks Online">
+          <p className="muted">
+            Connect a QuickBooks Online company to sync customers, invoices and payments continuously.
+          </p>
+          {connections.length > 0 ? (
+            <ul className="plain conn-list">
+              {connections.map((c) => (
+                <li key={c.id} className="conn">
+                  <div>
+                    <strong>Company {c.externalId}</strong> <Badge value={c.status} />
+                    <div className="muted small">
+                      Last sync {formatInstant(c.lastSyncAt)}
+                      {c.runningSync ? ' · syncing now' : ''}
+                      {c.statusReason ? ` · ${c.statusReason}` : ''}
+                    </div>
+                  </div>
+                  {c.reconnectUrl ? (
+                    <a className="btn" href={c.reconnectUrl} target="_top">
+                      Reconnect
+                    </a>
+                  ) : c.status === 'active' ? (
+                    <button type="button" className="btn btn-secondary" onClick={() => syncNow(c)}>
+                      Sync now
+                    </button>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {/* OAuth pages refuse to be framed: leave the iframe for the consent screen. */}
+          <a className="btn btn-qb" href="/connect/quickbooks" target="_top">
+            Connect to QuickBooks
+          </a>
+          <ErrorBanner error={conns.error instanceof ApiError && conns.error.status === 404 ? null : conns.error} />
+        </Card>
+        <Card title="Upload a CSV">
+          <p className="muted">
+            A canonical invoice history: <code>customer_id, invoice_id, invoice_date, due_date, amount, currency,
+            paid_date</code>. A file with any bad line imports nothing.
+          </p>
+          <form onSubmit={upload} className="upload">
+            <div className="field">
+              <label htmlFor={fileId}>CSV file</label>
+              <input
+                ref={input}
+                id={fileId}
+                type="file"
+                accept=".csv,text/csv"
+                onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+              />
+            </div>
+            <button type="submit" className="btn" disabled={!file || busy}>
+              {busy ? 'Importing…' : 'Import'}
+            </button>
+          </form>
+          {message ? (
+            <div className="banner banner-ok" role="status">
+              {message}
+            </div>
+          ) : null}
+          <ErrorBanner error={error} />
+          {problems.length ? (
+            <ul className="problems">
+              {problems.map((p) => (
+                <li key={`${p.line}-${p.column}-${p.message}`}>
+                  {p.line ? `Line ${p.line}` : ''}
+                  {p.column ? `, ${p.column}` : ''}: {p.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </Card>
+      </div>
+      <Card title="Sync runs and imports">
+        {runs.loading && !runs.data ? <Loading /> : null}
+        <ErrorBanner error={runs.error} />
+        {runs.data && runs.data.items.length === 0 ? <Empty>Nothing imported or synced yet.</Empty> : null}
+        {runs.data && runs.data.items.length > 0 ? (
+          <div className="table-wrap">
+            <table className="table" data-testid="sync-runs">
+              <caption className="sr-only">Sync runs and imports, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Started</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Finished</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.data.items.map((r) => (
+                  <tr key={r.id}>
+                    <td>{formatInstant(r.startedAt)}</td>
+                    <td>
+                      {describeRun(r)}
+                      {r.error ? <div className="error-text small">{r.error}</div> : null}
+                    </td>
+                    <td>
+                      <Badge value={r.status} />
+                    </td>
+                    <td>{formatInstant(r.finishedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,109 @@
+import { InvoiceTable } from '../components/InvoiceTable';
+import { Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
+import { apiPath } from '../lib/api';
+import { formatDate, formatMoney } from '../lib/format';
+import type { CustomerDetail } from '../lib/types';
+import { useApi } from '../lib/use-api';
+import type { PageProps } from '../nav';
+
+export function CustomerPage({ tenant, params }: PageProps) {
+  const ref = params.customer ?? '';
+  const { data, error, loading } = useApi<CustomerDetail>(apiPath(tenant, `customers/${encodeURIComponent(ref)}`));
+  if (loading && !data) return <Loading label="Loading customer…" />;
+  if (error) return <ErrorBanner error={error} />;
+  if (!data) return null;
+  const { customer } = data;
+  const invoiceLabel = new Map(data.invoices.map((i) => [i.id, i.number ?? i.externalId]));
+  const open = data.invoices.filter((i) => i.status === 'open');
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link href="/customers">Customers</Link> <span aria-hidden="true">/</span> <span>{customer.name}</span>
+      </nav>
+      <PageHeader
+        title={customer.name}
+        subtitle={[customer.externalId, customer.emails.join(', '), customer.country].filter(Boolean).join(' · ')}
+      />
+      <div className="kpi-grid">
+        <div className="kpi" data-testid="customer-open-balance">
+          <div className="kpi-label">Open balance</div>
+          <div className="kpi-value">
+            {data.openBalance.length === 0
+              ? formatMoney(0, data.invoices[0]?.currency ?? 'USD')
+              : data.openBalance.map((b) => formatMoney(b.balanceMinor, b.currency)).join(' + ')}
+          </div>
+          <div className="kpi-hint">{open.length} open invoices</div>
+        </div>
+        <div className="kpi">
+          <div className="kpi-label">Invoices</div>
+          <div className="kpi-value">{data.invoices.length}</div>
+          <div className="kpi-hint">{open.filter((i) => i.daysOverdue > 0).length} overdue</div>
+        </div>
+        <div className="kpi">
+          <div className="kpi-label">Payments</div>
+          <div className="kpi-value">{data.payments.length}</div>
+          <div className="kpi-hint">
+            Last {data.payments[0] ? formatDate(data.payments[0].date) : '—'}
+          </div>
+        </div>
+      </div>
+      <Card title="Invoices">
+        {data.invoices.length ? (
+          <InvoiceTable rows={data.invoices} caption={`Invoices of ${customer.name}`} showCustomer={false} />
+        ) : (
+          <Empty>No invoices.</Empty>
+        )}
+      </Card>
+      <Card title="Payments">
+        {data.payments.length ? (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="sr-only">Payments of {customer.name} and the invoices they paid</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Payment</th>
+                  <th scope="col">Date</th>
+                  <th scope="col" className="num">
+                    Amount
+                  </th>
+                  <th scope="col" className="num">
+                    Unapplied
+                  </th>
+                  <th scope="col">Applied to</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.payments.map((p) => (
+                  <tr key={p.id}>
+                    <th scope="row" className="mono">
+                      {p.externalId}
+                    </th>
+                    <td>{formatDate(p.date)}</td>
+                    <td className="num">{formatMoney(p.amountMinor, p.currency)}</td>
+                    <td className="num">{formatMoney(p.unappliedMinor, p.currency)}</td>
+                    <td>
+                      {p.allocations.length === 0 ? (
+                        '—'
+                      ) : (
+                        <ul className="plain">
+                          {p.allocations.map((a) => (
+                            <li key={`${a.invoiceId}-${a.date}`}>
+                              <span className="mono">{invoiceLabel.get(a.invoiceId) ?? 'invoice'}</span>{' '}
+                              {formatMoney(a.amountMinor, p.currency)} on {formatDate(a.date)}
+                            </li>
+                          ))}
+                        </ul>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <Empty>No payments.</Empty>
+        )}
+      </Card>
+    </>
+  );
+}

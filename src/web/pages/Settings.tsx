@@ -1,0 +1,50 @@
+import { useState } from 'react';
+import { Card, ErrorBanner, PageHeader } from '../components/ui';
+import { api } from '../lib/api';
+import type { Tenant } from '../lib/types';
+import { useApi } from '../lib/use-api';
+import type { PageProps } from '../nav';
+
+export function SettingsPage({ tenant }: PageProps) {
+  const tenants = useApi<{ items: Tenant[] }>('/api/v1/tenants');
+  const t = tenants.data?.items.find((x) => x.slug === tenant || x.id === tenant) ?? null;
+  const [error, setError] = useState<Error | null>(null);
+  const signOut = async () => {
+    try {
+      await api.post('/api/v1/session/logout');
+      window.location.assign('/login');
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  return (
+    <>
+      <PageHeader title="Settings" />
+      <Card title="Company">
+        {t ? (
+          <dl className="facts">
+            <dt>Name</dt>
+            <dd>{t.name}</dd>
+            <dt>Identifier</dt>
+            <dd className="mono">{t.slug}</dd>
+            <dt>Ledger source</dt>
+            <dd>{t.source === 'csv' ? 'CSV import' : t.source}</dd>
+            <dt>Time zone</dt>
+            <dd>{t.timezone}</dd>
+            <dt>Currency</dt>
+            <dd>{t.currency}</dd>
+          </dl>
+        ) : (
+          <ErrorBanner error={tenants.error} />
+        )}
+      </Card>
+      <Card title="Session">
+        <p className="muted">Signing out ends this browser's session. Sign in again with a new link from <code>npx duely login</code>.</p>
+        <ErrorBanner error={error} />
+        <button type="button" className="btn btn-danger" onClick={signOut}>
+          Sign out
+        </button>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,167 @@
+/** The settings app's logic outside the browser: formatting, routing, the API client, table columns, nav. */
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it, vi } from 'vitest';
+import { pickTenant } from '../../src/web/App';
+import { hasRisk, InvoiceTable } from '../../src/web/components/InvoiceTable';
+import { Api, ApiError, apiPath, type SessionInfo } from '../../src/web/lib/api';
+import { formatDate, formatKpi, formatMoney, formatShare } from '../../src/web/lib/format';
+import { matchRoute } from '../../src/web/lib/router';
+import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
+import { navEntries } from '../../src/web/nav';
+import { describeRun } from '../../src/web/pages/Connections';
+import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
+
+describe('format', () => {
+  it('money from minor units, by currency exponent, without float sums', () => {
+    expect(formatMoney(123450, 'USD')).toBe('$1,234.50');
+    expect(formatMoney(5, 'USD')).toBe('$0.05');
+    expect(formatMoney(-5, 'USD')).toBe('-$0.05');
+    expect(formatMoney(1234, 'JPY')).toBe('¥1,234');
+    expect(formatMoney(900719925474099, 'USD')).toBe('$9,007,199,254,740.99');
+    expect(formatMoney(2_350_000, 'USD', 'en-US', true)).toBe('$23.5K');
+  });
+
+  it('calendar dates without a time-zone shift, and empty values as a dash', () => {
+    expect(formatDate('2013-07-01')).toBe('Jul 1, 2013');
+    expect(formatDate(null)).toBe('—');
+    expect(formatShare(0.1613)).toBe('16.1%');
+    expect(formatShare(null)).toBe('—');
+    expect(formatKpi(148.6, 'days')).toBe('148.6 days');
+    expect(formatKpi(null, '%')).toBe('—');
+  });
+});
+
+describe('router', () => {
+  it('matches patterns with params, ignoring a trailing slash', () => {
+    expect(matchRoute(navEntries, '/')).toMatchObject({ name: 'dashboard' });
+    expect(matchRoute(navEntries, '/invoices/')).toMatchObject({ name: 'invoices' });
+    expect(matchRoute(navEntries, '/customers/AC%20ME')).toEqual({ name: 'customer', params: { customer: 'AC ME' } });
+    expect(matchRoute(navEntries, '/nope')).toBeNull();
+  });
+
+  it('has one route per pattern and no placeholder pages', () => {
+    const patterns = navEntries.map((e) => e.pattern);
+    expect(new Set(patterns).size).toBe(patterns.length);
+    for (const e of navEntries) expect(typeof e.component).toBe('function');
+    expect(navEntries.map((e) => e.name)).not.toContain('approvals');
+  });
+});
+
+describe('API client', () => {
+  const ok = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('sends the CSRF token on state-changing requests only', async () => {
+    const fetchMock = vi.fn(async (..._args: Parameters<typeof fetch>) => ok({ ok: true }));
+    const api = new Api(fetchMock as unknown as typeof fetch);
+    fetchMock.mockResolvedValueOnce(
+      ok({ kind: 'session', operator: true, tenant: null, csrfToken: 'csrf-1' } satisfies SessionInfo),
+    );
+    await api.session();
+    await api.get('/api/v1/tenants');
+    await api.post('/api/v1/session/logout');
+    const headersOf = (i: number) => (fetchMock.mock.calls[i]![1] as RequestInit).headers as Record<string, string>;
+    expect(headersOf(1)['x-csrf-token']).toBeUndefined();
+    expect(headersOf(2)['x-csrf-token']).toBe('csrf-1');
+    expect((fetchMock.mock.calls[2]![1] as RequestInit).credentials).toBe('same-origin');
+  });
+
+  it("turns error bodies into ApiError with the server's message", async () => {
+    const api = new Api((async () => ok({ error: { code: 'forbidden', message: 'no' } }, 403)) as typeof fetch);
+    const err = await api.get('/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 403, code: 'forbidden', message: 'no' });
+    const html = new Api((async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch);
+    await expect(html.get('/x')).rejects.toMatchObject({ status: 502, message: 'Request failed (502)' });
+  });
+
+  it('builds tenant paths and drops empty filters', () => {
+    expect(apiPath('acme corp', 'invoices', { status: 'open', overdue: '', customer: undefined, limit: 50 })).toBe(
+      '/api/v1/tenants/acme%20corp/invoices?status=open&limit=50',
+    );
+  });
+});
+
+const row = (over: Partial<InvoiceRow> = {}): InvoiceRow => ({
+  id: 'i1',
+  externalId: 'INV1',
+  number: 'INV1',
+  customerId: 'c1',
+  customerName: 'Acme',
+  issueDate: '2013-05-01',
+  dueDate: '2013-05-31',
+  currency: 'USD',
+  totalMinor: 10000,
+  balanceMinor: 10000,
+  status: 'open',
+  paidDate: null,
+  daysOverdue: 31,
+  ...over,
+});
+
+describe('invoice table', () => {
+  it('shows risk columns only when rows carry predictions', () => {
+    const plain = renderToStaticMarkup(<InvoiceTable rows={[row()]} caption="x" />);
+    expect(plain).not.toContain('Predicted payment');
+    expect(plain).toContain('$100.00');
+    expect(plain).toContain('overdue');
+    const scored = withPredictions(
+      [row(), row({ id: 'i2', status: 'paid', daysOverdue: 0 })],
+      new Map([
+        [
+          'i1',
+          { invoiceId: 'i1', pLate: 0.82, riskBand: 'high', predictedPayDate: '2013-07-20', payDateP10: '', payDateP90: '' },
+        ],
+        [
+          'i2',
+          { invoiceId: 'i2', pLate: 0.1, riskBand: 'low', predictedPayDate: '2013-07-02', payDateP10: '', payDateP90: '' },
+        ],
+      ]),
+    );
+    expect(hasRisk(scored)).toBe(true);
+    expect(scored[1]!.riskBand).toBeUndefined(); // paid invoices are not scored
+    const html = renderToStaticMarkup(<InvoiceTable rows={scored} caption="x" />);
+    expect(html).toContain('Predicted payment');
+    expect(html).toContain('high · 82%');
+    expect(html).toContain('Jul 20, 2013');
+  });
+
+  it('reads filters from the URL and ignores unknown values', () => {
+    expect(filtersFromSearch(new URLSearchParams('status=open&overdue=true&customer=ACME'))).toEqual({
+      status: 'open',
+      overdue: 'true',
+      customer: 'ACME',
+    });
+    expect(filtersFromSearch(new URLSearchParams('status=weird&overdue=maybe'))).toEqual({
+      status: '',
+      overdue: '',
+      customer: '',
+    });
+  });
+});
+
+describe('tenant choice and sync runs', () => {
+  const tenants: Tenant[] = [
+    { id: 't1', slug: 'acme', name: 'Acme', source: 'csv', timezone: 'UTC', currency: 'USD' },
+    { id: 't2', slug: 'beta', name: 'Beta', source: 'quickbooks', timezone: 'UTC', currency: 'EUR' },
+  ];
+  const operator: SessionInfo = { kind: 'session', operator: true, tenant: null, csrfToken: 'x' };
+
+  it("a tenant session always shows its tenant; the operator gets the remembered or first one", () => {
+    const bound: SessionInfo = { ...operator, operator: false, tenant: { id: 't2', slug: 'beta', name: 'Beta', timezone: 'UTC' } };
+    expect(pickTenant(bound, tenants, 'acme')?.slug).toBe('beta');
+    expect(pickTenant(operator, tenants, 'beta')?.slug).toBe('beta');
+    expect(pickTenant(operator, tenants, 'gone')?.slug).toBe('acme');
+    expect(pickTenant(operator, [], null)).toBeNull();
+  });
+
+  it('describes imports and syncs', () => {
+    const base = { id: 'r', status: 'succeeded' as const, error: null, startedAt: '', finishedAt: null };
+    expect(describeRun({ ...base, kind: 'import', source: { fileName: 'a.csv' }, stats: { rows: 1200 } })).toBe(
+      'a.csv · 1,200 rows',
+    );
+    expect(describeRun({ ...base, kind: 'incremental', source: {}, stats: { invoices: 3, payments: 0 } })).toBe(
+      'QuickBooks incremental sync · 3 invoices',
+    );
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * The settings app in real Chromium (Debian's /usr/bin/chromium through playwright-core): sign in with the
+ * one-time link, import a CSV on Connections, then Dashboard, Invoices (filtered), a Customer, Settings, sign-out,
+ * and the app inside a cross-origin iframe. Screenshots go to tests/artifacts/screenshots/.
+ * Skipped, with a message, when Chromium is not installed (CI: `apt-get install -y chromium`).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLedgerCsv } from '../../bench/ledger-csv';
+import { SessionAuth } from '../../src/auth/sessions';
+import { buildApp } from '../../src/http/app';
+import { ensureWebBuild } from '../../src/http/web';
+import type { Services } from '../../src/services';
+import { createTestServices } from '../helpers/services';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const SHOTS = path.resolve(import.meta.dirname, '../artifacts/screenshots');
+
+if (!hasChromium) {
+  console.warn(`browser tests skipped: ${CHROMIUM} not found (install Debian's chromium package to run them)`);
+}
+
+describe.skipIf(!hasChromium)('settings app in Chromium', () => {
+  let s: Services;
+  let app: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let framer: Server | undefined;
+  const consoleErrors: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await ensureWebBuild();
+    s = await createTestServices({ env: { FRAME_ANCESTORS: "'self' http://127.0.0.1:*" } });
+    app = await buildApp(s);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await s?.close();
+    await new Promise<void>((r) => (framer ? framer.close(() => r()) : r()));
+  });
+
+  it('signs in with the one-time admin link', async () => {
+    const token = await new SessionAuth(s.db, s.config.APP_SECRET).issueLoginToken({
+      tenantId: null,
+      label: 'browser test',
+      now: s.clock.now(),
+    });
+    const res = await page.goto(`${base}/login?token=${token}`);
+    expect(res?.headers()['content-security-policy']).toContain('frame-ancestors');
+    await shot('01-login');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+    await expect.poll(() => page.getByText('No company yet').isVisible()).toBe(true);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'duely_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+  });
+
+  it('uploads a CSV on Connections and shows the import', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByLabel('Company name').fill('Acme Corp');
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'acme-invoices.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(generateLedgerCsv(600, 14)),
+    });
+    await page.getByRole('button', { name: 'Import' }).click();
+    const runs = page.getByTestId('sync-runs');
+    await runs.waitFor();
+    await expect.poll(async () => (await runs.textContent()) ?? '').toContain('acme-invoices.csv');
+    expect(await runs.textContent()).toContain('succeeded');
+    await expect.poll(() => page.getByText('Acme Corp').first().isVisible()).toBe(true);
+    await shot('02-connections');
+  });
+
+  it('shows the dashboard KPIs and charts', async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const dso = page.getByTestId('kpi-dso');
+    await dso.waitFor();
+    expect(await dso.textContent()).toMatch(/DSO\s*\d+(\.\d)? days/);
+    expect(await page.getByTestId('kpi-cei').textContent()).toMatch(/\d+(\.\d)?%/);
+    expect(await page.getByTestId('kpi-add').textContent()).toMatch(/\d+(\.\d)? days/);
+    await page.locator('.recharts-bar-rectangle').first().waitFor();
+    expect(await page.getByRole('heading', { name: '13-week cash forecast' }).isVisible()).toBe(true);
+    await shot('03-dashboard');
+  });
+
+  it('filters invoices', async () => {
+    await page.getByRole('link', { name: 'Invoices' }).click();
+    await page.locator('table tbody tr').first().waitFor();
+    await page.getByLabel('Status').selectOption('open');
+    await page.waitForURL(/status=open/);
+    await page.getByLabel('Overdue').selectOption('true');
+    await page.waitForURL(/overdue=true/);
+    await expect.poll(() => page.locator('table tbody tr').count()).toBeGreaterThan(0);
+    const statuses = await page.locator('table tbody tr td:nth-child(6)').allTextContents();
+    expect(statuses.every((t) => t.trim().toLowerCase() === 'overdue')).toBe(true);
+    await shot('04-invoices-overdue');
+  });
+
+  it('opens a customer with invoices, payments and open balance', async () => {
+    const link = page.locator('table tbody tr td:nth-child(2) a').first();
+    const name = ((await link.textContent()) ?? '').trim();
+    await link.click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    expect(await page.getByTestId('customer-open-balance').textContent()).toMatch(/\$[\d,]+\.\d\d/);
+    await page.getByRole('heading', { name: 'Payments' }).waitFor();
+    await shot('05-customer');
+  });
+
+  it('is usable on a phone-sized screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByTestId('kpi-dso').waitFor();
+    await page.locator('.recharts-bar-rectangle').first().waitFor();
+    await shot('06-dashboard-mobile');
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  // Another port is another origin but the same site, so the Lax cookie of plain http still flows; over https the
+  // cookie is SameSite=None; Secure; Partitioned for QuickBooks' cross-site frame (see session.test.ts).
+  it('works inside an iframe of an allowed ancestor (CSP frame-ancestors)', async () => {
+    framer = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><title>Host</title><body style="margin:0;background:#eee">
+        <div style="padding:8px;font-family:sans-serif">Host page (like QuickBooks)</div>
+        <iframe src="${base}/invoices" style="width:100%;height:760px;border:0" title="Duely"></iframe></body>`);
+    });
+    await new Promise<void>((r) => framer!.listen(0, '127.0.0.1', () => r()));
+    const a = framer.address();
+    await page.goto(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/`);
+    const frame = page.frameLocator('iframe[title="Duely"]');
+    await frame.locator('table tbody tr').first().waitFor();
+    await shot('07-embedded');
+  });
+
+  it('signs out from Settings', async () => {
+    await page.goto(`${base}/settings`);
+    await page.getByRole('heading', { name: 'Company' }).waitFor();
+    expect(await page.locator('.facts').textContent()).toContain('Acme Corp');
+    await shot('08-settings');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/login`);
+    const r = await page.goto(`${base}/`);
+    expect(r?.status()).toBe(200);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(consoleErrors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+});
