@@ -10,7 +10,11 @@ import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 
 async function current(services: Services, tenantId: string, id: string) {
   const [row] = await services.db
-    .select({ status: dunningMessages.status, createdAt: dunningMessages.createdAt, sendAt: dunningMessages.sendAt })
+    .select({
+      status: dunningMessages.status,
+      createdAt: dunningMessages.createdAt,
+      sendAt: dunningMessages.sendAt,
+    })
     .from(dunningMessages)
     .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));
   if (!row) throw notFound(`message ${id}`);
@@ -21,15 +25,28 @@ async function current(services: Services, tenantId: string, id: string) {
 export async function approveMessage(services: Services, tenantId: string, id: string, by: string) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
-  if (row.status !== 'awaiting_approval') throw conflict(`message ${id} is ${row.status}, not awaiting approval`);
+  if (row.status !== 'awaiting_approval')
+    throw conflict(`message ${id} is ${row.status}, not awaiting approval`);
   if (now.getTime() - row.createdAt.getTime() > APPROVAL_TTL_DAYS * 86_400_000) {
-    throw new AppError('approval_expired', `message ${id} is older than ${APPROVAL_TTL_DAYS} days; plan again for current figures`, 409);
+    throw new AppError(
+      'approval_expired',
+      `message ${id} is older than ${APPROVAL_TTL_DAYS} days; plan again for current figures`,
+      409,
+    );
   }
-  const sendAt = row.sendAt > now ? row.sendAt : now;
+  const sendAt = new Date(Math.max(row.sendAt.getTime(), now.getTime()));
   return services.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(dunningMessages)
-      .set({ status: 'queued', decidedBy: by, decidedAt: now, sendAt, statusCode: 'approved', statusReason: `Approved by ${by}`, updatedAt: now })
+      .set({
+        status: 'queued',
+        decidedBy: by,
+        decidedAt: now,
+        sendAt,
+        statusCode: 'approved',
+        statusReason: `Approved by ${by}`,
+        updatedAt: now,
+      })
       .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'awaiting_approval')))
       .returning();
     if (!updated) throw conflict(`message ${id} was decided by someone else`);
@@ -39,7 +56,13 @@ export async function approveMessage(services: Services, tenantId: string, id: s
 }
 
 /** A reviewer drops the message. Its steps stay taken: the planner moves on to the next step in time. */
-export async function skipMessage(services: Services, tenantId: string, id: string, by: string, reason?: string) {
+export async function skipMessage(
+  services: Services,
+  tenantId: string,
+  id: string,
+  by: string,
+  reason?: string,
+) {
   const now = services.clock.now();
   const [updated] = await services.db
     .update(dunningMessages)
@@ -92,11 +115,22 @@ export async function editMessage(
       editedBy: by,
       editedAt: now,
       ...(resetApproval
-        ? { status: 'awaiting_approval' as const, decidedAt: null, decidedBy: null, statusCode: 'edited', statusReason: `Edited by ${by} after approval; approve again` }
+        ? {
+            status: 'awaiting_approval' as const,
+            decidedAt: null,
+            decidedBy: null,
+            statusCode: 'edited',
+            statusReason: `Edited by ${by} after approval; approve again`,
+          }
         : {}),
       updatedAt: now,
     })
-    .where(and(eq(dunningMessages.id, id), inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued'])))
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+      ),
+    )
     .returning();
   if (!updated) throw conflict(`message ${id} changed while editing`);
   return updated;

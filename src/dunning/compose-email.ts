@@ -102,14 +102,20 @@ export async function composeEmail(
 }
 
 /** A reviewer's edits: another subject, and an introductory paragraph above the generated copy. */
-export function applyEdits(email: RenderedEmail, edits: Pick<MessageRow, 'editedSubject' | 'editedIntro'>): RenderedEmail {
+export function applyEdits(
+  email: RenderedEmail,
+  edits: Pick<MessageRow, 'editedSubject' | 'editedIntro'>,
+): RenderedEmail {
   let { subject, html, text } = email;
   if (edits.editedSubject) subject = edits.editedSubject;
   if (edits.editedIntro) {
     const para = `<p style="font-size:15px;line-height:22px;margin:0 0 12px">${escapeHtml(edits.editedIntro)}</p>`;
     // Above the first paragraph of the body copy.
     const at = html.search(/<p[\s>]/);
-    html = at >= 0 ? `${html.slice(0, at)}${para}${html.slice(at)}` : html.replace(/<body([^>]*)>/, `<body$1>${para}`);
+    html =
+      at >= 0
+        ? `${html.slice(0, at)}${para}${html.slice(at)}`
+        : html.replace(/<body([^>]*)>/, `<body$1>${para}`);
     text = `${edits.editedIntro}\n\n${text}`;
   }
   return { ...email, subject, html, text };

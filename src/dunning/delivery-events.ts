@@ -35,7 +35,12 @@ export async function applyDeliveryUpdate(
   return services.db.transaction(async (tx) => {
     const [msg] = update.messageId
       ? await tx.select().from(dunningMessages).where(eq(dunningMessages.id, update.messageId)).for('update')
-      : await tx.select().from(dunningMessages).where(eq(dunningMessages.providerId, update.providerId)).limit(1).for('update');
+      : await tx
+          .select()
+          .from(dunningMessages)
+          .where(eq(dunningMessages.providerId, update.providerId))
+          .limit(1)
+          .for('update');
     // Idempotent on svix-id: Svix retries deliver the same id.
     const inserted = await tx
       .insert(dunningMessageEvents)
@@ -62,7 +67,14 @@ export async function applyDeliveryUpdate(
     }
     if (update.status === 'bounced') {
       for (const email of msg.to) {
-        await suppress(tx, { tenantId: msg.tenantId, customerId: msg.customerId, email, kind: 'bounced', reason: update.detail, messageId: msg.id });
+        await suppress(tx, {
+          tenantId: msg.tenantId,
+          customerId: msg.customerId,
+          email,
+          kind: 'bounced',
+          reason: update.detail,
+          messageId: msg.id,
+        });
       }
       await openTask(tx, {
         tenantId: msg.tenantId,
@@ -81,7 +93,9 @@ export async function applyDeliveryUpdate(
         customerId: msg.customerId,
         email: msg.to[0] ?? null,
         kind: update.status,
-        reason: update.detail ?? (update.status === 'complained' ? 'marked the email as spam' : 'suppressed by the provider'),
+        reason:
+          update.detail ??
+          (update.status === 'complained' ? 'marked the email as spam' : 'suppressed by the provider'),
         messageId: msg.id,
       });
     }
@@ -91,7 +105,14 @@ export async function applyDeliveryUpdate(
 
 export async function suppress(
   tx: DbOrTx,
-  s: { tenantId: string; customerId: string | null; email: string | null; kind: ContactSuppressionKind; reason: string | null; messageId: string | null },
+  s: {
+    tenantId: string;
+    customerId: string | null;
+    email: string | null;
+    kind: ContactSuppressionKind;
+    reason: string | null;
+    messageId: string | null;
+  },
 ): Promise<void> {
   const email = s.email?.toLowerCase() ?? null;
   const [existing] = await tx
@@ -101,7 +122,9 @@ export async function suppress(
       and(
         eq(contactSuppressions.tenantId, s.tenantId),
         eq(contactSuppressions.kind, s.kind),
-        s.kind === 'bounced' ? sql`${contactSuppressions.email} = ${email}` : sql`${contactSuppressions.customerId} = ${s.customerId}::uuid`,
+        s.kind === 'bounced'
+          ? sql`${contactSuppressions.email} = ${email}`
+          : sql`${contactSuppressions.customerId} = ${s.customerId}::uuid`,
       ),
     )
     .limit(1);

@@ -29,7 +29,10 @@ export function defaultSettings(tenant: Pick<Tenant, 'timezone'>): DunningSettin
   });
 }
 
-export async function loadDunningConfig(db: DbOrTx, tenant: Pick<Tenant, 'id' | 'timezone'>): Promise<DunningConfig> {
+export async function loadDunningConfig(
+  db: DbOrTx,
+  tenant: Pick<Tenant, 'id' | 'timezone'>,
+): Promise<DunningConfig> {
   const [row] = await db
     .select()
     .from(dunningPolicies)

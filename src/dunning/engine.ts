@@ -102,7 +102,15 @@ async function insertMessage(
     if (existing.status !== 'skipped' || n > 0) return false;
     await tx
       .update(dunningMessages)
-      .set({ ...values, statusCode: null, statusReason: null, error: null, decidedAt: null, decidedBy: null, updatedAt: new Date() })
+      .set({
+        ...values,
+        statusCode: null,
+        statusReason: null,
+        error: null,
+        decidedAt: null,
+        decidedBy: null,
+        updatedAt: new Date(),
+      })
       .where(eq(dunningMessages.id, m.key));
   } else {
     await tx.insert(dunningMessages).values(values);
@@ -135,7 +143,9 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
   for (const d of result.decisions) {
     if (d.code !== 'no_contact' && d.code !== 'bounced') continue;
     const invoiceIds = rowsOf<{ id: string }>(
-      await tx.execute(sql`select id from invoices where customer_id = ${d.customerId}::uuid and status = 'open'`),
+      await tx.execute(
+        sql`select id from invoices where customer_id = ${d.customerId}::uuid and status = 'open'`,
+      ),
     ).map((r) => r.id);
     await openTask(tx, {
       tenantId,
@@ -316,7 +326,13 @@ async function planReceipts(
     if (inserted.length === 0) continue;
     const step = await tx
       .insert(dunningMessageSteps)
-      .values({ tenantId, messageId: id, invoiceId: r.invoice_id, customerId: r.customer_id, stepKey: RECEIPT_STEP })
+      .values({
+        tenantId,
+        messageId: id,
+        invoiceId: r.invoice_id,
+        customerId: r.customer_id,
+        stepKey: RECEIPT_STEP,
+      })
       .onConflictDoNothing()
       .returning({ id: dunningMessageSteps.messageId });
     if (step.length === 0) {

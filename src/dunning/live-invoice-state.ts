@@ -4,7 +4,7 @@
  * the same rows, so it either committed before the re-check (and the re-check sees it) or waits until the
  * claim committed (and the payment arrived after the decision).
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { invoices, tenants } from '../db/schema';
 import type { Services } from '../services';
@@ -26,15 +26,26 @@ export interface LiveInvoiceRow {
  * tenants are re-checked against the database as of their last sync, exactly like CSV tenants; a connection in
  * reconnect_needed holds sends (see send-message.ts) because its rows may be stale.
  */
-export type LiveStateRefresher = (services: Services, tenantId: string, invoiceIds: string[]) => Promise<void>;
+export type LiveStateRefresher = (
+  services: Services,
+  tenantId: string,
+  invoiceIds: string[],
+) => Promise<void>;
 export const liveStateRefreshers: Record<string, LiveStateRefresher | undefined> = {
   // CSV tenants: the latest imported rows are the ledger; nothing to fetch.
   csv: undefined,
   quickbooks: undefined,
 };
 
-export async function refreshLiveState(services: Services, tenantId: string, invoiceIds: string[]): Promise<void> {
-  const [t] = await services.db.select({ source: tenants.source }).from(tenants).where(eq(tenants.id, tenantId));
+export async function refreshLiveState(
+  services: Services,
+  tenantId: string,
+  invoiceIds: string[],
+): Promise<void> {
+  const [t] = await services.db
+    .select({ source: tenants.source })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
   const refresher = t ? liveStateRefreshers[t.source] : undefined;
   if (refresher && invoiceIds.length > 0) await refresher(services, tenantId, invoiceIds);
 }
@@ -60,7 +71,6 @@ export async function liveInvoiceState(
     .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, invoiceIds)))
     .orderBy(invoices.id)
     .for('share');
-  void sql;
   return rows.map((r) => ({
     invoiceId: r.id,
     number: r.number ?? r.externalId,

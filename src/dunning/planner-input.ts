@@ -79,7 +79,9 @@ export async function loadPlannerInput(
   const invRows = await db
     .select()
     .from(invoices)
-    .where(and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`));
+    .where(
+      and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`),
+    );
   const customerIds = [...new Set(invRows.map((i) => i.customerId))];
   const custRows =
     customerIds.length === 0
@@ -89,7 +91,9 @@ export async function loadPlannerInput(
           .from(customers)
           .where(and(eq(customers.tenantId, tenantId), isNull(customers.deletedAt)));
   const overrides = await db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
-  const custOverride = new Map(overrides.filter((o) => o.customerId).map((o) => [o.customerId!, toOverride(o)]));
+  const custOverride = new Map(
+    overrides.filter((o) => o.customerId).map((o) => [o.customerId!, toOverride(o)]),
+  );
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
   const { badEmails, optedOut } = await loadSuppressions(db, tenantId);
 
@@ -158,7 +162,14 @@ export async function loadPlannerInput(
     invoiceId: h.invoice_id,
     stepKey: h.step_key,
     tone: (h.tone ?? 'neutral') as Tone,
-    status: h.status === 'sent' ? 'sent' : h.status === 'skipped' ? 'skipped' : h.status === 'failed' ? 'failed' : 'planned',
+    status:
+      h.status === 'sent'
+        ? 'sent'
+        : h.status === 'skipped'
+          ? 'skipped'
+          : h.status === 'failed'
+            ? 'failed'
+            : 'planned',
     at: new Date(h.at),
   }));
 
@@ -203,7 +214,13 @@ async function loadEngagement(
   tenantId: string,
   tenantTz: string,
 ): Promise<(EngagementRecord & { customerId: string })[]> {
-  const rows = rowsOf<{ customer_id: string; sent_at: string | Date; tz: string | null; opened: boolean; clicked: boolean }>(
+  const rows = rowsOf<{
+    customer_id: string;
+    sent_at: string | Date;
+    tz: string | null;
+    opened: boolean;
+    clicked: boolean;
+  }>(
     await db.execute(sql`
       select m.customer_id, m.sent_at, c.timezone as tz,
              exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type in ('opened','clicked')) as opened,

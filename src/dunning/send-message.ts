@@ -71,10 +71,18 @@ type Claim =
   | { kind: 'send'; row: typeof dunningMessages.$inferSelect }
   | { kind: 'done'; result: SendOutcome };
 
-export async function sendMessage(services: Services, messageId: string, opts: SendOptions = {}): Promise<SendOutcome> {
+export async function sendMessage(
+  services: Services,
+  messageId: string,
+  opts: SendOptions = {},
+): Promise<SendOutcome> {
   const { db, clock } = services;
   const [pre] = await db
-    .select({ tenantId: dunningMessages.tenantId, invoiceIds: dunningMessages.invoiceIds, status: dunningMessages.status })
+    .select({
+      tenantId: dunningMessages.tenantId,
+      invoiceIds: dunningMessages.invoiceIds,
+      status: dunningMessages.status,
+    })
     .from(dunningMessages)
     .where(eq(dunningMessages.id, messageId));
   if (!pre) return { outcome: 'noop', status: null };
@@ -98,7 +106,12 @@ export async function sendMessage(services: Services, messageId: string, opts: S
     providerId = `outbox:${row.id}`;
   } else {
     const from = services.config.MAIL_FROM;
-    if (!from) return fail(services, row.id, 'MAIL_FROM is not configured; set the sender address to send through Resend');
+    if (!from)
+      return fail(
+        services,
+        row.id,
+        'MAIL_FROM is not configured; set the sender address to send through Resend',
+      );
     try {
       ({ providerId } = await transport.send({
         id: row.id,
@@ -162,7 +175,13 @@ export async function sendMessage(services: Services, messageId: string, opts: S
 async function fail(services: Services, id: string, error: string): Promise<SendOutcome> {
   await services.db
     .update(dunningMessages)
-    .set({ status: 'failed', error, statusCode: 'send_failed', statusReason: error, updatedAt: services.clock.now() })
+    .set({
+      status: 'failed',
+      error,
+      statusCode: 'send_failed',
+      statusReason: error,
+      updatedAt: services.clock.now(),
+    })
     .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'sending')));
   return { outcome: 'skipped', code: 'send_failed', reason: error };
 }
@@ -172,7 +191,11 @@ async function fail(services: Services, id: string, error: string): Promise<Send
  * it to sending or record why not. Whatever settles an invoice must update its row, so it serializes with this.
  */
 async function claimForSending(services: Services, tx: Tx, messageId: string, now: Date): Promise<Claim> {
-  const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, messageId)).for('update');
+  const [row] = await tx
+    .select()
+    .from(dunningMessages)
+    .where(eq(dunningMessages.id, messageId))
+    .for('update');
   if (!row) return { kind: 'done', result: { outcome: 'noop', status: null } };
   // 'sending' = an earlier attempt crashed after claiming; it is re-checked and re-sent under the same key.
   if (row.status !== 'queued' && row.status !== 'sending') {
@@ -183,7 +206,8 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
   }
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
   const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId));
-  if (!tenant || !customer) return record(tx, row.id, now, skip('customer_gone', 'The customer no longer exists'));
+  if (!tenant || !customer)
+    return record(tx, row.id, now, skip('customer_gone', 'The customer no longer exists'));
   const config = await loadDunningConfig(tx, tenant);
   const timeZone = customer.timezone || config.settings.timezone;
   const today = localParts(now, timeZone).date;
@@ -203,7 +227,13 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
   const disputeRows = await tx
     .select()
     .from(disputes)
-    .where(and(eq(disputes.tenantId, row.tenantId), inArray(disputes.invoiceId, row.invoiceIds), isNull(disputes.resolvedAt)));
+    .where(
+      and(
+        eq(disputes.tenantId, row.tenantId),
+        inArray(disputes.invoiceId, row.invoiceIds),
+        isNull(disputes.resolvedAt),
+      ),
+    );
   const promiseRows = await tx
     .select()
     .from(promisesToPay)
@@ -249,7 +279,10 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
       today,
       message: {
         invoiceIds: row.invoiceIds,
-        plannedBalances: (snapshot.invoices ?? []).map((i) => ({ invoiceId: i.invoiceId, openBalanceMinor: i.openBalanceMinor })),
+        plannedBalances: (snapshot.invoices ?? []).map((i) => ({
+          invoiceId: i.invoiceId,
+          openBalanceMinor: i.openBalanceMinor,
+        })),
         requiresApproval: row.requiresApproval,
         approval: row.requiresApproval ? (row.decidedAt ? 'approved' : 'pending') : null,
       },
@@ -297,7 +330,13 @@ function receiptDecision(
   const block = windowBlock(window, now, window.timeZone);
   if (block) {
     const until = nextAllowedTime({ ...window, now });
-    return { action: 'defer', code: block, reason: `${block}; deferred to ${until.toISOString()}`, replan: false, until };
+    return {
+      action: 'defer',
+      code: block,
+      reason: `${block}; deferred to ${until.toISOString()}`,
+      replan: false,
+      until,
+    };
   }
   return { action: 'send', code: 'ok', reason: 'All checks passed', replan: false };
 }
@@ -321,7 +360,10 @@ async function record(
     if (d.replan && services) {
       // Some invoices are still owed: release this message's steps and plan again with the current figures.
       await tx.delete(dunningMessageSteps).where(eq(dunningMessageSteps.messageId, id));
-      const [m] = await tx.select({ tenantId: dunningMessages.tenantId }).from(dunningMessages).where(eq(dunningMessages.id, id));
+      const [m] = await tx
+        .select({ tenantId: dunningMessages.tenantId })
+        .from(dunningMessages)
+        .where(eq(dunningMessages.id, id));
       if (m) await services.queue.send(planTenantJob, { tenantId: m.tenantId, reason: 'replan' }, { tx });
     }
     return { kind: 'done', result: { outcome: 'skipped', code: d.code, reason: d.reason } };

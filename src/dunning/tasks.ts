@@ -10,22 +10,51 @@ import type { DunningTaskKind } from '../db/schema/dunning';
 
 export interface TalkingPoints {
   openItems: { number: string; dueDate: string; daysOverdue: number; openMinor: number; currency: string }[];
-  predictions: { number: string; pLate: number; predictedPayDate: string; riskBand: string; reasons: string[] }[];
+  predictions: {
+    number: string;
+    pLate: number;
+    predictedPayDate: string;
+    riskBand: string;
+    reasons: string[];
+  }[];
   customerRisk: { score: number; slowingAlert: boolean; message: string | null } | null;
-  lastContacts: { at: string; tone: string | null; status: string; deliveryStatus: string | null; reason: string }[];
+  lastContacts: {
+    at: string;
+    tone: string | null;
+    status: string;
+    deliveryStatus: string | null;
+    reason: string;
+  }[];
   history: { paidInvoices: number; avgDaysLate: number | null };
   [extra: string]: unknown;
 }
 
-export async function talkingPoints(db: DbOrTx, tenantId: string, customerId: string, today: string): Promise<TalkingPoints> {
-  const open = rowsOf<{ number: string; due_date: string; days: number; balance_minor: string | number; currency: string }>(
+export async function talkingPoints(
+  db: DbOrTx,
+  tenantId: string,
+  customerId: string,
+  today: string,
+): Promise<TalkingPoints> {
+  const open = rowsOf<{
+    number: string;
+    due_date: string;
+    days: number;
+    balance_minor: string | number;
+    currency: string;
+  }>(
     await db.execute(sql`
       select coalesce(number, external_id) as number, due_date::text as due_date,
              greatest(0, ${today}::date - due_date) as days, balance_minor, currency
       from invoices where tenant_id = ${tenantId}::uuid and customer_id = ${customerId}::uuid and status = 'open'
       order by due_date limit 50`),
   );
-  const preds = rowsOf<{ number: string; p_late: number; predicted_pay_date: string; risk_band: string; reasons: string[] }>(
+  const preds = rowsOf<{
+    number: string;
+    p_late: number;
+    predicted_pay_date: string;
+    risk_band: string;
+    reasons: string[];
+  }>(
     await db.execute(sql`
       select coalesce(i.number, i.external_id) as number, p.p_late, p.predicted_pay_date::text as predicted_pay_date,
              p.risk_band, p.reasons
@@ -33,9 +62,17 @@ export async function talkingPoints(db: DbOrTx, tenantId: string, customerId: st
       where p.customer_id = ${customerId}::uuid order by i.due_date limit 50`),
   );
   const [risk] = rowsOf<{ score: number; slowing_alert: boolean; message: string | null }>(
-    await db.execute(sql`select score, slowing_alert, message from customer_risk where customer_id = ${customerId}::uuid`),
+    await db.execute(
+      sql`select score, slowing_alert, message from customer_risk where customer_id = ${customerId}::uuid`,
+    ),
   );
-  const contacts = rowsOf<{ at: string | Date; tone: string | null; status: string; delivery_status: string | null; reason: string }>(
+  const contacts = rowsOf<{
+    at: string | Date;
+    tone: string | null;
+    status: string;
+    delivery_status: string | null;
+    reason: string;
+  }>(
     await db.execute(sql`
       select coalesce(sent_at, send_at) as at, tone, status, delivery_status, reason from dunning_messages
       where customer_id = ${customerId}::uuid and status in ('sent','skipped','failed')
@@ -61,7 +98,9 @@ export async function talkingPoints(db: DbOrTx, tenantId: string, customerId: st
       riskBand: p.risk_band,
       reasons: p.reasons,
     })),
-    customerRisk: risk ? { score: risk.score, slowingAlert: risk.slowing_alert, message: risk.message } : null,
+    customerRisk: risk
+      ? { score: risk.score, slowingAlert: risk.slowing_alert, message: risk.message }
+      : null,
     lastContacts: contacts.map((c) => ({
       at: new Date(c.at).toISOString(),
       tone: c.tone,
@@ -71,7 +110,8 @@ export async function talkingPoints(db: DbOrTx, tenantId: string, customerId: st
     })),
     history: {
       paidInvoices: hist?.n ?? 0,
-      avgDaysLate: hist?.avg_late === null || hist?.avg_late === undefined ? null : Math.round(hist.avg_late * 10) / 10,
+      avgDaysLate:
+        hist?.avg_late === null || hist?.avg_late === undefined ? null : Math.round(hist.avg_late * 10) / 10,
     },
   };
 }
@@ -130,7 +170,9 @@ export async function completeTask(
       note,
       dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
     })
-    .where(and(eq(dunningTasks.id, taskId), eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.status, 'open')))
+    .where(
+      and(eq(dunningTasks.id, taskId), eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.status, 'open')),
+    )
     .returning({ id: dunningTasks.id });
   return rows.length > 0;
 }

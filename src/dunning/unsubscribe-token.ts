@@ -10,7 +10,10 @@ const TAG_BYTES = 16;
 const MESSAGE_ID = /^d[a-z]_[0-9a-f]{24}$/;
 
 function tagOf(appSecret: string, messageId: string): Buffer {
-  return createHmac('sha256', deriveKey(appSecret, 'unsubscribe-link')).update(messageId).digest().subarray(0, TAG_BYTES);
+  return createHmac('sha256', deriveKey(appSecret, 'unsubscribe-link'))
+    .update(messageId)
+    .digest()
+    .subarray(0, TAG_BYTES);
 }
 
 export function signUnsubscribeToken(appSecret: string, messageId: string): string {

@@ -57,11 +57,18 @@ async function message(id: string) {
 function signed(payload: object, svixId: string, opts: { key?: Buffer; ts?: number } = {}) {
   const body = JSON.stringify(payload);
   const ts = String(opts.ts ?? Math.floor(clock.now().getTime() / 1000));
-  const sig = createHmac('sha256', opts.key ?? whKey).update(`${svixId}.${ts}.${body}`).digest('base64');
+  const sig = createHmac('sha256', opts.key ?? whKey)
+    .update(`${svixId}.${ts}.${body}`)
+    .digest('base64');
   return {
     method: 'POST' as const,
     url: '/webhooks/resend',
-    headers: { 'content-type': 'application/json', 'svix-id': svixId, 'svix-timestamp': ts, 'svix-signature': `v1,${sig}` },
+    headers: {
+      'content-type': 'application/json',
+      'svix-id': svixId,
+      'svix-timestamp': ts,
+      'svix-signature': `v1,${sig}`,
+    },
     payload: body,
   };
 }
@@ -89,21 +96,41 @@ describe('policy', () => {
   it('rejects an invalid policy naming the field', async () => {
     const bad = structuredClone(heldPolicy);
     bad.sequences[0]!.steps[1]!.offsetDays = 1;
-    const r = await app.inject({ method: 'PUT', url: `${base()}/policy`, headers: auth, payload: { policy: bad } });
+    const r = await app.inject({
+      method: 'PUT',
+      url: `${base()}/policy`,
+      headers: auth,
+      payload: { policy: bad },
+    });
     expect(r.statusCode).toBe(400);
     expect(r.json().error.message).toContain('policy.sequences[0].steps[1].offsetDays');
     const noTz = await app.inject({
       method: 'PUT',
       url: `${base()}/policy`,
       headers: auth,
-      payload: { settings: { timezone: 'Mars/Base', businessDays: [1], businessHours: { start: 9, end: 17 }, approvalThresholdMinor: 1 } },
+      payload: {
+        settings: {
+          timezone: 'Mars/Base',
+          businessDays: [1],
+          businessHours: { start: 9, end: 17 },
+          approvalThresholdMinor: 1,
+        },
+      },
     });
     expect(noTz.statusCode).toBe(400);
-    expect(noTz.json().error.details).toContainEqual({ field: 'settings.timezone', message: 'not an IANA timezone' });
+    expect(noTz.json().error.details).toContainEqual({
+      field: 'settings.timezone',
+      message: 'not an IANA timezone',
+    });
   });
 
   it('stores a valid policy as a new version', async () => {
-    const r = await app.inject({ method: 'PUT', url: `${base()}/policy`, headers: auth, payload: { policy: heldPolicy } });
+    const r = await app.inject({
+      method: 'PUT',
+      url: `${base()}/policy`,
+      headers: auth,
+      payload: { policy: heldPolicy },
+    });
     expect(r.statusCode).toBe(200);
     expect(r.json().version).toBe(1);
     const g = await app.inject({ method: 'GET', url: `${base()}/policy`, headers: auth });
@@ -116,7 +143,11 @@ describe('approvals', () => {
     const r = await app.inject({ method: 'POST', url: `${base()}/plan`, headers: auth });
     expect(r.statusCode).toBe(200);
     expect(r.json().planned.length).toBe(2);
-    const list = await app.inject({ method: 'GET', url: `${base()}/messages?status=awaiting_approval`, headers: auth });
+    const list = await app.inject({
+      method: 'GET',
+      url: `${base()}/messages?status=awaiting_approval`,
+      headers: auth,
+    });
     held = list.json().items;
     expect(held).toHaveLength(2);
     const first = list.json().items[0];
@@ -136,18 +167,30 @@ describe('approvals', () => {
       payload: { subject: 'About your account with Acme', intro: 'Following our call on Friday:' },
     });
     expect(edit.statusCode).toBe(200);
-    const preview = await app.inject({ method: 'GET', url: `${base()}/messages/${a!.id}/rendered`, headers: auth });
+    const preview = await app.inject({
+      method: 'GET',
+      url: `${base()}/messages/${a!.id}/rendered`,
+      headers: auth,
+    });
     expect(preview.json().subject).toBe('About your account with Acme');
     expect(preview.json().html).toContain('Following our call on Friday:');
 
-    const ok = await app.inject({ method: 'POST', url: `${base()}/messages/${a!.id}/approve`, headers: auth });
+    const ok = await app.inject({
+      method: 'POST',
+      url: `${base()}/messages/${a!.id}/approve`,
+      headers: auth,
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().status).toBe('queued');
     const jobs = rowsOf<{ data: { messageId: string } }>(
       await s.db.execute(sql`select data from pgboss.job where name = 'dunning-send'`),
     );
     expect(jobs.map((j) => j.data.messageId)).toEqual([a!.id]);
-    const twice = await app.inject({ method: 'POST', url: `${base()}/messages/${a!.id}/approve`, headers: auth });
+    const twice = await app.inject({
+      method: 'POST',
+      url: `${base()}/messages/${a!.id}/approve`,
+      headers: auth,
+    });
     expect(twice.statusCode).toBe(409);
 
     clock.set((await message(a!.id)).sendAt);
@@ -157,20 +200,39 @@ describe('approvals', () => {
     expect(sent.text).toContain('Following our call on Friday:');
     sentId = a!.id;
 
-    const skip = await app.inject({ method: 'POST', url: `${base()}/messages/${b!.id}/skip`, headers: auth, payload: { reason: 'spoke to them' } });
+    const skip = await app.inject({
+      method: 'POST',
+      url: `${base()}/messages/${b!.id}/skip`,
+      headers: auth,
+      payload: { reason: 'spoke to them' },
+    });
     expect(skip.statusCode).toBe(200);
     expect(skip.json()).toMatchObject({ status: 'skipped', statusCode: 'approval_rejected' });
-    const late = await app.inject({ method: 'POST', url: `${base()}/messages/${b!.id}/approve`, headers: auth });
+    const late = await app.inject({
+      method: 'POST',
+      url: `${base()}/messages/${b!.id}/approve`,
+      headers: auth,
+    });
     expect(late.statusCode).toBe(409);
     // The sent email is served as stored.
-    const html = await app.inject({ method: 'GET', url: `${base()}/messages/${a!.id}/rendered?format=html`, headers: auth });
+    const html = await app.inject({
+      method: 'GET',
+      url: `${base()}/messages/${a!.id}/rendered?format=html`,
+      headers: auth,
+    });
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.body).toBe(sent.html);
   });
 
   it('a sequence step previews for a real invoice', async () => {
-    const [inv] = rowsOf<{ id: string }>(await s.db.execute(sql`select id from invoices where external_id = 'MID-O'`));
-    const r = await app.inject({ method: 'GET', url: `${base()}/preview?invoice=${inv!.id}&sequence=held&step=1`, headers: auth });
+    const [inv] = rowsOf<{ id: string }>(
+      await s.db.execute(sql`select id from invoices where external_id = 'MID-O'`),
+    );
+    const r = await app.inject({
+      method: 'GET',
+      url: `${base()}/preview?invoice=${inv!.id}&sequence=held&step=1`,
+      headers: auth,
+    });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ tone: 'firm', sequence: 'held', step: 1 });
     expect(r.json().html).toContain('MID-O');
@@ -192,18 +254,30 @@ describe('Resend webhooks', () => {
   it('a bad signature is 401', async () => {
     const r = await app.inject(signed(event('email.opened', sentId), 'msg_evt_2', { key: randomBytes(24) }));
     expect(r.statusCode).toBe(401);
-    const stale = await app.inject(signed(event('email.opened', sentId), 'msg_evt_3', { ts: Math.floor(clock.now().getTime() / 1000) - 3600 }));
+    const stale = await app.inject(
+      signed(event('email.opened', sentId), 'msg_evt_3', {
+        ts: Math.floor(clock.now().getTime() / 1000) - 3600,
+      }),
+    );
     expect(stale.statusCode).toBe(401);
   });
 
   it('a hard bounce marks the address bad and opens a "find a new contact" task with talking points', async () => {
     const r = await app.inject(
-      signed(event('email.bounced', sentId, { bounce: { message: 'mailbox does not exist', type: 'Permanent', subType: 'General' } }), 'msg_evt_4'),
+      signed(
+        event('email.bounced', sentId, {
+          bounce: { message: 'mailbox does not exist', type: 'Permanent', subType: 'General' },
+        }),
+        'msg_evt_4',
+      ),
     );
     expect(r.statusCode).toBe(200);
     const m = await message(sentId);
     expect(m.deliveryStatus).toBe('bounced');
-    const sup = await s.db.select().from(contactSuppressions).where(eq(contactSuppressions.tenantId, tenantId));
+    const sup = await s.db
+      .select()
+      .from(contactSuppressions)
+      .where(eq(contactSuppressions.tenantId, tenantId));
     expect(sup).toContainEqual(expect.objectContaining({ kind: 'bounced', email: m.to[0] }));
     const tasks = await app.inject({ method: 'GET', url: `${base()}/tasks`, headers: auth });
     const task = tasks.json().items.find((t: { kind: string }) => t.kind === 'find_contact');
@@ -211,7 +285,12 @@ describe('Resend webhooks', () => {
     expect(task.title).toContain('bounced');
     expect(task.talkingPoints.openItems.length).toBeGreaterThan(0);
     expect(task.talkingPoints.lastContacts[0].status).toBe('sent');
-    const done = await app.inject({ method: 'POST', url: `${base()}/tasks/${task.id}/done`, headers: auth, payload: { note: 'new AP contact' } });
+    const done = await app.inject({
+      method: 'POST',
+      url: `${base()}/tasks/${task.id}/done`,
+      headers: auth,
+      payload: { note: 'new AP contact' },
+    });
     expect(done.statusCode).toBe(200);
     const open = await app.inject({ method: 'GET', url: `${base()}/tasks`, headers: auth });
     expect(open.json().items.some((t: { id: string }) => t.id === task.id)).toBe(false);
@@ -228,7 +307,8 @@ describe('unsubscribe', () => {
     expect(page.body).toContain('<form method="post"');
     // Still subscribed after a GET (link scanners).
     expect(
-      (await s.db.select().from(contactSuppressions).where(eq(contactSuppressions.kind, 'unsubscribed'))).length,
+      (await s.db.select().from(contactSuppressions).where(eq(contactSuppressions.kind, 'unsubscribed')))
+        .length,
     ).toBe(0);
     const post = await app.inject({
       method: 'POST',
@@ -251,8 +331,15 @@ describe('holds: overrides, promises, disputes', () => {
     const sentTo = (await message(sentId)).customerId;
     const target = (await customerId(s, 'MID')) === sentTo ? 'SLOW' : 'MID';
     const mid = await customerId(s, target);
-    const [inv] = rowsOf<{ id: string }>(await s.db.execute(sql`select id from invoices where external_id = ${`${target}-O`}`));
-    const d = await app.inject({ method: 'POST', url: `${base()}/disputes`, headers: auth, payload: { invoiceId: inv!.id, reason: 'wrong quantity' } });
+    const [inv] = rowsOf<{ id: string }>(
+      await s.db.execute(sql`select id from invoices where external_id = ${`${target}-O`}`),
+    );
+    const d = await app.inject({
+      method: 'POST',
+      url: `${base()}/disputes`,
+      headers: auth,
+      payload: { invoiceId: inv!.id, reason: 'wrong quantity' },
+    });
     expect(d.statusCode).toBe(201);
     const p = await app.inject({
       method: 'POST',
@@ -261,9 +348,19 @@ describe('holds: overrides, promises, disputes', () => {
       payload: { customerId: mid, invoiceIds: [inv!.id], promisedDate: '2013-07-20' },
     });
     expect(p.statusCode).toBe(201);
-    const o = await app.inject({ method: 'PUT', url: `${base()}/overrides`, headers: auth, payload: { customerId: mid, pausedUntil: '2013-07-05' } });
+    const o = await app.inject({
+      method: 'PUT',
+      url: `${base()}/overrides`,
+      headers: auth,
+      payload: { customerId: mid, pausedUntil: '2013-07-05' },
+    });
     expect(o.statusCode).toBe(200);
-    const badSeq = await app.inject({ method: 'PUT', url: `${base()}/overrides`, headers: auth, payload: { customerId: mid, sequenceId: 'nope' } });
+    const badSeq = await app.inject({
+      method: 'PUT',
+      url: `${base()}/overrides`,
+      headers: auth,
+      payload: { customerId: mid, sequenceId: 'nope' },
+    });
     expect(badSeq.statusCode).toBe(400);
     const r = await planTenant(s, tenantId);
     expect(r.decisions.find((x) => x.customerId === mid)?.code).toBe('customer_paused');

@@ -10,7 +10,8 @@ import { createTestServices } from '../helpers/services';
 /** Monday 2013-07-01, 00:00 UTC: the tests' "now"; the tenant works 8–18 UTC on weekdays. */
 export const NOW = '2013-07-01T00:00:00Z';
 
-const day = (iso: string, n: number) => new Date(Date.parse(`${iso}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const day = (iso: string, n: number) =>
+  new Date(Date.parse(`${iso}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * A small ledger: 24 months of history per customer, then the open invoices as of NOW.
@@ -57,14 +58,20 @@ export async function giveEmails(s: Services, tenantId: string) {
 
 export async function setup(opts: { env?: Record<string, string> } = {}) {
   const clock = new ManualClock(NOW);
-  const s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>', ...opts.env } });
+  const s = await createTestServices({
+    clock,
+    env: { MAIL_FROM: 'Acme Billing <billing@acme.example>', ...opts.env },
+  });
   const r = await importLedger(s);
   await giveEmails(s, r.tenant.id);
   return { s, clock, tenantId: r.tenant.id };
 }
 
 export async function customerId(s: Services, externalId: string): Promise<string> {
-  const [c] = await s.db.select({ id: customers.id }).from(customers).where(eq(customers.externalId, externalId));
+  const [c] = await s.db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(eq(customers.externalId, externalId));
   return c!.id;
 }
 

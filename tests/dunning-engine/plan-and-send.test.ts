@@ -50,7 +50,10 @@ describe('planTenant on a CSV tenant', () => {
     // The not-yet-due customer is not chased.
     expect(byCustomer.has(await customerId(s, 'FUT'))).toBe(false);
     // Snapshot: "why this message, now".
-    const snap = slow!.snapshot as { invoices: { number: string; openBalanceMinor: number }[]; sequence: { id: string } };
+    const snap = slow!.snapshot as {
+      invoices: { number: string; openBalanceMinor: number }[];
+      sequence: { id: string };
+    };
     expect(snap.invoices[0]).toMatchObject({ number: 'SLOW-O', openBalanceMinor: 250000 });
     expect(snap.sequence.id).toBeTruthy();
     // Queued messages have a send job at their send time; held ones have none.

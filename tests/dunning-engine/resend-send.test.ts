@@ -39,7 +39,10 @@ describe('sending through Resend (mocked in its real shapes)', () => {
       })
       .reply(200, { id: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
 
-    expect(await sendMessage(s, m!.id)).toEqual({ outcome: 'sent', providerId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
+    expect(await sendMessage(s, m!.id)).toEqual({
+      outcome: 'sent',
+      providerId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794',
+    });
     expect(scope.isDone()).toBe(true);
     const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
     expect(row).toMatchObject({ status: 'sent', providerId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' });
@@ -68,7 +71,9 @@ describe('sending through Resend (mocked in its real shapes)', () => {
     expect(mid).toMatchObject({ status: 'queued' });
     expect(mid!.error).toMatch(/internal_server_error/);
 
-    nock(API, { reqheaders: { 'idempotency-key': m.id } }).post('/emails').reply(200, { id: 're_after_outage' });
+    nock(API, { reqheaders: { 'idempotency-key': m.id } })
+      .post('/emails')
+      .reply(200, { id: 're_after_outage' });
     expect(await sendMessage(s, m.id)).toEqual({ outcome: 'sent', providerId: 're_after_outage' });
   }, 30_000);
 

@@ -147,7 +147,10 @@ describe('race: a payment arriving while the send is due', () => {
     expect(transport.calls).toHaveLength(0);
     // The step stays taken: planning again does not re-create the reminder for the paid invoice.
     await planTenant(s, tenantId);
-    const steps = await s.db.select().from(dunningMessageSteps).where(eq(dunningMessageSteps.invoiceId, m.invoiceIds[0]!));
+    const steps = await s.db
+      .select()
+      .from(dunningMessageSteps)
+      .where(eq(dunningMessageSteps.invoiceId, m.invoiceIds[0]!));
     expect(steps.every((st) => st.messageId === m.id || st.stepKey === 'receipt')).toBe(true);
   });
 });

@@ -21,7 +21,12 @@ export const resendWebhookRoutes =
       const secret = services.config.RESEND_WEBHOOK_SECRET;
       if (!secret) throw new AppError('not_configured', 'RESEND_WEBHOOK_SECRET is not set', 404);
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.from('');
-      const v = verifyResendWebhook({ rawBody: raw, headers: req.headers, secret, now: services.clock.now() });
+      const v = verifyResendWebhook({
+        rawBody: raw,
+        headers: req.headers,
+        secret,
+        now: services.clock.now(),
+      });
       if (!v.ok) throw new AppError('invalid_signature', `webhook rejected: ${v.reason}`, 401);
       const parsed = parseResendEvent(raw);
       // Event types Duely does not track are acknowledged, so Svix does not retry them forever.
@@ -44,7 +49,9 @@ export const unsubscribeRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     // RFC 8058 one-click POSTs application/x-www-form-urlencoded "List-Unsubscribe=One-Click"; the body is not needed.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
 
     const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
 
@@ -52,7 +59,8 @@ export const unsubscribeRoutes =
     app.get('/u/:token', async (req, reply) => {
       const { token } = req.params as { token: string };
       reply.type('text/html; charset=utf-8');
-      if (!claimsOf(token)) return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+      if (!claimsOf(token))
+        return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
       return reply.send(
         page(
           'Unsubscribe from payment reminders',
@@ -68,7 +76,13 @@ export const unsubscribeRoutes =
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
       const done = messageId ? await unsubscribeDebtor(services, messageId) : false;
-      if (!done) return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
-      return reply.send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>No further payment reminders will be sent.</p>'));
+      if (!done)
+        return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+      return reply.send(
+        page(
+          'Unsubscribed',
+          '<h1>You are unsubscribed</h1><p>No further payment reminders will be sent.</p>',
+        ),
+      );
     });
   };

@@ -79,7 +79,9 @@ const disputeBody = z.object({
 });
 
 const messageQuery = z.object({
-  status: z.enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed']).optional(),
+  status: z
+    .enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed'])
+    .optional(),
   customer: uuid.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.iso.datetime().optional(),
@@ -93,14 +95,21 @@ const editBody = z
   .refine((e) => e.subject !== undefined || e.intro !== undefined, { message: 'give subject or intro' });
 
 async function requireCustomer(db: DbOrTx, tenantId: string, id: string) {
-  const [c] = await db.select().from(customers).where(and(eq(customers.id, id), eq(customers.tenantId, tenantId)));
+  const [c] = await db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.id, id), eq(customers.tenantId, tenantId)));
   if (!c) throw notFound(`customer ${id}`);
   return c;
 }
 
 async function requireInvoices(db: DbOrTx, tenantId: string, ids: string[]) {
-  const rows = await db.select().from(invoices).where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, ids)));
-  if (rows.length !== new Set(ids).size) throw notFound(`invoice ${ids.find((i) => !rows.some((r) => r.id === i))}`);
+  const rows = await db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, ids)));
+  if (rows.length !== new Set(ids).size)
+    throw notFound(`invoice ${ids.find((i) => !rows.some((r) => r.id === i))}`);
   return rows;
 }
 
@@ -136,19 +145,30 @@ export const dunningRoutes =
     /** Replaces the policy and/or settings; validated, errors name the field ("sequences[1].steps[0].offsetDays: …"). */
     app.put(`${base}/policy`, async (req) => {
       const tenant = await tenantOf(req, services);
-      const body = parseInput(z.object({ policy: z.unknown().optional(), settings: z.unknown().optional() }), req.body, 'body');
+      const body = parseInput(
+        z.object({ policy: z.unknown().optional(), settings: z.unknown().optional() }),
+        req.body,
+        'body',
+      );
       const current = await loadDunningConfig(db, tenant);
       const errors: string[] = [];
-      const policy = body.policy === undefined ? { ok: true as const, value: current.policy } : parsePolicy(body.policy);
+      const policy =
+        body.policy === undefined ? { ok: true as const, value: current.policy } : parsePolicy(body.policy);
       if (!policy.ok) errors.push(...policy.errors.map((e) => `policy.${e}`));
       const settings =
-        body.settings === undefined ? { ok: true as const, value: current.settings } : parseWith(dunningSettingsSchema, body.settings);
+        body.settings === undefined
+          ? { ok: true as const, value: current.settings }
+          : parseWith(dunningSettingsSchema, body.settings);
       if (!settings.ok) errors.push(...settings.errors.map((e) => `settings.${e}`));
       if (!policy.ok || !settings.ok) throw invalid('policy', errors);
       const version = await db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-policy:${tenant.id}`}, 0))`);
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-policy:${tenant.id}`}, 0))`,
+        );
         const [{ v } = { v: 0 }] = rowsOf<{ v: number }>(
-          await tx.execute(sql`select coalesce(max(version), 0)::int as v from dunning_policies where tenant_id = ${tenant.id}::uuid`),
+          await tx.execute(
+            sql`select coalesce(max(version), 0)::int as v from dunning_policies where tenant_id = ${tenant.id}::uuid`,
+          ),
         );
         await tx.insert(dunningPolicies).values({
           tenantId: tenant.id,
@@ -165,7 +185,9 @@ export const dunningRoutes =
     // ---- overrides --------------------------------------------------------------------------------------------
     app.get(`${base}/overrides`, async (req) => {
       const tenant = await tenantOf(req, services);
-      return { items: await db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenant.id)) };
+      return {
+        items: await db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenant.id)),
+      };
     });
 
     /** Upsert: one override per customer and per invoice. */
@@ -176,7 +198,8 @@ export const dunningRoutes =
       if (o.invoiceId) await requireInvoices(db, tenant.id, [o.invoiceId]);
       if (o.sequenceId) {
         const { policy } = await loadDunningConfig(db, tenant);
-        if (!policy.sequences.some((s) => s.id === o.sequenceId)) throw invalid('body', [`sequenceId: no sequence with id '${o.sequenceId}'`]);
+        if (!policy.sequences.some((s) => s.id === o.sequenceId))
+          throw invalid('body', [`sequenceId: no sequence with id '${o.sequenceId}'`]);
       }
       const values = {
         pausedUntil: o.pausedUntil ?? null,
@@ -186,7 +209,9 @@ export const dunningRoutes =
         note: o.note ?? null,
         updatedAt: services.clock.now(),
       };
-      const target = o.customerId ? eq(dunningOverrides.customerId, o.customerId) : eq(dunningOverrides.invoiceId, o.invoiceId!);
+      const target = o.customerId
+        ? eq(dunningOverrides.customerId, o.customerId)
+        : eq(dunningOverrides.invoiceId, o.invoiceId!);
       return db.transaction(async (tx) => {
         const [existing] = await tx
           .select({ id: dunningOverrides.id })
@@ -194,12 +219,21 @@ export const dunningRoutes =
           .where(and(eq(dunningOverrides.tenantId, tenant.id), target))
           .for('update');
         if (existing) {
-          const [row] = await tx.update(dunningOverrides).set(values).where(eq(dunningOverrides.id, existing.id)).returning();
+          const [row] = await tx
+            .update(dunningOverrides)
+            .set(values)
+            .where(eq(dunningOverrides.id, existing.id))
+            .returning();
           return row;
         }
         const [row] = await tx
           .insert(dunningOverrides)
-          .values({ tenantId: tenant.id, customerId: o.customerId ?? null, invoiceId: o.invoiceId ?? null, ...values })
+          .values({
+            tenantId: tenant.id,
+            customerId: o.customerId ?? null,
+            invoiceId: o.invoiceId ?? null,
+            ...values,
+          })
           .returning();
         return row;
       });
@@ -234,8 +268,14 @@ export const dunningRoutes =
       await requireCustomer(db, tenant.id, p.customerId);
       const invs = await requireInvoices(db, tenant.id, p.invoiceIds);
       const foreign = invs.find((i) => i.customerId !== p.customerId);
-      if (foreign) throw invalid('body', [`invoiceIds: invoice ${foreign.number ?? foreign.externalId} belongs to another customer`]);
-      const [row] = await db.insert(promisesToPay).values({ tenantId: tenant.id, ...p }).returning();
+      if (foreign)
+        throw invalid('body', [
+          `invoiceIds: invoice ${foreign.number ?? foreign.externalId} belongs to another customer`,
+        ]);
+      const [row] = await db
+        .insert(promisesToPay)
+        .values({ tenantId: tenant.id, ...p })
+        .returning();
       return reply.status(201).send(row);
     });
 
@@ -245,7 +285,13 @@ export const dunningRoutes =
       const rows = await db
         .update(promisesToPay)
         .set({ cancelledAt: services.clock.now() })
-        .where(and(eq(promisesToPay.id, id), eq(promisesToPay.tenantId, tenant.id), isNull(promisesToPay.cancelledAt)))
+        .where(
+          and(
+            eq(promisesToPay.id, id),
+            eq(promisesToPay.tenantId, tenant.id),
+            isNull(promisesToPay.cancelledAt),
+          ),
+        )
         .returning({ id: promisesToPay.id });
       if (rows.length === 0) throw notFound(`promise ${id}`);
       return reply.status(204).send();
@@ -254,7 +300,13 @@ export const dunningRoutes =
     // ---- disputes ---------------------------------------------------------------------------------------------
     app.get(`${base}/disputes`, async (req) => {
       const tenant = await tenantOf(req, services);
-      return { items: await db.select().from(disputes).where(eq(disputes.tenantId, tenant.id)).orderBy(desc(disputes.createdAt)) };
+      return {
+        items: await db
+          .select()
+          .from(disputes)
+          .where(eq(disputes.tenantId, tenant.id))
+          .orderBy(desc(disputes.createdAt)),
+      };
     });
 
     app.post(`${base}/disputes`, async (req, reply) => {
@@ -264,7 +316,13 @@ export const dunningRoutes =
       const openedOn = d.openedOn ?? localParts(services.clock.now(), tenant.timezone).date;
       const [row] = await db
         .insert(disputes)
-        .values({ tenantId: tenant.id, invoiceId: d.invoiceId, openedOn, until: d.until, reason: d.reason ?? null })
+        .values({
+          tenantId: tenant.id,
+          invoiceId: d.invoiceId,
+          openedOn,
+          until: d.until,
+          reason: d.reason ?? null,
+        })
         .returning();
       return reply.status(201).send(row);
     });
@@ -273,7 +331,11 @@ export const dunningRoutes =
     app.patch(`${base}/disputes/:id`, async (req) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
-      const body = parseInput(z.object({ resolved: z.boolean().optional(), until: isoDate.nullable().optional() }), req.body, 'body');
+      const body = parseInput(
+        z.object({ resolved: z.boolean().optional(), until: isoDate.nullable().optional() }),
+        req.body,
+        'body',
+      );
       const [row] = await db
         .update(disputes)
         .set({
@@ -309,10 +371,20 @@ export const dunningRoutes =
           : await db
               .select()
               .from(dunningMessageEvents)
-              .where(inArray(dunningMessageEvents.messageId, rows.map((r) => r.id)))
+              .where(
+                inArray(
+                  dunningMessageEvents.messageId,
+                  rows.map((r) => r.id),
+                ),
+              )
               .orderBy(dunningMessageEvents.at);
       return {
-        items: rows.map((m) => messageView(m, events.filter((e) => e.messageId === m.id))),
+        items: rows.map((m) =>
+          messageView(
+            m,
+            events.filter((e) => e.messageId === m.id),
+          ),
+        ),
       };
     });
 
@@ -329,14 +401,22 @@ export const dunningRoutes =
 
     app.get(`${base}/messages/:id`, async (req) => {
       const { m } = await messageOf(req);
-      const events = await db.select().from(dunningMessageEvents).where(eq(dunningMessageEvents.messageId, m.id)).orderBy(dunningMessageEvents.at);
+      const events = await db
+        .select()
+        .from(dunningMessageEvents)
+        .where(eq(dunningMessageEvents.messageId, m.id))
+        .orderBy(dunningMessageEvents.at);
       return messageView(m, events);
     });
 
     /** The email as sent (stored), or as it would be sent now (rendered from the snapshot with any edits). */
     app.get(`${base}/messages/:id/rendered`, async (req, reply) => {
       const { tenant, m } = await messageOf(req);
-      const q = parseInput(z.object({ format: z.enum(['json', 'html', 'text']).default('json') }), req.query, 'querystring');
+      const q = parseInput(
+        z.object({ format: z.enum(['json', 'html', 'text']).default('json') }),
+        req.query,
+        'querystring',
+      );
       let email: { subject: string; html: string; text: string; templateVersion: string | null };
       if (m.html && m.text && m.subject) {
         email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
@@ -356,7 +436,11 @@ export const dunningRoutes =
 
     app.post(`${base}/messages/:id/skip`, async (req) => {
       const { tenant, m } = await messageOf(req);
-      const body = parseInput(z.object({ reason: z.string().max(500).optional() }).optional(), req.body ?? undefined, 'body');
+      const body = parseInput(
+        z.object({ reason: z.string().max(500).optional() }).optional(),
+        req.body ?? undefined,
+        'body',
+      );
       return messageView(await skipMessage(services, tenant.id, m.id, actor(req), body?.reason));
     });
 
@@ -378,7 +462,11 @@ export const dunningRoutes =
     app.get(`${base}/preview`, async (req) => {
       const tenant = await tenantOf(req, services);
       const q = parseInput(
-        z.object({ invoice: uuid, sequence: z.string().min(1).max(64), step: z.coerce.number().int().min(0).max(11) }),
+        z.object({
+          invoice: uuid,
+          sequence: z.string().min(1).max(64),
+          step: z.coerce.number().int().min(0).max(11),
+        }),
         req.query,
         'querystring',
       );
@@ -449,7 +537,11 @@ export const dunningRoutes =
     // ---- tasks (call list) ------------------------------------------------------------------------------------
     app.get(`${base}/tasks`, async (req) => {
       const tenant = await tenantOf(req, services);
-      const q = parseInput(z.object({ status: z.enum(['open', 'done']).default('open') }), req.query, 'querystring');
+      const q = parseInput(
+        z.object({ status: z.enum(['open', 'done']).default('open') }),
+        req.query,
+        'querystring',
+      );
       const rows = await db
         .select({ task: dunningTasks, customerName: customers.name, customerEmails: customers.emails })
         .from(dunningTasks)
@@ -465,7 +557,11 @@ export const dunningRoutes =
     app.post(`${base}/tasks/:id/done`, async (req) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
-      const body = parseInput(z.object({ note: z.string().max(2000).optional() }).optional(), req.body ?? undefined, 'body');
+      const body = parseInput(
+        z.object({ note: z.string().max(2000).optional() }).optional(),
+        req.body ?? undefined,
+        'body',
+      );
       const ok = await completeTask(db, tenant.id, id, actor(req), body?.note ?? null, services.clock.now());
       if (!ok) throw notFound(`open task ${id}`);
       return { id, status: 'done' };
