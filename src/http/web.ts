@@ -90,7 +90,12 @@ export const webRoutes =
       });
     }
     // Files Vite copies to the root of dist/web (favicon) are served by name; everything else gets the SPA.
-    const rootFiles = built ? new Set(readdirSync(WEB_DIST).filter((f) => f !== 'index.html' && f !== 'assets')) : new Set();
+    const rootFiles = new Set<string>();
+    try {
+      for (const f of readdirSync(WEB_DIST)) if (f !== 'index.html' && f !== 'assets') rootFiles.add(f);
+    } catch {
+      // Not built (or being rebuilt): the catch-all below answers with the SPA or the "not built" page.
+    }
 
     app.get('/*', async (req, reply) => {
       const pathname = req.url.split('?')[0]!;

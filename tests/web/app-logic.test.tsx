@@ -132,11 +132,13 @@ describe('invoice table', () => {
       overdue: 'true',
       customer: 'ACME',
     });
-    expect(filtersFromSearch(new URLSearchParams('status=weird&overdue=maybe'))).toEqual({
+    expect(filtersFromSearch(new URLSearchParams('status=all&overdue=maybe'))).toEqual({
       status: '',
       overdue: '',
       customer: '',
     });
+    // No status in the URL: open invoices.
+    expect(filtersFromSearch(new URLSearchParams('')).status).toBe('open');
   });
 });
 

@@ -118,6 +118,9 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
   it('filters invoices', async () => {
     await page.getByRole('link', { name: 'Invoices' }).click();
     await page.locator('table tbody tr').first().waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('open');
+    await page.getByLabel('Status').selectOption('all');
+    await page.waitForURL(/status=all/);
     await page.getByLabel('Status').selectOption('open');
     await page.waitForURL(/status=open/);
     await page.getByLabel('Overdue').selectOption('true');

@@ -11,11 +11,12 @@ interface Page {
   nextCursor: string | null;
 }
 
-/** Filters live in the URL (shareable, back button works). */
+/** Filters live in the URL (shareable, back button works). Without a status the page shows open invoices. */
 export function filtersFromSearch(search: URLSearchParams) {
-  const status = search.get('status') ?? '';
+  const status = search.get('status') ?? 'open';
   const overdue = search.get('overdue') ?? '';
   return {
+    /** '' = all statuses (status=all in the URL). */
     status: ['open', 'paid', 'void', 'deleted'].includes(status) ? status : '',
     overdue: overdue === 'true' || overdue === 'false' ? overdue : '',
     customer: search.get('customer') ?? '',
@@ -124,7 +125,7 @@ export function InvoicesPage({ tenant }: PageProps) {
   const shown = withPredictions(rows, predictions);
   return (
     <>
-      <PageHeader title="Invoices" subtitle="Sorted by due date" />
+      <PageHeader title="Invoices" subtitle="Sorted by due date, oldest first" />
       <form
         className="filters"
         aria-label="Filter invoices"
@@ -135,8 +136,8 @@ export function InvoicesPage({ tenant }: PageProps) {
       >
         <div className="field">
           <label htmlFor={ids.status}>Status</label>
-          <select id={ids.status} value={filters.status} onChange={(e) => setFilter('status', e.target.value)}>
-            <option value="">All</option>
+          <select id={ids.status} value={filters.status || 'all'} onChange={(e) => setFilter('status', e.target.value)}>
+            <option value="all">All</option>
             <option value="open">Open</option>
             <option value="paid">Paid</option>
             <option value="void">Void</option>
@@ -165,7 +166,7 @@ export function InvoicesPage({ tenant }: PageProps) {
           <button type="submit" className="btn">
             Apply
           </button>
-          {filters.status || filters.overdue || filters.customer ? (
+          {filters.status !== 'open' || filters.overdue || filters.customer ? (
             <button
               type="button"
               className="btn btn-ghost"
