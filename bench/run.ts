@@ -22,6 +22,9 @@ const benches: Bench[] = [
   { name: 'analytics', file: 'analytics.ts', args: ['postgres', '100000'] },
   // benchDunning: plan + render 10k overdue customers (bench/dunning.ts prints one JSON line).
   { name: 'dunning', file: 'dunning.ts', args: ['10000'] },
+  // Full QuickBooks sync of a 20k-invoice sandbox company through run-sync (bench/quickbooks-sync.ts).
+  { name: 'quickbooks-sync', file: 'quickbooks-sync.ts', args: ['pglite', '20000'] },
+  { name: 'quickbooks-sync', file: 'quickbooks-sync.ts', args: ['postgres', '20000'] },
 ];
 
 async function main() {

@@ -105,6 +105,8 @@ export async function writePage(
 ): Promise<PageResult> {
   const stats = emptyStats();
   const changed = new Set<string>();
+  /** Invoices whose paid_date must be recomputed from their allocations (not the ones just inserted). */
+  const recompute = new Set<string>();
   const t = sql`${tenantId}::uuid`;
   const nowIso = now.toISOString();
 
@@ -137,10 +139,13 @@ export async function writePage(
   }
 
   if (invoices.length > 0) {
-    const rows = await exec<{ id: string }>(tx, upsertInvoices(t, invoices));
+    const rows = await exec<{ id: string; inserted: boolean }>(tx, upsertInvoices(t, invoices));
     stats.invoices = rows.length;
     stats.stale += invoices.length - rows.length;
-    for (const r of rows) changed.add(r.id);
+    for (const r of rows) {
+      changed.add(r.id);
+      if (!r.inserted) recompute.add(r.id);
+    }
     // first_seen: a customer's earliest invoice.
     await tx.execute(sql`
       update customers c set first_seen = s.first_seen
@@ -163,27 +168,36 @@ export async function writePage(
     const alloc = await writeAllocations(tx, t, payments);
     stats.allocations = alloc.written;
     stats.allocationsSkipped = alloc.skipped;
-    for (const id of alloc.invoiceIds) changed.add(id);
+    for (const id of alloc.invoiceIds) {
+      changed.add(id);
+      recompute.add(id);
+    }
   }
 
   const del = await writeDeletions(tx, t, page.deletions, nowIso);
   stats.deletions = del.count;
-  for (const id of del.invoiceIds) changed.add(id);
+  for (const id of del.invoiceIds) {
+    changed.add(id);
+    recompute.add(id);
+  }
 
-  if (changed.size > 0) {
+  if (recompute.size > 0) {
     // paid_date follows the allocations: the latest one's date once the balance is zero, else null.
     const rows = await exec<{ id: string }>(
       tx,
       sql`
+      with ids as (select value::uuid as id from jsonb_array_elements_text(${json([...recompute])}))
       update invoices i set paid_date = x.pd, updated_at = now()
       from (
         select i2.id,
                case when i2.status = 'paid' and i2.balance_minor = 0 then
-                 coalesce((select max(a.date) from payment_allocations a where a.invoice_id = i2.id),
-                          i2.paid_date, (i2.source_updated_at at time zone 'UTC')::date)
+                 coalesce(a.last_date, i2.paid_date, (i2.source_updated_at at time zone 'UTC')::date)
                end as pd
-        from invoices i2
-        where i2.id in (select value::uuid from jsonb_array_elements_text(${json([...changed])}))
+        from ids
+        join invoices i2 on i2.id = ids.id
+        left join (select al.invoice_id, max(al.date) as last_date
+                   from payment_allocations al join ids on ids.id = al.invoice_id
+                   group by al.invoice_id) a on a.invoice_id = i2.id
       ) x
       where i.id = x.id and i.paid_date is distinct from x.pd
       returning i.id`,
@@ -245,9 +259,12 @@ function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
   }));
   return sql`
     insert into invoices as i (tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
-                               total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at)
+                               total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at,
+                               paid_date)
     select ${t}, cu.id, r.external_id, r.number, r.issue_date, r.due_date, r.currency, r.total_minor,
-           r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at
+           r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at,
+           -- A new invoice has no allocations yet: paid_date falls back to its last change until they arrive.
+           case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
     from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, number text,
          issue_date date, due_date date, currency text, total_minor bigint, balance_minor bigint, status text,
          pay_link text, bill_email text, delivery text, source_updated_at timestamptz)
@@ -267,7 +284,7 @@ function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
            excluded.total_minor, excluded.balance_minor, excluded.status, coalesce(excluded.pay_link, i.pay_link),
            excluded.bill_email, coalesce(excluded.delivery, i.delivery),
            coalesce(excluded.source_updated_at, i.source_updated_at))
-    returning i.id`;
+    returning i.id, (i.xmax = 0) as inserted`;
 }
 
 function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
@@ -351,52 +368,72 @@ async function writeAllocations(
       cm: a.creditMemoExternalId ?? null,
     })),
   }));
-  const lines = sql`
-    applied as (
+  // One read resolves every line to our ids (payments without lines still come back, to trim their old lines).
+  const resolved = await exec<{
+    payment_id: string;
+    n: number | null;
+    invoice_id: string | null;
+    amt: string | null;
+    credit_memo_id: string | null;
+    date: string;
+  }>(
+    tx,
+    sql`
+    with applied as (
       select p.id as payment_id, p.date, r.lines
       from jsonb_to_recordset(${json(data)}) as r(external_id text, source_updated_at timestamptz, lines jsonb)
       join payments p on p.tenant_id = ${t} and p.external_id = r.external_id
       where r.source_updated_at is null or p.source_updated_at is not distinct from r.source_updated_at
-    ), lines as (
-      select a.payment_id, a.date, l.n, l.inv, l.amt, l.cm
-      from applied a, jsonb_to_recordset(a.lines) as l(n int, inv text, amt bigint, cm text)
-    ), resolved as (
-      select l.payment_id, l.date, l.n, i.id as invoice_id, l.amt, m.id as credit_memo_id
-      from lines l
-      join invoices i on i.tenant_id = ${t} and i.external_id = l.inv
-      left join credit_memos m on m.tenant_id = ${t} and m.external_id = l.cm
-    )`;
+    )
+    select a.payment_id, l.n, i.id as invoice_id, l.amt::text as amt, m.id as credit_memo_id, a.date::text as date
+    from applied a
+    left join lateral jsonb_to_recordset(a.lines) as l(n int, inv text, amt bigint, cm text) on true
+    left join invoices i on i.tenant_id = ${t} and i.external_id = l.inv
+    left join credit_memos m on m.tenant_id = ${t} and m.external_id = l.cm`,
+  );
+  if (resolved.length === 0) return { written: 0, skipped: 0, invoiceIds: [] };
+  const paymentIds = [...new Set(resolved.map((r) => r.payment_id))];
+  const good = resolved
+    .filter((r) => r.n !== null && r.invoice_id !== null)
+    .map((r) => ({
+      p: r.payment_id,
+      n: r.n,
+      inv: r.invoice_id,
+      cm: r.credit_memo_id,
+      amt: Number(r.amt),
+      d: r.date,
+    }));
+  const skipped = resolved.filter((r) => r.n !== null && r.invoice_id === null).length;
   // Lines the payment no longer has (or whose invoice we cannot resolve) go first.
   const removed = await exec<{ invoice_id: string }>(
     tx,
     sql`
-    with ${lines}
-    delete from payment_allocations pa using applied a
-    where pa.payment_id = a.payment_id
-      and not exists (select 1 from resolved r where r.payment_id = pa.payment_id and r.n = pa.line_no)
+    delete from payment_allocations pa
+    where pa.payment_id in (select value::uuid from jsonb_array_elements_text(${json(paymentIds)}))
+      and (pa.payment_id, pa.line_no) not in (
+        select g.p, g.n from jsonb_to_recordset(${json(good)}) as g(p uuid, n int))
     returning pa.invoice_id`,
   );
-  const upserted = await exec<{ invoice_id: string; old_invoice_id: string | null }>(
-    tx,
-    sql`
-    with ${lines}
+  const upserted =
+    good.length === 0
+      ? []
+      : await exec<{ invoice_id: string }>(
+          tx,
+          sql`
     insert into payment_allocations as pa (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor,
                                            date)
-    select ${t}, r.payment_id, r.credit_memo_id, r.invoice_id, r.n, r.amt, r.date from resolved r
+    select ${t}, g.p, g.cm, g.inv, g.n, g.amt, g.d
+    from jsonb_to_recordset(${json(good)}) as g(p uuid, n int, inv uuid, cm uuid, amt bigint, d date)
     on conflict (payment_id, line_no) do update set
       invoice_id = excluded.invoice_id, credit_memo_id = excluded.credit_memo_id,
       amount_minor = excluded.amount_minor, date = excluded.date
     where (pa.invoice_id, pa.credit_memo_id, pa.amount_minor, pa.date)
           is distinct from (excluded.invoice_id, excluded.credit_memo_id, excluded.amount_minor, excluded.date)
     returning pa.invoice_id`,
-  );
-  const [counts] = await exec<{ total: number; resolved: number }>(
-    tx,
-    sql`with ${lines} select (select count(*) from lines)::int as total, (select count(*) from resolved)::int as resolved`,
-  );
+        );
   return {
     written: upserted.length,
-    skipped: Number(counts?.total ?? 0) - Number(counts?.resolved ?? 0),
+    skipped,
     invoiceIds: [...removed, ...upserted].map((r) => r.invoice_id),
   };
 }

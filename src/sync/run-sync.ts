@@ -209,8 +209,20 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
         ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
         map: { homeCurrency: tenant.currency },
       });
-      for await (const page of pages) {
-        if (signal.aborted) throw new AppError('aborted', 'sync interrupted', 503, { retryable: true });
+      // One page of lookahead: the next page is fetched while this one is written (network overlaps the database).
+      const iterator = pages[Symbol.asyncIterator]();
+      let ahead = iterator.next();
+      ahead.catch(() => {});
+      for (;;) {
+        const step = await ahead;
+        if (step.done) break;
+        const page = step.value;
+        ahead = iterator.next();
+        ahead.catch(() => {});
+        if (signal.aborted) {
+          await iterator.return?.(undefined).catch(() => {});
+          throw new AppError('aborted', 'sync interrupted', 503, { retryable: true });
+        }
         progress = advanceProgress(progress, page);
         stats = { ...stats, pages: (stats.pages ?? 0) + 1 };
         const pageResult = await applySyncPage(db, {
