@@ -159,12 +159,17 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
   }
 }
 
-/** The send job of a message, at its send time, inside the caller's transaction. */
+/**
+ * The send job of a message, at its send time, inside the caller's transaction. pg-boss schedules on the
+ * database's real clock while "now" comes from the app clock (DUELY_NOW may run it years behind), so the delay
+ * is carried over, not the instant: otherwise a demo clock would make every job due at once.
+ */
 export async function enqueueSend(services: Services, tx: Tx, messageId: string, at: Date, purpose = 'send') {
+  const delayMs = Math.max(0, at.getTime() - services.clock.now().getTime());
   await services.queue.send(
     sendMessageJob,
     { messageId },
-    { tx, startAfter: at, id: sendJobId(messageId, purpose) },
+    { tx, startAfter: new Date(Date.now() + delayMs), id: sendJobId(messageId, purpose) },
   );
 }
 

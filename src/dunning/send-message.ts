@@ -66,6 +66,7 @@ const HOLD_RETRY_MS = 60 * 60_000;
  * retries take). After that the claimant is presumed dead and a retried job may send again under the same key.
  */
 export const SENDING_LEASE_MS = 2 * 60_000;
+const EARLY_TOLERANCE_MS = 60_000;
 
 type Claim =
   | { kind: 'send'; row: typeof dunningMessages.$inferSelect }
@@ -203,6 +204,22 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
   }
   if (row.status === 'sending' && now.getTime() - row.updatedAt.getTime() < SENDING_LEASE_MS) {
     return { kind: 'done', result: { outcome: 'noop', status: row.status } };
+  }
+  // A job that runs early (a retry, a clock set back) waits for the message's time.
+  if (now.getTime() < row.sendAt.getTime() - EARLY_TOLERANCE_MS) {
+    return record(
+      tx,
+      row.id,
+      now,
+      {
+        action: 'defer',
+        code: 'ok',
+        reason: `Not before its send time ${row.sendAt.toISOString()}`,
+        replan: false,
+        until: row.sendAt,
+      },
+      services,
+    );
   }
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
   const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId));
@@ -381,7 +398,8 @@ async function record(
     .update(dunningMessages)
     .set({ status: 'queued', statusCode: d.code, statusReason: d.reason, sendAt: until, updatedAt: now })
     .where(eq(dunningMessages.id, id));
-  if (services) await enqueueSend(services, tx, id, until, `${d.action}:${until.toISOString()}`);
+  if (services)
+    await enqueueSend(services, tx, id, until, `${d.action}:${until.toISOString()}:${now.toISOString()}`);
   return {
     kind: 'done',
     result: { outcome: d.action === 'defer' ? 'deferred' : 'held', code: d.code, reason: d.reason },
