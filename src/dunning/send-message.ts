@@ -67,6 +67,8 @@ const HOLD_RETRY_MS = 60 * 60_000;
  */
 export const SENDING_LEASE_MS = 2 * 60_000;
 const EARLY_TOLERANCE_MS = 60_000;
+/** Resend keeps idempotency keys for 24 hours; stay well inside that. */
+const IDEMPOTENCY_WINDOW_MS = 23 * 3_600_000;
 
 type Claim =
   | { kind: 'send'; row: typeof dunningMessages.$inferSelect }
@@ -204,6 +206,23 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
   }
   if (row.status === 'sending' && now.getTime() - row.updatedAt.getTime() < SENDING_LEASE_MS) {
     return { kind: 'done', result: { outcome: 'noop', status: row.status } };
+  }
+  if (row.status === 'sending' && now.getTime() - row.updatedAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+    // Resend remembers an idempotency key for 24 h: past that, sending again could deliver a second copy. Whether
+    // the first attempt got through is unknown, so a person checks the provider log instead.
+    const reason =
+      'An earlier attempt may have been delivered and the provider no longer dedupes it; not re-sent';
+    await tx
+      .update(dunningMessages)
+      .set({
+        status: 'failed',
+        statusCode: 'send_unknown',
+        statusReason: reason,
+        error: reason,
+        updatedAt: now,
+      })
+      .where(eq(dunningMessages.id, row.id));
+    return { kind: 'done', result: { outcome: 'skipped', code: 'send_unknown', reason } };
   }
   // A job that runs early (a retry, a clock set back) waits for the message's time.
   if (now.getTime() < row.sendAt.getTime() - EARLY_TOLERANCE_MS) {

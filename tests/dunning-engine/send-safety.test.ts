@@ -64,6 +64,28 @@ describe('never twice', () => {
     expect(transport.calls).toHaveLength(2);
   });
 
+  it('a message stuck in sending beyond the provider idempotency window is not re-sent blindly', async () => {
+    const [m] = await freshPlan();
+    clock.set(m!.sendAt);
+    const transport = new RecordingTransport();
+    await expect(
+      sendMessage(s, m!.id, {
+        transport,
+        afterProviderCall: () => {
+          throw new Error('worker killed');
+        },
+      }),
+    ).rejects.toThrow('worker killed');
+    clock.advance(25 * 3_600_000);
+    expect(await sendMessage(s, m!.id, { transport })).toMatchObject({
+      outcome: 'skipped',
+      code: 'send_unknown',
+    });
+    const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(row!.status).toBe('failed');
+    expect(transport.calls).toHaveLength(1);
+  });
+
   it('two send jobs for one message at once: exactly one delivery', async () => {
     const [m] = await freshPlan();
     clock.set(m!.sendAt);
