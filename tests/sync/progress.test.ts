@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncPage } from '../../connectors/types';
+import { progressLine } from '../../src/cli-sync';
+import { jobs } from '../../src/jobs/catalogue';
+import { advanceProgress, SYNC_KINDS } from '../../src/sync/run-sync';
+
+const empty = (cursor: unknown): SyncPage<unknown> => ({
+  customers: [],
+  invoices: [],
+  payments: [],
+  creditMemos: [],
+  deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
+  cursor,
+});
+const start = { entities: Object.fromEntries(SYNC_KINDS.map((k) => [k, { pages: 0, rows: 0, done: false }])) };
+
+describe('sync progress', () => {
+  it('counts rows and pages per entity and marks entities done as the full-sync cursor moves on', () => {
+    const inv = { ...empty({ mode: 'full', entity: 'Invoice', startPosition: 3, changedSince: 'x' }) };
+    inv.invoices = [{} as never, {} as never];
+    inv.deletions.invoices = [{ externalId: '9' }];
+    const p1 = advanceProgress(start, inv);
+    expect(p1.entities.invoices).toEqual({ pages: 1, rows: 3, done: false });
+    expect(p1.entities.customers?.done).toBe(true);
+    const p2 = advanceProgress(p1, empty({ mode: 'full', entity: 'Payment', startPosition: 1, changedSince: 'x' }));
+    expect(p2.entities.invoices?.done).toBe(true);
+    expect(p2.entities.creditMemos?.done).toBe(true);
+    expect(p2.entities.payments?.done).toBe(false);
+    const p3 = advanceProgress(p2, empty({ mode: 'cdc', changedSince: 'y' }));
+    expect(Object.values(p3.entities).every((e) => e.done)).toBe(true);
+    expect(progressLine({ syncRunId: 'r', kind: 'full', progress: p2, stats: {} })).toBe(
+      'sync full: customers 0 ✓ · invoices 3 ✓ · credit memos 0 ✓ · payments 0 (0p)',
+    );
+  });
+
+  it('declares one stately sync job per connection, retried with backoff', () => {
+    const job = jobs.syncConnection;
+    expect(job.name).toBe('sync.connection');
+    expect(job.queue).toMatchObject({ policy: 'stately', retryBackoff: true });
+    expect(job.singletonKey?.({ connectionId: 'abc', reason: 'webhook' })).toBe('abc');
+    expect(() => job.schema.parse({ connectionId: 'not-a-uuid' })).toThrow();
+  });
+});
