@@ -12,7 +12,9 @@ const empty = (cursor: unknown): SyncPage<unknown> => ({
   deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
   cursor,
 });
-const start = { entities: Object.fromEntries(SYNC_KINDS.map((k) => [k, { pages: 0, rows: 0, done: false }])) };
+const start = {
+  entities: Object.fromEntries(SYNC_KINDS.map((k) => [k, { pages: 0, rows: 0, done: false }])),
+};
 
 describe('sync progress', () => {
   it('counts rows and pages per entity and marks entities done as the full-sync cursor moves on', () => {
@@ -22,7 +24,10 @@ describe('sync progress', () => {
     const p1 = advanceProgress(start, inv);
     expect(p1.entities.invoices).toEqual({ pages: 1, rows: 3, done: false });
     expect(p1.entities.customers?.done).toBe(true);
-    const p2 = advanceProgress(p1, empty({ mode: 'full', entity: 'Payment', startPosition: 1, changedSince: 'x' }));
+    const p2 = advanceProgress(
+      p1,
+      empty({ mode: 'full', entity: 'Payment', startPosition: 1, changedSince: 'x' }),
+    );
     expect(p2.entities.invoices?.done).toBe(true);
     expect(p2.entities.creditMemos?.done).toBe(true);
     expect(p2.entities.payments?.done).toBe(false);
