@@ -17,6 +17,7 @@ import { createServices } from './services';
 import { type Role, startServer } from './server';
 import { CsvImportError, importHistoryCsv } from './sync/csv-import';
 import { CliUsageError, demoCommand, syncCommand } from './cli-sync';
+import { DunningUsageError, dunningCommand } from './cli-dunning';
 
 const USAGE = `Usage: duely <command> [options]
 
@@ -27,6 +28,7 @@ Commands:
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
   sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
   demo [--advance-every SECONDS] [--port N]               QuickBooks sandbox + Duely, connected through OAuth
+  dunning plan|outbox --tenant NAME [--status S]          plan reminders now / list the outbox and message log
   login [--tenant NAME]                                   print a one-time sign-in link for the settings app
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
@@ -247,6 +249,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   token: tokenCmd,
   sync: syncCommand,
   demo: demoCommand,
+  dunning: dunningCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -264,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof CliUsageError) {
+    if (err instanceof UsageError || err instanceof CliUsageError || err instanceof DunningUsageError) {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       return 2;
     }
