@@ -1,11 +1,12 @@
 /**
  * Analytics under load: 100,000 imported invoices, the app listening on 127.0.0.1, and a bounded loopback load
  * generator (20 concurrent clients for 10 s) on GET /api/v1/tenants/bench/analytics. Reports request latency
- * p50/p99 (target p99 ≤ 50 ms) and, separately, the uncached computation time, since the route caches per ledger
- * version. `tsx bench/analytics.ts pglite|postgres [n] [concurrency] [seconds]`.
+ * p50/p99 (target p99 ≤ 50 ms) after one warm-up request and, separately, the uncached computation time, since
+ * the route caches per ledger version. `tsx bench/analytics.ts pglite|postgres [n] [concurrency] [seconds]`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { computeAnalytics } from '../src/analytics/dashboard';
@@ -19,6 +20,51 @@ import { createLogger } from '../src/logger';
 import { createServices } from '../src/services';
 import { importHistoryCsv } from '../src/sync/csv-import';
 import { generateLedgerCsv } from './ledger-csv';
+
+/** The worker's code: `concurrency` keep-alive clients looping for `seconds`, reporting each latency. */
+const LOAD_WORKER = `
+const http = require('node:http');
+const { parentPort, workerData: w } = require('node:worker_threads');
+const agent = new http.Agent({ keepAlive: true, maxSockets: w.concurrency });
+const get = () => new Promise((resolve, reject) => {
+  const req = http.get({ host: '127.0.0.1', port: w.port, path: w.path, agent,
+    headers: { authorization: 'Bearer ' + w.token } }, (res) => {
+    res.on('data', () => {});
+    res.on('end', () => resolve(res.statusCode));
+  });
+  req.on('error', reject);
+});
+(async () => {
+  const latencies = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + w.seconds * 1000;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      if ((await get()) !== 200) errors++;
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: w.concurrency }, client));
+  agent.destroy();
+  parentPort.postMessage({ latencies, errors, elapsed: (performance.now() - started) / 1000 });
+})();
+`;
+
+function runLoad(w: { port: number; token: string; concurrency: number; seconds: number }) {
+  return new Promise<{ latencies: number[]; errors: number; elapsed: number }>((resolve, reject) => {
+    const worker = new Worker(LOAD_WORKER, {
+      eval: true,
+      workerData: { ...w, path: '/api/v1/tenants/bench/analytics' },
+    });
+    worker.once('message', (m) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const ms = (x: number) => Math.round(x * 100) / 100;
@@ -76,24 +122,12 @@ export async function benchAnalytics(
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const url = `http://127.0.0.1:${port}/api/v1/tenants/bench/analytics`;
-    const headers = { authorization: `Bearer ${token}` };
-
-    const latencies: number[] = [];
-    let errors = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const client = async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        const r = await fetch(url, { headers });
-        await r.arrayBuffer();
-        if (r.status !== 200) errors++;
-        latencies.push(performance.now() - t0);
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, client));
-    const elapsed = (performance.now() - started) / 1000;
+    // One warm-up request fills the route's cache; the cold cost is reported above as the uncached compute.
+    const warm = await app.inject({ url: '/api/v1/tenants/bench/analytics', headers: { authorization: `Bearer ${token}` } });
+    if (warm.statusCode !== 200) throw new Error(`warm-up failed: ${warm.statusCode} ${warm.body}`);
+    // The load generator runs in a worker thread (its own event loop, free to use another core) with node:http
+    // keep-alive clients, so the figures are the server's rather than the client's.
+    const { latencies, errors, elapsed } = await runLoad({ port, token, concurrency, seconds });
     await app.close();
     latencies.sort((a, b) => a - b);
     return {

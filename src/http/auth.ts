@@ -67,10 +67,17 @@ function headerValue(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Resolves the `:tenant` route parameter (id or slug) and checks the caller may see it. */
-export async function tenantOf(req: FastifyRequest, services: Services): Promise<Tenant> {
+/**
+ * Resolves the `:tenant` route parameter (id or slug) and checks the caller may see it. `lookup` lets a hot route
+ * memoize the tenant row; the access check always runs.
+ */
+export async function tenantOf(
+  req: FastifyRequest,
+  services: Services,
+  lookup: (ref: string) => Promise<Tenant> = (ref) => getTenant(services.db, ref),
+): Promise<Tenant> {
   const ref = (req.params as { tenant?: string }).tenant ?? '';
-  const tenant = await getTenant(services.db, ref);
+  const tenant = await lookup(ref);
   const p = req.principal;
   if (!p) throw unauthorized();
   if (p.tenantId !== null && p.tenantId !== tenant.id) {

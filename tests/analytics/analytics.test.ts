@@ -220,6 +220,8 @@ describe('GET /api/v1/tenants/:tenant/analytics', () => {
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
       payload: csv(more),
     });
+    // The route re-reads its change marker at most once a second.
+    await new Promise((r) => setTimeout(r, 1100));
     const after = await app.inject({
       url: '/api/v1/tenants/acme/analytics?period=30',
       headers: { authorization: `Bearer ${admin}` },

@@ -56,7 +56,9 @@ export async function arTotals(db: DbOrTx, s: ArScope) {
       d61to90Count: d61to90.count,
       d90plusMinor: d90plus.minor,
       d90plusCount: d90plus.count,
-      overdueDaysWeighted: num(sql`sum(${invoices.balanceMinor}::numeric * ${overdueDays}) filter (where ${overdueDays} > 0)`),
+      overdueDaysWeighted: num(
+        sql`sum(${invoices.balanceMinor}::numeric * ${overdueDays}) filter (where ${overdueDays} > 0)`,
+      ),
     })
     .from(invoices)
     .where(and(live(s), eq(invoices.status, 'open')));
@@ -91,7 +93,9 @@ export async function arTotals(db: DbOrTx, s: ArScope) {
  * less what allocations dated up to that day had already paid. One hash join instead of a lookup per invoice.
  */
 export async function arAtPeriodStart(db: DbOrTx, s: ArScope): Promise<number> {
-  const startDay = new Date(Date.parse(`${s.today}T00:00:00Z`) - s.periodDays * 86_400_000).toISOString().slice(0, 10);
+  const startDay = new Date(Date.parse(`${s.today}T00:00:00Z`) - s.periodDays * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
   const cand = db.$with('cand').as(
     db
       .select({ id: invoices.id, total: sql<number>`${invoices.totalMinor}`.as('total') })
@@ -155,7 +159,9 @@ export async function otherCurrencyCount(db: DbOrTx, tenantId: string, currency:
   const [row] = await db
     .select({ n: num(sql`count(*)`) })
     .from(invoices)
-    .where(and(eq(invoices.tenantId, tenantId), ne(invoices.currency, currency), eq(invoices.status, 'open')));
+    .where(
+      and(eq(invoices.tenantId, tenantId), ne(invoices.currency, currency), eq(invoices.status, 'open')),
+    );
   return row!.n;
 }
 
@@ -195,15 +201,14 @@ export async function openInvoicePredictions(db: DbOrTx, s: Pick<ArScope, 'tenan
 
 /** A change marker for the tenant's ledger and predictions: sync runs (imports included) and the latest scoring. */
 export async function analyticsVersion(db: DbOrTx, tenantId: string): Promise<string> {
-  const [runs] = await db
+  const [row] = await db
     .select({
-      v: sql<string>`count(*)::text || ':' || coalesce(max(${syncRuns.startedAt})::text, '') || ':' || coalesce(max(${syncRuns.finishedAt})::text, '')`,
+      v: sql<string>`count(*)::text || ':' || coalesce(max(${syncRuns.startedAt})::text, '') || ':' ||
+        coalesce(max(${syncRuns.finishedAt})::text, '') || ':' ||
+        coalesce((select max(${invoicePredictions.scoredAt}) from ${invoicePredictions}
+          where ${invoicePredictions.tenantId} = ${tenantId})::text, '')`,
     })
     .from(syncRuns)
     .where(eq(syncRuns.tenantId, tenantId));
-  const [scored] = await db
-    .select({ v: sql<string>`coalesce(max(${invoicePredictions.scoredAt})::text, '')` })
-    .from(invoicePredictions)
-    .where(eq(invoicePredictions.tenantId, tenantId));
-  return `${runs?.v ?? ''}|${scored?.v ?? ''}`;
+  return row?.v ?? '';
 }

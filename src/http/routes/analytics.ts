@@ -4,13 +4,14 @@
  * tenant, the forecast uses predicted pay dates with a P10–P90 band and revenue at risk includes the high-risk
  * band. Results are cached per (tenant, day, query) until the ledger or the predictions change (a sync run or
  * import starts or finishes; a scoring run) or for at most 60 s; concurrent identical requests share one
- * computation.
+ * computation. The change marker is read at most once a second per tenant, so an import shows within a second.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { type Analytics, computeAnalytics } from '../../analytics/dashboard';
 import { isoDay } from '../../clock';
 import { analyticsVersion, openInvoicePredictions } from '../../db/queries/analytics';
+import { getTenant, type Tenant } from '../../db/queries/tenants';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
 import { parseInput } from '../validate';
@@ -26,26 +27,49 @@ const query = z.object({
 });
 
 const TTL_MS = 60_000;
+const VERSION_CHECK_MS = 1_000;
 
 interface Entry {
   version: string;
   at: number;
-  value: Promise<Analytics>;
+  /** The serialized answer: cached hits skip serialization too. */
+  value: Promise<string>;
 }
 
 export const analyticsRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     const cache = new Map<string, Entry>();
+    const versions = new Map<string, { at: number; value: Promise<string> }>();
+    const tenants = new Map<string, { at: number; value: Promise<Tenant> }>();
+    /** Tenant rows by reference, re-read at most once a second (settings changes show within a second). */
+    const lookupTenant = (ref: string) => {
+      const now = Date.now();
+      let hit = tenants.get(ref);
+      if (!hit || now - hit.at >= VERSION_CHECK_MS) {
+        hit = { at: now, value: getTenant(services.db, ref) };
+        tenants.set(ref, hit);
+        if (tenants.size > 1000) tenants.delete(tenants.keys().next().value!);
+        hit.value.catch(() => tenants.delete(ref));
+      }
+      return hit.value;
+    };
 
     app.get('/tenants/:tenant/analytics', async (req, reply) => {
-      const tenant = await tenantOf(req, services);
+      const tenant = await tenantOf(req, services, lookupTenant);
       const q = parseInput(query, req.query, 'querystring');
       const today = isoDay(services.clock.now());
       const currency = q.currency ?? tenant.currency;
       const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
-      const version = await analyticsVersion(services.db, tenant.id);
       const now = Date.now();
+      // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.
+      let seen = versions.get(tenant.id);
+      if (!seen || now - seen.at >= VERSION_CHECK_MS) {
+        seen = { at: now, value: analyticsVersion(services.db, tenant.id) };
+        versions.set(tenant.id, seen);
+        seen.value.catch(() => versions.delete(tenant.id));
+      }
+      const version = await seen.value;
       let entry = cache.get(key);
       if (!entry || entry.version !== version || now - entry.at > TTL_MS) {
         entry = {
@@ -54,13 +78,14 @@ export const analyticsRoutes =
           value: (async () => {
             const scope = { tenantId: tenant.id, currency };
             const predictions = q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
-            return computeAnalytics(services.db, {
+            const result: Analytics = await computeAnalytics(services.db, {
               ...scope,
               today,
               periodDays: q.period,
               // Until the tenant is scored there are no predictions: the naive due-date forecast.
               predictions: predictions.length > 0 ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' })) : undefined,
             });
+            return JSON.stringify(result);
           })(),
         };
         cache.set(key, entry);
@@ -68,7 +93,7 @@ export const analyticsRoutes =
         // A failed computation is not cached.
         entry.value.catch(() => cache.delete(key));
       }
-      reply.header('cache-control', 'private, max-age=0');
-      return entry.value;
+      const body = await entry.value;
+      return reply.header('cache-control', 'private, max-age=0').type('application/json; charset=utf-8').send(body);
     });
   };
