@@ -49,9 +49,13 @@ export const unsubscribeRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     // RFC 8058 one-click POSTs application/x-www-form-urlencoded "List-Unsubscribe=One-Click"; the body is not needed.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-      done(null, body),
-    );
+    if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      app.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string' },
+        (_req, body, done) => done(null, body),
+      );
+    }
 
     const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
 
