@@ -16,7 +16,7 @@ const day = (iso: string, n: number) =>
 /**
  * A small ledger: 24 months of history per customer, then the open invoices as of NOW.
  * RELY pays 12 days early; SLOW pays ~45 days late; MID pays ~10 days late.
- * Open: RELY-O due in 2 days, SLOW-O 12 days overdue, MID-O 15 days overdue, FUTURE-O not due yet.
+ * Open: RELY-O due in 2 days, SLOW-O 12 and SLOW-O2 5 days overdue, MID-O 15 days overdue, FUTURE-O not due yet.
  */
 export function ledgerRows(paid: Record<string, string> = {}): string[][] {
   const rows: string[][] = [];
@@ -36,6 +36,7 @@ export function ledgerRows(paid: Record<string, string> = {}): string[][] {
   const open: [string, string, number, string][] = [
     ['RELY', 'RELY-O', 2, '1200.00'],
     ['SLOW', 'SLOW-O', -12, '2500.00'],
+    ['SLOW', 'SLOW-O2', -5, '500.00'],
     ['MID', 'MID-O', -15, '800.00'],
     ['FUT', 'FUT-O', 20, '900.00'],
   ];
