@@ -2,7 +2,8 @@
 import type { SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
-import type { customers, dunningMessages } from '../db/schema';
+import { and, eq, gt, notInArray } from 'drizzle-orm';
+import { type customers, type dunningMessages, invoices } from '../db/schema';
 import type { Services } from '../services';
 import type { PlannedMessage } from './planner';
 import { renderPlannedMessage } from './render-planned-message';
@@ -72,6 +73,20 @@ export async function composeEmail(
       payment: { date: string; amountMinor: number; currency: string; reference?: string };
       invoices: { number: string; currency: string }[];
     };
+    // What still remains, as of now: the template says "fully paid up" only when this is empty.
+    const open = await services.db
+      .select()
+      .from(invoices)
+      .where(
+        and(
+          eq(invoices.customerId, row.customerId),
+          eq(invoices.status, 'open'),
+          gt(invoices.balanceMinor, 0),
+          row.invoiceIds.length > 0 ? notInArray(invoices.id, row.invoiceIds) : undefined,
+        ),
+      )
+      .orderBy(invoices.dueDate)
+      .limit(100);
     email = await renderEmail('payment_receipt', {
       locale,
       timezone,
@@ -86,7 +101,15 @@ export async function composeEmail(
         currency: i.currency,
         openMinor: 0,
       })),
-      stillOpen: [],
+      stillOpen: open.map((i) => ({
+        number: i.number ?? i.externalId,
+        issueDate: i.issueDate,
+        dueDate: i.dueDate,
+        currency: i.currency,
+        totalMinor: i.totalMinor,
+        openMinor: i.balanceMinor,
+        payLink: i.payLink ?? undefined,
+      })),
     });
   } else {
     email = await renderPlannedMessage(plannedFromRow(row), {

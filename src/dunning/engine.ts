@@ -260,14 +260,23 @@ async function planReceipts(
     paid_date: string | null;
     emails: string[];
     timezone: string | null;
+    last_pay_date: string | null;
+    last_pay_amount: string | number | null;
     issue_date: string;
     due_date: string;
   }>(
     await tx.execute(sql`
       select i.id as invoice_id, i.customer_id, coalesce(i.number, i.external_id) as number, i.currency,
              i.total_minor, i.paid_date::text as paid_date, c.emails, c.timezone,
+             last_pay.date::text as last_pay_date, last_pay.amount as last_pay_amount,
              i.issue_date::text as issue_date, i.due_date::text as due_date
       from invoices i join customers c on c.id = i.customer_id
+      -- The payment that settled it: the allocations of the latest day (several installments are not all thanked
+      -- for as one amount).
+      left join lateral (
+        select a.date, sum(a.amount_minor) as amount from payment_allocations a
+        where a.invoice_id = i.id group by a.date order by a.date desc limit 1
+      ) last_pay on true
       where i.tenant_id = ${tenantId}::uuid and i.status = 'paid'
         and exists (select 1 from dunning_message_steps s join dunning_messages m on m.id = s.message_id
                     where s.invoice_id = i.id and m.kind = 'reminder' and m.status = 'sent')
@@ -293,7 +302,8 @@ async function planReceipts(
     if (to.length === 0) continue;
     const id = `dr_${createHash('sha256').update(`${r.customer_id}|${r.invoice_id}@receipt`).digest('hex').slice(0, 24)}`;
     const total = Number(r.total_minor);
-    const paidDate = r.paid_date ?? localParts(now, r.timezone || tenantTz).date;
+    const paidDate = r.last_pay_date ?? r.paid_date ?? localParts(now, r.timezone || tenantTz).date;
+    const paidAmount = r.last_pay_amount === null ? total : Number(r.last_pay_amount);
     const inserted = await tx
       .insert(dunningMessages)
       .values({
@@ -312,7 +322,7 @@ async function planReceipts(
         snapshot: {
           asOf: localParts(now, r.timezone || tenantTz).date,
           plannedAt: now.toISOString(),
-          payment: { date: paidDate, amountMinor: total, currency: r.currency, reference: r.number },
+          payment: { date: paidDate, amountMinor: paidAmount, currency: r.currency },
           invoices: [
             {
               invoiceId: r.invoice_id,

@@ -383,10 +383,28 @@ describe('payment receipt', () => {
     const r = await planTenant(s, tenantId);
     expect(r.receipts).toHaveLength(1);
     expect((await planTenant(s, tenantId)).receipts).toHaveLength(0);
+    // Another invoice of this debtor is (still) open: the receipt must not say the account is paid up.
+    await s.db.execute(sql`
+      update invoices set status = 'open', balance_minor = total_minor, paid_date = null
+      where id = (select id from invoices where customer_id = ${m.customerId}::uuid and status = 'paid'
+                  and id <> ${m.invoiceIds[0]!}::uuid order by due_date desc limit 1)`);
     const out = await sendMessage(s, r.receipts[0]!);
     expect(out.outcome).toBe('sent');
     const receipt = await message(r.receipts[0]!);
     expect(receipt.subject).toMatch(/Payment received/);
     expect(receipt.to).toEqual(m.to);
+    // What remains is stated right: other open invoices are listed, "fully paid up" only when nothing is open.
+    const stillOpen = rowsOf<{ n: string }>(
+      await s.db.execute(
+        sql`select coalesce(number, external_id) as n from invoices where customer_id = ${m.customerId}::uuid and status = 'open'`,
+      ),
+    );
+    expect(stillOpen.length).toBeGreaterThan(0);
+    if (stillOpen.length > 0) {
+      expect(receipt.text).not.toContain('fully paid up');
+      for (const o of stillOpen) expect(receipt.text).toContain(o.n);
+    } else {
+      expect(receipt.text).toContain('fully paid up');
+    }
   });
 });
