@@ -62,6 +62,17 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
   });
 }
 
+/**
+ * The signed-in session of a request outside /api (e.g. /connect/quickbooks, to bind a new connection to the
+ * session's tenant), or null. /api routes get `req.principal` from the hook above instead.
+ */
+export async function sessionPrincipal(req: FastifyRequest, services: Services): Promise<Principal | null> {
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  if (!cookie) return null;
+  const session = await new SessionAuth(services.db, services.config.APP_SECRET).verifySession(cookie, services.clock.now());
+  return session ? { kind: 'session', sessionId: session.id, tenantId: session.tenantId, sessionToken: cookie } : null;
+}
+
 function headerValue(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;

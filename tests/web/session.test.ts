@@ -5,6 +5,7 @@ import { SessionAuth, sessionCookieOptions } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
 import { findTenant } from '../../src/db/queries/tenants';
 import { buildApp } from '../../src/http/app';
+import { sessionPrincipal } from '../../src/http/auth';
 import { contentSecurityPolicy } from '../../src/http/web';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
@@ -153,6 +154,14 @@ describe('session cookie on the API', () => {
     expect(out.cookies.find((c) => c.name === 'duely_session')?.value).toBe('');
     const after = await app.inject({ url: '/api/v1/tenants', cookies: { duely_session: cookie } });
     expect(after.statusCode).toBe(401);
+  });
+
+  it('exposes the session to routes outside /api', async () => {
+    const { cookie } = await signIn();
+    const req = { cookies: { duely_session: cookie } } as unknown as Parameters<typeof sessionPrincipal>[0];
+    expect(await sessionPrincipal(req, s)).toMatchObject({ kind: 'session', tenantId: null });
+    const none = { cookies: {} } as unknown as Parameters<typeof sessionPrincipal>[0];
+    expect(await sessionPrincipal(none, s)).toBeNull();
   });
 
   it('expires sessions', async () => {
