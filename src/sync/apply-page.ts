@@ -358,17 +358,29 @@ async function writeAllocations(
   t: SQL,
   rows: CanonicalPayment[],
 ): Promise<{ written: number; skipped: number; invoiceIds: string[] }> {
-  const data = rows.map((p) => ({
-    external_id: p.externalId,
-    source_updated_at: iso(p.sourceUpdatedAt),
-    lines: p.allocations.map((a, n) => ({
+  // Flat rows, one per line (a payment without lines is one row with n = null, so its old lines get trimmed).
+  type Line = {
+    pe: string;
+    su: string | null;
+    n: number | null;
+    inv: string | null;
+    amt: number | null;
+    cm: string | null;
+  };
+  const data = rows.flatMap((p): Line[] => {
+    const su = iso(p.sourceUpdatedAt);
+    if (p.allocations.length === 0)
+      return [{ pe: p.externalId, su, n: null, inv: null, amt: null, cm: null }];
+    return p.allocations.map((a, n) => ({
+      pe: p.externalId,
+      su,
       n,
       inv: a.invoiceExternalId,
       amt: a.amountMinor,
       cm: a.creditMemoExternalId ?? null,
-    })),
-  }));
-  // One read resolves every line to our ids (payments without lines still come back, to trim their old lines).
+    }));
+  });
+  // One read resolves every line to our ids; only payments stored at this version (not a newer one) count.
   const resolved = await exec<{
     payment_id: string;
     n: number | null;
@@ -379,17 +391,13 @@ async function writeAllocations(
   }>(
     tx,
     sql`
-    with applied as (
-      select p.id as payment_id, p.date, r.lines
-      from jsonb_to_recordset(${json(data)}) as r(external_id text, source_updated_at timestamptz, lines jsonb)
-      join payments p on p.tenant_id = ${t} and p.external_id = r.external_id
-      where r.source_updated_at is null or p.source_updated_at is not distinct from r.source_updated_at
-    )
-    select a.payment_id, l.n, i.id as invoice_id, l.amt::text as amt, m.id as credit_memo_id, a.date::text as date
-    from applied a
-    left join lateral jsonb_to_recordset(a.lines) as l(n int, inv text, amt bigint, cm text) on true
-    left join invoices i on i.tenant_id = ${t} and i.external_id = l.inv
-    left join credit_memos m on m.tenant_id = ${t} and m.external_id = l.cm`,
+    select p.id as payment_id, r.n, i.id as invoice_id, r.amt::text as amt, m.id as credit_memo_id,
+           p.date::text as date
+    from jsonb_to_recordset(${json(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
+    join payments p on p.tenant_id = ${t} and p.external_id = r.pe
+    left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
+    left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
+    where r.su is null or p.source_updated_at is not distinct from r.su`,
   );
   if (resolved.length === 0) return { written: 0, skipped: 0, invoiceIds: [] };
   const paymentIds = [...new Set(resolved.map((r) => r.payment_id))];
