@@ -132,6 +132,7 @@ export async function writePage(
       sql`
       insert into customers (tenant_id, external_id, name)
       select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${json([...referenced])}) as x
+      where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
       on conflict (tenant_id, external_id) do nothing
       returning id`,
     );
