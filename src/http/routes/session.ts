@@ -52,10 +52,12 @@ export const sessionRoutes =
     const html = (reply: FastifyReply, status: number, title: string, body: string) =>
       setHtmlHeaders(reply, services.config).status(status).type('text/html; charset=utf-8').send(page(title, body));
 
-    // Form posts from the login page only; scoped to this plugin.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-      done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
+    // Form posts from the login page; scoped to this plugin unless the app already parses forms.
+    if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+        done(null, Object.fromEntries(new URLSearchParams(body as string))),
+      );
+    }
 
     app.get('/login', async (req, reply) => {
       const token = (req.query as { token?: unknown }).token;
