@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Empty, ErrorBanner, Link, Loading } from './components/ui';
 import { ApiError, api, type SessionInfo } from './lib/api';
 import { matchRoute, navigate, useLocation } from './lib/router';
@@ -36,6 +36,15 @@ export function App() {
   const [signedOut, setSignedOut] = useState(false);
   const { pathname } = useLocation();
   const switcherId = useId();
+  const mainRef = useRef<HTMLElement>(null);
+  const firstPath = useRef(pathname);
+
+  // After client-side navigation, move focus to the page (screen readers announce it) and name the tab.
+  useEffect(() => {
+    const label = navEntries.find((e) => e.name === matchRoute(navEntries, pathname)?.name)?.label;
+    document.title = label ? `${label} · Duely` : 'Duely';
+    if (pathname !== firstPath.current) mainRef.current?.focus({ preventScroll: true });
+  }, [pathname]);
 
   const loadTenants = useCallback(async () => {
     const r = await api.get<{ items: Tenant[] }>('/api/v1/tenants');
@@ -122,7 +131,7 @@ export function App() {
           ) : null}
         </div>
       </header>
-      <main id="main" className="content" tabIndex={-1}>
+      <main id="main" className="content" tabIndex={-1} ref={mainRef}>
         {!entry ? (
           <Empty>
             This page does not exist. <Link href="/">Go to the dashboard</Link>.

@@ -112,6 +112,7 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     expect(await page.getByTestId('kpi-add').textContent()).toMatch(/\d+(\.\d)? days/);
     await page.locator('.recharts-bar-rectangle').first().waitFor();
     expect(await page.getByRole('heading', { name: '13-week cash forecast' }).isVisible()).toBe(true);
+    expect(await page.title()).toBe('Dashboard · Duely');
     await shot('03-dashboard');
   });
 
@@ -139,6 +140,20 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     expect(await page.getByTestId('customer-open-balance').textContent()).toMatch(/\$[\d,]+\.\d\d/);
     await page.getByRole('heading', { name: 'Payments' }).waitFor();
     await shot('05-customer');
+  });
+
+  it('works from the keyboard: skip link, then the menu', async () => {
+    await page.goto(`${base}/`);
+    await page.getByTestId('kpi-dso').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Dashboard');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${base}/invoices`);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
   });
 
   it('is usable on a phone-sized screen', async () => {
