@@ -259,6 +259,47 @@ describe('OAuth connect flow', () => {
     expect(rows[0]!.credentialsVersion).toBeGreaterThan(conn!.credentialsVersion);
   });
 
+  it('a signed-in tenant gets the company attached to it; another tenant cannot take it over', async () => {
+    const { SESSION_COOKIE, SessionAuth } = await import('../../src/auth/sessions');
+    const { ensureTenant } = await import('../../src/db/queries/tenants');
+    const auth = new SessionAuth(s.db, s.config.APP_SECRET);
+    const mine = await ensureTenant(s.db, 'Signed In Co', 'quickbooks');
+    const { token } = await auth.createSession({ tenantId: mine.id, method: 'login_link', now: clock.now() });
+    const connectAs = async (sessionToken: string, code: string) => {
+      const start = await app.inject({
+        url: '/connect/quickbooks',
+        headers: { cookie: `${SESSION_COOKIE}=${sessionToken}` },
+      });
+      const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+      nock(TOKEN_HOST)
+        .post(TOKEN_PATH)
+        .reply(200, {
+          token_type: 'bearer',
+          access_token: `at-${code}`,
+          refresh_token: `rt-${code}`,
+          expires_in: 3600,
+        });
+      return app.inject({
+        url: `/connect/quickbooks/callback?code=${code}&state=${encodeURIComponent(state)}&realmId=999`,
+        headers: { cookie: cookieOf(start) },
+      });
+    };
+    expect((await connectAs(token, 'c1')).statusCode).toBe(302);
+    const [conn] = await s.db.select().from(connections).where(eq(connections.externalId, '999'));
+    expect(conn?.tenantId).toBe(mine.id);
+
+    const other = await ensureTenant(s.db, 'Someone Else', 'quickbooks');
+    const { token: otherToken } = await auth.createSession({
+      tenantId: other.id,
+      method: 'login_link',
+      now: clock.now(),
+    });
+    const refused = await connectAs(otherToken, 'c2');
+    expect(refused.statusCode).toBe(409);
+    const [still] = await s.db.select().from(connections).where(eq(connections.externalId, '999'));
+    expect(still?.tenantId).toBe(mine.id);
+  });
+
   it('a failed code exchange shows an error page and stores nothing', async () => {
     const a = await startConnect();
     nock(TOKEN_HOST).post(TOKEN_PATH).reply(400, { error: 'invalid_grant' });

@@ -17,6 +17,7 @@ import { connections, tenants } from '../../db/schema';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { quickbooksCredentials, vaultFor } from '../../sync/connections';
+import { sessionPrincipal } from '../auth';
 
 export const OAUTH_COOKIE = 'duely_qbo_oauth';
 const STATE_TTL_MS = 10 * 60_000;
@@ -72,9 +73,12 @@ export const quickbooksRoutes =
     const secure = services.config.PUBLIC_URL.startsWith('https://');
     const cookiePath = '/connect/quickbooks';
 
-    app.get('/connect/quickbooks', async (_req, reply) => {
+    app.get('/connect/quickbooks', async (req, reply) => {
       const creds = quickbooksCredentials(services.config);
-      const { state, nonce } = signer.sign({ p: 'quickbooks' }, services.clock.now(), STATE_TTL_MS);
+      // Signed in to a tenant (settings app): the company connects to that tenant rather than a new one.
+      const principal = await sessionPrincipal(req, services).catch(() => null);
+      const bind = principal?.tenantId ? { t: principal.tenantId } : {};
+      const { state, nonce } = signer.sign({ p: 'quickbooks', ...bind }, services.clock.now(), STATE_TTL_MS);
       const url = qb.oauth.buildAuthorizeUrl({
         authorizeUrl: qb.oauth.endpoints(services.config).authorizeUrl,
         clientId: creds.clientId,
@@ -145,11 +149,13 @@ export const quickbooksRoutes =
         updatedAt: now,
       };
 
-      const { tenantSlug, connectionId, reattached } = await services.db.transaction(async (tx) => {
+      const boundTenant = typeof payload.t === 'string' ? payload.t : null;
+      const result = await services.db.transaction(async (tx) => {
         const [existing] = await tx
           .select()
           .from(connections)
           .where(and(eq(connections.provider, 'quickbooks'), eq(connections.externalId, realmId)));
+        if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
         if (existing) {
           const [row] = await tx
             .update(connections)
@@ -167,7 +173,8 @@ export const quickbooksRoutes =
           );
           return { tenantSlug: t?.slug ?? '', connectionId: row!.id, reattached: true };
         }
-        const tenant = await ensureTenant(tx, `QuickBooks ${realmId}`, 'quickbooks');
+        const [bound] = boundTenant ? await tx.select().from(tenants).where(eq(tenants.id, boundTenant)) : [];
+        const tenant = bound ?? (await ensureTenant(tx, `QuickBooks ${realmId}`, 'quickbooks'));
         const [row] = await tx
           .insert(connections)
           .values({
@@ -181,6 +188,15 @@ export const quickbooksRoutes =
         await services.queue.send(syncConnectionJob, { connectionId: row!.id, reason: 'connect' }, { tx });
         return { tenantSlug: tenant.slug, connectionId: row!.id, reattached: false };
       });
+      if (!result) {
+        return page(
+          reply,
+          409,
+          'QuickBooks was not connected',
+          'This QuickBooks company is already connected to another Duely account.',
+        );
+      }
+      const { tenantSlug, connectionId, reattached } = result;
       log.info({ realmId, tenant: tenantSlug, connectionId, reattached }, 'QuickBooks connected');
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     });
