@@ -38,6 +38,8 @@ export type SendOutcome =
 export interface SendOptions {
   /** Overrides the configured transport; null forces the local outbox. */
   transport?: MailTransport | null;
+  /** The job's last retry: a transient provider error now fails the message instead of waiting for a retry. */
+  finalAttempt?: boolean;
   /** Test hook: runs right after the claim (re-check + queued → sending) committed. */
   afterClaim?: () => void;
   /** Test hook: runs after the provider accepted the message, before the row says so (a crash lands here). */
@@ -128,7 +130,7 @@ export async function sendMessage(
         tags: { kind: row.kind, tenant: row.tenantId },
       }));
     } catch (err) {
-      if (err instanceof MailSendError && err.retryable) {
+      if (err instanceof MailSendError && err.retryable && !opts.finalAttempt) {
         // Back to queued so the retried job may claim it again; Resend dedupes the key if it did get through.
         await db
           .update(dunningMessages)

@@ -21,6 +21,8 @@ export const planTenantJob = defineJob({
   },
 });
 
+const SEND_RETRY_LIMIT = 6;
+
 /**
  * Sends one message (after the pre-send re-check). A retryable provider error is rethrown so pg-boss retries with
  * backoff; the message id is the provider idempotency key, so a retry never sends twice.
@@ -28,10 +30,16 @@ export const planTenantJob = defineJob({
 export const sendMessageJob = defineJob({
   name: 'dunning-send',
   schema: z.object({ messageId: z.string().min(1) }),
-  queue: { policy: 'standard', retryLimit: 6, retryBackoff: true, retryDelay: 30, expireInSeconds: 300 },
-  handler: async ({ messageId }, services) => {
+  queue: {
+    policy: 'standard',
+    retryLimit: SEND_RETRY_LIMIT,
+    retryBackoff: true,
+    retryDelay: 30,
+    expireInSeconds: 300,
+  },
+  handler: async ({ messageId }, services, job) => {
     const { sendMessage } = await import('../dunning/send-message');
-    return sendMessage(services, messageId);
+    return sendMessage(services, messageId, { finalAttempt: job.retryCount >= SEND_RETRY_LIMIT });
   },
 });
 

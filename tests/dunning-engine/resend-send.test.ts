@@ -95,3 +95,23 @@ describe('sending through Resend (mocked in its real shapes)', () => {
     expect(row!.error).toMatch(/Invalid `to` field/);
   });
 });
+
+describe('the last retry', () => {
+  it('a transient error on the job’s final attempt fails the message instead of leaving it queued', async () => {
+    await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
+    clock.set('2013-07-01T00:00:00Z');
+    await planTenant(s, tenantId);
+    const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
+    clock.set(m!.sendAt);
+    nock(API)
+      .post('/emails')
+      .times(3)
+      .reply(503, { statusCode: 503, name: 'application_error', message: 'Service unavailable' });
+    expect(await sendMessage(s, m!.id, { finalAttempt: true })).toMatchObject({
+      outcome: 'skipped',
+      code: 'send_failed',
+    });
+    const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(row).toMatchObject({ status: 'failed' });
+  }, 30_000);
+});
