@@ -11,7 +11,7 @@ import { findTenant } from './db/queries/tenants';
 import { connections } from './db/schema';
 import { formatMinor, type LedgerSummary, startDemo } from './demo';
 import { AppError } from './errors';
-import { syncHooks } from './jobs/sync-jobs';
+import { scoreAfterSync } from './jobs/sync-jobs';
 import { createServices } from './services';
 import { runSync, SYNC_KINDS, type SyncProgressEvent } from './sync/run-sync';
 
@@ -83,7 +83,7 @@ export async function syncCommand(args: string[]): Promise<void> {
       reason: 'cli',
       full: v.full === true,
       signal: controller.signal,
-      onSynced: syncHooks.onSynced,
+      onSynced: scoreAfterSync(services),
       onProgress: (p) => {
         const line = `${progressLine(p)} · ${((Date.now() - started) / 1000).toFixed(1)}s`;
         if (tty) {

@@ -1,10 +1,20 @@
 /** Ledger sync jobs: one sync per connection at a time; webhook bursts coalesce into one queued run. */
 import { z } from 'zod';
-import { type OnSynced, runSync } from '../sync/run-sync';
+import type { Services } from '../services';
+import type { OnSynced } from '../sync/run-sync';
+import { runSync } from '../sync/run-sync';
 import { defineJob } from './define';
+import { scoreTenantJob } from './risk-jobs';
 
-/** Optional per-process hook passed to every job-driven sync (e.g. enqueue scoring of the changed invoices). */
-export const syncHooks: { onSynced?: OnSynced } = {};
+/**
+ * After every page that changed invoices, in that page's transaction: queue scoring of the tenant (stately per
+ * tenant, so a long sync leaves one run queued, and the dunning plan follows the scores).
+ */
+export const scoreAfterSync =
+  (services: Services): OnSynced =>
+  async (tx, { tenantId }) => {
+    await services.queue.send(scoreTenantJob, { tenantId, reason: 'sync' }, { tx });
+  };
 
 /**
  * `stately` + singletonKey = connectionId: at most one queued and one active sync per connection, so a burst of
@@ -34,7 +44,7 @@ export const syncConnectionJob = defineJob({
       reason,
       full,
       signal: job.signal,
-      onSynced: syncHooks.onSynced,
+      onSynced: scoreAfterSync(services),
     });
     return { status: result.status, syncRunId: result.syncRunId, kind: result.kind, stats: result.stats };
   },

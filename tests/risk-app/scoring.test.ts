@@ -160,3 +160,28 @@ describe('scoring inside the app', () => {
     }
   });
 });
+
+describe('scoring after a sync', () => {
+  it('queues one scoring run for the tenant inside the page transaction, and none when it rolls back', async () => {
+    const { scoreAfterSync } = await import('../../src/jobs/sync-jobs');
+    const hook = scoreAfterSync(s);
+    const fresh = await importHistoryCsv(s.db, ledgerCsv(synthetic(2, 5, NOW)), {
+      tenantName: 'Hooked',
+      now: s.clock.now(),
+    });
+    const tenantId = fresh.tenant.id;
+    const queued = async () =>
+      (await s.queue.findJobs('risk-score')).filter(
+        (j) => (j.data as { tenantId: string }).tenantId === tenantId,
+      ).length;
+    await expect(
+      s.db.transaction(async (tx) => {
+        await hook(tx, { tenantId, changedInvoiceIds: [] });
+        throw new Error('page failed');
+      }),
+    ).rejects.toThrow('page failed');
+    expect(await queued()).toBe(0);
+    await s.db.transaction((tx) => hook(tx, { tenantId, changedInvoiceIds: [] }));
+    expect(await queued()).toBe(1);
+  });
+});
