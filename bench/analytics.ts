@@ -5,21 +5,21 @@
  * the route caches per ledger version. `tsx bench/analytics.ts pglite|postgres [n] [concurrency] [seconds]`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+
 import { Worker } from 'node:worker_threads';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
 import { computeAnalytics } from '../src/analytics/dashboard';
 import { issueApiToken } from '../src/auth/api-tokens';
 import { fixedClock } from '../src/clock';
 import { loadConfig } from '../src/config';
-import { createDb, type DbHandle } from '../src/db/client';
 import { findTenant } from '../src/db/queries/tenants';
 import { buildApp } from '../src/http/app';
 import { createLogger } from '../src/logger';
 import { createServices } from '../src/services';
 import { importHistoryCsv } from '../src/sync/csv-import';
 import { generateLedgerCsv } from './ledger-csv';
+import { createBenchDb } from './bench-db';
 
 /** The worker's code: `concurrency` keep-alive clients looping for `seconds`, reporting each latency. */
 const LOAD_WORKER = `
@@ -66,7 +66,8 @@ function runLoad(w: { port: number; token: string; concurrency: number; seconds:
   });
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const ms = (x: number) => Math.round(x * 100) / 100;
 
 export async function benchAnalytics(
@@ -75,26 +76,13 @@ export async function benchAnalytics(
   concurrency = 20,
   seconds = 10,
 ): Promise<Record<string, number | string>> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'duely-bench-'));
-  let handle: DbHandle;
-  let dropDb = async () => {};
-  if (kind === 'pglite') {
-    handle = await createDb({ dataDir: path.join(dir, 'pglite') });
-  } else {
-    const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-    const { default: postgres } = await import('postgres');
-    const name = `duely_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    handle = await createDb({ url: url.toString() });
-    dropDb = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
-  }
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, APP_SECRET: randomBytes(32).toString('hex'), PORT: '0' });
+  const { handle, dataDir: dir, dispose: dropDb } = await createBenchDb(kind);
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dir,
+    APP_SECRET: randomBytes(32).toString('hex'),
+    PORT: '0',
+  });
   const services = await createServices(config, {
     dbh: handle,
     clock: fixedClock('2013-07-01'),
@@ -123,7 +111,10 @@ export async function benchAnalytics(
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     // One warm-up request fills the route's cache; the cold cost is reported above as the uncached compute.
-    const warm = await app.inject({ url: '/api/v1/tenants/bench/analytics', headers: { authorization: `Bearer ${token}` } });
+    const warm = await app.inject({
+      url: '/api/v1/tenants/bench/analytics',
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (warm.statusCode !== 200) throw new Error(`warm-up failed: ${warm.statusCode} ${warm.body}`);
     // The load generator runs in a worker thread (its own event loop, free to use another core) with node:http
     // keep-alive clients, so the figures are the server's rather than the client's.
@@ -146,12 +137,13 @@ export async function benchAnalytics(
   } finally {
     await services.close();
     await dropDb();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (import.meta.filename === path.resolve(process.argv[1] ?? '')) {
   const kind = (process.argv[2] ?? 'pglite') as 'pglite' | 'postgres';
-  const [n, c, s] = [process.argv[3], process.argv[4], process.argv[5]].map((v) => (v ? Number(v) : undefined));
+  const [n, c, s] = [process.argv[3], process.argv[4], process.argv[5]].map((v) =>
+    v ? Number(v) : undefined,
+  );
   benchAnalytics(kind, n, c, s).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
 }

@@ -2,12 +2,9 @@
  * CSV import throughput: a generated 100,000-invoice canonical CSV into a fresh database, rows/s and peak RSS.
  * Run one database kind per process so peak RSS belongs to that run: `tsx bench/import.ts pglite|postgres [n]`.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDb, type DbHandle } from '../src/db/client';
 import { importHistoryCsv } from '../src/sync/csv-import';
+import { createBenchDb } from './bench-db';
 import { generateLedgerCsv } from './ledger-csv';
 
 export async function benchImport(
@@ -15,33 +12,7 @@ export async function benchImport(
   n = 100_000,
 ): Promise<Record<string, number | string>> {
   const content = Buffer.from(generateLedgerCsv(n));
-  let handle: DbHandle;
-  let cleanup: () => Promise<void>;
-  if (kind === 'pglite') {
-    const dir = mkdtempSync(path.join(tmpdir(), 'duely-bench-'));
-    handle = await createDb({ dataDir: dir });
-    cleanup = async () => {
-      await handle.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
-  } else {
-    const base =
-      process.env.BENCH_DATABASE_URL ??
-      process.env.DATABASE_URL ??
-      'postgres://postgres@127.0.0.1:5432/postgres';
-    const { default: postgres } = await import('postgres');
-    const name = `duely_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    handle = await createDb({ url: url.toString() });
-    cleanup = async () => {
-      await handle.close();
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
-  }
+  const { handle, dispose } = await createBenchDb(kind);
   try {
     await handle.migrate();
     const t0 = performance.now();
@@ -62,7 +33,8 @@ export async function benchImport(
       'peak RSS MiB': Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {
-    await cleanup();
+    await handle.close();
+    await dispose();
   }
 }
 

@@ -6,20 +6,19 @@
  * `tsx bench/quickbooks-sync.ts pglite|postgres [n]` prints one JSON line.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
 import { connectors } from '../connectors';
 import { startSandbox } from '../connectors/quickbooks/sandbox';
 import { toStoredTokens } from '../src/auth/connection-tokens';
 import { Vault } from '../src/auth/vault';
 import { loadConfig } from '../src/config';
-import { createDb, type DbHandle } from '../src/db/client';
 import { ensureTenant } from '../src/db/queries/tenants';
 import { connections } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { createServices } from '../src/services';
 import { runSync } from '../src/sync/run-sync';
+import { createBenchDb } from './bench-db';
 
 export const QBO_REALM_CEILING_ENTITIES_PER_S = Math.round((500 * 1000) / 60);
 
@@ -38,28 +37,7 @@ export async function benchQuickbooksSync(
     clientId,
     clientSecret,
   });
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'duely-bench-qbo-'));
-  let handle: DbHandle;
-  let dropDb = async () => {};
-  if (kind === 'pglite') {
-    handle = await createDb({ dataDir });
-  } else {
-    const base =
-      process.env.BENCH_DATABASE_URL ??
-      process.env.DATABASE_URL ??
-      'postgres://postgres@127.0.0.1:5432/postgres';
-    const { default: postgres } = await import('postgres');
-    const name = `duely_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    handle = await createDb({ url: url.toString() });
-    dropDb = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
-  }
+  const { handle, dataDir, dispose: dropDb } = await createBenchDb(kind);
   const config = loadConfig({
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
@@ -145,7 +123,6 @@ export async function benchQuickbooksSync(
     await services.close();
     await sandbox.stop();
     await dropDb();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
