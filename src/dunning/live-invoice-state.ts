@@ -8,6 +8,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { invoices, tenants } from '../db/schema';
 import type { Services } from '../services';
+import { refreshQuickbooksInvoices } from '../sync/live-refresh';
 
 export interface LiveInvoiceRow {
   invoiceId: string;
@@ -21,10 +22,8 @@ export interface LiveInvoiceRow {
  * Per-provider refresh before the locked re-read: pull the invoices' current state from the ledger's API and
  * write it to the invoices rows, so the locked read below sees it.
  *
- * HOOK (QuickBooks): another engineer fills `liveStateRefreshers.quickbooks` with a QuickBooks read (GET
- * /v3/company/<realmId>/invoice/<id> per invoice, applied through the sync's apply-page). Until then QuickBooks
- * tenants are re-checked against the database as of their last sync, exactly like CSV tenants; a connection in
- * reconnect_needed holds sends (see send-message.ts) because its rows may be stale.
+ * QuickBooks: each invoice is read from the API and written through the sync's page writer
+ * (src/sync/live-refresh.ts). A connection in reconnect_needed cannot be read; send-message.ts holds those sends.
  */
 export type LiveStateRefresher = (
   services: Services,
@@ -34,7 +33,7 @@ export type LiveStateRefresher = (
 export const liveStateRefreshers: Record<string, LiveStateRefresher | undefined> = {
   // CSV tenants: the latest imported rows are the ledger; nothing to fetch.
   csv: undefined,
-  quickbooks: undefined,
+  quickbooks: refreshQuickbooksInvoices,
 };
 
 export async function refreshLiveState(
