@@ -11,7 +11,7 @@ import { parseClockDate } from './clock';
 import { ConfigError, loadConfig } from './config';
 import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
-import { scoreTenantJob } from './jobs/risk-jobs';
+import { queueAfterLedgerChange } from './jobs/risk-jobs';
 import { evaluateCommand, formatPredictions, predictionRows, trainModelCommand } from './risk/cli-commands';
 import { createServices } from './services';
 import { type Role, startServer } from './server';
@@ -124,10 +124,12 @@ async function importCmd(args: string[]) {
       tenantName,
       fileName: path.basename(file),
       now: services.clock.now(),
-      afterWrite: (tx, r) =>
-        services.queue
-          .send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx })
-          .then(() => {}),
+      afterWrite: (tx, r, changed) =>
+        queueAfterLedgerChange(services, tx, {
+          tenantId: r.tenant.id,
+          changedInvoices: changed.length,
+          reason: 'import',
+        }),
     });
     process.stdout.write(
       `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +

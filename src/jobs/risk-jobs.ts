@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { tenants } from '../db/schema';
 import { retrainTenant, scoreTenant } from '../risk/service';
+import type { Tx } from '../db/client';
+import type { Services } from '../services';
 import { defineJob } from './define';
 import { planTenantJob } from './dunning-jobs';
 
@@ -50,3 +52,25 @@ export const dailyRiskJob = defineJob({
     return { tenants: rows.length, retrain: monday };
   },
 });
+
+/** A change this large (a first import, a full sync) is new history worth a retraining attempt. */
+export const LARGE_CHANGE_INVOICES = 500;
+
+/**
+ * After a ledger change, in the writer's transaction: queue scoring, and after a large change also retraining
+ * (the job itself decides whether the tenant has enough history and whether the challenger is better).
+ */
+export async function queueAfterLedgerChange(
+  services: Services,
+  tx: Tx | undefined,
+  e: { tenantId: string; changedInvoices: number; reason: string },
+): Promise<void> {
+  await services.queue.send(scoreTenantJob, { tenantId: e.tenantId, reason: e.reason }, { tx });
+  if (e.changedInvoices >= LARGE_CHANGE_INVOICES) {
+    await services.queue.send(
+      retrainTenantJob,
+      { tenantId: e.tenantId, reason: `large ${e.reason}` },
+      { tx },
+    );
+  }
+}

@@ -1,10 +1,12 @@
 /** Ledger sync jobs: one sync per connection at a time; webhook bursts coalesce into one queued run. */
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { connections } from '../db/schema';
 import type { Services } from '../services';
 import type { OnSynced } from '../sync/run-sync';
 import { runSync } from '../sync/run-sync';
 import { defineJob } from './define';
-import { scoreTenantJob } from './risk-jobs';
+import { LARGE_CHANGE_INVOICES, queueAfterLedgerChange, scoreTenantJob } from './risk-jobs';
 
 /**
  * After every page that changed invoices, in that page's transaction: queue scoring of the tenant (stately per
@@ -46,6 +48,19 @@ export const syncConnectionJob = defineJob({
       signal: job.signal,
       onSynced: scoreAfterSync(services),
     });
+    if (result.changedInvoices >= LARGE_CHANGE_INVOICES) {
+      const [conn] = await services.db
+        .select({ tenantId: connections.tenantId })
+        .from(connections)
+        .where(eq(connections.id, connectionId));
+      if (conn) {
+        await queueAfterLedgerChange(services, undefined, {
+          tenantId: conn.tenantId,
+          changedInvoices: result.changedInvoices,
+          reason: `${result.kind} sync`,
+        });
+      }
+    }
     return { status: result.status, syncRunId: result.syncRunId, kind: result.kind, stats: result.stats };
   },
 });

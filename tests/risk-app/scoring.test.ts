@@ -185,3 +185,42 @@ describe('scoring after a sync', () => {
     expect(await queued()).toBe(1);
   });
 });
+
+describe('after a ledger change', () => {
+  it('queues scoring always, and retraining only after a large change', async () => {
+    const { queueAfterLedgerChange } = await import('../../src/jobs/risk-jobs');
+    const t1 = (
+      await importHistoryCsv(s.db, ledgerCsv(synthetic(2, 3, NOW)), {
+        tenantName: 'Tiny change',
+        now: s.clock.now(),
+      })
+    ).tenant.id;
+    const t2 = (
+      await importHistoryCsv(s.db, ledgerCsv(synthetic(2, 3, NOW)), {
+        tenantName: 'Big change',
+        now: s.clock.now(),
+      })
+    ).tenant.id;
+    await queueAfterLedgerChange(s, undefined, { tenantId: t1, changedInvoices: 10, reason: 'import' });
+    await queueAfterLedgerChange(s, undefined, { tenantId: t2, changedInvoices: 5000, reason: 'import' });
+    const forTenant = async (queue: string, id: string) =>
+      (await s.queue.findJobs(queue)).filter((j) => (j.data as { tenantId: string }).tenantId === id).length;
+    expect(await forTenant('risk-score', t1)).toBe(1);
+    expect(await forTenant('risk-retrain', t1)).toBe(0);
+    expect(await forTenant('risk-score', t2)).toBe(1);
+    expect(await forTenant('risk-retrain', t2)).toBe(1);
+  });
+
+  it('an upload through the API queues scoring of its tenant in the import transaction', async () => {
+    const h = { authorization: `Bearer ${token}`, 'content-type': 'text/csv' };
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/uploaded/imports',
+      headers: h,
+      payload: ledgerCsv(synthetic(2, 3, NOW)),
+    });
+    expect(r.statusCode).toBe(201);
+    const jobs = await s.queue.findJobs('risk-score');
+    expect(jobs.some((j) => (j.data as { tenantId: string }).tenantId === r.json().tenant.id)).toBe(true);
+  });
+});

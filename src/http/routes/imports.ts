@@ -5,7 +5,7 @@ import { findTenant } from '../../db/queries/tenants';
 import { syncRuns } from '../../db/schema';
 import { AppError, forbidden } from '../../errors';
 import type { Services } from '../../services';
-import { scoreTenantJob } from '../../jobs/risk-jobs';
+import { queueAfterLedgerChange } from '../../jobs/risk-jobs';
 import { importHistoryCsv } from '../../sync/csv-import';
 import { tenantOf } from '../auth';
 
@@ -47,10 +47,12 @@ export const importRoutes =
         fileName,
         now: services.clock.now(),
         // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
-        afterWrite: (tx, r) =>
-          services.queue
-            .send(scoreTenantJob, { tenantId: r.tenant.id, reason: 'import' }, { tx })
-            .then(() => {}),
+        afterWrite: (tx, r, changed) =>
+          queueAfterLedgerChange(services, tx, {
+            tenantId: r.tenant.id,
+            changedInvoices: changed.length,
+            reason: 'import',
+          }),
       });
       return reply.status(201).send(result);
     });
