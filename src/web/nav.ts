@@ -9,11 +9,14 @@
  */
 import type { ComponentType } from 'react';
 import type { RouteDef } from './lib/router';
+import { ApprovalsPage } from './pages/Approvals';
 import { ConnectionsPage } from './pages/Connections';
 import { CustomerPage } from './pages/Customer';
 import { CustomersPage } from './pages/Customers';
 import { DashboardPage } from './pages/Dashboard';
 import { InvoicesPage } from './pages/Invoices';
+import { MessagesPage } from './pages/Messages';
+import { SequencesPage } from './pages/Sequences';
 import { SettingsPage } from './pages/Settings';
 
 export interface PageProps {
@@ -35,6 +38,9 @@ export const navEntries: NavEntry[] = [
   { name: 'customers', label: 'Customers', pattern: '/customers', component: CustomersPage },
   { name: 'customer', label: 'Customer', pattern: '/customers/:customer', component: CustomerPage, hidden: true },
   { name: 'connections', label: 'Connections', pattern: '/connections', component: ConnectionsPage },
-  // Extension point: Sequences, Approvals, Messages (dunning) go here.
+  // Dunning pages (extension point).
+  { name: 'sequences', label: 'Sequences', pattern: '/sequences', component: SequencesPage },
+  { name: 'approvals', label: 'Approvals', pattern: '/approvals', component: ApprovalsPage },
+  { name: 'messages', label: 'Messages', pattern: '/messages', component: MessagesPage },
   { name: 'settings', label: 'Settings', pattern: '/settings', component: SettingsPage },
 ];

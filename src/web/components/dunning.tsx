@@ -1,0 +1,207 @@
+/**
+ * Shared pieces of the dunning pages (Sequences, Approvals, Messages): the API shapes they read, the sandboxed
+ * email frame, and the "why this message, now" block.
+ */
+import { formatDate, formatMoney } from '../lib/format';
+
+export type Tone = 'friendly' | 'neutral' | 'firm' | 'final';
+export const TONES: Tone[] = ['friendly', 'neutral', 'firm', 'final'];
+
+export type ApprovalRule =
+  | { type: 'never' }
+  | { type: 'always' }
+  | { type: 'above_amount'; amountMinor?: number }
+  | { type: 'high_risk' };
+
+export interface Step {
+  offsetDays: number;
+  tone: Tone;
+  channel: string;
+  template: 'reminder' | 'statement';
+  approval: ApprovalRule;
+  onlyIfPredictedLate: boolean;
+}
+
+export interface Sequence {
+  id: string;
+  name: string;
+  steps: Step[];
+  repeat?: { everyDays: number; maxRepeats: number };
+}
+
+export interface Policy {
+  defaultSequenceId: string;
+  sequences: Sequence[];
+  rules: unknown[];
+}
+
+export interface DunningConfig {
+  version: number;
+  policy: Policy;
+  settings: { timezone: string; approvalThresholdMinor: number; [k: string]: unknown };
+}
+
+export interface SnapshotInvoice {
+  invoiceId: string;
+  number: string;
+  dueDate: string;
+  daysOverdue: number;
+  openBalanceMinor: number;
+  currency: string;
+}
+
+export interface Snapshot {
+  asOf?: string;
+  plannedAt?: string;
+  invoices?: SnapshotInvoice[];
+  totals?: { currency: string; openMinor: number }[];
+  previousReminders?: number;
+  customerRisk?: { riskScore: number | null; riskBand: string | null; slowingAlert: boolean };
+  sequence?: { id: string; name: string; selectedBy: string };
+  [k: string]: unknown;
+}
+
+export type MessageStatus = 'planned' | 'awaiting_approval' | 'queued' | 'sending' | 'sent' | 'skipped' | 'failed';
+
+export interface DunningMessage {
+  id: string;
+  customerId: string;
+  kind: string;
+  to: string[];
+  channel: string;
+  invoiceIds: string[];
+  stepKey: string;
+  sequenceId: string | null;
+  tone: string | null;
+  template: string;
+  status: MessageStatus;
+  sendAt: string;
+  sentAt: string | null;
+  requiresApproval: boolean;
+  editedSubject: string | null;
+  editedIntro: string | null;
+  subject: string | null;
+  statusCode: string | null;
+  providerId: string | null;
+  deliveryStatus: string | null;
+  error: string | null;
+  createdAt: string;
+  why: {
+    reason: string;
+    approvalReason: string | null;
+    statusReason: string | null;
+    templateVersion: string | null;
+    snapshot: Snapshot;
+  };
+  events: { type: string; at: string; detail: string | null }[];
+}
+
+export interface RenderedEmail {
+  id: string;
+  to: string[];
+  status: MessageStatus;
+  subject: string;
+  html: string;
+  text: string;
+  templateVersion: string | null;
+}
+
+export const messageStatusTone: Record<MessageStatus, string> = {
+  planned: 'info',
+  awaiting_approval: 'warn',
+  queued: 'info',
+  sending: 'info',
+  sent: 'ok',
+  skipped: 'muted',
+  failed: 'bad',
+};
+
+export function MessageBadge({ status }: { status: MessageStatus }) {
+  return <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{status.replace(/_/g, ' ')}</span>;
+}
+
+/** The open total of a message's snapshot, per currency ("$1,200.00 + €50.00"). */
+export function messageTotal(m: DunningMessage): string {
+  const totals = m.why.snapshot.totals ?? [];
+  if (totals.length === 0) return '—';
+  return totals.map((t) => formatMoney(t.openMinor, t.currency)).join(' + ');
+}
+
+export function messageInvoices(m: DunningMessage): string {
+  const invs = m.why.snapshot.invoices ?? [];
+  return invs.length ? invs.map((i) => i.number).join(', ') : `${m.invoiceIds.length} invoice(s)`;
+}
+
+/**
+ * An email's HTML in a fully sandboxed frame: no scripts, no same-origin access, no forms or top navigation.
+ * The email is untrusted content as far as the app is concerned.
+ */
+export function EmailFrame({ html, title, height = 520 }: { html: string; title: string; height?: number }) {
+  return <iframe className="email-frame" sandbox="" srcDoc={html} title={title} style={{ height }} />;
+}
+
+/** "Why this message, now": the planner's reason, the approval reason, and the snapshot it planned from. */
+export function MessageWhy({ m }: { m: DunningMessage }) {
+  const snap = m.why.snapshot;
+  return (
+    <dl className="facts why">
+      <dt>Why</dt>
+      <dd>{m.why.reason}</dd>
+      {m.why.approvalReason ? (
+        <>
+          <dt>Needs approval</dt>
+          <dd>{m.why.approvalReason}</dd>
+        </>
+      ) : null}
+      {m.why.statusReason ? (
+        <>
+          <dt>Status note</dt>
+          <dd>{m.why.statusReason}</dd>
+        </>
+      ) : null}
+      {snap.sequence ? (
+        <>
+          <dt>Sequence</dt>
+          <dd>
+            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step {m.stepKey}
+            {m.tone ? `, ${m.tone} tone` : ''}
+          </dd>
+        </>
+      ) : null}
+      {snap.invoices?.length ? (
+        <>
+          <dt>Invoices</dt>
+          <dd>
+            <ul className="plain">
+              {snap.invoices.map((i) => (
+                <li key={i.invoiceId}>
+                  {i.number}: {formatMoney(i.openBalanceMinor, i.currency)} open, due {formatDate(i.dueDate)}
+                  {i.daysOverdue > 0 ? ` (${i.daysOverdue} days overdue)` : ''}
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      ) : null}
+      {snap.customerRisk && (snap.customerRisk.riskBand || snap.customerRisk.slowingAlert) ? (
+        <>
+          <dt>Customer risk</dt>
+          <dd>
+            {snap.customerRisk.riskBand ?? '—'}
+            {snap.customerRisk.slowingAlert ? ', slowing down' : ''}
+          </dd>
+        </>
+      ) : null}
+      {snap.asOf ? (
+        <>
+          <dt>Planned</dt>
+          <dd>
+            as of {formatDate(snap.asOf)}
+            {typeof snap.previousReminders === 'number' ? `, ${snap.previousReminders} earlier reminder(s)` : ''}
+            {m.why.templateVersion ? `, template ${m.why.templateVersion}` : ''}
+          </dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}

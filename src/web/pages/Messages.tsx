@@ -1,0 +1,236 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import {
+  type DunningMessage,
+  EmailFrame,
+  MessageBadge,
+  type MessageStatus,
+  MessageWhy,
+  messageInvoices,
+  messageTotal,
+  type RenderedEmail,
+} from '../components/dunning';
+import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
+import { api, apiPath } from '../lib/api';
+import { formatInstant } from '../lib/format';
+import type { PageProps } from '../nav';
+import '../components/dunning.css';
+
+const STATUSES: MessageStatus[] = ['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed'];
+const PAGE = 100;
+
+export function MessagesPage({ tenant }: PageProps) {
+  const [status, setStatus] = useState('');
+  const [rows, setRows] = useState<DunningMessage[]>([]);
+  const [more, setMore] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<Error | null>(null);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const statusId = useId();
+
+  const load = async (before?: string) => {
+    setLoading(true);
+    setError(null);
+    try {
+      const r = await api.get<{ items: DunningMessage[] }>(
+        apiPath(tenant, 'dunning/messages', { status, limit: PAGE, before }),
+      );
+      setRows((xs) => (before ? [...xs, ...r.items] : r.items));
+      setMore(r.items.length === PAGE);
+    } catch (e) {
+      setError(e as Error);
+    } finally {
+      setLoading(false);
+    }
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reload on tenant or filter change only
+  useEffect(() => {
+    setOpenId(null);
+    load();
+  }, [tenant, status]);
+
+  const open = rows.find((r) => r.id === openId) ?? null;
+  return (
+    <>
+      <PageHeader
+        title="Messages"
+        subtitle="Outbox and log: every reminder with its status, delivery and reason"
+        actions={
+          <button type="button" className="btn btn-secondary" onClick={() => load()}>
+            Refresh
+          </button>
+        }
+      />
+      <div className="filters">
+        <div className="field">
+          <label htmlFor={statusId}>Status</label>
+          <select id={statusId} value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">All</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorBanner error={error} />
+      <div aria-live="polite" className="sr-only">
+        {loading ? 'Loading messages' : `${rows.length} messages shown`}
+      </div>
+      {open ? <MessageDetail key={open.id} tenant={tenant} m={open} onClose={() => setOpenId(null)} /> : null}
+      {rows.length ? (
+        <div className="table-wrap">
+          <table className="table message-table" data-testid="messages-table">
+            <caption className="sr-only">Dunning messages, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Send time</th>
+                <th scope="col">Recipient</th>
+                <th scope="col">Status</th>
+                <th scope="col">Delivery</th>
+                <th scope="col">Invoices</th>
+                <th scope="col" className="num">
+                  Amount
+                </th>
+                <th scope="col">Reason</th>
+                <th scope="col">
+                  <span className="sr-only">Open</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((m) => (
+                <tr key={m.id} aria-selected={m.id === openId}>
+                  <td>{formatInstant(m.sentAt ?? m.sendAt)}</td>
+                  <td className="wrap-cell">{m.to.join(', ')}</td>
+                  <td>
+                    <MessageBadge status={m.status} />
+                    {m.kind !== 'reminder' ? <span className="muted small"> {m.kind}</span> : null}
+                  </td>
+                  <td>
+                    {m.deliveryStatus ?? (m.events.length ? m.events.at(-1)!.type : '—')}
+                    {m.providerId?.startsWith('outbox:') ? <span className="muted small"> (outbox)</span> : null}
+                  </td>
+                  <td className="wrap-cell">{messageInvoices(m)}</td>
+                  <td className="num">{messageTotal(m)}</td>
+                  <td className="reason-cell">
+                    {m.why.statusReason && m.status !== 'sent' ? `${m.why.reason} — ${m.why.statusReason}` : m.why.reason}
+                  </td>
+                  <td>
+                    <button type="button" className="btn btn-ghost" onClick={() => setOpenId(m.id)}>
+                      Open<span className="sr-only"> message to {m.to.join(', ')}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {!loading && !error && rows.length === 0 ? (
+        <Empty>No messages{status ? ` with status ${status.replace(/_/g, ' ')}` : ''} yet.</Empty>
+      ) : null}
+      {loading ? <Loading label="Loading messages…" /> : null}
+      {more && !loading ? (
+        <div className="more">
+          <button type="button" className="btn btn-secondary" onClick={() => load(rows.at(-1)?.createdAt)}>
+            Load more
+          </button>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function MessageDetail({ tenant, m, onClose }: { tenant: string; m: DunningMessage; onClose: () => void }) {
+  const [email, setEmail] = useState<RenderedEmail | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [view, setView] = useState<'html' | 'text'>('html');
+  const ref = useRef<HTMLElement>(null);
+  const h = useId();
+
+  useEffect(() => {
+    ref.current?.focus();
+    let live = true;
+    api.get<RenderedEmail>(apiPath(tenant, `dunning/messages/${encodeURIComponent(m.id)}/rendered`)).then(
+      (r) => live && setEmail(r),
+      (e: Error) => live && setError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [tenant, m.id]);
+
+  return (
+    <section className="card" aria-labelledby={h} tabIndex={-1} ref={ref} data-testid="message-detail">
+      <div className="msg-card-head">
+        <h2 id={h} className="card-title">
+          {email?.subject ?? m.subject ?? 'Message'} <MessageBadge status={m.status} />
+        </h2>
+        <button type="button" className="btn btn-ghost" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <dl className="facts why">
+        <dt>To</dt>
+        <dd>{m.to.join(', ')}</dd>
+        <dt>{m.sentAt ? 'Sent' : 'Send time'}</dt>
+        <dd>{formatInstant(m.sentAt ?? m.sendAt)}</dd>
+        {m.providerId ? (
+          <>
+            <dt>Provider id</dt>
+            <dd className="mono">{m.providerId}</dd>
+          </>
+        ) : null}
+        {m.error ? (
+          <>
+            <dt>Error</dt>
+            <dd className="error-text">{m.error}</dd>
+          </>
+        ) : null}
+        <dt>Delivery events</dt>
+        <dd>
+          {m.events.length ? (
+            <ul className="events">
+              {m.events.map((e) => (
+                <li key={`${e.type}-${e.at}`}>
+                  {e.type} · {formatInstant(e.at)}
+                  {e.detail ? <span className="muted"> — {e.detail}</span> : null}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <span className="muted">none recorded</span>
+          )}
+        </dd>
+      </dl>
+      <MessageWhy m={m} />
+      <ErrorBanner error={error} />
+      {email ? (
+        <>
+          <fieldset className="segmented">
+            <legend className="sr-only">Email format</legend>
+            <button type="button" aria-pressed={view === 'html'} onClick={() => setView('html')}>
+              HTML
+            </button>
+            <button type="button" aria-pressed={view === 'text'} onClick={() => setView('text')}>
+              Text
+            </button>
+          </fieldset>
+          {m.status !== 'sent' ? (
+            <p className="note">Not sent yet: this is the email as it would be sent now.</p>
+          ) : null}
+          {view === 'html' ? (
+            <EmailFrame html={email.html} title={`Email: ${email.subject}`} />
+          ) : (
+            <pre className="email-text" data-testid="email-text">
+              {email.text}
+            </pre>
+          )}
+        </>
+      ) : error ? null : (
+        <Loading label="Loading email…" />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * Shared setup of the Chromium tests (browser.test.ts, dunning-browser.test.ts): Debian's /usr/bin/chromium through
+ * playwright-core, the app on a random port, sign-in with a one-time link, a CSV import on Connections.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { SessionAuth } from '../../src/auth/sessions';
+import { buildApp } from '../../src/http/app';
+import { ensureWebBuild } from '../../src/http/web';
+import type { Services } from '../../src/services';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const SHOTS = path.resolve(import.meta.dirname, '../artifacts/screenshots');
+
+if (!hasChromium) {
+  console.warn(`browser tests skipped: ${CHROMIUM} not found (install Debian's chromium package to run them)`);
+}
+
+export interface BrowserRig {
+  app: FastifyInstance;
+  base: string;
+  browser: Browser;
+  page: Page;
+  consoleErrors: string[];
+  shot: (name: string) => Promise<Buffer>;
+  close: () => Promise<void>;
+}
+
+/** Builds the web app if needed, serves `s` on 127.0.0.1 and opens a 1280×860 en-US page in headless Chromium. */
+export async function startBrowserRig(s: Services): Promise<BrowserRig> {
+  mkdirSync(SHOTS, { recursive: true });
+  await ensureWebBuild();
+  const app = await buildApp(s);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  return {
+    app,
+    base,
+    browser,
+    page,
+    consoleErrors,
+    shot: (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true }),
+    close: async () => {
+      await browser.close();
+      await app.close();
+    },
+  };
+}
+
+/** A one-time sign-in link for an operator (all tenants), as `npm start` prints it. */
+export function loginLink(s: Services, base: string, label = 'browser test'): Promise<string> {
+  return new SessionAuth(s.db, s.config.APP_SECRET)
+    .issueLoginToken({ tenantId: null, label, now: s.clock.now() })
+    .then((token) => `${base}/login?token=${token}`);
+}
+
+/** Opens the link and presses "Sign in"; resolves on the dashboard. */
+export async function signIn(page: Page, s: Services, base: string): Promise<void> {
+  await page.goto(await loginLink(s, base));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/`);
+}
+
+/** The first import of an operator without a company: Connections → company name + CSV → Import. */
+export async function importCsvOnConnections(page: Page, company: string, fileName: string, csv: string): Promise<void> {
+  await page.getByRole('link', { name: 'Connections' }).click();
+  await page.getByLabel('Company name').fill(company);
+  await page.getByLabel('CSV file').setInputFiles({ name: fileName, mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: 'Import' }).click();
+  const runs = page.getByTestId('sync-runs');
+  await runs.waitFor();
+  const deadline = Date.now() + 30_000;
+  while (!((await runs.textContent()) ?? '').includes(fileName)) {
+    if (Date.now() > deadline) throw new Error(`import of ${fileName} not listed`);
+    await page.waitForTimeout(100);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The dunning pages in real Chromium: sign in, import a CSV ledger with overdue invoices, score and plan (services
+ * and POST dunning/plan), change a step's tone on Sequences and see the preview follow, approve a held message on
+ * Approvals, and find it sent in Messages. No workers run here: the approved message's send job is not picked up,
+ * so the test calls sendMessage() directly — the same function the dunning-send job runs (outbox transport, as
+ * without RESEND_API_KEY). Screenshots 09–11 go to tests/artifacts/screenshots/. Skipped without Chromium.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLedgerCsv } from '../../bench/ledger-csv';
+import { issueApiToken } from '../../src/auth/api-tokens';
+import { ManualClock } from '../../src/clock';
+import { sendMessage } from '../../src/dunning/send-message';
+import { scoreTenant } from '../../src/risk/service';
+import type { Services } from '../../src/services';
+import { giveEmails } from '../dunning-engine/fixtures';
+import { createTestServices } from '../helpers/services';
+import { type BrowserRig, hasChromium, importCsvOnConnections, signIn, startBrowserRig } from './browser-helpers';
+
+/** Every step waits for a reviewer, so planning leaves messages in awaiting_approval. */
+const heldPolicy = {
+  defaultSequenceId: 'standard',
+  sequences: [
+    {
+      id: 'standard',
+      name: 'Standard',
+      steps: [
+        { offsetDays: 1, tone: 'friendly', approval: { type: 'always' } },
+        { offsetDays: 10, tone: 'neutral', approval: { type: 'always' } },
+        { offsetDays: 30, tone: 'firm', approval: { type: 'always' } },
+      ],
+    },
+  ],
+  rules: [],
+};
+
+interface Msg {
+  id: string;
+  status: string;
+  sendAt: string;
+  to: string[];
+}
+
+describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
+  // Monday 2013-07-01, 14:00 UTC: inside the default business hours.
+  const clock = new ManualClock('2013-07-01T14:00:00Z');
+  let s: Services;
+  let rig: BrowserRig;
+  let page: Page;
+  let auth: { authorization: string };
+  let tenantId = '';
+  const api = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) =>
+    rig.app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload: payload as object });
+
+  beforeAll(async () => {
+    s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>' } });
+    rig = await startBrowserRig(s);
+    page = rig.page;
+    auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'dunning browser test')).token}` };
+  }, 120_000);
+
+  afterAll(async () => {
+    await rig?.close();
+    await s?.close();
+  });
+
+  it('signs in, imports an overdue ledger, scores and plans with a held policy', async () => {
+    await signIn(page, s, rig.base);
+    await importCsvOnConnections(page, 'Acme Corp', 'acme-invoices.csv', generateLedgerCsv(600, 14));
+    const tenants = await rig.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: auth });
+    tenantId = tenants.json().items[0].id;
+    await giveEmails(s, tenantId); // the CSV has no billing emails: ap@<customer>.example
+    expect((await api('PUT', '/policy', { policy: heldPolicy })).statusCode).toBe(200);
+    await scoreTenant(s, tenantId);
+    const plan = await api('POST', '/plan');
+    expect(plan.statusCode).toBe(200);
+    const held = (await api('GET', '/messages?status=awaiting_approval')).json().items as Msg[];
+    expect(held.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('Sequences: a field error is shown next to its field; a tone change shows in the preview once saved', async () => {
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sequences' }).waitFor();
+    expect(await page.title()).toBe('Sequences · Duely');
+    const tone = page.getByTestId('preview-tone');
+    await expect.poll(() => tone.textContent(), { timeout: 15_000 }).toBe('friendly');
+    const frame = page.frameLocator('iframe.email-frame');
+    const before = (await frame.locator('body').textContent()) ?? '';
+    expect(before.length).toBeGreaterThan(50);
+    const subjectBefore = await page.getByTestId('preview-subject').textContent();
+
+    // A duplicate offset: the API's message appears at step 2's "days" field.
+    await page.getByLabel('Days from due date (step 2)').fill('1');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    const offset2 = page.getByLabel('Days from due date (step 2)');
+    await expect.poll(() => offset2.getAttribute('aria-invalid')).toBe('true');
+    const errId = (await offset2.getAttribute('aria-describedby')) ?? '';
+    expect(await page.locator(`[id="${errId}"]`).textContent()).toContain('duplicate offset 1');
+    // The browser logs the refused PUT (400); that one is expected.
+    expect(rig.consoleErrors.splice(0)).toEqual([expect.stringContaining('400 (Bad Request)')]);
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    expect(await offset2.inputValue()).toBe('10');
+
+    // Tone of step 1: friendly → firm. Unsaved, the preview says it shows the saved step; saved, it follows.
+    await page.getByLabel('Tone (step 1)').selectOption('firm');
+    await page.getByTestId('preview-stale').waitFor();
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('Saved as version 2.').waitFor();
+    await expect.poll(() => tone.textContent()).toBe('firm');
+    await expect.poll(async () => (await frame.locator('body').textContent()) ?? '').not.toBe(before);
+    const subjectAfter = await page.getByTestId('preview-subject').textContent();
+    expect(await page.getByTestId('preview-stale').count()).toBe(0);
+    const saved = (await api('GET', '/policy')).json();
+    expect(saved.version).toBe(2);
+    expect(saved.policy.sequences[0].steps[0].tone).toBe('firm');
+    console.info(`preview subject: "${subjectBefore}" → "${subjectAfter}"`);
+    await rig.shot('09-sequences');
+  });
+
+  let approvedId = '';
+
+  it('Approvals: edit the subject, approve; the message is queued', async () => {
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    const cards = page.getByTestId('approval');
+    await cards.first().waitFor();
+    const count = await cards.count();
+    const card = cards.first();
+    expect(await card.textContent()).toContain('always needs approval');
+    await card.getByRole('button', { name: /^Edit/ }).click();
+    await card.getByLabel('Subject (blank = the template\'s)').fill('About your account with Acme Corp');
+    await card.getByRole('button', { name: 'Save edits' }).click();
+    await card.getByText('Subject: About your account with Acme Corp').waitFor();
+    await card.locator('iframe.email-frame').waitFor();
+    expect(await card.locator('iframe.email-frame').getAttribute('sandbox')).toBe('');
+    await rig.shot('10-approvals');
+    const queuedBefore = ((await api('GET', '/messages?status=queued')).json().items as Msg[]).map((m) => m.id);
+    await card.getByRole('button', { name: /^Approve/ }).click();
+    await expect.poll(() => cards.count()).toBe(count - 1);
+    const queued = (await api('GET', '/messages?status=queued')).json().items as Msg[];
+    const approved = queued.filter((m) => !queuedBefore.includes(m.id));
+    expect(approved).toHaveLength(1);
+    approvedId = approved[0]!.id;
+  });
+
+  it('Messages: the approved message, sent through the outbox, with its rendered email and text', async () => {
+    // No workers in this test: run what the dunning-send job runs, at the message's send time.
+    const m = (await api('GET', `/messages/${approvedId}`)).json() as Msg;
+    if (new Date(m.sendAt) > clock.now()) clock.set(m.sendAt);
+    expect(await sendMessage(s, approvedId)).toMatchObject({ outcome: 'sent', providerId: `outbox:${approvedId}` });
+    // The send time may be days later, past the 12-hour session: sign in again then.
+    await signIn(page, s, rig.base);
+
+    await page.getByRole('link', { name: 'Messages' }).click();
+    await page.getByLabel('Status').selectOption('sent');
+    const rows = page.locator('[data-testid="messages-table"] tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('sent');
+    expect(await rows.first().textContent()).toContain('(outbox)');
+    await rows.first().getByRole('button', { name: /^Open/ }).click();
+    const detail = page.getByTestId('message-detail');
+    await detail.getByRole('heading', { name: /About your account with Acme Corp/ }).waitFor();
+    const frame = detail.frameLocator('iframe.email-frame');
+    await expect.poll(async () => (await frame.locator('body').textContent()) ?? '').toContain('Acme Corp');
+    await page.getByLabel('Status').selectOption('');
+    await expect.poll(() => rows.count()).toBeGreaterThan(1);
+    await rows.first().getByRole('button', { name: /^Open/ }).click();
+    await detail.waitFor();
+    await rig.shot('11-messages');
+    // Text version of the open message.
+    await detail.getByRole('button', { name: 'Text' }).click();
+    expect(((await detail.getByTestId('email-text').textContent()) ?? '').length).toBeGreaterThan(50);
+    expect(rig.consoleErrors).toEqual([]);
+  });
+});
