@@ -4,79 +4,38 @@
  * and the app inside a cross-origin iframe. Screenshots go to tests/artifacts/screenshots/.
  * Skipped, with a message, when Chromium is not installed (CI: `apt-get install -y chromium`).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
-import { SessionAuth } from '../../src/auth/sessions';
-import { buildApp } from '../../src/http/app';
-import { ensureWebBuild } from '../../src/http/web';
 import type { Services } from '../../src/services';
 import { createTestServices } from '../helpers/services';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const SHOTS = path.resolve(import.meta.dirname, '../artifacts/screenshots');
-
-if (!hasChromium) {
-  console.warn(`browser tests skipped: ${CHROMIUM} not found (install Debian's chromium package to run them)`);
-}
+import { type BrowserRig, hasChromium, loginLink, startBrowserRig } from './browser-helpers';
 
 describe.skipIf(!hasChromium)('settings app in Chromium', () => {
   let s: Services;
-  let app: FastifyInstance;
+  let rig: BrowserRig;
   let base: string;
-  let browser: Browser;
   let page: Page;
   let framer: Server | undefined;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[];
 
-  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => rig.shot(name);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    await ensureWebBuild();
     s = await createTestServices({ env: { FRAME_ANCESTORS: "'self' http://127.0.0.1:*" } });
-    app = await buildApp(s);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
+    rig = await startBrowserRig(s);
+    ({ base, page, consoleErrors } = rig);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
+    await rig?.close();
     await s?.close();
     await new Promise<void>((r) => (framer ? framer.close(() => r()) : r()));
   });
 
   it('signs in with the one-time admin link', async () => {
-    const token = await new SessionAuth(s.db, s.config.APP_SECRET).issueLoginToken({
-      tenantId: null,
-      label: 'browser test',
-      now: s.clock.now(),
-    });
-    const res = await page.goto(`${base}/login?token=${token}`);
+    const res = await page.goto(await loginLink(s, base));
     expect(res?.headers()['content-security-policy']).toContain('frame-ancestors');
     await shot('01-login');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -171,4 +171,24 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     expect(((await detail.getByTestId('email-text').textContent()) ?? '').length).toBeGreaterThan(50);
     expect(rig.consoleErrors).toEqual([]);
   });
+
+  it('fits a phone-sized screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [name, heading] of [
+      ['sequences', 'Sequences'],
+      ['approvals', 'Approvals'],
+    ] as const) {
+      await page.getByRole('link', { name: heading }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.locator('iframe.email-frame, [data-testid="approval"]').first().waitFor();
+      if (name === 'sequences') {
+        const body = page.frameLocator('iframe.email-frame').locator('body');
+        await expect.poll(async () => ((await body.textContent()) ?? '').length).toBeGreaterThan(50);
+      }
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, name).toBeLessThanOrEqual(0);
+      await rig.shot(`12-${name}-mobile`);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
 });
