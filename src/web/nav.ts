@@ -2,10 +2,8 @@
  * The navigation registry: one entry per page, in menu order. Adding a page = adding its component under pages/
  * and one entry here (and `hidden` pages, like Customer, are routable but not in the menu).
  *
- * EXTENSION POINT — dunning pages. Sequences, Approvals and Messages are not built yet; add them here once their
- * API endpoints exist, e.g.
- *   { name: 'approvals', label: 'Approvals', pattern: '/approvals', component: ApprovalsPage },
- * No placeholder entries: a page appears only when it works.
+ * Dunning pages (Sequences, Approvals, Messages) sit before Settings; their shared pieces are in
+ * components/dunning.tsx. No placeholder entries: a page appears only when it works.
  */
 import type { ComponentType } from 'react';
 import type { RouteDef } from './lib/router';

@@ -5,6 +5,7 @@
  * so the test calls sendMessage() directly — the same function the dunning-send job runs (outbox transport, as
  * without RESEND_API_KEY). Screenshots 09–11 go to tests/artifacts/screenshots/. Skipped without Chromium.
  */
+import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
@@ -70,12 +71,16 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     const tenants = await rig.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: auth });
     tenantId = tenants.json().items[0].id;
     await giveEmails(s, tenantId); // the CSV has no billing emails: ap@<customer>.example
+    // …except C0: a debtor without a reachable address goes to the call list.
+    await s.db.execute(sql`update customers set emails = '{}' where tenant_id = ${tenantId}::uuid and external_id = 'C0'`);
     expect((await api('PUT', '/policy', { policy: heldPolicy })).statusCode).toBe(200);
     await scoreTenant(s, tenantId);
     const plan = await api('POST', '/plan');
     expect(plan.statusCode).toBe(200);
     const held = (await api('GET', '/messages?status=awaiting_approval')).json().items as Msg[];
     expect(held.length).toBeGreaterThan(0);
+    const tasks = (await api('GET', '/tasks')).json().items as { title: string }[];
+    expect(tasks.map((t) => t.title)).toEqual(['C0 has no email address']);
   }, 120_000);
 
   it('Sequences: a field error is shown next to its field; a tone change shows in the preview once saved', async () => {
@@ -140,6 +145,18 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     const approved = queued.filter((m) => !queuedBefore.includes(m.id));
     expect(approved).toHaveLength(1);
     approvedId = approved[0]!.id;
+  });
+
+  it('Approvals: the call list shows talking points; "Done" closes the task', async () => {
+    const task = page.getByTestId('task');
+    await task.getByRole('heading', { name: 'C0 has no email address' }).waitFor();
+    expect(await task.textContent()).toContain('Open items');
+    expect(await task.textContent()).toContain('no email on file');
+    await task.getByLabel('Note (optional)').fill('Called; new AP contact coming');
+    await task.getByRole('button', { name: 'Done' }).click();
+    await page.getByText('No open calls or follow-ups.').waitFor();
+    expect((await api('GET', '/tasks')).json().items).toEqual([]);
+    expect((await api('GET', '/tasks?status=done')).json().items[0].note).toBe('Called; new AP contact coming');
   });
 
   it('Messages: the approved message, sent through the outbox, with its rendered email and text', async () => {
