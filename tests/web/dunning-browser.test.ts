@@ -141,6 +141,8 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     const queuedBefore = ((await api('GET', '/messages?status=queued')).json().items as Msg[]).map((m) => m.id);
     await card.getByRole('button', { name: /^Approve/ }).click();
     await expect.poll(() => cards.count()).toBe(count - 1);
+    // Focus lands on the section, not on <body>, when the card goes away.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('approvals-h');
     const queued = (await api('GET', '/messages?status=queued')).json().items as Msg[];
     const approved = queued.filter((m) => !queuedBefore.includes(m.id));
     expect(approved).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import {
   type DunningMessage,
   EmailFrame,
@@ -39,6 +39,9 @@ export function ApprovalsPage({ tenant }: PageProps) {
   const [items, setItems] = useState<DunningMessage[]>([]);
   const [taskItems, setTaskItems] = useState<Task[]>([]);
   const [announce, setAnnounce] = useState('');
+  // After a card goes away (approved, skipped, done), focus its section so keyboard users keep their place.
+  const approvalsHeading = useRef<HTMLHeadingElement>(null);
+  const callsHeading = useRef<HTMLHeadingElement>(null);
   useEffect(() => setItems(list.data?.items ?? []), [list.data]);
   useEffect(() => setTaskItems(tasks.data?.items ?? []), [tasks.data]);
 
@@ -64,7 +67,7 @@ export function ApprovalsPage({ tenant }: PageProps) {
         {announce}
       </div>
       <section aria-labelledby="approvals-h">
-        <h2 id="approvals-h" className="section-title">
+        <h2 id="approvals-h" className="section-title" tabIndex={-1} ref={approvalsHeading}>
           Waiting for approval {list.data ? <span className="muted">({items.length})</span> : null}
         </h2>
         {list.loading && !list.data ? <Loading label="Loading messages…" /> : null}
@@ -78,13 +81,14 @@ export function ApprovalsPage({ tenant }: PageProps) {
             onDecided={(what) => {
               setItems((xs) => xs.filter((x) => x.id !== m.id));
               setAnnounce(`Message to ${m.to.join(', ')} ${what}.`);
+              approvalsHeading.current?.focus();
             }}
             onEdited={(next) => setItems((xs) => xs.map((x) => (x.id === next.id ? next : x)))}
           />
         ))}
       </section>
       <section aria-labelledby="calls-h">
-        <h2 id="calls-h" className="section-title">
+        <h2 id="calls-h" className="section-title" tabIndex={-1} ref={callsHeading}>
           Call list {tasks.data ? <span className="muted">({taskItems.length})</span> : null}
         </h2>
         {tasks.loading && !tasks.data ? <Loading label="Loading call list…" /> : null}
@@ -98,6 +102,7 @@ export function ApprovalsPage({ tenant }: PageProps) {
             onDone={() => {
               setTaskItems((xs) => xs.filter((x) => x.id !== t.id));
               setAnnounce(`Task “${t.title}” done.`);
+              callsHeading.current?.focus();
             }}
           />
         ))}

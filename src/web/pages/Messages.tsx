@@ -16,26 +16,26 @@ import type { PageProps } from '../nav';
 import '../components/dunning.css';
 
 const STATUSES: MessageStatus[] = ['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed'];
-const PAGE = 100;
+/** The API's maximum. No "load more": messages planned together share a created_at, so the API's `before` cursor
+ * could skip some of them; the page says when the list is cut off instead. */
+const LIMIT = 500;
 
 export function MessagesPage({ tenant }: PageProps) {
   const [status, setStatus] = useState('');
   const [rows, setRows] = useState<DunningMessage[]>([]);
-  const [more, setMore] = useState(false);
+  const [cut, setCut] = useState(false);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<Error | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
   const statusId = useId();
 
-  const load = async (before?: string) => {
+  const load = async () => {
     setLoading(true);
     setError(null);
     try {
-      const r = await api.get<{ items: DunningMessage[] }>(
-        apiPath(tenant, 'dunning/messages', { status, limit: PAGE, before }),
-      );
-      setRows((xs) => (before ? [...xs, ...r.items] : r.items));
-      setMore(r.items.length === PAGE);
+      const r = await api.get<{ items: DunningMessage[] }>(apiPath(tenant, 'dunning/messages', { status, limit: LIMIT }));
+      setRows(r.items);
+      setCut(r.items.length === LIMIT);
     } catch (e) {
       setError(e as Error);
     } finally {
@@ -131,12 +131,8 @@ export function MessagesPage({ tenant }: PageProps) {
         <Empty>No messages{status ? ` with status ${status.replace(/_/g, ' ')}` : ''} yet.</Empty>
       ) : null}
       {loading ? <Loading label="Loading messages…" /> : null}
-      {more && !loading ? (
-        <div className="more">
-          <button type="button" className="btn btn-secondary" onClick={() => load(rows.at(-1)?.createdAt)}>
-            Load more
-          </button>
-        </div>
+      {cut && !loading ? (
+        <p className="note">Showing the newest {LIMIT} messages. Filter by status to see others.</p>
       ) : null}
     </>
   );

@@ -368,6 +368,11 @@ function StepEditor(props: {
   const [amount, setAmount] = useState(
     step.approval.type === 'above_amount' && step.approval.amountMinor ? toMajor(step.approval.amountMinor, currency) : '',
   );
+  // Keep the typed amount, but follow changes made elsewhere (discard, another step removed).
+  const ruleAmount = step.approval.type === 'above_amount' ? step.approval.amountMinor : undefined;
+  useEffect(() => {
+    setAmount((a) => (parseMajor(a, currency) ?? undefined) === ruleAmount ? a : ruleAmount ? toMajor(ruleAmount, currency) : '');
+  }, [ruleAmount, currency]);
   const n = index + 1;
   const field = (name: string, label: string, input: React.ReactNode, path: string) => {
     const errs = errors(path);
