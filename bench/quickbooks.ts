@@ -93,5 +93,10 @@ export async function benchQuickbooksFetch(n: number): Promise<QuickbooksFetchBe
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(await benchQuickbooksFetch(Number(process.argv[2] ?? 100_000)));
+  console.log(
+    JSON.stringify({
+      bench: 'quickbooks connector',
+      ...(await benchQuickbooksFetch(Number(process.argv[2] ?? 100_000))),
+    }),
+  );
 }

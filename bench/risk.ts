@@ -78,6 +78,6 @@ export async function benchRisk(): Promise<Record<string, string | number>> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const figures = await benchRisk();
-  for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(18)} ${v}`);
+  // One JSON line: bench/run.ts prints it as a table.
+  console.log(JSON.stringify({ bench: 'risk', ...(await benchRisk()) }));
 }

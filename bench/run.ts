@@ -20,6 +20,10 @@ const benches: Bench[] = [
   { name: 'import', file: 'import.ts', args: ['postgres', '100000'] },
   { name: 'analytics', file: 'analytics.ts', args: ['pglite', '100000'] },
   { name: 'analytics', file: 'analytics.ts', args: ['postgres', '100000'] },
+  // Scoring 100k open invoices (features + ONNX + reasons) and training on 100k rows.
+  { name: 'risk', file: 'risk.ts', args: [] },
+  // The QuickBooks connector alone: full-sync iterators over a 100k-invoice sandbox company, no database.
+  { name: 'quickbooks-fetch', file: 'quickbooks.ts', args: ['100000'] },
   // benchDunning: plan + render 10k overdue customers (bench/dunning.ts prints one JSON line).
   { name: 'dunning', file: 'dunning.ts', args: ['10000'] },
   // Full QuickBooks sync of a 20k-invoice sandbox company through run-sync (bench/quickbooks-sync.ts).
