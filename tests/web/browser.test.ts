@@ -141,10 +141,19 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     await shot('07-embedded');
   });
 
-  it('signs out from Settings', async () => {
+  it('changes the late-payment sensitivity, shows the model in use, and signs out from Settings', async () => {
     await page.goto(`${base}/settings`);
     await page.getByRole('heading', { name: 'Company' }).waitFor();
-    expect(await page.locator('.facts').textContent()).toContain('Acme Corp');
+    expect(await page.locator('.facts').first().textContent()).toContain('Acme Corp');
+    await page.getByText('payment-delay-').first().waitFor();
+    await page.getByLabel('Late-payment sensitivity').selectOption('1');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const settings = await page.evaluate(
+      async (url) => (await fetch(url)).json(),
+      `${base}/api/v1/tenants/acme-corp/settings`,
+    );
+    expect(settings.sensitivity).toBe(1);
     await shot('08-settings');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/login`);

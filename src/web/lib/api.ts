@@ -46,7 +46,12 @@ export class Api {
     }
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-      throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `Request failed (${res.status})`, err?.details);
+      throw new ApiError(
+        res.status,
+        err?.code ?? 'http_error',
+        err?.message ?? `Request failed (${res.status})`,
+        err?.details,
+      );
     }
     return json as T;
   }
@@ -56,7 +61,16 @@ export class Api {
   }
 
   post<T>(path: string, json?: unknown): Promise<T> {
-    return this.request<T>('POST', path, json === undefined ? undefined : JSON.stringify(json), json === undefined ? undefined : 'application/json');
+    return this.request<T>(
+      'POST',
+      path,
+      json === undefined ? undefined : JSON.stringify(json),
+      json === undefined ? undefined : 'application/json',
+    );
+  }
+
+  patch<T>(path: string, json: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, JSON.stringify(json), 'application/json');
   }
 
   /** Uploads a CSV file as multipart form field `file`, so the import records the file's name. */
@@ -77,9 +91,14 @@ export class Api {
 export const api = new Api();
 
 /** Builds "/api/v1/tenants/acme/invoices?status=open" from parts, dropping empty query values. */
-export function apiPath(tenant: string, resource: string, query: Record<string, string | number | boolean | undefined | null> = {}): string {
+export function apiPath(
+  tenant: string,
+  resource: string,
+  query: Record<string, string | number | boolean | undefined | null> = {},
+): string {
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   const q = qs.toString();
   return `/api/v1/tenants/${encodeURIComponent(tenant)}/${resource}${q ? `?${q}` : ''}`;
 }

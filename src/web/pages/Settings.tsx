@@ -4,6 +4,7 @@ import { api } from '../lib/api';
 import type { Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
+import { ModelSettings } from './ModelSettings';
 
 export function SettingsPage({ tenant }: PageProps) {
   const tenants = useApi<{ items: Tenant[] }>('/api/v1/tenants');
@@ -38,8 +39,12 @@ export function SettingsPage({ tenant }: PageProps) {
           <ErrorBanner error={tenants.error} />
         )}
       </Card>
+      <ModelSettings tenant={tenant} />
       <Card title="Session">
-        <p className="muted">Signing out ends this browser's session. Sign in again with a new link from <code>npx duely login</code>.</p>
+        <p className="muted">
+          Signing out ends this browser's session. Sign in again with a new link from{' '}
+          <code>npx duely login</code>.
+        </p>
         <ErrorBanner error={error} />
         <button type="button" className="btn btn-danger" onClick={signOut}>
           Sign out

@@ -1,0 +1,141 @@
+import { useEffect, useState } from 'react';
+import { Card, ErrorBanner } from '../components/ui';
+import { api } from '../lib/api';
+import { useApi } from '../lib/use-api';
+
+interface TenantSettings {
+  timezone: string;
+  locale: string;
+  currency: string;
+  sensitivity?: number;
+}
+
+interface ModelsResponse {
+  active: {
+    version: string;
+    createdAt: string;
+    validation: { invoices: number; auc: number; brier: number; intervalCoverage: number } | null;
+  };
+  versions: { version: string; status: string; reason: string; createdAt: string }[];
+}
+
+const SENSITIVITY: { value: number; label: string }[] = [
+  { value: -2, label: 'Relaxed: flag only clear risks' },
+  { value: -1, label: 'Lenient' },
+  { value: 0, label: 'As validated (default)' },
+  { value: 1, label: 'Cautious' },
+  { value: 2, label: 'Very cautious: flag early' },
+];
+
+/**
+ * Time zone and model sensitivity (PATCH /settings; a sensitivity change re-scores every open invoice), and the
+ * model in use with its validation figures and the tenant's own trained versions.
+ */
+export function ModelSettings({ tenant }: { tenant: string }) {
+  const base = `/api/v1/tenants/${encodeURIComponent(tenant)}`;
+  const settings = useApi<TenantSettings>(`${base}/settings`);
+  const models = useApi<ModelsResponse>(`${base}/models`);
+  const [timezone, setTimezone] = useState('');
+  const [sensitivity, setSensitivity] = useState(0);
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<Error | null>(null);
+
+  useEffect(() => {
+    if (!settings.data) return;
+    setTimezone(settings.data.timezone);
+    setSensitivity(settings.data.sensitivity ?? 0);
+  }, [settings.data]);
+
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setSaving(true);
+    setSaved(false);
+    setError(null);
+    try {
+      await api.patch(`${base}/settings`, { timezone, sensitivity });
+      setSaved(true);
+      settings.reload();
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const active = models.data?.active;
+  return (
+    <>
+      <Card title="Scheduling and risk">
+        <ErrorBanner error={settings.error ?? error} />
+        <form onSubmit={save} className="filters">
+          <div className="field">
+            <label htmlFor="settings-timezone">Company time zone (used when a debtor has none)</label>
+            <input
+              id="settings-timezone"
+              value={timezone}
+              onChange={(e) => setTimezone(e.target.value)}
+              placeholder="America/New_York"
+              autoComplete="off"
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="settings-sensitivity">Late-payment sensitivity</label>
+            <select
+              id="settings-sensitivity"
+              value={sensitivity}
+              onChange={(e) => setSensitivity(Number(e.target.value))}
+            >
+              {SENSITIVITY.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field field-actions">
+            <button type="submit" className="btn" disabled={saving || !settings.data}>
+              {saving ? 'Saving…' : 'Save'}
+            </button>
+          </div>
+        </form>
+        {saved && (
+          <p role="status" className="banner banner-ok">
+            Saved. Open invoices are being re-scored with the new sensitivity.
+          </p>
+        )}
+      </Card>
+      <Card title="Payment-delay model">
+        <ErrorBanner error={models.error} />
+        {active && (
+          <dl className="facts">
+            <dt>Model in use</dt>
+            <dd className="mono">{active.version}</dd>
+            <dt>Trained</dt>
+            <dd>{active.createdAt.slice(0, 10)}</dd>
+            {active.validation && (
+              <>
+                <dt>Validation (time-ordered)</dt>
+                <dd>
+                  AUC {active.validation.auc.toFixed(3)} · Brier {active.validation.brier.toFixed(3)} ·
+                  P10–P90 coverage {(active.validation.intervalCoverage * 100).toFixed(0)}% on{' '}
+                  {active.validation.invoices} invoices
+                </dd>
+              </>
+            )}
+            <dt>Models trained on your history</dt>
+            <dd>
+              {models.data && models.data.versions.length > 0
+                ? models.data.versions.map((v) => (
+                    <div key={v.version}>
+                      <span className="mono">{v.version}</span> — {v.status}: {v.reason}
+                    </div>
+                  ))
+                : 'None yet (needs 300 settled invoices; tried weekly and after large imports or syncs)'}
+            </dd>
+          </dl>
+        )}
+      </Card>
+    </>
+  );
+}
