@@ -86,43 +86,6 @@ export interface CustomerDetail {
   }[];
 }
 
-export interface ForecastWeek {
-  week: number;
-  start: string;
-  end: string;
-  expectedMinor: number;
-  cumulativeMinor: number;
-  lowMinor: number;
-  highMinor: number;
-}
-
-export interface Analytics {
-  asOf: string;
-  currency: string;
-  periodDays: number;
-  kpis: {
-    dso: number | null;
-    dsoCountback: number | null;
-    dsoCountbackCapped: boolean;
-    cei: number | null;
-    averageDaysDelinquent: number | null;
-    weightedDaysOverdue: number | null;
-  };
-  receivables: {
-    openMinor: number;
-    openCount: number;
-    currentMinor: number;
-    overdueMinor: number;
-    overdueCount: number;
-    periodStartMinor: number;
-    creditSalesMinor: number;
-  };
-  aging: { key: string; label: string; count: number; amountMinor: number }[];
-  collected: {
-    within30: { amountShare: number | null; countShare: number | null; cohortCount: number };
-    within60: { amountShare: number | null; countShare: number | null; cohortCount: number };
-  };
-  revenueAtRisk: { overdueMinor: number; highRiskMinor: number | null; highRiskCount: number | null };
-  forecast: { source: 'due_date' | 'predicted'; weeks: ForecastWeek[]; pastDueMinor: number; laterMinor: number };
-  otherCurrencyOpenInvoices: number;
-}
+// The dashboard's payload is the server's own type (type-only: nothing of the server reaches the bundle).
+export type { Analytics } from '../../analytics/dashboard';
+export type { ForecastWeek } from '../../analytics/forecast';
