@@ -15,7 +15,15 @@ import { formatInstant } from '../lib/format';
 import type { PageProps } from '../nav';
 import '../components/dunning.css';
 
-const STATUSES: MessageStatus[] = ['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed'];
+const STATUSES: MessageStatus[] = [
+  'planned',
+  'awaiting_approval',
+  'queued',
+  'sending',
+  'sent',
+  'skipped',
+  'failed',
+];
 /** The API's maximum. No "load more": messages planned together share a created_at, so the API's `before` cursor
  * could skip some of them; the page says when the list is cut off instead. */
 const LIMIT = 500;
@@ -29,17 +37,24 @@ export function MessagesPage({ tenant }: PageProps) {
   const [openId, setOpenId] = useState<string | null>(null);
   const statusId = useId();
 
+  // Only the latest request may fill the table: an earlier, slower answer (the unfiltered list requested before
+  // the filter changed) must not overwrite the filtered one.
+  const latest = useRef(0);
   const load = async () => {
+    const request = ++latest.current;
     setLoading(true);
     setError(null);
     try {
-      const r = await api.get<{ items: DunningMessage[] }>(apiPath(tenant, 'dunning/messages', { status, limit: LIMIT }));
+      const r = await api.get<{ items: DunningMessage[] }>(
+        apiPath(tenant, 'dunning/messages', { status, limit: LIMIT }),
+      );
+      if (request !== latest.current) return;
       setRows(r.items);
       setCut(r.items.length === LIMIT);
     } catch (e) {
-      setError(e as Error);
+      if (request === latest.current) setError(e as Error);
     } finally {
-      setLoading(false);
+      if (request === latest.current) setLoading(false);
     }
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload on tenant or filter change only
@@ -109,12 +124,16 @@ export function MessagesPage({ tenant }: PageProps) {
                   </td>
                   <td>
                     {m.deliveryStatus ?? (m.events.length ? m.events.at(-1)!.type : '—')}
-                    {m.providerId?.startsWith('outbox:') ? <span className="muted small"> (outbox)</span> : null}
+                    {m.providerId?.startsWith('outbox:') ? (
+                      <span className="muted small"> (outbox)</span>
+                    ) : null}
                   </td>
                   <td className="wrap-cell">{messageInvoices(m)}</td>
                   <td className="num">{messageTotal(m)}</td>
                   <td className="reason-cell">
-                    {m.why.statusReason && m.status !== 'sent' ? `${m.why.reason} — ${m.why.statusReason}` : m.why.reason}
+                    {m.why.statusReason && m.status !== 'sent'
+                      ? `${m.why.reason} — ${m.why.statusReason}`
+                      : m.why.reason}
                   </td>
                   <td>
                     <button type="button" className="btn btn-ghost" onClick={() => setOpenId(m.id)}>
