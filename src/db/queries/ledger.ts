@@ -4,6 +4,18 @@ import type { InvoiceStatus } from '../../../connectors/canonical';
 import type { DbOrTx } from '../client';
 import { customers, invoicePredictions, invoices, paymentAllocations, payments } from '../schema';
 
+/** What an invoice's prediction shows wherever it is listed. */
+export const predictionColumns = {
+  pLate: invoicePredictions.pLate,
+  riskBand: invoicePredictions.riskBand,
+  predictedPayDate: invoicePredictions.predictedPayDate,
+  payDateP10: invoicePredictions.payDateP10,
+  payDateP90: invoicePredictions.payDateP90,
+  expectedDaysLate: invoicePredictions.expectedDaysLate,
+  reasons: invoicePredictions.reasons,
+  modelVersion: invoicePredictions.modelVersion,
+};
+
 export interface InvoiceFilter {
   status?: InvoiceStatus;
   /** Open with a due date before `today`. */
@@ -47,16 +59,7 @@ export async function listInvoices(db: DbOrTx, tenantId: string, f: InvoiceFilte
       status: invoices.status,
       paidDate: invoices.paidDate,
       payLink: invoices.payLink,
-      prediction: {
-        pLate: invoicePredictions.pLate,
-        riskBand: invoicePredictions.riskBand,
-        predictedPayDate: invoicePredictions.predictedPayDate,
-        payDateP10: invoicePredictions.payDateP10,
-        payDateP90: invoicePredictions.payDateP90,
-        expectedDaysLate: invoicePredictions.expectedDaysLate,
-        reasons: invoicePredictions.reasons,
-        modelVersion: invoicePredictions.modelVersion,
-      },
+      prediction: predictionColumns,
     })
     .from(invoices)
     .innerJoin(customers, eq(customers.id, invoices.customerId))

@@ -1,7 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { findCustomer } from '../../db/queries/ledger';
+import { findCustomer, predictionColumns } from '../../db/queries/ledger';
 import {
   customerRisk,
   customers,
@@ -60,14 +60,7 @@ export const riskRoutes =
           dueDate: invoices.dueDate,
           balanceMinor: invoices.balanceMinor,
           currency: invoices.currency,
-          pLate: invoicePredictions.pLate,
-          riskBand: invoicePredictions.riskBand,
-          predictedPayDate: invoicePredictions.predictedPayDate,
-          payDateP10: invoicePredictions.payDateP10,
-          payDateP90: invoicePredictions.payDateP90,
-          expectedDaysLate: invoicePredictions.expectedDaysLate,
-          reasons: invoicePredictions.reasons,
-          modelVersion: invoicePredictions.modelVersion,
+          ...predictionColumns,
           asOf: invoicePredictions.asOf,
         })
         .from(invoicePredictions)
