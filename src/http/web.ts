@@ -7,7 +7,8 @@
  * Building: `ensureWebBuild` runs Vite's JS API when dist/web is missing or older than any file in src/web, so
  * `npm start` works on a fresh clone with no build step; `npm run build:web` does the same explicitly (CI, images).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -61,14 +62,41 @@ export function webBuildStale(): boolean {
 
 let building: Promise<void> | null = null;
 
-/** Builds the app with Vite when stale; concurrent callers share one build. */
+/**
+ * Builds the app with Vite when stale; concurrent callers in this process share one build. Other processes (test
+ * workers, a second server) may build at the same moment, so each builds into its own directory and swaps it in
+ * with renames: a reader never sees a half-written or emptied dist/web.
+ */
 export async function ensureWebBuild(logger?: Pick<Logger, 'info'>): Promise<void> {
   if (!webBuildStale()) return;
   building ??= (async () => {
     const t0 = performance.now();
     logger?.info('building the settings app (src/web → dist/web)');
     const { build } = await import('vite');
-    await build({ configFile: path.join(WEB_SRC, 'vite.config.ts'), logLevel: 'warn' });
+    const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const outDir = `${WEB_DIST}.build-${tag}`;
+    try {
+      await build({
+        configFile: path.join(WEB_SRC, 'vite.config.ts'),
+        logLevel: 'warn',
+        build: { outDir, emptyOutDir: true },
+      });
+      const old = `${WEB_DIST}.old-${tag}`;
+      try {
+        renameSync(WEB_DIST, old);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      try {
+        renameSync(outDir, WEB_DIST);
+      } catch (err) {
+        // Another process swapped its build in between our two renames: theirs is as fresh as ours.
+        if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      }
+      rmSync(old, { recursive: true, force: true });
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
     logger?.info({ ms: Math.round(performance.now() - t0) }, 'settings app built');
   })().finally(() => {
     building = null;
