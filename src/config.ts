@@ -57,6 +57,8 @@ export const envSchema = z.object({
   QUICKBOOKS_TOKEN_URL: optionalUrl,
   QUICKBOOKS_REVOKE_URL: optionalUrl,
   QUICKBOOKS_API_URL: optionalUrl,
+  QUICKBOOKS_USERINFO_URL: optionalUrl,
+  QUICKBOOKS_JWKS_URL: optionalUrl,
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
