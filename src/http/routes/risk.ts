@@ -12,7 +12,9 @@ import {
 } from '../../db/schema';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
-import { activeModel } from '../../risk/service';
+import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
+import { riskBand } from '../../risk/score';
+import { activeModel, tenantSensitivity } from '../../risk/service';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
 import { parseInput } from '../validate';
@@ -101,7 +103,22 @@ export const riskRoutes =
         .from(customerRisk)
         .where(eq(customerRisk.customerId, customer.id));
       if (!risk) throw notFound(`risk score for customer ${ref} (not scored yet)`);
-      return { customerExternalId: customer.externalId, ...risk };
+      // Band on the model's own validated thresholds (the same cut as the invoice bands), at the tenant's
+      // sensitivity; reasons from the customer's scored open invoices.
+      const model = await activeModel(services.db, tenant.id);
+      const predictions = await services.db
+        .select({ pLate: invoicePredictions.pLate, reasons: invoicePredictions.reasons })
+        .from(invoicePredictions)
+        .where(
+          and(eq(invoicePredictions.tenantId, tenant.id), eq(invoicePredictions.customerId, customer.id)),
+        );
+      return {
+        customerExternalId: customer.externalId,
+        ...risk,
+        band: riskBand(risk.score / 100, model.manifest.thresholds, tenantSensitivity(tenant.settings)),
+        history: customerRiskHistory(risk),
+        reasons: customerReasons(predictions),
+      };
     });
 
     /** Customers by risk score, with the slowing-payer alert. */

@@ -1,0 +1,46 @@
+/**
+ * A customer's risk score over time, read back from the stored customer risk: the score as of the last scoring and
+ * its change against 30 and 90 days earlier (customer-risk.ts computes each of those on what was known then), so
+ * the series is the same numbers the trend and the slowing-payer alert were decided on. A point is left out when
+ * the customer had no invoices yet on that day (its trend is null).
+ */
+import { dayOfInstant, isoFromDay } from './ledger';
+
+export interface RiskPoint {
+  /** YYYY-MM-DD (UTC day of the scoring instant, minus the offset). */
+  day: string;
+  /** 0–100, as customer_risk.score. */
+  score: number;
+}
+
+export interface StoredCustomerRisk {
+  score: number;
+  trend30: number | null;
+  trend90: number | null;
+  asOf: Date;
+}
+
+/** Oldest first: 90 days before, 30 days before, as of the scoring. */
+export function customerRiskHistory(r: StoredCustomerRisk): RiskPoint[] {
+  const day = dayOfInstant(r.asOf);
+  const points: RiskPoint[] = [];
+  const earlier = (offset: number, trend: number | null) => {
+    if (trend === null) return;
+    points.push({ day: isoFromDay(day - offset), score: Math.min(100, Math.max(0, r.score - trend)) });
+  };
+  earlier(90, r.trend90);
+  earlier(30, r.trend30);
+  points.push({ day: isoFromDay(day), score: r.score });
+  return points;
+}
+
+/** The distinct reasons of a customer's scored open invoices, riskiest invoice first, at most `max`. */
+export function customerReasons(
+  predictions: readonly { pLate: number; reasons: string[] }[],
+  max = 5,
+): string[] {
+  const out: string[] = [];
+  for (const p of [...predictions].sort((a, b) => b.pLate - a.pLate))
+    for (const reason of p.reasons) if (!out.includes(reason) && out.length < max) out.push(reason);
+  return out;
+}
