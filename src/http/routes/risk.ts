@@ -1,7 +1,8 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { findCustomer, predictionColumns } from '../../db/queries/ledger';
+import type { Tenant } from '../../db/queries/tenants';
 import {
   customerRisk,
   customers,
@@ -10,6 +11,7 @@ import {
   modelVersions,
   tenants,
 } from '../../db/schema';
+import { effectiveSender, senderSettingsSchema } from '../../dunning/sender-settings';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
@@ -38,6 +40,8 @@ const settingsPatch = z
       }
     }, 'not an IANA time zone'),
     locale: z.string().min(2).max(35),
+    /** The sender block of dunning emails; null goes back to the defaults (tenant name, MAIL_FROM's address). */
+    sender: senderSettingsSchema.nullable(),
   })
   .partial()
   .strict();
@@ -171,32 +175,43 @@ export const riskRoutes =
       return reply.status(202).send({ queued: jobId !== null, jobId });
     });
 
-    app.get('/tenants/:tenant/settings', async (req) => {
-      const tenant = await tenantOf(req, services);
+    /** The settings as they take effect: the sender is the one emails will use, defaults included. */
+    const settingsView = (tenant: Tenant) => {
+      const { sender: _stored, ...rest } = tenant.settings;
       return {
         timezone: tenant.timezone,
         locale: tenant.locale,
         currency: tenant.currency,
-        ...tenant.settings,
+        ...rest,
+        ...effectiveSender(tenant, services),
       };
+    };
+
+    app.get('/tenants/:tenant/settings', async (req) => {
+      const tenant = await tenantOf(req, services);
+      return settingsView(tenant);
     });
 
-    /** Tenant settings the model reads; a change of sensitivity re-scores. */
+    /** Tenant settings the model and the emails read; a change of sensitivity re-scores. */
     app.patch('/tenants/:tenant/settings', async (req) => {
       const tenant = await tenantOf(req, services);
       const body = parseInput(settingsPatch, req.body, 'body');
-      const { timezone, locale, ...rest } = body;
-      const settings = { ...tenant.settings, ...rest };
-      await services.db.transaction(async (tx) => {
-        await tx
+      const { timezone, locale, sender, ...rest } = body;
+      const set: Record<string, unknown> = { ...rest };
+      if (sender) set.sender = sender;
+      // Merged in SQL, so two editors saving different keys at once (sender, sensitivity) keep both changes.
+      const merged = sql`(${tenants.settings} - ${sender === null ? 'sender' : ''}::text) || ${JSON.stringify(set)}::jsonb`;
+      const updated = await services.db.transaction(async (tx) => {
+        const [row] = await tx
           .update(tenants)
           .set({
-            settings,
+            settings: merged,
             ...(timezone ? { timezone } : {}),
             ...(locale ? { locale } : {}),
             updatedAt: services.clock.now(),
           })
-          .where(eq(tenants.id, tenant.id));
+          .where(eq(tenants.id, tenant.id))
+          .returning();
         if (rest.sensitivity !== undefined) {
           await services.queue.send(
             scoreTenantJob,
@@ -204,12 +219,8 @@ export const riskRoutes =
             { tx },
           );
         }
+        return row!;
       });
-      return {
-        timezone: timezone ?? tenant.timezone,
-        locale: locale ?? tenant.locale,
-        currency: tenant.currency,
-        ...settings,
-      };
+      return settingsView(updated);
     });
   };

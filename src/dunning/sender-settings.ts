@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { SenderIdentity } from '../../emails/email-props';
+import type { Tenant } from '../db/queries/tenants';
+import type { Services } from '../services';
+import { senderOf } from './compose-email';
+
+/**
+ * The sender block of every dunning email (tenants.settings.sender, read by `senderOf`): who the debtor is
+ * dealing with, where replies go, and the postal address commercial-email rules require. The From header itself
+ * stays the operator's MAIL_FROM, so a tenant cannot send as a domain nobody verified.
+ */
+
+// Header-bound and single-line values: no control characters (CR/LF would split a header or a footer line).
+const oneLine = (max: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, `${what} is empty`)
+    .max(max, `${what} is longer than ${max} characters`)
+    .regex(/^[^\p{Cc}]*$/u, `${what} must be a single line`);
+
+export const senderSettingsSchema = z
+  .object({
+    companyName: oneLine(120, 'the company name'),
+    replyTo: z.string().trim().pipe(z.email('not a valid email address')),
+    address: z.array(oneLine(120, 'an address line')).max(4, 'at most 4 address lines').default([]),
+    phone: oneLine(40, 'the phone number')
+      .regex(
+        /^\+?[0-9(][0-9 ().\-/]{2,}(?:\s*(?:ext\.?|x)\s*\d{1,6})?$/i,
+        'digits, spaces and + ( ) - . / only',
+      )
+      .optional(),
+  })
+  .strict();
+export type SenderSettings = z.infer<typeof senderSettingsSchema>;
+
+export interface EffectiveSender {
+  /** What emails use now: the stored sender, else the tenant name and MAIL_FROM's address. */
+  sender: SenderIdentity;
+  /** Whether the tenant set its own sender (settings.sender) rather than relying on the defaults. */
+  senderCustomised: boolean;
+  /** The From header of sent emails (MAIL_FROM), or null when unset and messages stay in the outbox. */
+  mailFrom: string | null;
+}
+
+export function effectiveSender(tenant: Tenant, services: Services): EffectiveSender {
+  const stored = tenant.settings.sender;
+  return {
+    sender: senderOf(tenant, services),
+    senderCustomised: typeof stored === 'object' && stored !== null,
+    mailFrom: services.config.MAIL_FROM ?? null,
+  };
+}
