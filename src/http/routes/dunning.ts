@@ -21,8 +21,10 @@ import { approveMessage, editMessage, skipMessage } from '../../dunning/approval
 import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { planTenant } from '../../dunning/engine';
-import { addDays, diffDays, localParts } from '../../dunning/local-time';
+import { localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
+import { sendingToday } from '../../dunning/sending-today';
+import { parseDraftStep, previewStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
@@ -458,7 +460,7 @@ export const dunningRoutes =
       return { planned: r.inserted, cancelled: r.cancelled, receipts: r.receipts, decisions: r.decisions };
     });
 
-    /** The sequence editor's preview: a step of a sequence rendered for a real invoice, as the debtor would see it. */
+    /** The sequence editor's preview: a saved step rendered for a real invoice, as the debtor would see it. */
     app.get(`${base}/preview`, async (req) => {
       const tenant = await tenantOf(req, services);
       const q = parseInput(
@@ -475,63 +477,56 @@ export const dunningRoutes =
       if (!seq) throw notFound(`sequence ${q.sequence}`);
       const step = seq.steps[q.step];
       if (!step) throw notFound(`step ${q.step} of sequence ${q.sequence}`);
-      const [inv] = await requireInvoices(db, tenant.id, [q.invoice]);
-      const [c] = await db.select().from(customers).where(eq(customers.id, inv!.customerId));
-      const now = services.clock.now();
-      const today = localParts(now, c!.timezone || config.settings.timezone).date;
-      const stepKey = `${seq.id}:${q.step}:0`;
-      const row = {
-        id: 'preview',
-        tenantId: tenant.id,
-        customerId: c!.id,
-        kind: 'reminder',
-        to: c!.emails,
-        channel: step.channel,
-        invoiceIds: [inv!.id],
-        stepKeys: [stepKey],
-        stepKey,
-        sequenceId: seq.id,
-        tone: step.tone,
-        template: step.template,
-        sendAt: now,
-        requiresApproval: false,
-        approvalReason: null,
-        reason: 'preview',
-        snapshot: {
-          asOf: today,
-          plannedAt: now.toISOString(),
-          invoices: [
-            {
-              invoiceId: inv!.id,
-              number: inv!.number ?? inv!.externalId,
-              issueDate: inv!.issueDate,
-              dueDate: inv!.dueDate,
-              daysOverdue: Math.max(0, diffDays(today, inv!.dueDate)),
-              totalMinor: inv!.totalMinor,
-              openBalanceMinor: inv!.balanceMinor,
-              currency: inv!.currency,
-              payLink: inv!.payLink,
-              stepKey,
-              prediction: null,
-            },
-          ],
-          totals: [{ currency: inv!.currency, openMinor: inv!.balanceMinor }],
-          previousReminders: q.step,
-          customerRisk: { riskScore: null, riskBand: null, slowingAlert: false },
-          sequence: { id: seq.id, name: seq.name, selectedBy: 'preview' },
-        },
-      } as unknown as MessageRow;
-      const email = await composeEmail(services, row, tenant, c!, now);
-      return {
-        sequence: seq.id,
-        step: q.step,
-        tone: step.tone,
-        sendsOn: addDays(inv!.dueDate, step.offsetDays),
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        templateVersion: email.templateVersion,
-      };
+      const preview = await previewStep(services, tenant, {
+        invoiceId: q.invoice,
+        sequence: seq,
+        stepIndex: q.step,
+        step,
+        timezone: config.settings.timezone,
+      });
+      return { ...preview, source: 'saved' as const };
+    });
+
+    /**
+     * The same preview for an unsaved step from the editor: `draft` is checked by the policy's own step rules
+     * (errors name the field, "draft.tone: …") and nothing is stored.
+     */
+    app.post(`${base}/preview`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const body = parseInput(
+        z.object({
+          invoice: uuid,
+          sequence: z.string().min(1).max(64),
+          step: z.int().min(0).max(11),
+          draft: z.unknown(),
+        }),
+        req.body,
+        'body',
+      );
+      const draft = parseDraftStep(body.draft, 'draft');
+      if (!draft.ok) throw invalid('body', draft.errors);
+      const config = await loadDunningConfig(db, tenant);
+      const saved = config.policy.sequences.find((s) => s.id === body.sequence);
+      const preview = await previewStep(services, tenant, {
+        invoiceId: body.invoice,
+        // A sequence not saved yet previews under its id.
+        sequence: { id: body.sequence, name: saved?.name ?? body.sequence },
+        stepIndex: body.step,
+        step: draft.value,
+        timezone: config.settings.timezone,
+      });
+      return { ...preview, source: 'draft' as const };
+    });
+
+    /** The dashboard's "Sending today": today's sends in the tenant's timezone, held and already-sent counts. */
+    app.get(`${base}/today`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const q = parseInput(
+        z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        req.query,
+        'querystring',
+      );
+      return sendingToday(services, tenant, q.limit);
     });
 
     // ---- tasks (call list) ------------------------------------------------------------------------------------
