@@ -257,7 +257,7 @@ describe('POST dunning/preview', () => {
     });
 
   beforeAll(async () => {
-    [invoice] = await invoiceIds(acme, ['MID-O']);
+    invoice = (await invoiceIds(acme, ['MID-O']))[0]!;
   });
 
   it('renders an unsaved tone change: subject and body differ from the saved step', async () => {
