@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { issueApiToken } from './auth/api-tokens';
 import { SessionAuth } from './auth/sessions';
 import { parseClockDate } from './clock';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, quickbooksSetup } from './config';
 import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
 import { queueAfterLedgerChange } from './jobs/risk-jobs';
@@ -68,8 +68,11 @@ async function serve(args: string[]) {
   const role = (values.role ?? process.env.DUELY_ROLE ?? 'all') as Role;
   if (!['web', 'worker', 'all'].includes(role)) throw new UsageError(`--role must be web, worker or all`);
   const config = configFor(values, { DUELY_ROLE: role, ...(values.port ? { PORT: values.port } : {}) });
-  const services = await createServices(config, { schedule: role !== 'web' });
+  // The demo company (QUICKBOOKS_DEMO, src/demo-company.ts) starts only where it is usable: role all.
+  const services = await createServices(config, { schedule: role !== 'web', demoCompany: {} });
   const server = await startServer(services, role);
+  const qb = quickbooksSetup(services.config);
+  if (qb.note) services.logger.warn({ role, QUICKBOOKS_DEMO: config.QUICKBOOKS_DEMO }, qb.note);
   const lines = [
     `Duely (${role}) on ${services.dbh.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'Postgres'}`,
   ];
@@ -87,6 +90,15 @@ async function serve(args: string[]) {
       now: services.clock.now(),
     });
     lines.push(`  Sign in (one-time link, 15 min): ${server.url}/login?token=${link}`);
+    const demo = services.demoCompany;
+    lines.push(
+      demo
+        ? `  QuickBooks: demo company (${demo.customers} customers, ${demo.invoices.toLocaleString('en-US')} invoices, ` +
+            'generated): Connections → Try the demo company'
+        : qb.mode === 'live'
+          ? `  QuickBooks: ${config.QUICKBOOKS_ENVIRONMENT} app ${config.QUICKBOOKS_CLIENT_ID}`
+          : `  QuickBooks: not available. ${qb.note ?? ''}`.trimEnd(),
+    );
   }
   if (config.DUELY_NOW) lines.push(`  Clock: as of ${config.DUELY_NOW}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,12 +2,11 @@
  * `duely demo`: the local QuickBooks sandbox in-process, Duely pointed at it, and a company connected through the
  * same OAuth flow a real one uses (driven server-side with a cookie jar). Also the pieces the end-to-end test uses.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
-import { type Sandbox, startSandbox } from '../connectors/quickbooks/sandbox';
+import type { Sandbox } from '../connectors/quickbooks/sandbox';
 import { issueApiToken } from './auth/api-tokens';
-import type { Clock } from './clock';
+import { fixedClock } from './clock';
 import { type Config, loadConfig } from './config';
 import { rowsOf } from './db/client';
 import { connections, syncRuns } from './db/schema';
@@ -165,23 +164,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     rmSync(path.join(dataDir, 'pglite'), { recursive: true, force: true });
   }
   const publicUrl = base.PUBLIC_URL;
-  const clientId = `demo-${randomBytes(6).toString('hex')}`;
-  const clientSecret = randomBytes(24).toString('base64url');
-  const verifierToken = randomBytes(24).toString('base64url');
-  const now = base.DUELY_NOW ? new Date(`${base.DUELY_NOW}T12:00:00Z`) : new Date();
   log(
     `Generating the sandbox company (${opts.customers ?? 150} customers, ${opts.invoices ?? 5000} invoices)…`,
   );
-  const sandbox = await startSandbox({
-    seed: opts.seed ?? 20261127,
-    now,
-    customers: opts.customers ?? 150,
-    invoices: opts.invoices ?? 5000,
-    verifierToken,
-    webhookUrl: `${publicUrl}/webhooks/quickbooks`,
-    clientId,
-    clientSecret,
-  });
   let services: Services | null = null;
   let server: RunningServer | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -189,23 +174,31 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     if (timer) clearInterval(timer);
     await server?.stop();
     if (!server) await services?.close();
-    await sandbox.stop();
   };
   try {
+    // The demo company of `duely serve` (src/demo-company.ts), always on here, whatever credentials are set.
     const config: Config = loadConfig({
       ...env,
       DATA_DIR: dataDir,
       DUELY_NOW: undefined,
       PUBLIC_URL: publicUrl,
-      QUICKBOOKS_CLIENT_ID: clientId,
-      QUICKBOOKS_CLIENT_SECRET: clientSecret,
-      QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: verifierToken,
-      QUICKBOOKS_ENVIRONMENT: 'sandbox',
-      ...sandbox.config,
+      DUELY_ROLE: 'all',
+      QUICKBOOKS_DEMO: 'on',
     });
     // One clock for both sides: the sandbox's, so "days pass" for Duely exactly when they pass in QuickBooks.
-    const clock: Clock = { now: () => sandbox.now() };
-    services = await createServices(config, { clock, schedule: true });
+    // The sandbox's history ends at DUELY_NOW (noon UTC) when set; its clock then moves only when days are advanced.
+    services = await createServices(config, {
+      clock: base.DUELY_NOW ? fixedClock(new Date(`${base.DUELY_NOW}T12:00:00Z`)) : undefined,
+      schedule: true,
+      demoCompany: {
+        customers: opts.customers,
+        invoices: opts.invoices,
+        seed: opts.seed,
+        useSandboxClock: true,
+      },
+    });
+    const sandbox = services.demoCompany?.sandbox;
+    if (!sandbox) throw new AppError('demo_failed', 'the demo company did not start', 500);
     server = await startServer(services, 'all');
     const url = server.url ?? publicUrl;
     const adminToken = server.firstToken ?? (await issueApiToken(services.db, 'demo')).token;

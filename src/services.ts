@@ -3,12 +3,13 @@
  * and the CLI. Nothing else constructs these.
  */
 import { type Clock, offsetClock, systemClock } from './clock';
-import type { Config } from './config';
+import { type Config, quickbooksSetup } from './config';
 import { createDb, type Db, type DbHandle } from './db/client';
 import { allJobs } from './jobs/catalogue';
 import type { JobDefinition } from './jobs/define';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './logger';
+import { type DemoCompany, type DemoCompanyOptions, startDemoCompany } from './demo-company';
 
 export interface Services {
   config: Config;
@@ -17,6 +18,8 @@ export interface Services {
   dbh: DbHandle;
   db: Db;
   queue: JobQueue;
+  /** The built-in QuickBooks demo company when this process runs it (src/demo-company.ts), else null. */
+  demoCompany: DemoCompany | null;
   close(): Promise<void>;
 }
 
@@ -30,20 +33,44 @@ export interface ServicesOptions {
   /** Run pg-boss maintenance and cron schedules in this process (workers). */
   schedule?: boolean;
   jobs?: readonly JobDefinition[];
+  /**
+   * Run the demo company in this process when the configuration asks for it (quickbooksSetup() says demo):
+   * `duely serve` and `duely demo` pass this; one-shot commands do not. `useSandboxClock` makes the sandbox's
+   * clock Duely's (`duely demo` advances days in both at once).
+   */
+  demoCompany?: DemoCompanyOptions & { useSandboxClock?: boolean };
 }
 
 export async function createServices(config: Config, opts: ServicesOptions = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const clock = opts.clock ?? (config.DUELY_NOW ? offsetClock(config.DUELY_NOW) : systemClock);
+  let clock = opts.clock ?? (config.DUELY_NOW ? offsetClock(config.DUELY_NOW) : systemClock);
   const dbh =
     opts.dbh ??
     (await createDb({
       url: config.DATABASE_URL,
       dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
     }));
+  let demoCompany: DemoCompany | null = null;
   try {
     await dbh.migrate();
+    if (opts.demoCompany && quickbooksSetup(config).mode === 'demo') {
+      const { useSandboxClock, ...sizes } = opts.demoCompany;
+      demoCompany = await startDemoCompany(config, { ...sizes, now: clock.now() });
+      config = demoCompany.config;
+      const sandbox = demoCompany.sandbox;
+      if (useSandboxClock) clock = { now: () => sandbox.now() };
+      logger.info(
+        {
+          url: sandbox.url,
+          realmId: sandbox.realmId,
+          customers: demoCompany.customers,
+          invoices: demoCompany.invoices,
+        },
+        'QuickBooks demo company started',
+      );
+    }
   } catch (err) {
+    await demoCompany?.stop();
     await dbh.close();
     throw err;
   }
@@ -57,11 +84,13 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     dbh,
     db: dbh.db,
     queue,
+    demoCompany,
     async close() {
       if (closed) return;
       closed = true;
       await queue.stop();
       await dbh.close();
+      await demoCompany?.stop();
     },
   };
 }

@@ -10,6 +10,7 @@ import { registerAuth } from './auth';
 import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
+import { integrationRoutes } from './routes/integrations';
 import { importRoutes } from './routes/imports';
 import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
@@ -61,6 +62,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(sessionRoutes(services));
   await app.register(webRoutes(services));
   await app.register(connectionRoutes(services), { prefix: '/api/v1' });
+  await app.register(integrationRoutes(services), { prefix: '/api/v1' });
   await app.register(quickbooksRoutes(services));
   await app.register(dunningRoutes(services), { prefix: '/api/v1' });
   await app.register(resendWebhookRoutes(services));

@@ -1,0 +1,156 @@
+/**
+ * QUICKBOOKS_DEMO: which QuickBooks a configuration asks for (pure), whether createServices runs the demo company,
+ * and what GET /api/v1/integrations tells the settings app (operators without a tenant included).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectors } from '../../connectors';
+import { issueApiToken } from '../../src/auth/api-tokens';
+import { fixedClock } from '../../src/clock';
+import { type Config, loadConfig, quickbooksSetup } from '../../src/config';
+import { buildApp } from '../../src/http/app';
+import type { DbHandle } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
+import { createServices, type Services } from '../../src/services';
+import { createTestDb } from '../helpers/db';
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'duely-qbdemo-'));
+const config = (env: Record<string, string> = {}): Config =>
+  loadConfig({
+    DATA_DIR: tmp(),
+    APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+const CREDS = { QUICKBOOKS_CLIENT_ID: 'real-id', QUICKBOOKS_CLIENT_SECRET: 'real-secret' };
+
+describe('quickbooksSetup (QUICKBOOKS_DEMO)', () => {
+  it('defaults to auto: the demo company without credentials, the real app with them', () => {
+    expect(config().QUICKBOOKS_DEMO).toBe('auto');
+    expect(quickbooksSetup(config())).toEqual({ mode: 'demo', note: null });
+    expect(quickbooksSetup(config(CREDS))).toEqual({ mode: 'live', note: null });
+  });
+
+  it('off disables the demo company; on uses it even with credentials (and says they are ignored)', () => {
+    const off = quickbooksSetup(config({ QUICKBOOKS_DEMO: 'off' }));
+    expect(off.mode).toBe('unconfigured');
+    expect(off.note).toMatch(/QUICKBOOKS_CLIENT_ID/);
+    expect(quickbooksSetup(config({ QUICKBOOKS_DEMO: 'off', ...CREDS })).mode).toBe('live');
+    const on = quickbooksSetup(config({ QUICKBOOKS_DEMO: 'on', ...CREDS }));
+    expect(on.mode).toBe('demo');
+    expect(on.note).toMatch(/ignored/);
+    expect(() => config({ QUICKBOOKS_DEMO: 'maybe' })).toThrow(/QUICKBOOKS_DEMO/);
+  });
+
+  it('needs the single-process role: split web/worker processes get no demo company, with the reason', () => {
+    for (const role of ['web', 'worker']) {
+      const s = quickbooksSetup(config({ DUELY_ROLE: role }));
+      expect(s.mode).toBe('unconfigured');
+      expect(s.note).toMatch(/single-process/);
+    }
+    expect(quickbooksSetup(config({ DUELY_ROLE: 'web', ...CREDS })).mode).toBe('live');
+  });
+
+  it('an id without a secret is not a live app', () => {
+    const s = quickbooksSetup(config({ QUICKBOOKS_CLIENT_ID: 'id-only' }));
+    expect(s).toMatchObject({ mode: 'unconfigured' });
+    expect(s.note).toMatch(/QUICKBOOKS_CLIENT_SECRET/);
+  });
+});
+
+describe('the demo company in createServices and GET /api/v1/integrations', () => {
+  // One database for all (a PGlite boots in seconds); each Services stops only its own sandbox.
+  let dbh: DbHandle | null = null;
+  const started: Services[] = [];
+  const services = async (env: Record<string, string>, demo: boolean) => {
+    dbh ??= await createTestDb();
+    const s = await createServices(config(env), {
+      dbh,
+      clock: fixedClock('2026-11-27'),
+      logger: createLogger('silent'),
+      queue: false,
+      ...(demo ? { demoCompany: { customers: 5, invoices: 20 } } : {}),
+    });
+    started.push(s);
+    return s;
+  };
+  const integrations = async (s: Services) => {
+    const app = await buildApp(s);
+    try {
+      // An operator token: no tenant, like a brand-new user's session.
+      const { token } = await issueApiToken(s.db, 'operator');
+      const res = await app.inject({
+        method: 'GET',
+        url: '/api/v1/integrations',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/api/v1/integrations' })).statusCode).toBe(401);
+      return res.json().quickbooks;
+    } finally {
+      await app.close();
+    }
+  };
+  afterAll(async () => {
+    for (const s of started) await s.demoCompany?.stop();
+    await dbh?.close();
+  });
+
+  it('without credentials, `duely serve` runs the sandbox and points the connector at it', async () => {
+    const s = await services({}, true);
+    const demo = s.demoCompany;
+    expect(demo).not.toBeNull();
+    expect(s.config.QUICKBOOKS_DEMO).toBe('on');
+    expect(s.config.QUICKBOOKS_CLIENT_ID).toMatch(/^demo-/);
+    const endpoints = connectors.quickbooks.oauth.endpoints(s.config);
+    expect(endpoints.authorizeUrl.startsWith(demo!.sandbox.url)).toBe(true);
+    expect(endpoints.apiBaseUrl).toBe(demo!.sandbox.url);
+    expect(demo!.sandbox.company.customers.size).toBe(5);
+    expect(await integrations(s)).toEqual({
+      mode: 'demo',
+      connectUrl: '/connect/quickbooks',
+      demo: { realmId: demo!.sandbox.realmId, customers: 5, invoices: 20 },
+      note: null,
+    });
+    // The sandbox answers on its URL until the services close.
+    expect((await fetch(`${demo!.sandbox.url}/nope`)).status).toBe(404);
+  });
+
+  it('with credentials: live, no sandbox', async () => {
+    const s = await services(CREDS, true);
+    expect(s.demoCompany).toBeNull();
+    expect(s.config.QUICKBOOKS_CLIENT_ID).toBe('real-id');
+    expect(await integrations(s)).toMatchObject({
+      mode: 'live',
+      connectUrl: '/connect/quickbooks',
+      demo: null,
+    });
+  });
+
+  it('QUICKBOOKS_DEMO=off, a web-only process, or a command that does not run it: unconfigured, with the reason', async () => {
+    const off = await services({ QUICKBOOKS_DEMO: 'off' }, true);
+    expect(off.demoCompany).toBeNull();
+    expect(await integrations(off)).toMatchObject({ mode: 'unconfigured', connectUrl: null });
+    const web = await services({ DUELY_ROLE: 'web' }, true);
+    expect(web.demoCompany).toBeNull();
+    expect((await integrations(web)).note).toMatch(/single-process/);
+    const oneShot = await services({}, false);
+    expect(oneShot.demoCompany).toBeNull();
+    expect(await integrations(oneShot)).toMatchObject({ mode: 'unconfigured', demo: null });
+  });
+
+  it('close() stops the sandbox', async () => {
+    const s = await createServices(config(), {
+      dbh: await createTestDb(),
+      clock: fixedClock('2026-11-27'),
+      logger: createLogger('silent'),
+      queue: false,
+      demoCompany: { customers: 5, invoices: 20 },
+    });
+    const url = s.demoCompany!.sandbox.url;
+    await s.close();
+    await expect(fetch(`${url}/nope`)).rejects.toThrow();
+  });
+});
