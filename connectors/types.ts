@@ -71,6 +71,8 @@ export interface OAuthEndpoints {
   tokenUrl: string;
   revokeUrl: string;
   userInfoUrl: string;
+  /** OpenID Connect signing keys (JWKS), for providers that sign users in. */
+  jwksUrl?: string;
   /** Base URL of the provider's data API for this environment. */
   apiBaseUrl: string;
 }

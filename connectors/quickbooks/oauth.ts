@@ -8,6 +8,7 @@
  * turn `{"error":"invalid_grant"}` into a typed error instead of a token set with empty fields.
  */
 import { ConnectorError, codeFromStatus } from '../errors';
+import { INTUIT_JWKS_URL } from './openid';
 import type {
   AuthorizeUrlParams,
   CallbackResult,
@@ -27,6 +28,8 @@ export interface QuickbooksConfig {
   QUICKBOOKS_REVOKE_URL?: string;
   QUICKBOOKS_USERINFO_URL?: string;
   QUICKBOOKS_API_URL?: string;
+  /** Where ID-token signing keys are published (Intuit's JWKS unless overridden, e.g. by the local sandbox). */
+  QUICKBOOKS_JWKS_URL?: string;
 }
 
 export const QUICKBOOKS_SCOPES = ['com.intuit.quickbooks.accounting', 'openid', 'profile', 'email'] as const;
@@ -59,6 +62,7 @@ export function quickbooksEndpoints(config: QuickbooksConfig): OAuthEndpoints {
     revokeUrl: config.QUICKBOOKS_REVOKE_URL || base.revokeUrl,
     userInfoUrl: config.QUICKBOOKS_USERINFO_URL || base.userInfoUrl,
     apiBaseUrl: config.QUICKBOOKS_API_URL || base.apiBaseUrl,
+    jwksUrl: config.QUICKBOOKS_JWKS_URL || INTUIT_JWKS_URL,
   };
 }
 

@@ -11,8 +11,8 @@
  * APP_SECRET: the SPA reads it from GET /api/v1/session and sends it as `x-csrf-token` on every state-changing
  * request; a cross-site page can neither read it nor compute it.
  *
- * "Sign in with Intuit" (OpenID Connect) is not here yet: it reuses the QuickBooks OAuth routes
- * (/connect/quickbooks) once they land, then calls `createSession(…, { method: 'intuit_openid' })`.
+ * "Sign in with Intuit" (OpenID Connect) runs on the QuickBooks OAuth routes (src/http/routes/quickbooks.ts): once the
+ * ID token is verified it calls `createSession({ method: 'intuit_openid', user })` for the tenant of that company.
  */
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
@@ -90,6 +90,8 @@ export class SessionAuth {
     method: 'login_link' | 'intuit_openid';
     now: Date;
     ttlMs?: number;
+    /** The signed-in person, when the identity provider told us (Sign in with Intuit). */
+    user?: { sub: string; email: string | null; name: string | null };
   }): Promise<{ token: string; session: Session }> {
     const token = `dss_${randomBytes(32).toString('base64url')}`;
     const [session] = await this.db
@@ -98,6 +100,9 @@ export class SessionAuth {
         tokenHash: sha256(token),
         tenantId: opts.tenantId,
         method: opts.method,
+        userSub: opts.user?.sub ?? null,
+        userEmail: opts.user?.email ?? null,
+        userName: opts.user?.name ?? null,
         expiresAt: new Date(opts.now.getTime() + (opts.ttlMs ?? SESSION_TTL_MS)),
         lastSeenAt: opts.now,
       })

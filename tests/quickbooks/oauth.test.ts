@@ -27,6 +27,7 @@ describe('QuickBooks OAuth endpoints', () => {
       revokeUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
       userInfoUrl: 'https://accounts.platform.intuit.com/v1/openid_connect/userinfo',
       apiBaseUrl: 'https://quickbooks.api.intuit.com',
+      jwksUrl: 'https://oauth.platform.intuit.com/op/v1/jwks',
     });
     const sandbox = quickbooksEndpoints({ QUICKBOOKS_ENVIRONMENT: 'sandbox' });
     expect(sandbox.apiBaseUrl).toBe('https://sandbox-quickbooks.api.intuit.com');
@@ -42,8 +43,10 @@ describe('QuickBooks OAuth endpoints', () => {
       QUICKBOOKS_TOKEN_URL: 'http://127.0.0.1:1/token',
       QUICKBOOKS_REVOKE_URL: 'http://127.0.0.1:1/revoke',
       QUICKBOOKS_API_URL: 'http://127.0.0.1:1',
+      QUICKBOOKS_JWKS_URL: 'http://127.0.0.1:1/jwks',
     });
     expect(e).toMatchObject({
+      jwksUrl: 'http://127.0.0.1:1/jwks',
       authorizeUrl: 'http://127.0.0.1:1/connect/oauth2',
       tokenUrl: 'http://127.0.0.1:1/token',
       revokeUrl: 'http://127.0.0.1:1/revoke',

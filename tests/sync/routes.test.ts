@@ -8,12 +8,14 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../connectors/quickbooks/webhooks';
 import { issueApiToken } from '../../src/auth/api-tokens';
+import { SessionAuth } from '../../src/auth/sessions';
 import { Vault } from '../../src/auth/vault';
 import { ManualClock } from '../../src/clock';
 import { connections, syncRuns, tenants } from '../../src/db/schema';
 import { buildApp } from '../../src/http/app';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
+import { intuitIdentity } from '../helpers/intuit-identity';
 import { createTestServices } from '../helpers/services';
 import { QB_ENV, readConnection, seedConnection, tokensAt } from './helpers';
 
@@ -21,6 +23,7 @@ const TOKEN_HOST = 'https://oauth.platform.intuit.com';
 const TOKEN_PATH = '/oauth2/v1/tokens/bearer';
 const REVOKE_HOST = 'https://developer.api.intuit.com';
 const clock = new ManualClock('2026-11-27T10:00:00Z');
+const intuit = intuitIdentity(QB_ENV.QUICKBOOKS_CLIENT_ID);
 let s: Services;
 let app: FastifyInstance;
 let admin: string;
@@ -207,6 +210,11 @@ describe('OAuth connect flow', () => {
 
   it('callback exchanges the code, stores sealed tokens, creates tenant + connection, enqueues the initial sync', async () => {
     const a = await startConnect();
+    // A browser with no session: the callback verifies who it is and signs it in to the new tenant.
+    const user = { sub: 'intuit-user-777', email: 'owner@craigs.example' };
+    intuit.nockJwks();
+    intuit.nockUserInfo(user);
+    intuit.nockCompanyInfo('777', "Craig's Design and Landscaping");
     nock(TOKEN_HOST)
       .post(
         TOKEN_PATH,
@@ -219,6 +227,7 @@ describe('OAuth connect flow', () => {
         refresh_token: 'rt-first',
         expires_in: 3600,
         x_refresh_token_expires_in: 8_726_400,
+        id_token: intuit.idToken({ sub: user.sub, realmid: '777' }),
       });
     const res = await app.inject({
       url: `/connect/quickbooks/callback?code=good-code&state=${encodeURIComponent(a.state)}&realmId=777`,
@@ -234,19 +243,29 @@ describe('OAuth connect flow', () => {
       refreshToken: 'rt-first',
     });
     const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, conn!.tenantId));
-    expect(tenant).toMatchObject({ source: 'quickbooks', name: 'QuickBooks 777' });
+    expect(tenant).toMatchObject({ source: 'quickbooks', name: "Craig's Design and Landscaping" });
+    const session = String(res.headers['set-cookie']).match(/duely_session=(dss_[^;]+)/)?.[1];
+    expect(session).toBeDefined();
+    const signedIn = await new SessionAuth(s.db, s.config.APP_SECRET).verifySession(session!, clock.now());
+    expect(signedIn).toMatchObject({ tenantId: conn!.tenantId, method: 'intuit_openid', userEmail: user.email });
     const jobs = await syncJobs(conn!.id);
     expect(jobs).toHaveLength(1);
     expect(jobs[0]?.data.reason).toBe('connect');
 
     // Connecting the same company again re-attaches to the same tenant and connection.
     const again = await startConnect();
-    nock(TOKEN_HOST).post(TOKEN_PATH).reply(200, {
-      token_type: 'bearer',
-      access_token: 'at-second',
-      refresh_token: 'rt-second',
-      expires_in: 3600,
-    });
+    intuit.nockJwks();
+    intuit.nockUserInfo(user);
+    intuit.nockCompanyInfo('777', "Craig's Design and Landscaping");
+    nock(TOKEN_HOST)
+      .post(TOKEN_PATH)
+      .reply(200, {
+        token_type: 'bearer',
+        access_token: 'at-second',
+        refresh_token: 'rt-second',
+        expires_in: 3600,
+        id_token: intuit.idToken({ sub: user.sub, realmid: '777' }),
+      });
     await s.db.update(connections).set({ status: 'reconnect_needed' }).where(eq(connections.id, conn!.id));
     const res2 = await app.inject({
       url: `/connect/quickbooks/callback?code=code-2&state=${encodeURIComponent(again.state)}&realmId=777`,

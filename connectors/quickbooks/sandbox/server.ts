@@ -3,10 +3,11 @@
  * protocol as Intuit (OAuth 2.0 authorize/token/revoke/userinfo; v3 query, read and CDC; signed legacy webhooks)
  * over a deterministic generated company (company.ts). Everything is in memory.
  */
-import { randomBytes } from 'node:crypto';
+import { createSign, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { QuickbooksConfig } from '../oauth';
+import { INTUIT_ISSUER } from '../openid';
 import { signWebhook, SIGNATURE_HEADER } from '../webhooks';
 import { type Change, Company, type EntityName, type Row } from './company';
 import { parseQuery, QueryError } from './query';
@@ -32,6 +33,8 @@ export interface SandboxOptions {
   clientId: string;
   clientSecret: string;
   realmId?: string;
+  /** CompanyInfo.CompanyName (default "Sandbox Company US <last 4 of the realm>"). */
+  companyName?: string;
   /** Access tokens expire on the sandbox clock, so advance() past it forces the 401 -> refresh path. */
   accessTokenTtlSeconds?: number;
 }
@@ -59,6 +62,7 @@ export interface Sandbox {
       | 'QUICKBOOKS_REVOKE_URL'
       | 'QUICKBOOKS_USERINFO_URL'
       | 'QUICKBOOKS_API_URL'
+      | 'QUICKBOOKS_JWKS_URL'
     >
   >;
   /** Ground truth: the generated company (balances(), invoices, payments, ...). */
@@ -102,7 +106,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   const realmId = options.realmId ?? `91303${String(options.seed >>> 0).padStart(11, '0')}`;
   const ttlMs = (options.accessTokenTtlSeconds ?? 3600) * 1000;
-  const codes = new Map<string, { redirectUri: string }>();
+  const companyName = options.companyName ?? `Sandbox Company US ${realmId.slice(-4)}`;
+  const codes = new Map<string, { redirectUri: string; openid: boolean }>();
+  // ID tokens are RS256 JWTs like Intuit's, signed by a key made for this sandbox and published at /op/v1/jwks.
+  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `sbx-${randomBytes(6).toString('hex')}`;
   const accessTokens = new Map<string, AccessToken>();
   /**
    * refresh token -> still usable (false once rotated away or revoked). Intuit may rotate on any refresh; the
@@ -114,9 +122,24 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let served = 0;
   let url = '';
 
+  const userSub = `sandbox-user-${realmId}`;
   const token = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`;
 
-  function issueTokens() {
+  /** ID tokens live on the wall clock, not the sandbox clock: their verifiers check `exp` against the real time. */
+  function idToken(): string {
+    const now = Math.floor(Date.now() / 1000);
+    return signJwt(signingKey.privateKey, kid, {
+      iss: INTUIT_ISSUER,
+      aud: [options.clientId],
+      sub: userSub,
+      realmid: realmId,
+      auth_time: now,
+      iat: now,
+      exp: now + 3600,
+    });
+  }
+
+  function issueTokens(withIdToken = false) {
     const accessToken = token('sbx-at');
     const refreshToken = token('sbx-rt');
     accessTokens.set(accessToken, { realmId, expiresAt: company.now() + ttlMs });
@@ -127,7 +150,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       refresh_token: refreshToken,
       expires_in: ttlMs / 1000,
       x_refresh_token_expires_in: 8_726_400,
-      id_token: token('sbx-id'),
+      ...(withIdToken ? { id_token: idToken() } : {}),
     };
   }
 
@@ -268,7 +291,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       codes.delete(form.get('code') ?? '');
       if (!code || code.redirectUri !== form.get('redirect_uri'))
         return send(res, 400, { error: 'invalid_grant' });
-      return send(res, 200, issueTokens());
+      return send(res, 200, issueTokens(code.openid));
     }
     if (grant === 'refresh_token') {
       const old = form.get('refresh_token') ?? '';
@@ -315,7 +338,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
     // Auto-approve: the user "connects" the sandbox company at once.
     const code = token('sbx-code');
-    codes.set(code, { redirectUri });
+    codes.set(code, { redirectUri, openid: (query.get('scope') ?? '').split(' ').includes('openid') });
     target.searchParams.set('code', code);
     target.searchParams.set('realmId', realmId);
     res.writeHead(302, { location: target.toString() }).end();
@@ -457,6 +480,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return handleQuery(req.method === 'POST' ? await readBody(req) : (query.get('query') ?? ''), res);
     }
     if (resource === 'cdc') return handleCdc(query, res);
+    if (resource === 'companyinfo' && id === realmId && req.method === 'GET') {
+      return send(res, 200, {
+        CompanyInfo: {
+          Id: realmId,
+          CompanyName: companyName,
+          LegalName: companyName,
+          Country: 'US',
+          SyncToken: '0',
+          MetaData: { CreateTime: qboInstant(company.now() - 400 * 86_400_000) },
+        },
+        time: time(),
+      });
+    }
     const entity = ENTITY_PATHS[resource ?? ''];
     if (entity && id && req.method === 'GET') {
       const row = company.order[entity].find((r) => r.id === id);
@@ -489,10 +525,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (req.method === 'GET' && u.pathname === '/connect/oauth2') return handleAuthorize(u.searchParams, res);
     if (req.method === 'POST' && u.pathname === '/oauth2/v1/tokens/bearer') return handleToken(req, res);
     if (req.method === 'POST' && u.pathname === '/v2/oauth2/tokens/revoke') return handleRevoke(req, res);
+    if (req.method === 'GET' && u.pathname === '/op/v1/jwks') {
+      const jwk = signingKey.publicKey.export({ format: 'jwk' });
+      return send(res, 200, { keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid, n: jwk.n, e: jwk.e }] });
+    }
     if (req.method === 'GET' && u.pathname === '/v1/openid_connect/userinfo') {
       if (!bearer(req)) return send(res, 401, { error: 'invalid_token' });
       return send(res, 200, {
-        sub: `sandbox-user-${realmId}`,
+        sub: userSub,
         email: 'owner@sandbox.example.com',
         emailVerified: true,
         givenName: 'Sandbox',
@@ -529,6 +569,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       QUICKBOOKS_REVOKE_URL: `${url}/v2/oauth2/tokens/revoke`,
       QUICKBOOKS_USERINFO_URL: `${url}/v1/openid_connect/userinfo`,
       QUICKBOOKS_API_URL: url,
+      QUICKBOOKS_JWKS_URL: `${url}/op/v1/jwks`,
     },
     company,
     now: () => new Date(company.now()),
@@ -552,4 +593,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         server.close((e) => (e ? reject(e) : resolve()));
       }),
   };
+}
+
+/** A compact RS256 JWS (RFC 7515), as Intuit's ID tokens are. */
+function signJwt(key: KeyObject, kid: string, claims: Record<string, unknown>): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${part({ alg: 'RS256', kid, typ: 'JWT' })}.${part(claims)}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(key).toString('base64url')}`;
 }

@@ -27,8 +27,12 @@ export const sessions = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     tokenHash: text('token_hash').notNull().unique(),
     tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
-    /** How the session was opened: 'login_link' now; 'intuit_openid' once Sign in with Intuit lands. */
+    /** How the session was opened: 'login_link' (one-time admin link) or 'intuit_openid' (Sign in with Intuit). */
     method: text('method').notNull(),
+    /** Who signed in, for Sign in with Intuit: the ID token's `sub`, and the userinfo email and name. */
+    userSub: text('user_sub'),
+    userEmail: text('user_email'),
+    userName: text('user_name'),
     expiresAt: instant('expires_at').notNull(),
     lastSeenAt: instant('last_seen_at'),
     revokedAt: instant('revoked_at'),

@@ -1,16 +1,30 @@
 /**
  * QuickBooks in the browser and from Intuit:
  * - GET /connect/quickbooks → Intuit's authorize URL with a signed, expiring state bound to a cookie nonce;
- * - GET /connect/quickbooks/callback → check state + cookie, exchange the code, store the tokens sealed, create or
- *   re-attach the tenant of that realm, enqueue the initial sync, redirect to '/' (an HTML error page otherwise);
+ * - GET /login/intuit → the same, as "Sign in with Intuit" (OpenID Connect: scopes openid, profile, email);
+ * - GET /connect/quickbooks/launch → Intuit's "Launch URL" (the app opened from QuickBooks): straight to the app
+ *   when this browser is signed in, else Sign in with Intuit (a link that leaves the frame when framed);
+ * - GET /connect/quickbooks/callback → check state + cookie, exchange the code, verify the ID token (issuer,
+ *   audience, expiry, RS256 signature via intuit-oauth) and that its `realmid` is the company in the callback, store
+ *   the tokens sealed, create (named from CompanyInfo) or re-attach the tenant of that realm, enqueue the initial
+ *   sync, and — for a sign-in, or a browser that had no session — open a session in that tenant; redirect to '/'
+ *   (an HTML error page otherwise);
  * - GET /connect/quickbooks/disconnect → the landing page Intuit sends users to after disconnecting in QuickBooks;
  * - POST /webhooks/quickbooks → verify `intuit-signature` over the raw body, enqueue one sync per known realm.
  */
 import { and, eq, inArray } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { connectors } from '../../../connectors';
 import { ConnectorError } from '../../../connectors/errors';
+import { QboClient } from '../../../connectors/quickbooks';
+import {
+  fetchUserInfo,
+  type IdTokenClaims,
+  type IntuitUser,
+  verifyIdToken,
+} from '../../../connectors/quickbooks/openid';
 import { toStoredTokens } from '../../auth/connection-tokens';
+import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { StateSigner } from '../../auth/signed-state';
 import { ensureTenant } from '../../db/queries/tenants';
 import { connections, tenants } from '../../db/schema';
@@ -72,13 +86,39 @@ export const quickbooksRoutes =
     const signer = new StateSigner(services.config.APP_SECRET, 'oauth-state:quickbooks');
     const secure = services.config.PUBLIC_URL.startsWith('https://');
     const cookiePath = '/connect/quickbooks';
+    const sessionAuth = new SessionAuth(services.db, services.config.APP_SECRET);
 
-    app.get('/connect/quickbooks', async (req, reply) => {
+    /** CompanyInfo.CompanyName with the new access token (names a new tenant after the company, not its id). */
+    const readCompanyName = async (realmId: string, accessToken: string): Promise<string | null> => {
+      // A sign-in must not wait out throttles or retries: one attempt, a few seconds, else the realm id names it.
+      const client = new QboClient({
+        apiBaseUrl: qb.oauth.endpoints(services.config).apiBaseUrl,
+        realmId,
+        getAccessToken: async () => accessToken,
+        onUnauthorized: async () => {
+          throw new ConnectorError({ code: 'unauthorized', message: 'the new access token was refused' });
+        },
+        maxServerRetries: 0,
+        maxThrottleRetries: 0,
+        requestTimeoutMs: 5_000,
+      });
+      const info = await client.read('CompanyInfo', realmId);
+      const name = typeof info.CompanyName === 'string' ? info.CompanyName.trim() : '';
+      return name || null;
+    };
+
+    /** Redirects to Intuit's consent page; `signIn` marks the state so the callback opens a session. */
+    const startAuthorize = async (req: FastifyRequest, reply: FastifyReply, signIn: boolean) => {
       const creds = quickbooksCredentials(services.config);
-      // Signed in to a tenant (settings app): the company connects to that tenant rather than a new one.
-      const principal = await sessionPrincipal(req, services).catch(() => null);
+      // Signed in to a tenant (settings app): the company connects to that tenant rather than a new one. A sign-in
+      // binds nothing: the company the user picks at Intuit decides the tenant.
+      const principal = signIn ? null : await sessionPrincipal(req, services).catch(() => null);
       const bind = principal?.tenantId ? { t: principal.tenantId } : {};
-      const { state, nonce } = signer.sign({ p: 'quickbooks', ...bind }, services.clock.now(), STATE_TTL_MS);
+      const { state, nonce } = signer.sign(
+        { p: 'quickbooks', ...bind, ...(signIn ? { s: 1 } : {}) },
+        services.clock.now(),
+        STATE_TTL_MS,
+      );
       const url = qb.oauth.buildAuthorizeUrl({
         authorizeUrl: qb.oauth.endpoints(services.config).authorizeUrl,
         clientId: creds.clientId,
@@ -90,6 +130,32 @@ export const quickbooksRoutes =
         nonceCookie(nonce, { secure, path: cookiePath, maxAge: STATE_TTL_MS / 1000 }),
       );
       return reply.header('cache-control', 'no-store').redirect(url, 302);
+    };
+
+    app.get('/connect/quickbooks', (req, reply) => startAuthorize(req, reply, false));
+    app.get('/login/intuit', (req, reply) => startAuthorize(req, reply, true));
+
+    // Intuit's Launch URL. Intuit's consent pages refuse to be framed, so a framed, signed-out launch gets a link
+    // that opens the sign-in at the top level instead of a redirect the frame could not show.
+    app.get('/connect/quickbooks/launch', async (req, reply) => {
+      const principal = await sessionPrincipal(req, services).catch(() => null);
+      if (principal) return reply.header('cache-control', 'no-store').redirect('/', 302);
+      if (req.headers['sec-fetch-dest'] === 'iframe') {
+        return reply
+          .status(200)
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · Duely</title>' +
+              '<meta name="viewport" content="width=device-width,initial-scale=1">' +
+              '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}' +
+              'a.btn{display:inline-block;background:#2ca01c;color:#fff;padding:.6rem 1rem;border-radius:6px;' +
+              'text-decoration:none;font-weight:600}</style></head><body><h1>Duely</h1>' +
+              '<p>Sign in with your Intuit account to open Duely for this company.</p>' +
+              '<p><a class="btn" href="/login/intuit" target="_top">Sign in with Intuit</a></p></body></html>',
+          );
+      }
+      return startAuthorize(req, reply, true);
     });
 
     app.get('/connect/quickbooks/callback', async (req, reply) => {
@@ -138,6 +204,81 @@ export const quickbooksRoutes =
         const message = err instanceof ConnectorError ? err.userMessage : 'The code exchange failed.';
         return page(reply, 502, 'QuickBooks was not connected', message);
       }
+      // Who signed in, and to which company. A sign-in (or a browser with no session, which we are about to sign in)
+      // needs a verified ID token whose realmid is this realm; a connect from a signed-in browser checks the token
+      // when Intuit sent one. Without this a tampered realmId in the callback URL could attach someone else's tokens.
+      const boundTenant = typeof payload.t === 'string' ? payload.t : null;
+      const existingSession = await sessionPrincipal(req, services).catch(() => null);
+      const signIn = payload.s === 1 || (!existingSession && !boundTenant);
+      const creds = quickbooksCredentials(services.config);
+      const endpoints = qb.oauth.endpoints(services.config);
+      let claims: IdTokenClaims | null = null;
+      let user: IntuitUser | null = null;
+      if (signIn && !tokenSet.idToken) {
+        log.warn({ realmId }, 'sign-in without an ID token');
+        return page(
+          reply,
+          400,
+          'You were not signed in',
+          'Intuit did not confirm who you are (no ID token). Please sign in with Intuit again.',
+        );
+      }
+      if (tokenSet.idToken) {
+        try {
+          claims = await verifyIdToken({
+            idToken: tokenSet.idToken,
+            ...creds,
+            environment: services.config.QUICKBOOKS_ENVIRONMENT,
+            jwksUrl: endpoints.jwksUrl,
+          });
+        } catch (err) {
+          log.warn({ err, realmId }, 'ID token refused');
+          const retry = err instanceof ConnectorError && err.retryable;
+          return page(
+            reply,
+            retry ? 502 : 401,
+            'You were not signed in',
+            retry
+              ? 'Intuit could not be reached to confirm who you are. Please try again in a minute.'
+              : 'Intuit could not confirm who you are. Please sign in with Intuit again.',
+          );
+        }
+        if (claims.realmId !== realmId) {
+          log.warn({ realmId, tokenRealm: claims.realmId }, 'ID token is for another company');
+          return page(
+            reply,
+            400,
+            'QuickBooks was not connected',
+            'The company in the answer from Intuit does not match the company you signed in to.',
+          );
+        }
+      }
+      if (signIn && claims) {
+        try {
+          user = await fetchUserInfo({
+            userInfoUrl: endpoints.userInfoUrl,
+            accessToken: tokenSet.accessToken,
+          });
+        } catch (err) {
+          // The ID token already proved who this is; the profile only adds a name and email.
+          log.warn({ err }, 'Intuit userinfo failed; signing in without a profile');
+          user = { sub: claims.sub, email: null, emailVerified: false, name: null };
+        }
+        if (user.sub !== claims.sub) {
+          log.warn('userinfo is about another user than the ID token');
+          return page(
+            reply,
+            401,
+            'You were not signed in',
+            'Intuit answered about a different user. Please try again.',
+          );
+        }
+      }
+      const companyName = await readCompanyName(realmId, tokenSet.accessToken).catch((err: unknown) => {
+        log.warn({ err, realmId }, 'CompanyInfo read failed; naming the tenant after the realm');
+        return null;
+      });
+
       const stored = toStoredTokens(tokenSet, now);
       const sealed = vaultFor(services.config).seal(stored);
       const tokenColumns = {
@@ -149,7 +290,6 @@ export const quickbooksRoutes =
         updatedAt: now,
       };
 
-      const boundTenant = typeof payload.t === 'string' ? payload.t : null;
       const result = await services.db.transaction(async (tx) => {
         const [existing] = await tx
           .select()
@@ -171,10 +311,16 @@ export const quickbooksRoutes =
             { connectionId: row!.id, reason: 'reconnect' },
             { tx },
           );
-          return { tenantSlug: t?.slug ?? '', connectionId: row!.id, reattached: true };
+          return {
+            tenantId: existing.tenantId,
+            tenantSlug: t?.slug ?? '',
+            connectionId: row!.id,
+            reattached: true,
+          };
         }
         const [bound] = boundTenant ? await tx.select().from(tenants).where(eq(tenants.id, boundTenant)) : [];
-        const tenant = bound ?? (await ensureTenant(tx, `QuickBooks ${realmId}`, 'quickbooks'));
+        const tenant =
+          bound ?? (await ensureTenant(tx, companyName ?? `QuickBooks ${realmId}`, 'quickbooks'));
         const [row] = await tx
           .insert(connections)
           .values({
@@ -186,7 +332,7 @@ export const quickbooksRoutes =
           })
           .returning({ id: connections.id });
         await services.queue.send(syncConnectionJob, { connectionId: row!.id, reason: 'connect' }, { tx });
-        return { tenantSlug: tenant.slug, connectionId: row!.id, reattached: false };
+        return { tenantId: tenant.id, tenantSlug: tenant.slug, connectionId: row!.id, reattached: false };
       });
       if (!result) {
         return page(
@@ -196,8 +342,18 @@ export const quickbooksRoutes =
           'This QuickBooks company is already connected to another Duely account.',
         );
       }
-      const { tenantSlug, connectionId, reattached } = result;
+      const { tenantId, tenantSlug, connectionId, reattached } = result;
       log.info({ realmId, tenant: tenantSlug, connectionId, reattached }, 'QuickBooks connected');
+      if (signIn && user) {
+        const { token } = await sessionAuth.createSession({
+          tenantId,
+          method: 'intuit_openid',
+          now,
+          user: { sub: user.sub, email: user.email, name: user.name },
+        });
+        reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
+        log.info({ tenant: tenantSlug, user: user.sub }, 'signed in with Intuit');
+      }
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     });
 

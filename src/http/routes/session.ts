@@ -5,12 +5,12 @@
  *  POST /login              redeems the token, sets the session cookie, redirects to the app
  *  GET  /api/v1/session     who is signed in, and the CSRF token the app sends back in x-csrf-token
  *  POST /api/v1/session/logout   revokes the session and clears the cookie
- * Sign in with Intuit (OpenID Connect) will add GET /login/intuit once the QuickBooks OAuth routes land.
+ *  GET  /login/intuit       Sign in with Intuit (OpenID Connect), on the QuickBooks OAuth routes (routes/quickbooks.ts)
  */
 import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
-import { tenants } from '../../db/schema';
+import { sessions, tenants } from '../../db/schema';
 import { unauthorized } from '../../errors';
 import type { Services } from '../../services';
 import { setHtmlHeaders } from '../web';
@@ -33,6 +33,9 @@ function page(title: string, body: string): string {
            padding: 10px 18px; cursor: pointer; width: 100%; margin-top: 8px; }
   button:hover { background: #1747ab; } button:focus-visible { outline: 3px solid #9bbcff; outline-offset: 2px; }
   code { background: #eef2f7; padding: 2px 6px; border-radius: 4px; }
+  a.intuit { display: block; text-align: center; font-weight: 600; background: #2ca01c; color: #fff; border-radius: 8px;
+             padding: 10px 18px; text-decoration: none; margin: 8px 0 16px; }
+  a.intuit:hover { background: #23811a; } a.intuit:focus-visible { outline: 3px solid #9bbcff; outline-offset: 2px; }
 </style></head>
 <body><main><div class="brand">Duely</div>${body}</main></body></html>`;
 }
@@ -50,24 +53,38 @@ export const sessionRoutes =
   async (app) => {
     const auth = new SessionAuth(services.db, services.config.APP_SECRET);
     const html = (reply: FastifyReply, status: number, title: string, body: string) =>
-      setHtmlHeaders(reply, services.config).status(status).type('text/html; charset=utf-8').send(page(title, body));
+      setHtmlHeaders(reply, services.config)
+        .status(status)
+        .type('text/html; charset=utf-8')
+        .send(page(title, body));
 
     // Form posts from the login page; scoped to this plugin unless the app already parses forms.
     if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
-      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-        done(null, Object.fromEntries(new URLSearchParams(body as string))),
+      app.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string' },
+        (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
       );
     }
+
+    const intuitEnabled = () =>
+      Boolean(services.config.QUICKBOOKS_CLIENT_ID && services.config.QUICKBOOKS_CLIENT_SECRET);
 
     app.get('/login', async (req, reply) => {
       const token = (req.query as { token?: unknown }).token;
       if (typeof token !== 'string' || token === '') {
+        // Intuit's pages refuse to be framed, so the button leaves the frame (target=_top).
+        const intuit = intuitEnabled()
+          ? `<p>QuickBooks users sign in with their Intuit account:</p>
+             <a class="intuit" href="/login/intuit" target="_top">Sign in with Intuit</a>
+             <p>Administrators can also`
+          : '<p>';
         return html(
           reply,
           200,
           'Sign in',
-          `<h1>Sign in</h1><p>Open the sign-in link printed by <code>npm start</code>, or create a new one with
-           <code>npx duely login</code> (add <code>--tenant NAME</code> for a link limited to one tenant).</p>`,
+          `<h1>Sign in</h1>${intuit} open the sign-in link printed by <code>npm start</code>, or create a new one
+           with <code>npx duely login</code> (add <code>--tenant NAME</code> for a link limited to one tenant).</p>`,
         );
       }
       return html(
@@ -84,7 +101,12 @@ export const sessionRoutes =
     app.post('/login', async (req, reply) => {
       const token = (req.body as { token?: unknown } | undefined)?.token;
       if (!sameOrigin(req, services.config.PUBLIC_URL)) {
-        return html(reply, 403, 'Sign-in refused', '<h1>Sign-in refused</h1><p>The form came from another site.</p>');
+        return html(
+          reply,
+          403,
+          'Sign-in refused',
+          '<h1>Sign-in refused</h1><p>The form came from another site.</p>',
+        );
       }
       const now = services.clock.now();
       const redeemed = typeof token === 'string' ? await auth.redeemLoginToken(token, now) : null;
@@ -97,7 +119,11 @@ export const sessionRoutes =
            one with <code>npx duely login</code>.</p>`,
         );
       }
-      const { token: sessionToken } = await auth.createSession({ tenantId: redeemed.tenantId, method: 'login_link', now });
+      const { token: sessionToken } = await auth.createSession({
+        tenantId: redeemed.tenantId,
+        method: 'login_link',
+        now,
+      });
       reply.setCookie(SESSION_COOKIE, sessionToken, sessionCookieOptions(services.config.PUBLIC_URL));
       return reply.redirect('/', 303);
     });
@@ -108,12 +134,24 @@ export const sessionRoutes =
       const tenant = p.tenantId
         ? ((await services.db.select().from(tenants).where(eq(tenants.id, p.tenantId)).limit(1))[0] ?? null)
         : null;
+      const [session] =
+        p.kind === 'session'
+          ? await services.db
+              .select({ method: sessions.method, email: sessions.userEmail, name: sessions.userName })
+              .from(sessions)
+              .where(eq(sessions.id, p.sessionId))
+              .limit(1)
+          : [];
       return {
         kind: p.kind,
         operator: p.tenantId === null,
-        tenant: tenant ? { id: tenant.id, slug: tenant.slug, name: tenant.name, timezone: tenant.timezone } : null,
+        tenant: tenant
+          ? { id: tenant.id, slug: tenant.slug, name: tenant.name, timezone: tenant.timezone }
+          : null,
         csrfToken: p.kind === 'session' ? auth.csrfToken(p.sessionToken) : null,
-        signInMethods: ['login_link'],
+        /** How this browser signed in and, for Sign in with Intuit, who. */
+        user: session ? { method: session.method, email: session.email, name: session.name } : null,
+        signInMethods: intuitEnabled() ? ['login_link', 'intuit_openid'] : ['login_link'],
       };
     });
 

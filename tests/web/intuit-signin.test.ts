@@ -1,0 +1,250 @@
+/**
+ * Sign in with Intuit (OpenID Connect on the QuickBooks OAuth flow): the launch URL and /login/intuit start it; the
+ * callback opens a session in the tenant of the company only for a verified ID token (our client id, Intuit's
+ * issuer, unexpired, signed by a key in Intuit's JWKS) whose realmid is the company in the callback.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
+import { ManualClock } from '../../src/clock';
+import { connections, sessions, tenants } from '../../src/db/schema';
+import { buildApp } from '../../src/http/app';
+import type { Services } from '../../src/services';
+import { intuitIdentity } from '../helpers/intuit-identity';
+import { createTestServices } from '../helpers/services';
+import { QB_ENV } from '../sync/helpers';
+
+const TOKEN_HOST = 'https://oauth.platform.intuit.com';
+const TOKEN_PATH = '/oauth2/v1/tokens/bearer';
+const clock = new ManualClock('2026-11-27T10:00:00Z');
+const intuit = intuitIdentity(QB_ENV.QUICKBOOKS_CLIENT_ID);
+let s: Services;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  s = await createTestServices({ clock, env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' } });
+  app = await buildApp(s);
+});
+afterAll(async () => {
+  await app?.close();
+  await s?.close();
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+
+const nonceCookie = (r: LightMyRequestResponse) =>
+  String(r.headers['set-cookie'] ?? '')
+    .split(';')[0]!
+    .trim();
+const sessionCookie = (r: LightMyRequestResponse) => r.cookies.find((c) => c.name === SESSION_COOKIE)?.value;
+
+/** /login/intuit → Intuit (state + nonce cookie) → our callback with a code whose token answer is `tokenBody`. */
+async function signInFlow(
+  realmId: string,
+  tokenBody: Record<string, unknown>,
+  opts: { sessionCookie?: string } = {},
+) {
+  const start = await app.inject({ url: '/login/intuit' });
+  expect(start.statusCode).toBe(302);
+  const authorize = new URL(String(start.headers.location));
+  nock(TOKEN_HOST)
+    .post(TOKEN_PATH)
+    .reply(200, {
+      token_type: 'bearer',
+      access_token: `at-${realmId}`,
+      refresh_token: `rt-${realmId}`,
+      expires_in: 3600,
+      ...tokenBody,
+    });
+  const cookies = [
+    nonceCookie(start),
+    ...(opts.sessionCookie ? [`${SESSION_COOKIE}=${opts.sessionCookie}`] : []),
+  ];
+  return app.inject({
+    url: `/connect/quickbooks/callback?code=c-${realmId}&state=${encodeURIComponent(authorize.searchParams.get('state') ?? '')}&realmId=${realmId}`,
+    headers: { cookie: cookies.join('; ') },
+  });
+}
+
+const connectionOf = async (realmId: string) =>
+  (await s.db.select().from(connections).where(eq(connections.externalId, realmId)))[0];
+
+describe('Sign in with Intuit', () => {
+  it('/login/intuit asks Intuit for openid, profile and email with a signed state and a nonce cookie', async () => {
+    const r = await app.inject({ url: '/login/intuit' });
+    expect(r.statusCode).toBe(302);
+    const url = new URL(String(r.headers.location));
+    expect(url.origin + url.pathname).toBe('https://appcenter.intuit.com/connect/oauth2');
+    expect(url.searchParams.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining(['openid', 'profile', 'email', 'com.intuit.quickbooks.accounting']),
+    );
+    expect(url.searchParams.get('state')).toMatch(/\S{20,}/);
+    expect(String(r.headers['set-cookie'])).toMatch(/duely_qbo_oauth=.+HttpOnly/);
+  });
+
+  it('a verified user lands signed in, in the tenant of the company, named after it', async () => {
+    const user = { sub: 'u-anna', email: 'anna@northwind.example', givenName: 'Anna', familyName: 'Berg' };
+    intuit.nockJwks();
+    intuit.nockUserInfo(user);
+    intuit.nockCompanyInfo('4620816365', 'Northwind Traders');
+    const r = await signInFlow('4620816365', {
+      id_token: intuit.idToken({ sub: user.sub, realmid: '4620816365' }),
+    });
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/');
+    const cookie = sessionCookie(r);
+    expect(cookie).toMatch(/^dss_/);
+    expect(String(r.headers['set-cookie'])).toMatch(/duely_session=[^;]+;.*HttpOnly.*SameSite=None/);
+
+    const conn = await connectionOf('4620816365');
+    const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, conn!.tenantId));
+    expect(tenant?.name).toBe('Northwind Traders');
+    const me = await app.inject({ url: '/api/v1/session', cookies: { [SESSION_COOKIE]: cookie! } });
+    expect(me.json()).toMatchObject({
+      kind: 'session',
+      operator: false,
+      tenant: { id: conn!.tenantId, name: 'Northwind Traders' },
+      user: { method: 'intuit_openid', email: 'anna@northwind.example', name: 'Anna Berg' },
+      signInMethods: ['login_link', 'intuit_openid'],
+    });
+    // Signed in to that tenant only.
+    const other = await app.inject({ url: '/api/v1/tenants', cookies: { [SESSION_COOKIE]: cookie! } });
+    expect(other.json().items.map((t: { id: string }) => t.id)).toEqual([conn!.tenantId]);
+  });
+
+  it('a second user of another company gets their own tenant and cannot see the first', async () => {
+    intuit.nockJwks();
+    intuit.nockUserInfo({ sub: 'u-bo', email: 'bo@contoso.example' });
+    intuit.nockCompanyInfo('9130000000000001', 'Contoso');
+    const r = await signInFlow('9130000000000001', {
+      id_token: intuit.idToken({ sub: 'u-bo', realmid: '9130000000000001' }),
+    });
+    expect(r.statusCode).toBe(302);
+    const mine = await connectionOf('9130000000000001');
+    const northwind = await connectionOf('4620816365');
+    expect(mine!.tenantId).not.toBe(northwind!.tenantId);
+    const [nw] = await s.db.select().from(tenants).where(eq(tenants.id, northwind!.tenantId));
+    const peek = await app.inject({
+      url: `/api/v1/tenants/${nw!.slug}/invoices`,
+      cookies: { [SESSION_COOKIE]: sessionCookie(r)! },
+    });
+    expect(peek.statusCode).toBe(403);
+  });
+
+  it('signing in again re-attaches to the same tenant and connection', async () => {
+    const before = await connectionOf('4620816365');
+    intuit.nockJwks();
+    intuit.nockUserInfo({ sub: 'u-carl', email: 'carl@northwind.example' });
+    intuit.nockCompanyInfo('4620816365', 'Northwind Traders');
+    const r = await signInFlow('4620816365', {
+      id_token: intuit.idToken({ sub: 'u-carl', realmid: '4620816365' }),
+    });
+    expect(r.statusCode).toBe(302);
+    const after = await connectionOf('4620816365');
+    expect(after).toMatchObject({ id: before!.id, tenantId: before!.tenantId });
+    const session = await new SessionAuth(s.db, s.config.APP_SECRET).verifySession(
+      sessionCookie(r)!,
+      clock.now(),
+    );
+    expect(session).toMatchObject({
+      tenantId: before!.tenantId,
+      userSub: 'u-carl',
+      userEmail: 'carl@northwind.example',
+    });
+  });
+
+  const refusals: Array<[string, () => Record<string, unknown>, number]> = [
+    ['no ID token', () => ({}), 400],
+    [
+      'an ID token signed by another key',
+      () => ({
+        id_token: intuit.idToken(
+          { sub: 'mallory', realmid: '5550001' },
+          { key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey },
+        ),
+      }),
+      401,
+    ],
+    [
+      'an ID token for another app',
+      () => ({ id_token: intuit.idToken({ sub: 'mallory', realmid: '5550001', aud: ['other-app'] }) }),
+      401,
+    ],
+    [
+      'an ID token from another issuer',
+      () => ({
+        id_token: intuit.idToken({ sub: 'mallory', realmid: '5550001', iss: 'https://evil.example' }),
+      }),
+      401,
+    ],
+    [
+      'an expired ID token',
+      () => ({
+        id_token: intuit.idToken({
+          sub: 'mallory',
+          realmid: '5550001',
+          iat: 1_700_000_000,
+          exp: 1_700_003_600,
+        }),
+      }),
+      401,
+    ],
+    [
+      'an ID token for another company than the callback says',
+      () => ({ id_token: intuit.idToken({ sub: 'mallory', realmid: '4620816365' }) }),
+      400,
+    ],
+    ['a token that is not a JWT', () => ({ id_token: 'not-a-jwt' }), 401],
+  ];
+  it.each(refusals)('refuses %s: no session, no connection, no tenant', async (_name, body, status) => {
+    intuit.nockJwks();
+    const sessionsBefore = (await s.db.select().from(sessions)).length;
+    const tenantsBefore = (await s.db.select().from(tenants)).length;
+    const r = await signInFlow('5550001', body());
+    expect(r.statusCode).toBe(status);
+    expect(r.headers['content-type']).toMatch(/text\/html/);
+    expect(sessionCookie(r)).toBeUndefined();
+    expect(await connectionOf('5550001')).toBeUndefined();
+    expect((await s.db.select().from(sessions)).length).toBe(sessionsBefore);
+    expect((await s.db.select().from(tenants)).length).toBe(tenantsBefore);
+  });
+});
+
+describe('the QuickBooks launch URL', () => {
+  it('signed out: starts Sign in with Intuit', async () => {
+    const r = await app.inject({ url: '/connect/quickbooks/launch' });
+    expect(r.statusCode).toBe(302);
+    expect(String(r.headers.location)).toMatch(/^https:\/\/appcenter\.intuit\.com\/connect\/oauth2\?/);
+  });
+
+  it('signed out inside the QuickBooks frame: a link that leaves the frame (Intuit refuses to be framed)', async () => {
+    const r = await app.inject({
+      url: '/connect/quickbooks/launch',
+      headers: { 'sec-fetch-dest': 'iframe' },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('href="/login/intuit" target="_top"');
+  });
+
+  it('signed in: straight to the app', async () => {
+    const [t] = await s.db.select().from(tenants).limit(1);
+    const { token } = await new SessionAuth(s.db, s.config.APP_SECRET).createSession({
+      tenantId: t!.id,
+      method: 'intuit_openid',
+      now: clock.now(),
+    });
+    const r = await app.inject({ url: '/connect/quickbooks/launch', cookies: { [SESSION_COOKIE]: token } });
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/');
+  });
+
+  it('the sign-in page offers Sign in with Intuit when QuickBooks is configured', async () => {
+    const r = await app.inject({ url: '/login' });
+    expect(r.body).toContain('Sign in with Intuit');
+    expect(r.body).toContain('href="/login/intuit" target="_top"');
+  });
+});
