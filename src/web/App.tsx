@@ -4,6 +4,7 @@ import { ApiError, api, type SessionInfo } from './lib/api';
 import { matchRoute, navigate, useLocation } from './lib/router';
 import type { Tenant } from './lib/types';
 import { navEntries } from './nav';
+import { QuickbooksConnectCard } from './pages/connections/QuickbooksConnect';
 
 const TENANT_KEY = 'duely.tenant';
 
@@ -129,6 +130,9 @@ export function App() {
           ) : tenant ? (
             <span className="tenant-name">{tenant.name}</span>
           ) : null}
+          {session.user?.email || session.user?.name ? (
+            <span className="small muted signed-in-as">Signed in as {session.user.name ?? session.user.email}</span>
+          ) : null}
         </div>
       </header>
       <main id="main" className="content" tabIndex={-1} ref={mainRef}>
@@ -177,13 +181,7 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
         </div>
       </header>
       <div className="chart-grid">
-        <section className="card" aria-label="QuickBooks Online">
-          <h2 className="card-title">QuickBooks Online</h2>
-          <p className="muted">Connect a QuickBooks Online company to sync customers, invoices and payments.</p>
-          <a className="btn btn-qb" href="/connect/quickbooks" target="_top">
-            Connect to QuickBooks
-          </a>
-        </section>
+        <QuickbooksConnectCard />
         <section className="card" aria-label="Upload a CSV">
           <h2 className="card-title">Upload a CSV</h2>
           <form

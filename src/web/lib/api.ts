@@ -20,6 +20,8 @@ export interface SessionInfo {
   operator: boolean;
   tenant: { id: string; slug: string; name: string; timezone: string } | null;
   csrfToken: string | null;
+  /** How this browser signed in; email and name for Sign in with Intuit. */
+  user?: { method: 'login_link' | 'intuit_openid'; email: string | null; name: string | null } | null;
 }
 
 type Fetch = typeof fetch;
