@@ -71,7 +71,7 @@ async function serve(args: string[]) {
   // The demo company (QUICKBOOKS_DEMO, src/demo-company.ts) starts only where it is usable: role all.
   const services = await createServices(config, { schedule: role !== 'web', demoCompany: {} });
   const server = await startServer(services, role);
-  const qb = quickbooksSetup(services.config);
+  const qb = quickbooksSetup(config);
   if (qb.note) services.logger.warn({ role, QUICKBOOKS_DEMO: config.QUICKBOOKS_DEMO }, qb.note);
   const lines = [
     `Duely (${role}) on ${services.dbh.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'Postgres'}`,

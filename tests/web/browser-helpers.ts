@@ -29,12 +29,15 @@ export interface BrowserRig {
   close: () => Promise<void>;
 }
 
-/** Builds the web app if needed, serves `s` on 127.0.0.1 and opens a 1280×860 en-US page in headless Chromium. */
-export async function startBrowserRig(s: Services): Promise<BrowserRig> {
+/**
+ * Builds the web app if needed, serves `s` on 127.0.0.1 (a random port unless `port`: OAuth tests need the port
+ * PUBLIC_URL names) and opens a 1280×860 en-US page in headless Chromium.
+ */
+export async function startBrowserRig(s: Services, opts: { port?: number } = {}): Promise<BrowserRig> {
   mkdirSync(SHOTS, { recursive: true });
   await ensureWebBuild();
   const app = await buildApp(s);
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const browser = await chromium.launch({

@@ -1,5 +1,7 @@
 /** Shapes of the API responses the app reads (see src/http/routes). */
 
+import type { QuickbooksAvailability } from '../../demo-company';
+
 export interface Tenant {
   id: string;
   slug: string;
@@ -50,6 +52,19 @@ export interface SyncRun {
   finishedAt: string | null;
 }
 
+/** A sync run as GET …/connections shows it (progress: see SyncProgress in src/db/schema/tenants.ts). */
+export interface SyncRunView {
+  id: string;
+  kind: 'full' | 'incremental' | 'import';
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  /** Per entity kind: pages and rows read so far, done; `total` where the connector knows it. */
+  progress: { entities: Record<string, { pages: number; rows: number; done: boolean; total?: number }> };
+  stats: Record<string, number>;
+  error: string | null;
+}
+
 export interface Connection {
   id: string;
   provider: string;
@@ -58,8 +73,13 @@ export interface Connection {
   statusReason: string | null;
   reconnectUrl: string | null;
   lastSyncAt: string | null;
-  lastRun: { status: string; finishedAt: string | null; error: string | null } | null;
-  runningSync: { status: string } | null;
+  lastRun: SyncRunView | null;
+  runningSync: SyncRunView | null;
+}
+
+/** GET /api/v1/integrations (src/http/routes/integrations.ts); the server's own type, type-only. */
+export interface Integrations {
+  quickbooks: QuickbooksAvailability;
 }
 
 export interface CustomerRow {

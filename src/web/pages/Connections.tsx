@@ -2,9 +2,11 @@ import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
 import { formatInstant } from '../lib/format';
-import type { Connection, SyncRun } from '../lib/types';
+import type { Connection, Integrations, SyncRun } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
+import { ConnectionList } from './connections/ConnectionList';
+import { INTEGRATIONS_PATH, QuickbooksConnect } from './connections/QuickbooksConnect';
 
 interface ImportResult {
   rows: number;
@@ -28,6 +30,7 @@ export function describeRun(run: SyncRun): string {
 
 export function ConnectionsPage({ tenant }: PageProps) {
   const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
+  const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
@@ -64,58 +67,16 @@ export function ConnectionsPage({ tenant }: PageProps) {
     }
   };
 
-  const syncNow = async (c: Connection) => {
-    try {
-      await api.post(apiPath(tenant, `connections/${c.id}/sync`));
-      setMessage('Sync queued.');
-      runs.reload();
-      conns.reload();
-    } catch (err) {
-      setError(err as Error);
-    }
-  };
-
-  // The connections API belongs to the QuickBooks sync; a 404 means this server does not have it.
-  const connections = conns.error instanceof ApiError && conns.error.status === 404 ? [] : (conns.data?.items ?? []);
-
   return (
     <>
       <PageHeader title="Connections" subtitle="Where the ledger comes from" />
       <div className="chart-grid">
         <Card title="QuickBooks Online">
-          <p className="muted">
-            Connect a QuickBooks Online company to sync customers, invoices and payments continuously.
-          </p>
-          {connections.length > 0 ? (
-            <ul className="plain conn-list">
-              {connections.map((c) => (
-                <li key={c.id} className="conn">
-                  <div>
-                    <strong>Company {c.externalId}</strong> <Badge value={c.status} />
-                    <div className="muted small">
-                      Last sync {formatInstant(c.lastSyncAt)}
-                      {c.runningSync ? ' · syncing now' : ''}
-                      {c.statusReason ? ` · ${c.statusReason}` : ''}
-                    </div>
-                  </div>
-                  {c.reconnectUrl ? (
-                    <a className="btn" href={c.reconnectUrl} target="_top">
-                      Reconnect
-                    </a>
-                  ) : c.status === 'active' ? (
-                    <button type="button" className="btn btn-secondary" onClick={() => syncNow(c)}>
-                      Sync now
-                    </button>
-                  ) : null}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-          {/* OAuth pages refuse to be framed: leave the iframe for the consent screen. */}
-          <a className="btn btn-qb" href="/connect/quickbooks" target="_top">
-            Connect to QuickBooks
-          </a>
-          <ErrorBanner error={conns.error instanceof ApiError && conns.error.status === 404 ? null : conns.error} />
+          <ConnectionList tenant={tenant} conns={conns} info={integrations.data} onChange={runs.reload} />
+          <QuickbooksConnect
+            info={integrations}
+            connected={(conns.data?.items ?? []).filter((c) => c.status !== 'disconnected').map((c) => c.externalId)}
+          />
         </Card>
         <Card title="Upload a CSV">
           <p className="muted">

@@ -1,0 +1,172 @@
+/**
+ * A tenant's ledger connections: status, reconnect prompt, "Sync now", Disconnect, and a live progress bar. While
+ * a sync is pending (running, queued right after connecting, or asked for with "Sync now") the list polls every
+ * second and stops when none is; a sync seen finishing says so ("Sync finished: …").
+ */
+import { useEffect, useRef, useState } from 'react';
+import { Badge, ErrorBanner } from '../../components/ui';
+import { ApiError, api, apiPath } from '../../lib/api';
+import { formatInstant } from '../../lib/format';
+import type { Connection, Integrations } from '../../lib/types';
+import type { Loaded } from '../../lib/use-api';
+import { DisconnectButton, disconnectMessage } from './DisconnectButton';
+import { connectionName } from './QuickbooksConnect';
+import { finishedRun, syncFinishedMessage, syncPending } from './sync-progress';
+import { SyncProgressBar } from './SyncProgressBar';
+import { useInterval } from './use-interval';
+
+const POLL_MS = 1000;
+/** A sync queued this long without starting: say where syncs run. */
+const NOT_STARTED_HINT_MS = 30_000;
+
+interface Note {
+  tone: 'ok' | 'error';
+  text: string;
+}
+
+export function ConnectionList(props: {
+  tenant: string;
+  /** GET …/connections, loaded by the page (it also decides what to offer from it). */
+  conns: Loaded<{ items: Connection[] }>;
+  info: Integrations | null;
+  /** A sync started or finished, or a connection changed: the page refreshes what depends on it (the runs table). */
+  onChange: () => void;
+}) {
+  const { tenant, conns, info, onChange } = props;
+  /** "Sync now" asked: connection id → the id of its last run at the time (null: none yet). */
+  const [requested, setRequested] = useState<Record<string, string | null>>({});
+  const [notes, setNotes] = useState<Record<string, Note>>({});
+  const [error, setError] = useState<Error | null>(null);
+  const previous = useRef<Connection[] | null>(null);
+  const waitingSince = useRef(new Map<string, number>());
+
+  // The connections API belongs to the QuickBooks sync; a 404 means this server does not have it.
+  const missing = conns.error instanceof ApiError && conns.error.status === 404;
+  // A failed poll keeps the last list on screen (and the polling going) rather than blanking it.
+  const lastGood = useRef<Connection[]>([]);
+  if (conns.data) lastGood.current = conns.data.items;
+  const items = missing ? [] : lastGood.current;
+  const pending = (c: Connection) => syncPending(c, requested[c.id]);
+  useInterval(conns.reload, items.some(pending) ? POLL_MS : null);
+
+  useEffect(() => {
+    const now = Date.now();
+    const after = conns.data?.items;
+    if (!after) return;
+    for (const c of after) {
+      if (syncPending(c, requested[c.id]) && !c.runningSync) {
+        if (!waitingSince.current.has(c.id)) waitingSince.current.set(c.id, now);
+      } else waitingSince.current.delete(c.id);
+    }
+    const before = previous.current;
+    previous.current = after;
+    if (!before || before === after) return;
+    const started = after.some(
+      (c) => c.runningSync && c.runningSync.id !== before.find((x) => x.id === c.id)?.runningSync?.id,
+    );
+    if (started) onChange();
+    const done: Record<string, Note> = {};
+    for (const c of after) {
+      const b = before.find((x) => x.id === c.id);
+      if (!b || !syncPending(b, requested[c.id])) continue;
+      const run = finishedRun(b, c);
+      if (run)
+        done[c.id] = { tone: run.status === 'succeeded' ? 'ok' : 'error', text: syncFinishedMessage(run) };
+    }
+    if (Object.keys(done).length === 0) return;
+    setNotes((n) => ({ ...n, ...done }));
+    setRequested((r) => Object.fromEntries(Object.entries(r).filter(([id]) => !(id in done))));
+    onChange();
+  }, [conns.data, requested, onChange]);
+
+  const syncNow = async (c: Connection) => {
+    setError(null);
+    try {
+      await api.post(apiPath(tenant, `connections/${c.id}/sync`));
+      setRequested((r) => ({ ...r, [c.id]: c.lastRun?.id ?? null }));
+      setNotes(({ [c.id]: _dropped, ...rest }) => rest);
+      conns.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+
+  if (items.length === 0) return missing ? null : <ErrorBanner error={conns.error} />;
+  return (
+    <>
+      <ul className="plain conn-list" data-testid="connections">
+        {items.map((c) => {
+          const name = connectionName(c, info);
+          const isPending = pending(c);
+          const since = waitingSince.current.get(c.id);
+          const note = notes[c.id];
+          return (
+            <li key={c.id} className="conn-item" data-testid={`connection-${c.externalId}`}>
+              <div className="conn">
+                <div>
+                  <strong>{name}</strong> <Badge value={c.status} />
+                  <div className="muted small">
+                    Last sync {formatInstant(c.lastSyncAt)}
+                    {c.statusReason && c.status !== 'active' ? ` · ${c.statusReason}` : ''}
+                  </div>
+                </div>
+                <div className="conn-actions">
+                  {c.reconnectUrl ? (
+                    // OAuth pages refuse to be framed: leave the iframe for the consent screen.
+                    <a className="btn" href={c.reconnectUrl} target="_top">
+                      Reconnect
+                    </a>
+                  ) : null}
+                  {c.status === 'active' ? (
+                    <button
+                      type="button"
+                      className="btn btn-secondary"
+                      disabled={isPending}
+                      onClick={() => syncNow(c)}
+                    >
+                      {isPending ? 'Syncing…' : 'Sync now'}
+                    </button>
+                  ) : null}
+                  {c.status !== 'disconnected' ? (
+                    <DisconnectButton
+                      tenant={tenant}
+                      connectionId={c.id}
+                      name={name}
+                      onDone={(r) => {
+                        setNotes((n) => ({ ...n, [c.id]: { tone: 'ok', text: disconnectMessage(name, r) } }));
+                        setRequested(({ [c.id]: _dropped, ...rest }) => rest);
+                        conns.reload();
+                        onChange();
+                      }}
+                    />
+                  ) : null}
+                </div>
+              </div>
+              {c.status === 'reconnect_needed' ? (
+                <p className="banner banner-warn" role="note">
+                  QuickBooks no longer accepts Duely's access to this company (it was revoked or has expired).
+                  Reconnect to resume syncing; reminders are held until then, since balances cannot be
+                  checked.
+                </p>
+              ) : null}
+              {isPending ? <SyncProgressBar run={c.runningSync} name={name} /> : null}
+              {isPending &&
+              !c.runningSync &&
+              since !== undefined &&
+              Date.now() - since > NOT_STARTED_HINT_MS ? (
+                <p className="small muted">
+                  The sync has not started yet. Syncs run in Duely's worker: check that it is running.
+                </p>
+              ) : null}
+              {/* Always present, so screen readers announce what appears in it. */}
+              <div role="status" aria-live="polite" className="conn-status">
+                {note ? <div className={`banner banner-${note.tone}`}>{note.text}</div> : null}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      <ErrorBanner error={error ?? (missing ? null : conns.error)} />
+    </>
+  );
+}

@@ -1,0 +1,236 @@
+/**
+ * The Connections page in Chromium against the built-in demo company (what `npm start` offers without QuickBooks
+ * credentials): an operator with no company signs in with the one-time link, clicks "Try the demo company", goes
+ * through the sandbox's OAuth and back still signed in, watches the initial sync's progress bar (the sync is held
+ * at invoices so the bar is seen mid-way) and "Sync finished", sees the Dashboard's KPIs; then a grant revoked in
+ * QuickBooks leads to the reconnect prompt, Reconnect restores it, and Disconnect (with its confirm step) ends it.
+ * Screenshots: tests/artifacts/screenshots/connections-*.png.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredTokens } from '../../src/auth/connection-tokens';
+import { fixedClock } from '../../src/clock';
+import { loadConfig } from '../../src/config';
+import { connections, syncRuns } from '../../src/db/schema';
+import { waitForSync } from '../../src/demo';
+import { createLogger } from '../../src/logger';
+import { createServices, type Services } from '../../src/services';
+import { vaultFor } from '../../src/sync/connections';
+import { createTestDb } from '../helpers/db';
+import { type BrowserRig, hasChromium, signIn, startBrowserRig } from './browser-helpers';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Holds the connector's invoice query until release(): the run has read customers and waits on invoices, so the
+ * page can be seen mid-sync. The connector calls the global fetch at call time (connectors/quickbooks/client.ts).
+ */
+function holdInvoiceQueries(sandboxUrl: string) {
+  const original = globalThis.fetch;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let held = 0;
+  globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const url = decodeURIComponent(String(input instanceof Request ? input.url : input));
+    if (url.startsWith(`${sandboxUrl}/v3/company/`) && /from invoice/i.test(url)) {
+      held++;
+      await gate;
+    }
+    return original(input, init);
+  }) as typeof fetch;
+  return {
+    held: () => held,
+    release: () => {
+      release();
+      globalThis.fetch = original;
+    },
+  };
+}
+
+describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () => {
+  let s: Services;
+  let rig: BrowserRig;
+  let base: string;
+  let page: Page;
+  let hold: ReturnType<typeof holdInvoiceQueries> | null = null;
+  const shot = (name: string) => rig.shot(`connections-${name}`);
+  const connectionRow = () => page.getByTestId(`connection-${s.demoCompany!.sandbox.realmId}`);
+  const demoConnection = async () =>
+    (
+      await s.db.select().from(connections).where(eq(connections.externalId, s.demoCompany!.sandbox.realmId))
+    )[0];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // No QuickBooks credentials: QUICKBOOKS_DEMO=auto gives the demo company, as `npm start` does.
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'duely-connect-')),
+      APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+      PUBLIC_URL: base,
+    });
+    s = await createServices(config, {
+      dbh: await createTestDb(),
+      clock: fixedClock('2026-11-27'),
+      logger: createLogger('silent'),
+      demoCompany: { customers: 20, invoices: 200 },
+    });
+    expect(s.demoCompany).not.toBeNull();
+    rig = await startBrowserRig(s, { port });
+    page = rig.page;
+  });
+
+  afterAll(async () => {
+    hold?.release();
+    await rig?.close();
+    await s?.close();
+  });
+
+  it('offers the demo company to a new operator and connects it through the sandbox OAuth', async () => {
+    await signIn(page, s, base);
+    await page.getByRole('link', { name: 'Connections' }).click();
+    const offer = page.getByTestId('demo-offer');
+    await offer.waitFor();
+    expect(await offer.textContent()).toContain('20 customers and 200 invoices');
+    expect(await page.getByRole('link', { name: 'Connect to QuickBooks' }).count()).toBe(0);
+    await shot('01-demo-offer');
+
+    await page.getByRole('link', { name: 'Try the demo company' }).click();
+    await page.waitForURL(`${base}/`);
+    // Back from QuickBooks still signed in: the session cookie made the round trip (same site, SameSite=Lax).
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    expect((await page.context().cookies()).some((c) => c.name === 'duely_session')).toBe(true);
+    const session = await page.evaluate(async () => (await fetch('/api/v1/session')).status);
+    expect(session).toBe(200);
+    const conn = await demoConnection();
+    expect(conn).toMatchObject({ status: 'active' });
+  });
+
+  it('shows the queued sync, a progress bar while it runs, then "Sync finished"', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    const row = connectionRow();
+    await row.waitFor();
+    expect(await row.locator('strong').first().textContent()).toBe('Demo company');
+    // No worker yet: the initial sync is queued, and the bar says so (indeterminate).
+    const bar = row.getByRole('progressbar', { name: 'Sync of Demo company' });
+    await bar.waitFor();
+    expect(await bar.getAttribute('aria-valuenow')).toBeNull();
+    expect(await bar.getAttribute('aria-valuetext')).toMatch(/Waiting/);
+    await shot('02-queued');
+
+    hold = holdInvoiceQueries(s.demoCompany!.sandbox.url);
+    await s.queue.work(s, 2);
+    // Customers read, invoices held: one of four kinds done, with the rows so far.
+    await expect.poll(() => bar.getAttribute('aria-valuenow'), { timeout: 30_000 }).toBe('1');
+    expect(await bar.getAttribute('aria-valuemax')).toBe('4');
+    expect(await bar.getAttribute('aria-valuetext')).toBe(
+      '1 of 4 kinds done, reading invoices: 20 customers',
+    );
+    expect(hold.held()).toBeGreaterThan(0);
+    expect(await page.getByTestId('demo-offer').count()).toBe(0);
+    await page.waitForTimeout(500); // the bar's width transition
+    await shot('03-syncing');
+
+    hold.release();
+    hold = null;
+    const status = row.getByRole('status');
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/Sync finished/);
+    expect(await status.textContent()).toMatch(
+      /^Sync finished: 20 customers, \d{3} invoices, \d+ credit memos, \d+ payments\.$/,
+    );
+    expect(await row.getByRole('progressbar').count()).toBe(0);
+    await page.getByTestId('sync-runs').getByText('succeeded').first().waitFor();
+    await shot('04-finished');
+  });
+
+  it('the Dashboard shows the synced ledger', async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const dso = page.getByTestId('kpi-dso');
+    await dso.waitFor();
+    const days = Number(/DSO\s*([\d.]+) days/.exec((await dso.textContent()) ?? '')?.[1]);
+    expect(days).toBeGreaterThan(0);
+    expect(await page.getByTestId('kpi-cei').textContent()).toMatch(/[1-9][\d.]*%/);
+    await shot('05-dashboard');
+  });
+
+  it('a grant revoked in QuickBooks: the sync fails into the reconnect prompt; Reconnect restores it', async () => {
+    const conn = await demoConnection();
+    const { refreshToken } = vaultFor(s.config).open<StoredTokens>(conn!.credentials!);
+    // Revoke at the sandbox the way a user disconnecting inside QuickBooks would end the grant.
+    const revoked = await fetch(s.config.QUICKBOOKS_REVOKE_URL!, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${s.config.QUICKBOOKS_CLIENT_ID}:${s.config.QUICKBOOKS_CLIENT_SECRET}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ token: refreshToken }),
+    });
+    expect(revoked.status).toBe(200);
+
+    await page.getByRole('link', { name: 'Connections' }).click();
+    const row = connectionRow();
+    await row.getByRole('button', { name: 'Sync now' }).click();
+    await expect
+      .poll(() => row.getByRole('status').textContent(), { timeout: 60_000 })
+      .toMatch(/Sync failed/);
+    await row.getByRole('link', { name: 'Reconnect' }).waitFor();
+    expect(await row.getByRole('note').textContent()).toMatch(/no longer accepts Duely's access/);
+    expect(await row.textContent()).toContain('reconnect needed');
+    await shot('06-reconnect-needed');
+
+    const seen = (await s.db.select({ id: syncRuns.id }).from(syncRuns)).map((r) => r.id);
+    await row.getByRole('link', { name: 'Reconnect' }).click();
+    await page.waitForURL(`${base}/`);
+    const run = await waitForSync(s, conn!.id, { exclude: seen, timeoutMs: 60_000 });
+    expect(run.status).toBe('succeeded');
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await connectionRow().getByText('active', { exact: true }).waitFor();
+    expect(await connectionRow().getByRole('link', { name: 'Reconnect' }).count()).toBe(0);
+  });
+
+  it('disconnects after a confirm step and shows the result', async () => {
+    const row = connectionRow();
+    await row.getByRole('button', { name: 'Disconnect' }).click();
+    const confirm = row.getByRole('group', { name: 'Disconnect Demo company?' });
+    await confirm.waitFor();
+    await shot('07-disconnect-confirm');
+    // Cancel keeps it connected.
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await confirm.count()).toBe(0);
+    expect((await demoConnection())?.status).toBe('active');
+
+    await row.getByRole('button', { name: 'Disconnect' }).click();
+    await row.getByRole('button', { name: 'Yes, disconnect' }).click();
+    await expect
+      .poll(() => row.getByRole('status').textContent())
+      .toMatch(/Demo company is disconnected: Duely's access was revoked at QuickBooks/);
+    await row.getByText('disconnected', { exact: true }).waitFor();
+    expect(await row.getByRole('button', { name: 'Sync now' }).count()).toBe(0);
+    expect(await row.getByRole('button', { name: 'Disconnect' }).count()).toBe(0);
+    const after = await demoConnection();
+    expect(after).toMatchObject({ status: 'disconnected', credentials: null });
+    // The demo company can be connected again.
+    await page.getByRole('link', { name: 'Try the demo company' }).waitFor();
+    await shot('08-disconnected');
+    expect(rig.consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,266 @@
+/** The Connections page's sync logic (progress bar, finished message, polling) and its pieces rendered to HTML. */
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import type { Connection, Integrations, SyncRunView } from '../../src/web/lib/types';
+import type { Loaded } from '../../src/web/lib/use-api';
+import { disconnectMessage } from '../../src/web/pages/connections/DisconnectButton';
+import { connectionName, QuickbooksConnect } from '../../src/web/pages/connections/QuickbooksConnect';
+import {
+  finishedRun,
+  syncFinishedMessage,
+  syncPending,
+  syncProgressView,
+} from '../../src/web/pages/connections/sync-progress';
+import { SyncProgressBar } from '../../src/web/pages/connections/SyncProgressBar';
+
+const e = (rows: number, done: boolean, total?: number) => ({
+  pages: rows ? 1 : 0,
+  rows,
+  done,
+  ...(total === undefined ? {} : { total }),
+});
+
+const run = (over: Partial<SyncRunView> = {}): SyncRunView => ({
+  id: 'r1',
+  kind: 'full',
+  status: 'running',
+  startedAt: '2026-11-27T10:00:00Z',
+  finishedAt: null,
+  progress: { entities: {} },
+  stats: {},
+  error: null,
+  ...over,
+});
+
+const conn = (over: Partial<Connection> = {}): Connection => ({
+  id: 'c1',
+  provider: 'quickbooks',
+  externalId: '9130300020261127',
+  status: 'active',
+  statusReason: null,
+  reconnectUrl: null,
+  lastSyncAt: null,
+  lastRun: null,
+  runningSync: null,
+  ...over,
+});
+
+describe('syncProgressView', () => {
+  it('queued (no run yet): indeterminate, waiting', () => {
+    expect(syncProgressView(null)).toMatchObject({ determinate: false, percent: null, rows: 0 });
+    expect(syncProgressView(null).text).toMatch(/Waiting/);
+  });
+
+  it('full sync without totals: determinate by kinds done, with the rows read so far', () => {
+    const v = syncProgressView(
+      run({
+        progress: {
+          entities: {
+            customers: e(20, true),
+            invoices: e(150, false),
+            creditMemos: e(0, false),
+            payments: e(0, false),
+          },
+        },
+      }),
+    );
+    expect(v).toMatchObject({
+      determinate: true,
+      value: 1,
+      max: 4,
+      percent: 25,
+      rows: 170,
+      current: 'invoices',
+    });
+    expect(v.text).toBe('1 of 4 kinds done, reading invoices: 20 customers, 150 invoices');
+  });
+
+  it('full sync at its very start counts the four kinds even before progress lists them', () => {
+    const v = syncProgressView(run({ progress: { entities: {} } }));
+    expect(v).toMatchObject({ determinate: true, value: 0, max: 4, percent: 0, current: 'customers' });
+    expect(v.text).toMatch(/nothing read yet/);
+  });
+
+  it('all done: 100%', () => {
+    const all = {
+      customers: e(2, true),
+      invoices: e(3, true),
+      creditMemos: e(0, true),
+      payments: e(1, true),
+    };
+    expect(syncProgressView(run({ progress: { entities: all } }))).toMatchObject({
+      value: 4,
+      max: 4,
+      percent: 100,
+      current: null,
+    });
+  });
+
+  it('totals known: determinate by rows, capped at each total', () => {
+    const v = syncProgressView(
+      run({
+        kind: 'incremental',
+        progress: { entities: { customers: e(20, true, 20), invoices: e(250, false, 200) } },
+      }),
+    );
+    expect(v).toMatchObject({ determinate: true, value: 220, max: 220, percent: 100 });
+    const half = syncProgressView(
+      run({ progress: { entities: { customers: e(10, false, 20), invoices: e(0, false, 180) } } }),
+    );
+    expect(half).toMatchObject({ value: 10, max: 200, percent: 5 });
+    expect(half.text).toBe('10 of 200 records (5%): 10 customers');
+  });
+
+  it('incremental sync without totals: indeterminate with counts', () => {
+    const v = syncProgressView(
+      run({
+        kind: 'incremental',
+        progress: { entities: { invoices: e(3, false), payments: e(1_200, false) } },
+      }),
+    );
+    expect(v).toMatchObject({ determinate: false, percent: null, rows: 1_203 });
+    expect(v.text).toBe('Reading changes: 3 invoices, 1,200 payments');
+  });
+});
+
+describe('syncFinishedMessage', () => {
+  it('counts from the run stats, falling back to rows read', () => {
+    expect(
+      syncFinishedMessage(
+        run({
+          status: 'succeeded',
+          stats: { customers: 20, invoices: 200, payments: 160, pages: 7 },
+          progress: { entities: { creditMemos: e(14, true) } },
+        }),
+      ),
+    ).toBe('Sync finished: 20 customers, 200 invoices, 14 credit memos, 160 payments.');
+  });
+
+  it('says why a run failed', () => {
+    expect(syncFinishedMessage(run({ status: 'failed', error: 'QuickBooks is unavailable' }))).toBe(
+      'Sync failed: QuickBooks is unavailable',
+    );
+  });
+});
+
+describe('polling: pending and finished', () => {
+  it('pending while running, while the first sync after connecting is queued, or after "Sync now"', () => {
+    expect(syncPending(conn())).toBe(true);
+    expect(syncPending(conn({ runningSync: run() }))).toBe(true);
+    const synced = conn({ lastRun: run({ status: 'succeeded' }), lastSyncAt: '2026-11-27T10:01:00Z' });
+    expect(syncPending(synced)).toBe(false);
+    expect(syncPending(synced, 'r1')).toBe(true);
+    expect(syncPending({ ...synced, lastRun: run({ id: 'r2', status: 'succeeded' }) }, 'r1')).toBe(false);
+    expect(syncPending(conn({ status: 'disconnected' }))).toBe(false);
+    expect(syncPending(conn({ status: 'reconnect_needed' }))).toBe(false);
+    // The grant was rejected mid-run: the run is still being recorded.
+    expect(syncPending(conn({ status: 'reconnect_needed', runningSync: run() }))).toBe(true);
+  });
+
+  it('a run finished between two polls: the new last run, once', () => {
+    const before = conn({ runningSync: run() });
+    const after = conn({ lastRun: run({ status: 'succeeded' }) });
+    expect(finishedRun(before, after)?.id).toBe('r1');
+    expect(finishedRun(after, after)).toBeNull();
+    expect(finishedRun(before, before)).toBeNull();
+    // Queued → finished without ever being seen running.
+    expect(finishedRun(conn(), after)?.id).toBe('r1');
+  });
+});
+
+describe('rendered pieces', () => {
+  it('a determinate bar has role progressbar and its values; an indeterminate one has no valuenow', () => {
+    const html = renderToStaticMarkup(
+      <SyncProgressBar
+        name="Demo company"
+        run={run({ progress: { entities: { customers: e(20, true), invoices: e(40, false) } } })}
+      />,
+    );
+    expect(html).toContain('role="progressbar"');
+    expect(html).toContain('aria-valuenow="1"');
+    expect(html).toContain('aria-valuemax="4"');
+    expect(html).toContain('aria-label="Sync of Demo company"');
+    expect(html).toContain('width:25%');
+    const waiting = renderToStaticMarkup(<SyncProgressBar name="X" run={null} />);
+    expect(waiting).toContain('role="progressbar"');
+    expect(waiting).not.toContain('aria-valuenow');
+    expect(waiting).toContain('progress-indeterminate');
+  });
+
+  const loaded = (quickbooks: Integrations['quickbooks'] | null, error: Error | null = null) =>
+    ({
+      data: quickbooks ? { quickbooks } : null,
+      error,
+      loading: false,
+      reload: () => {},
+    }) as Loaded<Integrations>;
+
+  it('offers the demo company, a real connect button, or the server’s reason', () => {
+    const demo = renderToStaticMarkup(
+      <QuickbooksConnect
+        info={loaded({
+          mode: 'demo',
+          connectUrl: '/connect/quickbooks',
+          demo: { realmId: '1', customers: 150, invoices: 5000 },
+          note: null,
+        })}
+      />,
+    );
+    expect(demo).toContain('Try the demo company');
+    expect(demo).toContain('150 customers and 5,000 invoices');
+    expect(demo).toContain('target="_top"');
+    expect(demo).not.toContain('Connect to QuickBooks');
+    // Once the demo company is connected here, its row takes over: only the hint about a real app stays.
+    const connected = renderToStaticMarkup(
+      <QuickbooksConnect
+        connected={['1']}
+        info={loaded({
+          mode: 'demo',
+          connectUrl: '/connect/quickbooks',
+          demo: { realmId: '1', customers: 150, invoices: 5000 },
+          note: null,
+        })}
+      />,
+    );
+    expect(connected).not.toContain('Try the demo company');
+    expect(connected).toContain('QUICKBOOKS_CLIENT_ID');
+    const live = renderToStaticMarkup(
+      <QuickbooksConnect
+        info={loaded({ mode: 'live', connectUrl: '/connect/quickbooks', demo: null, note: null })}
+      />,
+    );
+    expect(live).toContain('Connect to QuickBooks');
+    expect(live).not.toContain('demo');
+    const none = renderToStaticMarkup(
+      <QuickbooksConnect
+        info={loaded({
+          mode: 'unconfigured',
+          connectUrl: null,
+          demo: null,
+          note: 'needs the single-process mode',
+        })}
+      />,
+    );
+    expect(none).toContain('needs the single-process mode');
+    expect(none).not.toContain('href');
+  });
+
+  it('names the demo connection and words the disconnect result', () => {
+    const info = {
+      quickbooks: {
+        mode: 'demo',
+        connectUrl: '/x',
+        demo: { realmId: '42', customers: 1, invoices: 1 },
+        note: null,
+      },
+    } as const;
+    expect(connectionName({ externalId: '42' }, info)).toBe('Demo company');
+    expect(connectionName({ externalId: '7' }, info)).toBe('Company 7');
+    expect(disconnectMessage('Demo company', { id: 'c', status: 'disconnected', revoked: true })).toMatch(
+      /revoked at QuickBooks/,
+    );
+    expect(disconnectMessage('X', { id: 'c', status: 'disconnected', revoked: false })).toMatch(
+      /could not confirm/,
+    );
+  });
+});
