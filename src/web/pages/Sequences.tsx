@@ -16,15 +16,31 @@ import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import '../components/dunning.css';
 
+/** GET …/dunning/preview (the saved step) and POST (an unsaved draft of it) answer the same shape. */
 interface Preview {
   sequence: string;
   step: number;
   tone: Tone;
+  template: Step['template'];
+  offsetDays: number;
   sendsOn: string;
   subject: string;
   html: string;
   text: string;
   templateVersion: string | null;
+  source: 'saved' | 'draft';
+}
+
+/** Edits are previewed once typing pauses this long, not on every keystroke. */
+export const DRAFT_PREVIEW_DELAY_MS = 300;
+
+/** "draft.offsetDays: at most 365 …" details of a refused draft preview → readable lines. */
+export function draftErrors(err: unknown): string[] {
+  if (!(err instanceof ApiError) || err.status !== 400 || !Array.isArray(err.details)) return [];
+  return (err.details as { field?: string; message?: string }[]).map((d) => {
+    const field = (d.field ?? '').replace(/^draft\.?/, '');
+    return field ? `${field}: ${d.message ?? ''}` : (d.message ?? '');
+  });
 }
 
 /** "policy.sequences[0].steps[1].offsetDays: duplicate …" details → { "sequences[0].steps[1].offsetDays": [...] }. */
@@ -109,33 +125,46 @@ export function SequencesPage({ tenant, currency }: PageProps) {
   const savedSeq = saved?.policy.sequences.find((s) => s.id === seq?.id);
   const savedStep = savedSeq?.steps[previewStep];
   const draftStep = seq?.steps[previewStep];
-  const previewable = Boolean(seq && savedStep);
-  const previewStale = previewable && !sameStep(savedStep, draftStep);
+  const unsaved = Boolean(draftStep) && !sameStep(savedStep, draftStep);
+  // Keys, not objects: every edit clones the policy, but only a change of this step should re-render it.
+  const draftKey = draftStep ? JSON.stringify(draftStep) : '';
+  const savedKey = savedStep ? JSON.stringify(savedStep) : '';
 
-  // The preview renders the saved policy's step for a real invoice (the API has no draft preview).
+  // The saved step renders at once (GET); an unsaved edit of it, or a step not saved yet, renders as a draft (POST)
+  // once the edits pause. Only the latest request may fill the preview.
   useEffect(() => {
-    if (!seqId || !savedStep || !invoiceId) {
+    if (!seqId || !invoiceId || (!savedKey && !draftKey)) {
       setPreview(null);
       return;
     }
     let live = true;
     setPreviewLoading(true);
     setPreviewError(null);
-    api
-      .get<Preview>(apiPath(tenant, 'dunning/preview', { invoice: invoiceId, sequence: seqId, step: previewStep }))
-      .then(
-        (p) => live && setPreview(p),
-        (e: Error) => {
-          if (!live) return;
-          setPreview(null);
-          setPreviewError(e);
-        },
+    const load = () =>
+      (unsaved
+        ? api.post<Preview>(apiPath(tenant, 'dunning/preview'), {
+            invoice: invoiceId,
+            sequence: seqId,
+            step: previewStep,
+            draft: JSON.parse(draftKey) as Step,
+          })
+        : api.get<Preview>(apiPath(tenant, 'dunning/preview', { invoice: invoiceId, sequence: seqId, step: previewStep }))
       )
-      .finally(() => live && setPreviewLoading(false));
+        .then(
+          (p) => live && setPreview(p),
+          (e: Error) => {
+            if (!live) return;
+            setPreview(null);
+            setPreviewError(e);
+          },
+        )
+        .finally(() => live && setPreviewLoading(false));
+    const timer = setTimeout(load, unsaved ? DRAFT_PREVIEW_DELAY_MS : 0);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
-  }, [tenant, seqId, savedStep, previewStep, invoiceId]);
+  }, [tenant, seqId, previewStep, invoiceId, unsaved, draftKey, savedKey]);
 
   if (config.loading && !config.data) return <Loading label="Loading sequences…" />;
   if (config.error) return <ErrorBanner error={config.error} />;
@@ -202,6 +231,7 @@ export function SequencesPage({ tenant, currency }: PageProps) {
             <button type="button" className="btn btn-ghost" disabled={!dirty || saving} onClick={() => {
                 setDraft(structuredClone(saved.policy));
                 setSaveError(null);
+                setStatus('');
               }}>
               Discard changes
             </button>
@@ -321,16 +351,28 @@ export function SequencesPage({ tenant, currency }: PageProps) {
           </div>
           {invoices.error ? <ErrorBanner error={invoices.error} /> : null}
           {!invoices.loading && !invoiceOptions.length ? <Empty>No open invoices to preview with.</Empty> : null}
-          {!previewable ? (
-            <p className="banner banner-warn">This step is not saved yet: save the policy to preview it.</p>
-          ) : previewStale ? (
-            <p className="banner banner-warn" data-testid="preview-stale">
-              The preview shows the saved version of this step. Save the policy to see your changes.
-            </p>
-          ) : null}
-          <ErrorBanner error={previewError} />
-          {preview && previewable ? (
+          {previewError && draftErrors(previewError).length ? (
+            <div className="banner banner-warn" role="alert" data-testid="preview-draft-errors">
+              Can’t preview this draft yet:
+              <ul className="plain">
+                {draftErrors(previewError).map((e) => (
+                  <li key={e}>{e}</li>
+                ))}
+              </ul>
+            </div>
+          ) : (
+            <ErrorBanner error={previewError} />
+          )}
+          {preview ? (
             <div data-testid="sequence-preview" aria-busy={previewLoading}>
+              <p
+                className={preview.source === 'draft' ? 'banner banner-warn' : 'note'}
+                data-testid="preview-source"
+                aria-live="polite"
+              >
+                {preview.source === 'draft' ? 'Preview of unsaved changes' : 'Saved version'}
+                {previewLoading ? <span className="note small"> · updating…</span> : null}
+              </p>
               <dl className="facts preview-facts">
                 <dt>Subject</dt>
                 <dd data-testid="preview-subject">{preview.subject}</dd>
