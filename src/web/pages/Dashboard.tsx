@@ -1,10 +1,33 @@
 import { lazy, Suspense } from 'react';
-import { Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
+import type { SendingToday } from '../../dunning/sending-today';
+import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
 import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
 import type { Analytics } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
+import '../components/dashboard.css';
+
+/** A server payload as it arrives over JSON: instants become ISO strings. */
+type Wire<T> = T extends Date
+  ? string
+  : T extends (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+type Today = Wire<SendingToday>;
+
+/** A row of GET …/customer-risk (src/http/routes/risk.ts). */
+interface CustomerRiskRow {
+  customerId: string;
+  customerName: string;
+  score: number;
+  trend30: number | null;
+  trend90: number | null;
+  slowingAlert: boolean;
+  message: string | null;
+}
 
 // Recharts is most of the bundle: load it with the dashboard, not with the app shell.
 const AgingChart = lazy(() => import('../components/charts').then((m) => ({ default: m.AgingChart })));
@@ -92,11 +115,187 @@ export function DashboardPage({ tenant }: PageProps) {
           </Suspense>
         </Card>
       </div>
+      <SendingTodayCard tenant={tenant} />
+      <RiskCards tenant={tenant} />
       {data.otherCurrencyOpenInvoices > 0 ? (
         <p className="note">
           {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these figures.
         </p>
       ) : null}
     </>
+  );
+}
+
+/** Time of day (and the day when it is not today) in the tenant's zone: the card is about the tenant's day. */
+function localTime(iso: string, timeZone: string, withDay = false): string {
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    ...(withDay ? { weekday: 'short', month: 'short', day: 'numeric' } : {}),
+    hour: 'numeric',
+    minute: '2-digit',
+  }).format(new Date(iso));
+}
+
+const templateLabel: Record<string, string> = { reminder: 'Reminder', statement: 'Statement of account' };
+
+function SendingTodayCard({ tenant }: { tenant: string }) {
+  const { data, error, loading } = useApi<Today>(apiPath(tenant, 'dunning/today'));
+  const title = 'Sending today';
+  if (error)
+    return (
+      <Card title={title}>
+        <ErrorBanner error={error} />
+      </Card>
+    );
+  if (!data)
+    return <Card title={title}>{loading ? <Loading label="Loading today’s messages…" /> : null}</Card>;
+  const tz = data.timezone;
+  return (
+    <section className="card today-card" aria-labelledby="sending-today-h" data-testid="sending-today">
+      <div className="today-head">
+        <h2 className="card-title" id="sending-today-h">
+          {title}
+        </h2>
+        <span className="note">
+          {formatDate(data.date)} · {tz}
+        </span>
+      </div>
+      <ul className="today-counts" aria-label="Today at a glance">
+        <li data-testid="today-to-send">
+          <strong>{data.toSendCount}</strong> to send
+        </li>
+        <li data-testid="today-held">
+          <strong>{data.held}</strong> held for approval
+          {data.held > 0 ? (
+            <>
+              {' '}
+              · <Link href="/approvals">Review in Approvals</Link>
+            </>
+          ) : null}
+        </li>
+        <li data-testid="today-sent">
+          <strong>{data.sentToday}</strong> sent today
+        </li>
+        {data.overdue > 0 ? (
+          <li data-testid="today-overdue">
+            <strong>{data.overdue}</strong> from earlier days still waiting to send
+          </li>
+        ) : null}
+      </ul>
+      {data.toSend.length === 0 ? (
+        <p className="note today-empty" data-testid="today-empty">
+          Nothing else is due to send today.{' '}
+          {data.nextSendAt
+            ? `The next message is due ${localTime(data.nextSendAt, tz, true)}.`
+            : 'No messages are planned after today.'}
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table today-table">
+            <caption className="sr-only">Messages the engine will send today, by send time ({tz})</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Message</th>
+                <th scope="col" className="num">
+                  Invoices
+                </th>
+                <th scope="col" className="num">
+                  Open
+                </th>
+                <th scope="col">Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.toSend.map((m) => (
+                <tr key={m.id} data-testid="today-row" data-message-id={m.id}>
+                  <td>{localTime(m.sendAt, tz)}</td>
+                  <th scope="row">
+                    <Link href={`/customers/${encodeURIComponent(m.customer.id)}`}>{m.customer.name}</Link>
+                  </th>
+                  <td className="today-message">
+                    {m.subject ?? templateLabel[m.template] ?? m.template}{' '}
+                    {m.tone ? <Badge value={m.tone === 'final' || m.tone === 'firm' ? 'overdue' : 'open'} label={m.tone} /> : null}
+                    {m.approved ? <span className="note small"> · approved</span> : null}
+                  </td>
+                  <td className="num">{m.invoiceCount}</td>
+                  <td className="num">
+                    {m.totals.length
+                      ? m.totals.map((t) => formatMoney(t.openMinor, t.currency)).join(' + ')
+                      : '—'}
+                  </td>
+                  <td className="today-reason">{m.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {data.toSendCount > data.toSend.length ? (
+        <p className="note">
+          Showing the first {data.toSend.length} of {data.toSendCount}. <Link href="/messages">All messages</Link>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+const RISK_ROWS = 5;
+
+function trendText(points: number | null): string {
+  if (points === null || points === 0) return '';
+  return points > 0 ? ` ▲ ${points} in 30 days` : ` ▼ ${-points} in 30 days`;
+}
+
+/** Customers at risk (highest scores) and slowing payers, from the customer risk scores. */
+function RiskCards({ tenant }: { tenant: string }) {
+  const { data, error, loading } = useApi<{ items: CustomerRiskRow[] }>(apiPath(tenant, 'customer-risk'));
+  if (error) return <ErrorBanner error={error} />;
+  if (!data) return loading ? <Loading label="Loading customer risk…" /> : null;
+  const atRisk = [...data.items].sort((a, b) => b.score - a.score).slice(0, RISK_ROWS);
+  const slowing = data.items.filter((r) => r.slowingAlert).slice(0, RISK_ROWS);
+  const slowingTotal = data.items.filter((r) => r.slowingAlert).length;
+  return (
+    <div className="chart-grid risk-grid">
+      <Card title="Customers at risk">
+        {atRisk.length === 0 ? (
+          <p className="note">No customer has a risk score yet: scores appear after the model runs.</p>
+        ) : (
+          <ol className="risk-list" data-testid="customers-at-risk">
+            {atRisk.map((r) => (
+              <li key={r.customerId}>
+                <Link href={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerName}</Link>
+                <span className="risk-score">
+                  {r.score}
+                  <span className="note small">/100{trendText(r.trend30)}</span>
+                </span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </Card>
+      <Card title="Slowing payers">
+        {slowing.length === 0 ? (
+          <p className="note">No customer is paying more slowly than before.</p>
+        ) : (
+          <>
+            <ul className="risk-list" data-testid="slowing-payers">
+              {slowing.map((r) => (
+                <li key={r.customerId}>
+                  <Link href={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerName}</Link>
+                  <span className="note small">{r.message}</span>
+                </li>
+              ))}
+            </ul>
+            {slowingTotal > slowing.length ? (
+              <p className="note">
+                {slowingTotal - slowing.length} more. <Link href="/customers">All customers</Link>
+              </p>
+            ) : null}
+          </>
+        )}
+      </Card>
+    </div>
   );
 }
