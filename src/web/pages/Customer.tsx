@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { InvoiceTable } from '../components/InvoiceTable';
 import { Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
@@ -5,10 +6,38 @@ import { formatDate, formatMoney } from '../lib/format';
 import type { CustomerDetail } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
+import { buildTimeline, type CustomerRiskView, ledgerToday } from './customer/customer-timeline';
+import { Overrides } from './customer/Overrides';
+import { RiskTrend } from './customer/RiskTrend';
+import { Timeline } from './customer/Timeline';
+import { MESSAGE_LIMIT, useCustomerDunning } from './customer/use-customer-dunning';
+import '../components/dunning.css';
 
 export function CustomerPage({ tenant, params }: PageProps) {
   const ref = params.customer ?? '';
-  const { data, error, loading } = useApi<CustomerDetail>(apiPath(tenant, `customers/${encodeURIComponent(ref)}`));
+  const detail = useApi<CustomerDetail>(apiPath(tenant, `customers/${encodeURIComponent(ref)}`));
+  const { data, error, loading } = detail;
+  const customerId = data?.customer.id ?? null;
+  const risk = useApi<CustomerRiskView>(
+    customerId ? apiPath(tenant, `customers/${encodeURIComponent(customerId)}/risk`) : null,
+  );
+  const dunning = useCustomerDunning(tenant, customerId);
+  const today = useMemo(() => (data ? ledgerToday(data.invoices) : null), [data]);
+  const timeline = useMemo(
+    () =>
+      data && dunning.data
+        ? buildTimeline({
+            customerId: data.customer.id,
+            invoices: data.invoices,
+            payments: data.payments,
+            messages: dunning.data.messages,
+            promises: dunning.data.promises,
+            disputes: dunning.data.disputes,
+            today,
+          })
+        : null,
+    [data, dunning.data, today],
+  );
   if (loading && !data) return <Loading label="Loading customer…" />;
   if (error) return <ErrorBanner error={error} />;
   if (!data) return null;
@@ -18,11 +47,14 @@ export function CustomerPage({ tenant, params }: PageProps) {
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link href="/customers">Customers</Link> <span aria-hidden="true">/</span> <span>{customer.name}</span>
+        <Link href="/customers">Customers</Link> <span aria-hidden="true">/</span>{' '}
+        <span>{customer.name}</span>
       </nav>
       <PageHeader
         title={customer.name}
-        subtitle={[customer.externalId, customer.emails.join(', '), customer.country].filter(Boolean).join(' · ')}
+        subtitle={[customer.externalId, customer.emails.join(', '), customer.country]
+          .filter(Boolean)
+          .join(' · ')}
       />
       <div className="kpi-grid">
         <div className="kpi" data-testid="customer-open-balance">
@@ -42,11 +74,35 @@ export function CustomerPage({ tenant, params }: PageProps) {
         <div className="kpi">
           <div className="kpi-label">Payments</div>
           <div className="kpi-value">{data.payments.length}</div>
-          <div className="kpi-hint">
-            Last {data.payments[0] ? formatDate(data.payments[0].date) : '—'}
-          </div>
+          <div className="kpi-hint">Last {data.payments[0] ? formatDate(data.payments[0].date) : '—'}</div>
         </div>
       </div>
+      <div className="customer-grid">
+        <RiskTrend risk={risk.data} error={risk.error} loading={risk.loading} />
+        {dunning.data ? (
+          <Overrides
+            tenant={tenant}
+            customer={customer}
+            invoices={data.invoices}
+            override={dunning.data.override}
+            promises={dunning.data.promises}
+            disputes={dunning.data.disputes}
+            sequences={dunning.data.sequences}
+            today={today}
+            onChanged={dunning.reload}
+          />
+        ) : (
+          <Card title="Dunning controls">
+            {dunning.error ? <ErrorBanner error={dunning.error} /> : <Loading label="Loading dunning…" />}
+          </Card>
+        )}
+      </div>
+      {dunning.data && dunning.error ? <ErrorBanner error={dunning.error} /> : null}
+      {timeline ? (
+        <Timeline entries={timeline} cut={(dunning.data?.messages.length ?? 0) >= MESSAGE_LIMIT} />
+      ) : dunning.error ? null : (
+        <Loading label="Loading timeline…" />
+      )}
       <Card title="Invoices">
         {data.invoices.length ? (
           <InvoiceTable rows={data.invoices} caption={`Invoices of ${customer.name}`} showCustomer={false} />
