@@ -4,9 +4,11 @@ import { api } from '../lib/api';
 import type { Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
+import { DunningSettings } from './DunningSettings';
 import { ModelSettings } from './ModelSettings';
+import { SenderSettings } from './SenderSettings';
 
-export function SettingsPage({ tenant }: PageProps) {
+export function SettingsPage({ tenant, currency }: PageProps) {
   const tenants = useApi<{ items: Tenant[] }>('/api/v1/tenants');
   const t = tenants.data?.items.find((x) => x.slug === tenant || x.id === tenant) ?? null;
   const [error, setError] = useState<Error | null>(null);
@@ -19,7 +21,7 @@ export function SettingsPage({ tenant }: PageProps) {
     }
   };
   return (
-    <>
+    <div className="settings-page">
       <PageHeader title="Settings" />
       <Card title="Company">
         {t ? (
@@ -40,6 +42,8 @@ export function SettingsPage({ tenant }: PageProps) {
         )}
       </Card>
       <ModelSettings tenant={tenant} />
+      <DunningSettings tenant={tenant} currency={t?.currency ?? currency} />
+      <SenderSettings tenant={tenant} />
       <Card title="Session">
         <p className="muted">
           Signing out ends this browser's session. Sign in again with a new link from{' '}
@@ -50,6 +54,6 @@ export function SettingsPage({ tenant }: PageProps) {
           Sign out
         </button>
       </Card>
-    </>
+    </div>
   );
 }

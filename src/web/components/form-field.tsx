@@ -1,0 +1,52 @@
+/**
+ * Field-level error plumbing of the settings forms: the message element next to a control, and the attributes that
+ * tie the control to it (aria-invalid, aria-describedby with the hint first), so a screen reader reads both.
+ */
+
+export function FieldError({ id, messages }: { id: string; messages: readonly string[] }) {
+  if (messages.length === 0) return null;
+  return (
+    <p id={id} className="field-error">
+      {messages.join('; ')}
+    </p>
+  );
+}
+
+export function describedBy(
+  errorId: string,
+  messages: readonly string[],
+  hintId?: string,
+): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
+  const ids = [hintId, messages.length > 0 ? errorId : undefined].filter(Boolean).join(' ');
+  return {
+    ...(messages.length > 0 ? { 'aria-invalid': true as const } : {}),
+    ...(ids ? { 'aria-describedby': ids } : {}),
+  };
+}
+
+/** For a fieldset: the group is described by its hint and error; the controls inside carry aria-invalid. */
+export function groupDescribedBy(
+  errorId: string,
+  messages: readonly string[],
+  hintId?: string,
+): { 'aria-describedby'?: string; 'data-invalid'?: true } {
+  const { 'aria-describedby': ids } = describedBy(errorId, messages, hintId);
+  return {
+    ...(ids ? { 'aria-describedby': ids } : {}),
+    ...(messages.length > 0 ? { 'data-invalid': true as const } : {}),
+  };
+}
+
+const CONTROL = ':is(input, select, textarea):not(:disabled)';
+
+/** Focuses the first control a person should fix: a marked control, or inside a marked group its first one. */
+export function focusFirstInvalid(root: HTMLElement | null): void {
+  const first = root?.querySelector<HTMLElement>(`fieldset[data-invalid], ${CONTROL}[aria-invalid="true"]`);
+  if (!first) return;
+  const target =
+    first.tagName === 'FIELDSET'
+      ? (first.querySelector<HTMLElement>(`${CONTROL}[aria-invalid="true"]`) ??
+        first.querySelector<HTMLElement>(CONTROL))
+      : first;
+  target?.focus();
+}
