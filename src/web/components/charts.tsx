@@ -2,7 +2,19 @@
  * Dashboard charts (Recharts). Each chart is drawn for sighted users and mirrored by a visually hidden table with
  * the same numbers for screen readers; the SVG itself is aria-hidden.
  */
-import { Area, Bar, BarChart, CartesianGrid, Cell, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Area,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  ComposedChart,
+  Line,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { formatDate, formatMoney } from '../lib/format';
 import type { Analytics } from '../lib/types';
 
@@ -15,7 +27,7 @@ export function AgingChart({ aging, currency }: { aging: Analytics['aging']; cur
     <figure className="chart" aria-labelledby="aging-caption">
       <div className="chart-canvas" aria-hidden="true">
         <ResponsiveContainer width="100%" height={240}>
-          <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+          <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }} accessibilityLayer={false}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e6eaf0" />
             <XAxis dataKey="label" tickLine={false} axisLine={false} fontSize={12} />
             <YAxis
@@ -76,9 +88,19 @@ export function ForecastChart({ forecast, currency }: { forecast: Analytics['for
     <figure className="chart" aria-labelledby="forecast-caption">
       <div className="chart-canvas" aria-hidden="true">
         <ResponsiveContainer width="100%" height={260}>
-          <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+          <ComposedChart
+            data={data}
+            margin={{ top: 8, right: 8, bottom: 0, left: 8 }}
+            accessibilityLayer={false}
+          >
             <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e6eaf0" />
-            <XAxis dataKey="label" tickLine={false} axisLine={false} fontSize={12} interval="preserveStartEnd" />
+            <XAxis
+              dataKey="label"
+              tickLine={false}
+              axisLine={false}
+              fontSize={12}
+              interval="preserveStartEnd"
+            />
             <YAxis
               tickFormatter={(v: number) => formatMoney(Math.round(v * 100), currency, 'en-US', true)}
               tickLine={false}
@@ -88,7 +110,9 @@ export function ForecastChart({ forecast, currency }: { forecast: Analytics['for
             />
             <Tooltip
               formatter={(v, name) =>
-                Array.isArray(v) ? [`${money(Number(v[0]))} – ${money(Number(v[1]))}`, name] : [money(Number(v)), name]
+                Array.isArray(v)
+                  ? [`${money(Number(v[0]))} – ${money(Number(v[1]))}`, name]
+                  : [money(Number(v)), name]
               }
               labelFormatter={(l) => `Week of ${String(l)}`}
             />
@@ -101,7 +125,13 @@ export function ForecastChart({ forecast, currency }: { forecast: Analytics['for
                 isAnimationActive={false}
               />
             ) : null}
-            <Bar dataKey="expected" name="Expected in week" fill="#1d5bd8" radius={[3, 3, 0, 0]} isAnimationActive={false} />
+            <Bar
+              dataKey="expected"
+              name="Expected in week"
+              fill="#1d5bd8"
+              radius={[3, 3, 0, 0]}
+              isAnimationActive={false}
+            />
             <Line
               dataKey="cumulative"
               name="Cumulative"
