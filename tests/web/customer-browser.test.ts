@@ -227,6 +227,8 @@ describe.skipIf(!hasChromium)('Customer page in Chromium', () => {
     await controls.getByRole('button', { name: /^Resolve/ }).click();
     await controls.getByText(/resolved\. Reminders may resume\./).waitFor();
     await expect.poll(() => entry.count()).toBe(2);
+    // The Resolve button went away with the open dispute: the focus moved to the form's button, not to <body>.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Open dispute');
     expect(await entry.first().textContent()).toContain('resolved');
     expect((await api('GET', '/dunning/disputes')).json().items[0].resolvedAt).not.toBeNull();
     expect(rig.consoleErrors).toEqual([]);

@@ -4,7 +4,7 @@
  * open or resolve a dispute. Errors appear next to their fields (checked here first, then the API's own); after a
  * change the page reloads its timeline and this card.
  */
-import { type ReactNode, useId, useState } from 'react';
+import { type ReactNode, useId, useRef, useState } from 'react';
 import type { Sequence } from '../../components/dunning';
 import { ApiError, api, apiPath } from '../../lib/api';
 import { formatDate, formatMoney } from '../../lib/format';
@@ -79,9 +79,13 @@ function Field({
   );
 }
 
-/** Runs a change; a 400 becomes field errors, anything else a message; success is announced and reloads. */
+/**
+ * Runs a change; a 400 becomes field errors, anything else a message; success is announced and reloads. While one
+ * runs, buttons are aria-disabled (not disabled: a disabled button drops the keyboard focus) and clicks are ignored.
+ */
 function useSubmit(onChanged: () => Promise<void> | void) {
   const [busy, setBusy] = useState(false);
+  const running = useRef(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const run = async (fn: () => Promise<unknown>, done: string, local?: FieldErrors) => {
@@ -90,6 +94,8 @@ function useSubmit(onChanged: () => Promise<void> | void) {
       setStatus({ ok: false, text: 'Check the highlighted fields.' });
       return false;
     }
+    if (running.current) return false;
+    running.current = true;
     setBusy(true);
     setStatus(null);
     try {
@@ -104,10 +110,11 @@ function useSubmit(onChanged: () => Promise<void> | void) {
       setStatus({ ok: false, text: (e as Error).message });
       return false;
     } finally {
+      running.current = false;
       setBusy(false);
     }
   };
-  return { busy, errors, status, run, setErrors };
+  return { busy, errors, status, run };
 }
 
 function Status({ status }: { status: { ok: boolean; text: string } | null }) {
@@ -154,6 +161,7 @@ function RemindersForm(props: OverridesProps) {
   const [form, setForm] = useState<OverrideForm>(() => overrideFormOf(props.override));
   // The form follows the stored override whenever it changes (after a save, or a change elsewhere), keeping the
   // "Saved" status that a remount would lose.
+  const submitRef = useRef<HTMLButtonElement>(null);
   const [shown, setShown] = useState(props.override);
   if (shown !== props.override) {
     setShown(props.override);
@@ -184,10 +192,12 @@ function RemindersForm(props: OverridesProps) {
   };
   const clear = async () => {
     if (!props.override) return;
-    await run(
+    const ok = await run(
       () => api.request('DELETE', apiPath(props.tenant, `dunning/overrides/${props.override!.id}`)),
       'Overrides removed. Reminders follow the policy again.',
     );
+    // The button is gone with the override: the keyboard focus goes to the form's own button.
+    if (ok) submitRef.current?.focus();
   };
 
   return (
@@ -265,11 +275,16 @@ function RemindersForm(props: OverridesProps) {
           )}
         </Field>
         <div className="ov-actions">
-          <button type="submit" className="btn" disabled={busy}>
+          <button type="submit" className="btn" aria-disabled={busy || undefined} ref={submitRef}>
             {busy ? 'Saving…' : 'Save reminder settings'}
           </button>
           {props.override ? (
-            <button type="button" className="btn btn-secondary" disabled={busy} onClick={clear}>
+            <button
+              type="button"
+              className="btn btn-secondary"
+              aria-disabled={busy || undefined}
+              onClick={clear}
+            >
               Clear overrides
             </button>
           ) : null}
@@ -299,11 +314,14 @@ function PromiseFormCard(props: OverridesProps & { open: InvoiceRow[]; byId: Map
     );
     if (ok) setForm(empty());
   };
-  const cancel = (p: PromiseRow) =>
-    run(
+  const submitRef = useRef<HTMLButtonElement>(null);
+  const cancel = async (p: PromiseRow) => {
+    const ok = await run(
       () => api.request('DELETE', apiPath(props.tenant, `dunning/promises/${p.id}`)),
       `Promise to pay by ${formatDate(p.promisedDate)} cancelled.`,
     );
+    if (ok) submitRef.current?.focus();
+  };
 
   return (
     <div className="ov-form">
@@ -322,7 +340,6 @@ function PromiseFormCard(props: OverridesProps & { open: InvoiceRow[]; byId: Map
             <fieldset
               className="ov-invoices"
               aria-describedby={errors.invoiceIds ? `${id}-inv-err` : undefined}
-              aria-invalid={errors.invoiceIds ? true : undefined}
             >
               <legend className="ov-sublegend">Invoices</legend>
               <ul className="plain">
@@ -392,7 +409,13 @@ function PromiseFormCard(props: OverridesProps & { open: InvoiceRow[]; byId: Map
             )}
           </Field>
           <div className="ov-actions">
-            <button type="submit" className="btn" disabled={busy || props.open.length === 0}>
+            <button
+              type="submit"
+              className="btn"
+              disabled={props.open.length === 0}
+              aria-disabled={busy || undefined}
+              ref={submitRef}
+            >
               {busy ? 'Saving…' : 'Record promise'}
             </button>
           </div>
@@ -414,7 +437,12 @@ function PromiseFormCard(props: OverridesProps & { open: InvoiceRow[]; byId: Map
                       : ''}{' '}
                     <span className={`badge badge-${st.tone}`}>{st.label}</span>
                   </span>
-                  <button type="button" className="btn btn-ghost" disabled={busy} onClick={() => cancel(p)}>
+                  <button
+                    type="button"
+                    className="btn btn-ghost"
+                    aria-disabled={busy || undefined}
+                    onClick={() => cancel(p)}
+                  >
                     Cancel<span className="sr-only"> promise to pay by {formatDate(p.promisedDate)}</span>
                   </button>
                 </li>
@@ -450,11 +478,14 @@ function DisputeFormCard(
     );
     if (ok) setForm(empty());
   };
-  const resolve = (d: DisputeRow) =>
-    run(
+  const submitRef = useRef<HTMLButtonElement>(null);
+  const resolve = async (d: DisputeRow) => {
+    const ok = await run(
       () => api.patch(apiPath(props.tenant, `dunning/disputes/${d.id}`), { resolved: true }),
       `Dispute on ${label(d.invoiceId)} resolved. Reminders may resume.`,
     );
+    if (ok) submitRef.current?.focus();
+  };
 
   return (
     <div className="ov-form">
@@ -506,7 +537,13 @@ function DisputeFormCard(
             )}
           </Field>
           <div className="ov-actions">
-            <button type="submit" className="btn" disabled={busy || props.open.length === 0}>
+            <button
+              type="submit"
+              className="btn"
+              disabled={props.open.length === 0}
+              aria-disabled={busy || undefined}
+              ref={submitRef}
+            >
               {busy ? 'Saving…' : 'Open dispute'}
             </button>
           </div>
@@ -526,7 +563,7 @@ function DisputeFormCard(
                 <button
                   type="button"
                   className="btn btn-secondary"
-                  disabled={busy}
+                  aria-disabled={busy || undefined}
                   onClick={() => resolve(d)}
                 >
                   Resolve<span className="sr-only"> dispute on {label(d.invoiceId)}</span>
