@@ -211,7 +211,7 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
     setServerError(null);
     setLocalErrors(local);
     if (!amount.ok || Object.keys(local).length > 0) {
-      setStatus('Nothing was changed: fix the fields marked in red.');
+      setStatus('Nothing was changed: see the messages above.');
       focusInvalid.current = true;
       return;
     }
@@ -240,7 +240,7 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
       setStatus(`Reminder settings saved (policy version ${r.version}).`);
     } catch (err) {
       setServerError(err);
-      setStatus('Nothing was changed: fix the fields marked in red.');
+      setStatus('Nothing was changed: see the messages above.');
       focusInvalid.current = true;
     } finally {
       setSaving(false);

@@ -109,7 +109,7 @@ export function SenderSettings({ tenant }: { tenant: string }) {
       close(done);
     } catch (err) {
       setServerError(err);
-      setStatus('Nothing was changed: fix the fields marked in red.');
+      setStatus('Nothing was changed: see the messages above.');
       focusInvalid.current = true;
     } finally {
       setSaving(false);
