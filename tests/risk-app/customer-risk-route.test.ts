@@ -135,10 +135,23 @@ describe('GET /tenants/:tenant/customers/:customer/risk', () => {
     expect(forbidden.statusCode).toBe(403);
   });
 
-  it('is a 404 for a customer not scored yet', async () => {
+  it('answers "not scored" for a customer without a score, and 404 for no such customer', async () => {
     const id = await customerOf(tenantA, 'C00004');
     await s.db.delete(customerRisk).where(eq(customerRisk.customerId, id));
     const r = await app.inject({ url: `/api/v1/tenants/alpha/customers/${id}/risk`, headers: auth });
-    expect(r.statusCode).toBe(404);
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({
+      customerId: id,
+      customerExternalId: 'C00004',
+      scored: false,
+      score: null,
+      band: null,
+      history: [],
+      reasons: [],
+    });
+    const scored = await app.inject({ url: '/api/v1/tenants/alpha/customers/C00003/risk', headers: auth });
+    expect(scored.json().scored).toBe(true);
+    const none = await app.inject({ url: '/api/v1/tenants/alpha/customers/NOPE/risk', headers: auth });
+    expect(none.statusCode).toBe(404);
   });
 });

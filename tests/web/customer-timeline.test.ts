@@ -332,6 +332,7 @@ describe('states', () => {
 
 describe('risk trend', () => {
   const risk: CustomerRiskView = {
+    scored: true,
     customerId: CUST,
     score: 42,
     trend30: 8,

@@ -106,7 +106,27 @@ export const riskRoutes =
         .select()
         .from(customerRisk)
         .where(eq(customerRisk.customerId, customer.id));
-      if (!risk) throw notFound(`risk score for customer ${ref} (not scored yet)`);
+      // Not scored yet (no invoice history, or no scoring run since the import) is an answer, not a missing
+      // resource: the same shape with nulls, so the Customer page asks without a failed request. 404 = no customer.
+      if (!risk) {
+        return {
+          customerExternalId: customer.externalId,
+          customerId: customer.id,
+          tenantId: tenant.id,
+          scored: false,
+          score: null,
+          trend30: null,
+          trend90: null,
+          slowingAlert: false,
+          message: null,
+          modelVersion: null,
+          asOf: null,
+          scoredAt: null,
+          band: null,
+          history: [],
+          reasons: [],
+        };
+      }
       // Band on the model's own validated thresholds (the same cut as the invoice bands), at the tenant's
       // sensitivity; reasons from the customer's scored open invoices.
       const model = await activeModel(services.db, tenant.id);
@@ -119,6 +139,7 @@ export const riskRoutes =
       return {
         customerExternalId: customer.externalId,
         ...risk,
+        scored: true,
         band: riskBand(risk.score / 100, model.manifest.thresholds, tenantSensitivity(tenant.settings)),
         history: customerRiskHistory(risk),
         reasons: customerReasons(predictions),

@@ -6,7 +6,7 @@ import { formatDate, formatMoney } from '../lib/format';
 import type { CustomerDetail } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
-import { buildTimeline, type CustomerRiskView, ledgerToday } from './customer/customer-timeline';
+import { buildTimeline, type CustomerRiskAnswer, ledgerToday } from './customer/customer-timeline';
 import { Overrides } from './customer/Overrides';
 import { RiskTrend } from './customer/RiskTrend';
 import { Timeline } from './customer/Timeline';
@@ -18,7 +18,7 @@ export function CustomerPage({ tenant, params }: PageProps) {
   const detail = useApi<CustomerDetail>(apiPath(tenant, `customers/${encodeURIComponent(ref)}`));
   const { data, error, loading } = detail;
   const customerId = data?.customer.id ?? null;
-  const risk = useApi<CustomerRiskView>(
+  const risk = useApi<CustomerRiskAnswer>(
     customerId ? apiPath(tenant, `customers/${encodeURIComponent(customerId)}/risk`) : null,
   );
   const dunning = useCustomerDunning(tenant, customerId);

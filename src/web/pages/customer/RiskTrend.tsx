@@ -14,16 +14,15 @@ import {
   YAxis,
 } from 'recharts';
 import { Badge, Card, Empty, ErrorBanner, Loading } from '../../components/ui';
-import { ApiError } from '../../lib/api';
 import { formatDate } from '../../lib/format';
-import { type CustomerRiskView, riskSummary, trendWords } from './customer-timeline';
+import { type CustomerRiskAnswer, riskSummary, trendWords } from './customer-timeline';
 
 export function RiskTrend({
   risk,
   error,
   loading,
 }: {
-  risk: CustomerRiskView | null;
+  risk: CustomerRiskAnswer | null;
   error: Error | null;
   loading: boolean;
 }) {
@@ -35,7 +34,7 @@ export function RiskTrend({
       </Card>
     );
   }
-  if (error instanceof ApiError && error.status === 404) {
+  if (risk && !risk.scored) {
     return (
       <Card title="Risk trend">
         <Empty>Not scored yet. The risk model scores customers with invoice history.</Empty>

@@ -43,7 +43,11 @@ export interface DisputeRow {
   createdAt: string;
 }
 
+/** GET …/customers/:customer/risk: a scored customer, or `scored: false` (fields null) before any scoring. */
+export type CustomerRiskAnswer = CustomerRiskView | { scored: false; customerId: string };
+
 export interface CustomerRiskView {
+  scored: true;
   customerId: string;
   score: number;
   trend30: number | null;
