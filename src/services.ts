@@ -5,7 +5,9 @@
 import { type Clock, offsetClock, systemClock } from './clock';
 import { type Config, quickbooksSetup } from './config';
 import { createDb, type Db, type DbHandle } from './db/client';
+import type { DunningJobPort } from './dunning/job-port';
 import { allJobs } from './jobs/catalogue';
+import { dunningJobPort } from './jobs/dunning-jobs';
 import type { JobDefinition } from './jobs/define';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './logger';
@@ -18,6 +20,8 @@ export interface Services {
   dbh: DbHandle;
   db: Db;
   queue: JobQueue;
+  /** The dunning engine's jobs on `queue` (the engine does not import src/jobs). */
+  dunningJobs: DunningJobPort;
   /** The built-in QuickBooks demo company when this process runs it (src/demo-company.ts), else null. */
   demoCompany: DemoCompany | null;
   close(): Promise<void>;
@@ -84,6 +88,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     dbh,
     db: dbh.db,
     queue,
+    dunningJobs: dunningJobPort(queue),
     demoCompany,
     async close() {
       if (closed) return;

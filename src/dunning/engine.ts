@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db/client';
 import { dunningMessageSteps, dunningMessages, tenants } from '../db/schema';
-import { sendJobId, sendMessageJob } from '../jobs/dunning-jobs';
 import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
 import { localParts } from './local-time';
@@ -41,6 +40,11 @@ export async function planTenant(services: Services, tenantId: string): Promise<
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
     const cancelled = await cancelSettled(tx, tenantId, now);
     await expireStaleApprovals(tx, tenantId, now);
+    if (await allConnectionsDisconnected(tx, tenantId)) {
+      // A disconnected company's ledger no longer moves: chasing it could chase what was paid since.
+      services.logger.info({ tenantId }, 'dunning not planned: every connection is disconnected');
+      return { inserted: [], cancelled, receipts: [], decisions: [] };
+    }
     const config = await loadDunningConfig(tx, tenant);
     const input = await loadPlannerInput(tx, tenantId, config, now);
     const result = plan(input);
@@ -56,6 +60,15 @@ export async function planTenant(services: Services, tenantId: string): Promise<
     );
     return { inserted, cancelled, receipts, decisions: result.decisions };
   });
+}
+
+async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {
+  const [r] = rowsOf<{ n: number; off: number }>(
+    await tx.execute(sql`
+      select count(*)::int as n, count(*) filter (where status = 'disconnected')::int as off
+      from connections where tenant_id = ${tenantId}::uuid`),
+  );
+  return (r?.n ?? 0) > 0 && r!.n === r!.off;
 }
 
 async function insertMessage(
@@ -166,11 +179,7 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
  */
 export async function enqueueSend(services: Services, tx: Tx, messageId: string, at: Date, purpose = 'send') {
   const delayMs = Math.max(0, at.getTime() - services.clock.now().getTime());
-  await services.queue.send(
-    sendMessageJob,
-    { messageId },
-    { tx, startAfter: new Date(Date.now() + delayMs), id: sendJobId(messageId, purpose) },
-  );
+  await services.dunningJobs.scheduleSend(tx, messageId, delayMs, purpose);
 }
 
 /** Pending messages whose invoices were all settled since planning: nothing to chase. */

@@ -15,7 +15,6 @@ import {
   promisesToPay,
   tenants,
 } from '../db/schema';
-import { planTenantJob } from '../jobs/dunning-jobs';
 import type { Services } from '../services';
 import { composeEmail, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
@@ -289,6 +288,8 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
     .from(connections)
     .where(eq(connections.tenantId, row.tenantId));
   const reconnect = conn.some((c) => c.status === 'reconnect_needed');
+  // Every connection disconnected (the company was unplugged, in Duely or in QuickBooks): the ledger is frozen.
+  const disconnected = conn.length > 0 && conn.every((c) => c.status === 'disconnected');
 
   const window = { ...config.settings, timeZone };
   let decision: SuppressionDecision;
@@ -331,7 +332,7 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
         excluded: custOverride?.excluded ?? false,
         pausedUntil: custOverride?.pausedUntil ?? null,
       },
-      connection: { status: reconnect ? 'needs_reconnect' : 'active' },
+      connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
       window,
     });
   }
@@ -402,7 +403,7 @@ async function record(
         .select({ tenantId: dunningMessages.tenantId })
         .from(dunningMessages)
         .where(eq(dunningMessages.id, id));
-      if (m) await services.queue.send(planTenantJob, { tenantId: m.tenantId, reason: 'replan' }, { tx });
+      if (m) await services.dunningJobs.replan(tx, m.tenantId, 'replan');
     }
     return { kind: 'done', result: { outcome: 'skipped', code: d.code, reason: d.reason } };
   }

@@ -1,11 +1,14 @@
 /**
  * Jobs of the dunning engine: planning per tenant (after every scoring run and daily), and one send job per
- * message at its send time. Handlers import the engine lazily: the engine enqueues these same definitions.
+ * message at its send time. The engine enqueues them through `dunningJobPort` (wired by services.ts), so it does not
+ * import this module; handlers import the engine lazily all the same, to keep start-up light.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { tenants } from '../db/schema';
+import type { DunningJobPort } from '../dunning/job-port';
 import { defineJob } from './define';
+import type { JobQueue } from './queue';
 
 /** Plans a tenant's reminders and receipts now. One queued + one running per tenant. */
 export const planTenantJob = defineJob({
@@ -64,4 +67,20 @@ export const dailyDunningJob = defineJob({
 export function sendJobId(messageId: string, purpose = 'send'): string {
   const h = createHash('sha256').update(`${purpose}:${messageId}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The engine's view of these jobs (src/dunning/job-port.ts) on a queue. */
+export function dunningJobPort(queue: JobQueue): DunningJobPort {
+  return {
+    async scheduleSend(tx, messageId, delayMs, purpose) {
+      await queue.send(
+        sendMessageJob,
+        { messageId },
+        { tx, startAfter: new Date(Date.now() + delayMs), id: sendJobId(messageId, purpose) },
+      );
+    },
+    async replan(tx, tenantId, reason) {
+      await queue.send(planTenantJob, { tenantId, reason }, { tx });
+    },
+  };
 }
