@@ -32,7 +32,7 @@ export interface SuppressionInput {
   invoices: LiveInvoice[];
   customer: { optedOut: boolean; bounced: boolean; excluded: boolean; pausedUntil: IsoDate | null };
   /** The accounting connection: balances from a broken one may be stale. */
-  connection: { status: 'active' | 'needs_reconnect' };
+  connection: { status: 'active' | 'needs_reconnect' | 'disconnected' };
   window: SendWindow & { timeZone: string };
 }
 
@@ -43,6 +43,7 @@ export type SuppressionCode =
   | 'customer_excluded'
   | 'customer_paused'
   | 'connection_needs_reconnect'
+  | 'connection_disconnected'
   | 'paid'
   | 'void_or_deleted'
   | 'disputed'
@@ -83,6 +84,12 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
   if (customer.excluded) return skip('customer_excluded', 'The customer is excluded from reminders');
   if (customer.pausedUntil && today < customer.pausedUntil) {
     return skip('customer_paused', `Reminders to the customer are paused until ${customer.pausedUntil}`);
+  }
+  if (input.connection.status === 'disconnected') {
+    return skip(
+      'connection_disconnected',
+      'Duely was disconnected from the accounting system, so balances cannot be verified; reminders stop until it is connected again',
+    );
   }
   if (input.connection.status === 'needs_reconnect') {
     return hold(

@@ -144,6 +144,13 @@ describe('checkSuppression', () => {
     ['customer excluded', { customer: { excluded: true } }, 'skip', 'customer_excluded', false],
     ['customer paused', { customer: { pausedUntil: '2026-12-01' } }, 'skip', 'customer_paused', false],
     [
+      'connection disconnected',
+      { connection: { status: 'disconnected' } },
+      'skip',
+      'connection_disconnected',
+      false,
+    ],
+    [
       'connection needs reconnect',
       { connection: { status: 'needs_reconnect' } },
       'hold',

@@ -67,8 +67,9 @@ export function DisconnectButton(props: {
     <fieldset className="confirm-disconnect">
       <legend>Disconnect {props.name}?</legend>
       <p>
-        Duely stops syncing it and revokes its access at QuickBooks. Customers and invoices already synced
-        stay in Duely; you can connect again at any time.
+        Duely stops syncing it, revokes its access at QuickBooks and stops sending reminders for it (balances
+        could no longer be checked). Customers and invoices already synced stay in Duely; you can connect again at
+        any time.
       </p>
       <div className="confirm-actions">
         <button
