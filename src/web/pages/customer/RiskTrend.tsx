@@ -73,7 +73,11 @@ export function RiskTrend({
       <figure className="chart" aria-labelledby={captionId} data-testid="risk-chart">
         <div className="chart-canvas" aria-hidden="true">
           <ResponsiveContainer width="100%" height={180}>
-            <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+            <LineChart
+              data={data}
+              margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
+              accessibilityLayer={false}
+            >
               <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e6eaf0" />
               <XAxis dataKey="label" tickLine={false} axisLine={false} fontSize={12} />
               <YAxis
