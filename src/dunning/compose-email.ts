@@ -51,6 +51,21 @@ export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
   };
 }
 
+/**
+ * The From header: MAIL_FROM's address (the verified sending domain) under the tenant's company name once the
+ * tenant has set its sender identity, so debtors see who is writing; MAIL_FROM as configured otherwise.
+ */
+export function fromHeader(tenant: Tenant, services: Services): string | undefined {
+  const from = services.config.MAIL_FROM;
+  if (!from) return undefined;
+  const custom = (tenant.settings.sender ?? null) as Partial<SenderIdentity> | null;
+  const name = custom?.companyName?.replace(/[\r\n]+/g, ' ').trim();
+  if (!name) return from;
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+  // RFC 5322 quoted-string: backslash-escape quotes and backslashes.
+  return `"${name.replace(/(["\\])/g, '\\$1')}" <${address}>`;
+}
+
 export function messageUnsubscribeUrl(services: Services, row: Pick<MessageRow, 'id'>) {
   return unsubscribeUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, row.id);
 }

@@ -16,7 +16,7 @@ import {
   tenants,
 } from '../db/schema';
 import type { Services } from '../services';
-import { composeEmail, senderOf } from './compose-email';
+import { composeEmail, fromHeader, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
@@ -109,7 +109,7 @@ export async function sendMessage(
   if (!transport) {
     providerId = `outbox:${row.id}`;
   } else {
-    const from = services.config.MAIL_FROM;
+    const from = fromHeader(tenant, services);
     if (!from)
       return fail(
         services,

@@ -135,8 +135,9 @@ describe('sender identity', () => {
     clock.set(m!.sendAt);
     const transport = new RecordingTransport();
     expect(await sendMessage(s, m!.id, { transport })).toMatchObject({ outcome: 'sent' });
+    // The From header carries the company's name on MAIL_FROM's (verified) address.
     expect(transport.calls[0]).toMatchObject({
-      from: 'Acme Billing <billing@acme.example>',
+      from: '"Acme Receivables Ltd" <billing@acme.example>',
       replyTo: 'ar@acme-receivables.example',
     });
     expect(transport.calls[0]!.html).toContain('Acme Receivables Ltd');
