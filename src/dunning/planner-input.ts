@@ -20,7 +20,7 @@ import type {
   PlannerInput,
   PlannerInvoice,
 } from './planner';
-import type { Dispute, Override, PromiseToPay, Tone } from './policy';
+import type { Dispute, Override, PromiseToPay, RiskBand, Tone } from './policy';
 import type { EngagementRecord } from './send-time';
 
 /** Tag that marks a key account: firm and final messages to it wait for a human. */
@@ -75,6 +75,8 @@ export async function loadPlannerInput(
   tenantId: string,
   config: DunningConfig,
   now: Date,
+  /** The customer's band from its 0–1 score, as the risk module draws it (model thresholds, tenant sensitivity). */
+  bandOf?: (riskScore: number) => RiskBand,
 ): Promise<PlannerInput> {
   const invRows = await db
     .select()
@@ -140,6 +142,7 @@ export async function loadPlannerInput(
   const customerPreds: CustomerPrediction[] = risks.map((r) => ({
     customerId: r.customerId,
     riskScore: r.score / 100,
+    ...(bandOf ? { riskBand: bandOf(r.score / 100) } : {}),
     slowingAlert: r.slowingAlert,
   }));
 
