@@ -3,10 +3,7 @@
  * pages: an imported overdue ledger, scored, planned with a held policy. Serious and critical violations fail the
  * test with the rule, the WCAG tags and the offending elements; moderate and minor ones are printed only.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { sql } from 'drizzle-orm';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
@@ -17,53 +14,15 @@ import type { Services } from '../../src/services';
 import { giveEmails } from '../dunning-engine/fixtures';
 import { createTestServices } from '../helpers/services';
 import {
+  axeViolations,
   type BrowserRig,
+  describeViolation,
   hasChromium,
   importCsvOnConnections,
+  seriousViolations,
   signIn,
   startBrowserRig,
 } from './browser-helpers';
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: 'minor' | 'moderate' | 'serious' | 'critical' | null;
-  help: string;
-  tags: string[];
-  nodes: { target: string[]; failureSummary?: string }[];
-}
-
-/** Runs axe on the page as it is now (WCAG 2.2 A/AA rules and best practices). */
-async function axe(page: Page): Promise<AxeViolation[]> {
-  // evaluate() runs over the DevTools protocol, so the app's CSP (script-src 'self') does not block axe.
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const w = window as unknown as {
-      axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> };
-    };
-    const r = await w.axe.run(document, {
-      runOnly: {
-        type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
-      },
-      resultTypes: ['violations'],
-    });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      tags: v.tags,
-      nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
-    }));
-  });
-}
-
-const describeViolation = (v: AxeViolation) =>
-  `${v.impact} ${v.id}: ${v.help} [${v.tags.filter((t) => t.startsWith('wcag')).join(', ')}]\n` +
-  v.nodes
-    .map((n) => `    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`)
-    .join('\n');
 
 describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
   const clock = new ManualClock('2013-07-01T14:00:00Z');
@@ -143,7 +102,7 @@ describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
     else await page.getByRole('heading', { level: 1 }).waitFor();
     // Let data-driven sections (charts, tables) settle.
     await page.waitForLoadState('networkidle');
-    const violations = await axe(page);
+    const violations = await axeViolations(page);
     const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     const other = violations.filter((v) => !blocking.includes(v));
     if (other.length)
@@ -155,10 +114,7 @@ describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
     const context = await rig.browser.newContext();
     const page = await context.newPage();
     await page.goto(`${rig.base}/login`);
-    const violations = await axe(page);
-    expect(
-      violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map(describeViolation),
-    ).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
 });

@@ -2,7 +2,8 @@
  * Shared setup of the Chromium tests (browser.test.ts, dunning-browser.test.ts): Debian's /usr/bin/chromium through
  * playwright-core, the app on a random port, sign-in with a one-time link, a CSV import on Connections.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -16,7 +17,9 @@ export const hasChromium = existsSync(CHROMIUM);
 export const SHOTS = path.resolve(import.meta.dirname, '../artifacts/screenshots');
 
 if (!hasChromium) {
-  console.warn(`browser tests skipped: ${CHROMIUM} not found (install Debian's chromium package to run them)`);
+  console.warn(
+    `browser tests skipped: ${CHROMIUM} not found (install Debian's chromium package to run them)`,
+  );
 }
 
 export interface BrowserRig {
@@ -87,10 +90,17 @@ export async function signIn(page: Page, s: Services, base: string): Promise<voi
 }
 
 /** The first import of an operator without a company: Connections → company name + CSV → Import. */
-export async function importCsvOnConnections(page: Page, company: string, fileName: string, csv: string): Promise<void> {
+export async function importCsvOnConnections(
+  page: Page,
+  company: string,
+  fileName: string,
+  csv: string,
+): Promise<void> {
   await page.getByRole('link', { name: 'Connections' }).click();
   await page.getByLabel('Company name').fill(company);
-  await page.getByLabel('CSV file').setInputFiles({ name: fileName, mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page
+    .getByLabel('CSV file')
+    .setInputFiles({ name: fileName, mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await page.getByRole('button', { name: 'Import' }).click();
   const runs = page.getByTestId('sync-runs');
   await runs.waitFor();
@@ -99,4 +109,54 @@ export async function importCsvOnConnections(page: Page, company: string, fileNa
     if (Date.now() > deadline) throw new Error(`import of ${fileName} not listed`);
     await page.waitForTimeout(100);
   }
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  id: string;
+  impact: 'minor' | 'moderate' | 'serious' | 'critical' | null;
+  help: string;
+  tags: string[];
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/**
+ * axe-core (Deque's WCAG rule engine: 2.0–2.2 A/AA and best practices) on the page as it is now, optionally only
+ * inside `include` (a CSS selector). evaluate() runs over the DevTools protocol, so the app's CSP does not block it.
+ */
+export async function axeViolations(page: Page, include?: string): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async (selector) => {
+    const w = window as unknown as {
+      axe: { run(ctx: object, opts: object): Promise<{ violations: AxeViolation[] }> };
+    };
+    const r = await w.axe.run(selector ? { include: [[selector]] } : document, {
+      runOnly: {
+        type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
+      },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      tags: v.tags,
+      nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
+  }, include ?? null);
+}
+
+export const describeViolation = (v: AxeViolation) =>
+  `${v.impact} ${v.id}: ${v.help} [${v.tags.filter((t) => t.startsWith('wcag')).join(', ')}]\n` +
+  v.nodes
+    .map((n) => `    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`)
+    .join('\n');
+
+/** Serious and critical violations, described: what a test asserts is empty. */
+export async function seriousViolations(page: Page, include?: string): Promise<string[]> {
+  return (await axeViolations(page, include))
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(describeViolation);
 }

@@ -5,8 +5,6 @@
  * shows next to the field), record a promise to pay and see it in the timeline, open and resolve a dispute. Phone
  * width without sideways scrolling. Screenshots customer-*.png go to tests/artifacts/screenshots/.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,33 +20,10 @@ import {
   hasChromium,
   importCsvOnConnections,
   SHOTS,
+  seriousViolations,
   signIn,
   startBrowserRig,
 } from './browser-helpers';
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * Serious and critical axe-core violations on the page as it is now (as a11y-browser.test.ts, which checks every
- * page once loaded; here the Customer page with its forms in use: field errors, lists, an open "why").
- */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    type V = { id: string; impact: string | null; nodes: { target: string[] }[] };
-    const w = window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: V[] }> } };
-    const r = await w.axe.run(document, {
-      runOnly: {
-        type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
-      },
-      resultTypes: ['violations'],
-    });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
 
 /** The page is long (every invoice and payment): one part of it as its own picture, besides rig.shot's full page. */
 const part = (page: Page, testId: string, name: string) =>

@@ -5,8 +5,6 @@
  * or critical WCAG violation in the open forms. Screenshots settings-* go to tests/artifacts/screenshots/. Skipped
  * without Chromium.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../src/services';
@@ -17,29 +15,13 @@ import {
   type BrowserRig,
   hasChromium,
   importCsvOnConnections,
+  seriousViolations,
   signIn,
   startBrowserRig,
 } from './browser-helpers';
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Serious and critical axe-core (WCAG 2.2 A/AA) violations inside the two editors' cards, as they are now. */
-async function axeOnEditors(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    type Violation = { id: string; impact: string | null; nodes: { target: string[] }[] };
-    const w = window as unknown as {
-      axe: { run(ctx: object, opts: object): Promise<{ violations: Violation[] }> };
-    };
-    const r = await w.axe.run(
-      { include: [['.settings-card']] },
-      { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } },
-    );
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
+/** Serious and critical axe-core violations inside the two editors' cards, as they are now. */
+const axeOnEditors = (page: Page) => seriousViolations(page, '.settings-card');
 
 describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
   let s: Services;
