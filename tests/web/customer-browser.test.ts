@@ -248,4 +248,20 @@ describe.skipIf(!hasChromium)('Customer page in Chromium', () => {
     await part(page, 'overrides', 'customer-overrides-mobile');
     await page.setViewportSize({ width: 1280, height: 860 });
   });
+
+  it('links a reminder on the timeline to its full record in Messages', async () => {
+    await page.goto(`${rig.base}/customers/${customerId}`);
+    const first = page.getByTestId('timeline').locator('li[data-kind="message"]').first();
+    await first.waitFor();
+    await first.locator('summary').click();
+    await first.getByRole('link', { name: /Open in Messages/ }).click();
+    await page.waitForURL(/\/messages\?message=/);
+    const id = new URL(page.url()).searchParams.get('message')!;
+    const detail = page.getByTestId('message-detail');
+    await detail.waitFor();
+    const m = (await api('GET', `/dunning/messages/${id}`)).json();
+    expect(m.customerId).toBe(customerId);
+    expect(await detail.textContent()).toContain(m.to[0]);
+    expect(rig.consoleErrors).toEqual([]);
+  });
 });

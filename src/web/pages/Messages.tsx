@@ -12,6 +12,7 @@ import {
 import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { api, apiPath } from '../lib/api';
 import { formatInstant } from '../lib/format';
+import { useLocation } from '../lib/router';
 import type { PageProps } from '../nav';
 import '../components/dunning.css';
 
@@ -34,8 +35,18 @@ export function MessagesPage({ tenant }: PageProps) {
   const [cut, setCut] = useState(false);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<Error | null>(null);
-  const [openId, setOpenId] = useState<string | null>(null);
+  // /messages?message=<id> (links from a customer's timeline) opens that message, even when it is not in the list.
+  const linked = useLocation().search.get('message');
+  const [openId, setOpenId] = useState<string | null>(linked);
+  const [linkedMessage, setLinkedMessage] = useState<DunningMessage | null>(null);
   const statusId = useId();
+  useEffect(() => {
+    if (!linked) return;
+    setOpenId(linked);
+    api
+      .get<DunningMessage>(apiPath(tenant, `dunning/messages/${encodeURIComponent(linked)}`))
+      .then(setLinkedMessage, (e: Error) => setError(e));
+  }, [tenant, linked]);
 
   // Only the latest request may fill the table: an earlier, slower answer (the unfiltered list requested before
   // the filter changed) must not overwrite the filtered one.
@@ -57,13 +68,16 @@ export function MessagesPage({ tenant }: PageProps) {
       if (request === latest.current) setLoading(false);
     }
   };
+  // A new filter closes the open message; the first load (and React re-running effects) keeps a linked one open.
+  const filteredBy = useRef(status);
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload on tenant or filter change only
   useEffect(() => {
-    setOpenId(null);
+    if (filteredBy.current !== status) setOpenId(null);
+    filteredBy.current = status;
     load();
   }, [tenant, status]);
 
-  const open = rows.find((r) => r.id === openId) ?? null;
+  const open = rows.find((r) => r.id === openId) ?? (linkedMessage?.id === openId ? linkedMessage : null);
   return (
     <>
       <PageHeader

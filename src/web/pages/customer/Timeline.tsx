@@ -5,7 +5,7 @@
  */
 import { useId, useState } from 'react';
 import { MessageWhy } from '../../components/dunning';
-import { Empty } from '../../components/ui';
+import { Empty, Link } from '../../components/ui';
 import { formatDate, formatMoney } from '../../lib/format';
 import {
   filterTimeline,
@@ -102,6 +102,11 @@ function TimelineItem({ e }: { e: TimelineEntry }) {
           <details className="tl-why">
             <summary>Why this message</summary>
             <MessageWhy m={e.message} />
+            <p className="small">
+              <Link href={`/messages?message=${encodeURIComponent(e.message.id)}`}>
+                Open in Messages (rendered email, delivery events)
+              </Link>
+            </p>
           </details>
         ) : null}
       </div>
