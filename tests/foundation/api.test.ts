@@ -96,6 +96,7 @@ describe('API', () => {
     expect(r.statusCode).toBe(200);
     const body = r.json();
     expect(body.customer.externalId).toBe('ACME');
+    expect(body.asOf).toBe('2013-07-01'); // the app clock's day, not the machine's
     expect(body.openBalance).toEqual([{ currency: 'USD', balanceMinor: 29010, balance: '290.10' }]);
     expect(body.invoices).toHaveLength(3);
     expect(body.payments).toHaveLength(1);

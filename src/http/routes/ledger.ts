@@ -116,6 +116,8 @@ export const ledgerRoutes =
       const allocationsByPayment = Map.groupBy(ledger.allocations, (a) => a.paymentId ?? '');
       return {
         customer,
+        /** The app clock's day (UTC) these figures are as of: daysOverdue counts to it. */
+        asOf: today,
         openBalance: Object.entries(openByCurrency).map(([currency, minor]) => ({
           currency,
           balanceMinor: minor,

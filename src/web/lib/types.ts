@@ -93,6 +93,8 @@ export interface CustomerRow {
 
 export interface CustomerDetail {
   customer: { id: string; externalId: string; name: string; emails: string[]; country: string | null; timezone: string | null };
+  /** The app clock's day (UTC) the figures are as of; absent from older servers. */
+  asOf?: string;
   openBalance: { currency: string; balanceMinor: number }[];
   invoices: InvoiceRow[];
   payments: {

@@ -22,7 +22,8 @@ export function CustomerPage({ tenant, params }: PageProps) {
     customerId ? apiPath(tenant, `customers/${encodeURIComponent(customerId)}/risk`) : null,
   );
   const dunning = useCustomerDunning(tenant, customerId);
-  const today = useMemo(() => (data ? ledgerToday(data.invoices) : null), [data]);
+  // The server's clock, not the browser's: demos and tests run the app at a fixed date.
+  const today = useMemo(() => (data ? (data.asOf ?? ledgerToday(data.invoices)) : null), [data]);
   const timeline = useMemo(
     () =>
       data && dunning.data
