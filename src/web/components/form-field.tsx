@@ -50,3 +50,22 @@ export function focusFirstInvalid(root: HTMLElement | null): void {
       : first;
   target?.focus();
 }
+
+/** The ids of a field's control, hint and error, under the form's own id. */
+export const fieldIds = (formId: string, field: string) => ({
+  err: `${formId}-${field}-err`,
+  hint: `${formId}-${field}-hint`,
+  input: `${formId}-${field}`,
+});
+
+/** A settings form's live status line: a red banner after a failed save (the form stays open), green after a save. */
+export function SaveStatus({ status, failed }: { status: string; failed: boolean }) {
+  return (
+    <p
+      role="status"
+      className={status ? `banner ${failed ? 'banner-error' : 'banner-ok'}` : 'settings-status'}
+    >
+      {status}
+    </p>
+  );
+}

@@ -1,5 +1,12 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { describedBy, FieldError, focusFirstInvalid, groupDescribedBy } from '../components/form-field';
+import {
+  describedBy,
+  FieldError,
+  fieldIds,
+  focusFirstInvalid,
+  groupDescribedBy,
+  SaveStatus,
+} from '../components/form-field';
 import { Card, ErrorBanner, Loading } from '../components/ui';
 import { formatAmountInput, parseAmountInput } from '../lib/amount-input';
 import { api, apiPath } from '../lib/api';
@@ -247,15 +254,8 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
     }
   };
 
-  const ids = (f: string) => ({ err: `${id}-${f}-err`, hint: `${id}-${f}-hint`, input: `${id}-${f}` });
-  const statusLine = (
-    <p
-      role="status"
-      className={status ? `banner ${editing ? 'banner-error' : 'banner-ok'}` : 'settings-status'}
-    >
-      {status}
-    </p>
-  );
+  const ids = (f: string) => fieldIds(id, f);
+  const statusLine = <SaveStatus status={status} failed={editing} />;
 
   return (
     <Card title="Reminder sending rules" className="settings-card">

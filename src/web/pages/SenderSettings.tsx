@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { describedBy, FieldError, focusFirstInvalid } from '../components/form-field';
+import { describedBy, FieldError, fieldIds, focusFirstInvalid, SaveStatus } from '../components/form-field';
 import { Card, ErrorBanner, Loading } from '../components/ui';
 import { api, apiPath } from '../lib/api';
 import { type FieldIssue, serverFieldErrors } from '../lib/field-errors';
@@ -134,15 +134,8 @@ export function SenderSettings({ tenant }: { tenant: string }) {
     ? { ...draft, address: addressLines(draft.address), phone: draft.phone.trim() || undefined }
     : current.sender;
   const preview = senderPreview(shown, current.mailFrom);
-  const ids = (f: string) => ({ err: `${id}-${f}-err`, hint: `${id}-${f}-hint`, input: `${id}-${f}` });
-  const statusLine = (
-    <p
-      role="status"
-      className={status ? `banner ${editing ? 'banner-error' : 'banner-ok'}` : 'settings-status'}
-    >
-      {status}
-    </p>
-  );
+  const ids = (f: string) => fieldIds(id, f);
+  const statusLine = <SaveStatus status={status} failed={editing} />;
 
   return (
     <Card title="Email sender" className="settings-card">
