@@ -5,22 +5,18 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
-import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
-import { giveEmails } from '../dunning-engine/fixtures';
 import { createTestServices } from '../helpers/services';
 import {
   axeViolations,
   type BrowserRig,
   describeViolation,
   hasChromium,
-  importCsvOnConnections,
   seriousViolations,
-  signIn,
+  signInAndPlan,
   startBrowserRig,
 } from './browser-helpers';
 
@@ -34,11 +30,7 @@ describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
   beforeAll(async () => {
     s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>' } });
     rig = await startBrowserRig(s);
-    const auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'a11y test')).token}` };
-    await signIn(rig.page, s, rig.base);
-    await importCsvOnConnections(rig.page, 'Acme Corp', 'acme-invoices.csv', generateLedgerCsv(300, 21));
-    tenantId = (await rig.app.inject({ url: '/api/v1/tenants', headers: auth })).json().items[0].id;
-    await giveEmails(s, tenantId);
+    const _auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'a11y test')).token}` };
     const policy = {
       defaultSequenceId: 'standard',
       sequences: [
@@ -53,23 +45,7 @@ describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
       ],
       rules: [],
     };
-    const put = await rig.app.inject({
-      method: 'PUT',
-      url: `/api/v1/tenants/${tenantId}/dunning/policy`,
-      headers: auth,
-      payload: { policy },
-    });
-    expect(put.statusCode).toBe(200);
-    await scoreTenant(s, tenantId);
-    expect(
-      (
-        await rig.app.inject({
-          method: 'POST',
-          url: `/api/v1/tenants/${tenantId}/dunning/plan`,
-          headers: auth,
-        })
-      ).statusCode,
-    ).toBe(200);
+    ({ tenantId } = await signInAndPlan(rig, s, { policy, invoices: 300, customers: 21 }));
     const [c] = rowsOf<{ id: string }>(
       await s.db.execute(
         sql`select id from customers where tenant_id = ${tenantId}::uuid order by external_id limit 1`,

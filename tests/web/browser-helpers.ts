@@ -7,10 +7,14 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { generateLedgerCsv } from '../../bench/ledger-csv';
+import { issueApiToken } from '../../src/auth/api-tokens';
 import { SessionAuth } from '../../src/auth/sessions';
 import { buildApp } from '../../src/http/app';
 import { ensureWebBuild } from '../../src/http/web';
+import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
+import { giveEmails } from '../dunning-engine/fixtures';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -162,4 +166,37 @@ export async function seriousViolations(page: Page, include?: string): Promise<s
   return (await axeViolations(page, include))
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map(describeViolation);
+}
+
+/**
+ * The dunning pages' common start: sign in with the admin link, import an overdue ledger on Connections (Acme Corp,
+ * `invoices` rows of 14 customers), give every customer an address (ap@<customer>.example), run `beforePlan`, store
+ * `policy`, score, plan. Returns the tenant and a bearer header for API calls.
+ */
+export async function signInAndPlan(
+  rig: BrowserRig,
+  s: Services,
+  opts: {
+    policy: object;
+    invoices?: number;
+    customers?: number;
+    beforePlan?: (tenantId: string) => Promise<void>;
+  },
+): Promise<{ tenantId: string; auth: { authorization: string } }> {
+  const auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'browser test')).token}` };
+  await signIn(rig.page, s, rig.base);
+  const csv = generateLedgerCsv(opts.invoices ?? 600, opts.customers ?? 14);
+  await importCsvOnConnections(rig.page, 'Acme Corp', 'acme-invoices.csv', csv);
+  const tenantId = (await rig.app.inject({ url: '/api/v1/tenants', headers: auth })).json().items[0]
+    .id as string;
+  await giveEmails(s, tenantId);
+  await opts.beforePlan?.(tenantId);
+  const call = (method: 'PUT' | 'POST', url: string, payload?: object) =>
+    rig.app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload });
+  const put = await call('PUT', '/policy', { policy: opts.policy });
+  if (put.statusCode !== 200) throw new Error(`PUT policy: ${put.statusCode} ${put.body}`);
+  await scoreTenant(s, tenantId);
+  const plan = await call('POST', '/plan');
+  if (plan.statusCode !== 200) throw new Error(`POST plan: ${plan.statusCode} ${plan.body}`);
+  return { tenantId, auth };
 }

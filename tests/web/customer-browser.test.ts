@@ -8,20 +8,16 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
-import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
-import { giveEmails } from '../dunning-engine/fixtures';
 import { createTestServices } from '../helpers/services';
 import {
   type BrowserRig,
   hasChromium,
-  importCsvOnConnections,
   SHOTS,
   seriousViolations,
-  signIn,
+  signInAndPlan,
   startBrowserRig,
 } from './browser-helpers';
 
@@ -86,14 +82,7 @@ describe.skipIf(!hasChromium)('Customer page in Chromium', () => {
   });
 
   it('signs in, imports an overdue ledger, scores and plans', async () => {
-    await signIn(page, s, rig.base);
-    await importCsvOnConnections(page, 'Acme Corp', 'acme-invoices.csv', generateLedgerCsv(600, 14));
-    tenantId = (await rig.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: auth })).json()
-      .items[0].id;
-    await giveEmails(s, tenantId);
-    expect((await api('PUT', '/dunning/policy', { policy })).statusCode).toBe(200);
-    await scoreTenant(s, tenantId);
-    expect((await api('POST', '/dunning/plan')).statusCode).toBe(200);
+    ({ tenantId } = await signInAndPlan(rig, s, { policy }));
     const held = (await api('GET', '/dunning/messages?status=awaiting_approval')).json().items as Msg[];
     expect(held.length).toBeGreaterThan(0);
     // The same customer on every run (messages planned together share created_at, the list's order).

@@ -9,22 +9,13 @@
 import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { localParts, zonedInstant } from '../../src/dunning/local-time';
 import { sendMessage } from '../../src/dunning/send-message';
-import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
-import { giveEmails } from '../dunning-engine/fixtures';
 import { createTestServices } from '../helpers/services';
-import {
-  type BrowserRig,
-  hasChromium,
-  importCsvOnConnections,
-  signIn,
-  startBrowserRig,
-} from './browser-helpers';
+import { type BrowserRig, hasChromium, signIn, signInAndPlan, startBrowserRig } from './browser-helpers';
 
 /** Every step waits for a reviewer, so planning leaves messages in awaiting_approval. */
 const heldPolicy = {
@@ -79,19 +70,15 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
   });
 
   it('signs in, imports an overdue ledger, scores and plans with a held policy', async () => {
-    await signIn(page, s, rig.base);
-    await importCsvOnConnections(page, 'Acme Corp', 'acme-invoices.csv', generateLedgerCsv(600, 14));
-    const tenants = await rig.app.inject({ method: 'GET', url: '/api/v1/tenants', headers: auth });
-    tenantId = tenants.json().items[0].id;
-    await giveEmails(s, tenantId); // the CSV has no billing emails: ap@<customer>.example
-    // …except C0: a debtor without a reachable address goes to the call list.
-    await s.db.execute(
-      sql`update customers set emails = '{}' where tenant_id = ${tenantId}::uuid and external_id = 'C0'`,
-    );
-    expect((await api('PUT', '/policy', { policy: heldPolicy })).statusCode).toBe(200);
-    await scoreTenant(s, tenantId);
-    const plan = await api('POST', '/plan');
-    expect(plan.statusCode).toBe(200);
+    ({ tenantId } = await signInAndPlan(rig, s, {
+      policy: heldPolicy,
+      // C0 has no reachable address: it goes to the call list.
+      beforePlan: async (t) => {
+        await s.db.execute(
+          sql`update customers set emails = '{}' where tenant_id = ${t}::uuid and external_id = 'C0'`,
+        );
+      },
+    }));
     const held = (await api('GET', '/messages?status=awaiting_approval')).json().items as Msg[];
     expect(held.length).toBeGreaterThan(0);
     const tasks = (await api('GET', '/tasks')).json().items as { title: string }[];
