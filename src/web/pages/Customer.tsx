@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { lazy, Suspense, useMemo } from 'react';
 import { InvoiceTable } from '../components/InvoiceTable';
 import { Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
@@ -8,10 +8,12 @@ import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import { buildTimeline, type CustomerRiskAnswer, ledgerToday } from './customer/customer-timeline';
 import { Overrides } from './customer/Overrides';
-import { RiskTrend } from './customer/RiskTrend';
 import { Timeline } from './customer/Timeline';
 import { MESSAGE_LIMIT, useCustomerDunning } from './customer/use-customer-dunning';
 import '../components/dunning.css';
+
+// Recharts is most of the bundle: the risk chart loads with this page, not with the app shell.
+const RiskTrend = lazy(() => import('./customer/RiskTrend').then((m) => ({ default: m.RiskTrend })));
 
 export function CustomerPage({ tenant, params }: PageProps) {
   const ref = params.customer ?? '';
@@ -79,7 +81,9 @@ export function CustomerPage({ tenant, params }: PageProps) {
         </div>
       </div>
       <div className="customer-grid">
-        <RiskTrend risk={risk.data} error={risk.error} loading={risk.loading} />
+        <Suspense fallback={<Loading label="Loading risk…" />}>
+          <RiskTrend risk={risk.data} error={risk.error} loading={risk.loading} />
+        </Suspense>
         {dunning.data ? (
           <Overrides
             tenant={tenant}
