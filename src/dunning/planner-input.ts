@@ -211,7 +211,10 @@ export async function loadPlannerInput(
   };
 }
 
-/** Past sends with whether they were opened or clicked, at the debtor's local hour: feeds the send-time choice. */
+/** A payment this many days after a reminder counts as its outcome. */
+export const PAID_AFTER_DAYS = 7;
+
+/** Past sends with whether they were opened, clicked or followed by a payment, at the debtor's local hour: feeds the send-time choice. */
 async function loadEngagement(
   db: DbOrTx,
   tenantId: string,
@@ -223,11 +226,20 @@ async function loadEngagement(
     tz: string | null;
     opened: boolean;
     clicked: boolean;
+    paid_after: boolean;
   }>(
+    // paid_after: one of the message's invoices was paid within a week of the send (by the ledger's paid_date, in
+    // the debtor's zone) — the outcome a reminder is for, so the strongest signal for its hour and weekday.
     await db.execute(sql`
       select m.customer_id, m.sent_at, c.timezone as tz,
              exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type in ('opened','clicked')) as opened,
-             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type = 'clicked') as clicked
+             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type = 'clicked') as clicked,
+             exists (
+               select 1 from invoices i
+               where i.id = any(m.invoice_ids) and i.paid_date is not null
+                 and i.paid_date >= (m.sent_at at time zone coalesce(nullif(c.timezone, ''), ${tenantTz}))::date
+                 and i.paid_date <= (m.sent_at at time zone coalesce(nullif(c.timezone, ''), ${tenantTz}))::date + ${PAID_AFTER_DAYS}::int
+             ) as paid_after
       from dunning_messages m join customers c on c.id = m.customer_id
       where m.tenant_id = ${tenantId}::uuid and m.status = 'sent' and m.sent_at is not null and m.kind = 'reminder'
       order by m.sent_at desc limit 5000`),
@@ -240,7 +252,7 @@ async function loadEngagement(
       localWeekday: p.weekday,
       opened: r.opened,
       clicked: r.clicked,
-      paidAfter: false,
+      paidAfter: r.paid_after,
     };
   });
 }
