@@ -29,6 +29,13 @@ export interface DemoCompany {
 
 export const DEMO_SEED = 20261127;
 
+/**
+ * The demo's consent page, as the browser sees it: served by Duely itself (src/http/routes/quickbooks.ts forwards it
+ * to the sandbox), because the sandbox listens on this machine's loopback, which a browser elsewhere cannot reach.
+ * Token, API and webhook calls are server to server and go to the sandbox directly.
+ */
+export const DEMO_AUTHORIZE_PATH = '/connect/quickbooks/demo/authorize';
+
 /** Starts the sandbox company as of `now` and derives the configuration that uses it. */
 export async function startDemoCompany(
   config: Config,
@@ -61,6 +68,7 @@ export async function startDemoCompany(
       QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: verifierToken,
       QUICKBOOKS_ENVIRONMENT: 'sandbox',
       ...sandbox.config,
+      QUICKBOOKS_AUTHORIZE_URL: `${config.PUBLIC_URL}${DEMO_AUTHORIZE_PATH}`,
     },
     stop: () => sandbox.stop(),
   };

@@ -105,7 +105,9 @@ describe('the demo company in createServices and GET /api/v1/integrations', () =
     expect(s.config.QUICKBOOKS_DEMO).toBe('on');
     expect(s.config.QUICKBOOKS_CLIENT_ID).toMatch(/^demo-/);
     const endpoints = connectors.quickbooks.oauth.endpoints(s.config);
-    expect(endpoints.authorizeUrl.startsWith(demo!.sandbox.url)).toBe(true);
+    // The browser's consent page is Duely's own (the sandbox's loopback port may be out of a remote browser's reach).
+    expect(endpoints.authorizeUrl).toBe(`${s.config.PUBLIC_URL}/connect/quickbooks/demo/authorize`);
+    expect(endpoints.tokenUrl.startsWith(demo!.sandbox.url)).toBe(true);
     expect(endpoints.apiBaseUrl).toBe(demo!.sandbox.url);
     expect(demo!.sandbox.company.customers.size).toBe(5);
     expect(await integrations(s)).toEqual({
@@ -116,6 +118,37 @@ describe('the demo company in createServices and GET /api/v1/integrations', () =
     });
     // The sandbox answers on its URL until the services close.
     expect((await fetch(`${demo!.sandbox.url}/nope`)).status).toBe(404);
+  });
+
+  it("the demo's consent page is served by Duely and answers with the redirect to the callback", async () => {
+    const s = await services({}, true);
+    const app = await buildApp(s);
+    try {
+      const start = await app.inject({ url: '/connect/quickbooks' });
+      const authorize = new URL(String(start.headers.location));
+      expect(authorize.origin + authorize.pathname).toBe(
+        `${s.config.PUBLIC_URL}/connect/quickbooks/demo/authorize`,
+      );
+      const consent = await app.inject({ url: authorize.pathname + authorize.search });
+      expect(consent.statusCode).toBe(302);
+      const back = new URL(String(consent.headers.location));
+      expect(back.origin + back.pathname).toBe(`${s.config.PUBLIC_URL}/connect/quickbooks/callback`);
+      expect(back.searchParams.get('realmId')).toBe(s.demoCompany!.sandbox.realmId);
+      expect(back.searchParams.get('state')).toBe(authorize.searchParams.get('state'));
+      expect(back.searchParams.get('code')).toMatch(/^sbx-code-/);
+    } finally {
+      await app.close();
+    }
+    // A server without the demo company has no such page.
+    const live = await services(CREDS, true);
+    const liveApp = await buildApp(live);
+    try {
+      expect(
+        (await liveApp.inject({ url: '/connect/quickbooks/demo/authorize?client_id=x' })).statusCode,
+      ).toBe(404);
+    } finally {
+      await liveApp.close();
+    }
   });
 
   it('with credentials: live, no sandbox', async () => {

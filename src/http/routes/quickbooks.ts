@@ -28,6 +28,7 @@ import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/se
 import { StateSigner } from '../../auth/signed-state';
 import { ensureTenant } from '../../db/queries/tenants';
 import { connections, tenants } from '../../db/schema';
+import { DEMO_AUTHORIZE_PATH } from '../../demo-company';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { quickbooksCredentials, vaultFor } from '../../sync/connections';
@@ -133,6 +134,23 @@ export const quickbooksRoutes =
     };
 
     app.get('/connect/quickbooks', (req, reply) => startAuthorize(req, reply, false));
+
+    // The demo company's consent page (src/demo-company.ts): the sandbox approves at once and answers with the
+    // redirect to our callback, which we pass on to the browser.
+    app.get(DEMO_AUTHORIZE_PATH, async (req, reply) => {
+      const demo = services.demoCompany;
+      if (!demo)
+        return page(reply, 404, 'No demo company here', 'This server does not run the demo company.');
+      const query = req.url.slice(req.url.indexOf('?') + 1);
+      const res = await fetch(`${demo.sandbox.url}/connect/oauth2?${req.url.includes('?') ? query : ''}`, {
+        redirect: 'manual',
+      });
+      const location = res.headers.get('location');
+      if (res.status !== 302 || !location) {
+        return page(reply, 502, 'The demo company did not answer', `The sandbox answered ${res.status}.`);
+      }
+      return reply.header('cache-control', 'no-store').redirect(location, 302);
+    });
     app.get('/login/intuit', (req, reply) => startAuthorize(req, reply, true));
 
     // Intuit's Launch URL. Intuit's consent pages refuse to be framed, so a framed, signed-out launch gets a link
