@@ -144,7 +144,8 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
   it('changes the late-payment sensitivity, shows the model in use, and signs out from Settings', async () => {
     await page.goto(`${base}/settings`);
     await page.getByRole('heading', { name: 'Company' }).waitFor();
-    expect(await page.locator('.facts').first().textContent()).toContain('Acme Corp');
+    // The company facts render once the tenant list has loaded, possibly after the model's facts: wait for them.
+    await page.locator('.facts', { hasText: 'Acme Corp' }).waitFor();
     await page.getByText('payment-delay-').first().waitFor();
     await page.getByLabel('Late-payment sensitivity').selectOption('1');
     await page.getByRole('button', { name: 'Save' }).click();
