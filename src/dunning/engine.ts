@@ -7,13 +7,12 @@ import { createHash } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db/client';
 import { dunningMessageSteps, dunningMessages, tenants } from '../db/schema';
-import { riskBand } from '../risk/score';
-import { activeModel, tenantSensitivity } from '../risk/service';
+import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
 import { localParts } from './local-time';
-import { loadPlannerInput } from './planner-input';
 import { type PlannedMessage, type PlanResult, plan } from './planner';
+import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
 
 export interface PlanTenantResult {
@@ -50,10 +49,7 @@ export async function planTenant(services: Services, tenantId: string): Promise<
     const config = await loadDunningConfig(tx, tenant);
     // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
     // sensitivity (one definition, not a second set of cut-offs here).
-    const model = await activeModel(tx, tenantId);
-    const sensitivity = tenantSensitivity(tenant.settings);
-    const bandOf = (score: number) => riskBand(score, model.manifest.thresholds, sensitivity);
-    const input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+    const input = await loadPlannerInput(tx, tenantId, config, now, await customerBandOf(tx, tenant));
     const result = plan(input);
     const inserted: string[] = [];
     for (const m of result.messages) {

@@ -9,18 +9,13 @@ import path from 'node:path';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import * as ort from 'onnxruntime-node';
 import type { DbOrTx } from '../db/client';
-import {
-  customers,
-  invoices,
-  modelVersions,
-  tenants,
-} from '../db/schema';
+import { customers, invoices, modelVersions, tenants } from '../db/schema';
 import type { Services } from '../services';
-import { customerRisk, type CustomerRisk } from './customer-risk';
+import { type CustomerRisk, customerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { type LoadedModel, loadModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
-import { type InvoiceScore, scoreInvoices } from './score';
+import { type InvoiceScore, type RiskBand, riskBand, scoreInvoices } from './score';
 import { InsufficientHistoryError } from './train';
 
 export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
@@ -92,6 +87,30 @@ export async function activeModel(db: DbOrTx, tenantId: string): Promise<LoadedM
     sessions.set(key, p);
   }
   return p;
+}
+
+/** The active model's manifest (version, thresholds, metrics) without reading or loading its ONNX graph. */
+export async function activeManifest(db: DbOrTx, tenantId: string): Promise<ModelManifest> {
+  const [row] = await db
+    .select({ manifest: modelVersions.manifest })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')))
+    .orderBy(desc(modelVersions.promotedAt))
+    .limit(1);
+  return row ? (row.manifest as unknown as ModelManifest) : (await defaultModel()).manifest;
+}
+
+/**
+ * A customer's risk band from its 0–1 score: the active model's thresholds at the tenant's sensitivity, the same
+ * cut as the invoice bands. The one definition the risk API, the Customer page and the dunning planner share.
+ */
+export async function customerBandOf(
+  db: DbOrTx,
+  tenant: { id: string; settings: Record<string, unknown> },
+): Promise<(score: number) => RiskBand> {
+  const { thresholds } = await activeManifest(db, tenant.id);
+  const sensitivity = tenantSensitivity(tenant.settings);
+  return (score) => riskBand(score, thresholds, sensitivity);
 }
 
 export interface ScoreRunResult {

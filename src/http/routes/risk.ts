@@ -15,8 +15,7 @@ import { effectiveSender, senderSettingsSchema } from '../../dunning/sender-sett
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
-import { riskBand } from '../../risk/score';
-import { activeModel, tenantSensitivity } from '../../risk/service';
+import { activeManifest, customerBandOf } from '../../risk/service';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
 import { parseInput } from '../validate';
@@ -129,7 +128,7 @@ export const riskRoutes =
       }
       // Band on the model's own validated thresholds (the same cut as the invoice bands), at the tenant's
       // sensitivity; reasons from the customer's scored open invoices.
-      const model = await activeModel(services.db, tenant.id);
+      const bandOf = await customerBandOf(services.db, tenant);
       const predictions = await services.db
         .select({ pLate: invoicePredictions.pLate, reasons: invoicePredictions.reasons })
         .from(invoicePredictions)
@@ -140,7 +139,7 @@ export const riskRoutes =
         customerExternalId: customer.externalId,
         ...risk,
         scored: true,
-        band: riskBand(risk.score / 100, model.manifest.thresholds, tenantSensitivity(tenant.settings)),
+        band: bandOf(risk.score / 100),
         history: customerRiskHistory(risk),
         reasons: customerReasons(predictions),
       };
@@ -164,7 +163,7 @@ export const riskRoutes =
     /** The model registry: the active model (tenant's own or the shipped default) and every tenant version. */
     app.get('/tenants/:tenant/models', async (req) => {
       const tenant = await tenantOf(req, services);
-      const active = await activeModel(services.db, tenant.id);
+      const m = await activeManifest(services.db, tenant.id);
       const versions = await services.db
         .select({
           version: modelVersions.version,
@@ -177,7 +176,6 @@ export const riskRoutes =
         .from(modelVersions)
         .where(eq(modelVersions.tenantId, tenant.id))
         .orderBy(desc(modelVersions.createdAt));
-      const m = active.manifest;
       return {
         active: {
           version: m.version,
