@@ -247,7 +247,11 @@ describe('OAuth connect flow', () => {
     const session = String(res.headers['set-cookie']).match(/duely_session=(dss_[^;]+)/)?.[1];
     expect(session).toBeDefined();
     const signedIn = await new SessionAuth(s.db, s.config.APP_SECRET).verifySession(session!, clock.now());
-    expect(signedIn).toMatchObject({ tenantId: conn!.tenantId, method: 'intuit_openid', userEmail: user.email });
+    expect(signedIn).toMatchObject({
+      tenantId: conn!.tenantId,
+      method: 'intuit_openid',
+      userEmail: user.email,
+    });
     const jobs = await syncJobs(conn!.id);
     expect(jobs).toHaveLength(1);
     expect(jobs[0]?.data.reason).toBe('connect');
@@ -256,7 +260,7 @@ describe('OAuth connect flow', () => {
     const again = await startConnect();
     intuit.nockJwks();
     intuit.nockUserInfo(user);
-    intuit.nockCompanyInfo('777', "Craig's Design and Landscaping");
+    const companyInfo = intuit.nockCompanyInfo('777', "Craig's Design and Landscaping");
     nock(TOKEN_HOST)
       .post(TOKEN_PATH)
       .reply(200, {
@@ -276,6 +280,9 @@ describe('OAuth connect flow', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: conn!.id, tenantId: conn!.tenantId, status: 'active' });
     expect(rows[0]!.credentialsVersion).toBeGreaterThan(conn!.credentialsVersion);
+    // Re-attaching names nothing: CompanyInfo is not read again (every other mock was used).
+    expect(nock.pendingMocks()).toEqual(companyInfo.pendingMocks());
+    nock.cleanAll();
   });
 
   it('a signed-in tenant gets the company attached to it; another tenant cannot take it over', async () => {

@@ -139,7 +139,7 @@ describe('Sign in with Intuit', () => {
     const before = await connectionOf('4620816365');
     intuit.nockJwks();
     intuit.nockUserInfo({ sub: 'u-carl', email: 'carl@northwind.example' });
-    intuit.nockCompanyInfo('4620816365', 'Northwind Traders');
+    const companyInfo = intuit.nockCompanyInfo('4620816365', 'Northwind Traders');
     const r = await signInFlow('4620816365', {
       id_token: intuit.idToken({ sub: 'u-carl', realmid: '4620816365' }),
     });
@@ -155,6 +155,8 @@ describe('Sign in with Intuit', () => {
       userSub: 'u-carl',
       userEmail: 'carl@northwind.example',
     });
+    // A known company is not named again: CompanyInfo is not read.
+    expect(companyInfo.isDone()).toBe(false);
   });
 
   const refusals: Array<[string, () => Record<string, unknown>, number]> = [

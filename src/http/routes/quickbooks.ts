@@ -26,6 +26,7 @@ import {
 import { toStoredTokens } from '../../auth/connection-tokens';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { StateSigner } from '../../auth/signed-state';
+import type { DbOrTx } from '../../db/client';
 import { ensureTenant } from '../../db/queries/tenants';
 import { connections, tenants } from '../../db/schema';
 import { DEMO_AUTHORIZE_PATH } from '../../demo-company';
@@ -66,7 +67,8 @@ const escapeHtml = (s: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
-function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
+/** The HTML shell of this module's pages (errors, the framed launch); `body` is trusted markup. */
+function htmlPage(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
@@ -75,10 +77,30 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Duely</title>` +
         '<meta name="viewport" content="width=device-width,initial-scale=1">' +
         '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}' +
-        'a{color:#2563eb}</style></head>' +
-        `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body)}</p>` +
-        '<p><a href="/connect/quickbooks">Connect QuickBooks again</a> · <a href="/">Back to Duely</a></p></body></html>',
+        'a{color:#2563eb}a.btn{display:inline-block;background:#2ca01c;color:#fff;padding:.6rem 1rem;' +
+        'border-radius:6px;text-decoration:none;font-weight:600}</style></head>' +
+        `<body>${body}</body></html>`,
     );
+}
+
+/** A page saying what happened (plain text), with the way back. */
+function page(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
+  return htmlPage(
+    reply,
+    status,
+    title,
+    `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>` +
+      '<p><a href="/connect/quickbooks">Connect QuickBooks again</a> · <a href="/">Back to Duely</a></p>',
+  );
+}
+
+/** The QuickBooks connection of a company (realm), if Duely has one. */
+async function realmConnection(db: DbOrTx, realmId: string) {
+  const [row] = await db
+    .select()
+    .from(connections)
+    .where(and(eq(connections.provider, 'quickbooks'), eq(connections.externalId, realmId)));
+  return row;
 }
 
 export const quickbooksRoutes =
@@ -159,19 +181,13 @@ export const quickbooksRoutes =
       const principal = await sessionPrincipal(req, services).catch(() => null);
       if (principal) return reply.header('cache-control', 'no-store').redirect('/', 302);
       if (req.headers['sec-fetch-dest'] === 'iframe') {
-        return reply
-          .status(200)
-          .type('text/html; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .send(
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · Duely</title>' +
-              '<meta name="viewport" content="width=device-width,initial-scale=1">' +
-              '<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}' +
-              'a.btn{display:inline-block;background:#2ca01c;color:#fff;padding:.6rem 1rem;border-radius:6px;' +
-              'text-decoration:none;font-weight:600}</style></head><body><h1>Duely</h1>' +
-              '<p>Sign in with your Intuit account to open Duely for this company.</p>' +
-              '<p><a class="btn" href="/login/intuit" target="_top">Sign in with Intuit</a></p></body></html>',
-          );
+        return htmlPage(
+          reply,
+          200,
+          'Sign in',
+          '<h1>Duely</h1><p>Sign in with your Intuit account to open Duely for this company.</p>' +
+            '<p><a class="btn" href="/login/intuit" target="_top">Sign in with Intuit</a></p>',
+        );
       }
       return startAuthorize(req, reply, true);
     });
@@ -209,11 +225,13 @@ export const quickbooksRoutes =
       if (!realmId)
         return page(reply, 400, 'QuickBooks was not connected', 'QuickBooks did not say which company.');
 
+      const creds = quickbooksCredentials(services.config);
+      const endpoints = qb.oauth.endpoints(services.config);
       let tokenSet: Awaited<ReturnType<typeof qb.oauth.exchangeCode>>;
       try {
         tokenSet = await qb.oauth.exchangeCode({
-          tokenUrl: qb.oauth.endpoints(services.config).tokenUrl,
-          ...quickbooksCredentials(services.config),
+          tokenUrl: endpoints.tokenUrl,
+          ...creds,
           code: callback.code,
           redirectUri: quickbooksCallbackUrl(services.config.PUBLIC_URL),
         });
@@ -228,8 +246,6 @@ export const quickbooksRoutes =
       const boundTenant = typeof payload.t === 'string' ? payload.t : null;
       const existingSession = await sessionPrincipal(req, services).catch(() => null);
       const signIn = payload.s === 1 || (!existingSession && !boundTenant);
-      const creds = quickbooksCredentials(services.config);
-      const endpoints = qb.oauth.endpoints(services.config);
       let claims: IdTokenClaims | null = null;
       let user: IntuitUser | null = null;
       if (signIn && !tokenSet.idToken) {
@@ -292,10 +308,14 @@ export const quickbooksRoutes =
           );
         }
       }
-      const companyName = await readCompanyName(realmId, tokenSet.accessToken).catch((err: unknown) => {
-        log.warn({ err, realmId }, 'CompanyInfo read failed; naming the tenant after the realm');
-        return null;
-      });
+      // Only a new tenant is named after the company: no API call when the realm or the tenant is already known.
+      const newTenant = !boundTenant && (await realmConnection(services.db, realmId)) === undefined;
+      const companyName = newTenant
+        ? await readCompanyName(realmId, tokenSet.accessToken).catch((err: unknown) => {
+            log.warn({ err, realmId }, 'CompanyInfo read failed; naming the tenant after the realm');
+            return null;
+          })
+        : null;
 
       const stored = toStoredTokens(tokenSet, now);
       const sealed = vaultFor(services.config).seal(stored);
@@ -309,10 +329,7 @@ export const quickbooksRoutes =
       };
 
       const result = await services.db.transaction(async (tx) => {
-        const [existing] = await tx
-          .select()
-          .from(connections)
-          .where(and(eq(connections.provider, 'quickbooks'), eq(connections.externalId, realmId)));
+        const existing = await realmConnection(tx, realmId);
         if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
         if (existing) {
           const [row] = await tx
