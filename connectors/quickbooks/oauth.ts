@@ -8,7 +8,6 @@
  * turn `{"error":"invalid_grant"}` into a typed error instead of a token set with empty fields.
  */
 import { ConnectorError, codeFromStatus } from '../errors';
-import { INTUIT_JWKS_URL } from './openid';
 import type {
   AuthorizeUrlParams,
   CallbackResult,
@@ -31,6 +30,9 @@ export interface QuickbooksConfig {
   /** Where ID-token signing keys are published (Intuit's JWKS unless overridden, e.g. by the local sandbox). */
   QUICKBOOKS_JWKS_URL?: string;
 }
+
+/** Where Intuit publishes the keys that sign its ID tokens (OpenID discovery `jwks_uri`, both environments). */
+export const INTUIT_JWKS_URL = 'https://oauth.platform.intuit.com/op/v1/jwks';
 
 export const QUICKBOOKS_SCOPES = ['com.intuit.quickbooks.accounting', 'openid', 'profile', 'email'] as const;
 /** Intuit appends these to the redirect URI; realmId is the company id and is not in the token response. */
@@ -110,11 +112,16 @@ interface TokenResponse {
 const basicAuth = ({ clientId, clientSecret }: ClientCredentials) =>
   `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
 
-async function send(
+/**
+ * One request to an Intuit identity endpoint (token, revoke, userinfo): the status and the JSON body (empty when the
+ * answer is not JSON: callers classify by status). `what` names the endpoint in network and abort errors.
+ */
+export async function intuitRequest<T extends object>(
   url: string,
   init: RequestInit,
   options: { fetch?: typeof fetch; signal?: AbortSignal },
-): Promise<{ status: number; body: TokenResponse }> {
+  what = 'Intuit OAuth',
+): Promise<{ status: number; body: Partial<T> }> {
   let res: Response;
   let text: string;
   try {
@@ -122,18 +129,18 @@ async function send(
     text = await res.text();
   } catch (e) {
     if (options.signal?.aborted)
-      throw new ConnectorError({ code: 'aborted', message: 'Intuit OAuth request aborted', cause: e });
+      throw new ConnectorError({ code: 'aborted', message: `${what} request aborted`, cause: e });
     throw new ConnectorError({
       code: 'network',
-      message: `Intuit OAuth unreachable: ${(e as Error).message}`,
+      message: `${what} unreachable: ${(e as Error).message}`,
       cause: e,
     });
   }
-  let body: TokenResponse = {};
+  let body: Partial<T> = {};
   try {
-    body = text ? (JSON.parse(text) as TokenResponse) : {};
+    body = text ? (JSON.parse(text) as Partial<T>) : {};
   } catch {
-    // Non-JSON error pages are classified by status below.
+    // Non-JSON error pages are classified by status.
   }
   return { status: res.status, body };
 }
@@ -162,7 +169,7 @@ function tokenError(status: number, body: TokenResponse): ConnectorError {
 
 /** POST tokenUrl (form body, client_secret_basic). A 200 without both tokens is an error, never a token set. */
 async function tokenRequest(options: TokenRequestOptions, form: Record<string, string>): Promise<TokenSet> {
-  const { status, body } = await send(
+  const { status, body } = await intuitRequest<TokenResponse>(
     options.tokenUrl,
     {
       method: 'POST',
@@ -227,7 +234,7 @@ export async function revokeToken(
     fetch?: typeof fetch;
   },
 ): Promise<void> {
-  const { status, body } = await send(
+  const { status, body } = await intuitRequest<TokenResponse>(
     options.revokeUrl,
     {
       method: 'POST',

@@ -11,9 +11,9 @@
  */
 import OAuthClient from 'intuit-oauth';
 import { ConnectorError, codeFromStatus } from '../errors';
+import { INTUIT_JWKS_URL, intuitRequest } from './oauth';
 
 export const INTUIT_ISSUER = 'https://oauth.platform.intuit.com/op/v1';
-export const INTUIT_JWKS_URL = 'https://oauth.platform.intuit.com/op/v1/jwks';
 
 export interface IdTokenClaims {
   /** The Intuit user id, stable across companies. */
@@ -112,31 +112,17 @@ export async function fetchUserInfo(options: {
   fetch?: typeof fetch;
   signal?: AbortSignal;
 }): Promise<IntuitUser> {
-  let res: Response;
-  let body: Record<string, unknown> = {};
-  try {
-    res = await (options.fetch ?? fetch)(options.userInfoUrl, {
-      headers: { Authorization: `Bearer ${options.accessToken}`, Accept: 'application/json' },
-      signal: options.signal,
-    });
-    const text = await res.text();
-    try {
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      // classified by status below
-    }
-  } catch (e) {
+  const { status, body } = await intuitRequest<Record<string, unknown>>(
+    options.userInfoUrl,
+    { headers: { Authorization: `Bearer ${options.accessToken}`, Accept: 'application/json' } },
+    options,
+    'Intuit userinfo',
+  );
+  if (status !== 200 || typeof body.sub !== 'string') {
     throw new ConnectorError({
-      code: 'network',
-      message: `Intuit userinfo unreachable: ${(e as Error).message}`,
-      cause: e,
-    });
-  }
-  if (res.status !== 200 || typeof body.sub !== 'string') {
-    throw new ConnectorError({
-      code: res.status === 200 ? 'provider_unavailable' : codeFromStatus(res.status),
-      status: res.status,
-      message: `Intuit userinfo answered ${res.status}`,
+      code: status === 200 ? 'provider_unavailable' : codeFromStatus(status),
+      status,
+      message: `Intuit userinfo answered ${status}`,
     });
   }
   const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
