@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyApiToken } from '../auth/api-tokens';
-import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../auth/sessions';
+import { CSRF_HEADER, SESSION_COOKIE, type Session, SessionAuth } from '../auth/sessions';
 import { getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError, forbidden, unauthorized } from '../errors';
 import type { Services } from '../services';
@@ -28,6 +28,8 @@ export type Principal =
       tenantId: string | null;
       /** The cookie value, to derive the CSRF token for GET /api/v1/session. */
       sessionToken: string;
+      /** How the session was opened and, for Sign in with Intuit, who (from the session row already read). */
+      user: { method: string; email: string | null; name: string | null };
     };
 
 declare module 'fastify' {
@@ -49,9 +51,13 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
       const session = await sessionAuth.verifySession(cookie, services.clock.now());
       if (!session) throw unauthorized('your session has ended: sign in again');
       if (!SAFE_METHODS.has(req.method) && !sessionAuth.checkCsrf(cookie, headerValue(req, CSRF_HEADER))) {
-        throw new AppError('csrf_failed', 'missing or invalid CSRF token: reload the page and try again', 403);
+        throw new AppError(
+          'csrf_failed',
+          'missing or invalid CSRF token: reload the page and try again',
+          403,
+        );
       }
-      req.principal = { kind: 'session', sessionId: session.id, tenantId: session.tenantId, sessionToken: cookie };
+      req.principal = sessionPrincipalOf(session, cookie);
       return;
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -69,8 +75,21 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
 export async function sessionPrincipal(req: FastifyRequest, services: Services): Promise<Principal | null> {
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (!cookie) return null;
-  const session = await new SessionAuth(services.db, services.config.APP_SECRET).verifySession(cookie, services.clock.now());
-  return session ? { kind: 'session', sessionId: session.id, tenantId: session.tenantId, sessionToken: cookie } : null;
+  const session = await new SessionAuth(services.db, services.config.APP_SECRET).verifySession(
+    cookie,
+    services.clock.now(),
+  );
+  return session ? sessionPrincipalOf(session, cookie) : null;
+}
+
+function sessionPrincipalOf(session: Session, cookie: string): Principal {
+  return {
+    kind: 'session',
+    sessionId: session.id,
+    tenantId: session.tenantId,
+    sessionToken: cookie,
+    user: { method: session.method, email: session.userEmail, name: session.userName },
+  };
 }
 
 function headerValue(req: FastifyRequest, name: string): string | undefined {
@@ -92,7 +111,9 @@ export async function tenantOf(
   const p = req.principal;
   if (!p) throw unauthorized();
   if (p.tenantId !== null && p.tenantId !== tenant.id) {
-    throw forbidden(p.kind === 'session' ? 'you are signed in to another tenant' : 'this token belongs to another tenant');
+    throw forbidden(
+      p.kind === 'session' ? 'you are signed in to another tenant' : 'this token belongs to another tenant',
+    );
   }
   return tenant;
 }

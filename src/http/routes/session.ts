@@ -10,7 +10,8 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
-import { sessions, tenants } from '../../db/schema';
+import { tenants } from '../../db/schema';
+import { quickbooksAvailability } from '../../demo-company';
 import { unauthorized } from '../../errors';
 import type { Services } from '../../services';
 import { setHtmlHeaders } from '../web';
@@ -67,8 +68,9 @@ export const sessionRoutes =
       );
     }
 
+    // Sign in with Intuit is offered when this server can connect QuickBooks (a live app, or the demo company).
     const intuitEnabled = () =>
-      Boolean(services.config.QUICKBOOKS_CLIENT_ID && services.config.QUICKBOOKS_CLIENT_SECRET);
+      quickbooksAvailability(services.config, services.demoCompany).connectUrl !== null;
 
     app.get('/login', async (req, reply) => {
       const token = (req.query as { token?: unknown }).token;
@@ -134,14 +136,6 @@ export const sessionRoutes =
       const tenant = p.tenantId
         ? ((await services.db.select().from(tenants).where(eq(tenants.id, p.tenantId)).limit(1))[0] ?? null)
         : null;
-      const [session] =
-        p.kind === 'session'
-          ? await services.db
-              .select({ method: sessions.method, email: sessions.userEmail, name: sessions.userName })
-              .from(sessions)
-              .where(eq(sessions.id, p.sessionId))
-              .limit(1)
-          : [];
       return {
         kind: p.kind,
         operator: p.tenantId === null,
@@ -150,7 +144,7 @@ export const sessionRoutes =
           : null,
         csrfToken: p.kind === 'session' ? auth.csrfToken(p.sessionToken) : null,
         /** How this browser signed in and, for Sign in with Intuit, who. */
-        user: session ? { method: session.method, email: session.email, name: session.name } : null,
+        user: p.kind === 'session' ? p.user : null,
         signInMethods: intuitEnabled() ? ['login_link', 'intuit_openid'] : ['login_link'],
       };
     });
