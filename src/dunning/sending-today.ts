@@ -58,12 +58,6 @@ export async function sendingToday(services: Services, tenant: Tenant, limit = 1
   const toIso = to.toISOString();
   const inToday = (col: typeof m.sendAt | typeof m.sentAt) =>
     sql`${col} >= ${fromIso}::timestamptz and ${col} < ${toIso}::timestamptz`;
-  const statusIn = (list: readonly string[]) =>
-    sql`${m.status} in (${sql.join(
-      list.map((s) => sql`${s}`),
-      sql`, `,
-    )})`;
-
   const rows = await db
     .select({
       id: m.id,
@@ -89,19 +83,20 @@ export async function sendingToday(services: Services, tenant: Tenant, limit = 1
 
   const [counts] = await db
     .select({
-      toSend: sql<number>`count(*) filter (where ${statusIn(WILL_SEND)} and ${inToday(m.sendAt)})`.mapWith(
-        Number,
-      ),
+      toSend:
+        sql<number>`count(*) filter (where ${inArray(m.status, WILL_SEND)} and ${inToday(m.sendAt)})`.mapWith(
+          Number,
+        ),
       held: sql<number>`count(*) filter (where ${m.status} = 'awaiting_approval' and ${m.sendAt} < ${toIso}::timestamptz)`.mapWith(
         Number,
       ),
       sentToday: sql<number>`count(*) filter (where ${m.status} = 'sent')`.mapWith(Number),
       overdue:
-        sql<number>`count(*) filter (where ${statusIn(['planned', 'queued'])} and ${m.sendAt} < ${fromIso}::timestamptz)`.mapWith(
+        sql<number>`count(*) filter (where ${inArray(m.status, ['planned', 'queued'])} and ${m.sendAt} < ${fromIso}::timestamptz)`.mapWith(
           Number,
         ),
       nextSendAt:
-        sql<Date | null>`min(${m.sendAt}) filter (where ${statusIn(UNSENT)} and ${m.sendAt} >= ${toIso}::timestamptz)`.mapWith(
+        sql<Date | null>`min(${m.sendAt}) filter (where ${inArray(m.status, UNSENT)} and ${m.sendAt} >= ${toIso}::timestamptz)`.mapWith(
           (v) => (v === null || v === undefined ? null : new Date(v)),
         ),
     })
