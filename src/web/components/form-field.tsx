@@ -2,6 +2,7 @@
  * Field-level error plumbing of the settings forms: the message element next to a control, and the attributes that
  * tie the control to it (aria-invalid, aria-describedby with the hint first), so a screen reader reads both.
  */
+import { useEffect, useRef } from 'react';
 
 export function FieldError({ id, messages }: { id: string; messages: readonly string[] }) {
   if (messages.length === 0) return null;
@@ -68,4 +69,34 @@ export function SaveStatus({ status, failed }: { status: string; failed: boolean
       {status}
     </p>
   );
+}
+
+/**
+ * Focus of a summary-with-Edit settings form: opening it focuses its first control (`controls`, a selector),
+ * closing it returns focus to the Edit button, and after `focusInvalidNext()` (a failed save) the next render
+ * focuses the first invalid field.
+ */
+export function useEditorFocus(editing: boolean, controls: string) {
+  const form = useRef<HTMLFormElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const focusInvalid = useRef(false);
+  const wasEditing = useRef(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the form opens or closes only
+  useEffect(() => {
+    if (editing) form.current?.querySelector<HTMLElement>(controls)?.focus();
+    else if (wasEditing.current) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+  useEffect(() => {
+    if (!focusInvalid.current) return;
+    focusInvalid.current = false;
+    focusFirstInvalid(form.current);
+  });
+  return {
+    form,
+    editButton,
+    focusInvalidNext: () => {
+      focusInvalid.current = true;
+    },
+  };
 }

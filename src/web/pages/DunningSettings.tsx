@@ -1,11 +1,11 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import {
   describedBy,
   FieldError,
   fieldIds,
-  focusFirstInvalid,
   groupDescribedBy,
   SaveStatus,
+  useEditorFocus,
 } from '../components/form-field';
 import { Card, ErrorBanner, Loading } from '../components/ui';
 import { formatAmountInput, parseAmountInput } from '../lib/amount-input';
@@ -137,27 +137,14 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
   const [localErrors, setLocalErrors] = useState<Partial<Record<Field | 'newHoliday', FieldIssue[]>>>({});
   const [status, setStatus] = useState('');
   const id = useId();
-  const editButton = useRef<HTMLButtonElement>(null);
-  const form = useRef<HTMLFormElement>(null);
   const holidayInput = useRef<HTMLInputElement>(null);
-  const focusInvalid = useRef(false);
-  const wasEditing = useRef(false);
 
   const current = latest ?? config.data;
   const companyTimezone = company.data?.timezone ?? null;
   const editing = draft !== null;
 
   // Opening the form focuses its first control and closing it the Edit button; a failed save, the first marked field.
-  useEffect(() => {
-    if (editing) form.current?.querySelector<HTMLElement>('input, select')?.focus();
-    else if (wasEditing.current) editButton.current?.focus();
-    wasEditing.current = editing;
-  }, [editing]);
-  useEffect(() => {
-    if (!focusInvalid.current) return;
-    focusInvalid.current = false;
-    focusFirstInvalid(form.current);
-  });
+  const { form, editButton, focusInvalidNext } = useEditorFocus(editing, 'input, select');
 
   if (config.loading && !current) return <Loading label="Loading reminder settings…" />;
   if (!current) return <ErrorBanner error={config.error} />;
@@ -219,7 +206,7 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
     setLocalErrors(local);
     if (!amount.ok || Object.keys(local).length > 0) {
       setStatus('Nothing was changed: see the messages above.');
-      focusInvalid.current = true;
+      focusInvalidNext();
       return;
     }
     const settings: SendingSettings = {
@@ -248,7 +235,7 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
     } catch (err) {
       setServerError(err);
       setStatus('Nothing was changed: see the messages above.');
-      focusInvalid.current = true;
+      focusInvalidNext();
     } finally {
       setSaving(false);
     }

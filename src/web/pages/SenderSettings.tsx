@@ -1,5 +1,5 @@
-import { useEffect, useId, useRef, useState } from 'react';
-import { describedBy, FieldError, fieldIds, focusFirstInvalid, SaveStatus } from '../components/form-field';
+import { useId, useState } from 'react';
+import { describedBy, FieldError, fieldIds, SaveStatus, useEditorFocus } from '../components/form-field';
 import { Card, ErrorBanner, Loading } from '../components/ui';
 import { api, apiPath } from '../lib/api';
 import { type FieldIssue, serverFieldErrors } from '../lib/field-errors';
@@ -59,22 +59,9 @@ export function SenderSettings({ tenant }: { tenant: string }) {
   const [serverError, setServerError] = useState<unknown>(null);
   const [status, setStatus] = useState('');
   const id = useId();
-  const editButton = useRef<HTMLButtonElement>(null);
-  const form = useRef<HTMLFormElement>(null);
-  const focusInvalid = useRef(false);
-  const wasEditing = useRef(false);
   const editing = draft !== null;
 
-  useEffect(() => {
-    if (editing) form.current?.querySelector<HTMLElement>('input, textarea')?.focus();
-    else if (wasEditing.current) editButton.current?.focus();
-    wasEditing.current = editing;
-  }, [editing]);
-  useEffect(() => {
-    if (!focusInvalid.current) return;
-    focusInvalid.current = false;
-    focusFirstInvalid(form.current);
-  });
+  const { form, editButton, focusInvalidNext } = useEditorFocus(editing, 'input, textarea');
 
   const current = latest ?? settings.data;
   if (settings.loading && !current) return <Loading label="Loading the email sender…" />;
@@ -110,7 +97,7 @@ export function SenderSettings({ tenant }: { tenant: string }) {
     } catch (err) {
       setServerError(err);
       setStatus('Nothing was changed: see the messages above.');
-      focusInvalid.current = true;
+      focusInvalidNext();
     } finally {
       setSaving(false);
     }
