@@ -5,7 +5,6 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
@@ -30,7 +29,6 @@ describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
   beforeAll(async () => {
     s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>' } });
     rig = await startBrowserRig(s);
-    const _auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'a11y test')).token}` };
     const policy = {
       defaultSequenceId: 'standard',
       sequences: [

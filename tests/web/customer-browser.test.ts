@@ -8,7 +8,6 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import type { Services } from '../../src/services';
 import { createTestServices } from '../helpers/services';
@@ -73,7 +72,6 @@ describe.skipIf(!hasChromium)('Customer page in Chromium', () => {
     s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>' } });
     rig = await startBrowserRig(s);
     page = rig.page;
-    auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'customer browser test')).token}` };
   }, 120_000);
 
   afterAll(async () => {
@@ -82,7 +80,7 @@ describe.skipIf(!hasChromium)('Customer page in Chromium', () => {
   });
 
   it('signs in, imports an overdue ledger, scores and plans', async () => {
-    ({ tenantId } = await signInAndPlan(rig, s, { policy }));
+    ({ tenantId, auth } = await signInAndPlan(rig, s, { policy }));
     const held = (await api('GET', '/dunning/messages?status=awaiting_approval')).json().items as Msg[];
     expect(held.length).toBeGreaterThan(0);
     // The same customer on every run (messages planned together share created_at, the list's order).

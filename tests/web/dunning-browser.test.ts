@@ -9,7 +9,6 @@
 import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { localParts, zonedInstant } from '../../src/dunning/local-time';
 import { sendMessage } from '../../src/dunning/send-message';
@@ -61,7 +60,6 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     s = await createTestServices({ clock, env: { MAIL_FROM: 'Acme Billing <billing@acme.example>' } });
     rig = await startBrowserRig(s);
     page = rig.page;
-    auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'dunning browser test')).token}` };
   }, 120_000);
 
   afterAll(async () => {
@@ -70,7 +68,7 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
   });
 
   it('signs in, imports an overdue ledger, scores and plans with a held policy', async () => {
-    ({ tenantId } = await signInAndPlan(rig, s, {
+    ({ tenantId, auth } = await signInAndPlan(rig, s, {
       policy: heldPolicy,
       // C0 has no reachable address: it goes to the call list.
       beforePlan: async (t) => {
