@@ -4,15 +4,13 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectors } from '../../connectors';
 import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
-import { toStoredTokens } from '../../src/auth/connection-tokens';
 import { invoices } from '../../src/db/schema';
 import { refreshLiveState } from '../../src/dunning/live-invoice-state';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { createTestServices } from '../helpers/services';
-import { QB_ENV, seedConnection } from './helpers';
+import { QB_ENV, sandboxTokens, seedConnection } from './helpers';
 
 let sandbox: Sandbox;
 let s: Services;
@@ -33,32 +31,8 @@ beforeAll(async () => {
     env: { ...QB_ENV, ...sandbox.config },
     queue: false,
   });
-  const qb = connectors.quickbooks;
-  const redirectUri = 'http://127.0.0.1:9/callback';
-  const consent = await fetch(
-    qb.oauth.buildAuthorizeUrl({
-      authorizeUrl: sandbox.config.QUICKBOOKS_AUTHORIZE_URL,
-      clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
-      redirectUri,
-      state: 's',
-    }),
-    { redirect: 'manual' },
-  );
-  const cb = qb.oauth.parseCallback(
-    Object.fromEntries(new URL(consent.headers.get('location') ?? '').searchParams),
-  );
-  if (!cb.ok) throw new Error('sandbox authorize failed');
-  const tokens = toStoredTokens(
-    await qb.oauth.exchangeCode({
-      tokenUrl: sandbox.config.QUICKBOOKS_TOKEN_URL,
-      clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
-      clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
-      code: cb.code,
-      redirectUri,
-    }),
-    sandbox.now(),
-  );
-  const seeded = await seedConnection(s, { realmId: sandbox.realmId, tokens });
+  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
+  const seeded = await seedConnection(s, { realmId, tokens });
   tenantId = seeded.tenant.id;
   const r = await runSync(s, { connectionId: seeded.connection.id, reason: 'test' });
   expect(r.status).toBe('succeeded');
