@@ -5,7 +5,8 @@
  *    their own.
  *  - The settings app's session cookie (src/auth/sessions.ts), bound to one tenant or to the operator. Every
  *    state-changing request made with the cookie must carry the session's CSRF token in `x-csrf-token`.
- * A request with an Authorization header is judged by that header alone.
+ * A request with an Authorization header is judged by that header alone. Which routes need which is declared per
+ * route (see AuthMode); nothing here looks at the URL.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyApiToken } from '../auth/api-tokens';
@@ -40,11 +41,91 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * Who may call a route. Declared per route (`config: PUBLIC`) or for a plugin scope (`requireAuth(scope)`), never
+ * derived from the URL text:
+ *  - 'public': no credentials (webhooks and unsubscribe links authenticate themselves; sign-in pages; the SPA shell);
+ *  - 'signed-in': a session or an API token; tenant routes then check the tenant with `tenantOf`;
+ *  - 'operator': a session or token bound to no tenant.
+ * `buildApp` refuses to start when a route declares none (`assertEveryRouteDeclaresAuth`).
+ */
+export type AuthMode = 'public' | 'signed-in' | 'operator';
+const AUTH_MODES: ReadonlySet<string> = new Set<AuthMode>(['public', 'signed-in', 'operator']);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+}
+
+/** Route config of a route anyone may call: written on the route itself, so every exception is visible. */
+export const PUBLIC = { auth: 'public' } as const satisfies { auth: AuthMode };
+
+/**
+ * Routes registered in `scope` (and its children) need `mode` unless they declare their own. A scope can only
+ * tighten: 'public' is never a scope default.
+ */
+export function requireAuth(scope: FastifyInstance, mode: Exclude<AuthMode, 'public'> = 'signed-in'): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, auth: route.config?.auth ?? mode };
+  });
+}
+
+/**
+ * Collects every route as it is added and, once the app is ready, fails start-up when one declares no auth mode:
+ * a route added without a decision is a bug found at boot, not a hole found by an attacker. Returns the table
+ * (method, url, auth), which the security tests sweep.
+ */
+export function assertEveryRouteDeclaresAuth(app: FastifyInstance): RouteAuth[] {
+  const routes: RouteOptionsLike[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  const table: RouteAuth[] = [];
+  app.addHook('onReady', async () => {
+    const missing: string[] = [];
+    for (const r of routes) {
+      const auth = r.config?.auth;
+      for (const method of [r.method].flat()) {
+        if (!auth || !AUTH_MODES.has(auth)) missing.push(`${method} ${r.url}`);
+        else table.push({ method: String(method), url: r.url, auth });
+      }
+    }
+    if (missing.length > 0) {
+      throw new Error(
+        `routes without an auth declaration (config.auth or requireAuth): ${missing.join(', ')}`,
+      );
+    }
+  });
+  return table;
+}
+
+export interface RouteAuth {
+  method: string;
+  url: string;
+  auth: AuthMode;
+}
+interface RouteOptionsLike {
+  method: string | string[];
+  url: string;
+  config?: { auth?: AuthMode };
+}
+
 export function registerAuth(app: FastifyInstance, services: Services): void {
   const sessionAuth = new SessionAuth(services.db, services.config.APP_SECRET);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/')) return;
+    // Unmatched requests (404) carry no auth mode and reach no handler.
+    const mode = req.routeOptions.config?.auth;
+    if (mode === undefined || mode === 'public') return;
+    const principal = await authenticate(req);
+    if (mode === 'operator' && principal.tenantId !== null) {
+      throw forbidden('only the operator (a token or sign-in link not bound to a tenant) may do this');
+    }
+    req.principal = principal;
+  });
+
+  async function authenticate(req: FastifyRequest): Promise<Principal> {
     const header = req.headers.authorization;
     const cookie = req.cookies?.[SESSION_COOKIE];
     if (header === undefined && cookie) {
@@ -57,15 +138,21 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
           403,
         );
       }
-      req.principal = sessionPrincipalOf(session, cookie);
-      return;
+      return sessionPrincipalOf(session, cookie);
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!m) throw unauthorized('send the admin token as "Authorization: Bearer <token>", or sign in');
     const token = await verifyApiToken(services.db, m[1]!, services.clock.now());
     if (!token) throw unauthorized('invalid or revoked token');
-    req.principal = { kind: 'api_token', tokenId: token.id, tenantId: token.tenantId };
-  });
+    return { kind: 'api_token', tokenId: token.id, tenantId: token.tenantId };
+  }
+}
+
+/** The principal of a route that requires one; a missing principal is never read as "operator". */
+export function principalOf(req: FastifyRequest): Principal {
+  const p = req.principal;
+  if (!p) throw unauthorized();
+  return p;
 }
 
 /**
@@ -108,8 +195,7 @@ export async function tenantOf(
 ): Promise<Tenant> {
   const ref = (req.params as { tenant?: string }).tenant ?? '';
   const tenant = await lookup(ref);
-  const p = req.principal;
-  if (!p) throw unauthorized();
+  const p = principalOf(req);
   if (p.tenantId !== null && p.tenantId !== tenant.id) {
     throw forbidden(
       p.kind === 'session' ? 'you are signed in to another tenant' : 'this token belongs to another tenant',

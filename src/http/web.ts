@@ -15,6 +15,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { PUBLIC } from './auth';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const WEB_SRC = path.join(ROOT, 'src/web');
@@ -109,6 +110,10 @@ export const webRoutes =
   async (app) => {
     const built = existsSync(INDEX);
     if (built) {
+      // The built app's hashed assets are public files; @fastify/static adds their routes, so declare them here.
+      app.addHook('onRoute', (route) => {
+        if (route.url.startsWith('/assets/')) route.config = { ...route.config, ...PUBLIC };
+      });
       await app.register(fastifyStatic, {
         root: path.join(WEB_DIST, 'assets'),
         prefix: '/assets/',
@@ -125,11 +130,21 @@ export const webRoutes =
       // Not built (or being rebuilt): the catch-all below answers with the SPA or the "not built" page.
     }
 
-    app.get('/*', async (req, reply) => {
+    app.get('/*', { config: PUBLIC }, async (req, reply) => {
       const pathname = req.url.split('?')[0]!;
-      if (pathname.startsWith('/api/') || pathname === '/api') return reply.callNotFound();
+      // Anything that reads as an API path however it is spelled (%2F, %61pi, //api) is a 404, never the app shell.
+      let plain: string;
+      try {
+        plain = decodeURIComponent(pathname)
+          .replace(/\/{2,}/g, '/')
+          .toLowerCase();
+      } catch {
+        return reply.callNotFound();
+      }
+      if (plain.startsWith('/api/') || plain === '/api') return reply.callNotFound();
       const name = pathname.slice(1);
-      if (rootFiles.has(name)) return reply.header('cache-control', 'public, max-age=3600').sendFile(name, WEB_DIST);
+      if (rootFiles.has(name))
+        return reply.header('cache-control', 'public, max-age=3600').sendFile(name, WEB_DIST);
       setHtmlHeaders(reply, services.config);
       if (!built) {
         return reply

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { type CsvIssue, type HistoryRow, parseHistoryCsv } from '../../connectors/csv/parse';
 import { type Db, rowsOf, type Tx } from '../db/client';
-import { ensureTenant, type Tenant } from '../db/queries/tenants';
+import { ensureTenant, getTenant, type Tenant } from '../db/queries/tenants';
 import { syncRuns } from '../db/schema';
 import { AppError } from '../errors';
 
@@ -38,7 +38,10 @@ export class CsvImportError extends AppError {
 }
 
 export interface ImportOptions {
+  /** The CSV tenant's address: found by its slug, created (source csv) when missing. */
   tenantName: string;
+  /** When set, import into exactly this tenant (a CSV tenant), whatever its name or slug. */
+  tenantId?: string;
   fileName?: string;
   now: Date;
   /** Called inside the import transaction, e.g. to enqueue scoring of the changed invoices. */
@@ -61,7 +64,9 @@ export async function importHistoryCsv(
   const rows = parsed.rows;
 
   return db.transaction(async (tx) => {
-    const tenant = await ensureTenant(tx, opts.tenantName, 'csv', { currency: rows[0]!.currency });
+    const tenant = opts.tenantId
+      ? await getTenant(tx, opts.tenantId)
+      : await ensureTenant(tx, opts.tenantName, 'csv', { currency: rows[0]!.currency });
     if (tenant.source !== 'csv') {
       throw new AppError(
         'tenant_source_mismatch',

@@ -8,6 +8,7 @@ import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dun
 import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
+import { PUBLIC } from '../auth';
 
 export const resendWebhookRoutes =
   (services: Services): FastifyPluginAsync =>
@@ -17,7 +18,7 @@ export const resendWebhookRoutes =
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     /** https://resend.com/docs/webhooks/verify-webhooks-requests */
-    app.post('/webhooks/resend', async (req, reply) => {
+    app.post('/webhooks/resend', { config: PUBLIC }, async (req, reply) => {
       const secret = services.config.RESEND_WEBHOOK_SECRET;
       if (!secret) throw new AppError('not_configured', 'RESEND_WEBHOOK_SECRET is not set', 404);
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.from('');
@@ -60,7 +61,7 @@ export const unsubscribeRoutes =
     const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
 
     /** The confirm page: a GET never unsubscribes (mail scanners follow links). */
-    app.get('/u/:token', async (req, reply) => {
+    app.get('/u/:token', { config: PUBLIC }, async (req, reply) => {
       const { token } = req.params as { token: string };
       reply.type('text/html; charset=utf-8');
       if (!claimsOf(token))
@@ -75,7 +76,7 @@ export const unsubscribeRoutes =
     });
 
     /** One-click (RFC 8058) and the confirm page's button. Idempotent. */
-    app.post('/u/:token', async (req, reply) => {
+    app.post('/u/:token', { config: PUBLIC }, async (req, reply) => {
       const { token } = req.params as { token: string };
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services';
+import { PUBLIC } from '../auth';
 
 export const healthRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     /** Liveness and readiness: the database answers and the queue is running. 503 when either is down. */
-    app.get('/health', async (_req, reply) => {
+    app.get('/health', { config: PUBLIC }, async (_req, reply) => {
       const started = performance.now();
       let database: Record<string, unknown>;
       try {

@@ -7,7 +7,7 @@ import { AppError, forbidden } from '../../errors';
 import type { Services } from '../../services';
 import { queueAfterLedgerChange } from '../../jobs/risk-jobs';
 import { importHistoryCsv } from '../../sync/csv-import';
-import { tenantOf } from '../auth';
+import { principalOf, tenantOf } from '../auth';
 
 const MAX_UPLOAD = 50 * 1024 * 1024;
 
@@ -24,7 +24,7 @@ export const importRoutes =
       const ref = (req.params as { tenant: string }).tenant;
       const existing = await findTenant(services.db, ref);
       if (existing) await tenantOf(req, services);
-      else if (req.principal?.tenantId) throw forbidden('this token cannot create tenants');
+      else if (principalOf(req).tenantId !== null) throw forbidden('only the operator can create tenants');
 
       let content: Buffer;
       let fileName: string | undefined;
@@ -43,7 +43,9 @@ export const importRoutes =
         );
       }
       const result = await importHistoryCsv(services.db, content, {
+        // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
         tenantName: existing?.name ?? ref,
+        tenantId: existing?.id,
         fileName,
         now: services.clock.now(),
         // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.

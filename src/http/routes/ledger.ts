@@ -7,7 +7,7 @@ import { customerLedger, findCustomer, listCustomers, listInvoices } from '../..
 import { tenants } from '../../db/schema';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
-import { tenantOf } from '../auth';
+import { principalOf, tenantOf } from '../auth';
 import { parseInput } from '../validate';
 
 const DAY = 86_400_000;
@@ -49,8 +49,9 @@ export const ledgerRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     app.get('/tenants', async (req) => {
+      const { tenantId } = principalOf(req);
       const q = services.db.select().from(tenants);
-      const rows = req.principal?.tenantId ? await q.where(eq(tenants.id, req.principal.tenantId)) : await q;
+      const rows = tenantId === null ? await q : await q.where(eq(tenants.id, tenantId));
       return {
         items: rows.map((t) => ({
           id: t.id,

@@ -12,7 +12,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { tenants } from '../../db/schema';
 import { quickbooksAvailability } from '../../demo-company';
-import { unauthorized } from '../../errors';
+import { PUBLIC, principalOf } from '../auth';
 import type { Services } from '../../services';
 import { setHtmlHeaders } from '../web';
 
@@ -72,7 +72,7 @@ export const sessionRoutes =
     const intuitEnabled = () =>
       quickbooksAvailability(services.config, services.demoCompany).connectUrl !== null;
 
-    app.get('/login', async (req, reply) => {
+    app.get('/login', { config: PUBLIC }, async (req, reply) => {
       const token = (req.query as { token?: unknown }).token;
       if (typeof token !== 'string' || token === '') {
         // Intuit's pages refuse to be framed, so the button leaves the frame (target=_top).
@@ -100,7 +100,7 @@ export const sessionRoutes =
       );
     });
 
-    app.post('/login', async (req, reply) => {
+    app.post('/login', { config: PUBLIC }, async (req, reply) => {
       const token = (req.body as { token?: unknown } | undefined)?.token;
       if (!sameOrigin(req, services.config.PUBLIC_URL)) {
         return html(
@@ -130,9 +130,8 @@ export const sessionRoutes =
       return reply.redirect('/', 303);
     });
 
-    app.get('/api/v1/session', async (req) => {
-      const p = req.principal;
-      if (!p) throw unauthorized();
+    app.get('/api/v1/session', { config: { auth: 'signed-in' } }, async (req) => {
+      const p = principalOf(req);
       const tenant = p.tenantId
         ? ((await services.db.select().from(tenants).where(eq(tenants.id, p.tenantId)).limit(1))[0] ?? null)
         : null;
@@ -149,9 +148,9 @@ export const sessionRoutes =
       };
     });
 
-    app.post('/api/v1/session/logout', async (req, reply) => {
-      const p = req.principal;
-      if (p?.kind === 'session') await auth.revokeSession(p.sessionId, services.clock.now());
+    app.post('/api/v1/session/logout', { config: { auth: 'signed-in' } }, async (req, reply) => {
+      const p = principalOf(req);
+      if (p.kind === 'session') await auth.revokeSession(p.sessionId, services.clock.now());
       const { maxAge: _maxAge, ...opts } = sessionCookieOptions(services.config.PUBLIC_URL);
       reply.clearCookie(SESSION_COOKIE, opts);
       return { signedOut: true };
