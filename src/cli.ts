@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { issueApiToken } from './auth/api-tokens';
+import { issueApiToken, listApiTokens, revokeApiToken } from './auth/api-tokens';
 import { SessionAuth } from './auth/sessions';
 import { parseClockDate } from './clock';
 import { ConfigError, loadConfig, quickbooksSetup } from './config';
@@ -26,6 +26,7 @@ Commands:
   migrate                                                 apply database migrations and exit
   import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
+  token list [--tenant NAME] | token revoke ID            list API tokens (never their secrets) / revoke one
   sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
   demo [--advance-every SECONDS] [--port N]               QuickBooks sandbox + Duely, connected through OAuth
   dunning plan|outbox --tenant NAME [--status S]          plan reminders now / list the outbox and message log
@@ -134,6 +135,7 @@ async function importCmd(args: string[]) {
     const tenantName = values.tenant ?? 'default';
     const result = await importHistoryCsv(services.db, content, {
       tenantName,
+      tenantId: (await findTenant(services.db, tenantName))?.id,
       fileName: path.basename(file),
       now: services.clock.now(),
       afterWrite: (tx, r, changed) =>
@@ -154,7 +156,12 @@ async function importCmd(args: string[]) {
 }
 
 async function tokenCmd(args: string[]) {
-  const { values } = parse(args, { label: { type: 'string' }, tenant: { type: 'string' } });
+  const { values, positionals } = parse(args, { label: { type: 'string' }, tenant: { type: 'string' } });
+  const [sub, id] = positionals;
+  if (sub !== undefined && sub !== 'list' && sub !== 'revoke')
+    throw new UsageError(`unknown token command ${sub}`);
+  if (sub === 'revoke' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? ''))
+    throw new UsageError('token revoke needs the token id (from `duely token list`)');
   const services = await createServices(configFor(values), { queue: false });
   try {
     let tenantId: string | null = null;
@@ -162,6 +169,25 @@ async function tokenCmd(args: string[]) {
       const t = await findTenant(services.db, values.tenant);
       if (!t) throw new AppError('not_found', `tenant ${values.tenant} not found`, 404);
       tenantId = t.id;
+    }
+    if (sub === 'list') {
+      const rows = await listApiTokens(services.db, tenantId);
+      process.stdout.write(
+        rows
+          .map(
+            (t) =>
+              `${t.id}  ${t.revokedAt ? 'revoked' : 'active '}  ${t.tenantId ?? 'operator'}  ` +
+              `last used ${t.lastUsedAt?.toISOString() ?? 'never'}  ${t.label}\n`,
+          )
+          .join('') || 'no API tokens\n',
+      );
+      return;
+    }
+    if (sub === 'revoke') {
+      const t = await revokeApiToken(services.db, id!, null, services.clock.now());
+      if (!t) throw new AppError('not_found', `token ${id} not found`, 404);
+      process.stdout.write(`revoked ${t.id} (${t.label})\n`);
+      return;
     }
     const { token } = await issueApiToken(services.db, values.label ?? 'cli', tenantId);
     process.stdout.write(`${token}\n`);

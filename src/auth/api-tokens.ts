@@ -49,3 +49,48 @@ export async function countActiveAdminTokens(db: DbOrTx): Promise<number> {
     .where(and(isNull(apiTokens.revokedAt), isNull(apiTokens.tenantId)));
   return row?.n ?? 0;
 }
+
+/** What may be shown of a token: never its hash. */
+export interface ApiTokenInfo {
+  id: string;
+  label: string;
+  tenantId: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const infoColumns = {
+  id: apiTokens.id,
+  label: apiTokens.label,
+  tenantId: apiTokens.tenantId,
+  createdAt: apiTokens.createdAt,
+  lastUsedAt: apiTokens.lastUsedAt,
+  revokedAt: apiTokens.revokedAt,
+};
+
+/** Tokens visible to a principal: `scope` null (operator) sees every token, a tenant only its own. */
+export async function listApiTokens(db: DbOrTx, scope: string | null): Promise<ApiTokenInfo[]> {
+  const q = db.select(infoColumns).from(apiTokens);
+  return (scope === null ? q : q.where(eq(apiTokens.tenantId, scope))).orderBy(apiTokens.createdAt);
+}
+
+/**
+ * Revokes a token the principal may see; the token, or null when there is none in `scope` (a tenant cannot learn
+ * whether another tenant's token id exists). Revoking twice keeps the first revocation time.
+ */
+export async function revokeApiToken(
+  db: DbOrTx,
+  id: string,
+  scope: string | null,
+  now: Date,
+): Promise<ApiTokenInfo | null> {
+  const inScope =
+    scope === null ? eq(apiTokens.id, id) : and(eq(apiTokens.id, id), eq(apiTokens.tenantId, scope));
+  await db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(inScope, isNull(apiTokens.revokedAt)));
+  const [row] = await db.select(infoColumns).from(apiTokens).where(inScope);
+  return row ?? null;
+}

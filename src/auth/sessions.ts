@@ -25,6 +25,8 @@ export const SESSION_COOKIE = 'duely_session';
 export const CSRF_HEADER = 'x-csrf-token';
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
+/** A session unused this long ends, whatever its absolute expiry (a browser left open on a shared desk). */
+export const SESSION_IDLE_MS = 2 * 3_600_000;
 /** lastSeenAt is refreshed at most this often, so reads do not write on every request. */
 const TOUCH_INTERVAL_MS = 5 * 60_000;
 
@@ -51,7 +53,12 @@ export class SessionAuth {
   }
 
   /** Issues a one-time login token (shown once; only its hash is stored). */
-  async issueLoginToken(opts: { tenantId: string | null; label: string; now: Date; ttlMs?: number }): Promise<string> {
+  async issueLoginToken(opts: {
+    tenantId: string | null;
+    label: string;
+    now: Date;
+    ttlMs?: number;
+  }): Promise<string> {
     const exp = opts.now.getTime() + (opts.ttlMs ?? LOGIN_LINK_TTL_MS);
     const payload = Buffer.from(
       JSON.stringify({ n: randomBytes(18).toString('base64url'), t: opts.tenantId, exp }),
@@ -80,7 +87,13 @@ export class SessionAuth {
     const [row] = await this.db
       .update(loginTokens)
       .set({ usedAt: now })
-      .where(and(eq(loginTokens.tokenHash, sha256(token)), isNull(loginTokens.usedAt), gt(loginTokens.expiresAt, now)))
+      .where(
+        and(
+          eq(loginTokens.tokenHash, sha256(token)),
+          isNull(loginTokens.usedAt),
+          gt(loginTokens.expiresAt, now),
+        ),
+      )
       .returning({ tenantId: loginTokens.tenantId });
     return row ? { tenantId: row.tenantId } : null;
   }
@@ -113,8 +126,14 @@ export class SessionAuth {
   /** The live session for a cookie value, or null (unknown, revoked or expired). */
   async verifySession(token: string, now: Date): Promise<Session | null> {
     if (!token.startsWith('dss_')) return null;
-    const [row] = await this.db.select().from(sessions).where(eq(sessions.tokenHash, sha256(token))).limit(1);
+    const [row] = await this.db
+      .select()
+      .from(sessions)
+      .where(eq(sessions.tokenHash, sha256(token)))
+      .limit(1);
     if (!row || row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
+    const lastSeen = (row.lastSeenAt ?? row.createdAt).getTime();
+    if (now.getTime() - lastSeen > SESSION_IDLE_MS) return null;
     if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.id));
     }

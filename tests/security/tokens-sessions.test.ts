@@ -1,0 +1,88 @@
+/**
+ * API tokens can be listed (never their secret or hash) and revoked, within the caller's reach only; a revoked
+ * token stops working at once. Sessions end when idle, whatever their absolute expiry.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueApiToken } from '../../src/auth/api-tokens';
+import { SESSION_IDLE_MS, SessionAuth } from '../../src/auth/sessions';
+import { ManualClock } from '../../src/clock';
+import { createTenant } from '../../src/db/queries/tenants';
+import { buildApp } from '../../src/http/app';
+import type { Services } from '../../src/services';
+import { createTestServices } from '../helpers/services';
+
+const clock = new ManualClock('2026-11-27T10:00:00Z');
+let s: Services;
+let app: FastifyInstance;
+let operator: string;
+let a: { id: string; token: string; tokenId: string };
+let b: { id: string; token: string; tokenId: string };
+
+beforeAll(async () => {
+  s = await createTestServices({ clock });
+  app = await buildApp(s);
+  operator = (await issueApiToken(s.db, 'operator')).token;
+  const mk = async (name: string) => {
+    const t = await createTenant(s.db, name, 'csv');
+    const issued = await issueApiToken(s.db, `${name} script`, t.id);
+    return { id: t.id, token: issued.token, tokenId: issued.id };
+  };
+  a = await mk('Alpha');
+  b = await mk('Beta');
+});
+afterAll(async () => {
+  await app?.close();
+  await s?.close();
+});
+
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('API tokens', () => {
+  it('a tenant lists only its own tokens; the operator lists all; no secret or hash is ever shown', async () => {
+    const mine = await app.inject({ url: '/api/v1/tokens', headers: as(a.token) });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json().items.map((t: { id: string }) => t.id)).toEqual([a.tokenId]);
+    const all = await app.inject({ url: '/api/v1/tokens', headers: as(operator) });
+    expect(all.json().items).toHaveLength(3);
+    for (const body of [mine.body, all.body]) {
+      expect(body).not.toMatch(/duely_|tokenHash|token_hash/);
+    }
+  });
+
+  it('a tenant cannot revoke another tenant’s token (404, still works); its own revocation takes effect at once', async () => {
+    const cross = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${b.tokenId}`, headers: as(a.token) });
+    expect(cross.statusCode).toBe(404);
+    expect((await app.inject({ url: '/api/v1/tenants', headers: as(b.token) })).statusCode).toBe(200);
+
+    const own = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${b.tokenId}`, headers: as(b.token) });
+    expect(own.statusCode).toBe(200);
+    expect(own.json().revokedAt).toBe(clock.now().toISOString());
+    expect((await app.inject({ url: '/api/v1/tenants', headers: as(b.token) })).statusCode).toBe(401);
+    // The operator sees it revoked; a second revocation keeps the first time.
+    clock.advance(60_000);
+    const again = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${b.tokenId}`, headers: as(operator) });
+    expect(again.json().revokedAt).toBe(own.json().revokedAt);
+  });
+
+  it('a malformed token id is a 400, not a 500', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/api/v1/tokens/not-a-uuid', headers: as(operator) });
+    expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('sessions', () => {
+  it('end after SESSION_IDLE_MS without use, and stay alive while used', async () => {
+    const auth = new SessionAuth(s.db, s.config.APP_SECRET);
+    const { token } = await auth.createSession({ tenantId: a.id, method: 'login_link', now: clock.now() });
+    const cookie = { cookie: `duely_session=${token}` };
+    // Used every hour for five hours: alive (the absolute lifetime is 12 h).
+    for (let i = 0; i < 5; i++) {
+      clock.advance(3_600_000);
+      expect((await app.inject({ url: '/api/v1/session', headers: cookie })).statusCode).toBe(200);
+    }
+    clock.advance(SESSION_IDLE_MS + 60_000);
+    const idle = await app.inject({ url: '/api/v1/session', headers: cookie });
+    expect(idle.statusCode).toBe(401);
+  });
+});
