@@ -297,6 +297,7 @@ describe('OAuth connect flow', () => {
         headers: { cookie: `${SESSION_COOKIE}=${sessionToken}` },
       });
       const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+      intuit.nockJwks();
       nock(TOKEN_HOST)
         .post(TOKEN_PATH)
         .reply(200, {
@@ -304,6 +305,7 @@ describe('OAuth connect flow', () => {
           access_token: `at-${code}`,
           refresh_token: `rt-${code}`,
           expires_in: 3600,
+          id_token: intuit.idToken({ sub: 'intuit-user-9', realmid: '999' }),
         });
       return app.inject({
         url: `/connect/quickbooks/callback?code=${code}&state=${encodeURIComponent(state)}&realmId=999`,
@@ -324,6 +326,95 @@ describe('OAuth connect flow', () => {
     expect(refused.statusCode).toBe(409);
     const [still] = await s.db.select().from(connections).where(eq(connections.externalId, '999'));
     expect(still?.tenantId).toBe(mine.id);
+  });
+
+  describe('the company is the one Intuit proves, never the callback parameter', () => {
+    /** A signed-in tenant's connect flow up to the callback, with the token answer given. */
+    async function signedInCallback(realmInUrl: string, tokenAnswer: Record<string, unknown>) {
+      const { SESSION_COOKIE } = await import('../../src/auth/sessions');
+      const { createTenant } = await import('../../src/db/queries/tenants');
+      const attacker = await createTenant(s.db, 'Attacker Ltd', 'csv');
+      const { token } = await new SessionAuth(s.db, s.config.APP_SECRET).createSession({
+        tenantId: attacker.id,
+        method: 'login_link',
+        now: clock.now(),
+      });
+      const start = await app.inject({
+        url: '/connect/quickbooks',
+        headers: { cookie: `${SESSION_COOKIE}=${token}` },
+      });
+      const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+      nock(TOKEN_HOST)
+        .post(TOKEN_PATH)
+        .reply(200, {
+          token_type: 'bearer',
+          access_token: 'at-x',
+          refresh_token: 'rt-x',
+          expires_in: 3600,
+          ...tokenAnswer,
+        });
+      const res = await app.inject({
+        url: `/connect/quickbooks/callback?code=swap&state=${encodeURIComponent(state)}&realmId=${realmInUrl}`,
+        headers: { cookie: cookieOf(start) },
+      });
+      const stored = await s.db.select().from(connections).where(eq(connections.externalId, realmInUrl));
+      return { res, stored, attacker };
+    }
+
+    it('refuses a callback without an ID token (openid stripped from the authorize URL) and stores nothing', async () => {
+      const { res, stored } = await signedInCallback('victim-1', {});
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toMatch(/no ID token/);
+      expect(stored).toEqual([]);
+    });
+
+    it('refuses a swapped realmId: the ID token names another company', async () => {
+      intuit.nockJwks();
+      const { res, stored } = await signedInCallback('victim-2', {
+        id_token: intuit.idToken({ sub: 'attacker', realmid: 'attackers-own-realm' }),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toMatch(/does not match/);
+      expect(stored).toEqual([]);
+    });
+  });
+
+  it('two companies with the same name get two tenants; a CSV tenant of that name is untouched', async () => {
+    const { ensureTenant } = await import('../../src/db/queries/tenants');
+    const csvTenant = await ensureTenant(s.db, 'Acme Plumbing', 'csv');
+    const connectNew = async (realm: string, sub: string) => {
+      const a = await startConnect();
+      intuit.nockJwks();
+      intuit.nockUserInfo({ sub, email: `${sub}@example.com` });
+      intuit.nockCompanyInfo(realm, 'Acme Plumbing');
+      nock(TOKEN_HOST)
+        .post(TOKEN_PATH)
+        .reply(200, {
+          token_type: 'bearer',
+          access_token: `at-${realm}`,
+          refresh_token: `rt-${realm}`,
+          expires_in: 3600,
+          id_token: intuit.idToken({ sub, realmid: realm }),
+        });
+      const res = await app.inject({
+        url: `/connect/quickbooks/callback?code=c-${realm}&state=${encodeURIComponent(a.state)}&realmId=${realm}`,
+        headers: { cookie: a.cookie },
+      });
+      expect(res.statusCode).toBe(302);
+      const [conn] = await s.db.select().from(connections).where(eq(connections.externalId, realm));
+      const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, conn!.tenantId));
+      return tenant!;
+    };
+    const first = await connectNew('acme-east', 'user-east');
+    const second = await connectNew('acme-west', 'user-west');
+    expect(first.id).not.toBe(second.id);
+    expect(first.id).not.toBe(csvTenant.id);
+    expect(second.id).not.toBe(csvTenant.id);
+    expect([first.name, second.name]).toEqual(['Acme Plumbing', 'Acme Plumbing']);
+    expect(new Set([csvTenant.slug, first.slug, second.slug]).size).toBe(3);
+    const [csvNow] = await s.db.select().from(tenants).where(eq(tenants.id, csvTenant.id));
+    expect(csvNow).toMatchObject({ source: 'csv', slug: 'acme-plumbing' });
+    expect(await s.db.select().from(connections).where(eq(connections.tenantId, csvTenant.id))).toEqual([]);
   });
 
   it('a failed code exchange shows an error page and stores nothing', async () => {

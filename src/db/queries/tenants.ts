@@ -1,4 +1,4 @@
-import { eq, or } from 'drizzle-orm';
+import { eq, like, or } from 'drizzle-orm';
 import { notFound } from '../../errors';
 import type { DbOrTx } from '../client';
 import { tenants } from '../schema';
@@ -33,7 +33,44 @@ export async function getTenant(db: DbOrTx, ref: string): Promise<Tenant> {
   return t;
 }
 
-/** Finds the tenant named `name`, creating it with `source` when missing (concurrency-safe upsert). */
+/**
+ * A new tenant for a company that connected (its identity is the connection's (provider, external id), never its
+ * name): named `name`, with the first free slug among `acme`, `acme-2`, `acme-3`, … Two companies with the same
+ * name get two tenants.
+ */
+export async function createTenant(
+  db: DbOrTx,
+  name: string,
+  source: string,
+  defaults: Partial<Pick<Tenant, 'timezone' | 'currency' | 'locale'>> = {},
+): Promise<Tenant> {
+  const base = slugify(name);
+  // Taken slugs are few (same-named companies); one query finds them, the insert's conflict guard covers a race.
+  const taken = new Set(
+    (
+      await db
+        .select({ slug: tenants.slug })
+        .from(tenants)
+        .where(or(eq(tenants.slug, base), like(tenants.slug, `${base}-%`)))
+    ).map((r) => r.slug),
+  );
+  for (let n = 1; ; n++) {
+    const slug = n === 1 ? base : `${base}-${n}`;
+    if (taken.has(slug)) continue;
+    const [row] = await db
+      .insert(tenants)
+      .values({ slug, name, source, ...defaults })
+      .onConflictDoNothing({ target: tenants.slug })
+      .returning();
+    if (row) return row;
+  }
+}
+
+/**
+ * The CSV tenant addressed by `name` (its slug), created with `source` when missing (concurrency-safe upsert).
+ * Only for tenants whose address is their name (CSV imports, the CLI): a connected company's tenant is found by
+ * its connection and created with `createTenant`.
+ */
 export async function ensureTenant(
   db: DbOrTx,
   name: string,

@@ -27,13 +27,13 @@ import { toStoredTokens } from '../../auth/connection-tokens';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { StateSigner } from '../../auth/signed-state';
 import type { DbOrTx } from '../../db/client';
-import { ensureTenant } from '../../db/queries/tenants';
+import { createTenant } from '../../db/queries/tenants';
 import { connections, tenants } from '../../db/schema';
 import { DEMO_AUTHORIZE_PATH } from '../../demo-company';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { quickbooksCredentials, vaultFor } from '../../sync/connections';
-import { sessionPrincipal } from '../auth';
+import { PUBLIC, sessionPrincipal } from '../auth';
 
 export const OAUTH_COOKIE = 'duely_qbo_oauth';
 const STATE_TTL_MS = 10 * 60_000;
@@ -155,11 +155,11 @@ export const quickbooksRoutes =
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     };
 
-    app.get('/connect/quickbooks', (req, reply) => startAuthorize(req, reply, false));
+    app.get('/connect/quickbooks', { config: PUBLIC }, (req, reply) => startAuthorize(req, reply, false));
 
     // The demo company's consent page (src/demo-company.ts): the sandbox approves at once and answers with the
     // redirect to our callback, which we pass on to the browser.
-    app.get(DEMO_AUTHORIZE_PATH, async (req, reply) => {
+    app.get(DEMO_AUTHORIZE_PATH, { config: PUBLIC }, async (req, reply) => {
       const demo = services.demoCompany;
       if (!demo)
         return page(reply, 404, 'No demo company here', 'This server does not run the demo company.');
@@ -173,11 +173,11 @@ export const quickbooksRoutes =
       }
       return reply.header('cache-control', 'no-store').redirect(location, 302);
     });
-    app.get('/login/intuit', (req, reply) => startAuthorize(req, reply, true));
+    app.get('/login/intuit', { config: PUBLIC }, (req, reply) => startAuthorize(req, reply, true));
 
     // Intuit's Launch URL. Intuit's consent pages refuse to be framed, so a framed, signed-out launch gets a link
     // that opens the sign-in at the top level instead of a redirect the frame could not show.
-    app.get('/connect/quickbooks/launch', async (req, reply) => {
+    app.get('/connect/quickbooks/launch', { config: PUBLIC }, async (req, reply) => {
       const principal = await sessionPrincipal(req, services).catch(() => null);
       if (principal) return reply.header('cache-control', 'no-store').redirect('/', 302);
       if (req.headers['sec-fetch-dest'] === 'iframe') {
@@ -192,7 +192,7 @@ export const quickbooksRoutes =
       return startAuthorize(req, reply, true);
     });
 
-    app.get('/connect/quickbooks/callback', async (req, reply) => {
+    app.get('/connect/quickbooks/callback', { config: PUBLIC }, async (req, reply) => {
       const log = req.log.child({ route: 'quickbooks-callback' });
       // The nonce cookie is single-use: clear it whatever happens next.
       reply.header('set-cookie', nonceCookie('', { secure, path: cookiePath, maxAge: 0 }));
@@ -240,54 +240,52 @@ export const quickbooksRoutes =
         const message = err instanceof ConnectorError ? err.userMessage : 'The code exchange failed.';
         return page(reply, 502, 'QuickBooks was not connected', message);
       }
-      // Who signed in, and to which company. A sign-in (or a browser with no session, which we are about to sign in)
-      // needs a verified ID token whose realmid is this realm; a connect from a signed-in browser checks the token
-      // when Intuit sent one. Without this a tampered realmId in the callback URL could attach someone else's tokens.
+      // Which company, proven by Intuit: every callback needs a verified ID token (we always ask for `openid`) whose
+      // realmid is the realm in the callback. The realmId query parameter alone proves nothing — an attacker could
+      // strip `openid` from the authorize URL and swap realmId to file another company under their tenant.
       const boundTenant = typeof payload.t === 'string' ? payload.t : null;
       const existingSession = await sessionPrincipal(req, services).catch(() => null);
       const signIn = payload.s === 1 || (!existingSession && !boundTenant);
-      let claims: IdTokenClaims | null = null;
+      let claims: IdTokenClaims;
       let user: IntuitUser | null = null;
-      if (signIn && !tokenSet.idToken) {
-        log.warn({ realmId }, 'sign-in without an ID token');
+      if (!tokenSet.idToken) {
+        log.warn({ realmId, signIn }, 'callback without an ID token refused');
         return page(
           reply,
           400,
-          'You were not signed in',
-          'Intuit did not confirm who you are (no ID token). Please sign in with Intuit again.',
+          signIn ? 'You were not signed in' : 'QuickBooks was not connected',
+          'Intuit did not confirm who you are and which company you chose (no ID token). Please start again.',
         );
       }
-      if (tokenSet.idToken) {
-        try {
-          claims = await verifyIdToken({
-            idToken: tokenSet.idToken,
-            ...creds,
-            environment: services.config.QUICKBOOKS_ENVIRONMENT,
-            jwksUrl: endpoints.jwksUrl,
-          });
-        } catch (err) {
-          log.warn({ err, realmId }, 'ID token refused');
-          const retry = err instanceof ConnectorError && err.retryable;
-          return page(
-            reply,
-            retry ? 502 : 401,
-            'You were not signed in',
-            retry
-              ? 'Intuit could not be reached to confirm who you are. Please try again in a minute.'
-              : 'Intuit could not confirm who you are. Please sign in with Intuit again.',
-          );
-        }
-        if (claims.realmId !== realmId) {
-          log.warn({ realmId, tokenRealm: claims.realmId }, 'ID token is for another company');
-          return page(
-            reply,
-            400,
-            'QuickBooks was not connected',
-            'The company in the answer from Intuit does not match the company you signed in to.',
-          );
-        }
+      try {
+        claims = await verifyIdToken({
+          idToken: tokenSet.idToken,
+          ...creds,
+          environment: services.config.QUICKBOOKS_ENVIRONMENT,
+          jwksUrl: endpoints.jwksUrl,
+        });
+      } catch (err) {
+        log.warn({ err, realmId }, 'ID token refused');
+        const retry = err instanceof ConnectorError && err.retryable;
+        return page(
+          reply,
+          retry ? 502 : 401,
+          'You were not signed in',
+          retry
+            ? 'Intuit could not be reached to confirm who you are. Please try again in a minute.'
+            : 'Intuit could not confirm who you are. Please sign in with Intuit again.',
+        );
       }
-      if (signIn && claims) {
+      if (claims.realmId !== realmId) {
+        log.warn({ realmId, tokenRealm: claims.realmId }, 'ID token is for another company');
+        return page(
+          reply,
+          400,
+          'QuickBooks was not connected',
+          'The company in the answer from Intuit does not match the company you signed in to.',
+        );
+      }
+      if (signIn) {
         try {
           user = await fetchUserInfo({
             userInfoUrl: endpoints.userInfoUrl,
@@ -354,8 +352,9 @@ export const quickbooksRoutes =
           };
         }
         const [bound] = boundTenant ? await tx.select().from(tenants).where(eq(tenants.id, boundTenant)) : [];
+        // The company's identity is (quickbooks, realmId), looked up above; its name only labels a new tenant.
         const tenant =
-          bound ?? (await ensureTenant(tx, companyName ?? `QuickBooks ${realmId}`, 'quickbooks'));
+          bound ?? (await createTenant(tx, companyName ?? `QuickBooks ${realmId}`, 'quickbooks'));
         const [row] = await tx
           .insert(connections)
           .values({
@@ -395,7 +394,7 @@ export const quickbooksRoutes =
     // Intuit's "Disconnect URL": the user disconnected Duely from inside QuickBooks. The grant is already revoked at
     // Intuit; the next sync meets invalid_grant and marks the connection "reconnect needed". This unauthenticated
     // GET changes nothing itself (a guessed realmId must not disconnect anyone).
-    app.get('/connect/quickbooks/disconnect', async (_req, reply) =>
+    app.get('/connect/quickbooks/disconnect', { config: PUBLIC }, async (_req, reply) =>
       page(
         reply,
         200,
@@ -411,7 +410,7 @@ export const quickbooksRoutes =
         { parseAs: 'buffer' },
         (_req, body, done) => done(null, body),
       );
-      hooks.post('/webhooks/quickbooks', async (req, reply) => {
+      hooks.post('/webhooks/quickbooks', { config: PUBLIC }, async (req, reply) => {
         const raw = Buffer.isBuffer(req.body)
           ? req.body
           : Buffer.from(typeof req.body === 'string' ? req.body : '');
