@@ -21,6 +21,7 @@ export type Principal =
       tokenId: string;
       /** null: every tenant. */
       tenantId: string | null;
+      role: Role;
     }
   | {
       kind: 'session';
@@ -31,6 +32,7 @@ export type Principal =
       sessionToken: string;
       /** How the session was opened and, for Sign in with Intuit, who (from the session row already read). */
       user: { method: string; email: string | null; name: string | null };
+      role: Role;
     };
 
 declare module 'fastify' {
@@ -52,11 +54,30 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export type AuthMode = 'public' | 'signed-in' | 'operator';
 const AUTH_MODES: ReadonlySet<string> = new Set<AuthMode>(['public', 'signed-in', 'operator']);
 
+/**
+ * What a signed-in person may do in their tenant, lowest first: a viewer reads; a collector also works the
+ * receivables (approve/skip/edit reminders, tasks, overrides, promises, disputes, plan); an admin also changes
+ * settings, connections, users and tokens. API tokens and the operator act as admins.
+ */
+export const ROLES = ['viewer', 'collector', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const roleAtLeast = (has: Role, needs: Role) => ROLES.indexOf(has) >= ROLES.indexOf(needs);
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
+    /**
+     * The least role a signed-in route needs. Undeclared: 'viewer' for GET/HEAD, 'admin' for anything that
+     * changes state (deny by default: a write route open to collectors says so).
+     */
+    role?: Role;
   }
 }
+
+/** Route config of a write route that collectors (and admins) may call. */
+export const COLLECTOR = { role: 'collector' } as const satisfies { role: Role };
+/** Route config of a non-GET route that only reads (previews, sign-out): every role may call it. */
+export const VIEWER = { role: 'viewer' } as const satisfies { role: Role };
 
 /** Route config of a route anyone may call: written on the route itself, so every exception is visible. */
 export const PUBLIC = { auth: 'public' } as const satisfies { auth: AuthMode };
@@ -88,7 +109,10 @@ export function assertEveryRouteDeclaresAuth(app: FastifyInstance): RouteAuth[] 
       const auth = r.config?.auth;
       for (const method of [r.method].flat()) {
         if (!auth || !AUTH_MODES.has(auth)) missing.push(`${method} ${r.url}`);
-        else table.push({ method: String(method), url: r.url, auth });
+        else {
+          const role = r.config?.role ?? (SAFE_METHODS.has(String(method)) ? 'viewer' : 'admin');
+          table.push({ method: String(method), url: r.url, auth, role });
+        }
       }
     }
     if (missing.length > 0) {
@@ -104,11 +128,13 @@ export interface RouteAuth {
   method: string;
   url: string;
   auth: AuthMode;
+  /** The least role a signed-in caller needs (meaningless for public routes). */
+  role: Role;
 }
 interface RouteOptionsLike {
   method: string | string[];
   url: string;
-  config?: { auth?: AuthMode };
+  config?: { auth?: AuthMode; role?: Role };
 }
 
 export function registerAuth(app: FastifyInstance, services: Services): void {
@@ -121,6 +147,10 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     const principal = await authenticate(req);
     if (mode === 'operator' && principal.tenantId !== null) {
       throw forbidden('only the operator (a token or sign-in link not bound to a tenant) may do this');
+    }
+    const needs = req.routeOptions.config.role ?? (SAFE_METHODS.has(req.method) ? 'viewer' : 'admin');
+    if (!roleAtLeast(principal.role, needs)) {
+      throw forbidden(`this needs the ${needs} role; you are signed in as ${principal.role}`);
     }
     req.principal = principal;
   });
@@ -144,7 +174,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     if (!m) throw unauthorized('send the admin token as "Authorization: Bearer <token>", or sign in');
     const token = await verifyApiToken(services.db, m[1]!, services.clock.now());
     if (!token) throw unauthorized('invalid or revoked token');
-    return { kind: 'api_token', tokenId: token.id, tenantId: token.tenantId };
+    return { kind: 'api_token', tokenId: token.id, tenantId: token.tenantId, role: 'admin' };
   }
 }
 
@@ -176,6 +206,7 @@ function sessionPrincipalOf(session: Session, cookie: string): Principal {
     tenantId: session.tenantId,
     sessionToken: cookie,
     user: { method: session.method, email: session.userEmail, name: session.userName },
+    role: 'admin',
   };
 }
 

@@ -11,7 +11,7 @@ import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { quickbooksCredentials, vaultFor } from '../../sync/connections';
-import { tenantOf } from '../auth';
+import { COLLECTOR, tenantOf } from '../auth';
 
 export const connectionRoutes =
   (services: Services): FastifyPluginAsync =>
@@ -67,7 +67,7 @@ export const connectionRoutes =
       return { items };
     });
 
-    app.post('/tenants/:tenant/connections/:id/sync', async (req, reply) => {
+    app.post('/tenants/:tenant/connections/:id/sync', { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
       if (conn.status !== 'active') {

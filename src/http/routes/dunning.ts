@@ -28,7 +28,7 @@ import { parseDraftStep, previewStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
-import { type Principal, tenantOf } from '../auth';
+import { COLLECTOR, type Principal, tenantOf, VIEWER } from '../auth';
 import { parseInput } from '../validate';
 
 const isoDate = z.iso.date();
@@ -193,7 +193,7 @@ export const dunningRoutes =
     });
 
     /** Upsert: one override per customer and per invoice. */
-    app.put(`${base}/overrides`, async (req) => {
+    app.put(`${base}/overrides`, { config: COLLECTOR }, async (req) => {
       const tenant = await tenantOf(req, services);
       const o = parseInput(overrideBody, req.body, 'body');
       if (o.customerId) await requireCustomer(db, tenant.id, o.customerId);
@@ -241,7 +241,7 @@ export const dunningRoutes =
       });
     });
 
-    app.delete(`${base}/overrides/:id`, async (req, reply) => {
+    app.delete(`${base}/overrides/:id`, { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
       const rows = await db
@@ -264,7 +264,7 @@ export const dunningRoutes =
       };
     });
 
-    app.post(`${base}/promises`, async (req, reply) => {
+    app.post(`${base}/promises`, { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const p = parseInput(promiseBody, req.body, 'body');
       await requireCustomer(db, tenant.id, p.customerId);
@@ -281,7 +281,7 @@ export const dunningRoutes =
       return reply.status(201).send(row);
     });
 
-    app.delete(`${base}/promises/:id`, async (req, reply) => {
+    app.delete(`${base}/promises/:id`, { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
       const rows = await db
@@ -311,7 +311,7 @@ export const dunningRoutes =
       };
     });
 
-    app.post(`${base}/disputes`, async (req, reply) => {
+    app.post(`${base}/disputes`, { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const d = parseInput(disputeBody, req.body, 'body');
       await requireInvoices(db, tenant.id, [d.invoiceId]);
@@ -330,7 +330,7 @@ export const dunningRoutes =
     });
 
     /** Resolve (or change the pause date of) a dispute. */
-    app.patch(`${base}/disputes/:id`, async (req) => {
+    app.patch(`${base}/disputes/:id`, { config: COLLECTOR }, async (req) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
       const body = parseInput(
@@ -431,12 +431,12 @@ export const dunningRoutes =
       return { id: m.id, to: m.to, status: m.status, ...email };
     });
 
-    app.post(`${base}/messages/:id/approve`, async (req) => {
+    app.post(`${base}/messages/:id/approve`, { config: COLLECTOR }, async (req) => {
       const { tenant, m } = await messageOf(req);
       return messageView(await approveMessage(services, tenant.id, m.id, actor(req)));
     });
 
-    app.post(`${base}/messages/:id/skip`, async (req) => {
+    app.post(`${base}/messages/:id/skip`, { config: COLLECTOR }, async (req) => {
       const { tenant, m } = await messageOf(req);
       const body = parseInput(
         z.object({ reason: z.string().max(500).optional() }).optional(),
@@ -446,7 +446,7 @@ export const dunningRoutes =
       return messageView(await skipMessage(services, tenant.id, m.id, actor(req), body?.reason));
     });
 
-    app.patch(`${base}/messages/:id`, async (req) => {
+    app.patch(`${base}/messages/:id`, { config: COLLECTOR }, async (req) => {
       const { tenant, m } = await messageOf(req);
       const body = parseInput(editBody, req.body, 'body');
       return messageView(await editMessage(services, tenant.id, m.id, actor(req), body));
@@ -454,7 +454,7 @@ export const dunningRoutes =
 
     // ---- planning ---------------------------------------------------------------------------------------------
     /** Runs the planner now; returns what it wrote and every customer's decision. */
-    app.post(`${base}/plan`, async (req) => {
+    app.post(`${base}/plan`, { config: COLLECTOR }, async (req) => {
       const tenant = await tenantOf(req, services);
       const r = await planTenant(services, tenant.id);
       return { planned: r.inserted, cancelled: r.cancelled, receipts: r.receipts, decisions: r.decisions };
@@ -491,7 +491,7 @@ export const dunningRoutes =
      * The same preview for an unsaved step from the editor: `draft` is checked by the policy's own step rules
      * (errors name the field, "draft.tone: …") and nothing is stored.
      */
-    app.post(`${base}/preview`, async (req) => {
+    app.post(`${base}/preview`, { config: VIEWER }, async (req) => {
       const tenant = await tenantOf(req, services);
       const body = parseInput(
         z.object({
@@ -549,7 +549,7 @@ export const dunningRoutes =
       };
     });
 
-    app.post(`${base}/tasks/:id/done`, async (req) => {
+    app.post(`${base}/tasks/:id/done`, { config: COLLECTOR }, async (req) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
       const body = parseInput(

@@ -17,7 +17,7 @@ import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
 import { activeManifest, customerBandOf } from '../../risk/service';
 import type { Services } from '../../services';
-import { tenantOf } from '../auth';
+import { COLLECTOR, tenantOf } from '../auth';
 import { parseInput } from '../validate';
 
 const predictionQuery = z.object({
@@ -188,7 +188,7 @@ export const riskRoutes =
       };
     });
 
-    app.post('/tenants/:tenant/score', async (req, reply) => {
+    app.post('/tenants/:tenant/score', { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const jobId = await services.queue.send(scoreTenantJob, { tenantId: tenant.id, reason: 'requested' });
       return reply.status(202).send({ queued: jobId !== null, jobId });

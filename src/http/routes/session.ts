@@ -12,7 +12,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { tenants } from '../../db/schema';
 import { quickbooksAvailability } from '../../demo-company';
-import { PUBLIC, principalOf } from '../auth';
+import { PUBLIC, principalOf, VIEWER } from '../auth';
 import type { Services } from '../../services';
 import { setHtmlHeaders } from '../web';
 
@@ -148,7 +148,7 @@ export const sessionRoutes =
       };
     });
 
-    app.post('/api/v1/session/logout', { config: { auth: 'signed-in' } }, async (req, reply) => {
+    app.post('/api/v1/session/logout', { config: { auth: 'signed-in', ...VIEWER } }, async (req, reply) => {
       const p = principalOf(req);
       if (p.kind === 'session') await auth.revokeSession(p.sessionId, services.clock.now());
       const { maxAge: _maxAge, ...opts } = sessionCookieOptions(services.config.PUBLIC_URL);
