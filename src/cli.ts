@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { issueApiToken, listApiTokens, revokeApiToken } from './auth/api-tokens';
 import { SessionAuth } from './auth/sessions';
+import { countUsers, createUser, findUserByEmail } from './auth/users';
 import { parseClockDate } from './clock';
 import { ConfigError, loadConfig, quickbooksSetup } from './config';
 import { findTenant, getTenant } from './db/queries/tenants';
@@ -30,7 +31,7 @@ Commands:
   sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
   demo [--advance-every SECONDS] [--port N]               QuickBooks sandbox + Duely, connected through OAuth
   dunning plan|outbox --tenant NAME [--status S]          plan reminders now / list the outbox and message log
-  login [--tenant NAME]                                   print a one-time sign-in link for the settings app
+  login [--tenant NAME [--email ADDRESS]]                 print a one-time sign-in link (for that person, with --email)
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
   model evaluate --history FILE.csv --cutoff DATE [--json]   time-ordered backtest vs the heuristic
@@ -258,7 +259,8 @@ Written to ${values.out ?? 'models/default'}
 
 /** A one-time sign-in link: the operator's, or with --tenant one limited to that tenant. */
 async function loginCmd(args: string[]) {
-  const { values } = parse(args, { tenant: { type: 'string' } });
+  const { values } = parse(args, { tenant: { type: 'string' }, email: { type: 'string' } });
+  if (values.email && !values.tenant) throw new UsageError('login --email needs --tenant NAME');
   const config = configFor(values);
   const services = await createServices(config, { queue: false });
   try {
@@ -268,8 +270,33 @@ async function loginCmd(args: string[]) {
       if (!t) throw new AppError('not_found', `tenant ${values.tenant} not found`, 404);
       tenantId = t.id;
     }
+    let userId: string | null = null;
+    if (values.email && tenantId) {
+      // The tenant's first person becomes its admin; anyone else must have been invited (Settings → People).
+      const found = await findUserByEmail(services.db, tenantId, values.email);
+      const first = (await countUsers(services.db, tenantId)) === 0;
+      if (!found && !first) {
+        throw new AppError(
+          'not_found',
+          `${values.email} is not a user of ${values.tenant}: invite them in Settings → People first`,
+          404,
+        );
+      }
+      const person =
+        found ??
+        (await createUser(services.db, {
+          tenantId,
+          email: values.email,
+          role: 'admin',
+          status: 'invited',
+          invitedBy: 'duely login (the install)',
+        }));
+      if (person.status === 'disabled') throw new AppError('forbidden', `${values.email} is disabled`, 403);
+      userId = person.id;
+    }
     const token = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({
       tenantId,
+      userId,
       label: 'duely login',
       now: services.clock.now(),
     });

@@ -17,9 +17,12 @@
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { loginTokens, sessions } from '../db/schema';
+import { loginTokens, sessions, users } from '../db/schema';
+import { markSignedIn, type User } from './users';
 
 export type Session = typeof sessions.$inferSelect;
+/** A live session and the person it belongs to (null: an operator or admin-link session, which acts as admin). */
+export type SessionWithUser = Session & { person: User | null };
 
 export const SESSION_COOKIE = 'duely_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -55,6 +58,8 @@ export class SessionAuth {
   /** Issues a one-time login token (shown once; only its hash is stored). */
   async issueLoginToken(opts: {
     tenantId: string | null;
+    /** The person the link signs in; omitted for the operator's admin link. */
+    userId?: string | null;
     label: string;
     now: Date;
     ttlMs?: number;
@@ -67,14 +72,21 @@ export class SessionAuth {
     await this.db.insert(loginTokens).values({
       tokenHash: sha256(token),
       tenantId: opts.tenantId,
+      userId: opts.userId ?? null,
       label: opts.label,
       expiresAt: new Date(exp),
     });
     return token;
   }
 
-  /** Redeems a login token once: the tenant it signs in (null: operator), or null when invalid, expired or used. */
-  async redeemLoginToken(token: string, now: Date): Promise<{ tenantId: string | null } | null> {
+  /**
+   * Redeems a login token once: the tenant it signs in (null: operator) and the person (null: an admin link), or
+   * null when invalid, expired, used, or its person was disabled since.
+   */
+  async redeemLoginToken(
+    token: string,
+    now: Date,
+  ): Promise<{ tenantId: string | null; userId: string | null } | null> {
     const m = /^dll_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
     if (!m || !safeEqual(hmac(this.linkKey, m[1]!), m[2]!)) return null;
     let exp: unknown;
@@ -94,14 +106,22 @@ export class SessionAuth {
           gt(loginTokens.expiresAt, now),
         ),
       )
-      .returning({ tenantId: loginTokens.tenantId });
-    return row ? { tenantId: row.tenantId } : null;
+      .returning({ tenantId: loginTokens.tenantId, userId: loginTokens.userId });
+    if (!row) return null;
+    if (row.userId) {
+      const [person] = await this.db.select().from(users).where(eq(users.id, row.userId));
+      if (!person || person.status === 'disabled') return null;
+      await markSignedIn(this.db, person.id, now);
+    }
+    return { tenantId: row.tenantId, userId: row.userId };
   }
 
   async createSession(opts: {
     tenantId: string | null;
-    method: 'login_link' | 'intuit_openid';
+    method: 'login_link' | 'intuit_openid' | 'email_link';
     now: Date;
+    /** The person signed in (users row); null for the operator's admin link. */
+    userId?: string | null;
     ttlMs?: number;
     /** The signed-in person, when the identity provider told us (Sign in with Intuit). */
     user?: { sub: string; email: string | null; name: string | null };
@@ -112,6 +132,7 @@ export class SessionAuth {
       .values({
         tokenHash: sha256(token),
         tenantId: opts.tenantId,
+        userId: opts.userId ?? null,
         method: opts.method,
         userSub: opts.user?.sub ?? null,
         userEmail: opts.user?.email ?? null,
@@ -123,15 +144,19 @@ export class SessionAuth {
     return { token, session: session! };
   }
 
-  /** The live session for a cookie value, or null (unknown, revoked or expired). */
-  async verifySession(token: string, now: Date): Promise<Session | null> {
+  /** The live session for a cookie value and its person, or null (unknown, revoked, expired, idle, disabled). */
+  async verifySession(token: string, now: Date): Promise<SessionWithUser | null> {
     if (!token.startsWith('dss_')) return null;
-    const [row] = await this.db
-      .select()
+    const [found] = await this.db
+      .select({ session: sessions, person: users })
       .from(sessions)
+      .leftJoin(users, eq(users.id, sessions.userId))
       .where(eq(sessions.tokenHash, sha256(token)))
       .limit(1);
-    if (!row || row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
+    if (!found) return null;
+    const row: SessionWithUser = { ...found.session, person: found.person };
+    if (row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
+    if (row.person?.status === 'disabled') return null;
     const lastSeen = (row.lastSeenAt ?? row.createdAt).getTime();
     if (now.getTime() - lastSeen > SESSION_IDLE_MS) return null;
     if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
@@ -142,6 +167,25 @@ export class SessionAuth {
 
   async revokeSession(id: string, now: Date): Promise<void> {
     await this.db.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, id));
+  }
+
+  /**
+   * "Sign out everywhere": every live session of this session's person; for an admin-link session (no person),
+   * every admin-link session of the same tenant (or of the operator). Returns how many ended.
+   */
+  async revokeEverywhere(session: Session, now: Date): Promise<number> {
+    const whose = session.userId
+      ? eq(sessions.userId, session.userId)
+      : and(
+          isNull(sessions.userId),
+          session.tenantId ? eq(sessions.tenantId, session.tenantId) : isNull(sessions.tenantId),
+        );
+    const rows = await this.db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(whose, isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id });
+    return rows.length;
   }
 
   csrfToken(sessionToken: string): string {

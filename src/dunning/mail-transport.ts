@@ -10,8 +10,8 @@ export interface OutboundEmail {
   subject: string;
   html: string;
   text: string;
-  /** One-click unsubscribe endpoint (RFC 8058); also rendered in the footer. */
-  unsubscribeUrl: string;
+  /** One-click unsubscribe endpoint (RFC 8058); also rendered in the footer. Absent on emails to the team. */
+  unsubscribeUrl?: string;
   /** Shown in provider dashboards and echoed back in webhook events; the transport adds MESSAGE_ID_TAG itself. */
   tags: Record<string, string>;
 }

@@ -103,10 +103,12 @@ function toResend(msg: OutboundEmail): CreateEmailOptions {
     html: msg.html,
     text: msg.text,
     // RFC 8058 one-click unsubscribe; Gmail and Yahoo require both headers from bulk senders.
-    headers: {
-      'List-Unsubscribe': `<${msg.unsubscribeUrl}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-    },
+    headers: msg.unsubscribeUrl
+      ? {
+          'List-Unsubscribe': `<${msg.unsubscribeUrl}>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        }
+      : undefined,
     tags: Object.entries({ ...msg.tags, [MESSAGE_ID_TAG]: msg.id }).map(([name, value]) => ({
       name,
       value: tagValue(value),

@@ -20,6 +20,7 @@ import { riskRoutes } from './routes/risk';
 import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
 import { apiTokenRoutes } from './routes/api-tokens';
+import { userRoutes } from './routes/users';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -89,6 +90,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       await api.register(integrationRoutes(services));
       await api.register(dunningRoutes(services));
       await api.register(apiTokenRoutes(services));
+      await api.register(userRoutes(services));
     },
     { prefix: '/api/v1' },
   );

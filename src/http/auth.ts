@@ -10,7 +10,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyApiToken } from '../auth/api-tokens';
-import { CSRF_HEADER, SESSION_COOKIE, type Session, SessionAuth } from '../auth/sessions';
+import { CSRF_HEADER, SESSION_COOKIE, SessionAuth, type SessionWithUser } from '../auth/sessions';
+import { auditName } from '../auth/users';
 import { getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError, forbidden, unauthorized } from '../errors';
 import type { Services } from '../services';
@@ -19,6 +20,7 @@ export type Principal =
   | {
       kind: 'api_token';
       tokenId: string;
+      label: string;
       /** null: every tenant. */
       tenantId: string | null;
       role: Role;
@@ -30,8 +32,8 @@ export type Principal =
       tenantId: string | null;
       /** The cookie value, to derive the CSRF token for GET /api/v1/session. */
       sessionToken: string;
-      /** How the session was opened and, for Sign in with Intuit, who (from the session row already read). */
-      user: { method: string; email: string | null; name: string | null };
+      /** How the session was opened and who (the users row read with the session; null id: an admin link). */
+      user: { id: string | null; method: string; email: string | null; name: string | null };
       role: Role;
     };
 
@@ -174,7 +176,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     if (!m) throw unauthorized('send the admin token as "Authorization: Bearer <token>", or sign in');
     const token = await verifyApiToken(services.db, m[1]!, services.clock.now());
     if (!token) throw unauthorized('invalid or revoked token');
-    return { kind: 'api_token', tokenId: token.id, tenantId: token.tenantId, role: 'admin' };
+    return { kind: 'api_token', tokenId: token.id, label: token.label, tenantId: token.tenantId, role: 'admin' };
   }
 }
 
@@ -199,15 +201,29 @@ export async function sessionPrincipal(req: FastifyRequest, services: Services):
   return session ? sessionPrincipalOf(session, cookie) : null;
 }
 
-function sessionPrincipalOf(session: Session, cookie: string): Principal {
+function sessionPrincipalOf(session: SessionWithUser, cookie: string): Principal {
+  const p = session.person;
   return {
     kind: 'session',
     sessionId: session.id,
     tenantId: session.tenantId,
     sessionToken: cookie,
-    user: { method: session.method, email: session.userEmail, name: session.userName },
-    role: 'admin',
+    user: {
+      id: p?.id ?? null,
+      method: session.method,
+      email: p?.email ?? session.userEmail,
+      name: p?.name ?? session.userName,
+    },
+    // A session without a person was opened by the operator's admin link (or before people existed): an admin.
+    role: p?.role ?? 'admin',
   };
+}
+
+/** How the audit trail names whoever made a request: the person, else the token or link it came through. */
+export function actorName(p: Principal): string {
+  if (p.kind === 'api_token') return `API token "${p.label}"`;
+  if (p.user.email) return auditName({ name: p.user.name, email: p.user.email });
+  return p.tenantId === null ? 'Operator (admin sign-in link)' : 'Admin (sign-in link)';
 }
 
 function headerValue(req: FastifyRequest, name: string): string | undefined {

@@ -31,6 +31,7 @@ const PUBLIC_ROUTES = [
   'GET /login/intuit',
   'GET /u/:token',
   'POST /login',
+  'POST /login/email',
   'POST /u/:token',
   'POST /webhooks/quickbooks',
   'POST /webhooks/resend',

@@ -110,6 +110,8 @@ describe('Sign in with Intuit', () => {
       tenant: { id: conn!.tenantId, name: 'Northwind Traders' },
       user: { method: 'intuit_openid', email: 'anna@northwind.example', name: 'Anna Berg' },
       signInMethods: ['login_link', 'intuit_openid'],
+      // The install's first person is the company's admin.
+      role: 'admin',
     });
     // Signed in to that tenant only.
     const other = await app.inject({ url: '/api/v1/tenants', cookies: { [SESSION_COOKIE]: cookie! } });
@@ -154,6 +156,8 @@ describe('Sign in with Intuit', () => {
       tenantId: before!.tenantId,
       userSub: 'u-carl',
       userEmail: 'carl@northwind.example',
+      // A colleague who signs in later is a person of that company too, read-only until an admin says more.
+      person: { email: 'carl@northwind.example', role: 'viewer', status: 'active', intuitSub: 'u-carl' },
     });
     // A known company is not named again: CompanyInfo is not read.
     expect(companyInfo.isDone()).toBe(false);

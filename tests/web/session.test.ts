@@ -69,7 +69,7 @@ describe('one-time login link', () => {
     expect(page.headers['content-security-policy']).toContain('frame-ancestors');
     expect(page.headers['x-frame-options']).toBeUndefined();
     // Still redeemable after the GET (a link preview must not burn it).
-    expect(await auth.redeemLoginToken(token, clock.now())).toEqual({ tenantId: null });
+    expect(await auth.redeemLoginToken(token, clock.now())).toEqual({ tenantId: null, userId: null });
   });
 
   it('signs in once: HttpOnly Lax cookie on http, 303 to the app; the same link then fails', async () => {

@@ -28,16 +28,15 @@ import { parseDraftStep, previewStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
-import { COLLECTOR, type Principal, tenantOf, VIEWER } from '../auth';
+import { actorName, COLLECTOR, principalOf, tenantOf, VIEWER } from '../auth';
 import { parseInput } from '../validate';
 
 const isoDate = z.iso.date();
 const uuid = z.uuid();
 
+/** The audit name of the person (or token) making the request. */
 function actor(req: FastifyRequest): string {
-  const p = req.principal as Principal | undefined;
-  if (!p) return 'unknown';
-  return p.kind === 'api_token' ? `token:${p.tokenId}` : `session:${p.sessionId}`;
+  return actorName(principalOf(req));
 }
 
 function invalid(where: string, errors: string[]): AppError {

@@ -24,6 +24,7 @@ import {
   verifyIdToken,
 } from '../../../connectors/quickbooks/openid';
 import { toStoredTokens } from '../../auth/connection-tokens';
+import { userForIntuitSignIn } from '../../auth/users';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { StateSigner } from '../../auth/signed-state';
 import type { DbOrTx } from '../../db/client';
@@ -379,8 +380,19 @@ export const quickbooksRoutes =
       const { tenantId, tenantSlug, connectionId, reattached } = result;
       log.info({ realmId, tenant: tenantSlug, connectionId, reattached }, 'QuickBooks connected');
       if (signIn && user) {
+        // The person: found by Intuit subject or email, else created (the install's first user is the admin).
+        const person = await userForIntuitSignIn(services.db, tenantId, user, now);
+        if (!person) {
+          return page(
+            reply,
+            403,
+            'You were not signed in',
+            'Your access to this company in Duely was turned off. Ask one of its admins to turn it back on.',
+          );
+        }
         const { token } = await sessionAuth.createSession({
           tenantId,
+          userId: person.id,
           method: 'intuit_openid',
           now,
           user: { sub: user.sub, email: user.email, name: user.name },

@@ -4,15 +4,21 @@
  *                           use up the one-time token; only the POST redeems it)
  *  POST /login              redeems the token, sets the session cookie, redirects to the app
  *  GET  /api/v1/session     who is signed in, and the CSRF token the app sends back in x-csrf-token
+ *  POST /login/email        "email me a sign-in link": one link per company that address belongs to (same answer
+ *                           whether or not it does, so the form cannot be used to find out who is a user)
  *  POST /api/v1/session/logout   revokes the session and clears the cookie
+ *  POST /api/v1/session/logout-all   "sign out everywhere": every session of this person
  *  GET  /login/intuit       Sign in with Intuit (OpenID Connect), on the QuickBooks OAuth routes (routes/quickbooks.ts)
  */
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { recentSignInEmails, SIGN_IN_EMAILS_PER_WINDOW, sendAccountEmail } from '../../auth/account-mail';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
+import { normalizeEmail, usersWhoMaySignIn } from '../../auth/users';
+import { AppError } from '../../errors';
 import { tenants } from '../../db/schema';
 import { quickbooksAvailability } from '../../demo-company';
-import { PUBLIC, principalOf, VIEWER } from '../auth';
+import { actorName, PUBLIC, principalOf, VIEWER } from '../auth';
 import type { Services } from '../../services';
 import { setHtmlHeaders } from '../web';
 
@@ -34,6 +40,10 @@ function page(title: string, body: string): string {
            padding: 10px 18px; cursor: pointer; width: 100%; margin-top: 8px; }
   button:hover { background: #1747ab; } button:focus-visible { outline: 3px solid #9bbcff; outline-offset: 2px; }
   code { background: #eef2f7; padding: 2px 6px; border-radius: 4px; }
+  label { display: block; font-weight: 600; margin: 16px 0 4px; }
+  input[type=email] { font: inherit; width: 100%; box-sizing: border-box; padding: 9px 10px; border: 1px solid #b8c2cf;
+                      border-radius: 8px; }
+  input[type=email]:focus-visible { outline: 3px solid #9bbcff; outline-offset: 1px; }
   a.intuit { display: block; text-align: center; font-weight: 600; background: #2ca01c; color: #fff; border-radius: 8px;
              padding: 10px 18px; text-decoration: none; margin: 8px 0 16px; }
   a.intuit:hover { background: #23811a; } a.intuit:focus-visible { outline: 3px solid #9bbcff; outline-offset: 2px; }
@@ -78,15 +88,20 @@ export const sessionRoutes =
         // Intuit's pages refuse to be framed, so the button leaves the frame (target=_top).
         const intuit = intuitEnabled()
           ? `<p>QuickBooks users sign in with their Intuit account:</p>
-             <a class="intuit" href="/login/intuit" target="_top">Sign in with Intuit</a>
-             <p>Administrators can also`
-          : '<p>';
+             <a class="intuit" href="/login/intuit" target="_top">Sign in with Intuit</a>`
+          : '';
         return html(
           reply,
           200,
           'Sign in',
-          `<h1>Sign in</h1>${intuit} open the sign-in link printed by <code>npm start</code>, or create a new one
-           with <code>npx duely login</code> (add <code>--tenant NAME</code> for a link limited to one tenant).</p>`,
+          `<h1>Sign in</h1>${intuit}
+           <form method="post" action="/login/email">
+             <label for="email">Email me a sign-in link</label>
+             <input id="email" name="email" type="email" autocomplete="email" required maxlength="254">
+             <button type="submit">Send the link</button>
+           </form>
+           <p>Administrators can also open the sign-in link printed by <code>npm start</code>, or create one with
+           <code>npx duely login</code>.</p>`,
         );
       }
       return html(
@@ -123,11 +138,67 @@ export const sessionRoutes =
       }
       const { token: sessionToken } = await auth.createSession({
         tenantId: redeemed.tenantId,
-        method: 'login_link',
+        userId: redeemed.userId,
+        method: redeemed.userId ? 'email_link' : 'login_link',
         now,
       });
       reply.setCookie(SESSION_COOKIE, sessionToken, sessionCookieOptions(services.config.PUBLIC_URL));
       return reply.redirect('/', 303);
+    });
+
+    app.post('/login/email', { config: PUBLIC }, async (req, reply) => {
+      if (!sameOrigin(req, services.config.PUBLIC_URL)) {
+        return html(reply, 403, 'Refused', '<h1>Refused</h1><p>The form came from another site.</p>');
+      }
+      const raw = (req.body as { email?: unknown } | undefined)?.email;
+      const email = typeof raw === 'string' && raw.length <= 254 ? normalizeEmail(raw) : '';
+      const sent = () =>
+        html(
+          reply,
+          200,
+          'Check your email',
+          `<h1>Check your email</h1><p>If ${escapeHtml(email || 'that address')} belongs to a Duely user, a
+           sign-in link is on its way. It works once and expires after 15 minutes.</p>`,
+        );
+      if (!/^[^\s@]+@[^\s@]+$/.test(email)) return sent();
+      const now = services.clock.now();
+      // Bounded per address, so nobody can make Duely flood an inbox; the answer stays the same either way.
+      if ((await recentSignInEmails(services, email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+        req.log.warn('sign-in email throttled');
+        return sent();
+      }
+      const people = await usersWhoMaySignIn(services.db, email);
+      if (people.length === 0) return sent();
+      const names = new Map(
+        (
+          await services.db
+            .select({ id: tenants.id, name: tenants.name })
+            .from(tenants)
+            .where(inArray(tenants.id, [...new Set(people.map((p) => p.tenantId))]))
+        ).map((t) => [t.id, t.name]),
+      );
+      const companies = [];
+      for (const person of people) {
+        const token = await auth.issueLoginToken({
+          tenantId: person.tenantId,
+          userId: person.id,
+          label: 'emailed sign-in link',
+          now,
+        });
+        companies.push({
+          name: names.get(person.tenantId) ?? 'your company',
+          url: `${services.config.PUBLIC_URL}/login?token=${token}`,
+          role: person.role,
+        });
+      }
+      await sendAccountEmail(services, {
+        tenantId: people.length === 1 ? people[0]!.tenantId : null,
+        userId: people.length === 1 ? people[0]!.id : null,
+        to: email,
+        now,
+        props: { kind: 'sign_in', name: people[0]!.name, companies, validFor: '15 minutes' },
+      });
+      return sent();
     });
 
     app.get('/api/v1/session', { config: { auth: 'signed-in' } }, async (req) => {
@@ -142,8 +213,10 @@ export const sessionRoutes =
           ? { id: tenant.id, slug: tenant.slug, name: tenant.name, timezone: tenant.timezone }
           : null,
         csrfToken: p.kind === 'session' ? auth.csrfToken(p.sessionToken) : null,
-        /** How this browser signed in and, for Sign in with Intuit, who. */
+        /** How this browser signed in and who. */
         user: p.kind === 'session' ? p.user : null,
+        /** What this principal may do: viewer, collector or admin. */
+        role: p.role,
         signInMethods: intuitEnabled() ? ['login_link', 'intuit_openid'] : ['login_link'],
       };
     });
@@ -155,4 +228,25 @@ export const sessionRoutes =
       reply.clearCookie(SESSION_COOKIE, opts);
       return { signedOut: true };
     });
+
+    app.post(
+      '/api/v1/session/logout-all',
+      { config: { auth: 'signed-in', ...VIEWER } },
+      async (req, reply) => {
+        const p = principalOf(req);
+        if (p.kind !== 'session') {
+          throw new AppError(
+            'not_a_session',
+            'sign out everywhere is for browser sessions; revoke a token instead',
+            400,
+          );
+        }
+        const session = await auth.verifySession(p.sessionToken, services.clock.now());
+        const ended = session ? await auth.revokeEverywhere(session, services.clock.now()) : 0;
+        req.log.info({ ended, by: actorName(p) }, 'signed out everywhere');
+        const { maxAge: _maxAge, ...opts } = sessionCookieOptions(services.config.PUBLIC_URL);
+        reply.clearCookie(SESSION_COOKIE, opts);
+        return { signedOut: true, sessionsEnded: ended };
+      },
+    );
   };
