@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Empty, ErrorBanner, Link, Loading } from './components/ui';
 import { ApiError, api, type SessionInfo } from './lib/api';
+import { RoleContext } from './lib/role';
 import { matchRoute, navigate, useLocation } from './lib/router';
 import type { Tenant } from './lib/types';
 import { navEntries } from './nav';
@@ -20,10 +21,13 @@ function SignedOut() {
       <div className="card signin-card">
         <div className="brand brand-lg">Duely</div>
         <h1>Sign in</h1>
-        <p className="muted">
-          Open the one-time sign-in link printed by <code>npm start</code>, or create a new one with{' '}
-          <code>npx duely login</code>.
+        <p className="muted">Your session has ended or this browser is not signed in.</p>
+        <p>
+          <a className="btn" href="/login">
+            Sign in
+          </a>
         </p>
+        <p className="muted small">On the sign-in page you can have a link emailed to you, or sign in with Intuit.</p>
       </div>
     </main>
   );
@@ -80,7 +84,8 @@ export function App() {
   const entry = navEntries.find((e) => e.name === match?.name);
   const needsTenant = entry && entry.name !== 'connections' && entry.name !== 'settings';
 
-  return (
+  const role = session.role ?? 'admin';
+  const shell = (
     <div className="shell">
       <a className="skip-link" href="#main">
         Skip to content
@@ -136,6 +141,12 @@ export function App() {
         </div>
       </header>
       <main id="main" className="content" tabIndex={-1} ref={mainRef}>
+        {role === 'viewer' ? (
+          <p className="role-note" role="note">
+            You have view-only access. Ask an admin of this company for the collector role to approve reminders or
+            change anything.
+          </p>
+        ) : null}
         {!entry ? (
           <Empty>
             This page does not exist. <Link href="/">Go to the dashboard</Link>.
@@ -162,6 +173,7 @@ export function App() {
       </main>
     </div>
   );
+  return <RoleContext.Provider value={role}>{shell}</RoleContext.Provider>;
 }
 
 /** The first import of an operator with no company yet: the CSV creates it under the given name. */

@@ -20,8 +20,15 @@ export interface SessionInfo {
   operator: boolean;
   tenant: { id: string; slug: string; name: string; timezone: string } | null;
   csrfToken: string | null;
-  /** How this browser signed in; email and name for Sign in with Intuit. */
-  user?: { method: 'login_link' | 'intuit_openid'; email: string | null; name: string | null } | null;
+  /** How this browser signed in and who (id null: an admin sign-in link). */
+  user?: {
+    id?: string | null;
+    method: 'login_link' | 'intuit_openid' | 'email_link';
+    email: string | null;
+    name: string | null;
+  } | null;
+  /** What this principal may do (missing from older servers: treated as admin). */
+  role?: 'viewer' | 'collector' | 'admin';
 }
 
 type Fetch = typeof fetch;
@@ -69,6 +76,10 @@ export class Api {
       json === undefined ? undefined : JSON.stringify(json),
       json === undefined ? undefined : 'application/json',
     );
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
   }
 
   patch<T>(path: string, json: unknown): Promise<T> {

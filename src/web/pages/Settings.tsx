@@ -7,14 +7,15 @@ import type { PageProps } from '../nav';
 import { DunningSettings } from './DunningSettings';
 import { ModelSettings } from './ModelSettings';
 import { SenderSettings } from './SenderSettings';
+import { PeopleSettings } from './settings/PeopleSettings';
 
 export function SettingsPage({ tenant, currency }: PageProps) {
   const tenants = useApi<{ items: Tenant[] }>('/api/v1/tenants');
   const t = tenants.data?.items.find((x) => x.slug === tenant || x.id === tenant) ?? null;
   const [error, setError] = useState<Error | null>(null);
-  const signOut = async () => {
+  const signOut = async (everywhere: boolean) => {
     try {
-      await api.post('/api/v1/session/logout');
+      await api.post(everywhere ? '/api/v1/session/logout-all' : '/api/v1/session/logout');
       window.location.assign('/login');
     } catch (err) {
       setError(err as Error);
@@ -44,14 +45,18 @@ export function SettingsPage({ tenant, currency }: PageProps) {
       <ModelSettings tenant={tenant} />
       <DunningSettings tenant={tenant} currency={t?.currency ?? currency} />
       <SenderSettings tenant={tenant} />
+      {tenant ? <PeopleSettings tenant={tenant} /> : null}
       <Card title="Session">
         <p className="muted">
-          Signing out ends this browser's session. Sign in again with a new link from{' '}
-          <code>npx duely login</code>.
+          Signing out ends this browser's session; signing out everywhere ends your sessions on every device. Sign in
+          again from the sign-in page (a link by email, or Sign in with Intuit).
         </p>
         <ErrorBanner error={error} />
-        <button type="button" className="btn btn-danger" onClick={signOut}>
+        <button type="button" className="btn btn-danger" onClick={() => signOut(false)}>
           Sign out
+        </button>{' '}
+        <button type="button" className="btn btn-danger" onClick={() => signOut(true)}>
+          Sign out everywhere
         </button>
       </Card>
     </div>

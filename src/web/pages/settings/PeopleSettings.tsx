@@ -1,0 +1,216 @@
+import { useId, useState } from 'react';
+import { Card, ErrorBanner, Loading } from '../../components/ui';
+import { api, apiPath } from '../../lib/api';
+import { formatInstant } from '../../lib/format';
+import { type Role, useCan } from '../../lib/role';
+import { useApi } from '../../lib/use-api';
+
+/** A person of the company as GET /users returns it (src/http/routes/users.ts). */
+export interface Person {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  status: 'invited' | 'active' | 'disabled';
+  invitedBy: string | null;
+  lastSignInAt: string | null;
+}
+
+const ROLE_TEXT: Record<Role, string> = {
+  viewer: 'Viewer — reads everything, changes nothing',
+  collector: 'Collector — approves, skips and edits reminders; works tasks, promises, disputes and pauses',
+  admin: 'Admin — also settings, sequences, connections and people',
+};
+
+const STATUS_TEXT: Record<Person['status'], string> = {
+  invited: 'Invited (has not signed in yet)',
+  active: 'Active',
+  disabled: 'Access turned off',
+};
+
+/**
+ * People: who can use Duely for this company and what they may do. Admins invite by email (the invitation holds a
+ * one-time link valid 7 days), change roles, turn access off or remove someone; everyone else sees the list.
+ */
+export function PeopleSettings({ tenant }: { tenant: string }) {
+  const people = useApi<{ items: Person[] }>(apiPath(tenant, 'users'));
+  const isAdmin = useCan('admin');
+  const [error, setError] = useState<Error | null>(null);
+  const [notice, setNotice] = useState('');
+  const [draft, setDraft] = useState({ email: '', name: '', role: 'collector' as Role });
+  const [busy, setBusy] = useState(false);
+  const ids = { email: useId(), name: useId(), role: useId() };
+
+  const act = async (work: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setNotice(await work());
+      await people.reload();
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const invite = () =>
+    act(async () => {
+      const r = await api.post<{ user: Person; invitation: { delivery: 'sent' | 'outbox' | 'failed' } }>(
+        apiPath(tenant, 'users'),
+        { email: draft.email, ...(draft.name ? { name: draft.name } : {}), role: draft.role },
+      );
+      setDraft({ email: '', name: '', role: draft.role });
+      return r.invitation.delivery === 'sent'
+        ? `Invitation sent to ${r.user.email}.`
+        : r.invitation.delivery === 'outbox'
+          ? `${r.user.email} was added. No email provider is configured (RESEND_API_KEY and MAIL_FROM), so ` +
+            'the invitation waits in the local outbox; until email is set up, the server operator can print ' +
+            `their link with: npx duely login --tenant ${tenant} --email ${r.user.email}`
+          : `${r.user.email} was added, but the invitation email failed: they can ask for a link on the sign-in page.`;
+    });
+
+  if (people.loading && !people.data) return <Loading label="Loading people…" />;
+  return (
+    <Card title="People">
+      <p className="muted">
+        Everyone who works on this company's receivables in Duely. Each person signs in with a link sent to
+        their email (or with Intuit); the audit trail names them.
+      </p>
+      <ErrorBanner error={error ?? people.error} />
+      {notice ? (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      ) : null}
+      <div className="table-wrap">
+        <table className="table">
+          <caption className="sr-only">People of this company</caption>
+          <thead>
+            <tr>
+              <th scope="col">Person</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last sign-in</th>
+              {isAdmin ? <th scope="col">Actions</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {(people.data?.items ?? []).map((p) => (
+              <tr key={p.id}>
+                <td>
+                  {p.name ? (
+                    <>
+                      {p.name}
+                      <br />
+                    </>
+                  ) : null}
+                  <span className="mono small">{p.email}</span>
+                </td>
+                <td>
+                  {isAdmin ? (
+                    <select
+                      aria-label={`Role of ${p.name ?? p.email}`}
+                      value={p.role}
+                      disabled={busy}
+                      onChange={(e) =>
+                        act(async () => {
+                          await api.patch(apiPath(tenant, `users/${p.id}`), { role: e.target.value });
+                          return `${p.email} is now ${e.target.value}.`;
+                        })
+                      }
+                    >
+                      <option value="viewer">Viewer</option>
+                      <option value="collector">Collector</option>
+                      <option value="admin">Admin</option>
+                    </select>
+                  ) : (
+                    p.role
+                  )}
+                </td>
+                <td>{STATUS_TEXT[p.status]}</td>
+                <td>{p.lastSignInAt ? formatInstant(p.lastSignInAt) : '—'}</td>
+                {isAdmin ? (
+                  <td className="actions">
+                    <button
+                      type="button"
+                      className="btn btn-secondary"
+                      disabled={busy}
+                      onClick={() =>
+                        act(async () => {
+                          const status = p.status === 'disabled' ? 'active' : 'disabled';
+                          await api.patch(apiPath(tenant, `users/${p.id}`), { status });
+                          return status === 'disabled'
+                            ? `${p.email} can no longer sign in; their sessions ended.`
+                            : `${p.email} can sign in again.`;
+                        })
+                      }
+                    >
+                      {p.status === 'disabled' ? 'Turn access on' : 'Turn access off'}
+                    </button>{' '}
+                    <button
+                      type="button"
+                      className="btn btn-danger"
+                      disabled={busy}
+                      onClick={() => {
+                        if (!window.confirm(`Remove ${p.email} from this company in Duely?`)) return;
+                        void act(async () => {
+                          await api.delete(apiPath(tenant, `users/${p.id}`));
+                          return `${p.email} was removed.`;
+                        });
+                      }}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {isAdmin ? (
+        <form
+          className="invite-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void invite();
+          }}
+        >
+          <h3>Invite someone</h3>
+          <label htmlFor={ids.email}>Email</label>
+          <input
+            id={ids.email}
+            type="email"
+            required
+            maxLength={254}
+            value={draft.email}
+            onChange={(e) => setDraft({ ...draft, email: e.target.value })}
+          />
+          <label htmlFor={ids.name}>Name (optional)</label>
+          <input
+            id={ids.name}
+            maxLength={120}
+            value={draft.name}
+            onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+          />
+          <label htmlFor={ids.role}>Role</label>
+          <select
+            id={ids.role}
+            value={draft.role}
+            onChange={(e) => setDraft({ ...draft, role: e.target.value as Role })}
+          >
+            {(Object.keys(ROLE_TEXT) as Role[]).map((r) => (
+              <option key={r} value={r}>
+                {ROLE_TEXT[r]}
+              </option>
+            ))}
+          </select>
+          <button type="submit" className="btn" disabled={busy}>
+            Send invitation
+          </button>
+        </form>
+      ) : null}
+    </Card>
+  );
+}

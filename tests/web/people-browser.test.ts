@@ -1,0 +1,112 @@
+/**
+ * People in real Chromium, without a terminal after the install: the admin invites a viewer from Settings → People;
+ * the viewer opens the emailed link (read from the local outbox) in their own browser, signs in, sees the view-only
+ * note and no invite form, and a write the page is not offering is refused by the server; later the viewer asks the
+ * sign-in page to email a new link and gets in with it. Skipped without Chromium.
+ */
+import { desc, eq } from 'drizzle-orm';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountEmails } from '../../src/db/schema';
+import type { Services } from '../../src/services';
+import { ledgerRows } from '../dunning-engine/fixtures';
+import { csv } from '../helpers/csv';
+import { createTestServices } from '../helpers/services';
+import {
+  type BrowserRig,
+  hasChromium,
+  importCsvOnConnections,
+  signIn,
+  startBrowserRig,
+} from './browser-helpers';
+
+describe.skipIf(!hasChromium)('People in Chromium', () => {
+  let s: Services;
+  let rig: BrowserRig;
+  let page: Page;
+  let viewerContext: BrowserContext;
+  let viewer: Page;
+
+  /** The sign-in link of the newest email to `to`, as the person would click it. */
+  const linkFor = async (to: string) => {
+    const [mail] = await s.db
+      .select()
+      .from(accountEmails)
+      .where(eq(accountEmails.toAddress, to))
+      .orderBy(desc(accountEmails.createdAt))
+      .limit(1);
+    const m = /(https?:\/\/[^\s\]]+\/login\?token=dll_[A-Za-z0-9_.-]+)/.exec(mail?.text ?? '');
+    if (!m) throw new Error(`no sign-in link emailed to ${to}`);
+    // The email points at PUBLIC_URL; this rig listens on a random port.
+    const url = new URL(m[1]!);
+    return `${rig.base}${url.pathname}${url.search}`;
+  };
+
+  beforeAll(async () => {
+    s = await createTestServices();
+    rig = await startBrowserRig(s);
+    page = rig.page;
+    viewerContext = await rig.browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
+    viewer = await viewerContext.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await viewerContext?.close();
+    await rig?.close();
+    await s?.close();
+  });
+
+  it('the admin invites a viewer from Settings → People', async () => {
+    await signIn(page, s, rig.base);
+    await importCsvOnConnections(page, 'Acme Corp', 'acme-small.csv', csv(ledgerRows()));
+    await page.goto(`${rig.base}/settings`);
+    const people = page.locator('.card', { has: page.getByRole('heading', { name: 'People' }) });
+    await people.getByLabel('Email').fill('vic@acme.example');
+    await people.getByLabel('Name (optional)').fill('Vic Viewer');
+    await people.getByLabel('Role').selectOption('viewer');
+    await people.getByRole('button', { name: 'Send invitation' }).click();
+    await expect
+      .poll(() => people.getByRole('status').textContent(), { timeout: 10_000 })
+      .toContain('vic@acme.example');
+    await expect.poll(() => people.locator('tbody').textContent()).toContain('Invited');
+    await rig.shot('people-01-invited');
+  });
+
+  it('the viewer signs in by the emailed link, sees read-only pages, and the server refuses a write', async () => {
+    await viewer.goto(await linkFor('vic@acme.example'));
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.waitForURL(`${rig.base}/`);
+    await expect
+      .poll(() => viewer.getByRole('note').textContent(), { timeout: 10_000 })
+      .toContain('view-only');
+    await viewer.goto(`${rig.base}/settings`);
+    const people = viewer.locator('.card', { has: viewer.getByRole('heading', { name: 'People' }) });
+    await expect
+      .poll(() => people.locator('tbody').textContent(), { timeout: 10_000 })
+      .toContain('Vic Viewer');
+    expect(await people.getByRole('button', { name: 'Send invitation' }).count()).toBe(0);
+    const status = await viewer.evaluate(async () => {
+      const me = await (await fetch('/api/v1/session')).json();
+      const r = await fetch(`/api/v1/tenants/${me.tenant.slug}/dunning/plan`, {
+        method: 'POST',
+        headers: { 'x-csrf-token': me.csrfToken },
+      });
+      return r.status;
+    });
+    expect(status).toBe(403);
+    await rig.shot('people-02-viewer');
+  });
+
+  it('later, the viewer has a new link emailed from the sign-in page and gets in with it', async () => {
+    await viewerContext.clearCookies();
+    await viewer.goto(`${rig.base}/login`);
+    await viewer.getByLabel('Email me a sign-in link').fill('vic@acme.example');
+    await viewer.getByRole('button', { name: 'Send the link' }).click();
+    await expect.poll(() => viewer.textContent('main')).toContain('sign-in link is on its way');
+    await viewer.goto(await linkFor('vic@acme.example'));
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.waitForURL(`${rig.base}/`);
+    const me = await viewer.evaluate(async () => (await fetch('/api/v1/session')).json());
+    expect(me).toMatchObject({ role: 'viewer', user: { email: 'vic@acme.example', method: 'email_link' } });
+  });
+});
