@@ -15,6 +15,7 @@ import { accountEmails, dunningPolicies, users } from '../../src/db/schema';
 import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
+import { latestSignInLink } from '../helpers/account-mail';
 import { createTestServices } from '../helpers/services';
 
 const clock = new ManualClock('2026-11-27T10:00:00Z');
@@ -42,18 +43,11 @@ afterAll(async () => {
   await s?.close();
 });
 
-/** The sign-in link in the newest account email to `to` (the local outbox). */
+/** The one-time token of the newest email to `to`, which stays in the local outbox (no Resend configured). */
 async function linkIn(to: string): Promise<string> {
-  const [mail] = await s.db
-    .select()
-    .from(accountEmails)
-    .where(eq(accountEmails.toAddress, to))
-    .orderBy(desc(accountEmails.createdAt))
-    .limit(1);
-  expect(mail?.status).toBe('outbox');
-  const m = /\/login\?token=(dll_[A-Za-z0-9_.-]+)/.exec(mail!.text);
-  expect(m).not.toBeNull();
-  return m![1]!;
+  const link = await latestSignInLink(s, to);
+  expect(link.status).toBe('outbox');
+  return link.token;
 }
 
 /** Follows a sign-in link as a browser: GET shows the button, POST redeems; returns the session cookie + CSRF. */

@@ -4,13 +4,12 @@
  * note and no invite form, and a write the page is not offering is refused by the server; later the viewer asks the
  * sign-in page to email a new link and gets in with it. Skipped without Chromium.
  */
-import { desc, eq } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountEmails } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { ledgerRows } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
+import { latestSignInLink } from '../helpers/account-mail';
 import { createTestServices } from '../helpers/services';
 import {
   type BrowserRig,
@@ -27,18 +26,9 @@ describe.skipIf(!hasChromium)('People in Chromium', () => {
   let viewerContext: BrowserContext;
   let viewer: Page;
 
-  /** The sign-in link of the newest email to `to`, as the person would click it. */
+  /** The sign-in link of the newest email to `to`; the email points at PUBLIC_URL, this rig at a random port. */
   const linkFor = async (to: string) => {
-    const [mail] = await s.db
-      .select()
-      .from(accountEmails)
-      .where(eq(accountEmails.toAddress, to))
-      .orderBy(desc(accountEmails.createdAt))
-      .limit(1);
-    const m = /(https?:\/\/[^\s\]]+\/login\?token=dll_[A-Za-z0-9_.-]+)/.exec(mail?.text ?? '');
-    if (!m) throw new Error(`no sign-in link emailed to ${to}`);
-    // The email points at PUBLIC_URL; this rig listens on a random port.
-    const url = new URL(m[1]!);
+    const { url } = await latestSignInLink(s, to);
     return `${rig.base}${url.pathname}${url.search}`;
   };
 
