@@ -70,6 +70,18 @@ export const envSchema = z.object({
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
   MAIL_FROM: optionalString,
+  /** Largest request body any route but the CSV upload accepts (bytes); larger bodies get 413. */
+  HTTP_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(256 * 1024),
+  /**
+   * Time a client gets to send one whole request, headers and body (ms); a slower socket is closed (408). Also the
+   * idle time after which a silent connection is dropped.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   FRAME_ANCESTORS: z
     .string()
     .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")

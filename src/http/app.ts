@@ -21,10 +21,25 @@ import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
   const app = Fastify({
     loggerInstance: services.logger.child({ module: 'http' }) as FastifyBaseLogger,
-    bodyLimit: 50 * 1024 * 1024,
+    // Small JSON bodies everywhere; only the authenticated CSV upload raises its own limit (routes/imports.ts).
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    // A slow client cannot hold a socket open: the whole request must arrive within the timeout (Node closes it
+    // with 408), and a connection silent for as long is dropped. Node checks request deadlines on an interval,
+    // so the interval follows the timeout.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 72_000,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(100, config.HTTP_REQUEST_TIMEOUT_MS / 2)) },
     trustProxy: true,
+  });
+
+  // An answer given before the body was read (401, 413, 415) closes the connection: otherwise Node keeps the
+  // socket open, with no timeout, for a body the client may dribble in forever.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -45,11 +60,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ error: { code: 'not_found', message: `no route for ${req.method} ${req.url}` } }),
-  );
-
-  // CSV uploads arrive as raw text/csv bodies; keep them as Buffers so the importer hashes the exact bytes.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
   );
 
   await app.register(fastifyCookie);

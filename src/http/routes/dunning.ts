@@ -22,7 +22,8 @@ import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { planTenant } from '../../dunning/engine';
 import { localParts } from '../../dunning/local-time';
-import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
+import { emailAddressSchema } from '../../dunning/header-safe';
+import { dunningSettingsSchema, MAX_CONTACT_EMAILS, parsePolicy, parseWith } from '../../dunning/policy';
 import { sendingToday } from '../../dunning/sending-today';
 import { parseDraftStep, previewStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
@@ -56,7 +57,7 @@ const overrideBody = z
     pausedUntil: isoDate.nullable().optional(),
     excluded: z.boolean().optional(),
     sequenceId: z.string().min(1).max(64).nullable().optional(),
-    contactEmails: z.array(z.email()).min(1).nullable().optional(),
+    contactEmails: z.array(emailAddressSchema()).min(1).max(MAX_CONTACT_EMAILS).nullable().optional(),
     note: z.string().max(2000).nullable().optional(),
   })
   .refine((o) => (o.customerId === undefined) !== (o.invoiceId === undefined), {
