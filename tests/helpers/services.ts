@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Clock, fixedClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import type { JobDefinition } from '../../src/jobs/define';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
 import { createTestDb } from './db';
 
@@ -13,6 +13,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   jobs?: readonly JobDefinition[];
   queue?: boolean;
+  /** Silent unless given (the log redaction tests capture lines). */
+  logger?: Logger;
 }
 
 /** Services on a fresh test database, silent logs, a fixed clock (2013-07-01 unless given). */
@@ -29,7 +31,7 @@ export async function createTestServices(opts: TestServiceOptions = {}): Promise
   return createServices(config, {
     dbh,
     clock: opts.clock ?? fixedClock('2013-07-01'),
-    logger: createLogger('silent'),
+    logger: opts.logger ?? createLogger('silent'),
     jobs: opts.jobs,
     queue: opts.queue,
   });
