@@ -69,7 +69,10 @@ export const envSchema = z.object({
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
-  MAIL_FROM: optionalString,
+  MAIL_FROM: optionalString.refine(
+    (v) => v === undefined || !/[\p{Cc}\u2028\u2029]/u.test(v),
+    'must be one line (no control characters)',
+  ),
   /** Largest request body any route but the CSV upload accepts (bytes); larger bodies get 413. */
   HTTP_BODY_LIMIT: z.coerce
     .number()

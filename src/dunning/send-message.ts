@@ -21,7 +21,7 @@ import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
-import { MailSendError, type MailTransport } from './mail-transport';
+import { headerProblem, MailSendError, type MailTransport } from './mail-transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { ResendTransport } from './resend-transport';
 import { uuidArray } from './sql-arrays';
@@ -106,6 +106,16 @@ export async function sendMessage(
   const transport = opts.transport !== undefined ? opts.transport : mailTransportFor(services);
 
   let providerId: string;
+  const replyTo = senderOf(tenant, services).replyTo;
+  // Outbox or provider alike: a header that stored data could split is never sent, and the row says why.
+  const unsafe = headerProblem({
+    from: fromHeader(tenant, services) ?? '',
+    to: row.to,
+    replyTo,
+    subject: email.subject,
+    unsubscribeUrl: email.unsubscribeUrl,
+  });
+  if (unsafe) return fail(services, row.id, `Not sent: ${unsafe}`, 'unsafe_header');
   if (!transport) {
     providerId = `outbox:${row.id}`;
   } else {
@@ -121,7 +131,7 @@ export async function sendMessage(
         id: row.id,
         from,
         to: row.to,
-        replyTo: senderOf(tenant, services).replyTo,
+        replyTo,
         subject: email.subject,
         html: email.html,
         text: email.text,
@@ -176,18 +186,23 @@ export async function sendMessage(
   return { outcome: 'sent', providerId };
 }
 
-async function fail(services: Services, id: string, error: string): Promise<SendOutcome> {
+async function fail(
+  services: Services,
+  id: string,
+  error: string,
+  code = 'send_failed',
+): Promise<SendOutcome> {
   await services.db
     .update(dunningMessages)
     .set({
       status: 'failed',
       error,
-      statusCode: 'send_failed',
+      statusCode: code,
       statusReason: error,
       updatedAt: services.clock.now(),
     })
     .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'sending')));
-  return { outcome: 'skipped', code: 'send_failed', reason: error };
+  return { outcome: 'skipped', code, reason: error };
 }
 
 /**

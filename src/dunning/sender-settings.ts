@@ -3,7 +3,7 @@ import type { SenderIdentity } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { senderOf } from './compose-email';
-import { emailAddressSchema } from './header-safe';
+import { emailAddressSchema, hasControlChars } from './header-safe';
 
 /**
  * The sender block of every dunning email (tenants.settings.sender, read by `senderOf`): who the debtor is
@@ -19,7 +19,7 @@ const oneLine = (max: number, what: string) =>
     .trim()
     .min(1, { message: `${what} is empty`, abort: true })
     .max(max, { message: `${what} is longer than ${max} characters`, abort: true })
-    .regex(/^[^\p{Cc}]*$/u, `${what} must be a single line`);
+    .refine((v) => !hasControlChars(v), `${what} must be a single line`);
 
 /**
  * A phone number: digits and separators, optionally "ext 12" / "x12". Linear: the separator run cannot also be

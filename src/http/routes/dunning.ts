@@ -22,7 +22,7 @@ import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { planTenant } from '../../dunning/engine';
 import { localParts } from '../../dunning/local-time';
-import { emailAddressSchema } from '../../dunning/header-safe';
+import { emailAddressSchema, headerTextSchema } from '../../dunning/header-safe';
 import { dunningSettingsSchema, MAX_CONTACT_EMAILS, parsePolicy, parseWith } from '../../dunning/policy';
 import { sendingToday } from '../../dunning/sending-today';
 import { parseDraftStep, previewStep } from '../../dunning/step-preview';
@@ -92,7 +92,7 @@ const messageQuery = z.object({
 
 const editBody = z
   .object({
-    subject: z.string().trim().min(1).max(200).nullable().optional(),
+    subject: headerTextSchema(200, 'the subject').nullable().optional(),
     intro: z.string().trim().min(1).max(2000).nullable().optional(),
   })
   .refine((e) => e.subject !== undefined || e.intro !== undefined, { message: 'give subject or intro' });
