@@ -132,6 +132,33 @@ describe('validators bound lengths before patterns', () => {
   });
 });
 
+describe('crafted input is a 400, never a 500', () => {
+  it('a pagination cursor that was not issued by the server answers 400', async () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64url');
+    const crafted = [
+      b64('2013-07-01|not-a-uuid'),
+      b64('2013-99-99|00000000-0000-4000-8000-000000000000'),
+      b64("2013-07-01|00000000-0000-4000-8000-000000000000' or 1=1 --"),
+      b64('2013-07-01'),
+      b64('|||'),
+      'not base64 at all!',
+    ];
+    for (const cursor of crafted) {
+      const r = await app.inject({
+        url: `/api/v1/tenants/${tenantId}/invoices?cursor=${encodeURIComponent(cursor)}`,
+        headers: operator,
+      });
+      expect(r.statusCode, cursor).toBe(400);
+      expect(r.json().error.code).toBe('invalid_request');
+    }
+    const ok = await app.inject({
+      url: `/api/v1/tenants/${tenantId}/invoices?cursor=${b64('2013-07-01|00000000-0000-4000-8000-000000000000')}`,
+      headers: operator,
+    });
+    expect(ok.statusCode).toBe(200);
+  });
+});
+
 describe('body limits', () => {
   it('a JSON body over HTTP_BODY_LIMIT answers 413', async () => {
     const r = await app.inject({
