@@ -85,6 +85,26 @@ export const envSchema = z.object({
    * idle time after which a silent connection is dropped.
    */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /**
+   * Which proxies may set X-Forwarded-For/-Proto/-Host (fastify trustProxy). Off by default: a client's own
+   * X-Forwarded-* headers then change nothing (client address for rate limits, protocol and host for the
+   * same-origin check). `true` trusts every hop, a number that many hops, otherwise a comma-separated list of
+   * addresses/CIDRs (e.g. `127.0.0.1,10.0.0.0/8`).
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .transform((v): boolean | number | string[] => {
+      const lower = v.toLowerCase();
+      if (lower === '' || lower === 'false' || lower === 'off') return false;
+      if (lower === 'true' || lower === 'on') return true;
+      if (/^\d{1,2}$/.test(lower)) return Number(lower);
+      return v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+    }),
   FRAME_ANCESTORS: z
     .string()
     .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")

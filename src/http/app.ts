@@ -20,6 +20,13 @@ import { riskRoutes } from './routes/risk';
 import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
 
+/** TRUST_PROXY as fastify takes it: a hop count becomes "trust the first n hops" (what fastify does at runtime). */
+function trustProxyOption(
+  value: boolean | number | string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
@@ -33,7 +40,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     connectionTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000,
     http: { connectionsCheckingInterval: Math.min(30_000, Math.max(100, config.HTTP_REQUEST_TIMEOUT_MS / 2)) },
-    trustProxy: true,
+    // X-Forwarded-* are honoured only from configured proxies (TRUST_PROXY); off by default.
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
   });
 
   // An answer given before the body was read (401, 413, 415) closes the connection: otherwise Node keeps the
