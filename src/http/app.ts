@@ -15,7 +15,7 @@ import { importRoutes } from './routes/imports';
 import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
 import { sessionRoutes } from './routes/session';
-import { webRoutes } from './web';
+import { securityHeadersHook, webRoutes } from './web';
 import { riskRoutes } from './routes/risk';
 import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
@@ -44,6 +44,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(config.TRUST_PROXY),
   });
 
+  app.addHook('onSend', securityHeadersHook(config));
   // An answer given before the body was read (401, 413, 415) closes the connection: otherwise Node keeps the
   // socket open, with no timeout, for a body the client may dribble in forever.
   app.addHook('onSend', async (req, reply) => {

@@ -31,6 +31,7 @@ import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
 import { type Principal, tenantOf } from '../auth';
 import { parseInput } from '../validate';
+import { EMAIL_PREVIEW_CSP } from '../web';
 
 const isoDate = z.iso.date();
 const uuid = z.uuid();
@@ -427,7 +428,11 @@ export const dunningRoutes =
         const [c] = await db.select().from(customers).where(eq(customers.id, m.customerId));
         email = await composeEmail(services, m, tenant, c!, services.clock.now());
       }
-      if (q.format === 'html') return reply.type('text/html; charset=utf-8').send(email.html);
+      if (q.format === 'html')
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', EMAIL_PREVIEW_CSP)
+          .send(email.html);
       if (q.format === 'text') return reply.type('text/plain; charset=utf-8').send(email.text);
       return { id: m.id, to: m.to, status: m.status, ...email };
     });
