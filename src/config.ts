@@ -105,6 +105,12 @@ export const envSchema = z.object({
         .map((p) => p.trim())
         .filter(Boolean);
     }),
+  /** Requests a minute per client address to the sign-in and connect pages (429 beyond). */
+  RATE_LIMIT_SIGN_IN: z.coerce.number().int().min(1).default(30),
+  /** 401s to requests with a token or session cookie per address in 15 minutes, before its credentialed requests get 429. */
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).default(30),
+  /** Webhook requests a minute per client address. */
+  RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(1).default(600),
   FRAME_ANCESTORS: z
     .string()
     .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { registerAuth } from './auth';
+import { registerRateLimits } from './rate-limits';
 import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
@@ -72,6 +73,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   );
 
   await app.register(fastifyCookie);
+  await registerRateLimits(app, config);
   registerAuth(app, services);
   await app.register(healthRoutes(services));
   await app.register(ledgerRoutes(services), { prefix: '/api/v1' });

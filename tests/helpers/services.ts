@@ -25,6 +25,11 @@ export async function createTestServices(opts: TestServiceOptions = {}): Promise
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
     APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+    // Every inject() comes from 127.0.0.1: suites that sign in or fail auth hundreds of times (the route sweep)
+    // would share one address's budget. tests/security/rate-limits.test.ts sets its own small limits.
+    RATE_LIMIT_SIGN_IN: '1000000',
+    RATE_LIMIT_AUTH_FAILURES: '1000000',
+    RATE_LIMIT_WEBHOOKS: '1000000',
     ...opts.env,
   });
   const dbh = await createTestDb();
