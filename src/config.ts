@@ -69,6 +69,11 @@ export const envSchema = z.object({
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
+  /**
+   * Recipients one tenant's emails may reach in any 24 hours (every address of every message counts); over it,
+   * messages wait. Bounds what a tenant can make Duely send, whatever its ledger or manual recipients say.
+   */
+  MAIL_DAILY_CAP: z.coerce.number().int().min(1).default(1000),
   MAIL_FROM: optionalString.refine(
     (v) => v === undefined || !/[\p{Cc}\u2028\u2029]/u.test(v),
     'must be one line (no control characters)',

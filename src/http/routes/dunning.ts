@@ -211,8 +211,21 @@ export const dunningRoutes =
         sequenceId: o.sequenceId ?? null,
         contactEmails: o.contactEmails ?? null,
         note: o.note ?? null,
+        updatedBy: actor(req),
         updatedAt: services.clock.now(),
       };
+      // Manual recipients are the one way addresses not in the ledger get mail: audited with who set them.
+      if (o.contactEmails)
+        req.log.info(
+          {
+            tenantId: tenant.id,
+            customerId: o.customerId,
+            invoiceId: o.invoiceId,
+            recipients: o.contactEmails.length,
+            by: values.updatedBy,
+          },
+          'manual recipients set',
+        );
       const target = o.customerId
         ? eq(dunningOverrides.customerId, o.customerId)
         : eq(dunningOverrides.invoiceId, o.invoiceId!);
