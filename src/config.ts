@@ -69,7 +69,53 @@ export const envSchema = z.object({
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
-  MAIL_FROM: optionalString,
+  /**
+   * Recipients one tenant's emails may reach in any 24 hours (every address of every message counts); over it,
+   * messages wait. Bounds what a tenant can make Duely send, whatever its ledger or manual recipients say.
+   */
+  MAIL_DAILY_CAP: z.coerce.number().int().min(1).default(1000),
+  MAIL_FROM: optionalString.refine(
+    (v) => v === undefined || !/[\p{Cc}\u2028\u2029]/u.test(v),
+    'must be one line (no control characters)',
+  ),
+  /** Largest request body any route but the CSV upload accepts (bytes); larger bodies get 413. */
+  HTTP_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(256 * 1024),
+  /**
+   * Time a client gets to send one whole request, headers and body (ms); a slower socket is closed (408). Also the
+   * idle time after which a silent connection is dropped.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /**
+   * Which proxies may set X-Forwarded-For/-Proto/-Host (fastify trustProxy). Off by default: a client's own
+   * X-Forwarded-* headers then change nothing (client address for rate limits, protocol and host for the
+   * same-origin check). `true` trusts every hop, a number that many hops, otherwise a comma-separated list of
+   * addresses/CIDRs (e.g. `127.0.0.1,10.0.0.0/8`).
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .transform((v): boolean | number | string[] => {
+      const lower = v.toLowerCase();
+      if (lower === '' || lower === 'false' || lower === 'off') return false;
+      if (lower === 'true' || lower === 'on') return true;
+      if (/^\d{1,2}$/.test(lower)) return Number(lower);
+      return v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+    }),
+  /** Requests a minute per client address to the sign-in and connect pages (429 beyond). */
+  RATE_LIMIT_SIGN_IN: z.coerce.number().int().min(1).default(30),
+  /** 401s to requests with a token or session cookie per address in 15 minutes, before its credentialed requests get 429. */
+  RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).default(30),
+  /** Webhook requests a minute per client address. */
+  RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(1).default(600),
   FRAME_ANCESTORS: z
     .string()
     .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")

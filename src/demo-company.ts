@@ -55,6 +55,8 @@ export async function startDemoCompany(
     webhookUrl: `${config.PUBLIC_URL}/webhooks/quickbooks`,
     clientId,
     clientSecret,
+    // The connect callback (src/http/routes/quickbooks.ts quickbooksCallbackUrl), the only registered redirect.
+    redirectUris: [`${config.PUBLIC_URL}/connect/quickbooks/callback`],
   });
   return {
     sandbox,

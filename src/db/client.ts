@@ -2,7 +2,7 @@
  * One Db type over two drivers: embedded PGlite in DATA_DIR when no DATABASE_URL is set (zero-config default),
  * postgres-js otherwise. Everything else in the app sees only `Db`.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
@@ -108,21 +108,36 @@ async function createPostgres(url: string, opts: DbOptions): Promise<DbHandle> {
   };
 }
 
+/** chmod a directory tree to owner-only: directories 0700, files 0600 (symlinks left alone). */
+export function ownerOnly(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) ownerOnly(p);
+    else if (entry.isFile() && (lstatSync(p).mode & 0o777) !== 0o600) chmodSync(p, 0o600);
+  }
+}
+
 async function createPglite(dataDir: string): Promise<DbHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   let release = () => {};
   let target = dataDir;
-  if (!dataDir.startsWith('memory://')) {
-    mkdirSync(dataDir, { recursive: true });
+  const onDisk = !dataDir.startsWith('memory://');
+  if (onDisk) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
     release = lockDataDir(dataDir).release;
     target = path.join(dataDir, 'pglite');
-    mkdirSync(target, { recursive: true });
+    mkdirSync(target, { recursive: true, mode: 0o700 });
   }
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(target);
+    // The ledger, sessions and sealed tokens live in these files: owner only. Files PGlite adds while open
+    // sit behind the 0700 directories whatever the umask, and are tightened on close.
+    if (onDisk) ownerOnly(target);
   } catch (err) {
     release();
     throw err;
@@ -137,6 +152,8 @@ async function createPglite(dataDir: string): Promise<DbHandle> {
     close: async () => {
       try {
         await pglite.close();
+        // Files PGlite created while open (WAL segments, …) get the same owner-only modes at rest.
+        if (onDisk) ownerOnly(target);
       } finally {
         release();
       }

@@ -135,8 +135,13 @@ export async function suppress(
 /** RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. */
 export async function unsubscribeDebtor(services: Services, messageId: string): Promise<boolean> {
   return services.db.transaction(async (tx: Tx) => {
+    // The link is public and may be replayed (by scanners, by anyone holding it, many times at once): the
+    // customer's lock makes each replay see the first one's rows, so it adds nothing.
     const [msg] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, messageId));
     if (!msg) return false;
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`suppress:${msg.tenantId}:${msg.customerId}`}, 0))`,
+    );
     await suppress(tx, {
       tenantId: msg.tenantId,
       customerId: msg.customerId,
@@ -145,12 +150,21 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
       reason: 'unsubscribed through the link in a reminder',
       messageId,
     });
-    await tx.insert(dunningMessageEvents).values({
-      tenantId: msg.tenantId,
-      messageId,
-      type: 'unsubscribed',
-      at: services.clock.now(),
-    });
+    const [recorded] = await tx
+      .select({ id: dunningMessageEvents.id })
+      .from(dunningMessageEvents)
+      .where(
+        and(eq(dunningMessageEvents.messageId, messageId), eq(dunningMessageEvents.type, 'unsubscribed')),
+      )
+      .limit(1);
+    if (!recorded) {
+      await tx.insert(dunningMessageEvents).values({
+        tenantId: msg.tenantId,
+        messageId,
+        type: 'unsubscribed',
+        at: services.clock.now(),
+      });
+    }
     return true;
   });
 }

@@ -1,3 +1,5 @@
+import { hasControlChars, isHeaderSafeAddress } from './header-safe';
+
 /**
  * What the sender hands to a transport: fully rendered, addressed, with a stable id. The id doubles as the
  * provider idempotency key, so a job retried after a crash cannot send the same message twice.
@@ -14,6 +16,32 @@ export interface OutboundEmail {
   unsubscribeUrl?: string;
   /** Shown in provider dashboards and echoed back in webhook events; the transport adds MESSAGE_ID_TAG itself. */
   tags: Record<string, string>;
+}
+
+/**
+ * Why this email must not be handed to any transport, or null: a header-bound field (From, To, Reply-To, Subject,
+ * the List-Unsubscribe URL) with a control character would let stored data add headers (`\r\nBcc: …`). The API
+ * and the sync refuse such values already; this is the last check, right before the provider.
+ */
+export function headerProblem(
+  msg: Pick<OutboundEmail, 'from' | 'to' | 'replyTo' | 'subject' | 'unsubscribeUrl'>,
+): string | null {
+  const fields: [string, string | undefined][] = [
+    ['from', msg.from],
+    ['replyTo', msg.replyTo],
+    ['subject', msg.subject],
+    ['unsubscribeUrl', msg.unsubscribeUrl],
+    ...msg.to.map((t, i): [string, string] => [`to[${i}]`, t]),
+  ];
+  for (const [name, value] of fields) {
+    if (value !== undefined && hasControlChars(value))
+      return `${name} contains a line break or control character`;
+  }
+  const bad = msg.to.findIndex((t) => !isHeaderSafeAddress(t));
+  if (bad !== -1) return `to[${bad}] is not a plain email address`;
+  if (msg.replyTo !== undefined && !isHeaderSafeAddress(msg.replyTo))
+    return 'replyTo is not a plain email address';
+  return null;
 }
 
 /** Tag carrying OutboundEmail.id to the provider, so webhook events can be matched to our message row. */

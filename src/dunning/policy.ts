@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddressSchema } from './header-safe';
 import { isValidTimeZone } from './local-time';
 import { inQuietHours } from './send-time';
 
@@ -126,7 +127,7 @@ export const segmentSchema = z
   .object({
     riskBands: z.array(riskBandSchema).min(1).optional(),
     slowingAlert: z.boolean().optional(),
-    tagsAny: z.array(z.string().min(1)).min(1).optional(),
+    tagsAny: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
     /** Compared with the customer's open total in that currency. */
     amount: z
       .object({
@@ -148,9 +149,12 @@ export type Segment = z.infer<typeof segmentSchema>;
 export const policySchema = z
   .object({
     defaultSequenceId: id,
-    sequences: z.array(sequenceSchema).min(1, 'at least one sequence'),
+    sequences: z.array(sequenceSchema).min(1, 'at least one sequence').max(50, 'at most 50 sequences'),
     /** Evaluated in order; the first match picks the sequence, otherwise the default applies. */
-    rules: z.array(z.object({ sequenceId: id, when: segmentSchema })).default([]),
+    rules: z
+      .array(z.object({ sequenceId: id, when: segmentSchema }))
+      .max(100, 'at most 100 rules')
+      .default([]),
   })
   .superRefine((p, ctx) => {
     const ids = new Set<string>();
@@ -183,13 +187,16 @@ export const policySchema = z
 export type DunningPolicy = z.infer<typeof policySchema>;
 export type DunningPolicyInput = z.input<typeof policySchema>;
 
+/** Manual recipients of one customer or invoice: enough for a finance team, not a mailing list. */
+export const MAX_CONTACT_EMAILS = 10;
+
 /** Per-customer or per-invoice exceptions set by the tenant's AR staff. */
 export const overrideSchema = z.object({
   pausedUntil: isoDate.optional(),
   excluded: z.boolean().default(false),
   sequenceId: id.optional(),
   /** Send to these addresses instead of the customer's billing emails. */
-  contactEmails: z.array(z.email()).min(1).optional(),
+  contactEmails: z.array(emailAddressSchema()).min(1).max(MAX_CONTACT_EMAILS).optional(),
 });
 export type Override = z.infer<typeof overrideSchema>;
 
@@ -215,13 +222,16 @@ export type Dispute = z.infer<typeof disputeSchema>;
 const hour = z.int().min(0).max(24);
 export const dunningSettingsSchema = z
   .object({
-    timezone: z.string().refine(isValidTimeZone, 'not an IANA timezone'),
+    timezone: z
+      .string()
+      .max(64, { message: 'not an IANA timezone', abort: true })
+      .refine(isValidTimeZone, 'not an IANA timezone'),
     businessDays: z.array(z.int().min(1).max(7)).min(1, 'at least one business day'),
     businessHours: z
       .object({ start: hour, end: hour })
       .refine((h) => h.start < h.end, 'start must be before end'),
     quietHours: z.object({ start: hour, end: hour }).nullable().default(null),
-    holidays: z.array(isoDate).default([]),
+    holidays: z.array(isoDate).max(400).default([]),
     /** Messages whose open total in one currency exceeds this need a human's approval (above_amount rule). */
     approvalThresholdMinor: z.int().positive(),
     /** How readily a predicted delay triggers pre-due nudges: pLate ≥ 0.7 / 0.5 / 0.3. */

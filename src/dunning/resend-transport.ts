@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { type CreateEmailOptions, Resend } from 'resend';
-import { type BatchMailTransport, MailSendError, MESSAGE_ID_TAG, type OutboundEmail } from './mail-transport';
+import {
+  type BatchMailTransport,
+  headerProblem,
+  MailSendError,
+  MESSAGE_ID_TAG,
+  type OutboundEmail,
+} from './mail-transport';
 
 export interface ResendTransportOptions {
   apiKey: string;
@@ -47,6 +53,7 @@ export class ResendTransport implements BatchMailTransport {
 
   /** POST /emails: https://resend.com/docs/api-reference/emails/send-email */
   async send(msg: OutboundEmail): Promise<{ providerId: string }> {
+    refuseUnsafeHeaders(msg);
     // Same key + same body within 24 h returns the original id instead of sending again.
     const data = await this.withRetry(() =>
       this.resend.emails.send(toResend(msg), { idempotencyKey: msg.id }),
@@ -59,6 +66,7 @@ export class ResendTransport implements BatchMailTransport {
    * ids, so a retried chunk with the same messages gets the same provider ids back. Results keep input order.
    */
   async sendBatch(msgs: OutboundEmail[]): Promise<{ providerId: string }[]> {
+    for (const msg of msgs) refuseUnsafeHeaders(msg);
     const out: { providerId: string }[] = [];
     for (let i = 0; i < msgs.length; i += RESEND_BATCH_LIMIT) {
       const chunk = msgs.slice(i, i + RESEND_BATCH_LIMIT);
@@ -92,6 +100,12 @@ export class ResendTransport implements BatchMailTransport {
       await this.sleep(failure.retryAfterMs ?? this.baseDelayMs * 2 ** (attempt - 1));
     }
   }
+}
+
+/** Never hands the provider a header that stored data could have split (not retryable: the data must change). */
+function refuseUnsafeHeaders(msg: OutboundEmail): void {
+  const problem = headerProblem(msg);
+  if (problem) throw new MailSendError(`message ${msg.id} refused: ${problem}`, 'unsafe_header', null, false);
 }
 
 function toResend(msg: OutboundEmail): CreateEmailOptions {

@@ -4,7 +4,7 @@
  * idempotency key, record the provider id. A message whose status is already sent is never sent again.
  */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Tx } from '../db/client';
+import { rowsOf, type Tx } from '../db/client';
 import {
   connections,
   customers,
@@ -21,7 +21,7 @@ import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
-import { MailSendError, type MailTransport } from './mail-transport';
+import { headerProblem, MailSendError, type MailTransport } from './mail-transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { ResendTransport } from './resend-transport';
 import { uuidArray } from './sql-arrays';
@@ -62,6 +62,7 @@ export function setMailTransport(services: Services, transport: MailTransport | 
 }
 
 const HOLD_RETRY_MS = 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
 /**
  * A message in 'sending' belongs to the worker that claimed it for this long (longer than the transport's own
  * retries take). After that the claimant is presumed dead and a retried job may send again under the same key.
@@ -106,6 +107,16 @@ export async function sendMessage(
   const transport = opts.transport !== undefined ? opts.transport : mailTransportFor(services);
 
   let providerId: string;
+  const replyTo = senderOf(tenant, services).replyTo;
+  // Outbox or provider alike: a header that stored data could split is never sent, and the row says why.
+  const unsafe = headerProblem({
+    from: fromHeader(tenant, services) ?? '',
+    to: row.to,
+    replyTo,
+    subject: email.subject,
+    unsubscribeUrl: email.unsubscribeUrl,
+  });
+  if (unsafe) return fail(services, row.id, `Not sent: ${unsafe}`, 'unsafe_header');
   if (!transport) {
     providerId = `outbox:${row.id}`;
   } else {
@@ -121,7 +132,7 @@ export async function sendMessage(
         id: row.id,
         from,
         to: row.to,
-        replyTo: senderOf(tenant, services).replyTo,
+        replyTo,
         subject: email.subject,
         html: email.html,
         text: email.text,
@@ -176,18 +187,23 @@ export async function sendMessage(
   return { outcome: 'sent', providerId };
 }
 
-async function fail(services: Services, id: string, error: string): Promise<SendOutcome> {
+async function fail(
+  services: Services,
+  id: string,
+  error: string,
+  code = 'send_failed',
+): Promise<SendOutcome> {
   await services.db
     .update(dunningMessages)
     .set({
       status: 'failed',
       error,
-      statusCode: 'send_failed',
+      statusCode: code,
       statusReason: error,
       updatedAt: services.clock.now(),
     })
     .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'sending')));
-  return { outcome: 'skipped', code: 'send_failed', reason: error };
+  return { outcome: 'skipped', code, reason: error };
 }
 
 /**
@@ -337,6 +353,8 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
     });
   }
   if (decision.action !== 'send') return record(tx, row.id, now, decision, services);
+  const capped = await dailyCapDecision(services, tx, row.tenantId, reach.emails.length, now);
+  if (capped) return record(tx, row.id, now, capped, services);
 
   const [claimed] = await tx
     .update(dunningMessages)
@@ -351,6 +369,44 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
     .returning();
   if (!claimed) return { kind: 'done', result: { outcome: 'noop', status: row.status } };
   return { kind: 'send', row: claimed };
+}
+
+/**
+ * MAIL_DAILY_CAP: the recipients one tenant's emails may reach in any 24 hours, whatever the ledger or the
+ * overrides say, so a tenant cannot turn Duely into a mass mailer. Over the cap the message waits (queued) until
+ * the oldest send of the window is 24 hours old. Claims of one tenant serialize on an advisory lock, so two
+ * workers cannot both take the last place.
+ */
+async function dailyCapDecision(
+  services: Services,
+  tx: Tx,
+  tenantId: string,
+  recipients: number,
+  now: Date,
+): Promise<SuppressionDecision | null> {
+  const cap = services.config.MAIL_DAILY_CAP;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`send-cap:${tenantId}`}, 0))`);
+  const since = new Date(now.getTime() - DAY_MS);
+  const [used] = rowsOf<{ n: number; oldest: string | Date | null }>(
+    await tx.execute(sql`
+      select coalesce(sum(cardinality(${dunningMessages.to})), 0)::int as n,
+             min(coalesce(${dunningMessages.sentAt}, ${dunningMessages.updatedAt})) as oldest
+      from ${dunningMessages}
+      where ${dunningMessages.tenantId} = ${tenantId}::uuid
+        and (${dunningMessages.status} = 'sending'
+             or (${dunningMessages.status} = 'sent' and ${dunningMessages.sentAt} > ${since.toISOString()}::timestamptz))`),
+  );
+  const n = used?.n ?? 0;
+  if (n + recipients <= cap) return null;
+  const oldest = used?.oldest ? new Date(used.oldest) : now;
+  const until = new Date(Math.max(oldest.getTime() + DAY_MS, now.getTime() + HOLD_RETRY_MS));
+  return {
+    action: 'defer',
+    code: 'daily_cap',
+    reason: `The tenant's emails reached ${n} of ${cap} recipients in 24 hours (MAIL_DAILY_CAP); deferred to ${until.toISOString()}`,
+    replan: false,
+    until,
+  };
 }
 
 function receiptDecision(

@@ -3,6 +3,7 @@ import type { SenderIdentity } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { senderOf } from './compose-email';
+import { emailAddressSchema, hasControlChars } from './header-safe';
 
 /**
  * The sender block of every dunning email (tenants.settings.sender, read by `senderOf`): who the debtor is
@@ -11,24 +12,28 @@ import { senderOf } from './compose-email';
  */
 
 // Header-bound and single-line values: no control characters (CR/LF would split a header or a footer line).
+// The length checks abort, so no pattern below ever runs on an over-long value (zod runs every check otherwise).
 const oneLine = (max: number, what: string) =>
   z
     .string()
     .trim()
-    .min(1, `${what} is empty`)
-    .max(max, `${what} is longer than ${max} characters`)
-    .regex(/^[^\p{Cc}]*$/u, `${what} must be a single line`);
+    .min(1, { message: `${what} is empty`, abort: true })
+    .max(max, { message: `${what} is longer than ${max} characters`, abort: true })
+    .refine((v) => !hasControlChars(v), `${what} must be a single line`);
+
+/**
+ * A phone number: digits and separators, optionally "ext 12" / "x12". Linear: the separator run cannot also be
+ * read as the whitespace before the extension (the old `[… ]{2,}\s*` pair backtracked quadratically).
+ */
+export const PHONE_PATTERN = /^\+?[0-9(][0-9 ().\-/]{2,}(?:(?:ext\.?|x) *\d{1,6})?$/i;
 
 export const senderSettingsSchema = z
   .object({
     companyName: oneLine(120, 'the company name'),
-    replyTo: z.string().trim().pipe(z.email('not a valid email address')),
+    replyTo: emailAddressSchema(),
     address: z.array(oneLine(120, 'an address line')).max(4, 'at most 4 address lines').default([]),
     phone: oneLine(40, 'the phone number')
-      .regex(
-        /^\+?[0-9(][0-9 ().\-/]{2,}(?:\s*(?:ext\.?|x)\s*\d{1,6})?$/i,
-        'digits, spaces and + ( ) - . / only',
-      )
+      .regex(PHONE_PATTERN, 'digits, spaces and + ( ) - . / only')
       .optional(),
   })
   .strict();

@@ -56,7 +56,8 @@ export type SuppressionCode =
   | 'holiday'
   | 'non_business_day'
   | 'outside_business_hours'
-  | 'quiet_hours';
+  | 'quiet_hours'
+  | 'daily_cap';
 
 export interface SuppressionDecision {
   /** skip: drop this message; hold: keep it until a person acts; defer: retry at `until`. */

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { assertEveryRouteDeclaresAuth, registerAuth, requireAuth, type RouteAuth } from './auth';
+import { registerRateLimits } from './rate-limits';
 import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
@@ -15,7 +16,7 @@ import { importRoutes } from './routes/imports';
 import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
 import { sessionRoutes } from './routes/session';
-import { webRoutes } from './web';
+import { securityHeadersHook, webRoutes } from './web';
 import { riskRoutes } from './routes/risk';
 import { connectionRoutes } from './routes/connections';
 import { quickbooksRoutes } from './routes/quickbooks';
@@ -29,11 +30,35 @@ declare module 'fastify' {
   }
 }
 
+/** TRUST_PROXY as fastify takes it: a hop count becomes "trust the first n hops" (what fastify does at runtime). */
+function trustProxyOption(
+  value: boolean | number | string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
   const app = Fastify({
     loggerInstance: services.logger.child({ module: 'http' }) as FastifyBaseLogger,
-    bodyLimit: 50 * 1024 * 1024,
-    trustProxy: true,
+    // Small JSON bodies everywhere; only the authenticated CSV upload raises its own limit (routes/imports.ts).
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    // A slow client cannot hold a socket open: the whole request must arrive within the timeout (Node closes it
+    // with 408), and a connection silent for as long is dropped. Node checks request deadlines on an interval,
+    // so the interval follows the timeout.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 72_000,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(100, config.HTTP_REQUEST_TIMEOUT_MS / 2)) },
+    // X-Forwarded-* are honoured only from configured proxies (TRUST_PROXY); off by default.
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+  });
+
+  app.addHook('onSend', securityHeadersHook(config));
+  // An answer given before the body was read (401, 413, 415) closes the connection: otherwise Node keeps the
+  // socket open, with no timeout, for a body the client may dribble in forever.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -63,13 +88,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       .send({ error: { code: 'not_found', message: `no route for ${req.method} ${req.url}` } }),
   );
 
-  // CSV uploads arrive as raw text/csv bodies; keep them as Buffers so the importer hashes the exact bytes.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
-
   await app.register(fastifyCookie);
   app.decorate('routeAuth', assertEveryRouteDeclaresAuth(app));
+  await registerRateLimits(app, config);
   registerAuth(app, services);
   // Public routes each say so on the route (config: PUBLIC).
   await app.register(healthRoutes(services));

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -44,6 +44,31 @@ export function setHtmlHeaders(reply: FastifyReply, config: Pick<Config, 'FRAME_
     .header('referrer-policy', 'same-origin')
     .header('cache-control', 'no-cache');
 }
+
+/**
+ * The security headers of every response, as a global onSend hook: nosniff everywhere, HSTS when PUBLIC_URL is
+ * https, and on any HTML that did not set its own (QuickBooks pages, the unsubscribe page, error pages) the app's
+ * CSP, no-cache and a same-origin referrer policy, so a one-time link in the URL never leaves in a Referer.
+ */
+export function securityHeadersHook(config: Pick<Config, 'FRAME_ANCESTORS' | 'PUBLIC_URL'>) {
+  const csp = contentSecurityPolicy(config);
+  const hsts = config.PUBLIC_URL.startsWith('https://');
+  return async (_req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return;
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', csp);
+    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'same-origin');
+  };
+}
+
+/**
+ * A stored email opened on its own (messages/:id/rendered?format=html): tenant and ledger text rendered as HTML, so
+ * it runs sandboxed (an opaque origin, no scripts, no forms) and may load only inline styles and images.
+ */
+export const EMAIL_PREVIEW_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; " +
+  "frame-ancestors 'self'; sandbox";
 
 function newestMtime(dir: string): number {
   let newest = 0;

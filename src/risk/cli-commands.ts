@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { eq, inArray } from 'drizzle-orm';
+import { toCsv } from '../../connectors/csv/write';
 import { parseHistoryCsv } from '../../connectors/csv/parse';
 import { customers, invoices } from '../db/schema';
 import { AppError } from '../errors';
@@ -117,12 +118,8 @@ export async function predictionRows(
     .sort((a, b) => String(a.invoice_id).localeCompare(String(b.invoice_id)));
 }
 
-const csvCell = (v: string | number) => {
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
-
 export function formatPredictions(rows: PredictionRow[], format: 'csv' | 'json'): string {
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
-  return `${[PREDICTION_COLUMNS.join(','), ...rows.map((r) => PREDICTION_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+  // Ids and numbers come from ledgers people typed: formula-leading text cells are neutralised (toCsv).
+  return toCsv(PREDICTION_COLUMNS, rows);
 }

@@ -16,6 +16,7 @@
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
  */
 import { eq, type SQL, sql } from 'drizzle-orm';
+import { isHeaderSafeAddress } from '../../connectors/email-address';
 import type {
   CanonicalCreditMemo,
   CanonicalCustomer,
@@ -213,7 +214,9 @@ function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL
   const data = rows.map((c) => ({
     external_id: c.externalId,
     name: c.name,
-    emails: c.emails ?? [],
+    // Connector data is typed by people (QuickBooks takes anything in an email field): an entry that is not a
+    // plain address, e.g. one carrying "\r\nBcc: …", never becomes a recipient.
+    emails: (c.emails ?? []).filter(isHeaderSafeAddress),
     timezone: c.timezone ?? null,
     country: c.country ?? null,
     locale: c.locale ?? null,
@@ -254,7 +257,7 @@ function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
     balance_minor: i.balanceMinor,
     status: i.status,
     pay_link: i.payLink ?? null,
-    bill_email: i.billEmail ?? null,
+    bill_email: i.billEmail && isHeaderSafeAddress(i.billEmail) ? i.billEmail : null,
     delivery: i.delivery ?? null,
     source_updated_at: iso(i.sourceUpdatedAt),
   }));

@@ -102,8 +102,12 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
   });
 
   it('works from the keyboard: skip link, then the menu', async () => {
-    await page.goto(`${base}/`);
+    // The built app loads under its own CSP (scripts from 'self' only), with no CSP violation on the console.
+    const res = await page.goto(`${base}/`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(res?.headers()['x-content-type-options']).toBe('nosniff');
     await page.getByTestId('kpi-dso').waitFor();
+    expect(consoleErrors.filter((e) => /Content.Security.Policy/i.test(e))).toEqual([]);
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
     await page.keyboard.press('Tab');

@@ -26,7 +26,12 @@ const QUERY =
 const UPDATED = /^metadata\.lastupdatedtime\s*(>=|>)\s*'([^']+)'$/i;
 const BY_ID = /^id\s*=\s*'([^']+)'$/i;
 
+/** Longer than any query the connector sends; bounds the work of the pattern below. */
+const MAX_QUERY_LENGTH = 4000;
+
 export function parseQuery(sql: string): ParsedQuery {
+  if (sql.length > MAX_QUERY_LENGTH)
+    throw new QueryError('4000', `QueryParserError: query longer than ${MAX_QUERY_LENGTH} characters`);
   const m = QUERY.exec(sql);
   if (!m) throw new QueryError('4000', `QueryParserError: Encountered unsupported query "${sql}"`);
   const where = m[3]?.trim() ?? null;

@@ -32,6 +32,8 @@ export interface SandboxOptions {
   webhookUrl?: string;
   clientId: string;
   clientSecret: string;
+  /** The app's registered redirect URIs: like Intuit, any other redirect_uri is refused. Absent: any URL. */
+  redirectUris?: string[];
   realmId?: string;
   /** CompanyInfo.CompanyName (default "Sandbox Company US <last 4 of the realm>"). */
   companyName?: string;
@@ -324,6 +326,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (
       query.get('client_id') !== options.clientId ||
       !redirectUri ||
+      !URL.canParse(redirectUri) ||
+      (options.redirectUris !== undefined && !options.redirectUris.includes(redirectUri)) ||
       query.get('response_type') !== 'code'
     ) {
       return send(res, 400, { error: 'invalid_request' });

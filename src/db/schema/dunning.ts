@@ -51,6 +51,8 @@ export const dunningOverrides = pgTable(
     sequenceId: text('sequence_id'),
     contactEmails: text('contact_emails').array(),
     note: text('note'),
+    /** Who last wrote this override (token:<id> / session:<id>): manual recipients are always someone's act. */
+    updatedBy: text('updated_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -22,7 +22,8 @@ import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { planTenant } from '../../dunning/engine';
 import { localParts } from '../../dunning/local-time';
-import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
+import { emailAddressSchema, headerTextSchema } from '../../dunning/header-safe';
+import { dunningSettingsSchema, MAX_CONTACT_EMAILS, parsePolicy, parseWith } from '../../dunning/policy';
 import { sendingToday } from '../../dunning/sending-today';
 import { parseDraftStep, previewStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
@@ -30,6 +31,7 @@ import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
 import { actorName, COLLECTOR, principalOf, tenantOf, VIEWER } from '../auth';
 import { parseInput } from '../validate';
+import { EMAIL_PREVIEW_CSP } from '../web';
 
 const isoDate = z.iso.date();
 const uuid = z.uuid();
@@ -55,7 +57,7 @@ const overrideBody = z
     pausedUntil: isoDate.nullable().optional(),
     excluded: z.boolean().optional(),
     sequenceId: z.string().min(1).max(64).nullable().optional(),
-    contactEmails: z.array(z.email()).min(1).nullable().optional(),
+    contactEmails: z.array(emailAddressSchema()).min(1).max(MAX_CONTACT_EMAILS).nullable().optional(),
     note: z.string().max(2000).nullable().optional(),
   })
   .refine((o) => (o.customerId === undefined) !== (o.invoiceId === undefined), {
@@ -90,7 +92,7 @@ const messageQuery = z.object({
 
 const editBody = z
   .object({
-    subject: z.string().trim().min(1).max(200).nullable().optional(),
+    subject: headerTextSchema(200, 'the subject').nullable().optional(),
     intro: z.string().trim().min(1).max(2000).nullable().optional(),
   })
   .refine((e) => e.subject !== undefined || e.intro !== undefined, { message: 'give subject or intro' });
@@ -208,8 +210,21 @@ export const dunningRoutes =
         sequenceId: o.sequenceId ?? null,
         contactEmails: o.contactEmails ?? null,
         note: o.note ?? null,
+        updatedBy: actor(req),
         updatedAt: services.clock.now(),
       };
+      // Manual recipients are the one way addresses not in the ledger get mail: audited with who set them.
+      if (o.contactEmails)
+        req.log.info(
+          {
+            tenantId: tenant.id,
+            customerId: o.customerId,
+            invoiceId: o.invoiceId,
+            recipients: o.contactEmails.length,
+            by: values.updatedBy,
+          },
+          'manual recipients set',
+        );
       const target = o.customerId
         ? eq(dunningOverrides.customerId, o.customerId)
         : eq(dunningOverrides.invoiceId, o.invoiceId!);
@@ -425,7 +440,11 @@ export const dunningRoutes =
         const [c] = await db.select().from(customers).where(eq(customers.id, m.customerId));
         email = await composeEmail(services, m, tenant, c!, services.clock.now());
       }
-      if (q.format === 'html') return reply.type('text/html; charset=utf-8').send(email.html);
+      if (q.format === 'html')
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', EMAIL_PREVIEW_CSP)
+          .send(email.html);
       if (q.format === 'text') return reply.type('text/plain; charset=utf-8').send(email.text);
       return { id: m.id, to: m.to, status: m.status, ...email };
     });

@@ -14,7 +14,24 @@ const MAX_UPLOAD = 50 * 1024 * 1024;
 export const importRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
-    await app.register(multipart, { limits: { fileSize: MAX_UPLOAD, files: 1 } });
+    // Only this route takes large bodies. Both parsers run after the onRequest auth hook, so nothing of an
+    // unauthenticated upload is buffered; multipart streams the file and caps every other part.
+    await app.register(multipart, {
+      limits: {
+        fileSize: MAX_UPLOAD,
+        files: 1,
+        fields: 10,
+        parts: 11,
+        fieldSize: 64 * 1024,
+        headerPairs: 50,
+      },
+    });
+    // CSV uploads arrive as raw text/csv bodies; keep them as Buffers so the importer hashes the exact bytes.
+    app.addContentTypeParser(
+      ['text/csv', 'application/csv'],
+      { parseAs: 'buffer', bodyLimit: MAX_UPLOAD },
+      (_req, body, done) => done(null, body),
+    );
 
     /**
      * Upload a canonical invoice-history CSV, as a raw `text/csv` body or a multipart form field `file`.

@@ -31,15 +31,19 @@ const pageQuery = z.object({
 
 /** Opaque keyset cursor: base64url of "dueDate|id". */
 const encodeCursor = (dueDate: string, id: string) => Buffer.from(`${dueDate}|${id}`).toString('base64url');
+const cursorParts = z.tuple([z.iso.date(), z.uuid()]);
 function decodeCursor(cursor: string): { dueDate: string; id: string } {
-  const [dueDate, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!dueDate || !id || !/^\d{4}-\d{2}-\d{2}$/.test(dueDate)) {
+  // Crafted cursors are input like any other: both parts are checked before they reach SQL (a non-uuid id or
+  // a 2013-99-99 date would otherwise fail in the database as a 500).
+  const parts = cursorParts.safeParse(Buffer.from(cursor, 'base64url').toString('utf8').split('|'));
+  if (!parts.success) {
     throw new AppError(
       'invalid_request',
       'Invalid querystring: cursor: not a cursor from a previous page',
       400,
     );
   }
+  const [dueDate, id] = parts.data;
   return { dueDate, id };
 }
 

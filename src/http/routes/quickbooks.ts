@@ -85,6 +85,17 @@ function htmlPage(reply: FastifyReply, status: number, title: string, body: stri
 }
 
 /** A page saying what happened (plain text), with the way back. */
+/** Whether `location` is the callback itself (same origin and path; the query carries code and state). */
+function isCallback(location: string, callback: string): boolean {
+  try {
+    const a = new URL(location);
+    const b = new URL(callback);
+    return a.origin === b.origin && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
+}
+
 function page(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
   return htmlPage(
     reply,
@@ -164,12 +175,18 @@ export const quickbooksRoutes =
       const demo = services.demoCompany;
       if (!demo)
         return page(reply, 404, 'No demo company here', 'This server does not run the demo company.');
-      const query = req.url.slice(req.url.indexOf('?') + 1);
-      const res = await fetch(`${demo.sandbox.url}/connect/oauth2?${req.url.includes('?') ? query : ''}`, {
+      // Like Intuit, only the registered callback may receive a code: anything else would make this page an open
+      // redirect that hands codes to whoever wrote the link.
+      const callback = quickbooksCallbackUrl(services.config.PUBLIC_URL);
+      const query = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+      if (query.getAll('redirect_uri').length !== 1 || query.get('redirect_uri') !== callback) {
+        return page(reply, 400, 'Not a Duely sign-in link', 'This link does not lead back to Duely.');
+      }
+      const res = await fetch(`${demo.sandbox.url}/connect/oauth2?${query.toString()}`, {
         redirect: 'manual',
       });
       const location = res.headers.get('location');
-      if (res.status !== 302 || !location) {
+      if (res.status !== 302 || !location || !isCallback(location, callback)) {
         return page(reply, 502, 'The demo company did not answer', `The sandbox answered ${res.status}.`);
       }
       return reply.header('cache-control', 'no-store').redirect(location, 302);

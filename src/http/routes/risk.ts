@@ -30,14 +30,17 @@ const settingsPatch = z
   .object({
     /** Moves the late/not-late threshold: +1 flags more invoices as risky, -1 fewer (log-odds). */
     sensitivity: z.number().min(-3).max(3),
-    timezone: z.string().refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'not an IANA time zone'),
+    timezone: z
+      .string()
+      .max(64, { message: 'not an IANA time zone', abort: true })
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not an IANA time zone'),
     locale: z.string().min(2).max(35),
     /** The sender block of dunning emails; null goes back to the defaults (tenant name, MAIL_FROM's address). */
     sender: senderSettingsSchema.nullable(),

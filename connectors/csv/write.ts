@@ -1,0 +1,28 @@
+/**
+ * Writing CSV that is safe to open in a spreadsheet. Text cells come from ledgers people typed (customer ids,
+ * invoice numbers), and a cell such as `=HYPERLINK(…)`, `@SUM(…)` or `=cmd|…` would run as a formula in Excel,
+ * LibreOffice or Sheets. OWASP's rule (https://owasp.org/www-community/attacks/CSV_Injection): a text cell that
+ * begins with = + - @ TAB or CR gets a leading single quote, then every cell is quoted as RFC 4180 needs.
+ * Numbers are written as numbers, so a legitimately negative amount stays a number.
+ */
+
+/** Characters a spreadsheet reads as the start of a formula (with their full-width forms, which some accept). */
+const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
+
+export type CsvValue = string | number | boolean | null | undefined;
+
+/** One cell: numbers as they are, text neutralised and quoted when needed. */
+export function csvCell(value: CsvValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (typeof value === 'boolean') return String(value);
+  const text = FORMULA_START.has(value.charAt(0)) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A header and rows, one line each, in `columns` order. */
+export function toCsv<K extends string>(columns: readonly K[], rows: readonly Record<K, CsvValue>[]): string {
+  const lines = [columns.map((c) => csvCell(c)).join(',')];
+  for (const row of rows) lines.push(columns.map((c) => csvCell(row[c])).join(','));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "dunning_overrides" ADD COLUMN "updated_by" text;

@@ -1,0 +1,82 @@
+/**
+ * Rate limits (@fastify/rate-limit) for sign-in, failed credentials and webhooks, per client address, with small
+ * limits so the tests reach them. The limits follow the matched route, so an encoded path shares the budget.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueApiToken } from '../../src/auth/api-tokens';
+import { buildApp } from '../../src/http/app';
+import type { Services } from '../../src/services';
+import { createTestServices } from '../helpers/services';
+
+let s: Services;
+let app: FastifyInstance;
+let token: string;
+
+beforeAll(async () => {
+  s = await createTestServices({
+    env: {
+      RATE_LIMIT_SIGN_IN: '3',
+      RATE_LIMIT_AUTH_FAILURES: '3',
+      RATE_LIMIT_WEBHOOKS: '2',
+      RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    },
+  });
+  app = await buildApp(s);
+  token = (await issueApiToken(s.db, 'operator')).token;
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+  await s?.close();
+});
+
+const from = (remoteAddress: string) => ({ remoteAddress });
+
+describe('rate limits', () => {
+  it('sign-in: the fourth request a minute from one address gets 429, encoded paths included', async () => {
+    const a = from('198.51.100.1');
+    for (let i = 0; i < 3; i++) expect((await app.inject({ url: '/login', ...a })).statusCode).toBe(200);
+    const over = await app.inject({ url: '/%6Cogin', ...a });
+    expect(over.statusCode).toBe(429);
+    expect(over.json().error.code).toBe('rate_limited');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await app.inject({ method: 'POST', url: '/login', ...a })).statusCode).toBe(429);
+    // Another address, and other routes, are not affected.
+    expect((await app.inject({ url: '/login', ...from('198.51.100.2') })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/health', ...a })).statusCode).toBe(200);
+  });
+
+  it('failed credentials: after 3 rejected tokens an address gets 429 for credentialed requests, even valid ones', async () => {
+    const a = from('198.51.100.3');
+    const bad = { authorization: 'Bearer duely_guess' };
+    for (let i = 0; i < 3; i++)
+      expect((await app.inject({ url: '/api/v1/tenants', headers: bad, ...a })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/v1/tenants', headers: bad, ...a })).statusCode).toBe(429);
+    const valid = { authorization: `Bearer ${token}` };
+    expect((await app.inject({ url: '/api/v1/tenants', headers: valid, ...a })).statusCode).toBe(429);
+    // Bad session cookies count the same way, and are held the same way.
+    const cookie = { cookie: 'duely_session=dll_guess.guess' };
+    expect((await app.inject({ url: '/api/v1/session', headers: cookie, ...a })).statusCode).toBe(429);
+    // The same valid token from another address works; successes never count.
+    const b = from('198.51.100.4');
+    for (let i = 0; i < 5; i++)
+      expect((await app.inject({ url: '/api/v1/tenants', headers: valid, ...b })).statusCode).toBe(200);
+    // A held address still reaches public pages without credentials.
+    expect((await app.inject({ url: '/health', ...a })).statusCode).toBe(200);
+  });
+
+  it('webhooks: the third delivery a minute from one address gets 429', async () => {
+    const a = from('198.51.100.5');
+    const post = () =>
+      app.inject({
+        method: 'POST',
+        url: '/webhooks/resend',
+        payload: '{}',
+        headers: { 'content-type': 'application/json' },
+        ...a,
+      });
+    expect((await post()).statusCode).toBe(401);
+    expect((await post()).statusCode).toBe(401);
+    expect((await post()).statusCode).toBe(429);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * X-Forwarded-* headers count only when TRUST_PROXY names the proxy. Without it, a client cannot claim another
+ * host or protocol (the sign-in form's same-origin check) or another address (rate-limit keys).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { buildApp } from '../../src/http/app';
+import type { Services } from '../../src/services';
+import { createTestServices } from '../helpers/services';
+
+const started: Services[] = [];
+afterAll(async () => {
+  for (const s of started) await s.close();
+});
+
+/** A cross-site sign-in form that claims, through X-Forwarded-*, to come from the host it posts to. */
+async function forgedLogin(env: Record<string, string>) {
+  const s = await createTestServices({ env, queue: false });
+  started.push(s);
+  const app = await buildApp(s);
+  try {
+    return await app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        origin: 'https://evil.example',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-for': '203.0.113.7',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'token=dll_x.y',
+    });
+  } finally {
+    await app.close();
+  }
+}
+
+describe('TRUST_PROXY', () => {
+  it('is off by default: forwarded headers from a client change nothing', async () => {
+    const r = await forgedLogin({});
+    expect(r.statusCode).toBe(403);
+    expect(r.body).toContain('The form came from another site');
+  });
+
+  it('when the proxy is trusted, its forwarded host and protocol are used', async () => {
+    // inject() connects from 127.0.0.1, the trusted proxy here; the forged origin now matches the forwarded host.
+    const r = await forgedLogin({ TRUST_PROXY: '127.0.0.1' });
+    expect(r.body).not.toContain('The form came from another site');
+  });
+
+  it('parses booleans, hop counts and address lists', () => {
+    const base = { APP_SECRET: 'x'.repeat(32), DATA_DIR: '/tmp/duely-trust-proxy' };
+    expect(loadConfig(base).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).TRUST_PROXY).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+    ]);
+  });
+});
