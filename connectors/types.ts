@@ -42,10 +42,22 @@ export interface CanonicalRecords {
 /**
  * One unit of sync work. The caller writes `records` and `deletions` in one transaction together with `cursor`;
  * resuming from that cursor after a crash continues with the next page and never skips one.
+ *
+ * Deletions a source cannot report (a full read only lists what exists; a cut change feed may drop tombstones) are
+ * found by a *listing*: the connector lists every id of a kind, page by page, and says when it started and ended.
+ * The caller keeps the ids seen since the listing started (durably, with the cursor) and, when it completes, marks
+ * every stored record of that kind which was not seen and has not changed at the source since `asOf` as deleted.
+ * Records changed at or after `asOf` are left to the incremental feed, which starts no later than `asOf`.
  */
 export interface SyncPage<Cursor> extends CanonicalRecords {
   deletions: Record<EntityKind, CanonicalDeletion[]>;
   cursor: Cursor;
+  /** Ids of records that exist at the source, listed by this page (with or without their records above). */
+  seen?: Partial<Record<EntityKind, string[]>>;
+  /** Listings that start with this page: ids seen by an earlier, unfinished listing of these kinds are forgotten. */
+  listingStarts?: EntityKind[];
+  /** Listings that are complete with this page (after its `seen` ids are recorded): reconcile these kinds. */
+  listingComplete?: { kinds: EntityKind[]; asOf: Instant };
 }
 
 export interface SyncOptions {

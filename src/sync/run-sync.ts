@@ -37,6 +37,8 @@ export interface RunSyncOptions {
   onProgress?: (p: SyncProgressEvent) => void;
   /** Connector page size (tests, benchmarks). */
   pageSize?: number;
+  /** Objects per change-feed answer at which the connector assumes it was cut (tests: a small sandbox limit). */
+  cdcLimit?: number;
 }
 
 export interface SyncProgressEvent {
@@ -207,6 +209,7 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
       const pages = connector.sync.pages(ctx, cursor as never, {
         now: () => clock.now(),
         ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+        ...(opts.cdcLimit ? { cdcLimit: opts.cdcLimit } : {}),
         map: { homeCurrency: tenant.currency },
       });
       // One page of lookahead: the next page is fetched while this one is written (network overlaps the database).
@@ -234,6 +237,7 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
           stats: (pageStats) => addStats({ ...stats }, pageStats),
           now: clock.now(),
           onSynced: opts.onSynced,
+          log,
         });
         stats = addStats(stats, pageResult.stats);
         changedInvoices += pageResult.changedInvoiceIds.length;

@@ -147,7 +147,7 @@ describe.skipIf(!present)('QuickBooks vendor payloads (../shared/vendor/qbo)', (
     const pages = await collect({
       mode: 'full',
       entity: 'Payment',
-      startPosition: 101,
+      afterId: '170',
       changedSince: '2026-05-01T00:00:00.000Z',
     });
     expect(pages.flatMap((p) => [...p.customers, ...p.invoices, ...p.payments, ...p.creditMemos])).toEqual(

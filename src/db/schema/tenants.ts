@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, instant, updatedAt } from './columns';
 
 export const tenants = pgTable('tenants', {
@@ -75,6 +75,23 @@ export const syncRuns = pgTable(
     finishedAt: instant('finished_at'),
   },
   (t) => [index('sync_runs_tenant_started_idx').on(t.tenantId, sql`${t.startedAt} desc`)],
+);
+
+/**
+ * Ids a connector listed since a listing of `kind` started (connectors/types.ts SyncPage): written with each page
+ * and its cursor, so a listing survives a crash; when it completes, stored rows of that kind not in here are gone
+ * at the source. Cleared when a listing of the kind starts again.
+ */
+export const syncSeenIds = pgTable(
+  'sync_seen_ids',
+  {
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => connections.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    externalId: text('external_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.kind, t.externalId] })],
 );
 
 /** Admin/API tokens: only a SHA-256 of the token is stored. A null tenant means every tenant (the operator). */
