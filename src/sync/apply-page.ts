@@ -15,7 +15,7 @@
  * `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
  */
-import { eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type {
   CanonicalCreditMemo,
   CanonicalCustomer,
@@ -24,6 +24,7 @@ import type {
   CanonicalPayment,
 } from '../../connectors/canonical';
 import type { EntityKind, SyncPage } from '../../connectors/types';
+import { ConnectionInactiveError } from '../auth/connection-tokens';
 import { type Db, rowsOf, type Tx } from '../db/client';
 import { connections, type SyncProgress, syncRuns } from '../db/schema';
 
@@ -627,16 +628,26 @@ export interface ListingLog {
 /** Writes the page, the connection's cursor and the run's progress in ONE transaction. */
 export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Cursor>): Promise<PageResult> {
   return db.transaction(async (tx) => {
+    // First, and as the row lock every later writer of this connection waits for: the page was read over the
+    // network, so it is written only if the connection is still active (a disconnect meanwhile wins).
+    const current = await tx
+      .update(connections)
+      .set({ syncCursor: opts.page.cursor as Record<string, unknown>, updatedAt: opts.now })
+      .where(and(eq(connections.id, opts.connectionId), eq(connections.status, 'active')))
+      .returning({ id: connections.id });
+    if (current.length === 0) {
+      const [row] = await tx
+        .select({ status: connections.status })
+        .from(connections)
+        .where(eq(connections.id, opts.connectionId));
+      throw new ConnectionInactiveError(opts.connectionId, row?.status ?? 'gone');
+    }
     const written = await writePage(tx, opts.tenantId, opts.page, opts.now);
     const listed = await applyListing(tx, { ...opts, log: opts.log });
     const result: PageResult = {
       stats: { ...written.stats, deletions: written.stats.deletions + listed.stats.deletions },
       changedInvoiceIds: [...new Set([...written.changedInvoiceIds, ...listed.changedInvoiceIds])],
     };
-    await tx
-      .update(connections)
-      .set({ syncCursor: opts.page.cursor as Record<string, unknown>, updatedAt: opts.now })
-      .where(eq(connections.id, opts.connectionId));
     await tx
       .update(syncRuns)
       .set({ progress: opts.progress, ...(opts.stats ? { stats: opts.stats(result.stats) } : {}) })

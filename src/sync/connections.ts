@@ -46,6 +46,12 @@ export function connectionTokens(services: Services, opts: { fresh?: boolean } =
       const { tokenUrl } = qb.oauth.endpoints(services.config);
       return (refreshToken: string) => qb.oauth.refresh({ tokenUrl, ...creds, refreshToken });
     },
+    async () => {
+      const qb = connectors.quickbooks;
+      const creds = quickbooksCredentials(services.config);
+      const { revokeUrl } = qb.oauth.endpoints(services.config);
+      return (token: string) => qb.oauth.revoke({ revokeUrl, ...creds, token });
+    },
   );
   if (!opts.fresh) tokensByServices.set(services, tokens);
   return tokens;

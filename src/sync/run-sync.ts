@@ -16,6 +16,7 @@ import type { Tx } from '../db/client';
 import { connections, type SyncProgress, type SyncRunKind, syncRuns, tenants } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
+import { ConnectionInactiveError } from '../auth/connection-tokens';
 import { applySyncPage, addStats } from './apply-page';
 import { connectionClient } from './connections';
 
@@ -260,6 +261,12 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
         progress = emptyProgress();
         await db.update(syncRuns).set({ kind, progress }).where(eq(syncRuns.id, runId));
         continue;
+      }
+      if (err instanceof ConnectionInactiveError) {
+        // Disconnected while we read: nothing of the interrupted page was written; do not retry.
+        await finish('failed', err.userMessage);
+        log.info({ err: err.message }, 'sync stopped: the connection was disconnected');
+        return result('skipped', err.userMessage);
       }
       if (isReconnect(err)) {
         const reason = err instanceof Error ? err.message : String(err);

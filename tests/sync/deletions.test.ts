@@ -7,7 +7,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
-import { invoices, syncSeenIds } from '../../src/db/schema';
+import { connections, invoices, syncSeenIds } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { createTestServices } from '../helpers/services';
@@ -175,5 +175,28 @@ describe('deletions', () => {
     expect(r.stats.deletions).toBe(1);
     expect(await statusOf(tenantId, [victim])).toEqual({ [victim]: 'deleted' });
     expect(await matches(sandbox, tenantId)).toEqual([]);
+  });
+});
+
+describe('a disconnect during a sync', () => {
+  it('stops the sync: nothing read after it is written and the connection stays disconnected', async () => {
+    const { sandbox, tenantId, connectionId } = await connectCompany(7006);
+    let invoiceQueries = 0;
+    sandbox.onApiRequest(async ({ query }) => {
+      // The user disconnects while the second invoice page is on its way.
+      if (query?.startsWith('SELECT * FROM Invoice') && ++invoiceQueries === 2) {
+        await s.db
+          .update(connections)
+          .set({ status: 'disconnected', statusReason: 'disconnected by user', credentials: null })
+          .where(eq(connections.id, connectionId));
+      }
+    });
+    const r = await runSync(s, { connectionId, pageSize: 20 });
+    sandbox.onApiRequest(null);
+    expect(r.status).toBe('skipped');
+    expect((await dbBalances(s, tenantId)).size).toBeLessThanOrEqual(20);
+    const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(conn).toMatchObject({ status: 'disconnected', credentials: null });
+    expect(conn?.syncCursor).not.toMatchObject({ entity: 'Payment' });
   });
 });
