@@ -650,7 +650,11 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
     };
     await tx
       .update(syncRuns)
-      .set({ progress: opts.progress, ...(opts.stats ? { stats: opts.stats(result.stats) } : {}) })
+      .set({
+        progress: opts.progress,
+        heartbeatAt: opts.now,
+        ...(opts.stats ? { stats: opts.stats(result.stats) } : {}),
+      })
       .where(eq(syncRuns.id, opts.syncRunId));
     if (opts.onSynced && result.changedInvoiceIds.length > 0) {
       await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds: result.changedInvoiceIds });

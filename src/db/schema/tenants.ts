@@ -73,6 +73,8 @@ export const syncRuns = pgTable(
     error: text('error'),
     startedAt: instant('started_at').notNull().defaultNow(),
     finishedAt: instant('finished_at'),
+    /** Refreshed while the run is alive; a `running` run with an old heartbeat belongs to a dead worker. */
+    heartbeatAt: instant('heartbeat_at'),
   },
   (t) => [index('sync_runs_tenant_started_idx').on(t.tenantId, sql`${t.startedAt} desc`)],
 );
