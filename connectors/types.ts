@@ -163,6 +163,17 @@ export interface WebhookSpec {
   parse(rawBody: Buffer | string): WebhookEvent[];
 }
 
+/**
+ * The request budget of one connected company (a QuickBooks realm, a NetSuite account), shared by every client of
+ * it: on Postgres by every process (src/sync/rate-budget.ts), in-process otherwise.
+ */
+export interface RequestLimiter {
+  /** Runs `task` once the budget allows another request (and no pause is in force). */
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** The provider said "slow down" (429 + Retry-After): no request of this company starts for `ms`. */
+  pause(ms: number): Promise<void>;
+}
+
 /** What a connector needs to build its API client for one connected company. */
 export interface ClientFactoryOptions<Config> {
   config: Config;
@@ -172,6 +183,8 @@ export interface ClientFactoryOptions<Config> {
   onUnauthorized(): Promise<string>;
   /** Receives retry and throttle warnings. */
   logger?: ConnectorLogger;
+  /** The company's request budget shared across processes; the connector's in-process one when absent. */
+  limiter?: RequestLimiter;
 }
 
 /**

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { createdAt, instant, updatedAt } from './columns';
 
 export const tenants = pgTable('tenants', {
@@ -95,6 +105,17 @@ export const syncSeenIds = pgTable(
   },
   (t) => [primaryKey({ columns: [t.connectionId, t.kind, t.externalId] })],
 );
+
+/**
+ * A provider's request budget per connected company, shared by every process on this database
+ * (src/sync/rate-budget.ts): the start instants of the requests in the current window and a pause a 429 imposed.
+ */
+export const rateBudgets = pgTable('rate_budgets', {
+  key: text('key').primaryKey(),
+  /** Epoch milliseconds (database clock) of the requests started within the window. */
+  starts: doublePrecision('starts').array().notNull().default(sql`'{}'::double precision[]`),
+  pausedUntil: instant('paused_until'),
+});
 
 /** Admin/API tokens: only a SHA-256 of the token is stored. A null tenant means every tenant (the operator). */
 export const apiTokens = pgTable('api_tokens', {
