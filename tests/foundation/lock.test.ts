@@ -114,7 +114,7 @@ describe('data directory lock', () => {
       );
       expect(answers.sort(), `round ${round}`).toEqual(['refused', 'refused', 'won']);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('kill -9 while committing: every acknowledged commit is there after the restart, which takes the lock over', async () => {
     const dir = tmp();
@@ -152,5 +152,5 @@ describe('data directory lock', () => {
     } finally {
       await h.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
