@@ -109,7 +109,7 @@ describe('a sync whose worker died', () => {
         expect(jobs.filter((j) => j.state === 'completed').length).toBeGreaterThanOrEqual(1);
         expect(jobs.filter((j) => j.state === 'active')).toEqual([]);
       },
-      { timeout: 30_000, interval: 200 },
+      { timeout: 90_000, interval: 200 },
     );
     const runs = await s.db.select().from(syncRuns).where(eq(syncRuns.connectionId, connection.id));
     const resumed = runs.find((r) => r.id === run?.id);
