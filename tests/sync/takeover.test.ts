@@ -116,5 +116,5 @@ describe('a sync whose worker died', () => {
     expect(resumed).toMatchObject({ status: 'succeeded', kind: 'full' });
     expect(resumed?.source).toMatchObject({ resumed: true });
     expect(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id))).toEqual([]);
-  });
+  }, 180_000);
 });
