@@ -150,7 +150,11 @@ export async function syncCommand(args: string[]): Promise<void> {
       );
     }
     if (result.status === 'skipped') {
-      throw new AppError('disconnected', `The connection of ${tenant.slug} is ${conn.status}.`, 409);
+      // Disconnected before the run, or while it ran (then nothing read after the disconnect was written).
+      const why = result.syncRunId
+        ? (result.error ?? 'The connection was disconnected.')
+        : `The connection is ${conn.status}.`;
+      throw new AppError('disconnected', `Sync of ${tenant.slug} stopped: ${why}`, 409);
     }
     throw new AppError('sync_failed', `Sync failed: ${result.error ?? 'unknown error'}`, 502);
   } finally {
