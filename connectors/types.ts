@@ -42,10 +42,22 @@ export interface CanonicalRecords {
 /**
  * One unit of sync work. The caller writes `records` and `deletions` in one transaction together with `cursor`;
  * resuming from that cursor after a crash continues with the next page and never skips one.
+ *
+ * Deletions a source cannot report (a full read only lists what exists; a cut change feed may drop tombstones) are
+ * found by a *listing*: the connector lists every id of a kind, page by page, and says when it started and ended.
+ * The caller keeps the ids seen since the listing started (durably, with the cursor) and, when it completes, marks
+ * every stored record of that kind which was not seen and has not changed at the source since `asOf` as deleted.
+ * Records changed at or after `asOf` are left to the incremental feed, which starts no later than `asOf`.
  */
 export interface SyncPage<Cursor> extends CanonicalRecords {
   deletions: Record<EntityKind, CanonicalDeletion[]>;
   cursor: Cursor;
+  /** Ids of records that exist at the source, listed by this page (with or without their records above). */
+  seen?: Partial<Record<EntityKind, string[]>>;
+  /** Listings that start with this page: ids seen by an earlier, unfinished listing of these kinds are forgotten. */
+  listingStarts?: EntityKind[];
+  /** Listings that are complete with this page (after its `seen` ids are recorded): reconcile these kinds. */
+  listingComplete?: { kinds: EntityKind[]; asOf: Instant };
 }
 
 export interface SyncOptions {
@@ -151,6 +163,17 @@ export interface WebhookSpec {
   parse(rawBody: Buffer | string): WebhookEvent[];
 }
 
+/**
+ * The request budget of one connected company (a QuickBooks realm, a NetSuite account), shared by every client of
+ * it: on Postgres by every process (src/sync/rate-budget.ts), in-process otherwise.
+ */
+export interface RequestLimiter {
+  /** Runs `task` once the budget allows another request (and no pause is in force). */
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** The provider said "slow down" (429 + Retry-After): no request of this company starts for `ms`. */
+  pause(ms: number): Promise<void>;
+}
+
 /** What a connector needs to build its API client for one connected company. */
 export interface ClientFactoryOptions<Config> {
   config: Config;
@@ -160,6 +183,8 @@ export interface ClientFactoryOptions<Config> {
   onUnauthorized(): Promise<string>;
   /** Receives retry and throttle warnings. */
   logger?: ConnectorLogger;
+  /** The company's request budget shared across processes; the connector's in-process one when absent. */
+  limiter?: RequestLimiter;
 }
 
 /**

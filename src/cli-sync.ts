@@ -10,6 +10,7 @@ import { loadConfig } from './config';
 import { findTenant } from './db/queries/tenants';
 import { connections } from './db/schema';
 import { formatMinor, type LedgerSummary, startDemo } from './demo';
+import { ConnectorError } from '../connectors/errors';
 import { AppError } from './errors';
 import { scoreAfterSync } from './jobs/sync-jobs';
 import { createServices } from './services';
@@ -49,6 +50,41 @@ export function progressLine(p: SyncProgressEvent): string {
     return `${LABEL[k]} ${e.rows.toLocaleString('en-US')}${e.done ? ' ✓' : ` (${e.pages}p)`}`;
   });
   return `sync ${p.kind}: ${parts.join(' · ')}`;
+}
+
+/**
+ * What `duely sync` prints for an error of the run: one line in the user's terms for provider and interruption
+ * errors (retryable ones say the progress is kept), null for anything else (a bug: the stack is worth having).
+ */
+export function syncFailure(err: unknown, tenantSlug: string): AppError | null {
+  if (err instanceof ConnectorError) {
+    const detail = [
+      err.code,
+      err.status ? `HTTP ${err.status}` : null,
+      err.providerCode ? `code ${err.providerCode}` : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const next = err.retryable
+      ? ' The pages synced so far are saved; run the command again later to continue.'
+      : '';
+    return new AppError(
+      'sync_failed',
+      `Sync of ${tenantSlug} stopped: ${err.userMessage} (${detail}).${next}`,
+      502,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (err instanceof AppError && err.code === 'aborted') {
+    return new AppError(
+      'sync_interrupted',
+      `Sync of ${tenantSlug} interrupted; run the command again to continue where it stopped.`,
+      503,
+    );
+  }
+  return null;
 }
 
 export async function syncCommand(args: string[]): Promise<void> {
@@ -91,6 +127,9 @@ export async function syncCommand(args: string[]): Promise<void> {
           process.stderr.write(`\r\x1b[2K${spin[frame++ % spin.length]} ${line}`.slice(0, width + 8));
         } else process.stderr.write(`${line}\n`);
       },
+    }).catch((err: unknown) => {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      throw syncFailure(err, tenant.slug) ?? err;
     });
     if (tty) process.stderr.write('\r\x1b[2K');
     const secs = ((Date.now() - started) / 1000).toFixed(1);
@@ -111,7 +150,11 @@ export async function syncCommand(args: string[]): Promise<void> {
       );
     }
     if (result.status === 'skipped') {
-      throw new AppError('disconnected', `The connection of ${tenant.slug} is ${conn.status}.`, 409);
+      // Disconnected before the run, or while it ran (then nothing read after the disconnect was written).
+      const why = result.syncRunId
+        ? (result.error ?? 'The connection was disconnected.')
+        : `The connection is ${conn.status}.`;
+      throw new AppError('disconnected', `Sync of ${tenant.slug} stopped: ${why}`, 409);
     }
     throw new AppError('sync_failed', `Sync failed: ${result.error ?? 'unknown error'}`, 502);
   } finally {

@@ -1,11 +1,21 @@
 /**
  * The canonical invoice-history CSV (../shared/data/ibm-ar/README.md): one row per invoice, `paid_date` empty while
  * open. Parsing is strict and total: every bad cell is reported with its line and column, and callers import
- * nothing when any error exists.
+ * nothing when any error exists. The bytes must be UTF-8 without NUL characters and each field is bounded in
+ * length (input-checks.ts).
  */
 import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
 import { isKnownCurrency, toMinor } from '../money';
+import {
+  columnName,
+  DEFAULT_FIELD_LIMIT,
+  decodeCsv,
+  FIELD_LIMITS,
+  headerNames,
+  truncateQuoted,
+  unclosedQuote,
+} from './input-checks';
 
 export const REQUIRED_COLUMNS = [
   'customer_id',
@@ -51,14 +61,75 @@ export function isIsoDate(value: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }
 
+/** Reports every field of `rec` longer than its limit; true when there was one (the row is not read further). */
+function tooLong(rec: string[], names: string[], bad: (column: string, message: string) => void): boolean {
+  let found = false;
+  rec.forEach((value, i) => {
+    const name = columnName(names, i);
+    const limit = FIELD_LIMITS[name] ?? DEFAULT_FIELD_LIMIT;
+    if (value.length > limit) {
+      bad(
+        name,
+        `${name} is ${value.length.toLocaleString('en-US')} characters long; at most ${limit} are allowed`,
+      );
+      found = true;
+    }
+  });
+  return found;
+}
+
 /** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
 const MAX_ERRORS = 200;
 
 export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
+  const checked = parseChecked(input);
+  // Messages quote the cells they refuse: never echo a huge one whole.
+  return { ...checked, errors: checked.errors.map((e) => ({ ...e, message: truncateQuoted(e.message) })) };
+}
+
+/** The parser's own errors, located by line and column and told in our words (its messages echo whole values). */
+function parserError(err: unknown, text: string): CsvIssue {
+  const e = err as { lines?: number; column?: number; code?: string; record?: unknown[] };
+  const names = headerNames(text);
+  const line = e.lines ?? 1;
+  if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+    const at = unclosedQuote(text) ?? { line, field: e.column ?? 0 };
+    return {
+      line: at.line,
+      column: columnName(names, at.field),
+      message: 'a quoted value starts here and is never closed (a missing closing ")',
+    };
+  }
+  if (e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
+    const got = e.record?.length ?? e.column ?? 0;
+    return {
+      line,
+      column: columnName(names, Math.min(got, names.length)),
+      message: `this row has ${got} field${got === 1 ? '' : 's'}; the header has ${names.length}`,
+    };
+  }
+  if (e.code === 'INVALID_OPENING_QUOTE' || e.code === 'CSV_INVALID_CLOSING_QUOTE') {
+    return {
+      line,
+      column: columnName(names, e.column ?? 0),
+      message: 'a quote inside a value: quote the whole value and double the inner quote ("a ""b"" c")',
+    };
+  }
+  return {
+    line,
+    column: columnName(names, e.column ?? 0),
+    message: `malformed CSV (${e.code ?? 'unreadable'})`,
+  };
+}
+
+function parseChecked(input: string | Buffer): ParsedHistory {
   const errors: CsvIssue[] = [];
+  const decoded = decodeCsv(input);
+  if ('problem' in decoded) return { rows: [], errors: [decoded.problem] };
+  const { text } = decoded;
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(input, {
+    records = parse(text, {
       bom: true,
       skip_empty_lines: true,
       relax_column_count: false,
@@ -66,11 +137,7 @@ export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
       info: true,
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
-    const e = err as { lines?: number; message?: string; code?: string };
-    return {
-      rows: [],
-      errors: [{ line: e.lines ?? 0, column: null, message: `malformed CSV: ${e.message ?? String(err)}` }],
-    };
+    return { rows: [], errors: [parserError(err, text)] };
   }
   const header = records[0]?.record;
   if (!header) return { rows: [], errors: [{ line: 1, column: null, message: 'the file is empty' }] };
@@ -97,6 +164,7 @@ export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
     const { record: rec, info } = records[r]!;
     const line = info.lines;
     const bad = (column: string, message: string) => errors.push({ line, column, message });
+    if (tooLong(rec, names, bad)) continue;
     const customerId = col(rec, 'customer_id');
     const invoiceId = col(rec, 'invoice_id');
     const invoiceDate = col(rec, 'invoice_date');

@@ -9,10 +9,10 @@
  */
 import type { Instant } from '../canonical';
 import { ConnectorError } from '../errors';
-import type { ConnectorLogger } from '../types';
+import type { ConnectorLogger, RequestLimiter } from '../types';
 import { abortError, abortableSleep, type Sleep } from './abortable-sleep';
 import { faultFromJson, faultToError, parseFault } from './faults';
-import { limiterForRealm, type RealmLimiter } from './realm-limiter';
+import { limiterForRealm } from './realm-limiter';
 
 export const QBO_MINOR_VERSION = 75;
 /** Intuit: "wait 60 seconds before retrying" after a 429 without Retry-After. */
@@ -34,7 +34,8 @@ export interface QboClientOptions {
   backoffMaxMs?: number;
   /** Intuit times requests out at 120 s; we give up a little later. */
   requestTimeoutMs?: number;
-  limiter?: RealmLimiter;
+  /** The realm's request budget (in-process by default); a 429 pauses it, so every request of the realm waits. */
+  limiter?: RequestLimiter;
   sleep?: Sleep;
   random?: () => number;
   fetch?: typeof fetch;
@@ -57,7 +58,7 @@ export class QboClient {
   readonly realmId: string;
   private readonly o: Required<Omit<QboClientOptions, 'logger' | 'limiter'>> &
     Pick<QboClientOptions, 'logger'>;
-  private readonly limiter: RealmLimiter;
+  private readonly limiter: RequestLimiter;
   private refreshing: Promise<string> | null = null;
 
   constructor(options: QboClientOptions) {
@@ -152,9 +153,11 @@ export class QboClient {
         const wait = error.retryAfterMs ?? this.o.throttleWaitMs;
         this.o.logger?.warn(
           { realmId: this.realmId, path, wait, attempt: throttles },
-          'QuickBooks throttled; waiting',
+          'QuickBooks throttled; pausing the realm',
         );
-        await this.o.sleep(wait, signal);
+        // The whole realm is throttled, not this request: every request of it (every process, when the budget
+        // is shared) holds until Retry-After has passed; this one waits in the limiter like the others.
+        await this.limiter.pause(wait);
         continue;
       }
       if (

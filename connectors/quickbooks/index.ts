@@ -28,13 +28,14 @@ export const quickbooks = {
     refresh: refreshTokens,
     revoke: revokeToken,
   },
-  createClient: ({ config, externalId, getAccessToken, onUnauthorized, logger }) =>
+  createClient: ({ config, externalId, getAccessToken, onUnauthorized, logger, limiter }) =>
     new QboClient({
       apiBaseUrl: quickbooksEndpoints(config).apiBaseUrl,
       realmId: externalId,
       getAccessToken,
       onUnauthorized,
       logger,
+      limiter,
     }),
   sync: { pages: quickbooksPages },
   webhooks: { verify: verifyWebhook, parse: parseWebhook },

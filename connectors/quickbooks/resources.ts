@@ -1,7 +1,11 @@
 /**
  * Sync iterators: a resumable full sync by paged queries, then incremental sync by Change Data Capture.
  *  - Query paging: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
- *    (STARTPOSITION is 1-based, MAXRESULTS at most 1000, a page past the end is `{"QueryResponse":{}}`).
+ *    (MAXRESULTS at most 1000, a page past the end is `{"QueryResponse":{}}`). Pages are keyed by Id
+ *    (`WHERE Id > '<last>' ORDERBY Id`), never by STARTPOSITION: a row deleted between two positional pages shifts
+ *    every later row one place back, and the row that slides across the page boundary is never read.
+ *  - Deletions: a full read lists every id of each entity (see SyncPage `listingStarts`/`listingComplete`), so a
+ *    row deleted while no change feed was watching (expired cursor, `full` re-sync) is found missing.
  *  - CDC: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture
  *    (changedSince within 30 days; at most 1000 objects per answer across all requested entities).
  */
@@ -25,8 +29,11 @@ export const QBO_SYNC_ENTITIES = ['Customer', 'Invoice', 'CreditMemo', 'Payment'
 export type QboEntity = (typeof QBO_SYNC_ENTITIES)[number];
 
 export type QboCursor =
-  /** Full sync in progress: next page of `entity`; `changedSince` is where CDC takes over afterwards. */
-  | { mode: 'full'; entity: QboEntity; startPosition: number; changedSince: Instant }
+  /**
+   * Full sync in progress: the rows of `entity` with Id above `afterId` (null: from the first) are next;
+   * `changedSince` is where CDC takes over afterwards.
+   */
+  | { mode: 'full'; entity: QboEntity; afterId: string | null; changedSince: Instant }
   | { mode: 'cdc'; changedSince: Instant };
 
 export interface QboSyncOptions extends SyncOptions {
@@ -34,6 +41,8 @@ export interface QboSyncOptions extends SyncOptions {
   pageSize?: number;
   /** Objects per CDC answer at which we assume it was cut (Intuit: 1000). */
   cdcLimit?: number;
+  /** MAXRESULTS of the id listing that finds deletions after a cut CDC answer (Intuit caps it at 1000). */
+  idPageSize?: number;
   map?: MapOptions;
 }
 
@@ -101,7 +110,42 @@ export async function* quickbooksPages(
   yield* fullSyncPages(ctx, cursor, options);
 }
 
-/** Full sync, one entity after the other; each page's cursor points at the next page. */
+/** Order of QuickBooks Ids (digit strings, compared as numbers as Intuit's ORDERBY Id does). */
+export function compareIds(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function idOf(row: unknown): string {
+  const id = (row as { Id?: unknown } | null)?.Id;
+  if (typeof id !== 'string' || id === '' || id.includes("'")) {
+    throw new ConnectorError({ code: 'bad_payload', message: 'QuickBooks row without a usable Id' });
+  }
+  return id;
+}
+
+/** The largest Id of `rows`: the keyset position after them (whatever order the answer used). */
+function lastId(rows: unknown[]): string {
+  return rows.map(idOf).reduce((max, id) => (compareIds(id, max) > 0 ? id : max));
+}
+
+/** `SELECT <what> FROM <entity> WHERE <conditions> AND Id > '<afterId>' ORDERBY Id MAXRESULTS n` */
+function keysetQuery(
+  what: string,
+  entity: QboEntity,
+  afterId: string | null,
+  pageSize: number,
+  conditions: string[] = [],
+): string {
+  const where = [...conditions, ...(afterId === null ? [] : [`Id > '${afterId}'`])];
+  return `SELECT ${what} FROM ${entity}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDERBY Id MAXRESULTS ${pageSize}`;
+}
+
+/**
+ * Full sync, one entity after the other; each page's cursor points at the next page. Each entity is a listing:
+ * its first page starts it and the empty page past its end completes it, so the caller marks the rows of that
+ * entity the read did not see (and that did not change since the read began) as deleted.
+ */
 async function* fullSyncPages(
   ctx: QboContext,
   from: QboCursor | null,
@@ -109,35 +153,36 @@ async function* fullSyncPages(
 ): AsyncGenerator<SyncPage<QboCursor>> {
   const pageSize = Math.min(options.pageSize ?? QBO_MAX_PAGE_SIZE, QBO_MAX_PAGE_SIZE);
   const map = options.map ?? DEFAULT_MAP_OPTIONS;
-  let cursor = from?.mode === 'full' ? from : null;
+  // A positional cursor stored by an older version cannot be trusted (rows may have shifted): start over.
+  let cursor = from?.mode === 'full' && 'afterId' in from ? from : null;
   for (;;) {
     const entity = cursor?.entity ?? QBO_SYNC_ENTITIES[0];
-    const startPosition = cursor?.startPosition ?? 1;
-    const envelope = await ctx.client.query(
-      `SELECT * FROM ${entity} STARTPOSITION ${startPosition} MAXRESULTS ${pageSize}`,
-      ctx.signal,
-    );
+    const afterId = cursor?.afterId ?? null;
+    const kind = KIND[entity];
+    const envelope = await ctx.client.query(keysetQuery('*', entity, afterId, pageSize), ctx.signal);
     // Changes made after the first page are picked up by CDC from the server's own clock at that moment.
     const changedSince = cursor?.changedSince ?? toIso(envelope.time) ?? options.now().toISOString();
     const rows = rowsOf(envelope.QueryResponse, entity);
+    const starts = afterId === null ? { listingStarts: [kind] } : {};
     if (rows.length > 0) {
-      cursor = { mode: 'full', entity, startPosition: startPosition + rows.length, changedSince };
-      const page = emptyPage(cursor);
+      cursor = { mode: 'full', entity, afterId: lastId(rows), changedSince };
+      const page = { ...emptyPage(cursor), ...starts, seen: { [kind]: rows.map(idOf) } };
       addRows(page, entity, rows, map);
       ctx.logger.info(
-        { realmId: ctx.externalId, entity, startPosition, rows: rows.length },
+        { realmId: ctx.externalId, entity, afterId, rows: rows.length },
         'QuickBooks full-sync page',
       );
       yield page;
       continue;
     }
     const next = QBO_SYNC_ENTITIES[QBO_SYNC_ENTITIES.indexOf(entity) + 1];
-    if (!next) {
-      yield emptyPage({ mode: 'cdc', changedSince });
-      return;
-    }
-    cursor = { mode: 'full', entity: next, startPosition: 1, changedSince };
-    yield emptyPage(cursor);
+    cursor = next ? { mode: 'full', entity: next, afterId: null, changedSince } : null;
+    yield {
+      ...emptyPage(cursor ?? { mode: 'cdc', changedSince }),
+      ...starts,
+      listingComplete: { kinds: [kind], asOf: changedSince },
+    };
+    if (!cursor) return;
   }
 }
 
@@ -179,7 +224,8 @@ interface CdcRound {
 /**
  * Asks CDC for `entities`. A saturated answer (cdcLimit objects in total) may have been cut anywhere, so it is
  * discarded and the request is split: the entity set in halves, and for a single saturated entity the changed
- * rows are paged by query on MetaData.LastUpdatedTime instead (CDC has no upper time bound to shrink).
+ * rows are paged by query on MetaData.LastUpdatedTime instead (CDC has no upper time bound to shrink). A query
+ * never returns deleted rows, so the entity's ids are then listed: the rows we hold that are missing were deleted.
  */
 async function* cdcRound(
   ctx: QboContext,
@@ -216,16 +262,18 @@ async function* cdcRound(
     return;
   }
   const [entity] = entities as [QboEntity];
-  // Tombstones are only visible through CDC: keep the ones this (cut) answer carried.
+  // Tombstones are only visible through CDC and this answer was cut: keep the ones it carried, read the changed
+  // rows by query, then list every id of the entity so the tombstones beyond the cut are found as missing ids.
   const tombstones = emptyPage(cursor);
   tombstones.deletions[KIND[entity]].push(
     ...(perEntity.get(entity) ?? []).filter(isDeletedRow).map(mapDeletion),
   );
   yield tombstones;
   yield* changedByQuery(ctx, entity, cursor, options);
+  yield* listIds(ctx, entity, cursor, round.serverTime ?? options.now().toISOString(), options);
 }
 
-/** SELECT * FROM X WHERE MetaData.LastUpdatedTime >= '<since>', paged like a full sync. */
+/** SELECT * FROM X WHERE MetaData.LastUpdatedTime >= '<since>', paged by Id like a full sync. */
 async function* changedByQuery(
   ctx: QboContext,
   entity: QboEntity,
@@ -234,16 +282,44 @@ async function* changedByQuery(
 ): AsyncGenerator<SyncPage<QboCursor>> {
   const pageSize = Math.min(options.pageSize ?? QBO_MAX_PAGE_SIZE, QBO_MAX_PAGE_SIZE);
   const map = options.map ?? DEFAULT_MAP_OPTIONS;
-  for (let position = 1; ; ) {
-    const envelope = await ctx.client.query(
-      `SELECT * FROM ${entity} WHERE MetaData.LastUpdatedTime >= '${cursor.changedSince}' STARTPOSITION ${position} MAXRESULTS ${pageSize}`,
-      ctx.signal,
-    );
+  const since = [`MetaData.LastUpdatedTime >= '${cursor.changedSince}'`];
+  for (let afterId: string | null = null; ; ) {
+    const envelope = await ctx.client.query(keysetQuery('*', entity, afterId, pageSize, since), ctx.signal);
     const rows = rowsOf(envelope.QueryResponse, entity);
     if (rows.length === 0) return;
     const page = emptyPage(cursor);
     addRows(page, entity, rows, map);
     yield page;
-    position += rows.length;
+    afterId = lastId(rows);
+  }
+}
+
+/** Every Id of `entity` (SELECT Id FROM X, paged by Id) as one listing, complete as of `asOf`. */
+async function* listIds(
+  ctx: QboContext,
+  entity: QboEntity,
+  cursor: { mode: 'cdc'; changedSince: Instant },
+  asOf: Instant,
+  options: QboSyncOptions,
+): AsyncGenerator<SyncPage<QboCursor>> {
+  const kind = KIND[entity];
+  const pageSize = Math.min(options.idPageSize ?? QBO_MAX_PAGE_SIZE, QBO_MAX_PAGE_SIZE);
+  let listed = 0;
+  for (let afterId: string | null = null; ; ) {
+    const envelope = await ctx.client.query(keysetQuery('Id', entity, afterId, pageSize), ctx.signal);
+    const ids = rowsOf(envelope.QueryResponse, entity).map(idOf);
+    const page: SyncPage<QboCursor> = {
+      ...emptyPage(cursor),
+      ...(afterId === null ? { listingStarts: [kind] } : {}),
+      seen: { [kind]: ids },
+    };
+    listed += ids.length;
+    if (ids.length === 0) {
+      ctx.logger.info({ realmId: ctx.externalId, entity, listed }, 'QuickBooks ids listed to find deletions');
+      yield { ...page, listingComplete: { kinds: [kind], asOf: toIso(asOf) ?? asOf } };
+      return;
+    }
+    yield page;
+    afterId = ids.reduce((max, id) => (compareIds(id, max) > 0 ? id : max));
   }
 }

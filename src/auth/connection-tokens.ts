@@ -4,9 +4,12 @@
  * - single-flight per connection inside a process, and a database lock across processes;
  * - under the lock, re-read the stored tokens: if another process already refreshed, use its result;
  * - persist the new pair before anyone uses the new access token;
- * - `invalid_grant` marks the connection "reconnect needed" (dunning pauses) and never overwrites stored tokens.
+ * - `invalid_grant` marks the connection "reconnect needed" (dunning pauses) and never overwrites stored tokens;
+ * - every write after the token call is conditional on the credentials version read before it and on the
+ *   connection still being active: a user who disconnected (or reconnected) while the call was in flight wins, and
+ *   a refresh that lost to a disconnect revokes the pair it got instead of resurrecting the connection.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { ConnectorError } from '../../connectors/errors';
 import type { TokenSet } from '../../connectors/types';
 import type { Clock } from '../clock';
@@ -28,11 +31,21 @@ export interface StoredTokens {
 export const REFRESH_AHEAD_MS = 5 * 60_000;
 
 export type RefreshFn = (refreshToken: string) => Promise<TokenSet>;
+export type RevokeFn = (refreshToken: string) => Promise<void>;
 
 export class ReconnectNeededError extends AppError {
   constructor(connectionId: string, reason: string) {
     super('reconnect_needed', `connection ${connectionId} needs to be reconnected: ${reason}`, 409, {
       userMessage: 'Access to your accounting system has expired or was revoked. Please reconnect.',
+    });
+  }
+}
+
+/** The connection was disconnected (by the user) while we worked: stop, write nothing, do not retry. */
+export class ConnectionInactiveError extends AppError {
+  constructor(connectionId: string, status: string) {
+    super('connection_inactive', `connection ${connectionId} is ${status}`, 409, {
+      userMessage: 'The connection was disconnected.',
     });
   }
 }
@@ -60,6 +73,8 @@ export class ConnectionTokens {
   constructor(
     private readonly deps: { dbh: DbHandle; clock: Clock; logger: Logger; vault: Vault },
     private readonly refreshFor: (connectionId: string) => Promise<RefreshFn>,
+    /** Revokes a pair a refresh obtained but could not keep (the connection was disconnected meanwhile). */
+    private readonly revokeFor?: (connectionId: string) => Promise<RevokeFn>,
   ) {}
 
   /** A valid access token, refreshed first when it expires within REFRESH_AHEAD_MS. */
@@ -76,28 +91,17 @@ export class ConnectionTokens {
     return this.refresh(connectionId, rejected);
   }
 
-  /** Stores the first token set of a connection (after the OAuth code exchange). */
-  async store(connectionId: string, tokens: StoredTokens): Promise<void> {
-    await this.deps.dbh.db
-      .update(connections)
-      .set({
-        credentials: this.deps.vault.seal(tokens),
-        accessExpiresAt: new Date(tokens.accessExpiresAt),
-        refreshExpiresAt: tokens.refreshExpiresAt ? new Date(tokens.refreshExpiresAt) : null,
-        credentialsVersion: sql`${connections.credentialsVersion} + 1`,
-        status: 'active',
-        statusReason: null,
-        updatedAt: this.deps.clock.now(),
-      })
-      .where(eq(connections.id, connectionId));
+  async read(connectionId: string): Promise<StoredTokens> {
+    return (await this.readVersioned(connectionId)).tokens;
   }
 
-  async read(connectionId: string): Promise<StoredTokens> {
+  private async readVersioned(connectionId: string): Promise<{ tokens: StoredTokens; version: number }> {
     const [row] = await this.deps.dbh.db.select().from(connections).where(eq(connections.id, connectionId));
     if (!row) throw new AppError('not_found', `connection ${connectionId} not found`, 404);
+    if (row.status === 'disconnected') throw new ConnectionInactiveError(connectionId, row.status);
     if (row.status !== 'active') throw new ReconnectNeededError(connectionId, row.statusReason ?? row.status);
     if (!row.credentials) throw new ReconnectNeededError(connectionId, 'no stored credentials');
-    return this.deps.vault.open<StoredTokens>(row.credentials);
+    return { tokens: this.deps.vault.open<StoredTokens>(row.credentials), version: row.credentialsVersion };
   }
 
   private refresh(connectionId: string, staleAccessToken: string): Promise<string> {
@@ -111,10 +115,19 @@ export class ConnectionTokens {
     return p;
   }
 
+  /** The row is still the one we read: same credentials, still active. */
+  private stillCurrent(connectionId: string, version: number) {
+    return and(
+      eq(connections.id, connectionId),
+      eq(connections.credentialsVersion, version),
+      eq(connections.status, 'active'),
+    );
+  }
+
   private async refreshLocked(connectionId: string, staleAccessToken: string): Promise<string> {
     const now = this.deps.clock.now();
     // Re-read under the lock: another process may have refreshed while we waited for it.
-    const current = await this.read(connectionId);
+    const { tokens: current, version } = await this.readVersioned(connectionId);
     if (
       current.accessToken !== staleAccessToken &&
       Date.parse(current.accessExpiresAt) - now.getTime() > REFRESH_AHEAD_MS
@@ -127,18 +140,67 @@ export class ConnectionTokens {
       fresh = toStoredTokens(await refresh(current.refreshToken), now, current);
     } catch (err) {
       if (err instanceof ConnectorError && err.code === 'invalid_grant') {
-        await this.deps.dbh.db
+        // Only the connection as we read it: a disconnect or a reconnect meanwhile is not overwritten.
+        const marked = await this.deps.dbh.db
           .update(connections)
-          .set({ status: 'reconnect_needed', statusReason: 'refresh token rejected (invalid_grant)', updatedAt: now })
-          .where(eq(connections.id, connectionId));
+          .set({
+            status: 'reconnect_needed',
+            statusReason: 'refresh token rejected (invalid_grant)',
+            updatedAt: now,
+          })
+          .where(this.stillCurrent(connectionId, version))
+          .returning({ id: connections.id });
+        if (marked.length === 0) return this.afterLostRace(connectionId, null);
         this.deps.logger.warn({ connectionId }, 'refresh token rejected: connection needs reconnecting');
         throw new ReconnectNeededError(connectionId, 'refresh token rejected (invalid_grant)');
       }
       throw err;
     }
     // Persist the rotated pair before handing out the new access token: losing it would log the company out.
-    await this.store(connectionId, fresh);
+    const stored = await this.deps.dbh.db
+      .update(connections)
+      .set({
+        credentials: this.deps.vault.seal(fresh),
+        accessExpiresAt: new Date(fresh.accessExpiresAt),
+        refreshExpiresAt: fresh.refreshExpiresAt ? new Date(fresh.refreshExpiresAt) : null,
+        credentialsVersion: sql`${connections.credentialsVersion} + 1`,
+        updatedAt: this.deps.clock.now(),
+      })
+      .where(this.stillCurrent(connectionId, version))
+      .returning({ id: connections.id });
+    if (stored.length === 0) return this.afterLostRace(connectionId, fresh);
     this.deps.logger.info({ connectionId }, 'access token refreshed');
     return fresh.accessToken;
+  }
+
+  /**
+   * The connection changed while the token call was in flight. Disconnected: what we got must not outlive the
+   * user's decision, so it is revoked, and the caller stops. Reconnected (new credentials): theirs win; use them.
+   */
+  private async afterLostRace(connectionId: string, fresh: StoredTokens | null): Promise<string> {
+    const [row] = await this.deps.dbh.db
+      .select({ status: connections.status })
+      .from(connections)
+      .where(eq(connections.id, connectionId));
+    if (row?.status === 'active') {
+      this.deps.logger.info({ connectionId }, 'refresh lost to a reconnect; using the new credentials');
+      return (await this.read(connectionId)).accessToken;
+    }
+    if (fresh && this.revokeFor) {
+      try {
+        await (await this.revokeFor(connectionId))(fresh.refreshToken);
+      } catch (err) {
+        this.deps.logger.warn(
+          { connectionId, err },
+          'revoking the tokens of a disconnected connection failed',
+        );
+      }
+    }
+    this.deps.logger.warn(
+      { connectionId, status: row?.status ?? 'gone' },
+      'refresh lost to a disconnect; the new tokens were revoked',
+    );
+    if (row?.status === 'reconnect_needed') throw new ReconnectNeededError(connectionId, 'changed meanwhile');
+    throw new ConnectionInactiveError(connectionId, row?.status ?? 'gone');
   }
 }

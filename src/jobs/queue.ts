@@ -80,7 +80,14 @@ export class JobQueue {
       ...(singletonKey ? { singletonKey } : {}),
       ...(opts.id ? { id: opts.id } : {}),
       ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      // Per job too: a queue created before the definition asked for heartbeats cannot be given them later.
+      ...(def.queue?.heartbeatSeconds ? { heartbeatSeconds: def.queue.heartbeatSeconds } : {}),
     });
+  }
+
+  /** One supervisor pass now (fails jobs whose heartbeat or expiry lapsed); workers run it every minute. */
+  async supervise(name?: string): Promise<void> {
+    await this.boss.supervise(name);
   }
 
   /** Registers a worker for each definition; failures are logged and left to pg-boss's retry policy. */

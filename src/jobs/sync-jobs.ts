@@ -22,7 +22,14 @@ export const scoreAfterSync =
  * `stately` + singletonKey = connectionId: at most one queued and one active sync per connection, so a burst of
  * webhooks while a sync runs leaves exactly one follow-up queued. Retryable failures (throttling, 5xx, network,
  * interruption) retry with exponential backoff and continue from the last committed page.
+ *
+ * A worker that dies (kill -9, OOM, a container stopped after its grace period) stops heart-beating: pg-boss's
+ * supervisor (every minute, in worker processes) fails the job once its heartbeat is `SYNC_HEARTBEAT_SECONDS` old
+ * and the retry resumes from the last committed page, so a company's sync is stuck for minutes, not for the hour
+ * `expireInSeconds` allows a live one.
  */
+export const SYNC_HEARTBEAT_SECONDS = 60;
+
 export const syncConnectionJob = defineJob({
   name: 'sync.connection',
   schema: z.object({
@@ -37,6 +44,7 @@ export const syncConnectionJob = defineJob({
     retryBackoff: true,
     retryDelayMax: 900,
     expireInSeconds: 3600,
+    heartbeatSeconds: SYNC_HEARTBEAT_SECONDS,
   },
   singletonKey: (d) => d.connectionId,
   concurrency: 2,

@@ -15,7 +15,7 @@
  * `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
  */
-import { eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { isHeaderSafeAddress } from '../../connectors/email-address';
 import type {
   CanonicalCreditMemo,
@@ -24,7 +24,8 @@ import type {
   CanonicalInvoice,
   CanonicalPayment,
 } from '../../connectors/canonical';
-import type { SyncPage } from '../../connectors/types';
+import type { EntityKind, SyncPage } from '../../connectors/types';
+import { ConnectionInactiveError } from '../auth/connection-tokens';
 import { type Db, rowsOf, type Tx } from '../db/client';
 import { connections, type SyncProgress, syncRuns } from '../db/schema';
 
@@ -540,19 +541,123 @@ export interface ApplyPageOptions<Cursor> {
   now: Date;
   /** Runs inside the page's transaction: enqueue follow-up work (scoring) atomically with the writes. */
   onSynced?: (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+  log?: ListingLog;
+}
+
+const LISTED_TABLE: Record<EntityKind, { table: string; alive: string }> = {
+  customers: { table: 'customers', alive: 'x.deleted_at is null' },
+  invoices: { table: 'invoices', alive: "x.status <> 'deleted'" },
+  creditMemos: { table: 'credit_memos', alive: "x.status <> 'deleted'" },
+  payments: { table: 'payments', alive: "x.status <> 'deleted'" },
+};
+
+/**
+ * The page's listing bookkeeping (connectors/types.ts SyncPage): forget the ids of restarted listings, record the
+ * ids this page saw, and for each completed listing mark what we hold of that kind but the source no longer has
+ * (not seen, and unchanged at the source since the listing's `asOf`) as deleted, through the same deletion writer
+ * CDC tombstones use (a deleted payment's allocations go, invoices get recomputed).
+ */
+export async function applyListing(
+  tx: Tx,
+  opts: { tenantId: string; connectionId: string; page: SyncPage<unknown>; now: Date; log?: ListingLog },
+): Promise<PageResult> {
+  const { page } = opts;
+  const t = sql`${opts.tenantId}::uuid`;
+  const c = sql`${opts.connectionId}::uuid`;
+  const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
+  if (page.listingStarts?.length) {
+    await tx.execute(sql`
+      delete from sync_seen_ids where connection_id = ${c}
+        and kind in (select jsonb_array_elements_text(${json(page.listingStarts)}))`);
+  }
+  const seen = Object.entries(page.seen ?? {}).flatMap(([k, ids]) => (ids ?? []).map((id) => ({ k, id })));
+  if (seen.length > 0) {
+    await tx.execute(sql`
+      insert into sync_seen_ids (connection_id, kind, external_id)
+      select ${c}, r.k, r.id from jsonb_to_recordset(${json(seen)}) as r(k text, id text)
+      on conflict do nothing`);
+  }
+  const done = page.listingComplete;
+  if (!done || done.kinds.length === 0) return result;
+  // Ledger rows belong to the tenant, not to one connection: with another connection feeding the same tenant, a
+  // row this one did not list may be that connection's. Reconcile only a tenant's sole connection.
+  const [others] = await exec<{ n: number }>(
+    tx,
+    sql`select count(*)::int as n from connections where tenant_id = ${t} and id <> ${c}`,
+  );
+  if ((others?.n ?? 0) > 0) {
+    opts.log?.warn({ kinds: done.kinds }, 'listing not reconciled: the tenant has several connections');
+  } else {
+    const gone: SyncPage<unknown>['deletions'] = {
+      customers: [],
+      invoices: [],
+      creditMemos: [],
+      payments: [],
+    };
+    for (const kind of done.kinds) {
+      const { table, alive } = LISTED_TABLE[kind];
+      const rows = await exec<{ external_id: string }>(
+        tx,
+        sql`
+        select x.external_id from ${sql.raw(table)} x
+        where x.tenant_id = ${t} and ${sql.raw(alive)}
+          and (x.source_updated_at is null or x.source_updated_at < ${done.asOf}::timestamptz)
+          and not exists (select 1 from sync_seen_ids s
+                          where s.connection_id = ${c} and s.kind = ${kind} and s.external_id = x.external_id)`,
+      );
+      gone[kind] = rows.map((r) => ({ externalId: r.external_id }));
+      if (rows.length > 0) {
+        opts.log?.info(
+          { kind, missing: rows.length, sample: rows.slice(0, 5).map((r) => r.external_id) },
+          'listing complete: rows missing at the source marked deleted',
+        );
+      }
+    }
+    const del = await writeDeletions(tx, t, gone, opts.now.toISOString());
+    result.stats.deletions = del.count;
+    result.changedInvoiceIds = del.invoiceIds;
+  }
+  await tx.execute(sql`
+    delete from sync_seen_ids where connection_id = ${c}
+      and kind in (select jsonb_array_elements_text(${json(done.kinds)}))`);
+  return result;
+}
+
+export interface ListingLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
 }
 
 /** Writes the page, the connection's cursor and the run's progress in ONE transaction. */
 export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Cursor>): Promise<PageResult> {
   return db.transaction(async (tx) => {
-    const result = await writePage(tx, opts.tenantId, opts.page, opts.now);
-    await tx
+    // First, and as the row lock every later writer of this connection waits for: the page was read over the
+    // network, so it is written only if the connection is still active (a disconnect meanwhile wins).
+    const current = await tx
       .update(connections)
       .set({ syncCursor: opts.page.cursor as Record<string, unknown>, updatedAt: opts.now })
-      .where(eq(connections.id, opts.connectionId));
+      .where(and(eq(connections.id, opts.connectionId), eq(connections.status, 'active')))
+      .returning({ id: connections.id });
+    if (current.length === 0) {
+      const [row] = await tx
+        .select({ status: connections.status })
+        .from(connections)
+        .where(eq(connections.id, opts.connectionId));
+      throw new ConnectionInactiveError(opts.connectionId, row?.status ?? 'gone');
+    }
+    const written = await writePage(tx, opts.tenantId, opts.page, opts.now);
+    const listed = await applyListing(tx, { ...opts, log: opts.log });
+    const result: PageResult = {
+      stats: { ...written.stats, deletions: written.stats.deletions + listed.stats.deletions },
+      changedInvoiceIds: [...new Set([...written.changedInvoiceIds, ...listed.changedInvoiceIds])],
+    };
     await tx
       .update(syncRuns)
-      .set({ progress: opts.progress, ...(opts.stats ? { stats: opts.stats(result.stats) } : {}) })
+      .set({
+        progress: opts.progress,
+        heartbeatAt: opts.now,
+        ...(opts.stats ? { stats: opts.stats(result.stats) } : {}),
+      })
       .where(eq(syncRuns.id, opts.syncRunId));
     if (opts.onSynced && result.changedInvoiceIds.length > 0) {
       await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds: result.changedInvoiceIds });

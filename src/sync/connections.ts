@@ -10,10 +10,36 @@ import type { Config } from '../config';
 import type { connections } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
+import { SharedRequestLimiter } from './rate-budget';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 
 const tokensByServices = new WeakMap<Services, ConnectionTokens>();
+const budgetsByServices = new WeakMap<Services, Map<string, SharedRequestLimiter>>();
+
+/**
+ * The company's request budget shared by every process on Postgres (one instance per process and company, so the
+ * in-flight limit holds inside the process too); undefined on embedded PGlite, where the connector's in-process
+ * limiter is the whole budget (one process).
+ */
+export function sharedLimiter(
+  services: Services,
+  conn: Pick<ConnectionRow, 'provider' | 'externalId'>,
+): SharedRequestLimiter | undefined {
+  if (services.dbh.kind !== 'postgres') return undefined;
+  let byKey = budgetsByServices.get(services);
+  if (!byKey) {
+    byKey = new Map();
+    budgetsByServices.set(services, byKey);
+  }
+  const key = `${conn.provider}:${conn.externalId}`;
+  let limiter = byKey.get(key);
+  if (!limiter) {
+    limiter = new SharedRequestLimiter(services.db, key);
+    byKey.set(key, limiter);
+  }
+  return limiter;
+}
 
 export function vaultFor(config: Pick<Config, 'APP_SECRET'>): Vault {
   return new Vault(config.APP_SECRET);
@@ -45,6 +71,12 @@ export function connectionTokens(services: Services, opts: { fresh?: boolean } =
       const creds = quickbooksCredentials(services.config);
       const { tokenUrl } = qb.oauth.endpoints(services.config);
       return (refreshToken: string) => qb.oauth.refresh({ tokenUrl, ...creds, refreshToken });
+    },
+    async () => {
+      const qb = connectors.quickbooks;
+      const creds = quickbooksCredentials(services.config);
+      const { revokeUrl } = qb.oauth.endpoints(services.config);
+      return (token: string) => qb.oauth.revoke({ revokeUrl, ...creds, token });
     },
   );
   if (!opts.fresh) tokensByServices.set(services, tokens);
@@ -78,6 +110,7 @@ export function connectionClient(
       return last;
     },
     logger: services.logger.child({ module: 'connector', provider: conn.provider, connectionId: conn.id }),
+    limiter: sharedLimiter(services, conn),
   });
   return { connector, client };
 }

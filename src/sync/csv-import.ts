@@ -63,6 +63,30 @@ export async function importHistoryCsv(
   const sha256 = createHash('sha256').update(content).digest('hex');
   const rows = parsed.rows;
 
+  try {
+    return await writeImport(db, rows, sha256, opts);
+  } catch (err) {
+    // The parser bounds and checks every value, so the database should refuse none; if it still does (a data or
+    // size limit), the user gets a refusal of the file, never the SQL error.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|54)/.test(code)) {
+      throw new AppError(
+        'invalid_csv',
+        'The file was not imported: a value in it could not be stored (too large or not valid text).',
+        422,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+async function writeImport(
+  db: Db,
+  rows: HistoryRow[],
+  sha256: string,
+  opts: ImportOptions,
+): Promise<ImportResult> {
   return db.transaction(async (tx) => {
     const tenant = opts.tenantId
       ? await getTenant(tx, opts.tenantId)

@@ -52,8 +52,15 @@ export async function refreshQuickbooksInvoices(
       else throw err;
     }
   }
-  await db.transaction((tx) =>
-    writePage(
+  await db.transaction(async (tx) => {
+    // Read over the network: written only if the connection is still active (a disconnect meanwhile wins).
+    const [still] = await tx
+      .select({ id: connections.id })
+      .from(connections)
+      .where(and(eq(connections.id, conn.id), eq(connections.status, 'active')))
+      .for('update');
+    if (!still) return;
+    await writePage(
       tx,
       tenantId,
       {
@@ -64,6 +71,6 @@ export async function refreshQuickbooksInvoices(
         deletions: { customers: [], invoices: gone, payments: [], creditMemos: [] },
       },
       services.clock.now(),
-    ),
-  );
+    );
+  });
 }

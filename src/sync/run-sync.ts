@@ -16,6 +16,7 @@ import type { Tx } from '../db/client';
 import { connections, type SyncProgress, type SyncRunKind, syncRuns, tenants } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
+import { ConnectionInactiveError } from '../auth/connection-tokens';
 import { applySyncPage, addStats } from './apply-page';
 import { connectionClient } from './connections';
 
@@ -37,6 +38,8 @@ export interface RunSyncOptions {
   onProgress?: (p: SyncProgressEvent) => void;
   /** Connector page size (tests, benchmarks). */
   pageSize?: number;
+  /** Objects per change-feed answer at which the connector assumes it was cut (tests: a small sandbox limit). */
+  cdcLimit?: number;
 }
 
 export interface SyncProgressEvent {
@@ -112,6 +115,33 @@ export async function runSync(services: Services, opts: RunSyncOptions): Promise
 }
 
 async function runLocked(services: Services, opts: RunSyncOptions): Promise<SyncResult> {
+  const heartbeat: { timer: ReturnType<typeof setInterval> | null } = { timer: null };
+  try {
+    return await runHeartbeating(services, opts, heartbeat);
+  } finally {
+    if (heartbeat.timer) clearInterval(heartbeat.timer);
+  }
+}
+
+/** A run's heartbeat is refreshed this often while it lives (pages refresh it too). */
+export const SYNC_RUN_HEARTBEAT_MS = 20_000;
+/** A `running` run whose heartbeat is older than this belongs to a worker that died. */
+export const SYNC_RUN_STALE_MS = 3 * 60_000;
+
+/** Whether `run` is really running: `running` and heart-beating (a dead worker's run stays `running`). */
+export function isLive(
+  run: { status: string; heartbeatAt: Date | null; startedAt: Date },
+  now: Date,
+): boolean {
+  const beat = run.heartbeatAt ?? run.startedAt;
+  return run.status === 'running' && now.getTime() - beat.getTime() < SYNC_RUN_STALE_MS;
+}
+
+async function runHeartbeating(
+  services: Services,
+  opts: RunSyncOptions,
+  heartbeat: { timer: ReturnType<typeof setInterval> | null },
+): Promise<SyncResult> {
   const { db, clock } = services;
   const log = services.logger.child({ module: 'sync', connectionId: opts.connectionId });
   const [conn] = await db.select().from(connections).where(eq(connections.id, opts.connectionId));
@@ -151,7 +181,7 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
     runId = previous.id;
     await db
       .update(syncRuns)
-      .set({ source: { ...source, resumed: true } })
+      .set({ source: { ...source, resumed: true }, heartbeatAt: clock.now() })
       .where(eq(syncRuns.id, runId));
   } else {
     await db
@@ -168,10 +198,20 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
         progress,
         stats,
         startedAt: clock.now(),
+        heartbeatAt: clock.now(),
       })
       .returning({ id: syncRuns.id });
     runId = run!.id;
   }
+
+  // Between pages (long throttle waits, slow answers) the run still says it is alive.
+  heartbeat.timer = setInterval(() => {
+    db.update(syncRuns)
+      .set({ heartbeatAt: clock.now() })
+      .where(and(eq(syncRuns.id, runId), eq(syncRuns.status, 'running')))
+      .catch((err: unknown) => log.warn({ err }, 'sync heartbeat failed'));
+  }, SYNC_RUN_HEARTBEAT_MS);
+  heartbeat.timer.unref?.();
 
   const { connector, client } = connectionClient(services, conn);
   const signal = opts.signal ?? new AbortController().signal;
@@ -207,6 +247,7 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
       const pages = connector.sync.pages(ctx, cursor as never, {
         now: () => clock.now(),
         ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+        ...(opts.cdcLimit ? { cdcLimit: opts.cdcLimit } : {}),
         map: { homeCurrency: tenant.currency },
       });
       // One page of lookahead: the next page is fetched while this one is written (network overlaps the database).
@@ -234,6 +275,7 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
           stats: (pageStats) => addStats({ ...stats }, pageStats),
           now: clock.now(),
           onSynced: opts.onSynced,
+          log,
         });
         stats = addStats(stats, pageResult.stats);
         changedInvoices += pageResult.changedInvoiceIds.length;
@@ -256,6 +298,12 @@ async function runLocked(services: Services, opts: RunSyncOptions): Promise<Sync
         progress = emptyProgress();
         await db.update(syncRuns).set({ kind, progress }).where(eq(syncRuns.id, runId));
         continue;
+      }
+      if (err instanceof ConnectionInactiveError) {
+        // Disconnected while we read: nothing of the interrupted page was written; do not retry.
+        await finish('failed', err.userMessage);
+        log.info({ err: err.message }, 'sync stopped: the connection was disconnected');
+        return result('skipped', err.userMessage);
       }
       if (isReconnect(err)) {
         const reason = err instanceof Error ? err.message : String(err);

@@ -2,7 +2,14 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayAuthFault, queryPage, customer } from '../quickbooks/fixtures';
 import type { TokenSet } from '../../connectors/types';
-import { ConnectionTokens, REFRESH_AHEAD_MS } from '../../src/auth/connection-tokens';
+import {
+  ConnectionInactiveError,
+  ConnectionTokens,
+  REFRESH_AHEAD_MS,
+} from '../../src/auth/connection-tokens';
+import { ConnectorError } from '../../connectors/errors';
+import { connections } from '../../src/db/schema';
+import { eq } from 'drizzle-orm';
 import { Vault } from '../../src/auth/vault';
 import { ManualClock } from '../../src/clock';
 import { createDb, type DbHandle } from '../../src/db/client';
@@ -185,5 +192,125 @@ describe('ConnectionTokens', () => {
     const t = connectionTokens(s, { fresh: true });
     await expect(t.getAccessToken(connection.id)).rejects.toMatchObject({ retryable: true });
     expect((await readConnection(s, connection.id)).status).toBe('active');
+  });
+
+  describe('a disconnect or reconnect racing an in-flight refresh', () => {
+    /** A token call that waits for `release()`, so the test can change the connection while it is in flight. */
+    function gated() {
+      let release = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let entered = () => {};
+      const started = new Promise<void>((r) => {
+        entered = r;
+      });
+      const { calls, refresh } = counting();
+      return {
+        calls,
+        release,
+        started,
+        refresh: async (rt: string) => {
+          entered();
+          await gate;
+          return refresh(rt);
+        },
+      };
+    }
+    const disconnect = (id: string, version: number) =>
+      s.db
+        .update(connections)
+        .set({
+          status: 'disconnected',
+          statusReason: 'disconnected by user',
+          credentials: null,
+          accessExpiresAt: null,
+          credentialsVersion: version + 1,
+        })
+        .where(eq(connections.id, id));
+
+    it('the disconnect wins: the connection stays disconnected and the pair the refresh got is revoked', async () => {
+      const { connection } = await seedConnection(s, {
+        realmId: realm(),
+        tokens: tokensAt(clock.now(), 60_000),
+      });
+      const g = gated();
+      const revoked: string[] = [];
+      const t = new ConnectionTokens(
+        { dbh: s.dbh, clock, logger: createLogger('silent'), vault: new Vault(s.config.APP_SECRET) },
+        async () => g.refresh,
+        async () => async (token) => {
+          revoked.push(token);
+        },
+      );
+      const pending = t.getAccessToken(connection.id);
+      await g.started;
+      await disconnect(connection.id, connection.credentialsVersion);
+      g.release();
+      await expect(pending).rejects.toBeInstanceOf(ConnectionInactiveError);
+      expect(g.calls).toEqual(['rt-1']);
+      expect(revoked).toEqual(['rt-new-1']);
+      const after = await readConnection(s, connection.id);
+      expect(after).toMatchObject({ status: 'disconnected', credentials: null });
+      // And no later call brings it back.
+      await expect(t.getAccessToken(connection.id)).rejects.toBeInstanceOf(ConnectionInactiveError);
+      expect(g.calls).toHaveLength(1);
+    });
+
+    it('an invalid_grant answered after a disconnect does not turn it into "reconnect needed"', async () => {
+      const { connection } = await seedConnection(s, {
+        realmId: realm(),
+        tokens: tokensAt(clock.now(), 60_000),
+      });
+      let entered = () => {};
+      const started = new Promise<void>((r) => {
+        entered = r;
+      });
+      let release = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const t = tokensOn(s.dbh, async () => {
+        entered();
+        await gate;
+        throw new ConnectorError({ code: 'invalid_grant', message: 'revoked' });
+      });
+      const pending = t.getAccessToken(connection.id);
+      await started;
+      await disconnect(connection.id, connection.credentialsVersion);
+      release();
+      await expect(pending).rejects.toBeInstanceOf(ConnectionInactiveError);
+      expect((await readConnection(s, connection.id)).status).toBe('disconnected');
+    });
+
+    it('a reconnect wins: its new credentials are kept and used, nothing is revoked', async () => {
+      const { connection } = await seedConnection(s, {
+        realmId: realm(),
+        tokens: tokensAt(clock.now(), 60_000),
+      });
+      const g = gated();
+      const revoked: string[] = [];
+      const vault = new Vault(s.config.APP_SECRET);
+      const t = new ConnectionTokens(
+        { dbh: s.dbh, clock, logger: createLogger('silent'), vault },
+        async () => g.refresh,
+        async () => async (token) => {
+          revoked.push(token);
+        },
+      );
+      const pending = t.getAccessToken(connection.id);
+      await g.started;
+      const reconnected = tokensAt(clock.now(), 3_600_000, 'reconnect');
+      await s.db
+        .update(connections)
+        .set({ credentials: vault.seal(reconnected), credentialsVersion: connection.credentialsVersion + 1 })
+        .where(eq(connections.id, connection.id));
+      g.release();
+      expect(await pending).toBe('at-reconnect');
+      expect(revoked).toEqual([]);
+      const after = await readConnection(s, connection.id);
+      expect(vault.open(after.credentials!)).toMatchObject({ refreshToken: 'rt-reconnect' });
+      expect(after.credentialsVersion).toBe(connection.credentialsVersion + 1);
+    });
   });
 });

@@ -147,7 +147,7 @@ describe.skipIf(!present)('QuickBooks vendor payloads (../shared/vendor/qbo)', (
     const pages = await collect({
       mode: 'full',
       entity: 'Payment',
-      startPosition: 101,
+      afterId: '170',
       changedSince: '2026-05-01T00:00:00.000Z',
     });
     expect(pages.flatMap((p) => [...p.customers, ...p.invoices, ...p.payments, ...p.creditMemos])).toEqual(
@@ -212,13 +212,15 @@ describe.skipIf(!present)('QuickBooks vendor payloads (../shared/vendor/qbo)', (
       .query(true)
       .reply(200, json('query-payment-page-past-end.response.json'));
     const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
     const client = new QboClient({
       apiBaseUrl: API,
       realmId: REALM,
       getAccessToken: async () => 't',
       onUnauthorized: async () => 't',
-      limiter: new RealmLimiter(),
-      sleep: async (ms) => void waits.push(ms),
+      // The realm's pause is waited out in its limiter.
+      limiter: new RealmLimiter(undefined, { clock: () => 0, sleep }),
+      sleep,
     });
     await client.query('SELECT * FROM Payment STARTPOSITION 101 MAXRESULTS 100');
     expect(waits).toEqual([60_000]);

@@ -157,4 +157,20 @@ describe('API', () => {
     expect(list.items.map((t: { slug: string }) => t.slug)).toEqual(['other']);
     expect((await upload('brand-new', csv(rows), token)).statusCode).toBe(403);
   });
+
+  it('answers a hostile upload with a 4xx naming line and column, never a 500 or SQL', async () => {
+    const huge = 'z'.repeat(2 * 1024 * 1024);
+    const r = await upload('hostile', csv([['H', huge, '2013-05-02', '2013-06-01', '1', 'USD', '', '', '']]));
+    expect(r.statusCode).toBe(422);
+    const body = r.body;
+    expect(body.length).toBeLessThan(2_000);
+    expect(body).toContain('line 2, column invoice_id');
+    expect(body).not.toMatch(/insert|select|index row|sql/i);
+    const nul = await upload(
+      'hostile',
+      csv([['H', 'A\u00001', '2013-05-02', '2013-06-01', '1', 'USD', '', '', '']]),
+    );
+    expect(nul.statusCode).toBe(422);
+    expect(nul.body).toContain('line 2, column invoice_id');
+  });
 });

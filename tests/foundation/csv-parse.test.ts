@@ -70,8 +70,110 @@ describe('canonical CSV parsing', () => {
       line: 1,
       column: 'invoice_date',
     });
-    expect(parseHistoryCsv(`${HEADER}\nC,1,2013-01-01\n`).errors[0]?.message).toMatch(/malformed CSV/);
-    expect(parseHistoryCsv(`${HEADER}\nC,"1,2013-01-01\n`).errors[0]).toMatchObject({ line: 2 });
+    expect(parseHistoryCsv(`${HEADER}\nC,1,2013-01-01\n`).errors[0]).toEqual({
+      line: 2,
+      column: 'due_date',
+      message: 'this row has 3 fields; the header has 9',
+    });
+    expect(parseHistoryCsv(`${HEADER}\nC,"1,2013-01-01\n`).errors[0]).toMatchObject({
+      line: 2,
+      column: 'invoice_id',
+    });
     expect(parseHistoryCsv('').errors[0]?.message).toBe('the file is empty');
+  });
+});
+
+describe('hostile CSV files', () => {
+  const good = (id: string) => ['C1', id, '2013-01-01', '2013-01-31', '10', 'USD', '', '', ''];
+  const file = (...rows: string[][]) => csv(rows);
+
+  it('refuses a Latin-1 file at the line and column of the first byte that is not UTF-8', () => {
+    const latin1 = Buffer.from(
+      file(good('I1'), good('I2'), [
+        'Caf\u00e9 Noir',
+        'I3',
+        '2013-01-01',
+        '2013-01-31',
+        '1',
+        'USD',
+        '',
+        '',
+        '',
+      ]),
+      'latin1',
+    );
+    const r = parseHistoryCsv(latin1);
+    expect(r.rows).toEqual([]);
+    expect(r.errors).toEqual([
+      {
+        line: 4,
+        column: 'customer_id',
+        message: 'the file is not UTF-8 (byte 0xE9 here): export or save it as UTF-8 and upload it again',
+      },
+    ]);
+    // The same text in UTF-8 is fine.
+    expect(parseHistoryCsv(Buffer.from(latin1.toString('latin1'), 'utf8')).errors).toEqual([]);
+  });
+
+  it('bounds every field and never echoes a huge value', () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    const r = parseHistoryCsv(
+      Buffer.from(file(good('I1'), ['C1', huge, '2013-01-01', '2013-01-31', '1', 'USD', '', '', ''])),
+    );
+    expect(r.errors).toEqual([
+      {
+        line: 3,
+        column: 'invoice_id',
+        message: 'invoice_id is 10,485,760 characters long; at most 200 are allowed',
+      },
+    ]);
+    const long = 'y'.repeat(900);
+    const refused = parseHistoryCsv(file(['C1', 'I1', long, '2013-01-31', '1', 'USD', '', '', ''])).errors[0];
+    expect(refused).toMatchObject({ line: 2, column: 'invoice_date' });
+    expect(refused?.message).toBe(`"${'y'.repeat(40)}…" is not a date (YYYY-MM-DD)`);
+  });
+
+  it('rejects a NUL character where it is', () => {
+    const r = parseHistoryCsv(
+      Buffer.from(file(good('I1'), ['C1', 'I\u00002', '2013-01-01', '2013-01-31', '1', 'USD', '', '', ''])),
+    );
+    expect(r.errors).toEqual([
+      {
+        line: 3,
+        column: 'invoice_id',
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
+    ]);
+  });
+
+  it('reports an unterminated quote where the quoted value starts, not at the end of the file', () => {
+    const text = `${HEADER}\n${good('I1').join(',')}\nC2,"I2,2013-01-01,2013-01-31,1,USD,,,\n${good('I3').join(',')}\n${good('I4').join(',')}\n`;
+    expect(parseHistoryCsv(text).errors).toEqual([
+      {
+        line: 3,
+        column: 'invoice_id',
+        message: 'a quoted value starts here and is never closed (a missing closing ")',
+      },
+    ]);
+  });
+
+  it('every error of a hostile file names a line and a column', () => {
+    const inputs: (string | Buffer)[] = [
+      Buffer.from([0xff, 0xfe, 0x63, 0x00]),
+      `${HEADER}\nC,1,2,3,4,5,6,7,8,9,10\n`,
+      `${HEADER}\nC,x"y",2013-01-01,2013-01-31,1,USD,,,\n`,
+      `${HEADER}\n"C,1\n`,
+      Buffer.concat([
+        Buffer.from(`${HEADER}\nC,`),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from(',2013-01-01,2013-01-31,1,USD,,,\n'),
+      ]),
+    ];
+    for (const input of inputs) {
+      const [e] = parseHistoryCsv(input).errors;
+      expect(e?.line, String(input)).toBeGreaterThanOrEqual(1);
+      expect(e?.column, String(input)).toBeTruthy();
+      expect(e?.message.length).toBeLessThan(200);
+    }
   });
 });

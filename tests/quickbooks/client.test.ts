@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConnectorError } from '../../connectors/errors';
 import { QboClient, type QboClientOptions } from '../../connectors/quickbooks/client';
-import { RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
+import { QBO_LIMITS, QBO_PROVIDER_LIMITS, RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
 import { API, gatewayAuthFault, queryPage, REALM, validationFault, xmlThrottle } from './fixtures';
 
 const PATH = `/v3/company/${REALM}/query`;
@@ -10,16 +10,19 @@ const PATH = `/v3/company/${REALM}/query`;
 function makeClient(overrides: Partial<QboClientOptions> = {}) {
   const waits: number[] = [];
   const refresh = vi.fn(async () => 'fresh-token');
+  // Record the waits instead of sleeping them (time moves by what was waited): the policy is what we test.
+  let t = 0;
+  const sleep = async (ms: number) => {
+    waits.push(ms);
+    t += ms;
+  };
   const client = new QboClient({
     apiBaseUrl: API,
     realmId: REALM,
     getAccessToken: async () => 'old-token',
     onUnauthorized: refresh,
-    limiter: new RealmLimiter(),
-    // Record the waits instead of sleeping them: the policy is what we test.
-    sleep: async (ms) => {
-      waits.push(ms);
-    },
+    limiter: new RealmLimiter(undefined, { clock: () => t, sleep }),
+    sleep,
     random: () => 0.5,
     ...overrides,
   });
@@ -232,7 +235,78 @@ describe('QboClient', () => {
   });
 });
 
+describe('a 429 pauses the whole realm', () => {
+  it('a request of another client of the realm, started during the pause, waits it out too', async () => {
+    let t = 0;
+    const waits: number[] = [];
+    let b: Promise<unknown> | null = null;
+    const limiter = new RealmLimiter(undefined, {
+      clock: () => t,
+      sleep: async (ms) => {
+        const at = t;
+        waits.push(ms);
+        // While a waits out its 429, another sync of the same realm wants to send.
+        b ??= client('b').query('SELECT * FROM Invoice');
+        await new Promise((r) => setImmediate(r));
+        t = Math.max(t, at + ms);
+      },
+    });
+    const client = (token: string) =>
+      new QboClient({
+        apiBaseUrl: API,
+        realmId: REALM,
+        getAccessToken: async () => token,
+        onUnauthorized: async () => token,
+        limiter,
+      });
+    const sent: string[] = [];
+    const as = (who: string) =>
+      nock(API, { reqheaders: { authorization: `Bearer ${who}` } })
+        .get(PATH)
+        .query(true);
+    as('a').reply(
+      429,
+      () => {
+        sent.push(`a at ${t}`);
+        return xmlThrottle;
+      },
+      { 'content-type': 'application/xml', 'retry-after': '10' },
+    );
+    for (const who of ['a', 'b'])
+      as(who).reply(200, () => {
+        sent.push(`${who} at ${t}`);
+        return queryPage('Invoice', []);
+      });
+    await client('a').query('SELECT * FROM Invoice');
+    await b;
+    // b was never sent into the throttled window: both waited for the 10 s Intuit asked for.
+    expect(sent.sort()).toEqual(['a at 0', 'a at 10000', 'b at 10000']);
+    expect(waits).toEqual([10_000, 10_000]);
+  });
+
+  it('b, already waiting when a is throttled, holds too', async () => {
+    let t = 0;
+    const limiter = new RealmLimiter(undefined, {
+      clock: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+    });
+    await limiter.pause(5_000);
+    let ran = -1;
+    await limiter.run(async () => {
+      ran = t;
+    });
+    expect(ran).toBe(5_000);
+  });
+});
+
 describe('RealmLimiter', () => {
+  it("budgets a margin below Intuit's 500 requests per minute", () => {
+    expect(QBO_LIMITS.perMinute).toBeLessThan(QBO_PROVIDER_LIMITS.perMinute);
+    expect(QBO_LIMITS.perMinute).toBeLessThanOrEqual(450);
+  });
+
   it('never runs more than the concurrency limit at once', async () => {
     const limiter = new RealmLimiter({ concurrency: 3, perMinute: 500 });
     let active = 0;

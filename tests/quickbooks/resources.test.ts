@@ -50,55 +50,88 @@ afterEach(() => {
 });
 
 describe('full sync', () => {
-  it('pages every entity with STARTPOSITION/MAXRESULTS until the empty QueryResponse past the end', async () => {
+  it('pages every entity by Id (keyset) until the empty QueryResponse past the end, as one listing each', async () => {
     expectQuery(
-      'SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 2',
+      'SELECT * FROM Customer ORDERBY Id MAXRESULTS 2',
       queryPage('Customer', [customer('1'), customer('2')]),
     );
     expectQuery(
-      'SELECT * FROM Customer STARTPOSITION 3 MAXRESULTS 2',
-      queryPage('Customer', [customer('3')], 3),
+      "SELECT * FROM Customer WHERE Id > '2' ORDERBY Id MAXRESULTS 2",
+      queryPage('Customer', [customer('10')], 3),
     );
-    expectQuery('SELECT * FROM Customer STARTPOSITION 4 MAXRESULTS 2', queryPage('Customer', []));
+    expectQuery("SELECT * FROM Customer WHERE Id > '10' ORDERBY Id MAXRESULTS 2", queryPage('Customer', []));
     expectQuery(
-      'SELECT * FROM Invoice STARTPOSITION 1 MAXRESULTS 2',
+      'SELECT * FROM Invoice ORDERBY Id MAXRESULTS 2',
       queryPage('Invoice', [invoice('10', 100, 40)]),
     );
-    expectQuery('SELECT * FROM Invoice STARTPOSITION 2 MAXRESULTS 2', queryPage('Invoice', []));
-    expectQuery('SELECT * FROM CreditMemo STARTPOSITION 1 MAXRESULTS 2', queryPage('CreditMemo', []));
+    expectQuery("SELECT * FROM Invoice WHERE Id > '10' ORDERBY Id MAXRESULTS 2", queryPage('Invoice', []));
+    expectQuery('SELECT * FROM CreditMemo ORDERBY Id MAXRESULTS 2', queryPage('CreditMemo', []));
     expectQuery(
-      'SELECT * FROM Payment STARTPOSITION 1 MAXRESULTS 2',
+      'SELECT * FROM Payment ORDERBY Id MAXRESULTS 2',
       queryPage('Payment', [payment('20', 60, 0, [['10', 'Invoice', 60]])]),
     );
-    expectQuery('SELECT * FROM Payment STARTPOSITION 2 MAXRESULTS 2', queryPage('Payment', []));
+    expectQuery("SELECT * FROM Payment WHERE Id > '20' ORDERBY Id MAXRESULTS 2", queryPage('Payment', []));
 
     const pages = await collect(null, { pageSize: 2 });
+    const since = '2026-05-06T17:00:00.000Z';
     expect(pages.map((p) => p.cursor)).toEqual([
-      { mode: 'full', entity: 'Customer', startPosition: 3, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'full', entity: 'Customer', startPosition: 4, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'full', entity: 'Invoice', startPosition: 1, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'full', entity: 'Invoice', startPosition: 2, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'full', entity: 'CreditMemo', startPosition: 1, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'full', entity: 'Payment', startPosition: 1, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'full', entity: 'Payment', startPosition: 2, changedSince: '2026-05-06T17:00:00.000Z' },
-      { mode: 'cdc', changedSince: '2026-05-06T17:00:00.000Z' },
+      { mode: 'full', entity: 'Customer', afterId: '2', changedSince: since },
+      // '10' > '2' as Intuit orders Ids: numerically.
+      { mode: 'full', entity: 'Customer', afterId: '10', changedSince: since },
+      { mode: 'full', entity: 'Invoice', afterId: null, changedSince: since },
+      { mode: 'full', entity: 'Invoice', afterId: '10', changedSince: since },
+      { mode: 'full', entity: 'CreditMemo', afterId: null, changedSince: since },
+      { mode: 'full', entity: 'Payment', afterId: null, changedSince: since },
+      { mode: 'full', entity: 'Payment', afterId: '20', changedSince: since },
+      { mode: 'cdc', changedSince: since },
     ]);
-    expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '3']);
+    expect(pages.map((p) => [p.listingStarts ?? [], p.seen ?? {}, p.listingComplete ?? null])).toEqual([
+      [['customers'], { customers: ['1', '2'] }, null],
+      [[], { customers: ['10'] }, null],
+      [[], {}, { kinds: ['customers'], asOf: since }],
+      [['invoices'], { invoices: ['10'] }, null],
+      [[], {}, { kinds: ['invoices'], asOf: since }],
+      // An entity with no rows at all starts and completes its listing in one page: everything we hold is gone.
+      [['creditMemos'], {}, { kinds: ['creditMemos'], asOf: since }],
+      [['payments'], { payments: ['20'] }, null],
+      [[], {}, { kinds: ['payments'], asOf: since }],
+    ]);
+    expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '10']);
     expect(pages.flatMap((p) => p.invoices)).toMatchObject([{ externalId: '10', balanceMinor: 4000 }]);
     expect(pages.flatMap((p) => p.payments)).toMatchObject([
       { externalId: '20', allocations: [{ invoiceExternalId: '10', amountMinor: 6000 }] },
     ]);
   });
 
-  it('resumes from a persisted page cursor without re-reading committed pages', async () => {
-    expectQuery('SELECT * FROM Payment STARTPOSITION 1001 MAXRESULTS 1000', queryPage('Payment', []));
+  it('resumes from a persisted keyset cursor without re-reading committed pages', async () => {
+    expectQuery(
+      "SELECT * FROM Payment WHERE Id > '1500' ORDERBY Id MAXRESULTS 1000",
+      queryPage('Payment', []),
+    );
     const pages = await collect({
+      mode: 'full',
+      entity: 'Payment',
+      afterId: '1500',
+      changedSince: '2026-05-01T00:00:00.000Z',
+    });
+    expect(pages.map((p) => p.cursor)).toEqual([{ mode: 'cdc', changedSince: '2026-05-01T00:00:00.000Z' }]);
+    expect(pages[0]?.listingStarts).toBeUndefined();
+    expect(pages[0]?.listingComplete).toEqual({ kinds: ['payments'], asOf: '2026-05-01T00:00:00.000Z' });
+  });
+
+  it('starts over when the stored cursor is a positional one from an older version', async () => {
+    expectQuery('SELECT * FROM Customer ORDERBY Id MAXRESULTS 1000', queryPage('Customer', []));
+    for (const e of ['Invoice', 'CreditMemo', 'Payment'])
+      expectQuery(`SELECT * FROM ${e} ORDERBY Id MAXRESULTS 1000`, queryPage(e, []));
+    const legacy = {
       mode: 'full',
       entity: 'Payment',
       startPosition: 1001,
       changedSince: '2026-05-01T00:00:00.000Z',
-    });
-    expect(pages.map((p) => p.cursor)).toEqual([{ mode: 'cdc', changedSince: '2026-05-01T00:00:00.000Z' }]);
+    };
+    const pages = await collect(legacy as unknown as QboCursor);
+    expect(pages[0]?.listingStarts).toEqual(['customers']);
+    expect(pages.at(-1)?.cursor).toEqual({ mode: 'cdc', changedSince: '2026-05-06T17:00:00.000Z' });
   });
 });
 
@@ -160,23 +193,36 @@ describe('incremental sync (CDC)', () => {
     cdcFor('Customer').reply(200, cdcAnswer([{ Customer: [customer('1')] }]));
     cdcFor('Invoice').reply(200, cdcAnswer([{ Invoice: [...many(2, 1), deleted('99')] }]));
     expectQuery(
-      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 1 MAXRESULTS 2`,
+      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' ORDERBY Id MAXRESULTS 2`,
       queryPage('Invoice', many(2, 1)),
     );
     expectQuery(
-      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 3 MAXRESULTS 2`,
+      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' AND Id > '2' ORDERBY Id MAXRESULTS 2`,
       queryPage('Invoice', many(2, 3), 3),
     );
     expectQuery(
-      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' STARTPOSITION 5 MAXRESULTS 2`,
+      `SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime >= '${since}' AND Id > '4' ORDERBY Id MAXRESULTS 2`,
       queryPage('Invoice', []),
     );
+    // The cut answer may have dropped tombstones (only 99 arrived): every Invoice id is listed.
+    const ids = (...list: string[]) => list.map((Id) => ({ Id }));
+    expectQuery(
+      'SELECT Id FROM Invoice ORDERBY Id MAXRESULTS 1000',
+      queryPage('Invoice', ids('1', '2', '3', '4', '7')),
+    );
+    expectQuery("SELECT Id FROM Invoice WHERE Id > '7' ORDERBY Id MAXRESULTS 1000", queryPage('Invoice', []));
 
     const pages = await collect({ mode: 'cdc', changedSince: since }, { cdcLimit: 3, pageSize: 2 });
     expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1']);
     expect(pages.flatMap((p) => p.invoices.map((i) => i.externalId))).toEqual(['1', '2', '3', '4']);
     expect(pages.flatMap((p) => p.deletions.invoices.map((d) => d.externalId))).toEqual(['99']);
     expect(pages.flatMap((p) => p.payments.map((x) => x.externalId))).toEqual(['50']);
+    expect(pages.flatMap((p) => p.listingStarts ?? [])).toEqual(['invoices']);
+    expect(pages.flatMap((p) => p.seen?.invoices ?? [])).toEqual(['1', '2', '3', '4', '7']);
+    // Complete as of the round's server time: rows changed since are the next round's business.
+    expect(pages.flatMap((p) => (p.listingComplete ? [p.listingComplete] : []))).toEqual([
+      { kinds: ['invoices'], asOf: '2026-05-07T17:00:00.000Z' },
+    ]);
     // Only the last page moves the cursor: a crash mid-round repeats the round, never skips it.
     expect(pages.slice(0, -1).every((p) => p.cursor.mode === 'cdc' && p.cursor.changedSince === since)).toBe(
       true,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncPage } from '../../connectors/types';
-import { progressLine } from '../../src/cli-sync';
+import { progressLine, syncFailure } from '../../src/cli-sync';
+import { ConnectorError } from '../../connectors/errors';
+import { AppError } from '../../src/errors';
 import { jobs } from '../../src/jobs/catalogue';
 import { advanceProgress, SYNC_KINDS } from '../../src/sync/run-sync';
 
@@ -44,5 +46,27 @@ describe('sync progress', () => {
     expect(job.queue).toMatchObject({ policy: 'stately', retryBackoff: true });
     expect(job.singletonKey?.({ connectionId: 'abc', reason: 'webhook' })).toBe('abc');
     expect(() => job.schema.parse({ connectionId: 'not-a-uuid' })).toThrow();
+  });
+});
+
+describe('duely sync errors', () => {
+  it('a provider error is one clear line (retryable: progress kept), not a stack', () => {
+    const e = syncFailure(
+      new ConnectorError({ code: 'rate_limited', message: 'x', status: 429, providerCode: '3001' }),
+      'acme',
+    );
+    expect(e?.message).toBe(
+      'Sync of acme stopped: The accounting system asked us to slow down; we will retry shortly. (rate_limited, HTTP 429, code 3001). The pages synced so far are saved; run the command again later to continue.',
+    );
+    expect(e?.message).not.toContain('\n');
+    expect(
+      syncFailure(new ConnectorError({ code: 'forbidden', message: 'x', status: 403 }), 'acme')?.message,
+    ).toBe(
+      'Sync of acme stopped: Your accounting user is not allowed to perform this action. (forbidden, HTTP 403).',
+    );
+    expect(syncFailure(new AppError('aborted', 'sync interrupted', 503), 'acme')?.message).toMatch(
+      /interrupted/,
+    );
+    expect(syncFailure(new TypeError('bug'), 'acme')).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 export {
   startSandbox,
   type AdvanceResult,
+  type ApiRequest,
   type Sandbox,
   type SandboxOptions,
   type WebhookDelivery,

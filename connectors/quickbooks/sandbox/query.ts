@@ -1,13 +1,18 @@
 /**
  * The subset of QuickBooks' query language the sandbox answers:
- * `SELECT * | COUNT(*) FROM <Entity> [WHERE MetaData.LastUpdatedTime >|>= '<ISO>' | Id = '<id>'] [ORDERBY ...]
- *  [STARTPOSITION n] [MAXRESULTS m]` with Intuit's limits (STARTPOSITION >= 1, MAXRESULTS <= 1000, default 100).
+ * `SELECT * | Id | COUNT(*) FROM <Entity> [WHERE <cond> [AND <cond>]...] [ORDERBY Id [ASC]] [STARTPOSITION n]
+ *  [MAXRESULTS m]` where a condition is `MetaData.LastUpdatedTime >|>= '<ISO>'`, `Id = '<id>'` or `Id > '<id>'`,
+ * with Intuit's limits (STARTPOSITION >= 1, MAXRESULTS <= 1000, default 100). Ids compare as numbers.
  */
 export interface ParsedQuery {
   count: boolean;
+  /** `SELECT Id`: rows carry only their Id. */
+  idsOnly: boolean;
   entity: string;
   updatedSince: { at: number; inclusive: boolean } | null;
   id: string | null;
+  afterId: string | null;
+  orderById: boolean;
   startPosition: number;
   maxResults: number;
 }
@@ -22,9 +27,9 @@ export class QueryError extends Error {
 }
 
 const QUERY =
-  /^\s*select\s+(\*|count\(\*\))\s+from\s+(\w+)(?:\s+where\s+(.+?))?(?:\s+orderby\s+[\w.]+(?:\s+(?:asc|desc))?)?(?:\s+startposition\s+(-?\d+))?(?:\s+maxresults\s+(-?\d+))?\s*$/i;
+  /^\s*select\s+(\*|count\(\*\)|id)\s+from\s+(\w+)(?:\s+where\s+(.+?))?(?:\s+orderby\s+([\w.]+)(?:\s+(asc|desc))?)?(?:\s+startposition\s+(-?\d+))?(?:\s+maxresults\s+(-?\d+))?\s*$/i;
 const UPDATED = /^metadata\.lastupdatedtime\s*(>=|>)\s*'([^']+)'$/i;
-const BY_ID = /^id\s*=\s*'([^']+)'$/i;
+const BY_ID = /^id\s*(=|>)\s*'([^']+)'$/i;
 
 /** Longer than any query the connector sends; bounds the work of the pattern below. */
 const MAX_QUERY_LENGTH = 4000;
@@ -37,18 +42,23 @@ export function parseQuery(sql: string): ParsedQuery {
   const where = m[3]?.trim() ?? null;
   let updatedSince: ParsedQuery['updatedSince'] = null;
   let id: string | null = null;
-  if (where) {
-    const u = UPDATED.exec(where);
-    const i = BY_ID.exec(where);
+  let afterId: string | null = null;
+  for (const cond of where ? where.split(/\s+and\s+/i).map((c) => c.trim()) : []) {
+    const u = UPDATED.exec(cond);
+    const i = BY_ID.exec(cond);
     if (u) {
       const at = Date.parse(u[2] ?? '');
       if (Number.isNaN(at)) throw new QueryError('4000', `QueryParserError: invalid date ${u[2]}`);
       updatedSince = { at, inclusive: u[1] === '>=' };
-    } else if (i) id = i[1] ?? null;
-    else throw new QueryError('4000', `QueryParserError: unsupported WHERE ${where}`);
+    } else if (i?.[1] === '=') id = i[2] ?? null;
+    else if (i) afterId = i[2] ?? null;
+    else throw new QueryError('4000', `QueryParserError: unsupported WHERE ${cond}`);
   }
-  const startPosition = m[4] === undefined ? 1 : Number(m[4]);
-  const maxResults = m[5] === undefined ? 100 : Number(m[5]);
+  if (m[4] !== undefined && m[4].toLowerCase() !== 'id')
+    throw new QueryError('4000', `QueryParserError: unsupported ORDERBY ${m[4]}`);
+  if (m[5]?.toLowerCase() === 'desc') throw new QueryError('4000', 'QueryParserError: unsupported DESC');
+  const startPosition = m[6] === undefined ? 1 : Number(m[6]);
+  const maxResults = m[7] === undefined ? 100 : Number(m[7]);
   if (startPosition < 1)
     throw new QueryError(
       '4001',
@@ -64,5 +74,22 @@ export function parseQuery(sql: string): ParsedQuery {
       '4001',
       `QueryValidationError: value ${maxResults} is too small. Min allowed value is 1`,
     );
-  return { count: m[1] !== '*', entity: m[2] ?? '', updatedSince, id, startPosition, maxResults };
+  const what = (m[1] ?? '').toLowerCase();
+  return {
+    count: what.startsWith('count'),
+    idsOnly: what === 'id',
+    entity: m[2] ?? '',
+    updatedSince,
+    id,
+    afterId,
+    orderById: m[4] !== undefined,
+    startPosition,
+    maxResults,
+  };
+}
+
+/** Numeric order of digit-string Ids (as Intuit orders them). */
+export function compareSandboxIds(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import type { QuickbooksConfig } from '../oauth';
 import { INTUIT_ISSUER } from '../openid';
 import { signWebhook, SIGNATURE_HEADER } from '../webhooks';
 import { type Change, Company, type EntityName, type Row } from './company';
-import { parseQuery, QueryError } from './query';
+import { compareSandboxIds, parseQuery, QueryError } from './query';
 import {
   qboInstant,
   renderCreditMemo,
@@ -37,8 +37,19 @@ export interface SandboxOptions {
   realmId?: string;
   /** CompanyInfo.CompanyName (default "Sandbox Company US <last 4 of the realm>"). */
   companyName?: string;
+  /** Objects per CDC answer before it is cut (Intuit: 1000); tests make it small to saturate it. */
+  cdcLimit?: number;
   /** Access tokens expire on the sandbox clock, so advance() past it forces the 401 -> refresh path. */
   accessTokenTtlSeconds?: number;
+}
+
+export interface ApiRequest {
+  /** e.g. `query`, `cdc`, `invoice` */
+  resource: string;
+  /** The query text of a query request. */
+  query: string | null;
+  /** 1-based count of API requests so far, this one included. */
+  n: number;
 }
 
 export interface WebhookDelivery {
@@ -83,6 +94,11 @@ export interface Sandbox {
   failNext(count: number, status?: number): void;
   /** Number of v3 API requests served (including injected failures). */
   requests(): number;
+  /**
+   * Called before each v3 API request is answered (tests script changes between pages: a delete after the first
+   * invoice page, a crash in the middle). `null` removes the hook.
+   */
+  onApiRequest(hook: ((request: ApiRequest) => void | Promise<void>) | null): void;
   stop(): Promise<void>;
 }
 
@@ -123,6 +139,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let failing = { count: 0, status: 503 };
   let served = 0;
   let url = '';
+  let apiHook: ((request: ApiRequest) => void | Promise<void>) | null = null;
 
   const userSub = `sandbox-user-${realmId}`;
   const token = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`;
@@ -375,7 +392,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       );
     const since = q.updatedSince;
     // Paging re-runs the same filter for every page: cache it until the company changes.
-    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}`;
+    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}|${q.orderById}`;
     let rows = filtered.revision === company.revision ? filtered.lists.get(key) : undefined;
     if (!rows) {
       rows = company.order[entity].filter(
@@ -384,16 +401,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           (q.id === null || row.id === q.id) &&
           (since === null || (since.inclusive ? row.updatedAt >= since.at : row.updatedAt > since.at)),
       );
+      if (q.orderById) rows = [...rows].sort((a, b) => compareSandboxIds(a.id, b.id));
       if (filtered.revision !== company.revision) filtered = { revision: company.revision, lists: new Map() };
       filtered.lists.set(key, rows);
     }
+    const afterId = q.afterId;
+    if (afterId !== null) rows = rows.filter((row) => compareSandboxIds(row.id, afterId) > 0);
     if (q.count) return send(res, 200, { QueryResponse: { totalCount: rows.length }, time: time() });
     const page = rows.slice(q.startPosition - 1, q.startPosition - 1 + q.maxResults);
     // Past the end Intuit answers an empty QueryResponse with no entity key and no counts.
     if (page.length === 0) return send(res, 200, { QueryResponse: {}, time: time() });
     send(res, 200, {
       QueryResponse: {
-        [entity]: page.map((row) => render(entity, row)),
+        [entity]: page.map((row) => (q.idsOnly ? { Id: row.id } : render(entity, row))),
         startPosition: q.startPosition,
         maxResults: page.length,
       },
@@ -418,7 +438,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         ),
       );
     }
-    let budget = CDC_LIMIT;
+    let budget = options.cdcLimit ?? CDC_LIMIT;
     const blocks: object[] = [];
     for (const name of names) {
       const entity = ENTITY_PATHS[name.toLowerCase()];
@@ -444,6 +464,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     query: URLSearchParams,
   ): Promise<void> {
     served++;
+    if (apiHook) {
+      await apiHook({
+        resource: parts[3] ?? '',
+        query: parts[3] === 'query' && req.method === 'GET' ? query.get('query') : null,
+        n: served,
+      });
+    }
     if (throttled.count > 0) {
       throttled.count--;
       return send(
@@ -591,6 +618,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       failing = { count, status };
     },
     requests: () => served,
+    onApiRequest(hook) {
+      apiHook = hook;
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { createdAt, instant, updatedAt } from './columns';
 
 export const tenants = pgTable('tenants', {
@@ -73,9 +83,39 @@ export const syncRuns = pgTable(
     error: text('error'),
     startedAt: instant('started_at').notNull().defaultNow(),
     finishedAt: instant('finished_at'),
+    /** Refreshed while the run is alive; a `running` run with an old heartbeat belongs to a dead worker. */
+    heartbeatAt: instant('heartbeat_at'),
   },
   (t) => [index('sync_runs_tenant_started_idx').on(t.tenantId, sql`${t.startedAt} desc`)],
 );
+
+/**
+ * Ids a connector listed since a listing of `kind` started (connectors/types.ts SyncPage): written with each page
+ * and its cursor, so a listing survives a crash; when it completes, stored rows of that kind not in here are gone
+ * at the source. Cleared when a listing of the kind starts again.
+ */
+export const syncSeenIds = pgTable(
+  'sync_seen_ids',
+  {
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => connections.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    externalId: text('external_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.kind, t.externalId] })],
+);
+
+/**
+ * A provider's request budget per connected company, shared by every process on this database
+ * (src/sync/rate-budget.ts): the start instants of the requests in the current window and a pause a 429 imposed.
+ */
+export const rateBudgets = pgTable('rate_budgets', {
+  key: text('key').primaryKey(),
+  /** Epoch milliseconds (database clock) of the requests started within the window. */
+  starts: doublePrecision('starts').array().notNull().default(sql`'{}'::double precision[]`),
+  pausedUntil: instant('paused_until'),
+});
 
 /** Admin/API tokens: only a SHA-256 of the token is stored. A null tenant means every tenant (the operator). */
 export const apiTokens = pgTable('api_tokens', {

@@ -11,6 +11,7 @@ import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { quickbooksCredentials, vaultFor } from '../../sync/connections';
+import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
 
 export const connectionRoutes =
@@ -37,18 +38,23 @@ export const connectionRoutes =
             .where(eq(syncRuns.connectionId, c.id))
             .orderBy(desc(syncRuns.startedAt))
             .limit(5);
-          const running = runs.find((r) => r.status === 'running') ?? null;
-          const last = runs.find((r) => r.status !== 'running') ?? null;
+          // A run left `running` by a worker that died is not running: show it as interrupted (its retry resumes it).
+          const now = services.clock.now();
+          const running = runs.find((r) => isLive(r, now)) ?? null;
+          const last = runs.find((r) => r !== running && (r.status !== 'running' || !isLive(r, now))) ?? null;
           const view = (r: (typeof runs)[number] | null) =>
             r && {
               id: r.id,
               kind: r.kind,
-              status: r.status,
+              status: r.status === 'running' && r !== running ? ('failed' as const) : r.status,
               startedAt: r.startedAt,
               finishedAt: r.finishedAt,
               progress: r.progress,
               stats: r.stats,
-              error: r.error,
+              error:
+                r.status === 'running' && r !== running
+                  ? 'Interrupted: the worker running this sync stopped. It resumes where it stopped within minutes.'
+                  : r.error,
             };
           return {
             id: c.id,

@@ -1,0 +1,140 @@
+/**
+ * Checks on a CSV file before (and around) parsing, each locating the problem by line and column: strict UTF-8
+ * (a Latin-1 export must not import with mangled ids), no NUL characters, a bounded length per field, and the line
+ * where an unclosed quote *starts* (the parser only knows where the file ended). Values quoted back in messages are
+ * truncated, so a 10 MB cell never becomes a 10 MB error.
+ */
+
+/** A located problem: 1-based line, 0-based field index within its record. */
+export interface Place {
+  line: number;
+  field: number;
+}
+
+/** Longest accepted field, by column; other columns get DEFAULT_FIELD_LIMIT. */
+export const FIELD_LIMITS: Record<string, number> = { customer_id: 200, invoice_id: 200 };
+export const DEFAULT_FIELD_LIMIT = 1_000;
+
+/** `value` as shown in a message: at most `max` characters, then an ellipsis. */
+export function shown(value: string, max = 40): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}
+
+/** Shortens every quoted value in `message` (messages quote the cell they refuse). */
+export function truncateQuoted(message: string, max = 40): string {
+  return message.replace(/"([^"]*)"/g, (_m, v: string) => `"${shown(v, max)}"`);
+}
+
+/** Byte offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Where `offset` (a character index into `text`) falls: quote-aware, like the parser counts lines. */
+export function locate(text: string, offset: number): Place {
+  let line = 1;
+  let field = 0;
+  let quoted = false;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (ch === '\n') {
+      line++;
+      if (!quoted) field = 0;
+    } else if (ch === ',' && !quoted) field++;
+  }
+  return { line, field };
+}
+
+/** Where the quoted field that is never closed opens, or null when every quote is closed. */
+export function unclosedQuote(text: string): Place | null {
+  let line = 1;
+  let field = 0;
+  let openedAt: Place | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') openedAt = openedAt ? null : { line, field };
+    else if (ch === '\n') {
+      line++;
+      if (!openedAt) field = 0;
+    } else if (ch === ',' && !openedAt) field++;
+  }
+  return openedAt;
+}
+
+/** Column names of the header line (enough to name a column in an error before the parser has run). */
+export function headerNames(text: string): string[] {
+  const end = text.indexOf('\n');
+  return (end < 0 ? text : text.slice(0, end))
+    .replace(/^\ufeff/, '')
+    .split(',')
+    .map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+}
+
+export function columnName(names: readonly string[], field: number): string {
+  return names[field] || `#${field + 1}`;
+}
+
+export interface DecodeProblem {
+  line: number;
+  column: string;
+  message: string;
+}
+
+/** The file as text, or where it stops being UTF-8 (or holds a NUL character). */
+export function decodeCsv(input: string | Buffer): { text: string } | { problem: DecodeProblem } {
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    const bad = firstInvalidUtf8(input);
+    if (bad >= 0) {
+      const before = input.subarray(0, bad).toString('utf8');
+      const names = headerNames(before);
+      const at = locate(before, before.length);
+      const byte = (input[bad] as number).toString(16).toUpperCase().padStart(2, '0');
+      return {
+        problem: {
+          line: at.line,
+          column: columnName(names, at.field),
+          message: `the file is not UTF-8 (byte 0x${byte} here): export or save it as UTF-8 and upload it again`,
+        },
+      };
+    }
+    text = input.toString('utf8');
+  }
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const at = locate(text, nul);
+    return {
+      problem: {
+        line: at.line,
+        column: columnName(headerNames(text), at.field),
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
+    };
+  }
+  return { text };
+}

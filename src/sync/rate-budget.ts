@@ -1,0 +1,91 @@
+/**
+ * One request budget per connected company shared by every process on the Postgres database: a sliding window of
+ * request start instants and a pause, both in one `rate_budgets` row that each reservation locks (`for update`),
+ * on the database's clock so processes on different hosts agree. Two workers syncing one realm together stay
+ * within the budget (QuickBooks: 450 per rolling minute, below Intuit's 500), and a 429 one of them gets pauses
+ * both for its Retry-After.
+ *
+ * The in-flight limit stays per process (an in-process RealmLimiter with no minute budget of its own). Embedded
+ * PGlite is opened by one process only, so there the connector's in-process limiter is the whole budget.
+ */
+import { sql } from 'drizzle-orm';
+import { abortableSleep, type Sleep } from '../../connectors/quickbooks/abortable-sleep';
+import { QBO_LIMITS, RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
+import type { RequestLimiter } from '../../connectors/types';
+import { type Db, rowsOf } from '../db/client';
+
+export interface BudgetLimits {
+  /** Requests allowed to start within any window of `windowMs`. */
+  perWindow: number;
+  windowMs: number;
+  /** In flight at once, per process. */
+  concurrency: number;
+}
+
+export const QBO_BUDGET: BudgetLimits = {
+  perWindow: QBO_LIMITS.perMinute,
+  windowMs: 60_000,
+  concurrency: QBO_LIMITS.concurrency,
+};
+
+export type Reservation = { ok: true } | { ok: false; waitMs: number };
+
+export class SharedRequestLimiter implements RequestLimiter {
+  private readonly local: RealmLimiter;
+
+  constructor(
+    private readonly db: Db,
+    /** e.g. `quickbooks:<realmId>` */
+    readonly key: string,
+    private readonly limits: BudgetLimits = QBO_BUDGET,
+    private readonly sleep: Sleep = abortableSleep,
+  ) {
+    this.local = new RealmLimiter({ concurrency: limits.concurrency, perMinute: Number.POSITIVE_INFINITY });
+  }
+
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.local.run(async () => {
+      for (;;) {
+        const r = await this.reserve();
+        if (r.ok) break;
+        await this.sleep(r.waitMs, signal);
+      }
+      return task();
+    }, signal);
+  }
+
+  async pause(ms: number): Promise<void> {
+    await this.db.execute(sql`
+      insert into rate_budgets (key, paused_until) values (${this.key}, clock_timestamp() + ${ms} * interval '1 millisecond')
+      on conflict (key) do update set paused_until = greatest(
+        coalesce(rate_budgets.paused_until, excluded.paused_until), excluded.paused_until)`);
+  }
+
+  /** Takes one request from the budget now, or says how long to wait before asking again. */
+  async reserve(): Promise<Reservation> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into rate_budgets (key) values (${this.key}) on conflict (key) do nothing`);
+      const [row] = rowsOf<{ starts: string; now: number; paused: number | null }>(
+        await tx.execute(sql`
+          select array_to_string(starts, ',') as starts,
+                 (extract(epoch from clock_timestamp()) * 1000)::float8 as now,
+                 (extract(epoch from paused_until) * 1000)::float8 as paused
+          from rate_budgets where key = ${this.key} for update`),
+      );
+      if (!row) return { ok: false, waitMs: 1000 };
+      const now = Number(row.now);
+      const paused = row.paused === null ? 0 : Number(row.paused);
+      if (paused > now) return { ok: false, waitMs: Math.ceil(paused - now) };
+      const live = (row.starts ? row.starts.split(',').map(Number) : [])
+        .filter((t) => t > now - this.limits.windowMs)
+        .sort((a, b) => a - b);
+      const ok = live.length < this.limits.perWindow;
+      if (ok) live.push(now);
+      await tx.execute(
+        sql`update rate_budgets set starts = ${`{${live.join(',')}}`}::float8[] where key = ${this.key}`,
+      );
+      if (ok) return { ok: true };
+      return { ok: false, waitMs: Math.max(1, Math.ceil((live[0] ?? now) + this.limits.windowMs - now)) };
+    });
+  }
+}
