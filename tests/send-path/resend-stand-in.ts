@@ -41,6 +41,7 @@ export class ResendStandIn {
   readonly queue: Fault[] = [];
   faultFor: (key: string) => Fault = () => ({ kind: 'ok' });
   private readonly keys = new Map<string, { hash: string; id: string; at: number }>();
+  private readonly inFlight = new Set<string>();
   private server!: Server;
   private seq = 0;
   url = '';
@@ -67,6 +68,7 @@ export class ResendStandIn {
     this.requests.length = 0;
     this.queue.length = 0;
     this.keys.clear();
+    this.inFlight.clear();
     this.faultFor = () => ({ kind: 'ok' });
   }
 
@@ -103,6 +105,32 @@ export class ResendStandIn {
       req.socket.destroy();
       return;
     }
+    // A second request with a key still being processed: Resend answers 409 concurrent_idempotent_requests.
+    if (key && this.inFlight.has(key)) {
+      return json(res, 409, {
+        statusCode: 409,
+        name: 'concurrent_idempotent_requests',
+        message: 'Same idempotency key used while original request is still in progress.',
+      });
+    }
+    if (key) this.inFlight.add(key);
+    try {
+      await this.process(req, res, raw, body, key, messageId, receivedAt, fault);
+    } finally {
+      if (key) this.inFlight.delete(key);
+    }
+  }
+
+  private async process(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    body: { to: string[]; subject: string; text: string },
+    key: string,
+    messageId: string | undefined,
+    receivedAt: number,
+    fault: Fault,
+  ): Promise<void> {
     if (fault.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault.kind === '5xx' && !fault.accepted) {
       return json(res, fault.status ?? 500, {
