@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../connectors/money';
 import { disputes, dunningMessages, dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
+import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
+import { ResendTransport } from '../../src/dunning/resend-transport';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { messagesOf } from '../dunning-engine/fixtures';
@@ -108,6 +110,31 @@ describe('never email a payer: the re-check runs before every attempt, under loc
       .from(dunningTasks)
       .where(and(eq(dunningTasks.messageId, m.id), eq(dunningTasks.kind, 'review')));
     expect(tasks).toHaveLength(1);
+  });
+});
+
+describe('the live host read', () => {
+  it('runs right before every attempt: a payment the ledger reports between two attempts stops the second', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport } = env;
+    standIn.queue.push({ kind: '429', retryAfterSeconds: 0 });
+    let reads = 0;
+    liveStateRefreshers.csv = async (services, _tenant, ids) => {
+      reads++;
+      // The accounting system learns of the payment after the first attempt; the refresher writes it through.
+      if (reads === 2) await settle(services, ids[0]!, 0);
+    };
+    try {
+      expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({
+        outcome: 'skipped',
+        code: 'paid',
+      });
+    } finally {
+      liveStateRefreshers.csv = undefined;
+    }
+    expect(reads).toBe(2);
+    expect(standIn.requests).toHaveLength(1);
+    expect(standIn.deliveries).toHaveLength(0);
   });
 });
 
@@ -250,17 +277,23 @@ describe('never lost, never hanging', () => {
 
   it('a slow provider is cut off at the timeout, and the same-key retry confirms the first delivery', async () => {
     const m = await singleInvoiceMessage();
-    const { s, standIn, transport } = env;
-    standIn.queue.push({ kind: 'slow', ms: 600 });
+    const { s, standIn } = env;
+    const transport = new ResendTransport({
+      apiKey: 're_test_standin',
+      baseUrl: standIn.url,
+      timeoutMs: 1_000,
+    });
+    standIn.queue.push({ kind: 'slow', ms: 3_000 });
     const out = await sendMessage(s, m.id, {
       transport,
       // Long enough for the stand-in to finish the slow request before the retry.
-      sleep: () => new Promise((r) => setTimeout(r, 700)),
+      sleep: () => new Promise((r) => setTimeout(r, 3_000)),
     });
     expect(out).toEqual({ outcome: 'sent', providerId: standIn.deliveries[0]!.id });
     expect(standIn.deliveries).toHaveLength(1);
     expect(standIn.requests.length).toBeGreaterThanOrEqual(2);
-  });
+    expect((await rowOf(s, m.id)).inDoubtSince).not.toBeNull();
+  }, 30_000);
 });
 
 describe('receipts follow the same rules', () => {

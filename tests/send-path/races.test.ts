@@ -15,6 +15,7 @@ import { disputes } from '../../src/db/schema';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
 import { planTenant } from '../../src/dunning/engine';
+import { MailSendError, type MailTransport } from '../../src/dunning/mail-transport';
 import { sendMessage } from '../../src/dunning/send-message';
 import { seededRng } from '../../src/dunning/seeded-rng';
 import { giveEmails, ledgerRows, messagesOf } from '../dunning-engine/fixtures';
@@ -31,7 +32,7 @@ let env: SendPathEnv;
 const CUSTOMERS = 18;
 
 beforeAll(async () => {
-  env = await sendPathEnv({ timeoutMs: 150 });
+  env = await sendPathEnv({ timeoutMs: 400 });
   const rows = ledgerRows();
   for (let c = 0; c < CUSTOMERS; c++) {
     for (let m = 0; m < 6; m++) {
@@ -81,15 +82,40 @@ function faultOf(rng: () => number): Fault {
   if (r < 0.25) return { kind: '5xx', accepted: true };
   if (r < 0.28) return { kind: 'drop-after' };
   if (r < 0.31) return { kind: 'drop-before' };
-  if (r < 0.35) return { kind: 'slow', ms: 200 };
+  if (r < 0.35) return { kind: 'slow', ms: 600 };
   return { kind: 'ok' };
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The client side of each provider call: when it started and whether the answer proves nothing was accepted. The
+ * stand-in shares this process's event loop, so it may read a request later than the client sent it; which call
+ * produced a delivery is judged from the client's start times instead.
+ */
+interface Call {
+  start: number;
+  outcome: 'ok' | 'not_accepted' | 'in_doubt';
+}
+
 async function round(seed: string): Promise<number> {
   const rng = seededRng(seed);
-  const { s, clock, tenantId, standIn, transport } = env;
+  const { s, clock, tenantId, standIn } = env;
+  const calls = new Map<string, Call[]>();
+  const transport: MailTransport = {
+    async send(msg, opts) {
+      const c: Call = { start: performance.now(), outcome: 'in_doubt' };
+      calls.set(msg.id, [...(calls.get(msg.id) ?? []), c]);
+      try {
+        const r = await env.transport.send(msg, opts);
+        c.outcome = 'ok';
+        return r;
+      } catch (err) {
+        if (err instanceof MailSendError && !err.mayHaveBeenAccepted) c.outcome = 'not_accepted';
+        throw err;
+      }
+    },
+  };
   await s.db.execute(sql`delete from disputes`);
   await s.db.execute(sql`
     update invoices i set balance_minor = b.balance_minor, status = b.status, paid_date = b.paid_date
@@ -192,9 +218,16 @@ async function round(seed: string): Promise<number> {
     const r = byId.get(d.messageId ?? '');
     expect(r, `delivery of unknown message ${d.messageId}`).toBeDefined();
     if (r!.kind !== 'reminder') continue;
+    // The calls that may have produced this delivery: started before the stand-in saw it, and not answered with a
+    // definite refusal. It was requested before the event committed if any of them was.
+    const candidates = (calls.get(r!.id) ?? []).filter(
+      (c) => c.start <= d.receivedAt && c.outcome !== 'not_accepted',
+    );
+    expect(candidates.length, `${r!.id} delivered without a call`).toBeGreaterThan(0);
+    const firstStart = Math.min(...candidates.map((c) => c.start));
     for (const e of events) {
-      if (!r!.invoiceIds.includes(e.invoiceId) || d.receivedAt < e.committedAt) continue;
-      // Delivered after the event committed: only a re-planned reminder stating the amended balance may be.
+      if (!r!.invoiceIds.includes(e.invoiceId) || firstStart < e.committedAt) continue;
+      // Requested after the event committed: only a re-planned reminder stating the amended balance may be.
       const ok = e.kind === 'amend' && d.text.includes(formatMoney(e.newBalance!, 'USD', 'en-US'));
       expect(ok, `${r!.id} emailed after a ${e.kind} of ${e.invoiceId} committed`).toBe(true);
     }
