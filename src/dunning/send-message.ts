@@ -91,7 +91,10 @@ export function setMailTransport(services: Services, transport: MailTransport | 
 const HOLD_RETRY_MS = 60 * 60_000;
 /** Bound on one provider call; the invoices' locks are held this long at most. */
 export const PROVIDER_TIMEOUT_MS = RESEND_TIMEOUT_MS;
-/** One sendMessage never starts an attempt that could end later than this after it began. */
+/**
+ * One sendMessage starts no attempt that could end (provider timeout) later than this after it began; an attempt
+ * may add up to 10 s of lock wait (lock_timeout), so a send ends within 50 s: inside the lease and the 60 s stop.
+ */
 export const SEND_BUDGET_MS = 40_000;
 /** A message in 'sending' belongs to its claimant this long: longer than SEND_BUDGET_MS plus the DB work. */
 export const SENDING_LEASE_MS = 2 * 60_000;
@@ -127,7 +130,17 @@ export async function sendMessage(
   const claimed = await db.transaction((tx) => claim(services, tx, messageId, owner, clock.now()));
   if (claimed.kind === 'done') return claimed.result;
   opts.afterClaim?.();
-  const row = await renderOnce(services, claimed.row);
+  let row: Row;
+  try {
+    row = await renderOnce(services, claimed.row);
+  } catch (err) {
+    // A template that cannot render will not render on a retry either; nothing was requested with it.
+    const reason = `The email could not be rendered: ${(err as Error).message}`;
+    const c = claimed.row;
+    return db.transaction((tx) =>
+      c.inDoubtSince ? unconfirmed(tx, c, clock.now(), reason) : failed(tx, c.id, clock.now(), reason),
+    );
+  }
   const transport = opts.transport !== undefined ? opts.transport : mailTransportFor(services);
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
@@ -140,7 +153,18 @@ export async function sendMessage(
       const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
       return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
     }
-    const r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts));
+    const progress = { providerCalled: false };
+    let r: Attempt;
+    try {
+      r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts, progress));
+    } catch (err) {
+      // Failed after the request started (a crash between the answer and the write): the row stays 'sending' with
+      // attempt_started_at, so whoever takes it over treats the attempt as in doubt.
+      if (progress.providerCalled) throw err;
+      // Failed before any request (a lock timeout, a deadlock with a sync on Postgres): nothing reached the provider.
+      const reason = `The pre-send check failed: ${(err as Error).message}`;
+      return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
+    }
     if (r.kind === 'done') return r.result;
     const elapsed = Date.now() - began;
     if (
@@ -254,8 +278,12 @@ async function attempt(
   owner: string,
   transport: MailTransport | null,
   opts: SendOptions,
+  progress: { providerCalled: boolean },
 ): Promise<Attempt> {
   const now = services.clock.now();
+  // Waiting on a long sync transaction for the locks is bounded too: an attempt (lock wait + provider call) stays
+  // inside the send budget, the lease and the graceful stop. A timeout here hands the message back, nothing sent.
+  await tx.execute(sql`set local lock_timeout = '10s'`);
   const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
   // Taken over (our lease ran out and the sweeper's job claimed it): the new owner finishes it.
   if (row?.status !== 'sending' || row.leaseOwner !== owner)
@@ -275,6 +303,7 @@ async function attempt(
 
   let providerId: string;
   if (!transport) {
+    progress.providerCalled = true;
     providerId = `outbox:${row.id}`;
   } else {
     const from = fromHeader(tenant, services);
@@ -287,6 +316,7 @@ async function attempt(
       .set({ attempts: sql`${dunningMessages.attempts} + 1`, to: recipients })
       .where(eq(dunningMessages.id, row.id));
     await opts.beforeProviderCall?.();
+    progress.providerCalled = true;
     try {
       ({ providerId } = await transport.send(
         {

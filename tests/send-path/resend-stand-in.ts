@@ -186,6 +186,7 @@ export class ResendStandIn {
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  // No keep-alive: a dropped connection is then always a fresh one, which the client never retries on its own.
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close', ...headers });
   res.end(JSON.stringify(body));
 }
