@@ -5,7 +5,13 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../connectors/money';
-import { disputes, dunningMessages, dunningTasks } from '../../src/db/schema';
+import {
+  contactSuppressions,
+  disputes,
+  dunningMessages,
+  dunningOverrides,
+  dunningTasks,
+} from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
 import { ResendTransport } from '../../src/dunning/resend-transport';
@@ -59,36 +65,58 @@ describe('never email a payer: the re-check runs before every attempt, under loc
     expect((await rowOf(s, m.id)).status).toBe('skipped');
   });
 
-  it('a payment (and a dispute) trying to commit during the provider call waits until the provider answered', async () => {
+  it('a payment, dispute, pause or unsubscribe trying to commit during the provider call waits until it answered', async () => {
     const m = await singleInvoiceMessage();
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: 'slow', ms: 150 });
-    let paidAt = 0;
-    let disputedAt = 0;
-    let writes: Promise<void> | undefined;
+    const committed: Record<string, number> = {};
+    const stamp = (name: string) => () => {
+      committed[name] = performance.now();
+    };
+    let writes: Promise<unknown> | undefined;
     const out = await sendMessage(s, m.id, {
       transport,
       beforeProviderCall: () => {
         writes = Promise.all([
-          settle(s, m.invoiceIds[0]!, 0).then(() => {
-            paidAt = performance.now();
-          }),
+          settle(s, m.invoiceIds[0]!, 0).then(stamp('payment')),
           s.db
             .insert(disputes)
             .values({ tenantId: m.tenantId, invoiceId: m.invoiceIds[0]!, openedOn: '2013-07-01' })
-            .then(() => {
-              disputedAt = performance.now();
-            }),
-        ]).then(() => {});
+            .then(stamp('dispute')),
+          s.db
+            .insert(dunningOverrides)
+            .values({ tenantId: m.tenantId, customerId: m.customerId, pausedUntil: '2013-08-01' })
+            .then(stamp('pause')),
+          s.db
+            .insert(contactSuppressions)
+            .values({ tenantId: m.tenantId, customerId: m.customerId, kind: 'unsubscribed' })
+            .then(stamp('unsubscribe')),
+        ]);
       },
     });
     await writes;
     expect(out).toMatchObject({ outcome: 'sent' });
     const [d] = standIn.deliveries;
-    // The email left before either write committed: neither was committed when the request started.
-    expect(d!.receivedAt).toBeLessThan(paidAt);
-    expect(d!.receivedAt).toBeLessThan(disputedAt);
-    await s.db.delete(disputes).where(eq(disputes.invoiceId, m.invoiceIds[0]!));
+    // The email was requested before any of them committed (each waited for the attempt's locks).
+    expect(Object.keys(committed).sort()).toEqual(['dispute', 'pause', 'payment', 'unsubscribe']);
+    for (const at of Object.values(committed)) expect(d!.receivedAt).toBeLessThan(at);
+    await s.db.delete(disputes);
+    await s.db.delete(dunningOverrides);
+    await s.db.delete(contactSuppressions);
+  });
+
+  it('an unsubscribe committed before the attempt stops it', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport } = env;
+    await s.db
+      .insert(contactSuppressions)
+      .values({ tenantId: m.tenantId, customerId: m.customerId, kind: 'unsubscribed' });
+    expect(await sendMessage(s, m.id, { transport })).toMatchObject({
+      outcome: 'skipped',
+      code: 'opted_out',
+    });
+    expect(standIn.requests).toHaveLength(0);
+    await s.db.delete(contactSuppressions);
   });
 
   it('accepted, connection dropped, then paid: the retry does not send again and the log says "may have been sent"', async () => {
