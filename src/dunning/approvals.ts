@@ -2,7 +2,7 @@
  * A reviewer's decisions on held messages. Every move is a compare-and-set on the status, so two reviewers (or a
  * double click) cannot approve twice, and nothing already sending or sent can be changed.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { dunningMessages } from '../db/schema';
 import { AppError, conflict, notFound } from '../errors';
 import type { Services } from '../services';
@@ -79,6 +79,8 @@ export async function skipMessage(
         eq(dunningMessages.id, id),
         eq(dunningMessages.tenantId, tenantId),
         inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        // An attempt that may have reached the provider is not "skipped": the send path resolves it.
+        isNull(dunningMessages.inDoubtSince),
       ),
     )
     .returning();
@@ -114,6 +116,11 @@ export async function editMessage(
       ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
       editedBy: by,
       editedAt: now,
+      // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
+      subject: null,
+      html: null,
+      text: null,
+      renderedAsOf: null,
       ...(resetApproval
         ? {
             status: 'awaiting_approval' as const,
@@ -129,9 +136,11 @@ export async function editMessage(
       and(
         eq(dunningMessages.id, id),
         inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        // Once an attempt may have reached the provider the body is fixed (same key, same bytes).
+        isNull(dunningMessages.inDoubtSince),
       ),
     )
     .returning();
-  if (!updated) throw conflict(`message ${id} changed while editing`);
+  if (!updated) throw conflict(`message ${id} changed while editing, or may already have been sent`);
   return updated;
 }

@@ -125,6 +125,12 @@ async function insertMessage(
         error: null,
         decidedAt: null,
         decidedBy: null,
+        // The old body stated the old figures: render again (the key never reached the provider: it was skipped).
+        subject: null,
+        html: null,
+        text: null,
+        renderedAsOf: null,
+        attempts: 0,
         updatedAt: new Date(),
       })
       .where(eq(dunningMessages.id, m.key));
@@ -150,7 +156,16 @@ async function insertMessage(
     await tx.delete(dunningMessages).where(eq(dunningMessages.id, m.key));
     return false;
   }
-  if (status === 'queued') await enqueueSend(services, tx, m.key, m.sendAt);
+  // A re-planned message keeps its id, so its job needs a new one: the first send job's id already exists and
+  // pg-boss would silently drop the insert, leaving the message queued without a job.
+  if (status === 'queued')
+    await enqueueSend(
+      services,
+      tx,
+      m.key,
+      m.sendAt,
+      existing ? `replan:${services.clock.now().toISOString()}` : 'send',
+    );
   return true;
 }
 
@@ -185,7 +200,12 @@ export async function enqueueSend(services: Services, tx: Tx, messageId: string,
   await services.dunningJobs.scheduleSend(tx, messageId, delayMs, purpose);
 }
 
-/** Pending messages whose invoices were all settled since planning: nothing to chase. */
+/**
+ * Pending messages whose invoices were all settled since planning: nothing to chase. A queued message with an
+ * attempt in doubt (it may already be with the provider) is left to its send job, which never records what the
+ * provider may have accepted as cancelled ('unconfirmed' instead). The UPDATE waits on the message row lock a send
+ * attempt holds through its provider call, so it never cancels a message whose attempt is under way.
+ */
 async function cancelSettled(tx: Tx, tenantId: string, now: Date): Promise<string[]> {
   const rows = rowsOf<{ id: string; numbers: string }>(
     await tx.execute(sql`
@@ -195,7 +215,7 @@ async function cancelSettled(tx: Tx, tenantId: string, now: Date): Promise<strin
           from invoices i where i.id = any(m.invoice_ids)),
         updated_at = ${now.toISOString()}::timestamptz
       where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
-        and m.status in ('planned','awaiting_approval','queued')
+        and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
         and not exists (select 1 from invoices i where i.id = any(m.invoice_ids) and i.status = 'open' and i.balance_minor > 0)
       returning m.id, m.status_reason as numbers`),
   );
@@ -207,7 +227,7 @@ async function cancelSettled(tx: Tx, tenantId: string, now: Date): Promise<strin
         status_reason = 'Cancelled before sending: some invoices were settled; re-planned with the rest',
         updated_at = ${now.toISOString()}::timestamptz
       where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
-        and m.status in ('planned','awaiting_approval','queued')
+        and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
         and exists (select 1 from invoices i where i.id = any(m.invoice_ids) and (i.status <> 'open' or i.balance_minor <= 0))
       returning m.id`),
   );

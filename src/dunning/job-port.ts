@@ -10,6 +10,8 @@ export interface DunningJobPort {
    * enqueueing the same purpose twice (two planner runs, an approval clicked twice) makes one job.
    */
   scheduleSend(tx: Tx, messageId: string, delayMs: number, purpose: string): Promise<void>;
+  /** Of these messages, those with a send job waiting to run (created or retrying); the sweeper's question. */
+  waitingSendJobs(messageIds: string[]): Promise<Set<string>>;
   /** Plan the tenant again soon, inside `tx` (coalesces with a plan already queued). */
   replan(tx: Tx, tenantId: string, reason: string): Promise<void>;
 }

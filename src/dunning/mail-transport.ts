@@ -47,9 +47,18 @@ export function headerProblem(
 /** Tag carrying OutboundEmail.id to the provider, so webhook events can be matched to our message row. */
 export const MESSAGE_ID_TAG = 'message_id';
 
-/** Resend in production; a local outbox (rows in the database) when no API key is configured. */
+export interface SendAttemptOptions {
+  /** Aborts the request: the caller's bound on one provider call (it holds the invoices' locks meanwhile). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Resend in production; a local outbox (rows in the database) when no API key is configured. `send` is ONE
+ * provider attempt: the sender re-checks the ledger before every attempt, so retrying is its job, not the
+ * transport's.
+ */
 export interface MailTransport {
-  send(msg: OutboundEmail): Promise<{ providerId: string }>;
+  send(msg: OutboundEmail, opts?: SendAttemptOptions): Promise<{ providerId: string }>;
 }
 
 /** A transport that can hand over many messages per request (Resend: 100 per batch, 2 requests/s by default). */
@@ -69,6 +78,12 @@ export class MailSendError extends Error {
     readonly retryable: boolean,
     /** Earliest sensible retry, when the provider said (retry-after) or the code implies it. */
     readonly retryAfterMs?: number,
+    /**
+     * The provider may have accepted the email although we got no success answer (timeout, dropped connection,
+     * 5xx, an idempotency conflict): the message must not be recorded failed or cancelled, and may be retried only
+     * under the same key while the provider still remembers it.
+     */
+    readonly mayHaveBeenAccepted = false,
   ) {
     super(message);
     this.name = 'MailSendError';

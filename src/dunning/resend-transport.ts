@@ -6,17 +6,25 @@ import {
   MailSendError,
   MESSAGE_ID_TAG,
   type OutboundEmail,
+  type SendAttemptOptions,
 } from './mail-transport';
 
 export interface ResendTransportOptions {
   apiKey: string;
   /** Tests and self-hosted proxies; defaults to https://api.resend.com. */
   baseUrl?: string;
-  /** Attempts for transient failures within one call, before handing back to the job queue. */
+  /** sendBatch only: attempts for transient failures within one call, before handing back to the job queue. */
   maxAttempts?: number;
   baseDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** One request's bound; an answer later than this counts as "may have been accepted". */
+  timeoutMs?: number;
 }
+
+/** Default bound on one request to Resend, well below the send job's lease (src/dunning/send-message.ts). */
+export const RESEND_TIMEOUT_MS = 10_000;
+/** A retry-after longer than this is not slept on inside a call: the message goes back to the queue for it. */
+export const RETRY_AFTER_CAP_MS = 5_000;
 
 /** POST /emails/batch takes at most 100 emails (https://resend.com/docs/api-reference/emails/send-batch-emails). */
 export const RESEND_BATCH_LIMIT = 100;
@@ -43,20 +51,26 @@ export class ResendTransport implements BatchMailTransport {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly timeoutMs: number;
 
   constructor(opts: ResendTransportOptions) {
     this.resend = new Resend(opts.apiKey, opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined);
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.timeoutMs = opts.timeoutMs ?? RESEND_TIMEOUT_MS;
   }
 
-  /** POST /emails: https://resend.com/docs/api-reference/emails/send-email */
-  async send(msg: OutboundEmail): Promise<{ providerId: string }> {
+  /**
+   * POST /emails (https://resend.com/docs/api-reference/emails/send-email), one attempt, bounded by timeoutMs.
+   * Same key + same body within 24 h returns the original id instead of sending again
+   * (https://resend.com/docs/dashboard/emails/idempotency-keys); the caller retries, re-checking first.
+   */
+  async send(msg: OutboundEmail, opts: SendAttemptOptions = {}): Promise<{ providerId: string }> {
     refuseUnsafeHeaders(msg);
-    // Same key + same body within 24 h returns the original id instead of sending again.
-    const data = await this.withRetry(() =>
-      this.resend.emails.send(toResend(msg), { idempotencyKey: msg.id }),
+    const data = await this.attempt(
+      (signal) => this.resend.emails.send(toResend(msg), { idempotencyKey: msg.id, signal }),
+      opts.signal,
     );
     return { providerId: data.id };
   }
@@ -74,8 +88,8 @@ export class ResendTransport implements BatchMailTransport {
         .update(chunk.map((m) => m.id).join('\n'))
         .digest('hex')
         .slice(0, 48)}`;
-      const data = await this.withRetry(() =>
-        this.resend.batch.send(chunk.map(toResend), { idempotencyKey: key }),
+      const data = await this.withRetry((signal) =>
+        this.resend.batch.send(chunk.map(toResend), { idempotencyKey: key, signal }),
       );
       if (data.data.length !== chunk.length) {
         throw new MailSendError(
@@ -91,13 +105,41 @@ export class ResendTransport implements BatchMailTransport {
   }
 
   // resend-node resolves to {data, error, headers} and never throws on HTTP errors: the error branch is classified.
-  private async withRetry<T>(call: () => Promise<SdkResult<T>>): Promise<T> {
+  private async withRetry<T>(call: (signal: AbortSignal) => Promise<SdkResult<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const { data, error, headers } = await call();
+      try {
+        return await this.attempt(call);
+      } catch (err) {
+        if (!(err instanceof MailSendError)) throw err;
+        const wait = err.retryAfterMs ?? this.baseDelayMs * 2 ** (attempt - 1);
+        if (!err.retryable || RETRY_LATER.has(err.code) || attempt >= this.maxAttempts || wait > RETRY_AFTER_CAP_MS)
+          throw err;
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  /** One request, aborted after timeoutMs (or by the caller's signal); a timeout may still have been accepted. */
+  private async attempt<T>(call: (signal: AbortSignal) => Promise<SdkResult<T>>, outer?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+    let timer: NodeJS.Timeout | undefined;
+    // Belt and braces: the SDK passes the signal to fetch, but the bound must hold even if a version stops doing so.
+    const guard = new Promise<never>((_, reject) => {
+      const abort = () =>
+        reject(new MailSendError('Resend did not answer in time', 'timeout', null, true, undefined, true));
+      if (signal.aborted) abort();
+      signal.addEventListener('abort', abort, { once: true });
+      timer = setTimeout(abort, this.timeoutMs + 1_000);
+    });
+    try {
+      const { data, error, headers } = await Promise.race([call(signal), guard]);
       if (data) return data;
-      const failure = classify(error, headers);
-      if (!failure.retryable || RETRY_LATER.has(failure.code) || attempt >= this.maxAttempts) throw failure;
-      await this.sleep(failure.retryAfterMs ?? this.baseDelayMs * 2 ** (attempt - 1));
+      if (signal.aborted)
+        throw new MailSendError('Resend did not answer in time', 'timeout', null, true, undefined, true);
+      throw classify(error, headers);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -140,12 +182,22 @@ function classify(
   // own input validation, which no retry fixes.
   const retryable =
     RETRY_NOW.has(code) || RETRY_LATER.has(code) || (status !== null && (status === 429 || status >= 500));
+  // Which failures leave the email possibly accepted: the connection dropped or timed out after the body went
+  // out (application_error without a status), a 5xx (the provider may have queued it before failing), a 409 on
+  // the key (another request with it is in flight, or one with another body was accepted). A 429 and other 4xx
+  // are answered before anything is queued.
+  const mayHaveBeenAccepted =
+    (code === 'application_error' && status === null) ||
+    (status !== null && status >= 500) ||
+    code === 'concurrent_idempotent_requests' ||
+    code === 'invalid_idempotent_request';
   return new MailSendError(
     error?.message ?? 'unknown Resend error',
     code,
     status,
     retryable,
     retryAfter(headers),
+    mayHaveBeenAccepted,
   );
 }
 

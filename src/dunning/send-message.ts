@@ -1,8 +1,29 @@
 /**
- * The send job's work for one message: claim it (row lock, queued → sending as a compare-and-set) after the
- * pre-send re-check under the invoices' row locks, render, hand it to the transport with the message id as the
- * idempotency key, record the provider id. A message whose status is already sent is never sent again.
+ * The send job's work for one message. The guarantees and how each is kept:
+ *
+ * 1. Never email a payer. Every provider attempt (including in-call retries) runs inside its own transaction that
+ *    first locks the message row (FOR UPDATE), the customer's row and the invoices' rows (FOR SHARE), re-checks
+ *    everything (balance, disputes, pauses, promises, opt-out, bounces, connection), and only then calls the
+ *    provider — holding those locks until the provider answered or the call timed out (PROVIDER_TIMEOUT_MS). A
+ *    payment or credit updates the invoice rows, and a dispute, pause, promise or unsubscribe takes a conflicting
+ *    lock on the customer row (triggers in migration 0005), so a settling write either committed before the
+ *    re-check (and is seen) or waits until the attempt is over. We chose holding the lock across the call over a
+ *    separate "send lock" because it needs no cooperation from the writers' code and cannot be forgotten by a new
+ *    one; the cost is that a settling write may wait up to one provider timeout (on PGlite, which has one
+ *    connection, every query waits). The QuickBooks/NetSuite live read runs right before each attempt.
+ * 2. Render once. The first attempt renders the email as of the planned send time and stores subject/html/text on
+ *    the row; every later attempt sends those bytes under the same idempotency key (the message id).
+ * 3. Never hanging. 'sending' always has an owner (lease_owner/lease_until); an attempt never outlives its lease
+ *    (provider timeout and a capped retry-after inside SEND_BUDGET_MS). Anything retried later goes back to
+ *    'queued' WITH a new job; a job that finds another owner's live lease schedules itself after it. The sweeper
+ *    (sweepStaleMessages, a cron job) re-enqueues any 'queued' row without a job and any 'sending' row whose owner
+ *    died.
+ * 4. Exactly once. An attempt whose outcome is unknown (timeout, dropped connection, 5xx, crash mid-call) sets
+ *    in_doubt_since. Such a message is retried only with the same key inside the provider's 24-hour window; past
+ *    it, or if the invoice was settled meanwhile, it becomes 'unconfirmed' with a review task ("may have been sent
+ *    — check") and is never re-sent blind, nor recorded as cancelled or failed.
  */
+import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db/client';
 import {
@@ -16,31 +37,37 @@ import {
   tenants,
 } from '../db/schema';
 import type { Services } from '../services';
-import { composeEmail, fromHeader, senderOf } from './compose-email';
+import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
 import { headerProblem, MailSendError, type MailTransport } from './mail-transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
-import { ResendTransport } from './resend-transport';
-import { uuidArray } from './sql-arrays';
-import { openTask } from './tasks';
+import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, ResendTransport } from './resend-transport';
 import { nextAllowedTime, windowBlock } from './send-time';
+import { uuidArray } from './sql-arrays';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision } from './suppression';
+import { openTask } from './tasks';
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
-  | { outcome: 'skipped' | 'held' | 'deferred'; code: string; reason: string }
+  | { outcome: 'skipped' | 'held' | 'deferred' | 'unconfirmed'; code: string; reason: string }
+  /** Another worker owns the message; a job was scheduled for when its lease ends. */
+  | { outcome: 'busy'; until: Date }
   | { outcome: 'noop'; status: string | null };
 
 export interface SendOptions {
   /** Overrides the configured transport; null forces the local outbox. */
   transport?: MailTransport | null;
-  /** The job's last retry: a transient provider error now fails the message instead of waiting for a retry. */
-  finalAttempt?: boolean;
-  /** Test hook: runs right after the claim (re-check + queued → sending) committed. */
+  /** Who owns the message while it is 'sending' (the job id); a random id when not given. */
+  owner?: string;
+  /** Waits between in-call attempts (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Test hook: runs right after the claim (queued → sending) committed. */
   afterClaim?: () => void;
+  /** Test hook: runs inside the attempt's transaction, locks held, right before the provider call. */
+  beforeProviderCall?: () => Promise<void> | void;
   /** Test hook: runs after the provider accepted the message, before the row says so (a crash lands here). */
   afterProviderCall?: (providerId: string) => Promise<void> | void;
 }
@@ -62,19 +89,29 @@ export function setMailTransport(services: Services, transport: MailTransport | 
 }
 
 const HOLD_RETRY_MS = 60 * 60_000;
-const DAY_MS = 24 * 60 * 60_000;
+/** Bound on one provider call; the invoices' locks are held this long at most. */
+export const PROVIDER_TIMEOUT_MS = RESEND_TIMEOUT_MS;
 /**
- * A message in 'sending' belongs to the worker that claimed it for this long (longer than the transport's own
- * retries take). After that the claimant is presumed dead and a retried job may send again under the same key.
+ * One sendMessage starts no attempt that could end (provider timeout) later than this after it began; an attempt
+ * may add up to 10 s of lock wait (lock_timeout), so a send ends within 50 s: inside the lease and the 60 s stop.
  */
+export const SEND_BUDGET_MS = 40_000;
+/** A message in 'sending' belongs to its claimant this long: longer than SEND_BUDGET_MS plus the DB work. */
 export const SENDING_LEASE_MS = 2 * 60_000;
+/** Attempts inside one job before the message goes back to the queue for a later one. */
+export const IN_CALL_ATTEMPTS = 3;
+/** Provider attempts before a message is given up ('failed', or 'unconfirmed' when one may have got through). */
+export const MAX_PROVIDER_ATTEMPTS = 8;
+/** Back-off when handing a message back to the queue after a transient failure. */
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 30 * 60_000;
 const EARLY_TOLERANCE_MS = 60_000;
 /** Resend keeps idempotency keys for 24 hours; stay well inside that. */
-const IDEMPOTENCY_WINDOW_MS = 23 * 3_600_000;
+export const IDEMPOTENCY_WINDOW_MS = 23 * 3_600_000;
 
-type Claim =
-  | { kind: 'send'; row: typeof dunningMessages.$inferSelect }
-  | { kind: 'done'; result: SendOutcome };
+type Row = typeof dunningMessages.$inferSelect;
+type Step = { kind: 'done'; result: SendOutcome } | { kind: 'send'; row: Row };
+type Attempt = { kind: 'done'; result: SendOutcome } | { kind: 'retry'; waitMs: number; error: string };
 
 export async function sendMessage(
   services: Services,
@@ -82,97 +119,294 @@ export async function sendMessage(
   opts: SendOptions = {},
 ): Promise<SendOutcome> {
   const { db, clock } = services;
+  const owner = opts.owner ?? randomUUID();
   const [pre] = await db
-    .select({
-      tenantId: dunningMessages.tenantId,
-      invoiceIds: dunningMessages.invoiceIds,
-      status: dunningMessages.status,
-    })
+    .select({ status: dunningMessages.status })
     .from(dunningMessages)
     .where(eq(dunningMessages.id, messageId));
   if (!pre) return { outcome: 'noop', status: null };
   if (pre.status !== 'queued' && pre.status !== 'sending') return { outcome: 'noop', status: pre.status };
-  // Provider read (QuickBooks hook) before the locks: it writes the rows the locked re-check then reads.
-  await refreshLiveState(services, pre.tenantId, pre.invoiceIds);
 
-  const claim = await db.transaction((tx) => claimForSending(services, tx, messageId, clock.now()));
-  if (claim.kind === 'done') return claim.result;
+  const claimed = await db.transaction((tx) => claim(services, tx, messageId, owner, clock.now()));
+  if (claimed.kind === 'done') return claimed.result;
   opts.afterClaim?.();
-  const row = claim.row;
-
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, row.tenantId));
-  const [customer] = await db.select().from(customers).where(eq(customers.id, row.customerId));
-  if (!tenant || !customer) throw new Error(`message ${messageId}: tenant or customer gone`);
-  const email = await composeEmail(services, row, tenant, customer, clock.now());
-  const transport = opts.transport !== undefined ? opts.transport : mailTransportFor(services);
-
-  let providerId: string;
-  const replyTo = senderOf(tenant, services).replyTo;
-  // Outbox or provider alike: a header that stored data could split is never sent, and the row says why.
-  const unsafe = headerProblem({
-    from: fromHeader(tenant, services) ?? '',
-    to: row.to,
-    replyTo,
-    subject: email.subject,
-    unsubscribeUrl: email.unsubscribeUrl,
-  });
-  if (unsafe) return fail(services, row.id, `Not sent: ${unsafe}`, 'unsafe_header');
-  if (!transport) {
-    providerId = `outbox:${row.id}`;
-  } else {
-    const from = fromHeader(tenant, services);
-    if (!from)
-      return fail(
-        services,
-        row.id,
-        'MAIL_FROM is not configured; set the sender address to send through Resend',
-      );
-    try {
-      ({ providerId } = await transport.send({
-        id: row.id,
-        from,
-        to: row.to,
-        replyTo,
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        unsubscribeUrl: email.unsubscribeUrl,
-        tags: { kind: row.kind, tenant: row.tenantId },
-      }));
-    } catch (err) {
-      if (err instanceof MailSendError && err.retryable && !opts.finalAttempt) {
-        // Back to queued so the retried job may claim it again; Resend dedupes the key if it did get through.
-        await db
-          .update(dunningMessages)
-          .set({ status: 'queued', error: `${err.code}: ${err.message}`, updatedAt: clock.now() })
-          .where(and(eq(dunningMessages.id, row.id), eq(dunningMessages.status, 'sending')));
-        throw err;
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      return fail(services, row.id, message);
-    }
+  let row: Row;
+  try {
+    row = await renderOnce(services, claimed.row);
+  } catch (err) {
+    // A template that cannot render will not render on a retry either; nothing was requested with it.
+    const reason = `The email could not be rendered: ${(err as Error).message}`;
+    const c = claimed.row;
+    return db.transaction((tx) =>
+      c.inDoubtSince ? unconfirmed(tx, c, clock.now(), reason) : failed(tx, c.id, clock.now(), reason),
+    );
   }
-  await opts.afterProviderCall?.(providerId);
-  await db
+  const transport = opts.transport !== undefined ? opts.transport : mailTransportFor(services);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  const began = Date.now();
+  for (let n = 1; ; n++) {
+    try {
+      // The provider's own view of the invoices, written to the rows the locked re-check reads next.
+      await refreshLiveState(services, row.tenantId, row.invoiceIds);
+    } catch (err) {
+      const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
+      return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
+    }
+    const progress = { providerCalled: false };
+    let r: Attempt;
+    try {
+      r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts, progress));
+    } catch (err) {
+      // Failed after the request started (a crash between the answer and the write): the row stays 'sending' with
+      // attempt_started_at, so whoever takes it over treats the attempt as in doubt.
+      if (progress.providerCalled) throw err;
+      // Failed before any request (a lock timeout, a deadlock with a sync on Postgres): nothing reached the provider.
+      const reason = `The pre-send check failed: ${(err as Error).message}`;
+      return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
+    }
+    if (r.kind === 'done') return r.result;
+    const elapsed = Date.now() - began;
+    if (
+      n < IN_CALL_ATTEMPTS &&
+      r.waitMs <= RETRY_AFTER_CAP_MS &&
+      elapsed + r.waitMs + PROVIDER_TIMEOUT_MS <= SEND_BUDGET_MS
+    ) {
+      await sleep(r.waitMs);
+      continue;
+    }
+    return handBack(services, row.id, owner, r.waitMs, r.error);
+  }
+}
+
+/**
+ * queued → sending with this owner, after deciding the message may be attempted at all: not before its time, not
+ * while another owner's lease runs, not past the provider's key window when an earlier attempt is in doubt.
+ */
+async function claim(services: Services, tx: Tx, id: string, owner: string, now: Date): Promise<Step> {
+  const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+  if (!row) return done({ outcome: 'noop', status: null });
+  if (row.status !== 'queued' && row.status !== 'sending')
+    return done({ outcome: 'noop', status: row.status });
+  if (row.status === 'sending' && row.leaseOwner !== owner && row.leaseUntil && row.leaseUntil > now) {
+    // Someone is working on it: not our job to finish, but a job must exist for when their lease ends.
+    await enqueueSend(services, tx, id, row.leaseUntil, `lease:${row.leaseUntil.toISOString()}`);
+    return done({ outcome: 'busy', until: row.leaseUntil });
+  }
+  // An attempt that began and never concluded (its worker died mid-call) may have reached the provider.
+  const inDoubt = row.inDoubtSince ?? (row.status === 'sending' ? row.attemptStartedAt : null);
+  if (inDoubt && now.getTime() - inDoubt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+    return done(
+      await unconfirmed(
+        tx,
+        row,
+        now,
+        'An earlier attempt may have been delivered and the provider no longer dedupes its key; not re-sent',
+      ),
+    );
+  }
+  if (row.attempts >= MAX_PROVIDER_ATTEMPTS) {
+    const reason = `Gave up after ${row.attempts} provider attempts${row.error ? ` (last: ${row.error})` : ''}`;
+    if (inDoubt) return done(await unconfirmed(tx, row, now, reason));
+    return done(await failed(tx, row.id, now, reason));
+  }
+  // A job that runs early (a retry, a clock set back) waits for the message's time.
+  if (!inDoubt && now.getTime() < row.sendAt.getTime() - EARLY_TOLERANCE_MS) {
+    return done(
+      await record(services, tx, row, now, {
+        action: 'defer',
+        code: 'ok',
+        reason: `Not before its send time ${row.sendAt.toISOString()}`,
+        replan: false,
+        until: row.sendAt,
+      }),
+    );
+  }
+  const [claimed] = await tx
     .update(dunningMessages)
     .set({
-      status: 'sent',
-      providerId,
+      status: 'sending',
+      leaseOwner: owner,
+      leaseUntil: new Date(now.getTime() + SENDING_LEASE_MS),
+      // Committed before any request: if this worker dies mid-call, the next claim knows one may have got through.
+      attemptStartedAt: now,
+      inDoubtSince: inDoubt,
+      updatedAt: now,
+    })
+    .where(eq(dunningMessages.id, id))
+    .returning();
+  return { kind: 'send', row: claimed! };
+}
+
+/**
+ * The email is rendered once, as of the planned send time, and stored: every attempt sends the same bytes, so the
+ * provider's idempotency (same key, same body) holds however late a retry runs. Rendering reads the database, so it
+ * happens here, outside the attempt's transaction (PGlite has a single connection).
+ */
+async function renderOnce(services: Services, row: Row): Promise<Row> {
+  if (row.renderedAsOf && row.subject !== null && row.html !== null && row.text !== null) return row;
+  const [tenant] = await services.db.select().from(tenants).where(eq(tenants.id, row.tenantId));
+  const [customer] = await services.db.select().from(customers).where(eq(customers.id, row.customerId));
+  if (!tenant || !customer) return row; // the attempt's re-check skips it (customer_gone)
+  const asOf = row.sendAt;
+  const email = await composeEmail(services, row, tenant, customer, asOf);
+  const [stored] = await services.db
+    .update(dunningMessages)
+    .set({
       subject: email.subject,
       html: email.html,
       text: email.text,
       templateVersion: email.templateVersion,
-      sentAt: clock.now(),
+      renderedAsOf: asOf,
+    })
+    .where(and(eq(dunningMessages.id, row.id), isNull(dunningMessages.renderedAsOf)))
+    .returning();
+  if (stored) return stored;
+  const [current] = await services.db.select().from(dunningMessages).where(eq(dunningMessages.id, row.id));
+  return current ?? row;
+}
+
+/**
+ * One provider attempt, in one transaction: lock, re-check, call, record. The locks taken by the re-check are held
+ * through the provider call (bounded by PROVIDER_TIMEOUT_MS), so nothing that settles these invoices can commit
+ * between the decision and the request.
+ */
+async function attempt(
+  services: Services,
+  tx: Tx,
+  id: string,
+  owner: string,
+  transport: MailTransport | null,
+  opts: SendOptions,
+  progress: { providerCalled: boolean },
+): Promise<Attempt> {
+  const now = services.clock.now();
+  // Waiting on a long sync transaction for the locks is bounded too: an attempt (lock wait + provider call) stays
+  // inside the send budget, the lease and the graceful stop. A timeout here hands the message back, nothing sent.
+  await tx.execute(sql`set local lock_timeout = '10s'`);
+  const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+  // Taken over (our lease ran out and the sweeper's job claimed it): the new owner finishes it.
+  if (row?.status !== 'sending' || row.leaseOwner !== owner)
+    return done({ outcome: 'noop', status: row?.status ?? null });
+  const inDoubt = row.inDoubtSince !== null;
+  const check = await recheck(services, tx, row, now);
+  if (check.kind === 'stop') {
+    const d = check.decision;
+    // Already possibly delivered, and now there is a reason not to send: only a person can tell what happened.
+    if (inDoubt && d.action === 'skip')
+      return done(await unconfirmed(tx, row, now, `${d.reason}; an earlier attempt may have been delivered`));
+    return done(await record(services, tx, row, now, d));
+  }
+  const { tenant, customer, to } = check;
+  // A bounced co-recipient is dropped before the first request; once one may have gone out, the body stays as it was.
+  const recipients = inDoubt ? row.to : to;
+  const replyTo = senderOf(tenant, services).replyTo;
+  // Outbox or provider alike: a header that stored data could split is never sent, and the row says why.
+  const unsafe = headerProblem({
+    from: fromHeader(tenant, services) ?? '',
+    to: recipients,
+    replyTo,
+    subject: row.subject ?? '',
+    unsubscribeUrl: messageUnsubscribeUrl(services, row),
+  });
+  if (unsafe) {
+    const reason = `Not sent: ${unsafe}`;
+    return done(
+      inDoubt ? await unconfirmed(tx, row, now, reason) : await failed(tx, row.id, now, reason, 'unsafe_header'),
+    );
+  }
+
+  let providerId: string;
+  if (!transport) {
+    progress.providerCalled = true;
+    providerId = `outbox:${row.id}`;
+  } else {
+    const from = fromHeader(tenant, services);
+    if (!from) {
+      const reason = 'MAIL_FROM is not configured; set the sender address to send through Resend';
+      return done(inDoubt ? await unconfirmed(tx, row, now, reason) : await failed(tx, row.id, now, reason));
+    }
+    await tx
+      .update(dunningMessages)
+      .set({ attempts: sql`${dunningMessages.attempts} + 1`, to: recipients })
+      .where(eq(dunningMessages.id, row.id));
+    await opts.beforeProviderCall?.();
+    progress.providerCalled = true;
+    try {
+      ({ providerId } = await transport.send(
+        {
+          id: row.id,
+          from,
+          to: recipients,
+          replyTo,
+          subject: row.subject ?? '',
+          html: row.html ?? '',
+          text: row.text ?? '',
+          // The same URL the stored body was rendered with (deterministic in the message id).
+          unsubscribeUrl: messageUnsubscribeUrl(services, row),
+          tags: { kind: row.kind, tenant: row.tenantId },
+        },
+        { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) },
+      ));
+    } catch (err) {
+      const e =
+        err instanceof MailSendError
+          ? err
+          : // Not classified (a bug, an SDK change): assume it may have gone out.
+            new MailSendError(
+              err instanceof Error ? err.message : String(err),
+              'unknown',
+              null,
+              true,
+              undefined,
+              true,
+            );
+      const error = `${e.code}: ${e.message}`;
+      const doubt = inDoubt || e.mayHaveBeenAccepted;
+      if (e.code === 'invalid_idempotent_request') {
+        // The provider holds another body under this key: something was accepted under it before.
+        return done(
+          await unconfirmed(
+            tx,
+            row,
+            now,
+            `The provider already accepted an email under this message's key (${error})`,
+          ),
+        );
+      }
+      if (!e.retryable) {
+        return done(doubt ? await unconfirmed(tx, row, now, error) : await failed(tx, row.id, now, error));
+      }
+      await tx
+        .update(dunningMessages)
+        .set({
+          error,
+          inDoubtSince: row.inDoubtSince ?? (e.mayHaveBeenAccepted ? now : null),
+          updatedAt: now,
+        })
+        .where(eq(dunningMessages.id, row.id));
+      const n = row.attempts + 1;
+      return { kind: 'retry', waitMs: e.retryAfterMs ?? Math.min(RETRY_MAX_MS, 500 * 2 ** (n - 1)), error };
+    }
+  }
+  await opts.afterProviderCall?.(providerId);
+  await tx
+    .update(dunningMessages)
+    .set({
+      status: 'sent',
+      providerId,
+      sentAt: now,
       statusCode: 'ok',
       statusReason: transport ? 'Sent through Resend' : 'Stored in the local outbox (no RESEND_API_KEY)',
       error: null,
-      updatedAt: clock.now(),
+      ...released,
+      updatedAt: now,
     })
-    .where(and(eq(dunningMessages.id, row.id), eq(dunningMessages.status, 'sending')));
+    .where(eq(dunningMessages.id, row.id));
   if (row.tone === 'final') {
     // After a final notice a person calls: the task is due when the notice's deadline passes.
-    const today = localParts(clock.now(), customer.timezone || tenant.timezone || 'UTC').date;
-    await openTask(db, {
+    const today = localParts(now, customer.timezone || tenant.timezone || 'UTC').date;
+    await openTask(tx, {
       tenantId: row.tenantId,
       customerId: row.customerId,
       kind: 'call',
@@ -184,83 +418,111 @@ export async function sendMessage(
       dueOn: addDays(today, 7),
     });
   }
-  return { outcome: 'sent', providerId };
+  return done({ outcome: 'sent', providerId });
 }
 
-async function fail(
+const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
+
+function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {
+  return { kind: 'done', result };
+}
+
+/** Back to 'queued' with a job at the retry time; the in-doubt mark (if any) stays, so the 24 h rule applies. */
+async function handBack(
   services: Services,
   id: string,
-  error: string,
-  code = 'send_failed',
+  owner: string,
+  waitMs: number,
+  reason: string,
 ): Promise<SendOutcome> {
-  await services.db
+  const now = services.clock.now();
+  return services.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+    if (row?.status !== 'sending' || row.leaseOwner !== owner)
+      return { outcome: 'noop', status: row?.status ?? null };
+    const until = new Date(
+      now.getTime() +
+        Math.max(waitMs, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, row.attempts - 1))),
+    );
+    await tx
+      .update(dunningMessages)
+      .set({
+        status: 'queued',
+        sendAt: until,
+        error: reason,
+        statusCode: 'retrying',
+        statusReason: `Retrying at ${until.toISOString()}: ${reason}`,
+        ...released,
+        updatedAt: now,
+      })
+      .where(eq(dunningMessages.id, id));
+    await enqueueSend(services, tx, id, until, `retry:${row.attempts}:${now.toISOString()}`);
+    return { outcome: 'deferred', code: 'retrying', reason };
+  });
+}
+
+async function failed(tx: Tx, id: string, now: Date, error: string, code = 'send_failed'): Promise<SendOutcome> {
+  await tx
     .update(dunningMessages)
     .set({
       status: 'failed',
       error,
       statusCode: code,
       statusReason: error,
-      updatedAt: services.clock.now(),
+      ...released,
+      updatedAt: now,
     })
-    .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'sending')));
+    .where(eq(dunningMessages.id, id));
   return { outcome: 'skipped', code, reason: error };
 }
 
-/**
- * Inside one transaction: lock the message, lock its invoices (FOR SHARE), re-check everything, and either move
- * it to sending or record why not. Whatever settles an invoice must update its row, so it serializes with this.
- */
-async function claimForSending(services: Services, tx: Tx, messageId: string, now: Date): Promise<Claim> {
-  const [row] = await tx
-    .select()
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, messageId))
-    .for('update');
-  if (!row) return { kind: 'done', result: { outcome: 'noop', status: null } };
-  // 'sending' = an earlier attempt crashed after claiming; it is re-checked and re-sent under the same key.
-  if (row.status !== 'queued' && row.status !== 'sending') {
-    return { kind: 'done', result: { outcome: 'noop', status: row.status } };
-  }
-  if (row.status === 'sending' && now.getTime() - row.updatedAt.getTime() < SENDING_LEASE_MS) {
-    return { kind: 'done', result: { outcome: 'noop', status: row.status } };
-  }
-  if (row.status === 'sending' && now.getTime() - row.updatedAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
-    // Resend remembers an idempotency key for 24 h: past that, sending again could deliver a second copy. Whether
-    // the first attempt got through is unknown, so a person checks the provider log instead.
-    const reason =
-      'An earlier attempt may have been delivered and the provider no longer dedupes it; not re-sent';
-    await tx
-      .update(dunningMessages)
-      .set({
-        status: 'failed',
-        statusCode: 'send_unknown',
-        statusReason: reason,
-        error: reason,
-        updatedAt: now,
-      })
-      .where(eq(dunningMessages.id, row.id));
-    return { kind: 'done', result: { outcome: 'skipped', code: 'send_unknown', reason } };
-  }
-  // A job that runs early (a retry, a clock set back) waits for the message's time.
-  if (now.getTime() < row.sendAt.getTime() - EARLY_TOLERANCE_MS) {
-    return record(
-      tx,
-      row.id,
-      now,
-      {
-        action: 'defer',
-        code: 'ok',
-        reason: `Not before its send time ${row.sendAt.toISOString()}`,
-        replan: false,
-        until: row.sendAt,
-      },
-      services,
-    );
-  }
-  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
+/** May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. */
+async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise<SendOutcome> {
+  await tx
+    .update(dunningMessages)
+    .set({
+      status: 'unconfirmed',
+      statusCode: 'send_unknown',
+      statusReason: `May have been sent — check the provider's log. ${reason}`,
+      error: reason,
+      inDoubtSince: row.inDoubtSince ?? row.attemptStartedAt ?? now,
+      ...released,
+      updatedAt: now,
+    })
+    .where(eq(dunningMessages.id, row.id));
   const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId));
+  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
+  await openTask(tx, {
+    tenantId: row.tenantId,
+    customerId: row.customerId,
+    kind: 'review',
+    title: `Check whether ${customer?.name ?? 'the customer'} received "${row.subject ?? row.stepKey}" (may have been sent)`,
+    invoiceIds: row.invoiceIds,
+    messageId: row.id,
+    dedupeKey: `unconfirmed:${row.id}`,
+    today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
+  });
+  return { outcome: 'unconfirmed', code: 'send_unknown', reason };
+}
+
+type Recheck =
+  | { kind: 'stop'; decision: SuppressionDecision }
+  | {
+      kind: 'send';
+      tenant: typeof tenants.$inferSelect;
+      customer: typeof customers.$inferSelect;
+      to: string[];
+    };
+
+/**
+ * The pre-send re-check, inside the attempt's transaction: the customer's row, then the invoices' rows, locked FOR
+ * SHARE (in that order, the order the sync writes them) until the transaction ends.
+ */
+async function recheck(services: Services, tx: Tx, row: Row, now: Date): Promise<Recheck> {
+  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
+  const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId)).for('share');
   if (!tenant || !customer)
-    return record(tx, row.id, now, skip('customer_gone', 'The customer no longer exists'));
+    return { kind: 'stop', decision: skip('customer_gone', 'The customer no longer exists') };
   const config = await loadDunningConfig(tx, tenant);
   const timeZone = customer.timezone || config.settings.timezone;
   const today = localParts(now, timeZone).date;
@@ -352,47 +614,43 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
       window,
     });
   }
-  if (decision.action !== 'send') return record(tx, row.id, now, decision, services);
-  const capped = await dailyCapDecision(services, tx, row.tenantId, reach.emails.length, now);
-  if (capped) return record(tx, row.id, now, capped, services);
-
-  const [claimed] = await tx
-    .update(dunningMessages)
-    .set({
-      status: 'sending',
-      // Only the addresses still reachable (a bounced co-recipient is dropped, the rest still hear from us).
-      to: reach.emails,
-      attempts: sql`${dunningMessages.attempts} + 1`,
-      updatedAt: now,
-    })
-    .where(and(eq(dunningMessages.id, row.id), inArray(dunningMessages.status, ['queued', 'sending'])))
-    .returning();
-  if (!claimed) return { kind: 'done', result: { outcome: 'noop', status: row.status } };
-  return { kind: 'send', row: claimed };
+  // A retry of an attempt that may already have been delivered is a confirmation under the same key, not a new
+  // contact: the send window does not push it past the provider's 24 h key window.
+  if (decision.action === 'defer' && row.inDoubtSince)
+    decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
+  if (decision.action !== 'send') return { kind: 'stop', decision };
+  // A confirmation under the same key reaches nobody new; anything else counts against the tenant's daily cap.
+  if (!row.inDoubtSince) {
+    const capped = await dailyCapDecision(services, tx, row, reach.emails.length, now);
+    if (capped) return { kind: 'stop', decision: capped };
+  }
+  return { kind: 'send', tenant, customer, to: reach.emails };
 }
+
+const DAY_MS = 24 * 60 * 60_000;
 
 /**
  * MAIL_DAILY_CAP: the recipients one tenant's emails may reach in any 24 hours, whatever the ledger or the
  * overrides say, so a tenant cannot turn Duely into a mass mailer. Over the cap the message waits (queued) until
- * the oldest send of the window is 24 hours old. Claims of one tenant serialize on an advisory lock, so two
- * workers cannot both take the last place.
+ * the oldest send of the window is 24 hours old. Checks of one tenant serialize on an advisory lock, so two
+ * workers cannot both take the last place; the message itself is not counted.
  */
 async function dailyCapDecision(
   services: Services,
   tx: Tx,
-  tenantId: string,
+  row: Row,
   recipients: number,
   now: Date,
 ): Promise<SuppressionDecision | null> {
   const cap = services.config.MAIL_DAILY_CAP;
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`send-cap:${tenantId}`}, 0))`);
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`send-cap:${row.tenantId}`}, 0))`);
   const since = new Date(now.getTime() - DAY_MS);
   const [used] = rowsOf<{ n: number; oldest: string | Date | null }>(
     await tx.execute(sql`
       select coalesce(sum(cardinality(${dunningMessages.to})), 0)::int as n,
              min(coalesce(${dunningMessages.sentAt}, ${dunningMessages.updatedAt})) as oldest
       from ${dunningMessages}
-      where ${dunningMessages.tenantId} = ${tenantId}::uuid
+      where ${dunningMessages.tenantId} = ${row.tenantId}::uuid and ${dunningMessages.id} <> ${row.id}
         and (${dunningMessages.status} = 'sending'
              or (${dunningMessages.status} = 'sent' and ${dunningMessages.sentAt} > ${since.toISOString()}::timestamptz))`),
   );
@@ -441,45 +699,51 @@ function skip(code: string, reason: string): SuppressionDecision {
 }
 
 async function record(
+  services: Services,
   tx: Tx,
-  id: string,
+  row: Row,
   now: Date,
   d: SuppressionDecision,
-  services?: Services,
-): Promise<Claim> {
+): Promise<SendOutcome> {
+  const id = row.id;
   if (d.action === 'skip') {
     await tx
       .update(dunningMessages)
-      .set({ status: 'skipped', statusCode: d.code, statusReason: d.reason, updatedAt: now })
+      .set({ status: 'skipped', statusCode: d.code, statusReason: d.reason, ...released, updatedAt: now })
       .where(eq(dunningMessages.id, id));
-    if (d.replan && services) {
+    if (d.replan) {
       // Some invoices are still owed: release this message's steps and plan again with the current figures.
       await tx.delete(dunningMessageSteps).where(eq(dunningMessageSteps.messageId, id));
-      const [m] = await tx
-        .select({ tenantId: dunningMessages.tenantId })
-        .from(dunningMessages)
-        .where(eq(dunningMessages.id, id));
-      if (m) await services.dunningJobs.replan(tx, m.tenantId, 'replan');
+      await services.dunningJobs.replan(tx, row.tenantId, 'replan');
     }
-    return { kind: 'done', result: { outcome: 'skipped', code: d.code, reason: d.reason } };
+    return { outcome: 'skipped', code: d.code, reason: d.reason };
   }
   if (d.action === 'hold' && d.code === 'awaiting_approval') {
     await tx
       .update(dunningMessages)
-      .set({ status: 'awaiting_approval', statusCode: d.code, statusReason: d.reason, updatedAt: now })
+      .set({
+        status: 'awaiting_approval',
+        statusCode: d.code,
+        statusReason: d.reason,
+        ...released,
+        updatedAt: now,
+      })
       .where(eq(dunningMessages.id, id));
-    return { kind: 'done', result: { outcome: 'held', code: d.code, reason: d.reason } };
+    return { outcome: 'held', code: d.code, reason: d.reason };
   }
-  // Held (connection needs reconnecting) or deferred (outside the send window): stays queued, checked again later.
+  // Held (connection needs reconnecting) or deferred (outside the send window): queued again, with a job.
   const until = d.action === 'defer' && d.until ? d.until : new Date(now.getTime() + HOLD_RETRY_MS);
   await tx
     .update(dunningMessages)
-    .set({ status: 'queued', statusCode: d.code, statusReason: d.reason, sendAt: until, updatedAt: now })
+    .set({
+      status: 'queued',
+      statusCode: d.code,
+      statusReason: d.reason,
+      sendAt: until,
+      ...released,
+      updatedAt: now,
+    })
     .where(eq(dunningMessages.id, id));
-  if (services)
-    await enqueueSend(services, tx, id, until, `${d.action}:${until.toISOString()}:${now.toISOString()}`);
-  return {
-    kind: 'done',
-    result: { outcome: d.action === 'defer' ? 'deferred' : 'held', code: d.code, reason: d.reason },
-  };
+  await enqueueSend(services, tx, id, until, `${d.action}:${until.toISOString()}:${now.toISOString()}`);
+  return { outcome: d.action === 'defer' ? 'deferred' : 'held', code: d.code, reason: d.reason };
 }

@@ -2,7 +2,7 @@
  * Every job Duely runs, declared once. Handlers stay thin: they call into sync/, risk/, dunning/.
  */
 import type { JobDefinition } from './define';
-import { dailyDunningJob, planTenantJob, sendMessageJob } from './dunning-jobs';
+import { dailyDunningJob, planTenantJob, sendMessageJob, sweepSendsJob } from './dunning-jobs';
 import { dailyRiskJob, retrainTenantJob, scoreTenantJob } from './risk-jobs';
 import { syncConnectionJob } from './sync-jobs';
 
@@ -13,6 +13,7 @@ export const jobs = {
   planDunning: planTenantJob,
   sendDunning: sendMessageJob,
   dailyDunning: dailyDunningJob,
+  sweepDunningSends: sweepSendsJob,
   syncConnection: syncConnectionJob,
 } satisfies Record<string, JobDefinition>;
 

@@ -24,25 +24,40 @@ export const planTenantJob = defineJob({
   },
 });
 
-const SEND_RETRY_LIMIT = 6;
-
 /**
- * Sends one message (after the pre-send re-check). A retryable provider error is rethrown so pg-boss retries with
- * backoff; the message id is the provider idempotency key, so a retry never sends twice.
+ * Sends one message (after the pre-send re-check). Provider failures do not throw: sendMessage puts the message
+ * back to 'queued' with a new job at the retry time (or concludes it), so this job completing never leaves a
+ * message without one. A throw (database down, a bug) is retried by pg-boss; the sweeper covers the rest. The
+ * job id is the lease owner of the message while it is 'sending'.
  */
 export const sendMessageJob = defineJob({
   name: 'dunning-send',
   schema: z.object({ messageId: z.string().min(1) }),
   queue: {
     policy: 'standard',
-    retryLimit: SEND_RETRY_LIMIT,
+    retryLimit: 6,
     retryBackoff: true,
     retryDelay: 30,
+    // Longer than the message lease (SENDING_LEASE_MS, 2 min), which is longer than one send (SEND_BUDGET_MS).
     expireInSeconds: 300,
   },
   handler: async ({ messageId }, services, job) => {
     const { sendMessage } = await import('../dunning/send-message');
-    return sendMessage(services, messageId, { finalAttempt: job.retryCount >= SEND_RETRY_LIMIT });
+    return sendMessage(services, messageId, { owner: job.id });
+  },
+});
+
+/** Every 5 minutes: re-enqueue messages that lost their send job (src/dunning/send-sweep.ts). */
+export const sweepSendsJob = defineJob({
+  name: 'dunning-sweep',
+  schema: z.object({}),
+  cron: '*/5 * * * *',
+  cronData: {},
+  queue: { policy: 'singleton', retryLimit: 1 },
+  handler: async (_data, services) => {
+    const { sweepStaleMessages } = await import('../dunning/send-sweep');
+    const r = await sweepStaleMessages(services);
+    return { takenOver: r.takenOver.length, requeued: r.requeued.length };
   },
 });
 
@@ -78,6 +93,14 @@ export function dunningJobPort(queue: JobQueue): DunningJobPort {
         { messageId },
         { tx, startAfter: new Date(Date.now() + delayMs), id: sendJobId(messageId, purpose) },
       );
+    },
+    async waitingSendJobs(messageIds) {
+      const out = new Set<string>();
+      for (const messageId of messageIds) {
+        const jobs = await queue.findJobs(sendMessageJob.name, { data: { messageId }, queued: true });
+        if (jobs.length > 0) out.add(messageId);
+      }
+      return out;
     },
     async replan(tx, tenantId, reason) {
       await queue.send(planTenantJob, { tenantId, reason }, { tx });

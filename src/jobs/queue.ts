@@ -119,9 +119,9 @@ export class JobQueue {
     }
   }
 
-  /** Jobs of a queue in a given state; used by the API and tests. */
-  async findJobs(name: string) {
-    return this.boss.findJobs(name);
+  /** Jobs of a queue (optionally by payload, or only those still waiting); used by the API, the sweeper and tests. */
+  async findJobs(name: string, opts: { data?: object; queued?: boolean } = {}) {
+    return this.boss.findJobs(name, opts);
   }
 
   async health(): Promise<QueueHealth> {
@@ -138,7 +138,8 @@ export class JobQueue {
    * Graceful: workers stop fetching, in-flight jobs get `timeoutMs` to finish; a job cut off is retried by pg-boss
    * after its expiry, so nothing is lost.
    */
-  async stop(timeoutMs = 30_000): Promise<void> {
+  // 60 s: longer than one dunning send can take (SEND_BUDGET_MS, 40 s), so a SIGTERM never cuts a send short.
+  async stop(timeoutMs = 60_000): Promise<void> {
     if (!this.started) return;
     this.started = false;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });

@@ -4,8 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { MailSendError } from '../../src/dunning/mail-transport';
-import { sendMessage } from '../../src/dunning/send-message';
+import { MAX_PROVIDER_ATTEMPTS, sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { messagesOf, setup } from './fixtures';
 
@@ -60,17 +59,23 @@ describe('sending through Resend (mocked in its real shapes)', () => {
     expect(body.tags).toContainEqual({ name: 'message_id', value: m!.id });
   });
 
-  it('5xx: retried inside the call, then handed back to pg-boss (message back to queued); the next attempt sends once', async () => {
+  it('5xx: retried inside the call (re-checked each time), then back to queued with a new job; the next attempt sends once under the same key', async () => {
     const queued = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     const m = queued[0]!;
     clock.set(m.sendAt);
     const outage = { statusCode: 500, name: 'internal_server_error', message: 'Unexpected error' };
     nock(API).post('/emails').times(3).reply(500, outage);
-    await expect(sendMessage(s, m.id)).rejects.toBeInstanceOf(MailSendError);
+    expect(await sendMessage(s, m.id, { sleep: async () => {} })).toMatchObject({
+      outcome: 'deferred',
+      code: 'retrying',
+    });
     const [mid] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
-    expect(mid).toMatchObject({ status: 'queued' });
+    expect(mid).toMatchObject({ status: 'queued', attempts: 3, leaseOwner: null });
     expect(mid!.error).toMatch(/internal_server_error/);
+    // A 5xx may have been accepted: the 24 h key window now counts from the first such attempt.
+    expect(mid!.inDoubtSince?.toISOString()).toBe(m.sendAt.toISOString());
 
+    clock.set(mid!.sendAt);
     nock(API, { reqheaders: { 'idempotency-key': m.id } })
       .post('/emails')
       .reply(200, { id: 're_after_outage' });
@@ -96,22 +101,33 @@ describe('sending through Resend (mocked in its real shapes)', () => {
   });
 });
 
-describe('the last retry', () => {
-  it('a transient error on the job’s final attempt fails the message instead of leaving it queued', async () => {
+describe('giving up', () => {
+  it('after MAX_PROVIDER_ATTEMPTS: a message never in doubt (only 429s) fails; one that may have got through is unconfirmed', async () => {
     await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
     clock.set('2013-07-01T00:00:00Z');
     await planTenant(s, tenantId);
-    const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
-    clock.set(m!.sendAt);
-    nock(API)
-      .post('/emails')
-      .times(3)
-      .reply(503, { statusCode: 503, name: 'application_error', message: 'Service unavailable' });
-    expect(await sendMessage(s, m!.id, { finalAttempt: true })).toMatchObject({
-      outcome: 'skipped',
-      code: 'send_failed',
+    const [a, b] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
+    for (const [m, reply] of [
+      [a!, [429, { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' }]],
+      [b!, [503, { statusCode: 503, name: 'application_error', message: 'Service unavailable' }]],
+    ] as const) {
+      nock(API).post('/emails').times(MAX_PROVIDER_ATTEMPTS).reply(reply[0], reply[1]);
+      for (let i = 0; i < 10; i++) {
+        const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
+        if (row!.status !== 'queued') break;
+        clock.set(new Date(Math.max(row!.sendAt.getTime(), clock.now().getTime())));
+        await sendMessage(s, m.id, { sleep: async () => {} });
+      }
+    }
+    const rows = await messagesOf(s, tenantId);
+    expect(rows.find((r) => r.id === a!.id)).toMatchObject({
+      status: 'failed',
+      attempts: MAX_PROVIDER_ATTEMPTS,
     });
-    const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
-    expect(row).toMatchObject({ status: 'failed' });
-  }, 30_000);
+    expect(rows.find((r) => r.id === b!.id)).toMatchObject({
+      status: 'unconfirmed',
+      statusCode: 'send_unknown',
+      attempts: MAX_PROVIDER_ATTEMPTS,
+    });
+  }, 60_000);
 });

@@ -51,8 +51,10 @@ describe('never twice', () => {
     const [mid] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
     expect(mid!.status).toBe('sending');
 
-    // A concurrent job inside the claimant's lease does nothing.
-    expect(await sendMessage(s, m!.id, { transport })).toEqual({ outcome: 'noop', status: 'sending' });
+    // A concurrent job inside the claimant's lease does not send, and does not end silently either: it leaves a
+    // job for when the lease runs out.
+    expect(await sendMessage(s, m!.id, { transport })).toEqual({ outcome: 'busy', until: mid!.leaseUntil });
+    expect(transport.calls).toHaveLength(1);
     // After the lease (the job expired), pg-boss retries it: the message is re-claimed and handed over again under the same idempotency key.
     clock.advance(5 * 60_000);
     const again = await sendMessage(s, m!.id, { transport });
@@ -78,11 +80,12 @@ describe('never twice', () => {
     ).rejects.toThrow('worker killed');
     clock.advance(25 * 3_600_000);
     expect(await sendMessage(s, m!.id, { transport })).toMatchObject({
-      outcome: 'skipped',
+      outcome: 'unconfirmed',
       code: 'send_unknown',
     });
     const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
-    expect(row!.status).toBe('failed');
+    // Not 'failed': the provider may well have delivered it. A person checks.
+    expect(row!.status).toBe('unconfirmed');
     expect(transport.calls).toHaveLength(1);
   });
 

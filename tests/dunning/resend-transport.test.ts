@@ -67,37 +67,54 @@ describe('ResendTransport', () => {
     });
   });
 
-  it('retries a 429 after the retry-after delay, then succeeds', async () => {
+  it('one attempt per call: a 429 is thrown with its retry-after, never slept on inside (the sender re-checks first)', async () => {
     const sleeps: number[] = [];
     nock(API).post('/emails').reply(429, rateLimited, { 'retry-after': '2', 'ratelimit-limit': '2' });
-    nock(API).post('/emails').reply(200, { id: 'id-2' });
-    await expect(transport(sleeps).send(msg)).resolves.toEqual({ providerId: 'id-2' });
-    expect(sleeps).toEqual([2000]);
-  });
-
-  it('backs off exponentially on 5xx and gives up after maxAttempts with a retryable error', async () => {
-    const sleeps: number[] = [];
-    nock(API)
-      .post('/emails')
-      .times(3)
-      .reply(500, { statusCode: 500, message: 'boom', name: 'internal_server_error' });
     const err = await transport(sleeps)
       .send(msg)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MailSendError);
-    expect(err).toMatchObject({ code: 'internal_server_error', statusCode: 500, retryable: true });
-    expect(sleeps).toEqual([500, 1000]);
-  });
-
-  it('treats a non-JSON 502 (application_error) as retryable', async () => {
-    nock(API).post('/emails').reply(502, '<html>bad gateway</html>');
-    nock(API).post('/emails').reply(200, { id: 'id-3' });
-    await expect(transport().send(msg)).resolves.toEqual({ providerId: 'id-3' });
+    // Answered before anything was queued: not delivered, whatever happens next.
+    expect(err).toMatchObject({
+      code: 'rate_limit_exceeded',
+      retryable: true,
+      retryAfterMs: 2000,
+      mayHaveBeenAccepted: false,
+    });
+    expect(sleeps).toEqual([]);
   });
 
   it.each([
-    [422, { statusCode: 422, message: 'Missing `email` field.', name: 'missing_required_field' }],
-    [403, { statusCode: 403, message: 'The from domain is not verified', name: 'invalid_from_address' }],
+    [500, { statusCode: 500, message: 'boom', name: 'internal_server_error' }, 'internal_server_error'],
+    [502, '<html>bad gateway</html>', 'application_error'],
+  ])('a %i is retryable and may have been accepted', async (status, body, code) => {
+    nock(API).post('/emails').reply(status, body);
+    const err = await transport()
+      .send(msg)
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code, statusCode: status, retryable: true, mayHaveBeenAccepted: true });
+  });
+
+  it('a dropped connection (after the body went out) may have been accepted', async () => {
+    nock(API).post('/emails').replyWithError('socket hang up');
+    const err = await transport()
+      .send(msg)
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'application_error',
+      statusCode: null,
+      retryable: true,
+      mayHaveBeenAccepted: true,
+    });
+  });
+
+  it.each([
+    [422, { statusCode: 422, message: 'Missing `email` field.', name: 'missing_required_field' }, false],
+    [
+      403,
+      { statusCode: 403, message: 'The from domain is not verified', name: 'invalid_from_address' },
+      false,
+    ],
     [
       409,
       {
@@ -105,14 +122,21 @@ describe('ResendTransport', () => {
         message: 'Same idempotency key used with a different request payload.',
         name: 'invalid_idempotent_request',
       },
+      // Another body was accepted under this key before.
+      true,
     ],
-  ])('does not retry a %i', async (status, body) => {
+  ])('does not retry a %i', async (status, body, accepted) => {
     const sleeps: number[] = [];
     nock(API).post('/emails').once().reply(status, body);
     const err = await transport(sleeps)
       .send(msg)
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: body.name, statusCode: status, retryable: false });
+    expect(err).toMatchObject({
+      code: body.name,
+      statusCode: status,
+      retryable: false,
+      mayHaveBeenAccepted: accepted,
+    });
     expect(sleeps).toEqual([]);
   });
 
@@ -194,6 +218,16 @@ describe('ResendTransport.sendBatch', () => {
     expect(sleeps).toEqual([1000]);
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBe(keys[1]);
+  });
+
+  it('does not sleep on a retry-after beyond the cap inside a batch call', async () => {
+    const sleeps: number[] = [];
+    nock(API).post('/emails/batch').reply(429, rateLimited, { 'retry-after': '3600' });
+    await expect(transport(sleeps).sendBatch(many(2))).rejects.toMatchObject({
+      code: 'rate_limit_exceeded',
+      retryAfterMs: 3_600_000,
+    });
+    expect(sleeps).toEqual([]);
   });
 
   it('fails the whole batch on a validation error, without retrying', async () => {

@@ -114,14 +114,17 @@ export const dunningMessageStatuses = [
   'sent',
   'skipped',
   'failed',
+  'unconfirmed',
 ] as const;
 export type DunningMessageStatus = (typeof dunningMessageStatuses)[number];
 export type DunningMessageKind = 'reminder' | 'receipt';
 
 /**
  * Every outbound message has a row before it is sent. The id is the planner's key ('dm_…') and the provider
- * idempotency key. Status moves planned → awaiting_approval → queued → sending → sent | skipped | failed, each move a
- * compare-and-set, so a message already sent is never sent again.
+ * idempotency key. Status moves planned → awaiting_approval → queued → sending → sent | skipped | failed | unconfirmed,
+ * each move a compare-and-set, so a message already sent is never sent again. 'unconfirmed': an attempt may have
+ * been delivered but the provider can no longer tell us (past its 24 h key window, or the invoice was settled
+ * meanwhile); a person checks instead of Duely re-sending blind.
  */
 export const dunningMessages = pgTable(
   'dunning_messages',
@@ -167,6 +170,22 @@ export const dunningMessages = pgTable(
     deliveryStatus: text('delivery_status'),
     error: text('error'),
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * The instant the stored subject/html/text were rendered "as of" (the planned send time). Rendered once;
+     * every provider attempt sends that same body under the same idempotency key.
+     */
+    renderedAsOf: instant('rendered_as_of'),
+    /** The send job that owns a message in 'sending', and until when (a sweeper takes over after). */
+    leaseOwner: text('lease_owner'),
+    leaseUntil: instant('lease_until'),
+    /** Set (and committed) before provider attempts begin; cleared when they conclude. Left set = a crash mid-call. */
+    attemptStartedAt: instant('attempt_started_at'),
+    /**
+     * Start of the earliest attempt that may have reached the provider without us learning the outcome (timeout,
+     * dropped connection, 5xx, crash). Such a message is retried only with the same key inside the provider's
+     * 24-hour idempotency window; past it, it becomes 'unconfirmed' for a person to check.
+     */
+    inDoubtSince: instant('in_doubt_since'),
     sentAt: instant('sent_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -181,7 +200,7 @@ export const dunningMessages = pgTable(
     index('dunning_messages_tenant_created_idx').on(t.tenantId, sql`${t.createdAt} desc`),
     check(
       'dunning_messages_status_ck',
-      sql`${t.status} in ('planned','awaiting_approval','queued','sending','sent','skipped','failed')`,
+      sql`${t.status} in ('planned','awaiting_approval','queued','sending','sent','skipped','failed','unconfirmed')`,
     ),
   ],
 );

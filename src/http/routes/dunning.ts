@@ -83,7 +83,7 @@ const disputeBody = z.object({
 
 const messageQuery = z.object({
   status: z
-    .enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed'])
+    .enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed', 'unconfirmed'])
     .optional(),
   customer: uuid.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

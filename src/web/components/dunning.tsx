@@ -61,7 +61,15 @@ export interface Snapshot {
   [k: string]: unknown;
 }
 
-export type MessageStatus = 'planned' | 'awaiting_approval' | 'queued' | 'sending' | 'sent' | 'skipped' | 'failed';
+export type MessageStatus =
+  | 'planned'
+  | 'awaiting_approval'
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'skipped'
+  | 'failed'
+  | 'unconfirmed';
 
 export interface DunningMessage {
   id: string;
@@ -114,10 +122,13 @@ export const messageStatusTone: Record<MessageStatus, string> = {
   sent: 'ok',
   skipped: 'muted',
   failed: 'bad',
+  unconfirmed: 'warn',
 };
 
 export function MessageBadge({ status }: { status: MessageStatus }) {
-  return <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{status.replace(/_/g, ' ')}</span>;
+  return (
+    <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{status.replace(/_/g, ' ')}</span>
+  );
 }
 
 /** The open total of a message's snapshot, per currency ("$1,200.00 + €50.00"). */
@@ -163,7 +174,8 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
         <>
           <dt>Sequence</dt>
           <dd>
-            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step {m.stepKey}
+            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step{' '}
+            {m.stepKey}
             {m.tone ? `, ${m.tone} tone` : ''}
           </dd>
         </>
@@ -197,7 +209,9 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
           <dt>Planned</dt>
           <dd>
             as of {formatDate(snap.asOf)}
-            {typeof snap.previousReminders === 'number' ? `, ${snap.previousReminders} earlier reminder(s)` : ''}
+            {typeof snap.previousReminders === 'number'
+              ? `, ${snap.previousReminders} earlier reminder(s)`
+              : ''}
             {m.why.templateVersion ? `, template ${m.why.templateVersion}` : ''}
           </dd>
         </>

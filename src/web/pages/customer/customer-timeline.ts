@@ -159,6 +159,8 @@ export function messageState(m: DunningMessage): { label: string; tone: Tone } {
       return { label: 'skipped', tone: 'muted' };
     case 'failed':
       return { label: 'failed', tone: 'bad' };
+    case 'unconfirmed':
+      return { label: 'may have been sent — check', tone: 'warn' };
     default:
       return { label: String(m.status).replace(/_/g, ' '), tone: 'muted' };
   }
