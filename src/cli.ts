@@ -146,8 +146,16 @@ async function importCmd(args: string[]) {
     process.stdout.write(
       `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
         `${result.invoices.inserted} new, ${result.invoices.updated} updated, ${result.invoices.open} open, ` +
-        `${result.invoices.paid} paid (${result.payments.reversed} payments reversed).\n`,
+        `${result.invoices.paid} paid (${result.payments.reversed} payments reversed)` +
+        `${result.creditNotes ? `; ${result.creditNotes} credit notes` : ''}.\n`,
     );
+    if (result.warningCount > 0) {
+      const shown = result.warnings.slice(0, 10);
+      process.stdout.write(
+        `${result.warningCount} warning(s):\n${shown.map((w) => `  line ${w.line}${w.column ? `, ${w.column}` : ''}: ${w.message}\n`).join('')}` +
+          `${result.warningCount > shown.length ? `  … and ${result.warningCount - shown.length} more\n` : ''}`,
+      );
+    }
   } finally {
     await services.close();
   }
