@@ -196,12 +196,12 @@ async function modelCmd(args: string[]) {
   const [sub, ...rest] = args;
   if (sub === 'train') {
     const { values } = parse(rest, {
-      history: { type: 'string' },
+      history: { type: 'string', multiple: true },
       out: { type: 'string' },
       'created-at': { type: 'string' },
     });
     const m = trainModelCommand({
-      history: values.history,
+      history: values.history === undefined ? undefined : [values.history].flat(),
       out: values.out,
       createdAt: values['created-at'],
     });

@@ -15,7 +15,11 @@ import { type ModelManifest, trainDefaultModel } from './model-store';
 import { scoreInvoices } from './score';
 import { activeModel, DEFAULT_MODEL_DIR, loadLedger, openAsOf, tenantSensitivity } from './service';
 
-export const DEFAULT_TRAINING_CSV = path.resolve(process.cwd(), '../shared/data/ibm-ar/invoices-dev.csv');
+/** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
+export const DEFAULT_TRAINING_CSVS = [
+  path.resolve(process.cwd(), '../shared/data/ibm-ar/invoices-dev.csv'),
+  path.resolve(process.cwd(), '../shared/data/highradius-dev/invoices.csv'),
+];
 /** The shipped model's creation date: fixed so `duely model train` reproduces models/default byte for byte. */
 export const DEFAULT_MODEL_CREATED_AT = '2026-11-27T00:00:00Z';
 
@@ -34,12 +38,12 @@ function readHistory(file: string) {
 }
 
 export function trainModelCommand(opts: {
-  history?: string;
+  history?: string[];
   out?: string;
   createdAt?: string;
 }): ModelManifest {
   return trainDefaultModel({
-    historyCsv: opts.history ?? DEFAULT_TRAINING_CSV,
+    historyCsvs: opts.history?.length ? opts.history : DEFAULT_TRAINING_CSVS,
     outDir: opts.out ?? DEFAULT_MODEL_DIR,
     now: new Date(opts.createdAt ?? DEFAULT_MODEL_CREATED_AT),
   });

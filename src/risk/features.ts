@@ -36,6 +36,8 @@ export const FEATURE_NAMES = [
   'issue_weekday',
   'age_days',
   'days_to_due',
+  'terms_vs_usual',
+  'base_remaining',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -63,6 +65,8 @@ interface CustomerHistory {
   issueDay: Int32Array;
   cumAmount: Float64Array;
   cumLogAmount: Float64Array;
+  /** Prefix sums of payment terms (due - issue) in issue order. */
+  cumTerms: Float64Array;
   /** Due days ascending, with prefix sums of amount. */
   dueDay: Int32Array;
   cumDueAmount: Float64Array;
@@ -138,6 +142,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
       issueDay: Int32Array.from(byIssue, (i) => issueOf[i]!),
       cumAmount: prefix(byIssue.map((i) => amountOf[i]!)),
       cumLogAmount: prefix(byIssue.map((i) => Math.log1p(amountOf[i]!))),
+      cumTerms: prefix(byIssue.map((i) => dueOf[i]! - issueOf[i]!)),
       dueDay: Int32Array.from(byDue, (i) => dueOf[i]!),
       cumDueAmount: prefix(byDue.map((i) => amountOf[i]!)),
       paidDay: Int32Array.from(byPaid, (i) => paidOf[i]!),
@@ -240,6 +245,7 @@ export function writeFeatures(
   let issued = 0;
   let issuedAmount = 0;
   let issuedLogAmount = 0;
+  let issuedTerms = 0;
   let firstIssue = day;
   let settled = 0;
   let late = 0;
@@ -255,6 +261,7 @@ export function writeFeatures(
     issued = countBefore(h.issueDay, day);
     issuedAmount = h.cumAmount[issued]!;
     issuedLogAmount = h.cumLogAmount[issued]!;
+    issuedTerms = h.cumTerms[issued]!;
     if (issued > 0) firstIssue = h.issueDay[0]!;
     settled = countBefore(h.paidDay, day);
     late = h.cumLate[settled]!;
@@ -282,6 +289,7 @@ export function writeFeatures(
       const selfAmount = index.amountOf[self]!;
       issued -= 1;
       issuedLogAmount -= Math.log1p(selfAmount);
+      issuedTerms -= selfDue - selfIssue;
       if (selfPaid !== UNPAID && selfPaid < day) {
         settled -= 1;
         late -= selfPaid > selfDue ? 1 : 0;
@@ -338,6 +346,10 @@ export function writeFeatures(
   v[F.issue_weekday] = weekday;
   v[F.age_days] = Math.max(0, day - issue);
   v[F.days_to_due] = due - day;
+  v[F.terms_vs_usual] = issued > 0 ? due - issue - issuedTerms / issued : 0;
+  // The customer's habit relative to the terms: due date plus their recent median days late (the prior for a
+  // new customer). It is the baseline the pay-date heads correct, so term length never has to be learned.
+  v[F.base_remaining] = Math.max(0, due + v[F.recent_median_days_late]! - day);
 }
 
 export interface FeatureQuery {

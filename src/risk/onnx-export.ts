@@ -2,12 +2,14 @@
  * Serializes a RiskModel to one ONNX graph with three outputs:
  *   p_late          [N,1]  blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier)
  *   p_late_logistic [N,1]  the logistic part alone (reasons are explained from it)
- *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment
+ *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment: the base_remaining feature
+ *                          (due date plus the customer's usual days late) plus the boosted corrections
+ *   p_collect       [N,2]  P(paid within 30 / 90 days | unpaid on the as-of day)
  * The logistic part is MatMul+Add+Sigmoid with the standardization folded into the weights. Trees are
  * ai.onnx.ml TreeEnsembleRegressor; the classifier gets an explicit Sigmoid node because onnxruntime ignores
  * post_transform=LOGISTIC on a single-target regressor (docs/stack-notes.md §2).
  */
-import { FEATURE_COUNT } from './features';
+import { F, FEATURE_COUNT } from './features';
 import type { Ensemble } from './gbdt';
 import { AttributeType, FLOAT_TENSOR, ModelProto } from './onnx-proto';
 import type { RiskModel } from './risk-model';
@@ -115,6 +117,7 @@ export const ONNX_OUTPUTS = {
   pLate: 'p_late',
   pLateLogistic: 'p_late_logistic',
   remaining: 'remaining_days',
+  pCollect: 'p_collect',
 } as const;
 
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
@@ -135,12 +138,19 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       valueInfo(ONNX_OUTPUTS.pLate, ['N', 1]),
       valueInfo(ONNX_OUTPUTS.pLateLogistic, ['N', 1]),
       valueInfo(ONNX_OUTPUTS.remaining, ['N', 3]),
+      valueInfo(ONNX_OUTPUTS.pCollect, ['N', 2]),
     ],
     initializer: [
       tensor('lr_weights', [FEATURE_COUNT, 1], weights),
       tensor('lr_bias', [1], [bias]),
       tensor('blend_logistic', [1], [model.blend]),
       tensor('blend_boosted', [1], [1 - model.blend]),
+      // Selects the base_remaining column (x · e_j is exact in float32: every other product is 0).
+      tensor(
+        'base_selector',
+        [FEATURE_COUNT, 1],
+        Array.from({ length: FEATURE_COUNT }, (_, j) => (j === F.base_remaining ? 1 : 0)),
+      ),
     ],
     node: [
       node('MatMul', [ONNX_INPUT, 'lr_weights'], ['lr_matmul']),
@@ -151,7 +161,12 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       node('Mul', [ONNX_OUTPUTS.pLateLogistic, 'blend_logistic'], ['p_lr_part']),
       node('Mul', ['gb_p', 'blend_boosted'], ['p_gb_part']),
       node('Add', ['p_lr_part', 'p_gb_part'], [ONNX_OUTPUTS.pLate]),
-      treeEnsembleNode(ONNX_OUTPUTS.remaining, ONNX_INPUT, ONNX_OUTPUTS.remaining, model.quantiles),
+      treeEnsembleNode('remaining_correction', ONNX_INPUT, 'remaining_correction', model.quantiles),
+      node('MatMul', [ONNX_INPUT, 'base_selector'], ['base_remaining']),
+      node('Add', ['base_remaining', 'remaining_correction'], [ONNX_OUTPUTS.remaining]),
+      // One target per collection head; a Sigmoid node, since post_transform=LOGISTIC is ignored by onnxruntime.
+      treeEnsembleNode('collect_logit', ONNX_INPUT, 'collect_logit', model.collect),
+      node('Sigmoid', ['collect_logit'], [ONNX_OUTPUTS.pCollect]),
     ],
   };
   const message = ModelProto.fromObject({

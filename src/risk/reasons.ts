@@ -36,6 +36,8 @@ const TOPIC: Record<FeatureName, Topic> = {
   issue_weekday: 'calendar',
   age_days: 'timing',
   days_to_due: 'timing',
+  terms_vs_usual: 'timing',
+  base_remaining: 'history',
 };
 
 const TOPICS = [...new Set(Object.values(TOPIC))];
