@@ -12,7 +12,14 @@ import { ConfigError, loadConfig, quickbooksSetup } from './config';
 import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
 import { queueAfterLedgerChange } from './jobs/risk-jobs';
-import { evaluateCommand, formatPredictions, predictionRows, trainModelCommand } from './risk/cli-commands';
+import {
+  evaluateCommand,
+  formatPredictions,
+  formatRetrain,
+  predictionRows,
+  trainModelCommand,
+} from './risk/cli-commands';
+import { retrainTenant } from './risk/service';
 import { createServices } from './services';
 import { type Role, startServer } from './server';
 import { CsvImportError, importHistoryCsv } from './sync/csv-import';
@@ -32,7 +39,9 @@ Commands:
   login [--tenant NAME]                                   print a one-time sign-in link for the settings app
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
-  model evaluate --history FILE.csv --cutoff DATE [--json]   time-ordered backtest vs the heuristic
+  model evaluate --history FILE.csv [--from DATE] [--every WEEKS] [--cutoff DATE] [--json]
+                                                          weekly replay vs the heuristic (--cutoff: one split)
+  model retrain --tenant NAME [--now DATE]                train the tenant's own model; promote only if better
 
 Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
 Configuration comes from the environment; see .env.example.`;
@@ -219,15 +228,18 @@ Written to ${values.out ?? 'models/default'}
     const { values } = parse(rest, {
       history: { type: 'string' },
       cutoff: { type: 'string' },
+      from: { type: 'string' },
+      every: { type: 'string' },
       json: { type: 'boolean' },
       bootstrap: { type: 'string' },
     });
-    if (!values.history || !values.cutoff)
-      throw new UsageError('model evaluate needs --history FILE.csv and --cutoff DATE');
+    if (!values.history) throw new UsageError('model evaluate needs --history FILE.csv');
     process.stdout.write(
       `${evaluateCommand({
         history: values.history,
-        cutoff: parseClockDate(values.cutoff),
+        cutoff: values.cutoff ? parseClockDate(values.cutoff) : undefined,
+        from: values.from ? parseClockDate(values.from) : undefined,
+        everyWeeks: values.every ? Math.max(1, Number(values.every)) : undefined,
         json: values.json ?? false,
         bootstrap: values.bootstrap ? Number(values.bootstrap) : undefined,
       })}
@@ -235,7 +247,20 @@ Written to ${values.out ?? 'models/default'}
     );
     return;
   }
-  throw new UsageError('model needs a subcommand: train or evaluate');
+  if (sub === 'retrain') {
+    const { values } = parse(rest, { tenant: { type: 'string' } });
+    if (!values.tenant) throw new UsageError('model retrain needs --tenant NAME');
+    const services = await createServices(configFor(values), { queue: false });
+    try {
+      const tenant = await getTenant(services.db, values.tenant);
+      const result = await retrainTenant(services, tenant.id);
+      process.stdout.write(`${formatRetrain(tenant.slug, result)}\n`);
+    } finally {
+      await services.close();
+    }
+    return;
+  }
+  throw new UsageError('model needs a subcommand: train, evaluate or retrain');
 }
 
 /** A one-time sign-in link: the operator's, or with --tenant one limited to that tenant. */

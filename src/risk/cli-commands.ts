@@ -12,8 +12,17 @@ import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
 import { evaluateBacktest, formatBacktest } from './evaluate';
 import { type ModelManifest, trainDefaultModel } from './model-store';
+import { formatReplay, weeklyReplay } from './replay';
 import { scoreInvoices } from './score';
-import { activeModel, DEFAULT_MODEL_DIR, loadLedger, openAsOf, tenantSensitivity } from './service';
+import type { SliceMetrics } from './retrain';
+import {
+  activeModel,
+  DEFAULT_MODEL_DIR,
+  loadLedger,
+  openAsOf,
+  type RetrainResult,
+  tenantSensitivity,
+} from './service';
 
 /** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
 export const DEFAULT_TRAINING_CSVS = [
@@ -49,12 +58,26 @@ export function trainModelCommand(opts: {
   });
 }
 
+/**
+ * `duely model evaluate`: the weekly replay protocol (default), or with `cutoff` a single time-split backtest.
+ */
 export function evaluateCommand(opts: {
   history: string;
-  cutoff: Date;
+  cutoff?: Date;
+  from?: Date;
+  everyWeeks?: number;
   json: boolean;
   bootstrap?: number;
 }): string {
+  if (!opts.cutoff) {
+    const replay = weeklyReplay({
+      rows: readHistory(opts.history),
+      from: opts.from,
+      retrainEveryWeeks: opts.everyWeeks,
+      bootstrap: opts.bootstrap ?? 1000,
+    });
+    return opts.json ? JSON.stringify(replay, null, 2) : formatReplay(replay);
+  }
   const report = evaluateBacktest({
     rows: readHistory(opts.history),
     cutoff: opts.cutoff,
@@ -71,6 +94,9 @@ export const PREDICTION_COLUMNS = [
   'pay_date_p10',
   'pay_date_p90',
   'expected_days_late',
+  'p_collect_30',
+  'p_collect_90',
+  'risk_band',
   'customer_risk',
   'model_version',
 ] as const;
@@ -115,6 +141,9 @@ export async function predictionRows(
       pay_date_p10: s.payDateP10,
       pay_date_p90: s.payDateP90,
       expected_days_late: Math.round(s.expectedDaysLate * 10) / 10,
+      p_collect_30: s.pCollect30 === null ? '' : Math.round(s.pCollect30 * 10_000) / 10_000,
+      p_collect_90: s.pCollect90 === null ? '' : Math.round(s.pCollect90 * 10_000) / 10_000,
+      risk_band: s.riskBand,
       customer_risk: Math.round(risk.get(s.customerId) ?? 0),
       model_version: s.modelVersion,
     }))
@@ -129,4 +158,39 @@ const csvCell = (v: string | number) => {
 export function formatPredictions(rows: PredictionRow[], format: 'csv' | 'json'): string {
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
   return `${[PREDICTION_COLUMNS.join(','), ...rows.map((r) => PREDICTION_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+}
+
+/** `duely model retrain --tenant NAME`: the comparison in plain lines, and whether the challenger was promoted. */
+export function formatRetrain(tenant: string, r: RetrainResult): string {
+  const lines = [
+    r.trained
+      ? `Tenant ${tenant}: trained ${r.version}; ${r.promoted ? 'PROMOTED' : 'not promoted'}: ${r.reason}`
+      : `Tenant ${tenant}: no model trained: ${r.reason}`,
+  ];
+  const m = r.comparison?.metrics;
+  if (m) {
+    const cols: [string, SliceMetrics | null][] = [
+      ['challenger', m.challenger],
+      ['current', m.current],
+      ['heuristic', m.heuristic],
+    ];
+    lines.push(
+      `Most recent slice (${m.invoices} invoices settled, scored as of their issue day):`,
+      `${'metric'.padEnd(22)}${cols.map(([c]) => c.padEnd(12)).join('')}`,
+    );
+    const rows: [keyof SliceMetrics, string, number][] = [
+      ['auc', 'AUC (late)', 3],
+      ['brier', 'Brier', 3],
+      ['logLoss', 'Log-loss', 3],
+      ['payDateMae', 'Pay-date MAE (days)', 2],
+      ['within3Days', 'Paid within ±3 days', 3],
+      ['intervalCoverage', 'P10–P90 coverage', 3],
+    ];
+    for (const [k, label, d] of rows) {
+      lines.push(
+        `${label.padEnd(22)}${cols.map(([, v]) => (v ? v[k].value.toFixed(d) : '—').padEnd(12)).join('')}`,
+      );
+    }
+  }
+  return lines.join('\n');
 }

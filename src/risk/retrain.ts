@@ -115,6 +115,13 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
       metrics,
     };
   }
+  if (mChallenger.payDateMae.value > mHeuristic.payDateMae.value) {
+    return {
+      promote: false,
+      reason: `challenger pay-date MAE ${mChallenger.payDateMae.value.toFixed(2)} d does not beat the heuristic's ${mHeuristic.payDateMae.value.toFixed(2)} d`,
+      metrics,
+    };
+  }
   if (!mCurrent || !current)
     return { promote: true, reason: 'no current model; challenger beats the heuristic', metrics };
   // A current model trained past the slice start has seen some of the slice: its numbers flatter it, so
