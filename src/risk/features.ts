@@ -37,6 +37,7 @@ export const FEATURE_NAMES = [
   'age_days',
   'days_to_due',
   'terms_vs_usual',
+  'habit_days_late',
   'base_remaining',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -58,6 +59,8 @@ export const DEFAULT_PRIORS: FeaturePriors = { lateRate: 0.35, daysToPay: 30, da
 
 /** Settled invoices in the recent window (median days-to-pay / days-late). */
 const RECENT_WINDOW = 6;
+/** Settled invoices behind the habit baseline (median days late): long enough to be stable, still recent. */
+const HABIT_WINDOW = 24;
 const LAST_FEW = 3;
 
 interface CustomerHistory {
@@ -178,9 +181,10 @@ function countBefore(sorted: Int32Array, day: number): number {
 // invoices without per-row arrays keeps the garbage collector out of the profile.
 const windowDaysToPay = new Float64Array(RECENT_WINDOW);
 const windowDaysLate = new Float64Array(RECENT_WINDOW);
-const sortScratch = new Float64Array(RECENT_WINDOW);
+const habitDaysLate = new Float64Array(HABIT_WINDOW);
+const sortScratch = new Float64Array(HABIT_WINDOW);
 
-/** Median of the first n values (insertion sort into scratch; n <= RECENT_WINDOW). */
+/** Median of the first n values (insertion sort into scratch; n <= HABIT_WINDOW). */
 function medianOf(values: Float64Array, n: number): number {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
@@ -257,6 +261,8 @@ export function writeFeatures(
   let overdueAmount = 0;
   /** Invoices in the recent window, newest first in windowDaysToPay / windowDaysLate. */
   let recent = 0;
+  /** Invoices in the habit window, newest first in habitDaysLate. */
+  let habit = 0;
   if (h) {
     issued = countBefore(h.issueDay, day);
     issuedAmount = h.cumAmount[issued]!;
@@ -273,11 +279,14 @@ export function writeFeatures(
     const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
-    for (let i = settled - 1; i >= 0 && recent < RECENT_WINDOW; i--) {
+    for (let i = settled - 1; i >= 0 && habit < HABIT_WINDOW; i--) {
       if (h.paidId[i] === invoice.invoiceId) continue;
-      windowDaysToPay[recent] = h.paidDaysToPay[i]!;
-      windowDaysLate[recent] = h.paidDaysLate[i]!;
-      recent++;
+      habitDaysLate[habit++] = h.paidDaysLate[i]!;
+      if (recent < RECENT_WINDOW) {
+        windowDaysToPay[recent] = h.paidDaysToPay[i]!;
+        windowDaysLate[recent] = h.paidDaysLate[i]!;
+        recent++;
+      }
     }
 
     // Remove the scored invoice from its own history, using the copy the index holds.
@@ -349,7 +358,8 @@ export function writeFeatures(
   v[F.terms_vs_usual] = issued > 0 ? due - issue - issuedTerms / issued : 0;
   // The customer's habit relative to the terms: due date plus their recent median days late (the prior for a
   // new customer). It is the baseline the pay-date heads correct, so term length never has to be learned.
-  v[F.base_remaining] = Math.max(0, due + v[F.recent_median_days_late]! - day);
+  v[F.habit_days_late] = habit ? medianOf(habitDaysLate, habit) : daysLate;
+  v[F.base_remaining] = Math.max(0, due + v[F.habit_days_late]! - day);
 }
 
 export interface FeatureQuery {

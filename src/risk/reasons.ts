@@ -37,6 +37,7 @@ const TOPIC: Record<FeatureName, Topic> = {
   age_days: 'timing',
   days_to_due: 'timing',
   terms_vs_usual: 'timing',
+  habit_days_late: 'history',
   base_remaining: 'history',
 };
 

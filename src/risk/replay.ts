@@ -4,13 +4,7 @@
  * heuristic (customer late rate and median days to pay) is scored on the same invoices, with the same history.
  * Weeks where the ledger is too thin to train fall back to the heuristic, as the product does.
  */
-import {
-  issueDayQueries,
-  type MethodMetrics,
-  modelPredict,
-  type Outcomes,
-  scoreMethod,
-} from './evaluate';
+import { issueDayQueries, type MethodMetrics, modelPredict, type Outcomes, scoreMethod } from './evaluate';
 import { buildLedgerIndex, type FeatureQuery } from './features';
 import { heuristicPredict } from './heuristic';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
