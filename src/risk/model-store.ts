@@ -43,6 +43,8 @@ export interface ModelManifest {
     intervalWidening: number;
     lambda: number;
     blend: number;
+    /** History depth (settled invoices) at which model and heuristic weigh the same (0: model only). */
+    historyK?: number;
     trees: { classifier: number; p10: number; p50: number; p90: number };
   };
   validation: ValidationMetrics | null;
@@ -90,6 +92,7 @@ export function writeModel(
       intervalWidening: trained.intervalWidening,
       lambda: model.logistic.lambda,
       blend: model.blend,
+      historyK: model.historyK,
       trees: {
         classifier: model.classifier.trees.length,
         p10: model.quantiles[0].trees.length,

@@ -1,6 +1,7 @@
 /**
  * Serializes a RiskModel to one ONNX graph with three outputs:
- *   p_late          [N,1]  blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier)
+ *   p_late          [N,1]  w * (blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier))
+ *                          + (1 - w) * late_rate, w = (n + ε) / (n + k + ε) from the settled count n
  *   p_late_logistic [N,1]  the logistic part alone (reasons are explained from it)
  *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment: the base_remaining feature
  *                          (due date plus the customer's usual days late) plus the boosted corrections
@@ -12,7 +13,7 @@
 import { F, FEATURE_COUNT } from './features';
 import type { Ensemble } from './gbdt';
 import { AttributeType, FLOAT_TENSOR, ModelProto } from './onnx-proto';
-import type { RiskModel } from './risk-model';
+import { HISTORY_EPS, type RiskModel } from './risk-model';
 
 type Attr = Record<string, unknown>;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -120,6 +121,8 @@ export const ONNX_OUTPUTS = {
   pCollect: 'p_collect',
 } as const;
 
+const selector = (column: number) => Array.from({ length: FEATURE_COUNT }, (_, j) => (j === column ? 1 : 0));
+
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
   const { coef, mean, scale, intercept } = model.logistic;
   const weights = coef.map((c, j) => c / scale[j]!);
@@ -145,12 +148,13 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       tensor('lr_bias', [1], [bias]),
       tensor('blend_logistic', [1], [model.blend]),
       tensor('blend_boosted', [1], [1 - model.blend]),
+      tensor('settled_selector', [FEATURE_COUNT, 1], selector(F.log_settled_count)),
+      tensor('late_rate_selector', [FEATURE_COUNT, 1], selector(F.late_rate)),
+      tensor('one', [1], [1]),
+      tensor('history_eps', [1], [HISTORY_EPS]),
+      tensor('history_k_eps', [1], [model.historyK + HISTORY_EPS]),
       // Selects the base_remaining column (x · e_j is exact in float32: every other product is 0).
-      tensor(
-        'base_selector',
-        [FEATURE_COUNT, 1],
-        Array.from({ length: FEATURE_COUNT }, (_, j) => (j === F.base_remaining ? 1 : 0)),
-      ),
+      tensor('base_selector', [FEATURE_COUNT, 1], selector(F.base_remaining)),
     ],
     node: [
       node('MatMul', [ONNX_INPUT, 'lr_weights'], ['lr_matmul']),
@@ -160,7 +164,18 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       node('Sigmoid', ['gb_logit'], ['gb_p']),
       node('Mul', [ONNX_OUTPUTS.pLateLogistic, 'blend_logistic'], ['p_lr_part']),
       node('Mul', ['gb_p', 'blend_boosted'], ['p_gb_part']),
-      node('Add', ['p_lr_part', 'p_gb_part'], [ONNX_OUTPUTS.pLate]),
+      node('Add', ['p_lr_part', 'p_gb_part'], ['p_model']),
+      // Fallback to the customer's smoothed late rate by history depth.
+      node('MatMul', [ONNX_INPUT, 'settled_selector'], ['log_settled']),
+      node('Exp', ['log_settled'], ['settled_plus_one']),
+      node('Sub', ['settled_plus_one', 'one'], ['settled']),
+      node('Add', ['settled', 'history_eps'], ['settled_eps']),
+      node('Add', ['settled', 'history_k_eps'], ['settled_k_eps']),
+      node('Div', ['settled_eps', 'settled_k_eps'], ['history_w']),
+      node('MatMul', [ONNX_INPUT, 'late_rate_selector'], ['late_rate']),
+      node('Sub', ['p_model', 'late_rate'], ['model_minus_rate']),
+      node('Mul', ['history_w', 'model_minus_rate'], ['weighted_gap']),
+      node('Add', ['late_rate', 'weighted_gap'], [ONNX_OUTPUTS.pLate]),
       treeEnsembleNode('remaining_correction', ONNX_INPUT, 'remaining_correction', model.quantiles),
       node('MatMul', [ONNX_INPUT, 'base_selector'], ['base_remaining']),
       node('Add', ['base_remaining', 'remaining_correction'], [ONNX_OUTPUTS.remaining]),

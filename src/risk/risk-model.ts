@@ -23,6 +23,20 @@ export interface RiskModel {
   collect: [Ensemble, Ensemble];
   /** Weight of the logistic probability in p_late; the rest is the boosted one (chosen on validation). */
   blend: number;
+  /**
+   * Per-customer fallback by history depth: with n settled invoices, p_late = w·model + (1 − w)·heuristic where
+   * w = (n + ε) / (n + k + ε) and the heuristic is the customer's smoothed late rate (the base rate at cold
+   * start). k = 0 trusts the model everywhere; k is chosen on the validation slice.
+   */
+  historyK: number;
+}
+
+export const HISTORY_EPS = 1e-6;
+
+/** Weight of the model for a customer with `settled` invoices (float32 like the ONNX graph computes it). */
+export function historyWeight(logSettled: number, k: number): number {
+  const n = Math.fround(Math.fround(Math.exp(logSettled)) - 1);
+  return Math.fround(Math.fround(n + HISTORY_EPS) / Math.fround(n + Math.fround(k + HISTORY_EPS)));
 }
 
 /** What both the TS model and the ONNX session produce for a batch. */
@@ -49,7 +63,9 @@ export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPre
   const pCollect = new Float64Array(n * 2);
   for (let i = 0; i < n; i++) {
     pLateLogistic[i] = sigmoid(lr[i]!);
-    pLate[i] = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
+    const pModel = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
+    const w = model.historyK > 0 ? historyWeight(X[i * d + F.log_settled_count]!, model.historyK) : 1;
+    pLate[i] = w * pModel + (1 - w) * X[i * d + F.late_rate]!;
     const base = X[i * d + F.base_remaining]!;
     for (let k = 0; k < 3; k++) remaining[i * 3 + k] = base + qs[k]![i]!;
     for (let k = 0; k < 2; k++) pCollect[i * 2 + k] = sigmoid(cs[k]![i]!);

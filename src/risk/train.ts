@@ -118,7 +118,11 @@ interface Settings {
   lambda: number;
   trees: [number, number, number, number];
   blend: number;
+  historyK: number;
 }
+
+/** History-depth fallback candidates (k settled invoices for an even model/heuristic mix); 0 = model only. */
+const HISTORY_KS = [0, 1, 2, 4, 8];
 
 /** Fits every part; with `valid`, each boosted head stops early on it and its tree count is what it kept. */
 function fitParts(
@@ -165,6 +169,7 @@ function fitParts(
         : { base: Math.fround(c.n ? logit(mean(c.y)) : 0), trees: [] },
     ) as RiskModel['collect'],
     blend: s.blend,
+    historyK: s.historyK,
   };
 }
 
@@ -252,7 +257,7 @@ function select(
     train,
     noCollect,
     priors,
-    { lambda, trees: [max, max, max, max], blend: 1 },
+    { lambda, trees: [max, max, max, max], blend: 1, historyK: 0 },
     params,
     valid,
   );
@@ -263,6 +268,7 @@ function select(
       ...model.quantiles.map((q) => q.trees.length),
     ] as Settings['trees'],
     blend: 1,
+    historyK: 0,
   };
   const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
   const gbP = predictRaw({ ...model, blend: 0 }, valid.X, valid.n).pLate;
@@ -271,7 +277,14 @@ function select(
     valid.late,
     BLENDS,
   );
-  const raw = predictRaw({ ...model, blend: settings.blend }, valid.X, valid.n);
+  settings.historyK = oneStandardError(
+    HISTORY_KS.map(
+      (k) => predictRaw({ ...model, blend: settings.blend, historyK: k }, valid.X, valid.n).pLate,
+    ),
+    valid.late,
+    HISTORY_KS,
+  );
+  const raw = predictRaw({ ...model, blend: settings.blend, historyK: settings.historyK }, valid.X, valid.n);
   const q = (k: number) => Float64Array.from({ length: valid.n }, (_, i) => raw.remaining[i * 3 + k]!);
   const q10 = q(0);
   const q90 = q(2);
@@ -329,6 +342,7 @@ function stub(logistic: RiskModel['logistic']): RiskModel {
     quantiles: [empty, empty, empty],
     collect: [empty, empty],
     blend: 1,
+    historyK: 0,
   };
 }
 
@@ -369,7 +383,12 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
   }
   const maxSamples = options.maxSamples ?? 20_000;
   const selected = select(history, labelled, maturity, params, maxSamples);
-  const settings = selected?.settings ?? { lambda: 0.1, trees: [150, 150, 150, 150], blend: 0.5 };
+  const settings = selected?.settings ?? {
+    lambda: 0.1,
+    trees: [150, 150, 150, 150],
+    blend: 0.5,
+    historyK: 0,
+  };
   const samples = thin(samplesOf(labelled), maxSamples);
   const priors = priorsFrom(labelled);
   const fitted = fitParts(
