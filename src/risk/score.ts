@@ -8,6 +8,7 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledge
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export';
+import { applyOffsets, collectionOffsets } from './collection-calibration';
 import { explain } from './reasons';
 import { type Forecast, type RawPredictions, toForecast } from './risk-model';
 
@@ -107,6 +108,13 @@ export async function scoreInvoices(
   const index = buildLedgerIndex(history);
   const X = featureMatrix(index, queries, manifest.priors);
   const raw = await runModel(model.session, X, queries.length);
+  if (queries.some((q) => dayNumber(q.invoice.dueDate) < q.day)) {
+    // Overdue invoices: the collection heads, corrected by how this ledger's own overdue invoices ended.
+    const offsets = await collectionOffsets(model, history, index, asOfDay);
+    queries.forEach(({ invoice, day }, i) => {
+      applyOffsets(raw.pCollect, i, day - dayNumber(invoice.dueDate), offsets);
+    });
+  }
   return queries.map(({ invoice, day }, i) => {
     const f = toForecast(raw, i, day, dayNumber(invoice.dueDate));
     const row = X.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);

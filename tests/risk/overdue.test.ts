@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { dayNumber, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
 import { loadModel, writeModel } from '../../src/risk/model-store';
 import { survivalQuantile, toForecast } from '../../src/risk/risk-model';
-import { scoreInvoices } from '../../src/risk/score';
+import { buildLedgerIndex, featureMatrix } from '../../src/risk/features';
+import { runModel, scoreInvoices } from '../../src/risk/score';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import { trainRiskModel } from '../../src/risk/train';
 import { tempDir } from './fixtures';
@@ -87,5 +88,52 @@ describe('scoring overdue invoices', () => {
     expect(dayNumber(old.predictedPayDate) - asOfDay).toBeGreaterThan(90); // not next week
     expect(old.riskBand).toBe('high');
     expect(fresh.riskBand).not.toBe('high');
+  });
+});
+
+describe('collection corrected by the ledger’s own overdue history', () => {
+  it('a model that never saw old debt learns from this ledger that its 180-day-old invoices are not paid', async () => {
+    const { rows, trainedModel, CUTOFF } = await import('./fixtures');
+    const dir = tempDir();
+    writeModel(dir, trainedModel(), {
+      dataSha256: 'test',
+      rows: rows.length,
+      cutoff: CUTOFF,
+      createdAt: CUTOFF,
+    });
+    const model = await loadModel(dir);
+    const asOf = new Date('2024-03-01T00:00:00Z');
+    const asOfDay = dayNumber('2024-03-01');
+    // Ten customers who stopped paying: invoices due 100…640 days ago, none paid.
+    const stopped: LedgerInvoice[] = [];
+    for (let c = 0; c < 10; c++) {
+      for (let k = 0; k < 10; k++) {
+        const due = asOfDay - 100 - k * 60 - c * 3;
+        stopped.push({
+          customerId: `STOP${c}`,
+          invoiceId: `S${c}-${k}`,
+          invoiceDate: isoFromDay(due - 30),
+          dueDate: isoFromDay(due),
+          currency: 'USD',
+          amountMinor: 20_000,
+          paidDate: null,
+          delivery: 'email',
+          country: null,
+        });
+      }
+    }
+    const ledger = [...rows, ...stopped];
+    const target = stopped.find((r) => r.invoiceId === 'S0-2')!; // 220 days past due
+    const [score] = await scoreInvoices(model, ledger, [target.invoiceId], asOf);
+    expect(score!.pCollect30!).toBeLessThan(0.3);
+    expect(dayNumber(score!.predictedPayDate) - asOfDay).toBeGreaterThan(91); // beyond a 13-week forecast
+    expect(score!.riskBand).toBe('high');
+    // Uncorrected, the same model would have expected it soon: the correction is what moved it.
+    const raw = await runModel(
+      model.session,
+      featureMatrix(buildLedgerIndex(ledger), [{ invoice: target, day: asOfDay }], model.manifest.priors),
+      1,
+    );
+    expect(raw.pCollect[0]!).toBeGreaterThan(score!.pCollect30!);
   });
 });
