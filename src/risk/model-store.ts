@@ -45,6 +45,8 @@ export interface ModelManifest {
     blend: number;
     /** History depth (settled invoices) at which model and heuristic weigh the same (0: model only). */
     historyK?: number;
+    /** Platt recalibration of p_late, fitted on the validation slice. */
+    calibration?: { a: number; b: number };
     trees: { classifier: number; p10: number; p50: number; p90: number };
   };
   validation: ValidationMetrics | null;
@@ -93,6 +95,7 @@ export function writeModel(
       lambda: model.logistic.lambda,
       blend: model.blend,
       historyK: model.historyK,
+      calibration: model.calibration,
       trees: {
         classifier: model.classifier.trees.length,
         p10: model.quantiles[0].trees.length,

@@ -1,7 +1,8 @@
 /**
  * Serializes a RiskModel to one ONNX graph with three outputs:
  *   p_late          [N,1]  w * (blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier))
- *                          + (1 - w) * late_rate, w = (n + ε) / (n + k + ε) from the settled count n
+ *                          + (1 - w) * late_rate, w = (n + ε) / (n + k + ε) from the settled count n,
+ *                          then Platt-recalibrated: sigmoid(a · logit(p) + b)
  *   p_late_logistic [N,1]  the logistic part alone (reasons are explained from it)
  *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment: the base_remaining feature
  *                          (due date plus the customer's usual days late) plus the boosted corrections
@@ -13,7 +14,7 @@
 import { F, FEATURE_COUNT } from './features';
 import type { Ensemble } from './gbdt';
 import { AttributeType, FLOAT_TENSOR, ModelProto } from './onnx-proto';
-import { HISTORY_EPS, type RiskModel } from './risk-model';
+import { CLIP, HISTORY_EPS, type RiskModel } from './risk-model';
 
 type Attr = Record<string, unknown>;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -151,6 +152,10 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       tensor('settled_selector', [FEATURE_COUNT, 1], selector(F.log_settled_count)),
       tensor('late_rate_selector', [FEATURE_COUNT, 1], selector(F.late_rate)),
       tensor('one', [1], [1]),
+      tensor('clip_lo', [], [CLIP]),
+      tensor('clip_hi', [], [1 - CLIP]),
+      tensor('platt_a', [1], [model.calibration.a]),
+      tensor('platt_b', [1], [model.calibration.b]),
       tensor('history_eps', [1], [HISTORY_EPS]),
       tensor('history_k_eps', [1], [model.historyK + HISTORY_EPS]),
       // Selects the base_remaining column (x · e_j is exact in float32: every other product is 0).
@@ -175,7 +180,15 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       node('MatMul', [ONNX_INPUT, 'late_rate_selector'], ['late_rate']),
       node('Sub', ['p_model', 'late_rate'], ['model_minus_rate']),
       node('Mul', ['history_w', 'model_minus_rate'], ['weighted_gap']),
-      node('Add', ['late_rate', 'weighted_gap'], [ONNX_OUTPUTS.pLate]),
+      node('Add', ['late_rate', 'weighted_gap'], ['p_mixed']),
+      // Platt recalibration: sigmoid(a · logit(clip(p)) + b).
+      node('Clip', ['p_mixed', 'clip_lo', 'clip_hi'], ['p_clipped']),
+      node('Sub', ['one', 'p_clipped'], ['p_complement']),
+      node('Div', ['p_clipped', 'p_complement'], ['p_odds']),
+      node('Log', ['p_odds'], ['p_logit']),
+      node('Mul', ['p_logit', 'platt_a'], ['p_logit_scaled']),
+      node('Add', ['p_logit_scaled', 'platt_b'], ['p_calibrated_logit']),
+      node('Sigmoid', ['p_calibrated_logit'], [ONNX_OUTPUTS.pLate]),
       treeEnsembleNode('remaining_correction', ONNX_INPUT, 'remaining_correction', model.quantiles),
       node('MatMul', [ONNX_INPUT, 'base_selector'], ['base_remaining']),
       node('Add', ['base_remaining', 'remaining_correction'], [ONNX_OUTPUTS.remaining]),

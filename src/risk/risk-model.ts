@@ -29,6 +29,20 @@ export interface RiskModel {
    * start). k = 0 trusts the model everywhere; k is chosen on the validation slice.
    */
   historyK: number;
+  /**
+   * Platt recalibration fitted on the validation slice: p_late = sigmoid(a · logit(p) + b). Blending two models
+   * squeezes probabilities toward the middle; this restores their spread. {a: 1, b: 0} is no change.
+   */
+  calibration: { a: number; b: number };
+}
+
+/** Probabilities are clipped to this before logit (the ONNX graph clips the same). */
+export const CLIP = 1e-6;
+
+export function calibrate(p: number, c: { a: number; b: number }): number {
+  if (c.a === 1 && c.b === 0) return p;
+  const q = Math.min(1 - CLIP, Math.max(CLIP, p));
+  return sigmoid(c.a * Math.log(q / (1 - q)) + c.b);
 }
 
 export const HISTORY_EPS = 1e-6;
@@ -65,7 +79,7 @@ export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPre
     pLateLogistic[i] = sigmoid(lr[i]!);
     const pModel = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
     const w = model.historyK > 0 ? historyWeight(X[i * d + F.log_settled_count]!, model.historyK) : 1;
-    pLate[i] = w * pModel + (1 - w) * X[i * d + F.late_rate]!;
+    pLate[i] = calibrate(w * pModel + (1 - w) * X[i * d + F.late_rate]!, model.calibration);
     const base = X[i * d + F.base_remaining]!;
     for (let k = 0; k < 3; k++) remaining[i * 3 + k] = base + qs[k]![i]!;
     for (let k = 0; k < 2; k++) pCollect[i * 2 + k] = sigmoid(cs[k]![i]!);

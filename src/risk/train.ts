@@ -16,7 +16,7 @@ import { type BoostParams, binFeatures, boost, type Dataset, DEFAULT_BOOST } fro
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { fitLogistic } from './logreg';
 import { auc, brier, logLoss, pinballLoss, quantile } from './metrics';
-import { COLLECT_HORIZONS, predictRaw, QUANTILE_LEVELS, type RiskModel } from './risk-model';
+import { CLIP, COLLECT_HORIZONS, predictRaw, QUANTILE_LEVELS, type RiskModel } from './risk-model';
 import {
   type CollectSample,
   collectSamplesOf,
@@ -119,7 +119,54 @@ interface Settings {
   trees: [number, number, number, number];
   blend: number;
   historyK: number;
+  calibration: { a: number; b: number };
 }
+
+/**
+ * Platt scaling: a, b of sigmoid(a · logit(p) + b) by Newton's method on the slice's log-loss, with a small ridge
+ * toward no change (a = 1, b = 0) so a tiny slice cannot flip or explode the scores.
+ */
+/** Smaller validation slices keep the blend's probabilities as they are (a weekly slice of a small ledger overfits). */
+const PLATT_MIN_SLICE = 500;
+
+export function fitPlatt(p: ArrayLike<number>, y: ArrayLike<number>): { a: number; b: number } {
+  const z = Float64Array.from(p, (v) => {
+    const q = Math.min(1 - CLIP, Math.max(CLIP, v));
+    return Math.log(q / (1 - q));
+  });
+  let a = 1;
+  let b = 0;
+  if (z.length < PLATT_MIN_SLICE) return { a, b };
+  const ridge = 0.05 * z.length;
+  for (let iter = 0; iter < 50; iter++) {
+    let ga = ridge * (a - 1);
+    let gb = ridge * b;
+    let haa = ridge;
+    let hab = 0;
+    let hbb = ridge;
+    for (let i = 0; i < z.length; i++) {
+      const q = 1 / (1 + Math.exp(-(a * z[i]! + b)));
+      const r = q - y[i]!;
+      const w = Math.max(q * (1 - q), 1e-12);
+      ga += r * z[i]!;
+      gb += r;
+      haa += w * z[i]! * z[i]!;
+      hab += w * z[i]!;
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+  }
+  // Rounded so the manifest and the graph carry the same short numbers.
+  return { a: Math.round(a * 1e6) / 1e6, b: Math.round(b * 1e6) / 1e6 };
+}
+
+const NO_CALIBRATION = { a: 1, b: 0 };
 
 /** History-depth fallback candidates (k settled invoices for an even model/heuristic mix); 0 = model only. */
 const HISTORY_KS = [0, 1, 2, 4, 8];
@@ -170,6 +217,7 @@ function fitParts(
     ) as RiskModel['collect'],
     blend: s.blend,
     historyK: s.historyK,
+    calibration: s.calibration,
   };
 }
 
@@ -257,7 +305,7 @@ function select(
     train,
     noCollect,
     priors,
-    { lambda, trees: [max, max, max, max], blend: 1, historyK: 0 },
+    { lambda, trees: [max, max, max, max], blend: 1, historyK: 0, calibration: NO_CALIBRATION },
     params,
     valid,
   );
@@ -269,6 +317,7 @@ function select(
     ] as Settings['trees'],
     blend: 1,
     historyK: 0,
+    calibration: NO_CALIBRATION,
   };
   const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
   const gbP = predictRaw({ ...model, blend: 0 }, valid.X, valid.n).pLate;
@@ -284,7 +333,12 @@ function select(
     valid.late,
     HISTORY_KS,
   );
-  const raw = predictRaw({ ...model, blend: settings.blend, historyK: settings.historyK }, valid.X, valid.n);
+  settings.calibration = fitPlatt(
+    predictRaw({ ...model, blend: settings.blend, historyK: settings.historyK }, valid.X, valid.n).pLate,
+    valid.late,
+  );
+  const { blend, historyK, calibration } = settings;
+  const raw = predictRaw({ ...model, blend, historyK, calibration }, valid.X, valid.n);
   const q = (k: number) => Float64Array.from({ length: valid.n }, (_, i) => raw.remaining[i * 3 + k]!);
   const q10 = q(0);
   const q90 = q(2);
@@ -343,6 +397,7 @@ function stub(logistic: RiskModel['logistic']): RiskModel {
     collect: [empty, empty],
     blend: 1,
     historyK: 0,
+    calibration: NO_CALIBRATION,
   };
 }
 
@@ -388,6 +443,7 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
     trees: [150, 150, 150, 150],
     blend: 0.5,
     historyK: 0,
+    calibration: NO_CALIBRATION,
   };
   const samples = thin(samplesOf(labelled), maxSamples);
   const priors = priorsFrom(labelled);
