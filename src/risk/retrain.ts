@@ -55,6 +55,8 @@ export interface ModelComparison {
   reason: string;
   metrics: {
     invoices: number;
+    /** Issue dates of the slice's invoices, [from, to). */
+    slice?: { from: string; to: string };
     challenger: SliceMetrics;
     current: SliceMetrics | null;
     heuristic: SliceMetrics;
@@ -103,6 +105,7 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
     : null;
   const metrics = {
     invoices: queries.length,
+    slice: challenger.slice,
     challenger: mChallenger,
     current: mCurrent,
     heuristic: mHeuristic,
