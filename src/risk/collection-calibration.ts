@@ -52,32 +52,40 @@ export async function collectionOffsets(
   asOfDay: number,
 ): Promise<CollectionOffsets> {
   const known = ledgerAsOf(history, asOfDay);
-  const groups = OVERDUE_BUCKETS.map(() =>
-    COLLECT_HORIZONS.map(() => [] as { q: FeatureQuery; paid: number }[]),
-  );
-  for (const invoice of known) {
-    const due = dayNumber(invoice.dueDate);
-    const paid = invoice.paidDate === null ? null : dayNumber(invoice.paidDate);
-    OVERDUE_BUCKETS.forEach((bucket, b) => {
-      for (const od of bucket.probes) {
-        const day = due + od;
-        if (paid !== null && paid < day) return;
-        COLLECT_HORIZONS.forEach((h, k) => {
-          if (day + h > asOfDay) return;
-          groups[b]![k]!.push({ q: { invoice, day }, paid: paid !== null && paid < day + h ? 1 : 0 });
-        });
-      }
-    });
-  }
-  const offsets = groups.map((g) => g.map(() => 0));
-  const counts = groups.map((g) => g.map((s) => s.length));
-  const thinned = groups.map((g) =>
-    g.map((s) => {
-      if (s.length <= MAX_PER_BUCKET) return s;
-      const step = s.length / MAX_PER_BUCKET;
-      return Array.from({ length: MAX_PER_BUCKET }, (_, j) => s[Math.floor(j * step)]!);
-    }),
-  );
+  /** Calls `visit(bucket, horizon, query, paid)` for every past (invoice, day) of every bucket and horizon. */
+  const each = (visit: (b: number, k: number, q: FeatureQuery, paid: 0 | 1) => void) => {
+    for (const invoice of known) {
+      const due = dayNumber(invoice.dueDate);
+      const paid = invoice.paidDate === null ? null : dayNumber(invoice.paidDate);
+      OVERDUE_BUCKETS.forEach((bucket, b) => {
+        for (const od of bucket.probes) {
+          const day = due + od;
+          if (paid !== null && paid < day) return;
+          COLLECT_HORIZONS.forEach((h, k) => {
+            if (day + h <= asOfDay) visit(b, k, { invoice, day }, paid !== null && paid < day + h ? 1 : 0);
+          });
+        }
+      });
+    }
+  };
+  // Counted first, then every stride-th kept: a large ledger never materializes millions of samples.
+  const counts = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
+  each((b, k) => {
+    counts[b]![k]!++;
+  });
+  const offsets = counts.map((g) => g.map(() => 0));
+  const thinned = counts.map((g) => g.map(() => [] as { q: FeatureQuery; paid: number }[]));
+  const seen = counts.map((g) => g.map(() => 0));
+  each((b, k, q, paid) => {
+    const n = counts[b]![k]!;
+    const j = seen[b]![k]!++;
+    // Keeps about MAX_PER_BUCKET evenly spaced samples: j is kept when it crosses a multiple of the stride.
+    if (
+      n <= MAX_PER_BUCKET ||
+      Math.floor((j * MAX_PER_BUCKET) / n) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / n)
+    )
+      thinned[b]![k]!.push({ q, paid });
+  });
   const all = thinned.flatMap((g) => g.flat());
   if (all.length === 0) return { offsets, counts };
   const X = featureMatrix(
