@@ -39,8 +39,9 @@ Commands:
   login [--tenant NAME]                                   print a one-time sign-in link for the settings app
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
-  model evaluate --history FILE.csv [--from DATE] [--every WEEKS] [--cutoff DATE] [--json]
-                                                          weekly replay vs the heuristic (--cutoff: one split)
+  model evaluate --history FILE.csv [--from DATE] [--every WEEKS] [--model DIR] [--cutoff DATE] [--json]
+                                                          weekly replay vs the heuristic (--model: score with that
+                                                          model instead of retraining; --cutoff: one split)
   model retrain --tenant NAME [--now DATE]                train the tenant's own model; promote only if better
 
 Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
@@ -230,16 +231,18 @@ Written to ${values.out ?? 'models/default'}
       cutoff: { type: 'string' },
       from: { type: 'string' },
       every: { type: 'string' },
+      model: { type: 'string' },
       json: { type: 'boolean' },
       bootstrap: { type: 'string' },
     });
     if (!values.history) throw new UsageError('model evaluate needs --history FILE.csv');
     process.stdout.write(
-      `${evaluateCommand({
+      `${await evaluateCommand({
         history: values.history,
         cutoff: values.cutoff ? parseClockDate(values.cutoff) : undefined,
         from: values.from ? parseClockDate(values.from) : undefined,
         everyWeeks: values.every ? Math.max(1, Number(values.every)) : undefined,
+        modelDir: values.model,
         json: values.json ?? false,
         bootstrap: values.bootstrap ? Number(values.bootstrap) : undefined,
       })}

@@ -11,7 +11,7 @@ import { AppError } from '../errors';
 import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
 import { evaluateBacktest, formatBacktest } from './evaluate';
-import { type ModelManifest, trainDefaultModel } from './model-store';
+import { loadModel, type ModelManifest, trainDefaultModel } from './model-store';
 import { formatReplay, weeklyReplay } from './replay';
 import { scoreInvoices } from './score';
 import type { SliceMetrics } from './retrain';
@@ -61,20 +61,23 @@ export function trainModelCommand(opts: {
 /**
  * `duely model evaluate`: the weekly replay protocol (default), or with `cutoff` a single time-split backtest.
  */
-export function evaluateCommand(opts: {
+export async function evaluateCommand(opts: {
   history: string;
   cutoff?: Date;
   from?: Date;
   everyWeeks?: number;
+  /** A model directory to score with instead of retraining each week. */
+  modelDir?: string;
   json: boolean;
   bootstrap?: number;
-}): string {
+}): Promise<string> {
   if (!opts.cutoff) {
-    const replay = weeklyReplay({
+    const replay = await weeklyReplay({
       rows: readHistory(opts.history),
       from: opts.from,
       retrainEveryWeeks: opts.everyWeeks,
       bootstrap: opts.bootstrap ?? 1000,
+      model: opts.modelDir ? await loadModel(opts.modelDir) : undefined,
     });
     return opts.json ? JSON.stringify(replay, null, 2) : formatReplay(replay);
   }

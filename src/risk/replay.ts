@@ -5,12 +5,13 @@
  * Weeks where the ledger is too thin to train fall back to the heuristic, as the product does.
  */
 import { issueDayQueries, type MethodMetrics, modelPredict, type Outcomes, scoreMethod } from './evaluate';
-import { buildLedgerIndex, type FeatureQuery } from './features';
+import { buildLedgerIndex, type FeatureQuery, featureMatrix } from './features';
 import { heuristicPredict } from './heuristic';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
-import { ledgerSnapshotDay } from './model-store';
+import { type LoadedModel, ledgerSnapshotDay } from './model-store';
 import { quantile } from './metrics';
 import type { RawPredictions, RiskModel } from './risk-model';
+import { runModel } from './score';
 import { InsufficientHistoryError, type TrainOptions, trainRiskModel } from './train';
 import { ledgerAsOf, priorsFrom } from './training-set';
 
@@ -23,6 +24,8 @@ export interface ReplayOptions {
   bootstrap?: number;
   seed?: number;
   train?: Omit<TrainOptions, 'cutoff'>;
+  /** Score every week with this model instead of retraining (e.g. the shipped default on a ledger it never saw). */
+  model?: LoadedModel;
 }
 
 export interface ReplayReport {
@@ -30,6 +33,8 @@ export interface ReplayReport {
   to: string;
   weeks: number;
   retrains: number;
+  /** Version of the model given in the options (scored every week, never retrained); null when retrained weekly. */
+  fixedModel: string | null;
   /** Weeks scored by the heuristic because there was too little history to train. */
   fallbackWeeks: number;
   evaluated: number;
@@ -64,7 +69,7 @@ function concatOutcomes(parts: Outcomes[]): Outcomes {
   return { late: join('late'), payDay: join('payDay'), daysLate: join('daysLate') };
 }
 
-export function weeklyReplay(options: ReplayOptions): ReplayReport {
+export async function weeklyReplay(options: ReplayOptions): Promise<ReplayReport> {
   const { rows, bootstrap = 1000, seed = 1, retrainEveryWeeks = 1 } = options;
   const snapshot = ledgerSnapshotDay(rows);
   const issueDays = rows.map((r) => dayNumber(r.invoiceDate));
@@ -82,7 +87,7 @@ export function weeklyReplay(options: ReplayOptions): ReplayReport {
   let stillOpen = 0;
   for (let week = fromDay; week < snapshot; week += 7, weeks++) {
     const known = ledgerAsOf(rows, week);
-    if (weeks % retrainEveryWeeks === 0) {
+    if (!options.model && weeks % retrainEveryWeeks === 0) {
       try {
         model = trainRiskModel(known, { ...options.train, cutoff: new Date(week * 86_400_000), seed }).model;
         retrains++;
@@ -93,10 +98,18 @@ export function weeklyReplay(options: ReplayOptions): ReplayReport {
     const q = issueDayQueries(rows, week, week + 7);
     stillOpen += q.stillOpen;
     if (q.queries.length === 0) continue;
-    const priors = model?.priors ?? priorsFrom(known.filter((r) => r.paidDate !== null));
+    const fixed = options.model;
+    const priors =
+      fixed?.manifest.priors ?? model?.priors ?? priorsFrom(known.filter((r) => r.paidDate !== null));
     const heuristic = heuristicPredict(index, q.queries, priors);
-    if (!model) fallbackWeeks++;
-    modelParts.push(model ? modelPredict(model, index, q.queries) : heuristic);
+    if (fixed) {
+      modelParts.push(
+        await runModel(fixed.session, featureMatrix(index, q.queries, priors), q.queries.length),
+      );
+    } else {
+      if (!model) fallbackWeeks++;
+      modelParts.push(model ? modelPredict(model, index, q.queries) : heuristic);
+    }
     heuristicParts.push(heuristic);
     outcomeParts.push(q.outcomes);
     queries.push(...q.queries);
@@ -108,6 +121,7 @@ export function weeklyReplay(options: ReplayOptions): ReplayReport {
     to: isoFromDay(snapshot),
     weeks,
     retrains,
+    fixedModel: options.model?.manifest.version ?? null,
     fallbackWeeks,
     evaluated: queries.length,
     excludedStillOpen: stillOpen,
@@ -116,7 +130,9 @@ export function weeklyReplay(options: ReplayOptions): ReplayReport {
     model: scoreMethod(concat(modelParts), queries, outcomes, bootstrap, seed),
     heuristic: scoreMethod(concat(heuristicParts), queries, outcomes, bootstrap, seed + 1),
     note:
-      'Each week: trained on the ledger as known when the week began; invoices issued that week scored as of their issue day. ' +
+      (options.model
+        ? 'Each week: invoices issued that week scored as of their issue day by the given model. '
+        : 'Each week: trained on the ledger as known when the week began; invoices issued that week scored as of their issue day. ') +
       'Invoices still open at the end of the data have no known outcome and are excluded, which under-represents slow payers near the end.',
   };
 }
@@ -134,7 +150,7 @@ export function formatReplay(r: ReplayReport): string {
   const cell = (e: MethodMetrics['auc'], digits: number) =>
     `${e.value.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}]`;
   const lines = [
-    `Weekly replay ${r.from} … ${r.to}: ${r.weeks} weeks, ${r.retrains} retrainings, ${r.evaluated} invoices scored as of their issue day`,
+    `Weekly replay ${r.from} … ${r.to}: ${r.weeks} weeks, ${r.fixedModel ? `model ${r.fixedModel}, not retrained` : `${r.retrains} retrainings`}, ${r.evaluated} invoices scored as of their issue day`,
     `(${r.excludedStillOpen} still open at the end excluded; late share ${(r.lateShare * 100).toFixed(1)}%; ${r.fallbackWeeks} week(s) on the heuristic for lack of history; 95% bootstrap CIs, ${r.bootstrap} resamples)`,
     '',
     `${'metric'.padEnd(22)}${'model'.padEnd(28)}heuristic`,

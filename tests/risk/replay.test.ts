@@ -19,9 +19,9 @@ const rows = syntheticLedger({
 });
 
 describe('weekly replay', () => {
-  it('scores each week’s invoices with a model trained on what was known when the week began, against the heuristic', () => {
+  it('scores each week’s invoices with a model trained on what was known when the week began, against the heuristic', async () => {
     const from = new Date('2023-09-04T00:00:00Z');
-    const r = weeklyReplay({
+    const r = await weeklyReplay({
       rows,
       from,
       retrainEveryWeeks: 4,
@@ -52,8 +52,8 @@ describe('weekly replay', () => {
       expect(text).toContain(label);
   });
 
-  it('falls back to the heuristic in weeks with too little history to train', () => {
-    const r = weeklyReplay({
+  it('falls back to the heuristic in weeks with too little history to train', async () => {
+    const r = await weeklyReplay({
       rows,
       from: new Date('2023-01-08T00:00:00Z'),
       retrainEveryWeeks: 8,
@@ -63,10 +63,10 @@ describe('weekly replay', () => {
     expect(r.fallbackWeeks).toBeGreaterThan(0);
   });
 
-  it('`duely model evaluate` replays any canonical CSV', () => {
+  it('`duely model evaluate` replays any canonical CSV', async () => {
     const file = join(tempDir(), 'ledger.csv');
     writeFileSync(file, ledgerCsv(rows));
-    const out = evaluateCommand({
+    const out = await evaluateCommand({
       history: file,
       from: new Date('2023-12-01T00:00:00Z'),
       everyWeeks: 8,
@@ -77,5 +77,20 @@ describe('weekly replay', () => {
     expect(parsed.from).toBe('2023-12-01');
     expect(parsed.model.payDateMae.value).toBeGreaterThan(0);
     expect(parsed.heuristic.auc.value).toBeGreaterThan(0.5);
+  });
+});
+
+describe('weekly replay with a fixed model', () => {
+  it('scores every week with the given model, never retraining (the shipped default on a ledger it never saw)', async () => {
+    const { trainedModel, CUTOFF } = await import('./fixtures');
+    const { writeModel, loadModel } = await import('../../src/risk/model-store');
+    const dir = tempDir();
+    writeModel(dir, trainedModel(), { dataSha256: 't', rows: 1, cutoff: CUTOFF, createdAt: CUTOFF });
+    const model = await loadModel(dir);
+    const r = await weeklyReplay({ rows, from: new Date('2024-01-01T00:00:00Z'), bootstrap: 0, model });
+    expect(r.retrains).toBe(0);
+    expect(r.fixedModel).toBe(model.manifest.version);
+    expect(r.evaluated).toBeGreaterThan(50);
+    expect(formatReplay(r)).toContain('not retrained');
   });
 });
