@@ -19,6 +19,8 @@ export interface ReplayOptions {
   rows: readonly LedgerInvoice[];
   /** First replayed week; default: the issue date by which 40% of the invoices had been issued. */
   from?: Date;
+  /** End of the replay (exclusive); default: the day after the last date in the file. */
+  to?: Date;
   /** Retrain every this many weeks (default 1: every week, as the weekly job does). */
   retrainEveryWeeks?: number;
   bootstrap?: number;
@@ -71,7 +73,9 @@ function concatOutcomes(parts: Outcomes[]): Outcomes {
 
 export async function weeklyReplay(options: ReplayOptions): Promise<ReplayReport> {
   const { rows, bootstrap = 1000, seed = 1, retrainEveryWeeks = 1 } = options;
-  const snapshot = ledgerSnapshotDay(rows);
+  const snapshot = options.to
+    ? Math.min(dayOfInstant(options.to), ledgerSnapshotDay(rows))
+    : ledgerSnapshotDay(rows);
   const issueDays = rows.map((r) => dayNumber(r.invoiceDate));
   const fromDay = options.from ? dayOfInstant(options.from) : Math.floor(quantile(issueDays, 0.4));
   // Features only look before their own day, so one index of the whole file serves every week point-in-time.

@@ -24,9 +24,9 @@ describe('weekly replay', () => {
     const r = await weeklyReplay({
       rows,
       from,
-      retrainEveryWeeks: 4,
+      retrainEveryWeeks: 8,
       bootstrap: 50,
-      train: { boost: { maxTrees: 60 } },
+      train: { boost: { maxTrees: 30 } },
     });
     const snapshot = ledgerSnapshotDay(rows);
     const scored = rows.filter(
@@ -34,7 +34,7 @@ describe('weekly replay', () => {
     );
     expect(r.evaluated).toBe(scored.length);
     expect(r.weeks).toBe(Math.ceil((snapshot - dayNumber('2023-09-04')) / 7));
-    expect(r.retrains).toBe(Math.ceil(r.weeks / 4));
+    expect(r.retrains).toBe(Math.ceil(r.weeks / 8));
     expect(r.fallbackWeeks).toBe(0);
     // The model reads terms and habits; the customer's median days-to-pay cannot, across term lengths.
     expect(r.model.payDateMae.value).toBeLessThan(r.heuristic.payDateMae.value);
@@ -56,10 +56,13 @@ describe('weekly replay', () => {
     const r = await weeklyReplay({
       rows,
       from: new Date('2023-01-08T00:00:00Z'),
+      to: new Date('2023-03-05T00:00:00Z'),
       retrainEveryWeeks: 8,
       bootstrap: 0,
       train: { boost: { maxTrees: 20 } },
     });
+    expect(r.weeks).toBe(8);
+    expect(r.to).toBe('2023-03-05');
     expect(r.fallbackWeeks).toBeGreaterThan(0);
   });
 
