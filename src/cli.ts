@@ -13,7 +13,14 @@ import { ConfigError, loadConfig, quickbooksSetup } from './config';
 import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
 import { queueAfterLedgerChange } from './jobs/risk-jobs';
-import { evaluateCommand, formatPredictions, predictionRows, trainModelCommand } from './risk/cli-commands';
+import {
+  evaluateCommand,
+  formatPredictions,
+  formatRetrain,
+  predictionRows,
+  trainModelCommand,
+} from './risk/cli-commands';
+import { retrainTenant } from './risk/service';
 import { createServices } from './services';
 import { type Role, startServer } from './server';
 import { CsvImportError, importHistoryCsv } from './sync/csv-import';
@@ -34,7 +41,10 @@ Commands:
   login [--tenant NAME [--email ADDRESS]]                 print a one-time sign-in link (for that person, with --email)
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
-  model evaluate --history FILE.csv --cutoff DATE [--json]   time-ordered backtest vs the heuristic
+  model evaluate --history FILE.csv [--from DATE] [--every WEEKS] [--model DIR] [--cutoff DATE] [--json]
+                                                          weekly replay vs the heuristic (--model: score with that
+                                                          model instead of retraining; --cutoff: one split)
+  model retrain --tenant NAME [--now DATE]                train the tenant's own model; promote only if better
 
 Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
 Configuration comes from the environment; see .env.example.`;
@@ -149,8 +159,16 @@ async function importCmd(args: string[]) {
     process.stdout.write(
       `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
         `${result.invoices.inserted} new, ${result.invoices.updated} updated, ${result.invoices.open} open, ` +
-        `${result.invoices.paid} paid (${result.payments.reversed} payments reversed).\n`,
+        `${result.invoices.paid} paid (${result.payments.reversed} payments reversed)` +
+        `${result.creditNotes ? `; ${result.creditNotes} credit notes` : ''}.\n`,
     );
+    if (result.warningCount > 0) {
+      const shown = result.warnings.slice(0, 10);
+      process.stdout.write(
+        `${result.warningCount} warning(s):\n${shown.map((w) => `  line ${w.line}${w.column ? `, ${w.column}` : ''}: ${w.message}\n`).join('')}` +
+          `${result.warningCount > shown.length ? `  … and ${result.warningCount - shown.length} more\n` : ''}`,
+      );
+    }
   } finally {
     await services.close();
   }
@@ -215,12 +233,12 @@ async function modelCmd(args: string[]) {
   const [sub, ...rest] = args;
   if (sub === 'train') {
     const { values } = parse(rest, {
-      history: { type: 'string' },
+      history: { type: 'string', multiple: true },
       out: { type: 'string' },
       'created-at': { type: 'string' },
     });
     const m = trainModelCommand({
-      history: values.history,
+      history: values.history === undefined ? undefined : [values.history].flat(),
       out: values.out,
       createdAt: values['created-at'],
     });
@@ -238,15 +256,20 @@ Written to ${values.out ?? 'models/default'}
     const { values } = parse(rest, {
       history: { type: 'string' },
       cutoff: { type: 'string' },
+      from: { type: 'string' },
+      every: { type: 'string' },
+      model: { type: 'string' },
       json: { type: 'boolean' },
       bootstrap: { type: 'string' },
     });
-    if (!values.history || !values.cutoff)
-      throw new UsageError('model evaluate needs --history FILE.csv and --cutoff DATE');
+    if (!values.history) throw new UsageError('model evaluate needs --history FILE.csv');
     process.stdout.write(
-      `${evaluateCommand({
+      `${await evaluateCommand({
         history: values.history,
-        cutoff: parseClockDate(values.cutoff),
+        cutoff: values.cutoff ? parseClockDate(values.cutoff) : undefined,
+        from: values.from ? parseClockDate(values.from) : undefined,
+        everyWeeks: values.every ? Math.max(1, Number(values.every)) : undefined,
+        modelDir: values.model,
         json: values.json ?? false,
         bootstrap: values.bootstrap ? Number(values.bootstrap) : undefined,
       })}
@@ -254,7 +277,20 @@ Written to ${values.out ?? 'models/default'}
     );
     return;
   }
-  throw new UsageError('model needs a subcommand: train or evaluate');
+  if (sub === 'retrain') {
+    const { values } = parse(rest, { tenant: { type: 'string' } });
+    if (!values.tenant) throw new UsageError('model retrain needs --tenant NAME');
+    const services = await createServices(configFor(values), { queue: false });
+    try {
+      const tenant = await getTenant(services.db, values.tenant);
+      const result = await retrainTenant(services, tenant.id);
+      process.stdout.write(`${formatRetrain(tenant.slug, result)}\n`);
+    } finally {
+      await services.close();
+    }
+    return;
+  }
+  throw new UsageError('model needs a subcommand: train, evaluate or retrain');
 }
 
 /** A one-time sign-in link: the operator's, or with --tenant one limited to that tenant. */

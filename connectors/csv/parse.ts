@@ -1,8 +1,11 @@
 /**
  * The canonical invoice-history CSV (../shared/data/ibm-ar/README.md): one row per invoice, `paid_date` empty while
- * open. Parsing is strict and total: every bad cell is reported with its line and column, and callers import
- * nothing when any error exists. The bytes must be UTF-8 without NUL characters and each field is bounded in
- * length (input-checks.ts).
+ * open. Parsing is total: every cell that cannot be understood is an error with its line and column, and callers
+ * import nothing when any error exists. The bytes must be UTF-8 without NUL characters and each field is bounded in
+ * length (input-checks.ts). What real exports legitimately contain is accepted with a warning naming the line: a
+ * payment dated before its invoice (prepayment, posting vs document date), a due date before the invoice date,
+ * zero or negative amounts (credit notes: returned in `credits`, never as invoices) and invoices in more than one
+ * currency.
  */
 import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
@@ -51,6 +54,11 @@ export interface CsvIssue {
 export interface ParsedHistory {
   rows: HistoryRow[];
   errors: CsvIssue[];
+  /** Accepted but worth a look, each naming its line (at most MAX_ERRORS are kept; `warningCount` has them all). */
+  warnings: CsvIssue[];
+  warningCount: number;
+  /** Zero or negative amounts: credit notes, with `amountMinor` the credited amount (>= 0). Not invoices. */
+  credits: HistoryRow[];
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -80,6 +88,7 @@ function tooLong(rec: string[], names: string[], bad: (column: string, message: 
 
 /** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
 const MAX_ERRORS = 200;
+const EMPTY: ParsedHistory = { rows: [], errors: [], warnings: [], warningCount: 0, credits: [] };
 
 export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
   const checked = parseChecked(input);
@@ -125,7 +134,7 @@ function parserError(err: unknown, text: string): CsvIssue {
 function parseChecked(input: string | Buffer): ParsedHistory {
   const errors: CsvIssue[] = [];
   const decoded = decodeCsv(input);
-  if ('problem' in decoded) return { rows: [], errors: [decoded.problem] };
+  if ('problem' in decoded) return { ...EMPTY, errors: [decoded.problem] };
   const { text } = decoded;
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -137,10 +146,10 @@ function parseChecked(input: string | Buffer): ParsedHistory {
       info: true,
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
-    return { rows: [], errors: [parserError(err, text)] };
+    return { ...EMPTY, errors: [parserError(err, text)] };
   }
   const header = records[0]?.record;
-  if (!header) return { rows: [], errors: [{ line: 1, column: null, message: 'the file is empty' }] };
+  if (!header) return { ...EMPTY, errors: [{ line: 1, column: null, message: 'the file is empty' }] };
   const names = header.map((h) => h.toLowerCase());
   const index = new Map<string, number>();
   names.forEach((n, i) => {
@@ -149,7 +158,7 @@ function parseChecked(input: string | Buffer): ParsedHistory {
   const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
   if (missing.length > 0) {
     return {
-      rows: [],
+      ...EMPTY,
       errors: [{ line: 1, column: missing[0]!, message: `missing column(s): ${missing.join(', ')}` }],
     };
   }
@@ -159,6 +168,15 @@ function parseChecked(input: string | Buffer): ParsedHistory {
   };
 
   const rows: HistoryRow[] = [];
+  const credits: HistoryRow[] = [];
+  const warnings: CsvIssue[] = [];
+  let warningCount = 0;
+  const warn = (line: number, column: string, message: string) => {
+    if (warnings.length < MAX_ERRORS) warnings.push({ line, column, message });
+    warningCount++;
+  };
+  /** First line and count of each currency: a second currency is named once, at its first line. */
+  const currencies = new Map<string, { line: number; count: number }>();
   const seen = new Map<string, number>();
   for (let r = 1; r < records.length && errors.length < MAX_ERRORS; r++) {
     const { record: rec, info } = records[r]!;
@@ -184,36 +202,62 @@ function parseChecked(input: string | Buffer): ParsedHistory {
     if (!isIsoDate(invoiceDate)) bad('invoice_date', `"${invoiceDate}" is not a date (YYYY-MM-DD)`);
     if (!isIsoDate(dueDate)) bad('due_date', `"${dueDate}" is not a date (YYYY-MM-DD)`);
     else if (isIsoDate(invoiceDate) && dueDate < invoiceDate) {
-      bad('due_date', `due date ${dueDate} is before the invoice date ${invoiceDate}`);
+      warn(line, 'due_date', `due date ${dueDate} is before the invoice date ${invoiceDate}; imported as is`);
     }
     const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
     if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
     if (currencyOk && amountMinor === null)
       bad('amount', `"${amount}" is not a decimal amount in ${currency}`);
-    else if (amountMinor !== null && amountMinor < 0) bad('amount', `amount ${amount} is negative`);
     if (paidDate !== '') {
       if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
       else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {
-        bad('paid_date', `paid date ${paidDate} is before the invoice date ${invoiceDate}`);
+        warn(
+          line,
+          'paid_date',
+          `paid ${paidDate}, before the invoice date ${invoiceDate} (a prepayment or posting-date difference); imported as paid`,
+        );
       }
     }
     if (delivery !== '' && delivery !== 'email' && delivery !== 'print') {
       bad('delivery', `"${col(rec, 'delivery')}" is not a delivery method (email or print)`);
     }
     if (errors.length > before) continue;
-    rows.push({
+    const seenCurrency = currencies.get(currency);
+    if (seenCurrency) seenCurrency.count++;
+    else currencies.set(currency, { line, count: 1 });
+    const credit = amountMinor! <= 0;
+    if (credit) {
+      warn(
+        line,
+        'amount',
+        amountMinor === 0
+          ? `amount ${amount} is zero: nothing to collect; not imported as an invoice`
+          : `amount ${amount} is negative: imported as a credit note, not as an invoice`,
+      );
+    }
+    (credit ? credits : rows).push({
       line,
       customerId,
       invoiceId,
       invoiceDate,
       dueDate,
       currency,
-      amountMinor: amountMinor!,
+      amountMinor: Math.abs(amountMinor!),
       paidDate: paidDate === '' ? null : paidDate,
       delivery: delivery === '' ? null : (delivery as Delivery),
       country: country === '' ? null : country,
     });
   }
-  return { rows, errors };
+  if (currencies.size > 1) {
+    const [main, ...others] = [...currencies.entries()].sort((a, b) => b[1].count - a[1].count);
+    for (const [code, { line, count }] of others) {
+      warn(
+        line,
+        'currency',
+        `${count} invoice(s) in ${code} (first on this line) besides ${main![1].count} in ${main![0]}: each is kept in its own currency; totals are not converted`,
+      );
+    }
+  }
+  return { rows, errors, warnings, warningCount, credits };
 }

@@ -12,11 +12,24 @@ import { AppError } from '../errors';
 import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
 import { evaluateBacktest, formatBacktest } from './evaluate';
-import { type ModelManifest, trainDefaultModel } from './model-store';
+import { loadModel, type ModelManifest, trainDefaultModel } from './model-store';
+import { formatReplay, weeklyReplay } from './replay';
 import { scoreInvoices } from './score';
-import { activeModel, DEFAULT_MODEL_DIR, loadLedger, openAsOf, tenantSensitivity } from './service';
+import type { SliceMetrics } from './retrain';
+import {
+  activeModel,
+  DEFAULT_MODEL_DIR,
+  loadLedger,
+  openAsOf,
+  type RetrainResult,
+  tenantSensitivity,
+} from './service';
 
-export const DEFAULT_TRAINING_CSV = path.resolve(process.cwd(), '../shared/data/ibm-ar/invoices-dev.csv');
+/** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
+export const DEFAULT_TRAINING_CSVS = [
+  path.resolve(process.cwd(), '../shared/data/ibm-ar/invoices-dev.csv'),
+  path.resolve(process.cwd(), '../shared/data/highradius-dev/invoices.csv'),
+];
 /** The shipped model's creation date: fixed so `duely model train` reproduces models/default byte for byte. */
 export const DEFAULT_MODEL_CREATED_AT = '2026-11-27T00:00:00Z';
 
@@ -35,23 +48,40 @@ function readHistory(file: string) {
 }
 
 export function trainModelCommand(opts: {
-  history?: string;
+  history?: string[];
   out?: string;
   createdAt?: string;
 }): ModelManifest {
   return trainDefaultModel({
-    historyCsv: opts.history ?? DEFAULT_TRAINING_CSV,
+    historyCsvs: opts.history?.length ? opts.history : DEFAULT_TRAINING_CSVS,
     outDir: opts.out ?? DEFAULT_MODEL_DIR,
     now: new Date(opts.createdAt ?? DEFAULT_MODEL_CREATED_AT),
   });
 }
 
-export function evaluateCommand(opts: {
+/**
+ * `duely model evaluate`: the weekly replay protocol (default), or with `cutoff` a single time-split backtest.
+ */
+export async function evaluateCommand(opts: {
   history: string;
-  cutoff: Date;
+  cutoff?: Date;
+  from?: Date;
+  everyWeeks?: number;
+  /** A model directory to score with instead of retraining each week. */
+  modelDir?: string;
   json: boolean;
   bootstrap?: number;
-}): string {
+}): Promise<string> {
+  if (!opts.cutoff) {
+    const replay = await weeklyReplay({
+      rows: readHistory(opts.history),
+      from: opts.from,
+      retrainEveryWeeks: opts.everyWeeks,
+      bootstrap: opts.bootstrap ?? 1000,
+      model: opts.modelDir ? await loadModel(opts.modelDir) : undefined,
+    });
+    return opts.json ? JSON.stringify(replay, null, 2) : formatReplay(replay);
+  }
   const report = evaluateBacktest({
     rows: readHistory(opts.history),
     cutoff: opts.cutoff,
@@ -68,6 +98,9 @@ export const PREDICTION_COLUMNS = [
   'pay_date_p10',
   'pay_date_p90',
   'expected_days_late',
+  'p_collect_30',
+  'p_collect_90',
+  'risk_band',
   'customer_risk',
   'model_version',
 ] as const;
@@ -112,6 +145,9 @@ export async function predictionRows(
       pay_date_p10: s.payDateP10,
       pay_date_p90: s.payDateP90,
       expected_days_late: Math.round(s.expectedDaysLate * 10) / 10,
+      p_collect_30: s.pCollect30 === null ? '' : Math.round(s.pCollect30 * 10_000) / 10_000,
+      p_collect_90: s.pCollect90 === null ? '' : Math.round(s.pCollect90 * 10_000) / 10_000,
+      risk_band: s.riskBand,
       customer_risk: Math.round(risk.get(s.customerId) ?? 0),
       model_version: s.modelVersion,
     }))
@@ -122,4 +158,39 @@ export function formatPredictions(rows: PredictionRow[], format: 'csv' | 'json')
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
   // Ids and numbers come from ledgers people typed: formula-leading text cells are neutralised (toCsv).
   return toCsv(PREDICTION_COLUMNS, rows);
+}
+
+/** `duely model retrain --tenant NAME`: the comparison in plain lines, and whether the challenger was promoted. */
+export function formatRetrain(tenant: string, r: RetrainResult): string {
+  const lines = [
+    r.trained
+      ? `Tenant ${tenant}: trained ${r.version}; ${r.promoted ? 'PROMOTED' : 'not promoted'}: ${r.reason}`
+      : `Tenant ${tenant}: no model trained: ${r.reason}`,
+  ];
+  const m = r.comparison?.metrics;
+  if (m) {
+    const cols: [string, SliceMetrics | null][] = [
+      ['challenger', m.challenger],
+      ['current', m.current],
+      ['heuristic', m.heuristic],
+    ];
+    lines.push(
+      `Most recent slice (${m.invoices} invoices settled, scored as of their issue day):`,
+      `${'metric'.padEnd(22)}${cols.map(([c]) => c.padEnd(12)).join('')}`,
+    );
+    const rows: [keyof SliceMetrics, string, number][] = [
+      ['auc', 'AUC (late)', 3],
+      ['brier', 'Brier', 3],
+      ['logLoss', 'Log-loss', 3],
+      ['payDateMae', 'Pay-date MAE (days)', 2],
+      ['within3Days', 'Paid within ±3 days', 3],
+      ['intervalCoverage', 'P10–P90 coverage', 3],
+    ];
+    for (const [k, label, d] of rows) {
+      lines.push(
+        `${label.padEnd(22)}${cols.map(([, v]) => (v ? v[k].value.toFixed(d) : '—').padEnd(12)).join('')}`,
+      );
+    }
+  }
+  return lines.join('\n');
 }

@@ -36,6 +36,9 @@ export const FEATURE_NAMES = [
   'issue_weekday',
   'age_days',
   'days_to_due',
+  'terms_vs_usual',
+  'habit_days_late',
+  'base_remaining',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -56,6 +59,8 @@ export const DEFAULT_PRIORS: FeaturePriors = { lateRate: 0.35, daysToPay: 30, da
 
 /** Settled invoices in the recent window (median days-to-pay / days-late). */
 const RECENT_WINDOW = 6;
+/** Settled invoices behind the habit baseline (median days late): long enough to be stable, still recent. */
+const HABIT_WINDOW = 24;
 const LAST_FEW = 3;
 
 interface CustomerHistory {
@@ -63,6 +68,8 @@ interface CustomerHistory {
   issueDay: Int32Array;
   cumAmount: Float64Array;
   cumLogAmount: Float64Array;
+  /** Prefix sums of payment terms (due - issue) in issue order. */
+  cumTerms: Float64Array;
   /** Due days ascending, with prefix sums of amount. */
   dueDay: Int32Array;
   cumDueAmount: Float64Array;
@@ -138,6 +145,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
       issueDay: Int32Array.from(byIssue, (i) => issueOf[i]!),
       cumAmount: prefix(byIssue.map((i) => amountOf[i]!)),
       cumLogAmount: prefix(byIssue.map((i) => Math.log1p(amountOf[i]!))),
+      cumTerms: prefix(byIssue.map((i) => dueOf[i]! - issueOf[i]!)),
       dueDay: Int32Array.from(byDue, (i) => dueOf[i]!),
       cumDueAmount: prefix(byDue.map((i) => amountOf[i]!)),
       paidDay: Int32Array.from(byPaid, (i) => paidOf[i]!),
@@ -173,9 +181,10 @@ function countBefore(sorted: Int32Array, day: number): number {
 // invoices without per-row arrays keeps the garbage collector out of the profile.
 const windowDaysToPay = new Float64Array(RECENT_WINDOW);
 const windowDaysLate = new Float64Array(RECENT_WINDOW);
-const sortScratch = new Float64Array(RECENT_WINDOW);
+const habitDaysLate = new Float64Array(HABIT_WINDOW);
+const sortScratch = new Float64Array(HABIT_WINDOW);
 
-/** Median of the first n values (insertion sort into scratch; n <= RECENT_WINDOW). */
+/** Median of the first n values (insertion sort into scratch; n <= HABIT_WINDOW). */
 function medianOf(values: Float64Array, n: number): number {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
@@ -240,6 +249,7 @@ export function writeFeatures(
   let issued = 0;
   let issuedAmount = 0;
   let issuedLogAmount = 0;
+  let issuedTerms = 0;
   let firstIssue = day;
   let settled = 0;
   let late = 0;
@@ -251,10 +261,13 @@ export function writeFeatures(
   let overdueAmount = 0;
   /** Invoices in the recent window, newest first in windowDaysToPay / windowDaysLate. */
   let recent = 0;
+  /** Invoices in the habit window, newest first in habitDaysLate. */
+  let habit = 0;
   if (h) {
     issued = countBefore(h.issueDay, day);
     issuedAmount = h.cumAmount[issued]!;
     issuedLogAmount = h.cumLogAmount[issued]!;
+    issuedTerms = h.cumTerms[issued]!;
     if (issued > 0) firstIssue = h.issueDay[0]!;
     settled = countBefore(h.paidDay, day);
     late = h.cumLate[settled]!;
@@ -266,11 +279,14 @@ export function writeFeatures(
     const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
-    for (let i = settled - 1; i >= 0 && recent < RECENT_WINDOW; i--) {
+    for (let i = settled - 1; i >= 0 && habit < HABIT_WINDOW; i--) {
       if (h.paidId[i] === invoice.invoiceId) continue;
-      windowDaysToPay[recent] = h.paidDaysToPay[i]!;
-      windowDaysLate[recent] = h.paidDaysLate[i]!;
-      recent++;
+      habitDaysLate[habit++] = h.paidDaysLate[i]!;
+      if (recent < RECENT_WINDOW) {
+        windowDaysToPay[recent] = h.paidDaysToPay[i]!;
+        windowDaysLate[recent] = h.paidDaysLate[i]!;
+        recent++;
+      }
     }
 
     // Remove the scored invoice from its own history, using the copy the index holds.
@@ -282,6 +298,7 @@ export function writeFeatures(
       const selfAmount = index.amountOf[self]!;
       issued -= 1;
       issuedLogAmount -= Math.log1p(selfAmount);
+      issuedTerms -= selfDue - selfIssue;
       if (selfPaid !== UNPAID && selfPaid < day) {
         settled -= 1;
         late -= selfPaid > selfDue ? 1 : 0;
@@ -338,6 +355,11 @@ export function writeFeatures(
   v[F.issue_weekday] = weekday;
   v[F.age_days] = Math.max(0, day - issue);
   v[F.days_to_due] = due - day;
+  v[F.terms_vs_usual] = issued > 0 ? due - issue - issuedTerms / issued : 0;
+  // The customer's habit relative to the terms: due date plus their recent median days late (the prior for a
+  // new customer). It is the baseline the pay-date heads correct, so term length never has to be learned.
+  v[F.habit_days_late] = habit ? medianOf(habitDaysLate, habit) : daysLate;
+  v[F.base_remaining] = Math.max(0, due + v[F.habit_days_late]! - day);
 }
 
 export interface FeatureQuery {

@@ -40,5 +40,6 @@ export function heuristicPredict(
       remaining[i * 3 + k] = Math.max(0, v - age);
     });
   });
-  return { pLate, pLateLogistic: pLate, remaining };
+  // The rule of thumb has no view on collection of overdue debt: its dates come from the customer's median alone.
+  return { pLate, pLateLogistic: pLate, remaining, pCollect: new Float64Array(n * 2).fill(Number.NaN) };
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseHistoryCsv } from '../../connectors/csv/parse';
 import { FEATURE_NAMES, type FeaturePriors } from './features';
@@ -23,10 +23,16 @@ export interface ModelManifest {
   featureNames: string[];
   priors: FeaturePriors;
   logistic: Omit<LogisticModel, 'lambda'>;
-  /** Late/not-late cut (from validation) and the lower cut of the medium band. */
+  /**
+   * Lower cuts of the high and medium bands: the 80th / 50th percentile of P(late) on the validation slice (without
+   * a slice, the Youden cut and half of it). An overdue invoice is banded by P(not collected within 90 days).
+   */
   thresholds: { late: number; medium: number };
   training: {
+    /** sha256 of the training CSV; with several ledgers, of their hashes joined in order. */
     dataSha256: string;
+    /** The ledgers it was trained on (the shipped default: both development ledgers). */
+    sources?: LedgerSource[];
     rows: number;
     /** Labels are invoices settled before this date. */
     cutoff: string;
@@ -37,6 +43,10 @@ export interface ModelManifest {
     intervalWidening: number;
     lambda: number;
     blend: number;
+    /** History depth (settled invoices) at which model and heuristic weigh the same (0: model only). */
+    historyK?: number;
+    /** Platt recalibration of p_late, fitted on the validation slice. */
+    calibration?: { a: number; b: number };
     trees: { classifier: number; p10: number; p50: number; p90: number };
   };
   validation: ValidationMetrics | null;
@@ -54,7 +64,7 @@ const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes
 export function writeModel(
   outDir: string,
   trained: TrainResult,
-  meta: { dataSha256: string; rows: number; cutoff: Date; createdAt: Date },
+  meta: { dataSha256: string; rows: number; cutoff: Date; createdAt: Date; sources?: LedgerSource[] },
 ): ModelManifest {
   const { model } = trained;
   const bytes = exportOnnx(model, { producer: 'duely risk', features: FEATURE_NAMES.join(',') });
@@ -72,17 +82,20 @@ export function writeModel(
       intercept: model.logistic.intercept,
     },
     thresholds: {
-      late: trained.lateThreshold,
-      medium: Math.round((trained.lateThreshold / 2) * 1000) / 1000,
+      late: trained.bandCuts?.high ?? trained.lateThreshold,
+      medium: trained.bandCuts?.medium ?? Math.round((trained.lateThreshold / 2) * 1000) / 1000,
     },
     training: {
       dataSha256: meta.dataSha256,
+      ...(meta.sources ? { sources: meta.sources } : {}),
       rows: meta.rows,
       cutoff: isoFromDay(dayOfInstant(meta.cutoff)),
       ...trained.counts,
       intervalWidening: trained.intervalWidening,
       lambda: model.logistic.lambda,
       blend: model.blend,
+      historyK: model.historyK,
+      calibration: model.calibration,
       trees: {
         classifier: model.classifier.trees.length,
         p10: model.quantiles[0].trees.length,
@@ -110,27 +123,77 @@ export function ledgerSnapshotDay(rows: readonly LedgerInvoice[]): number {
   return last + 1;
 }
 
+export interface LedgerSource {
+  file: string;
+  sha256: string;
+  rows: number;
+  /** Days its dates were moved forward so that every ledger ends on the same day (a whole number of weeks). */
+  shiftDays: number;
+}
+
 export interface TrainDefaultOptions {
-  /** Path to a canonical invoice-history CSV. */
-  historyCsv: string;
+  /** Paths to canonical invoice-history CSVs (one ledger each). */
+  historyCsvs: string[];
   outDir: string;
   /** Creation date written to the manifest; training uses what was known before min(now, the data's snapshot). */
   now: Date;
   seed?: number;
 }
 
+const shiftDate = (iso: string, days: number) => isoFromDay(dayNumber(iso) + days);
+
+/**
+ * Several ledgers as one training history, each still in its own time order: customer ids are prefixed with the
+ * ledger's position (no customer crosses ledgers), and each ledger's dates move forward by whole weeks (weekday
+ * kept) so that all of them end within a week of the latest snapshot. One cutoff then means "what each ledger
+ * knew on its last day", and nothing a ledger did not know yet becomes a label.
+ */
+export function combineLedgers(ledgers: { file: string; buffer: Buffer; rows: LedgerInvoice[] }[]): {
+  rows: LedgerInvoice[];
+  sources: LedgerSource[];
+  snapshotDay: number;
+} {
+  const snapshots = ledgers.map((l) => ledgerSnapshotDay(l.rows));
+  const latest = Math.max(...snapshots);
+  const rows: LedgerInvoice[] = [];
+  const sources: LedgerSource[] = [];
+  let snapshotDay = latest;
+  ledgers.forEach((l, k) => {
+    const shift = ledgers.length === 1 ? 0 : Math.floor((latest - snapshots[k]!) / 7) * 7;
+    snapshotDay = Math.min(snapshotDay, snapshots[k]! + shift);
+    const prefix = ledgers.length === 1 ? '' : `${k + 1}:`;
+    for (const r of l.rows) {
+      rows.push({
+        ...r,
+        customerId: prefix + r.customerId,
+        invoiceId: prefix + r.invoiceId,
+        invoiceDate: shift ? shiftDate(r.invoiceDate, shift) : r.invoiceDate,
+        dueDate: shift ? shiftDate(r.dueDate, shift) : r.dueDate,
+        paidDate: r.paidDate === null || !shift ? r.paidDate : shiftDate(r.paidDate, shift),
+      });
+    }
+    sources.push({ file: basename(l.file), sha256: sha256(l.buffer), rows: l.rows.length, shiftDays: shift });
+  });
+  return { rows, sources, snapshotDay };
+}
+
 export function trainDefaultModel(options: TrainDefaultOptions): ModelManifest {
-  const buffer = readFileSync(options.historyCsv);
-  const { rows, errors } = parseHistoryCsv(buffer);
-  if (errors.length > 0) {
-    throw new Error(
-      `${options.historyCsv}: ${errors.length} invalid row(s); first: line ${errors[0]!.line}: ${errors[0]!.message}`,
-    );
-  }
-  const cutoff = instantFromDay(Math.min(dayOfInstant(options.now), ledgerSnapshotDay(rows)));
+  const ledgers = options.historyCsvs.map((file) => {
+    const buffer = readFileSync(file);
+    const { rows, errors } = parseHistoryCsv(buffer);
+    if (errors.length > 0) {
+      throw new Error(
+        `${file}: ${errors.length} invalid row(s); first: line ${errors[0]!.line}: ${errors[0]!.message}`,
+      );
+    }
+    return { file, buffer, rows: rows.map(({ line: _, ...r }) => r) };
+  });
+  const { rows, sources, snapshotDay } = combineLedgers(ledgers);
+  const cutoff = instantFromDay(Math.min(dayOfInstant(options.now), snapshotDay));
   const trained = trainRiskModel(rows, { cutoff, seed: options.seed ?? 1 });
   return writeModel(options.outDir, trained, {
-    dataSha256: sha256(buffer),
+    dataSha256: sources.length === 1 ? sources[0]!.sha256 : sha256(sources.map((x) => x.sha256).join('\n')),
+    sources: sources.length === 1 ? undefined : sources,
     rows: rows.length,
     cutoff,
     createdAt: options.now,

@@ -1,16 +1,20 @@
 /**
  * Serializes a RiskModel to one ONNX graph with three outputs:
- *   p_late          [N,1]  blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier)
+ *   p_late          [N,1]  w * (blend * sigmoid(logistic) + (1 - blend) * sigmoid(boosted classifier))
+ *                          + (1 - w) * late_rate, w = (n + ε) / (n + k + ε) from the settled count n,
+ *                          then Platt-recalibrated: sigmoid(a · logit(p) + b)
  *   p_late_logistic [N,1]  the logistic part alone (reasons are explained from it)
- *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment
+ *   remaining_days  [N,3]  P10/P50/P90 of days from the as-of day to payment: the base_remaining feature
+ *                          (due date plus the customer's usual days late) plus the boosted corrections
+ *   p_collect       [N,2]  P(paid within 30 / 90 days | unpaid on the as-of day)
  * The logistic part is MatMul+Add+Sigmoid with the standardization folded into the weights. Trees are
  * ai.onnx.ml TreeEnsembleRegressor; the classifier gets an explicit Sigmoid node because onnxruntime ignores
  * post_transform=LOGISTIC on a single-target regressor (docs/stack-notes.md §2).
  */
-import { FEATURE_COUNT } from './features';
+import { F, FEATURE_COUNT } from './features';
 import type { Ensemble } from './gbdt';
 import { AttributeType, FLOAT_TENSOR, ModelProto } from './onnx-proto';
-import type { RiskModel } from './risk-model';
+import { CLIP, HISTORY_EPS, type RiskModel } from './risk-model';
 
 type Attr = Record<string, unknown>;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -115,7 +119,10 @@ export const ONNX_OUTPUTS = {
   pLate: 'p_late',
   pLateLogistic: 'p_late_logistic',
   remaining: 'remaining_days',
+  pCollect: 'p_collect',
 } as const;
+
+const selector = (column: number) => Array.from({ length: FEATURE_COUNT }, (_, j) => (j === column ? 1 : 0));
 
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
   const { coef, mean, scale, intercept } = model.logistic;
@@ -135,12 +142,24 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       valueInfo(ONNX_OUTPUTS.pLate, ['N', 1]),
       valueInfo(ONNX_OUTPUTS.pLateLogistic, ['N', 1]),
       valueInfo(ONNX_OUTPUTS.remaining, ['N', 3]),
+      valueInfo(ONNX_OUTPUTS.pCollect, ['N', 2]),
     ],
     initializer: [
       tensor('lr_weights', [FEATURE_COUNT, 1], weights),
       tensor('lr_bias', [1], [bias]),
       tensor('blend_logistic', [1], [model.blend]),
       tensor('blend_boosted', [1], [1 - model.blend]),
+      tensor('settled_selector', [FEATURE_COUNT, 1], selector(F.log_settled_count)),
+      tensor('late_rate_selector', [FEATURE_COUNT, 1], selector(F.late_rate)),
+      tensor('one', [1], [1]),
+      tensor('clip_lo', [], [CLIP]),
+      tensor('clip_hi', [], [1 - CLIP]),
+      tensor('platt_a', [1], [model.calibration.a]),
+      tensor('platt_b', [1], [model.calibration.b]),
+      tensor('history_eps', [1], [HISTORY_EPS]),
+      tensor('history_k_eps', [1], [model.historyK + HISTORY_EPS]),
+      // Selects the base_remaining column (x · e_j is exact in float32: every other product is 0).
+      tensor('base_selector', [FEATURE_COUNT, 1], selector(F.base_remaining)),
     ],
     node: [
       node('MatMul', [ONNX_INPUT, 'lr_weights'], ['lr_matmul']),
@@ -150,8 +169,32 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       node('Sigmoid', ['gb_logit'], ['gb_p']),
       node('Mul', [ONNX_OUTPUTS.pLateLogistic, 'blend_logistic'], ['p_lr_part']),
       node('Mul', ['gb_p', 'blend_boosted'], ['p_gb_part']),
-      node('Add', ['p_lr_part', 'p_gb_part'], [ONNX_OUTPUTS.pLate]),
-      treeEnsembleNode(ONNX_OUTPUTS.remaining, ONNX_INPUT, ONNX_OUTPUTS.remaining, model.quantiles),
+      node('Add', ['p_lr_part', 'p_gb_part'], ['p_model']),
+      // Fallback to the customer's smoothed late rate by history depth.
+      node('MatMul', [ONNX_INPUT, 'settled_selector'], ['log_settled']),
+      node('Exp', ['log_settled'], ['settled_plus_one']),
+      node('Sub', ['settled_plus_one', 'one'], ['settled']),
+      node('Add', ['settled', 'history_eps'], ['settled_eps']),
+      node('Add', ['settled', 'history_k_eps'], ['settled_k_eps']),
+      node('Div', ['settled_eps', 'settled_k_eps'], ['history_w']),
+      node('MatMul', [ONNX_INPUT, 'late_rate_selector'], ['late_rate']),
+      node('Sub', ['p_model', 'late_rate'], ['model_minus_rate']),
+      node('Mul', ['history_w', 'model_minus_rate'], ['weighted_gap']),
+      node('Add', ['late_rate', 'weighted_gap'], ['p_mixed']),
+      // Platt recalibration: sigmoid(a · logit(clip(p)) + b).
+      node('Clip', ['p_mixed', 'clip_lo', 'clip_hi'], ['p_clipped']),
+      node('Sub', ['one', 'p_clipped'], ['p_complement']),
+      node('Div', ['p_clipped', 'p_complement'], ['p_odds']),
+      node('Log', ['p_odds'], ['p_logit']),
+      node('Mul', ['p_logit', 'platt_a'], ['p_logit_scaled']),
+      node('Add', ['p_logit_scaled', 'platt_b'], ['p_calibrated_logit']),
+      node('Sigmoid', ['p_calibrated_logit'], [ONNX_OUTPUTS.pLate]),
+      treeEnsembleNode('remaining_correction', ONNX_INPUT, 'remaining_correction', model.quantiles),
+      node('MatMul', [ONNX_INPUT, 'base_selector'], ['base_remaining']),
+      node('Add', ['base_remaining', 'remaining_correction'], [ONNX_OUTPUTS.remaining]),
+      // One target per collection head; a Sigmoid node, since post_transform=LOGISTIC is ignored by onnxruntime.
+      treeEnsembleNode('collect_logit', ONNX_INPUT, 'collect_logit', model.collect),
+      node('Sigmoid', ['collect_logit'], [ONNX_OUTPUTS.pCollect]),
     ],
   };
   const message = ModelProto.fromObject({

@@ -36,6 +36,9 @@ const TOPIC: Record<FeatureName, Topic> = {
   issue_weekday: 'calendar',
   age_days: 'timing',
   days_to_due: 'timing',
+  terms_vs_usual: 'timing',
+  habit_days_late: 'history',
+  base_remaining: 'history',
 };
 
 const TOPICS = [...new Set(Object.values(TOPIC))];

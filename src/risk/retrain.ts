@@ -55,6 +55,8 @@ export interface ModelComparison {
   reason: string;
   metrics: {
     invoices: number;
+    /** Issue dates of the slice's invoices, [from, to). */
+    slice?: { from: string; to: string };
     challenger: SliceMetrics;
     current: SliceMetrics | null;
     heuristic: SliceMetrics;
@@ -103,6 +105,7 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
     : null;
   const metrics = {
     invoices: queries.length,
+    slice: challenger.slice,
     challenger: mChallenger,
     current: mCurrent,
     heuristic: mHeuristic,
@@ -112,6 +115,13 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
     return {
       promote: false,
       reason: `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`,
+      metrics,
+    };
+  }
+  if (mChallenger.payDateMae.value > mHeuristic.payDateMae.value) {
+    return {
+      promote: false,
+      reason: `challenger pay-date MAE ${mChallenger.payDateMae.value.toFixed(2)} d does not beat the heuristic's ${mHeuristic.payDateMae.value.toFixed(2)} d`,
       metrics,
     };
   }

@@ -2,7 +2,7 @@
  * The trained payment-delay model as plain data, its TypeScript evaluation (the reference the ONNX export is
  * tested against), and the post-processing both paths share.
  */
-import { FEATURE_COUNT, type FeaturePriors } from './features';
+import { F, FEATURE_COUNT, type FeaturePriors } from './features';
 import { type Ensemble, predictEnsemble } from './gbdt';
 import { type LogisticModel, logisticMargin, sigmoid } from './logreg';
 
@@ -14,10 +14,43 @@ export interface RiskModel {
   logistic: LogisticModel;
   /** Boosted log-odds of paying late. */
   classifier: Ensemble;
-  /** Boosted P10/P50/P90 of days from the as-of day to payment. */
+  /**
+   * Boosted P10/P50/P90 of days from the as-of day to payment, as corrections to the `base_remaining` feature
+   * (due date plus the customer's usual days late): remaining = base_remaining + head.
+   */
   quantiles: [Ensemble, Ensemble, Ensemble];
+  /** Boosted log-odds that an invoice still unpaid on the as-of day is paid within 30 / 90 days. */
+  collect: [Ensemble, Ensemble];
   /** Weight of the logistic probability in p_late; the rest is the boosted one (chosen on validation). */
   blend: number;
+  /**
+   * Per-customer fallback by history depth: with n settled invoices, p_late = w·model + (1 − w)·heuristic where
+   * w = (n + ε) / (n + k + ε) and the heuristic is the customer's smoothed late rate (the base rate at cold
+   * start). k = 0 trusts the model everywhere; k is chosen on the validation slice.
+   */
+  historyK: number;
+  /**
+   * Platt recalibration fitted on the validation slice: p_late = sigmoid(a · logit(p) + b). Blending two models
+   * squeezes probabilities toward the middle; this restores their spread. {a: 1, b: 0} is no change.
+   */
+  calibration: { a: number; b: number };
+}
+
+/** Probabilities are clipped to this before logit (the ONNX graph clips the same). */
+export const CLIP = 1e-6;
+
+export function calibrate(p: number, c: { a: number; b: number }): number {
+  if (c.a === 1 && c.b === 0) return p;
+  const q = Math.min(1 - CLIP, Math.max(CLIP, p));
+  return sigmoid(c.a * Math.log(q / (1 - q)) + c.b);
+}
+
+export const HISTORY_EPS = 1e-6;
+
+/** Weight of the model for a customer with `settled` invoices (float32 like the ONNX graph computes it). */
+export function historyWeight(logSettled: number, k: number): number {
+  const n = Math.fround(Math.fround(Math.exp(logSettled)) - 1);
+  return Math.fround(Math.fround(n + HISTORY_EPS) / Math.fround(n + Math.fround(k + HISTORY_EPS)));
 }
 
 /** What both the TS model and the ONNX session produce for a batch. */
@@ -26,26 +59,39 @@ export interface RawPredictions {
   pLateLogistic: Float64Array;
   /** Row-major n x 3 remaining days at P10, P50, P90 (unsorted, unclamped). */
   remaining: Float64Array;
+  /** Row-major n x 2: P(paid within 30 days), P(paid within 90 days) given unpaid on the as-of day (NaN: none). */
+  pCollect: Float64Array;
 }
+
+export const COLLECT_HORIZONS = [30, 90] as const;
 
 export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPredictions {
   const d = FEATURE_COUNT;
   const lr = logisticMargin(model.logistic, X, n);
   const gb = predictEnsemble(model.classifier, X, n, d);
   const qs = model.quantiles.map((e) => predictEnsemble(e, X, n, d));
+  const cs = model.collect.map((e) => predictEnsemble(e, X, n, d));
   const pLate = new Float64Array(n);
   const pLateLogistic = new Float64Array(n);
   const remaining = new Float64Array(n * 3);
+  const pCollect = new Float64Array(n * 2);
   for (let i = 0; i < n; i++) {
     pLateLogistic[i] = sigmoid(lr[i]!);
-    pLate[i] = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
-    for (let k = 0; k < 3; k++) remaining[i * 3 + k] = qs[k]![i]!;
+    const pModel = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
+    const w = model.historyK > 0 ? historyWeight(X[i * d + F.log_settled_count]!, model.historyK) : 1;
+    pLate[i] = calibrate(w * pModel + (1 - w) * X[i * d + F.late_rate]!, model.calibration);
+    const base = X[i * d + F.base_remaining]!;
+    for (let k = 0; k < 3; k++) remaining[i * 3 + k] = base + qs[k]![i]!;
+    for (let k = 0; k < 2; k++) pCollect[i * 2 + k] = sigmoid(cs[k]![i]!);
   }
-  return { pLate, pLateLogistic, remaining };
+  return { pLate, pLateLogistic, remaining, pCollect };
 }
 
 export interface Forecast {
   pLate: number;
+  /** P(paid within 30 / 90 days of the as-of day), given unpaid then; null when the predictor has no such head. */
+  pCollect30: number | null;
+  pCollect90: number | null;
   /** Day numbers of the predicted payment at P10, P50 (the prediction) and P90. */
   payDayP10: number;
   payDay: number;
@@ -54,18 +100,49 @@ export interface Forecast {
   expectedDaysLate: number;
 }
 
+/** Longest a conditional pay date is pushed out: beyond this the debt is, for planning, not coming. */
+export const MAX_HORIZON_DAYS = 730;
+
+/**
+ * Days from the as-of day until the probability of still being unpaid falls to 1 - q, on a survival curve through
+ * S(0) = 1, S(30) = 1 - p30, S(90) = 1 - p90 (linear between), with a constant hazard after 90 days taken from the
+ * 30–90 segment. Capped at MAX_HORIZON_DAYS: old debt that is rarely collected is forecast far out, not next week.
+ */
+export function survivalQuantile(p30: number, p90: number, q: number): number {
+  const s30 = Math.min(1, Math.max(1e-6, 1 - p30));
+  const s90 = Math.min(s30, Math.max(1e-6, 1 - p90));
+  const target = 1 - q;
+  if (target >= s30) return (30 * (1 - target)) / Math.max(1e-6, 1 - s30);
+  if (target >= s90) return 30 + (60 * (s30 - target)) / Math.max(1e-6, s30 - s90);
+  const hazard = Math.max(Math.log(s30 / s90) / 60, 1e-4);
+  return Math.min(MAX_HORIZON_DAYS, 90 + Math.log(s90 / target) / hazard);
+}
+
 /**
  * Turns row i of a raw prediction into dates. Conditioning on "still unpaid at the as-of day": payment is never
- * before that day, and an invoice already past due is late with certainty. Quantiles are sorted so the
- * interval is never inverted.
+ * before that day, and an invoice already past due is late with certainty. For an overdue invoice the question is
+ * when (and whether) it will still be collected: where the collection heads say payment within 30 days is
+ * unlikely, each quantile comes from their survival curve instead of the pay-date heads (which learnt only from
+ * invoices that were eventually paid). Quantiles are sorted so the interval is never inverted.
  */
 export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: number): Forecast {
-  const q = [raw.remaining[i * 3]!, raw.remaining[i * 3 + 1]!, raw.remaining[i * 3 + 2]!]
-    .map((v) => Math.max(0, Math.round(v)))
-    .sort((a, b) => a - b);
+  const p30 = raw.pCollect[i * 2]!;
+  const p90 = raw.pCollect[i * 2 + 1]!;
+  const hasCollect = Number.isFinite(p30) && Number.isFinite(p90);
+  const overdue = dueDay < day;
+  const q = [raw.remaining[i * 3]!, raw.remaining[i * 3 + 1]!, raw.remaining[i * 3 + 2]!].map((v, k) => {
+    const level = [0.1, 0.5, 0.9][k]!;
+    // The pay-date heads answer "when, if paid soon"; past due, beyond the 30-day collection chance, the
+    // survival curve answers.
+    const fromSurvival = overdue && hasCollect && p30 < level;
+    return Math.max(0, Math.round(fromSurvival ? Math.max(v, survivalQuantile(p30, p90, level)) : v));
+  });
+  q.sort((a, b) => a - b);
   const payDay = day + q[1]!;
   return {
-    pLate: dueDay < day ? 1 : raw.pLate[i]!,
+    pLate: overdue ? 1 : raw.pLate[i]!,
+    pCollect30: hasCollect ? p30 : null,
+    pCollect90: hasCollect ? Math.max(p30, p90) : null,
     payDayP10: day + q[0]!,
     payDay,
     payDayP90: day + q[2]!,

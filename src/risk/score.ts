@@ -8,8 +8,9 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledge
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export';
+import { applyOffsets, collectionOffsets } from './collection-calibration';
 import { explain } from './reasons';
-import { type RawPredictions, toForecast } from './risk-model';
+import { type Forecast, type RawPredictions, toForecast } from './risk-model';
 
 export type RiskBand = 'low' | 'medium' | 'high';
 
@@ -17,6 +18,14 @@ export interface InvoiceScore {
   invoiceId: string;
   customerId: string;
   pLate: number;
+  /** P(paid within 30 / 90 days) given unpaid now (null from a model without collection heads). */
+  pCollect30: number | null;
+  pCollect90: number | null;
+  /**
+   * What the band is read from: P(late) while the invoice is not yet due; once overdue (late is then certain),
+   * P(not collected within 90 days).
+   */
+  risk: number;
   predictedPayDate: string;
   payDateP10: string;
   payDateP90: string;
@@ -42,6 +51,15 @@ export function riskBand(pLate: number, thresholds: ModelManifest['thresholds'],
   return pLate >= cut(thresholds.medium) ? 'medium' : 'low';
 }
 
+/**
+ * An overdue invoice is late for certain, so P(late) no longer tells invoices apart; the question is whether it
+ * will still be collected: its risk is P(not paid within 90 days). Not yet due, it is P(late).
+ */
+export function invoiceRisk(f: Forecast, day: number, dueDay: number): number {
+  if (dueDay >= day || f.pCollect90 === null) return f.pLate;
+  return 1 - f.pCollect90;
+}
+
 /** Runs the ONNX graph on a row-major feature matrix. */
 export async function runModel(
   session: ort.InferenceSession,
@@ -49,13 +67,21 @@ export async function runModel(
   n: number,
 ): Promise<RawPredictions> {
   if (n === 0)
-    return { pLate: new Float64Array(0), pLateLogistic: new Float64Array(0), remaining: new Float64Array(0) };
+    return {
+      pLate: new Float64Array(0),
+      pLateLogistic: new Float64Array(0),
+      remaining: new Float64Array(0),
+      pCollect: new Float64Array(0),
+    };
   const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', X, [n, FEATURE_COUNT]) });
   const data = (name: string) => Float64Array.from(out[name]!.data as Float32Array);
   return {
     pLate: data(ONNX_OUTPUTS.pLate),
     pLateLogistic: data(ONNX_OUTPUTS.pLateLogistic),
     remaining: data(ONNX_OUTPUTS.remaining),
+    pCollect: out[ONNX_OUTPUTS.pCollect]
+      ? data(ONNX_OUTPUTS.pCollect)
+      : new Float64Array(n * 2).fill(Number.NaN),
   };
 }
 
@@ -82,18 +108,29 @@ export async function scoreInvoices(
   const index = buildLedgerIndex(history);
   const X = featureMatrix(index, queries, manifest.priors);
   const raw = await runModel(model.session, X, queries.length);
+  if (queries.some((q) => dayNumber(q.invoice.dueDate) < q.day)) {
+    // Overdue invoices: the collection heads, corrected by how this ledger's own overdue invoices ended.
+    const offsets = await collectionOffsets(model, history, index, asOfDay);
+    queries.forEach(({ invoice, day }, i) => {
+      applyOffsets(raw.pCollect, i, day - dayNumber(invoice.dueDate), offsets);
+    });
+  }
   return queries.map(({ invoice, day }, i) => {
     const f = toForecast(raw, i, day, dayNumber(invoice.dueDate));
     const row = X.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
+    const risk = invoiceRisk(f, day, dayNumber(invoice.dueDate));
     return {
       invoiceId: invoice.invoiceId,
       customerId: invoice.customerId,
       pLate: f.pLate,
+      pCollect30: f.pCollect30,
+      pCollect90: f.pCollect90,
+      risk,
       predictedPayDate: isoFromDay(f.payDay),
       payDateP10: isoFromDay(f.payDayP10),
       payDateP90: isoFromDay(f.payDayP90),
       expectedDaysLate: f.expectedDaysLate,
-      riskBand: riskBand(f.pLate, manifest.thresholds, options.sensitivity),
+      riskBand: riskBand(risk, manifest.thresholds, options.sensitivity),
       modelVersion: manifest.version,
       reasons: explain(manifest.logistic, {
         row,

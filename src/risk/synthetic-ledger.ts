@@ -16,6 +16,8 @@ export interface SyntheticOptions {
   snapshot?: string;
   /** Invoice ids are `${idPrefix}${sequence}`, so several ledgers can be combined (default 'INV'). */
   idPrefix?: string;
+  /** Share of customers whose invoices, now and then, are never paid (bad debt). Default 0. */
+  badDebtShare?: number;
 }
 
 export function syntheticLedger(o: SyntheticOptions): LedgerInvoice[] {
@@ -32,11 +34,14 @@ export function syntheticLedger(o: SyntheticOptions): LedgerInvoice[] {
     const delivery = rng() < 0.5 ? 'email' : 'print';
     const scale = Math.exp(4 + normal());
     const terms = [14, 30, 30, 30, 60][Math.floor(rng() * 5)]!;
+    // Drawn only when asked for, so ledgers without bad debt keep their exact random sequence.
+    const badDebt = o.badDebtShare ? rng() < o.badDebtShare : false;
     for (let k = 0; k < o.invoicesPerCustomer; k++) {
       const issue = start + Math.floor(rng() * days);
       const rel = Math.exp(0.5 * normal());
       const delay = habit + (drift * (issue - start)) / days + 4 * Math.log(rel) + 4 * normal();
-      const paid = issue + Math.max(0, Math.round(terms + delay));
+      const never = badDebt && rng() < 0.5;
+      const paid = never ? Number.POSITIVE_INFINITY : issue + Math.max(0, Math.round(terms + delay));
       out.push({
         customerId: `C${String(c).padStart(5, '0')}`,
         invoiceId: `${o.idPrefix ?? 'INV'}${String(seq++).padStart(7, '0')}`,

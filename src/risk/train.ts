@@ -6,6 +6,7 @@
  */
 import {
   buildLedgerIndex,
+  F,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type FeaturePriors,
@@ -14,9 +15,11 @@ import {
 import { type BoostParams, binFeatures, boost, type Dataset, DEFAULT_BOOST } from './gbdt';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { fitLogistic } from './logreg';
-import { auc, brier, logLoss, pinballLoss } from './metrics';
-import { predictRaw, QUANTILE_LEVELS, type RiskModel } from './risk-model';
+import { auc, brier, logLoss, pinballLoss, quantile } from './metrics';
+import { CLIP, COLLECT_HORIZONS, predictRaw, QUANTILE_LEVELS, type RiskModel } from './risk-model';
 import {
+  type CollectSample,
+  collectSamplesOf,
   labelledInvoices,
   ledgerAsOf,
   maturityDays,
@@ -53,6 +56,11 @@ export interface TrainResult {
   validation: ValidationMetrics | null;
   /** Late/not-late threshold maximizing Youden's J on the validation slice (0.5 without one). */
   lateThreshold: number;
+  /**
+   * Band cuts: the 80th and 50th percentiles of P(late) on the validation slice, so "high" holds about the riskiest
+   * fifth of new invoices and "medium" the next 30% whatever the ledger's base rate (null without a slice).
+   */
+  bandCuts: { high: number; medium: number } | null;
   /** Days added to each side of the P10–P90 interval (conformal, from the validation slice; 0 without one). */
   intervalWidening: number;
   counts: { labelledInvoices: number; samples: number; maturityDays: number };
@@ -110,20 +118,73 @@ interface Settings {
   lambda: number;
   trees: [number, number, number, number];
   blend: number;
+  historyK: number;
+  calibration: { a: number; b: number };
 }
+
+/**
+ * Platt scaling: a, b of sigmoid(a · logit(p) + b) by Newton's method on the slice's log-loss, with a small ridge
+ * toward no change (a = 1, b = 0) so a tiny slice cannot flip or explode the scores.
+ */
+/** Smaller validation slices keep the blend's probabilities as they are (a weekly slice of a small ledger overfits). */
+const PLATT_MIN_SLICE = 500;
+
+export function fitPlatt(p: ArrayLike<number>, y: ArrayLike<number>): { a: number; b: number } {
+  const z = Float64Array.from(p, (v) => {
+    const q = Math.min(1 - CLIP, Math.max(CLIP, v));
+    return Math.log(q / (1 - q));
+  });
+  let a = 1;
+  let b = 0;
+  if (z.length < PLATT_MIN_SLICE) return { a, b };
+  const ridge = 0.05 * z.length;
+  for (let iter = 0; iter < 50; iter++) {
+    let ga = ridge * (a - 1);
+    let gb = ridge * b;
+    let haa = ridge;
+    let hab = 0;
+    let hbb = ridge;
+    for (let i = 0; i < z.length; i++) {
+      const q = 1 / (1 + Math.exp(-(a * z[i]! + b)));
+      const r = q - y[i]!;
+      const w = Math.max(q * (1 - q), 1e-12);
+      ga += r * z[i]!;
+      gb += r;
+      haa += w * z[i]! * z[i]!;
+      hab += w * z[i]!;
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+  }
+  // Rounded so the manifest and the graph carry the same short numbers.
+  return { a: Math.round(a * 1e6) / 1e6, b: Math.round(b * 1e6) / 1e6 };
+}
+
+const NO_CALIBRATION = { a: 1, b: 0 };
+
+/** History-depth fallback candidates (k settled invoices for an even model/heuristic mix); 0 = model only. */
+const HISTORY_KS = [0, 1, 2, 4, 8];
 
 /** Fits every part; with `valid`, each boosted head stops early on it and its tree count is what it kept. */
 function fitParts(
   m: Matrices,
+  collect: Dataset[],
   priors: FeaturePriors,
   s: Settings,
   params: BoostParams,
   valid?: Matrices,
 ): RiskModel {
   const cls = subset(m, (i) => m.open[i] === 1, m.late);
-  const all = subset(m, () => true, m.remaining);
+  // Pay-date heads learn the correction to the terms-and-habit baseline, not the days themselves.
+  const all = subset(m, () => true, residual(m));
   const validCls = valid && subset(valid, () => true, valid.late);
-  const validAll = valid && subset(valid, () => true, valid.remaining);
+  const validAll = valid && subset(valid, () => true, residual(valid));
   const clsBins = binFeatures(cls.X, cls.n, FEATURE_COUNT, params.maxBins);
   const allBins = binFeatures(all.X, all.n, FEATURE_COUNT, params.maxBins);
   return {
@@ -149,8 +210,54 @@ function fitParts(
           allBins,
         ).ensemble,
     ) as RiskModel['quantiles'],
+    collect: collect.map((c) =>
+      c.n >= MIN_LABELS && hasBothClasses(c.y)
+        ? boost(c, FEATURE_COUNT, { kind: 'logloss' }, { ...params, maxTrees: COLLECT_TREES }).ensemble
+        : { base: Math.fround(c.n ? logit(mean(c.y)) : 0), trees: [] },
+    ) as RiskModel['collect'],
     blend: s.blend,
+    historyK: s.historyK,
+    calibration: s.calibration,
   };
+}
+
+/** Trees per collection head: fixed (no slice can validate two-year horizons), shallow and shrunk. */
+const COLLECT_TREES = 80;
+
+function mean(y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += y[i]!;
+  return s / y.length;
+}
+function logit(p: number): number {
+  const q = Math.min(0.999, Math.max(0.001, p));
+  return Math.log(q / (1 - q));
+}
+function hasBothClasses(y: ArrayLike<number>): boolean {
+  const m = mean(y);
+  return m > 0 && m < 1;
+}
+
+function residual(m: Matrices): Float64Array {
+  return Float64Array.from(m.remaining, (r, i) => r - m.X[i * FEATURE_COUNT + F.base_remaining]!);
+}
+
+/** The collection heads' data sets (30 and 90 days) as of the cutoff, each thinned to `maxSamples`. */
+function collectData(
+  history: readonly LedgerInvoice[],
+  cutoffDay: number,
+  priors: FeaturePriors,
+  maxSamples: number | undefined,
+): Dataset[] {
+  const index = buildLedgerIndex(history);
+  return COLLECT_HORIZONS.map((h) => {
+    const samples: CollectSample[] = thin(collectSamplesOf(history, cutoffDay, h), maxSamples);
+    return {
+      X: featureMatrix(index, samples, priors),
+      n: samples.length,
+      y: Float64Array.from(samples, (x) => x.paid),
+    };
+  });
 }
 
 /** Chooses settings on the validation slice and returns them with the slice's metrics. */
@@ -160,7 +267,13 @@ function select(
   maturity: number,
   params: BoostParams,
   maxSamples: number | undefined,
-): { settings: Settings; metrics: ValidationMetrics; threshold: number; widening: number } | null {
+): {
+  settings: Settings;
+  metrics: ValidationMetrics;
+  threshold: number;
+  bandCuts: { high: number; medium: number };
+  widening: number;
+} | null {
   const issueDays = labelled.map((r) => dayNumber(r.invoiceDate)).sort((a, b) => a - b);
   const validStart = issueDays[Math.floor(issueDays.length * 0.8)]!;
   const fitLabels = labelledInvoices(labelled, validStart, maturity);
@@ -184,7 +297,18 @@ function select(
     LAMBDAS,
   );
   const max = params.maxTrees;
-  const model = fitParts(train, priors, { lambda, trees: [max, max, max, max], blend: 1 }, params, valid);
+  const noCollect: Dataset[] = [
+    { X: new Float32Array(0), n: 0, y: [] },
+    { X: new Float32Array(0), n: 0, y: [] },
+  ];
+  const model = fitParts(
+    train,
+    noCollect,
+    priors,
+    { lambda, trees: [max, max, max, max], blend: 1, historyK: 0, calibration: NO_CALIBRATION },
+    params,
+    valid,
+  );
   const settings: Settings = {
     lambda,
     trees: [
@@ -192,6 +316,8 @@ function select(
       ...model.quantiles.map((q) => q.trees.length),
     ] as Settings['trees'],
     blend: 1,
+    historyK: 0,
+    calibration: NO_CALIBRATION,
   };
   const lrP = predictRaw({ ...model, blend: 1 }, valid.X, valid.n).pLate;
   const gbP = predictRaw({ ...model, blend: 0 }, valid.X, valid.n).pLate;
@@ -200,7 +326,19 @@ function select(
     valid.late,
     BLENDS,
   );
-  const raw = predictRaw({ ...model, blend: settings.blend }, valid.X, valid.n);
+  settings.historyK = oneStandardError(
+    HISTORY_KS.map(
+      (k) => predictRaw({ ...model, blend: settings.blend, historyK: k }, valid.X, valid.n).pLate,
+    ),
+    valid.late,
+    HISTORY_KS,
+  );
+  settings.calibration = fitPlatt(
+    predictRaw({ ...model, blend: settings.blend, historyK: settings.historyK }, valid.X, valid.n).pLate,
+    valid.late,
+  );
+  const { blend, historyK, calibration } = settings;
+  const raw = predictRaw({ ...model, blend, historyK, calibration }, valid.X, valid.n);
   const q = (k: number) => Float64Array.from({ length: valid.n }, (_, i) => raw.remaining[i * 3 + k]!);
   const q10 = q(0);
   const q90 = q(2);
@@ -217,6 +355,10 @@ function select(
     settings,
     widening,
     threshold: youdenThreshold(raw.pLate, valid.late),
+    bandCuts: {
+      high: Math.round(quantile(raw.pLate, 0.8) * 1000) / 1000,
+      medium: Math.round(quantile(raw.pLate, 0.5) * 1000) / 1000,
+    },
     metrics: {
       invoices: valid.n,
       auc: auc(raw.pLate, valid.late),
@@ -252,7 +394,10 @@ function stub(logistic: RiskModel['logistic']): RiskModel {
     logistic,
     classifier: empty,
     quantiles: [empty, empty, empty],
+    collect: [empty, empty],
     blend: 1,
+    historyK: 0,
+    calibration: NO_CALIBRATION,
   };
 }
 
@@ -293,10 +438,22 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
   }
   const maxSamples = options.maxSamples ?? 20_000;
   const selected = select(history, labelled, maturity, params, maxSamples);
-  const settings = selected?.settings ?? { lambda: 0.1, trees: [150, 150, 150, 150], blend: 0.5 };
+  const settings = selected?.settings ?? {
+    lambda: 0.1,
+    trees: [150, 150, 150, 150],
+    blend: 0.5,
+    historyK: 0,
+    calibration: NO_CALIBRATION,
+  };
   const samples = thin(samplesOf(labelled), maxSamples);
   const priors = priorsFrom(labelled);
-  const fitted = fitParts(matrices(samples, history, priors), priors, settings, params);
+  const fitted = fitParts(
+    matrices(samples, history, priors),
+    collectData(history, cutoffDay, priors, maxSamples),
+    priors,
+    settings,
+    params,
+  );
   const widening = selected?.widening ?? 0;
   const [q10, q50, q90] = fitted.quantiles;
   const model: RiskModel = {
@@ -312,6 +469,7 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
     intervalWidening: widening,
     validation: selected?.metrics ?? null,
     lateThreshold: selected?.threshold ?? 0.5,
+    bandCuts: selected?.bandCuts ?? null,
     counts: { labelledInvoices: labelled.length, samples: samples.length, maturityDays: maturity },
   };
 }

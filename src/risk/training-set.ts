@@ -90,3 +90,39 @@ export function priorsFrom(invoices: readonly LedgerInvoice[]): FeaturePriors {
   const n = settled.length;
   return { lateRate: late / n, daysToPay: dtp / n, daysLate: dl / n, strength: DEFAULT_PRIORS.strength };
 }
+
+/** Ages (days since issue) at which an unpaid invoice becomes a collection sample: up to two years overdue. */
+export const COLLECT_AGES = [0, 15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 365, 450, 540, 730] as const;
+
+export interface CollectSample {
+  invoice: LedgerInvoice;
+  day: number;
+  /** Paid within `horizon` days of `day`. */
+  paid: 0 | 1;
+}
+
+/**
+ * Samples for "paid within `horizon` days, given unpaid on `day`": every invoice known at the cutoff (open ones
+ * too: an invoice still open is a known "not paid within" once the horizon has passed), at each age at which it
+ * was unpaid and whose horizon ended before the cutoff. Unlike the pay-date samples these are not limited to
+ * eventually-paid invoices, so old debt that is never collected teaches the model that it is not.
+ */
+export function collectSamplesOf(
+  history: readonly LedgerInvoice[],
+  cutoffDay: number,
+  horizon: number,
+  ages: readonly number[] = COLLECT_AGES,
+): CollectSample[] {
+  const out: CollectSample[] = [];
+  for (const invoice of history) {
+    const issue = dayNumber(invoice.invoiceDate);
+    const paid = invoice.paidDate === null ? null : dayNumber(invoice.paidDate);
+    for (const age of ages) {
+      const day = issue + age;
+      if (day + horizon > cutoffDay) break;
+      if (paid !== null && paid < day) break;
+      out.push({ invoice, day, paid: paid !== null && paid < day + horizon ? 1 : 0 });
+    }
+  }
+  return out;
+}

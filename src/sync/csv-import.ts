@@ -1,12 +1,14 @@
 /**
  * `duely import` and the upload endpoint: the canonical invoice-history CSV into canonical rows. All or nothing:
- * any invalid line rejects the whole file, and the writes run in one transaction. Re-importing a newer export of the
+ * any line that cannot be understood rejects the whole file, and the writes run in one transaction. What real
+ * exports contain (prepayments, credit notes, several currencies) is imported with warnings naming the line;
+ * negative amounts become credit memos (external id `csv-credit:<invoice_id>`). Re-importing a newer export of the
  * same ledger is an idempotent upsert keyed by (tenant, invoice_id): balances move, and an invoice whose paid_date
  * appears is settled by a payment (external id `csv-paid:<invoice_id>`) allocated to it in full.
  */
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { type CsvIssue, type HistoryRow, parseHistoryCsv } from '../../connectors/csv/parse';
+import { type CsvIssue, type HistoryRow, type ParsedHistory, parseHistoryCsv } from '../../connectors/csv/parse';
 import { type Db, rowsOf, type Tx } from '../db/client';
 import { ensureTenant, getTenant, type Tenant } from '../db/queries/tenants';
 import { syncRuns } from '../db/schema';
@@ -20,6 +22,11 @@ export interface ImportResult {
   customers: number;
   invoices: { inserted: number; updated: number; open: number; paid: number };
   payments: { upserted: number; reversed: number };
+  /** Credit notes (negative amounts) upserted as credit memos. */
+  creditNotes: number;
+  /** Lines accepted with a remark (the first 200; `warningCount` counts them all). */
+  warnings: CsvIssue[];
+  warningCount: number;
 }
 
 export class CsvImportError extends AppError {
@@ -48,6 +55,13 @@ export interface ImportOptions {
   afterWrite?: (tx: Tx, result: ImportResult, changedInvoiceIds: string[]) => Promise<void>;
 }
 
+/** The currency most invoices are in: a new tenant's home currency (a few CAD lines do not make a USD ledger CAD). */
+function mainCurrency(rows: HistoryRow[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.currency, (counts.get(r.currency) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+}
+
 /** Rows per staging INSERT; each chunk is one JSON parameter, so the bind-parameter limit never applies. */
 const CHUNK = 10_000;
 
@@ -61,10 +75,9 @@ export async function importHistoryCsv(
   if (parsed.rows.length === 0)
     throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);
   const sha256 = createHash('sha256').update(content).digest('hex');
-  const rows = parsed.rows;
 
   try {
-    return await writeImport(db, rows, sha256, opts);
+    return await writeImport(db, parsed, sha256, opts);
   } catch (err) {
     // The parser bounds and checks every value, so the database should refuse none; if it still does (a data or
     // size limit), the user gets a refusal of the file, never the SQL error.
@@ -83,14 +96,15 @@ export async function importHistoryCsv(
 
 async function writeImport(
   db: Db,
-  rows: HistoryRow[],
+  parsed: ParsedHistory,
   sha256: string,
   opts: ImportOptions,
 ): Promise<ImportResult> {
+  const rows = parsed.rows;
   return db.transaction(async (tx) => {
     const tenant = opts.tenantId
       ? await getTenant(tx, opts.tenantId)
-      : await ensureTenant(tx, opts.tenantName, 'csv', { currency: rows[0]!.currency });
+      : await ensureTenant(tx, opts.tenantName, 'csv', { currency: mainCurrency(rows) });
     if (tenant.source !== 'csv') {
       throw new AppError(
         'tenant_source_mismatch',
@@ -112,6 +126,7 @@ async function writeImport(
     const customerCount = await upsertCustomers(tx, tenant.id);
     const { inserted, changedIds } = await upsertInvoices(tx, tenant.id, opts.now);
     const paymentStats = await settlePaidInvoices(tx, tenant.id, opts.now);
+    const creditNotes = await upsertCreditNotes(tx, tenant.id, parsed.credits, opts.now);
 
     const open = rows.filter((r) => !r.paidDate).length;
     const result: ImportResult = {
@@ -122,6 +137,9 @@ async function writeImport(
       customers: customerCount,
       invoices: { inserted, updated: rows.length - inserted, open, paid: rows.length - open },
       payments: paymentStats,
+      creditNotes,
+      warnings: parsed.warnings,
+      warningCount: parsed.warningCount,
     };
     await tx
       .update(syncRuns)
@@ -135,6 +153,8 @@ async function writeImport(
           invoicesUpdated: result.invoices.updated,
           paymentsUpserted: paymentStats.upserted,
           paymentsReversed: paymentStats.reversed,
+          creditNotes,
+          warnings: parsed.warningCount,
         },
         progress: { entities: { invoices: { pages: 1, rows: rows.length, done: true } } },
       })
@@ -283,4 +303,42 @@ async function settlePaidInvoices(
     ) select (select count(*) from gone) as n, (select count(*) from del) as allocations`,
   );
   return { upserted: paid.n ?? 0, reversed: reversed.n ?? 0 };
+}
+
+/** Negative amounts of the export: credit memos of customers the file also invoices (others are skipped). */
+async function upsertCreditNotes(
+  tx: Tx,
+  tenantId: string,
+  credits: HistoryRow[],
+  now: Date,
+): Promise<number> {
+  const notes = credits.filter((r) => r.amountMinor > 0);
+  if (notes.length === 0) return 0;
+  const part = notes.map((r) => ({
+    customer_id: r.customerId,
+    external_id: `csv-credit:${r.invoiceId}`,
+    date: r.invoiceDate,
+    currency: r.currency,
+    total_minor: r.amountMinor,
+    remaining_minor: r.paidDate ? 0 : r.amountMinor,
+  }));
+  const r = await count(
+    tx,
+    sql`
+    with up as (
+      insert into credit_memos (tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
+                                status, source_updated_at)
+      select ${tenantId}::uuid, c.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, 'active',
+             ${now.toISOString()}::timestamptz
+      from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(customer_id text, external_id text, date date,
+        currency text, total_minor bigint, remaining_minor bigint)
+      join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = r.customer_id
+      on conflict (tenant_id, external_id) do update set
+        customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
+        total_minor = excluded.total_minor, remaining_minor = excluded.remaining_minor, status = 'active',
+        source_updated_at = excluded.source_updated_at, updated_at = now()
+      returning 1
+    ) select count(*) as n from up`,
+  );
+  return r.n ?? 0;
 }

@@ -4,33 +4,59 @@ import { buildLedgerIndex, FEATURE_COUNT, featureMatrix } from '../../src/risk/f
 import { exportOnnx } from '../../src/risk/onnx-export';
 import { predictRaw } from '../../src/risk/risk-model';
 import { runModel } from '../../src/risk/score';
-import { samplesOf } from '../../src/risk/training-set';
-import { rows, trainedModel } from './fixtures';
+import { dayNumber } from '../../src/risk/ledger';
+import { syntheticLedger } from '../../src/risk/synthetic-ledger';
+import { trainRiskModel } from '../../src/risk/train';
+import { collectSamplesOf, samplesOf } from '../../src/risk/training-set';
+import { CUTOFF, trainedModel } from './fixtures';
 
 describe('ONNX export', () => {
-  it('agrees with the TypeScript model to 1e-6 on probabilities (and float32 rounding on days)', async () => {
-    const { model } = trainedModel();
-    const session = await ort.InferenceSession.create(exportOnnx(model));
-    const samples = samplesOf(rows.filter((r) => r.paidDate !== null));
-    const X = featureMatrix(buildLedgerIndex(rows), samples, model.priors);
-    const n = samples.length;
-    const ts = predictRaw(model, X, n);
-    const onnx = await runModel(session, X, n);
-    let maxP = 0;
-    let maxDays = 0;
-    for (let i = 0; i < n; i++) {
-      maxP = Math.max(
-        maxP,
-        Math.abs(onnx.pLate[i]! - ts.pLate[i]!),
-        Math.abs(onnx.pLateLogistic[i]! - ts.pLateLogistic[i]!),
-      );
-      for (let k = 0; k < 3; k++)
-        maxDays = Math.max(maxDays, Math.abs(onnx.remaining[i * 3 + k]! - ts.remaining[i * 3 + k]!));
-    }
-    expect(n).toBeGreaterThan(1000);
-    expect(maxP).toBeLessThan(1e-6);
-    expect(maxDays).toBeLessThan(1e-4);
-  });
+  it.each([
+    ['as trained', undefined],
+    ['with the history-depth fallback on', 3],
+  ])(
+    'agrees with the TypeScript model to 1e-6 on probabilities (and float32 rounding on days), %s',
+    async (_name, k) => {
+      // A ledger with some debt that is never collected, so both collection heads grow trees.
+      const rows = syntheticLedger({
+        customers: 40,
+        invoicesPerCustomer: 30,
+        seed: 3,
+        start: '2023-01-01',
+        days: 420,
+        badDebtShare: 0.2,
+      });
+      const trained = trainRiskModel(rows, { cutoff: CUTOFF, seed: 1, boost: { maxTrees: 60 } }).model;
+      const model = k === undefined ? trained : { ...trained, historyK: k };
+      const session = await ort.InferenceSession.create(exportOnnx(model));
+      const samples = [
+        ...samplesOf(rows.filter((r) => r.paidDate !== null)),
+        ...collectSamplesOf(rows, dayNumber('2024-06-01'), 30),
+      ];
+      const X = featureMatrix(buildLedgerIndex(rows), samples, model.priors);
+      const n = samples.length;
+      const ts = predictRaw(model, X, n);
+      const onnx = await runModel(session, X, n);
+      let maxP = 0;
+      let maxDays = 0;
+      for (let i = 0; i < n; i++) {
+        maxP = Math.max(
+          maxP,
+          Math.abs(onnx.pLate[i]! - ts.pLate[i]!),
+          Math.abs(onnx.pLateLogistic[i]! - ts.pLateLogistic[i]!),
+        );
+        for (let k = 0; k < 3; k++)
+          maxDays = Math.max(maxDays, Math.abs(onnx.remaining[i * 3 + k]! - ts.remaining[i * 3 + k]!));
+        for (let k = 0; k < 2; k++)
+          maxP = Math.max(maxP, Math.abs(onnx.pCollect[i * 2 + k]! - ts.pCollect[i * 2 + k]!));
+      }
+      // The collection heads are real (trained), so the parity above covers their trees and Sigmoid node.
+      expect(model.collect.every((e) => e.trees.length > 0)).toBe(true);
+      expect(n).toBeGreaterThan(1000);
+      expect(maxP).toBeLessThan(1e-6);
+      expect(maxDays).toBeLessThan(1e-4);
+    },
+  );
 
   it('routes a value equal to a split threshold the same way as onnxruntime (x <= t goes left)', async () => {
     const { model } = trainedModel();

@@ -85,8 +85,8 @@ describe('trainDefaultModel', () => {
       `customer_id,invoice_id,invoice_date,due_date,amount,currency,paid_date,delivery,country\n${lines.join('\n')}\n`,
     );
     const now = new Date('2024-06-01T00:00:00Z');
-    const a = trainDefaultModel({ historyCsv: csv, outDir: join(dir, 'a'), now });
-    const b = trainDefaultModel({ historyCsv: csv, outDir: join(dir, 'b'), now });
+    const a = trainDefaultModel({ historyCsvs: [csv], outDir: join(dir, 'a'), now });
+    const b = trainDefaultModel({ historyCsvs: [csv], outDir: join(dir, 'b'), now });
     expect(readFileSync(join(dir, 'a', 'model.onnx'))).toEqual(readFileSync(join(dir, 'b', 'model.onnx')));
     expect(readFileSync(join(dir, 'a', 'manifest.json'), 'utf8')).toBe(
       readFileSync(join(dir, 'b', 'manifest.json'), 'utf8'),

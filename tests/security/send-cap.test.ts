@@ -67,7 +67,7 @@ describe('manual recipients', () => {
 
   it('are recorded with who set them', async () => {
     app = await buildApp(s);
-    const { token, id } = await issueApiToken(s.db, 'ar clerk');
+    const { token } = await issueApiToken(s.db, 'ar clerk');
     const customer = await customerId(s, 'MID');
     const r = await app.inject({
       method: 'PUT',
@@ -78,6 +78,6 @@ describe('manual recipients', () => {
     expect(r.statusCode).toBe(200);
     const [row] = await s.db.select().from(dunningOverrides).where(eq(dunningOverrides.customerId, customer));
     expect(row!.contactEmails).toEqual(['cfo@mid.example']);
-    expect(row!.updatedBy).toBe(`token:${id}`);
+    expect(row!.updatedBy).toBe('API token "ar clerk"');
   });
 });

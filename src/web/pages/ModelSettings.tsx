@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Card, ErrorBanner } from '../components/ui';
 import { api } from '../lib/api';
+import { type ComparisonFigures, comparisonInWords } from '../lib/model-figures';
 import { useApi } from '../lib/use-api';
 
 interface TenantSettings {
@@ -16,7 +17,13 @@ interface ModelsResponse {
     createdAt: string;
     validation: { invoices: number; auc: number; brier: number; intervalCoverage: number } | null;
   };
-  versions: { version: string; status: string; reason: string; createdAt: string }[];
+  versions: {
+    version: string;
+    status: string;
+    reason: string;
+    createdAt: string;
+    comparison?: ComparisonFigures | null;
+  }[];
 }
 
 const SENSITIVITY: { value: number; label: string }[] = [
@@ -126,9 +133,12 @@ export function ModelSettings({ tenant }: { tenant: string }) {
             <dt>Models trained on your history</dt>
             <dd>
               {models.data && models.data.versions.length > 0
-                ? models.data.versions.map((v) => (
+                ? models.data.versions.map((v, i) => (
                     <div key={v.version}>
                       <span className="mono">{v.version}</span> — {v.status}: {v.reason}
+                      {i === 0 && comparisonInWords(v.comparison) && (
+                        <p className="muted">{comparisonInWords(v.comparison)}</p>
+                      )}
                     </div>
                   ))
                 : 'None yet (needs 300 settled invoices; tried weekly and after large imports or syncs)'}

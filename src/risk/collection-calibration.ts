@@ -1,0 +1,126 @@
+/**
+ * The tenant's own history corrects the collection heads by how long an invoice has been overdue. The shipped
+ * model learnt P(paid within 30 / 90 days | unpaid now) from ledgers where very old debt is rare, so it cannot
+ * know how a given company's 180-day-old invoices end; the company's ledger can. Before scoring, every invoice
+ * the ledger held at an earlier day in the same overdue bucket (and whose 30 or 90 days have since passed) is
+ * scored as of that day; the bucket's log-odds offset makes the model's mean match what happened, shrunk toward
+ * no correction by PSEUDO_COUNT invoices. Only what was known before the as-of day is used.
+ */
+import type { FeatureQuery, LedgerIndex } from './features';
+import { featureMatrix } from './features';
+import { dayNumber, type LedgerInvoice } from './ledger';
+import type { LoadedModel } from './model-store';
+import { COLLECT_HORIZONS } from './risk-model';
+import { runModel } from './score';
+import { ledgerAsOf } from './training-set';
+
+/** Lower bounds (days past due) of the buckets, and the days past due at which past invoices are sampled. */
+export const OVERDUE_BUCKETS: { from: number; probes: number[] }[] = [
+  { from: 1, probes: [1, 15] },
+  { from: 30, probes: [30, 45] },
+  { from: 60, probes: [60, 75] },
+  { from: 90, probes: [90, 120, 150] },
+  { from: 180, probes: [180, 240, 300] },
+  { from: 365, probes: [365, 450, 540, 730] },
+];
+const PSEUDO_COUNT = 20;
+/** Samples scored per bucket and horizon at most (evenly thinned). */
+const MAX_PER_BUCKET = 1500;
+
+export function bucketOf(daysOverdue: number): number {
+  let b = -1;
+  for (let k = 0; k < OVERDUE_BUCKETS.length; k++) if (daysOverdue >= OVERDUE_BUCKETS[k]!.from) b = k;
+  return b;
+}
+
+export interface CollectionOffsets {
+  /** offsets[bucket][horizon] in log-odds (0: no correction). */
+  offsets: number[][];
+  /** Past invoices behind each offset. */
+  counts: number[][];
+}
+
+const logit = (p: number) => {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+};
+
+export async function collectionOffsets(
+  model: LoadedModel,
+  history: readonly LedgerInvoice[],
+  index: LedgerIndex,
+  asOfDay: number,
+): Promise<CollectionOffsets> {
+  const known = ledgerAsOf(history, asOfDay);
+  /** Calls `visit(bucket, horizon, query, paid)` for every past (invoice, day) of every bucket and horizon. */
+  const each = (visit: (b: number, k: number, q: FeatureQuery, paid: 0 | 1) => void) => {
+    for (const invoice of known) {
+      const due = dayNumber(invoice.dueDate);
+      const paid = invoice.paidDate === null ? null : dayNumber(invoice.paidDate);
+      OVERDUE_BUCKETS.forEach((bucket, b) => {
+        for (const od of bucket.probes) {
+          const day = due + od;
+          if (paid !== null && paid < day) return;
+          COLLECT_HORIZONS.forEach((h, k) => {
+            if (day + h <= asOfDay) visit(b, k, { invoice, day }, paid !== null && paid < day + h ? 1 : 0);
+          });
+        }
+      });
+    }
+  };
+  // Counted first, then every stride-th kept: a large ledger never materializes millions of samples.
+  const counts = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
+  each((b, k) => {
+    counts[b]![k]!++;
+  });
+  const offsets = counts.map((g) => g.map(() => 0));
+  const thinned = counts.map((g) => g.map(() => [] as { q: FeatureQuery; paid: number }[]));
+  const seen = counts.map((g) => g.map(() => 0));
+  each((b, k, q, paid) => {
+    const n = counts[b]![k]!;
+    const j = seen[b]![k]!++;
+    // Keeps about MAX_PER_BUCKET evenly spaced samples: j is kept when it crosses a multiple of the stride.
+    if (
+      n <= MAX_PER_BUCKET ||
+      Math.floor((j * MAX_PER_BUCKET) / n) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / n)
+    )
+      thinned[b]![k]!.push({ q, paid });
+  });
+  const all = thinned.flatMap((g) => g.flat());
+  if (all.length === 0) return { offsets, counts };
+  const X = featureMatrix(
+    index,
+    all.map((s) => s.q),
+    model.manifest.priors,
+  );
+  const raw = await runModel(model.session, X, all.length);
+  if (!Number.isFinite(raw.pCollect[0])) return { offsets, counts };
+  let row = 0;
+  thinned.forEach((g, b) => {
+    g.forEach((samples, k) => {
+      if (samples.length === 0) return;
+      let mean = 0;
+      let paid = 0;
+      for (const s of samples) {
+        mean += raw.pCollect[row * 2 + k]!;
+        paid += s.paid;
+        row++;
+      }
+      mean /= samples.length;
+      const observed = (paid + PSEUDO_COUNT * mean) / (samples.length + PSEUDO_COUNT);
+      offsets[b]![k] = logit(observed) - logit(mean);
+    });
+  });
+  return { offsets, counts };
+}
+
+/** Applies the offsets to row i of pCollect (in place) for an invoice `daysOverdue` past due. */
+export function applyOffsets(pCollect: Float64Array, i: number, daysOverdue: number, o: CollectionOffsets) {
+  const b = bucketOf(daysOverdue);
+  if (b < 0) return;
+  for (let k = 0; k < COLLECT_HORIZONS.length; k++) {
+    const p = pCollect[i * 2 + k]!;
+    if (!Number.isFinite(p)) continue;
+    pCollect[i * 2 + k] = 1 / (1 + Math.exp(-(logit(p) + o.offsets[b]![k]!)));
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The tenant model's own chronological check, in plain words for Settings: how the model trained only on what
+ * came before did on the tenant's most recent invoices, next to the customer-history rule of thumb.
+ */
+interface Estimate {
+  value: number;
+}
+interface SliceFigures {
+  auc: Estimate;
+  payDateMae: Estimate;
+  within3Days: Estimate;
+  intervalCoverage: Estimate;
+}
+export interface ComparisonFigures {
+  promote?: boolean;
+  metrics?: {
+    invoices: number;
+    slice?: { from: string; to: string };
+    challenger: SliceFigures;
+    heuristic: SliceFigures;
+  } | null;
+}
+
+const pct = (v: number) => `${Math.round(v * 100)}%`;
+const days = (v: number) => `${v.toFixed(1)} days`;
+
+export function comparisonInWords(c: ComparisonFigures | null | undefined): string | null {
+  const m = c?.metrics;
+  if (!m) return null;
+  const { challenger: model, heuristic: rule } = m;
+  const when = m.slice ? `issued ${m.slice.from} to ${m.slice.to}` : 'most recent';
+  return (
+    `Checked on your ${m.invoices} paid invoices ${when}, each predicted on the day it was issued by a model trained ` +
+    `only on what came before: it told late payers from punctual ones correctly ${Math.round(model.auc.value * 100)} ` +
+    `times in 100 (rule of thumb from each customer's history: ${Math.round(rule.auc.value * 100)}); its pay dates were ` +
+    `off by ${days(model.payDateMae.value)} on average (rule of thumb: ${days(rule.payDateMae.value)}), ` +
+    `${pct(model.within3Days.value)} within 3 days (${pct(rule.within3Days.value)}); ` +
+    `${pct(model.intervalCoverage.value)} of payments fell inside the predicted range.`
+  );
+}
