@@ -42,7 +42,7 @@ beforeAll(async () => {
     pgUrl = h.url;
     dropPg = h.close;
   }
-}, 120_000);
+}, 420_000);
 afterAll(async () => {
   // A failed assertion must not leave a worker behind: stop the ones this file started, by their handle.
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
@@ -129,7 +129,7 @@ describe('a real worker process under signals', () => {
     standIn.queue.push({ kind: 'slow', ms: 3_000 });
     const w = startWorker();
     await vi.waitFor(() => expect(standIn.requests.length).toBeGreaterThan(0), {
-      timeout: 60_000,
+      timeout: 240_000,
       interval: 100,
     });
     w.proc.kill('SIGTERM');
@@ -140,7 +140,7 @@ describe('a real worker process under signals', () => {
       providerId: standIn.deliveriesOf(id)[0]!.id,
       leaseOwner: null,
     });
-  }, 120_000);
+  }, 420_000);
 
   it('kill -9 while the provider call is in flight: taken over after the lease, same key, delivered once', async () => {
     standIn.reset();
@@ -148,14 +148,14 @@ describe('a real worker process under signals', () => {
     standIn.queue.push({ kind: 'slow', ms: 2_000 });
     const w = startWorker();
     await vi.waitFor(() => expect(standIn.requests.length).toBeGreaterThan(0), {
-      timeout: 60_000,
+      timeout: 240_000,
       interval: 100,
     });
     w.proc.kill('SIGKILL');
     await w.exited;
     // The provider still accepts what the dead worker sent.
     await vi.waitFor(() => expect(standIn.deliveriesOf(id)).toHaveLength(1), {
-      timeout: 10_000,
+      timeout: 240_000,
       interval: 100,
     });
 
@@ -175,7 +175,7 @@ describe('a real worker process under signals', () => {
     }
     const w2 = startWorker();
     // Its request (same key) gets the first id back; the graceful stop lets it record that.
-    await vi.waitFor(() => expect(standIn.requests.length).toBe(2), { timeout: 60_000, interval: 100 });
+    await vi.waitFor(() => expect(standIn.requests.length).toBe(2), { timeout: 240_000, interval: 100 });
     w2.proc.kill('SIGTERM');
     expect(await w2.exited, w2.log.join('')).toBe(0);
 
@@ -186,5 +186,5 @@ describe('a real worker process under signals', () => {
     expect(row.providerId).toBe(standIn.deliveriesOf(id)[0]!.id);
     // The dead worker's attempt was in doubt; the retry under the same key confirmed it.
     expect(row.inDoubtSince).not.toBeNull();
-  }, 180_000);
+  }, 600_000);
 });
