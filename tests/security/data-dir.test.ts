@@ -39,5 +39,5 @@ describe('PGlite data directory', () => {
     expect(entries.filter((e) => !e.dir).length).toBeGreaterThan(10);
     expect(entries.filter((e) => e.dir && e.mode !== 0o700)).toEqual([]);
     expect(entries.filter((e) => !e.dir && e.mode !== 0o600)).toEqual([]);
-  });
+  }, 120_000); // initdb of a file-backed PGlite, slow on a busy machine
 });
