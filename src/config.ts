@@ -225,7 +225,7 @@ function readOrCreateSecret(dataDir: string): string {
     const value = readFileSync(file, 'utf8').trim();
     if (value.length >= 32) return value;
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const value = randomBytes(32).toString('base64url');
   writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'w' });
   chmodSync(file, 0o600);
