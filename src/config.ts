@@ -85,10 +85,7 @@ export const envSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(256 * 1024),
-  /**
-   * Time a client gets to send one whole request, headers and body (ms); a slower socket is closed (408). Also the
-   * idle time after which a silent connection is dropped.
-   */
+  /** Time a client gets to send one whole request, headers and body (ms); a slower socket is closed (408). */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   /**
    * Which proxies may set X-Forwarded-For/-Proto/-Host (fastify trustProxy). Off by default: a client's own
@@ -225,7 +222,7 @@ function readOrCreateSecret(dataDir: string): string {
     const value = readFileSync(file, 'utf8').trim();
     if (value.length >= 32) return value;
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const value = randomBytes(32).toString('base64url');
   writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'w' });
   chmodSync(file, 0o600);

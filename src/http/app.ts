@@ -44,12 +44,17 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // Small JSON bodies everywhere; only the authenticated CSV upload raises its own limit (routes/imports.ts).
     bodyLimit: config.HTTP_BODY_LIMIT,
     // A slow client cannot hold a socket open: the whole request must arrive within the timeout (Node closes it
-    // with 408), and a connection silent for as long is dropped. Node checks request deadlines on an interval,
-    // so the interval follows the timeout.
+    // with 408; it checks deadlines on an interval, so the interval follows the timeout). A socket silent for 10
+    // minutes is dropped; not sooner, because a long import or plan is silent while the handler works.
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-    connectionTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: Math.max(10 * 60_000, config.HTTP_REQUEST_TIMEOUT_MS),
     keepAliveTimeout: 72_000,
-    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(100, config.HTTP_REQUEST_TIMEOUT_MS / 2)) },
+    // Node only enforces requestTimeout when headersTimeout (default 60 s) is not larger.
+    http: {
+      headersTimeout: Math.min(60_000, config.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, config.HTTP_REQUEST_TIMEOUT_MS / 2)),
+    },
     // X-Forwarded-* are honoured only from configured proxies (TRUST_PROXY); off by default.
     trustProxy: trustProxyOption(config.TRUST_PROXY),
   });

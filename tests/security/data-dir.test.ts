@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
 import { createDb } from '../../src/db/client';
 
 function modes(dir: string, out: { path: string; dir: boolean; mode: number }[] = []) {
@@ -39,5 +40,17 @@ describe('PGlite data directory', () => {
     expect(entries.filter((e) => !e.dir).length).toBeGreaterThan(10);
     expect(entries.filter((e) => e.dir && e.mode !== 0o700)).toEqual([]);
     expect(entries.filter((e) => !e.dir && e.mode !== 0o600)).toEqual([]);
+  }, 120_000); // initdb of a file-backed PGlite, slow on a busy machine
+
+  it('DATA_DIR created for the generated secret is 0700, the secret 0600', () => {
+    const previous = process.umask(0o022);
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'duely-perm-')), 'fresh');
+    try {
+      loadConfig({ DATA_DIR: dataDir });
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
   });
 });

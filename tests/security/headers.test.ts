@@ -16,15 +16,18 @@ let s: Services;
 let app: FastifyInstance;
 let tenantId: string;
 let auth: { authorization: string };
+let https: Services;
 
 beforeAll(async () => {
   ({ s, tenantId } = await setup());
+  https = await createTestServices({ env: { PUBLIC_URL: 'https://duely.example' }, queue: false });
   app = await buildApp(s);
   auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
 }, 120_000);
 afterAll(async () => {
   await app?.close();
   await s?.close();
+  await https?.close();
 });
 
 function expectHtmlHeaders(r: { headers: Record<string, unknown> }, what: string) {
@@ -68,7 +71,6 @@ describe('HTML responses', () => {
     const health = await app.inject({ url: '/health' });
     expect(health.headers['x-content-type-options']).toBe('nosniff');
     expect(health.headers['strict-transport-security']).toBeUndefined();
-    const https = await createTestServices({ env: { PUBLIC_URL: 'https://duely.example' }, queue: false });
     const secure = await buildApp(https);
     try {
       const r = await secure.inject({ url: '/login' });
@@ -78,7 +80,6 @@ describe('HTML responses', () => {
       ).toBeDefined();
     } finally {
       await secure.close();
-      await https.close();
     }
   });
 });

@@ -2,21 +2,26 @@
  * X-Forwarded-* headers count only when TRUST_PROXY names the proxy. Without it, a client cannot claim another
  * host or protocol (the sign-in form's same-origin check) or another address (rate-limit keys).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { createTestServices } from '../helpers/services';
 
-const started: Services[] = [];
+let direct: Services;
+let proxied: Services;
+beforeAll(async () => {
+  // Built before the tests (hook timeout): two fresh databases take a while on a busy machine.
+  direct = await createTestServices({ queue: false });
+  proxied = await createTestServices({ env: { TRUST_PROXY: '127.0.0.1' }, queue: false });
+}, 120_000);
 afterAll(async () => {
-  for (const s of started) await s.close();
+  await direct?.close();
+  await proxied?.close();
 });
 
 /** A cross-site sign-in form that claims, through X-Forwarded-*, to come from the host it posts to. */
-async function forgedLogin(env: Record<string, string>) {
-  const s = await createTestServices({ env, queue: false });
-  started.push(s);
+async function forgedLogin(s: Services) {
   const app = await buildApp(s);
   try {
     return await app.inject({
@@ -38,14 +43,14 @@ async function forgedLogin(env: Record<string, string>) {
 
 describe('TRUST_PROXY', () => {
   it('is off by default: forwarded headers from a client change nothing', async () => {
-    const r = await forgedLogin({});
+    const r = await forgedLogin(direct);
     expect(r.statusCode).toBe(403);
     expect(r.body).toContain('The form came from another site');
   });
 
   it('when the proxy is trusted, its forwarded host and protocol are used', async () => {
     // inject() connects from 127.0.0.1, the trusted proxy here; the forged origin now matches the forwarded host.
-    const r = await forgedLogin({ TRUST_PROXY: '127.0.0.1' });
+    const r = await forgedLogin(proxied);
     expect(r.body).not.toContain('The form came from another site');
   });
 
