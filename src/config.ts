@@ -70,6 +70,8 @@ export const envSchema = z.object({
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
   MAIL_FROM: optionalString,
+  /** Where the settings app is built to and served from (default dist/web in the checkout). */
+  WEB_DIST_DIR: optionalString,
   FRAME_ANCESTORS: z
     .string()
     .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")
