@@ -10,6 +10,7 @@ import { dunningMessageSteps, dunningMessages, tenants } from '../db/schema';
 import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
+import { sendingActive } from './go-live';
 import { localParts } from './local-time';
 import { type PlannedMessage, type PlanResult, plan } from './planner';
 import { loadPlannerInput } from './planner-input';
@@ -31,38 +32,138 @@ export const APPROVAL_TTL_DAYS = 7;
 export const RECEIPT_STEP = 'receipt';
 
 export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
-  const { db, clock } = services;
-  const now = clock.now();
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
-  if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+  return services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
+}
 
-  return db.transaction(async (tx) => {
-    // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
-    const cancelled = await cancelSettled(tx, tenantId, now);
-    await expireStaleApprovals(tx, tenantId, now);
-    if (await allConnectionsDisconnected(tx, tenantId)) {
-      // A disconnected company's ledger no longer moves: chasing it could chase what was paid since.
-      services.logger.info({ tenantId }, 'dunning not planned: every connection is disconnected');
-      return { inserted: [], cancelled, receipts: [], decisions: [] };
-    }
-    const config = await loadDunningConfig(tx, tenant);
-    // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
-    // sensitivity (one definition, not a second set of cut-offs here).
-    const input = await loadPlannerInput(tx, tenantId, config, now, await customerBandOf(tx, tenant));
-    const result = plan(input);
-    const inserted: string[] = [];
-    for (const m of result.messages) {
-      if (await insertMessage(services, tx, tenantId, m, config.version)) inserted.push(m.key);
-    }
-    await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
-    const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone);
-    services.logger.info(
-      { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length },
-      'dunning planned',
+/**
+ * planTenant inside the caller's transaction: a change that affects what will be sent (go-live, pause, a promise,
+ * a dispute, an override) re-plans in the same transaction, so the planned messages change with it.
+ */
+export async function planTenantIn(
+  services: Services,
+  tx: Tx,
+  tenantId: string,
+  /** Approvals of messages taken back by resumeSending, to carry over to their unchanged re-plans. */
+  carried?: Map<string, CarriedApproval>,
+): Promise<PlanTenantResult> {
+  const now = services.clock.now();
+  // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
+  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+  if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+  const active = sendingActive(tenant);
+  const cancelled = await cancelSettled(tx, tenantId, now);
+  await expireStaleApprovals(tx, tenantId, now);
+  // Before go-live (or while paused) nothing is queued: what Duely would send is worked out afresh on every run,
+  // so it always shows today's plan, and a reviewer's approval carries over while the message stays the same.
+  const approvals = active
+    ? (carried ?? new Map<string, CarriedApproval>())
+    : await takeBackPending(tx, tenantId);
+  if (await allConnectionsDisconnected(tx, tenantId)) {
+    // A disconnected company's ledger no longer moves: chasing it could chase what was paid since.
+    services.logger.info({ tenantId }, 'dunning not planned: every connection is disconnected');
+    return { inserted: [], cancelled, receipts: [], decisions: [] };
+  }
+  const config = await loadDunningConfig(tx, tenant);
+  // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
+  // sensitivity (one definition, not a second set of cut-offs here).
+  const input = await loadPlannerInput(tx, tenantId, config, now, await customerBandOf(tx, tenant));
+  const result = plan(input);
+  const inserted: string[] = [];
+  for (const m of result.messages) {
+    const carried = approvals.get(m.key);
+    const approval = carried && carried.fingerprint === fingerprint(m) ? carried : undefined;
+    if (await insertMessage(services, tx, tenantId, m, config.version, { active, approval }))
+      inserted.push(m.key);
+  }
+  await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
+  const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone, active);
+  services.logger.info(
+    { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length, active },
+    'dunning planned',
+  );
+  return { inserted, cancelled, receipts, decisions: result.decisions };
+}
+
+/** A reviewer's approval of a message that was not sent yet, kept while the message is re-planned unchanged. */
+interface CarriedApproval {
+  decidedAt: Date;
+  decidedBy: string | null;
+  fingerprint: string;
+}
+
+/** What an approval covers: the invoices, their open amounts and the tone. */
+function fingerprint(m: {
+  invoiceIds: string[];
+  tone: string | null;
+  snapshot: { totals?: { currency: string; openMinor: number }[] };
+}): string {
+  const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
+  return JSON.stringify([[...m.invoiceIds].sort(), m.tone, totals]);
+}
+
+/**
+ * While sending is off or paused: every reminder not yet handed to the provider is taken back (deleted with its
+ * steps; it never left, so nothing is lost) and the planner works them out again from today. Receipts waiting to
+ * go stay as they are, unqueued. Returns the approvals to carry over by message key.
+ */
+async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, CarriedApproval>> {
+  const rows = await tx
+    .delete(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'reminder'),
+        inArray(dunningMessages.status, [...PENDING]),
+      ),
+    )
+    .returning();
+  const out = new Map<string, CarriedApproval>();
+  for (const r of rows) {
+    if (!r.requiresApproval || !r.decidedAt) continue;
+    out.set(r.id, {
+      decidedAt: r.decidedAt,
+      decidedBy: r.decidedBy,
+      fingerprint: fingerprint({
+        invoiceIds: r.invoiceIds,
+        tone: r.tone,
+        snapshot: r.snapshot as { totals?: { currency: string; openMinor: number }[] },
+      }),
+    });
+  }
+  await tx
+    .update(dunningMessages)
+    .set({ status: 'planned' })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'receipt'),
+        eq(dunningMessages.status, 'queued'),
+      ),
     );
-    return { inserted, cancelled, receipts, decisions: result.decisions };
-  });
+  return out;
+}
+
+/**
+ * Sending was switched on (go-live) or resumed: whatever waited is re-planned from now — fresh send times in the
+ * debtors' business hours, today's figures — rather than sent late in a burst. Approvals of unchanged messages
+ * carry over; receipts held back are queued.
+ */
+export async function resumeSending(services: Services, tx: Tx, tenantId: string): Promise<PlanTenantResult> {
+  const approvals = await takeBackPending(tx, tenantId);
+  const held = await tx
+    .update(dunningMessages)
+    .set({ status: 'queued', updatedAt: services.clock.now() })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'receipt'),
+        eq(dunningMessages.status, 'planned'),
+      ),
+    )
+    .returning({ id: dunningMessages.id });
+  for (const r of held) await enqueueSend(services, tx, r.id, services.clock.now(), 'resume');
+  return planTenantIn(services, tx, tenantId, approvals);
 }
 
 async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {
@@ -80,8 +181,11 @@ async function insertMessage(
   tenantId: string,
   m: PlannedMessage,
   policyVersion: number,
+  opts: { active: boolean; approval?: CarriedApproval },
 ): Promise<boolean> {
-  const status = m.requiresApproval ? 'awaiting_approval' : 'queued';
+  // Sending off or paused: planned ("would send"), nothing queued. An approval carried over counts as given.
+  const approved = !m.requiresApproval || opts.approval !== undefined;
+  const status = !approved ? 'awaiting_approval' : opts.active ? 'queued' : 'planned';
   const snapshot = { ...m.snapshot, policyVersion, sequenceId: m.sequenceId } as Record<string, unknown>;
   const values = {
     id: m.key,
@@ -102,6 +206,14 @@ async function insertMessage(
     approvalReason: m.approvalReason,
     reason: m.reason,
     snapshot,
+    ...(opts.approval
+      ? {
+          decidedAt: opts.approval.decidedAt,
+          decidedBy: opts.approval.decidedBy,
+          statusCode: 'approved',
+          statusReason: `Approved by ${opts.approval.decidedBy ?? 'a reviewer'} before it was re-planned`,
+        }
+      : {}),
   } satisfies typeof dunningMessages.$inferInsert;
 
   const [existing] = await tx
@@ -119,12 +231,12 @@ async function insertMessage(
     await tx
       .update(dunningMessages)
       .set({
-        ...values,
         statusCode: null,
         statusReason: null,
         error: null,
         decidedAt: null,
         decidedBy: null,
+        ...values,
         updatedAt: new Date(),
       })
       .where(eq(dunningMessages.id, m.key));
@@ -262,6 +374,7 @@ async function planReceipts(
   tenantId: string,
   now: Date,
   tenantTz: string,
+  active: boolean,
 ): Promise<string[]> {
   const rows = rowsOf<{
     invoice_id: string;
@@ -328,7 +441,7 @@ async function planReceipts(
         stepKeys: [RECEIPT_STEP],
         stepKey: RECEIPT_STEP,
         template: 'payment_receipt',
-        status: 'queued',
+        status: active ? 'queued' : 'planned',
         sendAt: now,
         reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
         snapshot: {
@@ -367,7 +480,7 @@ async function planReceipts(
       continue;
     }
     // Business hours and quiet hours are applied by the send job's window check (deferred there).
-    await enqueueSend(services, tx, id, now);
+    if (active) await enqueueSend(services, tx, id, now);
     out.push(id);
   }
   return out;

@@ -27,7 +27,8 @@ import { ResendTransport } from './resend-transport';
 import { uuidArray } from './sql-arrays';
 import { openTask } from './tasks';
 import { nextAllowedTime, windowBlock } from './send-time';
-import { checkSuppression, type LiveInvoice, type SuppressionDecision } from './suppression';
+import { sendingSwitches } from './go-live';
+import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
@@ -245,6 +246,13 @@ async function claimForSending(services: Services, tx: Tx, messageId: string, no
   const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId));
   if (!tenant || !customer)
     return record(tx, row.id, now, skip('customer_gone', 'The customer no longer exists'));
+  // Go-live and "pause all sending" (issue 14): the pure rule is sendingGate in suppression.ts. A reminder is
+  // taken back and re-planned; a receipt is held and retried (it is queued again when sending resumes).
+  const gate = sendingGate(sendingSwitches(tenant));
+  if (gate) {
+    const d: SuppressionDecision = row.kind === 'receipt' ? { ...gate, action: 'hold', replan: false } : gate;
+    return record(tx, row.id, now, d, services);
+  }
   const config = await loadDunningConfig(tx, tenant);
   const timeZone = customer.timezone || config.settings.timezone;
   const today = localParts(now, timeZone).date;

@@ -151,7 +151,7 @@ describe('sender identity', () => {
       senderCustomised: false,
       sensitivity: 1,
     });
-    expect((await tenantRow(s, tenantId)).settings).toEqual({ sensitivity: 1 });
+    expect((await tenantRow(s, tenantId)).settings).toEqual({ sensitivity: 1, sendingEnabled: true });
     expect((await patch({ sender: acmeSender })).statusCode).toBe(200);
   });
 });

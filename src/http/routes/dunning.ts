@@ -21,6 +21,7 @@ import { approveMessage, editMessage, skipMessage } from '../../dunning/approval
 import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { planTenant } from '../../dunning/engine';
+import { goLiveStatus } from '../../dunning/go-live';
 import { localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
 import { sendingToday } from '../../dunning/sending-today';
@@ -516,6 +517,12 @@ export const dunningRoutes =
         timezone: config.settings.timezone,
       });
       return { ...preview, source: 'draft' as const };
+    });
+
+    /** The Dashboard's first-run checklist: sending on or off, what would be sent, what is left before go-live. */
+    app.get(`${base}/go-live`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      return goLiveStatus(services, db, tenant);
     });
 
     /** The dashboard's "Sending today": today's sends in the tenant's timezone, held and already-sent counts. */
