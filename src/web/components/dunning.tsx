@@ -61,7 +61,14 @@ export interface Snapshot {
   [k: string]: unknown;
 }
 
-export type MessageStatus = 'planned' | 'awaiting_approval' | 'queued' | 'sending' | 'sent' | 'skipped' | 'failed';
+export type MessageStatus =
+  | 'planned'
+  | 'awaiting_approval'
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'skipped'
+  | 'failed';
 
 export interface DunningMessage {
   id: string;
@@ -116,8 +123,17 @@ export const messageStatusTone: Record<MessageStatus, string> = {
   failed: 'bad',
 };
 
+/** 'planned' exists only while sending is off or paused: the message would go out once sending is on. */
+export function messageStatusLabel(status: MessageStatus): string {
+  return status === 'planned' ? 'would send' : status.replace(/_/g, ' ');
+}
+
 export function MessageBadge({ status }: { status: MessageStatus }) {
-  return <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{status.replace(/_/g, ' ')}</span>;
+  return (
+    <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>
+      {messageStatusLabel(status)}
+    </span>
+  );
 }
 
 /** The open total of a message's snapshot, per currency ("$1,200.00 + €50.00"). */
@@ -163,7 +179,8 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
         <>
           <dt>Sequence</dt>
           <dd>
-            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step {m.stepKey}
+            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step{' '}
+            {m.stepKey}
             {m.tone ? `, ${m.tone} tone` : ''}
           </dd>
         </>
@@ -197,7 +214,9 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
           <dt>Planned</dt>
           <dd>
             as of {formatDate(snap.asOf)}
-            {typeof snap.previousReminders === 'number' ? `, ${snap.previousReminders} earlier reminder(s)` : ''}
+            {typeof snap.previousReminders === 'number'
+              ? `, ${snap.previousReminders} earlier reminder(s)`
+              : ''}
             {m.why.templateVersion ? `, template ${m.why.templateVersion}` : ''}
           </dd>
         </>

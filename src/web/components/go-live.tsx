@@ -1,0 +1,120 @@
+import { useState } from 'react';
+import type { ChecklistItem, GoLiveStatus } from '../../dunning/go-live';
+import { api, apiPath } from '../lib/api';
+import { useApi } from '../lib/use-api';
+import { Card, ErrorBanner, Link, Loading } from './ui';
+
+/** Where each checklist item is done. */
+const itemHref: Record<ChecklistItem['key'], string> = {
+  sender: '/settings',
+  payment: '/settings',
+  sequences: '/sequences',
+  first_batch: '/approvals',
+  go_live: '/settings',
+};
+
+/**
+ * The Dashboard's first-run checklist (GET …/dunning/go-live): shown until the company is live, and while all
+ * sending is paused. Nothing is sent before the team switches sending on in Settings.
+ */
+export function GoLiveChecklist({ tenant }: { tenant: string }) {
+  const { data, error } = useApi<GoLiveStatus>(apiPath(tenant, 'dunning/go-live'));
+  if (error) return <ErrorBanner error={error} />;
+  if (!data || (data.sendingEnabled && !data.sendingPaused)) return null;
+  const heading = data.sendingEnabled ? 'All sending is paused' : 'Before Duely writes to your customers';
+  return (
+    <section className="card go-live-card" aria-labelledby="go-live-h" data-testid="go-live-checklist">
+      <h2 className="card-title" id="go-live-h">
+        {heading}
+      </h2>
+      <p className="note" data-testid="would-send">
+        {data.sendingEnabled
+          ? `Nothing leaves while sending is paused. ${data.wouldSend} message${data.wouldSend === 1 ? '' : 's'} would go out.`
+          : `Sending is off: Duely plans what it would send and sends nothing. ${data.wouldSend} message${
+              data.wouldSend === 1 ? '' : 's'
+            } would go out${data.awaitingApproval > 0 ? `, ${data.awaitingApproval} after approval` : ''}.`}
+      </p>
+      <ol className="checklist">
+        {data.items.map((i) => (
+          <li key={i.key} data-testid={`checklist-${i.key}`} data-done={i.done}>
+            <span aria-hidden="true">{i.done ? '✓' : '○'}</span> <Link href={itemHref[i.key]}>{i.title}</Link>
+            <span className="sr-only">{i.done ? ' (done)' : ' (to do)'}</span>
+            <div className="note">{i.detail}</div>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+interface Switches {
+  sendingEnabled: boolean;
+  sendingPaused: boolean;
+  sequencesReviewed: boolean;
+}
+
+/** Settings → Sending: go live, pause all sending, sequences reviewed (PATCH /settings). */
+export function SendingSettings({ tenant }: { tenant: string }) {
+  const settings = useApi<Switches>(apiPath(tenant, 'settings'));
+  const [latest, setLatest] = useState<Switches | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [saving, setSaving] = useState(false);
+  const current = latest ?? settings.data;
+  if (!current)
+    return settings.error ? <ErrorBanner error={settings.error} /> : <Loading label="Loading sending…" />;
+  const save = async (change: Partial<Switches>) => {
+    setSaving(true);
+    setError(null);
+    try {
+      setLatest(await api.patch<Switches>(apiPath(tenant, 'settings'), change));
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <Card title="Sending">
+      <p className="muted" data-testid="sending-state">
+        {!current.sendingEnabled
+          ? 'Sending is off. Duely plans reminders and shows what it would send, but nothing leaves until you switch it on.'
+          : current.sendingPaused
+            ? 'All sending is paused. Nothing leaves until you resume; what waited is then re-planned from that moment.'
+            : 'Live: reminders go out at their send times.'}
+      </p>
+      <ErrorBanner error={error} />
+      <div className="switches">
+        <label>
+          <input
+            type="checkbox"
+            data-testid="sending-enabled"
+            checked={current.sendingEnabled}
+            disabled={saving}
+            onChange={(e) => save({ sendingEnabled: e.target.checked })}
+          />{' '}
+          Send reminders to customers (go live)
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            data-testid="sending-paused"
+            checked={current.sendingPaused}
+            disabled={saving}
+            onChange={(e) => save({ sendingPaused: e.target.checked })}
+          />{' '}
+          Pause all sending
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            data-testid="sequences-reviewed"
+            checked={current.sequencesReviewed}
+            disabled={saving}
+            onChange={(e) => save({ sequencesReviewed: e.target.checked })}
+          />{' '}
+          We have reviewed the reminder sequences
+        </label>
+      </div>
+    </Card>
+  );
+}
