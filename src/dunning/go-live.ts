@@ -76,8 +76,8 @@ export async function goLiveStatus(
              count(*) filter (where status = 'awaiting_approval')::int as awaiting
       from dunning_messages where tenant_id = ${tenant.id}::uuid and kind = 'reminder'`),
   );
-  const wouldSend = counts?.planned ?? 0;
   const awaitingApproval = counts?.awaiting ?? 0;
+  const wouldSend = (counts?.planned ?? 0) + awaitingApproval;
   const items: ChecklistItem[] = [
     {
       key: 'sender',
@@ -102,7 +102,7 @@ export async function goLiveStatus(
       done: awaitingApproval === 0,
       detail:
         awaitingApproval === 0
-          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none wait for approval`
+          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval`
           : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals`,
       required: false,
     },

@@ -130,6 +130,8 @@ export interface PlannedMessage {
     totals: { currency: string; openMinor: number }[];
     /** Messages already planned or sent about the listed invoices; copy says "despite earlier reminders" only then. */
     previousReminders: number;
+    /** First contact with old debt: a statement of account for review instead of the step's reminder. */
+    catchUp?: boolean;
     /** riskScore is null when the model has not scored the customer (the band then comes from its invoices). */
     customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
@@ -192,6 +194,7 @@ interface Lookups {
 interface CustomerContext {
   customer: PlannerCustomer;
   today: IsoDate;
+  timeZone: string;
   sequence: Sequence;
   selectedBy: string;
   risk: PlannedMessage['snapshot']['customerRisk'];
@@ -202,6 +205,8 @@ interface Candidate {
   occurrence: StepOccurrence;
   sequence: Sequence;
   daysFromDue: number;
+  /** The step the invoice's age alone would reach; later than `occurrence` when reminders were never sent. */
+  byAge: StepOccurrence;
 }
 
 type InvoiceOutcome =
@@ -262,7 +267,7 @@ function planCustomer(
     };
   }
 
-  const ctx = customerContext(customer, today, invoices, l);
+  const ctx = customerContext(customer, today, timeZone, invoices, l);
   const decisions: InvoiceDecision[] = [];
   const candidates: Candidate[] = [];
   const listable: PlannerInvoice[] = [];
@@ -325,9 +330,18 @@ function planCustomer(
   };
   for (const c of candidates) groupOf(c.invoice).candidates.push(c);
   for (const inv of listable) groupOf(inv).listable.push(inv);
+  // First contact: a debtor Duely never wrote to whose debt is older than the first reminder (reminders were
+  // missed, typically on day one) gets a statement of account that a person reviews, never a burst of threats.
+  const neverContacted = !(l.historyByCustomer.get(customer.id) ?? []).some(reachedCustomer);
+  const catchUp =
+    neverContacted &&
+    candidates.some(
+      (c) =>
+        c.byAge.offsetDays > c.occurrence.offsetDays || TONE_RANK[c.occurrence.step.tone] >= TONE_RANK.firm,
+    );
   const messages = [...groups.values()]
     .filter((g) => g.candidates.length > 0)
-    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l));
+    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp));
 
   for (const c of candidates) {
     decisions.push({
@@ -359,6 +373,7 @@ function planCustomer(
 function customerContext(
   customer: PlannerCustomer,
   today: IsoDate,
+  timeZone: string,
   invoices: PlannerInvoice[],
   l: Lookups,
 ): CustomerContext {
@@ -379,6 +394,7 @@ function customerContext(
   return {
     customer,
     today,
+    timeZone,
     sequence,
     selectedBy: why,
     risk: { riskScore: pred?.riskScore ?? null, riskBand, slowingAlert },
@@ -414,26 +430,99 @@ function evaluateInvoice(invoice: PlannerInvoice, ctx: CustomerContext, l: Looku
       : `no step of '${sequence.name}' applies`;
     return decided('not_due', `Invoice ${invoice.number}: ${why}`, overdue);
   }
+  // Escalation follows what the debtor actually received, not the invoice's age: one step at a time, each after
+  // the sequence's spacing from the previous one. A step that was planned and skipped is passed all the same.
   const past = l.historyByInvoice.get(invoice.id) ?? [];
-  const done = past.find((h) => h.stepKey === due.key);
-  if (done) {
-    const when = localParts(done.at, l.input.settings.timezone).date;
+  const position = sequencePosition(timeline, past, daysFromDue);
+  const step = timeline
+    .slice(position ? position.index + 1 : 0)
+    // Once the invoice is overdue a "due soon" nudge would be untrue: the first step then is an overdue one.
+    .find((o) => o.offsetDays <= daysFromDue && !(daysFromDue > 0 && o.offsetDays < 0));
+  if (!step && !position) {
+    const why = next
+      ? `next step (${next.step.tone}) on ${addDays(invoice.dueDate, next.offsetDays)}`
+      : `no step of '${sequence.name}' applies`;
+    return decided('not_due', `Invoice ${invoice.number}: ${why}`, overdue);
+  }
+  if (!step) {
+    const last = position?.entry;
+    const when = last ? localParts(last.at, l.input.settings.timezone).date : null;
+    const at = position ? timeline[position.index]! : due;
+    const what =
+      last && last.stepKey !== at.key
+        ? `a ${last.tone} reminder (another sequence)`
+        : describeStep(at, sequence);
     return decided(
       'already_done',
-      `Invoice ${invoice.number}: ${describeStep(due, sequence)} already ${done.status} on ${when}; ${nextText}`,
+      `Invoice ${invoice.number}: ${what} already ${last?.status ?? 'done'}${when ? ` on ${when}` : ''}; ${nextText}`,
       overdue,
     );
+  }
+  if (position) {
+    const { entry } = position;
+    const previous = timeline[position.index]!;
+    if (entry.status === 'planned') {
+      return decided(
+        'not_due',
+        `Invoice ${invoice.number}: ${describeStep(previous, sequence)} is not sent yet; ${describeStep(step, sequence)} follows it`,
+        overdue,
+      );
+    }
+    const lastOn = localParts(entry.at, ctx.timeZone).date;
+    const gap = Math.max(1, step.offsetDays - previous.offsetDays);
+    if (diffDays(ctx.today, lastOn) < gap) {
+      return decided(
+        'not_due',
+        `Invoice ${invoice.number}: ${describeStep(step, sequence)} on ${addDays(lastOn, gap)}, ${gap} days after the previous reminder (${lastOn})`,
+        overdue,
+      );
+    }
   }
   // After a sequence change (e.g. the customer became low risk) never step back to a gentler tone.
   const strongestSent = Math.max(-1, ...past.filter(reachedCustomer).map((h) => TONE_RANK[h.tone]));
-  if (TONE_RANK[due.step.tone] < strongestSent) {
+  if (TONE_RANK[step.step.tone] < strongestSent) {
     return decided(
       'softer_than_sent',
-      `Invoice ${invoice.number}: ${describeStep(due, sequence)} is gentler than a message already sent`,
+      `Invoice ${invoice.number}: ${describeStep(step, sequence)} is gentler than a message already sent`,
       overdue,
     );
   }
-  return { kind: 'due', candidate: { invoice, occurrence: due, sequence, daysFromDue } };
+  // A final notice only ever follows reminders that reached the debtor.
+  if (step.step.tone === 'final' && !past.some((h) => h.status === 'sent')) {
+    return decided(
+      'not_due',
+      `Invoice ${invoice.number}: ${describeStep(step, sequence)} waits until an earlier reminder has been sent`,
+      overdue,
+    );
+  }
+  return { kind: 'due', candidate: { invoice, occurrence: step, sequence, daysFromDue, byAge: due } };
+}
+
+/**
+ * Where the invoice stands in the timeline: the latest occurrence its history went through. History from another
+ * sequence (the customer moved) maps by tone: the invoice continues after the last step as strong as what it got.
+ */
+function sequencePosition(
+  timeline: readonly StepOccurrence[],
+  past: readonly HistoryEntry[],
+  daysFromDue: number,
+): { index: number; entry: HistoryEntry } | null {
+  let best: { index: number; entry: HistoryEntry } | null = null;
+  for (const h of past) {
+    const index = timeline.findIndex((o) => o.key === h.stepKey);
+    if (index >= 0 && (!best || index > best.index)) best = { index, entry: h };
+  }
+  if (best) return best;
+  const reached = past.filter(reachedCustomer);
+  if (reached.length === 0) return null;
+  const latest = reached.reduce((a, b) => (b.at > a.at ? b : a));
+  const strongest = Math.max(...reached.map((h) => TONE_RANK[h.tone]));
+  // The invoice stands at the new sequence's first step as strong as what it got, once its age has reached that
+  // step; before that, just ahead of it (so the step itself comes in its time).
+  const first = timeline.findIndex((o) => TONE_RANK[o.step.tone] >= strongest);
+  const index =
+    first === -1 ? timeline.length - 1 : timeline[first]!.offsetDays <= daysFromDue ? first : first - 1;
+  return index >= 0 ? { index, entry: latest } : null;
 }
 
 function compose(
@@ -442,6 +531,7 @@ function compose(
   candidates: Candidate[],
   listable: PlannerInvoice[],
   l: Lookups,
+  catchUp: boolean,
 ): PlannedMessage {
   const { input } = l;
   const { customer } = ctx;
@@ -482,6 +572,12 @@ function compose(
     thresholdMinor: input.settings.approvalThresholdMinor,
     customer: { name: customer.name, strategic: customer.strategic, ...ctx.risk },
   });
+  if (catchUp) {
+    const oldest = Math.max(...listed.map((i) => diffDays(ctx.today, i.dueDate)));
+    approvals.unshift(
+      `catch-up: first message to ${customer.name}, whose oldest invoice is ${oldest} days overdue; sent as a statement of account`,
+    );
+  }
 
   return {
     key,
@@ -493,7 +589,7 @@ function compose(
     stepKey: lead.occurrence.key,
     sequenceId: lead.sequence.id,
     tone: lead.occurrence.step.tone,
-    template: lead.occurrence.step.template,
+    template: catchUp ? 'statement' : lead.occurrence.step.template,
     sendAt: chooseSendTime({
       now: input.now,
       debtorTimezone: customer.timezone,
@@ -507,7 +603,7 @@ function compose(
     }),
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
-    reason: messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert),
+    reason: `${catchUp ? 'Catch-up (first contact, statement of account): ' : ''}${messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert)}`,
     snapshot: {
       asOf: ctx.today,
       plannedAt: input.now.toISOString(),
@@ -536,6 +632,7 @@ function compose(
       }),
       totals,
       previousReminders: previous.size,
+      catchUp,
       customerRisk: ctx.risk,
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
     },

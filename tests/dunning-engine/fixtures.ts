@@ -113,3 +113,10 @@ export class RecordingTransport implements MailTransport {
     return { providerId };
   }
 }
+
+/** A reviewer approves every held message (on day one the test ledger's old debt is a reviewed catch-up). */
+export async function approveAll(s: Services, tenantId: string) {
+  const { approveMessage } = await import('../../src/dunning/approvals');
+  for (const m of await messagesOf(s, tenantId))
+    if (m.status === 'awaiting_approval') await approveMessage(s, tenantId, m.id, 'reviewer');
+}

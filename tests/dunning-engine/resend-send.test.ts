@@ -7,7 +7,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { MailSendError } from '../../src/dunning/mail-transport';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup } from './fixtures';
 
 const API = 'https://api.resend.com';
 let s: Services;
@@ -18,6 +18,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   ({ s, clock, tenantId } = await setup({ env: { RESEND_API_KEY: 're_test_123' } }));
   await planTenant(s, tenantId);
+  await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
 }, 120_000);
 afterEach(() => {
   nock.cleanAll();
@@ -82,6 +83,7 @@ describe('sending through Resend (mocked in its real shapes)', () => {
     await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
     clock.set('2013-07-01T00:00:00Z');
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const queued = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     expect(queued.length).toBeGreaterThan(0);
     const m = queued[0]!;
@@ -101,6 +103,7 @@ describe('the last retry', () => {
     await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
     clock.set('2013-07-01T00:00:00Z');
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     clock.set(m!.sendAt);
     nock(API)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/dunning/planner';
 import { renderPlannedMessage } from '../../src/dunning/render-planned-message';
-import { customer, input, invoice, NOW, risk } from './planner-fixtures';
+import { customer, input, invoice, NOW, risk, sent } from './planner-fixtures';
 
 const ctx = {
   sender: {
@@ -26,6 +26,7 @@ describe('renderPlannedMessage', () => {
           invoice('a-1', 'c', 26, { openBalanceMinor: 123_450, totalMinor: 150_000 }),
           invoice('b-2', 'c', 3),
         ],
+        history: sent('c', 'a-1', ['standard:1:0', 'standard:2:0'], 15),
       }),
     );
     const out = await renderPlannedMessage(messages[0]!, ctx);
