@@ -1,12 +1,16 @@
 import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout } from './components/email-layout';
 import { InvoiceTable } from './components/invoice-table';
+import { hasPaymentDetails, PaymentDetails } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
 import { localIsoDate } from './locale-format';
-import { type Tone, reminderCopy } from './reminder-copy';
+import { groupInvoices, type Tone, reminderCopy } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
-export const REMINDER_VERSION = 'reminder@1';
+export const REMINDER_VERSION = 'reminder@2';
+
+/** The greeting paragraph carries this attribute: a reviewer's introduction is inserted after it. */
+export const GREETING_ATTR = 'data-greeting';
 
 export interface ReminderProps extends BaseEmailProps {
   tone: Tone;
@@ -19,6 +23,7 @@ export interface ReminderProps extends BaseEmailProps {
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
+const groupHeading = { fontSize: '15px', fontWeight: 'bold', margin: '16px 0 0' };
 const button = { backgroundColor: '#1f4fd1', color: '#ffffff', padding: '10px 18px', borderRadius: '4px' };
 
 export function reminderSubject(props: ReminderProps): string {
@@ -27,15 +32,43 @@ export function reminderSubject(props: ReminderProps): string {
 
 export function Reminder(props: ReminderProps) {
   const copy = copyFor(props);
+  const asOf = asOfDate(props);
+  const g = groupInvoices(props.invoices, asOf);
+  const notOverdue = [...g.dueToday, ...g.upcoming];
+  const showPayLinks = props.invoices.some((i) => i.payLink);
   return (
     <EmailLayout base={props} preview={copy.preview} title={copy.title}>
+      <Text style={paragraph} {...{ [GREETING_ATTR]: '' }}>
+        {copy.greeting}
+      </Text>
       {copy.paragraphs.map((p) => (
         <Text key={p} style={paragraph}>
           {p}
         </Text>
       ))}
       <Text style={paragraph}>{copy.cta}</Text>
-      <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOfDate(props)} />
+      {g.overdue.length > 0 && notOverdue.length > 0 ? (
+        <>
+          <Text style={groupHeading}>Overdue</Text>
+          <InvoiceTable invoices={g.overdue} locale={props.locale} asOf={asOf} showPayLinks={showPayLinks} />
+          <Text style={groupHeading}>Not yet overdue (for your planning)</Text>
+          <InvoiceTable
+            invoices={notOverdue}
+            locale={props.locale}
+            asOf={asOf}
+            showOverdue={false}
+            showPayLinks={showPayLinks}
+          />
+        </>
+      ) : (
+        <InvoiceTable
+          invoices={props.invoices}
+          locale={props.locale}
+          asOf={asOf}
+          showOverdue={g.overdue.length > 0}
+        />
+      )}
+      <PaymentDetails payment={props.paymentDetails} />
       {props.statementUrl ? (
         <Section>
           <Button href={props.statementUrl} style={button}>
@@ -58,6 +91,8 @@ function copyFor(props: ReminderProps) {
     reliablePayer: props.debtor.reliablePayer ?? false,
     respondBy: props.respondBy,
     previousReminders: props.previousReminders ?? 0,
+    hasPayLinks: props.invoices.some((i) => i.payLink),
+    hasPaymentDetails: hasPaymentDetails(props.paymentDetails),
   });
 }
 

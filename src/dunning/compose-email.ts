@@ -139,7 +139,7 @@ export async function composeEmail(
   return { ...applyEdits(email, row), unsubscribeUrl: unsub };
 }
 
-/** A reviewer's edits: another subject, and an introductory paragraph above the generated copy. */
+/** A reviewer's edits: another subject, and an introductory paragraph after the greeting (never above it). */
 export function applyEdits(
   email: RenderedEmail,
   edits: Pick<MessageRow, 'editedSubject' | 'editedIntro'>,
@@ -148,13 +148,20 @@ export function applyEdits(
   if (edits.editedSubject) subject = edits.editedSubject;
   if (edits.editedIntro) {
     const para = `<p style="font-size:15px;line-height:22px;margin:0 0 12px">${escapeHtml(edits.editedIntro)}</p>`;
-    // Above the first paragraph of the body copy.
-    const at = html.search(/<p[\s>]/);
+    // After the greeting paragraph (templates mark it data-greeting), else above the first paragraph.
+    const greeting = /<p[^>]*\bdata-greeting\b[^>]*>[\s\S]*?<\/p>/.exec(html);
+    const at = greeting ? greeting.index + greeting[0].length : html.search(/<p[\s>]/);
     html =
       at >= 0
         ? `${html.slice(0, at)}${para}${html.slice(at)}`
         : html.replace(/<body([^>]*)>/, `<body$1>${para}`);
-    text = `${edits.editedIntro}\n\n${text}`;
+    // Plain text: after the greeting line ("Hello …,"), else at the top.
+    const lines = text.split('\n');
+    const g = greeting ? lines.findIndex((l) => /^(Hi|Hello)\b.*,\s*$/.test(l.trim())) : -1;
+    text =
+      g >= 0
+        ? [...lines.slice(0, g + 1), '', edits.editedIntro, ...lines.slice(g + 1)].join('\n')
+        : `${edits.editedIntro}\n\n${text}`;
   }
   return { ...email, subject, html, text };
 }

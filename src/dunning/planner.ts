@@ -125,6 +125,8 @@ export interface PlannedMessage {
   reason: string;
   snapshot: {
     asOf: IsoDate;
+    /** The send date in the debtor's zone: days overdue are counted to it. */
+    sendDate?: IsoDate;
     plannedAt: string;
     invoices: InvoiceSnapshot[];
     totals: { currency: string; openMinor: number }[];
@@ -555,10 +557,11 @@ function compose(
     .update(`${customer.id}|${steps.map((s) => `${s.invoiceId}@${s.stepKey}`).join(',')}`)
     .digest('hex')
     .slice(0, 24)}`;
-  // One consolidated message leaves one history entry per invoice, all at the same instant: count instants.
+  // Reminders the debtor actually received about these invoices (copy says "despite our earlier reminders" only
+  // then). One consolidated message leaves one history entry per invoice, all at the same instant: count instants.
   const previous = new Set(
     listed.flatMap((i) =>
-      (l.historyByInvoice.get(i.id) ?? []).filter(reachedCustomer).map((h) => h.at.getTime()),
+      (l.historyByInvoice.get(i.id) ?? []).filter((h) => h.status === 'sent').map((h) => h.at.getTime()),
     ),
   );
   const approvals = approvalReasons({
@@ -572,6 +575,20 @@ function compose(
     thresholdMinor: input.settings.approvalThresholdMinor,
     customer: { name: customer.name, strategic: customer.strategic, ...ctx.risk },
   });
+  const sendAt = chooseSendTime({
+    now: input.now,
+    debtorTimezone: customer.timezone,
+    tenantTimezone: input.settings.timezone,
+    businessDays: input.settings.businessDays,
+    businessHours: input.settings.businessHours,
+    quietHours: input.settings.quietHours,
+    holidays: input.settings.holidays,
+    engagement: l.engagementByCustomer.get(customer.id) ?? [],
+    rng: seededRng(key),
+  });
+  // Figures as the debtor will read them: days overdue on the send date in the debtor's zone, not on the day of
+  // planning (which may still be the previous day there).
+  const sendDate = localParts(sendAt, ctx.timeZone).date;
   if (catchUp) {
     const oldest = Math.max(...listed.map((i) => diffDays(ctx.today, i.dueDate)));
     approvals.unshift(
@@ -590,22 +607,13 @@ function compose(
     sequenceId: lead.sequence.id,
     tone: lead.occurrence.step.tone,
     template: catchUp ? 'statement' : lead.occurrence.step.template,
-    sendAt: chooseSendTime({
-      now: input.now,
-      debtorTimezone: customer.timezone,
-      tenantTimezone: input.settings.timezone,
-      businessDays: input.settings.businessDays,
-      businessHours: input.settings.businessHours,
-      quietHours: input.settings.quietHours,
-      holidays: input.settings.holidays,
-      engagement: l.engagementByCustomer.get(customer.id) ?? [],
-      rng: seededRng(key),
-    }),
+    sendAt,
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
     reason: `${catchUp ? 'Catch-up (first contact, statement of account): ' : ''}${messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert)}`,
     snapshot: {
       asOf: ctx.today,
+      sendDate,
       plannedAt: input.now.toISOString(),
       invoices: listed.map((inv) => {
         const pred = l.invoicePred.get(inv.id);
@@ -614,7 +622,7 @@ function compose(
           number: inv.number,
           issueDate: inv.issueDate,
           dueDate: inv.dueDate,
-          daysOverdue: Math.max(0, diffDays(ctx.today, inv.dueDate)),
+          daysOverdue: Math.max(0, diffDays(sendDate, inv.dueDate)),
           totalMinor: inv.totalMinor,
           openBalanceMinor: inv.openBalanceMinor,
           currency: inv.currency,

@@ -605,6 +605,21 @@ describe('plan: time', () => {
     expect(la.messages).toEqual([]);
   });
 
+  it("days overdue in the snapshot are counted to the send date in the debtor's zone, not the planning day", () => {
+    // 07:00 UTC on the 24th is still the 23rd in Los Angeles; the message goes out in LA business hours on the 24th.
+    const r = plan(
+      input({
+        customers: [customer('c', { timezone: 'America/Los_Angeles' })],
+        invoices: [invoice('i', 'c', 5)], // due 2026-11-19
+      }),
+    );
+    const m = r.messages[0]!;
+    expect(m.snapshot.asOf).toBe('2026-11-23');
+    expect(m.snapshot.sendDate).toBe('2026-11-24');
+    expect(localParts(m.sendAt, 'America/Los_Angeles').date).toBe('2026-11-24');
+    expect(m.snapshot.invoices[0]!.daysOverdue).toBe(5);
+  });
+
   it('schedules inside business hours in the debtor timezone, never in the past', () => {
     const r = plan(
       input({
