@@ -2,10 +2,11 @@
 import type { SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
-import { and, eq, gt, notInArray } from 'drizzle-orm';
+import { and, eq, gt, inArray, notInArray } from 'drizzle-orm';
 import { type customers, type dunningMessages, invoices } from '../db/schema';
 import type { Services } from '../services';
 import type { PlannedMessage } from './planner';
+import { paymentDetailsOf } from './payment-details';
 import { renderPlannedMessage } from './render-planned-message';
 import { unsubscribeUrl } from './unsubscribe-token';
 
@@ -45,7 +46,9 @@ export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
   const fromAddress = /<([^>]+)>/.exec(services.config.MAIL_FROM ?? '')?.[1] ?? services.config.MAIL_FROM;
   return {
     companyName: s.companyName ?? tenant.name,
-    replyTo: s.replyTo ?? fromAddress ?? `billing@${new URL(services.config.PUBLIC_URL).hostname}`,
+    // Never an invented address (billing@127.0.0.1 reached nobody): the tenant's own, else MAIL_FROM's, else none;
+    // going live requires a real one (go-live.ts).
+    replyTo: s.replyTo ?? fromAddress ?? '',
     address: Array.isArray(s.address) ? s.address : [],
     phone: s.phone,
   };
@@ -127,16 +130,41 @@ export async function composeEmail(
       })),
     });
   } else {
-    email = await renderPlannedMessage(plannedFromRow(row), {
+    email = await renderPlannedMessage(await withCurrentPayLinks(services, plannedFromRow(row)), {
       sender,
       debtor,
       locale,
       timezone,
       unsubscribeUrl: unsub,
+      paymentDetails: paymentDetailsOf(tenant),
       now,
     });
   }
   return { ...applyEdits(email, row), unsubscribeUrl: unsub };
+}
+
+/**
+ * The invoices' pay links as they are now: QuickBooks returns InvoiceLink only on single reads, which the
+ * pre-send refresh (and the planner's link fetch) make after the plan was snapshotted.
+ */
+async function withCurrentPayLinks(services: Services, m: PlannedMessage): Promise<PlannedMessage> {
+  const ids = m.snapshot.invoices.filter((i) => !i.payLink).map((i) => i.invoiceId);
+  if (ids.length === 0) return m;
+  const rows = await services.db
+    .select({ id: invoices.id, payLink: invoices.payLink })
+    .from(invoices)
+    .where(inArray(invoices.id, ids));
+  const links = new Map(rows.filter((r) => r.payLink).map((r) => [r.id, r.payLink]));
+  if (links.size === 0) return m;
+  return {
+    ...m,
+    snapshot: {
+      ...m.snapshot,
+      invoices: m.snapshot.invoices.map((i) =>
+        i.payLink ? i : { ...i, payLink: links.get(i.invoiceId) ?? null },
+      ),
+    },
+  };
 }
 
 /** A reviewer's edits: another subject, and an introductory paragraph after the greeting (never above it). */

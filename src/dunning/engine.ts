@@ -13,6 +13,7 @@ import { loadDunningConfig } from './dunning-config';
 import { sendingActive } from './go-live';
 import { localParts } from './local-time';
 import { type PlannedMessage, type PlanResult, plan } from './planner';
+import { refreshLiveState } from './live-invoice-state';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
 
@@ -32,7 +33,34 @@ export const APPROVAL_TTL_DAYS = 7;
 export const RECEIPT_STEP = 'receipt';
 
 export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
-  return services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
+  const result = await services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
+  await fetchPayLinks(services, tenantId, result.inserted);
+  return result;
+}
+
+/**
+ * Pay links for the invoices of newly planned messages, read from the ledger after the plan committed (never
+ * inside its transaction): QuickBooks returns an invoice's InvoiceLink only on a single read with
+ * include=invoiceLink, not in the sync's queries. Previews and the sent email read the current link
+ * (compose-email.ts), so reviewers see the link the debtor will get. A failed read only leaves the link out.
+ */
+async function fetchPayLinks(services: Services, tenantId: string, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  const ids = rowsOf<{ id: string }>(
+    await services.db.execute(sql`
+      select distinct i.id from dunning_messages m join invoices i on i.id = any(m.invoice_ids)
+      where m.id in (${sql.join(
+        messageIds.map((id) => sql`${id}`),
+        sql`, `,
+      )}) and coalesce(i.pay_link, '') = '' and i.status = 'open'
+      limit 200`),
+  ).map((r) => r.id);
+  if (ids.length === 0) return;
+  try {
+    await refreshLiveState(services, tenantId, ids);
+  } catch (err) {
+    services.logger.warn({ tenantId, err }, 'pay links could not be read from the ledger');
+  }
 }
 
 /**

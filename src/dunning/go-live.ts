@@ -9,6 +9,8 @@ import type { Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { senderOf } from './compose-email';
+import { addDays, localParts } from './local-time';
+import { paymentDetailsOf } from './payment-details';
 import type { SendingSwitches } from './suppression';
 
 export function sendingSwitches(tenant: Pick<Tenant, 'settings'>): SendingSwitches {
@@ -78,12 +80,33 @@ export async function goLiveStatus(
   );
   const awaitingApproval = counts?.awaiting ?? 0;
   const wouldSend = (counts?.planned ?? 0) + awaitingApproval;
+  // Every reminder must be payable: a pay link on each invoice a reminder may list soon, or payment details.
+  const details = paymentDetailsOf(tenant);
+  const horizon = addDays(localParts(services.clock.now(), tenant.timezone || 'UTC').date, 7);
+  const [links] = rowsOf<{ without: number }>(
+    await db.execute(sql`
+      select count(*)::int as without from invoices
+      where tenant_id = ${tenant.id}::uuid and status = 'open' and balance_minor > 0
+        and due_date <= ${horizon}::date and coalesce(pay_link, '') = ''`),
+  );
+  const withoutLink = links?.without ?? 0;
   const items: ChecklistItem[] = [
     {
       key: 'sender',
       title: 'Sender identity with a real reply-to address',
       done: replyProblem === null,
       detail: replyProblem ?? `Replies go to ${sender.replyTo}`,
+      required: true,
+    },
+    {
+      key: 'payment',
+      title: 'How customers pay: pay links or payment details',
+      done: details !== undefined || withoutLink === 0,
+      detail: details
+        ? `Reminders show your payment details${details.url ? ` and ${details.url}` : ''}`
+        : withoutLink === 0
+          ? 'Every invoice due soon or overdue has a pay link'
+          : `${withoutLink} invoice${withoutLink === 1 ? ' has' : 's have'} no pay link: add payment details (bank details or a payment page) in Settings`,
       required: true,
     },
     {

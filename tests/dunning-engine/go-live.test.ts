@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
-import { dunningMessages } from '../../src/db/schema';
+import { dunningMessages, invoices } from '../../src/db/schema';
 import { approveMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
 import { replyToProblem } from '../../src/dunning/go-live';
@@ -113,9 +113,14 @@ describe('before go-live', () => {
       done: false,
       required: true,
     });
+    expect(body.items.find((i: { key: string }) => i.key === 'payment')).toMatchObject({
+      done: false,
+      required: true,
+    });
     const r = await patch({ sendingEnabled: true });
     expect(r.statusCode).toBe(409);
     expect(r.json().error.message).toMatch(/reply-to/);
+    expect(r.json().error.message).toMatch(/no pay link: add payment details/);
     expect((await messagesOf(s, tenantId)).some((m) => m.status === 'queued')).toBe(false);
   });
 
@@ -150,6 +155,7 @@ describe('go-live', () => {
     const goLiveAt = clock.now();
     const r = await patch({
       sender: { companyName: 'Acme Ltd', replyTo: 'ar@acme-billing.com', address: ['1 Ledger Lane'] },
+      paymentDetails: { instructions: 'Bank transfer to Acme Bank, IBAN DE00 1234 5678 9000' },
       sendingEnabled: true,
     });
     expect(r.statusCode, r.body).toBe(200);
@@ -178,5 +184,22 @@ describe('go-live', () => {
     expect(transport.deliveries).toEqual([]);
     expect((await patch({ sendingPaused: false })).statusCode).toBe(200);
     expect((await messagesOf(s, tenantId)).filter((m) => m.status === 'queued').length).toBeGreaterThan(0);
+  });
+
+  it('every reminder can be paid: the payment details, and a pay link the ledger gave after planning', async () => {
+    const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
+    expect(m).toBeDefined();
+    // The ledger's pay link arrives after the plan was made (QuickBooks gives InvoiceLink on single reads).
+    await s.db
+      .update(invoices)
+      .set({ payLink: 'https://pay.acme-billing.com/inv/1' })
+      .where(eq(invoices.id, m!.invoiceIds[0]!));
+    clock.set(new Date(Math.max(m!.sendAt.getTime(), clock.now().getTime())));
+    expect(await sendMessage(s, m!.id, { transport })).toMatchObject({ outcome: 'sent' });
+    const sentMail = transport.deliveries.at(-1)!;
+    expect(sentMail.replyTo).toBe('ar@acme-billing.com');
+    expect(sentMail.html).toContain('href="https://pay.acme-billing.com/inv/1"');
+    expect(sentMail.html).toContain('IBAN DE00 1234 5678 9000');
+    expect(sentMail.text).toContain('How to pay');
   });
 });

@@ -12,6 +12,7 @@ import {
   tenants,
 } from '../../db/schema';
 import { applySendingSwitches, sendingSwitchesView } from '../../dunning/go-live';
+import { paymentDetailsSchema } from '../../dunning/payment-details';
 import { effectiveSender, senderSettingsSchema } from '../../dunning/sender-settings';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
@@ -48,6 +49,8 @@ const settingsPatch = z
     sendingPaused: z.boolean(),
     /** First-run checklist: the team has read the reminder sequences. */
     sequencesReviewed: z.boolean(),
+    /** "How to pay" in every reminder when an invoice has no pay link; null removes it. */
+    paymentDetails: paymentDetailsSchema.nullable(),
   })
   .partial()
   .strict();
@@ -223,11 +226,12 @@ export const riskRoutes =
     app.patch('/tenants/:tenant/settings', async (req) => {
       const tenant = await tenantOf(req, services);
       const body = parseInput(settingsPatch, req.body, 'body');
-      const { timezone, locale, sender, ...rest } = body;
+      const { timezone, locale, sender, paymentDetails, ...rest } = body;
       const set: Record<string, unknown> = { ...rest };
       if (sender) set.sender = sender;
+      if (paymentDetails) set.paymentDetails = paymentDetails;
       // Merged in SQL, so two editors saving different keys at once (sender, sensitivity) keep both changes.
-      const merged = sql`(${tenants.settings} - ${sender === null ? 'sender' : ''}::text) || ${JSON.stringify(set)}::jsonb`;
+      const merged = sql`(${tenants.settings} - ${sender === null ? 'sender' : ''}::text - ${paymentDetails === null ? 'paymentDetails' : ''}::text) || ${JSON.stringify(set)}::jsonb`;
       const updated = await services.db.transaction(async (tx) => {
         // Serializes switch changes: the transition (off → live, live → paused …) is decided on the locked row.
         const [before] = await tx.select().from(tenants).where(eq(tenants.id, tenant.id)).for('update');

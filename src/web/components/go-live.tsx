@@ -118,3 +118,80 @@ export function SendingSettings({ tenant }: { tenant: string }) {
     </Card>
   );
 }
+
+interface PaymentDetailsView {
+  paymentDetails?: { url?: string; instructions?: string };
+}
+
+/**
+ * Settings → Payment details: how a customer pays when an invoice has no pay link of its own (a payment page
+ * and/or bank details), shown under "How to pay" in every reminder. Going live needs this or pay links.
+ */
+export function PaymentSettings({ tenant }: { tenant: string }) {
+  const settings = useApi<PaymentDetailsView>(apiPath(tenant, 'settings'));
+  const [draft, setDraft] = useState<{ url: string; instructions: string } | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [saved, setSaved] = useState<PaymentDetailsView | null>(null);
+  const current = saved ?? settings.data;
+  if (!current)
+    return settings.error ? (
+      <ErrorBanner error={settings.error} />
+    ) : (
+      <Loading label="Loading payment details…" />
+    );
+  const d = current.paymentDetails;
+  const value = draft ?? { url: d?.url ?? '', instructions: d?.instructions ?? '' };
+  const save = async (paymentDetails: PaymentDetailsView['paymentDetails'] | null) => {
+    setError(null);
+    try {
+      setSaved(await api.patch<PaymentDetailsView>(apiPath(tenant, 'settings'), { paymentDetails }));
+      setDraft(null);
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  return (
+    <Card title="Payment details">
+      <p className="muted">
+        Shown under “How to pay” in every reminder, for invoices without a pay link of their own (QuickBooks
+        online payments give each invoice one).
+      </p>
+      <ErrorBanner error={error} />
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const url = value.url.trim();
+          const instructions = value.instructions.trim();
+          void save({ ...(url ? { url } : {}), ...(instructions ? { instructions } : {}) });
+        }}
+      >
+        <label className="field">
+          Payment page (https://…)
+          <input
+            type="url"
+            data-testid="payment-url"
+            value={value.url}
+            onChange={(e) => setDraft({ ...value, url: e.target.value })}
+          />
+        </label>
+        <label className="field">
+          Bank details or other instructions
+          <textarea
+            rows={4}
+            data-testid="payment-instructions"
+            value={value.instructions}
+            onChange={(e) => setDraft({ ...value, instructions: e.target.value })}
+          />
+        </label>
+        <button type="submit" className="btn btn-primary" disabled={draft === null}>
+          Save payment details
+        </button>{' '}
+        {d ? (
+          <button type="button" className="btn" onClick={() => save(null)}>
+            Remove
+          </button>
+        ) : null}
+      </form>
+    </Card>
+  );
+}

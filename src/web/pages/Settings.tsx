@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { SendingSettings } from '../components/go-live';
+import { PaymentSettings, SendingSettings } from '../components/go-live';
 import { Card, ErrorBanner, PageHeader } from '../components/ui';
 import { api } from '../lib/api';
 import type { Tenant } from '../lib/types';
@@ -46,6 +46,7 @@ export function SettingsPage({ tenant, currency }: PageProps) {
       <ModelSettings tenant={tenant} />
       <DunningSettings tenant={tenant} currency={t?.currency ?? currency} />
       <SenderSettings tenant={tenant} />
+      <PaymentSettings tenant={tenant} />
       <Card title="Session">
         <p className="muted">
           Signing out ends this browser's session. Sign in again with a new link from{' '}
