@@ -12,7 +12,7 @@ import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
 import { sendingActive } from './go-live';
 import { localParts } from './local-time';
-import { type PlannedMessage, type PlanResult, plan } from './planner';
+import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
 import { refreshLiveState } from './live-invoice-state';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
@@ -95,7 +95,15 @@ export async function planTenantIn(
   const config = await loadDunningConfig(tx, tenant);
   // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
   // sensitivity (one definition, not a second set of cut-offs here).
-  const input = await loadPlannerInput(tx, tenantId, config, now, await customerBandOf(tx, tenant));
+  const bandOf = await customerBandOf(tx, tenant);
+  let input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+  // A pause, exclusion, promise, dispute, opt-out or bounce since the last run: what was planned for it is
+  // withdrawn now, with the reason, and its steps released; the rest is planned again below.
+  const withdrawn = await withdrawHeld(tx, tenantId, input, now);
+  if (withdrawn.length > 0) {
+    cancelled.push(...withdrawn);
+    input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+  }
   const result = plan(input);
   const inserted: string[] = [];
   for (const m of result.messages) {
@@ -111,6 +119,49 @@ export async function planTenantIn(
     'dunning planned',
   );
   return { inserted, cancelled, receipts, decisions: result.decisions };
+}
+
+/**
+ * Pending reminders that touch a customer or invoice now on hold are skipped with the hold's reason (the timeline
+ * shows it) and their steps released. Invoices that a held message listed but which are not held themselves are
+ * planned again in this run, in a message of their own.
+ */
+async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: Date): Promise<string[]> {
+  const holds = holdsOf(input);
+  if (holds.customers.size === 0 && holds.invoices.size === 0) return [];
+  const pending = await tx
+    .select({
+      id: dunningMessages.id,
+      customerId: dunningMessages.customerId,
+      invoiceIds: dunningMessages.invoiceIds,
+    })
+    .from(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'reminder'),
+        inArray(dunningMessages.status, [...PENDING]),
+      ),
+    );
+  const out: string[] = [];
+  for (const m of pending) {
+    const held =
+      holds.customers.get(m.customerId) ??
+      m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined);
+    if (!held) continue;
+    await tx
+      .update(dunningMessages)
+      .set({
+        status: 'skipped',
+        statusCode: held.code,
+        statusReason: `Will not be sent: ${held.reason}`,
+        updatedAt: now,
+      })
+      .where(and(eq(dunningMessages.id, m.id), inArray(dunningMessages.status, [...PENDING])));
+    await tx.delete(dunningMessageSteps).where(eq(dunningMessageSteps.messageId, m.id));
+    out.push(m.id);
+  }
+  return out;
 }
 
 /** A reviewer's approval of a message that was not sent yet, kept while the message is re-planned unchanged. */

@@ -251,6 +251,41 @@ export function plan(input: PlannerInput): PlanResult {
   return { messages, decisions };
 }
 
+export interface Holds {
+  /** Customers who must not be contacted now (excluded, opted out, bounced, no address, paused). */
+  customers: Map<string, { code: DecisionCode; reason: string }>;
+  /** Invoices that must not be chased now (paid off, excluded, paused, disputed, promised). */
+  invoices: Map<string, { code: DecisionCode; reason: string }>;
+}
+
+/**
+ * What may not be chased right now, by the same rules the planner applies: a message planned earlier that touches
+ * any of these is withdrawn at once (engine.ts), so a pause, promise or opt-out shows in what will be sent.
+ */
+export function holdsOf(input: PlannerInput): Holds {
+  const promises = new Map<string, PromiseToPay>();
+  for (const p of input.promises)
+    for (const id of p.invoiceIds)
+      if ((promises.get(id)?.promisedDate ?? '') <= p.promisedDate) promises.set(id, p);
+  const disputes = new Map(input.disputes.filter((d) => !d.resolved).map((d) => [d.invoiceId, d]));
+  const out: Holds = { customers: new Map(), invoices: new Map() };
+  const todayOf = new Map<string, IsoDate>();
+  for (const c of input.customers) {
+    const tz = c.timezone || input.settings.timezone;
+    const today = todayOf.get(tz) ?? localParts(input.now, tz).date;
+    todayOf.set(tz, today);
+    todayOf.set(`c:${c.id}`, today);
+    const block = customerBlock(c, c.override?.contactEmails ?? c.emails, today);
+    if (block) out.customers.set(c.id, block);
+  }
+  for (const inv of input.invoices) {
+    const today = todayOf.get(`c:${inv.customerId}`) ?? localParts(input.now, input.settings.timezone).date;
+    const hold = invoiceHold(inv, today, disputes.get(inv.id), promises.get(inv.id));
+    if (hold) out.invoices.set(inv.id, hold);
+  }
+  return out;
+}
+
 function planCustomer(
   customer: PlannerCustomer,
   l: Lookups,

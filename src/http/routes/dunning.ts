@@ -20,7 +20,7 @@ import {
 import { approveMessage, editMessage, skipMessage } from '../../dunning/approvals';
 import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
-import { planTenant } from '../../dunning/engine';
+import { planTenant, planTenantIn } from '../../dunning/engine';
 import { goLiveStatus } from '../../dunning/go-live';
 import { localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
@@ -221,23 +221,23 @@ export const dunningRoutes =
           .from(dunningOverrides)
           .where(and(eq(dunningOverrides.tenantId, tenant.id), target))
           .for('update');
-        if (existing) {
-          const [row] = await tx
-            .update(dunningOverrides)
-            .set(values)
-            .where(eq(dunningOverrides.id, existing.id))
-            .returning();
-          return row;
-        }
-        const [row] = await tx
-          .insert(dunningOverrides)
-          .values({
-            tenantId: tenant.id,
-            customerId: o.customerId ?? null,
-            invoiceId: o.invoiceId ?? null,
-            ...values,
-          })
-          .returning();
+        const [row] = existing
+          ? await tx
+              .update(dunningOverrides)
+              .set(values)
+              .where(eq(dunningOverrides.id, existing.id))
+              .returning()
+          : await tx
+              .insert(dunningOverrides)
+              .values({
+                tenantId: tenant.id,
+                customerId: o.customerId ?? null,
+                invoiceId: o.invoiceId ?? null,
+                ...values,
+              })
+              .returning();
+        // What will be sent changes with it, in this transaction (a pause withdraws what was planned).
+        await planTenantIn(services, tx, tenant.id);
         return row;
       });
     });
@@ -245,11 +245,14 @@ export const dunningRoutes =
     app.delete(`${base}/overrides/:id`, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
-      const rows = await db
-        .delete(dunningOverrides)
-        .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenant.id)))
-        .returning({ id: dunningOverrides.id });
-      if (rows.length === 0) throw notFound(`override ${id}`);
+      await db.transaction(async (tx) => {
+        const rows = await tx
+          .delete(dunningOverrides)
+          .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenant.id)))
+          .returning({ id: dunningOverrides.id });
+        if (rows.length === 0) throw notFound(`override ${id}`);
+        await planTenantIn(services, tx, tenant.id);
+      });
       return reply.status(204).send();
     });
 
@@ -275,28 +278,35 @@ export const dunningRoutes =
         throw invalid('body', [
           `invoiceIds: invoice ${foreign.number ?? foreign.externalId} belongs to another customer`,
         ]);
-      const [row] = await db
-        .insert(promisesToPay)
-        .values({ tenantId: tenant.id, ...p })
-        .returning();
+      const row = await db.transaction(async (tx) => {
+        const [r] = await tx
+          .insert(promisesToPay)
+          .values({ tenantId: tenant.id, ...p })
+          .returning();
+        await planTenantIn(services, tx, tenant.id);
+        return r;
+      });
       return reply.status(201).send(row);
     });
 
     app.delete(`${base}/promises/:id`, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
-      const rows = await db
-        .update(promisesToPay)
-        .set({ cancelledAt: services.clock.now() })
-        .where(
-          and(
-            eq(promisesToPay.id, id),
-            eq(promisesToPay.tenantId, tenant.id),
-            isNull(promisesToPay.cancelledAt),
-          ),
-        )
-        .returning({ id: promisesToPay.id });
-      if (rows.length === 0) throw notFound(`promise ${id}`);
+      await db.transaction(async (tx) => {
+        const rows = await tx
+          .update(promisesToPay)
+          .set({ cancelledAt: services.clock.now() })
+          .where(
+            and(
+              eq(promisesToPay.id, id),
+              eq(promisesToPay.tenantId, tenant.id),
+              isNull(promisesToPay.cancelledAt),
+            ),
+          )
+          .returning({ id: promisesToPay.id });
+        if (rows.length === 0) throw notFound(`promise ${id}`);
+        await planTenantIn(services, tx, tenant.id);
+      });
       return reply.status(204).send();
     });
 
@@ -317,16 +327,20 @@ export const dunningRoutes =
       const d = parseInput(disputeBody, req.body, 'body');
       await requireInvoices(db, tenant.id, [d.invoiceId]);
       const openedOn = d.openedOn ?? localParts(services.clock.now(), tenant.timezone).date;
-      const [row] = await db
-        .insert(disputes)
-        .values({
-          tenantId: tenant.id,
-          invoiceId: d.invoiceId,
-          openedOn,
-          until: d.until,
-          reason: d.reason ?? null,
-        })
-        .returning();
+      const row = await db.transaction(async (tx) => {
+        const [r] = await tx
+          .insert(disputes)
+          .values({
+            tenantId: tenant.id,
+            invoiceId: d.invoiceId,
+            openedOn,
+            until: d.until,
+            reason: d.reason ?? null,
+          })
+          .returning();
+        await planTenantIn(services, tx, tenant.id);
+        return r;
+      });
       return reply.status(201).send(row);
     });
 
@@ -339,16 +353,21 @@ export const dunningRoutes =
         req.body,
         'body',
       );
-      const [row] = await db
-        .update(disputes)
-        .set({
-          ...(body.until !== undefined ? { until: body.until } : {}),
-          ...(body.resolved !== undefined ? { resolvedAt: body.resolved ? services.clock.now() : null } : {}),
-        })
-        .where(and(eq(disputes.id, id), eq(disputes.tenantId, tenant.id)))
-        .returning();
-      if (!row) throw notFound(`dispute ${id}`);
-      return row;
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(disputes)
+          .set({
+            ...(body.until !== undefined ? { until: body.until } : {}),
+            ...(body.resolved !== undefined
+              ? { resolvedAt: body.resolved ? services.clock.now() : null }
+              : {}),
+          })
+          .where(and(eq(disputes.id, id), eq(disputes.tenantId, tenant.id)))
+          .returning();
+        if (!row) throw notFound(`dispute ${id}`);
+        await planTenantIn(services, tx, tenant.id);
+        return row;
+      });
     });
 
     // ---- messages: outbox, log, approvals ---------------------------------------------------------------------

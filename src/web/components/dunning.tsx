@@ -61,14 +61,7 @@ export interface Snapshot {
   [k: string]: unknown;
 }
 
-export type MessageStatus =
-  | 'planned'
-  | 'awaiting_approval'
-  | 'queued'
-  | 'sending'
-  | 'sent'
-  | 'skipped'
-  | 'failed';
+export type MessageStatus = 'planned' | 'awaiting_approval' | 'queued' | 'sending' | 'sent' | 'skipped' | 'failed';
 
 export interface DunningMessage {
   id: string;
@@ -129,11 +122,7 @@ export function messageStatusLabel(status: MessageStatus): string {
 }
 
 export function MessageBadge({ status }: { status: MessageStatus }) {
-  return (
-    <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>
-      {messageStatusLabel(status)}
-    </span>
-  );
+  return <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{messageStatusLabel(status)}</span>;
 }
 
 /** The open total of a message's snapshot, per currency ("$1,200.00 + €50.00"). */
@@ -179,8 +168,7 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
         <>
           <dt>Sequence</dt>
           <dd>
-            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step{' '}
-            {m.stepKey}
+            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step {m.stepKey}
             {m.tone ? `, ${m.tone} tone` : ''}
           </dd>
         </>
@@ -214,9 +202,7 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
           <dt>Planned</dt>
           <dd>
             as of {formatDate(snap.asOf)}
-            {typeof snap.previousReminders === 'number'
-              ? `, ${snap.previousReminders} earlier reminder(s)`
-              : ''}
+            {typeof snap.previousReminders === 'number' ? `, ${snap.previousReminders} earlier reminder(s)` : ''}
             {m.why.templateVersion ? `, template ${m.why.templateVersion}` : ''}
           </dd>
         </>

@@ -195,3 +195,34 @@ export function PaymentSettings({ tenant }: { tenant: string }) {
     </Card>
   );
 }
+
+interface OptOutTask {
+  id: string;
+  customerId: string;
+  title: string;
+  talkingPoints: { optOut?: string };
+}
+
+/** Debtors who unsubscribed or complained (open tasks from delivery-events.ts): the team must know at once. */
+export function OptOutNotice({ tenant }: { tenant: string }) {
+  const { data } = useApi<{ items: OptOutTask[] }>(apiPath(tenant, 'dunning/tasks'));
+  const optOuts = (data?.items ?? []).filter((t) => t.talkingPoints?.optOut);
+  if (optOuts.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="opt-outs-h" data-testid="opt-outs">
+      <h2 className="card-title" id="opt-outs-h">
+        Customers who opted out
+      </h2>
+      <ul>
+        {optOuts.map((t) => (
+          <li key={t.id}>
+            <Link href={`/customers/${t.customerId}`}>{t.title}</Link>
+          </li>
+        ))}
+      </ul>
+      <p className="note">
+        Duely sends them nothing more. <Link href="/approvals">Open the call list</Link> to follow up.
+      </p>
+    </section>
+  );
+}

@@ -1,6 +1,6 @@
 import { lazy, Suspense } from 'react';
 import type { SendingToday } from '../../dunning/sending-today';
-import { GoLiveChecklist } from '../components/go-live';
+import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
 import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
@@ -59,11 +59,11 @@ export function DashboardPage({ tenant }: PageProps) {
       />
       {empty ? (
         <Empty>
-          No receivables yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to fill the
-          dashboard.
+          No receivables yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to fill the dashboard.
         </Empty>
       ) : null}
       <GoLiveChecklist tenant={tenant} />
+      <OptOutNotice tenant={tenant} />
       <div className="kpi-grid">
         <Kpi
           testId="kpi-dso"
@@ -122,8 +122,7 @@ export function DashboardPage({ tenant }: PageProps) {
       <RiskCards tenant={tenant} />
       {data.otherCurrencyOpenInvoices > 0 ? (
         <p className="note">
-          {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these
-          figures.
+          {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these figures.
         </p>
       ) : null}
     </>
@@ -220,12 +219,7 @@ function SendingTodayCard({ tenant }: { tenant: string }) {
                   </th>
                   <td className="today-message">
                     {m.subject ?? templateLabel[m.template] ?? m.template}{' '}
-                    {m.tone ? (
-                      <Badge
-                        value={m.tone === 'final' || m.tone === 'firm' ? 'overdue' : 'open'}
-                        label={m.tone}
-                      />
-                    ) : null}
+                    {m.tone ? <Badge value={m.tone === 'final' || m.tone === 'firm' ? 'overdue' : 'open'} label={m.tone} /> : null}
                     {m.approved ? <span className="note small"> · approved</span> : null}
                   </td>
                   <td className="num">{m.invoiceCount}</td>
@@ -243,8 +237,7 @@ function SendingTodayCard({ tenant }: { tenant: string }) {
       )}
       {data.toSendCount > data.toSend.length ? (
         <p className="note">
-          Showing the first {data.toSend.length} of {data.toSendCount}.{' '}
-          <Link href="/messages">All messages</Link>
+          Showing the first {data.toSend.length} of {data.toSendCount}. <Link href="/messages">All messages</Link>
         </p>
       ) : null}
     </section>
