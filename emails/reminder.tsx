@@ -3,7 +3,8 @@ import { EmailLayout } from './components/email-layout';
 import { InvoiceTable } from './components/invoice-table';
 import { hasPaymentDetails, PaymentDetails } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
-import { localIsoDate } from './locale-format';
+import { daysPastDue, formatTotals, localIsoDate } from './locale-format';
+import { fillMergeFields, type MergeField } from './merge-fields';
 import { groupInvoices, type Tone, reminderCopy } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
@@ -20,6 +21,8 @@ export interface ReminderProps extends BaseEmailProps {
   respondBy?: IsoDate;
   /** Reminders already sent for these invoices (0 when unknown). */
   previousReminders?: number;
+  /** The step's own wording with merge fields; parts left out keep the built-in copy. */
+  customCopy?: { subject?: string; body?: string };
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -28,6 +31,24 @@ const button = { backgroundColor: '#1f4fd1', color: '#ffffff', padding: '10px 18
 
 export function reminderSubject(props: ReminderProps): string {
   return copyFor(props).subject;
+}
+
+/** The merge-field values of this email (emails/merge-fields.ts). */
+export function mergeValues(props: ReminderProps): Record<MergeField, string> {
+  const asOf = asOfDate(props);
+  const g = groupInvoices(props.invoices, asOf);
+  const oldest = Math.max(0, ...props.invoices.map((i) => daysPastDue(i.dueDate, asOf)));
+  return {
+    customer: props.debtor.name,
+    contact: props.debtor.contactName ?? props.debtor.name,
+    invoice_list: props.invoices.map((i) => i.number).join(', '),
+    total: formatTotals(props.invoices, props.locale),
+    overdue_total:
+      g.overdue.length > 0 ? formatTotals(g.overdue, props.locale) : formatTotals([], props.locale),
+    days_overdue: String(oldest),
+    pay_link: props.invoices.find((i) => i.payLink)?.payLink ?? props.paymentDetails?.url ?? '',
+    sender: props.sender.companyName,
+  };
 }
 
 export function Reminder(props: ReminderProps) {
@@ -81,6 +102,23 @@ export function Reminder(props: ReminderProps) {
 }
 
 function copyFor(props: ReminderProps) {
+  const copy = builtInCopy(props);
+  const custom = props.customCopy;
+  if (!custom?.subject && !custom?.body) return copy;
+  const values = mergeValues(props);
+  return {
+    ...copy,
+    subject: custom.subject ? fillMergeFields(custom.subject, values) : copy.subject,
+    paragraphs: custom.body
+      ? custom.body
+          .split(/\n\s*\n/)
+          .map((p) => fillMergeFields(p.trim(), values))
+          .filter(Boolean)
+      : copy.paragraphs,
+  };
+}
+
+function builtInCopy(props: ReminderProps) {
   return reminderCopy(props.tone, {
     companyName: props.sender.companyName,
     greetingName: props.debtor.contactName ?? props.debtor.name,

@@ -134,6 +134,8 @@ export interface PlannedMessage {
     previousReminders: number;
     /** First contact with old debt: a statement of account for review instead of the step's reminder. */
     catchUp?: boolean;
+    /** The step's own wording (policy step `copy`), when it has one. */
+    copy?: { subject?: string; body?: string };
     /** riskScore is null when the model has not scored the customer (the band then comes from its invoices). */
     customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
@@ -676,6 +678,7 @@ function compose(
       totals,
       previousReminders: previous.size,
       catchUp,
+      ...(lead.occurrence.step.copy && !catchUp ? { copy: lead.occurrence.step.copy } : {}),
       customerRisk: ctx.risk,
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
     },

@@ -55,5 +55,6 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     tone: msg.tone,
     respondBy,
     previousReminders: msg.snapshot.previousReminders,
+    customCopy: msg.snapshot.copy,
   });
 }

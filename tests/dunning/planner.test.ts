@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
 import { plan } from '../../src/dunning/planner';
+import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import {
   customer,
   historyOf,
@@ -107,6 +108,21 @@ describe('plan: which step, and only one', () => {
     expect(due.messages.map((m) => [m.stepKey, m.tone, m.template])).toEqual([
       ['standard:2:0', 'firm', 'reminder'],
     ]);
+  });
+
+  it("carries the step's own wording into the snapshot (not for a catch-up statement)", () => {
+    const policy = structuredClone(DEFAULT_POLICY);
+    policy.sequences[1]!.steps[1]!.copy = {
+      subject: 'Invoice {{invoice_list}}',
+      body: 'Please pay {{total}}.',
+    };
+    const r = plan(input({ policy, customers: [customer('c1')], invoices: [invoice('i1', 'c1', 2)] }));
+    expect(r.messages[0]!.snapshot.copy).toEqual({
+      subject: 'Invoice {{invoice_list}}',
+      body: 'Please pay {{total}}.',
+    });
+    const old = plan(input({ policy, customers: [customer('c1')], invoices: [invoice('i1', 'c1', 40)] }));
+    expect(old.messages[0]!.snapshot.copy).toBeUndefined();
   });
 
   it('waits for the previous step to be sent before the next one', () => {
