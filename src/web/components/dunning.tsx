@@ -20,6 +20,8 @@ export interface Step {
   template: 'reminder' | 'statement';
   approval: ApprovalRule;
   onlyIfPredictedLate: boolean;
+  /** The step's own subject/body with merge fields; absent = the built-in copy of its tone. */
+  copy?: { subject?: string; body?: string };
 }
 
 export interface Sequence {
