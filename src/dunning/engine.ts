@@ -108,9 +108,9 @@ export async function planTenantIn(
   const inserted: string[] = [];
   for (const m of result.messages) {
     const carried = approvals.get(m.key);
-    const approval = carried && carried.fingerprint === fingerprint(m) ? carried : undefined;
-    if (await insertMessage(services, tx, tenantId, m, config.version, { active, approval }))
-      inserted.push(m.key);
+    const approval = carried?.decidedAt && carried.fingerprint === fingerprint(m) ? carried : undefined;
+    const opts = { active, approval, edits: carried?.edits };
+    if (await insertMessage(services, tx, tenantId, m, config.version, opts)) inserted.push(m.key);
   }
   await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
   const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone, active);
@@ -164,11 +164,18 @@ async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: 
   return out;
 }
 
-/** A reviewer's approval of a message that was not sent yet, kept while the message is re-planned unchanged. */
+/**
+ * What a reviewer did to a message that was not sent yet: the approval (kept while the message is re-planned
+ * unchanged) and the edits (kept under the same key, i.e. the same customer and steps).
+ */
 interface CarriedApproval {
-  decidedAt: Date;
+  decidedAt: Date | null;
   decidedBy: string | null;
   fingerprint: string;
+  edits?: Pick<
+    typeof dunningMessages.$inferSelect,
+    'editedSubject' | 'editedIntro' | 'editedBy' | 'editedAt'
+  >;
 }
 
 /** What an approval covers: the invoices, their open amounts and the tone. */
@@ -199,10 +206,22 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
     .returning();
   const out = new Map<string, CarriedApproval>();
   for (const r of rows) {
-    if (!r.requiresApproval || !r.decidedAt) continue;
+    const approved = r.requiresApproval && r.decidedAt !== null;
+    const edited = r.editedAt !== null;
+    if (!approved && !edited) continue;
     out.set(r.id, {
-      decidedAt: r.decidedAt,
-      decidedBy: r.decidedBy,
+      decidedAt: approved ? r.decidedAt : null,
+      decidedBy: approved ? r.decidedBy : null,
+      ...(edited
+        ? {
+            edits: {
+              editedSubject: r.editedSubject,
+              editedIntro: r.editedIntro,
+              editedBy: r.editedBy,
+              editedAt: r.editedAt,
+            },
+          }
+        : {}),
       fingerprint: fingerprint({
         invoiceIds: r.invoiceIds,
         tone: r.tone,
@@ -260,7 +279,7 @@ async function insertMessage(
   tenantId: string,
   m: PlannedMessage,
   policyVersion: number,
-  opts: { active: boolean; approval?: CarriedApproval },
+  opts: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
 ): Promise<boolean> {
   // Sending off or paused: planned ("would send"), nothing queued. An approval carried over counts as given.
   const approved = !m.requiresApproval || opts.approval !== undefined;
@@ -285,6 +304,7 @@ async function insertMessage(
     approvalReason: m.approvalReason,
     reason: m.reason,
     snapshot,
+    ...(opts.edits ?? {}),
     ...(opts.approval
       ? {
           decidedAt: opts.approval.decidedAt,

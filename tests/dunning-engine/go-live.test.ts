@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
 import { dunningMessages, invoices } from '../../src/db/schema';
-import { approveMessage } from '../../src/dunning/approvals';
+import { approveMessage, editMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
 import { replyToProblem } from '../../src/dunning/go-live';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
@@ -142,6 +142,14 @@ describe('before go-live', () => {
     const r = await approveMessage(s, tenantId, held.id, 'reviewer');
     expect(r.status).toBe('planned');
     expect(r.decidedAt).not.toBeNull();
+    // A reviewer's edit of a would-send message survives the re-planning of every run before go-live.
+    const [other] = (await messagesOf(s, tenantId)).filter((m) => m.id !== held.id);
+    await editMessage(s, tenantId, other!.id, 'reviewer', { subject: 'About your account with Acme' });
+    await planTenant(s, tenantId);
+    const [kept] = (await messagesOf(s, tenantId)).filter((m) => m.id === other!.id);
+    expect(kept?.editedSubject).toBe('About your account with Acme');
+    const [stillApproved] = (await messagesOf(s, tenantId)).filter((m) => m.id === held.id);
+    expect(stillApproved?.decidedAt).not.toBeNull();
   });
 });
 
