@@ -105,5 +105,6 @@ describe('first start as a new user', () => {
     expect(body.html).toContain('INV-1');
     // The server process itself was not put into another mode by the build: its emails render in production.
     expect(out).not.toContain('getOwner');
-  });
+    // A cold start (initdb, a Vite build, two processes) on a busy machine: minutes, not the default minute.
+  }, 300_000);
 });
