@@ -43,8 +43,17 @@ export interface Localization {
   generatedAt: string;
 }
 
+/** How to pay when an invoice has no pay link of its own (the tenant's Settings → Payment details). */
+export interface PaymentDetails {
+  /** A page where the debtor can pay (the tenant's payment portal). */
+  url?: string;
+  /** Bank details or other instructions, as plain text lines. */
+  instructions?: string;
+}
+
 export interface BaseEmailProps extends Localization {
   sender: SenderIdentity;
   debtor: Debtor;
   unsubscribeUrl: string;
+  paymentDetails?: PaymentDetails;
 }

@@ -1,12 +1,17 @@
 import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout } from './components/email-layout';
 import { InvoiceTable } from './components/invoice-table';
+import { hasPaymentDetails, PaymentDetails } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
-import { localIsoDate } from './locale-format';
-import { type Tone, reminderCopy } from './reminder-copy';
+import { daysPastDue, formatTotals, localIsoDate } from './locale-format';
+import { fillMergeFields, type MergeField } from './merge-fields';
+import { groupInvoices, type Tone, reminderCopy } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
-export const REMINDER_VERSION = 'reminder@1';
+export const REMINDER_VERSION = 'reminder@2';
+
+/** The greeting paragraph carries this attribute: a reviewer's introduction is inserted after it. */
+export const GREETING_ATTR = 'data-greeting';
 
 export interface ReminderProps extends BaseEmailProps {
   tone: Tone;
@@ -16,26 +21,75 @@ export interface ReminderProps extends BaseEmailProps {
   respondBy?: IsoDate;
   /** Reminders already sent for these invoices (0 when unknown). */
   previousReminders?: number;
+  /** The step's own wording with merge fields; parts left out keep the built-in copy. */
+  customCopy?: { subject?: string; body?: string };
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
+const groupHeading = { fontSize: '15px', fontWeight: 'bold', margin: '16px 0 0' };
 const button = { backgroundColor: '#1f4fd1', color: '#ffffff', padding: '10px 18px', borderRadius: '4px' };
 
 export function reminderSubject(props: ReminderProps): string {
   return copyFor(props).subject;
 }
 
+/** The merge-field values of this email (emails/merge-fields.ts). */
+export function mergeValues(props: ReminderProps): Record<MergeField, string> {
+  const asOf = asOfDate(props);
+  const g = groupInvoices(props.invoices, asOf);
+  const oldest = Math.max(0, ...props.invoices.map((i) => daysPastDue(i.dueDate, asOf)));
+  return {
+    customer: props.debtor.name,
+    contact: props.debtor.contactName ?? props.debtor.name,
+    invoice_list: props.invoices.map((i) => i.number).join(', '),
+    total: formatTotals(props.invoices, props.locale),
+    overdue_total:
+      g.overdue.length > 0 ? formatTotals(g.overdue, props.locale) : formatTotals([], props.locale),
+    days_overdue: String(oldest),
+    pay_link: props.invoices.find((i) => i.payLink)?.payLink ?? props.paymentDetails?.url ?? '',
+    sender: props.sender.companyName,
+  };
+}
+
 export function Reminder(props: ReminderProps) {
   const copy = copyFor(props);
+  const asOf = asOfDate(props);
+  const g = groupInvoices(props.invoices, asOf);
+  const notOverdue = [...g.dueToday, ...g.upcoming];
+  const showPayLinks = props.invoices.some((i) => i.payLink);
   return (
     <EmailLayout base={props} preview={copy.preview} title={copy.title}>
+      <Text style={paragraph} {...{ [GREETING_ATTR]: '' }}>
+        {copy.greeting}
+      </Text>
       {copy.paragraphs.map((p) => (
         <Text key={p} style={paragraph}>
           {p}
         </Text>
       ))}
       <Text style={paragraph}>{copy.cta}</Text>
-      <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOfDate(props)} />
+      {g.overdue.length > 0 && notOverdue.length > 0 ? (
+        <>
+          <Text style={groupHeading}>Overdue</Text>
+          <InvoiceTable invoices={g.overdue} locale={props.locale} asOf={asOf} showPayLinks={showPayLinks} />
+          <Text style={groupHeading}>Not yet overdue (for your planning)</Text>
+          <InvoiceTable
+            invoices={notOverdue}
+            locale={props.locale}
+            asOf={asOf}
+            showOverdue={false}
+            showPayLinks={showPayLinks}
+          />
+        </>
+      ) : (
+        <InvoiceTable
+          invoices={props.invoices}
+          locale={props.locale}
+          asOf={asOf}
+          showOverdue={g.overdue.length > 0}
+        />
+      )}
+      <PaymentDetails payment={props.paymentDetails} />
       {props.statementUrl ? (
         <Section>
           <Button href={props.statementUrl} style={button}>
@@ -48,6 +102,23 @@ export function Reminder(props: ReminderProps) {
 }
 
 function copyFor(props: ReminderProps) {
+  const copy = builtInCopy(props);
+  const custom = props.customCopy;
+  if (!custom?.subject && !custom?.body) return copy;
+  const values = mergeValues(props);
+  return {
+    ...copy,
+    subject: custom.subject ? fillMergeFields(custom.subject, values) : copy.subject,
+    paragraphs: custom.body
+      ? custom.body
+          .split(/\n\s*\n/)
+          .map((p) => fillMergeFields(p.trim(), values))
+          .filter(Boolean)
+      : copy.paragraphs,
+  };
+}
+
+function builtInCopy(props: ReminderProps) {
   return reminderCopy(props.tone, {
     companyName: props.sender.companyName,
     greetingName: props.debtor.contactName ?? props.debtor.name,
@@ -58,6 +129,8 @@ function copyFor(props: ReminderProps) {
     reliablePayer: props.debtor.reliablePayer ?? false,
     respondBy: props.respondBy,
     previousReminders: props.previousReminders ?? 0,
+    hasPayLinks: props.invoices.some((i) => i.payLink),
+    hasPaymentDetails: hasPaymentDetails(props.paymentDetails),
   });
 }
 

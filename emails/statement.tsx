@@ -1,10 +1,11 @@
 import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout } from './components/email-layout';
 import { InvoiceTable } from './components/invoice-table';
+import { PaymentDetails } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
 import { formatDate, formatTotals, localIsoDate } from './locale-format';
 
-export const STATEMENT_VERSION = 'statement@1';
+export const STATEMENT_VERSION = 'statement@2';
 
 export interface StatementProps extends BaseEmailProps {
   invoices: InvoiceLine[];
@@ -28,7 +29,9 @@ export function Statement(props: StatementProps) {
       preview={`Open balance ${total} as of ${formatDate(asOf, props.locale)}.`}
       title="Statement of account"
     >
-      <Text style={paragraph}>Hi {props.debtor.contactName ?? props.debtor.name},</Text>
+      <Text style={paragraph} data-greeting="">
+        Hi {props.debtor.contactName ?? props.debtor.name},
+      </Text>
       {props.invoices.length > 0 ? (
         <>
           <Text style={paragraph}>
@@ -42,6 +45,7 @@ export function Statement(props: StatementProps) {
           You have no open invoices with us as of {formatDate(asOf, props.locale)}.
         </Text>
       )}
+      <PaymentDetails payment={props.paymentDetails} />
       {props.statementUrl ? (
         <Section>
           <Button href={props.statementUrl} style={button}>

@@ -2,6 +2,8 @@
  * The `duely` command. Every subcommand parses its flags, loads the configuration once and builds services from
  * the composition root.
  */
+// First, before any module that loads React: production mode unless NODE_ENV is set (see the module).
+import './production-default';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

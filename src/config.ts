@@ -113,6 +113,8 @@ export const envSchema = z.object({
   RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int().min(1).default(30),
   /** Webhook requests a minute per client address. */
   RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(1).default(600),
+  /** Where the settings app is built to and served from (default dist/web in the checkout). */
+  WEB_DIST_DIR: optionalString,
   FRAME_ANCESTORS: z
     .string()
     .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")

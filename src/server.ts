@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { countActiveAdminTokens, issueApiToken } from './auth/api-tokens';
 import { buildApp } from './http/app';
-import { ensureWebBuild } from './http/web';
+import { ensureWebBuild, webDistOf } from './http/web';
 import type { Services } from './services';
 
 export type Role = 'web' | 'worker' | 'all';
@@ -25,7 +25,7 @@ export async function startServer(services: Services, role: Role): Promise<Runni
       firstToken = (await issueApiToken(services.db, 'admin (first start)')).token;
     }
     // The settings app is built on first start (and after src/web changes), so a fresh clone needs no build step.
-    await ensureWebBuild(logger);
+    await ensureWebBuild(logger, webDistOf(config));
     app = await buildApp(services);
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();

@@ -18,8 +18,14 @@ export function EmailFooter({ sender, unsubscribeUrl }: { sender: SenderIdentity
         ))}
       </Text>
       <Text style={small}>
-        Questions? Reply to this email or write to{' '}
-        <Link href={`mailto:${sender.replyTo}`}>{sender.replyTo}</Link>
+        {sender.replyTo ? (
+          <>
+            Questions? Reply to this email or write to{' '}
+            <Link href={`mailto:${sender.replyTo}`}>{sender.replyTo}</Link>
+          </>
+        ) : (
+          'Questions? Reply to this email'
+        )}
         {sender.phone ? ` or call ${sender.phone}` : ''}.
       </Text>
       <Text style={small}>

@@ -7,6 +7,20 @@ const body = { backgroundColor: '#f4f5f7', fontFamily: 'Helvetica, Arial, sans-s
 const container = { backgroundColor: '#ffffff', margin: '24px auto', padding: '32px', maxWidth: '640px' };
 const heading = { fontSize: '20px', margin: '0 0 16px' };
 
+/**
+ * Phones: the content takes the screen's width (viewport meta) and the invoice tables stack, one invoice per
+ * block with each value labelled (data-label), instead of overflowing sideways. Clients without media queries
+ * keep the plain table.
+ */
+const PHONE_CSS = `@media only screen and (max-width: 480px) {
+  .email-container { padding: 16px !important; margin: 0 auto !important; }
+  table.dataTable thead { display: none; }
+  table.dataTable tr { display: block; border-bottom: 1px solid #d2d6dc; padding: 6px 0; }
+  table.dataTable td { display: block; border: 0 !important; text-align: left !important; padding: 2px 4px !important; white-space: normal !important; }
+  table.dataTable td[data-label]::before { content: attr(data-label) ": "; color: #6b7280; }
+  table.dataTable td:empty { display: none; }
+}`;
+
 export function EmailLayout(props: {
   base: BaseEmailProps;
   preview: string;
@@ -16,10 +30,13 @@ export function EmailLayout(props: {
   const { base } = props;
   return (
     <Html lang={base.locale}>
-      <Head />
+      <Head>
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <style>{PHONE_CSS}</style>
+      </Head>
       <Preview>{props.preview}</Preview>
       <Body style={body}>
-        <Container style={container}>
+        <Container style={container} className="email-container">
           <Heading as="h1" style={heading}>
             {props.title}
           </Heading>

@@ -41,12 +41,28 @@ export function InvoiceTable(props: {
           const overdue = daysPastDue(inv.dueDate, asOf);
           return (
             <tr key={inv.number}>
-              <td style={td}>{inv.number}</td>
-              <td style={td}>{formatDate(inv.issueDate, locale)}</td>
-              <td style={td}>{formatDate(inv.dueDate, locale)}</td>
-              {showOverdue ? <td style={td}>{overdue > 0 ? String(overdue) : '–'}</td> : null}
-              {showTotal ? <td style={num}>{formatMoney(inv.totalMinor, inv.currency, locale)}</td> : null}
-              <td style={num}>{formatMoney(inv.openMinor, inv.currency, locale)}</td>
+              <td style={td} data-label="Invoice">
+                {inv.number}
+              </td>
+              <td style={td} data-label="Issued">
+                {formatDate(inv.issueDate, locale)}
+              </td>
+              <td style={td} data-label="Due">
+                {formatDate(inv.dueDate, locale)}
+              </td>
+              {showOverdue ? (
+                <td style={td} data-label="Days overdue">
+                  {overdue > 0 ? String(overdue) : '–'}
+                </td>
+              ) : null}
+              {showTotal ? (
+                <td style={num} data-label="Amount">
+                  {formatMoney(inv.totalMinor, inv.currency, locale)}
+                </td>
+              ) : null}
+              <td style={num} data-label="Open amount">
+                {formatMoney(inv.openMinor, inv.currency, locale)}
+              </td>
               {showPayLinks ? (
                 <td style={td}>{inv.payLink ? <Link href={inv.payLink}>Pay {inv.number}</Link> : ''}</td>
               ) : null}

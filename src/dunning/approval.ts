@@ -33,6 +33,8 @@ export function approvalReasons(f: ApprovalFacts): string[] {
       }
     }
   }
+  // A final notice threatens consequences: a person always confirms it, whatever the step's own rule says.
+  if (f.tone === 'final') reasons.add('a final notice always needs approval');
   if (f.customer.strategic && TONE_RANK[f.tone] >= TONE_RANK.firm) {
     reasons.add(`${f.customer.name} is a strategic account and this message is ${f.tone}`);
   }

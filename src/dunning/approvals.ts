@@ -3,10 +3,11 @@
  * double click) cannot approve twice, and nothing already sending or sent can be changed.
  */
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { dunningMessages } from '../db/schema';
+import { dunningMessages, tenants } from '../db/schema';
 import { AppError, conflict, notFound } from '../errors';
 import type { Services } from '../services';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
+import { sendingActive } from './go-live';
 
 async function current(services: Services, tenantId: string, id: string) {
   const [row] = await services.db
@@ -21,7 +22,7 @@ async function current(services: Services, tenantId: string, id: string) {
   return row;
 }
 
-/** awaiting_approval → queued, and its send job (now, or at its planned time if that is later). */
+/** awaiting_approval → queued, and its send job (now, or at its planned time if that is later); planned before go-live. */
 export async function approveMessage(services: Services, tenantId: string, id: string, by: string) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
@@ -36,10 +37,14 @@ export async function approveMessage(services: Services, tenantId: string, id: s
   }
   const sendAt = new Date(Math.max(row.sendAt.getTime(), now.getTime()));
   return services.db.transaction(async (tx) => {
+    // Before go-live (or while paused) an approval is recorded and the message stays planned: it is queued, with
+    // its approval, when sending is switched on (engine.resumeSending).
+    const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+    const active = tenant ? sendingActive(tenant) : false;
     const [updated] = await tx
       .update(dunningMessages)
       .set({
-        status: 'queued',
+        status: active ? 'queued' : 'planned',
         decidedBy: by,
         decidedAt: now,
         sendAt,
@@ -50,7 +55,7 @@ export async function approveMessage(services: Services, tenantId: string, id: s
       .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'awaiting_approval')))
       .returning();
     if (!updated) throw conflict(`message ${id} was decided by someone else`);
-    await enqueueSend(services, tx, id, sendAt, `approved:${now.toISOString()}`);
+    if (active) await enqueueSend(services, tx, id, sendAt, `approved:${now.toISOString()}`);
     return updated;
   });
 }
@@ -108,7 +113,10 @@ export async function editMessage(
     throw conflict(`message ${id} is ${row.status} and can no longer be edited`);
   }
   const [full] = await services.db.select().from(dunningMessages).where(eq(dunningMessages.id, id));
-  const resetApproval = full!.requiresApproval && full!.status === 'queued';
+  // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
+  const resetApproval =
+    full!.requiresApproval &&
+    (full!.status === 'queued' || (full!.status === 'planned' && full!.decidedAt !== null));
   const [updated] = await services.db
     .update(dunningMessages)
     .set({

@@ -2,10 +2,11 @@
 import type { SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
-import { and, eq, gt, notInArray } from 'drizzle-orm';
+import { and, eq, gt, inArray, notInArray } from 'drizzle-orm';
 import { type customers, type dunningMessages, invoices } from '../db/schema';
 import type { Services } from '../services';
 import type { PlannedMessage } from './planner';
+import { paymentDetailsOf } from './payment-details';
 import { renderPlannedMessage } from './render-planned-message';
 import { unsubscribeUrl } from './unsubscribe-token';
 
@@ -45,7 +46,9 @@ export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
   const fromAddress = /<([^>]+)>/.exec(services.config.MAIL_FROM ?? '')?.[1] ?? services.config.MAIL_FROM;
   return {
     companyName: s.companyName ?? tenant.name,
-    replyTo: s.replyTo ?? fromAddress ?? `billing@${new URL(services.config.PUBLIC_URL).hostname}`,
+    // Never an invented address (billing@127.0.0.1 reached nobody): the tenant's own, else MAIL_FROM's, else none;
+    // going live requires a real one (go-live.ts).
+    replyTo: s.replyTo ?? fromAddress ?? '',
     address: Array.isArray(s.address) ? s.address : [],
     phone: s.phone,
   };
@@ -127,19 +130,44 @@ export async function composeEmail(
       })),
     });
   } else {
-    email = await renderPlannedMessage(plannedFromRow(row), {
+    email = await renderPlannedMessage(await withCurrentPayLinks(services, plannedFromRow(row)), {
       sender,
       debtor,
       locale,
       timezone,
       unsubscribeUrl: unsub,
+      paymentDetails: paymentDetailsOf(tenant),
       now,
     });
   }
   return { ...applyEdits(email, row), unsubscribeUrl: unsub };
 }
 
-/** A reviewer's edits: another subject, and an introductory paragraph above the generated copy. */
+/**
+ * The invoices' pay links as they are now: QuickBooks returns InvoiceLink only on single reads, which the
+ * pre-send refresh (and the planner's link fetch) make after the plan was snapshotted.
+ */
+async function withCurrentPayLinks(services: Services, m: PlannedMessage): Promise<PlannedMessage> {
+  const ids = m.snapshot.invoices.filter((i) => !i.payLink).map((i) => i.invoiceId);
+  if (ids.length === 0) return m;
+  const rows = await services.db
+    .select({ id: invoices.id, payLink: invoices.payLink })
+    .from(invoices)
+    .where(inArray(invoices.id, ids));
+  const links = new Map(rows.filter((r) => r.payLink).map((r) => [r.id, r.payLink]));
+  if (links.size === 0) return m;
+  return {
+    ...m,
+    snapshot: {
+      ...m.snapshot,
+      invoices: m.snapshot.invoices.map((i) =>
+        i.payLink ? i : { ...i, payLink: links.get(i.invoiceId) ?? null },
+      ),
+    },
+  };
+}
+
+/** A reviewer's edits: another subject, and an introductory paragraph after the greeting (never above it). */
 export function applyEdits(
   email: RenderedEmail,
   edits: Pick<MessageRow, 'editedSubject' | 'editedIntro'>,
@@ -148,13 +176,20 @@ export function applyEdits(
   if (edits.editedSubject) subject = edits.editedSubject;
   if (edits.editedIntro) {
     const para = `<p style="font-size:15px;line-height:22px;margin:0 0 12px">${escapeHtml(edits.editedIntro)}</p>`;
-    // Above the first paragraph of the body copy.
-    const at = html.search(/<p[\s>]/);
+    // After the greeting paragraph (templates mark it data-greeting), else above the first paragraph.
+    const greeting = /<p[^>]*\bdata-greeting\b[^>]*>[\s\S]*?<\/p>/.exec(html);
+    const at = greeting ? greeting.index + greeting[0].length : html.search(/<p[\s>]/);
     html =
       at >= 0
         ? `${html.slice(0, at)}${para}${html.slice(at)}`
         : html.replace(/<body([^>]*)>/, `<body$1>${para}`);
-    text = `${edits.editedIntro}\n\n${text}`;
+    // Plain text: after the greeting line ("Hello …,"), else at the top.
+    const lines = text.split('\n');
+    const g = greeting ? lines.findIndex((l) => /^(Hi|Hello)\b.*,\s*$/.test(l.trim())) : -1;
+    text =
+      g >= 0
+        ? [...lines.slice(0, g + 1), '', edits.editedIntro, ...lines.slice(g + 1)].join('\n')
+        : `${edits.editedIntro}\n\n${text}`;
   }
   return { ...email, subject, html, text };
 }

@@ -5,7 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../db/client';
-import { contactSuppressions, dunningMessageEvents, dunningMessages } from '../db/schema';
+import { contactSuppressions, customers, dunningMessageEvents, dunningMessages } from '../db/schema';
 import type { ContactSuppressionKind } from '../db/schema/dunning';
 import type { Services } from '../services';
 import type { DeliveryUpdate } from './resend-webhook';
@@ -98,6 +98,13 @@ export async function applyDeliveryUpdate(
           (update.status === 'complained' ? 'marked the email as spam' : 'suppressed by the provider'),
         messageId: msg.id,
       });
+      if (update.status === 'complained')
+        await openOptOutTask(services, tx, msg, 'complained', 'marked a reminder as spam');
+    }
+    if (['bounced', 'complained', 'suppressed'].includes(update.status)) {
+      // What was planned for this debtor is withdrawn now, not when its send job runs.
+      const { planTenantIn } = await import('./engine');
+      await planTenantIn(services, tx, msg.tenantId);
     }
     return 'applied';
   });
@@ -157,6 +164,7 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
         and(eq(dunningMessageEvents.messageId, messageId), eq(dunningMessageEvents.type, 'unsubscribed')),
       )
       .limit(1);
+    // A replayed unsubscribe adds nothing: no second event, task or re-plan.
     if (!recorded) {
       await tx.insert(dunningMessageEvents).values({
         tenantId: msg.tenantId,
@@ -164,7 +172,39 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
         type: 'unsubscribed',
         at: services.clock.now(),
       });
+      await openOptOutTask(services, tx, msg, 'unsubscribed', 'unsubscribed from payment reminders');
+      // Every reminder still planned for the debtor is withdrawn in this transaction.
+      const { planTenantIn } = await import('./engine');
+      await planTenantIn(services, tx, msg.tenantId);
     }
     return true;
+  });
+}
+
+/**
+ * A debtor who opted out (unsubscribe link, spam complaint) hears nothing more from Duely: a person follows up,
+ * so the team is told through a task on the call list and the Dashboard.
+ */
+async function openOptOutTask(
+  services: Services,
+  tx: Tx,
+  msg: typeof dunningMessages.$inferSelect,
+  kind: 'unsubscribed' | 'complained',
+  what: string,
+): Promise<void> {
+  const [c] = await tx
+    .select({ name: customers.name })
+    .from(customers)
+    .where(eq(customers.id, msg.customerId));
+  await openTask(tx, {
+    tenantId: msg.tenantId,
+    customerId: msg.customerId,
+    kind: 'review',
+    title: `${c?.name ?? 'A customer'} ${what}: no more reminders will go out; follow up personally`,
+    invoiceIds: msg.invoiceIds,
+    messageId: msg.id,
+    dedupeKey: `optout:${msg.customerId}`,
+    today: services.clock.now().toISOString().slice(0, 10),
+    extra: { optOut: kind },
   });
 }

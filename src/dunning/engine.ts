@@ -10,8 +10,10 @@ import { dunningMessageSteps, dunningMessages, tenants } from '../db/schema';
 import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
+import { sendingActive } from './go-live';
 import { localParts } from './local-time';
-import { type PlannedMessage, type PlanResult, plan } from './planner';
+import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
+import { refreshLiveState } from './live-invoice-state';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
 
@@ -31,38 +33,235 @@ export const APPROVAL_TTL_DAYS = 7;
 export const RECEIPT_STEP = 'receipt';
 
 export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
-  const { db, clock } = services;
-  const now = clock.now();
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
-  if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+  const result = await services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
+  await fetchPayLinks(services, tenantId, result.inserted);
+  return result;
+}
 
-  return db.transaction(async (tx) => {
-    // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
-    const cancelled = await cancelSettled(tx, tenantId, now);
-    await expireStaleApprovals(tx, tenantId, now);
-    if (await allConnectionsDisconnected(tx, tenantId)) {
-      // A disconnected company's ledger no longer moves: chasing it could chase what was paid since.
-      services.logger.info({ tenantId }, 'dunning not planned: every connection is disconnected');
-      return { inserted: [], cancelled, receipts: [], decisions: [] };
-    }
-    const config = await loadDunningConfig(tx, tenant);
-    // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
-    // sensitivity (one definition, not a second set of cut-offs here).
-    const input = await loadPlannerInput(tx, tenantId, config, now, await customerBandOf(tx, tenant));
-    const result = plan(input);
-    const inserted: string[] = [];
-    for (const m of result.messages) {
-      if (await insertMessage(services, tx, tenantId, m, config.version)) inserted.push(m.key);
-    }
-    await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
-    const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone);
-    services.logger.info(
-      { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length },
-      'dunning planned',
+/**
+ * Pay links for the invoices of newly planned messages, read from the ledger after the plan committed (never
+ * inside its transaction): QuickBooks returns an invoice's InvoiceLink only on a single read with
+ * include=invoiceLink, not in the sync's queries. Previews and the sent email read the current link
+ * (compose-email.ts), so reviewers see the link the debtor will get. A failed read only leaves the link out.
+ */
+async function fetchPayLinks(services: Services, tenantId: string, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  const ids = rowsOf<{ id: string }>(
+    await services.db.execute(sql`
+      select distinct i.id from dunning_messages m join invoices i on i.id = any(m.invoice_ids)
+      where m.id in (${sql.join(
+        messageIds.map((id) => sql`${id}`),
+        sql`, `,
+      )}) and coalesce(i.pay_link, '') = '' and i.status = 'open'
+      limit 200`),
+  ).map((r) => r.id);
+  if (ids.length === 0) return;
+  try {
+    await refreshLiveState(services, tenantId, ids);
+  } catch (err) {
+    services.logger.warn({ tenantId, err }, 'pay links could not be read from the ledger');
+  }
+}
+
+/**
+ * planTenant inside the caller's transaction: a change that affects what will be sent (go-live, pause, a promise,
+ * a dispute, an override) re-plans in the same transaction, so the planned messages change with it.
+ */
+export async function planTenantIn(
+  services: Services,
+  tx: Tx,
+  tenantId: string,
+  /** Approvals of messages taken back by resumeSending, to carry over to their unchanged re-plans. */
+  carried?: Map<string, CarriedApproval>,
+): Promise<PlanTenantResult> {
+  const now = services.clock.now();
+  // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
+  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+  if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+  const active = sendingActive(tenant);
+  const cancelled = await cancelSettled(tx, tenantId, now);
+  await expireStaleApprovals(tx, tenantId, now);
+  // Before go-live (or while paused) nothing is queued: what Duely would send is worked out afresh on every run,
+  // so it always shows today's plan, and a reviewer's approval carries over while the message stays the same.
+  const approvals = active
+    ? (carried ?? new Map<string, CarriedApproval>())
+    : await takeBackPending(tx, tenantId);
+  if (await allConnectionsDisconnected(tx, tenantId)) {
+    // A disconnected company's ledger no longer moves: chasing it could chase what was paid since.
+    services.logger.info({ tenantId }, 'dunning not planned: every connection is disconnected');
+    return { inserted: [], cancelled, receipts: [], decisions: [] };
+  }
+  const config = await loadDunningConfig(tx, tenant);
+  // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
+  // sensitivity (one definition, not a second set of cut-offs here).
+  const bandOf = await customerBandOf(tx, tenant);
+  let input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+  // A pause, exclusion, promise, dispute, opt-out or bounce since the last run: what was planned for it is
+  // withdrawn now, with the reason, and its steps released; the rest is planned again below.
+  const withdrawn = await withdrawHeld(tx, tenantId, input, now);
+  if (withdrawn.length > 0) {
+    cancelled.push(...withdrawn);
+    input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+  }
+  const result = plan(input);
+  const inserted: string[] = [];
+  for (const m of result.messages) {
+    const carried = approvals.get(m.key);
+    const approval = carried?.decidedAt && carried.fingerprint === fingerprint(m) ? carried : undefined;
+    const opts = { active, approval, edits: carried?.edits };
+    if (await insertMessage(services, tx, tenantId, m, config.version, opts)) inserted.push(m.key);
+  }
+  await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
+  const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone, active);
+  services.logger.info(
+    { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length, active },
+    'dunning planned',
+  );
+  return { inserted, cancelled, receipts, decisions: result.decisions };
+}
+
+/**
+ * Pending reminders that touch a customer or invoice now on hold are skipped with the hold's reason (the timeline
+ * shows it) and their steps released. Invoices that a held message listed but which are not held themselves are
+ * planned again in this run, in a message of their own.
+ */
+async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: Date): Promise<string[]> {
+  const holds = holdsOf(input);
+  if (holds.customers.size === 0 && holds.invoices.size === 0) return [];
+  const pending = await tx
+    .select({
+      id: dunningMessages.id,
+      customerId: dunningMessages.customerId,
+      invoiceIds: dunningMessages.invoiceIds,
+    })
+    .from(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'reminder'),
+        inArray(dunningMessages.status, [...PENDING]),
+      ),
     );
-    return { inserted, cancelled, receipts, decisions: result.decisions };
-  });
+  const out: string[] = [];
+  for (const m of pending) {
+    const held =
+      holds.customers.get(m.customerId) ??
+      m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined);
+    if (!held) continue;
+    await tx
+      .update(dunningMessages)
+      .set({
+        status: 'skipped',
+        statusCode: held.code,
+        statusReason: `Will not be sent: ${held.reason}`,
+        updatedAt: now,
+      })
+      .where(and(eq(dunningMessages.id, m.id), inArray(dunningMessages.status, [...PENDING])));
+    await tx.delete(dunningMessageSteps).where(eq(dunningMessageSteps.messageId, m.id));
+    out.push(m.id);
+  }
+  return out;
+}
+
+/**
+ * What a reviewer did to a message that was not sent yet: the approval (kept while the message is re-planned
+ * unchanged) and the edits (kept under the same key, i.e. the same customer and steps).
+ */
+interface CarriedApproval {
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  fingerprint: string;
+  edits?: Pick<
+    typeof dunningMessages.$inferSelect,
+    'editedSubject' | 'editedIntro' | 'editedBy' | 'editedAt'
+  >;
+}
+
+/** What an approval covers: the invoices, their open amounts and the tone. */
+function fingerprint(m: {
+  invoiceIds: string[];
+  tone: string | null;
+  snapshot: { totals?: { currency: string; openMinor: number }[] };
+}): string {
+  const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
+  return JSON.stringify([[...m.invoiceIds].sort(), m.tone, totals]);
+}
+
+/**
+ * While sending is off or paused: every reminder not yet handed to the provider is taken back (deleted with its
+ * steps; it never left, so nothing is lost) and the planner works them out again from today. Receipts waiting to
+ * go stay as they are, unqueued. Returns the approvals to carry over by message key.
+ */
+async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, CarriedApproval>> {
+  const rows = await tx
+    .delete(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'reminder'),
+        inArray(dunningMessages.status, [...PENDING]),
+      ),
+    )
+    .returning();
+  const out = new Map<string, CarriedApproval>();
+  for (const r of rows) {
+    const approved = r.requiresApproval && r.decidedAt !== null;
+    const edited = r.editedAt !== null;
+    if (!approved && !edited) continue;
+    out.set(r.id, {
+      decidedAt: approved ? r.decidedAt : null,
+      decidedBy: approved ? r.decidedBy : null,
+      ...(edited
+        ? {
+            edits: {
+              editedSubject: r.editedSubject,
+              editedIntro: r.editedIntro,
+              editedBy: r.editedBy,
+              editedAt: r.editedAt,
+            },
+          }
+        : {}),
+      fingerprint: fingerprint({
+        invoiceIds: r.invoiceIds,
+        tone: r.tone,
+        snapshot: r.snapshot as { totals?: { currency: string; openMinor: number }[] },
+      }),
+    });
+  }
+  await tx
+    .update(dunningMessages)
+    .set({ status: 'planned' })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'receipt'),
+        eq(dunningMessages.status, 'queued'),
+      ),
+    );
+  return out;
+}
+
+/**
+ * Sending was switched on (go-live) or resumed: whatever waited is re-planned from now — fresh send times in the
+ * debtors' business hours, today's figures — rather than sent late in a burst. Approvals of unchanged messages
+ * carry over; receipts held back are queued.
+ */
+export async function resumeSending(services: Services, tx: Tx, tenantId: string): Promise<PlanTenantResult> {
+  const approvals = await takeBackPending(tx, tenantId);
+  const held = await tx
+    .update(dunningMessages)
+    .set({ status: 'queued', updatedAt: services.clock.now() })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.kind, 'receipt'),
+        eq(dunningMessages.status, 'planned'),
+      ),
+    )
+    .returning({ id: dunningMessages.id });
+  for (const r of held) await enqueueSend(services, tx, r.id, services.clock.now(), 'resume');
+  return planTenantIn(services, tx, tenantId, approvals);
 }
 
 async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {
@@ -80,8 +279,11 @@ async function insertMessage(
   tenantId: string,
   m: PlannedMessage,
   policyVersion: number,
+  opts: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
 ): Promise<boolean> {
-  const status = m.requiresApproval ? 'awaiting_approval' : 'queued';
+  // Sending off or paused: planned ("would send"), nothing queued. An approval carried over counts as given.
+  const approved = !m.requiresApproval || opts.approval !== undefined;
+  const status = !approved ? 'awaiting_approval' : opts.active ? 'queued' : 'planned';
   const snapshot = { ...m.snapshot, policyVersion, sequenceId: m.sequenceId } as Record<string, unknown>;
   const values = {
     id: m.key,
@@ -102,6 +304,15 @@ async function insertMessage(
     approvalReason: m.approvalReason,
     reason: m.reason,
     snapshot,
+    ...(opts.edits ?? {}),
+    ...(opts.approval
+      ? {
+          decidedAt: opts.approval.decidedAt,
+          decidedBy: opts.approval.decidedBy,
+          statusCode: 'approved',
+          statusReason: `Approved by ${opts.approval.decidedBy ?? 'a reviewer'} before it was re-planned`,
+        }
+      : {}),
   } satisfies typeof dunningMessages.$inferInsert;
 
   const [existing] = await tx
@@ -119,12 +330,12 @@ async function insertMessage(
     await tx
       .update(dunningMessages)
       .set({
-        ...values,
         statusCode: null,
         statusReason: null,
         error: null,
         decidedAt: null,
         decidedBy: null,
+        ...values,
         // The old body stated the old figures: render again (the key never reached the provider: it was skipped).
         subject: null,
         html: null,
@@ -282,6 +493,7 @@ async function planReceipts(
   tenantId: string,
   now: Date,
   tenantTz: string,
+  active: boolean,
 ): Promise<string[]> {
   const rows = rowsOf<{
     invoice_id: string;
@@ -348,7 +560,7 @@ async function planReceipts(
         stepKeys: [RECEIPT_STEP],
         stepKey: RECEIPT_STEP,
         template: 'payment_receipt',
-        status: 'queued',
+        status: active ? 'queued' : 'planned',
         sendAt: now,
         reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
         snapshot: {
@@ -387,7 +599,7 @@ async function planReceipts(
       continue;
     }
     // Business hours and quiet hours are applied by the send job's window check (deferred there).
-    await enqueueSend(services, tx, id, now);
+    if (active) await enqueueSend(services, tx, id, now);
     out.push(id);
   }
   return out;

@@ -125,11 +125,17 @@ export interface PlannedMessage {
   reason: string;
   snapshot: {
     asOf: IsoDate;
+    /** The send date in the debtor's zone: days overdue are counted to it. */
+    sendDate?: IsoDate;
     plannedAt: string;
     invoices: InvoiceSnapshot[];
     totals: { currency: string; openMinor: number }[];
     /** Messages already planned or sent about the listed invoices; copy says "despite earlier reminders" only then. */
     previousReminders: number;
+    /** First contact with old debt: a statement of account for review instead of the step's reminder. */
+    catchUp?: boolean;
+    /** The step's own wording (policy step `copy`), when it has one. */
+    copy?: { subject?: string; body?: string };
     /** riskScore is null when the model has not scored the customer (the band then comes from its invoices). */
     customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
@@ -192,6 +198,7 @@ interface Lookups {
 interface CustomerContext {
   customer: PlannerCustomer;
   today: IsoDate;
+  timeZone: string;
   sequence: Sequence;
   selectedBy: string;
   risk: PlannedMessage['snapshot']['customerRisk'];
@@ -202,6 +209,8 @@ interface Candidate {
   occurrence: StepOccurrence;
   sequence: Sequence;
   daysFromDue: number;
+  /** The step the invoice's age alone would reach; later than `occurrence` when reminders were never sent. */
+  byAge: StepOccurrence;
 }
 
 type InvoiceOutcome =
@@ -244,6 +253,41 @@ export function plan(input: PlannerInput): PlanResult {
   return { messages, decisions };
 }
 
+export interface Holds {
+  /** Customers who must not be contacted now (excluded, opted out, bounced, no address, paused). */
+  customers: Map<string, { code: DecisionCode; reason: string }>;
+  /** Invoices that must not be chased now (paid off, excluded, paused, disputed, promised). */
+  invoices: Map<string, { code: DecisionCode; reason: string }>;
+}
+
+/**
+ * What may not be chased right now, by the same rules the planner applies: a message planned earlier that touches
+ * any of these is withdrawn at once (engine.ts), so a pause, promise or opt-out shows in what will be sent.
+ */
+export function holdsOf(input: PlannerInput): Holds {
+  const promises = new Map<string, PromiseToPay>();
+  for (const p of input.promises)
+    for (const id of p.invoiceIds)
+      if ((promises.get(id)?.promisedDate ?? '') <= p.promisedDate) promises.set(id, p);
+  const disputes = new Map(input.disputes.filter((d) => !d.resolved).map((d) => [d.invoiceId, d]));
+  const out: Holds = { customers: new Map(), invoices: new Map() };
+  const todayOf = new Map<string, IsoDate>();
+  for (const c of input.customers) {
+    const tz = c.timezone || input.settings.timezone;
+    const today = todayOf.get(tz) ?? localParts(input.now, tz).date;
+    todayOf.set(tz, today);
+    todayOf.set(`c:${c.id}`, today);
+    const block = customerBlock(c, c.override?.contactEmails ?? c.emails, today);
+    if (block) out.customers.set(c.id, block);
+  }
+  for (const inv of input.invoices) {
+    const today = todayOf.get(`c:${inv.customerId}`) ?? localParts(input.now, input.settings.timezone).date;
+    const hold = invoiceHold(inv, today, disputes.get(inv.id), promises.get(inv.id));
+    if (hold) out.invoices.set(inv.id, hold);
+  }
+  return out;
+}
+
 function planCustomer(
   customer: PlannerCustomer,
   l: Lookups,
@@ -262,7 +306,7 @@ function planCustomer(
     };
   }
 
-  const ctx = customerContext(customer, today, invoices, l);
+  const ctx = customerContext(customer, today, timeZone, invoices, l);
   const decisions: InvoiceDecision[] = [];
   const candidates: Candidate[] = [];
   const listable: PlannerInvoice[] = [];
@@ -325,9 +369,18 @@ function planCustomer(
   };
   for (const c of candidates) groupOf(c.invoice).candidates.push(c);
   for (const inv of listable) groupOf(inv).listable.push(inv);
+  // First contact: a debtor Duely never wrote to whose debt is older than the first reminder (reminders were
+  // missed, typically on day one) gets a statement of account that a person reviews, never a burst of threats.
+  const neverContacted = !(l.historyByCustomer.get(customer.id) ?? []).some(reachedCustomer);
+  const catchUp =
+    neverContacted &&
+    candidates.some(
+      (c) =>
+        c.byAge.offsetDays > c.occurrence.offsetDays || TONE_RANK[c.occurrence.step.tone] >= TONE_RANK.firm,
+    );
   const messages = [...groups.values()]
     .filter((g) => g.candidates.length > 0)
-    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l));
+    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp));
 
   for (const c of candidates) {
     decisions.push({
@@ -359,6 +412,7 @@ function planCustomer(
 function customerContext(
   customer: PlannerCustomer,
   today: IsoDate,
+  timeZone: string,
   invoices: PlannerInvoice[],
   l: Lookups,
 ): CustomerContext {
@@ -379,6 +433,7 @@ function customerContext(
   return {
     customer,
     today,
+    timeZone,
     sequence,
     selectedBy: why,
     risk: { riskScore: pred?.riskScore ?? null, riskBand, slowingAlert },
@@ -414,26 +469,99 @@ function evaluateInvoice(invoice: PlannerInvoice, ctx: CustomerContext, l: Looku
       : `no step of '${sequence.name}' applies`;
     return decided('not_due', `Invoice ${invoice.number}: ${why}`, overdue);
   }
+  // Escalation follows what the debtor actually received, not the invoice's age: one step at a time, each after
+  // the sequence's spacing from the previous one. A step that was planned and skipped is passed all the same.
   const past = l.historyByInvoice.get(invoice.id) ?? [];
-  const done = past.find((h) => h.stepKey === due.key);
-  if (done) {
-    const when = localParts(done.at, l.input.settings.timezone).date;
+  const position = sequencePosition(timeline, past, daysFromDue);
+  const step = timeline
+    .slice(position ? position.index + 1 : 0)
+    // Once the invoice is overdue a "due soon" nudge would be untrue: the first step then is an overdue one.
+    .find((o) => o.offsetDays <= daysFromDue && !(daysFromDue > 0 && o.offsetDays < 0));
+  if (!step && !position) {
+    const why = next
+      ? `next step (${next.step.tone}) on ${addDays(invoice.dueDate, next.offsetDays)}`
+      : `no step of '${sequence.name}' applies`;
+    return decided('not_due', `Invoice ${invoice.number}: ${why}`, overdue);
+  }
+  if (!step) {
+    const last = position?.entry;
+    const when = last ? localParts(last.at, l.input.settings.timezone).date : null;
+    const at = position ? timeline[position.index]! : due;
+    const what =
+      last && last.stepKey !== at.key
+        ? `a ${last.tone} reminder (another sequence)`
+        : describeStep(at, sequence);
     return decided(
       'already_done',
-      `Invoice ${invoice.number}: ${describeStep(due, sequence)} already ${done.status} on ${when}; ${nextText}`,
+      `Invoice ${invoice.number}: ${what} already ${last?.status ?? 'done'}${when ? ` on ${when}` : ''}; ${nextText}`,
       overdue,
     );
+  }
+  if (position) {
+    const { entry } = position;
+    const previous = timeline[position.index]!;
+    if (entry.status === 'planned') {
+      return decided(
+        'not_due',
+        `Invoice ${invoice.number}: ${describeStep(previous, sequence)} is not sent yet; ${describeStep(step, sequence)} follows it`,
+        overdue,
+      );
+    }
+    const lastOn = localParts(entry.at, ctx.timeZone).date;
+    const gap = Math.max(1, step.offsetDays - previous.offsetDays);
+    if (diffDays(ctx.today, lastOn) < gap) {
+      return decided(
+        'not_due',
+        `Invoice ${invoice.number}: ${describeStep(step, sequence)} on ${addDays(lastOn, gap)}, ${gap} days after the previous reminder (${lastOn})`,
+        overdue,
+      );
+    }
   }
   // After a sequence change (e.g. the customer became low risk) never step back to a gentler tone.
   const strongestSent = Math.max(-1, ...past.filter(reachedCustomer).map((h) => TONE_RANK[h.tone]));
-  if (TONE_RANK[due.step.tone] < strongestSent) {
+  if (TONE_RANK[step.step.tone] < strongestSent) {
     return decided(
       'softer_than_sent',
-      `Invoice ${invoice.number}: ${describeStep(due, sequence)} is gentler than a message already sent`,
+      `Invoice ${invoice.number}: ${describeStep(step, sequence)} is gentler than a message already sent`,
       overdue,
     );
   }
-  return { kind: 'due', candidate: { invoice, occurrence: due, sequence, daysFromDue } };
+  // A final notice only ever follows reminders that reached the debtor.
+  if (step.step.tone === 'final' && !past.some((h) => h.status === 'sent')) {
+    return decided(
+      'not_due',
+      `Invoice ${invoice.number}: ${describeStep(step, sequence)} waits until an earlier reminder has been sent`,
+      overdue,
+    );
+  }
+  return { kind: 'due', candidate: { invoice, occurrence: step, sequence, daysFromDue, byAge: due } };
+}
+
+/**
+ * Where the invoice stands in the timeline: the latest occurrence its history went through. History from another
+ * sequence (the customer moved) maps by tone: the invoice continues after the last step as strong as what it got.
+ */
+function sequencePosition(
+  timeline: readonly StepOccurrence[],
+  past: readonly HistoryEntry[],
+  daysFromDue: number,
+): { index: number; entry: HistoryEntry } | null {
+  let best: { index: number; entry: HistoryEntry } | null = null;
+  for (const h of past) {
+    const index = timeline.findIndex((o) => o.key === h.stepKey);
+    if (index >= 0 && (!best || index > best.index)) best = { index, entry: h };
+  }
+  if (best) return best;
+  const reached = past.filter(reachedCustomer);
+  if (reached.length === 0) return null;
+  const latest = reached.reduce((a, b) => (b.at > a.at ? b : a));
+  const strongest = Math.max(...reached.map((h) => TONE_RANK[h.tone]));
+  // The invoice stands at the new sequence's first step as strong as what it got, once its age has reached that
+  // step; before that, just ahead of it (so the step itself comes in its time).
+  const first = timeline.findIndex((o) => TONE_RANK[o.step.tone] >= strongest);
+  const index =
+    first === -1 ? timeline.length - 1 : timeline[first]!.offsetDays <= daysFromDue ? first : first - 1;
+  return index >= 0 ? { index, entry: latest } : null;
 }
 
 function compose(
@@ -442,6 +570,7 @@ function compose(
   candidates: Candidate[],
   listable: PlannerInvoice[],
   l: Lookups,
+  catchUp: boolean,
 ): PlannedMessage {
   const { input } = l;
   const { customer } = ctx;
@@ -465,10 +594,11 @@ function compose(
     .update(`${customer.id}|${steps.map((s) => `${s.invoiceId}@${s.stepKey}`).join(',')}`)
     .digest('hex')
     .slice(0, 24)}`;
-  // One consolidated message leaves one history entry per invoice, all at the same instant: count instants.
+  // Reminders the debtor actually received about these invoices (copy says "despite our earlier reminders" only
+  // then). One consolidated message leaves one history entry per invoice, all at the same instant: count instants.
   const previous = new Set(
     listed.flatMap((i) =>
-      (l.historyByInvoice.get(i.id) ?? []).filter(reachedCustomer).map((h) => h.at.getTime()),
+      (l.historyByInvoice.get(i.id) ?? []).filter((h) => h.status === 'sent').map((h) => h.at.getTime()),
     ),
   );
   const approvals = approvalReasons({
@@ -482,6 +612,26 @@ function compose(
     thresholdMinor: input.settings.approvalThresholdMinor,
     customer: { name: customer.name, strategic: customer.strategic, ...ctx.risk },
   });
+  const sendAt = chooseSendTime({
+    now: input.now,
+    debtorTimezone: customer.timezone,
+    tenantTimezone: input.settings.timezone,
+    businessDays: input.settings.businessDays,
+    businessHours: input.settings.businessHours,
+    quietHours: input.settings.quietHours,
+    holidays: input.settings.holidays,
+    engagement: l.engagementByCustomer.get(customer.id) ?? [],
+    rng: seededRng(key),
+  });
+  // Figures as the debtor will read them: days overdue on the send date in the debtor's zone, not on the day of
+  // planning (which may still be the previous day there).
+  const sendDate = localParts(sendAt, ctx.timeZone).date;
+  if (catchUp) {
+    const oldest = Math.max(...listed.map((i) => diffDays(ctx.today, i.dueDate)));
+    approvals.unshift(
+      `catch-up: first message to ${customer.name}, whose oldest invoice is ${oldest} days overdue; sent as a statement of account`,
+    );
+  }
 
   return {
     key,
@@ -493,23 +643,14 @@ function compose(
     stepKey: lead.occurrence.key,
     sequenceId: lead.sequence.id,
     tone: lead.occurrence.step.tone,
-    template: lead.occurrence.step.template,
-    sendAt: chooseSendTime({
-      now: input.now,
-      debtorTimezone: customer.timezone,
-      tenantTimezone: input.settings.timezone,
-      businessDays: input.settings.businessDays,
-      businessHours: input.settings.businessHours,
-      quietHours: input.settings.quietHours,
-      holidays: input.settings.holidays,
-      engagement: l.engagementByCustomer.get(customer.id) ?? [],
-      rng: seededRng(key),
-    }),
+    template: catchUp ? 'statement' : lead.occurrence.step.template,
+    sendAt,
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
-    reason: messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert),
+    reason: `${catchUp ? 'Catch-up (first contact, statement of account): ' : ''}${messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert)}`,
     snapshot: {
       asOf: ctx.today,
+      sendDate,
       plannedAt: input.now.toISOString(),
       invoices: listed.map((inv) => {
         const pred = l.invoicePred.get(inv.id);
@@ -518,7 +659,7 @@ function compose(
           number: inv.number,
           issueDate: inv.issueDate,
           dueDate: inv.dueDate,
-          daysOverdue: Math.max(0, diffDays(ctx.today, inv.dueDate)),
+          daysOverdue: Math.max(0, diffDays(sendDate, inv.dueDate)),
           totalMinor: inv.totalMinor,
           openBalanceMinor: inv.openBalanceMinor,
           currency: inv.currency,
@@ -536,6 +677,8 @@ function compose(
       }),
       totals,
       previousReminders: previous.size,
+      catchUp,
+      ...(lead.occurrence.step.copy && !catchUp ? { copy: lead.occurrence.step.copy } : {}),
       customerRisk: ctx.risk,
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mergeFieldErrors } from '../../emails/merge-fields';
 import { emailAddressSchema } from './header-safe';
 import { isValidTimeZone } from './local-time';
 import { inQuietHours } from './send-time';
@@ -54,6 +55,25 @@ export const stepSchema = z.object({
   approval: approvalRuleSchema.default({ type: 'never' }),
   /** Send only when the model predicts this invoice will be paid late (the pre-due nudge for good payers). */
   onlyIfPredictedLate: z.boolean().default(false),
+  /**
+   * The step's own wording, with merge fields ({{customer}}, {{overdue_total}}, … emails/merge-fields.ts); absent
+   * parts keep the built-in copy of the tone. The body replaces the paragraphs between greeting and invoice table.
+   */
+  copy: z
+    .object({
+      subject: z.string().trim().min(1, 'the subject is empty').max(200).optional(),
+      body: z.string().trim().min(1, 'the body is empty').max(5000).optional(),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      for (const key of ['subject', 'body'] as const) {
+        const text = c[key];
+        if (text)
+          for (const message of mergeFieldErrors(text))
+            ctx.addIssue({ code: 'custom', path: [key], message });
+      }
+    })
+    .optional(),
 });
 export type Step = z.infer<typeof stepSchema>;
 

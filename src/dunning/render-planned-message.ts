@@ -1,4 +1,4 @@
-import type { InvoiceLine, IsoDate, SenderIdentity } from '../../emails/email-props';
+import type { InvoiceLine, IsoDate, PaymentDetails, SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import { addDays, localParts } from './local-time';
 import type { PlannedMessage } from './planner';
@@ -11,6 +11,8 @@ export interface MessageEmailContext {
   timezone: string;
   unsubscribeUrl: string;
   statementUrl?: string;
+  /** The tenant's payment page / bank details (Settings), shown under "How to pay". */
+  paymentDetails?: PaymentDetails;
   /** Render time: the email's "as of" day. */
   now: Date;
 }
@@ -43,6 +45,7 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     unsubscribeUrl: ctx.unsubscribeUrl,
     invoices,
     statementUrl: ctx.statementUrl,
+    paymentDetails: ctx.paymentDetails,
   };
   if (msg.template === 'statement') return renderEmail('statement', base);
   const respondBy =
@@ -52,5 +55,6 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     tone: msg.tone,
     respondBy,
     previousReminders: msg.snapshot.previousReminders,
+    customCopy: msg.snapshot.copy,
   });
 }

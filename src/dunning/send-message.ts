@@ -46,8 +46,9 @@ import { headerProblem, MailSendError, type MailTransport } from './mail-transpo
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, ResendTransport } from './resend-transport';
 import { nextAllowedTime, windowBlock } from './send-time';
+import { sendingSwitches } from './go-live';
 import { uuidArray } from './sql-arrays';
-import { checkSuppression, type LiveInvoice, type SuppressionDecision } from './suppression';
+import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
 
 export type SendOutcome =
@@ -523,6 +524,13 @@ async function recheck(services: Services, tx: Tx, row: Row, now: Date): Promise
   const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId)).for('share');
   if (!tenant || !customer)
     return { kind: 'stop', decision: skip('customer_gone', 'The customer no longer exists') };
+  // Go-live and "pause all sending" (issue 14): the pure rule is sendingGate in suppression.ts. A reminder is
+  // taken back and re-planned; a receipt is held and retried (it is queued again when sending resumes).
+  const gate = sendingGate(sendingSwitches(tenant));
+  if (gate) {
+    const d: SuppressionDecision = row.kind === 'receipt' ? { ...gate, action: 'hold', replan: false } : gate;
+    return { kind: 'stop', decision: d };
+  }
   const config = await loadDunningConfig(tx, tenant);
   const timeZone = customer.timezone || config.settings.timezone;
   const today = localParts(now, timeZone).date;

@@ -104,6 +104,7 @@ export async function previewStep(
       ],
       totals: [{ currency: inv.currency, openMinor: inv.balanceMinor }],
       previousReminders: stepIndex,
+      ...(step.copy ? { copy: step.copy } : {}),
       customerRisk: { riskScore: null, riskBand: null, slowingAlert: false },
       sequence: { id: seq.id, name: seq.name, selectedBy: 'preview' },
     },

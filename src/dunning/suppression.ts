@@ -38,6 +38,8 @@ export interface SuppressionInput {
 
 export type SuppressionCode =
   | 'ok'
+  | 'sending_off'
+  | 'sending_paused'
   | 'opted_out'
   | 'bounced'
   | 'customer_excluded'
@@ -202,4 +204,38 @@ function skip(code: SuppressionCode, reason: string): SuppressionDecision {
 
 function hold(code: SuppressionCode, reason: string): SuppressionDecision {
   return { action: 'hold', code, reason, replan: false };
+}
+
+/** The tenant's go-live switches (tenants.settings.sendingEnabled / sendingPaused; src/dunning/go-live.ts). */
+export interface SendingSwitches {
+  /** Off until the team goes live: Duely plans and shows what it would send, and sends nothing. */
+  enabled: boolean;
+  /** "Pause all sending": everything stops at once, whatever each message's state. */
+  paused: boolean;
+}
+
+/**
+ * The tenant-wide gate, checked before anything else about a message (receipts included). A message that reaches
+ * the send job while sending is off or paused never leaves: it is taken back and re-planned (replan), so it shows
+ * again as "would send" and gets a fresh send time when sending resumes instead of going out late in a burst.
+ */
+export function sendingGate(s: SendingSwitches): SuppressionDecision | null {
+  if (!s.enabled) {
+    return {
+      action: 'skip',
+      code: 'sending_off',
+      reason:
+        'Sending is not switched on for this company yet (Settings → Sending); nothing leaves before go-live',
+      replan: true,
+    };
+  }
+  if (s.paused) {
+    return {
+      action: 'skip',
+      code: 'sending_paused',
+      reason: 'All sending is paused (Settings → Sending)',
+      replan: true,
+    };
+  }
+  return null;
 }

@@ -4,11 +4,14 @@
  * app's HTML responses. Embedding: QuickBooks shows the app in an iframe, so there is no `X-Frame-Options: DENY`;
  * CSP frame-ancestors (FRAME_ANCESTORS) says who may frame it.
  *
- * Building: `ensureWebBuild` runs Vite's JS API when dist/web is missing or older than any file in src/web, so
- * `npm start` works on a fresh clone with no build step; `npm run build:web` does the same explicitly (CI, images).
+ * Building: `ensureWebBuild` runs `vite build` in a child process when dist/web (WEB_DIST_DIR) is missing or older
+ * than any file in src/web, so `npm start` works on a fresh clone with no build step; `npm run build:web` does the
+ * same explicitly (CI, images).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,7 +23,11 @@ import { PUBLIC } from './auth';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const WEB_SRC = path.join(ROOT, 'src/web');
 export const WEB_DIST = path.join(ROOT, 'dist/web');
-const INDEX = path.join(WEB_DIST, 'index.html');
+
+/** Where the built app is served from: WEB_DIST_DIR, else dist/web next to the sources. */
+export function webDistOf(config: Pick<Config, 'WEB_DIST_DIR'>): string {
+  return config.WEB_DIST_DIR ? path.resolve(config.WEB_DIST_DIR) : WEB_DIST;
+}
 
 /** Content-Security-Policy for the app's HTML. Recharts sets inline style attributes, hence 'unsafe-inline' styles. */
 export function contentSecurityPolicy(config: Pick<Config, 'FRAME_ANCESTORS'>): string {
@@ -80,67 +87,109 @@ function newestMtime(dir: string): number {
 }
 
 /** True when dist/web is missing or older than src/web (false when there are no sources, e.g. an image). */
-export function webBuildStale(): boolean {
+export function webBuildStale(dist: string = WEB_DIST): boolean {
   if (!existsSync(WEB_SRC)) return false;
-  if (!existsSync(INDEX)) return true;
-  return newestMtime(WEB_SRC) > statSync(INDEX).mtimeMs;
+  const index = path.join(dist, 'index.html');
+  if (!existsSync(index)) return true;
+  return newestMtime(WEB_SRC) > statSync(index).mtimeMs;
 }
 
-let building: Promise<void> | null = null;
+const building = new Map<string, Promise<void>>();
 
 /**
  * Builds the app with Vite when stale; concurrent callers in this process share one build. Other processes (test
  * workers, a second server) may build at the same moment, so each builds into its own directory and swaps it in
  * with renames: a reader never sees a half-written or emptied dist/web.
+ *
+ * Vite runs in a child process, never inside the server: Vite sets process.env.NODE_ENV when it is unset, and a
+ * server whose JSX runtime was already loaded in development mode then loaded react-dom/server in production mode
+ * (every email render failed with "dispatcher.getOwner is not a function"). The child builds the production
+ * bundle whatever the server's NODE_ENV; the server's environment is never touched.
  */
-export async function ensureWebBuild(logger?: Pick<Logger, 'info'>): Promise<void> {
-  if (!webBuildStale()) return;
-  building ??= (async () => {
-    const t0 = performance.now();
-    logger?.info('building the settings app (src/web → dist/web)');
-    const { build } = await import('vite');
-    const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-    const outDir = `${WEB_DIST}.build-${tag}`;
+export async function ensureWebBuild(logger?: Pick<Logger, 'info'>, dist: string = WEB_DIST): Promise<void> {
+  if (!webBuildStale(dist)) return;
+  let pending = building.get(dist);
+  if (!pending) {
+    pending = buildInto(dist, logger).finally(() => building.delete(dist));
+    building.set(dist, pending);
+  }
+  return pending;
+}
+
+async function buildInto(dist: string, logger?: Pick<Logger, 'info'>): Promise<void> {
+  const t0 = performance.now();
+  logger?.info({ dist }, 'building the settings app (src/web → dist/web)');
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const outDir = `${dist}.build-${tag}`;
+  mkdirSync(path.dirname(dist), { recursive: true });
+  try {
+    await runViteBuild(outDir);
+    const old = `${dist}.old-${tag}`;
     try {
-      await build({
-        configFile: path.join(WEB_SRC, 'vite.config.ts'),
-        logLevel: 'warn',
-        build: { outDir, emptyOutDir: true },
-      });
-      const old = `${WEB_DIST}.old-${tag}`;
-      try {
-        renameSync(WEB_DIST, old);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-      try {
-        renameSync(outDir, WEB_DIST);
-      } catch (err) {
-        // Another process swapped its build in between our two renames: theirs is as fresh as ours.
-        if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      }
-      rmSync(old, { recursive: true, force: true });
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
+      renameSync(dist, old);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    logger?.info({ ms: Math.round(performance.now() - t0) }, 'settings app built');
-  })().finally(() => {
-    building = null;
+    try {
+      renameSync(outDir, dist);
+    } catch (err) {
+      // Another process swapped its build in between our two renames: theirs is as fresh as ours.
+      if (!['ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  logger?.info({ ms: Math.round(performance.now() - t0) }, 'settings app built');
+}
+
+/** `vite build` of src/web into outDir, in a child Node process with its own environment. */
+function runViteBuild(outDir: string): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const viteBin = path.join(path.dirname(require.resolve('vite/package.json')), 'bin/vite.js');
+  const args = [
+    viteBin,
+    'build',
+    '--config',
+    path.join(WEB_SRC, 'vite.config.ts'),
+    '--outDir',
+    outDir,
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (b: Buffer) => {
+      output = (output + b.toString()).slice(-8000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`vite build failed (${signal ?? `exit ${code}`}):\n${output.trim()}`));
+    });
   });
-  return building;
 }
 
 export const webRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
-    const built = existsSync(INDEX);
+    const dist = webDistOf(services.config);
+    const built = existsSync(path.join(dist, 'index.html'));
     if (built) {
       // The built app's hashed assets are public files; @fastify/static adds their routes, so declare them here.
       app.addHook('onRoute', (route) => {
         if (route.url.startsWith('/assets/')) route.config = { ...route.config, ...PUBLIC };
       });
       await app.register(fastifyStatic, {
-        root: path.join(WEB_DIST, 'assets'),
+        root: path.join(dist, 'assets'),
         prefix: '/assets/',
         immutable: true,
         maxAge: '365d',
@@ -150,7 +199,7 @@ export const webRoutes =
     // Files Vite copies to the root of dist/web (favicon) are served by name; everything else gets the SPA.
     const rootFiles = new Set<string>();
     try {
-      for (const f of readdirSync(WEB_DIST)) if (f !== 'index.html' && f !== 'assets') rootFiles.add(f);
+      for (const f of readdirSync(dist)) if (f !== 'index.html' && f !== 'assets') rootFiles.add(f);
     } catch {
       // Not built (or being rebuilt): the catch-all below answers with the SPA or the "not built" page.
     }
@@ -169,7 +218,7 @@ export const webRoutes =
       if (plain.startsWith('/api/') || plain === '/api') return reply.callNotFound();
       const name = pathname.slice(1);
       if (rootFiles.has(name))
-        return reply.header('cache-control', 'public, max-age=3600').sendFile(name, WEB_DIST);
+        return reply.header('cache-control', 'public, max-age=3600').sendFile(name, dist);
       setHtmlHeaders(reply, services.config);
       if (!built) {
         return reply
@@ -180,6 +229,6 @@ export const webRoutes =
               'Run <code>npm run build:web</code> (or start with <code>npm start</code>, which builds it).</p>',
           );
       }
-      return reply.type('text/html; charset=utf-8').sendFile('index.html', WEB_DIST);
+      return reply.type('text/html; charset=utf-8').sendFile('index.html', dist);
     });
   };

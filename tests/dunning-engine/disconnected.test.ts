@@ -10,7 +10,7 @@ import { connections, dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { messagesOf, RecordingTransport, setup } from './fixtures';
+import { approveAll, messagesOf, RecordingTransport, setup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -36,6 +36,7 @@ describe('a disconnected company', () => {
       credentialsVersion: 1,
     });
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     expect(m).toBeDefined();
 

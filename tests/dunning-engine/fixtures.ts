@@ -57,7 +57,16 @@ export async function giveEmails(s: Services, tenantId: string) {
     update customers set emails = array['ap@' || lower(external_id) || '.example'] where tenant_id = ${tenantId}::uuid`);
 }
 
-export async function setup(opts: { env?: Record<string, string> } = {}) {
+/** Sending switched on, as a team does at go-live (a new company starts with sending off). */
+export async function goLive(s: Services, tenantId: string) {
+  await s.db
+    .update(tenants)
+    .set({ settings: sql`${tenants.settings} || '{"sendingEnabled": true}'::jsonb` })
+    .where(eq(tenants.id, tenantId));
+}
+
+/** A company with the test ledger; live (sending on) unless `live: false`. */
+export async function setup(opts: { env?: Record<string, string>; live?: boolean } = {}) {
   const clock = new ManualClock(NOW);
   const s = await createTestServices({
     clock,
@@ -65,6 +74,7 @@ export async function setup(opts: { env?: Record<string, string> } = {}) {
   });
   const r = await importLedger(s);
   await giveEmails(s, r.tenant.id);
+  if (opts.live !== false) await goLive(s, r.tenant.id);
   return { s, clock, tenantId: r.tenant.id };
 }
 
@@ -102,4 +112,11 @@ export class RecordingTransport implements MailTransport {
     this.deliveries.push(msg);
     return { providerId };
   }
+}
+
+/** A reviewer approves every held message (on day one the test ledger's old debt is a reviewed catch-up). */
+export async function approveAll(s: Services, tenantId: string) {
+  const { approveMessage } = await import('../../src/dunning/approvals');
+  for (const m of await messagesOf(s, tenantId))
+    if (m.status === 'awaiting_approval') await approveMessage(s, tenantId, m.id, 'reviewer');
 }

@@ -8,7 +8,7 @@ import { sendMessage } from '../../src/dunning/send-message';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import { scoreTenantJob } from '../../src/jobs/risk-jobs';
 import type { Services } from '../../src/services';
-import { messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -24,6 +24,7 @@ afterAll(async () => {
 describe('dunning jobs on pg-boss', () => {
   it('outside business hours the send job defers to the next allowed time and re-enqueues itself', async () => {
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     // Saturday 03:00 UTC: not a business day for a UTC tenant working Monday–Friday.
     clock.set('2013-07-06T03:00:00Z');
@@ -56,6 +57,7 @@ describe('dunning jobs on pg-boss', () => {
       },
       { timeout: 60_000, interval: 250 },
     );
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     // Each queued message has its send job, delayed by (send time − app now) on the database clock.
     const msgs = (await messagesOf(s, tenantId)).filter((m) => m.status === 'queued');
     const jobs = rowsOf<{ data: { messageId: string }; delay_ms: number }>(

@@ -12,7 +12,7 @@ import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
-import { giveEmails, ledgerRows, messagesOf, setup } from './fixtures';
+import { giveEmails, goLive, ledgerRows, messagesOf, setup } from './fixtures';
 
 let s: Services;
 let app: FastifyInstance;
@@ -26,6 +26,7 @@ beforeAll(async () => {
   tenantB = (await importHistoryCsv(s.db, csv(ledgerRows()), { tenantName: 'Other', now: s.clock.now() }))
     .tenant.id;
   await giveEmails(s, tenantB);
+  await goLive(s, tenantB);
   await planTenant(s, tenantA);
   await planTenant(s, tenantB);
   app = await buildApp(s);

@@ -9,7 +9,15 @@ import { planTenant } from '../../src/dunning/engine';
 import { loadPlannerInput } from '../../src/dunning/planner-input';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { customerId, importLedger, messagesOf, RecordingTransport, setup, tenantRow } from './fixtures';
+import {
+  approveAll,
+  customerId,
+  importLedger,
+  messagesOf,
+  RecordingTransport,
+  setup,
+  tenantRow,
+} from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -35,6 +43,7 @@ async function engagementOf(customer: string) {
 describe('paid after a message', () => {
   it('counts a payment within a week of the reminder, not one later or none', async () => {
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const slow = await customerId(s, 'SLOW');
     const mid = await customerId(s, 'MID');
     const sent: Record<string, Date> = {};

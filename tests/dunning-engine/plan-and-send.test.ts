@@ -7,7 +7,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
-import { customerId, importLedger, messagesOf, setup } from './fixtures';
+import { approveAll, customerId, importLedger, messagesOf, setup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -80,6 +80,7 @@ describe('planTenant on a CSV tenant', () => {
   });
 
   it('sends to the local outbox at the send time: stored, provider id outbox:<id>', async () => {
+    await approveAll(s, tenantId);
     const msgs = (await messagesOf(s, tenantId)).filter((m) => m.status === 'queued');
     const m = msgs[0]!;
     clock.set(m.sendAt);

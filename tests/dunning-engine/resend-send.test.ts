@@ -6,7 +6,7 @@ import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { MAX_PROVIDER_ATTEMPTS, sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup } from './fixtures';
 
 const API = 'https://api.resend.com';
 let s: Services;
@@ -17,6 +17,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   ({ s, clock, tenantId } = await setup({ env: { RESEND_API_KEY: 're_test_123' } }));
   await planTenant(s, tenantId);
+  await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
 }, 120_000);
 afterEach(() => {
   nock.cleanAll();
@@ -87,6 +88,7 @@ describe('sending through Resend (mocked in its real shapes)', () => {
     await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
     clock.set('2013-07-01T00:00:00Z');
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const queued = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     expect(queued.length).toBeGreaterThan(0);
     const m = queued[0]!;
@@ -106,6 +108,7 @@ describe('giving up', () => {
     await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
     clock.set('2013-07-01T00:00:00Z');
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const [a, b] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     for (const [m, reply] of [
       [a!, [429, { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' }]],

@@ -6,7 +6,7 @@ import { dunningMessageSteps, dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { importLedger, messagesOf, RecordingTransport, setup } from './fixtures';
+import { approveAll, importLedger, messagesOf, RecordingTransport, setup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -25,6 +25,7 @@ async function freshPlan() {
   await importLedger(s);
   await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
   await planTenant(s, tenantId);
+  await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
   return (await messagesOf(s, tenantId)).filter((m) => m.status === 'queued');
 }
 
@@ -172,6 +173,7 @@ describe('race: a payment arriving while the send is due', () => {
     expect(transport.calls).toHaveLength(0);
     // The step stays taken: planning again does not re-create the reminder for the paid invoice.
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const steps = await s.db
       .select()
       .from(dunningMessageSteps)

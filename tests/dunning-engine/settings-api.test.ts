@@ -15,7 +15,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
-import { customerId, RecordingTransport, setup, tenantRow } from './fixtures';
+import { approveAll, customerId, RecordingTransport, setup, tenantRow } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -129,6 +129,7 @@ describe('sender identity', () => {
 
   it('sends planned reminders with the new reply-to and company name', async () => {
     await planTenant(s, tenantId);
+    await approveAll(s, tenantId); // day one: the old debt is a reviewed catch-up
     const slow = await customerId(s, 'SLOW');
     const [m] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.customerId, slow));
     expect(m?.status).toBe('queued');
@@ -151,7 +152,7 @@ describe('sender identity', () => {
       senderCustomised: false,
       sensitivity: 1,
     });
-    expect((await tenantRow(s, tenantId)).settings).toEqual({ sensitivity: 1 });
+    expect((await tenantRow(s, tenantId)).settings).toEqual({ sensitivity: 1, sendingEnabled: true });
     expect((await patch({ sender: acmeSender })).statusCode).toBe(200);
   });
 });

@@ -15,7 +15,7 @@ import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
-import { giveEmails, ledgerRows, setup } from './fixtures';
+import { giveEmails, goLive, ledgerRows, setup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -90,6 +90,7 @@ beforeAll(async () => {
   const o = await importHistoryCsv(s.db, csv(ledgerRows()), { tenantName: 'Other Co', now: s.clock.now() });
   other = o.tenant.id;
   await giveEmails(s, other);
+  await goLive(s, other);
   app = await buildApp(s);
   operator = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
   otherOnly = { authorization: `Bearer ${(await issueApiToken(s.db, 'other only', other)).token}` };

@@ -114,3 +114,28 @@ export function historyOf(
     })),
   );
 }
+
+/**
+ * History of a debtor who received the given steps of the default policy (all "sent" `daysAgo` days before NOW),
+ * e.g. sent('c', 'i', ['standard:1:0', 'standard:2:0'], 20): the planner escalates from what the debtor received.
+ */
+export function sent(
+  customerId: string,
+  invoiceId: string,
+  keys: string[],
+  daysAgo: number,
+  status: HistoryEntry['status'] = 'sent',
+): HistoryEntry[] {
+  return keys.map((stepKey) => {
+    const [seqId, index] = stepKey.split(':');
+    const seq = DEFAULT_POLICY.sequences.find((s) => s.id === seqId)!;
+    return {
+      customerId,
+      invoiceId,
+      stepKey,
+      tone: seq.steps[Number(index)]!.tone,
+      status,
+      at: new Date(NOW.getTime() - daysAgo * 86_400_000),
+    };
+  });
+}

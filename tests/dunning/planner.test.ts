@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
 import { plan } from '../../src/dunning/planner';
+import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import {
   customer,
   historyOf,
@@ -9,6 +10,7 @@ import {
   NOW,
   prediction,
   risk,
+  sent,
   settings,
   TODAY,
 } from './planner-fixtures';
@@ -23,6 +25,7 @@ describe('plan: which step, and only one', () => {
       input({
         customers: [customer('c1')],
         invoices: [inv],
+        history: sent('c1', '1042', ['standard:1:0'], 10),
         customerPredictions: [risk('c1', 'medium')],
         invoicePredictions: [prediction('1042', 0.8, 21, inv.dueDate, 'high')],
       }),
@@ -56,9 +59,110 @@ describe('plan: which step, and only one', () => {
     expect(m.key).toMatch(/^dm_[0-9a-f]{24}$/);
   });
 
-  it('fires only the latest due step when earlier ones were missed, not a burst', () => {
+  it('a debtor never written to gets the gentlest step first, however old the debt: a reviewed catch-up statement', () => {
     const r = plan(input({ customers: [customer('c1')], invoices: [invoice('i1', 'c1', 40)] }));
-    expect(r.messages.map((m) => m.steps)).toEqual([[{ invoiceId: 'i1', stepKey: 'standard:3:0' }]]);
+    expect(r.messages).toHaveLength(1);
+    const m = r.messages[0]!;
+    expect(m).toMatchObject({
+      steps: [{ invoiceId: 'i1', stepKey: 'standard:1:0' }],
+      tone: 'neutral',
+      template: 'statement',
+      requiresApproval: true,
+      approvalReason:
+        'catch-up: first message to Customer c1, whose oldest invoice is 40 days overdue; sent as a statement of account',
+    });
+    expect(m.snapshot.catchUp).toBe(true);
+    expect(m.reason).toMatch(
+      /^Catch-up \(first contact, statement of account\): Invoice I1 is 40 days overdue; step 2/,
+    );
+  });
+
+  it('a never-contacted debtor with a freshly overdue invoice gets the ordinary first reminder', () => {
+    const r = plan(input({ customers: [customer('c1')], invoices: [invoice('i1', 'c1', 2)] }));
+    expect(r.messages[0]).toMatchObject({
+      stepKey: 'standard:1:0',
+      tone: 'neutral',
+      template: 'reminder',
+      requiresApproval: false,
+    });
+    expect(r.messages[0]!.snapshot.catchUp).toBe(false);
+  });
+
+  it("escalates one step at a time, each after the sequence's spacing from the previous reminder", () => {
+    const run = (daysAgo: number) =>
+      plan(
+        input({
+          customers: [customer('c1')],
+          invoices: [invoice('i1', 'c1', 40)],
+          history: sent('c1', 'i1', ['standard:1:0'], daysAgo),
+        }),
+      );
+    // Step 2 (+1) → step 3 (+10): 9 days apart, whatever the invoice's age says.
+    const early = run(5);
+    expect(early.messages).toEqual([]);
+    expect(decisionOf(early, 'c1')).toMatchObject({ code: 'not_due' });
+    expect(decisionOf(early, 'c1')!.reason).toBe(
+      "Invoice I1: step 3 of 'Standard' (firm) on 2026-11-28, 9 days after the previous reminder (2026-11-19)",
+    );
+    const due = run(9);
+    expect(due.messages.map((m) => [m.stepKey, m.tone, m.template])).toEqual([
+      ['standard:2:0', 'firm', 'reminder'],
+    ]);
+  });
+
+  it("carries the step's own wording into the snapshot (not for a catch-up statement)", () => {
+    const policy = structuredClone(DEFAULT_POLICY);
+    policy.sequences[1]!.steps[1]!.copy = {
+      subject: 'Invoice {{invoice_list}}',
+      body: 'Please pay {{total}}.',
+    };
+    const r = plan(input({ policy, customers: [customer('c1')], invoices: [invoice('i1', 'c1', 2)] }));
+    expect(r.messages[0]!.snapshot.copy).toEqual({
+      subject: 'Invoice {{invoice_list}}',
+      body: 'Please pay {{total}}.',
+    });
+    const old = plan(input({ policy, customers: [customer('c1')], invoices: [invoice('i1', 'c1', 40)] }));
+    expect(old.messages[0]!.snapshot.copy).toBeUndefined();
+  });
+
+  it('waits for the previous step to be sent before the next one', () => {
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [invoice('i1', 'c1', 40)],
+        history: sent('c1', 'i1', ['standard:1:0'], 20, 'planned'),
+      }),
+    );
+    expect(r.messages).toEqual([]);
+    expect(decisionOf(r, 'c1')!.invoices[0]!.reason).toContain('is not sent yet');
+  });
+
+  it('a final notice only follows reminders that reached the debtor, and always needs approval', () => {
+    const received = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [invoice('i1', 'c1', 40, { openBalanceMinor: 10_000 })],
+        history: sent('c1', 'i1', ['standard:1:0', 'standard:2:0'], 15),
+      }),
+    );
+    expect(received.messages[0]).toMatchObject({
+      stepKey: 'standard:3:0',
+      tone: 'final',
+      requiresApproval: true,
+      approvalReason: 'a final notice always needs approval',
+    });
+    // Both earlier reminders were skipped by a reviewer: nothing reached the debtor, so no final notice.
+    const skipped = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [invoice('i1', 'c1', 40, { openBalanceMinor: 10_000 })],
+        history: sent('c1', 'i1', ['standard:1:0', 'standard:2:0'], 15, 'skipped'),
+      }),
+    );
+    expect(skipped.messages).toEqual([]);
+    expect(decisionOf(skipped, 'c1')!.invoices[0]!.reason).toContain(
+      'waits until an earlier reminder has been sent',
+    );
   });
 
   it('is idempotent: same input, same output; planned steps are never planned again', () => {
@@ -108,6 +212,8 @@ describe('plan: consolidation', () => {
           invoice('e', 'c1', -10), // not due yet
         ],
         history: [
+          ...sent('c1', 'b', ['standard:1:0'], 10), // firm due 9 days after it
+          ...sent('c1', 'c', ['standard:1:0', 'standard:2:0'], 15), // final due 15 days after the firm one
           {
             customerId: 'c1',
             invoiceId: 'd',
@@ -204,8 +310,9 @@ describe('plan: segment-driven paths', () => {
     [-5, 'high', 0.9, false, 'high-risk:0:0 friendly'], // high risk starts earlier
     [7, 'low', 0.1, false, 'reliable:1:0 friendly'],
     [7, 'medium', 0.1, false, 'standard:1:0 neutral'],
-    [7, 'high', 0.9, false, 'high-risk:2:0 firm'], // … and escalates faster
-    [7, 'medium', 0.1, true, 'high-risk:2:0 firm'], // a slowing customer gets the firmer path too
+    // First contact is the gentlest overdue step of the path, even where the path is firmer at that age.
+    [7, 'high', 0.9, false, 'high-risk:1:0 neutral'],
+    [7, 'medium', 0.1, true, 'high-risk:1:0 neutral'], // a slowing customer gets the high-risk path too
   ] as const)('%i days, %s risk, pLate %d, slowing %s → %s', (overdue, band, pLate, slowing, expected) => {
     expect(at(overdue, band, pLate, slowing)).toBe(expected);
   });
@@ -220,8 +327,14 @@ describe('plan: segment-driven paths', () => {
           history,
         }),
       );
-    expect(run(44).messages[0]?.stepKey).toBe('reliable:3:1');
-    expect(run(80).messages[0]?.stepKey).toBe('reliable:3:3');
+    const through = (keys: string[]) => sent('c', 'i', keys, 14);
+    expect(run(44, through(['reliable:1:0', 'reliable:2:0', 'reliable:3:0'])).messages[0]?.stepKey).toBe(
+      'reliable:3:1',
+    );
+    expect(
+      run(80, through(['reliable:1:0', 'reliable:2:0', 'reliable:3:0', 'reliable:3:1', 'reliable:3:2']))
+        .messages[0]?.stepKey,
+    ).toBe('reliable:3:3');
     const done = run(120, [
       {
         customerId: 'c',
@@ -248,7 +361,7 @@ describe('plan: segment-driven paths', () => {
       }),
     );
     expect(r.messages[0]!.steps).toEqual([
-      { invoiceId: 'i', stepKey: 'high-risk:2:0' },
+      { invoiceId: 'i', stepKey: 'high-risk:1:0' },
       { invoiceId: 'j', stepKey: 'reliable:1:0' },
     ]);
   });
@@ -297,8 +410,23 @@ describe('plan: segment-driven paths', () => {
         ],
       }),
     );
+    // The firm reminder places the invoice after Reliable's neutral step; its firm step (+30) is not due yet.
     expect(r.messages).toEqual([]);
-    expect(decisionOf(r, 'c')!.code).toBe('softer_than_sent');
+    expect(decisionOf(r, 'c')!.code).toBe('already_done');
+    // Later the firm reminder counts as Reliable's firm step: its repeat (day 44) comes in its time.
+    const later = plan(
+      input({
+        now: new Date(NOW.getTime() + 29 * 86_400_000),
+        customers: [customer('c')],
+        invoices: [invoice('i', 'c', 15)],
+        customerPredictions: [risk('c', 'low')],
+        history: sent('c', 'i', ['standard:2:0'], 5),
+      }),
+    );
+    expect(
+      later.messages.map((m) => m.stepKey),
+      JSON.stringify(later.decisions),
+    ).toEqual(['reliable:3:1']);
   });
 });
 
@@ -426,17 +554,30 @@ describe('plan: holds and blocks', () => {
 
 describe('plan: approval', () => {
   it('final notice above the tenant threshold needs approval, below it does not', () => {
+    const history = sent('c', 'i', ['standard:1:0', 'standard:2:0'], 15);
     const big = plan(
-      input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 750_000 })] }),
+      input({
+        customers: [customer('c')],
+        invoices: [invoice('i', 'c', 26, { openBalanceMinor: 750_000 })],
+        history,
+      }),
     );
     expect(big.messages[0]).toMatchObject({ tone: 'final', requiresApproval: true });
     expect(big.messages[0]!.approvalReason).toBe(
-      'open total €7,500.00 is above the approval threshold €5,000.00',
+      'open total €7,500.00 is above the approval threshold €5,000.00; a final notice always needs approval',
     );
     const small = plan(
-      input({ customers: [customer('c')], invoices: [invoice('i', 'c', 26, { openBalanceMinor: 10_000 })] }),
+      input({
+        customers: [customer('c')],
+        invoices: [invoice('i', 'c', 26, { openBalanceMinor: 10_000 })],
+        history,
+      }),
     );
-    expect(small.messages[0]).toMatchObject({ tone: 'final', requiresApproval: false, approvalReason: null });
+    expect(small.messages[0]).toMatchObject({
+      tone: 'final',
+      requiresApproval: true,
+      approvalReason: 'a final notice always needs approval',
+    });
   });
 
   it('high-risk final notices always need approval; strategic accounts need it for firm messages', () => {
@@ -445,11 +586,18 @@ describe('plan: approval', () => {
         customers: [customer('c')],
         invoices: [invoice('i', 'c', 21)],
         customerPredictions: [risk('c', 'high')],
+        history: sent('c', 'i', ['high-risk:1:0', 'high-risk:2:0'], 14),
       }),
     );
-    expect(hr.messages[0]!.approvalReason).toBe("step 4 of 'High risk' always needs approval");
+    expect(hr.messages[0]!.approvalReason).toBe(
+      "step 4 of 'High risk' always needs approval; a final notice always needs approval",
+    );
     const strategic = plan(
-      input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 12)] }),
+      input({
+        customers: [customer('c', { strategic: true })],
+        invoices: [invoice('i', 'c', 12)],
+        history: sent('c', 'i', ['standard:1:0'], 10),
+      }),
     );
     expect(strategic.messages[0]!.approvalReason).toBe(
       'Customer c is a strategic account and this message is firm',
@@ -471,6 +619,21 @@ describe('plan: time', () => {
     );
     expect(berlin.messages[0]?.stepKey).toBe('standard:1:0'); // +1 reached
     expect(la.messages).toEqual([]);
+  });
+
+  it("days overdue in the snapshot are counted to the send date in the debtor's zone, not the planning day", () => {
+    // 07:00 UTC on the 24th is still the 23rd in Los Angeles; the message goes out in LA business hours on the 24th.
+    const r = plan(
+      input({
+        customers: [customer('c', { timezone: 'America/Los_Angeles' })],
+        invoices: [invoice('i', 'c', 5)], // due 2026-11-19
+      }),
+    );
+    const m = r.messages[0]!;
+    expect(m.snapshot.asOf).toBe('2026-11-23');
+    expect(m.snapshot.sendDate).toBe('2026-11-24');
+    expect(localParts(m.sendAt, 'America/Los_Angeles').date).toBe('2026-11-24');
+    expect(m.snapshot.invoices[0]!.daysOverdue).toBe(5);
   });
 
   it('schedules inside business hours in the debtor timezone, never in the past', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/dunning/planner';
 import { renderPlannedMessage } from '../../src/dunning/render-planned-message';
-import { customer, input, invoice, NOW, risk } from './planner-fixtures';
+import { customer, input, invoice, NOW, risk, sent } from './planner-fixtures';
 
 const ctx = {
   sender: {
@@ -26,6 +26,7 @@ describe('renderPlannedMessage', () => {
           invoice('a-1', 'c', 26, { openBalanceMinor: 123_450, totalMinor: 150_000 }),
           invoice('b-2', 'c', 3),
         ],
+        history: sent('c', 'a-1', ['standard:1:0', 'standard:2:0'], 15),
       }),
     );
     const out = await renderPlannedMessage(messages[0]!, ctx);
@@ -35,7 +36,7 @@ describe('renderPlannedMessage', () => {
     expect(text).toMatch(/^B-2\s/m);
     expect(text).toContain('from you by 01.12.2026'); // final notice: 7 days from render
     expect(text).not.toMatch(/undefined|NaN/);
-    expect(out.templateVersion).toBe('reminder@1');
+    expect(out.templateVersion).toBe('reminder@2');
   });
 
   it('adds the kind punctuality sentence only for a low-risk customer', async () => {

@@ -14,7 +14,7 @@ import { buildApp } from '../../src/http/app';
 import { ensureWebBuild } from '../../src/http/web';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
-import { giveEmails } from '../dunning-engine/fixtures';
+import { giveEmails, goLive } from '../dunning-engine/fixtures';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -190,6 +190,8 @@ export async function signInAndPlan(
   const tenantId = (await rig.app.inject({ url: '/api/v1/tenants', headers: auth })).json().items[0]
     .id as string;
   await giveEmails(s, tenantId);
+  // These suites review what the engine queues: the company is live (a new one starts with sending off).
+  await goLive(s, tenantId);
   await opts.beforePlan?.(tenantId);
   const call = (method: 'PUT' | 'POST', url: string, payload?: object) =>
     rig.app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload });

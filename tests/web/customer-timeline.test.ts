@@ -313,7 +313,10 @@ describe('states', () => {
       tone: 'warn',
     });
     expect(messageState(message({ id: 'a', status: 'sent' }))).toEqual({ label: 'sent', tone: 'ok' });
-    expect(messageState(message({ id: 'a', status: 'planned' }))).toEqual({ label: 'planned', tone: 'info' });
+    expect(messageState(message({ id: 'a', status: 'planned' }))).toEqual({
+      label: 'would send',
+      tone: 'info',
+    });
   });
 
   it('promises: kept once the invoices are paid, broken after the date and grace days', () => {

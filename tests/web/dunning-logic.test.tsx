@@ -3,7 +3,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { EmailFrame } from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
-import { fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
+import { copyPatch, fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
 
 describe('Sequences page', () => {
   it('maps the API validation details to sequence fields, and the rest to a general list', () => {
@@ -36,5 +36,17 @@ describe('EmailFrame', () => {
     const html = renderToStaticMarkup(<EmailFrame html="<p>Hi<script>alert(1)</script></p>" title="Email" />);
     expect(html).toMatch(/^<iframe class="email-frame" sandbox="" srcDoc="/);
     expect(html).toContain('title="Email"');
+  });
+});
+
+describe('copyPatch (a step’s own wording)', () => {
+  it('keeps what was typed, and drops the wording when both parts are cleared', () => {
+    const one = copyPatch(undefined, { subject: 'Invoice {{invoice_list}}' });
+    expect(one).toEqual({ subject: 'Invoice {{invoice_list}}' });
+    expect(copyPatch(one, { body: 'Dear {{contact}}' })).toEqual({
+      subject: 'Invoice {{invoice_list}}',
+      body: 'Dear {{contact}}',
+    });
+    expect(copyPatch(one, { subject: '  ' })).toBeUndefined();
   });
 });

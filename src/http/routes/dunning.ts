@@ -20,7 +20,8 @@ import {
 import { approveMessage, editMessage, skipMessage } from '../../dunning/approvals';
 import { composeEmail, type MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
-import { planTenant } from '../../dunning/engine';
+import { planTenant, planTenantIn } from '../../dunning/engine';
+import { goLiveStatus } from '../../dunning/go-live';
 import { localParts } from '../../dunning/local-time';
 import { emailAddressSchema, headerTextSchema } from '../../dunning/header-safe';
 import { dunningSettingsSchema, MAX_CONTACT_EMAILS, parsePolicy, parseWith } from '../../dunning/policy';
@@ -234,23 +235,23 @@ export const dunningRoutes =
           .from(dunningOverrides)
           .where(and(eq(dunningOverrides.tenantId, tenant.id), target))
           .for('update');
-        if (existing) {
-          const [row] = await tx
-            .update(dunningOverrides)
-            .set(values)
-            .where(eq(dunningOverrides.id, existing.id))
-            .returning();
-          return row;
-        }
-        const [row] = await tx
-          .insert(dunningOverrides)
-          .values({
-            tenantId: tenant.id,
-            customerId: o.customerId ?? null,
-            invoiceId: o.invoiceId ?? null,
-            ...values,
-          })
-          .returning();
+        const [row] = existing
+          ? await tx
+              .update(dunningOverrides)
+              .set(values)
+              .where(eq(dunningOverrides.id, existing.id))
+              .returning()
+          : await tx
+              .insert(dunningOverrides)
+              .values({
+                tenantId: tenant.id,
+                customerId: o.customerId ?? null,
+                invoiceId: o.invoiceId ?? null,
+                ...values,
+              })
+              .returning();
+        // What will be sent changes with it, in this transaction (a pause withdraws what was planned).
+        await planTenantIn(services, tx, tenant.id);
         return row;
       });
     });
@@ -258,11 +259,14 @@ export const dunningRoutes =
     app.delete(`${base}/overrides/:id`, { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
-      const rows = await db
-        .delete(dunningOverrides)
-        .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenant.id)))
-        .returning({ id: dunningOverrides.id });
-      if (rows.length === 0) throw notFound(`override ${id}`);
+      await db.transaction(async (tx) => {
+        const rows = await tx
+          .delete(dunningOverrides)
+          .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenant.id)))
+          .returning({ id: dunningOverrides.id });
+        if (rows.length === 0) throw notFound(`override ${id}`);
+        await planTenantIn(services, tx, tenant.id);
+      });
       return reply.status(204).send();
     });
 
@@ -288,28 +292,35 @@ export const dunningRoutes =
         throw invalid('body', [
           `invoiceIds: invoice ${foreign.number ?? foreign.externalId} belongs to another customer`,
         ]);
-      const [row] = await db
-        .insert(promisesToPay)
-        .values({ tenantId: tenant.id, ...p })
-        .returning();
+      const row = await db.transaction(async (tx) => {
+        const [r] = await tx
+          .insert(promisesToPay)
+          .values({ tenantId: tenant.id, ...p })
+          .returning();
+        await planTenantIn(services, tx, tenant.id);
+        return r;
+      });
       return reply.status(201).send(row);
     });
 
     app.delete(`${base}/promises/:id`, { config: COLLECTOR }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const { id } = parseInput(z.object({ id: uuid }), req.params, 'path');
-      const rows = await db
-        .update(promisesToPay)
-        .set({ cancelledAt: services.clock.now() })
-        .where(
-          and(
-            eq(promisesToPay.id, id),
-            eq(promisesToPay.tenantId, tenant.id),
-            isNull(promisesToPay.cancelledAt),
-          ),
-        )
-        .returning({ id: promisesToPay.id });
-      if (rows.length === 0) throw notFound(`promise ${id}`);
+      await db.transaction(async (tx) => {
+        const rows = await tx
+          .update(promisesToPay)
+          .set({ cancelledAt: services.clock.now() })
+          .where(
+            and(
+              eq(promisesToPay.id, id),
+              eq(promisesToPay.tenantId, tenant.id),
+              isNull(promisesToPay.cancelledAt),
+            ),
+          )
+          .returning({ id: promisesToPay.id });
+        if (rows.length === 0) throw notFound(`promise ${id}`);
+        await planTenantIn(services, tx, tenant.id);
+      });
       return reply.status(204).send();
     });
 
@@ -330,16 +341,20 @@ export const dunningRoutes =
       const d = parseInput(disputeBody, req.body, 'body');
       await requireInvoices(db, tenant.id, [d.invoiceId]);
       const openedOn = d.openedOn ?? localParts(services.clock.now(), tenant.timezone).date;
-      const [row] = await db
-        .insert(disputes)
-        .values({
-          tenantId: tenant.id,
-          invoiceId: d.invoiceId,
-          openedOn,
-          until: d.until,
-          reason: d.reason ?? null,
-        })
-        .returning();
+      const row = await db.transaction(async (tx) => {
+        const [r] = await tx
+          .insert(disputes)
+          .values({
+            tenantId: tenant.id,
+            invoiceId: d.invoiceId,
+            openedOn,
+            until: d.until,
+            reason: d.reason ?? null,
+          })
+          .returning();
+        await planTenantIn(services, tx, tenant.id);
+        return r;
+      });
       return reply.status(201).send(row);
     });
 
@@ -352,16 +367,21 @@ export const dunningRoutes =
         req.body,
         'body',
       );
-      const [row] = await db
-        .update(disputes)
-        .set({
-          ...(body.until !== undefined ? { until: body.until } : {}),
-          ...(body.resolved !== undefined ? { resolvedAt: body.resolved ? services.clock.now() : null } : {}),
-        })
-        .where(and(eq(disputes.id, id), eq(disputes.tenantId, tenant.id)))
-        .returning();
-      if (!row) throw notFound(`dispute ${id}`);
-      return row;
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(disputes)
+          .set({
+            ...(body.until !== undefined ? { until: body.until } : {}),
+            ...(body.resolved !== undefined
+              ? { resolvedAt: body.resolved ? services.clock.now() : null }
+              : {}),
+          })
+          .where(and(eq(disputes.id, id), eq(disputes.tenantId, tenant.id)))
+          .returning();
+        if (!row) throw notFound(`dispute ${id}`);
+        await planTenantIn(services, tx, tenant.id);
+        return row;
+      });
     });
 
     // ---- messages: outbox, log, approvals ---------------------------------------------------------------------
@@ -534,6 +554,12 @@ export const dunningRoutes =
         timezone: config.settings.timezone,
       });
       return { ...preview, source: 'draft' as const };
+    });
+
+    /** The Dashboard's first-run checklist: sending on or off, what would be sent, what is left before go-live. */
+    app.get(`${base}/go-live`, async (req) => {
+      const tenant = await tenantOf(req, services);
+      return goLiveStatus(services, db, tenant);
     });
 
     /** The dashboard's "Sending today": today's sends in the tenant's timezone, held and already-sent counts. */

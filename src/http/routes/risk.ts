@@ -11,6 +11,8 @@ import {
   modelVersions,
   tenants,
 } from '../../db/schema';
+import { applySendingSwitches, sendingSwitchesView } from '../../dunning/go-live';
+import { paymentDetailsSchema } from '../../dunning/payment-details';
 import { effectiveSender, senderSettingsSchema } from '../../dunning/sender-settings';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
@@ -44,6 +46,14 @@ const settingsPatch = z
     locale: z.string().min(2).max(35),
     /** The sender block of dunning emails; null goes back to the defaults (tenant name, MAIL_FROM's address). */
     sender: senderSettingsSchema.nullable(),
+    /** Go-live (src/dunning/go-live.ts): off for a new company; nothing is sent until it is on. */
+    sendingEnabled: z.boolean(),
+    /** "Pause all sending": stops everything at once; resuming re-plans what waited. */
+    sendingPaused: z.boolean(),
+    /** First-run checklist: the team has read the reminder sequences. */
+    sequencesReviewed: z.boolean(),
+    /** "How to pay" in every reminder when an invoice has no pay link; null removes it. */
+    paymentDetails: paymentDetailsSchema.nullable(),
   })
   .partial()
   .strict();
@@ -205,6 +215,7 @@ export const riskRoutes =
         locale: tenant.locale,
         currency: tenant.currency,
         ...rest,
+        ...sendingSwitchesView(tenant),
         ...effectiveSender(tenant, services),
       };
     };
@@ -218,12 +229,15 @@ export const riskRoutes =
     app.patch('/tenants/:tenant/settings', async (req) => {
       const tenant = await tenantOf(req, services);
       const body = parseInput(settingsPatch, req.body, 'body');
-      const { timezone, locale, sender, ...rest } = body;
+      const { timezone, locale, sender, paymentDetails, ...rest } = body;
       const set: Record<string, unknown> = { ...rest };
       if (sender) set.sender = sender;
+      if (paymentDetails) set.paymentDetails = paymentDetails;
       // Merged in SQL, so two editors saving different keys at once (sender, sensitivity) keep both changes.
-      const merged = sql`(${tenants.settings} - ${sender === null ? 'sender' : ''}::text) || ${JSON.stringify(set)}::jsonb`;
+      const merged = sql`(${tenants.settings} - ${sender === null ? 'sender' : ''}::text - ${paymentDetails === null ? 'paymentDetails' : ''}::text) || ${JSON.stringify(set)}::jsonb`;
       const updated = await services.db.transaction(async (tx) => {
+        // Serializes switch changes: the transition (off → live, live → paused …) is decided on the locked row.
+        const [before] = await tx.select().from(tenants).where(eq(tenants.id, tenant.id)).for('update');
         const [row] = await tx
           .update(tenants)
           .set({
@@ -241,6 +255,7 @@ export const riskRoutes =
             { tx },
           );
         }
+        await applySendingSwitches(services, tx, before!, row!);
         return row!;
       });
       return settingsView(updated);

@@ -20,6 +20,8 @@ export interface Step {
   template: 'reminder' | 'statement';
   approval: ApprovalRule;
   onlyIfPredictedLate: boolean;
+  /** The step's own subject/body with merge fields; absent = the built-in copy of its tone. */
+  copy?: { subject?: string; body?: string };
 }
 
 export interface Sequence {
@@ -125,10 +127,13 @@ export const messageStatusTone: Record<MessageStatus, string> = {
   unconfirmed: 'warn',
 };
 
+/** 'planned' exists only while sending is off or paused: the message would go out once sending is on. */
+export function messageStatusLabel(status: MessageStatus): string {
+  return status === 'planned' ? 'would send' : status.replace(/_/g, ' ');
+}
+
 export function MessageBadge({ status }: { status: MessageStatus }) {
-  return (
-    <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{status.replace(/_/g, ' ')}</span>
-  );
+  return <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{messageStatusLabel(status)}</span>;
 }
 
 /** The open total of a message's snapshot, per currency ("$1,200.00 + €50.00"). */

@@ -1,9 +1,10 @@
 import { lazy, Suspense } from 'react';
 import type { SendingToday } from '../../dunning/sending-today';
+import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
 import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
-import type { Analytics } from '../lib/types';
+import type { Analytics, SyncRun } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import '../components/dashboard.css';
@@ -56,11 +57,9 @@ export function DashboardPage({ tenant }: PageProps) {
         title="Dashboard"
         subtitle={`As of ${formatDate(data.asOf)} · last ${data.periodDays} days · ${c}`}
       />
-      {empty ? (
-        <Empty>
-          No receivables yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to fill the dashboard.
-        </Empty>
-      ) : null}
+      {empty ? <EmptyLedger tenant={tenant} /> : null}
+      <GoLiveChecklist tenant={tenant} />
+      <OptOutNotice tenant={tenant} />
       <div className="kpi-grid">
         <Kpi
           testId="kpi-dso"
@@ -123,6 +122,28 @@ export function DashboardPage({ tenant }: PageProps) {
         </p>
       ) : null}
     </>
+  );
+}
+
+/** No receivables yet: right after connecting, the first sync is usually still running — say so, with its progress. */
+function EmptyLedger({ tenant }: { tenant: string }) {
+  const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
+  const running = runs.data?.items.find((r) => r.status === 'running');
+  if (running) {
+    const rows = Object.values(running.stats ?? {}).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
+    return (
+      <Empty>
+        <span data-testid="first-sync-running">
+          Your ledger is being synced{rows > 0 ? ` (${rows.toLocaleString('en-US')} records so far)` : ''}. The dashboard
+          fills in when it finishes: <Link href="/connections">follow the progress on Connections</Link>.
+        </span>
+      </Empty>
+    );
+  }
+  return (
+    <Empty>
+      No receivables yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to fill the dashboard.
+    </Empty>
   );
 }
 

@@ -395,6 +395,18 @@ export function SequencesPage({ tenant, currency }: PageProps) {
   );
 }
 
+/** The step's wording after an edit; empty parts fall back to the built-in copy (and an empty copy is dropped). */
+export function copyPatch(
+  copy: Step['copy'],
+  change: { subject?: string; body?: string },
+): Step['copy'] {
+  const next = { ...copy, ...change };
+  const out: NonNullable<Step['copy']> = {};
+  if (next.subject?.trim()) out.subject = next.subject;
+  if (next.body?.trim()) out.body = next.body;
+  return out.subject || out.body ? out : undefined;
+}
+
 function StepEditor(props: {
   index: number;
   step: Step;
@@ -546,6 +558,40 @@ function StepEditor(props: {
           />
           <label htmlFor={`${base}-late`}>Only if predicted late</label>
         </div>
+      </div>
+      <div className="step-fields step-copy">
+        {field(
+          'subject',
+          `Own subject (step ${n}, optional)`,
+          <input
+            id={`${base}-subject`}
+            type="text"
+            maxLength={200}
+            placeholder="Built-in subject of the tone"
+            value={step.copy?.subject ?? ''}
+            onChange={(e) => props.onChange({ copy: copyPatch(step.copy, { subject: e.target.value }) })}
+            {...errAttrs('subject', 'copy.subject')}
+          />,
+          'copy.subject',
+        )}
+        {field(
+          'body',
+          `Own wording (step ${n}, optional; blank lines separate paragraphs)`,
+          <textarea
+            id={`${base}-body`}
+            rows={4}
+            maxLength={5000}
+            placeholder="Built-in wording of the tone"
+            value={step.copy?.body ?? ''}
+            onChange={(e) => props.onChange({ copy: copyPatch(step.copy, { body: e.target.value }) })}
+            {...errAttrs('body', 'copy.body')}
+          />,
+          'copy.body',
+        )}
+        <p className="note small">
+          Merge fields: {'{{customer}} {{contact}} {{invoice_list}} {{total}} {{overdue_total}} {{days_overdue}} {{pay_link}} {{sender}}'}.
+          The greeting, invoice table and footer are always added.
+        </p>
       </div>
       {errors('channel').length ? <p className="error-text small">{errors('channel').join('; ')}</p> : null}
     </li>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { PaymentSettings, SendingSettings } from '../components/go-live';
 import { Card, ErrorBanner, PageHeader } from '../components/ui';
 import { api } from '../lib/api';
 import type { Tenant } from '../lib/types';
@@ -42,9 +43,11 @@ export function SettingsPage({ tenant, currency }: PageProps) {
           <ErrorBanner error={tenants.error} />
         )}
       </Card>
+      <SendingSettings tenant={tenant} />
       <ModelSettings tenant={tenant} />
       <DunningSettings tenant={tenant} currency={t?.currency ?? currency} />
       <SenderSettings tenant={tenant} />
+      <PaymentSettings tenant={tenant} />
       {tenant ? <PeopleSettings tenant={tenant} /> : null}
       <Card title="Session">
         <p className="muted">

@@ -148,6 +148,8 @@ export function messageState(m: DunningMessage): { label: string; tone: Tone } {
     case 'awaiting_approval':
       return { label: 'held for approval', tone: 'warn' };
     case 'planned':
+      // Only while sending is off or paused (go-live): planned, not queued.
+      return { label: 'would send', tone: 'info' };
     case 'queued':
     case 'sending':
       return { label: m.status, tone: 'info' };

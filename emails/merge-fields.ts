@@ -1,0 +1,40 @@
+/**
+ * Merge fields of a step's own wording (Sequences → step → subject and body): `{{customer}}` and friends, filled
+ * from the message the debtor gets. Unknown names are refused when the policy is saved (src/dunning/policy.ts),
+ * so a typo never reaches a debtor as literal braces.
+ */
+export const MERGE_FIELDS = {
+  customer: 'the customer’s name',
+  contact: 'the person greeted (the customer’s name when no contact is known)',
+  invoice_list: 'the invoice numbers, e.g. "1042, 1057"',
+  total: 'the open total of the listed invoices',
+  overdue_total: 'the open total of the overdue invoices only',
+  days_overdue: 'days the oldest invoice is overdue',
+  pay_link: 'the pay link (the first invoice’s, else your payment page); empty when there is none',
+  sender: 'your company name',
+} as const;
+export type MergeField = keyof typeof MERGE_FIELDS;
+
+const TOKEN = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** Problems in a text's merge fields: unknown names and stray braces, as messages for the field's error. */
+export function mergeFieldErrors(text: string): string[] {
+  const errors: string[] = [];
+  for (const m of text.matchAll(TOKEN)) {
+    const name = m[1] ?? '';
+    if (!(name in MERGE_FIELDS))
+      errors.push(
+        `unknown merge field {{${name}}}; use ${Object.keys(MERGE_FIELDS)
+          .map((k) => `{{${k}}}`)
+          .join(', ')}`,
+      );
+  }
+  const rest = text.replace(TOKEN, '');
+  if (rest.includes('{{') || rest.includes('}}'))
+    errors.push('unbalanced {{ or }}: write a merge field as {{name}}');
+  return errors;
+}
+
+export function fillMergeFields(text: string, values: Record<MergeField, string>): string {
+  return text.replace(TOKEN, (_, name: string) => values[name as MergeField] ?? '');
+}

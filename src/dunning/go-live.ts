@@ -1,0 +1,191 @@
+/**
+ * Go-live: a new company starts with sending off. Until the team switches it on, Duely plans and shows what it
+ * would send (messages stay 'planned', nothing is queued) and the send job refuses anything that reaches it
+ * (suppression.ts sendingGate). The Dashboard's first-run checklist says what is left before going live.
+ */
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Tx } from '../db/client';
+import type { Tenant } from '../db/queries/tenants';
+import { AppError } from '../errors';
+import type { Services } from '../services';
+import { senderOf } from './compose-email';
+import { addDays, localParts } from './local-time';
+import { paymentDetailsOf } from './payment-details';
+import type { SendingSwitches } from './suppression';
+
+export function sendingSwitches(tenant: Pick<Tenant, 'settings'>): SendingSwitches {
+  return {
+    enabled: tenant.settings.sendingEnabled === true,
+    paused: tenant.settings.sendingPaused === true,
+  };
+}
+
+/** True when messages may be queued and sent: live and not paused. */
+export function sendingActive(tenant: Pick<Tenant, 'settings'>): boolean {
+  const s = sendingSwitches(tenant);
+  return s.enabled && !s.paused;
+}
+
+// RFC 2606 / RFC 6761 names and addresses that can never receive a debtor's reply.
+const RESERVED_DOMAIN = /(^|\.)(localhost|local|invalid|test|example|internal|example\.(com|net|org))$/i;
+const IP_LITERAL = /^(\[.*\]|\d{1,3}(\.\d{1,3}){3})$/;
+
+/** Why replies to this address would never reach the team (a placeholder, an IP, a reserved name), or null. */
+export function replyToProblem(address: string | null | undefined): string | null {
+  if (!address) return 'No reply-to address is set';
+  const at = address.lastIndexOf('@');
+  const domain = at > 0 ? address.slice(at + 1) : '';
+  if (!domain.includes('.')) return `${address} is not a complete email address`;
+  if (IP_LITERAL.test(domain) || RESERVED_DOMAIN.test(domain))
+    return `${address} cannot receive replies; set the address your team reads`;
+  return null;
+}
+
+export interface ChecklistItem {
+  key: 'sender' | 'payment' | 'sequences' | 'first_batch' | 'go_live';
+  title: string;
+  done: boolean;
+  /** What is missing, or what was checked. */
+  detail: string;
+  /** Going live is refused while this is not done. */
+  required: boolean;
+}
+
+export interface GoLiveStatus {
+  sendingEnabled: boolean;
+  sendingPaused: boolean;
+  /** Planned but not sent because sending is off or paused, and among them those waiting for a reviewer. */
+  wouldSend: number;
+  awaitingApproval: number;
+  items: ChecklistItem[];
+  /** Required items still open: going live is refused until this is empty. */
+  blockers: string[];
+}
+
+/** The Dashboard's first-run checklist and the go-live gate's reasons. */
+export async function goLiveStatus(
+  services: Services,
+  db: Tx | Services['db'],
+  tenant: Tenant,
+): Promise<GoLiveStatus> {
+  const switches = sendingSwitches(tenant);
+  const sender = senderOf(tenant, services);
+  const custom = typeof tenant.settings.sender === 'object' && tenant.settings.sender !== null;
+  const replyProblem = replyToProblem(custom ? sender.replyTo : null);
+  const [counts] = rowsOf<{ planned: number; awaiting: number }>(
+    await db.execute(sql`
+      select count(*) filter (where status = 'planned')::int as planned,
+             count(*) filter (where status = 'awaiting_approval')::int as awaiting
+      from dunning_messages where tenant_id = ${tenant.id}::uuid and kind = 'reminder'`),
+  );
+  const awaitingApproval = counts?.awaiting ?? 0;
+  const wouldSend = (counts?.planned ?? 0) + awaitingApproval;
+  // Every reminder must be payable: a pay link on each invoice a reminder may list soon, or payment details.
+  const details = paymentDetailsOf(tenant);
+  const horizon = addDays(localParts(services.clock.now(), tenant.timezone || 'UTC').date, 7);
+  const [links] = rowsOf<{ without: number }>(
+    await db.execute(sql`
+      select count(*)::int as without from invoices
+      where tenant_id = ${tenant.id}::uuid and status = 'open' and balance_minor > 0
+        and due_date <= ${horizon}::date and coalesce(pay_link, '') = ''`),
+  );
+  const withoutLink = links?.without ?? 0;
+  const items: ChecklistItem[] = [
+    {
+      key: 'sender',
+      title: 'Sender identity with a real reply-to address',
+      done: replyProblem === null,
+      detail: replyProblem ?? `Replies go to ${sender.replyTo}`,
+      required: true,
+    },
+    {
+      key: 'payment',
+      title: 'How customers pay: pay links or payment details',
+      done: details !== undefined || withoutLink === 0,
+      detail: details
+        ? `Reminders show your payment details${details.url ? ` and ${details.url}` : ''}`
+        : withoutLink === 0
+          ? 'Every invoice due soon or overdue has a pay link'
+          : `${withoutLink} invoice${withoutLink === 1 ? ' has' : 's have'} no pay link: add payment details (bank details or a payment page) in Settings`,
+      required: true,
+    },
+    {
+      key: 'sequences',
+      title: 'Review the reminder sequences',
+      done: tenant.settings.sequencesReviewed === true,
+      detail:
+        tenant.settings.sequencesReviewed === true
+          ? 'Reviewed'
+          : 'Read each step on Sequences (preview the emails), then mark them reviewed',
+      required: false,
+    },
+    {
+      key: 'first_batch',
+      title: 'Review the first batch',
+      done: awaitingApproval === 0,
+      detail:
+        awaitingApproval === 0
+          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval`
+          : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals`,
+      required: false,
+    },
+    {
+      key: 'go_live',
+      title: 'Switch sending on',
+      done: switches.enabled,
+      detail: switches.enabled
+        ? switches.paused
+          ? 'Live, but all sending is paused'
+          : 'Live: reminders go out at their send times'
+        : 'Nothing is sent until sending is switched on in Settings',
+      required: false,
+    },
+  ];
+  return {
+    sendingEnabled: switches.enabled,
+    sendingPaused: switches.paused,
+    wouldSend,
+    awaitingApproval,
+    items,
+    blockers: items.filter((i) => i.required && !i.done).map((i) => `${i.title}: ${i.detail}`),
+  };
+}
+
+/** The switches as GET/PATCH /settings show them (absent = off). */
+export function sendingSwitchesView(tenant: Pick<Tenant, 'settings'>) {
+  const s = sendingSwitches(tenant);
+  return {
+    sendingEnabled: s.enabled,
+    sendingPaused: s.paused,
+    sequencesReviewed: tenant.settings.sequencesReviewed === true,
+  };
+}
+
+/**
+ * After a settings change, in its transaction: going live is refused while a required checklist item is open;
+ * going live or resuming re-plans what waited from now (no late burst); pausing or switching off takes back
+ * everything not yet handed to the provider, so it shows as "would send" at once.
+ */
+export async function applySendingSwitches(services: Services, tx: Tx, before: Tenant, after: Tenant) {
+  const was = sendingSwitches(before);
+  const now = sendingSwitches(after);
+  if (!was.enabled && now.enabled) {
+    const status = await goLiveStatus(services, tx, after);
+    if (status.blockers.length > 0) {
+      throw new AppError(
+        'go_live_blocked',
+        `Cannot switch sending on yet: ${status.blockers.join('; ')}`,
+        409,
+        {
+          details: status.blockers.map((b) => ({ field: 'sendingEnabled', message: b })),
+        },
+      );
+    }
+  }
+  const wasActive = was.enabled && !was.paused;
+  const isActive = now.enabled && !now.paused;
+  // Imported lazily: the engine imports this module for sendingActive.
+  const { planTenantIn, resumeSending } = await import('./engine');
+  if (!wasActive && isActive) await resumeSending(services, tx, after.id);
+  else if (wasActive && !isActive) await planTenantIn(services, tx, after.id);
+}

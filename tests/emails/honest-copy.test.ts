@@ -1,0 +1,151 @@
+/**
+ * Honest consolidated emails (issue 14, points 3 and 4): threats only about what is overdue on the day the debtor
+ * reads it, "due today" on the due date, earlier reminders only when there were some, the reviewer's introduction
+ * after the greeting, links mentioned only when they exist, and a phone-friendly layout.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderEmail } from '../../emails/render';
+import { Reminder, type ReminderProps } from '../../emails/reminder';
+import { applyEdits } from '../../src/dunning/compose-email';
+
+// Intl's no-break spaces and the plain text's word wrap both become single spaces.
+const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ');
+const flat = (s: string) => plain(s).replace(/[ \n]+/g, ' ');
+
+// Read on Friday 2026-11-27 in New York.
+const base: ReminderProps = {
+  ...Reminder.PreviewProps,
+  tone: 'final',
+  locale: 'en-US',
+  timezone: 'America/New_York',
+  generatedAt: '2026-11-27T15:00:00Z',
+  debtor: { name: 'Bergmann KG' },
+  previousReminders: 2,
+  respondBy: '2026-12-04',
+  statementUrl: undefined,
+  invoices: [
+    {
+      number: 'OLD-1',
+      issueDate: '2026-10-01',
+      dueDate: '2026-11-25',
+      currency: 'USD',
+      totalMinor: 100_000,
+      openMinor: 100_000,
+    },
+    {
+      number: 'NEW-2',
+      issueDate: '2026-11-01',
+      dueDate: '2026-11-30',
+      currency: 'USD',
+      totalMinor: 40_000,
+      openMinor: 40_000,
+    },
+  ],
+};
+
+describe('a consolidated final notice with an overdue and an upcoming invoice', () => {
+  it('threatens only the overdue part and its total; the upcoming invoice is named as not yet due', async () => {
+    const out = await renderEmail('reminder', base);
+    const text = flat(out.text);
+    expect(out.subject).toBe('Final notice: $1,000.00 overdue with Nordlicht Software GmbH');
+    expect(text).toContain(
+      'This is our final reminder about the overdue balance of $1,000.00 (invoice OLD-1).',
+    );
+    expect(text).toContain('payment of the overdue balance or hear from you by Dec 4, 2026');
+    expect(text).toContain(
+      'For your planning: invoice NEW-2 for $400.00 is not yet due (due on Nov 30, 2026). It is not part of this notice.',
+    );
+    expect(text).not.toContain('$1,400.00 overdue');
+    // Two tables: the overdue one with days overdue, the other without.
+    expect(out.text).toMatch(/^Overdue$/m);
+    expect(out.text).toMatch(/^Not yet overdue \(for your planning\)$/m);
+    expect(plain(out.text)).toMatch(/^OLD-1\s+Oct 1, 2026\s+Nov 25, 2026\s+2\s+\$1,000\.00/m);
+    expect(plain(out.text)).toMatch(/^NEW-2\s+Nov 1, 2026\s+Nov 30, 2026\s+\$400\.00/m);
+  });
+
+  it('a final or firm tone with nothing overdue reads as a neutral reminder, without threats', async () => {
+    for (const tone of ['final', 'firm'] as const) {
+      const out = await renderEmail('reminder', { ...base, tone, invoices: [base.invoices[1]!] });
+      expect(out.subject).toBe('Payment reminder: invoice NEW-2 is due Nov 30, 2026');
+      expect(out.text).not.toMatch(/final|collections|overdue|Despite/i);
+    }
+  });
+});
+
+describe('tone copy matches the state', () => {
+  it('on the due date the neutral step says "due today", not "overdue"', async () => {
+    const out = await renderEmail('reminder', {
+      ...base,
+      tone: 'neutral',
+      invoices: [{ ...base.invoices[0]!, dueDate: '2026-11-27' }],
+    });
+    expect(out.subject).toBe('Payment reminder: invoice OLD-1 is due today');
+    expect(flat(out.text)).toContain('invoice OLD-1 for $1,000.00 is due today');
+    expect(out.text).not.toMatch(/overdue/i);
+  });
+
+  it('days overdue are counted to the day the debtor reads it, in their zone', async () => {
+    // 03:00 UTC on the 28th is still the 27th in New York: OLD-1 (due the 25th) is 2 days overdue, not 3.
+    const out = await renderEmail('reminder', { ...base, tone: 'firm', generatedAt: '2026-11-28T03:00:00Z' });
+    expect(flat(out.text)).toContain('the oldest amount now 2 days past due');
+  });
+
+  it('"Despite our earlier reminders" only after reminders were sent', async () => {
+    const first = await renderEmail('reminder', { ...base, tone: 'firm', previousReminders: 0 });
+    expect(first.text).not.toContain('earlier reminders');
+  });
+});
+
+describe('a reviewer’s introduction', () => {
+  it('goes after the greeting, never above it (one salutation)', async () => {
+    const out = applyEdits(await renderEmail('reminder', { ...base, tone: 'neutral' }), {
+      editedSubject: null,
+      editedIntro: 'As discussed on the phone today:',
+    });
+    const html = out.html;
+    expect(html.indexOf('Hello Bergmann KG,')).toBeLessThan(html.indexOf('As discussed on the phone today:'));
+    const lines = out.text.split('\n').filter(Boolean);
+    const g = lines.findIndex((l) => l.startsWith('Hello Bergmann KG,'));
+    expect(lines[g + 1]).toBe('As discussed on the phone today:');
+    expect(out.text.match(/Hello|Hi /g)).toHaveLength(1);
+  });
+});
+
+describe('every reminder can be paid', () => {
+  it('mentions links only when the invoices have them', async () => {
+    const none = await renderEmail('reminder', { ...base, tone: 'neutral' });
+    expect(none.text).not.toMatch(/links? below/i);
+    expect(none.text).toContain('Reply to this email if you need our payment details.');
+    const linked = await renderEmail('reminder', {
+      ...base,
+      tone: 'neutral',
+      invoices: base.invoices.map((i) => ({ ...i, payLink: `https://pay.example/${i.number}` })),
+    });
+    expect(flat(linked.text)).toContain('You can pay online using the links below.');
+    expect(linked.text).toContain('Pay OLD-1');
+  });
+
+  it('shows the tenant’s payment details when there are no links', async () => {
+    const out = await renderEmail('reminder', {
+      ...base,
+      tone: 'neutral',
+      paymentDetails: {
+        instructions: 'Bank: Acme Bank\nIBAN: DE00 1234 5678 9000',
+        url: 'https://pay.acme-billing.com',
+      },
+    });
+    expect(flat(out.text)).toContain('followed by how to pay');
+    expect(out.text).toContain('How to pay');
+    expect(out.text).toContain('IBAN: DE00 1234 5678 9000');
+    expect(out.html).toContain('href="https://pay.acme-billing.com"');
+  });
+});
+
+describe('phones', () => {
+  it('has a viewport and stacks the invoice table on narrow screens', async () => {
+    const out = await renderEmail('reminder', base);
+    expect(out.html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"');
+    expect(out.html).toMatch(/@media only screen and \(max-width: 480px\)/);
+    expect(out.html).toContain('data-label="Open amount"');
+  });
+});
