@@ -14,6 +14,7 @@ import { integrationRoutes } from './routes/integrations';
 import { importRoutes } from './routes/imports';
 import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
+import { listRoutes } from './routes/lists';
 import { sessionRoutes } from './routes/session';
 import { webRoutes } from './web';
 import { riskRoutes } from './routes/risk';
@@ -82,6 +83,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     async (api) => {
       requireAuth(api);
       await api.register(ledgerRoutes(services));
+      await api.register(listRoutes(services));
       await api.register(importRoutes(services));
       await api.register(riskRoutes(services));
       await api.register(analyticsRoutes(services));

@@ -175,6 +175,8 @@ export const dunningMessages = pgTable(
     // Planner history and the customer page.
     index('dunning_messages_customer_idx').on(t.customerId, t.createdAt),
     index('dunning_messages_provider_idx').on(t.providerId),
+    // The customer list's last contact and next reminder.
+    index('dunning_messages_customer_status_idx').on(t.customerId, t.status, t.sendAt),
     // The message log, newest first.
     index('dunning_messages_tenant_created_idx').on(t.tenantId, sql`${t.createdAt} desc`),
     check(
