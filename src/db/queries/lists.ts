@@ -760,3 +760,27 @@ export async function taskTotals(db: DbOrTx, tenantId: string, f: TaskListFilter
   );
   return { total: num(r?.n) };
 }
+
+// ---- "all N matching": the ids of a filtered set, for a bulk action -------------------------------------------
+
+export async function invoiceIdsMatching(
+  db: DbOrTx,
+  tenantId: string,
+  f: InvoiceListFilter,
+): Promise<string[]> {
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`select i.id from ${INVOICE_FROM} where ${joinAnd(invoiceWhere(tenantId, f))}`),
+  );
+  return rows.map((r) => String(r.id));
+}
+
+export async function messageIdsMatching(
+  db: DbOrTx,
+  tenantId: string,
+  f: MessageListFilter,
+): Promise<string[]> {
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`select m.id from ${MESSAGE_FROM} where ${joinAnd(messageWhere(tenantId, f))}`),
+  );
+  return rows.map((r) => String(r.id));
+}

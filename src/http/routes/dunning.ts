@@ -33,7 +33,7 @@ import { parseInput } from '../validate';
 const isoDate = z.iso.date();
 const uuid = z.uuid();
 
-function actor(req: FastifyRequest): string {
+export function actor(req: FastifyRequest): string {
   const p = req.principal as Principal | undefined;
   if (!p) return 'unknown';
   return p.kind === 'api_token' ? `token:${p.tokenId}` : `session:${p.sessionId}`;

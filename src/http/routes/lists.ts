@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
+import { localParts } from '../../dunning/local-time';
 import { findCustomer } from '../../db/queries/ledger';
 import {
   AGING_BUCKETS,
@@ -19,12 +20,15 @@ import {
   CUSTOMER_SORTS,
   customerPage,
   customerTotals,
+  customerIds,
   decodeCursor,
   INVOICE_SORTS,
+  invoiceIdsMatching,
   type InvoiceListRow,
   invoicePage,
   invoiceTotals,
   MESSAGE_SORTS,
+  messageIdsMatching,
   messagePage,
   messageTotals,
   parseSort,
@@ -33,12 +37,13 @@ import {
   taskTotals,
 } from '../../db/queries/lists';
 import { customers, dunningMessageEvents, dunningMessages, dunningTasks } from '../../db/schema';
-import { notFound } from '../../errors';
+import { bulkCustomers, bulkDecideMessages, bulkDispute } from '../../dunning/bulk';
+import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
-import { tenantOf } from '../auth';
+import { COLLECTOR, tenantOf } from '../auth';
 import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import { parseInput } from '../validate';
-import { messageView } from './dunning';
+import { actor, messageView } from './dunning';
 
 const isoDate = z.iso.date();
 const bool = z
@@ -117,6 +122,58 @@ export const taskListQuery = z.object({
 });
 
 const money = (m: number, currency: string) => fromMinor(m, currency);
+
+/** The most rows one bulk action may change ("all N matching" beyond it: narrow the filter). */
+export const BULK_MAX = 10_000;
+
+/** A bulk action names its rows by id, or by the list's filter ("all N matching", the same query string fields). */
+const bulkTarget = <T extends z.ZodType>(id: T) => ({
+  ids: z.array(id).min(1).max(BULK_MAX).optional(),
+  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+const exactlyOne = (b: { ids?: unknown; filter?: unknown }) =>
+  (b.ids === undefined) !== (b.filter === undefined);
+const oneTarget = { message: 'give ids or filter (not both)', path: ['ids'] };
+
+/** A filter object from a JSON body, read as the list's query string would be. */
+const asQuery = (f: Record<string, string | number | boolean>) =>
+  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, String(v)]));
+
+function capped(ids: string[]): string[] {
+  if (ids.length > BULK_MAX) {
+    throw new AppError('too_many_rows', `${ids.length} rows match; act on at most ${BULK_MAX} at once`, 400);
+  }
+  return [...new Set(ids)];
+}
+
+const messageBulkBody = z
+  .object({
+    action: z.enum(['approve', 'skip']),
+    ...bulkTarget(z.string().min(1).max(64)),
+    reason: z.string().max(500).optional(),
+  })
+  .refine(exactlyOne, oneTarget);
+
+const customerBulkBody = z
+  .object({
+    action: z.enum(['pause', 'resume', 'exclude', 'include']),
+    ...bulkTarget(z.uuid()),
+    until: isoDate.optional(),
+  })
+  .refine(exactlyOne, oneTarget)
+  .refine((b) => b.action !== 'pause' || b.until !== undefined, {
+    message: 'pause needs until (the day reminders resume)',
+    path: ['until'],
+  });
+
+const invoiceBulkBody = z
+  .object({
+    action: z.enum(['dispute', 'resolve']),
+    ...bulkTarget(z.uuid()),
+    reason: z.string().max(2000).optional(),
+    until: isoDate.nullable().optional(),
+  })
+  .refine(exactlyOne, oneTarget);
 const DAY = 86_400_000;
 /** A `to` day includes the whole day. */
 const instantOf = (v: string, end: boolean) =>
@@ -374,6 +431,71 @@ export const listRoutes =
       }
       return out;
     }
+
+    // ---- bulk actions (collectors): one request, one transaction, a summary, an audit row ---------------------
+
+    app.post('/tenants/:tenant/dunning/messages/bulk', { config: COLLECTOR }, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const b = parseInput(messageBulkBody, req.body, 'body');
+      let ids = b.ids;
+      if (b.filter) {
+        const q = parseInput(messageListQuery, asQuery(b.filter), 'filter');
+        // Approving "all matching" means all matching that are waiting for approval.
+        const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
+        ids = await messageIdsMatching(db, tenant.id, f);
+      }
+      return bulkDecideMessages(services, b.action, {
+        tenantId: tenant.id,
+        actor: actor(req),
+        ids: capped(ids ?? []),
+        request: b,
+        reason: b.reason,
+      });
+    });
+
+    app.post('/tenants/:tenant/customers/bulk', { config: COLLECTOR }, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const b = parseInput(customerBulkBody, req.body, 'body');
+      const ids = b.filter
+        ? await customerIds(
+            db,
+            tenant.id,
+            customerFilterOf(services, parseInput(customerListQuery, asQuery(b.filter), 'filter')),
+          )
+        : (b.ids ?? []);
+      return bulkCustomers(services, b.action, {
+        tenantId: tenant.id,
+        actor: actor(req),
+        ids: capped(ids),
+        request: b,
+        until: b.until,
+      });
+    });
+
+    app.post('/tenants/:tenant/invoices/bulk', { config: COLLECTOR }, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const b = parseInput(invoiceBulkBody, req.body, 'body');
+      const ids = b.filter
+        ? await invoiceIdsMatching(
+            db,
+            tenant.id,
+            await invoiceFilterOf(
+              services,
+              tenant.id,
+              parseInput(invoiceListQuery, asQuery(b.filter), 'filter'),
+            ),
+          )
+        : (b.ids ?? []);
+      return bulkDispute(services, b.action, {
+        tenantId: tenant.id,
+        actor: actor(req),
+        ids: capped(ids),
+        request: b,
+        reason: b.reason,
+        until: b.until,
+        today: localParts(services.clock.now(), tenant.timezone).date,
+      });
+    });
 
     app.get('/tenants/:tenant/dunning/tasks', async (req, reply) => {
       const tenant = await tenantOf(req, services);
