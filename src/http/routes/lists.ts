@@ -4,12 +4,13 @@
  * pages (`limit`, `cursor` → `nextCursor`) and `format=csv` (every row of the same filtered set, formula-safe). JSON
  * answers carry `total` (the filtered count) and the totals of the filtered set.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { localParts } from '../../dunning/local-time';
+import { completeTask } from '../../dunning/tasks';
 import { findCustomer } from '../../db/queries/ledger';
 import {
   AGING_BUCKETS,
@@ -494,6 +495,41 @@ export const listRoutes =
         reason: b.reason,
         until: b.until,
         today: localParts(services.clock.now(), tenant.timezone).date,
+      });
+    });
+
+    /**
+     * "Find a contact", done right from the task: the address becomes the customer's dunning contact (an override,
+     * keeping any pause or exclusion) and the task is done, with the address in its note.
+     */
+    app.post('/tenants/:tenant/dunning/tasks/:id/contact', { config: COLLECTOR }, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const { id } = parseInput(z.object({ id: z.uuid() }), req.params, 'path');
+      const body = parseInput(z.object({ email: z.email().max(320) }), req.body, 'body');
+      const email = body.email.toLowerCase();
+      const by = actor(req);
+      const now = services.clock.now();
+      return db.transaction(async (tx) => {
+        const [task] = await tx
+          .select()
+          .from(dunningTasks)
+          .where(
+            and(
+              eq(dunningTasks.id, id),
+              eq(dunningTasks.tenantId, tenant.id),
+              eq(dunningTasks.status, 'open'),
+            ),
+          )
+          .for('update');
+        if (!task) throw notFound(`open task ${id}`);
+        await tx.execute(sql`insert into dunning_overrides (tenant_id, customer_id, contact_emails, note, updated_at)
+          values (${tenant.id}::uuid, ${task.customerId}::uuid, ${`{"${email}"}`}::text[], ${`Contact added by ${by}`},
+            ${now.toISOString()}::timestamptz)
+          on conflict (tenant_id, customer_id) where customer_id is not null
+          do update set contact_emails = excluded.contact_emails, updated_at = excluded.updated_at`);
+        const done = await completeTask(tx, tenant.id, id, by, `Contact: ${email}`, now);
+        if (!done) throw notFound(`open task ${id}`);
+        return { id, status: 'done', customerId: task.customerId, contactEmails: [email] };
       });
     });
 
