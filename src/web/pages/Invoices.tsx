@@ -289,7 +289,7 @@ export function InvoicesPage({ tenant }: PageProps) {
                   onSort={(s) => state.set({ sort: s })}
                 />
                 <SortHeader
-                  label="Days overdue"
+                  label="Days late"
                   sortKey="daysOverdue"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
@@ -304,14 +304,14 @@ export function InvoicesPage({ tenant }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Last reminder (UTC)"
+                  label="Last reminder"
                   sortKey="lastReminder"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                   firstDesc
                 />
                 <SortHeader
-                  label="Next reminder (UTC)"
+                  label="Next reminder"
                   sortKey="nextReminder"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
