@@ -257,4 +257,59 @@ describe('messages and tasks', () => {
     expect(find.openMinor).toBe(90000);
     expect((await json('dunning/tasks?q=nobody-has-this')).total).toBe(0);
   });
+
+  it('a find-a-contact task takes the address in place: it becomes the dunning contact and the task is done', async () => {
+    const tasks = await json('dunning/tasks?kind=find_contact');
+    const task = tasks.items[0];
+    expect(task.customer.name).toContain('Futura');
+    const headers = { ...auth, 'content-type': 'application/json' };
+    const bad = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${tenant}/dunning/tasks/${task.id}/contact`,
+      headers,
+      payload: { email: 'not an address' },
+    });
+    expect(bad.statusCode).toBe(400);
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${tenant}/dunning/tasks/${task.id}/contact`,
+      headers,
+      payload: { email: 'AP@Futura.example' },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const overrides = (await json('dunning/overrides')).items;
+    expect(overrides).toContainEqual(
+      expect.objectContaining({
+        customerId: task.customerId,
+        contactEmails: ['ap@futura.example'],
+        excluded: false,
+      }),
+    );
+    expect((await json('dunning/tasks?kind=find_contact')).total).toBe(0);
+    const done = await json('dunning/tasks?status=done');
+    expect(done.items[0]).toMatchObject({ id: task.id, note: 'Contact: ap@futura.example' });
+    // A second answer to a closed task is a 404, not a second override write.
+    const again = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${tenant}/dunning/tasks/${task.id}/contact`,
+      headers,
+      payload: { email: 'other@futura.example' },
+    });
+    expect(again.statusCode).toBe(404);
+  });
+});
+
+describe('dashboard export', () => {
+  it('exports the dashboard figures as CSV for the chosen period', async () => {
+    const r = await get('analytics?period=30&format=csv');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/csv/);
+    const rows = parseCsv(r.body);
+    expect(rows[0]).toEqual(['Section', 'Item', 'Value', 'Invoices']);
+    expect(rows[1]![1]).toBe('as of 2013-07-01, last 30 days');
+    const open = rows.find((x) => x[0] === 'receivables' && x[1] === 'Open')!;
+    expect(open.slice(2)).toEqual(['5900.00', '5']);
+    expect(rows.filter((x) => x[0] === 'aging')).toHaveLength(5);
+    expect(rows.filter((x) => x[0] === 'forecast').length).toBe(15);
+  });
 });
