@@ -91,6 +91,8 @@ export function DashboardPage({ tenant }: PageProps) {
   if (!data) return null;
   const c = data.currency;
   const empty = data.receivables.openCount === 0 && data.receivables.creditSalesMinor === 0;
+  // An old ledger has no sales in the period: ratios over the period (CEI, countback) would read 0% or "365 days+".
+  const noSales = data.receivables.creditSalesMinor === 0;
   return (
     <>
       <PageHeader
@@ -136,13 +138,17 @@ export function DashboardPage({ tenant }: PageProps) {
           testId="kpi-dso"
           label="DSO"
           value={formatKpi(data.kpis.dso, 'days')}
-          hint={`Countback ${formatKpi(data.kpis.dsoCountback, 'days')}${data.kpis.dsoCountbackCapped ? '+' : ''}`}
+          hint={
+            noSales
+              ? 'No sales in this period'
+              : `Countback ${formatKpi(data.kpis.dsoCountback, 'days')}${data.kpis.dsoCountbackCapped ? '+' : ''}`
+          }
           href={drill.open(c)}
         />
         <Kpi
           testId="kpi-cei"
           label="Collection effectiveness (CEI)"
-          value={formatKpi(data.kpis.cei, '%')}
+          value={noSales ? '—' : formatKpi(data.kpis.cei, '%')}
           hint="Share of collectible receivables collected"
           href={drill.issued(c, dayBefore(data.asOf, data.periodDays - 1), data.asOf)}
         />
