@@ -249,6 +249,8 @@ function ApprovalCard(props: {
   const [skipReason, setSkipReason] = useState('');
   const ids = { h: useId(), subject: useId(), intro: useId(), skip: useId() };
   const path = (suffix: string) => apiPath(tenant, `dunning/messages/${encodeURIComponent(m.id)}${suffix}`);
+  // Viewers read the queue; approving, editing and skipping are for collectors and admins.
+  const work = canWork();
 
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -294,7 +296,7 @@ function ApprovalCard(props: {
         <button
           type="button"
           className="btn"
-          disabled={busy}
+          disabled={busy || !work}
           onClick={() =>
             run(async () => {
               await api.post(path('/approve'));
@@ -308,6 +310,7 @@ function ApprovalCard(props: {
           type="button"
           className="btn btn-secondary"
           aria-expanded={mode === 'edit'}
+          disabled={!work}
           onClick={() => setMode(mode === 'edit' ? 'none' : 'edit')}
         >
           Edit<span className="sr-only"> message to {m.to.join(', ')}</span>
@@ -328,6 +331,7 @@ function ApprovalCard(props: {
           type="button"
           className="btn btn-danger"
           aria-expanded={mode === 'skip'}
+          disabled={!work}
           onClick={() => setMode(mode === 'skip' ? 'none' : 'skip')}
         >
           Skip<span className="sr-only"> message to {m.to.join(', ')}</span>
