@@ -76,7 +76,7 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
   });
 
   it('filters invoices', async () => {
-    await page.getByRole('link', { name: 'Invoices' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
     await page.locator('table tbody tr').first().waitFor();
     expect(await page.getByLabel('Status').inputValue()).toBe('open');
     await page.getByLabel('Status').selectOption('all');
