@@ -20,6 +20,9 @@ const benches: Bench[] = [
   { name: 'import', file: 'import.ts', args: ['postgres', '100000'] },
   { name: 'analytics', file: 'analytics.ts', args: ['pglite', '100000'] },
   { name: 'analytics', file: 'analytics.ts', args: ['postgres', '100000'] },
+  // The Invoices and Customers lists (search, sort, keyset pages, totals, CSV) on 100k invoices (bench/lists.ts).
+  { name: 'lists', file: 'lists.ts', args: ['pglite', '100000'] },
+  { name: 'lists', file: 'lists.ts', args: ['postgres', '100000'] },
   // Scoring 100k open invoices (features + ONNX + reasons) and training on 100k rows.
   { name: 'risk', file: 'risk.ts', args: [] },
   // The QuickBooks connector alone: full-sync iterators over a 100k-invoice sandbox company, no database.

@@ -15,6 +15,7 @@ import { integrationRoutes } from './routes/integrations';
 import { importRoutes } from './routes/imports';
 import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
+import { listRoutes } from './routes/lists';
 import { sessionRoutes } from './routes/session';
 import { securityHeadersHook, webRoutes } from './web';
 import { riskRoutes } from './routes/risk';
@@ -109,6 +110,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     async (api) => {
       requireAuth(api);
       await api.register(ledgerRoutes(services));
+      await api.register(listRoutes(services));
       await api.register(importRoutes(services));
       await api.register(riskRoutes(services));
       await api.register(analyticsRoutes(services));

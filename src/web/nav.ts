@@ -8,6 +8,7 @@
 import type { ComponentType } from 'react';
 import type { RouteDef } from './lib/router';
 import { ApprovalsPage } from './pages/Approvals';
+import { CallsPage } from './pages/Calls';
 import { ConnectionsPage } from './pages/Connections';
 import { CustomerPage } from './pages/Customer';
 import { CustomersPage } from './pages/Customers';
@@ -39,6 +40,7 @@ export const navEntries: NavEntry[] = [
   // Dunning pages (extension point).
   { name: 'sequences', label: 'Sequences', pattern: '/sequences', component: SequencesPage },
   { name: 'approvals', label: 'Approvals', pattern: '/approvals', component: ApprovalsPage },
+  { name: 'calls', label: 'Call list', pattern: '/calls', component: CallsPage },
   { name: 'messages', label: 'Messages', pattern: '/messages', component: MessagesPage },
   { name: 'settings', label: 'Settings', pattern: '/settings', component: SettingsPage },
 ];

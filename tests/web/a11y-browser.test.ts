@@ -65,6 +65,7 @@ describe.skipIf(!hasChromium)('accessibility (axe-core in Chromium)', () => {
     ['Connections', () => '/connections', 'Connections'],
     ['Sequences', () => '/sequences', 'Sequences'],
     ['Approvals', () => '/approvals', 'Approvals'],
+    ['Call list', () => '/calls', 'Call list'],
     ['Messages', () => '/messages', 'Messages'],
     ['Settings', () => '/settings', 'Settings'],
   ];

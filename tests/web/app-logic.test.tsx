@@ -44,7 +44,7 @@ describe('router', () => {
     expect(new Set(patterns).size).toBe(patterns.length);
     for (const e of navEntries) expect(typeof e.component).toBe('function');
     const names = navEntries.map((e) => e.name);
-    expect(names.slice(-4)).toEqual(['sequences', 'approvals', 'messages', 'settings']);
+    expect(names.slice(-5)).toEqual(['sequences', 'approvals', 'calls', 'messages', 'settings']);
   });
 });
 

@@ -76,7 +76,7 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
   });
 
   it('filters invoices', async () => {
-    await page.getByRole('link', { name: 'Invoices' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
     await page.locator('table tbody tr').first().waitFor();
     expect(await page.getByLabel('Status').inputValue()).toBe('open');
     await page.getByLabel('Status').selectOption('all');
@@ -86,13 +86,13 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     await page.getByLabel('Overdue').selectOption('true');
     await page.waitForURL(/overdue=true/);
     await expect.poll(() => page.locator('table tbody tr').count()).toBeGreaterThan(0);
-    const statuses = await page.locator('table tbody tr td:nth-child(6)').allTextContents();
+    const statuses = await page.locator('table tbody tr td[data-col="status"]').allTextContents();
     expect(statuses.every((t) => t.trim().toLowerCase() === 'overdue')).toBe(true);
     await shot('04-invoices-overdue');
   });
 
   it('opens a customer with invoices, payments and open balance', async () => {
-    const link = page.locator('table tbody tr td:nth-child(2) a').first();
+    const link = page.locator('table tbody tr td[data-col="customer"] a').first();
     const name = ((await link.textContent()) ?? '').trim();
     await link.click();
     await page.getByRole('heading', { level: 1, name }).waitFor();

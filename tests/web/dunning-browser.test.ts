@@ -218,10 +218,10 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: first.customer.name }).waitFor();
   });
 
-  it('Approvals: the call list shows talking points; "Done" closes the task', async () => {
-    await page.getByRole('link', { name: 'Approvals' }).click();
+  it('Call list: its own page; a card titled by customer shows talking points; "Done" closes the task', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Call list' }).click();
     const task = page.getByTestId('task');
-    await task.getByRole('heading', { name: 'C0 has no email address' }).waitFor();
+    await task.getByText('C0 has no email address').waitFor();
     expect(await task.textContent()).toContain('Open items');
     expect(await task.textContent()).toContain('no email on file');
     await task.getByLabel('Note (optional)').fill('Called; new AP contact coming');

@@ -196,6 +196,8 @@ export const dunningMessages = pgTable(
     // Planner history and the customer page.
     index('dunning_messages_customer_idx').on(t.customerId, t.createdAt),
     index('dunning_messages_provider_idx').on(t.providerId),
+    // The customer list's last contact and next reminder.
+    index('dunning_messages_customer_status_idx').on(t.customerId, t.status, t.sendAt),
     // The message log, newest first.
     index('dunning_messages_tenant_created_idx').on(t.tenantId, sql`${t.createdAt} desc`),
     check(
@@ -305,4 +307,29 @@ export const dunningTasks = pgTable(
     uniqueIndex('dunning_tasks_dedupe_uq').on(t.tenantId, t.dedupeKey),
     index('dunning_tasks_tenant_status_due_idx').on(t.tenantId, t.status, t.dueOn),
   ],
+);
+
+/**
+ * The audit of a bulk action (approve 40 held reminders, pause 12 customers, mark 8 invoices disputed): who, what,
+ * on which rows (ids, or the list filter for "all N matching"), and what came of it. Each row it changed also
+ * names the person where it has a place for it (a message's decided_by).
+ */
+export const bulkActions = pgTable(
+  'bulk_actions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantId(),
+    actor: text('actor').notNull(),
+    /** messages | customers | invoices */
+    target: text('target').notNull(),
+    action: text('action').notNull(),
+    /** The request: ids or filter, and the action's parameters (reason, until). */
+    request: jsonb('request').$type<Record<string, unknown>>().notNull(),
+    requested: integer('requested').notNull(),
+    applied: integer('applied').notNull(),
+    /** Rows left alone and why: [{ id, reason }]. */
+    notApplied: jsonb('not_applied').$type<{ id: string; reason: string }[]>().notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (t) => [index('bulk_actions_tenant_created_idx').on(t.tenantId, t.createdAt)],
 );

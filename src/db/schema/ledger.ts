@@ -30,7 +30,11 @@ export const customers = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('customers_tenant_external_uq').on(t.tenantId, t.externalId)],
+  (t) => [
+    uniqueIndex('customers_tenant_external_uq').on(t.tenantId, t.externalId),
+    // The customer list sorted by name (keyset pages).
+    index('customers_tenant_name_idx').on(t.tenantId, sql`lower(${t.name})`, t.id),
+  ],
 );
 
 export const invoices = pgTable(
@@ -65,6 +69,12 @@ export const invoices = pgTable(
     index('invoices_customer_issue_idx').on(t.customerId, t.issueDate),
     // Analytics: credit sales and collection rates over a window of issue dates (DSO, CEI, collected-within-N).
     index('invoices_tenant_issue_idx').on(t.tenantId, t.issueDate),
+    // The invoice list: keyset pages over every status by due date, balance or original amount.
+    index('invoices_tenant_due_id_idx').on(t.tenantId, t.dueDate, t.id),
+    index('invoices_tenant_balance_idx').on(t.tenantId, t.balanceMinor, t.id),
+    index('invoices_tenant_total_idx').on(t.tenantId, t.totalMinor, t.id),
+    // The customer list's open and overdue balances, and a task's open balance.
+    index('invoices_customer_status_idx').on(t.customerId, t.status, t.dueDate),
     check('invoices_status_ck', sql`${t.status} in ('open','paid','void','deleted')`),
     check('invoices_balance_ck', sql`${t.balanceMinor} >= 0`),
   ],

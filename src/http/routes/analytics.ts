@@ -8,12 +8,14 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { fromMinor } from '../../../connectors/money';
 import { type Analytics, computeAnalytics } from '../../analytics/dashboard';
 import { isoDay } from '../../clock';
 import { analyticsVersion, openInvoicePredictions } from '../../db/queries/analytics';
 import { getTenant, type Tenant } from '../../db/queries/tenants';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
+import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import { parseInput } from '../validate';
 
 const query = z.object({
@@ -24,7 +26,60 @@ const query = z.object({
     .optional(),
   /** Force the naive due-date forecast even when predictions exist. */
   forecast: z.enum(['due_date']).optional(),
+  /** csv: the same figures as rows (section, item, value), formula-safe. */
+  format: z.enum(['json', 'csv']).default('json'),
 });
+
+/** The dashboard as CSV rows: KPIs, receivables, aging buckets, collection rates and forecast weeks. */
+export function analyticsCsv(a: Analytics): string {
+  type R = { section: string; item: string; value: string | number | null; count?: number | null };
+  const m = (minor: number) => fromMinor(minor, a.currency);
+  const rows: R[] = [
+    { section: 'period', item: `as of ${a.asOf}, last ${a.periodDays} days`, value: a.currency },
+    { section: 'kpi', item: 'DSO (days)', value: a.kpis.dso },
+    { section: 'kpi', item: 'DSO countback (days)', value: a.kpis.dsoCountback },
+    { section: 'kpi', item: 'CEI (%)', value: a.kpis.cei },
+    { section: 'kpi', item: 'Average days delinquent', value: a.kpis.averageDaysDelinquent },
+    { section: 'kpi', item: 'Overdue invoices, weighted days late', value: a.kpis.weightedDaysOverdue },
+    {
+      section: 'receivables',
+      item: 'Open',
+      value: m(a.receivables.openMinor),
+      count: a.receivables.openCount,
+    },
+    {
+      section: 'receivables',
+      item: 'Overdue',
+      value: m(a.receivables.overdueMinor),
+      count: a.receivables.overdueCount,
+    },
+    { section: 'receivables', item: 'Credit sales in period', value: m(a.receivables.creditSalesMinor) },
+    ...a.aging.map((b) => ({ section: 'aging', item: b.label, value: m(b.amountMinor), count: b.count })),
+    { section: 'collected', item: 'Within 30 days (amount share)', value: a.collected.within30.amountShare },
+    { section: 'collected', item: 'Within 60 days (amount share)', value: a.collected.within60.amountShare },
+    { section: 'revenue at risk', item: 'Overdue', value: m(a.revenueAtRisk.overdueMinor) },
+    {
+      section: 'revenue at risk',
+      item: 'High risk',
+      value: a.revenueAtRisk.highRiskMinor === null ? null : m(a.revenueAtRisk.highRiskMinor),
+      count: a.revenueAtRisk.highRiskCount,
+    },
+    { section: 'forecast', item: 'Past due', value: m(a.forecast.pastDueMinor) },
+    ...a.forecast.weeks.map((w) => ({
+      section: 'forecast',
+      item: `${w.start} to ${w.end}`,
+      value: m(w.expectedMinor),
+    })),
+    { section: 'forecast', item: 'Later', value: m(a.forecast.laterMinor) },
+  ];
+  const cols: CsvColumn<R>[] = [
+    { header: 'Section', value: (r) => r.section },
+    { header: 'Item', value: (r) => r.item },
+    { header: 'Value', kind: 'number', value: (r) => r.value },
+    { header: 'Invoices', kind: 'number', value: (r) => r.count ?? null },
+  ];
+  return toCsv(cols, rows);
+}
 
 const TTL_MS = 60_000;
 const VERSION_CHECK_MS = 1_000;
@@ -77,13 +132,17 @@ export const analyticsRoutes =
           at: now,
           value: (async () => {
             const scope = { tenantId: tenant.id, currency };
-            const predictions = q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
+            const predictions =
+              q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
             const result: Analytics = await computeAnalytics(services.db, {
               ...scope,
               today,
               periodDays: q.period,
               // Until the tenant is scored there are no predictions: the naive due-date forecast.
-              predictions: predictions.length > 0 ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' })) : undefined,
+              predictions:
+                predictions.length > 0
+                  ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' }))
+                  : undefined,
             });
             return JSON.stringify(result);
           })(),
@@ -94,6 +153,12 @@ export const analyticsRoutes =
         entry.value.catch(() => cache.delete(key));
       }
       const body = await entry.value;
-      return reply.header('cache-control', 'private, max-age=0').type('application/json; charset=utf-8').send(body);
+      if (q.format === 'csv') {
+        return sendCsv(reply, `${tenant.slug}-dashboard`, today, analyticsCsv(JSON.parse(body) as Analytics));
+      }
+      return reply
+        .header('cache-control', 'private, max-age=0')
+        .type('application/json; charset=utf-8')
+        .send(body);
     });
   };

@@ -2,7 +2,7 @@
  * Dunning API: policy, overrides, promises-to-pay, disputes, the outbox/message log with "why this message, now",
  * approvals (approve, skip, edit), the call list, "plan now", and a rendered preview of a sequence step.
  */
-import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type DbOrTx, rowsOf } from '../../db/client';
@@ -13,7 +13,6 @@ import {
   dunningMessages,
   dunningOverrides,
   dunningPolicies,
-  dunningTasks,
   invoices,
   promisesToPay,
 } from '../../db/schema';
@@ -38,7 +37,7 @@ const isoDate = z.iso.date();
 const uuid = z.uuid();
 
 /** The audit name of the person (or token) making the request. */
-function actor(req: FastifyRequest): string {
+export function actor(req: FastifyRequest): string {
   return actorName(principalOf(req));
 }
 
@@ -82,15 +81,6 @@ const disputeBody = z.object({
   reason: z.string().max(2000).optional(),
 });
 
-const messageQuery = z.object({
-  status: z
-    .enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed', 'unconfirmed'])
-    .optional(),
-  customer: uuid.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.iso.datetime().optional(),
-});
-
 const editBody = z
   .object({
     subject: headerTextSchema(200, 'the subject').nullable().optional(),
@@ -118,7 +108,7 @@ async function requireInvoices(db: DbOrTx, tenantId: string, ids: string[]) {
 }
 
 /** The log view of a message: everything the reviewer needs to see why it exists and what became of it. */
-function messageView(m: MessageRow, events: (typeof dunningMessageEvents.$inferSelect)[] = []) {
+export function messageView(m: MessageRow, events: (typeof dunningMessageEvents.$inferSelect)[] = []) {
   const { html: _html, text: _text, ...rest } = m;
   return {
     ...rest,
@@ -385,44 +375,7 @@ export const dunningRoutes =
     });
 
     // ---- messages: outbox, log, approvals ---------------------------------------------------------------------
-    app.get(`${base}/messages`, async (req) => {
-      const tenant = await tenantOf(req, services);
-      const q = parseInput(messageQuery, req.query, 'querystring');
-      const rows = await db
-        .select()
-        .from(dunningMessages)
-        .where(
-          and(
-            eq(dunningMessages.tenantId, tenant.id),
-            q.status ? eq(dunningMessages.status, q.status) : undefined,
-            q.customer ? eq(dunningMessages.customerId, q.customer) : undefined,
-            q.before ? lt(dunningMessages.createdAt, new Date(q.before)) : undefined,
-          ),
-        )
-        .orderBy(desc(dunningMessages.createdAt), desc(dunningMessages.id))
-        .limit(q.limit);
-      const events =
-        rows.length === 0
-          ? []
-          : await db
-              .select()
-              .from(dunningMessageEvents)
-              .where(
-                inArray(
-                  dunningMessageEvents.messageId,
-                  rows.map((r) => r.id),
-                ),
-              )
-              .orderBy(dunningMessageEvents.at);
-      return {
-        items: rows.map((m) =>
-          messageView(
-            m,
-            events.filter((e) => e.messageId === m.id),
-          ),
-        ),
-      };
-    });
+    // GET …/messages (the outbox and log as a list): src/http/routes/lists.ts.
 
     async function messageOf(req: FastifyRequest) {
       const tenant = await tenantOf(req, services);
@@ -574,24 +527,7 @@ export const dunningRoutes =
     });
 
     // ---- tasks (call list) ------------------------------------------------------------------------------------
-    app.get(`${base}/tasks`, async (req) => {
-      const tenant = await tenantOf(req, services);
-      const q = parseInput(
-        z.object({ status: z.enum(['open', 'done']).default('open') }),
-        req.query,
-        'querystring',
-      );
-      const rows = await db
-        .select({ task: dunningTasks, customerName: customers.name, customerEmails: customers.emails })
-        .from(dunningTasks)
-        .innerJoin(customers, eq(customers.id, dunningTasks.customerId))
-        .where(and(eq(dunningTasks.tenantId, tenant.id), eq(dunningTasks.status, q.status)))
-        .orderBy(dunningTasks.dueOn, dunningTasks.createdAt)
-        .limit(500);
-      return {
-        items: rows.map((r) => ({ ...r.task, customer: { name: r.customerName, emails: r.customerEmails } })),
-      };
-    });
+    // GET …/tasks (the call list): src/http/routes/lists.ts.
 
     app.post(`${base}/tasks/:id/done`, { config: COLLECTOR }, async (req) => {
       const tenant = await tenantOf(req, services);

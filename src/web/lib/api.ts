@@ -35,6 +35,8 @@ type Fetch = typeof fetch;
 
 export class Api {
   private csrf: string | null = null;
+  /** The last session answer, for role checks in pages (see canWork). */
+  current: SessionInfo | null = null;
   constructor(private readonly fetchImpl: Fetch = (...args) => fetch(...args)) {}
 
   setCsrfToken(token: string | null): void {
@@ -97,11 +99,17 @@ export class Api {
   async session(): Promise<SessionInfo> {
     const s = await this.get<SessionInfo>('/api/v1/session');
     this.setCsrfToken(s.csrfToken);
+    this.current = s;
     return s;
   }
 }
 
 export const api = new Api();
+
+/** Whether the signed-in person may work receivables (approve, skip, pause, dispute): collectors and admins. */
+export function canWork(session: SessionInfo | null = api.current): boolean {
+  return (session?.role ?? 'admin') !== 'viewer';
+}
 
 /** Builds "/api/v1/tenants/acme/invoices?status=open" from parts, dropping empty query values. */
 export function apiPath(

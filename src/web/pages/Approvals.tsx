@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import {
   type DunningMessage,
   EmailFrame,
@@ -6,106 +6,226 @@ import {
   messageInvoices,
   messageTotal,
   type RenderedEmail,
+  TONES,
 } from '../components/dunning';
-import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
-import { api, apiPath } from '../lib/api';
-import { formatDate, formatInstant, formatMoney } from '../lib/format';
+import {
+  BulkBar,
+  type BulkResult,
+  bulkSummary,
+  bulkTarget,
+  type Params,
+  SearchBox,
+  useList,
+  useQueryState,
+  useSelection,
+} from '../components/list';
+import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
+import { api, apiPath, canWork } from '../lib/api';
+import { formatAmountInput, parseAmountInput } from '../lib/amount-input';
+import { formatInstant } from '../lib/format';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
+import { viewerZone } from './Messages';
 import '../components/dunning.css';
 
-interface Task {
-  id: string;
-  customerId: string;
-  kind: 'call' | 'find_contact' | 'review';
-  title: string;
-  dueOn: string | null;
-  messageId: string | null;
-  customer: { name: string; emails: string[] };
-  talkingPoints: {
-    openItems?: { number: string; dueDate: string; daysOverdue: number; openMinor: number; currency: string }[];
-    predictions?: { number: string; pLate: number; predictedPayDate: string; riskBand: string; reasons: string[] }[];
-    customerRisk?: { score: number; slowingAlert: boolean; message: string | null } | null;
-    lastContacts?: { at: string; tone: string | null; status: string; deliveryStatus: string | null; reason: string }[];
-    history?: { paidInvoices: number; avgDaysLate: number | null };
-  };
-}
+type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
-export function ApprovalsPage({ tenant }: PageProps) {
-  const list = useApi<{ items: DunningMessage[] }>(
-    apiPath(tenant, 'dunning/messages', { status: 'awaiting_approval', limit: 200 }),
-  );
-  const tasks = useApi<{ items: Task[] }>(apiPath(tenant, 'dunning/tasks'));
-  const [items, setItems] = useState<DunningMessage[]>([]);
-  const [taskItems, setTaskItems] = useState<Task[]>([]);
+const PARAMS = ['q', 'tone', 'minAmountMinor', 'sort'] as const;
+
+export function ApprovalsPage({ tenant, currency }: PageProps) {
+  const state = useQueryState(PARAMS);
+  const params: Params = { ...state.params, status: 'awaiting_approval' };
+  const sort = params.sort ?? 'sendAt';
+  const list = useList<Row>(tenant, 'dunning/messages', { ...params, sort }, 100);
+  const calls = useApi<{ total: number }>(apiPath(tenant, 'dunning/tasks', { limit: 1 }));
+  const selection = useSelection(JSON.stringify(params));
   const [announce, setAnnounce] = useState('');
-  // After a card goes away (approved, skipped, done), focus its section so keyboard users keep their place.
+  const [busy, setBusy] = useState(false);
+  const [bulkError, setBulkError] = useState<Error | null>(null);
+  const [skipReason, setSkipReason] = useState('');
+  const [amount, setAmount] = useState(
+    params.minAmountMinor ? formatAmountInput(Number(params.minAmountMinor), currency) : '',
+  );
+  const ids = { tone: useId(), amount: useId(), reason: useId(), sort: useId() };
+  const work = canWork();
+  // After a card goes away (approved, skipped), focus the section so keyboard users keep their place.
   const approvalsHeading = useRef<HTMLHeadingElement>(null);
-  const callsHeading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => setItems(list.data?.items ?? []), [list.data]);
-  useEffect(() => setTaskItems(tasks.data?.items ?? []), [tasks.data]);
+  const items = list.rows;
+  const total = list.answer?.total ?? 0;
+  const pageIds = items.map((m) => m.id);
+  const allOnPage = pageIds.length > 0 && pageIds.every((id) => selection.sel.ids.has(id));
+  const remove = (gone: string[]) => {
+    const g = new Set(gone);
+    list.setRows((xs) => xs.filter((x) => !g.has(x.id)));
+  };
+
+  const bulk = async (action: 'approve' | 'skip') => {
+    setBusy(true);
+    setBulkError(null);
+    try {
+      const r = await api.post<BulkResult & { appliedIds: string[] }>(
+        apiPath(tenant, 'dunning/messages/bulk'),
+        {
+          action,
+          ...bulkTarget(selection.sel, params),
+          ...(action === 'skip' && skipReason.trim() ? { reason: skipReason.trim() } : {}),
+        },
+      );
+      setAnnounce(bulkSummary(r, action === 'approve' ? 'approved and queued' : 'skipped'));
+      selection.clear();
+      remove(r.appliedIds);
+      list.reload();
+      approvalsHeading.current?.focus();
+    } catch (e) {
+      setBulkError(e as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   return (
     <>
       <PageHeader
         title="Approvals"
-        subtitle="Reminders waiting for a person, and the call list"
+        subtitle="Reminders waiting for a person"
         actions={
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => {
-              list.reload();
-              tasks.reload();
-            }}
-          >
-            Refresh
-          </button>
+          <>
+            <Link href="/calls" className="btn btn-secondary">
+              Call list{calls.data ? ` (${calls.data.total})` : ''}
+            </Link>
+            <button type="button" className="btn btn-secondary" onClick={() => list.reload()}>
+              Refresh
+            </button>
+          </>
         }
       />
-      <div role="status" aria-live="polite" className="sr-only">
+      <search className="filters" aria-label="Filter approvals">
+        <SearchBox
+          label="Customer"
+          placeholder="Name, email or invoice"
+          value={params.q ?? ''}
+          onSearch={(q) => state.set({ q: q || null })}
+        />
+        <div className="field">
+          <label htmlFor={ids.tone}>Tone</label>
+          <select
+            id={ids.tone}
+            value={params.tone ?? ''}
+            onChange={(e) => state.set({ tone: e.target.value || null })}
+          >
+            <option value="">Any</option>
+            {TONES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+        <form
+          className="field"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const a = parseAmountInput(amount, currency);
+            state.set({ minAmountMinor: amount.trim() && a.ok ? String(a.minor) : null });
+          }}
+        >
+          <label htmlFor={ids.amount}>At least ({currency})</label>
+          <input
+            id={ids.amount}
+            inputMode="decimal"
+            value={amount}
+            placeholder="e.g. 1,000"
+            onChange={(e) => setAmount(e.target.value)}
+            onBlur={(e) => e.currentTarget.form?.requestSubmit()}
+          />
+        </form>
+        <div className="field">
+          <label htmlFor={ids.sort}>Order</label>
+          <select id={ids.sort} value={sort} onChange={(e) => state.set({ sort: e.target.value })}>
+            <option value="sendAt">Send time, soonest first</option>
+            <option value="-amount">Largest amount first</option>
+            <option value="customer">Customer A–Z</option>
+          </select>
+        </div>
+      </search>
+      <div
+        role="status"
+        aria-live="polite"
+        className={announce ? 'banner banner-ok' : 'sr-only'}
+        data-testid="bulk-result"
+      >
         {announce}
       </div>
+      <ErrorBanner error={bulkError} />
       <section aria-labelledby="approvals-h">
         <h2 id="approvals-h" className="section-title" tabIndex={-1} ref={approvalsHeading}>
-          Waiting for approval {list.data ? <span className="muted">({items.length})</span> : null}
+          Waiting for approval {list.answer ? <span className="muted">({total})</span> : null}
         </h2>
-        {list.loading && !list.data ? <Loading label="Loading messages…" /> : null}
+        {work && items.length > 0 ? (
+          <p className="select-page">
+            <label>
+              <input
+                type="checkbox"
+                checked={allOnPage}
+                onChange={(e) => selection.setPage(pageIds, e.target.checked)}
+              />{' '}
+              Select all {items.length} shown
+            </label>
+          </p>
+        ) : null}
+        {work ? (
+          <BulkBar
+            sel={selection.sel}
+            shown={items.length}
+            total={total}
+            noun="messages"
+            onAllMatching={selection.selectAllMatching}
+            onClear={selection.clear}
+          >
+            <button type="button" className="btn" disabled={busy} onClick={() => bulk('approve')}>
+              Approve selected
+            </button>
+            <div className="field">
+              <label htmlFor={ids.reason}>Skip reason (optional)</label>
+              <input
+                id={ids.reason}
+                value={skipReason}
+                maxLength={500}
+                onChange={(e) => setSkipReason(e.target.value)}
+              />
+            </div>
+            <button type="button" className="btn btn-danger" disabled={busy} onClick={() => bulk('skip')}>
+              Skip selected
+            </button>
+          </BulkBar>
+        ) : null}
+        {list.loading && !list.answer ? <Loading label="Loading messages…" /> : null}
         <ErrorBanner error={list.error} />
-        {list.data && items.length === 0 ? <Empty>Nothing is waiting for approval.</Empty> : null}
+        {list.answer && items.length === 0 ? <Empty>Nothing is waiting for approval.</Empty> : null}
         {items.map((m) => (
           <ApprovalCard
             key={m.id}
             tenant={tenant}
             m={m}
+            selected={selection.sel.allMatching || selection.sel.ids.has(m.id)}
+            onSelect={work ? () => selection.toggle(m.id) : null}
             onDecided={(what) => {
-              setItems((xs) => xs.filter((x) => x.id !== m.id));
-              setAnnounce(`Message to ${m.to.join(', ')} ${what}.`);
+              remove([m.id]);
+              setAnnounce(`Message to ${m.customerName ?? m.to.join(', ')} ${what}.`);
               approvalsHeading.current?.focus();
             }}
-            onEdited={(next) => setItems((xs) => xs.map((x) => (x.id === next.id ? next : x)))}
+            onEdited={(next) =>
+              list.setRows((xs) => xs.map((x) => (x.id === next.id ? { ...x, ...next } : x)))
+            }
           />
         ))}
-      </section>
-      <section aria-labelledby="calls-h">
-        <h2 id="calls-h" className="section-title" tabIndex={-1} ref={callsHeading}>
-          Call list {tasks.data ? <span className="muted">({taskItems.length})</span> : null}
-        </h2>
-        {tasks.loading && !tasks.data ? <Loading label="Loading call list…" /> : null}
-        <ErrorBanner error={tasks.error} />
-        {tasks.data && taskItems.length === 0 ? <Empty>No open calls or follow-ups.</Empty> : null}
-        {taskItems.map((t) => (
-          <TaskCard
-            key={t.id}
-            tenant={tenant}
-            t={t}
-            onDone={() => {
-              setTaskItems((xs) => xs.filter((x) => x.id !== t.id));
-              setAnnounce(`Task “${t.title}” done.`);
-              callsHeading.current?.focus();
-            }}
-          />
-        ))}
+        {list.hasMore && !list.loading ? (
+          <div className="more">
+            <button type="button" className="btn btn-secondary" onClick={list.loadMore}>
+              Load more ({items.length} of {total})
+            </button>
+          </div>
+        ) : null}
       </section>
     </>
   );
@@ -113,7 +233,9 @@ export function ApprovalsPage({ tenant }: PageProps) {
 
 function ApprovalCard(props: {
   tenant: string;
-  m: DunningMessage;
+  m: Row;
+  selected: boolean;
+  onSelect: (() => void) | null;
   onDecided: (what: string) => void;
   onEdited: (m: DunningMessage) => void;
 }) {
@@ -127,6 +249,8 @@ function ApprovalCard(props: {
   const [skipReason, setSkipReason] = useState('');
   const ids = { h: useId(), subject: useId(), intro: useId(), skip: useId() };
   const path = (suffix: string) => apiPath(tenant, `dunning/messages/${encodeURIComponent(m.id)}${suffix}`);
+  // Viewers read the queue; approving, editing and skipping are for collectors and admins.
+  const work = canWork();
 
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -148,13 +272,22 @@ function ApprovalCard(props: {
     <article className="card" aria-labelledby={ids.h} data-testid="approval">
       <div className="msg-card-head">
         <h3 id={ids.h}>
-          To {m.to.join(', ')} <span className="muted small">· {messageInvoices(m)}</span>
+          {props.onSelect ? (
+            <input
+              type="checkbox"
+              className="card-check"
+              aria-label={`Select the message to ${m.customerName ?? m.to.join(', ')}`}
+              checked={props.selected}
+              onChange={props.onSelect}
+            />
+          ) : null}
+          {m.customerName ?? m.to.join(', ')} <span className="muted small">· {messageInvoices(m)}</span>
         </h3>
         <span className="msg-amount">{messageTotal(m)}</span>
       </div>
       <p className="small muted">
         {m.tone ? `${m.tone[0]!.toUpperCase()}${m.tone.slice(1)} ${m.template}` : m.template} · would send{' '}
-        {formatInstant(m.sendAt)}
+        {formatInstant(m.sendAt)} ({viewerZone()}) · to {m.to.join(', ')}
         {m.editedSubject || m.editedIntro ? ' · edited' : ''}
       </p>
       <MessageWhy m={m} />
@@ -163,7 +296,7 @@ function ApprovalCard(props: {
         <button
           type="button"
           className="btn"
-          disabled={busy}
+          disabled={busy || !work}
           onClick={() =>
             run(async () => {
               await api.post(path('/approve'));
@@ -177,6 +310,7 @@ function ApprovalCard(props: {
           type="button"
           className="btn btn-secondary"
           aria-expanded={mode === 'edit'}
+          disabled={!work}
           onClick={() => setMode(mode === 'edit' ? 'none' : 'edit')}
         >
           Edit<span className="sr-only"> message to {m.to.join(', ')}</span>
@@ -197,6 +331,7 @@ function ApprovalCard(props: {
           type="button"
           className="btn btn-danger"
           aria-expanded={mode === 'skip'}
+          disabled={!work}
           onClick={() => setMode(mode === 'skip' ? 'none' : 'skip')}
         >
           Skip<span className="sr-only"> message to {m.to.join(', ')}</span>
@@ -223,11 +358,21 @@ function ApprovalCard(props: {
         >
           <div className="field">
             <label htmlFor={ids.subject}>Subject (blank = the template's)</label>
-            <input id={ids.subject} value={subject} maxLength={200} onChange={(e) => setSubject(e.target.value)} />
+            <input
+              id={ids.subject}
+              value={subject}
+              maxLength={200}
+              onChange={(e) => setSubject(e.target.value)}
+            />
           </div>
           <div className="field">
             <label htmlFor={ids.intro}>Introduction (added before the template's text)</label>
-            <textarea id={ids.intro} value={intro} maxLength={2000} onChange={(e) => setIntro(e.target.value)} />
+            <textarea
+              id={ids.intro}
+              value={intro}
+              maxLength={2000}
+              onChange={(e) => setIntro(e.target.value)}
+            />
           </div>
           <div className="field-actions field">
             <button type="submit" className="btn" disabled={busy}>
@@ -253,7 +398,12 @@ function ApprovalCard(props: {
         >
           <div className="field">
             <label htmlFor={ids.skip}>Reason (optional)</label>
-            <input id={ids.skip} value={skipReason} maxLength={500} onChange={(e) => setSkipReason(e.target.value)} />
+            <input
+              id={ids.skip}
+              value={skipReason}
+              maxLength={500}
+              onChange={(e) => setSkipReason(e.target.value)}
+            />
           </div>
           <div className="field-actions field">
             <button type="submit" className="btn btn-danger" disabled={busy}>
@@ -271,113 +421,16 @@ function ApprovalCard(props: {
             <p className="small">
               <strong>Subject:</strong> {rendered.subject}
             </p>
-            <EmailFrame html={rendered.html} title={`Email to ${m.to.join(', ')}: ${rendered.subject}`} height={460} />
+            <EmailFrame
+              html={rendered.html}
+              title={`Email to ${m.to.join(', ')}: ${rendered.subject}`}
+              height={460}
+            />
           </div>
         ) : busy ? (
           <Loading label="Rendering email…" />
         ) : null
       ) : null}
-    </article>
-  );
-}
-
-function TaskCard({ tenant, t, onDone }: { tenant: string; t: Task; onDone: () => void }) {
-  const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | null>(null);
-  const ids = { h: useId(), note: useId() };
-  const tp = t.talkingPoints;
-  return (
-    <article className="card" aria-labelledby={ids.h} data-testid="task">
-      <div className="msg-card-head">
-        <h3 id={ids.h}>{t.title}</h3>
-        <span className="small muted">
-          {t.kind.replace(/_/g, ' ')} · due {formatDate(t.dueOn)}
-        </span>
-      </div>
-      <p className="small">
-        <strong>{t.customer.name}</strong>
-        {t.customer.emails.length ? ` · ${t.customer.emails.join(', ')}` : ' · no email on file'}
-      </p>
-      <div className="task-points">
-        {tp.openItems?.length ? (
-          <div>
-            <h4>Open items</h4>
-            <ul className="plain">
-              {tp.openItems.map((o) => (
-                <li key={o.number}>
-                  {o.number}: {formatMoney(o.openMinor, o.currency)}
-                  {o.daysOverdue > 0 ? `, ${o.daysOverdue} days overdue` : `, due ${formatDate(o.dueDate)}`}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-        {tp.predictions?.length || tp.customerRisk ? (
-          <div>
-            <h4>Model</h4>
-            {tp.customerRisk?.message ? <p className="small">{tp.customerRisk.message}</p> : null}
-            <ul className="plain">
-              {(tp.predictions ?? []).slice(0, 5).map((p) => (
-                <li key={p.number}>
-                  {p.number}: {Math.round(p.pLate * 100)}% likely late, expected {formatDate(p.predictedPayDate)}
-                  {p.reasons.length ? <span className="muted"> ({p.reasons.slice(0, 2).join('; ')})</span> : null}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-        {tp.lastContacts?.length ? (
-          <div>
-            <h4>Last contacts</h4>
-            <ul className="plain">
-              {tp.lastContacts.map((c) => (
-                <li key={`${c.at}-${c.status}`}>
-                  {formatInstant(c.at)}: {c.tone ?? 'message'} {c.status}
-                  {c.deliveryStatus ? ` (${c.deliveryStatus})` : ''}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-        {tp.history ? (
-          <div>
-            <h4>History</h4>
-            <p className="small">
-              {tp.history.paidInvoices} paid invoices
-              {tp.history.avgDaysLate !== null ? `, on average ${tp.history.avgDaysLate.toFixed(1)} days late` : ''}
-            </p>
-          </div>
-        ) : null}
-      </div>
-      <ErrorBanner error={error} />
-      <form
-        className="filters"
-        aria-label={`Complete ${t.title}`}
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            await api.post(apiPath(tenant, `dunning/tasks/${t.id}/done`), note.trim() ? { note: note.trim() } : {});
-            onDone();
-          } catch (err) {
-            setError(err as Error);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <div className="field">
-          <label htmlFor={ids.note}>Note (optional)</label>
-          <input id={ids.note} value={note} maxLength={2000} onChange={(e) => setNote(e.target.value)} />
-        </div>
-        <div className="field field-actions">
-          <button type="submit" className="btn btn-secondary" disabled={busy}>
-            Done
-          </button>
-        </div>
-      </form>
     </article>
   );
 }

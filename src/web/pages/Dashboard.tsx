@@ -1,10 +1,11 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useId } from 'react';
 import type { SendingToday } from '../../dunning/sending-today';
 import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
 import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
 import type { Analytics, SyncRun } from '../lib/types';
+import { navigate, useLocation } from '../lib/router';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import '../components/dashboard.css';
@@ -34,28 +35,98 @@ interface CustomerRiskRow {
 const AgingChart = lazy(() => import('../components/charts').then((m) => ({ default: m.AgingChart })));
 const ForecastChart = lazy(() => import('../components/charts').then((m) => ({ default: m.ForecastChart })));
 
-function Kpi({ label, value, hint, testId }: { label: string; value: string; hint: string; testId: string }) {
+function Kpi({
+  label,
+  value,
+  hint,
+  testId,
+  href,
+}: {
+  label: string;
+  value: string;
+  hint: string;
+  testId: string;
+  /** The invoices behind the figure. */
+  href?: string;
+}) {
   return (
     <div className="kpi" data-testid={testId}>
       <div className="kpi-label">{label}</div>
       <div className="kpi-value">{value}</div>
       <div className="kpi-hint">{hint}</div>
+      {href ? (
+        <Link href={href} className="kpi-drill">
+          Show invoices<span className="sr-only"> for {label}</span>
+        </Link>
+      ) : null}
     </div>
   );
 }
 
+const PERIODS = [30, 90, 180, 365];
+
+/** Invoice-list links behind the dashboard's figures. */
+export const drill = {
+  open: (c: string) => `/invoices?status=open&currency=${c}`,
+  overdue: (c: string) => `/invoices?status=open&overdue=true&currency=${c}&sort=-daysOverdue`,
+  issued: (c: string, from: string, to: string) =>
+    `/invoices?status=all&currency=${c}&issuedFrom=${from}&issuedTo=${to}&sort=-total`,
+  aging: (c: string, key: string) =>
+    `/invoices?status=open&currency=${c}&aging=${encodeURIComponent(key)}&sort=-balance`,
+  week: (c: string, source: 'due_date' | 'predicted', start: string, end: string) =>
+    source === 'predicted'
+      ? `/invoices?status=open&currency=${c}&expectedFrom=${start}&expectedTo=${end}&sort=-balance`
+      : `/invoices?status=open&currency=${c}&dueFrom=${start}&dueTo=${end}&sort=-balance`,
+};
+
+const dayBefore = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
+
 export function DashboardPage({ tenant }: PageProps) {
-  const { data, error, loading } = useApi<Analytics>(apiPath(tenant, 'analytics'));
+  const { search } = useLocation();
+  const period = PERIODS.includes(Number(search.get('period'))) ? Number(search.get('period')) : 90;
+  const periodId = useId();
+  const { data, error, loading } = useApi<Analytics>(apiPath(tenant, 'analytics', { period }));
   if (loading && !data) return <Loading label="Computing the dashboard…" />;
   if (error) return <ErrorBanner error={error} />;
   if (!data) return null;
   const c = data.currency;
   const empty = data.receivables.openCount === 0 && data.receivables.creditSalesMinor === 0;
+  // An old ledger has no sales in the period: ratios over the period (CEI, countback) would read 0% or "365 days+".
+  const noSales = data.receivables.creditSalesMinor === 0;
   return (
     <>
       <PageHeader
         title="Dashboard"
         subtitle={`As of ${formatDate(data.asOf)} · last ${data.periodDays} days · ${c}`}
+        actions={
+          <>
+            <div className="field period-field">
+              <label htmlFor={periodId}>Period</label>
+              <select
+                id={periodId}
+                value={period}
+                onChange={(e) => navigate(Number(e.target.value) === 90 ? '/' : `/?period=${e.target.value}`)}
+              >
+                {PERIODS.map((p) => (
+                  <option key={p} value={p}>
+                    Last {p} days
+                  </option>
+                ))}
+              </select>
+            </div>
+            <a
+              className="btn btn-secondary"
+              href={apiPath(tenant, 'analytics', { period, format: 'csv' })}
+              download
+            >
+              Export CSV
+            </a>
+            <button type="button" className="btn btn-secondary" onClick={() => window.print()}>
+              Print
+            </button>
+          </>
+        }
       />
       {empty ? <EmptyLedger tenant={tenant} /> : null}
       <GoLiveChecklist tenant={tenant} />
@@ -65,25 +136,33 @@ export function DashboardPage({ tenant }: PageProps) {
           testId="kpi-dso"
           label="DSO"
           value={formatKpi(data.kpis.dso, 'days')}
-          hint={`Countback ${formatKpi(data.kpis.dsoCountback, 'days')}${data.kpis.dsoCountbackCapped ? '+' : ''}`}
+          hint={
+            noSales
+              ? 'No sales in this period'
+              : `Countback ${formatKpi(data.kpis.dsoCountback, 'days')}${data.kpis.dsoCountbackCapped ? '+' : ''}`
+          }
+          href={drill.open(c)}
         />
         <Kpi
           testId="kpi-cei"
           label="Collection effectiveness (CEI)"
-          value={formatKpi(data.kpis.cei, '%')}
+          value={noSales ? '—' : formatKpi(data.kpis.cei, '%')}
           hint="Share of collectible receivables collected"
+          href={drill.issued(c, dayBefore(data.asOf, data.periodDays - 1), data.asOf)}
         />
         <Kpi
           testId="kpi-add"
           label="Average days delinquent"
           value={formatKpi(data.kpis.averageDaysDelinquent, 'days')}
           hint={`Overdue invoices average ${formatKpi(data.kpis.weightedDaysOverdue, 'days')} late`}
+          href={drill.overdue(c)}
         />
         <Kpi
           testId="kpi-open"
           label="Open receivables"
           value={formatMoney(data.receivables.openMinor, c)}
           hint={`${data.receivables.openCount} open invoices`}
+          href={drill.open(c)}
         />
         <Kpi
           testId="kpi-risk"
@@ -94,12 +173,14 @@ export function DashboardPage({ tenant }: PageProps) {
               ? `Overdue · ${data.receivables.overdueCount} invoices`
               : `Overdue · high risk ${formatMoney(data.revenueAtRisk.highRiskMinor, c)}`
           }
+          href={drill.overdue(c)}
         />
         <Kpi
           testId="kpi-collected"
           label="Collected within 30 / 60 days"
           value={`${formatShare(data.collected.within30.amountShare)} / ${formatShare(data.collected.within60.amountShare)}`}
           hint="By amount, of invoices issued in the period"
+          href={drill.issued(c, dayBefore(data.asOf, data.periodDays - 1), data.asOf)}
         />
       </div>
       <div className="chart-grid">
@@ -107,18 +188,40 @@ export function DashboardPage({ tenant }: PageProps) {
           <Suspense fallback={<Loading label="Loading chart…" />}>
             <AgingChart aging={data.aging} currency={c} />
           </Suspense>
+          <ul className="drill-list" aria-label="Invoices by age" data-testid="aging-drill">
+            {data.aging.map((b) => (
+              <li key={b.key}>
+                <Link href={drill.aging(c, b.key)}>
+                  {b.label}: {formatMoney(b.amountMinor, c)} ({b.count})
+                </Link>
+              </li>
+            ))}
+          </ul>
         </Card>
         <Card title="13-week cash forecast">
           <Suspense fallback={<Loading label="Loading chart…" />}>
             <ForecastChart forecast={data.forecast} currency={c} />
           </Suspense>
+          <details className="drill-weeks">
+            <summary>Invoices by week</summary>
+            <ul className="drill-list" data-testid="forecast-drill">
+              {data.forecast.weeks.map((w) => (
+                <li key={w.start}>
+                  <Link href={drill.week(c, data.forecast.source, w.start, w.end)}>
+                    {formatDate(w.start)} – {formatDate(w.end)}: {formatMoney(w.expectedMinor, c)}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </details>
         </Card>
       </div>
       <SendingTodayCard tenant={tenant} />
-      <RiskCards tenant={tenant} />
+      <RiskCards tenant={tenant} currency={c} />
       {data.otherCurrencyOpenInvoices > 0 ? (
         <p className="note">
-          {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these figures.
+          {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these
+          figures.
         </p>
       ) : null}
     </>
@@ -237,7 +340,12 @@ function SendingTodayCard({ tenant }: { tenant: string }) {
                   </th>
                   <td className="today-message">
                     {m.subject ?? templateLabel[m.template] ?? m.template}{' '}
-                    {m.tone ? <Badge value={m.tone === 'final' || m.tone === 'firm' ? 'overdue' : 'open'} label={m.tone} /> : null}
+                    {m.tone ? (
+                      <Badge
+                        value={m.tone === 'final' || m.tone === 'firm' ? 'overdue' : 'open'}
+                        label={m.tone}
+                      />
+                    ) : null}
                     {m.approved ? <span className="note small"> · approved</span> : null}
                   </td>
                   <td className="num">{m.invoiceCount}</td>
@@ -255,7 +363,8 @@ function SendingTodayCard({ tenant }: { tenant: string }) {
       )}
       {data.toSendCount > data.toSend.length ? (
         <p className="note">
-          Showing the first {data.toSend.length} of {data.toSendCount}. <Link href="/messages">All messages</Link>
+          Showing the first {data.toSend.length} of {data.toSendCount}.{' '}
+          <Link href="/messages">All messages</Link>
         </p>
       ) : null}
     </section>
@@ -269,12 +378,25 @@ function trendText(points: number | null): string {
   return points > 0 ? ` ▲ ${points} in 30 days` : ` ▼ ${-points} in 30 days`;
 }
 
-/** Customers at risk (highest scores) and slowing payers, from the customer risk scores. */
-function RiskCards({ tenant }: { tenant: string }) {
+/** A row of GET …/customers?sort=-risk: the score with the money behind it. */
+interface AtRiskRow {
+  id: string;
+  name: string;
+  riskScore: number | null;
+  openBalanceMinor: number;
+  overdueMinor: number;
+}
+
+/** Customers at risk (highest scores, with their open and overdue amounts) and slowing payers. */
+function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
   const { data, error, loading } = useApi<{ items: CustomerRiskRow[] }>(apiPath(tenant, 'customer-risk'));
+  const top = useApi<{ items: AtRiskRow[] }>(
+    apiPath(tenant, 'customers', { sort: '-risk', minRisk: 0, limit: RISK_ROWS }),
+  );
   if (error) return <ErrorBanner error={error} />;
   if (!data) return loading ? <Loading label="Loading customer risk…" /> : null;
-  const atRisk = [...data.items].sort((a, b) => b.score - a.score).slice(0, RISK_ROWS);
+  const trend = new Map(data.items.map((r) => [r.customerId, r.trend30]));
+  const atRisk = top.data?.items ?? [];
   const slowing = data.items.filter((r) => r.slowingAlert).slice(0, RISK_ROWS);
   const slowingTotal = data.items.filter((r) => r.slowingAlert).length;
   return (
@@ -285,16 +407,23 @@ function RiskCards({ tenant }: { tenant: string }) {
         ) : (
           <ol className="risk-list" data-testid="customers-at-risk">
             {atRisk.map((r) => (
-              <li key={r.customerId}>
-                <Link href={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerName}</Link>
+              <li key={r.id}>
+                <Link href={`/customers/${encodeURIComponent(r.id)}`}>{r.name}</Link>
                 <span className="risk-score">
-                  {r.score}
-                  <span className="note small">/100{trendText(r.trend30)}</span>
+                  {r.riskScore}
+                  <span className="note small">/100{trendText(trend.get(r.id) ?? null)}</span>
+                </span>
+                <span className="note small risk-amounts">
+                  {formatMoney(r.openBalanceMinor, currency)} open
+                  {r.overdueMinor > 0 ? `, ${formatMoney(r.overdueMinor, currency)} overdue` : ''}
                 </span>
               </li>
             ))}
           </ol>
         )}
+        <p className="note small">
+          <Link href="/customers?sort=-risk">All customers by risk</Link>
+        </p>
       </Card>
       <Card title="Slowing payers">
         {slowing.length === 0 ? (

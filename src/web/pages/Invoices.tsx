@@ -1,15 +1,23 @@
-import { useEffect, useId, useState } from 'react';
-import { InvoiceTable } from '../components/InvoiceTable';
-import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
-import { ApiError, api, apiPath } from '../lib/api';
-import { navigate, useLocation } from '../lib/router';
+import { useId, useState } from 'react';
+import {
+  BulkBar,
+  type BulkResult,
+  bulkSummary,
+  bulkTarget,
+  ExportLink,
+  type Params,
+  SearchBox,
+  SortHeader,
+  useList,
+  useQueryState,
+  useSelection,
+} from '../components/list';
+import { Badge, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
+import { api, apiPath, canWork } from '../lib/api';
+import { formatDate, formatMoney } from '../lib/format';
+import { navigate } from '../lib/router';
 import type { InvoiceRow, Prediction } from '../lib/types';
 import type { PageProps } from '../nav';
-
-interface Page {
-  items: InvoiceRow[];
-  nextCursor: string | null;
-}
 
 /** Filters live in the URL (shareable, back button works). Without a status the page shows open invoices. */
 export function filtersFromSearch(search: URLSearchParams) {
@@ -29,114 +37,124 @@ export function withPredictions(rows: InvoiceRow[], predictions: Map<string, Pre
   return rows.map((r) => {
     const p = predictions.get(r.id);
     return p && r.status === 'open'
-      ? { ...r, pLate: r.pLate ?? p.pLate, riskBand: r.riskBand ?? p.riskBand, predictedPayDate: r.predictedPayDate ?? p.predictedPayDate }
+      ? {
+          ...r,
+          pLate: r.pLate ?? p.pLate,
+          riskBand: r.riskBand ?? p.riskBand,
+          predictedPayDate: r.predictedPayDate ?? p.predictedPayDate,
+        }
       : r;
   });
 }
 
+/** Query parameters the page passes through to the API (the dashboard's drill-downs use the date ones). */
+const PARAMS = [
+  'status',
+  'overdue',
+  'customer',
+  'q',
+  'sort',
+  'aging',
+  'currency',
+  'dueFrom',
+  'dueTo',
+  'issuedFrom',
+  'issuedTo',
+  'expectedFrom',
+  'expectedTo',
+  'risk',
+  'disputed',
+] as const;
+
+/** How a drill-down filter reads in the "Filtered by" line. */
+const CHIP_LABEL: Record<string, string> = {
+  customer: 'Customer',
+  aging: 'Aging',
+  currency: 'Currency',
+  dueFrom: 'Due from',
+  dueTo: 'Due to',
+  issuedFrom: 'Issued from',
+  issuedTo: 'Issued to',
+  expectedFrom: 'Expected from',
+  expectedTo: 'Expected to',
+  risk: 'Risk',
+  disputed: 'Disputed',
+};
+
+interface Row extends InvoiceRow {
+  customerName: string;
+  disputed: boolean;
+  lastReminderAt: string | null;
+  nextReminderAt: string | null;
+}
+interface Totals {
+  currency: string;
+  count: number;
+  totalMinor: number;
+  balanceMinor: number;
+  overdueMinor: number;
+}
+
 export function InvoicesPage({ tenant }: PageProps) {
-  const { search } = useLocation();
-  const filters = filtersFromSearch(search);
-  const [customer, setCustomer] = useState(filters.customer);
-  const [rows, setRows] = useState<InvoiceRow[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<Error | null>(null);
-  const [predictions, setPredictions] = useState<Map<string, Prediction>>(new Map());
-  const ids = { status: useId(), overdue: useId(), customer: useId() };
-  const key = `${tenant}|${filters.status}|${filters.overdue}|${filters.customer}`;
+  const state = useQueryState(PARAMS);
+  const filters = filtersFromSearch(state.search);
+  const params: Params = { ...state.params, status: filters.status || 'all' };
+  const sort = params.sort ?? 'dueDate';
+  const list = useList<Row>(tenant, 'invoices', params);
+  const selection = useSelection(JSON.stringify(params));
+  const [result, setResult] = useState<string>('');
+  const [busy, setBusy] = useState(false);
+  const [bulkError, setBulkError] = useState<Error | null>(null);
+  const ids = { status: useId(), overdue: useId() };
+  const work = canWork();
+  const totals = (list.answer?.totals as Totals[] | undefined) ?? [];
+  const chips = Object.keys(CHIP_LABEL).filter((k) => state.params[k]);
+  const pageIds = list.rows.map((r) => r.id);
+  const allOnPage = pageIds.length > 0 && pageIds.every((id) => selection.sel.ids.has(id));
 
-  // Predictions are optional: until the risk routes exist (404) or the tenant is scored, no risk columns.
-  useEffect(() => {
-    let live = true;
-    api.get<{ items: Prediction[] }>(apiPath(tenant, 'predictions', { limit: 1000 })).then(
-      (r) => live && setPredictions(new Map(r.items.map((p) => [p.invoiceId, p]))),
-      () => live && setPredictions(new Map()),
-    );
-    return () => {
-      live = false;
-    };
-  }, [tenant]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: key covers tenant and filters
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    setError(null);
-    api
-      .get<Page>(
-        apiPath(tenant, 'invoices', {
-          status: filters.status,
-          overdue: filters.overdue,
-          customer: filters.customer,
-          limit: 50,
-        }),
-      )
-      .then(
-        (p) => {
-          if (!live) return;
-          setRows(p.items);
-          setNext(p.nextCursor);
-          setLoading(false);
-        },
-        (e: Error) => {
-          if (!live) return;
-          setRows([]);
-          setNext(null);
-          setError(e instanceof ApiError && e.status === 404 ? new Error(`No customer "${filters.customer}".`) : e);
-          setLoading(false);
-        },
-      );
-    return () => {
-      live = false;
-    };
-  }, [key]);
-
-  const loadMore = async () => {
-    if (!next) return;
-    setLoading(true);
+  const bulk = async (action: 'dispute' | 'resolve') => {
+    setBusy(true);
+    setBulkError(null);
     try {
-      const p = await api.get<Page>(
-        apiPath(tenant, 'invoices', {
-          status: filters.status,
-          overdue: filters.overdue,
-          customer: filters.customer,
-          limit: 50,
-          cursor: next,
-        }),
-      );
-      setRows((r) => [...r, ...p.items]);
-      setNext(p.nextCursor);
+      const r = await api.post<BulkResult>(apiPath(tenant, 'invoices/bulk'), {
+        action,
+        ...bulkTarget(selection.sel, params),
+      });
+      setResult(bulkSummary(r, action === 'dispute' ? 'marked disputed' : 'disputes resolved'));
+      selection.clear();
+      list.reload();
     } catch (e) {
-      setError(e as Error);
+      setBulkError(e as Error);
     } finally {
-      setLoading(false);
+      setBusy(false);
     }
   };
 
-  const setFilter = (name: string, value: string) => {
-    const q = new URLSearchParams(search);
-    if (value) q.set(name, value);
-    else q.delete(name);
-    const qs = q.toString();
-    navigate(`/invoices${qs ? `?${qs}` : ''}`);
-  };
-
-  const shown = withPredictions(rows, predictions);
   return (
     <>
-      <PageHeader title="Invoices" subtitle="Sorted by due date, oldest first" />
-      <form
-        className="filters"
-        aria-label="Filter invoices"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setFilter('customer', customer.trim());
-        }}
-      >
+      <PageHeader
+        title="Invoices"
+        subtitle={
+          list.answer
+            ? `${list.answer.total} invoices · as of ${formatDate(list.answer.asOf as string)} (UTC)`
+            : 'Invoices'
+        }
+        actions={<ExportLink tenant={tenant} resource="invoices" params={params} />}
+      />
+      <search className="filters" aria-label="Filter invoices">
+        <SearchBox
+          label="Search"
+          placeholder="Invoice number, customer, email"
+          value={state.params.q ?? ''}
+          onSearch={(q) => state.set({ q: q || null })}
+        />
         <div className="field">
           <label htmlFor={ids.status}>Status</label>
-          <select id={ids.status} value={filters.status || 'all'} onChange={(e) => setFilter('status', e.target.value)}>
+          <select
+            id={ids.status}
+            value={filters.status || 'all'}
+            onChange={(e) => state.set({ status: e.target.value })}
+          >
             <option value="all">All</option>
             <option value="open">Open</option>
             <option value="paid">Paid</option>
@@ -146,51 +164,225 @@ export function InvoicesPage({ tenant }: PageProps) {
         </div>
         <div className="field">
           <label htmlFor={ids.overdue}>Overdue</label>
-          <select id={ids.overdue} value={filters.overdue} onChange={(e) => setFilter('overdue', e.target.value)}>
+          <select
+            id={ids.overdue}
+            value={filters.overdue}
+            onChange={(e) => state.set({ overdue: e.target.value || null })}
+          >
             <option value="">Any</option>
             <option value="true">Overdue only</option>
             <option value="false">Not overdue</option>
           </select>
         </div>
-        <div className="field">
-          <label htmlFor={ids.customer}>Customer ID</label>
-          <input
-            id={ids.customer}
-            value={customer}
-            onChange={(e) => setCustomer(e.target.value)}
-            placeholder="e.g. ACME"
-            autoComplete="off"
-          />
-        </div>
-        <div className="field field-actions">
-          <button type="submit" className="btn">
-            Apply
-          </button>
-          {filters.status !== 'open' || filters.overdue || filters.customer ? (
-            <button
-              type="button"
-              className="btn btn-ghost"
-              onClick={() => {
-                setCustomer('');
-                navigate('/invoices');
-              }}
-            >
-              Clear
+        {state.search.toString() ? (
+          <div className="field field-actions">
+            <button type="button" className="btn btn-ghost" onClick={() => navigate('/invoices')}>
+              Clear filters
             </button>
-          ) : null}
-        </div>
-      </form>
-      <ErrorBanner error={error} />
-      <div aria-live="polite" className="sr-only">
-        {loading ? 'Loading invoices' : `${rows.length} invoices shown`}
+          </div>
+        ) : null}
+      </search>
+      {chips.length ? (
+        <section className="chips" aria-label="Filtered by">
+          {chips.map((k) => (
+            <button key={k} type="button" className="chip" onClick={() => state.set({ [k]: null })}>
+              {CHIP_LABEL[k]}: {state.params[k]} <span aria-hidden="true">✕</span>
+              <span className="sr-only"> (remove this filter)</span>
+            </button>
+          ))}
+        </section>
+      ) : null}
+      {totals.length ? (
+        <p className="list-totals" data-testid="list-totals">
+          {totals.map((t) => (
+            <span key={t.currency}>
+              <strong>{t.count}</strong> invoices · original {formatMoney(t.totalMinor, t.currency)} · open{' '}
+              <strong>{formatMoney(t.balanceMinor, t.currency)}</strong> · overdue{' '}
+              {formatMoney(t.overdueMinor, t.currency)}
+            </span>
+          ))}
+        </p>
+      ) : null}
+      <ErrorBanner error={list.error ?? bulkError} />
+      <div
+        role="status"
+        aria-live="polite"
+        className={result ? 'banner banner-ok' : 'sr-only'}
+        data-testid="bulk-result"
+      >
+        {result ||
+          (list.loading
+            ? 'Loading invoices'
+            : `${list.rows.length} of ${list.answer?.total ?? 0} invoices shown`)}
       </div>
-      {rows.length > 0 ? <InvoiceTable rows={shown} caption="Invoices" /> : null}
-      {!loading && !error && rows.length === 0 ? <Empty>No invoices match these filters.</Empty> : null}
-      {loading ? <Loading label="Loading invoices…" /> : null}
-      {next && !loading ? (
+      {work ? (
+        <BulkBar
+          sel={selection.sel}
+          shown={list.rows.length}
+          total={list.answer?.total ?? 0}
+          noun="invoices"
+          onAllMatching={selection.selectAllMatching}
+          onClear={selection.clear}
+        >
+          <button type="button" className="btn" disabled={busy} onClick={() => bulk('dispute')}>
+            Mark disputed
+          </button>
+          <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => bulk('resolve')}>
+            Resolve disputes
+          </button>
+        </BulkBar>
+      ) : null}
+      {list.rows.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table list-table" data-testid="invoice-list">
+            <caption className="sr-only">Invoices, sorted by {sort.replace(/^-/, '')}</caption>
+            <thead>
+              <tr>
+                {work ? (
+                  <th scope="col" className="check">
+                    <input
+                      type="checkbox"
+                      aria-label="Select all invoices on this page"
+                      checked={allOnPage}
+                      onChange={(e) => selection.setPage(pageIds, e.target.checked)}
+                    />
+                  </th>
+                ) : null}
+                <SortHeader
+                  label="Invoice"
+                  sortKey="number"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                />
+                <SortHeader
+                  label="Customer"
+                  sortKey="customer"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                />
+                <SortHeader
+                  label="Due"
+                  sortKey="dueDate"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                />
+                <SortHeader
+                  label="Amount"
+                  sortKey="total"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                  className="num"
+                  firstDesc
+                />
+                <SortHeader
+                  label="Open"
+                  sortKey="balance"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                  className="num"
+                  firstDesc
+                />
+                <SortHeader
+                  label="Status"
+                  sortKey="status"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                />
+                <SortHeader
+                  label="Days late"
+                  sortKey="daysOverdue"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                  className="num"
+                  firstDesc
+                />
+                <SortHeader
+                  label="Paid"
+                  sortKey="paidDate"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                  firstDesc
+                />
+                <SortHeader
+                  label="Last reminder"
+                  sortKey="lastReminder"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                  firstDesc
+                />
+                <SortHeader
+                  label="Next reminder"
+                  sortKey="nextReminder"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                />
+                <SortHeader
+                  label="Risk"
+                  sortKey="risk"
+                  sort={sort}
+                  onSort={(s) => state.set({ sort: s })}
+                  firstDesc
+                />
+              </tr>
+            </thead>
+            <tbody>
+              {list.rows.map((r) => (
+                <tr key={r.id} aria-selected={selection.sel.allMatching || selection.sel.ids.has(r.id)}>
+                  {work ? (
+                    <td className="check">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select invoice ${r.number ?? r.externalId}`}
+                        checked={selection.sel.allMatching || selection.sel.ids.has(r.id)}
+                        onChange={() => selection.toggle(r.id)}
+                      />
+                    </td>
+                  ) : null}
+                  <th scope="row" className="mono">
+                    {r.number ?? r.externalId}
+                  </th>
+                  <td data-col="customer">
+                    <Link href={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerName}</Link>
+                  </td>
+                  <td>{formatDate(r.dueDate)}</td>
+                  <td className="num">{formatMoney(r.totalMinor, r.currency)}</td>
+                  <td className="num">{formatMoney(r.balanceMinor, r.currency)}</td>
+                  <td data-col="status">
+                    {r.daysOverdue > 0 ? (
+                      <Badge value="overdue" label="overdue" />
+                    ) : (
+                      <Badge value={r.status} />
+                    )}
+                    {r.disputed ? <Badge value="medium" label="disputed" /> : null}
+                  </td>
+                  <td className="num">{r.daysOverdue > 0 ? r.daysOverdue : '—'}</td>
+                  <td>{formatDate(r.paidDate)}</td>
+                  <td>{formatDate(r.lastReminderAt?.slice(0, 10))}</td>
+                  <td>{formatDate(r.nextReminderAt?.slice(0, 10))}</td>
+                  <td>
+                    {r.riskBand ? (
+                      <Badge
+                        value={r.riskBand}
+                        label={`${r.riskBand}${r.pLate != null ? ` · ${Math.round(r.pLate * 100)}%` : ''}`}
+                      />
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {!list.loading && !list.error && list.rows.length === 0 ? (
+        <Empty>No invoices match these filters.</Empty>
+      ) : null}
+      {list.loading ? <Loading label="Loading invoices…" /> : null}
+      {list.hasMore && !list.loading ? (
         <div className="more">
-          <button type="button" className="btn btn-secondary" onClick={loadMore}>
-            Load more
+          <button type="button" className="btn btn-secondary" onClick={list.loadMore}>
+            Load more ({list.rows.length} of {list.answer?.total})
           </button>
         </div>
       ) : null}

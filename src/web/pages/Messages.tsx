@@ -9,7 +9,8 @@ import {
   messageTotal,
   type RenderedEmail,
 } from '../components/dunning';
-import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
+import { ExportLink, SearchBox, SortHeader, useList, useQueryState } from '../components/list';
+import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { api, apiPath } from '../lib/api';
 import { formatInstant } from '../lib/format';
 import { useLocation } from '../lib/router';
@@ -25,21 +26,26 @@ const STATUSES: MessageStatus[] = [
   'skipped',
   'failed',
 ];
-/** The API's maximum. No "load more": messages planned together share a created_at, so the API's `before` cursor
- * could skip some of them; the page says when the list is cut off instead. */
-const LIMIT = 500;
+const PARAMS = ['status', 'q', 'sort', 'from', 'to', 'tone', 'customer'] as const;
+
+/** The viewer's time zone, named wherever times are shown in it. */
+export const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
 export function MessagesPage({ tenant }: PageProps) {
-  const [status, setStatus] = useState('');
-  const [rows, setRows] = useState<DunningMessage[]>([]);
-  const [cut, setCut] = useState(false);
-  const [loading, setLoading] = useState(true);
+  const state = useQueryState(PARAMS);
+  const params = state.params;
+  const status = params.status ?? '';
+  const sort = params.sort ?? '-createdAt';
+  const list = useList<Row>(tenant, 'dunning/messages', params, 100);
+  const rows = list.rows;
   const [error, setError] = useState<Error | null>(null);
   // /messages?message=<id> (links from a customer's timeline) opens that message, even when it is not in the list.
   const linked = useLocation().search.get('message');
   const [openId, setOpenId] = useState<string | null>(linked);
   const [linkedMessage, setLinkedMessage] = useState<DunningMessage | null>(null);
-  const statusId = useId();
+  const ids = { status: useId(), from: useId(), to: useId() };
   useEffect(() => {
     if (!linked) return;
     setOpenId(linked);
@@ -47,52 +53,45 @@ export function MessagesPage({ tenant }: PageProps) {
       .get<DunningMessage>(apiPath(tenant, `dunning/messages/${encodeURIComponent(linked)}`))
       .then(setLinkedMessage, (e: Error) => setError(e));
   }, [tenant, linked]);
-
-  // Only the latest request may fill the table: an earlier, slower answer (the unfiltered list requested before
-  // the filter changed) must not overwrite the filtered one.
-  const latest = useRef(0);
-  const load = async () => {
-    const request = ++latest.current;
-    setLoading(true);
-    setError(null);
-    try {
-      const r = await api.get<{ items: DunningMessage[] }>(
-        apiPath(tenant, 'dunning/messages', { status, limit: LIMIT }),
-      );
-      if (request !== latest.current) return;
-      setRows(r.items);
-      setCut(r.items.length === LIMIT);
-    } catch (e) {
-      if (request === latest.current) setError(e as Error);
-    } finally {
-      if (request === latest.current) setLoading(false);
-    }
-  };
-  // A new filter closes the open message; the first load (and React re-running effects) keeps a linked one open.
-  const filteredBy = useRef(status);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload on tenant or filter change only
+  // A new filter closes the open message; the first load keeps a linked one open.
+  const filteredBy = useRef(JSON.stringify(params));
   useEffect(() => {
-    if (filteredBy.current !== status) setOpenId(null);
-    filteredBy.current = status;
-    load();
-  }, [tenant, status]);
+    const key = JSON.stringify(params);
+    if (filteredBy.current !== key) setOpenId(null);
+    filteredBy.current = key;
+  });
+  const onSort = (s: string) => state.set({ sort: s });
+  const zone = viewerZone();
 
   const open = rows.find((r) => r.id === openId) ?? (linkedMessage?.id === openId ? linkedMessage : null);
   return (
     <>
       <PageHeader
         title="Messages"
-        subtitle="Outbox and log: every reminder with its status, delivery and reason"
+        subtitle="Outbox and log: every reminder with its customer, status, delivery and reason"
         actions={
-          <button type="button" className="btn btn-secondary" onClick={() => load()}>
-            Refresh
-          </button>
+          <>
+            <ExportLink tenant={tenant} resource="dunning/messages" params={params} />
+            <button type="button" className="btn btn-secondary" onClick={() => list.reload()}>
+              Refresh
+            </button>
+          </>
         }
       />
-      <div className="filters">
+      <search className="filters" aria-label="Filter messages">
+        <SearchBox
+          label="Search"
+          placeholder="Customer, recipient, invoice number"
+          value={params.q ?? ''}
+          onSearch={(q) => state.set({ q: q || null })}
+        />
         <div className="field">
-          <label htmlFor={statusId}>Status</label>
-          <select id={statusId} value={status} onChange={(e) => setStatus(e.target.value)}>
+          <label htmlFor={ids.status}>Status</label>
+          <select
+            id={ids.status}
+            value={status}
+            onChange={(e) => state.set({ status: e.target.value || null })}
+          >
             <option value="">All</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -101,26 +100,63 @@ export function MessagesPage({ tenant }: PageProps) {
             ))}
           </select>
         </div>
-      </div>
-      <ErrorBanner error={error} />
+        <div className="field">
+          <label htmlFor={ids.from}>Sent from</label>
+          <input
+            id={ids.from}
+            type="date"
+            value={params.from ?? ''}
+            onChange={(e) => state.set({ from: e.target.value || null })}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={ids.to}>to</label>
+          <input
+            id={ids.to}
+            type="date"
+            value={params.to ?? ''}
+            onChange={(e) => state.set({ to: e.target.value || null })}
+          />
+        </div>
+      </search>
+      <ErrorBanner error={list.error ?? error} />
       <div aria-live="polite" className="sr-only">
-        {loading ? 'Loading messages' : `${rows.length} messages shown`}
+        {list.loading ? 'Loading messages' : `${rows.length} of ${list.answer?.total ?? 0} messages shown`}
       </div>
+      {list.answer ? (
+        <p className="list-totals" data-testid="list-totals">
+          <span>
+            <strong>{list.answer.total}</strong> messages
+          </span>
+        </p>
+      ) : null}
       {open ? <MessageDetail key={open.id} tenant={tenant} m={open} onClose={() => setOpenId(null)} /> : null}
       {rows.length ? (
         <div className="table-wrap">
-          <table className="table message-table" data-testid="messages-table">
-            <caption className="sr-only">Dunning messages, newest first</caption>
+          <table className="table message-table list-table" data-testid="messages-table">
+            <caption className="sr-only">Dunning messages</caption>
             <thead>
               <tr>
-                <th scope="col">Send time</th>
+                <SortHeader
+                  label={`Send time (${zone})`}
+                  sortKey="sendAt"
+                  sort={sort}
+                  onSort={onSort}
+                  firstDesc
+                />
+                <SortHeader label="Customer" sortKey="customer" sort={sort} onSort={onSort} />
                 <th scope="col">Recipient</th>
-                <th scope="col">Status</th>
+                <SortHeader label="Status" sortKey="status" sort={sort} onSort={onSort} />
                 <th scope="col">Delivery</th>
                 <th scope="col">Invoices</th>
-                <th scope="col" className="num">
-                  Amount
-                </th>
+                <SortHeader
+                  label="Amount"
+                  sortKey="amount"
+                  sort={sort}
+                  onSort={onSort}
+                  className="num"
+                  firstDesc
+                />
                 <th scope="col">Reason</th>
                 <th scope="col">
                   <span className="sr-only">Open</span>
@@ -131,6 +167,11 @@ export function MessagesPage({ tenant }: PageProps) {
               {rows.map((m) => (
                 <tr key={m.id} aria-selected={m.id === openId}>
                   <td>{formatInstant(m.sentAt ?? m.sendAt)}</td>
+                  <td>
+                    <Link href={`/customers/${encodeURIComponent(m.customerId)}`}>
+                      {m.customerName ?? 'Customer'}
+                    </Link>
+                  </td>
                   <td className="wrap-cell">{m.to.join(', ')}</td>
                   <td>
                     <MessageBadge status={m.status} />
@@ -160,12 +201,16 @@ export function MessagesPage({ tenant }: PageProps) {
           </table>
         </div>
       ) : null}
-      {!loading && !error && rows.length === 0 ? (
-        <Empty>No messages{status ? ` with status ${status.replace(/_/g, ' ')}` : ''} yet.</Empty>
+      {!list.loading && !list.error && rows.length === 0 ? (
+        <Empty>No messages{status ? ` with status ${status.replace(/_/g, ' ')}` : ''} match.</Empty>
       ) : null}
-      {loading ? <Loading label="Loading messages…" /> : null}
-      {cut && !loading ? (
-        <p className="note">Showing the newest {LIMIT} messages. Filter by status to see others.</p>
+      {list.loading ? <Loading label="Loading messages…" /> : null}
+      {list.hasMore && !list.loading ? (
+        <div className="more">
+          <button type="button" className="btn btn-secondary" onClick={list.loadMore}>
+            Load more ({rows.length} of {list.answer?.total})
+          </button>
+        </div>
       ) : null}
     </>
   );
@@ -203,7 +248,9 @@ function MessageDetail({ tenant, m, onClose }: { tenant: string; m: DunningMessa
       <dl className="facts why">
         <dt>To</dt>
         <dd>{m.to.join(', ')}</dd>
-        <dt>{m.sentAt ? 'Sent' : 'Send time'}</dt>
+        <dt>
+          {m.sentAt ? 'Sent' : 'Send time'} ({viewerZone()})
+        </dt>
         <dd>{formatInstant(m.sentAt ?? m.sendAt)}</dd>
         {m.providerId ? (
           <>

@@ -1,0 +1,104 @@
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import { bulkSummary, bulkTarget, paramsFrom, SortHeader } from '../../src/web/components/list';
+import { canWork } from '../../src/web/lib/api';
+import { historyText } from '../../src/web/pages/Calls';
+import { dunningState } from '../../src/web/pages/Customers';
+import { drill } from '../../src/web/pages/Dashboard';
+
+describe('list helpers', () => {
+  it('reads only the known parameters from the URL, with defaults', () => {
+    expect(
+      paramsFrom(new URLSearchParams('q=acme&sort=-balance&evil=1'), ['q', 'sort', 'status'], {
+        status: 'open',
+      }),
+    ).toEqual({
+      q: 'acme',
+      sort: '-balance',
+      status: 'open',
+    });
+  });
+
+  it('a header sorts ascending first (or descending when asked), then the other way, and says which', () => {
+    const html = (sort: string, firstDesc = false) =>
+      renderToStaticMarkup(
+        <table>
+          <thead>
+            <tr>
+              <SortHeader
+                label="Open"
+                sortKey="balance"
+                sort={sort}
+                onSort={() => {}}
+                firstDesc={firstDesc}
+              />
+            </tr>
+          </thead>
+        </table>,
+      );
+    expect(html('dueDate')).toContain('aria-sort="none"');
+    expect(html('balance')).toContain('aria-sort="ascending"');
+    expect(html('-balance')).toContain('aria-sort="descending"');
+  });
+
+  it('a bulk request names the ids, or the filter (without sort or cursor) for "all matching"', () => {
+    const params = { q: 'acme', sort: '-balance', status: 'open' };
+    expect(bulkTarget({ ids: new Set(['a', 'b']), allMatching: false }, params)).toEqual({ ids: ['a', 'b'] });
+    expect(bulkTarget({ ids: new Set(['a']), allMatching: true }, params)).toEqual({
+      filter: { q: 'acme', status: 'open' },
+    });
+  });
+
+  it('summarises a bulk result with the reasons rows were left alone', () => {
+    expect(bulkSummary({ requested: 3, applied: 3, notApplied: [] }, 'approved')).toBe('3 approved.');
+    expect(
+      bulkSummary(
+        {
+          requested: 4,
+          applied: 1,
+          notApplied: [
+            { id: 'a', reason: 'is sent, not awaiting approval' },
+            { id: 'b', reason: 'is sent, not awaiting approval' },
+            { id: 'c', reason: 'not found' },
+          ],
+        },
+        'approved',
+      ),
+    ).toBe('1 approved; 3 left as they were (2 is sent, not awaiting approval; 1 not found).');
+  });
+
+  it('viewers may not work receivables; a missing role (older server) is an admin', () => {
+    const base = { kind: 'session' as const, operator: false, tenant: null, csrfToken: null };
+    expect(canWork({ ...base, role: 'viewer' })).toBe(false);
+    expect(canWork({ ...base, role: 'collector' })).toBe(true);
+    expect(canWork(base)).toBe(true);
+  });
+});
+
+describe('page texts', () => {
+  it('payment history reads early or late in whole days', () => {
+    expect(historyText(-11)).toBe(', on average 11 days early');
+    expect(historyText(4.6)).toBe(', on average 5 days late');
+    expect(historyText(1)).toBe(', on average 1 day late');
+    expect(historyText(0.2)).toBe(', on time on average');
+    expect(historyText(null)).toBe('');
+  });
+
+  it("a customer's reminders state", () => {
+    expect(dunningState({ excluded: true, pausedUntil: null }, '2013-07-01')).toBe('Excluded');
+    expect(dunningState({ excluded: false, pausedUntil: '2013-07-09' }, '2013-07-01')).toBe(
+      'Paused until Jul 9, 2013',
+    );
+    expect(dunningState({ excluded: false, pausedUntil: '2013-06-09' }, '2013-07-01')).toBe('');
+  });
+
+  it('dashboard drill-downs open the invoice list filtered the way the figure counts', () => {
+    expect(drill.aging('USD', '90+')).toBe('/invoices?status=open&currency=USD&aging=90%2B&sort=-balance');
+    expect(drill.week('USD', 'predicted', '2013-07-01', '2013-07-07')).toContain(
+      'expectedFrom=2013-07-01&expectedTo=2013-07-07',
+    );
+    expect(drill.week('USD', 'due_date', '2013-07-01', '2013-07-07')).toContain(
+      'dueFrom=2013-07-01&dueTo=2013-07-07',
+    );
+  });
+});
