@@ -16,14 +16,13 @@ import { customerId, setup } from '../dunning-engine/fixtures';
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
-let tokenId: string;
 let tenant: string;
 
 beforeAll(async () => {
   ({ s, tenantId: tenant } = await setup());
   app = await buildApp(s);
   const issued = await issueApiToken(s.db, 'test');
-  tokenId = issued.id;
+
   auth = { authorization: `Bearer ${issued.token}` };
   // Every reminder needs approval, so there is a queue to work through.
   const policy = await app.inject({ url: `/api/v1/tenants/${tenant}/dunning/policy`, headers: auth });
@@ -83,7 +82,7 @@ describe('bulk approve and skip', () => {
       .select()
       .from(dunningMessages)
       .where(eq(dunningMessages.id, slowHeld[0]!.id));
-    expect(skipped!.statusReason).toBe(`Skipped by token:${tokenId}: on the phone with them`);
+    expect(skipped!.statusReason).toBe('Skipped by API token "test": on the phone with them');
   });
 
   it('approves the selected held messages in one request, reports a decided one, and records who did it', async () => {
@@ -105,11 +104,11 @@ describe('bulk approve and skip', () => {
     for (const m of waiting) {
       const row = rows.find((x) => x.id === m.id)!;
       expect(row.status).toBe('queued');
-      expect(row.decidedBy).toBe(`token:${tokenId}`);
+      expect(row.decidedBy).toBe('API token "test"');
     }
     const [audit] = await s.db.select().from(bulkActions).where(eq(bulkActions.id, body.id));
     expect(audit).toMatchObject({
-      actor: `token:${tokenId}`,
+      actor: 'API token "test"',
       target: 'messages',
       action: 'approve',
       applied: waiting.length,
@@ -166,7 +165,7 @@ describe('bulk customers and invoices', () => {
     );
     const rows = await s.db.select().from(disputes).where(eq(disputes.tenantId, tenant));
     expect(rows).toHaveLength(3);
-    expect(rows[0]!.reason).toBe(`pricing (marked by token:${tokenId})`);
+    expect(rows[0]!.reason).toBe('pricing (marked by API token "test")');
     const list = await app.inject({ url: `/api/v1/tenants/${tenant}/invoices?disputed=true`, headers: auth });
     expect(list.json().total).toBe(3);
   });

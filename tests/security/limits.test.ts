@@ -3,11 +3,13 @@
  * JSON bodies are small (413 above HTTP_BODY_LIMIT) except the authenticated CSV upload, and a client that sends
  * its body slowly has its socket closed after HTTP_REQUEST_TIMEOUT_MS.
  */
+
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
+import { encodeCursor } from '../../src/db/queries/lists';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { PHONE_PATTERN, senderSettingsSchema } from '../../src/dunning/sender-settings';
 import { buildApp } from '../../src/http/app';
@@ -142,6 +144,10 @@ describe('crafted input is a 400, never a 500', () => {
       b64('2013-07-01'),
       b64('|||'),
       'not base64 at all!',
+      // Shaped like the server's own cursors (base64url JSON [sort key, id]) but with values SQL would choke on.
+      b64('["2013-99-99","00000000-0000-4000-8000-000000000000"]'),
+      b64('["2013-07-01","not-a-uuid"]'),
+      b64('[{"x":1},"00000000-0000-4000-8000-000000000000"]'),
     ];
     for (const cursor of crafted) {
       const r = await app.inject({
@@ -151,8 +157,10 @@ describe('crafted input is a 400, never a 500', () => {
       expect(r.statusCode, cursor).toBe(400);
       expect(r.json().error.code).toBe('invalid_request');
     }
+    // A cursor shaped as the server issues them still works.
+    const next = encodeCursor({ k: '2013-07-01', id: '00000000-0000-4000-8000-000000000000' });
     const ok = await app.inject({
-      url: `/api/v1/tenants/${tenantId}/invoices?cursor=${b64('2013-07-01|00000000-0000-4000-8000-000000000000')}`,
+      url: `/api/v1/tenants/${tenantId}/invoices?limit=1&cursor=${encodeURIComponent(next)}`,
       headers: operator,
     });
     expect(ok.statusCode).toBe(200);

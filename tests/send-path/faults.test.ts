@@ -17,7 +17,7 @@ import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
 import { ResendTransport } from '../../src/dunning/resend-transport';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
-import { messagesOf } from '../dunning-engine/fixtures';
+import { approveAll, messagesOf } from '../dunning-engine/fixtures';
 import {
   balanceOf,
   freshPlan,
@@ -254,6 +254,8 @@ describe('never lost, never hanging', () => {
       code: 'balance_changed',
     });
     await planTenant(s, tenantId);
+    // The day-one catch-up with the new amount is reviewed again before it is queued.
+    await approveAll(s, tenantId);
     const again = await rowOf(s, m.id);
     expect(again.status).toBe('queued');
     expect(again.renderedAsOf).toBeNull();

@@ -6,7 +6,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { ResendTransport } from '../../src/dunning/resend-transport';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import type { Services } from '../../src/services';
-import { importLedger, messagesOf, setup } from '../dunning-engine/fixtures';
+import { approveAll, importLedger, messagesOf, setup } from '../dunning-engine/fixtures';
 import { ResendStandIn } from './resend-stand-in';
 
 export interface SendPathEnv {
@@ -40,6 +40,8 @@ export async function freshPlan(env: SendPathEnv) {
   await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
   await s.db.execute(sql`delete from pgboss.job where name like 'dunning-%'`);
   await planTenant(s, tenantId);
+  // Day one: the test ledger's old debt is a catch-up a reviewer approves before anything is queued.
+  await approveAll(s, tenantId);
   return (await messagesOf(s, tenantId)).filter((m) => m.status === 'queued');
 }
 

@@ -56,7 +56,48 @@ export function decodeCursor(raw: string): Cursor {
   } catch {
     // fall through
   }
-  throw new AppError(
+  throw badCursor();
+}
+
+const INFINITE = /^-?infinity$/i;
+/**
+ * Whether a cursor value can be cast to the list's SQL type: a crafted cursor ("2013-99-99", "not-a-uuid") is a
+ * 400 here, never a cast error (500) in the database.
+ */
+function cursorFits(type: SortDef['type'] | 'uuid', v: string): boolean {
+  switch (type) {
+    case 'text':
+      return v.length <= 500;
+    case 'uuid':
+      return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+    case 'int':
+    case 'bigint':
+      return /^-?\d{1,18}$/.test(v);
+    case 'float8':
+      return (
+        /^-?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})(e[-+]?\d{1,3})?$/i.test(v) || /^-?infinity$|^nan$/i.test(v)
+      );
+    case 'date':
+      return INFINITE.test(v) || isCalendarDay(v);
+    case 'timestamptz':
+      return (
+        INFINITE.test(v) ||
+        (/^\d{4}-\d{2}-\d{2}[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(
+          v,
+        ) &&
+          isCalendarDay(v.slice(0, 10)))
+      );
+  }
+}
+
+function isCalendarDay(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}
+
+function badCursor(): AppError {
+  return new AppError(
     'invalid_request',
     'Invalid querystring: cursor: not a cursor from a previous page',
     400,
@@ -86,6 +127,11 @@ interface ListQuery {
 async function pageRows<T>(db: DbOrTx, q: ListQuery, limit: number, after?: Cursor) {
   const op = q.dir === 'asc' ? sql`>` : sql`<`;
   const dir = q.dir === 'asc' ? sql`asc` : sql`desc`;
+  if (
+    after &&
+    (!cursorFits(q.sort.type, after.k) || !cursorFits(q.idType === 'uuid' ? 'uuid' : 'text', after.id))
+  )
+    throw badCursor();
   const keyset = after
     ? sql`where (t._k, t.id) ${op} (cast(${after.k} as ${sql.raw(q.sort.type)}), cast(${after.id} as ${sql.raw(q.idType)}))`
     : sql``;
