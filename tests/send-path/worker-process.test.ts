@@ -21,7 +21,7 @@ import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
-import { giveEmails, importLedger, NOW } from '../dunning-engine/fixtures';
+import { approveAll, giveEmails, goLive, importLedger, NOW } from '../dunning-engine/fixtures';
 import { createTestDb } from '../helpers/db';
 import { ResendStandIn } from './resend-stand-in';
 
@@ -92,9 +92,11 @@ async function prepare(): Promise<{ id: string }> {
   try {
     const r = await importLedger(s);
     await giveEmails(s, r.tenant.id);
+    await goLive(s, r.tenant.id);
     await s.db.delete(dunningMessages);
     await s.db.execute(sql`delete from pgboss.job where name like 'dunning-%'`);
     await planTenant(s, r.tenant.id);
+    await approveAll(s, r.tenant.id); // day one: the old debt is a reviewed catch-up
     const [m] = await s.db
       .select()
       .from(dunningMessages)
