@@ -152,7 +152,7 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     await page.locator('.facts', { hasText: 'Acme Corp' }).waitFor();
     await page.getByText('payment-delay-').first().waitFor();
     await page.getByLabel('Late-payment sensitivity').selectOption('1');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     const settings = await page.evaluate(
       async (url) => (await fetch(url)).json(),
@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     );
     expect(settings.sensitivity).toBe(1);
     await shot('08-settings');
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(`${base}/login`);
     const r = await page.goto(`${base}/`);
     expect(r?.status()).toBe(200);

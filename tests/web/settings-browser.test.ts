@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
     expect(t).toContain('Approval needed above $10,000.00');
     // The risk card's sensitivity and its single Save button are still the only ones on the page.
     expect(await page.getByLabel('Late-payment sensitivity').count()).toBe(1);
-    expect(await page.getByRole('button', { name: 'Save' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Save', exact: true }).count()).toBe(1);
     await rig.shot('settings-01-summary');
   });
 
