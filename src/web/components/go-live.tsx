@@ -184,7 +184,7 @@ export function PaymentSettings({ tenant }: { tenant: string }) {
           />
         </label>
         <button type="submit" className="btn btn-primary" disabled={draft === null}>
-          Save payment details
+          Use these payment details
         </button>{' '}
         {d ? (
           <button type="button" className="btn" onClick={() => save(null)}>
