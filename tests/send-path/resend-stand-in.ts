@@ -76,7 +76,26 @@ export class ResendStandIn {
     return this.deliveries.filter((d) => d.messageId === messageId);
   }
 
+  private handling = 0;
+
+  /**
+   * Resolves once no request is being handled: a slow request a client gave up on may still be delivering, and a
+   * caller about to reset() must not see that delivery land in the next round.
+   */
+  async idle(): Promise<void> {
+    while (this.handling > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.handling++;
+    try {
+      await this.handleRequest(req, res);
+    } finally {
+      this.handling--;
+    }
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = performance.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
