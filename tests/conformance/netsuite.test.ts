@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { errorFromResponse } from '../../connectors/netsuite/faults';
 import { signTba } from '../../connectors/netsuite/tba';
 
 const DIR = path.resolve(process.cwd(), '../shared/vendor/netsuite');
@@ -55,5 +56,36 @@ describe.skipIf(!present)('NetSuite vendor conformance', () => {
     expect(s.signature).toBe(v.signature);
     expect(s.header).toBe(v.authorizationHeader);
     expect(s.baseString).not.toContain('companyname');
+  });
+
+  it('errors: INVALID_LOGIN is a typed unauthorized that sends the admin to the Login Audit Trail', () => {
+    const body = JSON.stringify(json('error-401-invalid-login.response.json'));
+    const e = errorFromResponse(401, body);
+    expect(e).toMatchObject({
+      code: 'unauthorized',
+      providerCode: 'INVALID_LOGIN',
+      retryable: false,
+      status: 401,
+    });
+    expect(e.userMessage).toContain('Login Audit Trail');
+  });
+
+  it('errors: INVALID_CONTENT is validation, with its o:errorPath in the message', () => {
+    const e = errorFromResponse(400, JSON.stringify(json('error-400-invalid-content.response.json')));
+    expect(e).toMatchObject({ code: 'validation', providerCode: 'INVALID_CONTENT', retryable: false });
+    expect(e.message).toContain('item.items[0].item');
+  });
+
+  it('errors: the (reconstructed) 429 body is retryable throttling; so is any 429', () => {
+    const raw = json('error-429-concurrency.reconstructed.json');
+    delete raw._reconstructed;
+    expect(errorFromResponse(429, JSON.stringify(raw))).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+    });
+    expect(errorFromResponse(429, '<html>busy</html>')).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+    });
   });
 });

@@ -1,0 +1,55 @@
+/** Our own NetSuite fixtures in the real shapes (SuiteQL envelope, o:errorDetails); values invented. */
+export const ACCOUNT = '1234567_SB1';
+export const REST = 'https://1234567-sb1.suitetalk.api.netsuite.com';
+export const SUITEQL = '/services/rest/query/v1/suiteql';
+
+export const TBA = {
+  type: 'tba' as const,
+  consumerKey: 'ck',
+  consumerSecret: 'cs',
+  tokenId: 'tid',
+  tokenSecret: 'ts',
+};
+
+/** A SuiteQL answer: every value a string, `links: []` on every row. */
+export function suiteqlPage(items: Array<Record<string, string>>, hasMore = false, offset = 0) {
+  return {
+    links: [{ rel: 'self', href: `${REST}${SUITEQL}` }],
+    count: items.length,
+    hasMore,
+    items: items.map((i) => ({ links: [], ...i })),
+    offset,
+    totalResults: offset + items.length + (hasMore ? 1 : 0),
+  };
+}
+
+export function errorBody(status: number, code: string, detail: string, title = 'Error') {
+  return {
+    type: 'https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html',
+    title,
+    status,
+    'o:errorDetails': [{ detail, 'o:errorCode': code }],
+  };
+}
+
+export const invalidLogin = () =>
+  errorBody(
+    401,
+    'INVALID_LOGIN',
+    'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.',
+    'Unauthorized',
+  );
+export const concurrencyExceeded = () =>
+  errorBody(
+    429,
+    'CONCURRENCY_LIMIT_EXCEEDED',
+    'Concurrent request limit exceeded. Request blocked.',
+    'Too Many Requests',
+  );
+export const badQuery = () =>
+  errorBody(
+    400,
+    'INVALID_PARAMETER',
+    'Invalid search query. Detailed unprocessed description follows. Search error occurred: Field foreignamountremaining for record transaction was not found.',
+    'Bad Request',
+  );
