@@ -24,6 +24,17 @@ import { authorizeTba, type TbaCredentials } from './tba';
 
 export type NetsuiteAuth =
   | ({ type: 'tba' } & TbaCredentials)
+  /**
+   * What the connector contract hands over (getAccessToken/onUnauthorized from the vault): a bearer token, or a
+   * TBA token pair stored in the same slot as `encodeTbaSecret` wrote it, signed with Duely's consumer key.
+   */
+  | {
+      type: 'stored';
+      consumerKey?: string;
+      consumerSecret?: string;
+      getAccessToken(): Promise<string>;
+      onUnauthorized(): Promise<string>;
+    }
   | {
       type: 'bearer';
       getAccessToken(): Promise<string>;
@@ -66,6 +77,25 @@ export interface SuiteqlPage {
 }
 
 export const SUITEQL_MAX_LIMIT = 1000;
+
+const TBA_PREFIX = 'netsuite-tba:';
+
+/** A TBA token pair as one opaque string, for the vault slot that holds access tokens of other connections. */
+export function encodeTbaSecret(token: { tokenId: string; tokenSecret: string }): string {
+  return `${TBA_PREFIX}${JSON.stringify({ tokenId: token.tokenId, tokenSecret: token.tokenSecret })}`;
+}
+
+export function decodeTbaSecret(secret: string): { tokenId: string; tokenSecret: string } | null {
+  if (!secret.startsWith(TBA_PREFIX)) return null;
+  try {
+    const v = JSON.parse(secret.slice(TBA_PREFIX.length)) as { tokenId?: unknown; tokenSecret?: unknown };
+    return typeof v.tokenId === 'string' && typeof v.tokenSecret === 'string'
+      ? { tokenId: v.tokenId, tokenSecret: v.tokenSecret }
+      : null;
+  } catch {
+    return null;
+  }
+}
 export const SUITEQL_MAX_ROWS = 100_000;
 
 export class NetsuiteClient {
@@ -184,7 +214,8 @@ export class NetsuiteClient {
   ): Promise<unknown> {
     const search = new URLSearchParams(query).toString();
     const url = `${this.restUrl}${path}${search ? `?${search}` : ''}`;
-    let token = this.o.auth.type === 'bearer' ? await this.o.auth.getAccessToken() : null;
+    const auth = this.o.auth;
+    let token: string | null = auth.type === 'tba' ? null : await auth.getAccessToken();
     let reauthorized = false;
     let throttles = 0;
     let failures = 0;
@@ -199,8 +230,8 @@ export class NetsuiteClient {
       }
       if (error.code === 'unauthorized' && error.status === 401 && !reauthorized) {
         reauthorized = true;
-        if (this.o.auth.type === 'bearer') {
-          const latest = await this.o.auth.getAccessToken();
+        if (auth.type !== 'tba' && !(token && decodeTbaSecret(token))) {
+          const latest = await auth.getAccessToken();
           token = latest !== token ? latest : await this.refresh();
         }
         this.o.logger?.warn({ accountId: this.accountId, path }, 'NetSuite 401; re-authorizing once');
@@ -239,7 +270,7 @@ export class NetsuiteClient {
 
   private refresh(): Promise<string> {
     const auth = this.o.auth;
-    if (auth?.type !== 'bearer') return Promise.reject(new Error('not a bearer client'));
+    if (!auth || auth.type === 'tba') return Promise.reject(new Error('not a bearer client'));
     this.refreshing ??= auth.onUnauthorized().finally(() => {
       this.refreshing = null;
     });

@@ -1,0 +1,283 @@
+/**
+ * Pure mappers from SuiteQL rows (every value a string; NULL columns absent) to the canonical model. Money is
+ * parsed exactly from the decimal string into integer minor units of the transaction's currency (ISO 4217
+ * exponent: JPY 0, USD 2, BHD 3): never through a float. An amount with more digits than the currency allows is
+ * a bad payload, not a rounding.
+ *
+ * Timestamps: NetSuite returns account-local times without a zone. They are kept as instants written as if UTC
+ * (`2026-04-15T09:30:00Z` for 09:30 account time), so every comparison (cursor, listings' asOf,
+ * sourceUpdatedAt) happens in one clock: the account's.
+ */
+import { z } from 'zod';
+import type {
+  CanonicalAllocation,
+  CanonicalCreditMemo,
+  CanonicalCustomer,
+  CanonicalDeletion,
+  CanonicalInvoice,
+  CanonicalPayment,
+  Instant,
+} from '../canonical';
+import { ConnectorError } from '../errors';
+import { isKnownCurrency, toMinor } from '../money';
+import type { EntityKind } from '../types';
+import type { SuiteqlRow } from './client';
+
+const Id = z.string().regex(/^\d+$/, 'must be a numeric id');
+const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const Clock = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+const Flag = z.enum(['T', 'F']);
+const Decimal = z.string().regex(/^-?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number');
+const Currency = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .refine(isKnownCurrency, 'must be an ISO 4217 currency code');
+
+export const CustomerRow = z.object({
+  id: Id,
+  entityid: z.string().optional(),
+  companyname: z.string().optional(),
+  altname: z.string().optional(),
+  isperson: Flag.optional(),
+  firstname: z.string().optional(),
+  lastname: z.string().optional(),
+  email: z.string().optional(),
+  isinactive: Flag.optional(),
+  currency: Currency.optional(),
+  subsidiary: Id.optional(),
+  lastmodified: Clock.optional(),
+});
+
+export const TransactionRow = z.object({
+  id: Id,
+  type: z.enum(['CustInvc', 'CustPymt', 'CustCred']),
+  tranid: z.string().optional(),
+  trandate: IsoDate,
+  duedate: IsoDate.optional(),
+  closedate: IsoDate.optional(),
+  entity: Id,
+  currency: Currency,
+  foreigntotal: Decimal,
+  foreignamountunpaid: Decimal.optional(),
+  foreignpaymentamountunused: Decimal.optional(),
+  voided: Flag.optional(),
+  status: z.string().optional(),
+  email: z.string().optional(),
+  subsidiary: Id.optional(),
+  lastmodified: Clock.optional(),
+});
+export type TransactionRowT = z.infer<typeof TransactionRow>;
+
+export const ApplicationRow = z.object({ payment: Id, invoice: Id, foreignamount: Decimal });
+
+export const DeletedRow = z.object({
+  recordid: z.string(),
+  recordtypeid: z.string().optional(),
+  type: z.string().optional(),
+  deleteddate: Clock.optional(),
+});
+
+function parse<S extends z.ZodType>(schema: S, what: string, raw: SuiteqlRow): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConnectorError({
+    code: 'bad_payload',
+    message: `NetSuite ${what} ${raw.id ?? raw.recordid ?? '?'}: ${z.prettifyError(result.error)}`,
+    cause: result.error,
+  });
+}
+
+/** "1234.5", "-.07", "120." -> exact minor units of `currency`; fails on more digits than the currency has. */
+export function amountToMinor(value: string, currency: string, what = 'amount'): number {
+  let text = value.trim();
+  if (/^-?\./.test(text)) text = text.replace('.', '0.');
+  if (text.endsWith('.')) text = text.slice(0, -1);
+  const minor = toMinor(text, currency);
+  if (minor === null) {
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: `NetSuite ${what} ${JSON.stringify(value)} is not an exact ${currency} amount`,
+    });
+  }
+  return minor;
+}
+
+/** Account clock `2026-04-15 09:30:00` -> `2026-04-15T09:30:00Z` (see the header). */
+export function clockToInstant(clock: string | undefined): Instant | null {
+  return clock ? `${clock.replace(' ', 'T')}Z` : null;
+}
+
+/** Instant (as if UTC) -> account clock text. */
+export function instantToClock(instant: Instant): string {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) {
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: `Unreadable instant ${JSON.stringify(instant)}`,
+    });
+  }
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Account clock minus `minutes` (plain calendar arithmetic in the account's wall time). */
+export function clockMinus(clock: string, minutes: number): string {
+  return instantToClock(
+    new Date(Date.parse(clockToInstant(clock) as string) - minutes * 60_000).toISOString(),
+  );
+}
+
+function emails(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return [
+    ...new Set(
+      raw
+        .split(/[,;]/)
+        .map((e) => e.trim())
+        .filter((e) => e.includes('@')),
+    ),
+  ];
+}
+
+export function mapCustomer(raw: SuiteqlRow): CanonicalCustomer {
+  const row = parse(CustomerRow, 'customer', raw);
+  const person = [row.firstname, row.lastname].filter(Boolean).join(' ');
+  const name =
+    (row.isperson === 'T' ? person || row.companyname : row.companyname || person) ||
+    row.altname ||
+    row.entityid ||
+    `Customer ${row.id}`;
+  return {
+    externalId: row.id,
+    name,
+    emails: emails(row.email),
+    currency: row.currency ?? null,
+    sourceUpdatedAt: clockToInstant(row.lastmodified),
+  };
+}
+
+function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): TransactionRowT {
+  const row = parse(TransactionRow, 'transaction', raw);
+  if (row.type !== type) {
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: `NetSuite transaction ${row.id} is ${row.type}, not ${type}`,
+    });
+  }
+  return row;
+}
+
+const abs = (n: number) => Math.abs(n);
+
+export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
+  const row = transaction(raw, 'CustInvc');
+  const voided = row.voided === 'T';
+  const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
+  const balanceMinor = voided
+    ? 0
+    : amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `invoice ${row.id} amount unpaid`);
+  if (balanceMinor < 0 || balanceMinor > totalMinor) {
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: `NetSuite invoice ${row.id}: amount unpaid ${row.foreignamountunpaid} outside 0..${row.foreigntotal}`,
+    });
+  }
+  const status = voided ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
+  return {
+    externalId: row.id,
+    customerExternalId: row.entity,
+    number: row.tranid ?? null,
+    issueDate: row.trandate,
+    dueDate: row.duedate ?? row.trandate,
+    currency: row.currency,
+    totalMinor,
+    balanceMinor,
+    status,
+    paidDate: status === 'paid' ? (row.closedate ?? null) : null,
+    billEmail: emails(row.email)[0] ?? null,
+    sourceUpdatedAt: clockToInstant(row.lastmodified),
+  };
+}
+
+/** `applications` are the payment's NextTransactionLineLink rows (see `mapApplications`). */
+export function mapPayment(raw: SuiteqlRow, applications: CanonicalAllocation[] = []): CanonicalPayment {
+  const row = transaction(raw, 'CustPymt');
+  const voided = row.voided === 'T';
+  return {
+    externalId: row.id,
+    customerExternalId: row.entity,
+    date: row.trandate,
+    currency: row.currency,
+    amountMinor: abs(amountToMinor(row.foreigntotal, row.currency, `payment ${row.id} total`)),
+    unappliedMinor: voided
+      ? 0
+      : abs(
+          amountToMinor(row.foreignpaymentamountunused ?? '0', row.currency, `payment ${row.id} unapplied`),
+        ),
+    status: voided ? 'void' : 'active',
+    allocations: voided ? [] : applications,
+    sourceUpdatedAt: clockToInstant(row.lastmodified),
+  };
+}
+
+export function mapCreditMemo(raw: SuiteqlRow): CanonicalCreditMemo {
+  const row = transaction(raw, 'CustCred');
+  const voided = row.voided === 'T';
+  return {
+    externalId: row.id,
+    customerExternalId: row.entity,
+    date: row.trandate,
+    currency: row.currency,
+    totalMinor: abs(amountToMinor(row.foreigntotal, row.currency, `credit memo ${row.id} total`)),
+    remainingMinor: voided
+      ? 0
+      : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
+    status: voided ? 'void' : 'active',
+    sourceUpdatedAt: clockToInstant(row.lastmodified),
+  };
+}
+
+/**
+ * Groups link rows by payment: one allocation per invoice (several lines of one invoice are summed), in the
+ * payment's currency (NetSuite applies a payment only to invoices of its currency).
+ */
+export function mapApplications(
+  rows: SuiteqlRow[],
+  currencyOf: (paymentId: string) => string,
+): Map<string, CanonicalAllocation[]> {
+  const byPayment = new Map<string, Map<string, number>>();
+  for (const raw of rows) {
+    const row = parse(ApplicationRow, 'application', raw);
+    const amount = abs(
+      amountToMinor(row.foreignamount, currencyOf(row.payment), `application ${row.payment}`),
+    );
+    const invoices = byPayment.get(row.payment) ?? new Map<string, number>();
+    invoices.set(row.invoice, (invoices.get(row.invoice) ?? 0) + amount);
+    byPayment.set(row.payment, invoices);
+  }
+  return new Map(
+    [...byPayment].map(([payment, invoices]) => [
+      payment,
+      [...invoices].map(([invoiceExternalId, amountMinor]) => ({ invoiceExternalId, amountMinor })),
+    ]),
+  );
+}
+
+const DELETED_KIND: Record<string, EntityKind> = {
+  customer: 'customers',
+  invoice: 'invoices',
+  custinvc: 'invoices',
+  customerpayment: 'payments',
+  custpymt: 'payments',
+  creditmemo: 'creditMemos',
+  custcred: 'creditMemos',
+};
+
+/** A DeletedRecord row -> the kind it belongs to and the tombstone; null for record types we do not sync. */
+export function mapDeletion(raw: SuiteqlRow): { kind: EntityKind; deletion: CanonicalDeletion } | null {
+  const row = parse(DeletedRow, 'deleted record', raw);
+  const kind =
+    DELETED_KIND[(row.recordtypeid ?? '').toLowerCase().replace(/\s+/g, '')] ??
+    DELETED_KIND[(row.type ?? '').toLowerCase().replace(/\s+/g, '')];
+  if (!kind || !/^\d+$/.test(row.recordid)) return null;
+  return { kind, deletion: { externalId: row.recordid, sourceUpdatedAt: clockToInstant(row.deleteddate) } };
+}

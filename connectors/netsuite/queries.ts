@@ -1,0 +1,122 @@
+/**
+ * The SuiteQL this connector sends. Facts it relies on (issue 12, vendor protocol.json, Oracle Records Catalog):
+ *  - customer invoices, payments and credit memos are `transaction` rows of type CustInvc, CustPymt, CustCred;
+ *  - amounts in the transaction's own currency are the `foreign*` columns (the others are in the subsidiary's base
+ *    currency, which may differ): foreigntotal, foreignamountunpaid (the open balance; there is no
+ *    foreignamountremaining), foreignpaymentamountunused (a payment's unapplied part);
+ *  - `transaction.subsidiary` does not exist: the subsidiary is on the main line (transactionline.mainline = 'T');
+ *  - applications are NextTransactionLineLink rows (previousdoc = the invoice, nextdoc = the payment/credit memo,
+ *    foreignamount = the amount applied); deletions are DeletedRecord rows;
+ *  - dates come back in the user's display format unless converted, so every date is TO_CHAR'ed to ISO;
+ *  - a query yields at most 100,000 rows whatever its paging: every listing pages by id (`id > :last ORDER BY id`)
+ *    with offset 0, so each query returns one page.
+ * Only digits (ids) and checked timestamps are interpolated; nothing else comes from outside.
+ */
+import { ConnectorError } from '../errors';
+import type { EntityKind } from '../types';
+
+export type TransactionKind = Exclude<EntityKind, 'customers'>;
+
+export const TRANSACTION_TYPE: Record<TransactionKind, 'CustInvc' | 'CustCred' | 'CustPymt'> = {
+  invoices: 'CustInvc',
+  creditMemos: 'CustCred',
+  payments: 'CustPymt',
+};
+
+/** Account-clock timestamp as SuiteQL prints it with TO_CHAR(.., 'YYYY-MM-DD HH24:MI:SS'). */
+export const CLOCK_FORMAT = 'YYYY-MM-DD HH24:MI:SS';
+const CLOCK = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+export function checkId(id: string): string {
+  if (!/^\d{1,18}$/.test(id)) {
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: `NetSuite id is not numeric: ${JSON.stringify(id)}`,
+    });
+  }
+  return id;
+}
+
+export function checkClock(value: string): string {
+  if (!CLOCK.test(value)) {
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: `NetSuite timestamp unreadable: ${JSON.stringify(value)}`,
+    });
+  }
+  return value;
+}
+
+const since = (column: string, clock: string) =>
+  `${column} >= TO_TIMESTAMP('${checkClock(clock)}', '${CLOCK_FORMAT}')`;
+
+/** The account's clock, in its own time zone (the same one lastmodifieddate and deleteddate use). */
+export const ACCOUNT_CLOCK_QUERY = `SELECT TO_CHAR(SYSDATE, '${CLOCK_FORMAT}') AS now FROM DUAL`;
+
+export interface KeysetFilter {
+  afterId: string | null;
+  /** Only rows modified at or after this account-clock time. */
+  modifiedSince?: string;
+  /** Only these ids. */
+  ids?: readonly string[];
+  /** Invoices linked to payments/credit memos modified at or after this time (applications changed). */
+  applicationsChangedSince?: string;
+  /** Invoices with an open balance. */
+  openOnly?: boolean;
+}
+
+function where(conditions: string[]): string {
+  return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+}
+
+export function customersQuery(filter: KeysetFilter): string {
+  const conditions: string[] = [];
+  if (filter.afterId !== null) conditions.push(`c.id > ${checkId(filter.afterId)}`);
+  if (filter.modifiedSince) conditions.push(since('c.lastmodifieddate', filter.modifiedSince));
+  if (filter.ids) conditions.push(`c.id IN (${filter.ids.map(checkId).join(', ')})`);
+  return (
+    'SELECT c.id, c.entityid, c.companyname, c.altname, c.isperson, c.firstname, c.lastname, c.email, ' +
+    `c.isinactive, cur.symbol AS currency, c.subsidiary, TO_CHAR(c.lastmodifieddate, '${CLOCK_FORMAT}') AS lastmodified ` +
+    `FROM customer c LEFT JOIN currency cur ON cur.id = c.currency${where(conditions)} ORDER BY c.id`
+  );
+}
+
+export function transactionsQuery(kinds: readonly TransactionKind[], filter: KeysetFilter): string {
+  const types = kinds.map((k) => `'${TRANSACTION_TYPE[k]}'`).join(', ');
+  const conditions = [`t.type IN (${types})`];
+  if (filter.afterId !== null) conditions.push(`t.id > ${checkId(filter.afterId)}`);
+  if (filter.modifiedSince) conditions.push(since('t.lastmodifieddate', filter.modifiedSince));
+  if (filter.ids) conditions.push(`t.id IN (${filter.ids.map(checkId).join(', ')})`);
+  if (filter.openOnly) conditions.push(`t.foreignamountunpaid <> 0`, `t.voided = 'F'`);
+  if (filter.applicationsChangedSince) {
+    conditions.push(
+      't.id IN (SELECT l.previousdoc FROM NextTransactionLineLink l JOIN transaction p ON p.id = l.nextdoc ' +
+        `WHERE p.type IN ('CustPymt', 'CustCred') AND ${since('p.lastmodifieddate', filter.applicationsChangedSince)})`,
+    );
+  }
+  return (
+    `SELECT t.id, t.type, t.tranid, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, ` +
+    `TO_CHAR(t.duedate, 'YYYY-MM-DD') AS duedate, TO_CHAR(t.closedate, 'YYYY-MM-DD') AS closedate, t.entity, ` +
+    'cur.symbol AS currency, t.foreigntotal, t.foreignamountunpaid, t.foreignpaymentamountunused, t.voided, ' +
+    `t.status, t.email, tl.subsidiary, TO_CHAR(t.lastmodifieddate, '${CLOCK_FORMAT}') AS lastmodified ` +
+    "FROM transaction t JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'T' " +
+    `JOIN currency cur ON cur.id = t.currency${where(conditions)} ORDER BY t.id`
+  );
+}
+
+/** Applications of these payments to invoices (amounts in the payment's currency, which is the invoice's). */
+export function applicationsQuery(paymentIds: readonly string[]): string {
+  return (
+    'SELECT l.nextdoc AS payment, l.previousdoc AS invoice, l.foreignamount FROM NextTransactionLineLink l ' +
+    `WHERE l.nextdoc IN (${paymentIds.map(checkId).join(', ')}) AND l.previoustype = 'CustInvc' ` +
+    'ORDER BY l.nextdoc, l.previousdoc'
+  );
+}
+
+/** Records deleted at or after `sinceClock` (every type; the mapper keeps the four we sync). */
+export function deletionsQuery(sinceClock: string): string {
+  return (
+    `SELECT d.recordid, d.recordtypeid, d.type, TO_CHAR(d.deleteddate, '${CLOCK_FORMAT}') AS deleteddate ` +
+    `FROM DeletedRecord d WHERE ${since('d.deleteddate', sinceClock)} ORDER BY d.deleteddate, d.recordid`
+  );
+}

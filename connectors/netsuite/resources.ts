@@ -1,0 +1,303 @@
+/**
+ * Sync iterators: a resumable full sync paged by id, then incremental rounds polled from the account's clock.
+ *
+ * Full sync: customers, invoices, credit memos, payments (payments after the invoices they apply to), each a
+ * listing (SyncPage listingStarts/listingComplete) so records deleted while nobody watched are found missing.
+ *
+ * Incremental round (NetSuite has no webhooks; the app polls every NETSUITE_POLL_MINUTES), from `since` (account
+ * clock minus an overlap):
+ *  1. customers and transactions with lastmodifieddate >= since;
+ *  2. invoices linked (NextTransactionLineLink) to payments or credit memos modified since: an invoice's own
+ *     lastmodifieddate does not reliably move when a payment is applied to it;
+ *  3. when any payment or credit memo changed or was deleted: every invoice with an open balance. A payment
+ *     deleted, voided or un-applied leaves no link behind, but the invoice it paid is open again, so reading the
+ *     open ones finds it; an invoice that became less open is found by (2);
+ *  4. DeletedRecord rows since.
+ * The overlap (default 65 minutes) absorbs commits in flight when the clock was read and the hour a daylight-saving
+ * fall-back repeats (NetSuite's times are account-local wall time). Re-reading is idempotent.
+ */
+import type { CanonicalInvoice } from '../canonical';
+import { ConnectorError } from '../errors';
+import type { ConnectorContext, EntityKind, SyncOptions, SyncPage } from '../types';
+import type { NetsuiteClient, SuiteqlRow } from './client';
+import {
+  clockMinus,
+  clockToInstant,
+  mapApplications,
+  mapCreditMemo,
+  mapCustomer,
+  mapDeletion,
+  mapInvoice,
+  mapPayment,
+} from './map';
+import {
+  ACCOUNT_CLOCK_QUERY,
+  applicationsQuery,
+  checkClock,
+  customersQuery,
+  type KeysetFilter,
+  type TransactionKind,
+  transactionsQuery,
+  deletionsQuery,
+} from './queries';
+
+export const NETSUITE_SYNC_KINDS: readonly EntityKind[] = [
+  'customers',
+  'invoices',
+  'creditMemos',
+  'payments',
+];
+
+export type NetsuiteCursor =
+  /** Full sync in progress: rows of `kind` with id above `afterId` are next; `since` is where polling starts. */
+  | { mode: 'full'; kind: EntityKind; afterId: string | null; since: string }
+  /** Polling: changes at or after `since` (account clock, `YYYY-MM-DD HH:MM:SS`). */
+  | { mode: 'incremental'; since: string };
+
+export interface NetsuiteSyncOptions extends SyncOptions {
+  /** Rows per SuiteQL page (NetSuite caps it at 1000). */
+  pageSize?: number;
+  /** Minutes re-read behind the account clock each round. */
+  overlapMinutes?: number;
+}
+
+export const NETSUITE_PAGE_SIZE = 1000;
+export const NETSUITE_OVERLAP_MINUTES = 65;
+/** Ids per `IN (...)` list. */
+const ID_CHUNK = 500;
+
+type Ctx = ConnectorContext<NetsuiteClient>;
+
+function emptyPage(cursor: NetsuiteCursor): SyncPage<NetsuiteCursor> {
+  return {
+    customers: [],
+    invoices: [],
+    payments: [],
+    creditMemos: [],
+    deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
+    cursor,
+  };
+}
+
+/** The account's clock now (`YYYY-MM-DD HH:MM:SS`, account time zone). */
+export async function accountClock(client: NetsuiteClient, signal?: AbortSignal): Promise<string> {
+  const page = await client.suiteql(ACCOUNT_CLOCK_QUERY, { limit: 1 }, signal);
+  const now = page.items[0]?.now;
+  if (!now)
+    throw new ConnectorError({
+      code: 'provider_unavailable',
+      message: 'NetSuite clock query returned nothing',
+    });
+  return checkClock(now);
+}
+
+function queryFor(kind: EntityKind, filter: KeysetFilter): string {
+  return kind === 'customers' ? customersQuery(filter) : transactionsQuery([kind as TransactionKind], filter);
+}
+
+/** Numeric ids compared as numbers (as ORDER BY id does), without floats: longer is larger, else by text. */
+const idGreater = (a: string, b: string) => a.length > b.length || (a.length === b.length && a > b);
+const maxId = (rows: SuiteqlRow[]) =>
+  rows.map((r) => r.id ?? '').reduce((max, id) => (idGreater(id, max) ? id : max));
+
+/** Rows of one keyset query, page by page (`id > last ORDER BY id`, offset 0: never near the 100k cap). */
+async function* keyset(
+  ctx: Ctx,
+  kind: EntityKind,
+  filter: Omit<KeysetFilter, 'afterId'>,
+  afterId: string | null,
+  pageSize: number,
+): AsyncGenerator<{ rows: SuiteqlRow[]; lastId: string }> {
+  for (let after = afterId; ; ) {
+    const page = await ctx.client.suiteql(
+      queryFor(kind, { ...filter, afterId: after }),
+      { limit: pageSize },
+      ctx.signal,
+    );
+    if (page.items.length === 0) return;
+    for (const row of page.items)
+      if (!row.id) throw new ConnectorError({ code: 'bad_payload', message: 'NetSuite row without id' });
+    after = maxId(page.items);
+    yield { rows: page.items, lastId: after };
+    if (!page.hasMore) return;
+  }
+}
+
+/** Maps rows of `kind` into `page`; payments get their applications (one more query per page). */
+async function addRows(
+  ctx: Ctx,
+  page: SyncPage<NetsuiteCursor>,
+  kind: EntityKind,
+  rows: SuiteqlRow[],
+): Promise<void> {
+  if (kind === 'customers') page.customers.push(...rows.map(mapCustomer));
+  else if (kind === 'invoices') page.invoices.push(...rows.map(mapInvoice));
+  else if (kind === 'creditMemos') page.creditMemos.push(...rows.map(mapCreditMemo));
+  else {
+    const currency = new Map(rows.map((r) => [r.id ?? '', r.currency ?? '']));
+    const links: SuiteqlRow[] = [];
+    for (let i = 0; i < rows.length; i += ID_CHUNK) {
+      const ids = rows.slice(i, i + ID_CHUNK).map((r) => r.id ?? '');
+      links.push(...(await ctx.client.suiteqlAll(applicationsQuery(ids), ctx.signal)));
+    }
+    const applications = mapApplications(links, (id) => currency.get(id) ?? 'USD');
+    page.payments.push(...rows.map((r) => mapPayment(r, applications.get(r.id ?? '') ?? [])));
+  }
+}
+
+export async function* netsuitePages(
+  ctx: Ctx,
+  cursor: NetsuiteCursor | null,
+  options: NetsuiteSyncOptions,
+): AsyncGenerator<SyncPage<NetsuiteCursor>> {
+  if (cursor?.mode === 'incremental') {
+    yield* incrementalRound(ctx, cursor, options);
+    return;
+  }
+  yield* fullSync(ctx, cursor?.mode === 'full' ? cursor : null, options);
+}
+
+async function* fullSync(
+  ctx: Ctx,
+  from: Extract<NetsuiteCursor, { mode: 'full' }> | null,
+  options: NetsuiteSyncOptions,
+): AsyncGenerator<SyncPage<NetsuiteCursor>> {
+  const pageSize = Math.min(options.pageSize ?? NETSUITE_PAGE_SIZE, NETSUITE_PAGE_SIZE);
+  const overlap = options.overlapMinutes ?? NETSUITE_OVERLAP_MINUTES;
+  // Polling starts from the clock as the full read began: whatever changes during the read is read again.
+  const since = from?.since ?? clockMinus(await accountClock(ctx.client, ctx.signal), overlap);
+  const asOf = clockToInstant(since) as string;
+  let kindIndex = from ? NETSUITE_SYNC_KINDS.indexOf(from.kind) : 0;
+  let afterId = from?.afterId ?? null;
+  for (; kindIndex < NETSUITE_SYNC_KINDS.length; kindIndex++, afterId = null) {
+    const kind = NETSUITE_SYNC_KINDS[kindIndex] as EntityKind;
+    let starts = afterId === null;
+    for await (const { rows, lastId } of keyset(ctx, kind, {}, afterId, pageSize)) {
+      const page: SyncPage<NetsuiteCursor> = {
+        ...emptyPage({ mode: 'full', kind, afterId: lastId, since }),
+        ...(starts ? { listingStarts: [kind] } : {}),
+        seen: { [kind]: rows.map((r) => r.id as string) },
+      };
+      starts = false;
+      await addRows(ctx, page, kind, rows);
+      ctx.logger.info(
+        { accountId: ctx.externalId, kind, afterId, rows: rows.length },
+        'NetSuite full-sync page',
+      );
+      yield page;
+    }
+    const next = NETSUITE_SYNC_KINDS[kindIndex + 1];
+    yield {
+      ...emptyPage(
+        next ? { mode: 'full', kind: next, afterId: null, since } : { mode: 'incremental', since },
+      ),
+      ...(starts ? { listingStarts: [kind] } : {}),
+      listingComplete: { kinds: [kind], asOf },
+    };
+  }
+}
+
+/**
+ * One polling round, streamed with a one-page lookahead: every page but the last repeats the old cursor (a crash
+ * mid-round repeats the round), the last carries the new `since`.
+ */
+async function* incrementalRound(
+  ctx: Ctx,
+  cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
+  options: NetsuiteSyncOptions,
+): AsyncGenerator<SyncPage<NetsuiteCursor>> {
+  try {
+    checkClock(cursor.since);
+  } catch (e) {
+    throw new ConnectorError({
+      code: 'resync_required',
+      message: `NetSuite cursor unreadable: ${cursor.since}`,
+      cause: e,
+    });
+  }
+  const pageSize = Math.min(options.pageSize ?? NETSUITE_PAGE_SIZE, NETSUITE_PAGE_SIZE);
+  const clock = await accountClock(ctx.client, ctx.signal);
+  const next: NetsuiteCursor = {
+    mode: 'incremental',
+    since: clockMinus(clock, options.overlapMinutes ?? NETSUITE_OVERLAP_MINUTES),
+  };
+  let pending: SyncPage<NetsuiteCursor> | null = null;
+  for await (const page of roundPages(ctx, cursor, pageSize)) {
+    if (pending) yield pending;
+    pending = page;
+  }
+  ctx.logger.info(
+    { accountId: ctx.externalId, since: cursor.since, next: next.since },
+    'NetSuite poll round',
+  );
+  // Never move backwards: a clock read behind the previous one (a skewed node) keeps the old position.
+  const since = [next.since, cursor.since].sort()[1] as string;
+  yield { ...(pending ?? emptyPage(cursor)), cursor: { mode: 'incremental', since } };
+}
+
+async function* roundPages(
+  ctx: Ctx,
+  cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
+  pageSize: number,
+): AsyncGenerator<SyncPage<NetsuiteCursor>> {
+  let moneyMoved = false;
+  for (const kind of NETSUITE_SYNC_KINDS) {
+    for await (const { rows } of keyset(ctx, kind, { modifiedSince: cursor.since }, null, pageSize)) {
+      const page = emptyPage(cursor);
+      await addRows(ctx, page, kind, rows);
+      if (kind === 'payments' || kind === 'creditMemos') moneyMoved = true;
+      yield page;
+    }
+  }
+  // Invoices whose applications changed, whatever their own lastmodifieddate says.
+  for await (const { rows } of keyset(
+    ctx,
+    'invoices',
+    { applicationsChangedSince: cursor.since },
+    null,
+    pageSize,
+  )) {
+    const page = emptyPage(cursor);
+    await addRows(ctx, page, 'invoices', rows);
+    yield page;
+  }
+  const deleted = emptyPage(cursor);
+  for (const raw of await ctx.client.suiteqlAll(deletionsQuery(cursor.since), ctx.signal)) {
+    const d = mapDeletion(raw);
+    if (!d) continue;
+    deleted.deletions[d.kind].push(d.deletion);
+    if (d.kind === 'payments' || d.kind === 'creditMemos') moneyMoved = true;
+  }
+  // Applications that vanished (payment deleted, voided or un-applied) leave their invoices open again.
+  if (moneyMoved) {
+    for await (const { rows } of keyset(ctx, 'invoices', { openOnly: true }, null, pageSize)) {
+      const page = emptyPage(cursor);
+      await addRows(ctx, page, 'invoices', rows);
+      yield page;
+    }
+  }
+  yield deleted;
+}
+
+/**
+ * Live read of invoices by id (the dunning engine's re-read before a send): current balances straight from
+ * NetSuite. Ids NetSuite no longer has (deleted) come back in `missing`.
+ */
+export async function readInvoices(
+  client: NetsuiteClient,
+  ids: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ invoices: CanonicalInvoice[]; missing: string[] }> {
+  const unique = [...new Set(ids)];
+  const invoices: CanonicalInvoice[] = [];
+  for (let i = 0; i < unique.length; i += ID_CHUNK) {
+    const chunk = unique.slice(i, i + ID_CHUNK);
+    const rows = await client.suiteqlAll(
+      transactionsQuery(['invoices'], { afterId: null, ids: chunk }),
+      signal,
+    );
+    invoices.push(...rows.map(mapInvoice));
+  }
+  const found = new Set(invoices.map((inv) => inv.externalId));
+  return { invoices, missing: unique.filter((id) => !found.has(id)) };
+}

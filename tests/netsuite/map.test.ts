@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import {
+  amountToMinor,
+  clockMinus,
+  clockToInstant,
+  mapApplications,
+  mapCreditMemo,
+  mapCustomer,
+  mapDeletion,
+  mapInvoice,
+  mapPayment,
+} from '../../connectors/netsuite/map';
+import { creditMemoRow, customerRow, invoiceRow, paymentRow } from './rows';
+
+describe('NetSuite money', () => {
+  it('parses decimal strings exactly into minor units per currency precision', () => {
+    expect(amountToMinor('120.00', 'USD')).toBe(12000);
+    expect(amountToMinor('0.1', 'USD')).toBe(10);
+    expect(amountToMinor('.07', 'USD')).toBe(7);
+    expect(amountToMinor('-.5', 'EUR')).toBe(-50);
+    expect(amountToMinor('1234567.89', 'CAD')).toBe(123456789);
+    expect(amountToMinor('15000', 'JPY')).toBe(15000);
+    expect(amountToMinor('15000.00', 'JPY')).toBe(15000);
+    expect(amountToMinor('1.005', 'BHD')).toBe(1005);
+    // 0.1 + 0.2 style float traps do not exist on this path.
+    expect(amountToMinor('1.15', 'USD')).toBe(115);
+    expect(amountToMinor('4.35', 'USD')).toBe(435);
+  });
+
+  it('refuses amounts the currency cannot hold (no silent rounding)', () => {
+    expect(() => amountToMinor('15000.5', 'JPY')).toThrow(expect.objectContaining({ code: 'bad_payload' }));
+    expect(() => amountToMinor('1.001', 'USD')).toThrow(/not an exact USD amount/);
+    expect(() => amountToMinor('1e3', 'USD')).toThrow();
+  });
+
+  it('does account-clock arithmetic in wall time', () => {
+    expect(clockToInstant('2026-04-15 09:30:00')).toBe('2026-04-15T09:30:00Z');
+    expect(clockMinus('2026-04-15 00:30:00', 65)).toBe('2026-04-14 23:25:00');
+  });
+});
+
+describe('NetSuite mappers', () => {
+  it('maps a customer; a person is named by first and last name', () => {
+    expect(mapCustomer(customerRow('7', { email: 'a@x.com; b@x.com' }))).toEqual({
+      externalId: '7',
+      name: 'Company 7',
+      emails: ['a@x.com', 'b@x.com'],
+      currency: 'USD',
+      sourceUpdatedAt: '2026-04-15T09:30:00Z',
+    });
+    const person = mapCustomer({
+      id: '8',
+      isperson: 'T',
+      firstname: 'Ada',
+      lastname: 'Lovelace',
+      entityid: 'X',
+    });
+    expect(person).toMatchObject({ name: 'Ada Lovelace', emails: [], currency: null });
+  });
+
+  it('maps an open invoice from foreigntotal / foreignamountunpaid in the transaction currency', () => {
+    expect(mapInvoice(invoiceRow('5001'))).toEqual({
+      externalId: '5001',
+      customerExternalId: '100',
+      number: 'INV5001',
+      issueDate: '2026-04-01',
+      dueDate: '2026-05-01',
+      currency: 'USD',
+      totalMinor: 12000,
+      balanceMinor: 4500,
+      status: 'open',
+      paidDate: null,
+      billEmail: 'ap@example.com',
+      sourceUpdatedAt: '2026-04-10T09:12:00Z',
+    });
+  });
+
+  it('a JPY invoice of a USD subsidiary keeps JPY and 0 decimals', () => {
+    const inv = mapInvoice(
+      invoiceRow('9', { currency: 'JPY', foreigntotal: '150000', foreignamountunpaid: '45000' }),
+    );
+    expect(inv).toMatchObject({ currency: 'JPY', totalMinor: 150000, balanceMinor: 45000 });
+  });
+
+  it('paid, voided and malformed invoices', () => {
+    expect(mapInvoice(invoiceRow('1', { foreignamountunpaid: '0', closedate: '2026-04-20' }))).toMatchObject({
+      status: 'paid',
+      balanceMinor: 0,
+      paidDate: '2026-04-20',
+    });
+    expect(
+      mapInvoice(invoiceRow('2', { voided: 'T', foreigntotal: '0', foreignamountunpaid: '0' })),
+    ).toMatchObject({
+      status: 'void',
+      balanceMinor: 0,
+    });
+    // A missing due date falls back to the transaction date.
+    const { duedate: _, ...noDue } = invoiceRow('3');
+    expect(mapInvoice(noDue).dueDate).toBe('2026-04-01');
+    expect(() => mapInvoice(invoiceRow('4', { foreignamountunpaid: '130.00' }))).toThrow(/outside/);
+    expect(() => mapInvoice(invoiceRow('5', { foreigntotal: '12,00' }))).toThrow(
+      expect.objectContaining({ code: 'bad_payload' }),
+    );
+    expect(() => mapInvoice(paymentRow('6'))).toThrow(/not CustInvc/);
+    expect(() => mapInvoice(invoiceRow('7', { trandate: '4/1/2026' }))).toThrow(
+      expect.objectContaining({ code: 'bad_payload' }),
+    );
+  });
+
+  it('maps a payment with its applications and unapplied part', () => {
+    const apps = mapApplications(
+      [
+        { payment: '6001', invoice: '5001', foreignamount: '75.00' },
+        { payment: '6001', invoice: '5002', foreignamount: '100.00' },
+        { payment: '6001', invoice: '5002', foreignamount: '20.00' },
+        { payment: '6002', invoice: '5003', foreignamount: '-1.00' },
+      ],
+      () => 'USD',
+    );
+    expect(mapPayment(paymentRow('6001'), apps.get('6001'))).toEqual({
+      externalId: '6001',
+      customerExternalId: '100',
+      date: '2026-04-15',
+      currency: 'USD',
+      amountMinor: 20000,
+      unappliedMinor: 500,
+      status: 'active',
+      allocations: [
+        { invoiceExternalId: '5001', amountMinor: 7500 },
+        { invoiceExternalId: '5002', amountMinor: 12000 },
+      ],
+      sourceUpdatedAt: '2026-04-15T18:20:00Z',
+    });
+    expect(apps.get('6002')).toEqual([{ invoiceExternalId: '5003', amountMinor: 100 }]);
+    expect(mapPayment(paymentRow('6003', { voided: 'T' }), apps.get('6001'))).toMatchObject({
+      status: 'void',
+      allocations: [],
+      unappliedMinor: 0,
+    });
+  });
+
+  it('maps a credit memo (NetSuite signs credits negative) with what is left to apply', () => {
+    expect(mapCreditMemo(creditMemoRow('7001'))).toMatchObject({
+      externalId: '7001',
+      totalMinor: 3000,
+      remainingMinor: 1000,
+      status: 'active',
+    });
+  });
+
+  it('maps DeletedRecord rows of the kinds we sync and ignores the rest', () => {
+    expect(
+      mapDeletion({ recordid: '5001', recordtypeid: 'invoice', deleteddate: '2026-04-16 10:00:00' }),
+    ).toEqual({
+      kind: 'invoices',
+      deletion: { externalId: '5001', sourceUpdatedAt: '2026-04-16T10:00:00Z' },
+    });
+    expect(mapDeletion({ recordid: '6001', type: 'Customer Payment' })?.kind).toBe('payments');
+    expect(mapDeletion({ recordid: '7001', recordtypeid: 'creditmemo' })?.kind).toBe('creditMemos');
+    expect(mapDeletion({ recordid: '1', recordtypeid: 'customer' })?.kind).toBe('customers');
+    expect(mapDeletion({ recordid: '9', recordtypeid: 'salesorder' })).toBeNull();
+  });
+});

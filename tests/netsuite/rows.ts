@@ -1,0 +1,65 @@
+/** SuiteQL rows in NetSuite's shape (all strings, NULL columns absent) for the mapper and sync tests. */
+export const customerRow = (id: string, extra: Record<string, string> = {}) => ({
+  id,
+  entityid: `CUST-${id}`,
+  companyname: `Company ${id}`,
+  isperson: 'F',
+  email: `ap${id}@example.com`,
+  isinactive: 'F',
+  currency: 'USD',
+  subsidiary: '1',
+  lastmodified: '2026-04-15 09:30:00',
+  ...extra,
+});
+
+export const invoiceRow = (id: string, extra: Record<string, string> = {}) => ({
+  id,
+  type: 'CustInvc',
+  tranid: `INV${id}`,
+  trandate: '2026-04-01',
+  duedate: '2026-05-01',
+  entity: '100',
+  currency: 'USD',
+  foreigntotal: '120.00',
+  foreignamountunpaid: '45.00',
+  foreignpaymentamountunused: '0',
+  voided: 'F',
+  status: 'A',
+  email: 'ap@example.com',
+  subsidiary: '2',
+  lastmodified: '2026-04-10 09:12:00',
+  ...extra,
+});
+
+export const paymentRow = (id: string, extra: Record<string, string> = {}) => ({
+  id,
+  type: 'CustPymt',
+  tranid: `PYMT${id}`,
+  trandate: '2026-04-15',
+  entity: '100',
+  currency: 'USD',
+  foreigntotal: '200.00',
+  foreignamountunpaid: '0',
+  foreignpaymentamountunused: '5.00',
+  voided: 'F',
+  status: 'C',
+  subsidiary: '2',
+  lastmodified: '2026-04-15 18:20:00',
+  ...extra,
+});
+
+export const creditMemoRow = (id: string, extra: Record<string, string> = {}) => ({
+  id,
+  type: 'CustCred',
+  tranid: `CM${id}`,
+  trandate: '2026-04-12',
+  entity: '100',
+  currency: 'USD',
+  foreigntotal: '-30.00',
+  foreignamountunpaid: '-10.00',
+  voided: 'F',
+  status: 'A',
+  subsidiary: '2',
+  lastmodified: '2026-04-12 08:00:00',
+  ...extra,
+});
