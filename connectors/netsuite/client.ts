@@ -279,8 +279,19 @@ export class NetsuiteClient {
 
   private authorization(method: string, url: string, token: string | null): string {
     const auth = this.o.auth;
-    if (auth?.type === 'tba')
+    if (auth.type === 'tba')
       return authorizeTba({ ...auth, realm: this.accountId }, { method, url }, this.o.now);
+    const tba = token ? decodeTbaSecret(token) : null;
+    if (tba) {
+      if (auth.type !== 'stored' || !auth.consumerKey || !auth.consumerSecret) {
+        throw new ConnectorError({
+          code: 'unauthorized',
+          message: 'NetSuite TBA connection but NETSUITE_CONSUMER_KEY/SECRET are not configured',
+        });
+      }
+      const credentials = { consumerKey: auth.consumerKey, consumerSecret: auth.consumerSecret, ...tba };
+      return authorizeTba({ ...credentials, realm: this.accountId }, { method, url }, this.o.now);
+    }
     return `Bearer ${token}`;
   }
 

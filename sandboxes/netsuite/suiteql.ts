@@ -1,0 +1,162 @@
+/**
+ * Answers the SuiteQL the NetSuite connector sends (connectors/netsuite/queries.ts and the probe), from a
+ * NetsuiteCompany. Not a SQL engine: it recognises the connector's query shapes and their conditions, and answers
+ * anything else with NetSuite's 400 so a changed query shows up in tests instead of silently matching nothing.
+ * Rows are printed as NetSuite prints them: strings only, NULL columns absent.
+ */
+import type { NetsuiteCompany, Txn } from './company';
+
+export type Row = Record<string, string>;
+
+export class SuiteqlError extends Error {}
+
+const CURRENCY_ID: Record<string, string> = { USD: '1', CAD: '2', EUR: '3', JPY: '4' };
+
+function clockCondition(q: string, column: string): string | null {
+  const m = new RegExp(`${column.replace('.', '\\.')} >= TO_TIMESTAMP\\('([^']+)'`).exec(q);
+  return m?.[1] ?? null;
+}
+function afterId(q: string, alias: string): number | null {
+  const m = new RegExp(`${alias}\\.id > (\\d+)`).exec(q);
+  return m ? Number(m[1]) : null;
+}
+function idList(q: string, alias: string): Set<number> | null {
+  const m = new RegExp(`${alias}\\.id IN \\((\\d+(?:, \\d+)*)\\)`).exec(q);
+  return m ? new Set((m[1] ?? '').split(', ').map(Number)) : null;
+}
+
+function txnRow(c: NetsuiteCompany, t: Txn): Row {
+  const sign = t.type === 'CustCred' ? '-' : '';
+  const unpaid = c.unpaid(t);
+  const row: Row = {
+    id: String(t.id),
+    type: t.type,
+    tranid: t.tranid,
+    trandate: t.trandate,
+    entity: String(t.entity),
+    currency: t.currency,
+    foreigntotal: t.totalMinor === 0 ? '0' : sign + c.money(t.totalMinor, t.currency),
+    foreignamountunpaid:
+      t.type === 'CustPymt' ? '0' : unpaid === 0 ? '0' : sign + c.money(unpaid, t.currency),
+    voided: t.voided ? 'T' : 'F',
+    status: t.voided ? 'V' : unpaid === 0 ? 'B' : 'A',
+    subsidiary: String(t.subsidiary),
+    lastmodified: t.lastmodified,
+  };
+  if (t.type === 'CustPymt') row.foreignpaymentamountunused = c.money(c.unused(t), t.currency);
+  if (t.duedate) row.duedate = t.duedate;
+  if (t.closedate && t.type === 'CustInvc' && unpaid === 0) row.closedate = t.closedate;
+  if (t.type === 'CustInvc') row.email = (c.customers.get(t.entity)?.email ?? '') || 'ap@example.com';
+  return row;
+}
+
+/** All rows of a query (paging is applied by the caller). */
+export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
+  const q = raw.replace(/\s+/g, ' ').trim();
+  if (/FROM DUAL$/i.test(q) && q.includes('SYSDATE')) return [{ now: c.clock }];
+  if (q.startsWith('SELECT s.id, s.name, s.parent') && q.includes('FROM subsidiary s')) {
+    return c.subsidiaries.map((s) => ({
+      id: String(s.id),
+      name: s.name,
+      ...(s.parent === null ? {} : { parent: String(s.parent) }),
+      currency: s.currency,
+    }));
+  }
+  if (q === 'SELECT id FROM customer') return [...c.customers.keys()].map((id) => ({ id: String(id) }));
+  const typeOnly = /^SELECT id FROM transaction WHERE type = '(\w+)'$/.exec(q);
+  if (typeOnly) {
+    return [...c.txns.values()].filter((t) => t.type === typeOnly[1]).map((t) => ({ id: String(t.id) }));
+  }
+  if (q === 'SELECT id, symbol FROM currency')
+    return Object.entries(CURRENCY_ID).map(([symbol, id]) => ({ id, symbol }));
+  if (q === 'SELECT recordid FROM DeletedRecord')
+    return c.deleted.map((d) => ({ recordid: String(d.recordid) }));
+
+  if (q.includes('FROM customer c LEFT JOIN currency cur')) {
+    const after = afterId(q, 'c');
+    const since = clockCondition(q, 'c.lastmodifieddate');
+    const ids = idList(q, 'c');
+    return [...c.customers.values()]
+      .filter(
+        (x) =>
+          (after === null || x.id > after) && (!since || x.lastmodified >= since) && (!ids || ids.has(x.id)),
+      )
+      .sort((a, b) => a.id - b.id)
+      .map((x) => ({
+        id: String(x.id),
+        entityid: `CUST${x.id}`,
+        companyname: x.companyname,
+        isperson: 'F',
+        email: x.email,
+        isinactive: 'F',
+        currency: x.currency,
+        subsidiary: String(x.subsidiary),
+        lastmodified: x.lastmodified,
+      }));
+  }
+
+  if (
+    q.includes("FROM transaction t JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'T'")
+  ) {
+    const types: string[] = /t\.type IN \(([^)]*)\)/.exec(q)?.[1]?.match(/\w+/g) ?? [];
+    const after = afterId(q, 't');
+    const since = clockCondition(q, 't.lastmodifieddate');
+    const ids = idList(q, 't');
+    const open = q.includes('t.foreignamountunpaid <> 0');
+    const appsSince = clockCondition(q, 'p.lastmodifieddate');
+    let linked: Set<number> | null = null;
+    if (appsSince) {
+      linked = new Set(
+        c.links
+          .filter((l) => {
+            const p = c.txns.get(l.nextdoc);
+            return p && (p.type === 'CustPymt' || p.type === 'CustCred') && p.lastmodified >= appsSince;
+          })
+          .map((l) => l.previousdoc),
+      );
+    }
+    return [...c.txns.values()]
+      .filter(
+        (t) =>
+          types.includes(t.type) &&
+          (after === null || t.id > after) &&
+          (!since || t.lastmodified >= since) &&
+          (!ids || ids.has(t.id)) &&
+          (!open || (c.unpaid(t) !== 0 && !t.voided)) &&
+          (!linked || linked.has(t.id)),
+      )
+      .sort((a, b) => a.id - b.id)
+      .map((t) => txnRow(c, t));
+  }
+
+  if (
+    q.startsWith(
+      'SELECT l.nextdoc AS payment, l.previousdoc AS invoice, l.foreignamount FROM NextTransactionLineLink l',
+    )
+  ) {
+    const ids = new Set((/l\.nextdoc IN \(([^)]*)\)/.exec(q)?.[1] ?? '').split(', ').map(Number));
+    return c.links
+      .filter((l) => ids.has(l.nextdoc))
+      .sort((a, b) => a.nextdoc - b.nextdoc || a.previousdoc - b.previousdoc)
+      .map((l) => {
+        const p = c.txns.get(l.nextdoc) as Txn;
+        return {
+          payment: String(l.nextdoc),
+          invoice: String(l.previousdoc),
+          foreignamount: c.money(l.amountMinor, p.currency),
+        };
+      });
+  }
+
+  if (q.includes('FROM DeletedRecord d WHERE')) {
+    const since = clockCondition(q, 'd.deleteddate') ?? '';
+    return c.deleted
+      .filter((d) => d.deleteddate >= since)
+      .map((d) => ({
+        recordid: String(d.recordid),
+        recordtypeid: d.recordtypeid,
+        deleteddate: d.deleteddate,
+      }));
+  }
+  throw new SuiteqlError(`Invalid search query: the sandbox does not know this query: ${q.slice(0, 200)}`);
+}
