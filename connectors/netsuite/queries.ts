@@ -53,6 +53,13 @@ const since = (column: string, clock: string) =>
 /** The account's clock, in its own time zone (the same one lastmodifieddate and deleteddate use). */
 export const ACCOUNT_CLOCK_QUERY = `SELECT TO_CHAR(SYSDATE, '${CLOCK_FORMAT}') AS now FROM DUAL`;
 
+/**
+ * Fallback when the account rejects the clock query (DUAL/SYSDATE support in SuiteQL is not documented by Oracle;
+ * unverified): the latest lastmodifieddate of any transaction. It can only lag the clock, so polling from it
+ * re-reads more, never less.
+ */
+export const HIGH_WATER_QUERY = `SELECT TO_CHAR(MAX(t.lastmodifieddate), '${CLOCK_FORMAT}') AS now FROM transaction t`;
+
 export interface KeysetFilter {
   afterId: string | null;
   /** Only rows modified at or after this account-clock time. */

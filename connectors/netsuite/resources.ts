@@ -19,7 +19,7 @@
 import type { CanonicalInvoice } from '../canonical';
 import { ConnectorError } from '../errors';
 import type { ConnectorContext, EntityKind, SyncOptions, SyncPage } from '../types';
-import type { NetsuiteClient, SuiteqlRow } from './client';
+import type { NetsuiteClient, SuiteqlPage, SuiteqlRow } from './client';
 import {
   clockMinus,
   clockToInstant,
@@ -35,6 +35,7 @@ import {
   applicationsQuery,
   checkClock,
   customersQuery,
+  HIGH_WATER_QUERY,
   type KeysetFilter,
   type TransactionKind,
   transactionsQuery,
@@ -81,7 +82,14 @@ function emptyPage(cursor: NetsuiteCursor): SyncPage<NetsuiteCursor> {
 
 /** The account's clock now (`YYYY-MM-DD HH:MM:SS`, account time zone). */
 export async function accountClock(client: NetsuiteClient, signal?: AbortSignal): Promise<string> {
-  const page = await client.suiteql(ACCOUNT_CLOCK_QUERY, { limit: 1 }, signal);
+  let page: SuiteqlPage;
+  try {
+    page = await client.suiteql(ACCOUNT_CLOCK_QUERY, { limit: 1 }, signal);
+  } catch (e) {
+    if (!(e instanceof ConnectorError && e.code === 'invalid_query')) throw e;
+    page = await client.suiteql(HIGH_WATER_QUERY, { limit: 1 }, signal);
+    if (page.items.length > 0 && !page.items[0]?.now) return '1970-01-01 00:00:00';
+  }
   const now = page.items[0]?.now;
   if (!now)
     throw new ConnectorError({

@@ -1,0 +1,235 @@
+import nock from 'nock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetsuiteClient } from '../../connectors/netsuite/client';
+import { AccountPool } from '../../connectors/netsuite/pool';
+import {
+  accountClock,
+  type NetsuiteCursor,
+  netsuitePages,
+  readInvoices,
+} from '../../connectors/netsuite/resources';
+import type { SyncPage } from '../../connectors/types';
+import { ACCOUNT, badQuery, errorBody, REST, SUITEQL, suiteqlPage, TBA } from './fixtures';
+import { creditMemoRow, customerRow, invoiceRow, paymentRow } from './rows';
+
+type Answer =
+  | { items: Array<Record<string, string | undefined>>; hasMore?: boolean; status?: undefined }
+  | { status: number; body: unknown };
+
+/** Answers SuiteQL by the query's shape; records every query with its paging. */
+function route(handler: (q: string, limit: number, offset: number) => Answer) {
+  const sent: Array<{ q: string; limit: number; offset: number }> = [];
+  let q = '';
+  nock(REST)
+    .persist()
+    .post(SUITEQL, (body: { q: string }) => {
+      // Matched and answered one request at a time (the sync is sequential).
+      q = body.q;
+      return true;
+    })
+    .query(true)
+    .reply((uri: string) => {
+      const url = new URL(uri, REST);
+      const limit = Number(url.searchParams.get('limit'));
+      const offset = Number(url.searchParams.get('offset'));
+      sent.push({ q, limit, offset });
+      const a = handler(q, limit, offset);
+      if (a.status !== undefined) return [a.status, a.body];
+      return [200, suiteqlPage(a.items as Array<Record<string, string>>, a.hasMore ?? false, offset)];
+    });
+  return sent;
+}
+
+const client = () =>
+  new NetsuiteClient({
+    restUrl: REST,
+    accountId: ACCOUNT,
+    auth: TBA,
+    limiter: new AccountPool(3),
+    sleep: async () => {},
+  });
+const ctx = () => ({
+  client: client(),
+  externalId: ACCOUNT,
+  logger: { info() {}, warn() {}, error() {} },
+  signal: new AbortController().signal,
+});
+
+async function collect(cursor: NetsuiteCursor | null, pageSize = 2) {
+  const pages: SyncPage<NetsuiteCursor>[] = [];
+  for await (const p of netsuitePages(ctx(), cursor, { now: () => new Date(), pageSize })) pages.push(p);
+  return pages;
+}
+
+afterEach(() => {
+  nock.cleanAll();
+});
+
+const afterOf = (q: string) => /\.id > (\d+)/.exec(q)?.[1] ?? null;
+
+describe('NetSuite full sync', () => {
+  it('pages each kind by id (offset always 0), as listings, payments with their applications', async () => {
+    const customers = [customerRow('1'), customerRow('2'), customerRow('3')];
+    const sent = route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:00:00' }] };
+      if (q.includes('FROM customer c')) {
+        const a = Number(afterOf(q) ?? 0);
+        const rows = customers.filter((c) => Number(c.id) > a);
+        return { items: rows.slice(0, 2), hasMore: rows.length > 2 };
+      }
+      if (q.includes("t.type IN ('CustInvc')")) return { items: afterOf(q) ? [] : [invoiceRow('5001')] };
+      if (q.includes("t.type IN ('CustCred')")) return { items: afterOf(q) ? [] : [creditMemoRow('7001')] };
+      if (q.includes("t.type IN ('CustPymt')")) return { items: afterOf(q) ? [] : [paymentRow('6001')] };
+      if (q.includes('FROM NextTransactionLineLink l WHERE l.nextdoc IN (6001)')) {
+        return { items: [{ payment: '6001', invoice: '5001', foreignamount: '75.00' }] };
+      }
+      return { status: 400, body: badQuery() };
+    });
+    const pages = await collect(null);
+    expect(sent.every((s) => s.offset === 0)).toBe(true);
+    expect(sent[0]?.q).toContain('SYSDATE');
+    // Cursor of every page points after it; since = clock - 65 minutes.
+    expect(pages.map((p) => p.cursor)).toEqual([
+      { mode: 'full', kind: 'customers', afterId: '2', since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'customers', afterId: '3', since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'invoices', afterId: null, since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'invoices', afterId: '5001', since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'creditMemos', afterId: null, since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'creditMemos', afterId: '7001', since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'payments', afterId: null, since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'payments', afterId: '6001', since: '2026-04-15 08:55:00' },
+      { mode: 'incremental', since: '2026-04-15 08:55:00' },
+    ]);
+    expect(pages[0]?.listingStarts).toEqual(['customers']);
+    expect(pages[1]?.listingStarts).toBeUndefined();
+    expect(pages[1]?.seen).toEqual({ customers: ['3'] });
+    expect(pages[2]?.listingComplete).toEqual({ kinds: ['customers'], asOf: '2026-04-15T08:55:00Z' });
+    expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '3']);
+    expect(pages[7]?.payments[0]?.allocations).toEqual([{ invoiceExternalId: '5001', amountMinor: 7500 }]);
+    // The second customers page asked for ids after 2; no query ever pages by offset.
+    expect(sent.filter((s) => s.q.includes('FROM customer c')).map((s) => afterOf(s.q))).toEqual([null, '2']);
+  });
+
+  it('resumes from a stored cursor without reading the clock again', async () => {
+    const sent = route((q) => {
+      if (q.includes("t.type IN ('CustPymt')")) return { items: [] };
+      return { status: 400, body: badQuery() };
+    });
+    const pages = await collect({
+      mode: 'full',
+      kind: 'payments',
+      afterId: '6000',
+      since: '2026-04-15 08:55:00',
+    });
+    expect(sent.map((s) => afterOf(s.q))).toEqual(['6000']);
+    expect(pages).toHaveLength(1);
+    // Resumed mid-listing: it does not start it again, it completes it.
+    expect(pages[0]?.listingStarts).toBeUndefined();
+    expect(pages[0]?.listingComplete?.kinds).toEqual(['payments']);
+    expect(pages[0]?.cursor).toEqual({ mode: 'incremental', since: '2026-04-15 08:55:00' });
+  });
+});
+
+describe('NetSuite polling round', () => {
+  const since = '2026-04-15 08:55:00';
+
+  it('asks for changes since the cursor, invoices whose applications changed, open invoices when money moved, deletions', async () => {
+    const sent = route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:15:00' }] };
+      if (q.includes("t.type IN ('CustPymt')") && q.includes('t.lastmodifieddate >='))
+        return { items: afterOf(q) ? [] : [paymentRow('6001')] };
+      if (q.includes('FROM NextTransactionLineLink l WHERE l.nextdoc IN'))
+        return { items: [{ payment: '6001', invoice: '5001', foreignamount: '45.00' }] };
+      if (q.includes('p.lastmodifieddate >='))
+        return { items: afterOf(q) ? [] : [invoiceRow('5001', { foreignamountunpaid: '0' })] };
+      if (q.includes('t.foreignamountunpaid <> 0')) return { items: afterOf(q) ? [] : [invoiceRow('5002')] };
+      if (q.includes('FROM DeletedRecord'))
+        return {
+          items: [
+            { recordid: '5003', recordtypeid: 'invoice', deleteddate: '2026-04-15 09:00:00' },
+            { recordid: '9', recordtypeid: 'journalentry' },
+          ],
+        };
+      if (q.includes('FROM customer c') || q.includes('t.type IN')) return { items: [] };
+      return { status: 400, body: badQuery() };
+    });
+    const pages = await collect({ mode: 'incremental', since });
+    const qs = sent.map((s) => s.q);
+    for (const q of qs.filter(
+      (x) => x.includes('lastmodifieddate >=') && !x.includes('p.lastmodifieddate'),
+    )) {
+      expect(q).toContain(`>= TO_TIMESTAMP('${since}', 'YYYY-MM-DD HH24:MI:SS')`);
+    }
+    expect(qs.some((q) => q.includes('NextTransactionLineLink l JOIN transaction p'))).toBe(true);
+    expect(qs.some((q) => q.includes('t.foreignamountunpaid <> 0'))).toBe(true);
+    expect(qs.some((q) => q.includes('foreignamountremaining'))).toBe(false);
+    expect(qs.some((q) => q.includes('t.subsidiary'))).toBe(false);
+    // Lookahead: only the last page carries the new cursor (clock - 65 min).
+    expect(pages.slice(0, -1).every((p) => (p.cursor as { since: string }).since === since)).toBe(true);
+    expect(pages.at(-1)?.cursor).toEqual({ mode: 'incremental', since: '2026-04-15 09:10:00' });
+    const invoices = pages.flatMap((p) => p.invoices);
+    expect(invoices.map((i) => [i.externalId, i.status])).toEqual([
+      ['5001', 'paid'],
+      ['5002', 'open'],
+    ]);
+    expect(pages.flatMap((p) => p.deletions.invoices)).toEqual([
+      { externalId: '5003', sourceUpdatedAt: '2026-04-15T09:00:00Z' },
+    ]);
+    expect(pages.flatMap((p) => p.payments)[0]?.allocations).toEqual([
+      { invoiceExternalId: '5001', amountMinor: 4500 },
+    ]);
+  });
+
+  it('skips the open-invoice sweep when no money moved', async () => {
+    const sent = route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:15:00' }] };
+      if (q.includes('FROM customer c') || q.includes('t.type IN') || q.includes('FROM DeletedRecord'))
+        return { items: [] };
+      return { status: 400, body: badQuery() };
+    });
+    await collect({ mode: 'incremental', since });
+    expect(sent.some((s) => s.q.includes('t.foreignamountunpaid <> 0'))).toBe(false);
+  });
+
+  it('never moves the cursor backwards and refuses an unreadable one', async () => {
+    route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 09:00:00' }] };
+      return { items: [] };
+    });
+    const pages = await collect({ mode: 'incremental', since });
+    expect(pages.at(-1)?.cursor).toEqual({ mode: 'incremental', since });
+    await expect(collect({ mode: 'incremental', since: "x' OR 1=1" })).rejects.toMatchObject({
+      code: 'resync_required',
+    });
+  });
+
+  it('a permission error mid-round surfaces typed (no silent partial round)', async () => {
+    route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:15:00' }] };
+      if (q.includes('FROM DeletedRecord'))
+        return { status: 403, body: errorBody(403, 'INSUFFICIENT_PERMISSION', 'Permission Violation') };
+      return { items: [] };
+    });
+    await expect(collect({ mode: 'incremental', since })).rejects.toMatchObject({ code: 'forbidden' });
+  });
+});
+
+describe('account clock and live read', () => {
+  it('falls back to the transactions high-water mark when the clock query is rejected', async () => {
+    route((q) => {
+      if (q.includes('FROM DUAL')) return { status: 400, body: badQuery() };
+      if (q.includes('MAX(t.lastmodifieddate)')) return { items: [{ now: '2026-04-15 07:00:00' }] };
+      return { status: 400, body: badQuery() };
+    });
+    expect(await accountClock(client())).toBe('2026-04-15 07:00:00');
+  });
+
+  it('readInvoices asks by id and reports the missing ones', async () => {
+    const sent = route((q) => ({ items: q.includes('t.id IN (5001, 5002)') ? [invoiceRow('5001')] : [] }));
+    const r = await readInvoices(client(), ['5001', '5002', '5001']);
+    expect(r.invoices.map((i) => i.balanceMinor)).toEqual([4500]);
+    expect(r.missing).toEqual(['5002']);
+    expect(sent).toHaveLength(1);
+    await expect(readInvoices(client(), ['1 OR 1=1'])).rejects.toMatchObject({ code: 'bad_payload' });
+  });
+});
