@@ -108,8 +108,11 @@ export {
   createPkce,
   NETSUITE_REFRESH_TOKEN_LIFETIME_S,
   type Pkce,
+  type RefreshTokenHealth,
   refreshTokenExpiresAt,
+  refreshTokenHealth,
 } from './oauth2';
+export { parsePing, PING_TOLERANCE_S, signPing, verifyPing } from './ping';
 export { AccountPool, poolForAccount } from './pool';
 export {
   accountClock,

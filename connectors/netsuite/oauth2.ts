@@ -409,3 +409,24 @@ export async function clientCredentialsToken(options: M2mOptions): Promise<Token
     idToken: null,
   };
 }
+
+export type RefreshTokenHealth =
+  | { state: 'ok'; expiresAt: Date }
+  | { state: 'expiring'; expiresAt: Date; hoursLeft: number }
+  | { state: 'expired'; expiresAt: Date }
+  | { state: 'unknown' };
+
+/**
+ * Where an authorization-code connection stands against its 7-day refresh token: the Connections page warns from
+ * `warnHours` (default 48) before the lapse, and after it the connection needs the admin to reconnect (unattended
+ * syncs should use TBA or M2M instead). `expiresAt` is the stored expiry (or `refreshTokenExpiresAt(token)`).
+ */
+export function refreshTokenHealth(expiresAt: Date | null, now: Date, warnHours = 48): RefreshTokenHealth {
+  if (!expiresAt || Number.isNaN(expiresAt.getTime())) return { state: 'unknown' };
+  const left = expiresAt.getTime() - now.getTime();
+  if (left <= 0) return { state: 'expired', expiresAt };
+  if (left <= warnHours * 3600_000) {
+    return { state: 'expiring', expiresAt, hoursLeft: Math.floor(left / 3600_000) };
+  }
+  return { state: 'ok', expiresAt };
+}

@@ -9,6 +9,7 @@ import {
   exchangeCode,
   parseCallback,
   refreshTokenExpiresAt,
+  refreshTokenHealth,
   refreshTokens,
   revokeToken,
 } from '../../connectors/netsuite/oauth2';
@@ -227,5 +228,25 @@ describe('NetSuite OAuth 2.0 client credentials (M2M)', () => {
     await expect(
       clientCredentialsToken({ tokenUrl: TOKEN_URL, clientId: 'c', certificateId: 'k', privateKey: 'nope' }),
     ).rejects.toMatchObject({ code: 'validation' });
+  });
+});
+
+describe('refresh-token health (7-day lapse)', () => {
+  it('is ok, then expiring within 48 hours, then expired', () => {
+    const exp = new Date('2026-04-22T12:00:00Z');
+    expect(refreshTokenHealth(exp, new Date('2026-04-15T12:00:00Z'))).toEqual({
+      state: 'ok',
+      expiresAt: exp,
+    });
+    expect(refreshTokenHealth(exp, new Date('2026-04-21T00:30:00Z'))).toEqual({
+      state: 'expiring',
+      expiresAt: exp,
+      hoursLeft: 35,
+    });
+    expect(refreshTokenHealth(exp, new Date('2026-04-22T12:00:00Z'))).toEqual({
+      state: 'expired',
+      expiresAt: exp,
+    });
+    expect(refreshTokenHealth(null, NOW)).toEqual({ state: 'unknown' });
   });
 });
