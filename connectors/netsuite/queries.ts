@@ -70,6 +70,8 @@ export interface KeysetFilter {
   applicationsChangedSince?: string;
   /** Invoices with an open balance. */
   openOnly?: boolean;
+  /** Only transactions of these customers. */
+  entities?: readonly string[];
 }
 
 function where(conditions: string[]): string {
@@ -95,10 +97,11 @@ export function transactionsQuery(kinds: readonly TransactionKind[], filter: Key
   if (filter.modifiedSince) conditions.push(since('t.lastmodifieddate', filter.modifiedSince));
   if (filter.ids) conditions.push(`t.id IN (${filter.ids.map(checkId).join(', ')})`);
   if (filter.openOnly) conditions.push(`t.foreignamountunpaid <> 0`, `t.voided = 'F'`);
+  if (filter.entities) conditions.push(`t.entity IN (${filter.entities.map(checkId).join(', ')})`);
   if (filter.applicationsChangedSince) {
     conditions.push(
       't.id IN (SELECT l.previousdoc FROM NextTransactionLineLink l JOIN transaction p ON p.id = l.nextdoc ' +
-        `WHERE p.type IN ('CustPymt', 'CustCred') AND ${since('p.lastmodifieddate', filter.applicationsChangedSince)})`,
+        `WHERE p.type IN ('CustPymt', 'CustCred', 'DepAppl') AND ${since('p.lastmodifieddate', filter.applicationsChangedSince)})`,
     );
   }
   return (

@@ -153,6 +153,26 @@ async function addRows(
   }
 }
 
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Deleted record types whose deletion can reopen invoices (their applications vanish with them). */
+const RELEASING = new Set([
+  'customerpayment',
+  'custpymt',
+  'creditmemo',
+  'custcred',
+  'depositapplication',
+  'depappl',
+]);
+function releasesInvoices(raw: SuiteqlRow): boolean {
+  const norm = (v: string | undefined) => (v ?? '').toLowerCase().replace(/\s+/g, '');
+  return RELEASING.has(norm(raw.recordtypeid)) || RELEASING.has(norm(raw.type));
+}
+
 export async function* netsuitePages(
   ctx: Ctx,
   cursor: NetsuiteCursor | null,
@@ -248,12 +268,16 @@ async function* roundPages(
   cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
   pageSize: number,
 ): AsyncGenerator<SyncPage<NetsuiteCursor>> {
-  let moneyMoved = false;
+  // Customers whose payments or credit memos changed (an un-apply or void may have reopened their invoices), and
+  // whether money left the books without a customer we can name (a deleted payment, credit or deposit application).
+  const moved = new Set<string>();
+  let movedUnknown = false;
   for (const kind of NETSUITE_SYNC_KINDS) {
     for await (const { rows } of keyset(ctx, kind, { modifiedSince: cursor.since }, null, pageSize)) {
       const page = emptyPage(cursor);
       await addRows(ctx, page, kind, rows);
-      if (kind === 'payments' || kind === 'creditMemos') moneyMoved = true;
+      if (kind === 'payments' || kind === 'creditMemos')
+        for (const r of rows) if (r.entity) moved.add(r.entity);
       yield page;
     }
   }
@@ -271,17 +295,21 @@ async function* roundPages(
   }
   const deleted = emptyPage(cursor);
   for (const raw of await ctx.client.suiteqlAll(deletionsQuery(cursor.since), ctx.signal)) {
+    if (releasesInvoices(raw)) movedUnknown = true;
     const d = mapDeletion(raw);
-    if (!d) continue;
-    deleted.deletions[d.kind].push(d.deletion);
-    if (d.kind === 'payments' || d.kind === 'creditMemos') moneyMoved = true;
+    if (d) deleted.deletions[d.kind].push(d.deletion);
   }
-  // Applications that vanished (payment deleted, voided or un-applied) leave their invoices open again.
-  if (moneyMoved) {
-    for await (const { rows } of keyset(ctx, 'invoices', { openOnly: true }, null, pageSize)) {
-      const page = emptyPage(cursor);
-      await addRows(ctx, page, 'invoices', rows);
-      yield page;
+  // Applications that vanished (payment deleted, voided or un-applied) leave their invoices open again, with no
+  // link left to find them by: read the open invoices of the customers concerned (all of them after a deletion).
+  if (movedUnknown || moved.size > 0) {
+    const customers = movedUnknown ? [null] : chunks([...moved].sort(), ID_CHUNK);
+    for (const entities of customers) {
+      const filter = entities ? { openOnly: true, entities } : { openOnly: true };
+      for await (const { rows } of keyset(ctx, 'invoices', filter, null, pageSize)) {
+        const page = emptyPage(cursor);
+        await addRows(ctx, page, 'invoices', rows);
+        yield page;
+      }
     }
   }
   yield deleted;

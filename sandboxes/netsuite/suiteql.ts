@@ -103,6 +103,8 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
     const since = clockCondition(q, 't.lastmodifieddate');
     const ids = idList(q, 't');
     const open = q.includes('t.foreignamountunpaid <> 0');
+    const entities = /t\.entity IN \((\d+(?:, \d+)*)\)/.exec(q);
+    const entitySet = entities ? new Set((entities[1] ?? '').split(', ').map(Number)) : null;
     const appsSince = clockCondition(q, 'p.lastmodifieddate');
     let linked: Set<number> | null = null;
     if (appsSince) {
@@ -123,6 +125,7 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
           (!since || t.lastmodified >= since) &&
           (!ids || ids.has(t.id)) &&
           (!open || (c.unpaid(t) !== 0 && !t.voided)) &&
+          (!entitySet || entitySet.has(t.entity)) &&
           (!linked || linked.has(t.id)),
       )
       .sort((a, b) => a.id - b.id)

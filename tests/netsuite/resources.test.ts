@@ -161,6 +161,12 @@ describe('NetSuite polling round', () => {
       expect(q).toContain(`>= TO_TIMESTAMP('${since}', 'YYYY-MM-DD HH24:MI:SS')`);
     }
     expect(qs.some((q) => q.includes('NextTransactionLineLink l JOIN transaction p'))).toBe(true);
+    // The open-invoice sweep is scoped to the customer whose payment changed.
+    expect(
+      qs
+        .filter((q) => q.includes('t.foreignamountunpaid <> 0'))
+        .every((q) => q.includes('t.entity IN (100)')),
+    ).toBe(true);
     expect(qs.some((q) => q.includes('t.foreignamountunpaid <> 0'))).toBe(true);
     expect(qs.some((q) => q.includes('foreignamountremaining'))).toBe(false);
     expect(qs.some((q) => q.includes('t.subsidiary'))).toBe(false);
@@ -187,6 +193,24 @@ describe('NetSuite polling round', () => {
         return { items: [] };
       return { status: 400, body: badQuery() };
     });
+    await collect({ mode: 'incremental', since });
+    expect(sent.some((s) => s.q.includes('t.foreignamountunpaid <> 0'))).toBe(false);
+  });
+
+  it('a deleted payment (customer unknown) sweeps every open invoice; a deleted journal does not', async () => {
+    let deleted = [{ recordid: '6009', recordtypeid: 'customerpayment', deleteddate: '2026-04-15 09:00:00' }];
+    const sent = route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:15:00' }] };
+      if (q.includes('FROM DeletedRecord')) return { items: deleted };
+      return { items: [] };
+    });
+    const pages = await collect({ mode: 'incremental', since });
+    const sweeps = sent.filter((s) => s.q.includes('t.foreignamountunpaid <> 0'));
+    expect(sweeps).toHaveLength(1);
+    expect(sweeps[0]?.q).not.toContain('t.entity IN');
+    expect(pages.flatMap((p) => p.deletions.payments.map((d) => d.externalId))).toEqual(['6009']);
+    deleted = [{ recordid: '12', recordtypeid: 'journalentry', deleteddate: '2026-04-15 09:00:00' }];
+    sent.length = 0;
     await collect({ mode: 'incremental', since });
     expect(sent.some((s) => s.q.includes('t.foreignamountunpaid <> 0'))).toBe(false);
   });
