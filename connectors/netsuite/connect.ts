@@ -26,7 +26,8 @@ export const NETSUITE_PERMISSIONS = [
   { key: 'creditMemos', tab: 'Transactions', permission: 'Credit Memo', level: 'View' },
   { key: 'subsidiaries', tab: 'Lists', permission: 'Subsidiaries', level: 'View' },
   { key: 'currencies', tab: 'Lists', permission: 'Currency', level: 'View' },
-  { key: 'deletions', tab: 'Lists', permission: 'Deleted Records', level: 'View' },
+  // Oracle help section_N3497592 (getDeleted): "Permissions > Setup subtab", Deleted Records.
+  { key: 'deletions', tab: 'Setup', permission: 'Deleted Records', level: 'Full' },
 ] as const;
 export type NetsuitePermissionKey = (typeof NETSUITE_PERMISSIONS)[number]['key'];
 

@@ -59,7 +59,7 @@ describe('NetSuite connect (TBA) and probe', () => {
       companyName: 'Acme Holdings',
       clock: '2026-04-15 10:00:00',
       authType: 'tba',
-      missingPermissions: ['Transactions > Credit Memo (View)', 'Lists > Deleted Records (View)'],
+      missingPermissions: ['Transactions > Credit Memo (View)', 'Setup > Deleted Records (Full)'],
     });
     expect(r.subsidiaries).toEqual([
       { id: '1', name: 'Acme Holdings', parentId: null, currency: 'USD' },
