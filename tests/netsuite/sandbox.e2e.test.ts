@@ -259,4 +259,78 @@ describe('NetSuite connector against the local stand-in', () => {
       connectWithM2m({ config: cfg, accountId: '1234567_SB1', certificateId: 'unknown-cert' }),
     ).rejects.toMatchObject({ code: 'unauthorized' });
   });
+
+  it('a revoked TBA token mid-life: the sync fails typed unauthorized (the app marks reconnect_needed)', async () => {
+    const { client } = await tbaClient();
+    const tokens = sandbox.options.tokens;
+    sandbox.options.tokens = {};
+    try {
+      const ledger = new TestLedger<NetsuiteCursor>();
+      await expect(run(ledger, client, 1000)).rejects.toMatchObject({
+        code: 'unauthorized',
+        providerCode: 'INVALID_LOGIN',
+      });
+    } finally {
+      sandbox.options.tokens = tokens;
+    }
+  });
+
+  it('an expired or revoked refresh token is invalid_grant', async () => {
+    const creds = {
+      clientId: 'sandbox-client-id',
+      clientSecret: 'sandbox-client-secret',
+      tokenUrl: netsuiteEndpoints(config(), '1234567_SB1').tokenUrl,
+    };
+    await expect(refreshTokens({ ...creds, refreshToken: 'ns-rt-lapsed' })).rejects.toMatchObject({
+      code: 'invalid_grant',
+    });
+  });
+});
+
+describe('NetSuite full sync beyond one SuiteQL page', () => {
+  it('reads 2,500 invoices in pages of at most 1,000 by id, exact to the minor unit', async () => {
+    const company = NetsuiteCompany.generate({ seed: 5, customers: 8 });
+    const customers = [...company.customers.values()];
+    for (let i = 0; i < 2500; i++) {
+      const cust = customers[i % customers.length]!;
+      company.addInvoice(cust, cust.currency === 'JPY' ? 1000 + i : 100_001 + i * 7);
+    }
+    const big = new NetsuiteSandbox({ company });
+    await big.start();
+    try {
+      const cfg = parseNetsuiteConfig(big.env());
+      const conn = await connectWithTba({
+        config: cfg,
+        accountId: big.accountId,
+        tokenId: 'sandbox-token-id',
+        tokenSecret: 'sandbox-token-secret',
+      });
+      const client = netsuite.createClient({
+        config: cfg,
+        externalId: conn.externalId,
+        getAccessToken: async () => conn.secret,
+        onUnauthorized: async () => conn.secret,
+      });
+      const ledger = new TestLedger<NetsuiteCursor>();
+      const ctx = { client, externalId: conn.externalId, logger, signal: new AbortController().signal };
+      for await (const page of netsuitePages(ctx, null, { now: () => new Date() })) {
+        expect(page.invoices.length).toBeLessThanOrEqual(1000);
+        ledger.apply(page);
+      }
+      const truth = company.openBalances();
+      expect(truth.size).toBeGreaterThan(2500);
+      expect(
+        new Map(
+          [...ledger.invoices].map(([id, i]) => [
+            id,
+            { currency: i.currency, balanceMinor: i.balanceMinor, status: i.status },
+          ]),
+        ),
+      ).toEqual(truth);
+      const invoiceQueries = big.queries.filter((q) => q.includes("t.type IN ('CustInvc')"));
+      expect(invoiceQueries.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await big.stop();
+    }
+  });
 });
