@@ -1,5 +1,5 @@
 /**
- * The built-in demo company: the local QuickBooks sandbox (connectors/quickbooks/sandbox) started in-process, with
+ * The built-in demo company: the local QuickBooks sandbox (sandboxes/quickbooks) started in-process, with
  * an Intuit app of its own (generated client id/secret and webhook verifier), and the configuration that points
  * Duely's QuickBooks connector at it. `duely serve` starts it when the configuration asks for it
  * (quickbooksSetup(): QUICKBOOKS_DEMO=auto without credentials, or on); `duely demo` always does.
@@ -8,7 +8,7 @@
  * asks to be reconnected (the same generated company, same realm id, comes back).
  */
 import { randomBytes } from 'node:crypto';
-import { type Sandbox, startSandbox } from '../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
 import { type Config, type QuickbooksMode, quickbooksSetup } from './config';
 
 export interface DemoCompanyOptions {

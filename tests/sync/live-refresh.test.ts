@@ -4,7 +4,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { invoices } from '../../src/db/schema';
 import { refreshLiveState } from '../../src/dunning/live-invoice-state';
 import type { Services } from '../../src/services';
