@@ -5,7 +5,7 @@
  * - GET /connect/quickbooks/launch → Intuit's "Launch URL" (the app opened from QuickBooks): straight to the app
  *   when this browser is signed in, else Sign in with Intuit (a link that leaves the frame when framed);
  * - GET /connect/quickbooks/callback → check state + cookie, exchange the code, verify the ID token (issuer,
- *   audience, expiry, RS256 signature via intuit-oauth) and that its `realmid` is the company in the callback, store
+ *   audience, expiry, RS256 signature via jose) and that its `realmid` is the company in the callback, store
  *   the tokens sealed, create (named from CompanyInfo) or re-attach the tenant of that realm, enqueue the initial
  *   sync, and — for a sign-in, or a browser that had no session — open a session in that tenant; redirect to '/'
  *   (an HTML error page otherwise);
