@@ -11,7 +11,8 @@ import { issueApiToken, listApiTokens, revokeApiToken } from './auth/api-tokens'
 import { SessionAuth } from './auth/sessions';
 import { countUsers, createUser, findUserByEmail } from './auth/users';
 import { parseClockDate } from './clock';
-import { ConfigError, loadConfig, quickbooksSetup } from './config';
+import { ConfigError, loadConfig } from './config';
+import { quickbooksSetup } from './demo-company';
 import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
 import { queueAfterLedgerChange } from './jobs/risk-jobs';

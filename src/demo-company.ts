@@ -9,7 +9,55 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
-import { type Config, type QuickbooksMode, quickbooksSetup } from './config';
+import type { Config } from './config';
+
+export type QuickbooksMode = 'live' | 'demo' | 'unconfigured';
+
+export interface QuickbooksSetup {
+  /** live: a real Intuit app; demo: the built-in sandbox company; unconfigured: neither can be used. */
+  mode: QuickbooksMode;
+  /** Why, for unconfigured (and a warning for a `demo` that ignores credentials); null when nothing to say. */
+  note: string | null;
+}
+
+/**
+ * Which QuickBooks this configuration asks for (QUICKBOOKS_DEMO resolved against the credentials and the role).
+ * Pure: whether a demo company is actually running is the process's business (src/demo-company.ts).
+ */
+export function quickbooksSetup(
+  config: Pick<
+    Config,
+    'QUICKBOOKS_DEMO' | 'QUICKBOOKS_CLIENT_ID' | 'QUICKBOOKS_CLIENT_SECRET' | 'DUELY_ROLE'
+  >,
+): QuickbooksSetup {
+  const hasId = Boolean(config.QUICKBOOKS_CLIENT_ID);
+  const wantsDemo = config.QUICKBOOKS_DEMO === 'on' || (config.QUICKBOOKS_DEMO === 'auto' && !hasId);
+  if (wantsDemo) {
+    if (config.DUELY_ROLE !== 'all') {
+      return {
+        mode: 'unconfigured',
+        note:
+          'The demo company needs the single-process mode (`duely serve` with role all): with separate web and ' +
+          'worker processes the worker cannot reach it. Set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET to ' +
+          'connect a real company.',
+      };
+    }
+    return {
+      mode: 'demo',
+      note:
+        hasId && config.QUICKBOOKS_DEMO === 'on'
+          ? 'QUICKBOOKS_DEMO=on: the QuickBooks credentials are ignored.'
+          : null,
+    };
+  }
+  if (hasId && config.QUICKBOOKS_CLIENT_SECRET) return { mode: 'live', note: null };
+  return {
+    mode: 'unconfigured',
+    note: hasId
+      ? 'QuickBooks is not configured: QUICKBOOKS_CLIENT_SECRET is missing.'
+      : 'QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET (QUICKBOOKS_DEMO=off).',
+  };
+}
 
 export interface DemoCompanyOptions {
   /** Defaults: 150 customers, 5,000 invoices (generation takes well under a second). */
@@ -30,7 +78,7 @@ export interface DemoCompany {
 export const DEMO_SEED = 20261127;
 
 /**
- * The demo's consent page, as the browser sees it: served by Duely itself (src/http/routes/quickbooks.ts forwards it
+ * The demo's consent page, as the browser sees it: served by Duely itself (src/http/routes/demo-authorize.ts forwards it
  * to the sandbox), because the sandbox listens on this machine's loopback, which a browser elsewhere cannot reach.
  * Token, API and webhook calls are server to server and go to the sandbox directly.
  */
@@ -55,7 +103,7 @@ export async function startDemoCompany(
     webhookUrl: `${config.PUBLIC_URL}/webhooks/quickbooks`,
     clientId,
     clientSecret,
-    // The connect callback (src/http/routes/quickbooks.ts quickbooksCallbackUrl), the only registered redirect.
+    // The connect callback (src/sync/connect-flow.ts callbackUrl), the only registered redirect.
     redirectUris: [`${config.PUBLIC_URL}/connect/quickbooks/callback`],
   });
   return {
