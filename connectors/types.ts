@@ -257,6 +257,8 @@ export interface ConnectSpec<Config> {
   methods: readonly ('oauth' | 'credentials')[];
   /** The short name in page copy ("QuickBooks was not connected"); `displayName` when absent. */
   shortName?: string;
+  /** The OAuth redirect names the company (QuickBooks realmId): a redirect without it is refused before the exchange. */
+  externalIdInCallback?: boolean;
   /** Name of the cookie that binds the OAuth state to the browser (default `duely_<provider>_oauth`). */
   stateCookie?: string;
   /** Sign in with the provider (OpenID): the path of its sign-in entry and how the session records it. */

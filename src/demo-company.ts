@@ -84,6 +84,9 @@ export const DEMO_SEED = 20261127;
  */
 export const DEMO_AUTHORIZE_PATH = '/connect/quickbooks/demo/authorize';
 
+/** The provider the demo company is a company of (the connect routes it goes through). */
+export const DEMO_PROVIDER = { provider: 'quickbooks', name: 'QuickBooks' } as const;
+
 /** Starts the sandbox company as of `now` and derives the configuration that uses it. */
 export async function startDemoCompany(
   config: Config,

@@ -45,6 +45,7 @@ export const quickbooks = {
   connect: {
     methods: ['oauth'],
     shortName: 'QuickBooks',
+    externalIdInCallback: true,
     stateCookie: 'duely_qbo_oauth',
     signIn: {
       path: '/login/intuit',

@@ -24,12 +24,12 @@ const SIGN_IN_ROUTES = new Set([
   'POST /login',
   'POST /login/email',
   'GET /login/intuit',
-  'GET /connect/quickbooks',
-  'GET /connect/quickbooks/launch',
-  'GET /connect/quickbooks/callback',
+  'GET /connect/:provider',
+  'GET /connect/:provider/launch',
+  'GET /connect/:provider/callback',
   'GET /connect/quickbooks/demo/authorize',
 ]);
-const WEBHOOK_ROUTES = new Set(['POST /webhooks/resend', 'POST /webhooks/quickbooks']);
+const WEBHOOK_ROUTES = new Set(['POST /webhooks/resend', 'POST /webhooks/:provider']);
 
 const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? ''}`;
 const hasCredentials = (req: FastifyRequest) =>
