@@ -315,6 +315,8 @@ export interface Connector<Config, Client, Cursor> {
   /** Revokes a stored connection's grant at the provider with the connector's own credentials (disconnect). */
   disconnect?(options: { config: Config; refreshToken: string; signal?: AbortSignal }): Promise<void>;
   createClient?(options: ClientFactoryOptions<Config>): Client;
+  /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
+  requestBudget?: { concurrency: number; perMinute: number };
   sync: SyncSpec<Client, Cursor>;
   read?: LiveReadSpec<Client>;
   webhooks?: WebhookSpec<Config>;

@@ -18,6 +18,7 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth';
+import { QBO_LIMITS } from './realm-limiter';
 import { type QboCursor, quickbooksPages } from './resources';
 import { parseWebhook, SIGNATURE_HEADER, verifyWebhook } from './webhooks';
 
@@ -94,6 +95,7 @@ export const quickbooks = {
       logger,
       limiter,
     }),
+  requestBudget: QBO_LIMITS,
   sync: { pages: quickbooksPages },
   read: { invoices: readQuickbooksInvoices },
   webhooks: {

@@ -13,7 +13,7 @@ import { providerOfConnection } from '../db/queries/connection-lookup';
 import type { connections } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
-import { SharedRequestLimiter } from './rate-budget';
+import { budgetOf, SharedRequestLimiter } from './rate-budget';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 
@@ -23,13 +23,15 @@ const budgetsByServices = new WeakMap<Services, Map<string, SharedRequestLimiter
 /**
  * The company's request budget shared by every process on Postgres (one instance per process and company, so the
  * in-flight limit holds inside the process too); undefined on embedded PGlite, where the connector's in-process
- * limiter is the whole budget (one process).
+ * limiter is the whole budget (one process), as it is for a connector that declares no `requestBudget`.
  */
 export function sharedLimiter(
   services: Services,
   conn: Pick<ConnectionRow, 'provider' | 'externalId'>,
 ): SharedRequestLimiter | undefined {
   if (services.dbh.kind !== 'postgres') return undefined;
+  const budget = isProvider(conn.provider) ? connectorFor(conn.provider).requestBudget : undefined;
+  if (!budget) return undefined;
   let byKey = budgetsByServices.get(services);
   if (!byKey) {
     byKey = new Map();
@@ -38,7 +40,7 @@ export function sharedLimiter(
   const key = `${conn.provider}:${conn.externalId}`;
   let limiter = byKey.get(key);
   if (!limiter) {
-    limiter = new SharedRequestLimiter(services.db, key);
+    limiter = new SharedRequestLimiter(services.db, key, budgetOf(budget));
     byKey.set(key, limiter);
   }
   return limiter;
