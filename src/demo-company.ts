@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
+import { connectors } from '../connectors';
 import type { Config } from './config';
 
 export type QuickbooksMode = 'live' | 'demo' | 'unconfigured';
@@ -161,4 +162,32 @@ export function quickbooksAvailability(config: Config, demo: DemoCompany | null)
         ? 'The demo company runs inside `duely serve`; this process did not start it.'
         : setup.note,
   };
+}
+
+/**
+ * GET /api/v1/integrations, keyed by provider:
+ *   { quickbooks: { mode: 'live' | 'demo' | 'unconfigured', connectUrl, demo: {realmId, customers, invoices}, note } }
+ */
+export function integrationsView(
+  config: Config,
+  demo: DemoCompany | null,
+): { quickbooks: QuickbooksAvailability } {
+  return { quickbooks: quickbooksAvailability(config, demo) };
+}
+
+/** The sign-in buttons /login offers: Sign in with Intuit when this server can connect QuickBooks (live or demo). */
+export function signInOptions(
+  config: Config,
+  demo: DemoCompany | null,
+): { path: string; label: string; intro: string; method: 'intuit_openid' }[] {
+  const signIn = connectors.quickbooks.connect.signIn;
+  if (quickbooksAvailability(config, demo).connectUrl === null) return [];
+  return [
+    {
+      path: signIn.path,
+      label: signIn.buttonLabel,
+      intro: 'QuickBooks users sign in with their Intuit account:',
+      method: signIn.sessionMethod,
+    },
+  ];
 }

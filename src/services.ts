@@ -22,7 +22,7 @@ export interface Services {
   queue: JobQueue;
   /** The dunning engine's jobs on `queue` (the engine does not import src/jobs). */
   dunningJobs: DunningJobPort;
-  /** The built-in QuickBooks demo company when this process runs it (src/demo-company.ts), else null. */
+  /** The built-in demo company when this process runs it (src/demo-company.ts), else null. */
   demoCompany: DemoCompany | null;
   close(): Promise<void>;
 }
@@ -70,7 +70,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
           customers: demoCompany.customers,
           invoices: demoCompany.invoices,
         },
-        'QuickBooks demo company started',
+        'demo company started',
       );
     }
   } catch (err) {

@@ -56,7 +56,7 @@ export function registeredConnector(provider: string): AnyConnector {
   return connectorFor(provider);
 }
 
-/** The name in messages ("QuickBooks"). */
+/** The connector's name in messages (its short name). */
 export const shortNameOf = (c: AnyConnector): string => c.connect?.shortName ?? c.displayName;
 
 /** The provider app's credentials; a clear 503 when they are not configured. */

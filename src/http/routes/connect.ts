@@ -5,7 +5,7 @@
  * - GET /connect/:provider/launch → the provider's "Launch URL" (the app opened from inside the provider): straight
  *   to the app when this browser is signed in, else the sign-in (a link that leaves the frame when framed);
  * - GET /connect/:provider/callback → check state + cookie, exchange the code, let the connector prove the company
- *   (and user) from the provider's answer (`oauth.identify`: for QuickBooks the ID token's signature and `realmid`),
+ *   (and user) from the provider's answer (`oauth.identify`: for Intuit the ID token's signature and `realmid`),
  *   store the tokens sealed, create (named after the company) or re-attach the tenant of (provider, externalId),
  *   enqueue the initial sync, and — for a sign-in, or a browser that had no session — open a session in that
  *   tenant; redirect to '/' (an HTML error page otherwise);
@@ -213,7 +213,7 @@ export const connectRoutes =
             : `${short} answered: ${callback.description ?? callback.error}.`,
         );
       }
-      // The company id travels in the redirect for some providers (QuickBooks realmId): without it, nothing to do.
+      // The company id travels in the redirect for some providers (Intuit's realmId): without it, nothing to do.
       if (c.connect?.externalIdInCallback && !callback.externalId) {
         return page(reply, c, 400, notConnected, `${short} did not say which company.`);
       }

@@ -1,6 +1,6 @@
 /**
  * POST /webhooks/:provider: change notifications from a connected ledger. The connector verifies the signature
- * over the exact raw body with its configured secret (QuickBooks: `intuit-signature`, HMAC with
+ * over the exact raw body with its configured secret (Intuit: `intuit-signature`, HMAC with
  * QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN) and parses the events; each names its company, and one sync is enqueued per
  * active connection of (provider, company). Unknown providers, or ones without webhooks, answer 404.
  */
