@@ -25,7 +25,6 @@ const fake = {
   provider: 'fakeledger',
   displayName: 'Fake Ledger',
   sync: {
-    // biome-ignore lint/correctness/useYield: never synced here
     async *pages() {},
   },
   disconnect: async (o: { refreshToken: string }) => {
