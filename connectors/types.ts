@@ -64,6 +64,12 @@ export interface SyncPage<Cursor> extends CanonicalRecords {
 export interface SyncOptions {
   /** The caller's clock (the connector never reads Date.now for decisions). */
   now: () => Date;
+  /** How records are mapped: the company's home currency for records that name none. */
+  map?: { homeCurrency: string };
+  /** Records per page (a connector caps it at its provider's maximum); tests and benches make it small. */
+  pageSize?: number;
+  /** Records per change-feed answer at which the connector assumes the answer was cut (tests make it small). */
+  cdcLimit?: number;
 }
 
 export interface SyncSpec<Client, Cursor> {

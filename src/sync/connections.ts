@@ -4,7 +4,7 @@
  * and an authenticated API client for a stored connection. Provider-specific parts come from the registry by the
  * connection's `provider` column.
  */
-import { type AnyConnector, connectorFor, connectors, isProvider } from '../../connectors';
+import { type AnyConnector, connectorFor, isProvider } from '../../connectors';
 import type { ClientCredentials } from '../../connectors/types';
 import { ConnectionTokens } from '../auth/connection-tokens';
 import { Vault } from '../auth/vault';
@@ -123,7 +123,11 @@ export function connectionClient(
       500,
     );
   }
-  const connector = connectors[conn.provider];
+  // Through the contract only: the sync and the live read work the same for every registered connector.
+  const connector = connectorFor(conn.provider);
+  if (!connector.createClient) {
+    throw new AppError('unsupported', `${conn.provider} connections have no API client`, 500);
+  }
   const tokens = connectionTokens(services);
   let last = '';
   const client = connector.createClient({
