@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 import path from 'node:path';
 import { connectors } from '../connectors';
-import { startSandbox } from '../connectors/quickbooks/sandbox';
+import { startSandbox } from '../sandboxes/quickbooks';
 import { toStoredTokens } from '../src/auth/connection-tokens';
 import { Vault } from '../src/auth/vault';
 import { loadConfig } from '../src/config';

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { connectors } from '../connectors';
-import { startSandbox } from '../connectors/quickbooks/sandbox';
+import { startSandbox } from '../sandboxes/quickbooks';
 
 export interface QuickbooksFetchBench {
   invoices: number;

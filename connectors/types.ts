@@ -2,6 +2,7 @@
  * The connector contract that QuickBooks, NetSuite and CSV satisfy. A connector is data plus pure functions and
  * async iterators: it receives an authenticated client and never sees tokens, the database or the HTTP server.
  */
+import type { z } from 'zod';
 import type {
   CanonicalCreditMemo,
   CanonicalCustomer,
@@ -63,6 +64,12 @@ export interface SyncPage<Cursor> extends CanonicalRecords {
 export interface SyncOptions {
   /** The caller's clock (the connector never reads Date.now for decisions). */
   now: () => Date;
+  /** How records are mapped: the company's home currency for records that name none. */
+  map?: { homeCurrency: string };
+  /** Records per page (a connector caps it at its provider's maximum); tests and benches make it small. */
+  pageSize?: number;
+  /** Records per change-feed answer at which the connector assumes the answer was cut (tests make it small). */
+  cdcLimit?: number;
 }
 
 export interface SyncSpec<Client, Cursor> {
@@ -156,11 +163,21 @@ export interface WebhookEvent {
 
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
-export interface WebhookSpec {
+export interface WebhookSpec<Config = unknown> {
   /** Verifies the delivery's signature over the exact raw body bytes. */
   verify(rawBody: Buffer | string, headers: WebhookHeaders, secret: string): boolean;
-  /** Throws ConnectorError `validation` on a body that is not a known notification format. */
+  /**
+   * Throws ConnectorError `validation` on a body that is not a known notification format. Each event names the
+   * company it is about (`externalId`): the caller routes it to the connection (provider, externalId).
+   */
   parse(rawBody: Buffer | string): WebhookEvent[];
+  /** The signing secret from the configuration (undefined: not configured, every delivery is refused). */
+  secret?(config: Config): string | undefined;
+  /** Names the setting and the signature header in logs and the 401 answer (e.g. the variable's name). */
+  secretName?: string;
+  signatureHeader?: string;
+  /** Content types delivered (kept raw for the signature); JSON when absent. */
+  contentTypes?: readonly string[];
 }
 
 /**
@@ -187,16 +204,126 @@ export interface ClientFactoryOptions<Config> {
   limiter?: RequestLimiter;
 }
 
+/** The person who consented at the provider, for providers that sign users in (OpenID Connect). */
+export interface ConnectedUser {
+  /** The provider's stable user id. */
+  sub: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+}
+
+/** Who and which company a connect proved, from the provider's own answer (never from the redirect's query alone). */
+export interface ConnectIdentity {
+  ok: true;
+  /** The provider-proven company id (QuickBooks realmId, NetSuite account id): with the provider, the tenant's key. */
+  externalId: string;
+  /** The signed-in user, when `signIn` was asked and the provider signs users in; null otherwise. */
+  user: ConnectedUser | null;
+  /** The company's display name (names a new tenant). Called only for a new company; may make one API call. */
+  displayName(): Promise<string | null>;
+}
+
+/** A connect the caller must refuse: shown to the browser as a page with this status, title and text. */
+export interface ConnectRefusal {
+  ok: false;
+  status: number;
+  title: string;
+  message: string;
+}
+
+export interface IdentifyOptions<Config> {
+  config: Config;
+  /** The connector's app credentials (from `credentials(config)`). */
+  credentials: ClientCredentials;
+  /** Tokens from the code exchange (the ID token, when the provider sends one, proves the company). */
+  tokens: TokenSet;
+  /** The company id that travelled in the redirect (CallbackResult.externalId): a claim, to be proven. */
+  claimedExternalId: string | null;
+  /** A sign-in: the provider's user profile is needed to open a session. */
+  signIn: boolean;
+  logger: ConnectorLogger;
+  signal?: AbortSignal;
+}
+
+/** Stored credentials a credential-form connect produced (NetSuite token-based auth, M2M), sealed by the caller. */
+export interface CredentialConnectResult {
+  externalId: string;
+  displayName: string | null;
+  /** Opaque to the caller; sealed in the vault and handed back to `createClient` through the token callbacks. */
+  tokens: TokenSet;
+}
+
+/**
+ * How a user connects a company of this provider, and the browser pages around it (generic routes
+ * /connect/:provider, /connect/:provider/callback, /connect/:provider/launch, /connect/:provider/disconnect).
+ */
+export interface ConnectSpec<Config> {
+  /** `oauth`: redirect to the provider and back (needs `oauth` + `oauth.identify`); `credentials`: a form. */
+  methods: readonly ('oauth' | 'credentials')[];
+  /** The short name in page copy ("QuickBooks was not connected"); `displayName` when absent. */
+  shortName?: string;
+  /** The OAuth redirect names the company (QuickBooks realmId): a redirect without it is refused before the exchange. */
+  externalIdInCallback?: boolean;
+  /** Name of the cookie that binds the OAuth state to the browser (default `duely_<provider>_oauth`). */
+  stateCookie?: string;
+  /** Sign in with the provider (OpenID): the path of its sign-in entry and how the session records it. */
+  signIn?: { path: string; sessionMethod: 'intuit_openid'; buttonLabel: string; launchText: string };
+  /** The provider opens the app from inside its UI (a "Launch URL"): GET /connect/:provider/launch. */
+  launch?: boolean;
+  /** The page the provider sends users to after they disconnected there (GET /connect/:provider/disconnect). */
+  disconnectedPage?: { title: string; text: string };
+  /** Credential-form connect (NetSuite TBA/M2M): validates the fields with the provider, proves the company. */
+  connectWithCredentials?(options: {
+    config: Config;
+    fields: Record<string, string>;
+    logger: ConnectorLogger;
+    signal?: AbortSignal;
+  }): Promise<CredentialConnectResult | ConnectRefusal>;
+}
+
+/** Live read by id (the pre-send re-check): the records as they are at the source now. */
+export interface LiveReadSpec<Client> {
+  /** Invoices by the provider's ids; ids the source no longer has come back in `deleted`. */
+  invoices(
+    ctx: ConnectorContext<Client>,
+    externalIds: readonly string[],
+    options: { homeCurrency: string },
+  ): Promise<{ invoices: CanonicalInvoice[]; deleted: CanonicalDeletion[] }>;
+}
+
 /**
  * A source of canonical records. API connectors (QuickBooks, NetSuite) have all parts; a file source (CSV) has no
  * OAuth, client factory or webhooks. Declare connectors with `satisfies Connector<...>` so the registry keeps
  * each one's concrete (non-optional) parts.
+ *
+ * Everything provider-specific lives here, so a new provider is its folder plus one line in connectors/index.ts:
+ * its environment variables (`configSchema`, merged into the app's config), its app credentials, how users connect
+ * (`connect` + `oauth.identify`), token refresh and disconnect with its own credentials, the live read and the
+ * webhook secret.
  */
 export interface Connector<Config, Client, Cursor> {
   provider: string;
   displayName: string;
-  oauth?: OAuthSpec<Config>;
+  /** The connector's environment variables (zod object); src/config.ts merges every registered connector's. */
+  configSchema?: z.ZodObject<z.ZodRawShape>;
+  /** The app's credentials at the provider, or null when not configured (connect answers 503 with `configHint`). */
+  credentials?(config: Config): ClientCredentials | null;
+  /** What to set when `credentials` is null ("set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET"). */
+  configHint?: string;
+  oauth?: OAuthSpec<Config> & {
+    /** Proves the company (and the user, for a sign-in) from the code exchange's answer. */
+    identify?(options: IdentifyOptions<Config>): Promise<ConnectIdentity | ConnectRefusal>;
+  };
+  connect?: ConnectSpec<Config>;
+  /** Refreshes a stored connection's tokens with the connector's own credentials. */
+  refreshTokens?(options: { config: Config; refreshToken: string; signal?: AbortSignal }): Promise<TokenSet>;
+  /** Revokes a stored connection's grant at the provider with the connector's own credentials (disconnect). */
+  disconnect?(options: { config: Config; refreshToken: string; signal?: AbortSignal }): Promise<void>;
   createClient?(options: ClientFactoryOptions<Config>): Client;
+  /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
+  requestBudget?: { concurrency: number; perMinute: number };
   sync: SyncSpec<Client, Cursor>;
-  webhooks?: WebhookSpec;
+  read?: LiveReadSpec<Client>;
+  webhooks?: WebhookSpec<Config>;
 }

@@ -1,6 +1,6 @@
 /**
  * `duely sync --tenant NAME [--full]`: a connection's sync in the foreground with a progress bar on stderr (plain
- * lines when stderr is not a TTY). `duely demo`: the local QuickBooks sandbox, connected through OAuth, kept running.
+ * lines when stderr is not a TTY). `duely demo`: the local sandbox company (src/demo.ts), connected through OAuth, kept running.
  */
 import { parseArgs } from 'node:util';
 import { and, eq } from 'drizzle-orm';
@@ -10,11 +10,20 @@ import { loadConfig } from './config';
 import { findTenant } from './db/queries/tenants';
 import { connections } from './db/schema';
 import { formatMinor, type LedgerSummary, startDemo } from './demo';
+import { DEMO_PROVIDER } from './demo-company';
+import { registeredConnectors } from '../connectors';
 import { ConnectorError } from '../connectors/errors';
 import { AppError } from './errors';
 import { scoreAfterSync } from './jobs/sync-jobs';
 import { createServices } from './services';
 import { runSync, SYNC_KINDS, type SyncProgressEvent } from './sync/run-sync';
+
+/** Where a company of each registered provider is connected (from the connector registry). */
+const connectUrls = (publicUrl: string) =>
+  registeredConnectors
+    .filter((c) => c.connect?.methods.includes('oauth'))
+    .map((c) => `${publicUrl}/connect/${c.provider}`)
+    .join(' or ');
 
 export class CliUsageError extends Error {}
 
@@ -106,7 +115,7 @@ export async function syncCommand(args: string[]): Promise<void> {
     if (!conn) {
       throw new AppError(
         'not_found',
-        `tenant ${tenant.slug} has no ledger connection; connect one at ${services.config.PUBLIC_URL}/connect/quickbooks`,
+        `tenant ${tenant.slug} has no ledger connection; connect one at ${connectUrls(services.config.PUBLIC_URL)}`,
         404,
       );
     }
@@ -211,7 +220,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   }
   const lines = [
     '',
-    `Duely demo: QuickBooks sandbox company ${demo.sandbox.realmId} connected as tenant "${demo.tenantSlug}"`,
+    `Duely demo: ${DEMO_PROVIDER.name} sandbox company ${demo.sandbox.realmId} connected as tenant "${demo.tenantSlug}"`,
     `  App:          ${demo.url}`,
     ...(signIn ? [`  Sign in:      ${signIn}`] : []),
     `  Admin token:  ${demo.adminToken}`,
@@ -220,7 +229,7 @@ export async function demoCommand(args: string[]): Promise<void> {
     `  Try:          curl -H "Authorization: Bearer ${demo.adminToken}" "${demo.url}/api/v1/tenants/${demo.tenantSlug}/invoices?status=open&limit=5"`,
     v['advance-every']
       ? `  The sandbox advances one day every ${v['advance-every']} s: new invoices and payments arrive by webhook.`
-      : '  Add --advance-every SECONDS to let days pass in QuickBooks (webhooks → incremental syncs).',
+      : `  Add --advance-every SECONDS to let days pass in ${DEMO_PROVIDER.name} (webhooks → incremental syncs).`,
     '  Ctrl-C stops the demo.',
     '',
   ];

@@ -11,7 +11,8 @@ import { issueApiToken, listApiTokens, revokeApiToken } from './auth/api-tokens'
 import { SessionAuth } from './auth/sessions';
 import { countUsers, createUser, findUserByEmail } from './auth/users';
 import { parseClockDate } from './clock';
-import { ConfigError, loadConfig, quickbooksSetup } from './config';
+import { ConfigError, loadConfig } from './config';
+import { DEMO_PROVIDER, quickbooksSetup } from './demo-company';
 import { findTenant, getTenant } from './db/queries/tenants';
 import { AppError } from './errors';
 import { queueAfterLedgerChange } from './jobs/risk-jobs';
@@ -38,7 +39,7 @@ Commands:
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
   token list [--tenant NAME] | token revoke ID            list API tokens (never their secrets) / revoke one
   sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
-  demo [--advance-every SECONDS] [--port N]               QuickBooks sandbox + Duely, connected through OAuth
+  demo [--advance-every SECONDS] [--port N]               ${DEMO_PROVIDER.name} sandbox + Duely, connected through OAuth
   dunning plan|outbox --tenant NAME [--status S]          plan reminders now / list the outbox and message log
   login [--tenant NAME [--email ADDRESS]]                 print a one-time sign-in link (for that person, with --email)
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
@@ -107,11 +108,11 @@ async function serve(args: string[]) {
     const demo = services.demoCompany;
     lines.push(
       demo
-        ? `  QuickBooks: demo company (${demo.customers} customers, ${demo.invoices.toLocaleString('en-US')} invoices, ` +
+        ? `  ${DEMO_PROVIDER.name}: demo company (${demo.customers} customers, ${demo.invoices.toLocaleString('en-US')} invoices, ` +
             'generated): Connections → Try the demo company'
         : qb.mode === 'live'
-          ? `  QuickBooks: ${config.QUICKBOOKS_ENVIRONMENT} app ${config.QUICKBOOKS_CLIENT_ID}`
-          : `  QuickBooks: not available. ${qb.note ?? ''}`.trimEnd(),
+          ? `  ${DEMO_PROVIDER.name}: ${config.QUICKBOOKS_ENVIRONMENT} app ${config.QUICKBOOKS_CLIENT_ID}`
+          : `  ${DEMO_PROVIDER.name}: not available. ${qb.note ?? ''}`.trimEnd(),
     );
   }
   if (config.DUELY_NOW) lines.push(`  Clock: as of ${config.DUELY_NOW}`);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { connectorConfigShape } from '../connectors';
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -23,7 +24,8 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-export const envSchema = z.object({
+/** The core settings; each connector's own (e.g. its app credentials) come from its configSchema, merged below. */
+export const coreEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: optionalString.pipe(
     z
@@ -49,23 +51,6 @@ export const envSchema = z.object({
   ),
   DUELY_ROLE: z.enum(['web', 'worker', 'all']).default('all'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  QUICKBOOKS_CLIENT_ID: optionalString,
-  QUICKBOOKS_CLIENT_SECRET: optionalString,
-  QUICKBOOKS_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
-  QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: optionalString,
-  QUICKBOOKS_AUTHORIZE_URL: optionalUrl,
-  QUICKBOOKS_TOKEN_URL: optionalUrl,
-  QUICKBOOKS_REVOKE_URL: optionalUrl,
-  QUICKBOOKS_API_URL: optionalUrl,
-  /**
-   * The built-in demo company (a generated QuickBooks sandbox company served in-process by `duely serve`):
-   * `auto` (default) uses it when QUICKBOOKS_CLIENT_ID is unset; `on` uses it even when credentials are set (they
-   * are then ignored); `off` never. It needs the single-process role (`all`): a separate worker process could not
-   * reach a sandbox living in the web process. See quickbooksSetup().
-   */
-  QUICKBOOKS_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
-  QUICKBOOKS_USERINFO_URL: optionalUrl,
-  QUICKBOOKS_JWKS_URL: optionalUrl,
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalUrl,
   RESEND_WEBHOOK_SECRET: optionalString,
@@ -121,6 +106,9 @@ export const envSchema = z.object({
     .transform((v) => v.trim()),
 });
 
+/** Core settings plus every registered connector's (connectors/<provider>/config.ts). */
+export const envSchema = coreEnvSchema.extend(connectorConfigShape());
+
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config extends Omit<Env, 'APP_SECRET' | 'PUBLIC_URL'> {
@@ -162,54 +150,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     APP_SECRET: secret,
     secretGenerated,
     PUBLIC_URL: (e.PUBLIC_URL ?? `http://${hostForUrl(e.HOST)}:${e.PORT}`).replace(/\/$/, ''),
-  };
-}
-
-export type QuickbooksMode = 'live' | 'demo' | 'unconfigured';
-
-export interface QuickbooksSetup {
-  /** live: a real Intuit app; demo: the built-in sandbox company; unconfigured: neither can be used. */
-  mode: QuickbooksMode;
-  /** Why, for unconfigured (and a warning for a `demo` that ignores credentials); null when nothing to say. */
-  note: string | null;
-}
-
-/**
- * Which QuickBooks this configuration asks for (QUICKBOOKS_DEMO resolved against the credentials and the role).
- * Pure: whether a demo company is actually running is the process's business (src/demo-company.ts).
- */
-export function quickbooksSetup(
-  config: Pick<
-    Config,
-    'QUICKBOOKS_DEMO' | 'QUICKBOOKS_CLIENT_ID' | 'QUICKBOOKS_CLIENT_SECRET' | 'DUELY_ROLE'
-  >,
-): QuickbooksSetup {
-  const hasId = Boolean(config.QUICKBOOKS_CLIENT_ID);
-  const wantsDemo = config.QUICKBOOKS_DEMO === 'on' || (config.QUICKBOOKS_DEMO === 'auto' && !hasId);
-  if (wantsDemo) {
-    if (config.DUELY_ROLE !== 'all') {
-      return {
-        mode: 'unconfigured',
-        note:
-          'The demo company needs the single-process mode (`duely serve` with role all): with separate web and ' +
-          'worker processes the worker cannot reach it. Set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET to ' +
-          'connect a real company.',
-      };
-    }
-    return {
-      mode: 'demo',
-      note:
-        hasId && config.QUICKBOOKS_DEMO === 'on'
-          ? 'QUICKBOOKS_DEMO=on: the QuickBooks credentials are ignored.'
-          : null,
-    };
-  }
-  if (hasId && config.QUICKBOOKS_CLIENT_SECRET) return { mode: 'live', note: null };
-  return {
-    mode: 'unconfigured',
-    note: hasId
-      ? 'QuickBooks is not configured: QUICKBOOKS_CLIENT_SECRET is missing.'
-      : 'QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET (QUICKBOOKS_DEMO=off).',
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The built-in demo company: the local QuickBooks sandbox (connectors/quickbooks/sandbox) started in-process, with
+ * The built-in demo company: the local QuickBooks sandbox (sandboxes/quickbooks) started in-process, with
  * an Intuit app of its own (generated client id/secret and webhook verifier), and the configuration that points
  * Duely's QuickBooks connector at it. `duely serve` starts it when the configuration asks for it
  * (quickbooksSetup(): QUICKBOOKS_DEMO=auto without credentials, or on); `duely demo` always does.
@@ -8,8 +8,57 @@
  * asks to be reconnected (the same generated company, same realm id, comes back).
  */
 import { randomBytes } from 'node:crypto';
-import { type Sandbox, startSandbox } from '../connectors/quickbooks/sandbox';
-import { type Config, type QuickbooksMode, quickbooksSetup } from './config';
+import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
+import { connectors } from '../connectors';
+import type { Config } from './config';
+
+export type QuickbooksMode = 'live' | 'demo' | 'unconfigured';
+
+export interface QuickbooksSetup {
+  /** live: a real Intuit app; demo: the built-in sandbox company; unconfigured: neither can be used. */
+  mode: QuickbooksMode;
+  /** Why, for unconfigured (and a warning for a `demo` that ignores credentials); null when nothing to say. */
+  note: string | null;
+}
+
+/**
+ * Which QuickBooks this configuration asks for (QUICKBOOKS_DEMO resolved against the credentials and the role).
+ * Pure: whether a demo company is actually running is the process's business (src/demo-company.ts).
+ */
+export function quickbooksSetup(
+  config: Pick<
+    Config,
+    'QUICKBOOKS_DEMO' | 'QUICKBOOKS_CLIENT_ID' | 'QUICKBOOKS_CLIENT_SECRET' | 'DUELY_ROLE'
+  >,
+): QuickbooksSetup {
+  const hasId = Boolean(config.QUICKBOOKS_CLIENT_ID);
+  const wantsDemo = config.QUICKBOOKS_DEMO === 'on' || (config.QUICKBOOKS_DEMO === 'auto' && !hasId);
+  if (wantsDemo) {
+    if (config.DUELY_ROLE !== 'all') {
+      return {
+        mode: 'unconfigured',
+        note:
+          'The demo company needs the single-process mode (`duely serve` with role all): with separate web and ' +
+          'worker processes the worker cannot reach it. Set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET to ' +
+          'connect a real company.',
+      };
+    }
+    return {
+      mode: 'demo',
+      note:
+        hasId && config.QUICKBOOKS_DEMO === 'on'
+          ? 'QUICKBOOKS_DEMO=on: the QuickBooks credentials are ignored.'
+          : null,
+    };
+  }
+  if (hasId && config.QUICKBOOKS_CLIENT_SECRET) return { mode: 'live', note: null };
+  return {
+    mode: 'unconfigured',
+    note: hasId
+      ? 'QuickBooks is not configured: QUICKBOOKS_CLIENT_SECRET is missing.'
+      : 'QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET (QUICKBOOKS_DEMO=off).',
+  };
+}
 
 export interface DemoCompanyOptions {
   /** Defaults: 150 customers, 5,000 invoices (generation takes well under a second). */
@@ -30,11 +79,14 @@ export interface DemoCompany {
 export const DEMO_SEED = 20261127;
 
 /**
- * The demo's consent page, as the browser sees it: served by Duely itself (src/http/routes/quickbooks.ts forwards it
+ * The demo's consent page, as the browser sees it: served by Duely itself (src/http/routes/demo-authorize.ts forwards it
  * to the sandbox), because the sandbox listens on this machine's loopback, which a browser elsewhere cannot reach.
  * Token, API and webhook calls are server to server and go to the sandbox directly.
  */
 export const DEMO_AUTHORIZE_PATH = '/connect/quickbooks/demo/authorize';
+
+/** The provider the demo company is a company of (the connect routes it goes through). */
+export const DEMO_PROVIDER = { provider: 'quickbooks', name: 'QuickBooks' } as const;
 
 /** Starts the sandbox company as of `now` and derives the configuration that uses it. */
 export async function startDemoCompany(
@@ -55,7 +107,7 @@ export async function startDemoCompany(
     webhookUrl: `${config.PUBLIC_URL}/webhooks/quickbooks`,
     clientId,
     clientSecret,
-    // The connect callback (src/http/routes/quickbooks.ts quickbooksCallbackUrl), the only registered redirect.
+    // The connect callback (src/sync/connect-flow.ts callbackUrl), the only registered redirect.
     redirectUris: [`${config.PUBLIC_URL}/connect/quickbooks/callback`],
   });
   return {
@@ -110,4 +162,32 @@ export function quickbooksAvailability(config: Config, demo: DemoCompany | null)
         ? 'The demo company runs inside `duely serve`; this process did not start it.'
         : setup.note,
   };
+}
+
+/**
+ * GET /api/v1/integrations, keyed by provider:
+ *   { quickbooks: { mode: 'live' | 'demo' | 'unconfigured', connectUrl, demo: {realmId, customers, invoices}, note } }
+ */
+export function integrationsView(
+  config: Config,
+  demo: DemoCompany | null,
+): { quickbooks: QuickbooksAvailability } {
+  return { quickbooks: quickbooksAvailability(config, demo) };
+}
+
+/** The sign-in buttons /login offers: Sign in with Intuit when this server can connect QuickBooks (live or demo). */
+export function signInOptions(
+  config: Config,
+  demo: DemoCompany | null,
+): { path: string; label: string; intro: string; method: 'intuit_openid' }[] {
+  const signIn = connectors.quickbooks.connect.signIn;
+  if (quickbooksAvailability(config, demo).connectUrl === null) return [];
+  return [
+    {
+      path: signIn.path,
+      label: signIn.buttonLabel,
+      intro: 'QuickBooks users sign in with their Intuit account:',
+      method: signIn.sessionMethod,
+    },
+  ];
 }

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
-import type { Sandbox } from '../connectors/quickbooks/sandbox';
+import type { Sandbox } from '../sandboxes/quickbooks';
 import { issueApiToken } from './auth/api-tokens';
 import { fixedClock } from './clock';
 import { type Config, loadConfig } from './config';

@@ -3,7 +3,7 @@
  * and the CLI. Nothing else constructs these.
  */
 import { type Clock, offsetClock, systemClock } from './clock';
-import { type Config, quickbooksSetup } from './config';
+import type { Config } from './config';
 import { createDb, type Db, type DbHandle } from './db/client';
 import type { DunningJobPort } from './dunning/job-port';
 import { allJobs } from './jobs/catalogue';
@@ -11,7 +11,7 @@ import { dunningJobPort } from './jobs/dunning-jobs';
 import type { JobDefinition } from './jobs/define';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './logger';
-import { type DemoCompany, type DemoCompanyOptions, startDemoCompany } from './demo-company';
+import { type DemoCompany, type DemoCompanyOptions, quickbooksSetup, startDemoCompany } from './demo-company';
 
 export interface Services {
   config: Config;
@@ -22,7 +22,7 @@ export interface Services {
   queue: JobQueue;
   /** The dunning engine's jobs on `queue` (the engine does not import src/jobs). */
   dunningJobs: DunningJobPort;
-  /** The built-in QuickBooks demo company when this process runs it (src/demo-company.ts), else null. */
+  /** The built-in demo company when this process runs it (src/demo-company.ts), else null. */
   demoCompany: DemoCompany | null;
   close(): Promise<void>;
 }
@@ -70,7 +70,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
           customers: demoCompany.customers,
           invoices: demoCompany.invoices,
         },
-        'QuickBooks demo company started',
+        'demo company started',
       );
     }
   } catch (err) {

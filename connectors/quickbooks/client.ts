@@ -10,7 +10,7 @@
 import type { Instant } from '../canonical';
 import { ConnectorError } from '../errors';
 import type { ConnectorLogger, RequestLimiter } from '../types';
-import { abortError, abortableSleep, type Sleep } from './abortable-sleep';
+import { abortError, abortableSleep, type Sleep } from '../abortable-sleep';
 import { faultFromJson, faultToError, parseFault } from './faults';
 import { limiterForRealm } from './realm-limiter';
 

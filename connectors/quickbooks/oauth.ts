@@ -21,6 +21,9 @@ export type QuickbooksEnvironment = 'sandbox' | 'production';
 
 /** The subset of the app config this connector reads (the caller parses the environment once). */
 export interface QuickbooksConfig {
+  QUICKBOOKS_CLIENT_ID?: string;
+  QUICKBOOKS_CLIENT_SECRET?: string;
+  QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN?: string;
   QUICKBOOKS_ENVIRONMENT?: QuickbooksEnvironment;
   QUICKBOOKS_AUTHORIZE_URL?: string;
   QUICKBOOKS_TOKEN_URL?: string;

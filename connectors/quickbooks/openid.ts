@@ -2,14 +2,13 @@
  * "Sign in with Intuit" (OpenID Connect on the same authorization-code flow as the QuickBooks connection):
  * https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/openid-connect
  *
- * The ID token is checked by intuit-oauth's `validateIdToken`: issuer, audience (our client id), expiry, and the
- * RS256 signature against Intuit's JWKS (jsonwebtoken, which refuses `alg: none` and HMAC with an RSA key). Its JWKS
- * address is a static shared by every client, so we point one client instance at the configured JWKS instead of
- * mutating the static (a test sandbox and production must not race). The claims we use are then read from the
- * verified token: `sub` (the Intuit user) and `realmid` (the company the user signed in to). Profile fields come
- * from the userinfo endpoint with the access token.
+ * The ID token is verified with jose: issuer, audience (our client id), expiry, and the RS256 signature against
+ * the keys Intuit publishes (JWKS, fetched through `fetch` from the configured address, so a test sandbox and
+ * production never share state). Only RS256 is accepted (no `alg: none`, no HMAC with a public key). The claims we
+ * use are then read from the verified token: `sub` (the Intuit user) and `realmid` (the company the user signed in
+ * to). Profile fields come from the userinfo endpoint with the access token.
  */
-import OAuthClient from 'intuit-oauth';
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, type JSONWebKeySet, jwtVerify } from 'jose';
 import { ConnectorError, codeFromStatus } from '../errors';
 import { INTUIT_JWKS_URL, intuitRequest } from './oauth';
 
@@ -31,69 +30,69 @@ export interface IntuitUser {
   name: string | null;
 }
 
-type KeyLookup = (idToken: string, kid: string, request: { url: string }) => Promise<unknown>;
-
-function decodePayload(idToken: string): Record<string, unknown> {
-  const part = idToken.split('.')[1] ?? '';
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
+const refused = (message: string, cause?: unknown) =>
+  new ConnectorError({
+    code: 'unauthorized',
+    message: `ID token refused: ${message}`,
+    userMessage: 'Intuit could not confirm who you are. Please sign in again.',
+    cause,
+  });
 
 /**
  * Verifies an Intuit ID token and returns its claims; throws ConnectorError('unauthorized') for a forged, expired or
  * foreign token and ConnectorError('network'/'provider_unavailable') when the JWKS cannot be read.
+ * The cheap claim checks (issuer, audience, expiry) run before the JWKS is fetched, so a foreign token costs no
+ * request; the signature check then verifies all of them again over the signed bytes.
  */
 export async function verifyIdToken(options: {
   idToken: string;
   clientId: string;
-  clientSecret: string;
-  environment: 'sandbox' | 'production';
+  /** Unused (ID tokens are signed with Intuit's keys, not the client secret); kept for callers. */
+  clientSecret?: string;
+  /** Unused (both environments share one issuer and JWKS); kept for callers. */
+  environment?: 'sandbox' | 'production';
   jwksUrl?: string;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
 }): Promise<IdTokenClaims> {
   if (options.idToken.split('.').length !== 3) {
     throw new ConnectorError({ code: 'unauthorized', message: 'the ID token is not a JWT' });
   }
-  const client = new OAuthClient({
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    environment: options.environment,
-    redirectUri: 'urn:unused',
-    logging: false,
-  });
-  const jwksUrl = options.jwksUrl ?? INTUIT_JWKS_URL;
-  const instance = client as unknown as { getKeyFromJWKsURI: KeyLookup };
-  const lookup = instance.getKeyFromJWKsURI.bind(client);
-  instance.getKeyFromJWKsURI = (idToken, kid, request) => lookup(idToken, kid, { ...request, url: jwksUrl });
-  client.setToken({ id_token: options.idToken } as Parameters<typeof client.setToken>[0]);
-  let valid: boolean;
+  let unverified: ReturnType<typeof decodeJwt>;
   try {
-    valid = await client.validateIdToken();
+    unverified = decodeJwt(options.idToken);
   } catch (e) {
-    const err = e as { message?: string; response?: { status?: number }; code?: string };
-    const status = err.response?.status;
-    if (status) {
-      throw new ConnectorError({
-        code: codeFromStatus(status) === 'unauthorized' ? 'provider_unavailable' : codeFromStatus(status),
-        status,
-        message: `Intuit JWKS answered ${status}`,
-        cause: e,
-      });
-    }
-    if (err.code && /^E[A-Z]+$/.test(err.code)) {
-      throw new ConnectorError({
-        code: 'network',
-        message: `Intuit JWKS unreachable: ${err.message}`,
-        cause: e,
-      });
-    }
+    throw refused('not a decodable JWT', e);
+  }
+  if (unverified.iss !== INTUIT_ISSUER) throw refused('invalid issuer');
+  const aud = Array.isArray(unverified.aud) ? unverified.aud : [unverified.aud];
+  if (!aud.includes(options.clientId)) throw refused('invalid audience');
+  if (typeof unverified.exp !== 'number' || unverified.exp < Date.now() / 1000) throw refused('expired');
+
+  const { status, body } = await intuitRequest<JSONWebKeySet>(
+    options.jwksUrl ?? INTUIT_JWKS_URL,
+    { headers: { Accept: 'application/json' } },
+    options,
+    'Intuit JWKS',
+  );
+  if (status !== 200 || !Array.isArray(body.keys)) {
+    const code = status === 200 ? 'provider_unavailable' : codeFromStatus(status);
     throw new ConnectorError({
-      code: 'unauthorized',
-      message: `ID token refused: ${err.message ?? String(e)}`,
-      userMessage: 'Intuit could not confirm who you are. Please sign in again.',
-      cause: e,
+      code: code === 'unauthorized' ? 'provider_unavailable' : code,
+      status,
+      message: `Intuit JWKS answered ${status}`,
     });
   }
-  if (!valid) throw new ConnectorError({ code: 'unauthorized', message: 'ID token refused' });
-  const claims = decodePayload(options.idToken);
+  let claims: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+  try {
+    ({ payload: claims } = await jwtVerify(options.idToken, createLocalJWKSet(body as JSONWebKeySet), {
+      issuer: INTUIT_ISSUER,
+      audience: options.clientId,
+      algorithms: ['RS256'],
+    }));
+  } catch (e) {
+    throw refused(e instanceof joseErrors.JOSEError ? e.code : String(e), e);
+  }
   if (typeof claims.sub !== 'string' || claims.sub === '') {
     throw new ConnectorError({ code: 'unauthorized', message: 'ID token without a subject' });
   }

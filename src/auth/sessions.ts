@@ -11,7 +11,7 @@
  * APP_SECRET: the SPA reads it from GET /api/v1/session and sends it as `x-csrf-token` on every state-changing
  * request; a cross-site page can neither read it nor compute it.
  *
- * "Sign in with Intuit" (OpenID Connect) runs on the QuickBooks OAuth routes (src/http/routes/quickbooks.ts): once the
+ * "Sign in with Intuit" (OpenID Connect) runs on the generic connect routes (src/http/routes/connect.ts): once the
  * ID token is verified it calls `createSession({ method: 'intuit_openid', user })` for the tenant of that company.
  */
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -198,7 +198,7 @@ export class SessionAuth {
 }
 
 /**
- * Cookie attributes for the session. Over https the app may be framed by QuickBooks, a third-party context, so the
+ * Cookie attributes for the session. Over https the app may be framed by the ledger's web app (Intuit), a third-party context, so the
  * cookie must be SameSite=None; Secure (and Partitioned, CHIPS, so browsers that block third-party cookies keep it
  * per top-level site). On plain http (localhost) Secure is impossible, so Lax.
  */

@@ -184,7 +184,7 @@ export async function userForIntuitSignIn(
     role: first ? 'admin' : 'viewer',
     status: 'active',
     intuitSub: person.sub,
-    invitedBy: first ? 'the QuickBooks install' : 'Sign in with Intuit',
+    invitedBy: first ? 'the Intuit install' : 'Sign in with Intuit',
   });
   await markSignedIn(db, created.id, now);
   return { ...created, status: 'active', lastSignInAt: now };

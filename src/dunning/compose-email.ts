@@ -144,7 +144,7 @@ export async function composeEmail(
 }
 
 /**
- * The invoices' pay links as they are now: QuickBooks returns InvoiceLink only on single reads, which the
+ * The invoices' pay links as they are now: some ledgers (Intuit's) return InvoiceLink only on single reads, which the
  * pre-send refresh (and the planner's link fetch) make after the plan was snapshotted.
  */
 async function withCurrentPayLinks(services: Services, m: PlannedMessage): Promise<PlannedMessage> {

@@ -40,7 +40,7 @@ export async function planTenant(services: Services, tenantId: string): Promise<
 
 /**
  * Pay links for the invoices of newly planned messages, read from the ledger after the plan committed (never
- * inside its transaction): QuickBooks returns an invoice's InvoiceLink only on a single read with
+ * inside its transaction): Intuit's API returns an invoice's InvoiceLink only on a single read with
  * include=invoiceLink, not in the sync's queries. Previews and the sent email read the current link
  * (compose-email.ts), so reviewers see the link the debtor will get. A failed read only leaves the link out.
  */

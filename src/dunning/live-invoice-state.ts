@@ -6,9 +6,11 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { invoices, tenants } from '../db/schema';
+import { activeConnectionsOfTenant } from '../db/queries/connection-lookup';
+import { findTenant } from '../db/queries/tenants';
+import { invoices } from '../db/schema';
 import type { Services } from '../services';
-import { refreshQuickbooksInvoices } from '../sync/live-refresh';
+import { hasLiveRead, refreshInvoicesLive } from '../sync/live-refresh';
 
 export interface LiveInvoiceRow {
   invoiceId: string;
@@ -22,18 +24,24 @@ export interface LiveInvoiceRow {
  * Per-provider refresh before the locked re-read: pull the invoices' current state from the ledger's API and
  * write it to the invoices rows, so the locked read below sees it.
  *
- * QuickBooks: each invoice is read from the API and written through the sync's page writer
- * (src/sync/live-refresh.ts). A connection in reconnect_needed cannot be read; send-message.ts holds those sends.
+ * The tenant's active connection decides (its `provider`, not the tenant's original `source`: a CSV tenant that
+ * connected a ledger later is re-checked too): its connector reads each invoice by id and the result is written
+ * through the sync's page writer (src/sync/live-refresh.ts). A connection in reconnect_needed cannot be read;
+ * send-message.ts holds those sends. Without an active connection, the ledger is the last import (CSV): nothing to
+ * fetch.
  */
 export type LiveStateRefresher = (
   services: Services,
   tenantId: string,
   invoiceIds: string[],
 ) => Promise<void>;
+/**
+ * Overrides by provider (or, for a tenant without an active connection, by its source), for tests and special
+ * sources; a provider without an entry uses its connector's live read.
+ */
 export const liveStateRefreshers: Record<string, LiveStateRefresher | undefined> = {
   // CSV tenants: the latest imported rows are the ledger; nothing to fetch.
   csv: undefined,
-  quickbooks: refreshQuickbooksInvoices,
 };
 
 export async function refreshLiveState(
@@ -41,12 +49,17 @@ export async function refreshLiveState(
   tenantId: string,
   invoiceIds: string[],
 ): Promise<void> {
-  const [t] = await services.db
-    .select({ source: tenants.source })
-    .from(tenants)
-    .where(eq(tenants.id, tenantId));
-  const refresher = t ? liveStateRefreshers[t.source] : undefined;
-  if (refresher && invoiceIds.length > 0) await refresher(services, tenantId, invoiceIds);
+  if (invoiceIds.length === 0) return;
+  const live = (await activeConnectionsOfTenant(services.db, tenantId)).find((c) => hasLiveRead(c.provider));
+  if (live) {
+    const override = liveStateRefreshers[live.provider];
+    if (override) await override(services, tenantId, invoiceIds);
+    else await refreshInvoicesLive(services, live, invoiceIds);
+    return;
+  }
+  const tenant = await findTenant(services.db, tenantId);
+  const refresher = tenant ? liveStateRefreshers[tenant.source] : undefined;
+  if (refresher) await refresher(services, tenantId, invoiceIds);
 }
 
 /** The invoices' rows, locked FOR SHARE until the caller's transaction ends. Pass the claim transaction. */

@@ -10,7 +10,7 @@
  *    re-check (and is seen) or waits until the attempt is over. We chose holding the lock across the call over a
  *    separate "send lock" because it needs no cooperation from the writers' code and cannot be forgotten by a new
  *    one; the cost is that a settling write may wait up to one provider timeout (on PGlite, which has one
- *    connection, every query waits). The QuickBooks/NetSuite live read runs right before each attempt.
+ *    connection, every query waits). The connector's live read runs right before each attempt.
  * 2. Render once. The first attempt renders the email as of the planned send time and stores subject/html/text on
  *    the row; every later attempt sends those bytes under the same idempotency key (the message id).
  * 3. Never hanging. 'sending' always has an owner (lease_owner/lease_until); an attempt never outlives its lease
@@ -574,7 +574,7 @@ async function recheck(services: Services, tx: Tx, row: Row, now: Date): Promise
     .from(connections)
     .where(eq(connections.tenantId, row.tenantId));
   const reconnect = conn.some((c) => c.status === 'reconnect_needed');
-  // Every connection disconnected (the company was unplugged, in Duely or in QuickBooks): the ledger is frozen.
+  // Every connection disconnected (the company was unplugged, in Duely or in its ledger): the ledger is frozen.
   const disconnected = conn.length > 0 && conn.every((c) => c.status === 'disconnected');
 
   const window = { ...config.settings, timeZone };

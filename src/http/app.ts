@@ -20,9 +20,11 @@ import { sessionRoutes } from './routes/session';
 import { securityHeadersHook, webRoutes } from './web';
 import { riskRoutes } from './routes/risk';
 import { connectionRoutes } from './routes/connections';
-import { quickbooksRoutes } from './routes/quickbooks';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { userRoutes } from './routes/users';
+import { connectRoutes } from './routes/connect';
+import { demoAuthorizeRoutes } from './routes/demo-authorize';
+import { providerWebhookRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -102,7 +104,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoutes(services));
   await app.register(sessionRoutes(services));
   await app.register(webRoutes(services));
-  await app.register(quickbooksRoutes(services));
+  await app.register(connectRoutes(services));
+  await app.register(demoAuthorizeRoutes(services));
+  await app.register(providerWebhookRoutes(services));
   await app.register(resendWebhookRoutes(services));
   await app.register(unsubscribeRoutes(services));
   // Everything under /api/v1 needs a signed-in principal unless a route declares otherwise.

@@ -188,7 +188,7 @@ export function principalOf(req: FastifyRequest): Principal {
 }
 
 /**
- * The signed-in session of a request outside /api (e.g. /connect/quickbooks, to bind a new connection to the
+ * The signed-in session of a request outside /api (e.g. /connect/:provider, to bind a new connection to the
  * session's tenant), or null. /api routes get `req.principal` from the hook above instead.
  */
 export async function sessionPrincipal(req: FastifyRequest, services: Services): Promise<Principal | null> {

@@ -13,6 +13,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../auth/sessions';
 import type { Config } from '../config';
+import { DEMO_AUTHORIZE_PATH } from '../demo-company';
 import { AppError } from '../errors';
 
 const MINUTE = 60_000;
@@ -24,12 +25,12 @@ const SIGN_IN_ROUTES = new Set([
   'POST /login',
   'POST /login/email',
   'GET /login/intuit',
-  'GET /connect/quickbooks',
-  'GET /connect/quickbooks/launch',
-  'GET /connect/quickbooks/callback',
-  'GET /connect/quickbooks/demo/authorize',
+  'GET /connect/:provider',
+  'GET /connect/:provider/launch',
+  'GET /connect/:provider/callback',
+  `GET ${DEMO_AUTHORIZE_PATH}`,
 ]);
-const WEBHOOK_ROUTES = new Set(['POST /webhooks/resend', 'POST /webhooks/quickbooks']);
+const WEBHOOK_ROUTES = new Set(['POST /webhooks/resend', 'POST /webhooks/:provider']);
 
 const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? ''}`;
 const hasCredentials = (req: FastifyRequest) =>

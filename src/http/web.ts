@@ -1,7 +1,7 @@
 /**
  * Serves the settings app (src/web, built by Vite into dist/web) at `/`: hashed assets under /assets with
  * long-lived caching, index.html for every other GET outside /api (SPA fallback), and the security headers of the
- * app's HTML responses. Embedding: QuickBooks shows the app in an iframe, so there is no `X-Frame-Options: DENY`;
+ * app's HTML responses. Embedding: the ledger's web app (Intuit's) shows the app in an iframe, so there is no `X-Frame-Options: DENY`;
  * CSP frame-ancestors (FRAME_ANCESTORS) says who may frame it.
  *
  * Building: `ensureWebBuild` runs `vite build` in a child process when dist/web (WEB_DIST_DIR) is missing or older
@@ -54,7 +54,7 @@ export function setHtmlHeaders(reply: FastifyReply, config: Pick<Config, 'FRAME_
 
 /**
  * The security headers of every response, as a global onSend hook: nosniff everywhere, HSTS when PUBLIC_URL is
- * https, and on any HTML that did not set its own (QuickBooks pages, the unsubscribe page, error pages) the app's
+ * https, and on any HTML that did not set its own (connect pages, the unsubscribe page, error pages) the app's
  * CSP, no-cache and a same-origin referrer policy, so a one-time link in the URL never leaves in a Referer.
  */
 export function securityHeadersHook(config: Pick<Config, 'FRAME_ANCESTORS' | 'PUBLIC_URL'>) {

@@ -10,7 +10,7 @@
  * - a payment's allocations are upserted by (payment_id, line_no), lines it no longer has are removed; credit
  *   applications carry credit_memo_id;
  * - deletions are marks (status 'deleted', deleted_at), never row deletes;
- * - paid_date of a fully paid invoice is the date of its latest allocation (QuickBooks never states it).
+ * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it).
  *
  * `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
@@ -215,7 +215,7 @@ function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL
   const data = rows.map((c) => ({
     external_id: c.externalId,
     name: c.name,
-    // Connector data is typed by people (QuickBooks takes anything in an email field): an entry that is not a
+    // Connector data is typed by people (ledgers take anything in an email field): an entry that is not a
     // plain address, e.g. one carrying "\r\nBcc: …", never becomes a recipient.
     emails: (c.emails ?? []).filter(isHeaderSafeAddress),
     timezone: c.timezone ?? null,

@@ -1,16 +1,19 @@
 /**
  * Per-process plumbing for connected ledgers: the token vault, one ConnectionTokens per Services (so refreshes are
  * single-flight inside the process; the database lock covers other processes), the provider's client credentials,
- * and an authenticated API client for a stored connection.
+ * and an authenticated API client for a stored connection. Provider-specific parts come from the registry by the
+ * connection's `provider` column.
  */
-import { connectors, isProvider } from '../../connectors';
+import { type AnyConnector, connectorFor, isProvider } from '../../connectors';
+import type { ClientCredentials } from '../../connectors/types';
 import { ConnectionTokens } from '../auth/connection-tokens';
 import { Vault } from '../auth/vault';
 import type { Config } from '../config';
+import { providerOfConnection } from '../db/queries/connection-lookup';
 import type { connections } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
-import { SharedRequestLimiter } from './rate-budget';
+import { budgetOf, SharedRequestLimiter } from './rate-budget';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 
@@ -20,13 +23,15 @@ const budgetsByServices = new WeakMap<Services, Map<string, SharedRequestLimiter
 /**
  * The company's request budget shared by every process on Postgres (one instance per process and company, so the
  * in-flight limit holds inside the process too); undefined on embedded PGlite, where the connector's in-process
- * limiter is the whole budget (one process).
+ * limiter is the whole budget (one process), as it is for a connector that declares no `requestBudget`.
  */
 export function sharedLimiter(
   services: Services,
   conn: Pick<ConnectionRow, 'provider' | 'externalId'>,
 ): SharedRequestLimiter | undefined {
   if (services.dbh.kind !== 'postgres') return undefined;
+  const budget = isProvider(conn.provider) ? connectorFor(conn.provider).requestBudget : undefined;
+  if (!budget) return undefined;
   let byKey = budgetsByServices.get(services);
   if (!byKey) {
     byKey = new Map();
@@ -35,7 +40,7 @@ export function sharedLimiter(
   const key = `${conn.provider}:${conn.externalId}`;
   let limiter = byKey.get(key);
   if (!limiter) {
-    limiter = new SharedRequestLimiter(services.db, key);
+    limiter = new SharedRequestLimiter(services.db, key, budgetOf(budget));
     byKey.set(key, limiter);
   }
   return limiter;
@@ -45,16 +50,36 @@ export function vaultFor(config: Pick<Config, 'APP_SECRET'>): Vault {
   return new Vault(config.APP_SECRET);
 }
 
-/** The Intuit app's credentials; a clear error when they are not configured. */
-export function quickbooksCredentials(config: Config): { clientId: string; clientSecret: string } {
-  if (!config.QUICKBOOKS_CLIENT_ID || !config.QUICKBOOKS_CLIENT_SECRET) {
+/** The registered connector of `provider`; AppError 404 for a provider this server does not know. */
+export function registeredConnector(provider: string): AnyConnector {
+  if (!isProvider(provider)) throw new AppError('unknown_provider', `unknown provider ${provider}`, 404);
+  return connectorFor(provider);
+}
+
+/** The connector's name in messages (its short name). */
+export const shortNameOf = (c: AnyConnector): string => c.connect?.shortName ?? c.displayName;
+
+/** The provider app's credentials; a clear 503 when they are not configured. */
+export function connectorCredentials(provider: string, config: Config): ClientCredentials {
+  const c = registeredConnector(provider);
+  const creds = c.credentials?.(config) ?? null;
+  if (!creds) {
     throw new AppError(
-      'quickbooks_not_configured',
-      'QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET',
+      `${provider}_not_configured`,
+      `${shortNameOf(c)} is not configured${c.configHint ? `: ${c.configHint}` : ''}`,
       503,
     );
   }
-  return { clientId: config.QUICKBOOKS_CLIENT_ID, clientSecret: config.QUICKBOOKS_CLIENT_SECRET };
+  return creds;
+}
+
+/** The connector of a stored connection, for token calls (refresh, revoke) with its own credentials. */
+async function tokenConnector(services: Services, connectionId: string): Promise<AnyConnector> {
+  const provider = await providerOfConnection(services.db, connectionId);
+  if (provider === null) throw new AppError('not_found', `connection ${connectionId} not found`, 404);
+  const connector = registeredConnector(provider);
+  connectorCredentials(provider, services.config);
+  return connector;
 }
 
 /**
@@ -66,17 +91,20 @@ export function connectionTokens(services: Services, opts: { fresh?: boolean } =
   if (cached) return cached;
   const tokens = new ConnectionTokens(
     { dbh: services.dbh, clock: services.clock, logger: services.logger, vault: vaultFor(services.config) },
-    async () => {
-      const qb = connectors.quickbooks;
-      const creds = quickbooksCredentials(services.config);
-      const { tokenUrl } = qb.oauth.endpoints(services.config);
-      return (refreshToken: string) => qb.oauth.refresh({ tokenUrl, ...creds, refreshToken });
+    async (connectionId) => {
+      const connector = await tokenConnector(services, connectionId);
+      if (!connector.refreshTokens) {
+        throw new AppError('unsupported', `${connector.provider} connections have no tokens to refresh`, 500);
+      }
+      const refresh = connector.refreshTokens;
+      return (refreshToken: string) => refresh({ config: services.config, refreshToken });
     },
-    async () => {
-      const qb = connectors.quickbooks;
-      const creds = quickbooksCredentials(services.config);
-      const { revokeUrl } = qb.oauth.endpoints(services.config);
-      return (token: string) => qb.oauth.revoke({ revokeUrl, ...creds, token });
+    async (connectionId) => {
+      const connector = await tokenConnector(services, connectionId);
+      const revoke = connector.disconnect;
+      return async (token: string) => {
+        if (revoke) await revoke({ config: services.config, refreshToken: token });
+      };
     },
   );
   if (!opts.fresh) tokensByServices.set(services, tokens);
@@ -95,7 +123,11 @@ export function connectionClient(
       500,
     );
   }
-  const connector = connectors[conn.provider];
+  // Through the contract only: the sync and the live read work the same for every registered connector.
+  const connector = connectorFor(conn.provider);
+  if (!connector.createClient) {
+    throw new AppError('unsupported', `${conn.provider} connections have no API client`, 500);
+  }
   const tokens = connectionTokens(services);
   let last = '';
   const client = connector.createClient({

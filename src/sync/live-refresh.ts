@@ -1,36 +1,32 @@
 /**
- * Right before a reminder goes out, the invoices' state is read from QuickBooks itself (not from the last sync):
- * a payment recorded minutes ago must cancel the email even if its webhook has not arrived yet. Each invoice is
- * read by id (GET /v3/company/<realmId>/invoice/<id>, https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice#read-an-invoice)
- * and written through the same page writer the sync uses; one deleted in QuickBooks becomes a deletion.
+ * Right before a reminder goes out, the invoices' state is read from the connected ledger itself (not from the last
+ * sync): a payment recorded minutes ago must cancel the email even if its webhook has not arrived yet. The
+ * connection's connector reads each invoice by id (`read.invoices`); the result is written through the same page
+ * writer the sync uses, and one deleted at the source becomes a deletion.
  */
 import { and, eq, inArray } from 'drizzle-orm';
-import { ConnectorError } from '../../connectors/errors';
-import { mapInvoice } from '../../connectors/quickbooks/map';
-import type { CanonicalDeletion, CanonicalInvoice } from '../../connectors/canonical';
+import { connectorFor, isProvider } from '../../connectors';
+import type { ConnectionRow } from '../db/queries/connection-lookup';
 import { connections, invoices, tenants } from '../db/schema';
 import type { Services } from '../services';
 import { writePage } from './apply-page';
 import { connectionClient } from './connections';
 
-export async function refreshQuickbooksInvoices(
+/** Whether connections of this provider can be read live (its connector has `read.invoices`). */
+export function hasLiveRead(provider: string): boolean {
+  return isProvider(provider) && connectorFor(provider).read !== undefined;
+}
+
+export async function refreshInvoicesLive(
   services: Services,
-  tenantId: string,
+  conn: Pick<ConnectionRow, 'id' | 'tenantId' | 'provider' | 'externalId'>,
   invoiceIds: string[],
 ): Promise<void> {
   const { db } = services;
-  const [conn] = await db
-    .select()
-    .from(connections)
-    .where(
-      and(
-        eq(connections.tenantId, tenantId),
-        eq(connections.provider, 'quickbooks'),
-        eq(connections.status, 'active'),
-      ),
-    );
-  // No live connection: the send's own rules hold the message (reconnect needed); nothing to read.
-  if (!conn) return;
+  if (!isProvider(conn.provider)) return;
+  const read = connectorFor(conn.provider).read;
+  if (!read) return;
+  const tenantId = conn.tenantId;
   const [tenant] = await db
     .select({ currency: tenants.currency })
     .from(tenants)
@@ -40,18 +36,16 @@ export async function refreshQuickbooksInvoices(
     .from(invoices)
     .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, invoiceIds)));
   const { client } = connectionClient(services, conn);
-  const live: CanonicalInvoice[] = [];
-  const gone: CanonicalDeletion[] = [];
-  for (const r of rows) {
-    try {
-      const raw = await client.read('Invoice', r.externalId);
-      live.push(mapInvoice(raw, { homeCurrency: tenant?.currency ?? 'USD' }));
-    } catch (err) {
-      // An invoice deleted in QuickBooks reads as "object not found": it must not be chased any more.
-      if (err instanceof ConnectorError && err.code === 'not_found') gone.push({ externalId: r.externalId });
-      else throw err;
-    }
-  }
+  const result = await read.invoices(
+    {
+      client,
+      externalId: conn.externalId,
+      logger: services.logger.child({ module: 'connector', provider: conn.provider, connectionId: conn.id }),
+      signal: new AbortController().signal,
+    },
+    rows.map((r) => r.externalId),
+    { homeCurrency: tenant?.currency ?? 'USD' },
+  );
   await db.transaction(async (tx) => {
     // Read over the network: written only if the connection is still active (a disconnect meanwhile wins).
     const [still] = await tx
@@ -65,10 +59,10 @@ export async function refreshQuickbooksInvoices(
       tenantId,
       {
         customers: [],
-        invoices: live,
+        invoices: result.invoices,
         payments: [],
         creditMemos: [],
-        deletions: { customers: [], invoices: gone, payments: [], creditMemos: [] },
+        deletions: { customers: [], invoices: result.deleted, payments: [], creditMemos: [] },
       },
       services.clock.now(),
     );

@@ -2,15 +2,15 @@
  * One request budget per connected company shared by every process on the Postgres database: a sliding window of
  * request start instants and a pause, both in one `rate_budgets` row that each reservation locks (`for update`),
  * on the database's clock so processes on different hosts agree. Two workers syncing one realm together stay
- * within the budget (QuickBooks: 450 per rolling minute, below Intuit's 500), and a 429 one of them gets pauses
+ * within the budget (the connector's `requestBudget`, e.g. 450 per rolling minute), and a 429 one of them gets pauses
  * both for its Retry-After.
  *
  * The in-flight limit stays per process (an in-process RealmLimiter with no minute budget of its own). Embedded
  * PGlite is opened by one process only, so there the connector's in-process limiter is the whole budget.
  */
 import { sql } from 'drizzle-orm';
-import { abortableSleep, type Sleep } from '../../connectors/quickbooks/abortable-sleep';
-import { QBO_LIMITS, RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
+import { abortableSleep, type Sleep } from '../../connectors/abortable-sleep';
+import { RealmLimiter } from '../../connectors/request-limiter';
 import type { RequestLimiter } from '../../connectors/types';
 import { type Db, rowsOf } from '../db/client';
 
@@ -22,11 +22,12 @@ export interface BudgetLimits {
   concurrency: number;
 }
 
-export const QBO_BUDGET: BudgetLimits = {
-  perWindow: QBO_LIMITS.perMinute,
+/** A connector's request budget (Connector.requestBudget) as a shared per-minute window. */
+export const budgetOf = (limits: { concurrency: number; perMinute: number }): BudgetLimits => ({
+  perWindow: limits.perMinute,
   windowMs: 60_000,
-  concurrency: QBO_LIMITS.concurrency,
-};
+  concurrency: limits.concurrency,
+});
 
 export type Reservation = { ok: true } | { ok: false; waitMs: number };
 
@@ -35,9 +36,9 @@ export class SharedRequestLimiter implements RequestLimiter {
 
   constructor(
     private readonly db: Db,
-    /** e.g. `quickbooks:<realmId>` */
+    /** `<provider>:<externalId>` */
     readonly key: string,
-    private readonly limits: BudgetLimits = QBO_BUDGET,
+    private readonly limits: BudgetLimits,
     private readonly sleep: Sleep = abortableSleep,
   ) {
     this.local = new RealmLimiter({ concurrency: limits.concurrency, perMinute: Number.POSITIVE_INFINITY });

@@ -5,7 +5,7 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { customers, invoices } from '../../src/db/schema';
 import { composeEmail } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Company, DAY_MS, type Habit } from '../../connectors/quickbooks/sandbox/company';
+import { Company, DAY_MS, type Habit } from '../../sandboxes/quickbooks/company';
 
 const NOW = new Date('2026-11-27T18:00:00.000Z');
 

@@ -10,7 +10,7 @@ import { connectors } from '../../connectors';
 import { QboClient } from '../../connectors/quickbooks/client';
 import { mapInvoice } from '../../connectors/quickbooks/map';
 import { type QboCursor, quickbooksPages } from '../../connectors/quickbooks/resources';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import type { SyncPage, TokenSet } from '../../connectors/types';
 import { silentLogger } from './fixtures';
 

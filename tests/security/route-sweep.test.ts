@@ -21,11 +21,11 @@ import { createTestServices } from '../helpers/services';
  * hashed files under /assets/, present once `npm run build:web` has run). */
 const PUBLIC_ROUTES = [
   'GET /*',
-  'GET /connect/quickbooks',
-  'GET /connect/quickbooks/callback',
+  'GET /connect/:provider',
+  'GET /connect/:provider/callback',
+  'GET /connect/:provider/disconnect',
+  'GET /connect/:provider/launch',
   'GET /connect/quickbooks/demo/authorize',
-  'GET /connect/quickbooks/disconnect',
-  'GET /connect/quickbooks/launch',
   'GET /health',
   'GET /login',
   'GET /login/intuit',
@@ -33,7 +33,7 @@ const PUBLIC_ROUTES = [
   'POST /login',
   'POST /login/email',
   'POST /u/:token',
-  'POST /webhooks/quickbooks',
+  'POST /webhooks/:provider',
   'POST /webhooks/resend',
 ];
 

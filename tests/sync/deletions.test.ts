@@ -6,7 +6,7 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { connections, invoices, syncSeenIds } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';

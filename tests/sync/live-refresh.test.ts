@@ -4,8 +4,8 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
-import { invoices } from '../../src/db/schema';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
+import { invoices, tenants } from '../../src/db/schema';
 import { refreshLiveState } from '../../src/dunning/live-invoice-state';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
@@ -71,5 +71,29 @@ describe('live re-check of QuickBooks invoices before a send', () => {
     expect(sandbox.company.balances().get(paid.externalId)).toBe(0);
     const [d] = await s.db.select().from(invoices).where(eq(invoices.id, deleted.id));
     expect(d!.status).toBe('deleted');
+  });
+
+  it('re-checks a tenant that started from CSV and connected QuickBooks later (provider from the connection)', async () => {
+    // The tenant's source stays what it began with; the live read must follow its active connection.
+    await s.db.update(tenants).set({ source: 'csv' }).where(eq(tenants.id, tenantId));
+    const [open] = await s.db
+      .select()
+      .from(invoices)
+      .where(
+        and(
+          eq(invoices.tenantId, tenantId),
+          eq(invoices.status, 'open'),
+          eq(invoices.balanceMinor, invoices.totalMinor),
+        ),
+      )
+      .limit(1);
+    expect(open).toBeDefined();
+    await sandbox.recordPayment(open!.externalId);
+    expect((await s.db.select().from(invoices).where(eq(invoices.id, open!.id)))[0]!.status).toBe('open');
+
+    await refreshLiveState(s, tenantId, [open!.id]);
+
+    const [p] = await s.db.select().from(invoices).where(eq(invoices.id, open!.id));
+    expect(p).toMatchObject({ status: 'paid', balanceMinor: 0 });
   });
 });

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { connections, invoices, syncRuns, tenants } from '../../src/db/schema';
 import { connectQuickbooksViaOAuth, ledgerSummary, waitForSync } from '../../src/demo';
 import { buildApp } from '../../src/http/app';

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/client';
 import type { Services } from '../../src/services';
-import { QBO_BUDGET, SharedRequestLimiter } from '../../src/sync/rate-budget';
+import { connectors } from '../../connectors';
+import { budgetOf, SharedRequestLimiter } from '../../src/sync/rate-budget';
 import { usingPostgres } from '../helpers/db';
 import { createTestServices } from '../helpers/services';
 
@@ -26,8 +27,9 @@ const limits = { perWindow: 5, windowMs: 60_000, concurrency: 10 };
 
 describe('shared request budget', () => {
   it('keeps a margin below Intuit’s 500 per minute', () => {
-    expect(QBO_BUDGET.perWindow).toBeLessThanOrEqual(450);
-    expect(QBO_BUDGET.windowMs).toBe(60_000);
+    const budget = budgetOf(connectors.quickbooks.requestBudget);
+    expect(budget.perWindow).toBeLessThanOrEqual(450);
+    expect(budget.windowMs).toBe(60_000);
   });
 
   it('two processes share one window: together they never start more than the budget', async () => {

@@ -5,7 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { Vault } from '../../src/auth/vault';
 import { rowsOf } from '../../src/db/client';
 import { invoices, payments, syncRuns } from '../../src/db/schema';

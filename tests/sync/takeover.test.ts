@@ -5,7 +5,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { rowsOf } from '../../src/db/client';
 import { syncRuns } from '../../src/db/schema';
 import { SYNC_HEARTBEAT_SECONDS, syncConnectionJob } from '../../src/jobs/sync-jobs';

@@ -4,7 +4,7 @@
  * company, named after it; the same launch later goes straight to the app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../connectors/quickbooks/sandbox';
+import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { fixedClock } from '../../src/clock';
 import type { Services } from '../../src/services';
 import { createTestServices } from '../helpers/services';

@@ -4,13 +4,13 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import { connectors, isProvider } from '../../../connectors';
+import { connectorFor, isProvider } from '../../../connectors';
 import type { StoredTokens } from '../../auth/connection-tokens';
 import { connections, syncRuns } from '../../db/schema';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
-import { quickbooksCredentials, vaultFor } from '../../sync/connections';
+import { vaultFor } from '../../sync/connections';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
 
@@ -101,15 +101,12 @@ export const connectionRoutes =
       const tenant = await tenantOf(req, services);
       const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
       let revoked = false;
-      if (conn.credentials && isProvider(conn.provider)) {
+      const disconnect = isProvider(conn.provider) ? connectorFor(conn.provider).disconnect : undefined;
+      if (conn.credentials && disconnect) {
         try {
           const stored = vaultFor(services.config).open<StoredTokens>(conn.credentials);
-          const oauth = connectors[conn.provider].oauth;
-          await oauth.revoke({
-            revokeUrl: oauth.endpoints(services.config).revokeUrl,
-            ...quickbooksCredentials(services.config),
-            token: stored.refreshToken,
-          });
+          // The grant is revoked by the connection's own connector, with that provider's app credentials.
+          await disconnect({ config: services.config, refreshToken: stored.refreshToken });
           revoked = true;
         } catch (err) {
           // Disconnecting must work even when the provider is down or the grant is already gone.

@@ -1,10 +1,10 @@
 /**
  * GET /api/v1/integrations: which ledgers this server can connect, for the settings app's Connections page. Any
  * signed-in principal may read it, an operator without a tenant too (a brand-new user has no company yet).
- *   { quickbooks: { mode: 'live' | 'demo' | 'unconfigured', connectUrl, demo: {realmId, customers, invoices}, note } }
+ * The shape is keyed by provider (see integrationsView in src/demo-company.ts).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { quickbooksAvailability } from '../../demo-company';
+import { integrationsView } from '../../demo-company';
 import type { Services } from '../../services';
 
 export const integrationRoutes =
@@ -12,6 +12,6 @@ export const integrationRoutes =
   async (app) => {
     // Needs a signed-in principal (the /api/v1 scope); an operator without a tenant may read it too.
     app.get('/integrations', async () => {
-      return { quickbooks: quickbooksAvailability(services.config, services.demoCompany) };
+      return integrationsView(services.config, services.demoCompany);
     });
   };

@@ -8,7 +8,7 @@
  *                           whether or not it does, so the form cannot be used to find out who is a user)
  *  POST /api/v1/session/logout   revokes the session and clears the cookie
  *  POST /api/v1/session/logout-all   "sign out everywhere": every session of this person
- *  GET  /login/intuit       Sign in with Intuit (OpenID Connect), on the QuickBooks OAuth routes (routes/quickbooks.ts)
+ *  GET  /login/intuit       Sign in with Intuit (OpenID Connect), on the generic connect routes (routes/connect.ts)
  */
 import { eq, inArray } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,7 +17,7 @@ import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/se
 import { normalizeEmail, usersWhoMaySignIn } from '../../auth/users';
 import { AppError } from '../../errors';
 import { tenants } from '../../db/schema';
-import { quickbooksAvailability } from '../../demo-company';
+import { signInOptions } from '../../demo-company';
 import { actorName, PUBLIC, principalOf, VIEWER } from '../auth';
 import type { Services } from '../../services';
 import { setHtmlHeaders } from '../web';
@@ -78,18 +78,19 @@ export const sessionRoutes =
       );
     }
 
-    // Sign in with Intuit is offered when this server can connect QuickBooks (a live app, or the demo company).
-    const intuitEnabled = () =>
-      quickbooksAvailability(services.config, services.demoCompany).connectUrl !== null;
+    // Sign in with a provider (Intuit) is offered when this server can connect its ledger (a live app, or the demo).
+    const providerSignIns = () => signInOptions(services.config, services.demoCompany);
 
     app.get('/login', { config: PUBLIC }, async (req, reply) => {
       const token = (req.query as { token?: unknown }).token;
       if (typeof token !== 'string' || token === '') {
         // Intuit's pages refuse to be framed, so the button leaves the frame (target=_top).
-        const intuit = intuitEnabled()
-          ? `<p>QuickBooks users sign in with their Intuit account:</p>
-             <a class="intuit" href="/login/intuit" target="_top">Sign in with Intuit</a>`
-          : '';
+        const intuit = providerSignIns()
+          .map(
+            (o) => `<p>${o.intro}</p>
+             <a class="intuit" href="${o.path}" target="_top">${o.label}</a>`,
+          )
+          .join('');
         return html(
           reply,
           200,
@@ -217,7 +218,7 @@ export const sessionRoutes =
         user: p.kind === 'session' ? p.user : null,
         /** What this principal may do: viewer, collector or admin. */
         role: p.role,
-        signInMethods: intuitEnabled() ? ['login_link', 'intuit_openid'] : ['login_link'],
+        signInMethods: ['login_link', ...providerSignIns().map((o) => o.method)],
       };
     });
 

@@ -6,9 +6,9 @@
 import { createSign, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { QuickbooksConfig } from '../oauth';
-import { INTUIT_ISSUER } from '../openid';
-import { signWebhook, SIGNATURE_HEADER } from '../webhooks';
+import type { QuickbooksConfig } from '../../connectors/quickbooks/oauth';
+import { INTUIT_ISSUER } from '../../connectors/quickbooks/openid';
+import { signWebhook, SIGNATURE_HEADER } from '../../connectors/quickbooks/webhooks';
 import { type Change, Company, type EntityName, type Row } from './company';
 import { compareSandboxIds, parseQuery, QueryError } from './query';
 import {

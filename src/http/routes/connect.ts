@@ -1,0 +1,307 @@
+/**
+ * Connecting a ledger in the browser, for every registered connector with an OAuth connect (connectors/index.ts):
+ * - GET /connect/:provider → the provider's authorize URL with a signed, expiring state bound to a cookie nonce;
+ * - GET <signIn.path> (e.g. /login/intuit) → the same, as a sign-in with the provider (OpenID Connect);
+ * - GET /connect/:provider/launch → the provider's "Launch URL" (the app opened from inside the provider): straight
+ *   to the app when this browser is signed in, else the sign-in (a link that leaves the frame when framed);
+ * - GET /connect/:provider/callback → check state + cookie, exchange the code, let the connector prove the company
+ *   (and user) from the provider's answer (`oauth.identify`: for Intuit the ID token's signature and `realmid`),
+ *   store the tokens sealed, create (named after the company) or re-attach the tenant of (provider, externalId),
+ *   enqueue the initial sync, and — for a sign-in, or a browser that had no session — open a session in that
+ *   tenant; redirect to '/' (an HTML error page otherwise);
+ * - GET /connect/:provider/disconnect → the page the provider sends users to after disconnecting there.
+ * A provider this server does not know, or one without that page, answers 404.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  type AnyConnector,
+  connectorFor,
+  isProvider,
+  type Provider,
+  registeredConnectors,
+} from '../../../connectors';
+import { ConnectorError } from '../../../connectors/errors';
+import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connectors/types';
+import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
+import { StateSigner } from '../../auth/signed-state';
+import { userForIntuitSignIn } from '../../auth/users';
+import { syncConnectionJob } from '../../jobs/sync-jobs';
+import type { Services } from '../../services';
+import { attachCompany, callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
+import { connectorCredentials, shortNameOf } from '../../sync/connections';
+import { PUBLIC, sessionPrincipal } from '../auth';
+import { escapeHtml, htmlPage } from './html-page';
+
+const STATE_TTL_MS = 10 * 60_000;
+
+/** The cookie that binds a provider's OAuth state to this browser. */
+export const stateCookieName = (c: AnyConnector): string =>
+  c.connect?.stateCookie ?? `duely_${c.provider}_oauth`;
+
+/** The nonce is base64url, so the cookie needs no encoding (and no plugin that might be registered elsewhere). */
+function nonceCookie(
+  name: string,
+  value: string,
+  opts: { secure: boolean; path: string; maxAge: number },
+): string {
+  return [
+    `${name}=${value}`,
+    `Path=${opts.path}`,
+    `Max-Age=${opts.maxAge}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    ...(opts.secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+/** The registered connector of a route's `:provider` when it connects through OAuth, else null (404). */
+function oauthConnector(provider: string): (AnyConnector & { provider: Provider }) | null {
+  if (!isProvider(provider)) return null;
+  const c = connectorFor(provider);
+  if (!c.oauth?.identify || !c.connect?.methods.includes('oauth')) return null;
+  return c as AnyConnector & { provider: Provider };
+}
+
+export const connectRoutes =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    const secure = services.config.PUBLIC_URL.startsWith('https://');
+    const sessionAuth = new SessionAuth(services.db, services.config.APP_SECRET);
+    const signers = new Map<string, StateSigner>();
+    const signerFor = (provider: string) => {
+      let signer = signers.get(provider);
+      if (!signer) {
+        signer = new StateSigner(services.config.APP_SECRET, `oauth-state:${provider}`);
+        signers.set(provider, signer);
+      }
+      return signer;
+    };
+    const enqueueSync: EnqueueSync = (connectionId, reason, tx) =>
+      services.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined);
+
+    /** A page saying what happened (plain text), with the way back. */
+    const page = (
+      reply: FastifyReply,
+      c: AnyConnector | null,
+      status: number,
+      title: string,
+      text: string,
+    ): FastifyReply =>
+      htmlPage(
+        reply,
+        status,
+        title,
+        `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>` +
+          '<p>' +
+          (c ? `<a href="/connect/${c.provider}">Connect ${escapeHtml(shortNameOf(c))} again</a> · ` : '') +
+          '<a href="/">Back to Duely</a></p>',
+      );
+    const notFound = (reply: FastifyReply) =>
+      page(reply, null, 404, 'Not found', 'Duely cannot connect this provider.');
+
+    /** Redirects to the provider's consent page; `signIn` marks the state so the callback opens a session. */
+    const startAuthorize = async (
+      c: AnyConnector,
+      req: FastifyRequest,
+      reply: FastifyReply,
+      signIn: boolean,
+    ) => {
+      const oauth = c.oauth!;
+      const creds = connectorCredentials(c.provider, services.config);
+      // Signed in to a tenant (settings app): the company connects to that tenant rather than a new one. A sign-in
+      // binds nothing: the company the user picks at the provider decides the tenant.
+      const principal = signIn ? null : await sessionPrincipal(req, services).catch(() => null);
+      const bind = principal?.tenantId ? { t: principal.tenantId } : {};
+      const { state, nonce } = signerFor(c.provider).sign(
+        { p: c.provider, ...bind, ...(signIn ? { s: 1 } : {}) },
+        services.clock.now(),
+        STATE_TTL_MS,
+      );
+      const url = oauth.buildAuthorizeUrl({
+        authorizeUrl: oauth.endpoints(services.config).authorizeUrl,
+        clientId: creds.clientId,
+        redirectUri: callbackUrl(services.config.PUBLIC_URL, c.provider),
+        state,
+      });
+      reply.header(
+        'set-cookie',
+        nonceCookie(stateCookieName(c), nonce, {
+          secure,
+          path: `/connect/${c.provider}`,
+          maxAge: STATE_TTL_MS / 1000,
+        }),
+      );
+      return reply.header('cache-control', 'no-store').redirect(url, 302);
+    };
+
+    app.get('/connect/:provider', { config: PUBLIC }, (req, reply) => {
+      const c = oauthConnector((req.params as { provider: string }).provider);
+      return c ? startAuthorize(c, req, reply, false) : notFound(reply);
+    });
+
+    // Sign in with the provider (e.g. GET /login/intuit): one fixed path per connector that signs users in.
+    for (const c of registeredConnectors) {
+      const signIn = c.connect?.signIn;
+      if (!signIn || !oauthConnector(c.provider)) continue;
+      app.get(signIn.path, { config: PUBLIC }, (req, reply) => startAuthorize(c, req, reply, true));
+    }
+
+    // The provider's Launch URL. Consent pages (Intuit's) refuse to be framed, so a framed, signed-out launch gets a
+    // link that opens the sign-in at the top level instead of a redirect the frame could not show.
+    app.get('/connect/:provider/launch', { config: PUBLIC }, async (req, reply) => {
+      const c = oauthConnector((req.params as { provider: string }).provider);
+      const signIn = c?.connect?.signIn;
+      if (!c?.connect?.launch || !signIn) return notFound(reply);
+      const principal = await sessionPrincipal(req, services).catch(() => null);
+      if (principal) return reply.header('cache-control', 'no-store').redirect('/', 302);
+      if (req.headers['sec-fetch-dest'] === 'iframe') {
+        return htmlPage(
+          reply,
+          200,
+          'Sign in',
+          `<h1>Duely</h1><p>${escapeHtml(signIn.launchText)}</p>` +
+            `<p><a class="btn" href="${escapeHtml(signIn.path)}" target="_top">${escapeHtml(signIn.buttonLabel)}</a></p>`,
+        );
+      }
+      return startAuthorize(c, req, reply, true);
+    });
+
+    app.get('/connect/:provider/callback', { config: PUBLIC }, async (req, reply) => {
+      const c = oauthConnector((req.params as { provider: string }).provider);
+      if (!c) return notFound(reply);
+      const oauth = c.oauth!;
+      const short = shortNameOf(c);
+      const notConnected = `${short} was not connected`;
+      const log = req.log.child({ route: `${c.provider}-callback` });
+      // The nonce cookie is single-use: clear it whatever happens next.
+      reply.header(
+        'set-cookie',
+        nonceCookie(stateCookieName(c), '', { secure, path: `/connect/${c.provider}`, maxAge: 0 }),
+      );
+      const query = req.query as Record<string, string | string[] | undefined>;
+      const callback = oauth.parseCallback(query);
+      const now = services.clock.now();
+      const payload = callback.state ? signerFor(c.provider).verify(callback.state, now) : null;
+      const nonce = readCookie(req.headers.cookie, stateCookieName(c));
+      if (!payload || payload.p !== c.provider || !nonce || payload.n !== nonce) {
+        log.warn({ hasState: Boolean(callback.state), hasCookie: Boolean(nonce) }, 'OAuth state refused');
+        return page(
+          reply,
+          c,
+          400,
+          'The connection could not be verified',
+          `This link has expired or was opened in a different browser. Please start connecting ${short} again.`,
+        );
+      }
+      if (!callback.ok) {
+        log.warn({ error: callback.error }, `${short} authorization declined`);
+        return page(
+          reply,
+          c,
+          callback.error === 'access_denied' ? 403 : 400,
+          notConnected,
+          callback.error === 'access_denied'
+            ? `Access was declined in ${short}. Nothing was connected.`
+            : `${short} answered: ${callback.description ?? callback.error}.`,
+        );
+      }
+      // The company id travels in the redirect for some providers (Intuit's realmId): without it, nothing to do.
+      if (c.connect?.externalIdInCallback && !callback.externalId) {
+        return page(reply, c, 400, notConnected, `${short} did not say which company.`);
+      }
+
+      const creds = connectorCredentials(c.provider, services.config);
+      let tokens: TokenSet;
+      try {
+        tokens = await oauth.exchangeCode({
+          tokenUrl: oauth.endpoints(services.config).tokenUrl,
+          ...creds,
+          code: callback.code,
+          redirectUri: callbackUrl(services.config.PUBLIC_URL, c.provider),
+        });
+      } catch (err) {
+        log.error({ err }, `${short} code exchange failed`);
+        const message = err instanceof ConnectorError ? err.userMessage : 'The code exchange failed.';
+        return page(reply, c, 502, notConnected, message);
+      }
+      // Which company (and user), proven by the provider's answer; the redirect's company id alone proves nothing.
+      const boundTenant = typeof payload.t === 'string' ? payload.t : null;
+      const existingSession = await sessionPrincipal(req, services).catch(() => null);
+      const signIn = payload.s === 1 || (!existingSession && !boundTenant);
+      const identity: ConnectIdentity | ConnectRefusal = await oauth.identify!({
+        config: services.config,
+        credentials: creds,
+        tokens,
+        claimedExternalId: callback.externalId,
+        signIn,
+        logger: log,
+      });
+      if (!identity.ok) return page(reply, c, identity.status, identity.title, identity.message);
+      const { externalId, user } = identity;
+      // Only a new tenant is named after the company: no API call when the company or the tenant is already known.
+      const newTenant = !boundTenant && !(await isKnownCompany(services.db, c.provider, externalId));
+      const companyName = newTenant ? await identity.displayName() : null;
+
+      const result = await attachCompany(services, enqueueSync, {
+        provider: c.provider,
+        externalId,
+        tokens,
+        boundTenant,
+        companyName,
+      });
+      if (!result) {
+        return page(
+          reply,
+          c,
+          409,
+          notConnected,
+          `This ${short} company is already connected to another Duely account.`,
+        );
+      }
+      const { tenantId, tenantSlug, connectionId, reattached } = result;
+      log.info({ externalId, tenant: tenantSlug, connectionId, reattached }, `${short} connected`);
+      const method = c.connect?.signIn?.sessionMethod;
+      if (signIn && user && method) {
+        // The person: found by the provider's subject or email, else created (the install's first user is the admin).
+        const person = await userForIntuitSignIn(services.db, tenantId, user, now);
+        if (!person) {
+          return page(
+            reply,
+            c,
+            403,
+            'You were not signed in',
+            'Your access to this company in Duely was turned off. Ask one of its admins to turn it back on.',
+          );
+        }
+        const { token } = await sessionAuth.createSession({
+          tenantId,
+          userId: person.id,
+          method,
+          now,
+          user: { sub: user.sub, email: user.email, name: user.name },
+        });
+        reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
+        log.info({ tenant: tenantSlug, user: user.sub }, `signed in through ${c.provider}`);
+      }
+      return reply.header('cache-control', 'no-store').redirect('/', 302);
+    });
+
+    // The provider's "Disconnect URL": the user disconnected Duely from inside the provider. The grant is already
+    // revoked there; the next sync meets invalid_grant and marks the connection "reconnect needed". This
+    // unauthenticated GET changes nothing itself (a guessed company id must not disconnect anyone).
+    app.get('/connect/:provider/disconnect', { config: PUBLIC }, async (req, reply) => {
+      const provider = (req.params as { provider: string }).provider;
+      const c = isProvider(provider) ? connectorFor(provider) : null;
+      const landing = c?.connect?.disconnectedPage;
+      if (!c || !landing) return notFound(reply);
+      return page(reply, c, 200, landing.title, landing.text);
+    });
+  };

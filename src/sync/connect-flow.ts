@@ -1,0 +1,132 @@
+/**
+ * The provider-independent part of connecting a company (the HTTP side is src/http/routes/connect.ts):
+ * - the OAuth callback address of a provider;
+ * - after the connector proved the company (`oauth.identify`): store its tokens sealed, and create — named after the
+ *   company — or re-attach the tenant of (provider, externalId), all in one transaction with the initial sync's job;
+ * - a webhook's events routed to the active connections of the companies they name.
+ * Enqueueing is a port (`enqueueSync`) the caller wires, so this module does not depend on the job system.
+ */
+import { connectorFor, type Provider } from '../../connectors';
+import type { TokenSet, WebhookEvent } from '../../connectors/types';
+import { toStoredTokens } from '../auth/connection-tokens';
+import type { DbOrTx, Tx } from '../db/client';
+import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
+import { createTenant } from '../db/queries/tenants';
+import { connections, tenants } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import type { Services } from '../services';
+import { shortNameOf, vaultFor } from './connections';
+
+/** Where the provider sends the browser back: registered at the provider, so it must never change. */
+export const callbackUrl = (publicUrl: string, provider: string) =>
+  `${publicUrl}/connect/${provider}/callback`;
+
+/** Enqueues a sync of the connection (inside `tx` when given, so it runs only if the connect commits). */
+export type EnqueueSync = (
+  connectionId: string,
+  reason: 'connect' | 'reconnect' | 'webhook',
+  tx?: Tx,
+) => Promise<unknown>;
+
+export interface ConnectedCompany {
+  tenantId: string;
+  tenantSlug: string;
+  connectionId: string;
+  reattached: boolean;
+}
+
+/** Whether Duely already has this company (then no name is needed: the tenant exists). */
+export async function isKnownCompany(db: DbOrTx, provider: string, externalId: string): Promise<boolean> {
+  return (await connectionByExternalId(db, provider, externalId)) !== undefined;
+}
+
+/**
+ * Stores the tokens of the proven company and attaches it: to its existing connection (reconnect), else to the
+ * tenant the browser was signed in to (`boundTenant`), else to a new tenant named `companyName`. Null when the
+ * company is already connected to another tenant than the bound one.
+ */
+export async function attachCompany(
+  services: Services,
+  enqueueSync: EnqueueSync,
+  opts: {
+    provider: Provider;
+    externalId: string;
+    tokens: TokenSet;
+    boundTenant: string | null;
+    companyName: string | null;
+  },
+): Promise<ConnectedCompany | null> {
+  const { provider, externalId, boundTenant } = opts;
+  const now = services.clock.now();
+  const stored = toStoredTokens(opts.tokens, now);
+  const sealed = vaultFor(services.config).seal(stored);
+  const tokenColumns = {
+    credentials: sealed,
+    accessExpiresAt: new Date(stored.accessExpiresAt),
+    refreshExpiresAt: stored.refreshExpiresAt ? new Date(stored.refreshExpiresAt) : null,
+    status: 'active' as const,
+    statusReason: null,
+    updatedAt: now,
+  };
+  return services.db.transaction(async (tx) => {
+    const existing = await connectionByExternalId(tx, provider, externalId);
+    if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
+    if (existing) {
+      const [row] = await tx
+        .update(connections)
+        .set({ ...tokenColumns, credentialsVersion: existing.credentialsVersion + 1 })
+        .where(eq(connections.id, existing.id))
+        .returning({ id: connections.id });
+      const [t] = await tx
+        .select({ slug: tenants.slug })
+        .from(tenants)
+        .where(eq(tenants.id, existing.tenantId));
+      await enqueueSync(row!.id, 'reconnect', tx);
+      return {
+        tenantId: existing.tenantId,
+        tenantSlug: t?.slug ?? '',
+        connectionId: row!.id,
+        reattached: true,
+      };
+    }
+    const [bound] = boundTenant ? await tx.select().from(tenants).where(eq(tenants.id, boundTenant)) : [];
+    // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.
+    const tenant =
+      bound ??
+      (await createTenant(
+        tx,
+        opts.companyName ?? `${shortNameOf(connectorFor(provider))} ${externalId}`,
+        provider,
+      ));
+    const [row] = await tx
+      .insert(connections)
+      .values({
+        tenantId: tenant.id,
+        provider,
+        externalId,
+        ...tokenColumns,
+        credentialsVersion: 1,
+      })
+      .returning({ id: connections.id });
+    await enqueueSync(row!.id, 'connect', tx);
+    return { tenantId: tenant.id, tenantSlug: tenant.slug, connectionId: row!.id, reattached: false };
+  });
+}
+
+/**
+ * Routes a verified webhook's events to the active connections of the companies they name, and enqueues one sync
+ * per connection (the queue coalesces bursts and duplicates). Companies Duely does not know (or whose connection
+ * is not active) are returned as `unknown` and ignored.
+ */
+export async function routeWebhookEvents(
+  services: Services,
+  enqueueSync: EnqueueSync,
+  provider: Provider,
+  events: readonly WebhookEvent[],
+): Promise<{ enqueued: number; unknown: string[] }> {
+  const companies = [...new Set(events.map((e) => e.externalId))];
+  const known = await activeConnectionsByExternalIds(services.db, provider, companies);
+  const unknown = companies.filter((r) => !known.some((k) => k.externalId === r));
+  await Promise.all(known.map((k) => enqueueSync(k.id, 'webhook')));
+  return { enqueued: known.length, unknown };
+}
