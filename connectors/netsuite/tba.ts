@@ -8,7 +8,7 @@
  *  - every attempt gets a fresh nonce and timestamp: NetSuite answers a reused pair with 401 INVALID_LOGIN, so a
  *    retry must re-sign (the client calls `authorize` per attempt).
  *
- * Written on node:crypto rather than the `oauth-1.0a` package (already a dependency) because that package:
+ * Written on node:crypto rather than the `oauth-1.0a` package (a dependency until this was written; removed since) because that package:
  * draws its nonce from Math.random (not a CSPRNG, and NetSuite rejects a replayed nonce); decodes the query with
  * decodeURIComponent only, so a `+` meaning a space is signed as a literal `+` (RFC 5849 §3.4.1.3.1 asks for
  * form decoding); sorts the header parameters itself, so the header cannot match the published vector byte for
