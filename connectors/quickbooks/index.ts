@@ -44,3 +44,4 @@ export const quickbooks = {
 export { QboClient, type QboClientOptions } from './client';
 export type { QuickbooksConfig, QuickbooksEnvironment } from './oauth';
 export type { QboCursor, QboSyncOptions } from './resources';
+export { fetchQuickbooksInvoicePdf, type InvoicePdf, type InvoicePdfOptions } from './invoice-pdf';

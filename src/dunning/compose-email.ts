@@ -2,9 +2,11 @@
 import type { SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
-import { and, eq, gt, inArray, notInArray } from 'drizzle-orm';
-import { type customers, type dunningMessages, invoices } from '../db/schema';
+import { and, eq, gt, inArray, ne, notInArray } from 'drizzle-orm';
+import { connections, type customers, type dunningMessages, invoices } from '../db/schema';
 import type { Services } from '../services';
+import { invoicePdfProviders } from '../sync/invoice-pdf';
+import { invoicePdfUrl } from './invoice-pdf-link';
 import type { PlannedMessage } from './planner';
 import { paymentDetailsOf } from './payment-details';
 import { renderPlannedMessage } from './render-planned-message';
@@ -137,10 +139,46 @@ export async function composeEmail(
       timezone,
       unsubscribeUrl: unsub,
       paymentDetails: paymentDetailsOf(tenant),
+      pdfLinkFor: await invoicePdfLinks(services, row, now),
       now,
     });
   }
   return { ...applyEdits(email, row), unsubscribeUrl: unsub };
+}
+
+/**
+ * Signed links to the invoices' PDFs (routes/invoice-pdf.ts), when the tenant's ledger is a host that renders
+ * them and its connection has not been disconnected; undefined otherwise (a CSV import has no invoice document, and
+ * the copy then says nothing about one). Each link is for this tenant, this message and one of its invoices.
+ */
+export async function invoicePdfLinks(
+  services: Services,
+  row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds'>,
+  now: Date,
+): Promise<((invoiceId: string) => string | undefined) | undefined> {
+  if (invoicePdfProviders.length === 0) return undefined;
+  const [conn] = await services.db
+    .select({ id: connections.id })
+    .from(connections)
+    .where(
+      and(
+        eq(connections.tenantId, row.tenantId),
+        inArray(connections.provider, [...invoicePdfProviders]),
+        ne(connections.status, 'disconnected'),
+      ),
+    )
+    .limit(1);
+  if (!conn) return undefined;
+  const covered = new Set(row.invoiceIds);
+  return (invoiceId) =>
+    covered.has(invoiceId)
+      ? invoicePdfUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, {
+          tenantId: row.tenantId,
+          messageId: row.id,
+          invoiceId,
+          issuedAt: now,
+        })
+      : undefined;
 }
 
 /**

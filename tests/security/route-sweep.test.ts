@@ -27,6 +27,7 @@ const PUBLIC_ROUTES = [
   'GET /connect/quickbooks/disconnect',
   'GET /connect/quickbooks/launch',
   'GET /health',
+  'GET /invoice-pdf/:token',
   'GET /login',
   'GET /login/intuit',
   'GET /u/:token',
