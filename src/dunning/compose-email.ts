@@ -8,7 +8,7 @@ import type { Services } from '../services';
 import { invoicePdfProviders } from '../sync/invoice-pdf';
 import { invoicePdfUrl } from './invoice-pdf-link';
 import type { PlannedMessage } from './planner';
-import { paymentDetailsOf } from './payment-details';
+import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
 import { renderPlannedMessage } from './render-planned-message';
 import { unsubscribeUrl } from './unsubscribe-token';
 
@@ -107,6 +107,11 @@ export async function composeEmail(
       )
       .orderBy(invoices.dueDate)
       .limit(100);
+    const openLinks = await ensurePayLinks(
+      services,
+      row.tenantId,
+      open.filter((i) => !i.payLink).map((i) => i.id),
+    );
     email = await renderEmail('payment_receipt', {
       locale,
       timezone,
@@ -128,20 +133,23 @@ export async function composeEmail(
         currency: i.currency,
         totalMinor: i.totalMinor,
         openMinor: i.balanceMinor,
-        payLink: i.payLink ?? undefined,
+        payLink: i.payLink ?? openLinks.get(i.id),
       })),
     });
   } else {
-    email = await renderPlannedMessage(await withCurrentPayLinks(services, plannedFromRow(row)), {
-      sender,
-      debtor,
-      locale,
-      timezone,
-      unsubscribeUrl: unsub,
-      paymentDetails: paymentDetailsOf(tenant),
-      pdfLinkFor: await invoicePdfLinks(services, row, now),
-      now,
-    });
+    email = await renderPlannedMessage(
+      await withCurrentPayLinks(services, plannedFromRow(row), row.tenantId),
+      {
+        sender,
+        debtor,
+        locale,
+        timezone,
+        unsubscribeUrl: unsub,
+        paymentDetails: paymentDetailsOf(tenant),
+        pdfLinkFor: await invoicePdfLinks(services, row, now),
+        now,
+      },
+    );
   }
   return { ...applyEdits(email, row), unsubscribeUrl: unsub };
 }
@@ -182,17 +190,20 @@ export async function invoicePdfLinks(
 }
 
 /**
- * The invoices' pay links as they are now: QuickBooks returns InvoiceLink only on single reads, which the
- * pre-send refresh (and the planner's link fetch) make after the plan was snapshotted.
+ * The invoices' pay links as they are now, for every invoice the message lists (a statement shows invoices no
+ * step covers yet): QuickBooks returns InvoiceLink only on single reads, which the planner's link fetch, the
+ * pre-send refresh and ensurePayLinks here make after the plan was snapshotted.
  */
-async function withCurrentPayLinks(services: Services, m: PlannedMessage): Promise<PlannedMessage> {
-  const ids = m.snapshot.invoices.filter((i) => !i.payLink).map((i) => i.invoiceId);
+async function withCurrentPayLinks(
+  services: Services,
+  m: PlannedMessage,
+  tenantId: string,
+): Promise<PlannedMessage> {
+  const ids = listedInvoiceIds(m).filter(
+    (id) => !m.snapshot.invoices.find((i) => i.invoiceId === id)?.payLink,
+  );
   if (ids.length === 0) return m;
-  const rows = await services.db
-    .select({ id: invoices.id, payLink: invoices.payLink })
-    .from(invoices)
-    .where(inArray(invoices.id, ids));
-  const links = new Map(rows.filter((r) => r.payLink).map((r) => [r.id, r.payLink]));
+  const links = await ensurePayLinks(services, tenantId, ids);
   if (links.size === 0) return m;
   return {
     ...m,

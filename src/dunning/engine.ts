@@ -13,7 +13,7 @@ import { loadDunningConfig } from './dunning-config';
 import { sendingActive } from './go-live';
 import { localParts } from './local-time';
 import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
-import { refreshLiveState } from './live-invoice-state';
+import { ensurePayLinks, listedInvoiceIds } from './payment-details';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
 
@@ -34,33 +34,23 @@ export const RECEIPT_STEP = 'receipt';
 
 export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
   const result = await services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
-  await fetchPayLinks(services, tenantId, result.inserted);
+  await fetchPayLinks(services, tenantId);
   return result;
 }
 
 /**
- * Pay links for the invoices of newly planned messages, read from the ledger after the plan committed (never
- * inside its transaction): QuickBooks returns an invoice's InvoiceLink only on a single read with
- * include=invoiceLink, not in the sync's queries. Previews and the sent email read the current link
- * (compose-email.ts), so reviewers see the link the debtor will get. A failed read only leaves the link out.
+ * Pay links for every invoice a pending message lists (its steps' invoices and the others a statement shows), read
+ * from the ledger after the plan committed (never inside its transaction): QuickBooks returns an invoice's
+ * InvoiceLink only on a single read with include=invoiceLink, not in the sync's queries. Pending, not only newly
+ * inserted: messages re-planned inside another transaction (pause, promise, go-live) get theirs on the next run.
+ * Previews and the sent email read the current link (compose-email.ts). A failed read only leaves the link out.
  */
-async function fetchPayLinks(services: Services, tenantId: string, messageIds: string[]): Promise<void> {
-  if (messageIds.length === 0) return;
-  const ids = rowsOf<{ id: string }>(
-    await services.db.execute(sql`
-      select distinct i.id from dunning_messages m join invoices i on i.id = any(m.invoice_ids)
-      where m.id in (${sql.join(
-        messageIds.map((id) => sql`${id}`),
-        sql`, `,
-      )}) and coalesce(i.pay_link, '') = '' and i.status = 'open'
-      limit 200`),
-  ).map((r) => r.id);
-  if (ids.length === 0) return;
-  try {
-    await refreshLiveState(services, tenantId, ids);
-  } catch (err) {
-    services.logger.warn({ tenantId, err }, 'pay links could not be read from the ledger');
-  }
+async function fetchPayLinks(services: Services, tenantId: string): Promise<void> {
+  const rows = await services.db
+    .select({ invoiceIds: dunningMessages.invoiceIds, snapshot: dunningMessages.snapshot })
+    .from(dunningMessages)
+    .where(and(eq(dunningMessages.tenantId, tenantId), inArray(dunningMessages.status, [...PENDING])));
+  await ensurePayLinks(services, tenantId, rows.flatMap(listedInvoiceIds));
 }
 
 /**
