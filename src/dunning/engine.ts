@@ -168,14 +168,49 @@ interface CarriedApproval {
   >;
 }
 
-/** What an approval covers: the invoices, their open amounts and the tone. */
+/**
+ * What an approval covers: the invoices the message steps and lists with their open amounts, the steps, the tone
+ * and the template. Equal fingerprints mean the reviewer would be shown the same message again.
+ */
 function fingerprint(m: {
   invoiceIds: string[];
   tone: string | null;
-  snapshot: { totals?: { currency: string; openMinor: number }[] };
+  stepKey?: string;
+  template?: string;
+  snapshot: {
+    totals?: { currency: string; openMinor: number }[];
+    invoices?: { invoiceId: string; openBalanceMinor: number; stepKey?: string | null }[];
+  };
 }): string {
   const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
-  return JSON.stringify([[...m.invoiceIds].sort(), m.tone, totals]);
+  const listed = (m.snapshot.invoices ?? [])
+    .map((i) => `${i.invoiceId}:${i.openBalanceMinor}:${i.stepKey ?? ''}`)
+    .sort();
+  return JSON.stringify([
+    [...m.invoiceIds].sort(),
+    m.tone,
+    m.stepKey ?? null,
+    m.template ?? null,
+    totals,
+    listed,
+  ]);
+}
+
+/** Codes that withdraw a pending message to be planned again later, releasing its steps (not a reviewer's no). */
+const NOT_CARRIED = new Set(['approval_rejected', 'approval_expired', 'edited']);
+
+/** An approved message withdrawn for a hold, re-planned with the same content: its approval still holds. */
+function approvalSurvivesReplan(existing: typeof dunningMessages.$inferSelect, m: PlannedMessage): boolean {
+  return (
+    existing.status === 'skipped' &&
+    existing.requiresApproval &&
+    existing.decidedAt !== null &&
+    !NOT_CARRIED.has(existing.statusCode ?? '') &&
+    fingerprint({
+      ...existing,
+      snapshot: existing.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
+    }) === fingerprint(m)
+  );
 }
 
 /**
@@ -213,9 +248,8 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
           }
         : {}),
       fingerprint: fingerprint({
-        invoiceIds: r.invoiceIds,
-        tone: r.tone,
-        snapshot: r.snapshot as { totals?: { currency: string; openMinor: number }[] },
+        ...r,
+        snapshot: r.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
       }),
     });
   }
@@ -269,8 +303,26 @@ async function insertMessage(
   tenantId: string,
   m: PlannedMessage,
   policyVersion: number,
-  opts: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
+  options: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
 ): Promise<boolean> {
+  let opts = options;
+  const [existing] = await tx
+    .select()
+    .from(dunningMessages)
+    .where(eq(dunningMessages.id, m.key))
+    .for('update');
+  // Withdrawn for a hold (pause, promise, dispute, sending paused…) and now planned again unchanged: the approval
+  // still covers what will be sent. Changed (an invoice paid or credited meanwhile, another step): asked again.
+  if (!opts.approval && existing && approvalSurvivesReplan(existing, m)) {
+    opts = {
+      ...opts,
+      approval: {
+        decidedAt: existing.decidedAt,
+        decidedBy: existing.decidedBy,
+        fingerprint: fingerprint(m),
+      },
+    };
+  }
   // Sending off or paused: planned ("would send"), nothing queued. An approval carried over counts as given.
   const approved = !m.requiresApproval || opts.approval !== undefined;
   const status = !approved ? 'awaiting_approval' : opts.active ? 'queued' : 'planned';
@@ -305,11 +357,6 @@ async function insertMessage(
       : {}),
   } satisfies typeof dunningMessages.$inferInsert;
 
-  const [existing] = await tx
-    .select({ status: dunningMessages.status })
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, m.key))
-    .for('update');
   if (existing) {
     // The same key again: normally the same message (nothing to do). A message skipped for re-planning released
     // its steps and never reached the provider, so it comes back with today's figures under the same key.
