@@ -161,7 +161,7 @@ export async function composeEmail(
  */
 export async function invoicePdfLinks(
   services: Services,
-  row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds'>,
+  row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds' | 'snapshot'>,
   now: Date,
 ): Promise<((invoiceId: string) => string | undefined) | undefined> {
   if (invoicePdfProviders.length === 0) return undefined;
@@ -177,7 +177,8 @@ export async function invoicePdfLinks(
     )
     .limit(1);
   if (!conn) return undefined;
-  const covered = new Set(row.invoiceIds);
+  // Every invoice the email lists, including those a statement shows without a step of their own.
+  const covered = new Set(listedInvoiceIds(row));
   return (invoiceId) =>
     covered.has(invoiceId)
       ? invoicePdfUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, {

@@ -7,7 +7,11 @@
  * Short on purpose: a route parameter is limited to 100 characters (27 + 32 + ~7 + 22 + 3 here).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
 import { deriveKey } from '../auth/vault';
+import { connections, dunningMessages, invoices, tenants } from '../db/schema';
+import type { Services } from '../services';
+import { listedInvoiceIds } from './payment-details';
 
 /** How long an emailed PDF link works after the email was composed. */
 export const INVOICE_PDF_LINK_DAYS = 90;
@@ -77,4 +81,88 @@ export function invoicePdfUrl(
 ): string {
   const expiresAt = new Date(link.issuedAt.getTime() + INVOICE_PDF_LINK_DAYS * 86_400_000);
   return `${publicUrl}/invoice-pdf/${signInvoicePdfToken(appSecret, { ...link, expiresAt })}`;
+}
+
+/** What a PDF link opens, as of `now`: the invoice and the connection to read it through, or why not. */
+export type InvoicePdfTarget =
+  | { kind: 'invalid' }
+  | { kind: 'expired' }
+  | { kind: 'gone'; status: 'void' | 'deleted'; number: string }
+  | { kind: 'unavailable'; number: string; company: string }
+  | {
+      kind: 'ok';
+      number: string;
+      company: string;
+      invoiceExternalId: string;
+      invoiceId: string;
+      connection: Pick<typeof connections.$inferSelect, 'id' | 'provider' | 'externalId'>;
+    };
+
+/**
+ * Resolves a link: signed by this install for the message's tenant, not expired, for an invoice the message lists
+ * of that tenant and customer, not voided or deleted, and a connection to a host that renders PDFs which is
+ * active (else 'unavailable', so the debtor is told to try later rather than that the link is wrong).
+ */
+export async function resolveInvoicePdfLink(
+  services: Pick<Services, 'db' | 'config'>,
+  token: string,
+  now: Date,
+  pdfProviders: readonly string[],
+): Promise<InvoicePdfTarget> {
+  const claims = readInvoicePdfToken(token);
+  if (!claims) return { kind: 'invalid' };
+  const { db, config } = services;
+  const [message] = await db
+    .select({
+      tenantId: dunningMessages.tenantId,
+      customerId: dunningMessages.customerId,
+      invoiceIds: dunningMessages.invoiceIds,
+      snapshot: dunningMessages.snapshot,
+    })
+    .from(dunningMessages)
+    .where(eq(dunningMessages.id, claims.messageId));
+  if (!message || !invoicePdfTokenSignedFor(config.APP_SECRET, token, message.tenantId))
+    return { kind: 'invalid' };
+  if (claims.expiresAt.getTime() <= now.getTime()) return { kind: 'expired' };
+  if (!listedInvoiceIds(message).includes(claims.invoiceId)) return { kind: 'invalid' };
+  const [invoice] = await db
+    .select()
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.id, claims.invoiceId),
+        eq(invoices.tenantId, message.tenantId),
+        eq(invoices.customerId, message.customerId),
+      ),
+    );
+  if (!invoice) return { kind: 'invalid' };
+  const number = invoice.number ?? invoice.externalId;
+  if (invoice.status === 'void' || invoice.status === 'deleted')
+    return { kind: 'gone', status: invoice.status, number };
+  const [tenant] = await db
+    .select({ name: tenants.name })
+    .from(tenants)
+    .where(eq(tenants.id, message.tenantId));
+  const company = tenant?.name ?? 'the sender';
+  const [conn] =
+    pdfProviders.length === 0
+      ? []
+      : await db
+          .select()
+          .from(connections)
+          .where(
+            and(eq(connections.tenantId, message.tenantId), inArray(connections.provider, [...pdfProviders])),
+          )
+          .orderBy(connections.createdAt)
+          .limit(1);
+  if (!conn) return { kind: 'invalid' };
+  if (conn.status !== 'active') return { kind: 'unavailable', number, company };
+  return {
+    kind: 'ok',
+    number,
+    company,
+    invoiceExternalId: invoice.externalId,
+    invoiceId: invoice.id,
+    connection: { id: conn.id, provider: conn.provider, externalId: conn.externalId },
+  };
 }

@@ -9,12 +9,10 @@
  * a clear explanation, while the tenant's connection is disconnected or needs reconnecting.
  */
 import { Readable } from 'node:stream';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ConnectorError } from '../../../connectors/errors';
 import { ConnectionInactiveError, ReconnectNeededError } from '../../auth/connection-tokens';
-import { connections, dunningMessages, invoices, tenants } from '../../db/schema';
-import { invoicePdfTokenSignedFor, readInvoicePdfToken } from '../../dunning/invoice-pdf-link';
+import { resolveInvoicePdfLink } from '../../dunning/invoice-pdf-link';
 import type { Services } from '../../services';
 import { fetchInvoicePdf, invoicePdfProviders } from '../../sync/invoice-pdf';
 import { PUBLIC } from '../auth';
@@ -61,54 +59,28 @@ export const invoicePdfRoutes =
       },
       async (req, reply) => {
         const { token } = req.params as { token: string };
-        const claims = readInvoicePdfToken(token);
-        if (!claims) return refuse(reply, 404, 'Link not valid', NOT_VALID);
-        const { db, config } = services;
-        const [message] = await db
-          .select({
-            tenantId: dunningMessages.tenantId,
-            customerId: dunningMessages.customerId,
-            invoiceIds: dunningMessages.invoiceIds,
-          })
-          .from(dunningMessages)
-          .where(eq(dunningMessages.id, claims.messageId));
-        if (!message || !invoicePdfTokenSignedFor(config.APP_SECRET, token, message.tenantId))
-          return refuse(reply, 404, 'Link not valid', NOT_VALID);
-        if (claims.expiresAt.getTime() <= services.clock.now().getTime())
+        const target = await resolveInvoicePdfLink(
+          services,
+          token,
+          services.clock.now(),
+          invoicePdfProviders,
+        );
+        if (target.kind === 'invalid') return refuse(reply, 404, 'Link not valid', NOT_VALID);
+        if (target.kind === 'expired')
           return refuse(
             reply,
             410,
             'Link expired',
             'This invoice link has expired. Please reply to the email you received to ask for a copy.',
           );
-        // The link was signed for this tenant; the invoice must also be this message's and this tenant's.
-        const [invoice] = message.invoiceIds.includes(claims.invoiceId)
-          ? await db
-              .select()
-              .from(invoices)
-              .where(
-                and(
-                  eq(invoices.id, claims.invoiceId),
-                  eq(invoices.tenantId, message.tenantId),
-                  eq(invoices.customerId, message.customerId),
-                ),
-              )
-          : [];
-        if (!invoice) return refuse(reply, 404, 'Link not valid', NOT_VALID);
-        const number = invoice.number ?? invoice.externalId;
-        if (invoice.status === 'void' || invoice.status === 'deleted')
+        if (target.kind === 'gone')
           return refuse(
             reply,
             410,
             'Invoice no longer available',
-            `Invoice ${number} was ${invoice.status === 'void' ? 'voided' : 'cancelled'} and is no longer available.`,
+            `Invoice ${target.number} was ${target.status === 'void' ? 'voided' : 'cancelled'} and is no longer available.`,
           );
-
-        const [tenant] = await db
-          .select({ name: tenants.name })
-          .from(tenants)
-          .where(eq(tenants.id, message.tenantId));
-        const company = tenant?.name ?? 'the sender';
+        const { number, company } = target;
         const unavailable = () =>
           refuse(
             reply,
@@ -117,23 +89,11 @@ export const invoicePdfRoutes =
             `Invoice ${number} cannot be fetched right now because ${company}'s accounting system is not connected ` +
               'to Duely at the moment. Please try again later, or reply to the email you received to ask for a copy.',
           );
-        const [conn] = await db
-          .select()
-          .from(connections)
-          .where(
-            and(
-              eq(connections.tenantId, message.tenantId),
-              inArray(connections.provider, [...invoicePdfProviders]),
-            ),
-          )
-          .orderBy(connections.createdAt)
-          .limit(1);
-        if (!conn) return refuse(reply, 404, 'Link not valid', NOT_VALID);
-        if (conn.status !== 'active') return unavailable();
+        if (target.kind === 'unavailable') return unavailable();
 
         let pdf: Awaited<ReturnType<typeof fetchInvoicePdf>>;
         try {
-          pdf = await fetchInvoicePdf(services, conn, invoice.externalId);
+          pdf = await fetchInvoicePdf(services, target.connection, target.invoiceExternalId);
         } catch (err) {
           if (err instanceof ReconnectNeededError || err instanceof ConnectionInactiveError)
             return unavailable();
@@ -147,7 +107,7 @@ export const invoicePdfRoutes =
               );
             if (err.code === 'invalid_grant' || err.code === 'unauthorized') return unavailable();
           }
-          req.log.warn({ err, invoiceId: invoice.id }, 'invoice PDF could not be fetched');
+          req.log.warn({ err, invoiceId: target.invoiceId }, 'invoice PDF could not be fetched');
           return refuse(
             reply,
             502,
