@@ -362,4 +362,12 @@ describe('GET /invoice-pdf/:token', () => {
     expect(res.rawPayload.equals(PDF)).toBe(true);
     expect(refresh.isDone()).toBe(true);
   });
+
+  // Last: it uses up this address's budget for the minute.
+  it('a client cannot make Duely hammer the host: 30 requests a minute per address', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 32; i++) codes.push((await get(`/invoice-pdf/not-a-token-${i}`)).statusCode);
+    expect(codes.at(-1)).toBe(429);
+    expect(codes.filter((c) => c === 404).length).toBeLessThanOrEqual(30);
+  });
 });
