@@ -325,5 +325,26 @@ export interface Connector<Config, Client, Cursor> {
   requestBudget?: { concurrency: number; perMinute: number };
   sync: SyncSpec<Client, Cursor>;
   read?: LiveReadSpec<Client>;
+  /** The invoice as the host renders it (its own invoice form), read live for the debtor's download link. */
+  invoicePdf?(invoiceExternalId: string, options: InvoicePdfOptions<Config>): Promise<InvoicePdf>;
   webhooks?: WebhookSpec<Config>;
+}
+
+/** What a live invoice-document read needs: the connection's credentials and request budget. */
+export interface InvoicePdfOptions<Config>
+  extends Pick<
+    ClientFactoryOptions<Config>,
+    'config' | 'externalId' | 'getAccessToken' | 'onUnauthorized' | 'limiter'
+  > {
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+  /** Gives up after this long (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface InvoicePdf {
+  /** The PDF bytes as they arrive. */
+  body: ReadableStream<Uint8Array>;
+  /** Content-Length when the host sent one. */
+  length: number | null;
 }

@@ -33,6 +33,8 @@ export interface InvoiceLine {
   /** What is still owed after partial payments and applied credits. */
   openMinor: number;
   payLink?: string;
+  /** A link to the invoice document itself (a PDF the host renders); only where the host provides one. */
+  pdfLink?: string;
 }
 
 /** Locale and timezone of the debtor: all money and dates render in them. */

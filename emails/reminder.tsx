@@ -1,6 +1,6 @@
 import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout } from './components/email-layout';
-import { InvoiceTable } from './components/invoice-table';
+import { hasPdfLinks, InvoiceTable, pdfLinksNote } from './components/invoice-table';
 import { hasPaymentDetails, PaymentDetails } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
 import { daysPastDue, formatTotals, localIsoDate } from './locale-format';
@@ -8,7 +8,7 @@ import { fillMergeFields, type MergeField } from './merge-fields';
 import { groupInvoices, type Tone, reminderCopy } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
-export const REMINDER_VERSION = 'reminder@2';
+export const REMINDER_VERSION = 'reminder@3';
 
 /** The greeting paragraph carries this attribute: a reviewer's introduction is inserted after it. */
 export const GREETING_ATTR = 'data-greeting';
@@ -57,6 +57,8 @@ export function Reminder(props: ReminderProps) {
   const g = groupInvoices(props.invoices, asOf);
   const notOverdue = [...g.dueToday, ...g.upcoming];
   const showPayLinks = props.invoices.some((i) => i.payLink);
+  const showPdfLinks = hasPdfLinks(props.invoices);
+  const pdfNote = pdfLinksNote(props.invoices);
   return (
     <EmailLayout base={props} preview={copy.preview} title={copy.title}>
       <Text style={paragraph} {...{ [GREETING_ATTR]: '' }}>
@@ -71,7 +73,13 @@ export function Reminder(props: ReminderProps) {
       {g.overdue.length > 0 && notOverdue.length > 0 ? (
         <>
           <Text style={groupHeading}>Overdue</Text>
-          <InvoiceTable invoices={g.overdue} locale={props.locale} asOf={asOf} showPayLinks={showPayLinks} />
+          <InvoiceTable
+            invoices={g.overdue}
+            locale={props.locale}
+            asOf={asOf}
+            showPayLinks={showPayLinks}
+            showPdfLinks={showPdfLinks}
+          />
           <Text style={groupHeading}>Not yet overdue (for your planning)</Text>
           <InvoiceTable
             invoices={notOverdue}
@@ -79,6 +87,7 @@ export function Reminder(props: ReminderProps) {
             asOf={asOf}
             showOverdue={false}
             showPayLinks={showPayLinks}
+            showPdfLinks={showPdfLinks}
           />
         </>
       ) : (
@@ -89,6 +98,7 @@ export function Reminder(props: ReminderProps) {
           showOverdue={g.overdue.length > 0}
         />
       )}
+      {pdfNote ? <Text style={paragraph}>{pdfNote}</Text> : null}
       <PaymentDetails payment={props.paymentDetails} />
       {props.statementUrl ? (
         <Section>

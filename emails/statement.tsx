@@ -1,11 +1,11 @@
 import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout } from './components/email-layout';
-import { InvoiceTable } from './components/invoice-table';
+import { InvoiceTable, pdfLinksNote } from './components/invoice-table';
 import { PaymentDetails } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
 import { formatDate, formatTotals, localIsoDate } from './locale-format';
 
-export const STATEMENT_VERSION = 'statement@2';
+export const STATEMENT_VERSION = 'statement@3';
 
 export interface StatementProps extends BaseEmailProps {
   invoices: InvoiceLine[];
@@ -39,6 +39,9 @@ export function Statement(props: StatementProps) {
             {props.invoices.length === 1 ? 'invoice' : 'invoices'}, {total} in total.
           </Text>
           <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOf} />
+          {pdfLinksNote(props.invoices) ? (
+            <Text style={paragraph}>{pdfLinksNote(props.invoices)}</Text>
+          ) : null}
         </>
       ) : (
         <Text style={paragraph}>

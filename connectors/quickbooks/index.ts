@@ -98,6 +98,7 @@ export const quickbooks = {
   requestBudget: QBO_LIMITS,
   sync: { pages: quickbooksPages },
   read: { invoices: readQuickbooksInvoices },
+  invoicePdf: fetchQuickbooksInvoicePdf,
   webhooks: {
     verify: verifyWebhook,
     parse: parseWebhook,
@@ -111,3 +112,5 @@ export const quickbooks = {
 export { QboClient, type QboClientOptions } from './client';
 export type { QuickbooksConfig, QuickbooksEnvironment } from './oauth';
 export type { QboCursor, QboSyncOptions } from './resources';
+export { fetchQuickbooksInvoicePdf, type InvoicePdf, type InvoicePdfOptions } from './invoice-pdf';
+import { fetchQuickbooksInvoicePdf } from './invoice-pdf';

@@ -17,10 +17,12 @@ export function InvoiceTable(props: {
   /** Receipts and invoice copies have no "overdue" column. */
   showOverdue?: boolean;
   showPayLinks?: boolean;
+  showPdfLinks?: boolean;
 }) {
   const { invoices, locale, asOf } = props;
   const showOverdue = props.showOverdue ?? true;
   const showPayLinks = props.showPayLinks ?? invoices.some((i) => i.payLink);
+  const showPdfLinks = props.showPdfLinks ?? hasPdfLinks(invoices);
   // The original amount only adds information when a partial payment or credit made it differ from the open one.
   const showTotal = invoices.some((i) => i.openMinor !== i.totalMinor);
   return (
@@ -34,6 +36,7 @@ export function InvoiceTable(props: {
           {showTotal ? <th style={{ ...th, textAlign: 'right' }}>Amount</th> : null}
           <th style={{ ...th, textAlign: 'right' }}>Open amount</th>
           {showPayLinks ? <th style={th}>Pay</th> : null}
+          {showPdfLinks ? <th style={th}>Invoice PDF</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -66,6 +69,11 @@ export function InvoiceTable(props: {
               {showPayLinks ? (
                 <td style={td}>{inv.payLink ? <Link href={inv.payLink}>Pay {inv.number}</Link> : ''}</td>
               ) : null}
+              {showPdfLinks ? (
+                <td style={td} data-label="Invoice PDF">
+                  {inv.pdfLink ? <Link href={inv.pdfLink}>PDF {inv.number}</Link> : ''}
+                </td>
+              ) : null}
             </tr>
           );
         })}
@@ -78,9 +86,23 @@ export function InvoiceTable(props: {
             {showTotal ? <td style={td} /> : null}
             <td style={{ ...num, fontWeight: 'bold' }}>{formatMoney(t.openMinor, t.currency, locale)}</td>
             {showPayLinks ? <td style={td} /> : null}
+            {showPdfLinks ? <td style={td} /> : null}
           </tr>
         ))}
       </tbody>
     </table>
   );
+}
+
+export function hasPdfLinks(invoices: readonly InvoiceLine[]): boolean {
+  return invoices.some((i) => i.pdfLink);
+}
+
+/** Said only when the table links the invoices' PDFs (the copy mentions only links that exist). */
+export function pdfLinksNote(invoices: readonly InvoiceLine[]): string | null {
+  if (!hasPdfLinks(invoices)) return null;
+  if (invoices.length === 1) return 'A copy of the invoice (PDF) is linked in the table.';
+  return invoices.every((i) => i.pdfLink)
+    ? 'A copy of each invoice (PDF) is linked in the table.'
+    : 'Where the table links a PDF, you can download a copy of that invoice.';
 }

@@ -2,11 +2,13 @@
 import type { SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
-import { and, eq, gt, inArray, notInArray } from 'drizzle-orm';
-import { type customers, type dunningMessages, invoices } from '../db/schema';
+import { and, eq, gt, inArray, ne, notInArray } from 'drizzle-orm';
+import { connections, type customers, type dunningMessages, invoices } from '../db/schema';
 import type { Services } from '../services';
+import { invoicePdfProviders } from '../sync/invoice-pdf';
+import { invoicePdfUrl } from './invoice-pdf-link';
 import type { PlannedMessage } from './planner';
-import { paymentDetailsOf } from './payment-details';
+import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
 import { renderPlannedMessage } from './render-planned-message';
 import { unsubscribeUrl } from './unsubscribe-token';
 
@@ -105,6 +107,11 @@ export async function composeEmail(
       )
       .orderBy(invoices.dueDate)
       .limit(100);
+    const openLinks = await ensurePayLinks(
+      services,
+      row.tenantId,
+      open.filter((i) => !i.payLink).map((i) => i.id),
+    );
     email = await renderEmail('payment_receipt', {
       locale,
       timezone,
@@ -126,35 +133,78 @@ export async function composeEmail(
         currency: i.currency,
         totalMinor: i.totalMinor,
         openMinor: i.balanceMinor,
-        payLink: i.payLink ?? undefined,
+        payLink: i.payLink ?? openLinks.get(i.id),
       })),
     });
   } else {
-    email = await renderPlannedMessage(await withCurrentPayLinks(services, plannedFromRow(row)), {
-      sender,
-      debtor,
-      locale,
-      timezone,
-      unsubscribeUrl: unsub,
-      paymentDetails: paymentDetailsOf(tenant),
-      now,
-    });
+    email = await renderPlannedMessage(
+      await withCurrentPayLinks(services, plannedFromRow(row), row.tenantId),
+      {
+        sender,
+        debtor,
+        locale,
+        timezone,
+        unsubscribeUrl: unsub,
+        paymentDetails: paymentDetailsOf(tenant),
+        pdfLinkFor: await invoicePdfLinks(services, row, now),
+        now,
+      },
+    );
   }
   return { ...applyEdits(email, row), unsubscribeUrl: unsub };
 }
 
 /**
- * The invoices' pay links as they are now: some ledgers (Intuit's) return InvoiceLink only on single reads, which the
- * pre-send refresh (and the planner's link fetch) make after the plan was snapshotted.
+ * Signed links to the invoices' PDFs (routes/invoice-pdf.ts), when the tenant's ledger is a host that renders
+ * them and its connection has not been disconnected; undefined otherwise (a CSV import has no invoice document, and
+ * the copy then says nothing about one). Each link is for this tenant, this message and one of its invoices.
  */
-async function withCurrentPayLinks(services: Services, m: PlannedMessage): Promise<PlannedMessage> {
-  const ids = m.snapshot.invoices.filter((i) => !i.payLink).map((i) => i.invoiceId);
+export async function invoicePdfLinks(
+  services: Services,
+  row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds' | 'snapshot'>,
+  now: Date,
+): Promise<((invoiceId: string) => string | undefined) | undefined> {
+  if (invoicePdfProviders.length === 0) return undefined;
+  const [conn] = await services.db
+    .select({ id: connections.id })
+    .from(connections)
+    .where(
+      and(
+        eq(connections.tenantId, row.tenantId),
+        inArray(connections.provider, [...invoicePdfProviders]),
+        ne(connections.status, 'disconnected'),
+      ),
+    )
+    .limit(1);
+  if (!conn) return undefined;
+  // Every invoice the email lists, including those a statement shows without a step of their own.
+  const covered = new Set(listedInvoiceIds(row));
+  return (invoiceId) =>
+    covered.has(invoiceId)
+      ? invoicePdfUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, {
+          tenantId: row.tenantId,
+          messageId: row.id,
+          invoiceId,
+          issuedAt: now,
+        })
+      : undefined;
+}
+
+/**
+ * The invoices' pay links as they are now, for every invoice the message lists (a statement shows invoices no
+ * step covers yet): some ledgers (Intuit's) return InvoiceLink only on single reads, which the planner's link fetch, the
+ * pre-send refresh and ensurePayLinks here make after the plan was snapshotted.
+ */
+async function withCurrentPayLinks(
+  services: Services,
+  m: PlannedMessage,
+  tenantId: string,
+): Promise<PlannedMessage> {
+  const ids = listedInvoiceIds(m).filter(
+    (id) => !m.snapshot.invoices.find((i) => i.invoiceId === id)?.payLink,
+  );
   if (ids.length === 0) return m;
-  const rows = await services.db
-    .select({ id: invoices.id, payLink: invoices.payLink })
-    .from(invoices)
-    .where(inArray(invoices.id, ids));
-  const links = new Map(rows.filter((r) => r.payLink).map((r) => [r.id, r.payLink]));
+  const links = await ensurePayLinks(services, tenantId, ids);
   if (links.size === 0) return m;
   return {
     ...m,

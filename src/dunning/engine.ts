@@ -13,7 +13,7 @@ import { loadDunningConfig } from './dunning-config';
 import { sendingActive } from './go-live';
 import { localParts } from './local-time';
 import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
-import { refreshLiveState } from './live-invoice-state';
+import { ensurePayLinks, listedInvoiceIds } from './payment-details';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
 
@@ -34,33 +34,23 @@ export const RECEIPT_STEP = 'receipt';
 
 export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
   const result = await services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
-  await fetchPayLinks(services, tenantId, result.inserted);
+  await fetchPayLinks(services, tenantId);
   return result;
 }
 
 /**
- * Pay links for the invoices of newly planned messages, read from the ledger after the plan committed (never
- * inside its transaction): Intuit's API returns an invoice's InvoiceLink only on a single read with
- * include=invoiceLink, not in the sync's queries. Previews and the sent email read the current link
- * (compose-email.ts), so reviewers see the link the debtor will get. A failed read only leaves the link out.
+ * Pay links for every invoice a pending message lists (its steps' invoices and the others a statement shows), read
+ * from the ledger after the plan committed (never inside its transaction): Intuit's API returns an invoice's
+ * InvoiceLink only on a single read with include=invoiceLink, not in the sync's queries. Pending, not only newly
+ * inserted: messages re-planned inside another transaction (pause, promise, go-live) get theirs on the next run.
+ * Previews and the sent email read the current link (compose-email.ts). A failed read only leaves the link out.
  */
-async function fetchPayLinks(services: Services, tenantId: string, messageIds: string[]): Promise<void> {
-  if (messageIds.length === 0) return;
-  const ids = rowsOf<{ id: string }>(
-    await services.db.execute(sql`
-      select distinct i.id from dunning_messages m join invoices i on i.id = any(m.invoice_ids)
-      where m.id in (${sql.join(
-        messageIds.map((id) => sql`${id}`),
-        sql`, `,
-      )}) and coalesce(i.pay_link, '') = '' and i.status = 'open'
-      limit 200`),
-  ).map((r) => r.id);
-  if (ids.length === 0) return;
-  try {
-    await refreshLiveState(services, tenantId, ids);
-  } catch (err) {
-    services.logger.warn({ tenantId, err }, 'pay links could not be read from the ledger');
-  }
+async function fetchPayLinks(services: Services, tenantId: string): Promise<void> {
+  const rows = await services.db
+    .select({ invoiceIds: dunningMessages.invoiceIds, snapshot: dunningMessages.snapshot })
+    .from(dunningMessages)
+    .where(and(eq(dunningMessages.tenantId, tenantId), inArray(dunningMessages.status, [...PENDING])));
+  await ensurePayLinks(services, tenantId, rows.flatMap(listedInvoiceIds));
 }
 
 /**
@@ -178,14 +168,49 @@ interface CarriedApproval {
   >;
 }
 
-/** What an approval covers: the invoices, their open amounts and the tone. */
+/**
+ * What an approval covers: the invoices the message steps and lists with their open amounts, the steps, the tone
+ * and the template. Equal fingerprints mean the reviewer would be shown the same message again.
+ */
 function fingerprint(m: {
   invoiceIds: string[];
   tone: string | null;
-  snapshot: { totals?: { currency: string; openMinor: number }[] };
+  stepKey?: string;
+  template?: string;
+  snapshot: {
+    totals?: { currency: string; openMinor: number }[];
+    invoices?: { invoiceId: string; openBalanceMinor: number; stepKey?: string | null }[];
+  };
 }): string {
   const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
-  return JSON.stringify([[...m.invoiceIds].sort(), m.tone, totals]);
+  const listed = (m.snapshot.invoices ?? [])
+    .map((i) => `${i.invoiceId}:${i.openBalanceMinor}:${i.stepKey ?? ''}`)
+    .sort();
+  return JSON.stringify([
+    [...m.invoiceIds].sort(),
+    m.tone,
+    m.stepKey ?? null,
+    m.template ?? null,
+    totals,
+    listed,
+  ]);
+}
+
+/** Codes that withdraw a pending message to be planned again later, releasing its steps (not a reviewer's no). */
+const NOT_CARRIED = new Set(['approval_rejected', 'approval_expired', 'edited']);
+
+/** An approved message withdrawn for a hold, re-planned with the same content: its approval still holds. */
+function approvalSurvivesReplan(existing: typeof dunningMessages.$inferSelect, m: PlannedMessage): boolean {
+  return (
+    existing.status === 'skipped' &&
+    existing.requiresApproval &&
+    existing.decidedAt !== null &&
+    !NOT_CARRIED.has(existing.statusCode ?? '') &&
+    fingerprint({
+      ...existing,
+      snapshot: existing.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
+    }) === fingerprint(m)
+  );
 }
 
 /**
@@ -223,9 +248,8 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
           }
         : {}),
       fingerprint: fingerprint({
-        invoiceIds: r.invoiceIds,
-        tone: r.tone,
-        snapshot: r.snapshot as { totals?: { currency: string; openMinor: number }[] },
+        ...r,
+        snapshot: r.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
       }),
     });
   }
@@ -279,8 +303,26 @@ async function insertMessage(
   tenantId: string,
   m: PlannedMessage,
   policyVersion: number,
-  opts: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
+  options: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
 ): Promise<boolean> {
+  let opts = options;
+  const [existing] = await tx
+    .select()
+    .from(dunningMessages)
+    .where(eq(dunningMessages.id, m.key))
+    .for('update');
+  // Withdrawn for a hold (pause, promise, dispute, sending paused…) and now planned again unchanged: the approval
+  // still covers what will be sent. Changed (an invoice paid or credited meanwhile, another step): asked again.
+  if (!opts.approval && existing && approvalSurvivesReplan(existing, m)) {
+    opts = {
+      ...opts,
+      approval: {
+        decidedAt: existing.decidedAt,
+        decidedBy: existing.decidedBy,
+        fingerprint: fingerprint(m),
+      },
+    };
+  }
   // Sending off or paused: planned ("would send"), nothing queued. An approval carried over counts as given.
   const approved = !m.requiresApproval || opts.approval !== undefined;
   const status = !approved ? 'awaiting_approval' : opts.active ? 'queued' : 'planned';
@@ -315,11 +357,6 @@ async function insertMessage(
       : {}),
   } satisfies typeof dunningMessages.$inferInsert;
 
-  const [existing] = await tx
-    .select({ status: dunningMessages.status })
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, m.key))
-    .for('update');
   if (existing) {
     // The same key again: normally the same message (nothing to do). A message skipped for re-planning released
     // its steps and never reached the provider, so it comes back with today's figures under the same key.

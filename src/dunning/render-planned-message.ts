@@ -13,6 +13,8 @@ export interface MessageEmailContext {
   statementUrl?: string;
   /** The tenant's payment page / bank details (Settings), shown under "How to pay". */
   paymentDetails?: PaymentDetails;
+  /** The invoice's PDF link, where the host renders one (never for a CSV-imported ledger). */
+  pdfLinkFor?: (invoiceId: string) => string | undefined;
   /** Render time: the email's "as of" day. */
   now: Date;
 }
@@ -33,6 +35,7 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     totalMinor: i.totalMinor,
     openMinor: i.openBalanceMinor,
     payLink: i.payLink ?? undefined,
+    pdfLink: ctx.pdfLinkFor?.(i.invoiceId),
   }));
   const risk = msg.snapshot.customerRisk;
   const base = {

@@ -12,6 +12,7 @@ import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
 import { integrationRoutes } from './routes/integrations';
+import { invoicePdfRoutes } from './routes/invoice-pdf';
 import { importRoutes } from './routes/imports';
 import { analyticsRoutes } from './routes/analytics';
 import { ledgerRoutes } from './routes/ledger';
@@ -109,6 +110,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(providerWebhookRoutes(services));
   await app.register(resendWebhookRoutes(services));
   await app.register(unsubscribeRoutes(services));
+  await app.register(invoicePdfRoutes(services));
   // Everything under /api/v1 needs a signed-in principal unless a route declares otherwise.
   await app.register(
     async (api) => {

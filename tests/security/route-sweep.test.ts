@@ -27,6 +27,7 @@ const PUBLIC_ROUTES = [
   'GET /connect/:provider/launch',
   'GET /connect/quickbooks/demo/authorize',
   'GET /health',
+  'GET /invoice-pdf/:token',
   'GET /login',
   'GET /login/intuit',
   'GET /u/:token',

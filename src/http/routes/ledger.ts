@@ -4,6 +4,7 @@ import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { customerLedger, findCustomer } from '../../db/queries/ledger';
 import { tenants } from '../../db/schema';
+import { ensurePayLinks } from '../../dunning/payment-details';
 import { notFound } from '../../errors';
 import type { Services } from '../../services';
 import { principalOf, tenantOf } from '../auth';
@@ -40,6 +41,13 @@ export const ledgerRoutes =
       const customer = await findCustomer(services.db, tenant.id, ref);
       if (!customer) throw notFound(`customer ${ref}`);
       const ledger = await customerLedger(services.db, tenant.id, customer.id);
+      // Every open invoice shows its pay link, whether or not a reminder has covered it yet (read once from the host).
+      const links = await ensurePayLinks(
+        services,
+        tenant.id,
+        ledger.invoices.filter((i) => i.status === 'open' && !i.payLink).map((i) => i.id),
+      );
+      for (const i of ledger.invoices) i.payLink ??= links.get(i.id) ?? null;
       const today = isoDay(services.clock.now());
       const openByCurrency: Record<string, number> = {};
       for (const inv of ledger.invoices) {

@@ -10,6 +10,13 @@ export function hasRisk(rows: InvoiceRow[]): boolean {
   return rows.some((r) => r.riskBand != null || r.predictedPayDate != null);
 }
 
+/** The debtor's pay link of an open invoice (only an https link from the ledger is offered). */
+export function payLinkOf(r: InvoiceRow): string | null {
+  return r.status === 'open' && r.balanceMinor > 0 && r.payLink && /^https:\/\//.test(r.payLink)
+    ? r.payLink
+    : null;
+}
+
 export function InvoiceTable({
   rows,
   caption,
@@ -20,6 +27,7 @@ export function InvoiceTable({
   showCustomer?: boolean;
 }) {
   const risk = hasRisk(rows);
+  const pay = rows.some((r) => payLinkOf(r) !== null);
   return (
     <div className="table-wrap">
       <table className="table">
@@ -39,6 +47,7 @@ export function InvoiceTable({
             </th>
             {risk ? <th scope="col">Risk</th> : null}
             {risk ? <th scope="col">Predicted payment</th> : null}
+            {pay ? <th scope="col">Pay link</th> : null}
           </tr>
         </thead>
         <tbody>
@@ -74,6 +83,17 @@ export function InvoiceTable({
                 </td>
               ) : null}
               {risk ? <td>{formatDate(r.predictedPayDate)}</td> : null}
+              {pay ? (
+                <td>
+                  {payLinkOf(r) ? (
+                    <a href={payLinkOf(r)!} target="_blank" rel="noopener noreferrer">
+                      Pay link
+                    </a>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>

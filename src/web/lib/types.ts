@@ -30,6 +30,8 @@ export interface InvoiceRow {
   pLate?: number | null;
   riskBand?: 'low' | 'medium' | 'high' | null;
   predictedPayDate?: string | null;
+  /** The ledger's pay link for the debtor (QuickBooks InvoiceLink), when it has one. */
+  payLink?: string | null;
 }
 
 export interface Prediction {

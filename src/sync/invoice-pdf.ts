@@ -1,0 +1,48 @@
+/**
+ * Invoice documents from the host ledger, read live through a stored connection's credentials. A connector that
+ * can render an invoice PDF says so with `invoicePdf` (a CSV import has no document at all), so the emails offer
+ * a PDF link only where one can be served.
+ */
+import { connectorFor, isProvider, registeredConnectors } from '../../connectors';
+import type { InvoicePdf } from '../../connectors/types';
+import type { Services } from '../services';
+import { type ConnectionRow, connectionTokens, sharedLimiter } from './connections';
+
+/** Providers whose invoices Duely can hand out as PDFs. */
+export const invoicePdfProviders: readonly string[] = registeredConnectors
+  .filter((c) => c.invoicePdf !== undefined)
+  .map((c) => c.provider);
+
+export function hostHasInvoicePdf(provider: string): boolean {
+  return isProvider(provider) && connectorFor(provider).invoicePdf !== undefined;
+}
+
+/**
+ * The invoice's PDF from the connection's host. Throws ReconnectNeededError / ConnectionInactiveError when the
+ * connection cannot be used, ConnectorError for the host's own refusals (not_found for a deleted invoice).
+ */
+export function fetchInvoicePdf(
+  services: Services,
+  conn: Pick<ConnectionRow, 'id' | 'provider' | 'externalId'>,
+  invoiceExternalId: string,
+  signal?: AbortSignal,
+): Promise<InvoicePdf> {
+  const read = isProvider(conn.provider) ? connectorFor(conn.provider).invoicePdf : undefined;
+  if (!read) throw new Error(`no invoice PDFs from ${conn.provider}`);
+  const tokens = connectionTokens(services);
+  let last = '';
+  return read(invoiceExternalId, {
+    config: services.config,
+    externalId: conn.externalId,
+    getAccessToken: async () => {
+      last = await tokens.getAccessToken(conn.id);
+      return last;
+    },
+    onUnauthorized: async () => {
+      last = await tokens.onUnauthorized(conn.id, last);
+      return last;
+    },
+    limiter: sharedLimiter(services, conn),
+    signal,
+  });
+}
