@@ -44,6 +44,14 @@ export const liveStateRefreshers: Record<string, LiveStateRefresher | undefined>
   csv: undefined,
 };
 
+/** Whether the tenant's invoices can be read live (an active connection whose connector reads, or an override). */
+export async function hasLiveLedger(services: Services, tenantId: string): Promise<boolean> {
+  const conns = await activeConnectionsOfTenant(services.db, tenantId);
+  if (conns.some((c) => hasLiveRead(c.provider) || liveStateRefreshers[c.provider])) return true;
+  const tenant = await findTenant(services.db, tenantId);
+  return Boolean(tenant && liveStateRefreshers[tenant.source]);
+}
+
 export async function refreshLiveState(
   services: Services,
   tenantId: string,

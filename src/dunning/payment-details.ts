@@ -6,9 +6,9 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { PaymentDetails } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
-import { invoices, tenants } from '../db/schema';
+import { invoices } from '../db/schema';
 import type { Services } from '../services';
-import { liveStateRefreshers, refreshLiveState } from './live-invoice-state';
+import { hasLiveLedger, refreshLiveState } from './live-invoice-state';
 
 export const paymentDetailsSchema = z
   .object({
@@ -65,11 +65,7 @@ export async function ensurePayLinks(
       .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, ids)));
   const rows = await read();
   for (const r of rows) if (r.payLink) links.set(r.id, r.payLink);
-  const [tenant] = await services.db
-    .select({ source: tenants.source })
-    .from(tenants)
-    .where(eq(tenants.id, tenantId));
-  if (!tenant || !liveStateRefreshers[tenant.source]) return links;
+  if (!(await hasLiveLedger(services, tenantId))) return links;
   let checked = checkedByServices.get(services);
   if (!checked) {
     checked = new Map();
