@@ -502,6 +502,8 @@ describe('connections API', () => {
       headers: auth(),
     });
     expect(sync.statusCode).toBe(409);
+    // The Connections page words a refused "Sync now" by this code (syncRefusedMessage).
+    expect(sync.json().error.code).toBe('disconnected');
   });
 
   it('a tenant token cannot see another tenant’s connections', async () => {
