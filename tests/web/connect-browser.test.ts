@@ -132,7 +132,8 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     await shot('01-demo-offer');
 
     await page.getByRole('link', { name: 'Try the demo company' }).click();
-    await page.waitForURL(`${base}/`);
+    // A new company lands on Connections, where its first sync's progress shows.
+    await page.waitForURL(`${base}/connections`);
     // Back from QuickBooks still signed in: the session cookie made the round trip (same site, SameSite=Lax).
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     expect((await page.context().cookies()).some((c) => c.name === 'duely_session')).toBe(true);

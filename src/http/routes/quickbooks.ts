@@ -417,7 +417,8 @@ export const quickbooksRoutes =
         reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
         log.info({ tenant: tenantSlug, user: user.sub }, 'signed in with Intuit');
       }
-      return reply.header('cache-control', 'no-store').redirect('/', 302);
+      // A newly connected company lands where its first sync's progress shows; a reconnect goes back to the app.
+      return reply.header('cache-control', 'no-store').redirect(reattached ? '/' : '/connections', 302);
     });
 
     // Intuit's "Disconnect URL": the user disconnected Duely from inside QuickBooks. The grant is already revoked at
