@@ -8,7 +8,7 @@ import { formatDate, formatKpi, formatMoney, formatShare } from '../../src/web/l
 import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
-import { describeRun } from '../../src/web/pages/Connections';
+import { describeRun, importSummary } from '../../src/web/pages/Connections';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -156,6 +156,24 @@ describe('tenant choice and sync runs', () => {
     expect(pickTenant(operator, tenants, 'beta')?.slug).toBe('beta');
     expect(pickTenant(operator, tenants, 'gone')?.slug).toBe('acme');
     expect(pickTenant(operator, [], null)).toBeNull();
+  });
+
+  it('an upload says what the ledger amounts to, as of the file’s latest date', () => {
+    const r = {
+      rows: 1234,
+      customers: 120,
+      invoices: { inserted: 10, updated: 1224, open: 45, paid: 1189 },
+      asOf: '2014-03-31',
+      openBalance: { USD: 1_234_567, EUR: 10_000 },
+    };
+    expect(importSummary(r)).toBe(
+      'Ledger as of Mar 31, 2014: 120 customers, 45 open invoices, €100.00 + $12,345.67 open. ' +
+        'Imported 1,234 invoices: 10 new, 1,224 updated, 1,189 paid.',
+    );
+    const one = { ...r, rows: 1, customers: 1, invoices: { inserted: 1, updated: 0, open: 0, paid: 1 }, openBalance: {} };
+    expect(importSummary(one)).toBe(
+      'Ledger as of Mar 31, 2014: 1 customer, 0 open invoices, nothing open. Imported 1 invoice: 1 new, 0 updated, 1 paid.',
+    );
   });
 
   it('describes imports and syncs', () => {
