@@ -4,7 +4,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { pickTenant } from '../../src/web/App';
 import { hasRisk, InvoiceTable } from '../../src/web/components/InvoiceTable';
 import { Api, ApiError, apiPath, type SessionInfo } from '../../src/web/lib/api';
-import { formatDate, formatKpi, formatMoney, formatShare } from '../../src/web/lib/format';
+import {
+  displayZone,
+  formatDate,
+  formatInstant,
+  formatKpi,
+  formatMoney,
+  formatShare,
+  setDisplayZone,
+} from '../../src/web/lib/format';
 import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
@@ -28,6 +36,24 @@ describe('format', () => {
     expect(formatShare(null)).toBe('—');
     expect(formatKpi(148.6, 'days')).toBe('148.6 days');
     expect(formatKpi(null, '%')).toBe('—');
+  });
+
+  it('times in one zone, the company’s, whatever the viewer’s (issue 16: one zone, always labelled)', () => {
+    const viewer = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    try {
+      setDisplayZone('America/New_York');
+      expect(displayZone()).toBe('America/New_York');
+      expect(formatInstant('2013-07-01T14:05:00Z')).toBe('Jul 1, 2013, 10:05 AM');
+      setDisplayZone('Asia/Tokyo');
+      expect(formatInstant('2013-07-01T14:05:00Z')).toBe('Jul 1, 2013, 11:05 PM');
+      // No company (or a zone this browser does not know): the viewer's, which the label then names.
+      setDisplayZone('Not/A_Zone');
+      expect(displayZone()).toBe(viewer);
+      setDisplayZone(null);
+      expect(displayZone()).toBe(viewer);
+    } finally {
+      setDisplayZone(null);
+    }
   });
 });
 

@@ -18,7 +18,7 @@ import type { StoredTokens } from '../../src/auth/connection-tokens';
 import { fixedClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { rowsOf } from '../../src/db/client';
-import { connections, syncRuns } from '../../src/db/schema';
+import { connections, syncRuns, tenants } from '../../src/db/schema';
 import { waitForSync } from '../../src/demo';
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
@@ -187,6 +187,9 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     const days = Number(/DSO\s*([\d.]+) days/.exec((await dso.textContent()) ?? '')?.[1]);
     expect(days).toBeGreaterThan(0);
     expect(await page.getByTestId('kpi-cei').textContent()).toMatch(/[1-9][\d.]*%/);
+    // Every time in the app is in the company's zone, named once above the page.
+    const [tenant] = await s.db.select({ timezone: tenants.timezone }).from(tenants);
+    expect(await page.getByTestId('time-zone').textContent()).toBe(`Times in ${tenant!.timezone}`);
     await shot('05-dashboard');
   });
 
