@@ -148,6 +148,9 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     const row = connectionRow();
     await row.waitFor();
     expect(await row.locator('strong').first().textContent()).toBe('Demo company');
+    // A QuickBooks company is synced: the CSV upload (refused for it) is not offered.
+    await page.getByTestId('csv-not-offered').waitFor();
+    expect(await page.getByLabel('CSV file').count()).toBe(0);
     // No worker yet: the initial sync is queued, and the bar says so (indeterminate).
     const bar = row.getByRole('progressbar', { name: 'Sync of Demo company' });
     await bar.waitFor();

@@ -2,7 +2,7 @@ import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
 import { formatDate, formatInstant, formatMoney } from '../lib/format';
-import type { Connection, Integrations, SyncRun } from '../lib/types';
+import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import { ConnectionList } from './connections/ConnectionList';
@@ -57,6 +57,9 @@ export function ConnectionsPage({ tenant }: PageProps) {
   const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
   const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
+  // CSV uploads are for CSV companies only (the server refuses others with a 409): not offered to a synced one.
+  const companies = useApi<{ items: Tenant[] }>('/api/v1/tenants');
+  const source = companies.data?.items.find((t) => t.slug === tenant)?.source ?? null;
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -103,44 +106,53 @@ export function ConnectionsPage({ tenant }: PageProps) {
               .map((c) => c.externalId)}
           />
         </Card>
-        <Card title="Upload a CSV">
-          <p className="muted">
-            A canonical invoice history:{' '}
-            <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A file
-            with any bad line imports nothing.
-          </p>
-          <form onSubmit={upload} className="upload">
-            <div className="field">
-              <label htmlFor={fileId}>CSV file</label>
-              <input
-                ref={input}
-                id={fileId}
-                type="file"
-                accept=".csv,text/csv"
-                onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-              />
-            </div>
-            <button type="submit" className="btn" disabled={!file || busy}>
-              {busy ? 'Importing…' : 'Import'}
-            </button>
-          </form>
-          {message ? (
-            <div className="banner banner-ok" role="status">
-              {message}
-            </div>
-          ) : null}
-          <ErrorBanner error={error} />
-          {problems.length ? (
-            <ul className="problems">
-              {problems.map((p) => (
-                <li key={`${p.line}-${p.column}-${p.message}`}>
-                  {p.line ? `Line ${p.line}` : ''}
-                  {p.column ? `, ${p.column}` : ''}: {p.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </Card>
+        {source !== null && source !== 'csv' ? (
+          <Card title="Upload a CSV">
+            <p className="muted" data-testid="csv-not-offered">
+              This company's ledger comes from {source === 'quickbooks' ? 'QuickBooks' : source}: it is
+              synced, not uploaded. CSV uploads are for companies without an accounting connection.
+            </p>
+          </Card>
+        ) : (
+          <Card title="Upload a CSV">
+            <p className="muted">
+              A canonical invoice history:{' '}
+              <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A
+              file with any bad line imports nothing.
+            </p>
+            <form onSubmit={upload} className="upload">
+              <div className="field">
+                <label htmlFor={fileId}>CSV file</label>
+                <input
+                  ref={input}
+                  id={fileId}
+                  type="file"
+                  accept=".csv,text/csv"
+                  onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+                />
+              </div>
+              <button type="submit" className="btn" disabled={!file || busy}>
+                {busy ? 'Importing…' : 'Import'}
+              </button>
+            </form>
+            {message ? (
+              <div className="banner banner-ok" role="status">
+                {message}
+              </div>
+            ) : null}
+            <ErrorBanner error={error} />
+            {problems.length ? (
+              <ul className="problems">
+                {problems.map((p) => (
+                  <li key={`${p.line}-${p.column}-${p.message}`}>
+                    {p.line ? `Line ${p.line}` : ''}
+                    {p.column ? `, ${p.column}` : ''}: {p.message}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </Card>
+        )}
       </div>
       <Card title="Sync runs and imports">
         {runs.loading && !runs.data ? <Loading /> : null}
