@@ -51,7 +51,8 @@ export async function connectQuickbooksViaOAuth(appUrl: string): Promise<void> {
     redirect: 'manual',
     headers: sameOrigin ? { cookie: cookieHeader() } : {},
   });
-  if (done.status !== 302 || done.headers.get('location') !== '/') {
+  // The app answers with a redirect into itself: '/connections' for a new company (its first sync), '/' otherwise.
+  if (done.status !== 302 || !['/', '/connections'].includes(done.headers.get('location') ?? '')) {
     throw new AppError(
       'connect_failed',
       `the OAuth callback answered ${done.status}: ${await done.text()}`,

@@ -13,6 +13,7 @@ import { type Db, rowsOf, type Tx } from '../db/client';
 import { ensureTenant, getTenant, type Tenant } from '../db/queries/tenants';
 import { syncRuns } from '../db/schema';
 import { AppError } from '../errors';
+import { type CsvLedgerSummary, csvLedgerSummary } from './csv-summary';
 
 export interface ImportResult {
   tenant: Pick<Tenant, 'id' | 'slug' | 'name'>;
@@ -21,6 +22,9 @@ export interface ImportResult {
   rows: number;
   customers: number;
   invoices: { inserted: number; updated: number; open: number; paid: number };
+  /** The file's latest date and its open invoices' total per currency (csv-summary.ts). */
+  asOf: CsvLedgerSummary['asOf'];
+  openBalance: CsvLedgerSummary['openBalance'];
   payments: { upserted: number; reversed: number };
   /** Credit notes (negative amounts) upserted as credit memos. */
   creditNotes: number;
@@ -136,6 +140,7 @@ async function writeImport(
       rows: rows.length,
       customers: customerCount,
       invoices: { inserted, updated: rows.length - inserted, open, paid: rows.length - open },
+      ...csvLedgerSummary(rows, parsed.credits),
       payments: paymentStats,
       creditNotes,
       warnings: parsed.warnings,

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Empty, ErrorBanner, Link, Loading } from './components/ui';
 import { ApiError, api, type SessionInfo } from './lib/api';
+import { displayZone, setDisplayZone } from './lib/format';
 import { RoleContext } from './lib/role';
 import { matchRoute, navigate, useLocation } from './lib/router';
 import type { Tenant } from './lib/types';
@@ -80,6 +81,8 @@ export function App() {
   if (!session || !tenants) return <Loading label="Loading Duely…" />;
 
   const tenant = pickTenant(session, tenants, tenantSlug);
+  // One zone for every time shown: the company's, named once in the header (lib/format.ts).
+  setDisplayZone(tenant?.timezone);
   const match = matchRoute(navEntries, pathname);
   const entry = navEntries.find((e) => e.name === match?.name);
   const needsTenant = entry && entry.name !== 'connections' && entry.name !== 'settings';
@@ -141,6 +144,11 @@ export function App() {
         </div>
       </header>
       <main id="main" className="content" tabIndex={-1} ref={mainRef}>
+        {tenant ? (
+          <p className="small muted time-zone" data-testid="time-zone">
+            Times in {displayZone()}
+          </p>
+        ) : null}
         {role === 'viewer' ? (
           <p className="role-note" role="note">
             You have view-only access. Ask an admin of this company for the collector role to approve reminders or

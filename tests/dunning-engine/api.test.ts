@@ -6,11 +6,12 @@ import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import { contactSuppressions, dunningMessages } from '../../src/db/schema';
+import { senderOf } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
-import { customerId, importLedger, setup } from './fixtures';
+import { customerId, importLedger, setup, tenantRow } from './fixtures';
 
 const whKey = randomBytes(24);
 const WEBHOOK_SECRET = `whsec_${whKey.toString('base64')}`;
@@ -305,6 +306,11 @@ describe('unsubscribe', () => {
     const page = await app.inject({ method: 'GET', url: path });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<form method="post"');
+    // The page names the company the reminders come from (the name the emails are signed with), escaped.
+    const company = senderOf(await tenantRow(s, tenantId), s).companyName;
+    expect(company.length).toBeGreaterThan(0);
+    const html = company.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&#39;');
+    expect(page.body).toContain(`Stop payment reminders from ${html}?`);
     // Still subscribed after a GET (link scanners).
     expect(
       (await s.db.select().from(contactSuppressions).where(eq(contactSuppressions.kind, 'unsubscribed')))
@@ -317,6 +323,7 @@ describe('unsubscribe', () => {
       payload: 'List-Unsubscribe=One-Click',
     });
     expect(post.statusCode).toBe(200);
+    expect(post.body).toContain(`You won't get payment reminders from ${html} any more.`);
     const forged = await app.inject({ method: 'POST', url: `${path.slice(0, -2)}xx` });
     expect(forged.statusCode).toBe(404);
     const r = await planTenant(s, tenantId);

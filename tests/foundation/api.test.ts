@@ -56,6 +56,8 @@ describe('API', () => {
     const up = await upload('acme', csv(rows));
     expect(up.statusCode).toBe(201);
     expect(up.json()).toMatchObject({ rows: 4, customers: 2, invoices: { open: 3, paid: 1 } });
+    // The ledger is "as of" the file's latest date (A3's invoice date), with its open invoices' total.
+    expect(up.json()).toMatchObject({ asOf: '2013-06-20', openBalance: { USD: 25_010 + 4_000 + 7_550 } });
 
     const all = await app.inject({ url: '/api/v1/tenants/acme/invoices?limit=2', headers: auth() });
     expect(all.statusCode).toBe(200);

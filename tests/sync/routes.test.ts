@@ -234,7 +234,7 @@ describe('OAuth connect flow', () => {
       headers: { cookie: a.cookie },
     });
     expect(res.statusCode).toBe(302);
-    expect(res.headers.location).toBe('/');
+    expect(res.headers.location).toBe('/connections');
     const [conn] = await s.db.select().from(connections).where(eq(connections.externalId, '777'));
     expect(conn).toMatchObject({ provider: 'quickbooks', status: 'active' });
     expect(conn?.credentials).not.toContain('rt-first');
@@ -502,6 +502,8 @@ describe('connections API', () => {
       headers: auth(),
     });
     expect(sync.statusCode).toBe(409);
+    // The Connections page words a refused "Sync now" by this code (syncRefusedMessage).
+    expect(sync.json().error.code).toBe('disconnected');
   });
 
   it('a tenant token cannot see another tenant’s connections', async () => {

@@ -4,11 +4,19 @@ import { describe, expect, it, vi } from 'vitest';
 import { pickTenant } from '../../src/web/App';
 import { hasRisk, InvoiceTable } from '../../src/web/components/InvoiceTable';
 import { Api, ApiError, apiPath, type SessionInfo } from '../../src/web/lib/api';
-import { formatDate, formatKpi, formatMoney, formatShare } from '../../src/web/lib/format';
+import {
+  displayZone,
+  formatDate,
+  formatInstant,
+  formatKpi,
+  formatMoney,
+  formatShare,
+  setDisplayZone,
+} from '../../src/web/lib/format';
 import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
-import { describeRun } from '../../src/web/pages/Connections';
+import { describeRun, importSummary } from '../../src/web/pages/Connections';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -28,6 +36,24 @@ describe('format', () => {
     expect(formatShare(null)).toBe('—');
     expect(formatKpi(148.6, 'days')).toBe('148.6 days');
     expect(formatKpi(null, '%')).toBe('—');
+  });
+
+  it('times in one zone, the company’s, whatever the viewer’s (issue 16: one zone, always labelled)', () => {
+    const viewer = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    try {
+      setDisplayZone('America/New_York');
+      expect(displayZone()).toBe('America/New_York');
+      expect(formatInstant('2013-07-01T14:05:00Z')).toBe('Jul 1, 2013, 10:05 AM');
+      setDisplayZone('Asia/Tokyo');
+      expect(formatInstant('2013-07-01T14:05:00Z')).toBe('Jul 1, 2013, 11:05 PM');
+      // No company (or a zone this browser does not know): the viewer's, which the label then names.
+      setDisplayZone('Not/A_Zone');
+      expect(displayZone()).toBe(viewer);
+      setDisplayZone(null);
+      expect(displayZone()).toBe(viewer);
+    } finally {
+      setDisplayZone(null);
+    }
   });
 });
 
@@ -156,6 +182,24 @@ describe('tenant choice and sync runs', () => {
     expect(pickTenant(operator, tenants, 'beta')?.slug).toBe('beta');
     expect(pickTenant(operator, tenants, 'gone')?.slug).toBe('acme');
     expect(pickTenant(operator, [], null)).toBeNull();
+  });
+
+  it('an upload says what the ledger amounts to, as of the file’s latest date', () => {
+    const r = {
+      rows: 1234,
+      customers: 120,
+      invoices: { inserted: 10, updated: 1224, open: 45, paid: 1189 },
+      asOf: '2014-03-31',
+      openBalance: { USD: 1_234_567, EUR: 10_000 },
+    };
+    expect(importSummary(r)).toBe(
+      'Ledger as of Mar 31, 2014: 120 customers, 45 open invoices, €100.00 + $12,345.67 open. ' +
+        'Imported 1,234 invoices: 10 new, 1,224 updated, 1,189 paid.',
+    );
+    const one = { ...r, rows: 1, customers: 1, invoices: { inserted: 1, updated: 0, open: 0, paid: 1 }, openBalance: {} };
+    expect(importSummary(one)).toBe(
+      'Ledger as of Mar 31, 2014: 1 customer, 0 open invoices, nothing open. Imported 1 invoice: 1 new, 0 updated, 1 paid.',
+    );
   });
 
   it('describes imports and syncs', () => {

@@ -10,6 +10,7 @@ import {
   syncFinishedMessage,
   syncPending,
   syncProgressView,
+  syncRefusedMessage,
 } from '../../src/web/pages/connections/sync-progress';
 import { SyncProgressBar } from '../../src/web/pages/connections/SyncProgressBar';
 
@@ -140,6 +141,26 @@ describe('syncFinishedMessage', () => {
     expect(syncFinishedMessage(run({ status: 'failed', error: 'QuickBooks is unavailable' }))).toBe(
       'Sync failed: QuickBooks is unavailable',
     );
+  });
+});
+
+describe('"Sync now" refused: the connection changed since the page loaded it', () => {
+  // A background call (e.g. reading pay links) met the revoked grant and marked the connection before the user
+  // pressed "Sync now" (seen on Postgres): the row says why, and the page reloads into the reconnect prompt.
+  it('a 409 reconnect_needed or disconnected answer is said on the row', () => {
+    const msg = 'The connection needs to be reconnected before it can sync.';
+    expect(syncRefusedMessage({ status: 409, code: 'reconnect_needed', message: msg })).toBe(
+      `Sync failed: ${msg}`,
+    );
+    expect(
+      syncRefusedMessage({ status: 409, code: 'disconnected', message: 'The connection is disconnected.' }),
+    ).toBe('Sync failed: The connection is disconnected.');
+  });
+
+  it('any other error stays a banner', () => {
+    expect(syncRefusedMessage({ status: 500, code: 'internal', message: 'boom' })).toBeNull();
+    expect(syncRefusedMessage({ status: 409, code: 'conflict', message: 'other' })).toBeNull();
+    expect(syncRefusedMessage({ status: 403, code: 'forbidden', message: 'viewer' })).toBeNull();
   });
 });
 

@@ -225,6 +225,44 @@ describe('buildTimeline', () => {
     });
   });
 
+  it('a credit memo applied (a zero-amount payment) says so with what it settled, not "received $0.00"', () => {
+    const t = buildTimeline({
+      ...base,
+      payments: [
+        {
+          id: 'p-cm',
+          externalId: 'PAY-9',
+          date: '2013-06-05',
+          currency: 'USD',
+          amountMinor: 0,
+          unappliedMinor: 0,
+          allocations: [{ invoiceId: 'i-2', amountMinor: 25_000, date: '2013-06-05' }],
+        },
+        {
+          id: 'p-mixed',
+          externalId: 'PAY-10',
+          date: '2013-06-06',
+          currency: 'USD',
+          amountMinor: 10_000,
+          unappliedMinor: 0,
+          allocations: [{ invoiceId: 'i-2', amountMinor: 15_000, date: '2013-06-06' }],
+        },
+      ],
+    });
+    const by = (key: string) => t.find((e) => e.key === key)!;
+    expect(by('payment:p-cm')).toMatchObject({
+      title: 'Credit memo applied',
+      status: { label: 'credit memo applied', tone: 'ok' },
+      amounts: [{ minor: 25_000, currency: 'USD' }],
+      detail: 'Applied to INV-2',
+    });
+    expect(by('payment:p-mixed')).toMatchObject({
+      title: 'Payment PAY-10 received',
+      amounts: [{ minor: 10_000, currency: 'USD' }],
+      detail: 'Applied to INV-2; $50.00 from a credit memo',
+    });
+  });
+
   it('leaves out other customers’ messages and promises, cancelled promises, disputes on foreign invoices', () => {
     const t = buildTimeline({
       ...base,
@@ -359,12 +397,28 @@ describe('risk trend', () => {
     expect(trendWords(null, 30)).toBeNull();
   });
   it('a summary sentence as the chart’s text alternative', () => {
+    // The 30-day change starts from the score 30 days before, the 90-day one from 90 days before (issue 16:
+    // "up 1 point in 30 days, from 96 on Sep 4" mixed the 90-day point into the 30-day sentence).
     expect(riskSummary(risk)).toBe(
-      'Risk score 42 of 100 (high risk) as of Jul 1, 2013; up 8 points in 30 days, from 45 on Apr 2, 2013.',
+      'Risk score 42 of 100 (high risk) as of Jul 1, 2013; up 8 points in 30 days (from 34 on Jun 1, 2013); ' +
+        'down 3 points in 90 days (from 45 on Apr 2, 2013).',
     );
-    expect(riskSummary({ ...risk, trend30: null, history: [{ day: '2013-07-01', score: 42 }] })).toBe(
-      'Risk score 42 of 100 (high risk) as of Jul 1, 2013 (no earlier score).',
+    // Only a 90-day point: its change alone, never labelled as 30 days.
+    expect(
+      riskSummary({
+        ...risk,
+        trend30: null,
+        history: [
+          { day: '2013-04-02', score: 45 },
+          { day: '2013-07-01', score: 42 },
+        ],
+      }),
+    ).toBe(
+      'Risk score 42 of 100 (high risk) as of Jul 1, 2013; down 3 points in 90 days (from 45 on Apr 2, 2013).',
     );
+    expect(
+      riskSummary({ ...risk, trend30: null, trend90: null, history: [{ day: '2013-07-01', score: 42 }] }),
+    ).toBe('Risk score 42 of 100 (high risk) as of Jul 1, 2013 (no earlier score).');
   });
 });
 

@@ -291,7 +291,8 @@ export const connectRoutes =
         reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
         log.info({ tenant: tenantSlug, user: user.sub }, `signed in through ${c.provider}`);
       }
-      return reply.header('cache-control', 'no-store').redirect('/', 302);
+      // A new company lands on Connections, where its first sync's progress shows; a reconnect returns to the app.
+      return reply.header('cache-control', 'no-store').redirect(reattached ? '/' : '/connections', 302);
     });
 
     // The provider's "Disconnect URL": the user disconnected Duely from inside the provider. The grant is already

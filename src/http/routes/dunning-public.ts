@@ -2,7 +2,10 @@
  * Unauthenticated dunning endpoints: Resend's delivery webhooks (Svix-signed) and the debtor's unsubscribe link.
  * Neither is under /api/, so no bearer token or session applies; each authenticates itself (signature, HMAC link).
  */
+import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
+import { dunningMessages, tenants } from '../../db/schema';
+import { senderOf } from '../../dunning/compose-email';
 import { applyDeliveryUpdate, unsubscribeDebtor } from '../../dunning/delivery-events';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
 import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
@@ -41,6 +44,9 @@ export const resendWebhookRoutes =
     });
   };
 
+const escapeHtml = (v: string) =>
+  v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
 const page = (title: string, body: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
   `<title>${title}</title></head><body style="font-family:sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">` +
@@ -59,17 +65,29 @@ export const unsubscribeRoutes =
     }
 
     const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
+    /** Who the reminders come from (the name the emails are signed with), HTML-escaped; null if unknown. */
+    const companyOf = async (messageId: string): Promise<string | null> => {
+      const [row] = await services.db
+        .select({ tenant: tenants })
+        .from(dunningMessages)
+        .innerJoin(tenants, eq(tenants.id, dunningMessages.tenantId))
+        .where(eq(dunningMessages.id, messageId));
+      return row ? escapeHtml(senderOf(row.tenant, services).companyName) : null;
+    };
 
     /** The confirm page: a GET never unsubscribes (mail scanners follow links). */
     app.get('/u/:token', { config: PUBLIC }, async (req, reply) => {
       const { token } = req.params as { token: string };
       reply.type('text/html; charset=utf-8');
-      if (!claimsOf(token))
+      const messageId = claimsOf(token);
+      const company = messageId ? await companyOf(messageId) : null;
+      if (!company)
         return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
       return reply.send(
         page(
-          'Unsubscribe from payment reminders',
-          `<h1>Stop payment reminders?</h1><p>You will no longer receive payment reminders by email for this account.</p>` +
+          `Unsubscribe from ${company}'s payment reminders`,
+          `<h1>Stop payment reminders from ${company}?</h1>` +
+            `<p>You will no longer receive payment reminders by email from ${company} for this account.</p>` +
             `<form method="post" action="/u/${encodeURIComponent(token)}"><button type="submit">Unsubscribe</button></form>`,
         ),
       );
@@ -81,12 +99,13 @@ export const unsubscribeRoutes =
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
       const done = messageId ? await unsubscribeDebtor(services, messageId) : false;
-      if (!done)
+      const company = done && messageId ? await companyOf(messageId) : null;
+      if (!company)
         return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
       return reply.send(
         page(
           'Unsubscribed',
-          '<h1>You are unsubscribed</h1><p>No further payment reminders will be sent.</p>',
+          `<h1>You are unsubscribed</h1><p>You won't get payment reminders from ${company} any more.</p>`,
         ),
       );
     });

@@ -25,12 +25,39 @@ export function formatDate(day: string | null | undefined, locale = 'en-US'): st
   return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' }).format(d);
 }
 
-/** An instant in the viewer's zone: "Jul 1, 2013, 10:42 AM". */
-export function formatInstant(iso: string | null | undefined, locale = 'en-US'): string {
+const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+let companyZone: string | null = null;
+
+/**
+ * Every time the app shows is in one zone: the company's (its tenant time zone, set by the app shell once it knows
+ * the company, and labelled there once: "Times in America/New_York"), else the viewer's. An unknown zone is ignored.
+ */
+export function setDisplayZone(zone: string | null | undefined): void {
+  companyZone = null;
+  if (!zone) return;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    companyZone = zone;
+  } catch {
+    // Not an IANA zone this browser knows: the viewer's zone, which the label then names.
+  }
+}
+
+/** The zone times are shown in (see setDisplayZone). */
+export function displayZone(): string {
+  return companyZone ?? viewerZone();
+}
+
+/** An instant in the display zone (the company's): "Jul 1, 2013, 10:42 AM". */
+export function formatInstant(
+  iso: string | null | undefined,
+  locale = 'en-US',
+  timeZone: string = displayZone(),
+): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
 }
 
 /** 0.1613 → "16.1%"; null → "—". */

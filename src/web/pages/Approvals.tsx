@@ -22,10 +22,9 @@ import {
 import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { api, apiPath, canWork } from '../lib/api';
 import { formatAmountInput, parseAmountInput } from '../lib/amount-input';
-import { formatInstant } from '../lib/format';
+import { displayZone, formatInstant } from '../lib/format';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
-import { viewerZone } from './Messages';
 import '../components/dunning.css';
 
 type Row = DunningMessage & { customerName?: string; amountMinor?: number };
@@ -287,7 +286,7 @@ function ApprovalCard(props: {
       </div>
       <p className="small muted">
         {m.tone ? `${m.tone[0]!.toUpperCase()}${m.tone.slice(1)} ${m.template}` : m.template} · would send{' '}
-        {formatInstant(m.sendAt)} ({viewerZone()}) · to {m.to.join(', ')}
+        {formatInstant(m.sendAt)} ({displayZone()}) · to {m.to.join(', ')}
         {m.editedSubject || m.editedIntro ? ' · edited' : ''}
       </p>
       <MessageWhy m={m} />

@@ -7,9 +7,8 @@ import { SearchBox, useList, useQueryState } from '../components/list';
 import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { parseAmountInput } from '../lib/amount-input';
 import { api, apiPath, canWork } from '../lib/api';
-import { formatDate, formatInstant, formatMoney } from '../lib/format';
+import { displayZone, formatDate, formatInstant, formatMoney } from '../lib/format';
 import type { PageProps } from '../nav';
-import { viewerZone } from './Messages';
 import '../components/dunning.css';
 
 const PARAMS = ['q', 'kind', 'minAmountMinor', 'sort'] as const;
@@ -234,7 +233,7 @@ function TaskCard({
         ) : null}
         {tp.lastContacts?.length ? (
           <div>
-            <h4>Last contacts ({viewerZone()})</h4>
+            <h4>Last contacts ({displayZone()})</h4>
             <ul className="plain">
               {tp.lastContacts.map((c) => (
                 <li key={`${c.at}-${c.status}`}>

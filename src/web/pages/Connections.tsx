@@ -1,17 +1,42 @@
 import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
-import { formatInstant } from '../lib/format';
-import type { Connection, Integrations, SyncRun } from '../lib/types';
+import { formatDate, formatInstant, formatMoney } from '../lib/format';
+import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import { ConnectionList } from './connections/ConnectionList';
 import { INTEGRATIONS_PATH, QuickbooksConnect } from './connections/QuickbooksConnect';
 
-interface ImportResult {
+export interface ImportResult {
   rows: number;
   customers: number;
   invoices: { inserted: number; updated: number; open: number; paid: number };
+  /** The file's latest date (YYYY-MM-DD) and its open invoices' total per currency (src/sync/csv-summary.ts). */
+  asOf?: string;
+  openBalance?: Record<string, number>;
+}
+
+const count = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * What an upload amounts to, "as of" the file's latest date (an old export is a ledger of then: recent Dashboard
+ * periods stay empty): "Ledger as of Mar 31, 2014: 120 customers, 45 open invoices, $12,345.67 open. Imported
+ * 1,234 invoices: 10 new, 1,224 updated, 1,189 paid."
+ */
+export function importSummary(r: ImportResult): string {
+  const balances = Object.entries(r.openBalance ?? {})
+    .filter(([, minor]) => minor !== 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, minor]) => formatMoney(minor, currency));
+  const ledger =
+    `${r.asOf ? `Ledger as of ${formatDate(r.asOf)}` : 'Ledger'}: ${count(r.customers, 'customer')}, ` +
+    `${count(r.invoices.open, 'open invoice')}, ${balances.length ? `${balances.join(' + ')} open` : 'nothing open'}.`;
+  const imported =
+    `Imported ${count(r.rows, 'invoice')}: ${r.invoices.inserted.toLocaleString('en-US')} new, ` +
+    `${r.invoices.updated.toLocaleString('en-US')} updated, ${r.invoices.paid.toLocaleString('en-US')} paid.`;
+  return `${ledger} ${imported}`;
 }
 
 /** One line per sync run: what it was, and its counts. */
@@ -32,6 +57,9 @@ export function ConnectionsPage({ tenant }: PageProps) {
   const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
   const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
+  // CSV uploads are for CSV companies only (the server refuses others with a 409): not offered to a synced one.
+  const companies = useApi<{ items: Tenant[] }>('/api/v1/tenants');
+  const source = companies.data?.items.find((t) => t.slug === tenant)?.source ?? null;
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -49,16 +77,14 @@ export function ConnectionsPage({ tenant }: PageProps) {
     setProblems([]);
     try {
       const r = await api.uploadCsv<ImportResult>(apiPath(tenant, 'imports'), file);
-      setMessage(
-        `Imported ${r.rows.toLocaleString('en-US')} invoices of ${r.customers.toLocaleString('en-US')} customers: ` +
-          `${r.invoices.inserted} new, ${r.invoices.updated} updated, ${r.invoices.open} open, ${r.invoices.paid} paid.`,
-      );
+      setMessage(importSummary(r));
       setFile(null);
       if (input.current) input.current.value = '';
       runs.reload();
     } catch (err) {
       setError(err as Error);
-      const details = err instanceof ApiError ? (err.details as { issues?: typeof problems } | typeof problems) : null;
+      const details =
+        err instanceof ApiError ? (err.details as { issues?: typeof problems } | typeof problems) : null;
       const list = Array.isArray(details) ? details : (details?.issues ?? []);
       setProblems(list.slice(0, 20));
       runs.reload();
@@ -75,46 +101,58 @@ export function ConnectionsPage({ tenant }: PageProps) {
           <ConnectionList tenant={tenant} conns={conns} info={integrations.data} onChange={runs.reload} />
           <QuickbooksConnect
             info={integrations}
-            connected={(conns.data?.items ?? []).filter((c) => c.status !== 'disconnected').map((c) => c.externalId)}
+            connected={(conns.data?.items ?? [])
+              .filter((c) => c.status !== 'disconnected')
+              .map((c) => c.externalId)}
           />
         </Card>
-        <Card title="Upload a CSV">
-          <p className="muted">
-            A canonical invoice history: <code>customer_id, invoice_id, invoice_date, due_date, amount, currency,
-            paid_date</code>. A file with any bad line imports nothing.
-          </p>
-          <form onSubmit={upload} className="upload">
-            <div className="field">
-              <label htmlFor={fileId}>CSV file</label>
-              <input
-                ref={input}
-                id={fileId}
-                type="file"
-                accept=".csv,text/csv"
-                onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-              />
-            </div>
-            <button type="submit" className="btn" disabled={!file || busy}>
-              {busy ? 'Importing…' : 'Import'}
-            </button>
-          </form>
-          {message ? (
-            <div className="banner banner-ok" role="status">
-              {message}
-            </div>
-          ) : null}
-          <ErrorBanner error={error} />
-          {problems.length ? (
-            <ul className="problems">
-              {problems.map((p) => (
-                <li key={`${p.line}-${p.column}-${p.message}`}>
-                  {p.line ? `Line ${p.line}` : ''}
-                  {p.column ? `, ${p.column}` : ''}: {p.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </Card>
+        {source !== null && source !== 'csv' ? (
+          <Card title="Upload a CSV">
+            <p className="muted" data-testid="csv-not-offered">
+              This company's ledger comes from {source === 'quickbooks' ? 'QuickBooks' : source}: it is
+              synced, not uploaded. CSV uploads are for companies without an accounting connection.
+            </p>
+          </Card>
+        ) : (
+          <Card title="Upload a CSV">
+            <p className="muted">
+              A canonical invoice history:{' '}
+              <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A
+              file with any bad line imports nothing.
+            </p>
+            <form onSubmit={upload} className="upload">
+              <div className="field">
+                <label htmlFor={fileId}>CSV file</label>
+                <input
+                  ref={input}
+                  id={fileId}
+                  type="file"
+                  accept=".csv,text/csv"
+                  onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+                />
+              </div>
+              <button type="submit" className="btn" disabled={!file || busy}>
+                {busy ? 'Importing…' : 'Import'}
+              </button>
+            </form>
+            {message ? (
+              <div className="banner banner-ok" role="status">
+                {message}
+              </div>
+            ) : null}
+            <ErrorBanner error={error} />
+            {problems.length ? (
+              <ul className="problems">
+                {problems.map((p) => (
+                  <li key={`${p.line}-${p.column}-${p.message}`}>
+                    {p.line ? `Line ${p.line}` : ''}
+                    {p.column ? `, ${p.column}` : ''}: {p.message}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </Card>
+        )}
       </div>
       <Card title="Sync runs and imports">
         {runs.loading && !runs.data ? <Loading /> : null}

@@ -2,7 +2,7 @@ import { lazy, Suspense, useMemo } from 'react';
 import { InvoiceTable } from '../components/InvoiceTable';
 import { Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
-import { formatDate, formatMoney } from '../lib/format';
+import { displayZone, formatDate, formatMoney } from '../lib/format';
 import type { CustomerDetail } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
@@ -37,6 +37,8 @@ export function CustomerPage({ tenant, params }: PageProps) {
             promises: dunning.data.promises,
             disputes: dunning.data.disputes,
             today,
+            // The company's zone, like every time in the app (named in the header).
+            timeZone: displayZone(),
           })
         : null,
     [data, dunning.data, today],

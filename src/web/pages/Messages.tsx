@@ -12,7 +12,7 @@ import {
 import { ExportLink, SearchBox, SortHeader, useList, useQueryState } from '../components/list';
 import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { api, apiPath } from '../lib/api';
-import { formatInstant } from '../lib/format';
+import { displayZone, formatInstant } from '../lib/format';
 import { useLocation } from '../lib/router';
 import type { PageProps } from '../nav';
 import '../components/dunning.css';
@@ -28,8 +28,6 @@ const STATUSES: MessageStatus[] = [
 ];
 const PARAMS = ['status', 'q', 'sort', 'from', 'to', 'tone', 'customer'] as const;
 
-/** The viewer's time zone, named wherever times are shown in it. */
-export const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
@@ -61,7 +59,7 @@ export function MessagesPage({ tenant }: PageProps) {
     filteredBy.current = key;
   });
   const onSort = (s: string) => state.set({ sort: s });
-  const zone = viewerZone();
+  const zone = displayZone();
 
   const open = rows.find((r) => r.id === openId) ?? (linkedMessage?.id === openId ? linkedMessage : null);
   return (
@@ -249,7 +247,7 @@ function MessageDetail({ tenant, m, onClose }: { tenant: string; m: DunningMessa
         <dt>To</dt>
         <dd>{m.to.join(', ')}</dd>
         <dt>
-          {m.sentAt ? 'Sent' : 'Send time'} ({viewerZone()})
+          {m.sentAt ? 'Sent' : 'Send time'} ({displayZone()})
         </dt>
         <dd>{formatInstant(m.sentAt ?? m.sendAt)}</dd>
         {m.providerId ? (

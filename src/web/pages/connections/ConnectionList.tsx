@@ -11,7 +11,7 @@ import type { Connection, Integrations } from '../../lib/types';
 import type { Loaded } from '../../lib/use-api';
 import { DisconnectButton, disconnectMessage } from './DisconnectButton';
 import { connectionName } from './QuickbooksConnect';
-import { finishedRun, syncFinishedMessage, syncPending } from './sync-progress';
+import { finishedRun, syncFinishedMessage, syncPending, syncRefusedMessage } from './sync-progress';
 import { SyncProgressBar } from './SyncProgressBar';
 import { useInterval } from './use-interval';
 
@@ -87,7 +87,16 @@ export function ConnectionList(props: {
       setNotes(({ [c.id]: _dropped, ...rest }) => rest);
       conns.reload();
     } catch (err) {
-      setError(err as Error);
+      // The connection changed since this page loaded it (e.g. a background call found the grant revoked): show
+      // why on the row and reload, so the reconnect prompt replaces the stale "Sync now".
+      const refused = err instanceof ApiError ? syncRefusedMessage(err) : null;
+      if (refused === null) {
+        setError(err as Error);
+        return;
+      }
+      setNotes((n) => ({ ...n, [c.id]: { tone: 'error', text: refused } }));
+      conns.reload();
+      onChange();
     }
   };
 

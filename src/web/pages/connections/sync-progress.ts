@@ -144,3 +144,13 @@ export function finishedRun(before: Connection, after: Connection): SyncRunView 
   if (before.lastRun?.id === after.lastRun.id) return null;
   return after.lastRun;
 }
+
+/**
+ * "Sync now" refused because the connection changed since the page loaded it (409: another call of Duely's found
+ * the grant revoked and marked it "reconnect needed", or it was disconnected): what the row says. The page then
+ * reloads the list, so the reconnect prompt replaces the stale "Sync now". Null for any other error (a banner).
+ */
+export function syncRefusedMessage(err: { status: number; code: string; message: string }): string | null {
+  if (err.status !== 409 || !['reconnect_needed', 'disconnected'].includes(err.code)) return null;
+  return `Sync failed: ${err.message}`;
+}

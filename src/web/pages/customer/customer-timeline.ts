@@ -229,6 +229,24 @@ function paymentEntry(p: Payment, invoiceLabel: Map<string, string>): TimelineEn
   const parts: string[] = [];
   if (applied.length) parts.push(`Applied to ${[...new Set(applied)].join(', ')}`);
   if (p.unappliedMinor > 0) parts.push(`${formatMoney(p.unappliedMinor, p.currency)} unapplied`);
+  // What it settled beyond the money received came from credit: a zero-amount payment only applies a credit memo
+  // (a host ledger records the application as one), so it is "credit memo applied" for what it settled, not "$0.00".
+  const settled = p.allocations.filter((a) => a.invoiceId).reduce((sum, a) => sum + a.amountMinor, 0);
+  const credit = settled - (p.amountMinor - p.unappliedMinor);
+  if (p.amountMinor === 0 && credit > 0) {
+    return {
+      key: `payment:${p.id}`,
+      kind: 'payment',
+      day: p.date.slice(0, 10),
+      time: null,
+      title: 'Credit memo applied',
+      amounts: [{ minor: credit, currency: p.currency }],
+      status: { label: 'credit memo applied', tone: 'ok' },
+      detail: parts.length ? parts.join('; ') : null,
+      upcoming: false,
+    };
+  }
+  if (credit > 0) parts.push(`${formatMoney(credit, p.currency)} from a credit memo`);
   return {
     key: `payment:${p.id}`,
     kind: 'payment',
@@ -390,14 +408,17 @@ export function trendWords(
 
 /** The chart's text alternative: where the score is, and where it came from. */
 export function riskSummary(r: CustomerRiskView): string {
-  const first = r.history[0];
   const lead = `Risk score ${r.score} of 100 (${r.band} risk) as of ${formatDate(r.asOf)}`;
-  const t30 = trendWords(r.trend30, 30);
-  const from =
-    first && r.history.length > 1
-      ? `, from ${first.score} on ${formatDate(first.day)}`
-      : ' (no earlier score)';
-  return `${lead}${t30 ? `; ${t30.text}` : ''}${from}.`;
+  // Each change names its own starting point: the score 30 (90) days before the last one in the history.
+  const today = r.history.at(-1)?.day;
+  const since = (change: number | null, days: number) => {
+    const words = trendWords(change, days);
+    if (!words || !today) return null;
+    const then = r.history.find((p) => p.day === addDays(today, -days));
+    return then ? `${words.text} (from ${then.score} on ${formatDate(then.day)})` : words.text;
+  };
+  const changes = [since(r.trend30, 30), since(r.trend90, 90)].filter((t) => t !== null);
+  return changes.length ? `${lead}; ${changes.join('; ')}.` : `${lead} (no earlier score).`;
 }
 
 // ---- forms ----------------------------------------------------------------------------------------------------
