@@ -9,9 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { QuickbooksConfig } from '../../connectors/quickbooks/oauth';
 import { INTUIT_ISSUER } from '../../connectors/quickbooks/openid';
 import { signWebhook, SIGNATURE_HEADER } from '../../connectors/quickbooks/webhooks';
-import { type Change, Company, type EntityName, type Row } from './company';
+import { type Change, Company, type EntityName, type Row, type SbInvoice } from './company';
 import { compareSandboxIds, parseQuery, QueryError } from './query';
+import { invoicePdfBytes } from './invoice-pdf';
 import {
+  qboDate,
   qboInstant,
   renderCreditMemo,
   renderCustomer,
@@ -537,6 +539,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, invoices, items, vendors or employees.",
           ),
         );
+      }
+      if (entity === 'Invoice' && parts[5] === 'pdf') {
+        // "Get an invoice as PDF": the document itself, Content-Type application/pdf.
+        const inv = row as SbInvoice;
+        const pdf = invoicePdfBytes([
+          `${companyName} - Invoice ${inv.docNumber}`,
+          `Invoice date: ${qboDate(inv.txnDay)}`,
+          `Due date: ${qboDate(inv.dueDay)}`,
+          `Total: ${(inv.totalMinor / 100).toFixed(2)}`,
+          `Balance due: ${(inv.balanceMinor / 100).toFixed(2)}`,
+        ]);
+        res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(pdf.length) });
+        res.end(pdf);
+        return;
       }
       return send(res, 200, {
         [entity]: render(entity, row, query.get('include') === 'invoiceLink'),
