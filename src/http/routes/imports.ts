@@ -37,7 +37,7 @@ export const importRoutes =
      * Upload a canonical invoice-history CSV, as a raw `text/csv` body or a multipart form field `file`.
      * Creates the tenant (source csv) when an operator token names a new one. 422 with every bad line otherwise.
      */
-    app.post('/tenants/:tenant/imports', async (req, reply) => {
+    app.post('/tenants/:tenant/imports', { config: { tenantCheckedByHandler: true } }, async (req, reply) => {
       const ref = (req.params as { tenant: string }).tenant;
       const existing = await findTenant(services.db, ref);
       if (existing) await tenantOf(req, services);
