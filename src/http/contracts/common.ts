@@ -45,3 +45,20 @@ export type Wire<T> = T extends Date
 
 /** The wire type of a zod response schema. */
 export type WireOf<S extends z.ZodType> = Wire<z.output<S>>;
+
+/**
+ * `covers<Row>()(schema)`: the schema, checked at compile time to name every field of `Row` (the query's row type)
+ * — the serializer drops what a response schema does not name, so a field added to a query must be added here.
+ */
+export const covers =
+  <Row>() =>
+  <S extends z.ZodObject>(
+    schema: S &
+      (Exclude<keyof Row, keyof z.output<S>> extends never
+        ? unknown
+        : { missingFields: Exclude<keyof Row, keyof z.output<S>> }),
+  ): S =>
+    schema;
+
+export const delivery = z.enum(['email', 'print']);
+export const riskBand = z.enum(['low', 'medium', 'high']);
