@@ -62,3 +62,12 @@ export const covers =
 
 export const delivery = z.enum(['email', 'print']);
 export const riskBand = z.enum(['low', 'medium', 'high']);
+
+/**
+ * `coversDeep<T>()(schema)`: the schema's output must be a `T` at every depth (each required field of `T`, nested
+ * ones included, is named with a compatible type). For answers built from a module's own type.
+ */
+export const coversDeep =
+  <T>() =>
+  <S extends z.ZodType<T>>(schema: S): S =>
+    schema;
