@@ -136,7 +136,7 @@ export const models = {
 
 export const score = {
   params: tenantParams,
-  body: z.object({}).optional().meta({ description: 'no fields' }),
+  body: z.object({}).nullish().meta({ description: 'no fields' }),
   response: { 202: z.object({ queued: z.boolean(), jobId: z.string().nullable() }), ...errorResponses },
 } as const;
 
