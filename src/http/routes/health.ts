@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import * as contract from '../contracts/health';
+import { pingDatabase } from '../../db/queries/health';
 import type { Services } from '../../services';
 import { PUBLIC } from '../auth';
 
@@ -12,7 +12,7 @@ export const healthRoutes =
       const started = performance.now();
       let database: { ok: boolean; kind: 'pglite' | 'postgres'; latencyMs?: number; error?: string };
       try {
-        await services.db.execute(sql`select 1`);
+        await pingDatabase(services.db);
         database = {
           ok: true,
           kind: services.dbh.kind,
