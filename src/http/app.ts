@@ -4,9 +4,21 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { AppError } from '../errors';
 import type { Services } from '../services';
-import { assertEveryRouteDeclaresAuth, registerAuth, requireAuth, type RouteAuth } from './auth';
+import {
+  assertEveryRouteDeclaresAuth,
+  checkTenantBeforeValidation,
+  registerAuth,
+  requireAuth,
+  type RouteAuth,
+} from './auth';
+import { registerApiDocs, registerApiDocsUi } from './api-docs';
 import { registerRateLimits } from './rate-limits';
 import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
@@ -41,6 +53,14 @@ function trustProxyOption(
   return typeof value === 'number' ? (_address, hop) => hop < value : value;
 }
 
+/** Where a validation failure was found, as the error message names it. */
+const VALIDATION_CONTEXT: Record<string, string> = {
+  body: 'body',
+  querystring: 'querystring',
+  params: 'path',
+  headers: 'headers',
+};
+
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
@@ -70,7 +90,28 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     if (!req.raw.complete) reply.header('connection', 'close');
   });
 
+  // Route contracts (src/http/contracts): zod validates params, query and body before the handler runs, and
+  // serialises the answer (unknown keys stripped, a wrong shape is a 500 rather than a leak).
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
   app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      // The same answer the handlers' own zod checks gave before the contracts (src/http/validate.ts): 400
+      // invalid_request naming each bad field.
+      const where = VALIDATION_CONTEXT[err.validationContext ?? ''] ?? 'request';
+      const issues = err.validation.map((i) => ({
+        field: i.instancePath.split('/').filter(Boolean).join('.') || where,
+        message: i.message,
+      }));
+      return reply.status(400).send({
+        error: {
+          code: 'invalid_request',
+          message: `Invalid ${where}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+          details: issues,
+        },
+      });
+    }
     if (err instanceof AppError) {
       if (err.status >= 500) req.log.error({ err }, 'request failed');
       const body: Record<string, unknown> = {
@@ -98,6 +139,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   );
 
   await app.register(fastifyCookie);
+  // Before any route: @fastify/swagger collects the contracts of the routes registered after it.
+  await registerApiDocs(app);
   app.decorate('routeAuth', assertEveryRouteDeclaresAuth(app));
   await registerRateLimits(app, config);
   registerAuth(app, services);
@@ -112,9 +155,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(unsubscribeRoutes(services));
   await app.register(invoicePdfRoutes(services));
   // Everything under /api/v1 needs a signed-in principal unless a route declares otherwise.
+  // GET /docs (UI) and /docs/json (OpenAPI 3): signed-in, like the API it describes (src/http/api-docs.ts).
+  await app.register(async (docs) => {
+    requireAuth(docs);
+    await registerApiDocsUi(docs);
+  });
   await app.register(
     async (api) => {
       requireAuth(api);
+      checkTenantBeforeValidation(api, services);
       await api.register(ledgerRoutes(services));
       await api.register(listRoutes(services));
       await api.register(importRoutes(services));

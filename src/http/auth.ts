@@ -40,6 +40,8 @@ export type Principal =
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The `:tenant` of the route, resolved and access-checked before validation (checkTenantBeforeValidation). */
+    checkedTenant?: Tenant;
   }
 }
 
@@ -73,6 +75,10 @@ declare module 'fastify' {
      * changes state (deny by default: a write route open to collectors says so).
      */
     role?: Role;
+    /** How a hot tenant route reads its tenant row (memoized); the access check always runs. */
+    tenantLookup?: (ref: string) => Promise<Tenant>;
+    /** The handler checks `:tenant` itself (an upload that creates the tenant it names). */
+    tenantCheckedByHandler?: true;
   }
 }
 
@@ -240,6 +246,7 @@ export async function tenantOf(
   services: Services,
   lookup: (ref: string) => Promise<Tenant> = (ref) => getTenant(services.db, ref),
 ): Promise<Tenant> {
+  if (req.checkedTenant) return req.checkedTenant;
   const ref = (req.params as { tenant?: string }).tenant ?? '';
   const tenant = await lookup(ref);
   const p = principalOf(req);
@@ -249,4 +256,17 @@ export async function tenantOf(
     );
   }
   return tenant;
+}
+
+/**
+ * Tenant routes of `scope` resolve `:tenant` and check the caller may see it before their contract validates the
+ * request: a stranger to the tenant learns 403/404, never which of their fields were wrong (the route sweep sends
+ * empty bodies with another tenant's credentials). The handler's `tenantOf` then reuses the checked row.
+ */
+export function checkTenantBeforeValidation(scope: FastifyInstance, services: Services): void {
+  scope.addHook('preValidation', async (req) => {
+    if (req.routeOptions.url?.includes(':tenant') && !req.routeOptions.config.tenantCheckedByHandler) {
+      req.checkedTenant = await tenantOf(req, services, req.routeOptions.config.tenantLookup);
+    }
+  });
 }

@@ -206,7 +206,8 @@ export const webRoutes =
 
     app.get('/*', { config: PUBLIC }, async (req, reply) => {
       const pathname = req.url.split('?')[0]!;
-      // Anything that reads as an API path however it is spelled (%2F, %61pi, //api) is a 404, never the app shell.
+      // Anything that reads as an API path however it is spelled (%2F, %61pi, //api) is a 404, never the app shell;
+      // so is the API's documentation (/docs, src/http/api-docs.ts).
       let plain: string;
       try {
         plain = decodeURIComponent(pathname)
@@ -215,7 +216,7 @@ export const webRoutes =
       } catch {
         return reply.callNotFound();
       }
-      if (plain.startsWith('/api/') || plain === '/api') return reply.callNotFound();
+      if (/^\/(api|docs)(\/|;|$)/.test(plain)) return reply.callNotFound();
       const name = pathname.slice(1);
       if (rootFiles.has(name))
         return reply.header('cache-control', 'public, max-age=3600').sendFile(name, dist);

@@ -6,9 +6,10 @@
  * Keyset pages over any sort column: each list selects its sort expression as `_k` (nulls replaced by a sentinel,
  * so the row comparison `(_k, id) > (…)` is total) and the cursor carries `_k` as text and the row id.
  */
-import { type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { AppError } from '../../errors';
 import { type DbOrTx, rowsOf } from '../client';
+import { customers, dunningMessageEvents, dunningMessages, dunningTasks } from '../schema';
 
 export type SortDir = 'asc' | 'desc';
 
@@ -339,7 +340,7 @@ export interface InvoiceListRow {
   disputed: boolean;
   lastReminderAt: string | null;
   nextReminderAt: string | null;
-  prediction: { pLate: number; riskBand: string; predictedPayDate: string } | null;
+  prediction: { pLate: number; riskBand: 'low' | 'medium' | 'high'; predictedPayDate: string } | null;
 }
 
 function invoiceQuery(tenantId: string, f: InvoiceListFilter, sort: Sort): ListQuery {
@@ -383,7 +384,7 @@ function invoiceRow(r: Record<string, unknown>): InvoiceListRow {
         ? null
         : {
             pLate: Number(r.p_late),
-            riskBand: String(r.risk_band),
+            riskBand: String(r.risk_band) as 'low' | 'medium' | 'high',
             predictedPayDate: day(r.predicted_pay_date)!,
           },
   };
@@ -836,4 +837,71 @@ export async function messageIdsMatching(
     await db.execute(sql`select m.id from ${MESSAGE_FROM} where ${joinAnd(messageWhere(tenantId, f))}`),
   );
   return rows.map((r) => String(r.id));
+}
+
+// ---- the rows behind a page of keys -----------------------------------------------------------------------------
+
+/** Dunning messages by id (any order), read in chunks. */
+export async function messagesByIds(db: DbOrTx, ids: string[]) {
+  const out: (typeof dunningMessages.$inferSelect)[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    out.push(
+      ...(await db
+        .select()
+        .from(dunningMessages)
+        .where(inArray(dunningMessages.id, ids.slice(i, i + 1000)))),
+    );
+  }
+  return out;
+}
+
+/** The delivery events of these messages, oldest first. */
+export async function messageEvents(db: DbOrTx, messageIds: string[]) {
+  if (messageIds.length === 0) return [];
+  return db
+    .select()
+    .from(dunningMessageEvents)
+    .where(inArray(dunningMessageEvents.messageId, messageIds))
+    .orderBy(dunningMessageEvents.at);
+}
+
+/** Tasks by id with their customer's name, ledger id and emails. */
+export async function tasksWithCustomers(db: DbOrTx, tenantId: string, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({
+      task: dunningTasks,
+      customerName: customers.name,
+      customerExternalId: customers.externalId,
+      customerEmails: customers.emails,
+    })
+    .from(dunningTasks)
+    .innerJoin(customers, eq(customers.id, dunningTasks.customerId))
+    .where(and(eq(dunningTasks.tenantId, tenantId), inArray(dunningTasks.id, ids)));
+}
+
+/** An open task of the tenant, locked for the caller's transaction; null when there is none. */
+export async function lockOpenTask(tx: DbOrTx, tenantId: string, id: string) {
+  const [task] = await tx
+    .select()
+    .from(dunningTasks)
+    .where(and(eq(dunningTasks.id, id), eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.status, 'open')))
+    .for('update');
+  return task ?? null;
+}
+
+/** Makes `email` the customer's dunning contact (an override; any pause or exclusion stays). */
+export async function setCustomerContact(
+  tx: DbOrTx,
+  tenantId: string,
+  customerId: string,
+  email: string,
+  note: string,
+  now: Date,
+) {
+  await tx.execute(sql`insert into dunning_overrides (tenant_id, customer_id, contact_emails, note, updated_at)
+    values (${tenantId}::uuid, ${customerId}::uuid, ${`{"${email}"}`}::text[], ${note},
+      ${now.toISOString()}::timestamptz)
+    on conflict (tenant_id, customer_id) where customer_id is not null
+    do update set contact_emails = excluded.contact_emails, updated_at = excluded.updated_at`);
 }

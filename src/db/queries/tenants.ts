@@ -1,4 +1,4 @@
-import { eq, like, or } from 'drizzle-orm';
+import { eq, inArray, like, or } from 'drizzle-orm';
 import { notFound } from '../../errors';
 import type { DbOrTx } from '../client';
 import { tenants } from '../schema';
@@ -25,6 +25,22 @@ export async function findTenant(db: DbOrTx, ref: string): Promise<Tenant | null
     : eq(tenants.slug, slugify(ref));
   const [row] = await db.select().from(tenants).where(where).limit(1);
   return row ?? null;
+}
+
+/** The tenants a principal sees: every tenant for the operator (`scope` null), else its own. */
+export async function listTenants(db: DbOrTx, scope: string | null): Promise<Tenant[]> {
+  const q = db.select().from(tenants);
+  return scope === null ? q : q.where(eq(tenants.id, scope));
+}
+
+/** Tenant names by id. */
+export async function tenantNames(db: DbOrTx, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: tenants.id, name: tenants.name })
+    .from(tenants)
+    .where(inArray(tenants.id, ids));
+  return new Map(rows.map((t) => [t.id, t.name]));
 }
 
 export async function getTenant(db: DbOrTx, ref: string): Promise<Tenant> {

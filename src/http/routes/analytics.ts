@@ -6,8 +6,7 @@
  * import starts or finishes; a scoring run) or for at most 60 s; concurrent identical requests share one
  * computation. The change marker is read at most once a second per tenant, so an import shows within a second.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import { type Analytics, computeAnalytics } from '../../analytics/dashboard';
 import { isoDay } from '../../clock';
@@ -16,19 +15,7 @@ import { getTenant, type Tenant } from '../../db/queries/tenants';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
 import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
-import { parseInput } from '../validate';
-
-const query = z.object({
-  period: z.coerce.number().int().min(7).max(365).default(90),
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/)
-    .optional(),
-  /** Force the naive due-date forecast even when predictions exist. */
-  forecast: z.enum(['due_date']).optional(),
-  /** csv: the same figures as rows (section, item, value), formula-safe. */
-  format: z.enum(['json', 'csv']).default('json'),
-});
+import * as contract from '../contracts/analytics';
 
 /** The dashboard as CSV rows: KPIs, receivables, aging buckets, collection rates and forecast weeks. */
 export function analyticsCsv(a: Analytics): string {
@@ -92,7 +79,7 @@ interface Entry {
 }
 
 export const analyticsRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     const cache = new Map<string, Entry>();
     const versions = new Map<string, { at: number; value: Promise<string> }>();
@@ -110,55 +97,65 @@ export const analyticsRoutes =
       return hit.value;
     };
 
-    app.get('/tenants/:tenant/analytics', async (req, reply) => {
-      const tenant = await tenantOf(req, services, lookupTenant);
-      const q = parseInput(query, req.query, 'querystring');
-      const today = isoDay(services.clock.now());
-      const currency = q.currency ?? tenant.currency;
-      const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
-      const now = Date.now();
-      // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.
-      let seen = versions.get(tenant.id);
-      if (!seen || now - seen.at >= VERSION_CHECK_MS) {
-        seen = { at: now, value: analyticsVersion(services.db, tenant.id) };
-        versions.set(tenant.id, seen);
-        seen.value.catch(() => versions.delete(tenant.id));
-      }
-      const version = await seen.value;
-      let entry = cache.get(key);
-      if (!entry || entry.version !== version || now - entry.at > TTL_MS) {
-        entry = {
-          version,
-          at: now,
-          value: (async () => {
-            const scope = { tenantId: tenant.id, currency };
-            const predictions =
-              q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
-            const result: Analytics = await computeAnalytics(services.db, {
-              ...scope,
-              today,
-              periodDays: q.period,
-              // Until the tenant is scored there are no predictions: the naive due-date forecast.
-              predictions:
-                predictions.length > 0
-                  ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' }))
-                  : undefined,
-            });
-            return JSON.stringify(result);
-          })(),
-        };
-        cache.set(key, entry);
-        if (cache.size > 1000) cache.delete(cache.keys().next().value!);
-        // A failed computation is not cached.
-        entry.value.catch(() => cache.delete(key));
-      }
-      const body = await entry.value;
-      if (q.format === 'csv') {
-        return sendCsv(reply, `${tenant.slug}-dashboard`, today, analyticsCsv(JSON.parse(body) as Analytics));
-      }
-      return reply
-        .header('cache-control', 'private, max-age=0')
-        .type('application/json; charset=utf-8')
-        .send(body);
-    });
+    app.get(
+      '/tenants/:tenant/analytics',
+      { schema: contract.analytics, config: { tenantLookup: lookupTenant } },
+      async (req, reply) => {
+        const tenant = await tenantOf(req, services, lookupTenant);
+        const q = req.query;
+        const today = isoDay(services.clock.now());
+        const currency = q.currency ?? tenant.currency;
+        const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
+        const now = Date.now();
+        // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.
+        let seen = versions.get(tenant.id);
+        if (!seen || now - seen.at >= VERSION_CHECK_MS) {
+          seen = { at: now, value: analyticsVersion(services.db, tenant.id) };
+          versions.set(tenant.id, seen);
+          seen.value.catch(() => versions.delete(tenant.id));
+        }
+        const version = await seen.value;
+        let entry = cache.get(key);
+        if (!entry || entry.version !== version || now - entry.at > TTL_MS) {
+          entry = {
+            version,
+            at: now,
+            value: (async () => {
+              const scope = { tenantId: tenant.id, currency };
+              const predictions =
+                q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
+              const result: Analytics = await computeAnalytics(services.db, {
+                ...scope,
+                today,
+                periodDays: q.period,
+                // Until the tenant is scored there are no predictions: the naive due-date forecast.
+                predictions:
+                  predictions.length > 0
+                    ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' }))
+                    : undefined,
+              });
+              // Serialised here, once per cache entry, through the contract (cached hits skip serialisation).
+              return JSON.stringify(contract.analyticsBody.encode(result));
+            })(),
+          };
+          cache.set(key, entry);
+          if (cache.size > 1000) cache.delete(cache.keys().next().value!);
+          // A failed computation is not cached.
+          entry.value.catch(() => cache.delete(key));
+        }
+        const body = await entry.value;
+        if (q.format === 'csv') {
+          return sendCsv(
+            reply,
+            `${tenant.slug}-dashboard`,
+            today,
+            analyticsCsv(JSON.parse(body) as Analytics),
+          );
+        }
+        return reply
+          .header('cache-control', 'private, max-age=0')
+          .type('application/json; charset=utf-8')
+          .send(body);
+      },
+    );
   };

@@ -3,25 +3,24 @@
  * terminal): GET /api/v1/tokens and DELETE /api/v1/tokens/:id. The operator sees and revokes every token; a
  * tenant's session or token only the tokens bound to that tenant. Neither answer ever contains a token or its hash.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { listApiTokens, revokeApiToken } from '../../auth/api-tokens';
 import { notFound } from '../../errors';
 import type { Services } from '../../services';
 import { principalOf } from '../auth';
-import { parseInput } from '../validate';
+import * as contract from '../contracts/api-tokens';
 
 export const apiTokenRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    app.get('/tokens', async (req) => {
+    app.get('/tokens', { schema: contract.listTokens }, async (req) => {
       const { tenantId } = principalOf(req);
       return { items: await listApiTokens(services.db, tenantId) };
     });
 
-    app.delete('/tokens/:id', async (req) => {
+    app.delete('/tokens/:id', { schema: contract.revokeToken }, async (req) => {
       const { tenantId } = principalOf(req);
-      const { id } = parseInput(z.object({ id: z.uuid() }), req.params, 'path');
+      const { id } = req.params;
       const token = await revokeApiToken(services.db, id, tenantId, services.clock.now());
       if (!token) throw notFound(`token ${id}`);
       req.log.info({ tokenId: id }, 'API token revoked');

@@ -1,17 +1,18 @@
-import { sql } from 'drizzle-orm';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import * as contract from '../contracts/health';
+import { pingDatabase } from '../../db/queries/health';
 import type { Services } from '../../services';
 import { PUBLIC } from '../auth';
 
 export const healthRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     /** Liveness and readiness: the database answers and the queue is running. 503 when either is down. */
-    app.get('/health', { config: PUBLIC }, async (_req, reply) => {
+    app.get('/health', { config: PUBLIC, schema: contract.health }, async (_req, reply) => {
       const started = performance.now();
-      let database: Record<string, unknown>;
+      let database: { ok: boolean; kind: 'pglite' | 'postgres'; latencyMs?: number; error?: string };
       try {
-        await services.db.execute(sql`select 1`);
+        await pingDatabase(services.db);
         database = {
           ok: true,
           kind: services.dbh.kind,
@@ -21,7 +22,7 @@ export const healthRoutes =
         database = { ok: false, kind: services.dbh.kind, error: (err as Error).message };
       }
       const queue = await services.queue.health();
-      const ok = database.ok === true && queue.ok;
+      const ok = database.ok && queue.ok;
       return reply.status(ok ? 200 : 503).send({
         status: ok ? 'ok' : 'degraded',
         role: services.config.DUELY_ROLE,

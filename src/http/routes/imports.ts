@@ -1,18 +1,18 @@
 import multipart from '@fastify/multipart';
-import { desc, eq } from 'drizzle-orm';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { recentSyncRuns } from '../../db/queries/sync-runs';
 import { findTenant } from '../../db/queries/tenants';
-import { syncRuns } from '../../db/schema';
 import { AppError, forbidden } from '../../errors';
 import type { Services } from '../../services';
 import { queueAfterLedgerChange } from '../../jobs/risk-jobs';
 import { importHistoryCsv } from '../../sync/csv-import';
 import { principalOf, tenantOf } from '../auth';
+import * as contract from '../contracts/imports';
 
 const MAX_UPLOAD = 50 * 1024 * 1024;
 
 export const importRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     // Only this route takes large bodies. Both parsers run after the onRequest auth hook, so nothing of an
     // unauthenticated upload is buffered; multipart streams the file and caps every other part.
@@ -37,53 +37,51 @@ export const importRoutes =
      * Upload a canonical invoice-history CSV, as a raw `text/csv` body or a multipart form field `file`.
      * Creates the tenant (source csv) when an operator token names a new one. 422 with every bad line otherwise.
      */
-    app.post('/tenants/:tenant/imports', async (req, reply) => {
-      const ref = (req.params as { tenant: string }).tenant;
-      const existing = await findTenant(services.db, ref);
-      if (existing) await tenantOf(req, services);
-      else if (principalOf(req).tenantId !== null) throw forbidden('only the operator can create tenants');
+    app.post(
+      '/tenants/:tenant/imports',
+      { config: { tenantCheckedByHandler: true }, schema: contract.importCsv },
+      async (req, reply) => {
+        const ref = req.params.tenant;
+        const existing = await findTenant(services.db, ref);
+        if (existing) await tenantOf(req, services);
+        else if (principalOf(req).tenantId !== null) throw forbidden('only the operator can create tenants');
 
-      let content: Buffer;
-      let fileName: string | undefined;
-      if (req.isMultipart()) {
-        const file = await req.file();
-        if (!file) throw new AppError('invalid_request', 'the form has no file field', 400);
-        content = await file.toBuffer();
-        fileName = file.filename;
-      } else if (Buffer.isBuffer(req.body)) {
-        content = req.body;
-      } else {
-        throw new AppError(
-          'unsupported_media_type',
-          'send the CSV as text/csv or as multipart/form-data',
-          415,
-        );
-      }
-      const result = await importHistoryCsv(services.db, content, {
-        // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
-        tenantName: existing?.name ?? ref,
-        tenantId: existing?.id,
-        fileName,
-        now: services.clock.now(),
-        // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
-        afterWrite: (tx, r, changed) =>
-          queueAfterLedgerChange(services, tx, {
-            tenantId: r.tenant.id,
-            changedInvoices: changed.length,
-            reason: 'import',
-          }),
-      });
-      return reply.status(201).send(result);
-    });
+        let content: Buffer;
+        let fileName: string | undefined;
+        if (req.isMultipart()) {
+          const file = await req.file();
+          if (!file) throw new AppError('invalid_request', 'the form has no file field', 400);
+          content = await file.toBuffer();
+          fileName = file.filename;
+        } else if (Buffer.isBuffer(req.body)) {
+          content = req.body;
+        } else {
+          throw new AppError(
+            'unsupported_media_type',
+            'send the CSV as text/csv or as multipart/form-data',
+            415,
+          );
+        }
+        const result = await importHistoryCsv(services.db, content, {
+          // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
+          tenantName: existing?.name ?? ref,
+          tenantId: existing?.id,
+          fileName,
+          now: services.clock.now(),
+          // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
+          afterWrite: (tx, r, changed) =>
+            queueAfterLedgerChange(services, tx, {
+              tenantId: r.tenant.id,
+              changedInvoices: changed.length,
+              reason: 'import',
+            }),
+        });
+        return reply.status(201).send(result);
+      },
+    );
 
-    app.get('/tenants/:tenant/sync-runs', async (req) => {
+    app.get('/tenants/:tenant/sync-runs', { schema: contract.listSyncRuns }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const rows = await services.db
-        .select()
-        .from(syncRuns)
-        .where(eq(syncRuns.tenantId, tenant.id))
-        .orderBy(desc(syncRuns.startedAt))
-        .limit(50);
-      return { items: rows };
+      return { items: await recentSyncRuns(services.db, tenant.id) };
     });
   };

@@ -1,13 +1,13 @@
-import { eq } from 'drizzle-orm';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { customerLedger, findCustomer } from '../../db/queries/ledger';
-import { tenants } from '../../db/schema';
+import { listTenants } from '../../db/queries/tenants';
 import { ensurePayLinks } from '../../dunning/payment-details';
 import { notFound } from '../../errors';
 import type { Services } from '../../services';
 import { principalOf, tenantOf } from '../auth';
+import * as contract from '../contracts/ledger';
 
 const DAY = 86_400_000;
 const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY);
@@ -15,12 +15,10 @@ const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - D
 const money = (minor: number, currency: string) => fromMinor(minor, currency);
 
 export const ledgerRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    app.get('/tenants', async (req) => {
-      const { tenantId } = principalOf(req);
-      const q = services.db.select().from(tenants);
-      const rows = tenantId === null ? await q : await q.where(eq(tenants.id, tenantId));
+    app.get('/tenants', { schema: contract.listTenants }, async (req) => {
+      const rows = await listTenants(services.db, principalOf(req).tenantId);
       return {
         items: rows.map((t) => ({
           id: t.id,
@@ -35,9 +33,9 @@ export const ledgerRoutes =
 
     // GET …/invoices and …/customers (the lists): src/http/routes/lists.ts.
 
-    app.get('/tenants/:tenant/customers/:customer', async (req) => {
+    app.get('/tenants/:tenant/customers/:customer', { schema: contract.getCustomer }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const ref = (req.params as { customer: string }).customer;
+      const ref = req.params.customer;
       const customer = await findCustomer(services.db, tenant.id, ref);
       if (!customer) throw notFound(`customer ${ref}`);
       const ledger = await customerLedger(services.db, tenant.id, customer.id);

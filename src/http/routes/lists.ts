@@ -4,16 +4,14 @@
  * pages (`limit`, `cursor` → `nextCursor`) and `format=csv` (every row of the same filtered set, formula-safe). JSON
  * answers carry `total` (the filtered count) and the totals of the filtered set.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { localParts } from '../../dunning/local-time';
 import { completeTask } from '../../dunning/tasks';
 import { findCustomer } from '../../db/queries/ledger';
 import {
-  AGING_BUCKETS,
   allCustomers,
   allInvoices,
   allMessages,
@@ -28,113 +26,39 @@ import {
   type InvoiceListRow,
   invoicePage,
   invoiceTotals,
+  lockOpenTask,
   MESSAGE_SORTS,
+  messageEvents,
   messageIdsMatching,
   messagePage,
+  messagesByIds,
   messageTotals,
   parseSort,
+  setCustomerContact,
   TASK_SORTS,
   taskPage,
   taskTotals,
+  tasksWithCustomers,
 } from '../../db/queries/lists';
-import { customers, dunningMessageEvents, dunningMessages, dunningTasks } from '../../db/schema';
-import { bulkCustomers, bulkDecideMessages, bulkDispute } from '../../dunning/bulk';
+import { type BulkResult, bulkCustomers, bulkDecideMessages, bulkDispute } from '../../dunning/bulk';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
 import { COLLECTOR, tenantOf } from '../auth';
+import * as contract from '../contracts/lists';
+import {
+  BULK_MAX,
+  type CustomerListQuery,
+  customerListQuery,
+  type InvoiceListQuery,
+  invoiceListQuery,
+  type MessageListQuery,
+  messageListQuery,
+} from '../contracts/lists';
 import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import { parseInput } from '../validate';
 import { actor, messageView } from './dunning';
 
-const isoDate = z.iso.date();
-const bool = z
-  .enum(['true', 'false'])
-  .transform((v) => v === 'true')
-  .optional();
-const minor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
-const common = {
-  q: z.string().trim().max(200).optional(),
-  sort: z.string().max(40).optional(),
-  format: z.enum(['json', 'csv']).default('json'),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(500).optional(),
-};
-
-export const invoiceListQuery = z.object({
-  ...common,
-  /** "all" (or absent) = every status. */
-  status: z.enum(['open', 'paid', 'void', 'deleted', 'all']).optional(),
-  overdue: bool,
-  /** A customer's id or ledger id. */
-  customer: z.string().min(1).max(200).optional(),
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/)
-    .optional(),
-  aging: z.enum(AGING_BUCKETS).optional(),
-  dueFrom: isoDate.optional(),
-  dueTo: isoDate.optional(),
-  issuedFrom: isoDate.optional(),
-  issuedTo: isoDate.optional(),
-  paidFrom: isoDate.optional(),
-  paidTo: isoDate.optional(),
-  expectedFrom: isoDate.optional(),
-  expectedTo: isoDate.optional(),
-  risk: z.enum(['low', 'medium', 'high']).optional(),
-  minBalanceMinor: minor,
-  maxBalanceMinor: minor,
-  disputed: bool,
-});
-export type InvoiceListQuery = z.infer<typeof invoiceListQuery>;
-
-export const customerListQuery = z.object({
-  ...common,
-  overdue: bool,
-  open: bool,
-  minRisk: z.coerce.number().int().min(0).max(100).optional(),
-  dunning: z.enum(['paused', 'excluded', 'active']).optional(),
-  /** The older offset pages; `cursor` is preferred. */
-  offset: z.coerce.number().int().min(0).max(100_000).optional(),
-});
-export type CustomerListQuery = z.infer<typeof customerListQuery>;
-
-export const messageListQuery = z.object({
-  ...common,
-  status: z
-    .enum(['planned', 'awaiting_approval', 'queued', 'sending', 'sent', 'skipped', 'failed', 'unconfirmed'])
-    .optional(),
-  customer: z.uuid().optional(),
-  tone: z.enum(['friendly', 'neutral', 'firm', 'final']).optional(),
-  /** Send time window: a day (the whole day, UTC) or an instant. */
-  from: z.union([isoDate, z.iso.datetime()]).optional(),
-  to: z.union([isoDate, z.iso.datetime()]).optional(),
-  before: z.iso.datetime().optional(),
-  minAmountMinor: minor,
-  maxAmountMinor: minor,
-});
-export type MessageListQuery = z.infer<typeof messageListQuery>;
-
-export const taskListQuery = z.object({
-  ...common,
-  status: z.enum(['open', 'done']).default('open'),
-  kind: z.enum(['call', 'find_contact', 'review']).optional(),
-  customer: z.uuid().optional(),
-  minAmountMinor: minor,
-});
-
 const money = (m: number, currency: string) => fromMinor(m, currency);
-
-/** The most rows one bulk action may change ("all N matching" beyond it: narrow the filter). */
-export const BULK_MAX = 10_000;
-
-/** A bulk action names its rows by id, or by the list's filter ("all N matching", the same query string fields). */
-const bulkTarget = <T extends z.ZodType>(id: T) => ({
-  ids: z.array(id).min(1).max(BULK_MAX).optional(),
-  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-});
-const exactlyOne = (b: { ids?: unknown; filter?: unknown }) =>
-  (b.ids === undefined) !== (b.filter === undefined);
-const oneTarget = { message: 'give ids or filter (not both)', path: ['ids'] };
 
 /** A filter object from a JSON body, read as the list's query string would be. */
 const asQuery = (f: Record<string, string | number | boolean>) =>
@@ -147,34 +71,6 @@ function capped(ids: string[]): string[] {
   return [...new Set(ids)];
 }
 
-const messageBulkBody = z
-  .object({
-    action: z.enum(['approve', 'skip']),
-    ...bulkTarget(z.string().min(1).max(64)),
-    reason: z.string().max(500).optional(),
-  })
-  .refine(exactlyOne, oneTarget);
-
-const customerBulkBody = z
-  .object({
-    action: z.enum(['pause', 'resume', 'exclude', 'include']),
-    ...bulkTarget(z.uuid()),
-    until: isoDate.optional(),
-  })
-  .refine(exactlyOne, oneTarget)
-  .refine((b) => b.action !== 'pause' || b.until !== undefined, {
-    message: 'pause needs until (the day reminders resume)',
-    path: ['until'],
-  });
-
-const invoiceBulkBody = z
-  .object({
-    action: z.enum(['dispute', 'resolve']),
-    ...bulkTarget(z.uuid()),
-    reason: z.string().max(2000).optional(),
-    until: isoDate.nullable().optional(),
-  })
-  .refine(exactlyOne, oneTarget);
 const DAY = 86_400_000;
 /** A `to` day includes the whole day. */
 const instantOf = (v: string, end: boolean) =>
@@ -265,13 +161,13 @@ const invoiceCsv: CsvColumn<InvoiceListRow>[] = [
 ];
 
 export const listRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     const { db } = services;
 
-    app.get('/tenants/:tenant/invoices', async (req, reply) => {
+    app.get('/tenants/:tenant/invoices', { schema: contract.listInvoices }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
-      const q = parseInput(invoiceListQuery, req.query, 'querystring');
+      const q = req.query;
       const sort = parseSort(q.sort, INVOICE_SORTS, { key: 'dueDate', dir: 'asc' });
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
       const f = await invoiceFilterOf(services, tenant.id, q);
@@ -303,9 +199,9 @@ export const listRoutes =
       };
     });
 
-    app.get('/tenants/:tenant/customers', async (req, reply) => {
+    app.get('/tenants/:tenant/customers', { schema: contract.listCustomers }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
-      const q = parseInput(customerListQuery, req.query, 'querystring');
+      const q = req.query;
       const sort = parseSort(q.sort, CUSTOMER_SORTS, { key: 'name', dir: 'asc' });
       const f = customerFilterOf(services, q);
       const cur = tenant.currency;
@@ -346,14 +242,17 @@ export const listRoutes =
       return { items: page.items, nextCursor: page.nextCursor, limit, currency: cur, ...totals };
     });
 
-    app.get('/tenants/:tenant/dunning/messages', async (req, reply) => {
+    app.get('/tenants/:tenant/dunning/messages', { schema: contract.listMessages }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
-      const q = parseInput(messageListQuery, req.query, 'querystring');
+      const q = req.query;
       const sort = parseSort(q.sort, MESSAGE_SORTS, { key: 'createdAt', dir: 'desc' });
       const f = messageFilterOf(q);
       if (q.format === 'csv') {
         const keys = await allMessages(db, tenant.id, f, sort);
-        const rows = await messageRows(keys.map((k) => k.id));
+        const rows = await messagesByIds(
+          db,
+          keys.map((k) => k.id),
+        );
         const byId = new Map(rows.map((r) => [r.id, r]));
         const full = keys.flatMap((k) => {
           const m = byId.get(k.id);
@@ -387,15 +286,8 @@ export const listRoutes =
         q.cursor ? decodeCursor(q.cursor) : undefined,
       );
       const ids = page.items.map((k) => k.id);
-      const rows = await messageRows(ids);
-      const events =
-        ids.length === 0
-          ? []
-          : await db
-              .select()
-              .from(dunningMessageEvents)
-              .where(inArray(dunningMessageEvents.messageId, ids))
-              .orderBy(dunningMessageEvents.at);
+      const rows = await messagesByIds(db, ids);
+      const events = await messageEvents(db, ids);
       const byId = new Map(rows.map((r) => [r.id, r]));
       const totals = await messageTotals(db, tenant.id, f);
       return {
@@ -419,123 +311,104 @@ export const listRoutes =
       };
     });
 
-    async function messageRows(ids: string[]) {
-      if (ids.length === 0) return [];
-      const out: (typeof dunningMessages.$inferSelect)[] = [];
-      for (let i = 0; i < ids.length; i += 1000) {
-        out.push(
-          ...(await db
-            .select()
-            .from(dunningMessages)
-            .where(inArray(dunningMessages.id, ids.slice(i, i + 1000)))),
-        );
-      }
-      return out;
-    }
-
     // ---- bulk actions (collectors): one request, one transaction, a summary, an audit row ---------------------
 
-    app.post('/tenants/:tenant/dunning/messages/bulk', { config: COLLECTOR }, async (req) => {
-      const tenant = await tenantOf(req, services);
-      const b = parseInput(messageBulkBody, req.body, 'body');
-      let ids = b.ids;
-      if (b.filter) {
-        const q = parseInput(messageListQuery, asQuery(b.filter), 'filter');
-        // Approving "all matching" means all matching that are waiting for approval.
-        const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
-        ids = await messageIdsMatching(db, tenant.id, f);
-      }
-      return bulkDecideMessages(services, b.action, {
-        tenantId: tenant.id,
-        actor: actor(req),
-        ids: capped(ids ?? []),
-        request: b,
-        reason: b.reason,
-      });
-    });
+    /**
+     * What every bulk action gets: the tenant, who asked, the rows (by id, or every row matching the list's filter,
+     * read as that list's query string would be; at most BULK_MAX) and the request itself for the audit row.
+     */
+    async function bulkRequest(
+      req: FastifyRequest,
+      tenantId: string,
+      body: { ids?: string[]; filter?: Record<string, string | number | boolean> },
+      matching: (filter: Record<string, string>) => Promise<string[]>,
+    ) {
+      const ids = body.filter ? await matching(asQuery(body.filter)) : (body.ids ?? []);
+      return { tenantId, actor: actor(req), ids: capped(ids), request: body };
+    }
 
-    app.post('/tenants/:tenant/customers/bulk', { config: COLLECTOR }, async (req) => {
-      const tenant = await tenantOf(req, services);
-      const b = parseInput(customerBulkBody, req.body, 'body');
-      const ids = b.filter
-        ? await customerIds(
+    app.post(
+      '/tenants/:tenant/dunning/messages/bulk',
+      { config: COLLECTOR, schema: contract.bulkMessages },
+      async (req): Promise<BulkResult> => {
+        const tenant = await tenantOf(req, services);
+        const b = req.body;
+        const r = await bulkRequest(req, tenant.id, b, (filter) => {
+          const q = parseInput(messageListQuery, filter, 'filter');
+          // Approving "all matching" means all matching that are waiting for approval.
+          const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
+          return messageIdsMatching(db, tenant.id, f);
+        });
+        return bulkDecideMessages(services, b.action, { ...r, reason: b.reason });
+      },
+    );
+
+    app.post(
+      '/tenants/:tenant/customers/bulk',
+      { config: COLLECTOR, schema: contract.bulkCustomers },
+      async (req): Promise<BulkResult> => {
+        const tenant = await tenantOf(req, services);
+        const b = req.body;
+        const r = await bulkRequest(req, tenant.id, b, (filter) =>
+          customerIds(
             db,
             tenant.id,
-            customerFilterOf(services, parseInput(customerListQuery, asQuery(b.filter), 'filter')),
-          )
-        : (b.ids ?? []);
-      return bulkCustomers(services, b.action, {
-        tenantId: tenant.id,
-        actor: actor(req),
-        ids: capped(ids),
-        request: b,
-        until: b.until,
-      });
-    });
+            customerFilterOf(services, parseInput(customerListQuery, filter, 'filter')),
+          ),
+        );
+        return bulkCustomers(services, b.action, { ...r, until: b.until });
+      },
+    );
 
-    app.post('/tenants/:tenant/invoices/bulk', { config: COLLECTOR }, async (req) => {
-      const tenant = await tenantOf(req, services);
-      const b = parseInput(invoiceBulkBody, req.body, 'body');
-      const ids = b.filter
-        ? await invoiceIdsMatching(
+    app.post(
+      '/tenants/:tenant/invoices/bulk',
+      { config: COLLECTOR, schema: contract.bulkInvoices },
+      async (req): Promise<BulkResult> => {
+        const tenant = await tenantOf(req, services);
+        const b = req.body;
+        const r = await bulkRequest(req, tenant.id, b, async (filter) =>
+          invoiceIdsMatching(
             db,
             tenant.id,
-            await invoiceFilterOf(
-              services,
-              tenant.id,
-              parseInput(invoiceListQuery, asQuery(b.filter), 'filter'),
-            ),
-          )
-        : (b.ids ?? []);
-      return bulkDispute(services, b.action, {
-        tenantId: tenant.id,
-        actor: actor(req),
-        ids: capped(ids),
-        request: b,
-        reason: b.reason,
-        until: b.until,
-        today: localParts(services.clock.now(), tenant.timezone).date,
-      });
-    });
+            await invoiceFilterOf(services, tenant.id, parseInput(invoiceListQuery, filter, 'filter')),
+          ),
+        );
+        return bulkDispute(services, b.action, {
+          ...r,
+          reason: b.reason,
+          until: b.until,
+          today: localParts(services.clock.now(), tenant.timezone).date,
+        });
+      },
+    );
 
     /**
      * "Find a contact", done right from the task: the address becomes the customer's dunning contact (an override,
      * keeping any pause or exclusion) and the task is done, with the address in its note.
      */
-    app.post('/tenants/:tenant/dunning/tasks/:id/contact', { config: COLLECTOR }, async (req) => {
-      const tenant = await tenantOf(req, services);
-      const { id } = parseInput(z.object({ id: z.uuid() }), req.params, 'path');
-      const body = parseInput(z.object({ email: z.email().max(320) }), req.body, 'body');
-      const email = body.email.toLowerCase();
-      const by = actor(req);
-      const now = services.clock.now();
-      return db.transaction(async (tx) => {
-        const [task] = await tx
-          .select()
-          .from(dunningTasks)
-          .where(
-            and(
-              eq(dunningTasks.id, id),
-              eq(dunningTasks.tenantId, tenant.id),
-              eq(dunningTasks.status, 'open'),
-            ),
-          )
-          .for('update');
-        if (!task) throw notFound(`open task ${id}`);
-        await tx.execute(sql`insert into dunning_overrides (tenant_id, customer_id, contact_emails, note, updated_at)
-          values (${tenant.id}::uuid, ${task.customerId}::uuid, ${`{"${email}"}`}::text[], ${`Contact added by ${by}`},
-            ${now.toISOString()}::timestamptz)
-          on conflict (tenant_id, customer_id) where customer_id is not null
-          do update set contact_emails = excluded.contact_emails, updated_at = excluded.updated_at`);
-        const done = await completeTask(tx, tenant.id, id, by, `Contact: ${email}`, now);
-        if (!done) throw notFound(`open task ${id}`);
-        return { id, status: 'done', customerId: task.customerId, contactEmails: [email] };
-      });
-    });
+    app.post(
+      '/tenants/:tenant/dunning/tasks/:id/contact',
+      { config: COLLECTOR, schema: contract.addTaskContact },
+      async (req) => {
+        const tenant = await tenantOf(req, services);
+        const { id } = req.params;
+        const email = req.body.email.toLowerCase();
+        const by = actor(req);
+        const now = services.clock.now();
+        return db.transaction(async (tx) => {
+          const task = await lockOpenTask(tx, tenant.id, id);
+          if (!task) throw notFound(`open task ${id}`);
+          await setCustomerContact(tx, tenant.id, task.customerId, email, `Contact added by ${by}`, now);
+          const done = await completeTask(tx, tenant.id, id, by, `Contact: ${email}`, now);
+          if (!done) throw notFound(`open task ${id}`);
+          return { id, status: 'done' as const, customerId: task.customerId, contactEmails: [email] };
+        });
+      },
+    );
 
-    app.get('/tenants/:tenant/dunning/tasks', async (req, reply) => {
+    app.get('/tenants/:tenant/dunning/tasks', { schema: contract.listTasks }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
-      const q = parseInput(taskListQuery, req.query, 'querystring');
+      const q = req.query;
       const sort = parseSort(q.sort, TASK_SORTS, { key: 'dueOn', dir: 'asc' });
       const f = {
         status: q.status,
@@ -555,20 +428,11 @@ export const listRoutes =
               q.limit ?? 500,
               q.cursor ? decodeCursor(q.cursor) : undefined,
             );
-      const ids = keys.items.map((k) => k.id);
-      const rows =
-        ids.length === 0
-          ? []
-          : await db
-              .select({
-                task: dunningTasks,
-                customerName: customers.name,
-                customerExternalId: customers.externalId,
-                customerEmails: customers.emails,
-              })
-              .from(dunningTasks)
-              .innerJoin(customers, eq(customers.id, dunningTasks.customerId))
-              .where(and(eq(dunningTasks.tenantId, tenant.id), inArray(dunningTasks.id, ids)));
+      const rows = await tasksWithCustomers(
+        db,
+        tenant.id,
+        keys.items.map((k) => k.id),
+      );
       const byId = new Map(rows.map((r) => [r.task.id, r]));
       const items = keys.items.flatMap((k) => {
         const r = byId.get(k.id);

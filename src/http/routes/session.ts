@@ -10,16 +10,17 @@
  *  POST /api/v1/session/logout-all   "sign out everywhere": every session of this person
  *  GET  /login/intuit       Sign in with Intuit (OpenID Connect), on the generic connect routes (routes/connect.ts)
  */
-import { eq, inArray } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { recentSignInEmails, SIGN_IN_EMAILS_PER_WINDOW, sendAccountEmail } from '../../auth/account-mail';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { normalizeEmail, usersWhoMaySignIn } from '../../auth/users';
 import { AppError } from '../../errors';
-import { tenants } from '../../db/schema';
+import { findTenant, tenantNames } from '../../db/queries/tenants';
 import { signInOptions } from '../../demo-company';
 import { actorName, PUBLIC, principalOf, VIEWER } from '../auth';
 import type { Services } from '../../services';
+import * as contract from '../contracts/session';
 import { setHtmlHeaders } from '../web';
 
 const escapeHtml = (s: string) =>
@@ -60,7 +61,7 @@ function sameOrigin(req: FastifyRequest, publicUrl: string): boolean {
 }
 
 export const sessionRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     const auth = new SessionAuth(services.db, services.config.APP_SECRET);
     const html = (reply: FastifyReply, status: number, title: string, body: string) =>
@@ -170,14 +171,7 @@ export const sessionRoutes =
       }
       const people = await usersWhoMaySignIn(services.db, email);
       if (people.length === 0) return sent();
-      const names = new Map(
-        (
-          await services.db
-            .select({ id: tenants.id, name: tenants.name })
-            .from(tenants)
-            .where(inArray(tenants.id, [...new Set(people.map((p) => p.tenantId))]))
-        ).map((t) => [t.id, t.name]),
-      );
+      const names = await tenantNames(services.db, [...new Set(people.map((p) => p.tenantId))]);
       const companies = [];
       for (const person of people) {
         const token = await auth.issueLoginToken({
@@ -202,37 +196,43 @@ export const sessionRoutes =
       return sent();
     });
 
-    app.get('/api/v1/session', { config: { auth: 'signed-in' } }, async (req) => {
-      const p = principalOf(req);
-      const tenant = p.tenantId
-        ? ((await services.db.select().from(tenants).where(eq(tenants.id, p.tenantId)).limit(1))[0] ?? null)
-        : null;
-      return {
-        kind: p.kind,
-        operator: p.tenantId === null,
-        tenant: tenant
-          ? { id: tenant.id, slug: tenant.slug, name: tenant.name, timezone: tenant.timezone }
-          : null,
-        csrfToken: p.kind === 'session' ? auth.csrfToken(p.sessionToken) : null,
-        /** How this browser signed in and who. */
-        user: p.kind === 'session' ? p.user : null,
-        /** What this principal may do: viewer, collector or admin. */
-        role: p.role,
-        signInMethods: ['login_link', ...providerSignIns().map((o) => o.method)],
-      };
-    });
+    app.get(
+      '/api/v1/session',
+      { config: { auth: 'signed-in' }, schema: contract.getSession },
+      async (req) => {
+        const p = principalOf(req);
+        const tenant = p.tenantId ? await findTenant(services.db, p.tenantId) : null;
+        return {
+          kind: p.kind,
+          operator: p.tenantId === null,
+          tenant: tenant
+            ? { id: tenant.id, slug: tenant.slug, name: tenant.name, timezone: tenant.timezone }
+            : null,
+          csrfToken: p.kind === 'session' ? auth.csrfToken(p.sessionToken) : null,
+          /** How this browser signed in and who. */
+          user: p.kind === 'session' ? p.user : null,
+          /** What this principal may do: viewer, collector or admin. */
+          role: p.role,
+          signInMethods: ['login_link', ...providerSignIns().map((o) => o.method)],
+        };
+      },
+    );
 
-    app.post('/api/v1/session/logout', { config: { auth: 'signed-in', ...VIEWER } }, async (req, reply) => {
-      const p = principalOf(req);
-      if (p.kind === 'session') await auth.revokeSession(p.sessionId, services.clock.now());
-      const { maxAge: _maxAge, ...opts } = sessionCookieOptions(services.config.PUBLIC_URL);
-      reply.clearCookie(SESSION_COOKIE, opts);
-      return { signedOut: true };
-    });
+    app.post(
+      '/api/v1/session/logout',
+      { config: { auth: 'signed-in', ...VIEWER }, schema: contract.logout },
+      async (req, reply) => {
+        const p = principalOf(req);
+        if (p.kind === 'session') await auth.revokeSession(p.sessionId, services.clock.now());
+        const { maxAge: _maxAge, ...opts } = sessionCookieOptions(services.config.PUBLIC_URL);
+        reply.clearCookie(SESSION_COOKIE, opts);
+        return { signedOut: true };
+      },
+    );
 
     app.post(
       '/api/v1/session/logout-all',
-      { config: { auth: 'signed-in', ...VIEWER } },
+      { config: { auth: 'signed-in', ...VIEWER }, schema: contract.logoutAll },
       async (req, reply) => {
         const p = principalOf(req);
         if (p.kind !== 'session') {

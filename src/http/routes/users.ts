@@ -3,39 +3,15 @@
  * one-time link, valid 7 days), PATCH/DELETE …/users/:id (name, role, disable; the last active admin stays).
  * Reading the team needs any role; changing it needs an admin. Every change is logged with who made it.
  */
-import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sendAccountEmail } from '../../auth/account-mail';
 import { SessionAuth } from '../../auth/sessions';
 import { createUser, listUsers, removeUser, updateUser, type User } from '../../auth/users';
-import { userRoles } from '../../db/schema';
 import type { Services } from '../../services';
 import { actorName, principalOf, tenantOf } from '../auth';
-import { parseInput } from '../validate';
+import * as contract from '../contracts/users';
 
 export const INVITATION_TTL_MS = 7 * 86_400_000;
-
-// Header-bound (an address and a display name in the email): no control characters, bounded before any check.
-const safeText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
-      message: 'must not contain control characters',
-    });
-const inviteBody = z.object({
-  email: safeText(254).pipe(z.email()),
-  name: safeText(120).optional(),
-  role: z.enum(userRoles),
-});
-const patchBody = z
-  .object({
-    name: safeText(120).nullable().optional(),
-    role: z.enum(userRoles).optional(),
-    status: z.enum(['active', 'disabled']).optional(),
-  })
-  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
-const idParam = z.object({ id: z.uuid() });
 
 function userView(u: User) {
   return {
@@ -51,18 +27,18 @@ function userView(u: User) {
 }
 
 export const userRoutes =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     const auth = new SessionAuth(services.db, services.config.APP_SECRET);
 
-    app.get('/tenants/:tenant/users', async (req) => {
+    app.get('/tenants/:tenant/users', { schema: contract.listUsers }, async (req) => {
       const tenant = await tenantOf(req, services);
       return { items: (await listUsers(services.db, tenant.id)).map(userView) };
     });
 
-    app.post('/tenants/:tenant/users', async (req, reply) => {
+    app.post('/tenants/:tenant/users', { schema: contract.inviteUser }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
-      const body = parseInput(inviteBody, req.body, 'body');
+      const body = req.body;
       const by = actorName(principalOf(req));
       const now = services.clock.now();
       const user = await createUser(services.db, {
@@ -102,10 +78,10 @@ export const userRoutes =
       return reply.status(201).send({ user: userView(user), invitation: { delivery: email.status } });
     });
 
-    app.patch('/tenants/:tenant/users/:id', async (req) => {
+    app.patch('/tenants/:tenant/users/:id', { schema: contract.patchUser }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const { id } = parseInput(idParam, req.params, 'path');
-      const patch = parseInput(patchBody, req.body, 'body');
+      const { id } = req.params;
+      const patch = req.body;
       const user = await updateUser(services.db, tenant.id, id, patch, services.clock.now());
       req.log.info(
         { tenant: tenant.slug, userId: id, patch, by: actorName(principalOf(req)) },
@@ -114,9 +90,9 @@ export const userRoutes =
       return userView(user);
     });
 
-    app.delete('/tenants/:tenant/users/:id', async (req) => {
+    app.delete('/tenants/:tenant/users/:id', { schema: contract.removeUser }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const { id } = parseInput(idParam, req.params, 'path');
+      const { id } = req.params;
       const user = await removeUser(services.db, tenant.id, id);
       req.log.info({ tenant: tenant.slug, userId: id, by: actorName(principalOf(req)) }, 'user removed');
       return { removed: userView(user) };

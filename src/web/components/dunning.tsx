@@ -3,6 +3,7 @@
  * email frame, and the "why this message, now" block.
  */
 import { formatDate, formatMoney } from '../lib/format';
+import type { DunningMessageView, RenderedEmailAnswer } from '../lib/contracts';
 
 export type Tone = 'friendly' | 'neutral' | 'firm' | 'final';
 export const TONES: Tone[] = ['friendly', 'neutral', 'firm', 'final'];
@@ -73,48 +74,35 @@ export type MessageStatus =
   | 'failed'
   | 'unconfirmed';
 
-export interface DunningMessage {
-  id: string;
-  customerId: string;
-  kind: string;
-  to: string[];
-  channel: string;
-  invoiceIds: string[];
-  stepKey: string;
-  sequenceId: string | null;
-  tone: string | null;
-  template: string;
-  status: MessageStatus;
-  sendAt: string;
-  sentAt: string | null;
-  requiresApproval: boolean;
-  editedSubject: string | null;
-  editedIntro: string | null;
-  subject: string | null;
-  statusCode: string | null;
-  providerId: string | null;
-  deliveryStatus: string | null;
-  error: string | null;
-  createdAt: string;
-  why: {
-    reason: string;
-    approvalReason: string | null;
-    statusReason: string | null;
-    templateVersion: string | null;
-    snapshot: Snapshot;
-  };
-  events: { type: string; at: string; detail: string | null }[];
-}
+/** A message as the log and approvals show it: the contract's view (GET …/dunning/messages), with the snapshot typed. */
+export type DunningMessage = Pick<
+  DunningMessageView,
+  | 'id'
+  | 'customerId'
+  | 'kind'
+  | 'to'
+  | 'channel'
+  | 'invoiceIds'
+  | 'stepKey'
+  | 'sequenceId'
+  | 'tone'
+  | 'template'
+  | 'status'
+  | 'sendAt'
+  | 'sentAt'
+  | 'requiresApproval'
+  | 'editedSubject'
+  | 'editedIntro'
+  | 'subject'
+  | 'statusCode'
+  | 'providerId'
+  | 'deliveryStatus'
+  | 'error'
+  | 'createdAt'
+  | 'events'
+> & { why: Omit<DunningMessageView['why'], 'snapshot'> & { snapshot: Snapshot } };
 
-export interface RenderedEmail {
-  id: string;
-  to: string[];
-  status: MessageStatus;
-  subject: string;
-  html: string;
-  text: string;
-  templateVersion: string | null;
-}
+export type RenderedEmail = RenderedEmailAnswer;
 
 export const messageStatusTone: Record<MessageStatus, string> = {
   planned: 'info',
@@ -133,7 +121,11 @@ export function messageStatusLabel(status: MessageStatus): string {
 }
 
 export function MessageBadge({ status }: { status: MessageStatus }) {
-  return <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>{messageStatusLabel(status)}</span>;
+  return (
+    <span className={`badge badge-${messageStatusTone[status] ?? 'muted'}`}>
+      {messageStatusLabel(status)}
+    </span>
+  );
 }
 
 /** The open total of a message's snapshot, per currency ("$1,200.00 + €50.00"). */

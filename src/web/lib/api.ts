@@ -3,6 +3,8 @@
  * session's CSRF token in x-csrf-token (src/http/auth.ts). Errors become ApiError with the server's message.
  */
 
+import type { SessionAnswer } from './contracts';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -15,21 +17,12 @@ export class ApiError extends Error {
   }
 }
 
-export interface SessionInfo {
-  kind: 'session' | 'api_token';
-  operator: boolean;
-  tenant: { id: string; slug: string; name: string; timezone: string } | null;
-  csrfToken: string | null;
-  /** How this browser signed in and who (id null: an admin sign-in link). */
-  user?: {
-    id?: string | null;
-    method: 'login_link' | 'intuit_openid' | 'email_link';
-    email: string | null;
-    name: string | null;
-  } | null;
-  /** What this principal may do (missing from older servers: treated as admin). */
-  role?: 'viewer' | 'collector' | 'admin';
-}
+/**
+ * GET /api/v1/session (the contract's SessionAnswer). `user` and `role` may be missing from older servers (a
+ * missing role is treated as admin).
+ */
+export type SessionInfo = Pick<SessionAnswer, 'kind' | 'operator' | 'tenant' | 'csrfToken'> &
+  Partial<Pick<SessionAnswer, 'user' | 'role' | 'signInMethods'>>;
 
 type Fetch = typeof fetch;
 

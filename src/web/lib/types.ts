@@ -1,58 +1,58 @@
-/** Shapes of the API responses the app reads (see src/http/routes). */
+/**
+ * Shapes of the API responses the app reads: derived from the route contracts (./contracts.ts, type-only), except
+ * the connection routes, which are being rewritten into generic connector routes.
+ */
 
 import type { QuickbooksAvailability } from '../../demo-company';
+import type {
+  AnalyticsAnswer,
+  CustomerDetailAnswer,
+  CustomerListRow,
+  ForecastWeekAnswer,
+  InvoiceListItem,
+  PredictionRow,
+  SyncRunRecord,
+  TenantView,
+} from './contracts';
 
-export interface Tenant {
-  id: string;
-  slug: string;
-  name: string;
-  source: string;
-  timezone: string;
-  currency: string;
-}
+export type Tenant = TenantView;
 
-export interface InvoiceRow {
-  id: string;
-  externalId: string;
-  number: string | null;
-  customerId: string;
-  customerExternalId?: string;
-  customerName?: string;
-  issueDate: string;
-  dueDate: string;
-  currency: string;
-  totalMinor: number;
-  balanceMinor: number;
-  status: 'open' | 'paid' | 'void' | 'deleted';
-  paidDate: string | null;
-  daysOverdue: number;
-  /** Present once the risk model's predictions are joined in (by the API or from /predictions). */
-  pLate?: number | null;
-  riskBand?: 'low' | 'medium' | 'high' | null;
-  predictedPayDate?: string | null;
-  /** The ledger's pay link for the debtor (QuickBooks InvoiceLink), when it has one. */
-  payLink?: string | null;
-}
+/**
+ * An invoice as a table shows it: what the invoice list and the customer page's invoices share; the list adds the
+ * customer and, once the model has scored it, the prediction.
+ */
+export type InvoiceRow = Pick<
+  InvoiceListItem,
+  | 'id'
+  | 'externalId'
+  | 'number'
+  | 'customerId'
+  | 'issueDate'
+  | 'dueDate'
+  | 'currency'
+  | 'totalMinor'
+  | 'balanceMinor'
+  | 'status'
+  | 'paidDate'
+  | 'daysOverdue'
+> &
+  Partial<
+    Pick<
+      InvoiceListItem,
+      'customerExternalId' | 'customerName' | 'pLate' | 'riskBand' | 'predictedPayDate' | 'payLink'
+    >
+  >;
 
-export interface Prediction {
-  invoiceId: string;
-  pLate: number;
-  riskBand: 'low' | 'medium' | 'high';
-  predictedPayDate: string;
-  payDateP10: string;
-  payDateP90: string;
-}
+export type Prediction = Pick<
+  PredictionRow,
+  'invoiceId' | 'pLate' | 'riskBand' | 'predictedPayDate' | 'payDateP10' | 'payDateP90'
+>;
 
-export interface SyncRun {
-  id: string;
-  kind: 'full' | 'incremental' | 'import';
-  status: 'running' | 'succeeded' | 'failed';
-  source: Record<string, unknown>;
-  stats: Record<string, number>;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
+/** A sync run or import as the app shows it. */
+export type SyncRun = Pick<
+  SyncRunRecord,
+  'id' | 'kind' | 'status' | 'source' | 'stats' | 'error' | 'startedAt' | 'finishedAt'
+>;
 
 /** A sync run as GET …/connections shows it (progress: see SyncProgress in src/db/schema/tenants.ts). */
 export interface SyncRunView {
@@ -84,32 +84,16 @@ export interface Integrations {
   quickbooks: QuickbooksAvailability;
 }
 
-export interface CustomerRow {
-  id: string;
-  externalId: string;
-  name: string;
-  emails: string[];
-  openInvoices: number;
-  openBalanceMinor: number;
-}
+export type CustomerRow = CustomerListRow;
 
-export interface CustomerDetail {
-  customer: { id: string; externalId: string; name: string; emails: string[]; country: string | null; timezone: string | null };
-  /** The app clock's day (UTC) the figures are as of; absent from older servers. */
-  asOf?: string;
-  openBalance: { currency: string; balanceMinor: number }[];
-  invoices: InvoiceRow[];
-  payments: {
-    id: string;
-    externalId: string;
-    date: string;
-    currency: string;
-    amountMinor: number;
-    unappliedMinor: number;
-    allocations: { invoiceId: string; amountMinor: number; date: string }[];
-  }[];
-}
+type Payment = CustomerDetailAnswer['payments'][number];
+/** GET …/customers/:customer, as the customer page reads it. */
+export type CustomerDetail = Omit<CustomerDetailAnswer, 'payments'> & {
+  payments: (Pick<Payment, 'id' | 'externalId' | 'date' | 'currency' | 'amountMinor' | 'unappliedMinor'> & {
+    allocations: (Pick<Payment['allocations'][number], 'invoiceId' | 'amountMinor' | 'date'> &
+      Partial<Pick<Payment['allocations'][number], 'creditMemoId'>>)[];
+  })[];
+};
 
-// The dashboard's payload is the server's own type (type-only: nothing of the server reaches the bundle).
-export type { Analytics } from '../../analytics/dashboard';
-export type { ForecastWeek } from '../../analytics/forecast';
+export type Analytics = AnalyticsAnswer;
+export type ForecastWeek = ForecastWeekAnswer;

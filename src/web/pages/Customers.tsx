@@ -14,24 +14,10 @@ import {
 import { Badge, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { api, apiPath, canWork } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
+import type { CustomerRow } from '../lib/types';
 import type { PageProps } from '../nav';
 
-interface Row {
-  id: string;
-  externalId: string;
-  name: string;
-  emails: string[];
-  openInvoices: number;
-  openBalanceMinor: number;
-  overdueMinor: number;
-  maxDaysOverdue: number;
-  riskScore: number | null;
-  slowingAlert: boolean;
-  pausedUntil: string | null;
-  excluded: boolean;
-  lastContactAt: string | null;
-  nextActionAt: string | null;
-}
+type Row = CustomerRow;
 
 const PARAMS = ['q', 'sort', 'overdue', 'open', 'dunning', 'minRisk'] as const;
 

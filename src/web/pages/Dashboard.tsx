@@ -1,35 +1,22 @@
 import { lazy, Suspense, useId } from 'react';
-import type { SendingToday } from '../../dunning/sending-today';
 import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
 import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
-import type { Analytics, SyncRun } from '../lib/types';
+import type { CustomerRiskListRow, SendingTodayAnswer } from '../lib/contracts';
+import type { Analytics, CustomerRow, SyncRun } from '../lib/types';
 import { navigate, useLocation } from '../lib/router';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import '../components/dashboard.css';
 
-/** A server payload as it arrives over JSON: instants become ISO strings. */
-type Wire<T> = T extends Date
-  ? string
-  : T extends (infer U)[]
-    ? Wire<U>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
-type Today = Wire<SendingToday>;
+type Today = SendingTodayAnswer;
 
-/** A row of GET …/customer-risk (src/http/routes/risk.ts). */
-interface CustomerRiskRow {
-  customerId: string;
-  customerName: string;
-  score: number;
-  trend30: number | null;
-  trend90: number | null;
-  slowingAlert: boolean;
-  message: string | null;
-}
+/** A row of GET …/customer-risk. */
+type CustomerRiskRow = Pick<
+  CustomerRiskListRow,
+  'customerId' | 'customerName' | 'score' | 'trend30' | 'trend90' | 'slowingAlert' | 'message'
+>;
 
 // Recharts is most of the bundle: load it with the dashboard, not with the app shell.
 const AgingChart = lazy(() => import('../components/charts').then((m) => ({ default: m.AgingChart })));
@@ -237,15 +224,17 @@ function EmptyLedger({ tenant }: { tenant: string }) {
     return (
       <Empty>
         <span data-testid="first-sync-running">
-          Your ledger is being synced{rows > 0 ? ` (${rows.toLocaleString('en-US')} records so far)` : ''}. The dashboard
-          fills in when it finishes: <Link href="/connections">follow the progress on Connections</Link>.
+          Your ledger is being synced{rows > 0 ? ` (${rows.toLocaleString('en-US')} records so far)` : ''}.
+          The dashboard fills in when it finishes:{' '}
+          <Link href="/connections">follow the progress on Connections</Link>.
         </span>
       </Empty>
     );
   }
   return (
     <Empty>
-      No receivables yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to fill the dashboard.
+      No receivables yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to fill the
+      dashboard.
     </Empty>
   );
 }
@@ -379,13 +368,7 @@ function trendText(points: number | null): string {
 }
 
 /** A row of GET …/customers?sort=-risk: the score with the money behind it. */
-interface AtRiskRow {
-  id: string;
-  name: string;
-  riskScore: number | null;
-  openBalanceMinor: number;
-  overdueMinor: number;
-}
+type AtRiskRow = Pick<CustomerRow, 'id' | 'name' | 'riskScore' | 'openBalanceMinor' | 'overdueMinor'>;
 
 /** Customers at risk (highest scores, with their open and overdue amounts) and slowing payers. */
 function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {

@@ -1,0 +1,333 @@
+/**
+ * The lists (invoices, customers, dunning messages, tasks) and their bulk actions. Query fields are the list's
+ * filters; a bulk action's `filter` takes the same fields as its list's query string.
+ */
+import { z } from 'zod';
+import type { BulkResult } from '../../dunning/bulk';
+import {
+  AGING_BUCKETS,
+  type CustomerListRow,
+  type CurrencyTotals,
+  type InvoiceListRow,
+} from '../../db/queries/lists';
+import type { dunningTasks } from '../../db/schema';
+import { dunningMessageStatuses } from '../../db/schema/dunning';
+import { dunningMessageView } from './dunning-message';
+import { covers, day, errorResponses, instant, moneyText, riskBand, tenantParams, uuid } from './common';
+
+const isoDate = z.iso.date();
+const bool = z
+  .enum(['true', 'false'])
+  .transform((v) => v === 'true')
+  .optional();
+const minor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
+const common = {
+  /** Search: invoice number, customer name or id, email. */
+  q: z.string().trim().max(200).optional(),
+  /** A column; `-` first for descending (e.g. `-balance`). */
+  sort: z.string().max(40).optional(),
+  /** csv: every row of the same filtered set, as a download (formula-safe). */
+  format: z.enum(['json', 'csv']).default('json'),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  /** `nextCursor` of the previous page. */
+  cursor: z.string().max(500).optional(),
+};
+
+export const invoiceListQuery = z.object({
+  ...common,
+  /** "all" (or absent) = every status. */
+  status: z.enum(['open', 'paid', 'void', 'deleted', 'all']).optional(),
+  overdue: bool,
+  /** A customer's id or ledger id. */
+  customer: z.string().min(1).max(200).optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
+  aging: z.enum(AGING_BUCKETS).optional(),
+  dueFrom: isoDate.optional(),
+  dueTo: isoDate.optional(),
+  issuedFrom: isoDate.optional(),
+  issuedTo: isoDate.optional(),
+  paidFrom: isoDate.optional(),
+  paidTo: isoDate.optional(),
+  expectedFrom: isoDate.optional(),
+  expectedTo: isoDate.optional(),
+  risk: riskBand.optional(),
+  minBalanceMinor: minor,
+  maxBalanceMinor: minor,
+  disputed: bool,
+});
+export type InvoiceListQuery = z.infer<typeof invoiceListQuery>;
+
+export const customerListQuery = z.object({
+  ...common,
+  overdue: bool,
+  open: bool,
+  minRisk: z.coerce.number().int().min(0).max(100).optional(),
+  dunning: z.enum(['paused', 'excluded', 'active']).optional(),
+  /** The older offset pages; `cursor` is preferred. */
+  offset: z.coerce.number().int().min(0).max(100_000).optional(),
+});
+export type CustomerListQuery = z.infer<typeof customerListQuery>;
+
+export const messageStatus = z.enum(dunningMessageStatuses);
+export const tone = z.enum(['friendly', 'neutral', 'firm', 'final']);
+
+export const messageListQuery = z.object({
+  ...common,
+  status: messageStatus.optional(),
+  customer: z.uuid().optional(),
+  tone: tone.optional(),
+  /** Send time window: a day (the whole day, UTC) or an instant. */
+  from: z.union([isoDate, z.iso.datetime()]).optional(),
+  to: z.union([isoDate, z.iso.datetime()]).optional(),
+  before: z.iso.datetime().optional(),
+  minAmountMinor: minor,
+  maxAmountMinor: minor,
+});
+export type MessageListQuery = z.infer<typeof messageListQuery>;
+
+export const taskListQuery = z.object({
+  ...common,
+  status: z.enum(['open', 'done']).default('open'),
+  kind: z.enum(['call', 'find_contact', 'review']).optional(),
+  customer: z.uuid().optional(),
+  minAmountMinor: minor,
+});
+
+// ---- answers ----------------------------------------------------------------------------------------------------
+
+const invoiceListRow = covers<InvoiceListRow>()(
+  z.object({
+    id: uuid,
+    externalId: z.string(),
+    number: z.string().nullable(),
+    customerId: uuid,
+    customerExternalId: z.string(),
+    customerName: z.string(),
+    issueDate: day,
+    dueDate: day,
+    currency: z.string(),
+    totalMinor: z.number(),
+    balanceMinor: z.number(),
+    status: z.enum(['open', 'paid', 'void', 'deleted']),
+    paidDate: day.nullable(),
+    payLink: z.string().nullable(),
+    daysOverdue: z.number().int(),
+    disputed: z.boolean(),
+    lastReminderAt: instant.nullable(),
+    nextReminderAt: instant.nullable(),
+    prediction: z.object({ pLate: z.number(), riskBand, predictedPayDate: day }).nullable(),
+  }),
+);
+
+export const invoiceListItem = invoiceListRow.extend({
+  total: moneyText,
+  balance: moneyText,
+  pLate: z.number().nullable(),
+  riskBand: riskBand.nullable(),
+  predictedPayDate: day.nullable(),
+});
+
+const currencyTotals = covers<CurrencyTotals>()(
+  z.object({
+    currency: z.string(),
+    count: z.number().int(),
+    totalMinor: z.number(),
+    balanceMinor: z.number(),
+    overdueMinor: z.number(),
+  }),
+);
+
+export const invoiceList = z.object({
+  items: z.array(invoiceListItem),
+  nextCursor: z.string().nullable(),
+  /** The sort applied, e.g. `-balance`. */
+  sort: z.string(),
+  asOf: day,
+  /** Rows in the filtered set. */
+  total: z.number().int(),
+  /** Per currency: the filtered set's original, open and overdue amounts. */
+  totals: z.array(currencyTotals.extend({ total: moneyText, balance: moneyText, overdue: moneyText })),
+});
+
+export const customerListRow = covers<CustomerListRow>()(
+  z.object({
+    id: uuid,
+    externalId: z.string(),
+    name: z.string(),
+    emails: z.array(z.string()),
+    firstSeen: day.nullable(),
+    openInvoices: z.number().int(),
+    openBalanceMinor: z.number(),
+    overdueMinor: z.number(),
+    maxDaysOverdue: z.number().int(),
+    riskScore: z.number().nullable(),
+    slowingAlert: z.boolean(),
+    pausedUntil: day.nullable(),
+    excluded: z.boolean(),
+    lastContactAt: instant.nullable(),
+    nextActionAt: instant.nullable(),
+  }),
+);
+
+export const customerList = z.object({
+  items: z.array(customerListRow),
+  nextCursor: z.string().nullable(),
+  limit: z.number().int(),
+  /** Offset pages only. */
+  offset: z.number().int().optional(),
+  /** The tenant's currency, which the totals are in (cursor pages). */
+  currency: z.string().optional(),
+  total: z.number().int(),
+  totals: z.object({ openBalanceMinor: z.number(), overdueMinor: z.number() }),
+});
+
+export const messageListItem = dunningMessageView.extend({
+  customerName: z.string(),
+  customerExternalId: z.string(),
+  amountMinor: z.number(),
+});
+export const messageList = z.object({
+  items: z.array(messageListItem),
+  nextCursor: z.string().nullable(),
+  total: z.number().int(),
+  /** Rows of the filtered set by status. */
+  byStatus: z.record(z.string(), z.number().int()),
+});
+
+export const taskRecord = covers<typeof dunningTasks.$inferSelect>()(
+  z.object({
+    id: uuid,
+    tenantId: uuid,
+    customerId: uuid,
+    kind: z.enum(['call', 'find_contact', 'review']),
+    title: z.string(),
+    invoiceIds: z.array(uuid),
+    talkingPoints: z.record(z.string(), z.unknown()),
+    status: z.enum(['open', 'done']),
+    dueOn: day.nullable(),
+    messageId: z.string().nullable(),
+    dedupeKey: z.string(),
+    doneBy: z.string().nullable(),
+    doneAt: instant.nullable(),
+    note: z.string().nullable(),
+    createdAt: instant,
+  }),
+);
+export const taskListItem = taskRecord.extend({
+  openMinor: z.number(),
+  customer: z.object({ name: z.string(), externalId: z.string(), emails: z.array(z.string()) }),
+});
+export const taskList = z.object({
+  items: z.array(taskListItem),
+  nextCursor: z.string().nullable(),
+  total: z.number().int(),
+});
+
+/** The answer of every bulk action: what was asked, what changed, and why the rest did not. */
+export const bulkResult = covers<BulkResult>()(
+  z.object({
+    /** The audit row of the action. */
+    id: uuid,
+    action: z.string(),
+    requested: z.number().int(),
+    applied: z.number().int(),
+    appliedIds: z.array(z.string()),
+    notApplied: z.array(z.object({ id: z.string(), reason: z.string() })),
+  }),
+);
+
+// ---- bulk bodies ----------------------------------------------------------------------------------------------
+
+/** The most rows one bulk action may change ("all N matching" beyond it: narrow the filter). */
+export const BULK_MAX = 10_000;
+
+/** A bulk action names its rows by id, or by the list's filter ("all N matching", the same query string fields). */
+const bulkTarget = <T extends z.ZodType>(id: T) => ({
+  ids: z.array(id).min(1).max(BULK_MAX).optional(),
+  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+const exactlyOne = (b: { ids?: unknown; filter?: unknown }) =>
+  (b.ids === undefined) !== (b.filter === undefined);
+const oneTarget = { message: 'give ids or filter (not both)', path: ['ids'] };
+
+export const messageBulkBody = z
+  .object({
+    action: z.enum(['approve', 'skip']),
+    ...bulkTarget(z.string().min(1).max(64)),
+    reason: z.string().max(500).optional(),
+  })
+  .refine(exactlyOne, oneTarget);
+
+export const customerBulkBody = z
+  .object({
+    action: z.enum(['pause', 'resume', 'exclude', 'include']),
+    ...bulkTarget(z.uuid()),
+    until: isoDate.optional(),
+  })
+  .refine(exactlyOne, oneTarget)
+  .refine((b) => b.action !== 'pause' || b.until !== undefined, {
+    message: 'pause needs until (the day reminders resume)',
+    path: ['until'],
+  });
+
+export const invoiceBulkBody = z
+  .object({
+    action: z.enum(['dispute', 'resolve']),
+    ...bulkTarget(z.uuid()),
+    reason: z.string().max(2000).optional(),
+    until: isoDate.nullable().optional(),
+  })
+  .refine(exactlyOne, oneTarget);
+
+// ---- routes -----------------------------------------------------------------------------------------------------
+
+const csvAnswer = z.string().meta({ description: 'format=csv: text/csv download of every matching row' });
+/** A list answers JSON, or CSV with format=csv. */
+const listResponse = <S extends z.ZodType>(json: S) => ({
+  200: json.or(csvAnswer),
+  ...errorResponses,
+});
+
+export const listInvoices = {
+  params: tenantParams,
+  querystring: invoiceListQuery,
+  response: listResponse(invoiceList),
+} as const;
+export const listCustomers = {
+  params: tenantParams,
+  querystring: customerListQuery,
+  response: listResponse(customerList),
+} as const;
+export const listMessages = {
+  params: tenantParams,
+  querystring: messageListQuery,
+  response: listResponse(messageList),
+} as const;
+export const listTasks = {
+  params: tenantParams,
+  querystring: taskListQuery,
+  response: listResponse(taskList),
+} as const;
+
+const bulk = <B extends z.ZodType>(body: B) =>
+  ({ params: tenantParams, body, response: { 200: bulkResult, ...errorResponses } }) as const;
+export const bulkMessages = bulk(messageBulkBody);
+export const bulkCustomers = bulk(customerBulkBody);
+export const bulkInvoices = bulk(invoiceBulkBody);
+
+export const addTaskContact = {
+  params: tenantParams.extend({ id: uuid }),
+  body: z.object({ email: z.email().max(320) }),
+  response: {
+    200: z.object({
+      id: uuid,
+      status: z.literal('done'),
+      customerId: uuid,
+      contactEmails: z.array(z.string()),
+    }),
+    ...errorResponses,
+  },
+} as const;
