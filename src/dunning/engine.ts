@@ -342,7 +342,7 @@ async function insertMessage(
         text: null,
         renderedAsOf: null,
         attempts: 0,
-        updatedAt: new Date(),
+        updatedAt: services.clock.now(),
       })
       .where(eq(dunningMessages.id, m.key));
   } else {
