@@ -10,6 +10,7 @@ import type { ContactSuppressionKind } from '../db/schema/dunning';
 import type { Services } from '../services';
 import type { DeliveryUpdate } from './resend-webhook';
 import { openTask } from './tasks';
+import { advisoryXactLock } from '../db/advisory-lock';
 
 /** How far along a message got; a later event never moves delivery_status backwards (opened after clicked). */
 const DELIVERY_RANK: Record<string, number> = {
@@ -146,9 +147,7 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
     // customer's lock makes each replay see the first one's rows, so it adds nothing.
     const [msg] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, messageId));
     if (!msg) return false;
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`suppress:${msg.tenantId}:${msg.customerId}`}, 0))`,
-    );
+    await advisoryXactLock(tx, `suppress:${msg.tenantId}:${msg.customerId}`);
     await suppress(tx, {
       tenantId: msg.tenantId,
       customerId: msg.customerId,

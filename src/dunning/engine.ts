@@ -16,6 +16,7 @@ import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan 
 import { refreshLiveState } from './live-invoice-state';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
+import { advisoryXactLock } from '../db/advisory-lock';
 
 export interface PlanTenantResult {
   /** Ids of messages written by this run. */
@@ -76,7 +77,7 @@ export async function planTenantIn(
 ): Promise<PlanTenantResult> {
   const now = services.clock.now();
   // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
+  await advisoryXactLock(tx, `dunning-plan:${tenantId}`);
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
   if (!tenant) throw new Error(`tenant ${tenantId} not found`);
   const active = sendingActive(tenant);

@@ -50,6 +50,7 @@ import { sendingSwitches } from './go-live';
 import { uuidArray } from './sql-arrays';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
+import { advisoryXactLock } from '../db/advisory-lock';
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
@@ -651,7 +652,7 @@ async function dailyCapDecision(
   now: Date,
 ): Promise<SuppressionDecision | null> {
   const cap = services.config.MAIL_DAILY_CAP;
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`send-cap:${row.tenantId}`}, 0))`);
+  await advisoryXactLock(tx, `send-cap:${row.tenantId}`);
   const since = new Date(now.getTime() - DAY_MS);
   const [used] = rowsOf<{ n: number; oldest: string | Date | null }>(
     await tx.execute(sql`
