@@ -1,0 +1,119 @@
+/**
+ * Sync runs and the sync-side state of a connection (cursor, last sync, reconnect mark): the statements of
+ * sync/run-sync.ts, sync/apply-page.ts and sync/csv-import.ts. (Connections' lifecycle — create, tokens,
+ * disconnect — is elsewhere.)
+ */
+import { and, desc, eq } from 'drizzle-orm';
+import type { DbOrTx } from '../client';
+import { connections, syncRuns, tenants } from '../schema';
+
+export type SyncRun = typeof syncRuns.$inferSelect;
+export type NewSyncRun = typeof syncRuns.$inferInsert;
+export type SyncRunPatch = Partial<Omit<NewSyncRun, 'id'>>;
+type Connection = typeof connections.$inferSelect;
+type Tenant = typeof tenants.$inferSelect;
+
+export async function connectionById(db: DbOrTx, id: string): Promise<Connection | null> {
+  const [row] = await db.select().from(connections).where(eq(connections.id, id));
+  return row ?? null;
+}
+
+export async function tenantById(db: DbOrTx, id: string): Promise<Tenant | null> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return row ?? null;
+}
+
+/**
+ * Stores the connection's cursor if it is still active; false when it is not (disconnected meanwhile). Also the
+ * row lock every later writer of this connection waits for.
+ */
+export async function advanceCursorIfActive(
+  db: DbOrTx,
+  connectionId: string,
+  cursor: Record<string, unknown>,
+  now: Date,
+): Promise<boolean> {
+  const current = await db
+    .update(connections)
+    .set({ syncCursor: cursor, updatedAt: now })
+    .where(and(eq(connections.id, connectionId), eq(connections.status, 'active')))
+    .returning({ id: connections.id });
+  return current.length > 0;
+}
+
+export async function connectionStatus(
+  db: DbOrTx,
+  connectionId: string,
+): Promise<Connection['status'] | null> {
+  const [row] = await db
+    .select({ status: connections.status })
+    .from(connections)
+    .where(eq(connections.id, connectionId));
+  return row?.status ?? null;
+}
+
+/** A finished successful sync: the connection's lastSyncAt. */
+export async function markConnectionSynced(db: DbOrTx, connectionId: string, now: Date): Promise<void> {
+  await db
+    .update(connections)
+    .set({ lastSyncAt: now, updatedAt: now })
+    .where(eq(connections.id, connectionId));
+}
+
+/** An active connection whose credentials stopped working: reconnect_needed with the reason. */
+export async function markReconnectNeeded(
+  db: DbOrTx,
+  connectionId: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(connections)
+    .set({ status: 'reconnect_needed', statusReason: reason, updatedAt: now })
+    .where(and(eq(connections.id, connectionId), eq(connections.status, 'active')));
+}
+
+/** The connection's most recent run (by start), or null. */
+export async function latestSyncRun(db: DbOrTx, connectionId: string): Promise<SyncRun | null> {
+  const [row] = await db
+    .select()
+    .from(syncRuns)
+    .where(eq(syncRuns.connectionId, connectionId))
+    .orderBy(desc(syncRuns.startedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function insertSyncRun(db: DbOrTx, values: NewSyncRun): Promise<string> {
+  const [run] = await db.insert(syncRuns).values(values).returning({ id: syncRuns.id });
+  return run!.id;
+}
+
+export async function updateSyncRun(db: DbOrTx, runId: string, patch: SyncRunPatch): Promise<void> {
+  await db.update(syncRuns).set(patch).where(eq(syncRuns.id, runId));
+}
+
+/** Runs of this connection still `running` (a dead process's) end as failed, 'interrupted'. */
+export async function failRunningSyncRuns(db: DbOrTx, connectionId: string, now: Date): Promise<void> {
+  await db
+    .update(syncRuns)
+    .set({ status: 'failed', error: 'interrupted', finishedAt: now })
+    .where(and(eq(syncRuns.connectionId, connectionId), eq(syncRuns.status, 'running')));
+}
+
+/** The run's heartbeat, only while it is running. */
+export async function heartbeatSyncRun(db: DbOrTx, runId: string, now: Date): Promise<void> {
+  await db
+    .update(syncRuns)
+    .set({ heartbeatAt: now })
+    .where(and(eq(syncRuns.id, runId), eq(syncRuns.status, 'running')));
+}
+
+/** A page's progress (and cumulative stats) on its run, in the page's transaction. */
+export async function recordPageProgress(
+  db: DbOrTx,
+  runId: string,
+  patch: Pick<SyncRunPatch, 'progress' | 'heartbeatAt' | 'stats'>,
+): Promise<void> {
+  await db.update(syncRuns).set(patch).where(eq(syncRuns.id, runId));
+}
