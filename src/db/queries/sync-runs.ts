@@ -117,3 +117,12 @@ export async function recordPageProgress(
 ): Promise<void> {
   await db.update(syncRuns).set(patch).where(eq(syncRuns.id, runId));
 }
+
+/** The tenant a connection feeds, or null when the connection is gone. */
+export async function connectionTenantId(db: DbOrTx, connectionId: string): Promise<string | null> {
+  const [conn] = await db
+    .select({ tenantId: connections.tenantId })
+    .from(connections)
+    .where(eq(connections.id, connectionId));
+  return conn?.tenantId ?? null;
+}

@@ -85,3 +85,9 @@ export async function ensureTenant(
   const [row] = await db.select().from(tenants).where(eq(tenants.slug, slug));
   return row!;
 }
+
+/** Every tenant's id (the daily fan-out jobs). */
+export async function allTenantIds(db: DbOrTx): Promise<string[]> {
+  const rows = await db.select({ id: tenants.id }).from(tenants);
+  return rows.map((r) => r.id);
+}
