@@ -2,9 +2,21 @@
  * The planner's statements (dunning/engine.ts, planner-input.ts, dunning-config.ts, go-live.ts, step-preview.ts):
  * what it reads to plan and what it writes. engine.ts owns the transaction and takes the plan lock first.
  */
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
-import { customers, dunningMessageSteps, dunningMessages, dunningPolicies, invoices } from '../schema';
+import {
+  contactSuppressions,
+  customerRisk,
+  customers,
+  disputes,
+  dunningMessageSteps,
+  dunningMessages,
+  dunningOverrides,
+  dunningPolicies,
+  invoicePredictions,
+  invoices,
+  promisesToPay,
+} from '../schema';
 
 /** The tenant's latest stored dunning policy version, or null (the defaults apply). */
 export async function latestDunningPolicy(db: DbOrTx, tenantId: string) {
@@ -360,4 +372,119 @@ export async function lastSentRecipients(
     .orderBy(sql`${dunningMessages.sentAt} desc`)
     .limit(1);
   return last?.to ?? null;
+}
+
+/** The tenant's contact suppressions (of these customers, when given). */
+export async function suppressionRows(db: DbOrTx, tenantId: string, customerIds?: string[]) {
+  return db
+    .select()
+    .from(contactSuppressions)
+    .where(
+      and(
+        eq(contactSuppressions.tenantId, tenantId),
+        customerIds ? inArray(contactSuppressions.customerId, customerIds) : undefined,
+      ),
+    );
+}
+
+/** Every bounced address of the tenant. */
+export async function bouncedEmails(db: DbOrTx, tenantId: string) {
+  return db
+    .select({ email: contactSuppressions.email })
+    .from(contactSuppressions)
+    .where(and(eq(contactSuppressions.tenantId, tenantId), eq(contactSuppressions.kind, 'bounced')));
+}
+
+/** Open invoices with a balance. */
+export async function openInvoicesWithBalance(db: DbOrTx, tenantId: string) {
+  return db
+    .select()
+    .from(invoices)
+    .where(
+      and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`),
+    );
+}
+
+/** Customers not deleted. */
+export async function liveCustomers(db: DbOrTx, tenantId: string) {
+  return db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.tenantId, tenantId), isNull(customers.deletedAt)));
+}
+
+export async function overridesOf(db: DbOrTx, tenantId: string) {
+  return db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
+}
+
+export async function invoicePredictionsOf(db: DbOrTx, tenantId: string) {
+  return db.select().from(invoicePredictions).where(eq(invoicePredictions.tenantId, tenantId));
+}
+
+export async function customerRiskOf(db: DbOrTx, tenantId: string) {
+  return db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenantId));
+}
+
+/** Every reminder step of the tenant with its message's status and time (sent, else planned). */
+export async function reminderStepHistory(db: DbOrTx, tenantId: string) {
+  return rowsOf<{
+    customer_id: string;
+    invoice_id: string;
+    step_key: string;
+    tone: string | null;
+    status: string;
+    at: string | Date;
+  }>(
+    await db.execute(sql`
+      select s.customer_id, s.invoice_id, s.step_key, coalesce(s.tone, m.tone) as tone, m.status,
+             coalesce(m.sent_at, m.send_at) as at
+      from dunning_message_steps s join dunning_messages m on m.id = s.message_id
+      where s.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'`),
+  );
+}
+
+/** Promises to pay not cancelled. */
+export async function livePromises(db: DbOrTx, tenantId: string) {
+  return db
+    .select()
+    .from(promisesToPay)
+    .where(and(eq(promisesToPay.tenantId, tenantId), isNull(promisesToPay.cancelledAt)));
+}
+
+export async function disputesOf(db: DbOrTx, tenantId: string) {
+  return db.select().from(disputes).where(eq(disputes.tenantId, tenantId));
+}
+
+/**
+ * The latest 5,000 sent reminders with whether they were opened, clicked, or followed by a payment within
+ * `paidAfterDays` (by the ledger's paid_date, in the debtor's zone, else `tenantTz`).
+ */
+export async function sentReminderEngagement(
+  db: DbOrTx,
+  tenantId: string,
+  tenantTz: string,
+  paidAfterDays: number,
+) {
+  return rowsOf<{
+    customer_id: string;
+    sent_at: string | Date;
+    tz: string | null;
+    opened: boolean;
+    clicked: boolean;
+    paid_after: boolean;
+  }>(
+    await db.execute(sql`
+      select m.customer_id, m.sent_at, c.timezone as tz,
+             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type in ('opened','clicked')) as opened,
+             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type = 'clicked') as clicked,
+             exists (
+               select 1 from invoices i
+               where i.id = any(m.invoice_ids) and i.paid_date is not null
+                 and i.paid_date >= (m.sent_at at time zone coalesce(nullif(c.timezone, ''), ${tenantTz}))::date
+                 and i.paid_date <= (m.sent_at at time zone coalesce(nullif(c.timezone, ''), ${tenantTz}))::date + ${paidAfterDays}::int
+             ) as paid_after
+      from dunning_messages m join customers c on c.id = m.customer_id
+      where m.tenant_id = ${tenantId}::uuid and m.status = 'sent' and m.sent_at is not null and m.kind = 'reminder'
+      order by m.sent_at desc limit 5000`),
+  );
 }
