@@ -3,8 +3,8 @@
  * their talking points (dunning/tasks.ts), bulk actions (dunning/bulk.ts). Callers own transactions.
  */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { type DbOrTx, rowsOf } from '../client';
-import { dunningMessages, dunningTasks } from '../schema';
+import { type DbOrTx, rowsOf, type Tx } from '../client';
+import { bulkActions, dunningMessages, dunningTasks } from '../schema';
 
 export type DunningMessage = typeof dunningMessages.$inferSelect;
 export type DunningMessagePatch = Partial<typeof dunningMessages.$inferInsert>;
@@ -173,4 +173,101 @@ export async function completeOpenTask(
     )
     .returning({ id: dunningTasks.id });
   return rows.length > 0;
+}
+
+const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
+const textArray = (ids: string[]) => `{${ids.map((i) => `"${i.replace(/["\\]/g, '')}"`).join(',')}}`;
+
+/** Records a bulk action (who, what, how many applied, why the rest not); its id. */
+export async function insertBulkAction(tx: Tx, values: typeof bulkActions.$inferInsert): Promise<string> {
+  const [row] = await tx.insert(bulkActions).values(values).returning({ id: bulkActions.id });
+  return row!.id;
+}
+
+/** The tenant's messages among `ids`, locked for the transaction. */
+export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
+  return rowsOf<{ id: string; status: string; created_at: string | Date }>(
+    await tx.execute(sql`select id, status, created_at from dunning_messages
+        where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[]) for update`),
+  );
+}
+
+/** Messages among `ids` still awaiting approval → queued (send time not before `at`); their ids and send times. */
+export async function approveAwaitingMessages(tx: Tx, ids: string[], actor: string, at: string) {
+  return rowsOf<{ id: string; send_at: string | Date }>(
+    await tx.execute(sql`update dunning_messages set status = 'queued', decided_by = ${actor},
+            decided_at = ${at}::timestamptz, send_at = greatest(send_at, ${at}::timestamptz),
+            status_code = 'approved', status_reason = ${`Approved by ${actor}`}, updated_at = ${at}::timestamptz
+          where id = any(${textArray(ids)}::text[]) and status = 'awaiting_approval' returning id, send_at`),
+  );
+}
+
+/** Messages among `ids` not yet sent → skipped by `actor` with `reason`; their ids. */
+export async function skipUnsentMessages(tx: Tx, ids: string[], actor: string, reason: string, at: string) {
+  return rowsOf<{ id: string }>(
+    await tx.execute(sql`update dunning_messages set status = 'skipped', decided_by = ${actor},
+            decided_at = ${at}::timestamptz, status_code = 'approval_rejected', status_reason = ${reason},
+            updated_at = ${at}::timestamptz
+          where id = any(${textArray(ids)}::text[]) and status in ('planned','awaiting_approval','queued') returning id`),
+  );
+}
+
+/** The tenant's customers among `ids`, locked. */
+export async function lockCustomersOf(tx: Tx, tenantId: string, ids: string[]) {
+  return rowsOf<{ id: string }>(
+    await tx.execute(sql`select id from customers where tenant_id = ${tenantId}::uuid
+        and id = any(${uuidArray(ids)}::uuid[]) for update`),
+  );
+}
+
+/**
+ * Upserts each customer's override, changing only `column` of an existing one: the pause (paused_until) or the
+ * exclusion (excluded).
+ */
+export async function upsertCustomerOverrides(
+  tx: Tx,
+  tenantId: string,
+  customerIds: string[],
+  o: { paused: string | null; excluded: boolean; column: 'paused_until' | 'excluded'; now: string },
+): Promise<void> {
+  const set =
+    o.column === 'paused_until'
+      ? sql`paused_until = excluded.paused_until`
+      : sql`excluded = excluded.excluded`;
+  await tx.execute(sql`insert into dunning_overrides (tenant_id, customer_id, paused_until, excluded, updated_at)
+        select ${tenantId}::uuid, c, ${o.paused}::date, ${o.excluded}, ${o.now}::timestamptz
+        from unnest(${uuidArray(customerIds)}::uuid[]) as c
+        on conflict (tenant_id, customer_id) where customer_id is not null
+        do update set ${set}, updated_at = excluded.updated_at`);
+}
+
+/** The tenant's invoices among `ids` with whether each has an open dispute, locked. */
+export async function lockInvoicesWithDisputeOf(tx: Tx, tenantId: string, ids: string[]) {
+  return rowsOf<{ id: string; status: string; disputed: boolean | string }>(
+    await tx.execute(sql`select i.id, i.status, exists (select 1 from disputes d where d.invoice_id = i.id
+          and d.tenant_id = i.tenant_id and d.resolved_at is null) as disputed
+        from invoices i where i.tenant_id = ${tenantId}::uuid and i.id = any(${uuidArray(ids)}::uuid[])
+        for update of i`),
+  );
+}
+
+export async function openDisputes(
+  tx: Tx,
+  tenantId: string,
+  invoiceIds: string[],
+  d: { today: string; until: string | null; reason: string },
+): Promise<void> {
+  await tx.execute(sql`insert into disputes (tenant_id, invoice_id, opened_on, until, reason)
+        select ${tenantId}::uuid, i, ${d.today}::date, ${d.until}::date, ${d.reason}
+        from unnest(${uuidArray(invoiceIds)}::uuid[]) as i`);
+}
+
+export async function resolveDisputes(
+  tx: Tx,
+  tenantId: string,
+  invoiceIds: string[],
+  now: string,
+): Promise<void> {
+  await tx.execute(sql`update disputes set resolved_at = ${now}::timestamptz
+        where tenant_id = ${tenantId}::uuid and invoice_id = any(${uuidArray(invoiceIds)}::uuid[]) and resolved_at is null`);
 }
