@@ -9,7 +9,7 @@ import {
   messageState,
   skipUndecidedMessage,
 } from '../db/queries/dunning-admin';
-import { tenantById } from '../db/queries/sync-runs';
+import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
 import type { Services } from '../services';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';

@@ -29,7 +29,7 @@ import {
   unqueueReceipts,
   updateDunningMessage,
 } from '../db/queries/dunning-plan';
-import { tenantById } from '../db/queries/sync-runs';
+import { tenantById } from '../db/queries/tenants';
 import type { dunningMessages } from '../db/schema';
 import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';

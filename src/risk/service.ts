@@ -18,7 +18,7 @@ import {
   storeCustomerRisk,
   storeInvoiceScores,
 } from '../db/queries/risk';
-import { tenantById } from '../db/queries/sync-runs';
+import { tenantById } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';

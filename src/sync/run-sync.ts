@@ -12,6 +12,7 @@
 import type { EntityKind, SyncPage } from '../../connectors/types';
 import { ConnectorError } from '../../connectors/errors';
 import type { Tx } from '../db/client';
+import { tenantById } from '../db/queries/tenants';
 import {
   connectionById,
   failRunningSyncRuns,
@@ -20,7 +21,6 @@ import {
   latestSyncRun,
   markConnectionSynced,
   markReconnectNeeded,
-  tenantById,
   updateSyncRun,
 } from '../db/queries/sync-runs';
 import type { SyncProgress, SyncRunKind } from '../db/schema';

@@ -5,21 +5,15 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
-import { connections, syncRuns, tenants } from '../schema';
+import { connections, syncRuns } from '../schema';
 
 export type SyncRun = typeof syncRuns.$inferSelect;
 export type NewSyncRun = typeof syncRuns.$inferInsert;
 export type SyncRunPatch = Partial<Omit<NewSyncRun, 'id'>>;
 type Connection = typeof connections.$inferSelect;
-type Tenant = typeof tenants.$inferSelect;
 
 export async function connectionById(db: DbOrTx, id: string): Promise<Connection | null> {
   const [row] = await db.select().from(connections).where(eq(connections.id, id));
-  return row ?? null;
-}
-
-export async function tenantById(db: DbOrTx, id: string): Promise<Tenant | null> {
-  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
   return row ?? null;
 }
 
