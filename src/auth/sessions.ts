@@ -15,12 +15,20 @@
  * ID token is verified it calls `createSession({ method: 'intuit_openid', user })` for the tenant of that company.
  */
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { loginTokens, sessions, users } from '../db/schema';
-import { markSignedIn, type User } from './users';
+import {
+  insertLoginToken,
+  insertSession,
+  revokeSession,
+  revokeSessionsLike,
+  type Session,
+  sessionByTokenHash,
+  touchSession,
+  spendLoginToken,
+} from '../db/queries/sessions';
+import { markSignedIn, type User, userById } from '../db/queries/users';
 
-export type Session = typeof sessions.$inferSelect;
+export type { Session } from '../db/queries/sessions';
 /** A live session and the person it belongs to (null: an operator or admin-link session, which acts as admin). */
 export type SessionWithUser = Session & { person: User | null };
 
@@ -69,7 +77,7 @@ export class SessionAuth {
       JSON.stringify({ n: randomBytes(18).toString('base64url'), t: opts.tenantId, exp }),
     ).toString('base64url');
     const token = `dll_${payload}.${hmac(this.linkKey, payload)}`;
-    await this.db.insert(loginTokens).values({
+    await insertLoginToken(this.db, {
       tokenHash: sha256(token),
       tenantId: opts.tenantId,
       userId: opts.userId ?? null,
@@ -96,20 +104,10 @@ export class SessionAuth {
       return null;
     }
     if (typeof exp !== 'number' || exp <= now.getTime()) return null;
-    const [row] = await this.db
-      .update(loginTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(loginTokens.tokenHash, sha256(token)),
-          isNull(loginTokens.usedAt),
-          gt(loginTokens.expiresAt, now),
-        ),
-      )
-      .returning({ tenantId: loginTokens.tenantId, userId: loginTokens.userId });
+    const row = await spendLoginToken(this.db, sha256(token), now);
     if (!row) return null;
     if (row.userId) {
-      const [person] = await this.db.select().from(users).where(eq(users.id, row.userId));
+      const person = await userById(this.db, row.userId);
       if (!person || person.status === 'disabled') return null;
       await markSignedIn(this.db, person.id, now);
     }
@@ -127,32 +125,24 @@ export class SessionAuth {
     user?: { sub: string; email: string | null; name: string | null };
   }): Promise<{ token: string; session: Session }> {
     const token = `dss_${randomBytes(32).toString('base64url')}`;
-    const [session] = await this.db
-      .insert(sessions)
-      .values({
-        tokenHash: sha256(token),
-        tenantId: opts.tenantId,
-        userId: opts.userId ?? null,
-        method: opts.method,
-        userSub: opts.user?.sub ?? null,
-        userEmail: opts.user?.email ?? null,
-        userName: opts.user?.name ?? null,
-        expiresAt: new Date(opts.now.getTime() + (opts.ttlMs ?? SESSION_TTL_MS)),
-        lastSeenAt: opts.now,
-      })
-      .returning();
-    return { token, session: session! };
+    const session = await insertSession(this.db, {
+      tokenHash: sha256(token),
+      tenantId: opts.tenantId,
+      userId: opts.userId ?? null,
+      method: opts.method,
+      userSub: opts.user?.sub ?? null,
+      userEmail: opts.user?.email ?? null,
+      userName: opts.user?.name ?? null,
+      expiresAt: new Date(opts.now.getTime() + (opts.ttlMs ?? SESSION_TTL_MS)),
+      lastSeenAt: opts.now,
+    });
+    return { token, session };
   }
 
   /** The live session for a cookie value and its person, or null (unknown, revoked, expired, idle, disabled). */
   async verifySession(token: string, now: Date): Promise<SessionWithUser | null> {
     if (!token.startsWith('dss_')) return null;
-    const [found] = await this.db
-      .select({ session: sessions, person: users })
-      .from(sessions)
-      .leftJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.tokenHash, sha256(token)))
-      .limit(1);
+    const found = await sessionByTokenHash(this.db, sha256(token));
     if (!found) return null;
     const row: SessionWithUser = { ...found.session, person: found.person };
     if (row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
@@ -160,13 +150,13 @@ export class SessionAuth {
     const lastSeen = (row.lastSeenAt ?? row.createdAt).getTime();
     if (now.getTime() - lastSeen > SESSION_IDLE_MS) return null;
     if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
-      await this.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.id));
+      await touchSession(this.db, row.id, now);
     }
     return row;
   }
 
   async revokeSession(id: string, now: Date): Promise<void> {
-    await this.db.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, id));
+    await revokeSession(this.db, id, now);
   }
 
   /**
@@ -174,18 +164,7 @@ export class SessionAuth {
    * every admin-link session of the same tenant (or of the operator). Returns how many ended.
    */
   async revokeEverywhere(session: Session, now: Date): Promise<number> {
-    const whose = session.userId
-      ? eq(sessions.userId, session.userId)
-      : and(
-          isNull(sessions.userId),
-          session.tenantId ? eq(sessions.tenantId, session.tenantId) : isNull(sessions.tenantId),
-        );
-    const rows = await this.db
-      .update(sessions)
-      .set({ revokedAt: now })
-      .where(and(whose, isNull(sessions.revokedAt)))
-      .returning({ id: sessions.id });
-    return rows.length;
+    return revokeSessionsLike(this.db, session, now);
   }
 
   csrfToken(sessionToken: string): string {

@@ -3,56 +3,36 @@
  * (status). Emails are compared case-insensitively and stored as given, trimmed. A tenant always keeps one active
  * admin: the last one cannot be demoted, disabled or removed.
  */
-import { and, asc, count, eq, ne, sql } from 'drizzle-orm';
+import {
+  countOtherActiveAdmins,
+  countUsers,
+  deleteUser,
+  findUser,
+  findUserByEmail,
+  findUserByIntuitSub,
+  insertUser,
+  markSignedIn,
+  setUser,
+  type User,
+} from '../db/queries/users';
 import type { DbOrTx } from '../db/client';
-import { type UserRole, type UserStatus, users } from '../db/schema';
+import type { UserRole, UserStatus } from '../db/schema';
 import { AppError, notFound } from '../errors';
 
-export type User = typeof users.$inferSelect;
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
-const sameEmail = (email: string) => sql`lower(${users.email}) = ${normalizeEmail(email)}`;
+export {
+  countUsers,
+  findUser,
+  findUserByEmail,
+  listUsers,
+  markSignedIn,
+  normalizeEmail,
+  type User,
+  usersWhoMaySignIn,
+} from '../db/queries/users';
 
 /** How the audit trail names a person: "Name <email>", or the email alone. */
 export function auditName(user: Pick<User, 'name' | 'email'>): string {
   return user.name ? `${user.name} <${user.email}>` : user.email;
-}
-
-export async function listUsers(db: DbOrTx, tenantId: string): Promise<User[]> {
-  return db
-    .select()
-    .from(users)
-    .where(eq(users.tenantId, tenantId))
-    .orderBy(asc(users.createdAt), asc(users.email));
-}
-
-export async function findUser(db: DbOrTx, tenantId: string, id: string): Promise<User | null> {
-  const [row] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
-  return row ?? null;
-}
-
-export async function findUserByEmail(db: DbOrTx, tenantId: string, email: string): Promise<User | null> {
-  const [row] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), sameEmail(email)));
-  return row ?? null;
-}
-
-/** Every tenant's user with this email who may sign in (invited or active), for "email me a sign-in link". */
-export async function usersWhoMaySignIn(db: DbOrTx, email: string): Promise<User[]> {
-  return db
-    .select()
-    .from(users)
-    .where(and(sameEmail(email), ne(users.status, 'disabled')));
-}
-
-export async function countUsers(db: DbOrTx, tenantId: string): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(users).where(eq(users.tenantId, tenantId));
-  return row?.n ?? 0;
 }
 
 export async function createUser(
@@ -67,19 +47,15 @@ export async function createUser(
     intuitSub?: string | null;
   },
 ): Promise<User> {
-  const [row] = await db
-    .insert(users)
-    .values({
-      tenantId: input.tenantId,
-      email: input.email.trim(),
-      name: input.name?.trim() || null,
-      role: input.role,
-      status: input.status,
-      invitedBy: input.invitedBy ?? null,
-      intuitSub: input.intuitSub ?? null,
-    })
-    .onConflictDoNothing()
-    .returning();
+  const row = await insertUser(db, {
+    tenantId: input.tenantId,
+    email: input.email.trim(),
+    name: input.name?.trim() || null,
+    role: input.role,
+    status: input.status,
+    invitedBy: input.invitedBy ?? null,
+    intuitSub: input.intuitSub ?? null,
+  });
   if (!row) throw new AppError('user_exists', `${input.email.trim()} is already a user of this company`, 409);
   return row;
 }
@@ -87,18 +63,7 @@ export async function createUser(
 /** Refuses a change that would leave the tenant without an active admin. */
 async function keepAnAdmin(db: DbOrTx, tenantId: string, changing: User): Promise<void> {
   if (changing.role !== 'admin' || changing.status !== 'active') return;
-  const [row] = await db
-    .select({ n: count() })
-    .from(users)
-    .where(
-      and(
-        eq(users.tenantId, tenantId),
-        eq(users.role, 'admin'),
-        eq(users.status, 'active'),
-        ne(users.id, changing.id),
-      ),
-    );
-  if ((row?.n ?? 0) === 0) {
+  if ((await countOtherActiveAdmins(db, tenantId, changing.id)) === 0) {
     throw new AppError('last_admin', 'This is the only active admin: make someone else an admin first', 409);
   }
 }
@@ -115,19 +80,15 @@ export async function updateUser(
   const demoted = patch.role !== undefined && patch.role !== 'admin';
   const disabled = patch.status === 'disabled';
   if (demoted || disabled) await keepAnAdmin(db, tenantId, user);
-  const [row] = await db
-    .update(users)
-    .set({
-      ...(patch.name !== undefined ? { name: patch.name?.trim() || null } : {}),
-      ...(patch.role !== undefined ? { role: patch.role } : {}),
-      // Re-enabling someone who never signed in puts them back to "invited".
-      ...(patch.status !== undefined
-        ? { status: patch.status === 'active' && !user.lastSignInAt ? 'invited' : patch.status }
-        : {}),
-      updatedAt: now,
-    })
-    .where(eq(users.id, id))
-    .returning();
+  const row = await setUser(db, id, {
+    ...(patch.name !== undefined ? { name: patch.name?.trim() || null } : {}),
+    ...(patch.role !== undefined ? { role: patch.role } : {}),
+    // Re-enabling someone who never signed in puts them back to "invited".
+    ...(patch.status !== undefined
+      ? { status: patch.status === 'active' && !user.lastSignInAt ? 'invited' : patch.status }
+      : {}),
+    updatedAt: now,
+  });
   return row!;
 }
 
@@ -136,13 +97,8 @@ export async function removeUser(db: DbOrTx, tenantId: string, id: string): Prom
   const user = await findUser(db, tenantId, id);
   if (!user) throw notFound(`user ${id}`);
   await keepAnAdmin(db, tenantId, user);
-  await db.delete(users).where(eq(users.id, id));
+  await deleteUser(db, id);
   return user;
-}
-
-/** A successful sign-in: an invited user becomes active. */
-export async function markSignedIn(db: DbOrTx, id: string, now: Date): Promise<void> {
-  await db.update(users).set({ status: 'active', lastSignInAt: now, updatedAt: now }).where(eq(users.id, id));
 }
 
 /**
@@ -156,24 +112,17 @@ export async function userForIntuitSignIn(
   person: { sub: string; email: string | null; name: string | null },
   now: Date,
 ): Promise<User | null> {
-  const [bySub] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.intuitSub, person.sub)));
+  const bySub = await findUserByIntuitSub(db, tenantId, person.sub);
   const existing = bySub ?? (person.email ? await findUserByEmail(db, tenantId, person.email) : null);
   if (existing) {
     if (existing.status === 'disabled') return null;
-    const [row] = await db
-      .update(users)
-      .set({
-        intuitSub: person.sub,
-        name: existing.name ?? person.name,
-        status: 'active',
-        lastSignInAt: now,
-        updatedAt: now,
-      })
-      .where(eq(users.id, existing.id))
-      .returning();
+    const row = await setUser(db, existing.id, {
+      intuitSub: person.sub,
+      name: existing.name ?? person.name,
+      status: 'active',
+      lastSignInAt: now,
+      updatedAt: now,
+    });
     return row!;
   }
   const first = (await countUsers(db, tenantId)) === 0;

@@ -2,22 +2,21 @@
  * A reviewer's decisions on held messages. Every move is a compare-and-set on the status, so two reviewers (or a
  * double click) cannot approve twice, and nothing already sending or sent can be changed.
  */
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { dunningMessages, tenants } from '../db/schema';
+import {
+  decideAwaitingApproval,
+  editUnsentMessage,
+  messageById,
+  messageState,
+  skipUndecidedMessage,
+} from '../db/queries/dunning-admin';
+import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
 import type { Services } from '../services';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import { sendingActive } from './go-live';
 
 async function current(services: Services, tenantId: string, id: string) {
-  const [row] = await services.db
-    .select({
-      status: dunningMessages.status,
-      createdAt: dunningMessages.createdAt,
-      sendAt: dunningMessages.sendAt,
-    })
-    .from(dunningMessages)
-    .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));
+  const row = await messageState(services.db, tenantId, id);
   if (!row) throw notFound(`message ${id}`);
   return row;
 }
@@ -39,21 +38,17 @@ export async function approveMessage(services: Services, tenantId: string, id: s
   return services.db.transaction(async (tx) => {
     // Before go-live (or while paused) an approval is recorded and the message stays planned: it is queued, with
     // its approval, when sending is switched on (engine.resumeSending).
-    const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+    const tenant = await tenantById(tx, tenantId);
     const active = tenant ? sendingActive(tenant) : false;
-    const [updated] = await tx
-      .update(dunningMessages)
-      .set({
-        status: active ? 'queued' : 'planned',
-        decidedBy: by,
-        decidedAt: now,
-        sendAt,
-        statusCode: 'approved',
-        statusReason: `Approved by ${by}`,
-        updatedAt: now,
-      })
-      .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'awaiting_approval')))
-      .returning();
+    const updated = await decideAwaitingApproval(tx, id, {
+      status: active ? 'queued' : 'planned',
+      decidedBy: by,
+      decidedAt: now,
+      sendAt,
+      statusCode: 'approved',
+      statusReason: `Approved by ${by}`,
+      updatedAt: now,
+    });
     if (!updated) throw conflict(`message ${id} was decided by someone else`);
     if (active) await enqueueSend(services, tx, id, sendAt, `approved:${now.toISOString()}`);
     return updated;
@@ -69,26 +64,14 @@ export async function skipMessage(
   reason?: string,
 ) {
   const now = services.clock.now();
-  const [updated] = await services.db
-    .update(dunningMessages)
-    .set({
-      status: 'skipped',
-      decidedBy: by,
-      decidedAt: now,
-      statusCode: 'approval_rejected',
-      statusReason: reason ? `Skipped by ${by}: ${reason}` : `Skipped by ${by}`,
-      updatedAt: now,
-    })
-    .where(
-      and(
-        eq(dunningMessages.id, id),
-        eq(dunningMessages.tenantId, tenantId),
-        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
-        // An attempt that may have reached the provider is not "skipped": the send path resolves it.
-        isNull(dunningMessages.inDoubtSince),
-      ),
-    )
-    .returning();
+  const updated = await skipUndecidedMessage(services.db, tenantId, id, {
+    status: 'skipped',
+    decidedBy: by,
+    decidedAt: now,
+    statusCode: 'approval_rejected',
+    statusReason: reason ? `Skipped by ${by}: ${reason}` : `Skipped by ${by}`,
+    updatedAt: now,
+  });
   if (!updated) {
     const row = await current(services, tenantId, id);
     throw conflict(`message ${id} is ${row.status} and can no longer be skipped`);
@@ -112,43 +95,32 @@ export async function editMessage(
   if (row.status !== 'awaiting_approval' && row.status !== 'queued' && row.status !== 'planned') {
     throw conflict(`message ${id} is ${row.status} and can no longer be edited`);
   }
-  const [full] = await services.db.select().from(dunningMessages).where(eq(dunningMessages.id, id));
+  const full = await messageById(services.db, id);
   // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
   const resetApproval =
     full!.requiresApproval &&
     (full!.status === 'queued' || (full!.status === 'planned' && full!.decidedAt !== null));
-  const [updated] = await services.db
-    .update(dunningMessages)
-    .set({
-      ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
-      ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
-      editedBy: by,
-      editedAt: now,
-      // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
-      subject: null,
-      html: null,
-      text: null,
-      renderedAsOf: null,
-      ...(resetApproval
-        ? {
-            status: 'awaiting_approval' as const,
-            decidedAt: null,
-            decidedBy: null,
-            statusCode: 'edited',
-            statusReason: `Edited by ${by} after approval; approve again`,
-          }
-        : {}),
-      updatedAt: now,
-    })
-    .where(
-      and(
-        eq(dunningMessages.id, id),
-        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
-        // Once an attempt may have reached the provider the body is fixed (same key, same bytes).
-        isNull(dunningMessages.inDoubtSince),
-      ),
-    )
-    .returning();
+  const updated = await editUnsentMessage(services.db, id, {
+    ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
+    ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
+    editedBy: by,
+    editedAt: now,
+    // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
+    subject: null,
+    html: null,
+    text: null,
+    renderedAsOf: null,
+    ...(resetApproval
+      ? {
+          status: 'awaiting_approval' as const,
+          decidedAt: null,
+          decidedBy: null,
+          statusCode: 'edited',
+          statusReason: `Edited by ${by} after approval; approve again`,
+        }
+      : {}),
+    updatedAt: now,
+  });
   if (!updated) throw conflict(`message ${id} changed while editing, or may already have been sent`);
   return updated;
 }

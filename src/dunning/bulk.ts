@@ -4,9 +4,18 @@
  * that cannot take the action are reported with the reason (already sent, decided by someone else, not open …),
  * the rest change together, and one bulk_actions row records who did what to which rows.
  */
-import { sql } from 'drizzle-orm';
-import { rowsOf, type Tx } from '../db/client';
-import { bulkActions } from '../db/schema';
+import type { Tx } from '../db/client';
+import {
+  approveAwaitingMessages,
+  insertBulkAction,
+  lockCustomersOf,
+  lockInvoicesWithDisputeOf,
+  lockMessagesOf,
+  openDisputes,
+  resolveDisputes,
+  skipUnsentMessages,
+  upsertCustomerOverrides,
+} from '../db/queries/dunning-admin';
 import type { Services } from '../services';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 
@@ -28,9 +37,6 @@ export interface BulkRequest {
   request: Record<string, unknown>;
 }
 
-const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
-const textArray = (ids: string[]) => `{${ids.map((i) => `"${i.replace(/["\\]/g, '')}"`).join(',')}}`;
-
 async function record(
   tx: Tx,
   r: BulkRequest,
@@ -39,20 +45,17 @@ async function record(
   appliedIds: string[],
   notApplied: { id: string; reason: string }[],
 ): Promise<BulkResult> {
-  const [row] = await tx
-    .insert(bulkActions)
-    .values({
-      tenantId: r.tenantId,
-      actor: r.actor,
-      target,
-      action,
-      request: r.request,
-      requested: r.ids.length,
-      applied: appliedIds.length,
-      notApplied,
-    })
-    .returning({ id: bulkActions.id });
-  return { id: row!.id, action, requested: r.ids.length, applied: appliedIds.length, appliedIds, notApplied };
+  const id = await insertBulkAction(tx, {
+    tenantId: r.tenantId,
+    actor: r.actor,
+    target,
+    action,
+    request: r.request,
+    requested: r.ids.length,
+    applied: appliedIds.length,
+    notApplied,
+  });
+  return { id, action, requested: r.ids.length, applied: appliedIds.length, appliedIds, notApplied };
 }
 
 /** Held messages → queued with their send jobs, or → skipped; anything else is reported, not changed. */
@@ -64,10 +67,7 @@ export async function bulkDecideMessages(
   const now = services.clock.now();
   const expiredBefore = new Date(now.getTime() - APPROVAL_TTL_DAYS * 86_400_000);
   return services.db.transaction(async (tx) => {
-    const rows = rowsOf<{ id: string; status: string; created_at: string | Date }>(
-      await tx.execute(sql`select id, status, created_at from dunning_messages
-        where tenant_id = ${r.tenantId}::uuid and id = any(${textArray(r.ids)}::text[]) for update`),
-    );
+    const rows = await lockMessagesOf(tx, r.tenantId, r.ids);
     const found = new Map(rows.map((m) => [m.id, m]));
     const notApplied: { id: string; reason: string }[] = [];
     const ok: string[] = [];
@@ -87,12 +87,7 @@ export async function bulkDecideMessages(
     }
     const at = now.toISOString();
     if (ok.length > 0 && action === 'approve') {
-      const approved = rowsOf<{ id: string; send_at: string | Date }>(
-        await tx.execute(sql`update dunning_messages set status = 'queued', decided_by = ${r.actor},
-            decided_at = ${at}::timestamptz, send_at = greatest(send_at, ${at}::timestamptz),
-            status_code = 'approved', status_reason = ${`Approved by ${r.actor}`}, updated_at = ${at}::timestamptz
-          where id = any(${textArray(ok)}::text[]) and status = 'awaiting_approval' returning id, send_at`),
-      );
+      const approved = await approveAwaitingMessages(tx, ok, r.actor, at);
       for (const m of approved) await enqueueSend(services, tx, m.id, new Date(m.send_at), `approved:${at}`);
       return record(
         tx,
@@ -105,12 +100,7 @@ export async function bulkDecideMessages(
     }
     if (ok.length > 0 && action === 'skip') {
       const reason = r.reason ? `Skipped by ${r.actor}: ${r.reason}` : `Skipped by ${r.actor}`;
-      const skipped = rowsOf<{ id: string }>(
-        await tx.execute(sql`update dunning_messages set status = 'skipped', decided_by = ${r.actor},
-            decided_at = ${at}::timestamptz, status_code = 'approval_rejected', status_reason = ${reason},
-            updated_at = ${at}::timestamptz
-          where id = any(${textArray(ok)}::text[]) and status in ('planned','awaiting_approval','queued') returning id`),
-      );
+      const skipped = await skipUnsentMessages(tx, ok, r.actor, reason, at);
       return record(
         tx,
         r,
@@ -134,25 +124,19 @@ export async function bulkCustomers(
 ): Promise<BulkResult> {
   const now = services.clock.now().toISOString();
   return services.db.transaction(async (tx) => {
-    const existing = rowsOf<{ id: string }>(
-      await tx.execute(sql`select id from customers where tenant_id = ${r.tenantId}::uuid
-        and id = any(${uuidArray(r.ids)}::uuid[]) for update`),
-    );
+    const existing = await lockCustomersOf(tx, r.tenantId, r.ids);
     const found = new Set(existing.map((c) => String(c.id)));
     const ok = r.ids.filter((id) => found.has(id));
     const notApplied = r.ids.filter((id) => !found.has(id)).map((id) => ({ id, reason: 'not found' }));
     if (ok.length > 0) {
       const paused = action === 'pause' ? (r.until ?? null) : null;
       const excluded = action === 'exclude';
-      const set =
-        action === 'pause' || action === 'resume'
-          ? sql`paused_until = excluded.paused_until`
-          : sql`excluded = excluded.excluded`;
-      await tx.execute(sql`insert into dunning_overrides (tenant_id, customer_id, paused_until, excluded, updated_at)
-        select ${r.tenantId}::uuid, c, ${paused}::date, ${excluded}, ${now}::timestamptz
-        from unnest(${uuidArray(ok)}::uuid[]) as c
-        on conflict (tenant_id, customer_id) where customer_id is not null
-        do update set ${set}, updated_at = excluded.updated_at`);
+      await upsertCustomerOverrides(tx, r.tenantId, ok, {
+        paused,
+        excluded,
+        column: action === 'pause' || action === 'resume' ? 'paused_until' : 'excluded',
+        now,
+      });
     }
     return record(tx, r, 'customers', action, ok, notApplied);
   });
@@ -166,12 +150,7 @@ export async function bulkDispute(
 ): Promise<BulkResult> {
   const now = services.clock.now().toISOString();
   return services.db.transaction(async (tx) => {
-    const rows = rowsOf<{ id: string; status: string; disputed: boolean | string }>(
-      await tx.execute(sql`select i.id, i.status, exists (select 1 from disputes d where d.invoice_id = i.id
-          and d.tenant_id = i.tenant_id and d.resolved_at is null) as disputed
-        from invoices i where i.tenant_id = ${r.tenantId}::uuid and i.id = any(${uuidArray(r.ids)}::uuid[])
-        for update of i`),
-    );
+    const rows = await lockInvoicesWithDisputeOf(tx, r.tenantId, r.ids);
     const found = new Map(rows.map((i) => [String(i.id), i]));
     const notApplied: { id: string; reason: string }[] = [];
     const ok: string[] = [];
@@ -186,13 +165,10 @@ export async function bulkDispute(
     }
     if (ok.length > 0 && action === 'dispute') {
       const reason = r.reason ? `${r.reason} (marked by ${r.actor})` : `Marked disputed by ${r.actor}`;
-      await tx.execute(sql`insert into disputes (tenant_id, invoice_id, opened_on, until, reason)
-        select ${r.tenantId}::uuid, i, ${r.today}::date, ${r.until ?? null}::date, ${reason}
-        from unnest(${uuidArray(ok)}::uuid[]) as i`);
+      await openDisputes(tx, r.tenantId, ok, { today: r.today, until: r.until ?? null, reason });
     }
     if (ok.length > 0 && action === 'resolve') {
-      await tx.execute(sql`update disputes set resolved_at = ${now}::timestamptz
-        where tenant_id = ${r.tenantId}::uuid and invoice_id = any(${uuidArray(ok)}::uuid[]) and resolved_at is null`);
+      await resolveDisputes(tx, r.tenantId, ok, now);
     }
     return record(tx, r, 'invoices', action, ok, notApplied);
   });

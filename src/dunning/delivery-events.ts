@@ -3,13 +3,24 @@
  * debtor's own unsubscribe. Each is recorded as a message event; bounces mark the address bad and open a task to
  * find a new contact; complaints, provider suppressions and unsubscribes stop all reminders to the debtor.
  */
-import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../db/client';
-import { contactSuppressions, customers, dunningMessageEvents, dunningMessages } from '../db/schema';
+import {
+  customerName,
+  hasUnsubscribeEvent,
+  insertDeliveryEvent,
+  insertMessageEvent,
+  insertSuppression,
+  lockMessageForDelivery,
+  messageRow,
+  setDeliveryStatus,
+  suppressionExists,
+} from '../db/queries/dunning-send';
+import type { dunningMessages } from '../db/schema';
 import type { ContactSuppressionKind } from '../db/schema/dunning';
 import type { Services } from '../services';
 import type { DeliveryUpdate } from './resend-webhook';
 import { openTask } from './tasks';
+import { advisoryXactLock } from '../db/advisory-lock';
 
 /** How far along a message got; a later event never moves delivery_status backwards (opened after clicked). */
 const DELIVERY_RANK: Record<string, number> = {
@@ -33,37 +44,23 @@ export async function applyDeliveryUpdate(
   svixId: string,
 ): Promise<ApplyResult> {
   return services.db.transaction(async (tx) => {
-    const [msg] = update.messageId
-      ? await tx.select().from(dunningMessages).where(eq(dunningMessages.id, update.messageId)).for('update')
-      : await tx
-          .select()
-          .from(dunningMessages)
-          .where(eq(dunningMessages.providerId, update.providerId))
-          .limit(1)
-          .for('update');
+    const msg = await lockMessageForDelivery(tx, update);
     // Idempotent on svix-id: Svix retries deliver the same id.
-    const inserted = await tx
-      .insert(dunningMessageEvents)
-      .values({
-        tenantId: msg?.tenantId ?? null,
-        messageId: msg?.id ?? null,
-        providerId: update.providerId,
-        type: update.status,
-        at: new Date(update.at),
-        detail: update.detail,
-        svixId,
-      })
-      .onConflictDoNothing()
-      .returning({ id: dunningMessageEvents.id });
-    if (inserted.length === 0) return 'duplicate';
+    const inserted = await insertDeliveryEvent(tx, {
+      tenantId: msg?.tenantId ?? null,
+      messageId: msg?.id ?? null,
+      providerId: update.providerId,
+      type: update.status,
+      at: new Date(update.at),
+      detail: update.detail,
+      svixId,
+    });
+    if (!inserted) return 'duplicate';
     if (!msg) return 'unknown_message';
 
     const current = DELIVERY_RANK[msg.deliveryStatus ?? ''] ?? 0;
     if ((DELIVERY_RANK[update.status] ?? 0) >= current) {
-      await tx
-        .update(dunningMessages)
-        .set({ deliveryStatus: update.status, updatedAt: services.clock.now() })
-        .where(eq(dunningMessages.id, msg.id));
+      await setDeliveryStatus(tx, msg.id, update.status, services.clock.now());
     }
     if (update.status === 'bounced') {
       for (const email of msg.to) {
@@ -122,21 +119,9 @@ export async function suppress(
   },
 ): Promise<void> {
   const email = s.email?.toLowerCase() ?? null;
-  const [existing] = await tx
-    .select({ id: contactSuppressions.id })
-    .from(contactSuppressions)
-    .where(
-      and(
-        eq(contactSuppressions.tenantId, s.tenantId),
-        eq(contactSuppressions.kind, s.kind),
-        s.kind === 'bounced'
-          ? sql`${contactSuppressions.email} = ${email}`
-          : sql`${contactSuppressions.customerId} = ${s.customerId}::uuid`,
-      ),
-    )
-    .limit(1);
-  if (existing) return;
-  await tx.insert(contactSuppressions).values({ ...s, email });
+  if (await suppressionExists(tx, { tenantId: s.tenantId, kind: s.kind, email, customerId: s.customerId }))
+    return;
+  await insertSuppression(tx, { ...s, email });
 }
 
 /** RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. */
@@ -144,11 +129,9 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
   return services.db.transaction(async (tx: Tx) => {
     // The link is public and may be replayed (by scanners, by anyone holding it, many times at once): the
     // customer's lock makes each replay see the first one's rows, so it adds nothing.
-    const [msg] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, messageId));
+    const msg = await messageRow(tx, messageId);
     if (!msg) return false;
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`suppress:${msg.tenantId}:${msg.customerId}`}, 0))`,
-    );
+    await advisoryXactLock(tx, `suppress:${msg.tenantId}:${msg.customerId}`);
     await suppress(tx, {
       tenantId: msg.tenantId,
       customerId: msg.customerId,
@@ -157,16 +140,10 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
       reason: 'unsubscribed through the link in a reminder',
       messageId,
     });
-    const [recorded] = await tx
-      .select({ id: dunningMessageEvents.id })
-      .from(dunningMessageEvents)
-      .where(
-        and(eq(dunningMessageEvents.messageId, messageId), eq(dunningMessageEvents.type, 'unsubscribed')),
-      )
-      .limit(1);
+    const recorded = await hasUnsubscribeEvent(tx, messageId);
     // A replayed unsubscribe adds nothing: no second event, task or re-plan.
     if (!recorded) {
-      await tx.insert(dunningMessageEvents).values({
+      await insertMessageEvent(tx, {
         tenantId: msg.tenantId,
         messageId,
         type: 'unsubscribed',
@@ -192,15 +169,12 @@ async function openOptOutTask(
   kind: 'unsubscribed' | 'complained',
   what: string,
 ): Promise<void> {
-  const [c] = await tx
-    .select({ name: customers.name })
-    .from(customers)
-    .where(eq(customers.id, msg.customerId));
+  const name = await customerName(tx, msg.customerId);
   await openTask(tx, {
     tenantId: msg.tenantId,
     customerId: msg.customerId,
     kind: 'review',
-    title: `${c?.name ?? 'A customer'} ${what}: no more reminders will go out; follow up personally`,
+    title: `${name ?? 'A customer'} ${what}: no more reminders will go out; follow up personally`,
     invoiceIds: msg.invoiceIds,
     messageId: msg.id,
     dedupeKey: `optout:${msg.customerId}`,

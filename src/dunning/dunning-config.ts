@@ -1,7 +1,6 @@
-import { desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import type { Tenant } from '../db/queries/tenants';
-import { dunningPolicies } from '../db/schema';
+import { latestDunningPolicy } from '../db/queries/dunning-plan';
 import {
   DEFAULT_POLICY,
   type DunningPolicy,
@@ -33,12 +32,7 @@ export async function loadDunningConfig(
   db: DbOrTx,
   tenant: Pick<Tenant, 'id' | 'timezone'>,
 ): Promise<DunningConfig> {
-  const [row] = await db
-    .select()
-    .from(dunningPolicies)
-    .where(eq(dunningPolicies.tenantId, tenant.id))
-    .orderBy(desc(dunningPolicies.version))
-    .limit(1);
+  const row = await latestDunningPolicy(db, tenant.id);
   if (!row) return { version: 0, policy: DEFAULT_POLICY, settings: defaultSettings(tenant) };
   // Stored rows were validated on write; parsing again applies defaults added since.
   const policy = parsePolicy(row.policy);

@@ -4,9 +4,33 @@
  * the planner's deterministic keys and (tenant, invoice, step) is unique, so running it twice changes nothing.
  */
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { rowsOf, type Tx } from '../db/client';
-import { dunningMessageSteps, dunningMessages, tenants } from '../db/schema';
+import type { Tx } from '../db/client';
+import {
+  cancelSettledReminders,
+  connectionCounts,
+  countMessageSteps,
+  deleteDunningMessage,
+  deletePendingReminders,
+  expireApprovalsBefore,
+  insertDunningMessage,
+  insertDunningMessageIfNew,
+  insertMessageSteps,
+  lastSentRecipients,
+  lockMessage,
+  pendingMessageInvoiceLists,
+  openInvoiceIdsOfCustomer,
+  PENDING,
+  pendingReminders,
+  queuePlannedReceipts,
+  receiptCandidates,
+  releaseSteps,
+  releaseStepsOf,
+  skipPendingMessage,
+  unqueueReceipts,
+  updateDunningMessage,
+} from '../db/queries/dunning-plan';
+import { tenantById } from '../db/queries/tenants';
+import type { dunningMessages } from '../db/schema';
 import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
@@ -16,6 +40,7 @@ import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan 
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';
 import { loadPlannerInput } from './planner-input';
 import { openTask } from './tasks';
+import { advisoryXactLock } from '../db/advisory-lock';
 
 export interface PlanTenantResult {
   /** Ids of messages written by this run. */
@@ -27,7 +52,6 @@ export interface PlanTenantResult {
   decisions: PlanResult['decisions'];
 }
 
-const PENDING = ['planned', 'awaiting_approval', 'queued'] as const;
 /** An approval left this long goes stale: the figures it was asked about may no longer hold. */
 export const APPROVAL_TTL_DAYS = 7;
 export const RECEIPT_STEP = 'receipt';
@@ -46,10 +70,7 @@ export async function planTenant(services: Services, tenantId: string): Promise<
  * Previews and the sent email read the current link (compose-email.ts). A failed read only leaves the link out.
  */
 async function fetchPayLinks(services: Services, tenantId: string): Promise<void> {
-  const rows = await services.db
-    .select({ invoiceIds: dunningMessages.invoiceIds, snapshot: dunningMessages.snapshot })
-    .from(dunningMessages)
-    .where(and(eq(dunningMessages.tenantId, tenantId), inArray(dunningMessages.status, [...PENDING])));
+  const rows = await pendingMessageInvoiceLists(services.db, tenantId);
   await ensurePayLinks(services, tenantId, rows.flatMap(listedInvoiceIds));
 }
 
@@ -66,8 +87,8 @@ export async function planTenantIn(
 ): Promise<PlanTenantResult> {
   const now = services.clock.now();
   // One planner per tenant at a time even if the job policy is bypassed (the API's "plan now").
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-plan:${tenantId}`}, 0))`);
-  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+  await advisoryXactLock(tx, `dunning-plan:${tenantId}`);
+  const tenant = await tenantById(tx, tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} not found`);
   const active = sendingActive(tenant);
   const cancelled = await cancelSettled(tx, tenantId, now);
@@ -119,36 +140,15 @@ export async function planTenantIn(
 async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: Date): Promise<string[]> {
   const holds = holdsOf(input);
   if (holds.customers.size === 0 && holds.invoices.size === 0) return [];
-  const pending = await tx
-    .select({
-      id: dunningMessages.id,
-      customerId: dunningMessages.customerId,
-      invoiceIds: dunningMessages.invoiceIds,
-    })
-    .from(dunningMessages)
-    .where(
-      and(
-        eq(dunningMessages.tenantId, tenantId),
-        eq(dunningMessages.kind, 'reminder'),
-        inArray(dunningMessages.status, [...PENDING]),
-      ),
-    );
+  const pending = await pendingReminders(tx, tenantId);
   const out: string[] = [];
   for (const m of pending) {
     const held =
       holds.customers.get(m.customerId) ??
       m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined);
     if (!held) continue;
-    await tx
-      .update(dunningMessages)
-      .set({
-        status: 'skipped',
-        statusCode: held.code,
-        statusReason: `Will not be sent: ${held.reason}`,
-        updatedAt: now,
-      })
-      .where(and(eq(dunningMessages.id, m.id), inArray(dunningMessages.status, [...PENDING])));
-    await tx.delete(dunningMessageSteps).where(eq(dunningMessageSteps.messageId, m.id));
+    await skipPendingMessage(tx, m.id, held, now);
+    await releaseSteps(tx, m.id);
     out.push(m.id);
   }
   return out;
@@ -219,16 +219,7 @@ function approvalSurvivesReplan(existing: typeof dunningMessages.$inferSelect, m
  * go stay as they are, unqueued. Returns the approvals to carry over by message key.
  */
 async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, CarriedApproval>> {
-  const rows = await tx
-    .delete(dunningMessages)
-    .where(
-      and(
-        eq(dunningMessages.tenantId, tenantId),
-        eq(dunningMessages.kind, 'reminder'),
-        inArray(dunningMessages.status, [...PENDING]),
-      ),
-    )
-    .returning();
+  const rows = await deletePendingReminders(tx, tenantId);
   const out = new Map<string, CarriedApproval>();
   for (const r of rows) {
     const approved = r.requiresApproval && r.decidedAt !== null;
@@ -253,16 +244,7 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
       }),
     });
   }
-  await tx
-    .update(dunningMessages)
-    .set({ status: 'planned' })
-    .where(
-      and(
-        eq(dunningMessages.tenantId, tenantId),
-        eq(dunningMessages.kind, 'receipt'),
-        eq(dunningMessages.status, 'queued'),
-      ),
-    );
+  await unqueueReceipts(tx, tenantId);
   return out;
 }
 
@@ -273,27 +255,13 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
  */
 export async function resumeSending(services: Services, tx: Tx, tenantId: string): Promise<PlanTenantResult> {
   const approvals = await takeBackPending(tx, tenantId);
-  const held = await tx
-    .update(dunningMessages)
-    .set({ status: 'queued', updatedAt: services.clock.now() })
-    .where(
-      and(
-        eq(dunningMessages.tenantId, tenantId),
-        eq(dunningMessages.kind, 'receipt'),
-        eq(dunningMessages.status, 'planned'),
-      ),
-    )
-    .returning({ id: dunningMessages.id });
+  const held = await queuePlannedReceipts(tx, tenantId, services.clock.now());
   for (const r of held) await enqueueSend(services, tx, r.id, services.clock.now(), 'resume');
   return planTenantIn(services, tx, tenantId, approvals);
 }
 
 async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {
-  const [r] = rowsOf<{ n: number; off: number }>(
-    await tx.execute(sql`
-      select count(*)::int as n, count(*) filter (where status = 'disconnected')::int as off
-      from connections where tenant_id = ${tenantId}::uuid`),
-  );
+  const r = await connectionCounts(tx, tenantId);
   return (r?.n ?? 0) > 0 && r!.n === r!.off;
 }
 
@@ -306,11 +274,7 @@ async function insertMessage(
   options: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
 ): Promise<boolean> {
   let opts = options;
-  const [existing] = await tx
-    .select()
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, m.key))
-    .for('update');
+  const existing = await lockMessage(tx, m.key);
   // Withdrawn for a hold (pause, promise, dispute, sending paused…) and now planned again unchanged: the approval
   // still covers what will be sent. Changed (an invoice paid or credited meanwhile, another step): asked again.
   if (!opts.approval && existing && approvalSurvivesReplan(existing, m)) {
@@ -360,48 +324,40 @@ async function insertMessage(
   if (existing) {
     // The same key again: normally the same message (nothing to do). A message skipped for re-planning released
     // its steps and never reached the provider, so it comes back with today's figures under the same key.
-    const [{ n } = { n: 0 }] = rowsOf<{ n: number }>(
-      await tx.execute(sql`select count(*)::int as n from dunning_message_steps where message_id = ${m.key}`),
-    );
+    const n = await countMessageSteps(tx, m.key);
     if (existing.status !== 'skipped' || n > 0) return false;
-    await tx
-      .update(dunningMessages)
-      .set({
-        statusCode: null,
-        statusReason: null,
-        error: null,
-        decidedAt: null,
-        decidedBy: null,
-        ...values,
-        // The old body stated the old figures: render again (the key never reached the provider: it was skipped).
-        subject: null,
-        html: null,
-        text: null,
-        renderedAsOf: null,
-        attempts: 0,
-        updatedAt: new Date(),
-      })
-      .where(eq(dunningMessages.id, m.key));
+    await updateDunningMessage(tx, m.key, {
+      statusCode: null,
+      statusReason: null,
+      error: null,
+      decidedAt: null,
+      decidedBy: null,
+      ...values,
+      // The old body stated the old figures: render again (the key never reached the provider: it was skipped).
+      subject: null,
+      html: null,
+      text: null,
+      renderedAsOf: null,
+      attempts: 0,
+      updatedAt: services.clock.now(),
+    });
   } else {
-    await tx.insert(dunningMessages).values(values);
+    await insertDunningMessage(tx, values);
   }
-  const steps = await tx
-    .insert(dunningMessageSteps)
-    .values(
-      m.steps.map((s) => ({
-        tenantId,
-        messageId: m.key,
-        invoiceId: s.invoiceId,
-        customerId: m.customerId,
-        stepKey: s.stepKey,
-        tone: m.tone,
-      })),
-    )
-    .onConflictDoNothing()
-    .returning({ invoiceId: dunningMessageSteps.invoiceId });
-  if (steps.length !== m.steps.length) {
+  const stepCount = await insertMessageSteps(
+    tx,
+    m.steps.map((s) => ({
+      tenantId,
+      messageId: m.key,
+      invoiceId: s.invoiceId,
+      customerId: m.customerId,
+      stepKey: s.stepKey,
+      tone: m.tone,
+    })),
+  );
+  if (stepCount !== m.steps.length) {
     // Another message already holds one of these steps: this one must not exist (the unique key decides).
-    await tx.delete(dunningMessages).where(eq(dunningMessages.id, m.key));
+    await deleteDunningMessage(tx, m.key);
     return false;
   }
   // A re-planned message keeps its id, so its job needs a new one: the first send job's id already exists and
@@ -421,11 +377,7 @@ async function insertMessage(
 async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, today: string): Promise<void> {
   for (const d of result.decisions) {
     if (d.code !== 'no_contact' && d.code !== 'bounced') continue;
-    const invoiceIds = rowsOf<{ id: string }>(
-      await tx.execute(
-        sql`select id from invoices where customer_id = ${d.customerId}::uuid and status = 'open'`,
-      ),
-    ).map((r) => r.id);
+    const invoiceIds = await openInvoiceIdsOfCustomer(tx, d.customerId);
     await openTask(tx, {
       tenantId,
       customerId: d.customerId,
@@ -455,69 +407,25 @@ export async function enqueueSend(services: Services, tx: Tx, messageId: string,
  * attempt holds through its provider call, so it never cancels a message whose attempt is under way.
  */
 async function cancelSettled(tx: Tx, tenantId: string, now: Date): Promise<string[]> {
-  const rows = rowsOf<{ id: string; numbers: string }>(
-    await tx.execute(sql`
-      update dunning_messages m set status = 'skipped', status_code = 'paid',
-        status_reason = 'Cancelled before sending: ' || (
-          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is ' || i.status, ', ')
-          from invoices i where i.id = any(m.invoice_ids)),
-        updated_at = ${now.toISOString()}::timestamptz
-      where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
-        and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
-        and not exists (select 1 from invoices i where i.id = any(m.invoice_ids) and i.status = 'open' and i.balance_minor > 0)
-      returning m.id, m.status_reason as numbers`),
-  );
+  const { settled, partly } = await cancelSettledReminders(tx, tenantId, now);
   // Partly settled: the message would list a paid invoice as owed. Skip it and release its steps so the planner
   // composes a correct one for what is still open, in this same run.
-  const partly = rowsOf<{ id: string }>(
-    await tx.execute(sql`
-      update dunning_messages m set status = 'skipped', status_code = 'paid',
-        status_reason = 'Cancelled before sending: some invoices were settled; re-planned with the rest',
-        updated_at = ${now.toISOString()}::timestamptz
-      where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
-        and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
-        and exists (select 1 from invoices i where i.id = any(m.invoice_ids) and (i.status <> 'open' or i.balance_minor <= 0))
-      returning m.id`),
-  );
-  if (partly.length > 0) {
-    await tx.delete(dunningMessageSteps).where(
-      inArray(
-        dunningMessageSteps.messageId,
-        partly.map((p) => p.id),
-      ),
-    );
-  }
-  return [...rows.map((r) => r.id), ...partly.map((p) => p.id)];
+  if (partly.length > 0) await releaseStepsOf(tx, partly);
+  return [...settled, ...partly];
 }
 
 /** Approvals nobody acted on within APPROVAL_TTL_DAYS expire; the next plan asks again with current figures. */
 async function expireStaleApprovals(tx: Tx, tenantId: string, now: Date): Promise<void> {
   const cutoff = new Date(now.getTime() - APPROVAL_TTL_DAYS * 86_400_000);
-  const stale = await tx
-    .update(dunningMessages)
-    .set({
-      status: 'skipped',
-      statusCode: 'approval_expired',
-      statusReason: `Not approved within ${APPROVAL_TTL_DAYS} days; the figures may be stale`,
-      updatedAt: now,
-    })
-    .where(
-      and(
-        eq(dunningMessages.tenantId, tenantId),
-        eq(dunningMessages.status, 'awaiting_approval'),
-        sql`${dunningMessages.createdAt} < ${cutoff.toISOString()}::timestamptz`,
-      ),
-    )
-    .returning({ id: dunningMessages.id });
-  if (stale.length > 0) {
-    // Release the steps: the planner may ask again (a new message) on its next run.
-    await tx.delete(dunningMessageSteps).where(
-      inArray(
-        dunningMessageSteps.messageId,
-        stale.map((s) => s.id),
-      ),
-    );
-  }
+  const stale = await expireApprovalsBefore(
+    tx,
+    tenantId,
+    cutoff,
+    now,
+    `Not approved within ${APPROVAL_TTL_DAYS} days; the figures may be stale`,
+  );
+  // Release the steps: the planner may ask again (a new message) on its next run.
+  if (stale.length > 0) await releaseStepsOf(tx, stale);
 }
 
 /**
@@ -532,107 +440,58 @@ async function planReceipts(
   tenantTz: string,
   active: boolean,
 ): Promise<string[]> {
-  const rows = rowsOf<{
-    invoice_id: string;
-    customer_id: string;
-    number: string;
-    currency: string;
-    total_minor: string | number;
-    paid_date: string | null;
-    emails: string[];
-    timezone: string | null;
-    last_pay_date: string | null;
-    last_pay_amount: string | number | null;
-    issue_date: string;
-    due_date: string;
-  }>(
-    await tx.execute(sql`
-      select i.id as invoice_id, i.customer_id, coalesce(i.number, i.external_id) as number, i.currency,
-             i.total_minor, i.paid_date::text as paid_date, c.emails, c.timezone,
-             last_pay.date::text as last_pay_date, last_pay.amount as last_pay_amount,
-             i.issue_date::text as issue_date, i.due_date::text as due_date
-      from invoices i join customers c on c.id = i.customer_id
-      -- The payment that settled it: the allocations of the latest day (several installments are not all thanked
-      -- for as one amount).
-      left join lateral (
-        select a.date, sum(a.amount_minor) as amount from payment_allocations a
-        where a.invoice_id = i.id group by a.date order by a.date desc limit 1
-      ) last_pay on true
-      where i.tenant_id = ${tenantId}::uuid and i.status = 'paid'
-        and exists (select 1 from dunning_message_steps s join dunning_messages m on m.id = s.message_id
-                    where s.invoice_id = i.id and m.kind = 'reminder' and m.status = 'sent')
-        and not exists (select 1 from dunning_message_steps s where s.invoice_id = i.id and s.step_key = ${RECEIPT_STEP})
-      order by i.id`),
-  );
+  const rows = await receiptCandidates(tx, tenantId, RECEIPT_STEP);
   const out: string[] = [];
   for (const r of rows) {
     // The receipt goes where the reminders went.
-    const [last] = await tx
-      .select({ to: dunningMessages.to })
-      .from(dunningMessages)
-      .where(
-        and(
-          eq(dunningMessages.tenantId, tenantId),
-          eq(dunningMessages.status, 'sent'),
-          sql`${r.invoice_id}::uuid = any(${dunningMessages.invoiceIds})`,
-        ),
-      )
-      .orderBy(sql`${dunningMessages.sentAt} desc`)
-      .limit(1);
-    const to = last?.to ?? r.emails;
+    const to = (await lastSentRecipients(tx, tenantId, r.invoice_id)) ?? r.emails;
     if (to.length === 0) continue;
     const id = `dr_${createHash('sha256').update(`${r.customer_id}|${r.invoice_id}@receipt`).digest('hex').slice(0, 24)}`;
     const total = Number(r.total_minor);
     const paidDate = r.last_pay_date ?? r.paid_date ?? localParts(now, r.timezone || tenantTz).date;
     const paidAmount = r.last_pay_amount === null ? total : Number(r.last_pay_amount);
-    const inserted = await tx
-      .insert(dunningMessages)
-      .values({
-        id,
-        tenantId,
-        customerId: r.customer_id,
-        kind: 'receipt',
-        to,
-        invoiceIds: [r.invoice_id],
-        stepKeys: [RECEIPT_STEP],
-        stepKey: RECEIPT_STEP,
-        template: 'payment_receipt',
-        status: active ? 'queued' : 'planned',
-        sendAt: now,
-        reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
-        snapshot: {
-          asOf: localParts(now, r.timezone || tenantTz).date,
-          plannedAt: now.toISOString(),
-          payment: { date: paidDate, amountMinor: paidAmount, currency: r.currency },
-          invoices: [
-            {
-              invoiceId: r.invoice_id,
-              number: r.number,
-              issueDate: r.issue_date,
-              dueDate: r.due_date,
-              totalMinor: total,
-              openBalanceMinor: 0,
-              currency: r.currency,
-            },
-          ],
-        },
-      })
-      .onConflictDoNothing()
-      .returning({ id: dunningMessages.id });
-    if (inserted.length === 0) continue;
-    const step = await tx
-      .insert(dunningMessageSteps)
-      .values({
+    const inserted = await insertDunningMessageIfNew(tx, {
+      id,
+      tenantId,
+      customerId: r.customer_id,
+      kind: 'receipt',
+      to,
+      invoiceIds: [r.invoice_id],
+      stepKeys: [RECEIPT_STEP],
+      stepKey: RECEIPT_STEP,
+      template: 'payment_receipt',
+      status: active ? 'queued' : 'planned',
+      sendAt: now,
+      reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
+      snapshot: {
+        asOf: localParts(now, r.timezone || tenantTz).date,
+        plannedAt: now.toISOString(),
+        payment: { date: paidDate, amountMinor: paidAmount, currency: r.currency },
+        invoices: [
+          {
+            invoiceId: r.invoice_id,
+            number: r.number,
+            issueDate: r.issue_date,
+            dueDate: r.due_date,
+            totalMinor: total,
+            openBalanceMinor: 0,
+            currency: r.currency,
+          },
+        ],
+      },
+    });
+    if (!inserted) continue;
+    const step = await insertMessageSteps(tx, [
+      {
         tenantId,
         messageId: id,
         invoiceId: r.invoice_id,
         customerId: r.customer_id,
         stepKey: RECEIPT_STEP,
-      })
-      .onConflictDoNothing()
-      .returning({ id: dunningMessageSteps.messageId });
-    if (step.length === 0) {
-      await tx.delete(dunningMessages).where(eq(dunningMessages.id, id));
+      },
+    ]);
+    if (step === 0) {
+      await deleteDunningMessage(tx, id);
       continue;
     }
     // Business hours and quiet hours are applied by the send job's window check (deferred there).

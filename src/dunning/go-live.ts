@@ -3,8 +3,8 @@
  * would send (messages stay 'planned', nothing is queued) and the send job refuses anything that reaches it
  * (suppression.ts sendingGate). The Dashboard's first-run checklist says what is left before going live.
  */
-import { sql } from 'drizzle-orm';
-import { rowsOf, type Tx } from '../db/client';
+import type { Tx } from '../db/client';
+import { openInvoicesWithoutPayLink, reminderCounts } from '../db/queries/dunning-plan';
 import type { Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
 import type { Services } from '../services';
@@ -72,23 +72,13 @@ export async function goLiveStatus(
   const sender = senderOf(tenant, services);
   const custom = typeof tenant.settings.sender === 'object' && tenant.settings.sender !== null;
   const replyProblem = replyToProblem(custom ? sender.replyTo : null);
-  const [counts] = rowsOf<{ planned: number; awaiting: number }>(
-    await db.execute(sql`
-      select count(*) filter (where status = 'planned')::int as planned,
-             count(*) filter (where status = 'awaiting_approval')::int as awaiting
-      from dunning_messages where tenant_id = ${tenant.id}::uuid and kind = 'reminder'`),
-  );
+  const counts = await reminderCounts(db, tenant.id);
   const awaitingApproval = counts?.awaiting ?? 0;
   const wouldSend = (counts?.planned ?? 0) + awaitingApproval;
   // Every reminder must be payable: a pay link on each invoice a reminder may list soon, or payment details.
   const details = paymentDetailsOf(tenant);
   const horizon = addDays(localParts(services.clock.now(), tenant.timezone || 'UTC').date, 7);
-  const [links] = rowsOf<{ without: number }>(
-    await db.execute(sql`
-      select count(*)::int as without from invoices
-      where tenant_id = ${tenant.id}::uuid and status = 'open' and balance_minor > 0
-        and due_date <= ${horizon}::date and coalesce(pay_link, '') = ''`),
-  );
+  const links = await openInvoicesWithoutPayLink(db, tenant.id, horizon);
   const withoutLink = links?.without ?? 0;
   const items: ChecklistItem[] = [
     {

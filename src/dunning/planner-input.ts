@@ -1,15 +1,18 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { type DbOrTx, rowsOf } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import {
-  contactSuppressions,
-  customerRisk,
-  customers,
-  disputes,
-  dunningOverrides,
-  invoicePredictions,
-  invoices,
-  promisesToPay,
-} from '../db/schema';
+  bouncedEmails,
+  customerRiskOf,
+  disputesOf,
+  invoicePredictionsOf,
+  liveCustomers,
+  livePromises,
+  openInvoicesWithBalance,
+  overridesOf,
+  reminderStepHistory,
+  sentReminderEngagement,
+  suppressionRows,
+} from '../db/queries/dunning-plan';
+import type { dunningOverrides } from '../db/schema';
 import type { DunningConfig } from './dunning-config';
 import { localParts } from './local-time';
 import type {
@@ -37,15 +40,7 @@ export function toOverride(row: typeof dunningOverrides.$inferSelect): Override 
 
 /** Which addresses bounced and which customers opted out (unsubscribed, complained, provider-suppressed). */
 export async function loadSuppressions(db: DbOrTx, tenantId: string, customerIds?: string[]) {
-  const rows = await db
-    .select()
-    .from(contactSuppressions)
-    .where(
-      and(
-        eq(contactSuppressions.tenantId, tenantId),
-        customerIds ? inArray(contactSuppressions.customerId, customerIds) : undefined,
-      ),
-    );
+  const rows = await suppressionRows(db, tenantId, customerIds);
   const badEmails = new Set<string>();
   const optedOut = new Set<string>();
   for (const r of rows) {
@@ -54,10 +49,7 @@ export async function loadSuppressions(db: DbOrTx, tenantId: string, customerIds
   }
   // Bounces are per address, whoever's address it is.
   if (customerIds) {
-    const bounced = await db
-      .select({ email: contactSuppressions.email })
-      .from(contactSuppressions)
-      .where(and(eq(contactSuppressions.tenantId, tenantId), eq(contactSuppressions.kind, 'bounced')));
+    const bounced = await bouncedEmails(db, tenantId);
     for (const b of bounced) if (b.email) badEmails.add(b.email.toLowerCase());
   }
   return { badEmails, optedOut };
@@ -78,21 +70,10 @@ export async function loadPlannerInput(
   /** The customer's band from its 0–1 score, as the risk module draws it (model thresholds, tenant sensitivity). */
   bandOf?: (riskScore: number) => RiskBand,
 ): Promise<PlannerInput> {
-  const invRows = await db
-    .select()
-    .from(invoices)
-    .where(
-      and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`),
-    );
+  const invRows = await openInvoicesWithBalance(db, tenantId);
   const customerIds = [...new Set(invRows.map((i) => i.customerId))];
-  const custRows =
-    customerIds.length === 0
-      ? []
-      : await db
-          .select()
-          .from(customers)
-          .where(and(eq(customers.tenantId, tenantId), isNull(customers.deletedAt)));
-  const overrides = await db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
+  const custRows = customerIds.length === 0 ? [] : await liveCustomers(db, tenantId);
+  const overrides = await overridesOf(db, tenantId);
   const custOverride = new Map(
     overrides.filter((o) => o.customerId).map((o) => [o.customerId!, toOverride(o)]),
   );
@@ -129,7 +110,7 @@ export async function loadPlannerInput(
     override: invOverride.get(i.id),
   }));
 
-  const preds = await db.select().from(invoicePredictions).where(eq(invoicePredictions.tenantId, tenantId));
+  const preds = await invoicePredictionsOf(db, tenantId);
   const invoicePreds: InvoicePrediction[] = preds.map((p) => ({
     invoiceId: p.invoiceId,
     pLate: p.pLate,
@@ -137,7 +118,7 @@ export async function loadPlannerInput(
     riskBand: p.riskBand,
     reasons: p.reasons,
   }));
-  const risks = await db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenantId));
+  const risks = await customerRiskOf(db, tenantId);
   // customer_risk.score is 0–100; the planner's riskScore is 0–1.
   const customerPreds: CustomerPrediction[] = risks.map((r) => ({
     customerId: r.customerId,
@@ -146,20 +127,7 @@ export async function loadPlannerInput(
     slowingAlert: r.slowingAlert,
   }));
 
-  const history = rowsOf<{
-    customer_id: string;
-    invoice_id: string;
-    step_key: string;
-    tone: string | null;
-    status: string;
-    at: string | Date;
-  }>(
-    await db.execute(sql`
-      select s.customer_id, s.invoice_id, s.step_key, coalesce(s.tone, m.tone) as tone, m.status,
-             coalesce(m.sent_at, m.send_at) as at
-      from dunning_message_steps s join dunning_messages m on m.id = s.message_id
-      where s.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'`),
-  );
+  const history = await reminderStepHistory(db, tenantId);
   const historyEntries: HistoryEntry[] = history.map((h) => ({
     customerId: h.customer_id,
     invoiceId: h.invoice_id,
@@ -176,10 +144,7 @@ export async function loadPlannerInput(
     at: new Date(h.at),
   }));
 
-  const promiseRows = await db
-    .select()
-    .from(promisesToPay)
-    .where(and(eq(promisesToPay.tenantId, tenantId), isNull(promisesToPay.cancelledAt)));
+  const promiseRows = await livePromises(db, tenantId);
   const promises: PromiseToPay[] = promiseRows.map((p) => ({
     customerId: p.customerId,
     invoiceIds: p.invoiceIds,
@@ -187,7 +152,7 @@ export async function loadPlannerInput(
     amountMinor: p.amountMinor ?? undefined,
     graceDays: p.graceDays,
   }));
-  const disputeRows = await db.select().from(disputes).where(eq(disputes.tenantId, tenantId));
+  const disputeRows = await disputesOf(db, tenantId);
   const disputeList: Dispute[] = disputeRows.map((d) => ({
     invoiceId: d.invoiceId,
     openedOn: d.openedOn,
@@ -220,30 +185,9 @@ async function loadEngagement(
   tenantId: string,
   tenantTz: string,
 ): Promise<(EngagementRecord & { customerId: string })[]> {
-  const rows = rowsOf<{
-    customer_id: string;
-    sent_at: string | Date;
-    tz: string | null;
-    opened: boolean;
-    clicked: boolean;
-    paid_after: boolean;
-  }>(
-    // paid_after: one of the message's invoices was paid within a week of the send (by the ledger's paid_date, in
-    // the debtor's zone) — the outcome a reminder is for, so the strongest signal for its hour and weekday.
-    await db.execute(sql`
-      select m.customer_id, m.sent_at, c.timezone as tz,
-             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type in ('opened','clicked')) as opened,
-             exists (select 1 from dunning_message_events e where e.message_id = m.id and e.type = 'clicked') as clicked,
-             exists (
-               select 1 from invoices i
-               where i.id = any(m.invoice_ids) and i.paid_date is not null
-                 and i.paid_date >= (m.sent_at at time zone coalesce(nullif(c.timezone, ''), ${tenantTz}))::date
-                 and i.paid_date <= (m.sent_at at time zone coalesce(nullif(c.timezone, ''), ${tenantTz}))::date + ${PAID_AFTER_DAYS}::int
-             ) as paid_after
-      from dunning_messages m join customers c on c.id = m.customer_id
-      where m.tenant_id = ${tenantId}::uuid and m.status = 'sent' and m.sent_at is not null and m.kind = 'reminder'
-      order by m.sent_at desc limit 5000`),
-  );
+  // paid_after: one of the message's invoices was paid within a week of the send (by the ledger's paid_date, in
+  // the debtor's zone) — the outcome a reminder is for, so the strongest signal for its hour and weekday.
+  const rows = await sentReminderEngagement(db, tenantId, tenantTz, PAID_AFTER_DAYS);
   return rows.map((r) => {
     const p = localParts(new Date(r.sent_at), r.tz || tenantTz);
     return {

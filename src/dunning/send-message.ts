@@ -24,18 +24,27 @@
  *    — check") and is never re-sent blind, nor recorded as cancelled or failed.
  */
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { rowsOf, type Tx } from '../db/client';
+import type { Tx } from '../db/client';
+import { releaseSteps } from '../db/queries/dunning-plan';
 import {
-  connections,
-  customers,
-  disputes,
-  dunningMessageSteps,
-  dunningMessages,
-  dunningOverrides,
-  promisesToPay,
-  tenants,
-} from '../db/schema';
+  connectionStatuses,
+  countAttempt,
+  customerRow,
+  livePromisesOverlapping,
+  lockMessage,
+  messageRow,
+  messageStatus,
+  openDisputesOf,
+  overridesFor,
+  recipientsUsedSince,
+  setLocalLockTimeout10s,
+  setMessage,
+  setMessageReturning,
+  shareLockCustomer,
+  storeRenderedOnce,
+  tenantRow,
+} from '../db/queries/dunning-send';
+import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Services } from '../services';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
@@ -47,9 +56,9 @@ import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, ResendTransport } from './resend-transport';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './go-live';
-import { uuidArray } from './sql-arrays';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
+import { advisoryXactLock } from '../db/advisory-lock';
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
@@ -121,12 +130,9 @@ export async function sendMessage(
 ): Promise<SendOutcome> {
   const { db, clock } = services;
   const owner = opts.owner ?? randomUUID();
-  const [pre] = await db
-    .select({ status: dunningMessages.status })
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, messageId));
+  const pre = await messageStatus(db, messageId);
   if (!pre) return { outcome: 'noop', status: null };
-  if (pre.status !== 'queued' && pre.status !== 'sending') return { outcome: 'noop', status: pre.status };
+  if (pre !== 'queued' && pre !== 'sending') return { outcome: 'noop', status: pre };
 
   const claimed = await db.transaction((tx) => claim(services, tx, messageId, owner, clock.now()));
   if (claimed.kind === 'done') return claimed.result;
@@ -185,7 +191,7 @@ export async function sendMessage(
  * while another owner's lease runs, not past the provider's key window when an earlier attempt is in doubt.
  */
 async function claim(services: Services, tx: Tx, id: string, owner: string, now: Date): Promise<Step> {
-  const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+  const row = await lockMessage(tx, id);
   if (!row) return done({ outcome: 'noop', status: null });
   if (row.status !== 'queued' && row.status !== 'sending')
     return done({ outcome: 'noop', status: row.status });
@@ -223,20 +229,16 @@ async function claim(services: Services, tx: Tx, id: string, owner: string, now:
       }),
     );
   }
-  const [claimed] = await tx
-    .update(dunningMessages)
-    .set({
-      status: 'sending',
-      leaseOwner: owner,
-      leaseUntil: new Date(now.getTime() + SENDING_LEASE_MS),
-      // Committed before any request: if this worker dies mid-call, the next claim knows one may have got through.
-      attemptStartedAt: now,
-      inDoubtSince: inDoubt,
-      updatedAt: now,
-    })
-    .where(eq(dunningMessages.id, id))
-    .returning();
-  return { kind: 'send', row: claimed! };
+  const claimed = await setMessageReturning(tx, id, {
+    status: 'sending',
+    leaseOwner: owner,
+    leaseUntil: new Date(now.getTime() + SENDING_LEASE_MS),
+    // Committed before any request: if this worker dies mid-call, the next claim knows one may have got through.
+    attemptStartedAt: now,
+    inDoubtSince: inDoubt,
+    updatedAt: now,
+  });
+  return { kind: 'send', row: claimed };
 }
 
 /**
@@ -246,24 +248,20 @@ async function claim(services: Services, tx: Tx, id: string, owner: string, now:
  */
 async function renderOnce(services: Services, row: Row): Promise<Row> {
   if (row.renderedAsOf && row.subject !== null && row.html !== null && row.text !== null) return row;
-  const [tenant] = await services.db.select().from(tenants).where(eq(tenants.id, row.tenantId));
-  const [customer] = await services.db.select().from(customers).where(eq(customers.id, row.customerId));
+  const tenant = await tenantRow(services.db, row.tenantId);
+  const customer = await customerRow(services.db, row.customerId);
   if (!tenant || !customer) return row; // the attempt's re-check skips it (customer_gone)
   const asOf = row.sendAt;
   const email = await composeEmail(services, row, tenant, customer, asOf);
-  const [stored] = await services.db
-    .update(dunningMessages)
-    .set({
-      subject: email.subject,
-      html: email.html,
-      text: email.text,
-      templateVersion: email.templateVersion,
-      renderedAsOf: asOf,
-    })
-    .where(and(eq(dunningMessages.id, row.id), isNull(dunningMessages.renderedAsOf)))
-    .returning();
+  const stored = await storeRenderedOnce(services.db, row.id, {
+    subject: email.subject,
+    html: email.html,
+    text: email.text,
+    templateVersion: email.templateVersion,
+    renderedAsOf: asOf,
+  });
   if (stored) return stored;
-  const [current] = await services.db.select().from(dunningMessages).where(eq(dunningMessages.id, row.id));
+  const current = await messageRow(services.db, row.id);
   return current ?? row;
 }
 
@@ -284,8 +282,8 @@ async function attempt(
   const now = services.clock.now();
   // Waiting on a long sync transaction for the locks is bounded too: an attempt (lock wait + provider call) stays
   // inside the send budget, the lease and the graceful stop. A timeout here hands the message back, nothing sent.
-  await tx.execute(sql`set local lock_timeout = '10s'`);
-  const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+  await setLocalLockTimeout10s(tx);
+  const row = await lockMessage(tx, id);
   // Taken over (our lease ran out and the sweeper's job claimed it): the new owner finishes it.
   if (row?.status !== 'sending' || row.leaseOwner !== owner)
     return done({ outcome: 'noop', status: row?.status ?? null });
@@ -313,7 +311,9 @@ async function attempt(
   if (unsafe) {
     const reason = `Not sent: ${unsafe}`;
     return done(
-      inDoubt ? await unconfirmed(tx, row, now, reason) : await failed(tx, row.id, now, reason, 'unsafe_header'),
+      inDoubt
+        ? await unconfirmed(tx, row, now, reason)
+        : await failed(tx, row.id, now, reason, 'unsafe_header'),
     );
   }
 
@@ -327,10 +327,7 @@ async function attempt(
       const reason = 'MAIL_FROM is not configured; set the sender address to send through Resend';
       return done(inDoubt ? await unconfirmed(tx, row, now, reason) : await failed(tx, row.id, now, reason));
     }
-    await tx
-      .update(dunningMessages)
-      .set({ attempts: sql`${dunningMessages.attempts} + 1`, to: recipients })
-      .where(eq(dunningMessages.id, row.id));
+    await countAttempt(tx, row.id, recipients);
     await opts.beforeProviderCall?.();
     progress.providerCalled = true;
     try {
@@ -378,32 +375,26 @@ async function attempt(
       if (!e.retryable) {
         return done(doubt ? await unconfirmed(tx, row, now, error) : await failed(tx, row.id, now, error));
       }
-      await tx
-        .update(dunningMessages)
-        .set({
-          error,
-          inDoubtSince: row.inDoubtSince ?? (e.mayHaveBeenAccepted ? now : null),
-          updatedAt: now,
-        })
-        .where(eq(dunningMessages.id, row.id));
+      await setMessage(tx, row.id, {
+        error,
+        inDoubtSince: row.inDoubtSince ?? (e.mayHaveBeenAccepted ? now : null),
+        updatedAt: now,
+      });
       const n = row.attempts + 1;
       return { kind: 'retry', waitMs: e.retryAfterMs ?? Math.min(RETRY_MAX_MS, 500 * 2 ** (n - 1)), error };
     }
   }
   await opts.afterProviderCall?.(providerId);
-  await tx
-    .update(dunningMessages)
-    .set({
-      status: 'sent',
-      providerId,
-      sentAt: now,
-      statusCode: 'ok',
-      statusReason: transport ? 'Sent through Resend' : 'Stored in the local outbox (no RESEND_API_KEY)',
-      error: null,
-      ...released,
-      updatedAt: now,
-    })
-    .where(eq(dunningMessages.id, row.id));
+  await setMessage(tx, row.id, {
+    status: 'sent',
+    providerId,
+    sentAt: now,
+    statusCode: 'ok',
+    statusReason: transport ? 'Sent through Resend' : 'Stored in the local outbox (no RESEND_API_KEY)',
+    error: null,
+    ...released,
+    updatedAt: now,
+  });
   if (row.tone === 'final') {
     // After a final notice a person calls: the task is due when the notice's deadline passes.
     const today = localParts(now, customer.timezone || tenant.timezone || 'UTC').date;
@@ -438,61 +429,58 @@ async function handBack(
 ): Promise<SendOutcome> {
   const now = services.clock.now();
   return services.db.transaction(async (tx) => {
-    const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+    const row = await lockMessage(tx, id);
     if (row?.status !== 'sending' || row.leaseOwner !== owner)
       return { outcome: 'noop', status: row?.status ?? null };
     const until = new Date(
       now.getTime() +
         Math.max(waitMs, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, row.attempts - 1))),
     );
-    await tx
-      .update(dunningMessages)
-      .set({
-        status: 'queued',
-        sendAt: until,
-        error: reason,
-        statusCode: 'retrying',
-        statusReason: `Retrying at ${until.toISOString()}: ${reason}`,
-        ...released,
-        updatedAt: now,
-      })
-      .where(eq(dunningMessages.id, id));
+    await setMessage(tx, id, {
+      status: 'queued',
+      sendAt: until,
+      error: reason,
+      statusCode: 'retrying',
+      statusReason: `Retrying at ${until.toISOString()}: ${reason}`,
+      ...released,
+      updatedAt: now,
+    });
     await enqueueSend(services, tx, id, until, `retry:${row.attempts}:${now.toISOString()}`);
     return { outcome: 'deferred', code: 'retrying', reason };
   });
 }
 
-async function failed(tx: Tx, id: string, now: Date, error: string, code = 'send_failed'): Promise<SendOutcome> {
-  await tx
-    .update(dunningMessages)
-    .set({
-      status: 'failed',
-      error,
-      statusCode: code,
-      statusReason: error,
-      ...released,
-      updatedAt: now,
-    })
-    .where(eq(dunningMessages.id, id));
+async function failed(
+  tx: Tx,
+  id: string,
+  now: Date,
+  error: string,
+  code = 'send_failed',
+): Promise<SendOutcome> {
+  await setMessage(tx, id, {
+    status: 'failed',
+    error,
+    statusCode: code,
+    statusReason: error,
+    ...released,
+    updatedAt: now,
+  });
   return { outcome: 'skipped', code, reason: error };
 }
 
 /** May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. */
 async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise<SendOutcome> {
-  await tx
-    .update(dunningMessages)
-    .set({
-      status: 'unconfirmed',
-      statusCode: 'send_unknown',
-      statusReason: `May have been sent — check the provider's log. ${reason}`,
-      error: reason,
-      inDoubtSince: row.inDoubtSince ?? row.attemptStartedAt ?? now,
-      ...released,
-      updatedAt: now,
-    })
-    .where(eq(dunningMessages.id, row.id));
-  const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId));
-  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
+  await setMessage(tx, row.id, {
+    status: 'unconfirmed',
+    statusCode: 'send_unknown',
+    statusReason: `May have been sent — check the provider's log. ${reason}`,
+    error: reason,
+    inDoubtSince: row.inDoubtSince ?? row.attemptStartedAt ?? now,
+    ...released,
+    updatedAt: now,
+  });
+  const customer = await customerRow(tx, row.customerId);
+  const tenant = await tenantRow(tx, row.tenantId);
   await openTask(tx, {
     tenantId: row.tenantId,
     customerId: row.customerId,
@@ -520,8 +508,8 @@ type Recheck =
  * SHARE (in that order, the order the sync writes them) until the transaction ends.
  */
 async function recheck(services: Services, tx: Tx, row: Row, now: Date): Promise<Recheck> {
-  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, row.tenantId));
-  const [customer] = await tx.select().from(customers).where(eq(customers.id, row.customerId)).for('share');
+  const tenant = await tenantRow(tx, row.tenantId);
+  const customer = await shareLockCustomer(tx, row.customerId);
   if (!tenant || !customer)
     return { kind: 'stop', decision: skip('customer_gone', 'The customer no longer exists') };
   // Go-live and "pause all sending" (issue 14): the pure rule is sendingGate in suppression.ts. A reminder is
@@ -536,43 +524,14 @@ async function recheck(services: Services, tx: Tx, row: Row, now: Date): Promise
   const today = localParts(now, timeZone).date;
 
   const live = await liveInvoiceState(services, row.tenantId, row.invoiceIds, tx);
-  const overrides = await tx
-    .select()
-    .from(dunningOverrides)
-    .where(
-      and(
-        eq(dunningOverrides.tenantId, row.tenantId),
-        sql`(${dunningOverrides.customerId} = ${row.customerId}::uuid or ${dunningOverrides.invoiceId} = any(${uuidArray(row.invoiceIds)}))`,
-      ),
-    );
+  const overrides = await overridesFor(tx, row.tenantId, row.customerId, row.invoiceIds);
   const custOverride = overrides.find((o) => o.customerId === row.customerId);
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
-  const disputeRows = await tx
-    .select()
-    .from(disputes)
-    .where(
-      and(
-        eq(disputes.tenantId, row.tenantId),
-        inArray(disputes.invoiceId, row.invoiceIds),
-        isNull(disputes.resolvedAt),
-      ),
-    );
-  const promiseRows = await tx
-    .select()
-    .from(promisesToPay)
-    .where(
-      and(
-        eq(promisesToPay.tenantId, row.tenantId),
-        isNull(promisesToPay.cancelledAt),
-        sql`${promisesToPay.invoiceIds} && ${uuidArray(row.invoiceIds)}`,
-      ),
-    );
+  const disputeRows = await openDisputesOf(tx, row.tenantId, row.invoiceIds);
+  const promiseRows = await livePromisesOverlapping(tx, row.tenantId, row.invoiceIds);
   const { badEmails, optedOut } = await loadSuppressions(tx, row.tenantId, [row.customerId]);
   const reach = reachable(row.to, badEmails);
-  const conn = await tx
-    .select({ status: connections.status })
-    .from(connections)
-    .where(eq(connections.tenantId, row.tenantId));
+  const conn = await connectionStatuses(tx, row.tenantId);
   const reconnect = conn.some((c) => c.status === 'reconnect_needed');
   // Every connection disconnected (the company was unplugged, in Duely or in its ledger): the ledger is frozen.
   const disconnected = conn.length > 0 && conn.every((c) => c.status === 'disconnected');
@@ -651,17 +610,9 @@ async function dailyCapDecision(
   now: Date,
 ): Promise<SuppressionDecision | null> {
   const cap = services.config.MAIL_DAILY_CAP;
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`send-cap:${row.tenantId}`}, 0))`);
+  await advisoryXactLock(tx, `send-cap:${row.tenantId}`);
   const since = new Date(now.getTime() - DAY_MS);
-  const [used] = rowsOf<{ n: number; oldest: string | Date | null }>(
-    await tx.execute(sql`
-      select coalesce(sum(cardinality(${dunningMessages.to})), 0)::int as n,
-             min(coalesce(${dunningMessages.sentAt}, ${dunningMessages.updatedAt})) as oldest
-      from ${dunningMessages}
-      where ${dunningMessages.tenantId} = ${row.tenantId}::uuid and ${dunningMessages.id} <> ${row.id}
-        and (${dunningMessages.status} = 'sending'
-             or (${dunningMessages.status} = 'sent' and ${dunningMessages.sentAt} > ${since.toISOString()}::timestamptz))`),
-  );
+  const used = await recipientsUsedSince(tx, row.tenantId, row.id, since);
   const n = used?.n ?? 0;
   if (n + recipients <= cap) return null;
   const oldest = used?.oldest ? new Date(used.oldest) : now;
@@ -715,43 +666,40 @@ async function record(
 ): Promise<SendOutcome> {
   const id = row.id;
   if (d.action === 'skip') {
-    await tx
-      .update(dunningMessages)
-      .set({ status: 'skipped', statusCode: d.code, statusReason: d.reason, ...released, updatedAt: now })
-      .where(eq(dunningMessages.id, id));
+    await setMessage(tx, id, {
+      status: 'skipped',
+      statusCode: d.code,
+      statusReason: d.reason,
+      ...released,
+      updatedAt: now,
+    });
     if (d.replan) {
       // Some invoices are still owed: release this message's steps and plan again with the current figures.
-      await tx.delete(dunningMessageSteps).where(eq(dunningMessageSteps.messageId, id));
+      await releaseSteps(tx, id);
       await services.dunningJobs.replan(tx, row.tenantId, 'replan');
     }
     return { outcome: 'skipped', code: d.code, reason: d.reason };
   }
   if (d.action === 'hold' && d.code === 'awaiting_approval') {
-    await tx
-      .update(dunningMessages)
-      .set({
-        status: 'awaiting_approval',
-        statusCode: d.code,
-        statusReason: d.reason,
-        ...released,
-        updatedAt: now,
-      })
-      .where(eq(dunningMessages.id, id));
+    await setMessage(tx, id, {
+      status: 'awaiting_approval',
+      statusCode: d.code,
+      statusReason: d.reason,
+      ...released,
+      updatedAt: now,
+    });
     return { outcome: 'held', code: d.code, reason: d.reason };
   }
   // Held (connection needs reconnecting) or deferred (outside the send window): queued again, with a job.
   const until = d.action === 'defer' && d.until ? d.until : new Date(now.getTime() + HOLD_RETRY_MS);
-  await tx
-    .update(dunningMessages)
-    .set({
-      status: 'queued',
-      statusCode: d.code,
-      statusReason: d.reason,
-      sendAt: until,
-      ...released,
-      updatedAt: now,
-    })
-    .where(eq(dunningMessages.id, id));
+  await setMessage(tx, id, {
+    status: 'queued',
+    statusCode: d.code,
+    statusReason: d.reason,
+    sendAt: until,
+    ...released,
+    updatedAt: now,
+  });
   await enqueueSend(services, tx, id, until, `${d.action}:${until.toISOString()}:${now.toISOString()}`);
   return { outcome: d.action === 'defer' ? 'deferred' : 'held', code: d.code, reason: d.reason };
 }

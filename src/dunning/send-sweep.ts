@@ -5,8 +5,7 @@
  * provider's 24 h window, else 'unconfirmed'). Run by the dunning-sweep cron job; harmless to run any time, since a
  * duplicate job only finds the message claimed or final.
  */
-import { and, eq, lt, or, isNull } from 'drizzle-orm';
-import { dunningMessages } from '../db/schema';
+import { queuedSendingBefore, sendingWithLapsedLease } from '../db/queries/dunning-send';
 import type { Services } from '../services';
 import { enqueueSend } from './engine';
 
@@ -23,24 +22,8 @@ export interface SweepResult {
 export async function sweepStaleMessages(services: Services): Promise<SweepResult> {
   const { db, clock } = services;
   const now = clock.now();
-  const stale = await db
-    .select({ id: dunningMessages.id, leaseUntil: dunningMessages.leaseUntil })
-    .from(dunningMessages)
-    .where(
-      and(
-        eq(dunningMessages.status, 'sending'),
-        or(isNull(dunningMessages.leaseUntil), lt(dunningMessages.leaseUntil, now)),
-      ),
-    );
-  const late = await db
-    .select({ id: dunningMessages.id })
-    .from(dunningMessages)
-    .where(
-      and(
-        eq(dunningMessages.status, 'queued'),
-        lt(dunningMessages.sendAt, new Date(now.getTime() - SWEEP_GRACE_MS)),
-      ),
-    );
+  const stale = await sendingWithLapsedLease(db, now);
+  const late = await queuedSendingBefore(db, new Date(now.getTime() - SWEEP_GRACE_MS));
   const waiting = await services.dunningJobs.waitingSendJobs(late.map((l) => l.id));
   const orphans = late.filter((l) => !waiting.has(l.id));
   const tag = now.toISOString();

@@ -3,15 +3,11 @@
  * tenant's timezone, as of the service clock), how many of today's are held for a reviewer, and how many went out
  * today. Read-only; the dashboard's "Sending today" card.
  */
-import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { sendingTodayCounts, sendingTodayRows } from '../db/queries/sending-today';
 import type { Tenant } from '../db/queries/tenants';
-import { customers, type DunningMessageStatus, dunningMessages } from '../db/schema';
+import type { DunningMessageStatus } from '../db/schema';
 import type { Services } from '../services';
 import { addDays, localParts, zonedInstant } from './local-time';
-
-/** Statuses the sender will deliver without anyone's say: queued (planned or approved) and a send in flight. */
-const WILL_SEND: DunningMessageStatus[] = ['planned', 'queued', 'sending'];
-const UNSENT: DunningMessageStatus[] = [...WILL_SEND, 'awaiting_approval'];
 
 export interface SendingTodayItem {
   id: string;
@@ -53,61 +49,8 @@ export async function sendingToday(services: Services, tenant: Tenant, limit = 1
   const date = localParts(services.clock.now(), timezone).date;
   const from = zonedInstant(date, 0, 0, timezone);
   const to = zonedInstant(addDays(date, 1), 0, 0, timezone);
-  const m = dunningMessages;
-  const fromIso = from.toISOString();
-  const toIso = to.toISOString();
-  const inToday = (col: typeof m.sendAt | typeof m.sentAt) =>
-    sql`${col} >= ${fromIso}::timestamptz and ${col} < ${toIso}::timestamptz`;
-  const rows = await db
-    .select({
-      id: m.id,
-      status: m.status,
-      customerId: m.customerId,
-      customerName: customers.name,
-      editedSubject: m.editedSubject,
-      template: m.template,
-      tone: m.tone,
-      sendAt: m.sendAt,
-      requiresApproval: m.requiresApproval,
-      invoiceCount: sql<number>`cardinality(${m.invoiceIds})`.mapWith(Number),
-      totals: sql<SendingTodayItem['totals'] | null>`${m.snapshot} -> 'totals'`.mapWith(parseJson),
-      reason: m.reason,
-    })
-    .from(m)
-    .innerJoin(customers, eq(customers.id, m.customerId))
-    .where(
-      and(eq(m.tenantId, tenant.id), inArray(m.status, WILL_SEND), gte(m.sendAt, from), lt(m.sendAt, to)),
-    )
-    .orderBy(asc(m.sendAt), asc(m.id))
-    .limit(limit);
-
-  const [counts] = await db
-    .select({
-      toSend:
-        sql<number>`count(*) filter (where ${inArray(m.status, WILL_SEND)} and ${inToday(m.sendAt)})`.mapWith(
-          Number,
-        ),
-      held: sql<number>`count(*) filter (where ${m.status} = 'awaiting_approval' and ${m.sendAt} < ${toIso}::timestamptz)`.mapWith(
-        Number,
-      ),
-      sentToday: sql<number>`count(*) filter (where ${m.status} = 'sent')`.mapWith(Number),
-      overdue:
-        sql<number>`count(*) filter (where ${inArray(m.status, ['planned', 'queued'])} and ${m.sendAt} < ${fromIso}::timestamptz)`.mapWith(
-          Number,
-        ),
-      nextSendAt:
-        sql<Date | null>`min(${m.sendAt}) filter (where ${inArray(m.status, UNSENT)} and ${m.sendAt} >= ${toIso}::timestamptz)`.mapWith(
-          (v) => (v === null || v === undefined ? null : new Date(v)),
-        ),
-    })
-    .from(m)
-    .where(
-      and(
-        eq(m.tenantId, tenant.id),
-        // Unsent messages, plus only today's sent ones: the log of past sends is never scanned.
-        or(inArray(m.status, UNSENT), and(eq(m.status, 'sent'), sql`${inToday(m.sentAt)}`)),
-      ),
-    );
+  const rows = await sendingTodayRows(db, tenant.id, from, to, limit);
+  const counts = await sendingTodayCounts(db, tenant.id, from, to);
 
   return {
     date,
@@ -133,8 +76,4 @@ export async function sendingToday(services: Services, tenant: Tenant, limit = 1
     overdue: counts?.overdue ?? 0,
     nextSendAt: counts?.nextSendAt ?? null,
   };
-}
-
-function parseJson(v: unknown) {
-  return typeof v === 'string' ? JSON.parse(v) : v;
 }

@@ -3,10 +3,9 @@
  * The saved step (GET …/dunning/preview) and an unsaved draft (POST) both come through here, so the two previews
  * cannot drift apart.
  */
-import { and, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import type { Tenant } from '../db/queries/tenants';
-import { customers, invoices } from '../db/schema';
+import { invoiceWithCustomer } from '../db/queries/dunning-plan';
 import { notFound } from '../errors';
 import type { Services } from '../services';
 import { composeEmail, type MessageRow } from './compose-email';
@@ -48,11 +47,7 @@ export function parseDraftStep(input: unknown, at = 'draft'): ParseResult<Step> 
 }
 
 async function previewInvoice(db: DbOrTx, tenantId: string, invoiceId: string) {
-  const [row] = await db
-    .select({ invoice: invoices, customer: customers })
-    .from(invoices)
-    .innerJoin(customers, eq(customers.id, invoices.customerId))
-    .where(and(eq(invoices.id, invoiceId), eq(invoices.tenantId, tenantId)));
+  const row = await invoiceWithCustomer(db, tenantId, invoiceId);
   if (!row) throw notFound(`invoice ${invoiceId}`);
   return row;
 }

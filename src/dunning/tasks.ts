@@ -3,9 +3,8 @@
  * went unanswered). Each task carries talking points gathered when it opened: open items, the model's view and
  * its reasons, and the last contacts.
  */
-import { and, eq, sql } from 'drizzle-orm';
-import { type DbOrTx, rowsOf } from '../db/client';
-import { dunningTasks } from '../db/schema';
+import type { DbOrTx } from '../db/client';
+import { completeOpenTask, insertTaskIfNew, talkingPointRows } from '../db/queries/dunning-admin';
 import type { DunningTaskKind } from '../db/schema/dunning';
 
 export interface TalkingPoints {
@@ -35,54 +34,7 @@ export async function talkingPoints(
   customerId: string,
   today: string,
 ): Promise<TalkingPoints> {
-  const open = rowsOf<{
-    number: string;
-    due_date: string;
-    days: number;
-    balance_minor: string | number;
-    currency: string;
-  }>(
-    await db.execute(sql`
-      select coalesce(number, external_id) as number, due_date::text as due_date,
-             greatest(0, ${today}::date - due_date) as days, balance_minor, currency
-      from invoices where tenant_id = ${tenantId}::uuid and customer_id = ${customerId}::uuid and status = 'open'
-      order by due_date limit 50`),
-  );
-  const preds = rowsOf<{
-    number: string;
-    p_late: number;
-    predicted_pay_date: string;
-    risk_band: string;
-    reasons: string[];
-  }>(
-    await db.execute(sql`
-      select coalesce(i.number, i.external_id) as number, p.p_late, p.predicted_pay_date::text as predicted_pay_date,
-             p.risk_band, p.reasons
-      from invoice_predictions p join invoices i on i.id = p.invoice_id
-      where p.customer_id = ${customerId}::uuid order by i.due_date limit 50`),
-  );
-  const [risk] = rowsOf<{ score: number; slowing_alert: boolean; message: string | null }>(
-    await db.execute(
-      sql`select score, slowing_alert, message from customer_risk where customer_id = ${customerId}::uuid`,
-    ),
-  );
-  const contacts = rowsOf<{
-    at: string | Date;
-    tone: string | null;
-    status: string;
-    delivery_status: string | null;
-    reason: string;
-  }>(
-    await db.execute(sql`
-      select coalesce(sent_at, send_at) as at, tone, status, delivery_status, reason from dunning_messages
-      where customer_id = ${customerId}::uuid and status in ('sent','skipped','failed')
-      order by coalesce(sent_at, send_at) desc limit 5`),
-  );
-  const [hist] = rowsOf<{ n: number; avg_late: number | null }>(
-    await db.execute(sql`
-      select count(*)::int as n, avg(paid_date - due_date)::float8 as avg_late from invoices
-      where customer_id = ${customerId}::uuid and status = 'paid' and paid_date is not null`),
-  );
+  const { open, preds, risk, contacts, hist } = await talkingPointRows(db, tenantId, customerId, today);
   return {
     openItems: open.map((o) => ({
       number: o.number,
@@ -134,22 +86,17 @@ export async function openTask(
   },
 ): Promise<string | null> {
   const points = await talkingPoints(db, t.tenantId, t.customerId, t.today);
-  const [row] = await db
-    .insert(dunningTasks)
-    .values({
-      tenantId: t.tenantId,
-      customerId: t.customerId,
-      kind: t.kind,
-      title: t.title,
-      invoiceIds: t.invoiceIds,
-      talkingPoints: { ...points, ...t.extra },
-      messageId: t.messageId ?? null,
-      dedupeKey: t.dedupeKey,
-      dueOn: t.dueOn ?? t.today,
-    })
-    .onConflictDoNothing()
-    .returning({ id: dunningTasks.id });
-  return row?.id ?? null;
+  return insertTaskIfNew(db, {
+    tenantId: t.tenantId,
+    customerId: t.customerId,
+    kind: t.kind,
+    title: t.title,
+    invoiceIds: t.invoiceIds,
+    talkingPoints: { ...points, ...t.extra },
+    messageId: t.messageId ?? null,
+    dedupeKey: t.dedupeKey,
+    dueOn: t.dueOn ?? t.today,
+  });
 }
 
 /** Done: frees the dedupe key (suffixing it) so the same situation arising again opens a new task. */
@@ -161,18 +108,5 @@ export async function completeTask(
   note: string | null,
   now: Date,
 ): Promise<boolean> {
-  const rows = await db
-    .update(dunningTasks)
-    .set({
-      status: 'done',
-      doneBy: by,
-      doneAt: now,
-      note,
-      dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
-    })
-    .where(
-      and(eq(dunningTasks.id, taskId), eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.status, 'open')),
-    )
-    .returning({ id: dunningTasks.id });
-  return rows.length > 0;
+  return completeOpenTask(db, tenantId, taskId, { by, note, now });
 }

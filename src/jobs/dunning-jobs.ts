@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { tenants } from '../db/schema';
+import { allTenantIds } from '../db/queries/tenants';
 import type { DunningJobPort } from '../dunning/job-port';
 import { defineJob } from './define';
 import type { JobQueue } from './queue';
@@ -69,9 +69,9 @@ export const dailyDunningJob = defineJob({
   cronData: {},
   queue: { policy: 'singleton', retryLimit: 2 },
   handler: async (_data, services) => {
-    const rows = await services.db.select({ id: tenants.id }).from(tenants);
-    for (const t of rows) await services.queue.send(planTenantJob, { tenantId: t.id, reason: 'daily' });
-    return { tenants: rows.length };
+    const ids = await allTenantIds(services.db);
+    for (const id of ids) await services.queue.send(planTenantJob, { tenantId: id, reason: 'daily' });
+    return { tenants: ids.length };
   },
 });
 

@@ -1,6 +1,6 @@
 /** Jobs of the payment-delay model: scoring after every sync/import and daily, retraining weekly. */
 import { z } from 'zod';
-import { tenants } from '../db/schema';
+import { allTenantIds } from '../db/queries/tenants';
 import { retrainTenant, scoreTenant } from '../risk/service';
 import type { Tx } from '../db/client';
 import type { Services } from '../services';
@@ -43,13 +43,13 @@ export const dailyRiskJob = defineJob({
   cronData: {},
   queue: { policy: 'singleton', retryLimit: 2 },
   handler: async (_data, services) => {
-    const rows = await services.db.select({ id: tenants.id }).from(tenants);
+    const ids = await allTenantIds(services.db);
     const monday = services.clock.now().getUTCDay() === 1;
-    for (const t of rows) {
-      await services.queue.send(scoreTenantJob, { tenantId: t.id, reason: 'daily' });
-      if (monday) await services.queue.send(retrainTenantJob, { tenantId: t.id, reason: 'weekly' });
+    for (const id of ids) {
+      await services.queue.send(scoreTenantJob, { tenantId: id, reason: 'daily' });
+      if (monday) await services.queue.send(retrainTenantJob, { tenantId: id, reason: 'weekly' });
     }
-    return { tenants: rows.length, retrain: monday };
+    return { tenants: ids.length, retrain: monday };
   },
 });
 

@@ -1,7 +1,6 @@
 /** Ledger sync jobs: one sync per connection at a time; webhook bursts coalesce into one queued run. */
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { connections } from '../db/schema';
+import { connectionTenantId } from '../db/queries/sync-runs';
 import type { Services } from '../services';
 import type { OnSynced } from '../sync/run-sync';
 import { runSync } from '../sync/run-sync';
@@ -57,13 +56,10 @@ export const syncConnectionJob = defineJob({
       onSynced: scoreAfterSync(services),
     });
     if (result.changedInvoices >= LARGE_CHANGE_INVOICES) {
-      const [conn] = await services.db
-        .select({ tenantId: connections.tenantId })
-        .from(connections)
-        .where(eq(connections.id, connectionId));
-      if (conn) {
+      const tenantId = await connectionTenantId(services.db, connectionId);
+      if (tenantId) {
         await queueAfterLedgerChange(services, undefined, {
-          tenantId: conn.tenantId,
+          tenantId,
           changedInvoices: result.changedInvoices,
           reason: `${result.kind} sync`,
         });

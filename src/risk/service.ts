@@ -6,38 +6,32 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import * as ort from 'onnxruntime-node';
 import type { DbOrTx } from '../db/client';
-import { customers, invoices, modelVersions, tenants } from '../db/schema';
+import {
+  activeModelManifest,
+  activeModelVersion,
+  deleteSettledPredictions,
+  insertModelVersion,
+  ledgerRows,
+  retireActiveModels,
+  storeCustomerRisk,
+  storeInvoiceScores,
+} from '../db/queries/risk';
+import { tenantById } from '../db/queries/tenants';
 import type { Services } from '../services';
-import { type CustomerRisk, customerRisk } from './customer-risk';
+import { customerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { type LoadedModel, loadModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
-import { type InvoiceScore, type RiskBand, riskBand, scoreInvoices } from './score';
+import { type RiskBand, riskBand, scoreInvoices } from './score';
 import { InsufficientHistoryError } from './train';
 
 export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
 
 /** Invoices the model reads: settled ones need a paid date (a paid invoice without one says nothing about timing). */
 export async function loadLedger(db: DbOrTx, tenantId: string): Promise<LedgerInvoice[]> {
-  const rows = await db
-    .select({
-      invoiceId: invoices.id,
-      customerId: invoices.customerId,
-      invoiceDate: invoices.issueDate,
-      dueDate: invoices.dueDate,
-      currency: invoices.currency,
-      amountMinor: invoices.totalMinor,
-      paidDate: invoices.paidDate,
-      status: invoices.status,
-      delivery: sql<'email' | 'print' | null>`coalesce(${invoices.delivery}, ${customers.delivery})`,
-      country: customers.country,
-    })
-    .from(invoices)
-    .innerJoin(customers, eq(customers.id, invoices.customerId))
-    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.status, ['open', 'paid'])));
+  const rows = await ledgerRows(db, tenantId);
   return rows
     .filter((r) => r.status === 'open' || r.paidDate !== null)
     .map(({ status, ...r }) => ({ ...r, paidDate: status === 'open' ? null : r.paidDate }));
@@ -70,12 +64,7 @@ export function defaultModel(): Promise<LoadedModel> {
 }
 
 export async function activeModel(db: DbOrTx, tenantId: string): Promise<LoadedModel> {
-  const [row] = await db
-    .select({ version: modelVersions.version, manifest: modelVersions.manifest, onnx: modelVersions.onnx })
-    .from(modelVersions)
-    .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')))
-    .orderBy(desc(modelVersions.promotedAt))
-    .limit(1);
+  const row = await activeModelVersion(db, tenantId);
   if (!row) return defaultModel();
   const key = `${tenantId}:${row.version}`;
   let p = sessions.get(key);
@@ -91,12 +80,7 @@ export async function activeModel(db: DbOrTx, tenantId: string): Promise<LoadedM
 
 /** The active model's manifest (version, thresholds, metrics) without reading or loading its ONNX graph. */
 export async function activeManifest(db: DbOrTx, tenantId: string): Promise<ModelManifest> {
-  const [row] = await db
-    .select({ manifest: modelVersions.manifest })
-    .from(modelVersions)
-    .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')))
-    .orderBy(desc(modelVersions.promotedAt))
-    .limit(1);
+  const row = await activeModelManifest(db, tenantId);
   return row ? (row.manifest as unknown as ModelManifest) : (await defaultModel()).manifest;
 }
 
@@ -126,7 +110,7 @@ export async function scoreTenant(
   asOf = services.clock.now(),
 ): Promise<ScoreRunResult> {
   const { db } = services;
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
+  const tenant = await tenantById(db, tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} not found`);
   const model = await activeModel(db, tenantId);
   const ledger = await loadLedger(db, tenantId);
@@ -139,71 +123,10 @@ export async function scoreTenant(
     await storeInvoiceScores(tx, tenantId, scores, asOf);
     await storeCustomerRisk(tx, tenantId, risks, model.manifest.version, asOf);
     // Predictions of invoices no longer open are history, not a forecast: drop them.
-    await tx.execute(sql`
-      delete from invoice_predictions p using invoices i
-      where p.invoice_id = i.id and p.tenant_id = ${tenantId}::uuid and i.status <> 'open'`);
+    await deleteSettledPredictions(tx, tenantId);
   });
   services.logger.info({ tenantId, invoices: scores.length, model: model.manifest.version }, 'scored');
   return { modelVersion: model.manifest.version, invoices: scores.length, customers: risks.length };
-}
-
-async function storeInvoiceScores(tx: DbOrTx, tenantId: string, scores: InvoiceScore[], asOf: Date) {
-  const CHUNK = 5000;
-  for (let i = 0; i < scores.length; i += CHUNK) {
-    const part = scores.slice(i, i + CHUNK).map((s) => ({
-      invoice_id: s.invoiceId,
-      customer_id: s.customerId,
-      p_late: s.pLate,
-      predicted_pay_date: s.predictedPayDate,
-      pay_date_p10: s.payDateP10,
-      pay_date_p90: s.payDateP90,
-      expected_days_late: s.expectedDaysLate,
-      risk_band: s.riskBand,
-      reasons: s.reasons,
-      model_version: s.modelVersion,
-    }));
-    await tx.execute(sql`
-      insert into invoice_predictions (invoice_id, tenant_id, customer_id, p_late, predicted_pay_date, pay_date_p10,
-        pay_date_p90, expected_days_late, risk_band, reasons, model_version, as_of, scored_at)
-      select r.invoice_id, ${tenantId}::uuid, r.customer_id, r.p_late, r.predicted_pay_date, r.pay_date_p10, r.pay_date_p90,
-             r.expected_days_late, r.risk_band, r.reasons, r.model_version, ${asOf.toISOString()}::timestamptz, now()
-      from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(invoice_id uuid, customer_id uuid, p_late float8,
-        predicted_pay_date date, pay_date_p10 date, pay_date_p90 date, expected_days_late float8, risk_band text,
-        reasons jsonb, model_version text)
-      on conflict (invoice_id) do update set
-        customer_id = excluded.customer_id, p_late = excluded.p_late, predicted_pay_date = excluded.predicted_pay_date,
-        pay_date_p10 = excluded.pay_date_p10, pay_date_p90 = excluded.pay_date_p90,
-        expected_days_late = excluded.expected_days_late, risk_band = excluded.risk_band, reasons = excluded.reasons,
-        model_version = excluded.model_version, as_of = excluded.as_of, scored_at = excluded.scored_at`);
-  }
-}
-
-async function storeCustomerRisk(
-  tx: DbOrTx,
-  tenantId: string,
-  risks: CustomerRisk[],
-  version: string,
-  asOf: Date,
-) {
-  if (risks.length === 0) return;
-  const rows = risks.map((r) => ({
-    customer_id: r.customerId,
-    score: Math.round(r.score),
-    trend30: r.trend30 === null ? null : Math.round(r.trend30),
-    trend90: r.trend90 === null ? null : Math.round(r.trend90),
-    slowing_alert: r.slowingAlert,
-    message: r.message,
-  }));
-  await tx.execute(sql`
-    insert into customer_risk (customer_id, tenant_id, score, trend30, trend90, slowing_alert, message, model_version, as_of, scored_at)
-    select r.customer_id, ${tenantId}::uuid, r.score, r.trend30, r.trend90, r.slowing_alert, r.message, ${version},
-           ${asOf.toISOString()}::timestamptz, now()
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(customer_id uuid, score int, trend30 int, trend90 int,
-      slowing_alert boolean, message text)
-    on conflict (customer_id) do update set
-      score = excluded.score, trend30 = excluded.trend30, trend90 = excluded.trend90,
-      slowing_alert = excluded.slowing_alert, message = excluded.message, model_version = excluded.model_version,
-      as_of = excluded.as_of, scored_at = excluded.scored_at`);
 }
 
 /** Minimum settled invoices before a tenant's own model is worth training. */
@@ -269,25 +192,17 @@ export async function retrainTenant(
   const version = `${manifest.version}-${tenantId.slice(0, 8)}`;
   manifest = { ...manifest, version };
   await db.transaction(async (tx) => {
-    if (comparison.promote) {
-      await tx
-        .update(modelVersions)
-        .set({ status: 'retired' })
-        .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')));
-    }
-    await tx
-      .insert(modelVersions)
-      .values({
-        tenantId,
-        version,
-        status: comparison.promote ? 'active' : 'rejected',
-        manifest: manifest as unknown as Record<string, unknown>,
-        onnx,
-        comparison: comparison as unknown as Record<string, unknown>,
-        reason: comparison.reason,
-        promotedAt: comparison.promote ? now : null,
-      })
-      .onConflictDoNothing();
+    if (comparison.promote) await retireActiveModels(tx, tenantId);
+    await insertModelVersion(tx, {
+      tenantId,
+      version,
+      status: comparison.promote ? 'active' : 'rejected',
+      manifest: manifest as unknown as Record<string, unknown>,
+      onnx,
+      comparison: comparison as unknown as Record<string, unknown>,
+      reason: comparison.reason,
+      promotedAt: comparison.promote ? now : null,
+    });
   });
   services.logger.info(
     { tenantId, version, promote: comparison.promote, reason: comparison.reason },

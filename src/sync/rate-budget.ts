@@ -8,11 +8,16 @@
  * The in-flight limit stays per process (an in-process RealmLimiter with no minute budget of its own). Embedded
  * PGlite is opened by one process only, so there the connector's in-process limiter is the whole budget.
  */
-import { sql } from 'drizzle-orm';
 import { abortableSleep, type Sleep } from '../../connectors/abortable-sleep';
 import { RealmLimiter } from '../../connectors/request-limiter';
 import type { RequestLimiter } from '../../connectors/types';
-import { type Db, rowsOf } from '../db/client';
+import type { Db } from '../db/client';
+import {
+  ensureRateBudget,
+  lockRateBudget,
+  pauseRateBudget,
+  setRateBudgetStarts,
+} from '../db/queries/rate-budgets';
 
 export interface BudgetLimits {
   /** Requests allowed to start within any window of `windowMs`. */
@@ -56,23 +61,14 @@ export class SharedRequestLimiter implements RequestLimiter {
   }
 
   async pause(ms: number): Promise<void> {
-    await this.db.execute(sql`
-      insert into rate_budgets (key, paused_until) values (${this.key}, clock_timestamp() + ${ms} * interval '1 millisecond')
-      on conflict (key) do update set paused_until = greatest(
-        coalesce(rate_budgets.paused_until, excluded.paused_until), excluded.paused_until)`);
+    await pauseRateBudget(this.db, this.key, ms);
   }
 
   /** Takes one request from the budget now, or says how long to wait before asking again. */
   async reserve(): Promise<Reservation> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql`insert into rate_budgets (key) values (${this.key}) on conflict (key) do nothing`);
-      const [row] = rowsOf<{ starts: string; now: number; paused: number | null }>(
-        await tx.execute(sql`
-          select array_to_string(starts, ',') as starts,
-                 (extract(epoch from clock_timestamp()) * 1000)::float8 as now,
-                 (extract(epoch from paused_until) * 1000)::float8 as paused
-          from rate_budgets where key = ${this.key} for update`),
-      );
+      await ensureRateBudget(tx, this.key);
+      const row = await lockRateBudget(tx, this.key);
       if (!row) return { ok: false, waitMs: 1000 };
       const now = Number(row.now);
       const paused = row.paused === null ? 0 : Number(row.paused);
@@ -82,9 +78,7 @@ export class SharedRequestLimiter implements RequestLimiter {
         .sort((a, b) => a - b);
       const ok = live.length < this.limits.perWindow;
       if (ok) live.push(now);
-      await tx.execute(
-        sql`update rate_budgets set starts = ${`{${live.join(',')}}`}::float8[] where key = ${this.key}`,
-      );
+      await setRateBudgetStarts(tx, this.key, live);
       if (ok) return { ok: true };
       return { ok: false, waitMs: Math.max(1, Math.ceil((live[0] ?? now) + this.limits.windowMs - now)) };
     });

@@ -9,11 +9,21 @@
  *   next attempt continues from the last committed page;
  * - other connector errors fail the run with the connector's user-facing message.
  */
-import { and, desc, eq } from 'drizzle-orm';
 import type { EntityKind, SyncPage } from '../../connectors/types';
 import { ConnectorError } from '../../connectors/errors';
 import type { Tx } from '../db/client';
-import { connections, type SyncProgress, type SyncRunKind, syncRuns, tenants } from '../db/schema';
+import { tenantById } from '../db/queries/tenants';
+import {
+  connectionById,
+  failRunningSyncRuns,
+  heartbeatSyncRun,
+  insertSyncRun,
+  latestSyncRun,
+  markConnectionSynced,
+  markReconnectNeeded,
+  updateSyncRun,
+} from '../db/queries/sync-runs';
+import type { SyncProgress, SyncRunKind } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { ConnectionInactiveError } from '../auth/connection-tokens';
@@ -144,7 +154,7 @@ async function runHeartbeating(
 ): Promise<SyncResult> {
   const { db, clock } = services;
   const log = services.logger.child({ module: 'sync', connectionId: opts.connectionId });
-  const [conn] = await db.select().from(connections).where(eq(connections.id, opts.connectionId));
+  const conn = await connectionById(db, opts.connectionId);
   if (!conn) throw new AppError('not_found', `connection ${opts.connectionId} not found`, 404);
   const skipped: SyncResult = {
     status: conn.status === 'reconnect_needed' ? 'reconnect_needed' : 'skipped',
@@ -159,19 +169,14 @@ async function runHeartbeating(
     log.info({ status: conn.status }, 'sync skipped: connection not active');
     return skipped;
   }
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, conn.tenantId));
+  const tenant = await tenantById(db, conn.tenantId);
   if (!tenant) throw new AppError('not_found', `tenant of connection ${conn.id} not found`, 404);
 
   let cursor: CursorLike = opts.full ? null : (conn.syncCursor as CursorLike);
   let kind = kindOf(cursor);
 
   // A run left 'running' belongs to a process that died (we hold the lock): a full sync resumes in it.
-  const [previous] = await db
-    .select()
-    .from(syncRuns)
-    .where(eq(syncRuns.connectionId, conn.id))
-    .orderBy(desc(syncRuns.startedAt))
-    .limit(1);
+  const previous = await latestSyncRun(db, conn.id);
   const resuming = cursor?.mode === 'full' && previous?.kind === 'full' && previous.status !== 'succeeded';
   let progress = resuming && previous ? previous.progress : emptyProgress();
   let stats: Record<string, number> = resuming && previous ? { ...previous.stats } : {};
@@ -179,37 +184,26 @@ async function runHeartbeating(
   const source = { reason: opts.reason ?? 'manual', provider: conn.provider, externalId: conn.externalId };
   if (previous?.status === 'running' && resuming) {
     runId = previous.id;
-    await db
-      .update(syncRuns)
-      .set({ source: { ...source, resumed: true }, heartbeatAt: clock.now() })
-      .where(eq(syncRuns.id, runId));
+    await updateSyncRun(db, runId, { source: { ...source, resumed: true }, heartbeatAt: clock.now() });
   } else {
-    await db
-      .update(syncRuns)
-      .set({ status: 'failed', error: 'interrupted', finishedAt: clock.now() })
-      .where(and(eq(syncRuns.connectionId, conn.id), eq(syncRuns.status, 'running')));
-    const [run] = await db
-      .insert(syncRuns)
-      .values({
-        tenantId: conn.tenantId,
-        connectionId: conn.id,
-        kind,
-        source: { ...source, resumed: resuming },
-        progress,
-        stats,
-        startedAt: clock.now(),
-        heartbeatAt: clock.now(),
-      })
-      .returning({ id: syncRuns.id });
-    runId = run!.id;
+    await failRunningSyncRuns(db, conn.id, clock.now());
+    runId = await insertSyncRun(db, {
+      tenantId: conn.tenantId,
+      connectionId: conn.id,
+      kind,
+      source: { ...source, resumed: resuming },
+      progress,
+      stats,
+      startedAt: clock.now(),
+      heartbeatAt: clock.now(),
+    });
   }
 
   // Between pages (long throttle waits, slow answers) the run still says it is alive.
   heartbeat.timer = setInterval(() => {
-    db.update(syncRuns)
-      .set({ heartbeatAt: clock.now() })
-      .where(and(eq(syncRuns.id, runId), eq(syncRuns.status, 'running')))
-      .catch((err: unknown) => log.warn({ err }, 'sync heartbeat failed'));
+    heartbeatSyncRun(db, runId, clock.now()).catch((err: unknown) =>
+      log.warn({ err }, 'sync heartbeat failed'),
+    );
   }, SYNC_RUN_HEARTBEAT_MS);
   heartbeat.timer.unref?.();
 
@@ -221,16 +215,8 @@ async function runHeartbeating(
 
   const finish = async (status: 'succeeded' | 'failed', error: string | null) => {
     const now = clock.now();
-    await db
-      .update(syncRuns)
-      .set({ status, error, finishedAt: now, progress, stats, kind })
-      .where(eq(syncRuns.id, runId));
-    if (status === 'succeeded') {
-      await db
-        .update(connections)
-        .set({ lastSyncAt: now, updatedAt: now })
-        .where(eq(connections.id, conn.id));
-    }
+    await updateSyncRun(db, runId, { status, error, finishedAt: now, progress, stats, kind });
+    if (status === 'succeeded') await markConnectionSynced(db, conn.id, now);
   };
   const result = (status: SyncOutcome, error: string | null): SyncResult => ({
     status,
@@ -296,7 +282,7 @@ async function runHeartbeating(
         cursor = null;
         kind = 'full';
         progress = emptyProgress();
-        await db.update(syncRuns).set({ kind, progress }).where(eq(syncRuns.id, runId));
+        await updateSyncRun(db, runId, { kind, progress });
         continue;
       }
       if (err instanceof ConnectionInactiveError) {
@@ -307,10 +293,7 @@ async function runHeartbeating(
       }
       if (isReconnect(err)) {
         const reason = err instanceof Error ? err.message : String(err);
-        await db
-          .update(connections)
-          .set({ status: 'reconnect_needed', statusReason: reason.slice(0, 500), updatedAt: clock.now() })
-          .where(and(eq(connections.id, conn.id), eq(connections.status, 'active')));
+        await markReconnectNeeded(db, conn.id, reason.slice(0, 500), clock.now());
         const message = userMessage(err);
         await finish('failed', message);
         log.warn({ err }, 'sync stopped: connection needs reconnecting');

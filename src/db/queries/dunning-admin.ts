@@ -1,155 +1,273 @@
-/** What the dunning routes read and write: policy versions, overrides, promises, disputes, messages. */
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { type DbOrTx, rowsOf } from '../client';
-import {
-  customers,
-  disputes,
-  dunningMessageEvents,
-  dunningMessages,
-  dunningOverrides,
-  dunningPolicies,
-  invoices,
-  promisesToPay,
-} from '../schema';
+/**
+ * Reviewer and team actions on dunning: approvals, skips and edits of messages (dunning/approvals.ts), tasks and
+ * their talking points (dunning/tasks.ts), bulk actions (dunning/bulk.ts). Callers own transactions.
+ */
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { type DbOrTx, rowsOf, type Tx } from '../client';
+import { bulkActions, dunningMessages, dunningTasks } from '../schema';
 
-export async function customerOfTenant(db: DbOrTx, tenantId: string, id: string) {
-  const [c] = await db
-    .select()
-    .from(customers)
-    .where(and(eq(customers.id, id), eq(customers.tenantId, tenantId)));
-  return c ?? null;
-}
+export type DunningMessage = typeof dunningMessages.$inferSelect;
+export type DunningMessagePatch = Partial<typeof dunningMessages.$inferInsert>;
+export type NewDunningTask = typeof dunningTasks.$inferInsert;
 
-export async function invoicesOfTenant(db: DbOrTx, tenantId: string, ids: string[]) {
-  return db
-    .select()
-    .from(invoices)
-    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, ids)));
-}
-
-/** Stores a new policy version (the next number, under the tenant's policy lock); returns it. */
-export async function insertPolicyVersion(
-  tx: DbOrTx,
-  tenantId: string,
-  row: { policy: Record<string, unknown>; settings: Record<string, unknown>; createdBy: string },
-): Promise<number> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`dunning-policy:${tenantId}`}, 0))`);
-  const [{ v } = { v: 0 }] = rowsOf<{ v: number }>(
-    await tx.execute(
-      sql`select coalesce(max(version), 0)::int as v from dunning_policies where tenant_id = ${tenantId}::uuid`,
-    ),
-  );
-  await tx.insert(dunningPolicies).values({ tenantId, version: v + 1, ...row });
-  return v + 1;
-}
-
-export async function tenantOverrides(db: DbOrTx, tenantId: string) {
-  return db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
-}
-
-/** Inserts or updates the override of one customer or one invoice (locked while deciding). */
-export async function upsertOverride(
-  tx: DbOrTx,
-  tenantId: string,
-  target: { customerId?: string; invoiceId?: string },
-  values: Omit<typeof dunningOverrides.$inferInsert, 'id' | 'tenantId' | 'customerId' | 'invoiceId'>,
-) {
-  const where = target.customerId
-    ? eq(dunningOverrides.customerId, target.customerId)
-    : eq(dunningOverrides.invoiceId, target.invoiceId!);
-  const [existing] = await tx
-    .select({ id: dunningOverrides.id })
-    .from(dunningOverrides)
-    .where(and(eq(dunningOverrides.tenantId, tenantId), where))
-    .for('update');
-  const [row] = existing
-    ? await tx.update(dunningOverrides).set(values).where(eq(dunningOverrides.id, existing.id)).returning()
-    : await tx
-        .insert(dunningOverrides)
-        .values({
-          tenantId,
-          customerId: target.customerId ?? null,
-          invoiceId: target.invoiceId ?? null,
-          ...values,
-        })
-        .returning();
-  return row!;
-}
-
-/** Deletes an override; false when the tenant has none with that id. */
-export async function deleteOverride(tx: DbOrTx, tenantId: string, id: string): Promise<boolean> {
-  const rows = await tx
-    .delete(dunningOverrides)
-    .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenantId)))
-    .returning({ id: dunningOverrides.id });
-  return rows.length > 0;
-}
-
-export async function activePromises(db: DbOrTx, tenantId: string) {
-  return db
-    .select()
-    .from(promisesToPay)
-    .where(and(eq(promisesToPay.tenantId, tenantId), isNull(promisesToPay.cancelledAt)))
-    .orderBy(promisesToPay.promisedDate);
-}
-
-export async function insertPromise(tx: DbOrTx, row: typeof promisesToPay.$inferInsert) {
-  const [r] = await tx.insert(promisesToPay).values(row).returning();
-  return r!;
-}
-
-/** Cancels an active promise; false when the tenant has no active promise with that id. */
-export async function cancelPromise(tx: DbOrTx, tenantId: string, id: string, now: Date): Promise<boolean> {
-  const rows = await tx
-    .update(promisesToPay)
-    .set({ cancelledAt: now })
-    .where(
-      and(eq(promisesToPay.id, id), eq(promisesToPay.tenantId, tenantId), isNull(promisesToPay.cancelledAt)),
-    )
-    .returning({ id: promisesToPay.id });
-  return rows.length > 0;
-}
-
-export async function tenantDisputes(db: DbOrTx, tenantId: string) {
-  return db.select().from(disputes).where(eq(disputes.tenantId, tenantId)).orderBy(desc(disputes.createdAt));
-}
-
-export async function insertDispute(tx: DbOrTx, row: typeof disputes.$inferInsert) {
-  const [r] = await tx.insert(disputes).values(row).returning();
-  return r!;
-}
-
-export async function updateDispute(
-  tx: DbOrTx,
-  tenantId: string,
-  id: string,
-  set: { until?: string | null; resolvedAt?: Date | null },
-) {
-  const [row] = await tx
-    .update(disputes)
-    .set(set)
-    .where(and(eq(disputes.id, id), eq(disputes.tenantId, tenantId)))
-    .returning();
+/** A message's status, creation and send time, or null when the tenant has no such message. */
+export async function messageState(db: DbOrTx, tenantId: string, id: string) {
+  const [row] = await db
+    .select({
+      status: dunningMessages.status,
+      createdAt: dunningMessages.createdAt,
+      sendAt: dunningMessages.sendAt,
+    })
+    .from(dunningMessages)
+    .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));
   return row ?? null;
 }
 
-export async function messageOfTenant(db: DbOrTx, tenantId: string, id: string) {
-  const [m] = await db
-    .select()
-    .from(dunningMessages)
-    .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));
-  return m ?? null;
+export async function messageById(db: DbOrTx, id: string): Promise<DunningMessage | undefined> {
+  const [full] = await db.select().from(dunningMessages).where(eq(dunningMessages.id, id));
+  return full;
 }
 
-export async function eventsOfMessage(db: DbOrTx, messageId: string) {
-  return db
-    .select()
-    .from(dunningMessageEvents)
-    .where(eq(dunningMessageEvents.messageId, messageId))
-    .orderBy(dunningMessageEvents.at);
+/** Applies a decision to a message still awaiting approval; the updated row, or null when someone decided first. */
+export async function decideAwaitingApproval(
+  db: DbOrTx,
+  id: string,
+  patch: DunningMessagePatch,
+): Promise<DunningMessage | null> {
+  const [updated] = await db
+    .update(dunningMessages)
+    .set(patch)
+    .where(and(eq(dunningMessages.id, id), eq(dunningMessages.status, 'awaiting_approval')))
+    .returning();
+  return updated ?? null;
 }
 
-export async function customerById(db: DbOrTx, id: string) {
-  const [c] = await db.select().from(customers).where(eq(customers.id, id));
-  return c ?? null;
+/**
+ * Skips a message not yet sent (planned, awaiting approval or queued) and with no attempt in doubt (one that may
+ * have reached the provider is resolved by the send path); the updated row, or null.
+ */
+export async function skipUndecidedMessage(
+  db: DbOrTx,
+  tenantId: string,
+  id: string,
+  patch: DunningMessagePatch,
+): Promise<DunningMessage | null> {
+  const [updated] = await db
+    .update(dunningMessages)
+    .set(patch)
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        eq(dunningMessages.tenantId, tenantId),
+        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        // An attempt that may have reached the provider is not "skipped": the send path resolves it.
+        isNull(dunningMessages.inDoubtSince),
+      ),
+    )
+    .returning();
+  return updated ?? null;
+}
+
+/** Edits a message not yet sent and with no attempt in doubt (then the body is fixed); the row, or null. */
+export async function editUnsentMessage(
+  db: DbOrTx,
+  id: string,
+  patch: DunningMessagePatch,
+): Promise<DunningMessage | null> {
+  const [updated] = await db
+    .update(dunningMessages)
+    .set(patch)
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        // Once an attempt may have reached the provider the body is fixed (same key, same bytes).
+        isNull(dunningMessages.inDoubtSince),
+      ),
+    )
+    .returning();
+  return updated ?? null;
+}
+
+/** What a task's talking points are drawn from: open items, predictions, risk, last contacts, payment history. */
+export async function talkingPointRows(db: DbOrTx, tenantId: string, customerId: string, today: string) {
+  const open = rowsOf<{
+    number: string;
+    due_date: string;
+    days: number;
+    balance_minor: string | number;
+    currency: string;
+  }>(
+    await db.execute(sql`
+      select coalesce(number, external_id) as number, due_date::text as due_date,
+             greatest(0, ${today}::date - due_date) as days, balance_minor, currency
+      from invoices where tenant_id = ${tenantId}::uuid and customer_id = ${customerId}::uuid and status = 'open'
+      order by due_date limit 50`),
+  );
+  const preds = rowsOf<{
+    number: string;
+    p_late: number;
+    predicted_pay_date: string;
+    risk_band: string;
+    reasons: string[];
+  }>(
+    await db.execute(sql`
+      select coalesce(i.number, i.external_id) as number, p.p_late, p.predicted_pay_date::text as predicted_pay_date,
+             p.risk_band, p.reasons
+      from invoice_predictions p join invoices i on i.id = p.invoice_id
+      where p.customer_id = ${customerId}::uuid order by i.due_date limit 50`),
+  );
+  const [risk] = rowsOf<{ score: number; slowing_alert: boolean; message: string | null }>(
+    await db.execute(
+      sql`select score, slowing_alert, message from customer_risk where customer_id = ${customerId}::uuid`,
+    ),
+  );
+  const contacts = rowsOf<{
+    at: string | Date;
+    tone: string | null;
+    status: string;
+    delivery_status: string | null;
+    reason: string;
+  }>(
+    await db.execute(sql`
+      select coalesce(sent_at, send_at) as at, tone, status, delivery_status, reason from dunning_messages
+      where customer_id = ${customerId}::uuid and status in ('sent','skipped','failed')
+      order by coalesce(sent_at, send_at) desc limit 5`),
+  );
+  const [hist] = rowsOf<{ n: number; avg_late: number | null }>(
+    await db.execute(sql`
+      select count(*)::int as n, avg(paid_date - due_date)::float8 as avg_late from invoices
+      where customer_id = ${customerId}::uuid and status = 'paid' and paid_date is not null`),
+  );
+  return { open, preds, risk, contacts, hist };
+}
+
+/** Inserts a task unless one with its dedupe key is open; its id, or null. */
+export async function insertTaskIfNew(db: DbOrTx, values: NewDunningTask): Promise<string | null> {
+  const [row] = await db
+    .insert(dunningTasks)
+    .values(values)
+    .onConflictDoNothing()
+    .returning({ id: dunningTasks.id });
+  return row?.id ?? null;
+}
+
+/** Marks an open task done and frees its dedupe key (suffixed); whether it was open. */
+export async function completeOpenTask(
+  db: DbOrTx,
+  tenantId: string,
+  taskId: string,
+  done: { by: string; note: string | null; now: Date },
+): Promise<boolean> {
+  const rows = await db
+    .update(dunningTasks)
+    .set({
+      status: 'done',
+      doneBy: done.by,
+      doneAt: done.now,
+      note: done.note,
+      dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
+    })
+    .where(
+      and(eq(dunningTasks.id, taskId), eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.status, 'open')),
+    )
+    .returning({ id: dunningTasks.id });
+  return rows.length > 0;
+}
+
+const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
+const textArray = (ids: string[]) => `{${ids.map((i) => `"${i.replace(/["\\]/g, '')}"`).join(',')}}`;
+
+/** Records a bulk action (who, what, how many applied, why the rest not); its id. */
+export async function insertBulkAction(tx: Tx, values: typeof bulkActions.$inferInsert): Promise<string> {
+  const [row] = await tx.insert(bulkActions).values(values).returning({ id: bulkActions.id });
+  return row!.id;
+}
+
+/** The tenant's messages among `ids`, locked for the transaction. */
+export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
+  return rowsOf<{ id: string; status: string; created_at: string | Date }>(
+    await tx.execute(sql`select id, status, created_at from dunning_messages
+        where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[]) for update`),
+  );
+}
+
+/** Messages among `ids` still awaiting approval → queued (send time not before `at`); their ids and send times. */
+export async function approveAwaitingMessages(tx: Tx, ids: string[], actor: string, at: string) {
+  return rowsOf<{ id: string; send_at: string | Date }>(
+    await tx.execute(sql`update dunning_messages set status = 'queued', decided_by = ${actor},
+            decided_at = ${at}::timestamptz, send_at = greatest(send_at, ${at}::timestamptz),
+            status_code = 'approved', status_reason = ${`Approved by ${actor}`}, updated_at = ${at}::timestamptz
+          where id = any(${textArray(ids)}::text[]) and status = 'awaiting_approval' returning id, send_at`),
+  );
+}
+
+/** Messages among `ids` not yet sent → skipped by `actor` with `reason`; their ids. */
+export async function skipUnsentMessages(tx: Tx, ids: string[], actor: string, reason: string, at: string) {
+  return rowsOf<{ id: string }>(
+    await tx.execute(sql`update dunning_messages set status = 'skipped', decided_by = ${actor},
+            decided_at = ${at}::timestamptz, status_code = 'approval_rejected', status_reason = ${reason},
+            updated_at = ${at}::timestamptz
+          where id = any(${textArray(ids)}::text[]) and status in ('planned','awaiting_approval','queued') returning id`),
+  );
+}
+
+/** The tenant's customers among `ids`, locked. */
+export async function lockCustomersOf(tx: Tx, tenantId: string, ids: string[]) {
+  return rowsOf<{ id: string }>(
+    await tx.execute(sql`select id from customers where tenant_id = ${tenantId}::uuid
+        and id = any(${uuidArray(ids)}::uuid[]) for update`),
+  );
+}
+
+/**
+ * Upserts each customer's override, changing only `column` of an existing one: the pause (paused_until) or the
+ * exclusion (excluded).
+ */
+export async function upsertCustomerOverrides(
+  tx: Tx,
+  tenantId: string,
+  customerIds: string[],
+  o: { paused: string | null; excluded: boolean; column: 'paused_until' | 'excluded'; now: string },
+): Promise<void> {
+  const set =
+    o.column === 'paused_until'
+      ? sql`paused_until = excluded.paused_until`
+      : sql`excluded = excluded.excluded`;
+  await tx.execute(sql`insert into dunning_overrides (tenant_id, customer_id, paused_until, excluded, updated_at)
+        select ${tenantId}::uuid, c, ${o.paused}::date, ${o.excluded}, ${o.now}::timestamptz
+        from unnest(${uuidArray(customerIds)}::uuid[]) as c
+        on conflict (tenant_id, customer_id) where customer_id is not null
+        do update set ${set}, updated_at = excluded.updated_at`);
+}
+
+/** The tenant's invoices among `ids` with whether each has an open dispute, locked. */
+export async function lockInvoicesWithDisputeOf(tx: Tx, tenantId: string, ids: string[]) {
+  return rowsOf<{ id: string; status: string; disputed: boolean | string }>(
+    await tx.execute(sql`select i.id, i.status, exists (select 1 from disputes d where d.invoice_id = i.id
+          and d.tenant_id = i.tenant_id and d.resolved_at is null) as disputed
+        from invoices i where i.tenant_id = ${tenantId}::uuid and i.id = any(${uuidArray(ids)}::uuid[])
+        for update of i`),
+  );
+}
+
+export async function openDisputes(
+  tx: Tx,
+  tenantId: string,
+  invoiceIds: string[],
+  d: { today: string; until: string | null; reason: string },
+): Promise<void> {
+  await tx.execute(sql`insert into disputes (tenant_id, invoice_id, opened_on, until, reason)
+        select ${tenantId}::uuid, i, ${d.today}::date, ${d.until}::date, ${d.reason}
+        from unnest(${uuidArray(invoiceIds)}::uuid[]) as i`);
+}
+
+export async function resolveDisputes(
+  tx: Tx,
+  tenantId: string,
+  invoiceIds: string[],
+  now: string,
+): Promise<void> {
+  await tx.execute(sql`update disputes set resolved_at = ${now}::timestamptz
+        where tenant_id = ${tenantId}::uuid and invoice_id = any(${uuidArray(invoiceIds)}::uuid[]) and resolved_at is null`);
 }

@@ -1,6 +1,125 @@
-import { desc, eq } from 'drizzle-orm';
+/**
+ * Sync runs and the sync-side state of a connection (cursor, last sync, reconnect mark): the statements of
+ * sync/run-sync.ts, sync/apply-page.ts and sync/csv-import.ts. (Connections' lifecycle — create, tokens,
+ * disconnect — is elsewhere.)
+ */
+import { and, desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
-import { syncRuns } from '../schema';
+import { connections, syncRuns } from '../schema';
+
+export type SyncRun = typeof syncRuns.$inferSelect;
+export type NewSyncRun = typeof syncRuns.$inferInsert;
+export type SyncRunPatch = Partial<Omit<NewSyncRun, 'id'>>;
+type Connection = typeof connections.$inferSelect;
+
+export async function connectionById(db: DbOrTx, id: string): Promise<Connection | null> {
+  const [row] = await db.select().from(connections).where(eq(connections.id, id));
+  return row ?? null;
+}
+
+/**
+ * Stores the connection's cursor if it is still active; false when it is not (disconnected meanwhile). Also the
+ * row lock every later writer of this connection waits for.
+ */
+export async function advanceCursorIfActive(
+  db: DbOrTx,
+  connectionId: string,
+  cursor: Record<string, unknown>,
+  now: Date,
+): Promise<boolean> {
+  const current = await db
+    .update(connections)
+    .set({ syncCursor: cursor, updatedAt: now })
+    .where(and(eq(connections.id, connectionId), eq(connections.status, 'active')))
+    .returning({ id: connections.id });
+  return current.length > 0;
+}
+
+export async function connectionStatus(
+  db: DbOrTx,
+  connectionId: string,
+): Promise<Connection['status'] | null> {
+  const [row] = await db
+    .select({ status: connections.status })
+    .from(connections)
+    .where(eq(connections.id, connectionId));
+  return row?.status ?? null;
+}
+
+/** A finished successful sync: the connection's lastSyncAt. */
+export async function markConnectionSynced(db: DbOrTx, connectionId: string, now: Date): Promise<void> {
+  await db
+    .update(connections)
+    .set({ lastSyncAt: now, updatedAt: now })
+    .where(eq(connections.id, connectionId));
+}
+
+/** An active connection whose credentials stopped working: reconnect_needed with the reason. */
+export async function markReconnectNeeded(
+  db: DbOrTx,
+  connectionId: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(connections)
+    .set({ status: 'reconnect_needed', statusReason: reason, updatedAt: now })
+    .where(and(eq(connections.id, connectionId), eq(connections.status, 'active')));
+}
+
+/** The connection's most recent run (by start), or null. */
+export async function latestSyncRun(db: DbOrTx, connectionId: string): Promise<SyncRun | null> {
+  const [row] = await db
+    .select()
+    .from(syncRuns)
+    .where(eq(syncRuns.connectionId, connectionId))
+    .orderBy(desc(syncRuns.startedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function insertSyncRun(db: DbOrTx, values: NewSyncRun): Promise<string> {
+  const [run] = await db.insert(syncRuns).values(values).returning({ id: syncRuns.id });
+  return run!.id;
+}
+
+export async function updateSyncRun(db: DbOrTx, runId: string, patch: SyncRunPatch): Promise<void> {
+  await db.update(syncRuns).set(patch).where(eq(syncRuns.id, runId));
+}
+
+/** Runs of this connection still `running` (a dead process's) end as failed, 'interrupted'. */
+export async function failRunningSyncRuns(db: DbOrTx, connectionId: string, now: Date): Promise<void> {
+  await db
+    .update(syncRuns)
+    .set({ status: 'failed', error: 'interrupted', finishedAt: now })
+    .where(and(eq(syncRuns.connectionId, connectionId), eq(syncRuns.status, 'running')));
+}
+
+/** The run's heartbeat, only while it is running. */
+export async function heartbeatSyncRun(db: DbOrTx, runId: string, now: Date): Promise<void> {
+  await db
+    .update(syncRuns)
+    .set({ heartbeatAt: now })
+    .where(and(eq(syncRuns.id, runId), eq(syncRuns.status, 'running')));
+}
+
+/** A page's progress (and cumulative stats) on its run, in the page's transaction. */
+export async function recordPageProgress(
+  db: DbOrTx,
+  runId: string,
+  patch: Pick<SyncRunPatch, 'progress' | 'heartbeatAt' | 'stats'>,
+): Promise<void> {
+  await db.update(syncRuns).set(patch).where(eq(syncRuns.id, runId));
+}
+
+/** The tenant a connection feeds, or null when the connection is gone. */
+export async function connectionTenantId(db: DbOrTx, connectionId: string): Promise<string | null> {
+  const [conn] = await db
+    .select({ tenantId: connections.tenantId })
+    .from(connections)
+    .where(eq(connections.id, connectionId));
+  return conn?.tenantId ?? null;
+}
 
 /** A tenant's latest sync runs and imports, newest first. */
 export async function recentSyncRuns(db: DbOrTx, tenantId: string, limit = 50) {
@@ -9,5 +128,4 @@ export async function recentSyncRuns(db: DbOrTx, tenantId: string, limit = 50) {
     .from(syncRuns)
     .where(eq(syncRuns.tenantId, tenantId))
     .orderBy(desc(syncRuns.startedAt))
-    .limit(limit);
-}
+    .limit(limit);}

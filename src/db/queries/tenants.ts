@@ -101,3 +101,15 @@ export async function ensureTenant(
   const [row] = await db.select().from(tenants).where(eq(tenants.slug, slug));
   return row!;
 }
+
+/** Every tenant's id (the daily fan-out jobs). */
+export async function allTenantIds(db: DbOrTx): Promise<string[]> {
+  const rows = await db.select({ id: tenants.id }).from(tenants);
+  return rows.map((r) => r.id);
+}
+
+/** A tenant by id, or null. */
+export async function tenantById(db: DbOrTx, id: string): Promise<Tenant | null> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return row ?? null;
+}

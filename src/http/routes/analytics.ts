@@ -8,6 +8,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
+import { createAnalyticsCache } from '../../analytics/cache';
 import { type Analytics, computeAnalytics } from '../../analytics/dashboard';
 import { isoDay } from '../../clock';
 import { analyticsVersion, openInvoicePredictions } from '../../db/queries/analytics';
@@ -68,34 +69,13 @@ export function analyticsCsv(a: Analytics): string {
   return toCsv(cols, rows);
 }
 
-const TTL_MS = 60_000;
-const VERSION_CHECK_MS = 1_000;
-
-interface Entry {
-  version: string;
-  at: number;
-  /** The serialized answer: cached hits skip serialization too. */
-  value: Promise<string>;
-}
-
 export const analyticsRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    const cache = new Map<string, Entry>();
-    const versions = new Map<string, { at: number; value: Promise<string> }>();
-    const tenants = new Map<string, { at: number; value: Promise<Tenant> }>();
+    const cache = createAnalyticsCache();
     /** Tenant rows by reference, re-read at most once a second (settings changes show within a second). */
-    const lookupTenant = (ref: string) => {
-      const now = Date.now();
-      let hit = tenants.get(ref);
-      if (!hit || now - hit.at >= VERSION_CHECK_MS) {
-        hit = { at: now, value: getTenant(services.db, ref) };
-        tenants.set(ref, hit);
-        if (tenants.size > 1000) tenants.delete(tenants.keys().next().value!);
-        hit.value.catch(() => tenants.delete(ref));
-      }
-      return hit.value;
-    };
+    const lookupTenant = (ref: string): Promise<Tenant> =>
+      cache.tenant(ref, () => getTenant(services.db, ref));
 
     app.get(
       '/tenants/:tenant/analytics',
@@ -106,44 +86,25 @@ export const analyticsRoutes =
         const today = isoDay(services.clock.now());
         const currency = q.currency ?? tenant.currency;
         const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
-        const now = Date.now();
         // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.
-        let seen = versions.get(tenant.id);
-        if (!seen || now - seen.at >= VERSION_CHECK_MS) {
-          seen = { at: now, value: analyticsVersion(services.db, tenant.id) };
-          versions.set(tenant.id, seen);
-          seen.value.catch(() => versions.delete(tenant.id));
-        }
-        const version = await seen.value;
-        let entry = cache.get(key);
-        if (!entry || entry.version !== version || now - entry.at > TTL_MS) {
-          entry = {
-            version,
-            at: now,
-            value: (async () => {
-              const scope = { tenantId: tenant.id, currency };
-              const predictions =
-                q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
-              const result: Analytics = await computeAnalytics(services.db, {
-                ...scope,
-                today,
-                periodDays: q.period,
-                // Until the tenant is scored there are no predictions: the naive due-date forecast.
-                predictions:
-                  predictions.length > 0
-                    ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' }))
-                    : undefined,
-              });
-              // Serialised here, once per cache entry, through the contract (cached hits skip serialisation).
-              return JSON.stringify(contract.analyticsBody.encode(result));
-            })(),
-          };
-          cache.set(key, entry);
-          if (cache.size > 1000) cache.delete(cache.keys().next().value!);
-          // A failed computation is not cached.
-          entry.value.catch(() => cache.delete(key));
-        }
-        const body = await entry.value;
+        const version = await cache.version(tenant.id, () => analyticsVersion(services.db, tenant.id));
+        const body = await cache.answer(key, version, async () => {
+          const scope = { tenantId: tenant.id, currency };
+          const predictions =
+            q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
+          const result: Analytics = await computeAnalytics(services.db, {
+            ...scope,
+            today,
+            periodDays: q.period,
+            // Until the tenant is scored there are no predictions: the naive due-date forecast.
+            predictions:
+              predictions.length > 0
+                ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' }))
+                : undefined,
+          });
+          // Serialised here, once per cache entry, through the contract (cached hits skip serialisation).
+          return JSON.stringify(contract.analyticsBody.encode(result));
+        });
         if (q.format === 'csv') {
           return sendCsv(
             reply,

@@ -21,7 +21,7 @@ import {
   tenantOverrides,
   updateDispute,
   upsertOverride,
-} from '../../db/queries/dunning-admin';
+} from '../../db/queries/dunning-settings';
 import type { dunningMessageEvents } from '../../db/schema';
 import { approveMessage, editMessage, skipMessage } from '../../dunning/approvals';
 import { composeEmail, type MessageRow } from '../../dunning/compose-email';

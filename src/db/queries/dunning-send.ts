@@ -1,0 +1,272 @@
+/**
+ * The send path's statements (dunning/send-message.ts, send-sweep.ts, delivery-events.ts): claiming and finishing
+ * messages, the send cap, suppression and delivery events. Callers own the transactions and the locks.
+ */
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { type DbOrTx, rowsOf, type Tx } from '../client';
+import {
+  connections,
+  contactSuppressions,
+  customers,
+  disputes,
+  dunningMessageEvents,
+  dunningMessages,
+  dunningOverrides,
+  promisesToPay,
+  tenants,
+} from '../schema';
+import { uuidArray } from '../sql-arrays';
+
+/** 'sending' messages whose owner's lease ended (or never had one). */
+export async function sendingWithLapsedLease(db: DbOrTx, now: Date) {
+  return db
+    .select({ id: dunningMessages.id, leaseUntil: dunningMessages.leaseUntil })
+    .from(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.status, 'sending'),
+        or(isNull(dunningMessages.leaseUntil), lt(dunningMessages.leaseUntil, now)),
+      ),
+    );
+}
+
+/** 'queued' messages whose send time is before `before`. */
+export async function queuedSendingBefore(db: DbOrTx, before: Date) {
+  return db
+    .select({ id: dunningMessages.id })
+    .from(dunningMessages)
+    .where(and(eq(dunningMessages.status, 'queued'), lt(dunningMessages.sendAt, before)));
+}
+
+export type DunningMessage = typeof dunningMessages.$inferSelect;
+type NewSuppression = typeof contactSuppressions.$inferInsert;
+
+/** A message by our id (when given) or else by the provider's id, its row locked; undefined when unknown. */
+export async function lockMessageForDelivery(
+  tx: Tx,
+  ref: { messageId?: string | null; providerId: string },
+): Promise<DunningMessage | undefined> {
+  const [msg] = ref.messageId
+    ? await tx.select().from(dunningMessages).where(eq(dunningMessages.id, ref.messageId)).for('update')
+    : await tx
+        .select()
+        .from(dunningMessages)
+        .where(eq(dunningMessages.providerId, ref.providerId))
+        .limit(1)
+        .for('update');
+  return msg;
+}
+
+/** Records a delivery event unless its svix id was recorded before; whether it was new. */
+export async function insertDeliveryEvent(
+  tx: Tx,
+  values: typeof dunningMessageEvents.$inferInsert,
+): Promise<boolean> {
+  const inserted = await tx
+    .insert(dunningMessageEvents)
+    .values(values)
+    .onConflictDoNothing()
+    .returning({ id: dunningMessageEvents.id });
+  return inserted.length > 0;
+}
+
+export async function insertMessageEvent(
+  tx: Tx,
+  values: typeof dunningMessageEvents.$inferInsert,
+): Promise<void> {
+  await tx.insert(dunningMessageEvents).values(values);
+}
+
+export async function setDeliveryStatus(tx: Tx, id: string, status: string, now: Date): Promise<void> {
+  await tx
+    .update(dunningMessages)
+    .set({ deliveryStatus: status, updatedAt: now })
+    .where(eq(dunningMessages.id, id));
+}
+
+/** Whether a suppression of this kind exists: by address for a bounce, else by customer. */
+export async function suppressionExists(
+  tx: DbOrTx,
+  s: { tenantId: string; kind: NewSuppression['kind']; email: string | null; customerId: string | null },
+): Promise<boolean> {
+  const [existing] = await tx
+    .select({ id: contactSuppressions.id })
+    .from(contactSuppressions)
+    .where(
+      and(
+        eq(contactSuppressions.tenantId, s.tenantId),
+        eq(contactSuppressions.kind, s.kind),
+        s.kind === 'bounced'
+          ? sql`${contactSuppressions.email} = ${s.email}`
+          : sql`${contactSuppressions.customerId} = ${s.customerId}::uuid`,
+      ),
+    )
+    .limit(1);
+  return existing !== undefined;
+}
+
+export async function insertSuppression(tx: DbOrTx, values: NewSuppression): Promise<void> {
+  await tx.insert(contactSuppressions).values(values);
+}
+
+export async function messageRow(tx: DbOrTx, id: string): Promise<DunningMessage | undefined> {
+  const [msg] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id));
+  return msg;
+}
+
+/** Whether the message already has an 'unsubscribed' event. */
+export async function hasUnsubscribeEvent(tx: Tx, messageId: string): Promise<boolean> {
+  const [recorded] = await tx
+    .select({ id: dunningMessageEvents.id })
+    .from(dunningMessageEvents)
+    .where(and(eq(dunningMessageEvents.messageId, messageId), eq(dunningMessageEvents.type, 'unsubscribed')))
+    .limit(1);
+  return recorded !== undefined;
+}
+
+export async function customerName(tx: DbOrTx, customerId: string): Promise<string | null> {
+  const [c] = await tx.select({ name: customers.name }).from(customers).where(eq(customers.id, customerId));
+  return c?.name ?? null;
+}
+
+export type DunningMessagePatch = Partial<typeof dunningMessages.$inferInsert>;
+type Tenant = typeof tenants.$inferSelect;
+type Customer = typeof customers.$inferSelect;
+
+export async function messageStatus(db: DbOrTx, id: string): Promise<DunningMessage['status'] | null> {
+  const [pre] = await db
+    .select({ status: dunningMessages.status })
+    .from(dunningMessages)
+    .where(eq(dunningMessages.id, id));
+  return pre?.status ?? null;
+}
+
+/** The message row, locked FOR UPDATE until the transaction ends. */
+export async function lockMessage(tx: Tx, id: string): Promise<DunningMessage | undefined> {
+  const [row] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
+  return row;
+}
+
+/** Sets fields of one message. */
+export async function setMessage(db: DbOrTx, id: string, patch: DunningMessagePatch): Promise<void> {
+  await db.update(dunningMessages).set(patch).where(eq(dunningMessages.id, id));
+}
+
+/** Sets fields of one message; the updated row. */
+export async function setMessageReturning(
+  db: DbOrTx,
+  id: string,
+  patch: DunningMessagePatch,
+): Promise<DunningMessage> {
+  const [row] = await db.update(dunningMessages).set(patch).where(eq(dunningMessages.id, id)).returning();
+  return row!;
+}
+
+/** Stores the rendered email unless another attempt rendered it first; the row, or undefined then. */
+export async function storeRenderedOnce(
+  db: DbOrTx,
+  id: string,
+  rendered: Pick<DunningMessagePatch, 'subject' | 'html' | 'text' | 'templateVersion' | 'renderedAsOf'>,
+): Promise<DunningMessage | undefined> {
+  const [stored] = await db
+    .update(dunningMessages)
+    .set(rendered)
+    .where(and(eq(dunningMessages.id, id), isNull(dunningMessages.renderedAsOf)))
+    .returning();
+  return stored;
+}
+
+/** One more provider attempt, to these recipients. */
+export async function countAttempt(tx: Tx, id: string, recipients: string[]): Promise<void> {
+  await tx
+    .update(dunningMessages)
+    .set({ attempts: sql`${dunningMessages.attempts} + 1`, to: recipients })
+    .where(eq(dunningMessages.id, id));
+}
+
+/** Bounds this transaction's lock waits (an attempt stays within the send budget). */
+export async function setLocalLockTimeout10s(tx: Tx): Promise<void> {
+  await tx.execute(sql`set local lock_timeout = '10s'`);
+}
+
+export async function tenantRow(db: DbOrTx, id: string): Promise<Tenant | undefined> {
+  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return tenant;
+}
+
+export async function customerRow(db: DbOrTx, id: string): Promise<Customer | undefined> {
+  const [customer] = await db.select().from(customers).where(eq(customers.id, id));
+  return customer;
+}
+
+/** The customer row, locked FOR SHARE (the pre-send re-check: customer first, then invoices, as the sync writes). */
+export async function shareLockCustomer(tx: Tx, id: string): Promise<Customer | undefined> {
+  const [customer] = await tx.select().from(customers).where(eq(customers.id, id)).for('share');
+  return customer;
+}
+
+/** Overrides of the customer or of any of these invoices. */
+export async function overridesFor(tx: Tx, tenantId: string, customerId: string, invoiceIds: string[]) {
+  return tx
+    .select()
+    .from(dunningOverrides)
+    .where(
+      and(
+        eq(dunningOverrides.tenantId, tenantId),
+        sql`(${dunningOverrides.customerId} = ${customerId}::uuid or ${dunningOverrides.invoiceId} = any(${uuidArray(invoiceIds)}))`,
+      ),
+    );
+}
+
+/** Unresolved disputes of these invoices. */
+export async function openDisputesOf(tx: Tx, tenantId: string, invoiceIds: string[]) {
+  return tx
+    .select()
+    .from(disputes)
+    .where(
+      and(
+        eq(disputes.tenantId, tenantId),
+        inArray(disputes.invoiceId, invoiceIds),
+        isNull(disputes.resolvedAt),
+      ),
+    );
+}
+
+/** Promises to pay, not cancelled, covering any of these invoices. */
+export async function livePromisesOverlapping(tx: Tx, tenantId: string, invoiceIds: string[]) {
+  return tx
+    .select()
+    .from(promisesToPay)
+    .where(
+      and(
+        eq(promisesToPay.tenantId, tenantId),
+        isNull(promisesToPay.cancelledAt),
+        sql`${promisesToPay.invoiceIds} && ${uuidArray(invoiceIds)}`,
+      ),
+    );
+}
+
+/** The statuses of the tenant's connections. */
+export async function connectionStatuses(tx: Tx, tenantId: string) {
+  return tx
+    .select({ status: connections.status })
+    .from(connections)
+    .where(eq(connections.tenantId, tenantId));
+}
+
+/**
+ * Recipients the tenant's other messages reached since `since` (sent then, or being sent now), and the oldest of
+ * those sends.
+ */
+export async function recipientsUsedSince(tx: Tx, tenantId: string, exceptMessageId: string, since: Date) {
+  const [used] = rowsOf<{ n: number; oldest: string | Date | null }>(
+    await tx.execute(sql`
+      select coalesce(sum(cardinality(${dunningMessages.to})), 0)::int as n,
+             min(coalesce(${dunningMessages.sentAt}, ${dunningMessages.updatedAt})) as oldest
+      from ${dunningMessages}
+      where ${dunningMessages.tenantId} = ${tenantId}::uuid and ${dunningMessages.id} <> ${exceptMessageId}
+        and (${dunningMessages.status} = 'sending'
+             or (${dunningMessages.status} = 'sent' and ${dunningMessages.sentAt} > ${since.toISOString()}::timestamptz))`),
+  );
+  return used;
+}

@@ -1,0 +1,612 @@
+/**
+ * One connector SyncPage into canonical rows. Every statement is set-based: the page travels as one JSON parameter
+ * per entity kind and is unpacked with jsonb_to_recordset, so a 1,000-row page is a handful of round trips.
+ *
+ * Rules:
+ * - upserts keyed by (tenant, external id); an update older than the stored source_updated_at is ignored, and a row
+ *   whose values did not change is not rewritten (CDC may deliver a change twice: replaying a page changes nothing);
+ * - invoice balance is the provider's Balance exactly; pay links survive query rows that do not carry them;
+ * - a record referencing an unknown customer gets a placeholder customer (replaced when the real one arrives);
+ * - a payment's allocations are upserted by (payment_id, line_no), lines it no longer has are removed; credit
+ *   applications carry credit_memo_id;
+ * - deletions are marks (status 'deleted', deleted_at), never row deletes;
+ * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it).
+ *
+ * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
+ * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
+ */
+import { type SQL, sql } from 'drizzle-orm';
+import { isHeaderSafeAddress } from '../../../connectors/email-address';
+import type {
+  CanonicalCreditMemo,
+  CanonicalCustomer,
+  CanonicalDeletion,
+  CanonicalInvoice,
+  CanonicalPayment,
+} from '../../../connectors/canonical';
+import type { EntityKind, SyncPage } from '../../../connectors/types';
+import { rowsOf, type Tx } from '../client';
+
+export interface PageStats {
+  customers: number;
+  invoices: number;
+  creditMemos: number;
+  payments: number;
+  allocations: number;
+  deletions: number;
+  placeholders: number;
+  /** Allocation lines whose invoice is unknown to us (kept out; counted so they are never silent). */
+  allocationsSkipped: number;
+  /** Records ignored because the stored row is newer. */
+  stale: number;
+}
+
+export interface PageResult {
+  stats: PageStats;
+  /** Invoices whose balance, status, dates or allocations changed in this page. */
+  changedInvoiceIds: string[];
+}
+
+export function emptyStats(): PageStats {
+  return {
+    customers: 0,
+    invoices: 0,
+    creditMemos: 0,
+    payments: 0,
+    allocations: 0,
+    deletions: 0,
+    placeholders: 0,
+    allocationsSkipped: 0,
+    stale: 0,
+  };
+}
+
+export function addStats(into: Record<string, number>, add: PageStats): Record<string, number> {
+  for (const [k, v] of Object.entries(add)) into[k] = (into[k] ?? 0) + v;
+  return into;
+}
+
+const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+
+async function exec<T>(tx: Tx, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await tx.execute(query));
+}
+
+/** Within one page the same record may appear twice (overlapping CDC windows): keep the newest, last wins a tie. */
+function latest<T extends { externalId: string; sourceUpdatedAt?: string | null }>(rows: readonly T[]): T[] {
+  const byId = new Map<string, T>();
+  for (const r of rows) {
+    const prev = byId.get(r.externalId);
+    if (!prev || ts(r.sourceUpdatedAt) >= ts(prev.sourceUpdatedAt)) byId.set(r.externalId, r);
+  }
+  return [...byId.values()];
+}
+
+function ts(v: string | null | undefined): number {
+  const ms = v ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
+const iso = (v: string | null | undefined) =>
+  v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null;
+
+/** `stored` may be replaced by `incoming` unless the stored row is known to be newer. */
+const notOlder = (table: string) =>
+  sql.raw(
+    `(${table}.source_updated_at is null or excluded.source_updated_at is null or excluded.source_updated_at >= ${table}.source_updated_at)`,
+  );
+
+/** Writes one page for `tenantId` inside `tx`. Idempotent and tolerant of out-of-order pages. */
+export async function writePage(
+  tx: Tx,
+  tenantId: string,
+  page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos' | 'deletions'>,
+  now: Date,
+): Promise<PageResult> {
+  const stats = emptyStats();
+  const changed = new Set<string>();
+  /** Invoices whose paid_date must be recomputed from their allocations (not the ones just inserted). */
+  const recompute = new Set<string>();
+  const t = sql`${tenantId}::uuid`;
+  const nowIso = now.toISOString();
+
+  const customers = latest(page.customers);
+  const invoices = latest(page.invoices);
+  const creditMemos = latest(page.creditMemos);
+  const payments = latest(page.payments);
+
+  if (customers.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertCustomers(t, customers, nowIso));
+    stats.customers = rows.length;
+  }
+
+  // Placeholders for customers referenced before (or without) their own record.
+  const referenced = new Set<string>([
+    ...invoices.map((i) => i.customerExternalId),
+    ...creditMemos.map((m) => m.customerExternalId),
+    ...payments.map((p) => p.customerExternalId),
+  ]);
+  if (referenced.size > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      insert into customers (tenant_id, external_id, name)
+      select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${json([...referenced])}) as x
+      where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
+      on conflict (tenant_id, external_id) do nothing
+      returning id`,
+    );
+    stats.placeholders = rows.length;
+  }
+
+  if (invoices.length > 0) {
+    const rows = await exec<{ id: string; inserted: boolean }>(tx, upsertInvoices(t, invoices));
+    stats.invoices = rows.length;
+    stats.stale += invoices.length - rows.length;
+    for (const r of rows) {
+      changed.add(r.id);
+      if (!r.inserted) recompute.add(r.id);
+    }
+    // first_seen: a customer's earliest invoice.
+    await tx.execute(sql`
+      update customers c set first_seen = s.first_seen
+      from (select r.c, min(r.d) as first_seen
+            from jsonb_to_recordset(${json(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate })))})
+                 as r(c text, d date)
+            group by r.c) s
+      where c.tenant_id = ${t} and c.external_id = s.c
+        and (c.first_seen is null or c.first_seen > s.first_seen)`);
+  }
+
+  if (creditMemos.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertCreditMemos(t, creditMemos));
+    stats.creditMemos = rows.length;
+  }
+
+  if (payments.length > 0) {
+    const rows = await exec<{ id: string }>(tx, upsertPayments(t, payments));
+    stats.payments = rows.length;
+    const alloc = await writeAllocations(tx, t, payments);
+    stats.allocations = alloc.written;
+    stats.allocationsSkipped = alloc.skipped;
+    for (const id of alloc.invoiceIds) {
+      changed.add(id);
+      recompute.add(id);
+    }
+  }
+
+  const del = await writeDeletions(tx, t, page.deletions, nowIso);
+  stats.deletions = del.count;
+  for (const id of del.invoiceIds) {
+    changed.add(id);
+    recompute.add(id);
+  }
+
+  if (recompute.size > 0) {
+    // paid_date follows the allocations: the latest one's date once the balance is zero, else null.
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      with ids as (select value::uuid as id from jsonb_array_elements_text(${json([...recompute])}))
+      update invoices i set paid_date = x.pd, updated_at = now()
+      from (
+        select i2.id,
+               case when i2.status = 'paid' and i2.balance_minor = 0 then
+                 coalesce(a.last_date, i2.paid_date, (i2.source_updated_at at time zone 'UTC')::date)
+               end as pd
+        from ids
+        join invoices i2 on i2.id = ids.id
+        left join (select al.invoice_id, max(al.date) as last_date
+                   from payment_allocations al join ids on ids.id = al.invoice_id
+                   group by al.invoice_id) a on a.invoice_id = i2.id
+      ) x
+      where i.id = x.id and i.paid_date is distinct from x.pd
+      returning i.id`,
+    );
+    for (const r of rows) changed.add(r.id);
+  }
+
+  return { stats, changedInvoiceIds: [...changed] };
+}
+
+function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL {
+  const data = rows.map((c) => ({
+    external_id: c.externalId,
+    name: c.name,
+    // Connector data is typed by people (ledgers take anything in an email field): an entry that is not a
+    // plain address, e.g. one carrying "\r\nBcc: …", never becomes a recipient.
+    emails: (c.emails ?? []).filter(isHeaderSafeAddress),
+    timezone: c.timezone ?? null,
+    country: c.country ?? null,
+    locale: c.locale ?? null,
+    delivery: c.delivery ?? null,
+    currency: c.currency ?? null,
+    deleted: c.deleted === true,
+    source_updated_at: iso(c.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into customers as c (tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
+                                deleted_at, source_updated_at)
+    select ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
+           r.currency, case when r.deleted then ${nowIso}::timestamptz end, r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, name text, emails text[], timezone text,
+         country text, locale text, delivery text, currency text, deleted boolean, source_updated_at timestamptz)
+    on conflict (tenant_id, external_id) do update set
+      name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
+      locale = coalesce(excluded.locale, c.locale), delivery = excluded.delivery, currency = excluded.currency,
+      deleted_at = case when excluded.deleted_at is null then null else coalesce(c.deleted_at, excluded.deleted_at) end,
+      source_updated_at = coalesce(excluded.source_updated_at, c.source_updated_at), updated_at = now()
+    where ${notOlder('c')}
+      and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.deleted_at is null, c.source_updated_at)
+          is distinct from
+          (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
+           excluded.deleted_at is null, coalesce(excluded.source_updated_at, c.source_updated_at))
+    returning c.id`;
+}
+
+function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
+  const data = rows.map((i) => ({
+    external_id: i.externalId,
+    customer_external_id: i.customerExternalId,
+    number: i.number ?? null,
+    issue_date: i.issueDate,
+    due_date: i.dueDate,
+    currency: i.currency,
+    total_minor: i.totalMinor,
+    balance_minor: i.balanceMinor,
+    status: i.status,
+    pay_link: i.payLink ?? null,
+    bill_email: i.billEmail && isHeaderSafeAddress(i.billEmail) ? i.billEmail : null,
+    delivery: i.delivery ?? null,
+    source_updated_at: iso(i.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into invoices as i (tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
+                               total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at,
+                               paid_date)
+    select ${t}, cu.id, r.external_id, r.number, r.issue_date, r.due_date, r.currency, r.total_minor,
+           r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at,
+           -- A new invoice has no allocations yet: paid_date falls back to its last change until they arrive.
+           case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, number text,
+         issue_date date, due_date date, currency text, total_minor bigint, balance_minor bigint, status text,
+         pay_link text, bill_email text, delivery text, source_updated_at timestamptz)
+    join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, number = excluded.number, issue_date = excluded.issue_date,
+      due_date = excluded.due_date, currency = excluded.currency, total_minor = excluded.total_minor,
+      balance_minor = excluded.balance_minor, status = excluded.status,
+      pay_link = coalesce(excluded.pay_link, i.pay_link), bill_email = excluded.bill_email,
+      delivery = coalesce(excluded.delivery, i.delivery),
+      source_updated_at = coalesce(excluded.source_updated_at, i.source_updated_at), updated_at = now()
+    where ${notOlder('i')}
+      and (i.customer_id, i.number, i.issue_date, i.due_date, i.currency, i.total_minor, i.balance_minor, i.status,
+           i.pay_link, i.bill_email, i.delivery, i.source_updated_at)
+          is distinct from
+          (excluded.customer_id, excluded.number, excluded.issue_date, excluded.due_date, excluded.currency,
+           excluded.total_minor, excluded.balance_minor, excluded.status, coalesce(excluded.pay_link, i.pay_link),
+           excluded.bill_email, coalesce(excluded.delivery, i.delivery),
+           coalesce(excluded.source_updated_at, i.source_updated_at))
+    returning i.id, (i.xmax = 0) as inserted`;
+}
+
+function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
+  const data = rows.map((m) => ({
+    external_id: m.externalId,
+    customer_external_id: m.customerExternalId,
+    date: m.date,
+    currency: m.currency,
+    total_minor: m.totalMinor,
+    remaining_minor: m.remainingMinor,
+    status: m.status,
+    source_updated_at: iso(m.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into credit_memos as m (tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
+                                   status, source_updated_at)
+    select ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
+           r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, date date,
+         currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz)
+    join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
+      total_minor = excluded.total_minor, remaining_minor = excluded.remaining_minor, status = excluded.status,
+      source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at), updated_at = now()
+    where ${notOlder('m')}
+      and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.source_updated_at)
+          is distinct from
+          (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, excluded.remaining_minor,
+           excluded.status, coalesce(excluded.source_updated_at, m.source_updated_at))
+    returning m.id`;
+}
+
+function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
+  const data = rows.map((p) => ({
+    external_id: p.externalId,
+    customer_external_id: p.customerExternalId,
+    date: p.date,
+    currency: p.currency,
+    amount_minor: p.amountMinor,
+    unapplied_minor: p.unappliedMinor,
+    status: p.status,
+    source_updated_at: iso(p.sourceUpdatedAt),
+  }));
+  return sql`
+    insert into payments as p (tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
+                               status, source_updated_at)
+    select ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
+           r.source_updated_at
+    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, date date,
+         currency text, amount_minor bigint, unapplied_minor bigint, status text, source_updated_at timestamptz)
+    join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    on conflict (tenant_id, external_id) do update set
+      customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
+      amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
+      source_updated_at = coalesce(excluded.source_updated_at, p.source_updated_at), updated_at = now()
+    where ${notOlder('p')}
+      and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.source_updated_at)
+          is distinct from
+          (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
+           excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at))
+    returning p.id`;
+}
+
+/**
+ * Allocation lines of the page's payments whose stored row is this version (not a newer one that made this update
+ * stale). Line numbers are the positions in the payment's allocation list.
+ */
+async function writeAllocations(
+  tx: Tx,
+  t: SQL,
+  rows: CanonicalPayment[],
+): Promise<{ written: number; skipped: number; invoiceIds: string[] }> {
+  // Flat rows, one per line (a payment without lines is one row with n = null, so its old lines get trimmed).
+  type Line = {
+    pe: string;
+    su: string | null;
+    n: number | null;
+    inv: string | null;
+    amt: number | null;
+    cm: string | null;
+  };
+  const data = rows.flatMap((p): Line[] => {
+    const su = iso(p.sourceUpdatedAt);
+    if (p.allocations.length === 0)
+      return [{ pe: p.externalId, su, n: null, inv: null, amt: null, cm: null }];
+    return p.allocations.map((a, n) => ({
+      pe: p.externalId,
+      su,
+      n,
+      inv: a.invoiceExternalId,
+      amt: a.amountMinor,
+      cm: a.creditMemoExternalId ?? null,
+    }));
+  });
+  // One read resolves every line to our ids; only payments stored at this version (not a newer one) count.
+  const resolved = await exec<{
+    payment_id: string;
+    n: number | null;
+    invoice_id: string | null;
+    amt: string | null;
+    credit_memo_id: string | null;
+    date: string;
+  }>(
+    tx,
+    sql`
+    select p.id as payment_id, r.n, i.id as invoice_id, r.amt::text as amt, m.id as credit_memo_id,
+           p.date::text as date
+    from jsonb_to_recordset(${json(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
+    join payments p on p.tenant_id = ${t} and p.external_id = r.pe
+    left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
+    left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
+    where r.su is null or p.source_updated_at is not distinct from r.su`,
+  );
+  if (resolved.length === 0) return { written: 0, skipped: 0, invoiceIds: [] };
+  const paymentIds = [...new Set(resolved.map((r) => r.payment_id))];
+  const good = resolved
+    .filter((r) => r.n !== null && r.invoice_id !== null)
+    .map((r) => ({
+      p: r.payment_id,
+      n: r.n,
+      inv: r.invoice_id,
+      cm: r.credit_memo_id,
+      amt: Number(r.amt),
+      d: r.date,
+    }));
+  const skipped = resolved.filter((r) => r.n !== null && r.invoice_id === null).length;
+  // Lines the payment no longer has (or whose invoice we cannot resolve) go first.
+  const removed = await exec<{ invoice_id: string }>(
+    tx,
+    sql`
+    delete from payment_allocations pa
+    where pa.payment_id in (select value::uuid from jsonb_array_elements_text(${json(paymentIds)}))
+      and (pa.payment_id, pa.line_no) not in (
+        select g.p, g.n from jsonb_to_recordset(${json(good)}) as g(p uuid, n int))
+    returning pa.invoice_id`,
+  );
+  const upserted =
+    good.length === 0
+      ? []
+      : await exec<{ invoice_id: string }>(
+          tx,
+          sql`
+    insert into payment_allocations as pa (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor,
+                                           date)
+    select ${t}, g.p, g.cm, g.inv, g.n, g.amt, g.d
+    from jsonb_to_recordset(${json(good)}) as g(p uuid, n int, inv uuid, cm uuid, amt bigint, d date)
+    on conflict (payment_id, line_no) do update set
+      invoice_id = excluded.invoice_id, credit_memo_id = excluded.credit_memo_id,
+      amount_minor = excluded.amount_minor, date = excluded.date
+    where (pa.invoice_id, pa.credit_memo_id, pa.amount_minor, pa.date)
+          is distinct from (excluded.invoice_id, excluded.credit_memo_id, excluded.amount_minor, excluded.date)
+    returning pa.invoice_id`,
+        );
+  return {
+    written: upserted.length,
+    skipped,
+    invoiceIds: [...removed, ...upserted].map((r) => r.invoice_id),
+  };
+}
+
+async function writeDeletions(
+  tx: Tx,
+  t: SQL,
+  deletions: SyncPage<unknown>['deletions'],
+  nowIso: string,
+): Promise<{ count: number; invoiceIds: string[] }> {
+  const data = (rows: CanonicalDeletion[]) =>
+    json(latest(rows).map((d) => ({ external_id: d.externalId, source_updated_at: iso(d.sourceUpdatedAt) })));
+  const src = (rows: CanonicalDeletion[]) =>
+    sql`jsonb_to_recordset(${data(rows)}) as r(external_id text, source_updated_at timestamptz)`;
+  const notOlderThan = (alias: string) =>
+    sql.raw(
+      `(${alias}.source_updated_at is null or r.source_updated_at is null or r.source_updated_at >= ${alias}.source_updated_at)`,
+    );
+  let count = 0;
+  const invoiceIds: string[] = [];
+  if (deletions.invoices.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
+        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at), updated_at = now()
+      from ${src(deletions.invoices)}
+      where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
+      returning i.id`,
+    );
+    count += rows.length;
+    invoiceIds.push(...rows.map((r) => r.id));
+  }
+  if (deletions.payments.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update payments p set status = 'deleted',
+        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at), updated_at = now()
+      from ${src(deletions.payments)}
+      where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
+      returning p.id`,
+    );
+    count += rows.length;
+    if (rows.length > 0) {
+      // A deleted payment applies no money any more.
+      const gone = await exec<{ invoice_id: string }>(
+        tx,
+        sql`delete from payment_allocations a
+            where a.payment_id in (select value::uuid from jsonb_array_elements_text(${json(rows.map((r) => r.id))}))
+            returning a.invoice_id`,
+      );
+      invoiceIds.push(...gone.map((g) => g.invoice_id));
+    }
+  }
+  if (deletions.creditMemos.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update credit_memos m set status = 'deleted', remaining_minor = 0,
+        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at), updated_at = now()
+      from ${src(deletions.creditMemos)}
+      where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
+      returning m.id`,
+    );
+    count += rows.length;
+  }
+  if (deletions.customers.length > 0) {
+    const rows = await exec<{ id: string }>(
+      tx,
+      sql`
+      update customers c set deleted_at = ${nowIso}::timestamptz,
+        source_updated_at = coalesce(r.source_updated_at, c.source_updated_at), updated_at = now()
+      from ${src(deletions.customers)}
+      where c.tenant_id = ${t} and c.external_id = r.external_id and c.deleted_at is null and ${notOlderThan('c')}
+      returning c.id`,
+    );
+    count += rows.length;
+  }
+  return { count, invoiceIds };
+}
+
+const LISTED_TABLE: Record<EntityKind, { table: string; alive: string }> = {
+  customers: { table: 'customers', alive: 'x.deleted_at is null' },
+  invoices: { table: 'invoices', alive: "x.status <> 'deleted'" },
+  creditMemos: { table: 'credit_memos', alive: "x.status <> 'deleted'" },
+  payments: { table: 'payments', alive: "x.status <> 'deleted'" },
+};
+
+/**
+ * The page's listing bookkeeping (connectors/types.ts SyncPage): forget the ids of restarted listings, record the
+ * ids this page saw, and for each completed listing mark what we hold of that kind but the source no longer has
+ * (not seen, and unchanged at the source since the listing's `asOf`) as deleted, through the same deletion writer
+ * CDC tombstones use (a deleted payment's allocations go, invoices get recomputed).
+ */
+export async function applyListing(
+  tx: Tx,
+  opts: { tenantId: string; connectionId: string; page: SyncPage<unknown>; now: Date; log?: ListingLog },
+): Promise<PageResult> {
+  const { page } = opts;
+  const t = sql`${opts.tenantId}::uuid`;
+  const c = sql`${opts.connectionId}::uuid`;
+  const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
+  if (page.listingStarts?.length) {
+    await tx.execute(sql`
+      delete from sync_seen_ids where connection_id = ${c}
+        and kind in (select jsonb_array_elements_text(${json(page.listingStarts)}))`);
+  }
+  const seen = Object.entries(page.seen ?? {}).flatMap(([k, ids]) => (ids ?? []).map((id) => ({ k, id })));
+  if (seen.length > 0) {
+    await tx.execute(sql`
+      insert into sync_seen_ids (connection_id, kind, external_id)
+      select ${c}, r.k, r.id from jsonb_to_recordset(${json(seen)}) as r(k text, id text)
+      on conflict do nothing`);
+  }
+  const done = page.listingComplete;
+  if (!done || done.kinds.length === 0) return result;
+  // Ledger rows belong to the tenant, not to one connection: with another connection feeding the same tenant, a
+  // row this one did not list may be that connection's. Reconcile only a tenant's sole connection.
+  const [others] = await exec<{ n: number }>(
+    tx,
+    sql`select count(*)::int as n from connections where tenant_id = ${t} and id <> ${c}`,
+  );
+  if ((others?.n ?? 0) > 0) {
+    opts.log?.warn({ kinds: done.kinds }, 'listing not reconciled: the tenant has several connections');
+  } else {
+    const gone: SyncPage<unknown>['deletions'] = {
+      customers: [],
+      invoices: [],
+      creditMemos: [],
+      payments: [],
+    };
+    for (const kind of done.kinds) {
+      const { table, alive } = LISTED_TABLE[kind];
+      const rows = await exec<{ external_id: string }>(
+        tx,
+        sql`
+        select x.external_id from ${sql.raw(table)} x
+        where x.tenant_id = ${t} and ${sql.raw(alive)}
+          and (x.source_updated_at is null or x.source_updated_at < ${done.asOf}::timestamptz)
+          and not exists (select 1 from sync_seen_ids s
+                          where s.connection_id = ${c} and s.kind = ${kind} and s.external_id = x.external_id)`,
+      );
+      gone[kind] = rows.map((r) => ({ externalId: r.external_id }));
+      if (rows.length > 0) {
+        opts.log?.info(
+          { kind, missing: rows.length, sample: rows.slice(0, 5).map((r) => r.external_id) },
+          'listing complete: rows missing at the source marked deleted',
+        );
+      }
+    }
+    const del = await writeDeletions(tx, t, gone, opts.now.toISOString());
+    result.stats.deletions = del.count;
+    result.changedInvoiceIds = del.invoiceIds;
+  }
+  await tx.execute(sql`
+    delete from sync_seen_ids where connection_id = ${c}
+      and kind in (select jsonb_array_elements_text(${json(done.kinds)}))`);
+  return result;
+}
+
+export interface ListingLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}

@@ -1,0 +1,133 @@
+/**
+ * The risk model's statements: the ledger it reads, the model registry (model_versions), and the predictions it
+ * stores (invoice_predictions, customer_risk). risk/service.ts keeps the transactions and the decisions.
+ */
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { CustomerRisk } from '../../risk/customer-risk';
+import type { InvoiceScore } from '../../risk/score';
+import type { DbOrTx } from '../client';
+import { customers, invoices, modelVersions } from '../schema';
+
+export type NewModelVersion = typeof modelVersions.$inferInsert;
+
+/** Invoices the model reads (open or paid, with their customer's delivery and country), unfiltered. */
+export async function ledgerRows(db: DbOrTx, tenantId: string) {
+  return db
+    .select({
+      invoiceId: invoices.id,
+      customerId: invoices.customerId,
+      invoiceDate: invoices.issueDate,
+      dueDate: invoices.dueDate,
+      currency: invoices.currency,
+      amountMinor: invoices.totalMinor,
+      paidDate: invoices.paidDate,
+      status: invoices.status,
+      delivery: sql<'email' | 'print' | null>`coalesce(${invoices.delivery}, ${customers.delivery})`,
+      country: customers.country,
+    })
+    .from(invoices)
+    .innerJoin(customers, eq(customers.id, invoices.customerId))
+    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.status, ['open', 'paid'])));
+}
+
+/** The tenant's active model (latest promoted): version, manifest and ONNX bytes, or null (the default model). */
+export async function activeModelVersion(db: DbOrTx, tenantId: string) {
+  const [row] = await db
+    .select({ version: modelVersions.version, manifest: modelVersions.manifest, onnx: modelVersions.onnx })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')))
+    .orderBy(desc(modelVersions.promotedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The active model's manifest only (no ONNX bytes read), or null. */
+export async function activeModelManifest(db: DbOrTx, tenantId: string) {
+  const [row] = await db
+    .select({ manifest: modelVersions.manifest })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')))
+    .orderBy(desc(modelVersions.promotedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Predictions of invoices no longer open are history, not a forecast. */
+export async function deleteSettledPredictions(tx: DbOrTx, tenantId: string): Promise<void> {
+  await tx.execute(sql`
+      delete from invoice_predictions p using invoices i
+      where p.invoice_id = i.id and p.tenant_id = ${tenantId}::uuid and i.status <> 'open'`);
+}
+
+export async function retireActiveModels(tx: DbOrTx, tenantId: string): Promise<void> {
+  await tx
+    .update(modelVersions)
+    .set({ status: 'retired' })
+    .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')));
+}
+
+/** Keeps a trained version in the registry (a version already there is left as it is). */
+export async function insertModelVersion(tx: DbOrTx, values: NewModelVersion): Promise<void> {
+  await tx.insert(modelVersions).values(values).onConflictDoNothing();
+}
+
+/** Upserts the invoices' latest predictions (5,000 a statement). */
+export async function storeInvoiceScores(tx: DbOrTx, tenantId: string, scores: InvoiceScore[], asOf: Date) {
+  const CHUNK = 5000;
+  for (let i = 0; i < scores.length; i += CHUNK) {
+    const part = scores.slice(i, i + CHUNK).map((s) => ({
+      invoice_id: s.invoiceId,
+      customer_id: s.customerId,
+      p_late: s.pLate,
+      predicted_pay_date: s.predictedPayDate,
+      pay_date_p10: s.payDateP10,
+      pay_date_p90: s.payDateP90,
+      expected_days_late: s.expectedDaysLate,
+      risk_band: s.riskBand,
+      reasons: s.reasons,
+      model_version: s.modelVersion,
+    }));
+    await tx.execute(sql`
+      insert into invoice_predictions (invoice_id, tenant_id, customer_id, p_late, predicted_pay_date, pay_date_p10,
+        pay_date_p90, expected_days_late, risk_band, reasons, model_version, as_of, scored_at)
+      select r.invoice_id, ${tenantId}::uuid, r.customer_id, r.p_late, r.predicted_pay_date, r.pay_date_p10, r.pay_date_p90,
+             r.expected_days_late, r.risk_band, r.reasons, r.model_version, ${asOf.toISOString()}::timestamptz, now()
+      from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(invoice_id uuid, customer_id uuid, p_late float8,
+        predicted_pay_date date, pay_date_p10 date, pay_date_p90 date, expected_days_late float8, risk_band text,
+        reasons jsonb, model_version text)
+      on conflict (invoice_id) do update set
+        customer_id = excluded.customer_id, p_late = excluded.p_late, predicted_pay_date = excluded.predicted_pay_date,
+        pay_date_p10 = excluded.pay_date_p10, pay_date_p90 = excluded.pay_date_p90,
+        expected_days_late = excluded.expected_days_late, risk_band = excluded.risk_band, reasons = excluded.reasons,
+        model_version = excluded.model_version, as_of = excluded.as_of, scored_at = excluded.scored_at`);
+  }
+}
+
+/** Upserts the customers' latest risk. */
+export async function storeCustomerRisk(
+  tx: DbOrTx,
+  tenantId: string,
+  risks: CustomerRisk[],
+  version: string,
+  asOf: Date,
+) {
+  if (risks.length === 0) return;
+  const rows = risks.map((r) => ({
+    customer_id: r.customerId,
+    score: Math.round(r.score),
+    trend30: r.trend30 === null ? null : Math.round(r.trend30),
+    trend90: r.trend90 === null ? null : Math.round(r.trend90),
+    slowing_alert: r.slowingAlert,
+    message: r.message,
+  }));
+  await tx.execute(sql`
+    insert into customer_risk (customer_id, tenant_id, score, trend30, trend90, slowing_alert, message, model_version, as_of, scored_at)
+    select r.customer_id, ${tenantId}::uuid, r.score, r.trend30, r.trend90, r.slowing_alert, r.message, ${version},
+           ${asOf.toISOString()}::timestamptz, now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(customer_id uuid, score int, trend30 int, trend90 int,
+      slowing_alert boolean, message text)
+    on conflict (customer_id) do update set
+      score = excluded.score, trend30 = excluded.trend30, trend90 = excluded.trend90,
+      slowing_alert = excluded.slowing_alert, message = excluded.message, model_version = excluded.model_version,
+      as_of = excluded.as_of, scored_at = excluded.scored_at`);
+}
