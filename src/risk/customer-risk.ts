@@ -12,7 +12,7 @@ import {
 } from './features';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
-import { runModel } from './score';
+import { predictFor } from './score';
 
 export interface CustomerRisk {
   customerId: string;
@@ -91,11 +91,7 @@ export async function customerRisk(
     });
   }
   const index = buildLedgerIndex(history);
-  const raw = await runModel(
-    model.session,
-    featureMatrix(index, queries, model.manifest.priors),
-    queries.length,
-  );
+  const raw = await predictFor(model, index, queries, featureMatrix(index, queries, model.manifest.priors));
   const scoreAt = (id: string, k: number) => {
     const i = slot.get(`${id}:${k}`);
     return i === undefined ? null : Math.round(raw.pLate[i]! * 100);

@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock';
 import { modelVersions } from '../../src/db/schema';
 import { formatRetrain, predictionRows } from '../../src/risk/cli-commands';
-import { activeModel, defaultModel, retrainTenant } from '../../src/risk/service';
+import { buildLedgerIndex } from '../../src/risk/features';
+import { heuristicPredict } from '../../src/risk/heuristic';
+import { dayNumber } from '../../src/risk/ledger';
+import { scoreInvoices } from '../../src/risk/score';
+import { activeModel, loadLedger, openAsOf, retrainTenant } from '../../src/risk/service';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -39,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('model retrain for a tenant', () => {
-  it('prints challenger vs current vs heuristic, promotes only a winner, and predictions use what was promoted', async () => {
+  it('prints challenger vs current vs heuristic, promotes only a winner, and switches the tenant to the rule of thumb when no model beats it', async () => {
     const first = await retrainTenant(s, tenantId);
     expect(first.trained).toBe(true);
     const text = formatRetrain('habits-inc', first);
@@ -52,22 +56,45 @@ describe('model retrain for a tenant', () => {
     expect(first.promoted).toBe(false);
     expect(text).toContain('not promoted');
     expect(first.reason).toMatch(/heuristic/);
+    // Nor does the shipped model beat the rule on this tenant's slice: the tenant now scores with the rule.
+    expect(
+      m.current!.logLoss.value >= m.heuristic.logLoss.value ||
+        m.current!.payDateMae.value > m.heuristic.payDateMae.value,
+    ).toBe(true);
+    expect(first.scoring).toBe('heuristic');
+    expect(first.reason).toMatch(/switches to the customer-history rule of thumb/);
     const active = await activeModel(s.db, tenantId);
-    const expected = first.promoted ? first.version : (await defaultModel()).manifest.version;
-    expect(active.manifest.version).toBe(expected);
+    expect(active.manifest.scoring).toBe('heuristic');
+    expect(active.manifest.version).toMatch(/^heuristic-2014-03-01-/);
     const predictions = await predictionRows(s, tenantId, {});
     expect(predictions.length).toBeGreaterThan(0);
-    expect(new Set(predictions.map((p) => p.model_version))).toEqual(new Set([expected]));
-
-    // The same history again: a challenger that is not better than the model now active stays rejected.
-    const second = await retrainTenant(s, tenantId);
-    if (first.promoted) {
-      expect(second.promoted).toBe(false);
-      expect(second.reason).toMatch(/current/);
-    }
-    const versions = await s.db.select().from(modelVersions).where(eq(modelVersions.tenantId, tenantId));
-    expect(versions.filter((v) => v.status === 'active').length).toBe(
-      first.promoted || second.promoted ? 1 : 0,
+    expect(new Set(predictions.map((p) => p.model_version))).toEqual(new Set([active.manifest.version]));
+    // Scoring uses the rule: P(late) of an invoice not yet due is the customer's smoothed late rate, its date the
+    // customer's median days to pay.
+    const ledger = await loadLedger(s.db, tenantId);
+    const now = s.clock.now();
+    const scores = await scoreInvoices(active, ledger, openAsOf(ledger, now), now);
+    const notDue = scores.filter(
+      (x) => x.riskBand && ledger.find((r) => r.invoiceId === x.invoiceId)!.dueDate >= NOW,
     );
+    expect(notDue.length).toBeGreaterThan(0);
+    const index = buildLedgerIndex(ledger);
+    const queries = notDue.map((x) => {
+      const invoice = ledger.find((r) => r.invoiceId === x.invoiceId)!;
+      return { invoice, day: Math.max(dayNumber(NOW), dayNumber(invoice.invoiceDate)) };
+    });
+    const rule = heuristicPredict(index, queries, active.manifest.priors);
+    notDue.forEach((x, i) => {
+      expect(x.pLate).toBeCloseTo(rule.pLate[i]!, 9);
+      expect(dayNumber(x.predictedPayDate)).toBe(queries[i]!.day + Math.round(rule.remaining[i * 3 + 1]!));
+    });
+
+    // The same history again: the challenger still loses, and scoring stays on the rule (one active row).
+    const second = await retrainTenant(s, tenantId);
+    expect(second.promoted).toBe(false);
+    expect(second.reason).toMatch(/stays on the customer-history rule of thumb/);
+    const versions = await s.db.select().from(modelVersions).where(eq(modelVersions.tenantId, tenantId));
+    const activeRows = versions.filter((v) => v.status === 'active');
+    expect(activeRows.map((v) => v.version)).toEqual([active.manifest.version]);
   });
 });
