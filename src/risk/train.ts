@@ -79,6 +79,8 @@ const DATE_AGES = new Set(DATE_SAMPLE_AGES);
  * pay dates on the validation weeks of both development ledgers (picking the classifier's depth per slice did not).
  */
 const DATE_DEPTH = 2;
+/** At least this many samples per leaf of a pay-date tree (the validation weeks favoured 40 over 20 and 80). */
+const DATE_MIN_LEAF = 40;
 
 interface Matrices {
   X: Float32Array;
@@ -217,7 +219,12 @@ function fitParts(
           all,
           FEATURE_COUNT,
           { kind: 'quantile', alpha },
-          { ...params, maxDepth: Math.min(params.maxDepth, DATE_DEPTH), maxTrees: s.trees[k + 1]! },
+          {
+            ...params,
+            maxDepth: Math.min(params.maxDepth, DATE_DEPTH),
+            minLeaf: Math.max(params.minLeaf, DATE_MIN_LEAF),
+            maxTrees: s.trees[k + 1]!,
+          },
           validAll,
           allBins,
         ).ensemble,
