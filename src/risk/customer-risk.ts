@@ -1,7 +1,9 @@
 /**
- * Customer-level risk: the model's P(late) for a typical new invoice from the customer (their usual amount,
- * terms and delivery), issued on the as-of day. Computing it again as of 30 and 90 days earlier, each on
- * what was known then, gives a trend that later payments cannot rewrite.
+ * Customer-level risk: how late a typical new invoice from the customer (their usual amount, terms and delivery),
+ * issued on the as-of day, is expected to be paid. The score weighs whether and how late: half is P(paid after the
+ * due date), half is P(paid more than 30 days after it), so a customer who is always a few days late scores about
+ * 50 and one who is always months late about 100. Computing it again as of 30 and 90 days earlier, each on what was
+ * known then and in the same way, gives a trend that later payments cannot rewrite.
  */
 import {
   buildLedgerIndex,
@@ -12,12 +14,19 @@ import {
 } from './features';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
-import { runModel } from './score';
+import { toForecast } from './risk-model';
+import { predictFor } from './score';
 
 export interface CustomerRisk {
   customerId: string;
-  /** 0–100: P(late) of a typical new invoice, in percent. */
+  /** 0–100: 50 × (P(late) + P(more than 30 days late)) of a typical new invoice. */
   score: number;
+  /** P(paid after the due date) of a typical new invoice. */
+  pLate: number;
+  /** P(paid more than SEVERE_DAYS_LATE days after the due date) of a typical new invoice. */
+  pSevere: number;
+  /** Days after the due date of its predicted (median) pay date; 0 when predicted on time. */
+  expectedDaysLate: number;
   /** Change in score vs 30 / 90 days earlier (null when the customer had no invoices then). */
   trend30: number | null;
   trend90: number | null;
@@ -30,6 +39,19 @@ const RELIABLE_MIN_SETTLED = 4;
 const RELIABLE_MAX_LATE_SHARE = 0.25;
 /** Slowing: 2 of the last 3 invoices late, or the score up this many points in 90 days. */
 const SLOWING_SCORE_RISE = 15;
+/** "Very late": paid more than this many days after the due date. */
+export const SEVERE_DAYS_LATE = 30;
+
+/**
+ * P(payment later than `x` days from the as-of day) from the P10/P50/P90 of the pay date: linear between the
+ * quantiles (and from 1 at day 0 to 0.9 at P10), an exponential tail past P90 continuing the P50–P90 decay.
+ */
+export function survivalFromQuantiles(q10: number, q50: number, q90: number, x: number): number {
+  if (x >= q90) return 0.1 * Math.exp((-(x - q90) * Math.log(5)) / Math.max(1, q90 - q50));
+  if (x >= q50) return 0.5 - (0.4 * (x - q50)) / Math.max(1e-9, q90 - q50);
+  if (x >= q10) return 0.9 - (0.4 * (x - q10)) / Math.max(1e-9, q50 - q10);
+  return x <= 0 ? 1 : 1 - (0.1 * x) / Math.max(1e-9, q10);
+}
 
 function probe(customer: LedgerInvoice[], day: number): LedgerInvoice | null {
   const before = customer.filter((r) => dayNumber(r.invoiceDate) < day);
@@ -91,18 +113,30 @@ export async function customerRisk(
     });
   }
   const index = buildLedgerIndex(history);
-  const raw = await runModel(
-    model.session,
-    featureMatrix(index, queries, model.manifest.priors),
-    queries.length,
-  );
+  const raw = await predictFor(model, index, queries, featureMatrix(index, queries, model.manifest.priors));
+  const severity = queries.map(({ invoice, day }, i) => {
+    const due = dayNumber(invoice.dueDate);
+    const f = toForecast(raw, i, day, due);
+    // Late by more than SEVERE_DAYS_LATE can be no likelier than late at all.
+    const pSevere = Math.min(
+      f.pLate,
+      survivalFromQuantiles(
+        f.payDayP10 - day,
+        f.payDay - day,
+        f.payDayP90 - day,
+        due + SEVERE_DAYS_LATE - day,
+      ),
+    );
+    return { pLate: f.pLate, pSevere, expectedDaysLate: f.expectedDaysLate };
+  });
   const scoreAt = (id: string, k: number) => {
     const i = slot.get(`${id}:${k}`);
-    return i === undefined ? null : Math.round(raw.pLate[i]! * 100);
+    return i === undefined ? null : Math.round(50 * (severity[i]!.pLate + severity[i]!.pSevere));
   };
   return ids.flatMap((customerId) => {
     const score = scoreAt(customerId, 0);
     if (score === null) return [];
+    const now = severity[slot.get(`${customerId}:0`)!]!;
     const s30 = scoreAt(customerId, 1);
     const s90 = scoreAt(customerId, 2);
     const trend90 = s90 === null ? null : score - s90;
@@ -111,6 +145,9 @@ export async function customerRisk(
       {
         customerId,
         score,
+        pLate: Math.round(now.pLate * 1000) / 1000,
+        pSevere: Math.round(now.pSevere * 1000) / 1000,
+        expectedDaysLate: now.expectedDaysLate,
         trend30: s30 === null ? null : score - s30,
         trend90,
         slowingAlert: message !== null,

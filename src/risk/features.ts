@@ -38,6 +38,9 @@ export const FEATURE_NAMES = [
   'days_to_due',
   'terms_vs_usual',
   'habit_days_late',
+  'same_delivery_days_late',
+  'same_delivery_late_rate',
+  'log_same_delivery_count',
   'base_remaining',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -62,6 +65,17 @@ const RECENT_WINDOW = 6;
 /** Settled invoices behind the habit baseline (median days late): long enough to be stable, still recent. */
 const HABIT_WINDOW = 24;
 const LAST_FEW = 3;
+/**
+ * Settled invoices sent the same way as the scored one (email / paper / unknown) behind the same-delivery habit,
+ * searched among at most SAME_DELIVERY_SCAN recent ones: a customer who moved to paperless billing pays on a
+ * different clock from then on, and their older paper invoices describe the old one.
+ */
+const SAME_DELIVERY_WINDOW = 24;
+const SAME_DELIVERY_SCAN = 60;
+/** Same-delivery invoices needed before their median replaces the all-invoice habit in the pay-date baseline. */
+const SAME_DELIVERY_MIN = 2;
+
+const deliveryCode = (d: LedgerInvoice['delivery']) => (d === 'email' ? 1 : d === 'print' ? 2 : 0);
 
 interface CustomerHistory {
   /** Issue days ascending, with prefix sums of amount and log amount (length n+1). */
@@ -78,6 +92,8 @@ interface CustomerHistory {
   paidId: string[];
   paidDaysToPay: Int32Array;
   paidDaysLate: Int32Array;
+  /** Delivery code (0 unknown, 1 email, 2 print) of each settled invoice. */
+  paidDelivery: Uint8Array;
   cumPaidAmount: Float64Array;
   cumLate: Float64Array;
   cumDaysToPay: Float64Array;
@@ -152,6 +168,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
       paidId: byPaid.map((i) => history[i]!.invoiceId),
       paidDaysToPay: Int32Array.from(byPaid, (i) => paidOf[i]! - issueOf[i]!),
       paidDaysLate: Int32Array.from(byPaid, (i) => paidOf[i]! - dueOf[i]!),
+      paidDelivery: Uint8Array.from(byPaid, (i) => deliveryCode(history[i]!.delivery)),
       cumPaidAmount: prefix(byPaid.map((i) => amountOf[i]!)),
       cumLate: prefix(byPaid.map(late)),
       cumDaysToPay: prefix(byPaid.map((i) => paidOf[i]! - issueOf[i]!)),
@@ -182,9 +199,10 @@ function countBefore(sorted: Int32Array, day: number): number {
 const windowDaysToPay = new Float64Array(RECENT_WINDOW);
 const windowDaysLate = new Float64Array(RECENT_WINDOW);
 const habitDaysLate = new Float64Array(HABIT_WINDOW);
-const sortScratch = new Float64Array(HABIT_WINDOW);
+const sameDaysLate = new Float64Array(SAME_DELIVERY_WINDOW);
+const sortScratch = new Float64Array(Math.max(HABIT_WINDOW, SAME_DELIVERY_WINDOW));
 
-/** Median of the first n values (insertion sort into scratch; n <= HABIT_WINDOW). */
+/** Median of the first n values (insertion sort into scratch; n <= its length). */
 function medianOf(values: Float64Array, n: number): number {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
@@ -263,6 +281,10 @@ export function writeFeatures(
   let recent = 0;
   /** Invoices in the habit window, newest first in habitDaysLate. */
   let habit = 0;
+  /** Same-delivery invoices, newest first in sameDaysLate, and how many of them were late. */
+  let same = 0;
+  let sameLate = 0;
+  const delivery = deliveryCode(invoice.delivery);
   if (h) {
     issued = countBefore(h.issueDay, day);
     issuedAmount = h.cumAmount[issued]!;
@@ -279,6 +301,17 @@ export function writeFeatures(
     const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
+    for (
+      let i = settled - 1, scanned = 0;
+      i >= 0 && scanned < SAME_DELIVERY_SCAN && same < SAME_DELIVERY_WINDOW;
+      i--
+    ) {
+      if (h.paidId[i] === invoice.invoiceId) continue;
+      scanned++;
+      if (h.paidDelivery[i] !== delivery) continue;
+      sameDaysLate[same++] = h.paidDaysLate[i]!;
+      if (h.paidDaysLate[i]! > 0) sameLate++;
+    }
     for (let i = settled - 1; i >= 0 && habit < HABIT_WINDOW; i--) {
       if (h.paidId[i] === invoice.invoiceId) continue;
       habitDaysLate[habit++] = h.paidDaysLate[i]!;
@@ -359,7 +392,12 @@ export function writeFeatures(
   // The customer's habit relative to the terms: due date plus their recent median days late (the prior for a
   // new customer). It is the baseline the pay-date heads correct, so term length never has to be learned.
   v[F.habit_days_late] = habit ? medianOf(habitDaysLate, habit) : daysLate;
-  v[F.base_remaining] = Math.max(0, due + v[F.habit_days_late]! - day);
+  v[F.same_delivery_days_late] = same ? medianOf(sameDaysLate, same) : v[F.habit_days_late]!;
+  // Shrunk toward the customer's own late rate (itself shrunk toward the population's).
+  v[F.same_delivery_late_rate] = (sameLate + strength * v[F.late_rate]!) / (same + strength);
+  v[F.log_same_delivery_count] = Math.log1p(same);
+  const usualLate = same >= SAME_DELIVERY_MIN ? v[F.same_delivery_days_late]! : v[F.habit_days_late]!;
+  v[F.base_remaining] = Math.max(0, due + usualLate - day);
 }
 
 export interface FeatureQuery {

@@ -37,8 +37,10 @@ export interface BoostParams {
 }
 
 export const DEFAULT_BOOST: BoostParams = {
-  maxTrees: 200,
-  learningRate: 0.1,
+  // Half the step and twice the trees of 0.1 × 200 (early stopping picks the count): better AUC and pay dates on
+  // the validation weeks of both development ledgers.
+  maxTrees: 400,
+  learningRate: 0.05,
   maxDepth: 3,
   minLeaf: 20,
   lambda: 1,

@@ -19,6 +19,12 @@ export const MANIFEST_FILE = 'manifest.json';
 
 export interface ModelManifest {
   version: string;
+  /**
+   * 'heuristic': the tenant's own check found that no model beat the customer-history rule of thumb, so P(late) and
+   * pay dates come from that rule (the graph, the shipped default's, still answers collection for overdue invoices).
+   * Absent: the model scores.
+   */
+  scoring?: 'model' | 'heuristic';
   createdAt: string;
   featureNames: string[];
   priors: FeaturePriors;

@@ -38,6 +38,9 @@ const TOPIC: Record<FeatureName, Topic> = {
   days_to_due: 'timing',
   terms_vs_usual: 'timing',
   habit_days_late: 'history',
+  same_delivery_days_late: 'history',
+  same_delivery_late_rate: 'history',
+  log_same_delivery_count: 'history',
   base_remaining: 'history',
 };
 

@@ -7,9 +7,10 @@
 import { type Estimate, issueDayQueries, type MethodMetrics, modelPredict, scoreMethod } from './evaluate';
 import { buildLedgerIndex, featureMatrix } from './features';
 import { heuristicPredict } from './heuristic';
+import { quantile } from './metrics';
 import { dayOfInstant, instantFromDay, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
-import { runModel } from './score';
+import { predictFor } from './score';
 import { type TrainOptions, type TrainResult, trainRiskModel } from './train';
 import { ledgerAsOf, maturityDays } from './training-set';
 
@@ -52,6 +53,12 @@ export type SliceMetrics = Omit<MethodMetrics, 'calibration'>;
 
 export interface ModelComparison {
   promote: boolean;
+  /**
+   * Neither the challenger nor the current model beat the customer-history rule of thumb on the slice: the tenant
+   * should score with the rule (banded at `heuristicThresholds`, its 80th / 50th P(late) percentiles on the slice).
+   */
+  useHeuristic?: boolean;
+  heuristicThresholds?: { late: number; medium: number };
   reason: string;
   metrics: {
     invoices: number;
@@ -93,15 +100,10 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
   const index = buildLedgerIndex(known);
   const score = (raw: Parameters<typeof scoreMethod>[0]) => drop(scoreMethod(raw, queries, outcomes, 0, 1));
   const mChallenger = score(modelPredict(challenger.holdout.model, index, queries));
-  const mHeuristic = score(heuristicPredict(index, queries, challenger.holdout.model.priors));
+  const rule = heuristicPredict(index, queries, challenger.holdout.model.priors);
+  const mHeuristic = score(rule);
   const mCurrent = current
-    ? score(
-        await runModel(
-          current.session,
-          featureMatrix(index, queries, current.manifest.priors),
-          queries.length,
-        ),
-      )
+    ? score(await predictFor(current, index, queries, featureMatrix(index, queries, current.manifest.priors)))
     : null;
   const metrics = {
     invoices: queries.length,
@@ -111,17 +113,31 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
     heuristic: mHeuristic,
   };
 
-  if (mChallenger.logLoss.value >= mHeuristic.logLoss.value) {
+  // The model must beat the rule on both questions: whether (log-loss) and when (pay-date MAE).
+  const losesToRule = (m: SliceMetrics) =>
+    m.logLoss.value >= mHeuristic.logLoss.value || m.payDateMae.value > mHeuristic.payDateMae.value;
+  if (losesToRule(mChallenger)) {
+    const why =
+      mChallenger.logLoss.value >= mHeuristic.logLoss.value
+        ? `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`
+        : `challenger pay-date MAE ${mChallenger.payDateMae.value.toFixed(2)} d does not beat the heuristic's ${mHeuristic.payDateMae.value.toFixed(2)} d`;
+    const currentIsRule = current?.manifest.scoring === 'heuristic';
+    if (!currentIsRule && (!mCurrent || losesToRule(mCurrent))) {
+      const round = (x: number) => Math.round(x * 1000) / 1000;
+      return {
+        promote: false,
+        useHeuristic: true,
+        heuristicThresholds: {
+          late: round(quantile(rule.pLate, 0.8)),
+          medium: round(quantile(rule.pLate, 0.5)),
+        },
+        reason: `${why}, nor does the current model${mCurrent ? ` (log-loss ${v(mCurrent.logLoss)}, pay-date MAE ${mCurrent.payDateMae.value.toFixed(2)} d)` : ''}: scoring switches to the customer-history rule of thumb`,
+        metrics,
+      };
+    }
     return {
       promote: false,
-      reason: `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`,
-      metrics,
-    };
-  }
-  if (mChallenger.payDateMae.value > mHeuristic.payDateMae.value) {
-    return {
-      promote: false,
-      reason: `challenger pay-date MAE ${mChallenger.payDateMae.value.toFixed(2)} d does not beat the heuristic's ${mHeuristic.payDateMae.value.toFixed(2)} d`,
+      reason: currentIsRule ? `${why}; scoring stays on the customer-history rule of thumb` : why,
       metrics,
     };
   }

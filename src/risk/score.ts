@@ -3,7 +3,15 @@
  * CSV), the ids of the invoices to score and the as-of instant; nothing here reads the clock or the database.
  */
 import * as ort from 'onnxruntime-node';
-import { buildLedgerIndex, FEATURE_COUNT, type FeatureQuery, featureMatrix, recentSettled } from './features';
+import {
+  buildLedgerIndex,
+  FEATURE_COUNT,
+  type FeatureQuery,
+  featureMatrix,
+  type LedgerIndex,
+  recentSettled,
+} from './features';
+import { heuristicPredict } from './heuristic';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
@@ -86,6 +94,24 @@ export async function runModel(
 }
 
 /**
+ * The active predictor's raw output for `queries` (feature rows `X`). A tenant whose own check found that no model
+ * beats the customer-history rule of thumb scores with that rule (manifest `scoring: 'heuristic'`): P(late) and
+ * pay dates come from each customer's history; the graph still answers the collection question for overdue
+ * invoices, on which the rule has no view.
+ */
+export async function predictFor(
+  model: LoadedModel,
+  index: LedgerIndex,
+  queries: readonly FeatureQuery[],
+  X: Float32Array,
+): Promise<RawPredictions> {
+  const raw = await runModel(model.session, X, queries.length);
+  if (model.manifest.scoring !== 'heuristic') return raw;
+  const rule = heuristicPredict(index, queries, model.manifest.priors);
+  return { ...raw, pLate: rule.pLate, remaining: rule.remaining };
+}
+
+/**
  * Scores the given open invoices as of `asOf`. Ids not in `history` are skipped. An invoice issued after
  * `asOf` is scored as of its issue day. The caller decides what is open: an id whose ledger row shows a payment
  * before `asOf` is still scored as unpaid (its own payment never enters its features).
@@ -107,7 +133,7 @@ export async function scoreInvoices(
   }
   const index = buildLedgerIndex(history);
   const X = featureMatrix(index, queries, manifest.priors);
-  const raw = await runModel(model.session, X, queries.length);
+  const raw = await predictFor(model, index, queries, X);
   if (queries.some((q) => dayNumber(q.invoice.dueDate) < q.day)) {
     // Overdue invoices: the collection heads, corrected by how this ledger's own overdue invoices ended.
     const offsets = await collectionOffsets(model, history, index, asOfDay);

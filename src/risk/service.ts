@@ -138,6 +138,42 @@ export interface RetrainResult {
   version: string | null;
   reason: string;
   comparison: ModelComparison | null;
+  /** 'heuristic': no model beat the rule of thumb, and the tenant now scores with it. */
+  scoring?: 'heuristic';
+}
+
+/**
+ * Makes the customer-history rule of thumb the tenant's active predictor: a registry row whose manifest says
+ * `scoring: 'heuristic'`, carrying the shipped default's graph (for the collection of overdue invoices only) and the
+ * rule's own band cuts from the slice. Re-running on the same day re-activates the same row.
+ */
+async function activateHeuristic(db: DbOrTx, tenantId: string, comparison: ModelComparison, now: Date) {
+  const fallback = await defaultModel();
+  const version = `heuristic-${now.toISOString().slice(0, 10)}-${tenantId.slice(0, 8)}`;
+  const manifest: ModelManifest = {
+    ...fallback.manifest,
+    version,
+    scoring: 'heuristic',
+    thresholds: comparison.heuristicThresholds ?? fallback.manifest.thresholds,
+  };
+  const onnx = readFileSync(path.join(DEFAULT_MODEL_DIR, fallback.manifest.onnx.file));
+  await db.transaction(async (tx) => {
+    await tx
+      .update(modelVersions)
+      .set({ status: 'retired' })
+      .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')));
+    const row = {
+      status: 'active' as const,
+      manifest: manifest as unknown as Record<string, unknown>,
+      comparison: comparison as unknown as Record<string, unknown>,
+      reason: comparison.reason,
+      promotedAt: now,
+    };
+    await tx
+      .insert(modelVersions)
+      .values({ tenantId, version, onnx, ...row })
+      .onConflictDoUpdate({ target: [modelVersions.tenantId, modelVersions.version], set: row });
+  });
 }
 
 /**
@@ -204,9 +240,17 @@ export async function retrainTenant(
       promotedAt: comparison.promote ? now : null,
     });
   });
+  if (comparison.useHeuristic) await activateHeuristic(db, tenantId, comparison, now);
   services.logger.info(
     { tenantId, version, promote: comparison.promote, reason: comparison.reason },
     'retrained',
   );
-  return { trained: true, promoted: comparison.promote, version, reason: comparison.reason, comparison };
+  return {
+    trained: true,
+    promoted: comparison.promote,
+    version,
+    reason: comparison.reason,
+    comparison,
+    scoring: comparison.useHeuristic ? 'heuristic' : undefined,
+  };
 }

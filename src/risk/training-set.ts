@@ -10,7 +10,12 @@ import { dayNumber, type LedgerInvoice } from './ledger';
 import { quantile } from './metrics';
 
 /** Ages (days since issue) at which an invoice still unpaid at that age becomes a training sample. */
-export const SAMPLE_AGES = [0, 10, 20, 30, 45, 60, 90] as const;
+export const SAMPLE_AGES = [0, 5, 10, 15, 20, 25, 30, 45, 60, 90] as const;
+/**
+ * The ages whose samples teach the pay-date heads. The classifier gets every age above (more looks at an invoice
+ * while it is not yet due); the pay-date heads do better on this sparser set, measured on the validation weeks.
+ */
+export const DATE_SAMPLE_AGES: readonly number[] = [0, 10, 20, 30, 45, 60, 90];
 
 export interface Sample {
   invoice: LedgerInvoice;

@@ -147,14 +147,20 @@ describe('scoring inside the app', () => {
     expect(r.trained).toBe(true);
     expect(r.comparison?.metrics?.heuristic).toBeDefined();
     const versions = await s.db.select().from(modelVersions).where(eq(modelVersions.tenantId, tenantId));
-    expect(versions).toHaveLength(1);
-    expect(versions[0]!.status).toBe(r.promoted ? 'active' : 'rejected');
-    expect(versions[0]!.reason).toBe(r.reason);
+    const challenger = versions.find((v) => v.version === r.version)!;
+    expect(challenger.status).toBe(r.promoted ? 'active' : 'rejected');
+    expect(challenger.reason).toBe(r.reason);
+    // A second row only when no model beat the rule of thumb: the tenant then scores with the rule.
+    expect(versions).toHaveLength(r.scoring === 'heuristic' ? 2 : 1);
     const active = await activeModel(s.db, tenantId);
     if (r.promoted) {
       expect(active.manifest.version).toBe(r.version);
       const scored = await scoreTenant(s, tenantId);
       expect(scored.modelVersion).toBe(r.version);
+    } else if (r.scoring === 'heuristic') {
+      expect(active.manifest.scoring).toBe('heuristic');
+      const scored = await scoreTenant(s, tenantId);
+      expect(scored.modelVersion).toBe(active.manifest.version);
     } else {
       expect(active.manifest.version).toBe((await defaultModel()).manifest.version);
     }

@@ -55,6 +55,33 @@ describe('point-in-time features', () => {
     expect(x[F.cold_start]).toBe(0);
   });
 
+  it('reads the habit under the scored invoice’s delivery method (a customer who went paperless)', () => {
+    const paper = (id: string, issue: string, due: string, paid: string) => ({
+      ...inv(id, issue, due, paid),
+      delivery: 'print' as const,
+    });
+    const history = [
+      paper('p1', '2024-01-01', '2024-01-31', '2024-02-20'), // 20 days late
+      paper('p2', '2024-02-01', '2024-03-02', '2024-03-22'), // 20 days late
+      paper('p3', '2024-03-01', '2024-03-31', '2024-04-20'), // 20 days late
+      inv('e1', '2024-04-01', '2024-05-01', '2024-04-26'), // 5 days early
+      inv('e2', '2024-05-01', '2024-05-31', '2024-05-26'), // 5 days early
+      inv('e3', '2024-06-20', '2024-07-20', null),
+    ];
+    const x = row(history, history[5]!, '2024-06-20');
+    const { strength } = DEFAULT_PRIORS;
+    expect(x[F.habit_days_late]).toBe(20); // median over all five
+    expect(x[F.same_delivery_days_late]).toBe(-5); // email only
+    expect(x[F.log_same_delivery_count]).toBeCloseTo(Math.log1p(2), 6);
+    expect(x[F.same_delivery_late_rate]).toBeCloseTo((0 + strength * x[F.late_rate]!) / (2 + strength), 6);
+    // The pay-date baseline: due date plus the same-delivery habit, from the as-of day.
+    expect(x[F.base_remaining]).toBe(30 - 5);
+    // A paper invoice the same day reads the paper habit.
+    const y = row(history, { ...history[5]!, delivery: 'print' }, '2024-06-20');
+    expect(y[F.same_delivery_days_late]).toBe(20);
+    expect(y[F.base_remaining]).toBe(30 + 20);
+  });
+
   it('ignores payments dated on or after t, later invoices, and the invoice’s own future payment', () => {
     const before = row(ledger, ledger[3]!, '2024-04-15');
     const changed = [

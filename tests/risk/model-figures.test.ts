@@ -25,6 +25,23 @@ describe('the tenant model’s chronological figures in plain words (Settings)',
     );
   });
 
+  it('says when the tenant switched to the rule of thumb because no model beat it', () => {
+    const text = comparisonInWords({
+      promote: false,
+      useHeuristic: true,
+      metrics: {
+        invoices: 120,
+        slice: { from: '2013-09-01', to: '2013-11-30' },
+        challenger: figures(0.61, 5.2, 0.41, 0.79),
+        heuristic: figures(0.66, 4.1, 0.5, 0.7),
+      },
+    });
+    expect(text).toMatch(/customer's history: 66\)/);
+    expect(text).toMatch(
+      /Neither this model nor the one in use did better than the rule of thumb, so Duely now predicts late payment and pay dates with the rule of thumb/,
+    );
+  });
+
   it('says nothing when no comparison could be made', () => {
     expect(comparisonInWords({ promote: false, metrics: null })).toBeNull();
     expect(comparisonInWords(undefined)).toBeNull();

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { customerRisk } from '../../src/risk/customer-risk';
+import { customerRisk, survivalFromQuantiles } from '../../src/risk/customer-risk';
 import { dayNumber, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
 import { loadModel, writeModel } from '../../src/risk/model-store';
 import { riskBand, scoreInvoices } from '../../src/risk/score';
@@ -122,5 +122,42 @@ describe('customerRisk', () => {
     expect(s.slowingAlert).toBe(true);
     expect(s.message).toMatch(/a typically reliable customer showing signs of payment delays/);
     expect(s.trend90).not.toBeNull();
+  });
+
+  it('reflects how late, not only whether: a customer months late outranks one a few days late', async () => {
+    const { model } = await shippedLikeModel();
+    const asOf = dayNumber('2023-12-15');
+    const history: LedgerInvoice[] = [];
+    // Both pay every invoice late; A by 3 days, B by 75 days (terms are 30 days).
+    for (let k = 0; k < 12; k++) {
+      const issue = asOf - 420 + k * 30;
+      history.push(invoice('A-FEW-DAYS', `a${k}`, issue, issue + 33));
+      history.push(invoice('B-MONTHS', `b${k}`, issue, issue + 105));
+    }
+    const result = await customerRisk(model, [...rows, ...history], new Date('2023-12-15T00:00:00Z'), [
+      'A-FEW-DAYS',
+      'B-MONTHS',
+    ]);
+    const a = result.find((c) => c.customerId === 'A-FEW-DAYS')!;
+    const b = result.find((c) => c.customerId === 'B-MONTHS')!;
+    expect(b.expectedDaysLate).toBeGreaterThan(30);
+    expect(a.expectedDaysLate).toBeLessThan(15);
+    expect(b.pSevere).toBeGreaterThan(a.pSevere + 0.3);
+    expect(b.score).toBeGreaterThan(a.score + 15);
+    for (const c of [a, b]) {
+      expect(c.pSevere).toBeLessThanOrEqual(c.pLate);
+      expect(Math.abs(c.score - 50 * (c.pLate + c.pSevere))).toBeLessThanOrEqual(0.51);
+    }
+  });
+});
+
+describe('survivalFromQuantiles', () => {
+  it('passes through the quantiles and decays past P90', () => {
+    expect(survivalFromQuantiles(10, 20, 40, 0)).toBe(1);
+    expect(survivalFromQuantiles(10, 20, 40, 10)).toBeCloseTo(0.9);
+    expect(survivalFromQuantiles(10, 20, 40, 20)).toBeCloseTo(0.5);
+    expect(survivalFromQuantiles(10, 20, 40, 40)).toBeCloseTo(0.1);
+    expect(survivalFromQuantiles(10, 20, 40, 60)).toBeCloseTo(0.02);
+    expect(survivalFromQuantiles(0, 0, 0, 5)).toBeLessThan(0.01);
   });
 });

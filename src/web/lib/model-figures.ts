@@ -13,6 +13,8 @@ interface SliceFigures {
 }
 export interface ComparisonFigures {
   promote?: boolean;
+  /** Neither this model nor the one in use beat the rule of thumb: the tenant now predicts with the rule. */
+  useHeuristic?: boolean;
   metrics?: {
     invoices: number;
     slice?: { from: string; to: string };
@@ -35,6 +37,10 @@ export function comparisonInWords(c: ComparisonFigures | null | undefined): stri
     `times in 100 (rule of thumb from each customer's history: ${Math.round(rule.auc.value * 100)}); its pay dates were ` +
     `off by ${days(model.payDateMae.value)} on average (rule of thumb: ${days(rule.payDateMae.value)}), ` +
     `${pct(model.within3Days.value)} within 3 days (${pct(rule.within3Days.value)}); ` +
-    `${pct(model.intervalCoverage.value)} of payments fell inside the predicted range.`
+    `${pct(model.intervalCoverage.value)} of payments fell inside the predicted range.` +
+    (c?.useHeuristic
+      ? ' Neither this model nor the one in use did better than the rule of thumb, so Duely now predicts late payment ' +
+        'and pay dates with the rule of thumb (the model still estimates when overdue invoices will be collected).'
+      : '')
   );
 }
