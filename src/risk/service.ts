@@ -15,6 +15,7 @@ import {
   insertModelVersion,
   ledgerRows,
   retireActiveModels,
+  upsertActiveModelVersion,
   storeCustomerRisk,
   storeInvoiceScores,
 } from '../db/queries/risk';
@@ -158,21 +159,17 @@ async function activateHeuristic(db: DbOrTx, tenantId: string, comparison: Model
   };
   const onnx = readFileSync(path.join(DEFAULT_MODEL_DIR, fallback.manifest.onnx.file));
   await db.transaction(async (tx) => {
-    await tx
-      .update(modelVersions)
-      .set({ status: 'retired' })
-      .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')));
-    const row = {
-      status: 'active' as const,
+    await retireActiveModels(tx, tenantId);
+    await upsertActiveModelVersion(tx, {
+      tenantId,
+      version,
+      onnx,
+      status: 'active',
       manifest: manifest as unknown as Record<string, unknown>,
       comparison: comparison as unknown as Record<string, unknown>,
       reason: comparison.reason,
       promotedAt: now,
-    };
-    await tx
-      .insert(modelVersions)
-      .values({ tenantId, version, onnx, ...row })
-      .onConflictDoUpdate({ target: [modelVersions.tenantId, modelVersions.version], set: row });
+    });
   });
 }
 

@@ -11,6 +11,7 @@ import {
   dunningMessages,
   dunningOverrides,
   dunningTasks,
+  invoices,
 } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
@@ -146,6 +147,12 @@ describe('the live host read', () => {
     const m = await singleInvoiceMessage();
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: '429', retryAfterSeconds: 0 });
+    // The invoice already has its pay link, so the only live reads are the send attempts' own (an email missing a
+    // link would read it from the host while rendering: ensurePayLinks).
+    await s.db
+      .update(invoices)
+      .set({ payLink: 'https://pay.example.test/inv' })
+      .where(eq(invoices.id, m.invoiceIds[0]!));
     let reads = 0;
     liveStateRefreshers.csv = async (services, _tenant, ids) => {
       reads++;

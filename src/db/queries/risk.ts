@@ -66,6 +66,15 @@ export async function retireActiveModels(tx: DbOrTx, tenantId: string): Promise<
     .where(and(eq(modelVersions.tenantId, tenantId), eq(modelVersions.status, 'active')));
 }
 
+/** Stores (or, for the same tenant and version, replaces) a registry row; onnx is kept from the first insert. */
+export async function upsertActiveModelVersion(tx: DbOrTx, values: NewModelVersion): Promise<void> {
+  const { tenantId: _t, version: _v, onnx: _o, ...set } = values;
+  await tx
+    .insert(modelVersions)
+    .values(values)
+    .onConflictDoUpdate({ target: [modelVersions.tenantId, modelVersions.version], set });
+}
+
 /** Keeps a trained version in the registry (a version already there is left as it is). */
 export async function insertModelVersion(tx: DbOrTx, values: NewModelVersion): Promise<void> {
   await tx.insert(modelVersions).values(values).onConflictDoNothing();
