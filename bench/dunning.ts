@@ -68,7 +68,7 @@ export async function benchDunning(
 }
 
 /** Deterministic synthetic book: every customer has at least one overdue invoice. */
-function generate(n: number): PlannerInput {
+export function generate(n: number): PlannerInput {
   const bands = ['low', 'medium', 'high'] as const;
   const input: PlannerInput = {
     now: NOW,
