@@ -1,5 +1,5 @@
 import type { InvoiceLine, IsoDate, PaymentDetails, SenderIdentity } from '../../emails/email-props';
-import { type RenderedEmail, renderEmail } from '../../emails/render';
+import { type EmailPropsByKind, type RenderedEmail, renderEmail } from '../../emails/render';
 import { addDays, localParts } from './local-time';
 import type { PlannedMessage } from './planner';
 
@@ -27,6 +27,18 @@ const FINAL_NOTICE_DAYS = 7;
  * the snapshot balances still hold (within 1%), so the email states the figures the plan was made on.
  */
 export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailContext): Promise<RenderedEmail> {
+  const email = plannedMessageEmail(msg, ctx);
+  return email.kind === 'statement'
+    ? renderEmail('statement', email.props)
+    : renderEmail('reminder', email.props);
+}
+
+export type PlannedEmail =
+  | { kind: 'statement'; props: EmailPropsByKind['statement'] }
+  | { kind: 'reminder'; props: EmailPropsByKind['reminder'] };
+
+/** The template and props a planned message renders with (bench/render.ts renders the same tree directly). */
+export function plannedMessageEmail(msg: PlannedMessage, ctx: MessageEmailContext): PlannedEmail {
   const invoices: InvoiceLine[] = msg.snapshot.invoices.map((i) => ({
     number: i.number,
     issueDate: i.issueDate,
@@ -50,14 +62,17 @@ export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailConte
     statementUrl: ctx.statementUrl,
     paymentDetails: ctx.paymentDetails,
   };
-  if (msg.template === 'statement') return renderEmail('statement', base);
+  if (msg.template === 'statement') return { kind: 'statement', props: base };
   const respondBy =
     msg.tone === 'final' ? addDays(localParts(ctx.now, ctx.timezone).date, FINAL_NOTICE_DAYS) : undefined;
-  return renderEmail('reminder', {
-    ...base,
-    tone: msg.tone,
-    respondBy,
-    previousReminders: msg.snapshot.previousReminders,
-    customCopy: msg.snapshot.copy,
-  });
+  return {
+    kind: 'reminder',
+    props: {
+      ...base,
+      tone: msg.tone,
+      respondBy,
+      previousReminders: msg.snapshot.previousReminders,
+      customCopy: msg.snapshot.copy,
+    },
+  };
 }

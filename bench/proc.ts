@@ -1,0 +1,43 @@
+/** Child-process measurements for the benches: wall time and peak RSS (VmHWM), read from /proc while it runs. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+/** VmRSS and VmHWM of a live process in MiB (null when /proc has no such process). */
+export function memOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { rss: kib('VmRSS') / 1024, hwm: kib('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs a command to completion: wall seconds, and peak RSS in MiB from /proc/<pid>/status VmHWM sampled every
+ * 5 ms (a short-lived process can end between samples; the last sample is its peak so far).
+ */
+export function timeChild(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ seconds: number; peakMiB: number; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'ignore'] });
+    let peak = 0;
+    const sample = () => {
+      const m = child.pid ? memOf(child.pid) : null;
+      if (m && Number.isFinite(m.hwm)) peak = Math.max(peak, m.hwm);
+    };
+    const timer = setInterval(sample, 5);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      clearInterval(timer);
+      resolve({ seconds, peakMiB: peak, code });
+    });
+  });
+}

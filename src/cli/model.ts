@@ -1,0 +1,71 @@
+/** `duely model train|evaluate|retrain`. */
+import { parseClockDate } from '../clock';
+import { getTenant } from '../db/queries/tenants';
+import { evaluateCommand, formatRetrain, trainModelCommand } from '../risk/cli-commands';
+import { retrainTenant } from '../risk/service';
+import { createServices } from '../services';
+import { configFor, parse, UsageError } from './common';
+
+export async function run(args: string[]) {
+  const [sub, ...rest] = args;
+  if (sub === 'train') {
+    const { values } = parse(rest, {
+      history: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      'created-at': { type: 'string' },
+    });
+    const m = trainModelCommand({
+      history: values.history === undefined ? undefined : [values.history].flat(),
+      out: values.out,
+      createdAt: values['created-at'],
+    });
+    const v = m.validation;
+    process.stdout.write(
+      `Trained ${m.version} on ${m.training.rows} invoices (data sha256 ${m.training.dataSha256.slice(0, 12)}…)` +
+        (v ? `; time-ordered validation AUC ${v.auc.toFixed(3)}, Brier ${v.brier.toFixed(3)}` : '') +
+        `
+Written to ${values.out ?? 'models/default'}
+`,
+    );
+    return;
+  }
+  if (sub === 'evaluate') {
+    const { values } = parse(rest, {
+      history: { type: 'string' },
+      cutoff: { type: 'string' },
+      from: { type: 'string' },
+      every: { type: 'string' },
+      model: { type: 'string' },
+      json: { type: 'boolean' },
+      bootstrap: { type: 'string' },
+    });
+    if (!values.history) throw new UsageError('model evaluate needs --history FILE.csv');
+    process.stdout.write(
+      `${await evaluateCommand({
+        history: values.history,
+        cutoff: values.cutoff ? parseClockDate(values.cutoff) : undefined,
+        from: values.from ? parseClockDate(values.from) : undefined,
+        everyWeeks: values.every ? Math.max(1, Number(values.every)) : undefined,
+        modelDir: values.model,
+        json: values.json ?? false,
+        bootstrap: values.bootstrap ? Number(values.bootstrap) : undefined,
+      })}
+`,
+    );
+    return;
+  }
+  if (sub === 'retrain') {
+    const { values } = parse(rest, { tenant: { type: 'string' } });
+    if (!values.tenant) throw new UsageError('model retrain needs --tenant NAME');
+    const services = await createServices(configFor(values), { queue: false });
+    try {
+      const tenant = await getTenant(services.db, values.tenant);
+      const result = await retrainTenant(services, tenant.id);
+      process.stdout.write(`${formatRetrain(tenant.slug, result)}\n`);
+    } finally {
+      await services.close();
+    }
+    return;
+  }
+  throw new UsageError('model needs a subcommand: train, evaluate or retrain');
+}
