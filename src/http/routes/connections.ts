@@ -106,7 +106,11 @@ export const connectionRoutes =
         try {
           const stored = vaultFor(services.config).open<StoredTokens>(conn.credentials);
           // The grant is revoked by the connection's own connector, with that provider's app credentials.
-          await disconnect({ config: services.config, refreshToken: stored.refreshToken });
+          await disconnect({
+            config: services.config,
+            refreshToken: stored.refreshToken,
+            externalId: conn.externalId,
+          });
           revoked = true;
         } catch (err) {
           // Disconnecting must work even when the provider is down or the grant is already gone.
