@@ -4,12 +4,13 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import { connectorFor, isProvider } from '../../../connectors';
+import { connectorFor, connectors, isProvider } from '../../../connectors';
 import type { StoredTokens } from '../../auth/connection-tokens';
 import { connections, syncRuns } from '../../db/schema';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
+import { connectWithCredentials, type EnqueueSync } from '../../sync/connect-flow';
 import { vaultFor } from '../../sync/connections';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
@@ -17,6 +18,9 @@ import { COLLECTOR, tenantOf } from '../auth';
 export const connectionRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
+    const enqueueSync: EnqueueSync = (connectionId, reason, tx) =>
+      services.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined);
+
     async function connectionOf(tenantId: string, id: string) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`connection ${id}`);
       const [row] = await services.db
@@ -71,6 +75,46 @@ export const connectionRoutes =
         }),
       );
       return { items };
+    });
+
+    /**
+     * Connect a company with credentials (a provider whose connector has a credential form, e.g. a token pair):
+     * {"provider", ...fields, "auth": {"type", ...fields}} → the connector proves them with the provider; the
+     * credentials are sealed and the first sync is enqueued. Bad credentials → 422 with the provider's code and
+     * where the admin looks. Admin only (a write route's default).
+     */
+    app.post('/tenants/:tenant/connections', async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const provider = typeof body.provider === 'string' ? body.provider : '';
+      if (!isProvider(provider)) {
+        return reply.status(400).send({
+          error: {
+            code: 'validation',
+            message: `provider must be one of: ${Object.keys(connectors).join(', ')}`,
+          },
+        });
+      }
+      const fields: Record<string, string> = {};
+      const auth = body.auth && typeof body.auth === 'object' ? (body.auth as Record<string, unknown>) : {};
+      for (const [k, v] of [...Object.entries(body), ...Object.entries(auth)]) {
+        if (k !== 'provider' && k !== 'auth' && typeof v === 'string') fields[k] = v;
+      }
+      const outcome = await connectWithCredentials(services, enqueueSync, {
+        provider,
+        fields,
+        tenantId: tenant.id,
+      });
+      if (!outcome.ok) {
+        return reply.status(outcome.status).send({ error: { code: outcome.code, message: outcome.message } });
+      }
+      return reply.status(201).send({
+        id: outcome.connectionId,
+        provider: outcome.provider,
+        externalId: outcome.externalId,
+        status: 'active',
+        missingPermissions: outcome.missingPermissions,
+      });
     });
 
     app.post('/tenants/:tenant/connections/:id/sync', { config: COLLECTOR }, async (req, reply) => {
