@@ -307,6 +307,19 @@ export interface ConnectSpec<Config> {
   credentialFields?: readonly CredentialField[];
   /** What an admin grants Duely's role at the provider (a checklist shown beside the credential form). */
   permissions?: readonly string[];
+  /**
+   * Checks a stored connection with the provider (`duely <provider> probe`): which company, and the permissions
+   * its role lacks. Throws the connector's typed error when the credentials are refused.
+   */
+  probe?(
+    client: unknown,
+    signal?: AbortSignal,
+  ): Promise<{
+    externalId: string;
+    displayName: string | null;
+    missingPermissions: string[];
+    details?: object;
+  }>;
   /** Credential-form connect (NetSuite TBA/M2M): validates the fields with the provider, proves the company. */
   connectWithCredentials?(options: {
     config: Config;

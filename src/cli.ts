@@ -29,6 +29,8 @@ import { type Role, startServer } from './server';
 import { CsvImportError, importHistoryCsv } from './sync/csv-import';
 import { CliUsageError, demoCommand, syncCommand } from './cli-sync';
 import { DunningUsageError, dunningCommand } from './cli-dunning';
+import { ConnectUsageError, connectCommand, connectUsage, probeCommand } from './cli-connect';
+import { isProvider } from '../connectors';
 
 const USAGE = `Usage: duely <command> [options]
 
@@ -38,6 +40,9 @@ Commands:
   import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
   token list [--tenant NAME] | token revoke ID            list API tokens (never their secrets) / revoke one
+  connect PROVIDER --tenant NAME --FIELD VALUE…           connect a ledger with credentials (fields below); also
+                                                          spelled \`PROVIDER connect …\`; creates the tenant if needed
+  probe [PROVIDER] --tenant NAME                          check the tenant's connection (also \`PROVIDER probe\`)
   sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
   demo [--advance-every SECONDS] [--port N]               ${DEMO_PROVIDER.name} sandbox + Duely, connected through OAuth
   dunning plan|outbox --tenant NAME [--status S]          plan reminders now / list the outbox and message log
@@ -49,6 +54,7 @@ Commands:
                                                           model instead of retraining; --cutoff: one split)
   model retrain --tenant NAME [--now DATE]                train the tenant's own model; promote only if better
 
+${connectUsage()}
 Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
 Configuration comes from the environment; see .env.example.`;
 
@@ -364,7 +370,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  const run = commands[command];
+  // `duely <provider> connect|probe …` = `duely connect|probe <provider> …` for every registered provider.
+  const [sub, ...subRest] = rest;
+  const run: ((args: string[]) => Promise<void>) | undefined =
+    command === 'connect'
+      ? (a) => connectCommand(a[0], a.slice(1))
+      : command === 'probe'
+        ? (a) => (a[0] && !a[0].startsWith('-') ? probeCommand(a[0], a.slice(1)) : probeCommand(undefined, a))
+        : isProvider(command) && (sub === 'connect' || sub === 'probe')
+          ? () => (sub === 'connect' ? connectCommand(command, subRest) : probeCommand(command, subRest))
+          : commands[command];
   if (!run) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
     return 2;
@@ -373,7 +388,12 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof CliUsageError || err instanceof DunningUsageError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof CliUsageError ||
+      err instanceof DunningUsageError ||
+      err instanceof ConnectUsageError
+    ) {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       return 2;
     }

@@ -174,6 +174,15 @@ export const netsuite = {
     credentialFields: CREDENTIAL_FIELDS,
     permissions: NETSUITE_PERMISSIONS.map((p) => `${p.tab} > ${p.permission} (${p.level})`),
     connectWithCredentials,
+    probe: async (client: unknown, signal?: AbortSignal) => {
+      const p = await probe(client as NetsuiteClient, signal);
+      return {
+        externalId: p.externalId,
+        displayName: p.companyName,
+        missingPermissions: p.missingPermissions,
+        details: { clock: p.clock, subsidiaries: p.subsidiaries },
+      };
+    },
   },
   refreshTokens: async ({ config, refreshToken, externalId, signal }) => {
     if (refreshToken === TBA_MARKER) {
