@@ -1,7 +1,8 @@
 /** Ledger sync jobs: one sync per connection at a time; webhook bursts coalesce into one queued run. */
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { connections } from '../db/schema';
+import { registeredConnectors } from '../../connectors';
+import { connections, syncRuns } from '../db/schema';
 import type { Services } from '../services';
 import type { OnSynced } from '../sync/run-sync';
 import { runSync } from '../sync/run-sync';
@@ -72,3 +73,47 @@ export const syncConnectionJob = defineJob({
     return { status: result.status, syncRunId: result.syncRunId, kind: result.kind, stats: result.stats };
   },
 });
+
+/**
+ * Every minute: a sync of each active connection of every polled provider (a connector with `poll`, i.e. no
+ * webhooks) whose last sync started at least `poll.everyMinutes(config)` ago. The sync queue's stately policy
+ * keeps it to one queued sync per connection whatever else enqueued one.
+ */
+export const pollConnectionsJob = defineJob({
+  name: 'sync.poll',
+  schema: z.object({}),
+  cron: '* * * * *',
+  cronData: {},
+  queue: { policy: 'singleton', retryLimit: 1 },
+  handler: async (_data, services) => pollConnections(services),
+});
+
+export async function pollConnections(services: Services): Promise<{ enqueued: string[] }> {
+  const now = services.clock.now().getTime();
+  const enqueued: string[] = [];
+  for (const connector of registeredConnectors) {
+    if (!connector.poll) continue;
+    const everyMs = connector.poll.everyMinutes(services.config) * 60_000;
+    const rows = await services.db
+      .select({
+        id: connections.id,
+        lastSyncAt: connections.lastSyncAt,
+        lastStarted:
+          sql<Date | null>`(select max("sync_runs"."started_at") from "sync_runs" where "sync_runs"."connection_id" = "connections"."id")`.mapWith(
+            syncRuns.startedAt,
+          ),
+      })
+      .from(connections)
+      .where(and(eq(connections.provider, connector.provider), eq(connections.status, 'active')));
+    for (const row of rows) {
+      const last = Math.max(
+        row.lastSyncAt ? row.lastSyncAt.getTime() : 0,
+        row.lastStarted ? row.lastStarted.getTime() : 0,
+      );
+      if (now - last < everyMs) continue;
+      await services.queue.send(syncConnectionJob, { connectionId: row.id, reason: 'poll' });
+      enqueued.push(row.id);
+    }
+  }
+  return { enqueued };
+}
