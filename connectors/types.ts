@@ -303,6 +303,8 @@ export interface ConnectSpec<Config> {
   launch?: boolean;
   /** The page the provider sends users to after they disconnected there (GET /connect/:provider/disconnect). */
   disconnectedPage?: { title: string; text: string };
+  /** Which credential `type` choices this configuration supports (all of them when absent). */
+  credentialTypes?(config: Config): readonly string[];
   /** The credential form's fields (`connectWithCredentials` receives them by `name`). */
   credentialFields?: readonly CredentialField[];
   /** What an admin grants Duely's role at the provider (a checklist shown beside the credential form). */

@@ -18,6 +18,7 @@ import {
   type NetsuiteConfig,
   netsuiteConfigSchema,
   netsuiteEndpoints,
+  netsuiteMethods,
   realmAccountId,
 } from './config';
 import { connectWithM2m, connectWithTba, m2mAccessToken, NETSUITE_PERMISSIONS, probe } from './connect';
@@ -172,6 +173,7 @@ export const netsuite = {
     shortName: 'NetSuite',
     stateCookie: 'duely_netsuite_oauth',
     credentialFields: CREDENTIAL_FIELDS,
+    credentialTypes: (config: NetsuiteConfig) => netsuiteMethods(config).filter((m) => m !== 'oauth2'),
     permissions: NETSUITE_PERMISSIONS.map((p) => `${p.tab} > ${p.permission} (${p.level})`),
     connectWithCredentials,
     probe: async (client: unknown, signal?: AbortSignal) => {

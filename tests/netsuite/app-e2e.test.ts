@@ -86,6 +86,30 @@ async function expectExact() {
 }
 
 describe('NetSuite through the app', () => {
+  it('GET /api/v1/integrations lists every registered connector with its mode and connect methods', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/integrations',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(Object.keys(body).sort()).toEqual(['netsuite', 'quickbooks']);
+    expect(body.netsuite).toMatchObject({
+      provider: 'netsuite',
+      mode: 'live',
+      methods: ['oauth', 'credentials'],
+      connectUrl: '/connect/netsuite',
+      pollMinutes: 15,
+    });
+    // No M2M key is configured: the form offers token-based authentication only.
+    const type = body.netsuite.credentialFields.find((f: { name: string }) => f.name === 'type');
+    expect(type.choices).toEqual(['tba']);
+    expect(body.netsuite.credentialFields.map((f: { name: string }) => f.name)).not.toContain('certificateId');
+    expect(body.netsuite.permissions).toContain('Transactions > Invoice (View)');
+    expect(body.quickbooks).toHaveProperty('mode');
+  });
+
   it('bad TBA credentials: 422 saying INVALID_LOGIN and where the admin looks; nothing stored', async () => {
     const res = await post({
       provider: 'netsuite',

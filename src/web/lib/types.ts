@@ -1,6 +1,6 @@
 /** Shapes of the API responses the app reads (see src/http/routes). */
 
-import type { QuickbooksAvailability } from '../../demo-company';
+import type { ConnectorAvailability, QuickbooksAvailability } from '../../demo-company';
 
 export interface Tenant {
   id: string;
@@ -81,7 +81,8 @@ export interface Connection {
 
 /** GET /api/v1/integrations (src/http/routes/integrations.ts); the server's own type, type-only. */
 export interface Integrations {
-  quickbooks: QuickbooksAvailability;
+  quickbooks: QuickbooksAvailability & Partial<ConnectorAvailability>;
+  netsuite?: ConnectorAvailability;
 }
 
 export interface CustomerRow {
