@@ -68,6 +68,8 @@ export const connectionRoutes =
             statusReason: c.statusReason,
             reconnectUrl: c.status === 'reconnect_needed' ? `/connect/${c.provider}` : null,
             lastSyncAt: c.lastSyncAt,
+            /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
+            refreshExpiresAt: c.refreshExpiresAt,
             createdAt: c.createdAt,
             lastRun: view(last),
             runningSync: view(running),

@@ -6,6 +6,7 @@ import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import { ConnectionList } from './connections/ConnectionList';
+import { CredentialConnect } from './connections/CredentialConnect';
 import { INTEGRATIONS_PATH, QuickbooksConnect } from './connections/QuickbooksConnect';
 
 export interface ImportResult {
@@ -106,6 +107,18 @@ export function ConnectionsPage({ tenant }: PageProps) {
               .map((c) => c.externalId)}
           />
         </Card>
+        {integrations.data?.netsuite ? (
+          <Card title={integrations.data.netsuite.displayName}>
+            <CredentialConnect
+              tenant={tenant}
+              info={integrations.data.netsuite}
+              onConnected={() => {
+                conns.reload();
+                runs.reload();
+              }}
+            />
+          </Card>
+        ) : null}
         {source !== null && source !== 'csv' ? (
           <Card title="Upload a CSV">
             <p className="muted" data-testid="csv-not-offered">
