@@ -105,7 +105,9 @@ describe('NetSuite through the app', () => {
     // No M2M key is configured: the form offers token-based authentication only.
     const type = body.netsuite.credentialFields.find((f: { name: string }) => f.name === 'type');
     expect(type.choices).toEqual(['tba']);
-    expect(body.netsuite.credentialFields.map((f: { name: string }) => f.name)).not.toContain('certificateId');
+    expect(body.netsuite.credentialFields.map((f: { name: string }) => f.name)).not.toContain(
+      'certificateId',
+    );
     expect(body.netsuite.permissions).toContain('Transactions > Invoice (View)');
     expect(body.quickbooks).toHaveProperty('mode');
   });
@@ -214,6 +216,49 @@ describe('NetSuite through the app', () => {
       .from(invoices)
       .where(eq(invoices.id, row!.id));
     expect(after!.balanceMinor).toBe(100);
+  });
+
+  it('OAuth 2.0 in the browser: per-account authorize with PKCE, callback company proven by a probe, 7-day lapse stored', async () => {
+    // A second stand-in account, so this connect creates its own tenant.
+    const other = new NetsuiteSandbox({
+      accountId: '7654321',
+      company: NetsuiteCompany.generate({ seed: 4, customers: 3 }),
+    });
+    await other.start();
+    const s2 = await createTestServices({
+      clock,
+      env: { ...other.env(), PUBLIC_URL: 'https://duely.example' },
+    });
+    const app2 = await buildApp(s2);
+    try {
+      const start = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+      expect(start.statusCode).toBe(302);
+      const authorize = new URL(String(start.headers.location));
+      expect(authorize.origin).toBe(other.url);
+      expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+      const cookie = String(start.headers['set-cookie']).split(';')[0]!;
+      // The verifier is not in the URL the browser carries.
+      expect(start.headers.location).not.toContain(cookie.split('.')[1]!);
+      const consent = await fetch(authorize, { redirect: 'manual' });
+      const back = new URL(String(consent.headers.get('location')));
+      expect(back.searchParams.get('company')).toBe('7654321');
+      const done = await app2.inject({ url: back.pathname + back.search, headers: { cookie } });
+      expect(done.statusCode).toBe(302);
+      const [conn] = await s2.db.select().from(connections).where(eq(connections.provider, 'netsuite'));
+      expect(conn).toMatchObject({ externalId: '7654321', status: 'active' });
+      const lapse = conn!.refreshExpiresAt!.getTime() - clock.now().getTime();
+      expect(lapse).toBeGreaterThan(6 * 24 * 3600_000);
+      expect(lapse).toBeLessThanOrEqual(7 * 24 * 3600_000);
+      const [tenant] = await s2.db.select().from(tenants).where(eq(tenants.id, conn!.tenantId));
+      expect(tenant?.name).toBe('Duely Demo Holdings Inc.');
+      // The stored OAuth grant syncs, refreshing through the account's own token endpoint.
+      const result = await runSync(s2, { connectionId: conn!.id, reason: 'connect' });
+      expect(result.status).toBe('succeeded');
+    } finally {
+      await app2.close();
+      await s2.close();
+      await other.stop();
+    }
   });
 
   it('a revoked TBA token marks the connection reconnect_needed', async () => {
