@@ -32,10 +32,17 @@ const benches: Bench[] = [
   // Full QuickBooks sync of a 20k-invoice sandbox company through run-sync (bench/quickbooks-sync.ts).
   { name: 'quickbooks-sync', file: 'quickbooks-sync.ts', args: ['pglite', '20000'] },
   { name: 'quickbooks-sync', file: 'quickbooks-sync.ts', args: ['postgres', '20000'] },
+  // Full NetSuite sync of a 5k-invoice stand-in account (TBA, SuiteQL) through run-sync, and the connector alone.
+  { name: 'netsuite', file: 'netsuite-sync.ts', args: ['pglite', '5000'] },
+  { name: 'netsuite', file: 'netsuite-sync.ts', args: ['postgres', '5000'] },
 ];
 
 async function main() {
   const only = process.argv.slice(2);
+  if (only.includes('--list')) {
+    for (const b of benches) process.stdout.write(`${b.name} ${b.args.join(' ')}\n`);
+    return;
+  }
   const selected = benches.filter((b) => only.length === 0 || only.includes(b.name));
   for (const b of selected) {
     const label = `${b.name} ${b.args.join(' ')}`;
