@@ -51,7 +51,8 @@ export function describeRun(run: SyncRun): string {
     .filter(([, v]) => typeof v === 'number' && v > 0)
     .slice(0, 4)
     .map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`);
-  return `QuickBooks ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
+  const host = run.source.provider === 'netsuite' ? 'NetSuite' : 'QuickBooks';
+  return `${host} ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
 }
 
 export function ConnectionsPage({ tenant }: PageProps) {
