@@ -12,7 +12,7 @@ import { type AnyConnector, connectorFor, isProvider, registeredConnectors } fro
 import type { CredentialField } from '../connectors/types';
 import { parseClockDate } from './clock';
 import { loadConfig } from './config';
-import { ensureTenant, findTenant } from './db/queries/tenants';
+import { findTenant } from './db/queries/tenants';
 import { connections } from './db/schema';
 import { AppError } from './errors';
 import { syncConnectionJob } from './jobs/sync-jobs';
@@ -100,13 +100,15 @@ export async function connectCommand(provider: string | undefined, args: string[
   }
   const services = await createServices(loadConfig(env(values.now)));
   try {
-    const tenant = await ensureTenant(services.db, values.tenant, connector.provider);
+    // The tenant is created only once the provider accepted the credentials (named NAME).
+    const tenant = await findTenant(services.db, values.tenant);
     const enqueueSync: EnqueueSync = (connectionId, reason, tx) =>
       services.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined);
     const outcome = await connectWithCredentials(services, enqueueSync, {
       provider: connector.provider,
       fields: given,
-      tenantId: tenant.id,
+      tenantId: tenant?.id ?? null,
+      newTenantName: values.tenant,
     });
     if (!outcome.ok) throw new AppError(outcome.code, `${outcome.code}: ${outcome.message}`, outcome.status);
     process.stdout.write(

@@ -153,7 +153,14 @@ export type CredentialConnectOutcome =
 export async function connectWithCredentials(
   services: Services,
   enqueueSync: EnqueueSync,
-  opts: { provider: string; fields: Record<string, string>; tenantId: string | null; signal?: AbortSignal },
+  opts: {
+    provider: string;
+    fields: Record<string, string>;
+    tenantId: string | null;
+    /** The name of the tenant created when `tenantId` is null (default: the company's name at the provider). */
+    newTenantName?: string;
+    signal?: AbortSignal;
+  },
 ): Promise<CredentialConnectOutcome> {
   const connector = registeredConnector(opts.provider);
   const connect = connector.connect?.connectWithCredentials;
@@ -181,7 +188,7 @@ export async function connectWithCredentials(
     externalId: proven.externalId,
     tokens: proven.tokens,
     boundTenant: opts.tenantId,
-    companyName: proven.displayName,
+    companyName: opts.newTenantName ?? proven.displayName,
   });
   if (!attached) {
     return {

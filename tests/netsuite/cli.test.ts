@@ -64,6 +64,8 @@ describe('duely netsuite connect|probe', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/INVALID_LOGIN/);
     expect(r.err).toMatch(/Login Audit Trail/);
+    // Nothing was created for refused credentials.
+    expect((await run(['probe', '--tenant', 'acme-ns'])).err).toMatch(/tenant acme-ns not found/);
   });
 
   it('connects with TBA (creating the tenant), then probes the stored connection', async () => {
