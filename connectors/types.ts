@@ -375,13 +375,17 @@ export interface Connector<Config, Client, Cursor> {
     externalId: string;
     signal?: AbortSignal;
   }): Promise<TokenSet>;
-  /** Revokes a stored connection's grant at the provider with the connector's own credentials (disconnect). */
+  /**
+   * Revokes a stored connection's grant at the provider with the connector's own credentials (disconnect). A
+   * credential no API can revoke (a NetSuite TBA token) answers `{revoked: false, adminAction}`: what the admin does
+   * at the provider.
+   */
   disconnect?(options: {
     config: Config;
     refreshToken: string;
     externalId: string;
     signal?: AbortSignal;
-  }): Promise<void>;
+  }): Promise<void | { revoked: false; adminAction: string | null }>;
   createClient?(options: ClientFactoryOptions<Config>): Client;
   /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
   requestBudget?: RequestBudget | ((config: Config) => RequestBudget);

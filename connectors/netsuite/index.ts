@@ -21,7 +21,14 @@ import {
   netsuiteMethods,
   realmAccountId,
 } from './config';
-import { connectWithM2m, connectWithTba, m2mAccessToken, NETSUITE_PERMISSIONS, probe } from './connect';
+import {
+  connectWithM2m,
+  connectWithTba,
+  disconnect as disconnectAccount,
+  m2mAccessToken,
+  NETSUITE_PERMISSIONS,
+  probe,
+} from './connect';
 import {
   buildAuthorizeUrl,
   exchangeCode,
@@ -212,7 +219,14 @@ export const netsuite = {
   },
   disconnect: async ({ config, refreshToken, externalId, signal }) => {
     // TBA tokens and M2M mappings are revoked by an admin in NetSuite (see `disconnect` in connect.ts).
-    if (refreshToken === TBA_MARKER || refreshToken.startsWith(M2M_PREFIX)) return;
+    if (refreshToken === TBA_MARKER || refreshToken.startsWith(M2M_PREFIX)) {
+      const r = await disconnectAccount({
+        config,
+        accountId: externalId,
+        authType: refreshToken === TBA_MARKER ? 'tba' : 'm2m',
+      });
+      return r.revoked ? undefined : { revoked: false as const, adminAction: r.adminAction };
+    }
     await revokeToken({
       revokeUrl: netsuiteEndpoints(config, externalId).revokeUrl,
       ...requiredOauthClient(config),

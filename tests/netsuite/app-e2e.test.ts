@@ -270,4 +270,17 @@ describe('NetSuite through the app', () => {
     const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, tenantId));
     expect(tenant?.slug).toBe(tenantSlug);
   });
+
+  it('disconnecting a TBA connection deletes the credentials and says how the admin revokes the token in NetSuite', async () => {
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${tenantSlug}/connections/${connectionId}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'disconnected', revoked: false });
+    expect(res.json().adminAction).toMatch(/Access Tokens/);
+    const [row] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(row?.credentials).toBeNull();
+  });
 });

@@ -147,17 +147,20 @@ export const connectionRoutes =
       const tenant = await tenantOf(req, services);
       const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
       let revoked = false;
+      let adminAction: string | null = null;
       const disconnect = isProvider(conn.provider) ? connectorFor(conn.provider).disconnect : undefined;
       if (conn.credentials && disconnect) {
         try {
           const stored = vaultFor(services.config).open<StoredTokens>(conn.credentials);
           // The grant is revoked by the connection's own connector, with that provider's app credentials.
-          await disconnect({
+          const result = await disconnect({
             config: services.config,
             refreshToken: stored.refreshToken,
             externalId: conn.externalId,
           });
-          revoked = true;
+          // Some credentials cannot be revoked through an API: the admin is told what to do at the provider.
+          revoked = result?.revoked ?? true;
+          adminAction = result?.adminAction ?? null;
         } catch (err) {
           // Disconnecting must work even when the provider is down or the grant is already gone.
           req.log.warn({ err, connectionId: conn.id }, 'token revoke failed; disconnecting anyway');
@@ -176,6 +179,6 @@ export const connectionRoutes =
           updatedAt: now,
         })
         .where(eq(connections.id, conn.id));
-      return { id: conn.id, status: 'disconnected', revoked };
+      return { id: conn.id, status: 'disconnected', revoked, ...(adminAction ? { adminAction } : {}) };
     });
   };
