@@ -385,6 +385,7 @@ export interface Connector<Config, Client, Cursor> {
     refreshToken: string;
     externalId: string;
     signal?: AbortSignal;
+    // biome-ignore lint/suspicious/noConfusingVoidType: a connector that always revokes returns nothing (Promise<void>)
   }): Promise<void | { revoked: false; adminAction: string | null }>;
   createClient?(options: ClientFactoryOptions<Config>): Client;
   /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
