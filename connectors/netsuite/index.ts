@@ -38,6 +38,7 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth2';
+import { parsePing, verifyPing } from './ping';
 import { type NetsuiteCursor, netsuitePages, readInvoices } from './resources';
 
 /**
@@ -291,6 +292,14 @@ export const netsuite = {
   requestBudget: (config: NetsuiteConfig) => ({ concurrency: config.NETSUITE_CONCURRENCY, perMinute: 6000 }),
   poll: { everyMinutes: (config: NetsuiteConfig) => config.NETSUITE_POLL_MINUTES },
   sync: { pages: netsuitePages },
+  /** No webhooks: the optional signed ping (ping.ts) only makes the next poll happen now. */
+  webhooks: {
+    verify: (raw, headers, secret) => verifyPing(raw, headers, secret),
+    parse: parsePing,
+    secret: (config: NetsuiteConfig) => config.NETSUITE_PING_SECRET,
+    secretName: 'NETSUITE_PING_SECRET',
+    signatureHeader: 'x-duely-signature',
+  },
   read: {
     invoices: async (ctx, ids) => {
       const { invoices, missing } = await readInvoices(ctx.client, ids, ctx.signal);

@@ -6,6 +6,7 @@
  * connector's read.invoices → a revoked token marks the connection reconnect_needed. Runs on PGlite and Postgres.
  */
 import { and, eq } from 'drizzle-orm';
+import { signPing } from '../../connectors/netsuite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
@@ -32,7 +33,7 @@ let connectionId = '';
 beforeAll(async () => {
   sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 12 }) });
   await sandbox.start();
-  s = await createTestServices({ clock, env: sandbox.env() });
+  s = await createTestServices({ clock, env: { ...sandbox.env(), NETSUITE_PING_SECRET: 'ping-secret' } });
   app = await buildApp(s);
   admin = (await issueApiToken(s.db, 'test admin')).token;
   const tenant = await ensureTenant(s.db, 'NetSuite Co', 'netsuite');
@@ -152,6 +153,37 @@ describe('NetSuite through the app', () => {
       data: { connectionId: string; reason: string };
     }>;
     expect(jobs.map((j) => j.data)).toContainEqual({ connectionId, reason: 'connect' });
+  });
+
+  it('a signed ping from a SuiteScript is routed to the account (an unsigned one is refused)', async () => {
+    const body = JSON.stringify({
+      account: '1234567-sb1',
+      events: [{ type: 'invoice', id: '5001', operation: 'edit' }],
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/webhooks/netsuite',
+      headers: {
+        'content-type': 'application/json',
+        'x-duely-timestamp': String(ts),
+        'x-duely-signature': 'v1=bad',
+      },
+      payload: body,
+    });
+    expect(refused.statusCode).toBe(401);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/webhooks/netsuite',
+      headers: {
+        'content-type': 'application/json',
+        'x-duely-timestamp': String(ts),
+        'x-duely-signature': signPing(body, 'ping-secret', ts),
+      },
+      payload: body,
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ events: 1, enqueued: 1, ignored: 0 });
   });
 
   it('the full sync leaves every open balance exact to the minor unit in every currency', async () => {
