@@ -43,6 +43,8 @@ interface FigureSpec {
   reference:
     | { kind: 'constant'; label: string; value: number }
     | { kind: 'bench'; label: string; bench: string; key: string }
+    /** Another figure of the same bench's output (measured in the same process). */
+    | { kind: 'same'; label: string; key: string }
     | { kind: 'none'; label: string };
 }
 
@@ -170,6 +172,27 @@ const benches: Bench[] = [
       ],
     }),
   ),
+  // Full NetSuite sync of a 5k-invoice stand-in account (TBA, SuiteQL) through run-sync, and the connector alone in
+  // the same process (bench/netsuite-sync.ts); NetSuite publishes no fixed ceiling, so the reference is the connector.
+  ...(['pglite', 'postgres'] as const).map(
+    (kind): Bench => ({
+      name: 'netsuite',
+      file: 'netsuite-sync.ts',
+      args: (n) => [kind, `${n ?? 5_000}`],
+      figures: [
+        {
+          figure: `NetSuite full sync, ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+          key: 'entities/s',
+          unit: 'entities/s',
+          reference: {
+            kind: 'same',
+            label: 'the connector alone (same run)',
+            key: 'connector entities/s',
+          },
+        },
+      ],
+    }),
+  ),
 ];
 
 const names = [...new Set(benches.map((b) => b.name))];
@@ -292,7 +315,9 @@ async function main(): Promise<number> {
             ? ref.value
             : ref.kind === 'bench'
               ? Number(outputs.get(ref.bench)?.[ref.key])
-              : Number.NaN;
+              : ref.kind === 'same'
+                ? Number(out[ref.key])
+                : Number.NaN;
         if (Number.isFinite(refValue)) {
           r.refValues.push(refValue);
           r.ratios.push(value / refValue);

@@ -4,10 +4,11 @@
  * it. Adding a provider is its folder plus one line in `connectors` below.
  */
 import { z } from 'zod';
+import { netsuite } from './netsuite';
 import { quickbooks } from './quickbooks';
 import type { Connector } from './types';
 
-export const connectors = { quickbooks } as const;
+export const connectors = { quickbooks, netsuite } as const;
 
 export type Provider = keyof typeof connectors;
 

@@ -113,6 +113,8 @@ export interface AuthorizeUrlParams {
   redirectUri: string;
   state: string;
   scopes?: readonly string[];
+  /** PKCE S256 challenge (when the spec says `pkce`). */
+  codeChallenge?: string;
 }
 
 export interface ClientCredentials {
@@ -135,10 +137,18 @@ export interface OAuthSpec<Config> {
   scopes: readonly string[];
   /** Query parameters the provider appends to the redirect URI. */
   callbackParams: readonly string[];
-  endpoints(config: Config): OAuthEndpoints;
+  /**
+   * The provider's endpoints. Providers with per-company hosts (NetSuite accounts) take the company id when it is
+   * known: the `?account=` of a connect, the callback's company, a stored connection's external id.
+   */
+  endpoints(config: Config, externalId?: string): OAuthEndpoints;
+  /** The provider requires PKCE (S256): the caller keeps a verifier with the state and sends it at the exchange. */
+  pkce?: boolean;
   buildAuthorizeUrl(params: AuthorizeUrlParams): string;
   parseCallback(query: Record<string, string | string[] | undefined>): CallbackResult;
-  exchangeCode(options: TokenRequestOptions & { code: string; redirectUri: string }): Promise<TokenSet>;
+  exchangeCode(
+    options: TokenRequestOptions & { code: string; redirectUri: string; codeVerifier?: string },
+  ): Promise<TokenSet>;
   refresh(options: TokenRequestOptions & { refreshToken: string }): Promise<TokenSet>;
   revoke(
     options: ClientCredentials & {
@@ -250,8 +260,28 @@ export interface IdentifyOptions<Config> {
 export interface CredentialConnectResult {
   externalId: string;
   displayName: string | null;
-  /** Opaque to the caller; sealed in the vault and handed back to `createClient` through the token callbacks. */
+  /**
+   * Opaque to the caller; sealed in the vault and handed back to `createClient` through the token callbacks. A
+   * credential that is not an OAuth refresh token (a TBA token pair, an M2M certificate id) is stored the same way:
+   * `refreshToken` holds what the connector's `refreshTokens` needs to mint a new access token (or a marker it
+   * refuses with `invalid_grant`, which marks the connection reconnect_needed).
+   */
   tokens: TokenSet;
+  /** Permissions the provider's role lacks (shown to the admin who connected). */
+  missingPermissions?: string[];
+}
+
+/** One field of a credential-form connect (API body keys, CLI flags --kebab-case, the web form). */
+export interface CredentialField {
+  name: string;
+  label: string;
+  /** Never echoed or logged. */
+  secret?: boolean;
+  /** Needed only for these `type` values (when the form has a `type` choice). */
+  forTypes?: readonly string[];
+  /** Fixed choices (e.g. the `type` of credential). */
+  choices?: readonly string[];
+  optional?: boolean;
 }
 
 /**
@@ -273,6 +303,25 @@ export interface ConnectSpec<Config> {
   launch?: boolean;
   /** The page the provider sends users to after they disconnected there (GET /connect/:provider/disconnect). */
   disconnectedPage?: { title: string; text: string };
+  /** Which credential `type` choices this configuration supports (all of them when absent). */
+  credentialTypes?(config: Config): readonly string[];
+  /** The credential form's fields (`connectWithCredentials` receives them by `name`). */
+  credentialFields?: readonly CredentialField[];
+  /** What an admin grants Duely's role at the provider (a checklist shown beside the credential form). */
+  permissions?: readonly string[];
+  /**
+   * Checks a stored connection with the provider (`duely <provider> probe`): which company, and the permissions
+   * its role lacks. Throws the connector's typed error when the credentials are refused.
+   */
+  probe?(
+    client: unknown,
+    signal?: AbortSignal,
+  ): Promise<{
+    externalId: string;
+    displayName: string | null;
+    missingPermissions: string[];
+    details?: object;
+  }>;
   /** Credential-form connect (NetSuite TBA/M2M): validates the fields with the provider, proves the company. */
   connectWithCredentials?(options: {
     config: Config;
@@ -305,6 +354,8 @@ export interface LiveReadSpec<Client> {
 export interface Connector<Config, Client, Cursor> {
   provider: string;
   displayName: string;
+  /** Origins of the provider's UI that may frame Duely (its apps page): the default FRAME_ANCESTORS includes them. */
+  frameAncestors?: readonly string[];
   /** The connector's environment variables (zod object); src/config.ts merges every registered connector's. */
   configSchema?: z.ZodObject<z.ZodRawShape>;
   /** The app's credentials at the provider, or null when not configured (connect answers 503 with `configHint`). */
@@ -317,17 +368,40 @@ export interface Connector<Config, Client, Cursor> {
   };
   connect?: ConnectSpec<Config>;
   /** Refreshes a stored connection's tokens with the connector's own credentials. */
-  refreshTokens?(options: { config: Config; refreshToken: string; signal?: AbortSignal }): Promise<TokenSet>;
-  /** Revokes a stored connection's grant at the provider with the connector's own credentials (disconnect). */
-  disconnect?(options: { config: Config; refreshToken: string; signal?: AbortSignal }): Promise<void>;
+  refreshTokens?(options: {
+    config: Config;
+    refreshToken: string;
+    /** The connection's company id (providers with per-company token endpoints). */
+    externalId: string;
+    signal?: AbortSignal;
+  }): Promise<TokenSet>;
+  /**
+   * Revokes a stored connection's grant at the provider with the connector's own credentials (disconnect). A
+   * credential no API can revoke (a NetSuite TBA token) answers `{revoked: false, adminAction}`: what the admin does
+   * at the provider.
+   */
+  disconnect?(options: {
+    config: Config;
+    refreshToken: string;
+    externalId: string;
+    signal?: AbortSignal;
+    // biome-ignore lint/suspicious/noConfusingVoidType: a connector that always revokes returns nothing (Promise<void>)
+  }): Promise<void | { revoked: false; adminAction: string | null }>;
   createClient?(options: ClientFactoryOptions<Config>): Client;
   /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
-  requestBudget?: { concurrency: number; perMinute: number };
+  requestBudget?: RequestBudget | ((config: Config) => RequestBudget);
+  /** A source without webhooks: the worker enqueues a sync of each active connection every `everyMinutes`. */
+  poll?: { everyMinutes(config: Config): number };
   sync: SyncSpec<Client, Cursor>;
   read?: LiveReadSpec<Client>;
   /** The invoice as the host renders it (its own invoice form), read live for the debtor's download link. */
   invoicePdf?(invoiceExternalId: string, options: InvoicePdfOptions<Config>): Promise<InvoicePdf>;
   webhooks?: WebhookSpec<Config>;
+}
+
+export interface RequestBudget {
+  concurrency: number;
+  perMinute: number;
 }
 
 /** What a live invoice-document read needs: the connection's credentials and request budget. */

@@ -9,7 +9,7 @@ import { parseClockDate } from './clock';
 import { loadConfig } from './config';
 import { findTenant } from './db/queries/tenants';
 import { connections } from './db/schema';
-import { formatMinor, type LedgerSummary, startDemo } from './demo';
+import { formatMinor, type LedgerSummary, providerDemos, startDemo } from './demo';
 import { DEMO_PROVIDER } from './demo-company';
 import { registeredConnectors } from '../connectors';
 import { ConnectorError } from '../connectors/errors';
@@ -187,6 +187,7 @@ export async function demoCommand(args: string[]): Promise<void> {
     invoices: { type: 'string' },
     seed: { type: 'string' },
     port: { type: 'string' },
+    provider: { type: 'string' },
   });
   const num = (name: string, value: string | undefined) => {
     if (value === undefined) return undefined;
@@ -199,6 +200,42 @@ export async function demoCommand(args: string[]): Promise<void> {
   // The demo prints its own progress; request logs would drown it (LOG_LEVEL=info brings them back).
   e.LOG_LEVEL ??= 'warn';
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (typeof v.provider === 'string' && v.provider !== DEMO_PROVIDER.provider) {
+    const start = providerDemos[v.provider];
+    if (!start) {
+      const known = [DEMO_PROVIDER.provider, ...Object.keys(providerDemos)].join(', ');
+      throw new CliUsageError(`--provider must be one of: ${known}`);
+    }
+    const d = await start({
+      env: e,
+      advanceEverySeconds: num('advance-every', v['advance-every']),
+      customers: num('customers', v.customers),
+      seed: num('seed', v.seed),
+      log,
+    });
+    const lines = [
+      '',
+      `Duely demo: ${d.providerName} stand-in account ${d.externalId} connected as tenant "${d.tenantSlug}"`,
+      `  App:          ${d.url}`,
+      `  Admin token:  ${d.adminToken}`,
+      `  Ledger:       ${summaryLines(d.summary)}`,
+      `  Stand-in:     ${d.sandboxUrl} (account clock ${d.sandboxClock()})`,
+      `  Try:          curl -H "Authorization: Bearer ${d.adminToken}" "${d.url}/api/v1/tenants/${d.tenantSlug}/invoices?status=open&limit=5"`,
+      `  ${d.changesNote}`,
+      '  Ctrl-C stops the demo.',
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const stopProvider = () => {
+      d.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', stopProvider);
+    process.once('SIGTERM', stopProvider);
+    return;
+  }
   const demo = await startDemo({
     env: e,
     advanceEverySeconds: num('advance-every', v['advance-every']),

@@ -16,6 +16,9 @@ Commands:
   import FILE.csv [--tenant NAME] [--now DATE]            import a canonical invoice-history CSV
   token [--label TEXT] [--tenant NAME]                    issue a new API token (printed once)
   token list [--tenant NAME] | token revoke ID            list API tokens (never their secrets) / revoke one
+  connect PROVIDER --tenant NAME --FIELD VALUE…           connect a ledger with credentials (fields below); also
+                                                          spelled \`PROVIDER connect …\`; creates the tenant if needed
+  probe [PROVIDER] --tenant NAME                          check the tenant's connection (also \`PROVIDER probe\`)
   sync --tenant NAME [--full]                             sync the tenant's ledger connection now (progress on stderr)
   demo [--advance-every SECONDS] [--port N]               the demo company's sandbox + Duely, connected through OAuth
   dunning plan|outbox --tenant NAME [--status S]          plan reminders now / list the outbox and message log
@@ -26,6 +29,8 @@ Commands:
                                                           weekly replay vs the heuristic (--model: score with that
                                                           model instead of retraining; --cutoff: one split)
   model retrain --tenant NAME [--now DATE]                train the tenant's own model; promote only if better
+
+Connect flags: \`duely connect help\` lists each provider's credential fields.
 
 Global: --now YYYY-MM-DD runs as of that date (same as DUELY_NOW).
 Configuration comes from the environment; see .env.example.`;
@@ -44,7 +49,25 @@ const commands: Record<string, () => Promise<Command>> = {
   sync: async () => (await import('./cli/sync')).sync,
   demo: async () => (await import('./cli/sync')).demo,
   dunning: async () => (await import('./cli/dunning')).run,
+  connect: async () => {
+    const { connectCommand } = await import('./cli-connect');
+    return (a) => connectCommand(a[0], a.slice(1));
+  },
+  probe: async () => {
+    const { probeCommand } = await import('./cli-connect');
+    return (a) => (a[0] && !a[0].startsWith('-') ? probeCommand(a[0], a.slice(1)) : probeCommand(undefined, a));
+  },
 };
+
+/** `duely <provider> connect|probe …` = `duely connect|probe <provider> …` for every registered provider. */
+async function providerCommand(command: string, rest: string[]): Promise<(() => Promise<Command>) | undefined> {
+  const [sub, ...subRest] = rest;
+  if (sub !== 'connect' && sub !== 'probe') return undefined;
+  const { isProvider } = await import('../connectors');
+  if (!isProvider(command)) return undefined;
+  const { connectCommand, probeCommand } = await import('./cli-connect');
+  return async () => () => (sub === 'connect' ? connectCommand(command, subRest) : probeCommand(command, subRest));
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -52,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  const load = Object.hasOwn(commands, command) ? commands[command] : await providerCommand(command, rest);
   if (!load) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
     return 2;

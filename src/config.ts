@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { connectorConfigShape } from '../connectors';
+import { connectorConfigShape, registeredConnectors } from '../connectors';
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -102,7 +102,7 @@ export const coreEnvSchema = z.object({
   WEB_DIST_DIR: optionalString,
   FRAME_ANCESTORS: z
     .string()
-    .default("'self' https://*.intuit.com https://*.qbo.intuit.com https://*.netsuite.com")
+    .default(() => ["'self'", ...registeredConnectors.flatMap((c) => c.frameAncestors ?? [])].join(' '))
     .transform((v) => v.trim()),
 });
 

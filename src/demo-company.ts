@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
-import { connectors } from '../connectors';
+import { type AnyConnector, connectors, registeredConnectors } from '../connectors';
+import type { CredentialField } from '../connectors/types';
 import type { Config } from './config';
 
 export type QuickbooksMode = 'live' | 'demo' | 'unconfigured';
@@ -164,6 +165,54 @@ export function quickbooksAvailability(config: Config, demo: DemoCompany | null)
   };
 }
 
+/** How any registered connector can be connected with this configuration (GET /api/v1/integrations). */
+export interface ConnectorAvailability {
+  provider: string;
+  displayName: string;
+  mode: 'live' | 'demo' | 'unconfigured';
+  /** Connect methods this configuration supports ('oauth': the browser flow at connectUrl; 'credentials': a form). */
+  methods: ('oauth' | 'credentials')[];
+  connectUrl: string | null;
+  /** The credential form (POST /api/v1/tenants/:tenant/connections), its `type` choices limited to what is set up. */
+  credentialFields: CredentialField[];
+  /** What an admin grants Duely's role at the provider. */
+  permissions: string[];
+  /** Whether the connector polls (no webhooks) and how often, in minutes. */
+  pollMinutes: number | null;
+  note: string | null;
+}
+
+/** A registered connector's availability, from its contract only. */
+export function connectorAvailability(config: Config, c: AnyConnector): ConnectorAvailability {
+  const oauth = Boolean(c.oauth && c.connect?.methods.includes('oauth') && c.credentials?.(config));
+  const types = c.connect?.credentialTypes?.(config);
+  const credentials =
+    Boolean(c.connect?.methods.includes('credentials') && c.connect.connectWithCredentials) &&
+    (types === undefined || types.length > 0);
+  const methods = [
+    ...(oauth ? (['oauth'] as const) : []),
+    ...(credentials ? (['credentials'] as const) : []),
+  ];
+  const credentialFields = credentials
+    ? (c.connect?.credentialFields ?? [])
+        .map((f) =>
+          f.choices && types ? { ...f, choices: f.choices.filter((x) => types.includes(x)) } : { ...f },
+        )
+        .filter((f) => !f.forTypes || !types || f.forTypes.some((t) => types.includes(t)))
+    : [];
+  return {
+    provider: c.provider,
+    displayName: c.displayName,
+    mode: methods.length > 0 ? 'live' : 'unconfigured',
+    methods,
+    connectUrl: oauth ? `/connect/${c.provider}` : null,
+    credentialFields,
+    permissions: [...(c.connect?.permissions ?? [])],
+    pollMinutes: c.poll ? c.poll.everyMinutes(config) : null,
+    note: methods.length > 0 ? null : (c.configHint ?? null),
+  };
+}
+
 /**
  * GET /api/v1/integrations, keyed by provider:
  *   { quickbooks: { mode: 'live' | 'demo' | 'unconfigured', connectUrl, demo: {realmId, customers, invoices}, note } }
@@ -171,8 +220,18 @@ export function quickbooksAvailability(config: Config, demo: DemoCompany | null)
 export function integrationsView(
   config: Config,
   demo: DemoCompany | null,
-): { quickbooks: QuickbooksAvailability } {
-  return { quickbooks: quickbooksAvailability(config, demo) };
+): { quickbooks: QuickbooksAvailability & ConnectorAvailability } & Record<string, ConnectorAvailability> {
+  const view: Record<string, ConnectorAvailability> = {};
+  for (const c of registeredConnectors) view[c.provider] = connectorAvailability(config, c);
+  const qb = quickbooksAvailability(config, demo);
+  return {
+    ...view,
+    quickbooks: {
+      ...view.quickbooks!,
+      ...qb,
+      methods: qb.connectUrl ? ['oauth'] : [],
+    },
+  };
 }
 
 /** The sign-in buttons /login offers: Sign in with Intuit when this server can connect QuickBooks (live or demo). */

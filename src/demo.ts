@@ -127,8 +127,11 @@ export async function ledgerSummary(services: Services, tenantId: string): Promi
   };
 }
 
-export const formatMinor = (minor: number, currency: string) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(minor / 100);
+/** Minor units in the currency's own precision (JPY has none: its minor unit is the yen). */
+export const formatMinor = (minor: number, currency: string) => {
+  const f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+  return f.format(minor / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
+};
 
 export interface DemoOptions {
   env?: Record<string, string | undefined>;
@@ -263,3 +266,123 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     throw err;
   }
 }
+
+/** A demo of another registered provider's stand-in (`npm run demo -- --provider netsuite`). */
+export interface ProviderDemo {
+  url: string;
+  adminToken: string;
+  provider: string;
+  providerName: string;
+  externalId: string;
+  sandboxUrl: string;
+  sandboxClock: () => string;
+  services: Services;
+  tenantSlug: string;
+  connectionId: string;
+  summary: LedgerSummary;
+  /** How changes reach Duely in this demo. */
+  changesNote: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The NetSuite stand-in (sandboxes/netsuite) in-process, Duely pointed at it, and its account connected the way an
+ * admin does it: Token-Based Authentication through the credential connect (connect-flow), then the first sync.
+ * Days pass in the stand-in every `advanceEverySeconds`; the poll cron (NETSUITE_POLL_MINUTES=1 here) picks them up.
+ */
+async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
+  const log = opts.log ?? (() => {});
+  const { startNetsuiteSandbox } = await import('../sandboxes/netsuite/run');
+  const { connectWithCredentials } = await import('./sync/connect-flow');
+  const { syncConnectionJob } = await import('./jobs/sync-jobs');
+  const env = { ...(opts.env ?? process.env) };
+  const base = loadConfig(env);
+  const dataDir = env.DATABASE_URL ? base.DATA_DIR : path.join(base.DATA_DIR, 'demo-netsuite');
+  if (!env.DATABASE_URL) {
+    const { rmSync } = await import('node:fs');
+    rmSync(path.join(dataDir, 'pglite'), { recursive: true, force: true });
+  }
+  log(`Generating the NetSuite stand-in account (${opts.customers ?? 24} customers, 4 subsidiaries)…`);
+  const ns = await startNetsuiteSandbox({
+    seed: opts.seed,
+    customers: opts.customers,
+    dayEverySeconds: opts.advanceEverySeconds,
+  });
+  let services: Services | null = null;
+  let server: RunningServer | null = null;
+  const stop = async () => {
+    await server?.stop();
+    if (!server) await services?.close();
+    await ns.stop();
+  };
+  try {
+    const config = loadConfig({
+      ...env,
+      ...ns.env,
+      NETSUITE_POLL_MINUTES: env.NETSUITE_POLL_MINUTES ?? '1',
+      DATA_DIR: dataDir,
+      DUELY_ROLE: 'all',
+      QUICKBOOKS_DEMO: 'off',
+    });
+    services = await createServices(config, { schedule: true });
+    server = await startServer(services, 'all');
+    const url = server.url ?? config.PUBLIC_URL;
+    const adminToken = server.firstToken ?? (await issueApiToken(services.db, 'demo')).token;
+    log(`Connecting NetSuite account ${ns.sandbox.accountId} with Token-Based Authentication…`);
+    const s = services;
+    const outcome = await connectWithCredentials(
+      s,
+      (connectionId, reason, tx) =>
+        s.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined),
+      {
+        provider: 'netsuite',
+        fields: {
+          accountId: ns.sandbox.accountId,
+          type: 'tba',
+          tokenId: 'sandbox-token-id',
+          tokenSecret: 'sandbox-token-secret',
+        },
+        tenantId: null,
+      },
+    );
+    if (!outcome.ok) throw new AppError('connect_failed', `NetSuite refused: ${outcome.message}`, 502);
+    let last = '';
+    const run = await waitForSync(services, outcome.connectionId, {
+      onProgress: (r) => {
+        const line = Object.entries(r.progress.entities)
+          .map(([k, e]) => `${k} ${e.rows}${e.done ? ' ✓' : ''}`)
+          .join(', ');
+        if (line !== last) log(`  initial sync: ${line}`);
+        last = line;
+      },
+    });
+    if (run.status !== 'succeeded') {
+      throw new AppError('sync_failed', `the initial sync failed: ${run.error ?? 'unknown error'}`, 502);
+    }
+    return {
+      url,
+      adminToken,
+      provider: 'netsuite',
+      providerName: 'NetSuite',
+      externalId: outcome.externalId,
+      sandboxUrl: ns.sandbox.url,
+      sandboxClock: () => ns.sandbox.company.clock,
+      services,
+      tenantSlug: outcome.tenantSlug,
+      connectionId: outcome.connectionId,
+      summary: await ledgerSummary(services, outcome.tenantId),
+      changesNote: opts.advanceEverySeconds
+        ? `A NetSuite business day passes every ${opts.advanceEverySeconds} s; Duely polls every ${config.NETSUITE_POLL_MINUTES} min.`
+        : `Add --advance-every SECONDS to let days pass in NetSuite (Duely polls every ${config.NETSUITE_POLL_MINUTES} min).`,
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** Demos of providers other than the built-in demo company's, by provider. */
+export const providerDemos: Record<string, (opts: DemoOptions) => Promise<ProviderDemo>> = {
+  netsuite: startNetsuiteDemo,
+};

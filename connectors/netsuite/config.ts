@@ -46,6 +46,8 @@ export const netsuiteConfigSchema = z.object({
   NETSUITE_AUTHORIZE_URL: optionalUrlTemplate,
   NETSUITE_TOKEN_URL: optionalUrlTemplate,
   NETSUITE_REVOKE_URL: optionalUrlTemplate,
+  /** Signs the optional ping a SuiteScript sends to POST /webhooks/netsuite (unset: pings are refused). */
+  NETSUITE_PING_SECRET: optionalString,
   /** Requests in flight per account (NetSuite's pool is shared with the customer's other integrations). */
   NETSUITE_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(3),
   /** Minutes between incremental polls (NetSuite has no webhooks). */

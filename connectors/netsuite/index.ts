@@ -1,11 +1,34 @@
 /**
- * The NetSuite connector: the parts today's contract has (OAuth 2.0 code flow, client factory, sync), plus named
- * exports for the parts the extended contract will take (config schema, identify/probe, live read of invoices,
- * credential connects, disconnect). Not registered in connectors/index.ts yet: the lead wires it.
+ * The NetSuite connector (registered in connectors/index.ts): OAuth 2.0 code flow with PKCE, credential connects
+ * (TBA token pair, M2M certificate), token refresh per stored credential, client factory, polled sync, live read.
  */
-import type { Connector, OAuthEndpoints } from '../types';
+import { ConnectorError, isConnectorError } from '../errors';
+import type {
+  ClientCredentials,
+  ConnectorLogger,
+  ConnectRefusal,
+  Connector,
+  CredentialConnectResult,
+  CredentialField,
+  OAuthEndpoints,
+} from '../types';
 import { NetsuiteClient } from './client';
-import { anyAccountAuthorizeUrl, type NetsuiteConfig, netsuiteEndpoints } from './config';
+import {
+  anyAccountAuthorizeUrl,
+  type NetsuiteConfig,
+  netsuiteConfigSchema,
+  netsuiteEndpoints,
+  netsuiteMethods,
+  realmAccountId,
+} from './config';
+import {
+  connectWithM2m,
+  connectWithTba,
+  disconnect as disconnectAccount,
+  m2mAccessToken,
+  NETSUITE_PERMISSIONS,
+  probe,
+} from './connect';
 import {
   buildAuthorizeUrl,
   exchangeCode,
@@ -15,36 +38,236 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth2';
-import { type NetsuiteCursor, netsuitePages } from './resources';
+import { parsePing, verifyPing } from './ping';
+import { type NetsuiteCursor, netsuitePages, readInvoices } from './resources';
 
 /**
- * Endpoints without an account (the contract's `endpoints(config)`): authorize goes to system.netsuite.com, which
- * routes the user to their account; token/revoke/API URLs are per account, so use `netsuiteEndpoints(config,
- * accountId)` for those (the callback's `company` says which account).
+ * The endpoints of an account; without one (a connect before the admin said which account), authorize goes to
+ * system.netsuite.com, which routes the user to their account, and the callback's `company` names it.
  */
-function endpointsWithoutAccount(config: NetsuiteConfig): OAuthEndpoints {
-  const placeholder = netsuiteEndpoints(config, 'ACCOUNT');
+function endpointsFor(config: NetsuiteConfig, accountId?: string): OAuthEndpoints {
+  const e = netsuiteEndpoints(config, accountId ?? 'ACCOUNT');
   return {
-    authorizeUrl: anyAccountAuthorizeUrl(config),
-    tokenUrl: placeholder.tokenUrl,
-    revokeUrl: placeholder.revokeUrl,
+    authorizeUrl: accountId ? e.authorizeUrl : anyAccountAuthorizeUrl(config),
+    tokenUrl: e.tokenUrl,
+    revokeUrl: e.revokeUrl,
     userInfoUrl: '',
-    apiBaseUrl: placeholder.restUrl,
+    apiBaseUrl: e.restUrl,
   };
 }
+
+/**
+ * What the vault's `refreshToken` slot holds for credentials that are not OAuth refresh tokens: a TBA token pair
+ * never refreshes (its marker is refused with invalid_grant: the token was revoked, reconnect); an M2M connection
+ * keeps its certificate id and mints a new client-credentials token with it.
+ */
+const TBA_MARKER = 'netsuite-tba';
+const M2M_PREFIX = 'netsuite-m2m:';
+/** A TBA token does not expire: the stored access token is valid until NetSuite answers 401 (~100 years). */
+const NEVER_S = 100 * 365 * 24 * 3600;
+
+function clientFor(config: NetsuiteConfig, accountId: string, accessToken: string): NetsuiteClient {
+  return new NetsuiteClient({
+    restUrl: netsuiteEndpoints(config, accountId).restUrl,
+    accountId,
+    concurrency: config.NETSUITE_CONCURRENCY,
+    auth: {
+      type: 'stored',
+      getAccessToken: async () => accessToken,
+      onUnauthorized: async () => accessToken,
+    },
+  });
+}
+
+function requiredOauthClient(config: NetsuiteConfig): ClientCredentials {
+  if (!config.NETSUITE_CLIENT_ID || !config.NETSUITE_CLIENT_SECRET) {
+    throw new ConnectorError({
+      code: 'validation',
+      message: `NetSuite OAuth 2.0 is not configured: ${CONFIG_HINT}`,
+    });
+  }
+  return { clientId: config.NETSUITE_CLIENT_ID, clientSecret: config.NETSUITE_CLIENT_SECRET };
+}
+
+const CONFIG_HINT = 'set NETSUITE_CLIENT_ID and NETSUITE_CLIENT_SECRET';
+
+/** The credential form: POST /api/v1/tenants/:tenant/connections, `duely connect netsuite`, the web form. */
+const CREDENTIAL_FIELDS = [
+  { name: 'accountId', label: 'Account ID (Setup > Company > Company Information)' },
+  { name: 'type', label: 'Authentication', choices: ['tba', 'm2m'] },
+  { name: 'tokenId', label: 'Token ID', forTypes: ['tba'] },
+  { name: 'tokenSecret', label: 'Token secret', secret: true, forTypes: ['tba'] },
+  { name: 'certificateId', label: 'Certificate ID', forTypes: ['m2m'] },
+] as const satisfies readonly CredentialField[];
+
+async function connectWithCredentials(options: {
+  config: NetsuiteConfig;
+  fields: Record<string, string>;
+  logger: ConnectorLogger;
+  signal?: AbortSignal;
+}): Promise<CredentialConnectResult | ConnectRefusal> {
+  const { config, fields, logger, signal } = options;
+  const type = fields.type || 'tba';
+  const missing = (names: string[]) => names.filter((n) => !fields[n]);
+  const need = type === 'm2m' ? ['accountId', 'certificateId'] : ['accountId', 'tokenId', 'tokenSecret'];
+  if (type !== 'tba' && type !== 'm2m') {
+    return { ok: false, status: 400, title: 'validation', message: 'auth.type must be "tba" or "m2m".' };
+  }
+  if (missing(need).length > 0) {
+    return { ok: false, status: 400, title: 'validation', message: `Missing: ${missing(need).join(', ')}.` };
+  }
+  try {
+    const result =
+      type === 'm2m'
+        ? await connectWithM2m({
+            config,
+            accountId: fields.accountId!,
+            certificateId: fields.certificateId!,
+            logger,
+            signal,
+          })
+        : await connectWithTba({
+            config,
+            accountId: fields.accountId!,
+            tokenId: fields.tokenId!,
+            tokenSecret: fields.tokenSecret!,
+            logger,
+            signal,
+          });
+    return {
+      externalId: result.externalId,
+      displayName: result.companyName,
+      missingPermissions: result.missingPermissions,
+      tokens: {
+        accessToken: result.secret,
+        refreshToken: type === 'm2m' ? `${M2M_PREFIX}${fields.certificateId}` : TBA_MARKER,
+        tokenType: type === 'm2m' ? 'Bearer' : 'TBA',
+        expiresIn: result.expiresIn ?? NEVER_S,
+        refreshTokenExpiresIn: null,
+        idToken: null,
+      },
+    };
+  } catch (err) {
+    if (
+      isConnectorError(err) &&
+      (err.code === 'unauthorized' || err.code === 'validation' || err.code === 'invalid_grant')
+    ) {
+      return {
+        ok: false,
+        status: err.code === 'validation' ? 400 : 422,
+        title: err.providerCode ?? (err.code === 'unauthorized' ? 'INVALID_LOGIN' : err.code),
+        message: err.userMessage,
+      };
+    }
+    throw err;
+  }
+}
+
+/** A stored credential rejected for good: the connection needs reconnecting (src/ marks it reconnect_needed). */
+const rejected = (message: string) => new ConnectorError({ code: 'invalid_grant', message });
 
 export const netsuite = {
   provider: 'netsuite',
   displayName: 'Oracle NetSuite',
+  frameAncestors: ['https://*.netsuite.com'],
+  configSchema: netsuiteConfigSchema,
+  credentials: (config: NetsuiteConfig) =>
+    config.NETSUITE_CLIENT_ID && config.NETSUITE_CLIENT_SECRET
+      ? { clientId: config.NETSUITE_CLIENT_ID, clientSecret: config.NETSUITE_CLIENT_SECRET }
+      : null,
+  configHint: CONFIG_HINT,
+  connect: {
+    methods: ['oauth', 'credentials'],
+    shortName: 'NetSuite',
+    stateCookie: 'duely_netsuite_oauth',
+    credentialFields: CREDENTIAL_FIELDS,
+    credentialTypes: (config: NetsuiteConfig) => netsuiteMethods(config).filter((m) => m !== 'oauth2'),
+    permissions: NETSUITE_PERMISSIONS.map((p) => `${p.tab} > ${p.permission} (${p.level})`),
+    connectWithCredentials,
+    probe: async (client: unknown, signal?: AbortSignal) => {
+      const p = await probe(client as NetsuiteClient, signal);
+      return {
+        externalId: p.externalId,
+        displayName: p.companyName,
+        missingPermissions: p.missingPermissions,
+        details: { clock: p.clock, subsidiaries: p.subsidiaries },
+      };
+    },
+  },
+  refreshTokens: async ({ config, refreshToken, externalId, signal }) => {
+    if (refreshToken === TBA_MARKER) {
+      throw rejected('NetSuite refused the access token (revoked, expired, or its role changed)');
+    }
+    if (refreshToken.startsWith(M2M_PREFIX)) {
+      try {
+        const fresh = await m2mAccessToken(config, externalId, refreshToken.slice(M2M_PREFIX.length), {
+          signal,
+        });
+        return { ...fresh, refreshToken, refreshTokenExpiresIn: null };
+      } catch (err) {
+        if (isConnectorError(err) && err.code !== 'provider_unavailable' && err.code !== 'network') {
+          throw rejected(`NetSuite refused the client-credentials grant: ${err.message}`);
+        }
+        throw err;
+      }
+    }
+    return refreshTokens({
+      tokenUrl: netsuiteEndpoints(config, externalId).tokenUrl,
+      ...requiredOauthClient(config),
+      refreshToken,
+      signal,
+    });
+  },
+  disconnect: async ({ config, refreshToken, externalId, signal }) => {
+    // TBA tokens and M2M mappings are revoked by an admin in NetSuite (see `disconnect` in connect.ts).
+    if (refreshToken === TBA_MARKER || refreshToken.startsWith(M2M_PREFIX)) {
+      const r = await disconnectAccount({
+        config,
+        accountId: externalId,
+        authType: refreshToken === TBA_MARKER ? 'tba' : 'm2m',
+      });
+      return r.revoked ? undefined : { revoked: false as const, adminAction: r.adminAction };
+    }
+    await revokeToken({
+      revokeUrl: netsuiteEndpoints(config, externalId).revokeUrl,
+      ...requiredOauthClient(config),
+      token: refreshToken,
+      signal,
+    });
+  },
   oauth: {
     scopes: NETSUITE_SCOPES,
     callbackParams: NETSUITE_CALLBACK_PARAMS,
-    endpoints: endpointsWithoutAccount,
+    endpoints: endpointsFor,
+    pkce: true,
     buildAuthorizeUrl,
     parseCallback,
     exchangeCode,
     refresh: refreshTokens,
     revoke: revokeToken,
+    /** The callback's `company` is proven by a probe of that account with the new token. */
+    identify: async ({ config, tokens, claimedExternalId, signal }) => {
+      if (!claimedExternalId) {
+        return {
+          ok: false,
+          status: 400,
+          title: 'NetSuite was not connected',
+          message: 'NetSuite did not say which account.',
+        };
+      }
+      const accountId = realmAccountId(claimedExternalId);
+      const client = clientFor(config, accountId, tokens.accessToken);
+      let companyName: string | null = null;
+      try {
+        companyName = (await probe(client, signal)).companyName;
+      } catch (err) {
+        if (isConnectorError(err) && err.code === 'unauthorized') {
+          return { ok: false, status: 403, title: 'NetSuite was not connected', message: err.userMessage };
+        }
+        throw err;
+      }
+      return { ok: true, externalId: accountId, user: null, displayName: async () => companyName };
+    },
   },
   /**
    * The vault's access token is either an OAuth 2.0 bearer token (code flow or M2M) or a TBA token pair written by
@@ -65,7 +288,24 @@ export const netsuite = {
       logger,
       limiter,
     }),
+  /** NetSuite's pool is concurrency, not a rate: a generous per-minute window, NETSUITE_CONCURRENCY in flight. */
+  requestBudget: (config: NetsuiteConfig) => ({ concurrency: config.NETSUITE_CONCURRENCY, perMinute: 6000 }),
+  poll: { everyMinutes: (config: NetsuiteConfig) => config.NETSUITE_POLL_MINUTES },
   sync: { pages: netsuitePages },
+  /** No webhooks: the optional signed ping (ping.ts) only makes the next poll happen now. */
+  webhooks: {
+    verify: (raw, headers, secret) => verifyPing(raw, headers, secret),
+    parse: parsePing,
+    secret: (config: NetsuiteConfig) => config.NETSUITE_PING_SECRET,
+    secretName: 'NETSUITE_PING_SECRET',
+    signatureHeader: 'x-duely-signature',
+  },
+  read: {
+    invoices: async (ctx, ids) => {
+      const { invoices, missing } = await readInvoices(ctx.client, ids, ctx.signal);
+      return { invoices, deleted: missing.map((externalId) => ({ externalId })) };
+    },
+  },
 } satisfies Connector<NetsuiteConfig, NetsuiteClient, NetsuiteCursor>;
 
 export {

@@ -40,6 +40,7 @@ function requiredCredentials(config: QuickbooksConfig): ClientCredentials {
 export const quickbooks = {
   provider: 'quickbooks',
   displayName: 'QuickBooks Online',
+  frameAncestors: ['https://*.intuit.com', 'https://*.qbo.intuit.com'],
   configSchema: quickbooksConfigSchema,
   credentials,
   configHint: CONFIG_HINT,

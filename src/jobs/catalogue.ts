@@ -4,7 +4,7 @@
 import type { JobDefinition } from './define';
 import { dailyDunningJob, planTenantJob, sendMessageJob, sweepSendsJob } from './dunning-jobs';
 import { dailyRiskJob, retrainTenantJob, scoreTenantJob } from './risk-jobs';
-import { syncConnectionJob } from './sync-jobs';
+import { pollConnectionsJob, syncConnectionJob } from './sync-jobs';
 
 export const jobs = {
   scoreTenant: scoreTenantJob,
@@ -15,6 +15,7 @@ export const jobs = {
   dailyDunning: dailyDunningJob,
   sweepDunningSends: sweepSendsJob,
   syncConnection: syncConnectionJob,
+  pollConnections: pollConnectionsJob,
 } satisfies Record<string, JobDefinition>;
 
 export const allJobs: readonly JobDefinition[] = Object.values(jobs);

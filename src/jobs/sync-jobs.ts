@@ -1,6 +1,7 @@
 /** Ledger sync jobs: one sync per connection at a time; webhook bursts coalesce into one queued run. */
 import { z } from 'zod';
-import { connectionTenantId } from '../db/queries/sync-runs';
+import { registeredConnectors } from '../../connectors';
+import { activeConnectionsLastSynced, connectionTenantId } from '../db/queries/sync-runs';
 import type { Services } from '../services';
 import type { OnSynced } from '../sync/run-sync';
 import { runSync } from '../sync/run-sync';
@@ -68,3 +69,37 @@ export const syncConnectionJob = defineJob({
     return { status: result.status, syncRunId: result.syncRunId, kind: result.kind, stats: result.stats };
   },
 });
+
+/**
+ * Every minute: a sync of each active connection of every polled provider (a connector with `poll`, i.e. no
+ * webhooks) whose last sync started at least `poll.everyMinutes(config)` ago. The sync queue's stately policy
+ * keeps it to one queued sync per connection whatever else enqueued one.
+ */
+export const pollConnectionsJob = defineJob({
+  name: 'sync.poll',
+  schema: z.object({}),
+  cron: '* * * * *',
+  cronData: {},
+  queue: { policy: 'singleton', retryLimit: 1 },
+  handler: async (_data, services) => pollConnections(services),
+});
+
+export async function pollConnections(services: Services): Promise<{ enqueued: string[] }> {
+  const now = services.clock.now().getTime();
+  const enqueued: string[] = [];
+  for (const connector of registeredConnectors) {
+    if (!connector.poll) continue;
+    const everyMs = connector.poll.everyMinutes(services.config) * 60_000;
+    const rows = await activeConnectionsLastSynced(services.db, connector.provider);
+    for (const row of rows) {
+      const last = Math.max(
+        row.lastSyncAt ? row.lastSyncAt.getTime() : 0,
+        row.lastStarted ? row.lastStarted.getTime() : 0,
+      );
+      if (now - last < everyMs) continue;
+      await services.queue.send(syncConnectionJob, { connectionId: row.id, reason: 'poll' });
+      enqueued.push(row.id);
+    }
+  }
+  return { enqueued };
+}

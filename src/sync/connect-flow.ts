@@ -15,7 +15,7 @@ import { createTenant } from '../db/queries/tenants';
 import { connections, tenants } from '../db/schema';
 import { eq } from 'drizzle-orm';
 import type { Services } from '../services';
-import { shortNameOf, vaultFor } from './connections';
+import { registeredConnector, shortNameOf, vaultFor } from './connections';
 
 /** Where the provider sends the browser back: registered at the provider, so it must never change. */
 export const callbackUrl = (publicUrl: string, provider: string) =>
@@ -129,4 +129,83 @@ export async function routeWebhookEvents(
   const unknown = companies.filter((r) => !known.some((k) => k.externalId === r));
   await Promise.all(known.map((k) => enqueueSync(k.id, 'webhook')));
   return { enqueued: known.length, unknown };
+}
+
+/** The answer of a credential-form connect: the connection, or the provider's refusal (bad credentials → 422). */
+export type CredentialConnectOutcome =
+  | {
+      ok: true;
+      connectionId: string;
+      tenantId: string;
+      tenantSlug: string;
+      provider: Provider;
+      externalId: string;
+      reattached: boolean;
+      missingPermissions: string[];
+    }
+  | { ok: false; status: number; code: string; message: string };
+
+/**
+ * Connects a company with credentials an admin typed (a token pair, a certificate id): the connector proves them
+ * with the provider (`connect.connectWithCredentials`), then the tokens are sealed and attached as for an OAuth
+ * connect — to `tenantId` when given, else to a new tenant named after the company — with the first sync enqueued.
+ */
+export async function connectWithCredentials(
+  services: Services,
+  enqueueSync: EnqueueSync,
+  opts: {
+    provider: string;
+    fields: Record<string, string>;
+    tenantId: string | null;
+    /** The name of the tenant created when `tenantId` is null (default: the company's name at the provider). */
+    newTenantName?: string;
+    signal?: AbortSignal;
+  },
+): Promise<CredentialConnectOutcome> {
+  const connector = registeredConnector(opts.provider);
+  const connect = connector.connect?.connectWithCredentials;
+  if (!connect || !connector.connect?.methods.includes('credentials')) {
+    return {
+      ok: false,
+      status: 400,
+      code: 'unsupported',
+      message: `${shortNameOf(connector)} connects through its own sign-in page: open /connect/${connector.provider}.`,
+    };
+  }
+  const result = await connect({
+    config: services.config,
+    fields: opts.fields,
+    logger: services.logger.child({ module: 'connect', provider: connector.provider }),
+    signal: opts.signal,
+  });
+  if ('ok' in result && result.ok === false) {
+    return { ok: false, status: result.status, code: result.title, message: result.message };
+  }
+  const proven = result as Exclude<typeof result, { ok: false }>;
+  const provider = connector.provider as Provider;
+  const attached = await attachCompany(services, enqueueSync, {
+    provider,
+    externalId: proven.externalId,
+    tokens: proven.tokens,
+    boundTenant: opts.tenantId,
+    companyName: opts.newTenantName ?? proven.displayName,
+  });
+  if (!attached) {
+    return {
+      ok: false,
+      status: 409,
+      code: 'already_connected',
+      message: `This ${shortNameOf(connector)} company is already connected to another Duely account.`,
+    };
+  }
+  return {
+    ok: true,
+    connectionId: attached.connectionId,
+    tenantId: attached.tenantId,
+    tenantSlug: attached.tenantSlug,
+    provider,
+    externalId: proven.externalId,
+    reattached: attached.reattached,
+    missingPermissions: proven.missingPermissions ?? [],
+  };
 }

@@ -9,8 +9,8 @@ import type { ClientCredentials } from '../../connectors/types';
 import { ConnectionTokens } from '../auth/connection-tokens';
 import { Vault } from '../auth/vault';
 import type { Config } from '../config';
-import { providerOfConnection } from '../db/queries/connection-lookup';
-import type { connections } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import { connections } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { budgetOf, SharedRequestLimiter } from './rate-budget';
@@ -30,7 +30,8 @@ export function sharedLimiter(
   conn: Pick<ConnectionRow, 'provider' | 'externalId'>,
 ): SharedRequestLimiter | undefined {
   if (services.dbh.kind !== 'postgres') return undefined;
-  const budget = isProvider(conn.provider) ? connectorFor(conn.provider).requestBudget : undefined;
+  const declared = isProvider(conn.provider) ? connectorFor(conn.provider).requestBudget : undefined;
+  const budget = typeof declared === 'function' ? declared(services.config) : declared;
   if (!budget) return undefined;
   let byKey = budgetsByServices.get(services);
   if (!byKey) {
@@ -74,12 +75,21 @@ export function connectorCredentials(provider: string, config: Config): ClientCr
 }
 
 /** The connector of a stored connection, for token calls (refresh, revoke) with its own credentials. */
-async function tokenConnector(services: Services, connectionId: string): Promise<AnyConnector> {
-  const provider = await providerOfConnection(services.db, connectionId);
-  if (provider === null) throw new AppError('not_found', `connection ${connectionId} not found`, 404);
-  const connector = registeredConnector(provider);
-  connectorCredentials(provider, services.config);
-  return connector;
+async function tokenConnector(
+  services: Services,
+  connectionId: string,
+): Promise<{ connector: AnyConnector; externalId: string }> {
+  const [row] = await services.db
+    .select({ provider: connections.provider, externalId: connections.externalId })
+    .from(connections)
+    .where(eq(connections.id, connectionId));
+  if (!row) throw new AppError('not_found', `connection ${connectionId} not found`, 404);
+  const connector = registeredConnector(row.provider);
+  // An OAuth-only connector refreshes with the app's credentials (503 when missing); a connector with a
+  // credential-form connect decides per stored credential in its own `refreshTokens`.
+  if (!connector.connect?.methods.includes('credentials'))
+    connectorCredentials(row.provider, services.config);
+  return { connector, externalId: row.externalId };
 }
 
 /**
@@ -92,18 +102,18 @@ export function connectionTokens(services: Services, opts: { fresh?: boolean } =
   const tokens = new ConnectionTokens(
     { dbh: services.dbh, clock: services.clock, logger: services.logger, vault: vaultFor(services.config) },
     async (connectionId) => {
-      const connector = await tokenConnector(services, connectionId);
+      const { connector, externalId } = await tokenConnector(services, connectionId);
       if (!connector.refreshTokens) {
         throw new AppError('unsupported', `${connector.provider} connections have no tokens to refresh`, 500);
       }
       const refresh = connector.refreshTokens;
-      return (refreshToken: string) => refresh({ config: services.config, refreshToken });
+      return (refreshToken: string) => refresh({ config: services.config, refreshToken, externalId });
     },
     async (connectionId) => {
-      const connector = await tokenConnector(services, connectionId);
+      const { connector, externalId } = await tokenConnector(services, connectionId);
       const revoke = connector.disconnect;
       return async (token: string) => {
-        if (revoke) await revoke({ config: services.config, refreshToken: token });
+        if (revoke) await revoke({ config: services.config, refreshToken: token, externalId });
       };
     },
   );

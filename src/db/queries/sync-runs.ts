@@ -3,7 +3,7 @@
  * sync/run-sync.ts, sync/apply-page.ts and sync/csv-import.ts. (Connections' lifecycle — create, tokens,
  * disconnect — is elsewhere.)
  */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
 import { connections, syncRuns } from '../schema';
 
@@ -129,3 +129,18 @@ export async function recentSyncRuns(db: DbOrTx, tenantId: string, limit = 50) {
     .where(eq(syncRuns.tenantId, tenantId))
     .orderBy(desc(syncRuns.startedAt))
     .limit(limit);}
+
+/** A provider's active connections with their last finished sync and the start of their latest run (polling). */
+export async function activeConnectionsLastSynced(db: DbOrTx, provider: string) {
+  return db
+    .select({
+      id: connections.id,
+      lastSyncAt: connections.lastSyncAt,
+      lastStarted:
+        sql<Date | null>`(select max("sync_runs"."started_at") from "sync_runs" where "sync_runs"."connection_id" = "connections"."id")`.mapWith(
+          syncRuns.startedAt,
+        ),
+    })
+    .from(connections)
+    .where(and(eq(connections.provider, provider), eq(connections.status, 'active')));
+}

@@ -38,7 +38,7 @@ export const connections = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
     provider: text('provider').notNull(),
-    /** The provider's account id: a realm id (Intuit), an account id (NetSuite). */
+    /** The provider's company id (an Intuit realm id, an ERP account id). */
     externalId: text('external_id').notNull(),
     status: text('status').$type<ConnectionStatus>().notNull().default('active'),
     statusReason: text('status_reason'),

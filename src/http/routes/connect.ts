@@ -12,6 +12,7 @@
  * - GET /connect/:provider/disconnect → the page the provider sends users to after disconnecting there.
  * A provider this server does not know, or one without that page, answers 404.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type AnyConnector,
@@ -125,15 +126,30 @@ export const connectRoutes =
         services.clock.now(),
         STATE_TTL_MS,
       );
+      // A provider with per-company hosts takes the company id the admin typed (?account=).
+      const account = (req.query as Record<string, unknown>).account;
+      let authorizeUrl: string;
+      try {
+        authorizeUrl = oauth.endpoints(
+          services.config,
+          typeof account === 'string' && account ? account : undefined,
+        ).authorizeUrl;
+      } catch (err) {
+        const message = err instanceof ConnectorError ? err.userMessage : 'That company id is not valid.';
+        return page(reply, c, 400, `${shortNameOf(c)} was not connected`, message);
+      }
+      // PKCE: the verifier stays in this browser's state cookie (base64url, after the nonce), never in the URL.
+      const verifier = oauth.pkce ? randomBytes(32).toString('base64url') : null;
       const url = oauth.buildAuthorizeUrl({
-        authorizeUrl: oauth.endpoints(services.config).authorizeUrl,
+        authorizeUrl,
         clientId: creds.clientId,
         redirectUri: callbackUrl(services.config.PUBLIC_URL, c.provider),
         state,
+        ...(verifier ? { codeChallenge: createHash('sha256').update(verifier).digest('base64url') } : {}),
       });
       reply.header(
         'set-cookie',
-        nonceCookie(stateCookieName(c), nonce, {
+        nonceCookie(stateCookieName(c), verifier ? `${nonce}.${verifier}` : nonce, {
           secure,
           path: `/connect/${c.provider}`,
           maxAge: STATE_TTL_MS / 1000,
@@ -190,7 +206,7 @@ export const connectRoutes =
       const callback = oauth.parseCallback(query);
       const now = services.clock.now();
       const payload = callback.state ? signerFor(c.provider).verify(callback.state, now) : null;
-      const nonce = readCookie(req.headers.cookie, stateCookieName(c));
+      const [nonce, codeVerifier] = (readCookie(req.headers.cookie, stateCookieName(c)) ?? '').split('.');
       if (!payload || payload.p !== c.provider || !nonce || payload.n !== nonce) {
         log.warn({ hasState: Boolean(callback.state), hasCookie: Boolean(nonce) }, 'OAuth state refused');
         return page(
@@ -222,8 +238,9 @@ export const connectRoutes =
       let tokens: TokenSet;
       try {
         tokens = await oauth.exchangeCode({
-          tokenUrl: oauth.endpoints(services.config).tokenUrl,
+          tokenUrl: oauth.endpoints(services.config, callback.externalId ?? undefined).tokenUrl,
           ...creds,
+          ...(codeVerifier ? { codeVerifier } : {}),
           code: callback.code,
           redirectUri: callbackUrl(services.config.PUBLIC_URL, c.provider),
         });

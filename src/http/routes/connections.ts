@@ -4,12 +4,13 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import { connectorFor, isProvider } from '../../../connectors';
+import { connectorFor, connectors, isProvider } from '../../../connectors';
 import type { StoredTokens } from '../../auth/connection-tokens';
 import { connections, syncRuns } from '../../db/schema';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
+import { connectWithCredentials, type EnqueueSync } from '../../sync/connect-flow';
 import { vaultFor } from '../../sync/connections';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
@@ -17,6 +18,9 @@ import { COLLECTOR, tenantOf } from '../auth';
 export const connectionRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
+    const enqueueSync: EnqueueSync = (connectionId, reason, tx) =>
+      services.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined);
+
     async function connectionOf(tenantId: string, id: string) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`connection ${id}`);
       const [row] = await services.db
@@ -64,6 +68,8 @@ export const connectionRoutes =
             statusReason: c.statusReason,
             reconnectUrl: c.status === 'reconnect_needed' ? `/connect/${c.provider}` : null,
             lastSyncAt: c.lastSyncAt,
+            /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
+            refreshExpiresAt: c.refreshExpiresAt,
             createdAt: c.createdAt,
             lastRun: view(last),
             runningSync: view(running),
@@ -71,6 +77,46 @@ export const connectionRoutes =
         }),
       );
       return { items };
+    });
+
+    /**
+     * Connect a company with credentials (a provider whose connector has a credential form, e.g. a token pair):
+     * {"provider", ...fields, "auth": {"type", ...fields}} → the connector proves them with the provider; the
+     * credentials are sealed and the first sync is enqueued. Bad credentials → 422 with the provider's code and
+     * where the admin looks. Admin only (a write route's default).
+     */
+    app.post('/tenants/:tenant/connections', async (req, reply) => {
+      const tenant = await tenantOf(req, services);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const provider = typeof body.provider === 'string' ? body.provider : '';
+      if (!isProvider(provider)) {
+        return reply.status(400).send({
+          error: {
+            code: 'validation',
+            message: `provider must be one of: ${Object.keys(connectors).join(', ')}`,
+          },
+        });
+      }
+      const fields: Record<string, string> = {};
+      const auth = body.auth && typeof body.auth === 'object' ? (body.auth as Record<string, unknown>) : {};
+      for (const [k, v] of [...Object.entries(body), ...Object.entries(auth)]) {
+        if (k !== 'provider' && k !== 'auth' && typeof v === 'string') fields[k] = v;
+      }
+      const outcome = await connectWithCredentials(services, enqueueSync, {
+        provider,
+        fields,
+        tenantId: tenant.id,
+      });
+      if (!outcome.ok) {
+        return reply.status(outcome.status).send({ error: { code: outcome.code, message: outcome.message } });
+      }
+      return reply.status(201).send({
+        id: outcome.connectionId,
+        provider: outcome.provider,
+        externalId: outcome.externalId,
+        status: 'active',
+        missingPermissions: outcome.missingPermissions,
+      });
     });
 
     app.post('/tenants/:tenant/connections/:id/sync', { config: COLLECTOR }, async (req, reply) => {
@@ -101,13 +147,20 @@ export const connectionRoutes =
       const tenant = await tenantOf(req, services);
       const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
       let revoked = false;
+      let adminAction: string | null = null;
       const disconnect = isProvider(conn.provider) ? connectorFor(conn.provider).disconnect : undefined;
       if (conn.credentials && disconnect) {
         try {
           const stored = vaultFor(services.config).open<StoredTokens>(conn.credentials);
           // The grant is revoked by the connection's own connector, with that provider's app credentials.
-          await disconnect({ config: services.config, refreshToken: stored.refreshToken });
-          revoked = true;
+          const result = await disconnect({
+            config: services.config,
+            refreshToken: stored.refreshToken,
+            externalId: conn.externalId,
+          });
+          // Some credentials cannot be revoked through an API: the admin is told what to do at the provider.
+          revoked = result?.revoked ?? true;
+          adminAction = result?.adminAction ?? null;
         } catch (err) {
           // Disconnecting must work even when the provider is down or the grant is already gone.
           req.log.warn({ err, connectionId: conn.id }, 'token revoke failed; disconnecting anyway');
@@ -126,6 +179,6 @@ export const connectionRoutes =
           updatedAt: now,
         })
         .where(eq(connections.id, conn.id));
-      return { id: conn.id, status: 'disconnected', revoked };
+      return { id: conn.id, status: 'disconnected', revoked, ...(adminAction ? { adminAction } : {}) };
     });
   };

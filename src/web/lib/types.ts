@@ -3,7 +3,7 @@
  * the connection routes, which are being rewritten into generic connector routes.
  */
 
-import type { QuickbooksAvailability } from '../../demo-company';
+import type { ConnectorAvailability, QuickbooksAvailability } from '../../demo-company';
 import type {
   AnalyticsAnswer,
   CustomerDetailAnswer,
@@ -75,13 +75,18 @@ export interface Connection {
   statusReason: string | null;
   reconnectUrl: string | null;
   lastSyncAt: string | null;
+  /** When the connection's grant lapses (OAuth refresh tokens that expire); null or absent when it does not. */
+  refreshExpiresAt?: string | null;
   lastRun: SyncRunView | null;
   runningSync: SyncRunView | null;
 }
 
 /** GET /api/v1/integrations (src/http/routes/integrations.ts); the server's own type, type-only. */
+export type { ConnectorAvailability };
+
 export interface Integrations {
-  quickbooks: QuickbooksAvailability;
+  quickbooks: QuickbooksAvailability & Partial<ConnectorAvailability>;
+  netsuite?: ConnectorAvailability;
 }
 
 export type CustomerRow = CustomerListRow;

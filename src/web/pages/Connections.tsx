@@ -6,6 +6,7 @@ import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../nav';
 import { ConnectionList } from './connections/ConnectionList';
+import { CredentialConnect } from './connections/CredentialConnect';
 import { INTEGRATIONS_PATH, QuickbooksConnect } from './connections/QuickbooksConnect';
 
 export interface ImportResult {
@@ -50,7 +51,8 @@ export function describeRun(run: SyncRun): string {
     .filter(([, v]) => typeof v === 'number' && v > 0)
     .slice(0, 4)
     .map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`);
-  return `QuickBooks ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
+  const host = run.source.provider === 'netsuite' ? 'NetSuite' : 'QuickBooks';
+  return `${host} ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
 }
 
 export function ConnectionsPage({ tenant }: PageProps) {
@@ -106,6 +108,18 @@ export function ConnectionsPage({ tenant }: PageProps) {
               .map((c) => c.externalId)}
           />
         </Card>
+        {integrations.data?.netsuite ? (
+          <Card title={integrations.data.netsuite.displayName}>
+            <CredentialConnect
+              tenant={tenant}
+              info={integrations.data.netsuite}
+              onConnected={() => {
+                conns.reload();
+                runs.reload();
+              }}
+            />
+          </Card>
+        ) : null}
         {source !== null && source !== 'csv' ? (
           <Card title="Upload a CSV">
             <p className="muted" data-testid="csv-not-offered">

@@ -16,6 +16,21 @@ import { SyncProgressBar } from './SyncProgressBar';
 import { useInterval } from './use-interval';
 
 const POLL_MS = 1000;
+/** Warn this long before a connection's grant lapses (NetSuite OAuth 2.0 refresh tokens live 7 days). */
+export const EXPIRY_WARNING_MS = 48 * 3600_000;
+
+/** "Reconnect before …" when the grant lapses within EXPIRY_WARNING_MS (or has lapsed), else null. */
+export function expiryWarning(
+  c: Pick<Connection, 'status' | 'refreshExpiresAt'>,
+  now = Date.now(),
+): string | null {
+  if (c.status !== 'active' || !c.refreshExpiresAt) return null;
+  const left = Date.parse(c.refreshExpiresAt) - now;
+  if (left > EXPIRY_WARNING_MS) return null;
+  return left <= 0
+    ? 'Duely’s access to this company has lapsed. Reconnect to resume syncing.'
+    : `Duely’s access to this company lapses ${formatInstant(c.refreshExpiresAt)}: reconnect before then to keep syncing (or switch to token-based authentication, which does not lapse).`;
+}
 /** A sync queued this long without starting: say where syncs run. */
 const NOT_STARTED_HINT_MS = 30_000;
 
@@ -153,9 +168,21 @@ export function ConnectionList(props: {
               </div>
               {c.status === 'reconnect_needed' ? (
                 <p className="banner banner-warn" role="note">
-                  QuickBooks no longer accepts Duely's access to this company (it was revoked or has expired).
-                  Reconnect to resume syncing; reminders are held until then, since balances cannot be
-                  checked.
+                  {(info as Record<string, { displayName?: string } | undefined> | null)?.[c.provider]
+                    ?.displayName ?? 'The ledger'}{' '}
+                  no longer accepts Duely's access to this company (it was revoked or has expired). Reconnect
+                  to resume syncing; reminders are held until then, since balances cannot be checked.
+                </p>
+              ) : null}
+              {expiryWarning(c) ? (
+                <p className="banner banner-warn" role="note" data-testid="expiry-warning">
+                  {expiryWarning(c)}{' '}
+                  <a
+                    href={`/connect/${c.provider}?account=${encodeURIComponent(c.externalId)}`}
+                    target="_top"
+                  >
+                    Reconnect
+                  </a>
                 </p>
               ) : null}
               {isPending ? <SyncProgressBar run={c.runningSync} name={name} /> : null}

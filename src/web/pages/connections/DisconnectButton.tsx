@@ -11,9 +11,12 @@ export interface DisconnectResult {
   status: 'disconnected';
   /** false: QuickBooks could not be told (down, or the grant was already gone); disconnected anyway. */
   revoked: boolean;
+  /** What the admin does at the provider when no API can revoke the credential (a NetSuite access token). */
+  adminAction?: string;
 }
 
 export function disconnectMessage(name: string, r: DisconnectResult): string {
+  if (r.adminAction) return `${name} is disconnected: Duely deleted its credentials. ${r.adminAction}`;
   return r.revoked
     ? `${name} is disconnected: Duely's access was revoked at QuickBooks and its tokens deleted.`
     : `${name} is disconnected: Duely deleted its tokens (QuickBooks could not confirm the revocation; the access may already have ended).`;

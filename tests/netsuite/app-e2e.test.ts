@@ -1,0 +1,318 @@
+/**
+ * NetSuite through the app, against the local stand-in: an admin connects with Token-Based Authentication through
+ * POST /api/v1/tenants/:tenant/connections → the first sync is enqueued → the sync leaves every invoice's open
+ * balance equal to the stand-in's ledger to the minor unit in every currency → days pass in NetSuite → an
+ * incremental sync is still exact, voids and deletions show → the pre-send live re-read goes through the
+ * connector's read.invoices → a revoked token marks the connection reconnect_needed. Runs on PGlite and Postgres.
+ */
+import { and, eq } from 'drizzle-orm';
+import { signPing } from '../../connectors/netsuite';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
+import { issueApiToken } from '../../src/auth/api-tokens';
+import { ManualClock } from '../../src/clock';
+import { ensureTenant } from '../../src/db/queries/tenants';
+import { connections, invoices, syncRuns, tenants } from '../../src/db/schema';
+import { buildApp } from '../../src/http/app';
+import { syncConnectionJob } from '../../src/jobs/sync-jobs';
+import type { Services } from '../../src/services';
+import { refreshInvoicesLive } from '../../src/sync/live-refresh';
+import { runSync } from '../../src/sync/run-sync';
+import { createTestServices } from '../helpers/services';
+
+const clock = new ManualClock('2026-04-01T08:00:00Z');
+let sandbox: NetsuiteSandbox;
+let s: Services;
+let app: FastifyInstance;
+let admin = '';
+let tenantId = '';
+let tenantSlug = '';
+let connectionId = '';
+
+beforeAll(async () => {
+  sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 12 }) });
+  await sandbox.start();
+  s = await createTestServices({ clock, env: { ...sandbox.env(), NETSUITE_PING_SECRET: 'ping-secret' } });
+  app = await buildApp(s);
+  admin = (await issueApiToken(s.db, 'test admin')).token;
+  const tenant = await ensureTenant(s.db, 'NetSuite Co', 'netsuite');
+  tenantId = tenant.id;
+  tenantSlug = tenant.slug;
+});
+afterAll(async () => {
+  await app?.close();
+  await s?.close();
+  await sandbox?.stop();
+});
+
+const post = (body: unknown) =>
+  app.inject({
+    method: 'POST',
+    url: `/api/v1/tenants/${tenantSlug}/connections`,
+    headers: { authorization: `Bearer ${admin}` },
+    payload: body as Record<string, unknown>,
+  });
+
+/** Every live invoice in the DB: currency, balance in minor units, status — keyed by NetSuite id. */
+async function ours() {
+  const rows = await s.db
+    .select({
+      id: invoices.externalId,
+      currency: invoices.currency,
+      balanceMinor: invoices.balanceMinor,
+      status: invoices.status,
+    })
+    .from(invoices)
+    .where(eq(invoices.tenantId, tenantId));
+  return new Map(
+    rows
+      .filter((r) => r.status !== 'deleted')
+      .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
+  );
+}
+
+/** Totals per currency, for a readable failure. */
+function perCurrency(m: Map<string, { currency: string; balanceMinor: number }>) {
+  const out: Record<string, number> = {};
+  for (const v of m.values()) out[v.currency] = (out[v.currency] ?? 0) + v.balanceMinor;
+  return out;
+}
+
+async function expectExact() {
+  const truth = sandbox.company.openBalances();
+  const got = await ours();
+  expect(perCurrency(got)).toEqual(perCurrency(truth));
+  expect(got).toEqual(truth);
+}
+
+describe('NetSuite through the app', () => {
+  it('GET /api/v1/integrations lists every registered connector with its mode and connect methods', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/integrations',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(Object.keys(body).sort()).toEqual(['netsuite', 'quickbooks']);
+    expect(body.netsuite).toMatchObject({
+      provider: 'netsuite',
+      mode: 'live',
+      methods: ['oauth', 'credentials'],
+      connectUrl: '/connect/netsuite',
+      pollMinutes: 15,
+    });
+    // No M2M key is configured: the form offers token-based authentication only.
+    const type = body.netsuite.credentialFields.find((f: { name: string }) => f.name === 'type');
+    expect(type.choices).toEqual(['tba']);
+    expect(body.netsuite.credentialFields.map((f: { name: string }) => f.name)).not.toContain(
+      'certificateId',
+    );
+    expect(body.netsuite.permissions).toContain('Transactions > Invoice (View)');
+    expect(body.quickbooks).toHaveProperty('mode');
+  });
+
+  it('bad TBA credentials: 422 saying INVALID_LOGIN and where the admin looks; nothing stored', async () => {
+    const res = await post({
+      provider: 'netsuite',
+      accountId: '1234567_SB1',
+      auth: { type: 'tba', tokenId: 'sandbox-token-id', tokenSecret: 'wrong' },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.code).toBe('INVALID_LOGIN');
+    expect(res.json().error.message).toMatch(/Login Audit Trail/);
+    expect(await s.db.select().from(connections)).toHaveLength(0);
+  });
+
+  it('a provider without a credential form, or an unknown one, is refused', async () => {
+    expect((await post({ provider: 'quickbooks', accountId: 'x' })).statusCode).toBe(400);
+    expect((await post({ provider: 'nope' })).statusCode).toBe(400);
+  });
+
+  it('connects with TBA: 201, sealed credentials, the first sync enqueued', async () => {
+    const res = await post({
+      provider: 'netsuite',
+      accountId: '1234567_SB1',
+      auth: { type: 'tba', tokenId: 'sandbox-token-id', tokenSecret: 'sandbox-token-secret' },
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({
+      provider: 'netsuite',
+      externalId: '1234567_SB1',
+      status: 'active',
+      missingPermissions: [],
+    });
+    connectionId = body.id;
+    const [row] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(row?.tenantId).toBe(tenantId);
+    // Sealed: the token secret is not readable in the row.
+    expect(JSON.stringify(row?.credentials)).not.toContain('sandbox-token-secret');
+    const jobs = (await s.queue.findJobs(syncConnectionJob.name)) as Array<{
+      data: { connectionId: string; reason: string };
+    }>;
+    expect(jobs.map((j) => j.data)).toContainEqual({ connectionId, reason: 'connect' });
+  });
+
+  it('a signed ping from a SuiteScript is routed to the account (an unsigned one is refused)', async () => {
+    const body = JSON.stringify({
+      account: '1234567-sb1',
+      events: [{ type: 'invoice', id: '5001', operation: 'edit' }],
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/webhooks/netsuite',
+      headers: {
+        'content-type': 'application/json',
+        'x-duely-timestamp': String(ts),
+        'x-duely-signature': 'v1=bad',
+      },
+      payload: body,
+    });
+    expect(refused.statusCode).toBe(401);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/webhooks/netsuite',
+      headers: {
+        'content-type': 'application/json',
+        'x-duely-timestamp': String(ts),
+        'x-duely-signature': signPing(body, 'ping-secret', ts),
+      },
+      payload: body,
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ events: 1, enqueued: 1, ignored: 0 });
+  });
+
+  it('the full sync leaves every open balance exact to the minor unit in every currency', async () => {
+    const result = await runSync(s, { connectionId, reason: 'connect', pageSize: 25 });
+    expect(result.status).toBe('succeeded');
+    await expectExact();
+    const currencies = new Set([...(await ours()).values()].map((v) => v.currency));
+    expect(currencies).toEqual(new Set(['USD', 'CAD', 'EUR', 'JPY']));
+  });
+
+  it('after days of changes in NetSuite, an incremental sync is still exact; voids and deletions show', async () => {
+    const deletedBefore = sandbox.company.deleted.length;
+    for (let day = 0; day < 8; day++) {
+      sandbox.company.simulateDay();
+      clock.advance(24 * 3600_000);
+    }
+    // A void and a deletion of invoices we hold, for certain.
+    const held = [...sandbox.company.txns.values()].filter((t) => t.type === 'CustInvc' && !t.voided);
+    const voided = held[0]!;
+    const gone = held[1]!;
+    sandbox.company.void(voided.id);
+    sandbox.company.delete(gone.id);
+    expect(sandbox.company.deleted.length).toBeGreaterThan(deletedBefore);
+
+    const result = await runSync(s, { connectionId, reason: 'schedule', pageSize: 25 });
+    expect(result.status).toBe('succeeded');
+    const [run] = await s.db
+      .select()
+      .from(syncRuns)
+      .where(and(eq(syncRuns.connectionId, connectionId), eq(syncRuns.status, 'succeeded')))
+      .orderBy(syncRuns.startedAt);
+    expect(run).toBeDefined();
+    await expectExact();
+    const got = await ours();
+    expect(got.get(String(voided.id))).toMatchObject({ status: 'void', balanceMinor: 0 });
+    expect(got.has(String(gone.id))).toBe(false);
+    const [deletedRow] = await s.db
+      .select({ status: invoices.status })
+      .from(invoices)
+      .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, String(gone.id))));
+    expect(deletedRow?.status).toBe('deleted');
+  });
+
+  it('the pre-send live re-read goes through the connector: a payment minutes ago is seen without a sync', async () => {
+    const inv = [...sandbox.company.txns.values()].find(
+      (t) => t.type === 'CustInvc' && sandbox.company.unpaid(t) > 100,
+    )!;
+    const customer = sandbox.company.customers.get(inv.entity)!;
+    const amount = sandbox.company.unpaid(inv) - 100;
+    sandbox.company.addPayment(customer, amount, [{ invoice: inv.id, amountMinor: amount }]);
+    const [row] = await s.db
+      .select({ id: invoices.id, balanceMinor: invoices.balanceMinor })
+      .from(invoices)
+      .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, String(inv.id))));
+    expect(row!.balanceMinor).toBe(amount + 100);
+    const queriesBefore = sandbox.queries.length;
+    const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    await refreshInvoicesLive(s, conn!, [row!.id]);
+    expect(sandbox.queries.slice(queriesBefore).some((q) => q.includes(String(inv.id)))).toBe(true);
+    const [after] = await s.db
+      .select({ balanceMinor: invoices.balanceMinor })
+      .from(invoices)
+      .where(eq(invoices.id, row!.id));
+    expect(after!.balanceMinor).toBe(100);
+  });
+
+  it('OAuth 2.0 in the browser: per-account authorize with PKCE, callback company proven by a probe, 7-day lapse stored', async () => {
+    // A second stand-in account, so this connect creates its own tenant.
+    const other = new NetsuiteSandbox({
+      accountId: '7654321',
+      company: NetsuiteCompany.generate({ seed: 4, customers: 3 }),
+    });
+    await other.start();
+    const s2 = await createTestServices({
+      clock,
+      env: { ...other.env(), PUBLIC_URL: 'https://duely.example' },
+    });
+    const app2 = await buildApp(s2);
+    try {
+      const start = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+      expect(start.statusCode).toBe(302);
+      const authorize = new URL(String(start.headers.location));
+      expect(authorize.origin).toBe(other.url);
+      expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+      const cookie = String(start.headers['set-cookie']).split(';')[0]!;
+      // The verifier is not in the URL the browser carries.
+      expect(start.headers.location).not.toContain(cookie.split('.')[1]!);
+      const consent = await fetch(authorize, { redirect: 'manual' });
+      const back = new URL(String(consent.headers.get('location')));
+      expect(back.searchParams.get('company')).toBe('7654321');
+      const done = await app2.inject({ url: back.pathname + back.search, headers: { cookie } });
+      expect(done.statusCode).toBe(302);
+      const [conn] = await s2.db.select().from(connections).where(eq(connections.provider, 'netsuite'));
+      expect(conn).toMatchObject({ externalId: '7654321', status: 'active' });
+      const lapse = conn!.refreshExpiresAt!.getTime() - clock.now().getTime();
+      expect(lapse).toBeGreaterThan(6 * 24 * 3600_000);
+      expect(lapse).toBeLessThanOrEqual(7 * 24 * 3600_000);
+      const [tenant] = await s2.db.select().from(tenants).where(eq(tenants.id, conn!.tenantId));
+      expect(tenant?.name).toBe('Duely Demo Holdings Inc.');
+      // The stored OAuth grant syncs, refreshing through the account's own token endpoint.
+      const result = await runSync(s2, { connectionId: conn!.id, reason: 'connect' });
+      expect(result.status).toBe('succeeded');
+    } finally {
+      await app2.close();
+      await s2.close();
+      await other.stop();
+    }
+  });
+
+  it('a revoked TBA token marks the connection reconnect_needed', async () => {
+    delete sandbox.options.tokens['sandbox-token-id'];
+    const result = await runSync(s, { connectionId, reason: 'schedule' });
+    expect(result.status).toBe('reconnect_needed');
+    const [row] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(row?.status).toBe('reconnect_needed');
+    const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, tenantId));
+    expect(tenant?.slug).toBe(tenantSlug);
+  });
+
+  it('disconnecting a TBA connection deletes the credentials and says how the admin revokes the token in NetSuite', async () => {
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${tenantSlug}/connections/${connectionId}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'disconnected', revoked: false });
+    expect(res.json().adminAction).toMatch(/Access Tokens/);
+    const [row] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(row?.credentials).toBeNull();
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * `duely netsuite connect|probe` (= `duely connect|probe netsuite`), generic over credential-form connectors:
+ * flags from the connector's fields, the tenant created when missing, the first sync queued, INVALID_LOGIN shown.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
+import { main } from '../../src/cli';
+
+let sandbox: NetsuiteSandbox;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 3, customers: 4 }) });
+  await sandbox.start();
+  delete process.env.DATABASE_URL;
+  Object.assign(process.env, sandbox.env(), {
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'duely-cli-')),
+    APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+  });
+});
+afterAll(async () => {
+  process.env = saved;
+  await sandbox?.stop();
+});
+
+async function run(argv: string[]) {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+    out += String(c);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
+    err += String(c);
+    return true;
+  });
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('duely netsuite connect|probe', () => {
+  it('bad token secret: exit 1 naming INVALID_LOGIN and the Login Audit Trail', async () => {
+    const r = await run([
+      'netsuite',
+      'connect',
+      '--tenant',
+      'Acme NS',
+      '--account',
+      '1234567_SB1',
+      '--token-id',
+      'sandbox-token-id',
+      '--token-secret',
+      'wrong',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/INVALID_LOGIN/);
+    expect(r.err).toMatch(/Login Audit Trail/);
+    // Nothing was created for refused credentials.
+    expect((await run(['probe', '--tenant', 'acme-ns'])).err).toMatch(/tenant acme-ns not found/);
+  });
+
+  it('connects with TBA (creating the tenant), then probes the stored connection', async () => {
+    const r = await run([
+      'netsuite',
+      'connect',
+      '--tenant',
+      'Acme NS',
+      '--account',
+      '1234567_SB1',
+      '--token-id',
+      'sandbox-token-id',
+      '--token-secret',
+      'sandbox-token-secret',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Connected NetSuite 1234567_SB1 to tenant acme-ns/);
+    const p = await run(['netsuite', 'probe', '--tenant', 'acme-ns']);
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.out)).toMatchObject({
+      provider: 'netsuite',
+      tenant: 'acme-ns',
+      externalId: '1234567_SB1',
+      displayName: 'Duely Demo Holdings Inc.',
+      missingPermissions: [],
+    });
+    // The generic spelling works as well.
+    expect((await run(['probe', 'netsuite', '--tenant', 'acme-ns'])).code).toBe(0);
+  });
+
+  it('a provider without a credential form is a usage error', async () => {
+    const r = await run(['connect', 'quickbooks', '--tenant', 'x']);
+    expect(r.code).toBe(2);
+  });
+});
