@@ -18,7 +18,11 @@ import {
   skipUnsentMessages,
   upsertCustomerOverrides,
 } from '../db/queries/dunning-admin';
-import { insertDunningMessageIfNew } from '../db/queries/dunning-plan';
+import {
+  deleteDunningMessage,
+  insertDunningMessageIfNew,
+  insertMessageSteps,
+} from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
 import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
@@ -225,7 +229,7 @@ export async function bulkSendStatements(services: Services, r: BulkRequest): Pr
           to: m.to,
           channel: m.channel,
           invoiceIds: m.invoiceIds,
-          stepKeys: [],
+          stepKeys: m.steps.map((x) => x.stepKey),
           stepKey: m.stepKey,
           sequenceId: m.sequenceId,
           tone: m.tone,
@@ -242,8 +246,28 @@ export async function bulkSendStatements(services: Services, r: BulkRequest): Pr
             requestedBy: r.actor,
           },
         });
-        if (inserted) ok.push(id);
-        else notApplied.push({ id, reason: 'a statement was already requested today' });
+        if (!inserted) {
+          notApplied.push({ id, reason: 'a statement was already requested today' });
+          continue;
+        }
+        const steps = await insertMessageSteps(
+          tx,
+          m.steps.map((x) => ({
+            tenantId: r.tenantId,
+            messageId: m.key,
+            invoiceId: x.invoiceId,
+            customerId: m.customerId,
+            stepKey: x.stepKey,
+            tone: m.tone,
+          })),
+        );
+        if (steps !== m.steps.length) {
+          // An invoice already carries today's statement (in another message): this one must not exist.
+          await deleteDunningMessage(tx, m.key);
+          notApplied.push({ id, reason: 'a statement was already requested today' });
+          continue;
+        }
+        ok.push(id);
       }
     }
     for (const id of r.ids) if (!found.has(id)) notApplied.push({ id, reason: 'not found' });

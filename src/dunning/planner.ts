@@ -308,10 +308,13 @@ function requestedStatement(
       to,
       channel: 'email',
       invoiceIds: listed.map((i) => i.id),
-      steps: [],
+      // Recorded per invoice like any message's steps (a step of no sequence, of the gentlest tone): the planner's
+      // history then counts the statement as a contact (no catch-up statement or reminder on top of it, the gap
+      // between messages kept) without moving an invoice along its sequence.
+      steps: listed.map((i) => ({ invoiceId: i.id, stepKey: `${REQUESTED_STATEMENT_STEP}:${today}` })),
       stepKey: REQUESTED_STATEMENT_STEP,
       sequenceId: ctx.sequence.id,
-      tone: 'neutral',
+      tone: 'friendly',
       template: 'statement',
       sendAt,
       requiresApproval: true,

@@ -104,7 +104,10 @@ describe('bulk send statement', () => {
       status: 'awaiting_approval',
       requiresApproval: true,
       decidedAt: null,
-      stepKeys: [],
+      stepKeys: [
+        expect.stringMatching(/^statement:requested:/),
+        expect.stringMatching(/^statement:requested:/),
+      ],
     });
     expect(m!.approvalReason).toMatch(/requested by API token "test"/);
     const snap = m!.snapshot as { invoices: { number: string }[]; totals: unknown[]; requestedBy: string };
