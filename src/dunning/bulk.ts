@@ -4,9 +4,11 @@
  * that cannot take the action are reported with the reason (already sent, decided by someone else, not open …),
  * the rest change together, and one bulk_actions row records who did what to which rows.
  */
+import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
 import {
   approveAwaitingMessages,
+  customersWithPendingStatement,
   insertBulkAction,
   lockCustomersOf,
   lockInvoicesWithDisputeOf,
@@ -16,8 +18,18 @@ import {
   skipUnsentMessages,
   upsertCustomerOverrides,
 } from '../db/queries/dunning-admin';
+import {
+  deleteDunningMessage,
+  insertDunningMessageIfNew,
+  insertMessageSteps,
+} from '../db/queries/dunning-plan';
+import { tenantById } from '../db/queries/tenants';
+import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
+import { loadDunningConfig } from './dunning-config';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
+import { requestedStatements } from './planner';
+import { loadPlannerInput } from './planner-input';
 
 export interface BulkResult {
   id: string;
@@ -171,5 +183,94 @@ export async function bulkDispute(
       await resolveDisputes(tx, r.tenantId, ok, now);
     }
     return record(tx, r, 'invoices', action, ok, notApplied);
+  });
+}
+
+/**
+ * A statement of account to each customer, as a person asked: one message per customer listing its open invoices
+ * not on hold (the planner's snapshot shape, so previews, approvals and the send path take it as they take a
+ * catch-up statement). It always waits for a reviewer (awaiting_approval): asking for it is not approving what it
+ * says, and nothing is queued here, so sending off or paused changes nothing until someone approves. One a customer
+ * a day (deterministic key): a second request the same day, or a statement still pending, is reported, not repeated.
+ */
+export async function bulkSendStatements(services: Services, r: BulkRequest): Promise<BulkResult> {
+  const now = services.clock.now();
+  return services.db.transaction(async (tx) => {
+    // The planner's lock: no plan run rewrites this tenant's messages while the statements are written.
+    await advisoryXactLock(tx, `dunning-plan:${r.tenantId}`);
+    const tenant = await tenantById(tx, r.tenantId);
+    if (!tenant) throw new Error(`tenant ${r.tenantId} not found`);
+    const existing = await lockCustomersOf(tx, r.tenantId, r.ids);
+    const found = new Set(existing.map((c) => String(c.id)));
+    const ids = r.ids.filter((id) => found.has(id));
+    const notApplied: { id: string; reason: string }[] = [];
+    const ok: string[] = [];
+    if (ids.length > 0) {
+      const config = await loadDunningConfig(tx, tenant);
+      const input = await loadPlannerInput(tx, r.tenantId, config, now, await customerBandOf(tx, tenant));
+      const pending = await customersWithPendingStatement(tx, r.tenantId, ids);
+      const statements = requestedStatements(input, ids, r.actor);
+      for (const id of ids) {
+        const s = statements.get(id);
+        if (pending.has(id)) {
+          notApplied.push({ id, reason: 'a statement is already waiting to be sent' });
+          continue;
+        }
+        if (!s?.message) {
+          notApplied.push({ id, reason: s?.skip ?? 'no open invoices' });
+          continue;
+        }
+        const m = s.message;
+        const inserted = await insertDunningMessageIfNew(tx, {
+          id: m.key,
+          tenantId: r.tenantId,
+          customerId: m.customerId,
+          kind: 'reminder',
+          to: m.to,
+          channel: m.channel,
+          invoiceIds: m.invoiceIds,
+          stepKeys: m.steps.map((x) => x.stepKey),
+          stepKey: m.stepKey,
+          sequenceId: m.sequenceId,
+          tone: m.tone,
+          template: m.template,
+          status: 'awaiting_approval',
+          sendAt: m.sendAt,
+          requiresApproval: true,
+          approvalReason: m.approvalReason,
+          reason: m.reason,
+          snapshot: {
+            ...m.snapshot,
+            policyVersion: config.version,
+            sequenceId: m.sequenceId,
+            requestedBy: r.actor,
+          },
+        });
+        if (!inserted) {
+          notApplied.push({ id, reason: 'a statement was already requested today' });
+          continue;
+        }
+        const steps = await insertMessageSteps(
+          tx,
+          m.steps.map((x) => ({
+            tenantId: r.tenantId,
+            messageId: m.key,
+            invoiceId: x.invoiceId,
+            customerId: m.customerId,
+            stepKey: x.stepKey,
+            tone: m.tone,
+          })),
+        );
+        if (steps !== m.steps.length) {
+          // An invoice already carries today's statement (in another message): this one must not exist.
+          await deleteDunningMessage(tx, m.key);
+          notApplied.push({ id, reason: 'a statement was already requested today' });
+          continue;
+        }
+        ok.push(id);
+      }
+    }
+    for (const id of r.ids) if (!found.has(id)) notApplied.push({ id, reason: 'not found' });
+    return record(tx, r, 'customers', 'send_statement', ok, notApplied);
   });
 }

@@ -21,12 +21,14 @@ import {
   openInvoiceIdsOfCustomer,
   PENDING,
   pendingReminders,
+  queueApprovedRequestedStatements,
   queuePlannedReceipts,
   receiptCandidates,
   releaseSteps,
   releaseStepsOf,
   skipPendingMessage,
   unqueueReceipts,
+  unqueueRequestedStatements,
   updateDunningMessage,
 } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
@@ -245,6 +247,8 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
     });
   }
   await unqueueReceipts(tx, tenantId);
+  // A statement someone asked for is not re-planned (the planner never makes one): it stays, unqueued.
+  await unqueueRequestedStatements(tx, tenantId);
   return out;
 }
 
@@ -257,6 +261,10 @@ export async function resumeSending(services: Services, tx: Tx, tenantId: string
   const approvals = await takeBackPending(tx, tenantId);
   const held = await queuePlannedReceipts(tx, tenantId, services.clock.now());
   for (const r of held) await enqueueSend(services, tx, r.id, services.clock.now(), 'resume');
+  // Statements someone asked for and a reviewer approved while sending was off: queued now, for their planned send
+  // time (at once when that has passed).
+  const statements = await queueApprovedRequestedStatements(tx, tenantId, services.clock.now());
+  for (const m of statements) await enqueueSend(services, tx, m.id, m.sendAt, 'resume');
   return planTenantIn(services, tx, tenantId, approvals);
 }
 

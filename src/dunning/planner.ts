@@ -224,6 +224,139 @@ type InvoiceOutcome =
  * The policy and settings must already be validated (parsePolicy, dunningSettingsSchema).
  */
 export function plan(input: PlannerInput): PlanResult {
+  const lookups = lookupsOf(input);
+  const messages: PlannedMessage[] = [];
+  const decisions: CustomerDecision[] = [];
+  for (const customer of input.customers) {
+    if (!lookups.invoicesByCustomer.has(customer.id)) continue;
+    const planned = planCustomer(customer, lookups);
+    messages.push(...planned.messages);
+    decisions.push(planned.decision);
+  }
+  return { messages, decisions };
+}
+
+/** The step key a statement someone asked for carries (it fulfils no policy step). */
+export const REQUESTED_STATEMENT_STEP = 'statement:requested';
+
+/**
+ * A statement of account a person asked for (the lists' bulk "Send statement"): one message listing every open
+ * invoice of the customer that is not on hold, in the planner's snapshot shape, always for a reviewer's approval.
+ * Its key is deterministic per customer and day (the customer's local day), so asking twice makes one. Null
+ * message with the reason when the customer cannot receive one (the planner's customer holds, nothing open).
+ */
+export type RequestedStatement =
+  | { message: PlannedMessage; skip?: undefined }
+  | { message?: undefined; skip: string };
+
+export function requestedStatements(
+  input: PlannerInput,
+  customerIds: string[],
+  requestedBy: string,
+): Map<string, RequestedStatement> {
+  const l = lookupsOf(input);
+  const byId = new Map(input.customers.map((c) => [c.id, c]));
+  return new Map(customerIds.map((id) => [id, requestedStatement(l, id, byId.get(id), requestedBy)]));
+}
+
+function requestedStatement(
+  l: Lookups,
+  customerId: string,
+  customer: PlannerCustomer | undefined,
+  requestedBy: string,
+): RequestedStatement {
+  const { input } = l;
+  const invoices = l.invoicesByCustomer.get(customerId) ?? [];
+  if (!customer || invoices.length === 0) return { skip: 'no open invoices' };
+  const timeZone = customer.timezone || input.settings.timezone;
+  const today = todayIn(timeZone, l);
+  const to = customer.override?.contactEmails ?? customer.emails;
+  const blocked = customerBlock(customer, to, today);
+  if (blocked) return { skip: blocked.reason };
+  const holds: string[] = [];
+  const listed = invoices
+    .filter((inv) => {
+      const hold = invoiceHold(inv, today, l.disputes.get(inv.id), l.promises.get(inv.id));
+      if (hold) holds.push(hold.reason);
+      return !hold;
+    })
+    .sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
+  if (listed.length === 0) return { skip: `nothing open to list: ${holds.join('; ')}` };
+  const ctx = customerContext(customer, today, timeZone, invoices, l);
+  const key = `dm_${createHash('sha256').update(`statement|${customer.id}|${today}`).digest('hex').slice(0, 24)}`;
+  const sendAt = chooseSendTime({
+    now: input.now,
+    debtorTimezone: customer.timezone,
+    tenantTimezone: input.settings.timezone,
+    businessDays: input.settings.businessDays,
+    businessHours: input.settings.businessHours,
+    quietHours: input.settings.quietHours,
+    holidays: input.settings.holidays,
+    engagement: l.engagementByCustomer.get(customer.id) ?? [],
+    rng: seededRng(key),
+  });
+  const sendDate = localParts(sendAt, timeZone).date;
+  const previous = new Set(
+    listed.flatMap((i) =>
+      (l.historyByInvoice.get(i.id) ?? []).filter((h) => h.status === 'sent').map((h) => h.at.getTime()),
+    ),
+  );
+  return {
+    message: {
+      key,
+      customerId: customer.id,
+      to,
+      channel: 'email',
+      invoiceIds: listed.map((i) => i.id),
+      // Recorded per invoice like any message's steps (a step of no sequence, of the gentlest tone): the planner's
+      // history then counts the statement as a contact (no catch-up statement or reminder on top of it, the gap
+      // between messages kept) without moving an invoice along its sequence.
+      steps: listed.map((i) => ({ invoiceId: i.id, stepKey: `${REQUESTED_STATEMENT_STEP}:${today}` })),
+      stepKey: REQUESTED_STATEMENT_STEP,
+      sequenceId: ctx.sequence.id,
+      tone: 'friendly',
+      template: 'statement',
+      sendAt,
+      requiresApproval: true,
+      approvalReason: `statement of account requested by ${requestedBy}; a reviewer approves it before it is sent`,
+      reason: `Statement of account requested by ${requestedBy}: ${listed.length} open invoice${listed.length === 1 ? '' : 's'}`,
+      snapshot: {
+        asOf: today,
+        sendDate,
+        plannedAt: input.now.toISOString(),
+        invoices: listed.map((inv) => {
+          const pred = l.invoicePred.get(inv.id);
+          return {
+            invoiceId: inv.id,
+            number: inv.number,
+            issueDate: inv.issueDate,
+            dueDate: inv.dueDate,
+            daysOverdue: Math.max(0, diffDays(sendDate, inv.dueDate)),
+            totalMinor: inv.totalMinor,
+            openBalanceMinor: inv.openBalanceMinor,
+            currency: inv.currency,
+            payLink: inv.payLink ?? null,
+            stepKey: null,
+            prediction: pred
+              ? {
+                  pLate: pred.pLate,
+                  predictedPayDate: pred.predictedPayDate,
+                  riskBand: pred.riskBand,
+                  reasons: pred.reasons,
+                }
+              : null,
+          };
+        }),
+        totals: totalsByCurrency(listed),
+        previousReminders: previous.size,
+        customerRisk: ctx.risk,
+        sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
+      },
+    },
+  };
+}
+
+function lookupsOf(input: PlannerInput): Lookups {
   const promises = new Map<string, PromiseToPay>();
   for (const p of input.promises) {
     // Several promises on one invoice: the latest date governs.
@@ -242,15 +375,7 @@ export function plan(input: PlannerInput): PlanResult {
     promises,
     todayIn: new Map(),
   };
-  const messages: PlannedMessage[] = [];
-  const decisions: CustomerDecision[] = [];
-  for (const customer of input.customers) {
-    if (!lookups.invoicesByCustomer.has(customer.id)) continue;
-    const planned = planCustomer(customer, lookups);
-    messages.push(...planned.messages);
-    decisions.push(planned.decision);
-  }
-  return { messages, decisions };
+  return lookups;
 }
 
 export interface Holds {

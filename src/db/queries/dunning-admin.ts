@@ -271,3 +271,19 @@ export async function resolveDisputes(
   await tx.execute(sql`update disputes set resolved_at = ${now}::timestamptz
         where tenant_id = ${tenantId}::uuid and invoice_id = any(${uuidArray(invoiceIds)}::uuid[]) and resolved_at is null`);
 }
+
+/** Customers (of these) with a statement of account not sent yet (planned, awaiting approval or queued). */
+export async function customersWithPendingStatement(tx: Tx, tenantId: string, customerIds: string[]) {
+  const rows = await tx
+    .selectDistinct({ customerId: dunningMessages.customerId })
+    .from(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        inArray(dunningMessages.customerId, customerIds),
+        eq(dunningMessages.template, 'statement'),
+        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+      ),
+    );
+  return new Set(rows.map((r) => r.customerId));
+}

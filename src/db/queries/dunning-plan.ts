@@ -2,7 +2,7 @@
  * The planner's statements (dunning/engine.ts, planner-input.ts, dunning-config.ts, go-live.ts, step-preview.ts):
  * what it reads to plan and what it writes. engine.ts owns the transaction and takes the plan lock first.
  */
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   contactSuppressions,
@@ -123,6 +123,12 @@ export async function releaseStepsOf(tx: Tx, messageIds: string[]): Promise<void
   await tx.delete(dunningMessageSteps).where(inArray(dunningMessageSteps.messageId, messageIds));
 }
 
+/**
+ * The step key of a statement of account a person asked for (dunning/planner.ts REQUESTED_STATEMENT_STEP): the
+ * planner never makes one, so it is not taken back to be re-planned; it waits, unqueued, like a receipt.
+ */
+const REQUESTED_STATEMENT = 'statement:requested';
+
 /** Deletes the tenant's pending reminders (their steps go by cascade); the deleted rows. */
 export async function deletePendingReminders(tx: Tx, tenantId: string): Promise<DunningMessage[]> {
   return tx
@@ -132,9 +138,44 @@ export async function deletePendingReminders(tx: Tx, tenantId: string): Promise<
         eq(dunningMessages.tenantId, tenantId),
         eq(dunningMessages.kind, 'reminder'),
         inArray(dunningMessages.status, [...PENDING]),
+        ne(dunningMessages.stepKey, REQUESTED_STATEMENT),
       ),
     )
     .returning();
+}
+
+/** Queued statements someone asked for go back to planned, keeping their approval (sending off or paused). */
+export async function unqueueRequestedStatements(tx: Tx, tenantId: string): Promise<void> {
+  await tx
+    .update(dunningMessages)
+    .set({ status: 'planned' })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.stepKey, REQUESTED_STATEMENT),
+        eq(dunningMessages.status, 'queued'),
+      ),
+    );
+}
+
+/** Approved statements someone asked for, planned while sending was off, are queued (go-live, resume). */
+export async function queueApprovedRequestedStatements(
+  tx: Tx,
+  tenantId: string,
+  now: Date,
+): Promise<{ id: string; sendAt: Date }[]> {
+  return tx
+    .update(dunningMessages)
+    .set({ status: 'queued', updatedAt: now })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.stepKey, REQUESTED_STATEMENT),
+        eq(dunningMessages.status, 'planned'),
+        isNotNull(dunningMessages.decidedAt),
+      ),
+    )
+    .returning({ id: dunningMessages.id, sendAt: dunningMessages.sendAt });
 }
 
 /** Queued receipts go back to planned (sending off or paused). */
@@ -182,11 +223,7 @@ export async function connectionCounts(
 /** The message's status, its row locked for the transaction; null when there is no such message. */
 /** The message row, locked FOR UPDATE until the transaction ends (null when there is none). */
 export async function lockMessage(tx: Tx, id: string): Promise<DunningMessage | null> {
-  const [existing] = await tx
-    .select()
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, id))
-    .for('update');
+  const [existing] = await tx.select().from(dunningMessages).where(eq(dunningMessages.id, id)).for('update');
   return existing ?? null;
 }
 

@@ -263,7 +263,11 @@ export const messageBulkBody = z
 
 export const customerBulkBody = z
   .object({
-    action: z.enum(['pause', 'resume', 'exclude', 'include']),
+    /**
+     * send_statement: one statement of account per customer listing its open invoices, waiting for a reviewer's
+     * approval (one a customer a day; customers who cannot receive one are reported with the reason).
+     */
+    action: z.enum(['pause', 'resume', 'exclude', 'include', 'send_statement']),
     ...bulkTarget(z.uuid()),
     until: isoDate.optional(),
   })

@@ -40,7 +40,13 @@ import {
   taskTotals,
   tasksWithCustomers,
 } from '../../db/queries/lists';
-import { type BulkResult, bulkCustomers, bulkDecideMessages, bulkDispute } from '../../dunning/bulk';
+import {
+  type BulkResult,
+  bulkCustomers,
+  bulkDecideMessages,
+  bulkDispute,
+  bulkSendStatements,
+} from '../../dunning/bulk';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
 import { COLLECTOR, tenantOf } from '../auth';
@@ -356,6 +362,7 @@ export const listRoutes =
             customerFilterOf(services, parseInput(customerListQuery, filter, 'filter')),
           ),
         );
+        if (b.action === 'send_statement') return bulkSendStatements(services, r);
         return bulkCustomers(services, b.action, { ...r, until: b.until });
       },
     );

@@ -46,7 +46,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
   const allOnPage = pageIds.length > 0 && pageIds.every((id) => selection.sel.ids.has(id));
   const onSort = (s: string) => state.set({ sort: s });
 
-  const bulk = async (action: 'pause' | 'resume' | 'exclude' | 'include') => {
+  const bulk = async (action: 'pause' | 'resume' | 'exclude' | 'include' | 'send_statement') => {
     setBusy(true);
     setBulkError(null);
     try {
@@ -55,10 +55,15 @@ export function CustomersPage({ tenant, currency }: PageProps) {
         ...bulkTarget(selection.sel, params),
         ...(action === 'pause' ? { until } : {}),
       });
-      const verb = { pause: 'paused', resume: 'resumed', exclude: 'excluded', include: 'included again' }[
-        action
-      ];
-      setResult(bulkSummary(r, `customers ${verb}`));
+      const verb = {
+        pause: 'customers paused',
+        resume: 'customers resumed',
+        exclude: 'customers excluded',
+        include: 'customers included again',
+        // A statement someone asks for still waits for a reviewer (Approvals) before it is sent.
+        send_statement: 'statements of account created, waiting for approval',
+      }[action];
+      setResult(bulkSummary(r, verb));
       selection.clear();
       list.reload();
     } catch (e) {
@@ -158,6 +163,15 @@ export function CustomersPage({ tenant, currency }: PageProps) {
           </button>
           <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => bulk('include')}>
             Include
+          </button>
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={busy}
+            title="One statement of account per customer, listing its open invoices; a reviewer approves it before it is sent"
+            onClick={() => bulk('send_statement')}
+          >
+            Send statement
           </button>
         </BulkBar>
       ) : null}
