@@ -3,6 +3,7 @@
  * from invoices, payments, messages, promises and disputes (newest first), the risk trend's words, and the
  * validation of the override, promise and dispute forms. Tested in tests/web/customer-timeline.test.ts.
  */
+import { parseAmountMinor } from '../../../../connectors/money';
 import type { DunningMessage } from '../../components/dunning';
 import { formatDate, formatMoney } from '../../lib/format';
 import type { CustomerDetail, InvoiceRow } from '../../lib/types';
@@ -493,17 +494,10 @@ export function validateOverride(
 }
 
 /**
- * "1200.50" → 120050 minor units, exactly (digits joined as a string, never a float product); commas between
- * thousands are allowed. Null unless a positive amount with at most the currency's decimals.
+ * "1200.50" → 120050 minor units: the money kernel's rule for typed amounts (connectors/money.ts parseAmount).
+ * Null unless a positive amount with at most the currency's decimals.
  */
-export function parseAmount(value: string, currency: string): number | null {
-  const exp =
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  const m = /^\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?\s*$/.exec(value);
-  if (!m || (m[2] ?? '').length > exp) return null;
-  const n = Number(`${m[1]!.replace(/,/g, '')}${(m[2] ?? '').padEnd(exp, '0')}`);
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-}
+export const parseAmount = parseAmountMinor;
 
 export interface PromiseForm {
   invoiceIds: string[];
