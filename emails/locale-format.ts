@@ -1,7 +1,6 @@
+import { dayInZone, daysBetween } from '../connectors/dates';
 import { formatMoney } from '../connectors/money';
 import type { InvoiceLine, IsoDate } from './email-props';
-
-const DAY_MS = 86_400_000;
 
 // Building an Intl formatter costs ~0.2 ms, formatting with one a few µs; an email formats dozens of values.
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -34,19 +33,14 @@ export function formatYear(date: IsoDate, locale: string): string {
   return df.format(isoToUtcNoon(date));
 }
 
-/** The calendar day of an instant in a timezone ("2026-11-27"); en-CA formats dates as YYYY-MM-DD. */
+/** The calendar day of an instant in a timezone ("2026-11-27"): the date kernel's dayInZone. */
 export function localIsoDate(instant: string, timezone: string): IsoDate {
-  const d = new Date(instant);
-  if (Number.isNaN(d.getTime())) throw new RangeError(`not an ISO instant: ${instant}`);
-  return cached(
-    `t|${timezone}`,
-    () => new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short' }),
-  ).format(d);
+  return dayInZone(instant, timezone);
 }
 
 /** Positive when `asOf` is after the due date; negative before it. */
 export function daysPastDue(dueDate: IsoDate, asOf: IsoDate): number {
-  return Math.round((isoToUtcNoon(asOf).getTime() - isoToUtcNoon(dueDate).getTime()) / DAY_MS);
+  return daysBetween(dueDate, asOf);
 }
 
 /** Totals per currency, in first-seen order: a debtor billed in EUR and USD gets two totals, never a sum. */
