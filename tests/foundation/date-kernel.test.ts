@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addDays, dayInZone, daysBetween, isIsoDate, isoDay } from '../../connectors/dates';
 import { isIsoDate as csvIsIsoDate } from '../../connectors/csv/parse';
@@ -37,5 +38,13 @@ describe('date kernel (connectors/dates.ts)', () => {
     expect(timelineAddDays('2026-11-27T10:00:00Z', 5)).toBe('2026-12-02'); // an instant counts as its UTC day
     for (const v of ['2024-02-29', '2023-02-29', '2024-13-01'])
       expect([csvIsIsoDate(v), isDay(v)], v).toEqual([isIsoDate(v), isIsoDate(v)]);
+  });
+
+  it('kernel files stay browser-safe: they import nothing (the web bundle includes them)', () => {
+    for (const file of ['connectors/money.ts', 'connectors/dates.ts']) {
+      const text = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      expect(text.match(/^\s*import\b.*$/gm) ?? [], file).toEqual([]);
+      expect(text, file).not.toMatch(/\brequire\(|\bprocess\.|\bBuffer\b/);
+    }
   });
 });
