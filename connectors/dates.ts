@@ -54,3 +54,13 @@ export function dayInZone(instant: Date | string, timeZone: string): string {
   for (const part of f.formatToParts(d)) p[part.type] = part.value;
   return `${p.year}-${p.month}-${p.day}`;
 }
+
+/** True for an IANA time zone this runtime knows ("America/New_York", "UTC"). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

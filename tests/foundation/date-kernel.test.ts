@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { addDays, dayInZone, daysBetween, isIsoDate, isoDay } from '../../connectors/dates';
+import { addDays, dayInZone, daysBetween, isIsoDate, isoDay, isTimeZone } from '../../connectors/dates';
 import { isIsoDate as csvIsIsoDate } from '../../connectors/csv/parse';
 import { daysPastDue, localIsoDate } from '../../emails/locale-format';
 import { diffDays, addDays as dunningAddDays } from '../../src/dunning/local-time';
@@ -28,6 +28,9 @@ describe('date kernel (connectors/dates.ts)', () => {
     expect(dayInZone(new Date('2026-11-27T03:00:00Z'), 'America/Los_Angeles')).toBe('2026-11-26');
     expect(dayInZone('2026-11-27T12:00:00Z', 'UTC')).toBe('2026-11-27');
     expect(() => dayInZone('nope', 'UTC')).toThrow(RangeError);
+    expect(isTimeZone('America/New_York')).toBe(true);
+    expect(isTimeZone('Mars/Olympus')).toBe(false);
+    expect(() => dayInZone('2026-11-27T12:00:00Z', 'Mars/Olympus')).toThrow(RangeError);
   });
 
   it('is the one copy: emails, dunning, CSV and the customer page give the kernel answers', () => {

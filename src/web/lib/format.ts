@@ -1,5 +1,6 @@
 /** Display formatting. Money arrives as integer minor units with a currency; it is never added as floats here. */
 
+import { isTimeZone } from '../../../connectors/dates';
 import { formatMoney as kernelFormatMoney } from '../../../connectors/money';
 
 /** "$1,234.50" from 123450 USD: the money kernel's formatMoney (exact, through a decimal string). */
@@ -28,14 +29,8 @@ let companyZone: string | null = null;
  * the company, and labelled there once: "Times in America/New_York"), else the viewer's. An unknown zone is ignored.
  */
 export function setDisplayZone(zone: string | null | undefined): void {
-  companyZone = null;
-  if (!zone) return;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    companyZone = zone;
-  } catch {
-    // Not an IANA zone this browser knows: the viewer's zone, which the label then names.
-  }
+  // Not an IANA zone this browser knows: the viewer's zone, which the label then names.
+  companyZone = zone && isTimeZone(zone) ? zone : null;
 }
 
 /** The zone times are shown in (see setDisplayZone). */
