@@ -1,4 +1,14 @@
-/** Money helpers: decimal strings <-> integer minor units, per ISO 4217 currency exponent. */
+/**
+ * The money kernel: decimal strings <-> integer minor units, per ISO 4217 currency exponent, and display. The one
+ * copy src/, emails/ and the web bundle use. Pure (Intl only, no node imports): it is bundled into the browser app.
+ *
+ * Two parsers, two rules:
+ *  - toMinor: amounts from files and APIs (CSV, NetSuite): a plain decimal ("1234.5", "-0.07"), sign allowed,
+ *    no grouping, no symbol; more decimals than the currency has are refused unless they are zeros.
+ *  - parseAmount: amounts a person types (approval threshold, promise, payment): an optional leading symbol or code
+ *    ("$", "USD"), thousands grouped by commas or spaces, "." decimals, never more decimals than the currency has,
+ *    positive only, at most 15 digits.
+ */
 
 const exponentCache = new Map<string, number>();
 
@@ -64,8 +74,64 @@ export function fromMinor(minor: number, currency: string): string {
   return exp === 0 ? sign + abs : `${sign}${abs.slice(0, -exp)}.${abs.slice(-exp)}`;
 }
 
-/** Locale-aware display ("$1,234.50", "1.234,50 €"). */
-export function formatMoney(minor: number, currency: string, locale = 'en-US'): string {
+// Building an Intl formatter costs ~0.2 ms, formatting with one a few µs: emails and reasons format dozens of values.
+const formatters = new Map<string, Intl.NumberFormat>();
+
+/**
+ * Locale-aware display ("$1,234.50", "1.234,50 €", "¥1,234"). The minor units are scaled through the decimal
+ * string (fromMinor), not by float division. `compact` gives "$23.5K" (dashboards).
+ */
+export function formatMoney(
+  minor: number,
+  currency: string,
+  locale = 'en-US',
+  opts: { compact?: boolean } = {},
+): string {
+  const key = `${locale}|${currency}|${opts.compact ? 'c' : ''}`;
+  let nf = formatters.get(key);
+  if (!nf) {
+    nf = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      ...(opts.compact ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
+    });
+    formatters.set(key, nf);
+  }
+  return nf.format(Number(fromMinor(Math.trunc(minor), currency)));
+}
+
+/** 500000 USD → "5,000.00": grouped with commas, no symbol (an input field whose label names the currency). */
+export function formatAmount(minor: number, currency: string): string {
   const exp = currencyExponent(currency);
-  return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(minor / 10 ** exp);
+  const s = String(Math.trunc(Math.abs(minor))).padStart(exp + 1, '0');
+  const whole = exp === 0 ? s : s.slice(0, -exp);
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${minor < 0 ? '-' : ''}${grouped}${exp === 0 ? '' : `.${s.slice(-exp)}`}`;
+}
+
+export type ParsedAmount =
+  | { ok: true; minor: number }
+  | { ok: false; reason: 'format' | 'decimals' | 'too_large' | 'not_positive' };
+
+const TYPED = /^\s*(?:[^\d\s.,-]{1,3}\s?)?(\d{1,3}(?:[, \u00a0\u202f]\d{3})+|\d+)(?:\.(\d*))?\s*$/;
+
+/** An amount a person typed, in major units ("5,000.00", "$12 500", "750"), exactly into minor units (see top). */
+export function parseAmount(value: string, currency: string): ParsedAmount {
+  const exp = currencyExponent(currency);
+  const m = TYPED.exec(value);
+  if (!m) return { ok: false, reason: 'format' };
+  const whole = (m[1] ?? '').replace(/\D/g, '');
+  const frac = m[2] ?? '';
+  if (frac.length > exp) return { ok: false, reason: 'decimals' };
+  const digits = `${whole}${frac.padEnd(exp, '0')}`.replace(/^0+(?=\d)/, '');
+  if (digits.length > 15) return { ok: false, reason: 'too_large' };
+  const minor = Number(digits);
+  if (minor <= 0) return { ok: false, reason: 'not_positive' };
+  return { ok: true, minor };
+}
+
+/** parseAmount's minor units, or null for anything it refuses. */
+export function parseAmountMinor(value: string, currency: string): number | null {
+  const r = parseAmount(value, currency);
+  return r.ok ? r.minor : null;
 }

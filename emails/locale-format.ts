@@ -1,11 +1,10 @@
-import { currencyExponent } from '../connectors/money';
+import { dayInZone, daysBetween } from '../connectors/dates';
+import { formatMoney } from '../connectors/money';
 import type { InvoiceLine, IsoDate } from './email-props';
 
-const DAY_MS = 86_400_000;
-
 // Building an Intl formatter costs ~0.2 ms, formatting with one a few µs; an email formats dozens of values.
-const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
-function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function cached<F extends Intl.DateTimeFormat>(key: string, make: () => F): F {
   let f = formatters.get(key) as F | undefined;
   if (!f) {
     f = make();
@@ -14,14 +13,8 @@ function cached<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, 
   return f;
 }
 
-/** Same output as connectors/money formatMoney ("1.234,50 €" in de-DE), with the formatter reused. */
-export function formatMoney(minor: number, currency: string, locale: string): string {
-  const nf = cached(
-    `n|${locale}|${currency}`,
-    () => new Intl.NumberFormat(locale, { style: 'currency', currency }),
-  );
-  return nf.format(minor / 10 ** currencyExponent(currency));
-}
+/** The money kernel's formatMoney ("1.234,50 €" in de-DE), which reuses its formatters. */
+export { formatMoney };
 
 /** Calendar dates carry no time, so they are formatted at UTC noon with timeZone UTC: no zone can shift the day. */
 export function formatDate(date: IsoDate, locale: string): string {
@@ -40,19 +33,14 @@ export function formatYear(date: IsoDate, locale: string): string {
   return df.format(isoToUtcNoon(date));
 }
 
-/** The calendar day of an instant in a timezone ("2026-11-27"); en-CA formats dates as YYYY-MM-DD. */
+/** The calendar day of an instant in a timezone ("2026-11-27"): the date kernel's dayInZone. */
 export function localIsoDate(instant: string, timezone: string): IsoDate {
-  const d = new Date(instant);
-  if (Number.isNaN(d.getTime())) throw new RangeError(`not an ISO instant: ${instant}`);
-  return cached(
-    `t|${timezone}`,
-    () => new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short' }),
-  ).format(d);
+  return dayInZone(instant, timezone);
 }
 
 /** Positive when `asOf` is after the due date; negative before it. */
 export function daysPastDue(dueDate: IsoDate, asOf: IsoDate): number {
-  return Math.round((isoToUtcNoon(asOf).getTime() - isoToUtcNoon(dueDate).getTime()) / DAY_MS);
+  return daysBetween(dueDate, asOf);
 }
 
 /** Totals per currency, in first-seen order: a debtor billed in EUR and USD gets two totals, never a sum. */

@@ -45,7 +45,5 @@ export function parseClockDate(value: string): Date {
   return d;
 }
 
-/** Calendar date (YYYY-MM-DD) of an instant in UTC. */
-export function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
+/** Calendar date (YYYY-MM-DD) of an instant in UTC: the date kernel's isoDay. */
+export { isoDay } from '../connectors/dates';

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
+import { formatMoney } from '../connectors/money';
 import type { Sandbox } from '../sandboxes/quickbooks';
 import { issueApiToken } from './auth/api-tokens';
 import { fixedClock } from './clock';
@@ -128,10 +129,7 @@ export async function ledgerSummary(services: Services, tenantId: string): Promi
 }
 
 /** Minor units in the currency's own precision (JPY has none: its minor unit is the yen). */
-export const formatMinor = (minor: number, currency: string) => {
-  const f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
-  return f.format(minor / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
-};
+export const formatMinor = (minor: number, currency: string) => formatMoney(minor, currency);
 
 export interface DemoOptions {
   env?: Record<string, string | undefined>;

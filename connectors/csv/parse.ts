@@ -9,6 +9,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
+import { isIsoDate } from '../dates';
 import { isKnownCurrency, toMinor } from '../money';
 import {
   columnName,
@@ -61,13 +62,7 @@ export interface ParsedHistory {
   credits: HistoryRow[];
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-export function isIsoDate(value: string): boolean {
-  if (!ISO_DATE.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
+export { isIsoDate };
 
 /** Reports every field of `rec` longer than its limit; true when there was one (the row is not read further). */
 function tooLong(rec: string[], names: string[], bad: (column: string, message: string) => void): boolean {

@@ -10,6 +10,7 @@
  *    count) fully paid no later than N days after issue.
  * Ratios with a zero denominator are null ("not enough data"), never 0 or Infinity.
  */
+import { addDays } from '../../connectors/dates';
 
 export const COUNTBACK_MAX_DAYS = 365;
 
@@ -37,9 +38,8 @@ export function countbackDso(
   if (arMinor <= 0) return { days: 0, capped: false };
   const byDay = new Map(sales.map((s) => [s.day, s.minor]));
   let remaining = arMinor;
-  const t0 = Date.parse(`${today}T00:00:00Z`);
   for (let i = 0; i < maxDays; i++) {
-    const day = new Date(t0 - i * 86_400_000).toISOString().slice(0, 10);
+    const day = addDays(today, -i);
     const s = byDay.get(day) ?? 0;
     if (s > 0 && remaining <= s) return { days: round(i + remaining / s), capped: false };
     remaining -= s;

@@ -6,9 +6,9 @@
  *    edge counts a balance once its P90 date has passed (pessimistic), the high edge once its P10 date has.
  * The risk model's predictions plug in through `InvoicePrediction`; nothing here reads a predictions table.
  */
+import { addDays, daysBetween } from '../../connectors/dates';
 
 export const FORECAST_WEEKS = 13;
-const DAY = 86_400_000;
 
 export interface InvoicePrediction {
   invoiceId: string;
@@ -42,10 +42,7 @@ export interface CashForecast {
   laterMinor: number;
 }
 
-export const addDays = (day: string, n: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
-export const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY);
+export { addDays, daysBetween };
 
 function emptyWeeks(today: string): ForecastWeek[] {
   return Array.from({ length: FORECAST_WEEKS }, (_, week) => ({

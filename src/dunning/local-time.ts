@@ -2,6 +2,8 @@
  * Calendar arithmetic and timezone conversion on Intl alone (no tz library). Calendar dates are ISO strings
  * (YYYY-MM-DD) and are manipulated at UTC noon, so DST never moves a day.
  */
+import { addDays, daysBetween } from '../../connectors/dates';
+
 export type IsoDate = string;
 
 export interface LocalParts {
@@ -12,7 +14,6 @@ export interface LocalParts {
   weekday: number;
 }
 
-const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
@@ -67,13 +68,12 @@ function offsetMs(instant: Date, timeZone: string): number {
   return asUtc - Math.floor(instant.getTime() / 60_000) * 60_000;
 }
 
-export function addDays(date: IsoDate, days: number): IsoDate {
-  return new Date(noon(date) + days * DAY_MS).toISOString().slice(0, 10);
-}
+/** The date kernel's addDays. */
+export { addDays };
 
-/** a − b in whole days. */
+/** a − b in whole days (the date kernel's daysBetween(b, a)). */
 export function diffDays(a: IsoDate, b: IsoDate): number {
-  return Math.round((noon(a) - noon(b)) / DAY_MS);
+  return daysBetween(b, a);
 }
 
 export function isoWeekday(date: IsoDate): number {

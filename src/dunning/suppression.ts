@@ -1,5 +1,4 @@
-// The cached formatter: connectors/money builds a new Intl.NumberFormat per call (~0.2 ms), too slow per message.
-import { formatMoney } from '../../emails/locale-format';
+import { formatMoney } from '../../connectors/money';
 import type { IsoDate } from './local-time';
 import { nextAllowedTime, type SendWindow, windowBlock } from './send-time';
 

@@ -27,7 +27,8 @@ describe('Sequences page', () => {
     expect(parseMajor('500', 'JPY')).toBe(500);
     expect(parseMajor('0', 'USD')).toBeNull();
     expect(parseMajor('-5', 'USD')).toBeNull();
-    expect(parseMajor('1,000', 'USD')).toBeNull();
+    expect(parseMajor('1,000', 'USD')).toBe(100000); // the kernel's typed-amount rule: grouping allowed
+    expect(parseMajor('10.999', 'USD')).toBeNull(); // was truncated to 10.99
   });
 });
 

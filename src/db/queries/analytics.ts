@@ -6,6 +6,7 @@
  * Only invoices in `currency` are counted: minor units of different currencies cannot be added.
  */
 import { and, eq, inArray, lte, ne, sql } from 'drizzle-orm';
+import { addDays } from '../../../connectors/dates';
 import type { DbOrTx } from '../client';
 import { invoicePredictions, invoices, paymentAllocations, syncRuns } from '../schema';
 
@@ -93,9 +94,7 @@ export async function arTotals(db: DbOrTx, s: ArScope) {
  * less what allocations dated up to that day had already paid. One hash join instead of a lookup per invoice.
  */
 export async function arAtPeriodStart(db: DbOrTx, s: ArScope): Promise<number> {
-  const startDay = new Date(Date.parse(`${s.today}T00:00:00Z`) - s.periodDays * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
+  const startDay = addDays(s.today, -s.periodDays);
   const cand = db.$with('cand').as(
     db
       .select({ id: invoices.id, total: sql<number>`${invoices.totalMinor}`.as('total') })

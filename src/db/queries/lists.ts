@@ -7,6 +7,7 @@
  * so the row comparison `(_k, id) > (…)` is total) and the cursor carries `_k` as text and the row id.
  */
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { isIsoDate } from '../../../connectors/dates';
 import { AppError } from '../../errors';
 import { type DbOrTx, rowsOf } from '../client';
 import { customers, dunningMessageEvents, dunningMessages, dunningTasks } from '../schema';
@@ -91,11 +92,7 @@ function cursorFits(type: SortDef['type'] | 'uuid', v: string): boolean {
   }
 }
 
-function isCalendarDay(v: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
-  const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-}
+const isCalendarDay = isIsoDate;
 
 function badCursor(): AppError {
   return new AppError(

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { daysBetween } from '../../../connectors/dates';
 import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { customerLedger, findCustomer } from '../../db/queries/ledger';
@@ -9,8 +10,6 @@ import type { Services } from '../../services';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/ledger';
 
-const DAY = 86_400_000;
-const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY);
 
 const money = (minor: number, currency: string) => fromMinor(minor, currency);
 

@@ -1,20 +1,11 @@
 /** Display formatting. Money arrives as integer minor units with a currency; it is never added as floats here. */
 
-const exponent = (currency: string) =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+import { isTimeZone } from '../../../connectors/dates';
+import { formatMoney as kernelFormatMoney } from '../../../connectors/money';
 
-/** "$1,234.50" from 123450 USD. Minor units are scaled exactly through a decimal string, not by division. */
+/** "$1,234.50" from 123450 USD: the money kernel's formatMoney (exact, through a decimal string). */
 export function formatMoney(minor: number, currency: string, locale = 'en-US', compact = false): string {
-  const exp = exponent(currency);
-  const negative = minor < 0;
-  const digits = String(Math.abs(Math.trunc(minor))).padStart(exp + 1, '0');
-  const decimal = exp === 0 ? digits : `${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
-  const value = Number(`${negative ? '-' : ''}${decimal}`);
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency,
-    ...(compact ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
-  }).format(value);
+  return kernelFormatMoney(minor, currency, locale, { compact });
 }
 
 /** "Jul 1, 2013" from "2013-07-01" (a calendar date: no time zone shift). */
@@ -22,7 +13,12 @@ export function formatDate(day: string | null | undefined, locale = 'en-US'): st
   if (!day) return '—';
   const d = new Date(`${day.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return '—';
-  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' }).format(d);
+  return new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    timeZone: 'UTC',
+  }).format(d);
 }
 
 const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -33,14 +29,8 @@ let companyZone: string | null = null;
  * the company, and labelled there once: "Times in America/New_York"), else the viewer's. An unknown zone is ignored.
  */
 export function setDisplayZone(zone: string | null | undefined): void {
-  companyZone = null;
-  if (!zone) return;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    companyZone = zone;
-  } catch {
-    // Not an IANA zone this browser knows: the viewer's zone, which the label then names.
-  }
+  // Not an IANA zone this browser knows: the viewer's zone, which the label then names.
+  companyZone = zone && isTimeZone(zone) ? zone : null;
 }
 
 /** The zone times are shown in (see setDisplayZone). */

@@ -1,4 +1,5 @@
 import { lazy, Suspense, useId } from 'react';
+import { addDays } from '../../../connectors/dates';
 import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
@@ -66,8 +67,7 @@ export const drill = {
       : `/invoices?status=open&currency=${c}&dueFrom=${start}&dueTo=${end}&sort=-balance`,
 };
 
-const dayBefore = (day: string, n: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
+const dayBefore = (day: string, n: number) => addDays(day, -n);
 
 export function DashboardPage({ tenant }: PageProps) {
   const { search } = useLocation();

@@ -8,6 +8,7 @@ import {
   TONES,
   type Tone,
 } from '../components/dunning';
+import { fromMinor, parseAmountMinor } from '../../../connectors/money';
 import { Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
@@ -64,25 +65,11 @@ const approvalLabels: Record<ApprovalRule['type'], string> = {
   high_risk: 'High-risk customers',
 };
 
-const currencyExponent = (currency: string) =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+/** "1200.50" → 120050 minor units: the money kernel's rule for typed amounts. Null when it refuses the text. */
+export const parseMajor = parseAmountMinor;
 
-/** "1200.50" → 120050 minor units, exactly (no float multiplication). Null when not a plain positive amount. */
-export function parseMajor(value: string, currency: string): number | null {
-  const exp = currencyExponent(currency);
-  const m = /^\s*(\d+)(?:\.(\d*))?\s*$/.exec(value);
-  if (!m) return null;
-  const frac = (m[2] ?? '').slice(0, exp).padEnd(exp, '0');
-  const n = Number(`${m[1]}${frac}`);
-  return n > 0 ? n : null;
-}
-
-function toMajor(minor: number, currency: string): string {
-  const exp = currencyExponent(currency);
-  if (exp === 0) return String(minor);
-  const s = String(minor).padStart(exp + 1, '0');
-  return `${s.slice(0, -exp)}.${s.slice(-exp)}`;
-}
+/** 120050 → "1200.50" (no grouping: the field shows what was saved). */
+const toMajor = fromMinor;
 
 function sameStep(a: Step | undefined, b: Step | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

@@ -3,6 +3,8 @@
  * from invoices, payments, messages, promises and disputes (newest first), the risk trend's words, and the
  * validation of the override, promise and dispute forms. Tested in tests/web/customer-timeline.test.ts.
  */
+import { addDays as kernelAddDays, isIsoDate } from '../../../../connectors/dates';
+import { parseAmountMinor } from '../../../../connectors/money';
 import type { DunningMessage } from '../../components/dunning';
 import { formatDate, formatMoney } from '../../lib/format';
 import type { CustomerDetail, InvoiceRow } from '../../lib/types';
@@ -123,10 +125,9 @@ export function ledgerToday(invoices: readonly InvoiceRow[]): string | null {
   return overdue ? addDays(overdue.dueDate, overdue.daysOverdue) : null;
 }
 
+/** The date kernel's addDays; a full instant counts as its UTC day. */
 export function addDays(day: string, n: number): string {
-  const d = new Date(`${day.slice(0, 10)}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
+  return kernelAddDays(day.slice(0, 10), n);
 }
 
 const deliveryTone: Record<string, Tone> = {
@@ -426,7 +427,6 @@ export function riskSummary(r: CustomerRiskView): string {
 export type FieldErrors = Partial<Record<string, string>>;
 
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
-const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** "a@x.com, b@y.com; c@z.com" → the addresses, blanks dropped. */
 export function parseEmails(text: string): string[] {
@@ -436,9 +436,7 @@ export function parseEmails(text: string): string[] {
     .filter(Boolean);
 }
 
-export function isDay(v: string): boolean {
-  return ISO_DAY.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && addDays(v, 0) === v;
-}
+export const isDay = isIsoDate;
 
 export interface OverrideForm {
   pausedUntil: string;
@@ -493,17 +491,10 @@ export function validateOverride(
 }
 
 /**
- * "1200.50" → 120050 minor units, exactly (digits joined as a string, never a float product); commas between
- * thousands are allowed. Null unless a positive amount with at most the currency's decimals.
+ * "1200.50" → 120050 minor units: the money kernel's rule for typed amounts (connectors/money.ts parseAmount).
+ * Null unless a positive amount with at most the currency's decimals.
  */
-export function parseAmount(value: string, currency: string): number | null {
-  const exp =
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  const m = /^\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?\s*$/.exec(value);
-  if (!m || (m[2] ?? '').length > exp) return null;
-  const n = Number(`${m[1]!.replace(/,/g, '')}${(m[2] ?? '').padEnd(exp, '0')}`);
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-}
+export const parseAmount = parseAmountMinor;
 
 export interface PromiseForm {
   invoiceIds: string[];
