@@ -3,7 +3,7 @@ import { ConnectorError } from './errors';
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export function abortError(signal: AbortSignal): ConnectorError {
-  return new ConnectorError({ code: 'aborted', message: 'QuickBooks request aborted', cause: signal.reason });
+  return new ConnectorError({ code: 'aborted', message: 'request aborted', cause: signal.reason });
 }
 
 /** setTimeout that rejects with ConnectorError `aborted` as soon as the signal fires. */

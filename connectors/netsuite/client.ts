@@ -19,7 +19,7 @@ import type { ConnectorLogger, RequestLimiter } from '../types';
 import { realmAccountId } from './config';
 import { errorFromResponse } from './faults';
 import { NETSUITE_DEFAULT_CONCURRENCY, poolForAccount } from './pool';
-import { abortableSleep, abortError, type Sleep } from './sleep';
+import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 import { authorizeTba, type TbaCredentials } from './tba';
 
 export type NetsuiteAuth =

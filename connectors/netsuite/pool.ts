@@ -9,7 +9,7 @@
  * port); this class is the default.
  */
 import type { RequestLimiter } from '../types';
-import { abortableSleep, abortError, type Sleep } from './sleep';
+import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 
 export const NETSUITE_DEFAULT_CONCURRENCY = 3;
 
