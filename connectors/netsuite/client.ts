@@ -63,6 +63,8 @@ export interface NetsuiteClientOptions {
   now?: () => number;
   fetch?: typeof fetch;
   logger?: ConnectorLogger;
+  /** NETSUITE_PAY_LINK_FIELD: the invoices' custom body field with their pay link (unset: not read). */
+  payLinkField?: string;
 }
 
 /** One SuiteQL row: lower-case column names, string values; NULL columns are absent. */
@@ -101,6 +103,8 @@ export const SUITEQL_MAX_ROWS = 100_000;
 export class NetsuiteClient {
   readonly accountId: string;
   readonly restUrl: string;
+  /** NETSUITE_PAY_LINK_FIELD, read with every invoice (resources.ts). */
+  readonly payLinkField: string | undefined;
   private readonly limiter: RequestLimiter;
   private readonly o: Required<
     Pick<
@@ -122,6 +126,7 @@ export class NetsuiteClient {
   constructor(options: NetsuiteClientOptions) {
     this.accountId = realmAccountId(options.accountId);
     this.restUrl = options.restUrl.replace(/\/+$/, '');
+    this.payLinkField = options.payLinkField;
     this.limiter =
       options.limiter ?? poolForAccount(this.accountId, options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY);
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));

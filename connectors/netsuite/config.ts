@@ -57,6 +57,14 @@ export const netsuiteConfigSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(15),
+  /**
+   * Custom body field holding the invoice's customer-facing pay link (payment-link SuiteApps store it on the invoice,
+   * e.g. custbody_duely_paylink). Interpolated into SuiteQL, so only a plain field id is accepted. Unset: not read.
+   */
+  NETSUITE_PAY_LINK_FIELD: optionalString.refine(
+    (v) => v === undefined || /^custbody[a-z0-9_]{1,90}$/.test(v),
+    'must be a custom body field id (custbody followed by letters, digits or _)',
+  ),
 });
 
 export type NetsuiteConfig = z.infer<typeof netsuiteConfigSchema>;

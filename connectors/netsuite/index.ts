@@ -278,6 +278,7 @@ export const netsuite = {
       restUrl: netsuiteEndpoints(config, externalId).restUrl,
       accountId: externalId,
       concurrency: config.NETSUITE_CONCURRENCY,
+      payLinkField: config.NETSUITE_PAY_LINK_FIELD,
       auth: {
         type: 'stored',
         consumerKey: config.NETSUITE_CONSUMER_KEY,

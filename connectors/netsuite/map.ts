@@ -63,6 +63,8 @@ export const TransactionRow = z.object({
   voided: Flag.optional(),
   status: z.string().optional(),
   email: z.string().optional(),
+  /** NETSUITE_PAY_LINK_FIELD's value (selected only when the setting is set). */
+  paylink: z.string().optional(),
   subsidiary: Id.optional(),
   lastmodified: Clock.optional(),
 });
@@ -168,6 +170,13 @@ function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): Transactio
 
 const abs = (n: number) => Math.abs(n);
 
+/** A pay link is only kept when it is an absolute https URL (anything else would be a broken or unsafe link). */
+export function httpsUrlOrNull(value: string | undefined): string | null {
+  const v = value?.trim();
+  if (!v || !URL.canParse(v)) return null;
+  return new URL(v).protocol === 'https:' ? v : null;
+}
+
 export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
   const row = transaction(raw, 'CustInvc');
   const voided = row.voided === 'T';
@@ -193,6 +202,7 @@ export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
     balanceMinor,
     status,
     paidDate: status === 'paid' ? (row.closedate ?? null) : null,
+    payLink: httpsUrlOrNull(row.paylink),
     billEmail: emails(row.email)[0] ?? null,
     sourceUpdatedAt: clockToInstant(row.lastmodified),
   };

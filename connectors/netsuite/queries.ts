@@ -10,7 +10,8 @@
  *  - dates come back in the user's display format unless converted, so every date is TO_CHAR'ed to ISO;
  *  - a query yields at most 100,000 rows whatever its paging: every listing pages by id (`id > :last ORDER BY id`)
  *    with offset 0, so each query returns one page.
- * Only digits (ids) and checked timestamps are interpolated; nothing else comes from outside.
+ * Only digits (ids), checked timestamps and the checked pay-link field id are interpolated; nothing else comes from
+ * outside.
  */
 import { ConnectorError } from '../errors';
 import type { EntityKind } from '../types';
@@ -90,7 +91,33 @@ export function customersQuery(filter: KeysetFilter): string {
   );
 }
 
-export function transactionsQuery(kinds: readonly TransactionKind[], filter: KeysetFilter): string {
+/** A custom body field id (config.ts NETSUITE_PAY_LINK_FIELD); checked again here since it is interpolated. */
+const CUSTOM_BODY_FIELD = /^custbody[a-z0-9_]{1,90}$/;
+
+export function checkPayLinkField(field: string): string {
+  if (!CUSTOM_BODY_FIELD.test(field)) {
+    throw new ConnectorError({
+      code: 'validation',
+      message: `Not a NetSuite custom body field id: ${JSON.stringify(field)}`,
+    });
+  }
+  return field;
+}
+
+export interface TransactionColumns {
+  /** Custom body field with the invoice's pay link, selected `AS paylink` when invoices are read. */
+  payLinkField?: string;
+}
+
+export function transactionsQuery(
+  kinds: readonly TransactionKind[],
+  filter: KeysetFilter,
+  columns: TransactionColumns = {},
+): string {
+  const payLink =
+    columns.payLinkField && kinds.includes('invoices')
+      ? `t.${checkPayLinkField(columns.payLinkField)} AS paylink, `
+      : '';
   const types = kinds.map((k) => `'${TRANSACTION_TYPE[k]}'`).join(', ');
   const conditions = [`t.type IN (${types})`];
   if (filter.afterId !== null) conditions.push(`t.id > ${checkId(filter.afterId)}`);
@@ -108,7 +135,7 @@ export function transactionsQuery(kinds: readonly TransactionKind[], filter: Key
     `SELECT t.id, t.type, t.tranid, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, ` +
     `TO_CHAR(t.duedate, 'YYYY-MM-DD') AS duedate, TO_CHAR(t.closedate, 'YYYY-MM-DD') AS closedate, t.entity, ` +
     'cur.symbol AS currency, t.foreigntotal, t.foreignamountunpaid, t.foreignpaymentamountunused, t.voided, ' +
-    `t.status, t.email, tl.subsidiary, TO_CHAR(t.lastmodifieddate, '${CLOCK_FORMAT}') AS lastmodified ` +
+    `t.status, t.email, ${payLink}tl.subsidiary, TO_CHAR(t.lastmodifieddate, '${CLOCK_FORMAT}') AS lastmodified ` +
     "FROM transaction t JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'T' " +
     `JOIN currency cur ON cur.id = t.currency${where(conditions)} ORDER BY t.id`
   );

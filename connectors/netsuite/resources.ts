@@ -99,8 +99,10 @@ export async function accountClock(client: NetsuiteClient, signal?: AbortSignal)
   return checkClock(now);
 }
 
-function queryFor(kind: EntityKind, filter: KeysetFilter): string {
-  return kind === 'customers' ? customersQuery(filter) : transactionsQuery([kind as TransactionKind], filter);
+function queryFor(client: NetsuiteClient, kind: EntityKind, filter: KeysetFilter): string {
+  return kind === 'customers'
+    ? customersQuery(filter)
+    : transactionsQuery([kind as TransactionKind], filter, { payLinkField: client.payLinkField });
 }
 
 /** Numeric ids compared as numbers (as ORDER BY id does), without floats: longer is larger, else by text. */
@@ -118,7 +120,7 @@ async function* keyset(
 ): AsyncGenerator<{ rows: SuiteqlRow[]; lastId: string }> {
   for (let after = afterId; ; ) {
     const page = await ctx.client.suiteql(
-      queryFor(kind, { ...filter, afterId: after }),
+      queryFor(ctx.client, kind, { ...filter, afterId: after }),
       { limit: pageSize },
       ctx.signal,
     );
@@ -329,7 +331,7 @@ export async function readInvoices(
   for (let i = 0; i < unique.length; i += ID_CHUNK) {
     const chunk = unique.slice(i, i + ID_CHUNK);
     const rows = await client.suiteqlAll(
-      transactionsQuery(['invoices'], { afterId: null, ids: chunk }),
+      transactionsQuery(['invoices'], { afterId: null, ids: chunk }, { payLinkField: client.payLinkField }),
       signal,
     );
     invoices.push(...rows.map(mapInvoice));

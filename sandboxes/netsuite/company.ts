@@ -42,6 +42,8 @@ export interface Txn {
   voided: boolean;
   lastmodified: string;
   closedate: string | null;
+  /** Custom body fields set on the record (NetsuiteCompany.customBodyFields names the ones the account defines). */
+  custom: Record<string, string>;
 }
 
 export interface Link {
@@ -96,6 +98,11 @@ export class NetsuiteCompany {
   readonly txns = new Map<number, Txn>();
   links: Link[] = [];
   readonly deleted: DeletedRecord[] = [];
+  /**
+   * Custom body fields the account defines (SuiteQL refuses others). A payment-link SuiteApp keeps each invoice's
+   * customer-facing pay link in custbody_duely_paylink; most invoices have one (every fifth id has none).
+   */
+  readonly customBodyFields = new Set(['custbody_duely_paylink']);
   /** Account clock in ms (wall time of the account, handled as UTC). */
   private nowMs: number;
   private nextId = 100;
@@ -165,6 +172,10 @@ export class NetsuiteCompany {
       voided: false,
       lastmodified: this.tick(),
       closedate: null,
+      custom:
+        type === 'CustInvc' && id % 5 !== 0
+          ? { custbody_duely_paylink: `https://pay.example.com/netsuite/inv/${id}` }
+          : {},
     };
     this.txns.set(id, t);
     return t;

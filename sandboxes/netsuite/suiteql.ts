@@ -25,7 +25,7 @@ function idList(q: string, alias: string): Set<number> | null {
   return m ? new Set((m[1] ?? '').split(', ').map(Number)) : null;
 }
 
-function txnRow(c: NetsuiteCompany, t: Txn): Row {
+function txnRow(c: NetsuiteCompany, t: Txn, payLinkField: string | null): Row {
   const sign = t.type === 'CustCred' ? '-' : '';
   const unpaid = c.unpaid(t);
   const row: Row = {
@@ -47,6 +47,8 @@ function txnRow(c: NetsuiteCompany, t: Txn): Row {
   if (t.duedate) row.duedate = t.duedate;
   if (t.closedate && t.type === 'CustInvc' && unpaid === 0) row.closedate = t.closedate;
   if (t.type === 'CustInvc') row.email = (c.customers.get(t.entity)?.email ?? '') || 'ap@example.com';
+  const payLink = payLinkField ? t.custom[payLinkField] : undefined;
+  if (payLink) row.paylink = payLink;
   return row;
 }
 
@@ -106,6 +108,9 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
     const entities = /t\.entity IN \((\d+(?:, \d+)*)\)/.exec(q);
     const entitySet = entities ? new Set((entities[1] ?? '').split(', ').map(Number)) : null;
     const appsSince = clockCondition(q, 'p.lastmodifieddate');
+    const payLinkField = /\bt\.(custbody\w+) AS paylink\b/.exec(q)?.[1] ?? null;
+    if (payLinkField && !c.customBodyFields.has(payLinkField))
+      throw new SuiteqlError(`Invalid search query: Unknown identifier 't.${payLinkField}'`);
     let linked: Set<number> | null = null;
     if (appsSince) {
       linked = new Set(
@@ -129,7 +134,7 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
           (!linked || linked.has(t.id)),
       )
       .sort((a, b) => a.id - b.id)
-      .map((t) => txnRow(c, t));
+      .map((t) => txnRow(c, t, payLinkField));
   }
 
   if (
