@@ -37,6 +37,26 @@ describe('NetSuite config', () => {
     expect(() => parseNetsuiteConfig({ NETSUITE_M2M_PRIVATE_KEY: 'secret' })).toThrow(/PEM/);
   });
 
+  it('accepts a custom body field id for the pay link and refuses anything else', () => {
+    expect(parseNetsuiteConfig({}).NETSUITE_PAY_LINK_FIELD).toBeUndefined();
+    expect(parseNetsuiteConfig({ NETSUITE_PAY_LINK_FIELD: '  ' }).NETSUITE_PAY_LINK_FIELD).toBeUndefined();
+    expect(
+      parseNetsuiteConfig({ NETSUITE_PAY_LINK_FIELD: ' custbody_stripe_pay_link2 ' }).NETSUITE_PAY_LINK_FIELD,
+    ).toBe('custbody_stripe_pay_link2');
+    for (const bad of [
+      'custbody',
+      'custbody_x, t.foreigntotal',
+      "custbody_x' OR 1=1",
+      'custbody_x--',
+      'CUSTBODY_X',
+      'custcol_pay_link',
+      'email',
+      `custbody${'x'.repeat(91)}`,
+    ]) {
+      expect(() => parseNetsuiteConfig({ NETSUITE_PAY_LINK_FIELD: bad }), bad).toThrow(/custom body field/);
+    }
+  });
+
   it('uses Oracle per-account hosts by default', () => {
     const e = netsuiteEndpoints(parseNetsuiteConfig({}), '1234567_SB1');
     expect(e).toEqual({

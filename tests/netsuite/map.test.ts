@@ -10,6 +10,7 @@ import {
   mapInvoice,
   mapPayment,
 } from '../../connectors/netsuite/map';
+import { transactionsQuery } from '../../connectors/netsuite/queries';
 import { creditMemoRow, customerRow, invoiceRow, paymentRow } from './rows';
 
 describe('NetSuite money', () => {
@@ -70,6 +71,7 @@ describe('NetSuite mappers', () => {
       balanceMinor: 4500,
       status: 'open',
       paidDate: null,
+      payLink: null,
       billEmail: 'ap@example.com',
       sourceUpdatedAt: '2026-04-10T09:12:00Z',
     });
@@ -159,5 +161,48 @@ describe('NetSuite mappers', () => {
     expect(mapDeletion({ recordid: '7001', recordtypeid: 'creditmemo' })?.kind).toBe('creditMemos');
     expect(mapDeletion({ recordid: '1', recordtypeid: 'customer' })?.kind).toBe('customers');
     expect(mapDeletion({ recordid: '9', recordtypeid: 'salesorder' })).toBeNull();
+  });
+});
+
+describe('NetSuite pay link (NETSUITE_PAY_LINK_FIELD)', () => {
+  it('maps the selected custom body field to the invoice pay link', () => {
+    const url = 'https://pay.example.com/netsuite/inv/5001?t=ab_c';
+    expect(mapInvoice(invoiceRow('5001', { paylink: url })).payLink).toBe(url);
+    expect(mapInvoice(invoiceRow('5001', { paylink: `  ${url} ` })).payLink).toBe(url);
+  });
+
+  it('keeps only https URLs: http, other schemes, junk and an absent column give null', () => {
+    for (const paylink of [
+      'http://pay.example.com/inv/1',
+      'javascript:alert(1)',
+      'pay.example.com/inv/1',
+      'see the portal',
+      '',
+    ]) {
+      expect(mapInvoice(invoiceRow('1', { paylink })).payLink).toBeNull();
+    }
+    expect(mapInvoice(invoiceRow('1')).payLink).toBeNull();
+  });
+
+  it('selects the field as paylink with invoices only when set', () => {
+    const filter = { afterId: null, ids: ['5001'] };
+    const plain = transactionsQuery(['invoices'], filter);
+    expect(plain).not.toMatch(/paylink|custbody/i);
+    expect(transactionsQuery(['invoices'], filter, {})).toBe(plain);
+    const withLink = transactionsQuery(['invoices'], filter, { payLinkField: 'custbody_duely_paylink' });
+    expect(withLink).toContain('t.custbody_duely_paylink AS paylink');
+    expect(withLink.replace('t.custbody_duely_paylink AS paylink, ', '')).toBe(plain);
+    // Payments and credit memos have no pay link: the column is not selected for them.
+    expect(transactionsQuery(['payments'], filter, { payLinkField: 'custbody_duely_paylink' })).not.toMatch(
+      /paylink/,
+    );
+  });
+
+  it('refuses a field id that is not a plain custom body field (it is interpolated into SuiteQL)', () => {
+    for (const payLinkField of ['custbody_x, t.foreigntotal', 'custbody_x--', 'email', 'CUSTBODY_X']) {
+      expect(() => transactionsQuery(['invoices'], { afterId: null }, { payLinkField })).toThrow(
+        /custom body field/,
+      );
+    }
   });
 });
