@@ -33,7 +33,14 @@ let connectionId = '';
 beforeAll(async () => {
   sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 12 }) });
   await sandbox.start();
-  s = await createTestServices({ clock, env: { ...sandbox.env(), NETSUITE_PING_SECRET: 'ping-secret' } });
+  s = await createTestServices({
+    clock,
+    env: {
+      ...sandbox.env(),
+      NETSUITE_PING_SECRET: 'ping-secret',
+      NETSUITE_PAY_LINK_FIELD: 'custbody_duely_paylink',
+    },
+  });
   app = await buildApp(s);
   admin = (await issueApiToken(s.db, 'test admin')).token;
   const tenant = await ensureTenant(s.db, 'NetSuite Co', 'netsuite');
@@ -194,6 +201,22 @@ describe('NetSuite through the app', () => {
     expect(currencies).toEqual(new Set(['USD', 'CAD', 'EUR', 'JPY']));
   });
 
+  it('with NETSUITE_PAY_LINK_FIELD set, every synced invoice carries the pay link from its custom body field', async () => {
+    const rows = await s.db
+      .select({ id: invoices.externalId, payLink: invoices.payLink })
+      .from(invoices)
+      .where(eq(invoices.tenantId, tenantId));
+    const expected = [...sandbox.company.txns.values()]
+      .filter((t) => t.type === 'CustInvc')
+      .map((t) => [String(t.id), t.custom.custbody_duely_paylink ?? null] as const);
+    expect(new Map(rows.map((r) => [r.id, r.payLink]))).toEqual(new Map(expected));
+    // Most invoices have a link, some have none: both paths are exercised.
+    expect(rows.filter((r) => r.payLink?.startsWith('https://pay.example.com/')).length).toBeGreaterThan(
+      rows.length / 2,
+    );
+    expect(rows.some((r) => r.payLink === null)).toBe(true);
+  });
+
   it('after days of changes in NetSuite, an incremental sync is still exact; voids and deletions show', async () => {
     const deletedBefore = sandbox.company.deleted.length;
     for (let day = 0; day < 8; day++) {
@@ -234,6 +257,8 @@ describe('NetSuite through the app', () => {
     const customer = sandbox.company.customers.get(inv.entity)!;
     const amount = sandbox.company.unpaid(inv) - 100;
     sandbox.company.addPayment(customer, amount, [{ invoice: inv.id, amountMinor: amount }]);
+    // The payment SuiteApp issued a new link: the live re-read carries it too.
+    inv.custom.custbody_duely_paylink = `https://pay.example.com/netsuite/inv/${inv.id}/renewed`;
     const [row] = await s.db
       .select({ id: invoices.id, balanceMinor: invoices.balanceMinor })
       .from(invoices)
@@ -244,10 +269,11 @@ describe('NetSuite through the app', () => {
     await refreshInvoicesLive(s, conn!, [row!.id]);
     expect(sandbox.queries.slice(queriesBefore).some((q) => q.includes(String(inv.id)))).toBe(true);
     const [after] = await s.db
-      .select({ balanceMinor: invoices.balanceMinor })
+      .select({ balanceMinor: invoices.balanceMinor, payLink: invoices.payLink })
       .from(invoices)
       .where(eq(invoices.id, row!.id));
     expect(after!.balanceMinor).toBe(100);
+    expect(after!.payLink).toBe(`https://pay.example.com/netsuite/inv/${inv.id}/renewed`);
   });
 
   it('OAuth 2.0 in the browser: per-account authorize with PKCE, callback company proven by a probe, 7-day lapse stored', async () => {
