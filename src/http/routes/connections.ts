@@ -14,6 +14,7 @@ import { connectWithCredentials, type EnqueueSync } from '../../sync/connect-flo
 import { vaultFor } from '../../sync/connections';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
+import * as contract from '../contracts/connections';
 
 export const connectionRoutes =
   (services: Services): FastifyPluginAsync =>
@@ -31,7 +32,7 @@ export const connectionRoutes =
       return row;
     }
 
-    app.get('/tenants/:tenant/connections', async (req) => {
+    app.get('/tenants/:tenant/connections', { schema: contract.listConnections }, async (req) => {
       const tenant = await tenantOf(req, services);
       const rows = await services.db.select().from(connections).where(eq(connections.tenantId, tenant.id));
       const items = await Promise.all(
@@ -85,7 +86,7 @@ export const connectionRoutes =
      * credentials are sealed and the first sync is enqueued. Bad credentials → 422 with the provider's code and
      * where the admin looks. Admin only (a write route's default).
      */
-    app.post('/tenants/:tenant/connections', async (req, reply) => {
+    app.post('/tenants/:tenant/connections', { schema: contract.createConnection }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const body = (req.body ?? {}) as Record<string, unknown>;
       const provider = typeof body.provider === 'string' ? body.provider : '';
@@ -119,31 +120,35 @@ export const connectionRoutes =
       });
     });
 
-    app.post('/tenants/:tenant/connections/:id/sync', { config: COLLECTOR }, async (req, reply) => {
-      const tenant = await tenantOf(req, services);
-      const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
-      if (conn.status !== 'active') {
-        return reply.status(409).send({
-          error: {
-            code: conn.status,
-            message:
-              conn.status === 'reconnect_needed'
-                ? 'The connection needs to be reconnected before it can sync.'
-                : 'The connection is disconnected.',
-          },
+    app.post(
+      '/tenants/:tenant/connections/:id/sync',
+      { config: COLLECTOR, schema: contract.syncNow },
+      async (req, reply) => {
+        const tenant = await tenantOf(req, services);
+        const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
+        if (conn.status !== 'active') {
+          return reply.status(409).send({
+            error: {
+              code: conn.status,
+              message:
+                conn.status === 'reconnect_needed'
+                  ? 'The connection needs to be reconnected before it can sync.'
+                  : 'The connection is disconnected.',
+            },
+          });
+        }
+        const body = (req.body ?? {}) as { full?: unknown };
+        const jobId = await services.queue.send(syncConnectionJob, {
+          connectionId: conn.id,
+          reason: 'manual',
+          ...(body.full === true ? { full: true } : {}),
         });
-      }
-      const body = (req.body ?? {}) as { full?: unknown };
-      const jobId = await services.queue.send(syncConnectionJob, {
-        connectionId: conn.id,
-        reason: 'manual',
-        ...(body.full === true ? { full: true } : {}),
-      });
-      // null: a sync of this connection is already queued; it will pick up the changes.
-      return reply.status(202).send({ queued: true, jobId, coalesced: jobId === null });
-    });
+        // null: a sync of this connection is already queued; it will pick up the changes.
+        return reply.status(202).send({ queued: true, jobId, coalesced: jobId === null });
+      },
+    );
 
-    app.delete('/tenants/:tenant/connections/:id', async (req) => {
+    app.delete('/tenants/:tenant/connections/:id', { schema: contract.disconnect }, async (req) => {
       const tenant = await tenantOf(req, services);
       const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
       let revoked = false;
