@@ -2,11 +2,15 @@
  * Ledger connections of a tenant: status (incl. reconnect_needed), last sync and the running sync's progress;
  * trigger a sync; disconnect (revoke at the provider, clear the stored credentials).
  */
-import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { connectorFor, connectors, isProvider } from '../../../connectors';
 import type { StoredTokens } from '../../auth/connection-tokens';
-import { connections, syncRuns } from '../../db/schema';
+import {
+  connectionOfTenant,
+  connectionsOfTenant,
+  latestRunsOfConnection,
+  markDisconnected,
+} from '../../db/queries/connections';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
@@ -24,25 +28,17 @@ export const connectionRoutes =
 
     async function connectionOf(tenantId: string, id: string) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`connection ${id}`);
-      const [row] = await services.db
-        .select()
-        .from(connections)
-        .where(and(eq(connections.id, id), eq(connections.tenantId, tenantId)));
+      const row = await connectionOfTenant(services.db, tenantId, id);
       if (!row) throw notFound(`connection ${id}`);
       return row;
     }
 
     app.get('/tenants/:tenant/connections', { schema: contract.listConnections }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const rows = await services.db.select().from(connections).where(eq(connections.tenantId, tenant.id));
+      const rows = await connectionsOfTenant(services.db, tenant.id);
       const items = await Promise.all(
         rows.map(async (c) => {
-          const runs = await services.db
-            .select()
-            .from(syncRuns)
-            .where(eq(syncRuns.connectionId, c.id))
-            .orderBy(desc(syncRuns.startedAt))
-            .limit(5);
+          const runs = await latestRunsOfConnection(services.db, c.id, 5);
           // A run left `running` by a worker that died is not running: show it as interrupted (its retry resumes it).
           const now = services.clock.now();
           const running = runs.find((r) => isLive(r, now)) ?? null;
@@ -172,18 +168,7 @@ export const connectionRoutes =
         }
       }
       const now = services.clock.now();
-      await services.db
-        .update(connections)
-        .set({
-          status: 'disconnected',
-          statusReason: 'disconnected by user',
-          credentials: null,
-          accessExpiresAt: null,
-          refreshExpiresAt: null,
-          credentialsVersion: conn.credentialsVersion + 1,
-          updatedAt: now,
-        })
-        .where(eq(connections.id, conn.id));
+      await markDisconnected(services.db, conn, now);
       return { id: conn.id, status: 'disconnected', revoked, ...(adminAction ? { adminAction } : {}) };
     });
   };
