@@ -65,3 +65,15 @@ export async function customerLedger(db: DbOrTx, tenantId: string, customerId: s
           );
   return { invoices: invoiceRows, payments: paymentRows, allocations };
 }
+
+/** The provider ids of these invoices of the tenant (the ones that exist). */
+export async function invoiceExternalIds(
+  db: DbOrTx,
+  tenantId: string,
+  invoiceIds: readonly string[],
+): Promise<{ externalId: string }[]> {
+  return db
+    .select({ externalId: invoices.externalId })
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, [...invoiceIds])));
+}
