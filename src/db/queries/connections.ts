@@ -29,14 +29,6 @@ export async function connectionsOfTenant(db: DbOrTx, tenantId: string): Promise
   return db.select().from(connections).where(eq(connections.tenantId, tenantId));
 }
 
-/** The tenant's active connections. */
-export async function activeConnectionsOfTenant(db: DbOrTx, tenantId: string): Promise<ConnectionRow[]> {
-  return db
-    .select()
-    .from(connections)
-    .where(and(eq(connections.tenantId, tenantId), eq(connections.status, 'active')));
-}
-
 /** The connection's latest sync runs, newest first. */
 export async function latestRunsOfConnection(
   db: DbOrTx,
