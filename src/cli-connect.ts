@@ -7,14 +7,13 @@
  * accepted without it (--account). The tenant is created when it does not exist; the first sync is enqueued.
  */
 import { parseArgs } from 'node:util';
-import { and, eq } from 'drizzle-orm';
 import { type AnyConnector, connectorFor, isProvider, registeredConnectors } from '../connectors';
 import type { CredentialField } from '../connectors/types';
 import { UsageError } from './cli/errors';
 import { parseClockDate } from './clock';
 import { loadConfig } from './config';
 import { findTenant } from './db/queries/tenants';
-import { connections } from './db/schema';
+import { activeConnectionsOfTenant } from './db/queries/connection-lookup';
 import { AppError } from './errors';
 import { syncConnectionJob } from './jobs/sync-jobs';
 import { createServices } from './services';
@@ -147,10 +146,7 @@ export async function probeCommand(provider: string | undefined, args: string[])
   try {
     const tenant = await findTenant(services.db, values.tenant);
     if (!tenant) throw new AppError('not_found', `tenant ${values.tenant} not found`, 404);
-    const rows = await services.db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.tenantId, tenant.id), eq(connections.status, 'active')));
+    const rows = await activeConnectionsOfTenant(services.db, tenant.id);
     const conn = rows.find((r) => provider === undefined || r.provider === provider);
     if (!conn)
       throw new AppError('not_found', `tenant ${tenant.slug} has no active connection to probe`, 404);

@@ -3,11 +3,11 @@
  * enqueues run in `duely serve`'s workers). `duely dunning outbox --tenant NAME [--status S]`: the message log.
  */
 import { parseArgs } from 'node:util';
-import { and, desc, eq } from 'drizzle-orm';
 import { parseClockDate } from './clock';
 import { loadConfig } from './config';
+import { latestMessagesOfTenant } from './db/queries/dunning-admin';
 import { getTenant } from './db/queries/tenants';
-import { type DunningMessageStatus, dunningMessageStatuses, dunningMessages } from './db/schema';
+import { type DunningMessageStatus, dunningMessageStatuses } from './db/schema';
 import { planTenant } from './dunning/engine';
 import { createServices } from './services';
 
@@ -28,7 +28,8 @@ function flags(args: string[]) {
 export async function dunningCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const f = flags(rest);
-  if (sub !== 'plan' && sub !== 'outbox') throw new DunningUsageError('usage: duely dunning plan|outbox --tenant NAME');
+  if (sub !== 'plan' && sub !== 'outbox')
+    throw new DunningUsageError('usage: duely dunning plan|outbox --tenant NAME');
   if (f.status && !dunningMessageStatuses.includes(f.status as DunningMessageStatus)) {
     throw new DunningUsageError(`--status must be one of ${dunningMessageStatuses.join(', ')}`);
   }
@@ -42,23 +43,19 @@ export async function dunningCommand(args: string[]): Promise<void> {
     const tenant = await getTenant(services.db, f.tenant ?? 'default');
     if (sub === 'plan') {
       const r = await planTenant(services, tenant.id);
-      for (const d of r.decisions) process.stdout.write(`${d.outcome.padEnd(12)} ${d.code.padEnd(20)} ${d.reason}\n`);
+      for (const d of r.decisions)
+        process.stdout.write(`${d.outcome.padEnd(12)} ${d.code.padEnd(20)} ${d.reason}\n`);
       process.stdout.write(
         `planned ${r.inserted.length}, cancelled ${r.cancelled.length}, receipts ${r.receipts.length}\n`,
       );
       return;
     }
-    const rows = await services.db
-      .select()
-      .from(dunningMessages)
-      .where(
-        and(
-          eq(dunningMessages.tenantId, tenant.id),
-          f.status ? eq(dunningMessages.status, f.status as DunningMessageStatus) : undefined,
-        ),
-      )
-      .orderBy(desc(dunningMessages.createdAt))
-      .limit(200);
+    const rows = await latestMessagesOfTenant(
+      services.db,
+      tenant.id,
+      f.status ? (f.status as DunningMessageStatus) : undefined,
+      200,
+    );
     for (const m of rows) {
       process.stdout.write(
         `${m.id}  ${m.status.padEnd(17)} ${m.sendAt.toISOString()}  ${m.to.join(',')}  ${m.statusReason ?? m.reason}\n`,

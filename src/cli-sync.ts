@@ -3,12 +3,11 @@
  * lines when stderr is not a TTY). `duely demo`: the local sandbox company (src/demo.ts), connected through OAuth, kept running.
  */
 import { parseArgs } from 'node:util';
-import { and, eq } from 'drizzle-orm';
 import { SessionAuth } from './auth/sessions';
 import { parseClockDate } from './clock';
 import { loadConfig } from './config';
 import { findTenant } from './db/queries/tenants';
-import { connections } from './db/schema';
+import { connectionsOfTenant } from './db/queries/connections';
 import { formatMinor, type LedgerSummary, providerDemos, startDemo } from './demo';
 import { DEMO_PROVIDER } from './demo-company';
 import { registeredConnectors } from '../connectors';
@@ -107,10 +106,7 @@ export async function syncCommand(args: string[]): Promise<void> {
   try {
     const tenant = await findTenant(services.db, v.tenant);
     if (!tenant) throw new AppError('not_found', `tenant ${v.tenant} not found`, 404);
-    const rows = await services.db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.tenantId, tenant.id)));
+    const rows = await connectionsOfTenant(services.db, tenant.id);
     const conn = rows.find((c) => c.status === 'active') ?? rows[0];
     if (!conn) {
       throw new AppError(

@@ -3,17 +3,19 @@
  * same OAuth flow a real one uses (driven server-side with a cookie jar). Also the pieces the end-to-end test uses.
  */
 import path from 'node:path';
-import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
 import { formatMoney } from '../connectors/money';
 import type { Sandbox } from '../sandboxes/quickbooks';
 import { issueApiToken } from './auth/api-tokens';
 import { fixedClock } from './clock';
 import { type Config, loadConfig } from './config';
-import { rowsOf } from './db/client';
-import { connections, syncRuns } from './db/schema';
+import type { syncRuns } from './db/schema';
 import { AppError } from './errors';
 import { createServices, type Services } from './services';
 import { type RunningServer, startServer } from './server';
+import { connectionByExternalId } from './db/queries/connection-lookup';
+import { newestRunExcept } from './db/queries/connections';
+import { ledgerCounts } from './db/queries/ledger';
+import { tenantById } from './db/queries/tenants';
 
 type SyncRunRow = typeof syncRuns.$inferSelect;
 
@@ -78,17 +80,7 @@ export async function waitForSync(
 ): Promise<SyncRunRow> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
   for (;;) {
-    const [run] = await services.db
-      .select()
-      .from(syncRuns)
-      .where(
-        and(
-          eq(syncRuns.connectionId, connectionId),
-          opts.exclude?.length ? notInArray(syncRuns.id, opts.exclude) : sql`true`,
-        ),
-      )
-      .orderBy(desc(syncRuns.startedAt))
-      .limit(1);
+    const run = await newestRunExcept(services.db, connectionId, opts.exclude);
     if (run) {
       opts.onProgress?.(run);
       if (run.status !== 'running') return run;
@@ -108,18 +100,7 @@ export interface LedgerSummary {
 }
 
 export async function ledgerSummary(services: Services, tenantId: string): Promise<LedgerSummary> {
-  const t = sql`${tenantId}::uuid`;
-  const [counts] = rowsOf<{ customers: number; invoices: number; open: number }>(
-    await services.db.execute(sql`
-      select (select count(*) from customers where tenant_id = ${t} and deleted_at is null)::int as customers,
-             (select count(*) from invoices where tenant_id = ${t} and status <> 'deleted')::int as invoices,
-             (select count(*) from invoices where tenant_id = ${t} and status = 'open')::int as open`),
-  );
-  const balances = rowsOf<{ currency: string; minor: string | number }>(
-    await services.db.execute(sql`
-      select currency, sum(balance_minor) as minor from invoices
-      where tenant_id = ${t} and status = 'open' group by currency order by currency`),
-  );
+  const { counts, balances } = await ledgerCounts(services.db, tenantId);
   return {
     customers: counts?.customers ?? 0,
     invoices: counts?.invoices ?? 0,
@@ -206,10 +187,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     const adminToken = server.firstToken ?? (await issueApiToken(services.db, 'demo')).token;
     log(`Connecting QuickBooks through ${url}/connect/quickbooks (OAuth with the sandbox)…`);
     await connectQuickbooksViaOAuth(url);
-    const [conn] = await services.db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.provider, 'quickbooks'), eq(connections.externalId, sandbox.realmId)));
+    const conn = await connectionByExternalId(services.db, 'quickbooks', sandbox.realmId);
     if (!conn) throw new AppError('connect_failed', 'the connection was not stored', 500);
     let last = '';
     const run = await waitForSync(services, conn.id, {
@@ -224,9 +202,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     if (run.status !== 'succeeded') {
       throw new AppError('sync_failed', `the initial sync failed: ${run.error ?? 'unknown error'}`, 502);
     }
-    const [tenant] = rowsOf<{ slug: string }>(
-      await services.db.execute(sql`select slug from tenants where id = ${conn.tenantId}::uuid`),
-    );
+    const tenant = await tenantById(services.db, conn.tenantId);
     const summary = await ledgerSummary(services, conn.tenantId);
     if (opts.advanceEverySeconds && opts.advanceEverySeconds > 0) {
       let busy = false;

@@ -9,12 +9,12 @@
  *   connection still being active: a user who disconnected (or reconnected) while the call was in flight wins, and
  *   a refresh that lost to a disconnect revokes the pair it got instead of resurrecting the connection.
  */
-import { and, eq, sql } from 'drizzle-orm';
 import { ConnectorError } from '../../connectors/errors';
 import type { TokenSet } from '../../connectors/types';
 import type { Clock } from '../clock';
 import type { DbHandle } from '../db/client';
-import { connections } from '../db/schema';
+import { markReconnectNeededIfCurrent, storeRefreshedCredentials } from '../db/queries/connections';
+import { connectionById, connectionStatus } from '../db/queries/sync-runs';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Vault } from './vault';
@@ -96,7 +96,7 @@ export class ConnectionTokens {
   }
 
   private async readVersioned(connectionId: string): Promise<{ tokens: StoredTokens; version: number }> {
-    const [row] = await this.deps.dbh.db.select().from(connections).where(eq(connections.id, connectionId));
+    const row = await connectionById(this.deps.dbh.db, connectionId);
     if (!row) throw new AppError('not_found', `connection ${connectionId} not found`, 404);
     if (row.status === 'disconnected') throw new ConnectionInactiveError(connectionId, row.status);
     if (row.status !== 'active') throw new ReconnectNeededError(connectionId, row.statusReason ?? row.status);
@@ -113,15 +113,6 @@ export class ConnectionTokens {
       this.inFlight.set(connectionId, p);
     }
     return p;
-  }
-
-  /** The row is still the one we read: same credentials, still active. */
-  private stillCurrent(connectionId: string, version: number) {
-    return and(
-      eq(connections.id, connectionId),
-      eq(connections.credentialsVersion, version),
-      eq(connections.status, 'active'),
-    );
   }
 
   private async refreshLocked(connectionId: string, staleAccessToken: string): Promise<string> {
@@ -141,34 +132,27 @@ export class ConnectionTokens {
     } catch (err) {
       if (err instanceof ConnectorError && err.code === 'invalid_grant') {
         // Only the connection as we read it: a disconnect or a reconnect meanwhile is not overwritten.
-        const marked = await this.deps.dbh.db
-          .update(connections)
-          .set({
-            status: 'reconnect_needed',
-            statusReason: 'refresh token rejected (invalid_grant)',
-            updatedAt: now,
-          })
-          .where(this.stillCurrent(connectionId, version))
-          .returning({ id: connections.id });
-        if (marked.length === 0) return this.afterLostRace(connectionId, null);
+        const marked = await markReconnectNeededIfCurrent(
+          this.deps.dbh.db,
+          connectionId,
+          version,
+          'refresh token rejected (invalid_grant)',
+          now,
+        );
+        if (!marked) return this.afterLostRace(connectionId, null);
         this.deps.logger.warn({ connectionId }, 'refresh token rejected: connection needs reconnecting');
         throw new ReconnectNeededError(connectionId, 'refresh token rejected (invalid_grant)');
       }
       throw err;
     }
     // Persist the rotated pair before handing out the new access token: losing it would log the company out.
-    const stored = await this.deps.dbh.db
-      .update(connections)
-      .set({
-        credentials: this.deps.vault.seal(fresh),
-        accessExpiresAt: new Date(fresh.accessExpiresAt),
-        refreshExpiresAt: fresh.refreshExpiresAt ? new Date(fresh.refreshExpiresAt) : null,
-        credentialsVersion: sql`${connections.credentialsVersion} + 1`,
-        updatedAt: this.deps.clock.now(),
-      })
-      .where(this.stillCurrent(connectionId, version))
-      .returning({ id: connections.id });
-    if (stored.length === 0) return this.afterLostRace(connectionId, fresh);
+    const stored = await storeRefreshedCredentials(this.deps.dbh.db, connectionId, version, {
+      credentials: this.deps.vault.seal(fresh),
+      accessExpiresAt: new Date(fresh.accessExpiresAt),
+      refreshExpiresAt: fresh.refreshExpiresAt ? new Date(fresh.refreshExpiresAt) : null,
+      updatedAt: this.deps.clock.now(),
+    });
+    if (!stored) return this.afterLostRace(connectionId, fresh);
     this.deps.logger.info({ connectionId }, 'access token refreshed');
     return fresh.accessToken;
   }
@@ -178,11 +162,8 @@ export class ConnectionTokens {
    * user's decision, so it is revoked, and the caller stops. Reconnected (new credentials): theirs win; use them.
    */
   private async afterLostRace(connectionId: string, fresh: StoredTokens | null): Promise<string> {
-    const [row] = await this.deps.dbh.db
-      .select({ status: connections.status })
-      .from(connections)
-      .where(eq(connections.id, connectionId));
-    if (row?.status === 'active') {
+    const status = await connectionStatus(this.deps.dbh.db, connectionId);
+    if (status === 'active') {
       this.deps.logger.info({ connectionId }, 'refresh lost to a reconnect; using the new credentials');
       return (await this.read(connectionId)).accessToken;
     }
@@ -197,10 +178,10 @@ export class ConnectionTokens {
       }
     }
     this.deps.logger.warn(
-      { connectionId, status: row?.status ?? 'gone' },
+      { connectionId, status: status ?? 'gone' },
       'refresh lost to a disconnect; the new tokens were revoked',
     );
-    if (row?.status === 'reconnect_needed') throw new ReconnectNeededError(connectionId, 'changed meanwhile');
-    throw new ConnectionInactiveError(connectionId, row?.status ?? 'gone');
+    if (status === 'reconnect_needed') throw new ReconnectNeededError(connectionId, 'changed meanwhile');
+    throw new ConnectionInactiveError(connectionId, status ?? 'gone');
   }
 }

@@ -2,8 +2,7 @@
 import type { SenderIdentity } from '../../emails/email-props';
 import { type RenderedEmail, renderEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
-import { and, eq, gt, inArray, ne, notInArray } from 'drizzle-orm';
-import { connections, type customers, type dunningMessages, invoices } from '../db/schema';
+import type { customers, dunningMessages } from '../db/schema';
 import type { Services } from '../services';
 import { invoicePdfProviders } from '../sync/invoice-pdf';
 import { invoicePdfUrl } from './invoice-pdf-link';
@@ -11,6 +10,8 @@ import type { PlannedMessage } from './planner';
 import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
 import { renderPlannedMessage } from './render-planned-message';
 import { unsubscribeUrl } from './unsubscribe-token';
+import { liveConnectionOfProviders } from '../db/queries/connections';
+import { otherOpenInvoicesOfCustomer } from '../db/queries/ledger';
 
 export type MessageRow = typeof dunningMessages.$inferSelect;
 export type CustomerRow = typeof customers.$inferSelect;
@@ -94,19 +95,7 @@ export async function composeEmail(
       invoices: { number: string; currency: string }[];
     };
     // What still remains, as of now: the template says "fully paid up" only when this is empty.
-    const open = await services.db
-      .select()
-      .from(invoices)
-      .where(
-        and(
-          eq(invoices.customerId, row.customerId),
-          eq(invoices.status, 'open'),
-          gt(invoices.balanceMinor, 0),
-          row.invoiceIds.length > 0 ? notInArray(invoices.id, row.invoiceIds) : undefined,
-        ),
-      )
-      .orderBy(invoices.dueDate)
-      .limit(100);
+    const open = await otherOpenInvoicesOfCustomer(services.db, row.customerId, row.invoiceIds);
     const openLinks = await ensurePayLinks(
       services,
       row.tenantId,
@@ -165,17 +154,7 @@ export async function invoicePdfLinks(
   now: Date,
 ): Promise<((invoiceId: string) => string | undefined) | undefined> {
   if (invoicePdfProviders.length === 0) return undefined;
-  const [conn] = await services.db
-    .select({ id: connections.id })
-    .from(connections)
-    .where(
-      and(
-        eq(connections.tenantId, row.tenantId),
-        inArray(connections.provider, [...invoicePdfProviders]),
-        ne(connections.status, 'disconnected'),
-      ),
-    )
-    .limit(1);
+  const conn = await liveConnectionOfProviders(services.db, row.tenantId, invoicePdfProviders);
   if (!conn) return undefined;
   // Every invoice the email lists, including those a statement shows without a step of their own.
   const covered = new Set(listedInvoiceIds(row));

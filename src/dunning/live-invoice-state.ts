@@ -1,16 +1,9 @@
-/**
- * The invoices' state right before a send. The database row is the truth the send decides on, read under a
- * row lock (FOR SHARE) inside the send's claim transaction: an import or sync that settles the invoice updates
- * the same rows, so it either committed before the re-check (and the re-check sees it) or waits until the
- * claim committed (and the payment arrived after the decision).
- */
-import { and, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { activeConnectionsOfTenant } from '../db/queries/connection-lookup';
 import { findTenant } from '../db/queries/tenants';
-import { invoices } from '../db/schema';
 import type { Services } from '../services';
 import { hasLiveRead, refreshInvoicesLive } from '../sync/live-refresh';
+import { invoiceStatesForShare } from '../db/queries/ledger';
 
 export interface LiveInvoiceRow {
   invoiceId: string;
@@ -78,19 +71,7 @@ export async function liveInvoiceState(
   tx: DbOrTx,
 ): Promise<LiveInvoiceRow[]> {
   if (invoiceIds.length === 0) return [];
-  const rows = await tx
-    .select({
-      id: invoices.id,
-      number: invoices.number,
-      externalId: invoices.externalId,
-      status: invoices.status,
-      balanceMinor: invoices.balanceMinor,
-      currency: invoices.currency,
-    })
-    .from(invoices)
-    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, invoiceIds)))
-    .orderBy(invoices.id)
-    .for('share');
+  const rows = await invoiceStatesForShare(tx, tenantId, invoiceIds);
   return rows.map((r) => ({
     invoiceId: r.id,
     number: r.number ?? r.externalId,

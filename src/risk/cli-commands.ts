@@ -4,10 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { eq, inArray } from 'drizzle-orm';
 import { toCsv } from '../../connectors/csv/write';
 import { parseHistoryCsv } from '../../connectors/csv/parse';
-import { customers, invoices } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
@@ -24,6 +22,7 @@ import {
   type RetrainResult,
   tenantSensitivity,
 } from './service';
+import { invoiceAndCustomerExternalIds } from '../db/queries/risk';
 
 /** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
 export const DEFAULT_TRAINING_CSVS = [
@@ -125,16 +124,10 @@ export async function predictionRows(
       r.score,
     ]),
   );
-  const ids = await services.db
-    .select({ id: invoices.id, externalId: invoices.externalId, customer: customers.externalId })
-    .from(invoices)
-    .innerJoin(customers, eq(customers.id, invoices.customerId))
-    .where(
-      inArray(
-        invoices.id,
-        scores.length ? scores.map((s) => s.invoiceId) : ['00000000-0000-0000-0000-000000000000'],
-      ),
-    );
+  const ids = await invoiceAndCustomerExternalIds(
+    services.db,
+    scores.map((s) => s.invoiceId),
+  );
   const external = new Map(ids.map((r) => [r.id, r]));
   return scores
     .map((s) => ({

@@ -11,9 +11,8 @@ import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { toStoredTokens } from '../auth/connection-tokens';
 import type { DbOrTx, Tx } from '../db/client';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
-import { createTenant } from '../db/queries/tenants';
-import { connections, tenants } from '../db/schema';
-import { eq } from 'drizzle-orm';
+import { insertConnection, reattachConnection } from '../db/queries/connections';
+import { createTenant, tenantById } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { registeredConnector, shortNameOf, vaultFor } from './connections';
 
@@ -72,24 +71,22 @@ export async function attachCompany(
     const existing = await connectionByExternalId(tx, provider, externalId);
     if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
     if (existing) {
-      const [row] = await tx
-        .update(connections)
-        .set({ ...tokenColumns, credentialsVersion: existing.credentialsVersion + 1 })
-        .where(eq(connections.id, existing.id))
-        .returning({ id: connections.id });
-      const [t] = await tx
-        .select({ slug: tenants.slug })
-        .from(tenants)
-        .where(eq(tenants.id, existing.tenantId));
-      await enqueueSync(row!.id, 'reconnect', tx);
+      const connectionId = await reattachConnection(
+        tx,
+        existing.id,
+        tokenColumns,
+        existing.credentialsVersion + 1,
+      );
+      const t = await tenantById(tx, existing.tenantId);
+      await enqueueSync(connectionId, 'reconnect', tx);
       return {
         tenantId: existing.tenantId,
         tenantSlug: t?.slug ?? '',
-        connectionId: row!.id,
+        connectionId,
         reattached: true,
       };
     }
-    const [bound] = boundTenant ? await tx.select().from(tenants).where(eq(tenants.id, boundTenant)) : [];
+    const bound = boundTenant ? await tenantById(tx, boundTenant) : null;
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.
     const tenant =
       bound ??
@@ -98,18 +95,15 @@ export async function attachCompany(
         opts.companyName ?? `${shortNameOf(connectorFor(provider))} ${externalId}`,
         provider,
       ));
-    const [row] = await tx
-      .insert(connections)
-      .values({
-        tenantId: tenant.id,
-        provider,
-        externalId,
-        ...tokenColumns,
-        credentialsVersion: 1,
-      })
-      .returning({ id: connections.id });
-    await enqueueSync(row!.id, 'connect', tx);
-    return { tenantId: tenant.id, tenantSlug: tenant.slug, connectionId: row!.id, reattached: false };
+    const connectionId = await insertConnection(tx, {
+      tenantId: tenant.id,
+      provider,
+      externalId,
+      ...tokenColumns,
+      credentialsVersion: 1,
+    });
+    await enqueueSync(connectionId, 'connect', tx);
+    return { tenantId: tenant.id, tenantSlug: tenant.slug, connectionId, reattached: false };
   });
 }
 

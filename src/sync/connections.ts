@@ -9,13 +9,12 @@ import type { ClientCredentials } from '../../connectors/types';
 import { ConnectionTokens } from '../auth/connection-tokens';
 import { Vault } from '../auth/vault';
 import type { Config } from '../config';
-import { eq } from 'drizzle-orm';
-import { connections } from '../db/schema';
+import { type ConnectionRow, connectionIdentity } from '../db/queries/connections';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { budgetOf, SharedRequestLimiter } from './rate-budget';
 
-export type ConnectionRow = typeof connections.$inferSelect;
+export type { ConnectionRow };
 
 const tokensByServices = new WeakMap<Services, ConnectionTokens>();
 const budgetsByServices = new WeakMap<Services, Map<string, SharedRequestLimiter>>();
@@ -79,10 +78,7 @@ async function tokenConnector(
   services: Services,
   connectionId: string,
 ): Promise<{ connector: AnyConnector; externalId: string }> {
-  const [row] = await services.db
-    .select({ provider: connections.provider, externalId: connections.externalId })
-    .from(connections)
-    .where(eq(connections.id, connectionId));
+  const row = await connectionIdentity(services.db, connectionId);
   if (!row) throw new AppError('not_found', `connection ${connectionId} not found`, 404);
   const connector = registeredConnector(row.provider);
   // An OAuth-only connector refreshes with the app's credentials (503 when missing); a connector with a

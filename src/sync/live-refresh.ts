@@ -4,10 +4,11 @@
  * connection's connector reads each invoice by id (`read.invoices`); the result is written through the same page
  * writer the sync uses, and one deleted at the source becomes a deletion.
  */
-import { and, eq, inArray } from 'drizzle-orm';
 import { connectorFor, isProvider } from '../../connectors';
 import type { ConnectionRow } from '../db/queries/connection-lookup';
-import { connections, invoices, tenants } from '../db/schema';
+import { lockActiveConnection } from '../db/queries/connections';
+import { invoiceExternalIds } from '../db/queries/ledger';
+import { tenantById } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { writePage } from './apply-page';
 import { connectionClient } from './connections';
@@ -27,14 +28,8 @@ export async function refreshInvoicesLive(
   const read = connectorFor(conn.provider).read;
   if (!read) return;
   const tenantId = conn.tenantId;
-  const [tenant] = await db
-    .select({ currency: tenants.currency })
-    .from(tenants)
-    .where(eq(tenants.id, tenantId));
-  const rows = await db
-    .select({ externalId: invoices.externalId })
-    .from(invoices)
-    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, invoiceIds)));
+  const tenant = await tenantById(db, tenantId);
+  const rows = await invoiceExternalIds(db, tenantId, invoiceIds);
   const { client } = connectionClient(services, conn);
   const result = await read.invoices(
     {
@@ -48,12 +43,7 @@ export async function refreshInvoicesLive(
   );
   await db.transaction(async (tx) => {
     // Read over the network: written only if the connection is still active (a disconnect meanwhile wins).
-    const [still] = await tx
-      .select({ id: connections.id })
-      .from(connections)
-      .where(and(eq(connections.id, conn.id), eq(connections.status, 'active')))
-      .for('update');
-    if (!still) return;
+    if (!(await lockActiveConnection(tx, conn.id))) return;
     await writePage(
       tx,
       tenantId,

@@ -14,9 +14,6 @@ import { createTestServices } from '../helpers/services';
  * schema on any other write route fails. */
 const NO_BODY = new Set(['POST /api/v1/session/logout', 'POST /api/v1/session/logout-all']);
 
-/** Connection routes are being rewritten into generic connector routes (issue 11.2); they get contracts there. */
-const NOT_YET = (url: string) => url.includes('/connections') || url === '/api/v1/integrations';
-
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
@@ -49,9 +46,7 @@ describe('GET /docs/json', () => {
     expect(r.statusCode).toBe(200);
     const doc = r.json() as { openapi: string; paths: Record<string, Record<string, Op>> };
     expect(doc.openapi).toMatch(/^3\./);
-    const routes = app.routeAuth.filter(
-      (x) => x.url.startsWith('/api/v1/') && x.method !== 'HEAD' && !NOT_YET(x.url),
-    );
+    const routes = app.routeAuth.filter((x) => x.url.startsWith('/api/v1/') && x.method !== 'HEAD');
     expect(routes.length).toBeGreaterThan(30);
     const problems: string[] = [];
     for (const route of routes) {

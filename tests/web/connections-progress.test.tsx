@@ -41,6 +41,8 @@ const conn = (over: Partial<Connection> = {}): Connection => ({
   statusReason: null,
   reconnectUrl: null,
   lastSyncAt: null,
+  refreshExpiresAt: null,
+  createdAt: '2026-11-27T09:00:00Z',
   lastRun: null,
   runningSync: null,
   ...over,
@@ -208,9 +210,21 @@ describe('rendered pieces', () => {
     expect(waiting).toContain('progress-indeterminate');
   });
 
-  const loaded = (quickbooks: Integrations['quickbooks'] | null, error: Error | null = null) =>
+  /** The fields every connector's availability has; the cases below vary QuickBooks' own. */
+  const qbBase = {
+    provider: 'quickbooks',
+    displayName: 'QuickBooks Online',
+    methods: [],
+    credentialFields: [],
+    permissions: [],
+    pollMinutes: null,
+  } satisfies Partial<Integrations['quickbooks']>;
+  const loaded = (
+    quickbooks: Omit<Integrations['quickbooks'], keyof typeof qbBase> | null,
+    error: Error | null = null,
+  ) =>
     ({
-      data: quickbooks ? { quickbooks } : null,
+      data: quickbooks ? { quickbooks: { ...qbBase, ...quickbooks } } : null,
       error,
       loading: false,
       reload: () => {},
@@ -269,12 +283,13 @@ describe('rendered pieces', () => {
   it('names the demo connection and words the disconnect result', () => {
     const info = {
       quickbooks: {
-        mode: 'demo',
+        ...qbBase,
+        mode: 'demo' as const,
         connectUrl: '/x',
         demo: { realmId: '42', customers: 1, invoices: 1 },
         note: null,
       },
-    } as const;
+    };
     expect(connectionName({ externalId: '42' }, info)).toBe('Demo company');
     expect(connectionName({ externalId: '7' }, info)).toBe('Company 7');
     expect(disconnectMessage('Demo company', { id: 'c', status: 'disconnected', revoked: true })).toMatch(

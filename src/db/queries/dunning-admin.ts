@@ -2,9 +2,9 @@
  * Reviewer and team actions on dunning: approvals, skips and edits of messages (dunning/approvals.ts), tasks and
  * their talking points (dunning/tasks.ts), bulk actions (dunning/bulk.ts). Callers own transactions.
  */
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
-import { bulkActions, dunningMessages, dunningTasks } from '../schema';
+import { bulkActions, type DunningMessageStatus, dunningMessages, dunningTasks, tenants } from '../schema';
 
 export type DunningMessage = typeof dunningMessages.$inferSelect;
 export type DunningMessagePatch = Partial<typeof dunningMessages.$inferInsert>;
@@ -286,4 +286,31 @@ export async function customersWithPendingStatement(tx: Tx, tenantId: string, cu
       ),
     );
   return new Set(rows.map((r) => r.customerId));
+}
+
+/** The tenant's latest messages (newest first), optionally of one status: `duely dunning list`. */
+export async function latestMessagesOfTenant(
+  db: DbOrTx,
+  tenantId: string,
+  status: DunningMessageStatus | undefined,
+  limit: number,
+) {
+  return db
+    .select()
+    .from(dunningMessages)
+    .where(
+      and(eq(dunningMessages.tenantId, tenantId), status ? eq(dunningMessages.status, status) : undefined),
+    )
+    .orderBy(desc(dunningMessages.createdAt))
+    .limit(limit);
+}
+
+/** The tenant a message was sent for (the public unsubscribe pages name its company). */
+export async function tenantOfMessage(db: DbOrTx, messageId: string) {
+  const [row] = await db
+    .select({ tenant: tenants })
+    .from(dunningMessages)
+    .innerJoin(tenants, eq(tenants.id, dunningMessages.tenantId))
+    .where(eq(dunningMessages.id, messageId));
+  return row?.tenant;
 }

@@ -1,6 +1,6 @@
 /** Read queries over the canonical ledger, always scoped by tenant. */
-import { and, desc, eq, inArray, or } from 'drizzle-orm';
-import type { DbOrTx } from '../client';
+import { and, desc, eq, gt, inArray, notInArray, or, sql } from 'drizzle-orm';
+import { type DbOrTx, rowsOf } from '../client';
 import { customers, invoicePredictions, invoices, paymentAllocations, payments } from '../schema';
 
 /** What an invoice's prediction shows wherever it is listed. */
@@ -64,4 +64,77 @@ export async function customerLedger(db: DbOrTx, tenantId: string, customerId: s
             ),
           );
   return { invoices: invoiceRows, payments: paymentRows, allocations };
+}
+
+/** The provider ids of these invoices of the tenant (the ones that exist). */
+export async function invoiceExternalIds(
+  db: DbOrTx,
+  tenantId: string,
+  invoiceIds: readonly string[],
+): Promise<{ externalId: string }[]> {
+  return db
+    .select({ externalId: invoices.externalId })
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, [...invoiceIds])));
+}
+
+/** How much ledger the tenant has: customers, invoices (not deleted), open invoices; and open balance per currency. */
+export async function ledgerCounts(
+  db: DbOrTx,
+  tenantId: string,
+): Promise<{
+  counts: { customers: number; invoices: number; open: number } | undefined;
+  balances: { currency: string; minor: string | number }[];
+}> {
+  const t = sql`${tenantId}::uuid`;
+  const [counts] = rowsOf<{ customers: number; invoices: number; open: number }>(
+    await db.execute(sql`
+      select (select count(*) from customers where tenant_id = ${t} and deleted_at is null)::int as customers,
+             (select count(*) from invoices where tenant_id = ${t} and status <> 'deleted')::int as invoices,
+             (select count(*) from invoices where tenant_id = ${t} and status = 'open')::int as open`),
+  );
+  const balances = rowsOf<{ currency: string; minor: string | number }>(
+    await db.execute(sql`
+      select currency, sum(balance_minor) as minor from invoices
+      where tenant_id = ${t} and status = 'open' group by currency order by currency`),
+  );
+  return { counts, balances };
+}
+
+/** A customer's other open invoices with a balance (not `exceptIds`), by due date, at most 100. */
+export async function otherOpenInvoicesOfCustomer(
+  db: DbOrTx,
+  customerId: string,
+  exceptIds: readonly string[],
+) {
+  return db
+    .select()
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.customerId, customerId),
+        eq(invoices.status, 'open'),
+        gt(invoices.balanceMinor, 0),
+        exceptIds.length > 0 ? notInArray(invoices.id, [...exceptIds]) : undefined,
+      ),
+    )
+    .orderBy(invoices.dueDate)
+    .limit(100);
+}
+
+/** These invoices of the tenant as the send path re-checks them, locked FOR SHARE in the caller's transaction. */
+export async function invoiceStatesForShare(db: DbOrTx, tenantId: string, invoiceIds: readonly string[]) {
+  return db
+    .select({
+      id: invoices.id,
+      number: invoices.number,
+      externalId: invoices.externalId,
+      status: invoices.status,
+      balanceMinor: invoices.balanceMinor,
+      currency: invoices.currency,
+    })
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, [...invoiceIds])))
+    .orderBy(invoices.id)
+    .for('share');
 }

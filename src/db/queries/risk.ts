@@ -140,3 +140,14 @@ export async function storeCustomerRisk(
       slowing_alert = excluded.slowing_alert, message = excluded.message, model_version = excluded.model_version,
       as_of = excluded.as_of, scored_at = excluded.scored_at`);
 }
+
+/** Provider ids of these invoices and of their customers (a placeholder id keeps an empty list valid SQL). */
+export async function invoiceAndCustomerExternalIds(db: DbOrTx, invoiceIds: readonly string[]) {
+  return db
+    .select({ id: invoices.id, externalId: invoices.externalId, customer: customers.externalId })
+    .from(invoices)
+    .innerJoin(customers, eq(customers.id, invoices.customerId))
+    .where(
+      inArray(invoices.id, invoiceIds.length ? [...invoiceIds] : ['00000000-0000-0000-0000-000000000000']),
+    );
+}

@@ -37,11 +37,13 @@ export const tenantParams = z.object({ tenant: z.string().min(1).max(200) });
 /** How a contract's output looks after JSON: Dates become strings. The web app reads answers through this. */
 export type Wire<T> = T extends Date
   ? string
-  : T extends readonly (infer U)[]
+  : T extends (infer U)[]
     ? Wire<U>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
+    : T extends readonly (infer U)[]
+      ? readonly Wire<U>[]
+      : T extends object
+        ? { [K in keyof T]: Wire<T[K]> }
+        : T;
 
 /** The wire type of a zod response schema. */
 export type WireOf<S extends z.ZodType> = Wire<z.output<S>>;

@@ -2,11 +2,15 @@
  * Ledger connections of a tenant: status (incl. reconnect_needed), last sync and the running sync's progress;
  * trigger a sync; disconnect (revoke at the provider, clear the stored credentials).
  */
-import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { connectorFor, connectors, isProvider } from '../../../connectors';
 import type { StoredTokens } from '../../auth/connection-tokens';
-import { connections, syncRuns } from '../../db/schema';
+import {
+  connectionOfTenant,
+  connectionsOfTenant,
+  latestRunsOfConnection,
+  markDisconnected,
+} from '../../db/queries/connections';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
@@ -14,6 +18,7 @@ import { connectWithCredentials, type EnqueueSync } from '../../sync/connect-flo
 import { vaultFor } from '../../sync/connections';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
+import * as contract from '../contracts/connections';
 
 export const connectionRoutes =
   (services: Services): FastifyPluginAsync =>
@@ -23,25 +28,17 @@ export const connectionRoutes =
 
     async function connectionOf(tenantId: string, id: string) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`connection ${id}`);
-      const [row] = await services.db
-        .select()
-        .from(connections)
-        .where(and(eq(connections.id, id), eq(connections.tenantId, tenantId)));
+      const row = await connectionOfTenant(services.db, tenantId, id);
       if (!row) throw notFound(`connection ${id}`);
       return row;
     }
 
-    app.get('/tenants/:tenant/connections', async (req) => {
+    app.get('/tenants/:tenant/connections', { schema: contract.listConnections }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const rows = await services.db.select().from(connections).where(eq(connections.tenantId, tenant.id));
+      const rows = await connectionsOfTenant(services.db, tenant.id);
       const items = await Promise.all(
         rows.map(async (c) => {
-          const runs = await services.db
-            .select()
-            .from(syncRuns)
-            .where(eq(syncRuns.connectionId, c.id))
-            .orderBy(desc(syncRuns.startedAt))
-            .limit(5);
+          const runs = await latestRunsOfConnection(services.db, c.id, 5);
           // A run left `running` by a worker that died is not running: show it as interrupted (its retry resumes it).
           const now = services.clock.now();
           const running = runs.find((r) => isLive(r, now)) ?? null;
@@ -85,7 +82,7 @@ export const connectionRoutes =
      * credentials are sealed and the first sync is enqueued. Bad credentials → 422 with the provider's code and
      * where the admin looks. Admin only (a write route's default).
      */
-    app.post('/tenants/:tenant/connections', async (req, reply) => {
+    app.post('/tenants/:tenant/connections', { schema: contract.createConnection }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const body = (req.body ?? {}) as Record<string, unknown>;
       const provider = typeof body.provider === 'string' ? body.provider : '';
@@ -119,31 +116,35 @@ export const connectionRoutes =
       });
     });
 
-    app.post('/tenants/:tenant/connections/:id/sync', { config: COLLECTOR }, async (req, reply) => {
-      const tenant = await tenantOf(req, services);
-      const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
-      if (conn.status !== 'active') {
-        return reply.status(409).send({
-          error: {
-            code: conn.status,
-            message:
-              conn.status === 'reconnect_needed'
-                ? 'The connection needs to be reconnected before it can sync.'
-                : 'The connection is disconnected.',
-          },
+    app.post(
+      '/tenants/:tenant/connections/:id/sync',
+      { config: COLLECTOR, schema: contract.syncNow },
+      async (req, reply) => {
+        const tenant = await tenantOf(req, services);
+        const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
+        if (conn.status !== 'active') {
+          return reply.status(409).send({
+            error: {
+              code: conn.status,
+              message:
+                conn.status === 'reconnect_needed'
+                  ? 'The connection needs to be reconnected before it can sync.'
+                  : 'The connection is disconnected.',
+            },
+          });
+        }
+        const body = (req.body ?? {}) as { full?: unknown };
+        const jobId = await services.queue.send(syncConnectionJob, {
+          connectionId: conn.id,
+          reason: 'manual',
+          ...(body.full === true ? { full: true } : {}),
         });
-      }
-      const body = (req.body ?? {}) as { full?: unknown };
-      const jobId = await services.queue.send(syncConnectionJob, {
-        connectionId: conn.id,
-        reason: 'manual',
-        ...(body.full === true ? { full: true } : {}),
-      });
-      // null: a sync of this connection is already queued; it will pick up the changes.
-      return reply.status(202).send({ queued: true, jobId, coalesced: jobId === null });
-    });
+        // null: a sync of this connection is already queued; it will pick up the changes.
+        return reply.status(202).send({ queued: true, jobId, coalesced: jobId === null });
+      },
+    );
 
-    app.delete('/tenants/:tenant/connections/:id', async (req) => {
+    app.delete('/tenants/:tenant/connections/:id', { schema: contract.disconnect }, async (req) => {
       const tenant = await tenantOf(req, services);
       const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
       let revoked = false;
@@ -167,18 +168,7 @@ export const connectionRoutes =
         }
       }
       const now = services.clock.now();
-      await services.db
-        .update(connections)
-        .set({
-          status: 'disconnected',
-          statusReason: 'disconnected by user',
-          credentials: null,
-          accessExpiresAt: null,
-          refreshExpiresAt: null,
-          credentialsVersion: conn.credentialsVersion + 1,
-          updatedAt: now,
-        })
-        .where(eq(connections.id, conn.id));
+      await markDisconnected(services.db, conn, now);
       return { id: conn.id, status: 'disconnected', revoked, ...(adminAction ? { adminAction } : {}) };
     });
   };

@@ -1,10 +1,4 @@
-/**
- * Unauthenticated dunning endpoints: Resend's delivery webhooks (Svix-signed) and the debtor's unsubscribe link.
- * Neither is under /api/, so no bearer token or session applies; each authenticates itself (signature, HMAC link).
- */
-import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
-import { dunningMessages, tenants } from '../../db/schema';
 import { senderOf } from '../../dunning/compose-email';
 import { applyDeliveryUpdate, unsubscribeDebtor } from '../../dunning/delivery-events';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
@@ -12,6 +6,7 @@ import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
 import { PUBLIC } from '../auth';
+import { tenantOfMessage } from '../../db/queries/dunning-admin';
 
 export const resendWebhookRoutes =
   (services: Services): FastifyPluginAsync =>
@@ -67,12 +62,8 @@ export const unsubscribeRoutes =
     const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
     /** Who the reminders come from (the name the emails are signed with), HTML-escaped; null if unknown. */
     const companyOf = async (messageId: string): Promise<string | null> => {
-      const [row] = await services.db
-        .select({ tenant: tenants })
-        .from(dunningMessages)
-        .innerJoin(tenants, eq(tenants.id, dunningMessages.tenantId))
-        .where(eq(dunningMessages.id, messageId));
-      return row ? escapeHtml(senderOf(row.tenant, services).companyName) : null;
+      const tenant = await tenantOfMessage(services.db, messageId);
+      return tenant ? escapeHtml(senderOf(tenant, services).companyName) : null;
     };
 
     /** The confirm page: a GET never unsubscribes (mail scanners follow links). */

@@ -6,12 +6,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { integrationsView } from '../../demo-company';
 import type { Services } from '../../services';
+import * as contract from '../contracts/connections';
 
 export const integrationRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     // Needs a signed-in principal (the /api/v1 scope); an operator without a tenant may read it too.
-    app.get('/integrations', async () => {
+    app.get('/integrations', { schema: contract.listIntegrations }, async () => {
       return integrationsView(services.config, services.demoCompany);
     });
   };

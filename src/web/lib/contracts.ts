@@ -5,6 +5,7 @@
  */
 import type { WireOf } from '../../http/contracts/common';
 import type * as analytics from '../../http/contracts/analytics';
+import type * as connections from '../../http/contracts/connections';
 import type * as dunning from '../../http/contracts/dunning';
 import type * as dunningMessage from '../../http/contracts/dunning-message';
 import type * as imports from '../../http/contracts/imports';
@@ -42,3 +43,10 @@ export type SettingsAnswer = WireOf<typeof risk.settingsView>;
 
 export type SessionAnswer = WireOf<typeof session.sessionInfo>;
 export type UserView = WireOf<typeof users.userView>;
+
+export type ConnectionAnswer = WireOf<typeof connections.connectionView>;
+export type ConnectionRunAnswer = WireOf<typeof connections.connectionRun>;
+export type ConnectionCreatedAnswer = WireOf<typeof connections.connectionCreated>;
+export type DisconnectAnswer = WireOf<typeof connections.disconnectResult>;
+export type ConnectorAvailabilityAnswer = WireOf<typeof connections.connectorAvailability>;
+export type IntegrationsAnswer = WireOf<typeof connections.integrations>;

@@ -1,14 +1,16 @@
 /**
- * Shapes of the API responses the app reads: derived from the route contracts (./contracts.ts, type-only), except
- * the connection routes, which are being rewritten into generic connector routes.
+ * Shapes of the API responses the app reads: derived from the route contracts (./contracts.ts, type-only).
  */
 
-import type { ConnectorAvailability, QuickbooksAvailability } from '../../demo-company';
 import type {
   AnalyticsAnswer,
+  ConnectionAnswer,
+  ConnectionRunAnswer,
+  ConnectorAvailabilityAnswer,
   CustomerDetailAnswer,
   CustomerListRow,
   ForecastWeekAnswer,
+  IntegrationsAnswer,
   InvoiceListItem,
   PredictionRow,
   SyncRunRecord,
@@ -55,39 +57,13 @@ export type SyncRun = Pick<
 >;
 
 /** A sync run as GET …/connections shows it (progress: see SyncProgress in src/db/schema/tenants.ts). */
-export interface SyncRunView {
-  id: string;
-  kind: 'full' | 'incremental' | 'import';
-  status: 'running' | 'succeeded' | 'failed';
-  startedAt: string;
-  finishedAt: string | null;
-  /** Per entity kind: pages and rows read so far, done; `total` where the connector knows it. */
-  progress: { entities: Record<string, { pages: number; rows: number; done: boolean; total?: number }> };
-  stats: Record<string, number>;
-  error: string | null;
-}
+export type SyncRunView = ConnectionRunAnswer;
 
-export interface Connection {
-  id: string;
-  provider: string;
-  externalId: string;
-  status: 'active' | 'reconnect_needed' | 'disconnected';
-  statusReason: string | null;
-  reconnectUrl: string | null;
-  lastSyncAt: string | null;
-  /** When the connection's grant lapses (OAuth refresh tokens that expire); null or absent when it does not. */
-  refreshExpiresAt?: string | null;
-  lastRun: SyncRunView | null;
-  runningSync: SyncRunView | null;
-}
+export type Connection = ConnectionAnswer;
 
-/** GET /api/v1/integrations (src/http/routes/integrations.ts); the server's own type, type-only. */
-export type { ConnectorAvailability };
-
-export interface Integrations {
-  quickbooks: QuickbooksAvailability & Partial<ConnectorAvailability>;
-  netsuite?: ConnectorAvailability;
-}
+/** GET /api/v1/integrations (src/http/routes/integrations.ts): keyed by provider. */
+export type ConnectorAvailability = ConnectorAvailabilityAnswer;
+export type Integrations = IntegrationsAnswer;
 
 export type CustomerRow = CustomerListRow;
 

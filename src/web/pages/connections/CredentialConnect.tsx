@@ -6,13 +6,10 @@
 import { useId, useState } from 'react';
 import { ErrorBanner } from '../../components/ui';
 import { api, apiPath } from '../../lib/api';
+import type { ConnectionCreatedAnswer } from '../../lib/contracts';
 import type { ConnectorAvailability } from '../../lib/types';
 
-interface Created {
-  id: string;
-  externalId: string;
-  missingPermissions: string[];
-}
+type Created = ConnectionCreatedAnswer;
 
 const TYPE_LABELS: Record<string, string> = {
   tba: 'Token-Based Authentication (token ID + secret)',

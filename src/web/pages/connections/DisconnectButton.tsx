@@ -5,15 +5,10 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorBanner } from '../../components/ui';
 import { api, apiPath } from '../../lib/api';
+import type { DisconnectAnswer } from '../../lib/contracts';
 
-export interface DisconnectResult {
-  id: string;
-  status: 'disconnected';
-  /** false: QuickBooks could not be told (down, or the grant was already gone); disconnected anyway. */
-  revoked: boolean;
-  /** What the admin does at the provider when no API can revoke the credential (a NetSuite access token). */
-  adminAction?: string;
-}
+/** `revoked` false: the provider could not be told; `adminAction`: what the admin does at the provider. */
+export type DisconnectResult = DisconnectAnswer;
 
 export function disconnectMessage(name: string, r: DisconnectResult): string {
   if (r.adminAction) return `${name} is disconnected: Duely deleted its credentials. ${r.adminAction}`;

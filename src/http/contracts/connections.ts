@@ -1,0 +1,156 @@
+/**
+ * Ledger connections (src/http/routes/connections.ts) and what this server can connect
+ * (src/http/routes/integrations.ts). The generic browser routes (/connect/:provider/*, /webhooks/:provider) are
+ * not part of /api/v1 and answer HTML pages or redirects, so they have no contract here.
+ */
+import { z } from 'zod';
+import type { ConnectorAvailability, QuickbooksAvailability } from '../../demo-company';
+import { connectionStatuses, syncRunKinds } from '../../db/schema/tenants';
+import { covers, coversDeep, errorResponses, instant, tenantParams, uuid } from './common';
+
+/** A sync run as the connections list shows it: a run left `running` by a dead worker shows as failed. */
+export const connectionRun = z.object({
+  id: uuid,
+  kind: z.enum(syncRunKinds),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: instant,
+  finishedAt: instant.nullable(),
+  /** Per entity kind: pages and rows read so far, done; `total` where the connector knows it. */
+  progress: z.object({
+    entities: z.record(
+      z.string(),
+      z.object({ pages: z.number(), rows: z.number(), done: z.boolean(), total: z.number().optional() }),
+    ),
+  }),
+  stats: z.record(z.string(), z.number()),
+  error: z.string().nullable(),
+});
+
+export const connectionView = z.object({
+  id: uuid,
+  provider: z.string(),
+  externalId: z.string(),
+  status: z.enum(connectionStatuses),
+  statusReason: z.string().nullable(),
+  /** Where the browser reconnects (status reconnect_needed); null otherwise. */
+  reconnectUrl: z.string().nullable(),
+  lastSyncAt: instant.nullable(),
+  /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
+  refreshExpiresAt: instant.nullable(),
+  createdAt: instant,
+  lastRun: connectionRun.nullable(),
+  runningSync: connectionRun.nullable(),
+});
+
+const connectionParams = tenantParams.extend({ id: z.string().min(1).max(200) });
+
+export const listConnections = {
+  params: tenantParams,
+  response: { 200: z.object({ items: z.array(connectionView) }), ...errorResponses },
+} as const;
+
+/**
+ * {"provider", ...fields, "auth": {"type", ...fields}}: the connector's credential form (GET /api/v1/integrations
+ * lists its fields). String fields are read; an unknown provider is a 400 naming the registered ones.
+ */
+export const connectBody = z
+  .looseObject({
+    provider: z.unknown().optional().meta({ description: 'a registered provider, e.g. "netsuite"' }),
+    auth: z
+      .unknown()
+      .optional()
+      .meta({ description: 'the credential fields, with `type` when the form has one' }),
+  })
+  .nullish();
+
+export const connectionCreated = z.object({
+  id: uuid,
+  provider: z.string(),
+  externalId: z.string(),
+  status: z.literal('active'),
+  /** Permissions the provider reports missing from the granted role (the connection is made anyway). */
+  missingPermissions: z.array(z.string()),
+});
+
+export const createConnection = {
+  params: tenantParams,
+  body: connectBody,
+  response: { 201: connectionCreated, ...errorResponses },
+} as const;
+
+export const syncNow = {
+  params: connectionParams,
+  body: z
+    .looseObject({
+      full: z.unknown().optional().meta({ description: 'true: a full sync instead of incremental' }),
+    })
+    .nullish(),
+  response: {
+    202: z.object({
+      queued: z.literal(true),
+      /** null when a sync of this connection was already queued (it picks up the changes). */
+      jobId: z.string().nullable(),
+      coalesced: z.boolean(),
+    }),
+    ...errorResponses,
+  },
+} as const;
+
+export const disconnectResult = z.object({
+  id: uuid,
+  status: z.literal('disconnected'),
+  /** false: the provider could not be told (down, or the grant already gone); disconnected anyway. */
+  revoked: z.boolean(),
+  /** What the admin does at the provider when no API can revoke the credential (a NetSuite access token). */
+  adminAction: z.string().optional(),
+});
+
+export const disconnect = {
+  params: connectionParams,
+  response: { 200: disconnectResult, ...errorResponses },
+} as const;
+
+const credentialField = z.object({
+  name: z.string(),
+  label: z.string(),
+  secret: z.boolean().optional(),
+  forTypes: z.array(z.string()).readonly().optional(),
+  choices: z.array(z.string()).readonly().optional(),
+  optional: z.boolean().optional(),
+});
+
+export const connectorAvailability = covers<ConnectorAvailability>()(
+  z.object({
+    provider: z.string(),
+    displayName: z.string(),
+    mode: z.enum(['live', 'demo', 'unconfigured']),
+    /** 'oauth': the browser flow at connectUrl; 'credentials': the form (POST …/connections). */
+    methods: z.array(z.enum(['oauth', 'credentials'])),
+    connectUrl: z.string().nullable(),
+    credentialFields: z.array(credentialField),
+    permissions: z.array(z.string()),
+    /** Whether the connector polls (no webhooks) and how often, in minutes. */
+    pollMinutes: z.number().nullable(),
+    note: z.string().nullable(),
+  }),
+);
+
+const quickbooksAvailability = connectorAvailability.extend(
+  covers<QuickbooksAvailability>()(
+    z.object({
+      mode: z.enum(['live', 'demo', 'unconfigured']),
+      connectUrl: z.string().nullable(),
+      demo: z.object({ realmId: z.string(), customers: z.number(), invoices: z.number() }).nullable(),
+      note: z.string().nullable(),
+    }),
+  ).shape,
+);
+
+/** Keyed by provider; QuickBooks adds its demo company. */
+export const integrations = coversDeep<
+  { quickbooks: QuickbooksAvailability & ConnectorAvailability } & Record<string, ConnectorAvailability>
+>()(z.object({ quickbooks: quickbooksAvailability }).catchall(connectorAvailability));
+
+export const listIntegrations = {
+  response: { 200: integrations, ...errorResponses },
+} as const;
