@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findTenant } from '../db/queries/tenants';
-import { queueAfterLedgerChange } from '../jobs/risk-jobs';
+import { ledgerChanged } from '../jobs/workflow';
 import { createServices, type Services } from '../services';
 import { CsvImportError, importHistoryCsv } from '../sync/csv-import';
 import { configFor, parse, ReportedFailure, UsageError } from './common';
@@ -37,9 +37,10 @@ async function importFile(services: Services, file: string, content: Buffer, ten
     fileName: path.basename(file),
     now: services.clock.now(),
     afterWrite: (tx, r, changed) =>
-      queueAfterLedgerChange(services, tx, {
+      ledgerChanged(services, tx, {
         tenantId: r.tenant.id,
         changedInvoices: changed.length,
+        invoiceIds: changed,
         reason: 'import',
       }),
   });

@@ -1,39 +1,15 @@
-/** Jobs of the payment-delay model: scoring after every sync/import and daily, retraining weekly. */
+/**
+ * The payment-delay model's crons. Its pipeline stages (risk-score after a ledger change, risk-retrain after a large
+ * one) are declared in workflow.ts with the rest of the pipeline; re-exported here for existing importers.
+ */
 import { z } from 'zod';
 import { allTenantIds } from '../db/queries/tenants';
-import { retrainTenant, scoreTenant } from '../risk/service';
 import type { Tx } from '../db/client';
 import type { Services } from '../services';
 import { defineJob } from './define';
-import { planTenantJob } from './dunning-jobs';
+import { ledgerChanged, retrainTenantJob, scoreTenantJob } from './workflow';
 
-/** Scores every open invoice and customer of a tenant as of now. One queued + one running per tenant. */
-export const scoreTenantJob = defineJob({
-  name: 'risk-score',
-  schema: z.object({ tenantId: z.uuid(), reason: z.string().default('changed') }),
-  queue: { policy: 'stately', retryLimit: 3, retryBackoff: true, retryDelay: 5 },
-  singletonKey: (d) => d.tenantId,
-  concurrency: 1,
-  handler: async ({ tenantId }, services) => {
-    const result = await scoreTenant(services, tenantId);
-    await services.queue.send(planTenantJob, { tenantId, reason: 'scored' }); // dunning: plan on the new scores
-    return result;
-  },
-});
-
-/** Trains a challenger on the tenant's own history and promotes it only if it beats the current model. */
-export const retrainTenantJob = defineJob({
-  name: 'risk-retrain',
-  schema: z.object({ tenantId: z.uuid(), reason: z.string().default('weekly') }),
-  queue: { policy: 'stately', retryLimit: 1, expireInSeconds: 1800 },
-  singletonKey: (d) => d.tenantId,
-  concurrency: 1,
-  handler: async ({ tenantId }, services) => {
-    const result = await retrainTenant(services, tenantId);
-    if (result.promoted) await services.queue.send(scoreTenantJob, { tenantId, reason: 'model promoted' });
-    return { promoted: result.promoted, version: result.version, reason: result.reason };
-  },
-});
+export { LARGE_CHANGE_INVOICES, retrainTenantJob, scoreTenantJob } from './workflow';
 
 /** Daily: re-score every tenant as time passes (ages and days-to-due move); weekly on Mondays, also retrain. */
 export const dailyRiskJob = defineJob({
@@ -53,24 +29,14 @@ export const dailyRiskJob = defineJob({
   },
 });
 
-/** A change this large (a first import, a full sync) is new history worth a retraining attempt. */
-export const LARGE_CHANGE_INVOICES = 500;
-
 /**
- * After a ledger change, in the writer's transaction: queue scoring, and after a large change also retraining
- * (the job itself decides whether the tenant has enough history and whether the challenger is better).
+ * After a ledger change, in the writer's transaction: queue scoring, and after a large change also retraining.
+ * @deprecated the pipeline's entry is `ledgerChanged` in workflow.ts (which also carries the changed ids).
  */
 export async function queueAfterLedgerChange(
   services: Services,
   tx: Tx | undefined,
-  e: { tenantId: string; changedInvoices: number; reason: string },
+  e: { tenantId: string; changedInvoices: number; reason: string; invoiceIds?: readonly string[] },
 ): Promise<void> {
-  await services.queue.send(scoreTenantJob, { tenantId: e.tenantId, reason: e.reason }, { tx });
-  if (e.changedInvoices >= LARGE_CHANGE_INVOICES) {
-    await services.queue.send(
-      retrainTenantJob,
-      { tenantId: e.tenantId, reason: `large ${e.reason}` },
-      { tx },
-    );
-  }
+  await ledgerChanged(services, tx, e);
 }

@@ -6,16 +6,17 @@ import type { Services } from '../services';
 import type { OnSynced } from '../sync/run-sync';
 import { runSync } from '../sync/run-sync';
 import { defineJob } from './define';
-import { LARGE_CHANGE_INVOICES, queueAfterLedgerChange, scoreTenantJob } from './risk-jobs';
+import { LARGE_CHANGE_INVOICES, ledgerChanged } from './workflow';
 
 /**
- * After every page that changed invoices, in that page's transaction: queue scoring of the tenant (stately per
- * tenant, so a long sync leaves one run queued, and the dunning plan follows the scores).
+ * After every page that changed invoices, in that page's transaction: the pipeline's ledgerChanged (workflow.ts)
+ * with the page's invoice ids, i.e. scoring of the tenant (stately per tenant, so a long sync leaves one run
+ * queued, and the dunning plan follows the scores). A page is a partial change: retraining is decided at the end.
  */
 export const scoreAfterSync =
   (services: Services): OnSynced =>
-  async (tx, { tenantId }) => {
-    await services.queue.send(scoreTenantJob, { tenantId, reason: 'sync' }, { tx });
+  async (tx, { tenantId, changedInvoiceIds }) => {
+    await ledgerChanged(services, tx, { tenantId, reason: 'sync', invoiceIds: changedInvoiceIds });
   };
 
 /**
@@ -59,7 +60,7 @@ export const syncConnectionJob = defineJob({
     if (result.changedInvoices >= LARGE_CHANGE_INVOICES) {
       const tenantId = await connectionTenantId(services.db, connectionId);
       if (tenantId) {
-        await queueAfterLedgerChange(services, undefined, {
+        await ledgerChanged(services, undefined, {
           tenantId,
           changedInvoices: result.changedInvoices,
           reason: `${result.kind} sync`,

@@ -14,16 +14,15 @@
  * AR 1040.00; current 300.00; credit sales in (04-02, 07-01]: A2+A3+B2+B3 = 630.00; AR at 04-02: A1+B1+C1 = 560.00.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { averageDaysDelinquent, cei, countbackDso, standardDso } from '../../src/analytics/ar-metrics';
 import { computeAnalytics } from '../../src/analytics/dashboard';
 import { dueDateForecast, predictedForecast } from '../../src/analytics/forecast';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { findTenant } from '../../src/db/queries/tenants';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 const rows = [
   ['ACME', 'A1', '2013-03-01', '2013-03-31', '100.00', 'USD', '2013-04-20', 'email', 'US'],
@@ -40,10 +39,10 @@ let s: Services;
 let app: FastifyInstance;
 let admin: string;
 
+const testApp = suiteTestApp({ token: 'test admin' });
 beforeAll(async () => {
-  s = await createTestServices();
-  app = await buildApp(s);
-  admin = (await issueApiToken(s.db, 'test admin')).token;
+  ({ services: s, app } = testApp);
+  admin = testApp.token;
   const up = await app.inject({
     method: 'POST',
     url: '/api/v1/tenants/acme/imports',
@@ -51,10 +50,6 @@ beforeAll(async () => {
     payload: csv(rows),
   });
   expect(up.statusCode).toBe(201);
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 
 describe('KPI formulas', () => {

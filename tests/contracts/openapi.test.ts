@@ -4,11 +4,10 @@
  * loses its schema fails here). /docs is for signed-in callers only, and its UI is served from the package.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 /** Routes that change state without a request body (the path names the action). Listed, so a forgotten body
  * schema on any other write route fails. */
@@ -24,16 +23,12 @@ type Op = {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
 };
 
+const testApp = suiteTestApp();
 beforeAll(async () => {
-  s = await createTestServices();
-  app = await buildApp(s);
+  ({ services: s, app } = testApp);
   await app.ready();
   auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 describe('GET /docs/json', () => {
   it('is for signed-in callers, like the API', async () => {

@@ -4,25 +4,23 @@
  * holds every field the list queries return, and the customer page every column of the ledger rows.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isoDay } from '../../src/clock';
 import { customerLedger } from '../../src/db/queries/ledger';
 import { customerPage, invoicePage } from '../../src/db/queries/lists';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: { id: string; slug: string };
 
+const testApp = suiteTestApp({ token: 'operator' });
 beforeAll(async () => {
-  s = await createTestServices();
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
+  ({ services: s, app } = testApp);
+  auth = testApp.auth;
   const up = await app.inject({
     method: 'POST',
     url: '/api/v1/tenants/acme/imports',
@@ -36,10 +34,6 @@ beforeAll(async () => {
   expect(up.statusCode).toBe(201);
   tenant = up.json().tenant;
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 const keys = (o: object) => Object.keys(o).sort();
 

@@ -1,17 +1,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import { contactSuppressions, dunningMessages } from '../../src/db/schema';
 import { senderOf } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { customerId, importLedger, setup, tenantRow } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 const whKey = randomBytes(24);
 const WEBHOOK_SECRET = `whsec_${whKey.toString('base64')}`;
@@ -39,16 +38,18 @@ const heldPolicy = {
   rules: [],
 };
 
-beforeAll(async () => {
-  ({ s, clock, tenantId } = await setup({ env: { RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET } }));
-  app = await buildApp(s);
-  const { token } = await issueApiToken(s.db, 'test');
-  auth = { authorization: `Bearer ${token}` };
-}, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup({ env: { RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+    return fixture.s;
+  },
 });
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  auth = testApp.auth;
+}, 120_000);
 
 async function message(id: string) {
   const [m] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, id));

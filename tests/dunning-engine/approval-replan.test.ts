@@ -6,15 +6,14 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { dunningMessages, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { approveAll, customerId, messagesOf, RecordingTransport, setup } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -25,17 +24,20 @@ const api = (method: 'PUT' | 'DELETE' | 'PATCH', url: string, payload?: object) 
   app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload });
 const PENDING = ['queued', 'awaiting_approval', 'planned'];
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, clock, tenantId } = await setup());
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  auth = testApp.auth;
   await planTenant(s, tenantId);
   await approveAll(s, tenantId);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 /** The customer's approved, queued catch-up (it needed approval). */
 async function approvedOf(externalId: string) {

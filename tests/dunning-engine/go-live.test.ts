@@ -6,8 +6,7 @@
  */
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { dunningMessages, invoices } from '../../src/db/schema';
 import { approveMessage, editMessage } from '../../src/dunning/approvals';
@@ -16,9 +15,9 @@ import { replyToProblem } from '../../src/dunning/go-live';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import { sendMessage } from '../../src/dunning/send-message';
 import { sendingGate } from '../../src/dunning/suppression';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { messagesOf, RecordingTransport, setup } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -30,15 +29,18 @@ const transport = new RecordingTransport();
 const patch = (payload: Record<string, unknown>) =>
   app.inject({ method: 'PATCH', url: `/api/v1/tenants/${tenantId}/settings`, headers: auth, payload });
 
-beforeAll(async () => {
-  ({ s, clock, tenantId } = await setup({ live: false }));
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
-}, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup({ live: false });
+    return fixture.s;
+  },
 });
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  auth = testApp.auth;
+}, 120_000);
 
 describe('the gate and the reply-to rule (pure)', () => {
   it('refuses to send before go-live and while paused, and re-plans what reached the send job', () => {

@@ -4,15 +4,15 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { customers } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
 import { giveEmails, goLive, ledgerRows, messagesOf, setup } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
@@ -20,8 +20,17 @@ let auth: { authorization: string };
 let tenantA: string;
 let tenantB: string;
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, tenantId: tenantA } = await setup());
+  ({ services: s, app } = testApp);
+  ({ tenantId: tenantA } = fixture);
+  auth = testApp.auth;
   // A second company with the same ledger (same external ids), planned too.
   tenantB = (await importHistoryCsv(s.db, csv(ledgerRows()), { tenantName: 'Other', now: s.clock.now() }))
     .tenant.id;
@@ -29,13 +38,7 @@ beforeAll(async () => {
   await goLive(s, tenantB);
   await planTenant(s, tenantA);
   await planTenant(s, tenantB);
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 async function customer(tenantId: string, externalId: string) {
   const [c] = await s.db

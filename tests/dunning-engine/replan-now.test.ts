@@ -4,14 +4,13 @@
  * opt-out opens a task for a person.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { applyDeliveryUpdate, unsubscribeDebtor } from '../../src/dunning/delivery-events';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { approveAll, customerId, messagesOf, setup } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let tenantId: string;
@@ -24,17 +23,20 @@ const pendingOf = async (customerId: string) =>
     (m) => m.customerId === customerId && ['queued', 'awaiting_approval', 'planned'].includes(m.status),
   );
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, tenantId } = await setup());
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
+  ({ services: s, app } = testApp);
+  ({ tenantId } = fixture);
+  auth = testApp.auth;
   await planTenant(s, tenantId);
   await approveAll(s, tenantId);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 /** The customer's one queued message (after a reviewer approved the day-one catch-up). */
 async function queuedOf(externalId: string) {

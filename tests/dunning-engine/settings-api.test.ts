@@ -5,7 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import type { ManualClock } from '../../src/clock';
@@ -13,9 +13,9 @@ import { ensureTenant } from '../../src/db/queries/tenants';
 import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { approveAll, customerId, RecordingTransport, setup, tenantRow } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -33,16 +33,20 @@ const acmeSender = {
   phone: '+1 (555) 010-0200',
 };
 
-beforeAll(async () => {
-  ({ s, clock, tenantId } = await setup());
-  otherId = (await ensureTenant(s.db, 'Globex', 'csv')).id;
-  app = await buildApp(s);
-  operator = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
-}, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+  token: 'operator',
 });
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  operator = testApp.auth;
+  otherId = (await ensureTenant(s.db, 'Globex', 'csv')).id;
+}, 120_000);
 
 const patch = (payload: unknown, headers: Record<string, string> = operator, t = tenantId) =>
   app.inject({ method: 'PATCH', url: settingsUrl(t), headers, payload: payload as object });

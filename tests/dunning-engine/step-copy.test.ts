@@ -1,12 +1,11 @@
 /** A step's own wording previewed live through the API, with merge-field errors by field (issue 14, point 5). */
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { setup } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let tenantId: string;
@@ -14,18 +13,21 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 let invoiceId: string;
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, tenantId } = await setup());
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
+  ({ services: s, app } = testApp);
+  ({ tenantId } = fixture);
+  auth = testApp.auth;
   [{ id: invoiceId }] = rowsOf<{ id: string }>(
     await s.db.execute(sql`select id from invoices where tenant_id = ${tenantId}::uuid and number = 'MID-O'`),
   ) as [{ id: string }];
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 const preview = (draft: object) =>
   app.inject({

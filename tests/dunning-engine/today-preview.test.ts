@@ -5,17 +5,17 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import { dunningMessages, invoices, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
 import { giveEmails, goLive, ledgerRows, setup } from './fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -85,14 +85,22 @@ async function message(
 const today = (tenantId: string, query = '', headers = operator) =>
   app.inject({ method: 'GET', url: `/api/v1/tenants/${tenantId}/dunning/today${query}`, headers });
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+  token: 'operator',
+});
 beforeAll(async () => {
-  ({ s, clock, tenantId: acme } = await setup());
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId: acme } = fixture);
+  operator = testApp.auth;
   const o = await importHistoryCsv(s.db, csv(ledgerRows()), { tenantName: 'Other Co', now: s.clock.now() });
   other = o.tenant.id;
   await giveEmails(s, other);
   await goLive(s, other);
-  app = await buildApp(s);
-  operator = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
   otherOnly = { authorization: `Bearer ${(await issueApiToken(s.db, 'other only', other)).token}` };
   await s.db.update(tenants).set({ timezone: LA }).where(eq(tenants.id, acme));
 
@@ -140,10 +148,6 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 describe('GET dunning/today', () => {
   it("lists exactly the messages due today in the tenant's zone, with held and sent counts", async () => {

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { findTenant } from '../../src/db/queries/tenants';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
@@ -19,14 +18,10 @@ const rows = [
   ['BETA', 'B1', '2013-05-01', '2013-05-31', '75.5', 'USD', '', 'print', 'DE'],
 ];
 
+const testApp = suiteTestApp({ token: 'test admin' });
 beforeAll(async () => {
-  s = await createTestServices();
-  app = await buildApp(s);
-  admin = (await issueApiToken(s.db, 'test admin')).token;
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+  ({ services: s, app } = testApp);
+  admin = testApp.token;
 });
 
 async function upload(tenant: string, body: string, token = admin) {

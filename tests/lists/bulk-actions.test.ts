@@ -5,25 +5,29 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bulkActions, disputes, dunningMessages, dunningOverrides } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { customerId, setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, tenantId: tenant } = await setup());
-  app = await buildApp(s);
-  const issued = await issueApiToken(s.db, 'test');
-
-  auth = { authorization: `Bearer ${issued.token}` };
+  ({ services: s, app } = testApp);
+  ({ tenantId: tenant } = fixture);
+  auth = testApp.auth;
   // Every reminder needs approval, so there is a queue to work through.
   const policy = await app.inject({ url: `/api/v1/tenants/${tenant}/dunning/policy`, headers: auth });
   const p = policy.json().policy;
@@ -37,10 +41,6 @@ beforeAll(async () => {
   expect(put.statusCode, put.body).toBe(200);
   await planTenant(s, tenant);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 const post = (path: string, payload: unknown, headers: Record<string, string> = auth) =>
   app.inject({

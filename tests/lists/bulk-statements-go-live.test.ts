@@ -6,29 +6,31 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dunningMessages } from '../../src/db/schema';
 import { approveMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { customerId, setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
-beforeAll(async () => {
-  ({ s, tenantId: tenant } = await setup({ live: false }));
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
-}, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup({ live: false });
+    return fixture.s;
+  },
 });
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ tenantId: tenant } = fixture);
+  auth = testApp.auth;
+}, 120_000);
 
 const statement = async (customer: string) => {
   const rows = await s.db

@@ -6,16 +6,15 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import { createUser } from '../../src/auth/users';
 import { bulkActions, contactSuppressions, customers, dunningMessages, invoices } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerRows, setup } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
@@ -32,10 +31,17 @@ async function customerOf(tenantId: string, externalId: string) {
   return c!.id;
 }
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, tenantId: tenant } = await setup());
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
+  ({ services: s, app } = testApp);
+  ({ tenantId: tenant } = fixture);
+  auth = testApp.auth;
   for (const c of ['RELY', 'SLOW', 'MID', 'FUT']) ids[c] = await customerOf(tenant, c);
   const second = await importHistoryCsv(s.db, csv(ledgerRows()), {
     tenantName: 'Other Co',
@@ -44,10 +50,6 @@ beforeAll(async () => {
   other = second.tenant.id;
   ids.OTHER_SLOW = await customerOf(other, 'SLOW');
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 const post = (t: string, path: string, payload: unknown, headers: Record<string, string> = auth) =>
   app.inject({ method: 'POST', url: `/api/v1/tenants/${t}/${path}`, headers, payload: payload as object });

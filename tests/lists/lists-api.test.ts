@@ -5,20 +5,28 @@
  */
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { planTenant } from '../../src/dunning/engine';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
 beforeAll(async () => {
-  ({ s, tenantId: tenant } = await setup());
+  ({ services: s, app } = testApp);
+  ({ tenantId: tenant } = fixture);
+  auth = testApp.auth;
   // Real names (the CSV ledger names customers by id), one of them hostile to spreadsheets; FUT has no address.
   await s.db.execute(sql`update customers set name = case external_id
       when 'RELY' then 'Reliable Widgets' when 'SLOW' then 'Slowpoke Supplies' when 'MID' then 'Middling Co'
@@ -27,13 +35,7 @@ beforeAll(async () => {
     sql`update customers set emails = '{}' where external_id = 'FUT' and tenant_id = ${tenant}::uuid`,
   );
   await planTenant(s, tenant);
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 const get = (path: string) => app.inject({ url: `/api/v1/tenants/${tenant}/${path}`, headers: auth });
 const json = async (path: string) => {

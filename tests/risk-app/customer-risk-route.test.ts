@@ -4,18 +4,17 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { fixedClock } from '../../src/clock';
 import { customerRisk, customers, invoicePredictions } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import { customerReasons, customerRiskHistory } from '../../src/risk/customer-risk-history';
 import { riskBand } from '../../src/risk/score';
 import { defaultModel, scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { createTestServices } from '../helpers/services';
 import { ledgerCsv, synthetic } from './helpers';
+import { suiteTestApp } from '../helpers/app';
 
 describe('customerRiskHistory', () => {
   const asOf = new Date('2013-06-01T10:00:00Z');
@@ -54,20 +53,16 @@ let auth: { authorization: string };
 let tenantA: string;
 let tenantB: string;
 
+const testApp = suiteTestApp({ clock: fixedClock(NOW), token: 'operator' });
 beforeAll(async () => {
-  s = await createTestServices({ clock: fixedClock(NOW) });
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
+  ({ services: s, app } = testApp);
+  auth = testApp.auth;
   const csv = ledgerCsv(synthetic(12, 20, NOW));
   tenantA = (await importHistoryCsv(s.db, csv, { tenantName: 'Alpha', now: s.clock.now() })).tenant.id;
   tenantB = (await importHistoryCsv(s.db, csv, { tenantName: 'Beta', now: s.clock.now() })).tenant.id;
   await scoreTenant(s, tenantA);
   await scoreTenant(s, tenantB);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 async function customerOf(tenantId: string, externalId: string) {
   const [c] = await s.db

@@ -1,10 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock';
 import { customerRisk, invoicePredictions, invoices, modelVersions } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import { predictionRows } from '../../src/risk/cli-commands';
 import {
   activeModel,
@@ -16,8 +14,8 @@ import {
 } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { createTestServices } from '../helpers/services';
 import { ledgerCsv, synthetic } from './helpers';
+import { suiteTestApp } from '../helpers/app';
 
 const NOW = '2013-06-01';
 let s: Services;
@@ -26,16 +24,12 @@ let token: string;
 let tenantId: string;
 const rows = synthetic(20, 20, NOW);
 
+const testApp = suiteTestApp({ clock: fixedClock(NOW), token: 't' });
 beforeAll(async () => {
-  s = await createTestServices({ clock: fixedClock(NOW) });
-  app = await buildApp(s);
-  token = (await issueApiToken(s.db, 't')).token;
+  ({ services: s, app } = testApp);
+  token = testApp.token;
   const r = await importHistoryCsv(s.db, ledgerCsv(rows), { tenantName: 'Risky', now: s.clock.now() });
   tenantId = r.tenant.id;
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 
 describe('scoring inside the app', () => {

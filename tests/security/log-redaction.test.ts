@@ -5,13 +5,10 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
-import { buildApp } from '../../src/http/app';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, redactUrl } from '../../src/logger';
-import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 const lines: string[] = [];
 const sink = new Writable({
@@ -21,19 +18,14 @@ const sink = new Writable({
   },
 });
 
-let s: Services;
 let app: FastifyInstance;
 let apiToken: string;
 
+const testApp = suiteTestApp({ logger: createLogger('trace', sink), token: 'operator' });
 beforeAll(async () => {
-  s = await createTestServices({ logger: createLogger('trace', sink) });
-  app = await buildApp(s);
-  apiToken = (await issueApiToken(s.db, 'operator')).token;
+  app = testApp.app;
+  apiToken = testApp.token;
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 describe('log redaction', () => {
   it('keeps sign-in tokens, OAuth codes, unsubscribe tags, bearer tokens and cookies out of trace logs', async () => {

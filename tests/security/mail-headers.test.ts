@@ -6,19 +6,18 @@
  */
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mapCustomer } from '../../connectors/quickbooks/map';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
 import { customers, dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { headerProblem, MailSendError } from '../../src/dunning/mail-transport';
 import { ResendTransport } from '../../src/dunning/resend-transport';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { writePage } from '../../src/sync/apply-page';
 import { messagesOf, RecordingTransport, setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -27,16 +26,20 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 const injected = 'Hello\r\nBcc: everyone@evil.example';
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+  token: 'operator',
+});
 beforeAll(async () => {
-  ({ s, clock, tenantId } = await setup());
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  auth = testApp.auth;
   await planTenant(s, tenantId);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 async function editable() {
   const rows = await messagesOf(s, tenantId);

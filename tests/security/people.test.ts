@@ -6,17 +6,15 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SIGN_IN_EMAILS_PER_WINDOW } from '../../src/auth/account-mail';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
 import { accountEmails, dunningPolicies, users } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
 import { latestSignInLink } from '../helpers/account-mail';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 const clock = new ManualClock('2026-11-27T10:00:00Z');
 let s: Services;
@@ -25,10 +23,10 @@ let operator: string;
 let tenant: { id: string; slug: string };
 const form = { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:80' };
 
+const testApp = suiteTestApp({ clock, token: 'operator' });
 beforeAll(async () => {
-  s = await createTestServices({ clock });
-  app = await buildApp(s);
-  operator = (await issueApiToken(s.db, 'operator')).token;
+  ({ services: s, app } = testApp);
+  operator = testApp.token;
   const up = await app.inject({
     method: 'POST',
     url: '/api/v1/tenants/acme/imports',
@@ -37,10 +35,6 @@ beforeAll(async () => {
   });
   expect(up.statusCode).toBe(201);
   tenant = up.json().tenant;
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 
 /** The one-time token of the newest email to `to`, which stays in the local outbox (no Resend configured). */

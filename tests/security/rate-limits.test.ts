@@ -3,32 +3,25 @@
  * limits so the tests reach them. The limits follow the matched route, so an encoded path shares the budget.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
-import { buildApp } from '../../src/http/app';
-import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { suiteTestApp } from '../helpers/app';
 
-let s: Services;
 let app: FastifyInstance;
 let token: string;
 
-beforeAll(async () => {
-  s = await createTestServices({
-    env: {
-      RATE_LIMIT_SIGN_IN: '3',
-      RATE_LIMIT_AUTH_FAILURES: '3',
-      RATE_LIMIT_WEBHOOKS: '2',
-      RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    },
-  });
-  app = await buildApp(s);
-  token = (await issueApiToken(s.db, 'operator')).token;
-}, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+const testApp = suiteTestApp({
+  env: {
+    RATE_LIMIT_SIGN_IN: '3',
+    RATE_LIMIT_AUTH_FAILURES: '3',
+    RATE_LIMIT_WEBHOOKS: '2',
+    RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  },
+  token: 'operator',
 });
+beforeAll(async () => {
+  app = testApp.app;
+  token = testApp.token;
+}, 120_000);
 
 const from = (remoteAddress: string) => ({ remoteAddress });
 

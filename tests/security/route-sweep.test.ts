@@ -7,15 +7,14 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import { rowsOf } from '../../src/db/client';
-import { buildApp } from '../../src/http/app';
 import { assertEveryRouteDeclaresAuth, PUBLIC, type RouteAuth } from '../../src/http/auth';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 /** The routes anyone may call, each authenticating itself or showing nothing private (plus the built app's
  * hashed files under /assets/, present once `npm run build:web` has run). */
@@ -49,9 +48,9 @@ const rows = [
   ['ACME', 'A2', '2013-05-10', '2013-06-09', '250.10', 'USD', '2013-06-20', 'email', 'US'],
 ];
 
+const testApp = suiteTestApp({ token: false });
 beforeAll(async () => {
-  s = await createTestServices();
-  app = await buildApp(s);
+  ({ services: s, app } = testApp);
   await app.ready();
   const admin = (await issueApiToken(s.db, 'operator')).token;
   const up = (tenant: string) =>
@@ -71,10 +70,6 @@ beforeAll(async () => {
   const auth = new SessionAuth(s.db, s.config.APP_SECRET);
   const { token } = await auth.createSession({ tenantId: otherId, method: 'login_link', now: s.clock.now() });
   otherSession = { cookie: `${SESSION_COOKIE}=${token}`, csrf: auth.csrfToken(token) };
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 
 /** A digest of every table's rows: equal before and after means the refused requests changed nothing. */

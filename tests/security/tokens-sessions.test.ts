@@ -3,14 +3,13 @@
  * token stops working at once. Sessions end when idle, whatever their absolute expiry.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { SESSION_IDLE_MS, SessionAuth } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
 import { createTenant } from '../../src/db/queries/tenants';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 const clock = new ManualClock('2026-11-27T10:00:00Z');
 let s: Services;
@@ -19,10 +18,10 @@ let operator: string;
 let a: { id: string; token: string; tokenId: string };
 let b: { id: string; token: string; tokenId: string };
 
+const testApp = suiteTestApp({ clock, token: 'operator' });
 beforeAll(async () => {
-  s = await createTestServices({ clock });
-  app = await buildApp(s);
-  operator = (await issueApiToken(s.db, 'operator')).token;
+  ({ services: s, app } = testApp);
+  operator = testApp.token;
   const mk = async (name: string) => {
     const t = await createTenant(s.db, name, 'csv');
     const issued = await issueApiToken(s.db, `${name} script`, t.id);
@@ -30,10 +29,6 @@ beforeAll(async () => {
   };
   a = await mk('Alpha');
   b = await mk('Beta');
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });

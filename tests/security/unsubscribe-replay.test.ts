@@ -4,27 +4,31 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { contactSuppressions, dunningMessageEvents } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { unsubscribeUrl } from '../../src/dunning/unsubscribe-token';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { messagesOf, setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let tenantId: string;
 
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+  token: false,
+});
 beforeAll(async () => {
-  ({ s, tenantId } = await setup());
-  app = await buildApp(s);
+  ({ services: s, app } = testApp);
+  ({ tenantId } = fixture);
   await planTenant(s, tenantId);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-});
 
 describe('unsubscribe replay', () => {
   it('many POSTs of the same link add one suppression and one event', async () => {

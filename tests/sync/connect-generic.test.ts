@@ -7,15 +7,13 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors';
 import type { WebhookEvent } from '../../connectors/types';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { Vault } from '../../src/auth/vault';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 import { QB_ENV, readConnection, seedConnection, tokensAt } from './helpers';
 
 const clock = new ManualClock('2026-11-27T10:00:00Z');
@@ -55,11 +53,18 @@ async function syncJobs(connectionId: string) {
   return jobs.filter((j) => j.data.connectionId === connectionId);
 }
 
-beforeAll(async () => {
+// The fake provider is registered before the app is built (suiteTestApp's beforeAll runs after this one).
+beforeAll(() => {
   registry.fakeledger = fake;
-  s = await createTestServices({ clock, env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' } });
-  app = await buildApp(s);
-  admin = (await issueApiToken(s.db, 'test admin')).token;
+});
+const testApp = suiteTestApp({
+  clock,
+  env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' },
+  token: 'test admin',
+});
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  admin = testApp.token;
   const tenant = await ensureTenant(s.db, 'Fake Co', 'csv');
   const tokens = tokensAt(clock.now(), 3600_000, 'fake');
   const [row] = await s.db
@@ -78,10 +83,8 @@ beforeAll(async () => {
   qbConnId = (await seedConnection(s, { realmId: 'F1', tokens: tokensAt(clock.now(), 3600_000) })).connection
     .id;
 });
-afterAll(async () => {
+afterAll(() => {
   delete registry.fakeledger;
-  await app?.close();
-  await s?.close();
 });
 
 describe('generic provider routes', () => {

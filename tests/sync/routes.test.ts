@@ -5,19 +5,18 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../connectors/quickbooks/webhooks';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { SessionAuth } from '../../src/auth/sessions';
 import { Vault } from '../../src/auth/vault';
 import { ManualClock } from '../../src/clock';
 import { connections, syncRuns, tenants } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { intuitIdentity } from '../helpers/intuit-identity';
-import { createTestServices } from '../helpers/services';
 import { QB_ENV, readConnection, seedConnection, tokensAt } from './helpers';
+import { suiteTestApp } from '../helpers/app';
 
 const TOKEN_HOST = 'https://oauth.platform.intuit.com';
 const TOKEN_PATH = '/oauth2/v1/tokens/bearer';
@@ -28,14 +27,14 @@ let s: Services;
 let app: FastifyInstance;
 let admin: string;
 
-beforeAll(async () => {
-  s = await createTestServices({ clock, env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' } });
-  app = await buildApp(s);
-  admin = (await issueApiToken(s.db, 'test admin')).token;
+const testApp = suiteTestApp({
+  clock,
+  env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' },
+  token: 'test admin',
 });
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  admin = testApp.token;
 });
 afterEach(() => {
   const pending = nock.pendingMocks();

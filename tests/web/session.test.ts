@@ -1,15 +1,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SessionAuth, sessionCookieOptions } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
 import { findTenant } from '../../src/db/queries/tenants';
-import { buildApp } from '../../src/http/app';
 import { sessionPrincipal } from '../../src/http/auth';
 import { contentSecurityPolicy } from '../../src/http/web';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
@@ -18,11 +16,11 @@ let admin: string;
 const clock = new ManualClock('2013-07-01');
 const body = csv([['ACME', 'A1', '2013-05-02', '2013-06-01', '100.00', 'USD', '', 'email', 'US']]);
 
+const testApp = suiteTestApp({ clock, token: 'admin' });
 beforeAll(async () => {
-  s = await createTestServices({ clock });
-  app = await buildApp(s);
+  ({ services: s, app } = testApp);
   auth = new SessionAuth(s.db, s.config.APP_SECRET);
-  admin = (await issueApiToken(s.db, 'admin')).token;
+  admin = testApp.token;
   for (const t of ['acme', 'beta']) {
     const r = await app.inject({
       method: 'POST',
@@ -32,10 +30,6 @@ beforeAll(async () => {
     });
     expect(r.statusCode).toBe(201);
   }
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 
 const cookieOf = (r: LightMyRequestResponse) => {

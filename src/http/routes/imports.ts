@@ -4,7 +4,7 @@ import { recentSyncRuns } from '../../db/queries/sync-runs';
 import { findTenant } from '../../db/queries/tenants';
 import { AppError, forbidden } from '../../errors';
 import type { Services } from '../../services';
-import { queueAfterLedgerChange } from '../../jobs/risk-jobs';
+import { ledgerChanged } from '../../jobs/workflow';
 import { importHistoryCsv } from '../../sync/csv-import';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
@@ -70,9 +70,10 @@ export const importRoutes =
           now: services.clock.now(),
           // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
           afterWrite: (tx, r, changed) =>
-            queueAfterLedgerChange(services, tx, {
+            ledgerChanged(services, tx, {
               tenantId: r.tenant.id,
               changedInvoices: changed.length,
+              invoiceIds: changed,
               reason: 'import',
             }),
         });
