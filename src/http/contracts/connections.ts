@@ -101,7 +101,7 @@ export const disconnectResult = z.object({
   status: z.literal('disconnected'),
   /** false: the provider could not be told (down, or the grant already gone); disconnected anyway. */
   revoked: z.boolean(),
-  /** What the admin does at the provider when no API can revoke the credential (a NetSuite access token). */
+  /** What the admin does at the provider when no API can revoke the credential (e.g. a token-based credential). */
   adminAction: z.string().optional(),
 });
 
