@@ -55,7 +55,7 @@ export const listConnections = {
  */
 export const connectBody = z
   .looseObject({
-    provider: z.unknown().optional().meta({ description: 'a registered provider, e.g. "netsuite"' }),
+    provider: z.unknown().optional().meta({ description: 'a registered provider (GET /api/v1/integrations lists them)' }),
     auth: z
       .unknown()
       .optional()
@@ -135,21 +135,15 @@ export const connectorAvailability = covers<ConnectorAvailability>()(
   }),
 );
 
-const quickbooksAvailability = connectorAvailability.extend(
-  covers<QuickbooksAvailability>()(
-    z.object({
-      mode: z.enum(['live', 'demo', 'unconfigured']),
-      connectUrl: z.string().nullable(),
-      demo: z.object({ realmId: z.string(), customers: z.number(), invoices: z.number() }).nullable(),
-      note: z.string().nullable(),
-    }),
-  ).shape,
+/** The built-in demo company, on the provider that runs it (src/demo-company.ts). */
+const demoCompany = covers<NonNullable<QuickbooksAvailability['demo']>>()(
+  z.object({ realmId: z.string(), customers: z.number(), invoices: z.number() }),
 );
 
-/** Keyed by provider; QuickBooks adds its demo company. */
+/** Keyed by provider; the provider that runs the built-in demo company adds it (`demo`). */
 export const integrations = coversDeep<
-  { quickbooks: QuickbooksAvailability & ConnectorAvailability } & Record<string, ConnectorAvailability>
->()(z.object({ quickbooks: quickbooksAvailability }).catchall(connectorAvailability));
+  Record<string, ConnectorAvailability & { demo?: QuickbooksAvailability['demo'] }>
+>()(z.record(z.string(), connectorAvailability.extend({ demo: demoCompany.nullable().optional() })));
 
 export const listIntegrations = {
   response: { 200: integrations, ...errorResponses },

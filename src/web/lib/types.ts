@@ -2,6 +2,7 @@
  * Shapes of the API responses the app reads: derived from the route contracts (./contracts.ts, type-only).
  */
 
+import type { QuickbooksAvailability } from '../../demo-company';
 import type {
   AnalyticsAnswer,
   ConnectionAnswer,
@@ -63,7 +64,10 @@ export type Connection = ConnectionAnswer;
 
 /** GET /api/v1/integrations (src/http/routes/integrations.ts): keyed by provider. */
 export type ConnectorAvailability = ConnectorAvailabilityAnswer;
-export type Integrations = IntegrationsAnswer;
+/** The QuickBooks entry is always present (it carries the built-in demo company when this server runs one). */
+export type Integrations = IntegrationsAnswer & {
+  quickbooks: ConnectorAvailability & { demo: QuickbooksAvailability['demo'] };
+};
 
 export type CustomerRow = CustomerListRow;
 
