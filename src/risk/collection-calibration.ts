@@ -11,7 +11,7 @@ import { featureMatrix } from './features';
 import { dayNumber, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
 import { COLLECT_HORIZONS } from './risk-model';
-import { runModel } from './score';
+import { runModel } from './run-model';
 import { ledgerAsOf } from './training-set';
 
 /** Lower bounds (days past due) of the buckets, and the days past due at which past invoices are sampled. */

@@ -11,7 +11,7 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledge
 import { type LoadedModel, ledgerSnapshotDay } from './model-store';
 import { quantile } from './metrics';
 import type { RawPredictions, RiskModel } from './risk-model';
-import { runModel } from './score';
+import { runModel } from './run-model';
 import { InsufficientHistoryError, type TrainOptions, trainRiskModel } from './train';
 import { ledgerAsOf, priorsFrom } from './training-set';
 

@@ -2,7 +2,6 @@
  * Live scoring, pure apart from the ONNX session: the caller passes the ledger rows (from the database or a
  * CSV), the ids of the invoices to score and the as-of instant; nothing here reads the clock or the database.
  */
-import * as ort from 'onnxruntime-node';
 import {
   buildLedgerIndex,
   FEATURE_COUNT,
@@ -15,10 +14,13 @@ import { heuristicPredict } from './heuristic';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
-import { ONNX_INPUT, ONNX_OUTPUTS } from './onnx-export';
 import { applyOffsets, collectionOffsets } from './collection-calibration';
 import { explain } from './reasons';
+import { runModel } from './run-model';
 import { type Forecast, type RawPredictions, toForecast } from './risk-model';
+
+/** Kept here for importers of score.ts (the ONNX call itself lives in run-model.ts). */
+export { runModel };
 
 export type RiskBand = 'low' | 'medium' | 'high';
 
@@ -66,31 +68,6 @@ export function riskBand(pLate: number, thresholds: ModelManifest['thresholds'],
 export function invoiceRisk(f: Forecast, day: number, dueDay: number): number {
   if (dueDay >= day || f.pCollect90 === null) return f.pLate;
   return 1 - f.pCollect90;
-}
-
-/** Runs the ONNX graph on a row-major feature matrix. */
-export async function runModel(
-  session: ort.InferenceSession,
-  X: Float32Array,
-  n: number,
-): Promise<RawPredictions> {
-  if (n === 0)
-    return {
-      pLate: new Float64Array(0),
-      pLateLogistic: new Float64Array(0),
-      remaining: new Float64Array(0),
-      pCollect: new Float64Array(0),
-    };
-  const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', X, [n, FEATURE_COUNT]) });
-  const data = (name: string) => Float64Array.from(out[name]!.data as Float32Array);
-  return {
-    pLate: data(ONNX_OUTPUTS.pLate),
-    pLateLogistic: data(ONNX_OUTPUTS.pLateLogistic),
-    remaining: data(ONNX_OUTPUTS.remaining),
-    pCollect: out[ONNX_OUTPUTS.pCollect]
-      ? data(ONNX_OUTPUTS.pCollect)
-      : new Float64Array(n * 2).fill(Number.NaN),
-  };
 }
 
 /**

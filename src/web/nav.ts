@@ -7,6 +7,7 @@
  */
 import type { ComponentType } from 'react';
 import type { RouteDef } from './lib/router';
+import type { PageProps } from './page-props';
 import { ApprovalsPage } from './pages/Approvals';
 import { CallsPage } from './pages/Calls';
 import { ConnectionsPage } from './pages/Connections';
@@ -18,11 +19,7 @@ import { MessagesPage } from './pages/Messages';
 import { SequencesPage } from './pages/Sequences';
 import { SettingsPage } from './pages/Settings';
 
-export interface PageProps {
-  tenant: string;
-  currency: string;
-  params: Record<string, string>;
-}
+export type { PageProps };
 
 export interface NavEntry extends RouteDef {
   label: string;

@@ -24,7 +24,7 @@ import { api, apiPath, canWork } from '../lib/api';
 import { formatAmountInput, parseAmountInput } from '../lib/amount-input';
 import { displayZone, formatInstant } from '../lib/format';
 import { useApi } from '../lib/use-api';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import '../components/dunning.css';
 
 type Row = DunningMessage & { customerName?: string; amountMinor?: number };

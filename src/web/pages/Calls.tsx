@@ -8,7 +8,7 @@ import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui'
 import { parseAmountInput } from '../lib/amount-input';
 import { api, apiPath, canWork } from '../lib/api';
 import { displayZone, formatDate, formatInstant, formatMoney } from '../lib/format';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import '../components/dunning.css';
 
 const PARAMS = ['q', 'kind', 'minAmountMinor', 'sort'] as const;

@@ -4,7 +4,7 @@ import { ApiError, api, apiPath } from '../lib/api';
 import { formatDate, formatInstant, formatMoney } from '../lib/format';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import { ConnectionList } from './connections/ConnectionList';
 import { CredentialConnect } from './connections/CredentialConnect';
 import { INTEGRATIONS_PATH, QuickbooksConnect } from './connections/QuickbooksConnect';

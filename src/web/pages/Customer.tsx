@@ -5,7 +5,7 @@ import { apiPath } from '../lib/api';
 import { displayZone, formatDate, formatMoney } from '../lib/format';
 import type { CustomerDetail } from '../lib/types';
 import { useApi } from '../lib/use-api';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import { buildTimeline, type CustomerRiskAnswer, ledgerToday } from './customer/customer-timeline';
 import { Overrides } from './customer/Overrides';
 import { Timeline } from './customer/Timeline';

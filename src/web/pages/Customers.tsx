@@ -15,7 +15,7 @@ import { Badge, Empty, ErrorBanner, Link, Loading, PageHeader } from '../compone
 import { api, apiPath, canWork } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
 import type { CustomerRow } from '../lib/types';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 
 type Row = CustomerRow;
 

@@ -8,7 +8,7 @@ import type { CustomerRiskListRow, SendingTodayAnswer } from '../lib/contracts';
 import type { Analytics, CustomerRow, SyncRun } from '../lib/types';
 import { navigate, useLocation } from '../lib/router';
 import { useApi } from '../lib/use-api';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import '../components/dashboard.css';
 
 type Today = SendingTodayAnswer;

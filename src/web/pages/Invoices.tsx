@@ -17,7 +17,7 @@ import { api, apiPath, canWork } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
 import { navigate } from '../lib/router';
 import type { InvoiceRow, Prediction } from '../lib/types';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 
 /** Filters live in the URL (shareable, back button works). Without a status the page shows open invoices. */
 export function filtersFromSearch(search: URLSearchParams) {

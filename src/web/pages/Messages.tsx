@@ -14,7 +14,7 @@ import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui'
 import { api, apiPath } from '../lib/api';
 import { displayZone, formatInstant } from '../lib/format';
 import { useLocation } from '../lib/router';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import '../components/dunning.css';
 
 const STATUSES: MessageStatus[] = [

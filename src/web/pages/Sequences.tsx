@@ -14,7 +14,7 @@ import { ApiError, api, apiPath } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
 import type { InvoiceRow } from '../lib/types';
 import { useApi } from '../lib/use-api';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import '../components/dunning.css';
 
 /** GET …/dunning/preview (the saved step) and POST (an unsaved draft of it) answer the same shape. */

@@ -4,7 +4,7 @@ import { Card, ErrorBanner, PageHeader } from '../components/ui';
 import { api } from '../lib/api';
 import type { Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
-import type { PageProps } from '../nav';
+import type { PageProps } from '../page-props';
 import { DunningSettings } from './DunningSettings';
 import { ModelSettings } from './ModelSettings';
 import { SenderSettings } from './SenderSettings';
