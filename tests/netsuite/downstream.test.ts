@@ -125,6 +125,8 @@ describe('NetSuite downstream', () => {
   });
 
   it('dunning plans, goes live, sends; a payment applied in NetSuite just before a send skips it as paid (live re-read through the connector)', async () => {
+    // Three weeks on, the oldest invoices are overdue.
+    clock.advance(21 * 86_400_000);
     await goLive(s, tenantId);
     await planTenant(s, tenantId);
     await approveAll(s, tenantId);
