@@ -72,6 +72,12 @@ export interface CanonicalCreditMemo {
   totalMinor: number;
   remainingMinor: number;
   status: EntityStatus;
+  /**
+   * Invoices the credit memo is applied to directly, without a payment (NetSuite links a credit memo to an invoice
+   * itself). Replaces the memo's direct applications whole; undefined when the ledger applies credit through
+   * payments (QuickBooks) and says nothing here.
+   */
+  applications?: Array<{ invoiceExternalId: string; amountMinor: number }>;
   sourceUpdatedAt?: Instant | null;
 }
 

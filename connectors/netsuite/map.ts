@@ -229,7 +229,11 @@ export function mapPayment(raw: SuiteqlRow, applications: CanonicalAllocation[] 
   };
 }
 
-export function mapCreditMemo(raw: SuiteqlRow): CanonicalCreditMemo {
+/** A credit memo row; `applications` are its direct applications to invoices (from NextTransactionLineLink). */
+export function mapCreditMemo(
+  raw: SuiteqlRow,
+  applications: CanonicalAllocation[] = [],
+): CanonicalCreditMemo {
   const row = transaction(raw, 'CustCred');
   const voided = row.voided === 'T';
   return {
@@ -242,12 +246,15 @@ export function mapCreditMemo(raw: SuiteqlRow): CanonicalCreditMemo {
       ? 0
       : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
     status: voided ? 'void' : 'active',
+    applications: voided
+      ? []
+      : applications.map((a) => ({ invoiceExternalId: a.invoiceExternalId, amountMinor: a.amountMinor })),
     sourceUpdatedAt: clockToInstant(row.lastmodified),
   };
 }
 
 /**
- * Groups link rows by payment: one allocation per invoice (several lines of one invoice are summed), in the
+ * Groups link rows by payment (or credit memo): one allocation per invoice (several lines of one invoice are summed), in the
  * payment's currency (NetSuite applies a payment only to invoices of its currency).
  */
 export function mapApplications(

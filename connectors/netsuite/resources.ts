@@ -142,8 +142,8 @@ async function addRows(
 ): Promise<void> {
   if (kind === 'customers') page.customers.push(...rows.map(mapCustomer));
   else if (kind === 'invoices') page.invoices.push(...rows.map(mapInvoice));
-  else if (kind === 'creditMemos') page.creditMemos.push(...rows.map(mapCreditMemo));
   else {
+    // Payments and credit memos both apply to invoices through NextTransactionLineLink (a credit memo directly).
     const currency = new Map(rows.map((r) => [r.id ?? '', r.currency ?? '']));
     const links: SuiteqlRow[] = [];
     for (let i = 0; i < rows.length; i += ID_CHUNK) {
@@ -151,7 +151,9 @@ async function addRows(
       links.push(...(await ctx.client.suiteqlAll(applicationsQuery(ids), ctx.signal)));
     }
     const applications = mapApplications(links, (id) => currency.get(id) ?? 'USD');
-    page.payments.push(...rows.map((r) => mapPayment(r, applications.get(r.id ?? '') ?? [])));
+    if (kind === 'creditMemos')
+      page.creditMemos.push(...rows.map((r) => mapCreditMemo(r, applications.get(r.id ?? '') ?? [])));
+    else page.payments.push(...rows.map((r) => mapPayment(r, applications.get(r.id ?? '') ?? [])));
   }
 }
 

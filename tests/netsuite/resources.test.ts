@@ -80,6 +80,9 @@ describe('NetSuite full sync', () => {
       if (q.includes("t.type IN ('CustInvc')")) return { items: afterOf(q) ? [] : [invoiceRow('5001')] };
       if (q.includes("t.type IN ('CustCred')")) return { items: afterOf(q) ? [] : [creditMemoRow('7001')] };
       if (q.includes("t.type IN ('CustPymt')")) return { items: afterOf(q) ? [] : [paymentRow('6001')] };
+      if (q.includes('FROM NextTransactionLineLink l WHERE l.nextdoc IN (7001)')) {
+        return { items: [{ payment: '7001', invoice: '5001', foreignamount: '-10.00' }] };
+      }
       if (q.includes('FROM NextTransactionLineLink l WHERE l.nextdoc IN (6001)')) {
         return { items: [{ payment: '6001', invoice: '5001', foreignamount: '75.00' }] };
       }
@@ -106,6 +109,8 @@ describe('NetSuite full sync', () => {
     expect(pages[2]?.listingComplete).toEqual({ kinds: ['customers'], asOf: '2026-04-15T08:55:00Z' });
     expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '3']);
     expect(pages[7]?.payments[0]?.allocations).toEqual([{ invoiceExternalId: '5001', amountMinor: 7500 }]);
+    // A credit memo applied directly to an invoice carries that application.
+    expect(pages[5]?.creditMemos[0]?.applications).toEqual([{ invoiceExternalId: '5001', amountMinor: 1000 }]);
     // The second customers page asked for ids after 2; no query ever pages by offset.
     expect(sent.filter((s) => s.q.includes('FROM customer c')).map((s) => afterOf(s.q))).toEqual([null, '2']);
   });

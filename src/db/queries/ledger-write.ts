@@ -161,6 +161,16 @@ export async function writePage(
   if (creditMemos.length > 0) {
     const rows = await exec<{ id: string }>(tx, upsertCreditMemos(t, creditMemos));
     stats.creditMemos = rows.length;
+    const direct = creditMemos.filter((m) => m.applications !== undefined);
+    if (direct.length > 0) {
+      const alloc = await writeCreditApplications(tx, t, direct);
+      stats.allocations += alloc.written;
+      stats.allocationsSkipped += alloc.skipped;
+      for (const id of alloc.invoiceIds) {
+        changed.add(id);
+        recompute.add(id);
+      }
+    }
   }
 
   if (payments.length > 0) {
@@ -353,6 +363,69 @@ function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
 }
 
 /**
+ * Credit memos applied to invoices directly (no payment): rows with credit_memo_id and no payment_id, replaced whole
+ * for every memo of the page stored at this version (not a newer one), dated on the memo.
+ */
+async function writeCreditApplications(
+  tx: Tx,
+  t: SQL,
+  rows: CanonicalCreditMemo[],
+): Promise<{ written: number; skipped: number; invoiceIds: string[] }> {
+  type Line = { me: string; su: string | null; inv: string | null; amt: number | null };
+  const data = rows.flatMap((m): Line[] => {
+    const su = iso(m.sourceUpdatedAt);
+    const apps = m.applications ?? [];
+    if (apps.length === 0) return [{ me: m.externalId, su, inv: null, amt: null }];
+    return apps.map((a) => ({ me: m.externalId, su, inv: a.invoiceExternalId, amt: a.amountMinor }));
+  });
+  const resolved = await exec<{
+    m: string;
+    inv: string | null;
+    amt: string | null;
+    d: string;
+    line: boolean;
+  }>(
+    tx,
+    sql`
+    select m.id as m, i.id as inv, r.amt::text as amt, m.date::text as d, r.inv is not null as line
+    from jsonb_to_recordset(${json(data)}) as r(me text, su timestamptz, inv text, amt bigint)
+    join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
+    left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
+    where r.su is null or m.source_updated_at is not distinct from r.su`,
+  );
+  if (resolved.length === 0) return { written: 0, skipped: 0, invoiceIds: [] };
+  const memoIds = [...new Set(resolved.map((r) => r.m))];
+  const good = resolved
+    .filter((r) => r.line && r.inv !== null)
+    .map((r, n) => ({ m: r.m, inv: r.inv, amt: Number(r.amt), d: r.d, n }));
+  const skipped = resolved.filter((r) => r.line && r.inv === null).length;
+  const removed = await exec<{ invoice_id: string }>(
+    tx,
+    sql`
+    delete from payment_allocations pa
+    where pa.payment_id is null
+      and pa.credit_memo_id in (select value::uuid from jsonb_array_elements_text(${json(memoIds)}))
+    returning pa.invoice_id`,
+  );
+  const inserted =
+    good.length === 0
+      ? []
+      : await exec<{ invoice_id: string }>(
+          tx,
+          sql`
+    insert into payment_allocations (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor, date)
+    select ${t}, null, g.m, g.inv, g.n, g.amt, g.d
+    from jsonb_to_recordset(${json(good)}) as g(m uuid, inv uuid, n int, amt bigint, d date)
+    returning invoice_id`,
+        );
+  return {
+    written: inserted.length,
+    skipped,
+    invoiceIds: [...removed, ...inserted].map((r) => r.invoice_id),
+  };
+}
+
+/**
  * Allocation lines of the page's payments whose stored row is this version (not a newer one that made this update
  * stale). Line numbers are the positions in the payment's allocation list.
  */
@@ -511,6 +584,17 @@ async function writeDeletions(
       returning m.id`,
     );
     count += rows.length;
+    if (rows.length > 0) {
+      // A deleted credit memo credits no invoice any more (its direct applications go).
+      const gone = await exec<{ invoice_id: string }>(
+        tx,
+        sql`delete from payment_allocations a
+            where a.payment_id is null
+              and a.credit_memo_id in (select value::uuid from jsonb_array_elements_text(${json(rows.map((r) => r.id))}))
+            returning a.invoice_id`,
+      );
+      invoiceIds.push(...gone.map((g) => g.invoice_id));
+    }
   }
   if (deletions.customers.length > 0) {
     const rows = await exec<{ id: string }>(

@@ -1,7 +1,14 @@
 /** Read queries over the canonical ledger, always scoped by tenant. */
-import { and, desc, eq, gt, inArray, notInArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, notInArray, or, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf } from '../client';
-import { customers, invoicePredictions, invoices, paymentAllocations, payments } from '../schema';
+import {
+  creditMemos,
+  customers,
+  invoicePredictions,
+  invoices,
+  paymentAllocations,
+  payments,
+} from '../schema';
 
 /** What an invoice's prediction shows wherever it is listed. */
 export const predictionColumns = {
@@ -63,7 +70,40 @@ export async function customerLedger(db: DbOrTx, tenantId: string, customerId: s
               ),
             ),
           );
-  return { invoices: invoiceRows, payments: paymentRows, allocations };
+  const creditMemoRows = await db
+    .select()
+    .from(creditMemos)
+    .where(and(eq(creditMemos.tenantId, tenantId), eq(creditMemos.customerId, customerId)))
+    .orderBy(desc(creditMemos.date), desc(creditMemos.id));
+  // A credit memo applied to an invoice is an allocation row with a credit memo and no payment.
+  const creditApplications =
+    creditMemoRows.length === 0
+      ? []
+      : await db
+          .select({
+            creditMemoId: paymentAllocations.creditMemoId,
+            invoiceId: paymentAllocations.invoiceId,
+            amountMinor: paymentAllocations.amountMinor,
+            date: paymentAllocations.date,
+          })
+          .from(paymentAllocations)
+          .where(
+            and(
+              eq(paymentAllocations.tenantId, tenantId),
+              isNull(paymentAllocations.paymentId),
+              inArray(
+                paymentAllocations.creditMemoId,
+                creditMemoRows.map((c) => c.id),
+              ),
+            ),
+          );
+  return {
+    invoices: invoiceRows,
+    payments: paymentRows,
+    allocations,
+    creditMemos: creditMemoRows,
+    creditApplications,
+  };
 }
 
 /** The provider ids of these invoices of the tenant (the ones that exist). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { customers, invoices, payments, tenants } from '../../db/schema';
+import type { creditMemos, customers, invoices, payments, tenants } from '../../db/schema';
 import { covers, day, delivery, errorResponses, instant, moneyText, tenantParams, uuid } from './common';
 
 export const tenantView = z.object({
@@ -80,7 +80,27 @@ const paymentRecord = covers<typeof payments.$inferSelect>()(
   }),
 );
 
-/** GET /api/v1/tenants/:tenant/customers/:customer: the customer, its invoices, payments and open balance. */
+const creditMemoRecord = covers<typeof creditMemos.$inferSelect>()(
+  z.object({
+    id: uuid,
+    tenantId: uuid,
+    customerId: uuid,
+    externalId: z.string(),
+    date: day,
+    currency: z.string(),
+    totalMinor: z.number().int(),
+    remainingMinor: z.number().int(),
+    status: z.enum(['active', 'void', 'deleted']),
+    sourceUpdatedAt: instant.nullable(),
+    createdAt: instant,
+    updatedAt: instant,
+  }),
+);
+
+/**
+ * GET /api/v1/tenants/:tenant/customers/:customer: the customer, its invoices, payments (with their allocations),
+ * credit memos (with the invoices each was applied to) and open balance.
+ */
 export const customerDetail = z.object({
   customer: customerRecord,
   /** The app clock's day (UTC) these figures are as of: daysOverdue counts to it. */
@@ -103,6 +123,15 @@ export const customerDetail = z.object({
           amount: moneyText,
           date: day,
         }),
+      ),
+    }),
+  ),
+  creditMemos: z.array(
+    creditMemoRecord.extend({
+      total: moneyText,
+      remaining: moneyText,
+      applications: z.array(
+        z.object({ invoiceId: uuid, amountMinor: z.number().int(), amount: moneyText, date: day }),
       ),
     }),
   ),

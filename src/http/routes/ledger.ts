@@ -10,7 +10,6 @@ import type { Services } from '../../services';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/ledger';
 
-
 const money = (minor: number, currency: string) => fromMinor(minor, currency);
 
 export const ledgerRoutes =
@@ -52,6 +51,7 @@ export const ledgerRoutes =
           openByCurrency[inv.currency] = (openByCurrency[inv.currency] ?? 0) + inv.balanceMinor;
       }
       const allocationsByPayment = Map.groupBy(ledger.allocations, (a) => a.paymentId ?? '');
+      const applicationsByCredit = Map.groupBy(ledger.creditApplications, (a) => a.creditMemoId ?? '');
       return {
         customer,
         /** The app clock's day (UTC) these figures are as of: daysOverdue counts to it. */
@@ -76,6 +76,17 @@ export const ledgerRoutes =
             creditMemoId: a.creditMemoId,
             amountMinor: a.amountMinor,
             amount: money(a.amountMinor, p.currency),
+            date: a.date,
+          })),
+        })),
+        creditMemos: ledger.creditMemos.map((c) => ({
+          ...c,
+          total: money(c.totalMinor, c.currency),
+          remaining: money(c.remainingMinor, c.currency),
+          applications: (applicationsByCredit.get(c.id) ?? []).map((a) => ({
+            invoiceId: a.invoiceId,
+            amountMinor: a.amountMinor,
+            amount: money(a.amountMinor, c.currency),
             date: a.date,
           })),
         })),
