@@ -307,6 +307,11 @@ export interface ConnectSpec<Config> {
   credentialTypes?(config: Config): readonly string[];
   /** The credential form's fields (`connectWithCredentials` receives them by `name`). */
   credentialFields?: readonly CredentialField[];
+  /**
+   * Which credential `type` a stored grant was made with (its refresh token as `connectWithCredentials` stored it),
+   * or null for an OAuth grant: a connection to reconnect then reopens the credential form, not the OAuth flow.
+   */
+  credentialTypeOf?(refreshToken: string): string | null;
   /** What an admin grants Duely's role at the provider (a checklist shown beside the credential form). */
   permissions?: readonly string[];
   /**

@@ -181,6 +181,8 @@ export const netsuite = {
     shortName: 'NetSuite',
     stateCookie: 'duely_netsuite_oauth',
     credentialFields: CREDENTIAL_FIELDS,
+    credentialTypeOf: (refreshToken: string) =>
+      refreshToken === TBA_MARKER ? 'tba' : refreshToken.startsWith(M2M_PREFIX) ? 'm2m' : null,
     credentialTypes: (config: NetsuiteConfig) => netsuiteMethods(config).filter((m) => m !== 'oauth2'),
     permissions: NETSUITE_PERMISSIONS.map((p) => `${p.tab} > ${p.permission} (${p.level})`),
     connectWithCredentials,

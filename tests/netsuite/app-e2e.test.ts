@@ -329,6 +329,39 @@ describe('NetSuite through the app', () => {
     expect(tenant?.slug).toBe(tenantSlug);
   });
 
+  it('reconnecting a TBA connection reopens the credential form and re-activates the SAME connection', async () => {
+    const list = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantSlug}/connections`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const view = list.json().items.find((c: { id: string }) => c.id === connectionId);
+    // Not the OAuth flow: the token-based form, for this account.
+    expect(view).toMatchObject({
+      status: 'reconnect_needed',
+      externalId: '1234567_SB1',
+      reconnectUrl: null,
+      reconnectWith: 'credentials',
+      reconnectType: 'tba',
+    });
+    // The admin creates a new token in NetSuite and enters it.
+    sandbox.options.tokens['new-token-id'] = 'new-token-secret';
+    const res = await post({
+      provider: 'netsuite',
+      accountId: '1234567_SB1',
+      auth: { type: 'tba', tokenId: 'new-token-id', tokenSecret: 'new-token-secret' },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ id: connectionId, status: 'active', reattached: true });
+    const rows = await s.db.select().from(connections).where(eq(connections.tenantId, tenantId));
+    expect(rows.map((r) => [r.id, r.status])).toEqual([[connectionId, 'active']]);
+    // (Its sync job coalesces with this connection's job still queued from the connect: no worker runs here.)
+    // The new token syncs.
+    const result = await runSync(s, { connectionId, reason: 'reconnect' });
+    expect(result.status).toBe('succeeded');
+    await expectExact();
+  });
+
   it('disconnecting a TBA connection deletes the credentials and says how the admin revokes the token in NetSuite', async () => {
     const res = await app.inject({
       method: 'DELETE',

@@ -110,7 +110,9 @@ describe('NetSuite full sync', () => {
     expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '3']);
     expect(pages[7]?.payments[0]?.allocations).toEqual([{ invoiceExternalId: '5001', amountMinor: 7500 }]);
     // A credit memo applied directly to an invoice carries that application.
-    expect(pages[5]?.creditMemos[0]?.applications).toEqual([{ invoiceExternalId: '5001', amountMinor: 1000 }]);
+    expect(pages[5]?.creditMemos[0]?.applications).toEqual([
+      { invoiceExternalId: '5001', amountMinor: 1000 },
+    ]);
     // The second customers page asked for ids after 2; no query ever pages by offset.
     expect(sent.filter((s) => s.q.includes('FROM customer c')).map((s) => afterOf(s.q))).toEqual([null, '2']);
   });

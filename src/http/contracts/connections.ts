@@ -32,8 +32,18 @@ export const connectionView = z.object({
   externalId: z.string(),
   status: z.enum(connectionStatuses),
   statusReason: z.string().nullable(),
-  /** Where the browser reconnects (status reconnect_needed); null otherwise. */
+  /**
+   * Where the browser reconnects (status reconnect_needed, a grant made through OAuth); null otherwise, and for a
+   * connection made with a credential form (see `reconnectWith`).
+   */
   reconnectUrl: z.string().nullable(),
+  /**
+   * How a connection in reconnect_needed is reconnected: `oauth` (follow reconnectUrl) or `credentials` (re-enter
+   * the credential form of type `reconnectType` for account `externalId`: POST …/connections re-activates this
+   * same connection). Null when nothing is to reconnect.
+   */
+  reconnectWith: z.enum(['oauth', 'credentials']).nullable().optional(),
+  reconnectType: z.string().nullable().optional(),
   lastSyncAt: instant.nullable(),
   /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
   refreshExpiresAt: instant.nullable(),
@@ -55,7 +65,10 @@ export const listConnections = {
  */
 export const connectBody = z
   .looseObject({
-    provider: z.unknown().optional().meta({ description: 'a registered provider (GET /api/v1/integrations lists them)' }),
+    provider: z
+      .unknown()
+      .optional()
+      .meta({ description: 'a registered provider (GET /api/v1/integrations lists them)' }),
     auth: z
       .unknown()
       .optional()
@@ -68,6 +81,8 @@ export const connectionCreated = z.object({
   provider: z.string(),
   externalId: z.string(),
   status: z.literal('active'),
+  /** True when this re-activated the tenant's existing connection to the account (a reconnect), false when new. */
+  reattached: z.boolean(),
   /** Permissions the provider reports missing from the granted role (the connection is made anyway). */
   missingPermissions: z.array(z.string()),
 });

@@ -33,6 +33,29 @@ export const connectionRoutes =
       return row;
     }
 
+    /**
+     * How a connection in reconnect_needed is reconnected: a grant made with the connector's credential form
+     * reopens that form (for the same account), an OAuth grant goes through /connect/:provider.
+     */
+    function reconnectOf(c: { status: string; provider: string; credentials: unknown }) {
+      const none = { reconnectUrl: null, reconnectWith: null, reconnectType: null };
+      if (c.status !== 'reconnect_needed') return none;
+      const connect = isProvider(c.provider) ? connectorFor(c.provider).connect : undefined;
+      let type: string | null = null;
+      if (connect?.credentialTypeOf && c.credentials) {
+        try {
+          const stored = vaultFor(services.config).open<StoredTokens>(c.credentials as never);
+          type = connect.credentialTypeOf(stored.refreshToken);
+        } catch {
+          type = null;
+        }
+      }
+      if (type === null && connect && !connect.methods.includes('oauth')) type = '';
+      if (type !== null)
+        return { reconnectUrl: null, reconnectWith: 'credentials' as const, reconnectType: type || null };
+      return { reconnectUrl: `/connect/${c.provider}`, reconnectWith: 'oauth' as const, reconnectType: null };
+    }
+
     app.get('/tenants/:tenant/connections', { schema: contract.listConnections }, async (req) => {
       const tenant = await tenantOf(req, services);
       const rows = await connectionsOfTenant(services.db, tenant.id);
@@ -63,7 +86,7 @@ export const connectionRoutes =
             externalId: c.externalId,
             status: c.status,
             statusReason: c.statusReason,
-            reconnectUrl: c.status === 'reconnect_needed' ? `/connect/${c.provider}` : null,
+            ...reconnectOf(c),
             lastSyncAt: c.lastSyncAt,
             /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
             refreshExpiresAt: c.refreshExpiresAt,
@@ -112,6 +135,7 @@ export const connectionRoutes =
         provider: outcome.provider,
         externalId: outcome.externalId,
         status: 'active',
+        reattached: outcome.reattached,
         missingPermissions: outcome.missingPermissions,
       });
     });
