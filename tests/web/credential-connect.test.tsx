@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { connectorAvailability } from '../../src/demo-company';
 import { connectorFor } from '../../connectors';
 import { parseNetsuiteConfig } from '../../connectors/netsuite';
-import { expiryWarning } from '../../src/web/pages/connections/ConnectionList';
+import { expiryWarning, reconnectAction } from '../../src/web/pages/connections/ConnectionList';
 import { CredentialConnect } from '../../src/web/pages/connections/CredentialConnect';
 
 const env = {
@@ -45,5 +45,49 @@ describe('credential connect on the Connections page', () => {
     );
     expect(expiryWarning({ status: 'active', refreshExpiresAt: at(-1) }, now)).toMatch(/has lapsed/);
     expect(expiryWarning({ status: 'reconnect_needed', refreshExpiresAt: at(1) }, now)).toBeNull();
+  });
+
+  it('Reconnect of a credential connection opens the form for its account; an OAuth one goes to the OAuth flow', () => {
+    const base = { provider: 'netsuite', externalId: '1234567_SB1', status: 'reconnect_needed' as const };
+    expect(
+      reconnectAction({ ...base, reconnectUrl: null, reconnectWith: 'credentials', reconnectType: 'tba' }),
+    ).toEqual({ kind: 'form', provider: 'netsuite', accountId: '1234567_SB1', type: 'tba' });
+    expect(
+      reconnectAction({
+        ...base,
+        reconnectUrl: '/connect/netsuite',
+        reconnectWith: 'oauth',
+        reconnectType: null,
+      }),
+    ).toEqual({ kind: 'link', href: '/connect/netsuite' });
+    expect(
+      reconnectAction({
+        ...base,
+        status: 'active',
+        reconnectUrl: null,
+        reconnectWith: null,
+        reconnectType: null,
+      }),
+    ).toBeNull();
+  });
+
+  it('the reconnect form is prefilled with the account and says it reconnects', () => {
+    const info = connectorAvailability(parseNetsuiteConfig(env) as never, connectorFor('netsuite' as never));
+    const html = renderToStaticMarkup(
+      <CredentialConnect
+        tenant="acme"
+        info={info}
+        onConnected={() => {}}
+        reconnect={{ accountId: '1234567_SB1', type: 'tba' }}
+      />,
+    );
+    expect(html).toContain('data-testid="reconnect-form-1234567_SB1"');
+    expect(html).toMatch(/<input[^>]*value="1234567_SB1"/);
+    // The secrets are not prefilled.
+    expect(html).not.toMatch(/type="password"[^>]*value="[^"]/);
+    const fresh = renderToStaticMarkup(
+      <CredentialConnect tenant="acme" info={info} onConnected={() => {}} />,
+    );
+    expect(fresh).not.toContain('1234567_SB1');
   });
 });

@@ -68,6 +68,13 @@ export function ConnectionsPage({ tenant }: PageProps) {
   const [error, setError] = useState<Error | null>(null);
   const [problems, setProblems] = useState<{ line?: number; column?: string; message: string }[]>([]);
   const fileId = useId();
+  /** A credential connection's Reconnect: its form, for that account (n remounts it per click). */
+  const [reconnect, setReconnect] = useState<{
+    provider: string;
+    accountId: string;
+    type: string | null;
+    n: number;
+  } | null>(null);
   const input = useRef<HTMLInputElement>(null);
 
   const upload = async (e: React.FormEvent) => {
@@ -100,7 +107,19 @@ export function ConnectionsPage({ tenant }: PageProps) {
       <PageHeader title="Connections" subtitle="Where the ledger comes from" />
       <div className="chart-grid">
         <Card title="QuickBooks Online">
-          <ConnectionList tenant={tenant} conns={conns} info={integrations.data} onChange={runs.reload} />
+          <ConnectionList
+            tenant={tenant}
+            conns={conns}
+            info={integrations.data}
+            onChange={runs.reload}
+            onReconnect={(a) => {
+              setReconnect((r) => ({ ...a, n: (r?.n ?? 0) + 1 }));
+              // The form is in another card: bring it into view.
+              requestAnimationFrame(() =>
+                document.querySelector(`[data-testid="connect-${a.provider}"]`)?.scrollIntoView(),
+              );
+            }}
+          />
           <QuickbooksConnect
             info={integrations}
             connected={(conns.data?.items ?? [])
@@ -111,8 +130,10 @@ export function ConnectionsPage({ tenant }: PageProps) {
         {integrations.data?.netsuite ? (
           <Card title={integrations.data.netsuite.displayName}>
             <CredentialConnect
+              key={reconnect?.provider === 'netsuite' ? `reconnect-${reconnect.n}` : 'connect'}
               tenant={tenant}
               info={integrations.data.netsuite}
+              reconnect={reconnect?.provider === 'netsuite' ? reconnect : null}
               onConnected={() => {
                 conns.reload();
                 runs.reload();

@@ -31,6 +31,24 @@ export function expiryWarning(
     ? 'Duely’s access to this company has lapsed. Reconnect to resume syncing.'
     : `Duely’s access to this company lapses ${formatInstant(c.refreshExpiresAt)}: reconnect before then to keep syncing (or switch to token-based authentication, which does not lapse).`;
 }
+/** What a connection's Reconnect does: re-enter the credential form for its account, or go through OAuth. */
+export type ReconnectAction =
+  | { kind: 'form'; provider: string; accountId: string; type: string | null }
+  | { kind: 'link'; href: string };
+
+export function reconnectAction(
+  c: Pick<
+    Connection,
+    'status' | 'provider' | 'externalId' | 'reconnectUrl' | 'reconnectWith' | 'reconnectType'
+  >,
+): ReconnectAction | null {
+  if (c.status !== 'reconnect_needed') return null;
+  if (c.reconnectWith === 'credentials') {
+    return { kind: 'form', provider: c.provider, accountId: c.externalId, type: c.reconnectType ?? null };
+  }
+  return c.reconnectUrl ? { kind: 'link', href: c.reconnectUrl } : null;
+}
+
 /** A sync queued this long without starting: say where syncs run. */
 const NOT_STARTED_HINT_MS = 30_000;
 
@@ -46,8 +64,10 @@ export function ConnectionList(props: {
   info: Integrations | null;
   /** A sync started or finished, or a connection changed: the page refreshes what depends on it (the runs table). */
   onChange: () => void;
+  /** Reconnect of a connection made with a credential form: the page opens that form for the account. */
+  onReconnect?: (action: Extract<ReconnectAction, { kind: 'form' }>) => void;
 }) {
-  const { tenant, conns, info, onChange } = props;
+  const { tenant, conns, info, onChange, onReconnect } = props;
   /** "Sync now" asked: connection id → the id of its last run at the time (null: none yet). */
   const [requested, setRequested] = useState<Record<string, string | null>>({});
   const [notes, setNotes] = useState<Record<string, Note>>({});
@@ -135,12 +155,28 @@ export function ConnectionList(props: {
                   </div>
                 </div>
                 <div className="conn-actions">
-                  {c.reconnectUrl ? (
+                  {(() => {
+                    const action = reconnectAction(c);
+                    if (!action) return null;
+                    if (action.kind === 'form') {
+                      return (
+                        <button
+                          type="button"
+                          className="btn"
+                          data-testid={`reconnect-${c.externalId}`}
+                          onClick={() => onReconnect?.(action)}
+                        >
+                          Reconnect
+                        </button>
+                      );
+                    }
                     // OAuth pages refuse to be framed: leave the iframe for the consent screen.
-                    <a className="btn" href={c.reconnectUrl} target="_top">
-                      Reconnect
-                    </a>
-                  ) : null}
+                    return (
+                      <a className="btn" href={action.href} target="_top">
+                        Reconnect
+                      </a>
+                    );
+                  })()}
                   {c.status === 'active' ? (
                     <button
                       type="button"

@@ -20,13 +20,21 @@ export function CredentialConnect({
   tenant,
   info,
   onConnected,
+  reconnect,
 }: {
   tenant: string;
   info: ConnectorAvailability;
   onConnected: () => void;
+  /**
+   * Reconnecting an existing connection (its Reconnect button): the form opens for that account (and credential
+   * type), and submitting it re-activates the same connection. The parent remounts the form (key) per request.
+   */
+  reconnect?: { accountId: string; type: string | null } | null;
 }) {
   const formId = useId();
-  const [values, setValues] = useState<Record<string, string>>({});
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    reconnect ? { accountId: reconnect.accountId, ...(reconnect.type ? { type: reconnect.type } : {}) } : {},
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
   const [created, setCreated] = useState<Created | null>(null);
@@ -93,6 +101,12 @@ export function CredentialConnect({
           </span>
         </p>
       ) : null}
+      {reconnect && !created ? (
+        <p className="banner banner-warn" role="note" data-testid={`reconnect-form-${reconnect.accountId}`}>
+          Reconnect account {reconnect.accountId}: enter a new token (the old one was revoked or expired). The
+          connection resumes syncing where it stopped.
+        </p>
+      ) : null}
       {info.methods.includes('credentials') ? (
         <form id={formId} onSubmit={submit} className="upload">
           {typeField && (typeField.choices?.length ?? 0) > 1 ? (
@@ -132,7 +146,9 @@ export function CredentialConnect({
       <div role="status" aria-live="polite">
         {created ? (
           <div className={`banner banner-${created.missingPermissions.length ? 'warn' : 'ok'}`}>
-            Connected account {created.externalId}; the first sync has started.
+            {created.reattached
+              ? `Reconnected account ${created.externalId}; syncing resumes now.`
+              : `Connected account ${created.externalId}; the first sync has started.`}
             {created.missingPermissions.length
               ? ` The role lacks: ${created.missingPermissions.join('; ')}.`
               : ''}
