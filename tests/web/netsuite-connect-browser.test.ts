@@ -1,0 +1,113 @@
+/**
+ * The Connections page in Chromium against the local NetSuite stand-in: an admin of a company opens Connections,
+ * fills the token-based authentication form (account ID, token ID, token secret), sees "Connected account …", and
+ * the first sync, run by the worker, ends in "Sync finished" on the new connection's row. Then the token is revoked
+ * in NetSuite: the row offers Reconnect, which opens the same form for that account; a new token re-activates the
+ * same connection. Screenshots: tests/artifacts/screenshots/netsuite-connect-*.png.
+ */
+import { eq } from 'drizzle-orm';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
+import { SessionAuth } from '../../src/auth/sessions';
+import { ManualClock } from '../../src/clock';
+import { ensureTenant } from '../../src/db/queries/tenants';
+import { connections, invoices } from '../../src/db/schema';
+import type { Services } from '../../src/services';
+import { runSync } from '../../src/sync/run-sync';
+import { createTestServices } from '../helpers/services';
+import { type BrowserRig, hasChromium, startBrowserRig } from './browser-helpers';
+
+const ACCOUNT = '1234567_SB1';
+
+describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication in Chromium', () => {
+  let sandbox: NetsuiteSandbox;
+  let s: Services;
+  let rig: BrowserRig;
+  let page: Page;
+  let tenantId = '';
+  const shot = (name: string) => rig.shot(`netsuite-connect-${name}`);
+  const row = () => page.getByTestId(`connection-${ACCOUNT}`);
+  const form = () => page.getByTestId('connect-netsuite');
+
+  beforeAll(async () => {
+    sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 8 }) });
+    await sandbox.start();
+    s = await createTestServices({
+      clock: new ManualClock(`${sandbox.company.clock.replace(' ', 'T')}Z`),
+      env: sandbox.env(),
+    });
+    tenantId = (await ensureTenant(s.db, 'NetSuite Co', 'netsuite')).id;
+    rig = await startBrowserRig(s);
+    page = rig.page;
+    const token = await new SessionAuth(s.db, s.config.APP_SECRET).issueLoginToken({
+      tenantId,
+      label: 'browser test',
+      now: s.clock.now(),
+    });
+    await page.goto(`${rig.base}/login?token=${token}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${rig.base}/`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await rig?.close();
+    await s?.close();
+    await sandbox?.stop();
+  });
+
+  it('connects through the TBA form and sees the first sync finish', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await form().waitFor();
+    await form().getByLabel('Account ID').fill(ACCOUNT);
+    await form().getByLabel('Token ID').fill('sandbox-token-id');
+    await form().getByLabel('Token secret').fill('sandbox-token-secret');
+    await shot('01-form');
+    await form()
+      .getByRole('button', { name: /Connect/ })
+      .last()
+      .click();
+    await expect
+      .poll(() => form().getByRole('status').textContent(), { timeout: 30_000 })
+      .toMatch(new RegExp(`Connected account ${ACCOUNT}; the first sync has started`));
+    await row().waitFor({ timeout: 30_000 });
+
+    await s.queue.work(s, 2);
+    await expect
+      .poll(() => row().getByRole('status').textContent(), { timeout: 90_000 })
+      .toMatch(/Sync finished/);
+    await shot('02-synced');
+    // The ledger is in: every open invoice of the stand-in, in its currency.
+    const rows = await s.db.select().from(invoices).where(eq(invoices.tenantId, tenantId));
+    const truth = sandbox.company.openBalances();
+    expect(rows.filter((r) => r.status !== 'deleted').length).toBe(truth.size);
+    expect(rig.consoleErrors).toEqual([]);
+  });
+
+  it('a revoked token: Reconnect opens the form for the account and a new token re-activates the same connection', async () => {
+    const [conn] = await s.db.select().from(connections).where(eq(connections.tenantId, tenantId));
+    delete sandbox.options.tokens['sandbox-token-id'];
+    expect((await runSync(s, { connectionId: conn!.id, reason: 'schedule' })).status).toBe(
+      'reconnect_needed',
+    );
+    await page.reload();
+    await row().getByRole('button', { name: 'Reconnect' }).click();
+    await page.getByTestId(`reconnect-form-${ACCOUNT}`).waitFor();
+    expect(await form().getByLabel('Account ID').inputValue()).toBe(ACCOUNT);
+    sandbox.options.tokens['new-token-id'] = 'new-token-secret';
+    await form().getByLabel('Token ID').fill('new-token-id');
+    await form().getByLabel('Token secret').fill('new-token-secret');
+    await shot('03-reconnect');
+    await form()
+      .getByRole('button', { name: /Connect/ })
+      .last()
+      .click();
+    await expect
+      .poll(() => form().getByRole('status').textContent(), { timeout: 30_000 })
+      .toMatch(new RegExp(`Reconnected account ${ACCOUNT}`));
+    const all = await s.db.select().from(connections).where(eq(connections.tenantId, tenantId));
+    expect(all.map((c) => [c.id, c.status])).toEqual([[conn!.id, 'active']]);
+    await expect.poll(() => row().getByText('active').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await shot('04-reconnected');
+  });
+});
