@@ -6,6 +6,7 @@ import { connectorFor } from '../../connectors';
 import { parseNetsuiteConfig } from '../../connectors/netsuite';
 import { expiryWarning, reconnectAction } from '../../src/web/pages/connections/ConnectionList';
 import { CredentialConnect } from '../../src/web/pages/connections/CredentialConnect';
+import { connectionName } from '../../src/web/pages/connections/QuickbooksConnect';
 
 const env = {
   NETSUITE_CONSUMER_KEY: 'ck',
@@ -89,5 +90,13 @@ describe('credential connect on the Connections page', () => {
       <CredentialConnect tenant="acme" info={info} onConnected={() => {}} />,
     );
     expect(fresh).not.toContain('1234567_SB1');
+  });
+
+  it("a NetSuite account's row is named with its host", () => {
+    const info = { quickbooks: { demo: null }, netsuite: { displayName: 'Oracle NetSuite' } } as never;
+    expect(connectionName({ externalId: '1234567_SB1', provider: 'netsuite' }, info)).toBe(
+      'Oracle NetSuite account 1234567_SB1',
+    );
+    expect(connectionName({ externalId: '7', provider: 'quickbooks' }, info)).toBe('Company 7');
   });
 });

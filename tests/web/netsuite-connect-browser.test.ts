@@ -76,6 +76,8 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
     await expect
       .poll(() => row().getByRole('status').textContent(), { timeout: 90_000 })
       .toMatch(/Sync finished/);
+    expect(await row().locator('strong').first().textContent()).toBe(`Oracle NetSuite account ${ACCOUNT}`);
+    expect(await page.getByTestId('csv-not-offered').textContent()).toContain('comes from Oracle NetSuite:');
     await shot('02-synced');
     // The ledger is in: every open invoice of the stand-in, in its currency.
     const rows = await s.db.select().from(invoices).where(eq(invoices.tenantId, tenantId));

@@ -144,8 +144,11 @@ export function ConnectionsPage({ tenant }: PageProps) {
         {source !== null && source !== 'csv' ? (
           <Card title="Upload a CSV">
             <p className="muted" data-testid="csv-not-offered">
-              This company's ledger comes from {source === 'quickbooks' ? 'QuickBooks' : source}: it is
-              synced, not uploaded. CSV uploads are for companies without an accounting connection.
+              This company's ledger comes from{' '}
+              {(integrations.data as Record<string, { displayName?: string } | undefined> | undefined)?.[
+                source
+              ]?.displayName ?? source}
+              : it is synced, not uploaded. CSV uploads are for companies without an accounting connection.
             </p>
           </Card>
         ) : (

@@ -11,8 +11,17 @@ import { type Loaded, useApi } from '../../lib/use-api';
 export const INTEGRATIONS_PATH = '/api/v1/integrations';
 
 /** "Demo company" for the demo realm, else "Company <realm id>". */
-export function connectionName(c: Pick<Connection, 'externalId'>, info: Integrations | null): string {
-  return info?.quickbooks.demo?.realmId === c.externalId ? 'Demo company' : `Company ${c.externalId}`;
+export function connectionName(
+  c: Pick<Connection, 'externalId'> & Partial<Pick<Connection, 'provider'>>,
+  info: Integrations | null,
+): string {
+  if (info?.quickbooks.demo?.realmId === c.externalId) return 'Demo company';
+  // Another host's account is named with the host ("Oracle NetSuite account 1234567_SB1").
+  const host =
+    c.provider && c.provider !== 'quickbooks'
+      ? (info as Record<string, { displayName?: string } | undefined> | null)?.[c.provider]?.displayName
+      : undefined;
+  return host ? `${host} account ${c.externalId}` : `Company ${c.externalId}`;
 }
 
 /**
