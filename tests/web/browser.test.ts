@@ -85,9 +85,14 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     await page.waitForURL(/status=open/);
     await page.getByLabel('Overdue').selectOption('true');
     await page.waitForURL(/overdue=true/);
-    await expect.poll(() => page.locator('table tbody tr').count()).toBeGreaterThan(0);
-    const statuses = await page.locator('table tbody tr td[data-col="status"]').allTextContents();
-    expect(statuses.every((t) => t.trim().toLowerCase() === 'overdue')).toBe(true);
+    // The previous filter's rows stay on screen until the new answer arrives: wait for the overdue-only table.
+    const statuses = () => page.locator('table tbody tr td[data-col="status"]').allTextContents();
+    await expect
+      .poll(async () => {
+        const s = await statuses();
+        return s.length > 0 && s.every((t) => t.trim().toLowerCase() === 'overdue');
+      })
+      .toBe(true);
     await shot('04-invoices-overdue');
   });
 
