@@ -4,7 +4,7 @@
  * key); without a provider the row is the local outbox. A failed send is recorded and reported, never retried
  * blind: the person can ask for another link.
  */
-import { renderSignInLink, type SignInLinkProps } from '../../emails/sign-in-link';
+import type { SignInLinkProps } from '../../emails/sign-in-link';
 import { countAccountEmailsSince, insertAccountEmail, markAccountEmail } from '../db/queries/account-emails';
 import { mailTransportFor } from '../dunning/send-message';
 import type { Services } from '../services';
@@ -23,6 +23,8 @@ export async function sendAccountEmail(
   services: Services,
   input: { tenantId: string | null; userId: string | null; to: string; props: SignInLinkProps; now: Date },
 ): Promise<{ id: string; status: AccountEmailStatus }> {
+  // React Email loads with the first email, not at startup (web role RSS).
+  const { renderSignInLink } = await import('../../emails/sign-in-link');
   const rendered = await renderSignInLink(input.props);
   const id = await insertAccountEmail(services.db, {
     tenantId: input.tenantId,

@@ -1,6 +1,6 @@
 /** A stored message row → the email the debtor gets (reminder/statement from its snapshot, or a receipt). */
 import type { SenderIdentity } from '../../emails/email-props';
-import { type RenderedEmail, renderEmail } from '../../emails/render';
+import type { RenderedEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
 import type { customers, dunningMessages } from '../db/schema';
 import type { Services } from '../services';
@@ -101,6 +101,8 @@ export async function composeEmail(
       row.tenantId,
       open.filter((i) => !i.payLink).map((i) => i.id),
     );
+    // Loaded on first use, not at startup (web role RSS).
+    const { renderEmail } = await import('../../emails/render');
     email = await renderEmail('payment_receipt', {
       locale,
       timezone,

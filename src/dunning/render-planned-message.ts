@@ -1,5 +1,5 @@
 import type { InvoiceLine, IsoDate, PaymentDetails, SenderIdentity } from '../../emails/email-props';
-import { type EmailPropsByKind, type RenderedEmail, renderEmail } from '../../emails/render';
+import type { EmailPropsByKind, RenderedEmail } from '../../emails/render';
 import { addDays, localParts } from './local-time';
 import type { PlannedMessage } from './planner';
 
@@ -26,8 +26,13 @@ const FINAL_NOTICE_DAYS = 7;
  * Turns a planned message into its email, from the planner's snapshot. The pre-send check has just confirmed
  * the snapshot balances still hold (within 1%), so the email states the figures the plan was made on.
  */
-export function renderPlannedMessage(msg: PlannedMessage, ctx: MessageEmailContext): Promise<RenderedEmail> {
+export async function renderPlannedMessage(
+  msg: PlannedMessage,
+  ctx: MessageEmailContext,
+): Promise<RenderedEmail> {
   const email = plannedMessageEmail(msg, ctx);
+  // React, react-dom/server and the templates load on the first email, not at startup (web role RSS).
+  const { renderEmail } = await import('../../emails/render');
   return email.kind === 'statement'
     ? renderEmail('statement', email.props)
     : renderEmail('reminder', email.props);
