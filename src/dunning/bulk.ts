@@ -22,6 +22,7 @@ import {
   deleteDunningMessage,
   insertDunningMessageIfNew,
   insertMessageSteps,
+  PENDING,
 } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
 import { customerBandOf } from '../risk/service';
@@ -88,7 +89,7 @@ export async function bulkDecideMessages(
       if (!m) notApplied.push({ id, reason: 'not found' });
       else if (action === 'approve' && m.status !== 'awaiting_approval')
         notApplied.push({ id, reason: `is ${m.status.replace(/_/g, ' ')}, not awaiting approval` });
-      else if (action === 'skip' && !['planned', 'awaiting_approval', 'queued'].includes(m.status))
+      else if (action === 'skip' && !(PENDING as readonly string[]).includes(m.status))
         notApplied.push({ id, reason: `is ${m.status} and can no longer be skipped` });
       else if (action === 'approve' && new Date(m.created_at) < expiredBefore)
         notApplied.push({

@@ -5,6 +5,7 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import { bulkActions, type DunningMessageStatus, dunningMessages, dunningTasks, tenants } from '../schema';
+import { PENDING } from './dunning-plan';
 
 export type DunningMessage = typeof dunningMessages.$inferSelect;
 export type DunningMessagePatch = Partial<typeof dunningMessages.$inferInsert>;
@@ -59,7 +60,7 @@ export async function skipUndecidedMessage(
       and(
         eq(dunningMessages.id, id),
         eq(dunningMessages.tenantId, tenantId),
-        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        inArray(dunningMessages.status, [...PENDING]),
         // An attempt that may have reached the provider is not "skipped": the send path resolves it.
         isNull(dunningMessages.inDoubtSince),
       ),
@@ -80,7 +81,7 @@ export async function editUnsentMessage(
     .where(
       and(
         eq(dunningMessages.id, id),
-        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        inArray(dunningMessages.status, [...PENDING]),
         // Once an attempt may have reached the provider the body is fixed (same key, same bytes).
         isNull(dunningMessages.inDoubtSince),
       ),
@@ -282,7 +283,7 @@ export async function customersWithPendingStatement(tx: Tx, tenantId: string, cu
         eq(dunningMessages.tenantId, tenantId),
         inArray(dunningMessages.customerId, customerIds),
         eq(dunningMessages.template, 'statement'),
-        inArray(dunningMessages.status, ['planned', 'awaiting_approval', 'queued']),
+        inArray(dunningMessages.status, [...PENDING]),
       ),
     );
   return new Set(rows.map((r) => r.customerId));
