@@ -34,11 +34,16 @@ export class RealmLimiter implements RequestLimiter {
   private readonly sleep: Sleep;
 
   constructor(
-    private readonly limits: RealmLimits,
+    protected limits: RealmLimits,
     options: RealmLimiterOptions = {},
   ) {
     this.clock = options.clock ?? (() => Date.now());
     this.sleep = options.sleep ?? abortableSleep;
+  }
+
+  /** Requests of this company in flight now. */
+  get inFlight(): number {
+    return this.active;
   }
 
   /** Runs `task` once a slot is free under both limits and no pause is in force. */

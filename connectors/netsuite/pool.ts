@@ -8,85 +8,24 @@
  * In-process. With Postgres the app may hand the client a limiter shared across processes (the RequestLimiter
  * port); this class is the default.
  */
-import type { RequestLimiter } from '../types';
-import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
+import { RealmLimiter, type RealmLimiterOptions } from '../request-limiter';
 
 export const NETSUITE_DEFAULT_CONCURRENCY = 3;
 
-export interface AccountPoolOptions {
-  clock?: () => number;
-  sleep?: Sleep;
-}
+export type AccountPoolOptions = RealmLimiterOptions;
 
-export class AccountPool implements RequestLimiter {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
-  private pausedUntil = 0;
-  private pauses = 0;
-  private readonly clock: () => number;
-  private readonly sleep: Sleep;
-
-  constructor(
-    public concurrency = NETSUITE_DEFAULT_CONCURRENCY,
-    options: AccountPoolOptions = {},
-  ) {
-    this.clock = options.clock ?? (() => Date.now());
-    this.sleep = options.sleep ?? abortableSleep;
+/** The shared per-company limiter with no per-minute budget: NetSuite governs concurrency only. */
+export class AccountPool extends RealmLimiter {
+  constructor(concurrency = NETSUITE_DEFAULT_CONCURRENCY, options: AccountPoolOptions = {}) {
+    super({ concurrency, perMinute: Number.POSITIVE_INFINITY }, options);
   }
 
-  /** Requests of this account in flight now (tests and the probe's report). */
-  get inFlight(): number {
-    return this.active;
+  get concurrency(): number {
+    return this.limits.concurrency;
   }
 
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.acquire(signal);
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiters.shift()?.();
-    }
-  }
-
-  async pause(ms: number): Promise<void> {
-    this.pausedUntil = Math.max(this.pausedUntil, this.clock() + ms);
-    this.pauses++;
-  }
-
-  private async waitPause(signal?: AbortSignal): Promise<void> {
-    let slept = -1;
-    for (;;) {
-      if (signal?.aborted) throw abortError(signal);
-      const left = this.pausedUntil - this.clock();
-      if (left <= 0 || slept === this.pauses) return;
-      slept = this.pauses;
-      await this.sleep(left, signal);
-    }
-  }
-
-  private async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      await this.waitPause(signal);
-      if (signal?.aborted) throw abortError(signal);
-      if (this.active < this.concurrency) {
-        this.active++;
-        return;
-      }
-      await new Promise<void>((resolve, reject) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = this.waiters.indexOf(wake);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(abortError(signal as AbortSignal));
-        };
-        this.waiters.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    }
+  set concurrency(n: number) {
+    this.limits = { ...this.limits, concurrency: n };
   }
 }
 
