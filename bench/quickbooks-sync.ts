@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connectors } from '../connectors';
 import { startSandbox } from '../sandboxes/quickbooks';
-import { toStoredTokens } from '../src/auth/connection-tokens';
+import { toStoredTokens } from '../src/sync/connection-tokens';
 import { Vault } from '../src/auth/vault';
 import { loadConfig } from '../src/config';
 import { ensureTenant } from '../src/db/queries/tenants';

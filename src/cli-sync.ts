@@ -3,7 +3,6 @@
  * lines when stderr is not a TTY). `duely demo`: the local sandbox company (src/demo.ts), connected through OAuth, kept running.
  */
 import { parseArgs } from 'node:util';
-import { SessionAuth } from './auth/sessions';
 import { parseClockDate } from './clock';
 import { loadConfig } from './config';
 import { findTenant } from './db/queries/tenants';
@@ -242,7 +241,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   });
   let signIn = '';
   try {
-    const token = await new SessionAuth(demo.services.db, demo.services.config.APP_SECRET).issueLoginToken({
+    const token = await demo.services.auth.sessions.issueLoginToken({
       tenantId: null,
       label: 'duely demo',
       now: demo.services.clock.now(),

@@ -5,7 +5,6 @@
 import path from 'node:path';
 import { formatMoney } from '../connectors/money';
 import type { Sandbox } from '../sandboxes/quickbooks';
-import { issueApiToken } from './auth/api-tokens';
 import { fixedClock } from './clock';
 import { type Config, loadConfig } from './config';
 import type { syncRuns } from './db/schema';
@@ -184,7 +183,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     if (!sandbox) throw new AppError('demo_failed', 'the demo company did not start', 500);
     server = await startServer(services, 'all');
     const url = server.url ?? publicUrl;
-    const adminToken = server.firstToken ?? (await issueApiToken(services.db, 'demo')).token;
+    const adminToken = server.firstToken ?? (await services.auth.issueApiToken('demo')).token;
     log(`Connecting QuickBooks through ${url}/connect/quickbooks (OAuth with the sandbox)…`);
     await connectQuickbooksViaOAuth(url);
     const conn = await connectionByExternalId(services.db, 'quickbooks', sandbox.realmId);
@@ -301,7 +300,7 @@ async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
     services = await createServices(config, { schedule: true });
     server = await startServer(services, 'all');
     const url = server.url ?? config.PUBLIC_URL;
-    const adminToken = server.firstToken ?? (await issueApiToken(services.db, 'demo')).token;
+    const adminToken = server.firstToken ?? (await services.auth.issueApiToken('demo')).token;
     log(`Connecting NetSuite account ${ns.sandbox.accountId} with Token-Based Authentication…`);
     const s = services;
     const outcome = await connectWithCredentials(

@@ -1,6 +1,6 @@
 /** Runs the web role (HTTP API), the worker role (pg-boss workers), or both, with graceful shutdown. */
 import type { FastifyInstance } from 'fastify';
-import { countActiveAdminTokens, issueApiToken } from './auth/api-tokens';
+import { countActiveAdminTokens } from './auth/api-tokens';
 import { buildApp } from './http/app';
 import { ensureWebBuild, webDistOf } from './http/web';
 import type { Services } from './services';
@@ -22,7 +22,7 @@ export async function startServer(services: Services, role: Role): Promise<Runni
   let firstToken: string | null = null;
   if (role === 'web' || role === 'all') {
     if ((await countActiveAdminTokens(services.db)) === 0) {
-      firstToken = (await issueApiToken(services.db, 'admin (first start)')).token;
+      firstToken = (await services.auth.issueApiToken('admin (first start)')).token;
     }
     // The settings app is built on first start (and after src/web changes), so a fresh clone needs no build step.
     await ensureWebBuild(logger, webDistOf(config));

@@ -3,27 +3,28 @@
  * and the CLI. Nothing else constructs these.
  */
 import { type Clock, offsetClock, systemClock } from './clock';
+import { type AnalyticsModule, createAnalytics } from './analytics';
+import { type AuthModule, createAuth } from './auth';
 import type { Config } from './config';
-import { createDb, type Db, type DbHandle } from './db/client';
+import { createDb, type DbHandle } from './db/client';
 import type { DunningJobPort } from './dunning/job-port';
 import { allJobs } from './jobs/catalogue';
 import { dunningJobPort } from './jobs/dunning-jobs';
 import type { JobDefinition } from './jobs/define';
 import { JobQueue } from './jobs/queue';
+import type { Infra } from './infra';
 import { createLogger, type Logger } from './logger';
+import { mailTransportFromConfig } from './mail/resend';
 import { type DemoCompany, type DemoCompanyOptions, quickbooksSetup, startDemoCompany } from './demo-company';
 
-export interface Services {
-  config: Config;
-  clock: Clock;
-  logger: Logger;
-  dbh: DbHandle;
-  db: Db;
+export interface Services extends Infra {
   queue: JobQueue;
   /** The dunning engine's jobs on `queue` (the engine does not import src/jobs). */
   dunningJobs: DunningJobPort;
   /** The built-in demo company when this process runs it (src/demo-company.ts), else null. */
   demoCompany: DemoCompany | null;
+  auth: AuthModule;
+  analytics: AnalyticsModule;
   close(): Promise<void>;
 }
 
@@ -81,13 +82,12 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
   const queue = JobQueue.create(dbh, logger, { schedule: opts.schedule });
   if (opts.queue !== false) await queue.start(opts.jobs ?? allJobs);
   let closed = false;
+  const infra: Infra = { config, clock, logger, dbh, db: dbh.db, mailer: mailTransportFromConfig(config) };
   return {
-    config,
-    clock,
-    logger,
-    dbh,
-    db: dbh.db,
+    ...infra,
     queue,
+    auth: createAuth(infra),
+    analytics: createAnalytics(infra),
     dunningJobs: dunningJobPort(queue),
     demoCompany,
     async close() {

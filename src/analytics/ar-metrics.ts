@@ -47,7 +47,12 @@ export function countbackDso(
   return { days: maxDays, capped: true };
 }
 
-export function cei(beginMinor: number, salesMinor: number, endMinor: number, endCurrentMinor: number): number | null {
+export function cei(
+  beginMinor: number,
+  salesMinor: number,
+  endMinor: number,
+  endCurrentMinor: number,
+): number | null {
   const r = ratio(beginMinor + salesMinor - endMinor, beginMinor + salesMinor - endCurrentMinor);
   return r === null ? null : round(r * 100);
 }

@@ -14,7 +14,14 @@ import {
   otherCurrencyCount,
 } from '../db/queries/analytics';
 import type { DbOrTx } from '../db/client';
-import { averageDaysDelinquent, COUNTBACK_MAX_DAYS, cei, countbackDso, share, standardDso } from './ar-metrics';
+import {
+  averageDaysDelinquent,
+  COUNTBACK_MAX_DAYS,
+  cei,
+  countbackDso,
+  share,
+  standardDso,
+} from './ar-metrics';
 import { type CashForecast, dueDateForecast, type InvoicePrediction, predictedForecast } from './forecast';
 
 export interface AnalyticsInput {
@@ -120,7 +127,8 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
       dsoCountbackCapped: countback.capped,
       cei: cei(begin, t.salesMinor, t.arMinor, t.currentMinor),
       averageDaysDelinquent: averageDaysDelinquent(t.arMinor, t.currentMinor, t.salesMinor, scope.periodDays),
-      weightedDaysOverdue: overdueMinor > 0 ? Math.round((t.overdueDaysWeighted / overdueMinor) * 10) / 10 : null,
+      weightedDaysOverdue:
+        overdueMinor > 0 ? Math.round((t.overdueDaysWeighted / overdueMinor) * 10) / 10 : null,
     },
     receivables: {
       openMinor: t.arMinor,

@@ -74,7 +74,10 @@ function accumulate(weeks: ForecastWeek[], low: number[], high: number[]): void 
 }
 
 /** The naive forecast from open balances grouped by due date. */
-export function dueDateForecast(today: string, byDueDate: { dueDate: string; minor: number }[]): CashForecast {
+export function dueDateForecast(
+  today: string,
+  byDueDate: { dueDate: string; minor: number }[],
+): CashForecast {
   const weeks = emptyWeeks(today);
   let pastDueMinor = 0;
   let laterMinor = 0;

@@ -6,8 +6,7 @@
  */
 import type { SignInLinkProps } from '../../emails/sign-in-link';
 import { countAccountEmailsSince, insertAccountEmail, markAccountEmail } from '../db/queries/account-emails';
-import { mailTransportFor } from '../dunning/send-message';
-import type { Services } from '../services';
+import type { AuthDeps } from './ports';
 
 export type AccountEmailStatus = 'outbox' | 'sent' | 'failed';
 
@@ -15,18 +14,18 @@ export type AccountEmailStatus = 'outbox' | 'sent' | 'failed';
 export const SIGN_IN_EMAILS_PER_WINDOW = 3;
 export const SIGN_IN_EMAIL_WINDOW_MS = 15 * 60_000;
 
-export async function recentSignInEmails(services: Services, to: string, now: Date): Promise<number> {
-  return countAccountEmailsSince(services.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS));
+export async function recentSignInEmails(deps: AuthDeps, to: string, now: Date): Promise<number> {
+  return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS));
 }
 
 export async function sendAccountEmail(
-  services: Services,
+  deps: AuthDeps,
   input: { tenantId: string | null; userId: string | null; to: string; props: SignInLinkProps; now: Date },
 ): Promise<{ id: string; status: AccountEmailStatus }> {
   // React Email loads with the first email, not at startup (web role RSS).
   const { renderSignInLink } = await import('../../emails/sign-in-link');
   const rendered = await renderSignInLink(input.props);
-  const id = await insertAccountEmail(services.db, {
+  const id = await insertAccountEmail(deps.db, {
     tenantId: input.tenantId,
     userId: input.userId,
     kind: input.props.kind,
@@ -37,8 +36,8 @@ export async function sendAccountEmail(
     status: 'outbox',
     createdAt: input.now,
   });
-  const transport = mailTransportFor(services);
-  const from = services.config.MAIL_FROM;
+  const transport = deps.mailer;
+  const from = deps.config.MAIL_FROM;
   if (!transport || !from) return { id, status: 'outbox' };
   try {
     const { providerId } = await transport.send({
@@ -50,11 +49,11 @@ export async function sendAccountEmail(
       text: rendered.text,
       tags: { kind: `account_${input.props.kind}` },
     });
-    await markAccountEmail(services.db, id, { status: 'sent', providerId });
+    await markAccountEmail(deps.db, id, { status: 'sent', providerId });
     return { id, status: 'sent' };
   } catch (err) {
-    services.logger.warn({ err, emailId: id }, 'account email not sent');
-    await markAccountEmail(services.db, id, {
+    deps.logger.warn({ err, emailId: id }, 'account email not sent');
+    await markAccountEmail(deps.db, id, {
       status: 'failed',
       error: (err as Error).message.slice(0, 500),
     });

@@ -3,7 +3,7 @@
  * Verification is constant-time and checks the expiry against the injected clock.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { deriveKey } from './vault';
+import { deriveKey } from '../keys';
 
 export interface StatePayload {
   /** Random nonce, also set in a cookie so the state is bound to the browser that started the flow. */

@@ -1,5 +1,3 @@
-/** `duely login`: print a one-time sign-in link. */
-import { SessionAuth } from '../auth/sessions';
 import { countUsers, createUser, findUserByEmail } from '../auth/users';
 import { findTenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
@@ -42,7 +40,7 @@ export async function run(args: string[]) {
       if (person.status === 'disabled') throw new AppError('forbidden', `${values.email} is disabled`, 403);
       userId = person.id;
     }
-    const token = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({
+    const token = await services.auth.sessions.issueLoginToken({
       tenantId,
       userId,
       label: 'duely login',

@@ -1,5 +1,3 @@
-/** `duely serve`: the web role, the worker role or both, with graceful shutdown on SIGINT/SIGTERM. */
-import { SessionAuth } from '../auth/sessions';
 import { DEMO_PROVIDER, quickbooksSetup } from '../demo-company';
 import { type Role, startServer } from '../server';
 import { createServices } from '../services';
@@ -26,7 +24,7 @@ export async function run(args: string[]) {
         ? `  Admin token (shown once, keep it): ${server.firstToken}`
         : '  Admin token: printed on first start; `duely token` issues a new one.',
     );
-    const link = await new SessionAuth(services.db, config.APP_SECRET).issueLoginToken({
+    const link = await services.auth.sessions.issueLoginToken({
       tenantId: null,
       label: 'duely serve',
       now: services.clock.now(),

@@ -1,5 +1,5 @@
 /** `duely token [list|revoke ID]`: issue, list or revoke API tokens. */
-import { issueApiToken, listApiTokens, revokeApiToken } from '../auth/api-tokens';
+import { listApiTokens, revokeApiToken } from '../auth/api-tokens';
 import { findTenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
 import { createServices } from '../services';
@@ -39,7 +39,7 @@ export async function run(args: string[]) {
       process.stdout.write(`revoked ${t.id} (${t.label})\n`);
       return;
     }
-    const { token } = await issueApiToken(services.db, values.label ?? 'cli', tenantId);
+    const { token } = await services.auth.issueApiToken(values.label ?? 'cli', tenantId);
     process.stdout.write(`${token}\n`);
   } finally {
     await services.close();

@@ -8,7 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
-import { deriveKey } from '../auth/vault';
+import { deriveKey } from '../keys';
 import { connections, dunningMessages, invoices, tenants } from '../db/schema';
 import type { Services } from '../services';
 import { listedInvoiceIds } from './payment-details';

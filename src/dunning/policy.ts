@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeFieldErrors } from '../../emails/merge-fields';
-import { emailAddressSchema } from './header-safe';
+import { emailAddressSchema } from '../mail/header-safe';
 import { isValidTimeZone } from './local-time';
 import { inQuietHours } from './send-time';
 

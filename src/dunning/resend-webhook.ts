@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { MESSAGE_ID_TAG } from './mail-transport';
+import { MESSAGE_ID_TAG } from '../mail/transport';
 
 /**
  * Resend delivers webhooks through Svix (Standard Webhooks):

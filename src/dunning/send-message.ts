@@ -45,15 +45,16 @@ import {
   tenantRow,
 } from '../db/queries/dunning-send';
 import type { customers, dunningMessages, tenants } from '../db/schema';
+import type { Infra } from '../infra';
 import type { Services } from '../services';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
-import { headerProblem, MailSendError, type MailTransport } from './mail-transport';
+import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
-import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, ResendTransport } from './resend-transport';
+import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS } from '../mail/resend';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './go-live';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
@@ -82,20 +83,9 @@ export interface SendOptions {
   afterProviderCall?: (providerId: string) => Promise<void> | void;
 }
 
-const transports = new WeakMap<Services, MailTransport | null>();
-
-/** Resend when RESEND_API_KEY is set, else null: the local outbox (nothing leaves the machine). */
-export function mailTransportFor(services: Services): MailTransport | null {
-  if (transports.has(services)) return transports.get(services) ?? null;
-  const key = services.config.RESEND_API_KEY;
-  const t = key ? new ResendTransport({ apiKey: key, baseUrl: services.config.RESEND_BASE_URL }) : null;
-  transports.set(services, t);
-  return t;
-}
-
-/** Tests and embedders: use this transport for every send of these services. */
-export function setMailTransport(services: Services, transport: MailTransport | null): void {
-  transports.set(services, transport);
+/** The process's transport (built once by the root): Resend, or null for the local outbox. */
+export function mailTransportFor(deps: Pick<Infra, 'mailer'>): MailTransport | null {
+  return deps.mailer;
 }
 
 const HOLD_RETRY_MS = 60 * 60_000;

@@ -3,7 +3,7 @@ import type { SenderIdentity } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { senderOf } from './compose-email';
-import { emailAddressSchema, hasControlChars } from './header-safe';
+import { emailAddressSchema, hasControlChars } from '../mail/header-safe';
 
 /**
  * The sender block of every dunning email (tenants.settings.sender, read by `senderOf`): who the debtor is

@@ -4,7 +4,7 @@
  * parameter is limited to 100 characters. It does not expire: a link in an old email must keep working (RFC 8058).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deriveKey } from '../auth/vault';
+import { deriveKey } from '../keys';
 
 const TAG_BYTES = 16;
 const MESSAGE_ID = /^d[a-z]_[0-9a-f]{24}$/;

@@ -9,8 +9,7 @@
  * route (see AuthMode); nothing here looks at the URL.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { verifyApiToken } from '../auth/api-tokens';
-import { CSRF_HEADER, SESSION_COOKIE, SessionAuth, type SessionWithUser } from '../auth/sessions';
+import { CSRF_HEADER, SESSION_COOKIE, type SessionWithUser } from '../auth/sessions';
 import { auditName } from '../auth/users';
 import { getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError, forbidden, unauthorized } from '../errors';
@@ -146,7 +145,7 @@ interface RouteOptionsLike {
 }
 
 export function registerAuth(app: FastifyInstance, services: Services): void {
-  const sessionAuth = new SessionAuth(services.db, services.config.APP_SECRET);
+  const sessionAuth = services.auth.sessions;
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
     // Unmatched requests (404) carry no auth mode and reach no handler.
@@ -180,9 +179,15 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!m) throw unauthorized('send the admin token as "Authorization: Bearer <token>", or sign in');
-    const token = await verifyApiToken(services.db, m[1]!, services.clock.now());
+    const token = await services.auth.verifyApiToken(m[1]!, services.clock.now());
     if (!token) throw unauthorized('invalid or revoked token');
-    return { kind: 'api_token', tokenId: token.id, label: token.label, tenantId: token.tenantId, role: 'admin' };
+    return {
+      kind: 'api_token',
+      tokenId: token.id,
+      label: token.label,
+      tenantId: token.tenantId,
+      role: 'admin',
+    };
   }
 }
 
@@ -200,10 +205,7 @@ export function principalOf(req: FastifyRequest): Principal {
 export async function sessionPrincipal(req: FastifyRequest, services: Services): Promise<Principal | null> {
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (!cookie) return null;
-  const session = await new SessionAuth(services.db, services.config.APP_SECRET).verifySession(
-    cookie,
-    services.clock.now(),
-  );
+  const session = await services.auth.sessions.verifySession(cookie, services.clock.now());
   return session ? sessionPrincipalOf(session, cookie) : null;
 }
 

@@ -4,7 +4,7 @@
  * writes themselves (set-based upserts, deletions, listing reconciliation) are in db/queries/ledger-write.ts.
  */
 import type { SyncPage } from '../../connectors/types';
-import { ConnectionInactiveError } from '../auth/connection-tokens';
+import { ConnectionInactiveError } from './connection-tokens';
 import type { Db, Tx } from '../db/client';
 import {
   applyListing,

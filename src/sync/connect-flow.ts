@@ -8,7 +8,7 @@
  */
 import { connectorFor, type Provider } from '../../connectors';
 import type { TokenSet, WebhookEvent } from '../../connectors/types';
-import { toStoredTokens } from '../auth/connection-tokens';
+import { toStoredTokens } from './connection-tokens';
 import type { DbOrTx, Tx } from '../db/client';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { insertConnection, reattachConnection } from '../db/queries/connections';

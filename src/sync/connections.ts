@@ -6,8 +6,8 @@
  */
 import { type AnyConnector, connectorFor, isProvider } from '../../connectors';
 import type { ClientCredentials } from '../../connectors/types';
-import { ConnectionTokens } from '../auth/connection-tokens';
-import { Vault } from '../auth/vault';
+import { ConnectionTokens } from './connection-tokens';
+import { Vault } from '../keys';
 import type { Config } from '../config';
 import { type ConnectionRow, connectionIdentity } from '../db/queries/connections';
 import { AppError } from '../errors';

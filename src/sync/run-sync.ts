@@ -26,7 +26,7 @@ import {
 import type { SyncProgress, SyncRunKind } from '../db/schema';
 import { AppError } from '../errors';
 import type { Services } from '../services';
-import { ConnectionInactiveError } from '../auth/connection-tokens';
+import { ConnectionInactiveError } from './connection-tokens';
 import { applySyncPage, addStats } from './apply-page';
 import { connectionClient } from './connections';
 

@@ -6,7 +6,7 @@ import {
   ConnectionInactiveError,
   ConnectionTokens,
   REFRESH_AHEAD_MS,
-} from '../../src/auth/connection-tokens';
+} from '../../src/sync/connection-tokens';
 import { ConnectorError } from '../../connectors/errors';
 import { connections } from '../../src/db/schema';
 import { eq } from 'drizzle-orm';

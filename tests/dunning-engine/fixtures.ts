@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/clock';
 import { customers, dunningMessages, tenants } from '../../src/db/schema';
-import type { MailTransport, OutboundEmail } from '../../src/dunning/mail-transport';
+import type { MailTransport, OutboundEmail } from '../../src/mail/transport';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MailSendError, type OutboundEmail } from '../../src/dunning/mail-transport';
-import { ResendTransport } from '../../src/dunning/resend-transport';
+import { MailSendError, type OutboundEmail } from '../../src/mail/transport';
+import { ResendTransport } from '../../src/mail/resend';
 
 const API = 'https://api.resend.com';
 const msg: OutboundEmail = {

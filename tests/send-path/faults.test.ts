@@ -15,7 +15,7 @@ import {
 } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
-import { ResendTransport } from '../../src/dunning/resend-transport';
+import { ResendTransport } from '../../src/mail/resend';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { approveAll, messagesOf } from '../dunning-engine/fixtures';
@@ -239,7 +239,7 @@ describe('exactly once', () => {
     const bad = { ...transport, send: transport.send.bind(transport) };
     // The stand-in has no validation errors of its own: a 422 is a definite "not accepted".
     bad.send = async () => {
-      const { MailSendError } = await import('../../src/dunning/mail-transport');
+      const { MailSendError } = await import('../../src/mail/transport');
       throw new MailSendError('Invalid `to` field.', 'validation_error', 422, false);
     };
     expect(await sendMessage(s, m.id, { transport: bad, sleep: noSleep })).toMatchObject({

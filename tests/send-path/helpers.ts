@@ -3,7 +3,7 @@ import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import { dunningMessages, dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { ResendTransport } from '../../src/dunning/resend-transport';
+import { ResendTransport } from '../../src/mail/resend';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import type { Services } from '../../src/services';
 import { approveAll, importLedger, messagesOf, setup } from '../dunning-engine/fixtures';

@@ -15,7 +15,7 @@ import { disputes } from '../../src/db/schema';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
 import { planTenant } from '../../src/dunning/engine';
-import { MailSendError, type MailTransport } from '../../src/dunning/mail-transport';
+import { MailSendError, type MailTransport } from '../../src/mail/transport';
 import { sendMessage } from '../../src/dunning/send-message';
 import { seededRng } from '../../src/dunning/seeded-rng';
 import { approveAll, giveEmails, ledgerRows, messagesOf } from '../dunning-engine/fixtures';

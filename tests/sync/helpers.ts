@@ -1,6 +1,6 @@
 /** Shared set-up for sync and auth tests: a tenant with a QuickBooks connection holding sealed tokens. */
 import { eq } from 'drizzle-orm';
-import type { StoredTokens } from '../../src/auth/connection-tokens';
+import type { StoredTokens } from '../../src/sync/connection-tokens';
 import { Vault } from '../../src/auth/vault';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections } from '../../src/db/schema';
@@ -54,7 +54,7 @@ export async function sandboxTokens(
   now: Date,
 ): Promise<{ realmId: string; tokens: StoredTokens }> {
   const { connectors } = await import('../../connectors');
-  const { toStoredTokens } = await import('../../src/auth/connection-tokens');
+  const { toStoredTokens } = await import('../../src/sync/connection-tokens');
   const qb = connectors.quickbooks;
   const redirectUri = 'http://127.0.0.1:9/callback';
   const url = qb.oauth.buildAuthorizeUrl({

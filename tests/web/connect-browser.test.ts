@@ -14,7 +14,7 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredTokens } from '../../src/auth/connection-tokens';
+import type { StoredTokens } from '../../src/sync/connection-tokens';
 import { fixedClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { rowsOf } from '../../src/db/client';

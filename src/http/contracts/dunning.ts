@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { disputes, dunningOverrides, promisesToPay } from '../../db/schema';
 import { dunningMessageStatuses } from '../../db/schema/dunning';
 import type { GoLiveStatus } from '../../dunning/go-live';
-import { emailAddressSchema, headerTextSchema } from '../../dunning/header-safe';
+import { emailAddressSchema, headerTextSchema } from '../../mail/header-safe';
 import { dunningSettingsSchema, MAX_CONTACT_EMAILS, policySchema } from '../../dunning/policy';
 import type { SendingToday } from '../../dunning/sending-today';
 import type { StepPreview } from '../../dunning/step-preview';

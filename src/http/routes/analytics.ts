@@ -9,9 +9,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import { createAnalyticsCache } from '../../analytics/cache';
-import { type Analytics, computeAnalytics } from '../../analytics/dashboard';
+import type { Analytics } from '../../analytics/dashboard';
 import { isoDay } from '../../clock';
-import { analyticsVersion, openInvoicePredictions } from '../../db/queries/analytics';
 import { getTenant, type Tenant } from '../../db/queries/tenants';
 import type { Services } from '../../services';
 import { tenantOf } from '../auth';
@@ -87,20 +86,14 @@ export const analyticsRoutes =
         const currency = q.currency ?? tenant.currency;
         const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
         // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.
-        const version = await cache.version(tenant.id, () => analyticsVersion(services.db, tenant.id));
+        const version = await cache.version(tenant.id, () => services.analytics.version(tenant.id));
         const body = await cache.answer(key, version, async () => {
-          const scope = { tenantId: tenant.id, currency };
-          const predictions =
-            q.forecast === 'due_date' ? [] : await openInvoicePredictions(services.db, scope);
-          const result: Analytics = await computeAnalytics(services.db, {
-            ...scope,
+          const result: Analytics = await services.analytics.dashboard({
+            tenantId: tenant.id,
+            currency,
             today,
             periodDays: q.period,
-            // Until the tenant is scored there are no predictions: the naive due-date forecast.
-            predictions:
-              predictions.length > 0
-                ? predictions.map((p) => ({ ...p, highRisk: p.riskBand === 'high' }))
-                : undefined,
+            forecast: q.forecast === 'due_date' ? 'due_date' : undefined,
           });
           // Serialised here, once per cache entry, through the contract (cached hits skip serialisation).
           return JSON.stringify(contract.analyticsBody.encode(result));

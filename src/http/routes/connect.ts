@@ -23,8 +23,8 @@ import {
 } from '../../../connectors';
 import { ConnectorError } from '../../../connectors/errors';
 import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connectors/types';
-import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
-import { StateSigner } from '../../auth/signed-state';
+import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
+import type { StateSigner } from '../../auth/signed-state';
 import { userForIntuitSignIn } from '../../auth/users';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
@@ -75,12 +75,12 @@ export const connectRoutes =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     const secure = services.config.PUBLIC_URL.startsWith('https://');
-    const sessionAuth = new SessionAuth(services.db, services.config.APP_SECRET);
+    const sessionAuth = services.auth.sessions;
     const signers = new Map<string, StateSigner>();
     const signerFor = (provider: string) => {
       let signer = signers.get(provider);
       if (!signer) {
-        signer = new StateSigner(services.config.APP_SECRET, `oauth-state:${provider}`);
+        signer = services.auth.stateSigner(`oauth-state:${provider}`);
         signers.set(provider, signer);
       }
       return signer;

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { connectorFor, connectors, isProvider } from '../../../connectors';
-import type { StoredTokens } from '../../auth/connection-tokens';
+import type { StoredTokens } from '../../sync/connection-tokens';
 import {
   connectionOfTenant,
   connectionsOfTenant,

@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ConnectorError } from '../../../connectors/errors';
-import { ConnectionInactiveError, ReconnectNeededError } from '../../auth/connection-tokens';
+import { ConnectionInactiveError, ReconnectNeededError } from '../../sync/connection-tokens';
 import { resolveInvoicePdfLink } from '../../dunning/invoice-pdf-link';
 import type { Services } from '../../services';
 import { fetchInvoicePdf, invoicePdfProviders } from '../../sync/invoice-pdf';

@@ -12,8 +12,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { recentSignInEmails, SIGN_IN_EMAILS_PER_WINDOW, sendAccountEmail } from '../../auth/account-mail';
-import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
+import { SIGN_IN_EMAILS_PER_WINDOW } from '../../auth/account-mail';
+import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import { normalizeEmail, usersWhoMaySignIn } from '../../auth/users';
 import { AppError } from '../../errors';
 import { findTenant, tenantNames } from '../../db/queries/tenants';
@@ -63,7 +63,7 @@ function sameOrigin(req: FastifyRequest, publicUrl: string): boolean {
 export const sessionRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    const auth = new SessionAuth(services.db, services.config.APP_SECRET);
+    const auth = services.auth.sessions;
     const html = (reply: FastifyReply, status: number, title: string, body: string) =>
       setHtmlHeaders(reply, services.config)
         .status(status)
@@ -165,7 +165,7 @@ export const sessionRoutes =
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) return sent();
       const now = services.clock.now();
       // Bounded per address, so nobody can make Duely flood an inbox; the answer stays the same either way.
-      if ((await recentSignInEmails(services, email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+      if ((await services.auth.recentSignInEmails(email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
         req.log.warn('sign-in email throttled');
         return sent();
       }
@@ -186,7 +186,7 @@ export const sessionRoutes =
           role: person.role,
         });
       }
-      await sendAccountEmail(services, {
+      await services.auth.sendAccountEmail({
         tenantId: people.length === 1 ? people[0]!.tenantId : null,
         userId: people.length === 1 ? people[0]!.id : null,
         to: email,

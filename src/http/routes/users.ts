@@ -4,8 +4,6 @@
  * Reading the team needs any role; changing it needs an admin. Every change is logged with who made it.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { sendAccountEmail } from '../../auth/account-mail';
-import { SessionAuth } from '../../auth/sessions';
 import { createUser, listUsers, removeUser, updateUser, type User } from '../../auth/users';
 import type { Services } from '../../services';
 import { actorName, principalOf, tenantOf } from '../auth';
@@ -29,7 +27,7 @@ function userView(u: User) {
 export const userRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    const auth = new SessionAuth(services.db, services.config.APP_SECRET);
+    const auth = services.auth.sessions;
 
     app.get('/tenants/:tenant/users', { schema: contract.listUsers }, async (req) => {
       const tenant = await tenantOf(req, services);
@@ -56,7 +54,7 @@ export const userRoutes =
         now,
         ttlMs: INVITATION_TTL_MS,
       });
-      const email = await sendAccountEmail(services, {
+      const email = await services.auth.sendAccountEmail({
         tenantId: tenant.id,
         userId: user.id,
         to: user.email,

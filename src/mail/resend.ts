@@ -7,7 +7,7 @@ import {
   MESSAGE_ID_TAG,
   type OutboundEmail,
   type SendAttemptOptions,
-} from './mail-transport';
+} from './transport';
 
 export interface ResendTransportOptions {
   apiKey: string;
@@ -112,7 +112,12 @@ export class ResendTransport implements BatchMailTransport {
       } catch (err) {
         if (!(err instanceof MailSendError)) throw err;
         const wait = err.retryAfterMs ?? this.baseDelayMs * 2 ** (attempt - 1);
-        if (!err.retryable || RETRY_LATER.has(err.code) || attempt >= this.maxAttempts || wait > RETRY_AFTER_CAP_MS)
+        if (
+          !err.retryable ||
+          RETRY_LATER.has(err.code) ||
+          attempt >= this.maxAttempts ||
+          wait > RETRY_AFTER_CAP_MS
+        )
           throw err;
         await this.sleep(wait);
       }
@@ -120,7 +125,10 @@ export class ResendTransport implements BatchMailTransport {
   }
 
   /** One request, aborted after timeoutMs (or by the caller's signal); a timeout may still have been accepted. */
-  private async attempt<T>(call: (signal: AbortSignal) => Promise<SdkResult<T>>, outer?: AbortSignal): Promise<T> {
+  private async attempt<T>(
+    call: (signal: AbortSignal) => Promise<SdkResult<T>>,
+    outer?: AbortSignal,
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     let timer: NodeJS.Timeout | undefined;
@@ -210,4 +218,13 @@ function retryAfter(headers: Record<string, string> | null): number | undefined 
 /** Resend tag values allow only ASCII letters, numbers, underscores and dashes (max 256). */
 function tagValue(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
+}
+
+/** The process's mail transport: Resend when RESEND_API_KEY is set, else null (the local outbox). */
+export function mailTransportFromConfig(config: {
+  RESEND_API_KEY?: string;
+  RESEND_BASE_URL?: string;
+}): ResendTransport | null {
+  const key = config.RESEND_API_KEY;
+  return key ? new ResendTransport({ apiKey: key, baseUrl: config.RESEND_BASE_URL }) : null;
 }

@@ -17,7 +17,7 @@ import { markReconnectNeededIfCurrent, storeRefreshedCredentials } from '../db/q
 import { connectionById, connectionStatus } from '../db/queries/sync-runs';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import type { Vault } from './vault';
+import type { Vault } from '../keys';
 
 export interface StoredTokens {
   accessToken: string;
