@@ -17,8 +17,8 @@ import { activeConnectionsOfTenant } from './db/queries/connection-lookup';
 import { AppError } from './errors';
 import { syncConnectionJob } from './jobs/sync-jobs';
 import { createServices } from './services';
-import { connectWithCredentials, type EnqueueSync } from './sync/connect-flow';
-import { connectionClient, shortNameOf } from './sync/connections';
+import type { EnqueueSync } from './sync/connect-flow';
+import { shortNameOf } from './sync/connections';
 
 /** A wrong `connect`/`probe` command line (printed with the usage text, exit code 2). */
 export class ConnectUsageError extends UsageError {}
@@ -107,7 +107,7 @@ export async function connectCommand(provider: string | undefined, args: string[
     const tenant = await findTenant(services.db, values.tenant);
     const enqueueSync: EnqueueSync = (connectionId, reason, tx) =>
       services.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined);
-    const outcome = await connectWithCredentials(services, enqueueSync, {
+    const outcome = await services.sync.connect.withCredentials(enqueueSync, {
       provider: connector.provider,
       fields: given,
       tenantId: tenant?.id ?? null,
@@ -150,7 +150,7 @@ export async function probeCommand(provider: string | undefined, args: string[])
     const conn = rows.find((r) => provider === undefined || r.provider === provider);
     if (!conn)
       throw new AppError('not_found', `tenant ${tenant.slug} has no active connection to probe`, 404);
-    const { connector, client } = connectionClient(services, conn);
+    const { connector, client } = services.sync.client(conn);
     if (!connector.connect?.probe) {
       throw new AppError('unsupported', `${shortNameOf(connector)} connections have no probe`, 400);
     }

@@ -8,7 +8,6 @@ import { loadConfig } from './config';
 import { latestMessagesOfTenant } from './db/queries/dunning-admin';
 import { getTenant } from './db/queries/tenants';
 import { type DunningMessageStatus, dunningMessageStatuses } from './db/schema';
-import { planTenant } from './dunning/engine';
 import { createServices } from './services';
 
 export class DunningUsageError extends Error {}
@@ -42,7 +41,7 @@ export async function dunningCommand(args: string[]): Promise<void> {
   try {
     const tenant = await getTenant(services.db, f.tenant ?? 'default');
     if (sub === 'plan') {
-      const r = await planTenant(services, tenant.id);
+      const r = await services.dunning.plan(tenant.id);
       for (const d of r.decisions)
         process.stdout.write(`${d.outcome.padEnd(12)} ${d.code.padEnd(20)} ${d.reason}\n`);
       process.stdout.write(

@@ -14,7 +14,7 @@ import { ConnectorError } from '../connectors/errors';
 import { AppError } from './errors';
 import { scoreAfterSync } from './jobs/sync-jobs';
 import { createServices } from './services';
-import { runSync, SYNC_KINDS, type SyncProgressEvent } from './sync/run-sync';
+import { SYNC_KINDS, type SyncProgressEvent } from './sync/run-sync';
 
 /** Where a company of each registered provider is connected (from the connector registry). */
 const connectUrls = (publicUrl: string) =>
@@ -118,23 +118,25 @@ export async function syncCommand(args: string[]): Promise<void> {
     const spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     let frame = 0;
     const started = Date.now();
-    const result = await runSync(services, {
-      connectionId: conn.id,
-      reason: 'cli',
-      full: v.full === true,
-      signal: controller.signal,
-      onSynced: scoreAfterSync(services),
-      onProgress: (p) => {
-        const line = `${progressLine(p)} · ${((Date.now() - started) / 1000).toFixed(1)}s`;
-        if (tty) {
-          const width = process.stderr.columns ?? 120;
-          process.stderr.write(`\r\x1b[2K${spin[frame++ % spin.length]} ${line}`.slice(0, width + 8));
-        } else process.stderr.write(`${line}\n`);
-      },
-    }).catch((err: unknown) => {
-      if (tty) process.stderr.write('\r\x1b[2K');
-      throw syncFailure(err, tenant.slug) ?? err;
-    });
+    const result = await services.sync
+      .run({
+        connectionId: conn.id,
+        reason: 'cli',
+        full: v.full === true,
+        signal: controller.signal,
+        onSynced: scoreAfterSync(services),
+        onProgress: (p) => {
+          const line = `${progressLine(p)} · ${((Date.now() - started) / 1000).toFixed(1)}s`;
+          if (tty) {
+            const width = process.stderr.columns ?? 120;
+            process.stderr.write(`\r\x1b[2K${spin[frame++ % spin.length]} ${line}`.slice(0, width + 8));
+          } else process.stderr.write(`${line}\n`);
+        },
+      })
+      .catch((err: unknown) => {
+        if (tty) process.stderr.write('\r\x1b[2K');
+        throw syncFailure(err, tenant.slug) ?? err;
+      });
     if (tty) process.stderr.write('\r\x1b[2K');
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (result.status === 'succeeded') {

@@ -266,7 +266,6 @@ export interface ProviderDemo {
 async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
   const log = opts.log ?? (() => {});
   const { startNetsuiteSandbox } = await import('../sandboxes/netsuite/run');
-  const { connectWithCredentials } = await import('./sync/connect-flow');
   const { syncConnectionJob } = await import('./jobs/sync-jobs');
   const env = { ...(opts.env ?? process.env) };
   const base = loadConfig(env);
@@ -303,8 +302,7 @@ async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
     const adminToken = server.firstToken ?? (await services.auth.issueApiToken('demo')).token;
     log(`Connecting NetSuite account ${ns.sandbox.accountId} with Token-Based Authentication…`);
     const s = services;
-    const outcome = await connectWithCredentials(
-      s,
+    const outcome = await s.sync.connect.withCredentials(
       (connectionId, reason, tx) =>
         s.queue.send(syncConnectionJob, { connectionId, reason }, tx ? { tx } : undefined),
       {

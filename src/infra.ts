@@ -6,6 +6,7 @@
 import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Db, DbHandle } from './db/client';
+import type { Vault } from './keys';
 import type { Logger } from './logger';
 import type { MailTransport } from './mail/transport';
 
@@ -17,4 +18,6 @@ export interface Infra {
   db: Db;
   /** Resend when RESEND_API_KEY is set, else null: the local outbox (nothing leaves the machine). */
   mailer: MailTransport | null;
+  /** Seals stored secrets (connection tokens) with a key derived from APP_SECRET. */
+  vault: Vault;
 }

@@ -13,11 +13,16 @@ import { dunningJobPort } from './jobs/dunning-jobs';
 import type { JobDefinition } from './jobs/define';
 import { JobQueue } from './jobs/queue';
 import type { Infra } from './infra';
+import { Vault } from './keys';
+import { createConnectionTokens, SharedLimiters } from './sync/connections';
+import { createSync, type SyncDeps, type SyncModule } from './sync';
+import { createDunning, type DunningModule } from './dunning';
 import { createLogger, type Logger } from './logger';
+import { createRisk, ModelRegistry, type RiskModule } from './risk';
 import { mailTransportFromConfig } from './mail/resend';
 import { type DemoCompany, type DemoCompanyOptions, quickbooksSetup, startDemoCompany } from './demo-company';
 
-export interface Services extends Infra {
+export interface Services extends Infra, SyncDeps {
   queue: JobQueue;
   /** The dunning engine's jobs on `queue` (the engine does not import src/jobs). */
   dunningJobs: DunningJobPort;
@@ -25,6 +30,13 @@ export interface Services extends Infra {
   demoCompany: DemoCompany | null;
   auth: AuthModule;
   analytics: AnalyticsModule;
+  risk: RiskModule;
+  sync: SyncModule;
+  dunning: DunningModule;
+  /** The process's loaded models (shipped default + a bounded LRU of tenant models). */
+  models: ModelRegistry;
+  /** Dunning's per-process pay-link cache (payment-details.ts). */
+  payLinkChecks: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -82,13 +94,33 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
   const queue = JobQueue.create(dbh, logger, { schedule: opts.schedule });
   if (opts.queue !== false) await queue.start(opts.jobs ?? allJobs);
   let closed = false;
-  const infra: Infra = { config, clock, logger, dbh, db: dbh.db, mailer: mailTransportFromConfig(config) };
+  const infra: Infra = {
+    config,
+    clock,
+    logger,
+    dbh,
+    db: dbh.db,
+    mailer: mailTransportFromConfig(config),
+    vault: new Vault(config.APP_SECRET),
+  };
+  const syncDeps = { ...infra, tokens: createConnectionTokens(infra), limiters: new SharedLimiters() };
+  const models = new ModelRegistry();
+  const risk = createRisk({ ...infra, models });
+  const sync = createSync(syncDeps);
+  const dunningJobs = dunningJobPort(queue);
+  const payLinkChecks = new Map<string, number>();
+  const dunning = createDunning({ ...infra, dunningJobs, risk, sync, payLinkChecks });
   return {
-    ...infra,
+    ...syncDeps,
     queue,
     auth: createAuth(infra),
     analytics: createAnalytics(infra),
-    dunningJobs: dunningJobPort(queue),
+    risk,
+    sync,
+    dunning,
+    models,
+    payLinkChecks,
+    dunningJobs,
     demoCompany,
     async close() {
       if (closed) return;

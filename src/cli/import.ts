@@ -4,7 +4,7 @@ import path from 'node:path';
 import { findTenant } from '../db/queries/tenants';
 import { ledgerChanged } from '../jobs/workflow';
 import { createServices, type Services } from '../services';
-import { CsvImportError, importHistoryCsv } from '../sync/csv-import';
+import { CsvImportError } from '../sync/csv-import';
 import { configFor, parse, ReportedFailure, UsageError } from './common';
 
 export async function run(args: string[]) {
@@ -31,7 +31,7 @@ export async function run(args: string[]) {
 
 async function importFile(services: Services, file: string, content: Buffer, tenant: string | undefined) {
   const tenantName = tenant ?? 'default';
-  const result = await importHistoryCsv(services.db, content, {
+  const result = await services.sync.importCsv(content, {
     tenantName,
     tenantId: (await findTenant(services.db, tenantName))?.id,
     fileName: path.basename(file),

@@ -2,7 +2,6 @@
 import { parseClockDate } from '../clock';
 import { getTenant } from '../db/queries/tenants';
 import { evaluateCommand, formatRetrain, trainModelCommand } from '../risk/cli-commands';
-import { retrainTenant } from '../risk/service';
 import { createServices } from '../services';
 import { configFor, parse, UsageError } from './common';
 
@@ -60,7 +59,7 @@ Written to ${values.out ?? 'models/default'}
     const services = await createServices(configFor(values), { queue: false });
     try {
       const tenant = await getTenant(services.db, values.tenant);
-      const result = await retrainTenant(services, tenant.id);
+      const result = await services.risk.retrain(tenant.id);
       process.stdout.write(`${formatRetrain(tenant.slug, result)}\n`);
     } finally {
       await services.close();

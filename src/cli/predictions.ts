@@ -1,6 +1,6 @@
 /** `duely predictions`: every open invoice, scored as of the clock. */
 import { getTenant } from '../db/queries/tenants';
-import { formatPredictions, predictionRows } from '../risk/cli-commands';
+import { formatPredictions } from '../risk/cli-commands';
 import { createServices } from '../services';
 import { configFor, parse, UsageError } from './common';
 
@@ -11,7 +11,7 @@ export async function run(args: string[]) {
   const services = await createServices(configFor(values), { queue: false });
   try {
     const tenant = await getTenant(services.db, values.tenant ?? 'default');
-    const rows = await predictionRows(services, tenant.id, tenant.settings);
+    const rows = await services.risk.predictions(tenant.id, tenant.settings);
     process.stdout.write(formatPredictions(rows, format));
   } finally {
     await services.close();

@@ -11,18 +11,18 @@ import {
 } from '../db/queries/dunning-admin';
 import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import { sendingActive } from './go-live';
 
-async function current(services: Services, tenantId: string, id: string) {
+async function current(services: DunningDeps, tenantId: string, id: string) {
   const row = await messageState(services.db, tenantId, id);
   if (!row) throw notFound(`message ${id}`);
   return row;
 }
 
 /** awaiting_approval → queued, and its send job (now, or at its planned time if that is later); planned before go-live. */
-export async function approveMessage(services: Services, tenantId: string, id: string, by: string) {
+export async function approveMessage(services: DunningDeps, tenantId: string, id: string, by: string) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
   if (row.status !== 'awaiting_approval')
@@ -57,7 +57,7 @@ export async function approveMessage(services: Services, tenantId: string, id: s
 
 /** A reviewer drops the message. Its steps stay taken: the planner moves on to the next step in time. */
 export async function skipMessage(
-  services: Services,
+  services: DunningDeps,
   tenantId: string,
   id: string,
   by: string,
@@ -84,7 +84,7 @@ export async function skipMessage(
  * awaiting_approval: an approval covers the text that was approved, not a later one.
  */
 export async function editMessage(
-  services: Services,
+  services: DunningDeps,
   tenantId: string,
   id: string,
   by: string,

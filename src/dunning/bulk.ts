@@ -25,8 +25,7 @@ import {
   PENDING,
 } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
-import { customerBandOf } from '../risk/service';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { loadDunningConfig } from './dunning-config';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import { requestedStatements } from './planner';
@@ -73,7 +72,7 @@ async function record(
 
 /** Held messages → queued with their send jobs, or → skipped; anything else is reported, not changed. */
 export async function bulkDecideMessages(
-  services: Services,
+  services: DunningDeps,
   action: 'approve' | 'skip',
   r: BulkRequest & { reason?: string },
 ): Promise<BulkResult> {
@@ -131,7 +130,7 @@ export type CustomerBulkAction = 'pause' | 'resume' | 'exclude' | 'include';
 
 /** Upserts each customer's override: pause until a day, lift the pause, exclude from dunning, or include again. */
 export async function bulkCustomers(
-  services: Services,
+  services: DunningDeps,
   action: CustomerBulkAction,
   r: BulkRequest & { until?: string },
 ): Promise<BulkResult> {
@@ -157,7 +156,7 @@ export async function bulkCustomers(
 
 /** Opens a dispute on each open invoice that has none open (the planner and the pre-send check then hold them). */
 export async function bulkDispute(
-  services: Services,
+  services: DunningDeps,
   action: 'dispute' | 'resolve',
   r: BulkRequest & { reason?: string; until?: string | null; today: string },
 ): Promise<BulkResult> {
@@ -194,7 +193,7 @@ export async function bulkDispute(
  * says, and nothing is queued here, so sending off or paused changes nothing until someone approves. One a customer
  * a day (deterministic key): a second request the same day, or a statement still pending, is reported, not repeated.
  */
-export async function bulkSendStatements(services: Services, r: BulkRequest): Promise<BulkResult> {
+export async function bulkSendStatements(services: DunningDeps, r: BulkRequest): Promise<BulkResult> {
   const now = services.clock.now();
   return services.db.transaction(async (tx) => {
     // The planner's lock: no plan run rewrites this tenant's messages while the statements are written.
@@ -208,7 +207,13 @@ export async function bulkSendStatements(services: Services, r: BulkRequest): Pr
     const ok: string[] = [];
     if (ids.length > 0) {
       const config = await loadDunningConfig(tx, tenant);
-      const input = await loadPlannerInput(tx, r.tenantId, config, now, await customerBandOf(tx, tenant));
+      const input = await loadPlannerInput(
+        tx,
+        r.tenantId,
+        config,
+        now,
+        await services.risk.bandsFor(tenant, tx),
+      );
       const pending = await customersWithPendingStatement(tx, r.tenantId, ids);
       const statements = requestedStatements(input, ids, r.actor);
       for (const id of ids) {

@@ -3,8 +3,7 @@ import type { SenderIdentity } from '../../emails/email-props';
 import type { RenderedEmail } from '../../emails/render';
 import type { Tenant } from '../db/queries/tenants';
 import type { customers, dunningMessages } from '../db/schema';
-import type { Services } from '../services';
-import { invoicePdfProviders } from '../sync/invoice-pdf';
+import type { DunningDeps } from './ports';
 import { invoicePdfUrl } from './invoice-pdf-link';
 import type { PlannedMessage } from './planner';
 import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
@@ -44,7 +43,7 @@ export function plannedFromRow(row: MessageRow): PlannedMessage {
 }
 
 /** The tenant's sender identity: tenant.settings.sender when set, else the tenant name and MAIL_FROM's address. */
-export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
+export function senderOf(tenant: Tenant, services: DunningDeps): SenderIdentity {
   const s = (tenant.settings.sender ?? {}) as Partial<SenderIdentity>;
   const fromAddress = /<([^>]+)>/.exec(services.config.MAIL_FROM ?? '')?.[1] ?? services.config.MAIL_FROM;
   return {
@@ -61,7 +60,7 @@ export function senderOf(tenant: Tenant, services: Services): SenderIdentity {
  * The From header: MAIL_FROM's address (the verified sending domain) under the tenant's company name once the
  * tenant has set its sender identity, so debtors see who is writing; MAIL_FROM as configured otherwise.
  */
-export function fromHeader(tenant: Tenant, services: Services): string | undefined {
+export function fromHeader(tenant: Tenant, services: DunningDeps): string | undefined {
   const from = services.config.MAIL_FROM;
   if (!from) return undefined;
   const custom = (tenant.settings.sender ?? null) as Partial<SenderIdentity> | null;
@@ -72,12 +71,12 @@ export function fromHeader(tenant: Tenant, services: Services): string | undefin
   return `"${name.replace(/(["\\])/g, '\\$1')}" <${address}>`;
 }
 
-export function messageUnsubscribeUrl(services: Services, row: Pick<MessageRow, 'id'>) {
+export function messageUnsubscribeUrl(services: DunningDeps, row: Pick<MessageRow, 'id'>) {
   return unsubscribeUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, row.id);
 }
 
 export async function composeEmail(
-  services: Services,
+  services: DunningDeps,
   row: MessageRow,
   tenant: Tenant,
   customer: CustomerRow,
@@ -151,12 +150,12 @@ export async function composeEmail(
  * the copy then says nothing about one). Each link is for this tenant, this message and one of its invoices.
  */
 export async function invoicePdfLinks(
-  services: Services,
+  services: DunningDeps,
   row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds' | 'snapshot'>,
   now: Date,
 ): Promise<((invoiceId: string) => string | undefined) | undefined> {
-  if (invoicePdfProviders.length === 0) return undefined;
-  const conn = await liveConnectionOfProviders(services.db, row.tenantId, invoicePdfProviders);
+  if (services.sync.invoicePdfProviders.length === 0) return undefined;
+  const conn = await liveConnectionOfProviders(services.db, row.tenantId, services.sync.invoicePdfProviders);
   if (!conn) return undefined;
   // Every invoice the email lists, including those a statement shows without a step of their own.
   const covered = new Set(listedInvoiceIds(row));
@@ -177,7 +176,7 @@ export async function invoicePdfLinks(
  * pre-send refresh and ensurePayLinks here make after the plan was snapshotted.
  */
 async function withCurrentPayLinks(
-  services: Services,
+  services: DunningDeps,
   m: PlannedMessage,
   tenantId: string,
 ): Promise<PlannedMessage> {

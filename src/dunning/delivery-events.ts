@@ -17,7 +17,7 @@ import {
 } from '../db/queries/dunning-send';
 import type { dunningMessages } from '../db/schema';
 import type { ContactSuppressionKind } from '../db/schema/dunning';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import type { DeliveryUpdate } from './resend-webhook';
 import { openTask } from './tasks';
 import { advisoryXactLock } from '../db/advisory-lock';
@@ -39,7 +39,7 @@ const DELIVERY_RANK: Record<string, number> = {
 export type ApplyResult = 'applied' | 'duplicate' | 'unknown_message';
 
 export async function applyDeliveryUpdate(
-  services: Services,
+  services: DunningDeps,
   update: DeliveryUpdate,
   svixId: string,
 ): Promise<ApplyResult> {
@@ -125,7 +125,7 @@ export async function suppress(
 }
 
 /** RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. */
-export async function unsubscribeDebtor(services: Services, messageId: string): Promise<boolean> {
+export async function unsubscribeDebtor(services: DunningDeps, messageId: string): Promise<boolean> {
   return services.db.transaction(async (tx: Tx) => {
     // The link is public and may be replayed (by scanners, by anyone holding it, many times at once): the
     // customer's lock makes each replay see the first one's rows, so it adds nothing.
@@ -163,7 +163,7 @@ export async function unsubscribeDebtor(services: Services, messageId: string): 
  * so the team is told through a task on the call list and the Dashboard.
  */
 async function openOptOutTask(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   msg: typeof dunningMessages.$inferSelect,
   kind: 'unsubscribed' | 'complained',

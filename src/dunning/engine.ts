@@ -33,8 +33,7 @@ import {
 } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
 import type { dunningMessages } from '../db/schema';
-import { customerBandOf } from '../risk/service';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { loadDunningConfig } from './dunning-config';
 import { sendingActive } from './go-live';
 import { localParts } from './local-time';
@@ -58,7 +57,7 @@ export interface PlanTenantResult {
 export const APPROVAL_TTL_DAYS = 7;
 export const RECEIPT_STEP = 'receipt';
 
-export async function planTenant(services: Services, tenantId: string): Promise<PlanTenantResult> {
+export async function planTenant(services: DunningDeps, tenantId: string): Promise<PlanTenantResult> {
   const result = await services.db.transaction((tx) => planTenantIn(services, tx, tenantId));
   await fetchPayLinks(services, tenantId);
   return result;
@@ -71,7 +70,7 @@ export async function planTenant(services: Services, tenantId: string): Promise<
  * inserted: messages re-planned inside another transaction (pause, promise, go-live) get theirs on the next run.
  * Previews and the sent email read the current link (compose-email.ts). A failed read only leaves the link out.
  */
-async function fetchPayLinks(services: Services, tenantId: string): Promise<void> {
+async function fetchPayLinks(services: DunningDeps, tenantId: string): Promise<void> {
   const rows = await pendingMessageInvoiceLists(services.db, tenantId);
   await ensurePayLinks(services, tenantId, rows.flatMap(listedInvoiceIds));
 }
@@ -81,7 +80,7 @@ async function fetchPayLinks(services: Services, tenantId: string): Promise<void
  * a dispute, an override) re-plans in the same transaction, so the planned messages change with it.
  */
 export async function planTenantIn(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   tenantId: string,
   /** Approvals of messages taken back by resumeSending, to carry over to their unchanged re-plans. */
@@ -108,7 +107,7 @@ export async function planTenantIn(
   const config = await loadDunningConfig(tx, tenant);
   // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
   // sensitivity (one definition, not a second set of cut-offs here).
-  const bandOf = await customerBandOf(tx, tenant);
+  const bandOf = await services.risk.bandsFor(tenant, tx);
   let input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
   // A pause, exclusion, promise, dispute, opt-out or bounce since the last run: what was planned for it is
   // withdrawn now, with the reason, and its steps released; the rest is planned again below.
@@ -257,7 +256,11 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
  * debtors' business hours, today's figures — rather than sent late in a burst. Approvals of unchanged messages
  * carry over; receipts held back are queued.
  */
-export async function resumeSending(services: Services, tx: Tx, tenantId: string): Promise<PlanTenantResult> {
+export async function resumeSending(
+  services: DunningDeps,
+  tx: Tx,
+  tenantId: string,
+): Promise<PlanTenantResult> {
   const approvals = await takeBackPending(tx, tenantId);
   const held = await queuePlannedReceipts(tx, tenantId, services.clock.now());
   for (const r of held) await enqueueSend(services, tx, r.id, services.clock.now(), 'resume');
@@ -274,7 +277,7 @@ async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boo
 }
 
 async function insertMessage(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   tenantId: string,
   m: PlannedMessage,
@@ -403,7 +406,13 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
  * database's real clock while "now" comes from the app clock (DUELY_NOW may run it years behind), so the delay
  * is carried over, not the instant: otherwise a demo clock would make every job due at once.
  */
-export async function enqueueSend(services: Services, tx: Tx, messageId: string, at: Date, purpose = 'send') {
+export async function enqueueSend(
+  services: DunningDeps,
+  tx: Tx,
+  messageId: string,
+  at: Date,
+  purpose = 'send',
+) {
   const delayMs = Math.max(0, at.getTime() - services.clock.now().getTime());
   await services.dunningJobs.scheduleSend(tx, messageId, delayMs, purpose);
 }
@@ -441,7 +450,7 @@ async function expireStaleApprovals(tx: Tx, tenantId: string, now: Date): Promis
  * (step key 'receipt' under the same unique key as reminder steps).
  */
 async function planReceipts(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   tenantId: string,
   now: Date,

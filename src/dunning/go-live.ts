@@ -7,7 +7,7 @@ import type { Tx } from '../db/client';
 import { openInvoicesWithoutPayLink, reminderCounts } from '../db/queries/dunning-plan';
 import type { Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { senderOf } from './compose-email';
 import { addDays, localParts } from './local-time';
 import { paymentDetailsOf } from './payment-details';
@@ -64,8 +64,8 @@ export interface GoLiveStatus {
 
 /** The Dashboard's first-run checklist and the go-live gate's reasons. */
 export async function goLiveStatus(
-  services: Services,
-  db: Tx | Services['db'],
+  services: DunningDeps,
+  db: Tx | DunningDeps['db'],
   tenant: Tenant,
 ): Promise<GoLiveStatus> {
   const switches = sendingSwitches(tenant);
@@ -156,7 +156,7 @@ export function sendingSwitchesView(tenant: Pick<Tenant, 'settings'>) {
  * going live or resuming re-plans what waited from now (no late burst); pausing or switching off takes back
  * everything not yet handed to the provider, so it shows as "would send" at once.
  */
-export async function applySendingSwitches(services: Services, tx: Tx, before: Tenant, after: Tenant) {
+export async function applySendingSwitches(services: DunningDeps, tx: Tx, before: Tenant, after: Tenant) {
   const was = sendingSwitches(before);
   const now = sendingSwitches(after);
   if (!was.enabled && now.enabled) {

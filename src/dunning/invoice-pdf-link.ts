@@ -10,7 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { deriveKey } from '../keys';
 import { connections, dunningMessages, invoices, tenants } from '../db/schema';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { listedInvoiceIds } from './payment-details';
 
 /** How long an emailed PDF link works after the email was composed. */
@@ -104,7 +104,7 @@ export type InvoicePdfTarget =
  * active (else 'unavailable', so the debtor is told to try later rather than that the link is wrong).
  */
 export async function resolveInvoicePdfLink(
-  services: Pick<Services, 'db' | 'config'>,
+  services: Pick<DunningDeps, 'db' | 'config'>,
   token: string,
   now: Date,
   pdfProviders: readonly string[],

@@ -1,8 +1,7 @@
 import type { DbOrTx } from '../db/client';
 import { activeConnectionsOfTenant } from '../db/queries/connection-lookup';
 import { findTenant } from '../db/queries/tenants';
-import type { Services } from '../services';
-import { hasLiveRead, refreshInvoicesLive } from '../sync/live-refresh';
+import type { DunningDeps } from './ports';
 import { invoiceStatesForShare } from '../db/queries/ledger';
 
 export interface LiveInvoiceRow {
@@ -15,7 +14,7 @@ export interface LiveInvoiceRow {
 
 /**
  * Per-provider refresh before the locked re-read: pull the invoices' current state from the ledger's API and
- * write it to the invoices rows, so the locked read below sees it.
+ * write it to the invoices rows, so the locked read below sees it (the sync module, through the LedgerRefresh port).
  *
  * The tenant's active connection decides (its `provider`, not the tenant's original `source`: a CSV tenant that
  * connected a ledger later is re-checked too): its connector reads each invoice by id and the result is written
@@ -24,7 +23,7 @@ export interface LiveInvoiceRow {
  * fetch.
  */
 export type LiveStateRefresher = (
-  services: Services,
+  services: DunningDeps,
   tenantId: string,
   invoiceIds: string[],
 ) => Promise<void>;
@@ -38,24 +37,27 @@ export const liveStateRefreshers: Record<string, LiveStateRefresher | undefined>
 };
 
 /** Whether the tenant's invoices can be read live (an active connection whose connector reads, or an override). */
-export async function hasLiveLedger(services: Services, tenantId: string): Promise<boolean> {
+export async function hasLiveLedger(services: DunningDeps, tenantId: string): Promise<boolean> {
   const conns = await activeConnectionsOfTenant(services.db, tenantId);
-  if (conns.some((c) => hasLiveRead(c.provider) || liveStateRefreshers[c.provider])) return true;
+  if (conns.some((c) => services.sync.hasLiveRead(c.provider) || liveStateRefreshers[c.provider]))
+    return true;
   const tenant = await findTenant(services.db, tenantId);
   return Boolean(tenant && liveStateRefreshers[tenant.source]);
 }
 
 export async function refreshLiveState(
-  services: Services,
+  services: DunningDeps,
   tenantId: string,
   invoiceIds: string[],
 ): Promise<void> {
   if (invoiceIds.length === 0) return;
-  const live = (await activeConnectionsOfTenant(services.db, tenantId)).find((c) => hasLiveRead(c.provider));
+  const live = (await activeConnectionsOfTenant(services.db, tenantId)).find((c) =>
+    services.sync.hasLiveRead(c.provider),
+  );
   if (live) {
     const override = liveStateRefreshers[live.provider];
     if (override) await override(services, tenantId, invoiceIds);
-    else await refreshInvoicesLive(services, live, invoiceIds);
+    else await services.sync.refreshInvoices(live, invoiceIds);
     return;
   }
   const tenant = await findTenant(services.db, tenantId);
@@ -65,7 +67,7 @@ export async function refreshLiveState(
 
 /** The invoices' rows, locked FOR SHARE until the caller's transaction ends. Pass the claim transaction. */
 export async function liveInvoiceState(
-  _services: Services,
+  _services: DunningDeps,
   tenantId: string,
   invoiceIds: string[],
   tx: DbOrTx,

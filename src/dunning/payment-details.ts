@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { PaymentDetails } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
 import { invoices } from '../db/schema';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { hasLiveLedger, refreshLiveState } from './live-invoice-state';
 
 export const paymentDetailsSchema = z
@@ -40,8 +40,6 @@ export const PAY_LINK_RECHECK_MS = 6 * 60 * 60_000;
 /** At most this many single reads per call: a long statement or customer page does not stall on the host. */
 export const PAY_LINK_READS_MAX = 200;
 
-const checkedByServices = new WeakMap<Services, Map<string, number>>();
-
 /**
  * Pay links for any open invoices (listed in a message, a statement, a receipt's "still open", the customer page),
  * not only those a planned step covers. Intuit's API returns an invoice's InvoiceLink only on a single read with
@@ -51,7 +49,7 @@ const checkedByServices = new WeakMap<Services, Map<string, number>>();
  * Never throws: a failed read only leaves links out (the copy then mentions none it does not have).
  */
 export async function ensurePayLinks(
-  services: Services,
+  services: DunningDeps,
   tenantId: string,
   invoiceIds: readonly string[],
 ): Promise<Map<string, string>> {
@@ -66,11 +64,7 @@ export async function ensurePayLinks(
   const rows = await read();
   for (const r of rows) if (r.payLink) links.set(r.id, r.payLink);
   if (!(await hasLiveLedger(services, tenantId))) return links;
-  let checked = checkedByServices.get(services);
-  if (!checked) {
-    checked = new Map();
-    checkedByServices.set(services, checked);
-  }
+  const checked = services.payLinkChecks;
   // A cache's age, not a business date: real time, whatever the app clock says.
   const now = Date.now();
   const missing = rows

@@ -46,7 +46,7 @@ import {
 } from '../db/queries/dunning-send';
 import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Infra } from '../infra';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
@@ -114,7 +114,7 @@ type Step = { kind: 'done'; result: SendOutcome } | { kind: 'send'; row: Row };
 type Attempt = { kind: 'done'; result: SendOutcome } | { kind: 'retry'; waitMs: number; error: string };
 
 export async function sendMessage(
-  services: Services,
+  services: DunningDeps,
   messageId: string,
   opts: SendOptions = {},
 ): Promise<SendOutcome> {
@@ -180,7 +180,7 @@ export async function sendMessage(
  * queued → sending with this owner, after deciding the message may be attempted at all: not before its time, not
  * while another owner's lease runs, not past the provider's key window when an earlier attempt is in doubt.
  */
-async function claim(services: Services, tx: Tx, id: string, owner: string, now: Date): Promise<Step> {
+async function claim(services: DunningDeps, tx: Tx, id: string, owner: string, now: Date): Promise<Step> {
   const row = await lockMessage(tx, id);
   if (!row) return done({ outcome: 'noop', status: null });
   if (row.status !== 'queued' && row.status !== 'sending')
@@ -236,7 +236,7 @@ async function claim(services: Services, tx: Tx, id: string, owner: string, now:
  * provider's idempotency (same key, same body) holds however late a retry runs. Rendering reads the database, so it
  * happens here, outside the attempt's transaction (PGlite has a single connection).
  */
-async function renderOnce(services: Services, row: Row): Promise<Row> {
+async function renderOnce(services: DunningDeps, row: Row): Promise<Row> {
   if (row.renderedAsOf && row.subject !== null && row.html !== null && row.text !== null) return row;
   const tenant = await tenantRow(services.db, row.tenantId);
   const customer = await customerRow(services.db, row.customerId);
@@ -261,7 +261,7 @@ async function renderOnce(services: Services, row: Row): Promise<Row> {
  * between the decision and the request.
  */
 async function attempt(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   id: string,
   owner: string,
@@ -411,7 +411,7 @@ function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {
 
 /** Back to 'queued' with a job at the retry time; the in-doubt mark (if any) stays, so the 24 h rule applies. */
 async function handBack(
-  services: Services,
+  services: DunningDeps,
   id: string,
   owner: string,
   waitMs: number,
@@ -497,7 +497,7 @@ type Recheck =
  * The pre-send re-check, inside the attempt's transaction: the customer's row, then the invoices' rows, locked FOR
  * SHARE (in that order, the order the sync writes them) until the transaction ends.
  */
-async function recheck(services: Services, tx: Tx, row: Row, now: Date): Promise<Recheck> {
+async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date): Promise<Recheck> {
   const tenant = await tenantRow(tx, row.tenantId);
   const customer = await shareLockCustomer(tx, row.customerId);
   if (!tenant || !customer)
@@ -593,7 +593,7 @@ const DAY_MS = 24 * 60 * 60_000;
  * workers cannot both take the last place; the message itself is not counted.
  */
 async function dailyCapDecision(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   row: Row,
   recipients: number,
@@ -648,7 +648,7 @@ function skip(code: string, reason: string): SuppressionDecision {
 }
 
 async function record(
-  services: Services,
+  services: DunningDeps,
   tx: Tx,
   row: Row,
   now: Date,

@@ -6,7 +6,7 @@
  * duplicate job only finds the message claimed or final.
  */
 import { queuedSendingBefore, sendingWithLapsedLease } from '../db/queries/dunning-send';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { enqueueSend } from './engine';
 
 /** A queued message this late without a waiting job is presumed to have lost it. */
@@ -19,7 +19,7 @@ export interface SweepResult {
   requeued: string[];
 }
 
-export async function sweepStaleMessages(services: Services): Promise<SweepResult> {
+export async function sweepStaleMessages(services: DunningDeps): Promise<SweepResult> {
   const { db, clock } = services;
   const now = clock.now();
   const stale = await sendingWithLapsedLease(db, now);

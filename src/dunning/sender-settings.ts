@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SenderIdentity } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { senderOf } from './compose-email';
 import { emailAddressSchema, hasControlChars } from '../mail/header-safe';
 
@@ -48,7 +48,7 @@ export interface EffectiveSender {
   mailFrom: string | null;
 }
 
-export function effectiveSender(tenant: Tenant, services: Services): EffectiveSender {
+export function effectiveSender(tenant: Tenant, services: DunningDeps): EffectiveSender {
   const stored = tenant.settings.sender;
   return {
     sender: senderOf(tenant, services),

@@ -6,7 +6,7 @@
 import { sendingTodayCounts, sendingTodayRows } from '../db/queries/sending-today';
 import type { Tenant } from '../db/queries/tenants';
 import type { DunningMessageStatus } from '../db/schema';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { addDays, localParts, zonedInstant } from './local-time';
 
 export interface SendingTodayItem {
@@ -43,7 +43,11 @@ export interface SendingToday {
   nextSendAt: Date | null;
 }
 
-export async function sendingToday(services: Services, tenant: Tenant, limit = 100): Promise<SendingToday> {
+export async function sendingToday(
+  services: DunningDeps,
+  tenant: Tenant,
+  limit = 100,
+): Promise<SendingToday> {
   const { db } = services;
   const timezone = tenant.timezone || 'UTC';
   const date = localParts(services.clock.now(), timezone).date;

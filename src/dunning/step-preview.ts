@@ -7,7 +7,7 @@ import type { DbOrTx } from '../db/client';
 import type { Tenant } from '../db/queries/tenants';
 import { invoiceWithCustomer } from '../db/queries/dunning-plan';
 import { notFound } from '../errors';
-import type { Services } from '../services';
+import type { DunningDeps } from './ports';
 import { composeEmail, type MessageRow } from './compose-email';
 import { addDays, diffDays, localParts } from './local-time';
 import { type ParseResult, parseWith, type Step, sequenceSchema } from './policy';
@@ -53,7 +53,7 @@ async function previewInvoice(db: DbOrTx, tenantId: string, invoiceId: string) {
 }
 
 export async function previewStep(
-  services: Services,
+  services: DunningDeps,
   tenant: Tenant,
   input: StepPreviewInput,
 ): Promise<StepPreview> {

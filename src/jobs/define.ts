@@ -1,6 +1,45 @@
 import type { Queue } from 'pg-boss';
 import type { z } from 'zod';
-import type { Services } from '../services';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import type { Db, Tx } from '../db/client';
+import type { DunningModule } from '../dunning';
+import type { Logger } from '../logger';
+import type { RiskModule } from '../risk';
+import type { SyncModule } from '../sync';
+
+export interface EnqueueOptions {
+  tx?: Tx;
+  startAfter?: Date | number;
+  singletonKey?: string;
+  /** A job id chosen by the caller (uuid): enqueueing the same id twice creates one job. */
+  id?: string;
+  priority?: number;
+}
+
+/** The queue as handlers and pipeline transitions see it: enqueue only (JobQueue in queue.ts implements it). */
+export interface JobSender {
+  send<S extends z.ZodType>(
+    def: JobDefinition<S>,
+    data: z.input<S>,
+    opts?: EnqueueOptions,
+  ): Promise<string | null>;
+}
+
+/**
+ * What a job handler is handed (documenso's narrow `io`, not the app): infrastructure, the queue, and the module
+ * operations the pipeline drives. The composition root's services satisfy it; jobs never import the root.
+ */
+export interface JobServices {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  db: Db;
+  queue: JobSender;
+  risk: Pick<RiskModule, 'score' | 'retrain'>;
+  dunning: Pick<DunningModule, 'plan' | 'send' | 'sweep'>;
+  sync: Pick<SyncModule, 'run'>;
+}
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   /** Queue name in pg-boss. */
@@ -18,7 +57,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   concurrency?: number;
   handler: (
     data: z.infer<S>,
-    services: Services,
+    services: JobServices,
     job: { id: string; retryCount: number; signal?: AbortSignal },
   ) => Promise<unknown>;
 }

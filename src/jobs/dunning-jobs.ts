@@ -1,8 +1,7 @@
 /**
  * The dunning engine's crons (daily plan, send sweeper). Its pipeline stages (dunning-plan after scoring, one
  * dunning-send per message at its send time, and `dunningJobPort` through which the engine enqueues them) are
- * declared in workflow.ts with the rest of the pipeline; re-exported here for existing importers. Handlers import
- * the engine lazily, to keep start-up light.
+ * declared in workflow.ts with the rest of the pipeline; re-exported here for existing importers.
  */
 import { z } from 'zod';
 import { allTenantIds } from '../db/queries/tenants';
@@ -19,8 +18,7 @@ export const sweepSendsJob = defineJob({
   cronData: {},
   queue: { policy: 'singleton', retryLimit: 1 },
   handler: async (_data, services) => {
-    const { sweepStaleMessages } = await import('../dunning/send-sweep');
-    const r = await sweepStaleMessages(services);
+    const r = await services.dunning.sweep();
     return { takenOver: r.takenOver.length, requeued: r.requeued.length };
   },
 });

@@ -6,19 +6,11 @@
 import { sql } from 'drizzle-orm';
 import { type DrizzleTransactionLike, fromDrizzle, fromPglite, PgBoss } from 'pg-boss';
 import type { z } from 'zod';
-import type { DbHandle, Tx } from '../db/client';
+import type { DbHandle, } from '../db/client';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
-import type { JobDefinition } from './define';
+import type { EnqueueOptions, JobDefinition, JobServices } from './define';
 
-export interface EnqueueOptions {
-  tx?: Tx;
-  startAfter?: Date | number;
-  singletonKey?: string;
-  /** A job id chosen by the caller (uuid): enqueueing the same id twice creates one job. */
-  id?: string;
-  priority?: number;
-}
+export type { EnqueueOptions };
 
 export interface QueueHealth {
   ok: boolean;
@@ -91,7 +83,7 @@ export class JobQueue {
   }
 
   /** Registers a worker for each definition; failures are logged and left to pg-boss's retry policy. */
-  async work(services: Services, defaultConcurrency: number): Promise<void> {
+  async work(services: JobServices, defaultConcurrency: number): Promise<void> {
     for (const def of this.definitions.values()) {
       await this.boss.work(
         def.name,

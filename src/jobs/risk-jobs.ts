@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import { allTenantIds } from '../db/queries/tenants';
 import type { Tx } from '../db/client';
-import type { Services } from '../services';
-import { defineJob } from './define';
+import { defineJob, type JobServices } from './define';
 import { ledgerChanged, retrainTenantJob, scoreTenantJob } from './workflow';
 
 export { LARGE_CHANGE_INVOICES, retrainTenantJob, scoreTenantJob } from './workflow';
@@ -34,7 +33,7 @@ export const dailyRiskJob = defineJob({
  * @deprecated the pipeline's entry is `ledgerChanged` in workflow.ts (which also carries the changed ids).
  */
 export async function queueAfterLedgerChange(
-  services: Services,
+  services: JobServices,
   tx: Tx | undefined,
   e: { tenantId: string; changedInvoices: number; reason: string; invoiceIds?: readonly string[] },
 ): Promise<void> {

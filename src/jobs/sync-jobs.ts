@@ -2,10 +2,8 @@
 import { z } from 'zod';
 import { registeredConnectors } from '../../connectors';
 import { activeConnectionsLastSynced, connectionTenantId } from '../db/queries/sync-runs';
-import type { Services } from '../services';
 import type { OnSynced } from '../sync/run-sync';
-import { runSync } from '../sync/run-sync';
-import { defineJob } from './define';
+import { defineJob, type JobServices } from './define';
 import { LARGE_CHANGE_INVOICES, ledgerChanged } from './workflow';
 
 /**
@@ -14,7 +12,7 @@ import { LARGE_CHANGE_INVOICES, ledgerChanged } from './workflow';
  * queued, and the dunning plan follows the scores). A page is a partial change: retraining is decided at the end.
  */
 export const scoreAfterSync =
-  (services: Services): OnSynced =>
+  (services: JobServices): OnSynced =>
   async (tx, { tenantId, changedInvoiceIds }) => {
     await ledgerChanged(services, tx, { tenantId, reason: 'sync', invoiceIds: changedInvoiceIds });
   };
@@ -50,7 +48,7 @@ export const syncConnectionJob = defineJob({
   singletonKey: (d) => d.connectionId,
   concurrency: 2,
   handler: async ({ connectionId, reason, full }, services, job) => {
-    const result = await runSync(services, {
+    const result = await services.sync.run({
       connectionId,
       reason,
       full,
@@ -85,7 +83,7 @@ export const pollConnectionsJob = defineJob({
   handler: async (_data, services) => pollConnections(services),
 });
 
-export async function pollConnections(services: Services): Promise<{ enqueued: string[] }> {
+export async function pollConnections(services: JobServices): Promise<{ enqueued: string[] }> {
   const now = services.clock.now().getTime();
   const enqueued: string[] = [];
   for (const connector of registeredConnectors) {

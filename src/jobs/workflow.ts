@@ -24,9 +24,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Tx } from '../db/client';
 import type { DunningJobPort } from '../dunning/job-port';
-import { retrainTenant, scoreTenant } from '../risk/service';
-import type { Services } from '../services';
-import { defineJob } from './define';
+import { defineJob, type JobServices } from './define';
 import type { JobQueue } from './queue';
 
 /** A change this large (a first import, a full sync) is new history worth a retraining attempt. */
@@ -73,7 +71,7 @@ export const scoreTenantJob = defineJob({
   singletonKey: (d) => d.tenantId,
   concurrency: 1,
   handler: async ({ tenantId, invoiceIds }, services) => {
-    const result = await scoreTenant(services, tenantId);
+    const result = await services.risk.score(tenantId);
     await scored(services, { tenantId, invoiceIds });
     return result;
   },
@@ -87,7 +85,7 @@ export const retrainTenantJob = defineJob({
   singletonKey: (d) => d.tenantId,
   concurrency: 1,
   handler: async ({ tenantId }, services) => {
-    const result = await retrainTenant(services, tenantId);
+    const result = await services.risk.retrain(tenantId);
     if (result.promoted) await modelPromoted(services, tenantId);
     return { promoted: result.promoted, version: result.version, reason: result.reason };
   },
@@ -105,8 +103,7 @@ export const planTenantJob = defineJob({
   singletonKey: (d) => d.tenantId,
   concurrency: 1,
   handler: async ({ tenantId }, services) => {
-    const { planTenant } = await import('../dunning/engine');
-    const r = await planTenant(services, tenantId);
+    const r = await services.dunning.plan(tenantId);
     return { planned: r.inserted.length, cancelled: r.cancelled.length, receipts: r.receipts.length };
   },
 });
@@ -129,8 +126,7 @@ export const sendMessageJob = defineJob({
     expireInSeconds: 300,
   },
   handler: async ({ messageId }, services, job) => {
-    const { sendMessage } = await import('../dunning/send-message');
-    return sendMessage(services, messageId, { owner: job.id });
+    return services.dunning.send(messageId, { owner: job.id });
   },
 });
 
@@ -143,7 +139,11 @@ export const sendMessageJob = defineJob({
  * so the follow-up is queued exactly when the change commits. The retrain job itself decides whether the tenant
  * has enough history and whether the challenger is better.
  */
-export async function ledgerChanged(services: Services, tx: Tx | undefined, e: LedgerChanged): Promise<void> {
+export async function ledgerChanged(
+  services: JobServices,
+  tx: Tx | undefined,
+  e: LedgerChanged,
+): Promise<void> {
   const invoiceIds = carriedIds(e.invoiceIds);
   await services.queue.send(
     scoreTenantJob,
@@ -161,7 +161,7 @@ export async function ledgerChanged(services: Services, tx: Tx | undefined, e: L
 
 /** scored → plan: the dunning plan follows the new scores. */
 export async function scored(
-  services: Services,
+  services: JobServices,
   e: { tenantId: string; invoiceIds?: readonly string[] },
 ): Promise<void> {
   const invoiceIds = carriedIds(e.invoiceIds);
@@ -173,7 +173,7 @@ export async function scored(
 }
 
 /** A promoted model changes every score: re-score the whole tenant (which plans after it). */
-export async function modelPromoted(services: Services, tenantId: string): Promise<void> {
+export async function modelPromoted(services: JobServices, tenantId: string): Promise<void> {
   await services.queue.send(scoreTenantJob, { tenantId, reason: 'model promoted' });
 }
 

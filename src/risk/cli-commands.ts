@@ -7,7 +7,6 @@ import path from 'node:path';
 import { toCsv } from '../../connectors/csv/write';
 import { parseHistoryCsv } from '../../connectors/csv/parse';
 import { AppError } from '../errors';
-import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
 import { evaluateBacktest, formatBacktest } from './evaluate';
 import { loadModel, type ModelManifest, trainDefaultModel } from './model-store';
@@ -22,6 +21,7 @@ import {
   type RetrainResult,
   tenantSensitivity,
 } from './service';
+import type { RiskDeps } from './ports';
 import { invoiceAndCustomerExternalIds } from '../db/queries/risk';
 
 /** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
@@ -107,13 +107,13 @@ export type PredictionRow = Record<(typeof PREDICTION_COLUMNS)[number], string |
 
 /** Every invoice open as of the clock, scored now (nothing stored): the export behind `duely predictions`. */
 export async function predictionRows(
-  services: Services,
+  deps: Pick<RiskDeps, 'db' | 'clock' | 'models'>,
   tenantId: string,
   tenantSettings: Record<string, unknown>,
 ): Promise<PredictionRow[]> {
-  const asOf = services.clock.now();
-  const model = await activeModel(services.db, tenantId);
-  const ledger = await loadLedger(services.db, tenantId);
+  const asOf = deps.clock.now();
+  const model = await activeModel(deps, tenantId);
+  const ledger = await loadLedger(deps.db, tenantId);
   const open = openAsOf(ledger, asOf);
   const scores = await scoreInvoices(model, ledger, open, asOf, {
     sensitivity: tenantSensitivity(tenantSettings),
@@ -125,7 +125,7 @@ export async function predictionRows(
     ]),
   );
   const ids = await invoiceAndCustomerExternalIds(
-    services.db,
+    deps.db,
     scores.map((s) => s.invoiceId),
   );
   const external = new Map(ids.map((r) => [r.id, r]));

@@ -6,11 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { DbOrTx } from '../db/client';
 import {
   activeModelManifest,
-  activeModelVersion,
   deleteSettledPredictions,
   insertModelVersion,
   ledgerRows,
@@ -20,15 +18,19 @@ import {
   storeInvoiceScores,
 } from '../db/queries/risk';
 import { tenantById } from '../db/queries/tenants';
-import type { Services } from '../services';
 import { customerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
-import { type LoadedModel, loadModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
+import { DEFAULT_MODEL_DIR, type ModelRegistry } from './model-registry';
+import { type LoadedModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
+import type { RiskDeps } from './ports';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
 import { type RiskBand, riskBand, scoreInvoices } from './score';
 import { InsufficientHistoryError } from './train';
 
-export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
+export { DEFAULT_MODEL_DIR };
+
+/** A database (or transaction) and the process's model registry: what reading a tenant's model needs. */
+export type RiskModels = { db: DbOrTx; models: ModelRegistry };
 
 /** Invoices the model reads: settled ones need a paid date (a paid invoice without one says nothing about timing). */
 export async function loadLedger(db: DbOrTx, tenantId: string): Promise<LedgerInvoice[]> {
@@ -51,38 +53,15 @@ export function tenantSensitivity(settings: Record<string, unknown>): number {
   return Number.isFinite(s) ? Math.max(-3, Math.min(3, s)) : 0;
 }
 
-/** Active models by version, loaded once per process. */
-const sessions = new Map<string, Promise<LoadedModel>>();
-
-export function defaultModel(): Promise<LoadedModel> {
-  let p = sessions.get('default');
-  if (!p) {
-    p = loadModel(DEFAULT_MODEL_DIR);
-    sessions.set('default', p);
-    p.catch(() => sessions.delete('default'));
-  }
-  return p;
-}
-
-export async function activeModel(db: DbOrTx, tenantId: string): Promise<LoadedModel> {
-  const row = await activeModelVersion(db, tenantId);
-  if (!row) return defaultModel();
-  const key = `${tenantId}:${row.version}`;
-  let p = sessions.get(key);
-  if (!p) {
-    p = ort.InferenceSession.create(new Uint8Array(row.onnx)).then((session) => ({
-      session,
-      manifest: row.manifest as unknown as ModelManifest,
-    }));
-    sessions.set(key, p);
-  }
-  return p;
+/** The tenant's active model, through the process's registry (loaded once, bounded). */
+export function activeModel(deps: RiskModels, tenantId: string): Promise<LoadedModel> {
+  return deps.models.active(deps.db, tenantId);
 }
 
 /** The active model's manifest (version, thresholds, metrics) without reading or loading its ONNX graph. */
-export async function activeManifest(db: DbOrTx, tenantId: string): Promise<ModelManifest> {
-  const row = await activeModelManifest(db, tenantId);
-  return row ? (row.manifest as unknown as ModelManifest) : (await defaultModel()).manifest;
+export async function activeManifest(deps: RiskModels, tenantId: string): Promise<ModelManifest> {
+  const row = await activeModelManifest(deps.db, tenantId);
+  return row ? (row.manifest as unknown as ModelManifest) : (await deps.models.default()).manifest;
 }
 
 /**
@@ -90,10 +69,10 @@ export async function activeManifest(db: DbOrTx, tenantId: string): Promise<Mode
  * cut as the invoice bands. The one definition the risk API, the Customer page and the dunning planner share.
  */
 export async function customerBandOf(
-  db: DbOrTx,
+  deps: RiskModels,
   tenant: { id: string; settings: Record<string, unknown> },
 ): Promise<(score: number) => RiskBand> {
-  const { thresholds } = await activeManifest(db, tenant.id);
+  const { thresholds } = await activeManifest(deps, tenant.id);
   const sensitivity = tenantSensitivity(tenant.settings);
   return (score) => riskBand(score, thresholds, sensitivity);
 }
@@ -106,14 +85,14 @@ export interface ScoreRunResult {
 
 /** Scores every invoice open as of `asOf` and every customer with history; stores the latest of each. */
 export async function scoreTenant(
-  services: Services,
+  deps: RiskDeps,
   tenantId: string,
-  asOf = services.clock.now(),
+  asOf = deps.clock.now(),
 ): Promise<ScoreRunResult> {
-  const { db } = services;
+  const { db } = deps;
   const tenant = await tenantById(db, tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} not found`);
-  const model = await activeModel(db, tenantId);
+  const model = await activeModel(deps, tenantId);
   const ledger = await loadLedger(db, tenantId);
   const open = openAsOf(ledger, asOf);
   const scores = await scoreInvoices(model, ledger, open, asOf, {
@@ -126,7 +105,7 @@ export async function scoreTenant(
     // Predictions of invoices no longer open are history, not a forecast: drop them.
     await deleteSettledPredictions(tx, tenantId);
   });
-  services.logger.info({ tenantId, invoices: scores.length, model: model.manifest.version }, 'scored');
+  deps.logger.info({ tenantId, invoices: scores.length, model: model.manifest.version }, 'scored');
   return { modelVersion: model.manifest.version, invoices: scores.length, customers: risks.length };
 }
 
@@ -148,8 +127,9 @@ export interface RetrainResult {
  * `scoring: 'heuristic'`, carrying the shipped default's graph (for the collection of overdue invoices only) and the
  * rule's own band cuts from the slice. Re-running on the same day re-activates the same row.
  */
-async function activateHeuristic(db: DbOrTx, tenantId: string, comparison: ModelComparison, now: Date) {
-  const fallback = await defaultModel();
+async function activateHeuristic(deps: RiskDeps, tenantId: string, comparison: ModelComparison, now: Date) {
+  const { db } = deps;
+  const fallback = await deps.models.default();
   const version = `heuristic-${now.toISOString().slice(0, 10)}-${tenantId.slice(0, 8)}`;
   const manifest: ModelManifest = {
     ...fallback.manifest,
@@ -178,11 +158,11 @@ async function activateHeuristic(db: DbOrTx, tenantId: string, comparison: Model
  * with the current model and the heuristic, keep every version in the registry, and promote only a better one.
  */
 export async function retrainTenant(
-  services: Services,
+  deps: RiskDeps,
   tenantId: string,
-  now = services.clock.now(),
+  now = deps.clock.now(),
 ): Promise<RetrainResult> {
-  const { db } = services;
+  const { db } = deps;
   const ledger = await loadLedger(db, tenantId);
   const settled = ledger.filter(
     (r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(now),
@@ -205,7 +185,7 @@ export async function retrainTenant(
     }
     throw err;
   }
-  const current = await activeModel(db, tenantId);
+  const current = await activeModel(deps, tenantId);
   const comparison = await compareModels({ rows: ledger, challenger, current });
   // writeModel produces the manifest and the ONNX bytes exactly as shipped models have them; the registry keeps both.
   const dir = mkdtempSync(path.join(tmpdir(), 'duely-model-'));
@@ -237,8 +217,8 @@ export async function retrainTenant(
       promotedAt: comparison.promote ? now : null,
     });
   });
-  if (comparison.useHeuristic) await activateHeuristic(db, tenantId, comparison, now);
-  services.logger.info(
+  if (comparison.useHeuristic) await activateHeuristic(deps, tenantId, comparison, now);
+  deps.logger.info(
     { tenantId, version, promote: comparison.promote, reason: comparison.reason },
     'retrained',
   );

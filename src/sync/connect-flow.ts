@@ -9,23 +9,18 @@
 import { connectorFor, type Provider } from '../../connectors';
 import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { toStoredTokens } from './connection-tokens';
-import type { DbOrTx, Tx } from '../db/client';
+import type { DbOrTx, } from '../db/client';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { insertConnection, reattachConnection } from '../db/queries/connections';
 import { createTenant, tenantById } from '../db/queries/tenants';
-import type { Services } from '../services';
-import { registeredConnector, shortNameOf, vaultFor } from './connections';
+import type { EnqueueSync, SyncDeps } from './ports';
+import { registeredConnector, shortNameOf } from './connections';
 
 /** Where the provider sends the browser back: registered at the provider, so it must never change. */
 export const callbackUrl = (publicUrl: string, provider: string) =>
   `${publicUrl}/connect/${provider}/callback`;
 
-/** Enqueues a sync of the connection (inside `tx` when given, so it runs only if the connect commits). */
-export type EnqueueSync = (
-  connectionId: string,
-  reason: 'connect' | 'reconnect' | 'webhook',
-  tx?: Tx,
-) => Promise<unknown>;
+export type { EnqueueSync };
 
 export interface ConnectedCompany {
   tenantId: string;
@@ -45,7 +40,7 @@ export async function isKnownCompany(db: DbOrTx, provider: string, externalId: s
  * company is already connected to another tenant than the bound one.
  */
 export async function attachCompany(
-  services: Services,
+  services: SyncDeps,
   enqueueSync: EnqueueSync,
   opts: {
     provider: Provider;
@@ -58,7 +53,7 @@ export async function attachCompany(
   const { provider, externalId, boundTenant } = opts;
   const now = services.clock.now();
   const stored = toStoredTokens(opts.tokens, now);
-  const sealed = vaultFor(services.config).seal(stored);
+  const sealed = services.vault.seal(stored);
   const tokenColumns = {
     credentials: sealed,
     accessExpiresAt: new Date(stored.accessExpiresAt),
@@ -113,7 +108,7 @@ export async function attachCompany(
  * is not active) are returned as `unknown` and ignored.
  */
 export async function routeWebhookEvents(
-  services: Services,
+  services: SyncDeps,
   enqueueSync: EnqueueSync,
   provider: Provider,
   events: readonly WebhookEvent[],
@@ -145,7 +140,7 @@ export type CredentialConnectOutcome =
  * connect — to `tenantId` when given, else to a new tenant named after the company — with the first sync enqueued.
  */
 export async function connectWithCredentials(
-  services: Services,
+  services: SyncDeps,
   enqueueSync: EnqueueSync,
   opts: {
     provider: string;

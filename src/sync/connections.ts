@@ -1,7 +1,8 @@
 /**
- * Per-process plumbing for connected ledgers: the token vault, one ConnectionTokens per Services (so refreshes are
- * single-flight inside the process; the database lock covers other processes), the provider's client credentials,
- * and an authenticated API client for a stored connection. Provider-specific parts come from the registry by the
+ * Plumbing for connected ledgers: the process's ConnectionTokens and shared request limiters (built once by the
+ * composition root and handed in as SyncDeps, so refreshes are single-flight inside the process; the database lock
+ * covers other processes), the provider's client credentials, and an authenticated API client for a stored
+ * connection. Provider-specific parts come from the registry by the
  * connection's `provider` column.
  */
 import { type AnyConnector, connectorFor, isProvider } from '../../connectors';
@@ -11,13 +12,13 @@ import { Vault } from '../keys';
 import type { Config } from '../config';
 import { type ConnectionRow, connectionIdentity } from '../db/queries/connections';
 import { AppError } from '../errors';
-import type { Services } from '../services';
+import type { Infra } from '../infra';
+import type { SyncDeps } from './ports';
 import { budgetOf, SharedRequestLimiter } from './rate-budget';
 
-export type { ConnectionRow };
+export { SharedLimiters } from './rate-budget';
 
-const tokensByServices = new WeakMap<Services, ConnectionTokens>();
-const budgetsByServices = new WeakMap<Services, Map<string, SharedRequestLimiter>>();
+export type { ConnectionRow };
 
 /**
  * The company's request budget shared by every process on Postgres (one instance per process and company, so the
@@ -25,25 +26,15 @@ const budgetsByServices = new WeakMap<Services, Map<string, SharedRequestLimiter
  * limiter is the whole budget (one process), as it is for a connector that declares no `requestBudget`.
  */
 export function sharedLimiter(
-  services: Services,
+  services: Pick<SyncDeps, 'dbh' | 'db' | 'config' | 'limiters'>,
   conn: Pick<ConnectionRow, 'provider' | 'externalId'>,
 ): SharedRequestLimiter | undefined {
   if (services.dbh.kind !== 'postgres') return undefined;
   const declared = isProvider(conn.provider) ? connectorFor(conn.provider).requestBudget : undefined;
   const budget = typeof declared === 'function' ? declared(services.config) : declared;
   if (!budget) return undefined;
-  let byKey = budgetsByServices.get(services);
-  if (!byKey) {
-    byKey = new Map();
-    budgetsByServices.set(services, byKey);
-  }
   const key = `${conn.provider}:${conn.externalId}`;
-  let limiter = byKey.get(key);
-  if (!limiter) {
-    limiter = new SharedRequestLimiter(services.db, key, budgetOf(budget));
-    byKey.set(key, limiter);
-  }
-  return limiter;
+  return services.limiters.get(key, () => new SharedRequestLimiter(services.db, key, budgetOf(budget)));
 }
 
 export function vaultFor(config: Pick<Config, 'APP_SECRET'>): Vault {
@@ -75,7 +66,7 @@ export function connectorCredentials(provider: string, config: Config): ClientCr
 
 /** The connector of a stored connection, for token calls (refresh, revoke) with its own credentials. */
 async function tokenConnector(
-  services: Services,
+  services: Pick<Infra, 'db' | 'config'>,
   connectionId: string,
 ): Promise<{ connector: AnyConnector; externalId: string }> {
   const row = await connectionIdentity(services.db, connectionId);
@@ -89,37 +80,43 @@ async function tokenConnector(
 }
 
 /**
- * The process's ConnectionTokens for these services (one instance, so concurrent callers share one refresh).
- * `fresh: true` builds a separate instance (tests simulating another process).
+ * A ConnectionTokens over these deps: the root builds the process's one instance (so concurrent callers share one
+ * refresh); tests build a second to simulate another process.
  */
-export function connectionTokens(services: Services, opts: { fresh?: boolean } = {}): ConnectionTokens {
-  const cached = opts.fresh ? undefined : tokensByServices.get(services);
-  if (cached) return cached;
-  const tokens = new ConnectionTokens(
-    { dbh: services.dbh, clock: services.clock, logger: services.logger, vault: vaultFor(services.config) },
+export function createConnectionTokens(
+  deps: Pick<Infra, 'db' | 'dbh' | 'clock' | 'logger' | 'config' | 'vault'>,
+): ConnectionTokens {
+  return new ConnectionTokens(
+    { dbh: deps.dbh, clock: deps.clock, logger: deps.logger, vault: deps.vault },
     async (connectionId) => {
-      const { connector, externalId } = await tokenConnector(services, connectionId);
+      const { connector, externalId } = await tokenConnector(deps, connectionId);
       if (!connector.refreshTokens) {
         throw new AppError('unsupported', `${connector.provider} connections have no tokens to refresh`, 500);
       }
       const refresh = connector.refreshTokens;
-      return (refreshToken: string) => refresh({ config: services.config, refreshToken, externalId });
+      return (refreshToken: string) => refresh({ config: deps.config, refreshToken, externalId });
     },
     async (connectionId) => {
-      const { connector, externalId } = await tokenConnector(services, connectionId);
+      const { connector, externalId } = await tokenConnector(deps, connectionId);
       const revoke = connector.disconnect;
       return async (token: string) => {
-        if (revoke) await revoke({ config: services.config, refreshToken: token, externalId });
+        if (revoke) await revoke({ config: deps.config, refreshToken: token, externalId });
       };
     },
   );
-  if (!opts.fresh) tokensByServices.set(services, tokens);
-  return tokens;
+}
+
+/**
+ * The process's ConnectionTokens (`deps.tokens`, one instance). `fresh: true` builds a separate instance (tests
+ * simulating another process).
+ */
+export function connectionTokens(deps: SyncDeps, opts: { fresh?: boolean } = {}): ConnectionTokens {
+  return opts.fresh ? createConnectionTokens(deps) : deps.tokens;
 }
 
 /** An authenticated API client for a stored connection; tokens refresh through ConnectionTokens. */
 export function connectionClient(
-  services: Services,
+  services: SyncDeps,
   conn: Pick<ConnectionRow, 'id' | 'provider' | 'externalId'>,
 ) {
   if (!isProvider(conn.provider)) {

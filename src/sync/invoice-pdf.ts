@@ -5,7 +5,7 @@
  */
 import { connectorFor, isProvider, registeredConnectors } from '../../connectors';
 import type { InvoicePdf } from '../../connectors/types';
-import type { Services } from '../services';
+import type { SyncDeps } from './ports';
 import { type ConnectionRow, connectionTokens, sharedLimiter } from './connections';
 
 /** Providers whose invoices Duely can hand out as PDFs. */
@@ -22,7 +22,7 @@ export function hostHasInvoicePdf(provider: string): boolean {
  * connection cannot be used, ConnectorError for the host's own refusals (not_found for a deleted invoice).
  */
 export function fetchInvoicePdf(
-  services: Services,
+  services: SyncDeps,
   conn: Pick<ConnectionRow, 'id' | 'provider' | 'externalId'>,
   invoiceExternalId: string,
   signal?: AbortSignal,

@@ -9,7 +9,7 @@ import type { ConnectionRow } from '../db/queries/connection-lookup';
 import { lockActiveConnection } from '../db/queries/connections';
 import { invoiceExternalIds } from '../db/queries/ledger';
 import { tenantById } from '../db/queries/tenants';
-import type { Services } from '../services';
+import type { SyncDeps } from './ports';
 import { writePage } from './apply-page';
 import { connectionClient } from './connections';
 
@@ -19,7 +19,7 @@ export function hasLiveRead(provider: string): boolean {
 }
 
 export async function refreshInvoicesLive(
-  services: Services,
+  services: SyncDeps,
   conn: Pick<ConnectionRow, 'id' | 'tenantId' | 'provider' | 'externalId'>,
   invoiceIds: string[],
 ): Promise<void> {

@@ -84,3 +84,16 @@ export class SharedRequestLimiter implements RequestLimiter {
     });
   }
 }
+
+/** The process's shared request limiters by (provider, company); one instance, built by the root. */
+export class SharedLimiters {
+  private readonly byKey = new Map<string, SharedRequestLimiter>();
+  get(key: string, create: () => SharedRequestLimiter): SharedRequestLimiter {
+    let limiter = this.byKey.get(key);
+    if (!limiter) {
+      limiter = create();
+      this.byKey.set(key, limiter);
+    }
+    return limiter;
+  }
+}

@@ -11,7 +11,6 @@
  */
 import type { EntityKind, SyncPage } from '../../connectors/types';
 import { ConnectorError } from '../../connectors/errors';
-import type { Tx } from '../db/client';
 import { tenantById } from '../db/queries/tenants';
 import {
   connectionById,
@@ -25,12 +24,12 @@ import {
 } from '../db/queries/sync-runs';
 import type { SyncProgress, SyncRunKind } from '../db/schema';
 import { AppError } from '../errors';
-import type { Services } from '../services';
+import type { OnSynced, SyncDeps } from './ports';
 import { ConnectionInactiveError } from './connection-tokens';
 import { applySyncPage, addStats } from './apply-page';
 import { connectionClient } from './connections';
 
-export type OnSynced = (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+export type { OnSynced };
 
 export interface RunSyncOptions {
   connectionId: string;
@@ -120,11 +119,11 @@ function userMessage(err: unknown): string {
 }
 
 /** Runs the sync of one connection to the end (or to the first error); see the module comment. */
-export async function runSync(services: Services, opts: RunSyncOptions): Promise<SyncResult> {
+export async function runSync(services: SyncDeps, opts: RunSyncOptions): Promise<SyncResult> {
   return services.dbh.withLock(`sync:${opts.connectionId}`, () => runLocked(services, opts));
 }
 
-async function runLocked(services: Services, opts: RunSyncOptions): Promise<SyncResult> {
+async function runLocked(services: SyncDeps, opts: RunSyncOptions): Promise<SyncResult> {
   const heartbeat: { timer: ReturnType<typeof setInterval> | null } = { timer: null };
   try {
     return await runHeartbeating(services, opts, heartbeat);
@@ -148,7 +147,7 @@ export function isLive(
 }
 
 async function runHeartbeating(
-  services: Services,
+  services: SyncDeps,
   opts: RunSyncOptions,
   heartbeat: { timer: ReturnType<typeof setInterval> | null },
 ): Promise<SyncResult> {

@@ -32,7 +32,7 @@ describe('customer risk band in planned messages', () => {
       .where(eq(tenants.id, tenantId));
     await scoreTenant(s, tenantId);
     await planTenant(s, tenantId);
-    const { manifest } = await activeModel(s.db, tenantId);
+    const { manifest } = await activeModel(s, tenantId);
     const bands = (await messagesOf(s, tenantId))
       .map(
         (m) =>

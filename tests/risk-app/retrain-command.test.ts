@@ -16,7 +16,7 @@ import { heuristicPredict } from '../../src/risk/heuristic';
 import { dayNumber } from '../../src/risk/ledger';
 import { scoreInvoices } from '../../src/risk/score';
 import { MODEL_FILE, writeModel } from '../../src/risk/model-store';
-import { activeModel, defaultModel, loadLedger, openAsOf, retrainTenant } from '../../src/risk/service';
+import { activeModel, loadLedger, openAsOf, retrainTenant } from '../../src/risk/service';
 import { trainRiskModel } from '../../src/risk/train';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import type { Services } from '../../src/services';
@@ -66,8 +66,8 @@ describe('model retrain for a tenant', () => {
       x.logLoss.value >= m.heuristic.logLoss.value || x.payDateMae.value > m.heuristic.payDateMae.value;
     expect(first.scoring === 'heuristic').toBe(loses(m.current!));
     if (first.scoring !== 'heuristic') {
-      expect((await activeModel(s.db, tenantId)).manifest.version).toBe(
-        (await defaultModel()).manifest.version,
+      expect((await activeModel(s, tenantId)).manifest.version).toBe(
+        (await s.models.default()).manifest.version,
       );
       // A weak current model (trained on 100 invoices of another ledger) now stands in for the default.
       const weak = trainRiskModel(
@@ -97,7 +97,7 @@ describe('model retrain for a tenant', () => {
       expect(loses(again.comparison!.metrics!.current!)).toBe(true);
       expect(again.scoring).toBe('heuristic');
     }
-    const active = await activeModel(s.db, tenantId);
+    const active = await activeModel(s, tenantId);
     expect(active.manifest.scoring).toBe('heuristic');
     expect(active.manifest.version).toMatch(/^heuristic-2014-03-01-/);
     const rows = await s.db.select().from(modelVersions).where(eq(modelVersions.tenantId, tenantId));

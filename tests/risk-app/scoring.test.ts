@@ -4,14 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock';
 import { customerRisk, invoicePredictions, invoices, modelVersions } from '../../src/db/schema';
 import { predictionRows } from '../../src/risk/cli-commands';
-import {
-  activeModel,
-  defaultModel,
-  loadLedger,
-  openAsOf,
-  retrainTenant,
-  scoreTenant,
-} from '../../src/risk/service';
+import { activeModel, loadLedger, openAsOf, retrainTenant, scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerCsv, synthetic } from './helpers';
@@ -131,8 +124,8 @@ describe('scoring inside the app', () => {
     const r = await retrainTenant(s, small.tenant.id);
     expect(r.trained).toBe(false);
     expect(r.reason).toMatch(/settled invoices; 300 needed/);
-    expect((await activeModel(s.db, small.tenant.id)).manifest.version).toBe(
-      (await defaultModel()).manifest.version,
+    expect((await activeModel(s, small.tenant.id)).manifest.version).toBe(
+      (await s.models.default()).manifest.version,
     );
   });
 
@@ -146,7 +139,7 @@ describe('scoring inside the app', () => {
     expect(challenger.reason).toBe(r.reason);
     // A second row only when no model beat the rule of thumb: the tenant then scores with the rule.
     expect(versions).toHaveLength(r.scoring === 'heuristic' ? 2 : 1);
-    const active = await activeModel(s.db, tenantId);
+    const active = await activeModel(s, tenantId);
     if (r.promoted) {
       expect(active.manifest.version).toBe(r.version);
       const scored = await scoreTenant(s, tenantId);
@@ -156,7 +149,7 @@ describe('scoring inside the app', () => {
       const scored = await scoreTenant(s, tenantId);
       expect(scored.modelVersion).toBe(active.manifest.version);
     } else {
-      expect(active.manifest.version).toBe((await defaultModel()).manifest.version);
+      expect(active.manifest.version).toBe((await s.models.default()).manifest.version);
     }
   });
 });

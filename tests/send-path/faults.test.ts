@@ -154,10 +154,10 @@ describe('the live host read', () => {
       .set({ payLink: 'https://pay.example.test/inv' })
       .where(eq(invoices.id, m.invoiceIds[0]!));
     let reads = 0;
-    liveStateRefreshers.csv = async (services, _tenant, ids) => {
+    liveStateRefreshers.csv = async (_deps, _tenant, ids) => {
       reads++;
       // The accounting system learns of the payment after the first attempt; the refresher writes it through.
-      if (reads === 2) await settle(services, ids[0]!, 0);
+      if (reads === 2) await settle(s, ids[0]!, 0);
     };
     try {
       expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({

@@ -28,7 +28,7 @@ import type { StateSigner } from '../../auth/signed-state';
 import { userForIntuitSignIn } from '../../auth/users';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
-import { attachCompany, callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
+import { callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
 import { connectorCredentials, shortNameOf } from '../../sync/connections';
 import { PUBLIC, sessionPrincipal } from '../auth';
 import { escapeHtml, htmlPage } from './html-page';
@@ -267,7 +267,7 @@ export const connectRoutes =
       const newTenant = !boundTenant && !(await isKnownCompany(services.db, c.provider, externalId));
       const companyName = newTenant ? await identity.displayName() : null;
 
-      const result = await attachCompany(services, enqueueSync, {
+      const result = await services.sync.connect.attach(enqueueSync, {
         provider: c.provider,
         externalId,
         tokens,

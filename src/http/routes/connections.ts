@@ -14,8 +14,7 @@ import {
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
-import { connectWithCredentials, type EnqueueSync } from '../../sync/connect-flow';
-import { vaultFor } from '../../sync/connections';
+import type { EnqueueSync } from '../../sync/connect-flow';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/connections';
@@ -44,7 +43,7 @@ export const connectionRoutes =
       let type: string | null = null;
       if (connect?.credentialTypeOf && c.credentials) {
         try {
-          const stored = vaultFor(services.config).open<StoredTokens>(c.credentials as never);
+          const stored = services.vault.open<StoredTokens>(c.credentials as never);
           type = connect.credentialTypeOf(stored.refreshToken);
         } catch {
           type = null;
@@ -122,7 +121,7 @@ export const connectionRoutes =
       for (const [k, v] of [...Object.entries(body), ...Object.entries(auth)]) {
         if (k !== 'provider' && k !== 'auth' && typeof v === 'string') fields[k] = v;
       }
-      const outcome = await connectWithCredentials(services, enqueueSync, {
+      const outcome = await services.sync.connect.withCredentials(enqueueSync, {
         provider,
         fields,
         tenantId: tenant.id,
@@ -176,7 +175,7 @@ export const connectionRoutes =
       const disconnect = isProvider(conn.provider) ? connectorFor(conn.provider).disconnect : undefined;
       if (conn.credentials && disconnect) {
         try {
-          const stored = vaultFor(services.config).open<StoredTokens>(conn.credentials);
+          const stored = services.vault.open<StoredTokens>(conn.credentials);
           // The grant is revoked by the connection's own connector, with that provider's app credentials.
           const result = await disconnect({
             config: services.config,

@@ -1,6 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { senderOf } from '../../dunning/compose-email';
-import { applyDeliveryUpdate, unsubscribeDebtor } from '../../dunning/delivery-events';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
 import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
@@ -34,7 +32,7 @@ export const resendWebhookRoutes =
         throw new AppError('invalid_payload', `webhook payload: ${parsed.reason}`, 400);
       }
       const svixId = String(req.headers['svix-id']);
-      const result = await applyDeliveryUpdate(services, deliveryUpdate(parsed.event), svixId);
+      const result = await services.dunning.applyDeliveryUpdate(deliveryUpdate(parsed.event), svixId);
       return reply.status(200).send({ result });
     });
   };
@@ -63,7 +61,7 @@ export const unsubscribeRoutes =
     /** Who the reminders come from (the name the emails are signed with), HTML-escaped; null if unknown. */
     const companyOf = async (messageId: string): Promise<string | null> => {
       const tenant = await tenantOfMessage(services.db, messageId);
-      return tenant ? escapeHtml(senderOf(tenant, services).companyName) : null;
+      return tenant ? escapeHtml(services.dunning.senderOf(tenant).companyName) : null;
     };
 
     /** The confirm page: a GET never unsubscribes (mail scanners follow links). */
@@ -89,7 +87,7 @@ export const unsubscribeRoutes =
       const { token } = req.params as { token: string };
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
-      const done = messageId ? await unsubscribeDebtor(services, messageId) : false;
+      const done = messageId ? await services.dunning.unsubscribe(messageId) : false;
       const company = done && messageId ? await companyOf(messageId) : null;
       if (!company)
         return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));

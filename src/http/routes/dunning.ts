@@ -23,15 +23,11 @@ import {
   upsertOverride,
 } from '../../db/queries/dunning-settings';
 import type { dunningMessageEvents } from '../../db/schema';
-import { approveMessage, editMessage, skipMessage } from '../../dunning/approvals';
-import { composeEmail, type MessageRow } from '../../dunning/compose-email';
+import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
-import { planTenant, planTenantIn } from '../../dunning/engine';
-import { goLiveStatus } from '../../dunning/go-live';
 import { localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
-import { sendingToday } from '../../dunning/sending-today';
-import { parseDraftStep, previewStep } from '../../dunning/step-preview';
+import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
@@ -166,7 +162,7 @@ export const dunningRoutes =
           values,
         );
         // What will be sent changes with it, in this transaction (a pause withdraws what was planned).
-        await planTenantIn(services, tx, tenant.id);
+        await services.dunning.planIn(tx, tenant.id);
         return row;
       });
     });
@@ -179,7 +175,7 @@ export const dunningRoutes =
         const { id } = req.params;
         await db.transaction(async (tx) => {
           if (!(await deleteOverride(tx, tenant.id, id))) throw notFound(`override ${id}`);
-          await planTenantIn(services, tx, tenant.id);
+          await services.dunning.planIn(tx, tenant.id);
         });
         return reply.status(204).send(null);
       },
@@ -203,7 +199,7 @@ export const dunningRoutes =
         ]);
       const row = await db.transaction(async (tx) => {
         const r = await insertPromise(tx, { tenantId: tenant.id, ...p });
-        await planTenantIn(services, tx, tenant.id);
+        await services.dunning.planIn(tx, tenant.id);
         return r;
       });
       return reply.status(201).send(row);
@@ -218,7 +214,7 @@ export const dunningRoutes =
         await db.transaction(async (tx) => {
           if (!(await cancelPromise(tx, tenant.id, id, services.clock.now())))
             throw notFound(`promise ${id}`);
-          await planTenantIn(services, tx, tenant.id);
+          await services.dunning.planIn(tx, tenant.id);
         });
         return reply.status(204).send(null);
       },
@@ -243,7 +239,7 @@ export const dunningRoutes =
           until: d.until,
           reason: d.reason ?? null,
         });
-        await planTenantIn(services, tx, tenant.id);
+        await services.dunning.planIn(tx, tenant.id);
         return r;
       });
       return reply.status(201).send(row);
@@ -260,7 +256,7 @@ export const dunningRoutes =
           ...(body.resolved !== undefined ? { resolvedAt: body.resolved ? services.clock.now() : null } : {}),
         });
         if (!row) throw notFound(`dispute ${id}`);
-        await planTenantIn(services, tx, tenant.id);
+        await services.dunning.planIn(tx, tenant.id);
         return row;
       });
     });
@@ -290,7 +286,7 @@ export const dunningRoutes =
         email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
       } else {
         const c = await customerById(db, m.customerId);
-        email = await composeEmail(services, m, tenant, c!, services.clock.now());
+        email = await services.dunning.composeEmail(m, tenant, c!, services.clock.now());
       }
       if (q.format === 'html')
         return reply
@@ -306,7 +302,7 @@ export const dunningRoutes =
       { config: COLLECTOR, schema: contract.approveMessage },
       async (req) => {
         const { tenant, m } = await messageOf(req);
-        return messageView(await approveMessage(services, tenant.id, m.id, actor(req)));
+        return messageView(await services.dunning.approve(tenant.id, m.id, actor(req)));
       },
     );
 
@@ -316,21 +312,21 @@ export const dunningRoutes =
       async (req) => {
         const { tenant, m } = await messageOf(req);
         const body = req.body;
-        return messageView(await skipMessage(services, tenant.id, m.id, actor(req), body?.reason));
+        return messageView(await services.dunning.skip(tenant.id, m.id, actor(req), body?.reason));
       },
     );
 
     app.patch(`${base}/messages/:id`, { config: COLLECTOR, schema: contract.editMessage }, async (req) => {
       const { tenant, m } = await messageOf(req);
       const body = req.body;
-      return messageView(await editMessage(services, tenant.id, m.id, actor(req), body));
+      return messageView(await services.dunning.edit(tenant.id, m.id, actor(req), body));
     });
 
     // ---- planning ---------------------------------------------------------------------------------------------
     /** Runs the planner now; returns what it wrote and every customer's decision. */
     app.post(`${base}/plan`, { config: COLLECTOR, schema: contract.plan }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const r = await planTenant(services, tenant.id);
+      const r = await services.dunning.plan(tenant.id);
       return {
         planned: r.inserted,
         cancelled: r.cancelled,
@@ -348,7 +344,7 @@ export const dunningRoutes =
       if (!seq) throw notFound(`sequence ${q.sequence}`);
       const step = seq.steps[q.step];
       if (!step) throw notFound(`step ${q.step} of sequence ${q.sequence}`);
-      const preview = await previewStep(services, tenant, {
+      const preview = await services.dunning.previewStep(tenant, {
         invoiceId: q.invoice,
         sequence: seq,
         stepIndex: q.step,
@@ -369,7 +365,7 @@ export const dunningRoutes =
       if (!draft.ok) throw invalid('body', draft.errors);
       const config = await loadDunningConfig(db, tenant);
       const saved = config.policy.sequences.find((s) => s.id === body.sequence);
-      const preview = await previewStep(services, tenant, {
+      const preview = await services.dunning.previewStep(tenant, {
         invoiceId: body.invoice,
         // A sequence not saved yet previews under its id.
         sequence: { id: body.sequence, name: saved?.name ?? body.sequence },
@@ -383,14 +379,14 @@ export const dunningRoutes =
     /** The Dashboard's first-run checklist: sending on or off, what would be sent, what is left before go-live. */
     app.get(`${base}/go-live`, { schema: contract.goLive }, async (req) => {
       const tenant = await tenantOf(req, services);
-      return goLiveStatus(services, db, tenant);
+      return services.dunning.goLiveStatus(db, tenant);
     });
 
     /** The dashboard's "Sending today": today's sends in the tenant's timezone, held and already-sent counts. */
     app.get(`${base}/today`, { schema: contract.today }, async (req) => {
       const tenant = await tenantOf(req, services);
       const q = req.query;
-      return sendingToday(services, tenant, q.limit);
+      return services.dunning.sendingToday(tenant, q.limit);
     });
 
     // ---- tasks (call list) ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import { findTenant } from '../../db/queries/tenants';
 import { AppError, forbidden } from '../../errors';
 import type { Services } from '../../services';
 import { ledgerChanged } from '../../jobs/workflow';
-import { importHistoryCsv } from '../../sync/csv-import';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
 
@@ -62,7 +61,7 @@ export const importRoutes =
             415,
           );
         }
-        const result = await importHistoryCsv(services.db, content, {
+        const result = await services.sync.importCsv(content, {
           // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
           tenantName: existing?.name ?? ref,
           tenantId: existing?.id,

@@ -12,9 +12,8 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ConnectorError } from '../../../connectors/errors';
 import { ConnectionInactiveError, ReconnectNeededError } from '../../sync/connection-tokens';
-import { resolveInvoicePdfLink } from '../../dunning/invoice-pdf-link';
 import type { Services } from '../../services';
-import { fetchInvoicePdf, invoicePdfProviders } from '../../sync/invoice-pdf';
+import { type fetchInvoicePdf, invoicePdfProviders } from '../../sync/invoice-pdf';
 import { PUBLIC } from '../auth';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -59,8 +58,7 @@ export const invoicePdfRoutes =
       },
       async (req, reply) => {
         const { token } = req.params as { token: string };
-        const target = await resolveInvoicePdfLink(
-          services,
+        const target = await services.dunning.resolveInvoicePdfLink(
           token,
           services.clock.now(),
           invoicePdfProviders,
@@ -93,7 +91,7 @@ export const invoicePdfRoutes =
 
         let pdf: Awaited<ReturnType<typeof fetchInvoicePdf>>;
         try {
-          pdf = await fetchInvoicePdf(services, target.connection, target.invoiceExternalId);
+          pdf = await services.sync.invoicePdf(target.connection, target.invoiceExternalId);
         } catch (err) {
           if (err instanceof ReconnectNeededError || err instanceof ConnectionInactiveError)
             return unavailable();

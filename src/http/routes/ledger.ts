@@ -4,7 +4,6 @@ import { fromMinor } from '../../../connectors/money';
 import { isoDay } from '../../clock';
 import { customerLedger, findCustomer } from '../../db/queries/ledger';
 import { listTenants } from '../../db/queries/tenants';
-import { ensurePayLinks } from '../../dunning/payment-details';
 import { notFound } from '../../errors';
 import type { Services } from '../../services';
 import { principalOf, tenantOf } from '../auth';
@@ -38,8 +37,7 @@ export const ledgerRoutes =
       if (!customer) throw notFound(`customer ${ref}`);
       const ledger = await customerLedger(services.db, tenant.id, customer.id);
       // Every open invoice shows its pay link, whether or not a reminder has covered it yet (read once from the host).
-      const links = await ensurePayLinks(
-        services,
+      const links = await services.dunning.ensurePayLinks(
         tenant.id,
         ledger.invoices.filter((i) => i.status === 'open' && !i.payLink).map((i) => i.id),
       );

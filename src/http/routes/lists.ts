@@ -40,13 +40,7 @@ import {
   taskTotals,
   tasksWithCustomers,
 } from '../../db/queries/lists';
-import {
-  type BulkResult,
-  bulkCustomers,
-  bulkDecideMessages,
-  bulkDispute,
-  bulkSendStatements,
-} from '../../dunning/bulk';
+import type { BulkResult } from '../../dunning/bulk';
 import { AppError, notFound } from '../../errors';
 import type { Services } from '../../services';
 import { COLLECTOR, tenantOf } from '../auth';
@@ -345,7 +339,7 @@ export const listRoutes =
           const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
           return messageIdsMatching(db, tenant.id, f);
         });
-        return bulkDecideMessages(services, b.action, { ...r, reason: b.reason });
+        return services.dunning.bulk.decideMessages(b.action, { ...r, reason: b.reason });
       },
     );
 
@@ -362,8 +356,8 @@ export const listRoutes =
             customerFilterOf(services, parseInput(customerListQuery, filter, 'filter')),
           ),
         );
-        if (b.action === 'send_statement') return bulkSendStatements(services, r);
-        return bulkCustomers(services, b.action, { ...r, until: b.until });
+        if (b.action === 'send_statement') return services.dunning.bulk.sendStatements(r);
+        return services.dunning.bulk.customers(b.action, { ...r, until: b.until });
       },
     );
 
@@ -380,7 +374,7 @@ export const listRoutes =
             await invoiceFilterOf(services, tenant.id, parseInput(invoiceListQuery, filter, 'filter')),
           ),
         );
-        return bulkDispute(services, b.action, {
+        return services.dunning.bulk.dispute(b.action, {
           ...r,
           reason: b.reason,
           until: b.until,

@@ -11,12 +11,10 @@ import {
   updateTenantSettings,
 } from '../../db/queries/risk-views';
 import type { Tenant } from '../../db/queries/tenants';
-import { applySendingSwitches, sendingSwitchesView } from '../../dunning/go-live';
-import { effectiveSender } from '../../dunning/sender-settings';
+import { sendingSwitchesView } from '../../dunning/go-live';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
-import { activeManifest, customerBandOf } from '../../risk/service';
 import type { Services } from '../../services';
 import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/risk';
@@ -78,7 +76,7 @@ export const riskRoutes =
         }
         // Band on the model's own validated thresholds (the same cut as the invoice bands), at the tenant's
         // sensitivity; reasons from the customer's scored open invoices.
-        const bandOf = await customerBandOf(services.db, tenant);
+        const bandOf = await services.risk.bandsFor(tenant);
         const predictions = await customerPredictionReasons(services.db, tenant.id, customer.id);
         return {
           customerExternalId: customer.externalId,
@@ -103,7 +101,7 @@ export const riskRoutes =
     /** The model registry: the active model (tenant's own or the shipped default) and every tenant version. */
     app.get('/tenants/:tenant/models', { schema: contract.models }, async (req) => {
       const tenant = await tenantOf(req, services);
-      const m = await activeManifest(services.db, tenant.id);
+      const m = await services.risk.activeManifest(tenant.id);
       const versions = await tenantModelVersions(services.db, tenant.id);
       return {
         active: {
@@ -132,7 +130,7 @@ export const riskRoutes =
         currency: tenant.currency,
         ...rest,
         ...sendingSwitchesView(tenant),
-        ...effectiveSender(tenant, services),
+        ...services.dunning.effectiveSender(tenant),
       };
     };
 
@@ -171,7 +169,7 @@ export const riskRoutes =
             { tx },
           );
         }
-        await applySendingSwitches(services, tx, before, row);
+        await services.dunning.applySendingSwitches(tx, before, row);
         return row;
       });
       return settingsView(updated);

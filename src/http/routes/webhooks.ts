@@ -9,7 +9,7 @@ import { connectorFor, isProvider, registeredConnectors } from '../../../connect
 import type { WebhookEvent } from '../../../connectors/types';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
-import { type EnqueueSync, routeWebhookEvents } from '../../sync/connect-flow';
+import type { EnqueueSync } from '../../sync/connect-flow';
 import { shortNameOf } from '../../sync/connections';
 import { PUBLIC } from '../auth';
 
@@ -41,11 +41,9 @@ export const providerWebhookRoutes =
         const secret = spec.secret?.(services.config);
         if (!secret) req.log.warn(`${short} webhook refused: ${spec.secretName ?? 'its secret'} is not set`);
         if (!secret || !spec.verify(raw, req.headers, secret)) {
-          return reply
-            .status(401)
-            .send({
-              error: { code: 'bad_signature', message: `invalid ${spec.signatureHeader ?? 'signature'}` },
-            });
+          return reply.status(401).send({
+            error: { code: 'bad_signature', message: `invalid ${spec.signatureHeader ?? 'signature'}` },
+          });
         }
         let events: WebhookEvent[];
         try {
@@ -57,7 +55,7 @@ export const providerWebhookRoutes =
             .send({ error: { code: 'bad_payload', message: 'unknown notification format' } });
         }
         // Enqueue only (providers want an answer within seconds); the stately queue coalesces bursts and duplicates.
-        const { enqueued, unknown } = await routeWebhookEvents(services, enqueueSync, provider, events);
+        const { enqueued, unknown } = await services.sync.connect.routeWebhook(enqueueSync, provider, events);
         if (unknown.length > 0)
           req.log.info({ companies: unknown }, `${short} webhook for unknown or inactive companies ignored`);
         return reply.status(200).send({ events: events.length, enqueued, ignored: unknown.length });

@@ -1,0 +1,68 @@
+/**
+ * The process's loaded models (ONNX inference sessions), built once by the composition root. The shipped default
+ * stays loaded; tenants' own models are kept by (tenant, version) in a bounded least-recently-used map, so a
+ * process scoring many tenants does not keep every tenant's session (and every superseded version) for ever. An
+ * evicted model is loaded again on its next use; a model that failed to load is not kept.
+ */
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { DbOrTx } from '../db/client';
+import { activeModelVersion } from '../db/queries/risk';
+import { type LoadedModel, loadModel, type ModelManifest } from './model-store';
+
+export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
+
+/** Tenant models kept loaded per process (each a few hundred KB of graph plus the runtime's session). */
+export const MAX_TENANT_MODELS = 64;
+
+export class ModelRegistry {
+  private shipped: Promise<LoadedModel> | undefined;
+  private readonly tenants = new Map<string, Promise<LoadedModel>>();
+  private readonly max: number;
+
+  constructor(opts: { maxTenantModels?: number } = {}) {
+    this.max = Math.max(1, opts.maxTenantModels ?? MAX_TENANT_MODELS);
+  }
+
+  /** The shipped default model, loaded once. */
+  default(): Promise<LoadedModel> {
+    if (!this.shipped) {
+      const p = loadModel(DEFAULT_MODEL_DIR);
+      this.shipped = p;
+      p.catch(() => {
+        if (this.shipped === p) this.shipped = undefined;
+      });
+    }
+    return this.shipped;
+  }
+
+  /** The tenant's active model: its promoted version from the registry table, else the shipped default. */
+  async active(db: DbOrTx, tenantId: string): Promise<LoadedModel> {
+    const row = await activeModelVersion(db, tenantId);
+    if (!row) return this.default();
+    const key = `${tenantId}:${row.version}`;
+    let p = this.tenants.get(key);
+    if (p) {
+      // Most recently used last.
+      this.tenants.delete(key);
+      this.tenants.set(key, p);
+      return p;
+    }
+    const loading = ort.InferenceSession.create(new Uint8Array(row.onnx)).then((session) => ({
+      session,
+      manifest: row.manifest as unknown as ModelManifest,
+    }));
+    p = loading;
+    this.tenants.set(key, loading);
+    loading.catch(() => {
+      if (this.tenants.get(key) === loading) this.tenants.delete(key);
+    });
+    while (this.tenants.size > this.max) this.tenants.delete(this.tenants.keys().next().value!);
+    return loading;
+  }
+
+  /** Tenant models currently loaded (the default not counted). */
+  get loadedTenantModels(): number {
+    return this.tenants.size;
+  }
+}

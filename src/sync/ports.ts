@@ -1,0 +1,29 @@
+/**
+ * What the sync module needs from outside. Infrastructure, plus the process's connection-token refresher and shared
+ * request limiters (built once by the composition root: one instance per process, so refreshes are single-flight
+ * and a company's budget is shared by every sync and live read of the process). What happens after the ledger
+ * changed (scoring, planning) and how a sync is enqueued are ports the caller hands in: `OnSynced` (run-sync.ts)
+ * and `EnqueueSync` (connect-flow.ts), implemented by the job workflow, so sync never imports src/jobs.
+ */
+import type { Tx } from '../db/client';
+import type { Infra } from '../infra';
+import type { ConnectionTokens } from './connection-tokens';
+import type { SharedLimiters } from './rate-budget';
+
+/**
+ * After a page that changed invoices, inside that page's transaction (the job workflow queues scoring there, so
+ * the job exists exactly when the writes it depends on were committed).
+ */
+export type OnSynced = (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+
+/** Enqueues a sync of the connection (inside `tx` when given, so it runs only if the connect commits). */
+export type EnqueueSync = (
+  connectionId: string,
+  reason: 'connect' | 'reconnect' | 'webhook',
+  tx?: Tx,
+) => Promise<unknown>;
+
+export type SyncDeps = Pick<Infra, 'db' | 'dbh' | 'clock' | 'logger' | 'config' | 'vault'> & {
+  tokens: ConnectionTokens;
+  limiters: SharedLimiters;
+};
