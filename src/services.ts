@@ -1,44 +1,30 @@
 /**
- * Composition root: builds the database, queue, clock and logger once, and hands them to the server, the workers
- * and the CLI. Nothing else constructs these.
+ * Composition root: builds the infrastructure once (database, queue, clock, logger, mail transport, vault, the
+ * connection-token refresher, the shared request limiters, the model registry), then the modules (createAuth,
+ * createAnalytics, createRisk, createSync, createDunning) wired through the ports each declares in its ports.ts, and
+ * hands them to the server, the workers and the CLI. Imported only by the entry points and test helpers; http and
+ * jobs take the `Services` type from src/app-services.ts (types only). Nothing else constructs these.
  */
+export type { Services } from './app-services';
 import { type Clock, offsetClock, systemClock } from './clock';
-import { type AnalyticsModule, createAnalytics } from './analytics';
-import { type AuthModule, createAuth } from './auth';
+import { createAnalytics } from './analytics';
+import { createAuth } from './auth';
 import type { Config } from './config';
 import { createDb, type DbHandle } from './db/client';
-import type { DunningJobPort } from './dunning/job-port';
 import { allJobs } from './jobs/catalogue';
 import { dunningJobPort } from './jobs/dunning-jobs';
 import type { JobDefinition } from './jobs/define';
 import { JobQueue } from './jobs/queue';
+import type { Services } from './app-services';
 import type { Infra } from './infra';
 import { Vault } from './keys';
 import { createConnectionTokens, SharedLimiters } from './sync/connections';
-import { createSync, type SyncDeps, type SyncModule } from './sync';
-import { createDunning, type DunningModule } from './dunning';
+import { createSync } from './sync';
+import { createDunning } from './dunning';
 import { createLogger, type Logger } from './logger';
-import { createRisk, ModelRegistry, type RiskModule } from './risk';
+import { createRisk, ModelRegistry } from './risk';
 import { mailTransportFromConfig } from './mail/resend';
 import { type DemoCompany, type DemoCompanyOptions, quickbooksSetup, startDemoCompany } from './demo-company';
-
-export interface Services extends Infra, SyncDeps {
-  queue: JobQueue;
-  /** The dunning engine's jobs on `queue` (the engine does not import src/jobs). */
-  dunningJobs: DunningJobPort;
-  /** The built-in demo company when this process runs it (src/demo-company.ts), else null. */
-  demoCompany: DemoCompany | null;
-  auth: AuthModule;
-  analytics: AnalyticsModule;
-  risk: RiskModule;
-  sync: SyncModule;
-  dunning: DunningModule;
-  /** The process's loaded models (shipped default + a bounded LRU of tenant models). */
-  models: ModelRegistry;
-  /** Dunning's per-process pay-link cache (payment-details.ts). */
-  payLinkChecks: Map<string, number>;
-  close(): Promise<void>;
-}
 
 export interface ServicesOptions {
   clock?: Clock;

@@ -10,7 +10,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { AppError } from '../errors';
-import type { Services } from '../services';
+import type { Services } from '../app-services';
 import {
   assertEveryRouteDeclaresAuth,
   checkTenantBeforeValidation,

@@ -13,7 +13,7 @@ import { CSRF_HEADER, SESSION_COOKIE, type SessionWithUser } from '../auth/sessi
 import { auditName } from '../auth/users';
 import { getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError, forbidden, unauthorized } from '../errors';
-import type { Services } from '../services';
+import type { Services } from '../app-services';
 
 export type Principal =
   | {

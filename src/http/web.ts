@@ -17,7 +17,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
+import type { Services } from '../app-services';
 import { PUBLIC } from './auth';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

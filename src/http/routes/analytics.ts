@@ -12,7 +12,7 @@ import { createAnalyticsCache } from '../../analytics/cache';
 import type { Analytics } from '../../analytics/dashboard';
 import { isoDay } from '../../clock';
 import { getTenant, type Tenant } from '../../db/queries/tenants';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { tenantOf } from '../auth';
 import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import * as contract from '../contracts/analytics';

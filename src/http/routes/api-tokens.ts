@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { listApiTokens, revokeApiToken } from '../../auth/api-tokens';
 import { notFound } from '../../errors';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { principalOf } from '../auth';
 import * as contract from '../contracts/api-tokens';
 

@@ -27,7 +27,7 @@ import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import type { StateSigner } from '../../auth/signed-state';
 import { userForIntuitSignIn } from '../../auth/users';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
 import { connectorCredentials, shortNameOf } from '../../sync/connections';
 import { PUBLIC, sessionPrincipal } from '../auth';

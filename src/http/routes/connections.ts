@@ -13,7 +13,7 @@ import {
 } from '../../db/queries/connections';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import type { EnqueueSync } from '../../sync/connect-flow';
 import { isLive } from '../../sync/run-sync';
 import { COLLECTOR, tenantOf } from '../auth';

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { DEMO_AUTHORIZE_PATH, DEMO_PROVIDER } from '../../demo-company';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { callbackUrl } from '../../sync/connect-flow';
 import { PUBLIC } from '../auth';
 import { escapeHtml, htmlPage } from './html-page';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
 import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { PUBLIC } from '../auth';
 import { tenantOfMessage } from '../../db/queries/dunning-admin';
 

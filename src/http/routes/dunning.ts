@@ -30,7 +30,7 @@ import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/pol
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { actorName, COLLECTOR, principalOf, tenantOf, VIEWER } from '../auth';
 import * as contract from '../contracts/dunning';
 import { EMAIL_PREVIEW_CSP } from '../web';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import * as contract from '../contracts/health';
 import { pingDatabase } from '../../db/queries/health';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { PUBLIC } from '../auth';
 
 export const healthRoutes =

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { recentSyncRuns } from '../../db/queries/sync-runs';
 import { findTenant } from '../../db/queries/tenants';
 import { AppError, forbidden } from '../../errors';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { ledgerChanged } from '../../jobs/workflow';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';

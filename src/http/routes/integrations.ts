@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { integrationsView } from '../../demo-company';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import * as contract from '../contracts/connections';
 
 export const integrationRoutes =

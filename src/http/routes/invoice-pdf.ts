@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ConnectorError } from '../../../connectors/errors';
 import { ConnectionInactiveError, ReconnectNeededError } from '../../sync/connection-tokens';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { type fetchInvoicePdf, invoicePdfProviders } from '../../sync/invoice-pdf';
 import { PUBLIC } from '../auth';
 

@@ -5,7 +5,7 @@ import { isoDay } from '../../clock';
 import { customerLedger, findCustomer } from '../../db/queries/ledger';
 import { listTenants } from '../../db/queries/tenants';
 import { notFound } from '../../errors';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/ledger';
 

@@ -42,7 +42,7 @@ import {
 } from '../../db/queries/lists';
 import type { BulkResult } from '../../dunning/bulk';
 import { AppError, notFound } from '../../errors';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/lists';
 import {

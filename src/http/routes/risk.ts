@@ -15,7 +15,7 @@ import { sendingSwitchesView } from '../../dunning/go-live';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/risk';
 

@@ -19,7 +19,7 @@ import { AppError } from '../../errors';
 import { findTenant, tenantNames } from '../../db/queries/tenants';
 import { signInOptions } from '../../demo-company';
 import { actorName, PUBLIC, principalOf, VIEWER } from '../auth';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import * as contract from '../contracts/session';
 import { setHtmlHeaders } from '../web';
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createUser, listUsers, removeUser, updateUser, type User } from '../../auth/users';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import { actorName, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/users';
 

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { connectorFor, isProvider, registeredConnectors } from '../../../connectors';
 import type { WebhookEvent } from '../../../connectors/types';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
-import type { Services } from '../../services';
+import type { Services } from '../../app-services';
 import type { EnqueueSync } from '../../sync/connect-flow';
 import { shortNameOf } from '../../sync/connections';
 import { PUBLIC } from '../auth';
