@@ -13,7 +13,7 @@ import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
 import type { Services } from '../services';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
-import { sendingActive } from './go-live';
+import { sendingActive } from './sending-switches';
 
 async function current(services: Services, tenantId: string, id: string) {
   const row = await messageState(services.db, tenantId, id);

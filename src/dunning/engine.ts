@@ -36,7 +36,7 @@ import type { dunningMessages } from '../db/schema';
 import { customerBandOf } from '../risk/service';
 import type { Services } from '../services';
 import { loadDunningConfig } from './dunning-config';
-import { sendingActive } from './go-live';
+import { sendingActive } from './sending-switches';
 import { localParts } from './local-time';
 import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';
