@@ -13,6 +13,7 @@ import {
   SCORE_HORIZON_DAYS,
 } from '../../src/risk/customer-risk';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
+import { predictedForecast } from '../../src/analytics/forecast';
 import { scoreInvoices } from '../../src/risk/score';
 import { defaultModel, openAsOf } from '../../src/risk/service';
 import { createRng } from '../../src/risk/rng';
@@ -37,8 +38,8 @@ describe('customer bands', () => {
   });
 });
 
-describe('customer risk on the demo company', () => {
-  it('spreads scores and bands: no band holds 80 % of open AR, the top five are not all 100', async () => {
+describe('risk on the demo company', () => {
+  it('spreads scores and bands (no band holds 80 % of open AR, top five not all 100); old debt is not due next week', async () => {
     const now = new Date('2026-12-01T12:00:00Z');
     const { rows, balance } = demoLedger(now);
     const model = await defaultModel();
@@ -68,6 +69,29 @@ describe('customer risk on the demo company', () => {
     const openTotal = scores.reduce((a, s) => a + (balance.get(s.invoiceId) ?? 0), 0);
     for (const s of scores) inv[s.riskBand]! += (balance.get(s.invoiceId) ?? 0) / openTotal;
     for (const band of ['low', 'medium', 'high']) expect(inv[band]).toBeLessThan(0.8);
+
+    // Debt more than 180 days overdue is not forecast into next week: the 13-week forecast of those invoices alone
+    // puts (almost) nothing in week 0, and each carries its collection chances.
+    const day = dayOfInstant(now);
+    const dueOf = new Map(rows.map((r) => [r.invoiceId, r.dueDate]));
+    const old = scores.filter((s) => day - dayNumber(dueOf.get(s.invoiceId)!) > 180);
+    expect(old.length).toBeGreaterThan(50);
+    const forecast = predictedForecast(
+      isoFromDay(day),
+      old.map((s) => ({
+        id: s.invoiceId,
+        dueDate: dueOf.get(s.invoiceId)!,
+        balanceMinor: balance.get(s.invoiceId)!,
+      })),
+      old.map((s) => ({ invoiceId: s.invoiceId, predictedDate: s.predictedPayDate })),
+    );
+    const oldTotal = old.reduce((a, s) => a + balance.get(s.invoiceId)!, 0);
+    expect(forecast.weeks[0]!.expectedMinor / oldTotal).toBeLessThan(0.05);
+    for (const s of old) {
+      expect(s.pCollect30).not.toBeNull();
+      expect(s.pCollect90!).toBeGreaterThanOrEqual(s.pCollect30!);
+      expect(s.risk).toBeCloseTo(1 - s.pCollect90!, 9);
+    }
   }, 60_000);
 });
 
