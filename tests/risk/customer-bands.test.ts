@@ -87,6 +87,12 @@ describe('risk on the demo company', () => {
     );
     const oldTotal = old.reduce((a, s) => a + balance.get(s.invoiceId)!, 0);
     expect(forecast.weeks[0]!.expectedMinor / oldTotal).toBeLessThan(0.05);
+    // None of it was ever collected in this company's history once 180 days overdue: the calibrated chances of
+    // collection within 90 days stay low, and little of it is forecast inside the 13 weeks.
+    const meanP90 = old.reduce((a, s) => a + s.pCollect90!, 0) / old.length;
+    expect(meanP90).toBeLessThan(0.25);
+    const in13Weeks = forecast.weeks.reduce((a, w) => a + w.expectedMinor, 0);
+    expect(in13Weeks / oldTotal).toBeLessThan(0.15);
     for (const s of old) {
       expect(s.pCollect30).not.toBeNull();
       expect(s.pCollect90!).toBeGreaterThanOrEqual(s.pCollect30!);
