@@ -21,11 +21,11 @@ import {
 } from '../db/queries/risk';
 import { tenantById } from '../db/queries/tenants';
 import type { Services } from '../services';
-import { customerRisk } from './customer-risk';
+import { customerBand, customerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { type LoadedModel, loadModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
-import { type RiskBand, riskBand, scoreInvoices } from './score';
+import { type RiskBand, scoreInvoices } from './score';
 import { InsufficientHistoryError } from './train';
 
 export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
@@ -86,16 +86,16 @@ export async function activeManifest(db: DbOrTx, tenantId: string): Promise<Mode
 }
 
 /**
- * A customer's risk band from its 0–1 score: the active model's thresholds at the tenant's sensitivity, the same
- * cut as the invoice bands. The one definition the risk API, the Customer page and the dunning planner share.
+ * A customer's risk band from its 0–1 score: the customer cut-offs (customer-risk.ts CUSTOMER_BANDS, in expected
+ * days late) at the tenant's sensitivity. The score is not a P(late), so the invoice thresholds do not apply. The
+ * one definition the risk API, the Customer page and the dunning planner share.
  */
 export async function customerBandOf(
-  db: DbOrTx,
+  _db: DbOrTx,
   tenant: { id: string; settings: Record<string, unknown> },
 ): Promise<(score: number) => RiskBand> {
-  const { thresholds } = await activeManifest(db, tenant.id);
   const sensitivity = tenantSensitivity(tenant.settings);
-  return (score) => riskBand(score, thresholds, sensitivity);
+  return (score) => customerBand(score, sensitivity);
 }
 
 export interface ScoreRunResult {

@@ -52,10 +52,27 @@ describe('scoring inside the app', () => {
       expect(p.reasons.length).toBeGreaterThan(0);
       expect(p.reasons.length).toBeLessThanOrEqual(3);
       expect(p.modelVersion).toBe(result.modelVersion);
+      // Collection chances (given unpaid now) and the figure the band was read from are stored too.
+      expect(p.pCollect30).not.toBeNull();
+      expect(p.pCollect90!).toBeGreaterThanOrEqual(p.pCollect30!);
+      expect(p.risk).not.toBeNull();
     }
+    // `risk` is what the band was read from: P(late) before the due date (these invoices are not yet overdue).
+    for (const p of stored) expect(p.risk).toBeCloseTo(p.pLate, 9);
     const risks = await s.db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenantId));
     expect(risks).toHaveLength(20);
     expect(risks.every((r) => r.score >= 0 && r.score <= 100)).toBe(true);
+    // The score's inputs are stored beside it: P(late) ≥ P(more than 30 days late), and the score never above P(late).
+    for (const r of risks) {
+      expect(r.pSevere!).toBeLessThanOrEqual(r.pLate!);
+      expect(r.score).toBeLessThanOrEqual(100 * r.pLate! + 0.5);
+      expect(r.expectedDaysLate).not.toBeNull();
+    }
+    const api = await app.inject({
+      url: `/api/v1/tenants/risky/customers/${risks[0]!.customerId}/risk`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(api.json()).toMatchObject({ pLate: risks[0]!.pLate, pSevere: risks[0]!.pSevere });
   });
 
   it('drops the prediction of an invoice that got paid, on the next scoring', async () => {
@@ -80,7 +97,13 @@ describe('scoring inside the app', () => {
       url: `/api/v1/tenants/risky/invoices/${one.invoiceExternalId}/prediction`,
       headers: h,
     });
-    expect(single.json()).toMatchObject({ pLate: one.pLate, riskBand: one.riskBand });
+    expect(single.json()).toMatchObject({
+      pLate: one.pLate,
+      riskBand: one.riskBand,
+      pCollect30: one.pCollect30,
+      pCollect90: one.pCollect90,
+    });
+    expect(typeof one.pCollect90).toBe('number');
     const invoicesPage = (
       await app.inject({ url: '/api/v1/tenants/risky/invoices?status=open&limit=500', headers: h })
     ).json();
