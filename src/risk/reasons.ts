@@ -41,7 +41,9 @@ const TOPIC: Record<FeatureName, Topic> = {
   same_delivery_days_late: 'history',
   same_delivery_late_rate: 'history',
   log_same_delivery_count: 'history',
+  delivery_adjusted_days_late: 'history',
   base_remaining: 'history',
+  base_remaining_adjusted: 'history',
 };
 
 const TOPICS = [...new Set(Object.values(TOPIC))];

@@ -22,6 +22,7 @@ import {
 import { tenantById } from '../db/queries/tenants';
 import type { Services } from '../services';
 import { customerBand, customerRisk } from './customer-risk';
+import { FEATURE_NAMES } from './features';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { type LoadedModel, loadModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
@@ -64,9 +65,19 @@ export function defaultModel(): Promise<LoadedModel> {
   return p;
 }
 
+/**
+ * Whether a registry version was built for this code's feature rows. A version promoted before the feature set last
+ * changed cannot read them (its graph expects other columns): the default model serves the tenant until the next
+ * retrain replaces it.
+ */
+function readsTodaysFeatures(manifest: Record<string, unknown>): boolean {
+  const names = manifest.featureNames;
+  return !Array.isArray(names) || names.join(',') === FEATURE_NAMES.join(',');
+}
+
 export async function activeModel(db: DbOrTx, tenantId: string): Promise<LoadedModel> {
   const row = await activeModelVersion(db, tenantId);
-  if (!row) return defaultModel();
+  if (!row || !readsTodaysFeatures(row.manifest)) return defaultModel();
   const key = `${tenantId}:${row.version}`;
   let p = sessions.get(key);
   if (!p) {
@@ -82,7 +93,9 @@ export async function activeModel(db: DbOrTx, tenantId: string): Promise<LoadedM
 /** The active model's manifest (version, thresholds, metrics) without reading or loading its ONNX graph. */
 export async function activeManifest(db: DbOrTx, tenantId: string): Promise<ModelManifest> {
   const row = await activeModelManifest(db, tenantId);
-  return row ? (row.manifest as unknown as ModelManifest) : (await defaultModel()).manifest;
+  return row && readsTodaysFeatures(row.manifest)
+    ? (row.manifest as unknown as ModelManifest)
+    : (await defaultModel()).manifest;
 }
 
 /**

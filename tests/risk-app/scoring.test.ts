@@ -5,6 +5,7 @@ import { fixedClock } from '../../src/clock';
 import { customerRisk, invoicePredictions, invoices, modelVersions } from '../../src/db/schema';
 import { predictionRows } from '../../src/risk/cli-commands';
 import {
+  activeManifest,
   activeModel,
   defaultModel,
   loadLedger,
@@ -144,6 +145,37 @@ describe('scoring inside the app', () => {
     expect(expected.length).toBeGreaterThan(openNow);
     expect(out).toHaveLength(expected.length);
     expect(out.every((r) => String(r.predicted_pay_date) >= earlier)).toBe(true);
+  });
+
+  it('scores with the default model while the active version was built for other features (until a retrain)', async () => {
+    const other = await importHistoryCsv(s.db, ledgerCsv(synthetic(3, 10, NOW)), {
+      tenantName: 'Outdated',
+      now: s.clock.now(),
+    });
+    const shipped = await defaultModel();
+    const stale = {
+      ...shipped.manifest,
+      version: 'payment-delay-old',
+      featureNames: shipped.manifest.featureNames.slice(0, -2),
+    };
+    await s.db.insert(modelVersions).values({
+      tenantId: other.tenant.id,
+      version: 'payment-delay-old',
+      status: 'active',
+      manifest: stale as unknown as Record<string, unknown>,
+      onnx: Buffer.from([0]),
+      comparison: {},
+      reason: 'promoted before the feature set changed',
+      promotedAt: s.clock.now(),
+    });
+    expect((await activeModel(s.db, other.tenant.id)).manifest.version).toBe(shipped.manifest.version);
+    expect((await activeManifest(s.db, other.tenant.id)).version).toBe(shipped.manifest.version);
+    // The same row with today's features is the tenant's model (the check above is not vacuous).
+    await s.db
+      .update(modelVersions)
+      .set({ manifest: { ...stale, featureNames: shipped.manifest.featureNames } })
+      .where(eq(modelVersions.tenantId, other.tenant.id));
+    expect((await activeManifest(s.db, other.tenant.id)).version).toBe('payment-delay-old');
   });
 
   it('keeps the default model when a tenant has too little history for its own', async () => {
