@@ -13,7 +13,7 @@ import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
 import type { DunningDeps } from './ports';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
-import { sendingActive } from './go-live';
+import { sendingActive } from './sending-switches';
 
 async function current(services: DunningDeps, tenantId: string, id: string) {
   const row = await messageState(services.db, tenantId, id);

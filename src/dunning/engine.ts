@@ -35,7 +35,7 @@ import { tenantById } from '../db/queries/tenants';
 import type { dunningMessages } from '../db/schema';
 import type { DunningDeps } from './ports';
 import { loadDunningConfig } from './dunning-config';
-import { sendingActive } from './go-live';
+import { sendingActive } from './sending-switches';
 import { localParts } from './local-time';
 import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';

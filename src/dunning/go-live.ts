@@ -11,20 +11,8 @@ import type { DunningDeps } from './ports';
 import { senderOf } from './compose-email';
 import { addDays, localParts } from './local-time';
 import { paymentDetailsOf } from './payment-details';
-import type { SendingSwitches } from './suppression';
-
-export function sendingSwitches(tenant: Pick<Tenant, 'settings'>): SendingSwitches {
-  return {
-    enabled: tenant.settings.sendingEnabled === true,
-    paused: tenant.settings.sendingPaused === true,
-  };
-}
-
-/** True when messages may be queued and sent: live and not paused. */
-export function sendingActive(tenant: Pick<Tenant, 'settings'>): boolean {
-  const s = sendingSwitches(tenant);
-  return s.enabled && !s.paused;
-}
+import { planTenantIn, resumeSending } from './engine';
+import { sendingSwitches } from './sending-switches';
 
 // RFC 2606 / RFC 6761 names and addresses that can never receive a debtor's reply.
 const RESERVED_DOMAIN = /(^|\.)(localhost|local|invalid|test|example|internal|example\.(com|net|org))$/i;
@@ -174,8 +162,6 @@ export async function applySendingSwitches(services: DunningDeps, tx: Tx, before
   }
   const wasActive = was.enabled && !was.paused;
   const isActive = now.enabled && !now.paused;
-  // Imported lazily: the engine imports this module for sendingActive.
-  const { planTenantIn, resumeSending } = await import('./engine');
   if (!wasActive && isActive) await resumeSending(services, tx, after.id);
   else if (wasActive && !isActive) await planTenantIn(services, tx, after.id);
 }

@@ -7,9 +7,14 @@
  * Short on purpose: a route parameter is limited to 100 characters (27 + 32 + ~7 + 22 + 3 here).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
 import { deriveKey } from '../keys';
-import { connections, dunningMessages, invoices, tenants } from '../db/schema';
+import {
+  invoiceOfCustomer,
+  messageOfPdfLink,
+  oldestConnectionOfProviders,
+  tenantName,
+} from '../db/queries/invoice-links';
+import type { connections } from '../db/schema';
 import type { DunningDeps } from './ports';
 import { listedInvoiceIds } from './payment-details';
 
@@ -112,49 +117,21 @@ export async function resolveInvoicePdfLink(
   const claims = readInvoicePdfToken(token);
   if (!claims) return { kind: 'invalid' };
   const { db, config } = services;
-  const [message] = await db
-    .select({
-      tenantId: dunningMessages.tenantId,
-      customerId: dunningMessages.customerId,
-      invoiceIds: dunningMessages.invoiceIds,
-      snapshot: dunningMessages.snapshot,
-    })
-    .from(dunningMessages)
-    .where(eq(dunningMessages.id, claims.messageId));
+  const message = await messageOfPdfLink(db, claims.messageId);
   if (!message || !invoicePdfTokenSignedFor(config.APP_SECRET, token, message.tenantId))
     return { kind: 'invalid' };
   if (claims.expiresAt.getTime() <= now.getTime()) return { kind: 'expired' };
   if (!listedInvoiceIds(message).includes(claims.invoiceId)) return { kind: 'invalid' };
-  const [invoice] = await db
-    .select()
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.id, claims.invoiceId),
-        eq(invoices.tenantId, message.tenantId),
-        eq(invoices.customerId, message.customerId),
-      ),
-    );
+  const invoice = await invoiceOfCustomer(db, message.tenantId, message.customerId, claims.invoiceId);
   if (!invoice) return { kind: 'invalid' };
   const number = invoice.number ?? invoice.externalId;
   if (invoice.status === 'void' || invoice.status === 'deleted')
     return { kind: 'gone', status: invoice.status, number };
-  const [tenant] = await db
-    .select({ name: tenants.name })
-    .from(tenants)
-    .where(eq(tenants.id, message.tenantId));
-  const company = tenant?.name ?? 'the sender';
-  const [conn] =
+  const company = (await tenantName(db, message.tenantId)) ?? 'the sender';
+  const conn =
     pdfProviders.length === 0
-      ? []
-      : await db
-          .select()
-          .from(connections)
-          .where(
-            and(eq(connections.tenantId, message.tenantId), inArray(connections.provider, [...pdfProviders])),
-          )
-          .orderBy(connections.createdAt)
-          .limit(1);
+      ? undefined
+      : await oldestConnectionOfProviders(db, message.tenantId, pdfProviders);
   if (!conn) return { kind: 'invalid' };
   if (conn.status !== 'active') return { kind: 'unavailable', number, company };
   return {

@@ -2,11 +2,10 @@
  * How a debtor pays when an invoice carries no pay link of its own (tenants.settings.paymentDetails): a payment
  * page and/or bank details, shown in every reminder and statement under "How to pay".
  */
-import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { PaymentDetails } from '../../emails/email-props';
+import { payLinksOfInvoices } from '../db/queries/invoice-links';
 import type { Tenant } from '../db/queries/tenants';
-import { invoices } from '../db/schema';
 import type { DunningDeps } from './ports';
 import { hasLiveLedger, refreshLiveState } from './live-invoice-state';
 
@@ -56,11 +55,7 @@ export async function ensurePayLinks(
   const ids = [...new Set(invoiceIds)];
   const links = new Map<string, string>();
   if (ids.length === 0) return links;
-  const read = () =>
-    services.db
-      .select({ id: invoices.id, payLink: invoices.payLink, status: invoices.status })
-      .from(invoices)
-      .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, ids)));
+  const read = () => payLinksOfInvoices(services.db, tenantId, ids);
   const rows = await read();
   for (const r of rows) if (r.payLink) links.set(r.id, r.payLink);
   if (!(await hasLiveLedger(services, tenantId))) return links;

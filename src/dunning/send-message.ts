@@ -56,7 +56,7 @@ import { headerProblem, MailSendError, type MailTransport } from '../mail/transp
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS } from '../mail/resend';
 import { nextAllowedTime, windowBlock } from './send-time';
-import { sendingSwitches } from './go-live';
+import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
 import { advisoryXactLock } from '../db/advisory-lock';

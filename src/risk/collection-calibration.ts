@@ -3,8 +3,8 @@
  * model learnt P(paid within 30 / 90 days | unpaid now) from ledgers where very old debt is rare, so it cannot
  * know how a given company's 180-day-old invoices end; the company's ledger can. Before scoring, every invoice
  * the ledger held at an earlier day in the same overdue bucket (and whose 30 or 90 days have since passed) is
- * scored as of that day; the bucket's log-odds offset makes the model's mean match what happened, shrunk toward
- * no correction by PSEUDO_COUNT invoices. Only what was known before the as-of day is used.
+ * scored as of that day; the bucket's log-odds offset makes the mean of the shifted probabilities match what
+ * happened, shrunk toward no correction by PSEUDO_COUNT invoices. Only what was known before the as-of day is used.
  */
 import type { FeatureQuery, LedgerIndex } from './features';
 import { featureMatrix } from './features';
@@ -44,6 +44,29 @@ const logit = (p: number) => {
   const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
   return Math.log(q / (1 - q));
 };
+
+/**
+ * The log-odds shift δ after which the bucket's mean probability, mean(sigmoid(logit(p) + δ)), equals `target`
+ * (bisection; the mean is increasing in δ). Matching the mean of the shifted probabilities, not logit(target) −
+ * logit(mean p): when some samples sit near certainty (the shipped model sure a 600-day-old invoice is paid within
+ * 90 days), the simpler difference leaves them near certainty and the bucket far above what happened.
+ */
+export function meanMatchingOffset(logits: Float64Array, target: number): number {
+  const t = Math.min(1 - 1e-6, Math.max(1e-6, target));
+  const meanAt = (d: number) => {
+    let m = 0;
+    for (const z of logits) m += 1 / (1 + Math.exp(-(z + d)));
+    return m / logits.length;
+  };
+  let lo = -30;
+  let hi = 30;
+  for (let it = 0; it < 60; it++) {
+    const mid = (lo + hi) / 2;
+    if (meanAt(mid) < t) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
 
 export async function collectionOffsets(
   model: LoadedModel,
@@ -101,14 +124,17 @@ export async function collectionOffsets(
       if (samples.length === 0) return;
       let mean = 0;
       let paid = 0;
-      for (const s of samples) {
-        mean += raw.pCollect[row * 2 + k]!;
-        paid += s.paid;
+      const logits = new Float64Array(samples.length);
+      for (let j = 0; j < samples.length; j++) {
+        const p = raw.pCollect[row * 2 + k]!;
+        logits[j] = logit(p);
+        mean += p;
+        paid += samples[j]!.paid;
         row++;
       }
       mean /= samples.length;
       const observed = (paid + PSEUDO_COUNT * mean) / (samples.length + PSEUDO_COUNT);
-      offsets[b]![k] = logit(observed) - logit(mean);
+      offsets[b]![k] = meanMatchingOffset(logits, observed);
     });
   });
   return { offsets, counts };

@@ -1,9 +1,13 @@
 /**
  * Customer-level risk: how late a typical new invoice from the customer (their usual amount, terms and delivery),
- * issued on the as-of day, is expected to be paid. The score weighs whether and how late: half is P(paid after the
- * due date), half is P(paid more than 30 days after it), so a customer who is always a few days late scores about
- * 50 and one who is always months late about 100. Computing it again as of 30 and 90 days earlier, each on what was
- * known then and in the same way, gives a trend that later payments cannot rewrite.
+ * issued on the as-of day, is expected to be paid. The score is the expected number of days late, counting at most
+ * SCORE_HORIZON_DAYS (an invoice never paid counts the whole horizon), as a share of that horizon: 100 × E[min(days
+ * late, 90)] / 90. Equivalently, the chance that the invoice is still unpaid on a day picked at random in the 90
+ * days after its due date. So 10 means about 9 days late on average, 33 a month, 100 only a customer certain never
+ * to pay within three months; a customer a few days late no longer scores like one months late, and the score can
+ * be checked against what customers then did (mean capped days late / 90). Its bands (CUSTOMER_BANDS) are fixed in
+ * those days. Computing it again as of 30 and 90 days earlier, each on what was known then and in the same way,
+ * gives a trend that later payments cannot rewrite.
  */
 import {
   buildLedgerIndex,
@@ -15,11 +19,11 @@ import {
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
 import { toForecast } from './risk-model';
-import { predictFor } from './score';
+import { predictFor, type RiskBand } from './score';
 
 export interface CustomerRisk {
   customerId: string;
-  /** 0–100: 50 × (P(late) + P(more than 30 days late)) of a typical new invoice. */
+  /** 0–100: 100 × E[min(days late, 90)] / 90 of a typical new invoice (see the module comment). */
   score: number;
   /** P(paid after the due date) of a typical new invoice. */
   pLate: number;
@@ -41,6 +45,38 @@ const RELIABLE_MAX_LATE_SHARE = 0.25;
 const SLOWING_SCORE_RISE = 15;
 /** "Very late": paid more than this many days after the due date. */
 export const SEVERE_DAYS_LATE = 30;
+/** Days after the due date the customer score looks at: lateness beyond it counts as this much. */
+export const SCORE_HORIZON_DAYS = 90;
+
+/**
+ * Customer band cut-offs on the 0–1 score, in days late: medium from 5 days late on average (under that, paid
+ * about on time), high from 30 days (a month late or worse, or often not paid). They are the customer's own
+ * scale, not the invoice P(late) thresholds: a customer who is always a week late is "medium", not "high".
+ */
+export const CUSTOMER_BANDS = { medium: 5 / SCORE_HORIZON_DAYS, high: SEVERE_DAYS_LATE / SCORE_HORIZON_DAYS };
+
+/**
+ * A customer's band from its 0–1 score at the tenant's sensitivity (log-odds shift of the cut-offs, as for
+ * invoices: +1 flags more customers).
+ */
+export function customerBand(score: number, sensitivity = 0): RiskBand {
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const cut = (t: number) => 1 / (1 + Math.exp(-(logit(t) - sensitivity)));
+  if (score >= cut(CUSTOMER_BANDS.high)) return 'high';
+  return score >= cut(CUSTOMER_BANDS.medium) ? 'medium' : 'low';
+}
+
+/**
+ * E[min(days late, horizon)] / horizon from P(late) and the pay-date quantiles (days from the as-of day), the
+ * due date `dueIn` days from it: the mean over each day t of the horizon of P(still unpaid t days after due),
+ * that is min(P(late), survival at dueIn + t).
+ */
+export function lateness(pLate: number, q10: number, q50: number, q90: number, dueIn: number): number {
+  let sum = 0;
+  for (let t = 0; t < SCORE_HORIZON_DAYS; t++)
+    sum += Math.min(pLate, survivalFromQuantiles(q10, q50, q90, dueIn + t + 0.5));
+  return sum / SCORE_HORIZON_DAYS;
+}
 
 /**
  * P(payment later than `x` days from the as-of day) from the P10/P50/P90 of the pay date: linear between the
@@ -127,11 +163,12 @@ export async function customerRisk(
         due + SEVERE_DAYS_LATE - day,
       ),
     );
-    return { pLate: f.pLate, pSevere, expectedDaysLate: f.expectedDaysLate };
+    const late = lateness(f.pLate, f.payDayP10 - day, f.payDay - day, f.payDayP90 - day, due - day);
+    return { pLate: f.pLate, pSevere, expectedDaysLate: f.expectedDaysLate, late };
   });
   const scoreAt = (id: string, k: number) => {
     const i = slot.get(`${id}:${k}`);
-    return i === undefined ? null : Math.round(50 * (severity[i]!.pLate + severity[i]!.pSevere));
+    return i === undefined ? null : Math.round(100 * severity[i]!.late);
   };
   return ids.flatMap((customerId) => {
     const score = scoreAt(customerId, 0);

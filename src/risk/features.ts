@@ -41,7 +41,9 @@ export const FEATURE_NAMES = [
   'same_delivery_days_late',
   'same_delivery_late_rate',
   'log_same_delivery_count',
+  'delivery_adjusted_days_late',
   'base_remaining',
+  'base_remaining_adjusted',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -57,6 +59,11 @@ export interface FeaturePriors {
   daysToPay: number;
   daysLate: number;
   strength: number;
+  /**
+   * Mean days late of the population per delivery code (unknown, email, print). Absent in older manifests: every
+   * code then falls back to `daysLate`.
+   */
+  daysLateByDelivery?: [number, number, number];
 }
 export const DEFAULT_PRIORS: FeaturePriors = { lateRate: 0.35, daysToPay: 30, daysLate: 0, strength: 4 };
 
@@ -75,7 +82,15 @@ const SAME_DELIVERY_SCAN = 60;
 /** Same-delivery invoices needed before their median replaces the all-invoice habit in the pay-date baseline. */
 const SAME_DELIVERY_MIN = 2;
 
-const deliveryCode = (d: LedgerInvoice['delivery']) => (d === 'email' ? 1 : d === 'print' ? 2 : 0);
+/**
+ * Settled invoices (any delivery) behind the delivery-adjusted level, and the share trimmed from each end of their
+ * deviations: a trimmed mean is steadier than the median on evenly noisy payers and, unlike the mean, ignores the
+ * odd invoice paid months late.
+ */
+const ADJUSTED_WINDOW = 24;
+const TRIM = 0.2;
+
+export const deliveryCode = (d: LedgerInvoice['delivery']) => (d === 'email' ? 1 : d === 'print' ? 2 : 0);
 
 interface CustomerHistory {
   /** Issue days ascending, with prefix sums of amount and log amount (length n+1). */
@@ -200,7 +215,17 @@ const windowDaysToPay = new Float64Array(RECENT_WINDOW);
 const windowDaysLate = new Float64Array(RECENT_WINDOW);
 const habitDaysLate = new Float64Array(HABIT_WINDOW);
 const sameDaysLate = new Float64Array(SAME_DELIVERY_WINDOW);
-const sortScratch = new Float64Array(Math.max(HABIT_WINDOW, SAME_DELIVERY_WINDOW));
+const adjustedDaysLate = new Float64Array(ADJUSTED_WINDOW);
+const sortScratch = new Float64Array(Math.max(HABIT_WINDOW, SAME_DELIVERY_WINDOW, ADJUSTED_WINDOW));
+
+/** Mean of the first n values without the lowest and highest fifth (sorted into scratch; n <= its length). */
+function trimmedMeanOf(values: Float64Array, n: number): number {
+  medianOf(values, n);
+  const cut = Math.floor(n * TRIM);
+  let s = 0;
+  for (let i = cut; i < n - cut; i++) s += sortScratch[i]!;
+  return s / (n - 2 * cut);
+}
 
 /** Median of the first n values (insertion sort into scratch; n <= its length). */
 function medianOf(values: Float64Array, n: number): number {
@@ -284,6 +309,9 @@ export function writeFeatures(
   /** Same-delivery invoices, newest first in sameDaysLate, and how many of them were late. */
   let same = 0;
   let sameLate = 0;
+  /** Recent settled invoices' days late, each minus its delivery's population mean (newest first). */
+  let adjusted = 0;
+  const byDelivery = priors.daysLateByDelivery;
   const delivery = deliveryCode(invoice.delivery);
   if (h) {
     issued = countBefore(h.issueDay, day);
@@ -308,6 +336,9 @@ export function writeFeatures(
     ) {
       if (h.paidId[i] === invoice.invoiceId) continue;
       scanned++;
+      if (adjusted < ADJUSTED_WINDOW)
+        adjustedDaysLate[adjusted++] =
+          h.paidDaysLate[i]! - (byDelivery ? byDelivery[h.paidDelivery[i]!]! : priors.daysLate);
       if (h.paidDelivery[i] !== delivery) continue;
       sameDaysLate[same++] = h.paidDaysLate[i]!;
       if (h.paidDaysLate[i]! > 0) sameLate++;
@@ -396,8 +427,16 @@ export function writeFeatures(
   // Shrunk toward the customer's own late rate (itself shrunk toward the population's).
   v[F.same_delivery_late_rate] = (sameLate + strength * v[F.late_rate]!) / (same + strength);
   v[F.log_same_delivery_count] = Math.log1p(same);
+  // The customer's level relative to the population, measured on all their recent invoices whatever the delivery
+  // (each against its own delivery's mean), put back on the scored invoice's delivery: a customer who just went
+  // paperless keeps their level without waiting for new email-invoice history.
+  v[F.delivery_adjusted_days_late] =
+    (byDelivery ? byDelivery[delivery]! : priors.daysLate) +
+    (adjusted ? trimmedMeanOf(adjustedDaysLate, adjusted) : 0);
   const usualLate = same >= SAME_DELIVERY_MIN ? v[F.same_delivery_days_late]! : v[F.habit_days_late]!;
   v[F.base_remaining] = Math.max(0, due + usualLate - day);
+  // The same baseline from the delivery-adjusted level; the model mixes the two (`baseMix`, chosen per ledger).
+  v[F.base_remaining_adjusted] = Math.max(0, due + v[F.delivery_adjusted_days_late]! - day);
 }
 
 export interface FeatureQuery {

@@ -8,12 +8,23 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DbOrTx } from '../db/client';
 import { activeModelVersion } from '../db/queries/risk';
+import { FEATURE_NAMES } from './features';
 import { type LoadedModel, loadModel, type ModelManifest } from './model-store';
 
 export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
 
 /** Tenant models kept loaded per process (each a few hundred KB of graph plus the runtime's session). */
 export const MAX_TENANT_MODELS = 64;
+
+/**
+ * Whether a registry version was built for this code's feature rows. A version promoted before the feature set last
+ * changed cannot read them (its graph expects other columns): the default model serves the tenant until the next
+ * retrain replaces it.
+ */
+export function readsTodaysFeatures(manifest: Record<string, unknown>): boolean {
+  const names = manifest.featureNames;
+  return !Array.isArray(names) || names.join(',') === FEATURE_NAMES.join(',');
+}
 
 export class ModelRegistry {
   private shipped: Promise<LoadedModel> | undefined;
@@ -39,7 +50,7 @@ export class ModelRegistry {
   /** The tenant's active model: its promoted version from the registry table, else the shipped default. */
   async active(db: DbOrTx, tenantId: string): Promise<LoadedModel> {
     const row = await activeModelVersion(db, tenantId);
-    if (!row) return this.default();
+    if (!row || !readsTodaysFeatures(row.manifest)) return this.default();
     const key = `${tenantId}:${row.version}`;
     let p = this.tenants.get(key);
     if (p) {

@@ -47,6 +47,10 @@ export interface ModelManifest {
     maturityDays: number;
     /** Conformal days added to each side of the P10–P90 interval. */
     intervalWidening: number;
+    /** Share of the P50 pay-date head's correction kept (chosen on the validation slice). */
+    payDateShrink?: number;
+    /** Weight of the delivery-adjusted pay-date baseline (base_remaining_adjusted) against base_remaining. */
+    baseMix?: number;
     lambda: number;
     blend: number;
     /** History depth (settled invoices) at which model and heuristic weigh the same (0: model only). */
@@ -98,6 +102,8 @@ export function writeModel(
       cutoff: isoFromDay(dayOfInstant(meta.cutoff)),
       ...trained.counts,
       intervalWidening: trained.intervalWidening,
+      payDateShrink: trained.payDateShrink,
+      baseMix: model.baseMix,
       lambda: model.logistic.lambda,
       blend: model.blend,
       historyK: model.historyK,

@@ -123,6 +123,10 @@ export const ONNX_OUTPUTS = {
 } as const;
 
 const selector = (column: number) => Array.from({ length: FEATURE_COUNT }, (_, j) => (j === column ? 1 : 0));
+const baseSelector = (mix: number) =>
+  Array.from({ length: FEATURE_COUNT }, (_, j) =>
+    j === F.base_remaining ? 1 - mix : j === F.base_remaining_adjusted ? mix : 0,
+  );
 
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
   const { coef, mean, scale, intercept } = model.logistic;
@@ -158,8 +162,8 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       tensor('platt_b', [1], [model.calibration.b]),
       tensor('history_eps', [1], [HISTORY_EPS]),
       tensor('history_k_eps', [1], [model.historyK + HISTORY_EPS]),
-      // Selects the base_remaining column (x · e_j is exact in float32: every other product is 0).
-      tensor('base_selector', [FEATURE_COUNT, 1], selector(F.base_remaining)),
+      // Mixes the two baseline columns (weights 0, 0.5 or 1: each product is exact in float32, the rest are 0).
+      tensor('base_selector', [FEATURE_COUNT, 1], baseSelector(model.baseMix)),
     ],
     node: [
       node('MatMul', [ONNX_INPUT, 'lr_weights'], ['lr_matmul']),

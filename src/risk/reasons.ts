@@ -41,7 +41,9 @@ const TOPIC: Record<FeatureName, Topic> = {
   same_delivery_days_late: 'history',
   same_delivery_late_rate: 'history',
   log_same_delivery_count: 'history',
+  delivery_adjusted_days_late: 'history',
   base_remaining: 'history',
+  base_remaining_adjusted: 'history',
 };
 
 const TOPICS = [...new Set(Object.values(TOPIC))];
@@ -154,5 +156,43 @@ export function explain(
     if (text && !out.includes(text)) out.push(text);
     if (out.length === k) break;
   }
+  return out;
+}
+
+export interface HeuristicReasonContext {
+  /** The invoice's feature row: the rule reads the smoothed late rate and the recent median days to pay. */
+  row: ArrayLike<number>;
+  /** The customer's last settled invoices before the as-of day (the rule's median window), oldest first. */
+  recent: readonly SettledOutcome[];
+  /** Population rates used for a customer without history. */
+  priors: { lateRate: number; daysToPay: number };
+}
+
+/**
+ * Reasons when the tenant scores with the customer-history rule of thumb (manifest `scoring: 'heuristic'`): what
+ * that rule actually read, with its numbers: the customer's late rate and median days to pay (or, for a customer
+ * without history, the all-customer rates), after how late the invoice already is. No model coefficients: the rule
+ * has none.
+ */
+export function explainHeuristic({ row, recent, priors }: HeuristicReasonContext): string[] {
+  const x = (f: FeatureName) => row[F[f]]!;
+  const pct = (p: number) => `${Math.round(p * 100)}%`;
+  const out: string[] = [];
+  const toDue = x('days_to_due');
+  if (toDue < 0) out.push(`already ${plural(-toDue, 'day')} past due`);
+  if (x('cold_start') === 1 || recent.length === 0) {
+    out.push(
+      `new customer: no payment history yet, so the all-customer figures are used (${pct(priors.lateRate)} of invoices paid late, paid ${plural(Math.round(priors.daysToPay), 'day')} after the invoice date on average)`,
+    );
+    return out;
+  }
+  const settled = Math.round(Math.expm1(x('log_settled_count')));
+  const late = recent.filter((r) => r.daysLate > 0).length;
+  out.push(
+    `${pct(x('late_rate'))} chance of paying late from its history (${late} of the last ${recent.length} paid late; ${plural(settled, 'paid invoice')} in all)`,
+  );
+  out.push(
+    `usually pays ${plural(Math.round(x('recent_median_days_to_pay')), 'day')} after the invoice date (median of the last ${plural(recent.length, 'invoice')}; ${plural(x('terms_days'), 'day')} terms on this one)`,
+  );
   return out;
 }

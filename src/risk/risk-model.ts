@@ -21,6 +21,12 @@ export interface RiskModel {
   quantiles: [Ensemble, Ensemble, Ensemble];
   /** Boosted log-odds that an invoice still unpaid on the as-of day is paid within 30 / 90 days. */
   collect: [Ensemble, Ensemble];
+  /**
+   * Weight of `base_remaining_adjusted` in the pay-date baseline the heads correct (0, 0.5 or 1; the rest is
+   * `base_remaining`): chosen on the validation slice, since a ledger of evenly noisy payers is better described by
+   * the delivery-adjusted trimmed mean and one with heavy tails by the median habit.
+   */
+  baseMix: number;
   /** Weight of the logistic probability in p_late; the rest is the boosted one (chosen on validation). */
   blend: number;
   /**
@@ -65,6 +71,15 @@ export interface RawPredictions {
 
 export const COLLECT_HORIZONS = [30, 90] as const;
 
+/** The pay-date baseline of row i (float32, as the graph's MatMul with the mix selector computes it). */
+export function baselineOf(X: Float32Array, i: number, baseMix: number): number {
+  const d = FEATURE_COUNT;
+  if (baseMix === 0) return X[i * d + F.base_remaining]!;
+  return Math.fround(
+    (1 - baseMix) * X[i * d + F.base_remaining]! + baseMix * X[i * d + F.base_remaining_adjusted]!,
+  );
+}
+
 export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPredictions {
   const d = FEATURE_COUNT;
   const lr = logisticMargin(model.logistic, X, n);
@@ -80,7 +95,7 @@ export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPre
     const pModel = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
     const w = model.historyK > 0 ? historyWeight(X[i * d + F.log_settled_count]!, model.historyK) : 1;
     pLate[i] = calibrate(w * pModel + (1 - w) * X[i * d + F.late_rate]!, model.calibration);
-    const base = X[i * d + F.base_remaining]!;
+    const base = baselineOf(X, i, model.baseMix);
     for (let k = 0; k < 3; k++) remaining[i * 3 + k] = base + qs[k]![i]!;
     for (let k = 0; k < 2; k++) pCollect[i * 2 + k] = sigmoid(cs[k]![i]!);
   }

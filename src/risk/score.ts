@@ -15,7 +15,7 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledge
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { applyOffsets, collectionOffsets } from './collection-calibration';
-import { explain } from './reasons';
+import { explain, explainHeuristic } from './reasons';
 import { runModel } from './run-model';
 import { type Forecast, type RawPredictions, toForecast } from './risk-model';
 
@@ -135,12 +135,19 @@ export async function scoreInvoices(
       expectedDaysLate: f.expectedDaysLate,
       riskBand: riskBand(risk, manifest.thresholds, options.sensitivity),
       modelVersion: manifest.version,
-      reasons: explain(manifest.logistic, {
-        row,
-        recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId),
-        pLate: f.pLate,
-        baseRate: manifest.priors.lateRate,
-      }),
+      reasons:
+        manifest.scoring === 'heuristic'
+          ? explainHeuristic({
+              row,
+              recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId),
+              priors: manifest.priors,
+            })
+          : explain(manifest.logistic, {
+              row,
+              recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId),
+              pLate: f.pLate,
+              baseRate: manifest.priors.lateRate,
+            }),
     };
   });
 }

@@ -18,13 +18,13 @@ import {
   storeInvoiceScores,
 } from '../db/queries/risk';
 import { tenantById } from '../db/queries/tenants';
-import { customerRisk } from './customer-risk';
+import { customerBand, customerRisk } from './customer-risk';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
-import { DEFAULT_MODEL_DIR, type ModelRegistry } from './model-registry';
+import { DEFAULT_MODEL_DIR, type ModelRegistry, readsTodaysFeatures } from './model-registry';
 import { type LoadedModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import type { RiskDeps } from './ports';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
-import { type RiskBand, riskBand, scoreInvoices } from './score';
+import { type RiskBand, scoreInvoices } from './score';
 import { InsufficientHistoryError } from './train';
 
 export { DEFAULT_MODEL_DIR };
@@ -61,20 +61,22 @@ export function activeModel(deps: RiskModels, tenantId: string): Promise<LoadedM
 /** The active model's manifest (version, thresholds, metrics) without reading or loading its ONNX graph. */
 export async function activeManifest(deps: RiskModels, tenantId: string): Promise<ModelManifest> {
   const row = await activeModelManifest(deps.db, tenantId);
-  return row ? (row.manifest as unknown as ModelManifest) : (await deps.models.default()).manifest;
+  return row && readsTodaysFeatures(row.manifest)
+    ? (row.manifest as unknown as ModelManifest)
+    : (await deps.models.default()).manifest;
 }
 
 /**
- * A customer's risk band from its 0–1 score: the active model's thresholds at the tenant's sensitivity, the same
- * cut as the invoice bands. The one definition the risk API, the Customer page and the dunning planner share.
+ * A customer's risk band from its 0–1 score: the customer cut-offs (customer-risk.ts CUSTOMER_BANDS, in expected
+ * days late) at the tenant's sensitivity. The score is not a P(late), so the invoice thresholds do not apply. The
+ * one definition the risk API, the Customer page and the dunning planner share.
  */
 export async function customerBandOf(
-  deps: RiskModels,
+  _deps: RiskModels,
   tenant: { id: string; settings: Record<string, unknown> },
 ): Promise<(score: number) => RiskBand> {
-  const { thresholds } = await activeManifest(deps, tenant.id);
   const sensitivity = tenantSensitivity(tenant.settings);
-  return (score) => riskBand(score, thresholds, sensitivity);
+  return (score) => customerBand(score, sensitivity);
 }
 
 export interface ScoreRunResult {

@@ -6,17 +6,23 @@
  */
 import {
   buildLedgerIndex,
-  F,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type FeaturePriors,
   featureMatrix,
 } from './features';
-import { type BoostParams, binFeatures, boost, type Dataset, DEFAULT_BOOST } from './gbdt';
+import { type BoostParams, binFeatures, boost, type Dataset, DEFAULT_BOOST, type Ensemble } from './gbdt';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { fitLogistic } from './logreg';
 import { auc, brier, logLoss, pinballLoss, quantile } from './metrics';
-import { CLIP, COLLECT_HORIZONS, predictRaw, QUANTILE_LEVELS, type RiskModel } from './risk-model';
+import {
+  baselineOf,
+  CLIP,
+  COLLECT_HORIZONS,
+  predictRaw,
+  QUANTILE_LEVELS,
+  type RiskModel,
+} from './risk-model';
 import {
   type CollectSample,
   collectSamplesOf,
@@ -64,6 +70,8 @@ export interface TrainResult {
   bandCuts: { high: number; medium: number } | null;
   /** Days added to each side of the P10–P90 interval (conformal, from the validation slice; 0 without one). */
   intervalWidening: number;
+  /** Factor applied to the P50 pay-date head's correction of the baseline (chosen on the validation slice; 0 without one). */
+  payDateShrink: number;
   counts: { labelledInvoices: number; samples: number; maturityDays: number };
 }
 
@@ -91,6 +99,8 @@ interface Matrices {
   open: Uint8Array;
   /** Rows at an age that teaches the pay-date heads (DATE_SAMPLE_AGES). */
   dateRow: Uint8Array;
+  /** Rows taken on the invoice's issue day: how invoices are scored when they are new. */
+  issueRow: Uint8Array;
 }
 
 function matrices(
@@ -106,6 +116,7 @@ function matrices(
     late: Float64Array.from(samples, (s) => s.late),
     remaining: Float64Array.from(samples, (s) => s.remainingDays),
     open: Uint8Array.from(samples, (s) => (s.day <= dayNumber(s.invoice.dueDate) ? 1 : 0)),
+    issueRow: Uint8Array.from(samples, (s) => (s.day === dayNumber(s.invoice.invoiceDate) ? 1 : 0)),
     dateRow: Uint8Array.from(samples, (s) =>
       DATE_AGES.has(s.day - dayNumber(s.invoice.invoiceDate)) ? 1 : 0,
     ),
@@ -130,6 +141,7 @@ function thin<T>(items: T[], max: number | undefined): T[] {
 
 interface Settings {
   lambda: number;
+  baseMix: number;
   trees: [number, number, number, number];
   blend: number;
   historyK: number;
@@ -196,9 +208,9 @@ function fitParts(
 ): RiskModel {
   const cls = subset(m, (i) => m.open[i] === 1, m.late);
   // Pay-date heads learn the correction to the terms-and-habit baseline, not the days themselves.
-  const all = subset(m, (i) => m.dateRow[i] === 1, residual(m));
+  const all = subset(m, (i) => m.dateRow[i] === 1, residual(m, s.baseMix));
   const validCls = valid && subset(valid, () => true, valid.late);
-  const validAll = valid && subset(valid, (i) => valid.dateRow[i] === 1, residual(valid));
+  const validAll = valid && subset(valid, (i) => valid.dateRow[i] === 1, residual(valid, s.baseMix));
   const clsBins = binFeatures(cls.X, cls.n, FEATURE_COUNT, params.maxBins);
   const allBins = binFeatures(all.X, all.n, FEATURE_COUNT, params.maxBins);
   return {
@@ -240,6 +252,7 @@ function fitParts(
         : { base: Math.fround(c.n ? logit(mean(c.y)) : 0), trees: [] },
     ) as RiskModel['collect'],
     blend: s.blend,
+    baseMix: s.baseMix,
     historyK: s.historyK,
     calibration: s.calibration,
   };
@@ -263,8 +276,31 @@ function hasBothClasses(y: ArrayLike<number>): boolean {
   return m > 0 && m < 1;
 }
 
-function residual(m: Matrices): Float64Array {
-  return Float64Array.from(m.remaining, (r, i) => r - m.X[i * FEATURE_COUNT + F.base_remaining]!);
+function residual(m: Matrices, baseMix: number): Float64Array {
+  return Float64Array.from(m.remaining, (r, i) => r - baselineOf(m.X, i, baseMix));
+}
+
+/** Baseline mixes (weight of the delivery-adjusted baseline), in order of preference: ties keep the earlier. */
+const BASE_MIXES = [0, 0.5, 1];
+
+/**
+ * The mix whose baseline alone gives the closest whole-day pay dates on the issue-day rows given. The baselines fit
+ * nothing (customer history and population means, point-in-time), so every labelled invoice can judge them, not
+ * only the validation slice: a few hundred invoices choose more steadily than a slice of fifty.
+ */
+function chooseBaseMix(ms: readonly Matrices[]): number {
+  const mae = BASE_MIXES.map((mix) => {
+    let s = 0;
+    let n = 0;
+    for (const m of ms)
+      for (let i = 0; i < m.n; i++) {
+        if (m.issueRow[i] !== 1) continue;
+        s += Math.abs(Math.max(0, Math.round(baselineOf(m.X, i, mix))) - m.remaining[i]!);
+        n++;
+      }
+    return n ? s / n : 0;
+  });
+  return BASE_MIXES[mae.indexOf(Math.min(...mae))]!;
 }
 
 /** The collection heads' data sets (30 and 90 days) as of the cutoff, each thinned to `maxSamples`. */
@@ -298,6 +334,7 @@ function select(
   threshold: number;
   bandCuts: { high: number; medium: number };
   widening: number;
+  shrink: number;
 } | null {
   const issueDays = labelled.map((r) => dayNumber(r.invoiceDate)).sort((a, b) => a - b);
   const validStart = issueDays[Math.floor(issueDays.length * 0.8)]!;
@@ -321,6 +358,7 @@ function select(
     validCls.y,
     LAMBDAS,
   );
+  const baseMix = chooseBaseMix([train, valid]);
   const max = params.maxTrees;
   const noCollect: Dataset[] = [
     { X: new Float32Array(0), n: 0, y: [] },
@@ -330,12 +368,13 @@ function select(
     train,
     noCollect,
     priors,
-    { lambda, trees: [max, max, max, max], blend: 1, historyK: 0, calibration: NO_CALIBRATION },
+    { lambda, baseMix, trees: [max, max, max, max], blend: 1, historyK: 0, calibration: NO_CALIBRATION },
     params,
     valid,
   );
   const settings: Settings = {
     lambda,
+    baseMix,
     trees: [
       model.classifier.trees.length,
       ...model.quantiles.map((q) => q.trees.length),
@@ -379,6 +418,7 @@ function select(
   return {
     settings,
     widening,
+    shrink: payDateShrink(valid, q(1), baseMix),
     threshold: youdenThreshold(raw.pLate, valid.late),
     bandCuts: {
       high: Math.round(quantile(raw.pLate, 0.8) * 1000) / 1000,
@@ -393,6 +433,44 @@ function select(
       pinballP50: pinballLoss(q(1), valid.remaining, 0.5),
       intervalCoverage: covered / valid.n,
     },
+  };
+}
+
+/** Candidate factors on the P50 head's correction, simplest (the baseline alone) first. */
+const SHRINKS = [0, 0.25, 0.5, 0.75, 1];
+
+/**
+ * How much of the P50 head's correction to the terms-and-habit baseline to keep, by the one-standard-error rule on
+ * the whole-day pay-date error of the validation slice: the smallest factor within one standard error of the best.
+ * The head's tree count was early-stopped on this same slice, which flatters it; a head fitted on a short history
+ * mostly learns noise and the baseline alone is then the better date, while on a long history it keeps its
+ * correction.
+ */
+function payDateShrink(valid: Matrices, p50: Float64Array, baseMix: number): number {
+  const base = Float64Array.from({ length: valid.n }, (_, i) => baselineOf(valid.X, i, baseMix));
+  const errors = SHRINKS.map((c) =>
+    Float64Array.from({ length: valid.n }, (_, i) =>
+      Math.abs(Math.max(0, Math.round(base[i]! + c * (p50[i]! - base[i]!))) - valid.remaining[i]!),
+    ),
+  );
+  const means = errors.map((e) => e.reduce((s, v) => s + v, 0) / e.length);
+  const best = means.indexOf(Math.min(...means));
+  // Standard error of the difference to the best candidate (paired, per invoice).
+  const limit = (k: number) => {
+    const d = errors[k]!.map((v, i) => v - errors[best]![i]!);
+    const m = means[k]! - means[best]!;
+    const sd = Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(1, d.length - 1));
+    return m <= sd / Math.sqrt(d.length);
+  };
+  return SHRINKS[SHRINKS.findIndex((_, k) => limit(k))]!;
+}
+
+/** The ensemble with every output (base and leaves) multiplied by `c`, so TypeScript and ONNX scale alike. */
+function scaleEnsemble(e: Ensemble, c: number): Ensemble {
+  if (c === 1) return e;
+  return {
+    base: Math.fround(e.base * c),
+    trees: e.trees.map((t) => ({ ...t, value: Float32Array.from(t.value, (v) => Math.fround(v * c)) })),
   };
 }
 
@@ -420,6 +498,7 @@ function stub(logistic: RiskModel['logistic']): RiskModel {
     classifier: empty,
     quantiles: [empty, empty, empty],
     collect: [empty, empty],
+    baseMix: 0,
     blend: 1,
     historyK: 0,
     calibration: NO_CALIBRATION,
@@ -463,35 +542,34 @@ export function trainRiskModel(rows: readonly LedgerInvoice[], options: TrainOpt
   }
   const maxSamples = options.maxSamples ?? 20_000;
   const selected = select(history, labelled, maturity, params, maxSamples);
+  const samples = thin(samplesOf(labelled), maxSamples);
+  const priors = priorsFrom(labelled);
+  const all = matrices(samples, history, priors);
   const settings = selected?.settings ?? {
     lambda: 0.1,
+    baseMix: chooseBaseMix([all]),
     trees: [150, 150, 150, 150],
     blend: 0.5,
     historyK: 0,
     calibration: NO_CALIBRATION,
   };
-  const samples = thin(samplesOf(labelled), maxSamples);
-  const priors = priorsFrom(labelled);
-  const fitted = fitParts(
-    matrices(samples, history, priors),
-    collectData(history, cutoffDay, priors, maxSamples),
-    priors,
-    settings,
-    params,
-  );
+  const fitted = fitParts(all, collectData(history, cutoffDay, priors, maxSamples), priors, settings, params);
   const widening = selected?.widening ?? 0;
+  // Without a slice to judge the P50 head, too little history to trust it: the baseline alone gives the date.
+  const shrink = selected?.shrink ?? 0;
   const [q10, q50, q90] = fitted.quantiles;
   const model: RiskModel = {
     ...fitted,
     quantiles: [
       { ...q10, base: Math.fround(q10.base - widening) },
-      q50,
+      scaleEnsemble(q50, shrink),
       { ...q90, base: Math.fround(q90.base + widening) },
     ],
   };
   return {
     model,
     intervalWidening: widening,
+    payDateShrink: shrink,
     validation: selected?.metrics ?? null,
     lateThreshold: selected?.threshold ?? 0.5,
     bandCuts: selected?.bandCuts ?? null,

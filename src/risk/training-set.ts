@@ -5,7 +5,7 @@
  * settled only if they were paid quickly, so keeping them would teach "recent invoices are paid early"; labels
  * therefore also require the invoice to be older than a maturity window (most invoices settle within it).
  */
-import { DEFAULT_PRIORS, type FeaturePriors } from './features';
+import { DEFAULT_PRIORS, deliveryCode, type FeaturePriors } from './features';
 import { dayNumber, type LedgerInvoice } from './ledger';
 import { quantile } from './metrics';
 
@@ -85,15 +85,28 @@ export function priorsFrom(invoices: readonly LedgerInvoice[]): FeaturePriors {
   let late = 0;
   let dtp = 0;
   let dl = 0;
+  const dlBy = [0, 0, 0];
+  const nBy = [0, 0, 0];
   for (const r of settled) {
     const paid = dayNumber(r.paidDate!);
     const due = dayNumber(r.dueDate);
     late += paid > due ? 1 : 0;
     dtp += paid - dayNumber(r.invoiceDate);
     dl += paid - due;
+    const code = deliveryCode(r.delivery);
+    dlBy[code]! += paid - due;
+    nBy[code]!++;
   }
   const n = settled.length;
-  return { lateRate: late / n, daysToPay: dtp / n, daysLate: dl / n, strength: DEFAULT_PRIORS.strength };
+  // Rounded so the manifest carries short numbers that float32 features reproduce exactly.
+  const byDelivery = dlBy.map((s, k) => Math.round((nBy[k]! ? s / nBy[k]! : dl / n) * 1e4) / 1e4);
+  return {
+    lateRate: late / n,
+    daysToPay: dtp / n,
+    daysLate: dl / n,
+    strength: DEFAULT_PRIORS.strength,
+    daysLateByDelivery: byDelivery as [number, number, number],
+  };
 }
 
 /** Ages (days since issue) at which an unpaid invoice becomes a collection sample: up to two years overdue. */

@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { Vault } from '../../src/auth/vault';
 import { connections, customers, invoices, tenants } from '../../src/db/schema';
@@ -20,10 +20,10 @@ import {
   signInvoicePdfToken,
 } from '../../src/dunning/invoice-pdf-link';
 import { listedInvoiceIds } from '../../src/dunning/payment-details';
-import { buildApp } from '../../src/http/app';
 import { pdfFilename } from '../../src/http/routes/invoice-pdf';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
+import { suiteTestApp } from '../helpers/app';
 import { csv } from '../helpers/csv';
 import { QB_ENV, tokensAt } from '../sync/helpers';
 import { messagesOf, setup, tenantRow } from './fixtures';
@@ -84,16 +84,15 @@ function intuitPdf(externalId: string, token = 'at-1') {
     .query({ minorversion: '75' });
 }
 
-beforeAll(async () => {
+const t = suiteTestApp(async () => {
   ({ s, clock, tenantId } = await setup({ env: QB_ENV }));
   connectionId = await makeQuickbooks(s, tenantId, clock.now());
   await planTenant(s, tenantId);
-  app = await buildApp(s);
-  await app.ready();
+  return { services: s, token: false };
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+beforeAll(async () => {
+  app = t.app;
+  await app.ready();
 });
 afterEach(() => {
   const pending = nock.pendingMocks();

@@ -6,18 +6,15 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { customers, dunningMessages, invoices } from '../../src/db/schema';
 import { composeEmail } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
 import { listedInvoiceIds } from '../../src/dunning/payment-details';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
-import { runSync } from '../../src/sync/run-sync';
-import { createTestServices } from '../helpers/services';
-import { QB_ENV, sandboxTokens, seedConnection } from '../sync/helpers';
+import { suiteTestApp } from '../helpers/app';
+import { QB_ENV, syncedSandboxTenant } from '../sync/helpers';
 import { messagesOf, tenantRow } from './fixtures';
 
 let sandbox: Sandbox;
@@ -26,7 +23,7 @@ let app: FastifyInstance;
 let tenantId = '';
 let auth: { authorization: string };
 
-beforeAll(async () => {
+const t = suiteTestApp(async () => {
   sandbox = await startSandbox({
     seed: 11,
     now: new Date('2026-11-27T18:00:00.000Z'),
@@ -36,23 +33,17 @@ beforeAll(async () => {
     clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
     clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
   });
-  s = await createTestServices({
+  return {
     clock: { now: () => sandbox.now() },
     env: { ...QB_ENV, ...sandbox.config },
     queue: false,
-  });
-  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
-  tenantId = (await seedConnection(s, { realmId, tokens })).tenant.id;
-  const conn = (await s.db.query.connections.findFirst())!;
-  expect((await runSync(s, { connectionId: conn.id, reason: 'test' })).status).toBe('succeeded');
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'test')).token}` };
+    sandbox,
+  };
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-  await sandbox?.stop();
-});
+beforeAll(async () => {
+  ({ services: s, app, auth } = t);
+  ({ tenantId } = await syncedSandboxTenant(s, sandbox));
+}, 120_000);
 
 const linkOf = (externalId: string) => new RegExp(`/pay/[^/]+/${externalId}$`);
 

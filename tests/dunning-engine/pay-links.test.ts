@@ -10,9 +10,8 @@ import { customers, invoices } from '../../src/db/schema';
 import { composeEmail } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { runSync } from '../../src/sync/run-sync';
 import { createTestServices } from '../helpers/services';
-import { QB_ENV, sandboxTokens, seedConnection } from '../sync/helpers';
+import { QB_ENV, syncedSandboxTenant } from '../sync/helpers';
 import { messagesOf, tenantRow } from './fixtures';
 
 let sandbox: Sandbox;
@@ -34,12 +33,7 @@ beforeAll(async () => {
     env: { ...QB_ENV, ...sandbox.config },
     queue: false,
   });
-  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
-  tenantId = (await seedConnection(s, { realmId, tokens })).tenant.id;
-  expect(
-    (await runSync(s, { connectionId: (await s.db.query.connections.findFirst())!.id, reason: 'test' }))
-      .status,
-  ).toBe('succeeded');
+  ({ tenantId } = await syncedSandboxTenant(s, sandbox));
 });
 afterAll(async () => {
   await s?.close();

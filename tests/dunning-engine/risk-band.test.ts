@@ -1,14 +1,14 @@
 /**
  * One definition of a customer's risk band: the planner (which picks sequences by band and writes it into every
- * message's "why") draws it exactly as the risk API and the Customer page do — the model's thresholds at the
+ * message's "why") draws it exactly as the risk API and the Customer page do — the customer cut-offs at the
  * tenant's sensitivity — not with cut-offs of its own.
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { riskBand } from '../../src/risk/score';
-import { activeModel, scoreTenant } from '../../src/risk/service';
+import { CUSTOMER_BANDS, customerBand } from '../../src/risk/customer-risk';
+import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { messagesOf, setup } from './fixtures';
 
@@ -23,16 +23,15 @@ afterAll(async () => {
 });
 
 describe('customer risk band in planned messages', () => {
-  it('is the model-threshold band the risk API shows', async () => {
-    // A tenant that flags fewer customers (sensitivity −3) moves the model's cut-offs up: a band the old fixed
-    // cut-offs (0.33 / 0.66) would call "high" is "medium" here.
+  it('is the customer-cut-off band the risk API shows, at the tenant sensitivity', async () => {
+    // A tenant that flags fewer customers (sensitivity −3) moves the cut-offs up: a score the default cut-off
+    // would call "high" is "medium" here.
     await s.db
       .update(tenants)
       .set({ settings: { sensitivity: -3 } })
       .where(eq(tenants.id, tenantId));
     await scoreTenant(s, tenantId);
     await planTenant(s, tenantId);
-    const { manifest } = await activeModel(s, tenantId);
     const bands = (await messagesOf(s, tenantId))
       .map(
         (m) =>
@@ -41,7 +40,7 @@ describe('customer risk band in planned messages', () => {
       )
       .filter((r) => r?.riskScore != null);
     expect(bands.length).toBeGreaterThan(0);
-    for (const r of bands) expect(r!.riskBand).toBe(riskBand(r!.riskScore!, manifest.thresholds, -3));
-    expect(bands.some((r) => r!.riskScore! >= 0.66 && r!.riskBand !== 'high')).toBe(true);
+    for (const r of bands) expect(r!.riskBand).toBe(customerBand(r!.riskScore!, -3));
+    expect(bands.some((r) => r!.riskScore! >= CUSTOMER_BANDS.high && r!.riskBand !== 'high')).toBe(true);
   });
 });

@@ -7,14 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { fixedClock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
 import { quickbooksSetup } from '../../src/demo-company';
-import { buildApp } from '../../src/http/app';
 import type { DbHandle } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
+import { buildTestApp } from '../helpers/app';
 import { createTestDb } from '../helpers/db';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'duely-qbdemo-'));
@@ -78,20 +77,15 @@ describe('the demo company in createServices and GET /api/v1/integrations', () =
     return s;
   };
   const integrations = async (s: Services) => {
-    const app = await buildApp(s);
+    // An operator token: no tenant, like a brand-new user's session. The suite closes the services itself.
+    const { app, auth, close } = await buildTestApp({ services: s, keepServices: true, token: 'operator' });
     try {
-      // An operator token: no tenant, like a brand-new user's session.
-      const { token } = await issueApiToken(s.db, 'operator');
-      const res = await app.inject({
-        method: 'GET',
-        url: '/api/v1/integrations',
-        headers: { authorization: `Bearer ${token}` },
-      });
+      const res = await app.inject({ method: 'GET', url: '/api/v1/integrations', headers: auth });
       expect(res.statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/api/v1/integrations' })).statusCode).toBe(401);
       return res.json().quickbooks;
     } finally {
-      await app.close();
+      await close();
     }
   };
   afterAll(async () => {
@@ -121,35 +115,32 @@ describe('the demo company in createServices and GET /api/v1/integrations', () =
     expect((await fetch(`${demo!.sandbox.url}/nope`)).status).toBe(404);
   });
 
-  it("the demo's consent page is served by Duely and answers with the redirect to the callback", async () => {
+  it("the demo's consent page is served by Duely and answers with the redirect to the callback", async (ctx) => {
     const s = await services({}, true);
-    const app = await buildApp(s);
-    try {
-      const start = await app.inject({ url: '/connect/quickbooks' });
-      const authorize = new URL(String(start.headers.location));
-      expect(authorize.origin + authorize.pathname).toBe(
-        `${s.config.PUBLIC_URL}/connect/quickbooks/demo/authorize`,
-      );
-      const consent = await app.inject({ url: authorize.pathname + authorize.search });
-      expect(consent.statusCode).toBe(302);
-      const back = new URL(String(consent.headers.location));
-      expect(back.origin + back.pathname).toBe(`${s.config.PUBLIC_URL}/connect/quickbooks/callback`);
-      expect(back.searchParams.get('realmId')).toBe(s.demoCompany!.sandbox.realmId);
-      expect(back.searchParams.get('state')).toBe(authorize.searchParams.get('state'));
-      expect(back.searchParams.get('code')).toMatch(/^sbx-code-/);
-    } finally {
-      await app.close();
-    }
+    const { app } = await buildTestApp({ test: ctx, services: s, keepServices: true, token: false });
+    const start = await app.inject({ url: '/connect/quickbooks' });
+    const authorize = new URL(String(start.headers.location));
+    expect(authorize.origin + authorize.pathname).toBe(
+      `${s.config.PUBLIC_URL}/connect/quickbooks/demo/authorize`,
+    );
+    const consent = await app.inject({ url: authorize.pathname + authorize.search });
+    expect(consent.statusCode).toBe(302);
+    const back = new URL(String(consent.headers.location));
+    expect(back.origin + back.pathname).toBe(`${s.config.PUBLIC_URL}/connect/quickbooks/callback`);
+    expect(back.searchParams.get('realmId')).toBe(s.demoCompany!.sandbox.realmId);
+    expect(back.searchParams.get('state')).toBe(authorize.searchParams.get('state'));
+    expect(back.searchParams.get('code')).toMatch(/^sbx-code-/);
     // A server without the demo company has no such page.
     const live = await services(CREDS, true);
-    const liveApp = await buildApp(live);
-    try {
-      expect(
-        (await liveApp.inject({ url: '/connect/quickbooks/demo/authorize?client_id=x' })).statusCode,
-      ).toBe(404);
-    } finally {
-      await liveApp.close();
-    }
+    const { app: liveApp } = await buildTestApp({
+      test: ctx,
+      services: live,
+      keepServices: true,
+      token: false,
+    });
+    expect((await liveApp.inject({ url: '/connect/quickbooks/demo/authorize?client_id=x' })).statusCode).toBe(
+      404,
+    );
   });
 
   it('with credentials: live, no sandbox', async () => {

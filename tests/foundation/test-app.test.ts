@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app';
+import { createTestServices } from '../helpers/services';
 
 describe('buildTestApp', () => {
   let fromFirstTest: TestApp | undefined;
@@ -25,5 +26,26 @@ describe('buildTestApp', () => {
     const t = await buildTestApp({ test: ctx, token: false, queue: false });
     expect(t.auth).toEqual({});
     expect((await t.app.inject({ url: '/api/v1/tenants' })).statusCode).toBe(401);
+  });
+
+  it('keepServices closes only the app; a sandbox stops after the services close', async () => {
+    const services = await createTestServices({ queue: false });
+    const kept = await buildTestApp({ services, keepServices: true, token: false });
+    await kept.close();
+    await expect(services.db.execute(sql`select 1`)).resolves.toBeDefined();
+    const order: string[] = [];
+    const sandbox = {
+      stop: async () => {
+        order.push(
+          `sandbox stop, database open: ${await services.db.execute(sql`select 1`).then(
+            () => true,
+            () => false,
+          )}`,
+        );
+      },
+    };
+    const owned = await buildTestApp({ services, sandbox, token: false });
+    await owned.close();
+    expect(order).toEqual(['sandbox stop, database open: false']);
   });
 });

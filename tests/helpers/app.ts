@@ -5,7 +5,10 @@
  * - In a test: `const { app, auth } = await buildTestApp({ test: ctx })` (ctx = the test's context): closed when
  *   that test finishes (`onTestFinished`).
  * - For a file or describe block: `const t = suiteTestApp(opts)` at collection scope registers `beforeAll` (build)
- *   and `afterAll` (close) in that scope; read `t.app`, `t.services`, `t.auth` from hooks and tests.
+ *   and `afterAll` (close) in that scope; read `t.app`, `t.services`, `t.auth` from hooks and tests. Its options may
+ *   be an (async) function run in that beforeAll: start a sandbox there and hand it over as `sandbox`.
+ * - Several apps over one set of services (`keepServices`), services of the caller's own making (`services`), a
+ *   demo company or config overrides (`demoCompany`, `env`: see createTestServices) all go through here too.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, type TestContext } from 'vitest';
@@ -26,6 +29,10 @@ export interface BuildTestAppOptions extends TestServiceOptions {
   services?: Services | (() => Promise<Services>);
   /** Register `close` on this test's end (`onTestFinished`). */
   test?: Pick<TestContext, 'onTestFinished'>;
+  /** `close` closes only the app and leaves the services open (several apps over one set of services). */
+  keepServices?: boolean;
+  /** A stand-in the services talk to (a QuickBooks or NetSuite sandbox): stopped by `close`, after the services. */
+  sandbox?: { stop(): Promise<void> };
 }
 
 export interface TestApp {
@@ -39,24 +46,37 @@ export interface TestApp {
 }
 
 export async function buildTestApp(opts: BuildTestAppOptions = {}): Promise<TestApp> {
-  const { token: label = 'test', tokenTenantId, test, services: given, ...serviceOpts } = opts;
-  const services =
-    given === undefined
-      ? await createTestServices(serviceOpts)
-      : typeof given === 'function'
-        ? await given()
-        : given;
+  const {
+    token: label = 'test',
+    tokenTenantId,
+    test,
+    services: given,
+    keepServices = false,
+    sandbox,
+    ...serviceOpts
+  } = opts;
+  let services: Services | undefined;
   let app: FastifyInstance | undefined;
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
-      await app?.close();
-      await services.close();
+      try {
+        await app?.close();
+        if (!keepServices) await services?.close();
+      } finally {
+        await sandbox?.stop();
+      }
     })();
     return closed;
   };
   test?.onTestFinished(close);
   try {
+    services =
+      given === undefined
+        ? await createTestServices(serviceOpts)
+        : typeof given === 'function'
+          ? await given()
+          : given;
     app = await buildApp(services);
     const token =
       label === false ? '' : (await issueApiToken(services.db, label, tokenTenantId ?? null)).token;
@@ -77,11 +97,14 @@ export async function buildTestApp(opts: BuildTestAppOptions = {}): Promise<Test
  * Registers, in the caller's scope (file or describe), a `beforeAll` building the app and an `afterAll` closing it.
  * The returned handle's fields are readable once that `beforeAll` has run (in later hooks and in tests).
  */
-export function suiteTestApp(opts: BuildTestAppOptions | (() => BuildTestAppOptions) = {}): TestApp {
+export function suiteTestApp(
+  opts: BuildTestAppOptions | (() => BuildTestAppOptions | Promise<BuildTestAppOptions>) = {},
+  timeout?: number,
+): TestApp {
   let built: TestApp | undefined;
   beforeAll(async () => {
-    built = await buildTestApp(typeof opts === 'function' ? opts() : opts);
-  });
+    built = await buildTestApp(typeof opts === 'function' ? await opts() : opts);
+  }, timeout);
   afterAll(async () => {
     await built?.close();
   });

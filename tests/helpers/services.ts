@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Clock, fixedClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
+import type { DemoCompanyOptions } from '../../src/demo-company';
 import type { JobDefinition } from '../../src/jobs/define';
 import { createLogger, type Logger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
@@ -15,6 +16,8 @@ export interface TestServiceOptions {
   queue?: boolean;
   /** Silent unless given (the log redaction tests capture lines). */
   logger?: Logger;
+  /** Run the built-in demo company (its sandbox) as `duely serve` does, when the configuration asks for it. */
+  demoCompany?: DemoCompanyOptions;
 }
 
 /** Services on a fresh test database, silent logs, a fixed clock (2013-07-01 unless given). */
@@ -39,5 +42,6 @@ export async function createTestServices(opts: TestServiceOptions = {}): Promise
     logger: opts.logger ?? createLogger('silent'),
     jobs: opts.jobs,
     queue: opts.queue,
+    demoCompany: opts.demoCompany,
   });
 }

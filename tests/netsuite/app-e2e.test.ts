@@ -8,18 +8,16 @@
 import { and, eq } from 'drizzle-orm';
 import { signPing } from '../../connectors/netsuite';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections, invoices, syncRuns, tenants } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { refreshInvoicesLive } from '../../src/sync/live-refresh';
 import { runSync } from '../../src/sync/run-sync';
-import { createTestServices } from '../helpers/services';
+import { buildTestApp, suiteTestApp } from '../helpers/app';
 
 const clock = new ManualClock('2026-04-01T08:00:00Z');
 let sandbox: NetsuiteSandbox;
@@ -30,27 +28,25 @@ let tenantId = '';
 let tenantSlug = '';
 let connectionId = '';
 
-beforeAll(async () => {
+const t = suiteTestApp(async () => {
   sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 12 }) });
   await sandbox.start();
-  s = await createTestServices({
+  return {
     clock,
     env: {
       ...sandbox.env(),
       NETSUITE_PING_SECRET: 'ping-secret',
       NETSUITE_PAY_LINK_FIELD: 'custbody_duely_paylink',
     },
-  });
-  app = await buildApp(s);
-  admin = (await issueApiToken(s.db, 'test admin')).token;
+    token: 'test admin',
+    sandbox,
+  };
+});
+beforeAll(async () => {
+  ({ services: s, app, token: admin } = t);
   const tenant = await ensureTenant(s.db, 'NetSuite Co', 'netsuite');
   tenantId = tenant.id;
   tenantSlug = tenant.slug;
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-  await sandbox?.stop();
 });
 
 const post = (body: unknown) =>
@@ -283,11 +279,13 @@ describe('NetSuite through the app', () => {
       company: NetsuiteCompany.generate({ seed: 4, customers: 3 }),
     });
     await other.start();
-    const s2 = await createTestServices({
+    const second = await buildTestApp({
       clock,
       env: { ...other.env(), PUBLIC_URL: 'https://duely.example' },
+      token: false,
+      sandbox: other,
     });
-    const app2 = await buildApp(s2);
+    const { services: s2, app: app2 } = second;
     try {
       const start = await app2.inject({ url: '/connect/netsuite?account=7654321' });
       expect(start.statusCode).toBe(302);
@@ -313,9 +311,7 @@ describe('NetSuite through the app', () => {
       const result = await runSync(s2, { connectionId: conn!.id, reason: 'connect' });
       expect(result.status).toBe('succeeded');
     } finally {
-      await app2.close();
-      await s2.close();
-      await other.stop();
+      await second.close();
     }
   });
 

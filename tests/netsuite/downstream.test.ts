@@ -8,20 +8,18 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections, customers, invoicePredictions, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { approveAll, goLive, messagesOf, RecordingTransport } from '../dunning-engine/fixtures';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 let sandbox: NetsuiteSandbox;
 let clock: ManualClock;
@@ -31,17 +29,20 @@ let admin = '';
 let tenantId = '';
 let tenantSlug = '';
 
-beforeAll(async () => {
+const t = suiteTestApp(async () => {
   sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 12 }) });
   await sandbox.start();
   // The app's clock is the account's: the stand-in's history ends "now".
   clock = new ManualClock(`${sandbox.company.clock.replace(' ', 'T')}Z`);
-  s = await createTestServices({
+  return {
     clock,
     env: { ...sandbox.env(), MAIL_FROM: 'Duely Demo <billing@duely-demo.example>' },
-  });
-  app = await buildApp(s);
-  admin = (await issueApiToken(s.db, 'test admin')).token;
+    token: 'test admin',
+    sandbox,
+  };
+}, 120_000);
+beforeAll(async () => {
+  ({ services: s, app, token: admin } = t);
   const tenant = await ensureTenant(s.db, 'NetSuite Co', 'netsuite');
   tenantId = tenant.id;
   tenantSlug = tenant.slug;
@@ -59,11 +60,6 @@ beforeAll(async () => {
   const result = await runSync(s, { connectionId: res.json().id, reason: 'connect', pageSize: 25 });
   expect(result.status).toBe('succeeded');
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-  await sandbox?.stop();
-});
 
 const get = (url: string) =>
   app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } });

@@ -9,7 +9,7 @@ import { issueApiToken } from '../../src/auth/api-tokens';
 import { fixedClock } from '../../src/clock';
 import { customerRisk, customers, invoicePredictions } from '../../src/db/schema';
 import { customerReasons, customerRiskHistory } from '../../src/risk/customer-risk-history';
-import { riskBand } from '../../src/risk/score';
+import { customerBand } from '../../src/risk/customer-risk';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -91,8 +91,7 @@ describe('GET /tenants/:tenant/customers/:customer/risk', () => {
     expect(body.history).toHaveLength(3);
     expect(body.history[0]).toEqual({ day: '2013-03-03', score: stored!.score - stored!.trend90! });
     expect(body.history[1]).toEqual({ day: '2013-05-02', score: stored!.score - stored!.trend30! });
-    const { manifest } = await s.models.default();
-    expect(body.band).toBe(riskBand(stored!.score / 100, manifest.thresholds));
+    expect(body.band).toBe(customerBand(stored!.score / 100));
     const preds = await s.db
       .select({ reasons: invoicePredictions.reasons })
       .from(invoicePredictions)

@@ -4,7 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock';
 import { customerRisk, invoicePredictions, invoices, modelVersions } from '../../src/db/schema';
 import { predictionRows } from '../../src/risk/cli-commands';
-import { activeModel, loadLedger, openAsOf, retrainTenant, scoreTenant } from '../../src/risk/service';
+import {
+  activeManifest,
+  activeModel,
+  loadLedger,
+  openAsOf,
+  retrainTenant,
+  scoreTenant,
+} from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerCsv, synthetic } from './helpers';
@@ -45,10 +52,27 @@ describe('scoring inside the app', () => {
       expect(p.reasons.length).toBeGreaterThan(0);
       expect(p.reasons.length).toBeLessThanOrEqual(3);
       expect(p.modelVersion).toBe(result.modelVersion);
+      // Collection chances (given unpaid now) and the figure the band was read from are stored too.
+      expect(p.pCollect30).not.toBeNull();
+      expect(p.pCollect90!).toBeGreaterThanOrEqual(p.pCollect30!);
+      expect(p.risk).not.toBeNull();
     }
+    // `risk` is what the band was read from: P(late) before the due date (these invoices are not yet overdue).
+    for (const p of stored) expect(p.risk).toBeCloseTo(p.pLate, 9);
     const risks = await s.db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenantId));
     expect(risks).toHaveLength(20);
     expect(risks.every((r) => r.score >= 0 && r.score <= 100)).toBe(true);
+    // The score's inputs are stored beside it: P(late) ≥ P(more than 30 days late), and the score never above P(late).
+    for (const r of risks) {
+      expect(r.pSevere!).toBeLessThanOrEqual(r.pLate!);
+      expect(r.score).toBeLessThanOrEqual(100 * r.pLate! + 0.5);
+      expect(r.expectedDaysLate).not.toBeNull();
+    }
+    const api = await app.inject({
+      url: `/api/v1/tenants/risky/customers/${risks[0]!.customerId}/risk`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(api.json()).toMatchObject({ pLate: risks[0]!.pLate, pSevere: risks[0]!.pSevere });
   });
 
   it('drops the prediction of an invoice that got paid, on the next scoring', async () => {
@@ -73,7 +97,13 @@ describe('scoring inside the app', () => {
       url: `/api/v1/tenants/risky/invoices/${one.invoiceExternalId}/prediction`,
       headers: h,
     });
-    expect(single.json()).toMatchObject({ pLate: one.pLate, riskBand: one.riskBand });
+    expect(single.json()).toMatchObject({
+      pLate: one.pLate,
+      riskBand: one.riskBand,
+      pCollect30: one.pCollect30,
+      pCollect90: one.pCollect90,
+    });
+    expect(typeof one.pCollect90).toBe('number');
     const invoicesPage = (
       await app.inject({ url: '/api/v1/tenants/risky/invoices?status=open&limit=500', headers: h })
     ).json();
@@ -114,6 +144,37 @@ describe('scoring inside the app', () => {
     expect(expected.length).toBeGreaterThan(openNow);
     expect(out).toHaveLength(expected.length);
     expect(out.every((r) => String(r.predicted_pay_date) >= earlier)).toBe(true);
+  });
+
+  it('scores with the default model while the active version was built for other features (until a retrain)', async () => {
+    const other = await importHistoryCsv(s.db, ledgerCsv(synthetic(3, 10, NOW)), {
+      tenantName: 'Outdated',
+      now: s.clock.now(),
+    });
+    const shipped = await s.models.default();
+    const stale = {
+      ...shipped.manifest,
+      version: 'payment-delay-old',
+      featureNames: shipped.manifest.featureNames.slice(0, -2),
+    };
+    await s.db.insert(modelVersions).values({
+      tenantId: other.tenant.id,
+      version: 'payment-delay-old',
+      status: 'active',
+      manifest: stale as unknown as Record<string, unknown>,
+      onnx: Buffer.from([0]),
+      comparison: {},
+      reason: 'promoted before the feature set changed',
+      promotedAt: s.clock.now(),
+    });
+    expect((await activeModel(s, other.tenant.id)).manifest.version).toBe(shipped.manifest.version);
+    expect((await activeManifest(s, other.tenant.id)).version).toBe(shipped.manifest.version);
+    // The same row with today's features is the tenant's model (the check above is not vacuous).
+    await s.db
+      .update(modelVersions)
+      .set({ manifest: { ...stale, featureNames: shipped.manifest.featureNames } })
+      .where(eq(modelVersions.tenantId, other.tenant.id));
+    expect((await activeManifest(s, other.tenant.id)).version).toBe('payment-delay-old');
   });
 
   it('keeps the default model when a tenant has too little history for its own', async () => {

@@ -82,6 +82,34 @@ describe('point-in-time features', () => {
     expect(y[F.base_remaining]).toBe(30 + 20);
   });
 
+  it('reads the delivery-adjusted level from every recent invoice, each against its own delivery’s population mean', () => {
+    const paper = (id: string, issue: string, due: string, paid: string) => ({
+      ...inv(id, issue, due, paid),
+      delivery: 'print' as const,
+    });
+    const history = [
+      paper('p1', '2024-01-01', '2024-01-31', '2024-02-20'), // 20 days late: 10 later than paper payers
+      paper('p2', '2024-02-01', '2024-03-02', '2024-03-22'), // the same
+      paper('p3', '2024-03-01', '2024-03-31', '2024-04-20'), // the same
+      inv('e1', '2024-04-01', '2024-05-01', '2024-04-26'), // 5 days early: 3 earlier than email payers
+      inv('e2', '2024-05-01', '2024-05-31', '2024-05-26'), // the same
+      inv('e3', '2024-06-20', '2024-07-20', null),
+    ];
+    const priors = { ...DEFAULT_PRIORS, daysLateByDelivery: [0, -2, 10] as [number, number, number] };
+    const at = (target: LedgerInvoice) =>
+      featureMatrix(buildLedgerIndex(history), [{ invoice: target, day: dayNumber('2024-06-20') }], priors);
+    // Deviations 10, 10, 10, −3, −3; the lowest and highest fifth (one each) trimmed: mean of −3, 10, 10.
+    const level = (-3 + 10 + 10) / 3;
+    const x = at(history[5]!);
+    expect(x[F.delivery_adjusted_days_late]).toBeCloseTo(-2 + level, 5);
+    expect(x[F.base_remaining_adjusted]).toBeCloseTo(30 - 2 + level, 5);
+    const y = at({ ...history[5]!, delivery: 'print' });
+    expect(y[F.delivery_adjusted_days_late]).toBeCloseTo(10 + level, 5);
+    // Without per-delivery means (an older manifest) every invoice counts against the overall mean.
+    const z = row(history, history[5]!, '2024-06-20');
+    expect(z[F.delivery_adjusted_days_late]).toBeCloseTo((-5 + 20 + 20) / 3, 5);
+  });
+
   it('ignores payments dated on or after t, later invoices, and the invoice’s own future payment', () => {
     const before = row(ledger, ledger[3]!, '2024-04-15');
     const changed = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonInWords } from '../../src/web/lib/model-figures';
+import { comparisonInWords, validationInWords, versionToDescribe } from '../../src/web/lib/model-figures';
 
 const e = (value: number) => ({ value, lo: value, hi: value });
 const figures = (auc: number, mae: number, w3: number, cov: number) => ({
@@ -45,5 +45,26 @@ describe('the tenant model’s chronological figures in plain words (Settings)',
   it('says nothing when no comparison could be made', () => {
     expect(comparisonInWords({ promote: false, metrics: null })).toBeNull();
     expect(comparisonInWords(undefined)).toBeNull();
+  });
+});
+
+describe('the model in use’s validation in plain words (Settings)', () => {
+  it('words AUC, Brier and coverage without the jargon, saying whose invoices they were', () => {
+    const v = { invoices: 1066, auc: 0.829, brier: 0.1675, intervalCoverage: 0.816 };
+    expect(validationInWords(v, true)).toBe(
+      'Checked on 1066 invoices of the ledgers it was built from issued after the ones it learnt from: it told late payers from punctual ones correctly 83 times in 100; its late-payment probabilities scored 0.168 (squared error: 0 is perfect, 0.25 is a coin toss); 82% of payments fell inside the predicted range.',
+    );
+    expect(validationInWords(v, false)).toMatch(/^Checked on 1066 of your invoices issued after/);
+  });
+
+  it('describes the version in use, else the newest trained', () => {
+    const versions = [
+      { version: 'c', status: 'rejected' },
+      { version: 'b', status: 'active' },
+      { version: 'a', status: 'retired' },
+    ];
+    expect(versionToDescribe(versions)?.version).toBe('b');
+    expect(versionToDescribe(versions.filter((v) => v.status !== 'active'))?.version).toBe('c');
+    expect(versionToDescribe([])).toBeNull();
   });
 });

@@ -12,11 +12,13 @@ import { CUTOFF, trainedModel } from './fixtures';
 
 describe('ONNX export', () => {
   it.each([
-    ['as trained', undefined],
-    ['with the history-depth fallback on', 3],
+    ['as trained', undefined, undefined],
+    ['with the history-depth fallback on', 3, undefined],
+    ['with the pay-date baseline half delivery-adjusted', undefined, 0.5],
+    ['with the delivery-adjusted pay-date baseline', undefined, 1],
   ])(
     'agrees with the TypeScript model to 1e-6 on probabilities (and float32 rounding on days), %s',
-    async (_name, k) => {
+    async (_name, k, mix) => {
       // A ledger with some debt that is never collected, so both collection heads grow trees.
       const rows = syntheticLedger({
         customers: 40,
@@ -27,7 +29,11 @@ describe('ONNX export', () => {
         badDebtShare: 0.2,
       });
       const trained = trainRiskModel(rows, { cutoff: CUTOFF, seed: 1, boost: { maxTrees: 60 } }).model;
-      const model = k === undefined ? trained : { ...trained, historyK: k };
+      const model = {
+        ...trained,
+        ...(k === undefined ? {} : { historyK: k }),
+        ...(mix === undefined ? {} : { baseMix: mix }),
+      };
       const session = await ort.InferenceSession.create(exportOnnx(model));
       const samples = [
         ...samplesOf(rows.filter((r) => r.paidDate !== null)),

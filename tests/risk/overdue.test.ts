@@ -3,6 +3,7 @@
  * given that it is unpaid now. Old debt must not be forecast into next week, and bands must tell debts apart.
  */
 import { describe, expect, it } from 'vitest';
+import { meanMatchingOffset } from '../../src/risk/collection-calibration';
 import { dayNumber, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
 import { loadModel, writeModel } from '../../src/risk/model-store';
 import { survivalQuantile, toForecast } from '../../src/risk/risk-model';
@@ -135,5 +136,18 @@ describe('collection corrected by the ledger’s own overdue history', () => {
       1,
     );
     expect(raw.pCollect[0]!).toBeGreaterThan(score!.pCollect30!);
+  });
+});
+
+describe('meanMatchingOffset', () => {
+  it('shifts log-odds so the mean probability hits the target, even with samples near certainty', () => {
+    const logits = Float64Array.from([9, 9, 0, -2]);
+    const d = meanMatchingOffset(logits, 0.05);
+    const mean = [...logits].reduce((a, z) => a + 1 / (1 + Math.exp(-(z + d))), 0) / logits.length;
+    expect(mean).toBeCloseTo(0.05, 6);
+    // The difference of logits of the means would leave the near-certain samples far above the target.
+    const naive = Math.log(0.05 / 0.95) - Math.log(0.6 / 0.4);
+    expect(1 / (1 + Math.exp(-(9 + naive)))).toBeGreaterThan(0.9);
+    expect(meanMatchingOffset(Float64Array.from([0, 0]), 0.5)).toBeCloseTo(0, 6);
   });
 });

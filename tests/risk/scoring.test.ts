@@ -143,10 +143,13 @@ describe('customerRisk', () => {
     expect(b.expectedDaysLate).toBeGreaterThan(30);
     expect(a.expectedDaysLate).toBeLessThan(15);
     expect(b.pSevere).toBeGreaterThan(a.pSevere + 0.3);
-    expect(b.score).toBeGreaterThan(a.score + 15);
+    expect(b.score).toBeGreaterThan(a.score + 40);
+    expect(a.score).toBeLessThan(15);
     for (const c of [a, b]) {
       expect(c.pSevere).toBeLessThanOrEqual(c.pLate);
-      expect(Math.abs(c.score - 50 * (c.pLate + c.pSevere))).toBeLessThanOrEqual(0.51);
+      // 100 × E[min(days late, 90)] / 90: never above P(late), at least a third of P(more than 30 days late).
+      expect(c.score).toBeLessThanOrEqual(100 * c.pLate + 0.5);
+      expect(c.score).toBeGreaterThanOrEqual((100 * c.pSevere) / 3 - 0.5);
     }
   });
 });

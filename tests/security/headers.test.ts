@@ -4,30 +4,23 @@
  * PUBLIC_URL is https.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { planTenant } from '../../src/dunning/engine';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { messagesOf, setup } from '../dunning-engine/fixtures';
-import { createTestServices } from '../helpers/services';
+import { buildTestApp, suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let tenantId: string;
 let auth: { authorization: string };
-let https: Services;
 
-beforeAll(async () => {
+const t = suiteTestApp(async () => {
   ({ s, tenantId } = await setup());
-  https = await createTestServices({ env: { PUBLIC_URL: 'https://duely.example' }, queue: false });
-  app = await buildApp(s);
-  auth = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
+  return { services: s, token: 'operator' };
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-  await https?.close();
+beforeAll(() => {
+  ({ app, auth } = t);
 });
 
 function expectHtmlHeaders(r: { headers: Record<string, unknown> }, what: string) {
@@ -67,19 +60,20 @@ describe('HTML responses', () => {
     expect(r.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it('JSON gets nosniff; HSTS only when PUBLIC_URL is https', async () => {
+  it('JSON gets nosniff; HSTS only when PUBLIC_URL is https', async (ctx) => {
     const health = await app.inject({ url: '/health' });
     expect(health.headers['x-content-type-options']).toBe('nosniff');
     expect(health.headers['strict-transport-security']).toBeUndefined();
-    const secure = await buildApp(https);
-    try {
-      const r = await secure.inject({ url: '/login' });
-      expect(r.headers['strict-transport-security']).toMatch(/max-age=\d{7,}/);
-      expect(
-        (await secure.inject({ url: '/api/v1/session' })).headers['strict-transport-security'],
-      ).toBeDefined();
-    } finally {
-      await secure.close();
-    }
-  });
+    const { app: secure } = await buildTestApp({
+      test: ctx,
+      env: { PUBLIC_URL: 'https://duely.example' },
+      queue: false,
+      token: false,
+    });
+    const r = await secure.inject({ url: '/login' });
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=\d{7,}/);
+    expect(
+      (await secure.inject({ url: '/api/v1/session' })).headers['strict-transport-security'],
+    ).toBeDefined();
+  }, 120_000); // builds a second app on fresh services
 });

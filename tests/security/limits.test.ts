@@ -8,14 +8,12 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import { encodeCursor } from '../../src/db/queries/lists';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { PHONE_PATTERN, senderSettingsSchema } from '../../src/dunning/sender-settings';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
@@ -29,15 +27,10 @@ const sender = {
   phone: '+1 (555) 010-0200',
 };
 
+const t = suiteTestApp({ token: 'operator' }, 120_000);
 beforeAll(async () => {
-  s = await createTestServices();
+  ({ services: s, app, auth: operator } = t);
   tenantId = (await ensureTenant(s.db, 'Acme', 'csv')).id;
-  app = await buildApp(s);
-  operator = { authorization: `Bearer ${(await issueApiToken(s.db, 'operator')).token}` };
-}, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -205,23 +198,19 @@ describe('body limits', () => {
 });
 
 describe('slow bodies', () => {
-  let slow: Services;
   let server: FastifyInstance;
   let port: number;
   let token: string;
-  beforeAll(async () => {
+  afterAll(() => nock.activate()); // after the app closes: after-hooks run last registered first
+  const slowApp = suiteTestApp(() => {
     // nock's interceptor holds raw sockets until it sees a whole HTTP request; these tests need the real socket.
     nock.restore();
-    slow = await createTestServices({ env: { HTTP_REQUEST_TIMEOUT_MS: '300' } });
-    token = (await issueApiToken(slow.db, 'operator')).token;
-    server = await buildApp(slow);
+    return { env: { HTTP_REQUEST_TIMEOUT_MS: '300' }, token: 'operator' };
+  }, 120_000);
+  beforeAll(async () => {
+    ({ app: server, token } = slowApp);
     await server.listen({ host: '127.0.0.1', port: 0 });
     port = (server.server.address() as { port: number }).port;
-  }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await slow?.close();
-    nock.activate();
   });
 
   /** Sends headers promising 1000 bytes and then only 10; resolves with what came back once the server closed. */

@@ -4,16 +4,14 @@
  * and record who set them.
  */
 import { eq, inArray } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
 import { dunningMessages, dunningOverrides } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { customerId, messagesOf, RecordingTransport, setup } from '../dunning-engine/fixtures';
+import { buildTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -60,19 +58,18 @@ describe('MAIL_DAILY_CAP', () => {
 });
 
 describe('manual recipients', () => {
-  let app: FastifyInstance;
-  afterAll(async () => {
-    await app?.close();
-  });
-
-  it('are recorded with who set them', async () => {
-    app = await buildApp(s);
-    const { token } = await issueApiToken(s.db, 'ar clerk');
+  it('are recorded with who set them', async (ctx) => {
+    const { app, auth } = await buildTestApp({
+      test: ctx,
+      services: s,
+      keepServices: true,
+      token: 'ar clerk',
+    });
     const customer = await customerId(s, 'MID');
     const r = await app.inject({
       method: 'PUT',
       url: `/api/v1/tenants/${tenantId}/dunning/overrides`,
-      headers: { authorization: `Bearer ${token}` },
+      headers: auth,
       payload: { customerId: customer, contactEmails: ['cfo@mid.example'] },
     });
     expect(r.statusCode).toBe(200);

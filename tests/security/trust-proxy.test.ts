@@ -2,55 +2,41 @@
  * X-Forwarded-* headers count only when TRUST_PROXY names the proxy. Without it, a client cannot claim another
  * host or protocol (the sign-in form's same-origin check) or another address (rate-limit keys).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { buildApp } from '../../src/http/app';
-import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 
-let direct: Services;
-let proxied: Services;
-beforeAll(async () => {
-  // Built before the tests (hook timeout): two fresh databases take a while on a busy machine.
-  direct = await createTestServices({ queue: false });
-  proxied = await createTestServices({ env: { TRUST_PROXY: '127.0.0.1' }, queue: false });
-}, 120_000);
-afterAll(async () => {
-  await direct?.close();
-  await proxied?.close();
-});
+// Built before the tests (hook timeout): two fresh databases take a while on a busy machine.
+const direct = suiteTestApp({ queue: false, token: false }, 120_000);
+const proxied = suiteTestApp({ env: { TRUST_PROXY: '127.0.0.1' }, queue: false, token: false }, 120_000);
 
 /** A cross-site sign-in form that claims, through X-Forwarded-*, to come from the host it posts to. */
-async function forgedLogin(s: Services) {
-  const app = await buildApp(s);
-  try {
-    return await app.inject({
-      method: 'POST',
-      url: '/login',
-      headers: {
-        origin: 'https://evil.example',
-        'x-forwarded-host': 'evil.example',
-        'x-forwarded-proto': 'https',
-        'x-forwarded-for': '203.0.113.7',
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      payload: 'token=dll_x.y',
-    });
-  } finally {
-    await app.close();
-  }
+async function forgedLogin(app: FastifyInstance) {
+  return app.inject({
+    method: 'POST',
+    url: '/login',
+    headers: {
+      origin: 'https://evil.example',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '203.0.113.7',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    payload: 'token=dll_x.y',
+  });
 }
 
 describe('TRUST_PROXY', () => {
   it('is off by default: forwarded headers from a client change nothing', async () => {
-    const r = await forgedLogin(direct);
+    const r = await forgedLogin(direct.app);
     expect(r.statusCode).toBe(403);
     expect(r.body).toContain('The form came from another site');
   });
 
   it('when the proxy is trusted, its forwarded host and protocol are used', async () => {
     // inject() connects from 127.0.0.1, the trusted proxy here; the forged origin now matches the forwarded host.
-    const r = await forgedLogin(proxied);
+    const r = await forgedLogin(proxied.app);
     expect(r.body).not.toContain('The form came from another site');
   });
 

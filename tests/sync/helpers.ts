@@ -78,6 +78,22 @@ export async function sandboxTokens(
   return { realmId: cb.externalId, tokens: toStoredTokens(set, now) };
 }
 
+/**
+ * A tenant connected to a running sandbox as Intuit's consent screen would leave it (sandboxTokens, then
+ * seedConnection), with its first sync done: throws unless that sync succeeded.
+ */
+export async function syncedSandboxTenant(
+  s: Services,
+  sandbox: Parameters<typeof sandboxTokens>[0] & { now(): Date },
+): Promise<{ tenantId: string; connectionId: string }> {
+  const { runSync } = await import('../../src/sync/run-sync');
+  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
+  const { tenant, connection } = await seedConnection(s, { realmId, tokens });
+  const result = await runSync(s, { connectionId: connection.id, reason: 'test' });
+  if (result.status !== 'succeeded') throw new Error(`the sandbox's first sync ended ${result.status}`);
+  return { tenantId: tenant.id, connectionId: connection.id };
+}
+
 /** Non-deleted invoice balances of a tenant, keyed by external id (compare with sandbox.company.balances()). */
 export async function dbBalances(s: Services, tenantId: string): Promise<Map<string, number>> {
   const { invoices } = await import('../../src/db/schema');

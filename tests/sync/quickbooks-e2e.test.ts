@@ -7,13 +7,12 @@
 import { createServer } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
 import { connections, invoices, syncRuns, tenants } from '../../src/db/schema';
 import { connectQuickbooksViaOAuth, ledgerSummary, waitForSync } from '../../src/demo';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 import { balanceMismatches, dbBalances, QB_ENV } from './helpers';
 
 async function freePort(): Promise<number> {
@@ -33,8 +32,9 @@ let s: Services;
 let app: FastifyInstance;
 let appUrl = '';
 
-beforeAll(async () => {
-  const port = await freePort();
+let port = 0;
+const t = suiteTestApp(async () => {
+  port = await freePort();
   appUrl = `http://127.0.0.1:${port}`;
   sandbox = await startSandbox({
     seed: 20261127,
@@ -46,18 +46,17 @@ beforeAll(async () => {
     clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
     clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
   });
-  s = await createTestServices({
+  return {
     clock: { now: () => sandbox.now() },
     env: { ...QB_ENV, ...sandbox.config, PUBLIC_URL: appUrl },
-  });
-  app = await buildApp(s);
+    token: false,
+    sandbox,
+  };
+});
+beforeAll(async () => {
+  ({ services: s, app } = t);
   await app.listen({ host: '127.0.0.1', port });
   await s.queue.work(s, 2);
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
-  await sandbox?.stop();
 });
 
 describe('QuickBooks through the app', () => {

@@ -61,7 +61,10 @@ describe('router', () => {
   it('matches patterns with params, ignoring a trailing slash', () => {
     expect(matchRoute(navEntries, '/')).toMatchObject({ name: 'dashboard' });
     expect(matchRoute(navEntries, '/invoices/')).toMatchObject({ name: 'invoices' });
-    expect(matchRoute(navEntries, '/customers/AC%20ME')).toEqual({ name: 'customer', params: { customer: 'AC ME' } });
+    expect(matchRoute(navEntries, '/customers/AC%20ME')).toEqual({
+      name: 'customer',
+      params: { customer: 'AC ME' },
+    });
     expect(matchRoute(navEntries, '/nope')).toBeNull();
   });
 
@@ -87,25 +90,29 @@ describe('API client', () => {
     await api.session();
     await api.get('/api/v1/tenants');
     await api.post('/api/v1/session/logout');
-    const headersOf = (i: number) => (fetchMock.mock.calls[i]![1] as RequestInit).headers as Record<string, string>;
+    const headersOf = (i: number) =>
+      (fetchMock.mock.calls[i]![1] as RequestInit).headers as Record<string, string>;
     expect(headersOf(1)['x-csrf-token']).toBeUndefined();
     expect(headersOf(2)['x-csrf-token']).toBe('csrf-1');
     expect((fetchMock.mock.calls[2]![1] as RequestInit).credentials).toBe('same-origin');
   });
 
   it("turns error bodies into ApiError with the server's message", async () => {
-    const api = new Api((async () => ok({ error: { code: 'forbidden', message: 'no' } }, 403)) as typeof fetch);
+    const api = new Api((async () =>
+      ok({ error: { code: 'forbidden', message: 'no' } }, 403)) as typeof fetch);
     const err = await api.get('/x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 403, code: 'forbidden', message: 'no' });
-    const html = new Api((async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch);
+    const html = new Api(
+      (async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch,
+    );
     await expect(html.get('/x')).rejects.toMatchObject({ status: 502, message: 'Request failed (502)' });
   });
 
   it('builds tenant paths and drops empty filters', () => {
-    expect(apiPath('acme corp', 'invoices', { status: 'open', overdue: '', customer: undefined, limit: 50 })).toBe(
-      '/api/v1/tenants/acme%20corp/invoices?status=open&limit=50',
-    );
+    expect(
+      apiPath('acme corp', 'invoices', { status: 'open', overdue: '', customer: undefined, limit: 50 }),
+    ).toBe('/api/v1/tenants/acme%20corp/invoices?status=open&limit=50');
   });
 });
 
@@ -137,11 +144,25 @@ describe('invoice table', () => {
       new Map([
         [
           'i1',
-          { invoiceId: 'i1', pLate: 0.82, riskBand: 'high', predictedPayDate: '2013-07-20', payDateP10: '', payDateP90: '' },
+          {
+            invoiceId: 'i1',
+            pLate: 0.82,
+            riskBand: 'high',
+            predictedPayDate: '2013-07-20',
+            payDateP10: '',
+            payDateP90: '',
+          },
         ],
         [
           'i2',
-          { invoiceId: 'i2', pLate: 0.1, riskBand: 'low', predictedPayDate: '2013-07-02', payDateP10: '', payDateP90: '' },
+          {
+            invoiceId: 'i2',
+            pLate: 0.1,
+            riskBand: 'low',
+            predictedPayDate: '2013-07-02',
+            payDateP10: '',
+            payDateP90: '',
+          },
         ],
       ]),
     );
@@ -149,8 +170,34 @@ describe('invoice table', () => {
     expect(scored[1]!.riskBand).toBeUndefined(); // paid invoices are not scored
     const html = renderToStaticMarkup(<InvoiceTable rows={scored} caption="x" />);
     expect(html).toContain('Predicted payment');
-    expect(html).toContain('high · 82%');
+    // Without collection chances (an older prediction) the badge still gives P(late).
+    expect(html).toContain('high · 82% late');
     expect(html).toContain('Jul 20, 2013');
+    // Overdue with collection chances: late is certain, so the badge gives P(paid within 90 days), the tooltip both.
+    const overdue = withPredictions(
+      [row()],
+      new Map([
+        [
+          'i1',
+          {
+            invoiceId: 'i1',
+            pLate: 1,
+            riskBand: 'high',
+            predictedPayDate: '2013-10-20',
+            payDateP10: '',
+            payDateP90: '',
+            pCollect30: 0.12,
+            pCollect90: 0.4,
+          },
+        ],
+      ]),
+    );
+    const late = renderToStaticMarkup(<InvoiceTable rows={overdue} caption="x" />);
+    expect(late).toContain('high · 40% paid in 90 d');
+    expect(late).toContain(
+      'title="Still unpaid 31 days after the due date: 12% chance it is paid within 30 days, 40% within 90 days"',
+    );
+    expect(late).not.toContain('100%');
   });
 
   it('reads filters from the URL and ignores unknown values', () => {
@@ -176,8 +223,12 @@ describe('tenant choice and sync runs', () => {
   ];
   const operator: SessionInfo = { kind: 'session', operator: true, tenant: null, csrfToken: 'x' };
 
-  it("a tenant session always shows its tenant; the operator gets the remembered or first one", () => {
-    const bound: SessionInfo = { ...operator, operator: false, tenant: { id: 't2', slug: 'beta', name: 'Beta', timezone: 'UTC' } };
+  it('a tenant session always shows its tenant; the operator gets the remembered or first one', () => {
+    const bound: SessionInfo = {
+      ...operator,
+      operator: false,
+      tenant: { id: 't2', slug: 'beta', name: 'Beta', timezone: 'UTC' },
+    };
     expect(pickTenant(bound, tenants, 'acme')?.slug).toBe('beta');
     expect(pickTenant(operator, tenants, 'beta')?.slug).toBe('beta');
     expect(pickTenant(operator, tenants, 'gone')?.slug).toBe('acme');
@@ -196,7 +247,13 @@ describe('tenant choice and sync runs', () => {
       'Ledger as of Mar 31, 2014: 120 customers, 45 open invoices, €100.00 + $12,345.67 open. ' +
         'Imported 1,234 invoices: 10 new, 1,224 updated, 1,189 paid.',
     );
-    const one = { ...r, rows: 1, customers: 1, invoices: { inserted: 1, updated: 0, open: 0, paid: 1 }, openBalance: {} };
+    const one = {
+      ...r,
+      rows: 1,
+      customers: 1,
+      invoices: { inserted: 1, updated: 0, open: 0, paid: 1 },
+      openBalance: {},
+    };
     expect(importSummary(one)).toBe(
       'Ledger as of Mar 31, 2014: 1 customer, 0 open invoices, nothing open. Imported 1 invoice: 1 new, 0 updated, 1 paid.',
     );
@@ -204,11 +261,11 @@ describe('tenant choice and sync runs', () => {
 
   it('describes imports and syncs', () => {
     const base = { id: 'r', status: 'succeeded' as const, error: null, startedAt: '', finishedAt: null };
-    expect(describeRun({ ...base, kind: 'import', source: { fileName: 'a.csv' }, stats: { rows: 1200 } })).toBe(
-      'a.csv · 1,200 rows',
-    );
-    expect(describeRun({ ...base, kind: 'incremental', source: {}, stats: { invoices: 3, payments: 0 } })).toBe(
-      'QuickBooks incremental sync · 3 invoices',
-    );
+    expect(
+      describeRun({ ...base, kind: 'import', source: { fileName: 'a.csv' }, stats: { rows: 1200 } }),
+    ).toBe('a.csv · 1,200 rows');
+    expect(
+      describeRun({ ...base, kind: 'incremental', source: {}, stats: { invoices: 3, payments: 0 } }),
+    ).toBe('QuickBooks incremental sync · 3 invoices');
   });
 });

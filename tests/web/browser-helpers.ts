@@ -10,11 +10,11 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { SessionAuth } from '../../src/auth/sessions';
-import { buildApp } from '../../src/http/app';
 import { ensureWebBuild } from '../../src/http/web';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { giveEmails, goLive } from '../dunning-engine/fixtures';
+import { buildTestApp } from '../helpers/app';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -43,7 +43,9 @@ export interface BrowserRig {
 export async function startBrowserRig(s: Services, opts: { port?: number } = {}): Promise<BrowserRig> {
   mkdirSync(SHOTS, { recursive: true });
   await ensureWebBuild();
-  const app = await buildApp(s);
+  // The caller owns `s` (it closes it): the rig closes only its app.
+  const built = await buildTestApp({ services: s, keepServices: true, token: false });
+  const { app } = built;
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -74,7 +76,7 @@ export async function startBrowserRig(s: Services, opts: { port?: number } = {})
     shot: (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true }),
     close: async () => {
       await browser.close();
-      await app.close();
+      await built.close();
     },
   };
 }

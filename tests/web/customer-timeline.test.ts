@@ -17,6 +17,7 @@ import {
   parseAmount,
   parseEmails,
   promiseState,
+  riskInputsInWords,
   riskSummary,
   trendWords,
   validateDispute,
@@ -419,6 +420,16 @@ describe('risk trend', () => {
     expect(
       riskSummary({ ...risk, trend30: null, trend90: null, history: [{ day: '2013-07-01', score: 42 }] }),
     ).toBe('Risk score 42 of 100 (high risk) as of Jul 1, 2013 (no earlier score).');
+  });
+  it('the score’s inputs in words, and nothing for a score stored before they were', () => {
+    expect(riskInputsInWords({ ...risk, pLate: 0.874, pSevere: 0.41, expectedDaysLate: 24 })).toBe(
+      'A new invoice to this customer: 87% chance of being paid late, 41% of more than 30 days late; payment ' +
+        'expected about 24 days after the due date. The score is the expected days late (counting at most 90) out of 90.',
+    );
+    expect(riskInputsInWords({ ...risk, pLate: 0.1, pSevere: 0, expectedDaysLate: 0 })).toMatch(
+      /payment expected by the due date/,
+    );
+    expect(riskInputsInWords(risk)).toBeNull();
   });
 });
 

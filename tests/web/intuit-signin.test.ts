@@ -7,14 +7,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
 import { connections, sessions, tenants } from '../../src/db/schema';
-import { buildApp } from '../../src/http/app';
 import type { Services } from '../../src/services';
 import { intuitIdentity } from '../helpers/intuit-identity';
-import { createTestServices } from '../helpers/services';
+import { suiteTestApp } from '../helpers/app';
 import { QB_ENV } from '../sync/helpers';
 
 const TOKEN_HOST = 'https://oauth.platform.intuit.com';
@@ -24,13 +23,9 @@ const intuit = intuitIdentity(QB_ENV.QUICKBOOKS_CLIENT_ID);
 let s: Services;
 let app: FastifyInstance;
 
-beforeAll(async () => {
-  s = await createTestServices({ clock, env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' } });
-  app = await buildApp(s);
-});
-afterAll(async () => {
-  await app?.close();
-  await s?.close();
+const t = suiteTestApp({ clock, env: { ...QB_ENV, PUBLIC_URL: 'https://duely.example' }, token: false });
+beforeAll(() => {
+  ({ services: s, app } = t);
 });
 afterEach(() => {
   nock.cleanAll();

@@ -18,6 +18,9 @@ export const predictionColumns = {
   payDateP10: invoicePredictions.payDateP10,
   payDateP90: invoicePredictions.payDateP90,
   expectedDaysLate: invoicePredictions.expectedDaysLate,
+  pCollect30: invoicePredictions.pCollect30,
+  pCollect90: invoicePredictions.pCollect90,
+  risk: invoicePredictions.risk,
   reasons: invoicePredictions.reasons,
   modelVersion: invoicePredictions.modelVersion,
 };

@@ -337,7 +337,14 @@ export interface InvoiceListRow {
   disputed: boolean;
   lastReminderAt: string | null;
   nextReminderAt: string | null;
-  prediction: { pLate: number; riskBand: 'low' | 'medium' | 'high'; predictedPayDate: string } | null;
+  prediction: {
+    pLate: number;
+    riskBand: 'low' | 'medium' | 'high';
+    predictedPayDate: string;
+    /** P(paid within 30 / 90 days of the scoring day), given unpaid then (null: no such estimate). */
+    pCollect30: number | null;
+    pCollect90: number | null;
+  } | null;
 }
 
 function invoiceQuery(tenantId: string, f: InvoiceListFilter, sort: Sort): ListQuery {
@@ -347,7 +354,7 @@ function invoiceQuery(tenantId: string, f: InvoiceListFilter, sort: Sort): ListQ
       i.total_minor::float8 as total_minor, i.balance_minor::float8 as balance_minor, i.status,
       i.paid_date::text as paid_date, i.pay_link, (${DAYS_OVERDUE(f.today)})::int as days_overdue,
       ${OPEN_DISPUTE(f.today)} as disputed, ${LAST_REMINDER} as last_reminder_at, ${NEXT_REMINDER} as next_reminder_at,
-      p.p_late, p.risk_band, p.predicted_pay_date::text as predicted_pay_date`,
+      p.p_late, p.risk_band, p.predicted_pay_date::text as predicted_pay_date, p.p_collect30, p.p_collect90`,
     from: INVOICE_FROM,
     where: invoiceWhere(tenantId, f),
     sort: invoiceSort(sort.key, f.today),
@@ -383,6 +390,8 @@ function invoiceRow(r: Record<string, unknown>): InvoiceListRow {
             pLate: Number(r.p_late),
             riskBand: String(r.risk_band) as 'low' | 'medium' | 'high',
             predictedPayDate: day(r.predicted_pay_date)!,
+            pCollect30: r.p_collect30 == null ? null : Number(r.p_collect30),
+            pCollect90: r.p_collect90 == null ? null : Number(r.p_collect90),
           },
   };
 }

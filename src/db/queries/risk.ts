@@ -92,22 +92,28 @@ export async function storeInvoiceScores(tx: DbOrTx, tenantId: string, scores: I
       pay_date_p10: s.payDateP10,
       pay_date_p90: s.payDateP90,
       expected_days_late: s.expectedDaysLate,
+      p_collect30: s.pCollect30,
+      p_collect90: s.pCollect90,
+      risk: s.risk,
       risk_band: s.riskBand,
       reasons: s.reasons,
       model_version: s.modelVersion,
     }));
     await tx.execute(sql`
       insert into invoice_predictions (invoice_id, tenant_id, customer_id, p_late, predicted_pay_date, pay_date_p10,
-        pay_date_p90, expected_days_late, risk_band, reasons, model_version, as_of, scored_at)
+        pay_date_p90, expected_days_late, p_collect30, p_collect90, risk, risk_band, reasons, model_version, as_of,
+        scored_at)
       select r.invoice_id, ${tenantId}::uuid, r.customer_id, r.p_late, r.predicted_pay_date, r.pay_date_p10, r.pay_date_p90,
-             r.expected_days_late, r.risk_band, r.reasons, r.model_version, ${asOf.toISOString()}::timestamptz, now()
+             r.expected_days_late, r.p_collect30, r.p_collect90, r.risk, r.risk_band, r.reasons, r.model_version,
+             ${asOf.toISOString()}::timestamptz, now()
       from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(invoice_id uuid, customer_id uuid, p_late float8,
-        predicted_pay_date date, pay_date_p10 date, pay_date_p90 date, expected_days_late float8, risk_band text,
-        reasons jsonb, model_version text)
+        predicted_pay_date date, pay_date_p10 date, pay_date_p90 date, expected_days_late float8, p_collect30 float8,
+        p_collect90 float8, risk float8, risk_band text, reasons jsonb, model_version text)
       on conflict (invoice_id) do update set
         customer_id = excluded.customer_id, p_late = excluded.p_late, predicted_pay_date = excluded.predicted_pay_date,
         pay_date_p10 = excluded.pay_date_p10, pay_date_p90 = excluded.pay_date_p90,
-        expected_days_late = excluded.expected_days_late, risk_band = excluded.risk_band, reasons = excluded.reasons,
+        expected_days_late = excluded.expected_days_late, p_collect30 = excluded.p_collect30,
+        p_collect90 = excluded.p_collect90, risk = excluded.risk, risk_band = excluded.risk_band, reasons = excluded.reasons,
         model_version = excluded.model_version, as_of = excluded.as_of, scored_at = excluded.scored_at`);
   }
 }
@@ -124,19 +130,24 @@ export async function storeCustomerRisk(
   const rows = risks.map((r) => ({
     customer_id: r.customerId,
     score: Math.round(r.score),
+    p_late: r.pLate,
+    p_severe: r.pSevere,
+    expected_days_late: r.expectedDaysLate,
     trend30: r.trend30 === null ? null : Math.round(r.trend30),
     trend90: r.trend90 === null ? null : Math.round(r.trend90),
     slowing_alert: r.slowingAlert,
     message: r.message,
   }));
   await tx.execute(sql`
-    insert into customer_risk (customer_id, tenant_id, score, trend30, trend90, slowing_alert, message, model_version, as_of, scored_at)
-    select r.customer_id, ${tenantId}::uuid, r.score, r.trend30, r.trend90, r.slowing_alert, r.message, ${version},
-           ${asOf.toISOString()}::timestamptz, now()
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(customer_id uuid, score int, trend30 int, trend90 int,
-      slowing_alert boolean, message text)
+    insert into customer_risk (customer_id, tenant_id, score, p_late, p_severe, expected_days_late, trend30, trend90,
+      slowing_alert, message, model_version, as_of, scored_at)
+    select r.customer_id, ${tenantId}::uuid, r.score, r.p_late, r.p_severe, r.expected_days_late, r.trend30, r.trend90,
+           r.slowing_alert, r.message, ${version}, ${asOf.toISOString()}::timestamptz, now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(customer_id uuid, score int, p_late float8,
+      p_severe float8, expected_days_late float8, trend30 int, trend90 int, slowing_alert boolean, message text)
     on conflict (customer_id) do update set
-      score = excluded.score, trend30 = excluded.trend30, trend90 = excluded.trend90,
+      score = excluded.score, p_late = excluded.p_late, p_severe = excluded.p_severe,
+      expected_days_late = excluded.expected_days_late, trend30 = excluded.trend30, trend90 = excluded.trend90,
       slowing_alert = excluded.slowing_alert, message = excluded.message, model_version = excluded.model_version,
       as_of = excluded.as_of, scored_at = excluded.scored_at`);
 }

@@ -68,6 +68,14 @@ export const invoicePredictions = pgTable(
     payDateP10: date('pay_date_p10', { mode: 'string' }).notNull(),
     payDateP90: date('pay_date_p90', { mode: 'string' }).notNull(),
     expectedDaysLate: doublePrecision('expected_days_late').notNull(),
+    /**
+     * P(paid within 30 / 90 days of the as-of day), given unpaid then: for an overdue invoice, the chance it is
+     * still collected (null from a model without collection heads).
+     */
+    pCollect30: doublePrecision('p_collect30'),
+    pCollect90: doublePrecision('p_collect90'),
+    /** What the band was read from: P(late) before the due date, P(not paid within 90 days) once overdue. */
+    risk: doublePrecision('risk'),
     riskBand: text('risk_band').$type<'low' | 'medium' | 'high'>().notNull(),
     reasons: jsonb('reasons').$type<string[]>().notNull(),
     modelVersion: text('model_version').notNull(),
@@ -77,7 +85,7 @@ export const invoicePredictions = pgTable(
   (t) => [index('invoice_predictions_tenant_band_idx').on(t.tenantId, t.riskBand)],
 );
 
-/** Per-customer risk score (0–100), its trend and the slowing-payer alert. */
+/** Per-customer risk score (0–100: 100 × E[min(days late, 90)] / 90), its inputs, trend and slowing-payer alert. */
 export const customerRisk = pgTable(
   'customer_risk',
   {
@@ -88,6 +96,10 @@ export const customerRisk = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
     score: integer('score').notNull(),
+    /** A typical new invoice's P(late), P(more than 30 days late) and days late of its predicted pay date. */
+    pLate: doublePrecision('p_late'),
+    pSevere: doublePrecision('p_severe'),
+    expectedDaysLate: doublePrecision('expected_days_late'),
     trend30: integer('trend30'),
     trend90: integer('trend90'),
     slowingAlert: boolean('slowing_alert').notNull().default(false),

@@ -118,7 +118,15 @@ const invoiceListRow = covers<InvoiceListRow>()(
     disputed: z.boolean(),
     lastReminderAt: instant.nullable(),
     nextReminderAt: instant.nullable(),
-    prediction: z.object({ pLate: z.number(), riskBand, predictedPayDate: day }).nullable(),
+    prediction: z
+      .object({
+        pLate: z.number(),
+        riskBand,
+        predictedPayDate: day,
+        pCollect30: z.number().nullable(),
+        pCollect90: z.number().nullable(),
+      })
+      .nullable(),
   }),
 );
 
@@ -128,6 +136,9 @@ export const invoiceListItem = invoiceListRow.extend({
   pLate: z.number().nullable(),
   riskBand: riskBand.nullable(),
   predictedPayDate: day.nullable(),
+  /** Overdue invoices: P(paid within 30 / 90 days of the scoring day) given still unpaid then. */
+  pCollect30: z.number().nullable(),
+  pCollect90: z.number().nullable(),
 });
 
 const currencyTotals = covers<CurrencyTotals>()(

@@ -12,8 +12,20 @@ const predictionFields = {
   payDateP10: day,
   payDateP90: day,
   expectedDaysLate: z.number(),
+  /** P(paid within 30 / 90 days of the scoring day), given unpaid then (null: the model has no such estimate). */
+  pCollect30: z.number().nullable(),
+  pCollect90: z.number().nullable(),
+  /** What the band is read from: P(late) before the due date, P(not paid within 90 days) once overdue. */
+  risk: z.number().nullable(),
   reasons: z.array(z.string()),
   modelVersion: z.string(),
+};
+
+/** A typical new invoice's P(late), P(more than 30 days late), days late of its pay date (null: scored before). */
+const customerRiskInputs = {
+  pLate: z.number().nullable(),
+  pSevere: z.number().nullable(),
+  expectedDaysLate: z.number().nullable(),
 };
 
 export const predictionRow = z.object({
@@ -62,6 +74,7 @@ const customerRiskRecord = covers<typeof customerRisk.$inferSelect>()(
     customerId: uuid,
     tenantId: uuid,
     score: z.number().int(),
+    ...customerRiskInputs,
     trend30: z.number().int().nullable(),
     trend90: z.number().int().nullable(),
     slowingAlert: z.boolean(),
@@ -79,6 +92,7 @@ export const customerRiskView = z.object({
   tenantId: uuid,
   scored: z.boolean(),
   score: z.number().int().nullable(),
+  ...customerRiskInputs,
   trend30: z.number().int().nullable(),
   trend90: z.number().int().nullable(),
   slowingAlert: z.boolean(),

@@ -185,6 +185,8 @@ export const listRoutes =
           pLate: r.prediction?.pLate ?? null,
           riskBand: r.prediction?.riskBand ?? null,
           predictedPayDate: r.prediction?.predictedPayDate ?? null,
+          pCollect30: r.prediction?.pCollect30 ?? null,
+          pCollect90: r.prediction?.pCollect90 ?? null,
         })),
         nextCursor: page.nextCursor,
         sort: `${sort.dir === 'desc' ? '-' : ''}${sort.key}`,

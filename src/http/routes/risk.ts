@@ -62,6 +62,9 @@ export const riskRoutes =
             tenantId: tenant.id,
             scored: false,
             score: null,
+            pLate: null,
+            pSevere: null,
+            expectedDaysLate: null,
             trend30: null,
             trend90: null,
             slowingAlert: false,
@@ -74,8 +77,8 @@ export const riskRoutes =
             reasons: [],
           };
         }
-        // Band on the model's own validated thresholds (the same cut as the invoice bands), at the tenant's
-        // sensitivity; reasons from the customer's scored open invoices.
+        // Band on the customer cut-offs (expected days late) at the tenant's sensitivity; reasons from the
+        // customer's scored open invoices.
         const bandOf = await services.risk.bandsFor(tenant);
         const predictions = await customerPredictionReasons(services.db, tenant.id, customer.id);
         return {

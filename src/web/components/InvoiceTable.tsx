@@ -10,6 +10,24 @@ export function hasRisk(rows: InvoiceRow[]): boolean {
   return rows.some((r) => r.riskBand != null || r.predictedPayDate != null);
 }
 
+const pct = (p: number) => `${Math.round(p * 100)}%`;
+
+/**
+ * The risk badge's text. Before the due date: the band and P(late). Once overdue, late is certain, so the figure is
+ * the chance it is still collected within 90 days (the band is read from it).
+ */
+export function riskLabel(r: InvoiceRow): string {
+  if (!r.riskBand) return '—';
+  if (r.daysOverdue > 0 && r.pCollect90 != null) return `${r.riskBand} · ${pct(r.pCollect90)} paid in 90 d`;
+  return `${r.riskBand}${r.pLate != null ? ` · ${pct(r.pLate)} late` : ''}`;
+}
+
+/** The badge's tooltip for an overdue invoice: both collection horizons, given it is still unpaid. */
+export function riskTitle(r: InvoiceRow): string | undefined {
+  if (!(r.daysOverdue > 0) || r.pCollect30 == null || r.pCollect90 == null) return undefined;
+  return `Still unpaid ${r.daysOverdue} days after the due date: ${pct(r.pCollect30)} chance it is paid within 30 days, ${pct(r.pCollect90)} within 90 days`;
+}
+
 /** The debtor's pay link of an open invoice (only an https link from the ledger is offered). */
 export function payLinkOf(r: InvoiceRow): string | null {
   return r.status === 'open' && r.balanceMinor > 0 && r.payLink && /^https:\/\//.test(r.payLink)
@@ -73,10 +91,9 @@ export function InvoiceTable({
               {risk ? (
                 <td>
                   {r.riskBand ? (
-                    <Badge
-                      value={r.riskBand}
-                      label={`${r.riskBand}${r.pLate != null ? ` · ${Math.round(r.pLate * 100)}%` : ''}`}
-                    />
+                    <span title={riskTitle(r)}>
+                      <Badge value={r.riskBand} label={riskLabel(r)} />
+                    </span>
                   ) : (
                     '—'
                   )}

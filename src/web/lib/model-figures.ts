@@ -44,3 +44,27 @@ export function comparisonInWords(c: ComparisonFigures | null | undefined): stri
       : '')
   );
 }
+
+/** The model in use's own time-ordered validation figures (manifest `validation`). */
+export interface ValidationFigures {
+  invoices: number;
+  auc: number;
+  brier: number;
+  intervalCoverage: number;
+}
+
+/** The validation line of Settings in plain words (no AUC/Brier jargon; the numbers stay). */
+export function validationInWords(v: ValidationFigures, shipped: boolean): string {
+  const whose = shipped ? 'invoices of the ledgers it was built from' : 'of your invoices';
+  return (
+    `Checked on ${v.invoices} ${whose} issued after the ones it learnt from: it told late payers from punctual ones ` +
+    `correctly ${Math.round(v.auc * 100)} times in 100; its late-payment probabilities scored ${v.brier.toFixed(3)} ` +
+    `(squared error: 0 is perfect, 0.25 is a coin toss); ${pct(v.intervalCoverage)} of payments fell inside the ` +
+    'predicted range.'
+  );
+}
+
+/** Whose figures Settings words: the version in use when it is the tenant's own, else the newest one trained. */
+export function versionToDescribe<T extends { status: string }>(versions: readonly T[]): T | null {
+  return versions.find((v) => v.status === 'active') ?? versions[0] ?? null;
+}

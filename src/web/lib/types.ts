@@ -42,14 +42,22 @@ export type InvoiceRow = Pick<
   Partial<
     Pick<
       InvoiceListItem,
-      'customerExternalId' | 'customerName' | 'pLate' | 'riskBand' | 'predictedPayDate' | 'payLink'
+      | 'customerExternalId'
+      | 'customerName'
+      | 'pLate'
+      | 'riskBand'
+      | 'predictedPayDate'
+      | 'payLink'
+      | 'pCollect30'
+      | 'pCollect90'
     >
   >;
 
 export type Prediction = Pick<
   PredictionRow,
   'invoiceId' | 'pLate' | 'riskBand' | 'predictedPayDate' | 'payDateP10' | 'payDateP90'
->;
+> &
+  Partial<Pick<PredictionRow, 'pCollect30' | 'pCollect90'>>;
 
 /** A sync run or import as the app shows it. */
 export type SyncRun = Pick<

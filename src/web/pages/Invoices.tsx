@@ -12,6 +12,7 @@ import {
   useQueryState,
   useSelection,
 } from '../components/list';
+import { riskLabel, riskTitle } from '../components/InvoiceTable';
 import { Badge, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { api, apiPath, canWork } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
@@ -42,6 +43,8 @@ export function withPredictions(rows: InvoiceRow[], predictions: Map<string, Pre
           pLate: r.pLate ?? p.pLate,
           riskBand: r.riskBand ?? p.riskBand,
           predictedPayDate: r.predictedPayDate ?? p.predictedPayDate,
+          pCollect30: r.pCollect30 ?? p.pCollect30,
+          pCollect90: r.pCollect90 ?? p.pCollect90,
         }
       : r;
   });
@@ -361,10 +364,9 @@ export function InvoicesPage({ tenant }: PageProps) {
                   <td>{formatDate(r.nextReminderAt?.slice(0, 10))}</td>
                   <td>
                     {r.riskBand ? (
-                      <Badge
-                        value={r.riskBand}
-                        label={`${r.riskBand}${r.pLate != null ? ` · ${Math.round(r.pLate * 100)}%` : ''}`}
-                      />
+                      <span title={riskTitle(r)}>
+                        <Badge value={r.riskBand} label={riskLabel(r)} />
+                      </span>
                     ) : (
                       '—'
                     )}

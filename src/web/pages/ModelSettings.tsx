@@ -1,7 +1,12 @@
 import { useEffect, useState } from 'react';
 import { Card, ErrorBanner } from '../components/ui';
 import { api } from '../lib/api';
-import { type ComparisonFigures, comparisonInWords } from '../lib/model-figures';
+import {
+  type ComparisonFigures,
+  comparisonInWords,
+  validationInWords,
+  versionToDescribe,
+} from '../lib/model-figures';
 import { useApi } from '../lib/use-api';
 
 interface TenantSettings {
@@ -71,6 +76,9 @@ export function ModelSettings({ tenant }: { tenant: string }) {
   };
 
   const active = models.data?.active;
+  // The figures in words: of the version in use when it is the tenant's own, else of the newest one trained.
+  const described = versionToDescribe(models.data?.versions ?? []);
+  const isTenantModel = models.data?.versions.some((v) => v.status === 'active') ?? false;
   return (
     <>
       <Card title="Scheduling and risk">
@@ -122,22 +130,20 @@ export function ModelSettings({ tenant }: { tenant: string }) {
             <dd>{active.createdAt.slice(0, 10)}</dd>
             {active.validation && (
               <>
-                <dt>Validation (time-ordered)</dt>
-                <dd>
-                  AUC {active.validation.auc.toFixed(3)} · Brier {active.validation.brier.toFixed(3)} ·
-                  P10–P90 coverage {(active.validation.intervalCoverage * 100).toFixed(0)}% on{' '}
-                  {active.validation.invoices} invoices
-                </dd>
+                <dt>How well it predicted (in date order)</dt>
+                <dd>{validationInWords(active.validation, !isTenantModel)}</dd>
               </>
             )}
             <dt>Models trained on your history</dt>
             <dd>
               {models.data && models.data.versions.length > 0
-                ? models.data.versions.map((v, i) => (
+                ? models.data.versions.map((v) => (
                     <div key={v.version}>
                       <span className="mono">{v.version}</span> — {v.status}: {v.reason}
-                      {i === 0 && comparisonInWords(v.comparison) && (
-                        <p className="muted">{comparisonInWords(v.comparison)}</p>
+                      {v === described && comparisonInWords(v.comparison) && (
+                        <p className="muted" data-testid="model-figures">
+                          {comparisonInWords(v.comparison)}
+                        </p>
                       )}
                     </div>
                   ))

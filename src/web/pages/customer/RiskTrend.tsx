@@ -15,7 +15,7 @@ import {
 } from 'recharts';
 import { Badge, Card, Empty, ErrorBanner, Loading } from '../../components/ui';
 import { formatDate } from '../../lib/format';
-import { type CustomerRiskAnswer, riskSummary, trendWords } from './customer-timeline';
+import { type CustomerRiskAnswer, riskInputsInWords, riskSummary, trendWords } from './customer-timeline';
 
 export function RiskTrend({
   risk,
@@ -67,6 +67,11 @@ export function RiskTrend({
           </span>
         ))}
       </div>
+      {riskInputsInWords(risk) ? (
+        <p className="muted small" data-testid="risk-inputs">
+          {riskInputsInWords(risk)}
+        </p>
+      ) : null}
       {risk.slowingAlert && risk.message ? (
         <p className="banner banner-warn risk-alert">Slowing payer: {risk.message}.</p>
       ) : null}

@@ -52,6 +52,10 @@ export interface CustomerRiskView {
   scored: true;
   customerId: string;
   score: number;
+  /** A typical new invoice's P(late), P(more than 30 days late), days late of its pay date (null: scored before). */
+  pLate?: number | null;
+  pSevere?: number | null;
+  expectedDaysLate?: number | null;
   trend30: number | null;
   trend90: number | null;
   slowingAlert: boolean;
@@ -420,6 +424,23 @@ export function riskSummary(r: CustomerRiskView): string {
   };
   const changes = [since(r.trend30, 30), since(r.trend90, 90)].filter((t) => t !== null);
   return changes.length ? `${lead}; ${changes.join('; ')}.` : `${lead} (no earlier score).`;
+}
+
+/**
+ * What the score is made of, in words: a typical new invoice's chance of being paid late and more than 30 days
+ * late, and how late its predicted pay date is; null when the stored score predates these figures.
+ */
+export function riskInputsInWords(r: CustomerRiskView): string | null {
+  if (r.pLate == null || r.pSevere == null || r.expectedDaysLate == null) return null;
+  const pct = (p: number) => `${Math.round(p * 100)}%`;
+  const when =
+    r.expectedDaysLate > 0
+      ? `expected about ${r.expectedDaysLate} day${r.expectedDaysLate === 1 ? '' : 's'} after the due date`
+      : 'expected by the due date';
+  return (
+    `A new invoice to this customer: ${pct(r.pLate)} chance of being paid late, ${pct(r.pSevere)} of more than ` +
+    `30 days late; payment ${when}. The score is the expected days late (counting at most 90) out of 90.`
+  );
 }
 
 // ---- forms ----------------------------------------------------------------------------------------------------
