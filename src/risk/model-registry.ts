@@ -2,14 +2,14 @@
  * The process's loaded models (ONNX inference sessions), built once by the composition root. The shipped default
  * stays loaded; tenants' own models are kept by (tenant, version) in a bounded least-recently-used map, so a
  * process scoring many tenants does not keep every tenant's session (and every superseded version) for ever. An
- * evicted model is loaded again on its next use; a model that failed to load is not kept.
+ * evicted model is loaded again on its next use; a model that failed to load is not kept. The ONNX runtime loads
+ * with the first model, not with this file (a module test wiring risk without scoring never loads it).
  */
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { DbOrTx } from '../db/client';
 import { activeModelVersion } from '../db/queries/risk';
 import { FEATURE_NAMES } from './features';
-import { type LoadedModel, loadModel, type ModelManifest } from './model-store';
+import type { LoadedModel, ModelManifest } from './model-store';
 
 export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '../../models/default');
 
@@ -38,7 +38,7 @@ export class ModelRegistry {
   /** The shipped default model, loaded once. */
   default(): Promise<LoadedModel> {
     if (!this.shipped) {
-      const p = loadModel(DEFAULT_MODEL_DIR);
+      const p = import('./model-store').then(({ loadModel }) => loadModel(DEFAULT_MODEL_DIR));
       this.shipped = p;
       p.catch(() => {
         if (this.shipped === p) this.shipped = undefined;
@@ -51,19 +51,26 @@ export class ModelRegistry {
   async active(db: DbOrTx, tenantId: string): Promise<LoadedModel> {
     const row = await activeModelVersion(db, tenantId);
     if (!row || !readsTodaysFeatures(row.manifest)) return this.default();
-    const key = `${tenantId}:${row.version}`;
-    let p = this.tenants.get(key);
-    if (p) {
+    return this.tenantModel(`${tenantId}:${row.version}`, async () => {
+      const ort = await import('onnxruntime-node');
+      const session = await ort.InferenceSession.create(new Uint8Array(row.onnx));
+      return { session, manifest: row.manifest as unknown as ModelManifest };
+    });
+  }
+
+  /**
+   * The tenant model under `key` (tenant:version), loaded by `load` on a miss. The least recently used model beyond
+   * the bound is dropped; a load that fails is forgotten, so the next use tries again.
+   */
+  tenantModel(key: string, load: () => Promise<LoadedModel>): Promise<LoadedModel> {
+    const hit = this.tenants.get(key);
+    if (hit) {
       // Most recently used last.
       this.tenants.delete(key);
-      this.tenants.set(key, p);
-      return p;
+      this.tenants.set(key, hit);
+      return hit;
     }
-    const loading = ort.InferenceSession.create(new Uint8Array(row.onnx)).then((session) => ({
-      session,
-      manifest: row.manifest as unknown as ModelManifest,
-    }));
-    p = loading;
+    const loading = load();
     this.tenants.set(key, loading);
     loading.catch(() => {
       if (this.tenants.get(key) === loading) this.tenants.delete(key);
