@@ -77,6 +77,13 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
       .poll(() => row().getByRole('status').textContent(), { timeout: 90_000 })
       .toMatch(/Sync finished/);
     expect(await row().locator('strong').first().textContent()).toBe(`Oracle NetSuite account ${ACCOUNT}`);
+    // The row is in NetSuite's own card (titled by the connector's display name), not in QuickBooks'.
+    const card = (name: string) => page.getByRole('region', { name, exact: true });
+    expect(await card('Oracle NetSuite').getByTestId(`connection-${ACCOUNT}`).count()).toBe(1);
+    expect(await card('Oracle NetSuite').getByRole('heading', { name: 'Oracle NetSuite' }).count()).toBe(1);
+    expect(await card('QuickBooks Online').count()).toBe(1);
+    expect(await card('QuickBooks Online').getByTestId(`connection-${ACCOUNT}`).count()).toBe(0);
+    expect(await card('QuickBooks Online').getByTestId('connections').count()).toBe(0);
     expect(await page.getByTestId('csv-not-offered').textContent()).toContain('comes from Oracle NetSuite:');
     await shot('02-synced');
     // The ledger is in: every open invoice of the stand-in, in its currency.
