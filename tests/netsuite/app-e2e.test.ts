@@ -13,7 +13,7 @@ import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
-import { connections, invoices, syncRuns, tenants } from '../../src/db/schema';
+import { connections, invoices, syncRuns, tenants, users } from '../../src/db/schema';
 import { buildApp } from '../../src/http/app';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
@@ -312,6 +312,54 @@ describe('NetSuite through the app', () => {
       // The stored OAuth grant syncs, refreshing through the account's own token endpoint.
       const result = await runSync(s2, { connectionId: conn!.id, reason: 'connect' });
       expect(result.status).toBe('succeeded');
+
+      // Signed out, this connect created a new tenant: the browser is signed in as that tenant's first admin
+      // (NetSuite names no person: a placeholder address until they give theirs; .invalid never receives mail).
+      const session = String(done.headers['set-cookie'])
+        .split(/,(?=\s*\w+=)/)
+        .map((c) => c.trim().split(';')[0]!)
+        .find((c) => c.startsWith('duely_session='));
+      expect(session).toBeDefined();
+      const me = await app2.inject({ url: '/api/v1/session', headers: { cookie: session! } });
+      expect(me.statusCode).toBe(200);
+      expect(me.json()).toMatchObject({
+        kind: 'session',
+        role: 'admin',
+        tenant: { id: conn!.tenantId },
+        user: { method: 'connect', email: 'netsuite-7654321@users.invalid' },
+      });
+      const people = await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId));
+      expect(people.map((p) => [p.role, p.status])).toEqual([['admin', 'active']]);
+
+      // The same account again from another signed-out browser (anyone with a role in it could do this): the grant
+      // is renewed on the SAME tenant, but this browser gets no session into that tenant's data.
+      const again = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+      const cookie2 = String(again.headers['set-cookie']).split(';')[0]!;
+      const consent2 = await fetch(new URL(String(again.headers.location)), { redirect: 'manual' });
+      const back2 = new URL(String(consent2.headers.get('location')));
+      const reattach = await app2.inject({
+        url: back2.pathname + back2.search,
+        headers: { cookie: cookie2 },
+      });
+      expect(reattach.statusCode).toBe(200);
+      expect(reattach.body).toContain('is connected again');
+      expect(reattach.body).toContain('Sign in to Duely with your sign-in link');
+      expect(String(reattach.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
+      const all = await s2.db.select().from(connections).where(eq(connections.provider, 'netsuite'));
+      expect(all.map((c) => [c.id, c.tenantId, c.credentialsVersion])).toEqual([
+        [conn!.id, conn!.tenantId, conn!.credentialsVersion + 1],
+      ]);
+      expect(await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId))).toHaveLength(1);
+
+      // A forged callback (a valid code, but no state cookie from this browser) connects nothing and signs in no one.
+      const start3 = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+      const consent3 = await fetch(new URL(String(start3.headers.location)), { redirect: 'manual' });
+      const back3 = new URL(String(consent3.headers.get('location')));
+      const forged = await app2.inject({ url: back3.pathname + back3.search });
+      expect(forged.statusCode).toBe(400);
+      expect(String(forged.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
+      const [still] = await s2.db.select().from(connections).where(eq(connections.id, conn!.id));
+      expect(still!.credentialsVersion).toBe(conn!.credentialsVersion + 1);
     } finally {
       await app2.close();
       await s2.close();
