@@ -169,3 +169,22 @@ export async function firstAdminOfConnectedTenant(
   await markSignedIn(db, created.id, now);
   return { ...created, lastSignInAt: now };
 }
+
+/** Whether a user's address is a connect's placeholder (never mailed; the person is asked for theirs). */
+export const isPlaceholderEmail = (email: string) => email.toLowerCase().endsWith('@users.invalid');
+
+/** Sets a user's verified email (the link sent to it was opened). Null when another user of the tenant has it. */
+export async function setVerifiedEmail(
+  db: DbOrTx,
+  tenantId: string,
+  id: string,
+  email: string,
+  now: Date,
+): Promise<User | null> {
+  const other = await findUserByEmail(db, tenantId, email);
+  if (other && other.id !== id) return null;
+  const user = await findUser(db, tenantId, id);
+  if (!user) return null;
+  const row = await setUser(db, id, { email: email.trim(), updatedAt: now });
+  return row ?? null;
+}

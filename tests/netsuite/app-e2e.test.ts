@@ -13,7 +13,7 @@ import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
-import { connections, invoices, syncRuns, tenants, users } from '../../src/db/schema';
+import { accountEmails, connections, invoices, syncRuns, tenants, users } from '../../src/db/schema';
 import { buildApp } from '../../src/http/app';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
@@ -330,6 +330,38 @@ describe('NetSuite through the app', () => {
       });
       const people = await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId));
       expect(people.map((p) => [p.role, p.status])).toEqual([['admin', 'active']]);
+
+      // The landing page asks for their email: it becomes theirs only through the link mailed to it.
+      const asMe = { cookie: session!, 'x-csrf-token': me.json().csrfToken as string };
+      const ask = await app2.inject({
+        method: 'POST',
+        url: '/api/v1/session/email',
+        headers: asMe,
+        payload: { email: 'Controller@Example.com' },
+      });
+      expect(ask.statusCode).toBe(202);
+      expect((await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId)))[0]!.email).toBe(
+        'netsuite-7654321@users.invalid',
+      );
+      const mails = await s2.db.select().from(accountEmails);
+      expect(mails.map((m) => m.toAddress)).toEqual(['controller@example.com']);
+      const link = /https:\/\/duely\.example(\/verify-email\?token=[^"\s<]+)/.exec(mails[0]!.text)![1]!;
+      const tampered = link.replace(/token=./, (t) => (t.endsWith('a') ? 'token=b' : 'token=a'));
+      expect((await app2.inject({ url: tampered })).statusCode).toBe(400);
+      const opened = await app2.inject({ url: link.replaceAll('&amp;', '&') });
+      expect(opened.statusCode).toBe(200);
+      expect(opened.body).toContain('controller@example.com is your Duely sign-in address');
+      expect((await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId)))[0]!.email).toBe(
+        'controller@example.com',
+      );
+      // Once set, it is not the connect's to change again.
+      const again409 = await app2.inject({
+        method: 'POST',
+        url: '/api/v1/session/email',
+        headers: asMe,
+        payload: { email: 'someone-else@example.com' },
+      });
+      expect(again409.statusCode).toBe(409);
 
       // The same account again from another signed-out browser (anyone with a role in it could do this): the grant
       // is renewed on the SAME tenant, but this browser gets no session into that tenant's data.

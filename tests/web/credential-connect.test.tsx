@@ -6,6 +6,7 @@ import { connectorFor } from '../../connectors';
 import { parseNetsuiteConfig } from '../../connectors/netsuite';
 import { expiryWarning, reconnectAction } from '../../src/web/pages/connections/ConnectionList';
 import { CredentialConnect } from '../../src/web/pages/connections/CredentialConnect';
+import { needsOwnEmail, OwnEmail } from '../../src/web/pages/connections/OwnEmail';
 import { ProviderCards, providerSections } from '../../src/web/pages/connections/ProviderCards';
 import { connectionName } from '../../src/web/pages/connections/QuickbooksConnect';
 import type { Connection, Integrations } from '../../src/web/lib/types';
@@ -220,5 +221,17 @@ describe('credential connect on the Connections page', () => {
         providerSections(null, [conn({ provider: 'xero', externalId: 'x1' })]).map((s) => s.title),
       ).toEqual(['QuickBooks Online', 'xero']);
     });
+  });
+
+  it("asks the connect's first admin (a placeholder address) for their email, and nobody else", () => {
+    const session = (email: string | null, id: string | null = 'u1') =>
+      ({ user: id ? { id, method: 'connect', email, name: null } : null }) as never;
+    expect(needsOwnEmail(session('netsuite-7654321@users.invalid'))).toBe(true);
+    expect(needsOwnEmail(session('controller@example.com'))).toBe(false);
+    expect(needsOwnEmail(session(null, null))).toBe(false);
+    const html = renderToStaticMarkup(<OwnEmail session={session('netsuite-7654321@users.invalid')} />);
+    expect(html).toContain('type="email"');
+    expect(html).toContain('Send confirmation link');
+    expect(renderToStaticMarkup(<OwnEmail session={session('controller@example.com')} />)).toBe('');
   });
 });

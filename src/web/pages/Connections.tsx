@@ -5,6 +5,7 @@ import { formatDate, formatInstant, formatMoney } from '../lib/format';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
+import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
 
@@ -104,6 +105,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
   return (
     <>
       <PageHeader title="Connections" subtitle="Where the ledger comes from" />
+      <OwnEmail session={api.current} />
       <div className="chart-grid">
         <ProviderCards
           tenant={tenant}
