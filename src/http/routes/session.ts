@@ -177,7 +177,8 @@ export const sessionRoutes =
         req.log.warn('sign-in email throttled');
         return sent();
       }
-      const people = await usersWhoMaySignIn(services.db, email);
+      // A connect's placeholder address (…@users.invalid) is never mailed.
+      const people = isPlaceholderEmail(email) ? [] : await usersWhoMaySignIn(services.db, email);
       if (people.length === 0) return sent();
       const names = await tenantNames(services.db, [...new Set(people.map((p) => p.tenantId))]);
       const companies = [];
