@@ -155,8 +155,9 @@ export async function invoicePdfLinks(
   row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds' | 'snapshot'>,
   now: Date,
 ): Promise<((invoiceId: string) => string | undefined) | undefined> {
-  if (invoicePdfProviders.length === 0) return undefined;
-  const conn = await liveConnectionOfProviders(services.db, row.tenantId, invoicePdfProviders);
+  const providers = invoicePdfProviders(services.config);
+  if (providers.length === 0) return undefined;
+  const conn = await liveConnectionOfProviders(services.db, row.tenantId, providers);
   if (!conn) return undefined;
   // Every invoice the email lists, including those a statement shows without a step of their own.
   const covered = new Set(listedInvoiceIds(row));

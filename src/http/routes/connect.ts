@@ -25,7 +25,7 @@ import { ConnectorError } from '../../../connectors/errors';
 import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connectors/types';
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { StateSigner } from '../../auth/signed-state';
-import { userForIntuitSignIn } from '../../auth/users';
+import { firstAdminOfConnectedTenant, userForIntuitSignIn } from '../../auth/users';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { attachCompany, callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
@@ -307,6 +307,40 @@ export const connectRoutes =
         });
         reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
         log.info({ tenant: tenantSlug, user: user.sub }, `signed in through ${c.provider}`);
+      }
+      if (signIn && !user) {
+        // The provider names no person (no OpenID identity): the consent proved a role in the company's account,
+        // nothing about who is behind this browser. A company Duely already has is re-attached (its grant renewed)
+        // but this browser gets no way into its tenant: its people sign in with their own links.
+        if (reattached) {
+          return page(
+            reply,
+            null,
+            200,
+            `${short} connected`,
+            `${short} account ${externalId} is connected again and syncing. Sign in to Duely with your sign-in link (or ask an admin of your company in Duely for one) to see it.`,
+          );
+        }
+        // A company new to Duely: this connect created its tenant, and whoever completed it is its first admin.
+        const admin = await firstAdminOfConnectedTenant(
+          services.db,
+          tenantId,
+          { provider: c.provider, externalId },
+          now,
+        );
+        if (admin) {
+          const { token } = await sessionAuth.createSession({
+            tenantId,
+            userId: admin.id,
+            method: 'connect',
+            now,
+          });
+          reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
+          log.info(
+            { tenant: tenantSlug, user: admin.id },
+            `first admin signed in through a ${c.provider} connect`,
+          );
+        }
       }
       // A new company lands on Connections, where its first sync's progress shows; a reconnect returns to the app.
       return reply.header('cache-control', 'no-store').redirect(reattached ? '/' : '/connections', 302);

@@ -63,7 +63,7 @@ export const invoicePdfRoutes =
           services,
           token,
           services.clock.now(),
-          invoicePdfProviders,
+          invoicePdfProviders(services.config),
         );
         if (target.kind === 'invalid') return refuse(reply, 404, 'Link not valid', NOT_VALID);
         if (target.kind === 'expired')
