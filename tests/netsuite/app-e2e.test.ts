@@ -361,23 +361,36 @@ describe('NetSuite through the app', () => {
       });
       expect(again409.statusCode).toBe(409);
 
-      // The same account again from another signed-out browser (anyone with a role in it could do this): the grant
-      // is renewed on the SAME tenant, but this browser gets no session into that tenant's data.
-      const again = await app2.inject({ url: '/connect/netsuite?account=7654321' });
-      const cookie2 = String(again.headers['set-cookie']).split(';')[0]!;
-      const consent2 = await fetch(new URL(String(again.headers.location)), { redirect: 'manual' });
-      const back2 = new URL(String(consent2.headers.get('location')));
-      const reattach = await app2.inject({
-        url: back2.pathname + back2.search,
-        headers: { cookie: cookie2 },
-      });
+      // The same account again from another signed-out browser (anyone with a role in it could do this). While the
+      // connection works, that browser may not replace its grant (its role may see less): refused, nothing changes.
+      const signedOutConnect = async () => {
+        const start = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+        const cookie = String(start.headers['set-cookie']).split(';')[0]!;
+        const consent = await fetch(new URL(String(start.headers.location)), { redirect: 'manual' });
+        const back = new URL(String(consent.headers.get('location')));
+        return app2.inject({ url: back.pathname + back.search, headers: { cookie } });
+      };
+      const refused = await signedOutConnect();
+      expect(refused.statusCode).toBe(409);
+      expect(refused.body).toContain('is already connected to Duely');
+      expect(String(refused.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
+      const [unchanged] = await s2.db.select().from(connections).where(eq(connections.id, conn!.id));
+      expect([unchanged!.credentialsVersion, unchanged!.status]).toEqual([
+        conn!.credentialsVersion,
+        'active',
+      ]);
+
+      // Once NetSuite stops honouring the grant (reconnect needed), such a browser may restore it: renewed on the SAME
+      // tenant and connection, but it gets no session into that tenant's data.
+      await s2.db.update(connections).set({ status: 'reconnect_needed' }).where(eq(connections.id, conn!.id));
+      const reattach = await signedOutConnect();
       expect(reattach.statusCode).toBe(200);
       expect(reattach.body).toContain('is connected again');
       expect(reattach.body).toContain('Sign in to Duely with your sign-in link');
       expect(String(reattach.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
       const all = await s2.db.select().from(connections).where(eq(connections.provider, 'netsuite'));
-      expect(all.map((c) => [c.id, c.tenantId, c.credentialsVersion])).toEqual([
-        [conn!.id, conn!.tenantId, conn!.credentialsVersion + 1],
+      expect(all.map((c) => [c.id, c.tenantId, c.credentialsVersion, c.status])).toEqual([
+        [conn!.id, conn!.tenantId, conn!.credentialsVersion + 1, 'active'],
       ]);
       expect(await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId))).toHaveLength(1);
 

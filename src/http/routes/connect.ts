@@ -26,6 +26,7 @@ import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connect
 import { SESSION_COOKIE, SessionAuth, sessionCookieOptions } from '../../auth/sessions';
 import { StateSigner } from '../../auth/signed-state';
 import { firstAdminOfConnectedTenant, userForIntuitSignIn } from '../../auth/users';
+import { connectionByExternalId } from '../../db/queries/connection-lookup';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../services';
 import { attachCompany, callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
@@ -266,6 +267,22 @@ export const connectRoutes =
       // Only a new tenant is named after the company: no API call when the company or the tenant is already known.
       const newTenant = !boundTenant && !(await isKnownCompany(services.db, c.provider, externalId));
       const companyName = newTenant ? await identity.displayName() : null;
+      if (signIn && !user && !boundTenant && !newTenant) {
+        // A provider that names no person, a signed-out browser, a company Duely already has: the consent proves a
+        // role in the company's account, not a place in the team. Such a browser may restore a grant the provider
+        // stopped honouring (reconnect needed), but never replace a working one (its role may see less) nor revive
+        // a connection the team turned off.
+        const known = await connectionByExternalId(services.db, c.provider, externalId);
+        if (known && known.status !== 'reconnect_needed') {
+          return page(
+            reply,
+            null,
+            409,
+            `${short} is already connected`,
+            `${short} account ${externalId} is already connected to Duely. Sign in to Duely with your sign-in link, then use Reconnect on the Connections page if its credentials need renewing.`,
+          );
+        }
+      }
 
       const result = await attachCompany(services, enqueueSync, {
         provider: c.provider,
