@@ -41,3 +41,15 @@ export function timeChild(
     });
   });
 }
+
+/** CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat (null when it is gone). */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at index 2: utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
