@@ -72,5 +72,8 @@ export function processTree(pid: number): number[] {
 
 /** The summed VmRSS (MiB) of a process and its descendants right now. */
 export function treeRssOf(pid: number): number {
-  return processTree(pid).reduce((sum, p) => sum + (memOf(p)?.rss ?? 0), 0);
+  return processTree(pid).reduce((sum, p) => {
+    const rss = memOf(p)?.rss ?? 0;
+    return sum + (Number.isFinite(rss) ? rss : 0);
+  }, 0);
 }

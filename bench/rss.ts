@@ -44,7 +44,8 @@ async function serveMemory(env: NodeJS.ProcessEnv, idleSeconds: number) {
   const timer = setInterval(() => {
     const m = child.pid ? memOf(child.pid) : null;
     if (m && Number.isFinite(m.hwm)) peak = Math.max(peak, m.hwm);
-    if (child.pid) treePeak = Math.max(treePeak, treeRssOf(child.pid));
+    const tree = child.pid ? treeRssOf(child.pid) : 0;
+    if (Number.isFinite(tree)) treePeak = Math.max(treePeak, tree);
   }, 20);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -138,9 +138,10 @@ const PGLITE_SETTINGS = ['-c', 'shared_buffers=32MB'];
 const emptyOrMissing = (dir: string) => !existsSync(dir) || readdirSync(dir).length === 0;
 
 /**
- * initdb for a new PGlite directory, in a child process (src/db/pglite-initdb.mjs): PGlite runs initdb in a
- * second WASM instance and peaks near 1 GB, memory a Node process never gives back; in a child it is returned
- * when the child exits. initdb writes into a sibling directory that is renamed into place only when complete, so
+ * initdb and the migrations of a new PGlite directory, in a child process (src/db/pglite-initdb.mjs): PGlite
+ * runs initdb in a second WASM instance and peaks near 1 GB, and migrating an empty database adds ~400 MiB, memory
+ * a Node process keeps; in a child it is returned when the child exits (the server's own migrate() then finds
+ * nothing to do). initdb writes into a sibling directory that is renamed into place only when complete, so
  * an interrupted first start leaves no half-made database. The caller holds the data-directory lock.
  */
 async function initdbInChild(target: string): Promise<void> {
@@ -152,7 +153,7 @@ async function initdbInChild(target: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       execFile(
         process.execPath,
-        [script, staging, JSON.stringify(PGLITE_SETTINGS)],
+        [script, staging, JSON.stringify(PGLITE_SETTINGS), migrationsFolder],
         { maxBuffer: 4 * 1024 * 1024 },
         (err, _stdout, stderr) =>
           err ? reject(new Error(`PGlite initdb failed: ${err.message} ${stderr.slice(-2000)}`)) : resolve(),
