@@ -1,6 +1,6 @@
 /** Child-process measurements for the benches: wall time and peak RSS (VmHWM), read from /proc while it runs. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -40,4 +40,40 @@ export function timeChild(
       resolve({ seconds, peakMiB: peak, code });
     });
   });
+}
+
+/** CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat (null when it is gone). */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at index 2: utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** A process and its descendants (Linux /proc/<pid>/task/<tid>/children). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The summed VmRSS (MiB) of a process and its descendants right now. */
+export function treeRssOf(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    const rss = memOf(p)?.rss ?? 0;
+    return sum + (Number.isFinite(rss) ? rss : 0);
+  }, 0);
 }

@@ -88,32 +88,10 @@ const benches: Bench[] = [
       },
     ],
   },
-  {
-    name: 'analytics',
-    file: 'analytics.ts',
-    args: (n) => ['pglite', `${n ?? 100_000}`],
-    figures: [
-      {
-        figure: 'analytics p99, PGlite',
-        key: 'p99 ms',
-        unit: 'ms',
-        reference: notYet('target ≤ 50 ms at 100 clients with an external load generator'),
-      },
-    ],
-  },
-  {
-    name: 'analytics',
-    file: 'analytics.ts',
-    args: (n) => ['postgres', `${n ?? 100_000}`],
-    figures: [
-      {
-        figure: 'analytics p99, Postgres',
-        key: 'p99 ms',
-        unit: 'ms',
-        reference: notYet('target ≤ 50 ms at 100 clients with an external load generator'),
-      },
-    ],
-  },
+  // `duely serve` as its own process on a 100k-invoice tenant, driven by an external load generator (100 clients):
+  // analytics p99 against the 50 ms target (bench/analytics.ts prints its figures).
+  { name: 'analytics', file: 'analytics.ts', args: (n) => ['pglite', `${n ?? 100_000}`] },
+  { name: 'analytics', file: 'analytics.ts', args: (n) => ['postgres', `${n ?? 100_000}`] },
   // The Invoices and Customers lists (search, sort, keyset pages, totals, CSV) on 100k invoices (bench/lists.ts).
   { name: 'lists', file: 'lists.ts', args: (n) => ['pglite', `${n ?? 100_000}`] },
   { name: 'lists', file: 'lists.ts', args: (n) => ['postgres', `${n ?? 100_000}`] },

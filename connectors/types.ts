@@ -401,6 +401,8 @@ export interface Connector<Config, Client, Cursor> {
   read?: LiveReadSpec<Client>;
   /** The invoice as the host renders it (its own invoice form), read live for the debtor's download link. */
   invoicePdf?(invoiceExternalId: string, options: InvoicePdfOptions<Config>): Promise<InvoicePdf>;
+  /** Whether `invoicePdf` can serve under this configuration (e.g. a script it needs is configured); always when absent. */
+  invoicePdfAvailable?(config: Config): boolean;
   webhooks?: WebhookSpec<Config>;
 }
 

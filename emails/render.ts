@@ -76,8 +76,16 @@ function toText(html: string): string {
   const head = html.indexOf('<head>');
   const headEnd = head < 0 ? -1 : html.indexOf('</head>', head);
   const body = headEnd < 0 ? html : html.slice(0, head) + html.slice(headEnd + '</head>'.length);
-  return compiledText(body.replace(/ style="[^"]*"/g, ''));
+  return compiledText(body.replace(/ style="[^"]*"/g, '').replace(PREVIEW_BLOCK, ''));
 }
+
+/**
+ * React Email's <Preview> as rendered once style attributes are gone: the preview line and ~700 invisible padding
+ * characters, a third of the text to parse, in a block html-to-text skips anyway (plainTextSelectors'
+ * `[data-skip-in-text=true]`). React escapes `<` in text, so `[^<]*` spans exactly the texts; any other shape is
+ * left in place and skipped by html-to-text as before.
+ */
+const PREVIEW_BLOCK = /<div data-skip-in-text="true">[^<]*<div>[^<]*<\/div><\/div>/;
 
 const DOCTYPE =
   '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">';

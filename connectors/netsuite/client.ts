@@ -215,7 +215,7 @@ export class NetsuiteClient {
     query: Record<string, string>,
     body: unknown,
     signal?: AbortSignal,
-    kind: { query?: boolean } = {},
+    kind: { query?: boolean; restlet?: boolean } = {},
   ): Promise<unknown> {
     const search = new URLSearchParams(query).toString();
     const url = `${this.restUrl}${path}${search ? `?${search}` : ''}`;
@@ -306,7 +306,7 @@ export class NetsuiteClient {
     token: string | null,
     body: unknown,
     signal: AbortSignal | undefined,
-    kind: { query?: boolean },
+    kind: { query?: boolean; restlet?: boolean },
   ): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.o.requestTimeoutMs);
     let res: Response;
@@ -318,7 +318,8 @@ export class NetsuiteClient {
           // Signed now, inside the pool slot: the timestamp is fresh when the request leaves.
           Authorization: this.authorization(method, url, token),
           Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          // A RESTlet reads the request's Content-Type to pick its answer's format, on a GET too.
+          ...(body === undefined && !kind.restlet ? {} : { 'Content-Type': 'application/json' }),
           ...(kind.query ? { Prefer: 'transient' } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -32,6 +32,25 @@ const optionalPem = optionalString
     'must be a PEM private key (-----BEGIN PRIVATE KEY-----)',
   );
 
+/** A RESTlet's script and deployment: `customscript…`/`customdeploy…` ids, or internal ids (digits). */
+export interface RestletRef {
+  script: string;
+  deploy: string;
+}
+
+/** `script=…&deploy=…` (either order, nothing else) → the two ids; null when it is anything else. */
+export function parseRestletRef(value: string): RestletRef | null {
+  const params = new URLSearchParams(value.trim());
+  const keys = [...params.keys()];
+  if (keys.length !== 2 || new Set(keys).size !== 2) return null;
+  const script = params.get('script');
+  const deploy = params.get('deploy');
+  if (!script || !deploy) return null;
+  if (!/^(customscript[a-z0-9_]{1,80}|\d{1,12})$/.test(script)) return null;
+  if (!/^(customdeploy[a-z0-9_]{1,80}|\d{1,12})$/.test(deploy)) return null;
+  return { script, deploy };
+}
+
 export const netsuiteConfigSchema = z.object({
   /** Duely's integration record (Token-Based Authentication). */
   NETSUITE_CONSUMER_KEY: optionalString,
@@ -46,6 +65,26 @@ export const netsuiteConfigSchema = z.object({
   NETSUITE_AUTHORIZE_URL: optionalUrlTemplate,
   NETSUITE_TOKEN_URL: optionalUrlTemplate,
   NETSUITE_REVOKE_URL: optionalUrlTemplate,
+  /** Base of the account's RESTlets (default https://{host}.restlets.api.netsuite.com). */
+  NETSUITE_RESTLET_URL: optionalUrlTemplate,
+  /**
+   * The invoice-PDF RESTlet deployed in the customer's account (connectors/netsuite/suitescript/duely_invoice_pdf.js):
+   * `script=customscript_duely_pdf&deploy=customdeploy_duely_pdf` (script ids or internal ids). Unset: NetSuite
+   * reminders carry no PDF link. Parsed strictly: exactly those two parameters, plain ids.
+   */
+  NETSUITE_PDF_RESTLET: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const parsed = parseRestletRef(v);
+    if (!parsed) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be script=<script id>&deploy=<deployment id> (e.g. script=customscript_duely_pdf&deploy=customdeploy_duely_pdf, or internal ids)',
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
   /** Signs the optional ping a SuiteScript sends to POST /webhooks/netsuite (unset: pings are refused). */
   NETSUITE_PING_SECRET: optionalString,
   /** Requests in flight per account (NetSuite's pool is shared with the customer's other integrations). */
@@ -82,7 +121,16 @@ export const NETSUITE_DEFAULT_URLS = {
   authorizeAnyAccount: 'https://system.netsuite.com/app/login/oauth2/authorize.nl',
   token: 'https://{host}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token',
   revoke: 'https://{host}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/revoke',
+  restlets: 'https://{host}.restlets.api.netsuite.com',
 } as const;
+
+/** Base of the account's RESTlets (`/app/site/hosting/restlet.nl` is under it). */
+export function restletBaseUrl(
+  config: Pick<NetsuiteConfig, 'NETSUITE_RESTLET_URL'>,
+  accountId: string,
+): string {
+  return fillHost(config.NETSUITE_RESTLET_URL ?? NETSUITE_DEFAULT_URLS.restlets, accountId);
+}
 
 /** Production `1234567`, sandboxes `1234567_SB1`, release previews `1234567_RP`, test drives `tstdrv1236577`. */
 const ACCOUNT_ID = /^[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*$/;

@@ -27,6 +27,11 @@ const CODES: Record<string, ConnectorErrorCode> = {
   USER_ERROR: 'validation',
   INVALID_PARAMETER: 'validation',
   ACCOUNT_SUSPENDED: 'subscription_lapsed',
+  // RESTlets (Duely's invoice-PDF script): SuiteScript errors and the script's own.
+  RCRD_DSNT_EXIST: 'not_found',
+  DUELY_INVOICE_NOT_FOUND: 'not_found',
+  SSS_MISSING_REQD_ARGUMENT: 'validation',
+  INSUFFICIENT_PERMISSION_RESTLET: 'forbidden',
 };
 
 const USER_MESSAGES: Partial<Record<ConnectorErrorCode, string>> = {
@@ -41,6 +46,17 @@ export function parseErrorBody(text: string): NetsuiteErrorDetail[] {
     json = JSON.parse(text);
   } catch {
     return [];
+  }
+  // A RESTlet's error: {"error": {"code", "message"}} (SuiteScript's N/error, or a script error thrown on purpose).
+  const restlet = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (restlet && typeof restlet === 'object' && typeof restlet.code === 'string') {
+    return [
+      {
+        code: restlet.code,
+        detail: typeof restlet.message === 'string' ? restlet.message : '',
+        path: null,
+      },
+    ];
   }
   const list = (json as { 'o:errorDetails'?: unknown } | null)?.['o:errorDetails'];
   if (!Array.isArray(list)) return [];

@@ -38,6 +38,7 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth2';
+import { fetchNetsuiteInvoicePdf } from './invoice-pdf';
 import { parsePing, verifyPing } from './ping';
 import { type NetsuiteCursor, netsuitePages, readInvoices } from './resources';
 
@@ -303,6 +304,9 @@ export const netsuite = {
     secretName: 'NETSUITE_PING_SECRET',
     signatureHeader: 'x-duely-signature',
   },
+  /** The invoice as NetSuite prints it, through Duely's RESTlet (NETSUITE_PDF_RESTLET; unset: no PDF links). */
+  invoicePdf: fetchNetsuiteInvoicePdf,
+  invoicePdfAvailable: (config: NetsuiteConfig) => config.NETSUITE_PDF_RESTLET !== undefined,
   read: {
     invoices: async (ctx, ids) => {
       const { invoices, missing } = await readInvoices(ctx.client, ids, ctx.signal);

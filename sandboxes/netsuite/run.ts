@@ -24,9 +24,11 @@ export async function startNetsuiteSandbox(options: {
     options.dayEverySeconds && options.dayEverySeconds > 0
       ? setInterval(() => sandbox.company.simulateDay(), options.dayEverySeconds * 1000)
       : null;
+  const { script, deploy } = sandbox.restletDeployment;
   return {
     sandbox,
-    env: sandbox.env(),
+    // The demo account has Duely's invoice-PDF RESTlet deployed: reminders link each invoice's PDF.
+    env: { ...sandbox.env(), NETSUITE_PDF_RESTLET: `script=${script}&deploy=${deploy}` },
     async stop() {
       if (timer) clearInterval(timer);
       await sandbox.stop();

@@ -2,16 +2,21 @@
  * A local NetSuite stand-in on node:http, for the demo and end-to-end tests: SuiteQL over a generated OneWorld
  * company (./company.ts), TBA verification (HMAC-SHA256 recomputed, replayed nonces refused with INVALID_LOGIN as
  * NetSuite does), OAuth 2.0 authorize/token/revoke (code + PKCE S256, refresh, client credentials), the
- * per-account concurrency limit (429 without Retry-After over the limit) and injectable failures.
- * Point the connector at it with NETSUITE_REST_URL / _AUTHORIZE_URL / _TOKEN_URL / _REVOKE_URL.
+ * per-account concurrency limit (429 without Retry-After over the limit) and injectable failures, and Duely's
+ * invoice-PDF RESTlet as deployed in an account (GET /app/site/hosting/restlet.nl?script=…&deploy=…&id=…, answering
+ * the base64 PDF as connectors/netsuite/suitescript/duely_invoice_pdf.js does).
+ * Point the connector at it with NETSUITE_REST_URL / _AUTHORIZE_URL / _TOKEN_URL / _REVOKE_URL / _RESTLET_URL.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { signTba } from '../../connectors/netsuite/tba';
+import { invoicePdfBytes } from '../invoice-pdf';
 import { NetsuiteCompany } from './company';
 import { runSuiteql, SuiteqlError } from './suiteql';
+
+const RESTLET_PATH = '/app/site/hosting/restlet.nl';
 
 export interface SandboxOptions {
   company?: NetsuiteCompany;
@@ -56,6 +61,12 @@ export class NetsuiteSandbox {
   readonly failures: number[] = [];
   /** Every SuiteQL query received, for assertions. */
   readonly queries: string[] = [];
+  /** The invoice-PDF RESTlet as deployed in this account (NETSUITE_PDF_RESTLET names it). */
+  readonly restletDeployment = { script: 'customscript_duely_pdf', deploy: 'customdeploy_duely_pdf' };
+  /** Statuses to answer the next RESTlet requests with, first in first out. */
+  readonly restletFailures: number[] = [];
+  /** Invoice ids the PDF RESTlet rendered, for assertions. */
+  readonly restletCalls: string[] = [];
   peakInFlight = 0;
   url = '';
 
@@ -85,6 +96,7 @@ export class NetsuiteSandbox {
       NETSUITE_AUTHORIZE_URL: `${this.url}/app/login/oauth2/authorize.nl`,
       NETSUITE_TOKEN_URL: `${this.url}/services/rest/auth/oauth2/v1/token`,
       NETSUITE_REVOKE_URL: `${this.url}/services/rest/auth/oauth2/v1/revoke`,
+      NETSUITE_RESTLET_URL: this.url,
     };
   }
 
@@ -121,6 +133,7 @@ export class NetsuiteSandbox {
     if (req.method === 'POST' && path === '/services/rest/query/v1/suiteql')
       return this.suiteql(req, res, url);
     if (req.method === 'GET' && path === '/app/login/oauth2/authorize.nl') return this.authorize(res, url);
+    if (path === RESTLET_PATH) return this.restlet(req, res, url);
     if (req.method === 'POST' && path === '/services/rest/auth/oauth2/v1/token') return this.token(req, res);
     if (req.method === 'POST' && path === '/services/rest/auth/oauth2/v1/revoke') {
       const form = new URLSearchParams(await this.body(req));
@@ -129,6 +142,62 @@ export class NetsuiteSandbox {
       return this.json(res, 200, {});
     }
     this.json(res, 404, errorBody(404, 'NONEXISTENT_ID', `No resource ${path}`));
+  }
+
+  /**
+   * Duely's invoice-PDF RESTlet, deployed as `restlet` (script and deployment ids): GET with `id` answers
+   * {contentType, fileName, base64} of the invoice's printed PDF; SuiteScript error bodies otherwise.
+   */
+  private async restlet(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const { script, deploy } = this.restletDeployment;
+    if (url.searchParams.get('script') !== script || url.searchParams.get('deploy') !== deploy) {
+      return this.json(res, 400, {
+        error: {
+          code: 'SSS_INVALID_SCRIPTLET_ID',
+          message: 'That Suitelet is invalid, disabled, or no longer exists.',
+        },
+      });
+    }
+    if (!this.authenticated(req)) {
+      return this.json(res, 401, {
+        error: { code: 'INVALID_LOGIN_ATTEMPT', message: 'Invalid login attempt.' },
+      });
+    }
+    const failure = this.restletFailures.shift();
+    if (failure) {
+      return this.json(res, failure, { error: { code: 'UNEXPECTED_ERROR', message: 'Injected failure' } });
+    }
+    if (req.method !== 'GET' || req.headers['content-type'] !== 'application/json') {
+      return this.json(res, 400, {
+        error: {
+          code: 'INVALID_RETURN_DATA_FORMAT',
+          message: 'Invalid data format. You should return TEXT.',
+        },
+      });
+    }
+    const id = url.searchParams.get('id') ?? '';
+    if (!id) {
+      return this.json(res, 400, {
+        error: { code: 'SSS_MISSING_REQD_ARGUMENT', message: 'Missing a required argument: id' },
+      });
+    }
+    const t = this.company.txns.get(Number(id));
+    if (t?.type !== 'CustInvc') {
+      return this.json(res, 400, {
+        error: { code: 'DUELY_INVOICE_NOT_FOUND', message: `No invoice with internal id ${id}` },
+      });
+    }
+    const pdf = invoicePdfBytes([
+      `Invoice ${t.tranid}`,
+      `Date ${t.trandate}   Due ${t.duedate ?? '-'}`,
+      `Amount due ${this.company.money(this.company.unpaid(t), t.currency)} ${t.currency}`,
+    ]);
+    this.restletCalls.push(id);
+    return this.json(res, 200, {
+      contentType: 'application/pdf',
+      fileName: `${t.tranid}.pdf`,
+      base64: pdf.toString('base64'),
+    });
   }
 
   /** TBA: recompute the signature over the URL as the client addressed it; bearer: a token we issued. */

@@ -11,7 +11,7 @@ import { INTUIT_ISSUER } from '../../connectors/quickbooks/openid';
 import { signWebhook, SIGNATURE_HEADER } from '../../connectors/quickbooks/webhooks';
 import { type Change, Company, type EntityName, type Row, type SbInvoice } from './company';
 import { compareSandboxIds, parseQuery, QueryError } from './query';
-import { invoicePdfBytes } from './invoice-pdf';
+import { invoicePdfBytes } from '../invoice-pdf';
 import {
   qboDate,
   qboInstant,

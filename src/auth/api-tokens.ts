@@ -29,13 +29,47 @@ export async function issueApiToken(
 /** last_used_at is refreshed at most once a minute, so authenticated reads do not each cost a write. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export async function verifyApiToken(db: DbOrTx, token: string, now: Date): Promise<ApiToken | null> {
+/** How verifyApiToken reads a live token by hash: the database, or a short memo of it (src/http/auth.ts). */
+export type ApiTokenLookup = (db: DbOrTx, tokenHash: string) => Promise<ApiToken | null>;
+
+export async function verifyApiToken(
+  db: DbOrTx,
+  token: string,
+  now: Date,
+  lookup: ApiTokenLookup = liveApiTokenByHash,
+): Promise<ApiToken | null> {
   if (!token.startsWith('duely_')) return null;
-  const row = await liveApiTokenByHash(db, hash(token));
+  const row = await lookup(db, hash(token));
   if (!row) return null;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
-    await touchApiToken(db, row.id, now);
+    // Set before the write, so concurrent requests sharing a memoized row do not each touch it.
     row.lastUsedAt = now;
+    await touchApiToken(db, row.id, now);
   }
-  return row;
+  return { ...row };
+}
+
+/**
+ * A memo of live-token lookups for `ttlMs` of elapsed time (at most `maxEntries` tokens; a missing token is not
+ * kept, so a token issued by another process works at once). Under load a token's requests then share one read
+ * a second instead of one each; `clear()` forgets everything (the API calls it after every state-changing
+ * request, so a token revoked through this process stops at once; through another process, within `ttlMs`).
+ */
+export function memoizedApiTokenLookup(ttlMs = 1_000, maxEntries = 1_000) {
+  const memo = new Map<string, { at: number; row: Promise<ApiToken | null> }>();
+  const lookup: ApiTokenLookup = (db, tokenHash) => {
+    const t = performance.now();
+    const hit = memo.get(tokenHash);
+    if (hit && t - hit.at < ttlMs) return hit.row;
+    const row = liveApiTokenByHash(db, tokenHash);
+    const entry = { at: t, row };
+    memo.set(tokenHash, entry);
+    if (memo.size > maxEntries) memo.delete(memo.keys().next().value!);
+    const forget = () => {
+      if (memo.get(tokenHash) === entry) memo.delete(tokenHash);
+    };
+    row.then((r) => r ?? forget(), forget);
+    return row;
+  };
+  return Object.assign(lookup, { clear: () => memo.clear() });
 }

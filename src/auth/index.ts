@@ -3,7 +3,7 @@
  * root (src/services.ts) from its declared deps (ports.ts); http routes and the CLI call it through this object.
  */
 import { recentSignInEmails, sendAccountEmail } from './account-mail';
-import { issueApiToken, verifyApiToken } from './api-tokens';
+import { type ApiTokenLookup, issueApiToken, verifyApiToken } from './api-tokens';
 import type { AuthDeps } from './ports';
 import { SessionAuth } from './sessions';
 import { StateSigner } from './signed-state';
@@ -18,7 +18,9 @@ export function createAuth(deps: AuthDeps) {
     /** A signer for OAuth `state` round trips of `purpose`. */
     stateSigner: (purpose: string) => new StateSigner(deps.config.APP_SECRET, purpose),
     issueApiToken: (label: string, tenantId: string | null = null) => issueApiToken(deps.db, label, tenantId),
-    verifyApiToken: (token: string, now: Date) => verifyApiToken(deps.db, token, now),
+    /** `lookup`: how the token row is read (default: the database; http passes a short memo of it). */
+    verifyApiToken: (token: string, now: Date, lookup?: ApiTokenLookup) =>
+      verifyApiToken(deps.db, token, now, lookup),
     recentSignInEmails: (to: string, now: Date) => recentSignInEmails(deps, to, now),
     sendAccountEmail: (input: Parameters<typeof sendAccountEmail>[1]) => sendAccountEmail(deps, input),
   };

@@ -116,7 +116,8 @@ export class SessionAuth {
 
   async createSession(opts: {
     tenantId: string | null;
-    method: 'login_link' | 'intuit_openid' | 'email_link';
+    /** `connect`: the first admin of a tenant a signed-out OAuth connect created (the provider names no person). */
+    method: 'login_link' | 'intuit_openid' | 'email_link' | 'connect';
     now: Date;
     /** The person signed in (users row); null for the operator's admin link. */
     userId?: string | null;

@@ -138,3 +138,53 @@ export async function userForIntuitSignIn(
   await markSignedIn(db, created.id, now);
   return { ...created, status: 'active', lastSignInAt: now };
 }
+
+/** The placeholder address of a connect's first admin until they give theirs (`.invalid` never receives mail). */
+export const connectAdminEmail = (provider: string, externalId: string) =>
+  `${provider}-${externalId.toLowerCase().replace(/[^a-z0-9-]/g, '-')}@users.invalid`;
+
+/**
+ * The first admin of a tenant a signed-out OAuth connect just created, for a provider that names no person (no
+ * OpenID identity): the browser that completed the consent becomes that tenant's admin, under a placeholder
+ * address until they enter theirs. Null when the tenant already has anyone — then the connect re-attached a company
+ * Duely knows, and a browser that proved only a role in the provider's account must not enter its team's data.
+ */
+export async function firstAdminOfConnectedTenant(
+  db: DbOrTx,
+  tenantId: string,
+  company: { provider: string; externalId: string },
+  now: Date,
+): Promise<User | null> {
+  if ((await countUsers(db, tenantId)) > 0) return null;
+  const created = await insertUser(db, {
+    tenantId,
+    email: connectAdminEmail(company.provider, company.externalId),
+    name: null,
+    role: 'admin',
+    status: 'active',
+    invitedBy: `the ${company.provider} connect`,
+    intuitSub: null,
+  });
+  if (!created) return null;
+  await markSignedIn(db, created.id, now);
+  return { ...created, lastSignInAt: now };
+}
+
+/** Whether a user's address is a connect's placeholder (never mailed; the person is asked for theirs). */
+export const isPlaceholderEmail = (email: string) => email.toLowerCase().endsWith('@users.invalid');
+
+/** Sets a user's verified email (the link sent to it was opened). Null when another user of the tenant has it. */
+export async function setVerifiedEmail(
+  db: DbOrTx,
+  tenantId: string,
+  id: string,
+  email: string,
+  now: Date,
+): Promise<User | null> {
+  const other = await findUserByEmail(db, tenantId, email);
+  if (other && other.id !== id) return null;
+  const user = await findUser(db, tenantId, id);
+  if (!user) return null;
+  const row = await setUser(db, id, { email: email.trim(), updatedAt: now });
+  return row ?? null;
+}

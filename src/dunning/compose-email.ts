@@ -154,8 +154,9 @@ export async function invoicePdfLinks(
   row: Pick<MessageRow, 'id' | 'tenantId' | 'invoiceIds' | 'snapshot'>,
   now: Date,
 ): Promise<((invoiceId: string) => string | undefined) | undefined> {
-  if (services.sync.invoicePdfProviders.length === 0) return undefined;
-  const conn = await liveConnectionOfProviders(services.db, row.tenantId, services.sync.invoicePdfProviders);
+  const providers = services.sync.invoicePdfProviders();
+  if (providers.length === 0) return undefined;
+  const conn = await liveConnectionOfProviders(services.db, row.tenantId, providers);
   if (!conn) return undefined;
   // Every invoice the email lists, including those a statement shows without a step of their own.
   const covered = new Set(listedInvoiceIds(row));

@@ -30,8 +30,8 @@ export interface LedgerRefresh {
     conn: Pick<ConnectionRow, 'id' | 'tenantId' | 'provider' | 'externalId'>,
     invoiceIds: string[],
   ): Promise<void>;
-  /** Providers whose invoices can be handed out as PDFs (emails link one only for those). */
-  readonly invoicePdfProviders: readonly string[];
+  /** Providers whose invoices can be handed out as PDFs under this configuration (emails link only those). */
+  invoicePdfProviders(): readonly string[];
 }
 
 export type DunningDeps = Pick<Infra, 'db' | 'dbh' | 'clock' | 'logger' | 'config' | 'mailer'> & {

@@ -9,6 +9,7 @@
  * route (see AuthMode); nothing here looks at the URL.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { memoizedApiTokenLookup } from '../auth/api-tokens';
 import { CSRF_HEADER, SESSION_COOKIE, type SessionWithUser } from '../auth/sessions';
 import { auditName } from '../auth/users';
 import { getTenant, type Tenant } from '../db/queries/tenants';
@@ -146,6 +147,13 @@ interface RouteOptionsLike {
 
 export function registerAuth(app: FastifyInstance, services: Services): void {
   const sessionAuth = services.auth.sessions;
+  // Bearer tokens are read from the database at most once a second each; any state-changing request (a revoke
+  // among them) clears the memo before its answer is sent.
+  const tokenLookup = memoizedApiTokenLookup();
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (!SAFE_METHODS.has(req.method)) tokenLookup.clear();
+    return payload;
+  });
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
     // Unmatched requests (404) carry no auth mode and reach no handler.
@@ -179,7 +187,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!m) throw unauthorized('send the admin token as "Authorization: Bearer <token>", or sign in');
-    const token = await services.auth.verifyApiToken(m[1]!, services.clock.now());
+    const token = await services.auth.verifyApiToken(m[1]!, services.clock.now(), tokenLookup);
     if (!token) throw unauthorized('invalid or revoked token');
     return {
       kind: 'api_token',

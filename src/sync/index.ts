@@ -30,8 +30,8 @@ export function createSync(deps: SyncDeps) {
       conn: Pick<ConnectionRow, 'id' | 'tenantId' | 'provider' | 'externalId'>,
       invoiceIds: string[],
     ) => refreshInvoicesLive(deps, conn, invoiceIds),
-    /** Providers whose invoices can be handed out as PDFs. */
-    invoicePdfProviders,
+    /** Providers whose invoices can be handed out as PDFs under this configuration. */
+    invoicePdfProviders: () => invoicePdfProviders(deps.config),
     invoicePdf: (
       conn: Pick<ConnectionRow, 'id' | 'provider' | 'externalId'>,
       invoiceExternalId: string,

@@ -8,13 +8,15 @@ import type { InvoicePdf } from '../../connectors/types';
 import type { SyncDeps } from './ports';
 import { type ConnectionRow, connectionTokens, sharedLimiter } from './connections';
 
-/** Providers whose invoices Duely can hand out as PDFs. */
-export const invoicePdfProviders: readonly string[] = registeredConnectors
-  .filter((c) => c.invoicePdf !== undefined)
-  .map((c) => c.provider);
+/** Providers whose invoices Duely can hand out as PDFs under this configuration. */
+export function invoicePdfProviders(config: SyncDeps['config']): readonly string[] {
+  return registeredConnectors
+    .filter((c) => c.invoicePdf !== undefined && (c.invoicePdfAvailable?.(config as never) ?? true))
+    .map((c) => c.provider);
+}
 
-export function hostHasInvoicePdf(provider: string): boolean {
-  return isProvider(provider) && connectorFor(provider).invoicePdf !== undefined;
+export function hostHasInvoicePdf(config: SyncDeps['config'], provider: string): boolean {
+  return invoicePdfProviders(config).includes(provider);
 }
 
 /**

@@ -171,3 +171,28 @@ describe('API', () => {
     expect(nul.body).toContain('line 2, column invoice_id');
   });
 });
+
+describe('API tokens under the lookup memo', () => {
+  it('a token revoked through the API is refused on its very next request, though it was just used', async () => {
+    const { token, id } = await issueApiToken(s.db, 'to revoke');
+    const bearer = { authorization: `Bearer ${token}` };
+    // Used twice in a row: the second answer comes from the memoized lookup.
+    expect((await app.inject({ url: '/api/v1/tenants', headers: bearer })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/v1/tenants', headers: bearer })).statusCode).toBe(200);
+    const revoked = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: auth() });
+    expect(revoked.statusCode).toBe(200);
+    const after = await app.inject({ url: '/api/v1/tenants', headers: bearer });
+    expect(after.statusCode).toBe(401);
+    // The admin token that revoked it still works.
+    expect((await app.inject({ url: '/api/v1/tenants', headers: auth() })).statusCode).toBe(200);
+  });
+
+  it('a token that revokes itself is refused on its next request', async () => {
+    const { token, id } = await issueApiToken(s.db, 'self-revoking');
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await app.inject({ url: '/api/v1/tokens', headers: bearer })).statusCode).toBe(200);
+    const r = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: bearer });
+    expect(r.statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/v1/tokens', headers: bearer })).statusCode).toBe(401);
+  });
+});

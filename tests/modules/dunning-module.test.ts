@@ -54,7 +54,7 @@ const sync: LedgerRefresh = {
   async refreshInvoices(_conn, ids) {
     liveReads.push(ids);
   },
-  invoicePdfProviders: [],
+  invoicePdfProviders: () => [],
 };
 
 let dunning: ReturnType<typeof createDunning>;

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
-import { connections, invoices, syncRuns, tenants } from '../../src/db/schema';
+import { accountEmails, connections, invoices, syncRuns, tenants, users } from '../../src/db/schema';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { refreshInvoicesLive } from '../../src/sync/live-refresh';
@@ -310,6 +310,99 @@ describe('NetSuite through the app', () => {
       // The stored OAuth grant syncs, refreshing through the account's own token endpoint.
       const result = await runSync(s2, { connectionId: conn!.id, reason: 'connect' });
       expect(result.status).toBe('succeeded');
+
+      // Signed out, this connect created a new tenant: the browser is signed in as that tenant's first admin
+      // (NetSuite names no person: a placeholder address until they give theirs; .invalid never receives mail).
+      const session = String(done.headers['set-cookie'])
+        .split(/,(?=\s*\w+=)/)
+        .map((c) => c.trim().split(';')[0]!)
+        .find((c) => c.startsWith('duely_session='));
+      expect(session).toBeDefined();
+      const me = await app2.inject({ url: '/api/v1/session', headers: { cookie: session! } });
+      expect(me.statusCode).toBe(200);
+      expect(me.json()).toMatchObject({
+        kind: 'session',
+        role: 'admin',
+        tenant: { id: conn!.tenantId },
+        user: { method: 'connect', email: 'netsuite-7654321@users.invalid' },
+      });
+      const people = await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId));
+      expect(people.map((p) => [p.role, p.status])).toEqual([['admin', 'active']]);
+
+      // The landing page asks for their email: it becomes theirs only through the link mailed to it.
+      const asMe = { cookie: session!, 'x-csrf-token': me.json().csrfToken as string };
+      const ask = await app2.inject({
+        method: 'POST',
+        url: '/api/v1/session/email',
+        headers: asMe,
+        payload: { email: 'Controller@Example.com' },
+      });
+      expect(ask.statusCode).toBe(202);
+      expect((await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId)))[0]!.email).toBe(
+        'netsuite-7654321@users.invalid',
+      );
+      const mails = await s2.db.select().from(accountEmails);
+      expect(mails.map((m) => m.toAddress)).toEqual(['controller@example.com']);
+      const link = /https:\/\/duely\.example(\/verify-email\?token=[^"\s<]+)/.exec(mails[0]!.text)![1]!;
+      const tampered = link.replace(/token=./, (t) => (t.endsWith('a') ? 'token=b' : 'token=a'));
+      expect((await app2.inject({ url: tampered })).statusCode).toBe(400);
+      const opened = await app2.inject({ url: link.replaceAll('&amp;', '&') });
+      expect(opened.statusCode).toBe(200);
+      expect(opened.body).toContain('controller@example.com is your Duely sign-in address');
+      expect((await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId)))[0]!.email).toBe(
+        'controller@example.com',
+      );
+      // Once set, it is not the connect's to change again.
+      const again409 = await app2.inject({
+        method: 'POST',
+        url: '/api/v1/session/email',
+        headers: asMe,
+        payload: { email: 'someone-else@example.com' },
+      });
+      expect(again409.statusCode).toBe(409);
+
+      // The same account again from another signed-out browser (anyone with a role in it could do this). While the
+      // connection works, that browser may not replace its grant (its role may see less): refused, nothing changes.
+      const signedOutConnect = async () => {
+        const start = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+        const cookie = String(start.headers['set-cookie']).split(';')[0]!;
+        const consent = await fetch(new URL(String(start.headers.location)), { redirect: 'manual' });
+        const back = new URL(String(consent.headers.get('location')));
+        return app2.inject({ url: back.pathname + back.search, headers: { cookie } });
+      };
+      const refused = await signedOutConnect();
+      expect(refused.statusCode).toBe(409);
+      expect(refused.body).toContain('is already connected to Duely');
+      expect(String(refused.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
+      const [unchanged] = await s2.db.select().from(connections).where(eq(connections.id, conn!.id));
+      expect([unchanged!.credentialsVersion, unchanged!.status]).toEqual([
+        conn!.credentialsVersion,
+        'active',
+      ]);
+
+      // Once NetSuite stops honouring the grant (reconnect needed), such a browser may restore it: renewed on the SAME
+      // tenant and connection, but it gets no session into that tenant's data.
+      await s2.db.update(connections).set({ status: 'reconnect_needed' }).where(eq(connections.id, conn!.id));
+      const reattach = await signedOutConnect();
+      expect(reattach.statusCode).toBe(200);
+      expect(reattach.body).toContain('is connected again');
+      expect(reattach.body).toContain('Sign in to Duely with your sign-in link');
+      expect(String(reattach.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
+      const all = await s2.db.select().from(connections).where(eq(connections.provider, 'netsuite'));
+      expect(all.map((c) => [c.id, c.tenantId, c.credentialsVersion, c.status])).toEqual([
+        [conn!.id, conn!.tenantId, conn!.credentialsVersion + 1, 'active'],
+      ]);
+      expect(await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId))).toHaveLength(1);
+
+      // A forged callback (a valid code, but no state cookie from this browser) connects nothing and signs in no one.
+      const start3 = await app2.inject({ url: '/connect/netsuite?account=7654321' });
+      const consent3 = await fetch(new URL(String(start3.headers.location)), { redirect: 'manual' });
+      const back3 = new URL(String(consent3.headers.get('location')));
+      const forged = await app2.inject({ url: back3.pathname + back3.search });
+      expect(forged.statusCode).toBe(400);
+      expect(String(forged.headers['set-cookie'] ?? '')).not.toContain('duely_session=');
+      const [still] = await s2.db.select().from(connections).where(eq(connections.id, conn!.id));
+      expect(still!.credentialsVersion).toBe(conn!.credentialsVersion + 1);
     } finally {
       await second.close();
     }

@@ -6,7 +6,7 @@
  * stand-in's, JPY in whole yen); the customer API shows invoices, payments with allocations and credit memo
  * applications of a NetSuite customer.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
@@ -169,6 +169,46 @@ describe('NetSuite downstream', () => {
       .where(eq(customers.id, other.customerId));
     expect(cust!.emails).toEqual([sandbox.company.customers.get(Number(cust!.externalId))!.email]);
     expect(JSON.stringify(transport.deliveries[0])).toContain(cust!.emails[0]!);
+    // NETSUITE_PDF_RESTLET is not set: the reminder offers no invoice PDF (NetSuite's REST API renders none).
+    expect(transport.deliveries[0]!.html).not.toContain('/invoice-pdf/');
+    expect(transport.deliveries[0]!.html).not.toMatch(/pdf/i);
+  });
+
+  it('with the PDF RESTlet configured, a NetSuite reminder links each invoice PDF, which answers 200 application/pdf', async () => {
+    const config = s.config as typeof s.config & {
+      NETSUITE_PDF_RESTLET?: { script: string; deploy: string };
+    };
+    config.NETSUITE_PDF_RESTLET = { ...sandbox.restletDeployment };
+    try {
+      const transport = new RecordingTransport();
+      const next = (await messagesOf(s, tenantId)).find((m) => m.status === 'queued')!;
+      expect(next).toBeDefined();
+      if (clock.now() < next.sendAt) clock.set(next.sendAt);
+      expect(await sendMessage(s, next.id, { transport })).toMatchObject({ outcome: 'sent' });
+      const html = transport.deliveries[0]!.html;
+      const links = [...html.matchAll(/href="https?:\/\/[^"]*(\/invoice-pdf\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(links.length).toBeGreaterThan(0);
+      const listed = await s.db
+        .select({ externalId: invoices.externalId })
+        .from(invoices)
+        .where(inArray(invoices.id, next.invoiceIds));
+      const callsBefore = sandbox.restletCalls.length;
+      // The debtor's click: no credentials, a live read through the RESTlet, the PDF itself.
+      const res = await app.inject({ method: 'GET', url: links[0]! });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^application\/pdf/);
+      expect(res.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(sandbox.restletCalls.slice(callsBefore)).toHaveLength(1);
+      // The RESTlet rendered one of the reminder's invoices, by its NetSuite internal id.
+      expect(listed.map((r) => r.externalId)).toContain(sandbox.restletCalls.at(-1));
+      // A RESTlet failure is the host's: the link answers a page, never a broken PDF.
+      sandbox.restletFailures.push(503);
+      const down = await app.inject({ method: 'GET', url: links[0]! });
+      expect(down.statusCode).toBeGreaterThanOrEqual(500);
+      expect(down.headers['content-type']).toMatch(/^text\/html/);
+    } finally {
+      delete config.NETSUITE_PDF_RESTLET;
+    }
   });
 
   it('the customer page shows invoices, payments with allocations and credit memo applications', async () => {

@@ -30,6 +30,7 @@ const PUBLIC_ROUTES = [
   'GET /login',
   'GET /login/intuit',
   'GET /u/:token',
+  'GET /verify-email',
   'POST /login',
   'POST /login/email',
   'POST /u/:token',

@@ -6,7 +6,11 @@ import { connectorFor } from '../../connectors';
 import { parseNetsuiteConfig } from '../../connectors/netsuite';
 import { expiryWarning, reconnectAction } from '../../src/web/pages/connections/ConnectionList';
 import { CredentialConnect } from '../../src/web/pages/connections/CredentialConnect';
+import { needsOwnEmail, OwnEmail } from '../../src/web/pages/connections/OwnEmail';
+import { ProviderCards, providerSections } from '../../src/web/pages/connections/ProviderCards';
 import { connectionName } from '../../src/web/pages/connections/QuickbooksConnect';
+import type { Connection, Integrations } from '../../src/web/lib/types';
+import type { Loaded } from '../../src/web/lib/use-api';
 
 const env = {
   NETSUITE_CONSUMER_KEY: 'ck',
@@ -98,5 +102,136 @@ describe('credential connect on the Connections page', () => {
       'Oracle NetSuite account 1234567_SB1',
     );
     expect(connectionName({ externalId: '7', provider: 'quickbooks' }, info)).toBe('Company 7');
+  });
+
+  describe('one card per provider', () => {
+    const netsuiteInfo = connectorAvailability(
+      parseNetsuiteConfig(env) as never,
+      connectorFor('netsuite' as never),
+    );
+    const integrations = {
+      quickbooks: {
+        provider: 'quickbooks',
+        displayName: 'QuickBooks Online',
+        mode: 'demo',
+        methods: ['oauth'],
+        connectUrl: '/connect/quickbooks',
+        credentialFields: [],
+        permissions: [],
+        pollMinutes: null,
+        note: null,
+        demo: { realmId: '9130300020261127', customers: 150, invoices: 5000 },
+      },
+      netsuite: netsuiteInfo,
+    } as Integrations;
+    const conn = (over: Partial<Connection>): Connection => ({
+      id: 'c1',
+      provider: 'quickbooks',
+      externalId: '9130300020261127',
+      status: 'active',
+      statusReason: null,
+      reconnectUrl: null,
+      reconnectWith: null,
+      reconnectType: null,
+      lastSyncAt: null,
+      refreshExpiresAt: null,
+      createdAt: '2026-11-27T09:00:00Z',
+      lastRun: null,
+      runningSync: null,
+      ...over,
+    });
+    const loaded = <T,>(data: T | null, error: Error | null = null) =>
+      ({ data, error, loading: false, reload: () => {} }) as Loaded<T>;
+    /** The rendered page's cards by title: each card's HTML. */
+    const cards = (
+      items: Connection[],
+      info: Integrations | null = integrations,
+      error: Error | null = null,
+    ) => {
+      const html = renderToStaticMarkup(
+        <ProviderCards
+          tenant="acme"
+          conns={loaded({ items })}
+          integrations={loaded(info, error)}
+          onChange={() => {}}
+          reconnect={null}
+          onReconnect={() => {}}
+          onConnected={() => {}}
+        />,
+      );
+      const out = new Map<string, string>();
+      for (const part of html.split('<section').slice(1)) {
+        out.set(/aria-label="([^"]+)"/.exec(part)![1]!, part);
+      }
+      return out;
+    };
+
+    it("a NetSuite connection shows under the connector's NetSuite heading, never under QuickBooks", () => {
+      const soon = new Date(Date.now() + 24 * 3600_000).toISOString();
+      const got = cards([
+        conn({
+          id: 'n1',
+          provider: 'netsuite',
+          externalId: '1234567_SB1',
+          refreshExpiresAt: soon,
+          reconnectWith: 'oauth',
+        }),
+      ]);
+      expect([...got.keys()]).toEqual(['QuickBooks Online', 'Oracle NetSuite']);
+      const ns = got.get('Oracle NetSuite')!;
+      const qb = got.get('QuickBooks Online')!;
+      expect(ns).toContain('<h2 class="card-title">Oracle NetSuite</h2>');
+      expect(ns).toContain('data-testid="connection-1234567_SB1"');
+      expect(ns).toContain('Oracle NetSuite account 1234567_SB1');
+      // Its 7-day grant's lapse warning is in its own card, with a reconnect to NetSuite.
+      expect(ns).toContain('data-testid="expiry-warning"');
+      expect(ns).toContain('href="/connect/netsuite?account=1234567_SB1"');
+      expect(ns).toContain('data-testid="connect-netsuite"');
+      expect(qb).not.toContain('1234567_SB1');
+      expect(qb).not.toContain('expiry-warning');
+      // The demo company offer is QuickBooks': it stays in that card (not connected there yet) and nowhere else.
+      expect(qb).toContain('data-testid="demo-offer"');
+      expect(ns).not.toContain('demo-offer');
+      expect(ns).not.toContain('QuickBooks');
+    });
+
+    it('each provider lists only its own rows, with its own status', () => {
+      const got = cards([
+        conn({ id: 'q1', status: 'reconnect_needed', reconnectUrl: '/connect/quickbooks' }),
+        conn({ id: 'n1', provider: 'netsuite', externalId: '1234567_SB1' }),
+      ]);
+      const qb = got.get('QuickBooks Online')!;
+      const ns = got.get('Oracle NetSuite')!;
+      expect(qb).toContain('data-testid="connection-9130300020261127"');
+      expect(qb).toContain('Demo company');
+      expect(qb).toMatch(/QuickBooks Online\s+no longer accepts/);
+      // The demo company is connected: its offer steps back, and NetSuite's card stays free of it.
+      expect(qb).not.toContain('data-testid="demo-offer"');
+      expect(ns).not.toContain('9130300020261127');
+      expect(ns).not.toContain('no longer accepts');
+      expect(ns).toContain('data-testid="connection-1234567_SB1"');
+    });
+
+    it('sections follow the registry; a provider no longer offered keeps its rows under its id', () => {
+      expect(providerSections(integrations, []).map((s) => [s.provider, s.title])).toEqual([
+        ['quickbooks', 'QuickBooks Online'],
+        ['netsuite', 'Oracle NetSuite'],
+      ]);
+      expect(
+        providerSections(null, [conn({ provider: 'xero', externalId: 'x1' })]).map((s) => s.title),
+      ).toEqual(['QuickBooks Online', 'xero']);
+    });
+  });
+
+  it("asks the connect's first admin (a placeholder address) for their email, and nobody else", () => {
+    const session = (email: string | null, id: string | null = 'u1') =>
+      ({ user: id ? { id, method: 'connect', email, name: null } : null }) as never;
+    expect(needsOwnEmail(session('netsuite-7654321@users.invalid'))).toBe(true);
+    expect(needsOwnEmail(session('controller@example.com'))).toBe(false);
+    expect(needsOwnEmail(session(null, null))).toBe(false);
+    const html = renderToStaticMarkup(<OwnEmail session={session('netsuite-7654321@users.invalid')} />);
+    expect(html).toContain('type="email"');
+    expect(html).toContain('Send confirmation link');
+    expect(renderToStaticMarkup(<OwnEmail session={session('controller@example.com')} />)).toBe('');
   });
 });

@@ -5,6 +5,7 @@ import type { CustomerDetail, InvoiceRow } from '../../src/web/lib/types';
 import {
   apiFieldErrors,
   buildTimeline,
+  type CreditMemoRow,
   type CustomerRiskView,
   type DisputeRow,
   filterTimeline,
@@ -224,6 +225,54 @@ describe('buildTimeline', () => {
       status: { label: 'open dispute', tone: 'warn' },
       detail: 'Goods damaged · reminders held until resolved',
     });
+  });
+
+  it('a credit memo is listed with its total, what remains and the invoices it was applied to', () => {
+    const memo = (over: Partial<CreditMemoRow> = {}): CreditMemoRow => ({
+      id: 'cm-1',
+      externalId: 'CM-7',
+      date: '2013-06-12',
+      currency: 'USD',
+      totalMinor: 50_000,
+      remainingMinor: 12_500,
+      status: 'active',
+      applications: [
+        { invoiceId: 'i-2', amountMinor: 30_000, date: '2013-06-12' },
+        { invoiceId: 'i-3', amountMinor: 7_500, date: '2013-06-20' },
+      ],
+      ...over,
+    });
+    const t = buildTimeline({
+      ...base,
+      creditMemos: [
+        memo(),
+        memo({ id: 'cm-2', externalId: 'CM-8', remainingMinor: 0, date: '2013-06-25' }),
+        memo({ id: 'cm-3', externalId: 'CM-9', status: 'void', applications: [] }),
+      ],
+    });
+    const by = (key: string) => t.find((e) => e.key === key)!;
+    expect(by('credit:cm-1')).toMatchObject({
+      kind: 'credit',
+      day: '2013-06-12',
+      title: 'Credit memo CM-7 issued',
+      amounts: [{ minor: 50_000, currency: 'USD' }],
+      status: { label: '$125.00 remaining', tone: 'info' },
+      detail: 'Applied to INV-2 $300.00 on Jun 12, 2013, I-3 $75.00 on Jun 20, 2013; $125.00 remaining',
+    });
+    expect(by('credit:cm-2').status).toEqual({ label: 'fully applied', tone: 'ok' });
+    expect(by('credit:cm-3')).toMatchObject({ status: { label: 'void', tone: 'muted' }, detail: null });
+    // Newest first among the rest; a money event, not a message.
+    expect(t.findIndex((e) => e.key === 'credit:cm-2')).toBeLessThan(
+      t.findIndex((e) => e.key === 'credit:cm-1'),
+    );
+    expect(filterTimeline(t, 'money').map((e) => e.key)).toContain('credit:cm-1');
+    expect(filterTimeline(t, 'messages').map((e) => e.key)).not.toContain('credit:cm-1');
+    // JPY has no minor digits: the kernel formats it exactly.
+    const yen = buildTimeline({
+      ...base,
+      creditMemos: [memo({ currency: 'JPY', totalMinor: 5000, remainingMinor: 1200 })],
+    });
+    expect(yen.find((e) => e.kind === 'credit')!.status.label).toBe('¥1,200 remaining');
   });
 
   it('a credit memo applied (a zero-amount payment) says so with what it settled, not "received $0.00"', () => {

@@ -5,20 +5,22 @@
  * in NetSuite: the row offers Reconnect, which opens the same form for that account; a new token re-activates the
  * same connection. Screenshots: tests/artifacts/screenshots/netsuite-connect-*.png.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
+import { formatMoney } from '../../connectors/money';
+import { NetsuiteCompany, NetsuiteSandbox, type Txn } from '../../sandboxes/netsuite';
 import { SessionAuth } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
-import { connections, invoices } from '../../src/db/schema';
+import { connections, customers, invoices } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { createTestServices } from '../helpers/services';
 import { type BrowserRig, hasChromium, startBrowserRig } from './browser-helpers';
 
 const ACCOUNT = '1234567_SB1';
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication in Chromium', () => {
   let sandbox: NetsuiteSandbox;
@@ -26,12 +28,20 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
   let rig: BrowserRig;
   let page: Page;
   let tenantId = '';
+  /** A credit memo applied in part to an invoice of the same customer (for the customer page). */
+  let credit: { memo: Txn; invoice: Txn };
   const shot = (name: string) => rig.shot(`netsuite-connect-${name}`);
   const row = () => page.getByTestId(`connection-${ACCOUNT}`);
   const form = () => page.getByTestId('connect-netsuite');
 
   beforeAll(async () => {
     sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 12, customers: 8 }) });
+    const company = sandbox.company;
+    const buyer = [...company.customers.values()][0]!;
+    const invoice = company.addInvoice(buyer, 100_000);
+    const memo = company.addCreditMemo(buyer, 30_000);
+    company.apply(memo.id, invoice.id, 20_000);
+    credit = { memo, invoice };
     await sandbox.start();
     s = await createTestServices({
       clock: new ManualClock(`${sandbox.company.clock.replace(' ', 'T')}Z`),
@@ -77,6 +87,13 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
       .poll(() => row().getByRole('status').textContent(), { timeout: 90_000 })
       .toMatch(/Sync finished/);
     expect(await row().locator('strong').first().textContent()).toBe(`Oracle NetSuite account ${ACCOUNT}`);
+    // The row is in NetSuite's own card (titled by the connector's display name), not in QuickBooks'.
+    const card = (name: string) => page.getByRole('region', { name, exact: true });
+    expect(await card('Oracle NetSuite').getByTestId(`connection-${ACCOUNT}`).count()).toBe(1);
+    expect(await card('Oracle NetSuite').getByRole('heading', { name: 'Oracle NetSuite' }).count()).toBe(1);
+    expect(await card('QuickBooks Online').count()).toBe(1);
+    expect(await card('QuickBooks Online').getByTestId(`connection-${ACCOUNT}`).count()).toBe(0);
+    expect(await card('QuickBooks Online').getByTestId('connections').count()).toBe(0);
     expect(await page.getByTestId('csv-not-offered').textContent()).toContain('comes from Oracle NetSuite:');
     await shot('02-synced');
     // The ledger is in: every open invoice of the stand-in, in its currency.
@@ -84,6 +101,39 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
     const truth = sandbox.company.openBalances();
     expect(rows.filter((r) => r.status !== 'deleted').length).toBe(truth.size);
     expect(rig.consoleErrors).toEqual([]);
+  });
+
+  it('the customer page lists a credit memo with what remains and the invoice it was applied to', async () => {
+    const { memo, invoice } = credit;
+    const [buyer] = await s.db
+      .select()
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, String(memo.entity))));
+    await page.goto(`${rig.base}/customers/${buyer!.id}`);
+    const table = page.getByTestId('credit-memos');
+    await table.waitFor({ timeout: 30_000 });
+    const row = table.getByRole('row').filter({ hasText: String(memo.id) });
+    const cells = await row.locator('th, td').allTextContents();
+    expect(cells.slice(0, 4)).toEqual([
+      String(memo.id),
+      expect.any(String),
+      formatMoney(30_000, memo.currency),
+      formatMoney(10_000, memo.currency),
+    ]);
+    expect(cells[4]).toMatch(
+      new RegExp(
+        `^${invoice.tranid} ${escapeRegExp(formatMoney(20_000, memo.currency))} on \\w+ \\d+, \\d{4}$`,
+      ),
+    );
+    // The timeline has it too, among the money events.
+    const entry = page
+      .getByTestId('timeline')
+      .locator('[data-kind="credit"]')
+      .filter({ hasText: String(memo.id) });
+    expect(await entry.textContent()).toContain(`Credit memo ${memo.id} issued`);
+    expect(await entry.textContent()).toContain(`Applied to ${invoice.tranid}`);
+    await shot('05-credit-memo');
+    await page.goto(`${rig.base}/connections`);
   });
 
   it('a revoked token: Reconnect opens the form for the account and a new token re-activates the same connection', async () => {

@@ -6,7 +6,7 @@ import { users } from '../schema';
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type UserPatch = Partial<
-  Pick<NewUser, 'name' | 'role' | 'status' | 'intuitSub' | 'lastSignInAt' | 'updatedAt'>
+  Pick<NewUser, 'name' | 'email' | 'role' | 'status' | 'intuitSub' | 'lastSignInAt' | 'updatedAt'>
 >;
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();

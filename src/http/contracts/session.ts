@@ -33,3 +33,12 @@ export const logoutAll = {
     ...errorResponses,
   },
 } as const;
+
+/**
+ * POST /api/v1/session/email: the first admin of a tenant a signed-out OAuth connect created (no provider identity,
+ * a placeholder `…@users.invalid` address) gives their email; it becomes theirs only once the link sent to it is opened.
+ */
+export const setOwnEmail = {
+  body: z.object({ email: z.string().max(254) }),
+  response: { 202: z.object({ sent: z.boolean(), email: z.string() }), ...errorResponses },
+} as const;

@@ -25,7 +25,8 @@ import { ConnectorError } from '../../../connectors/errors';
 import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connectors/types';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import type { StateSigner } from '../../auth/signed-state';
-import { userForIntuitSignIn } from '../../auth/users';
+import { firstAdminOfConnectedTenant, userForIntuitSignIn } from '../../auth/users';
+import { connectionByExternalId } from '../../db/queries/connection-lookup';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import type { Services } from '../../app-services';
 import { callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
@@ -266,6 +267,22 @@ export const connectRoutes =
       // Only a new tenant is named after the company: no API call when the company or the tenant is already known.
       const newTenant = !boundTenant && !(await isKnownCompany(services.db, c.provider, externalId));
       const companyName = newTenant ? await identity.displayName() : null;
+      if (signIn && !user && !boundTenant && !newTenant) {
+        // A provider that names no person, a signed-out browser, a company Duely already has: the consent proves a
+        // role in the company's account, not a place in the team. Such a browser may restore a grant the provider
+        // stopped honouring (reconnect needed), but never replace a working one (its role may see less) nor revive
+        // a connection the team turned off.
+        const known = await connectionByExternalId(services.db, c.provider, externalId);
+        if (known && known.status !== 'reconnect_needed') {
+          return page(
+            reply,
+            null,
+            409,
+            `${short} is already connected`,
+            `${short} account ${externalId} is already connected to Duely. Sign in to Duely with your sign-in link, then use Reconnect on the Connections page if its credentials need renewing.`,
+          );
+        }
+      }
 
       const result = await services.sync.connect.attach(enqueueSync, {
         provider: c.provider,
@@ -307,6 +324,40 @@ export const connectRoutes =
         });
         reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
         log.info({ tenant: tenantSlug, user: user.sub }, `signed in through ${c.provider}`);
+      }
+      if (signIn && !user) {
+        // The provider names no person (no OpenID identity): the consent proved a role in the company's account,
+        // nothing about who is behind this browser. A company Duely already has is re-attached (its grant renewed)
+        // but this browser gets no way into its tenant: its people sign in with their own links.
+        if (reattached) {
+          return page(
+            reply,
+            null,
+            200,
+            `${short} connected`,
+            `${short} account ${externalId} is connected again and syncing. Sign in to Duely with your sign-in link (or ask an admin of your company in Duely for one) to see it.`,
+          );
+        }
+        // A company new to Duely: this connect created its tenant, and whoever completed it is its first admin.
+        const admin = await firstAdminOfConnectedTenant(
+          services.db,
+          tenantId,
+          { provider: c.provider, externalId },
+          now,
+        );
+        if (admin) {
+          const { token } = await sessionAuth.createSession({
+            tenantId,
+            userId: admin.id,
+            method: 'connect',
+            now,
+          });
+          reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
+          log.info(
+            { tenant: tenantSlug, user: admin.id },
+            `first admin signed in through a ${c.provider} connect`,
+          );
+        }
       }
       // A new company lands on Connections, where its first sync's progress shows; a reconnect returns to the app.
       return reply.header('cache-control', 'no-store').redirect(reattached ? '/' : '/connections', 302);

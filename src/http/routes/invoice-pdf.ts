@@ -61,7 +61,7 @@ export const invoicePdfRoutes =
         const target = await services.dunning.resolveInvoicePdfLink(
           token,
           services.clock.now(),
-          invoicePdfProviders,
+          invoicePdfProviders(services.config),
         );
         if (target.kind === 'invalid') return refuse(reply, 404, 'Link not valid', NOT_VALID);
         if (target.kind === 'expired')

@@ -14,7 +14,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { SIGN_IN_EMAILS_PER_WINDOW } from '../../auth/account-mail';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
-import { normalizeEmail, usersWhoMaySignIn } from '../../auth/users';
+import {
+  findUser,
+  findUserByEmail,
+  isPlaceholderEmail,
+  normalizeEmail,
+  setVerifiedEmail,
+  usersWhoMaySignIn,
+} from '../../auth/users';
 import { AppError } from '../../errors';
 import { findTenant, tenantNames } from '../../db/queries/tenants';
 import { signInOptions } from '../../demo-company';
@@ -169,7 +176,8 @@ export const sessionRoutes =
         req.log.warn('sign-in email throttled');
         return sent();
       }
-      const people = await usersWhoMaySignIn(services.db, email);
+      // A connect's placeholder address (…@users.invalid) is never mailed.
+      const people = isPlaceholderEmail(email) ? [] : await usersWhoMaySignIn(services.db, email);
       if (people.length === 0) return sent();
       const names = await tenantNames(services.db, [...new Set(people.map((p) => p.tenantId))]);
       const companies = [];
@@ -194,6 +202,96 @@ export const sessionRoutes =
         props: { kind: 'sign_in', name: people[0]!.name, companies, validFor: '15 minutes' },
       });
       return sent();
+    });
+
+    // The first admin of a tenant a signed-out connect created has a placeholder address: they give theirs here, and
+    // it becomes theirs only when the link mailed to it is opened (nothing else is ever mailed to an unverified one).
+    const emailSigner = services.auth.stateSigner('verify-email');
+    const VERIFY_TTL_MS = 24 * 3600_000;
+    app.post(
+      '/api/v1/session/email',
+      { config: { auth: 'signed-in', ...VIEWER }, schema: contract.setOwnEmail },
+      async (req, reply) => {
+        const p = principalOf(req);
+        const userId = p.kind === 'session' ? p.user?.id : null;
+        if (!userId || !p.tenantId)
+          throw new AppError('forbidden', 'Only a signed-in person has an email', 403);
+        const me = await findUser(services.db, p.tenantId, userId);
+        if (!me || !isPlaceholderEmail(me.email)) {
+          throw new AppError(
+            'email_set',
+            'Your email is already set: an admin of your company can change it',
+            409,
+          );
+        }
+        const email = normalizeEmail(req.body.email);
+        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || isPlaceholderEmail(email)) {
+          throw new AppError('validation', 'That is not an email address', 400);
+        }
+        if (await findUserByEmail(services.db, p.tenantId, email)) {
+          throw new AppError('user_exists', `${email} is already a user of this company`, 409);
+        }
+        const now = services.clock.now();
+        if ((await services.auth.recentSignInEmails(email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+          throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
+        }
+        const { state } = emailSigner.sign({ u: me.id, t: p.tenantId, e: email }, now, VERIFY_TTL_MS);
+        const tenant = await findTenant(services.db, p.tenantId);
+        await services.auth.sendAccountEmail({
+          tenantId: p.tenantId,
+          userId: me.id,
+          to: email,
+          now,
+          props: {
+            kind: 'sign_in',
+            name: me.name,
+            companies: [
+              {
+                name: tenant?.name ?? 'your company',
+                url: `${services.config.PUBLIC_URL}/verify-email?token=${encodeURIComponent(state)}`,
+                role: me.role,
+              },
+            ],
+            validFor: '24 hours',
+          },
+        });
+        return reply.status(202).send({ sent: true, email });
+      },
+    );
+
+    // The link in that email: the address becomes the person's (no session is opened: a mail scanner may follow it).
+    app.get('/verify-email', { config: PUBLIC }, async (req, reply) => {
+      const token = (req.query as { token?: unknown }).token;
+      const now = services.clock.now();
+      const claims = typeof token === 'string' ? emailSigner.verify(token, now) : null;
+      const refused = () =>
+        html(
+          reply,
+          400,
+          'Link not valid',
+          '<h1>Link not valid</h1><p>This link has expired or is not valid. Sign in and enter your email again.</p>',
+        );
+      if (
+        !claims ||
+        typeof claims.u !== 'string' ||
+        typeof claims.t !== 'string' ||
+        typeof claims.e !== 'string'
+      )
+        return refused();
+      const me = await findUser(services.db, claims.t, claims.u);
+      if (!me) return refused();
+      if (normalizeEmail(me.email) !== claims.e) {
+        if (!isPlaceholderEmail(me.email)) return refused();
+        const set = await setVerifiedEmail(services.db, claims.t, claims.u, claims.e, now);
+        if (!set) return refused();
+        req.log.info({ user: me.id }, 'email verified');
+      }
+      return html(
+        reply,
+        200,
+        'Email confirmed',
+        `<h1>Email confirmed</h1><p>${escapeHtml(claims.e)} is your Duely sign-in address from now on: ask for a sign-in link with it at <a href="/login">/login</a>.</p>`,
+      );
     });
 
     app.get(

@@ -5,9 +5,9 @@ import { formatDate, formatInstant, formatMoney } from '../lib/format';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
-import { ConnectionList } from './connections/ConnectionList';
-import { CredentialConnect } from './connections/CredentialConnect';
-import { INTEGRATIONS_PATH, QuickbooksConnect } from './connections/QuickbooksConnect';
+import { OwnEmail } from './connections/OwnEmail';
+import { ProviderCards } from './connections/ProviderCards';
+import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
 
 export interface ImportResult {
   rows: number;
@@ -105,42 +105,26 @@ export function ConnectionsPage({ tenant }: PageProps) {
   return (
     <>
       <PageHeader title="Connections" subtitle="Where the ledger comes from" />
+      <OwnEmail session={api.current} />
       <div className="chart-grid">
-        <Card title="QuickBooks Online">
-          <ConnectionList
-            tenant={tenant}
-            conns={conns}
-            info={integrations.data}
-            onChange={runs.reload}
-            onReconnect={(a) => {
-              setReconnect((r) => ({ ...a, n: (r?.n ?? 0) + 1 }));
-              // The form is in another card: bring it into view.
-              requestAnimationFrame(() =>
-                document.querySelector(`[data-testid="connect-${a.provider}"]`)?.scrollIntoView(),
-              );
-            }}
-          />
-          <QuickbooksConnect
-            info={integrations}
-            connected={(conns.data?.items ?? [])
-              .filter((c) => c.status !== 'disconnected')
-              .map((c) => c.externalId)}
-          />
-        </Card>
-        {integrations.data?.netsuite ? (
-          <Card title={integrations.data.netsuite.displayName}>
-            <CredentialConnect
-              key={reconnect?.provider === 'netsuite' ? `reconnect-${reconnect.n}` : 'connect'}
-              tenant={tenant}
-              info={integrations.data.netsuite}
-              reconnect={reconnect?.provider === 'netsuite' ? reconnect : null}
-              onConnected={() => {
-                conns.reload();
-                runs.reload();
-              }}
-            />
-          </Card>
-        ) : null}
+        <ProviderCards
+          tenant={tenant}
+          conns={conns}
+          integrations={integrations}
+          onChange={runs.reload}
+          reconnect={reconnect}
+          onReconnect={(a) => {
+            setReconnect((r) => ({ ...a, n: (r?.n ?? 0) + 1 }));
+            // The form is below the rows: bring it into view.
+            requestAnimationFrame(() =>
+              document.querySelector(`[data-testid="connect-${a.provider}"]`)?.scrollIntoView(),
+            );
+          }}
+          onConnected={() => {
+            conns.reload();
+            runs.reload();
+          }}
+        />
         {source !== null && source !== 'csv' ? (
           <Card title="Upload a CSV">
             <p className="muted" data-testid="csv-not-offered">

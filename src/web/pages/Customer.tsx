@@ -6,7 +6,12 @@ import { displayZone, formatDate, formatMoney } from '../lib/format';
 import type { CustomerDetail } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
-import { buildTimeline, type CustomerRiskAnswer, ledgerToday } from './customer/customer-timeline';
+import {
+  buildTimeline,
+  type CustomerRiskAnswer,
+  creditMemoState,
+  ledgerToday,
+} from './customer/customer-timeline';
 import { Overrides } from './customer/Overrides';
 import { Timeline } from './customer/Timeline';
 import { MESSAGE_LIMIT, useCustomerDunning } from './customer/use-customer-dunning';
@@ -33,6 +38,7 @@ export function CustomerPage({ tenant, params }: PageProps) {
             customerId: data.customer.id,
             invoices: data.invoices,
             payments: data.payments,
+            creditMemos: data.creditMemos,
             messages: dunning.data.messages,
             promises: dunning.data.promises,
             disputes: dunning.data.disputes,
@@ -167,6 +173,60 @@ export function CustomerPage({ tenant, params }: PageProps) {
           <Empty>No payments.</Empty>
         )}
       </Card>
+      {data.creditMemos.length ? (
+        <Card title="Credit memos">
+          <div className="table-wrap">
+            <table className="table" data-testid="credit-memos">
+              <caption className="sr-only">
+                Credit memos of {customer.name} and the invoices they were applied to
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Credit memo</th>
+                  <th scope="col">Date</th>
+                  <th scope="col" className="num">
+                    Amount
+                  </th>
+                  <th scope="col" className="num">
+                    Remaining
+                  </th>
+                  <th scope="col">Applied to</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.creditMemos.map((c) => (
+                  <tr key={c.id}>
+                    <th scope="row" className="mono">
+                      {c.externalId}
+                    </th>
+                    <td>{formatDate(c.date)}</td>
+                    <td className="num">{formatMoney(c.totalMinor, c.currency)}</td>
+                    <td className="num">
+                      {c.status === 'active'
+                        ? formatMoney(c.remainingMinor, c.currency)
+                        : creditMemoState(c).label}
+                    </td>
+                    <td>
+                      {c.applications.length === 0 ? (
+                        '—'
+                      ) : (
+                        <ul className="plain">
+                          {c.applications.map((a) => (
+                            <li key={`${a.invoiceId}-${a.date}`}>
+                              <span className="mono">{invoiceLabel.get(a.invoiceId) ?? 'invoice'}</span>{' '}
+                              {formatMoney(a.amountMinor, c.currency)} on {formatDate(a.date)}
+                            </li>
+                          ))}
+                        </ul>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Card>
+      ) : null}
     </>
   );
 }

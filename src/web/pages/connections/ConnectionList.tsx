@@ -49,6 +49,11 @@ export function reconnectAction(
   return c.reconnectUrl ? { kind: 'link', href: c.reconnectUrl } : null;
 }
 
+/** The connections of one provider (all of them when `provider` is absent), in the API's order. */
+export function ownConnections(list: Connection[], provider: string | undefined): Connection[] {
+  return provider ? list.filter((c) => c.provider === provider) : list;
+}
+
 /** A sync queued this long without starting: say where syncs run. */
 const NOT_STARTED_HINT_MS = 30_000;
 
@@ -66,8 +71,11 @@ export function ConnectionList(props: {
   onChange: () => void;
   /** Reconnect of a connection made with a credential form: the page opens that form for the account. */
   onReconnect?: (action: Extract<ReconnectAction, { kind: 'form' }>) => void;
+  /** Only this provider's connections (each provider's card lists its own); all of them when absent. */
+  provider?: string;
 }) {
-  const { tenant, conns, info, onChange, onReconnect } = props;
+  const { tenant, conns, info, onChange, onReconnect, provider } = props;
+  const own = (list: Connection[]) => ownConnections(list, provider);
   /** "Sync now" asked: connection id → the id of its last run at the time (null: none yet). */
   const [requested, setRequested] = useState<Record<string, string | null>>({});
   const [notes, setNotes] = useState<Record<string, Note>>({});
@@ -79,23 +87,25 @@ export function ConnectionList(props: {
   const missing = conns.error instanceof ApiError && conns.error.status === 404;
   // A failed poll keeps the last list on screen (and the polling going) rather than blanking it.
   const lastGood = useRef<Connection[]>([]);
-  if (conns.data) lastGood.current = conns.data.items;
+  if (conns.data) lastGood.current = own(conns.data.items);
   const items = missing ? [] : lastGood.current;
   const pending = (c: Connection) => syncPending(c, requested[c.id]);
   useInterval(conns.reload, items.some(pending) ? POLL_MS : null);
 
   useEffect(() => {
     const now = Date.now();
-    const after = conns.data?.items;
-    if (!after) return;
+    if (!conns.data) return;
+    const raw = conns.data.items;
+    const after = ownConnections(raw, provider);
     for (const c of after) {
       if (syncPending(c, requested[c.id]) && !c.runningSync) {
         if (!waitingSince.current.has(c.id)) waitingSince.current.set(c.id, now);
       } else waitingSince.current.delete(c.id);
     }
-    const before = previous.current;
-    previous.current = after;
-    if (!before || before === after) return;
+    const beforeRaw = previous.current;
+    previous.current = raw;
+    if (!beforeRaw || beforeRaw === raw) return;
+    const before = ownConnections(beforeRaw, provider);
     const started = after.some(
       (c) => c.runningSync && c.runningSync.id !== before.find((x) => x.id === c.id)?.runningSync?.id,
     );
@@ -112,7 +122,7 @@ export function ConnectionList(props: {
     setNotes((n) => ({ ...n, ...done }));
     setRequested((r) => Object.fromEntries(Object.entries(r).filter(([id]) => !(id in done))));
     onChange();
-  }, [conns.data, requested, onChange]);
+  }, [conns.data, requested, onChange, provider]);
 
   const syncNow = async (c: Connection) => {
     setError(null);

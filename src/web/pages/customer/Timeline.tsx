@@ -1,5 +1,6 @@
 /**
  * Everything that happened with the customer in one list, newest first: invoices issued, payments received,
+ * credit memos issued (and the invoices they were applied to),
  * reminders (planned, held, sent → delivered or bounced, skipped with the reason), promises and disputes. Each
  * message opens "why this message" in place.
  */
@@ -19,6 +20,7 @@ const PAGE = 50;
 const kindLabel: Record<TimelineEntry['kind'], string> = {
   invoice: 'Invoice',
   payment: 'Payment',
+  credit: 'Credit memo',
   message: 'Message',
   promise: 'Promise to pay',
   dispute: 'Dispute',

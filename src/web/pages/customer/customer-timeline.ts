@@ -68,11 +68,21 @@ export interface CustomerRiskView {
 }
 
 type Payment = CustomerDetail['payments'][number];
+/** A credit memo as the customer page reads it: its total, what is left of it, and the invoices it was applied to. */
+export type CreditMemoRow = Pick<
+  CustomerDetail['creditMemos'][number],
+  'id' | 'externalId' | 'date' | 'currency' | 'totalMinor' | 'remainingMinor' | 'status'
+> & {
+  applications: Pick<
+    CustomerDetail['creditMemos'][number]['applications'][number],
+    'invoiceId' | 'amountMinor' | 'date'
+  >[];
+};
 
 // ---- timeline -------------------------------------------------------------------------------------------------
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
-export type TimelineKind = 'invoice' | 'payment' | 'message' | 'promise' | 'dispute';
+export type TimelineKind = 'invoice' | 'payment' | 'credit' | 'message' | 'promise' | 'dispute';
 
 export interface TimelineEntry {
   key: string;
@@ -95,6 +105,8 @@ export interface TimelineInput {
   customerId: string;
   invoices: InvoiceRow[];
   payments: Payment[];
+  /** Credit memos issued to the customer (with the invoices each was applied to); none when absent. */
+  creditMemos?: CreditMemoRow[];
   messages: DunningMessage[];
   promises: PromiseRow[];
   disputes: DisputeRow[];
@@ -265,6 +277,48 @@ function paymentEntry(p: Payment, invoiceLabel: Map<string, string>): TimelineEn
   };
 }
 
+/** "INV-1 $250.00 on Jun 5, 2013": one application of a credit memo (or a payment) to an invoice. */
+export function applicationText(
+  a: { invoiceId: string; amountMinor: number; date: string },
+  currency: string,
+  invoiceLabel: Map<string, string>,
+): string {
+  return `${invoiceLabel.get(a.invoiceId) ?? 'an invoice'} ${formatMoney(a.amountMinor, currency)} on ${formatDate(a.date)}`;
+}
+
+/** What is left of a credit memo: fully applied, partly, not yet; void and deleted ones say so. */
+export function creditMemoState(
+  c: Pick<CreditMemoRow, 'status' | 'totalMinor' | 'remainingMinor' | 'currency'>,
+): {
+  label: string;
+  tone: Tone;
+} {
+  if (c.status !== 'active') return { label: c.status, tone: 'muted' };
+  if (c.remainingMinor <= 0) return { label: 'fully applied', tone: 'ok' };
+  return { label: `${formatMoney(c.remainingMinor, c.currency)} remaining`, tone: 'info' };
+}
+
+function creditMemoEntry(c: CreditMemoRow, invoiceLabel: Map<string, string>): TimelineEntry {
+  const parts: string[] = [];
+  if (c.applications.length)
+    parts.push(
+      `Applied to ${c.applications.map((a) => applicationText(a, c.currency, invoiceLabel)).join(', ')}`,
+    );
+  if (c.status === 'active' && c.remainingMinor > 0 && c.applications.length)
+    parts.push(`${formatMoney(c.remainingMinor, c.currency)} remaining`);
+  return {
+    key: `credit:${c.id}`,
+    kind: 'credit',
+    day: c.date.slice(0, 10),
+    time: null,
+    title: `Credit memo ${c.externalId} issued`,
+    amounts: [{ minor: c.totalMinor, currency: c.currency }],
+    status: creditMemoState(c),
+    detail: parts.length ? parts.join('; ') : null,
+    upcoming: false,
+  };
+}
+
 /** Kept when none of its invoices is open any more; broken once past the date and the grace days. */
 export function promiseState(
   p: PromiseRow,
@@ -343,7 +397,14 @@ function disputeEntries(
 }
 
 /** Same day and time: the later step of the story first (a payment above the invoice it pays). */
-const kindRank: Record<TimelineKind, number> = { payment: 0, dispute: 1, promise: 2, message: 3, invoice: 4 };
+const kindRank: Record<TimelineKind, number> = {
+  payment: 0,
+  credit: 1,
+  dispute: 2,
+  promise: 3,
+  message: 4,
+  invoice: 5,
+};
 
 /** Newest first: by day, then time of day (timed entries above the day's date-only ones), then kind, then key. */
 export function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
@@ -366,6 +427,7 @@ export function buildTimeline(input: TimelineInput): TimelineEntry[] {
   const entries: TimelineEntry[] = [
     ...input.invoices.map(invoiceEntry),
     ...input.payments.map((p) => paymentEntry(p, invoiceLabel)),
+    ...(input.creditMemos ?? []).map((c) => creditMemoEntry(c, invoiceLabel)),
     ...input.messages
       .filter((m) => m.customerId === input.customerId)
       .map((m) => messageEntry(m, input.timeZone)),
@@ -383,7 +445,7 @@ export type TimelineFilter = 'all' | 'money' | 'messages' | 'promises';
 
 export const timelineFilters: { value: TimelineFilter; label: string }[] = [
   { value: 'all', label: 'Everything' },
-  { value: 'money', label: 'Invoices and payments' },
+  { value: 'money', label: 'Invoices, payments and credits' },
   { value: 'messages', label: 'Messages' },
   { value: 'promises', label: 'Promises and disputes' },
 ];
@@ -391,7 +453,11 @@ export const timelineFilters: { value: TimelineFilter; label: string }[] = [
 export function filterTimeline(entries: TimelineEntry[], f: TimelineFilter): TimelineEntry[] {
   if (f === 'all') return entries;
   const kinds: TimelineKind[] =
-    f === 'money' ? ['invoice', 'payment'] : f === 'messages' ? ['message'] : ['promise', 'dispute'];
+    f === 'money'
+      ? ['invoice', 'payment', 'credit']
+      : f === 'messages'
+        ? ['message']
+        : ['promise', 'dispute'];
   return entries.filter((e) => kinds.includes(e.kind));
 }
 

@@ -1,6 +1,7 @@
 /**
- * The stand-in's answer to GET /v3/company/{realm}/invoice/{id}/pdf: a one-page PDF naming the invoice, its due date
- * and its balance, so the demo's "Invoice PDF" links open a real document. Hand-written PDF 1.4 (one Helvetica text
+ * The stand-ins' invoice documents (QuickBooks' GET /v3/company/{realm}/invoice/{id}/pdf, NetSuite's invoice-PDF
+ * RESTlet): a one-page PDF naming the invoice, its due date and its balance, so the demo's "Invoice PDF" links open a
+ * real document. Hand-written PDF 1.4 (one Helvetica text
  * stream, exact xref offsets) — a demo tool needs no PDF library.
  */
 export function invoicePdfBytes(lines: readonly string[]): Buffer {

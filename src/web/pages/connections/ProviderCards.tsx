@@ -1,0 +1,95 @@
+/**
+ * One card per ledger provider on the Connections page, titled by the connector's display name (GET
+ * /api/v1/integrations): the provider's own connections (status, expiry warning, progress, Reconnect, Disconnect)
+ * and how to connect another company of it (QuickBooks' connect button or demo offer; a credential form / OAuth
+ * button for the others). A connection of one provider never shows in another's card.
+ */
+import { Card, Loading } from '../../components/ui';
+import type { Connection, ConnectorAvailability, Integrations } from '../../lib/types';
+import type { Loaded } from '../../lib/use-api';
+import { ConnectionList, ownConnections, type ReconnectAction } from './ConnectionList';
+import { CredentialConnect } from './CredentialConnect';
+import { QuickbooksConnect } from './QuickbooksConnect';
+
+/** The provider that carries the built-in demo company and the classic connect route (an older server's only one). */
+const CLASSIC = 'quickbooks';
+const CLASSIC_TITLE = 'QuickBooks Online';
+
+export interface ProviderSection {
+  provider: string;
+  /** The connector's display name ("QuickBooks Online", "Oracle NetSuite"). */
+  title: string;
+  /** What the server says about connecting this provider; null when the integrations API gave nothing. */
+  availability: ConnectorAvailability | null;
+}
+
+/**
+ * The cards to show, in the registry's order (the integrations API's keys), then any provider a connection names
+ * that the server no longer offers (titled by its id, so its rows stay reachable). Without the integrations
+ * answer (an older server: 404, or an error) the classic provider's card stands for the connect button.
+ */
+export function providerSections(info: Integrations | null, connections: Connection[]): ProviderSection[] {
+  const byProvider = info as Record<string, ConnectorAvailability | undefined> | null;
+  const sections: ProviderSection[] = info
+    ? Object.keys(info).map((provider) => {
+        const availability = byProvider?.[provider] ?? null;
+        return { provider, title: availability?.displayName ?? provider, availability };
+      })
+    : [{ provider: CLASSIC, title: CLASSIC_TITLE, availability: null }];
+  for (const c of connections) {
+    if (!sections.some((s) => s.provider === c.provider))
+      sections.push({ provider: c.provider, title: c.provider, availability: null });
+  }
+  return sections;
+}
+
+export function ProviderCards(props: {
+  tenant: string;
+  conns: Loaded<{ items: Connection[] }>;
+  integrations: Loaded<Integrations>;
+  onChange: () => void;
+  /** A credential connection's Reconnect: the form of its provider, for that account (n remounts it per click). */
+  reconnect: { provider: string; accountId: string; type: string | null; n: number } | null;
+  onReconnect: (action: Extract<ReconnectAction, { kind: 'form' }>) => void;
+  /** A credential form connected an account: reload what depends on it. */
+  onConnected: () => void;
+}) {
+  const { tenant, conns, integrations, onChange, reconnect, onReconnect, onConnected } = props;
+  // Wait for the integrations answer (the titles come from it) unless it failed.
+  if (!integrations.data && !integrations.error) return <Loading />;
+  const all = conns.data?.items ?? [];
+  return (
+    <>
+      {providerSections(integrations.data, all).map((section) => {
+        const { provider, availability } = section;
+        const mine = ownConnections(all, provider);
+        return (
+          <Card key={provider} title={section.title}>
+            <ConnectionList
+              tenant={tenant}
+              conns={conns}
+              provider={provider}
+              info={integrations.data}
+              onChange={onChange}
+              onReconnect={onReconnect}
+            />
+            {provider === CLASSIC ? (
+              <QuickbooksConnect
+                info={integrations}
+                connected={mine.filter((c) => c.status !== 'disconnected').map((c) => c.externalId)}
+              />
+            ) : availability ? (
+              <CredentialConnect
+                key={reconnect?.provider === provider ? `reconnect-${reconnect.n}` : 'connect'}
+                tenant={tenant}
+                info={availability}
+                reconnect={reconnect?.provider === provider ? reconnect : null}
+                onConnected={onConnected}
+              />
+            ) : null}
+          </Card>
+        );
+      })}
+    </>
+  );
+}
