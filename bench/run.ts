@@ -95,19 +95,7 @@ const benches: Bench[] = [
   { name: 'lists', file: 'lists.ts', args: (n) => ['pglite', `${n ?? 100_000}`] },
   { name: 'lists', file: 'lists.ts', args: (n) => ['postgres', `${n ?? 100_000}`] },
   // Scoring 100k open invoices (features + ONNX + reasons) and training on 100k rows.
-  {
-    name: 'risk',
-    file: 'risk.ts',
-    args: () => [],
-    figures: [
-      {
-        figure: 'scoring',
-        key: 'invoicesPerSecond',
-        unit: 'invoices/s',
-        reference: notYet('raw onnxruntime on the same model and batch'),
-      },
-    ],
-  },
+  { name: 'risk', file: 'risk.ts', args: () => [] },
   // The QuickBooks connector alone: full-sync iterators over a 100k-invoice sandbox company, no database.
   { name: 'quickbooks-fetch', file: 'quickbooks.ts', args: (n) => [`${n ?? 100_000}`] },
   // Planning and rendering reminders, and the rate Resend actually takes them at (bench/dunning.ts).
