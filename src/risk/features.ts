@@ -135,6 +135,8 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
   const groupIndex = new Map<string, number>();
   const groupIds: string[] = [];
   let sizes = new Int32Array(64);
+  let lastCustomer: string | undefined;
+  let lastGroup: number | undefined;
   for (let i = 0; i < n; i++) {
     const inv = history[i]!;
     rowOf.set(inv.invoiceId, i);
@@ -143,7 +145,8 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
     dueOf[i] = dayNumber(inv.dueDate);
     paidOf[i] = inv.paidDate === null ? UNPAID : dayNumber(inv.paidDate);
     amountOf[i] = major(inv.amountMinor);
-    let g = groupIndex.get(inv.customerId);
+    // Ledgers usually list a customer's invoices together: the previous row's group saves a map lookup.
+    let g = inv.customerId === lastCustomer ? lastGroup : groupIndex.get(inv.customerId);
     if (g === undefined) {
       g = groupIds.length;
       groupIndex.set(inv.customerId, g);
@@ -156,6 +159,8 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
     }
     groupOf[i] = g;
     sizes[g]!++;
+    lastCustomer = inv.customerId;
+    lastGroup = g;
   }
   // Rows of each customer contiguous, in ledger order (what the per-customer sorts below start from).
   const groups = groupIds.length;
