@@ -124,6 +124,16 @@ export async function scoreInvoices(
       applyOffsets(raw.pCollect, i, queries[i]!.day - dueDays[i]!, offsets);
     }
   }
+  // 300k pay dates fall on a few hundred days: each day's text is built once.
+  const isoOfDay = new Map<number, string>();
+  const iso = (day: number) => {
+    let text = isoOfDay.get(day);
+    if (text === undefined) {
+      text = isoFromDay(day);
+      isoOfDay.set(day, text);
+    }
+    return text;
+  };
   return queries.map(({ invoice, day }, i) => {
     const dueDay = dueDays[i]!;
     const f = toForecast(raw, i, day, dueDay);
@@ -136,9 +146,9 @@ export async function scoreInvoices(
       pCollect30: f.pCollect30,
       pCollect90: f.pCollect90,
       risk,
-      predictedPayDate: isoFromDay(f.payDay),
-      payDateP10: isoFromDay(f.payDayP10),
-      payDateP90: isoFromDay(f.payDayP90),
+      predictedPayDate: iso(f.payDay),
+      payDateP10: iso(f.payDayP10),
+      payDateP90: iso(f.payDayP90),
       expectedDaysLate: f.expectedDaysLate,
       riskBand: riskBand(risk, manifest.thresholds, options.sensitivity),
       modelVersion: manifest.version,
