@@ -486,7 +486,7 @@ function writeAllocations(t: SQL, rows: CanonicalPayment[]): SQL {
     const su = iso(p.sourceUpdatedAt);
     if (p.allocations.length === 0)
       data.push({ pe: p.externalId, su, n: null, inv: null, amt: null, cm: null });
-    p.allocations.forEach((a, n) =>
+    p.allocations.forEach((a, n) => {
       data.push({
         pe: p.externalId,
         su,
@@ -494,8 +494,8 @@ function writeAllocations(t: SQL, rows: CanonicalPayment[]): SQL {
         inv: a.invoiceExternalId,
         amt: a.amountMinor,
         cm: a.creditMemoExternalId ?? null,
-      }),
-    );
+      });
+    });
   }
   return sql`
     with r as materialized (
