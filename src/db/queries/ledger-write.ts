@@ -635,22 +635,47 @@ export async function applyListing(
   tx: Tx,
   opts: { tenantId: string; connectionId: string; page: SyncPage<unknown>; now: Date; log?: ListingLog },
 ): Promise<PageResult> {
+  await recordListingIds(tx, opts);
+  return reconcileListing(tx, opts);
+}
+
+/**
+ * The first half of applyListing: forgets the ids of restarted listings and records the ids this page saw. Both
+ * statements are issued at once (the second behind the first), so a caller may issue the page's writes behind them
+ * before awaiting: they touch only sync_seen_ids.
+ */
+export function recordListingIds(
+  tx: Tx,
+  opts: { connectionId: string; page: SyncPage<unknown> },
+): Promise<unknown> {
   const { page } = opts;
-  const t = sql`${opts.tenantId}::uuid`;
   const c = sql`${opts.connectionId}::uuid`;
-  const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
+  const batch = new Batch(tx);
   if (page.listingStarts?.length) {
-    await tx.execute(sql`
+    batch.run(sql`
       delete from sync_seen_ids where connection_id = ${c}
         and kind in (select jsonb_array_elements_text(${json(page.listingStarts)}))`);
   }
-  const seen = Object.entries(page.seen ?? {}).flatMap(([k, ids]) => (ids ?? []).map((id) => ({ k, id })));
+  const seen: { k: string; id: string }[] = [];
+  for (const [k, ids] of Object.entries(page.seen ?? {})) for (const id of ids ?? []) seen.push({ k, id });
   if (seen.length > 0) {
-    await tx.execute(sql`
+    batch.run(sql`
       insert into sync_seen_ids (connection_id, kind, external_id)
       select ${c}, r.k, r.id from jsonb_to_recordset(${json(seen)}) as r(k text, id text)
       on conflict do nothing`);
   }
+  return batch.done();
+}
+
+/** The second half of applyListing: reconciles the listings this page completes (after recordListingIds). */
+export async function reconcileListing(
+  tx: Tx,
+  opts: { tenantId: string; connectionId: string; page: SyncPage<unknown>; now: Date; log?: ListingLog },
+): Promise<PageResult> {
+  const { page } = opts;
+  const t = sql`${opts.tenantId}::uuid`;
+  const c = sql`${opts.connectionId}::uuid`;
+  const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
   const done = page.listingComplete;
   if (!done || done.kinds.length === 0) return result;
   // Ledger rows belong to the tenant, not to one connection: with another connection feeding the same tenant, a
