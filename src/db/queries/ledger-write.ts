@@ -122,7 +122,16 @@ class Batch {
 /** `insert … returning 1` counted in the database: the count is all a caller needs, not a thousand ids. */
 const counted = (statement: SQL) =>
   sql`with w as (${statement} returning 1) select count(*)::int as n from w`;
-const countOf = async (rows: Promise<{ n: number }[]>) => (await rows)[0]?.n ?? 0;
+const countOf = (rows: Promise<{ n: number }[]>) => quiet(rows.then((r) => r[0]?.n ?? 0));
+
+/**
+ * A promise derived from a batch statement's answer is awaited only after Batch.done(); when done() throws first, it
+ * is never awaited, so its rejection (the same failure) must not count as unhandled.
+ */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
 
 /** Writes one page for `tenantId` inside `tx`. Idempotent and tolerant of out-of-order pages. */
 export async function writePage(
@@ -414,16 +423,20 @@ interface AllocationResult {
 /** Rows of an allocation statement: `u` a line written, `d` a line removed, `s` a line whose invoice is unknown. */
 type AllocationRow = { k: 'u' | 'd' | 's'; invoice_id: string | null };
 
-async function allocationResult(rows: Promise<AllocationRow[]>): Promise<AllocationResult> {
-  const result: AllocationResult = { written: 0, skipped: 0, invoiceIds: [] };
-  for (const r of await rows) {
-    if (r.k === 's') result.skipped++;
-    else {
-      if (r.k === 'u') result.written++;
-      if (r.invoice_id) result.invoiceIds.push(r.invoice_id);
-    }
-  }
-  return result;
+function allocationResult(rows: Promise<AllocationRow[]>): Promise<AllocationResult> {
+  return quiet(
+    rows.then((all) => {
+      const result: AllocationResult = { written: 0, skipped: 0, invoiceIds: [] };
+      for (const r of all) {
+        if (r.k === 's') result.skipped++;
+        else {
+          if (r.k === 'u') result.written++;
+          if (r.invoice_id) result.invoiceIds.push(r.invoice_id);
+        }
+      }
+      return result;
+    }),
+  );
 }
 
 /**
