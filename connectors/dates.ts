@@ -14,11 +14,36 @@ function noon(day: string): number {
   return t;
 }
 
-/** True for a real calendar day in YYYY-MM-DD form ("2024-02-30" is not one). */
+/** Days in each month of a common year (February gains one in leap years). */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The ASCII digit at `i` of `s`, or -1 (char codes: no Date objects or substrings in the CSV import's hot loop). */
+function digitAt(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+/**
+ * True for a real calendar day in YYYY-MM-DD form ("2024-02-30" is not one): the proleptic Gregorian calendar, as
+ * Date would check it, from char codes and a month-length table.
+ */
 export function isIsoDate(value: string): boolean {
-  if (!ISO_DAY.test(value)) return false;
-  const t = Date.parse(`${value}T12:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value;
+  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
+  const y0 = digitAt(value, 0);
+  const y1 = digitAt(value, 1);
+  const y2 = digitAt(value, 2);
+  const y3 = digitAt(value, 3);
+  const m0 = digitAt(value, 5);
+  const m1 = digitAt(value, 6);
+  const d0 = digitAt(value, 8);
+  const d1 = digitAt(value, 9);
+  if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1) < 0) return false;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!);
 }
 
 /** The day `n` days after `day` (before it when negative). */

@@ -8,11 +8,10 @@
  */
 import type { FeatureQuery, LedgerIndex } from './features';
 import { featureMatrix } from './features';
-import { dayNumber, type LedgerInvoice } from './ledger';
+import type { LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
 import { COLLECT_HORIZONS } from './risk-model';
 import { runModel } from './run-model';
-import { ledgerAsOf } from './training-set';
 
 /** Lower bounds (days past due) of the buckets, and the days past due at which past invoices are sampled. */
 export const OVERDUE_BUCKETS: { from: number; probes: number[] }[] = [
@@ -74,21 +73,25 @@ export async function collectionOffsets(
   index: LedgerIndex,
   asOfDay: number,
 ): Promise<CollectionOffsets> {
-  const known = ledgerAsOf(history, asOfDay);
-  /** Calls `visit(bucket, horizon, query, paid)` for every past (invoice, day) of every bucket and horizon. */
-  const each = (visit: (b: number, k: number, q: FeatureQuery, paid: 0 | 1) => void) => {
-    for (const invoice of known) {
-      const due = dayNumber(invoice.dueDate);
-      const paid = invoice.paidDate === null ? null : dayNumber(invoice.paidDate);
-      OVERDUE_BUCKETS.forEach((bucket, b) => {
-        for (const od of bucket.probes) {
+  // The ledger as it stood at the start of asOfDay (what ledgerAsOf returns), read from the index's day arrays: no
+  // copy of the ledger, and a query object only for the samples kept.
+  const n = history.length;
+  /** Calls `visit(bucket, horizon, row, day, paid)` for every past (invoice, day) of every bucket and horizon. */
+  const each = (visit: (b: number, k: number, row: number, day: number, paid: 0 | 1) => void) => {
+    for (let i = 0; i < n; i++) {
+      if (index.issueOf[i]! >= asOfDay) continue;
+      const due = index.dueOf[i]!;
+      const paid = history[i]!.paidDate !== null && index.paidOf[i]! < asOfDay ? index.paidOf[i]! : null;
+      for (let b = 0; b < OVERDUE_BUCKETS.length; b++) {
+        for (const od of OVERDUE_BUCKETS[b]!.probes) {
           const day = due + od;
-          if (paid !== null && paid < day) return;
-          COLLECT_HORIZONS.forEach((h, k) => {
-            if (day + h <= asOfDay) visit(b, k, { invoice, day }, paid !== null && paid < day + h ? 1 : 0);
-          });
+          if (paid !== null && paid < day) break;
+          for (let k = 0; k < COLLECT_HORIZONS.length; k++) {
+            const h = COLLECT_HORIZONS[k]!;
+            if (day + h <= asOfDay) visit(b, k, i, day, paid !== null && paid < day + h ? 1 : 0);
+          }
         }
-      });
+      }
     }
   };
   // Counted first, then every stride-th kept: a large ledger never materializes millions of samples.
@@ -99,15 +102,19 @@ export async function collectionOffsets(
   const offsets = counts.map((g) => g.map(() => 0));
   const thinned = counts.map((g) => g.map(() => [] as { q: FeatureQuery; paid: number }[]));
   const seen = counts.map((g) => g.map(() => 0));
-  each((b, k, q, paid) => {
+  each((b, k, row, day, paid) => {
     const n = counts[b]![k]!;
     const j = seen[b]![k]!++;
     // Keeps about MAX_PER_BUCKET evenly spaced samples: j is kept when it crosses a multiple of the stride.
     if (
       n <= MAX_PER_BUCKET ||
       Math.floor((j * MAX_PER_BUCKET) / n) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / n)
-    )
-      thinned[b]![k]!.push({ q, paid });
+    ) {
+      // As ledgerAsOf shows it: a payment on or after asOfDay is not known yet.
+      const r = history[row]!;
+      const invoice = r.paidDate !== null && index.paidOf[row]! >= asOfDay ? { ...r, paidDate: null } : r;
+      thinned[b]![k]!.push({ q: { invoice, day }, paid });
+    }
   });
   const all = thinned.flatMap((g) => g.flat());
   if (all.length === 0) return { offsets, counts };

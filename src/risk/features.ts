@@ -135,22 +135,23 @@ const UNPAID = -2_147_483_648;
 /** Amounts enter features in major units on a log scale; cents would only shift log_amount by a constant. */
 const major = (minor: number) => minor / 100;
 
-function prefix(values: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(values.length + 1);
-  for (let i = 0; i < values.length; i++) out[i + 1] = out[i]! + values[i]!;
-  return out;
-}
-
 export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex {
-  // Dates are converted once into flat arrays; each customer then sorts small index arrays by number.
+  // Dates are converted once into flat arrays; rows are then grouped by customer with a counting sort, and each
+  // customer sorts small index arrays by number and fills its typed arrays in plain loops (no per-customer
+  // closures or intermediate arrays: this runs over the whole ledger on every scoring run).
   const n = history.length;
   const issueOf = new Int32Array(n);
   const dueOf = new Int32Array(n);
   const paidOf = new Int32Array(n);
   const amountOf = new Float64Array(n);
-  const groups = new Map<string, number[]>();
   const rowOf = new Map<string, number>();
   const customerOf: string[] = new Array(n);
+  const groupOf = new Int32Array(n);
+  const groupIndex = new Map<string, number>();
+  const groupIds: string[] = [];
+  let sizes = new Int32Array(64);
+  let lastCustomer: string | undefined;
+  let lastGroup: number | undefined;
   for (let i = 0; i < n; i++) {
     const inv = history[i]!;
     rowOf.set(inv.invoiceId, i);
@@ -159,39 +160,120 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
     dueOf[i] = dayNumber(inv.dueDate);
     paidOf[i] = inv.paidDate === null ? UNPAID : dayNumber(inv.paidDate);
     amountOf[i] = major(inv.amountMinor);
-    const g = groups.get(inv.customerId);
-    if (g) g.push(i);
-    else groups.set(inv.customerId, [i]);
+    // Ledgers usually list a customer's invoices together: the previous row's group saves a map lookup.
+    let g = inv.customerId === lastCustomer ? lastGroup : groupIndex.get(inv.customerId);
+    if (g === undefined) {
+      g = groupIds.length;
+      groupIndex.set(inv.customerId, g);
+      groupIds.push(inv.customerId);
+      if (g === sizes.length) {
+        const grown = new Int32Array(sizes.length * 2);
+        grown.set(sizes);
+        sizes = grown;
+      }
+    }
+    groupOf[i] = g;
+    sizes[g]!++;
+    lastCustomer = inv.customerId;
+    lastGroup = g;
   }
+  // Rows of each customer contiguous, in ledger order (what the per-customer sorts below start from).
+  const groups = groupIds.length;
+  const start = new Int32Array(groups + 1);
+  for (let g = 0; g < groups; g++) start[g + 1] = start[g]! + sizes[g]!;
+  const fill = start.slice(0, groups);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[fill[groupOf[i]!]!++] = i;
+
+  const byIssueCmp = (a: number, b: number) => issueOf[a]! - issueOf[b]!;
+  const byDueCmp = (a: number, b: number) => dueOf[a]! - dueOf[b]!;
+  const byPaidCmp = (a: number, b: number) => paidOf[a]! - paidOf[b]! || issueOf[a]! - issueOf[b]!;
+  const closeOf = (i: number) => Math.max(paidOf[i]!, dueOf[i]!);
+  const byCloseCmp = (a: number, b: number) => closeOf(a) - closeOf(b);
   const customers = new Map<string, CustomerHistory>();
-  for (const [customerId, rows] of groups) {
-    const byIssue = [...rows].sort((a, b) => issueOf[a]! - issueOf[b]!);
-    const byDue = [...rows].sort((a, b) => dueOf[a]! - dueOf[b]!);
-    const settled = rows.filter((i) => paidOf[i] !== UNPAID);
-    const byPaid = [...settled].sort((a, b) => paidOf[a]! - paidOf[b]! || issueOf[a]! - issueOf[b]!);
-    const closeOf = (i: number) => Math.max(paidOf[i]!, dueOf[i]!);
-    const byClose = settled.sort((a, b) => closeOf(a) - closeOf(b));
-    const late = (i: number) => (paidOf[i]! > dueOf[i]! ? 1 : 0);
-    customers.set(customerId, {
-      issueDay: Int32Array.from(byIssue, (i) => issueOf[i]!),
-      cumAmount: prefix(byIssue.map((i) => amountOf[i]!)),
-      cumLogAmount: prefix(byIssue.map((i) => Math.log1p(amountOf[i]!))),
-      cumTerms: prefix(byIssue.map((i) => dueOf[i]! - issueOf[i]!)),
-      dueDay: Int32Array.from(byDue, (i) => dueOf[i]!),
-      cumDueAmount: prefix(byDue.map((i) => amountOf[i]!)),
-      paidDay: Int32Array.from(byPaid, (i) => paidOf[i]!),
-      paidId: byPaid.map((i) => history[i]!.invoiceId),
-      paidDaysToPay: Int32Array.from(byPaid, (i) => paidOf[i]! - issueOf[i]!),
-      paidDaysLate: Int32Array.from(byPaid, (i) => paidOf[i]! - dueOf[i]!),
-      paidDelivery: Uint8Array.from(byPaid, (i) => deliveryCode(history[i]!.delivery)),
-      cumPaidAmount: prefix(byPaid.map((i) => amountOf[i]!)),
-      cumLate: prefix(byPaid.map(late)),
-      cumDaysToPay: prefix(byPaid.map((i) => paidOf[i]! - issueOf[i]!)),
-      cumDaysLate: prefix(byPaid.map((i) => paidOf[i]! - dueOf[i]!)),
-      // A settled invoice leaves "due before D and still open" on max(paid, due): counting every settled invoice
-      // here keeps (due before D) minus (closed before D) equal to "overdue and still open at D".
-      closeDay: Int32Array.from(byClose, closeOf),
-      cumCloseAmount: prefix(byClose.map((i) => amountOf[i]!)),
+  for (let g = 0; g < groups; g++) {
+    const from = start[g]!;
+    const size = start[g + 1]! - from;
+    const rows: number[] = new Array(size);
+    let settledCount = 0;
+    for (let k = 0; k < size; k++) {
+      const i = order[from + k]!;
+      rows[k] = i;
+      if (paidOf[i] !== UNPAID) settledCount++;
+    }
+    const settled: number[] = new Array(settledCount);
+    for (let k = 0, j = 0; k < size; k++) if (paidOf[rows[k]!] !== UNPAID) settled[j++] = rows[k]!;
+    const byIssue = rows.slice().sort(byIssueCmp);
+    const byDue = rows.sort(byDueCmp);
+    const byPaid = settled.slice().sort(byPaidCmp);
+    const byClose = settled.sort(byCloseCmp);
+
+    const issueDay = new Int32Array(size);
+    const cumAmount = new Float64Array(size + 1);
+    const cumLogAmount = new Float64Array(size + 1);
+    const cumTerms = new Float64Array(size + 1);
+    const dueDay = new Int32Array(size);
+    const cumDueAmount = new Float64Array(size + 1);
+    for (let k = 0; k < size; k++) {
+      const i = byIssue[k]!;
+      issueDay[k] = issueOf[i]!;
+      cumAmount[k + 1] = cumAmount[k]! + amountOf[i]!;
+      cumLogAmount[k + 1] = cumLogAmount[k]! + Math.log1p(amountOf[i]!);
+      cumTerms[k + 1] = cumTerms[k]! + (dueOf[i]! - issueOf[i]!);
+      const j = byDue[k]!;
+      dueDay[k] = dueOf[j]!;
+      cumDueAmount[k + 1] = cumDueAmount[k]! + amountOf[j]!;
+    }
+    const m = settledCount;
+    const paidDay = new Int32Array(m);
+    const paidId: string[] = new Array(m);
+    const paidDaysToPay = new Int32Array(m);
+    const paidDaysLate = new Int32Array(m);
+    const paidDelivery = new Uint8Array(m);
+    const cumPaidAmount = new Float64Array(m + 1);
+    const cumLate = new Float64Array(m + 1);
+    const cumDaysToPay = new Float64Array(m + 1);
+    const cumDaysLate = new Float64Array(m + 1);
+    // A settled invoice leaves "due before D and still open" on max(paid, due): counting every settled invoice
+    // here keeps (due before D) minus (closed before D) equal to "overdue and still open at D".
+    const closeDay = new Int32Array(m);
+    const cumCloseAmount = new Float64Array(m + 1);
+    for (let k = 0; k < m; k++) {
+      const i = byPaid[k]!;
+      const paid = paidOf[i]!;
+      const toPay = paid - issueOf[i]!;
+      const daysLate = paid - dueOf[i]!;
+      paidDay[k] = paid;
+      paidId[k] = history[i]!.invoiceId;
+      paidDaysToPay[k] = toPay;
+      paidDaysLate[k] = daysLate;
+      paidDelivery[k] = deliveryCode(history[i]!.delivery);
+      cumPaidAmount[k + 1] = cumPaidAmount[k]! + amountOf[i]!;
+      cumLate[k + 1] = cumLate[k]! + (paid > dueOf[i]! ? 1 : 0);
+      cumDaysToPay[k + 1] = cumDaysToPay[k]! + toPay;
+      cumDaysLate[k + 1] = cumDaysLate[k]! + daysLate;
+      const j = byClose[k]!;
+      closeDay[k] = closeOf(j);
+      cumCloseAmount[k + 1] = cumCloseAmount[k]! + amountOf[j]!;
+    }
+    customers.set(groupIds[g]!, {
+      issueDay,
+      cumAmount,
+      cumLogAmount,
+      cumTerms,
+      dueDay,
+      cumDueAmount,
+      paidDay,
+      paidId,
+      paidDaysToPay,
+      paidDaysLate,
+      paidDelivery,
+      cumPaidAmount,
+      cumLate,
+      cumDaysToPay,
+      cumDaysLate,
+      closeDay,
+      cumCloseAmount,
     });
   }
   return { customers, rowOf, customerOf, issueOf, dueOf, paidOf, amountOf };

@@ -11,7 +11,7 @@ import {
   recentSettled,
 } from './features';
 import { heuristicPredict } from './heuristic';
-import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
+import { dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { applyOffsets, collectionOffsets } from './collection-calibration';
@@ -101,27 +101,44 @@ export async function scoreInvoices(
   options: ScoreOptions = {},
 ): Promise<InvoiceScore[]> {
   const { manifest } = model;
-  const byId = new Map(history.map((r) => [r.invoiceId, r]));
+  // One lookup structure: the index's id → row map finds the scored invoices (no second map of the ledger).
+  const index = buildLedgerIndex(history);
   const asOfDay = dayOfInstant(asOf);
   const queries: FeatureQuery[] = [];
+  const dueDays: number[] = [];
+  let overdue = false;
   for (const id of openInvoiceIds) {
-    const invoice = byId.get(id);
-    if (invoice) queries.push({ invoice, day: Math.max(asOfDay, dayNumber(invoice.invoiceDate)) });
+    const row = index.rowOf.get(id);
+    if (row === undefined) continue;
+    const day = Math.max(asOfDay, index.issueOf[row]!);
+    queries.push({ invoice: history[row]!, day });
+    dueDays.push(index.dueOf[row]!);
+    if (index.dueOf[row]! < day) overdue = true;
   }
-  const index = buildLedgerIndex(history);
   const X = featureMatrix(index, queries, manifest.priors);
   const raw = await predictFor(model, index, queries, X);
-  if (queries.some((q) => dayNumber(q.invoice.dueDate) < q.day)) {
+  if (overdue) {
     // Overdue invoices: the collection heads, corrected by how this ledger's own overdue invoices ended.
     const offsets = await collectionOffsets(model, history, index, asOfDay);
-    queries.forEach(({ invoice, day }, i) => {
-      applyOffsets(raw.pCollect, i, day - dayNumber(invoice.dueDate), offsets);
-    });
+    for (let i = 0; i < queries.length; i++) {
+      applyOffsets(raw.pCollect, i, queries[i]!.day - dueDays[i]!, offsets);
+    }
   }
+  // 300k pay dates fall on a few hundred days: each day's text is built once.
+  const isoOfDay = new Map<number, string>();
+  const iso = (day: number) => {
+    let text = isoOfDay.get(day);
+    if (text === undefined) {
+      text = isoFromDay(day);
+      isoOfDay.set(day, text);
+    }
+    return text;
+  };
   return queries.map(({ invoice, day }, i) => {
-    const f = toForecast(raw, i, day, dayNumber(invoice.dueDate));
+    const dueDay = dueDays[i]!;
+    const f = toForecast(raw, i, day, dueDay);
     const row = X.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
-    const risk = invoiceRisk(f, day, dayNumber(invoice.dueDate));
+    const risk = invoiceRisk(f, day, dueDay);
     return {
       invoiceId: invoice.invoiceId,
       customerId: invoice.customerId,
@@ -129,9 +146,9 @@ export async function scoreInvoices(
       pCollect30: f.pCollect30,
       pCollect90: f.pCollect90,
       risk,
-      predictedPayDate: isoFromDay(f.payDay),
-      payDateP10: isoFromDay(f.payDayP10),
-      payDateP90: isoFromDay(f.payDayP90),
+      predictedPayDate: iso(f.payDay),
+      payDateP10: iso(f.payDayP10),
+      payDateP90: iso(f.payDayP90),
       expectedDaysLate: f.expectedDaysLate,
       riskBand: riskBand(risk, manifest.thresholds, options.sensitivity),
       modelVersion: manifest.version,

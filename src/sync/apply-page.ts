@@ -7,10 +7,11 @@ import type { SyncPage } from '../../connectors/types';
 import { ConnectionInactiveError } from './connection-tokens';
 import type { Db, Tx } from '../db/client';
 import {
-  applyListing,
   type ListingLog,
   type PageResult,
   type PageStats,
+  reconcileListing,
+  recordListingIds,
   writePage,
 } from '../db/queries/ledger-write';
 import { advanceCursorIfActive, connectionStatus, recordPageProgress } from '../db/queries/sync-runs';
@@ -58,8 +59,12 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
         (await connectionStatus(tx, opts.connectionId)) ?? 'gone',
       );
     }
+    // The seen-ids bookkeeping touches only sync_seen_ids: it goes out now, pipelined ahead of the page's writes.
+    const seen = recordListingIds(tx, opts);
+    seen.catch(() => {});
     const written = await writePage(tx, opts.tenantId, opts.page, opts.now);
-    const listed = await applyListing(tx, { ...opts, log: opts.log });
+    await seen;
+    const listed = await reconcileListing(tx, { ...opts, log: opts.log });
     const result: PageResult = {
       stats: { ...written.stats, deletions: written.stats.deletions + listed.stats.deletions },
       changedInvoiceIds: [...new Set([...written.changedInvoiceIds, ...listed.changedInvoiceIds])],

@@ -15,6 +15,7 @@ import {
 } from '../../connectors/csv/parse';
 import type { Db, Tx } from '../db/client';
 import {
+  isEmptyCsvTenant,
   settleCsvPaidInvoices,
   stageCsvRows,
   upsertCsvCreditNotes,
@@ -131,10 +132,14 @@ async function writeImport(
       startedAt: opts.now,
     });
 
+    const fresh = await isEmptyCsvTenant(tx, tenant.id);
     await stageCsvRows(tx, rows);
-    const customerCount = await upsertCsvCustomers(tx, tenant.id);
-    const { inserted, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now);
-    const paymentStats = await settleCsvPaidInvoices(tx, tenant.id, opts.now);
+    const customerCount = await upsertCsvCustomers(tx, tenant.id, fresh);
+    const { inserted, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now, {
+      fresh,
+      wantIds: opts.afterWrite !== undefined,
+    });
+    const paymentStats = await settleCsvPaidInvoices(tx, tenant.id, opts.now, fresh);
     const creditNotes = await upsertCsvCreditNotes(tx, tenant.id, parsed.credits, opts.now);
 
     const open = rows.filter((r) => !r.paidDate).length;

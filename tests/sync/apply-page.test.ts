@@ -354,4 +354,25 @@ describe('applySyncPage', () => {
     );
     expect((await invoice('I7')).balanceMinor).toBe(5_00);
   });
+
+  it('a page whose write fails (statements pipelined behind it) throws that failure and writes nothing of the page', async () => {
+    const before = await snapshot();
+    const cursorBefore = (await readConnection(s, connectionId)).syncCursor;
+    const bad = page({
+      customers: [cust('C7')],
+      // A negative balance violates invoices_balance_ck; the payment and its allocations are queued behind it.
+      invoices: [inv('I90', 10_00, -1, { customerExternalId: 'C7' })],
+      payments: [pay('P90', '2026-10-27', 5_00, 0, [{ invoiceExternalId: 'I1', amountMinor: 5_00 }])],
+      cursor: { mode: 'cdc', changedSince: '2026-11-03T10:00:00.000Z' },
+    });
+    const err = (await apply(bad).then(
+      () => null,
+      (e: unknown) => e,
+    )) as (Error & { cause?: Error }) | null;
+    // The invoice insert's own failure, not the "transaction is aborted" of a statement queued behind it.
+    expect(err?.message).toMatch(/insert into invoices/);
+    expect(err?.cause?.message).toMatch(/invoices_balance_ck/);
+    expect(await snapshot()).toEqual(before);
+    expect((await readConnection(s, connectionId)).syncCursor).toEqual(cursorBefore);
+  });
 });

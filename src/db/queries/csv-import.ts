@@ -5,13 +5,24 @@
 import { sql } from 'drizzle-orm';
 import type { HistoryRow } from '../../../connectors/csv/parse';
 import { rowsOf, type Tx } from '../client';
+import { copyFrom } from '../copy';
 
-/** Rows per staging INSERT; each chunk is one JSON parameter, so the bind-parameter limit never applies. */
+/** Rows per COPY data chunk (one string each). */
 const CHUNK = 10_000;
 
+/** A text value in COPY's text format: backslash, tab, newline and carriage return escaped. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
+    : value;
+}
+
 /**
- * The file goes into a temporary staging table first (one JSON parameter per chunk), then every write below is
- * one set-based statement: the database does the joins instead of the app shuttling ids back and forth.
+ * The file goes into a temporary staging table first (COPY: the database's bulk path, no JSON and no bind
+ * parameters), then every write below is one set-based statement: the database does the joins instead of the app
+ * shuttling ids back and forth.
  */
 export async function stageCsvRows(tx: Tx, rows: HistoryRow[]): Promise<void> {
   await tx.execute(sql`
@@ -20,27 +31,41 @@ export async function stageCsvRows(tx: Tx, rows: HistoryRow[]): Promise<void> {
       due_date date not null, amount_minor bigint not null, currency text not null, paid_date date,
       delivery text, country text, line int not null
     ) on commit drop`);
+  const chunks: string[] = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = rows.slice(i, i + CHUNK).map((r) => ({
-      customer_id: r.customerId,
-      invoice_id: r.invoiceId,
-      invoice_date: r.invoiceDate,
-      due_date: r.dueDate,
-      amount_minor: r.amountMinor,
-      currency: r.currency,
-      paid_date: r.paidDate,
-      delivery: r.delivery,
-      country: r.country,
-      line: r.line,
-    }));
-    await tx.execute(sql`
-      insert into csv_stage
-      select * from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(
-        customer_id text, invoice_id text, invoice_date date, due_date date, amount_minor bigint, currency text,
-        paid_date date, delivery text, country text, line int)`);
+    let chunk = '';
+    const end = Math.min(rows.length, i + CHUNK);
+    for (let j = i; j < end; j++) {
+      const r = rows[j]!;
+      // Dates, amounts, currency and delivery are validated by the parser and need no escaping.
+      chunk += `${copyText(r.customerId)}\t${copyText(r.invoiceId)}\t${r.invoiceDate}\t${r.dueDate}\t${r.amountMinor}\t${r.currency}\t${r.paidDate ?? '\\N'}\t${r.delivery ?? '\\N'}\t${r.country === null ? '\\N' : copyText(r.country)}\t${r.line}\n`;
+    }
+    chunks.push(chunk);
   }
+  await copyFrom(
+    tx,
+    'csv_stage (customer_id, invoice_id, invoice_date, due_date, amount_minor, currency, paid_date, delivery, country, line)',
+    'format text',
+    chunks,
+  );
   // Temp tables have no statistics until analyzed; without them the planner nested-loops the joins below.
   await tx.execute(sql`analyze csv_stage`);
+}
+
+/**
+ * True when the tenant holds no customers, invoices or payments yet: a first import, whose writes can be plain
+ * inserts (nothing to conflict with). Takes a transaction lock per tenant first, so two first imports of the same
+ * tenant run one after the other and the second sees the first's rows (and upserts).
+ */
+export async function isEmptyCsvTenant(tx: Tx, tenantId: string): Promise<boolean> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`csv-import:${tenantId}`}, 0))`);
+  const [row] = rowsOf<{ empty: boolean }>(
+    await tx.execute(sql`
+      select not exists (select 1 from customers where tenant_id = ${tenantId}::uuid)
+         and not exists (select 1 from invoices where tenant_id = ${tenantId}::uuid)
+         and not exists (select 1 from payments where tenant_id = ${tenantId}::uuid) as empty`),
+  );
+  return row?.empty === true;
 }
 
 async function count(tx: Tx, query: ReturnType<typeof sql>): Promise<Record<string, number>> {
@@ -48,7 +73,7 @@ async function count(tx: Tx, query: ReturnType<typeof sql>): Promise<Record<stri
   return Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v ?? 0)]));
 }
 
-export async function upsertCsvCustomers(tx: Tx, tenantId: string): Promise<number> {
+export async function upsertCsvCustomers(tx: Tx, tenantId: string, fresh = false): Promise<number> {
   // A customer's latest row (by line) carries its current delivery preference and country.
   const r = await count(
     tx,
@@ -61,23 +86,52 @@ export async function upsertCsvCustomers(tx: Tx, tenantId: string): Promise<numb
     ), up as (
       insert into customers (tenant_id, external_id, name, first_seen, delivery, country)
       select ${tenantId}::uuid, customer_id, customer_id, first_seen, delivery, country from src
-      on conflict (tenant_id, external_id) do update set
+      ${
+        fresh
+          ? sql``
+          : sql`on conflict (tenant_id, external_id) do update set
         first_seen = least(customers.first_seen, excluded.first_seen),
         delivery = coalesce(excluded.delivery, customers.delivery),
         country = coalesce(excluded.country, customers.country),
         deleted_at = null,
-        updated_at = now()
+        updated_at = now()`
+      }
       returning 1
     ) select count(*) as n from up`,
   );
   return r.n ?? 0;
 }
 
+/**
+ * Inserts or updates every staged invoice; `changedIds` (every invoice of the file) is only read back when
+ * `wantIds`. A `fresh` tenant (isEmptyCsvTenant) gets plain inserts: no conflict to handle, and no RETURNING of
+ * every row to tell inserts from updates.
+ */
 export async function upsertCsvInvoices(
   tx: Tx,
   tenantId: string,
   now: Date,
+  opts: { fresh?: boolean; wantIds?: boolean } = {},
 ): Promise<{ inserted: number; changedIds: string[] }> {
+  if (opts.fresh) {
+    await tx.execute(sql`
+    insert into invoices (tenant_id, customer_id, external_id, number, issue_date, due_date, currency, total_minor,
+                          balance_minor, status, paid_date, delivery, source_updated_at)
+    select ${tenantId}::uuid, c.id, s.invoice_id, s.invoice_id, s.invoice_date, s.due_date, s.currency, s.amount_minor,
+           case when s.paid_date is null then s.amount_minor else 0 end,
+           case when s.paid_date is null then 'open' else 'paid' end,
+           s.paid_date, s.delivery, ${now.toISOString()}::timestamptz
+    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id`);
+    const [{ n } = { n: 0 }] = rowsOf<{ n: number }>(
+      await tx.execute(sql`select count(*)::int as n from csv_stage`),
+    );
+    const changedIds = opts.wantIds
+      ? rowsOf<{ id: string }>(
+          await tx.execute(sql`select id from invoices where tenant_id = ${tenantId}::uuid`),
+        ).map((r) => r.id)
+      : [];
+    return { inserted: Number(n), changedIds };
+  }
   // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query.
   const rows = rowsOf<{ id: string; inserted: boolean }>(
     await tx.execute(sql`
@@ -105,6 +159,7 @@ export async function settleCsvPaidInvoices(
   tx: Tx,
   tenantId: string,
   now: Date,
+  fresh = false,
 ): Promise<{ upserted: number; reversed: number }> {
   const paid = await count(
     tx,
@@ -116,10 +171,14 @@ export async function settleCsvPaidInvoices(
              ${now.toISOString()}::timestamptz
       from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
       where s.paid_date is not null
-      on conflict (tenant_id, external_id) do update set
+      ${
+        fresh
+          ? sql``
+          : sql`on conflict (tenant_id, external_id) do update set
         customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
         amount_minor = excluded.amount_minor, status = 'active', source_updated_at = excluded.source_updated_at,
-        updated_at = now()
+        updated_at = now()`
+      }
       returning 1
     ) select count(*) as n from up`,
   );
@@ -131,8 +190,14 @@ export async function settleCsvPaidInvoices(
     join payments p on p.tenant_id = ${tenantId}::uuid and p.external_id = ${PAID_PREFIX} || s.invoice_id
     join invoices i on i.tenant_id = ${tenantId}::uuid and i.external_id = s.invoice_id
     where s.paid_date is not null
-    on conflict (payment_id, line_no) do update set
-      invoice_id = excluded.invoice_id, amount_minor = excluded.amount_minor, date = excluded.date`);
+    ${
+      fresh
+        ? sql``
+        : sql`on conflict (payment_id, line_no) do update set
+      invoice_id = excluded.invoice_id, amount_minor = excluded.amount_minor, date = excluded.date`
+    }`);
+  // A first import has no earlier payment to reverse.
+  if (fresh) return { upserted: paid.n ?? 0, reversed: 0 };
   // An invoice that a newer export shows open again (a reversed payment) loses its synthetic payment.
   const reversed = await count(
     tx,

@@ -96,6 +96,43 @@ const notOlder = (table: string) =>
     `(${table}.source_updated_at is null or excluded.source_updated_at is null or excluded.source_updated_at >= ${table}.source_updated_at)`,
   );
 
+/**
+ * Statements issued without waiting for each other's answers, awaited together. They run in issue order (postgres-js
+ * pipelines them on the transaction's connection, PGlite queues them), so a later one sees an earlier one's writes;
+ * what saves time is that the page costs one round trip (and one turn of a busy event loop) instead of one per
+ * statement. Only statements whose SQL does not depend on an earlier one's answer go into the same batch.
+ */
+class Batch {
+  private pending: Promise<unknown>[] = [];
+  constructor(private readonly tx: Tx) {}
+  run<T>(query: SQL): Promise<T[]> {
+    const p = exec<T>(this.tx, query);
+    // Awaited in done(); until then a failure must not count as unhandled (the first failure is what done() throws).
+    p.catch(() => {});
+    this.pending.push(p);
+    return p;
+  }
+  async done(): Promise<void> {
+    const all = this.pending;
+    this.pending = [];
+    await Promise.all(all);
+  }
+}
+
+/** `insert … returning 1` counted in the database: the count is all a caller needs, not a thousand ids. */
+const counted = (statement: SQL) =>
+  sql`with w as (${statement} returning 1) select count(*)::int as n from w`;
+const countOf = (rows: Promise<{ n: number }[]>) => quiet(rows.then((r) => r[0]?.n ?? 0));
+
+/**
+ * A promise derived from a batch statement's answer is awaited only after Batch.done(); when done() throws first, it
+ * is never awaited, so its rejection (the same failure) must not count as unhandled.
+ */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 /** Writes one page for `tenantId` inside `tx`. Idempotent and tolerant of out-of-order pages. */
 export async function writePage(
   tx: Tx,
@@ -115,40 +152,34 @@ export async function writePage(
   const creditMemos = latest(page.creditMemos);
   const payments = latest(page.payments);
 
-  if (customers.length > 0) {
-    const rows = await exec<{ id: string }>(tx, upsertCustomers(t, customers, nowIso));
-    stats.customers = rows.length;
-  }
+  // Every write of the page up to the deletions, in the order they depend on each other, as one batch.
+  const batch = new Batch(tx);
+  const customerCount =
+    customers.length > 0 ? countOf(batch.run(upsertCustomers(t, customers, nowIso))) : null;
 
   // Placeholders for customers referenced before (or without) their own record.
-  const referenced = new Set<string>([
-    ...invoices.map((i) => i.customerExternalId),
-    ...creditMemos.map((m) => m.customerExternalId),
-    ...payments.map((p) => p.customerExternalId),
-  ]);
-  if (referenced.size > 0) {
-    const rows = await exec<{ id: string }>(
-      tx,
-      sql`
+  const referenced = new Set<string>();
+  for (const i of invoices) referenced.add(i.customerExternalId);
+  for (const m of creditMemos) referenced.add(m.customerExternalId);
+  for (const p of payments) referenced.add(p.customerExternalId);
+  const placeholderCount =
+    referenced.size > 0
+      ? countOf(
+          batch.run(
+            counted(sql`
       insert into customers (tenant_id, external_id, name)
       select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${json([...referenced])}) as x
       where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
-      on conflict (tenant_id, external_id) do nothing
-      returning id`,
-    );
-    stats.placeholders = rows.length;
-  }
+      on conflict (tenant_id, external_id) do nothing`),
+          ),
+        )
+      : null;
 
+  let invoiceRows: Promise<{ id: string; inserted: boolean }[]> | null = null;
   if (invoices.length > 0) {
-    const rows = await exec<{ id: string; inserted: boolean }>(tx, upsertInvoices(t, invoices));
-    stats.invoices = rows.length;
-    stats.stale += invoices.length - rows.length;
-    for (const r of rows) {
-      changed.add(r.id);
-      if (!r.inserted) recompute.add(r.id);
-    }
+    invoiceRows = batch.run(upsertInvoices(t, invoices));
     // first_seen: a customer's earliest invoice.
-    await tx.execute(sql`
+    batch.run(sql`
       update customers c set first_seen = s.first_seen
       from (select r.c, min(r.d) as first_seen
             from jsonb_to_recordset(${json(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate })))})
@@ -158,25 +189,46 @@ export async function writePage(
         and (c.first_seen is null or c.first_seen > s.first_seen)`);
   }
 
+  let memoCount: Promise<number> | null = null;
+  let creditAlloc: Promise<AllocationResult> | null = null;
   if (creditMemos.length > 0) {
-    const rows = await exec<{ id: string }>(tx, upsertCreditMemos(t, creditMemos));
-    stats.creditMemos = rows.length;
+    memoCount = countOf(batch.run(upsertCreditMemos(t, creditMemos)));
     const direct = creditMemos.filter((m) => m.applications !== undefined);
-    if (direct.length > 0) {
-      const alloc = await writeCreditApplications(tx, t, direct);
-      stats.allocations += alloc.written;
-      stats.allocationsSkipped += alloc.skipped;
-      for (const id of alloc.invoiceIds) {
-        changed.add(id);
-        recompute.add(id);
-      }
-    }
+    if (direct.length > 0) creditAlloc = allocationResult(batch.run(writeCreditApplications(t, direct)));
   }
 
+  let paymentCount: Promise<number> | null = null;
+  let paymentAlloc: Promise<AllocationResult> | null = null;
   if (payments.length > 0) {
-    const rows = await exec<{ id: string }>(tx, upsertPayments(t, payments));
-    stats.payments = rows.length;
-    const alloc = await writeAllocations(tx, t, payments);
+    paymentCount = countOf(batch.run(upsertPayments(t, payments)));
+    paymentAlloc = allocationResult(batch.run(writeAllocations(t, payments)));
+  }
+  await batch.done();
+
+  if (customerCount) stats.customers = await customerCount;
+  if (placeholderCount) stats.placeholders = await placeholderCount;
+  if (invoiceRows) {
+    const rows = await invoiceRows;
+    stats.invoices = rows.length;
+    stats.stale += invoices.length - rows.length;
+    for (const r of rows) {
+      changed.add(r.id);
+      if (!r.inserted) recompute.add(r.id);
+    }
+  }
+  if (memoCount) stats.creditMemos = await memoCount;
+  if (creditAlloc) {
+    const alloc = await creditAlloc;
+    stats.allocations += alloc.written;
+    stats.allocationsSkipped += alloc.skipped;
+    for (const id of alloc.invoiceIds) {
+      changed.add(id);
+      recompute.add(id);
+    }
+  }
+  if (paymentCount) stats.payments = await paymentCount;
+  if (paymentAlloc) {
+    const alloc = await paymentAlloc;
     stats.allocations = alloc.written;
     stats.allocationsSkipped = alloc.skipped;
     for (const id of alloc.invoiceIds) {
@@ -234,7 +286,7 @@ function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL
     deleted: c.deleted === true,
     source_updated_at: iso(c.sourceUpdatedAt),
   }));
-  return sql`
+  return counted(sql`
     insert into customers as c (tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
                                 deleted_at, source_updated_at)
     select ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
@@ -251,7 +303,7 @@ function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL
           is distinct from
           (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
            excluded.deleted_at is null, coalesce(excluded.source_updated_at, c.source_updated_at))
-    returning c.id`;
+`);
 }
 
 function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
@@ -311,7 +363,7 @@ function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
     status: m.status,
     source_updated_at: iso(m.sourceUpdatedAt),
   }));
-  return sql`
+  return counted(sql`
     insert into credit_memos as m (tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
                                    status, source_updated_at)
     select ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
@@ -328,7 +380,7 @@ function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, excluded.remaining_minor,
            excluded.status, coalesce(excluded.source_updated_at, m.source_updated_at))
-    returning m.id`;
+`);
 }
 
 function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
@@ -342,7 +394,7 @@ function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
     status: p.status,
     source_updated_at: iso(p.sourceUpdatedAt),
   }));
-  return sql`
+  return counted(sql`
     insert into payments as p (tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
                                status, source_updated_at)
     select ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
@@ -359,18 +411,41 @@ function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
            excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at))
-    returning p.id`;
+`);
+}
+
+interface AllocationResult {
+  written: number;
+  skipped: number;
+  invoiceIds: string[];
+}
+
+/** Rows of an allocation statement: `u` a line written, `d` a line removed, `s` a line whose invoice is unknown. */
+type AllocationRow = { k: 'u' | 'd' | 's'; invoice_id: string | null };
+
+function allocationResult(rows: Promise<AllocationRow[]>): Promise<AllocationResult> {
+  return quiet(
+    rows.then((all) => {
+      const result: AllocationResult = { written: 0, skipped: 0, invoiceIds: [] };
+      for (const r of all) {
+        if (r.k === 's') result.skipped++;
+        else {
+          if (r.k === 'u') result.written++;
+          if (r.invoice_id) result.invoiceIds.push(r.invoice_id);
+        }
+      }
+      return result;
+    }),
+  );
 }
 
 /**
  * Credit memos applied to invoices directly (no payment): rows with credit_memo_id and no payment_id, replaced whole
- * for every memo of the page stored at this version (not a newer one), dated on the memo.
+ * for every memo of the page stored at this version (not a newer one), dated on the memo. One statement: the lines
+ * resolve to our ids, the memos' old lines go and the new ones are inserted (both against the statement's snapshot,
+ * so the delete never sees the inserted lines).
  */
-async function writeCreditApplications(
-  tx: Tx,
-  t: SQL,
-  rows: CanonicalCreditMemo[],
-): Promise<{ written: number; skipped: number; invoiceIds: string[] }> {
+function writeCreditApplications(t: SQL, rows: CanonicalCreditMemo[]): SQL {
   type Line = { me: string; su: string | null; inv: string | null; amt: number | null };
   const data = rows.flatMap((m): Line[] => {
     const su = iso(m.sourceUpdatedAt);
@@ -378,62 +453,38 @@ async function writeCreditApplications(
     if (apps.length === 0) return [{ me: m.externalId, su, inv: null, amt: null }];
     return apps.map((a) => ({ me: m.externalId, su, inv: a.invoiceExternalId, amt: a.amountMinor }));
   });
-  const resolved = await exec<{
-    m: string;
-    inv: string | null;
-    amt: string | null;
-    d: string;
-    line: boolean;
-  }>(
-    tx,
-    sql`
-    select m.id as m, i.id as inv, r.amt::text as amt, m.date::text as d, r.inv is not null as line
-    from jsonb_to_recordset(${json(data)}) as r(me text, su timestamptz, inv text, amt bigint)
-    join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
-    left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
-    where r.su is null or m.source_updated_at is not distinct from r.su`,
-  );
-  if (resolved.length === 0) return { written: 0, skipped: 0, invoiceIds: [] };
-  const memoIds = [...new Set(resolved.map((r) => r.m))];
-  const good = resolved
-    .filter((r) => r.line && r.inv !== null)
-    .map((r, n) => ({ m: r.m, inv: r.inv, amt: Number(r.amt), d: r.d, n }));
-  const skipped = resolved.filter((r) => r.line && r.inv === null).length;
-  const removed = await exec<{ invoice_id: string }>(
-    tx,
-    sql`
-    delete from payment_allocations pa
-    where pa.payment_id is null
-      and pa.credit_memo_id in (select value::uuid from jsonb_array_elements_text(${json(memoIds)}))
-    returning pa.invoice_id`,
-  );
-  const inserted =
-    good.length === 0
-      ? []
-      : await exec<{ invoice_id: string }>(
-          tx,
-          sql`
-    insert into payment_allocations (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor, date)
-    select ${t}, null, g.m, g.inv, g.n, g.amt, g.d
-    from jsonb_to_recordset(${json(good)}) as g(m uuid, inv uuid, n int, amt bigint, d date)
-    returning invoice_id`,
-        );
-  return {
-    written: inserted.length,
-    skipped,
-    invoiceIds: [...removed, ...inserted].map((r) => r.invoice_id),
-  };
+  return sql`
+    with r as materialized (
+      select m.id as m, i.id as inv, r.amt, m.date as d, r.inv is not null as line, r.ord
+      from rows from (jsonb_to_recordset(${json(data)}) as (me text, su timestamptz, inv text, amt bigint))
+           with ordinality as r(me, su, inv, amt, ord)
+      join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
+      left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
+      where r.su is null or m.source_updated_at is not distinct from r.su
+    ),
+    removed as (
+      delete from payment_allocations pa
+      where pa.payment_id is null and pa.credit_memo_id in (select r.m from r)
+      returning pa.invoice_id
+    ),
+    inserted as (
+      insert into payment_allocations (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor, date)
+      select ${t}, null, g.m, g.inv, (row_number() over (order by g.ord))::int - 1, g.amt, g.d
+      from r g where g.line and g.inv is not null
+      returning invoice_id
+    )
+    select 'd' as k, invoice_id from removed
+    union all select 'u', invoice_id from inserted
+    union all select 's', null from r where r.line and r.inv is null`;
 }
 
 /**
  * Allocation lines of the page's payments whose stored row is this version (not a newer one that made this update
- * stale). Line numbers are the positions in the payment's allocation list.
+ * stale). Line numbers are the positions in the payment's allocation list. One statement: the lines resolve to our
+ * ids, the lines a payment no longer has (or whose invoice we cannot resolve) go, the others are upserted; the two
+ * touch disjoint (payment, line) keys.
  */
-async function writeAllocations(
-  tx: Tx,
-  t: SQL,
-  rows: CanonicalPayment[],
-): Promise<{ written: number; skipped: number; invoiceIds: string[] }> {
+function writeAllocations(t: SQL, rows: CanonicalPayment[]): SQL {
   // Flat rows, one per line (a payment without lines is one row with n = null, so its old lines get trimmed).
   type Line = {
     pe: string;
@@ -443,83 +494,52 @@ async function writeAllocations(
     amt: number | null;
     cm: string | null;
   };
-  const data = rows.flatMap((p): Line[] => {
+  const data: Line[] = [];
+  for (const p of rows) {
     const su = iso(p.sourceUpdatedAt);
     if (p.allocations.length === 0)
-      return [{ pe: p.externalId, su, n: null, inv: null, amt: null, cm: null }];
-    return p.allocations.map((a, n) => ({
-      pe: p.externalId,
-      su,
-      n,
-      inv: a.invoiceExternalId,
-      amt: a.amountMinor,
-      cm: a.creditMemoExternalId ?? null,
-    }));
-  });
-  // One read resolves every line to our ids; only payments stored at this version (not a newer one) count.
-  const resolved = await exec<{
-    payment_id: string;
-    n: number | null;
-    invoice_id: string | null;
-    amt: string | null;
-    credit_memo_id: string | null;
-    date: string;
-  }>(
-    tx,
-    sql`
-    select p.id as payment_id, r.n, i.id as invoice_id, r.amt::text as amt, m.id as credit_memo_id,
-           p.date::text as date
-    from jsonb_to_recordset(${json(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
-    join payments p on p.tenant_id = ${t} and p.external_id = r.pe
-    left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
-    left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
-    where r.su is null or p.source_updated_at is not distinct from r.su`,
-  );
-  if (resolved.length === 0) return { written: 0, skipped: 0, invoiceIds: [] };
-  const paymentIds = [...new Set(resolved.map((r) => r.payment_id))];
-  const good = resolved
-    .filter((r) => r.n !== null && r.invoice_id !== null)
-    .map((r) => ({
-      p: r.payment_id,
-      n: r.n,
-      inv: r.invoice_id,
-      cm: r.credit_memo_id,
-      amt: Number(r.amt),
-      d: r.date,
-    }));
-  const skipped = resolved.filter((r) => r.n !== null && r.invoice_id === null).length;
-  // Lines the payment no longer has (or whose invoice we cannot resolve) go first.
-  const removed = await exec<{ invoice_id: string }>(
-    tx,
-    sql`
-    delete from payment_allocations pa
-    where pa.payment_id in (select value::uuid from jsonb_array_elements_text(${json(paymentIds)}))
-      and (pa.payment_id, pa.line_no) not in (
-        select g.p, g.n from jsonb_to_recordset(${json(good)}) as g(p uuid, n int))
-    returning pa.invoice_id`,
-  );
-  const upserted =
-    good.length === 0
-      ? []
-      : await exec<{ invoice_id: string }>(
-          tx,
-          sql`
-    insert into payment_allocations as pa (tenant_id, payment_id, credit_memo_id, invoice_id, line_no, amount_minor,
-                                           date)
-    select ${t}, g.p, g.cm, g.inv, g.n, g.amt, g.d
-    from jsonb_to_recordset(${json(good)}) as g(p uuid, n int, inv uuid, cm uuid, amt bigint, d date)
-    on conflict (payment_id, line_no) do update set
-      invoice_id = excluded.invoice_id, credit_memo_id = excluded.credit_memo_id,
-      amount_minor = excluded.amount_minor, date = excluded.date
-    where (pa.invoice_id, pa.credit_memo_id, pa.amount_minor, pa.date)
-          is distinct from (excluded.invoice_id, excluded.credit_memo_id, excluded.amount_minor, excluded.date)
-    returning pa.invoice_id`,
-        );
-  return {
-    written: upserted.length,
-    skipped,
-    invoiceIds: [...removed, ...upserted].map((r) => r.invoice_id),
-  };
+      data.push({ pe: p.externalId, su, n: null, inv: null, amt: null, cm: null });
+    p.allocations.forEach((a, n) => {
+      data.push({
+        pe: p.externalId,
+        su,
+        n,
+        inv: a.invoiceExternalId,
+        amt: a.amountMinor,
+        cm: a.creditMemoExternalId ?? null,
+      });
+    });
+  }
+  return sql`
+    with r as materialized (
+      select p.id as payment_id, r.n, i.id as invoice_id, r.amt, m.id as credit_memo_id, p.date
+      from jsonb_to_recordset(${json(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
+      join payments p on p.tenant_id = ${t} and p.external_id = r.pe
+      left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
+      left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
+      where r.su is null or p.source_updated_at is not distinct from r.su
+    ),
+    good as materialized (select * from r where r.n is not null and r.invoice_id is not null),
+    removed as (
+      delete from payment_allocations pa
+      where pa.payment_id in (select r.payment_id from r)
+        and (pa.payment_id, pa.line_no) not in (select g.payment_id, g.n from good g)
+      returning pa.invoice_id
+    ),
+    upserted as (
+      insert into payment_allocations as pa (tenant_id, payment_id, credit_memo_id, invoice_id, line_no,
+                                             amount_minor, date)
+      select ${t}, g.payment_id, g.credit_memo_id, g.invoice_id, g.n, g.amt, g.date from good g
+      on conflict (payment_id, line_no) do update set
+        invoice_id = excluded.invoice_id, credit_memo_id = excluded.credit_memo_id,
+        amount_minor = excluded.amount_minor, date = excluded.date
+      where (pa.invoice_id, pa.credit_memo_id, pa.amount_minor, pa.date)
+            is distinct from (excluded.invoice_id, excluded.credit_memo_id, excluded.amount_minor, excluded.date)
+      returning pa.invoice_id
+    )
+    select 'd' as k, invoice_id from removed
+    union all select 'u', invoice_id from upserted
+    union all select 's', null from r where r.n is not null and r.invoice_id is null`;
 }
 
 async function writeDeletions(
@@ -628,22 +648,47 @@ export async function applyListing(
   tx: Tx,
   opts: { tenantId: string; connectionId: string; page: SyncPage<unknown>; now: Date; log?: ListingLog },
 ): Promise<PageResult> {
+  await recordListingIds(tx, opts);
+  return reconcileListing(tx, opts);
+}
+
+/**
+ * The first half of applyListing: forgets the ids of restarted listings and records the ids this page saw. Both
+ * statements are issued at once (the second behind the first), so a caller may issue the page's writes behind them
+ * before awaiting: they touch only sync_seen_ids.
+ */
+export function recordListingIds(
+  tx: Tx,
+  opts: { connectionId: string; page: SyncPage<unknown> },
+): Promise<unknown> {
   const { page } = opts;
-  const t = sql`${opts.tenantId}::uuid`;
   const c = sql`${opts.connectionId}::uuid`;
-  const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
+  const batch = new Batch(tx);
   if (page.listingStarts?.length) {
-    await tx.execute(sql`
+    batch.run(sql`
       delete from sync_seen_ids where connection_id = ${c}
         and kind in (select jsonb_array_elements_text(${json(page.listingStarts)}))`);
   }
-  const seen = Object.entries(page.seen ?? {}).flatMap(([k, ids]) => (ids ?? []).map((id) => ({ k, id })));
+  const seen: { k: string; id: string }[] = [];
+  for (const [k, ids] of Object.entries(page.seen ?? {})) for (const id of ids ?? []) seen.push({ k, id });
   if (seen.length > 0) {
-    await tx.execute(sql`
+    batch.run(sql`
       insert into sync_seen_ids (connection_id, kind, external_id)
       select ${c}, r.k, r.id from jsonb_to_recordset(${json(seen)}) as r(k text, id text)
       on conflict do nothing`);
   }
+  return batch.done();
+}
+
+/** The second half of applyListing: reconciles the listings this page completes (after recordListingIds). */
+export async function reconcileListing(
+  tx: Tx,
+  opts: { tenantId: string; connectionId: string; page: SyncPage<unknown>; now: Date; log?: ListingLog },
+): Promise<PageResult> {
+  const { page } = opts;
+  const t = sql`${opts.tenantId}::uuid`;
+  const c = sql`${opts.connectionId}::uuid`;
+  const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
   const done = page.listingComplete;
   if (!done || done.kinds.length === 0) return result;
   // Ledger rows belong to the tenant, not to one connection: with another connection feeding the same tenant, a
