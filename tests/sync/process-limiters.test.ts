@@ -10,6 +10,7 @@ import { AccountPool } from '../../connectors/netsuite/pool';
 import { QBO_LIMITS, RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
 import type { ClientFactoryOptions, LimiterLookup, RequestLimiter } from '../../connectors/types';
 import type { Services } from '../../src/services';
+import { SharedRequestLimiter } from '../../src/sync/rate-budget';
 import { createTestServices } from '../helpers/services';
 import { QB_ENV, seedConnection } from './helpers';
 
@@ -67,8 +68,14 @@ describe('request limiters owned by the composition root', () => {
     await expect(a.sync.invoicePdf(connA, '42')).rejects.toThrow('not read');
 
     const limiter = a.sync.limiter(connA);
-    expect(limiter).toBeInstanceOf(RealmLimiter);
-    expect((limiter as unknown as { limits: unknown }).limits).toEqual(QBO_LIMITS);
+    if (a.dbh.kind === 'postgres') {
+      // On Postgres the company's budget is shared by every process (rate_budgets), still one instance per root.
+      expect(limiter).toBeInstanceOf(SharedRequestLimiter);
+      expect((limiter as SharedRequestLimiter).key).toBe(`quickbooks:${REALM}`);
+    } else {
+      expect(limiter).toBeInstanceOf(RealmLimiter);
+      expect((limiter as unknown as { limits: unknown }).limits).toEqual(QBO_LIMITS);
+    }
     expect(seen).toEqual([limiter, limiter]);
     expect(pdf.mock.calls[0]![1].limiter).toBe(limiter);
   });
@@ -118,8 +125,11 @@ describe('request limiters owned by the composition root', () => {
   it('the NetSuite pool keeps NETSUITE_CONCURRENCY and is the one its connect and sync client use', async () => {
     const ns = { id: 'c-ns', provider: 'netsuite', externalId: '7654321' };
     const pool = a.sync.limiter(ns);
-    expect(pool).toBeInstanceOf(AccountPool);
-    expect((pool as AccountPool).concurrency).toBe(5);
+    if (a.dbh.kind === 'postgres') expect(pool).toBeInstanceOf(SharedRequestLimiter);
+    else {
+      expect(pool).toBeInstanceOf(AccountPool);
+      expect((pool as AccountPool).concurrency).toBe(5);
+    }
     const seen = captureClientLimiters('netsuite');
     a.sync.client(ns);
     expect(seen).toEqual([pool]);
