@@ -210,9 +210,20 @@ export interface ClientFactoryOptions<Config> {
   onUnauthorized(): Promise<string>;
   /** Receives retry and throttle warnings. */
   logger?: ConnectorLogger;
-  /** The company's request budget shared across processes; the connector's in-process one when absent. */
+  /**
+   * The company's request limiter. The composition root always passes its one per company (src/sync/rate-budget.ts
+   * `ProcessLimiters`: shared across processes on Postgres, the connector's `createLimiter` otherwise), so every call
+   * to one company in one process shares it. Absent only in standalone use (tests, benches): the client then gets a
+   * limiter of its own.
+   */
   limiter?: RequestLimiter;
 }
+
+/**
+ * The process's limiter of one connected company, by its provider id (the root keeps one per company); undefined
+ * when the connector has none (the call then gets a limiter of its own).
+ */
+export type LimiterLookup = (externalId: string) => RequestLimiter | undefined;
 
 /** The person who consented at the provider, for providers that sign users in (OpenID Connect). */
 export interface ConnectedUser {
@@ -254,6 +265,8 @@ export interface IdentifyOptions<Config> {
   signIn: boolean;
   logger: ConnectorLogger;
   signal?: AbortSignal;
+  /** The process's limiter of the company, for the calls that prove it (a limiter of their own when absent). */
+  limiterFor?: LimiterLookup;
 }
 
 /** Stored credentials a credential-form connect produced (NetSuite token-based auth, M2M), sealed by the caller. */
@@ -333,6 +346,8 @@ export interface ConnectSpec<Config> {
     fields: Record<string, string>;
     logger: ConnectorLogger;
     signal?: AbortSignal;
+    /** The process's limiter of the company, for the probe (a limiter of its own when absent). */
+    limiterFor?: LimiterLookup;
   }): Promise<CredentialConnectResult | ConnectRefusal>;
 }
 
@@ -393,6 +408,12 @@ export interface Connector<Config, Client, Cursor> {
     // biome-ignore lint/suspicious/noConfusingVoidType: a connector that always revokes returns nothing (Promise<void>)
   }): Promise<void | { revoked: false; adminAction: string | null }>;
   createClient?(options: ClientFactoryOptions<Config>): Client;
+  /**
+   * A new in-process limiter for one connected company with the connector's limits (QuickBooks: concurrency and a
+   * per-minute budget; NetSuite: concurrency only). The composition root builds one per company and process and
+   * hands it to every client, invoice-PDF read, probe and connect of that company; connectors keep no limiters.
+   */
+  createLimiter?(config: Config): RequestLimiter;
   /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
   requestBudget?: RequestBudget | ((config: Config) => RequestBudget);
   /** A source without webhooks: the worker enqueues a sync of each active connection every `everyMinutes`. */

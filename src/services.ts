@@ -18,7 +18,7 @@ import { JobQueue } from './jobs/queue';
 import type { Services } from './app-services';
 import type { Infra } from './infra';
 import { Vault } from './keys';
-import { createConnectionTokens, SharedLimiters } from './sync/connections';
+import { createConnectionTokens, ProcessLimiters } from './sync/connections';
 import { createSync } from './sync';
 import { createDunning } from './dunning';
 import { createLogger, type Logger } from './logger';
@@ -89,7 +89,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     mailer: mailTransportFromConfig(config),
     vault: new Vault(config.APP_SECRET),
   };
-  const syncDeps = { ...infra, tokens: createConnectionTokens(infra), limiters: new SharedLimiters() };
+  const syncDeps = { ...infra, tokens: createConnectionTokens(infra), limiters: new ProcessLimiters() };
   const models = new ModelRegistry();
   const risk = createRisk({ ...infra, models });
   const sync = createSync(syncDeps);

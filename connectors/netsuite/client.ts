@@ -18,7 +18,7 @@ import { ConnectorError } from '../errors';
 import type { ConnectorLogger, RequestLimiter } from '../types';
 import { realmAccountId } from './config';
 import { errorFromResponse } from './faults';
-import { NETSUITE_DEFAULT_CONCURRENCY, poolForAccount } from './pool';
+import { AccountPool, NETSUITE_DEFAULT_CONCURRENCY } from './pool';
 import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 import { authorizeTba, type TbaCredentials } from './tba';
 
@@ -47,7 +47,7 @@ export interface NetsuiteClientOptions {
   restUrl: string;
   accountId: string;
   auth: NetsuiteAuth;
-  /** The account's pool; the process-wide one (`poolForAccount`) by default. */
+  /** The account's process limiter (the app passes it); standalone use (tests, benches) gets a pool of its own. */
   limiter?: RequestLimiter;
   concurrency?: number;
   maxThrottleRetries?: number;
@@ -127,8 +127,7 @@ export class NetsuiteClient {
     this.accountId = realmAccountId(options.accountId);
     this.restUrl = options.restUrl.replace(/\/+$/, '');
     this.payLinkField = options.payLinkField;
-    this.limiter =
-      options.limiter ?? poolForAccount(this.accountId, options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY);
+    this.limiter = options.limiter ?? new AccountPool(options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY);
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.o = {
       maxThrottleRetries: 8,

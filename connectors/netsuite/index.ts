@@ -10,9 +10,12 @@ import type {
   Connector,
   CredentialConnectResult,
   CredentialField,
+  LimiterLookup,
   OAuthEndpoints,
+  RequestLimiter,
 } from '../types';
 import { NetsuiteClient } from './client';
+import { AccountPool } from './pool';
 import {
   anyAccountAuthorizeUrl,
   type NetsuiteConfig,
@@ -67,11 +70,17 @@ const M2M_PREFIX = 'netsuite-m2m:';
 /** A TBA token does not expire: the stored access token is valid until NetSuite answers 401 (~100 years). */
 const NEVER_S = 100 * 365 * 24 * 3600;
 
-function clientFor(config: NetsuiteConfig, accountId: string, accessToken: string): NetsuiteClient {
+function clientFor(
+  config: NetsuiteConfig,
+  accountId: string,
+  accessToken: string,
+  limiter: RequestLimiter | undefined,
+): NetsuiteClient {
   return new NetsuiteClient({
     restUrl: netsuiteEndpoints(config, accountId).restUrl,
     accountId,
     concurrency: config.NETSUITE_CONCURRENCY,
+    limiter,
     auth: {
       type: 'stored',
       getAccessToken: async () => accessToken,
@@ -106,6 +115,7 @@ async function connectWithCredentials(options: {
   fields: Record<string, string>;
   logger: ConnectorLogger;
   signal?: AbortSignal;
+  limiterFor?: LimiterLookup;
 }): Promise<CredentialConnectResult | ConnectRefusal> {
   const { config, fields, logger, signal } = options;
   const type = fields.type || 'tba';
@@ -118,6 +128,8 @@ async function connectWithCredentials(options: {
     return { ok: false, status: 400, title: 'validation', message: `Missing: ${missing(need).join(', ')}.` };
   }
   try {
+    // The probe counts against the account's process pool, like every other call to the account.
+    const limiter = options.limiterFor?.(realmAccountId(fields.accountId!));
     const result =
       type === 'm2m'
         ? await connectWithM2m({
@@ -125,6 +137,7 @@ async function connectWithCredentials(options: {
             accountId: fields.accountId!,
             certificateId: fields.certificateId!,
             logger,
+            limiter,
             signal,
           })
         : await connectWithTba({
@@ -133,6 +146,7 @@ async function connectWithCredentials(options: {
             tokenId: fields.tokenId!,
             tokenSecret: fields.tokenSecret!,
             logger,
+            limiter,
             signal,
           });
     return {
@@ -249,7 +263,7 @@ export const netsuite = {
     refresh: refreshTokens,
     revoke: revokeToken,
     /** The callback's `company` is proven by a probe of that account with the new token. */
-    identify: async ({ config, tokens, claimedExternalId, signal }) => {
+    identify: async ({ config, tokens, claimedExternalId, signal, limiterFor }) => {
       if (!claimedExternalId) {
         return {
           ok: false,
@@ -259,7 +273,7 @@ export const netsuite = {
         };
       }
       const accountId = realmAccountId(claimedExternalId);
-      const client = clientFor(config, accountId, tokens.accessToken);
+      const client = clientFor(config, accountId, tokens.accessToken, limiterFor?.(accountId));
       let companyName: string | null = null;
       try {
         companyName = (await probe(client, signal)).companyName;
@@ -292,6 +306,8 @@ export const netsuite = {
       logger,
       limiter,
     }),
+  /** One pool per account and process, built by the composition root: NETSUITE_CONCURRENCY in flight, no rate. */
+  createLimiter: (config: NetsuiteConfig) => new AccountPool(config.NETSUITE_CONCURRENCY),
   /** NetSuite's pool is concurrency, not a rate: a generous per-minute window, NETSUITE_CONCURRENCY in flight. */
   requestBudget: (config: NetsuiteConfig) => ({ concurrency: config.NETSUITE_CONCURRENCY, perMinute: 6000 }),
   poll: { everyMinutes: (config: NetsuiteConfig) => config.NETSUITE_POLL_MINUTES },
@@ -360,7 +376,7 @@ export {
   refreshTokenHealth,
 } from './oauth2';
 export { parsePing, PING_TOLERANCE_S, signPing, verifyPing } from './ping';
-export { AccountPool, poolForAccount } from './pool';
+export { AccountPool } from './pool';
 export {
   accountClock,
   NETSUITE_OVERLAP_MINUTES,

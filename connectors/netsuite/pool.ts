@@ -5,8 +5,9 @@
  * (default 3) of our requests in flight per account, leaving the rest of the pool to the customer's other
  * integrations, and a 429 pauses every request of the account (not only the one that got it).
  *
- * In-process. With Postgres the app may hand the client a limiter shared across processes (the RequestLimiter
- * port); this class is the default.
+ * In-process. The connector keeps none: the composition root builds one per account and process (the connector's
+ * `createLimiter`) and passes it to every client, probe and invoice-PDF read of the account; with Postgres it passes
+ * a limiter shared across processes instead (the RequestLimiter port).
  */
 import { RealmLimiter, type RealmLimiterOptions } from '../request-limiter';
 
@@ -27,18 +28,4 @@ export class AccountPool extends RealmLimiter {
   set concurrency(n: number) {
     this.limits = { ...this.limits, concurrency: n };
   }
-}
-
-const pools = new Map<string, AccountPool>();
-
-/** The process-wide pool of one account (realm form key), shared by every client built for it. */
-export function poolForAccount(accountId: string, concurrency = NETSUITE_DEFAULT_CONCURRENCY): AccountPool {
-  const key = accountId.toUpperCase().replaceAll('-', '_');
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new AccountPool(concurrency);
-    pools.set(key, pool);
-  }
-  pool.concurrency = concurrency;
-  return pool;
 }

@@ -12,7 +12,7 @@ import { ConnectorError } from '../errors';
 import type { ConnectorLogger, RequestLimiter } from '../types';
 import { abortError, abortableSleep, type Sleep } from '../abortable-sleep';
 import { faultFromJson, faultToError, parseFault } from './faults';
-import { limiterForRealm } from './realm-limiter';
+import { RealmLimiter } from './realm-limiter';
 
 export const QBO_MINOR_VERSION = 75;
 /** Intuit: "wait 60 seconds before retrying" after a 429 without Retry-After. */
@@ -63,7 +63,8 @@ export class QboClient {
 
   constructor(options: QboClientOptions) {
     this.realmId = options.realmId;
-    this.limiter = options.limiter ?? limiterForRealm(options.realmId);
+    // Standalone use (tests, benches): a limiter of this client alone; the app passes the realm's process limiter.
+    this.limiter = options.limiter ?? new RealmLimiter();
     this.o = {
       minorVersion: QBO_MINOR_VERSION,
       throttleWaitMs: QBO_THROTTLE_WAIT_MS,

@@ -6,7 +6,7 @@
  * ID token's subject. The company's name (CompanyInfo.CompanyName) is read only when asked (a new tenant).
  */
 import { ConnectorError } from '../errors';
-import type { ConnectIdentity, ConnectRefusal, IdentifyOptions } from '../types';
+import type { ConnectIdentity, ConnectRefusal, IdentifyOptions, RequestLimiter } from '../types';
 import { QboClient } from './client';
 import { type QuickbooksConfig, quickbooksEndpoints } from './oauth';
 import { fetchUserInfo, type IdTokenClaims, type IntuitUser, verifyIdToken } from './openid';
@@ -26,6 +26,7 @@ export async function readCompanyName(
   config: QuickbooksConfig,
   realmId: string,
   accessToken: string,
+  limiter?: RequestLimiter,
 ): Promise<string | null> {
   // A sign-in must not wait out throttles or retries: one attempt, a few seconds, else the realm id names it.
   const client = new QboClient({
@@ -38,6 +39,7 @@ export async function readCompanyName(
     maxServerRetries: 0,
     maxThrottleRetries: 0,
     requestTimeoutMs: 5_000,
+    limiter,
   });
   const info = await client.read('CompanyInfo', realmId);
   const name = typeof info.CompanyName === 'string' ? info.CompanyName.trim() : '';
@@ -109,9 +111,11 @@ export async function identifyQuickbooks(
     externalId: realmId,
     user,
     displayName: () =>
-      readCompanyName(config, realmId, tokens.accessToken).catch((err: unknown) => {
-        log.warn({ err, realmId }, 'CompanyInfo read failed; naming the tenant after the realm');
-        return null;
-      }),
+      readCompanyName(config, realmId, tokens.accessToken, options.limiterFor?.(realmId)).catch(
+        (err: unknown) => {
+          log.warn({ err, realmId }, 'CompanyInfo read failed; naming the tenant after the realm');
+          return null;
+        },
+      ),
   };
 }

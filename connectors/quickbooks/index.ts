@@ -18,7 +18,7 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth';
-import { QBO_LIMITS } from './realm-limiter';
+import { QBO_LIMITS, RealmLimiter } from './realm-limiter';
 import { type QboCursor, quickbooksPages } from './resources';
 import { parseWebhook, SIGNATURE_HEADER, verifyWebhook } from './webhooks';
 
@@ -96,6 +96,8 @@ export const quickbooks = {
       logger,
       limiter,
     }),
+  /** One per realm and process, built by the composition root: Intuit's budget (10 in flight, 450 a minute). */
+  createLimiter: () => new RealmLimiter(QBO_LIMITS),
   requestBudget: QBO_LIMITS,
   sync: { pages: quickbooksPages },
   read: { invoices: readQuickbooksInvoices },

@@ -17,7 +17,7 @@ type InvoicePdfOptions = Options<QuickbooksConfig>;
 import { QBO_MINOR_VERSION } from './client';
 import { faultToError, parseFault } from './faults';
 import { type QuickbooksConfig, quickbooksEndpoints } from './oauth';
-import { limiterForRealm } from './realm-limiter';
+import { RealmLimiter } from './realm-limiter';
 
 export type { InvoicePdf, InvoicePdfOptions };
 
@@ -32,7 +32,8 @@ export async function fetchQuickbooksInvoicePdf(
       `?minorversion=${QBO_MINOR_VERSION}`,
   );
   const doFetch = o.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
-  const limiter = o.limiter ?? limiterForRealm(o.externalId);
+  // The app passes the realm's process limiter (shared with its sync); standalone use gets one of its own.
+  const limiter = o.limiter ?? new RealmLimiter();
   const timeout = AbortSignal.timeout(o.timeoutMs ?? 30_000);
   const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
 

@@ -17,21 +17,12 @@ export const QBO_PROVIDER_LIMITS: RealmLimits = { concurrency: 10, perMinute: 50
 /** What we allow ourselves: a margin below the per-minute limit. */
 export const QBO_LIMITS: RealmLimits = { concurrency: 10, perMinute: 450 };
 
-/** The generic per-company limiter with Intuit's budget by default. */
+/**
+ * The generic per-company limiter with Intuit's budget by default. The connector keeps none: the composition root
+ * builds one per realm and process (`createLimiter`) and passes it to every client and invoice-PDF read of the realm.
+ */
 export class RealmLimiter extends CompanyLimiter {
   constructor(limits: RealmLimits = QBO_LIMITS, options: RealmLimiterOptions = {}) {
     super(limits, options);
   }
-}
-
-const limiters = new Map<string, RealmLimiter>();
-
-/** The process-wide limiter of one realm, shared by every client built for it. */
-export function limiterForRealm(realmId: string): RealmLimiter {
-  let limiter = limiters.get(realmId);
-  if (!limiter) {
-    limiter = new RealmLimiter();
-    limiters.set(realmId, limiter);
-  }
-  return limiter;
 }

@@ -9,12 +9,12 @@
 import { connectorFor, type Provider } from '../../connectors';
 import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { toStoredTokens } from './connection-tokens';
-import type { DbOrTx, } from '../db/client';
+import type { DbOrTx } from '../db/client';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { insertConnection, reattachConnection } from '../db/queries/connections';
 import { createTenant, tenantById } from '../db/queries/tenants';
 import type { EnqueueSync, SyncDeps } from './ports';
-import { registeredConnector, shortNameOf } from './connections';
+import { limiterLookup, registeredConnector, shortNameOf } from './connections';
 
 /** Where the provider sends the browser back: registered at the provider, so it must never change. */
 export const callbackUrl = (publicUrl: string, provider: string) =>
@@ -166,6 +166,7 @@ export async function connectWithCredentials(
     fields: opts.fields,
     logger: services.logger.child({ module: 'connect', provider: connector.provider }),
     signal: opts.signal,
+    limiterFor: limiterLookup(services, connector.provider),
   });
   if ('ok' in result && result.ok === false) {
     return { ok: false, status: result.status, code: result.title, message: result.message };

@@ -6,7 +6,7 @@
  * connection's `provider` column.
  */
 import { type AnyConnector, connectorFor, isProvider } from '../../connectors';
-import type { ClientCredentials } from '../../connectors/types';
+import type { ClientCredentials, LimiterLookup, RequestLimiter } from '../../connectors/types';
 import { ConnectionTokens } from './connection-tokens';
 import { Vault } from '../keys';
 import type { Config } from '../config';
@@ -16,25 +16,41 @@ import type { Infra } from '../infra';
 import type { SyncDeps } from './ports';
 import { budgetOf, SharedRequestLimiter } from './rate-budget';
 
-export { SharedLimiters } from './rate-budget';
+export { ProcessLimiters } from './rate-budget';
 
 export type { ConnectionRow };
 
 /**
- * The company's request budget shared by every process on Postgres (one instance per process and company, so the
- * in-flight limit holds inside the process too); undefined on embedded PGlite, where the connector's in-process
- * limiter is the whole budget (one process), as it is for a connector that declares no `requestBudget`.
+ * The process's limiter of one company (one instance per process and company in `services.limiters`, handed to every
+ * client, live read, invoice-PDF read, probe and connect of it). On Postgres, for a connector that declares a
+ * `requestBudget`, it is the budget shared by every process (the in-flight limit holds inside the process too); on
+ * embedded PGlite (one process) it is the connector's own in-process limiter (`createLimiter`). Undefined for a
+ * connector with neither (it makes no API calls).
  */
-export function sharedLimiter(
+export function companyLimiter(
   services: Pick<SyncDeps, 'dbh' | 'db' | 'config' | 'limiters'>,
   conn: Pick<ConnectionRow, 'provider' | 'externalId'>,
-): SharedRequestLimiter | undefined {
-  if (services.dbh.kind !== 'postgres') return undefined;
-  const declared = isProvider(conn.provider) ? connectorFor(conn.provider).requestBudget : undefined;
-  const budget = typeof declared === 'function' ? declared(services.config) : declared;
-  if (!budget) return undefined;
+): RequestLimiter | undefined {
+  if (!isProvider(conn.provider)) return undefined;
+  const connector = connectorFor(conn.provider);
   const key = `${conn.provider}:${conn.externalId}`;
-  return services.limiters.get(key, () => new SharedRequestLimiter(services.db, key, budgetOf(budget)));
+  if (services.dbh.kind === 'postgres') {
+    const declared = connector.requestBudget;
+    const budget = typeof declared === 'function' ? declared(services.config) : declared;
+    if (budget)
+      return services.limiters.get(key, () => new SharedRequestLimiter(services.db, key, budgetOf(budget)));
+  }
+  const create = connector.createLimiter;
+  if (!create) return undefined;
+  return services.limiters.get(key, () => create(services.config));
+}
+
+/** The process's limiters of one provider's companies, for connector calls that find the company themselves. */
+export function limiterLookup(
+  services: Pick<SyncDeps, 'dbh' | 'db' | 'config' | 'limiters'>,
+  provider: string,
+): LimiterLookup {
+  return (externalId) => companyLimiter(services, { provider, externalId });
 }
 
 export function vaultFor(config: Pick<Config, 'APP_SECRET'>): Vault {
@@ -145,7 +161,7 @@ export function connectionClient(
       return last;
     },
     logger: services.logger.child({ module: 'connector', provider: conn.provider, connectionId: conn.id }),
-    limiter: sharedLimiter(services, conn),
+    limiter: companyLimiter(services, conn),
   });
   return { connector, client };
 }

@@ -8,7 +8,7 @@ import type { InvoicePdf, WebhookEvent } from '../../connectors/types';
 import type { Provider } from '../../connectors';
 import type { ConnectionRow } from '../db/queries/connection-lookup';
 import { attachCompany, connectWithCredentials, type EnqueueSync, routeWebhookEvents } from './connect-flow';
-import { connectionClient } from './connections';
+import { companyLimiter, connectionClient, limiterLookup } from './connections';
 import { importHistoryCsv, type ImportOptions } from './csv-import';
 import { fetchInvoicePdf, invoicePdfProviders } from './invoice-pdf';
 import { hasLiveRead, refreshInvoicesLive } from './live-refresh';
@@ -37,6 +37,10 @@ export function createSync(deps: SyncDeps) {
       invoiceExternalId: string,
       signal?: AbortSignal,
     ): Promise<InvoicePdf> => fetchInvoicePdf(deps, conn, invoiceExternalId, signal),
+    /** The process's request limiter of one company (shared by its sync, live reads, PDFs, probe and connect). */
+    limiter: (conn: Pick<ConnectionRow, 'provider' | 'externalId'>) => companyLimiter(deps, conn),
+    /** The process's limiters of one provider's companies (for a connect that finds the company itself). */
+    limiterFor: (provider: string) => limiterLookup(deps, provider),
     /** An authenticated API client for a stored connection. */
     client: (conn: Pick<ConnectionRow, 'id' | 'provider' | 'externalId'>) => connectionClient(deps, conn),
     connect: {

@@ -6,7 +6,7 @@
 import { connectorFor, isProvider, registeredConnectors } from '../../connectors';
 import type { InvoicePdf } from '../../connectors/types';
 import type { SyncDeps } from './ports';
-import { type ConnectionRow, connectionTokens, sharedLimiter } from './connections';
+import { type ConnectionRow, companyLimiter, connectionTokens } from './connections';
 
 /** Providers whose invoices Duely can hand out as PDFs under this configuration. */
 export function invoicePdfProviders(config: SyncDeps['config']): readonly string[] {
@@ -44,7 +44,7 @@ export function fetchInvoicePdf(
       last = await tokens.onUnauthorized(conn.id, last);
       return last;
     },
-    limiter: sharedLimiter(services, conn),
+    limiter: companyLimiter(services, conn),
     signal,
   });
 }

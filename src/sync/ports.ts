@@ -1,14 +1,14 @@
 /**
- * What the sync module needs from outside. Infrastructure, plus the process's connection-token refresher and shared
- * request limiters (built once by the composition root: one instance per process, so refreshes are single-flight
- * and a company's budget is shared by every sync and live read of the process). What happens after the ledger
+ * What the sync module needs from outside. Infrastructure, plus the process's connection-token refresher and request
+ * limiters (built once by the composition root: one instance per process, so refreshes are single-flight and a
+ * company's limiter is shared by every sync, live read, invoice PDF, probe and connect of the process). What happens after the ledger
  * changed (scoring, planning) and how a sync is enqueued are ports the caller hands in: `OnSynced` (run-sync.ts)
  * and `EnqueueSync` (connect-flow.ts), implemented by the job workflow, so sync never imports src/jobs.
  */
 import type { Tx } from '../db/client';
 import type { Infra } from '../infra';
 import type { ConnectionTokens } from './connection-tokens';
-import type { SharedLimiters } from './rate-budget';
+import type { ProcessLimiters } from './rate-budget';
 
 /**
  * After a page that changed invoices, inside that page's transaction (the job workflow queues scoring there, so
@@ -25,5 +25,5 @@ export type EnqueueSync = (
 
 export type SyncDeps = Pick<Infra, 'db' | 'dbh' | 'clock' | 'logger' | 'config' | 'vault'> & {
   tokens: ConnectionTokens;
-  limiters: SharedLimiters;
+  limiters: ProcessLimiters;
 };

@@ -85,10 +85,14 @@ export class SharedRequestLimiter implements RequestLimiter {
   }
 }
 
-/** The process's shared request limiters by (provider, company); one instance, built by the root. */
-export class SharedLimiters {
-  private readonly byKey = new Map<string, SharedRequestLimiter>();
-  get(key: string, create: () => SharedRequestLimiter): SharedRequestLimiter {
+/**
+ * The process's request limiters by (provider, company): one instance, built by the composition root, so every
+ * call to one company in this process (sync, live re-read, invoice PDF, probe, connect) shares one limiter and a
+ * 429 pauses them all. Two roots in one process (tests build several) share nothing.
+ */
+export class ProcessLimiters {
+  private readonly byKey = new Map<string, RequestLimiter>();
+  get(key: string, create: () => RequestLimiter): RequestLimiter {
     let limiter = this.byKey.get(key);
     if (!limiter) {
       limiter = create();

@@ -13,7 +13,7 @@ import { invoices } from '../../src/db/schema';
 import { Vault } from '../../src/keys';
 import { createLogger } from '../../src/logger';
 import { createSync } from '../../src/sync';
-import { createConnectionTokens, SharedLimiters } from '../../src/sync/connections';
+import { createConnectionTokens, ProcessLimiters } from '../../src/sync/connections';
 import type { OnSynced } from '../../src/sync/ports';
 import { createTestDb } from '../helpers/db';
 import { balanceMismatches, dbBalances, QB_ENV, sandboxTokens, seedConnection } from '../sync/helpers';
@@ -55,7 +55,7 @@ beforeAll(async () => {
     config,
     vault: new Vault(config.APP_SECRET),
   };
-  sync = createSync({ ...infra, tokens: createConnectionTokens(infra), limiters: new SharedLimiters() });
+  sync = createSync({ ...infra, tokens: createConnectionTokens(infra), limiters: new ProcessLimiters() });
   helperServices = { db: dbh.db, config } as never;
   const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
   const seeded = await seedConnection(helperServices, { realmId, tokens });

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NetsuiteClient, type NetsuiteClientOptions } from '../../connectors/netsuite/client';
-import { AccountPool, poolForAccount } from '../../connectors/netsuite/pool';
+import { AccountPool } from '../../connectors/netsuite/pool';
 import {
   ACCOUNT,
   badQuery,
@@ -227,9 +227,9 @@ describe('NetsuiteClient.suiteql', () => {
     });
   });
 
-  it('keeps at most 3 requests of one account in flight across clients', async () => {
-    const pool = poolForAccount('7654321', 3);
-    expect(poolForAccount('7654321')).toBe(pool);
+  it('keeps at most 3 requests of one account in flight across clients sharing its pool', async () => {
+    // The app's root builds one pool per account (tests/sync/process-limiters.test.ts) and hands it to every client.
+    const pool = new AccountPool(3);
     let inFlight = 0;
     let peak = 0;
     nock(REST)
@@ -243,8 +243,8 @@ describe('NetsuiteClient.suiteql', () => {
         inFlight--;
         return [200, suiteqlPage([])];
       });
-    const a = new NetsuiteClient({ restUrl: REST, accountId: '7654321', auth: TBA });
-    const b = new NetsuiteClient({ restUrl: REST, accountId: '7654321', auth: TBA });
+    const a = new NetsuiteClient({ restUrl: REST, accountId: '7654321', auth: TBA, limiter: pool });
+    const b = new NetsuiteClient({ restUrl: REST, accountId: '7654321', auth: TBA, limiter: pool });
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).suiteql('SELECT 1')));
     expect(peak).toBe(3);
   });

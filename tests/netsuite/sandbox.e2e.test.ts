@@ -173,6 +173,8 @@ describe('NetSuite connector against the local stand-in', () => {
     sandbox.failures.push(429, 429, 429, 503);
     sandbox.peakInFlight = 0;
     sandbox.options.latencyMs = 20;
+    // Both clients share the account's pool, as the app's root hands one pool per account to every client.
+    const pool = netsuite.createLimiter(config());
     const make = () =>
       new NetsuiteClient({
         restUrl: netsuiteEndpoints(config(), conn.externalId).restUrl,
@@ -184,7 +186,7 @@ describe('NetSuite connector against the local stand-in', () => {
           getAccessToken: async () => conn.secret,
           onUnauthorized: async () => conn.secret,
         },
-        concurrency: 3,
+        limiter: pool,
         backoffBaseMs: 5,
         backoffMaxMs: 20,
       });

@@ -261,6 +261,7 @@ export const connectRoutes =
         claimedExternalId: callback.externalId,
         signIn,
         logger: log,
+        limiterFor: services.sync.limiterFor(c.provider),
       });
       if (!identity.ok) return page(reply, c, identity.status, identity.title, identity.message);
       const { externalId, user } = identity;
