@@ -259,19 +259,40 @@ export class NetsuiteCompany {
   /** Invoice amount unpaid (credit memo: credit left) in minor units. */
   unpaid(t: Txn): number {
     if (t.voided) return 0;
-    if (t.type === 'CustInvc') {
-      return (
-        t.totalMinor - this.links.filter((l) => l.previousdoc === t.id).reduce((n, l) => n + l.amountMinor, 0)
-      );
-    }
+    if (t.type === 'CustInvc') return t.totalMinor - (this.appliedSums().to.get(t.id) ?? 0);
     return this.unused(t);
   }
 
   /** What a payment or credit memo has not applied yet. */
   unused(t: Txn): number {
     if (t.voided) return 0;
-    return t.totalMinor - this.links.filter((l) => l.nextdoc === t.id).reduce((n, l) => n + l.amountMinor, 0);
+    return t.totalMinor - (this.appliedSums().from.get(t.id) ?? 0);
   }
+
+  /**
+   * Applied amounts per invoice (`to`) and per payment/credit memo (`from`), rebuilt only when `links` changed
+   * (appended to, or replaced by a filter). Serving a SuiteQL page reads every row's amount unpaid: summing the links
+   * per row made the stand-in, not the connector, the bottleneck of a large sync (quadratic in the ledger).
+   */
+  private appliedSums(): { to: Map<number, number>; from: Map<number, number> } {
+    const memo = this.sumsMemo;
+    if (memo && memo.links === this.links && memo.length === this.links.length) return memo;
+    const to = new Map<number, number>();
+    const from = new Map<number, number>();
+    for (const l of this.links) {
+      to.set(l.previousdoc, (to.get(l.previousdoc) ?? 0) + l.amountMinor);
+      from.set(l.nextdoc, (from.get(l.nextdoc) ?? 0) + l.amountMinor);
+    }
+    this.sumsMemo = { links: this.links, length: this.links.length, to, from };
+    return this.sumsMemo;
+  }
+
+  private sumsMemo: {
+    links: Link[];
+    length: number;
+    to: Map<number, number>;
+    from: Map<number, number>;
+  } | null = null;
 
   /** The ledger the connector must reproduce: every live invoice's open balance by id, in its currency. */
   openBalances(): Map<string, { currency: string; balanceMinor: number; status: string }> {
