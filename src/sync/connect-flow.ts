@@ -8,13 +8,12 @@
  */
 import { connectorFor, type Provider } from '../../connectors';
 import type { TokenSet, WebhookEvent } from '../../connectors/types';
-import { toStoredTokens } from './connection-tokens';
-import type { DbOrTx } from '../db/client';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { insertConnection, reattachConnection } from '../db/queries/connections';
 import { createTenant, tenantById } from '../db/queries/tenants';
-import type { EnqueueSync, SyncDeps } from './ports';
+import { toStoredTokens } from './connection-tokens';
 import { limiterLookup, registeredConnector, shortNameOf } from './connections';
+import type { EnqueueSync, SyncDeps } from './ports';
 
 /** Where the provider sends the browser back: registered at the provider, so it must never change. */
 export const callbackUrl = (publicUrl: string, provider: string) =>
@@ -27,11 +26,6 @@ export interface ConnectedCompany {
   tenantSlug: string;
   connectionId: string;
   reattached: boolean;
-}
-
-/** Whether Duely already has this company (then no name is needed: the tenant exists). */
-export async function isKnownCompany(db: DbOrTx, provider: string, externalId: string): Promise<boolean> {
-  return (await connectionByExternalId(db, provider, externalId)) !== undefined;
 }
 
 /**

@@ -23,13 +23,13 @@ import {
 } from '../../../connectors';
 import { ConnectorError } from '../../../connectors/errors';
 import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connectors/types';
+import type { Services } from '../../app-services';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import type { StateSigner } from '../../auth/signed-state';
 import { firstAdminOfConnectedTenant, userForIntuitSignIn } from '../../auth/users';
 import { connectionByExternalId } from '../../db/queries/connection-lookup';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
-import type { Services } from '../../app-services';
-import { callbackUrl, type EnqueueSync, isKnownCompany } from '../../sync/connect-flow';
+import { callbackUrl, type EnqueueSync } from '../../sync/connect-flow';
 import { connectorCredentials, shortNameOf } from '../../sync/connections';
 import { PUBLIC, sessionPrincipal } from '../auth';
 import { escapeHtml, htmlPage } from './html-page';
@@ -266,14 +266,16 @@ export const connectRoutes =
       if (!identity.ok) return page(reply, c, identity.status, identity.title, identity.message);
       const { externalId, user } = identity;
       // Only a new tenant is named after the company: no API call when the company or the tenant is already known.
-      const newTenant = !boundTenant && !(await isKnownCompany(services.db, c.provider, externalId));
+      const known = boundTenant
+        ? undefined
+        : await connectionByExternalId(services.db, c.provider, externalId);
+      const newTenant = !boundTenant && !known;
       const companyName = newTenant ? await identity.displayName() : null;
       if (signIn && !user && !boundTenant && !newTenant) {
         // A provider that names no person, a signed-out browser, a company Duely already has: the consent proves a
         // role in the company's account, not a place in the team. Such a browser may restore a grant the provider
         // stopped honouring (reconnect needed), but never replace a working one (its role may see less) nor revive
         // a connection the team turned off.
-        const known = await connectionByExternalId(services.db, c.provider, externalId);
         if (known && known.status !== 'reconnect_needed') {
           return page(
             reply,
