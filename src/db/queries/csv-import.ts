@@ -113,15 +113,17 @@ export async function upsertCsvInvoices(
   now: Date,
   opts: { fresh?: boolean; wantIds?: boolean } = {},
 ): Promise<{ inserted: number; changedIds: string[] }> {
-  if (opts.fresh) {
-    await tx.execute(sql`
+  // Every staged invoice as an invoices row; a fresh tenant inserts it as is, a re-import upserts it.
+  const insertStaged = sql`
     insert into invoices (tenant_id, customer_id, external_id, number, issue_date, due_date, currency, total_minor,
                           balance_minor, status, paid_date, delivery, source_updated_at)
     select ${tenantId}::uuid, c.id, s.invoice_id, s.invoice_id, s.invoice_date, s.due_date, s.currency, s.amount_minor,
            case when s.paid_date is null then s.amount_minor else 0 end,
            case when s.paid_date is null then 'open' else 'paid' end,
            s.paid_date, s.delivery, ${now.toISOString()}::timestamptz
-    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id`);
+    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id`;
+  if (opts.fresh) {
+    await tx.execute(insertStaged);
     const [{ n } = { n: 0 }] = rowsOf<{ n: number }>(
       await tx.execute(sql`select count(*)::int as n from csv_stage`),
     );
@@ -135,13 +137,7 @@ export async function upsertCsvInvoices(
   // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query.
   const rows = rowsOf<{ id: string; inserted: boolean }>(
     await tx.execute(sql`
-    insert into invoices (tenant_id, customer_id, external_id, number, issue_date, due_date, currency, total_minor,
-                          balance_minor, status, paid_date, delivery, source_updated_at)
-    select ${tenantId}::uuid, c.id, s.invoice_id, s.invoice_id, s.invoice_date, s.due_date, s.currency, s.amount_minor,
-           case when s.paid_date is null then s.amount_minor else 0 end,
-           case when s.paid_date is null then 'open' else 'paid' end,
-           s.paid_date, s.delivery, ${now.toISOString()}::timestamptz
-    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
+    ${insertStaged}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, issue_date = excluded.issue_date, due_date = excluded.due_date,
       currency = excluded.currency, total_minor = excluded.total_minor, balance_minor = excluded.balance_minor,
