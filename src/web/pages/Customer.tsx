@@ -151,18 +151,7 @@ export function CustomerPage({ tenant, params }: PageProps) {
                     <td className="num">{formatMoney(p.amountMinor, p.currency)}</td>
                     <td className="num">{formatMoney(p.unappliedMinor, p.currency)}</td>
                     <td>
-                      {p.allocations.length === 0 ? (
-                        '—'
-                      ) : (
-                        <ul className="plain">
-                          {p.allocations.map((a) => (
-                            <li key={`${a.invoiceId}-${a.date}`}>
-                              <span className="mono">{invoiceLabel.get(a.invoiceId) ?? 'invoice'}</span>{' '}
-                              {formatMoney(a.amountMinor, p.currency)} on {formatDate(a.date)}
-                            </li>
-                          ))}
-                        </ul>
-                      )}
+                      <AppliedTo items={p.allocations} currency={p.currency} invoiceLabel={invoiceLabel} />
                     </td>
                   </tr>
                 ))}
@@ -207,18 +196,7 @@ export function CustomerPage({ tenant, params }: PageProps) {
                         : creditMemoState(c).label}
                     </td>
                     <td>
-                      {c.applications.length === 0 ? (
-                        '—'
-                      ) : (
-                        <ul className="plain">
-                          {c.applications.map((a) => (
-                            <li key={`${a.invoiceId}-${a.date}`}>
-                              <span className="mono">{invoiceLabel.get(a.invoiceId) ?? 'invoice'}</span>{' '}
-                              {formatMoney(a.amountMinor, c.currency)} on {formatDate(a.date)}
-                            </li>
-                          ))}
-                        </ul>
-                      )}
+                      <AppliedTo items={c.applications} currency={c.currency} invoiceLabel={invoiceLabel} />
                     </td>
                   </tr>
                 ))}
@@ -228,5 +206,25 @@ export function CustomerPage({ tenant, params }: PageProps) {
         </Card>
       ) : null}
     </>
+  );
+}
+
+/** Which invoices a payment or credit memo went to, how much and when (the "Applied to" column of both tables). */
+function AppliedTo(props: {
+  items: ReadonlyArray<{ invoiceId: string; amountMinor: number; date: string }>;
+  currency: string;
+  invoiceLabel: ReadonlyMap<string, string>;
+}) {
+  const { items, currency, invoiceLabel } = props;
+  if (items.length === 0) return '—';
+  return (
+    <ul className="plain">
+      {items.map((a) => (
+        <li key={`${a.invoiceId}-${a.date}`}>
+          <span className="mono">{invoiceLabel.get(a.invoiceId) ?? 'invoice'}</span>{' '}
+          {formatMoney(a.amountMinor, currency)} on {formatDate(a.date)}
+        </li>
+      ))}
+    </ul>
   );
 }
