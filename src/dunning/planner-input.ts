@@ -67,8 +67,11 @@ export async function loadPlannerInput(
   tenantId: string,
   config: DunningConfig,
   now: Date,
-  /** The customer's band from its 0–1 score, as the risk module draws it (model thresholds, tenant sensitivity). */
-  bandOf?: (riskScore: number) => RiskBand,
+  /**
+   * The customer's band from its 0–1 score, as the risk module draws it (customer cut-offs in expected days late,
+   * tenant sensitivity; RiskBands.bandsFor). Required: the planner has no cut-offs of its own.
+   */
+  bandOf: (riskScore: number) => RiskBand,
 ): Promise<PlannerInput> {
   const invRows = await openInvoicesWithBalance(db, tenantId);
   const customerIds = [...new Set(invRows.map((i) => i.customerId))];
@@ -123,7 +126,7 @@ export async function loadPlannerInput(
   const customerPreds: CustomerPrediction[] = risks.map((r) => ({
     customerId: r.customerId,
     riskScore: r.score / 100,
-    ...(bandOf ? { riskBand: bandOf(r.score / 100) } : {}),
+    riskBand: bandOf(r.score / 100),
     slowingAlert: r.slowingAlert,
   }));
 

@@ -58,9 +58,13 @@ export interface InvoicePrediction {
 
 export interface CustomerPrediction {
   customerId: string;
+  /** 0–1, as stored (customer_risk.score / 100); shown in snapshots, never re-cut here. */
   riskScore: number;
-  /** When absent, derived from riskScore (< 0.33 low, < 0.66 medium, else high). */
-  riskBand?: RiskBand;
+  /**
+   * The customer's band as the risk module cuts its score (expected days late, tenant sensitivity): the planner
+   * has no cut-offs of its own, so a score cannot be banded two ways.
+   */
+  riskBand: RiskBand;
   slowingAlert: boolean;
 }
 
@@ -542,9 +546,7 @@ function customerContext(
   l: Lookups,
 ): CustomerContext {
   const pred = l.customerPred.get(customer.id);
-  const riskBand = pred
-    ? (pred.riskBand ?? bandFromScore(pred.riskScore))
-    : worstBand(invoices, l.invoicePred);
+  const riskBand = pred ? pred.riskBand : worstBand(invoices, l.invoicePred);
   const slowingAlert = pred?.slowingAlert ?? false;
   const openByCurrency = new Map<string, number>();
   for (const inv of invoices) {
@@ -914,10 +916,6 @@ function todayIn(timeZone: string, l: Lookups): IsoDate {
     l.todayIn.set(timeZone, today);
   }
   return today;
-}
-
-function bandFromScore(score: number): RiskBand {
-  return score < 0.33 ? 'low' : score < 0.66 ? 'medium' : 'high';
 }
 
 /** Without a customer-level score, the customer is as risky as its riskiest scored invoice. */

@@ -1,10 +1,20 @@
 /**
- * The tenant's own history corrects the collection heads by how long an invoice has been overdue. The shipped
- * model learnt P(paid within 30 / 90 days | unpaid now) from ledgers where very old debt is rare, so it cannot
- * know how a given company's 180-day-old invoices end; the company's ledger can. Before scoring, every invoice
- * the ledger held at an earlier day in the same overdue bucket (and whose 30 or 90 days have since passed) is
- * scored as of that day; the bucket's log-odds offset makes the mean of the shifted probabilities match what
- * happened, shrunk toward no correction by PSEUDO_COUNT invoices. Only what was known before the as-of day is used.
+ * The tenant's own history sets the collection chances of overdue invoices by how long they have been overdue.
+ * The shipped model learnt P(paid within 30 / 90 days | unpaid now) from ledgers where very old debt is rare, so it
+ * cannot know how a given company's 180-day-old invoices end; the company's ledger can.
+ *
+ * Survival by days overdue: every invoice known before the as-of day is at risk from its first overdue day until it
+ * was paid (an event) or, still open, until the day before the as-of day (right-censored: it counts as exposure, not
+ * as a failure to pay). For a bucket's probe day s and a horizon h, the hazard over [s, s + h) is payments / invoice-
+ * days at risk there (the piecewise-constant Kaplan–Meier estimate, pooled over the window), and P(collected within h
+ * | unpaid at s) = 1 − exp(−h · hazard). That figure is weighed against a prior as n invoices against PRIOR_INVOICES,
+ * n = invoice-days / h: a bucket with a long history and no payment says ≈ 0, one with no history keeps the prior.
+ * The prior is the next younger bucket's figure (debt is assumed to be collected no faster as it ages, unless its own
+ * history says so) or the model's mean for the bucket where that is lower or the younger bucket has no figure.
+ *
+ * The model still tells invoices apart inside a bucket: past (invoice, probe day) pairs of the bucket are scored as
+ * of that day, and the bucket's log-odds offset makes the mean of their shifted probabilities equal the survival
+ * figure. Only what was known before the as-of day is used.
  */
 import type { FeatureQuery, LedgerIndex } from './features';
 import { featureMatrix } from './features';
@@ -22,8 +32,9 @@ export const OVERDUE_BUCKETS: { from: number; probes: number[] }[] = [
   { from: 180, probes: [180, 240, 300] },
   { from: 365, probes: [365, 450, 540, 730] },
 ];
-const PSEUDO_COUNT = 20;
-/** Samples scored per bucket and horizon at most (evenly thinned). */
+/** Weight of the model's view of a bucket's hazard, in invoices followed over the whole horizon. */
+export const PRIOR_INVOICES = 5;
+/** Samples scored per bucket at most (evenly thinned). */
 const MAX_PER_BUCKET = 1500;
 
 export function bucketOf(daysOverdue: number): number {
@@ -35,8 +46,89 @@ export function bucketOf(daysOverdue: number): number {
 export interface CollectionOffsets {
   /** offsets[bucket][horizon] in log-odds (0: no correction). */
   offsets: number[][];
-  /** Past invoices behind each offset. */
+  /**
+   * Evidence behind each offset: invoice-days at risk in the bucket's windows over the horizon, that is invoices
+   * followed over the whole horizon (averaged over the bucket's probe days).
+   */
   counts: number[][];
+  /** P(collected within the horizon | unpaid at the bucket's probe days): survival, shrunk toward the model. */
+  targets: number[][];
+}
+
+/**
+ * Payments and exposure by days overdue: `events[t]` invoices paid on their t-th day past due, `atRisk[t]` invoices
+ * still unpaid at the start of that day and observed on it (t ≥ 1; the last cell gathers everything older).
+ */
+export interface OverdueSurvival {
+  events: Float64Array;
+  atRisk: Float64Array;
+}
+
+const MAX_PROBE = Math.max(...OVERDUE_BUCKETS.flatMap((b) => b.probes));
+/** Days overdue tracked one by one: the last probe plus the longest horizon. */
+export const SURVIVAL_DAYS = MAX_PROBE + Math.max(...COLLECT_HORIZONS);
+
+/** The ledger's survival by days overdue as known at the start of `asOfDay` (payments on or after it unknown). */
+export function overdueSurvival(
+  history: readonly LedgerInvoice[],
+  index: LedgerIndex,
+  asOfDay: number,
+): OverdueSurvival {
+  const events = new Float64Array(SURVIVAL_DAYS + 1);
+  const diff = new Float64Array(SURVIVAL_DAYS + 2);
+  for (let i = 0; i < history.length; i++) {
+    if (index.issueOf[i]! >= asOfDay) continue;
+    const due = index.dueOf[i]!;
+    const paidKnown = history[i]!.paidDate !== null && index.paidOf[i]! < asOfDay;
+    // Last day overdue the invoice was seen unpaid at its start: its payment day, or (open) the day before asOfDay.
+    const last = paidKnown ? index.paidOf[i]! - due : asOfDay - 1 - due;
+    if (last < 1) continue;
+    const end = Math.min(last, SURVIVAL_DAYS);
+    diff[1]! += 1;
+    diff[end + 1]! -= 1;
+    if (paidKnown && last <= SURVIVAL_DAYS) events[last]! += 1;
+  }
+  const atRisk = new Float64Array(SURVIVAL_DAYS + 1);
+  let run = 0;
+  for (let t = 1; t <= SURVIVAL_DAYS; t++) {
+    run += diff[t]!;
+    atRisk[t] = run;
+  }
+  return { events, atRisk };
+}
+
+/**
+ * Events and invoice-days at risk over the window [s, s + h) of days overdue. Beyond SURVIVAL_DAYS nothing is
+ * tracked day by day: the window is moved back to end there (very old debt is read from the oldest tracked days).
+ */
+export function windowExposure(sv: OverdueSurvival, s: number, h: number): { events: number; exposure: number } {
+  const from = Math.max(1, Math.min(s, SURVIVAL_DAYS + 1 - h));
+  let events = 0;
+  let exposure = 0;
+  for (let t = from; t < from + h; t++) {
+    events += sv.events[t]!;
+    exposure += sv.atRisk[t]!;
+  }
+  return { events, exposure };
+}
+
+/**
+ * P(collected within h days | unpaid at s days overdue): from the window's pooled hazard, 1 − exp(−h · events /
+ * invoice-days), weighed against `priorP` as if the prior were `priorInvoices` more invoices followed over the whole
+ * window: (n · empirical + k · prior) / (n + k) with n = invoice-days / h. No exposure: the prior.
+ */
+export function collectionChance(
+  sv: OverdueSurvival,
+  s: number,
+  h: number,
+  priorP: number,
+  priorInvoices = PRIOR_INVOICES,
+): number {
+  const { events, exposure } = windowExposure(sv, s, h);
+  if (exposure <= 0) return priorP;
+  const empirical = 1 - Math.exp((-h * events) / exposure);
+  const n = exposure / h;
+  return (n * empirical + priorInvoices * priorP) / (n + priorInvoices);
 }
 
 const logit = (p: number) => {
@@ -73,78 +165,96 @@ export async function collectionOffsets(
   index: LedgerIndex,
   asOfDay: number,
 ): Promise<CollectionOffsets> {
-  // The ledger as it stood at the start of asOfDay (what ledgerAsOf returns), read from the index's day arrays: no
-  // copy of the ledger, and a query object only for the samples kept.
+  const sv = overdueSurvival(history, index, asOfDay);
+  // The model's side: every past (invoice, probe day) with the invoice still unpaid that day, read from the index's
+  // day arrays (the ledger as ledgerAsOf shows it: no copy, a query object only for the samples kept).
   const n = history.length;
-  /** Calls `visit(bucket, horizon, row, day, paid)` for every past (invoice, day) of every bucket and horizon. */
-  const each = (visit: (b: number, k: number, row: number, day: number, paid: 0 | 1) => void) => {
+  const each = (visit: (b: number, row: number, day: number, probe: number) => void) => {
     for (let i = 0; i < n; i++) {
       if (index.issueOf[i]! >= asOfDay) continue;
       const due = index.dueOf[i]!;
       const paid = history[i]!.paidDate !== null && index.paidOf[i]! < asOfDay ? index.paidOf[i]! : null;
-      for (let b = 0; b < OVERDUE_BUCKETS.length; b++) {
+      probes: for (let b = 0; b < OVERDUE_BUCKETS.length; b++) {
         for (const od of OVERDUE_BUCKETS[b]!.probes) {
           const day = due + od;
-          if (paid !== null && paid < day) break;
-          for (let k = 0; k < COLLECT_HORIZONS.length; k++) {
-            const h = COLLECT_HORIZONS[k]!;
-            if (day + h <= asOfDay) visit(b, k, i, day, paid !== null && paid < day + h ? 1 : 0);
-          }
+          // Unpaid at the start of `day`, and that day known.
+          if (day >= asOfDay || (paid !== null && paid <= day)) break probes;
+          visit(b, i, day, od);
         }
       }
     }
   };
   // Counted first, then every stride-th kept: a large ledger never materializes millions of samples.
-  const counts = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
-  each((b, k) => {
-    counts[b]![k]!++;
+  const counts = OVERDUE_BUCKETS.map(() => 0);
+  each((b) => {
+    counts[b]!++;
   });
-  const offsets = counts.map((g) => g.map(() => 0));
-  const thinned = counts.map((g) => g.map(() => [] as { q: FeatureQuery; paid: number }[]));
-  const seen = counts.map((g) => g.map(() => 0));
-  each((b, k, row, day, paid) => {
-    const n = counts[b]![k]!;
-    const j = seen[b]![k]!++;
+  const offsets = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
+  const evidence = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
+  const targets = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => Number.NaN));
+  const thinned = OVERDUE_BUCKETS.map(() => [] as { q: FeatureQuery; probe: number }[]);
+  const seen = OVERDUE_BUCKETS.map(() => 0);
+  each((b, row, day, probe) => {
+    const m = counts[b]!;
+    const j = seen[b]!++;
     // Keeps about MAX_PER_BUCKET evenly spaced samples: j is kept when it crosses a multiple of the stride.
-    if (
-      n <= MAX_PER_BUCKET ||
-      Math.floor((j * MAX_PER_BUCKET) / n) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / n)
-    ) {
+    if (m <= MAX_PER_BUCKET || Math.floor((j * MAX_PER_BUCKET) / m) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / m)) {
       // As ledgerAsOf shows it: a payment on or after asOfDay is not known yet.
       const r = history[row]!;
       const invoice = r.paidDate !== null && index.paidOf[row]! >= asOfDay ? { ...r, paidDate: null } : r;
-      thinned[b]![k]!.push({ q: { invoice, day }, paid });
+      thinned[b]!.push({ q: { invoice, day }, probe });
     }
   });
-  const all = thinned.flatMap((g) => g.flat());
-  if (all.length === 0) return { offsets, counts };
+  const all = thinned.flat();
+  if (all.length === 0) return { offsets, counts: evidence, targets };
   const X = featureMatrix(
     index,
     all.map((s) => s.q),
     model.manifest.priors,
   );
   const raw = await runModel(model.session, X, all.length);
-  if (!Number.isFinite(raw.pCollect[0])) return { offsets, counts };
-  let row = 0;
-  thinned.forEach((g, b) => {
-    g.forEach((samples, k) => {
-      if (samples.length === 0) return;
-      let mean = 0;
-      let paid = 0;
+  if (!Number.isFinite(raw.pCollect[0])) return { offsets, counts: evidence, targets };
+  let first = 0;
+  /** Per horizon, the figure of the nearest younger bucket that had samples. */
+  const younger = COLLECT_HORIZONS.map(() => Number.NaN);
+  thinned.forEach((samples, b) => {
+    if (samples.length === 0) return;
+    COLLECT_HORIZONS.forEach((h, k) => {
       const logits = new Float64Array(samples.length);
+      let mean = 0;
       for (let j = 0; j < samples.length; j++) {
-        const p = raw.pCollect[row * 2 + k]!;
+        const p = raw.pCollect[(first + j) * 2 + k]!;
         logits[j] = logit(p);
         mean += p;
-        paid += samples[j]!.paid;
-        row++;
       }
       mean /= samples.length;
-      const observed = (paid + PSEUDO_COUNT * mean) / (samples.length + PSEUDO_COUNT);
-      offsets[b]![k] = meanMatchingOffset(logits, observed);
+      // The prior: the next younger bucket's figure (debt is assumed collected no faster as it ages, unless this
+      // bucket's own history says otherwise), the model's mean where lower or where no younger bucket has one.
+      const prior = Number.isFinite(younger[k]!) ? Math.min(younger[k]!, mean) : mean;
+      // The survival figure at each sample's probe day (a handful of distinct days), averaged like the samples.
+      const byProbe = new Map<number, { p: number; invoices: number }>();
+      let target = 0;
+      let exposure = 0;
+      for (const { probe } of samples) {
+        let at = byProbe.get(probe);
+        if (at === undefined) {
+          at = {
+            p: collectionChance(sv, probe, h, prior),
+            invoices: windowExposure(sv, probe, h).exposure / h,
+          };
+          byProbe.set(probe, at);
+        }
+        target += at.p;
+        exposure += at.invoices;
+      }
+      targets[b]![k] = target / samples.length;
+      younger[k] = targets[b]![k]!;
+      evidence[b]![k] = exposure / samples.length;
+      offsets[b]![k] = meanMatchingOffset(logits, targets[b]![k]!);
     });
+    first += samples.length;
   });
-  return { offsets, counts };
+  return { offsets, counts: evidence, targets };
 }
 
 /** Applies the offsets to row i of pCollect (in place) for an invoice `daysOverdue` past due. */

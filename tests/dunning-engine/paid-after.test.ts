@@ -33,8 +33,15 @@ afterAll(async () => {
 const day = (d: Date, n: number) => new Date(d.getTime() + n * 86_400_000).toISOString().slice(0, 10);
 
 async function engagementOf(customer: string) {
-  const config = await loadDunningConfig(s.db, await tenantRow(s, tenantId));
-  const input = await loadPlannerInput(s.db, tenantId, config, clock.now());
+  const tenant = await tenantRow(s, tenantId);
+  const config = await loadDunningConfig(s.db, tenant);
+  const input = await loadPlannerInput(
+    s.db,
+    tenantId,
+    config,
+    clock.now(),
+    await s.risk.bandsFor(tenant, s.db),
+  );
   return (input.engagement as { customerId: string; paidAfter: boolean }[]).filter(
     (e) => e.customerId === customer,
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
-import { plan } from '../../src/dunning/planner';
+import { type CustomerPrediction, plan } from '../../src/dunning/planner';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import {
   customer,
@@ -315,6 +315,41 @@ describe('plan: segment-driven paths', () => {
     [7, 'medium', 0.1, true, 'high-risk:1:0 neutral'], // a slowing customer gets the high-risk path too
   ] as const)('%i days, %s risk, pLate %d, slowing %s → %s', (overdue, band, pLate, slowing, expected) => {
     expect(at(overdue, band, pLate, slowing)).toBe(expected);
+  });
+
+  it('takes the customer band as the risk module cut it: a score is never re-banded by cut-offs of its own', () => {
+    // Customer scores are expected days late / 90: 0.2 (18 days) is "medium" for the risk module, 0.5 "high".
+    // The planner follows the band it is given, whatever a probability-style 0.33/0.66 cut of the score would say.
+    const pathOf = (riskScore: number, riskBand: 'low' | 'medium' | 'high') => {
+      const inv = invoice('i', 'c', 7);
+      const r = plan(
+        input({
+          customers: [customer('c')],
+          invoices: [inv],
+          customerPredictions: [{ customerId: 'c', riskScore, riskBand, slowingAlert: false }],
+          invoicePredictions: [prediction('i', 0.1, 0, inv.dueDate, 'low')],
+        }),
+      );
+      return r.messages[0]?.stepKey.split(':')[0];
+    };
+    expect(pathOf(0.2, 'medium')).toBe('standard');
+    expect(pathOf(0.5, 'high')).toBe('high-risk');
+    expect(pathOf(0.9, 'low')).toBe('reliable');
+    expect(pathOf(0.05, 'high')).toBe('high-risk');
+    // Without a customer score the riskiest scored invoice decides.
+    const inv = invoice('i', 'c', 7);
+    const noScore = plan(
+      input({
+        customers: [customer('c')],
+        invoices: [inv],
+        invoicePredictions: [prediction('i', 0.9, 10, inv.dueDate, 'high')],
+      }),
+    );
+    expect(noScore.messages[0]?.stepKey.split(':')[0]).toBe('high-risk');
+    // A customer prediction must carry its band.
+    // @ts-expect-error riskBand is required
+    const missing: CustomerPrediction = { customerId: 'c', riskScore: 0.5, slowingAlert: false };
+    expect(missing.riskScore).toBe(0.5);
   });
 
   it('repeats the last step until the limit, then stops', () => {

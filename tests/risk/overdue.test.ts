@@ -3,7 +3,16 @@
  * given that it is unpaid now. Old debt must not be forecast into next week, and bands must tell debts apart.
  */
 import { describe, expect, it } from 'vitest';
-import { meanMatchingOffset } from '../../src/risk/collection-calibration';
+import {
+  collectionChance,
+  collectionOffsets,
+  meanMatchingOffset,
+  OVERDUE_BUCKETS,
+  overdueSurvival,
+  PRIOR_INVOICES,
+} from '../../src/risk/collection-calibration';
+import { ModelRegistry } from '../../src/risk/model-registry';
+import { createRng } from '../../src/risk/rng';
 import { dayNumber, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
 import { loadModel, writeModel } from '../../src/risk/model-store';
 import { survivalQuantile, toForecast } from '../../src/risk/risk-model';
@@ -149,5 +158,132 @@ describe('meanMatchingOffset', () => {
     const naive = Math.log(0.05 / 0.95) - Math.log(0.6 / 0.4);
     expect(1 / (1 + Math.exp(-(9 + naive)))).toBeGreaterThan(0.9);
     expect(meanMatchingOffset(Float64Array.from([0, 0]), 0.5)).toBeCloseTo(0, 6);
+  });
+});
+
+describe('overdue survival from the ledger (right-censored)', () => {
+  const asOfDay = dayNumber('2024-03-01');
+  const inv = (id: string, due: number, paid: number | null): LedgerInvoice => ({
+    customerId: 'C',
+    invoiceId: id,
+    invoiceDate: isoFromDay(due - 30),
+    dueDate: isoFromDay(due),
+    currency: 'USD',
+    amountMinor: 10_000,
+    paidDate: paid === null ? null : isoFromDay(paid),
+    delivery: 'email',
+    country: null,
+  });
+
+  it('an open invoice adds days at risk but no payment; a later payment is not known yet', () => {
+    const due = asOfDay - 20;
+    const ledger = [
+      inv('paid10', due, due + 10), // paid on its 10th day overdue
+      inv('open5', asOfDay - 5, null), // seen unpaid on overdue days 1..4
+      inv('onTime', due, due - 1), // never overdue
+      inv('paidLater', asOfDay - 3, asOfDay + 4), // paid after the as-of day: open then, seen on days 1..2
+    ];
+    const sv = overdueSurvival(ledger, buildLedgerIndex(ledger), asOfDay);
+    expect([...sv.atRisk.slice(1, 12)]).toEqual([3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0]);
+    expect(sv.events[10]).toBe(1);
+    expect(sv.events.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
+  it('shrinks toward the prior only by how little exposure there is', () => {
+    const empty = { events: new Float64Array(1000), atRisk: new Float64Array(1000) };
+    expect(collectionChance(empty, 200, 90, 0.6)).toBe(0.6); // no history: the prior
+    // 100 invoices followed over the window, none paid: the prior keeps k / (n + k) of its weight.
+    const none = { events: new Float64Array(1000), atRisk: new Float64Array(1000).fill(100) };
+    expect(collectionChance(none, 200, 90, 0.6)).toBeCloseTo((PRIOR_INVOICES * 0.6) / (100 + PRIOR_INVOICES), 9);
+    expect(collectionChance(none, 200, 90, 0.6, 0)).toBe(0);
+    // One payment a day out of 100 at risk: 1 − exp(−0.9) over 90 days, whatever a weak prior says.
+    const some = { events: new Float64Array(1000).fill(1), atRisk: new Float64Array(1000).fill(100) };
+    expect(collectionChance(some, 200, 90, 0.6, 0)).toBeCloseTo(1 - Math.exp(-0.9), 9);
+    expect(Math.abs(collectionChance(some, 200, 90, 0) - (1 - Math.exp(-0.9)))).toBeLessThan(0.04);
+  });
+});
+
+/**
+ * A synthetic company plus 30 slow customers whose invoices fell due 40 to 590 days before the as-of day. In one
+ * ledger the slow customers pay within 80 days overdue or never (nothing more than 180 days overdue was ever
+ * collected); in the other their payments spread over two and a half years (log-uniform days overdue: a hazard
+ * that falls with age, so old debt is still collected now and then, less often the older it is).
+ */
+function oldDebtLedger(oldDebtCollected: boolean): LedgerInvoice[] {
+  const asOfDay = dayNumber('2024-03-01');
+  const rng = createRng(oldDebtCollected ? 11 : 12);
+  const base = syntheticLedger({ customers: 40, invoicesPerCustomer: 30, seed: 3, start: '2023-01-01', days: 420 });
+  const slow: LedgerInvoice[] = [];
+  for (let c = 0; c < 30; c++) {
+    for (let k = 0; k < 12; k++) {
+      const due = asOfDay - 40 - k * 50 - c;
+      const late = oldDebtCollected
+        ? Math.floor(Math.exp(rng() * Math.log(900)))
+        : rng() < 0.4
+          ? 20 + Math.floor(rng() * 60)
+          : null;
+      const paid = late === null || due + late >= asOfDay ? null : due + late;
+      slow.push({
+        customerId: `SLOW${c}`,
+        invoiceId: `S${c}-${k}`,
+        invoiceDate: isoFromDay(due - 30),
+        dueDate: isoFromDay(due),
+        currency: 'USD',
+        amountMinor: 20_000,
+        paidDate: paid === null ? null : isoFromDay(paid),
+        delivery: 'email',
+        country: null,
+      });
+    }
+  }
+  return [...base, ...slow];
+}
+
+describe('collection of old debt follows the ledger’s own survival history', () => {
+  const asOf = new Date('2024-03-01T00:00:00Z');
+  const asOfDay = dayNumber('2024-03-01');
+  const registry = new ModelRegistry();
+
+  async function scoredOld(ledger: LedgerInvoice[]) {
+    const open = ledger.filter((r) => r.customerId.startsWith('SLOW') && r.paidDate === null);
+    const scores = await scoreInvoices(await registry.default(), ledger, open.map((r) => r.invoiceId), asOf);
+    const due = new Map(ledger.map((r) => [r.invoiceId, dayNumber(r.dueDate)]));
+    return scores.map((s) => ({ ...s, overdue: asOfDay - due.get(s.invoiceId)! }));
+  }
+
+  it('nothing over 180 days overdue was ever collected: P(collected within 90 days) ≈ 0 and no date inside 13 weeks', async () => {
+    const old = (await scoredOld(oldDebtLedger(false))).filter((s) => s.overdue > 180);
+    expect(old.length).toBeGreaterThan(100);
+    for (const s of old) {
+      expect(s.pCollect90!).toBeLessThan(0.02);
+      expect(dayNumber(s.payDateP10) - asOfDay).toBeGreaterThan(91);
+      expect(s.riskBand).toBe('high');
+    }
+  });
+
+  it('where old debt does get collected, it keeps a positive chance, falling with age where the data are', async () => {
+    const ledger = oldDebtLedger(true);
+    const scores = await scoredOld(ledger);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const old = scores.filter((s) => s.overdue > 180 && s.overdue < 365);
+    expect(old.length).toBeGreaterThan(20);
+    // Log-uniform payments: P(paid within 90 more days | unpaid at 180–365 days) is about 0.15–0.35.
+    expect(mean(old.map((s) => s.pCollect90!))).toBeGreaterThan(0.1);
+    expect(mean(old.map((s) => s.pCollect90!))).toBeLessThan(0.45);
+    // The bucket figures (the mean every bucket's scores are matched to) fall with days overdue.
+    const model = await registry.default();
+    const { targets, counts } = await collectionOffsets(model, ledger, buildLedgerIndex(ledger), asOfDay);
+    const withData = OVERDUE_BUCKETS.map((_, b) => b).filter((b) => counts[b]![1]! >= 20);
+    expect(withData.length).toBeGreaterThanOrEqual(5);
+    for (let j = 1; j < withData.length; j++) {
+      for (const k of [0, 1]) {
+        expect(targets[withData[j]!]![k]!).toBeLessThanOrEqual(targets[withData[j - 1]!]![k]! + 1e-9);
+      }
+    }
+    // Nothing collected after 180 days in the other ledger: the same buckets say ≈ 0 there.
+    const never = oldDebtLedger(false);
+    const other = await collectionOffsets(model, never, buildLedgerIndex(never), asOfDay);
+    expect(other.targets[4]![1]!).toBeLessThan(0.02);
+    expect(targets[4]![1]!).toBeGreaterThan(0.1);
   });
 });
