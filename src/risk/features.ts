@@ -44,6 +44,7 @@ export const FEATURE_NAMES = [
   'delivery_adjusted_days_late',
   'base_remaining',
   'base_remaining_adjusted',
+  'habit_mode_offset',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -64,6 +65,12 @@ export interface FeaturePriors {
    * code then falls back to `daysLate`.
    */
   daysLateByDelivery?: [number, number, number];
+  /**
+   * Days late by delivery code within a customer (fixed-effects contrast; only differences matter): what a
+   * customer's invoices sent one way say about an invoice sent another way. Absent in older manifests: the
+   * population means `daysLateByDelivery` serve instead.
+   */
+  deliveryShift?: [number, number, number];
 }
 export const DEFAULT_PRIORS: FeaturePriors = { lateRate: 0.35, daysToPay: 30, daysLate: 0, strength: 4 };
 
@@ -309,6 +316,45 @@ function trimmedMeanOf(values: Float64Array, n: number): number {
   return s / (n - 2 * cut);
 }
 
+/** Half-width of the pay-date window the mode is centred on (the ±3-day share the product reports). */
+const MODE_HALF_WIDTH = 3;
+/** Share of the habit window the mode's week must hold beyond the median's (chosen on the selection weeks). */
+const MODE_GAIN = 0.05;
+
+/**
+ * Centre of the 7-day window holding the most of the first n values (a "shorth" mode), the one nearest the median
+ * among equally full windows: where a customer pays in bursts (a weekly payment run), the date most often hit
+ * within ±3 days, which the median between two bursts is not. Reads the n values `medianOf` just sorted into
+ * scratch (no second sort on the scoring path). On the selection weeks of the SAP ledger, due date + this mode put
+ * 79.8 % of warm customers' invoices within ±3 days (+ median: 77.7 %) at a slightly lower MAE; on the IBM sample
+ * it does worse and the model leaves it out (`modeShift` 0).
+ */
+function modeOfSorted(n: number, median: number): number {
+  let best = 0;
+  let centre = median;
+  let distance = Infinity;
+  for (let i = 0, j = 0; i < n; i++) {
+    const lo = sortScratch[i]!;
+    while (j < n && sortScratch[j]! <= lo + 2 * MODE_HALF_WIDTH) j++;
+    // Values i..j-1 fit in a window starting at lo; every centre in [last - 3, lo + 3] holds exactly them.
+    const count = j - i;
+    if (count < best) continue;
+    const c = Math.min(Math.max(median, sortScratch[j - 1]! - MODE_HALF_WIDTH), lo + MODE_HALF_WIDTH);
+    const d = Math.abs(c - median);
+    if (count > best || d < distance) {
+      best = count;
+      centre = c;
+      distance = d;
+    }
+  }
+  // The median unless the mode's window clearly holds more (by a twentieth of the history, at least one invoice):
+  // a payer spread evenly keeps the median, which the mode would only make noisier.
+  const m = Math.round(median);
+  let atMedian = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(sortScratch[i]! - m) <= MODE_HALF_WIDTH) atMedian++;
+  return best - atMedian >= Math.max(1, MODE_GAIN * n) ? centre : median;
+}
+
 /** Median of the first n values (insertion sort into scratch; n <= its length). */
 function medianOf(values: Float64Array, n: number): number {
   for (let i = 0; i < n; i++) {
@@ -394,6 +440,7 @@ export function writeFeatures(
   /** Recent settled invoices' days late, each minus its delivery's population mean (newest first). */
   let adjusted = 0;
   const byDelivery = priors.daysLateByDelivery;
+  const shift = priors.deliveryShift ?? byDelivery;
   const delivery = deliveryCode(invoice.delivery);
   if (h) {
     issued = countBefore(h.issueDay, day);
@@ -420,7 +467,7 @@ export function writeFeatures(
       scanned++;
       if (adjusted < ADJUSTED_WINDOW)
         adjustedDaysLate[adjusted++] =
-          h.paidDaysLate[i]! - (byDelivery ? byDelivery[h.paidDelivery[i]!]! : priors.daysLate);
+          h.paidDaysLate[i]! - (shift ? shift[h.paidDelivery[i]!]! : priors.daysLate);
       if (h.paidDelivery[i] !== delivery) continue;
       sameDaysLate[same++] = h.paidDaysLate[i]!;
       if (h.paidDaysLate[i]! > 0) sameLate++;
@@ -505,6 +552,9 @@ export function writeFeatures(
   // The customer's habit relative to the terms: due date plus their recent median days late (the prior for a
   // new customer). It is the baseline the pay-date heads correct, so term length never has to be learned.
   v[F.habit_days_late] = habit ? medianOf(habitDaysLate, habit) : daysLate;
+  // How far the habit window's most crowded week lies from its median (0 for an even payer or a new customer):
+  // the model may move its P50 date by it (`modeShift`). Read now, while scratch holds the sorted habit window.
+  v[F.habit_mode_offset] = habit ? modeOfSorted(habit, v[F.habit_days_late]!) - v[F.habit_days_late]! : 0;
   v[F.same_delivery_days_late] = same ? medianOf(sameDaysLate, same) : v[F.habit_days_late]!;
   // Shrunk toward the customer's own late rate (itself shrunk toward the population's).
   v[F.same_delivery_late_rate] = (sameLate + strength * v[F.late_rate]!) / (same + strength);
@@ -512,9 +562,11 @@ export function writeFeatures(
   // The customer's level relative to the population, measured on all their recent invoices whatever the delivery
   // (each against its own delivery's mean), put back on the scored invoice's delivery: a customer who just went
   // paperless keeps their level without waiting for new email-invoice history.
-  v[F.delivery_adjusted_days_late] =
-    (byDelivery ? byDelivery[delivery]! : priors.daysLate) +
-    (adjusted ? trimmedMeanOf(adjustedDaysLate, adjusted) : 0);
+  v[F.delivery_adjusted_days_late] = adjusted
+    ? (shift ? shift[delivery]! : priors.daysLate) + trimmedMeanOf(adjustedDaysLate, adjusted)
+    : byDelivery
+      ? byDelivery[delivery]!
+      : priors.daysLate;
   const usualLate = same >= SAME_DELIVERY_MIN ? v[F.same_delivery_days_late]! : v[F.habit_days_late]!;
   v[F.base_remaining] = Math.max(0, due + usualLate - day);
   // The same baseline from the delivery-adjusted level; the model mixes the two (`baseMix`, chosen per ledger).

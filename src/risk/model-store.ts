@@ -51,6 +51,8 @@ export interface ModelManifest {
     payDateShrink?: number;
     /** Weight of the delivery-adjusted pay-date baseline (base_remaining_adjusted) against base_remaining. */
     baseMix?: number;
+    /** Weight of the mode offset added to the P50 pay date (0: the median date). */
+    modeShift?: number;
     lambda: number;
     blend: number;
     /** History depth (settled invoices) at which model and heuristic weigh the same (0: model only). */
@@ -104,6 +106,7 @@ export function writeModel(
       intervalWidening: trained.intervalWidening,
       payDateShrink: trained.payDateShrink,
       baseMix: model.baseMix,
+      modeShift: model.modeShift ?? 0,
       lambda: model.logistic.lambda,
       blend: model.blend,
       historyK: model.historyK,

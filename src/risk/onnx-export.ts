@@ -123,6 +123,11 @@ export const ONNX_OUTPUTS = {
 } as const;
 
 const selector = (column: number) => Array.from({ length: FEATURE_COUNT }, (_, j) => (j === column ? 1 : 0));
+/** Adds `modeShift` times the mode offset to the P50 column only (one non-zero product: exact in float32). */
+const modeShiftSelector = (shift: number) =>
+  Array.from({ length: FEATURE_COUNT * 3 }, (_, k) =>
+    Math.floor(k / 3) === F.habit_mode_offset && k % 3 === 1 ? shift : 0,
+  );
 const baseSelector = (mix: number) =>
   Array.from({ length: FEATURE_COUNT }, (_, j) =>
     j === F.base_remaining ? 1 - mix : j === F.base_remaining_adjusted ? mix : 0,
@@ -130,6 +135,7 @@ const baseSelector = (mix: number) =>
 
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
   const { coef, mean, scale, intercept } = model.logistic;
+  const modeShift = model.modeShift ?? 0;
   const weights = coef.map((c, j) => c / scale[j]!);
   const bias = intercept - coef.reduce((s, c, j) => s + (c * mean[j]!) / scale[j]!, 0);
   const node = (opType: string, input: string[], output: string[]) => ({
@@ -164,6 +170,7 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       tensor('history_k_eps', [1], [model.historyK + HISTORY_EPS]),
       // Mixes the two baseline columns (weights 0, 0.5 or 1: each product is exact in float32, the rest are 0).
       tensor('base_selector', [FEATURE_COUNT, 1], baseSelector(model.baseMix)),
+      ...(modeShift ? [tensor('mode_shift_selector', [FEATURE_COUNT, 3], modeShiftSelector(modeShift))] : []),
     ],
     node: [
       node('MatMul', [ONNX_INPUT, 'lr_weights'], ['lr_matmul']),
@@ -195,7 +202,13 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       node('Sigmoid', ['p_calibrated_logit'], [ONNX_OUTPUTS.pLate]),
       treeEnsembleNode('remaining_correction', ONNX_INPUT, 'remaining_correction', model.quantiles),
       node('MatMul', [ONNX_INPUT, 'base_selector'], ['base_remaining']),
-      node('Add', ['base_remaining', 'remaining_correction'], [ONNX_OUTPUTS.remaining]),
+      ...(modeShift
+        ? [
+            node('Add', ['base_remaining', 'remaining_correction'], ['remaining_unshifted']),
+            node('MatMul', [ONNX_INPUT, 'mode_shift_selector'], ['mode_shift']),
+            node('Add', ['remaining_unshifted', 'mode_shift'], [ONNX_OUTPUTS.remaining]),
+          ]
+        : [node('Add', ['base_remaining', 'remaining_correction'], [ONNX_OUTPUTS.remaining])]),
       // One target per collection head; a Sigmoid node, since post_transform=LOGISTIC is ignored by onnxruntime.
       treeEnsembleNode('collect_logit', ONNX_INPUT, 'collect_logit', model.collect),
       node('Sigmoid', ['collect_logit'], [ONNX_OUTPUTS.pCollect]),

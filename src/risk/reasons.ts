@@ -44,6 +44,7 @@ const TOPIC: Record<FeatureName, Topic> = {
   delivery_adjusted_days_late: 'history',
   base_remaining: 'history',
   base_remaining_adjusted: 'history',
+  habit_mode_offset: 'history',
 };
 
 const TOPICS = [...new Set(Object.values(TOPIC))];

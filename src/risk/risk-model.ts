@@ -27,6 +27,13 @@ export interface RiskModel {
    * the delivery-adjusted trimmed mean and one with heavy tails by the median habit.
    */
   baseMix: number;
+  /**
+   * Weight of `habit_mode_offset` added to the P50 pay date (0, 0.5 or 1; absent = 0): moves the date from the
+   * median toward the customer's busiest payment week, which puts more invoices within ±3 days where customers pay
+   * in bursts. Chosen on the validation slice, only when it cuts the misses by a larger fraction than it adds to
+   * the mean absolute error.
+   */
+  modeShift?: number;
   /** Weight of the logistic probability in p_late; the rest is the boosted one (chosen on validation). */
   blend: number;
   /**
@@ -90,6 +97,7 @@ export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPre
   const pLateLogistic = new Float64Array(n);
   const remaining = new Float64Array(n * 3);
   const pCollect = new Float64Array(n * 2);
+  const modeShift = model.modeShift ?? 0;
   for (let i = 0; i < n; i++) {
     pLateLogistic[i] = sigmoid(lr[i]!);
     const pModel = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
@@ -97,6 +105,7 @@ export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPre
     pLate[i] = calibrate(w * pModel + (1 - w) * X[i * d + F.late_rate]!, model.calibration);
     const base = baselineOf(X, i, model.baseMix);
     for (let k = 0; k < 3; k++) remaining[i * 3 + k] = base + qs[k]![i]!;
+    if (modeShift) remaining[i * 3 + 1]! += modeShift * X[i * d + F.habit_mode_offset]!;
     for (let k = 0; k < 2; k++) pCollect[i * 2 + k] = sigmoid(cs[k]![i]!);
   }
   return { pLate, pLateLogistic, remaining, pCollect };
@@ -138,7 +147,8 @@ export function survivalQuantile(p30: number, p90: number, q: number): number {
  * before that day, and an invoice already past due is late with certainty. For an overdue invoice the question is
  * when (and whether) it will still be collected: where the collection heads say payment within 30 days is
  * unlikely, each quantile comes from their survival curve instead of the pay-date heads (which learnt only from
- * invoices that were eventually paid). Quantiles are sorted so the interval is never inverted.
+ * invoices that were eventually paid). The interval spans the lowest to the highest of the three, so it is never
+ * inverted and always holds the P50 date.
  */
 export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: number): Forecast {
   const p30 = raw.pCollect[i * 2]!;
@@ -152,7 +162,10 @@ export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: 
     const fromSurvival = overdue && hasCollect && p30 < level;
     return Math.max(0, Math.round(fromSurvival ? Math.max(v, survivalQuantile(p30, p90, level)) : v));
   });
-  q.sort((a, b) => a - b);
+  // The P50 date stands (the mode shift may move it past a quantile head); the interval spans all three.
+  const lowest = Math.min(q[0]!, q[1]!, q[2]!);
+  q[2] = Math.max(q[0]!, q[1]!, q[2]!);
+  q[0] = lowest;
   const payDay = day + q[1]!;
   return {
     pLate: overdue ? 1 : raw.pLate[i]!,

@@ -106,7 +106,52 @@ export function priorsFrom(invoices: readonly LedgerInvoice[]): FeaturePriors {
     daysLate: dl / n,
     strength: DEFAULT_PRIORS.strength,
     daysLateByDelivery: byDelivery as [number, number, number],
+    deliveryShift: deliveryShiftOf(settled, byDelivery),
   };
+}
+
+/** Backfitting rounds for the delivery shift: enough for the within-customer contrasts to settle. */
+const SHIFT_ROUNDS = 50;
+
+/**
+ * Days late by delivery code *within* a customer: the two-way fixed-effects fit days_late = customer + shift[code]
+ * by backfitting, started from the population means by code. Only customers who received invoices both ways move
+ * the shift away from its start, so a code nobody switched to or from keeps the population figure. The population
+ * contrast mixes in who chooses paperless (on the IBM sample email invoices are paid 2.5 days earlier across
+ * customers, but 6.5 days earlier by the same customer after switching); a customer's history is put on the
+ * scored invoice's delivery with the within-customer contrast.
+ */
+function deliveryShiftOf(
+  settled: readonly LedgerInvoice[],
+  start: readonly number[],
+): [number, number, number] {
+  const customerIndex = new Map<string, number>();
+  const customer = Int32Array.from(settled, (r) => {
+    let c = customerIndex.get(r.customerId);
+    if (c === undefined) {
+      c = customerIndex.size;
+      customerIndex.set(r.customerId, c);
+    }
+    return c;
+  });
+  const code = Uint8Array.from(settled, (r) => deliveryCode(r.delivery));
+  const late = Float64Array.from(settled, (r) => dayNumber(r.paidDate!) - dayNumber(r.dueDate));
+  const shift = Float64Array.from(start);
+  const level = new Float64Array(customerIndex.size);
+  const count = new Float64Array(customerIndex.size);
+  for (let i = 0; i < settled.length; i++) count[customer[i]!]!++;
+  const sum = new Float64Array(3);
+  const byCode = new Float64Array(3);
+  for (let i = 0; i < settled.length; i++) byCode[code[i]!]!++;
+  for (let round = 0; round < SHIFT_ROUNDS; round++) {
+    level.fill(0);
+    for (let i = 0; i < settled.length; i++) level[customer[i]!]! += late[i]! - shift[code[i]!]!;
+    for (let c = 0; c < level.length; c++) level[c]! /= count[c]!;
+    sum.fill(0);
+    for (let i = 0; i < settled.length; i++) sum[code[i]!]! += late[i]! - level[customer[i]!]!;
+    for (let k = 0; k < 3; k++) if (byCode[k]! > 0) shift[k] = sum[k]! / byCode[k]!;
+  }
+  return Array.from(shift, (v) => Math.round(v * 1e4) / 1e4) as [number, number, number];
 }
 
 /** Ages (days since issue) at which an unpaid invoice becomes a collection sample: up to two years overdue. */

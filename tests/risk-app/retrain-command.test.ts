@@ -14,11 +14,11 @@ import { formatRetrain, predictionRows } from '../../src/risk/cli-commands';
 import { buildLedgerIndex } from '../../src/risk/features';
 import { heuristicPredict } from '../../src/risk/heuristic';
 import { dayNumber } from '../../src/risk/ledger';
-import { scoreInvoices } from '../../src/risk/score';
 import { MODEL_FILE, writeModel } from '../../src/risk/model-store';
+import { scoreInvoices } from '../../src/risk/score';
 import { activeModel, loadLedger, openAsOf, retrainTenant } from '../../src/risk/service';
-import { trainRiskModel } from '../../src/risk/train';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
+import { trainRiskModel } from '../../src/risk/train';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { createTestServices } from '../helpers/services';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const rows = syntheticLedger({
     customers: 40,
     invoicesPerCustomer: 25,
-    seed: 21,
+    seed: 23,
     start: '2012-12-01',
     days: 420,
     snapshot: NOW,
@@ -56,8 +56,12 @@ describe('model retrain for a tenant', () => {
     expect(text).toMatch(/challenger\s+current\s+heuristic/);
     expect(text).toMatch(/Pay-date MAE \(days\)/);
     const m = first.comparison!.metrics!;
-    // On this ledger the challenger does not beat the heuristic's log-loss on the slice: it is kept as rejected.
-    expect(m.challenger.logLoss.value).toBeGreaterThanOrEqual(m.heuristic.logLoss.value);
+    // On this ledger the challenger does not beat the heuristic on both log-loss and pay-date MAE on the slice: it
+    // is kept as rejected.
+    expect(
+      m.challenger.logLoss.value >= m.heuristic.logLoss.value ||
+        m.challenger.payDateMae.value > m.heuristic.payDateMae.value,
+    ).toBe(true);
     expect(first.promoted).toBe(false);
     expect(text).toContain('not promoted');
     expect(first.reason).toMatch(/heuristic/);

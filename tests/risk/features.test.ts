@@ -4,7 +4,7 @@ import { dayNumber, type LedgerInvoice } from '../../src/risk/ledger';
 import { exportOnnx } from '../../src/risk/onnx-export';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import { trainRiskModel } from '../../src/risk/train';
-import { labelledInvoices, ledgerAsOf, samplesOf } from '../../src/risk/training-set';
+import { labelledInvoices, ledgerAsOf, priorsFrom, samplesOf } from '../../src/risk/training-set';
 
 const inv = (
   id: string,
@@ -80,6 +80,72 @@ describe('point-in-time features', () => {
     const y = row(history, { ...history[5]!, delivery: 'print' }, '2024-06-20');
     expect(y[F.same_delivery_days_late]).toBe(20);
     expect(y[F.base_remaining]).toBe(30 + 20);
+  });
+
+  it('offsets the P50 date to a bursty payer’s busiest week, not an even payer’s', () => {
+    // Invoices on the first of each month, due 30 days later, paid `late` days after the due date.
+    const paidLate = (lates: number[], customerId: string) =>
+      lates.map((late, k) => {
+        const issue = dayNumber('2024-01-01') + 31 * k;
+        const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+        return inv(
+          `${customerId}${k}`,
+          iso(issue),
+          iso(issue + 30),
+          iso(issue + 30 + late),
+          10_000,
+          customerId,
+        );
+      });
+    const scored = (customerId: string) =>
+      inv(`${customerId}-new`, '2024-12-01', '2024-12-31', null, 10_000, customerId);
+    // Median 10.5 falls between two bursts; the 7-day window [13, 19] holds four payments, the median's three.
+    const bursty = [...paidLate([0, 1, 2, 8, 13, 14, 15, 16], 'B'), scored('B')];
+    const b = row(bursty, bursty[8]!, '2024-12-01');
+    expect(b[F.habit_days_late]).toBe(10.5);
+    expect(b[F.habit_mode_offset]).toBe(13 - 10.5); // the nearest centre to the median holding all four
+    // An even payer: no window holds more than the median's.
+    const even = [...paidLate([0, 2, 4, 6, 8, 10, 12, 14], 'E'), scored('E')];
+    expect(row(even, even[8]!, '2024-12-01')[F.habit_mode_offset]).toBe(0);
+    // A new customer has no habit to shift.
+    expect(row([scored('N')], scored('N'), '2024-12-01')[F.habit_mode_offset]).toBe(0);
+  });
+
+  it('measures the delivery shift within customers, not across them (priors)', () => {
+    const sent = (
+      id: string,
+      customerId: string,
+      delivery: 'email' | 'print',
+      late: number,
+      month: number,
+    ) => {
+      const issue = dayNumber('2024-01-01') + 31 * month;
+      const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+      return {
+        ...inv(id, iso(issue), iso(issue + 30), iso(issue + 30 + late), 10_000, customerId),
+        delivery,
+      };
+    };
+    const rows = [
+      // A went paperless and pays 10 days sooner since; B (email) and C (paper) pay on the day.
+      ...[0, 1, 2].map((m) => sent(`a${m}`, 'A', 'print', 20, m)),
+      ...[3, 4, 5].map((m) => sent(`a${m}`, 'A', 'email', 10, m)),
+      ...[0, 1, 2].map((m) => sent(`b${m}`, 'B', 'email', 0, m)),
+      ...[0, 1, 2].map((m) => sent(`c${m}`, 'C', 'print', 0, m)),
+    ];
+    const priors = priorsFrom(rows);
+    const [, emailMean, printMean] = priors.daysLateByDelivery!;
+    expect(emailMean - printMean).toBeCloseTo(5 - 10, 6); // across customers: who chose paper
+    const [, email, print] = priors.deliveryShift!;
+    expect(email - print).toBeCloseTo(-10, 2); // the same customer, either way
+    // A's paper history, read for a new email invoice, says 10 days late.
+    const next = { ...inv('a6', '2024-07-01', '2024-07-31', null, 10_000, 'A'), delivery: 'email' as const };
+    const x = featureMatrix(
+      buildLedgerIndex(rows.slice(0, 3)),
+      [{ invoice: next, day: dayNumber('2024-07-01') }],
+      priors,
+    );
+    expect(x[F.delivery_adjusted_days_late]).toBeCloseTo(10, 2);
   });
 
   it('reads the delivery-adjusted level from every recent invoice, each against its own delivery’s population mean', () => {

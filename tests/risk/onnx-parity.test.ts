@@ -1,10 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildLedgerIndex, FEATURE_COUNT, featureMatrix } from '../../src/risk/features';
+import { buildLedgerIndex, F, FEATURE_COUNT, featureMatrix } from '../../src/risk/features';
+import { dayNumber } from '../../src/risk/ledger';
 import { exportOnnx } from '../../src/risk/onnx-export';
 import { predictRaw } from '../../src/risk/risk-model';
 import { runModel } from '../../src/risk/score';
-import { dayNumber } from '../../src/risk/ledger';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import { trainRiskModel } from '../../src/risk/train';
 import { collectSamplesOf, samplesOf } from '../../src/risk/training-set';
@@ -12,13 +12,15 @@ import { CUTOFF, trainedModel } from './fixtures';
 
 describe('ONNX export', () => {
   it.each([
-    ['as trained', undefined, undefined],
-    ['with the history-depth fallback on', 3, undefined],
-    ['with the pay-date baseline half delivery-adjusted', undefined, 0.5],
-    ['with the delivery-adjusted pay-date baseline', undefined, 1],
+    ['as trained', undefined, undefined, undefined],
+    ['with the history-depth fallback on', 3, undefined, undefined],
+    ['with the pay-date baseline half delivery-adjusted', undefined, 0.5, undefined],
+    ['with the delivery-adjusted pay-date baseline', undefined, 1, undefined],
+    ['with the P50 date moved halfway to the mode', undefined, undefined, 0.5],
+    ['with the P50 date moved to the mode', undefined, 1, 1],
   ])(
     'agrees with the TypeScript model to 1e-6 on probabilities (and float32 rounding on days), %s',
-    async (_name, k, mix) => {
+    async (_name, k, mix, shift) => {
       // A ledger with some debt that is never collected, so both collection heads grow trees.
       const rows = syntheticLedger({
         customers: 40,
@@ -33,6 +35,7 @@ describe('ONNX export', () => {
         ...trained,
         ...(k === undefined ? {} : { historyK: k }),
         ...(mix === undefined ? {} : { baseMix: mix }),
+        ...(shift === undefined ? {} : { modeShift: shift }),
       };
       const session = await ort.InferenceSession.create(exportOnnx(model));
       const samples = [
@@ -42,6 +45,12 @@ describe('ONNX export', () => {
       const X = featureMatrix(buildLedgerIndex(rows), samples, model.priors);
       const n = samples.length;
       const ts = predictRaw(model, X, n);
+      if (shift !== undefined) {
+        // The shift only shows where customers have a mode away from their median.
+        let moved = 0;
+        for (let i = 0; i < n; i++) if (X[i * FEATURE_COUNT + F.habit_mode_offset] !== 0) moved++;
+        expect(moved).toBeGreaterThan(50);
+      }
       const onnx = await runModel(session, X, n);
       let maxP = 0;
       let maxDays = 0;
