@@ -4,7 +4,9 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
 import { dunningSendBatches, dunningTasks } from '../../src/db/schema';
+import { createDunning } from '../../src/dunning';
 import { batchKey, sendDue } from '../../src/dunning/send-batch';
 import { IDEMPOTENCY_WINDOW_MS, SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
@@ -272,5 +274,37 @@ describe('batch sending: stored before the call, the same members and key on eve
     }
     expect(standIn.deliveries).toHaveLength(due.length);
     expect(standIn.requests.every((r) => !r.batch)).toBe(true);
+  });
+
+  it('MAIL_BATCH (off by default) decides whether the send job batches; an open batch is finished either way', async () => {
+    const base = {
+      NODE_ENV: 'test',
+      DATA_DIR: '/tmp',
+      APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+    };
+    expect(loadConfig(base).MAIL_BATCH).toBe(false);
+    expect(loadConfig({ ...base, MAIL_BATCH: 'true' }).MAIL_BATCH).toBe(true);
+    const module = (on: boolean) =>
+      createDunning({ ...env.s, mailer: env.transport, config: { ...env.s.config, MAIL_BATCH: on } });
+    let due = await dueReminders();
+    await module(false).send(due[0]!.id);
+    expect(env.standIn.requests.map((r) => Boolean(r.batch))).toEqual([false]);
+    due = await dueReminders();
+    await module(true).send(due[0]!.id);
+    expect(env.standIn.requests.map((r) => Boolean(r.batch))).toEqual([true]);
+    // Switched off while a batch is open: its members' jobs still finish it as stored, never one by one.
+    due = await dueReminders();
+    await expect(
+      sendDue(env.s, due[0]!.id, {
+        ...opts(),
+        afterBatchWritten: () => {
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    env.clock.advance(SENDING_LEASE_MS + 1_000);
+    for (const m of due) await module(false).send(m.id);
+    expect(env.standIn.requests.map((r) => Boolean(r.batch))).toEqual([true]);
+    for (const m of due) expect((await rowOf(env.s, m.id)).status).toBe('sent');
   });
 });
