@@ -76,6 +76,10 @@ const benches: Bench[] = [
   { name: 'quickbooks-fetch', file: 'quickbooks.ts', args: (n) => [`${n ?? 100_000}`] },
   // Planning and rendering reminders, and the rate Resend actually takes them at (bench/dunning.ts).
   { name: 'dunning', file: 'dunning.ts', args: (n) => [`${n ?? 10_000}`] },
+  // The send path's own rate (claim, render, locked re-check, store, call, record) one per message and in stored
+  // batches, against Resend's ceiling of 2 requests/s × messages per request (bench/dunning-send.ts).
+  { name: 'dunning-send', file: 'dunning-send.ts', args: (n) => ['pglite', `${n ?? 300}`, '1'] },
+  { name: 'dunning-send', file: 'dunning-send.ts', args: (n) => ['postgres', `${n ?? 300}`, '1'] },
   // Reminder render vs renderToStaticMarkup of the same tree (bench/render.ts, interleaved in one process).
   { name: 'render', file: 'render.ts', args: (n) => [`${n ?? 2_000}`] },
   // `duely help` vs bare node, as child processes (bench/cli-help.ts).

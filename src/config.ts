@@ -59,6 +59,16 @@ export const coreEnvSchema = z.object({
    * messages wait. Bounds what a tenant can make Duely send, whatever its ledger or manual recipients say.
    */
   MAIL_DAILY_CAP: z.coerce.number().int().min(1).default(1000),
+  /**
+   * Send due messages through Resend's POST /emails/batch (up to 100 per request: 200 emails/s at the default 2
+   * requests/s instead of 2) with the batch stored before the call and the same key on every retry
+   * (src/dunning/send-batch.ts). Off by default: one request per message.
+   */
+  MAIL_BATCH: z
+    .string()
+    .trim()
+    .default('false')
+    .transform((v) => ['true', 'on', '1'].includes(v.toLowerCase())),
   MAIL_FROM: optionalString.refine(
     (v) => v === undefined || !/[\p{Cc}\u2028\u2029]/u.test(v),
     'must be one line (no control characters)',

@@ -14,7 +14,7 @@ import { applySendingSwitches, goLiveStatus } from './go-live';
 import { resolveInvoicePdfLink } from './invoice-pdf-link';
 import { ensurePayLinks } from './payment-details';
 import type { DunningDeps } from './ports';
-import { sendMessage } from './send-message';
+import { sendDue } from './send-batch';
 import { sweepStaleMessages } from './send-sweep';
 import { effectiveSender } from './sender-settings';
 import { sendingToday } from './sending-today';
@@ -33,7 +33,8 @@ export function createDunning(deps: DunningDeps) {
     plan: bind(planTenant),
     /** Plans the tenant inside the caller's transaction (a settings change and its re-plan commit together). */
     planIn: bind(planTenantIn),
-    send: bind(sendMessage),
+    /** One message, or (MAIL_BATCH) the due messages in one stored batch; a batch member resumes its batch. */
+    send: bind(sendDue),
     sweep: bind(sweepStaleMessages),
     approve: bind(approveMessage),
     skip: bind(skipMessage),

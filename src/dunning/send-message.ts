@@ -24,6 +24,7 @@
  *    — check") and is never re-sent blind, nor recorded as cancelled or failed.
  */
 import { randomUUID } from 'node:crypto';
+import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
 import { releaseSteps } from '../db/queries/dunning-plan';
 import {
@@ -46,26 +47,27 @@ import {
 } from '../db/queries/dunning-send';
 import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Infra } from '../infra';
-import type { DunningDeps } from './ports';
+import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS } from '../mail/resend';
+import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
-import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
-import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS } from '../mail/resend';
+import type { DunningDeps } from './ports';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
-import { advisoryXactLock } from '../db/advisory-lock';
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
   | { outcome: 'skipped' | 'held' | 'deferred' | 'unconfirmed'; code: string; reason: string }
   /** Another worker owns the message; a job was scheduled for when its lease ends. */
   | { outcome: 'busy'; until: Date }
+  /** A member of a stored batch: it is only ever sent with that batch (send-batch.ts resumes it). */
+  | { outcome: 'batched'; batchId: string }
   | { outcome: 'noop'; status: string | null };
 
 export interface SendOptions {
@@ -88,7 +90,7 @@ export function mailTransportFor(deps: Pick<Infra, 'mailer'>): MailTransport | n
   return deps.mailer;
 }
 
-const HOLD_RETRY_MS = 60 * 60_000;
+export const HOLD_RETRY_MS = 60 * 60_000;
 /** Bound on one provider call; the invoices' locks are held this long at most. */
 export const PROVIDER_TIMEOUT_MS = RESEND_TIMEOUT_MS;
 /**
@@ -103,14 +105,14 @@ export const IN_CALL_ATTEMPTS = 3;
 /** Provider attempts before a message is given up ('failed', or 'unconfirmed' when one may have got through). */
 export const MAX_PROVIDER_ATTEMPTS = 8;
 /** Back-off when handing a message back to the queue after a transient failure. */
-const RETRY_BASE_MS = 30_000;
-const RETRY_MAX_MS = 30 * 60_000;
-const EARLY_TOLERANCE_MS = 60_000;
+export const RETRY_BASE_MS = 30_000;
+export const RETRY_MAX_MS = 30 * 60_000;
+export const EARLY_TOLERANCE_MS = 60_000;
 /** Resend keeps idempotency keys for 24 hours; stay well inside that. */
 export const IDEMPOTENCY_WINDOW_MS = 23 * 3_600_000;
 
 type Row = typeof dunningMessages.$inferSelect;
-type Step = { kind: 'done'; result: SendOutcome } | { kind: 'send'; row: Row };
+export type Step = { kind: 'done'; result: SendOutcome } | { kind: 'send'; row: Row };
 type Attempt = { kind: 'done'; result: SendOutcome } | { kind: 'retry'; waitMs: number; error: string };
 
 export async function sendMessage(
@@ -180,11 +182,19 @@ export async function sendMessage(
  * queued → sending with this owner, after deciding the message may be attempted at all: not before its time, not
  * while another owner's lease runs, not past the provider's key window when an earlier attempt is in doubt.
  */
-async function claim(services: DunningDeps, tx: Tx, id: string, owner: string, now: Date): Promise<Step> {
+export async function claim(
+  services: DunningDeps,
+  tx: Tx,
+  id: string,
+  owner: string,
+  now: Date,
+): Promise<Step> {
   const row = await lockMessage(tx, id);
   if (!row) return done({ outcome: 'noop', status: null });
   if (row.status !== 'queued' && row.status !== 'sending')
     return done({ outcome: 'noop', status: row.status });
+  // Bound to a stored batch: sending it alone (under its own key) could deliver it a second time.
+  if (row.batchId) return done({ outcome: 'batched', batchId: row.batchId });
   if (row.status === 'sending' && row.leaseOwner !== owner && row.leaseUntil && row.leaseUntil > now) {
     // Someone is working on it: not our job to finish, but a job must exist for when their lease ends.
     await enqueueSend(services, tx, id, row.leaseUntil, `lease:${row.leaseUntil.toISOString()}`);
@@ -236,7 +246,7 @@ async function claim(services: DunningDeps, tx: Tx, id: string, owner: string, n
  * provider's idempotency (same key, same body) holds however late a retry runs. Rendering reads the database, so it
  * happens here, outside the attempt's transaction (PGlite has a single connection).
  */
-async function renderOnce(services: DunningDeps, row: Row): Promise<Row> {
+export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> {
   if (row.renderedAsOf && row.subject !== null && row.html !== null && row.text !== null) return row;
   const tenant = await tenantRow(services.db, row.tenantId);
   const customer = await customerRow(services.db, row.customerId);
@@ -375,12 +385,34 @@ async function attempt(
     }
   }
   await opts.afterProviderCall?.(providerId);
+  await markSent(
+    tx,
+    row,
+    tenant,
+    customer,
+    providerId,
+    now,
+    transport ? 'Sent through Resend' : 'Stored in the local outbox (no RESEND_API_KEY)',
+  );
+  return done({ outcome: 'sent', providerId });
+}
+
+/** The provider accepted the message: the row says so, and a final notice opens its call task. */
+export async function markSent(
+  tx: Tx,
+  row: Row,
+  tenant: typeof tenants.$inferSelect,
+  customer: typeof customers.$inferSelect,
+  providerId: string,
+  now: Date,
+  statusReason: string,
+): Promise<void> {
   await setMessage(tx, row.id, {
     status: 'sent',
     providerId,
     sentAt: now,
     statusCode: 'ok',
-    statusReason: transport ? 'Sent through Resend' : 'Stored in the local outbox (no RESEND_API_KEY)',
+    statusReason,
     error: null,
     ...released,
     updatedAt: now,
@@ -400,12 +432,11 @@ async function attempt(
       dueOn: addDays(today, 7),
     });
   }
-  return done({ outcome: 'sent', providerId });
 }
 
-const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
+export const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
 
-function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {
+export function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {
   return { kind: 'done', result };
 }
 
@@ -440,7 +471,7 @@ async function handBack(
   });
 }
 
-async function failed(
+export async function failed(
   tx: Tx,
   id: string,
   now: Date,
@@ -459,7 +490,7 @@ async function failed(
 }
 
 /** May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. */
-async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise<SendOutcome> {
+export async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise<SendOutcome> {
   await setMessage(tx, row.id, {
     status: 'unconfirmed',
     statusCode: 'send_unknown',
@@ -484,7 +515,7 @@ async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise
   return { outcome: 'unconfirmed', code: 'send_unknown', reason };
 }
 
-type Recheck =
+export type Recheck =
   | { kind: 'stop'; decision: SuppressionDecision }
   | {
       kind: 'send';
@@ -497,7 +528,7 @@ type Recheck =
  * The pre-send re-check, inside the attempt's transaction: the customer's row, then the invoices' rows, locked FOR
  * SHARE (in that order, the order the sync writes them) until the transaction ends.
  */
-async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date): Promise<Recheck> {
+export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date): Promise<Recheck> {
   const tenant = await tenantRow(tx, row.tenantId);
   const customer = await shareLockCustomer(tx, row.customerId);
   if (!tenant || !customer)
@@ -647,7 +678,7 @@ function skip(code: string, reason: string): SuppressionDecision {
   return { action: 'skip', code: code as SuppressionDecision['code'], reason, replan: false };
 }
 
-async function record(
+export async function record(
   services: DunningDeps,
   tx: Tx,
   row: Row,

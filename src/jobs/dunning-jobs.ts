@@ -19,7 +19,12 @@ export const sweepSendsJob = defineJob({
   queue: { policy: 'singleton', retryLimit: 1 },
   handler: async (_data, services) => {
     const r = await services.dunning.sweep();
-    return { takenOver: r.takenOver.length, requeued: r.requeued.length };
+    return {
+      takenOver: r.takenOver.length,
+      requeued: r.requeued.length,
+      batchesResumed: r.batchesResumed.length,
+      batchesUnconfirmed: r.batchesUnconfirmed.length,
+    };
   },
 });
 

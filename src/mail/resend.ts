@@ -104,6 +104,43 @@ export class ResendTransport implements BatchMailTransport {
     return out;
   }
 
+  /**
+   * POST /emails/batch, one attempt, under the caller's key (src/dunning/send-batch.ts stores members and key before
+   * the first call). Strict validation: Resend sends the batch only if every email is valid
+   * (https://resend.com/changelog/batch-validation-modes), so an answer is all or nothing. A 200 whose ids do not
+   * match the members one to one was accepted but cannot be matched by position: 'batch_length_mismatch',
+   * not retryable, may have been accepted.
+   */
+  async sendBatchAttempt(
+    msgs: OutboundEmail[],
+    opts: SendAttemptOptions & { idempotencyKey: string },
+  ): Promise<{ providerId: string }[]> {
+    if (msgs.length === 0 || msgs.length > RESEND_BATCH_LIMIT)
+      throw new MailSendError(`a batch holds 1 to ${RESEND_BATCH_LIMIT} emails`, 'batch_size', null, false);
+    for (const msg of msgs) refuseUnsafeHeaders(msg);
+    const data = await this.attempt(
+      (signal) =>
+        this.resend.batch.send(msgs.map(toResend), {
+          idempotencyKey: opts.idempotencyKey,
+          batchValidation: 'strict',
+          signal,
+        }),
+      opts.signal,
+    );
+    const ids = Array.isArray(data?.data) ? data.data.map((d) => d?.id) : [];
+    if (ids.length !== msgs.length || ids.some((id) => typeof id !== 'string' || id === '')) {
+      throw new MailSendError(
+        `batch answered with ${ids.length} ids for ${msgs.length} emails`,
+        'batch_length_mismatch',
+        200,
+        false,
+        undefined,
+        true,
+      );
+    }
+    return ids.map((id) => ({ providerId: id as string }));
+  }
+
   // resend-node resolves to {data, error, headers} and never throws on HTTP errors: the error branch is classified.
   private async withRetry<T>(call: (signal: AbortSignal) => Promise<SdkResult<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

@@ -66,6 +66,20 @@ export interface BatchMailTransport extends MailTransport {
   readonly maxBatchSize: number;
   /** All or nothing; provider ids in input order. */
   sendBatch(msgs: OutboundEmail[]): Promise<{ providerId: string }[]>;
+  /**
+   * ONE batch request (at most maxBatchSize emails) under the caller's idempotency key, strict validation (the
+   * provider accepts all or none), bounded like `send`. The caller stores the members and the key before the first
+   * call and retries with exactly the same ones (src/dunning/send-batch.ts). Provider ids in input order; an answer
+   * whose ids do not match the members one to one throws code 'batch_length_mismatch' (accepted, not mappable).
+   */
+  sendBatchAttempt(
+    msgs: OutboundEmail[],
+    opts: SendAttemptOptions & { idempotencyKey: string },
+  ): Promise<{ providerId: string }[]>;
+}
+
+export function isBatchTransport(t: MailTransport | null | undefined): t is BatchMailTransport {
+  return typeof (t as Partial<BatchMailTransport> | null | undefined)?.sendBatchAttempt === 'function';
 }
 
 /** A failed send, classified so the job layer knows whether to try again and when. */

@@ -15,9 +15,9 @@ import {
 } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
-import { ResendTransport } from '../../src/mail/resend';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
+import { ResendTransport } from '../../src/mail/resend';
 import { approveAll, messagesOf } from '../dunning-engine/fixtures';
 import {
   balanceOf,

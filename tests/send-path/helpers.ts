@@ -1,10 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
-import { dunningMessages, dunningTasks } from '../../src/db/schema';
+import { dunningMessages, dunningSendBatches, dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { ResendTransport } from '../../src/mail/resend';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
+import { ResendTransport } from '../../src/mail/resend';
 import type { Services } from '../../src/services';
 import { approveAll, importLedger, messagesOf, setup } from '../dunning-engine/fixtures';
 import { ResendStandIn } from './resend-stand-in';
@@ -38,6 +38,7 @@ export async function freshPlan(env: SendPathEnv) {
   await importLedger(s);
   await s.db.delete(dunningTasks).where(eq(dunningTasks.tenantId, tenantId));
   await s.db.delete(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
+  await s.db.delete(dunningSendBatches);
   await s.db.execute(sql`delete from pgboss.job where name like 'dunning-%'`);
   await planTenant(s, tenantId);
   // Day one: the test ledger's old debt is a catch-up a reviewer approves before anything is queued.

@@ -5,22 +5,27 @@
  * message is checked: no payer emailed after the payment committed, no second copy, nothing lost or stuck, and
  * the message log agrees with what the provider delivered.
  *
+ * The same rounds run twice: one request per message (sendMessage), and through stored batches (sendDue with
+ * batching on, random batch sizes: members of one request race payments on each other's invoices, and a retry
+ * must carry the same members and key).
+ *
  * RACE_ROUNDS sets the rounds (default 6, ~120 interleavings); `npm run test:races` runs 50 (> 1,000).
  * RACE_SEED replays a run: a failure prints the round's seed.
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../connectors/money';
-import { disputes } from '../../src/db/schema';
-import { importHistoryCsv } from '../../src/sync/csv-import';
-import { csv } from '../helpers/csv';
+import { disputes, dunningSendBatches } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { MailSendError, type MailTransport } from '../../src/mail/transport';
-import { sendMessage } from '../../src/dunning/send-message';
 import { seededRng } from '../../src/dunning/seeded-rng';
+import { sendDue } from '../../src/dunning/send-batch';
+import { sendMessage } from '../../src/dunning/send-message';
+import { type BatchMailTransport, MailSendError } from '../../src/mail/transport';
+import { importHistoryCsv } from '../../src/sync/csv-import';
 import { approveAll, giveEmails, ledgerRows, messagesOf } from '../dunning-engine/fixtures';
-import type { Fault } from './resend-stand-in';
+import { csv } from '../helpers/csv';
 import { balanceOf, type SendPathEnv, sendPathEnv, settle, waitingJobs } from './helpers';
+import type { Fault } from './resend-stand-in';
 
 const ROUNDS = Number(process.env.RACE_ROUNDS ?? 6);
 const SEED = process.env.RACE_SEED ?? `races-${Date.now()}`;
@@ -98,30 +103,48 @@ interface Call {
   outcome: 'ok' | 'not_accepted' | 'in_doubt';
 }
 
-async function round(seed: string): Promise<number> {
+async function round(seed: string, batched: boolean): Promise<number> {
   const rng = seededRng(seed);
   const { s, clock, tenantId, standIn } = env;
   const calls = new Map<string, Call[]>();
-  const transport: MailTransport = {
-    async send(msg, opts) {
-      const c: Call = { start: performance.now(), outcome: 'in_doubt' };
-      calls.set(msg.id, [...(calls.get(msg.id) ?? []), c]);
-      try {
-        const r = await env.transport.send(msg, opts);
-        c.outcome = 'ok';
-        return r;
-      } catch (err) {
-        if (err instanceof MailSendError && !err.mayHaveBeenAccepted) c.outcome = 'not_accepted';
-        throw err;
-      }
-    },
+  /** One call's record, shared by every message it carried. */
+  async function recorded<T>(ids: string[], call: () => Promise<T>): Promise<T> {
+    const c: Call = { start: performance.now(), outcome: 'in_doubt' };
+    for (const id of ids) calls.set(id, [...(calls.get(id) ?? []), c]);
+    try {
+      const r = await call();
+      c.outcome = 'ok';
+      return r;
+    } catch (err) {
+      if (err instanceof MailSendError && !err.mayHaveBeenAccepted) c.outcome = 'not_accepted';
+      throw err;
+    }
+  }
+  const transport: BatchMailTransport = {
+    maxBatchSize: 100,
+    send: (msg, opts) => recorded([msg.id], () => env.transport.send(msg, opts)),
+    sendBatch: (msgs) =>
+      recorded(
+        msgs.map((m) => m.id),
+        () => env.transport.sendBatch(msgs),
+      ),
+    sendBatchAttempt: (msgs, opts) =>
+      recorded(
+        msgs.map((m) => m.id),
+        () => env.transport.sendBatchAttempt(msgs, opts),
+      ),
   };
+  const send = (id: string, sleep: (ms: number) => Promise<void>) =>
+    batched
+      ? sendDue(s, id, { transport, batching: true, batchSize: pick(rng, [2, 3, 5, 8, 100]), sleep })
+      : sendMessage(s, id, { transport, sleep });
   await s.db.execute(sql`delete from disputes`);
   await s.db.execute(sql`
     update invoices i set balance_minor = b.balance_minor, status = b.status, paid_date = b.paid_date
     from race_invoices b where b.id = i.id`);
   await s.db.execute(sql`delete from dunning_tasks`);
   await s.db.execute(sql`delete from dunning_messages`);
+  await s.db.delete(dunningSendBatches);
   await s.db.execute(sql`delete from pgboss.job where name like 'dunning-%'`);
   // A request the last round's client gave up on (timeout) may still be delivering: let it land before the reset.
   await standIn.idle();
@@ -165,11 +188,8 @@ async function round(seed: string): Promise<number> {
       racers.push(
         (async () => {
           await delay(sendDelay);
-          return sendMessage(s, m.id, {
-            transport,
-            sleep: async (ms) => {
-              await delay(Math.min(ms, 3));
-            },
+          return send(m.id, async (ms) => {
+            await delay(Math.min(ms, 3));
           });
         })(),
       );
@@ -181,8 +201,19 @@ async function round(seed: string): Promise<number> {
   }
   await Promise.all(racers);
 
-  // Between jobs: nothing owned by nobody, nothing queued without a job.
+  // Between jobs: nothing owned by nobody, nothing queued without a job. A batch's members wait in 'sending' for
+  // their batch, which is open, owned by nobody and has a job.
+  const openBatches = new Map(
+    (await s.db.select().from(dunningSendBatches)).filter((b) => b.status === 'open').map((b) => [b.id, b]),
+  );
   for (const m of await messagesOf(s, tenantId)) {
+    if (m.status === 'sending' && m.batchId) {
+      const b = openBatches.get(m.batchId);
+      expect(b, `${m.id} sending in a closed batch`).toBeDefined();
+      expect(b!.leaseOwner, `${m.id}'s batch still owned`).toBeNull();
+      expect(await waitingJobs(s, b!.memberIds[0]!), `${m.id}'s batch has no job`).toBeGreaterThan(0);
+      continue;
+    }
     expect(m.status, `${m.id} left sending`).not.toBe('sending');
     if (m.status === 'queued')
       expect(await waitingJobs(s, m.id), `${m.id} queued without a job`).toBeGreaterThan(0);
@@ -199,7 +230,7 @@ async function round(seed: string): Promise<number> {
     for (const m of open) {
       const t = Math.max(clock.now().getTime(), m.sendAt.getTime());
       if (t > clock.now().getTime()) clock.set(new Date(t));
-      await sendMessage(s, m.id, { transport, sleep: async () => {} });
+      await send(m.id, async () => {});
     }
   }
 
@@ -250,7 +281,7 @@ describe('seeded payment/amend/dispute/send races against a faulty provider', ()
     for (let i = 0; i < ROUNDS; i++) {
       const seed = `${SEED}/${i}`;
       try {
-        interleavings += await round(seed);
+        interleavings += await round(seed, false);
       } catch (err) {
         console.error(`race failed: replay with RACE_SEED=${SEED} (round ${i}, seed ${seed})`);
         throw err;
@@ -258,5 +289,29 @@ describe('seeded payment/amend/dispute/send races against a faulty provider', ()
     }
     console.log(`races: ${interleavings} interleavings over ${ROUNDS} rounds, seed ${SEED}`, stats);
     expect(interleavings).toBeGreaterThanOrEqual(ROUNDS);
+  }, 1_800_000);
+
+  it(`${ROUNDS} rounds through stored batches: the same guarantees, and every retry the same members and key`, async () => {
+    let interleavings = 0;
+    for (const k of Object.keys(stats)) stats[k] = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      const seed = `${SEED}/batch/${i}`;
+      try {
+        interleavings += await round(seed, true);
+        // A key always carried the same members in the same order.
+        const byKey = new Map<string, string>();
+        for (const r of env.standIn.requests.filter((q) => q.batch)) {
+          const members = JSON.stringify(r.batch);
+          expect(byKey.get(r.key) ?? members, `${r.key} sent with other members`).toBe(members);
+          byKey.set(r.key, members);
+        }
+        stats.batchRequests = (stats.batchRequests ?? 0) + byKey.size;
+      } catch (err) {
+        console.error(`race failed: replay with RACE_SEED=${SEED} (batch round ${i}, seed ${seed})`);
+        throw err;
+      }
+    }
+    console.log(`races (batched): ${interleavings} interleavings over ${ROUNDS} rounds, seed ${SEED}`, stats);
+    expect(stats.batchRequests).toBeGreaterThan(0);
   }, 1_800_000);
 });

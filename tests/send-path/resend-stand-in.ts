@@ -14,7 +14,9 @@ export type Fault =
   | { kind: '5xx'; status?: number; accepted?: boolean }
   | { kind: 'slow'; ms: number }
   | { kind: 'drop-before' }
-  | { kind: 'drop-after' };
+  | { kind: 'drop-after' }
+  /** Batch only: accepted (all delivered), but the 200 lists `ids` ids (fewer or more than the emails). */
+  | { kind: 'short'; ids: number };
 
 export interface Delivery {
   id: string;
@@ -34,13 +36,15 @@ export class ResendStandIn {
   readonly requests: {
     key: string;
     messageId: string | undefined;
+    /** POST /emails/batch: the members' message ids in body order. */
+    batch?: string[];
     receivedAt: number;
     fault: Fault['kind'];
   }[] = [];
   /** Faults for the next requests, in order; then `faultFor` (default: answer normally). */
   readonly queue: Fault[] = [];
   faultFor: (key: string) => Fault = () => ({ kind: 'ok' });
-  private readonly keys = new Map<string, { hash: string; id: string; at: number }>();
+  private readonly keys = new Map<string, { hash: string; id: string; at: number; ids?: string[] }>();
   private readonly inFlight = new Set<string>();
   private server!: Server;
   private seq = 0;
@@ -100,6 +104,8 @@ export class ResendStandIn {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
+    if (req.method === 'POST' && req.url === '/emails/batch')
+      return this.handleBatch(req, res, raw, receivedAt);
     if (req.method !== 'POST' || req.url !== '/emails')
       return json(res, 404, { name: 'not_found', message: 'no' });
     const body = JSON.parse(raw) as {
@@ -135,6 +141,109 @@ export class ResendStandIn {
     if (key) this.inFlight.add(key);
     try {
       await this.process(req, res, raw, body, key, messageId, receivedAt, fault);
+    } finally {
+      if (key) this.inFlight.delete(key);
+    }
+  }
+
+  /**
+   * POST /emails/batch as Resend documents it: strict validation (all or nothing), the Idempotency-Key on the whole
+   * request (same key + same body → the first answer's ids, nothing sent again; another body → 409), `{data:[{id}]}`
+   * in body order. Faults as for /emails, plus 'short' (accepted, but the answer lists a different number of ids).
+   */
+  private async handleBatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    receivedAt: number,
+  ): Promise<void> {
+    const body = JSON.parse(raw) as BatchBody;
+    const key = String(req.headers['idempotency-key'] ?? '');
+    const ids = body.map((e) => e.tags?.find((t) => t.name === 'message_id')?.value ?? '');
+    const fault = this.queue.shift() ?? this.faultFor(key);
+    this.requests.push({ key, messageId: undefined, batch: ids, receivedAt, fault: fault.kind });
+    if (req.headers['x-batch-validation'] !== 'strict') {
+      return json(res, 400, { statusCode: 400, name: 'validation_error', message: 'stand-in: strict only' });
+    }
+    if (fault.kind === '429') {
+      return json(
+        res,
+        429,
+        { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
+        { 'retry-after': String(fault.retryAfterSeconds) },
+      );
+    }
+    if (fault.kind === 'drop-before') {
+      req.socket.destroy();
+      return;
+    }
+    if (key && this.inFlight.has(key)) {
+      return json(res, 409, {
+        statusCode: 409,
+        name: 'concurrent_idempotent_requests',
+        message: 'Same idempotency key used while original request is still in progress.',
+      });
+    }
+    if (key) this.inFlight.add(key);
+    try {
+      if (fault.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
+      if (fault.kind === '5xx' && !fault.accepted) {
+        return json(res, fault.status ?? 500, {
+          statusCode: fault.status ?? 500,
+          name: 'internal_server_error',
+          message: 'Unexpected error',
+        });
+      }
+      if (body.length === 0 || body.length > 100) {
+        return json(res, 422, { statusCode: 422, name: 'validation_error', message: '1 to 100 emails' });
+      }
+      const hash = createHash('sha256').update(raw).digest('hex');
+      const now = this.now();
+      let known = key ? this.keys.get(key) : undefined;
+      if (known && now - known.at > KEY_TTL_MS) {
+        this.keys.delete(key);
+        known = undefined;
+      }
+      let out: string[];
+      if (known) {
+        if (known.hash !== hash) {
+          return json(res, 409, {
+            statusCode: 409,
+            name: 'invalid_idempotent_request',
+            message: 'Same idempotency key used with a different request payload.',
+          });
+        }
+        out = known.ids ?? [known.id];
+      } else {
+        out = body.map(() => `re_${++this.seq}`);
+        if (key) this.keys.set(key, { hash, id: out[0]!, at: now, ids: out });
+        for (const [i, e] of body.entries()) {
+          this.deliveries.push({
+            id: out[i]!,
+            key,
+            messageId: ids[i] || undefined,
+            to: e.to,
+            subject: e.subject,
+            text: e.text,
+            receivedAt,
+          });
+        }
+      }
+      if (fault.kind === 'drop-after') {
+        req.socket.destroy();
+        return;
+      }
+      if (fault.kind === '5xx') {
+        return json(res, fault.status ?? 500, {
+          statusCode: fault.status ?? 500,
+          name: 'internal_server_error',
+          message: 'Unexpected error',
+        });
+      }
+      const listed = fault.kind === 'short' ? out.slice(0, fault.ids) : out;
+      while (listed.length < (fault.kind === 'short' ? fault.ids : 0))
+        listed.push(`re_extra_${listed.length}`);
+      return json(res, 200, { data: listed.map((id) => ({ id })) });
     } finally {
       if (key) this.inFlight.delete(key);
     }
@@ -203,6 +312,8 @@ export class ResendStandIn {
     return json(res, 200, { id });
   }
 }
+
+type BatchBody = { to: string[]; subject: string; text: string; tags?: { name: string; value: string }[] }[];
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   // No keep-alive: a dropped connection is then always a fresh one, which the client never retries on its own.

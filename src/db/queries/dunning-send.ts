@@ -12,6 +12,7 @@ import {
   dunningMessageEvents,
   dunningMessages,
   dunningOverrides,
+  dunningSendBatches,
   promisesToPay,
   tenants,
 } from '../schema';
@@ -20,7 +21,11 @@ import { uuidArray } from '../sql-arrays';
 /** 'sending' messages whose owner's lease ended (or never had one). */
 export async function sendingWithLapsedLease(db: DbOrTx, now: Date) {
   return db
-    .select({ id: dunningMessages.id, leaseUntil: dunningMessages.leaseUntil })
+    .select({
+      id: dunningMessages.id,
+      leaseUntil: dunningMessages.leaseUntil,
+      batchId: dunningMessages.batchId,
+    })
     .from(dunningMessages)
     .where(
       and(
@@ -269,4 +274,89 @@ export async function recipientsUsedSince(tx: Tx, tenantId: string, exceptMessag
              or (${dunningMessages.status} = 'sent' and ${dunningMessages.sentAt} > ${since.toISOString()}::timestamptz))`),
   );
   return used;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batches (src/dunning/send-batch.ts)
+// ---------------------------------------------------------------------------------------------------------------
+
+export type SendBatch = typeof dunningSendBatches.$inferSelect;
+export type SendBatchPatch = Partial<typeof dunningSendBatches.$inferInsert>;
+
+/**
+ * Other queued messages due by `dueBy` that may join a batch (no batch yet, no earlier attempt in doubt, not sent
+ * back from a refused batch), oldest first, locked FOR UPDATE; rows another transaction holds are skipped.
+ */
+export async function lockBatchCandidates(tx: Tx, exceptId: string, dueBy: Date, limit: number) {
+  if (limit <= 0) return [];
+  return tx
+    .select({ id: dunningMessages.id })
+    .from(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.status, 'queued'),
+        lt(dunningMessages.sendAt, dueBy),
+        isNull(dunningMessages.batchId),
+        isNull(dunningMessages.inDoubtSince),
+        sql`${dunningMessages.id} <> ${exceptId}`,
+        sql`coalesce(${dunningMessages.statusCode}, '') <> 'batch_refused'`,
+      ),
+    )
+    .orderBy(dunningMessages.sendAt, dunningMessages.id)
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+export async function insertSendBatch(tx: Tx, values: typeof dunningSendBatches.$inferInsert): Promise<void> {
+  await tx.insert(dunningSendBatches).values(values);
+}
+
+/** The batch row, locked FOR UPDATE until the transaction ends. */
+export async function lockSendBatch(tx: Tx, id: string): Promise<SendBatch | undefined> {
+  const [row] = await tx.select().from(dunningSendBatches).where(eq(dunningSendBatches.id, id)).for('update');
+  return row;
+}
+
+export async function sendBatchRow(db: DbOrTx, id: string): Promise<SendBatch | undefined> {
+  const [row] = await db.select().from(dunningSendBatches).where(eq(dunningSendBatches.id, id));
+  return row;
+}
+
+export async function setSendBatch(db: DbOrTx, id: string, patch: SendBatchPatch): Promise<void> {
+  await db.update(dunningSendBatches).set(patch).where(eq(dunningSendBatches.id, id));
+}
+
+/** Sets fields of the batch's members that are still bound to it ('sending' with this batch id). */
+export async function setBatchMembers(
+  db: DbOrTx,
+  batchId: string,
+  patch: DunningMessagePatch,
+): Promise<void> {
+  await db
+    .update(dunningMessages)
+    .set(patch)
+    .where(and(eq(dunningMessages.batchId, batchId), eq(dunningMessages.status, 'sending')));
+}
+
+/** Open batches nobody is working on (no owner, or the owner's lease ended): the sweeper resumes or concludes them. */
+export async function unownedOpenBatches(db: DbOrTx, now: Date) {
+  return db
+    .select({
+      id: dunningSendBatches.id,
+      memberIds: dunningSendBatches.memberIds,
+      leaseUntil: dunningSendBatches.leaseUntil,
+      callStartedAt: dunningSendBatches.callStartedAt,
+      inDoubtSince: dunningSendBatches.inDoubtSince,
+    })
+    .from(dunningSendBatches)
+    .where(
+      and(
+        eq(dunningSendBatches.status, 'open'),
+        or(
+          isNull(dunningSendBatches.leaseOwner),
+          isNull(dunningSendBatches.leaseUntil),
+          lt(dunningSendBatches.leaseUntil, now),
+        ),
+      ),
+    );
 }

@@ -186,11 +186,17 @@ export const dunningMessages = pgTable(
      * 24-hour idempotency window; past it, it becomes 'unconfirmed' for a person to check.
      */
     inDoubtSince: instant('in_doubt_since'),
+    /**
+     * The batch (dunning_send_batches) this message is a member of while it is 'sending' through POST /emails/batch;
+     * such a message is only ever sent as part of that batch (same members, same key), never on its own.
+     */
+    batchId: text('batch_id'),
     sentAt: instant('sent_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
+    index('dunning_messages_batch_idx').on(t.batchId),
     // Outbox and approvals queue: a tenant's messages by state and send time.
     index('dunning_messages_tenant_status_send_idx').on(t.tenantId, t.status, t.sendAt),
     // Planner history and the customer page.
@@ -204,6 +210,41 @@ export const dunningMessages = pgTable(
       'dunning_messages_status_ck',
       sql`${t.status} in ('planned','awaiting_approval','queued','sending','sent','skipped','failed','unconfirmed')`,
     ),
+  ],
+);
+
+/**
+ * One POST /emails/batch request (src/dunning/send-batch.ts), written and committed before the first call: its
+ * members in a fixed order, the exact request body and the idempotency key `batch/<id>`. Every call for it, first or
+ * retry, sends exactly this body under exactly this key; the provider's ids are matched to members by position.
+ */
+export const dunningSendBatches = pgTable(
+  'dunning_send_batches',
+  {
+    id: text('id').primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** Message ids, in the order of the request body. */
+    memberIds: text('member_ids').array().notNull(),
+    /** The request body as sent (JSON text: byte-identical on every retry). */
+    payload: text('payload').notNull(),
+    /** open (members 'sending'), sent, abandoned (proven never accepted), unconfirmed (a person checks). */
+    status: text('status').$type<'open' | 'sent' | 'abandoned' | 'unconfirmed'>().notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: instant('lease_until'),
+    /** Set and committed before a call; cleared when the call is proven not accepted. Left set = a crash mid-call. */
+    callStartedAt: instant('call_started_at'),
+    /** The earliest call that may have been accepted without us learning it (timeout, 5xx, drop, crash). */
+    inDoubtSince: instant('in_doubt_since'),
+    calls: integer('calls').notNull().default(0),
+    error: text('error'),
+    sentAt: instant('sent_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('dunning_send_batches_key_uq').on(t.idempotencyKey),
+    index('dunning_send_batches_status_idx').on(t.status, t.leaseUntil),
+    check('dunning_send_batches_status_ck', sql`${t.status} in ('open','sent','abandoned','unconfirmed')`),
   ],
 );
 

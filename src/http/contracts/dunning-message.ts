@@ -45,6 +45,7 @@ const messageFields = covers<Omit<MessageRow, 'html' | 'text'>>()(
     leaseUntil: instant.nullable(),
     attemptStartedAt: instant.nullable(),
     inDoubtSince: instant.nullable(),
+    batchId: z.string().nullable(),
     sentAt: instant.nullable(),
     createdAt: instant,
     updatedAt: instant,
