@@ -14,12 +14,13 @@
  *    Trail) reaches the caller, which marks the connection reconnect_needed;
  *  - anything else: typed ConnectorError at once. The abort signal is honoured while queued, sleeping and in flight.
  */
+
+import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 import { ConnectorError } from '../errors';
 import type { ConnectorLogger, RequestLimiter } from '../types';
 import { realmAccountId } from './config';
 import { errorFromResponse } from './faults';
 import { AccountPool, NETSUITE_DEFAULT_CONCURRENCY } from './pool';
-import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 import { authorizeTba, type TbaCredentials } from './tba';
 
 export type NetsuiteAuth =
@@ -105,6 +106,8 @@ export class NetsuiteClient {
   readonly restUrl: string;
   /** NETSUITE_PAY_LINK_FIELD, read with every invoice (resources.ts). */
   readonly payLinkField: string | undefined;
+  /** Requests of this account in flight at most (NETSUITE_CONCURRENCY): how many pages a full sync reads ahead. */
+  readonly concurrency: number;
   private readonly limiter: RequestLimiter;
   private readonly o: Required<
     Pick<
@@ -127,7 +130,8 @@ export class NetsuiteClient {
     this.accountId = realmAccountId(options.accountId);
     this.restUrl = options.restUrl.replace(/\/+$/, '');
     this.payLinkField = options.payLinkField;
-    this.limiter = options.limiter ?? new AccountPool(options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY);
+    this.concurrency = options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY;
+    this.limiter = options.limiter ?? new AccountPool(this.concurrency);
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.o = {
       maxThrottleRetries: 8,
