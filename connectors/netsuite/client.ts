@@ -80,6 +80,8 @@ export interface SuiteqlPage {
 }
 
 export const SUITEQL_MAX_LIMIT = 1000;
+/** Column names as SuiteQL prints them (lower case): kept as they are. */
+const LOWER_CASE = /^[a-z0-9_]+$/;
 
 const TBA_PREFIX = 'netsuite-tba:';
 
@@ -178,11 +180,13 @@ export class NetsuiteClient {
     }
     const items = body.items.map((raw) => {
       const row: SuiteqlRow = {};
-      for (const [k, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-        if (k === 'links') continue;
+      const fields = (raw ?? {}) as Record<string, unknown>;
+      for (const k in fields) {
+        if (k === 'links' || !Object.hasOwn(fields, k)) continue;
+        const v = fields[k];
         if (v === null || v === undefined) continue;
         // Documented as strings; tolerate numbers and booleans from stand-ins without losing exactness.
-        row[k.toLowerCase()] = typeof v === 'string' ? v : String(v);
+        row[LOWER_CASE.test(k) ? k : k.toLowerCase()] = typeof v === 'string' ? v : String(v);
       }
       return row;
     });
