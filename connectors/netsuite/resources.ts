@@ -264,7 +264,11 @@ async function readRange(ctx: Ctx, range: IdRange, pageSize: number): Promise<Ra
   return { rows: page.items, lastId: maxId(page.items), hasMore: page.hasMore, mapped };
 }
 
-type Step = { range: IdRange; read?: Promise<RangePage | null> } | { complete: EntityKind };
+type Step =
+  | { range: IdRange; read?: Promise<RangePage | null> }
+  | { complete: EntityKind }
+  /** A kind's ranges, known once its id-span query answers (`ranges` set then). */
+  | { plan: Promise<IdRange[]>; ranges?: IdRange[] };
 
 /**
  * Full sync: every kind's id ranges in id order, kind after kind, with up to NETSUITE_CONCURRENCY ranges read (and
@@ -286,21 +290,39 @@ async function* fullSync(
   const rctx: Ctx = { ...ctx, signal };
   try {
     // Polling starts from the clock as the full read began: whatever changes during the read is read again.
-    const [since, ...plans] = await Promise.all([
-      from?.since ?? accountClock(ctx.client, signal).then((clock) => clockMinus(clock, overlap)),
-      ...kinds.map((kind, i) => idRanges(rctx, kind, i === 0 ? (from?.afterId ?? null) : null, pageSize)),
-    ]);
-    const asOf = clockToInstant(since as string) as string;
-    const steps: Step[] = kinds.flatMap((kind, i) => [
-      ...(plans[i] as IdRange[]).map((range) => ({ range })),
-      { complete: kind },
-    ]);
-    const window = Math.max(1, ctx.client.concurrency);
+    const sinceRead = from?.since
+      ? Promise.resolve(from.since)
+      : accountClock(ctx.client, signal).then((clock) => clockMinus(clock, overlap));
+    sinceRead.catch(() => {});
+    let since: string | null = null;
+    // Each kind's span query goes out at once; a kind's ranges are read as soon as its own span is known.
+    const steps: Step[] = kinds.flatMap((kind, i): Step[] => {
+      const plan: Extract<Step, { plan: unknown }> = {
+        plan: idRanges(rctx, kind, i === 0 ? (from?.afterId ?? null) : null, pageSize),
+      };
+      plan.plan.then(
+        (ranges) => {
+          plan.ranges = ranges;
+        },
+        () => {},
+      );
+      return [plan, { complete: kind }];
+    });
+    const expand = (at: number, ranges: IdRange[]) =>
+      steps.splice(at, 1, ...ranges.map((range) => ({ range })));
+    // One more than the account's share: the page the caller holds (run-sync reads one page ahead while it writes)
+    // is read already, so NETSUITE_CONCURRENCY stay in flight behind it; the account's pool caps the rest.
+    const window = Math.max(1, ctx.client.concurrency) + 1;
     // A kind's listing starts with its first page unless this sync resumed in the middle of it.
     const started = new Set<EntityKind>(from?.afterId ? [from.kind] : []);
     for (let i = 0; i < steps.length; i++) {
       for (let j = i, reading = 0; j < steps.length && reading < window; j++) {
         const step = steps[j] as Step;
+        if ('plan' in step) {
+          if (!step.ranges) break;
+          expand(j--, step.ranges);
+          continue;
+        }
         if ('complete' in step) continue;
         if (!step.read) {
           step.read = readRange(rctx, step.range, pageSize);
@@ -308,18 +330,22 @@ async function* fullSync(
         }
         reading++;
       }
-      const step = steps[i] as Step;
+      const current = steps[i] as Step;
+      if ('plan' in current) {
+        expand(i--, await current.plan);
+        continue;
+      }
+      since ??= await sinceRead;
+      const step = current;
       if ('complete' in step) {
         const kind = step.complete;
         const next = NETSUITE_SYNC_KINDS[NETSUITE_SYNC_KINDS.indexOf(kind) + 1];
         yield {
           ...emptyPage(
-            next
-              ? { mode: 'full', kind: next, afterId: null, since: since as string }
-              : { mode: 'incremental', since: since as string },
+            next ? { mode: 'full', kind: next, afterId: null, since } : { mode: 'incremental', since },
           ),
           ...(started.has(kind) ? {} : { listingStarts: [kind] }),
-          listingComplete: { kinds: [kind], asOf },
+          listingComplete: { kinds: [kind], asOf: clockToInstant(since) as string },
         };
         continue;
       }
@@ -330,7 +356,7 @@ async function* fullSync(
       if (read.hasMore) steps.splice(i + 1, 0, { range: { ...range, after: read.lastId } });
       const page: SyncPage<NetsuiteCursor> = {
         ...read.mapped,
-        cursor: { mode: 'full', kind: range.kind, afterId: read.lastId, since: since as string },
+        cursor: { mode: 'full', kind: range.kind, afterId: read.lastId, since },
         ...(started.has(range.kind) ? {} : { listingStarts: [range.kind] }),
         seen: { [range.kind]: read.rows.map((r) => r.id as string) },
       };
