@@ -137,6 +137,7 @@ export async function benchNetsuiteSync(
         logger: silent,
       });
       const c0 = performance.now();
+      const cpu0 = process.cpuUsage();
       let fetched = 0;
       for await (const page of netsuite.sync.pages(
         { client, externalId: standIn.accountId, logger: silent, signal: new AbortController().signal },
@@ -147,13 +148,16 @@ export async function benchNetsuiteSync(
           page.customers.length + page.invoices.length + page.payments.length + page.creditMemos.length;
         if ('mode' in page.cursor && page.cursor.mode === 'incremental') break;
       }
-      return { seconds: (performance.now() - c0) / 1000, fetched };
+      const cpu = process.cpuUsage(cpu0);
+      return { seconds: (performance.now() - c0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, fetched };
     };
     const alone = await connectorAlone();
 
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const first = await runSync(services, { connectionId: outcome.connectionId, reason: 'bench' });
     const firstS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     if (first.status !== 'succeeded') throw new Error(`sync ${first.status}: ${first.error}`);
 
     // The connector alone again, NetSuite answering each page after `pageSeconds`.
@@ -188,9 +192,12 @@ export async function benchNetsuiteSync(
       'ceiling entities/s': Math.round(ceiling),
       'ceiling at NETSUITE_CONCURRENCY entities/s': Math.round(shareCeiling),
       'full sync s': Math.round(firstS * 100) / 100,
+      // This process's CPU during it (PGlite's engine runs here too; Postgres's backend does not).
+      'full sync CPU s (this process)': Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
       'entities/s': Math.round(rate),
       'vs ceiling': `${(rate / ceiling).toFixed(2)}x`,
       'connector alone s': Math.round(alone.seconds * 100) / 100,
+      'connector alone CPU s': Math.round(alone.cpuSeconds * 100) / 100,
       'connector entities/s': Math.round(alone.fetched / alone.seconds),
       'vs connector alone': `${(alone.seconds / firstS).toFixed(2)}x`,
       'connector at page latency s': Math.round(slow.seconds * 100) / 100,
