@@ -12,8 +12,11 @@
  *    Concurrency Governance", "Concurrency Governance Limits Based on Service Tiers and SuiteCloud Plus Licenses",
  *    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1525253248.html and
  *    subsect_1559222360.html). Base limit by service tier: Standard 5, Premium 15, Enterprise 20, Ultimate 20; each
- *    SuiteCloud Plus licence adds 10 (up to 1 / 3 / 6 / 12 licences: 15 / 45 / 80 / 140). Default here: 15, a
- *    Premium (formerly Tier 1) account without SuiteCloud Plus (`--account-concurrency`). Duely itself keeps
+ *    SuiteCloud Plus licence adds 10 (up to 1 / 3 / 6 / 12 licences: 15 / 45 / 80 / 140; the tier table read in
+ *    copies of Oracle's pages: netsuitechangelog.com/articles/concurrency-governance-limits-netsuite-suitecloud,
+ *    support.jcurvesolutions.com "SuiteCloud Plus Settings"; Oracle's own sample: Standard + 1 licence = 15).
+ *    Default here: 15, a Premium (formerly Tier 1) account without SuiteCloud Plus (`--account-concurrency`). Duely
+ *    itself keeps
  *    NETSUITE_CONCURRENCY (default 3) of them, leaving the rest to the account's other integrations: the bench also
  *    prints the ceiling at that share.
  *  - rows per page: 1,000, SuiteQL's largest `limit` (Oracle, "Collection Paging", section_156414087576.html; a
