@@ -14,12 +14,13 @@
  *    Trail) reaches the caller, which marks the connection reconnect_needed;
  *  - anything else: typed ConnectorError at once. The abort signal is honoured while queued, sleeping and in flight.
  */
+
+import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 import { ConnectorError } from '../errors';
 import type { ConnectorLogger, RequestLimiter } from '../types';
 import { realmAccountId } from './config';
 import { errorFromResponse } from './faults';
 import { AccountPool, NETSUITE_DEFAULT_CONCURRENCY } from './pool';
-import { abortableSleep, abortError, type Sleep } from '../abortable-sleep';
 import { authorizeTba, type TbaCredentials } from './tba';
 
 export type NetsuiteAuth =
@@ -79,6 +80,8 @@ export interface SuiteqlPage {
 }
 
 export const SUITEQL_MAX_LIMIT = 1000;
+/** Column names as SuiteQL prints them (lower case): kept as they are. */
+const LOWER_CASE = /^[a-z0-9_]+$/;
 
 const TBA_PREFIX = 'netsuite-tba:';
 
@@ -105,6 +108,8 @@ export class NetsuiteClient {
   readonly restUrl: string;
   /** NETSUITE_PAY_LINK_FIELD, read with every invoice (resources.ts). */
   readonly payLinkField: string | undefined;
+  /** Requests of this account in flight at most (NETSUITE_CONCURRENCY): how many pages a full sync reads ahead. */
+  readonly concurrency: number;
   private readonly limiter: RequestLimiter;
   private readonly o: Required<
     Pick<
@@ -127,7 +132,8 @@ export class NetsuiteClient {
     this.accountId = realmAccountId(options.accountId);
     this.restUrl = options.restUrl.replace(/\/+$/, '');
     this.payLinkField = options.payLinkField;
-    this.limiter = options.limiter ?? new AccountPool(options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY);
+    this.concurrency = options.concurrency ?? NETSUITE_DEFAULT_CONCURRENCY;
+    this.limiter = options.limiter ?? new AccountPool(this.concurrency);
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.o = {
       maxThrottleRetries: 8,
@@ -174,11 +180,13 @@ export class NetsuiteClient {
     }
     const items = body.items.map((raw) => {
       const row: SuiteqlRow = {};
-      for (const [k, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-        if (k === 'links') continue;
+      const fields = (raw ?? {}) as Record<string, unknown>;
+      for (const k in fields) {
+        if (k === 'links' || !Object.hasOwn(fields, k)) continue;
+        const v = fields[k];
         if (v === null || v === undefined) continue;
         // Documented as strings; tolerate numbers and booleans from stand-ins without losing exactness.
-        row[k.toLowerCase()] = typeof v === 'string' ? v : String(v);
+        row[LOWER_CASE.test(k) ? k : k.toLowerCase()] = typeof v === 'string' ? v : String(v);
       }
       return row;
     });

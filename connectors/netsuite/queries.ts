@@ -8,8 +8,9 @@
  *  - applications are NextTransactionLineLink rows (previousdoc = the invoice, nextdoc = the payment/credit memo,
  *    foreignamount = the amount applied); deletions are DeletedRecord rows;
  *  - dates come back in the user's display format unless converted, so every date is TO_CHAR'ed to ISO;
- *  - a query yields at most 100,000 rows whatever its paging: every listing pages by id (`id > :last ORDER BY id`)
- *    with offset 0, so each query returns one page.
+ *  - a query yields at most 100,000 rows whatever its paging: every listing pages by id (`id > :last ORDER BY id`,
+ *    within an id range `id <= :upTo` for a full sync's parallel reads) with offset 0, so each query returns one
+ *    page and no query ever reads past the first 1,000 of its results.
  * Only digits (ids), checked timestamps and the checked pay-link field id are interpolated; nothing else comes from
  * outside.
  */
@@ -63,6 +64,8 @@ export const HIGH_WATER_QUERY = `SELECT TO_CHAR(MAX(t.lastmodifieddate), '${CLOC
 
 export interface KeysetFilter {
   afterId: string | null;
+  /** Only ids up to this one (inclusive): one id range of a full sync read in parallel. */
+  upToId?: string;
   /** Only rows modified at or after this account-clock time. */
   modifiedSince?: string;
   /** Only these ids. */
@@ -82,6 +85,7 @@ function where(conditions: string[]): string {
 export function customersQuery(filter: KeysetFilter): string {
   const conditions: string[] = [];
   if (filter.afterId !== null) conditions.push(`c.id > ${checkId(filter.afterId)}`);
+  if (filter.upToId !== undefined) conditions.push(`c.id <= ${checkId(filter.upToId)}`);
   if (filter.modifiedSince) conditions.push(since('c.lastmodifieddate', filter.modifiedSince));
   if (filter.ids) conditions.push(`c.id IN (${filter.ids.map(checkId).join(', ')})`);
   return (
@@ -121,6 +125,7 @@ export function transactionsQuery(
   const types = kinds.map((k) => `'${TRANSACTION_TYPE[k]}'`).join(', ');
   const conditions = [`t.type IN (${types})`];
   if (filter.afterId !== null) conditions.push(`t.id > ${checkId(filter.afterId)}`);
+  if (filter.upToId !== undefined) conditions.push(`t.id <= ${checkId(filter.upToId)}`);
   if (filter.modifiedSince) conditions.push(since('t.lastmodifieddate', filter.modifiedSince));
   if (filter.ids) conditions.push(`t.id IN (${filter.ids.map(checkId).join(', ')})`);
   if (filter.openOnly) conditions.push(`t.foreignamountunpaid <> 0`, `t.voided = 'F'`);
@@ -138,6 +143,22 @@ export function transactionsQuery(
     `t.status, t.email, ${payLink}tl.subsidiary, TO_CHAR(t.lastmodifieddate, '${CLOCK_FORMAT}') AS lastmodified ` +
     "FROM transaction t JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'T' " +
     `JOIN currency cur ON cur.id = t.currency${where(conditions)} ORDER BY t.id`
+  );
+}
+
+/**
+ * How many rows of a kind lie after `afterId`, and their lowest and highest id: a full sync splits that id span
+ * into ranges of about a page each and reads several ranges at once (resources.ts). Answer: {n, lo, hi}.
+ */
+export function idSpanQuery(kind: EntityKind, afterId: string | null): string {
+  if (kind === 'customers') {
+    const after = afterId === null ? '' : ` WHERE c.id > ${checkId(afterId)}`;
+    return `SELECT COUNT(*) AS n, MIN(c.id) AS lo, MAX(c.id) AS hi FROM customer c${after}`;
+  }
+  const after = afterId === null ? '' : ` AND t.id > ${checkId(afterId)}`;
+  return (
+    'SELECT COUNT(*) AS n, MIN(t.id) AS lo, MAX(t.id) AS hi FROM transaction t ' +
+    `WHERE t.type = '${TRANSACTION_TYPE[kind as TransactionKind]}'${after}`
   );
 }
 

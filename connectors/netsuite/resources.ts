@@ -35,11 +35,12 @@ import {
   applicationsQuery,
   checkClock,
   customersQuery,
+  deletionsQuery,
   HIGH_WATER_QUERY,
+  idSpanQuery,
   type KeysetFilter,
   type TransactionKind,
   transactionsQuery,
-  deletionsQuery,
 } from './queries';
 
 export const NETSUITE_SYNC_KINDS: readonly EntityKind[] = [
@@ -189,6 +190,91 @@ export async function* netsuitePages(
   yield* fullSync(ctx, cursor?.mode === 'full' ? cursor : null, options);
 }
 
+/** One id range of a kind, read by keyset: ids above `after` up to `upTo` (inclusive; null: no upper bound). */
+interface IdRange {
+  kind: EntityKind;
+  after: string | null;
+  upTo: string | null;
+}
+
+/**
+ * The id ranges a full sync reads `kind` in, in id order: the span after `after` cut into ranges of about 90 % of
+ * a page each (from one COUNT/MIN/MAX query), the last one open above (rows created since are read with it).
+ * Ranges are exact (a row is in one range whatever changes meanwhile) and can be read at once, where keyset pages
+ * can only follow one another. A kind that fits one page, or an account that rejects the span query, gets one
+ * open range: the plain keyset; a kind with no rows, none.
+ */
+async function idRanges(
+  ctx: Ctx,
+  kind: EntityKind,
+  after: string | null,
+  pageSize: number,
+): Promise<IdRange[]> {
+  const open: IdRange[] = [{ kind, after, upTo: null }];
+  let span: SuiteqlRow | undefined;
+  try {
+    span = (await ctx.client.suiteql(idSpanQuery(kind, after), { limit: 1 }, ctx.signal)).items[0];
+  } catch (e) {
+    if (e instanceof ConnectorError && e.code === 'invalid_query') return open;
+    throw e;
+  }
+  const n = Number(span?.n ?? 0);
+  // None yet: nothing to read (a row created since has lastmodifieddate after the polling start, read then).
+  if (span && n === 0) return [];
+  const lo = Number(span?.lo);
+  const hi = Number(span?.hi);
+  if (!(n > pageSize) || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi < lo) return open;
+  const from = lo - 1;
+  const parts = Math.min(Math.ceil(n / Math.max(1, Math.floor(pageSize * 0.9))), hi - from);
+  const ranges: IdRange[] = [];
+  let prev = after;
+  for (let k = 1; k < parts; k++) {
+    const upTo = Math.floor(from + ((hi - from) * k) / parts);
+    if (prev !== null && upTo <= Number(prev)) continue;
+    ranges.push({ kind, after: prev, upTo: String(upTo) });
+    prev = String(upTo);
+  }
+  ranges.push({ kind, after: prev, upTo: null });
+  return ranges;
+}
+
+interface RangePage {
+  rows: SuiteqlRow[];
+  lastId: string;
+  hasMore: boolean;
+  mapped: SyncPage<NetsuiteCursor>;
+}
+
+/** The first page of an id range, mapped (payments and credit memos with their applications). */
+async function readRange(ctx: Ctx, range: IdRange, pageSize: number): Promise<RangePage | null> {
+  const filter: KeysetFilter = {
+    afterId: range.after,
+    ...(range.upTo === null ? {} : { upToId: range.upTo }),
+  };
+  const page = await ctx.client.suiteql(
+    queryFor(ctx.client, range.kind, filter),
+    { limit: pageSize },
+    ctx.signal,
+  );
+  if (page.items.length === 0) return null;
+  for (const row of page.items)
+    if (!row.id) throw new ConnectorError({ code: 'bad_payload', message: 'NetSuite row without id' });
+  const mapped = emptyPage({ mode: 'incremental', since: '' });
+  await addRows(ctx, mapped, range.kind, page.items);
+  return { rows: page.items, lastId: maxId(page.items), hasMore: page.hasMore, mapped };
+}
+
+type Step =
+  | { range: IdRange; read?: Promise<RangePage | null> }
+  | { complete: EntityKind }
+  /** A kind's ranges, known once its id-span query answers (`ranges` set then). */
+  | { plan: Promise<IdRange[]>; ranges?: IdRange[] };
+
+/**
+ * Full sync: every kind's id ranges in id order, kind after kind, with up to NETSUITE_CONCURRENCY ranges read (and
+ * mapped) ahead of the page being yielded, so NetSuite keeps that many pages in flight while the caller writes.
+ * Pages are still yielded strictly in id order, each with the cursor after it, so a resumed sync skips nothing.
+ */
 async function* fullSync(
   ctx: Ctx,
   from: Extract<NetsuiteCursor, { mode: 'full' }> | null,
@@ -196,36 +282,93 @@ async function* fullSync(
 ): AsyncGenerator<SyncPage<NetsuiteCursor>> {
   const pageSize = Math.min(options.pageSize ?? NETSUITE_PAGE_SIZE, NETSUITE_PAGE_SIZE);
   const overlap = options.overlapMinutes ?? NETSUITE_OVERLAP_MINUTES;
-  // Polling starts from the clock as the full read began: whatever changes during the read is read again.
-  const since = from?.since ?? clockMinus(await accountClock(ctx.client, ctx.signal), overlap);
-  const asOf = clockToInstant(since) as string;
-  let kindIndex = from ? NETSUITE_SYNC_KINDS.indexOf(from.kind) : 0;
-  let afterId = from?.afterId ?? null;
-  for (; kindIndex < NETSUITE_SYNC_KINDS.length; kindIndex++, afterId = null) {
-    const kind = NETSUITE_SYNC_KINDS[kindIndex] as EntityKind;
-    let starts = afterId === null;
-    for await (const { rows, lastId } of keyset(ctx, kind, {}, afterId, pageSize)) {
-      const page: SyncPage<NetsuiteCursor> = {
-        ...emptyPage({ mode: 'full', kind, afterId: lastId, since }),
-        ...(starts ? { listingStarts: [kind] } : {}),
-        seen: { [kind]: rows.map((r) => r.id as string) },
+  const first = from ? NETSUITE_SYNC_KINDS.indexOf(from.kind) : 0;
+  const kinds = NETSUITE_SYNC_KINDS.slice(first);
+  // Reads ahead stop with the sync (an early return or a failed page aborts the others).
+  const ahead = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, ahead.signal]);
+  const rctx: Ctx = { ...ctx, signal };
+  try {
+    // Polling starts from the clock as the full read began: whatever changes during the read is read again.
+    const sinceRead = from?.since
+      ? Promise.resolve(from.since)
+      : accountClock(ctx.client, signal).then((clock) => clockMinus(clock, overlap));
+    sinceRead.catch(() => {});
+    let since: string | null = null;
+    // Each kind's span query goes out at once; a kind's ranges are read as soon as its own span is known.
+    const steps: Step[] = kinds.flatMap((kind, i): Step[] => {
+      const plan: Extract<Step, { plan: unknown }> = {
+        plan: idRanges(rctx, kind, i === 0 ? (from?.afterId ?? null) : null, pageSize),
       };
-      starts = false;
-      await addRows(ctx, page, kind, rows);
+      plan.plan.then(
+        (ranges) => {
+          plan.ranges = ranges;
+        },
+        () => {},
+      );
+      return [plan, { complete: kind }];
+    });
+    const expand = (at: number, ranges: IdRange[]) =>
+      steps.splice(at, 1, ...ranges.map((range) => ({ range })));
+    // One more than the account's share: the page the caller holds (run-sync reads one page ahead while it writes)
+    // is read already, so NETSUITE_CONCURRENCY stay in flight behind it; the account's pool caps the rest.
+    const window = Math.max(1, ctx.client.concurrency) + 1;
+    // A kind's listing starts with its first page unless this sync resumed in the middle of it.
+    const started = new Set<EntityKind>(from?.afterId ? [from.kind] : []);
+    for (let i = 0; i < steps.length; i++) {
+      for (let j = i, reading = 0; j < steps.length && reading < window; j++) {
+        const step = steps[j] as Step;
+        if ('plan' in step) {
+          if (!step.ranges) break;
+          expand(j--, step.ranges);
+          continue;
+        }
+        if ('complete' in step) continue;
+        if (!step.read) {
+          step.read = readRange(rctx, step.range, pageSize);
+          step.read.catch(() => {});
+        }
+        reading++;
+      }
+      const current = steps[i] as Step;
+      if ('plan' in current) {
+        expand(i--, await current.plan);
+        continue;
+      }
+      since ??= await sinceRead;
+      const step = current;
+      if ('complete' in step) {
+        const kind = step.complete;
+        const next = NETSUITE_SYNC_KINDS[NETSUITE_SYNC_KINDS.indexOf(kind) + 1];
+        yield {
+          ...emptyPage(
+            next ? { mode: 'full', kind: next, afterId: null, since } : { mode: 'incremental', since },
+          ),
+          ...(started.has(kind) ? {} : { listingStarts: [kind] }),
+          listingComplete: { kinds: [kind], asOf: clockToInstant(since) as string },
+        };
+        continue;
+      }
+      const { range } = step;
+      const read = await step.read;
+      if (!read) continue;
+      // More rows in this range than a page (ids denser than the average): the rest of it comes next.
+      if (read.hasMore) steps.splice(i + 1, 0, { range: { ...range, after: read.lastId } });
+      const page: SyncPage<NetsuiteCursor> = {
+        ...read.mapped,
+        cursor: { mode: 'full', kind: range.kind, afterId: read.lastId, since },
+        ...(started.has(range.kind) ? {} : { listingStarts: [range.kind] }),
+        seen: { [range.kind]: read.rows.map((r) => r.id as string) },
+      };
+      started.add(range.kind);
       ctx.logger.info(
-        { accountId: ctx.externalId, kind, afterId, rows: rows.length },
+        { accountId: ctx.externalId, kind: range.kind, afterId: range.after, rows: read.rows.length },
         'NetSuite full-sync page',
       );
       yield page;
     }
-    const next = NETSUITE_SYNC_KINDS[kindIndex + 1];
-    yield {
-      ...emptyPage(
-        next ? { mode: 'full', kind: next, afterId: null, since } : { mode: 'incremental', since },
-      ),
-      ...(starts ? { listingStarts: [kind] } : {}),
-      listingComplete: { kinds: [kind], asOf },
-    };
+  } finally {
+    ahead.abort();
   }
 }
 

@@ -31,8 +31,10 @@ export interface SandboxOptions {
   certificateIds?: string[];
   /** Requests served at once before answering 429 (NetSuite's account pool). */
   concurrencyLimit?: number;
-  /** Answer time of each SuiteQL request, so concurrency is observable. */
+  /** Answer time of each SuiteQL request, so concurrency is observable (and NetSuite's page time replayed). */
   latencyMs?: number;
+  /** Rows a SuiteQL query yields at most however it is paged (NetSuite: 100,000); past it, 400. */
+  maxResults?: number;
 }
 
 function errorBody(status: number, code: string, detail: string) {
@@ -68,6 +70,8 @@ export class NetsuiteSandbox {
   /** Invoice ids the PDF RESTlet rendered, for assertions. */
   readonly restletCalls: string[] = [];
   peakInFlight = 0;
+  /** SuiteQL requests refused for paging past `maxResults`. */
+  overLimit = 0;
   url = '';
 
   constructor(options: SandboxOptions = {}) {
@@ -82,6 +86,7 @@ export class NetsuiteSandbox {
       certificateIds: options.certificateIds ?? ['sandbox-certificate'],
       concurrencyLimit: options.concurrencyLimit ?? 5,
       latencyMs: options.latencyMs ?? 0,
+      maxResults: options.maxResults ?? 100_000,
     };
   }
 
@@ -281,8 +286,13 @@ export class NetsuiteSandbox {
           return this.json(res, 400, errorBody(400, 'INVALID_PARAMETER', e.message));
         throw e;
       }
-      if (offset + limit > 100_000) {
-        return this.json(res, 400, errorBody(400, 'INVALID_PARAMETER', 'The query exceeds 100,000 results'));
+      if (offset + limit > this.options.maxResults) {
+        this.overLimit++;
+        return this.json(
+          res,
+          400,
+          errorBody(400, 'INVALID_PARAMETER', `The query exceeds ${this.options.maxResults} results`),
+        );
       }
       if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
       const items = rows.slice(offset, offset + limit);

@@ -20,6 +20,10 @@ function afterId(q: string, alias: string): number | null {
   const m = new RegExp(`${alias}\\.id > (\\d+)`).exec(q);
   return m ? Number(m[1]) : null;
 }
+function upToId(q: string, alias: string): number | null {
+  const m = new RegExp(`${alias}\\.id <= (\\d+)`).exec(q);
+  return m ? Number(m[1]) : null;
+}
 function idList(q: string, alias: string): Set<number> | null {
   const m = new RegExp(`${alias}\\.id IN \\((\\d+(?:, \\d+)*)\\)`).exec(q);
   return m ? new Set((m[1] ?? '').split(', ').map(Number)) : null;
@@ -74,14 +78,36 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
   if (q === 'SELECT recordid FROM DeletedRecord')
     return c.deleted.map((d) => ({ recordid: String(d.recordid) }));
 
+  // The id span of a kind (COUNT/MIN/MAX) a full sync splits into ranges read at once.
+  const span =
+    /^SELECT COUNT\(\*\) AS n, MIN\((\w)\.id\) AS lo, MAX\(\w\.id\) AS hi FROM (customer c|transaction t WHERE t\.type = '(\w+)')/.exec(
+      q,
+    );
+  if (span) {
+    const after = afterId(q, span[1] as string) ?? -1;
+    const ids = (
+      span[3]
+        ? [...c.txns.values()].filter((t) => t.type === span[3]).map((t) => t.id)
+        : [...c.customers.keys()]
+    ).filter((id) => id > after);
+    if (ids.length === 0) return [{ n: '0' }];
+    const lo = ids.reduce((a, b) => Math.min(a, b));
+    const hi = ids.reduce((a, b) => Math.max(a, b));
+    return [{ n: String(ids.length), lo: String(lo), hi: String(hi) }];
+  }
+
   if (q.includes('FROM customer c LEFT JOIN currency cur')) {
     const after = afterId(q, 'c');
+    const upTo = upToId(q, 'c');
     const since = clockCondition(q, 'c.lastmodifieddate');
     const ids = idList(q, 'c');
     return [...c.customers.values()]
       .filter(
         (x) =>
-          (after === null || x.id > after) && (!since || x.lastmodified >= since) && (!ids || ids.has(x.id)),
+          (after === null || x.id > after) &&
+          (upTo === null || x.id <= upTo) &&
+          (!since || x.lastmodified >= since) &&
+          (!ids || ids.has(x.id)),
       )
       .sort((a, b) => a.id - b.id)
       .map((x) => ({
@@ -102,6 +128,7 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
   ) {
     const types: string[] = /t\.type IN \(([^)]*)\)/.exec(q)?.[1]?.match(/\w+/g) ?? [];
     const after = afterId(q, 't');
+    const upTo = upToId(q, 't');
     const since = clockCondition(q, 't.lastmodifieddate');
     const ids = idList(q, 't');
     const open = q.includes('t.foreignamountunpaid <> 0');
@@ -127,6 +154,7 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
         (t) =>
           types.includes(t.type) &&
           (after === null || t.id > after) &&
+          (upTo === null || t.id <= upTo) &&
           (!since || t.lastmodified >= since) &&
           (!ids || ids.has(t.id)) &&
           (!open || (c.unpaid(t) !== 0 && !t.voided)) &&

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   amountToMinor,
+  CustomerRow,
   clockMinus,
   clockToInstant,
   mapApplications,
@@ -9,6 +10,7 @@ import {
   mapDeletion,
   mapInvoice,
   mapPayment,
+  TransactionRow,
 } from '../../connectors/netsuite/map';
 import { transactionsQuery } from '../../connectors/netsuite/queries';
 import { creditMemoRow, customerRow, invoiceRow, paymentRow } from './rows';
@@ -204,5 +206,37 @@ describe('NetSuite pay link (NETSUITE_PAY_LINK_FIELD)', () => {
         /custom body field/,
       );
     }
+  });
+});
+
+describe('NetSuite row checks', () => {
+  // The mappers check well-formed rows without zod; every row the schema refuses must still be refused (with the
+  // schema's wording), every row it accepts mapped the same way.
+  const garbage = ['', 'x', '12a', '2026-4-1', '1.2.3', 'T ', ' usd ', 'XXX', '-', '2026-04-15 9:30:00'];
+  it('a transaction row is refused exactly when the schema refuses it', () => {
+    const base = invoiceRow('5001');
+    for (const key of Object.keys(base))
+      for (const value of garbage) {
+        const raw = { ...base, [key]: value };
+        const ok = TransactionRow.safeParse(raw).success;
+        if (ok)
+          expect(() => mapInvoice(raw), `${key}=${JSON.stringify(value)}`).not.toThrow(
+            /NetSuite transaction/,
+          );
+        else expect(() => mapInvoice(raw), `${key}=${JSON.stringify(value)}`).toThrow(/NetSuite transaction/);
+      }
+    expect(mapInvoice({ ...base, currency: ' usd ' }).currency).toBe('USD');
+  });
+
+  it('a customer row is refused exactly when the schema refuses it', () => {
+    const base = customerRow('7');
+    for (const key of Object.keys(base))
+      for (const value of garbage) {
+        const raw = { ...base, [key]: value };
+        const ok = CustomerRow.safeParse(raw).success;
+        if (ok) expect(() => mapCustomer(raw), `${key}=${JSON.stringify(value)}`).not.toThrow();
+        else expect(() => mapCustomer(raw), `${key}=${JSON.stringify(value)}`).toThrow(/NetSuite customer/);
+      }
+    expect(mapCustomer({ ...base, currency: 'eur' }).currency).toBe('EUR');
   });
 });

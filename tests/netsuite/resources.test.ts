@@ -19,16 +19,18 @@ type Answer =
 /** Answers SuiteQL by the query's shape; records every query with its paging. */
 function route(handler: (q: string, limit: number, offset: number) => Answer) {
   const sent: Array<{ q: string; limit: number; offset: number }> = [];
-  let q = '';
+  // Queries in the order their requests were matched, answered in the same order (a full sync has several
+  // requests in flight).
+  const matched: string[] = [];
   nock(REST)
     .persist()
     .post(SUITEQL, (body: { q: string }) => {
-      // Matched and answered one request at a time (the sync is sequential).
-      q = body.q;
+      matched.push(body.q);
       return true;
     })
     .query(true)
     .reply((uri: string) => {
+      const q = matched.shift() ?? '';
       const url = new URL(uri, REST);
       const limit = Number(url.searchParams.get('limit'));
       const offset = Number(url.searchParams.get('offset'));
@@ -39,6 +41,9 @@ function route(handler: (q: string, limit: number, offset: number) => Answer) {
     });
   return sent;
 }
+
+/** The id-span query a full sync plans its parallel id ranges with. */
+const isSpan = (q: string) => q.startsWith('SELECT COUNT(*) AS n');
 
 const client = () =>
   new NetsuiteClient({
@@ -72,6 +77,8 @@ describe('NetSuite full sync', () => {
     const customers = [customerRow('1'), customerRow('2'), customerRow('3')];
     const sent = route((q) => {
       if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:00:00' }] };
+      // An account that rejects the span query gets the plain keyset, one page after another.
+      if (isSpan(q)) return { status: 400, body: badQuery() };
       if (q.includes('FROM customer c')) {
         const a = Number(afterOf(q) ?? 0);
         const rows = customers.filter((c) => Number(c.id) > a);
@@ -114,11 +121,16 @@ describe('NetSuite full sync', () => {
       { invoiceExternalId: '5001', amountMinor: 1000 },
     ]);
     // The second customers page asked for ids after 2; no query ever pages by offset.
-    expect(sent.filter((s) => s.q.includes('FROM customer c')).map((s) => afterOf(s.q))).toEqual([null, '2']);
+    const reads = sent.filter((s) => !isSpan(s.q));
+    expect(reads.filter((s) => s.q.includes('FROM customer c')).map((s) => afterOf(s.q))).toEqual([
+      null,
+      '2',
+    ]);
   });
 
   it('resumes from a stored cursor without reading the clock again', async () => {
     const sent = route((q) => {
+      if (isSpan(q) && q.includes("t.type = 'CustPymt' AND t.id > 6000")) return { items: [{ n: '0' }] };
       if (q.includes("t.type IN ('CustPymt')")) return { items: [] };
       return { status: 400, body: badQuery() };
     });
@@ -128,7 +140,9 @@ describe('NetSuite full sync', () => {
       afterId: '6000',
       since: '2026-04-15 08:55:00',
     });
+    // The span query finds nothing after 6000: no page is read.
     expect(sent.map((s) => afterOf(s.q))).toEqual(['6000']);
+    expect(sent.filter((s) => isSpan(s.q))).toHaveLength(1);
     expect(pages).toHaveLength(1);
     // Resumed mid-listing: it does not start it again, it completes it.
     expect(pages[0]?.listingStarts).toBeUndefined();
