@@ -4,7 +4,6 @@
  * writes themselves (set-based upserts, deletions, listing reconciliation) are in db/queries/ledger-write.ts.
  */
 import type { SyncPage } from '../../connectors/types';
-import { ConnectionInactiveError } from './connection-tokens';
 import type { Db, Tx } from '../db/client';
 import {
   type ListingLog,
@@ -14,8 +13,9 @@ import {
   recordListingIds,
   writePage,
 } from '../db/queries/ledger-write';
-import { advanceCursorIfActive, connectionStatus, recordPageProgress } from '../db/queries/sync-runs';
+import { advanceCursorIfActive, commitWithoutFlushWait, recordPageProgress } from '../db/queries/sync-runs';
 import type { SyncProgress } from '../db/schema';
+import { ConnectionInactiveError } from './connection-tokens';
 
 export {
   addStats,
@@ -45,25 +45,30 @@ export interface ApplyPageOptions<Cursor> {
 /** Writes the page, the connection's cursor and the run's progress in ONE transaction. */
 export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Cursor>): Promise<PageResult> {
   return db.transaction(async (tx) => {
+    // Every statement up to the page's writes goes out at once, in this order (postgres-js pipelines them on the
+    // transaction's connection, PGlite queues them): one round trip instead of three.
+    const relaxed = commitWithoutFlushWait(tx);
     // First, and as the row lock every later writer of this connection waits for: the page was read over the
-    // network, so it is written only if the connection is still active (a disconnect meanwhile wins).
-    const active = await advanceCursorIfActive(
+    // network, so it is written only if the connection is still active (a disconnect meanwhile wins: the writes
+    // issued behind the check are rolled back with the transaction).
+    const cursor = advanceCursorIfActive(
       tx,
       opts.connectionId,
       opts.page.cursor as Record<string, unknown>,
       opts.now,
     );
-    if (!active) {
-      throw new ConnectionInactiveError(
-        opts.connectionId,
-        (await connectionStatus(tx, opts.connectionId)) ?? 'gone',
-      );
-    }
-    // The seen-ids bookkeeping touches only sync_seen_ids: it goes out now, pipelined ahead of the page's writes.
+    // The seen-ids bookkeeping touches only sync_seen_pages: it goes out now, ahead of the page's writes.
     const seen = recordListingIds(tx, opts);
-    seen.catch(() => {});
-    const written = await writePage(tx, opts.tenantId, opts.page, opts.now);
-    await seen;
+    const writes = writePage(tx, opts.tenantId, opts.page, opts.now);
+    // All settled before anything is thrown: no statement of this page may still be on its way when the
+    // transaction rolls back.
+    const [r0, r1, r2, r3] = await Promise.allSettled([relaxed, cursor, seen, writes]);
+    // The cursor's answer first: a page refused for a gone connection fails as that, not as what it broke after.
+    if (r1.status === 'rejected') throw r1.reason;
+    if (!r1.value.active) throw new ConnectionInactiveError(opts.connectionId, r1.value.status ?? 'gone');
+    for (const r of [r0, r2]) if (r.status === 'rejected') throw r.reason;
+    if (r3.status === 'rejected') throw r3.reason;
+    const written = r3.value;
     const listed = await reconcileListing(tx, { ...opts, log: opts.log });
     const result: PageResult = {
       stats: { ...written.stats, deletions: written.stats.deletions + listed.stats.deletions },

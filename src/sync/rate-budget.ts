@@ -18,6 +18,7 @@ import {
   pauseRateBudget,
   setRateBudgetStarts,
 } from '../db/queries/rate-budgets';
+import { commitWithoutFlushWait } from '../db/queries/sync-runs';
 
 export interface BudgetLimits {
   /** Requests allowed to start within any window of `windowMs`. */
@@ -67,8 +68,17 @@ export class SharedRequestLimiter implements RequestLimiter {
   /** Takes one request from the budget now, or says how long to wait before asking again. */
   async reserve(): Promise<Reservation> {
     return this.db.transaction(async (tx) => {
-      await ensureRateBudget(tx, this.key);
-      const row = await lockRateBudget(tx, this.key);
+      // Issued together (they run in order on the transaction's connection): one round trip, not three. A
+      // reservation's commit need not wait for the disk: a database crash that loses it under-counts the budget
+      // by the last moment's requests, which the provider's own 429 (and its pause) still covers.
+      const settled = await Promise.allSettled([
+        commitWithoutFlushWait(tx),
+        ensureRateBudget(tx, this.key),
+        lockRateBudget(tx, this.key),
+      ]);
+      // The first failure is the cause (the later statements then fail because the transaction aborted).
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
+      const row = (settled[2] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockRateBudget>>>).value;
       if (!row) return { ok: false, waitMs: 1000 };
       const now = Number(row.now);
       const paused = row.paused === null ? 0 : Number(row.paused);

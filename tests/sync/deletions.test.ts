@@ -7,7 +7,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
-import { connections, invoices, syncSeenIds } from '../../src/db/schema';
+import { connections, invoices, syncSeenPages } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { createTestServices } from '../helpers/services';
@@ -111,9 +111,9 @@ describe('deletions', () => {
     expect(await statusOf(tenantId, gone)).toEqual(Object.fromEntries(gone.map((id) => [id, 'deleted'])));
     expect(await matches(sandbox, tenantId)).toEqual([]);
     // The listing's bookkeeping is gone once it completed.
-    expect(await s.db.select().from(syncSeenIds).where(eq(syncSeenIds.connectionId, connectionId))).toEqual(
-      [],
-    );
+    expect(
+      await s.db.select().from(syncSeenPages).where(eq(syncSeenPages.connectionId, connectionId)),
+    ).toEqual([]);
   });
 
   it('an expired cursor restarts as a full sync that also removes what was deleted meanwhile', async () => {
@@ -165,10 +165,12 @@ describe('deletions', () => {
     expect(await statusOf(tenantId, [victim])).toEqual({ [victim]: 'open' });
     const seenBefore = await s.db
       .select()
-      .from(syncSeenIds)
-      .where(eq(syncSeenIds.connectionId, connectionId));
+      .from(syncSeenPages)
+      .where(eq(syncSeenPages.connectionId, connectionId));
     // Customers: one page of 20 and the page ending their listing; then four invoice pages of 20.
-    expect(seenBefore.filter((r) => r.kind === 'invoices').length).toBe(80);
+    expect(
+      seenBefore.filter((r) => r.kind === 'invoices').reduce((n, r) => n + r.externalIds.length, 0),
+    ).toBe(80);
 
     const r = await runSync(s, { connectionId, pageSize: 20 });
     expect(r).toMatchObject({ status: 'succeeded', kind: 'full' });

@@ -16,7 +16,6 @@
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
  */
 import { type SQL, sql } from 'drizzle-orm';
-import { isHeaderSafeAddress } from '../../../connectors/email-address';
 import type {
   CanonicalCreditMemo,
   CanonicalCustomer,
@@ -24,6 +23,7 @@ import type {
   CanonicalInvoice,
   CanonicalPayment,
 } from '../../../connectors/canonical';
+import { isHeaderSafeAddress } from '../../../connectors/email-address';
 import type { EntityKind, SyncPage } from '../../../connectors/types';
 import { rowsOf, type Tx } from '../client';
 
@@ -655,7 +655,7 @@ export async function applyListing(
 /**
  * The first half of applyListing: forgets the ids of restarted listings and records the ids this page saw. Both
  * statements are issued at once (the second behind the first), so a caller may issue the page's writes behind them
- * before awaiting: they touch only sync_seen_ids.
+ * before awaiting: they touch only sync_seen_pages.
  */
 export function recordListingIds(
   tx: Tx,
@@ -666,16 +666,18 @@ export function recordListingIds(
   const batch = new Batch(tx);
   if (page.listingStarts?.length) {
     batch.run(sql`
-      delete from sync_seen_ids where connection_id = ${c}
+      delete from sync_seen_pages where connection_id = ${c}
         and kind in (select jsonb_array_elements_text(${json(page.listingStarts)}))`);
   }
-  const seen: { k: string; id: string }[] = [];
-  for (const [k, ids] of Object.entries(page.seen ?? {})) for (const id of ids ?? []) seen.push({ k, id });
+  // One row per kind: the page's ids as an array (a duplicate id, seen twice across pages, is harmless).
+  const seen = Object.entries(page.seen ?? {})
+    .map(([k, ids]) => ({ k, ids: ids ?? [] }))
+    .filter((r) => r.ids.length > 0);
   if (seen.length > 0) {
     batch.run(sql`
-      insert into sync_seen_ids (connection_id, kind, external_id)
-      select ${c}, r.k, r.id from jsonb_to_recordset(${json(seen)}) as r(k text, id text)
-      on conflict do nothing`);
+      insert into sync_seen_pages (connection_id, kind, external_ids)
+      select ${c}, r.k, array(select jsonb_array_elements_text(r.ids))
+      from jsonb_to_recordset(${json(seen)}) as r(k text, ids jsonb)`);
   }
   return batch.done();
 }
@@ -714,12 +716,14 @@ export async function reconcileListing(
         select x.external_id from ${sql.raw(table)} x
         where x.tenant_id = ${t} and ${sql.raw(alive)}
           and (x.source_updated_at is null or x.source_updated_at < ${done.asOf}::timestamptz)
-          -- NOT IN over a hashed subplan, not NOT EXISTS: without fresh statistics (a just-filled table, PGlite has
-          -- no autovacuum) the planner estimated one row on each side and chose a nested-loop anti join, quadratic in
-          -- the listing (5,000 invoices: 12 M comparisons, 5 s). seen ids are never null (primary key); a row without
-          -- external id cannot be marked deleted by external id anyway.
-          and x.external_id not in (select s.external_id from sync_seen_ids s
-                                    where s.connection_id = ${c} and s.kind = ${kind})`,
+          -- EXCEPT, not NOT IN / NOT EXISTS: without fresh statistics (a just-filled table, PGlite has no
+          -- autovacuum) the planner estimated one row on each side and chose a nested-loop anti join, quadratic in
+          -- the listing (5,000 invoices: 12 M comparisons, 5 s); a hashed NOT IN subplan falls back to the same
+          -- when the seen ids outgrow work_mem. A set operation is hashed or sorted, never quadratic. External ids
+          -- are unique per tenant, so EXCEPT's duplicate removal changes nothing.
+        except
+        select s.id from sync_seen_pages p cross join unnest(p.external_ids) as s(id)
+        where p.connection_id = ${c} and p.kind = ${kind}`,
       );
       gone[kind] = rows.map((r) => ({ externalId: r.external_id }));
       if (rows.length > 0) {
@@ -734,7 +738,7 @@ export async function reconcileListing(
     result.changedInvoiceIds = del.invoiceIds;
   }
   await tx.execute(sql`
-    delete from sync_seen_ids where connection_id = ${c}
+    delete from sync_seen_pages where connection_id = ${c}
       and kind in (select jsonb_array_elements_text(${json(done.kinds)}))`);
   return result;
 }
