@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { countActiveAdminTokens } from './auth/api-tokens';
 import { buildApp } from './http/app';
 import { ensureWebBuild, webDistOf } from './http/web';
+import { startIdleTrim } from './idle-trim';
 import type { Services } from './services';
 
 export type Role = 'web' | 'worker' | 'all';
@@ -36,6 +37,14 @@ export async function startServer(services: Services, role: Role): Promise<Runni
     await services.queue.work(services, config.WORKER_CONCURRENCY);
     logger.info({ role }, 'workers started');
   }
+  // Memory the start (or any burst of work) left behind goes back to the OS once the process is quiet.
+  const stopTrim = startIdleTrim({
+    onTrim: (before, after) =>
+      logger.debug(
+        { rssMiB: Math.round(before / 2 ** 20), afterMiB: Math.round(after / 2 ** 20) },
+        'idle: memory trimmed',
+      ),
+  });
   let stopping: Promise<void> | null = null;
   return {
     url,
@@ -43,6 +52,7 @@ export async function startServer(services: Services, role: Role): Promise<Runni
     firstToken,
     stop: () => {
       stopping ??= (async () => {
+        stopTrim();
         // Stop taking requests first, then let in-flight jobs finish, then close the database.
         if (app) await app.close();
         await services.close();
