@@ -28,7 +28,7 @@ import { createServices } from '../src/services';
 import { importHistoryCsv } from '../src/sync/csv-import';
 import { createBenchDb } from './bench-db';
 import { generateLedgerCsv } from './ledger-csv';
-import { cpuSecondsOf, memOf, ROOT } from './proc';
+import { cpuSecondsOf, memOf, NODE_FLAGS, ROOT } from './proc';
 
 const execFileP = promisify(execFile);
 const TODAY = '2013-07-01';
@@ -60,11 +60,15 @@ interface LoadResult {
 }
 
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/duely.js'), 'serve', '--port', '0'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, path.join(ROOT, 'bin/duely.js'), 'serve', '--port', '0'],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => {

@@ -4,13 +4,13 @@
  * `tsx bench/cli-help.ts [runs]`: one JSON line.
  */
 import path from 'node:path';
-import { ROOT, timeChild } from './proc';
+import { NODE_FLAGS, ROOT, timeChild } from './proc';
 
 export async function benchCliHelp(runs = 5) {
   const duely: { seconds: number; peakMiB: number }[] = [];
   const bare: { seconds: number; peakMiB: number }[] = [];
   for (let i = 0; i < runs; i++) {
-    const d = await timeChild(process.execPath, [path.join(ROOT, 'bin/duely.js'), 'help']);
+    const d = await timeChild(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bin/duely.js'), 'help']);
     if (d.code !== 0) throw new Error(`duely help exited with ${d.code}`);
     duely.push(d);
     bare.push(await timeChild(process.execPath, ['-e', '0']));

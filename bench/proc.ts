@@ -4,6 +4,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
+/**
+ * The node flags the product runs with: bin/duely.js's shebang and package.json's scripts pass them (see there).
+ * Every bench child gets them, so a figure is what `npm start` / `duely …` would do.
+ */
+export const NODE_FLAGS = ['--liftoff-only'];
+
 /** VmRSS and VmHWM of a live process in MiB (null when /proc has no such process). */
 export function memOf(pid: number): { rss: number; hwm: number } | null {
   try {

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { memOf, ROOT, treeRssOf } from './proc';
+import { memOf, NODE_FLAGS, ROOT, treeRssOf } from './proc';
 
 /** The targets are in MB (10^6 bytes); /proc reports KiB, printed here as MiB (2^20 bytes). */
 const MB_IN_MIB = 1e6 / 2 ** 20;
@@ -34,7 +34,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 async function serveMemory(env: NodeJS.ProcessEnv, idleSeconds: number) {
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin/duely.js'), 'serve', '--port', '0'],
+    [...NODE_FLAGS, path.join(ROOT, 'bin/duely.js'), 'serve', '--port', '0'],
     {
       cwd: ROOT,
       env,

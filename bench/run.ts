@@ -19,6 +19,7 @@ import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { NODE_FLAGS } from './proc';
 
 const run = promisify(execFile);
 
@@ -263,7 +264,7 @@ async function main(): Promise<number> {
       try {
         const { stdout } = await run(
           process.execPath,
-          ['--import', 'tsx', path.join(import.meta.dirname, b.file), ...args],
+          [...NODE_FLAGS, '--import', 'tsx', path.join(import.meta.dirname, b.file), ...args],
           {
             maxBuffer: 16 * 1024 * 1024,
             timeout: 15 * 60_000,

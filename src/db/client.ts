@@ -153,7 +153,9 @@ async function initdbInChild(target: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       execFile(
         process.execPath,
-        [script, staging, JSON.stringify(PGLITE_SETTINGS), migrationsFolder],
+        // Baseline WASM compiler only: initdb is a one-shot and optimising PGlite's code peaks at ~1.2 GiB
+        // (670 MiB and faster with the flag, measured 2026-12-04).
+        ['--liftoff-only', script, staging, JSON.stringify(PGLITE_SETTINGS), migrationsFolder],
         { maxBuffer: 4 * 1024 * 1024 },
         (err, _stdout, stderr) =>
           err ? reject(new Error(`PGlite initdb failed: ${err.message} ${stderr.slice(-2000)}`)) : resolve(),
