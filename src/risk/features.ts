@@ -195,6 +195,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
   const paidOf = new Int32Array(n);
   const closeOf = new Int32Array(n);
   const amountOf = new Float64Array(n);
+  const deliveryOf = new Uint8Array(n);
   const customerOf: string[] = new Array(n);
   const groupOf = new Int32Array(n);
   const groupIndex = new Map<string, number>();
@@ -216,6 +217,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
     const issue = issueOf[i]!;
     const due = dueOf[i]!;
     amountOf[i] = major(inv.amountMinor);
+    deliveryOf[i] = deliveryCode(inv.delivery);
     if (issue < minDay) minDay = issue;
     if (issue > maxDay) maxDay = issue;
     if (due < minDay) minDay = due;
@@ -329,7 +331,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
       paidId[k - settledFrom] = idOf[i]!;
       daysToPay[k] = toPay;
       daysLate[k] = late;
-      deliveries[k] = deliveryCode(history[i]!.delivery);
+      deliveries[k] = deliveryOf[i]!;
       cumPaidAmounts[c + 1] = cumPaidAmounts[c]! + amountOf[i]!;
       cumLates[c + 1] = cumLates[c]! + (paid > dueOf[i]! ? 1 : 0);
       cumDaysToPayAll[c + 1] = cumDaysToPayAll[c]! + toPay;
@@ -476,7 +478,8 @@ function rowIn(index: LedgerIndex, h: CustomerHistory, id: string, issue: number
 /**
  * Writes the feature row of `invoice` as of the start of `day` into `out` at `offset`. `invoice` need not be in
  * the index (a draft invoice can be scored); when it is, its own row is excluded from the customer's history.
- * `row`, when the caller knows it, is the invoice's row in the index (-1: not in it), saving the search for it.
+ * `row`, when the caller knows it, is the invoice's row in the index (-1: not in it; the row's dates are the
+ * invoice's), saving the search for it and the date conversions.
  */
 export function writeFeatures(
   index: LedgerIndex,
@@ -487,8 +490,9 @@ export function writeFeatures(
   offset: number,
   row?: number,
 ): void {
-  const issue = dayNumber(invoice.invoiceDate);
-  const due = dayNumber(invoice.dueDate);
+  // The indexed copy's day numbers when the caller gave its row (the same dates, already converted).
+  const issue = row !== undefined && row >= 0 ? index.issueOf[row]! : dayNumber(invoice.invoiceDate);
+  const due = row !== undefined && row >= 0 ? index.dueOf[row]! : dayNumber(invoice.dueDate);
   const amount = major(invoice.amountMinor);
   const h = index.customers.get(invoice.customerId);
 

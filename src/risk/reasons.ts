@@ -234,6 +234,32 @@ function byPull(a: number, b: number): number {
   return aligned !== 0 ? aligned : Math.abs(pulls[b]!) - Math.abs(pulls[a]!);
 }
 
+/**
+ * Sorts `ranked` by `byPull`, stably: a plain insertion sort over the eight topics (what Array.prototype.sort
+ * returns for a consistent comparator, without its set-up per invoice). A NaN pull, or a second infinite one (a
+ * feature that is not a finite number), makes the comparator inconsistent: the built-in sort then decides, as before.
+ */
+function rank(): void {
+  let infinite = 0;
+  for (let t = 0; t < pulls.length; t++) {
+    if (Number.isNaN(pulls[t]!)) infinite = 2;
+    else if (!Number.isFinite(pulls[t]!)) infinite++;
+  }
+  if (infinite > 1) {
+    ranked.sort(byPull);
+    return;
+  }
+  for (let i = 1; i < ranked.length; i++) {
+    const topic = ranked[i]!;
+    let j = i - 1;
+    while (j >= 0 && byPull(ranked[j]!, topic) > 0) {
+      ranked[j + 1] = ranked[j]!;
+      j--;
+    }
+    ranked[j + 1] = topic;
+  }
+}
+
 function reasonsAt(
   logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>,
   row: ArrayLike<number>,
@@ -250,7 +276,7 @@ function reasonsAt(
   if (row[at + F.days_to_due]! < 0) pulls[TIMING] = Number.POSITIVE_INFINITY;
   direction = sign;
   for (let t = 0; t < ranked.length; t++) ranked[t] = t;
-  ranked.sort(byPull);
+  rank();
   const out: string[] = [];
   for (let r = 0; r < ranked.length; r++) {
     const t = ranked[r]!;
