@@ -5,12 +5,12 @@
  * customer's actual history.
  */
 import {
+  countBefore,
   F,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type FeatureName,
   type LedgerIndex,
-  recentSettled,
   type SettledOutcome,
 } from './features';
 import type { LogisticModel } from './logreg';
@@ -70,11 +70,14 @@ export interface ReasonContext {
 }
 
 /**
- * Where `word` reads the customer's recent settled invoices: a list given up front (`explain`), or read from the
- * ledger index the first time a reason needs it (`explainScored`: most invoices' top reasons never do).
+ * Where `word` reads the days late of the customer's recent settled invoices (oldest first; all the reasons quote of
+ * them): a list given up front (`explain`), or read from the ledger index the first time a reason needs it
+ * (`explainScored`: into scratch, no outcome objects per invoice).
  */
 interface RecentSource {
-  list: readonly SettledOutcome[] | null;
+  late: Float64Array;
+  /** How many of `late` hold values (-1: not read yet). */
+  count: number;
   index: LedgerIndex | null;
   customerId: string;
   day: number;
@@ -84,23 +87,27 @@ interface RecentSource {
 /** Settled invoices the reasons quote ("paid the last 6 invoices on time"). */
 export const RECENT_REASONS = 6;
 
-function recentOf(source: RecentSource): readonly SettledOutcome[] {
-  source.list ??= recentSettled(
-    source.index!,
-    source.customerId,
-    source.day,
-    RECENT_REASONS,
-    source.excludeInvoiceId,
-  );
-  return source.list;
+/**
+ * Fills `source.late` if not yet read and returns how many: the days late of recentSettled(index, customerId, day,
+ * RECENT_REASONS, excludeInvoiceId), oldest first, read the same way without building its objects.
+ */
+function recentOf(source: RecentSource): number {
+  if (source.count >= 0) return source.count;
+  const h = source.index!.customers.get(source.customerId);
+  let n = 0;
+  if (h) {
+    for (let i = countBefore(h.paidDay, source.day) - 1; i >= 0 && n < RECENT_REASONS; i--) {
+      if (h.paidId[i] === source.excludeInvoiceId) continue;
+      newestFirst[n++] = h.paidDaysLate[i]!;
+    }
+  }
+  for (let k = 0; k < n; k++) source.late[k] = newestFirst[n - 1 - k]!;
+  source.count = n;
+  return n;
 }
+const newestFirst = new Float64Array(RECENT_REASONS);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const span = (values: number[]) => {
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return lo === hi ? `${lo}` : `${lo}–${hi}`;
-};
 
 /** Feature `f` of the row starting at `at` (a function, not a per-call closure: under tsx every closure is named). */
 const x = (row: ArrayLike<number>, at: number, f: FeatureName) => row[at + F[f]]!;
@@ -115,25 +122,40 @@ function word(
   switch (topic) {
     case 'history': {
       if (x(row, at, 'cold_start') === 1) return 'new customer: no payment history yet';
-      const recent = recentOf(source);
-      const late = recent.filter((r) => r.daysLate > 0);
-      if (up && late.length > 0) {
-        return late.length === recent.length
-          ? `paid the last ${plural(recent.length, 'invoice')} ${span(late.map((r) => r.daysLate))} days late`
-          : `paid ${late.length} of the last ${plural(recent.length, 'invoice')} late (by ${span(late.map((r) => r.daysLate))} days)`;
+      const n = recentOf(source);
+      let late = 0;
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < n; k++) {
+        const d = source.late[k]!;
+        if (d > 0) {
+          late++;
+          if (d < lo) lo = d;
+          if (d > hi) hi = d;
+        }
       }
-      if (!up && late.length === 0) return `paid the last ${plural(recent.length, 'invoice')} on time`;
+      if (up && late > 0) {
+        const span = lo === hi ? `${lo}` : `${lo}–${hi}`;
+        return late === n
+          ? `paid the last ${plural(n, 'invoice')} ${span} days late`
+          : `paid ${late} of the last ${plural(n, 'invoice')} late (by ${span} days)`;
+      }
+      if (!up && late === 0) return `paid the last ${plural(n, 'invoice')} on time`;
       return up
         ? `usually pays about ${Math.round(x(row, at, 'mean_days_late'))} days after the due date`
         : `usually pays on time (${Math.round((1 - x(row, at, 'late_rate')) * 100)}% of invoices)`;
     }
     case 'recent': {
-      const last = recentOf(source).slice(-3);
-      if (last.length === 0) return null;
-      const avg = Math.round(last.reduce((s, r) => s + r.daysLate, 0) / last.length);
+      const n = recentOf(source);
+      const from = Math.max(0, n - 3);
+      const count = n - from;
+      if (count === 0) return null;
+      let sum = 0;
+      for (let k = from; k < n; k++) sum += source.late[k]!;
+      const avg = Math.round(sum / count);
       return up
-        ? `recent payments are slower: the last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
-        : `recent payments are faster than usual (last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
+        ? `recent payments are slower: the last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
+        : `recent payments are faster than usual (last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
     }
     case 'overdue': {
       const overdue = Math.round(Math.expm1(x(row, at, 'log_overdue_count')));
@@ -185,7 +207,8 @@ export function explain(
   k = 3,
 ): string[] {
   const source: RecentSource = {
-    list: ctx.recent,
+    late: Float64Array.from(ctx.recent, (r) => r.daysLate),
+    count: ctx.recent.length,
     index: null,
     customerId: '',
     day: 0,
@@ -210,18 +233,24 @@ export function explainScored(
   day: number,
   k = 3,
 ): string[] {
-  scored.list = null;
+  scored.count = -1;
   scored.index = index;
   scored.customerId = invoice.customerId;
   scored.day = day;
   scored.excludeInvoiceId = invoice.invoiceId;
   const out = reasonsAt(logistic, X, i * FEATURE_COUNT, pLate >= baseRate ? 1 : -1, scored, k);
   scored.index = null;
-  scored.list = null;
   return out;
 }
 
-const scored: RecentSource = { list: null, index: null, customerId: '', day: 0, excludeInvoiceId: undefined };
+const scored: RecentSource = {
+  late: new Float64Array(RECENT_REASONS),
+  count: -1,
+  index: null,
+  customerId: '',
+  day: 0,
+  excludeInvoiceId: undefined,
+};
 
 // Scratch of the ranking (reasons are worded one invoice at a time, synchronously): the topics' pulls, and the
 // order Array.prototype.sort ranks them in, started from topic order each time as `TOPICS.map((_, t) => t)` would.
