@@ -398,8 +398,44 @@ function trimmedMeanOf(values: Float64Array, n: number): number {
   return s / (n - 2 * cut);
 }
 
+/**
+ * The window arrays' last sorts: a batch's rows of one customer as of one day reuse the same windows (the scans'
+ * reuse in writeFeatures), so each window is sorted once and later copied back into scratch. `windowsFilled` moves
+ * whenever the scans write the windows; a memo is valid only for the fill it was taken from.
+ */
+let windowsFilled = 0;
+const WINDOWS: Float64Array[] = [
+  windowDaysToPay,
+  windowDaysLate,
+  habitDaysLate,
+  sameDaysLate,
+  adjustedDaysLate,
+];
+const sortedMemo = WINDOWS.map(() => new Float64Array(sortScratch.length));
+const memoFill = WINDOWS.map(() => -1);
+const memoN = WINDOWS.map(() => -1);
+
 /** Median of the first n values (insertion sort into scratch; n <= its length). */
 function medianOf(values: Float64Array, n: number): number {
+  const w = WINDOWS.indexOf(values);
+  if (w >= 0 && memoFill[w] === windowsFilled && memoN[w] === n) {
+    const sorted = sortedMemo[w]!;
+    for (let i = 0; i < n; i++) sortScratch[i] = sorted[i]!;
+  } else {
+    sortInto(values, n);
+    if (w >= 0) {
+      const sorted = sortedMemo[w]!;
+      for (let i = 0; i < n; i++) sorted[i] = sortScratch[i]!;
+      memoFill[w] = windowsFilled;
+      memoN[w] = n;
+    }
+  }
+  const m = n >>> 1;
+  return n % 2 ? sortScratch[m]! : (sortScratch[m - 1]! + sortScratch[m]!) / 2;
+}
+
+/** The first n values sorted into scratch (insertion sort). */
+function sortInto(values: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     let j = i - 1;
@@ -409,8 +445,6 @@ function medianOf(values: Float64Array, n: number): number {
     }
     sortScratch[j + 1] = v;
   }
-  const m = n >>> 1;
-  return n % 2 ? sortScratch[m]! : (sortScratch[m - 1]! + sortScratch[m]!) / 2;
 }
 
 export interface SettledOutcome {
@@ -558,6 +592,7 @@ export function writeFeatures(
       habit = scans.habit;
       recent = scans.recent;
     } else {
+      windowsFilled++;
       for (
         let i = settled - 1, scanned = 0;
         i >= 0 && scanned < SAME_DELIVERY_SCAN && same < SAME_DELIVERY_WINDOW;
