@@ -4,15 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { toCsv } from '../../connectors/csv/write';
 import { parseHistoryCsv } from '../../connectors/csv/parse';
+import { toCsv } from '../../connectors/csv/write';
+import { invoiceAndCustomerExternalIds } from '../db/queries/risk';
 import { AppError } from '../errors';
 import { customerRisk } from './customer-risk';
 import { evaluateBacktest, formatBacktest } from './evaluate';
+import { buildLedgerIndex } from './features';
 import { loadModel, type ModelManifest, trainDefaultModel } from './model-store';
+import type { RiskDeps } from './ports';
 import { formatReplay, weeklyReplay } from './replay';
-import { scoreInvoices } from './score';
 import type { SliceMetrics } from './retrain';
+import { scoreInvoices } from './score';
 import {
   activeModel,
   DEFAULT_MODEL_DIR,
@@ -21,8 +24,6 @@ import {
   type RetrainResult,
   tenantSensitivity,
 } from './service';
-import type { RiskDeps } from './ports';
-import { invoiceAndCustomerExternalIds } from '../db/queries/risk';
 
 /** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
 export const DEFAULT_TRAINING_CSVS = [
@@ -115,14 +116,15 @@ export async function predictionRows(
   const model = await activeModel(deps, tenantId);
   const ledger = await loadLedger(deps.db, tenantId);
   const open = openAsOf(ledger, asOf);
+  // One ledger index for the invoice and the customer scores.
+  const index = buildLedgerIndex(ledger);
   const scores = await scoreInvoices(model, ledger, open, asOf, {
     sensitivity: tenantSensitivity(tenantSettings),
+    index,
   });
+  const customers = [...new Set(scores.map((s) => s.customerId))];
   const risk = new Map(
-    (await customerRisk(model, ledger, asOf, [...new Set(scores.map((s) => s.customerId))])).map((r) => [
-      r.customerId,
-      r.score,
-    ]),
+    (await customerRisk(model, ledger, asOf, customers, { index })).map((r) => [r.customerId, r.score]),
   );
   const ids = await invoiceAndCustomerExternalIds(
     deps.db,

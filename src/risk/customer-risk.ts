@@ -11,6 +11,8 @@
  */
 import {
   buildLedgerIndex,
+  type CustomerHistory,
+  countBefore,
   type FeatureQuery,
   featureMatrix,
   type LedgerIndex,
@@ -89,21 +91,30 @@ export function survivalFromQuantiles(q10: number, q50: number, q90: number, x: 
   return x <= 0 ? 1 : 1 - (0.1 * x) / Math.max(1e-9, q10);
 }
 
-function probe(customer: LedgerInvoice[], day: number): LedgerInvoice | null {
-  const before = customer.filter((r) => dayNumber(r.invoiceDate) < day);
-  const last = before.reduce<LedgerInvoice | null>(
-    (a, r) => (!a || r.invoiceDate >= a.invoiceDate ? r : a),
-    null,
-  );
-  if (!last) return null;
-  const amounts = before.map((r) => r.amountMinor).sort((a, b) => a - b);
-  const terms = dayNumber(last.dueDate) - dayNumber(last.invoiceDate);
+/**
+ * A typical new invoice of the customer issued on `day`: the terms and delivery of their last invoice issued before
+ * it (the last in ledger order among those of that day), the median amount of all they were issued before it.
+ */
+function probe(
+  history: readonly LedgerInvoice[],
+  index: LedgerIndex,
+  h: CustomerHistory,
+  day: number,
+): LedgerInvoice | null {
+  const before = countBefore(h.issueDay, day);
+  if (before === 0) return null;
+  const last = history[h.issueRow[before - 1]!]!;
+  const amounts = new Float64Array(before);
+  for (let k = 0; k < before; k++) amounts[k] = history[h.issueRow[k]!]!.amountMinor;
+  amounts.sort();
+  const row = h.issueRow[before - 1]!;
+  const terms = index.dueOf[row]! - index.issueOf[row]!;
   return {
     ...last,
     invoiceId: `probe:${last.customerId}:${day}`,
     invoiceDate: isoFromDay(day),
     dueDate: isoFromDay(day + terms),
-    amountMinor: amounts[amounts.length >> 1]!,
+    amountMinor: amounts[before >> 1]!,
     paidDate: null,
   };
 }
@@ -122,33 +133,36 @@ function slowing(index: LedgerIndex, customerId: string, day: number, trend90: n
   return `a typically reliable customer showing signs of payment delays: ${detail}; on time on ${then.length - lateThen} of ${then.length} invoices before`;
 }
 
+export interface CustomerRiskOptions {
+  /** `buildLedgerIndex(history)` when the caller already has it (the invoice scores of the same run). */
+  index?: LedgerIndex;
+}
+
 export async function customerRisk(
   model: LoadedModel,
   history: readonly LedgerInvoice[],
   asOf: Date,
   customerIds?: readonly string[],
+  options: CustomerRiskOptions = {},
 ): Promise<CustomerRisk[]> {
   const day = dayOfInstant(asOf);
-  const byCustomer = new Map<string, LedgerInvoice[]>();
-  for (const r of history) {
-    const list = byCustomer.get(r.customerId);
-    if (list) list.push(r);
-    else byCustomer.set(r.customerId, [r]);
-  }
-  const ids = (customerIds ?? [...byCustomer.keys()]).filter((id) => byCustomer.has(id));
+  const index = options.index ?? buildLedgerIndex(history);
+  const ids = (customerIds ?? [...index.customers.keys()]).filter((id) => index.customers.has(id));
   const offsets = [0, 30, 90];
   const queries: FeatureQuery[] = [];
-  const slot = new Map<string, number>();
-  for (const id of ids) {
-    offsets.forEach((off, k) => {
-      const invoice = probe(byCustomer.get(id)!, day - off);
+  /** Query of customer ids[c] as of offsets[k] days earlier at slot[c * 3 + k] (-1: no invoice before then). */
+  const slot = new Int32Array(ids.length * offsets.length).fill(-1);
+  for (let c = 0; c < ids.length; c++) {
+    const h = index.customers.get(ids[c]!)!;
+    for (let k = 0; k < offsets.length; k++) {
+      const invoice = probe(history, index, h, day - offsets[k]!);
       if (invoice) {
-        slot.set(`${id}:${k}`, queries.length);
-        queries.push({ invoice, day: day - off });
+        slot[c * offsets.length + k] = queries.length;
+        // The probe is no ledger invoice (row -1): nothing of its own to leave out of its history.
+        queries.push({ invoice, day: day - offsets[k]!, row: -1 });
       }
-    });
+    }
   }
-  const index = buildLedgerIndex(history);
   const raw = await predictFor(model, index, queries, featureMatrix(index, queries, model.manifest.priors));
   const severity = queries.map(({ invoice, day }, i) => {
     const due = dayNumber(invoice.dueDate);
@@ -166,16 +180,16 @@ export async function customerRisk(
     const late = lateness(f.pLate, f.payDayP10 - day, f.payDay - day, f.payDayP90 - day, due - day);
     return { pLate: f.pLate, pSevere, expectedDaysLate: f.expectedDaysLate, late };
   });
-  const scoreAt = (id: string, k: number) => {
-    const i = slot.get(`${id}:${k}`);
-    return i === undefined ? null : Math.round(100 * severity[i]!.late);
+  const scoreAt = (c: number, k: number) => {
+    const i = slot[c * offsets.length + k]!;
+    return i < 0 ? null : Math.round(100 * severity[i]!.late);
   };
-  return ids.flatMap((customerId) => {
-    const score = scoreAt(customerId, 0);
+  return ids.flatMap((customerId, c) => {
+    const score = scoreAt(c, 0);
     if (score === null) return [];
-    const now = severity[slot.get(`${customerId}:0`)!]!;
-    const s30 = scoreAt(customerId, 1);
-    const s90 = scoreAt(customerId, 2);
+    const now = severity[slot[c * offsets.length]!]!;
+    const s30 = scoreAt(c, 1);
+    const s90 = scoreAt(c, 2);
     const trend90 = s90 === null ? null : score - s90;
     const message = slowing(index, customerId, day, trend90);
     return [

@@ -4,8 +4,9 @@
  * The invoice being scored is always treated as open at D and never counts in its own history. The same code
  * serves training samples, backtests and live scoring, so what the model learns is what it is given later.
  *
- * Speed: `buildLedgerIndex` sorts each customer's invoices once (by issue, due, payment and close day) with
- * prefix sums, so a feature row costs a few binary searches plus a scan of the last few settled invoices.
+ * Speed: `buildLedgerIndex` sorts each customer's invoices once (by issue, due, payment and close day, counting
+ * sorts over the whole ledger) with prefix sums, so a feature row costs a few binary searches plus a scan of the
+ * last few settled invoices.
  */
 import { dayNumber, type LedgerInvoice } from './ledger';
 
@@ -99,9 +100,11 @@ const TRIM = 0.2;
 
 export const deliveryCode = (d: LedgerInvoice['delivery']) => (d === 'email' ? 1 : d === 'print' ? 2 : 0);
 
-interface CustomerHistory {
+export interface CustomerHistory {
   /** Issue days ascending, with prefix sums of amount and log amount (length n+1). */
   issueDay: Int32Array;
+  /** Ledger row of each entry of issueDay (ties in ledger order). */
+  issueRow: Int32Array;
   cumAmount: Float64Array;
   cumLogAmount: Float64Array;
   /** Prefix sums of payment terms (due - issue) in issue order. */
@@ -125,10 +128,15 @@ interface CustomerHistory {
   cumCloseAmount: Float64Array;
 }
 
+/**
+ * A ledger's rows by customer, sorted for point-in-time reads. Invoice ids are unique in a ledger (the CSV import
+ * rejects repeats; the database's are keys): a feature row finds the scored invoice's own copy among its customer's
+ * rows, so no ledger-wide id → row map is built.
+ */
 export interface LedgerIndex {
   customers: Map<string, CustomerHistory>;
-  /** Row of each invoice id in the flat arrays below: the indexed copy of a scored invoice, removed from its own history. */
-  rowOf: Map<string, number>;
+  /** Per ledger row (history order): the invoice id, customer, day numbers (UNPAID: open) and amount. */
+  idOf: string[];
   customerOf: string[];
   issueOf: Int32Array;
   dueOf: Int32Array;
@@ -142,31 +150,85 @@ const UNPAID = -2_147_483_648;
 /** Amounts enter features in major units on a log scale; cents would only shift log_amount by a constant. */
 const major = (minor: number) => minor / 100;
 
+/** Widest day range sorted by counting (4 MiB of counts); a wider one (dates centuries apart) sorts by comparison. */
+const COUNTING_SPAN = 1 << 20;
+
+/**
+ * `rows` stably sorted by key[row] into `out` (a counting sort over the days from `min`, `counts` of the span's
+ * length; ties keep their order in `rows`, as Array.prototype.sort would).
+ */
+function sortByDay(
+  rows: Int32Array,
+  key: Int32Array,
+  min: number,
+  counts: Int32Array | null,
+  out: Int32Array,
+): void {
+  if (counts === null) {
+    out.set(Array.from(rows).sort((a, b) => key[a]! - key[b]!));
+    return;
+  }
+  counts.fill(0);
+  for (let k = 0; k < rows.length; k++) counts[key[rows[k]!]! - min]!++;
+  for (let v = 0, sum = 0; v < counts.length; v++) {
+    const c = counts[v]!;
+    counts[v] = sum;
+    sum += c;
+  }
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    out[counts[key[r]! - min]!++] = r;
+  }
+}
+
+/** `rows` grouped by customer into `out` (group g from start[g]), keeping their order within each group. */
+function groupRows(rows: Int32Array, groupOf: Int32Array, start: Int32Array, out: Int32Array): void {
+  const fill = start.slice(0, start.length - 1);
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    out[fill[groupOf[r]!]!++] = r;
+  }
+}
+
 export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex {
-  // Dates are converted once into flat arrays; rows are then grouped by customer with a counting sort, and each
-  // customer sorts small index arrays by number and fills its typed arrays in plain loops (no per-customer
-  // closures or intermediate arrays: this runs over the whole ledger on every scoring run).
+  // Dates are converted once into flat arrays. Each of the four per-customer orders (issue, due, payment, close
+  // day) is one stable counting sort of the whole ledger by day followed by a stable grouping by customer: the
+  // same order a stable per-customer sort of the ledger rows gives, in linear time and without comparator calls.
+  // Each customer's typed arrays are then filled in plain loops.
   const n = history.length;
+  const idOf: string[] = new Array(n);
   const issueOf = new Int32Array(n);
   const dueOf = new Int32Array(n);
   const paidOf = new Int32Array(n);
+  const closeOf = new Int32Array(n);
   const amountOf = new Float64Array(n);
-  const rowOf = new Map<string, number>();
+  const deliveryOf = new Uint8Array(n);
   const customerOf: string[] = new Array(n);
   const groupOf = new Int32Array(n);
   const groupIndex = new Map<string, number>();
   const groupIds: string[] = [];
   let sizes = new Int32Array(64);
+  let settledSizes = new Int32Array(64);
+  let settledCount = 0;
+  let minDay = Number.POSITIVE_INFINITY;
+  let maxDay = Number.NEGATIVE_INFINITY;
   let lastCustomer: string | undefined;
   let lastGroup: number | undefined;
   for (let i = 0; i < n; i++) {
     const inv = history[i]!;
-    rowOf.set(inv.invoiceId, i);
+    idOf[i] = inv.invoiceId;
     customerOf[i] = inv.customerId;
+    // Read back from the typed arrays: the bounds must be those of the stored (int32) values.
     issueOf[i] = dayNumber(inv.invoiceDate);
     dueOf[i] = dayNumber(inv.dueDate);
-    paidOf[i] = inv.paidDate === null ? UNPAID : dayNumber(inv.paidDate);
+    const issue = issueOf[i]!;
+    const due = dueOf[i]!;
     amountOf[i] = major(inv.amountMinor);
+    deliveryOf[i] = deliveryCode(inv.delivery);
+    if (issue < minDay) minDay = issue;
+    if (issue > maxDay) maxDay = issue;
+    if (due < minDay) minDay = due;
+    if (due > maxDay) maxDay = due;
     // Ledgers usually list a customer's invoices together: the previous row's group saves a map lookup.
     let g = inv.customerId === lastCustomer ? lastGroup : groupIndex.get(inv.customerId);
     if (g === undefined) {
@@ -177,117 +239,144 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
         const grown = new Int32Array(sizes.length * 2);
         grown.set(sizes);
         sizes = grown;
+        const grownSettled = new Int32Array(sizes.length);
+        grownSettled.set(settledSizes);
+        settledSizes = grownSettled;
       }
     }
     groupOf[i] = g;
     sizes[g]!++;
+    if (inv.paidDate === null) paidOf[i] = UNPAID;
+    else {
+      paidOf[i] = dayNumber(inv.paidDate);
+      const paid = paidOf[i]!;
+      closeOf[i] = Math.max(paid, due);
+      if (paid < minDay) minDay = paid;
+      if (paid > maxDay) maxDay = paid;
+      settledSizes[g]!++;
+      settledCount++;
+    }
     lastCustomer = inv.customerId;
     lastGroup = g;
   }
-  // Rows of each customer contiguous, in ledger order (what the per-customer sorts below start from).
   const groups = groupIds.length;
   const start = new Int32Array(groups + 1);
-  for (let g = 0; g < groups; g++) start[g + 1] = start[g]! + sizes[g]!;
-  const fill = start.slice(0, groups);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[fill[groupOf[i]!]!++] = i;
+  const settledStart = new Int32Array(groups + 1);
+  for (let g = 0; g < groups; g++) {
+    start[g + 1] = start[g]! + sizes[g]!;
+    settledStart[g + 1] = settledStart[g]! + settledSizes[g]!;
+  }
+  const all = new Int32Array(n);
+  const settledRows = new Int32Array(settledCount);
+  for (let i = 0, j = 0; i < n; i++) {
+    all[i] = i;
+    if (paidOf[i] !== UNPAID) settledRows[j++] = i;
+  }
+  const span = n === 0 ? 0 : maxDay - minDay + 1;
+  const counts = span <= COUNTING_SPAN ? new Int32Array(span) : null;
+  const scratch = new Int32Array(n);
+  const scratchSettled = new Int32Array(settledCount);
+  const byIssue = new Int32Array(n);
+  const byDue = new Int32Array(n);
+  const byPaid = new Int32Array(settledCount);
+  const byClose = new Int32Array(settledCount);
+  sortByDay(all, issueOf, minDay, counts, scratch);
+  groupRows(scratch, groupOf, start, byIssue);
+  sortByDay(all, dueOf, minDay, counts, scratch);
+  groupRows(scratch, groupOf, start, byDue);
+  // By payment day, then issue day: sorted by issue first, then stably by payment.
+  sortByDay(settledRows, issueOf, minDay, counts, byPaid);
+  sortByDay(byPaid, paidOf, minDay, counts, scratchSettled);
+  groupRows(scratchSettled, groupOf, settledStart, byPaid);
+  sortByDay(settledRows, closeOf, minDay, counts, scratchSettled);
+  groupRows(scratchSettled, groupOf, settledStart, byClose);
 
-  const byIssueCmp = (a: number, b: number) => issueOf[a]! - issueOf[b]!;
-  const byDueCmp = (a: number, b: number) => dueOf[a]! - dueOf[b]!;
-  const byPaidCmp = (a: number, b: number) => paidOf[a]! - paidOf[b]! || issueOf[a]! - issueOf[b]!;
-  const closeOf = (i: number) => Math.max(paidOf[i]!, dueOf[i]!);
-  const byCloseCmp = (a: number, b: number) => closeOf(a) - closeOf(b);
+  // Every customer's arrays are views of ledger-wide ones (thousands of small typed arrays of their own cost more
+  // to allocate than the rest of the index): customer g's rows from start[g], its prefix sums (one longer, from 0)
+  // from start[g] + g, and the same for its settled invoices.
+  const issueDays = new Int32Array(n);
+  const dueDays = new Int32Array(n);
+  const cumAmounts = new Float64Array(n + groups);
+  const cumLogAmounts = new Float64Array(n + groups);
+  const cumTermsAll = new Float64Array(n + groups);
+  const cumDueAmounts = new Float64Array(n + groups);
+  const paidDays = new Int32Array(settledCount);
+  const daysToPay = new Int32Array(settledCount);
+  const daysLate = new Int32Array(settledCount);
+  const deliveries = new Uint8Array(settledCount);
+  const closeDays = new Int32Array(settledCount);
+  const cumPaidAmounts = new Float64Array(settledCount + groups);
+  const cumLates = new Float64Array(settledCount + groups);
+  const cumDaysToPayAll = new Float64Array(settledCount + groups);
+  const cumDaysLateAll = new Float64Array(settledCount + groups);
+  const cumCloseAmounts = new Float64Array(settledCount + groups);
   const customers = new Map<string, CustomerHistory>();
   for (let g = 0; g < groups; g++) {
     const from = start[g]!;
-    const size = start[g + 1]! - from;
-    const rows: number[] = new Array(size);
-    let settledCount = 0;
-    for (let k = 0; k < size; k++) {
-      const i = order[from + k]!;
-      rows[k] = i;
-      if (paidOf[i] !== UNPAID) settledCount++;
-    }
-    const settled: number[] = new Array(settledCount);
-    for (let k = 0, j = 0; k < size; k++) if (paidOf[rows[k]!] !== UNPAID) settled[j++] = rows[k]!;
-    const byIssue = rows.slice().sort(byIssueCmp);
-    const byDue = rows.sort(byDueCmp);
-    const byPaid = settled.slice().sort(byPaidCmp);
-    const byClose = settled.sort(byCloseCmp);
-
-    const issueDay = new Int32Array(size);
-    const cumAmount = new Float64Array(size + 1);
-    const cumLogAmount = new Float64Array(size + 1);
-    const cumTerms = new Float64Array(size + 1);
-    const dueDay = new Int32Array(size);
-    const cumDueAmount = new Float64Array(size + 1);
-    for (let k = 0; k < size; k++) {
+    const to = start[g + 1]!;
+    for (let k = from, c = from + g; k < to; k++, c++) {
       const i = byIssue[k]!;
-      issueDay[k] = issueOf[i]!;
-      cumAmount[k + 1] = cumAmount[k]! + amountOf[i]!;
-      cumLogAmount[k + 1] = cumLogAmount[k]! + Math.log1p(amountOf[i]!);
-      cumTerms[k + 1] = cumTerms[k]! + (dueOf[i]! - issueOf[i]!);
+      issueDays[k] = issueOf[i]!;
+      cumAmounts[c + 1] = cumAmounts[c]! + amountOf[i]!;
+      cumLogAmounts[c + 1] = cumLogAmounts[c]! + Math.log1p(amountOf[i]!);
+      cumTermsAll[c + 1] = cumTermsAll[c]! + (dueOf[i]! - issueOf[i]!);
       const j = byDue[k]!;
-      dueDay[k] = dueOf[j]!;
-      cumDueAmount[k + 1] = cumDueAmount[k]! + amountOf[j]!;
+      dueDays[k] = dueOf[j]!;
+      cumDueAmounts[c + 1] = cumDueAmounts[c]! + amountOf[j]!;
     }
-    const m = settledCount;
-    const paidDay = new Int32Array(m);
-    const paidId: string[] = new Array(m);
-    const paidDaysToPay = new Int32Array(m);
-    const paidDaysLate = new Int32Array(m);
-    const paidDelivery = new Uint8Array(m);
-    const cumPaidAmount = new Float64Array(m + 1);
-    const cumLate = new Float64Array(m + 1);
-    const cumDaysToPay = new Float64Array(m + 1);
-    const cumDaysLate = new Float64Array(m + 1);
+    const settledFrom = settledStart[g]!;
+    const settledTo = settledStart[g + 1]!;
+    const paidId: string[] = new Array(settledTo - settledFrom);
     // A settled invoice leaves "due before D and still open" on max(paid, due): counting every settled invoice
     // here keeps (due before D) minus (closed before D) equal to "overdue and still open at D".
-    const closeDay = new Int32Array(m);
-    const cumCloseAmount = new Float64Array(m + 1);
-    for (let k = 0; k < m; k++) {
+    for (let k = settledFrom, c = settledFrom + g; k < settledTo; k++, c++) {
       const i = byPaid[k]!;
       const paid = paidOf[i]!;
       const toPay = paid - issueOf[i]!;
-      const daysLate = paid - dueOf[i]!;
-      paidDay[k] = paid;
-      paidId[k] = history[i]!.invoiceId;
-      paidDaysToPay[k] = toPay;
-      paidDaysLate[k] = daysLate;
-      paidDelivery[k] = deliveryCode(history[i]!.delivery);
-      cumPaidAmount[k + 1] = cumPaidAmount[k]! + amountOf[i]!;
-      cumLate[k + 1] = cumLate[k]! + (paid > dueOf[i]! ? 1 : 0);
-      cumDaysToPay[k + 1] = cumDaysToPay[k]! + toPay;
-      cumDaysLate[k + 1] = cumDaysLate[k]! + daysLate;
+      const late = paid - dueOf[i]!;
+      paidDays[k] = paid;
+      paidId[k - settledFrom] = idOf[i]!;
+      daysToPay[k] = toPay;
+      daysLate[k] = late;
+      deliveries[k] = deliveryOf[i]!;
+      cumPaidAmounts[c + 1] = cumPaidAmounts[c]! + amountOf[i]!;
+      cumLates[c + 1] = cumLates[c]! + (paid > dueOf[i]! ? 1 : 0);
+      cumDaysToPayAll[c + 1] = cumDaysToPayAll[c]! + toPay;
+      cumDaysLateAll[c + 1] = cumDaysLateAll[c]! + late;
       const j = byClose[k]!;
-      closeDay[k] = closeOf(j);
-      cumCloseAmount[k + 1] = cumCloseAmount[k]! + amountOf[j]!;
+      closeDays[k] = closeOf[j]!;
+      cumCloseAmounts[c + 1] = cumCloseAmounts[c]! + amountOf[j]!;
     }
+    const cumFrom = from + g;
+    const cumTo = to + g + 1;
+    const settledCumFrom = settledFrom + g;
+    const settledCumTo = settledTo + g + 1;
     customers.set(groupIds[g]!, {
-      issueDay,
-      cumAmount,
-      cumLogAmount,
-      cumTerms,
-      dueDay,
-      cumDueAmount,
-      paidDay,
+      issueDay: issueDays.subarray(from, to),
+      issueRow: byIssue.subarray(from, to),
+      cumAmount: cumAmounts.subarray(cumFrom, cumTo),
+      cumLogAmount: cumLogAmounts.subarray(cumFrom, cumTo),
+      cumTerms: cumTermsAll.subarray(cumFrom, cumTo),
+      dueDay: dueDays.subarray(from, to),
+      cumDueAmount: cumDueAmounts.subarray(cumFrom, cumTo),
+      paidDay: paidDays.subarray(settledFrom, settledTo),
       paidId,
-      paidDaysToPay,
-      paidDaysLate,
-      paidDelivery,
-      cumPaidAmount,
-      cumLate,
-      cumDaysToPay,
-      cumDaysLate,
-      closeDay,
-      cumCloseAmount,
+      paidDaysToPay: daysToPay.subarray(settledFrom, settledTo),
+      paidDaysLate: daysLate.subarray(settledFrom, settledTo),
+      paidDelivery: deliveries.subarray(settledFrom, settledTo),
+      cumPaidAmount: cumPaidAmounts.subarray(settledCumFrom, settledCumTo),
+      cumLate: cumLates.subarray(settledCumFrom, settledCumTo),
+      cumDaysToPay: cumDaysToPayAll.subarray(settledCumFrom, settledCumTo),
+      cumDaysLate: cumDaysLateAll.subarray(settledCumFrom, settledCumTo),
+      closeDay: closeDays.subarray(settledFrom, settledTo),
+      cumCloseAmount: cumCloseAmounts.subarray(settledCumFrom, settledCumTo),
     });
   }
-  return { customers, rowOf, customerOf, issueOf, dueOf, paidOf, amountOf };
+  return { customers, idOf, customerOf, issueOf, dueOf, paidOf, amountOf };
 }
 
 /** Number of entries < day in an ascending array. */
-function countBefore(sorted: Int32Array, day: number): number {
+export function countBefore(sorted: Int32Array, day: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -355,8 +444,44 @@ function modeOfSorted(n: number, median: number): number {
   return best - atMedian >= Math.max(1, MODE_GAIN * n) ? centre : median;
 }
 
+/**
+ * The window arrays' last sorts: a batch's rows of one customer as of one day reuse the same windows (the scans'
+ * reuse in writeFeatures), so each window is sorted once and later copied back into scratch. `windowsFilled` moves
+ * whenever the scans write the windows; a memo is valid only for the fill it was taken from.
+ */
+let windowsFilled = 0;
+const WINDOWS: Float64Array[] = [
+  windowDaysToPay,
+  windowDaysLate,
+  habitDaysLate,
+  sameDaysLate,
+  adjustedDaysLate,
+];
+const sortedMemo = WINDOWS.map(() => new Float64Array(sortScratch.length));
+const memoFill = WINDOWS.map(() => -1);
+const memoN = WINDOWS.map(() => -1);
+
 /** Median of the first n values (insertion sort into scratch; n <= its length). */
 function medianOf(values: Float64Array, n: number): number {
+  const w = WINDOWS.indexOf(values);
+  if (w >= 0 && memoFill[w] === windowsFilled && memoN[w] === n) {
+    const sorted = sortedMemo[w]!;
+    for (let i = 0; i < n; i++) sortScratch[i] = sorted[i]!;
+  } else {
+    sortInto(values, n);
+    if (w >= 0) {
+      const sorted = sortedMemo[w]!;
+      for (let i = 0; i < n; i++) sorted[i] = sortScratch[i]!;
+      memoFill[w] = windowsFilled;
+      memoN[w] = n;
+    }
+  }
+  const m = n >>> 1;
+  return n % 2 ? sortScratch[m]! : (sortScratch[m - 1]! + sortScratch[m]!) / 2;
+}
+
+/** The first n values sorted into scratch (insertion sort). */
+function sortInto(values: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     let j = i - 1;
@@ -366,8 +491,6 @@ function medianOf(values: Float64Array, n: number): number {
     }
     sortScratch[j + 1] = v;
   }
-  const m = n >>> 1;
-  return n % 2 ? sortScratch[m]! : (sortScratch[m - 1]! + sortScratch[m]!) / 2;
 }
 
 export interface SettledOutcome {
@@ -401,8 +524,42 @@ export function recentSettled(
 }
 
 /**
+ * The last row's window scans, reused by the next row of the same customer, day and delivery while `featureMatrix`
+ * runs (on: only there, and cleared after, so no index outlives its batch here).
+ */
+const scans = {
+  on: false,
+  h: null as CustomerHistory | null,
+  day: 0,
+  delivery: 0,
+  priors: null as FeaturePriors | null,
+  skipId: null as string | null,
+  same: 0,
+  sameLate: 0,
+  adjusted: 0,
+  habit: 0,
+  recent: 0,
+};
+
+/**
+ * The ledger row of invoice `id` among the customer's rows (-1: not there). Its own issue day is looked at first
+ * (a binary search and usually one comparison); an invoice whose dates differ from its indexed copy, or one not in
+ * the ledger, costs a scan of the customer's rows.
+ */
+function rowIn(index: LedgerIndex, h: CustomerHistory, id: string, issue: number): number {
+  const rows = h.issueRow;
+  for (let k = countBefore(h.issueDay, issue); k < rows.length && h.issueDay[k] === issue; k++) {
+    if (index.idOf[rows[k]!] === id) return rows[k]!;
+  }
+  for (let k = 0; k < rows.length; k++) if (index.idOf[rows[k]!] === id) return rows[k]!;
+  return -1;
+}
+
+/**
  * Writes the feature row of `invoice` as of the start of `day` into `out` at `offset`. `invoice` need not be in
  * the index (a draft invoice can be scored); when it is, its own row is excluded from the customer's history.
+ * `row`, when the caller knows it, is the invoice's row in the index (-1: not in it; the row's dates are the
+ * invoice's), saving the search for it and the date conversions.
  */
 export function writeFeatures(
   index: LedgerIndex,
@@ -411,9 +568,11 @@ export function writeFeatures(
   priors: FeaturePriors,
   out: Float32Array,
   offset: number,
+  row?: number,
 ): void {
-  const issue = dayNumber(invoice.invoiceDate);
-  const due = dayNumber(invoice.dueDate);
+  // The indexed copy's day numbers when the caller gave its row (the same dates, already converted).
+  const issue = row !== undefined && row >= 0 ? index.issueOf[row]! : dayNumber(invoice.invoiceDate);
+  const due = row !== undefined && row >= 0 ? index.dueOf[row]! : dayNumber(invoice.dueDate);
   const amount = major(invoice.amountMinor);
   const h = index.customers.get(invoice.customerId);
 
@@ -458,33 +617,68 @@ export function writeFeatures(
     const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
-    for (
-      let i = settled - 1, scanned = 0;
-      i >= 0 && scanned < SAME_DELIVERY_SCAN && same < SAME_DELIVERY_WINDOW;
-      i--
+    // The settled list holds the invoice itself only if it was paid before `day` (ids are unique): only then do
+    // the scans compare ids.
+    const self = row ?? rowIn(index, h, invoice.invoiceId, issue);
+    const skipId =
+      self >= 0 && index.paidOf[self] !== UNPAID && index.paidOf[self]! < day ? invoice.invoiceId : null;
+    if (
+      scans.on &&
+      scans.h === h &&
+      scans.day === day &&
+      scans.delivery === delivery &&
+      scans.priors === priors &&
+      scans.skipId === null &&
+      skipId === null
     ) {
-      if (h.paidId[i] === invoice.invoiceId) continue;
-      scanned++;
-      if (adjusted < ADJUSTED_WINDOW)
-        adjustedDaysLate[adjusted++] =
-          h.paidDaysLate[i]! - (shift ? shift[h.paidDelivery[i]!]! : priors.daysLate);
-      if (h.paidDelivery[i] !== delivery) continue;
-      sameDaysLate[same++] = h.paidDaysLate[i]!;
-      if (h.paidDaysLate[i]! > 0) sameLate++;
-    }
-    for (let i = settled - 1; i >= 0 && habit < HABIT_WINDOW; i--) {
-      if (h.paidId[i] === invoice.invoiceId) continue;
-      habitDaysLate[habit++] = h.paidDaysLate[i]!;
-      if (recent < RECENT_WINDOW) {
-        windowDaysToPay[recent] = h.paidDaysToPay[i]!;
-        windowDaysLate[recent] = h.paidDaysLate[i]!;
-        recent++;
+      // The same scans as the previous row's (a batch scores all of a customer's open invoices as of one day): the
+      // window scratch arrays still hold their values.
+      same = scans.same;
+      sameLate = scans.sameLate;
+      adjusted = scans.adjusted;
+      habit = scans.habit;
+      recent = scans.recent;
+    } else {
+      windowsFilled++;
+      for (
+        let i = settled - 1, scanned = 0;
+        i >= 0 && scanned < SAME_DELIVERY_SCAN && same < SAME_DELIVERY_WINDOW;
+        i--
+      ) {
+        if (skipId !== null && h.paidId[i] === skipId) continue;
+        scanned++;
+        if (adjusted < ADJUSTED_WINDOW)
+          adjustedDaysLate[adjusted++] =
+            h.paidDaysLate[i]! - (shift ? shift[h.paidDelivery[i]!]! : priors.daysLate);
+        if (h.paidDelivery[i] !== delivery) continue;
+        sameDaysLate[same++] = h.paidDaysLate[i]!;
+        if (h.paidDaysLate[i]! > 0) sameLate++;
+      }
+      for (let i = settled - 1; i >= 0 && habit < HABIT_WINDOW; i--) {
+        if (skipId !== null && h.paidId[i] === skipId) continue;
+        habitDaysLate[habit++] = h.paidDaysLate[i]!;
+        if (recent < RECENT_WINDOW) {
+          windowDaysToPay[recent] = h.paidDaysToPay[i]!;
+          windowDaysLate[recent] = h.paidDaysLate[i]!;
+          recent++;
+        }
+      }
+      if (scans.on) {
+        scans.h = h;
+        scans.day = day;
+        scans.delivery = delivery;
+        scans.priors = priors;
+        scans.skipId = skipId;
+        scans.same = same;
+        scans.sameLate = sameLate;
+        scans.adjusted = adjusted;
+        scans.habit = habit;
+        scans.recent = recent;
       }
     }
 
     // Remove the scored invoice from its own history, using the copy the index holds.
-    const self = index.rowOf.get(invoice.invoiceId);
-    if (self !== undefined && index.customerOf[self] === invoice.customerId && index.issueOf[self]! < day) {
+    if (self >= 0 && index.customerOf[self] === invoice.customerId && index.issueOf[self]! < day) {
       const selfIssue = index.issueOf[self]!;
       const selfDue = index.dueOf[self]!;
       const selfPaid = index.paidOf[self]!;
@@ -576,6 +770,8 @@ export function writeFeatures(
 export interface FeatureQuery {
   invoice: LedgerInvoice;
   day: number;
+  /** The invoice's row in the index when the caller knows it (-1: not in the ledger); see `writeFeatures`. */
+  row?: number;
 }
 
 /** Row-major float32 matrix (queries × FEATURE_COUNT): the exact tensor the ONNX model receives. */
@@ -585,8 +781,16 @@ export function featureMatrix(
   priors: FeaturePriors,
 ): Float32Array {
   const out = new Float32Array(queries.length * FEATURE_COUNT);
-  queries.forEach((q, i) => {
-    writeFeatures(index, q.invoice, q.day, priors, out, i * FEATURE_COUNT);
-  });
+  scans.on = true;
+  try {
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!;
+      writeFeatures(index, q.invoice, q.day, priors, out, i * FEATURE_COUNT, q.row);
+    }
+  } finally {
+    scans.on = false;
+    scans.h = null;
+    scans.priors = null;
+  }
   return out;
 }

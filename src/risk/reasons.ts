@@ -4,7 +4,15 @@
  * late" would fill all three slots with the same fact), and the strongest topics are worded from the
  * customer's actual history.
  */
-import { F, FEATURE_NAMES, type FeatureName, type SettledOutcome } from './features';
+import {
+  countBefore,
+  F,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  type FeatureName,
+  type LedgerIndex,
+  type SettledOutcome,
+} from './features';
 import type { LogisticModel } from './logreg';
 
 type Topic = 'history' | 'recent' | 'overdue' | 'amount' | 'delivery' | 'timing' | 'tenure' | 'calendar';
@@ -47,8 +55,10 @@ const TOPIC: Record<FeatureName, Topic> = {
   habit_mode_offset: 'history',
 };
 
-const TOPICS = [...new Set(Object.values(TOPIC))];
-const TOPIC_OF_FEATURE = FEATURE_NAMES.map((f) => TOPICS.indexOf(TOPIC[f]));
+/** The topics in order of first appearance, and each feature's topic (its index in TOPICS). */
+export const TOPICS = [...new Set(Object.values(TOPIC))];
+export const TOPIC_OF_FEATURE = FEATURE_NAMES.map((f) => TOPICS.indexOf(TOPIC[f]));
+const TIMING = TOPICS.indexOf('timing');
 
 export interface ReasonContext {
   /** The feature row of the invoice (FEATURE_NAMES order). */
@@ -60,40 +70,97 @@ export interface ReasonContext {
   baseRate: number;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const span = (values: number[]) => {
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return lo === hi ? `${lo}` : `${lo}–${hi}`;
-};
+/**
+ * Where `word` reads the days late of the customer's recent settled invoices (oldest first; all the reasons quote of
+ * them): a list given up front (`explain`), or read from the ledger index the first time a reason needs it
+ * (`explainScored`: into scratch, no outcome objects per invoice).
+ */
+interface RecentSource {
+  late: Float64Array;
+  /** How many of `late` hold values (-1: not read yet). */
+  count: number;
+  index: LedgerIndex | null;
+  customerId: string;
+  day: number;
+  excludeInvoiceId: string | undefined;
+}
 
-function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string | null {
-  const x = (f: FeatureName) => row[F[f]]!;
+/** Settled invoices the reasons quote ("paid the last 6 invoices on time"). */
+export const RECENT_REASONS = 6;
+
+/**
+ * Fills `source.late` if not yet read and returns how many: the days late of recentSettled(index, customerId, day,
+ * RECENT_REASONS, excludeInvoiceId), oldest first, read the same way without building its objects.
+ */
+function recentOf(source: RecentSource): number {
+  if (source.count >= 0) return source.count;
+  const h = source.index!.customers.get(source.customerId);
+  let n = 0;
+  if (h) {
+    for (let i = countBefore(h.paidDay, source.day) - 1; i >= 0 && n < RECENT_REASONS; i--) {
+      if (h.paidId[i] === source.excludeInvoiceId) continue;
+      newestFirst[n++] = h.paidDaysLate[i]!;
+    }
+  }
+  for (let k = 0; k < n; k++) source.late[k] = newestFirst[n - 1 - k]!;
+  source.count = n;
+  return n;
+}
+const newestFirst = new Float64Array(RECENT_REASONS);
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Feature `f` of the row starting at `at` (a function, not a per-call closure: under tsx every closure is named). */
+const x = (row: ArrayLike<number>, at: number, f: FeatureName) => row[at + F[f]]!;
+
+function word(
+  topic: Topic,
+  up: boolean,
+  row: ArrayLike<number>,
+  at: number,
+  source: RecentSource,
+): string | null {
   switch (topic) {
     case 'history': {
-      if (x('cold_start') === 1) return 'new customer: no payment history yet';
-      const late = recent.filter((r) => r.daysLate > 0);
-      if (up && late.length > 0) {
-        return late.length === recent.length
-          ? `paid the last ${plural(recent.length, 'invoice')} ${span(late.map((r) => r.daysLate))} days late`
-          : `paid ${late.length} of the last ${plural(recent.length, 'invoice')} late (by ${span(late.map((r) => r.daysLate))} days)`;
+      if (x(row, at, 'cold_start') === 1) return 'new customer: no payment history yet';
+      const n = recentOf(source);
+      let late = 0;
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < n; k++) {
+        const d = source.late[k]!;
+        if (d > 0) {
+          late++;
+          if (d < lo) lo = d;
+          if (d > hi) hi = d;
+        }
       }
-      if (!up && late.length === 0) return `paid the last ${plural(recent.length, 'invoice')} on time`;
+      if (up && late > 0) {
+        const span = lo === hi ? `${lo}` : `${lo}–${hi}`;
+        return late === n
+          ? `paid the last ${plural(n, 'invoice')} ${span} days late`
+          : `paid ${late} of the last ${plural(n, 'invoice')} late (by ${span} days)`;
+      }
+      if (!up && late === 0) return `paid the last ${plural(n, 'invoice')} on time`;
       return up
-        ? `usually pays about ${Math.round(x('mean_days_late'))} days after the due date`
-        : `usually pays on time (${Math.round((1 - x('late_rate')) * 100)}% of invoices)`;
+        ? `usually pays about ${Math.round(x(row, at, 'mean_days_late'))} days after the due date`
+        : `usually pays on time (${Math.round((1 - x(row, at, 'late_rate')) * 100)}% of invoices)`;
     }
     case 'recent': {
-      const last = recent.slice(-3);
-      if (last.length === 0) return null;
-      const avg = Math.round(last.reduce((s, r) => s + r.daysLate, 0) / last.length);
+      const n = recentOf(source);
+      const from = Math.max(0, n - 3);
+      const count = n - from;
+      if (count === 0) return null;
+      let sum = 0;
+      for (let k = from; k < n; k++) sum += source.late[k]!;
+      const avg = Math.round(sum / count);
       return up
-        ? `recent payments are slower: the last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
-        : `recent payments are faster than usual (last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
+        ? `recent payments are slower: the last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
+        : `recent payments are faster than usual (last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
     }
     case 'overdue': {
-      const overdue = Math.round(Math.expm1(x('log_overdue_count')));
-      const open = Math.round(Math.expm1(x('log_open_count')));
+      const overdue = Math.round(Math.expm1(x(row, at, 'log_overdue_count')));
+      const open = Math.round(Math.expm1(x(row, at, 'log_open_count')));
       if (up)
         return overdue > 0
           ? `has ${plural(overdue, 'other invoice')} already overdue`
@@ -101,24 +168,24 @@ function word(topic: Topic, up: boolean, { row, recent }: ReasonContext): string
       return overdue === 0 ? 'no other invoices overdue' : null;
     }
     case 'amount': {
-      const ratio = Math.exp(x('amount_vs_usual'));
+      const ratio = Math.exp(x(row, at, 'amount_vs_usual'));
       if (ratio >= 1.5) return `invoice is ${ratio.toFixed(1)}× this customer's usual amount`;
       if (ratio <= 0.67) return `invoice is smaller than this customer's usual (${ratio.toFixed(1)}×)`;
       return up ? 'larger invoice amount than most customers' : 'small invoice amount';
     }
     case 'delivery':
-      if (x('delivery_print') === 1) return 'invoice is sent on paper';
-      if (x('delivery_email') === 1) return 'invoice is sent by email';
+      if (x(row, at, 'delivery_print') === 1) return 'invoice is sent on paper';
+      if (x(row, at, 'delivery_email') === 1) return 'invoice is sent by email';
       return null;
     case 'timing': {
-      const toDue = x('days_to_due');
+      const toDue = x(row, at, 'days_to_due');
       if (toDue < 0) return `already ${plural(-toDue, 'day')} past due`;
       return up
         ? `due in ${plural(toDue, 'day')} and still unpaid`
-        : `${plural(x('terms_days'), 'day')} payment terms`;
+        : `${plural(x(row, at, 'terms_days'), 'day')} payment terms`;
     }
     case 'tenure': {
-      const days = Math.round(Math.expm1(x('log_tenure_days')));
+      const days = Math.round(Math.expm1(x(row, at, 'log_tenure_days')));
       return days < 90
         ? `recent customer (${plural(days, 'day')})`
         : `customer for ${plural(Math.round(days / 30), 'month')}`;
@@ -140,20 +207,110 @@ export function explain(
   ctx: ReasonContext,
   k = 3,
 ): string[] {
-  const pulls = new Float64Array(TOPICS.length);
-  for (let j = 0; j < logistic.coef.length; j++) {
-    pulls[TOPIC_OF_FEATURE[j]!]! +=
-      (logistic.coef[j]! * (ctx.row[j]! - logistic.mean[j]!)) / logistic.scale[j]!;
+  const source: RecentSource = {
+    late: Float64Array.from(ctx.recent, (r) => r.daysLate),
+    count: ctx.recent.length,
+    index: null,
+    customerId: '',
+    day: 0,
+    excludeInvoiceId: undefined,
+  };
+  return reasonsAt(logistic, ctx.row, 0, ctx.pLate >= ctx.baseRate ? 1 : -1, source, k);
+}
+
+/**
+ * `explain` for row `i` of a scoring batch's feature matrix X, its recent settled invoices read from `index` only
+ * if a reason quotes them: the same reasons as explain({ row: that row, recent: recentSettled(index, customerId,
+ * day, RECENT_REASONS, invoiceId), pLate, baseRate }) without a row view or the recent list per invoice.
+ */
+export function explainScored(
+  logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>,
+  X: Float32Array,
+  i: number,
+  pLate: number,
+  baseRate: number,
+  index: LedgerIndex,
+  invoice: { invoiceId: string; customerId: string },
+  day: number,
+  k = 3,
+): string[] {
+  scored.count = -1;
+  scored.index = index;
+  scored.customerId = invoice.customerId;
+  scored.day = day;
+  scored.excludeInvoiceId = invoice.invoiceId;
+  const out = reasonsAt(logistic, X, i * FEATURE_COUNT, pLate >= baseRate ? 1 : -1, scored, k);
+  scored.index = null;
+  return out;
+}
+
+const scored: RecentSource = {
+  late: new Float64Array(RECENT_REASONS),
+  count: -1,
+  index: null,
+  customerId: '',
+  day: 0,
+  excludeInvoiceId: undefined,
+};
+
+// Scratch of the ranking (reasons are worded one invoice at a time, synchronously): the topics' pulls, and the
+// order Array.prototype.sort ranks them in, started from topic order each time as `TOPICS.map((_, t) => t)` would.
+const pulls = new Float64Array(TOPICS.length);
+const ranked = TOPICS.map((_, t) => t);
+let direction = 1;
+/** Aligned with the direction first, then the strongest pull (a module function: no comparator per invoice). */
+function byPull(a: number, b: number): number {
+  const aligned = Number(pulls[b]! * direction > 0) - Number(pulls[a]! * direction > 0);
+  return aligned !== 0 ? aligned : Math.abs(pulls[b]!) - Math.abs(pulls[a]!);
+}
+
+/**
+ * Sorts `ranked` by `byPull`, stably: a plain insertion sort over the eight topics (what Array.prototype.sort
+ * returns for a consistent comparator, without its set-up per invoice). A NaN pull, or a second infinite one (a
+ * feature that is not a finite number), makes the comparator inconsistent: the built-in sort then decides, as before.
+ */
+function rank(): void {
+  let infinite = 0;
+  for (let t = 0; t < pulls.length; t++) {
+    if (Number.isNaN(pulls[t]!)) infinite = 2;
+    else if (!Number.isFinite(pulls[t]!)) infinite++;
   }
-  if (ctx.row[F.days_to_due]! < 0) pulls[TOPICS.indexOf('timing')] = Number.POSITIVE_INFINITY;
-  const direction = ctx.pLate >= ctx.baseRate ? 1 : -1;
-  const ranked = TOPICS.map((_, t) => t).sort((a, b) => {
-    const aligned = Number(pulls[b]! * direction > 0) - Number(pulls[a]! * direction > 0);
-    return aligned !== 0 ? aligned : Math.abs(pulls[b]!) - Math.abs(pulls[a]!);
-  });
+  if (infinite > 1) {
+    ranked.sort(byPull);
+    return;
+  }
+  for (let i = 1; i < ranked.length; i++) {
+    const topic = ranked[i]!;
+    let j = i - 1;
+    while (j >= 0 && byPull(ranked[j]!, topic) > 0) {
+      ranked[j + 1] = ranked[j]!;
+      j--;
+    }
+    ranked[j + 1] = topic;
+  }
+}
+
+function reasonsAt(
+  logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>,
+  row: ArrayLike<number>,
+  at: number,
+  sign: number,
+  source: RecentSource,
+  k: number,
+): string[] {
+  pulls.fill(0);
+  const { coef, mean, scale } = logistic;
+  for (let j = 0; j < coef.length; j++) {
+    pulls[TOPIC_OF_FEATURE[j]!]! += (coef[j]! * (row[at + j]! - mean[j]!)) / scale[j]!;
+  }
+  if (row[at + F.days_to_due]! < 0) pulls[TIMING] = Number.POSITIVE_INFINITY;
+  direction = sign;
+  for (let t = 0; t < ranked.length; t++) ranked[t] = t;
+  rank();
   const out: string[] = [];
-  for (const t of ranked) {
-    const text = word(TOPICS[t]!, pulls[t]! > 0, ctx);
+  for (let r = 0; r < ranked.length; r++) {
+    const t = ranked[r]!;
+    const text = word(TOPICS[t]!, pulls[t]! > 0, row, at, source);
     if (text && !out.includes(text)) out.push(text);
     if (out.length === k) break;
   }

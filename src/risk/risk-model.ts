@@ -154,26 +154,32 @@ export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: 
   const p30 = raw.pCollect[i * 2]!;
   const p90 = raw.pCollect[i * 2 + 1]!;
   const hasCollect = Number.isFinite(p30) && Number.isFinite(p90);
-  const overdue = dueDay < day;
-  const q = [raw.remaining[i * 3]!, raw.remaining[i * 3 + 1]!, raw.remaining[i * 3 + 2]!].map((v, k) => {
-    const level = [0.1, 0.5, 0.9][k]!;
-    // The pay-date heads answer "when, if paid soon"; past due, beyond the 30-day collection chance, the
-    // survival curve answers.
-    const fromSurvival = overdue && hasCollect && p30 < level;
-    return Math.max(0, Math.round(fromSurvival ? Math.max(v, survivalQuantile(p30, p90, level)) : v));
-  });
-  // The P50 date stands (the mode shift may move it past a quantile head); the interval spans all three.
-  const lowest = Math.min(q[0]!, q[1]!, q[2]!);
-  q[2] = Math.max(q[0]!, q[1]!, q[2]!);
-  q[0] = lowest;
-  const payDay = day + q[1]!;
+  // The pay-date heads answer "when, if paid soon"; past due, beyond the 30-day collection chance, the survival
+  // curve answers.
+  const survival = dueDay < day && hasCollect;
+  const a = remainingDays(raw.remaining[i * 3]!, survival, p30, p90, 0.1);
+  const b = remainingDays(raw.remaining[i * 3 + 1]!, survival, p30, p90, 0.5);
+  const c = remainingDays(raw.remaining[i * 3 + 2]!, survival, p30, p90, 0.9);
+  // The P50 date stands (the mode shift may move it past a quantile head); the interval spans all three (no array
+  // per invoice).
+  const lowest = Math.min(a, b, c);
+  const highest = Math.max(a, b, c);
+  const payDay = day + b;
   return {
-    pLate: overdue ? 1 : raw.pLate[i]!,
+    pLate: dueDay < day ? 1 : raw.pLate[i]!,
     pCollect30: hasCollect ? p30 : null,
     pCollect90: hasCollect ? Math.max(p30, p90) : null,
-    payDayP10: day + q[0]!,
+    payDayP10: day + lowest,
     payDay,
-    payDayP90: day + q[2]!,
+    payDayP90: day + highest,
     expectedDaysLate: Math.max(0, payDay - dueDay),
   };
+}
+
+/** Whole days to payment at quantile `level` from the pay-date head's `v` (see `toForecast`). */
+function remainingDays(v: number, survival: boolean, p30: number, p90: number, level: number): number {
+  return Math.max(
+    0,
+    Math.round(survival && p30 < level ? Math.max(v, survivalQuantile(p30, p90, level)) : v),
+  );
 }

@@ -2,6 +2,8 @@
  * Live scoring, pure apart from the ONNX session: the caller passes the ledger rows (from the database or a
  * CSV), the ids of the invoices to score and the as-of instant; nothing here reads the clock or the database.
  */
+
+import { applyOffsets, collectionOffsets } from './collection-calibration';
 import {
   buildLedgerIndex,
   FEATURE_COUNT,
@@ -14,10 +16,9 @@ import { heuristicPredict } from './heuristic';
 import { dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
-import { applyOffsets, collectionOffsets } from './collection-calibration';
-import { explain, explainHeuristic } from './reasons';
-import { runModel } from './run-model';
+import { explainHeuristic, explainScored, RECENT_REASONS } from './reasons';
 import { type Forecast, type RawPredictions, toForecast } from './risk-model';
+import { runModel } from './run-model';
 
 /** Kept here for importers of score.ts (the ONNX call itself lives in run-model.ts). */
 export { runModel };
@@ -51,15 +52,22 @@ export interface ScoreOptions {
    * -1 fewer. 0 uses the manifest's thresholds as validated.
    */
   sensitivity?: number;
+  /** `buildLedgerIndex(history)` when the caller already has it (the customer scores of the same run share it). */
+  index?: LedgerIndex;
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
+/** A band threshold shifted by the sensitivity (log-odds). */
+const bandCut = (t: number, sensitivity: number) =>
+  sigmoid(logit(Math.min(0.999, Math.max(0.001, t))) - sensitivity);
+
 export function riskBand(pLate: number, thresholds: ModelManifest['thresholds'], sensitivity = 0): RiskBand {
-  const cut = (t: number) => sigmoid(logit(Math.min(0.999, Math.max(0.001, t))) - sensitivity);
-  if (pLate >= cut(thresholds.late)) return 'high';
-  return pLate >= cut(thresholds.medium) ? 'medium' : 'low';
+  return bandOf(pLate, bandCut(thresholds.late, sensitivity), bandCut(thresholds.medium, sensitivity));
 }
+
+const bandOf = (p: number, high: number, medium: number): RiskBand =>
+  p >= high ? 'high' : p >= medium ? 'medium' : 'low';
 
 /**
  * An overdue invoice is late for certain, so P(late) no longer tells invoices apart; the question is whether it
@@ -89,6 +97,35 @@ export async function predictFor(
 }
 
 /**
+ * Ledger rows of `ids` (-1: not in the ledger; ids are unique in a ledger). Callers list them in ledger order
+ * (`openAsOf` filters the ledger), so a forward walk finds each with one string comparison per row passed; the
+ * first id not found ahead switches to a map of the ledger's ids for the rest.
+ */
+function rowsOf(index: LedgerIndex, ids: readonly string[]): Int32Array {
+  const { idOf } = index;
+  const n = idOf.length;
+  const out = new Int32Array(ids.length);
+  let next = 0;
+  let byId: Map<string, number> | undefined;
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k]!;
+    if (byId === undefined) {
+      let i = next;
+      while (i < n && idOf[i] !== id) i++;
+      if (i < n) {
+        out[k] = i;
+        next = i + 1;
+        continue;
+      }
+      byId = new Map();
+      for (let j = 0; j < n; j++) byId.set(idOf[j]!, j);
+    }
+    out[k] = byId.get(id) ?? -1;
+  }
+  return out;
+}
+
+/**
  * Scores the given open invoices as of `asOf`. Ids not in `history` are skipped. An invoice issued after
  * `asOf` is scored as of its issue day. The caller decides what is open: an id whose ledger row shows a payment
  * before `asOf` is still scored as unpaid (its own payment never enters its features).
@@ -101,17 +138,17 @@ export async function scoreInvoices(
   options: ScoreOptions = {},
 ): Promise<InvoiceScore[]> {
   const { manifest } = model;
-  // One lookup structure: the index's id → row map finds the scored invoices (no second map of the ledger).
-  const index = buildLedgerIndex(history);
+  const index = options.index ?? buildLedgerIndex(history);
   const asOfDay = dayOfInstant(asOf);
   const queries: FeatureQuery[] = [];
   const dueDays: number[] = [];
   let overdue = false;
-  for (const id of openInvoiceIds) {
-    const row = index.rowOf.get(id);
-    if (row === undefined) continue;
+  const rows = rowsOf(index, openInvoiceIds);
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    if (row < 0) continue;
     const day = Math.max(asOfDay, index.issueOf[row]!);
-    queries.push({ invoice: history[row]!, day });
+    queries.push({ invoice: history[row]!, day, row });
     dueDays.push(index.dueOf[row]!);
     if (index.dueOf[row]! < day) overdue = true;
   }
@@ -134,12 +171,18 @@ export async function scoreInvoices(
     }
     return text;
   };
-  return queries.map(({ invoice, day }, i) => {
+  // The band cuts depend on the tenant only: computed once, not per invoice.
+  const sensitivity = options.sensitivity ?? 0;
+  const high = bandCut(manifest.thresholds.late, sensitivity);
+  const medium = bandCut(manifest.thresholds.medium, sensitivity);
+  const heuristic = manifest.scoring === 'heuristic';
+  const out: InvoiceScore[] = new Array(queries.length);
+  for (let i = 0; i < queries.length; i++) {
+    const { invoice, day } = queries[i]!;
     const dueDay = dueDays[i]!;
     const f = toForecast(raw, i, day, dueDay);
-    const row = X.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
     const risk = invoiceRisk(f, day, dueDay);
-    return {
+    out[i] = {
       invoiceId: invoice.invoiceId,
       customerId: invoice.customerId,
       pLate: f.pLate,
@@ -150,21 +193,16 @@ export async function scoreInvoices(
       payDateP10: iso(f.payDayP10),
       payDateP90: iso(f.payDayP90),
       expectedDaysLate: f.expectedDaysLate,
-      riskBand: riskBand(risk, manifest.thresholds, options.sensitivity),
+      riskBand: bandOf(risk, high, medium),
       modelVersion: manifest.version,
-      reasons:
-        manifest.scoring === 'heuristic'
-          ? explainHeuristic({
-              row,
-              recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId),
-              priors: manifest.priors,
-            })
-          : explain(manifest.logistic, {
-              row,
-              recent: recentSettled(index, invoice.customerId, day, 6, invoice.invoiceId),
-              pLate: f.pLate,
-              baseRate: manifest.priors.lateRate,
-            }),
+      reasons: heuristic
+        ? explainHeuristic({
+            row: X.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT),
+            recent: recentSettled(index, invoice.customerId, day, RECENT_REASONS, invoice.invoiceId),
+            priors: manifest.priors,
+          })
+        : explainScored(manifest.logistic, X, i, f.pLate, manifest.priors.lateRate, index, invoice, day),
     };
-  });
+  }
+  return out;
 }

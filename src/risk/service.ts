@@ -13,12 +13,13 @@ import {
   insertModelVersion,
   ledgerRows,
   retireActiveModels,
-  upsertActiveModelVersion,
   storeCustomerRisk,
   storeInvoiceScores,
+  upsertActiveModelVersion,
 } from '../db/queries/risk';
 import { tenantById } from '../db/queries/tenants';
 import { customerBand, customerRisk } from './customer-risk';
+import { buildLedgerIndex } from './features';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { DEFAULT_MODEL_DIR, type ModelRegistry, readsTodaysFeatures } from './model-registry';
 import { type LoadedModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
@@ -97,10 +98,13 @@ export async function scoreTenant(
   const model = await activeModel(deps, tenantId);
   const ledger = await loadLedger(db, tenantId);
   const open = openAsOf(ledger, asOf);
+  // One ledger index for the invoice and the customer scores.
+  const index = buildLedgerIndex(ledger);
   const scores = await scoreInvoices(model, ledger, open, asOf, {
     sensitivity: tenantSensitivity(tenant.settings),
+    index,
   });
-  const risks = await customerRisk(model, ledger, asOf);
+  const risks = await customerRisk(model, ledger, asOf, undefined, { index });
   await db.transaction(async (tx) => {
     await storeInvoiceScores(tx, tenantId, scores, asOf);
     await storeCustomerRisk(tx, tenantId, risks, model.manifest.version, asOf);
