@@ -124,6 +124,14 @@ export async function benchRss(idleSeconds = 10, which: 'pglite' | 'postgres' | 
         ratio: PGLITE_PEAK_TARGET_MIB / lite.startPeakMiB,
       });
       figures.push({
+        figure: 'PGlite first start, server + initdb child summed (peak of the sum)',
+        value: lite.startPeakWithChildrenMiB,
+        unit: 'MiB',
+        reference: 'target 700 MB = 667.6 MiB (ratio = target ÷ figure)',
+        referenceValue: Math.round(PGLITE_PEAK_TARGET_MIB * 10) / 10,
+        ratio: PGLITE_PEAK_TARGET_MIB / lite.startPeakWithChildrenMiB,
+      });
+      figures.push({
         figure: 'PGlite `duely serve` idle RSS',
         value: lite.idleRssMiB,
         unit: 'MiB',

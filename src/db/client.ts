@@ -2,22 +2,13 @@
  * One Db type over two drivers: embedded PGlite in DATA_DIR when no DATABASE_URL is set (zero-config default),
  * postgres-js otherwise. Everything else in the app sees only `Db`.
  */
-import { execFile } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { lockDataDir } from './lock';
+import { emptyOrMissing, initdbInChild, PGLITE_SETTINGS, pgliteDir } from './pglite-dir';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -128,46 +119,6 @@ export function ownerOnly(dir: string): void {
   }
 }
 
-/**
- * PGlite's server settings (appended to its default start parameters). shared_buffers is 32 MB instead of 128 MB:
- * PGlite keeps its buffer pool inside the WASM heap, which never shrinks, and the operating system caches the
- * data files anyway; this cuts a reopened database's resident memory by about 120 MiB.
- */
-const PGLITE_SETTINGS = ['-c', 'shared_buffers=32MB'];
-
-const emptyOrMissing = (dir: string) => !existsSync(dir) || readdirSync(dir).length === 0;
-
-/**
- * initdb and the migrations of a new PGlite directory, in a child process (src/db/pglite-initdb.mjs): PGlite
- * runs initdb in a second WASM instance and peaks near 1 GB, and migrating an empty database adds ~400 MiB, memory
- * a Node process keeps; in a child it is returned when the child exits (the server's own migrate() then finds
- * nothing to do). initdb writes into a sibling directory that is renamed into place only when complete, so
- * an interrupted first start leaves no half-made database. The caller holds the data-directory lock.
- */
-async function initdbInChild(target: string): Promise<void> {
-  const staging = `${target}.initdb`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true, mode: 0o700 });
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pglite-initdb.mjs');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        // Baseline WASM compiler only: initdb is a one-shot and optimising PGlite's code peaks at ~1.2 GiB
-        // (670 MiB and faster with the flag, measured 2026-12-04).
-        ['--liftoff-only', script, staging, JSON.stringify(PGLITE_SETTINGS), migrationsFolder],
-        { maxBuffer: 4 * 1024 * 1024 },
-        (err, _stdout, stderr) =>
-          err ? reject(new Error(`PGlite initdb failed: ${err.message} ${stderr.slice(-2000)}`)) : resolve(),
-      );
-    });
-    if (existsSync(target)) rmdirSync(target);
-    renameSync(staging, target);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-}
-
 async function createPglite(dataDir: string): Promise<DbHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -179,7 +130,7 @@ async function createPglite(dataDir: string): Promise<DbHandle> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chmodSync(dataDir, 0o700);
     release = lockDataDir(dataDir).release;
-    target = path.join(dataDir, 'pglite');
+    target = pgliteDir(dataDir);
   }
   let pglite: PGlite;
   try {
