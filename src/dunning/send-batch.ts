@@ -78,6 +78,7 @@ import {
   record,
   released,
   renderOnce,
+  requeueForRetry,
   SEND_BUDGET_MS,
   SENDING_LEASE_MS,
   type SendOptions,
@@ -631,6 +632,14 @@ function outbound(
   return unsafe ? `Not sent: ${unsafe} (stored data would add headers)` : email;
 }
 
+/** The members still bound to batch `b` (status 'sending'), each locked, in the batch's order. */
+async function* lockedMembers(tx: Tx, b: SendBatch): AsyncGenerator<Row> {
+  for (const id of b.memberIds) {
+    const row = await lockMessage(tx, id);
+    if (row?.status === 'sending' && row.batchId === b.id) yield row;
+  }
+}
+
 /**
  * Proven never accepted under its key: the batch is closed for good. Members that failed the re-check are recorded
  * as it says; the others go back to the queue with a job now, for a new batch under a new key (or one by one with
@@ -654,9 +663,8 @@ async function abandon(
     leaseUntil: null,
     updatedAt: now,
   });
-  for (const id of b.memberIds) {
-    const row = await lockMessage(tx, id);
-    if (row?.status !== 'sending' || row.batchId !== b.id) continue;
+  for await (const row of lockedMembers(tx, b)) {
+    const id = row.id;
     await setMessage(tx, id, { batchId: null, updatedAt: now });
     const stop = stops.find((s) => s.row.id === id);
     if (stop) {
@@ -692,11 +700,9 @@ async function unconfirmedBatch(
     leaseUntil: null,
     updatedAt: now,
   });
-  for (const id of b.memberIds) {
-    const row = await lockMessage(tx, id);
-    if (row?.status !== 'sending' || row.batchId !== b.id) continue;
+  for await (const row of lockedMembers(tx, b)) {
     const r = { ...row, inDoubtSince: row.inDoubtSince ?? b.inDoubtSince ?? b.callStartedAt ?? now };
-    outcomes.set(id, await unconfirmed(tx, r, now, why));
+    outcomes.set(row.id, await unconfirmed(tx, r, now, why));
   }
 }
 
@@ -709,10 +715,8 @@ async function failBatch(tx: Tx, b: SendBatch, now: Date, reason: string, outcom
     leaseUntil: null,
     updatedAt: now,
   });
-  for (const id of b.memberIds) {
-    const row = await lockMessage(tx, id);
-    if (row?.status !== 'sending' || row.batchId !== b.id) continue;
-    outcomes.set(id, await failed(tx, id, now, reason));
+  for await (const row of lockedMembers(tx, b)) {
+    outcomes.set(row.id, await failed(tx, row.id, now, reason));
   }
 }
 
@@ -766,18 +770,7 @@ async function releaseMember(
     const row = await lockMessage(tx, id);
     if (row?.status !== 'sending' || row.leaseOwner !== owner || row.batchId)
       return { outcome: 'noop', status: row?.status ?? null };
-    const until = new Date(now.getTime() + RETRY_BASE_MS);
-    await setMessage(tx, id, {
-      status: 'queued',
-      sendAt: until,
-      error: reason,
-      statusCode: 'retrying',
-      statusReason: `Retrying at ${until.toISOString()}: ${reason}`,
-      ...released,
-      updatedAt: now,
-    });
-    await enqueueSend(services, tx, id, until, `retry:${row.attempts}:${now.toISOString()}`);
-    return { outcome: 'deferred', code: 'retrying', reason };
+    return requeueForRetry(services, tx, row, now, new Date(now.getTime() + RETRY_BASE_MS), reason);
   });
 }
 

@@ -457,18 +457,30 @@ async function handBack(
       now.getTime() +
         Math.max(waitMs, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, row.attempts - 1))),
     );
-    await setMessage(tx, id, {
-      status: 'queued',
-      sendAt: until,
-      error: reason,
-      statusCode: 'retrying',
-      statusReason: `Retrying at ${until.toISOString()}: ${reason}`,
-      ...released,
-      updatedAt: now,
-    });
-    await enqueueSend(services, tx, id, until, `retry:${row.attempts}:${now.toISOString()}`);
-    return { outcome: 'deferred', code: 'retrying', reason };
+    return requeueForRetry(services, tx, row, now, until, reason);
   });
+}
+
+/** A locked message back to 'queued' (lease released) with its send job at `until`. */
+export async function requeueForRetry(
+  services: DunningDeps,
+  tx: Tx,
+  row: Row,
+  now: Date,
+  until: Date,
+  reason: string,
+): Promise<SendOutcome> {
+  await setMessage(tx, row.id, {
+    status: 'queued',
+    sendAt: until,
+    error: reason,
+    statusCode: 'retrying',
+    statusReason: `Retrying at ${until.toISOString()}: ${reason}`,
+    ...released,
+    updatedAt: now,
+  });
+  await enqueueSend(services, tx, row.id, until, `retry:${row.attempts}:${now.toISOString()}`);
+  return { outcome: 'deferred', code: 'retrying', reason };
 }
 
 export async function failed(
