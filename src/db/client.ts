@@ -7,8 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { lockDataDir } from './lock';
-import { emptyOrMissing, initdbInChild, PGLITE_SETTINGS, pgliteDir } from './pglite-dir';
+import { lockAndInit, PGLITE_SETTINGS, pgliteDir } from './pglite-dir';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -127,14 +126,11 @@ async function createPglite(dataDir: string): Promise<DbHandle> {
   let target = dataDir;
   const onDisk = !dataDir.startsWith('memory://');
   if (onDisk) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    chmodSync(dataDir, 0o700);
-    release = lockDataDir(dataDir).release;
+    release = await lockAndInit(dataDir);
     target = pgliteDir(dataDir);
   }
   let pglite: PGlite;
   try {
-    if (onDisk && emptyOrMissing(target)) await initdbInChild(target);
     if (onDisk) mkdirSync(target, { recursive: true, mode: 0o700 });
     pglite = await PGlite.create(target, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
     // The ledger, sessions and sealed tokens live in these files: owner only. Files PGlite adds while open

@@ -64,18 +64,28 @@ export async function initdbInChild(target: string): Promise<void> {
 }
 
 /**
+ * Locks DATA_DIR (created owner-only if missing) and makes its database if it has none yet; returns the lock's
+ * release. createDb holds it while the database is open.
+ */
+export async function lockAndInit(dataDir: string): Promise<() => void> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  const { release } = lockDataDir(dataDir);
+  try {
+    if (emptyOrMissing(pgliteDir(dataDir))) await initdbInChild(pgliteDir(dataDir));
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return release;
+}
+
+/**
  * Makes DATA_DIR's database if it does not exist yet (holding the data-directory lock while it does), so the
  * caller can do it before loading anything large. createDb does the same check and finds nothing to do.
  */
 export async function prepareDataDir(dataDir: string): Promise<void> {
   if (dataDir.startsWith('memory://')) return;
   if (!emptyOrMissing(pgliteDir(dataDir))) return;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(dataDir, 0o700);
-  const { release } = lockDataDir(dataDir);
-  try {
-    if (emptyOrMissing(pgliteDir(dataDir))) await initdbInChild(pgliteDir(dataDir));
-  } finally {
-    release();
-  }
+  (await lockAndInit(dataDir))();
 }
