@@ -16,8 +16,21 @@ import { memOf, NODE_FLAGS, ROOT, treeRssOf } from './proc';
 
 /** The targets are in MB (10^6 bytes); /proc reports KiB, printed here as MiB (2^20 bytes). */
 const MB_IN_MIB = 1e6 / 2 ** 20;
-const PGLITE_PEAK_TARGET_MIB = 700 * MB_IN_MIB; // 667.6 MiB
-const POSTGRES_IDLE_TARGET_MIB = 250 * MB_IN_MIB; // 238.4 MiB
+const PGLITE_PEAK_TARGET_MB = 700; // 667.6 MiB
+const POSTGRES_IDLE_TARGET_MB = 250; // 238.4 MiB
+
+/** A memory figure against a target in MB (ratio = target ÷ figure: ≥ 1 meets it). */
+function vsTarget(figure: string, valueMiB: number, targetMb: number) {
+  const targetMiB = targetMb * MB_IN_MIB;
+  return {
+    figure,
+    value: valueMiB,
+    unit: 'MiB',
+    reference: `target ${targetMb} MB = ${targetMiB.toFixed(1)} MiB (ratio = target ÷ figure)`,
+    referenceValue: Math.round(targetMiB * 10) / 10,
+    ratio: targetMiB / valueMiB,
+  };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,22 +128,14 @@ export async function benchRss(idleSeconds = 10, which: 'pglite' | 'postgres' | 
     try {
       const lite = await serveMemory(childEnv({ DATA_DIR: dir }), idleSeconds);
       for (const [k, v] of Object.entries(lite)) result[`pglite ${k}`] = v;
-      figures.push({
-        figure: 'PGlite `duely serve` start peak (VmHWM)',
-        value: lite.startPeakMiB,
-        unit: 'MiB',
-        reference: 'target 700 MB = 667.6 MiB (ratio = target ÷ figure)',
-        referenceValue: Math.round(PGLITE_PEAK_TARGET_MIB * 10) / 10,
-        ratio: PGLITE_PEAK_TARGET_MIB / lite.startPeakMiB,
-      });
-      figures.push({
-        figure: 'PGlite first start, server + initdb child summed (peak of the sum)',
-        value: lite.startPeakWithChildrenMiB,
-        unit: 'MiB',
-        reference: 'target 700 MB = 667.6 MiB (ratio = target ÷ figure)',
-        referenceValue: Math.round(PGLITE_PEAK_TARGET_MIB * 10) / 10,
-        ratio: PGLITE_PEAK_TARGET_MIB / lite.startPeakWithChildrenMiB,
-      });
+      figures.push(
+        vsTarget('PGlite `duely serve` start peak (VmHWM)', lite.startPeakMiB, PGLITE_PEAK_TARGET_MB),
+        vsTarget(
+          'PGlite first start, server + initdb child summed (peak of the sum)',
+          lite.startPeakWithChildrenMiB,
+          PGLITE_PEAK_TARGET_MB,
+        ),
+      );
       figures.push({
         figure: 'PGlite `duely serve` idle RSS',
         value: lite.idleRssMiB,
@@ -144,14 +149,7 @@ export async function benchRss(idleSeconds = 10, which: 'pglite' | 'postgres' | 
     }
   }
   if (pg) {
-    figures.push({
-      figure: 'Postgres `duely serve` idle RSS',
-      value: pg.idleRssMiB,
-      unit: 'MiB',
-      reference: 'target 250 MB = 238.4 MiB (ratio = target ÷ figure)',
-      referenceValue: Math.round(POSTGRES_IDLE_TARGET_MIB * 10) / 10,
-      ratio: POSTGRES_IDLE_TARGET_MIB / pg.idleRssMiB,
-    });
+    figures.push(vsTarget('Postgres `duely serve` idle RSS', pg.idleRssMiB, POSTGRES_IDLE_TARGET_MB));
   }
   return { ...result, figures };
 }
