@@ -18,6 +18,9 @@ export interface InvoicePrediction {
   p90Date?: string;
   /** Probability of paying late (after the due date), 0..1. */
   pLate?: number;
+  /** P(collected within 30 / 90 days | unpaid today); set for past-due invoices by a model with collection heads. */
+  pCollect30?: number | null;
+  pCollect90?: number | null;
   /** The model's own high-risk verdict (risk band); when absent, pLate ≥ the threshold decides. */
   highRisk?: boolean;
 }
@@ -38,8 +41,13 @@ export interface CashForecast {
   weeks: ForecastWeek[];
   /** Open balance already past due (naive) or predicted before today (predicted). */
   pastDueMinor: number;
-  /** Expected after the 13th week. */
+  /** Expected after the 13th week (the doubtful part included). */
   laterMinor: number;
+  /**
+   * Of `laterMinor`: past-due balance its collection chances do not expect within 90 days (balance × (1 − p90)).
+   * 0 for the naive forecast and without collection chances.
+   */
+  doubtfulMinor: number;
 }
 
 export { addDays, daysBetween };
@@ -89,7 +97,25 @@ export function dueDateForecast(
   }
   const flat = weeks.map((w) => w.expectedMinor);
   accumulate(weeks, flat, flat);
-  return { source: 'due_date', weeks, pastDueMinor, laterMinor };
+  return { source: 'due_date', weeks, pastDueMinor, laterMinor, doubtfulMinor: 0 };
+}
+
+/** Share still uncollected after `t` days on the collection curve through S(30) = 1 − p30, S(90) = 1 − p90. */
+function uncollected(p30: number, p90: number, t: number): number {
+  if (t <= 30) return 1 - (p30 * t) / 30;
+  return 1 - p30 - ((p90 - p30) * (Math.min(t, 90) - 30)) / 60;
+}
+
+/**
+ * A past-due balance by expectation (see the module comment): the rounded amount the curve has collected by the end
+ * of each week, in whole minor units, so the weeks add up exactly.
+ */
+function collectedByWeekEnd(balanceMinor: number, p30: number, p90: number): number[] {
+  const q30 = Math.min(1, Math.max(0, p30));
+  const q90 = Math.min(1, Math.max(q30, p90));
+  return Array.from({ length: FORECAST_WEEKS }, (_, w) =>
+    Math.round(balanceMinor * (1 - uncollected(q30, q90, (w + 1) * 7))),
+  );
 }
 
 /**
@@ -107,19 +133,39 @@ export function predictedForecast(
   const high = new Array<number>(FORECAST_WEEKS).fill(0);
   let pastDueMinor = 0;
   let laterMinor = 0;
+  let doubtfulMinor = 0;
   const clampWeek = (day: string) => Math.max(0, weekOf(today, day));
   for (const inv of open) {
     const p = byId.get(inv.id);
     const expected = p?.predictedDate ?? (inv.dueDate < today ? today : inv.dueDate);
+    const wLow = clampWeek(p?.p90Date ?? expected);
+    const wHigh = clampWeek(p?.p10Date ?? expected);
+    const p30 = p?.pCollect30;
+    const p90 = p?.pCollect90;
+    if (inv.dueDate < today && typeof p30 === 'number' && typeof p90 === 'number') {
+      // By expectation; the band follows the expected line, the pessimistic edge from nothing until the P90 date,
+      // the optimistic one to the whole balance from the P10 date, so low ≤ expected ≤ high in every week.
+      const cum = collectedByWeekEnd(inv.balanceMinor, p30, p90);
+      let [e0, l0, h0] = [0, 0, 0];
+      cum.forEach((c, w) => {
+        const l = w >= wLow ? c : 0;
+        const h = w >= wHigh ? inv.balanceMinor : c;
+        weeks[w]!.expectedMinor += c - e0;
+        low[w]! += l - l0;
+        high[w]! += h - h0;
+        [e0, l0, h0] = [c, l, h];
+      });
+      laterMinor += inv.balanceMinor - e0;
+      doubtfulMinor += inv.balanceMinor - e0;
+      continue;
+    }
+    if (wHigh < FORECAST_WEEKS) high[wHigh]! += inv.balanceMinor;
     const w = weekOf(today, expected);
     if (w < 0) pastDueMinor += inv.balanceMinor;
     else if (w >= FORECAST_WEEKS) laterMinor += inv.balanceMinor;
     else weeks[w]!.expectedMinor += inv.balanceMinor;
-    const wLow = clampWeek(p?.p90Date ?? expected);
-    const wHigh = clampWeek(p?.p10Date ?? expected);
     if (wLow < FORECAST_WEEKS) low[wLow]! += inv.balanceMinor;
-    if (wHigh < FORECAST_WEEKS) high[wHigh]! += inv.balanceMinor;
   }
   accumulate(weeks, low, high);
-  return { source: 'predicted', weeks, pastDueMinor, laterMinor };
+  return { source: 'predicted', weeks, pastDueMinor, laterMinor, doubtfulMinor };
 }

@@ -21,8 +21,8 @@ import { dueDateForecast, predictedForecast } from '../../src/analytics/forecast
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { findTenant } from '../../src/db/queries/tenants';
 import type { Services } from '../../src/services';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 const rows = [
   ['ACME', 'A1', '2013-03-01', '2013-03-31', '100.00', 'USD', '2013-04-20', 'email', 'US'],
@@ -83,7 +83,12 @@ describe('forecast', () => {
       { dueDate: '2013-09-30', minor: 160 }, // day 91: week 13 → later
     ]);
     expect(f.weeks).toHaveLength(13);
-    expect(f.weeks[0]).toMatchObject({ start: '2013-07-01', end: '2013-07-07', expectedMinor: 30, cumulativeMinor: 30 });
+    expect(f.weeks[0]).toMatchObject({
+      start: '2013-07-01',
+      end: '2013-07-07',
+      expectedMinor: 30,
+      cumulativeMinor: 30,
+    });
     expect(f.weeks[1]).toMatchObject({ expectedMinor: 40, cumulativeMinor: 70, lowMinor: 70, highMinor: 70 });
     expect(f.weeks[12]).toMatchObject({ expectedMinor: 80, cumulativeMinor: 150 });
     expect(f.pastDueMinor).toBe(5);
@@ -112,6 +117,43 @@ describe('forecast', () => {
     expect(f.weeks[4]!.lowMinor).toBe(107);
     expect(f.weeks[12]!.lowMinor).toBe(107);
     expect(f.weeks[12]!.cumulativeMinor).toBe(157);
+  });
+
+  it('predicted: an overdue invoice with collection chances counts by expectation, the doubtful rest after 13 weeks', () => {
+    const f = predictedForecast(
+      '2013-07-01',
+      [
+        { id: 'old', dueDate: '2013-05-01', balanceMinor: 1_000 },
+        { id: 'due', dueDate: '2013-07-20', balanceMinor: 50 },
+      ],
+      [
+        // P(collected within 30 days) 0.3, within 90 days 0.6; P10 date in week 2, P90 date beyond the 13 weeks.
+        {
+          invoiceId: 'old',
+          predictedDate: '2013-08-20',
+          p10Date: '2013-07-15',
+          p90Date: '2014-06-01',
+          pCollect30: 0.3,
+          pCollect90: 0.6,
+        },
+        { invoiceId: 'due', predictedDate: '2013-07-20', p10Date: '2013-07-15', p90Date: '2013-07-29' },
+      ],
+    );
+    // 0.3 over the first 30 days (7 % a week), 0.3 over the next 60: weeks 0–3 get 70 each, week 4 45 (days 28–34).
+    expect(f.weeks.map((w) => w.expectedMinor).slice(0, 5)).toEqual([70, 70, 120, 70, 45]);
+    // By the end of day 90 the curve has collected 60 %; the other 40 % is neither in a week nor past due.
+    expect(f.weeks[12]!.cumulativeMinor).toBe(600 + 50);
+    expect(f.laterMinor).toBe(400);
+    expect(f.doubtfulMinor).toBe(400);
+    expect(f.pastDueMinor).toBe(0);
+    // The band holds the expected line: the optimistic edge takes the whole balance from the P10 week on, the
+    // pessimistic edge has nothing of it (its P90 date is beyond the 13 weeks).
+    expect(f.weeks.map((w) => w.highMinor).slice(0, 3)).toEqual([70, 140, 1_050]);
+    expect(f.weeks[12]!.lowMinor).toBe(50);
+    for (const w of f.weeks) {
+      expect(w.lowMinor).toBeLessThanOrEqual(w.cumulativeMinor);
+      expect(w.cumulativeMinor).toBeLessThanOrEqual(w.highMinor);
+    }
   });
 });
 
@@ -150,7 +192,12 @@ describe('computeAnalytics on the ledger', () => {
     expect(a.collected.within30).toEqual({ amountShare: 0.082, countShare: 0.25, cohortCount: 4 });
     // within 60: issued (02-01, 05-02] = B1, A1, C1, A2, B2; A1 (50 days) and B2 paid: 150 / 810.
     expect(a.collected.within60).toEqual({ amountShare: 0.1852, countShare: 0.4, cohortCount: 5 });
-    expect(a.revenueAtRisk).toEqual({ overdueMinor: 74_000, highRiskMinor: null, highRiskCount: null, highRiskThreshold: 0.5 });
+    expect(a.revenueAtRisk).toEqual({
+      overdueMinor: 74_000,
+      highRiskMinor: null,
+      highRiskCount: null,
+      highRiskThreshold: 0.5,
+    });
     expect(a.forecast.source).toBe('due_date');
     expect(a.forecast.pastDueMinor).toBe(74_000);
     expect(a.forecast.weeks[0]!.expectedMinor).toBe(30_000);
@@ -189,10 +236,18 @@ describe('computeAnalytics on the ledger', () => {
 
 describe('GET /api/v1/tenants/:tenant/analytics', () => {
   it('answers the dashboard figures in the tenant currency', async () => {
-    const r = await app.inject({ url: '/api/v1/tenants/acme/analytics', headers: { authorization: `Bearer ${admin}` } });
+    const r = await app.inject({
+      url: '/api/v1/tenants/acme/analytics',
+      headers: { authorization: `Bearer ${admin}` },
+    });
     expect(r.statusCode).toBe(200);
     const body = r.json();
-    expect(body).toMatchObject({ asOf: '2013-07-01', currency: 'USD', periodDays: 90, kpis: { dso: 148.6, cei: 16.9 } });
+    expect(body).toMatchObject({
+      asOf: '2013-07-01',
+      currency: 'USD',
+      periodDays: 90,
+      kpis: { dso: 148.6, cei: 16.9 },
+    });
     expect(body.forecast.weeks).toHaveLength(13);
   });
 
@@ -239,9 +294,15 @@ describe('GET /api/v1/tenants/:tenant/analytics', () => {
     expect(other.statusCode).toBe(201);
     const t = (await findTenant(s.db, 'other'))!;
     const token = (await issueApiToken(s.db, 'other only', t.id)).token;
-    const denied = await app.inject({ url: '/api/v1/tenants/acme/analytics', headers: { authorization: `Bearer ${token}` } });
+    const denied = await app.inject({
+      url: '/api/v1/tenants/acme/analytics',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(denied.statusCode).toBe(403);
-    const own = await app.inject({ url: '/api/v1/tenants/other/analytics', headers: { authorization: `Bearer ${token}` } });
+    const own = await app.inject({
+      url: '/api/v1/tenants/other/analytics',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(own.json().receivables.openMinor).toBe(0);
   });
 });

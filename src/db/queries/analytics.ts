@@ -185,6 +185,8 @@ export async function openInvoicePredictions(db: DbOrTx, s: Pick<ArScope, 'tenan
       p10Date: invoicePredictions.payDateP10,
       p90Date: invoicePredictions.payDateP90,
       pLate: invoicePredictions.pLate,
+      pCollect30: invoicePredictions.pCollect30,
+      pCollect90: invoicePredictions.pCollect90,
       riskBand: invoicePredictions.riskBand,
     })
     .from(invoicePredictions)

@@ -64,8 +64,10 @@ export const analyticsBody = coversDeep<Analytics>()(
       weeks: z.array(forecastWeek),
       /** Open balance already past due (naive) or predicted before today (predicted). */
       pastDueMinor: z.number(),
-      /** Expected after the 13th week. */
+      /** Expected after the 13th week (the doubtful part included). */
       laterMinor: z.number(),
+      /** Of laterMinor: past-due balance its collection chances do not expect within 90 days. */
+      doubtfulMinor: z.number(),
     }),
     /** Open invoices in other currencies, left out of every figure above. */
     otherCurrencyOpenInvoices: z.number().int(),

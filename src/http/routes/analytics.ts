@@ -10,12 +10,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import { createAnalyticsCache } from '../../analytics/cache';
 import type { Analytics } from '../../analytics/dashboard';
+import type { Services } from '../../app-services';
 import { isoDay } from '../../clock';
 import { getTenant, type Tenant } from '../../db/queries/tenants';
-import type { Services } from '../../app-services';
 import { tenantOf } from '../auth';
-import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import * as contract from '../contracts/analytics';
+import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 
 /** The dashboard as CSV rows: KPIs, receivables, aging buckets, collection rates and forecast weeks. */
 export function analyticsCsv(a: Analytics): string {
@@ -58,6 +58,11 @@ export function analyticsCsv(a: Analytics): string {
       value: m(w.expectedMinor),
     })),
     { section: 'forecast', item: 'Later', value: m(a.forecast.laterMinor) },
+    {
+      section: 'forecast',
+      item: 'Of which not expected within 90 days (overdue)',
+      value: m(a.forecast.doubtfulMinor),
+    },
   ];
   const cols: CsvColumn<R>[] = [
     { header: 'Section', value: (r) => r.section },

@@ -145,10 +145,14 @@ export function ForecastChart({ forecast, currency }: { forecast: Analytics['for
       </div>
       <figcaption id="forecast-caption" className="chart-note">
         {predicted
-          ? 'By predicted pay date; the shaded band is the cumulative P10–P90 range.'
+          ? 'By predicted pay date (overdue invoices weighted by their chance of being collected); the shaded band is the cumulative P10–P90 range.'
           : 'By due date (naive): balances arrive when due. Predicted dates replace this once invoices are scored.'}{' '}
         Already past due: {formatMoney(forecast.pastDueMinor, currency)}. After 13 weeks:{' '}
-        {formatMoney(forecast.laterMinor, currency)}.
+        {formatMoney(forecast.laterMinor, currency)}
+        {forecast.doubtfulMinor > 0
+          ? `, of which ${formatMoney(forecast.doubtfulMinor, currency)} is overdue debt not expected to be collected within 90 days`
+          : ''}
+        .
       </figcaption>
       <table className="sr-only">
         <caption>13-week cash forecast</caption>
