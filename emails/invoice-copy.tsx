@@ -1,6 +1,6 @@
 import { Button, Section, Text } from '@react-email/components';
-import { EmailLayout } from './components/email-layout';
-import { InvoiceTable } from './components/invoice-table';
+import { EmailLayout, emailLayoutText } from './components/email-layout';
+import { InvoiceTable, invoiceTableText } from './components/invoice-table';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
 import { formatDate, formatMoney, localIsoDate } from './locale-format';
 
@@ -61,6 +61,32 @@ export function InvoiceCopy(props: InvoiceCopyProps) {
       ) : null}
     </EmailLayout>
   );
+}
+
+/** The plain-text part of InvoiceCopy (emails/plain-text.ts): the same blocks in the same order. */
+export function invoiceCopyText(props: InvoiceCopyProps): string {
+  const { invoice, locale } = props;
+  const money = (minor: number) => formatMoney(minor, invoice.currency, locale);
+  return emailLayoutText(props, `Invoice ${invoice.number}`, (t) => {
+    t.p(`Hi ${props.debtor.contactName ?? props.debtor.name},`);
+    t.p(`As requested, here is a copy of invoice ${invoice.number}.`);
+    t.ul(invoice.lines.map((l) => `${l.quantity} × ${l.description}: ${money(l.amountMinor)}`));
+    t.p(
+      `Invoice total ${money(invoice.totalMinor)}` +
+        (invoice.paidMinor > 0 ? `, paid ${money(invoice.paidMinor)}` : '') +
+        (invoice.creditedMinor > 0 ? `, credited ${money(invoice.creditedMinor)}` : '') +
+        `; open ${money(invoice.openMinor)}.`,
+    );
+    invoiceTableText(t, {
+      invoices: [invoice],
+      locale,
+      asOf: localIsoDate(props.generatedAt, props.timezone),
+      showPayLinks: false,
+    });
+    if (invoice.payLink && invoice.openMinor > 0) {
+      t.section(() => t.link(invoice.payLink, `Pay invoice ${invoice.number}`));
+    }
+  });
 }
 
 InvoiceCopy.PreviewProps = {

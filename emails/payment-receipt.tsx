@@ -1,6 +1,6 @@
 import { Text } from '@react-email/components';
-import { EmailLayout } from './components/email-layout';
-import { InvoiceTable } from './components/invoice-table';
+import { EmailLayout, emailLayoutText } from './components/email-layout';
+import { InvoiceTable, invoiceTableText } from './components/invoice-table';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
 import { formatDate, formatMoney, localIsoDate } from './locale-format';
 
@@ -61,6 +61,39 @@ export function PaymentReceipt(props: PaymentReceiptProps) {
       )}
     </EmailLayout>
   );
+}
+
+/** The plain-text part of PaymentReceipt (emails/plain-text.ts): the same blocks in the same order. */
+export function paymentReceiptText(props: PaymentReceiptProps): string {
+  const { payment, locale } = props;
+  const amount = formatMoney(payment.amountMinor, payment.currency, locale);
+  return emailLayoutText(props, 'Thank you for your payment', (t) => {
+    t.p(`Hi ${props.debtor.contactName ?? props.debtor.name},`);
+    t.p(
+      `We received your payment of ${amount} on ${formatDate(payment.date, locale)}` +
+        `${payment.reference ? ` (reference ${payment.reference})` : ''}. Thank you!`,
+    );
+    t.ul(
+      props.appliedTo.map(
+        (a) =>
+          `Invoice ${a.number}: ${formatMoney(a.appliedMinor, a.currency, locale)} applied, ` +
+          (a.openMinor === 0
+            ? 'now paid in full'
+            : `${formatMoney(a.openMinor, a.currency, locale)} still open`),
+      ),
+    );
+    if (props.stillOpen.length > 0) {
+      t.p('For your records, these invoices remain open:');
+      invoiceTableText(t, {
+        invoices: props.stillOpen,
+        locale,
+        asOf: localIsoDate(props.generatedAt, props.timezone),
+        showOverdue: false,
+      });
+    } else {
+      t.p('Your account is fully paid up.');
+    }
+  });
 }
 
 PaymentReceipt.PreviewProps = {

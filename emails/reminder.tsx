@@ -1,11 +1,11 @@
 import { Button, Section, Text } from '@react-email/components';
-import { EmailLayout } from './components/email-layout';
-import { hasPdfLinks, InvoiceTable, pdfLinksNote } from './components/invoice-table';
-import { hasPaymentDetails, PaymentDetails } from './components/payment-details';
+import { EmailLayout, emailLayoutText } from './components/email-layout';
+import { hasPdfLinks, InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
+import { hasPaymentDetails, PaymentDetails, paymentDetailsText } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
 import { daysPastDue, formatTotals, localIsoDate } from './locale-format';
 import { fillMergeFields, type MergeField } from './merge-fields';
-import { groupInvoices, type Tone, reminderCopy } from './reminder-copy';
+import { groupInvoices, reminderCopy, type Tone } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
 export const REMINDER_VERSION = 'reminder@3';
@@ -109,6 +109,41 @@ export function Reminder(props: ReminderProps) {
       ) : null}
     </EmailLayout>
   );
+}
+
+/** The plain-text part of Reminder (emails/plain-text.ts): the same blocks in the same order. */
+export function reminderText(props: ReminderProps): string {
+  const copy = copyFor(props);
+  const asOf = asOfDate(props);
+  const g = groupInvoices(props.invoices, asOf);
+  const notOverdue = [...g.dueToday, ...g.upcoming];
+  const showPayLinks = props.invoices.some((i) => i.payLink);
+  const showPdfLinks = hasPdfLinks(props.invoices);
+  const pdfNote = pdfLinksNote(props.invoices);
+  const { locale } = props;
+  return emailLayoutText(props, copy.title, (t) => {
+    t.p(copy.greeting);
+    for (const p of copy.paragraphs) t.p(p);
+    t.p(copy.cta);
+    if (g.overdue.length > 0 && notOverdue.length > 0) {
+      t.p('Overdue');
+      invoiceTableText(t, { invoices: g.overdue, locale, asOf, showPayLinks, showPdfLinks });
+      t.p('Not yet overdue (for your planning)');
+      invoiceTableText(t, {
+        invoices: notOverdue,
+        locale,
+        asOf,
+        showOverdue: false,
+        showPayLinks,
+        showPdfLinks,
+      });
+    } else {
+      invoiceTableText(t, { invoices: props.invoices, locale, asOf, showOverdue: g.overdue.length > 0 });
+    }
+    if (pdfNote) t.p(pdfNote);
+    paymentDetailsText(t, props.paymentDetails);
+    if (props.statementUrl) t.section(() => t.link(props.statementUrl, 'View your statement'));
+  });
 }
 
 function copyFor(props: ReminderProps) {

@@ -1,4 +1,4 @@
-// The one html-to-text function emails/render.ts uses (html-to-text 10 ships no types; it comes with
+// The one html-to-text function emails/html-text-reference.ts uses (html-to-text 10 ships no types; it comes with
 // @react-email/render, whose toPlainText wraps it).
 declare module 'html-to-text' {
   export interface SelectorDefinition {

@@ -1,7 +1,7 @@
 import { Button, Section, Text } from '@react-email/components';
-import { EmailLayout } from './components/email-layout';
-import { InvoiceTable, pdfLinksNote } from './components/invoice-table';
-import { PaymentDetails } from './components/payment-details';
+import { EmailLayout, emailLayoutText } from './components/email-layout';
+import { InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
+import { PaymentDetails, paymentDetailsText } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
 import { formatDate, formatTotals, localIsoDate } from './locale-format';
 
@@ -58,6 +58,29 @@ export function Statement(props: StatementProps) {
       ) : null}
     </EmailLayout>
   );
+}
+
+/** The plain-text part of Statement (emails/plain-text.ts): the same blocks in the same order. */
+export function statementText(props: StatementProps): string {
+  const asOf = localIsoDate(props.generatedAt, props.timezone);
+  const date = formatDate(asOf, props.locale);
+  const n = props.invoices.length;
+  return emailLayoutText(props, 'Statement of account', (t) => {
+    t.p(`Hi ${props.debtor.contactName ?? props.debtor.name},`);
+    if (n > 0) {
+      const total = formatTotals(props.invoices, props.locale);
+      t.p(
+        `Here is your statement as of ${date}: ${n} open ${n === 1 ? 'invoice' : 'invoices'}, ${total} in total.`,
+      );
+      invoiceTableText(t, { invoices: props.invoices, locale: props.locale, asOf });
+      const note = pdfLinksNote(props.invoices);
+      if (note) t.p(note);
+    } else {
+      t.p(`You have no open invoices with us as of ${date}.`);
+    }
+    paymentDetailsText(t, props.paymentDetails);
+    if (props.statementUrl) t.section(() => t.link(props.statementUrl, 'View and pay online'));
+  });
 }
 
 Statement.PreviewProps = {

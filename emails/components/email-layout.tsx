@@ -1,7 +1,8 @@
 import { Body, Container, Head, Heading, Html, Preview } from '@react-email/components';
 import type { ReactNode } from 'react';
 import type { BaseEmailProps } from '../email-props';
-import { EmailFooter } from './email-footer';
+import { PlainText } from '../plain-text';
+import { EmailFooter, emailFooterText } from './email-footer';
 
 const body = { backgroundColor: '#f4f5f7', fontFamily: 'Helvetica, Arial, sans-serif', color: '#1f2933' };
 const container = { backgroundColor: '#ffffff', margin: '24px auto', padding: '32px', maxWidth: '640px' };
@@ -46,4 +47,22 @@ export function EmailLayout(props: {
       </Body>
     </Html>
   );
+}
+
+/**
+ * The plain-text part of an email in EmailLayout: html-to-text reads only <body> (the preview is skipped), where
+ * Body and Container are each a layout table (a block) around a cell (a block of its own).
+ */
+export function emailLayoutText(
+  base: BaseEmailProps,
+  title: string,
+  content: (t: PlainText) => void,
+): string {
+  const t = new PlainText();
+  t.open(2).open(1).open(2).open(1);
+  t.h1(title);
+  content(t);
+  emailFooterText(t, base.sender, base.unsubscribeUrl);
+  t.close(1).close(2).close(1).close(2);
+  return t.toString();
 }

@@ -1,6 +1,7 @@
 import { Link } from '@react-email/components';
 import type { InvoiceLine, IsoDate } from '../email-props';
 import { daysPastDue, formatDate, formatMoney, totalsByCurrency } from '../locale-format';
+import type { Cell, PlainText } from '../plain-text';
 
 /** The class the plain-text conversion targets with html-to-text's 'dataTable' format (aligned columns). */
 export const DATA_TABLE_CLASS = 'dataTable';
@@ -10,7 +11,7 @@ const th = { textAlign: 'left' as const, borderBottom: '1px solid #d2d6dc', padd
 const td = { borderBottom: '1px solid #eef0f3', padding: '6px 4px' };
 const num = { ...td, textAlign: 'right' as const, whiteSpace: 'nowrap' as const };
 
-export function InvoiceTable(props: {
+export interface InvoiceTableProps {
   invoices: readonly InvoiceLine[];
   locale: string;
   asOf: IsoDate;
@@ -18,13 +19,23 @@ export function InvoiceTable(props: {
   showOverdue?: boolean;
   showPayLinks?: boolean;
   showPdfLinks?: boolean;
-}) {
+}
+
+/** Which optional columns the table has (the HTML table and its plain-text version). */
+function columns(props: InvoiceTableProps) {
+  const { invoices } = props;
+  return {
+    showOverdue: props.showOverdue ?? true,
+    showPayLinks: props.showPayLinks ?? invoices.some((i) => i.payLink),
+    showPdfLinks: props.showPdfLinks ?? hasPdfLinks(invoices),
+    // The original amount only adds information when a partial payment or credit made it differ from the open one.
+    showTotal: invoices.some((i) => i.openMinor !== i.totalMinor),
+  };
+}
+
+export function InvoiceTable(props: InvoiceTableProps) {
   const { invoices, locale, asOf } = props;
-  const showOverdue = props.showOverdue ?? true;
-  const showPayLinks = props.showPayLinks ?? invoices.some((i) => i.payLink);
-  const showPdfLinks = props.showPdfLinks ?? hasPdfLinks(invoices);
-  // The original amount only adds information when a partial payment or credit made it differ from the open one.
-  const showTotal = invoices.some((i) => i.openMinor !== i.totalMinor);
+  const { showOverdue, showPayLinks, showPdfLinks, showTotal } = columns(props);
   return (
     <table className={DATA_TABLE_CLASS} style={table} cellPadding={0} cellSpacing={0}>
       <thead>
@@ -92,6 +103,41 @@ export function InvoiceTable(props: {
       </tbody>
     </table>
   );
+}
+
+/** The plain-text part of InvoiceTable (emails/plain-text.ts): the same rows and cells. */
+export function invoiceTableText(t: PlainText, props: InvoiceTableProps): void {
+  const { invoices, locale, asOf } = props;
+  const { showOverdue, showPayLinks, showPdfLinks, showTotal } = columns(props);
+  const header = ['Invoice', 'Issued', 'Due'];
+  if (showOverdue) header.push('Days overdue');
+  if (showTotal) header.push('Amount');
+  header.push('Open amount');
+  if (showPayLinks) header.push('Pay');
+  if (showPdfLinks) header.push('Invoice PDF');
+  const rows: Cell[][] = [];
+  for (const inv of invoices) {
+    const row: Cell[] = [inv.number, formatDate(inv.issueDate, locale), formatDate(inv.dueDate, locale)];
+    if (showOverdue) {
+      const overdue = daysPastDue(inv.dueDate, asOf);
+      row.push(overdue > 0 ? String(overdue) : '–');
+    }
+    if (showTotal) row.push(formatMoney(inv.totalMinor, inv.currency, locale));
+    row.push(formatMoney(inv.openMinor, inv.currency, locale));
+    if (showPayLinks) row.push(inv.payLink ? { text: `Pay ${inv.number}`, href: inv.payLink } : '');
+    if (showPdfLinks) row.push(inv.pdfLink ? { text: `PDF ${inv.number}`, href: inv.pdfLink } : '');
+    rows.push(row);
+  }
+  for (const total of totalsByCurrency(invoices)) {
+    const row: Cell[] = ['Total open', '', ''];
+    if (showOverdue) row.push('');
+    if (showTotal) row.push('');
+    row.push(formatMoney(total.openMinor, total.currency, locale));
+    if (showPayLinks) row.push('');
+    if (showPdfLinks) row.push('');
+    rows.push(row);
+  }
+  t.table(header, rows);
 }
 
 export function hasPdfLinks(invoices: readonly InvoiceLine[]): boolean {

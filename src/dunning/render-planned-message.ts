@@ -23,6 +23,20 @@ export interface MessageEmailContext {
 const FINAL_NOTICE_DAYS = 7;
 
 /**
+ * React, react-dom/server and the templates load on the first email, not at startup (web role RSS). The module's
+ * promise is kept: under tsx (`npm start` runs `node --import tsx`) every import() call is a round trip to the
+ * loader's hooks thread, tens to hundreds of µs per email even for a module already loaded (issue 18).
+ */
+let renderer: Promise<typeof import('../../emails/render')> | undefined;
+function loadRenderer() {
+  renderer ??= import('../../emails/render').catch((e: unknown) => {
+    renderer = undefined;
+    throw e;
+  });
+  return renderer;
+}
+
+/**
  * Turns a planned message into its email, from the planner's snapshot. The pre-send check has just confirmed
  * the snapshot balances still hold (within 1%), so the email states the figures the plan was made on.
  */
@@ -31,8 +45,7 @@ export async function renderPlannedMessage(
   ctx: MessageEmailContext,
 ): Promise<RenderedEmail> {
   const email = plannedMessageEmail(msg, ctx);
-  // React, react-dom/server and the templates load on the first email, not at startup (web role RSS).
-  const { renderEmail } = await import('../../emails/render');
+  const { renderEmail } = await loadRenderer();
   return email.kind === 'statement'
     ? renderEmail('statement', email.props)
     : renderEmail('reminder', email.props);
