@@ -7,7 +7,7 @@ import type { DunningDeps } from './ports';
 import { invoicePdfUrl } from './invoice-pdf-link';
 import type { PlannedMessage } from './planner';
 import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
-import { renderPlannedMessage } from './render-planned-message';
+import { loadRenderer, renderPlannedMessage } from './render-planned-message';
 import { unsubscribeUrl } from './unsubscribe-token';
 import { liveConnectionOfProviders } from '../db/queries/connections';
 import { otherOpenInvoicesOfCustomer } from '../db/queries/ledger';
@@ -100,8 +100,8 @@ export async function composeEmail(
       row.tenantId,
       open.filter((i) => !i.payLink).map((i) => i.id),
     );
-    // Loaded on first use, not at startup (web role RSS).
-    const { renderEmail } = await import('../../emails/render');
+    // Loaded on first use, not at startup (web role RSS); the module's promise is kept (see loadRenderer).
+    const { renderEmail } = await loadRenderer();
     email = await renderEmail('payment_receipt', {
       locale,
       timezone,

@@ -28,7 +28,7 @@ const FINAL_NOTICE_DAYS = 7;
  * loader's hooks thread, tens to hundreds of µs per email even for a module already loaded (issue 18).
  */
 let renderer: Promise<typeof import('../../emails/render')> | undefined;
-function loadRenderer() {
+export function loadRenderer() {
   renderer ??= import('../../emails/render').catch((e: unknown) => {
     renderer = undefined;
     throw e;
