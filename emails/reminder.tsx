@@ -51,14 +51,23 @@ export function mergeValues(props: ReminderProps): Record<MergeField, string> {
   };
 }
 
-export function Reminder(props: ReminderProps) {
-  const copy = copyFor(props);
+/** What the HTML and the text part of a reminder are both built from. */
+function reminderView(props: ReminderProps) {
   const asOf = asOfDate(props);
   const g = groupInvoices(props.invoices, asOf);
-  const notOverdue = [...g.dueToday, ...g.upcoming];
-  const showPayLinks = props.invoices.some((i) => i.payLink);
-  const showPdfLinks = hasPdfLinks(props.invoices);
-  const pdfNote = pdfLinksNote(props.invoices);
+  return {
+    copy: copyFor(props),
+    asOf,
+    g,
+    notOverdue: [...g.dueToday, ...g.upcoming],
+    showPayLinks: props.invoices.some((i) => i.payLink),
+    showPdfLinks: hasPdfLinks(props.invoices),
+    pdfNote: pdfLinksNote(props.invoices),
+  };
+}
+
+export function Reminder(props: ReminderProps) {
+  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote } = reminderView(props);
   return (
     <EmailLayout base={props} preview={copy.preview} title={copy.title}>
       <Text style={paragraph} {...{ [GREETING_ATTR]: '' }}>
@@ -113,13 +122,7 @@ export function Reminder(props: ReminderProps) {
 
 /** The plain-text part of Reminder (emails/plain-text.ts): the same blocks in the same order. */
 export function reminderText(props: ReminderProps): string {
-  const copy = copyFor(props);
-  const asOf = asOfDate(props);
-  const g = groupInvoices(props.invoices, asOf);
-  const notOverdue = [...g.dueToday, ...g.upcoming];
-  const showPayLinks = props.invoices.some((i) => i.payLink);
-  const showPdfLinks = hasPdfLinks(props.invoices);
-  const pdfNote = pdfLinksNote(props.invoices);
+  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote } = reminderView(props);
   const { locale } = props;
   return emailLayoutText(props, copy.title, (t) => {
     t.p(copy.greeting);
