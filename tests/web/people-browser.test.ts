@@ -29,21 +29,19 @@ describe.skipIf(!hasChromium)('People in Chromium', () => {
   /** The sign-in link of the newest email to `to`; the email points at PUBLIC_URL, this rig at a random port. */
   const linkFor = async (to: string) => {
     // The email is stored by the request that sends it: on a loaded machine it may land a little after the page
-    // says so.
-    let last: unknown;
-    for (
-      const until = Date.now() + 30_000;
-      Date.now() < until;
-      await new Promise((r) => setTimeout(r, 200))
-    ) {
-      try {
-        const { url } = await latestSignInLink(s, to);
-        return `${rig.base}${url.pathname}${url.search}`;
-      } catch (err) {
-        last = err;
-      }
-    }
-    throw last;
+    // says so. A timeout shows latestSignInLink's own message.
+    await expect
+      .poll(
+        () =>
+          latestSignInLink(s, to).then(
+            () => 'emailed',
+            (err: Error) => err.message,
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe('emailed');
+    const { url } = await latestSignInLink(s, to);
+    return `${rig.base}${url.pathname}${url.search}`;
   };
 
   beforeAll(async () => {
