@@ -9,6 +9,7 @@ import {
   type ListingLog,
   type PageResult,
   type PageStats,
+  type PreparedPage,
   reconcileListing,
   recordListingIds,
   writePage,
@@ -24,6 +25,8 @@ export {
   type ListingLog,
   type PageResult,
   type PageStats,
+  type PreparedPage,
+  preparePage,
   writePage,
 } from '../db/queries/ledger-write';
 
@@ -32,6 +35,8 @@ export interface ApplyPageOptions<Cursor> {
   connectionId: string;
   syncRunId: string;
   page: SyncPage<Cursor>;
+  /** preparePage(page), computed ahead by the caller (run-sync prepares the next page while this one is written). */
+  prepared?: PreparedPage;
   /** The run's progress after this page (stored with it). */
   progress: SyncProgress;
   /** The run's cumulative stats after this page, from the page's own stats. */
@@ -59,7 +64,7 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
     );
     // The seen-ids bookkeeping touches only sync_seen_pages: it goes out now, ahead of the page's writes.
     const seen = recordListingIds(tx, opts);
-    const writes = writePage(tx, opts.tenantId, opts.page, opts.now);
+    const writes = writePage(tx, opts.tenantId, opts.page, opts.now, opts.prepared);
     // All settled before anything is thrown: no statement of this page may still be on its way when the
     // transaction rolls back.
     const [r0, r1, r2, r3] = await Promise.allSettled([relaxed, cursor, seen, writes]);

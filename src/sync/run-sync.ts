@@ -9,9 +9,9 @@
  *   next attempt continues from the last committed page;
  * - other connector errors fail the run with the connector's user-facing message.
  */
-import type { EntityKind, SyncPage } from '../../connectors/types';
+
 import { ConnectorError } from '../../connectors/errors';
-import { tenantById } from '../db/queries/tenants';
+import type { EntityKind, SyncPage } from '../../connectors/types';
 import {
   connectionById,
   failRunningSyncRuns,
@@ -22,12 +22,13 @@ import {
   markReconnectNeeded,
   updateSyncRun,
 } from '../db/queries/sync-runs';
+import { tenantById } from '../db/queries/tenants';
 import type { SyncProgress, SyncRunKind } from '../db/schema';
 import { AppError } from '../errors';
-import type { OnSynced, SyncDeps } from './ports';
+import { addStats, applySyncPage, type PreparedPage, preparePage } from './apply-page';
 import { ConnectionInactiveError } from './connection-tokens';
-import { applySyncPage, addStats } from './apply-page';
 import { connectionClient } from './connections';
+import type { OnSynced, SyncDeps } from './ports';
 
 export type { OnSynced };
 
@@ -70,6 +71,13 @@ export interface SyncResult {
   changedInvoices: number;
   error: string | null;
 }
+
+/**
+ * Pages read ahead of the one being written (see the loop in runHeartbeating). Two: with one, the next page's whole
+ * chain (limiter and token reads, the provider's answer, parsing, mapping) had to fit in one page's write, and on a
+ * busy machine it often did not, so the database waited for it.
+ */
+export const PAGES_AHEAD = 2;
 
 /** The entity kinds in the order connectors deliver them in a full sync. */
 export const SYNC_KINDS: readonly EntityKind[] = ['customers', 'invoices', 'creditMemos', 'payments'];
@@ -235,16 +243,27 @@ async function runHeartbeating(
         ...(opts.cdcLimit ? { cdcLimit: opts.cdcLimit } : {}),
         map: { homeCurrency: tenant.currency },
       });
-      // One page of lookahead: the next page is fetched while this one is written (network overlaps the database).
+      // Pages of lookahead: the next PAGES_AHEAD pages are fetched, and their statements' parameters prepared
+      // (preparePage), while this one is written, so the connector's chain (request limit and token reads, the
+      // provider's answer, parsing, mapping) and node's share of a page overlap the database's instead of
+      // alternating with it. Pages are still written one at a time, in order, each with its own cursor.
       const iterator = pages[Symbol.asyncIterator]();
-      let ahead = iterator.next();
-      ahead.catch(() => {});
+      const next = (): Promise<{
+        step: IteratorResult<SyncPage<unknown>>;
+        prepared: PreparedPage | null;
+      }> => {
+        const p = iterator
+          .next()
+          .then((step) => ({ step, prepared: step.done ? null : preparePage(step.value) }));
+        p.catch(() => {});
+        return p;
+      };
+      const ahead = Array.from({ length: PAGES_AHEAD }, next);
       for (;;) {
-        const step = await ahead;
+        const { step, prepared } = await ahead.shift()!;
         if (step.done) break;
         const page = step.value;
-        ahead = iterator.next();
-        ahead.catch(() => {});
+        ahead.push(next());
         if (signal.aborted) {
           await iterator.return?.(undefined).catch(() => {});
           throw new AppError('aborted', 'sync interrupted', 503, { retryable: true });
@@ -256,6 +275,7 @@ async function runHeartbeating(
           connectionId: conn.id,
           syncRunId: runId,
           page,
+          ...(prepared ? { prepared } : {}),
           progress,
           stats: (pageStats) => addStats({ ...stats }, pageStats),
           now: clock.now(),

@@ -67,6 +67,8 @@ export function addStats(into: Record<string, number>, add: PageStats): Record<s
 }
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+/** A parameter already serialized by preparePage. */
+const jsonText = (text: string) => sql`${text}::jsonb`;
 
 async function exec<T>(tx: Tx, query: SQL): Promise<T[]> {
   return rowsOf<T>(await tx.execute(query));
@@ -133,12 +135,71 @@ function quiet<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/** Writes one page for `tenantId` inside `tx`. Idempotent and tolerant of out-of-order pages. */
+/**
+ * A page's records as the JSON parameters of its batched writes: the node-side work of writing a page (dedupe,
+ * row shaping, JSON.stringify of ~1,000 rows), which depends on nothing but the page. Pure (no database, no clock),
+ * so sync/run-sync.ts prepares page N+1 while page N's statements are in the database, and the database does not
+ * wait for node between pages.
+ */
+export interface PreparedPage {
+  customers: string | null;
+  /** Customer external ids the page's invoices, credit memos and payments reference (placeholders). */
+  referenced: string | null;
+  invoices: { rows: string; count: number; firstSeen: string } | null;
+  creditMemos: { rows: string; applications: string | null } | null;
+  payments: { rows: string; allocations: string } | null;
+}
+
+export function preparePage(
+  page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos'>,
+): PreparedPage {
+  const customers = latest(page.customers);
+  const invoices = latest(page.invoices);
+  const creditMemos = latest(page.creditMemos);
+  const payments = latest(page.payments);
+  const referenced = new Set<string>();
+  for (const i of invoices) referenced.add(i.customerExternalId);
+  for (const m of creditMemos) referenced.add(m.customerExternalId);
+  for (const p of payments) referenced.add(p.customerExternalId);
+  const direct = creditMemos.filter((m) => m.applications !== undefined);
+  return {
+    customers: customers.length > 0 ? JSON.stringify(customerRows(customers)) : null,
+    referenced: referenced.size > 0 ? JSON.stringify([...referenced]) : null,
+    invoices:
+      invoices.length > 0
+        ? {
+            rows: JSON.stringify(invoiceRows(invoices)),
+            count: invoices.length,
+            firstSeen: JSON.stringify(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate }))),
+          }
+        : null,
+    creditMemos:
+      creditMemos.length > 0
+        ? {
+            rows: JSON.stringify(creditMemoRows(creditMemos)),
+            applications: direct.length > 0 ? JSON.stringify(creditApplicationRows(direct)) : null,
+          }
+        : null,
+    payments:
+      payments.length > 0
+        ? {
+            rows: JSON.stringify(paymentRows(payments)),
+            allocations: JSON.stringify(allocationRows(payments)),
+          }
+        : null,
+  };
+}
+
+/**
+ * Writes one page for `tenantId` inside `tx`. Idempotent and tolerant of out-of-order pages. `prepared` is
+ * preparePage(page), when the caller computed it ahead.
+ */
 export async function writePage(
   tx: Tx,
   tenantId: string,
   page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos' | 'deletions'>,
   now: Date,
+  prepared: PreparedPage = preparePage(page),
 ): Promise<PageResult> {
   const stats = emptyStats();
   const changed = new Set<string>();
@@ -146,44 +207,33 @@ export async function writePage(
   const recompute = new Set<string>();
   const t = sql`${tenantId}::uuid`;
   const nowIso = now.toISOString();
-
-  const customers = latest(page.customers);
-  const invoices = latest(page.invoices);
-  const creditMemos = latest(page.creditMemos);
-  const payments = latest(page.payments);
+  const { customers, referenced, invoices, creditMemos, payments } = prepared;
 
   // Every write of the page up to the deletions, in the order they depend on each other, as one batch.
   const batch = new Batch(tx);
-  const customerCount =
-    customers.length > 0 ? countOf(batch.run(upsertCustomers(t, customers, nowIso))) : null;
+  const customerCount = customers ? countOf(batch.run(upsertCustomers(t, customers, nowIso))) : null;
 
   // Placeholders for customers referenced before (or without) their own record.
-  const referenced = new Set<string>();
-  for (const i of invoices) referenced.add(i.customerExternalId);
-  for (const m of creditMemos) referenced.add(m.customerExternalId);
-  for (const p of payments) referenced.add(p.customerExternalId);
-  const placeholderCount =
-    referenced.size > 0
-      ? countOf(
-          batch.run(
-            counted(sql`
+  const placeholderCount = referenced
+    ? countOf(
+        batch.run(
+          counted(sql`
       insert into customers (tenant_id, external_id, name)
-      select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${json([...referenced])}) as x
+      select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${jsonText(referenced)}) as x
       where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
       on conflict (tenant_id, external_id) do nothing`),
-          ),
-        )
-      : null;
+        ),
+      )
+    : null;
 
-  let invoiceRows: Promise<{ id: string; inserted: boolean }[]> | null = null;
-  if (invoices.length > 0) {
-    invoiceRows = batch.run(upsertInvoices(t, invoices));
+  let upsertedInvoices: Promise<{ id: string; inserted: boolean }[]> | null = null;
+  if (invoices) {
+    upsertedInvoices = batch.run(upsertInvoices(t, invoices.rows));
     // first_seen: a customer's earliest invoice.
     batch.run(sql`
       update customers c set first_seen = s.first_seen
       from (select r.c, min(r.d) as first_seen
-            from jsonb_to_recordset(${json(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate })))})
-                 as r(c text, d date)
+            from jsonb_to_recordset(${jsonText(invoices.firstSeen)}) as r(c text, d date)
             group by r.c) s
       where c.tenant_id = ${t} and c.external_id = s.c
         and (c.first_seen is null or c.first_seen > s.first_seen)`);
@@ -191,26 +241,26 @@ export async function writePage(
 
   let memoCount: Promise<number> | null = null;
   let creditAlloc: Promise<AllocationResult> | null = null;
-  if (creditMemos.length > 0) {
-    memoCount = countOf(batch.run(upsertCreditMemos(t, creditMemos)));
-    const direct = creditMemos.filter((m) => m.applications !== undefined);
-    if (direct.length > 0) creditAlloc = allocationResult(batch.run(writeCreditApplications(t, direct)));
+  if (creditMemos) {
+    memoCount = countOf(batch.run(upsertCreditMemos(t, creditMemos.rows)));
+    if (creditMemos.applications)
+      creditAlloc = allocationResult(batch.run(writeCreditApplications(t, creditMemos.applications)));
   }
 
   let paymentCount: Promise<number> | null = null;
   let paymentAlloc: Promise<AllocationResult> | null = null;
-  if (payments.length > 0) {
-    paymentCount = countOf(batch.run(upsertPayments(t, payments)));
-    paymentAlloc = allocationResult(batch.run(writeAllocations(t, payments)));
+  if (payments) {
+    paymentCount = countOf(batch.run(upsertPayments(t, payments.rows)));
+    paymentAlloc = allocationResult(batch.run(writeAllocations(t, payments.allocations)));
   }
   await batch.done();
 
   if (customerCount) stats.customers = await customerCount;
   if (placeholderCount) stats.placeholders = await placeholderCount;
-  if (invoiceRows) {
-    const rows = await invoiceRows;
+  if (upsertedInvoices) {
+    const rows = await upsertedInvoices;
     stats.invoices = rows.length;
-    stats.stale += invoices.length - rows.length;
+    stats.stale += (invoices?.count ?? 0) - rows.length;
     for (const r of rows) {
       changed.add(r.id);
       if (!r.inserted) recompute.add(r.id);
@@ -271,8 +321,8 @@ export async function writePage(
   return { stats, changedInvoiceIds: [...changed] };
 }
 
-function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL {
-  const data = rows.map((c) => ({
+function customerRows(rows: CanonicalCustomer[]) {
+  return rows.map((c) => ({
     external_id: c.externalId,
     name: c.name,
     // Connector data is typed by people (ledgers take anything in an email field): an entry that is not a
@@ -286,12 +336,15 @@ function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL
     deleted: c.deleted === true,
     source_updated_at: iso(c.sourceUpdatedAt),
   }));
+}
+
+function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return counted(sql`
     insert into customers as c (tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
                                 deleted_at, source_updated_at)
     select ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
            r.currency, case when r.deleted then ${nowIso}::timestamptz end, r.source_updated_at
-    from jsonb_to_recordset(${json(data)}) as r(external_id text, name text, emails text[], timezone text,
+    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, name text, emails text[], timezone text,
          country text, locale text, delivery text, currency text, deleted boolean, source_updated_at timestamptz)
     on conflict (tenant_id, external_id) do update set
       name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
@@ -306,8 +359,8 @@ function upsertCustomers(t: SQL, rows: CanonicalCustomer[], nowIso: string): SQL
 `);
 }
 
-function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
-  const data = rows.map((i) => ({
+function invoiceRows(rows: CanonicalInvoice[]) {
+  return rows.map((i) => ({
     external_id: i.externalId,
     customer_external_id: i.customerExternalId,
     number: i.number ?? null,
@@ -322,6 +375,9 @@ function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
     delivery: i.delivery ?? null,
     source_updated_at: iso(i.sourceUpdatedAt),
   }));
+}
+
+function upsertInvoices(t: SQL, data: string): SQL {
   return sql`
     insert into invoices as i (tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
                                total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at,
@@ -330,7 +386,7 @@ function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
            r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at,
            -- A new invoice has no allocations yet: paid_date falls back to its last change until they arrive.
            case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
-    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, number text,
+    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, number text,
          issue_date date, due_date date, currency text, total_minor bigint, balance_minor bigint, status text,
          pay_link text, bill_email text, delivery text, source_updated_at timestamptz)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
@@ -352,8 +408,8 @@ function upsertInvoices(t: SQL, rows: CanonicalInvoice[]): SQL {
     returning i.id, (i.xmax = 0) as inserted`;
 }
 
-function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
-  const data = rows.map((m) => ({
+function creditMemoRows(rows: CanonicalCreditMemo[]) {
+  return rows.map((m) => ({
     external_id: m.externalId,
     customer_external_id: m.customerExternalId,
     date: m.date,
@@ -363,12 +419,15 @@ function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
     status: m.status,
     source_updated_at: iso(m.sourceUpdatedAt),
   }));
+}
+
+function upsertCreditMemos(t: SQL, data: string): SQL {
   return counted(sql`
     insert into credit_memos as m (tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
                                    status, source_updated_at)
     select ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
            r.source_updated_at
-    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, date date,
+    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, date date,
          currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
@@ -383,8 +442,8 @@ function upsertCreditMemos(t: SQL, rows: CanonicalCreditMemo[]): SQL {
 `);
 }
 
-function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
-  const data = rows.map((p) => ({
+function paymentRows(rows: CanonicalPayment[]) {
+  return rows.map((p) => ({
     external_id: p.externalId,
     customer_external_id: p.customerExternalId,
     date: p.date,
@@ -394,12 +453,15 @@ function upsertPayments(t: SQL, rows: CanonicalPayment[]): SQL {
     status: p.status,
     source_updated_at: iso(p.sourceUpdatedAt),
   }));
+}
+
+function upsertPayments(t: SQL, data: string): SQL {
   return counted(sql`
     insert into payments as p (tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
                                status, source_updated_at)
     select ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
            r.source_updated_at
-    from jsonb_to_recordset(${json(data)}) as r(external_id text, customer_external_id text, date date,
+    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, date date,
          currency text, amount_minor bigint, unapplied_minor bigint, status text, source_updated_at timestamptz)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
@@ -445,18 +507,21 @@ function allocationResult(rows: Promise<AllocationRow[]>): Promise<AllocationRes
  * resolve to our ids, the memos' old lines go and the new ones are inserted (both against the statement's snapshot,
  * so the delete never sees the inserted lines).
  */
-function writeCreditApplications(t: SQL, rows: CanonicalCreditMemo[]): SQL {
+function creditApplicationRows(rows: CanonicalCreditMemo[]) {
   type Line = { me: string; su: string | null; inv: string | null; amt: number | null };
-  const data = rows.flatMap((m): Line[] => {
+  return rows.flatMap((m): Line[] => {
     const su = iso(m.sourceUpdatedAt);
     const apps = m.applications ?? [];
     if (apps.length === 0) return [{ me: m.externalId, su, inv: null, amt: null }];
     return apps.map((a) => ({ me: m.externalId, su, inv: a.invoiceExternalId, amt: a.amountMinor }));
   });
+}
+
+function writeCreditApplications(t: SQL, data: string): SQL {
   return sql`
     with r as materialized (
       select m.id as m, i.id as inv, r.amt, m.date as d, r.inv is not null as line, r.ord
-      from rows from (jsonb_to_recordset(${json(data)}) as (me text, su timestamptz, inv text, amt bigint))
+      from rows from (jsonb_to_recordset(${jsonText(data)}) as (me text, su timestamptz, inv text, amt bigint))
            with ordinality as r(me, su, inv, amt, ord)
       join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
@@ -484,7 +549,7 @@ function writeCreditApplications(t: SQL, rows: CanonicalCreditMemo[]): SQL {
  * ids, the lines a payment no longer has (or whose invoice we cannot resolve) go, the others are upserted; the two
  * touch disjoint (payment, line) keys.
  */
-function writeAllocations(t: SQL, rows: CanonicalPayment[]): SQL {
+function allocationRows(rows: CanonicalPayment[]) {
   // Flat rows, one per line (a payment without lines is one row with n = null, so its old lines get trimmed).
   type Line = {
     pe: string;
@@ -510,10 +575,14 @@ function writeAllocations(t: SQL, rows: CanonicalPayment[]): SQL {
       });
     });
   }
+  return data;
+}
+
+function writeAllocations(t: SQL, data: string): SQL {
   return sql`
     with r as materialized (
       select p.id as payment_id, r.n, i.id as invoice_id, r.amt, m.id as credit_memo_id, p.date
-      from jsonb_to_recordset(${json(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
+      from jsonb_to_recordset(${jsonText(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
       join payments p on p.tenant_id = ${t} and p.external_id = r.pe
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
       left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
