@@ -1,6 +1,8 @@
 /**
  * One connector SyncPage into canonical rows. Every statement is set-based: the page travels as one JSON parameter
- * per entity kind and is unpacked with jsonb_to_recordset, so a 1,000-row page is a handful of round trips.
+ * per entity kind and is unpacked with json_to_recordset, so a 1,000-row page is a handful of round trips. `json`,
+ * not `jsonb`: each parameter is read once, row by row, and building the jsonb value first cost Postgres more
+ * (1,000 invoice rows: ~5.9 ms of backend CPU for jsonb_in + jsonb_to_recordset against ~3.5 ms for json).
  *
  * Rules:
  * - upserts keyed by (tenant, external id); an update older than the stored source_updated_at is ignored, and a row
@@ -66,9 +68,9 @@ export function addStats(into: Record<string, number>, add: PageStats): Record<s
   return into;
 }
 
-const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+const json = (value: unknown) => sql`${JSON.stringify(value)}::json`;
 /** A parameter already serialized by preparePage. */
-const jsonText = (text: string) => sql`${text}::jsonb`;
+const jsonText = (text: string) => sql`${text}::json`;
 
 async function exec<T>(tx: Tx, query: SQL): Promise<T[]> {
   return rowsOf<T>(await tx.execute(query));
@@ -219,7 +221,7 @@ export async function writePage(
         batch.run(
           counted(sql`
       insert into customers (tenant_id, external_id, name)
-      select ${t}, x, 'Customer ' || x from jsonb_array_elements_text(${jsonText(referenced)}) as x
+      select ${t}, x, 'Customer ' || x from json_array_elements_text(${jsonText(referenced)}) as x
       where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
       on conflict (tenant_id, external_id) do nothing`),
         ),
@@ -233,7 +235,7 @@ export async function writePage(
     batch.run(sql`
       update customers c set first_seen = s.first_seen
       from (select r.c, min(r.d) as first_seen
-            from jsonb_to_recordset(${jsonText(invoices.firstSeen)}) as r(c text, d date)
+            from json_to_recordset(${jsonText(invoices.firstSeen)}) as r(c text, d date)
             group by r.c) s
       where c.tenant_id = ${t} and c.external_id = s.c
         and (c.first_seen is null or c.first_seen > s.first_seen)`);
@@ -299,7 +301,7 @@ export async function writePage(
     const rows = await exec<{ id: string }>(
       tx,
       sql`
-      with ids as (select value::uuid as id from jsonb_array_elements_text(${json([...recompute])}))
+      with ids as (select value::uuid as id from json_array_elements_text(${json([...recompute])}))
       update invoices i set paid_date = x.pd, updated_at = now()
       from (
         select i2.id,
@@ -344,7 +346,7 @@ function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
                                 deleted_at, source_updated_at)
     select ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
            r.currency, case when r.deleted then ${nowIso}::timestamptz end, r.source_updated_at
-    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, name text, emails text[], timezone text,
+    from json_to_recordset(${jsonText(data)}) as r(external_id text, name text, emails text[], timezone text,
          country text, locale text, delivery text, currency text, deleted boolean, source_updated_at timestamptz)
     on conflict (tenant_id, external_id) do update set
       name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
@@ -386,7 +388,7 @@ function upsertInvoices(t: SQL, data: string): SQL {
            r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at,
            -- A new invoice has no allocations yet: paid_date falls back to its last change until they arrive.
            case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
-    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, number text,
+    from json_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, number text,
          issue_date date, due_date date, currency text, total_minor bigint, balance_minor bigint, status text,
          pay_link text, bill_email text, delivery text, source_updated_at timestamptz)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
@@ -427,7 +429,7 @@ function upsertCreditMemos(t: SQL, data: string): SQL {
                                    status, source_updated_at)
     select ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
            r.source_updated_at
-    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, date date,
+    from json_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, date date,
          currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
@@ -461,7 +463,7 @@ function upsertPayments(t: SQL, data: string): SQL {
                                status, source_updated_at)
     select ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
            r.source_updated_at
-    from jsonb_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, date date,
+    from json_to_recordset(${jsonText(data)}) as r(external_id text, customer_external_id text, date date,
          currency text, amount_minor bigint, unapplied_minor bigint, status text, source_updated_at timestamptz)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
@@ -521,7 +523,7 @@ function writeCreditApplications(t: SQL, data: string): SQL {
   return sql`
     with r as materialized (
       select m.id as m, i.id as inv, r.amt, m.date as d, r.inv is not null as line, r.ord
-      from rows from (jsonb_to_recordset(${jsonText(data)}) as (me text, su timestamptz, inv text, amt bigint))
+      from rows from (json_to_recordset(${jsonText(data)}) as (me text, su timestamptz, inv text, amt bigint))
            with ordinality as r(me, su, inv, amt, ord)
       join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
@@ -582,7 +584,7 @@ function writeAllocations(t: SQL, data: string): SQL {
   return sql`
     with r as materialized (
       select p.id as payment_id, r.n, i.id as invoice_id, r.amt, m.id as credit_memo_id, p.date
-      from jsonb_to_recordset(${jsonText(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
+      from json_to_recordset(${jsonText(data)}) as r(pe text, su timestamptz, n int, inv text, amt bigint, cm text)
       join payments p on p.tenant_id = ${t} and p.external_id = r.pe
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
       left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
@@ -620,7 +622,7 @@ async function writeDeletions(
   const data = (rows: CanonicalDeletion[]) =>
     json(latest(rows).map((d) => ({ external_id: d.externalId, source_updated_at: iso(d.sourceUpdatedAt) })));
   const src = (rows: CanonicalDeletion[]) =>
-    sql`jsonb_to_recordset(${data(rows)}) as r(external_id text, source_updated_at timestamptz)`;
+    sql`json_to_recordset(${data(rows)}) as r(external_id text, source_updated_at timestamptz)`;
   const notOlderThan = (alias: string) =>
     sql.raw(
       `(${alias}.source_updated_at is null or r.source_updated_at is null or r.source_updated_at >= ${alias}.source_updated_at)`,
@@ -656,7 +658,7 @@ async function writeDeletions(
       const gone = await exec<{ invoice_id: string }>(
         tx,
         sql`delete from payment_allocations a
-            where a.payment_id in (select value::uuid from jsonb_array_elements_text(${json(rows.map((r) => r.id))}))
+            where a.payment_id in (select value::uuid from json_array_elements_text(${json(rows.map((r) => r.id))}))
             returning a.invoice_id`,
       );
       invoiceIds.push(...gone.map((g) => g.invoice_id));
@@ -679,7 +681,7 @@ async function writeDeletions(
         tx,
         sql`delete from payment_allocations a
             where a.payment_id is null
-              and a.credit_memo_id in (select value::uuid from jsonb_array_elements_text(${json(rows.map((r) => r.id))}))
+              and a.credit_memo_id in (select value::uuid from json_array_elements_text(${json(rows.map((r) => r.id))}))
             returning a.invoice_id`,
       );
       invoiceIds.push(...gone.map((g) => g.invoice_id));
@@ -736,7 +738,7 @@ export function recordListingIds(
   if (page.listingStarts?.length) {
     batch.run(sql`
       delete from sync_seen_pages where connection_id = ${c}
-        and kind in (select jsonb_array_elements_text(${json(page.listingStarts)}))`);
+        and kind in (select json_array_elements_text(${json(page.listingStarts)}))`);
   }
   // One row per kind: the page's ids as an array (a duplicate id, seen twice across pages, is harmless).
   const seen = Object.entries(page.seen ?? {})
@@ -745,8 +747,8 @@ export function recordListingIds(
   if (seen.length > 0) {
     batch.run(sql`
       insert into sync_seen_pages (connection_id, kind, external_ids)
-      select ${c}, r.k, array(select jsonb_array_elements_text(r.ids))
-      from jsonb_to_recordset(${json(seen)}) as r(k text, ids jsonb)`);
+      select ${c}, r.k, array(select json_array_elements_text(r.ids))
+      from json_to_recordset(${json(seen)}) as r(k text, ids json)`);
   }
   return batch.done();
 }
@@ -808,7 +810,7 @@ export async function reconcileListing(
   }
   await tx.execute(sql`
     delete from sync_seen_pages where connection_id = ${c}
-      and kind in (select jsonb_array_elements_text(${json(done.kinds)}))`);
+      and kind in (select json_array_elements_text(${json(done.kinds)}))`);
   return result;
 }
 
