@@ -1,0 +1,1 @@
+DROP INDEX "invoices_customer_issue_idx";
