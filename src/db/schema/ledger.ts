@@ -133,7 +133,11 @@ export const creditMemos = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('credit_memos_tenant_external_uq').on(t.tenantId, t.externalId)],
+  (t) => [
+    uniqueIndex('credit_memos_tenant_external_uq').on(t.tenantId, t.externalId),
+    // A customer delete cascades to its credit memos: without this each deleted customer scans the table.
+    index('credit_memos_customer_idx').on(t.customerId),
+  ],
 );
 
 /**
@@ -157,6 +161,9 @@ export const paymentAllocations = pgTable(
   },
   (t) => [
     index('payment_allocations_invoice_idx').on(t.invoiceId),
+    // A credit memo's delete cascades to its applications. Partial: most allocation lines are payments', so the
+    // sync's inserts rarely touch it (a full index would cost every synced line an insert).
+    index('payment_allocations_credit_memo_idx').on(t.creditMemoId).where(sql`${t.creditMemoId} is not null`),
     // One row per payment line: re-syncing a payment upserts its lines and trims the ones it no longer has.
     uniqueIndex('payment_allocations_payment_line_uq').on(t.paymentId, t.lineNo),
     check('payment_allocations_source_ck', sql`${t.paymentId} is not null or ${t.creditMemoId} is not null`),

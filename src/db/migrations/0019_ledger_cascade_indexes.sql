@@ -1,0 +1,2 @@
+CREATE INDEX "credit_memos_customer_idx" ON "credit_memos" USING btree ("customer_id");--> statement-breakpoint
+CREATE INDEX "payment_allocations_credit_memo_idx" ON "payment_allocations" USING btree ("credit_memo_id") WHERE "payment_allocations"."credit_memo_id" is not null;
