@@ -1,12 +1,14 @@
 /**
  * Bad input gets a clear error and changes nothing (found by probing a running `npm start` from outside):
  * - a bulk action's `filter` with a field its list does not know (a typo) is refused, not dropped — dropped, "all
- *   matching" silently became every pending reminder of the tenant.
+ *   matching" silently became every pending reminder of the tenant;
+ * - a NUL character anywhere in the path, query or body is a 400 naming the field, never a 500 from PostgreSQL
+ *   (which cannot store U+0000), and nothing is written.
  */
-import { count } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type bulkActions, disputes } from '../../src/db/schema';
+import { bulkActions, disputes, dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { customerId, messagesOf, setup } from '../dunning-engine/fixtures';
@@ -80,5 +82,68 @@ describe('a bulk filter names only fields its list knows', () => {
     });
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json().applied).toBe(1);
+  });
+});
+
+describe('a NUL character is a 400 naming the field', () => {
+  it('in a query, a path parameter or a JSON body; nothing is written', async () => {
+    const base = `/api/v1/tenants/${tenantId}`;
+    const [m] = await messagesOf(s, tenantId);
+    const disputesBefore = await rowCount(disputes);
+    const auditBefore = await rowCount(bulkActions);
+    const cases: { url: string; method?: 'POST'; payload?: object; field: string }[] = [
+      { url: `${base}/invoices?q=%00`, field: 'q' },
+      { url: `${base}/customers?q=a%00b`, field: 'q' },
+      { url: `${base}/dunning/messages?q=%00`, field: 'q' },
+      { url: `${base}/dunning/tasks?q=%00`, field: 'q' },
+      { url: `${base}/customers/%00`, field: 'customer' },
+      {
+        url: `${base}/dunning/disputes`,
+        method: 'POST',
+        payload: { invoiceId: m!.invoiceIds[0], reason: 'a\u0000b' },
+        field: 'reason',
+      },
+      {
+        url: `${base}/dunning/messages/bulk`,
+        method: 'POST',
+        payload: { action: 'skip', ids: ['dm_\u0000'] },
+        field: 'ids.0',
+      },
+      {
+        url: `${base}/dunning/messages/bulk`,
+        method: 'POST',
+        payload: { action: 'skip', ids: [m!.id], reason: 'x\u0000' },
+        field: 'reason',
+      },
+    ];
+    for (const c of cases) {
+      const r = await app.inject({
+        method: c.method ?? 'GET',
+        url: c.url,
+        payload: c.payload,
+        headers: auth,
+      });
+      expect(r.statusCode, `${c.url} ${r.body}`).toBe(400);
+      expect(r.json().error).toMatchObject({
+        code: 'invalid_request',
+        details: [{ field: c.field, message: 'must not contain NUL characters (\\u0000)' }],
+      });
+    }
+    expect(await rowCount(disputes)).toBe(disputesBefore);
+    expect(await rowCount(bulkActions)).toBe(auditBefore);
+    const [still] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(still!.status).toBe(m!.status);
+  });
+
+  it('the sign-in form too; a stranger still gets 401 first', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/login/email',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'email=a%00%40b.example',
+    });
+    expect(r.statusCode, r.body).toBe(400);
+    const stranger = await app.inject({ url: `/api/v1/tenants/${tenantId}/invoices?q=%00` });
+    expect(stranger.statusCode).toBe(401);
   });
 });
