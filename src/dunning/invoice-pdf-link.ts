@@ -74,8 +74,11 @@ export function invoicePdfTokenSignedFor(appSecret: string, token: string, tenan
   const claims = readInvoicePdfToken(token);
   if (!claims) return false;
   const [messageId, , exp, tag] = claims.raw as [string, string, string, string];
-  const given = Buffer.from(tag, 'base64url');
-  const expected = tagOf(appSecret, tenantId, messageId, claims.invoiceId, exp);
+  // The tag's exact text (as in unsubscribe-token.ts): decoding would accept other spellings of the same bytes.
+  const given = Buffer.from(tag);
+  const expected = Buffer.from(
+    tagOf(appSecret, tenantId, messageId, claims.invoiceId, exp).toString('base64url'),
+  );
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 

@@ -145,6 +145,7 @@ export async function loadPlannerInput(
             ? 'failed'
             : 'planned',
     at: new Date(h.at),
+    ...(h.status === 'awaiting_approval' ? { awaitingApproval: true } : {}),
   }));
 
   const promiseRows = await livePromises(db, tenantId);

@@ -77,6 +77,8 @@ export interface HistoryEntry {
   status: 'planned' | 'sent' | 'skipped' | 'failed';
   /** Send time (planned) or sent time. */
   at: Date;
+  /** A planned message that waits for a reviewer's approval. */
+  awaitingApproval?: boolean;
 }
 
 export interface PlannerInput {
@@ -154,6 +156,7 @@ export type DecisionCode =
   | 'already_done'
   | 'softer_than_sent'
   | 'recently_contacted'
+  | 'first_message_held'
   | 'zero_balance'
   | 'invoice_excluded'
   | 'invoice_paused'
@@ -464,8 +467,27 @@ function planCustomer(
     };
   }
 
+  // The first message to a debtor is the one a reviewer holds (typically the catch-up statement): nothing else goes
+  // to them before it, or their first email would be an unreviewed reminder listing the same old debt.
+  const past = l.historyByCustomer.get(customer.id) ?? [];
+  if (!past.some((h) => h.status === 'sent') && past.some((h) => h.awaitingApproval)) {
+    const reason = `The first message to ${customer.name} is waiting for approval; nothing more is planned for them until it is sent`;
+    for (const c of candidates)
+      decisions.push({ invoiceId: c.invoice.id, code: 'first_message_held', reason });
+    return {
+      messages: [],
+      decision: {
+        customerId: customer.id,
+        outcome: 'skipped',
+        code: 'first_message_held',
+        reason,
+        invoices: decisions,
+      },
+    };
+  }
+
   // However many invoices fall due on different days, the customer hears from us at most once per window.
-  const recent = lastContact(l.historyByCustomer.get(customer.id) ?? [], timeZone);
+  const recent = lastContact(past, timeZone);
   const gap = input.settings.minDaysBetweenMessages;
   if (recent && diffDays(today, recent) < gap) {
     const reason = `Last message on ${recent}; at most one every ${gap} days, so the next can go on ${addDays(recent, gap)}`;

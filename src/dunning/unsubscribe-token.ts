@@ -24,8 +24,10 @@ export function signUnsubscribeToken(appSecret: string, messageId: string): stri
 export function verifyUnsubscribeToken(appSecret: string, token: string): string | null {
   const [messageId, tag, extra] = token.split('.');
   if (!messageId || !tag || extra !== undefined || !MESSAGE_ID.test(messageId)) return null;
-  const given = Buffer.from(tag, 'base64url');
-  const expected = tagOf(appSecret, messageId);
+  // The tag's exact text, not its decoded bytes: Node's base64url decoder skips characters it does not know and
+  // ignores a last character's spare bits, so a tampered link would otherwise still verify.
+  const given = Buffer.from(tag);
+  const expected = Buffer.from(tagOf(appSecret, messageId).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   return messageId;
 }

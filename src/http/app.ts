@@ -20,6 +20,7 @@ import {
 } from './auth';
 import { registerApiDocs, registerApiDocsUi } from './api-docs';
 import { registerRateLimits } from './rate-limits';
+import { rejectNulCharacters } from './validate';
 import { dunningRoutes } from './routes/dunning';
 import { resendWebhookRoutes, unsubscribeRoutes } from './routes/dunning-public';
 import { healthRoutes } from './routes/health';
@@ -89,6 +90,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     if (!req.raw.complete) reply.header('connection', 'close');
   });
+
+  // No NUL character reaches a query (PostgreSQL text cannot hold one): a 400 naming the field, not a 500.
+  rejectNulCharacters(app);
 
   // Route contracts (src/http/contracts): zod validates params, query and body before the handler runs, and
   // serialises the answer (unknown keys stripped, a wrong shape is a 500 rather than a leak).

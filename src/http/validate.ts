@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 
@@ -15,4 +16,56 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
     400,
     { details: issues },
   );
+}
+
+/**
+ * Where the first NUL character of a request's input is, as `[where, field]` (`['body', 'ids.0']`), or null. Keys
+ * count too (a bulk action's `filter` and request are stored as jsonb). Raw bodies (CSV uploads, webhooks, the
+ * unsubscribe form) are Buffers or strings and are not walked: their own parsers check them. Iterative, so a
+ * deeply nested body cannot exhaust the stack.
+ */
+export function findNulCharacter(input: {
+  params?: unknown;
+  query?: unknown;
+  body?: unknown;
+}): [where: string, field: string] | null {
+  const roots: [string, unknown][] = [
+    ['path', input.params],
+    ['querystring', input.query],
+    ['body', input.body],
+  ];
+  for (const [where, root] of roots) {
+    if (root === null || typeof root !== 'object' || Buffer.isBuffer(root)) continue;
+    const stack: [string[], unknown][] = [[[], root]];
+    while (stack.length > 0) {
+      const [path, value] = stack.pop()!;
+      if (typeof value === 'string') {
+        if (value.includes('\u0000')) return [where, path.join('.') || where];
+      } else if (value !== null && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) {
+          if (k.includes('\u0000')) return [where, [...path, k].join('.')];
+          stack.push([[...path, k], v]);
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Text with a NUL character is refused with a 400 naming the field, before any handler runs: PostgreSQL's text and
+ * jsonb cannot hold U+0000, so it would otherwise fail deep in a query as a 500 (`q=%00` on every list, a
+ * dispute's reason, a bulk action's ids, the sign-in form's email). A preHandler: the route's auth and tenant checks
+ * (onRequest, preValidation) answer first, so a stranger still learns only 401/403/404.
+ */
+export function rejectNulCharacters(app: FastifyInstance): void {
+  app.addHook('preHandler', async (req) => {
+    const found = findNulCharacter({ params: req.params, query: req.query, body: req.body });
+    if (!found) return;
+    const [where, field] = found;
+    const message = 'must not contain NUL characters (\\u0000)';
+    throw new AppError('invalid_request', `Invalid ${where}: ${field}: ${message}`, 400, {
+      details: [{ field, message }],
+    });
+  });
 }

@@ -139,6 +139,18 @@ describe('hostile CSV files', () => {
     ]);
   });
 
+  it('refuses a line break or control character inside an id (a quoted field may hold one), naming the row', () => {
+    const text = `${HEADER}\n${good('I1').join(',')}\n"C2\r\nBcc: x@evil.example",I2,2013-01-01,2013-01-31,1,USD,,,\nC3,"I3\tx",2013-01-01,2013-01-31,1,USD,,,\n`;
+    const r = parseHistoryCsv(text);
+    const message = (c: string) =>
+      `${c} contains a line break or another control character; ids must be one line of text`;
+    expect(r.errors.map((e) => [e.column, e.message])).toEqual([
+      ['customer_id', message('customer_id')],
+      ['invoice_id', message('invoice_id')],
+    ]);
+    expect(r.rows.map((x) => x.invoiceId)).toEqual(['I1']);
+  });
+
   it('reports an unterminated quote where the quoted value starts, not at the end of the file', () => {
     const text = `${HEADER}\n${good('I1').join(',')}\nC2,"I2,2013-01-01,2013-01-31,1,USD,,,\n${good('I3').join(',')}\n${good('I4').join(',')}\n`;
     expect(parseHistoryCsv(text).errors).toEqual([

@@ -88,6 +88,16 @@ export const messageListQuery = z.object({
 });
 export type MessageListQuery = z.infer<typeof messageListQuery>;
 
+/**
+ * A bulk action's `filter`: its list's query fields and nothing else. A field the list does not know (a misspelt
+ * `custmer`) is refused, never dropped: dropped, it would widen "all matching" to every row of the tenant. Paging
+ * fields are refused too: "all matching" acts on every match, not on one page.
+ */
+const PAGING = { limit: true, cursor: true, format: true } as const;
+export const invoiceBulkFilter = invoiceListQuery.omit(PAGING).strict();
+export const customerBulkFilter = customerListQuery.omit({ ...PAGING, offset: true }).strict();
+export const messageBulkFilter = messageListQuery.omit(PAGING).strict();
+
 export const taskListQuery = z.object({
   ...common,
   status: z.enum(['open', 'done']).default('open'),

@@ -47,12 +47,12 @@ import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/lists';
 import {
   BULK_MAX,
+  customerBulkFilter,
   type CustomerListQuery,
-  customerListQuery,
   type InvoiceListQuery,
-  invoiceListQuery,
+  invoiceBulkFilter,
+  messageBulkFilter,
   type MessageListQuery,
-  messageListQuery,
 } from '../contracts/lists';
 import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import { parseInput } from '../validate';
@@ -336,7 +336,7 @@ export const listRoutes =
         const tenant = await tenantOf(req, services);
         const b = req.body;
         const r = await bulkRequest(req, tenant.id, b, (filter) => {
-          const q = parseInput(messageListQuery, filter, 'filter');
+          const q = parseInput(messageBulkFilter, filter, 'filter');
           // Approving "all matching" means all matching that are waiting for approval.
           const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
           return messageIdsMatching(db, tenant.id, f);
@@ -355,7 +355,7 @@ export const listRoutes =
           customerIds(
             db,
             tenant.id,
-            customerFilterOf(services, parseInput(customerListQuery, filter, 'filter')),
+            customerFilterOf(services, parseInput(customerBulkFilter, filter, 'filter')),
           ),
         );
         if (b.action === 'send_statement') return services.dunning.bulk.sendStatements(r);
@@ -373,7 +373,7 @@ export const listRoutes =
           invoiceIdsMatching(
             db,
             tenant.id,
-            await invoiceFilterOf(services, tenant.id, parseInput(invoiceListQuery, filter, 'filter')),
+            await invoiceFilterOf(services, tenant.id, parseInput(invoiceBulkFilter, filter, 'filter')),
           ),
         );
         return services.dunning.bulk.dispute(b.action, {

@@ -1,0 +1,149 @@
+/**
+ * Bad input gets a clear error and changes nothing (found by probing a running `npm start` from outside):
+ * - a bulk action's `filter` with a field its list does not know (a typo) is refused, not dropped — dropped, "all
+ *   matching" silently became every pending reminder of the tenant;
+ * - a NUL character anywhere in the path, query or body is a 400 naming the field, never a 500 from PostgreSQL
+ *   (which cannot store U+0000), and nothing is written.
+ */
+import { count, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bulkActions, disputes, dunningMessages } from '../../src/db/schema';
+import { planTenant } from '../../src/dunning/engine';
+import type { Services } from '../../src/services';
+import { customerId, messagesOf, setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
+
+let s: Services;
+let app: FastifyInstance;
+let auth: { authorization: string };
+let tenantId: string;
+
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup({ live: false });
+    return fixture.s;
+  },
+});
+beforeAll(async () => {
+  ({ services: s, app, auth } = testApp);
+  ({ tenantId } = fixture);
+  await planTenant(s, tenantId);
+}, 120_000);
+
+const statuses = async () => (await messagesOf(s, tenantId)).map((m) => `${m.id}:${m.status}`).sort();
+const rowCount = async (table: typeof disputes | typeof bulkActions) =>
+  (await s.db.select({ n: count() }).from(table))[0]!.n;
+
+describe('a bulk filter names only fields its list knows', () => {
+  it('a misspelt or paging field is a 400 naming it, and no reminder changes', async () => {
+    const before = await statuses();
+    expect(before.some((m) => !m.endsWith(':skipped'))).toBe(true);
+    const slow = await customerId(s, 'SLOW');
+    for (const filter of [{ custmer: slow }, { status: 'planned', limit: 1 }, { cursor: 'x' }]) {
+      const r = await app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/${tenantId}/dunning/messages/bulk`,
+        headers: auth,
+        payload: { action: 'skip', filter },
+      });
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().error.code).toBe('invalid_request');
+      expect(r.json().error.message).toMatch(/^Invalid filter: .*(custmer|limit|cursor)/);
+    }
+    expect(await statuses()).toEqual(before);
+  });
+
+  it('the same holds for customers and invoices', async () => {
+    for (const [path, body] of [
+      ['customers/bulk', { action: 'exclude', filter: { overdeu: 'true' } }],
+      ['customers/bulk', { action: 'exclude', filter: { offset: 10 } }],
+      ['invoices/bulk', { action: 'dispute', filter: { statuss: 'open' } }],
+    ] as const) {
+      const r = await app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/${tenantId}/${path}`,
+        headers: auth,
+        payload: body,
+      });
+      expect(r.statusCode, `${path} ${r.body}`).toBe(400);
+      expect(r.json().error.message).toMatch(/^Invalid filter: /);
+    }
+    expect(await rowCount(disputes)).toBe(0);
+  });
+
+  it('a known filter still acts on exactly its rows', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${tenantId}/invoices/bulk`,
+      headers: auth,
+      payload: { action: 'dispute', filter: { customer: 'MID', status: 'open' }, reason: 'checking' },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().applied).toBe(1);
+  });
+});
+
+describe('a NUL character is a 400 naming the field', () => {
+  it('in a query, a path parameter or a JSON body; nothing is written', async () => {
+    const base = `/api/v1/tenants/${tenantId}`;
+    const [m] = await messagesOf(s, tenantId);
+    const disputesBefore = await rowCount(disputes);
+    const auditBefore = await rowCount(bulkActions);
+    const cases: { url: string; method?: 'POST'; payload?: object; field: string }[] = [
+      { url: `${base}/invoices?q=%00`, field: 'q' },
+      { url: `${base}/customers?q=a%00b`, field: 'q' },
+      { url: `${base}/dunning/messages?q=%00`, field: 'q' },
+      { url: `${base}/dunning/tasks?q=%00`, field: 'q' },
+      { url: `${base}/customers/%00`, field: 'customer' },
+      {
+        url: `${base}/dunning/disputes`,
+        method: 'POST',
+        payload: { invoiceId: m!.invoiceIds[0], reason: 'a\u0000b' },
+        field: 'reason',
+      },
+      {
+        url: `${base}/dunning/messages/bulk`,
+        method: 'POST',
+        payload: { action: 'skip', ids: ['dm_\u0000'] },
+        field: 'ids.0',
+      },
+      {
+        url: `${base}/dunning/messages/bulk`,
+        method: 'POST',
+        payload: { action: 'skip', ids: [m!.id], reason: 'x\u0000' },
+        field: 'reason',
+      },
+    ];
+    for (const c of cases) {
+      const r = await app.inject({
+        method: c.method ?? 'GET',
+        url: c.url,
+        payload: c.payload,
+        headers: auth,
+      });
+      expect(r.statusCode, `${c.url} ${r.body}`).toBe(400);
+      expect(r.json().error).toMatchObject({
+        code: 'invalid_request',
+        details: [{ field: c.field, message: 'must not contain NUL characters (\\u0000)' }],
+      });
+    }
+    expect(await rowCount(disputes)).toBe(disputesBefore);
+    expect(await rowCount(bulkActions)).toBe(auditBefore);
+    const [still] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(still!.status).toBe(m!.status);
+  });
+
+  it('the sign-in form too; a stranger still gets 401 first', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/login/email',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'email=a%00%40b.example',
+    });
+    expect(r.statusCode, r.body).toBe(400);
+    const stranger = await app.inject({ url: `/api/v1/tenants/${tenantId}/invoices?q=%00` });
+    expect(stranger.statusCode).toBe(401);
+  });
+});
