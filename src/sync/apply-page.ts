@@ -27,6 +27,7 @@ export {
   type PageStats,
   type PreparedPage,
   preparePage,
+  tenantHasImportedRows,
   writePage,
 } from '../db/queries/ledger-write';
 

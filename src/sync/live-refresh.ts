@@ -9,9 +9,9 @@ import type { ConnectionRow } from '../db/queries/connection-lookup';
 import { lockActiveConnection } from '../db/queries/connections';
 import { invoiceExternalIds } from '../db/queries/ledger';
 import { tenantById } from '../db/queries/tenants';
-import type { SyncDeps } from './ports';
-import { writePage } from './apply-page';
+import { tenantHasImportedRows, writePage } from './apply-page';
 import { connectionClient } from './connections';
+import type { SyncDeps } from './ports';
 
 /** Whether connections of this provider can be read live (its connector has `read.invoices`). */
 export function hasLiveRead(provider: string): boolean {
@@ -44,6 +44,16 @@ export async function refreshInvoicesLive(
   await db.transaction(async (tx) => {
     // Read over the network: written only if the connection is still active (a disconnect meanwhile wins).
     if (!(await lockActiveConnection(tx, conn.id))) return;
+    // An invoice the ledger does not know is gone there, unless the tenant also holds rows imported from CSV: then it
+    // may be one of those (never in the connected ledger), and is left as imported.
+    const deleted =
+      result.deleted.length > 0 && (await tenantHasImportedRows(tx, tenantId)) ? [] : result.deleted;
+    if (deleted.length < result.deleted.length) {
+      services.logger.warn(
+        { tenantId, connectionId: conn.id, notFound: result.deleted.length },
+        'live read: invoices not found in the ledger kept (the tenant also holds CSV-imported rows)',
+      );
+    }
     await writePage(
       tx,
       tenantId,
@@ -52,7 +62,7 @@ export async function refreshInvoicesLive(
         invoices: result.invoices,
         payments: [],
         creditMemos: [],
-        deletions: { customers: [], invoices: result.deleted, payments: [], creditMemos: [] },
+        deletions: { customers: [], invoices: deleted, payments: [], creditMemos: [] },
       },
       services.clock.now(),
     );

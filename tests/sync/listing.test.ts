@@ -132,4 +132,25 @@ describe('listing reconciliation', () => {
     expect(r.stats.deletions).toBe(0);
     expect(await c.status()).toEqual({ Z1: 'open 10000' });
   });
+
+  it('does not reconcile a tenant that also holds rows imported from CSV (they were never in the connection)', async () => {
+    const c = await company('L-4');
+    await c.apply(page({ invoices: [inv('W1', 100_00)] }));
+    // A failed import wrote nothing: it does not stop reconciliation.
+    await s.db.insert(syncRuns).values({ tenantId: c.tenant.id, kind: 'import', status: 'failed' });
+    await c.apply(page({ listingStarts: ['invoices'], seen: { invoices: [] } }));
+    await s.db.insert(syncRuns).values({ tenantId: c.tenant.id, kind: 'import', status: 'succeeded' });
+    const r = await c.apply(page(complete('invoices')));
+    expect(r.stats.deletions).toBe(0);
+    expect(await c.status()).toEqual({ W1: 'open 10000' });
+  });
+
+  it('still reconciles a tenant whose only import failed', async () => {
+    const c = await company('L-5');
+    await c.apply(page({ invoices: [inv('V1', 100_00)] }));
+    await s.db.insert(syncRuns).values({ tenantId: c.tenant.id, kind: 'import', status: 'failed' });
+    const r = await c.apply(page({ listingStarts: ['invoices'], ...complete('invoices') }));
+    expect(r.stats.deletions).toBe(1);
+    expect(await c.status()).toEqual({ V1: 'deleted 0' });
+  });
 });

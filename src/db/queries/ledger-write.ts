@@ -27,7 +27,7 @@ import type {
 } from '../../../connectors/canonical';
 import { isHeaderSafeAddress } from '../../../connectors/email-address';
 import type { EntityKind, SyncPage } from '../../../connectors/types';
-import { rowsOf, type Tx } from '../client';
+import { type Db, rowsOf, type Tx } from '../client';
 
 export interface PageStats {
   customers: number;
@@ -769,14 +769,22 @@ export async function reconcileListing(
   const result: PageResult = { stats: emptyStats(), changedInvoiceIds: [] };
   const done = page.listingComplete;
   if (!done || done.kinds.length === 0) return result;
-  // Ledger rows belong to the tenant, not to one connection: with another connection feeding the same tenant, a
-  // row this one did not list may be that connection's. Reconcile only a tenant's sole connection.
-  const [others] = await exec<{ n: number }>(
+  // Ledger rows belong to the tenant, not to one connection: with another connection feeding the same tenant, or
+  // rows imported from a CSV file (a tenant that began with CSV and connected its ledger later), a row this
+  // connection did not list may be the other source's. Reconcile only a tenant whose sole source is this connection
+  // (its deletions still arrive through the change feed and webhooks).
+  const [others] = await exec<{ n: number; imports: boolean }>(
     tx,
-    sql`select count(*)::int as n from connections where tenant_id = ${t} and id <> ${c}`,
+    sql`select (select count(*)::int from connections where tenant_id = ${t} and id <> ${c}) as n,
+               ${tenantHasImportsSql(t)} as imports`,
   );
-  if ((others?.n ?? 0) > 0) {
-    opts.log?.warn({ kinds: done.kinds }, 'listing not reconciled: the tenant has several connections');
+  if ((others?.n ?? 0) > 0 || others?.imports) {
+    opts.log?.warn(
+      { kinds: done.kinds },
+      others?.imports
+        ? 'listing not reconciled: the tenant also holds rows imported from CSV'
+        : 'listing not reconciled: the tenant has several connections',
+    );
   } else {
     const gone: SyncPage<unknown>['deletions'] = {
       customers: [],
@@ -817,6 +825,18 @@ export async function reconcileListing(
     delete from sync_seen_pages where connection_id = ${c}
       and kind in (select json_array_elements_text(${json(done.kinds)}))`);
   return result;
+}
+
+/** Whether the tenant's ledger holds rows imported from a CSV file (a succeeded import run). */
+function tenantHasImportsSql(t: SQL): SQL {
+  return sql`exists (select 1 from sync_runs r where r.tenant_id = ${t} and r.kind = 'import' and r.status = 'succeeded')`;
+}
+
+export async function tenantHasImportedRows(db: Tx | Db, tenantId: string): Promise<boolean> {
+  const [row] = rowsOf<{ imports: boolean }>(
+    await db.execute(sql`select ${tenantHasImportsSql(sql`${tenantId}::uuid`)} as imports`),
+  );
+  return row?.imports === true;
 }
 
 export interface ListingLog {
