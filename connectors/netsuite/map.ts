@@ -8,6 +8,7 @@
  * (`2026-04-15T09:30:00Z` for 09:30 account time), so every comparison (cursor, listings' asOf,
  * sourceUpdatedAt) happens in one clock: the account's.
  */
+
 import { z } from 'zod';
 import type {
   CanonicalAllocation,
@@ -20,6 +21,7 @@ import type {
 } from '../canonical';
 import { ConnectorError } from '../errors';
 import { isKnownCurrency, toMinor } from '../money';
+import { payLinkOrNull } from '../pay-link';
 import type { EntityKind } from '../types';
 import type { SuiteqlRow } from './client';
 
@@ -253,13 +255,6 @@ function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): Transactio
 
 const abs = (n: number) => Math.abs(n);
 
-/** A pay link is only kept when it is an absolute https URL (anything else would be a broken or unsafe link). */
-export function httpsUrlOrNull(value: string | undefined): string | null {
-  const v = value?.trim();
-  if (!v || !URL.canParse(v)) return null;
-  return new URL(v).protocol === 'https:' ? v : null;
-}
-
 export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
   const row = transaction(raw, 'CustInvc');
   const voided = row.voided === 'T';
@@ -285,7 +280,7 @@ export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
     balanceMinor,
     status,
     paidDate: status === 'paid' ? (row.closedate ?? null) : null,
-    payLink: httpsUrlOrNull(row.paylink),
+    payLink: payLinkOrNull(row.paylink),
     billEmail: emails(row.email)[0] ?? null,
     sourceUpdatedAt: clockToInstant(row.lastmodified),
   };

@@ -4,6 +4,7 @@
  * Field reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice (and
  * /customer, /payment, /creditmemo).
  */
+
 import { z } from 'zod';
 import type {
   CanonicalAllocation,
@@ -17,6 +18,7 @@ import type {
 } from '../canonical';
 import { ConnectorError } from '../errors';
 import { numberToMinor } from '../money';
+import { payLinkOrNull } from '../pay-link';
 import { countryCode, US_STATE_TIMEZONES } from './us-timezones';
 
 export interface MapOptions {
@@ -186,7 +188,8 @@ export function mapInvoice(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
     status,
     // The invoice row does not say when it was paid; the sync derives it from the payments' allocations.
     paidDate: null,
-    payLink: inv.InvoiceLink || null,
+    // Only https (or the local sandbox's http on this machine) reaches a debtor's email.
+    payLink: payLinkOrNull(inv.InvoiceLink, { loopbackHttp: true }),
     billEmail: splitEmails(inv.BillEmail?.Address)[0] ?? null,
     delivery: invoiceDelivery(inv),
     sourceUpdatedAt: inv.MetaData?.LastUpdatedTime ?? null,

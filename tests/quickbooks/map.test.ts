@@ -59,6 +59,24 @@ describe('mapInvoice', () => {
     });
   });
 
+  it('keeps a pay link only when a debtor can safely click it: https, or http to this machine (the sandbox)', () => {
+    const link = (InvoiceLink: string) => mapInvoice(invoice('131', 10, 10, { InvoiceLink })).payLink;
+    expect(link('https://connect.intuit.com/pay/abc')).toBe('https://connect.intuit.com/pay/abc');
+    expect(link('http://127.0.0.1:4010/pay/realm/131')).toBe('http://127.0.0.1:4010/pay/realm/131');
+    expect(link('http://localhost:4010/pay/realm/131')).toBe('http://localhost:4010/pay/realm/131');
+    for (const bad of [
+      'http://pay.example.com/131',
+      'http://127.0.0.1.evil.example/pay',
+      'javascript:alert(1)',
+      'data:text/html,<b>pay</b>',
+      '/pay/131',
+      'not a url',
+      '',
+    ]) {
+      expect(link(bad), bad).toBeNull();
+    }
+  });
+
   it('rejects a malformed row with a typed bad_payload error naming the record', () => {
     const error = (() => {
       try {
