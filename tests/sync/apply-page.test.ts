@@ -343,6 +343,20 @@ describe('applySyncPage', () => {
     expect(c9).toMatchObject({ name: 'Nine Ltd', emails: ['ap@C9.example', 'cfo@C9.example'] });
   });
 
+  it('a NUL character in ledger text is dropped, not a failed page (PostgreSQL cannot store it)', async () => {
+    // A ledger takes anything people type; a page with one such value used to fail whole, and every retry again.
+    // A backslash written before it stays a backslash.
+    await apply(
+      page({
+        customers: [cust('C10', { name: 'Ten\u0000 Ltd \\u0000 \\' })],
+        invoices: [inv('N1', 50_00, 50_00, { customerExternalId: 'C10', number: 'INV-\u0000N1' })],
+      }),
+    );
+    const [c10] = await s.db.select().from(customers).where(eq(customers.externalId, 'C10'));
+    expect(c10?.name).toBe('Ten Ltd \\u0000 \\');
+    expect(await invoice('N1')).toMatchObject({ number: 'INV-N1', balanceMinor: 50_00 });
+  });
+
   it('keeps the newest of duplicates within one page', async () => {
     await apply(
       page({

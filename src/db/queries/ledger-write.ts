@@ -68,7 +68,18 @@ export function addStats(into: Record<string, number>, add: PageStats): Record<s
   return into;
 }
 
-const json = (value: unknown) => sql`${JSON.stringify(value)}::json`;
+/**
+ * JSON text for a statement parameter. PostgreSQL text cannot hold NUL (U+0000): a ledger takes anything people type,
+ * and one such character used to fail its whole page, on every retry. It is dropped here, from the JSON text: the
+ * six-character escape JSON.stringify writes for it goes, unless its backslash is itself escaped (a typed backslash
+ * followed by "u0000" is kept as typed).
+ */
+function jsonParam(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1') : text;
+}
+
+const json = (value: unknown) => sql`${jsonParam(value)}::json`;
 /** A parameter already serialized by preparePage. */
 const jsonText = (text: string) => sql`${text}::json`;
 
@@ -165,28 +176,28 @@ export function preparePage(
   for (const p of payments) referenced.add(p.customerExternalId);
   const direct = creditMemos.filter((m) => m.applications !== undefined);
   return {
-    customers: customers.length > 0 ? JSON.stringify(customerRows(customers)) : null,
-    referenced: referenced.size > 0 ? JSON.stringify([...referenced]) : null,
+    customers: customers.length > 0 ? jsonParam(customerRows(customers)) : null,
+    referenced: referenced.size > 0 ? jsonParam([...referenced]) : null,
     invoices:
       invoices.length > 0
         ? {
-            rows: JSON.stringify(invoiceRows(invoices)),
+            rows: jsonParam(invoiceRows(invoices)),
             count: invoices.length,
-            firstSeen: JSON.stringify(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate }))),
+            firstSeen: jsonParam(invoices.map((i) => ({ c: i.customerExternalId, d: i.issueDate }))),
           }
         : null,
     creditMemos:
       creditMemos.length > 0
         ? {
-            rows: JSON.stringify(creditMemoRows(creditMemos)),
-            applications: direct.length > 0 ? JSON.stringify(creditApplicationRows(direct)) : null,
+            rows: jsonParam(creditMemoRows(creditMemos)),
+            applications: direct.length > 0 ? jsonParam(creditApplicationRows(direct)) : null,
           }
         : null,
     payments:
       payments.length > 0
         ? {
-            rows: JSON.stringify(paymentRows(payments)),
-            allocations: JSON.stringify(allocationRows(payments)),
+            rows: jsonParam(paymentRows(payments)),
+            allocations: jsonParam(allocationRows(payments)),
           }
         : null,
   };
