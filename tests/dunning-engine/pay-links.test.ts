@@ -5,13 +5,12 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
+import type { Sandbox } from '../../sandboxes/quickbooks';
 import { customers, invoices } from '../../src/db/schema';
 import { composeEmail } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { createTestServices } from '../helpers/services';
-import { QB_ENV, syncedSandboxTenant } from '../sync/helpers';
+import { sandboxServices, syncedSandboxTenant } from '../sync/helpers';
 import { messagesOf, tenantRow } from './fixtures';
 
 let sandbox: Sandbox;
@@ -19,20 +18,7 @@ let s: Services;
 let tenantId = '';
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    seed: 7,
-    now: new Date('2026-11-27T18:00:00.000Z'),
-    customers: 8,
-    invoices: 80,
-    verifierToken: QB_ENV.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN,
-    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
-    clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
-  });
-  s = await createTestServices({
-    clock: { now: () => sandbox.now() },
-    env: { ...QB_ENV, ...sandbox.config },
-    queue: false,
-  });
+  ({ sandbox, s } = await sandboxServices({ seed: 7, customers: 8, invoices: 80 }, { queue: false }));
   ({ tenantId } = await syncedSandboxTenant(s, sandbox));
 });
 afterAll(async () => {

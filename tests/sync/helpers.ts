@@ -1,10 +1,11 @@
 /** Shared set-up for sync and auth tests: a tenant with a QuickBooks connection holding sealed tokens. */
 import { eq } from 'drizzle-orm';
-import type { StoredTokens } from '../../src/sync/connection-tokens';
+import type { Sandbox } from '../../sandboxes/quickbooks';
 import { Vault } from '../../src/auth/vault';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections } from '../../src/db/schema';
 import type { Services } from '../../src/services';
+import type { StoredTokens } from '../../src/sync/connection-tokens';
 
 export const QB_ENV = {
   QUICKBOOKS_CLIENT_ID: 'duely-test-client',
@@ -76,6 +77,33 @@ export async function sandboxTokens(
     redirectUri,
   });
   return { realmId: cb.externalId, tokens: toStoredTokens(set, now) };
+}
+
+/**
+ * A QuickBooks sandbox company (its clock at 2026-11-27 18:00 UTC unless `now` says otherwise) and test services
+ * pointed at it, on the sandbox's clock: the set-up of every suite that syncs from the sandbox.
+ */
+export async function sandboxServices(
+  company: { seed: number; customers: number; invoices: number; now?: Date },
+  opts: { queue?: false } = {},
+): Promise<{ sandbox: Sandbox; s: Services }> {
+  const { startSandbox } = await import('../../sandboxes/quickbooks');
+  const { createTestServices } = await import('../helpers/services');
+  const sandbox = await startSandbox({
+    seed: company.seed,
+    now: company.now ?? new Date('2026-11-27T18:00:00.000Z'),
+    customers: company.customers,
+    invoices: company.invoices,
+    verifierToken: QB_ENV.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN,
+    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
+    clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
+  });
+  const s = await createTestServices({
+    clock: { now: () => sandbox.now() },
+    env: { ...QB_ENV, ...sandbox.config },
+    ...opts,
+  });
+  return { sandbox, s };
 }
 
 /**

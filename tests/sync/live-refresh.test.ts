@@ -4,15 +4,14 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
+import type { Sandbox } from '../../sandboxes/quickbooks';
 import { customers, invoices, tenants } from '../../src/db/schema';
 import { refreshLiveState } from '../../src/dunning/live-invoice-state';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { runSync } from '../../src/sync/run-sync';
 import { csv } from '../helpers/csv';
-import { createTestServices } from '../helpers/services';
-import { QB_ENV, sandboxTokens, seedConnection } from './helpers';
+import { sandboxServices, sandboxTokens, seedConnection } from './helpers';
 
 let sandbox: Sandbox;
 let s: Services;
@@ -20,20 +19,7 @@ let tenantId = '';
 let connectionId = '';
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    seed: 5,
-    now: new Date('2026-11-27T18:00:00.000Z'),
-    customers: 20,
-    invoices: 300,
-    verifierToken: QB_ENV.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN,
-    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
-    clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
-  });
-  s = await createTestServices({
-    clock: { now: () => sandbox.now() },
-    env: { ...QB_ENV, ...sandbox.config },
-    queue: false,
-  });
+  ({ sandbox, s } = await sandboxServices({ seed: 5, customers: 20, invoices: 300 }, { queue: false }));
   const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
   const seeded = await seedConnection(s, { realmId, tokens });
   tenantId = seeded.tenant.id;

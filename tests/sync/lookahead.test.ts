@@ -4,16 +4,15 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
+import type { Sandbox } from '../../sandboxes/quickbooks';
 import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
-import { createTestServices } from '../helpers/services';
 import {
   balanceMismatches,
   dbBalances,
-  QB_ENV,
   readConnection,
+  sandboxServices,
   sandboxTokens,
   seedConnection,
 } from './helpers';
@@ -24,20 +23,7 @@ let tenantId = '';
 let connectionId = '';
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    seed: 8080,
-    now: new Date('2026-11-27T18:00:00.000Z'),
-    customers: 30,
-    invoices: 240,
-    verifierToken: QB_ENV.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN,
-    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
-    clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
-  });
-  s = await createTestServices({
-    clock: { now: () => sandbox.now() },
-    env: { ...QB_ENV, ...sandbox.config },
-    queue: false,
-  });
+  ({ sandbox, s } = await sandboxServices({ seed: 8080, customers: 30, invoices: 240 }, { queue: false }));
   const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
   const seeded = await seedConnection(s, { realmId, tokens });
   tenantId = seeded.tenant.id;

@@ -5,32 +5,19 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandboxes/quickbooks';
+import type { Sandbox } from '../../sandboxes/quickbooks';
 import { rowsOf } from '../../src/db/client';
 import { syncRuns } from '../../src/db/schema';
 import { SYNC_HEARTBEAT_SECONDS, syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { isLive, runSync, SYNC_RUN_STALE_MS } from '../../src/sync/run-sync';
-import { createTestServices } from '../helpers/services';
-import { balanceMismatches, dbBalances, QB_ENV, sandboxTokens, seedConnection } from './helpers';
+import { balanceMismatches, dbBalances, sandboxServices, sandboxTokens, seedConnection } from './helpers';
 
 let sandbox: Sandbox;
 let s: Services;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    seed: 8101,
-    now: new Date('2026-11-27T18:00:00.000Z'),
-    customers: 20,
-    invoices: 150,
-    verifierToken: QB_ENV.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN,
-    clientId: QB_ENV.QUICKBOOKS_CLIENT_ID,
-    clientSecret: QB_ENV.QUICKBOOKS_CLIENT_SECRET,
-  });
-  s = await createTestServices({
-    clock: { now: () => sandbox.now() },
-    env: { ...QB_ENV, ...sandbox.config },
-  });
+  ({ sandbox, s } = await sandboxServices({ seed: 8101, customers: 20, invoices: 150 }));
 });
 afterAll(async () => {
   await s?.close();
