@@ -85,6 +85,34 @@ describe('a bulk filter names only fields its list knows', () => {
   });
 });
 
+describe("a list's query string takes only its own parameters", () => {
+  it('a misspelt parameter on a list or its CSV export is a 400 naming it, not every row', async () => {
+    for (const path of [
+      'invoices?stauts=open',
+      'invoices?format=csv&custmer=MID',
+      'customers?overdeu=true',
+      'dunning/messages?tone=firm&sttus=queued',
+      'dunning/tasks?knd=call',
+    ]) {
+      const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/${path}`, headers: auth });
+      expect(r.statusCode, `${path} ${r.body}`).toBe(400);
+      expect(r.json().error.code).toBe('invalid_request');
+      expect(r.json().error.message, path).toMatch(/stauts|custmer|overdeu|sttus|knd/);
+    }
+  });
+
+  it('the known parameters still answer', async () => {
+    for (const path of [
+      'invoices?status=open&format=csv',
+      'customers?overdue=true&limit=5',
+      'dunning/tasks?kind=call',
+    ]) {
+      const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/${path}`, headers: auth });
+      expect(r.statusCode, `${path} ${r.body}`).toBe(200);
+    }
+  });
+});
+
 describe('a NUL character is a 400 naming the field', () => {
   it('in a query, a path parameter or a JSON body; nothing is written', async () => {
     const base = `/api/v1/tenants/${tenantId}`;

@@ -3,17 +3,17 @@
  * filters; a bulk action's `filter` takes the same fields as its list's query string.
  */
 import { z } from 'zod';
-import type { BulkResult } from '../../dunning/bulk';
 import {
   AGING_BUCKETS,
-  type CustomerListRow,
   type CurrencyTotals,
+  type CustomerListRow,
   type InvoiceListRow,
 } from '../../db/queries/lists';
 import type { dunningTasks } from '../../db/schema';
 import { dunningMessageStatuses } from '../../db/schema/dunning';
-import { dunningMessageView } from './dunning-message';
+import type { BulkResult } from '../../dunning/bulk';
 import { covers, day, errorResponses, instant, moneyText, riskBand, tenantParams, uuid } from './common';
+import { dunningMessageView } from './dunning-message';
 
 const isoDate = z.iso.date();
 const bool = z
@@ -33,7 +33,7 @@ const common = {
   cursor: z.string().max(500).optional(),
 };
 
-export const invoiceListQuery = z.object({
+export const invoiceListQuery = z.strictObject({
   ...common,
   /** "all" (or absent) = every status. */
   status: z.enum(['open', 'paid', 'void', 'deleted', 'all']).optional(),
@@ -60,7 +60,7 @@ export const invoiceListQuery = z.object({
 });
 export type InvoiceListQuery = z.infer<typeof invoiceListQuery>;
 
-export const customerListQuery = z.object({
+export const customerListQuery = z.strictObject({
   ...common,
   overdue: bool,
   open: bool,
@@ -74,7 +74,7 @@ export type CustomerListQuery = z.infer<typeof customerListQuery>;
 export const messageStatus = z.enum(dunningMessageStatuses);
 export const tone = z.enum(['friendly', 'neutral', 'firm', 'final']);
 
-export const messageListQuery = z.object({
+export const messageListQuery = z.strictObject({
   ...common,
   status: messageStatus.optional(),
   customer: z.uuid().optional(),
@@ -89,6 +89,9 @@ export const messageListQuery = z.object({
 export type MessageListQuery = z.infer<typeof messageListQuery>;
 
 /**
+ * A list's query string takes its fields and nothing else (strict objects above): a misspelt `stauts=overdue` on a
+ * list or its CSV export is a 400 naming the parameter, not every row of the tenant.
+ *
  * A bulk action's `filter`: its list's query fields and nothing else. A field the list does not know (a misspelt
  * `custmer`) is refused, never dropped: dropped, it would widen "all matching" to every row of the tenant. Paging
  * fields are refused too: "all matching" acts on every match, not on one page.
@@ -98,7 +101,7 @@ export const invoiceBulkFilter = invoiceListQuery.omit(PAGING).strict();
 export const customerBulkFilter = customerListQuery.omit({ ...PAGING, offset: true }).strict();
 export const messageBulkFilter = messageListQuery.omit(PAGING).strict();
 
-export const taskListQuery = z.object({
+export const taskListQuery = z.strictObject({
   ...common,
   status: z.enum(['open', 'done']).default('open'),
   kind: z.enum(['call', 'find_contact', 'review']).optional(),
