@@ -201,6 +201,33 @@ function parserError(err: unknown, text: string): CsvIssue {
   };
 }
 
+/**
+ * The 1-based line each non-empty record starts on, quotes followed as RFC 4180 reads them (a line break inside a
+ * quoted value does not end the record; CRLF, LF and CR are each one line break). csv-parse's own `info.lines` is
+ * where a record ends, and counts the CR and LF of a quoted CRLF as two lines, so after one every later line was off.
+ */
+function recordStartLines(text: string): number[] {
+  const starts: number[] = [];
+  let line = 1;
+  let inQuote = false;
+  let inRecord = false;
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      line++;
+      if (!inQuote) inRecord = false;
+      continue;
+    }
+    if (!inRecord) {
+      inRecord = true;
+      starts.push(line);
+    }
+    if (c === 34) inQuote = !inQuote;
+  }
+  return starts;
+}
+
 function parseChecked(input: string | Buffer): ParsedHistory {
   const errors: CsvIssue[] = [];
   const decoded = decodeCsv(input);
@@ -208,13 +235,20 @@ function parseChecked(input: string | Buffer): ParsedHistory {
   const { text } = decoded;
   let records: CsvRecord[] | null = splitPlainCsv(text);
   try {
-    records ??= parse(text, {
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-      trim: true,
-      info: true,
-    }) as unknown as CsvRecord[];
+    if (!records) {
+      records = parse(text, {
+        bom: true,
+        skip_empty_lines: true,
+        relax_column_count: false,
+        trim: true,
+        info: true,
+      }) as unknown as CsvRecord[];
+      // Quotes were involved: each record is named by the line it starts on (when both readings agree on the count).
+      const starts = recordStartLines(text);
+      if (starts.length === records.length) {
+        records = records.map((r, i) => ({ ...r, info: { ...r.info, lines: starts[i]! } }));
+      }
+    }
   } catch (err) {
     return { ...EMPTY, errors: [parserError(err, text)] };
   }

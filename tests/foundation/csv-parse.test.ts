@@ -151,6 +151,30 @@ describe('hostile CSV files', () => {
     expect(r.rows.map((x) => x.invoiceId)).toEqual(['I1']);
   });
 
+  it('names the line a record starts on, after quoted line breaks, with LF or CRLF line ends', () => {
+    for (const eol of ['\n', '\r\n']) {
+      // Line 2: an invoice date broken over lines 2–3 by a quoted line break; line 4 empty; 5: a bad amount.
+      const rows = [
+        HEADER,
+        'C1,I1,"2013-01-01',
+        '",2013-01-31,1,USD,,,',
+        '',
+        'C2,I2,2013-01-01,2013-01-31,x,USD,,,',
+        'C3,I2,2013-01-01,2013-01-31,1,USD,,,',
+      ];
+      const r = parseHistoryCsv(`${rows.join(eol)}${eol}`);
+      expect(
+        r.errors.map((e) => [e.line, e.column]),
+        JSON.stringify(eol),
+      ).toEqual([
+        [2, 'invoice_date'],
+        [5, 'amount'],
+        [6, 'invoice_id'],
+      ]);
+      expect(r.errors[2]!.message).toBe('invoice_id I2 already appears on line 5');
+    }
+  });
+
   it('reports an unterminated quote where the quoted value starts, not at the end of the file', () => {
     const text = `${HEADER}\n${good('I1').join(',')}\nC2,"I2,2013-01-01,2013-01-31,1,USD,,,\n${good('I3').join(',')}\n${good('I4').join(',')}\n`;
     expect(parseHistoryCsv(text).errors).toEqual([
