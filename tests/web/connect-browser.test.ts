@@ -14,7 +14,6 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredTokens } from '../../src/sync/connection-tokens';
 import { fixedClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { rowsOf } from '../../src/db/client';
@@ -22,6 +21,7 @@ import { connections, syncRuns, tenants } from '../../src/db/schema';
 import { waitForSync } from '../../src/demo';
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
+import type { StoredTokens } from '../../src/sync/connection-tokens';
 import { vaultFor } from '../../src/sync/connections';
 import { createTestDb } from '../helpers/db';
 import { type BrowserRig, hasChromium, signIn, startBrowserRig } from './browser-helpers';
@@ -216,12 +216,38 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
 
     await page.getByRole('link', { name: 'Connections' }).click();
     const row = connectionRow();
-    await row.getByRole('button', { name: 'Sync now' }).click();
+    // A background job may still meet the revoked grant first (under CI load a follow-up can be enqueued after
+    // queueIdle returned) and mark the connection: the page then offers Reconnect with no "Sync now" button, and a
+    // click would wait for that button until the test's timeout (stop 24's CI, Postgres). Either way the end of the
+    // grant must end in the reconnect prompt; the sync's own failure is checked when the sync is what met it.
+    let synced = false;
+    if ((await demoConnection())?.status === 'active') {
+      synced = await row
+        .getByRole('button', { name: 'Sync now' })
+        .click({ timeout: 15_000 })
+        .then(() => true)
+        .catch(async (err: unknown) => {
+          if ((await demoConnection())?.status === 'active') throw err;
+          return false;
+        });
+    }
+    if (synced) {
+      await expect
+        .poll(() => row.getByRole('status').textContent(), { timeout: 45_000 })
+        .toMatch(/Sync failed/);
+    } else {
+      await page.reload();
+    }
     await expect
-      .poll(() => row.getByRole('status').textContent(), { timeout: 60_000 })
-      .toMatch(/Sync failed/);
-    await row.getByRole('link', { name: 'Reconnect' }).waitFor();
-    expect(await row.getByRole('note').textContent()).toMatch(/no longer accepts Duely's access/);
+      .poll(
+        async () =>
+          (await row.getByRole('link', { name: 'Reconnect' }).count()) > 0
+            ? 'reconnect prompt'
+            : `no prompt yet; row says: ${await row.textContent()}`,
+        { timeout: 45_000 },
+      )
+      .toBe('reconnect prompt');
+    if (synced) expect(await row.getByRole('note').textContent()).toMatch(/no longer accepts Duely's access/);
     expect(await row.textContent()).toContain('reconnect needed');
     await shot('06-reconnect-needed');
 
@@ -233,7 +259,7 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     await page.getByRole('link', { name: 'Connections' }).click();
     await connectionRow().getByText('active', { exact: true }).waitFor();
     expect(await connectionRow().getByRole('link', { name: 'Reconnect' }).count()).toBe(0);
-  });
+  }, 150_000);
 
   it('disconnects after a confirm step and shows the result', async () => {
     const row = connectionRow();
