@@ -10,6 +10,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
 import { isIsoDate } from '../dates';
+import { hasControlChars } from '../email-address';
 import { isKnownCurrency, toMinor } from '../money';
 import {
   columnName,
@@ -66,11 +67,9 @@ export { isIsoDate };
 
 /**
  * Ids become names, invoice numbers and email subjects: a line break or other control character in one (a quoted
- * field may hold any) is refused here, by line and column, rather than failing every reminder later at the send
- * guard (unsafe_header) long after the import said yes.
+ * field may hold any) is refused here, by line and column, with the send guard's own test (hasControlChars), rather
+ * than failing every reminder later at that guard (unsafe_header) long after the import said yes.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const controlMessage = (column: string) =>
   `${column} contains a line break or another control character; ids must be one line of text`;
 
@@ -299,9 +298,9 @@ function parseChecked(input: string | Buffer): ParsedHistory {
     const before = errors.length;
 
     if (!customerId) bad('customer_id', 'customer_id is empty');
-    else if (CONTROL_CHARACTER.test(customerId)) bad('customer_id', controlMessage('customer_id'));
+    else if (hasControlChars(customerId)) bad('customer_id', controlMessage('customer_id'));
     if (!invoiceId) bad('invoice_id', 'invoice_id is empty');
-    else if (CONTROL_CHARACTER.test(invoiceId)) bad('invoice_id', controlMessage('invoice_id'));
+    else if (hasControlChars(invoiceId)) bad('invoice_id', controlMessage('invoice_id'));
     else if (seen.has(invoiceId)) {
       bad('invoice_id', `invoice_id ${invoiceId} already appears on line ${seen.get(invoiceId)}`);
     } else seen.set(invoiceId, line);

@@ -467,42 +467,33 @@ function planCustomer(
     };
   }
 
+  /** Nothing goes to this customer in this run: every due invoice is skipped with the same code and reason. */
+  const skipCustomer = (code: DecisionCode, reason: string) => {
+    for (const c of candidates) decisions.push({ invoiceId: c.invoice.id, code, reason });
+    return {
+      messages: [],
+      decision: { customerId: customer.id, outcome: 'skipped' as const, code, reason, invoices: decisions },
+    };
+  };
+
   // The first message to a debtor is the one a reviewer holds (typically the catch-up statement): nothing else goes
   // to them before it, or their first email would be an unreviewed reminder listing the same old debt.
   const past = l.historyByCustomer.get(customer.id) ?? [];
   if (!past.some((h) => h.status === 'sent') && past.some((h) => h.awaitingApproval)) {
-    const reason = `The first message to ${customer.name} is waiting for approval; nothing more is planned for them until it is sent`;
-    for (const c of candidates)
-      decisions.push({ invoiceId: c.invoice.id, code: 'first_message_held', reason });
-    return {
-      messages: [],
-      decision: {
-        customerId: customer.id,
-        outcome: 'skipped',
-        code: 'first_message_held',
-        reason,
-        invoices: decisions,
-      },
-    };
+    return skipCustomer(
+      'first_message_held',
+      `The first message to ${customer.name} is waiting for approval; nothing more is planned for them until it is sent`,
+    );
   }
 
   // However many invoices fall due on different days, the customer hears from us at most once per window.
   const recent = lastContact(past, timeZone);
   const gap = input.settings.minDaysBetweenMessages;
   if (recent && diffDays(today, recent) < gap) {
-    const reason = `Last message on ${recent}; at most one every ${gap} days, so the next can go on ${addDays(recent, gap)}`;
-    for (const c of candidates)
-      decisions.push({ invoiceId: c.invoice.id, code: 'recently_contacted', reason });
-    return {
-      messages: [],
-      decision: {
-        customerId: customer.id,
-        outcome: 'skipped',
-        code: 'recently_contacted',
-        reason,
-        invoices: decisions,
-      },
-    };
+    return skipCustomer(
+      'recently_contacted',
+      `Last message on ${recent}; at most one every ${gap} days, so the next can go on ${addDays(recent, gap)}`,
+    );
   }
 
   // Consolidate per recipient: an invoice routed to another person (invoice contact override) gets its own message
