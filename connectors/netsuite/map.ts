@@ -8,7 +8,6 @@
  * (`2026-04-15T09:30:00Z` for 09:30 account time), so every comparison (cursor, listings' asOf,
  * sourceUpdatedAt) happens in one clock: the account's.
  */
-
 import { z } from 'zod';
 import type {
   CanonicalAllocation,

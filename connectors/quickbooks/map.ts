@@ -4,7 +4,6 @@
  * Field reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice (and
  * /customer, /payment, /creditmemo).
  */
-
 import { z } from 'zod';
 import type {
   CanonicalAllocation,

@@ -9,7 +9,6 @@
  *   next attempt continues from the last committed page;
  * - other connector errors fail the run with the connector's user-facing message.
  */
-
 import { ConnectorError } from '../../connectors/errors';
 import type { EntityKind, SyncPage } from '../../connectors/types';
 import {
