@@ -113,6 +113,38 @@ describe("a list's query string takes only its own parameters", () => {
   });
 });
 
+describe("the dashboard's reads take only their own parameters", () => {
+  it('a misspelt parameter on analytics, predictions, today or a rendered message is a 400 naming it', async () => {
+    const [m] = await messagesOf(s, tenantId);
+    for (const path of [
+      'analytics?perod=30',
+      'analytics?format=csv&curency=USD',
+      'predictions?bnd=high',
+      'dunning/today?limt=5',
+      `dunning/messages/${m!.id}/rendered?fromat=html`,
+    ]) {
+      const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/${path}`, headers: auth });
+      expect(r.statusCode, `${path} ${r.body}`).toBe(400);
+      expect(r.json().error.code).toBe('invalid_request');
+      expect(r.json().error.message, path).toMatch(/perod|curency|bnd|limt|fromat/);
+    }
+  });
+
+  it('the known parameters still answer', async () => {
+    const [m] = await messagesOf(s, tenantId);
+    for (const path of [
+      'analytics?period=30',
+      'analytics?format=csv&currency=USD',
+      'predictions?band=high',
+      'dunning/today?limit=5',
+      `dunning/messages/${m!.id}/rendered?format=text`,
+    ]) {
+      const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/${path}`, headers: auth });
+      expect(r.statusCode, `${path} ${r.body}`).toBe(200);
+    }
+  });
+});
+
 describe('a NUL character is a 400 naming the field', () => {
   it('in a query, a path parameter or a JSON body; nothing is written', async () => {
     const base = `/api/v1/tenants/${tenantId}`;

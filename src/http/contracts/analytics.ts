@@ -76,7 +76,7 @@ export const analyticsBody = coversDeep<Analytics>()(
 
 export const analytics = {
   params: tenantParams,
-  querystring: z.object({
+  querystring: z.strictObject({
     period: z.coerce.number().int().min(7).max(365).default(90),
     currency: z
       .string()

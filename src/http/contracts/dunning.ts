@@ -6,10 +6,10 @@ import { z } from 'zod';
 import type { disputes, dunningOverrides, promisesToPay } from '../../db/schema';
 import { dunningMessageStatuses } from '../../db/schema/dunning';
 import type { GoLiveStatus } from '../../dunning/go-live';
-import { emailAddressSchema, headerTextSchema } from '../../mail/header-safe';
 import { dunningSettingsSchema, MAX_CONTACT_EMAILS, policySchema } from '../../dunning/policy';
 import type { SendingToday } from '../../dunning/sending-today';
 import type { StepPreview } from '../../dunning/step-preview';
+import { emailAddressSchema, headerTextSchema } from '../../mail/header-safe';
 import { covers, coversDeep, day, errorResponses, instant, tenantParams, uuid } from './common';
 import { dunningMessageView } from './dunning-message';
 
@@ -151,7 +151,7 @@ export const getMessage = {
 } as const;
 export const renderedMessage = {
   params: messageParams,
-  querystring: z.object({ format: z.enum(['json', 'html', 'text']).default('json') }),
+  querystring: z.strictObject({ format: z.enum(['json', 'html', 'text']).default('json') }),
   response: {
     200: z
       .object({
@@ -228,7 +228,7 @@ const previewQuery = {
 };
 export const previewSaved = {
   params: tenantParams,
-  querystring: z.object({ ...previewQuery, step: z.coerce.number().int().min(0).max(11) }),
+  querystring: z.strictObject({ ...previewQuery, step: z.coerce.number().int().min(0).max(11) }),
   response: { 200: stepPreview.extend({ source: z.literal('saved') }), ...errorResponses },
 } as const;
 export const previewDraft = {
@@ -290,7 +290,7 @@ export const sendingTodayBody = coversDeep<SendingToday>()(
 );
 export const today = {
   params: tenantParams,
-  querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+  querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
   response: { 200: sendingTodayBody, ...errorResponses },
 } as const;
 

@@ -43,7 +43,7 @@ export const predictionRow = z.object({
 });
 export const listPredictions = {
   params: tenantParams,
-  querystring: z.object({
+  querystring: z.strictObject({
     band: riskBand.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(200),
     offset: z.coerce.number().int().min(0).default(0),
