@@ -57,6 +57,8 @@ export interface ModelManifest {
     blend: number;
     /** History depth (settled invoices) at which model and heuristic weigh the same (0: model only). */
     historyK?: number;
+    /** Share of the model in p_late at every history depth, the rest the smoothed late rate (absent: 1). */
+    modelShare?: number;
     /** Platt recalibration of p_late, fitted on the validation slice. */
     calibration?: { a: number; b: number };
     trees: { classifier: number; p10: number; p50: number; p90: number };
@@ -110,6 +112,7 @@ export function writeModel(
       lambda: model.logistic.lambda,
       blend: model.blend,
       historyK: model.historyK,
+      ...(model.modelShare !== undefined && model.modelShare !== 1 ? { modelShare: model.modelShare } : {}),
       calibration: model.calibration,
       trees: {
         classifier: model.classifier.trees.length,

@@ -136,6 +136,7 @@ const baseSelector = (mix: number) =>
 export function exportOnnx(model: RiskModel, metadata: Record<string, string> = {}): Uint8Array {
   const { coef, mean, scale, intercept } = model.logistic;
   const modeShift = model.modeShift ?? 0;
+  const modelShare = model.modelShare ?? 1;
   const weights = coef.map((c, j) => c / scale[j]!);
   const bias = intercept - coef.reduce((s, c, j) => s + (c * mean[j]!) / scale[j]!, 0);
   const node = (opType: string, input: string[], output: string[]) => ({
@@ -168,6 +169,7 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       tensor('platt_b', [1], [model.calibration.b]),
       tensor('history_eps', [1], [HISTORY_EPS]),
       tensor('history_k_eps', [1], [model.historyK + HISTORY_EPS]),
+      ...(modelShare !== 1 ? [tensor('model_share', [1], [modelShare])] : []),
       // Mixes the two baseline columns (weights 0, 0.5 or 1: each product is exact in float32, the rest are 0).
       tensor('base_selector', [FEATURE_COUNT, 1], baseSelector(model.baseMix)),
       ...(modeShift ? [tensor('mode_shift_selector', [FEATURE_COUNT, 3], modeShiftSelector(modeShift))] : []),
@@ -187,7 +189,12 @@ export function exportOnnx(model: RiskModel, metadata: Record<string, string> = 
       node('Sub', ['settled_plus_one', 'one'], ['settled']),
       node('Add', ['settled', 'history_eps'], ['settled_eps']),
       node('Add', ['settled', 'history_k_eps'], ['settled_k_eps']),
-      node('Div', ['settled_eps', 'settled_k_eps'], ['history_w']),
+      ...(modelShare !== 1
+        ? [
+            node('Div', ['settled_eps', 'settled_k_eps'], ['history_w_unshared']),
+            node('Mul', ['history_w_unshared', 'model_share'], ['history_w']),
+          ]
+        : [node('Div', ['settled_eps', 'settled_k_eps'], ['history_w'])]),
       node('MatMul', [ONNX_INPUT, 'late_rate_selector'], ['late_rate']),
       node('Sub', ['p_model', 'late_rate'], ['model_minus_rate']),
       node('Mul', ['history_w', 'model_minus_rate'], ['weighted_gap']),

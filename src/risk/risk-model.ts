@@ -43,6 +43,11 @@ export interface RiskModel {
    */
   historyK: number;
   /**
+   * Share of the model in p_late at every history depth (absent = 1): the history weight above is multiplied by it,
+   * so the rest always goes to the customer's smoothed late rate.
+   */
+  modelShare?: number;
+  /**
    * Platt recalibration fitted on the validation slice: p_late = sigmoid(a · logit(p) + b). Blending two models
    * squeezes probabilities toward the middle; this restores their spread. {a: 1, b: 0} is no change.
    */
@@ -98,10 +103,12 @@ export function predictRaw(model: RiskModel, X: Float32Array, n: number): RawPre
   const remaining = new Float64Array(n * 3);
   const pCollect = new Float64Array(n * 2);
   const modeShift = model.modeShift ?? 0;
+  const share = model.modelShare ?? 1;
   for (let i = 0; i < n; i++) {
     pLateLogistic[i] = sigmoid(lr[i]!);
     const pModel = model.blend * pLateLogistic[i]! + (1 - model.blend) * sigmoid(gb[i]!);
-    const w = model.historyK > 0 ? historyWeight(X[i * d + F.log_settled_count]!, model.historyK) : 1;
+    const wk = model.historyK > 0 ? historyWeight(X[i * d + F.log_settled_count]!, model.historyK) : 1;
+    const w = share === 1 ? wk : Math.fround(wk * Math.fround(share));
     pLate[i] = calibrate(w * pModel + (1 - w) * X[i * d + F.late_rate]!, model.calibration);
     const base = baselineOf(X, i, model.baseMix);
     for (let k = 0; k < 3; k++) remaining[i * 3 + k] = base + qs[k]![i]!;

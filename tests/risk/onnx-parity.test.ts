@@ -12,15 +12,17 @@ import { CUTOFF, trainedModel } from './fixtures';
 
 describe('ONNX export', () => {
   it.each([
-    ['as trained', undefined, undefined, undefined],
-    ['with the history-depth fallback on', 3, undefined, undefined],
-    ['with the pay-date baseline half delivery-adjusted', undefined, 0.5, undefined],
-    ['with the delivery-adjusted pay-date baseline', undefined, 1, undefined],
-    ['with the P50 date moved halfway to the mode', undefined, undefined, 0.5],
-    ['with the P50 date moved to the mode', undefined, 1, 1],
+    ['as trained', undefined, undefined, undefined, undefined],
+    ['with the history-depth fallback on', 3, undefined, undefined, undefined],
+    ['with the pay-date baseline half delivery-adjusted', undefined, 0.5, undefined, undefined],
+    ['with the delivery-adjusted pay-date baseline', undefined, 1, undefined, undefined],
+    ['with the P50 date moved halfway to the mode', undefined, undefined, 0.5, undefined],
+    ['with the P50 date moved to the mode', undefined, 1, 1, undefined],
+    ['with half of p_late from the late rate (no validation slice)', undefined, undefined, undefined, 0.5],
+    ['with the model share and the history-depth fallback', 3, undefined, undefined, 0.7],
   ])(
     'agrees with the TypeScript model to 1e-6 on probabilities (and float32 rounding on days), %s',
-    async (_name, k, mix, shift) => {
+    async (_name, k, mix, shift, share) => {
       // A ledger with some debt that is never collected, so both collection heads grow trees.
       const rows = syntheticLedger({
         customers: 40,
@@ -36,6 +38,7 @@ describe('ONNX export', () => {
         ...(k === undefined ? {} : { historyK: k }),
         ...(mix === undefined ? {} : { baseMix: mix }),
         ...(shift === undefined ? {} : { modeShift: shift }),
+        ...(share === undefined ? {} : { modelShare: share }),
       };
       const session = await ort.InferenceSession.create(exportOnnx(model));
       const samples = [
