@@ -25,8 +25,28 @@ import type { EntityKind } from '../types';
 import type { SuiteqlRow } from './client';
 
 const Id = z.string().regex(/^\d+$/, 'must be a numeric id');
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const Clock = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+/**
+ * A date (`YYYY-MM-DD`) or account clock (`YYYY-MM-DD HH:MM:SS`) that exists: the shape alone lets `2026-02-30`
+ * or `25:61:00` through to the database, which refuses the whole page with an error naming no record.
+ */
+const two = (value: string, at: number) => (value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48;
+function existsOnCalendar(value: string): boolean {
+  const year = two(value, 0) * 100 + two(value, 2);
+  const month = two(value, 5);
+  const day = two(value, 8);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (month < 1 || month > 12 || day < 1 || day > days) return false;
+  return value.length === 10 || (two(value, 11) < 24 && two(value, 14) < 60 && two(value, 17) < 60);
+}
+const onCalendar = (shape: RegExp) => ({
+  test: (value: string): boolean => shape.test(value) && existsOnCalendar(value),
+});
+const ISO_DATE = onCalendar(/^\d{4}-\d{2}-\d{2}$/);
+const CLOCK = onCalendar(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+const IsoDate = z.string().refine((v) => ISO_DATE.test(v), 'must be a calendar date (YYYY-MM-DD)');
+const Clock = z.string().refine((v) => CLOCK.test(v), 'must be a time on the calendar (YYYY-MM-DD HH:MM:SS)');
 const Flag = z.enum(['T', 'F']);
 const Decimal = z.string().regex(/^-?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number');
 const Currency = z
@@ -81,11 +101,9 @@ export const DeletedRow = z.object({
 });
 
 const ID = /^\d+$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const CLOCK = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
 const TRANSACTION_TYPES = new Set(['CustInvc', 'CustPymt', 'CustCred']);
-const optional = (v: string | undefined, re: RegExp) => v === undefined || re.test(v);
+const optional = (v: string | undefined, re: { test(v: string): boolean }) => v === undefined || re.test(v);
 const optionalFlag = (v: string | undefined) => v === undefined || v === 'T' || v === 'F';
 const optionalText = (v: unknown) => v === undefined || typeof v === 'string';
 

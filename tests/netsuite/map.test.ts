@@ -111,6 +111,24 @@ describe('NetSuite mappers', () => {
     );
   });
 
+  it('a date or time that is not on the calendar is a bad record, not a database error that stops the sync', () => {
+    const cases: Record<string, string>[] = [
+      { trandate: '2026-02-30' },
+      { duedate: '2026-13-01' },
+      { closedate: '2026-04-31' },
+      { lastmodified: '2026-04-15 25:61:00' },
+    ];
+    for (const bad of cases) {
+      expect(() => mapInvoice(invoiceRow('8', bad)), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'bad_payload' }),
+      );
+    }
+    expect(() => mapCustomer(customerRow('9', { lastmodified: '2026-02-29 08:00:00' }))).toThrow(
+      expect.objectContaining({ code: 'bad_payload' }),
+    );
+    expect(mapInvoice(invoiceRow('10', { trandate: '2028-02-29' })).issueDate).toBe('2028-02-29');
+  });
+
   it('maps a payment with its applications and unapplied part', () => {
     const apps = mapApplications(
       [
@@ -212,7 +230,20 @@ describe('NetSuite pay link (NETSUITE_PAY_LINK_FIELD)', () => {
 describe('NetSuite row checks', () => {
   // The mappers check well-formed rows without zod; every row the schema refuses must still be refused (with the
   // schema's wording), every row it accepts mapped the same way.
-  const garbage = ['', 'x', '12a', '2026-4-1', '1.2.3', 'T ', ' usd ', 'XXX', '-', '2026-04-15 9:30:00'];
+  const garbage = [
+    '',
+    'x',
+    '12a',
+    '2026-4-1',
+    '2026-02-30',
+    '2026-04-15 24:00:00',
+    '1.2.3',
+    'T ',
+    ' usd ',
+    'XXX',
+    '-',
+    '2026-04-15 9:30:00',
+  ];
   it('a transaction row is refused exactly when the schema refuses it', () => {
     const base = invoiceRow('5001');
     for (const key of Object.keys(base))
