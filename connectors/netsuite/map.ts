@@ -191,6 +191,41 @@ function parse<S extends z.ZodType>(schema: S, what: string, raw: SuiteqlRow): z
   });
 }
 
+const RECORD_LABEL: Record<string, string> = {
+  CustInvc: 'invoice',
+  CustPymt: 'payment',
+  CustCred: 'credit memo',
+};
+const clip = (text: string, max: number) => {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max)}…` : one;
+};
+
+/**
+ * A bad record re-thrown with what the admin needs (the run's error on Connections shows `userMessage`): which
+ * record in NetSuite, what is wrong with it, and what to do. Without it the page said only "Your accounting system
+ * sent a record we could not read."
+ */
+function naming<T>(raw: SuiteqlRow, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof ConnectorError) || e.code !== 'bad_payload') throw e;
+    const label = RECORD_LABEL[raw.type ?? ''] ?? what;
+    const number = raw.tranid ?? raw.entityid;
+    const id = raw.id ?? raw.recordid ?? raw.payment;
+    const ref = `${label}${number ? ` ${clip(number, 40)}` : ''}${id ? ` (internal id ${clip(id, 20)})` : ''}`;
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: e.message,
+      cause: e.cause ?? e,
+      userMessage:
+        `NetSuite sent ${ref} in a form Duely cannot read: ${clip(e.message, 300)}. Correct it in NetSuite ` +
+        '(or ask your NetSuite administrator); until then the sync stops at this record and tries again at the next poll.',
+    });
+  }
+}
+
 /** "1234.5", "-.07", "120." -> exact minor units of `currency`; fails on more digits than the currency has. */
 export function amountToMinor(value: string, currency: string, what = 'amount'): number {
   let text = value.trim();
@@ -243,20 +278,22 @@ function emails(raw: string | undefined): string[] {
 }
 
 export function mapCustomer(raw: SuiteqlRow): CanonicalCustomer {
-  const row = parse(CustomerRow, 'customer', raw);
-  const person = [row.firstname, row.lastname].filter(Boolean).join(' ');
-  const name =
-    (row.isperson === 'T' ? person || row.companyname : row.companyname || person) ||
-    row.altname ||
-    row.entityid ||
-    `Customer ${row.id}`;
-  return {
-    externalId: row.id,
-    name,
-    emails: emails(row.email),
-    currency: row.currency ?? null,
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'customer', () => {
+    const row = parse(CustomerRow, 'customer', raw);
+    const person = [row.firstname, row.lastname].filter(Boolean).join(' ');
+    const name =
+      (row.isperson === 'T' ? person || row.companyname : row.companyname || person) ||
+      row.altname ||
+      row.entityid ||
+      `Customer ${row.id}`;
+    return {
+      externalId: row.id,
+      name,
+      emails: emails(row.email),
+      currency: row.currency ?? null,
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): TransactionRowT {
@@ -273,55 +310,59 @@ function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): Transactio
 const abs = (n: number) => Math.abs(n);
 
 export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
-  const row = transaction(raw, 'CustInvc');
-  const voided = row.voided === 'T';
-  const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
-  const balanceMinor = voided
-    ? 0
-    : amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `invoice ${row.id} amount unpaid`);
-  if (balanceMinor < 0 || balanceMinor > totalMinor) {
-    throw new ConnectorError({
-      code: 'bad_payload',
-      message: `NetSuite invoice ${row.id}: amount unpaid ${row.foreignamountunpaid} outside 0..${row.foreigntotal}`,
-    });
-  }
-  const status = voided ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
-  return {
-    externalId: row.id,
-    customerExternalId: row.entity,
-    number: row.tranid ?? null,
-    issueDate: row.trandate,
-    dueDate: row.duedate ?? row.trandate,
-    currency: row.currency,
-    totalMinor,
-    balanceMinor,
-    status,
-    paidDate: status === 'paid' ? (row.closedate ?? null) : null,
-    payLink: payLinkOrNull(row.paylink),
-    billEmail: emails(row.email)[0] ?? null,
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'invoice', () => {
+    const row = transaction(raw, 'CustInvc');
+    const voided = row.voided === 'T';
+    const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
+    const balanceMinor = voided
+      ? 0
+      : amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `invoice ${row.id} amount unpaid`);
+    if (balanceMinor < 0 || balanceMinor > totalMinor) {
+      throw new ConnectorError({
+        code: 'bad_payload',
+        message: `NetSuite invoice ${row.id}: amount unpaid ${row.foreignamountunpaid} outside 0..${row.foreigntotal}`,
+      });
+    }
+    const status = voided ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
+    return {
+      externalId: row.id,
+      customerExternalId: row.entity,
+      number: row.tranid ?? null,
+      issueDate: row.trandate,
+      dueDate: row.duedate ?? row.trandate,
+      currency: row.currency,
+      totalMinor,
+      balanceMinor,
+      status,
+      paidDate: status === 'paid' ? (row.closedate ?? null) : null,
+      payLink: payLinkOrNull(row.paylink),
+      billEmail: emails(row.email)[0] ?? null,
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 /** `applications` are the payment's NextTransactionLineLink rows (see `mapApplications`). */
 export function mapPayment(raw: SuiteqlRow, applications: CanonicalAllocation[] = []): CanonicalPayment {
-  const row = transaction(raw, 'CustPymt');
-  const voided = row.voided === 'T';
-  return {
-    externalId: row.id,
-    customerExternalId: row.entity,
-    date: row.trandate,
-    currency: row.currency,
-    amountMinor: abs(amountToMinor(row.foreigntotal, row.currency, `payment ${row.id} total`)),
-    unappliedMinor: voided
-      ? 0
-      : abs(
-          amountToMinor(row.foreignpaymentamountunused ?? '0', row.currency, `payment ${row.id} unapplied`),
-        ),
-    status: voided ? 'void' : 'active',
-    allocations: voided ? [] : applications,
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'payment', () => {
+    const row = transaction(raw, 'CustPymt');
+    const voided = row.voided === 'T';
+    return {
+      externalId: row.id,
+      customerExternalId: row.entity,
+      date: row.trandate,
+      currency: row.currency,
+      amountMinor: abs(amountToMinor(row.foreigntotal, row.currency, `payment ${row.id} total`)),
+      unappliedMinor: voided
+        ? 0
+        : abs(
+            amountToMinor(row.foreignpaymentamountunused ?? '0', row.currency, `payment ${row.id} unapplied`),
+          ),
+      status: voided ? 'void' : 'active',
+      allocations: voided ? [] : applications,
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 /** A credit memo row; `applications` are its direct applications to invoices (from NextTransactionLineLink). */
@@ -329,23 +370,25 @@ export function mapCreditMemo(
   raw: SuiteqlRow,
   applications: CanonicalAllocation[] = [],
 ): CanonicalCreditMemo {
-  const row = transaction(raw, 'CustCred');
-  const voided = row.voided === 'T';
-  return {
-    externalId: row.id,
-    customerExternalId: row.entity,
-    date: row.trandate,
-    currency: row.currency,
-    totalMinor: abs(amountToMinor(row.foreigntotal, row.currency, `credit memo ${row.id} total`)),
-    remainingMinor: voided
-      ? 0
-      : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
-    status: voided ? 'void' : 'active',
-    applications: voided
-      ? []
-      : applications.map((a) => ({ invoiceExternalId: a.invoiceExternalId, amountMinor: a.amountMinor })),
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'credit memo', () => {
+    const row = transaction(raw, 'CustCred');
+    const voided = row.voided === 'T';
+    return {
+      externalId: row.id,
+      customerExternalId: row.entity,
+      date: row.trandate,
+      currency: row.currency,
+      totalMinor: abs(amountToMinor(row.foreigntotal, row.currency, `credit memo ${row.id} total`)),
+      remainingMinor: voided
+        ? 0
+        : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
+      status: voided ? 'void' : 'active',
+      applications: voided
+        ? []
+        : applications.map((a) => ({ invoiceExternalId: a.invoiceExternalId, amountMinor: a.amountMinor })),
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 /**
@@ -358,10 +401,13 @@ export function mapApplications(
 ): Map<string, CanonicalAllocation[]> {
   const byPayment = new Map<string, Map<string, number>>();
   for (const raw of rows) {
-    const row = parse(ApplicationRow, 'application', raw);
-    const amount = abs(
-      amountToMinor(row.foreignamount, currencyOf(row.payment), `application ${row.payment}`),
-    );
+    const [row, amount] = naming(raw, 'application of payment', () => {
+      const row = parse(ApplicationRow, 'application', raw);
+      return [
+        row,
+        abs(amountToMinor(row.foreignamount, currencyOf(row.payment), `application ${row.payment}`)),
+      ] as const;
+    });
     const invoices = byPayment.get(row.payment) ?? new Map<string, number>();
     invoices.set(row.invoice, (invoices.get(row.invoice) ?? 0) + amount);
     byPayment.set(row.payment, invoices);
@@ -386,10 +432,12 @@ const DELETED_KIND: Record<string, EntityKind> = {
 
 /** A DeletedRecord row -> the kind it belongs to and the tombstone; null for record types we do not sync. */
 export function mapDeletion(raw: SuiteqlRow): { kind: EntityKind; deletion: CanonicalDeletion } | null {
-  const row = parse(DeletedRow, 'deleted record', raw);
-  const kind =
-    DELETED_KIND[(row.recordtypeid ?? '').toLowerCase().replace(/\s+/g, '')] ??
-    DELETED_KIND[(row.type ?? '').toLowerCase().replace(/\s+/g, '')];
-  if (!kind || !/^\d+$/.test(row.recordid)) return null;
-  return { kind, deletion: { externalId: row.recordid, sourceUpdatedAt: clockToInstant(row.deleteddate) } };
+  return naming(raw, 'deleted record', () => {
+    const row = parse(DeletedRow, 'deleted record', raw);
+    const kind =
+      DELETED_KIND[(row.recordtypeid ?? '').toLowerCase().replace(/\s+/g, '')] ??
+      DELETED_KIND[(row.type ?? '').toLowerCase().replace(/\s+/g, '')];
+    if (!kind || !/^\d+$/.test(row.recordid)) return null;
+    return { kind, deletion: { externalId: row.recordid, sourceUpdatedAt: clockToInstant(row.deleteddate) } };
+  });
 }

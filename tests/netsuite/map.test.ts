@@ -129,6 +129,40 @@ describe('NetSuite mappers', () => {
     expect(mapInvoice(invoiceRow('10', { trandate: '2028-02-29' })).issueDate).toBe('2028-02-29');
   });
 
+  it("a bad record's message tells the admin which record in NetSuite and what to do", () => {
+    const err = (() => {
+      try {
+        mapInvoice(invoiceRow('4', { tranid: 'INV-4', foreignamountunpaid: '130.00' }));
+      } catch (e) {
+        return e as { code: string; userMessage: string };
+      }
+      throw new Error('no error');
+    })();
+    expect(err.code).toBe('bad_payload');
+    expect(err.userMessage).toMatch(/invoice INV-4 \(internal id 4\)/);
+    expect(err.userMessage).toMatch(/outside/);
+    expect(err.userMessage).toMatch(/correct it in NetSuite/i);
+    const customer = (() => {
+      try {
+        mapCustomer(customerRow('77', { isinactive: 'maybe' }));
+      } catch (e) {
+        return e as { userMessage: string };
+      }
+      throw new Error('no error');
+    })();
+    expect(customer.userMessage).toMatch(/customer .*internal id 77/);
+    // A hostile value is not echoed at length.
+    const long = (() => {
+      try {
+        mapInvoice(invoiceRow('5', { tranid: 'X'.repeat(10_000), foreigntotal: `1${'0'.repeat(5000)}.001` }));
+      } catch (e) {
+        return e as { userMessage: string };
+      }
+      throw new Error('no error');
+    })();
+    expect(long.userMessage.length).toBeLessThan(800);
+  });
+
   it('maps a payment with its applications and unapplied part', () => {
     const apps = mapApplications(
       [
