@@ -277,6 +277,18 @@ function emails(raw: string | undefined): string[] {
   ];
 }
 
+/**
+ * Longest customer name kept, in characters. NetSuite's own name fields are far shorter (company name 83); a longer
+ * one is cut rather than written whole: the customers' name index refuses a value over ~2.7 kB on Postgres, which
+ * failed the sync's page with a database error naming no record, at every poll.
+ */
+const NAME_MAX = 200;
+function clipName(name: string): string {
+  if (name.length <= NAME_MAX) return name;
+  const chars = [...name];
+  return chars.length <= NAME_MAX ? name : `${chars.slice(0, NAME_MAX - 1).join('')}…`;
+}
+
 export function mapCustomer(raw: SuiteqlRow): CanonicalCustomer {
   return naming(raw, 'customer', () => {
     const row = parse(CustomerRow, 'customer', raw);
@@ -288,7 +300,7 @@ export function mapCustomer(raw: SuiteqlRow): CanonicalCustomer {
       `Customer ${row.id}`;
     return {
       externalId: row.id,
-      name,
+      name: clipName(name),
       emails: emails(row.email),
       currency: row.currency ?? null,
       sourceUpdatedAt: clockToInstant(row.lastmodified),

@@ -61,6 +61,18 @@ describe('NetSuite mappers', () => {
     expect(person).toMatchObject({ name: 'Ada Lovelace', emails: [], currency: null });
   });
 
+  it('a customer name longer than any NetSuite field is cut to 200 characters (whole code points), not a sync stopped by the database', () => {
+    // The customers' name index (lower(name)) refuses a value over ~2.7 kB on Postgres (8 kB on PGlite): one such row
+    // failed every page it was on with "index row requires … bytes" and no record named.
+    const huge = '株式会社😀'.repeat(2000);
+    const { name } = mapCustomer(customerRow('7', { companyname: huge }));
+    expect([...name].length).toBe(200);
+    expect(name.endsWith('…')).toBe(true);
+    expect(huge.startsWith(name.slice(0, -1))).toBe(true);
+    expect(Buffer.byteLength(name)).toBeLessThan(1000);
+    expect(mapCustomer(customerRow('7', { companyname: 'x'.repeat(200) })).name).toBe('x'.repeat(200));
+  });
+
   it('maps an open invoice from foreigntotal / foreignamountunpaid in the transaction currency', () => {
     expect(mapInvoice(invoiceRow('5001'))).toEqual({
       externalId: '5001',
