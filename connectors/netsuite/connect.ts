@@ -151,7 +151,21 @@ export async function connectWithTba(input: TbaConnectInput): Promise<ConnectRes
       tokenSecret: input.tokenSecret,
     },
   });
-  const result = await probe(client, input.signal);
+  const result = await probe(client, input.signal).catch((e: unknown) => {
+    // NetSuite answers a token presented at the wrong account with the same INVALID_LOGIN, and that account's Login
+    // Audit Trail then shows nothing: say so, or the admin searches an empty trail.
+    if (!(e instanceof ConnectorError) || e.code !== 'unauthorized') throw e;
+    throw new ConnectorError({
+      code: e.code,
+      status: e.status,
+      providerCode: e.providerCode,
+      message: e.message,
+      cause: e,
+      userMessage:
+        `${e.userMessage} If the trail shows no attempt, check the account id ${accountId} ` +
+        '(Setup > Company > Company Information): NetSuite refuses a token presented at any other account.',
+    });
+  });
   return {
     ...result,
     secret: encodeTbaSecret({ tokenId: input.tokenId, tokenSecret: input.tokenSecret }),

@@ -84,6 +84,9 @@ describe('NetSuite connect (TBA) and probe', () => {
     }).catch((e) => e);
     expect(err).toMatchObject({ code: 'unauthorized', providerCode: 'INVALID_LOGIN' });
     expect(err.userMessage).toContain('Login Audit Trail');
+    // A wrong account id is refused with the same INVALID_LOGIN, and leaves no attempt in that account's trail.
+    expect(err.userMessage).toMatch(/account id 1234567_SB1/);
+    expect(err.userMessage).toMatch(/Company Information/);
   });
 
   it('refuses without Duely consumer credentials and with a malformed account id (no request)', async () => {
