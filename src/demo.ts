@@ -5,16 +5,16 @@
 import path from 'node:path';
 import { formatMoney } from '../connectors/money';
 import type { Sandbox } from '../sandboxes/quickbooks';
-import { fixedClock } from './clock';
+import { fixedClock, parseClockDate } from './clock';
 import { type Config, loadConfig } from './config';
-import type { syncRuns } from './db/schema';
-import { AppError } from './errors';
-import { createServices, type Services } from './services';
-import { type RunningServer, startServer } from './server';
 import { connectionByExternalId } from './db/queries/connection-lookup';
 import { newestRunExcept } from './db/queries/connections';
 import { ledgerCounts } from './db/queries/ledger';
 import { tenantById } from './db/queries/tenants';
+import type { syncRuns } from './db/schema';
+import { AppError } from './errors';
+import { type RunningServer, startServer } from './server';
+import { createServices, type Services } from './services';
 
 type SyncRunRow = typeof syncRuns.$inferSelect;
 
@@ -276,6 +276,10 @@ async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
   }
   log(`Generating the NetSuite stand-in account (${opts.customers ?? 24} customers, 4 subsidiaries)…`);
   const ns = await startNetsuiteSandbox({
+    // With --now / DUELY_NOW the account's 20 days of history end that day (Duely runs on the account clock).
+    start: base.DUELY_NOW
+      ? `${new Date(parseClockDate(base.DUELY_NOW).getTime() - 20 * 86_400_000).toISOString().slice(0, 10)} 08:00:00`
+      : undefined,
     seed: opts.seed,
     customers: opts.customers,
     dayEverySeconds: opts.advanceEverySeconds,
@@ -296,7 +300,14 @@ async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
       DUELY_ROLE: 'all',
       QUICKBOOKS_DEMO: 'off',
     });
-    services = await createServices(config, { schedule: true });
+    // One clock for both sides, as in the QuickBooks demo: the account's (its wall time, read as UTC like every
+    // NetSuite time Duely stores). On the machine's clock the stand-in's April invoices were months overdue, every
+    // first reminder a catch-up, and days passing in NetSuite never passed for Duely.
+    const company = ns.sandbox.company;
+    services = await createServices(config, {
+      schedule: true,
+      clock: { now: () => new Date(`${company.clock.replace(' ', 'T')}Z`) },
+    });
     server = await startServer(services, 'all');
     const url = server.url ?? config.PUBLIC_URL;
     const adminToken = server.firstToken ?? (await services.auth.issueApiToken('demo')).token;

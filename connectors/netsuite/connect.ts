@@ -6,7 +6,7 @@
  * record the sync reads, so a role missing a permission is reported by name before the first sync fails.
  */
 import { ConnectorError, isConnectorError } from '../errors';
-import { NetsuiteClient, type NetsuiteClientOptions, encodeTbaSecret } from './client';
+import { encodeTbaSecret, NetsuiteClient, type NetsuiteClientOptions } from './client';
 import { type NetsuiteConfig, netsuiteEndpoints, realmAccountId } from './config';
 import { clientCredentialsToken, revokeToken } from './oauth2';
 import { accountClock } from './resources';
@@ -132,7 +132,9 @@ export async function connectWithTba(input: TbaConnectInput): Promise<ConnectRes
       code: 'validation',
       message:
         'NETSUITE_CONSUMER_KEY and NETSUITE_CONSUMER_SECRET are required for Token-Based Authentication',
-      userMessage: 'This Duely installation is not set up for NetSuite Token-Based Authentication.',
+      userMessage:
+        'This Duely installation is not set up for NetSuite Token-Based Authentication: its operator sets ' +
+        "NETSUITE_CONSUMER_KEY and NETSUITE_CONSUMER_SECRET (Duely's integration record in NetSuite) and restarts Duely.",
     });
   }
   const accountId = realmAccountId(input.accountId);
@@ -149,7 +151,21 @@ export async function connectWithTba(input: TbaConnectInput): Promise<ConnectRes
       tokenSecret: input.tokenSecret,
     },
   });
-  const result = await probe(client, input.signal);
+  const result = await probe(client, input.signal).catch((e: unknown) => {
+    // NetSuite answers a token presented at the wrong account with the same INVALID_LOGIN, and that account's Login
+    // Audit Trail then shows nothing: say so, or the admin searches an empty trail.
+    if (!(e instanceof ConnectorError) || e.code !== 'unauthorized') throw e;
+    throw new ConnectorError({
+      code: e.code,
+      status: e.status,
+      providerCode: e.providerCode,
+      message: e.message,
+      cause: e,
+      userMessage:
+        `${e.userMessage} If the trail shows no attempt, check the account id ${accountId} ` +
+        '(Setup > Company > Company Information): NetSuite refuses a token presented at any other account.',
+    });
+  });
   return {
     ...result,
     secret: encodeTbaSecret({ tokenId: input.tokenId, tokenSecret: input.tokenSecret }),
@@ -173,7 +189,9 @@ export async function connectWithM2m(input: M2mConnectInput): Promise<ConnectRes
       code: 'validation',
       message:
         'NETSUITE_CLIENT_ID and NETSUITE_M2M_PRIVATE_KEY are required for the client-credentials grant',
-      userMessage: 'This Duely installation is not set up for NetSuite machine-to-machine connections.',
+      userMessage:
+        'This Duely installation is not set up for NetSuite machine-to-machine connections: its operator sets ' +
+        'NETSUITE_CLIENT_ID and NETSUITE_M2M_PRIVATE_KEY (the certificate mapped in NetSuite) and restarts Duely.',
     });
   }
   const accountId = realmAccountId(input.accountId);

@@ -25,8 +25,28 @@ import type { EntityKind } from '../types';
 import type { SuiteqlRow } from './client';
 
 const Id = z.string().regex(/^\d+$/, 'must be a numeric id');
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const Clock = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+/**
+ * A date (`YYYY-MM-DD`) or account clock (`YYYY-MM-DD HH:MM:SS`) that exists: the shape alone lets `2026-02-30`
+ * or `25:61:00` through to the database, which refuses the whole page with an error naming no record.
+ */
+const two = (value: string, at: number) => (value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48;
+function existsOnCalendar(value: string): boolean {
+  const year = two(value, 0) * 100 + two(value, 2);
+  const month = two(value, 5);
+  const day = two(value, 8);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (month < 1 || month > 12 || day < 1 || day > days) return false;
+  return value.length === 10 || (two(value, 11) < 24 && two(value, 14) < 60 && two(value, 17) < 60);
+}
+const onCalendar = (shape: RegExp) => ({
+  test: (value: string): boolean => shape.test(value) && existsOnCalendar(value),
+});
+const ISO_DATE = onCalendar(/^\d{4}-\d{2}-\d{2}$/);
+const CLOCK = onCalendar(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+const IsoDate = z.string().refine((v) => ISO_DATE.test(v), 'must be a calendar date (YYYY-MM-DD)');
+const Clock = z.string().refine((v) => CLOCK.test(v), 'must be a time on the calendar (YYYY-MM-DD HH:MM:SS)');
 const Flag = z.enum(['T', 'F']);
 const Decimal = z.string().regex(/^-?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number');
 const Currency = z
@@ -81,11 +101,9 @@ export const DeletedRow = z.object({
 });
 
 const ID = /^\d+$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const CLOCK = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
 const TRANSACTION_TYPES = new Set(['CustInvc', 'CustPymt', 'CustCred']);
-const optional = (v: string | undefined, re: RegExp) => v === undefined || re.test(v);
+const optional = (v: string | undefined, re: { test(v: string): boolean }) => v === undefined || re.test(v);
 const optionalFlag = (v: string | undefined) => v === undefined || v === 'T' || v === 'F';
 const optionalText = (v: unknown) => v === undefined || typeof v === 'string';
 
@@ -173,6 +191,41 @@ function parse<S extends z.ZodType>(schema: S, what: string, raw: SuiteqlRow): z
   });
 }
 
+const RECORD_LABEL: Record<string, string> = {
+  CustInvc: 'invoice',
+  CustPymt: 'payment',
+  CustCred: 'credit memo',
+};
+const clip = (text: string, max: number) => {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max)}…` : one;
+};
+
+/**
+ * A bad record re-thrown with what the admin needs (the run's error on Connections shows `userMessage`): which
+ * record in NetSuite, what is wrong with it, and what to do. Without it the page said only "Your accounting system
+ * sent a record we could not read."
+ */
+function naming<T>(raw: SuiteqlRow, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof ConnectorError) || e.code !== 'bad_payload') throw e;
+    const label = RECORD_LABEL[raw.type ?? ''] ?? what;
+    const number = raw.tranid ?? raw.entityid;
+    const id = raw.id ?? raw.recordid ?? raw.payment;
+    const ref = `${label}${number ? ` ${clip(number, 40)}` : ''}${id ? ` (internal id ${clip(id, 20)})` : ''}`;
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message: e.message,
+      cause: e.cause ?? e,
+      userMessage:
+        `NetSuite sent ${ref} in a form Duely cannot read: ${clip(e.message, 300)}. Correct it in NetSuite ` +
+        '(or ask your NetSuite administrator); until then the sync stops at this record and tries again at the next poll.',
+    });
+  }
+}
+
 /** "1234.5", "-.07", "120." -> exact minor units of `currency`; fails on more digits than the currency has. */
 export function amountToMinor(value: string, currency: string, what = 'amount'): number {
   let text = value.trim();
@@ -224,21 +277,35 @@ function emails(raw: string | undefined): string[] {
   ];
 }
 
+/**
+ * Longest customer name kept, in characters. NetSuite's own name fields are far shorter (company name 83); a longer
+ * one is cut rather than written whole: the customers' name index refuses a value over ~2.7 kB on Postgres, which
+ * failed the sync's page with a database error naming no record, at every poll.
+ */
+const NAME_MAX = 200;
+function clipName(name: string): string {
+  if (name.length <= NAME_MAX) return name;
+  const chars = [...name];
+  return chars.length <= NAME_MAX ? name : `${chars.slice(0, NAME_MAX - 1).join('')}…`;
+}
+
 export function mapCustomer(raw: SuiteqlRow): CanonicalCustomer {
-  const row = parse(CustomerRow, 'customer', raw);
-  const person = [row.firstname, row.lastname].filter(Boolean).join(' ');
-  const name =
-    (row.isperson === 'T' ? person || row.companyname : row.companyname || person) ||
-    row.altname ||
-    row.entityid ||
-    `Customer ${row.id}`;
-  return {
-    externalId: row.id,
-    name,
-    emails: emails(row.email),
-    currency: row.currency ?? null,
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'customer', () => {
+    const row = parse(CustomerRow, 'customer', raw);
+    const person = [row.firstname, row.lastname].filter(Boolean).join(' ');
+    const name =
+      (row.isperson === 'T' ? person || row.companyname : row.companyname || person) ||
+      row.altname ||
+      row.entityid ||
+      `Customer ${row.id}`;
+    return {
+      externalId: row.id,
+      name: clipName(name),
+      emails: emails(row.email),
+      currency: row.currency ?? null,
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): TransactionRowT {
@@ -255,55 +322,59 @@ function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): Transactio
 const abs = (n: number) => Math.abs(n);
 
 export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
-  const row = transaction(raw, 'CustInvc');
-  const voided = row.voided === 'T';
-  const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
-  const balanceMinor = voided
-    ? 0
-    : amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `invoice ${row.id} amount unpaid`);
-  if (balanceMinor < 0 || balanceMinor > totalMinor) {
-    throw new ConnectorError({
-      code: 'bad_payload',
-      message: `NetSuite invoice ${row.id}: amount unpaid ${row.foreignamountunpaid} outside 0..${row.foreigntotal}`,
-    });
-  }
-  const status = voided ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
-  return {
-    externalId: row.id,
-    customerExternalId: row.entity,
-    number: row.tranid ?? null,
-    issueDate: row.trandate,
-    dueDate: row.duedate ?? row.trandate,
-    currency: row.currency,
-    totalMinor,
-    balanceMinor,
-    status,
-    paidDate: status === 'paid' ? (row.closedate ?? null) : null,
-    payLink: payLinkOrNull(row.paylink),
-    billEmail: emails(row.email)[0] ?? null,
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'invoice', () => {
+    const row = transaction(raw, 'CustInvc');
+    const voided = row.voided === 'T';
+    const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
+    const balanceMinor = voided
+      ? 0
+      : amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `invoice ${row.id} amount unpaid`);
+    if (balanceMinor < 0 || balanceMinor > totalMinor) {
+      throw new ConnectorError({
+        code: 'bad_payload',
+        message: `NetSuite invoice ${row.id}: amount unpaid ${row.foreignamountunpaid} outside 0..${row.foreigntotal}`,
+      });
+    }
+    const status = voided ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
+    return {
+      externalId: row.id,
+      customerExternalId: row.entity,
+      number: row.tranid ?? null,
+      issueDate: row.trandate,
+      dueDate: row.duedate ?? row.trandate,
+      currency: row.currency,
+      totalMinor,
+      balanceMinor,
+      status,
+      paidDate: status === 'paid' ? (row.closedate ?? null) : null,
+      payLink: payLinkOrNull(row.paylink),
+      billEmail: emails(row.email)[0] ?? null,
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 /** `applications` are the payment's NextTransactionLineLink rows (see `mapApplications`). */
 export function mapPayment(raw: SuiteqlRow, applications: CanonicalAllocation[] = []): CanonicalPayment {
-  const row = transaction(raw, 'CustPymt');
-  const voided = row.voided === 'T';
-  return {
-    externalId: row.id,
-    customerExternalId: row.entity,
-    date: row.trandate,
-    currency: row.currency,
-    amountMinor: abs(amountToMinor(row.foreigntotal, row.currency, `payment ${row.id} total`)),
-    unappliedMinor: voided
-      ? 0
-      : abs(
-          amountToMinor(row.foreignpaymentamountunused ?? '0', row.currency, `payment ${row.id} unapplied`),
-        ),
-    status: voided ? 'void' : 'active',
-    allocations: voided ? [] : applications,
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'payment', () => {
+    const row = transaction(raw, 'CustPymt');
+    const voided = row.voided === 'T';
+    return {
+      externalId: row.id,
+      customerExternalId: row.entity,
+      date: row.trandate,
+      currency: row.currency,
+      amountMinor: abs(amountToMinor(row.foreigntotal, row.currency, `payment ${row.id} total`)),
+      unappliedMinor: voided
+        ? 0
+        : abs(
+            amountToMinor(row.foreignpaymentamountunused ?? '0', row.currency, `payment ${row.id} unapplied`),
+          ),
+      status: voided ? 'void' : 'active',
+      allocations: voided ? [] : applications,
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 /** A credit memo row; `applications` are its direct applications to invoices (from NextTransactionLineLink). */
@@ -311,23 +382,25 @@ export function mapCreditMemo(
   raw: SuiteqlRow,
   applications: CanonicalAllocation[] = [],
 ): CanonicalCreditMemo {
-  const row = transaction(raw, 'CustCred');
-  const voided = row.voided === 'T';
-  return {
-    externalId: row.id,
-    customerExternalId: row.entity,
-    date: row.trandate,
-    currency: row.currency,
-    totalMinor: abs(amountToMinor(row.foreigntotal, row.currency, `credit memo ${row.id} total`)),
-    remainingMinor: voided
-      ? 0
-      : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
-    status: voided ? 'void' : 'active',
-    applications: voided
-      ? []
-      : applications.map((a) => ({ invoiceExternalId: a.invoiceExternalId, amountMinor: a.amountMinor })),
-    sourceUpdatedAt: clockToInstant(row.lastmodified),
-  };
+  return naming(raw, 'credit memo', () => {
+    const row = transaction(raw, 'CustCred');
+    const voided = row.voided === 'T';
+    return {
+      externalId: row.id,
+      customerExternalId: row.entity,
+      date: row.trandate,
+      currency: row.currency,
+      totalMinor: abs(amountToMinor(row.foreigntotal, row.currency, `credit memo ${row.id} total`)),
+      remainingMinor: voided
+        ? 0
+        : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
+      status: voided ? 'void' : 'active',
+      applications: voided
+        ? []
+        : applications.map((a) => ({ invoiceExternalId: a.invoiceExternalId, amountMinor: a.amountMinor })),
+      sourceUpdatedAt: clockToInstant(row.lastmodified),
+    };
+  });
 }
 
 /**
@@ -340,10 +413,13 @@ export function mapApplications(
 ): Map<string, CanonicalAllocation[]> {
   const byPayment = new Map<string, Map<string, number>>();
   for (const raw of rows) {
-    const row = parse(ApplicationRow, 'application', raw);
-    const amount = abs(
-      amountToMinor(row.foreignamount, currencyOf(row.payment), `application ${row.payment}`),
-    );
+    const [row, amount] = naming(raw, 'application of payment', () => {
+      const row = parse(ApplicationRow, 'application', raw);
+      return [
+        row,
+        abs(amountToMinor(row.foreignamount, currencyOf(row.payment), `application ${row.payment}`)),
+      ] as const;
+    });
     const invoices = byPayment.get(row.payment) ?? new Map<string, number>();
     invoices.set(row.invoice, (invoices.get(row.invoice) ?? 0) + amount);
     byPayment.set(row.payment, invoices);
@@ -368,10 +444,12 @@ const DELETED_KIND: Record<string, EntityKind> = {
 
 /** A DeletedRecord row -> the kind it belongs to and the tombstone; null for record types we do not sync. */
 export function mapDeletion(raw: SuiteqlRow): { kind: EntityKind; deletion: CanonicalDeletion } | null {
-  const row = parse(DeletedRow, 'deleted record', raw);
-  const kind =
-    DELETED_KIND[(row.recordtypeid ?? '').toLowerCase().replace(/\s+/g, '')] ??
-    DELETED_KIND[(row.type ?? '').toLowerCase().replace(/\s+/g, '')];
-  if (!kind || !/^\d+$/.test(row.recordid)) return null;
-  return { kind, deletion: { externalId: row.recordid, sourceUpdatedAt: clockToInstant(row.deleteddate) } };
+  return naming(raw, 'deleted record', () => {
+    const row = parse(DeletedRow, 'deleted record', raw);
+    const kind =
+      DELETED_KIND[(row.recordtypeid ?? '').toLowerCase().replace(/\s+/g, '')] ??
+      DELETED_KIND[(row.type ?? '').toLowerCase().replace(/\s+/g, '')];
+    if (!kind || !/^\d+$/.test(row.recordid)) return null;
+    return { kind, deletion: { externalId: row.recordid, sourceUpdatedAt: clockToInstant(row.deleteddate) } };
+  });
 }

@@ -15,9 +15,15 @@ export async function startNetsuiteSandbox(options: {
   seed?: number;
   customers?: number;
   dayEverySeconds?: number;
+  /** The account clock its 20 days of generated history start from (`YYYY-MM-DD HH:MM:SS`). */
+  start?: string;
 }): Promise<{ sandbox: NetsuiteSandbox; env: Record<string, string>; stop(): Promise<void> }> {
   const sandbox = new NetsuiteSandbox({
-    company: NetsuiteCompany.generate({ seed: options.seed ?? 7, customers: options.customers ?? 24 }),
+    company: NetsuiteCompany.generate({
+      seed: options.seed ?? 7,
+      customers: options.customers ?? 24,
+      start: options.start,
+    }),
   });
   await sandbox.start(options.port ?? 0);
   const timer =

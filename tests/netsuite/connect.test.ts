@@ -1,9 +1,14 @@
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectWithTba, disconnect, NETSUITE_PERMISSIONS } from '../../connectors/netsuite/connect';
+import { netsuite } from '../../connectors/netsuite';
 import { decodeTbaSecret } from '../../connectors/netsuite/client';
 import { parseNetsuiteConfig } from '../../connectors/netsuite/config';
-import { netsuite } from '../../connectors/netsuite';
+import {
+  connectWithM2m,
+  connectWithTba,
+  disconnect,
+  NETSUITE_PERMISSIONS,
+} from '../../connectors/netsuite/connect';
 import { errorBody, invalidLogin, REST, SUITEQL, suiteqlPage } from './fixtures';
 
 const config = parseNetsuiteConfig({
@@ -79,6 +84,9 @@ describe('NetSuite connect (TBA) and probe', () => {
     }).catch((e) => e);
     expect(err).toMatchObject({ code: 'unauthorized', providerCode: 'INVALID_LOGIN' });
     expect(err.userMessage).toContain('Login Audit Trail');
+    // A wrong account id is refused with the same INVALID_LOGIN, and leaves no attempt in that account's trail.
+    expect(err.userMessage).toMatch(/account id 1234567_SB1/);
+    expect(err.userMessage).toMatch(/Company Information/);
   });
 
   it('refuses without Duely consumer credentials and with a malformed account id (no request)', async () => {
@@ -89,7 +97,15 @@ describe('NetSuite connect (TBA) and probe', () => {
         tokenId: 't',
         tokenSecret: 's',
       }),
-    ).rejects.toMatchObject({ code: 'validation' });
+    ).rejects.toMatchObject({
+      code: 'validation',
+      // `duely netsuite connect` prints this: the operator learns what to set, not only that something is missing.
+      userMessage: expect.stringMatching(/NETSUITE_CONSUMER_KEY and NETSUITE_CONSUMER_SECRET/),
+    });
+    await expect(connectWithM2m({ config, accountId: '1234567', certificateId: 'c' })).rejects.toMatchObject({
+      code: 'validation',
+      userMessage: expect.stringMatching(/NETSUITE_CLIENT_ID and NETSUITE_M2M_PRIVATE_KEY/),
+    });
     await expect(
       connectWithTba({ config, accountId: 'evil.example.com/', tokenId: 't', tokenSecret: 's' }),
     ).rejects.toMatchObject({ code: 'validation' });

@@ -61,6 +61,18 @@ describe('NetSuite mappers', () => {
     expect(person).toMatchObject({ name: 'Ada Lovelace', emails: [], currency: null });
   });
 
+  it('a customer name longer than any NetSuite field is cut to 200 characters (whole code points), not a sync stopped by the database', () => {
+    // The customers' name index (lower(name)) refuses a value over ~2.7 kB on Postgres (8 kB on PGlite): one such row
+    // failed every page it was on with "index row requires … bytes" and no record named.
+    const huge = '株式会社😀'.repeat(2000);
+    const { name } = mapCustomer(customerRow('7', { companyname: huge }));
+    expect([...name].length).toBe(200);
+    expect(name.endsWith('…')).toBe(true);
+    expect(huge.startsWith(name.slice(0, -1))).toBe(true);
+    expect(Buffer.byteLength(name)).toBeLessThan(1000);
+    expect(mapCustomer(customerRow('7', { companyname: 'x'.repeat(200) })).name).toBe('x'.repeat(200));
+  });
+
   it('maps an open invoice from foreigntotal / foreignamountunpaid in the transaction currency', () => {
     expect(mapInvoice(invoiceRow('5001'))).toEqual({
       externalId: '5001',
@@ -109,6 +121,58 @@ describe('NetSuite mappers', () => {
     expect(() => mapInvoice(invoiceRow('7', { trandate: '4/1/2026' }))).toThrow(
       expect.objectContaining({ code: 'bad_payload' }),
     );
+  });
+
+  it('a date or time that is not on the calendar is a bad record, not a database error that stops the sync', () => {
+    const cases: Record<string, string>[] = [
+      { trandate: '2026-02-30' },
+      { duedate: '2026-13-01' },
+      { closedate: '2026-04-31' },
+      { lastmodified: '2026-04-15 25:61:00' },
+    ];
+    for (const bad of cases) {
+      expect(() => mapInvoice(invoiceRow('8', bad)), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'bad_payload' }),
+      );
+    }
+    expect(() => mapCustomer(customerRow('9', { lastmodified: '2026-02-29 08:00:00' }))).toThrow(
+      expect.objectContaining({ code: 'bad_payload' }),
+    );
+    expect(mapInvoice(invoiceRow('10', { trandate: '2028-02-29' })).issueDate).toBe('2028-02-29');
+  });
+
+  it("a bad record's message tells the admin which record in NetSuite and what to do", () => {
+    const err = (() => {
+      try {
+        mapInvoice(invoiceRow('4', { tranid: 'INV-4', foreignamountunpaid: '130.00' }));
+      } catch (e) {
+        return e as { code: string; userMessage: string };
+      }
+      throw new Error('no error');
+    })();
+    expect(err.code).toBe('bad_payload');
+    expect(err.userMessage).toMatch(/invoice INV-4 \(internal id 4\)/);
+    expect(err.userMessage).toMatch(/outside/);
+    expect(err.userMessage).toMatch(/correct it in NetSuite/i);
+    const customer = (() => {
+      try {
+        mapCustomer(customerRow('77', { isinactive: 'maybe' }));
+      } catch (e) {
+        return e as { userMessage: string };
+      }
+      throw new Error('no error');
+    })();
+    expect(customer.userMessage).toMatch(/customer .*internal id 77/);
+    // A hostile value is not echoed at length.
+    const long = (() => {
+      try {
+        mapInvoice(invoiceRow('5', { tranid: 'X'.repeat(10_000), foreigntotal: `1${'0'.repeat(5000)}.001` }));
+      } catch (e) {
+        return e as { userMessage: string };
+      }
+      throw new Error('no error');
+    })();
+    expect(long.userMessage.length).toBeLessThan(800);
   });
 
   it('maps a payment with its applications and unapplied part', () => {
@@ -212,7 +276,20 @@ describe('NetSuite pay link (NETSUITE_PAY_LINK_FIELD)', () => {
 describe('NetSuite row checks', () => {
   // The mappers check well-formed rows without zod; every row the schema refuses must still be refused (with the
   // schema's wording), every row it accepts mapped the same way.
-  const garbage = ['', 'x', '12a', '2026-4-1', '1.2.3', 'T ', ' usd ', 'XXX', '-', '2026-04-15 9:30:00'];
+  const garbage = [
+    '',
+    'x',
+    '12a',
+    '2026-4-1',
+    '2026-02-30',
+    '2026-04-15 24:00:00',
+    '1.2.3',
+    'T ',
+    ' usd ',
+    'XXX',
+    '-',
+    '2026-04-15 9:30:00',
+  ];
   it('a transaction row is refused exactly when the schema refuses it', () => {
     const base = invoiceRow('5001');
     for (const key of Object.keys(base))
