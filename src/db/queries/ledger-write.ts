@@ -17,7 +17,7 @@
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type {
   CanonicalCreditMemo,
@@ -149,14 +149,34 @@ function quiet<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
+const ID_BATCH = 256;
+let idBytes = Buffer.alloc(0);
+let idNext = ID_BATCH;
+
+/**
+ * A random (version 4) UUID as 32 hex digits, which uuid input takes without hyphens: one random read per 256 ids.
+ * Made and stringified with a page's rows it costs node about half what crypto.randomUUID() does (60k rows: ~15 ms
+ * against ~35 ms), which matters on Postgres, where the database's own gen_random_uuid() was cheap.
+ */
+function newId(): string {
+  if (idNext === ID_BATCH) {
+    idBytes = randomFillSync(Buffer.allocUnsafe(16 * ID_BATCH));
+    idNext = 0;
+  }
+  const o = 16 * idNext++;
+  idBytes[o + 6] = ((idBytes[o + 6] ?? 0) & 0x0f) | 0x40;
+  idBytes[o + 8] = ((idBytes[o + 8] ?? 0) & 0x3f) | 0x80;
+  return idBytes.toString('hex', o, o + 16);
+}
+
 /**
  * A page's records as the JSON parameters of its batched writes: the node-side work of writing a page (dedupe,
  * row shaping, JSON.stringify of ~1,000 rows), which depends on nothing but the page. Pure (no database, no clock),
  * so sync/run-sync.ts prepares page N+1 while page N's statements are in the database, and the database does not
  * wait for node between pages.
  *
- * Each row carries the id it gets if the page inserts it (crypto.randomUUID; an upsert that updates keeps the stored
- * id): PGlite's gen_random_uuid() opens, reads and closes its /dev/urandom for every row, ~3 % of a PGlite full sync.
+ * Each row carries the id it gets if the page inserts it (newId; an upsert that updates keeps the stored id): PGlite's
+ * gen_random_uuid() opens, reads and closes its /dev/urandom for every row, ~3 % of a PGlite full sync.
  */
 export interface PreparedPage {
   customers: string | null;
@@ -181,7 +201,7 @@ export function preparePage(
   const direct = creditMemos.filter((m) => m.applications !== undefined);
   // The id each payment gets if this page inserts it; its allocation lines carry it too, so the allocation statement
   // tells a payment this page created (which cannot have lines yet) from one stored before.
-  const paymentIds = new Map(payments.map((p) => [p.externalId, randomUUID()]));
+  const paymentIds = new Map(payments.map((p) => [p.externalId, newId()]));
   return {
     customers: customers.length > 0 ? jsonParam(customerRows(customers)) : null,
     referenced: referenced.size > 0 ? jsonParam([...referenced]) : null,
@@ -366,7 +386,7 @@ function firstSeenRows(invoices: CanonicalInvoice[]): { c: string; d: string }[]
 
 function customerRows(rows: CanonicalCustomer[]) {
   return rows.map((c) => ({
-    id: randomUUID(),
+    id: newId(),
     external_id: c.externalId,
     name: c.name,
     // Connector data is typed by people (ledgers take anything in an email field): an entry that is not a
@@ -405,7 +425,7 @@ function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
 
 function invoiceRows(rows: CanonicalInvoice[]) {
   return rows.map((i) => ({
-    id: randomUUID(),
+    id: newId(),
     external_id: i.externalId,
     customer_external_id: i.customerExternalId,
     number: i.number ?? null,
@@ -455,7 +475,7 @@ function upsertInvoices(t: SQL, data: string): SQL {
 
 function creditMemoRows(rows: CanonicalCreditMemo[]) {
   return rows.map((m) => ({
-    id: randomUUID(),
+    id: newId(),
     external_id: m.externalId,
     customer_external_id: m.customerExternalId,
     date: m.date,
@@ -561,7 +581,7 @@ function creditApplicationRows(rows: CanonicalCreditMemo[]) {
     const apps = m.applications ?? [];
     if (apps.length === 0) return [{ id: null, me: m.externalId, su, inv: null, amt: null }];
     return apps.map((a) => ({
-      id: randomUUID(),
+      id: newId(),
       me: m.externalId,
       su,
       inv: a.invoiceExternalId,
@@ -625,7 +645,7 @@ function allocationRows(rows: CanonicalPayment[], ids: Map<string, string>) {
       data.push({ id: null, pe: p.externalId, pid, su, n: null, inv: null, amt: null, cm: null });
     p.allocations.forEach((a, n) => {
       data.push({
-        id: randomUUID(),
+        id: newId(),
         pe: p.externalId,
         pid,
         su,
