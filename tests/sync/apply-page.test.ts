@@ -357,6 +357,30 @@ describe('applySyncPage', () => {
     expect(await invoice('N1')).toMatchObject({ number: 'INV-N1', balanceMinor: 50_00 });
   });
 
+  it("first_seen is the customer's earliest invoice date, whatever the order within and across pages", async () => {
+    const at = (c: string, id: string, issueDate: string) =>
+      inv(id, 10_00, 10_00, { customerExternalId: c, issueDate, dueDate: '2026-12-31' });
+    await apply(
+      page({
+        customers: [cust('C20'), cust('C21')],
+        invoices: [
+          at('C20', 'F1', '2026-09-14'),
+          at('C21', 'F2', '2026-08-02'),
+          at('C20', 'F3', '2026-09-02'),
+          at('C20', 'F4', '2026-09-30'),
+          at('C21', 'F5', '2025-12-31'),
+        ],
+      }),
+    );
+    const firstSeen = async (c: string) =>
+      (await s.db.select().from(customers).where(eq(customers.externalId, c)))[0]?.firstSeen;
+    expect(await firstSeen('C20')).toBe('2026-09-02');
+    expect(await firstSeen('C21')).toBe('2025-12-31');
+    // A later page moves it only earlier.
+    await apply(page({ invoices: [at('C20', 'F6', '2026-10-01'), at('C20', 'F7', '2026-08-31')] }));
+    expect(await firstSeen('C20')).toBe('2026-08-31');
+  });
+
   it('keeps the newest of duplicates within one page', async () => {
     await apply(
       page({
