@@ -7,27 +7,42 @@ import { createDb, type DbHandle } from '../../src/db/client';
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
+/**
+ * A new, empty Postgres database created from DATABASE_URL (for code that opens its own connection from a URL, such
+ * as the demo): its URL and how to drop it. Without DATABASE_URL there is none (`url` undefined, drop a no-op).
+ */
+export async function createTestDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return { drop: async () => {} };
+  const { default: postgres } = await import('postgres');
+  const name = `duely_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(base, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
 export async function createTestDb(): Promise<DbHandle> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
+  const database = await createTestDatabase();
+  if (!database.url) {
     const h = await createDb({ dataDir: 'memory://' });
     await h.migrate();
     return h;
   }
-  const { default: postgres } = await import('postgres');
-  const name = `duely_t_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const dbUrl = new URL(url);
-  dbUrl.pathname = `/${name}`;
-  const h = await createDb({ url: dbUrl.toString(), max: 5 });
+  const h = await createDb({ url: database.url, max: 5 });
   const close = h.close;
   h.close = async () => {
     await close();
-    const a = postgres(url, { max: 1, onnotice: () => {} });
-    await a.unsafe(`drop database if exists ${name} with (force)`);
-    await a.end();
+    await database.drop();
   };
   try {
     await h.migrate();

@@ -3,7 +3,6 @@
  * its sandbox's, so an invoice due last week in NetSuite is a week overdue in Duely (not months, measured from the
  * machine's date), and days that pass in NetSuite pass for Duely too. Runs on PGlite and Postgres.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,41 +10,34 @@ import { and, eq, gt } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { invoices } from '../../src/db/schema';
 import { providerDemos } from '../../src/demo';
+import { createTestDatabase } from '../helpers/db';
 
-/** A fresh Postgres database when the suite runs on Postgres (the demo takes its DATABASE_URL). */
-async function databaseUrl(): Promise<{ url?: string; drop(): Promise<void> }> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return { drop: async () => {} };
-  const { default: postgres } = await import('postgres');
-  const name = `duely_t_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const a = postgres(base, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
-}
-
-it('the NetSuite demo runs on the account clock: nothing is months overdue, and days pass for both', async () => {
-  const db = await databaseUrl();
+/** The NetSuite demo on a fresh database (a new Postgres database when the suite runs on Postgres). */
+async function startDemo(env: Record<string, string>, opts: { advanceEverySeconds?: number } = {}) {
+  const db = await createTestDatabase();
   const demo = await providerDemos.netsuite!({
     env: {
       DATA_DIR: mkdtempSync(path.join(tmpdir(), 'duely-nsdemo-')),
       APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
       LOG_LEVEL: 'silent',
       PORT: '0',
+      ...env,
       ...(db.url ? { DATABASE_URL: db.url } : {}),
     },
     customers: 8,
-    advanceEverySeconds: 1,
+    ...opts,
   });
+  return {
+    demo,
+    async stop() {
+      await demo.stop();
+      await db.drop();
+    },
+  };
+}
+
+it('the NetSuite demo runs on the account clock: nothing is months overdue, and days pass for both', async () => {
+  const { demo, stop } = await startDemo({}, { advanceEverySeconds: 1 });
   try {
     const accountDay = () => demo.sandboxClock().slice(0, 10);
     const duelyDay = () => demo.services.clock.now().toISOString().slice(0, 10);
@@ -65,29 +57,16 @@ it('the NetSuite demo runs on the account clock: nothing is months overdue, and 
     expect(accountDay()).not.toBe(before);
     expect(duelyDay()).toBe(accountDay());
   } finally {
-    await demo.stop();
-    await db.drop();
+    await stop();
   }
 }, 120_000);
 
 it('with --now (DUELY_NOW) the account history ends that day and Duely runs on it', async () => {
-  const db = await databaseUrl();
-  const demo = await providerDemos.netsuite!({
-    env: {
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'duely-nsdemo-')),
-      APP_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
-      LOG_LEVEL: 'silent',
-      PORT: '0',
-      DUELY_NOW: '2025-01-15',
-      ...(db.url ? { DATABASE_URL: db.url } : {}),
-    },
-    customers: 8,
-  });
+  const { demo, stop } = await startDemo({ DUELY_NOW: '2025-01-15' });
   try {
     expect(demo.sandboxClock().slice(0, 10)).toBe('2025-01-15');
     expect(demo.services.clock.now().toISOString().slice(0, 10)).toBe('2025-01-15');
   } finally {
-    await demo.stop();
-    await db.drop();
+    await stop();
   }
 }, 120_000);
