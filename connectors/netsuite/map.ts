@@ -18,6 +18,7 @@ import type {
   CanonicalPayment,
   Instant,
 } from '../canonical';
+import { isIsoDate } from '../dates';
 import { ConnectorError } from '../errors';
 import { isKnownCurrency, toMinor } from '../money';
 import { payLinkOrNull } from '../pay-link';
@@ -29,22 +30,14 @@ const Id = z.string().regex(/^\d+$/, 'must be a numeric id');
  * A date (`YYYY-MM-DD`) or account clock (`YYYY-MM-DD HH:MM:SS`) that exists: the shape alone lets `2026-02-30`
  * or `25:61:00` through to the database, which refuses the whole page with an error naming no record.
  */
-const two = (value: string, at: number) => (value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48;
-function existsOnCalendar(value: string): boolean {
-  const year = two(value, 0) * 100 + two(value, 2);
-  const month = two(value, 5);
-  const day = two(value, 8);
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days =
-    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  if (month < 1 || month > 12 || day < 1 || day > days) return false;
-  return value.length === 10 || (two(value, 11) < 24 && two(value, 14) < 60 && two(value, 17) < 60);
-}
-const onCalendar = (shape: RegExp) => ({
-  test: (value: string): boolean => shape.test(value) && existsOnCalendar(value),
-});
-const ISO_DATE = onCalendar(/^\d{4}-\d{2}-\d{2}$/);
-const CLOCK = onCalendar(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+const CLOCK_SHAPE = /^(\d{4}-\d{2}-\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+const ISO_DATE = { test: isIsoDate };
+const CLOCK = {
+  test: (value: string): boolean => {
+    const m = CLOCK_SHAPE.exec(value);
+    return m !== null && isIsoDate(m[1]!);
+  },
+};
 const IsoDate = z.string().refine((v) => ISO_DATE.test(v), 'must be a calendar date (YYYY-MM-DD)');
 const Clock = z.string().refine((v) => CLOCK.test(v), 'must be a time on the calendar (YYYY-MM-DD HH:MM:SS)');
 const Flag = z.enum(['T', 'F']);
