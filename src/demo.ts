@@ -306,7 +306,7 @@ async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
     const company = ns.sandbox.company;
     services = await createServices(config, {
       schedule: true,
-      clock: { now: () => new Date(`${company.clock.replace(' ', 'T')}Z`) },
+      clock: { now: () => company.now },
     });
     server = await startServer(services, 'all');
     const url = server.url ?? config.PUBLIC_URL;

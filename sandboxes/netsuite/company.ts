@@ -116,6 +116,10 @@ export class NetsuiteCompany {
   get clock(): string {
     return clockOf(this.nowMs);
   }
+  /** The account clock as an instant (its wall time read as UTC, as Duely stores every NetSuite time). */
+  get now(): Date {
+    return new Date(this.nowMs);
+  }
   get today(): string {
     return this.clock.slice(0, 10);
   }
