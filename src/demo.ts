@@ -3,9 +3,10 @@
  * same OAuth flow a real one uses (driven server-side with a cookie jar). Also the pieces the end-to-end test uses.
  */
 import path from 'node:path';
+import { addDays } from '../connectors/dates';
 import { formatMoney } from '../connectors/money';
 import type { Sandbox } from '../sandboxes/quickbooks';
-import { fixedClock, parseClockDate } from './clock';
+import { fixedClock, isoDay, parseClockDate } from './clock';
 import { type Config, loadConfig } from './config';
 import { connectionByExternalId } from './db/queries/connection-lookup';
 import { newestRunExcept } from './db/queries/connections';
@@ -277,9 +278,7 @@ async function startNetsuiteDemo(opts: DemoOptions): Promise<ProviderDemo> {
   log(`Generating the NetSuite stand-in account (${opts.customers ?? 24} customers, 4 subsidiaries)…`);
   const ns = await startNetsuiteSandbox({
     // With --now / DUELY_NOW the account's 20 days of history end that day (Duely runs on the account clock).
-    start: base.DUELY_NOW
-      ? `${new Date(parseClockDate(base.DUELY_NOW).getTime() - 20 * 86_400_000).toISOString().slice(0, 10)} 08:00:00`
-      : undefined,
+    start: base.DUELY_NOW ? `${addDays(isoDay(parseClockDate(base.DUELY_NOW)), -20)} 08:00:00` : undefined,
     seed: opts.seed,
     customers: opts.customers,
     dayEverySeconds: opts.advanceEverySeconds,
