@@ -26,6 +26,7 @@ import type {
   CanonicalInvoice,
   CanonicalPayment,
 } from '../../../connectors/canonical';
+import { isIsoDate } from '../../../connectors/dates';
 import { isHeaderSafeAddress } from '../../../connectors/email-address';
 import type { EntityKind, SyncPage } from '../../../connectors/types';
 import { type Db, rowsOf, type Tx } from '../client';
@@ -362,12 +363,10 @@ export async function writePage(
   return { stats, changedInvoiceIds: [...changed] };
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /**
  * The (customer, issue date) pairs the first_seen update takes its minimum over, thinned in node: per customer, the
- * earliest YYYY-MM-DD date (their text order is their date order) and every date in another form, so the minimum
- * the database takes is the same while it parses and groups ~400 rows a page instead of ~1,000.
+ * earliest calendar date in YYYY-MM-DD form (their text order is their date order) and every other value, so the
+ * minimum the database takes is the same while it parses and groups ~400 rows a page instead of ~1,000.
  */
 function firstSeenRows(invoices: CanonicalInvoice[]): { c: string; d: string }[] {
   const earliest = new Map<string, string>();
@@ -375,7 +374,7 @@ function firstSeenRows(invoices: CanonicalInvoice[]): { c: string; d: string }[]
   for (const i of invoices) {
     const c = i.customerExternalId;
     const d = i.issueDate;
-    if (!ISO_DATE.test(d)) other.push({ c, d });
+    if (!isIsoDate(d)) other.push({ c, d });
     else {
       const prev = earliest.get(c);
       if (prev === undefined || d < prev) earliest.set(c, d);
