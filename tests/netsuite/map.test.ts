@@ -141,37 +141,32 @@ describe('NetSuite mappers', () => {
     expect(mapInvoice(invoiceRow('10', { trandate: '2028-02-29' })).issueDate).toBe('2028-02-29');
   });
 
+  /** The error `read` throws (the test fails if it returns). */
+  const thrown = <E>(read: () => unknown): E => {
+    try {
+      read();
+    } catch (e) {
+      return e as E;
+    }
+    throw new Error('no error');
+  };
+
   it("a bad record's message tells the admin which record in NetSuite and what to do", () => {
-    const err = (() => {
-      try {
-        mapInvoice(invoiceRow('4', { tranid: 'INV-4', foreignamountunpaid: '130.00' }));
-      } catch (e) {
-        return e as { code: string; userMessage: string };
-      }
-      throw new Error('no error');
-    })();
+    const err = thrown<{ code: string; userMessage: string }>(() =>
+      mapInvoice(invoiceRow('4', { tranid: 'INV-4', foreignamountunpaid: '130.00' })),
+    );
     expect(err.code).toBe('bad_payload');
     expect(err.userMessage).toMatch(/invoice INV-4 \(internal id 4\)/);
     expect(err.userMessage).toMatch(/outside/);
     expect(err.userMessage).toMatch(/correct it in NetSuite/i);
-    const customer = (() => {
-      try {
-        mapCustomer(customerRow('77', { isinactive: 'maybe' }));
-      } catch (e) {
-        return e as { userMessage: string };
-      }
-      throw new Error('no error');
-    })();
+    const customer = thrown<{ userMessage: string }>(() =>
+      mapCustomer(customerRow('77', { isinactive: 'maybe' })),
+    );
     expect(customer.userMessage).toMatch(/customer .*internal id 77/);
     // A hostile value is not echoed at length.
-    const long = (() => {
-      try {
-        mapInvoice(invoiceRow('5', { tranid: 'X'.repeat(10_000), foreigntotal: `1${'0'.repeat(5000)}.001` }));
-      } catch (e) {
-        return e as { userMessage: string };
-      }
-      throw new Error('no error');
-    })();
+    const long = thrown<{ userMessage: string }>(() =>
+      mapInvoice(invoiceRow('5', { tranid: 'X'.repeat(10_000), foreigntotal: `1${'0'.repeat(5000)}.001` })),
+    );
     expect(long.userMessage.length).toBeLessThan(800);
   });
 
