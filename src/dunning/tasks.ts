@@ -15,6 +15,10 @@ export interface TalkingPoints {
     predictedPayDate: string;
     riskBand: string;
     reasons: string[];
+    /** Days past due when the task opened; once overdue, the collection chances are the figures that matter. */
+    daysOverdue: number;
+    pCollect30: number | null;
+    pCollect90: number | null;
   }[];
   customerRisk: { score: number; slowingAlert: boolean; message: string | null } | null;
   lastContacts: {
@@ -49,6 +53,9 @@ export async function talkingPoints(
       predictedPayDate: p.predicted_pay_date,
       riskBand: p.risk_band,
       reasons: p.reasons,
+      daysOverdue: Number(p.days),
+      pCollect30: p.p_collect30,
+      pCollect90: p.p_collect90,
     })),
     customerRisk: risk
       ? { score: risk.score, slowingAlert: risk.slowing_alert, message: risk.message }

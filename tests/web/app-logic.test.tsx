@@ -16,6 +16,7 @@ import {
 import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
+import { predictionText } from '../../src/web/pages/Calls';
 import { describeRun, importSummary } from '../../src/web/pages/Connections';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
@@ -198,6 +199,44 @@ describe('invoice table', () => {
       'title="Still unpaid 31 days after the due date: 12% chance it is paid within 30 days, 40% within 90 days"',
     );
     expect(late).not.toContain('100%');
+    // Less than even odds within 90 days: no pay date a controller could plan on.
+    expect(late).toContain('not expected within 90 days');
+    expect(late).not.toContain('Oct 20, 2013');
+    const likely = withPredictions(
+      [row()],
+      new Map([
+        [
+          'i1',
+          {
+            invoiceId: 'i1',
+            pLate: 1,
+            riskBand: 'medium',
+            predictedPayDate: '2013-07-20',
+            payDateP10: '',
+            payDateP90: '',
+            pCollect30: 0.5,
+            pCollect90: 0.8,
+          },
+        ],
+      ]),
+    );
+    const soon = renderToStaticMarkup(<InvoiceTable rows={likely} caption="x" />);
+    expect(soon).toContain('Jul 20, 2013');
+    expect(soon).not.toContain('not expected within 90 days');
+  });
+
+  it('says what a call needs of each prediction: collection chances once overdue, P(late) before', () => {
+    const p = { pLate: 1, predictedPayDate: '2015-06-01', pCollect30: 0.01, pCollect90: 0.03 };
+    expect(predictionText({ ...p, daysOverdue: 400 })).toBe(
+      '1% chance paid within 30 days, 3% within 90, not expected within 90 days',
+    );
+    expect(predictionText({ ...p, pLate: 0.35, daysOverdue: 0, predictedPayDate: '2013-07-20' })).toBe(
+      '35% likely late, expected Jul 20, 2013',
+    );
+    // A task opened before the collection chances were gathered still reads.
+    expect(predictionText({ pLate: 0.8, predictedPayDate: '2013-07-20', daysOverdue: 0 })).toBe(
+      '80% likely late, expected Jul 20, 2013',
+    );
   });
 
   it('reads filters from the URL and ignores unknown values', () => {

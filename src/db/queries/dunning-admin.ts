@@ -111,12 +111,16 @@ export async function talkingPointRows(db: DbOrTx, tenantId: string, customerId:
     predicted_pay_date: string;
     risk_band: string;
     reasons: string[];
+    days: number;
+    p_collect30: number | null;
+    p_collect90: number | null;
   }>(
+    // Open invoices only: a payment synced before the next scoring run leaves its invoice's prediction behind.
     await db.execute(sql`
       select coalesce(i.number, i.external_id) as number, p.p_late, p.predicted_pay_date::text as predicted_pay_date,
-             p.risk_band, p.reasons
+             p.risk_band, p.reasons, greatest(0, ${today}::date - i.due_date) as days, p.p_collect30, p.p_collect90
       from invoice_predictions p join invoices i on i.id = p.invoice_id
-      where p.customer_id = ${customerId}::uuid order by i.due_date limit 50`),
+      where p.customer_id = ${customerId}::uuid and i.status = 'open' order by i.due_date limit 50`),
   );
   const [risk] = rowsOf<{ score: number; slowing_alert: boolean; message: string | null }>(
     await db.execute(

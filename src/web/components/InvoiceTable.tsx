@@ -22,6 +22,33 @@ export function riskLabel(r: InvoiceRow): string {
   return `${r.riskBand}${r.pLate != null ? ` · ${pct(r.pLate)} late` : ''}`;
 }
 
+export const NOT_EXPECTED_SOON = 'not expected within 90 days';
+
+/**
+ * The expected pay date, unless the invoice is overdue with less than even odds of being paid within 90 days: its
+ * conditional date then lies months or years out and is no date a controller can plan on.
+ */
+export function expectedPayText(r: {
+  daysOverdue: number;
+  pCollect90?: number | null;
+  predictedPayDate?: string | null;
+}): string {
+  if (r.daysOverdue > 0 && r.pCollect90 != null && r.pCollect90 < 0.5) return NOT_EXPECTED_SOON;
+  return formatDate(r.predictedPayDate);
+}
+
+/** How likely an invoice is to be late or, once overdue, to be collected: the figure that still matters. */
+export function chanceText(r: {
+  daysOverdue: number;
+  pLate: number;
+  pCollect30?: number | null;
+  pCollect90?: number | null;
+}): string {
+  if (r.daysOverdue > 0 && r.pCollect30 != null && r.pCollect90 != null)
+    return `${pct(r.pCollect30)} chance paid within 30 days, ${pct(r.pCollect90)} within 90`;
+  return `${pct(r.pLate)} likely late`;
+}
+
 /** The badge's tooltip for an overdue invoice: both collection horizons, given it is still unpaid. */
 export function riskTitle(r: InvoiceRow): string | undefined {
   if (!(r.daysOverdue > 0) || r.pCollect30 == null || r.pCollect90 == null) return undefined;
@@ -99,7 +126,7 @@ export function InvoiceTable({
                   )}
                 </td>
               ) : null}
-              {risk ? <td>{formatDate(r.predictedPayDate)}</td> : null}
+              {risk ? <td>{expectedPayText(r)}</td> : null}
               {pay ? (
                 <td>
                   {payLinkOf(r) ? (

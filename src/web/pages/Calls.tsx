@@ -3,6 +3,7 @@
  * unanswered), one card per customer task with its talking points; filtered by kind, customer and amount.
  */
 import { useId, useRef, useState } from 'react';
+import { chanceText, expectedPayText, NOT_EXPECTED_SOON } from '../components/InvoiceTable';
 import { SearchBox, useList, useQueryState } from '../components/list';
 import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { parseAmountInput } from '../lib/amount-input';
@@ -19,6 +20,14 @@ export function historyText(avgDaysLate: number | null): string {
   const days = Math.round(Math.abs(avgDaysLate));
   if (days === 0) return ', on time on average';
   return `, on average ${days} day${days === 1 ? '' : 's'} ${avgDaysLate > 0 ? 'late' : 'early'}`;
+}
+
+/** One prediction in the talking points: "12% chance paid within 30 days, 40% within 90, not expected within 90 days". */
+export function predictionText(
+  p: Parameters<typeof chanceText>[0] & Parameters<typeof expectedPayText>[0],
+): string {
+  const when = expectedPayText(p);
+  return `${chanceText(p)}, ${when === NOT_EXPECTED_SOON ? when : `expected ${when}`}`;
 }
 
 export function CallsPage({ tenant, currency }: PageProps) {
@@ -152,6 +161,10 @@ export interface Task {
       predictedPayDate: string;
       riskBand: string;
       reasons: string[];
+      /** Absent in tasks opened before these were gathered. */
+      daysOverdue?: number;
+      pCollect30?: number | null;
+      pCollect90?: number | null;
     }[];
     customerRisk?: { score: number; slowingAlert: boolean; message: string | null } | null;
     lastContacts?: {
@@ -221,8 +234,7 @@ function TaskCard({
             <ul className="plain">
               {(tp.predictions ?? []).slice(0, 5).map((p) => (
                 <li key={p.number}>
-                  {p.number}: {Math.round(p.pLate * 100)}% likely late, expected{' '}
-                  {formatDate(p.predictedPayDate)}
+                  {p.number}: {predictionText({ ...p, daysOverdue: p.daysOverdue ?? 0 })}
                   {p.reasons.length ? (
                     <span className="muted"> ({p.reasons.slice(0, 2).join('; ')})</span>
                   ) : null}
