@@ -72,7 +72,28 @@ export interface FeaturePriors {
    * population means `daysLateByDelivery` serve instead.
    */
   deliveryShift?: [number, number, number];
+  /**
+   * The same averages per segment (`segmentKey`: the customer's country), for segments with enough settled
+   * invoices, each shrunk toward the ledger-wide figures by its count: a customer's averages are shrunk toward
+   * their segment's (a new customer starts from it). Absent in older manifests, for a customer without a country
+   * and for a segment not listed: the ledger-wide figures serve.
+   */
+  segments?: Record<string, SegmentPrior>;
 }
+export interface SegmentPrior {
+  lateRate: number;
+  daysToPay: number;
+  daysLate: number;
+  /** Settled invoices behind the figures. */
+  count: number;
+}
+/**
+ * The segment of similar payers an invoice belongs to: its customer's country (null: none). On the selection weeks
+ * the IBM sample's countries separate payers (late rate 0.26 to 0.50 by country) and segment priors raised its AUC;
+ * the SAP export's currencies (USD / CAD, late rate 0.40 / 0.78) as segments lowered its AUC and raised its Brier,
+ * so currency is not a segment.
+ */
+export const segmentKey = (invoice: Pick<LedgerInvoice, 'country'>): string | null => invoice.country;
 export const DEFAULT_PRIORS: FeaturePriors = { lateRate: 0.35, daysToPay: 30, daysLate: 0, strength: 4 };
 
 /** Settled invoices in the recent window (median days-to-pay / days-late). */
@@ -702,7 +723,14 @@ export function writeFeatures(
     }
   }
 
-  const { lateRate, daysToPay, daysLate, strength } = priors;
+  // The shrinkage target: the invoice's segment when the priors know it, else the whole ledger.
+  // Own keys only: a country code is tenant data, and "constructor" must not find Object's.
+  const segments = priors.segments;
+  const segment = segments ? segmentKey(invoice) : null;
+  const target =
+    segment !== null && segments && Object.hasOwn(segments, segment) ? segments[segment]! : priors;
+  const { lateRate, daysToPay, daysLate } = target;
+  const { strength } = priors;
   const lastFew = Math.min(recent, LAST_FEW);
   let lastFewSumLate = 0;
   let lastFewLate = 0;
@@ -755,12 +783,11 @@ export function writeFeatures(
   v[F.log_same_delivery_count] = Math.log1p(same);
   // The customer's level relative to the population, measured on all their recent invoices whatever the delivery
   // (each against its own delivery's mean), put back on the scored invoice's delivery: a customer who just went
-  // paperless keeps their level without waiting for new email-invoice history.
+  // paperless keeps their level without waiting for new email-invoice history. A new customer gets their delivery's
+  // population mean moved by their segment's offset from the whole ledger.
   v[F.delivery_adjusted_days_late] = adjusted
     ? (shift ? shift[delivery]! : priors.daysLate) + trimmedMeanOf(adjustedDaysLate, adjusted)
-    : byDelivery
-      ? byDelivery[delivery]!
-      : priors.daysLate;
+    : (byDelivery ? byDelivery[delivery]! : priors.daysLate) + (daysLate - priors.daysLate);
   const usualLate = same >= SAME_DELIVERY_MIN ? v[F.same_delivery_days_late]! : v[F.habit_days_late]!;
   v[F.base_remaining] = Math.max(0, due + usualLate - day);
   // The same baseline from the delivery-adjusted level; the model mixes the two (`baseMix`, chosen per ledger).

@@ -23,7 +23,8 @@ export function heuristicPredict(
   queries: readonly FeatureQuery[],
   priors: FeaturePriors,
 ): RawPredictions {
-  const X = featureMatrix(index, queries, priors);
+  // The rule of thumb shrinks toward the whole ledger, as it always has: segment priors are the model's.
+  const X = featureMatrix(index, queries, priors.segments ? { ...priors, segments: undefined } : priors);
   const n = queries.length;
   const pLate = new Float64Array(n);
   const remaining = new Float64Array(n * 3);

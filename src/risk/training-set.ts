@@ -5,7 +5,7 @@
  * settled only if they were paid quickly, so keeping them would teach "recent invoices are paid early"; labels
  * therefore also require the invoice to be older than a maturity window (most invoices settle within it).
  */
-import { DEFAULT_PRIORS, deliveryCode, type FeaturePriors } from './features';
+import { DEFAULT_PRIORS, deliveryCode, type FeaturePriors, type SegmentPrior, segmentKey } from './features';
 import { dayNumber, type LedgerInvoice } from './ledger';
 import { quantile } from './metrics';
 
@@ -98,6 +98,7 @@ export function priorsFrom(invoices: readonly LedgerInvoice[]): FeaturePriors {
     nBy[code]!++;
   }
   const n = settled.length;
+  const segments = segmentPriorsOf(settled, { lateRate: late / n, daysToPay: dtp / n, daysLate: dl / n });
   // Rounded so the manifest carries short numbers that float32 features reproduce exactly.
   const byDelivery = dlBy.map((s, k) => Math.round((nBy[k]! ? s / nBy[k]! : dl / n) * 1e4) / 1e4);
   return {
@@ -107,7 +108,62 @@ export function priorsFrom(invoices: readonly LedgerInvoice[]): FeaturePriors {
     strength: DEFAULT_PRIORS.strength,
     daysLateByDelivery: byDelivery as [number, number, number],
     deliveryShift: deliveryShiftOf(settled, byDelivery),
+    ...(segments ? { segments } : {}),
   };
+}
+
+/**
+ * Settled invoices a segment needs before it gets priors of its own, and pseudo-invoices of the ledger-wide figures
+ * in each segment's averages. On the IBM selection weeks strengths 5, 20 and 60 scored alike (AUC 0.868–0.872);
+ * a minimum of 100 kept segments out of the early weeks of a ledger with half its customers new.
+ */
+const SEGMENT_MIN = 30;
+const SEGMENT_STRENGTH = 20;
+
+/**
+ * Per-segment averages of the settled invoices, shrunk toward the ledger-wide ones by the segment's count; only
+ * segments with SEGMENT_MIN settled invoices, and only when the ledger holds at least two segments (one would only
+ * repeat the ledger-wide figures). Keys sorted so the manifest is byte-for-byte reproducible.
+ */
+function segmentPriorsOf(
+  settled: readonly LedgerInvoice[],
+  all: { lateRate: number; daysToPay: number; daysLate: number },
+): Record<string, SegmentPrior> | null {
+  const sums = new Map<string, { n: number; late: number; dtp: number; dl: number }>();
+  for (const r of settled) {
+    const key = segmentKey(r);
+    if (key === null) continue;
+    let s = sums.get(key);
+    if (!s) {
+      s = { n: 0, late: 0, dtp: 0, dl: 0 };
+      sums.set(key, s);
+    }
+    const paid = dayNumber(r.paidDate!);
+    const due = dayNumber(r.dueDate);
+    s.n++;
+    s.late += paid > due ? 1 : 0;
+    s.dtp += paid - dayNumber(r.invoiceDate);
+    s.dl += paid - due;
+  }
+  if (sums.size < 2) return null;
+  const k = SEGMENT_STRENGTH;
+  const round = (v: number) => Math.round(v * 1e4) / 1e4;
+  const entries: [string, SegmentPrior][] = [];
+  for (const key of [...sums.keys()].sort()) {
+    const s = sums.get(key)!;
+    if (s.n < SEGMENT_MIN) continue;
+    entries.push([
+      key,
+      {
+        lateRate: round((s.late + k * all.lateRate) / (s.n + k)),
+        daysToPay: round((s.dtp + k * all.daysToPay) / (s.n + k)),
+        daysLate: round((s.dl + k * all.daysLate) / (s.n + k)),
+        count: s.n,
+      },
+    ]);
+  }
+  // fromEntries defines own properties (a "__proto__" country stays data).
+  return entries.length ? Object.fromEntries(entries) : null;
 }
 
 /** Backfitting rounds for the delivery shift: enough for the within-customer contrasts to settle. */
