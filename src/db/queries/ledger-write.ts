@@ -336,12 +336,9 @@ export async function writePage(
       creditAlloc = allocationResult(batch.run(writeCreditApplications(t, creditMemos.applications)));
   }
 
-  let paymentCount: Promise<number> | null = null;
   let paymentAlloc: Promise<AllocationResult> | null = null;
-  if (payments) {
-    paymentCount = countOf(batch.run(upsertPayments(t, payments.rows)));
-    paymentAlloc = allocationResult(batch.run(writeAllocations(t, payments.allocations)));
-  }
+  if (payments)
+    paymentAlloc = allocationResult(batch.run(writePayments(t, payments.rows, payments.allocations)));
   await batch.done();
 
   if (customerCount) stats.customers = await customerCount;
@@ -365,9 +362,9 @@ export async function writePage(
       recompute.add(id);
     }
   }
-  if (paymentCount) stats.payments = await paymentCount;
   if (paymentAlloc) {
     const alloc = await paymentAlloc;
+    stats.payments = alloc.payments;
     stats.allocations = alloc.written;
     stats.allocationsSkipped = alloc.skipped;
     for (const id of alloc.invoiceIds) {
@@ -598,8 +595,9 @@ const PAYMENT_COLUMNS: readonly (readonly [keyof PaymentRow, string])[] = [
   ['source_updated_at', 'timestamptz'],
 ];
 
+/** The payments upsert, returning what the allocation lines need of each payment it wrote. */
 function upsertPayments(t: SQL, columns: string[]): SQL {
-  return counted(sql`
+  return sql`
     insert into payments as p (id, tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
                                status, source_updated_at)
     select r.id, ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
@@ -615,24 +613,30 @@ function upsertPayments(t: SQL, columns: string[]): SQL {
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
            excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at))
-`);
+    returning p.id, p.external_id, p.date, p.source_updated_at`;
 }
 
 interface AllocationResult {
+  /** Payments inserted or updated (writePayments only). */
+  payments: number;
   written: number;
   skipped: number;
   invoiceIds: string[];
 }
 
-/** Rows of an allocation statement: `u` a line written, `d` a line removed, `s` a line whose invoice is unknown. */
-type AllocationRow = { k: 'u' | 'd' | 's'; invoice_id: string | null };
+/**
+ * Rows of an allocation statement: `u` a line written, `d` a line removed, `s` a line whose invoice is unknown, `p` a
+ * payment written.
+ */
+type AllocationRow = { k: 'u' | 'd' | 's' | 'p'; invoice_id: string | null };
 
 function allocationResult(rows: Promise<AllocationRow[]>): Promise<AllocationResult> {
   return quiet(
     rows.then((all) => {
-      const result: AllocationResult = { written: 0, skipped: 0, invoiceIds: [] };
+      const result: AllocationResult = { payments: 0, written: 0, skipped: 0, invoiceIds: [] };
       for (const r of all) {
-        if (r.k === 's') result.skipped++;
+        if (r.k === 'p') result.payments++;
+        else if (r.k === 's') result.skipped++;
         else {
           if (r.k === 'u') result.written++;
           if (r.invoice_id) result.invoiceIds.push(r.invoice_id);
@@ -745,20 +749,31 @@ const ALLOCATION_COLUMNS: readonly (readonly [keyof ReturnType<typeof allocation
   ['cm', 'text'],
 ];
 
-function writeAllocations(t: SQL, columns: string[]): SQL {
+/**
+ * The page's payments and their allocation lines in one statement: the payments upsert (`up`) and the lines. A line's
+ * payment is the row `up` returned for it (inserted or changed by this statement) or else the stored one, which this
+ * statement did not touch (unchanged, or newer than the page): what the lines saw when they were a second statement.
+ * The allocation rows' payment keys are checked at the end of the statement, when the payments it inserted exist.
+ */
+function writePayments(t: SQL, payments: string[], lines: string[]): SQL {
   return sql`
-    with r as materialized (
+    with up as (${upsertPayments(t, payments)}),
+    r as materialized (
       select r.id, p.id as payment_id, p.id = r.pid as fresh, r.n, i.id as invoice_id, r.amt,
              m.id as credit_memo_id, p.date
-      from ${unnestRows(ALLOCATION_COLUMNS, columns)}
-      -- One index probe per line (LIMIT 1 keeps the subquery from being flattened into a join; the key is
-      -- unique): joined as a set, the planner, without statistics on a just-filled table, hashed every payment of
-      -- the tenant on every page (20k rows on the bench's last page).
-      join lateral (select p.id, p.date, p.source_updated_at from payments p
-                    where p.tenant_id = ${t} and p.external_id = r.pe limit 1) p on true
+      from ${unnestRows(ALLOCATION_COLUMNS, lines)}
+      left join up on up.external_id = r.pe
+      -- A payment the upsert did not return: one index probe per line, skipped (one-time filter) when it did. LIMIT 1
+      -- keeps the subquery from being flattened into a join (the key is unique): joined as a set, the planner,
+      -- without statistics on a just-filled table, hashed every payment of the tenant on every page.
+      left join lateral (select p.id, p.date, p.source_updated_at from payments p
+                         where up.id is null and p.tenant_id = ${t} and p.external_id = r.pe limit 1) old on true
+      cross join lateral (select coalesce(up.id, old.id) as id, coalesce(up.date, old.date) as date,
+                                 case when up.id is null then old.source_updated_at else up.source_updated_at end
+                                   as source_updated_at) p
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
       left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
-      where r.su is null or p.source_updated_at is not distinct from r.su
+      where p.id is not null and (r.su is null or p.source_updated_at is not distinct from r.su)
     ),
     good as materialized (select * from r where r.n is not null and r.invoice_id is not null),
     removed as (
@@ -780,7 +795,8 @@ function writeAllocations(t: SQL, columns: string[]): SQL {
     )
     select 'd' as k, invoice_id from removed
     union all select 'u', invoice_id from upserted
-    union all select 's', null from r where r.n is not null and r.invoice_id is null`;
+    union all select 's', null from r where r.n is not null and r.invoice_id is null
+    union all select 'p', null from up`;
 }
 
 async function writeDeletions(
