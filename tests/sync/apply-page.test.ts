@@ -357,6 +357,41 @@ describe('applySyncPage', () => {
     expect(await invoice('N1')).toMatchObject({ number: 'INV-N1', balanceMinor: 50_00 });
   });
 
+  it('text that looks like array syntax or NULL is stored as typed (rows travel as column arrays)', async () => {
+    const odd = '{"Q",\\ NULL}';
+    await apply(
+      page({
+        customers: [cust(odd)],
+        invoices: [
+          inv(`A${odd}`, 70_00, 0, {
+            customerExternalId: odd,
+            number: 'NULL',
+            payLink: 'https://pay.example/a,b"c',
+          }),
+          inv('A2', 30_00, 30_00, {
+            customerExternalId: odd,
+            number: '',
+            billEmail: null,
+            delivery: undefined,
+          }),
+        ],
+        payments: [
+          pay(`P${odd}`, '2026-10-20', 70_00, 0, [{ invoiceExternalId: `A${odd}`, amountMinor: 70_00 }], {
+            customerExternalId: odd,
+          }),
+        ],
+      }),
+    );
+    expect(await invoice(`A${odd}`)).toMatchObject({
+      number: 'NULL',
+      payLink: 'https://pay.example/a,b"c',
+      balanceMinor: 0,
+      paidDate: '2026-10-20',
+    });
+    expect(await invoice('A2')).toMatchObject({ number: '', billEmail: null, balanceMinor: 30_00 });
+    expect(await allocationsOf(`P${odd}`)).toMatchObject([{ lineNo: 0, amount: 70_00, invoice: `A${odd}` }]);
+  });
+
   it("first_seen is the customer's earliest invoice date, whatever the order within and across pages", async () => {
     const at = (c: string, id: string, issueDate: string) =>
       inv(id, 10_00, 10_00, { customerExternalId: c, issueDate, dueDate: '2026-12-31' });
