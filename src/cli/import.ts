@@ -46,7 +46,8 @@ async function importFile(services: Services, file: string, content: Buffer, ten
   });
   process.stdout.write(
     `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
-      `${result.invoices.inserted} new, ${result.invoices.updated} updated, ${result.invoices.open} open, ` +
+      `${result.invoices.inserted} new, ${result.invoices.updated} updated, ` +
+      `${result.invoices.unchanged ? `${result.invoices.unchanged} unchanged, ` : ''}${result.invoices.open} open, ` +
       `${result.invoices.paid} paid (${result.payments.reversed} payments reversed)` +
       `${result.creditNotes ? `; ${result.creditNotes} credit notes` : ''}.\n`,
   );
