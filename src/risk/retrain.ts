@@ -7,11 +7,11 @@
 import { type Estimate, issueDayQueries, type MethodMetrics, modelPredict, scoreMethod } from './evaluate';
 import { buildLedgerIndex, featureMatrix } from './features';
 import { heuristicPredict } from './heuristic';
-import { quantile } from './metrics';
 import { dayOfInstant, instantFromDay, isoFromDay, type LedgerInvoice } from './ledger';
+import { quantile } from './metrics';
 import type { LoadedModel } from './model-store';
 import { predictFor } from './score';
-import { type TrainOptions, type TrainResult, trainRiskModel } from './train';
+import { InsufficientHistoryError, type TrainOptions, type TrainResult, trainRiskModel } from './train';
 import { ledgerAsOf, maturityDays } from './training-set';
 
 export interface Challenger {
@@ -39,11 +39,27 @@ export function trainChallenger(
 ): Challenger {
   const nowDay = dayOfInstant(now);
   const known = ledgerAsOf(rows, nowDay);
-  const to = nowDay - maturityDays(known, nowDay);
+  const maturity = maturityDays(known, nowDay);
+  const to = nowDay - maturity;
   const from = to - (options.sliceDays ?? 90);
+  const trained = trainRiskModel(known, { ...options, cutoff: now });
+  let holdout: TrainResult;
+  try {
+    holdout = trainRiskModel(known, { ...options, cutoff: instantFromDay(from) });
+  } catch (err) {
+    if (!(err instanceof InsufficientHistoryError)) throw err;
+    // The ledger may hold hundreds of settled invoices and still too few before the slice: say that, in the
+    // slice's own dates, rather than a bare "have 0" about "the cutoff".
+    throw new InsufficientHistoryError(
+      `the history is too short to judge a tenant model: a challenger is compared on the invoices issued ` +
+        `${isoFromDay(from)} … ${isoFromDay(to)} (ending ${maturity} days before ${isoFromDay(nowDay)}, so that ` +
+        `their payments are known), scored by a version trained only on what was known before ${isoFromDay(from)}: ` +
+        `${err.message.replace('before the cutoff', `before ${isoFromDay(from)}`)}. The model in use stays`,
+    );
+  }
   return {
-    trained: trainRiskModel(known, { ...options, cutoff: now }),
-    holdout: trainRiskModel(known, { ...options, cutoff: instantFromDay(from) }),
+    trained,
+    holdout,
     slice: { from: isoFromDay(from), to: isoFromDay(to) },
     now: isoFromDay(nowDay),
   };
