@@ -227,11 +227,29 @@ function recordStartLines(text: string): number[] {
   return starts;
 }
 
+/**
+ * A European Excel "CSV" is separated by semicolons (its amounts then have decimal commas), other exports by tabs:
+ * the header holds no comma but one of those. Said first, since every later message would be a symptom of it.
+ */
+function otherSeparator(text: string): CsvIssue | null {
+  const header = headerNames(text);
+  if (header.length !== 1) return null;
+  const sep = header[0]!.includes(';') ? 'semicolons' : header[0]!.includes('\t') ? 'tabs' : null;
+  if (!sep) return null;
+  return {
+    line: 1,
+    column: null,
+    message: `the columns are separated by ${sep}; Duely reads comma-separated CSV: save or export the file as "CSV (comma-separated)" and import it again`,
+  };
+}
+
 function parseChecked(input: string | Buffer): ParsedHistory {
   const errors: CsvIssue[] = [];
   const decoded = decodeCsv(input);
   if ('problem' in decoded) return { ...EMPTY, errors: [decoded.problem] };
   const { text } = decoded;
+  const separator = otherSeparator(text);
+  if (separator) return { ...EMPTY, errors: [separator] };
   let records: CsvRecord[] | null = splitPlainCsv(text);
   try {
     if (!records) {
@@ -260,10 +278,14 @@ function parseChecked(input: string | Buffer): ParsedHistory {
   });
   const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
   if (missing.length > 0) {
-    return {
-      ...EMPTY,
-      errors: [{ line: 1, column: missing[0]!, message: `missing column(s): ${missing.join(', ')}` }],
-    };
+    const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+    const unknown = names.filter((n) => n !== '' && !known.has(n));
+    const message =
+      `missing column(s): ${missing.join(', ')}` +
+      (unknown.length
+        ? ` (columns not known to Duely in the header: ${unknown.slice(0, 10).join(', ')})`
+        : '');
+    return { ...EMPTY, errors: [{ line: 1, column: missing[0]!, message }] };
   }
   const col = (rec: string[], name: string): string => {
     const i = index.get(name);

@@ -74,6 +74,33 @@ describe('canonical CSV parsing', () => {
     });
     expect(parseHistoryCsv('').errors[0]?.message).toBe('the file is empty');
   });
+
+  it('a semicolon- or tab-separated export is named as such, not as seven missing columns', () => {
+    for (const [sep, name] of [
+      [';', 'semicolons'],
+      ['\t', 'tabs'],
+    ] as const) {
+      const text = `${HEADER.replaceAll(',', sep)}\n${['C1', 'I1', '2013-01-02', '2013-02-01', '10,00', 'USD', '', '', ''].join(sep)}\n`;
+      expect(parseHistoryCsv(text).errors).toEqual([
+        {
+          line: 1,
+          column: null,
+          message: `the columns are separated by ${name}; Duely reads comma-separated CSV: save or export the file as "CSV (comma-separated)" and import it again`,
+        },
+      ]);
+    }
+  });
+
+  it('a misspelt column is named next to the missing one', () => {
+    const text = `${HEADER.replace('invoice_id', 'invoce_id')}\nC1,I1,2013-01-02,2013-02-01,10,USD,,,\n`;
+    expect(parseHistoryCsv(text).errors).toEqual([
+      {
+        line: 1,
+        column: 'invoice_id',
+        message: 'missing column(s): invoice_id (columns not known to Duely in the header: invoce_id)',
+      },
+    ]);
+  });
 });
 
 describe('hostile CSV files', () => {
