@@ -11,7 +11,7 @@ import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
 import { isIsoDate } from '../dates';
 import { hasControlChars } from '../email-address';
-import { isKnownCurrency, toMinor } from '../money';
+import { currencyExponent, isKnownCurrency, toMinor } from '../money';
 import {
   columnName,
   DEFAULT_FIELD_LIMIT,
@@ -153,6 +153,23 @@ export function splitPlainCsv(input: string): CsvRecord[] | null {
     records.push({ record, info: { lines: i + 1 } });
   }
   return records;
+}
+
+/** Why `amount` (refused by toMinor) cannot be stored in `currency`, in words the person fixing the file can act on. */
+function amountProblem(amount: string, currency: string): string {
+  const m = /^[+-]?\d+(?:\.(\d+))?$/.exec(amount);
+  if (!m) {
+    const hint = /[\d]/.test(amount)
+      ? ' (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)'
+      : '';
+    return `"${amount}" is not a decimal amount in ${currency}${hint}`;
+  }
+  const places = (m[1] ?? '').replace(/0+$/, '').length;
+  const allowed = currencyExponent(currency);
+  if (places > allowed) {
+    return `"${amount}" has ${places} decimal place${places === 1 ? '' : 's'}; ${currency} amounts have ${allowed ? `at most ${allowed}` : 'none'}`;
+  }
+  return `"${amount}" is too large an amount`;
 }
 
 /** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
@@ -334,8 +351,7 @@ function parseChecked(input: string | Buffer): ParsedHistory {
     const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
     if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
-    if (currencyOk && amountMinor === null)
-      bad('amount', `"${amount}" is not a decimal amount in ${currency}`);
+    if (currencyOk && amountMinor === null) bad('amount', amountProblem(amount, currency));
     if (paidDate !== '') {
       if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
       else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {
