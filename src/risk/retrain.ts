@@ -12,7 +12,7 @@ import { quantile } from './metrics';
 import type { LoadedModel } from './model-store';
 import { predictFor } from './score';
 import { InsufficientHistoryError, type TrainOptions, type TrainResult, trainRiskModel } from './train';
-import { ledgerAsOf, maturityDays } from './training-set';
+import { labelledInvoices, ledgerAsOf, maturityDays } from './training-set';
 
 export interface Challenger {
   /** Fitted on everything known at `now`: what gets deployed if promoted. */
@@ -42,7 +42,13 @@ export function trainChallenger(
   const maturity = maturityDays(known, nowDay);
   const to = nowDay - maturity;
   const from = to - (options.sliceDays ?? 90);
-  const trained = trainRiskModel(known, { ...options, cutoff: now });
+  let trained: TrainResult;
+  try {
+    trained = trainRiskModel(known, { ...options, cutoff: now });
+  } catch (err) {
+    if (!(err instanceof InsufficientHistoryError)) throw err;
+    throw tooLittleToLearn(known, nowDay, maturity, err);
+  }
   let holdout: TrainResult;
   try {
     holdout = trainRiskModel(known, { ...options, cutoff: instantFromDay(from) });
@@ -63,6 +69,26 @@ export function trainChallenger(
     slice: { from: isoFromDay(from), to: isoFromDay(to) },
     now: isoFromDay(nowDay),
   };
+}
+
+/** Why no model can be trained on what was settled before `day`, in the ledger's own terms. */
+function tooLittleToLearn(
+  known: readonly LedgerInvoice[],
+  day: number,
+  maturity: number,
+  err: InsufficientHistoryError,
+): InsufficientHistoryError {
+  const labelled = labelledInvoices(known, day, maturity);
+  const late = labelled.filter((r) => r.paidDate! > r.dueDate).length;
+  if (labelled.length >= 30 && (late === 0 || late === labelled.length)) {
+    return new InsufficientHistoryError(
+      `all ${labelled.length} invoices settled before ${isoFromDay(day)} were paid ${late ? 'late' : 'on time'}: ` +
+        `nothing to learn lateness from (a tenant model needs at least 30, both late and on time). The model in use stays`,
+    );
+  }
+  return new InsufficientHistoryError(
+    `${err.message.replace('before the cutoff', `before ${isoFromDay(day)}`)}. The model in use stays`,
+  );
 }
 
 export type SliceMetrics = Omit<MethodMetrics, 'calibration'>;

@@ -10,6 +10,7 @@ import { retrainTenant } from '../../src/risk/service';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
+import { HEADER } from '../helpers/csv';
 import { createTestServices } from '../helpers/services';
 import { ledgerCsv } from './helpers';
 
@@ -47,5 +48,26 @@ describe('model retrain on a short history', () => {
     expect(text).toMatch(/invoices issued \d{4}-\d{2}-\d{2} … \d{4}-\d{2}-\d{2}/);
     expect(text).toMatch(/The model in use stays$/);
     expect(text).not.toContain('before the cutoff');
+  });
+
+  it('a ledger where every invoice was paid on time says there is no lateness to learn from', async () => {
+    const lines = [HEADER];
+    for (let i = 0; i < 400; i++) {
+      const day = new Date(Date.UTC(2013, 0, 1 + Math.floor(i / 2)));
+      const iso = (d: Date) => d.toISOString().slice(0, 10);
+      const due = new Date(day.getTime() + 30 * 86_400_000);
+      const paid = new Date(due.getTime() - (i % 7) * 86_400_000);
+      lines.push(`C${i % 9},P${i},${iso(day)},${iso(due)},100.00,USD,${iso(paid)},,`);
+    }
+    const t = await importHistoryCsv(s.db, `${lines.join('\n')}\n`, {
+      tenantName: 'Punctual',
+      now: s.clock.now(),
+    });
+    const r = await retrainTenant(s, t.tenant.id);
+    expect(r.trained).toBe(false);
+    expect(formatRetrain('punctual', r)).toBe(
+      'Tenant punctual: no model trained: all 400 invoices settled before 2014-03-01 were paid on time: ' +
+        'nothing to learn lateness from (a tenant model needs at least 30, both late and on time). The model in use stays',
+    );
   });
 });
