@@ -55,19 +55,32 @@ const commands: Record<string, () => Promise<Command>> = {
   },
   probe: async () => {
     const { probeCommand } = await import('./cli-connect');
-    return (a) => (a[0] && !a[0].startsWith('-') ? probeCommand(a[0], a.slice(1)) : probeCommand(undefined, a));
+    return (a) =>
+      a[0] && !a[0].startsWith('-') ? probeCommand(a[0], a.slice(1)) : probeCommand(undefined, a);
   },
 };
 
 /** `duely <provider> connect|probe …` = `duely connect|probe <provider> …` for every registered provider. */
-async function providerCommand(command: string, rest: string[]): Promise<(() => Promise<Command>) | undefined> {
+async function providerCommand(
+  command: string,
+  rest: string[],
+): Promise<(() => Promise<Command>) | undefined> {
   const [sub, ...subRest] = rest;
   if (sub !== 'connect' && sub !== 'probe') return undefined;
   const { isProvider } = await import('../connectors');
   if (!isProvider(command)) return undefined;
   const { connectCommand, probeCommand } = await import('./cli-connect');
-  return async () => () => (sub === 'connect' ? connectCommand(command, subRest) : probeCommand(command, subRest));
+  return async () => () =>
+    sub === 'connect' ? connectCommand(command, subRest) : probeCommand(command, subRest);
 }
+
+/** File-system error codes of a path given on the command line, in words. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EISDIR: 'it is a directory, not a file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -90,6 +103,12 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof ReportedFailure) return err.code;
+    // A path the user typed that cannot be read (no such file, a directory, no permission): say which, no stack.
+    const fsError = err as { code?: unknown; path?: unknown; syscall?: unknown };
+    if (typeof fsError.path === 'string' && typeof fsError.code === 'string' && fsError.code in FILE_ERRORS) {
+      process.stderr.write(`cannot read ${fsError.path}: ${FILE_ERRORS[fsError.code]}\n`);
+      return 1;
+    }
     // The command loaded these modules already (cached imports); classifying an error never loads a command.
     const [{ ConfigError }, { AppError }] = await Promise.all([import('./config'), import('./errors')]);
     if (err instanceof ConfigError || err instanceof AppError) {

@@ -1,4 +1,6 @@
 /** All "now" in Duely comes from a Clock, so backtests, demos and tests can run as of any date. */
+import { isIsoDate } from '../connectors/dates';
+
 export interface Clock {
   now(): Date;
 }
@@ -38,10 +40,15 @@ export class ManualClock implements Clock {
   }
 }
 
-/** "2013-07-01" means the start of that day in UTC; a full ISO instant is taken as is. */
+/**
+ * "2013-07-01" means the start of that day in UTC; a full ISO instant (2013-07-01T12:00:00Z) is taken as is.
+ * Anything else is refused, including a day that does not exist (2019-02-30, which Date would read as March 2)
+ * and text Date would guess at ("1" is 2001-01-01).
+ */
 export function parseClockDate(value: string): Date {
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw new Error(`not a date: ${value}`);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const d = day ? new Date(`${value}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
+  if (!d || Number.isNaN(d.getTime()) || (day && !isIsoDate(value))) throw new Error(`not a date: ${value}`);
   return d;
 }
 

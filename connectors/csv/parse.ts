@@ -11,7 +11,7 @@ import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
 import { isIsoDate } from '../dates';
 import { hasControlChars } from '../email-address';
-import { isKnownCurrency, toMinor } from '../money';
+import { currencyExponent, isKnownCurrency, toMinor } from '../money';
 import {
   columnName,
   DEFAULT_FIELD_LIMIT,
@@ -155,6 +155,23 @@ export function splitPlainCsv(input: string): CsvRecord[] | null {
   return records;
 }
 
+/** Why `amount` (refused by toMinor) cannot be stored in `currency`, in words the person fixing the file can act on. */
+function amountProblem(amount: string, currency: string): string {
+  const m = /^[+-]?\d+(?:\.(\d+))?$/.exec(amount);
+  if (!m) {
+    const hint = /[\d]/.test(amount)
+      ? ' (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)'
+      : '';
+    return `"${amount}" is not a decimal amount in ${currency}${hint}`;
+  }
+  const places = (m[1] ?? '').replace(/0+$/, '').length;
+  const allowed = currencyExponent(currency);
+  if (places > allowed) {
+    return `"${amount}" has ${places} decimal place${places === 1 ? '' : 's'}; ${currency} amounts have ${allowed ? `at most ${allowed}` : 'none'}`;
+  }
+  return `"${amount}" is too large an amount`;
+}
+
 /** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
 const MAX_ERRORS = 200;
 const EMPTY: ParsedHistory = { rows: [], errors: [], warnings: [], warningCount: 0, credits: [] };
@@ -227,11 +244,29 @@ function recordStartLines(text: string): number[] {
   return starts;
 }
 
+/**
+ * A European Excel "CSV" is separated by semicolons (its amounts then have decimal commas), other exports by tabs:
+ * the header holds no comma but one of those. Said first, since every later message would be a symptom of it.
+ */
+function otherSeparator(text: string): CsvIssue | null {
+  const header = headerNames(text);
+  if (header.length !== 1) return null;
+  const sep = header[0]!.includes(';') ? 'semicolons' : header[0]!.includes('\t') ? 'tabs' : null;
+  if (!sep) return null;
+  return {
+    line: 1,
+    column: null,
+    message: `the columns are separated by ${sep}; Duely reads comma-separated CSV: save or export the file as "CSV (comma-separated)" and import it again`,
+  };
+}
+
 function parseChecked(input: string | Buffer): ParsedHistory {
   const errors: CsvIssue[] = [];
   const decoded = decodeCsv(input);
   if ('problem' in decoded) return { ...EMPTY, errors: [decoded.problem] };
   const { text } = decoded;
+  const separator = otherSeparator(text);
+  if (separator) return { ...EMPTY, errors: [separator] };
   let records: CsvRecord[] | null = splitPlainCsv(text);
   try {
     if (!records) {
@@ -260,10 +295,14 @@ function parseChecked(input: string | Buffer): ParsedHistory {
   });
   const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
   if (missing.length > 0) {
-    return {
-      ...EMPTY,
-      errors: [{ line: 1, column: missing[0]!, message: `missing column(s): ${missing.join(', ')}` }],
-    };
+    const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+    const unknown = names.filter((n) => n !== '' && !known.has(n));
+    const message =
+      `missing column(s): ${missing.join(', ')}` +
+      (unknown.length
+        ? ` (columns not known to Duely in the header: ${unknown.slice(0, 10).join(', ')})`
+        : '');
+    return { ...EMPTY, errors: [{ line: 1, column: missing[0]!, message }] };
   }
   const col = (rec: string[], name: string): string => {
     const i = index.get(name);
@@ -312,8 +351,7 @@ function parseChecked(input: string | Buffer): ParsedHistory {
     const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
     if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
-    if (currencyOk && amountMinor === null)
-      bad('amount', `"${amount}" is not a decimal amount in ${currency}`);
+    if (currencyOk && amountMinor === null) bad('amount', amountProblem(amount, currency));
     if (paidDate !== '') {
       if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
       else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {

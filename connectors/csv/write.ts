@@ -7,7 +7,18 @@
  */
 
 /** Characters a spreadsheet reads as the start of a formula (with their full-width forms, which some accept). */
-const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
+export const FORMULA_START: ReadonlySet<string> = new Set([
+  '=',
+  '+',
+  '-',
+  '@',
+  '\t',
+  '\r',
+  '\uFF1D',
+  '\uFF0B',
+  '\uFF0D',
+  '\uFF20',
+]);
 
 export type CsvValue = string | number | boolean | null | undefined;
 

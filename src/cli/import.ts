@@ -1,17 +1,16 @@
 /** `duely import FILE.csv`: import a canonical invoice-history CSV. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findTenant } from '../db/queries/tenants';
 import { ledgerChanged } from '../jobs/workflow';
 import { createServices, type Services } from '../services';
 import { CsvImportError } from '../sync/csv-import';
-import { configFor, parse, ReportedFailure, UsageError } from './common';
+import { configFor, parse, ReportedFailure, readInput, UsageError } from './common';
 
 export async function run(args: string[]) {
   const { values, positionals } = parse(args, { tenant: { type: 'string' } });
   const file = positionals[0];
   if (!file) throw new UsageError('import needs a file: duely import FILE.csv [--tenant NAME]');
-  const content = readFileSync(file);
+  const content = readInput(file);
   const config = configFor(values);
   const services = await createServices(config);
   try {
@@ -46,7 +45,8 @@ async function importFile(services: Services, file: string, content: Buffer, ten
   });
   process.stdout.write(
     `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +
-      `${result.invoices.inserted} new, ${result.invoices.updated} updated, ${result.invoices.open} open, ` +
+      `${result.invoices.inserted} new, ${result.invoices.updated} updated, ` +
+      `${result.invoices.unchanged ? `${result.invoices.unchanged} unchanged, ` : ''}${result.invoices.open} open, ` +
       `${result.invoices.paid} paid (${result.payments.reversed} payments reversed)` +
       `${result.creditNotes ? `; ${result.creditNotes} credit notes` : ''}.\n`,
   );

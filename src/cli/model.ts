@@ -1,9 +1,8 @@
 /** `duely model train|evaluate|retrain`. */
-import { parseClockDate } from '../clock';
 import { getTenant } from '../db/queries/tenants';
 import { evaluateCommand, formatRetrain, trainModelCommand } from '../risk/cli-commands';
 import { createServices } from '../services';
-import { configFor, parse, UsageError } from './common';
+import { configFor, countFlag, dateFlag, parse, UsageError } from './common';
 
 export async function run(args: string[]) {
   const [sub, ...rest] = args;
@@ -42,12 +41,12 @@ Written to ${values.out ?? 'models/default'}
     process.stdout.write(
       `${await evaluateCommand({
         history: values.history,
-        cutoff: values.cutoff ? parseClockDate(values.cutoff) : undefined,
-        from: values.from ? parseClockDate(values.from) : undefined,
-        everyWeeks: values.every ? Math.max(1, Number(values.every)) : undefined,
+        cutoff: values.cutoff !== undefined ? dateFlag('cutoff', values.cutoff) : undefined,
+        from: values.from !== undefined ? dateFlag('from', values.from) : undefined,
+        everyWeeks: values.every !== undefined ? countFlag('every', values.every, 1) : undefined,
         modelDir: values.model,
         json: values.json ?? false,
-        bootstrap: values.bootstrap ? Number(values.bootstrap) : undefined,
+        bootstrap: values.bootstrap !== undefined ? countFlag('bootstrap', values.bootstrap, 0) : undefined,
       })}
 `,
     );

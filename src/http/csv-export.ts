@@ -1,9 +1,11 @@
 /**
  * CSV exports of the lists (RFC 4180: CRLF, quotes doubled), safe to open in a spreadsheet: a text cell that starts
- * with = + - @ tab or CR gets a leading single quote, so a customer named "=HYPERLINK(…)" stays text (OWASP "CSV
- * injection"). Number cells are written as numbers and never prefixed, so -12.50 stays a number.
+ * with = + - @ tab or CR, or a full-width = + - @ (the CLI writer's set, connectors/csv/write.ts), gets a leading
+ * single quote, so a customer named "=HYPERLINK(…)" stays text (OWASP "CSV injection"). Number cells are written as
+ * numbers and never prefixed, so -12.50 stays a number.
  */
 import type { FastifyReply } from 'fastify';
+import { FORMULA_START } from '../../connectors/csv/write';
 
 export interface CsvColumn<T> {
   header: string;
@@ -12,12 +14,11 @@ export interface CsvColumn<T> {
   value: (row: T) => string | number | boolean | null | undefined;
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
 /** One text cell, guarded against formula injection and quoted when needed. */
 export function textCell(value: string): string {
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  const safe = FORMULA_START.has(value.charAt(0)) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) || safe !== safe.trim() ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

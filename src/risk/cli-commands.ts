@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseHistoryCsv } from '../../connectors/csv/parse';
 import { toCsv } from '../../connectors/csv/write';
+import { isoDay } from '../clock';
 import { invoiceAndCustomerExternalIds } from '../db/queries/risk';
 import { AppError } from '../errors';
 import { customerRisk } from './customer-risk';
@@ -24,6 +25,7 @@ import {
   type RetrainResult,
   tenantSensitivity,
 } from './service';
+import { InsufficientHistoryError } from './train';
 
 /** The shipped model learns from two ledger shapes: a demo-style one (one 30-day term) and a real SAP export. */
 export const DEFAULT_TRAINING_CSVS = [
@@ -34,7 +36,14 @@ export const DEFAULT_TRAINING_CSVS = [
 export const DEFAULT_MODEL_CREATED_AT = '2026-11-27T00:00:00Z';
 
 function readHistory(file: string) {
-  const buffer = readFileSync(file);
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(file);
+  } catch (err) {
+    // Named in the error, so the CLI says which file it could not read (EISDIR carries no path of its own).
+    if (err && typeof err === 'object' && !('path' in err)) Object.assign(err, { path: file });
+    throw err;
+  }
   const { rows, errors } = parseHistoryCsv(buffer);
   if (errors.length > 0) {
     const e = errors[0]!;
@@ -72,22 +81,60 @@ export async function evaluateCommand(opts: {
   json: boolean;
   bootstrap?: number;
 }): Promise<string> {
+  const rows = readHistory(opts.history);
+  if (rows.length === 0) throw new AppError('invalid_csv', `${opts.history}: no invoices to evaluate`, 422);
   if (!opts.cutoff) {
     const replay = await weeklyReplay({
-      rows: readHistory(opts.history),
+      rows,
       from: opts.from,
       retrainEveryWeeks: opts.everyWeeks,
       bootstrap: opts.bootstrap ?? 1000,
       model: opts.modelDir ? await loadModel(opts.modelDir) : undefined,
     });
+    if (replay.evaluated === 0) {
+      throw nothingScored(
+        `issued from ${replay.from} to ${replay.to}`,
+        replay.excludedStillOpen,
+        ledgerSpan(rows),
+      );
+    }
     return opts.json ? JSON.stringify(replay, null, 2) : formatReplay(replay);
   }
-  const report = evaluateBacktest({
-    rows: readHistory(opts.history),
-    cutoff: opts.cutoff,
-    bootstrap: opts.bootstrap ?? 1000,
-  });
+  let report: ReturnType<typeof evaluateBacktest>;
+  try {
+    report = evaluateBacktest({ rows, cutoff: opts.cutoff, bootstrap: opts.bootstrap ?? 1000 });
+  } catch (err) {
+    if (!(err instanceof InsufficientHistoryError)) throw err;
+    throw new AppError(
+      'insufficient_history',
+      `cannot train on what was known before ${isoDay(opts.cutoff)}: ${err.message} (${ledgerSpan(rows)}); choose a later --cutoff`,
+      422,
+    );
+  }
+  if (report.evaluated === 0) {
+    throw nothingScored(`issued on or after ${report.cutoff}`, report.excludedStillOpen, ledgerSpan(rows));
+  }
   return opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report);
+}
+
+/** "invoices issued 2019-01-01 … 2019-08-31": what the file spans, for messages. */
+function ledgerSpan(rows: readonly { invoiceDate: string }[]): string {
+  let first = rows[0]!.invoiceDate;
+  let last = first;
+  for (const r of rows) {
+    if (r.invoiceDate < first) first = r.invoiceDate;
+    if (r.invoiceDate > last) last = r.invoiceDate;
+  }
+  return `the file's invoices are issued ${first} … ${last}`;
+}
+
+function nothingScored(window: string, stillOpen: number, span: string): AppError {
+  return new AppError(
+    'nothing_to_evaluate',
+    `nothing to evaluate: no invoice ${window} has a known outcome` +
+      `${stillOpen ? ` (${stillOpen} still open at the end of the data)` : ''}; ${span}`,
+    422,
+  );
 }
 
 export const PREDICTION_COLUMNS = [
@@ -183,7 +230,7 @@ export function formatRetrain(tenant: string, r: RetrainResult): string {
     ];
     for (const [k, label, d] of rows) {
       lines.push(
-        `${label.padEnd(22)}${cols.map(([, v]) => (v ? v[k].value.toFixed(d) : '—').padEnd(12)).join('')}`,
+        `${label.padEnd(22)}${cols.map(([, v]) => (v ? (Number.isFinite(v[k].value) ? v[k].value.toFixed(d) : 'n/a') : '—').padEnd(12)).join('')}`,
       );
     }
   }

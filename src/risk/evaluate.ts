@@ -28,6 +28,32 @@ export interface Estimate {
   hi: number;
 }
 
+/** "0.812 [0.790, 0.833]", or "n/a" for a figure the scored invoices cannot give (AUC with one class only). */
+export function estimateCell(e: Estimate, digits: number): string {
+  if (!Number.isFinite(e.value)) return 'n/a';
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(digits) : '?');
+  return `${e.value.toFixed(digits)} [${f(e.lo)}, ${f(e.hi)}]`;
+}
+
+/** Fewer scored invoices than this: the figures are printed with a warning that they mean little. */
+export const FEW_SCORED = 30;
+
+/** Plain-words caveats under a model-vs-heuristic table: too few invoices, an AUC that cannot be computed. */
+export function tableCaveats(evaluated: number, lateShare: number): string[] {
+  const out: string[] = [];
+  if (evaluated < FEW_SCORED) {
+    out.push(
+      `Warning: only ${evaluated} invoice${evaluated === 1 ? '' : 's'} scored; too few for these figures to mean much (at least ${FEW_SCORED} are needed).`,
+    );
+  }
+  if (lateShare === 0 || lateShare === 1) {
+    out.push(
+      `AUC needs both late and on-time invoices; every scored invoice was ${lateShare === 1 ? 'late' : 'paid on time'}.`,
+    );
+  }
+  return out;
+}
+
 export interface MethodMetrics {
   auc: Estimate;
   brier: Estimate;
@@ -228,8 +254,7 @@ const METRIC_ROWS: [Exclude<keyof MethodMetrics, 'calibration'>, string, number]
 ];
 
 export function formatBacktest(r: BacktestReport): string {
-  const cell = (e: Estimate, digits: number) =>
-    `${e.value.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}]`;
+  const cell = estimateCell;
   const lines = [
     `Backtest: trained on what was known before ${r.cutoff}; ${r.evaluated} later invoices scored as of their issue day`,
     `(${r.excludedStillOpen} still open at the end of the data excluded; late share ${(r.lateShare * 100).toFixed(1)}%; 95% bootstrap CIs, ${r.bootstrap} resamples)`,
@@ -239,6 +264,8 @@ export function formatBacktest(r: BacktestReport): string {
   for (const [k, label, digits] of METRIC_ROWS) {
     lines.push(`${label.padEnd(22)}${cell(r.model[k], digits).padEnd(28)}${cell(r.heuristic[k], digits)}`);
   }
+  const caveats = tableCaveats(r.evaluated, r.lateShare);
+  if (caveats.length) lines.push('', ...caveats);
   lines.push('', 'Calibration of the model by decile (mean predicted vs observed late share):');
   for (const b of r.model.calibration) {
     lines.push(

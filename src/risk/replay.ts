@@ -4,12 +4,20 @@
  * heuristic (customer late rate and median days to pay) is scored on the same invoices, with the same history.
  * Weeks where the ledger is too thin to train fall back to the heuristic, as the product does.
  */
-import { issueDayQueries, type MethodMetrics, modelPredict, type Outcomes, scoreMethod } from './evaluate';
+import {
+  estimateCell,
+  issueDayQueries,
+  type MethodMetrics,
+  modelPredict,
+  type Outcomes,
+  scoreMethod,
+  tableCaveats,
+} from './evaluate';
 import { buildLedgerIndex, type FeatureQuery, featureMatrix } from './features';
 import { heuristicPredict } from './heuristic';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
-import { type LoadedModel, ledgerSnapshotDay } from './model-store';
 import { quantile } from './metrics';
+import { type LoadedModel, ledgerSnapshotDay } from './model-store';
 import type { RawPredictions, RiskModel } from './risk-model';
 import { runModel } from './run-model';
 import { InsufficientHistoryError, type TrainOptions, trainRiskModel } from './train';
@@ -151,8 +159,7 @@ const ROWS: [Exclude<keyof MethodMetrics, 'calibration'>, string, number][] = [
 ];
 
 export function formatReplay(r: ReplayReport): string {
-  const cell = (e: MethodMetrics['auc'], digits: number) =>
-    `${e.value.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}]`;
+  const cell = estimateCell;
   const lines = [
     `Weekly replay ${r.from} … ${r.to}: ${r.weeks} weeks, ${r.fixedModel ? `model ${r.fixedModel}, not retrained` : `${r.retrains} retrainings`}, ${r.evaluated} invoices scored as of their issue day`,
     `(${r.excludedStillOpen} still open at the end excluded; late share ${(r.lateShare * 100).toFixed(1)}%; ${r.fallbackWeeks} week(s) on the heuristic for lack of history; 95% bootstrap CIs, ${r.bootstrap} resamples)`,
@@ -162,6 +169,8 @@ export function formatReplay(r: ReplayReport): string {
   for (const [k, label, digits] of ROWS) {
     lines.push(`${label.padEnd(22)}${cell(r.model[k], digits).padEnd(28)}${cell(r.heuristic[k], digits)}`);
   }
+  const caveats = tableCaveats(r.evaluated, r.lateShare);
+  if (caveats.length) lines.push('', ...caveats);
   lines.push('', r.note);
   return lines.join('\n');
 }

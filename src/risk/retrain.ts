@@ -7,12 +7,12 @@
 import { type Estimate, issueDayQueries, type MethodMetrics, modelPredict, scoreMethod } from './evaluate';
 import { buildLedgerIndex, featureMatrix } from './features';
 import { heuristicPredict } from './heuristic';
-import { quantile } from './metrics';
 import { dayOfInstant, instantFromDay, isoFromDay, type LedgerInvoice } from './ledger';
+import { quantile } from './metrics';
 import type { LoadedModel } from './model-store';
 import { predictFor } from './score';
-import { type TrainOptions, type TrainResult, trainRiskModel } from './train';
-import { ledgerAsOf, maturityDays } from './training-set';
+import { InsufficientHistoryError, type TrainOptions, type TrainResult, trainRiskModel } from './train';
+import { labelledInvoices, ledgerAsOf, maturityDays } from './training-set';
 
 export interface Challenger {
   /** Fitted on everything known at `now`: what gets deployed if promoted. */
@@ -39,14 +39,56 @@ export function trainChallenger(
 ): Challenger {
   const nowDay = dayOfInstant(now);
   const known = ledgerAsOf(rows, nowDay);
-  const to = nowDay - maturityDays(known, nowDay);
+  const maturity = maturityDays(known, nowDay);
+  const to = nowDay - maturity;
   const from = to - (options.sliceDays ?? 90);
+  let trained: TrainResult;
+  try {
+    trained = trainRiskModel(known, { ...options, cutoff: now });
+  } catch (err) {
+    if (!(err instanceof InsufficientHistoryError)) throw err;
+    throw tooLittleToLearn(known, nowDay, maturity, err);
+  }
+  let holdout: TrainResult;
+  try {
+    holdout = trainRiskModel(known, { ...options, cutoff: instantFromDay(from) });
+  } catch (err) {
+    if (!(err instanceof InsufficientHistoryError)) throw err;
+    // The ledger may hold hundreds of settled invoices and still too few before the slice: say that, in the
+    // slice's own dates, rather than a bare "have 0" about "the cutoff".
+    throw new InsufficientHistoryError(
+      `the history is too short to judge a tenant model: a challenger is compared on the invoices issued ` +
+        `${isoFromDay(from)} … ${isoFromDay(to)} (ending ${maturity} days before ${isoFromDay(nowDay)}, so that ` +
+        `their payments are known), scored by a version trained only on what was known before ${isoFromDay(from)}: ` +
+        `${err.message.replace('before the cutoff', `before ${isoFromDay(from)}`)}. The model in use stays`,
+    );
+  }
   return {
-    trained: trainRiskModel(known, { ...options, cutoff: now }),
-    holdout: trainRiskModel(known, { ...options, cutoff: instantFromDay(from) }),
+    trained,
+    holdout,
     slice: { from: isoFromDay(from), to: isoFromDay(to) },
     now: isoFromDay(nowDay),
   };
+}
+
+/** Why no model can be trained on what was settled before `day`, in the ledger's own terms. */
+function tooLittleToLearn(
+  known: readonly LedgerInvoice[],
+  day: number,
+  maturity: number,
+  err: InsufficientHistoryError,
+): InsufficientHistoryError {
+  const labelled = labelledInvoices(known, day, maturity);
+  const late = labelled.filter((r) => r.paidDate! > r.dueDate).length;
+  if (labelled.length >= 30 && (late === 0 || late === labelled.length)) {
+    return new InsufficientHistoryError(
+      `all ${labelled.length} invoices settled before ${isoFromDay(day)} were paid ${late ? 'late' : 'on time'}: ` +
+        `nothing to learn lateness from (a tenant model needs at least 30, both late and on time). The model in use stays`,
+    );
+  }
+  return new InsufficientHistoryError(
+    `${err.message.replace('before the cutoff', `before ${isoFromDay(day)}`)}. The model in use stays`,
+  );
 }
 
 export type SliceMetrics = Omit<MethodMetrics, 'calibration'>;

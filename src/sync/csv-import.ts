@@ -33,7 +33,8 @@ export interface ImportResult {
   sha256: string;
   rows: number;
   customers: number;
-  invoices: { inserted: number; updated: number; open: number; paid: number };
+  /** `updated`: invoices the file changed; `unchanged`: invoices already exactly as the file has them. */
+  invoices: { inserted: number; updated: number; unchanged: number; open: number; paid: number };
   /** The file's latest date and its open invoices' total per currency (csv-summary.ts). */
   asOf: CsvLedgerSummary['asOf'];
   openBalance: CsvLedgerSummary['openBalance'];
@@ -135,7 +136,7 @@ async function writeImport(
     const fresh = await isEmptyCsvTenant(tx, tenant.id);
     await stageCsvRows(tx, rows);
     const customerCount = await upsertCsvCustomers(tx, tenant.id, fresh);
-    const { inserted, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now, {
+    const { inserted, updated, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now, {
       fresh,
       wantIds: opts.afterWrite !== undefined,
     });
@@ -149,7 +150,13 @@ async function writeImport(
       sha256,
       rows: rows.length,
       customers: customerCount,
-      invoices: { inserted, updated: rows.length - inserted, open, paid: rows.length - open },
+      invoices: {
+        inserted,
+        updated,
+        unchanged: rows.length - inserted - updated,
+        open,
+        paid: rows.length - open,
+      },
       ...csvLedgerSummary(rows, parsed.credits),
       payments: paymentStats,
       creditNotes,
@@ -163,7 +170,8 @@ async function writeImport(
         rows: result.rows,
         customers: result.customers,
         invoicesInserted: inserted,
-        invoicesUpdated: result.invoices.updated,
+        invoicesUpdated: updated,
+        invoicesUnchanged: result.invoices.unchanged,
         paymentsUpserted: paymentStats.upserted,
         paymentsReversed: paymentStats.reversed,
         creditNotes,

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { findTenant } from '../../src/db/queries/tenants';
 import type { Services } from '../../src/services';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 let s: Services;
 let app: FastifyInstance;
@@ -141,6 +141,27 @@ describe('API', () => {
     expect(r.json().rows).toBe(1);
     const runs = (await app.inject({ url: '/api/v1/tenants/multi/sync-runs', headers: auth() })).json();
     expect(runs.items[0].source.fileName).toBe('ledger.csv');
+  });
+
+  it('refuses a file over the upload limit with the limit and what to do, raw or multipart', async () => {
+    const big = `${csv(rows)}${'x'.repeat(51 * 1024 * 1024)}`;
+    const raw = await upload('toobig', big);
+    const boundary = '----duely';
+    const form = await app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/toobig/imports',
+      headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n${big}\r\n--${boundary}--\r\n`,
+    });
+    for (const r of [raw, form]) {
+      expect(r.statusCode).toBe(413);
+      expect(r.json().error).toEqual({
+        code: 'file_too_large',
+        message:
+          'The file was not imported: it is larger than 50 MB. Split it by invoice date (one file per year, say) and import the parts one after the other, or use `duely import` on the server.',
+      });
+    }
+    expect(await findTenant(s.db, 'toobig')).toBeNull();
   });
 
   it('keeps a tenant token inside its tenant', async () => {

@@ -74,6 +74,63 @@ describe('canonical CSV parsing', () => {
     });
     expect(parseHistoryCsv('').errors[0]?.message).toBe('the file is empty');
   });
+
+  it('a semicolon- or tab-separated export is named as such, not as seven missing columns', () => {
+    for (const [sep, name] of [
+      [';', 'semicolons'],
+      ['\t', 'tabs'],
+    ] as const) {
+      const text = `${HEADER.replaceAll(',', sep)}\n${['C1', 'I1', '2013-01-02', '2013-02-01', '10,00', 'USD', '', '', ''].join(sep)}\n`;
+      expect(parseHistoryCsv(text).errors).toEqual([
+        {
+          line: 1,
+          column: null,
+          message: `the columns are separated by ${name}; Duely reads comma-separated CSV: save or export the file as "CSV (comma-separated)" and import it again`,
+        },
+      ]);
+    }
+  });
+
+  it('an amount that is a number but not storable says why: too many decimals, too large, or a thousands separator', () => {
+    const row = (id: string, amount: string, currency = 'USD') => [
+      'C1',
+      id,
+      '2013-01-02',
+      '2013-02-01',
+      amount,
+      currency,
+      '',
+      '',
+      '',
+    ];
+    const r = parseHistoryCsv(
+      csv([
+        row('I1', '12.345'),
+        row('I2', '1.5', 'JPY'),
+        row('I3', '99999999999999.99'),
+        row('I4', '"1,234.56"'),
+        row('I5', '12.3400'),
+      ]),
+    );
+    expect(r.errors.map((e) => e.message)).toEqual([
+      '"12.345" has 3 decimal places; USD amounts have at most 2',
+      '"1.5" has 1 decimal place; JPY amounts have none',
+      '"99999999999999.99" is too large an amount',
+      '"1,234.56" is not a decimal amount in USD (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)',
+    ]);
+    expect(r.rows.map((x) => x.amountMinor)).toEqual([1234]);
+  });
+
+  it('a misspelt column is named next to the missing one', () => {
+    const text = `${HEADER.replace('invoice_id', 'invoce_id')}\nC1,I1,2013-01-02,2013-02-01,10,USD,,,\n`;
+    expect(parseHistoryCsv(text).errors).toEqual([
+      {
+        line: 1,
+        column: 'invoice_id',
+        message: 'missing column(s): invoice_id (columns not known to Duely in the header: invoce_id)',
+      },
+    ]);
+  });
 });
 
 describe('hostile CSV files', () => {

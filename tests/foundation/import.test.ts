@@ -1,6 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customers, invoices, paymentAllocations, payments, syncRuns, tenants } from '../../src/db/schema';
+import {
+  creditMemos,
+  customers,
+  invoices,
+  paymentAllocations,
+  payments,
+  syncRuns,
+  tenants,
+} from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { CsvImportError, importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
@@ -63,12 +71,23 @@ describe('CSV import', () => {
     newer[1]![6] = '2013-03-20'; // A2 paid
     newer.push(['BETA', 'B2', '2013-04-01', '2013-05-01', '10', 'USD', '', 'print', 'DE']);
     const r = await importHistoryCsv(s.db, csv(newer), { tenantName: 'Acme Books', now });
-    expect(r.invoices).toMatchObject({ inserted: 1, updated: 3, paid: 2, open: 2 });
+    // Only A2 changed; A1 and B1 are as they were.
+    expect(r.invoices).toMatchObject({ inserted: 1, updated: 1, unchanged: 2, paid: 2, open: 2 });
     const t = r.tenant.id;
     expect(await invoice(t, 'A2')).toMatchObject({ status: 'paid', balanceMinor: 0 });
 
-    // The same file again changes nothing: no duplicate payments or allocations.
-    await importHistoryCsv(s.db, csv(newer), { tenantName: 'Acme Books', now });
+    // The same file again changes nothing: no invoice reported as updated or handed on to be re-scored, no
+    // duplicate payments or allocations.
+    let changed: string[] | undefined;
+    const again = await importHistoryCsv(s.db, csv(newer), {
+      tenantName: 'Acme Books',
+      now,
+      afterWrite: async (_tx, _r, ids) => {
+        changed = ids;
+      },
+    });
+    expect(again.invoices).toMatchObject({ inserted: 0, updated: 0, unchanged: 4 });
+    expect(changed).toEqual([]);
     const [counts] = await s.db
       .select({
         payments: sql<number>`(select count(*) from payments where tenant_id = ${t})`.mapWith(Number),
@@ -122,6 +141,24 @@ describe('CSV import', () => {
     ).catch((e) => e);
     expect(err.message).toBe('boom');
     expect(await s.db.select().from(tenants).where(eq(tenants.slug, 'delta'))).toHaveLength(0);
+  });
+
+  it('imports the credit note of a customer the file has no invoice for, as its warning says', async () => {
+    const rows = [
+      ['EPS', 'E1', '2013-01-02', '2013-02-01', '100.00', 'USD', '', '', ''],
+      ['ZETA', 'CN-Z', '2013-01-05', '2013-01-05', '-40.00', 'USD', '', '', ''],
+    ];
+    const r = await importHistoryCsv(s.db, csv(rows), { tenantName: 'Epsilon', now });
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      'amount -40.00 is negative: imported as a credit note, not as an invoice',
+    ]);
+    expect(r.creditNotes).toBe(1);
+    const notes = await s.db
+      .select()
+      .from(creditMemos)
+      .where(and(eq(creditMemos.tenantId, r.tenant.id), eq(creditMemos.externalId, 'csv-credit:CN-Z')));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ totalMinor: 4000, remainingMinor: 4000 });
   });
 
   it('keeps tenants apart: the same invoice id in two tenants is two invoices', async () => {

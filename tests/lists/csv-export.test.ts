@@ -3,7 +3,8 @@ import { type CsvColumn, textCell, toCsv } from '../../src/http/csv-export';
 
 describe('CSV export', () => {
   it('prefixes text cells that a spreadsheet would run as a formula, and only those', () => {
-    for (const start of ['=', '+', '-', '@', '\t', '\r']) {
+    // The full-width forms too, as the CLI's CSV writer (connectors/csv/write.ts) already neutralises them.
+    for (const start of ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']) {
       expect(textCell(`${start}1+1`).replace(/^"/, '').startsWith(`'${start}`)).toBe(true);
     }
     expect(textCell('Acme')).toBe('Acme');

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonInWords, validationInWords, versionToDescribe } from '../../src/web/lib/model-figures';
+import {
+  comparisonInWords,
+  modelInUseInWords,
+  validationInWords,
+  versionToDescribe,
+} from '../../src/web/lib/model-figures';
 
 const e = (value: number) => ({ value, lo: value, hi: value });
 const figures = (auc: number, mae: number, w3: number, cov: number) => ({
@@ -66,5 +71,24 @@ describe('the model in use’s validation in plain words (Settings)', () => {
     expect(versionToDescribe(versions)?.version).toBe('b');
     expect(versionToDescribe(versions.filter((v) => v.status !== 'active'))?.version).toBe('c');
     expect(versionToDescribe([])).toBeNull();
+  });
+});
+
+describe('the model in use, in plain words (Settings)', () => {
+  const shippedValidation = { invoices: 1066, auc: 0.831, brier: 0.166, intervalCoverage: 0.822 };
+
+  it('a tenant on the rule of thumb is told so, never the shipped model’s figures as "your invoices"', () => {
+    const text = modelInUseInWords({ scoring: 'heuristic', validation: shippedValidation }, true);
+    expect(text).toBe(
+      "The customer-history rule of thumb (each customer's own late rate and days to pay): no trained model beat it on your most recent paid invoices (the check is below the model it was compared with).",
+    );
+    expect(text).not.toContain('1066');
+  });
+
+  it('a trained model keeps its validation sentence', () => {
+    expect(modelInUseInWords({ scoring: 'model', validation: shippedValidation }, false)).toBe(
+      validationInWords(shippedValidation, true),
+    );
+    expect(modelInUseInWords({ validation: null }, false)).toBeNull();
   });
 });

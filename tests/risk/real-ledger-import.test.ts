@@ -92,12 +92,12 @@ describe('importing a real export', () => {
       .from(creditMemos)
       .where(and(eq(creditMemos.tenantId, r.tenant.id), eq(creditMemos.externalId, 'csv-credit:9004')));
     expect(memo).toMatchObject({ totalMinor: 12000, remainingMinor: 12000, currency: 'CAD' });
-    // A re-import of the same export is idempotent.
+    // A re-import of the same export is idempotent: nothing new, nothing changed.
     const again = await importHistoryCsv(s.db, csv(exportRows), {
       tenantName: 'Food Distribution',
       now: new Date('2019-09-02T00:00:00Z'),
     });
-    expect(again.invoices).toMatchObject({ inserted: 0, updated: 5 });
+    expect(again.invoices).toMatchObject({ inserted: 0, updated: 0, unchanged: 5 });
     expect(await s.db.select().from(creditMemos).where(eq(creditMemos.tenantId, r.tenant.id))).toHaveLength(
       1,
     );

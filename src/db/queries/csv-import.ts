@@ -103,16 +103,17 @@ export async function upsertCsvCustomers(tx: Tx, tenantId: string, fresh = false
 }
 
 /**
- * Inserts or updates every staged invoice; `changedIds` (every invoice of the file) is only read back when
- * `wantIds`. A `fresh` tenant (isEmptyCsvTenant) gets plain inserts: no conflict to handle, and no RETURNING of
- * every row to tell inserts from updates.
+ * Inserts or updates every staged invoice; `changedIds` (the invoices inserted or changed) is only read back when
+ * `wantIds`. A row the file leaves as it was is not touched, so re-importing the same export reports nothing
+ * updated and hands nothing on to be re-scored. A `fresh` tenant (isEmptyCsvTenant) gets plain inserts: no
+ * conflict to handle, and no RETURNING of every row to tell inserts from updates.
  */
 export async function upsertCsvInvoices(
   tx: Tx,
   tenantId: string,
   now: Date,
   opts: { fresh?: boolean; wantIds?: boolean } = {},
-): Promise<{ inserted: number; changedIds: string[] }> {
+): Promise<{ inserted: number; updated: number; changedIds: string[] }> {
   // Every staged invoice as an invoices row; a fresh tenant inserts it as is, a re-import upserts it.
   const insertStaged = sql`
     insert into invoices (tenant_id, customer_id, external_id, number, issue_date, due_date, currency, total_minor,
@@ -132,7 +133,7 @@ export async function upsertCsvInvoices(
           await tx.execute(sql`select id from invoices where tenant_id = ${tenantId}::uuid`),
         ).map((r) => r.id)
       : [];
-    return { inserted: Number(n), changedIds };
+    return { inserted: Number(n), updated: 0, changedIds };
   }
   // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query.
   const rows = rowsOf<{ id: string; inserted: boolean }>(
@@ -144,9 +145,16 @@ export async function upsertCsvInvoices(
       status = excluded.status, paid_date = excluded.paid_date,
       delivery = coalesce(excluded.delivery, invoices.delivery),
       source_updated_at = excluded.source_updated_at, updated_at = now()
+    where (invoices.customer_id, invoices.issue_date, invoices.due_date, invoices.currency, invoices.total_minor,
+           invoices.balance_minor, invoices.status, invoices.paid_date, invoices.delivery)
+          is distinct from
+          (excluded.customer_id, excluded.issue_date, excluded.due_date, excluded.currency, excluded.total_minor,
+           excluded.balance_minor, excluded.status, excluded.paid_date,
+           coalesce(excluded.delivery, invoices.delivery))
     returning id, (xmax = 0) as inserted`),
   );
-  return { inserted: rows.filter((r) => r.inserted).length, changedIds: rows.map((r) => r.id) };
+  const inserted = rows.filter((r) => r.inserted).length;
+  return { inserted, updated: rows.length - inserted, changedIds: rows.map((r) => r.id) };
 }
 
 const PAID_PREFIX = 'csv-paid:';
@@ -211,7 +219,7 @@ export async function settleCsvPaidInvoices(
   return { upserted: paid.n ?? 0, reversed: reversed.n ?? 0 };
 }
 
-/** Negative amounts of the export: credit memos of customers the file also invoices (others are skipped). */
+/** Negative amounts of the export: credit memos, their customer created when the ledger has no invoice of it yet. */
 export async function upsertCsvCreditNotes(
   tx: Tx,
   tenantId: string,
@@ -228,6 +236,13 @@ export async function upsertCsvCreditNotes(
     total_minor: r.amountMinor,
     remaining_minor: r.paidDate ? 0 : r.amountMinor,
   }));
+  const rows = sql`jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(customer_id text, external_id text,
+    date date, currency text, total_minor bigint, remaining_minor bigint)`;
+  // A customer who only has credit notes in this file (an invoice in an earlier export, or none at all).
+  await tx.execute(sql`
+    insert into customers (tenant_id, external_id, name, first_seen)
+    select ${tenantId}::uuid, r.customer_id, r.customer_id, min(r.date) from ${rows} group by r.customer_id
+    on conflict (tenant_id, external_id) do nothing`);
   const r = await count(
     tx,
     sql`
@@ -236,8 +251,7 @@ export async function upsertCsvCreditNotes(
                                 status, source_updated_at)
       select ${tenantId}::uuid, c.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, 'active',
              ${now.toISOString()}::timestamptz
-      from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(customer_id text, external_id text, date date,
-        currency text, total_minor bigint, remaining_minor bigint)
+      from ${rows}
       join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = r.customer_id
       on conflict (tenant_id, external_id) do update set
         customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ImportResult } from '../../sync/csv-import';
 import type { syncRuns } from '../../db/schema';
 import { syncRunKinds } from '../../db/schema/tenants';
+import type { ImportResult } from '../../sync/csv-import';
 import { covers, errorResponses, instant, tenantParams, uuid } from './common';
 
 /** A line of a CSV accepted with a remark, or refused (422 details). */
@@ -18,6 +18,7 @@ export const importResult = covers<ImportResult>()(
     invoices: z.object({
       inserted: z.number().int(),
       updated: z.number().int(),
+      unchanged: z.number().int(),
       open: z.number().int(),
       paid: z.number().int(),
     }),

@@ -129,6 +129,8 @@ export const models = {
       active: z.object({
         version: z.string(),
         createdAt: z.string(),
+        /** 'heuristic': scores come from the customer-history rule of thumb; `validation` is then the shipped model's. */
+        scoring: z.enum(['model', 'heuristic']),
         validation: document.nullable(),
         thresholds: z.object({ late: z.number(), medium: z.number() }),
         training: document,

@@ -1,9 +1,9 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Services } from '../../app-services';
 import { recentSyncRuns } from '../../db/queries/sync-runs';
 import { findTenant } from '../../db/queries/tenants';
 import { AppError, forbidden } from '../../errors';
-import type { Services } from '../../app-services';
 import { ledgerChanged } from '../../jobs/workflow';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
@@ -24,6 +24,19 @@ export const importRoutes =
         fieldSize: 64 * 1024,
         headerPairs: 50,
       },
+    });
+    // Over the limit, raw (the body parser) or multipart (the file stream): the limit and what to do, not
+    // fastify's "Request body is too large". Every other error goes on to the app's handler.
+    app.setErrorHandler((err) => {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || code === 'FST_REQ_FILE_TOO_LARGE') {
+        throw new AppError(
+          'file_too_large',
+          `The file was not imported: it is larger than ${MAX_UPLOAD / 1024 / 1024} MB. Split it by invoice date (one file per year, say) and import the parts one after the other, or use \`duely import\` on the server.`,
+          413,
+        );
+      }
+      throw err;
     });
     // CSV uploads arrive as raw text/csv bodies; keep them as Buffers so the importer hashes the exact bytes.
     app.addContentTypeParser(

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Services } from '../../app-services';
 import { findCustomer } from '../../db/queries/ledger';
 import {
   customerPredictionReasons,
@@ -15,7 +16,6 @@ import { sendingSwitchesView } from '../../dunning/go-live';
 import { notFound } from '../../errors';
 import { scoreTenantJob } from '../../jobs/risk-jobs';
 import { customerReasons, customerRiskHistory } from '../../risk/customer-risk-history';
-import type { Services } from '../../app-services';
 import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/risk';
 
@@ -110,6 +110,7 @@ export const riskRoutes =
         active: {
           version: m.version,
           createdAt: m.createdAt,
+          scoring: m.scoring ?? 'model',
           validation: m.validation as Record<string, unknown> | null,
           thresholds: m.thresholds,
           training: m.training as unknown as Record<string, unknown>,

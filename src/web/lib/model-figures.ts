@@ -64,6 +64,24 @@ export function validationInWords(v: ValidationFigures, shipped: boolean): strin
   );
 }
 
+/**
+ * The "how well it predicted" line for the model in use. A tenant switched to the customer-history rule of thumb
+ * carries the shipped model's manifest (its graph still estimates collection of overdue invoices), so its
+ * `validation` is the shipped model's check on the development ledgers: never shown as the tenant's own.
+ */
+export function modelInUseInWords(
+  active: { scoring?: 'model' | 'heuristic'; validation: ValidationFigures | null },
+  isTenantModel: boolean,
+): string | null {
+  if (active.scoring === 'heuristic') {
+    return (
+      "The customer-history rule of thumb (each customer's own late rate and days to pay): no trained model beat it " +
+      'on your most recent paid invoices (the check is below the model it was compared with).'
+    );
+  }
+  return active.validation ? validationInWords(active.validation, !isTenantModel) : null;
+}
+
 /** Whose figures Settings words: the version in use when it is the tenant's own, else the newest one trained. */
 export function versionToDescribe<T extends { status: string }>(versions: readonly T[]): T | null {
   return versions.find((v) => v.status === 'active') ?? versions[0] ?? null;

@@ -12,7 +12,7 @@ import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
 export interface ImportResult {
   rows: number;
   customers: number;
-  invoices: { inserted: number; updated: number; open: number; paid: number };
+  invoices: { inserted: number; updated: number; unchanged?: number; open: number; paid: number };
   /** The file's latest date (YYYY-MM-DD) and its open invoices' total per currency (src/sync/csv-summary.ts). */
   asOf?: string;
   openBalance?: Record<string, number>;
@@ -36,7 +36,9 @@ export function importSummary(r: ImportResult): string {
     `${count(r.invoices.open, 'open invoice')}, ${balances.length ? `${balances.join(' + ')} open` : 'nothing open'}.`;
   const imported =
     `Imported ${count(r.rows, 'invoice')}: ${r.invoices.inserted.toLocaleString('en-US')} new, ` +
-    `${r.invoices.updated.toLocaleString('en-US')} updated, ${r.invoices.paid.toLocaleString('en-US')} paid.`;
+    `${r.invoices.updated.toLocaleString('en-US')} updated, ` +
+    `${r.invoices.unchanged ? `${r.invoices.unchanged.toLocaleString('en-US')} unchanged, ` : ''}` +
+    `${r.invoices.paid.toLocaleString('en-US')} paid.`;
   return `${ledger} ${imported}`;
 }
 

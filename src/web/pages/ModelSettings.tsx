@@ -4,7 +4,7 @@ import { api } from '../lib/api';
 import {
   type ComparisonFigures,
   comparisonInWords,
-  validationInWords,
+  modelInUseInWords,
   versionToDescribe,
 } from '../lib/model-figures';
 import { useApi } from '../lib/use-api';
@@ -20,6 +20,8 @@ interface ModelsResponse {
   active: {
     version: string;
     createdAt: string;
+    /** 'heuristic': the tenant predicts with the customer-history rule of thumb (no trained model beat it). */
+    scoring?: 'model' | 'heuristic';
     validation: { invoices: number; auc: number; brier: number; intervalCoverage: number } | null;
   };
   versions: {
@@ -126,12 +128,20 @@ export function ModelSettings({ tenant }: { tenant: string }) {
           <dl className="facts">
             <dt>Model in use</dt>
             <dd className="mono">{active.version}</dd>
-            <dt>Trained</dt>
-            <dd>{active.createdAt.slice(0, 10)}</dd>
-            {active.validation && (
+            {active.scoring !== 'heuristic' && (
               <>
-                <dt>How well it predicted (in date order)</dt>
-                <dd>{validationInWords(active.validation, !isTenantModel)}</dd>
+                <dt>Trained</dt>
+                <dd>{active.createdAt.slice(0, 10)}</dd>
+              </>
+            )}
+            {modelInUseInWords(active, isTenantModel) && (
+              <>
+                <dt>
+                  {active.scoring === 'heuristic'
+                    ? 'How it predicts'
+                    : 'How well it predicted (in date order)'}
+                </dt>
+                <dd>{modelInUseInWords(active, isTenantModel)}</dd>
               </>
             )}
             <dt>Models trained on your history</dt>
