@@ -96,8 +96,8 @@ export type SliceMetrics = Omit<MethodMetrics, 'calibration'>;
 export interface ModelComparison {
   promote: boolean;
   /**
-   * Neither the challenger nor the current model beat the customer-history rule of thumb on the slice: the tenant
-   * should score with the rule (banded at `heuristicThresholds`, its 80th / 50th P(late) percentiles on the slice).
+   * The challenger does not beat the customer-history rule of thumb on the slice and the rule clearly beats the
+   * current model (`ruleClearlyBetter`): the tenant should score with the rule (banded at `heuristicThresholds`, its 80th / 50th P(late) percentiles on the slice).
    */
   useHeuristic?: boolean;
   heuristicThresholds?: { late: number; medium: number };
@@ -123,6 +123,26 @@ export interface CompareOptions {
 }
 
 const drop = ({ calibration: _, ...rest }: MethodMetrics): SliceMetrics => rest;
+
+/** AUC a model may exceed the rule of thumb's by and still be replaced by it (the promotion rule's AUC tolerance). */
+const RULE_AUC_TOLERANCE = 0.02;
+/** Pay-date MAE, in days, by which the rule of thumb must beat a model to replace it on dates alone. */
+const RULE_MAE_MARGIN = 0.25;
+
+/**
+ * Whether the rule of thumb clearly beats model `m` on the slice, so that a tenant should switch to it: better by
+ * `margin` in log-loss or by RULE_MAE_MARGIN days in pay-date MAE, and never while ranking payers clearly worse
+ * (AUC more than RULE_AUC_TOLERANCE below the model's). A rule that wins by a hair in log-loss with an AUC of 0.33
+ * against 0.60 is not a better predictor; the model in use then stays. An AUC that cannot be computed (every slice
+ * invoice on time, or every one late) does not count against the rule.
+ */
+export function ruleClearlyBetter(m: SliceMetrics, rule: SliceMetrics, margin = 0.005): boolean {
+  if (rule.auc.value < m.auc.value - RULE_AUC_TOLERANCE) return false;
+  return (
+    rule.logLoss.value <= m.logLoss.value - margin ||
+    rule.payDateMae.value <= m.payDateMae.value - RULE_MAE_MARGIN
+  );
+}
 const v = (e: Estimate) => e.value.toFixed(3);
 
 export async function compareModels(options: CompareOptions): Promise<ModelComparison> {
@@ -164,7 +184,8 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
         ? `challenger log-loss ${v(mChallenger.logLoss)} does not beat the heuristic's ${v(mHeuristic.logLoss)}`
         : `challenger pay-date MAE ${mChallenger.payDateMae.value.toFixed(2)} d does not beat the heuristic's ${mHeuristic.payDateMae.value.toFixed(2)} d`;
     const currentIsRule = current?.manifest.scoring === 'heuristic';
-    if (!currentIsRule && (!mCurrent || losesToRule(mCurrent))) {
+    const ruleWins = (m: SliceMetrics) => ruleClearlyBetter(m, mHeuristic, margin);
+    if (!currentIsRule && (!mCurrent || ruleWins(mCurrent))) {
       const round = (x: number) => Math.round(x * 1000) / 1000;
       return {
         promote: false,
@@ -173,13 +194,15 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
           late: round(quantile(rule.pLate, 0.8)),
           medium: round(quantile(rule.pLate, 0.5)),
         },
-        reason: `${why}, nor does the current model${mCurrent ? ` (log-loss ${v(mCurrent.logLoss)}, pay-date MAE ${mCurrent.payDateMae.value.toFixed(2)} d)` : ''}: scoring switches to the customer-history rule of thumb`,
+        reason: `${why}${mCurrent ? `, and it clearly beats the current model (log-loss ${v(mCurrent.logLoss)}, pay-date MAE ${mCurrent.payDateMae.value.toFixed(2)} d, AUC ${v(mCurrent.auc)} against the rule's ${v(mHeuristic.logLoss)}, ${mHeuristic.payDateMae.value.toFixed(2)} d, ${v(mHeuristic.auc)})` : ''}: scoring switches to the customer-history rule of thumb`,
         metrics,
       };
     }
     return {
       promote: false,
-      reason: currentIsRule ? `${why}; scoring stays on the customer-history rule of thumb` : why,
+      reason: currentIsRule
+        ? `${why}; scoring stays on the customer-history rule of thumb`
+        : `${why}; the rule of thumb does not clearly beat the current model (by ${margin} in log-loss or ${RULE_MAE_MARGIN} d in pay-date MAE, with an AUC at most ${RULE_AUC_TOLERANCE} lower), which stays`,
       metrics,
     };
   }
