@@ -347,6 +347,13 @@ function parseChecked(input: string | Buffer): ParsedHistory {
     if (!isIsoDate(dueDate)) bad('due_date', `"${dueDate}" is not a date (YYYY-MM-DD)`);
     else if (isIsoDate(invoiceDate) && dueDate < invoiceDate) {
       warn(line, 'due_date', `due date ${dueDate} is before the invoice date ${invoiceDate}; imported as is`);
+    } else if (isIsoDate(invoiceDate) && Number(dueDate.slice(0, 4)) - Number(invoiceDate.slice(0, 4)) > 10) {
+      // SAP and other ERPs write 9999-12-31 for "no due date".
+      warn(
+        line,
+        'due_date',
+        `due date ${dueDate} is more than ten years after the invoice date ${invoiceDate} (an export's "no due date"?); imported as is, so the invoice is never overdue and never reminded`,
+      );
     }
     const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
     if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);

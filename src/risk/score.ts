@@ -13,7 +13,7 @@ import {
   recentSettled,
 } from './features';
 import { heuristicPredict } from './heuristic';
-import { dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
+import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { explainHeuristic, explainScored, RECENT_REASONS } from './reasons';
@@ -57,6 +57,8 @@ export interface ScoreOptions {
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
+/** The last day a YYYY-MM-DD date can name. */
+const LAST_DAY = dayNumber('9999-12-31');
 
 /** A band threshold shifted by the sensitivity (log-odds). */
 const bandCut = (t: number, sensitivity: number) =>
@@ -163,7 +165,10 @@ export async function scoreInvoices(
   }
   // 300k pay dates fall on a few hundred days: each day's text is built once.
   const isoOfDay = new Map<number, string>();
-  const iso = (day: number) => {
+  const iso = (at: number) => {
+    // A due date of 9999-12-31 (an export's "no due date") puts pay dates past year 9999: kept to a real date,
+    // since "10000-01-07" is not YYYY-MM-DD and sorts before every other date as text.
+    const day = Math.min(at, LAST_DAY);
     let text = isoOfDay.get(day);
     if (text === undefined) {
       text = isoFromDay(day);

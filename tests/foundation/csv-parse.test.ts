@@ -32,6 +32,24 @@ describe('canonical CSV parsing', () => {
     expect(r.rows[0]).toMatchObject({ delivery: null, country: null, currency: 'EUR' });
   });
 
+  it('imports a "no due date" placeholder (9999-12-31) with a warning naming the line', () => {
+    const r = parseHistoryCsv(
+      csv([
+        ['C', 'I1', '2019-01-01', '2019-01-31', '10', 'USD', '', '', ''],
+        ['C', 'I2', '2019-01-01', '9999-12-31', '10', 'USD', '', '', ''],
+      ]),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.rows.map((x) => x.dueDate)).toEqual(['2019-01-31', '9999-12-31']);
+    expect(r.warnings).toEqual([
+      expect.objectContaining({
+        line: 3,
+        column: 'due_date',
+        message: expect.stringMatching(/never overdue/),
+      }),
+    ]);
+  });
+
   it.each([
     ['empty customer', ['', 'I', '2013-01-01', '2013-01-31', '1', 'USD', '', '', ''], 'customer_id'],
     ['impossible date', ['C', 'I', '2013-02-30', '2013-03-31', '1', 'USD', '', '', ''], 'invoice_date'],

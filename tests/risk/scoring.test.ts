@@ -85,6 +85,17 @@ describe('scoreInvoices', () => {
     expect(s!.reasons).toContain('new customer: no payment history yet');
   });
 
+  it('keeps pay dates on the calendar when an export says "no due date" with 9999-12-31', async () => {
+    const { model } = await shippedLikeModel();
+    const day = dayNumber('2023-12-01');
+    const forever = { ...invoice('C1', 'forever', day, null), dueDate: '9999-12-31' };
+    const [s] = await scoreInvoices(model, [...rows, forever], ['forever'], new Date('2023-12-01T00:00:00Z'));
+    for (const d of [s!.predictedPayDate, s!.payDateP10, s!.payDateP90]) {
+      expect(d).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(d <= '9999-12-31').toBe(true);
+    }
+  });
+
   it('bands follow the thresholds and the sensitivity shifts them', () => {
     const t = { late: 0.4, medium: 0.2 };
     expect(riskBand(0.5, t)).toBe('high');
