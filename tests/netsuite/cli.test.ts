@@ -5,9 +5,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
-import { main } from '../../src/cli';
+import { runCli } from '../helpers/cli';
 
 let sandbox: NetsuiteSandbox;
 const saved = { ...process.env };
@@ -28,28 +28,9 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 describe('duely netsuite connect|probe', () => {
   it('bad token secret: exit 1 naming INVALID_LOGIN and the Login Audit Trail', async () => {
-    const r = await run([
+    const r = await runCli([
       'netsuite',
       'connect',
       '--tenant',
@@ -65,11 +46,11 @@ describe('duely netsuite connect|probe', () => {
     expect(r.err).toMatch(/INVALID_LOGIN/);
     expect(r.err).toMatch(/Login Audit Trail/);
     // Nothing was created for refused credentials.
-    expect((await run(['probe', '--tenant', 'acme-ns'])).err).toMatch(/tenant acme-ns not found/);
+    expect((await runCli(['probe', '--tenant', 'acme-ns'])).err).toMatch(/tenant acme-ns not found/);
   });
 
   it('connects with TBA (creating the tenant), then probes the stored connection', async () => {
-    const r = await run([
+    const r = await runCli([
       'netsuite',
       'connect',
       '--tenant',
@@ -84,7 +65,7 @@ describe('duely netsuite connect|probe', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Connected NetSuite 1234567_SB1 to tenant acme-ns/);
-    const p = await run(['netsuite', 'probe', '--tenant', 'acme-ns']);
+    const p = await runCli(['netsuite', 'probe', '--tenant', 'acme-ns']);
     expect(p.code).toBe(0);
     expect(JSON.parse(p.out)).toMatchObject({
       provider: 'netsuite',
@@ -94,11 +75,11 @@ describe('duely netsuite connect|probe', () => {
       missingPermissions: [],
     });
     // The generic spelling works as well.
-    expect((await run(['probe', 'netsuite', '--tenant', 'acme-ns'])).code).toBe(0);
+    expect((await runCli(['probe', 'netsuite', '--tenant', 'acme-ns'])).code).toBe(0);
   });
 
   it('a provider without a credential form is a usage error', async () => {
-    const r = await run(['connect', 'quickbooks', '--tenant', 'x']);
+    const r = await runCli(['connect', 'quickbooks', '--tenant', 'x']);
     expect(r.code).toBe(2);
   });
 });

@@ -5,29 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli';
 import { HEADER } from '../helpers/csv';
 import { tempDir } from './fixtures';
-
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const noTrace = (text: string) => expect(text).not.toMatch(/\n\s+at /);
 
@@ -57,7 +38,7 @@ describe('duely model evaluate / import: hostile input', () => {
       ['model', 'evaluate', '--history', '/nonexistent/ledger.csv'],
       ['import', '/nonexistent/ledger.csv', '--tenant', 'x'],
     ]) {
-      const r = await run(argv);
+      const r = await runCli(argv);
       expect(r.code).toBe(1);
       expect(r.err).toContain('/nonexistent/ledger.csv');
       expect(r.err).toMatch(/no such file/i);
@@ -71,14 +52,21 @@ describe('duely model evaluate / import: hostile input', () => {
       ['model', 'evaluate', '--history', dir],
       ['import', dir, '--tenant', 'x'],
     ]) {
-      const r = await run(argv);
+      const r = await runCli(argv);
       expect(r.code).toBe(1);
       expect(r.err).toBe(`cannot read ${dir}: it is a directory, not a file\n`);
     }
   });
 
   it('a --model directory without a model: one line', async () => {
-    const r = await run(['model', 'evaluate', '--history', file('l.csv', ledger(60)), '--model', tempDir()]);
+    const r = await runCli([
+      'model',
+      'evaluate',
+      '--history',
+      file('l.csv', ledger(60)),
+      '--model',
+      tempDir(),
+    ]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/manifest\.json/);
     noTrace(r.err);
@@ -94,19 +82,19 @@ describe('duely model evaluate / import: hostile input', () => {
       ['--every', '0'],
       ['--bootstrap', 'many'],
     ] as const) {
-      const r = await run(['model', 'evaluate', '--history', history, flag, value]);
+      const r = await runCli(['model', 'evaluate', '--history', history, flag, value]);
       expect(r.code, `${flag} ${value}`).toBe(2);
       expect(r.err).toContain(flag);
       noTrace(r.err);
     }
-    const imp = await run(['import', file('one.csv', ledger(1)), '--now', 'soon']);
+    const imp = await runCli(['import', file('one.csv', ledger(1)), '--now', 'soon']);
     expect(imp.code).toBe(2);
     expect(imp.err).toContain('--now');
     noTrace(imp.err);
   });
 
   it('a cutoff before any history: says there is too little to train on, no stack trace', async () => {
-    const r = await run([
+    const r = await runCli([
       'model',
       'evaluate',
       '--history',
@@ -128,7 +116,7 @@ describe('duely model evaluate / import: hostile input', () => {
       ['--history', file('l2.csv', ledger(200)), '--cutoff', '2030-01-01'],
     ];
     for (const args of cases) {
-      const r = await run(['model', 'evaluate', ...args, '--bootstrap', '10']);
+      const r = await runCli(['model', 'evaluate', ...args, '--bootstrap', '10']);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err).toMatch(/no invoice|no invoices/i);
       expect(r.out + r.err).not.toContain('NaN');
@@ -137,7 +125,7 @@ describe('duely model evaluate / import: hostile input', () => {
   });
 
   it('every invoice paid on time: AUC is "n/a" with the reason, no NaN anywhere', async () => {
-    const r = await run([
+    const r = await runCli([
       'model',
       'evaluate',
       '--history',
@@ -154,7 +142,14 @@ describe('duely model evaluate / import: hostile input', () => {
   });
 
   it('a handful of scored invoices: the figures come with a warning that they are too few to mean much', async () => {
-    const r = await run(['model', 'evaluate', '--history', file('tiny.csv', ledger(8)), '--bootstrap', '10']);
+    const r = await runCli([
+      'model',
+      'evaluate',
+      '--history',
+      file('tiny.csv', ledger(8)),
+      '--bootstrap',
+      '10',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('NaN');
     expect(r.out).toMatch(/only \d invoices? scored/);
