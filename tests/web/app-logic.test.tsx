@@ -175,25 +175,36 @@ describe('invoice table', () => {
     expect(html).toContain('high · 82% late');
     expect(html).toContain('Jul 20, 2013');
     // Overdue with collection chances: late is certain, so the badge gives P(paid within 90 days), the tooltip both.
-    const overdue = withPredictions(
-      [row()],
-      new Map([
-        [
-          'i1',
-          {
-            invoiceId: 'i1',
-            pLate: 1,
-            riskBand: 'high',
-            predictedPayDate: '2013-10-20',
-            payDateP10: '',
-            payDateP90: '',
-            pCollect30: 0.12,
-            pCollect90: 0.4,
-          },
-        ],
-      ]),
-    );
-    const late = renderToStaticMarkup(<InvoiceTable rows={overdue} caption="x" />);
+    const overdueTable = (
+      riskBand: 'high' | 'medium' | 'low',
+      predictedPayDate: string,
+      pCollect30: number,
+      pCollect90: number,
+    ) =>
+      renderToStaticMarkup(
+        <InvoiceTable
+          rows={withPredictions(
+            [row()],
+            new Map([
+              [
+                'i1',
+                {
+                  invoiceId: 'i1',
+                  pLate: 1,
+                  riskBand,
+                  predictedPayDate,
+                  payDateP10: '',
+                  payDateP90: '',
+                  pCollect30,
+                  pCollect90,
+                },
+              ],
+            ]),
+          )}
+          caption="x"
+        />,
+      );
+    const late = overdueTable('high', '2013-10-20', 0.12, 0.4);
     expect(late).toContain('high · 40% paid in 90 d');
     expect(late).toContain(
       'title="Still unpaid 31 days after the due date: 12% chance it is paid within 30 days, 40% within 90 days"',
@@ -202,25 +213,7 @@ describe('invoice table', () => {
     // Less than even odds within 90 days: no pay date a controller could plan on.
     expect(late).toContain('not expected within 90 days');
     expect(late).not.toContain('Oct 20, 2013');
-    const likely = withPredictions(
-      [row()],
-      new Map([
-        [
-          'i1',
-          {
-            invoiceId: 'i1',
-            pLate: 1,
-            riskBand: 'medium',
-            predictedPayDate: '2013-07-20',
-            payDateP10: '',
-            payDateP90: '',
-            pCollect30: 0.5,
-            pCollect90: 0.8,
-          },
-        ],
-      ]),
-    );
-    const soon = renderToStaticMarkup(<InvoiceTable rows={likely} caption="x" />);
+    const soon = overdueTable('medium', '2013-07-20', 0.5, 0.8);
     expect(soon).toContain('Jul 20, 2013');
     expect(soon).not.toContain('not expected within 90 days');
   });
