@@ -3,10 +3,10 @@ import { addDays } from '../../../connectors/dates';
 import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
-import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
 import type { CustomerRiskListRow, SendingTodayAnswer } from '../lib/contracts';
-import type { Analytics, CustomerRow, SyncRun } from '../lib/types';
+import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
 import { navigate, useLocation } from '../lib/router';
+import type { Analytics, CustomerRow, SyncRun } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
 import '../components/dashboard.css';
@@ -148,7 +148,11 @@ export function DashboardPage({ tenant }: PageProps) {
           testId="kpi-open"
           label="Open receivables"
           value={formatMoney(data.receivables.openMinor, c)}
-          hint={`${data.receivables.openCount} open invoices`}
+          hint={
+            data.receivables.unappliedCreditMinor > 0
+              ? `${data.receivables.openCount} open invoices · ${formatMoney(data.receivables.unappliedCreditMinor, c)} unapplied credit`
+              : `${data.receivables.openCount} open invoices`
+          }
           href={drill.open(c)}
         />
         <Kpi
