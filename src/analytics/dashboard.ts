@@ -5,6 +5,8 @@
  * Predictions: pass `predictions` (per open invoice: predicted date, P10/P90, p_late) once the risk model stores
  * them, and the forecast switches to predicted dates with a band and revenue at risk gains the high-risk figure.
  */
+
+import type { DbOrTx } from '../db/client';
 import {
   arAtPeriodStart,
   arTotals,
@@ -12,8 +14,8 @@ import {
   openByDueDate,
   openInvoiceBalances,
   otherCurrencyCount,
+  unappliedCredit,
 } from '../db/queries/analytics';
-import type { DbOrTx } from '../db/client';
 import {
   averageDaysDelinquent,
   COUNTBACK_MAX_DAYS,
@@ -62,6 +64,10 @@ export interface Analytics {
     overdueCount: number;
     periodStartMinor: number;
     creditSalesMinor: number;
+    /**
+     * Unapplied payments and credit memo balances (not in openMinor): openMinor − this = the ledger's A/R balance.
+     */
+    unappliedCreditMinor: number;
   };
   aging: AgingBucket[];
   collected: {
@@ -96,6 +102,7 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
   const open = withPredictions ? await openInvoiceBalances(db, scope) : null;
   const dueRows = open ? null : await openByDueDate(db, scope);
   const others = await otherCurrencyCount(db, scope.tenantId, scope.currency);
+  const credit = await unappliedCredit(db, scope);
 
   const overdueMinor = t.arMinor - t.currentMinor;
   const overdueCount = t.openCount - t.currentCount;
@@ -138,6 +145,7 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
       overdueCount,
       periodStartMinor: begin,
       creditSalesMinor: t.salesMinor,
+      unappliedCreditMinor: credit,
     },
     aging: [
       { key: 'current', label: 'Current', count: t.currentCount, amountMinor: t.currentMinor },

@@ -169,6 +169,7 @@ describe('computeAnalytics on the ledger', () => {
       overdueCount: 4,
       periodStartMinor: 56_000,
       creditSalesMinor: 63_000,
+      unappliedCreditMinor: 0,
     });
     expect(a.kpis).toEqual({
       dso: 148.6,

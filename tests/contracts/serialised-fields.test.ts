@@ -9,8 +9,8 @@ import { isoDay } from '../../src/clock';
 import { customerLedger } from '../../src/db/queries/ledger';
 import { customerPage, invoicePage } from '../../src/db/queries/lists';
 import type { Services } from '../../src/services';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 let s: Services;
 let app: FastifyInstance;
@@ -50,7 +50,13 @@ describe('answers keep every field their queries return', () => {
 
   it('customer list', async () => {
     const today = isoDay(s.clock.now());
-    const rows = await customerPage(s.db, tenant.id, { today }, { key: 'name', dir: 'asc' }, 50);
+    const rows = await customerPage(
+      s.db,
+      tenant.id,
+      { today, currency: 'USD' },
+      { key: 'name', dir: 'asc' },
+      50,
+    );
     const r = await app.inject({ url: `/api/v1/tenants/${tenant.slug}/customers`, headers: auth });
     expect(r.statusCode).toBe(200);
     expect(keys(r.json().items[0])).toEqual(keys(rows.items[0]!));

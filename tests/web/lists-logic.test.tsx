@@ -93,11 +93,14 @@ describe('page texts', () => {
   });
 
   it('dashboard drill-downs open the invoice list filtered the way the figure counts', () => {
-    expect(drill.aging('USD', '90+')).toBe('/invoices?status=open&currency=USD&aging=90%2B&sort=-balance');
-    expect(drill.week('USD', 'predicted', '2013-07-01', '2013-07-07')).toContain(
+    expect(drill.aging('USD', '90+', '2013-07-01')).toBe(
+      '/invoices?status=open&currency=USD&aging=90%2B&issuedTo=2013-07-01&sort=-balance',
+    );
+    expect(drill.open('USD', '2013-07-01')).toBe('/invoices?status=open&currency=USD&issuedTo=2013-07-01');
+    expect(drill.week('USD', 'predicted', '2013-07-01', '2013-07-07', '2013-07-01')).toContain(
       'expectedFrom=2013-07-01&expectedTo=2013-07-07',
     );
-    expect(drill.week('USD', 'due_date', '2013-07-01', '2013-07-07')).toContain(
+    expect(drill.week('USD', 'due_date', '2013-07-01', '2013-07-07', '2013-07-01')).toContain(
       'dueFrom=2013-07-01&dueTo=2013-07-07',
     );
   });

@@ -444,6 +444,8 @@ export async function invoiceTotals(db: DbOrTx, tenantId: string, f: InvoiceList
 
 export interface CustomerListFilter {
   today: string;
+  /** The currency of the open and overdue amounts (the tenant's unless asked otherwise). */
+  currency: string;
   q?: string;
   /** Only customers with an overdue balance. */
   overdue?: boolean;
@@ -499,11 +501,18 @@ function customerSort(key: string): SortDef {
  * name reads only its own customers' invoices, and the plan does not depend on table statistics (PGlite has no
  * autovacuum to gather them).
  */
-function customerFrom(_tenantId: string, today: string): SQL {
+/**
+ * Per customer: open invoices and the oldest days overdue in any currency; the open and overdue amounts only of
+ * invoices in `currency` (minor units of different currencies cannot be added).
+ */
+function customerFrom(_tenantId: string, today: string, currency: string): SQL {
+  const overdue = sql`i.due_date < ${today}::date`;
+  const inCurrency = sql`i.currency = ${currency}`;
   return sql`customers c
     left join lateral (
-      select count(*) as open_count, sum(i.balance_minor) as open_minor,
-        sum(i.balance_minor) filter (where i.due_date < ${today}::date) as overdue_minor,
+      select count(*) as open_count, count(*) filter (where ${overdue}) as overdue_count,
+        sum(i.balance_minor) filter (where ${inCurrency}) as open_minor,
+        sum(i.balance_minor) filter (where ${overdue} and ${inCurrency}) as overdue_minor,
         max(greatest(0, ${today}::date - i.due_date)) as max_days
       from invoices i where i.customer_id = c.id and i.status = 'open'
     ) a on true
@@ -517,10 +526,11 @@ function customerWhere(tenantId: string, f: CustomerListFilter): SQL[] {
     const p = likePattern(f.q);
     w.push(sql`(c.name ilike ${p} or c.external_id ilike ${p} or array_to_string(c.emails, ' ') ilike ${p})`);
   }
-  if (f.overdue === true) w.push(sql`coalesce(a.overdue_minor, 0) > 0`);
-  if (f.overdue === false) w.push(sql`coalesce(a.overdue_minor, 0) = 0`);
-  if (f.open === true) w.push(sql`coalesce(a.open_minor, 0) > 0`);
-  if (f.open === false) w.push(sql`coalesce(a.open_minor, 0) = 0`);
+  // Open / overdue in any currency, so a customer who owes only in another currency is still found.
+  if (f.overdue === true) w.push(sql`coalesce(a.overdue_count, 0) > 0`);
+  if (f.overdue === false) w.push(sql`coalesce(a.overdue_count, 0) = 0`);
+  if (f.open === true) w.push(sql`coalesce(a.open_count, 0) > 0`);
+  if (f.open === false) w.push(sql`coalesce(a.open_count, 0) = 0`);
   if (f.minRisk !== undefined) w.push(sql`r.score >= ${f.minRisk}`);
   const paused = sql`(o.paused_until is not null and o.paused_until >= ${f.today}::date)`;
   if (f.dunning === 'paused') w.push(paused);
@@ -556,7 +566,7 @@ function customerQuery(tenantId: string, f: CustomerListFilter, sort: Sort): Lis
       r.score as risk_score, coalesce(r.slowing_alert, false) as slowing_alert,
       o.paused_until::text as paused_until, coalesce(o.excluded, false) as excluded,
       ${LAST_CONTACT} as last_contact_at, ${NEXT_ACTION} as next_action_at`,
-    from: customerFrom(tenantId, f.today),
+    from: customerFrom(tenantId, f.today, f.currency),
     where: customerWhere(tenantId, f),
     sort: customerSort(sort.key),
     dir: sort.dir,
@@ -607,7 +617,7 @@ export async function customerTotals(db: DbOrTx, tenantId: string, f: CustomerLi
     await db.execute(sql`
       select count(*)::int as n, coalesce(sum(a.open_minor), 0)::float8 as open_minor,
         coalesce(sum(a.overdue_minor), 0)::float8 as overdue_minor
-      from ${customerFrom(tenantId, f.today)} where ${joinAnd(customerWhere(tenantId, f))}`),
+      from ${customerFrom(tenantId, f.today, f.currency)} where ${joinAnd(customerWhere(tenantId, f))}`),
   );
   return {
     total: num(r?.n),
@@ -619,7 +629,7 @@ export async function customerTotals(db: DbOrTx, tenantId: string, f: CustomerLi
 export async function customerIds(db: DbOrTx, tenantId: string, f: CustomerListFilter): Promise<string[]> {
   const rows = rowsOf<{ id: string }>(
     await db.execute(
-      sql`select c.id from ${customerFrom(tenantId, f.today)} where ${joinAnd(customerWhere(tenantId, f))}`,
+      sql`select c.id from ${customerFrom(tenantId, f.today, f.currency)} where ${joinAnd(customerWhere(tenantId, f))}`,
     ),
   );
   return rows.map((r) => String(r.id));

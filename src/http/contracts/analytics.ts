@@ -42,6 +42,8 @@ export const analyticsBody = coversDeep<Analytics>()(
       overdueCount: z.number().int(),
       periodStartMinor: z.number(),
       creditSalesMinor: z.number(),
+      /** Unapplied payments and credit memo balances: openMinor − this = the ledger's A/R balance. */
+      unappliedCreditMinor: z.number(),
     }),
     aging: z.array(
       z.object({

@@ -62,6 +62,11 @@ export type InvoiceListQuery = z.infer<typeof invoiceListQuery>;
 
 export const customerListQuery = z.strictObject({
   ...common,
+  /** The currency of the open and overdue amounts (default: the company's). */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
   overdue: bool,
   open: bool,
   minRisk: z.coerce.number().int().min(0).max(100).optional(),

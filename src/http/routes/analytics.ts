@@ -41,6 +41,11 @@ export function analyticsCsv(a: Analytics): string {
       count: a.receivables.overdueCount,
     },
     { section: 'receivables', item: 'Credit sales in period', value: m(a.receivables.creditSalesMinor) },
+    {
+      section: 'receivables',
+      item: 'Unapplied payments and credits',
+      value: m(a.receivables.unappliedCreditMinor),
+    },
     ...a.aging.map((b) => ({ section: 'aging', item: b.label, value: m(b.amountMinor), count: b.count })),
     { section: 'collected', item: 'Within 30 days (amount share)', value: a.collected.within30.amountShare },
     { section: 'collected', item: 'Within 60 days (amount share)', value: a.collected.within60.amountShare },

@@ -7,9 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
+import type { Services } from '../../app-services';
 import { isoDay } from '../../clock';
-import { localParts } from '../../dunning/local-time';
-import { completeTask } from '../../dunning/tasks';
 import { findCustomer } from '../../db/queries/ledger';
 import {
   allCustomers,
@@ -17,13 +16,13 @@ import {
   allMessages,
   allTasks,
   CUSTOMER_SORTS,
+  customerIds,
   customerPage,
   customerTotals,
-  customerIds,
   decodeCursor,
   INVOICE_SORTS,
-  invoiceIdsMatching,
   type InvoiceListRow,
+  invoiceIdsMatching,
   invoicePage,
   invoiceTotals,
   lockOpenTask,
@@ -37,22 +36,23 @@ import {
   setCustomerContact,
   TASK_SORTS,
   taskPage,
-  taskTotals,
   tasksWithCustomers,
+  taskTotals,
 } from '../../db/queries/lists';
 import type { BulkResult } from '../../dunning/bulk';
+import { localParts } from '../../dunning/local-time';
+import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
-import type { Services } from '../../app-services';
 import { COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/lists';
 import {
   BULK_MAX,
-  customerBulkFilter,
   type CustomerListQuery,
+  customerBulkFilter,
   type InvoiceListQuery,
   invoiceBulkFilter,
-  messageBulkFilter,
   type MessageListQuery,
+  messageBulkFilter,
 } from '../contracts/lists';
 import { type CsvColumn, sendCsv, toCsv } from '../csv-export';
 import { parseInput } from '../validate';
@@ -111,9 +111,14 @@ export async function invoiceFilterOf(
   };
 }
 
-export function customerFilterOf(services: Services, q: Omit<CustomerListQuery, 'format'>) {
+export function customerFilterOf(
+  services: Services,
+  tenant: { currency: string },
+  q: Omit<CustomerListQuery, 'format'>,
+) {
   return {
     today: isoDay(services.clock.now()),
+    currency: q.currency ?? tenant.currency,
     q: q.q || undefined,
     overdue: q.overdue,
     open: q.open,
@@ -205,8 +210,8 @@ export const listRoutes =
       const tenant = await tenantOf(req, services);
       const q = req.query;
       const sort = parseSort(q.sort, CUSTOMER_SORTS, { key: 'name', dir: 'asc' });
-      const f = customerFilterOf(services, q);
-      const cur = tenant.currency;
+      const f = customerFilterOf(services, tenant, q);
+      const cur = f.currency;
       if (q.format === 'csv') {
         const rows = await allCustomers(db, tenant.id, f, sort);
         type R = (typeof rows)[number];
@@ -355,7 +360,7 @@ export const listRoutes =
           customerIds(
             db,
             tenant.id,
-            customerFilterOf(services, parseInput(customerBulkFilter, filter, 'filter')),
+            customerFilterOf(services, tenant, parseInput(customerBulkFilter, filter, 'filter')),
           ),
         );
         if (b.action === 'send_statement') return services.dunning.bulk.sendStatements(r);

@@ -3,10 +3,10 @@ import { addDays } from '../../../connectors/dates';
 import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
-import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
 import type { CustomerRiskListRow, SendingTodayAnswer } from '../lib/contracts';
-import type { Analytics, CustomerRow, SyncRun } from '../lib/types';
+import { formatDate, formatKpi, formatMoney, formatShare } from '../lib/format';
 import { navigate, useLocation } from '../lib/router';
+import type { Analytics, CustomerRow, SyncRun } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
 import '../components/dashboard.css';
@@ -54,17 +54,21 @@ function Kpi({
 const PERIODS = [30, 90, 180, 365];
 
 /** Invoice-list links behind the dashboard's figures. */
+/**
+ * Dashboard drill-downs: the invoice list filtered the way the figure counts. Open-balance figures count invoices
+ * issued up to the as-of day (one dated later is not a receivable yet), so their lists stop there too.
+ */
 export const drill = {
-  open: (c: string) => `/invoices?status=open&currency=${c}`,
+  open: (c: string, asOf: string) => `/invoices?status=open&currency=${c}&issuedTo=${asOf}`,
   overdue: (c: string) => `/invoices?status=open&overdue=true&currency=${c}&sort=-daysOverdue`,
   issued: (c: string, from: string, to: string) =>
     `/invoices?status=all&currency=${c}&issuedFrom=${from}&issuedTo=${to}&sort=-total`,
-  aging: (c: string, key: string) =>
-    `/invoices?status=open&currency=${c}&aging=${encodeURIComponent(key)}&sort=-balance`,
-  week: (c: string, source: 'due_date' | 'predicted', start: string, end: string) =>
+  aging: (c: string, key: string, asOf: string) =>
+    `/invoices?status=open&currency=${c}&aging=${encodeURIComponent(key)}&issuedTo=${asOf}&sort=-balance`,
+  week: (c: string, source: 'due_date' | 'predicted', start: string, end: string, asOf: string) =>
     source === 'predicted'
-      ? `/invoices?status=open&currency=${c}&expectedFrom=${start}&expectedTo=${end}&sort=-balance`
-      : `/invoices?status=open&currency=${c}&dueFrom=${start}&dueTo=${end}&sort=-balance`,
+      ? `/invoices?status=open&currency=${c}&expectedFrom=${start}&expectedTo=${end}&issuedTo=${asOf}&sort=-balance`
+      : `/invoices?status=open&currency=${c}&dueFrom=${start}&dueTo=${end}&issuedTo=${asOf}&sort=-balance`,
 };
 
 const dayBefore = (day: string, n: number) => addDays(day, -n);
@@ -128,7 +132,7 @@ export function DashboardPage({ tenant }: PageProps) {
               ? 'No sales in this period'
               : `Countback ${formatKpi(data.kpis.dsoCountback, 'days')}${data.kpis.dsoCountbackCapped ? '+' : ''}`
           }
-          href={drill.open(c)}
+          href={drill.open(c, data.asOf)}
         />
         <Kpi
           testId="kpi-cei"
@@ -148,8 +152,12 @@ export function DashboardPage({ tenant }: PageProps) {
           testId="kpi-open"
           label="Open receivables"
           value={formatMoney(data.receivables.openMinor, c)}
-          hint={`${data.receivables.openCount} open invoices`}
-          href={drill.open(c)}
+          hint={
+            data.receivables.unappliedCreditMinor > 0
+              ? `${data.receivables.openCount} open invoices · ${formatMoney(data.receivables.unappliedCreditMinor, c)} unapplied credit`
+              : `${data.receivables.openCount} open invoices`
+          }
+          href={drill.open(c, data.asOf)}
         />
         <Kpi
           testId="kpi-risk"
@@ -178,7 +186,7 @@ export function DashboardPage({ tenant }: PageProps) {
           <ul className="drill-list" aria-label="Invoices by age" data-testid="aging-drill">
             {data.aging.map((b) => (
               <li key={b.key}>
-                <Link href={drill.aging(c, b.key)}>
+                <Link href={drill.aging(c, b.key, data.asOf)}>
                   {b.label}: {formatMoney(b.amountMinor, c)} ({b.count})
                 </Link>
               </li>
@@ -194,7 +202,7 @@ export function DashboardPage({ tenant }: PageProps) {
             <ul className="drill-list" data-testid="forecast-drill">
               {data.forecast.weeks.map((w) => (
                 <li key={w.start}>
-                  <Link href={drill.week(c, data.forecast.source, w.start, w.end)}>
+                  <Link href={drill.week(c, data.forecast.source, w.start, w.end, data.asOf)}>
                     {formatDate(w.start)} – {formatDate(w.end)}: {formatMoney(w.expectedMinor, c)}
                   </Link>
                 </li>
