@@ -196,6 +196,45 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     await shot('05-dashboard');
   });
 
+  it('"Sync now" overtaken by a background job that met a revoked grant: the click is answered on the row', async () => {
+    // Stop 26's CI (Postgres): the sync was accepted, a follow-up job marked the connection before the worker took the
+    // sync, the worker skipped it without a run, and the row said nothing. Made deterministic here: the POST is
+    // answered as accepted without queueing anything, then the connection is marked the way the job marks it.
+    await queueIdle(s);
+    const conn = await demoConnection();
+    expect(conn?.status).toBe('active');
+    await page.getByRole('link', { name: 'Connections' }).click();
+    const row = connectionRow();
+    await page.route('**/connections/*/sync', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            status: 202,
+            contentType: 'application/json',
+            body: '{"queued":true,"jobId":null}',
+          })
+        : route.continue(),
+    );
+    try {
+      await row.getByRole('button', { name: 'Sync now' }).click();
+      await s.db
+        .update(connections)
+        .set({ status: 'reconnect_needed', statusReason: 'invalid_grant (test)' })
+        .where(eq(connections.id, conn!.id));
+      await expect
+        .poll(() => row.getByRole('status').textContent(), { timeout: 20_000 })
+        .toMatch(/Sync failed: .*no longer accepts Duely.s access/);
+      await row.getByRole('link', { name: 'Reconnect' }).waitFor();
+    } finally {
+      await page.unroute('**/connections/*/sync');
+      await s.db
+        .update(connections)
+        .set({ status: 'active', statusReason: null })
+        .where(eq(connections.id, conn!.id));
+    }
+    await page.reload();
+    await connectionRow().getByRole('button', { name: 'Sync now' }).waitFor();
+  });
+
   it('a grant revoked in QuickBooks: the sync fails into the reconnect prompt; Reconnect restores it', async () => {
     // The first sync's follow-up jobs (scoring → planning → reading pay links from QuickBooks) finish first: one
     // of them meeting the revoked grant would mark the connection before "Sync now" is pressed (seen on Postgres;

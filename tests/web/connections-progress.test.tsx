@@ -5,14 +5,15 @@ import type { Connection, Integrations, SyncRunView } from '../../src/web/lib/ty
 import type { Loaded } from '../../src/web/lib/use-api';
 import { disconnectMessage } from '../../src/web/pages/connections/DisconnectButton';
 import { connectionName, QuickbooksConnect } from '../../src/web/pages/connections/QuickbooksConnect';
+import { SyncProgressBar } from '../../src/web/pages/connections/SyncProgressBar';
 import {
   finishedRun,
   syncFinishedMessage,
+  syncOvertakenMessage,
   syncPending,
   syncProgressView,
   syncRefusedMessage,
 } from '../../src/web/pages/connections/sync-progress';
-import { SyncProgressBar } from '../../src/web/pages/connections/SyncProgressBar';
 
 const e = (rows: number, done: boolean, total?: number) => ({
   pages: rows ? 1 : 0,
@@ -188,6 +189,31 @@ describe('polling: pending and finished', () => {
     expect(finishedRun(before, before)).toBeNull();
     // Queued → finished without ever being seen running.
     expect(finishedRun(conn(), after)?.id).toBe('r1');
+  });
+
+  it('a requested sync overtaken by a revoked grant or a disconnect is answered on the row, once', () => {
+    // "Sync now" was pressed (last run r1); a background job met the revoked grant before the sync started, and the
+    // worker skipped the queued sync without recording a run (stop 26's CI: the row said nothing).
+    const last = run({ status: 'succeeded' });
+    const before = conn({ lastRun: last, lastSyncAt: '2026-11-27T10:01:00Z' });
+    const marked = { ...before, status: 'reconnect_needed' as const };
+    expect(syncOvertakenMessage(before, marked)).toMatch(
+      /^Sync failed: .*no longer accepts Duely.s access.*Reconnect/,
+    );
+    expect(syncOvertakenMessage(before, { ...before, status: 'disconnected' })).toMatch(
+      /^Sync failed: the connection was disconnected/,
+    );
+    // Still active, still being recorded, or a run finished (its own message): nothing from here.
+    expect(syncOvertakenMessage(before, before)).toBeNull();
+    expect(syncOvertakenMessage(before, { ...marked, runningSync: run() })).toBeNull();
+    expect(
+      syncOvertakenMessage(before, {
+        ...marked,
+        lastRun: run({ id: 'r2', status: 'failed', error: 'revoked' }),
+      }),
+    ).toBeNull();
+    // Already marked when the poll before was taken: said once, not on every poll.
+    expect(syncOvertakenMessage(marked, marked)).toBeNull();
   });
 });
 

@@ -11,8 +11,14 @@ import type { Connection, Integrations } from '../../lib/types';
 import type { Loaded } from '../../lib/use-api';
 import { DisconnectButton, disconnectMessage } from './DisconnectButton';
 import { connectionName } from './QuickbooksConnect';
-import { finishedRun, syncFinishedMessage, syncPending, syncRefusedMessage } from './sync-progress';
 import { SyncProgressBar } from './SyncProgressBar';
+import {
+  finishedRun,
+  syncFinishedMessage,
+  syncOvertakenMessage,
+  syncPending,
+  syncRefusedMessage,
+} from './sync-progress';
 import { useInterval } from './use-interval';
 
 const POLL_MS = 1000;
@@ -117,6 +123,10 @@ export function ConnectionList(props: {
       const run = finishedRun(b, c);
       if (run)
         done[c.id] = { tone: run.status === 'succeeded' ? 'ok' : 'error', text: syncFinishedMessage(run) };
+      else {
+        const overtaken = syncOvertakenMessage(b, c);
+        if (overtaken) done[c.id] = { tone: 'error', text: overtaken };
+      }
     }
     if (Object.keys(done).length === 0) return;
     setNotes((n) => ({ ...n, ...done }));

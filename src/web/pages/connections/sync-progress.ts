@@ -154,3 +154,17 @@ export function syncRefusedMessage(err: { status: number; code: string; message:
   if (err.status !== 409 || !['reconnect_needed', 'disconnected'].includes(err.code)) return null;
   return `Sync failed: ${err.message}`;
 }
+
+/**
+ * A sync the user asked for that will not run: between two polls the connection stopped being active with no run
+ * finished and none running (a background call of Duely's met the revoked grant first and marked it, or it was
+ * disconnected elsewhere; the worker then skips the queued sync without recording a run). What the row says, so the
+ * click is answered; null when a run finished (syncFinishedMessage says it) or the connection is still active.
+ */
+export function syncOvertakenMessage(before: Connection, after: Connection): string | null {
+  if (before.status !== 'active' || after.status === 'active' || after.runningSync) return null;
+  if (finishedRun(before, after)) return null;
+  return after.status === 'reconnect_needed'
+    ? 'Sync failed: the ledger no longer accepts Duely’s access to this company. Reconnect to sync.'
+    : 'Sync failed: the connection was disconnected before the sync started.';
+}
