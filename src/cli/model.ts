@@ -32,17 +32,25 @@ Written to ${values.out ?? 'models/default'}
       history: { type: 'string' },
       cutoff: { type: 'string' },
       from: { type: 'string' },
+      to: { type: 'string' },
+      window: { type: 'string' },
       every: { type: 'string' },
       model: { type: 'string' },
       json: { type: 'boolean' },
       bootstrap: { type: 'string' },
     });
     if (!values.history) throw new UsageError('model evaluate needs --history FILE.csv');
+    const window = values.window;
+    if (window !== undefined && window !== 'selection' && window !== 'test') {
+      throw new UsageError(`--window "${window}" is not a window: use selection or test`);
+    }
     process.stdout.write(
       `${await evaluateCommand({
         history: values.history,
         cutoff: values.cutoff !== undefined ? dateFlag('cutoff', values.cutoff) : undefined,
         from: values.from !== undefined ? dateFlag('from', values.from) : undefined,
+        to: values.to !== undefined ? dateFlag('to', values.to) : undefined,
+        window,
         everyWeeks: values.every !== undefined ? countFlag('every', values.every, 1) : undefined,
         modelDir: values.model,
         json: values.json ?? false,

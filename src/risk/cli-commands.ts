@@ -14,7 +14,7 @@ import { evaluateBacktest, formatBacktest } from './evaluate';
 import { buildLedgerIndex } from './features';
 import { loadModel, type ModelManifest, trainDefaultModel } from './model-store';
 import type { RiskDeps } from './ports';
-import { formatReplay, weeklyReplay } from './replay';
+import { formatReplay, replayWindow, weeklyReplay } from './replay';
 import type { SliceMetrics } from './retrain';
 import { scoreInvoices } from './score';
 import {
@@ -75,6 +75,10 @@ export async function evaluateCommand(opts: {
   history: string;
   cutoff?: Date;
   from?: Date;
+  /** End of the replay (exclusive). */
+  to?: Date;
+  /** `selection`: the weeks between the 20 % and 40 % points of issue dates instead of the test weeks after 40 %. */
+  window?: 'selection' | 'test';
   everyWeeks?: number;
   /** A model directory to score with instead of retraining each week. */
   modelDir?: string;
@@ -84,9 +88,11 @@ export async function evaluateCommand(opts: {
   const rows = readHistory(opts.history);
   if (rows.length === 0) throw new AppError('invalid_csv', `${opts.history}: no invoices to evaluate`, 422);
   if (!opts.cutoff) {
+    const window = replayWindow(rows, opts.window ?? 'test');
     const replay = await weeklyReplay({
       rows,
-      from: opts.from,
+      from: opts.from ?? (opts.window ? window.from : undefined),
+      to: opts.to ?? (opts.window ? window.to : undefined),
       retrainEveryWeeks: opts.everyWeeks,
       bootstrap: opts.bootstrap ?? 1000,
       model: opts.modelDir ? await loadModel(opts.modelDir) : undefined,

@@ -79,6 +79,19 @@ function concatOutcomes(parts: Outcomes[]): Outcomes {
   return { late: join('late'), payDay: join('payDay'), daysLate: join('daysLate') };
 }
 
+/**
+ * The replay's two windows over a ledger's issue dates: `test` from the 40 % point to the end (the default, the figures
+ * reported), `selection` from the 20 % to the 40 % point (where choices are made, so the test weeks stay unseen).
+ */
+export function replayWindow(
+  rows: readonly LedgerInvoice[],
+  window: 'selection' | 'test',
+): { from: Date; to?: Date } {
+  const issueDays = rows.map((r) => dayNumber(r.invoiceDate));
+  const at = (q: number) => new Date(Math.floor(quantile(issueDays, q)) * 86_400_000);
+  return window === 'selection' ? { from: at(0.2), to: at(0.4) } : { from: at(0.4) };
+}
+
 export async function weeklyReplay(options: ReplayOptions): Promise<ReplayReport> {
   const { rows, bootstrap = 1000, seed = 1, retrainEveryWeeks = 1 } = options;
   const snapshot = options.to

@@ -81,6 +81,8 @@ describe('duely model evaluate / import: hostile input', () => {
       ['--every', 'abc'],
       ['--every', '0'],
       ['--bootstrap', 'many'],
+      ['--to', '2019-02-30'],
+      ['--window', 'validation'],
     ] as const) {
       const r = await runCli(['model', 'evaluate', '--history', history, flag, value]);
       expect(r.code, `${flag} ${value}`).toBe(2);

@@ -1,13 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateCommand } from '../../src/risk/cli-commands';
 import { dayNumber } from '../../src/risk/ledger';
 import { ledgerSnapshotDay } from '../../src/risk/model-store';
-import { formatReplay, weeklyReplay } from '../../src/risk/replay';
+import { formatReplay, replayWindow, weeklyReplay } from '../../src/risk/replay';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import { ledgerCsv } from '../risk-app/helpers';
 import { tempDir } from './fixtures';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 // Several payment terms (14/30/60 days) and customer habits: the shape of a real export.
 const rows = syntheticLedger({
@@ -80,6 +80,38 @@ describe('weekly replay', () => {
     expect(parsed.from).toBe('2023-12-01');
     expect(parsed.model.payDateMae.value).toBeGreaterThan(0);
     expect(parsed.heuristic.auc.value).toBeGreaterThan(0.5);
+  });
+
+  it('`--window selection` replays the weeks between the 20 % and 40 % points, where choices are made', async () => {
+    const file = join(tempDir(), 'ledger.csv');
+    writeFileSync(file, ledgerCsv(rows));
+    const sorted = rows.map((r) => r.invoiceDate).sort();
+    const { from, to } = replayWindow(rows, 'selection');
+    // The points lie a fifth and two fifths of the way through the ledger's issue dates.
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const near = (q: number, d: string) => {
+      const pos = q * (sorted.length - 1);
+      expect(d >= sorted[Math.floor(pos)]! && d <= sorted[Math.ceil(pos)]!).toBe(true);
+    };
+    near(0.2, day(from));
+    near(0.4, day(to!));
+    expect(day(from) < day(to!)).toBe(true);
+    expect(day(replayWindow(rows, 'test').from)).toBe(day(to!));
+    const out = await evaluateCommand({
+      history: file,
+      window: 'selection',
+      everyWeeks: 8,
+      json: true,
+      bootstrap: 0,
+    });
+    const parsed = JSON.parse(out);
+    expect(parsed.from).toBe(day(from));
+    expect(parsed.to).toBe(day(to!));
+    // The test weeks (the default) start where the selection weeks end.
+    const test = JSON.parse(
+      await evaluateCommand({ history: file, everyWeeks: 8, json: true, bootstrap: 0 }),
+    );
+    expect(test.from).toBe(day(to!));
   });
 });
 
