@@ -1,0 +1,194 @@
+/**
+ * Red team of the NetSuite path, from outside: connect to the stand-in, sync, then change the ledger the way
+ * NetSuite users do (partial and multi-invoice payments, an unapplied payment applied later, credit memos, deleted
+ * and voided payments, an invoice edited after a part payment, foreign currencies, a change at the poll's clock
+ * second, a customer merged) and check every balance against the stand-in to the minor unit after each poll.
+ * Runs on PGlite and Postgres.
+ */
+import { and, eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Customer, NetsuiteCompany, NetsuiteSandbox, type Txn } from '../../sandboxes/netsuite';
+import { ManualClock } from '../../src/clock';
+import { ensureTenant } from '../../src/db/queries/tenants';
+import { connections, customers, invoices } from '../../src/db/schema';
+import type { Services } from '../../src/services';
+import { runSync } from '../../src/sync/run-sync';
+import { suiteTestApp } from '../helpers/app';
+
+const clock = new ManualClock('2026-04-01T08:00:00Z');
+let sandbox: NetsuiteSandbox;
+let s: Services;
+let tenantId = '';
+let connectionId = '';
+
+const t = suiteTestApp(async () => {
+  sandbox = new NetsuiteSandbox({ company: NetsuiteCompany.generate({ seed: 7, customers: 8 }) });
+  await sandbox.start();
+  return { clock, env: { ...sandbox.env() }, token: 'test admin', sandbox };
+});
+beforeAll(async () => {
+  s = t.services;
+  const tenant = await ensureTenant(s.db, 'NetSuite Red', 'netsuite-red');
+  tenantId = tenant.id;
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/tenants/${tenant.slug}/connections`,
+    headers: { authorization: `Bearer ${t.token}` },
+    payload: {
+      provider: 'netsuite',
+      accountId: '1234567_SB1',
+      auth: { type: 'tba', tokenId: 'sandbox-token-id', tokenSecret: 'sandbox-token-secret' },
+    },
+  });
+  expect(res.statusCode).toBe(201);
+  connectionId = res.json().id;
+});
+
+const co = () => sandbox.company;
+
+async function ours() {
+  const rows = await s.db
+    .select({
+      id: invoices.externalId,
+      currency: invoices.currency,
+      balanceMinor: invoices.balanceMinor,
+      status: invoices.status,
+    })
+    .from(invoices)
+    .where(eq(invoices.tenantId, tenantId));
+  return new Map(
+    rows
+      .filter((r) => r.status !== 'deleted')
+      .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
+  );
+}
+
+async function poll() {
+  co().advance(5);
+  clock.advance(5 * 60_000);
+  const result = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+  expect(result.status).toBe('succeeded');
+}
+
+async function expectExact() {
+  expect(await ours()).toEqual(co().openBalances());
+}
+
+const openInvoices = (currency?: string) =>
+  [...co().txns.values()].filter(
+    (x) => x.type === 'CustInvc' && co().unpaid(x) > 300 && (!currency || x.currency === currency),
+  );
+const customerOf = (inv: Txn) => co().customers.get(inv.entity) as Customer;
+
+describe('NetSuite red team: ledger changes, balances to the minor unit', () => {
+  it('full sync is exact', async () => {
+    const result = await runSync(s, { connectionId, reason: 'connect', pageSize: 7 });
+    expect(result.status).toBe('succeeded');
+    await expectExact();
+  });
+
+  it('a partial payment of a EUR invoice', async () => {
+    const inv = openInvoices('EUR')[0] as Txn;
+    co().addPayment(customerOf(inv), 101, [{ invoice: inv.id, amountMinor: 101 }]);
+    await poll();
+    await expectExact();
+  });
+
+  it('one payment applied to two invoices of one customer (JPY)', async () => {
+    const inv = openInvoices('JPY')[0] as Txn;
+    const other = openInvoices('JPY').find((x) => x.entity === inv.entity && x.id !== inv.id);
+    const second = other ?? co().addInvoice(customerOf(inv), 12_300);
+    co().addPayment(customerOf(inv), 500, [
+      { invoice: inv.id, amountMinor: 200 },
+      { invoice: second.id, amountMinor: 300 },
+    ]);
+    await poll();
+    await expectExact();
+  });
+
+  it('an unapplied payment, applied two polls later', async () => {
+    const inv = openInvoices('USD')[0] as Txn;
+    const p = co().addPayment(customerOf(inv), 250, []);
+    await poll();
+    await expectExact();
+    await poll();
+    co().apply(p.id, inv.id, 250);
+    await poll();
+    await expectExact();
+  });
+
+  it('a credit memo applied, then part un-applied', async () => {
+    const inv = openInvoices('CAD')[0] as Txn;
+    const cm = co().addCreditMemo({ ...customerOf(inv), currency: inv.currency }, 400);
+    co().apply(cm.id, inv.id, 400);
+    await poll();
+    await expectExact();
+    co().unapply(cm.id, inv.id);
+    await poll();
+    await expectExact();
+  });
+
+  it('a payment deleted and another voided', async () => {
+    const a = openInvoices('USD')[1] as Txn;
+    const b = openInvoices('EUR')[1] as Txn;
+    const pa = co().addPayment(customerOf(a), 150, [{ invoice: a.id, amountMinor: 150 }]);
+    const pb = co().addPayment(customerOf(b), 170, [{ invoice: b.id, amountMinor: 170 }]);
+    await poll();
+    await expectExact();
+    co().delete(pa.id);
+    co().void(pb.id);
+    await poll();
+    await expectExact();
+  });
+
+  it('an invoice edited after being partly paid (total raised)', async () => {
+    const inv = openInvoices('USD')[2] as Txn;
+    co().addPayment(customerOf(inv), 120, [{ invoice: inv.id, amountMinor: 120 }]);
+    await poll();
+    inv.totalMinor += 999;
+    co().advance(1);
+    inv.lastmodified = co().clock;
+    await poll();
+    await expectExact();
+  });
+
+  it('a payment stamped in the very second the last poll read the clock is read by the next poll', async () => {
+    await poll();
+    const inv = openInvoices('USD')[3] as Txn;
+    // No advance: lastmodified equals the clock the previous poll read.
+    const p = co().addPayment(customerOf(inv), 77, []);
+    p.lastmodified = co().clock;
+    co().links.push({ previousdoc: inv.id, nextdoc: p.id, amountMinor: 77 });
+    await poll();
+    await expectExact();
+  });
+
+  it('a customer merged into another: its open invoices follow it, the balance stays exact', async () => {
+    const inv = openInvoices('USD').find((x) => customerOf(x).currency === 'USD') as Txn;
+    const from = customerOf(inv);
+    const into = [...co().customers.values()].find(
+      (c) => c.id !== from.id && c.currency === from.currency && c.subsidiary === from.subsidiary,
+    ) as Customer;
+    expect(into).toBeDefined();
+    // Well past the overlap: nothing of either customer is still being re-read for recent changes.
+    co().advance(180);
+    clock.advance(180 * 60_000);
+    await poll();
+    co().mergeCustomer(from.id, into.id);
+    await poll();
+    await expectExact();
+    const [row] = await s.db
+      .select({ customer: customers.externalId })
+      .from(invoices)
+      .innerJoin(customers, eq(customers.id, invoices.customerId))
+      .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, String(inv.id))));
+    expect(row?.customer).toBe(String(into.id));
+  });
+
+  it('after all that, a fresh poll changes nothing and the connection is active', async () => {
+    await poll();
+    await expectExact();
+    const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(conn?.status).toBe('active');
+  });
+});
