@@ -185,6 +185,22 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     expect(row?.customer).toBe(String(into.id));
   });
 
+  it('a hostile row (an invoice dated year 0) stops the sync naming the invoice; corrected, the next poll is exact', async () => {
+    const inv = openInvoices('USD')[0] as Txn;
+    const trandate = inv.trandate;
+    inv.trandate = '0000-01-01';
+    co().advance(1);
+    inv.lastmodified = co().clock;
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    const failed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain(inv.tranid);
+    inv.trandate = trandate;
+    await poll();
+    await expectExact();
+  });
+
   it('after all that, a fresh poll changes nothing and the connection is active', async () => {
     await poll();
     await expectExact();
