@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Customer, NetsuiteCompany, NetsuiteSandbox, type Txn } from '../../sandboxes/netsuite';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
-import { connections, customers, invoices } from '../../src/db/schema';
+import { connections, customers, invoices, payments } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
@@ -206,5 +206,117 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     await expectExact();
     const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
     expect(conn?.status).toBe('active');
+  });
+});
+
+describe('NetSuite red team: faults lose nothing', () => {
+  /** Rows per NetSuite id in our tables (a duplicate would show as 2). */
+  async function rowCounts() {
+    const inv = await s.db
+      .select({ id: invoices.externalId })
+      .from(invoices)
+      .where(eq(invoices.tenantId, tenantId));
+    const pay = await s.db
+      .select({ id: payments.externalId })
+      .from(payments)
+      .where(eq(payments.tenantId, tenantId));
+    return {
+      invoices: inv.length,
+      distinctInvoices: new Set(inv.map((r) => r.id)).size,
+      payments: pay.length,
+    };
+  }
+
+  it('a worker dying mid full sync (after 3 pages) while NetSuite changes: the resumed sync is exact, no row twice', async () => {
+    const inv = openInvoices('USD')[0] as Txn;
+    let pages = 0;
+    await expect(
+      runSync(s, {
+        connectionId,
+        reason: 'manual',
+        full: true,
+        pageSize: 7,
+        onProgress: () => {
+          pages++;
+          if (pages === 2) {
+            // Meanwhile in NetSuite: a payment on an invoice already read, an invoice deleted, a new invoice.
+            co().addPayment(customerOf(inv), 90, [{ invoice: inv.id, amountMinor: 90 }]);
+            co().delete((openInvoices('EUR')[0] as Txn).id);
+            co().addInvoice(customerOf(inv), 4321);
+          }
+          if (pages === 3) throw new Error('kill -9');
+        },
+      }),
+    ).rejects.toThrow('kill -9');
+    co().advance(5);
+    clock.advance(10 * 60_000);
+    const resumed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+    expect(resumed.status).toBe('succeeded');
+    await poll();
+    await expectExact();
+    const counts = await rowCounts();
+    expect(counts.invoices).toBe(counts.distinctInvoices);
+    const truthInvoices = [...co().txns.values()].filter((x) => x.type === 'CustInvc').length;
+    const deletedInvoices = co().deleted.filter((d) => d.recordtypeid === 'invoice').length;
+    expect(counts.invoices).toBeLessThanOrEqual(truthInvoices + deletedInvoices);
+  });
+
+  it('a worker dying mid poll round: the next round repeats it and is exact', async () => {
+    const a = openInvoices('CAD')[0] as Txn;
+    const b = openInvoices('JPY')[0] as Txn;
+    co().addPayment(customerOf(a), 55, [{ invoice: a.id, amountMinor: 55 }]);
+    co().addPayment(customerOf(b), 700, [{ invoice: b.id, amountMinor: 700 }]);
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    let pages = 0;
+    await expect(
+      runSync(s, {
+        connectionId,
+        reason: 'schedule',
+        pageSize: 1,
+        onProgress: () => {
+          if (++pages === 2) throw new Error('kill -9');
+        },
+      }),
+    ).rejects.toThrow('kill -9');
+    await poll();
+    await expectExact();
+  });
+
+  it('the TBA token revoked mid sync: reconnect needed with the Login Audit Trail named; a new token resumes exact', async () => {
+    const inv = openInvoices('USD')[1] as Txn;
+    co().addPayment(customerOf(inv), 33, [{ invoice: inv.id, amountMinor: 33 }]);
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    let pages = 0;
+    const result = await runSync(s, {
+      connectionId,
+      reason: 'schedule',
+      pageSize: 1,
+      onProgress: () => {
+        if (++pages === 1) delete sandbox.options.tokens['sandbox-token-id'];
+      },
+    });
+    expect(result.status).toBe('reconnect_needed');
+    const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(conn?.status).toBe('reconnect_needed');
+    co().addPayment(customerOf(inv), 44, [{ invoice: inv.id, amountMinor: 44 }]);
+    sandbox.options.tokens['new-token-id'] = 'new-token-secret';
+    const tenant = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(tenant).toHaveLength(1);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/netsuite-red/connections',
+      headers: { authorization: `Bearer ${t.token}` },
+      payload: {
+        provider: 'netsuite',
+        accountId: '1234567_SB1',
+        auth: { type: 'tba', tokenId: 'new-token-id', tokenSecret: 'new-token-secret' },
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ id: connectionId, status: 'active' });
+    await poll();
+    await expectExact();
   });
 });
