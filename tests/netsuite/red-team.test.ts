@@ -12,6 +12,7 @@ import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections, customers, invoices, payments } from '../../src/db/schema';
 import type { Services } from '../../src/services';
+import { refreshInvoicesLive } from '../../src/sync/live-refresh';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
 
@@ -318,5 +319,31 @@ describe('NetSuite red team: faults lose nothing', () => {
     expect(res.json()).toMatchObject({ id: connectionId, status: 'active' });
     await poll();
     await expectExact();
+  });
+});
+
+describe('NetSuite red team: the live re-read before a send sees what NetSuite shows now', () => {
+  async function row(inv: Txn) {
+    const [r] = await s.db
+      .select({ id: invoices.id, balanceMinor: invoices.balanceMinor, status: invoices.status })
+      .from(invoices)
+      .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, String(inv.id))));
+    return r!;
+  }
+
+  it('closed by a credit memo, voided, or deleted since the last poll: the re-read says paid, void, deleted', async () => {
+    await poll();
+    const [a, b, c] = openInvoices('USD') as [Txn, Txn, Txn];
+    const cm = co().addCreditMemo(customerOf(a), co().unpaid(a));
+    co().apply(cm.id, a.id, co().unpaid(a));
+    co().void(b.id);
+    co().delete(c.id);
+    const ids = [(await row(a)).id, (await row(b)).id, (await row(c)).id];
+    expect((await row(a)).status).toBe('open');
+    const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    await refreshInvoicesLive(s, conn!, ids);
+    expect(await row(a)).toMatchObject({ status: 'paid', balanceMinor: 0 });
+    expect(await row(b)).toMatchObject({ status: 'void', balanceMinor: 0 });
+    expect(await row(c)).toMatchObject({ status: 'deleted', balanceMinor: 0 });
   });
 });
