@@ -9,10 +9,11 @@
  *  1. customers and transactions with lastmodifieddate >= since;
  *  2. invoices linked (NextTransactionLineLink) to payments or credit memos modified since: an invoice's own
  *     lastmodifieddate does not reliably move when a payment is applied to it;
- *  3. when any payment or credit memo changed or was deleted: every invoice with an open balance. A payment
- *     deleted, voided or un-applied leaves no link behind, but the invoice it paid is open again, so reading the
- *     open ones finds it; an invoice that became less open is found by (2). A deleted customer (a merge moves its
- *     transactions to another) has every open invoice read too;
+ *  3. when any payment, credit memo or deposit application changed or was deleted: the open invoices of its
+ *     customer (every open invoice when the customer is unknown). A payment deleted, voided or un-applied leaves no
+ *     link behind, but the invoice it paid is open again, so reading the open ones finds it; an invoice that became
+ *     less open is found by (2). A deleted customer (a merge moves its transactions to another) has every open
+ *     invoice read too;
  *  4. DeletedRecord rows since.
  * The overlap (default 65 minutes) absorbs commits in flight when the clock was read and the hour a daylight-saving
  * fall-back repeats (NetSuite's times are account-local wall time). Re-reading is idempotent.
@@ -37,6 +38,7 @@ import {
   checkClock,
   customersQuery,
   deletionsQuery,
+  depositApplicationCustomersQuery,
   HIGH_WATER_QUERY,
   idSpanQuery,
   type KeysetFilter,
@@ -436,6 +438,9 @@ async function* roundPages(
       yield page;
     }
   }
+  // Deposit applications changed (one edited to un-apply an invoice leaves no link behind): their customers too.
+  for (const raw of await ctx.client.suiteqlAll(depositApplicationCustomersQuery(cursor.since), ctx.signal))
+    if (raw.entity && /^\d+$/.test(raw.entity)) moved.add(raw.entity);
   // Invoices whose applications changed, whatever their own lastmodifieddate says.
   for await (const { rows } of keyset(
     ctx,

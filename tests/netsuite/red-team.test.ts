@@ -186,6 +186,23 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     expect(row?.customer).toBe(String(into.id));
   });
 
+  it('a deposit applied to an invoice, then un-applied by editing the deposit application', async () => {
+    // Well past the overlap, so nothing else of this customer is being re-read anyway.
+    co().advance(180);
+    clock.advance(180 * 60_000);
+    await poll();
+    const inv = openInvoices('EUR')[2] as Txn;
+    const dep = co().addDepositApplication(customerOf(inv), [{ invoice: inv.id, amountMinor: 250 }]);
+    await poll();
+    await expectExact();
+    co().advance(180);
+    clock.advance(180 * 60_000);
+    await poll();
+    co().unapply(dep.id, inv.id);
+    await poll();
+    await expectExact();
+  });
+
   it('a hostile row (an invoice dated year 0) stops the sync naming the invoice; corrected, the next poll is exact', async () => {
     const inv = openInvoices('USD')[0] as Txn;
     const trandate = inv.trandate;
