@@ -25,7 +25,7 @@ function digitAt(s: string, i: number): number {
 
 /**
  * True for a real calendar day in YYYY-MM-DD form ("2024-02-30" is not one): the proleptic Gregorian calendar, as
- * Date would check it, from char codes and a month-length table.
+ * Date would check it, from char codes and a month-length table; years 0001-9999 (the database has no year 0).
  */
 export function isIsoDate(value: string): boolean {
   if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
@@ -41,7 +41,8 @@ export function isIsoDate(value: string): boolean {
   const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
   const month = m0 * 10 + m1;
   const day = d0 * 10 + d1;
-  if (month < 1 || month > 12 || day < 1) return false;
+  // Year 0 is Date's (proleptic ISO) but not Postgres', whose date column refuses it with an error naming no row.
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!);
 }

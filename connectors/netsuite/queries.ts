@@ -162,6 +162,18 @@ export function idSpanQuery(kind: EntityKind, afterId: string | null): string {
   );
 }
 
+/**
+ * Customers whose deposit applications (a customer deposit applied to invoices) changed at or after `sinceClock`: an
+ * edit that un-applies an invoice leaves no link to find that invoice by, as with payments, so their open invoices
+ * are read again. Deposit applications themselves are not synced.
+ */
+export function depositApplicationCustomersQuery(sinceClock: string): string {
+  return (
+    "SELECT DISTINCT t.entity FROM transaction t WHERE t.type IN ('DepAppl') AND " +
+    `${since('t.lastmodifieddate', sinceClock)} ORDER BY t.entity`
+  );
+}
+
 /** Applications of these payments to invoices (amounts in the payment's currency, which is the invoice's). */
 export function applicationsQuery(paymentIds: readonly string[]): string {
   return (

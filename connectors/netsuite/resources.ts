@@ -9,9 +9,11 @@
  *  1. customers and transactions with lastmodifieddate >= since;
  *  2. invoices linked (NextTransactionLineLink) to payments or credit memos modified since: an invoice's own
  *     lastmodifieddate does not reliably move when a payment is applied to it;
- *  3. when any payment or credit memo changed or was deleted: every invoice with an open balance. A payment
- *     deleted, voided or un-applied leaves no link behind, but the invoice it paid is open again, so reading the
- *     open ones finds it; an invoice that became less open is found by (2);
+ *  3. when any payment, credit memo or deposit application changed or was deleted: the open invoices of its
+ *     customer (every open invoice when the customer is unknown). A payment deleted, voided or un-applied leaves no
+ *     link behind, but the invoice it paid is open again, so reading the open ones finds it; an invoice that became
+ *     less open is found by (2). A deleted customer (a merge moves its transactions to another) has every open
+ *     invoice read too;
  *  4. DeletedRecord rows since.
  * The overlap (default 65 minutes) absorbs commits in flight when the clock was read and the hour a daylight-saving
  * fall-back repeats (NetSuite's times are account-local wall time). Re-reading is idempotent.
@@ -36,6 +38,7 @@ import {
   checkClock,
   customersQuery,
   deletionsQuery,
+  depositApplicationCustomersQuery,
   HIGH_WATER_QUERY,
   idSpanQuery,
   type KeysetFilter,
@@ -173,9 +176,16 @@ const RELEASING = new Set([
   'depositapplication',
   'depappl',
 ]);
+/**
+ * A deleted customer may have been merged into another (duplicate resolution moves its transactions to the kept
+ * customer, and nothing says the moved invoices' lastmodifieddate moves): its open invoices are read again, wherever
+ * they went.
+ */
+const MOVING = new Set(['customer']);
 function releasesInvoices(raw: SuiteqlRow): boolean {
   const norm = (v: string | undefined) => (v ?? '').toLowerCase().replace(/\s+/g, '');
-  return RELEASING.has(norm(raw.recordtypeid)) || RELEASING.has(norm(raw.type));
+  const types = [norm(raw.recordtypeid), norm(raw.type)];
+  return types.some((t) => RELEASING.has(t) || MOVING.has(t));
 }
 
 export async function* netsuitePages(
@@ -428,6 +438,9 @@ async function* roundPages(
       yield page;
     }
   }
+  // Deposit applications changed (one edited to un-apply an invoice leaves no link behind): their customers too.
+  for (const raw of await ctx.client.suiteqlAll(depositApplicationCustomersQuery(cursor.since), ctx.signal))
+    if (raw.entity && /^\d+$/.test(raw.entity)) moved.add(raw.entity);
   // Invoices whose applications changed, whatever their own lastmodifieddate says.
   for await (const { rows } of keyset(
     ctx,
@@ -447,7 +460,8 @@ async function* roundPages(
     if (d) deleted.deletions[d.kind].push(d.deletion);
   }
   // Applications that vanished (payment deleted, voided or un-applied) leave their invoices open again, with no
-  // link left to find them by: read the open invoices of the customers concerned (all of them after a deletion).
+  // link left to find them by: read the open invoices of the customers concerned (all of them after a deletion of a
+  // payment, credit memo, deposit application or customer).
   if (movedUnknown || moved.size > 0) {
     const customers = movedUnknown ? [null] : chunks([...moved].sort(), ID_CHUNK);
     for (const entities of customers) {

@@ -10,7 +10,8 @@
  */
 import { fromMinor } from '../../connectors/money';
 
-export type TxnType = 'CustInvc' | 'CustPymt' | 'CustCred';
+/** DepAppl: a customer deposit applied to invoices (not synced itself; its applications move invoices' balances). */
+export type TxnType = 'CustInvc' | 'CustPymt' | 'CustCred' | 'DepAppl';
 
 export interface Subsidiary {
   id: number;
@@ -160,7 +161,7 @@ export class NetsuiteCompany {
 
   private addTxn(type: TxnType, customer: Customer, totalMinor: number, dueDays: number | null): Txn {
     const id = this.id();
-    const prefix = type === 'CustInvc' ? 'INV' : type === 'CustPymt' ? 'PYMT' : 'CM';
+    const prefix = { CustInvc: 'INV', CustPymt: 'PYMT', CustCred: 'CM', DepAppl: 'DEPAPPL' }[type];
     const due =
       dueDays === null ? null : new Date(Date.parse(`${this.today}T00:00:00Z`) + dueDays * 86_400_000);
     const t: Txn = {
@@ -198,6 +199,17 @@ export class NetsuiteCompany {
     const p = this.addTxn('CustPymt', customer, totalMinor, null);
     for (const a of applications) this.apply(p.id, a.invoice, a.amountMinor);
     return p;
+  }
+
+  /** A customer deposit applied to invoices: a deposit application of exactly the amounts applied. */
+  addDepositApplication(
+    customer: Customer,
+    applications: Array<{ invoice: number; amountMinor: number }>,
+  ): Txn {
+    const total = applications.reduce((sum, a) => sum + a.amountMinor, 0);
+    const d = this.addTxn('DepAppl', customer, total, null);
+    for (const a of applications) this.apply(d.id, a.invoice, a.amountMinor);
+    return d;
   }
 
   addCreditMemo(customer: Customer, totalMinor: number): Txn {
@@ -258,6 +270,18 @@ export class NetsuiteCompany {
     const recordtypeid =
       t.type === 'CustInvc' ? 'invoice' : t.type === 'CustPymt' ? 'customerpayment' : 'creditmemo';
     this.deleted.push({ recordid: id, recordtypeid, deleteddate: this.tick() });
+  }
+
+  /**
+   * Duplicate resolution's merge: every transaction of `from` moves to `into` and `from` is deleted (a DeletedRecord
+   * row). Whether the moved transactions' lastmodifieddate moves is not documented: the stand-in takes the case
+   * that hides the move (it does not), as for applications.
+   */
+  mergeCustomer(from: number, into: number): void {
+    if (!this.customers.has(from) || !this.customers.has(into)) throw new Error('no such customer');
+    for (const t of this.txns.values()) if (t.entity === from) t.entity = into;
+    this.customers.delete(from);
+    this.deleted.push({ recordid: from, recordtypeid: 'customer', deleteddate: this.tick() });
   }
 
   /** Invoice amount unpaid (credit memo: credit left) in minor units. */

@@ -144,7 +144,11 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
         c.links
           .filter((l) => {
             const p = c.txns.get(l.nextdoc);
-            return p && (p.type === 'CustPymt' || p.type === 'CustCred') && p.lastmodified >= appsSince;
+            return (
+              p &&
+              (p.type === 'CustPymt' || p.type === 'CustCred' || p.type === 'DepAppl') &&
+              p.lastmodified >= appsSince
+            );
           })
           .map((l) => l.previousdoc),
       );
@@ -182,6 +186,17 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
           foreignamount: c.money(l.amountMinor, p.currency),
         };
       });
+  }
+
+  const deposits = /^SELECT DISTINCT t\.entity FROM transaction t WHERE t\.type IN \('DepAppl'\) AND /.exec(
+    q,
+  );
+  if (deposits) {
+    const since = clockCondition(q, 't.lastmodifieddate') ?? '';
+    const entities = [...c.txns.values()]
+      .filter((t) => t.type === 'DepAppl' && t.lastmodified >= since)
+      .map((t) => t.entity);
+    return [...new Set(entities)].sort((a, b) => a - b).map((e) => ({ entity: String(e) }));
   }
 
   if (q.includes('FROM DeletedRecord d WHERE')) {

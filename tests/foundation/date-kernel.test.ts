@@ -1,15 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { addDays, dayInZone, daysBetween, isIsoDate, isoDay, isTimeZone } from '../../connectors/dates';
 import { isIsoDate as csvIsIsoDate } from '../../connectors/csv/parse';
+import { addDays, dayInZone, daysBetween, isIsoDate, isoDay, isTimeZone } from '../../connectors/dates';
 import { daysPastDue, localIsoDate } from '../../emails/locale-format';
 import { diffDays, addDays as dunningAddDays } from '../../src/dunning/local-time';
-import { addDays as timelineAddDays, isDay } from '../../src/web/pages/customer/customer-timeline';
+import { isDay, addDays as timelineAddDays } from '../../src/web/pages/customer/customer-timeline';
 
 describe('date kernel (connectors/dates.ts)', () => {
   it('validates calendar days', () => {
     for (const ok of ['2024-02-29', '2026-12-31', '0050-01-01']) expect(isIsoDate(ok), ok).toBe(true);
-    for (const bad of ['2023-02-29', '2024-02-30', '2024-13-01', '2024-1-01', '2024-01-01T00:00:00Z', ''])
+    for (const bad of [
+      '2023-02-29',
+      '2024-02-30',
+      '2024-13-01',
+      '2024-1-01',
+      '2024-01-01T00:00:00Z',
+      '',
+      '0000-01-01',
+    ])
       expect(isIsoDate(bad), bad).toBe(false);
   });
 

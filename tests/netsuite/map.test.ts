@@ -129,6 +129,10 @@ describe('NetSuite mappers', () => {
       { duedate: '2026-13-01' },
       { closedate: '2026-04-31' },
       { lastmodified: '2026-04-15 25:61:00' },
+      // Year 0 has the right shape and a leap-year February, but Postgres has no year 0: the database refused the
+      // whole page ("date/time field value out of range") naming no record, at every poll.
+      { trandate: '0000-01-01' },
+      { duedate: '0000-02-29' },
     ];
     for (const bad of cases) {
       expect(() => mapInvoice(invoiceRow('8', bad)), JSON.stringify(bad)).toThrow(

@@ -218,6 +218,22 @@ describe('NetSuite polling round', () => {
     expect(sent.some((s) => s.q.includes('t.foreignamountunpaid <> 0'))).toBe(false);
   });
 
+  it("a changed deposit application sweeps its customer's open invoices (an un-apply leaves no link)", async () => {
+    const sent = route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:15:00' }] };
+      if (q.includes("t.type IN ('DepAppl')")) return { items: [{ entity: '321' }] };
+      if (q.includes('FROM customer c') || q.includes('t.type IN') || q.includes('FROM DeletedRecord'))
+        return { items: [] };
+      return { status: 400, body: badQuery() };
+    });
+    await collect({ mode: 'incremental', since });
+    const deposits = sent.find((s) => s.q.includes("t.type IN ('DepAppl')"));
+    expect(deposits?.q).toContain(`t.lastmodifieddate >= TO_TIMESTAMP('${since}'`);
+    const sweeps = sent.filter((s) => s.q.includes('t.foreignamountunpaid <> 0'));
+    expect(sweeps.length).toBeGreaterThan(0);
+    expect(sweeps.every((s) => s.q.includes('t.entity IN (321)'))).toBe(true);
+  });
+
   it('a deleted payment (customer unknown) sweeps every open invoice; a deleted journal does not', async () => {
     let deleted = [{ recordid: '6009', recordtypeid: 'customerpayment', deleteddate: '2026-04-15 09:00:00' }];
     const sent = route((q) => {
