@@ -401,29 +401,52 @@ async function* incrementalRound(
     });
   }
   const pageSize = Math.min(options.pageSize ?? NETSUITE_PAGE_SIZE, NETSUITE_PAGE_SIZE);
+  const overlap = options.overlapMinutes ?? NETSUITE_OVERLAP_MINUTES;
   const clock = await accountClock(ctx.client, ctx.signal);
-  const next: NetsuiteCursor = {
-    mode: 'incremental',
-    since: clockMinus(clock, options.overlapMinutes ?? NETSUITE_OVERLAP_MINUTES),
-  };
+  const seen: Newest = { at: null };
   let pending: SyncPage<NetsuiteCursor> | null = null;
-  for await (const page of roundPages(ctx, cursor, pageSize)) {
+  for await (const page of roundPages(ctx, cursor, pageSize, seen)) {
     if (pending) yield pending;
     pending = page;
   }
+  const since = nextSince(cursor.since, clock, seen.at, overlap);
   ctx.logger.info(
-    { accountId: ctx.externalId, since: cursor.since, next: next.since },
+    { accountId: ctx.externalId, since: cursor.since, clock, newestChange: seen.at, next: since },
     'NetSuite poll round',
   );
-  // Never move backwards: a clock read behind the previous one (a skewed node) keeps the old position.
-  const since = [next.since, cursor.since].sort()[1] as string;
   yield { ...(pending ?? emptyPage(cursor)), cursor: { mode: 'incremental', since } };
+}
+
+/** The newest lastmodifieddate / deleteddate a round read, as the account prints them. */
+interface Newest {
+  at: string | null;
+}
+
+function noteNewest(seen: Newest, value: string | undefined): void {
+  if (value && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) && (seen.at === null || value > seen.at))
+    seen.at = value;
+}
+
+/**
+ * Where the next round starts: the earlier of the account clock and the newest change this round read, each minus
+ * the overlap, and never before the previous position. The clock alone is not trusted: whether SYSDATE and
+ * lastmodifieddate print in the same zone is not documented (see README, "Not yet verified"), and a SYSDATE hours
+ * ahead of the zone the changes are stamped in would start every round after changes it never read. The newest
+ * change read is stamped the way the next round's filter compares, so a round never starts past what it has seen;
+ * a round that read nothing keeps its position (the same changes are asked for again, which is cheap and harmless).
+ */
+export function nextSince(previous: string, clock: string, newest: string | null, overlap: number): string {
+  const byClock = clockMinus(clock, overlap);
+  const byChanges = newest === null ? previous : clockMinus(newest, overlap);
+  const [proposed] = [byChanges, byClock].sort() as [string, string];
+  return proposed > previous ? proposed : previous;
 }
 
 async function* roundPages(
   ctx: Ctx,
   cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
   pageSize: number,
+  seen: Newest,
 ): AsyncGenerator<SyncPage<NetsuiteCursor>> {
   // Customers whose payments or credit memos changed (an un-apply or void may have reopened their invoices), and
   // whether money left the books without a customer we can name (a deleted payment, credit or deposit application).
@@ -431,6 +454,7 @@ async function* roundPages(
   let movedUnknown = false;
   for (const kind of NETSUITE_SYNC_KINDS) {
     for await (const { rows } of keyset(ctx, kind, { modifiedSince: cursor.since }, null, pageSize)) {
+      for (const r of rows) noteNewest(seen, r.lastmodified);
       const page = emptyPage(cursor);
       await addRows(ctx, page, kind, rows);
       if (kind === 'payments' || kind === 'creditMemos')
@@ -455,6 +479,7 @@ async function* roundPages(
   }
   const deleted = emptyPage(cursor);
   for (const raw of await ctx.client.suiteqlAll(deletionsQuery(cursor.since), ctx.signal)) {
+    noteNewest(seen, raw.deleteddate);
     if (releasesInvoices(raw)) movedUnknown = true;
     const d = mapDeletion(raw);
     if (d) deleted.deletions[d.kind].push(d.deletion);

@@ -117,6 +117,15 @@ export class NetsuiteCompany {
   get clock(): string {
     return clockOf(this.nowMs);
   }
+  /**
+   * Minutes SYSDATE runs ahead of the zone lastmodifieddate and deleteddate are printed in (0: the same zone, what
+   * the connector assumes; whether real NetSuite does is not documented). Tests set it to check polling survives.
+   */
+  sysdateSkewMinutes = 0;
+  /** What `SELECT SYSDATE FROM DUAL` answers. */
+  get sysdate(): string {
+    return clockOf(this.nowMs + this.sysdateSkewMinutes * 60_000);
+  }
   /** The account clock as an instant (its wall time read as UTC, as Duely stores every NetSuite time). */
   get now(): Date {
     return new Date(this.nowMs);

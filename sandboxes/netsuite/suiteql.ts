@@ -59,7 +59,7 @@ function txnRow(c: NetsuiteCompany, t: Txn, payLinkField: string | null): Row {
 /** All rows of a query (paging is applied by the caller). */
 export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
   const q = raw.replace(/\s+/g, ' ').trim();
-  if (/FROM DUAL$/i.test(q) && q.includes('SYSDATE')) return [{ now: c.clock }];
+  if (/FROM DUAL$/i.test(q) && q.includes('SYSDATE')) return [{ now: c.sysdate }];
   if (q.startsWith('SELECT s.id, s.name, s.parent') && q.includes('FROM subsidiary s')) {
     return c.subsidiaries.map((s) => ({
       id: String(s.id),

@@ -219,6 +219,33 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     await expectExact();
   });
 
+  it('SYSDATE three hours ahead of the zone changes are stamped in: no poll starts after a change it has not read', async () => {
+    // Whether SuiteQL prints SYSDATE and lastmodifieddate in one zone is not documented. Before, each round started
+    // at SYSDATE − 65 min, i.e. about two hours after the newest change it had read, and every change in between was
+    // missed until a full sync.
+    co().sysdateSkewMinutes = 180;
+    try {
+      await poll();
+      await expectExact();
+      for (const cents of [31, 32, 33]) {
+        const inv = openInvoices('USD')[0] as Txn;
+        co().addPayment(customerOf(inv), cents, [{ invoice: inv.id, amountMinor: cents }]);
+        await poll();
+        await expectExact();
+      }
+      // A deletion is stamped the same way and read the same way.
+      const inv = openInvoices('USD')[0] as Txn;
+      const p = co().addPayment(customerOf(inv), 44, [{ invoice: inv.id, amountMinor: 44 }]);
+      await poll();
+      await expectExact();
+      co().delete(p.id);
+      await poll();
+      await expectExact();
+    } finally {
+      co().sysdateSkewMinutes = 0;
+    }
+  });
+
   it('after all that, a fresh poll changes nothing and the connection is active', async () => {
     await poll();
     await expectExact();

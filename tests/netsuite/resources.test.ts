@@ -6,6 +6,7 @@ import {
   accountClock,
   type NetsuiteCursor,
   netsuitePages,
+  nextSince,
   readInvoices,
 } from '../../connectors/netsuite/resources';
 import type { SyncPage } from '../../connectors/types';
@@ -292,5 +293,19 @@ describe('account clock and live read', () => {
     expect(r.missing).toEqual(['5002']);
     expect(sent).toHaveLength(1);
     await expect(readInvoices(client(), ['1 OR 1=1'])).rejects.toMatchObject({ code: 'bad_payload' });
+  });
+});
+
+describe('where the next poll round starts', () => {
+  const prev = '2026-04-01 08:00:00';
+  it('the clock minus the overlap when the changes read are as new as the clock', () => {
+    expect(nextSince(prev, '2026-04-01 10:00:00', '2026-04-01 10:00:00', 65)).toBe('2026-04-01 08:55:00');
+  });
+  it('the newest change minus the overlap when the clock runs ahead of the changes (an undocumented zone)', () => {
+    expect(nextSince(prev, '2026-04-01 13:00:00', '2026-04-01 10:00:00', 65)).toBe('2026-04-01 08:55:00');
+  });
+  it('a round that read nothing keeps its position; no round moves backwards', () => {
+    expect(nextSince(prev, '2026-04-01 13:00:00', null, 65)).toBe(prev);
+    expect(nextSince(prev, '2026-04-01 08:30:00', '2026-04-01 08:30:00', 65)).toBe(prev);
   });
 });

@@ -7,23 +7,23 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildAuthorizeUrl,
-  exchangeCode,
-  parseCallback,
-  refreshTokens,
-} from '../../connectors/netsuite/oauth2';
-import {
   connectWithM2m,
   connectWithTba,
   createPkce,
-  type NetsuiteCursor,
   NetsuiteClient,
+  type NetsuiteCursor,
   netsuite,
   netsuiteEndpoints,
   netsuitePages,
   parseNetsuiteConfig,
   readInvoices,
 } from '../../connectors/netsuite';
+import {
+  buildAuthorizeUrl,
+  exchangeCode,
+  parseCallback,
+  refreshTokens,
+} from '../../connectors/netsuite/oauth2';
 import type { ConnectorContext } from '../../connectors/types';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
 import { TestLedger } from './ledger';
@@ -147,8 +147,11 @@ describe('NetSuite connector against the local stand-in', () => {
     await run(ledger, client, 1000);
     expect(ledger.invoices.get(String(inv.id))).toMatchObject({ status: 'paid', balanceMinor: 0 });
     const before = inv.lastmodified;
-    // A quiet poll two hours later moves the cursor past the invoice's lastmodifieddate (beyond the overlap).
+    // Another customer's invoice two hours later: that poll moves the cursor past this invoice's lastmodifieddate
+    // (beyond the overlap; a poll starts no later than the newest change it read, minus the overlap).
     c.advance(120);
+    c.addInvoice([...c.customers.values()][1]!, 500);
+    c.advance(15);
     await run(ledger, client, 1000);
     expect((ledger.cursor as { since: string }).since > before).toBe(true);
     c.delete(pay.id);
