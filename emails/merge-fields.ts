@@ -22,7 +22,8 @@ export function mergeFieldErrors(text: string): string[] {
   const errors: string[] = [];
   for (const m of text.matchAll(TOKEN)) {
     const name = m[1] ?? '';
-    if (!(name in MERGE_FIELDS))
+    // Own keys only: `in` also finds Object.prototype's (constructor, toString, __proto__ …).
+    if (!Object.hasOwn(MERGE_FIELDS, name))
       errors.push(
         `unknown merge field {{${name}}}; use ${Object.keys(MERGE_FIELDS)
           .map((k) => `{{${k}}}`)
@@ -36,5 +37,7 @@ export function mergeFieldErrors(text: string): string[] {
 }
 
 export function fillMergeFields(text: string, values: Record<MergeField, string>): string {
-  return text.replace(TOKEN, (_, name: string) => values[name as MergeField] ?? '');
+  return text.replace(TOKEN, (_, name: string) =>
+    Object.hasOwn(values, name) ? (values[name as MergeField] ?? '') : '',
+  );
 }

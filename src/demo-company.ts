@@ -8,9 +8,9 @@
  * asks to be reconnected (the same generated company, same realm id, comes back).
  */
 import { randomBytes } from 'node:crypto';
-import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
 import { type AnyConnector, connectors, registeredConnectors } from '../connectors';
 import type { CredentialField } from '../connectors/types';
+import { type Sandbox, startSandbox } from '../sandboxes/quickbooks';
 import type { Config } from './config';
 
 export type QuickbooksMode = 'live' | 'demo' | 'unconfigured';
@@ -22,6 +22,13 @@ export interface QuickbooksSetup {
   note: string | null;
 }
 
+/** Whether `url` is this machine's own (localhost, 127.0.0.0/8, [::1]): a browser elsewhere cannot open it. */
+function isLocalUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /**
  * Which QuickBooks this configuration asks for (QUICKBOOKS_DEMO resolved against the credentials and the role).
  * Pure: whether a demo company is actually running is the process's business (src/demo-company.ts).
@@ -29,11 +36,14 @@ export interface QuickbooksSetup {
 export function quickbooksSetup(
   config: Pick<
     Config,
-    'QUICKBOOKS_DEMO' | 'QUICKBOOKS_CLIENT_ID' | 'QUICKBOOKS_CLIENT_SECRET' | 'DUELY_ROLE'
+    'QUICKBOOKS_DEMO' | 'QUICKBOOKS_CLIENT_ID' | 'QUICKBOOKS_CLIENT_SECRET' | 'DUELY_ROLE' | 'PUBLIC_URL'
   >,
 ): QuickbooksSetup {
   const hasId = Boolean(config.QUICKBOOKS_CLIENT_ID);
-  const wantsDemo = config.QUICKBOOKS_DEMO === 'on' || (config.QUICKBOOKS_DEMO === 'auto' && !hasId);
+  // Whoever tries the demo signs in as the sandbox's one user, the demo tenant's admin: `auto` offers it only where
+  // the visitors are this machine's (a local PUBLIC_URL), never to everyone a public server reaches.
+  const local = isLocalUrl(config.PUBLIC_URL);
+  const wantsDemo = config.QUICKBOOKS_DEMO === 'on' || (config.QUICKBOOKS_DEMO === 'auto' && !hasId && local);
   if (wantsDemo) {
     if (config.DUELY_ROLE !== 'all') {
       return {
@@ -44,20 +54,26 @@ export function quickbooksSetup(
           'connect a real company.',
       };
     }
-    return {
-      mode: 'demo',
-      note:
-        hasId && config.QUICKBOOKS_DEMO === 'on'
-          ? 'QUICKBOOKS_DEMO=on: the QuickBooks credentials are ignored.'
-          : null,
-    };
+    const notes = [
+      ...(hasId && config.QUICKBOOKS_DEMO === 'on'
+        ? ['QUICKBOOKS_DEMO=on: the QuickBooks credentials are ignored.']
+        : []),
+      ...(local
+        ? []
+        : [
+            `QUICKBOOKS_DEMO=on at ${config.PUBLIC_URL}: anyone who opens /connect/quickbooks there signs in as the demo company's admin.`,
+          ]),
+    ];
+    return { mode: 'demo', note: notes.length > 0 ? notes.join(' ') : null };
   }
   if (hasId && config.QUICKBOOKS_CLIENT_SECRET) return { mode: 'live', note: null };
   return {
     mode: 'unconfigured',
     note: hasId
       ? 'QuickBooks is not configured: QUICKBOOKS_CLIENT_SECRET is missing.'
-      : 'QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET (QUICKBOOKS_DEMO=off).',
+      : config.QUICKBOOKS_DEMO === 'auto'
+        ? `QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET. The demo company runs only on a local PUBLIC_URL (${config.PUBLIC_URL} is not), since whoever tries it signs in as its admin; QUICKBOOKS_DEMO=on runs it anyway.`
+        : 'QuickBooks is not configured: set QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET (QUICKBOOKS_DEMO=off).',
   };
 }
 

@@ -44,13 +44,16 @@ export const redactPaths = [
 
 /** Query parameters that carry a secret: sign-in links, OAuth codes and state, ID tokens, signatures. */
 const SECRET_PARAM = /token|code|state|secret|password|signature|sig|nonce|key|assertion|auth/i;
-/** Paths whose next segment is a bearer secret: the unsubscribe link (/u/<signed tag>). */
-const SECRET_PATH_PREFIXES = ['/u/'];
+/**
+ * Paths whose next segment is a bearer secret: the unsubscribe link (/u/<signed tag>) and the debtor's invoice PDF
+ * link (/invoice-pdf/<signed link>, which opens the invoice to whoever has it for 90 days).
+ */
+const SECRET_PATH_PREFIXES = ['/u/', '/invoice-pdf/'];
 const REDACTED = '[redacted]';
 
 /**
- * A URL fit for a log line: the value of every secret-looking query parameter and the signed tag of an unsubscribe
- * link replaced by [redacted]. Anything unparseable is reduced to its path.
+ * A URL fit for a log line: the value of every secret-looking query parameter and the signed part of an unsubscribe
+ * or invoice PDF link replaced by [redacted]. Anything unparseable is reduced to its path.
  */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');

@@ -3,6 +3,8 @@
  * (status). Emails are compared case-insensitively and stored as given, trimmed. A tenant always keeps one active
  * admin: the last one cannot be demoted, disabled or removed.
  */
+
+import type { DbOrTx } from '../db/client';
 import {
   countOtherActiveAdmins,
   countUsers,
@@ -15,7 +17,6 @@ import {
   setUser,
   type User,
 } from '../db/queries/users';
-import type { DbOrTx } from '../db/client';
 import type { UserRole, UserStatus } from '../db/schema';
 import { AppError, notFound } from '../errors';
 
@@ -105,13 +106,19 @@ export async function removeUser(db: DbOrTx, tenantId: string, id: string): Prom
  * The user a Sign in with Intuit becomes: the one with this Intuit subject, else the one with this email (who then
  * gets the subject), else a new user — the tenant's admin when it has nobody yet (the install), otherwise a viewer
  * until an admin gives them more. Null when that user was disabled.
+ *
+ * Only an email Intuit says is verified counts: anyone can type someone else's address into an Intuit profile, and
+ * matched by it, a QuickBooks user of the company would become that person (an admin) and take over their Intuit
+ * link. An unverified address is neither matched nor stored (the placeholder instead, which the person replaces
+ * through the emailed verification of POST /api/v1/session/email).
  */
 export async function userForIntuitSignIn(
   db: DbOrTx,
   tenantId: string,
-  person: { sub: string; email: string | null; name: string | null },
+  intuitUser: { sub: string; email: string | null; emailVerified: boolean; name: string | null },
   now: Date,
 ): Promise<User | null> {
+  const person = { ...intuitUser, email: intuitUser.emailVerified ? intuitUser.email : null };
   const bySub = await findUserByIntuitSub(db, tenantId, person.sub);
   const existing = bySub ?? (person.email ? await findUserByEmail(db, tenantId, person.email) : null);
   if (existing) {

@@ -9,12 +9,12 @@
  * route (see AuthMode); nothing here looks at the URL.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Services } from '../app-services';
 import { memoizedApiTokenLookup } from '../auth/api-tokens';
 import { CSRF_HEADER, SESSION_COOKIE, type SessionWithUser } from '../auth/sessions';
 import { auditName } from '../auth/users';
 import { getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError, forbidden, unauthorized } from '../errors';
-import type { Services } from '../app-services';
 
 export type Principal =
   | {
@@ -248,8 +248,19 @@ function headerValue(req: FastifyRequest, name: string): string | undefined {
 }
 
 /**
+ * The answer a tenant-bound principal gets for any tenant but its own, whether that tenant exists or not: slugs are
+ * company names, and a 404 for free ones would tell any customer of Duely which other companies use it.
+ */
+export function otherTenant(p: Principal): AppError {
+  return forbidden(
+    p.kind === 'session' ? 'you are signed in to another tenant' : 'this token belongs to another tenant',
+  );
+}
+
+/**
  * Resolves the `:tenant` route parameter (id or slug) and checks the caller may see it. `lookup` lets a hot route
- * memoize the tenant row; the access check always runs.
+ * memoize the tenant row; the access check always runs. A tenant principal gets the same 403 for another tenant
+ * and for one that does not exist; only the operator learns 404.
  */
 export async function tenantOf(
   req: FastifyRequest,
@@ -258,13 +269,15 @@ export async function tenantOf(
 ): Promise<Tenant> {
   if (req.checkedTenant) return req.checkedTenant;
   const ref = (req.params as { tenant?: string }).tenant ?? '';
-  const tenant = await lookup(ref);
   const p = principalOf(req);
-  if (p.tenantId !== null && p.tenantId !== tenant.id) {
-    throw forbidden(
-      p.kind === 'session' ? 'you are signed in to another tenant' : 'this token belongs to another tenant',
-    );
+  let tenant: Tenant;
+  try {
+    tenant = await lookup(ref);
+  } catch (err) {
+    if (p.tenantId !== null && err instanceof AppError && err.status === 404) throw otherTenant(p);
+    throw err;
   }
+  if (p.tenantId !== null && p.tenantId !== tenant.id) throw otherTenant(p);
   return tenant;
 }
 

@@ -1,8 +1,8 @@
 /** Editable wording (issue 14, point 5): merge fields validated by field, filled in the email; defaults unchanged. */
 import { describe, expect, it } from 'vitest';
-import { mergeFieldErrors } from '../../emails/merge-fields';
-import { renderEmail } from '../../emails/render';
+import { fillMergeFields, mergeFieldErrors } from '../../emails/merge-fields';
 import { Reminder, type ReminderProps } from '../../emails/reminder';
+import { renderEmail } from '../../emails/render';
 import { DEFAULT_POLICY, parsePolicy } from '../../src/dunning/policy';
 import { parseDraftStep } from '../../src/dunning/step-preview';
 
@@ -24,6 +24,24 @@ describe('merge fields', () => {
     expect(mergeFieldErrors('Hi {{customer}')).toEqual([
       'unbalanced {{ or }}: write a merge field as {{name}}',
     ]);
+  });
+
+  it('names of Object.prototype are unknown fields, not code text in a debtor’s email', () => {
+    // `name in MERGE_FIELDS` let {{constructor}} through, and the email then read "function Object() { [native code] }".
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(mergeFieldErrors(`Hi {{${name}}}`)[0], name).toMatch(/^unknown merge field/);
+    }
+    const values = {
+      customer: 'Acme',
+      contact: 'Ada',
+      invoice_list: '1042',
+      total: '$1.00',
+      overdue_total: '$1.00',
+      days_overdue: '3',
+      pay_link: '',
+      sender: 'Us',
+    };
+    expect(fillMergeFields('{{customer}}: {{constructor}}{{toString}}{{__proto__}}', values)).toBe('Acme: ');
   });
 
   it('a policy with an unknown field is refused, the error naming the step and the field', () => {

@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors';
 import { fixedClock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
-import { quickbooksSetup } from '../../src/demo-company';
 import type { DbHandle } from '../../src/db/client';
+import { quickbooksSetup } from '../../src/demo-company';
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
 import { buildTestApp } from '../helpers/app';
@@ -42,6 +42,26 @@ describe('quickbooksSetup (QUICKBOOKS_DEMO)', () => {
     expect(on.mode).toBe('demo');
     expect(on.note).toMatch(/ignored/);
     expect(() => config({ QUICKBOOKS_DEMO: 'maybe' })).toThrow(/QUICKBOOKS_DEMO/);
+  });
+
+  it('auto runs the demo company only on a local address: on a public one every visitor would sign in as its admin', () => {
+    // Anyone who opens /connect/quickbooks or /login/intuit signs in as the sandbox's one user, the demo tenant's
+    // admin (who can invite any address and send reminders through MAIL_FROM): not on a server the internet reaches.
+    for (const url of ['https://duely.example.com', 'http://10.0.0.5:3000', 'http://0.0.0.0.example:3000']) {
+      const s = quickbooksSetup(config({ PUBLIC_URL: url }));
+      expect(s.mode).toBe('unconfigured');
+      expect(s.note).toMatch(/QUICKBOOKS_CLIENT_ID/);
+      expect(s.note).toMatch(/QUICKBOOKS_DEMO=on/);
+    }
+    for (const url of ['http://localhost:3000', 'http://127.0.0.1:3190', 'http://[::1]:3000']) {
+      expect(quickbooksSetup(config({ PUBLIC_URL: url }))).toEqual({ mode: 'demo', note: null });
+    }
+    // HOST=0.0.0.0 (a container) keeps the local default PUBLIC_URL, http://localhost:PORT.
+    expect(quickbooksSetup(config({ HOST: '0.0.0.0' })).mode).toBe('demo');
+    // on: the operator's explicit choice, with the warning.
+    const on = quickbooksSetup(config({ QUICKBOOKS_DEMO: 'on', PUBLIC_URL: 'https://duely.example.com' }));
+    expect(on.mode).toBe('demo');
+    expect(on.note).toMatch(/admin/);
   });
 
   it('needs the single-process role: split web/worker processes get no demo company, with the reason', () => {

@@ -42,7 +42,13 @@ export function intuitIdentity(clientId: string) {
     jwks,
     idToken,
     nockJwks: () => nock('https://oauth.platform.intuit.com').get('/op/v1/jwks').reply(200, jwks),
-    nockUserInfo: (user: { sub: string; email: string; givenName?: string; familyName?: string }) =>
+    nockUserInfo: (user: {
+      sub: string;
+      email: string;
+      givenName?: string;
+      familyName?: string;
+      emailVerified?: boolean;
+    }) =>
       nock('https://sandbox-accounts.platform.intuit.com')
         .get('/v1/openid_connect/userinfo')
         .reply(200, { emailVerified: true, ...user }),

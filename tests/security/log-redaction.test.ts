@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, redactUrl } from '../../src/logger';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 const lines: string[] = [];
 const sink = new Writable({
@@ -37,12 +37,15 @@ describe('log redaction', () => {
       cookie: 'dll_COOKIESECRET0005.SIG0005',
       csrf: 'CSRFSECRET0006',
       bearer: 'duely_BEARERSECRET0007',
+      // An invoice PDF link opens the debtor's invoice for 90 days to whoever has it: a bearer secret like the tag.
+      pdf: 'dm_0123456789abcdef01234567.0123456789abcdef0123456789abcdef.tbq8x0.PDFLINKTAGSECRET0008',
     };
     await app.inject({ url: `/login?token=${secrets.login}` });
     await app.inject({
       url: `/connect/quickbooks/callback?code=${secrets.code}&state=${secrets.state}&realmId=123`,
     });
     await app.inject({ url: `/u/${secrets.tag}` });
+    await app.inject({ url: `/invoice-pdf/${secrets.pdf}` });
     await app.inject({
       method: 'POST',
       url: `/u/${secrets.tag}`,
@@ -77,6 +80,7 @@ describe('log redaction', () => {
     expect(all).toContain('incoming request');
     expect(all).toContain('/login?token=[redacted]');
     expect(all).toContain('/u/[redacted]');
+    expect(all).toContain('/invoice-pdf/[redacted]');
     expect(all).toContain('Providing options to busboy');
     for (const [name, value] of Object.entries({ ...secrets, apiToken })) {
       expect(all.includes(value), `${name} appears in the logs`).toBe(false);
@@ -93,6 +97,7 @@ describe('log redaction', () => {
       '/api/v1/tenants/acme/invoices?limit=2&cursor=MjAx',
     );
     expect(redactUrl('/u/abc.def')).toBe('/u/[redacted]');
+    expect(redactUrl('/invoice-pdf/dm_1.2.3.tag')).toBe('/invoice-pdf/[redacted]');
     expect(redactUrl('/login?id_token=x&access_token=y')).toBe(
       '/login?id_token=[redacted]&access_token=[redacted]',
     );

@@ -46,23 +46,64 @@ describe('API tokens', () => {
   });
 
   it('a tenant cannot revoke another tenant’s token (404, still works); its own revocation takes effect at once', async () => {
-    const cross = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${b.tokenId}`, headers: as(a.token) });
+    const cross = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tokens/${b.tokenId}`,
+      headers: as(a.token),
+    });
     expect(cross.statusCode).toBe(404);
     expect((await app.inject({ url: '/api/v1/tenants', headers: as(b.token) })).statusCode).toBe(200);
 
-    const own = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${b.tokenId}`, headers: as(b.token) });
+    const own = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tokens/${b.tokenId}`,
+      headers: as(b.token),
+    });
     expect(own.statusCode).toBe(200);
     expect(own.json().revokedAt).toBe(clock.now().toISOString());
     expect((await app.inject({ url: '/api/v1/tenants', headers: as(b.token) })).statusCode).toBe(401);
     // The operator sees it revoked; a second revocation keeps the first time.
     clock.advance(60_000);
-    const again = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${b.tokenId}`, headers: as(operator) });
+    const again = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tokens/${b.tokenId}`,
+      headers: as(operator),
+    });
     expect(again.json().revokedAt).toBe(own.json().revokedAt);
   });
 
   it('a malformed token id is a 400, not a 500', async () => {
-    const res = await app.inject({ method: 'DELETE', url: '/api/v1/tokens/not-a-uuid', headers: as(operator) });
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/tokens/not-a-uuid',
+      headers: as(operator),
+    });
     expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('other tenants', () => {
+  it('a tenant principal cannot tell which other companies use Duely: a taken slug or id answers as a free one', async () => {
+    // Slugs are company names ("acme-plumbing"): 403 for a taken one and 404 for a free one told any customer of
+    // Duely who else is.
+    const free = ['no-such-company', '00000000-0000-4000-8000-000000000000'];
+    const taken = ['beta', b.id];
+    const answers = async (ref: string) => {
+      const list = await app.inject({ url: `/api/v1/tenants/${ref}/customers`, headers: as(a.token) });
+      const upload = await app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/${ref}/imports`,
+        headers: { ...as(a.token), 'content-type': 'text/csv' },
+        payload: 'customer_id,invoice_id,invoice_date,due_date,amount,currency,paid_date\n',
+      });
+      return [list.statusCode, list.json().error.message, upload.statusCode, upload.json().error.message];
+    };
+    const expected = await answers(free[0]!);
+    expect(expected[0]).toBe(403);
+    for (const ref of [...free, ...taken]) expect(await answers(ref)).toEqual(expected);
+    // The operator still learns that a tenant does not exist.
+    const op = await app.inject({ url: '/api/v1/tenants/no-such-company/customers', headers: as(operator) });
+    expect(op.statusCode).toBe(404);
   });
 });
 

@@ -14,9 +14,9 @@ import { ManualClock } from '../../src/clock';
 import { connections, syncRuns, tenants } from '../../src/db/schema';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
+import { suiteTestApp } from '../helpers/app';
 import { intuitIdentity } from '../helpers/intuit-identity';
 import { QB_ENV, readConnection, seedConnection, tokensAt } from './helpers';
-import { suiteTestApp } from '../helpers/app';
 
 const TOKEN_HOST = 'https://oauth.platform.intuit.com';
 const TOKEN_PATH = '/oauth2/v1/tokens/bearer';
@@ -325,6 +325,46 @@ describe('OAuth connect flow', () => {
     expect(refused.statusCode).toBe(409);
     const [still] = await s.db.select().from(connections).where(eq(connections.externalId, '999'));
     expect(still?.tenantId).toBe(mine.id);
+  });
+
+  it('a viewer or collector signed in to a tenant cannot connect a company to it (connections are for admins)', async () => {
+    const { SESSION_COOKIE, SessionAuth } = await import('../../src/auth/sessions');
+    const { ensureTenant } = await import('../../src/db/queries/tenants');
+    const { createUser } = await import('../../src/auth/users');
+    const { setUser } = await import('../../src/db/queries/users');
+    const auth = new SessionAuth(s.db, s.config.APP_SECRET);
+    const books = await ensureTenant(s.db, 'Role Checked Co', 'quickbooks');
+    const person = async (email: string, role: 'admin' | 'collector' | 'viewer') => {
+      const u = await createUser(s.db, { tenantId: books.id, email, role, status: 'active' });
+      const { token } = await auth.createSession({
+        tenantId: books.id,
+        userId: u.id,
+        method: 'email_link',
+        now: clock.now(),
+      });
+      return { user: u, cookie: `${SESSION_COOKIE}=${token}` };
+    };
+    // A viewer (or collector) who administers another QuickBooks company would otherwise attach its books here.
+    for (const role of ['viewer', 'collector'] as const) {
+      const p = await person(`${role}@role-checked.example`, role);
+      const start = await app.inject({ url: '/connect/quickbooks', headers: { cookie: p.cookie } });
+      expect(start.statusCode).toBe(403);
+      expect(start.headers['content-type']).toMatch(/text\/html/);
+      expect(start.body).toContain('admin');
+      expect(String(start.headers['set-cookie'] ?? '')).not.toMatch(/duely_qbo_oauth=[^;]/);
+    }
+    // An admin starts; the browser is signed in as a viewer of the tenant by the time Intuit sends it back.
+    const a = await person('admin@role-checked.example', 'admin');
+    const start = await app.inject({ url: '/connect/quickbooks', headers: { cookie: a.cookie } });
+    expect(start.statusCode).toBe(302);
+    const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+    await setUser(s.db, a.user.id, { role: 'viewer' });
+    const back = await app.inject({
+      url: `/connect/quickbooks/callback?code=c-roles&state=${encodeURIComponent(state)}&realmId=4444`,
+      headers: { cookie: `${cookieOf(start)}; ${a.cookie}` },
+    });
+    expect(back.statusCode).toBe(403);
+    expect(await s.db.select().from(connections).where(eq(connections.externalId, '4444'))).toEqual([]);
   });
 
   describe('the company is the one Intuit proves, never the callback parameter', () => {

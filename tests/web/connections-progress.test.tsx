@@ -1,9 +1,11 @@
 /** The Connections page's sync logic (progress bar, finished message, polling) and its pieces rendered to HTML. */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { RoleContext } from '../../src/web/lib/role';
 import type { Connection, Integrations, SyncRunView } from '../../src/web/lib/types';
 import type { Loaded } from '../../src/web/lib/use-api';
 import { disconnectMessage } from '../../src/web/pages/connections/DisconnectButton';
+import { ProviderCards } from '../../src/web/pages/connections/ProviderCards';
 import { connectionName, QuickbooksConnect } from '../../src/web/pages/connections/QuickbooksConnect';
 import { SyncProgressBar } from '../../src/web/pages/connections/SyncProgressBar';
 import {
@@ -324,5 +326,57 @@ describe('rendered pieces', () => {
     expect(disconnectMessage('X', { id: 'c', status: 'disconnected', revoked: false })).toMatch(
       /could not confirm/,
     );
+  });
+
+  it('offers Sync now to collectors and admins, Connect, Reconnect and Disconnect to admins only', () => {
+    const info = loaded({ mode: 'live', connectUrl: '/connect/quickbooks', demo: null, note: null });
+    const conns = {
+      data: {
+        items: [
+          conn({
+            lastSyncAt: '2026-11-27T10:05:00Z',
+            lastRun: run({ status: 'succeeded', finishedAt: '2026-11-27T10:05:00Z' }),
+          }),
+          conn({
+            id: 'c2',
+            externalId: '42',
+            status: 'reconnect_needed',
+            reconnectUrl: '/connect/quickbooks',
+          }),
+        ],
+      },
+      error: null,
+      loading: false,
+      reload: () => {},
+    } as Loaded<{ items: Connection[] }>;
+    const page = (role: 'viewer' | 'collector' | 'admin') =>
+      renderToStaticMarkup(
+        <RoleContext.Provider value={role}>
+          <ProviderCards
+            tenant="acme"
+            conns={conns}
+            integrations={info}
+            onChange={() => {}}
+            reconnect={null}
+            onReconnect={() => {}}
+            onConnected={() => {}}
+          />
+        </RoleContext.Provider>,
+      );
+    const admin = page('admin');
+    for (const offered of ['Sync now', 'Disconnect', 'Reconnect', 'Connect to QuickBooks']) {
+      expect(admin).toContain(offered);
+    }
+    const collector = page('collector');
+    expect(collector).toContain('Sync now');
+    const viewer = page('viewer');
+    expect(viewer).not.toContain('Sync now');
+    for (const html of [collector, viewer]) {
+      // The rows stay readable; what the server would refuse is not offered.
+      expect(html).toContain('data-testid="connection-42"');
+      for (const refused of ['Disconnect', '>Reconnect<', 'Connect to QuickBooks', 'href="/connect/']) {
+        expect(html).not.toContain(refused);
+      }
+    }
   });
 });

@@ -10,10 +10,10 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
-import { connections, sessions, tenants } from '../../src/db/schema';
+import { connections, sessions, tenants, users } from '../../src/db/schema';
 import type { Services } from '../../src/services';
-import { intuitIdentity } from '../helpers/intuit-identity';
 import { suiteTestApp } from '../helpers/app';
+import { intuitIdentity } from '../helpers/intuit-identity';
 import { QB_ENV } from '../sync/helpers';
 
 const TOKEN_HOST = 'https://oauth.platform.intuit.com';
@@ -157,6 +157,25 @@ describe('Sign in with Intuit', () => {
     });
     // A known company is not named again: CompanyInfo is not read.
     expect(companyInfo.isDone()).toBe(false);
+  });
+
+  it('an Intuit account whose email is not verified is not matched to the Duely person with that address', async () => {
+    // Anna (the company's admin) signed in above. Mallory, another QuickBooks user of the same company, gives her
+    // Intuit profile Anna's address without verifying it: she must come in as a new viewer, not as Anna.
+    const anna = (await s.db.select().from(users).where(eq(users.email, 'anna@northwind.example')))[0]!;
+    expect(anna).toMatchObject({ role: 'admin', intuitSub: 'u-anna' });
+    intuit.nockJwks();
+    intuit.nockUserInfo({ sub: 'u-mallory', email: 'anna@northwind.example', emailVerified: false });
+    const r = await signInFlow('4620816365', {
+      id_token: intuit.idToken({ sub: 'u-mallory', realmid: '4620816365' }),
+    });
+    expect(r.statusCode).toBe(302);
+    const me = await app.inject({ url: '/api/v1/session', cookies: { [SESSION_COOKIE]: sessionCookie(r)! } });
+    expect(me.json()).toMatchObject({ role: 'viewer' });
+    expect(me.json().user.email).not.toBe('anna@northwind.example');
+    // Anna's row is untouched: still her Intuit account, still admin.
+    const after = (await s.db.select().from(users).where(eq(users.id, anna.id)))[0]!;
+    expect(after).toMatchObject({ role: 'admin', intuitSub: 'u-anna', email: 'anna@northwind.example' });
   });
 
   const refusals: Array<[string, () => Record<string, unknown>, number]> = [

@@ -108,6 +108,15 @@ export const connectRoutes =
       );
     const notFound = (reply: FastifyReply) =>
       page(reply, null, 404, 'Not found', 'Duely cannot connect this provider.');
+    const notAdmin = (reply: FastifyReply, c: AnyConnector, role: string) =>
+      page(
+        reply,
+        null,
+        403,
+        `${shortNameOf(c)} was not connected`,
+        `You are signed in to Duely as a ${role}: only an admin of this company in Duely can connect or reconnect ` +
+          `${shortNameOf(c)}. Ask one of its admins.`,
+      );
 
     /** Redirects to the provider's consent page; `signIn` marks the state so the callback opens a session. */
     const startAuthorize = async (
@@ -121,6 +130,9 @@ export const connectRoutes =
       // Signed in to a tenant (settings app): the company connects to that tenant rather than a new one. A sign-in
       // binds nothing: the company the user picks at the provider decides the tenant.
       const principal = signIn ? null : await sessionPrincipal(req, services).catch(() => null);
+      // Connecting binds the company to the signed-in tenant: an admin's change (a viewer who administers another
+      // company at the provider would otherwise attach its books to this tenant).
+      if (principal?.tenantId && principal.role !== 'admin') return notAdmin(reply, c, principal.role);
       const bind = principal?.tenantId ? { t: principal.tenantId } : {};
       const { state, nonce } = signerFor(c.provider).sign(
         { p: c.provider, ...bind, ...(signIn ? { s: 1 } : {}) },
@@ -234,6 +246,21 @@ export const connectRoutes =
       if (c.connect?.externalIdInCallback && !callback.externalId) {
         return page(reply, c, 400, notConnected, `${short} did not say which company.`);
       }
+      const boundTenant = typeof payload.t === 'string' ? payload.t : null;
+      const existingSession = await sessionPrincipal(req, services).catch(() => null);
+      // A connect an admin started attaches to their tenant only while this browser is still that admin (or signed
+      // out): not once it is signed in as someone who may not change connections.
+      if (
+        boundTenant &&
+        existingSession &&
+        (existingSession.tenantId !== boundTenant || existingSession.role !== 'admin')
+      ) {
+        log.warn(
+          { role: existingSession.role },
+          'connect refused: the browser is no longer an admin of the tenant',
+        );
+        return notAdmin(reply, c, existingSession.role);
+      }
 
       const creds = connectorCredentials(c.provider, services.config);
       let tokens: TokenSet;
@@ -251,8 +278,6 @@ export const connectRoutes =
         return page(reply, c, 502, notConnected, message);
       }
       // Which company (and user), proven by the provider's answer; the redirect's company id alone proves nothing.
-      const boundTenant = typeof payload.t === 'string' ? payload.t : null;
-      const existingSession = await sessionPrincipal(req, services).catch(() => null);
       const signIn = payload.s === 1 || (!existingSession && !boundTenant);
       const identity: ConnectIdentity | ConnectRefusal = await oauth.identify!({
         config: services.config,

@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../app-services';
 import { recentSyncRuns } from '../../db/queries/sync-runs';
 import { findTenant } from '../../db/queries/tenants';
-import { AppError, forbidden } from '../../errors';
+import { AppError } from '../../errors';
 import { ledgerChanged } from '../../jobs/workflow';
-import { principalOf, tenantOf } from '../auth';
+import { otherTenant, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
 
 const MAX_UPLOAD = 50 * 1024 * 1024;
@@ -55,8 +55,10 @@ export const importRoutes =
       async (req, reply) => {
         const ref = req.params.tenant;
         const existing = await findTenant(services.db, ref);
+        const principal = principalOf(req);
         if (existing) await tenantOf(req, services);
-        else if (principalOf(req).tenantId !== null) throw forbidden('only the operator can create tenants');
+        // A tenant principal naming a tenant that does not exist gets the answer of another tenant's (tenantOf).
+        else if (principal.tenantId !== null) throw otherTenant(principal);
 
         let content: Buffer;
         let fileName: string | undefined;

@@ -2,6 +2,7 @@ import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
 import { formatDate, formatInstant, formatMoney } from '../lib/format';
+import { useCan } from '../lib/role';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
@@ -64,6 +65,8 @@ export function ConnectionsPage({ tenant }: PageProps) {
   // CSV uploads are for CSV companies only (the server refuses others with a 409): not offered to a synced one.
   const companies = useApi<{ items: Tenant[] }>('/api/v1/tenants');
   const source = companies.data?.items.find((t) => t.slug === tenant)?.source ?? null;
+  // Importing is an admin's change (the upload route refuses anyone else).
+  const mayImport = useCan('admin');
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -137,7 +140,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
               : it is synced, not uploaded. CSV uploads are for companies without an accounting connection.
             </p>
           </Card>
-        ) : (
+        ) : !mayImport ? null : (
           <Card title="Upload a CSV">
             <p className="muted">
               A canonical invoice history:{' '}

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Badge, ErrorBanner } from '../../components/ui';
 import { ApiError, api, apiPath } from '../../lib/api';
 import { formatInstant } from '../../lib/format';
+import { useCan } from '../../lib/role';
 import type { Connection, Integrations } from '../../lib/types';
 import type { Loaded } from '../../lib/use-api';
 import { DisconnectButton, disconnectMessage } from './DisconnectButton';
@@ -82,6 +83,9 @@ export function ConnectionList(props: {
 }) {
   const { tenant, conns, info, onChange, onReconnect, provider } = props;
   const own = (list: Connection[]) => ownConnections(list, provider);
+  // Offered only to who may do them (the server refuses the rest): syncing to collectors, the rest to admins.
+  const maySync = useCan('collector');
+  const mayChange = useCan('admin');
   /** "Sync now" asked: connection id → the id of its last run at the time (null: none yet). */
   const [requested, setRequested] = useState<Record<string, string | null>>({});
   const [notes, setNotes] = useState<Record<string, Note>>({});
@@ -176,7 +180,7 @@ export function ConnectionList(props: {
                 </div>
                 <div className="conn-actions">
                   {(() => {
-                    const action = reconnectAction(c);
+                    const action = mayChange ? reconnectAction(c) : null;
                     if (!action) return null;
                     if (action.kind === 'form') {
                       return (
@@ -197,7 +201,7 @@ export function ConnectionList(props: {
                       </a>
                     );
                   })()}
-                  {c.status === 'active' ? (
+                  {maySync && c.status === 'active' ? (
                     <button
                       type="button"
                       className="btn btn-secondary"
@@ -207,7 +211,7 @@ export function ConnectionList(props: {
                       {isPending ? 'Syncing…' : 'Sync now'}
                     </button>
                   ) : null}
-                  {c.status !== 'disconnected' ? (
+                  {mayChange && c.status !== 'disconnected' ? (
                     <DisconnectButton
                       tenant={tenant}
                       connectionId={c.id}
@@ -233,12 +237,14 @@ export function ConnectionList(props: {
               {expiryWarning(c) ? (
                 <p className="banner banner-warn" role="note" data-testid="expiry-warning">
                   {expiryWarning(c)}{' '}
-                  <a
-                    href={`/connect/${c.provider}?account=${encodeURIComponent(c.externalId)}`}
-                    target="_top"
-                  >
-                    Reconnect
-                  </a>
+                  {mayChange ? (
+                    <a
+                      href={`/connect/${c.provider}?account=${encodeURIComponent(c.externalId)}`}
+                      target="_top"
+                    >
+                      Reconnect
+                    </a>
+                  ) : null}
                 </p>
               ) : null}
               {isPending ? <SyncProgressBar run={c.runningSync} name={name} /> : null}

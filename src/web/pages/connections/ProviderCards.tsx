@@ -5,6 +5,7 @@
  * button for the others). A connection of one provider never shows in another's card.
  */
 import { Card, Loading } from '../../components/ui';
+import { useCan } from '../../lib/role';
 import type { Connection, ConnectorAvailability, Integrations } from '../../lib/types';
 import type { Loaded } from '../../lib/use-api';
 import { ConnectionList, ownConnections, type ReconnectAction } from './ConnectionList';
@@ -55,6 +56,8 @@ export function ProviderCards(props: {
   onConnected: () => void;
 }) {
   const { tenant, conns, integrations, onChange, reconnect, onReconnect, onConnected } = props;
+  // Connecting a company is an admin's change (the connect pages and POST …/connections refuse anyone else).
+  const mayConnect = useCan('admin');
   // Wait for the integrations answer (the titles come from it) unless it failed.
   if (!integrations.data && !integrations.error) return <Loading />;
   const all = conns.data?.items ?? [];
@@ -73,7 +76,7 @@ export function ProviderCards(props: {
               onChange={onChange}
               onReconnect={onReconnect}
             />
-            {provider === CLASSIC ? (
+            {!mayConnect ? null : provider === CLASSIC ? (
               <QuickbooksConnect
                 info={integrations}
                 connected={mine.filter((c) => c.status !== 'disconnected').map((c) => c.externalId)}
