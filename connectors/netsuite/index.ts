@@ -5,9 +5,9 @@
 import { ConnectorError, isConnectorError } from '../errors';
 import type {
   ClientCredentials,
+  Connector,
   ConnectorLogger,
   ConnectRefusal,
-  Connector,
   CredentialConnectResult,
   CredentialField,
   LimiterLookup,
@@ -15,7 +15,6 @@ import type {
   RequestLimiter,
 } from '../types';
 import { NetsuiteClient } from './client';
-import { AccountPool } from './pool';
 import {
   anyAccountAuthorizeUrl,
   type NetsuiteConfig,
@@ -32,6 +31,7 @@ import {
   NETSUITE_PERMISSIONS,
   probe,
 } from './connect';
+import { fetchNetsuiteInvoicePdf } from './invoice-pdf';
 import {
   buildAuthorizeUrl,
   exchangeCode,
@@ -41,8 +41,8 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth2';
-import { fetchNetsuiteInvoicePdf } from './invoice-pdf';
 import { parsePing, verifyPing } from './ping';
+import { AccountPool } from './pool';
 import { type NetsuiteCursor, netsuitePages, readInvoices } from './resources';
 
 /**
@@ -184,7 +184,10 @@ const rejected = (message: string) => new ConnectorError({ code: 'invalid_grant'
 export const netsuite = {
   provider: 'netsuite',
   displayName: 'Oracle NetSuite',
-  frameAncestors: ['https://*.netsuite.com'],
+  // The NetSuite UI only (<account>.app.netsuite.com): other *.netsuite.com hosts serve pages NetSuite's customers
+  // write themselves (public Suitelets on *.extforms.netsuite.com, web stores), which share netsuite.com's cookie
+  // partition and could frame a signed-in Duely page to clickjack it.
+  frameAncestors: ['https://*.app.netsuite.com'],
   configSchema: netsuiteConfigSchema,
   credentials: (config: NetsuiteConfig) =>
     config.NETSUITE_CLIENT_ID && config.NETSUITE_CLIENT_SECRET
@@ -375,7 +378,7 @@ export {
   refreshTokenExpiresAt,
   refreshTokenHealth,
 } from './oauth2';
-export { parsePing, PING_TOLERANCE_S, signPing, verifyPing } from './ping';
+export { PING_TOLERANCE_S, parsePing, signPing, verifyPing } from './ping';
 export { AccountPool } from './pool';
 export {
   accountClock,

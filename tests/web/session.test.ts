@@ -2,12 +2,13 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SessionAuth, sessionCookieOptions } from '../../src/auth/sessions';
 import { ManualClock } from '../../src/clock';
+import { loadConfig } from '../../src/config';
 import { findTenant } from '../../src/db/queries/tenants';
 import { sessionPrincipal } from '../../src/http/auth';
 import { contentSecurityPolicy } from '../../src/http/web';
 import type { Services } from '../../src/services';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 let s: Services;
 let app: FastifyInstance;
@@ -86,7 +87,12 @@ describe('one-time login link', () => {
   });
 
   it('refuses forged, expired and cross-site sign-ins', async () => {
-    const token = await auth.issueLoginToken({ tenantId: null, label: 'test', now: clock.now(), ttlMs: 1000 });
+    const token = await auth.issueLoginToken({
+      tenantId: null,
+      label: 'test',
+      now: clock.now(),
+      ttlMs: 1000,
+    });
     const forged = `${token.slice(0, -3)}abc`;
     const post = (t: string, origin?: string) =>
       app.inject({
@@ -107,7 +113,12 @@ describe('session cookie on the API', () => {
     const { cookie } = await signIn();
     const list = await app.inject({ url: '/api/v1/tenants', cookies: { duely_session: cookie } });
     expect(list.statusCode).toBe(200);
-    expect(list.json().items.map((t: { slug: string }) => t.slug).sort()).toEqual(['acme', 'beta']);
+    expect(
+      list
+        .json()
+        .items.map((t: { slug: string }) => t.slug)
+        .sort(),
+    ).toEqual(['acme', 'beta']);
 
     const upload = (headers: Record<string, string>) =>
       app.inject({
@@ -131,7 +142,10 @@ describe('session cookie on the API', () => {
     expect(me.json()).toMatchObject({ kind: 'session', operator: false, tenant: { slug: 'acme' } });
     const list = await app.inject({ url: '/api/v1/tenants', cookies: { duely_session: cookie } });
     expect(list.json().items.map((t: { slug: string }) => t.slug)).toEqual(['acme']);
-    const other = await app.inject({ url: '/api/v1/tenants/beta/invoices', cookies: { duely_session: cookie } });
+    const other = await app.inject({
+      url: '/api/v1/tenants/beta/invoices',
+      cookies: { duely_session: cookie },
+    });
     expect(other.statusCode).toBe(403);
   });
 
@@ -161,7 +175,9 @@ describe('session cookie on the API', () => {
   it('expires sessions', async () => {
     const { cookie } = await signIn();
     clock.advance(13 * 3_600_000);
-    expect((await app.inject({ url: '/api/v1/tenants', cookies: { duely_session: cookie } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ url: '/api/v1/tenants', cookies: { duely_session: cookie } })).statusCode,
+    ).toBe(401);
   });
 
   it('keeps bearer tokens working and exempt from CSRF', async () => {
@@ -185,6 +201,14 @@ describe('embedding', () => {
       httpOnly: true,
     });
     expect(sessionCookieOptions('http://127.0.0.1:3000')).toMatchObject({ secure: false, sameSite: 'lax' });
+  });
+
+  it('by default only the hosts’ own app pages may frame Duely, not pages NetSuite customers publish', () => {
+    const ancestors = loadConfig({ ...process.env, FRAME_ANCESTORS: undefined }).FRAME_ANCESTORS.split(' ');
+    expect(ancestors).toContain("'self'");
+    expect(ancestors).toContain('https://*.app.netsuite.com');
+    // *.netsuite.com would take in public Suitelets (*.extforms.netsuite.com) and web stores.
+    expect(ancestors).not.toContain('https://*.netsuite.com');
   });
 
   it('CSP frame-ancestors comes from FRAME_ANCESTORS', () => {
