@@ -80,3 +80,17 @@ async function pgliteOnWorker(dataDir: string): Promise<DbHandle> {
     },
   };
 }
+
+/** The same on an in-memory database, for running test files on it (TEST_PGLITE_WORKER=1, tests/helpers/db.ts). */
+export async function pgliteOnWorkerInMemory(): Promise<DbHandle> {
+  const proxy = await PgliteProxy.create('memory://', PGLITE_SETTINGS);
+  const db = drizzle(proxy as unknown as PGlite, { schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    pglite: proxy as unknown as PGlite,
+    migrate: () => migrate(db as never, { migrationsFolder }),
+    withLock: keyedMutex(),
+    close: () => proxy.close(),
+  };
+}

@@ -20,6 +20,8 @@ import { messages } from '@electric-sql/pglite';
 type Parser = (value: string, typeId: number) => unknown;
 interface QueryOptions {
   rowMode?: 'array' | 'object';
+  /** Read by `COPY … FROM '/dev/blob'` (src/db/copy.ts); a Blob is structured-cloned to the worker. */
+  blob?: Blob;
   parsers?: Record<number, Parser>;
   serializers?: Record<number, unknown>;
   paramTypes?: number[];
@@ -139,12 +141,13 @@ export class PgliteProxy {
     params: unknown[] | undefined,
     opts: QueryOptions | undefined,
   ): Promise<Results<T>> {
-    if (opts?.serializers) throw new Error('PGlite worker: custom serializers are not supported');
+    checkOptions(opts);
     const parsers = opts?.parsers;
     const wire = opts
       ? {
           rowMode: opts.rowMode,
           paramTypes: opts.paramTypes,
+          blob: opts.blob,
           rawOids: parsers ? Object.keys(parsers).map(Number) : undefined,
         }
       : undefined;
@@ -161,8 +164,8 @@ export class PgliteProxy {
     sql: string,
     opts: QueryOptions | undefined,
   ): Promise<Results[]> {
-    if (opts?.parsers || opts?.serializers)
-      throw new Error('PGlite worker: exec takes no parsers or serializers');
+    checkOptions(opts);
+    if (opts?.parsers) throw new Error('PGlite worker: exec takes no parsers');
     return this.call<Results[]>({ op: 'exec', tx, sql, opts }, { query: sql, opts });
   }
 
@@ -252,6 +255,14 @@ export class PgliteProxy {
   get thread(): Worker {
     return this.worker;
   }
+}
+
+const SUPPORTED = new Set(['rowMode', 'parsers', 'paramTypes', 'blob']);
+
+/** An option this proxy does not carry across must fail loudly, not be dropped (a dropped `blob` hung COPY). */
+function checkOptions(opts: QueryOptions | undefined): void {
+  for (const key of Object.keys(opts ?? {}))
+    if (!SUPPORTED.has(key)) throw new Error(`PGlite worker: query option ${key} is not supported`);
 }
 
 function applyParsers(

@@ -20,6 +20,7 @@ import {
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgliteProxy } from '../../bench/pglite-worker';
+import { copyFrom } from '../../src/db/copy';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
@@ -167,6 +168,20 @@ describe('PGlite on a worker thread (bench experiment)', () => {
     // The outside read, issued while the first transaction was open, saw it committed, not half done.
     expect(await outside).toBeGreaterThanOrEqual(1);
   });
+
+  it('carries a COPY … FROM blob inside a drizzle transaction (the CSV import’s staging, src/db/copy.ts)', async () => {
+    const db = viaDrizzle(proxy);
+    await proxy.exec('create table staged (a integer, b text)');
+    await db.transaction(async (tx) => {
+      await copyFrom(tx as never, 'staged (a, b)', 'format csv', ['1,one\n', Buffer.from('2,"two, too"\n')]);
+    });
+    expect((await proxy.query('select * from staged order by a')).rows).toEqual([
+      { a: 1, b: 'one' },
+      { a: 2, b: 'two, too' },
+    ]);
+    // An option the proxy does not carry is refused, not silently dropped.
+    await expect(proxy.query('select 1', [], { serializers: {} } as never)).rejects.toThrow(/not supported/);
+  }, 20_000);
 
   it('delivers notifications to listeners', async () => {
     const got: string[] = [];
