@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDb, type DbHandle } from '../src/db/client';
+import type { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { createDb, type Db, type DbHandle, keyedMutex, migrationsFolder } from '../src/db/client';
+import { lockAndInit, PGLITE_SETTINGS, pgliteDir } from '../src/db/pglite-dir';
+import * as schema from '../src/db/schema';
+import { PgliteProxy } from './pglite-worker';
 
 export type BenchDbKind = 'pglite' | 'postgres';
 
@@ -20,7 +26,9 @@ export async function createBenchDb(kind: BenchDbKind): Promise<BenchDb> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'duely-bench-'));
   const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
   if (kind === 'pglite') {
-    return { handle: await createDb({ dataDir }), dataDir, dispose: async () => removeDir() };
+    const handle =
+      process.env.BENCH_PGLITE_WORKER === '1' ? await pgliteOnWorker(dataDir) : await createDb({ dataDir });
+    return { handle, dataDir, dispose: async () => removeDir() };
   }
   const base =
     process.env.BENCH_DATABASE_URL ??
@@ -40,5 +48,49 @@ export async function createBenchDb(kind: BenchDbKind): Promise<BenchDb> {
       await admin.end();
       removeDir();
     },
+  };
+}
+
+/**
+ * The experiment behind BENCH_PGLITE_WORKER=1 (README "PGlite on a worker thread"): createDb's PGlite handle with
+ * the engine on a worker thread (bench/pglite-worker.ts). Not the app's: measured, not worth its risk.
+ */
+async function pgliteOnWorker(dataDir: string): Promise<DbHandle> {
+  const release = await lockAndInit(dataDir);
+  let proxy: PgliteProxy;
+  try {
+    proxy = await PgliteProxy.create(pgliteDir(dataDir), PGLITE_SETTINGS);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const db = drizzle(proxy as unknown as PGlite, { schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    pglite: proxy as unknown as PGlite,
+    migrate: () => migrate(db as never, { migrationsFolder }),
+    withLock: keyedMutex(),
+    close: async () => {
+      try {
+        await proxy.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** The same on an in-memory database, for running test files on it (TEST_PGLITE_WORKER=1, tests/helpers/db.ts). */
+export async function pgliteOnWorkerInMemory(): Promise<DbHandle> {
+  const proxy = await PgliteProxy.create('memory://', PGLITE_SETTINGS);
+  const db = drizzle(proxy as unknown as PGlite, { schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    pglite: proxy as unknown as PGlite,
+    migrate: () => migrate(db as never, { migrationsFolder }),
+    withLock: keyedMutex(),
+    close: () => proxy.close(),
   };
 }

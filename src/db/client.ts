@@ -33,7 +33,7 @@ export interface DbHandle {
 }
 
 /** Serializes async work per key inside one process. */
-function keyedMutex() {
+export function keyedMutex() {
   const tails = new Map<string, Promise<unknown>>();
   return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const prev = tails.get(key) ?? Promise.resolve();

@@ -34,7 +34,11 @@ export async function createTestDatabase(): Promise<{ url?: string; drop(): Prom
 export async function createTestDb(): Promise<DbHandle> {
   const database = await createTestDatabase();
   if (!database.url) {
-    const h = await createDb({ dataDir: 'memory://' });
+    // TEST_PGLITE_WORKER=1: the bench's PGlite-on-a-worker-thread experiment instead (README "PGlite on a worker").
+    const h =
+      process.env.TEST_PGLITE_WORKER === '1'
+        ? await (await import('../../bench/bench-db')).pgliteOnWorkerInMemory()
+        : await createDb({ dataDir: 'memory://' });
     await h.migrate();
     return h;
   }
