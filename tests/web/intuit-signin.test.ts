@@ -9,7 +9,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
-import { updateUser } from '../../src/auth/users';
+import { createUser, updateUser } from '../../src/auth/users';
 import { Vault } from '../../src/auth/vault';
 import { ManualClock } from '../../src/clock';
 import { markDisconnected } from '../../src/db/queries/connections';
@@ -350,7 +350,7 @@ describe('Sign in with Intuit on a company Duely already has: only its admins re
     });
   });
 
-  it("on a working connection, a viewer's, a newcomer's or a disabled person's sign-in never replaces the admin's grant", async () => {
+  it("on a working connection, a viewer's, a newcomer's, a collector's or a disabled person's sign-in never replaces the admin's grant", async () => {
     const working = (await connectionOf(REALM))!;
     expect(working.status).toBe('active');
     const jobs = await syncJobsOf(working.id);
@@ -359,6 +359,15 @@ describe('Sign in with Intuit on a company Duely already has: only its admins re
     const newcomer = await signInAs('u-nina', 'nina@known.example', 'nina-1');
     expect(newcomer.statusCode).toBe(302);
     expect(await roleOf(newcomer)).toBe('viewer');
+    // A collector an admin invited, signing in with Intuit for the first time (matched by verified email).
+    await createUser(s.db, {
+      tenantId: working.tenantId,
+      email: 'cora@known.example',
+      role: 'collector',
+      status: 'invited',
+    });
+    const cora = await signInAs('u-cora', 'cora@known.example', 'cora-1');
+    expect(await roleOf(cora)).toBe('collector');
     expect((await signInAs('u-dan', 'dan@known.example', 'dan-2')).statusCode).toBe(403);
     expect(await connectionOf(REALM)).toEqual(working);
     expect(vault().open(working.credentials!)).toMatchObject({ refreshToken: 'rt-ada-2' });
