@@ -9,12 +9,16 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
+import { createUser, updateUser } from '../../src/auth/users';
+import { Vault } from '../../src/auth/vault';
 import { ManualClock } from '../../src/clock';
+import { markDisconnected } from '../../src/db/queries/connections';
 import { connections, sessions, tenants, users } from '../../src/db/schema';
+import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { intuitIdentity } from '../helpers/intuit-identity';
-import { QB_ENV } from '../sync/helpers';
+import { QB_ENV, seedConnection, tokensAt } from '../sync/helpers';
 
 const TOKEN_HOST = 'https://oauth.platform.intuit.com';
 const TOKEN_PATH = '/oauth2/v1/tokens/bearer';
@@ -267,5 +271,168 @@ describe('the QuickBooks launch URL', () => {
     const r = await app.inject({ url: '/login' });
     expect(r.body).toContain('Sign in with Intuit');
     expect(r.body).toContain('href="/login/intuit" target="_top"');
+  });
+});
+
+describe('Sign in with Intuit on a company Duely already has: only its admins renew or revive the connection', () => {
+  // Ada installs (the company's first person: its admin); Vic is a viewer, Dan a viewer an admin turned off.
+  const REALM = '7700000000000001';
+  const vault = () => new Vault(s.config.APP_SECRET);
+  const signInAs = (sub: string, email: string, tokens: string) => {
+    intuit.nockJwks();
+    intuit.nockUserInfo({ sub, email });
+    return signInFlow(REALM, {
+      access_token: `at-${tokens}`,
+      refresh_token: `rt-${tokens}`,
+      id_token: intuit.idToken({ sub, realmid: REALM }),
+    });
+  };
+  const personOf = async (email: string) =>
+    (await s.db.select().from(users).where(eq(users.email, email)))[0];
+  const syncJobsOf = async (connectionId: string) =>
+    ((await s.queue.findJobs(syncConnectionJob.name)) as Array<{ data: { connectionId: string } }>).filter(
+      (j) => j.data.connectionId === connectionId,
+    ).length;
+  const roleOf = async (r: LightMyRequestResponse) =>
+    (await app.inject({ url: '/api/v1/session', cookies: { [SESSION_COOKIE]: sessionCookie(r)! } })).json()
+      .role;
+
+  beforeAll(async () => {
+    intuit.nockCompanyInfo(REALM, 'Known Co');
+    const ada = await signInAs('u-ada', 'ada@known.example', 'ada-1');
+    expect(ada.statusCode).toBe(302);
+    expect(await roleOf(ada)).toBe('admin');
+    expect((await signInAs('u-vic', 'vic@known.example', 'vic-0')).statusCode).toBe(302);
+    expect((await signInAs('u-dan', 'dan@known.example', 'dan-0')).statusCode).toBe(302);
+    // Vic's and Dan's sign-ins left Ada's grant in place (the fix below); Dan is then turned off by Ada.
+    const conn = (await connectionOf(REALM))!;
+    const dan = (await personOf('dan@known.example'))!;
+    await updateUser(s.db, conn.tenantId, dan.id, { status: 'disabled' }, clock.now());
+  });
+
+  it('a disabled person is refused before anything changes: a disconnected connection stays disconnected', async () => {
+    const before = (await connectionOf(REALM))!;
+    await markDisconnected(s.db, before, clock.now());
+    const disconnected = (await connectionOf(REALM))!;
+    const jobs = await syncJobsOf(before.id);
+    const r = await signInAs('u-dan', 'dan@known.example', 'dan-1');
+    expect(r.statusCode).toBe(403);
+    expect(r.body).toContain('You were not signed in');
+    expect(sessionCookie(r)).toBeUndefined();
+    expect(await connectionOf(REALM)).toEqual(disconnected);
+    expect(disconnected).toMatchObject({ status: 'disconnected', credentials: null });
+    expect(await syncJobsOf(before.id)).toBe(jobs);
+  });
+
+  it('a viewer is signed in as a viewer and the disconnected connection stays as the team left it', async () => {
+    const disconnected = (await connectionOf(REALM))!;
+    expect(disconnected.status).toBe('disconnected');
+    const jobs = await syncJobsOf(disconnected.id);
+    const r = await signInAs('u-vic', 'vic@known.example', 'vic-1');
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/');
+    expect(await roleOf(r)).toBe('viewer');
+    expect(await connectionOf(REALM)).toEqual(disconnected);
+    expect(await syncJobsOf(disconnected.id)).toBe(jobs);
+  });
+
+  it('an admin signing in revives the disconnected connection with their grant', async () => {
+    const disconnected = (await connectionOf(REALM))!;
+    const r = await signInAs('u-ada', 'ada@known.example', 'ada-2');
+    expect(r.statusCode).toBe(302);
+    expect(await roleOf(r)).toBe('admin');
+    const after = (await connectionOf(REALM))!;
+    expect(after).toMatchObject({ id: disconnected.id, status: 'active', statusReason: null });
+    expect(after.credentialsVersion).toBe(disconnected.credentialsVersion + 1);
+    expect(vault().open(after.credentials!)).toMatchObject({
+      accessToken: 'at-ada-2',
+      refreshToken: 'rt-ada-2',
+    });
+  });
+
+  it("on a working connection, a viewer's, a newcomer's, a collector's or a disabled person's sign-in never replaces the admin's grant", async () => {
+    const working = (await connectionOf(REALM))!;
+    expect(working.status).toBe('active');
+    const jobs = await syncJobsOf(working.id);
+    const vic = await signInAs('u-vic', 'vic@known.example', 'vic-2');
+    expect(await roleOf(vic)).toBe('viewer');
+    const newcomer = await signInAs('u-nina', 'nina@known.example', 'nina-1');
+    expect(newcomer.statusCode).toBe(302);
+    expect(await roleOf(newcomer)).toBe('viewer');
+    // A collector an admin invited, signing in with Intuit for the first time (matched by verified email).
+    await createUser(s.db, {
+      tenantId: working.tenantId,
+      email: 'cora@known.example',
+      role: 'collector',
+      status: 'invited',
+    });
+    const cora = await signInAs('u-cora', 'cora@known.example', 'cora-1');
+    expect(await roleOf(cora)).toBe('collector');
+    expect((await signInAs('u-dan', 'dan@known.example', 'dan-2')).statusCode).toBe(403);
+    expect(await connectionOf(REALM)).toEqual(working);
+    expect(vault().open(working.credentials!)).toMatchObject({ refreshToken: 'rt-ada-2' });
+    expect(await syncJobsOf(working.id)).toBe(jobs);
+  });
+
+  it('a viewer does not restore a connection that needs reconnecting; an admin does', async () => {
+    const conn = (await connectionOf(REALM))!;
+    await s.db.update(connections).set({ status: 'reconnect_needed' }).where(eq(connections.id, conn.id));
+    const stale = (await connectionOf(REALM))!;
+    expect((await signInAs('u-vic', 'vic@known.example', 'vic-3')).statusCode).toBe(302);
+    expect(await connectionOf(REALM)).toEqual(stale);
+    expect((await signInAs('u-ada', 'ada@known.example', 'ada-3')).statusCode).toBe(302);
+    const restored = (await connectionOf(REALM))!;
+    expect(restored.status).toBe('active');
+    expect(vault().open(restored.credentials!)).toMatchObject({ refreshToken: 'rt-ada-3' });
+  });
+
+  it('a company whose tenant has nobody yet: the first person to sign in becomes its admin and renews the grant', async () => {
+    const realm = '7700000000000002';
+    const { connection } = await seedConnection(s, {
+      name: 'Nobody Yet Co',
+      realmId: realm,
+      tokens: tokensAt(clock.now(), 3600_000, 'seeded'),
+    });
+    await s.db
+      .update(connections)
+      .set({ status: 'reconnect_needed' })
+      .where(eq(connections.id, connection.id));
+    intuit.nockJwks();
+    intuit.nockUserInfo({ sub: 'u-first', email: 'first@nobody.example' });
+    const r = await signInFlow(realm, {
+      access_token: 'at-first',
+      refresh_token: 'rt-first',
+      id_token: intuit.idToken({ sub: 'u-first', realmid: realm }),
+    });
+    expect(r.statusCode).toBe(302);
+    expect(await roleOf(r)).toBe('admin');
+    const after = (await connectionOf(realm))!;
+    expect(after).toMatchObject({ id: connection.id, status: 'active' });
+    expect(vault().open(after.credentials!)).toMatchObject({ refreshToken: 'rt-first' });
+  });
+
+  it('signing in signed out through /connect/quickbooks follows the same rule', async () => {
+    const working = (await connectionOf(REALM))!;
+    const start = await app.inject({ url: '/connect/quickbooks' });
+    expect(start.statusCode).toBe(302);
+    intuit.nockJwks();
+    intuit.nockUserInfo({ sub: 'u-vic', email: 'vic@known.example' });
+    nock(TOKEN_HOST)
+      .post(TOKEN_PATH)
+      .reply(200, {
+        token_type: 'bearer',
+        access_token: 'at-vic-4',
+        refresh_token: 'rt-vic-4',
+        expires_in: 3600,
+        id_token: intuit.idToken({ sub: 'u-vic', realmid: REALM }),
+      });
+    const state = new URL(String(start.headers.location)).searchParams.get('state') ?? '';
+    const r = await app.inject({
+      url: `/connect/quickbooks/callback?code=c-vic-4&state=${encodeURIComponent(state)}&realmId=${REALM}`,
+      headers: { cookie: nonceCookie(start) },
+    });
+    expect(r.statusCode).toBe(302);
+    expect(await roleOf(r)).toBe('viewer');
+    expect(await connectionOf(REALM)).toEqual(working);
   });
 });

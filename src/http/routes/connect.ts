@@ -8,7 +8,8 @@
  *   (and user) from the provider's answer (`oauth.identify`: for Intuit the ID token's signature and `realmid`),
  *   store the tokens sealed, create (named after the company) or re-attach the tenant of (provider, externalId),
  *   enqueue the initial sync, and — for a sign-in, or a browser that had no session — open a session in that
- *   tenant; redirect to '/' (an HTML error page otherwise);
+ *   tenant; redirect to '/' (an HTML error page otherwise). A sign-in to a company Duely already has resolves the
+ *   person first: a disabled one changes nothing, and only the tenant's admins renew or revive its connection;
  * - GET /connect/:provider/disconnect → the page the provider sends users to after disconnecting there.
  * A provider this server does not know, or one without that page, answers 404.
  */
@@ -312,13 +313,48 @@ export const connectRoutes =
         }
       }
 
-      const result = await services.sync.connect.attach(enqueueSync, {
-        provider: c.provider,
-        externalId,
-        tokens,
-        boundTenant,
-        companyName,
-      });
+      const method = c.connect?.signIn?.sessionMethod;
+      const refusedSignIn = () =>
+        page(
+          reply,
+          c,
+          403,
+          'You were not signed in',
+          'Your access to this company in Duely was turned off. Ask one of its admins to turn it back on.',
+        );
+      // A person signing in to a company Duely already has is resolved before anything changes (found, or created
+      // as a viewer — never when they will be refused): a sign-in proves who they are and that they are a
+      // QuickBooks user of the company, not that they may change its connection. Only an admin of the tenant (or
+      // the tenant's first person, who becomes its admin) renews the grant or revives a connection that was
+      // disconnected or needs reconnecting; anyone else is signed in and the connection stays exactly as it was
+      // (their QuickBooks role may see less, and a disabled person's or a viewer's consent must not undo what the
+      // team decided). Their fresh tokens are discarded, not revoked: a revoke at Intuit could end the app's access to
+      // the company, the admin's grant included.
+      let person: Awaited<ReturnType<typeof userForIntuitSignIn>> | undefined;
+      if (signIn && user && method && known) {
+        person = await userForIntuitSignIn(services.db, known.tenantId, user, now);
+        if (!person) {
+          log.warn({ externalId, user: user.sub }, 'sign-in refused: the person was disabled');
+          return refusedSignIn();
+        }
+      }
+      // Not an admin: signed in below, the connection left as it was (no tokens stored, no sync enqueued).
+      const leave = known && person && person.role !== 'admin' ? { conn: known, role: person.role } : null;
+      if (leave) {
+        log.info(
+          { externalId, connectionId: leave.conn.id, status: leave.conn.status, role: leave.role },
+          `sign-in by a ${leave.role}: the ${short} connection is left as it was`,
+        );
+      }
+      const result = leave
+        ? { tenantId: leave.conn.tenantId, tenantSlug: null, connectionId: leave.conn.id, reattached: true }
+        : await services.sync.connect.attach(enqueueSync, {
+            provider: c.provider,
+            externalId,
+            tokens,
+            boundTenant,
+            companyName,
+          });
       if (!result) {
         return page(
           reply,
@@ -329,29 +365,22 @@ export const connectRoutes =
         );
       }
       const { tenantId, tenantSlug, connectionId, reattached } = result;
-      log.info({ externalId, tenant: tenantSlug, connectionId, reattached }, `${short} connected`);
-      const method = c.connect?.signIn?.sessionMethod;
+      if (!leave) {
+        log.info({ externalId, tenant: tenantSlug, connectionId, reattached }, `${short} connected`);
+      }
       if (signIn && user && method) {
-        // The person: found by the provider's subject or email, else created (the install's first user is the admin).
-        const person = await userForIntuitSignIn(services.db, tenantId, user, now);
-        if (!person) {
-          return page(
-            reply,
-            c,
-            403,
-            'You were not signed in',
-            'Your access to this company in Duely was turned off. Ask one of its admins to turn it back on.',
-          );
-        }
+        // The person: resolved above for a known company; for a new one, created now (its first user: the admin).
+        const signedIn = person ?? (await userForIntuitSignIn(services.db, tenantId, user, now));
+        if (!signedIn) return refusedSignIn();
         const { token } = await sessionAuth.createSession({
           tenantId,
-          userId: person.id,
+          userId: signedIn.id,
           method,
           now,
           user: { sub: user.sub, email: user.email, name: user.name },
         });
         reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(services.config.PUBLIC_URL));
-        log.info({ tenant: tenantSlug, user: user.sub }, `signed in through ${c.provider}`);
+        log.info({ tenant: tenantSlug ?? tenantId, user: user.sub }, `signed in through ${c.provider}`);
       }
       if (signIn && !user) {
         // The provider names no person (no OpenID identity): the consent proved a role in the company's account,
