@@ -1,0 +1,176 @@
+/**
+ * The send path attacked from outside its own tests: rate limits with and without Retry-After, Resend's quota, an
+ * invoice voided, sending paused and an approved message edited between planning and sending. After each: which
+ * emails reached the stand-in, what the message log says, and that nothing is stuck or given up while the provider
+ * only said "later".
+ */
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenants } from '../../src/db/schema';
+import { editMessage } from '../../src/dunning/approvals';
+import { sendDue } from '../../src/dunning/send-batch';
+import { HOLD_RETRY_MS, MAX_PROVIDER_ATTEMPTS, sendMessage } from '../../src/dunning/send-message';
+import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, waitingJobs } from './helpers';
+
+let env: SendPathEnv;
+
+beforeAll(async () => {
+  env = await sendPathEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.standIn.stop();
+  await env?.s.close();
+});
+
+async function singleInvoiceMessage() {
+  const queued = await freshPlan(env);
+  const m = queued.find((q) => q.invoiceIds.length === 1)!;
+  env.clock.set(m.sendAt);
+  return m;
+}
+
+/** Runs the message's send job each time it is due, as the queue would, until it leaves 'queued' (or `max` runs). */
+async function runUntilSettled(id: string, max = 40) {
+  const { s, clock, transport } = env;
+  for (let i = 0; i < max; i++) {
+    const row = await rowOf(s, id);
+    if (row.status !== 'queued') return row;
+    if (row.sendAt > clock.now()) clock.set(row.sendAt);
+    await sendMessage(s, id, { transport, sleep: noSleep });
+  }
+  return rowOf(s, id);
+}
+
+describe('rate limits and quotas: "later" is never "failed"', () => {
+  it('429 without Retry-After: retried after a back-off inside the job, delivered once, recorded sent', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport } = env;
+    standIn.queue.push({ kind: '429' });
+    const waits: number[] = [];
+    const out = await sendMessage(s, m.id, { transport, sleep: async (ms) => void waits.push(ms) });
+    expect(out).toMatchObject({ outcome: 'sent' });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(0);
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+    expect((await rowOf(s, m.id)).status).toBe('sent');
+  });
+
+  it('429 with a long Retry-After: not slept on; back in the queue with a job no earlier than it asked', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, clock } = env;
+    standIn.queue.push({ kind: '429', retryAfterSeconds: 600 });
+    const jobsBefore = await waitingJobs(s, m.id);
+    const out = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(out).toMatchObject({ outcome: 'deferred', code: 'retrying' });
+    const row = await rowOf(s, m.id);
+    expect(row.status).toBe('queued');
+    expect(row.sendAt.getTime()).toBeGreaterThanOrEqual(clock.now().getTime() + 600_000);
+    expect(row.statusReason).toMatch(/rate_limit_exceeded/);
+    expect(await waitingJobs(s, m.id)).toBe(jobsBefore + 1);
+    expect(standIn.requests).toHaveLength(1);
+    expect((await runUntilSettled(m.id)).status).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it(`a rate-limit storm longer than ${MAX_PROVIDER_ATTEMPTS} refused calls: the reminder waits and goes once, never "failed"`, async () => {
+    const m = await singleInvoiceMessage();
+    const { standIn } = env;
+    for (let i = 0; i < MAX_PROVIDER_ATTEMPTS + 4; i++)
+      standIn.queue.push({ kind: '429', retryAfterSeconds: 1 });
+    const row = await runUntilSettled(m.id);
+    // Every 429 was answered before anything was queued: nothing reached the debtor, nothing was refused for good.
+    expect(row.status).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it("Resend's daily quota used up (429 daily_quota_exceeded, no Retry-After): not retried within the job, not given up", async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport } = env;
+    const quota = { kind: '429', name: 'daily_quota_exceeded' } as const;
+    for (let i = 0; i < MAX_PROVIDER_ATTEMPTS + 4; i++) standIn.queue.push(quota);
+    const first = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(first).toMatchObject({ outcome: 'deferred', code: 'retrying' });
+    // Hammering a used-up quota three times in a second changes nothing: back in an hour, the reason on the row.
+    expect(standIn.requests).toHaveLength(1);
+    const waiting = await rowOf(s, m.id);
+    expect(waiting.status).toBe('queued');
+    expect(waiting.sendAt.getTime()).toBeGreaterThanOrEqual(env.clock.now().getTime() + HOLD_RETRY_MS);
+    expect(waiting.statusReason).toMatch(/daily_quota_exceeded/);
+    expect(waiting.attempts).toBe(0);
+    const row = await runUntilSettled(m.id);
+    expect(row.status).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+});
+
+describe('rate limits through stored batches (MAIL_BATCH=true)', () => {
+  it(`a rate-limit storm longer than ${MAX_PROVIDER_ATTEMPTS} refused batch calls: every member goes once, none "failed"`, async () => {
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    const { s, standIn, clock, transport } = env;
+    clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
+    for (let i = 0; i < MAX_PROVIDER_ATTEMPTS + 4; i++)
+      standIn.queue.push({ kind: '429', retryAfterSeconds: 1 });
+    for (let i = 0; i < 40; i++) {
+      const rows = await Promise.all(queued.map((m) => rowOf(s, m.id)));
+      const open = rows.filter((r) => r.status === 'queued' || r.status === 'sending');
+      if (open.length === 0) break;
+      const next = Math.min(...open.map((r) => (r.leaseUntil ?? r.sendAt).getTime()));
+      if (next > clock.now().getTime()) clock.set(new Date(next));
+      await sendDue(s, open[0]!.id, { transport, batching: true, sleep: noSleep });
+    }
+    for (const m of queued) {
+      expect((await rowOf(s, m.id)).status).toBe('sent');
+      expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+    }
+    expect(standIn.requests.filter((r) => r.fault === '429').length).toBe(MAX_PROVIDER_ATTEMPTS + 4);
+  });
+});
+
+describe('between planning and sending', () => {
+  it('the invoice voided: skipped as void, nothing requested', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport } = env;
+    await s.db.execute(
+      sql`update invoices set status = 'void', balance_minor = 0 where id = ${m.invoiceIds[0]!}::uuid`,
+    );
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({
+      outcome: 'skipped',
+      code: 'void_or_deleted',
+    });
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it('sending paused after the job was queued: nothing requested, the reminder is not lost', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, tenantId } = env;
+    const setPaused = (on: boolean) =>
+      s.db
+        .update(tenants)
+        .set({ settings: sql`${tenants.settings} || ${JSON.stringify({ sendingPaused: on })}::jsonb` })
+        .where(eq(tenants.id, tenantId));
+    await setPaused(true);
+    try {
+      const out = await sendMessage(s, m.id, { transport, sleep: noSleep });
+      expect(out.outcome).not.toBe('sent');
+      expect(standIn.requests).toHaveLength(0);
+      const row = await rowOf(s, m.id);
+      expect(row.status).not.toBe('failed');
+      expect(row.statusReason).toBeTruthy();
+    } finally {
+      await setPaused(false);
+    }
+  });
+
+  it('an approved message edited before it went: approval reset, the queued job sends nothing', async () => {
+    const queued = await freshPlan(env);
+    const { s, standIn, transport, tenantId } = env;
+    const m = queued.find((q) => q.requiresApproval);
+    expect(m, 'the fixture plans an approved catch-up').toBeDefined();
+    env.clock.set(m!.sendAt);
+    await editMessage(s, tenantId, m!.id, 'reviewer@acme.example', { intro: 'Changed after approval' });
+    expect((await rowOf(s, m!.id)).status).toBe('awaiting_approval');
+    const out = await sendMessage(s, m!.id, { transport, sleep: noSleep });
+    expect(out).toMatchObject({ outcome: 'noop', status: 'awaiting_approval' });
+    expect(standIn.requests).toHaveLength(0);
+  });
+});
