@@ -6,10 +6,13 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenants } from '../../src/db/schema';
+import { dunningMessages, dunningOverrides, tenants } from '../../src/db/schema';
 import { editMessage } from '../../src/dunning/approvals';
+import { planTenant } from '../../src/dunning/engine';
+import { applySendingSwitches } from '../../src/dunning/go-live';
 import { sendDue } from '../../src/dunning/send-batch';
 import { HOLD_RETRY_MS, MAX_PROVIDER_ATTEMPTS, sendMessage } from '../../src/dunning/send-message';
+import { messagesOf } from '../dunning-engine/fixtures';
 import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, waitingJobs } from './helpers';
 
 let env: SendPathEnv;
@@ -173,4 +176,87 @@ describe('between planning and sending', () => {
     expect(out).toMatchObject({ outcome: 'noop', status: 'awaiting_approval' });
     expect(standIn.requests).toHaveLength(0);
   });
+
+  it('paused and resumed while a send is in doubt: the debtor is not emailed twice, the log says "may have been sent"', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, clock, tenantId } = env;
+    // Accepted, but the answer was lost; the in-call retries never reach Resend: queued, in doubt.
+    standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(standIn.deliveries).toHaveLength(1);
+    expect(await rowOf(s, m.id)).toMatchObject({ status: 'queued' });
+    expect((await rowOf(s, m.id)).inDoubtSince).not.toBeNull();
+    // A finance user pauses sending (Settings), the daily plan runs while paused, sending resumes two days later.
+    await switchSending(true);
+    clock.advance(2 * 86_400_000);
+    await planTenant(s, tenantId);
+    await switchSending(false);
+    for (let i = 0; i < 20; i++) {
+      const due = (await messagesOf(s, tenantId)).filter(
+        (x) => x.customerId === m.customerId && x.status === 'queued',
+      );
+      if (due.length === 0) break;
+      for (const x of due) {
+        if (x.sendAt > clock.now()) clock.set(x.sendAt);
+        await sendMessage(s, x.id, { transport, sleep: noSleep });
+      }
+    }
+    const toDebtor = standIn.deliveries.filter((d) => d.to.some((t) => m.to.includes(t)));
+    expect(toDebtor.map((d) => d.subject)).toHaveLength(1);
+    const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
+    expect(row?.status).toBe('unconfirmed');
+  });
+
+  it('a customer paused while a send is in doubt: not logged "will not be sent", not emailed again after the pause', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, clock, tenantId } = env;
+    standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect((await rowOf(s, m.id)).inDoubtSince).not.toBeNull();
+    // Someone pauses the customer for three days; the planner withdraws what the hold touches.
+    const until = new Date(clock.now().getTime() + 3 * 86_400_000).toISOString().slice(0, 10);
+    await s.db.insert(dunningOverrides).values({ tenantId, customerId: m.customerId, pausedUntil: until });
+    try {
+      await planTenant(s, tenantId);
+      const held = await rowOf(s, m.id);
+      expect(held.statusReason ?? '').not.toMatch(/Will not be sent/);
+      clock.advance(4 * 86_400_000);
+      await runPlanAndSends(m.customerId);
+      const toDebtor = standIn.deliveries.filter((d) => d.to.some((t) => m.to.includes(t)));
+      expect(toDebtor).toHaveLength(1);
+      expect((await rowOf(s, m.id)).status).toBe('unconfirmed');
+    } finally {
+      await s.db.delete(dunningOverrides);
+    }
+  });
 });
+
+/** The daily plan, then every queued message of the customer sent when due, as the queue would run them. */
+async function runPlanAndSends(customerId: string) {
+  const { s, clock, transport, tenantId } = env;
+  await planTenant(s, tenantId);
+  for (let i = 0; i < 20; i++) {
+    const due = (await messagesOf(s, tenantId)).filter(
+      (x) => x.customerId === customerId && x.status === 'queued',
+    );
+    if (due.length === 0) break;
+    for (const x of due) {
+      if (x.sendAt > clock.now()) clock.set(x.sendAt);
+      await sendMessage(s, x.id, { transport, sleep: noSleep });
+    }
+  }
+}
+
+/** Sending paused or resumed as the Settings page does it: the switch and its consequences in one transaction. */
+async function switchSending(paused: boolean) {
+  const { s, tenantId } = env;
+  await s.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(tenants).where(eq(tenants.id, tenantId));
+    const [after] = await tx
+      .update(tenants)
+      .set({ settings: sql`${tenants.settings} || ${JSON.stringify({ sendingPaused: paused })}::jsonb` })
+      .where(eq(tenants.id, tenantId))
+      .returning();
+    await applySendingSwitches(s, tx, before!, after!);
+  });
+}
