@@ -7,7 +7,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dunningMessages, dunningOverrides, tenants } from '../../src/db/schema';
-import { editMessage } from '../../src/dunning/approvals';
+import { editMessage, skipMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
 import { applySendingSwitches } from '../../src/dunning/go-live';
 import { sendDue } from '../../src/dunning/send-batch';
@@ -175,6 +175,27 @@ describe('between planning and sending', () => {
     const out = await sendMessage(s, m!.id, { transport, sleep: noSleep });
     expect(out).toMatchObject({ outcome: 'noop', status: 'awaiting_approval' });
     expect(standIn.requests).toHaveLength(0);
+  });
+
+  it('an approval taken back (the reviewer skips the queued message): its job sends nothing; one in doubt cannot be', async () => {
+    const queued = await freshPlan(env);
+    const { s, standIn, transport, tenantId } = env;
+    const [a, b] = queued.filter((q) => q.requiresApproval && q.decidedAt !== null);
+    expect(b, 'two approved messages').toBeDefined();
+    env.clock.set(new Date(Math.max(a!.sendAt.getTime(), b!.sendAt.getTime())));
+    await skipMessage(s, tenantId, a!.id, 'reviewer@acme.example', 'customer called');
+    expect(await sendMessage(s, a!.id, { transport, sleep: noSleep })).toMatchObject({
+      outcome: 'noop',
+      status: 'skipped',
+    });
+    expect(standIn.requests).toHaveLength(0);
+    // b's send was accepted but the answer lost: a reviewer can no longer say it was not sent.
+    standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });
+    await sendMessage(s, b!.id, { transport, sleep: noSleep });
+    await expect(skipMessage(s, tenantId, b!.id, 'reviewer@acme.example')).rejects.toMatchObject({
+      status: 409,
+    });
+    expect((await rowOf(s, b!.id)).status).toBe('queued');
   });
 
   it('paused and resumed while a send is in doubt: the debtor is not emailed twice, the log says "may have been sent"', async () => {
