@@ -33,6 +33,7 @@ import {
   customerRow,
   livePromisesOverlapping,
   lockMessage,
+  markAttemptStarting,
   messageRow,
   messageStatus,
   openDisputesOf,
@@ -152,6 +153,9 @@ export async function sendMessage(
       const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
       return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
     }
+    // Committed before the attempt's transaction: if this worker dies mid-call, the next claim knows one may have
+    // got through.
+    await markAttemptStarting(db, row.id, owner, clock.now());
     const progress = { providerCalled: false };
     let r: Attempt;
     try {
@@ -234,7 +238,9 @@ export async function claim(
     leaseOwner: owner,
     leaseUntil: new Date(now.getTime() + SENDING_LEASE_MS),
     // Committed before any request: if this worker dies mid-call, the next claim knows one may have got through.
-    attemptStartedAt: now,
+    // Not yet: the marker is committed right before the first request (markAttemptStarting), so a worker dying
+    // while it renders or reads the ledger leaves a first attempt, not one that "may have been sent".
+    attemptStartedAt: null,
     inDoubtSince: inDoubt,
     updatedAt: now,
   });

@@ -4,16 +4,22 @@
  * emails reached the stand-in, what the message log says, and that nothing is stuck or given up while the provider
  * only said "later".
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dunningMessages, dunningOverrides, tenants } from '../../src/db/schema';
+import { dunningMessages, dunningOverrides, dunningTasks, tenants } from '../../src/db/schema';
 import { editMessage, skipMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
 import { applySendingSwitches } from '../../src/dunning/go-live';
 import { sendDue } from '../../src/dunning/send-batch';
-import { HOLD_RETRY_MS, MAX_PROVIDER_ATTEMPTS, sendMessage } from '../../src/dunning/send-message';
+import {
+  HOLD_RETRY_MS,
+  MAX_PROVIDER_ATTEMPTS,
+  SENDING_LEASE_MS,
+  sendMessage,
+} from '../../src/dunning/send-message';
+import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { messagesOf } from '../dunning-engine/fixtures';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, waitingJobs } from './helpers';
+import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, settle, waitingJobs } from './helpers';
 
 let env: SendPathEnv;
 
@@ -281,3 +287,60 @@ async function switchSending(paused: boolean) {
     await applySendingSwitches(s, tx, before!, after!);
   });
 }
+
+describe('a worker dies before it asked Resend anything', () => {
+  it('killed right after the claim (before rendering): taken over as a first attempt, not "may have been sent"', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, clock } = env;
+    await expect(
+      sendMessage(s, m.id, {
+        transport,
+        sleep: noSleep,
+        afterClaim: () => {
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    expect((await rowOf(s, m.id)).status).toBe('sending');
+    // The invoice is paid while the dead worker's lease runs out; the sweeper's job takes the message over.
+    await settle(s, m.invoiceIds[0]!, 0);
+    clock.advance(SENDING_LEASE_MS + 1_000);
+    expect((await sweepStaleMessages(s)).takenOver).toEqual([m.id]);
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({
+      outcome: 'skipped',
+      code: 'paid',
+    });
+    expect(standIn.requests).toHaveLength(0);
+    const row = await rowOf(s, m.id);
+    expect(row.inDoubtSince).toBeNull();
+    const review = await s.db
+      .select()
+      .from(dunningTasks)
+      .where(and(eq(dunningTasks.messageId, m.id), eq(dunningTasks.kind, 'review')));
+    expect(review).toHaveLength(0);
+  });
+
+  it('killed after the claim, and the worker stays down past a day: sent on takeover, not left "unconfirmed"', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, clock } = env;
+    await expect(
+      sendMessage(s, m.id, {
+        transport,
+        sleep: noSleep,
+        afterClaim: () => {
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    clock.advance(24 * 3_600_000);
+    expect((await sweepStaleMessages(s)).takenOver).toEqual([m.id]);
+    let out = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    // Outside the debtor's hours a day later: deferred to the next allowed time, then sent there.
+    for (let i = 0; i < 5 && out.outcome === 'deferred'; i++) {
+      clock.set((await rowOf(s, m.id)).sendAt);
+      out = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    }
+    expect(out).toMatchObject({ outcome: 'sent' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+});
