@@ -6,7 +6,13 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dunningMessages, dunningOverrides, dunningTasks, tenants } from '../../src/db/schema';
+import {
+  contactSuppressions,
+  dunningMessages,
+  dunningOverrides,
+  dunningTasks,
+  tenants,
+} from '../../src/db/schema';
 import { editMessage, skipMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
 import { applySendingSwitches } from '../../src/dunning/go-live';
@@ -132,6 +138,71 @@ describe('rate limits through stored batches (MAIL_BATCH=true)', () => {
       expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
     }
     expect(standIn.requests.filter((r) => r.fault === '429').length).toBe(MAX_PROVIDER_ATTEMPTS + 4);
+  });
+});
+
+describe('stored batches: an unsubscribe or a pause after the batch was written, before its call', () => {
+  async function dueAll() {
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    env.clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
+    return queued;
+  }
+
+  it('an unsubscribe: that debtor gets nothing (opted_out), the others go once in a new batch', async () => {
+    const due = await dueAll();
+    const { s, standIn, transport, tenantId } = env;
+    const leaver = due[0]!;
+    await sendDue(s, due[0]!.id, {
+      transport,
+      batching: true,
+      sleep: noSleep,
+      afterBatchWritten: async () => {
+        await s.db
+          .insert(contactSuppressions)
+          .values({ tenantId, customerId: leaver.customerId, kind: 'unsubscribed' });
+      },
+    });
+    try {
+      expect(await rowOf(s, leaver.id)).toMatchObject({ status: 'skipped', statusCode: 'opted_out' });
+      const rest = due.filter((m) => m.customerId !== leaver.customerId);
+      expect(rest.length).toBeGreaterThan(0);
+      await sendDue(s, rest[0]!.id, { transport, batching: true, sleep: noSleep });
+      for (const m of rest) {
+        expect((await rowOf(s, m.id)).status).toBe('sent');
+        expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+      }
+      expect(standIn.deliveries.filter((d) => d.to.some((t) => leaver.to.includes(t)))).toHaveLength(0);
+    } finally {
+      await s.db.delete(contactSuppressions);
+    }
+  });
+
+  it('sending paused: no request, nothing failed and nothing left sending', async () => {
+    const due = await dueAll();
+    const { s, standIn, transport, tenantId } = env;
+    await sendDue(s, due[0]!.id, {
+      transport,
+      batching: true,
+      sleep: noSleep,
+      afterBatchWritten: async () => {
+        await s.db
+          .update(tenants)
+          .set({ settings: sql`${tenants.settings} || '{"sendingPaused": true}'::jsonb` })
+          .where(eq(tenants.id, tenantId));
+      },
+    });
+    try {
+      expect(standIn.requests).toHaveLength(0);
+      for (const m of due) {
+        const row = await rowOf(s, m.id);
+        expect(['sending', 'failed', 'sent', 'unconfirmed']).not.toContain(row.status);
+      }
+    } finally {
+      await s.db
+        .update(tenants)
+        .set({ settings: sql`${tenants.settings} || '{"sendingPaused": false}'::jsonb` })
+        .where(eq(tenants.id, tenantId));
+    }
   });
 });
 
