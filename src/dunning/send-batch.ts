@@ -48,7 +48,7 @@ import {
   unownedOpenBatches,
 } from '../db/queries/dunning-send';
 import type { dunningMessages } from '../db/schema';
-import { RETRY_AFTER_CAP_MS } from '../mail/resend';
+import { quotaExhausted, RETRY_AFTER_CAP_MS, refusedForNow } from '../mail/resend';
 import {
   headerProblem,
   isBatchTransport,
@@ -576,9 +576,20 @@ async function callOnce(
       return { kind: 'done' };
     }
     const since = b.inDoubtSince ?? (e.mayHaveBeenAccepted ? (b.callStartedAt ?? now) : null);
-    await setSendBatch(tx, batchId, { error, inDoubtSince: since, callStartedAt: null, updatedAt: now });
+    // A 429 was answered before anything was queued: the call is given back (a rate-limit storm or a used-up
+    // quota delays the batch; it does not fail its members after 8 refusals).
+    const calls = refusedForNow(e) ? { calls: Math.max(0, b.calls - 1) } : {};
+    await setSendBatch(tx, batchId, {
+      error,
+      inDoubtSince: since,
+      callStartedAt: null,
+      ...calls,
+      updatedAt: now,
+    });
     await setBatchMembers(tx, batchId, { error, inDoubtSince: since, updatedAt: now });
-    const wait = e.retryAfterMs ?? Math.min(RETRY_MAX_MS, 500 * 2 ** (b.calls - 1));
+    const wait =
+      e.retryAfterMs ??
+      (quotaExhausted(e) ? HOLD_RETRY_MS : Math.min(RETRY_MAX_MS, 500 * 2 ** (b.calls - 1)));
     return { kind: 'retry', waitMs: wait, error, clearMarker: true };
   }
   await opts.afterProviderCall?.(ids.map((i) => i.providerId));

@@ -33,6 +33,7 @@ import {
   customerRow,
   livePromisesOverlapping,
   lockMessage,
+  markAttemptStarting,
   messageRow,
   messageStatus,
   openDisputesOf,
@@ -47,7 +48,7 @@ import {
 } from '../db/queries/dunning-send';
 import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Infra } from '../infra';
-import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS } from '../mail/resend';
+import { quotaExhausted, RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow } from '../mail/resend';
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
@@ -152,6 +153,9 @@ export async function sendMessage(
       const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
       return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
     }
+    // Committed before the attempt's transaction: if this worker dies mid-call, the next claim knows one may have
+    // got through.
+    await markAttemptStarting(db, row.id, owner, clock.now());
     const progress = { providerCalled: false };
     let r: Attempt;
     try {
@@ -234,7 +238,9 @@ export async function claim(
     leaseOwner: owner,
     leaseUntil: new Date(now.getTime() + SENDING_LEASE_MS),
     // Committed before any request: if this worker dies mid-call, the next claim knows one may have got through.
-    attemptStartedAt: now,
+    // Not yet: the marker is committed right before the first request (markAttemptStarting), so a worker dying
+    // while it renders or reads the ledger leaves a first attempt, not one that "may have been sent".
+    attemptStartedAt: null,
     inDoubtSince: inDoubt,
     updatedAt: now,
   });
@@ -375,13 +381,19 @@ async function attempt(
       if (!e.retryable) {
         return done(doubt ? await unconfirmed(tx, row, now, error) : await failed(tx, row.id, now, error));
       }
+      // A 429 was answered before anything was queued: it gives its attempt back, so a rate-limit storm or a
+      // used-up quota delays reminders (queued, the reason on the row) instead of failing them after 8 refusals.
+      const refused = refusedForNow(e);
       await setMessage(tx, row.id, {
         error,
         inDoubtSince: row.inDoubtSince ?? (e.mayHaveBeenAccepted ? now : null),
+        ...(refused ? { attempts: row.attempts } : {}),
         updatedAt: now,
       });
       const n = row.attempts + 1;
-      return { kind: 'retry', waitMs: e.retryAfterMs ?? Math.min(RETRY_MAX_MS, 500 * 2 ** (n - 1)), error };
+      const waitMs =
+        e.retryAfterMs ?? (quotaExhausted(e) ? HOLD_RETRY_MS : Math.min(RETRY_MAX_MS, 500 * 2 ** (n - 1)));
+      return { kind: 'retry', waitMs, error };
     }
   }
   await opts.afterProviderCall?.(providerId);

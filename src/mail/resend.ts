@@ -39,6 +39,19 @@ const RETRY_NOW = new Set([
 ]);
 const RETRY_LATER = new Set(['daily_quota_exceeded', 'monthly_quota_exceeded']);
 
+/**
+ * Resend refused the request for now (429: a rate limit or a used-up quota), answered before anything was queued:
+ * nothing reached anyone, so such a refusal is not an attempt that counts toward giving a message up.
+ */
+export function refusedForNow(e: { code: string; statusCode: number | null }): boolean {
+  return e.statusCode === 429 || e.code === 'rate_limit_exceeded' || RETRY_LATER.has(e.code);
+}
+
+/** A used-up daily or monthly quota: no use retrying within a job, it is retried an hour later at the earliest. */
+export function quotaExhausted(e: { code: string }): boolean {
+  return RETRY_LATER.has(e.code);
+}
+
 type SdkResult<T> = {
   data: T | null;
   error: { name: string; message: string; statusCode: number | null } | null;

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 
 export type Fault =
   | { kind: 'ok' }
-  | { kind: '429'; retryAfterSeconds: number }
+  /** Rate limited (`rate_limit_exceeded` unless `name` says e.g. `daily_quota_exceeded`); no Retry-After when unset. */
+  | { kind: '429'; retryAfterSeconds?: number; name?: string }
   | { kind: '5xx'; status?: number; accepted?: boolean }
   | { kind: 'slow'; ms: number }
   | { kind: 'drop-before' }
@@ -122,8 +123,8 @@ export class ResendStandIn {
       return json(
         res,
         429,
-        { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
-        { 'retry-after': String(fault.retryAfterSeconds) },
+        { statusCode: 429, name: fault.name ?? 'rate_limit_exceeded', message: 'Too many requests' },
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
       );
     }
     if (fault.kind === 'drop-before') {
@@ -169,8 +170,8 @@ export class ResendStandIn {
       return json(
         res,
         429,
-        { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
-        { 'retry-after': String(fault.retryAfterSeconds) },
+        { statusCode: 429, name: fault.name ?? 'rate_limit_exceeded', message: 'Too many requests' },
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
       );
     }
     if (fault.kind === 'drop-before') {

@@ -72,12 +72,16 @@ async function open(clock: ManualClock): Promise<Services> {
   return createServices(config, { dbh, clock, logger: createLogger('silent') });
 }
 
-function startWorker(): { proc: ChildProcess; exited: Promise<number | null>; log: string[] } {
+function startWorker(extra: Record<string, string> = {}): {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  log: string[];
+} {
   const log: string[] = [];
   const proc = spawn(
     process.execPath,
     ['bin/duely.js', 'serve', '--role', 'worker', '--now', START.toISOString().slice(0, 10)],
-    { env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   started.push(proc);
   proc.stdout!.on('data', (d) => log.push(String(d)));
@@ -190,3 +194,65 @@ describe('a real worker process under signals', () => {
     expect(row.inDoubtSince).not.toBeNull();
   }, 600_000);
 });
+
+/** Every queued reminder due at the workers' start, each with two send jobs (its own and a duplicate, as a sweeper's). */
+async function prepareAll(): Promise<string[]> {
+  const s = await open(new ManualClock(NOW));
+  try {
+    const r = await importLedger(s);
+    await giveEmails(s, r.tenant.id);
+    await goLive(s, r.tenant.id);
+    await s.db.delete(dunningMessages);
+    await s.db.execute(sql`delete from pgboss.job where name like 'dunning-%'`);
+    await planTenant(s, r.tenant.id);
+    await approveAll(s, r.tenant.id);
+    const queued = await s.db.select().from(dunningMessages).where(eq(dunningMessages.status, 'queued'));
+    await s.db.update(dunningMessages).set({ sendAt: START }).where(eq(dunningMessages.status, 'queued'));
+    await s.db.execute(
+      sql`update customers set timezone = 'Asia/Tokyo' where tenant_id = ${r.tenant.id}::uuid`,
+    );
+    await s.db.execute(sql`delete from pgboss.job where name = 'dunning-send'`);
+    for (const m of queued) {
+      await s.queue.send(sendMessageJob, { messageId: m.id });
+      await s.queue.send(sendMessageJob, { messageId: m.id }, { singletonKey: `dup:${m.id}` });
+    }
+    return queued.map((m) => m.id);
+  } finally {
+    await s.close();
+  }
+}
+
+// Two processes on one database: Postgres only (a PGlite data directory is open in one process at a time).
+describe.skipIf(!process.env.DATABASE_URL)(
+  'two real worker processes racing on the same due messages',
+  () => {
+    for (const batch of ['false', 'true']) {
+      it(`MAIL_BATCH=${batch}: every message delivered exactly once, recorded sent, nothing left sending`, async () => {
+        standIn.reset();
+        // Slow answers widen the window in which both workers hold jobs for the same messages.
+        standIn.faultFor = () => ({ kind: 'slow', ms: 200 });
+        const ids = await prepareAll();
+        expect(ids.length).toBeGreaterThanOrEqual(2);
+        const workers = [startWorker({ MAIL_BATCH: batch }), startWorker({ MAIL_BATCH: batch })];
+        try {
+          await vi.waitFor(
+            async () => {
+              for (const id of ids) expect((await rowOf(id)).status).toBe('sent');
+            },
+            { timeout: 240_000, interval: 500 },
+          );
+        } finally {
+          for (const w of workers) w.proc.kill('SIGTERM');
+          for (const w of workers) expect(await w.exited, w.log.join('')).toBe(0);
+        }
+        expect(standIn.requests.some((r) => Boolean(r.batch))).toBe(batch === 'true');
+        for (const id of ids) {
+          expect(standIn.deliveriesOf(id)).toHaveLength(1);
+          const row = await rowOf(id);
+          expect(row).toMatchObject({ status: 'sent', leaseOwner: null });
+          expect(row.providerId).toBe(standIn.deliveriesOf(id)[0]!.id);
+        }
+      }, 420_000);
+    }
+  },
+);

@@ -77,7 +77,11 @@ export async function pendingMessageInvoiceLists(db: DbOrTx, tenantId: string) {
     .where(and(eq(dunningMessages.tenantId, tenantId), inArray(dunningMessages.status, [...PENDING])));
 }
 
-/** The tenant's pending reminders (id, customer, invoices). */
+/**
+ * The tenant's pending reminders (id, customer, invoices) the planner may withdraw for a hold. One with an attempt
+ * in doubt is not among them: it may have been delivered, so the send path resolves it under its own key
+ * ('unconfirmed' when a hold now stops it), never "will not be sent" and re-planned under a key Resend forgot.
+ */
 export async function pendingReminders(tx: Tx, tenantId: string) {
   return tx
     .select({
@@ -91,6 +95,7 @@ export async function pendingReminders(tx: Tx, tenantId: string) {
         eq(dunningMessages.tenantId, tenantId),
         eq(dunningMessages.kind, 'reminder'),
         inArray(dunningMessages.status, [...PENDING]),
+        isNull(dunningMessages.inDoubtSince),
       ),
     );
 }
@@ -110,7 +115,13 @@ export async function skipPendingMessage(
       statusReason: `Will not be sent: ${hold.reason}`,
       updatedAt: now,
     })
-    .where(and(eq(dunningMessages.id, id), inArray(dunningMessages.status, [...PENDING])));
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        inArray(dunningMessages.status, [...PENDING]),
+        isNull(dunningMessages.inDoubtSince),
+      ),
+    );
 }
 
 /** Releases a message's steps (the planner may plan those invoice steps again). */
@@ -129,7 +140,11 @@ export async function releaseStepsOf(tx: Tx, messageIds: string[]): Promise<void
  */
 const REQUESTED_STATEMENT = 'statement:requested';
 
-/** Deletes the tenant's pending reminders (their steps go by cascade); the deleted rows. */
+/**
+ * Deletes the tenant's pending reminders (their steps go by cascade); the deleted rows. Not one with an attempt in
+ * doubt: it may have been delivered (deleted, its steps would be planned again and sent a second time once Resend
+ * forgot the key); its send job resolves it, 'unconfirmed' while sending is off.
+ */
 export async function deletePendingReminders(tx: Tx, tenantId: string): Promise<DunningMessage[]> {
   return tx
     .delete(dunningMessages)
@@ -139,6 +154,7 @@ export async function deletePendingReminders(tx: Tx, tenantId: string): Promise<
         eq(dunningMessages.kind, 'reminder'),
         inArray(dunningMessages.status, [...PENDING]),
         ne(dunningMessages.stepKey, REQUESTED_STATEMENT),
+        isNull(dunningMessages.inDoubtSince),
       ),
     )
     .returning();

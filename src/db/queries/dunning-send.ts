@@ -189,6 +189,23 @@ export async function countAttempt(tx: Tx, id: string, recipients: string[]): Pr
     .where(eq(dunningMessages.id, id));
 }
 
+/**
+ * Committed right before an attempt's transaction (after the render and the live ledger read): from here on a
+ * worker that dies may have reached the provider, so whoever takes the message over treats it as in doubt.
+ */
+export async function markAttemptStarting(db: DbOrTx, id: string, owner: string, at: Date): Promise<void> {
+  await db
+    .update(dunningMessages)
+    .set({ attemptStartedAt: at })
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        eq(dunningMessages.status, 'sending'),
+        eq(dunningMessages.leaseOwner, owner),
+      ),
+    );
+}
+
 /** Bounds this transaction's lock waits (an attempt stays within the send budget). */
 export async function setLocalLockTimeout10s(tx: Tx): Promise<void> {
   await tx.execute(sql`set local lock_timeout = '10s'`);
