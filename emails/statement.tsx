@@ -1,15 +1,41 @@
 import { Button, Section, Text } from '@react-email/components';
+import { formatMoney } from '../connectors/money';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { PaymentDetails, paymentDetailsText } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
-import { formatDate, formatTotals, localIsoDate } from './locale-format';
+import { formatDate, formatTotals, localIsoDate, totalsByCurrency } from './locale-format';
 
-export const STATEMENT_VERSION = 'statement@3';
+export const STATEMENT_VERSION = 'statement@4';
 
 export interface StatementProps extends BaseEmailProps {
   invoices: InvoiceLine[];
   statementUrl?: string;
+  /** Unapplied payments and open credit memos on the debtor's account, per currency (the planner's snapshot). */
+  credits?: { currency: string; creditMinor: number }[];
+}
+
+/**
+ * What credit on account leaves to pay, per currency of the listed invoices; undefined without any. The open
+ * total alone would ask the debtor for money they already paid or were credited.
+ */
+export function creditNote(
+  props: Pick<StatementProps, 'invoices' | 'credits' | 'locale'>,
+): string | undefined {
+  const totals = totalsByCurrency(props.invoices);
+  const credited = totals
+    .map((t) => ({
+      ...t,
+      creditMinor: (props.credits ?? [])
+        .filter((c) => c.currency === t.currency)
+        .reduce((sum, c) => sum + c.creditMinor, 0),
+    }))
+    .filter((t) => t.creditMinor > 0);
+  if (credited.length === 0) return undefined;
+  const money = (minor: number, currency: string) => formatMoney(minor, currency, props.locale);
+  const credit = credited.map((t) => money(t.creditMinor, t.currency)).join(' + ');
+  const left = credited.map((t) => money(Math.max(0, t.openMinor - t.creditMinor), t.currency)).join(' + ');
+  return `Unapplied payments and credits on your account: ${credit}. After them, ${left} remains to pay.`;
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -38,6 +64,7 @@ export function Statement(props: StatementProps) {
             Here is your statement as of {formatDate(asOf, props.locale)}: {props.invoices.length} open{' '}
             {props.invoices.length === 1 ? 'invoice' : 'invoices'}, {total} in total.
           </Text>
+          {creditNote(props) ? <Text style={paragraph}>{creditNote(props)}</Text> : null}
           <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOf} />
           {pdfLinksNote(props.invoices) ? (
             <Text style={paragraph}>{pdfLinksNote(props.invoices)}</Text>
@@ -72,6 +99,8 @@ export function statementText(props: StatementProps): string {
       t.p(
         `Here is your statement as of ${date}: ${n} open ${n === 1 ? 'invoice' : 'invoices'}, ${total} in total.`,
       );
+      const credit = creditNote(props);
+      if (credit) t.p(credit);
       invoiceTableText(t, { invoices: props.invoices, locale: props.locale, asOf });
       const note = pdfLinksNote(props.invoices);
       if (note) t.p(note);

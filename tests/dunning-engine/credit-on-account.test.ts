@@ -4,10 +4,12 @@
  * (open invoices $587.12, a $355.00 unapplied payment and a $209.10 open credit memo: $23.02 actually owed) was
  * planned a statement asking for $587.12. Now a debtor whose credit on account covers everything open in a currency
  * is not written to (decision `credit_on_account`), and one whose credit covers part of it is held for a reviewer,
- * with the credit named in the reason and recorded in the snapshot.
+ * with the credit named in the reason and recorded in the snapshot; its statement says what the credit leaves to pay.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plannedFromRow } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
+import { renderPlannedMessage } from '../../src/dunning/render-planned-message';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
@@ -56,5 +58,20 @@ describe('credit on account', () => {
     expect((m.snapshot as { credits?: unknown }).credits).toEqual([
       { currency: 'USD', creditMinor: 100_000 },
     ]);
+
+    // The statement itself says what the credit leaves to pay, in HTML and text alike.
+    const email = await renderPlannedMessage(plannedFromRow(m), {
+      sender: { companyName: 'Acme', replyTo: 'billing@acme.example', address: [] },
+      debtor: { name: 'SLOW' },
+      locale: 'en-US',
+      timezone: 'UTC',
+      unsubscribeUrl: 'https://duely.example/u/x',
+      now: s.clock.now(),
+    });
+    const line =
+      'Unapplied payments and credits on your account: $1,000.00. After them, $2,000.00 remains to pay.';
+    expect(m.template).toBe('statement');
+    expect(email.text).toContain(line);
+    expect(email.html).toContain(line);
   });
 });

@@ -165,6 +165,8 @@ function statement(r: Rng): StatementProps {
     ...b,
     invoices: invoices(r, r.pick([0, 1, 2, 7]), currency),
     statementUrl: r.maybe(0.5, () => r.pick(URLS)),
+    // Credit on account (unapplied payments, credit memos): the statement says what it leaves to pay.
+    credits: r.maybe(0.4, () => [{ currency, creditMinor: r.pick([1, 12_345, 999_999_99]) }]),
   };
 }
 
