@@ -314,6 +314,8 @@ function requestedStatement(
       (l.historyByInvoice.get(i.id) ?? []).filter((h) => h.status === 'sent').map((h) => h.at.getTime()),
     ),
   );
+  const totals = totalsByCurrency(listed);
+  const credit = creditIn(customer, totals);
   return {
     message: {
       key,
@@ -360,10 +362,14 @@ function requestedStatement(
               : null,
           };
         }),
-        totals: totalsByCurrency(listed),
+        totals,
         previousReminders: previous.size,
         customerRisk: ctx.risk,
         sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
+        // The statement says what credit on account leaves to pay.
+        ...(credit.size > 0
+          ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
+          : {}),
       },
     },
   };
