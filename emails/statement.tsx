@@ -1,10 +1,9 @@
 import { Button, Section, Text } from '@react-email/components';
-import { formatMoney } from '../connectors/money';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { PaymentDetails, paymentDetailsText } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
-import { formatDate, formatTotals, localIsoDate, totalsByCurrency } from './locale-format';
+import { creditNote, formatDate, formatTotals, localIsoDate } from './locale-format';
 
 export const STATEMENT_VERSION = 'statement@4';
 
@@ -13,29 +12,6 @@ export interface StatementProps extends BaseEmailProps {
   statementUrl?: string;
   /** Unapplied payments and open credit memos on the debtor's account, per currency (the planner's snapshot). */
   credits?: { currency: string; creditMinor: number }[];
-}
-
-/**
- * What credit on account leaves to pay, per currency of the listed invoices; undefined without any. The open
- * total alone would ask the debtor for money they already paid or were credited.
- */
-export function creditNote(
-  props: Pick<StatementProps, 'invoices' | 'credits' | 'locale'>,
-): string | undefined {
-  const totals = totalsByCurrency(props.invoices);
-  const credited = totals
-    .map((t) => ({
-      ...t,
-      creditMinor: (props.credits ?? [])
-        .filter((c) => c.currency === t.currency)
-        .reduce((sum, c) => sum + c.creditMinor, 0),
-    }))
-    .filter((t) => t.creditMinor > 0);
-  if (credited.length === 0) return undefined;
-  const money = (minor: number, currency: string) => formatMoney(minor, currency, props.locale);
-  const credit = credited.map((t) => money(t.creditMinor, t.currency)).join(' + ');
-  const left = credited.map((t) => money(Math.max(0, t.openMinor - t.creditMinor), t.currency)).join(' + ');
-  return `Unapplied payments and credits on your account: ${credit}. After them, ${left} remains to pay.`;
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };

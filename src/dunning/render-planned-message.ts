@@ -95,6 +95,7 @@ export function plannedMessageEmail(msg: PlannedMessage, ctx: MessageEmailContex
       respondBy,
       previousReminders: msg.snapshot.previousReminders,
       customCopy: msg.snapshot.copy,
+      ...(msg.snapshot.credits ? { credits: msg.snapshot.credits } : {}),
     },
   };
 }

@@ -174,3 +174,19 @@ describe('a friendly reminder listing old debt', () => {
     expect(flat(recent.text)).toContain('2 invoices totalling $1,400.00 are just past due');
   });
 });
+
+describe('credit on account in a reminder', () => {
+  // The planner holds a reminder to a debtor with unapplied payments or credit memos for approval; the email itself
+  // listed the full open amounts and said nothing of the credit.
+  it('says what the credit leaves to pay, in HTML and text', async () => {
+    const r = await renderEmail('reminder', {
+      ...base,
+      tone: 'neutral',
+      credits: [{ currency: 'USD', creditMinor: 25_000 }],
+    });
+    const line =
+      'Unapplied payments and credits on your account: $250.00. After them, $1,150.00 remains to pay.';
+    expect(flat(r.text)).toContain(line);
+    expect(flat(r.html)).toContain(line);
+  });
+});

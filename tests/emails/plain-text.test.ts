@@ -145,6 +145,7 @@ function reminder(r: Rng): ReminderProps {
     statementUrl: r.maybe(0.4, () => r.pick(URLS)),
     respondBy: r.maybe(0.4, () => isoDay(7)),
     previousReminders: r.maybe(0.7, () => r.int(4)),
+    credits: r.maybe(0.3, () => [{ currency, creditMinor: r.pick([1, 12_345, 999_999_99]) }]),
     customCopy: r.maybe(0.25, () => ({
       subject: r.maybe(0.5, () => 'About {{invoice_list}}'),
       body: r.maybe(0.8, () =>
