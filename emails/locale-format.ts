@@ -61,3 +61,28 @@ function isoToUtcNoon(date: IsoDate): Date {
   if (Number.isNaN(d.getTime())) throw new RangeError(`not an ISO date: ${date}`);
   return d;
 }
+
+/**
+ * What credit on account leaves to pay, per currency of the listed invoices; undefined without any. The open
+ * total alone would ask the debtor for money they already paid or were credited.
+ */
+export function creditNote(props: {
+  invoices: readonly InvoiceLine[];
+  credits?: readonly { currency: string; creditMinor: number }[];
+  locale: string;
+}): string | undefined {
+  const totals = totalsByCurrency(props.invoices);
+  const credited = totals
+    .map((t) => ({
+      ...t,
+      creditMinor: (props.credits ?? [])
+        .filter((c) => c.currency === t.currency)
+        .reduce((sum, c) => sum + c.creditMinor, 0),
+    }))
+    .filter((t) => t.creditMinor > 0);
+  if (credited.length === 0) return undefined;
+  const money = (minor: number, currency: string) => formatMoney(minor, currency, props.locale);
+  const credit = credited.map((t) => money(t.creditMinor, t.currency)).join(' + ');
+  const left = credited.map((t) => money(Math.max(0, t.openMinor - t.creditMinor), t.currency)).join(' + ');
+  return `Unapplied payments and credits on your account: ${credit}. After them, ${left} remains to pay.`;
+}

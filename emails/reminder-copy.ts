@@ -58,6 +58,9 @@ export function reminderCopy(tone: Tone, ctx: CopyContext): ReminderCopy {
   return COPY[effective](ctx, g);
 }
 
+/** Up to this many days overdue an invoice is "just past due" in friendly copy. */
+const JUST_PAST_DUE_DAYS = 14;
+
 const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> = {
   friendly(ctx, g) {
     const total = formatTotals(ctx.invoices, ctx.locale);
@@ -88,15 +91,22 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
     }
     const overdueTotal = formatTotals(g.overdue, ctx.locale);
     const lead = g.overdue.length === 1 ? g.overdue[0] : undefined;
+    // A consolidated friendly email may list debt reminded long ago next to the invoice whose step fell due:
+    // "just past due" only while the oldest is, otherwise the oldest due date says how long.
+    const oldestDue = earliestDue(g.overdue);
+    const recent = daysPastDue(oldestDue, ctx.asOf) <= JUST_PAST_DUE_DAYS;
+    const pastDue = recent
+      ? 'just past due'
+      : `past due, the oldest since ${formatDate(oldestDue, ctx.locale)}`;
     return {
       subject: `Quick reminder: ${what} from ${ctx.companyName}`,
-      preview: `${lead ? `Invoice ${lead.number} is` : `${g.overdue.length} invoices are`} just past due (${overdueTotal}).`,
+      preview: `${lead ? `Invoice ${lead.number} is ${recent ? 'just past due' : `past due since ${formatDate(oldestDue, ctx.locale)}`}` : `${g.overdue.length} invoices are ${pastDue}`} (${overdueTotal}).`,
       title: 'A quick reminder',
       greeting: `Hi ${ctx.greetingName},`,
       paragraphs: [
         lead
           ? `Invoice ${lead.number} for ${overdueTotal} was due on ${formatDate(lead.dueDate, ctx.locale)} and we haven't seen the payment come through yet.`
-          : `${g.overdue.length} invoices totalling ${overdueTotal} are just past due, and we haven't seen the payments come through yet.`,
+          : `${g.overdue.length} invoices totalling ${overdueTotal} are ${pastDue}, and we haven't seen the payments come through yet.`,
         ...alsoListed(ctx, g),
         ...relationship(ctx, 'overdue'),
         'If you have already paid, thank you, and please ignore this note.',

@@ -3,12 +3,12 @@ import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { hasPdfLinks, InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { hasPaymentDetails, PaymentDetails, paymentDetailsText } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
-import { daysPastDue, formatTotals, localIsoDate } from './locale-format';
+import { creditNote, daysPastDue, formatTotals, localIsoDate } from './locale-format';
 import { fillMergeFields, type MergeField } from './merge-fields';
 import { groupInvoices, reminderCopy, type Tone } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
-export const REMINDER_VERSION = 'reminder@3';
+export const REMINDER_VERSION = 'reminder@4';
 
 /** The greeting paragraph carries this attribute: a reviewer's introduction is inserted after it. */
 export const GREETING_ATTR = 'data-greeting';
@@ -23,6 +23,8 @@ export interface ReminderProps extends BaseEmailProps {
   previousReminders?: number;
   /** The step's own wording with merge fields; parts left out keep the built-in copy. */
   customCopy?: { subject?: string; body?: string };
+  /** Unapplied payments and open credit memos on the debtor's account, per currency (the planner's snapshot). */
+  credits?: { currency: string; creditMinor: number }[];
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -63,11 +65,12 @@ function reminderView(props: ReminderProps) {
     showPayLinks: props.invoices.some((i) => i.payLink),
     showPdfLinks: hasPdfLinks(props.invoices),
     pdfNote: pdfLinksNote(props.invoices),
+    credit: creditNote(props),
   };
 }
 
 export function Reminder(props: ReminderProps) {
-  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote } = reminderView(props);
+  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote, credit } = reminderView(props);
   return (
     <EmailLayout base={props} preview={copy.preview} title={copy.title}>
       <Text style={paragraph} {...{ [GREETING_ATTR]: '' }}>
@@ -79,6 +82,7 @@ export function Reminder(props: ReminderProps) {
         </Text>
       ))}
       <Text style={paragraph}>{copy.cta}</Text>
+      {credit ? <Text style={paragraph}>{credit}</Text> : null}
       {g.overdue.length > 0 && notOverdue.length > 0 ? (
         <>
           <Text style={groupHeading}>Overdue</Text>
@@ -122,12 +126,13 @@ export function Reminder(props: ReminderProps) {
 
 /** The plain-text part of Reminder (emails/plain-text.ts): the same blocks in the same order. */
 export function reminderText(props: ReminderProps): string {
-  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote } = reminderView(props);
+  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote, credit } = reminderView(props);
   const { locale } = props;
   return emailLayoutText(props, copy.title, (t) => {
     t.p(copy.greeting);
     for (const p of copy.paragraphs) t.p(p);
     t.p(copy.cta);
+    if (credit) t.p(credit);
     if (g.overdue.length > 0 && notOverdue.length > 0) {
       t.p('Overdue');
       invoiceTableText(t, { invoices: g.overdue, locale, asOf, showPayLinks, showPdfLinks });

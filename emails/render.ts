@@ -112,9 +112,28 @@ export async function renderEmail<K extends EmailKind>(
   const entry = TEMPLATES[kind] as TemplateEntry<EmailPropsByKind[K]>;
   const html = renderHtml(createElement(entry.component, props));
   return {
-    subject: entry.subject(props),
-    html,
-    text: entry.text(props),
+    subject: oneLine(withoutDirectionControls(entry.subject(props))),
+    html: withoutDirectionControls(html),
+    text: withoutDirectionControls(entry.text(props)),
     templateVersion: entry.version,
   };
+}
+
+/**
+ * Unicode direction embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). Names from the ledger
+ * carrying them reversed the text after them ("Acme\u202Egnp.exe" reads "Acmeexe.png"); the templates never use
+ * them, and Hebrew or Arabic text needs none (the letters carry their direction).
+ */
+const DIRECTION_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+function withoutDirectionControls(s: string): string {
+  return s.replace(DIRECTION_CONTROLS, '');
+}
+
+/**
+ * The subject as one header line: a line break or other control character from a name (`{{customer}}` in a step's
+ * own wording) becomes a space; the last header check before sending would otherwise refuse the whole message.
+ */
+function oneLine(s: string): string {
+  return s.replace(/\s*[\p{Cc}\u2028\u2029]+\s*/gu, ' ').trim();
 }

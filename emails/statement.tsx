@@ -3,13 +3,15 @@ import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { PaymentDetails, paymentDetailsText } from './components/payment-details';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
-import { formatDate, formatTotals, localIsoDate } from './locale-format';
+import { creditNote, formatDate, formatTotals, localIsoDate } from './locale-format';
 
-export const STATEMENT_VERSION = 'statement@3';
+export const STATEMENT_VERSION = 'statement@4';
 
 export interface StatementProps extends BaseEmailProps {
   invoices: InvoiceLine[];
   statementUrl?: string;
+  /** Unapplied payments and open credit memos on the debtor's account, per currency (the planner's snapshot). */
+  credits?: { currency: string; creditMinor: number }[];
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -38,6 +40,7 @@ export function Statement(props: StatementProps) {
             Here is your statement as of {formatDate(asOf, props.locale)}: {props.invoices.length} open{' '}
             {props.invoices.length === 1 ? 'invoice' : 'invoices'}, {total} in total.
           </Text>
+          {creditNote(props) ? <Text style={paragraph}>{creditNote(props)}</Text> : null}
           <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOf} />
           {pdfLinksNote(props.invoices) ? (
             <Text style={paragraph}>{pdfLinksNote(props.invoices)}</Text>
@@ -72,6 +75,8 @@ export function statementText(props: StatementProps): string {
       t.p(
         `Here is your statement as of ${date}: ${n} open ${n === 1 ? 'invoice' : 'invoices'}, ${total} in total.`,
       );
+      const credit = creditNote(props);
+      if (credit) t.p(credit);
       invoiceTableText(t, { invoices: props.invoices, locale: props.locale, asOf });
       const note = pdfLinksNote(props.invoices);
       if (note) t.p(note);

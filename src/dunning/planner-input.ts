@@ -1,6 +1,7 @@
 import type { DbOrTx } from '../db/client';
 import {
   bouncedEmails,
+  creditOnAccount,
   customerRiskOf,
   disputesOf,
   invoicePredictionsOf,
@@ -84,6 +85,10 @@ export async function loadPlannerInput(
   const { badEmails, optedOut } = await loadSuppressions(db, tenantId);
 
   const withOpen = new Set(customerIds);
+  const credits = Map.groupBy(
+    customerIds.length === 0 ? [] : await creditOnAccount(db, tenantId),
+    (c) => c.customerId,
+  );
   const plannerCustomers: PlannerCustomer[] = custRows
     .filter((c) => withOpen.has(c.id))
     .map((c) => {
@@ -98,6 +103,7 @@ export async function loadPlannerInput(
         bounced: r.bounced,
         optedOut: optedOut.has(c.id),
         override: custOverride.get(c.id),
+        credits: (credits.get(c.id) ?? []).map(({ currency, creditMinor }) => ({ currency, creditMinor })),
       };
     });
   const plannerInvoices: PlannerInvoice[] = invRows.map((i) => ({

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatMoney } from '../../connectors/money';
 import { approvalReasons } from './approval';
 import { addDays, diffDays, type IsoDate, localParts } from './local-time';
 import {
@@ -32,6 +33,8 @@ export interface PlannerCustomer {
   bounced: boolean;
   optedOut: boolean;
   override?: Override;
+  /** Unapplied payments and open credit memos, per currency: what they owe is their open invoices less this. */
+  credits?: { currency: string; creditMinor: number }[];
 }
 
 export interface PlannerInvoice {
@@ -146,6 +149,8 @@ export interface PlannedMessage {
     customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
     sequence: { id: string; name: string; selectedBy: string };
+    /** Credit the customer holds on account in the listed currencies (unapplied payments, open credit memos). */
+    credits?: { currency: string; creditMinor: number }[];
   };
 }
 
@@ -157,6 +162,7 @@ export type DecisionCode =
   | 'softer_than_sent'
   | 'recently_contacted'
   | 'first_message_held'
+  | 'credit_on_account'
   | 'zero_balance'
   | 'invoice_excluded'
   | 'invoice_paused'
@@ -308,6 +314,8 @@ function requestedStatement(
       (l.historyByInvoice.get(i.id) ?? []).filter((h) => h.status === 'sent').map((h) => h.at.getTime()),
     ),
   );
+  const totals = totalsByCurrency(listed);
+  const credit = creditIn(customer, totals);
   return {
     message: {
       key,
@@ -354,10 +362,14 @@ function requestedStatement(
               : null,
           };
         }),
-        totals: totalsByCurrency(listed),
+        totals,
         previousReminders: previous.size,
         customerRisk: ctx.risk,
         sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
+        // The statement says what credit on account leaves to pay.
+        ...(credit.size > 0
+          ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
+          : {}),
       },
     },
   };
@@ -483,6 +495,17 @@ function planCustomer(
     return skipCustomer(
       'first_message_held',
       `The first message to ${customer.name} is waiting for approval; nothing more is planned for them until it is sent`,
+    );
+  }
+
+  // Never ask for what is not owed: credit on account (unapplied payments, open credit memos) that covers everything
+  // open in each currency means the ledger needs the credit applied, not the debtor a reminder.
+  const owed = totalsByCurrency(listable);
+  const credit = creditIn(customer, owed);
+  if (owed.every((t) => (credit.get(t.currency) ?? 0) >= t.openMinor)) {
+    return skipCustomer(
+      'credit_on_account',
+      `${customer.name} has ${creditText(credit, owed)} of unapplied payments and credits on account, covering the ${moneyList(owed)} open; apply them in the ledger`,
     );
   }
 
@@ -766,6 +789,14 @@ function compose(
   // Figures as the debtor will read them: days overdue on the send date in the debtor's zone, not on the day of
   // planning (which may still be the previous day there).
   const sendDate = localParts(sendAt, ctx.timeZone).date;
+  // Credit on account covering part of the balance: the amounts in the email would overstate what is owed, so a
+  // person checks it (and applies the credit in the ledger) before it goes.
+  const credit = creditIn(customer, totals);
+  if (credit.size > 0) {
+    approvals.unshift(
+      `credit on account: ${customer.name} has ${creditText(credit, totals)} of unapplied payments and credits on account against ${moneyList(totals)} open; apply them in the ledger or check the amounts`,
+    );
+  }
   if (catchUp) {
     const oldest = Math.max(...listed.map((i) => diffDays(ctx.today, i.dueDate)));
     approvals.unshift(
@@ -821,8 +852,36 @@ function compose(
       ...(lead.occurrence.step.copy && !catchUp ? { copy: lead.occurrence.step.copy } : {}),
       customerRisk: ctx.risk,
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
+      ...(credit.size > 0
+        ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
+        : {}),
     },
   };
+}
+
+/** The customer's credit on account in the currencies of `totals` (positive amounts only). */
+function creditIn(
+  customer: PlannerCustomer,
+  totals: { currency: string; openMinor: number }[],
+): Map<string, number> {
+  const currencies = new Set(totals.map((t) => t.currency));
+  const out = new Map<string, number>();
+  for (const c of customer.credits ?? []) {
+    if (c.creditMinor > 0 && currencies.has(c.currency))
+      out.set(c.currency, (out.get(c.currency) ?? 0) + c.creditMinor);
+  }
+  return out;
+}
+
+function creditText(credit: Map<string, number>, totals: { currency: string }[]): string {
+  return totals
+    .filter((t) => credit.has(t.currency))
+    .map((t) => formatMoney(credit.get(t.currency)!, t.currency, 'en-US'))
+    .join(' and ');
+}
+
+function moneyList(totals: { currency: string; openMinor: number }[]): string {
+  return totals.map((t) => formatMoney(t.openMinor, t.currency, 'en-US')).join(' and ');
 }
 
 function customerBlock(

@@ -283,6 +283,29 @@ export function parsePolicy(input: unknown): ParseResult<DunningPolicy> {
   return parseWith(policySchema, input);
 }
 
+/**
+ * A policy as a PUT stores it: parsePolicy plus the rules a new version must meet that older stored versions may not
+ * (they are read with parsePolicy alone, so a stored policy never stops validating and planning never breaks).
+ */
+export function parsePolicyForWrite(input: unknown): ParseResult<DunningPolicy> {
+  const r = parsePolicy(input);
+  if (!r.ok) return r;
+  const errors: string[] = [];
+  // The planner sends a final notice only after a reminder about the invoice reached the debtor. Debt already past
+  // due (every old invoice on day one) skips pre-due nudges, so without an overdue step that always applies before
+  // the final one those invoices wait for ever: nothing was planned for anyone, shown only as "not due".
+  r.value.sequences.forEach((s, i) => {
+    s.steps.forEach((step, j) => {
+      if (step.tone !== 'final') return;
+      if (s.steps.slice(0, j).some((e) => e.offsetDays >= 0 && !e.onlyIfPredictedLate)) return;
+      errors.push(
+        `sequences[${i}].steps[${j}].tone: a final notice needs an overdue reminder before it (a friendly, neutral or firm step at 0 days or later, not only if predicted late): it is only sent after a reminder reached the debtor`,
+      );
+    });
+  });
+  return errors.length > 0 ? { ok: false, errors } : r;
+}
+
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown): ParseResult<T> {
   const r = schema.safeParse(input);
   if (r.success) return { ok: true, value: r.data };

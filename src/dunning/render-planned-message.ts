@@ -80,7 +80,11 @@ export function plannedMessageEmail(msg: PlannedMessage, ctx: MessageEmailContex
     statementUrl: ctx.statementUrl,
     paymentDetails: ctx.paymentDetails,
   };
-  if (msg.template === 'statement') return { kind: 'statement', props: base };
+  if (msg.template === 'statement')
+    return {
+      kind: 'statement',
+      props: msg.snapshot.credits ? { ...base, credits: msg.snapshot.credits } : base,
+    };
   const respondBy =
     msg.tone === 'final' ? addDays(localParts(ctx.now, ctx.timezone).date, FINAL_NOTICE_DAYS) : undefined;
   return {
@@ -91,6 +95,7 @@ export function plannedMessageEmail(msg: PlannedMessage, ctx: MessageEmailContex
       respondBy,
       previousReminders: msg.snapshot.previousReminders,
       customCopy: msg.snapshot.copy,
+      ...(msg.snapshot.credits ? { credits: msg.snapshot.credits } : {}),
     },
   };
 }

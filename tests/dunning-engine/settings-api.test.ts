@@ -14,8 +14,8 @@ import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { approveAll, customerId, RecordingTransport, setup, tenantRow } from './fixtures';
 import { suiteTestApp } from '../helpers/app';
+import { approveAll, customerId, RecordingTransport, setup, tenantRow } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -183,6 +183,29 @@ describe('dunning sending settings', () => {
     expect(r.statusCode).toBe(400);
     const fields = (r.json().error.details as { field: string }[]).map((d) => d.field).sort();
     expect(fields).toEqual(['settings.holidays[0]', 'settings.quietHours']);
+  });
+
+  it('refuses a sequence whose final notice has no overdue reminder before it, naming the step', async () => {
+    // Saved, such a sequence planned nothing at all on day one: every old invoice's final notice waited for an
+    // earlier reminder that no step would ever send, and the decisions only said "not due".
+    const r = await app.inject({
+      method: 'PUT',
+      url: policyUrl(),
+      headers: operator,
+      payload: {
+        policy: {
+          defaultSequenceId: 'only-final',
+          sequences: [{ id: 'only-final', name: 'Only final', steps: [{ offsetDays: 0, tone: 'final' }] }],
+        },
+      },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.details).toEqual([
+      {
+        field: 'policy.sequences[0].steps[0].tone',
+        message: expect.stringContaining('a final notice needs an overdue reminder before it'),
+      },
+    ]);
   });
 
   it('stores the settings and returns them from GET', async () => {

@@ -3,6 +3,7 @@ import {
   DEFAULT_POLICY,
   dunningSettingsSchema,
   parsePolicy,
+  parsePolicyForWrite,
   parseWith,
   promiseToPaySchema,
 } from '../../src/dunning/policy';
@@ -12,7 +13,7 @@ const seq = (steps: unknown[], extra: Record<string, unknown> = {}) => ({
   sequences: [{ id: 's', name: 'S', steps, ...extra }],
 });
 const errorsOf = (input: unknown) => {
-  const r = parsePolicy(input);
+  const r = parsePolicyForWrite(input);
   return r.ok ? [] : r.errors;
 };
 
@@ -74,6 +75,29 @@ describe('parsePolicy', () => {
       seq([{ offsetDays: 10, tone: 'final' }], { repeat: { everyDays: 7, maxRepeats: 2 } }),
       'sequences[0].repeat: a final notice is not repeated',
     ],
+    // A final notice waits for an earlier reminder that reached the debtor. Without an overdue step before it, debt
+    // already overdue on day one never had one: the planner planned nothing for anyone, silently ("not due").
+    [
+      'a sequence that starts with its final notice',
+      seq([{ offsetDays: 0, tone: 'final' }]),
+      'sequences[0].steps[0].tone: a final notice needs an overdue reminder before it',
+    ],
+    [
+      'a final notice after only a pre-due nudge',
+      seq([
+        { offsetDays: -3, tone: 'friendly' },
+        { offsetDays: 25, tone: 'final' },
+      ]),
+      'sequences[0].steps[1].tone: a final notice needs an overdue reminder before it',
+    ],
+    [
+      'a final notice after only a predicted-late reminder',
+      seq([
+        { offsetDays: 5, tone: 'neutral', onlyIfPredictedLate: true },
+        { offsetDays: 25, tone: 'final' },
+      ]),
+      'sequences[0].steps[1].tone: a final notice needs an overdue reminder before it',
+    ],
     [
       'repeats too frequent',
       seq([{ offsetDays: 10, tone: 'firm' }], { repeat: { everyDays: 1, maxRepeats: 2 } }),
@@ -121,6 +145,13 @@ describe('parsePolicy', () => {
       errors.some((e) => e.startsWith(expected)),
       errors.join('\n'),
     ).toBe(true);
+  });
+
+  it('a stored version a PUT would now refuse still reads (planning never breaks on an older policy)', () => {
+    const finalFirst = seq([{ offsetDays: 0, tone: 'final' }]);
+    expect(parsePolicy(finalFirst).ok).toBe(true);
+    expect(parsePolicyForWrite(finalFirst).ok).toBe(false);
+    expect(parsePolicyForWrite(DEFAULT_POLICY).ok).toBe(true);
   });
 
   it('rejects duplicate sequence ids', () => {

@@ -4,8 +4,8 @@
  * after the greeting, links mentioned only when they exist, and a phone-friendly layout.
  */
 import { describe, expect, it } from 'vitest';
-import { renderEmail } from '../../emails/render';
 import { Reminder, type ReminderProps } from '../../emails/reminder';
+import { renderEmail } from '../../emails/render';
 import { applyEdits } from '../../src/dunning/compose-email';
 
 // Intl's no-break spaces and the plain text's word wrap both become single spaces.
@@ -147,5 +147,46 @@ describe('phones', () => {
     expect(out.html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"');
     expect(out.html).toMatch(/@media only screen and \(max-width: 480px\)/);
     expect(out.html).toContain('data-label="Open amount"');
+  });
+});
+
+describe('a friendly reminder listing old debt', () => {
+  // A friendly step falls due for a new invoice while an older one, reminded long ago, is still open: the one
+  // consolidated email listed both and said "2 invoices … are just past due" of a debt 400 days old.
+  it('says "just past due" only when it is, and dates the oldest otherwise', async () => {
+    const invoices = [
+      { ...base.invoices[0]!, number: 'OLD-1', dueDate: '2025-10-23' },
+      { ...base.invoices[1]!, number: 'NEW-2', dueDate: '2026-11-24' },
+    ];
+    const old = await renderEmail('reminder', { ...base, tone: 'friendly', previousReminders: 0, invoices });
+    for (const part of [old.html, old.text]) {
+      expect(flat(part)).not.toContain('just past due');
+      expect(flat(part)).toContain(
+        '2 invoices totalling $1,400.00 are past due, the oldest since Oct 23, 2025,',
+      );
+    }
+    const recent = await renderEmail('reminder', {
+      ...base,
+      tone: 'friendly',
+      previousReminders: 0,
+      invoices: invoices.map((i) => ({ ...i, dueDate: '2026-11-24' })),
+    });
+    expect(flat(recent.text)).toContain('2 invoices totalling $1,400.00 are just past due');
+  });
+});
+
+describe('credit on account in a reminder', () => {
+  // The planner holds a reminder to a debtor with unapplied payments or credit memos for approval; the email itself
+  // listed the full open amounts and said nothing of the credit.
+  it('says what the credit leaves to pay, in HTML and text', async () => {
+    const r = await renderEmail('reminder', {
+      ...base,
+      tone: 'neutral',
+      credits: [{ currency: 'USD', creditMinor: 25_000 }],
+    });
+    const line =
+      'Unapplied payments and credits on your account: $250.00. After them, $1,150.00 remains to pay.';
+    expect(flat(r.text)).toContain(line);
+    expect(flat(r.html)).toContain(line);
   });
 });

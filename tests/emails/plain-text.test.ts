@@ -145,6 +145,7 @@ function reminder(r: Rng): ReminderProps {
     statementUrl: r.maybe(0.4, () => r.pick(URLS)),
     respondBy: r.maybe(0.4, () => isoDay(7)),
     previousReminders: r.maybe(0.7, () => r.int(4)),
+    credits: r.maybe(0.3, () => [{ currency, creditMinor: r.pick([1, 12_345, 999_999_99]) }]),
     customCopy: r.maybe(0.25, () => ({
       subject: r.maybe(0.5, () => 'About {{invoice_list}}'),
       body: r.maybe(0.8, () =>
@@ -165,6 +166,8 @@ function statement(r: Rng): StatementProps {
     ...b,
     invoices: invoices(r, r.pick([0, 1, 2, 7]), currency),
     statementUrl: r.maybe(0.5, () => r.pick(URLS)),
+    // Credit on account (unapplied payments, credit memos): the statement says what it leaves to pay.
+    credits: r.maybe(0.4, () => [{ currency, creditMinor: r.pick([1, 12_345, 999_999_99]) }]),
   };
 }
 

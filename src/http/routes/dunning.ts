@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Services } from '../../app-services';
 import type { DbOrTx } from '../../db/client';
 import {
   activePromises,
@@ -26,11 +27,10 @@ import type { dunningMessageEvents } from '../../db/schema';
 import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { localParts } from '../../dunning/local-time';
-import { dunningSettingsSchema, parsePolicy, parseWith } from '../../dunning/policy';
+import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
-import type { Services } from '../../app-services';
 import { actorName, COLLECTOR, principalOf, tenantOf, VIEWER } from '../auth';
 import * as contract from '../contracts/dunning';
 import { EMAIL_PREVIEW_CSP } from '../web';
@@ -98,7 +98,9 @@ export const dunningRoutes =
       const current = await loadDunningConfig(db, tenant);
       const errors: string[] = [];
       const policy =
-        body.policy === undefined ? { ok: true as const, value: current.policy } : parsePolicy(body.policy);
+        body.policy === undefined
+          ? { ok: true as const, value: current.policy }
+          : parsePolicyForWrite(body.policy);
       if (!policy.ok) errors.push(...policy.errors.map((e) => `policy.${e}`));
       const settings =
         body.settings === undefined
