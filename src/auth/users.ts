@@ -108,7 +108,7 @@ export async function removeUser(db: DbOrTx, tenantId: string, id: string): Prom
  * until an admin gives them more. Null when that user was disabled.
  *
  * Only an email Intuit says is verified counts: anyone can type someone else's address into an Intuit profile, and
- * matched by it, a QuickBooks user of the company would become that person (an admin) and take over their Intuit
+ * matched by it, any user of the company's ledger would become that person (an admin) and take over their Intuit
  * link. An unverified address is neither matched nor stored (the placeholder instead, which the person replaces
  * through the emailed verification of POST /api/v1/session/email).
  */

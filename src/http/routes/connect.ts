@@ -324,10 +324,10 @@ export const connectRoutes =
         );
       // A person signing in to a company Duely already has is resolved before anything changes (found, or created
       // as a viewer — never when they will be refused): a sign-in proves who they are and that they are a
-      // QuickBooks user of the company, not that they may change its connection. Only an admin of the tenant (or
+      // user of the company's ledger, not that they may change its connection. Only an admin of the tenant (or
       // the tenant's first person, who becomes its admin) renews the grant or revives a connection that was
       // disconnected or needs reconnecting; anyone else is signed in and the connection stays exactly as it was
-      // (their QuickBooks role may see less, and a disabled person's or a viewer's consent must not undo what the
+      // (their role in the ledger may see less, and a disabled person's or a viewer's consent must not undo what the
       // team decided). Their fresh tokens are discarded, not revoked: a revoke at Intuit could end the app's access to
       // the company, the admin's grant included.
       let person: Awaited<ReturnType<typeof userForIntuitSignIn>> | undefined;
