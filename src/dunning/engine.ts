@@ -4,6 +4,7 @@
  * the planner's deterministic keys and (tenant, invoice, step) is unique, so running it twice changes nothing.
  */
 import { createHash } from 'node:crypto';
+import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
 import {
   cancelSettledReminders,
@@ -17,9 +18,9 @@ import {
   insertMessageSteps,
   lastSentRecipients,
   lockMessage,
-  pendingMessageInvoiceLists,
   openInvoiceIdsOfCustomer,
   PENDING,
+  pendingMessageInvoiceLists,
   pendingReminders,
   queueApprovedRequestedStatements,
   queuePlannedReceipts,
@@ -33,15 +34,14 @@ import {
 } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
 import type { dunningMessages } from '../db/schema';
-import type { DunningDeps } from './ports';
 import { loadDunningConfig } from './dunning-config';
-import { sendingActive } from './sending-switches';
 import { localParts } from './local-time';
-import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';
+import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
 import { loadPlannerInput } from './planner-input';
+import type { DunningDeps } from './ports';
+import { sendingActive } from './sending-switches';
 import { openTask } from './tasks';
-import { advisoryXactLock } from '../db/advisory-lock';
 
 export interface PlanTenantResult {
   /** Ids of messages written by this run. */
@@ -170,8 +170,9 @@ interface CarriedApproval {
 }
 
 /**
- * What an approval covers: the invoices the message steps and lists with their open amounts, the steps, the tone
- * and the template. Equal fingerprints mean the reviewer would be shown the same message again.
+ * What an approval covers: the invoices the message steps and lists with their open amounts, the steps, the tone,
+ * the template and the credit on account it states. Equal fingerprints mean the reviewer would be shown the same
+ * message again.
  */
 function fingerprint(m: {
   invoiceIds: string[];
@@ -181,9 +182,11 @@ function fingerprint(m: {
   snapshot: {
     totals?: { currency: string; openMinor: number }[];
     invoices?: { invoiceId: string; openBalanceMinor: number; stepKey?: string | null }[];
+    credits?: { currency: string; creditMinor: number }[];
   };
 }): string {
   const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
+  const credits = (m.snapshot.credits ?? []).map((c) => `${c.currency}:${c.creditMinor}`).sort();
   const listed = (m.snapshot.invoices ?? [])
     .map((i) => `${i.invoiceId}:${i.openBalanceMinor}:${i.stepKey ?? ''}`)
     .sort();
@@ -194,6 +197,7 @@ function fingerprint(m: {
     m.template ?? null,
     totals,
     listed,
+    credits,
   ]);
 }
 

@@ -24,9 +24,10 @@
  *    — check") and is never re-sent blind, nor recorded as cancelled or failed.
  */
 import { randomUUID } from 'node:crypto';
+import { formatMoney } from '../../connectors/money';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
-import { releaseSteps } from '../db/queries/dunning-plan';
+import { creditOnAccount, releaseSteps } from '../db/queries/dunning-plan';
 import {
   connectionStatuses,
   countAttempt,
@@ -631,12 +632,43 @@ export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date
   if (decision.action === 'defer' && row.inDoubtSince)
     decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   if (decision.action !== 'send') return { kind: 'stop', decision };
+  if (row.kind !== 'receipt' && !row.inDoubtSince) {
+    const credit = await creditSincePlanned(tx, row);
+    if (credit) return { kind: 'stop', decision: credit };
+  }
   // A confirmation under the same key reaches nobody new; anything else counts against the tenant's daily cap.
   if (!row.inDoubtSince) {
     const capped = await dailyCapDecision(services, tx, row, reach.emails.length, now);
     if (capped) return { kind: 'stop', decision: capped };
   }
   return { kind: 'send', tenant, customer, to: reach.emails };
+}
+
+/**
+ * Credit on account (unapplied payments, open credit memos) that grew in the message's currencies since it was
+ * planned, even approved: a customer who paid without the payment being applied to an invoice leaves every invoice
+ * balance as it was, so the live invoice re-check cannot see it. The message is not sent and is planned again with
+ * the credit (none at all when it covers what is open; otherwise a reviewer sees it), never with the old figures.
+ */
+async function creditSincePlanned(tx: Tx, row: Row): Promise<SuppressionDecision | null> {
+  const snapshot = row.snapshot as {
+    totals?: { currency: string }[];
+    credits?: { currency: string; creditMinor: number }[];
+  };
+  const currencies = new Set((snapshot.totals ?? []).map((t) => t.currency));
+  if (currencies.size === 0) return null;
+  const planned = new Map((snapshot.credits ?? []).map((c) => [c.currency, c.creditMinor]));
+  const grown = (await creditOnAccount(tx, row.tenantId, row.customerId)).filter(
+    (c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0),
+  );
+  if (grown.length === 0) return null;
+  const amounts = grown.map((c) => formatMoney(c.creditMinor, c.currency, 'en-US')).join(', ');
+  return {
+    action: 'skip',
+    code: 'credit_on_account',
+    reason: `Credit on account since this was planned (${amounts} of unapplied payments and credits): not sent, planned again with it`,
+    replan: true,
+  };
 }
 
 const DAY_MS = 24 * 60 * 60_000;

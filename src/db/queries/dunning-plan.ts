@@ -461,6 +461,8 @@ export async function openInvoicesWithBalance(db: DbOrTx, tenantId: string) {
 export async function creditOnAccount(
   db: DbOrTx,
   tenantId: string,
+  /** One customer's only (the send path's re-check), else every customer's. */
+  customerId?: string,
 ): Promise<{ customerId: string; currency: string; creditMinor: number }[]> {
   const paid = await db
     .select({
@@ -472,6 +474,7 @@ export async function creditOnAccount(
     .where(
       and(
         eq(payments.tenantId, tenantId),
+        customerId === undefined ? undefined : eq(payments.customerId, customerId),
         eq(payments.status, 'active'),
         sql`${payments.unappliedMinor} > 0`,
       ),
@@ -487,6 +490,7 @@ export async function creditOnAccount(
     .where(
       and(
         eq(creditMemos.tenantId, tenantId),
+        customerId === undefined ? undefined : eq(creditMemos.customerId, customerId),
         eq(creditMemos.status, 'active'),
         sql`${creditMemos.remainingMinor} > 0`,
       ),
