@@ -39,8 +39,13 @@ export function checkId(id: string): string {
   return id;
 }
 
+/** Whether `value` is an account clock reading as the queries print it (`YYYY-MM-DD HH:MM:SS`). */
+export function isClock(value: string): boolean {
+  return CLOCK.test(value);
+}
+
 export function checkClock(value: string): string {
-  if (!CLOCK.test(value)) {
+  if (!isClock(value)) {
     throw new ConnectorError({
       code: 'bad_payload',
       message: `NetSuite timestamp unreadable: ${JSON.stringify(value)}`,

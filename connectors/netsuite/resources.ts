@@ -41,6 +41,7 @@ import {
   depositApplicationCustomersQuery,
   HIGH_WATER_QUERY,
   idSpanQuery,
+  isClock,
   type KeysetFilter,
   type TransactionKind,
   transactionsQuery,
@@ -423,8 +424,7 @@ interface Newest {
 }
 
 function noteNewest(seen: Newest, value: string | undefined): void {
-  if (value && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) && (seen.at === null || value > seen.at))
-    seen.at = value;
+  if (value && isClock(value) && (seen.at === null || value > seen.at)) seen.at = value;
 }
 
 /**

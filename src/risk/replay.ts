@@ -97,8 +97,7 @@ export async function weeklyReplay(options: ReplayOptions): Promise<ReplayReport
   const snapshot = options.to
     ? Math.min(dayOfInstant(options.to), ledgerSnapshotDay(rows))
     : ledgerSnapshotDay(rows);
-  const issueDays = rows.map((r) => dayNumber(r.invoiceDate));
-  const fromDay = options.from ? dayOfInstant(options.from) : Math.floor(quantile(issueDays, 0.4));
+  const fromDay = dayOfInstant(options.from ?? replayWindow(rows, 'test').from);
   // Features only look before their own day, so one index of the whole file serves every week point-in-time.
   const index = buildLedgerIndex(rows);
   const modelParts: RawPredictions[] = [];
