@@ -44,6 +44,10 @@ export class QboBook {
   fail: { status: number; left: number } | null = null;
   /** Rows the next CDC answer carries after the current ones (an older version of a row, as a replayed read). */
   cdcExtra: Partial<Record<Entity, Record<string, unknown>[]>> = {};
+  /** Called with each request's number and text before it is answered; `hold` leaves it unanswered. */
+  onRequest: ((n: number, request: string) => 'hold' | undefined) | null = null;
+  /** Objects per CDC answer (Intuit: 1000), cut in request order. */
+  cdcLimit = 1000;
 
   constructor(public clock: number) {}
 
@@ -118,6 +122,7 @@ export class QboBook {
           ? `query ${url.searchParams.get('query')}`
           : `${resource} ${url.searchParams.get('entities') ?? ''}`,
       );
+      if (this.onRequest?.(this.requests.length, this.requests.at(-1) ?? '') === 'hold') return;
       if (this.fail && this.fail.left > 0) {
         this.fail.left--;
         res.writeHead(this.fail.status, { 'content-type': 'application/json', 'retry-after': '0' });
@@ -129,6 +134,7 @@ export class QboBook {
         return send(200, { QueryResponse: this.query(url.searchParams.get('query') ?? ''), time });
       if (resource === 'cdc') {
         const since = Date.parse(url.searchParams.get('changedSince') ?? '');
+        let budget = this.cdcLimit;
         const blocks = (url.searchParams.get('entities') ?? '').split(',').map((name) => {
           const entity = name as Entity;
           const changed = [...this.rows[entity].values()]
@@ -142,7 +148,8 @@ export class QboBook {
               Id,
               MetaData: { LastUpdatedTime: new Date(t.at).toISOString() },
             }));
-          const all = [...changed, ...gone, ...(this.cdcExtra[entity] ?? [])];
+          const all = [...changed, ...gone, ...(this.cdcExtra[entity] ?? [])].slice(0, Math.max(0, budget));
+          budget -= all.length;
           delete this.cdcExtra[entity];
           return all.length === 0 ? {} : { [entity]: all, startPosition: 1, maxResults: all.length };
         });
@@ -155,6 +162,7 @@ export class QboBook {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 

@@ -379,3 +379,63 @@ describe('change feed duplicates and journal entries', () => {
     await expectNoDrift(tenantId);
   });
 });
+
+describe('invoices removed under a payment, and changes during a full sync', () => {
+  it('an invoice deleted, another voided, while payments were applied to them: the money becomes credit', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('801', 'Kim'));
+    book.put('Invoice', invoice('810', '801', 100, 40));
+    book.put('Invoice', invoice('811', '801', 70, 0));
+    book.put('Payment', payment('820', '801', 60, [['Invoice', '810', 60]], 0));
+    book.put('Payment', payment('821', '801', 70, [['Invoice', '811', 70]], 0));
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+    book.tick();
+    // QuickBooks unlinks the payments: their money stays with the customer as unapplied credit.
+    book.remove('Invoice', '810');
+    book.put('Payment', payment('820', '801', 60, [], 60));
+    book.edit('Invoice', '811', { TotalAmt: 0, Balance: 0, PrivateNote: 'Voided' });
+    book.put('Payment', payment('821', '801', 70, [], 70));
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+  });
+
+  it('payments, edits and deletions made while the first full sync is between pages', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('901', 'Lou'));
+    for (const id of ['910', '911', '912', '913', '914']) book.put('Invoice', invoice(id, '901', 100));
+    let pages = 0;
+    book.tick(90);
+    const r = await runSync(s, {
+      connectionId,
+      pageSize: 1,
+      onProgress: () => {
+        if (++pages !== 3) return;
+        // Invoices 910 and 911 are written; 912.. are still to come.
+        book.tick();
+        book.put(
+          'Payment',
+          payment(
+            '920',
+            '901',
+            150,
+            [
+              ['Invoice', '910', 100],
+              ['Invoice', '913', 50],
+            ],
+            0,
+          ),
+        );
+        book.edit('Invoice', '910', { Balance: 0 });
+        book.edit('Invoice', '913', { Balance: 50 });
+        book.remove('Invoice', '911');
+        book.remove('Invoice', '914');
+        book.put('Invoice', invoice('915', '901', 30));
+        book.tick();
+      },
+    });
+    expect(r.status).toBe('succeeded');
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+  });
+});
