@@ -299,6 +299,39 @@ describe('customers made inactive, merged, and jobs', () => {
   });
 });
 
+describe('sub-customers', () => {
+  it("a job billed with its parent: the parent's payment closes the job's invoice; each keeps its own balance", async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1001', 'Nora Inc'));
+    book.put(
+      'Customer',
+      customer('1002', 'Kitchen remodel', { ParentRef: ref('1001'), Job: true, BillWithParent: true }),
+    );
+    book.put('Invoice', invoice('1010', '1002', 800));
+    book.put('Invoice', invoice('1011', '1001', 120));
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+    book.tick();
+    book.put(
+      'Payment',
+      payment(
+        '1020',
+        '1001',
+        900,
+        [
+          ['Invoice', '1010', 800],
+          ['Invoice', '1011', 100],
+        ],
+        0,
+      ),
+    );
+    book.edit('Invoice', '1010', { Balance: 0 });
+    book.edit('Invoice', '1011', { Balance: 20 });
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+  });
+});
+
 describe('foreign currency, voids', () => {
   it('a EUR invoice in a USD company, edited, is kept in euros to the cent; a voided invoice is edited afterwards', async () => {
     const { tenantId, connectionId } = await connect();
