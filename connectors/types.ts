@@ -416,7 +416,10 @@ export interface Connector<Config, Client, Cursor> {
   createLimiter?(config: Config): RequestLimiter;
   /** Requests one connected company may make (shared across processes on Postgres, src/sync/rate-budget.ts). */
   requestBudget?: RequestBudget | ((config: Config) => RequestBudget);
-  /** A source without webhooks: the worker enqueues a sync of each active connection every `everyMinutes`. */
+  /**
+   * The worker enqueues a sync of each active connection whose last sync is `everyMinutes` old: the change feed of a
+   * source without webhooks, and the safety net of one whose webhooks can be missed.
+   */
   poll?: { everyMinutes(config: Config): number };
   sync: SyncSpec<Client, Cursor>;
   read?: LiveReadSpec<Client>;

@@ -22,6 +22,17 @@ export const quickbooksConfigSchema = z.object({
   QUICKBOOKS_CLIENT_SECRET: optionalString,
   QUICKBOOKS_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
   QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: optionalString,
+  /**
+   * Minutes without a sync after which a connection is synced anyway (one CDC call when nothing changed): webhooks
+   * can be missed (Intuit's outages, our endpoint down past Intuit's retries, an entity not subscribed), and Intuit
+   * asks for a CDC call to compensate (developer.intuit.com/app/developer/qbo/docs/develop/webhooks/best-practices).
+   */
+  QUICKBOOKS_POLL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(60),
   QUICKBOOKS_AUTHORIZE_URL: optionalUrl,
   QUICKBOOKS_TOKEN_URL: optionalUrl,
   QUICKBOOKS_REVOKE_URL: optionalUrl,

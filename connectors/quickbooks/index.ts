@@ -99,6 +99,8 @@ export const quickbooks = {
   /** One per realm and process, built by the composition root: Intuit's budget (10 in flight, 450 a minute). */
   createLimiter: () => new RealmLimiter(QBO_LIMITS),
   requestBudget: QBO_LIMITS,
+  /** Webhooks start a sync at once; the poll is the safety net for the ones that never arrive. */
+  poll: { everyMinutes: (config) => config.QUICKBOOKS_POLL_MINUTES ?? 60 },
   sync: { pages: quickbooksPages },
   read: { invoices: readQuickbooksInvoices },
   invoicePdf: fetchQuickbooksInvoicePdf,
@@ -113,7 +115,8 @@ export const quickbooks = {
 } satisfies Connector<QuickbooksConfig, QboClient, QboCursor>;
 
 export { QboClient, type QboClientOptions } from './client';
+export { fetchQuickbooksInvoicePdf, type InvoicePdf, type InvoicePdfOptions } from './invoice-pdf';
 export type { QuickbooksConfig, QuickbooksEnvironment } from './oauth';
 export type { QboCursor, QboSyncOptions } from './resources';
-export { fetchQuickbooksInvoicePdf, type InvoicePdf, type InvoicePdfOptions } from './invoice-pdf';
+
 import { fetchQuickbooksInvoicePdf } from './invoice-pdf';

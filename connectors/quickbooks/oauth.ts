@@ -32,6 +32,8 @@ export interface QuickbooksConfig {
   QUICKBOOKS_API_URL?: string;
   /** Where ID-token signing keys are published (Intuit's JWKS unless overridden, e.g. by the local sandbox). */
   QUICKBOOKS_JWKS_URL?: string;
+  /** Minutes without a sync before a safety-net sync (config.ts; 60 when absent). */
+  QUICKBOOKS_POLL_MINUTES?: number;
 }
 
 /** Where Intuit publishes the keys that sign its ID tokens (OpenID discovery `jwks_uri`, both environments). */

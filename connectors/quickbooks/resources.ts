@@ -72,10 +72,32 @@ function emptyPage(cursor: QboCursor): SyncPage<QboCursor> {
   };
 }
 
+/** SyncToken as a number (QuickBooks bumps it on every save), -1 when absent or unreadable. */
+function syncToken(row: unknown): number {
+  const token = Number((row as { SyncToken?: unknown } | null)?.SyncToken);
+  return Number.isInteger(token) ? token : -1;
+}
+
+/**
+ * One version per Id: the highest SyncToken. LastUpdatedTime has whole seconds, so two saves in one second look
+ * equally new to the ledger (which keeps the later of equals), and an answer that carries an entity twice could
+ * otherwise leave the older version stored. Tombstones (no SyncToken) are kept as they are.
+ */
+function newestVersions(rows: unknown[]): unknown[] {
+  const best = new Map<string, unknown>();
+  for (const row of rows) {
+    if (isDeletedRow(row)) continue;
+    const id = String((row as { Id?: unknown } | null)?.Id);
+    const prev = best.get(id);
+    if (prev === undefined || syncToken(row) >= syncToken(prev)) best.set(id, row);
+  }
+  return rows.filter((row) => isDeletedRow(row) || best.get(String((row as { Id?: unknown }).Id)) === row);
+}
+
 /** Maps raw rows of one entity into `page` (tombstones become deletions). */
 function addRows(page: SyncPage<QboCursor>, entity: QboEntity, rows: unknown[], map: MapOptions): void {
   const kind = KIND[entity];
-  for (const row of rows) {
+  for (const row of newestVersions(rows)) {
     if (isDeletedRow(row)) {
       page.deletions[kind].push(mapDeletion(row));
       continue;
@@ -129,6 +151,13 @@ function lastId(rows: unknown[]): string {
   return rows.map(idOf).reduce((max, id) => (compareIds(id, max) > 0 ? id : max));
 }
 
+/**
+ * Name lists answer only their active rows unless asked (https://developer.intuit.com/hub/blog/2017/02/08/deep-dive-sql-queries/:
+ * `SELECT * FROM Customer` "retrieves all active customers"): inactive customers are read too, so one made inactive
+ * before the first sync arrives with its name, as deleted, instead of as a live placeholder its invoices created.
+ */
+const ALL_ROWS: Partial<Record<QboEntity, string>> = { Customer: 'Active IN (true, false)' };
+
 /** `SELECT <what> FROM <entity> WHERE <conditions> AND Id > '<afterId>' ORDERBY Id MAXRESULTS n` */
 function keysetQuery(
   what: string,
@@ -137,7 +166,8 @@ function keysetQuery(
   pageSize: number,
   conditions: string[] = [],
 ): string {
-  const where = [...conditions, ...(afterId === null ? [] : [`Id > '${afterId}'`])];
+  const all = ALL_ROWS[entity];
+  const where = [...(all ? [all] : []), ...conditions, ...(afterId === null ? [] : [`Id > '${afterId}'`])];
   return `SELECT ${what} FROM ${entity}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDERBY Id MAXRESULTS ${pageSize}`;
 }
 

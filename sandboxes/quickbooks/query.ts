@@ -2,7 +2,8 @@
  * The subset of QuickBooks' query language the sandbox answers:
  * `SELECT * | Id | COUNT(*) FROM <Entity> [WHERE <cond> [AND <cond>]...] [ORDERBY Id [ASC]] [STARTPOSITION n]
  *  [MAXRESULTS m]` where a condition is `MetaData.LastUpdatedTime >|>= '<ISO>'`, `Id = '<id>'` or `Id > '<id>'`,
- * with Intuit's limits (STARTPOSITION >= 1, MAXRESULTS <= 1000, default 100). Ids compare as numbers.
+ * `Active IN (true, false)` or `Active = true|false`, with Intuit's limits (STARTPOSITION >= 1, MAXRESULTS <= 1000,
+ * default 100). Ids compare as numbers. Name lists (Customer) answer only active rows unless the query says otherwise.
  */
 export interface ParsedQuery {
   count: boolean;
@@ -12,6 +13,8 @@ export interface ParsedQuery {
   updatedSince: { at: number; inclusive: boolean } | null;
   id: string | null;
   afterId: string | null;
+  /** `Active` condition: 'all' for `IN (true, false)`, null when the query has none. */
+  active: 'all' | boolean | null;
   orderById: boolean;
   startPosition: number;
   maxResults: number;
@@ -30,6 +33,8 @@ const QUERY =
   /^\s*select\s+(\*|count\(\*\)|id)\s+from\s+(\w+)(?:\s+where\s+(.+?))?(?:\s+orderby\s+([\w.]+)(?:\s+(asc|desc))?)?(?:\s+startposition\s+(-?\d+))?(?:\s+maxresults\s+(-?\d+))?\s*$/i;
 const UPDATED = /^metadata\.lastupdatedtime\s*(>=|>)\s*'([^']+)'$/i;
 const BY_ID = /^id\s*(=|>)\s*'([^']+)'$/i;
+const ACTIVE_ALL = /^active\s+in\s*\(\s*(true\s*,\s*false|false\s*,\s*true)\s*\)$/i;
+const ACTIVE_IS = /^active\s*=\s*(true|false)$/i;
 
 /** Longer than any query the connector sends; bounds the work of the pattern below. */
 const MAX_QUERY_LENGTH = 4000;
@@ -43,10 +48,14 @@ export function parseQuery(sql: string): ParsedQuery {
   let updatedSince: ParsedQuery['updatedSince'] = null;
   let id: string | null = null;
   let afterId: string | null = null;
+  let active: ParsedQuery['active'] = null;
   for (const cond of where ? where.split(/\s+and\s+/i).map((c) => c.trim()) : []) {
     const u = UPDATED.exec(cond);
     const i = BY_ID.exec(cond);
-    if (u) {
+    const is = ACTIVE_IS.exec(cond);
+    if (ACTIVE_ALL.test(cond)) active = 'all';
+    else if (is) active = is[1]?.toLowerCase() === 'true';
+    else if (u) {
       const at = Date.parse(u[2] ?? '');
       if (Number.isNaN(at)) throw new QueryError('4000', `QueryParserError: invalid date ${u[2]}`);
       updatedSince = { at, inclusive: u[1] === '>=' };
@@ -82,6 +91,7 @@ export function parseQuery(sql: string): ParsedQuery {
     updatedSince,
     id,
     afterId,
+    active,
     orderById: m[4] !== undefined,
     startPosition,
     maxResults,

@@ -8,10 +8,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { QuickbooksConfig } from '../../connectors/quickbooks/oauth';
 import { INTUIT_ISSUER } from '../../connectors/quickbooks/openid';
-import { signWebhook, SIGNATURE_HEADER } from '../../connectors/quickbooks/webhooks';
+import { SIGNATURE_HEADER, signWebhook } from '../../connectors/quickbooks/webhooks';
+import { invoicePdfBytes } from '../invoice-pdf';
 import { type Change, Company, type EntityName, type Row, type SbInvoice } from './company';
 import { compareSandboxIds, parseQuery, QueryError } from './query';
-import { invoicePdfBytes } from '../invoice-pdf';
 import {
   qboDate,
   qboInstant,
@@ -394,12 +394,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       );
     const since = q.updatedSince;
     // Paging re-runs the same filter for every page: cache it until the company changes.
-    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}|${q.orderById}`;
+    // Name lists answer their active rows only, unless the query asks for inactive ones too (as Intuit does).
+    const active = q.active ?? (entity === 'Customer' ? true : 'all');
+    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}|${q.orderById}|${active}`;
     let rows = filtered.revision === company.revision ? filtered.lists.get(key) : undefined;
     if (!rows) {
       rows = company.order[entity].filter(
         (row) =>
           !isDeleted(entity, row) &&
+          (active === 'all' || (row as { active?: boolean }).active !== !active) &&
           (q.id === null || row.id === q.id) &&
           (since === null || (since.inclusive ? row.updatedAt >= since.at : row.updatedAt > since.at)),
       );

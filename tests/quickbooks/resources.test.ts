@@ -52,14 +52,17 @@ afterEach(() => {
 describe('full sync', () => {
   it('pages every entity by Id (keyset) until the empty QueryResponse past the end, as one listing each', async () => {
     expectQuery(
-      'SELECT * FROM Customer ORDERBY Id MAXRESULTS 2',
+      'SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id MAXRESULTS 2',
       queryPage('Customer', [customer('1'), customer('2')]),
     );
     expectQuery(
-      "SELECT * FROM Customer WHERE Id > '2' ORDERBY Id MAXRESULTS 2",
+      "SELECT * FROM Customer WHERE Active IN (true, false) AND Id > '2' ORDERBY Id MAXRESULTS 2",
       queryPage('Customer', [customer('10')], 3),
     );
-    expectQuery("SELECT * FROM Customer WHERE Id > '10' ORDERBY Id MAXRESULTS 2", queryPage('Customer', []));
+    expectQuery(
+      "SELECT * FROM Customer WHERE Active IN (true, false) AND Id > '10' ORDERBY Id MAXRESULTS 2",
+      queryPage('Customer', []),
+    );
     expectQuery(
       'SELECT * FROM Invoice ORDERBY Id MAXRESULTS 2',
       queryPage('Invoice', [invoice('10', 100, 40)]),
@@ -120,7 +123,10 @@ describe('full sync', () => {
   });
 
   it('starts over when the stored cursor is a positional one from an older version', async () => {
-    expectQuery('SELECT * FROM Customer ORDERBY Id MAXRESULTS 1000', queryPage('Customer', []));
+    expectQuery(
+      'SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id MAXRESULTS 1000',
+      queryPage('Customer', []),
+    );
     for (const e of ['Invoice', 'CreditMemo', 'Payment'])
       expectQuery(`SELECT * FROM ${e} ORDERBY Id MAXRESULTS 1000`, queryPage(e, []));
     const legacy = {
@@ -164,6 +170,17 @@ describe('incremental sync (CDC)', () => {
     ]);
     // Server said 10:00 -07:00 = 17:00Z; we re-read from a minute earlier.
     expect(page?.cursor).toEqual({ mode: 'cdc', changedSince: '2026-05-07T16:59:00.000Z' });
+  });
+
+  it('keeps the highest SyncToken of an entity the answer carries twice (saves within one second)', async () => {
+    const v = (token: string, balance: number) => ({ ...invoice('103', 629.1, balance), SyncToken: token });
+    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(
+      200,
+      cdcAnswer([{}, { Invoice: [v('3', 100), v('2', 300), deleted('65')] }, {}, {}]),
+    );
+    const [page] = await collect({ mode: 'cdc', changedSince: since });
+    expect(page?.invoices).toMatchObject([{ externalId: '103', balanceMinor: 10000 }]);
+    expect(page?.deletions.invoices).toMatchObject([{ externalId: '65' }]);
   });
 
   it('yields one empty page with the moved cursor when nothing changed', async () => {

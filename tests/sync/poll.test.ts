@@ -1,7 +1,7 @@
 /**
  * Polling for providers without webhooks: the cron job enqueues a sync of each active connection of a connector
- * that declares `poll`, once its last sync is `everyMinutes` old — never for webhook providers, inactive
- * connections, or a connection synced recently.
+ * that declares `poll`, once its last sync is `everyMinutes` old — never for inactive connections or a connection
+ * synced recently. A webhook provider (QuickBooks) is polled too, hourly, as the safety net for missed webhooks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Vault } from '../../src/auth/vault';
@@ -59,10 +59,17 @@ beforeAll(async () => {
     startedAt: new Date(clock.now().getTime() - 5 * 60_000),
     finishedAt: new Date(clock.now().getTime() - 4 * 60_000),
   } as typeof syncRuns.$inferInsert);
-  // A webhook provider's connection is never polled.
-  ids.qbo = (
-    await seedConnection(s, { realmId: 'Q1', tokens: tokensAt(clock.now(), 3600_000) })
-  ).connection.id;
+  // A webhook provider's connection, synced 4 minutes ago (by a webhook): polled only as a safety net, hourly.
+  const qbo = await seedConnection(s, { realmId: 'Q1', tokens: tokensAt(clock.now(), 3600_000) });
+  ids.qbo = qbo.connection.id;
+  await s.db.insert(syncRuns).values({
+    connectionId: ids.qbo,
+    tenantId: qbo.tenant.id,
+    kind: 'incremental',
+    status: 'succeeded',
+    startedAt: new Date(clock.now().getTime() - 5 * 60_000),
+    finishedAt: new Date(clock.now().getTime() - 4 * 60_000),
+  } as typeof syncRuns.$inferInsert);
 });
 afterAll(async () => {
   await s?.close();
@@ -88,5 +95,16 @@ describe('polling connectors without webhooks', () => {
     expect(q.filter((d) => d.connectionId === ids.fresh)).toHaveLength(1);
     expect(q.filter((d) => d.connectionId === ids.recent)).toHaveLength(1);
     expect(q.some((d) => d.connectionId === ids.broken || d.connectionId === ids.qbo)).toBe(false);
+  });
+
+  it('a webhook connection with no change notice for an hour gets a safety-net sync (a missed webhook)', async () => {
+    // Intuit: "To compensate for the possibility of missed events, make a ChangeDataCapture (CDC) call"
+    // (developer.intuit.com/app/developer/qbo/docs/develop/webhooks/best-practices).
+    clock.advance(45 * 60_000);
+    const { enqueued } = await pollConnections(s);
+    expect(enqueued).toContain(ids.qbo);
+    expect((await queued()).filter((d) => d.connectionId === ids.qbo)).toEqual([
+      { connectionId: ids.qbo, reason: 'poll' },
+    ]);
   });
 });

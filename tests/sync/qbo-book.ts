@@ -1,0 +1,198 @@
+/**
+ * A QuickBooks Online company as raw JSON rows, served over HTTP the way Intuit answers the two calls the sync
+ * makes: `query` (keyset pages `WHERE Id > 'n' ORDERBY Id`, a `MetaData.LastUpdatedTime >=` filter, and — for name
+ * lists such as Customer — only ACTIVE rows unless the query says `Active IN (true, false)` or `Active = false`,
+ * https://developer.intuit.com/hub/blog/2017/02/08/deep-dive-sql-queries/ "SELECT * FROM Customer" retrieves all
+ * active customers) and `cdc` (every changed row of each asked entity, inactive ones included, deletions as
+ * `{status: "Deleted"}` tombstones). Each write stamps MetaData.LastUpdatedTime with the book's clock and bumps
+ * SyncToken, as QuickBooks does for every transaction a change touches (a payment applied to an invoice moves the
+ * invoice's LastUpdatedTime too: see ../shared/vendor/qbo/query-invoice.response.json, invoices 12 and 71).
+ *
+ * Test scenarios build the company's history with `put`/`remove` exactly as QuickBooks would leave the rows, and
+ * compare Duely with `invoiceBalances()` / `customerBalances()`: what QuickBooks shows.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type Row = Record<string, unknown> & { Id: string };
+export type Entity = 'Customer' | 'Invoice' | 'CreditMemo' | 'Payment';
+const NAME_LISTS = new Set<Entity>(['Customer']);
+
+function cmpId(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+const cents = (n: unknown) => Math.round(Number(n ?? 0) * 100);
+
+export class QboBook {
+  private rows: Record<Entity, Map<string, Row>> = {
+    Customer: new Map(),
+    Invoice: new Map(),
+    CreditMemo: new Map(),
+    Payment: new Map(),
+  };
+  private tombstones: Record<Entity, Map<string, { at: number }>> = {
+    Customer: new Map(),
+    Invoice: new Map(),
+    CreditMemo: new Map(),
+    Payment: new Map(),
+  };
+  private updated = new Map<string, number>();
+  private server: Server | null = null;
+  /** Requests seen, e.g. `query SELECT * FROM Customer ...` or `cdc Customer,Invoice,...`. */
+  readonly requests: string[] = [];
+  /** Answers the next n requests with this status (a throttle or outage storm), then serves normally. */
+  fail: { status: number; left: number } | null = null;
+  /** Rows the next CDC answer carries after the current ones (an older version of a row, as a replayed read). */
+  cdcExtra: Partial<Record<Entity, Record<string, unknown>[]>> = {};
+  /** Called with each request's number and text before it is answered; `hold` leaves it unanswered. */
+  onRequest: ((n: number, request: string) => 'hold' | undefined) | null = null;
+  /** Objects per CDC answer (Intuit: 1000), cut in request order. */
+  cdcLimit = 1000;
+
+  constructor(public clock: number) {}
+
+  tick(seconds = 1): void {
+    this.clock += seconds * 1000;
+  }
+
+  /** Creates or replaces a row (a QuickBooks save): stamps LastUpdatedTime and bumps SyncToken. */
+  put(entity: Entity, row: Row): Row {
+    const prev = this.rows[entity].get(row.Id);
+    const meta = (prev?.MetaData as Record<string, string> | undefined) ?? {
+      CreateTime: new Date(this.clock).toISOString(),
+    };
+    const stored: Row = {
+      ...row,
+      SyncToken: String(prev ? Number(prev.SyncToken) + 1 : 0),
+      MetaData: { CreateTime: meta.CreateTime, LastUpdatedTime: new Date(this.clock).toISOString() },
+    };
+    this.rows[entity].set(row.Id, stored);
+    this.tombstones[entity].delete(row.Id);
+    this.updated.set(`${entity}:${row.Id}`, this.clock);
+    return stored;
+  }
+
+  get(entity: Entity, id: string): Row {
+    const row = this.rows[entity].get(id);
+    if (!row) throw new Error(`${entity} ${id} not in the book`);
+    return structuredClone(row);
+  }
+
+  /** Saves a row again with some fields changed. */
+  edit(entity: Entity, id: string, change: Record<string, unknown>): Row {
+    return this.put(entity, { ...this.get(entity, id), ...change });
+  }
+
+  remove(entity: Entity, id: string): void {
+    this.rows[entity].delete(id);
+    this.tombstones[entity].set(id, { at: this.clock });
+  }
+
+  /** Open balance of every live invoice, in cents, as QuickBooks shows it. */
+  invoiceBalances(): Map<string, number> {
+    return new Map([...this.rows.Invoice.values()].map((i) => [i.Id, cents(i.Balance)]));
+  }
+
+  /**
+   * Each customer's balance as QuickBooks' customer list shows it: open invoices less unapplied payments and the
+   * remaining credit of credit memos (customers with anything on their account only).
+   */
+  customerBalances(): Map<string, number> {
+    const out = new Map<string, number>();
+    const add = (row: Row, minor: number) => {
+      const c = (row.CustomerRef as { value: string }).value;
+      out.set(c, (out.get(c) ?? 0) + minor);
+    };
+    for (const i of this.rows.Invoice.values()) add(i, cents(i.Balance));
+    for (const p of this.rows.Payment.values()) add(p, -cents(p.UnappliedAmt));
+    for (const m of this.rows.CreditMemo.values()) add(m, -cents(m.RemainingCredit ?? m.Balance));
+    return out;
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const resource = url.pathname.split('/')[4] ?? '';
+      this.requests.push(
+        resource === 'query'
+          ? `query ${url.searchParams.get('query')}`
+          : `${resource} ${url.searchParams.get('entities') ?? ''}`,
+      );
+      if (this.onRequest?.(this.requests.length, this.requests.at(-1) ?? '') === 'hold') return;
+      if (this.fail && this.fail.left > 0) {
+        this.fail.left--;
+        res.writeHead(this.fail.status, { 'content-type': 'application/json', 'retry-after': '0' });
+        res.end(JSON.stringify({ fault: { error: [{ code: String(this.fail.status), message: 'storm' }] } }));
+        return;
+      }
+      const time = new Date(this.clock).toISOString();
+      if (resource === 'query')
+        return send(200, { QueryResponse: this.query(url.searchParams.get('query') ?? ''), time });
+      if (resource === 'cdc') {
+        const since = Date.parse(url.searchParams.get('changedSince') ?? '');
+        let budget = this.cdcLimit;
+        const blocks = (url.searchParams.get('entities') ?? '').split(',').map((name) => {
+          const entity = name as Entity;
+          const changed = [...this.rows[entity].values()]
+            .filter((r) => (this.updated.get(`${entity}:${r.Id}`) ?? 0) >= since)
+            .map((r) => structuredClone(r) as Record<string, unknown>);
+          const gone = [...this.tombstones[entity]]
+            .filter(([, t]) => t.at >= since)
+            .map(([Id, t]) => ({
+              domain: 'QBO',
+              status: 'Deleted',
+              Id,
+              MetaData: { LastUpdatedTime: new Date(t.at).toISOString() },
+            }));
+          const all = [...changed, ...gone, ...(this.cdcExtra[entity] ?? [])].slice(0, Math.max(0, budget));
+          budget -= all.length;
+          delete this.cdcExtra[entity];
+          return all.length === 0 ? {} : { [entity]: all, startPosition: 1, maxResults: all.length };
+        });
+        return send(200, { CDCResponse: [{ QueryResponse: blocks }], time });
+      }
+      send(404, { fault: { error: [{ code: '610', message: 'Object Not Found' }] } });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private query(sql: string): Record<string, unknown> {
+    const m = /^select (\*|id) from (\w+)(?: where (.+?))? orderby id maxresults (\d+)$/i.exec(sql.trim());
+    if (!m) throw new Error(`book: unsupported query ${sql}`);
+    const entity = m[2] as Entity;
+    let activeOnly = NAME_LISTS.has(entity);
+    let activeFalse = false;
+    const conds: ((r: Row) => boolean)[] = [];
+    for (const c of (m[3] ?? '').split(/\s+and\s+/i).filter(Boolean)) {
+      const after = /^id > '(\d+)'$/i.exec(c)?.[1];
+      const since = /^metadata\.lastupdatedtime >= '([^']+)'$/i.exec(c)?.[1];
+      if (/^active in \(true, ?false\)$/i.test(c)) activeOnly = false;
+      else if (/^active = false$/i.test(c)) {
+        activeOnly = false;
+        activeFalse = true;
+      } else if (after !== undefined) conds.push((r) => cmpId(r.Id, after) > 0);
+      else if (since !== undefined) {
+        const at = Date.parse(since);
+        conds.push((r) => (this.updated.get(`${entity}:${r.Id}`) ?? 0) >= at);
+      } else throw new Error(`book: unsupported condition ${c}`);
+    }
+    if (activeOnly) conds.push((r) => r.Active !== false);
+    if (activeFalse) conds.push((r) => r.Active === false);
+    const rows = [...this.rows[entity].values()]
+      .filter((r) => conds.every((f) => f(r)))
+      .sort((a, b) => cmpId(a.Id, b.Id))
+      .slice(0, Number(m[4]))
+      .map((r) => (m[1] === '*' ? structuredClone(r) : { Id: r.Id }));
+    return rows.length === 0 ? {} : { [entity]: rows, startPosition: 1, maxResults: rows.length };
+  }
+}
