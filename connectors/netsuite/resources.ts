@@ -282,6 +282,36 @@ type Step =
   | { plan: Promise<IdRange[]>; ranges?: IdRange[] };
 
 /**
+ * Where polling starts after a full sync, read as it begins: the earlier of the account clock and the newest
+ * transaction change the account holds (MAX(lastmodifieddate)), each minus the overlap, the rule a poll round
+ * follows (`nextSince`). The clock alone is not trusted: a SYSDATE hours ahead of the zone changes are stamped in
+ * would start polling after changes made while the full sync read, on records it had read already. Nor is the
+ * newest change the full sync itself reads: a sync that runs for over an hour reads, at its end, changes stamped
+ * long after an earlier one made to a record it had passed. The newest change as the read begins is stamped no later
+ * than anything made after it. An account without transactions polls from the start of time (nothing to re-read);
+ * one that refuses the high-water query keeps the clock's answer.
+ */
+async function handOver(ctx: Ctx, overlap: number, signal: AbortSignal): Promise<string> {
+  const clock = accountClock(ctx.client, signal);
+  clock.catch(() => {});
+  const highWater = ctx.client.suiteql(HIGH_WATER_QUERY, { limit: 1 }, signal).then(
+    (page) => page.items[0]?.now ?? EPOCH,
+    (e) => {
+      if (e instanceof ConnectorError && e.code === 'invalid_query') return null;
+      throw e;
+    },
+  );
+  highWater.catch(() => {});
+  const byClock = clockMinus(await clock, overlap);
+  const newest = await highWater;
+  if (newest === null) return byClock;
+  const byChanges = newest === EPOCH ? EPOCH : clockMinus(checkClock(newest), overlap);
+  const [earlier] = [byChanges, byClock].sort() as [string, string];
+  return earlier;
+}
+const EPOCH = '1970-01-01 00:00:00';
+
+/**
  * Full sync: every kind's id ranges in id order, kind after kind, with up to NETSUITE_CONCURRENCY ranges read (and
  * mapped) ahead of the page being yielded, so NetSuite keeps that many pages in flight while the caller writes.
  * Pages are still yielded strictly in id order, each with the cursor after it, so a resumed sync skips nothing.
@@ -300,10 +330,8 @@ async function* fullSync(
   const signal = AbortSignal.any([ctx.signal, ahead.signal]);
   const rctx: Ctx = { ...ctx, signal };
   try {
-    // Polling starts from the clock as the full read began: whatever changes during the read is read again.
-    const sinceRead = from?.since
-      ? Promise.resolve(from.since)
-      : accountClock(ctx.client, signal).then((clock) => clockMinus(clock, overlap));
+    // Polling starts from before the full read began: whatever changes during the read is read again.
+    const sinceRead = from?.since ? Promise.resolve(from.since) : handOver(ctx, overlap, signal);
     sinceRead.catch(() => {});
     let since: string | null = null;
     // Each kind's span query goes out at once; a kind's ranges are read as soon as its own span is known.

@@ -68,6 +68,14 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
       currency: s.currency,
     }));
   }
+  // The newest transaction change (a full sync's hand-over to polling; the clock's fallback).
+  if (/^SELECT TO_CHAR\(MAX\(t\.lastmodifieddate\), '[^']+'\) AS now FROM transaction t$/.test(q)) {
+    const newest = [...c.txns.values()].reduce<string | null>(
+      (max, t) => (max === null || t.lastmodified > max ? t.lastmodified : max),
+      null,
+    );
+    return [newest === null ? {} : { now: newest }];
+  }
   if (q === 'SELECT id FROM customer') return [...c.customers.keys()].map((id) => ({ id: String(id) }));
   const typeOnly = /^SELECT id FROM transaction WHERE type = '(\w+)'$/.exec(q);
   if (typeOnly) {

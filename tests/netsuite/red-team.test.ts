@@ -246,6 +246,39 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     }
   });
 
+  it('SYSDATE three hours ahead during a full sync: the first poll reads what changed while the full sync read', async () => {
+    // Before, a full sync handed over to polling at SYSDATE − 65 min as it began: with SYSDATE three hours ahead,
+    // about two hours after anything it read, so an invoice voided meanwhile, after the full sync had read it, was
+    // never read by a poll (until the next full sync) and stayed open. The sync also runs for over an hour here,
+    // with a later change read at its end: where polling starts may not follow that newest change read either.
+    co().sysdateSkewMinutes = 180;
+    try {
+      const [a, b] = openInvoices('USD') as [Txn, Txn];
+      let changed = false;
+      const result = await runSync(s, {
+        connectionId,
+        reason: 'manual',
+        full: true,
+        pageSize: 7,
+        onProgress: ({ progress }) => {
+          // Credit memos are read after every invoice: `a` and `b` were read as they were.
+          if (changed || (progress.entities.creditMemos?.rows ?? 0) === 0) return;
+          changed = true;
+          co().void(a.id);
+          co().advance(120);
+          clock.advance(120 * 60_000);
+          co().addPayment(customerOf(b), 62, [{ invoice: b.id, amountMinor: 62 }]);
+        },
+      });
+      expect(result.status).toBe('succeeded');
+      expect(changed).toBe(true);
+      await poll();
+      await expectExact();
+    } finally {
+      co().sysdateSkewMinutes = 0;
+    }
+  });
+
   it('after all that, a fresh poll changes nothing and the connection is active', async () => {
     await poll();
     await expectExact();

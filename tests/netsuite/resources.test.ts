@@ -152,6 +152,42 @@ describe('NetSuite full sync', () => {
   });
 });
 
+describe('where polling starts after a full sync', () => {
+  /** The hand-over a full sync of an empty account ends with, given what the clock and high-water queries answer. */
+  async function handOver(clock: string, highWater: Answer) {
+    nock.cleanAll();
+    route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: clock }] };
+      if (q.includes('MAX(t.lastmodifieddate)')) return highWater;
+      if (isSpan(q)) return { items: [{ n: '0' }] };
+      return { status: 400, body: badQuery() };
+    });
+    return (await collect(null)).at(-1)?.cursor;
+  }
+  it('the newest change minus the overlap when SYSDATE runs ahead of it', async () => {
+    expect(await handOver('2026-04-15 13:00:00', { items: [{ now: '2026-04-15 10:00:00' }] })).toEqual({
+      mode: 'incremental',
+      since: '2026-04-15 08:55:00',
+    });
+  });
+  it('the clock minus the overlap when it is the earlier', async () => {
+    expect(await handOver('2026-04-15 10:00:00', { items: [{ now: '2026-04-15 10:30:00' }] })).toEqual({
+      mode: 'incremental',
+      since: '2026-04-15 08:55:00',
+    });
+  });
+  it('the start of time for an account without transactions; the clock alone if the account refuses MAX', async () => {
+    expect(await handOver('2026-04-15 13:00:00', { items: [{}] })).toEqual({
+      mode: 'incremental',
+      since: '1970-01-01 00:00:00',
+    });
+    expect(await handOver('2026-04-15 10:00:00', { status: 400, body: badQuery() })).toEqual({
+      mode: 'incremental',
+      since: '2026-04-15 08:55:00',
+    });
+  });
+});
+
 describe('NetSuite polling round', () => {
   const since = '2026-04-15 08:55:00';
 
