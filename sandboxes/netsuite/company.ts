@@ -122,6 +122,11 @@ export class NetsuiteCompany {
    * the connector assumes; whether real NetSuite does is not documented). Tests set it to check polling survives.
    */
   sysdateSkewMinutes = 0;
+  /**
+   * Transactions whose amount unpaid SuiteQL prints as NULL (the column left out of the row, as SuiteQL does with
+   * every NULL). Whether and when real NetSuite does is not documented; tests set it to check nothing reads it as 0.
+   */
+  readonly nullUnpaid = new Set<number>();
   /** What `SELECT SYSDATE FROM DUAL` answers. */
   get sysdate(): string {
     return clockOf(this.nowMs + this.sysdateSkewMinutes * 60_000);

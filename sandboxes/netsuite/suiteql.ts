@@ -47,6 +47,7 @@ function txnRow(c: NetsuiteCompany, t: Txn, payLinkField: string | null): Row {
     subsidiary: String(t.subsidiary),
     lastmodified: t.lastmodified,
   };
+  if (c.nullUnpaid.has(t.id)) delete row.foreignamountunpaid;
   if (t.type === 'CustPymt') row.foreignpaymentamountunused = c.money(c.unused(t), t.currency);
   if (t.duedate) row.duedate = t.duedate;
   if (t.closedate && t.type === 'CustInvc' && unpaid === 0) row.closedate = t.closedate;

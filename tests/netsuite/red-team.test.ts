@@ -219,6 +219,36 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     await expectExact();
   });
 
+  it('an amount unpaid NetSuite leaves out (NULL) on an open invoice stops the sync naming it, never marks it paid', async () => {
+    await poll();
+    const [inv] = openInvoices('USD') as [Txn];
+    const paid = [...co().txns.values()].find(
+      (x) => x.type === 'CustInvc' && !x.voided && co().unpaid(x) === 0,
+    ) as Txn;
+    const before = (await ours()).get(String(inv.id));
+    expect(before?.status).toBe('open');
+    // Both edited (so a poll reads them) and both printed without foreignamountunpaid.
+    co().nullUnpaid.add(inv.id);
+    co().nullUnpaid.add(paid.id);
+    co().advance(1);
+    inv.lastmodified = co().clock;
+    paid.lastmodified = co().clock;
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    const failed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain(inv.tranid);
+    expect(failed.error).toContain('amount unpaid');
+    // Still open, still owed: the debtor is chased as before.
+    expect((await ours()).get(String(inv.id))).toEqual(before);
+    // NetSuite answers the column again: the next poll is exact (and the paid invoice, status Paid In Full, was
+    // never a problem).
+    co().nullUnpaid.delete(inv.id);
+    await poll();
+    await expectExact();
+    co().nullUnpaid.delete(paid.id);
+  });
+
   it('SYSDATE three hours ahead of the zone changes are stamped in: no poll starts after a change it has not read', async () => {
     // Whether SuiteQL prints SYSDATE and lastmodifieddate in one zone is not documented. Before, each round started
     // at SYSDATE − 65 min, i.e. about two hours after the newest change it had read, and every change in between was
