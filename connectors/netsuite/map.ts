@@ -314,14 +314,38 @@ function transaction(raw: SuiteqlRow, type: TransactionRowT['type']): Transactio
 
 const abs = (n: number) => Math.abs(n);
 
+/**
+ * SuiteQL status letters of a transaction that owes or offers nothing more: an invoice Paid In Full (B), a credit
+ * memo Fully Applied (B), either Voided (V). SuiteQL prints the letter alone (`CustInvc:B` in saved searches).
+ */
+const CLOSED_STATUS = new Set(['B', 'V']);
+
+/**
+ * The open amount (`foreignamountunpaid`) of an invoice or credit memo, in minor units. SuiteQL leaves NULL columns
+ * out of a row, so a missing value says "no value", not "nothing owed": it counts as 0 only when the record says so
+ * itself (voided, or a closed status). On any other record it is a bad record, named, never a zero balance: read
+ * as 0, a debtor's open invoice was marked paid, left A/R and was no longer chased.
+ */
+function openAmount(row: TransactionRowT, voided: boolean, what: string): number {
+  if (voided) return 0;
+  if (row.foreignamountunpaid === undefined) {
+    if (CLOSED_STATUS.has(row.status ?? '')) return 0;
+    throw new ConnectorError({
+      code: 'bad_payload',
+      message:
+        `NetSuite ${what} ${row.id}: amount unpaid (foreignamountunpaid) missing while its status is ` +
+        `${JSON.stringify(row.status ?? null)}, not paid, fully applied or voided; Duely does not guess its balance`,
+    });
+  }
+  return amountToMinor(row.foreignamountunpaid, row.currency, `${what} ${row.id} amount unpaid`);
+}
+
 export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
   return naming(raw, 'invoice', () => {
     const row = transaction(raw, 'CustInvc');
     const voided = row.voided === 'T';
     const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
-    const balanceMinor = voided
-      ? 0
-      : amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `invoice ${row.id} amount unpaid`);
+    const balanceMinor = openAmount(row, voided, 'invoice');
     if (balanceMinor < 0 || balanceMinor > totalMinor) {
       throw new ConnectorError({
         code: 'bad_payload',
@@ -384,9 +408,7 @@ export function mapCreditMemo(
       date: row.trandate,
       currency: row.currency,
       totalMinor: abs(amountToMinor(row.foreigntotal, row.currency, `credit memo ${row.id} total`)),
-      remainingMinor: voided
-        ? 0
-        : abs(amountToMinor(row.foreignamountunpaid ?? '0', row.currency, `credit memo ${row.id} remaining`)),
+      remainingMinor: abs(openAmount(row, voided, 'credit memo')),
       status: voided ? 'void' : 'active',
       applications: voided
         ? []

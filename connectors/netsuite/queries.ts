@@ -81,7 +81,15 @@ export interface KeysetFilter {
   openOnly?: boolean;
   /** Only transactions of these customers. */
   entities?: readonly string[];
+  /**
+   * Invoices of the customers in these drift buckets (`MOD(entity, DRIFT_BUCKETS)`), open or closed on or after
+   * `closedSince` (a date): where open balances moved without a change the round could attribute.
+   */
+  drift?: { buckets: readonly number[]; closedSince: string };
 }
+
+/** Customers are hashed into this many buckets for the open-balance checksum (`openSumsQuery`). */
+export const DRIFT_BUCKETS = 256;
 
 function where(conditions: string[]): string {
   return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
@@ -135,6 +143,18 @@ export function transactionsQuery(
   if (filter.ids) conditions.push(`t.id IN (${filter.ids.map(checkId).join(', ')})`);
   if (filter.openOnly) conditions.push(`t.foreignamountunpaid <> 0`, `t.voided = 'F'`);
   if (filter.entities) conditions.push(`t.entity IN (${filter.entities.map(checkId).join(', ')})`);
+  if (filter.drift) {
+    const buckets = filter.drift.buckets.map((b) => {
+      if (!Number.isInteger(b) || b < 0 || b >= DRIFT_BUCKETS) throw new RangeError(`bad drift bucket ${b}`);
+      return String(b);
+    });
+    const day = checkClock(`${filter.drift.closedSince} 00:00:00`).slice(0, 10);
+    conditions.push(
+      `MOD(t.entity, ${DRIFT_BUCKETS}) IN (${buckets.join(', ')})`,
+      `t.voided = 'F'`,
+      `(t.foreignamountunpaid <> 0 OR t.closedate >= TO_DATE('${day}', 'YYYY-MM-DD'))`,
+    );
+  }
   if (filter.applicationsChangedSince) {
     conditions.push(
       't.id IN (SELECT l.previousdoc FROM NextTransactionLineLink l JOIN transaction p ON p.id = l.nextdoc ' +
@@ -178,6 +198,19 @@ export function depositApplicationCustomersQuery(sinceClock: string): string {
     `${since('t.lastmodifieddate', sinceClock)} ORDER BY t.entity`
   );
 }
+
+/**
+ * The open-balance checksum: per bucket of customers (`MOD(entity, DRIFT_BUCKETS)`), how many invoices are open,
+ * their amounts unpaid summed, and summed weighted by customer id (money moved between two customers of one bucket
+ * still changes it). Compared round to round, it finds balances that moved with no change a round can attribute:
+ * a payment moved to another customer, a journal applied, anything whose only trace is the invoice's amount unpaid
+ * (its lastmodifieddate does not move). A checksum, not money: currencies are summed together.
+ */
+export const OPEN_SUMS_QUERY =
+  `SELECT MOD(t.entity, ${DRIFT_BUCKETS}) AS bucket, COUNT(*) AS n, SUM(t.foreignamountunpaid) AS unpaid, ` +
+  'SUM(t.foreignamountunpaid * t.entity) AS weighted FROM transaction t ' +
+  "WHERE t.type = 'CustInvc' AND t.voided = 'F' AND t.foreignamountunpaid <> 0 " +
+  `GROUP BY MOD(t.entity, ${DRIFT_BUCKETS}) ORDER BY bucket`;
 
 /** Applications of these payments to invoices (amounts in the payment's currency, which is the invoice's). */
 export function applicationsQuery(paymentIds: readonly string[]): string {

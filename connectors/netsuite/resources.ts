@@ -14,10 +14,14 @@
  *     link behind, but the invoice it paid is open again, so reading the open ones finds it; an invoice that became
  *     less open is found by (2). A deleted customer (a merge moves its transactions to another) has every open
  *     invoice read too;
- *  4. DeletedRecord rows since.
+ *  4. DeletedRecord rows since;
+ *  5. the invoices (open, or closed since) of customers whose open-balance checksum moved since the last round
+ *     (queries.ts OPEN_SUMS_QUERY): balances that moved with no change above to name them (a payment moved to
+ *     another customer, a journal applied to an invoice).
  * The overlap (default 65 minutes) absorbs commits in flight when the clock was read and the hour a daylight-saving
  * fall-back repeats (NetSuite's times are account-local wall time). Re-reading is idempotent.
  */
+import { createHash } from 'node:crypto';
 import type { CanonicalInvoice } from '../canonical';
 import { ConnectorError } from '../errors';
 import type { ConnectorContext, EntityKind, SyncOptions, SyncPage } from '../types';
@@ -43,6 +47,7 @@ import {
   idSpanQuery,
   isClock,
   type KeysetFilter,
+  OPEN_SUMS_QUERY,
   type TransactionKind,
   transactionsQuery,
 } from './queries';
@@ -56,9 +61,15 @@ export const NETSUITE_SYNC_KINDS: readonly EntityKind[] = [
 
 export type NetsuiteCursor =
   /** Full sync in progress: rows of `kind` with id above `afterId` are next; `since` is where polling starts. */
-  | { mode: 'full'; kind: EntityKind; afterId: string | null; since: string }
+  | { mode: 'full'; kind: EntityKind; afterId: string | null; since: string; drift?: OpenSums }
   /** Polling: changes at or after `since` (account clock, `YYYY-MM-DD HH:MM:SS`). */
-  | { mode: 'incremental'; since: string };
+  | { mode: 'incremental'; since: string; drift?: OpenSums };
+
+/**
+ * The open-balance checksum as last read (queries.ts OPEN_SUMS_QUERY): a short hash per bucket of customers with
+ * open invoices. Absent: not read yet, or the account refuses the query (then drift is not looked for).
+ */
+export type OpenSums = Record<string, string>;
 
 export interface NetsuiteSyncOptions extends SyncOptions {
   /** Rows per SuiteQL page (NetSuite caps it at 1000). */
@@ -102,6 +113,37 @@ export async function accountClock(client: NetsuiteClient, signal?: AbortSignal)
       message: 'NetSuite clock query returned nothing',
     });
   return checkClock(now);
+}
+
+/** The open-balance checksum now; null when the account refuses the query (drift is then not looked for). */
+async function openSums(ctx: Ctx): Promise<OpenSums | null> {
+  let rows: SuiteqlRow[];
+  try {
+    rows = await ctx.client.suiteqlAll(OPEN_SUMS_QUERY, ctx.signal);
+  } catch (e) {
+    if (e instanceof ConnectorError && e.code === 'invalid_query') return null;
+    throw e;
+  }
+  const sums: OpenSums = {};
+  for (const r of rows) {
+    if (!r.bucket || !/^\d+$/.test(r.bucket)) continue;
+    sums[r.bucket] = createHash('sha256')
+      .update(`${r.n ?? ''}|${r.unpaid ?? ''}|${r.weighted ?? ''}`)
+      .digest('base64url')
+      .slice(0, 10);
+  }
+  return sums;
+}
+
+/** Buckets whose checksum differs between two readings (one that appeared or emptied counts). */
+function driftedBuckets(before: OpenSums | undefined, now: OpenSums | null): number[] {
+  if (!before || !now) return [];
+  const keys = new Set([...Object.keys(before), ...Object.keys(now)]);
+  return [...keys]
+    .filter((k) => before[k] !== now[k])
+    .map(Number)
+    .filter((b) => Number.isInteger(b))
+    .sort((a, b) => a - b);
 }
 
 function queryFor(client: NetsuiteClient, kind: EntityKind, filter: KeysetFilter): string {
@@ -282,6 +324,36 @@ type Step =
   | { plan: Promise<IdRange[]>; ranges?: IdRange[] };
 
 /**
+ * Where polling starts after a full sync, read as it begins: the earlier of the account clock and the newest
+ * transaction change the account holds (MAX(lastmodifieddate)), each minus the overlap, the rule a poll round
+ * follows (`nextSince`). The clock alone is not trusted: a SYSDATE hours ahead of the zone changes are stamped in
+ * would start polling after changes made while the full sync read, on records it had read already. Nor is the
+ * newest change the full sync itself reads: a sync that runs for over an hour reads, at its end, changes stamped
+ * long after an earlier one made to a record it had passed. The newest change as the read begins is stamped no later
+ * than anything made after it. An account without transactions polls from the start of time (nothing to re-read);
+ * one that refuses the high-water query keeps the clock's answer.
+ */
+async function handOver(ctx: Ctx, overlap: number, signal: AbortSignal): Promise<string> {
+  const clock = accountClock(ctx.client, signal);
+  clock.catch(() => {});
+  const highWater = ctx.client.suiteql(HIGH_WATER_QUERY, { limit: 1 }, signal).then(
+    (page) => page.items[0]?.now ?? EPOCH,
+    (e) => {
+      if (e instanceof ConnectorError && e.code === 'invalid_query') return null;
+      throw e;
+    },
+  );
+  highWater.catch(() => {});
+  const byClock = clockMinus(await clock, overlap);
+  const newest = await highWater;
+  if (newest === null) return byClock;
+  const byChanges = newest === EPOCH ? EPOCH : clockMinus(checkClock(newest), overlap);
+  const [earlier] = [byChanges, byClock].sort() as [string, string];
+  return earlier;
+}
+const EPOCH = '1970-01-01 00:00:00';
+
+/**
  * Full sync: every kind's id ranges in id order, kind after kind, with up to NETSUITE_CONCURRENCY ranges read (and
  * mapped) ahead of the page being yielded, so NetSuite keeps that many pages in flight while the caller writes.
  * Pages are still yielded strictly in id order, each with the cursor after it, so a resumed sync skips nothing.
@@ -300,11 +372,15 @@ async function* fullSync(
   const signal = AbortSignal.any([ctx.signal, ahead.signal]);
   const rctx: Ctx = { ...ctx, signal };
   try {
-    // Polling starts from the clock as the full read began: whatever changes during the read is read again.
-    const sinceRead = from?.since
-      ? Promise.resolve(from.since)
-      : accountClock(ctx.client, signal).then((clock) => clockMinus(clock, overlap));
+    // Polling starts from before the full read began: whatever changes during the read is read again.
+    const sinceRead = from?.since ? Promise.resolve(from.since) : handOver(ctx, overlap, signal);
     sinceRead.catch(() => {});
+    // The open-balance checksum as the read begins: the first poll compares against it (drift meanwhile is found).
+    const driftRead: Promise<OpenSums | null> = from?.since
+      ? Promise.resolve(from.drift ?? null)
+      : openSums(rctx);
+    driftRead.catch(() => {});
+    let drift: { drift?: OpenSums } = {};
     let since: string | null = null;
     // Each kind's span query goes out at once; a kind's ranges are read as soon as its own span is known.
     const steps: Step[] = kinds.flatMap((kind, i): Step[] => {
@@ -346,14 +422,20 @@ async function* fullSync(
         expand(i--, await current.plan);
         continue;
       }
-      since ??= await sinceRead;
+      if (since === null) {
+        since = await sinceRead;
+        const sums = await driftRead;
+        drift = sums ? { drift: sums } : {};
+      }
       const step = current;
       if ('complete' in step) {
         const kind = step.complete;
         const next = NETSUITE_SYNC_KINDS[NETSUITE_SYNC_KINDS.indexOf(kind) + 1];
         yield {
           ...emptyPage(
-            next ? { mode: 'full', kind: next, afterId: null, since } : { mode: 'incremental', since },
+            next
+              ? { mode: 'full', kind: next, afterId: null, since, ...drift }
+              : { mode: 'incremental', since, ...drift },
           ),
           ...(started.has(kind) ? {} : { listingStarts: [kind] }),
           listingComplete: { kinds: [kind], asOf: clockToInstant(since) as string },
@@ -367,7 +449,7 @@ async function* fullSync(
       if (read.hasMore) steps.splice(i + 1, 0, { range: { ...range, after: read.lastId } });
       const page: SyncPage<NetsuiteCursor> = {
         ...read.mapped,
-        cursor: { mode: 'full', kind: range.kind, afterId: read.lastId, since },
+        cursor: { mode: 'full', kind: range.kind, afterId: read.lastId, since, ...drift },
         ...(started.has(range.kind) ? {} : { listingStarts: [range.kind] }),
         seen: { [range.kind]: read.rows.map((r) => r.id as string) },
       };
@@ -404,18 +486,31 @@ async function* incrementalRound(
   const pageSize = Math.min(options.pageSize ?? NETSUITE_PAGE_SIZE, NETSUITE_PAGE_SIZE);
   const overlap = options.overlapMinutes ?? NETSUITE_OVERLAP_MINUTES;
   const clock = await accountClock(ctx.client, ctx.signal);
+  // Read before anything else this round: whatever moves after it differs at the next round's reading.
+  const sums = await openSums(ctx);
+  const drifted = driftedBuckets(cursor.drift, sums);
   const seen: Newest = { at: null };
   let pending: SyncPage<NetsuiteCursor> | null = null;
-  for await (const page of roundPages(ctx, cursor, pageSize, seen)) {
+  for await (const page of roundPages(ctx, cursor, pageSize, seen, drifted)) {
     if (pending) yield pending;
     pending = page;
   }
   const since = nextSince(cursor.since, clock, seen.at, overlap);
   ctx.logger.info(
-    { accountId: ctx.externalId, since: cursor.since, clock, newestChange: seen.at, next: since },
+    {
+      accountId: ctx.externalId,
+      since: cursor.since,
+      clock,
+      newestChange: seen.at,
+      next: since,
+      driftedBuckets: drifted.length,
+    },
     'NetSuite poll round',
   );
-  yield { ...(pending ?? emptyPage(cursor)), cursor: { mode: 'incremental', since } };
+  yield {
+    ...(pending ?? emptyPage(cursor)),
+    cursor: { mode: 'incremental', since, ...(sums ? { drift: sums } : {}) },
+  };
 }
 
 /** The newest lastmodifieddate / deleteddate a round read, as the account prints them. */
@@ -447,6 +542,7 @@ async function* roundPages(
   cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
   pageSize: number,
   seen: Newest,
+  drifted: readonly number[],
 ): AsyncGenerator<SyncPage<NetsuiteCursor>> {
   // Customers whose payments or credit memos changed (an un-apply or void may have reopened their invoices), and
   // whether money left the books without a customer we can name (a deleted payment, credit or deposit application).
@@ -492,6 +588,25 @@ async function* roundPages(
     for (const entities of customers) {
       const filter = entities ? { openOnly: true, entities } : { openOnly: true };
       for await (const { rows } of keyset(ctx, 'invoices', filter, null, pageSize)) {
+        const page = emptyPage(cursor);
+        await addRows(ctx, page, 'invoices', rows);
+        yield page;
+      }
+    }
+  }
+  // Open balances that moved in customers no change above names (a payment moved to another customer, a journal
+  // applied: only the invoice's amount unpaid shows it): those customers' invoices open now or closed since (read
+  // even after a sweep of every open invoice above, which does not see an invoice the move closed).
+  if (drifted.length > 0) {
+    const closedSince = cursor.since.slice(0, 10);
+    for (const buckets of chunks([...drifted], ID_CHUNK)) {
+      for await (const { rows } of keyset(
+        ctx,
+        'invoices',
+        { drift: { buckets, closedSince } },
+        null,
+        pageSize,
+      )) {
         const page = emptyPage(cursor);
         await addRows(ctx, page, 'invoices', rows);
         yield page;

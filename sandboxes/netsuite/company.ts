@@ -11,7 +11,7 @@
 import { fromMinor } from '../../connectors/money';
 
 /** DepAppl: a customer deposit applied to invoices (not synced itself; its applications move invoices' balances). */
-export type TxnType = 'CustInvc' | 'CustPymt' | 'CustCred' | 'DepAppl';
+export type TxnType = 'CustInvc' | 'CustPymt' | 'CustCred' | 'DepAppl' | 'Journal';
 
 export interface Subsidiary {
   id: number;
@@ -122,6 +122,11 @@ export class NetsuiteCompany {
    * the connector assumes; whether real NetSuite does is not documented). Tests set it to check polling survives.
    */
   sysdateSkewMinutes = 0;
+  /**
+   * Transactions whose amount unpaid SuiteQL prints as NULL (the column left out of the row, as SuiteQL does with
+   * every NULL). Whether and when real NetSuite does is not documented; tests set it to check nothing reads it as 0.
+   */
+  readonly nullUnpaid = new Set<number>();
   /** What `SELECT SYSDATE FROM DUAL` answers. */
   get sysdate(): string {
     return clockOf(this.nowMs + this.sysdateSkewMinutes * 60_000);
@@ -170,7 +175,9 @@ export class NetsuiteCompany {
 
   private addTxn(type: TxnType, customer: Customer, totalMinor: number, dueDays: number | null): Txn {
     const id = this.id();
-    const prefix = { CustInvc: 'INV', CustPymt: 'PYMT', CustCred: 'CM', DepAppl: 'DEPAPPL' }[type];
+    const prefix = { CustInvc: 'INV', CustPymt: 'PYMT', CustCred: 'CM', DepAppl: 'DEPAPPL', Journal: 'JE' }[
+      type
+    ];
     const due =
       dueDays === null ? null : new Date(Date.parse(`${this.today}T00:00:00Z`) + dueDays * 86_400_000);
     const t: Txn = {
@@ -219,6 +226,18 @@ export class NetsuiteCompany {
     const d = this.addTxn('DepAppl', customer, total, null);
     for (const a of applications) this.apply(d.id, a.invoice, a.amountMinor);
     return d;
+  }
+
+  /**
+   * A journal entry crediting the customer's A/R, applied to invoices (a write-off or a correction keyed as a
+   * journal). Not synced, and it touches no payment, credit memo or deposit application: only the invoices' amount
+   * unpaid shows it.
+   */
+  addJournalCredit(customer: Customer, applications: Array<{ invoice: number; amountMinor: number }>): Txn {
+    const total = applications.reduce((sum, a) => sum + a.amountMinor, 0);
+    const j = this.addTxn('Journal', customer, total, null);
+    for (const a of applications) this.apply(j.id, a.invoice, a.amountMinor);
+    return j;
   }
 
   addCreditMemo(customer: Customer, totalMinor: number): Txn {

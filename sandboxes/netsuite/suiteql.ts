@@ -47,6 +47,7 @@ function txnRow(c: NetsuiteCompany, t: Txn, payLinkField: string | null): Row {
     subsidiary: String(t.subsidiary),
     lastmodified: t.lastmodified,
   };
+  if (c.nullUnpaid.has(t.id)) delete row.foreignamountunpaid;
   if (t.type === 'CustPymt') row.foreignpaymentamountunused = c.money(c.unused(t), t.currency);
   if (t.duedate) row.duedate = t.duedate;
   if (t.closedate && t.type === 'CustInvc' && unpaid === 0) row.closedate = t.closedate;
@@ -67,6 +68,41 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
       ...(s.parent === null ? {} : { parent: String(s.parent) }),
       currency: s.currency,
     }));
+  }
+  // The newest transaction change (a full sync's hand-over to polling; the clock's fallback).
+  if (/^SELECT TO_CHAR\(MAX\(t\.lastmodifieddate\), '[^']+'\) AS now FROM transaction t$/.test(q)) {
+    const newest = [...c.txns.values()].reduce<string | null>(
+      (max, t) => (max === null || t.lastmodified > max ? t.lastmodified : max),
+      null,
+    );
+    return [newest === null ? {} : { now: newest }];
+  }
+  // The open-balance checksum per bucket of customers (sums printed in minor units: a checksum, not money).
+  const sums =
+    /^SELECT MOD\(t\.entity, (\d+)\) AS bucket, COUNT\(\*\) AS n, SUM\(t\.foreignamountunpaid\) AS unpaid, SUM\(t\.foreignamountunpaid \* t\.entity\) AS weighted FROM transaction t WHERE t\.type = 'CustInvc' AND t\.voided = 'F' AND t\.foreignamountunpaid <> 0 GROUP BY MOD\(t\.entity, \1\) ORDER BY bucket$/.exec(
+      q,
+    );
+  if (sums) {
+    const mod = Number(sums[1]);
+    const buckets = new Map<number, { n: number; unpaid: number; weighted: number }>();
+    for (const t of c.txns.values()) {
+      const unpaid = c.unpaid(t);
+      if (t.type !== 'CustInvc' || t.voided || unpaid === 0 || c.nullUnpaid.has(t.id)) continue;
+      const b = buckets.get(t.entity % mod) ?? { n: 0, unpaid: 0, weighted: 0 };
+      buckets.set(t.entity % mod, {
+        n: b.n + 1,
+        unpaid: b.unpaid + unpaid,
+        weighted: b.weighted + unpaid * t.entity,
+      });
+    }
+    return [...buckets]
+      .sort(([a], [b]) => a - b)
+      .map(([bucket, b]) => ({
+        bucket: String(bucket),
+        n: String(b.n),
+        unpaid: String(b.unpaid),
+        weighted: String(b.weighted),
+      }));
   }
   if (q === 'SELECT id FROM customer') return [...c.customers.keys()].map((id) => ({ id: String(id) }));
   const typeOnly = /^SELECT id FROM transaction WHERE type = '(\w+)'$/.exec(q);
@@ -131,7 +167,11 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
     const upTo = upToId(q, 't');
     const since = clockCondition(q, 't.lastmodifieddate');
     const ids = idList(q, 't');
-    const open = q.includes('t.foreignamountunpaid <> 0');
+    // Drift re-read: customers in these buckets, open or closed on or after a date.
+    const drift = /MOD\(t\.entity, (\d+)\) IN \((\d+(?:, \d+)*)\)/.exec(q);
+    const driftBuckets = drift ? new Set((drift[2] ?? '').split(', ').map(Number)) : null;
+    const closedSince = /t\.closedate >= TO_DATE\('([^']+)'/.exec(q)?.[1] ?? null;
+    const open = !closedSince && q.includes('t.foreignamountunpaid <> 0');
     const entities = /t\.entity IN \((\d+(?:, \d+)*)\)/.exec(q);
     const entitySet = entities ? new Set((entities[1] ?? '').split(', ').map(Number)) : null;
     const appsSince = clockCondition(q, 'p.lastmodifieddate');
@@ -163,6 +203,10 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
           (!ids || ids.has(t.id)) &&
           (!open || (c.unpaid(t) !== 0 && !t.voided)) &&
           (!entitySet || entitySet.has(t.entity)) &&
+          (!driftBuckets ||
+            (driftBuckets.has(t.entity % Number(drift?.[1])) &&
+              !t.voided &&
+              (c.unpaid(t) !== 0 || (t.closedate !== null && t.closedate >= (closedSince ?? ''))))) &&
           (!linked || linked.has(t.id)),
       )
       .sort((a, b) => a.id - b.id)

@@ -123,6 +123,42 @@ describe('NetSuite mappers', () => {
     );
   });
 
+  it('a missing amount unpaid is zero only on a voided or closed record; on an open one it is an error naming it', () => {
+    // SuiteQL omits NULL columns: a missing foreignamountunpaid says "no value", not "nothing owed". Read as 0, an
+    // open invoice was marked paid, dropped out of A/R and was no longer chased.
+    const open = (id: string, extra: Record<string, string> = {}) => {
+      const { foreignamountunpaid: _, ...row } = invoiceRow(id, extra);
+      return row;
+    };
+    for (const row of [open('1'), open('2', { status: 'D' }), open('3', { closedate: '2026-04-20' })]) {
+      const err = thrown<{ code: string; userMessage: string }>(() => mapInvoice(row));
+      expect(err.code).toBe('bad_payload');
+      expect(err.userMessage).toMatch(new RegExp(`invoice INV${row.id} \\(internal id ${row.id}\\)`));
+      expect(err.userMessage).toMatch(/amount unpaid/);
+    }
+    // Paid In Full (B) or voided: nothing is owed, whatever the column says.
+    expect(mapInvoice(open('4', { status: 'B', closedate: '2026-04-20' }))).toMatchObject({
+      status: 'paid',
+      balanceMinor: 0,
+      paidDate: '2026-04-20',
+    });
+    expect(mapInvoice(open('5', { voided: 'T', status: 'V' }))).toMatchObject({
+      status: 'void',
+      balanceMinor: 0,
+    });
+    // Credit memos likewise: Fully Applied (B) or voided is 0 left; an open one without the column is an error.
+    const memo = (id: string, extra: Record<string, string> = {}) => {
+      const { foreignamountunpaid: _, ...row } = creditMemoRow(id, extra);
+      return row;
+    };
+    expect(mapCreditMemo(memo('6', { status: 'B' })).remainingMinor).toBe(0);
+    expect(mapCreditMemo(memo('7', { voided: 'T' })).remainingMinor).toBe(0);
+    const err = thrown<{ code: string; userMessage: string }>(() => mapCreditMemo(memo('8')));
+    expect(err.code).toBe('bad_payload');
+    expect(err.userMessage).toMatch(/credit memo CM8 \(internal id 8\)/);
+    expect(err.userMessage).toMatch(/amount unpaid|credit remaining/);
+  });
+
   it('a date or time that is not on the calendar is a bad record, not a database error that stops the sync', () => {
     const cases: Record<string, string>[] = [
       { trandate: '2026-02-30' },

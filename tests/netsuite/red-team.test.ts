@@ -219,6 +219,36 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
     await expectExact();
   });
 
+  it('an amount unpaid NetSuite leaves out (NULL) on an open invoice stops the sync naming it, never marks it paid', async () => {
+    await poll();
+    const [inv] = openInvoices('USD') as [Txn];
+    const paid = [...co().txns.values()].find(
+      (x) => x.type === 'CustInvc' && !x.voided && co().unpaid(x) === 0,
+    ) as Txn;
+    const before = (await ours()).get(String(inv.id));
+    expect(before?.status).toBe('open');
+    // Both edited (so a poll reads them) and both printed without foreignamountunpaid.
+    co().nullUnpaid.add(inv.id);
+    co().nullUnpaid.add(paid.id);
+    co().advance(1);
+    inv.lastmodified = co().clock;
+    paid.lastmodified = co().clock;
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    const failed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain(inv.tranid);
+    expect(failed.error).toContain('amount unpaid');
+    // Still open, still owed: the debtor is chased as before.
+    expect((await ours()).get(String(inv.id))).toEqual(before);
+    // NetSuite answers the column again: the next poll is exact (and the paid invoice, status Paid In Full, was
+    // never a problem).
+    co().nullUnpaid.delete(inv.id);
+    await poll();
+    await expectExact();
+    co().nullUnpaid.delete(paid.id);
+  });
+
   it('SYSDATE three hours ahead of the zone changes are stamped in: no poll starts after a change it has not read', async () => {
     // Whether SuiteQL prints SYSDATE and lastmodifieddate in one zone is not documented. Before, each round started
     // at SYSDATE − 65 min, i.e. about two hours after the newest change it had read, and every change in between was
@@ -239,6 +269,39 @@ describe('NetSuite red team: ledger changes, balances to the minor unit', () => 
       await poll();
       await expectExact();
       co().delete(p.id);
+      await poll();
+      await expectExact();
+    } finally {
+      co().sysdateSkewMinutes = 0;
+    }
+  });
+
+  it('SYSDATE three hours ahead during a full sync: the first poll reads what changed while the full sync read', async () => {
+    // Before, a full sync handed over to polling at SYSDATE − 65 min as it began: with SYSDATE three hours ahead,
+    // about two hours after anything it read, so an invoice voided meanwhile, after the full sync had read it, was
+    // never read by a poll (until the next full sync) and stayed open. The sync also runs for over an hour here,
+    // with a later change read at its end: where polling starts may not follow that newest change read either.
+    co().sysdateSkewMinutes = 180;
+    try {
+      const [a, b] = openInvoices('USD') as [Txn, Txn];
+      let changed = false;
+      const result = await runSync(s, {
+        connectionId,
+        reason: 'manual',
+        full: true,
+        pageSize: 7,
+        onProgress: ({ progress }) => {
+          // Credit memos are read after every invoice: `a` and `b` were read as they were.
+          if (changed || (progress.entities.creditMemos?.rows ?? 0) === 0) return;
+          changed = true;
+          co().void(a.id);
+          co().advance(120);
+          clock.advance(120 * 60_000);
+          co().addPayment(customerOf(b), 62, [{ invoice: b.id, amountMinor: 62 }]);
+        },
+      });
+      expect(result.status).toBe('succeeded');
+      expect(changed).toBe(true);
       await poll();
       await expectExact();
     } finally {

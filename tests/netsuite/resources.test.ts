@@ -17,8 +17,11 @@ type Answer =
   | { items: Array<Record<string, string | undefined>>; hasMore?: boolean; status?: undefined }
   | { status: number; body: unknown };
 
+/** The open-balance checksum query (drift): refused, and not recorded, unless a test asks for it. */
+const isSums = (q: string) => q.includes('AS weighted');
+
 /** Answers SuiteQL by the query's shape; records every query with its paging. */
-function route(handler: (q: string, limit: number, offset: number) => Answer) {
+function route(handler: (q: string, limit: number, offset: number) => Answer, opts: { sums?: boolean } = {}) {
   const sent: Array<{ q: string; limit: number; offset: number }> = [];
   // Queries in the order their requests were matched, answered in the same order (a full sync has several
   // requests in flight).
@@ -35,6 +38,7 @@ function route(handler: (q: string, limit: number, offset: number) => Answer) {
       const url = new URL(uri, REST);
       const limit = Number(url.searchParams.get('limit'));
       const offset = Number(url.searchParams.get('offset'));
+      if (isSums(q) && !opts.sums) return [400, badQuery()];
       sent.push({ q, limit, offset });
       const a = handler(q, limit, offset);
       if (a.status !== undefined) return [a.status, a.body];
@@ -152,6 +156,42 @@ describe('NetSuite full sync', () => {
   });
 });
 
+describe('where polling starts after a full sync', () => {
+  /** The hand-over a full sync of an empty account ends with, given what the clock and high-water queries answer. */
+  async function handOver(clock: string, highWater: Answer) {
+    nock.cleanAll();
+    route((q) => {
+      if (q.includes('FROM DUAL')) return { items: [{ now: clock }] };
+      if (q.includes('MAX(t.lastmodifieddate)')) return highWater;
+      if (isSpan(q)) return { items: [{ n: '0' }] };
+      return { status: 400, body: badQuery() };
+    });
+    return (await collect(null)).at(-1)?.cursor;
+  }
+  it('the newest change minus the overlap when SYSDATE runs ahead of it', async () => {
+    expect(await handOver('2026-04-15 13:00:00', { items: [{ now: '2026-04-15 10:00:00' }] })).toEqual({
+      mode: 'incremental',
+      since: '2026-04-15 08:55:00',
+    });
+  });
+  it('the clock minus the overlap when it is the earlier', async () => {
+    expect(await handOver('2026-04-15 10:00:00', { items: [{ now: '2026-04-15 10:30:00' }] })).toEqual({
+      mode: 'incremental',
+      since: '2026-04-15 08:55:00',
+    });
+  });
+  it('the start of time for an account without transactions; the clock alone if the account refuses MAX', async () => {
+    expect(await handOver('2026-04-15 13:00:00', { items: [{}] })).toEqual({
+      mode: 'incremental',
+      since: '1970-01-01 00:00:00',
+    });
+    expect(await handOver('2026-04-15 10:00:00', { status: 400, body: badQuery() })).toEqual({
+      mode: 'incremental',
+      since: '2026-04-15 08:55:00',
+    });
+  });
+});
+
 describe('NetSuite polling round', () => {
   const since = '2026-04-15 08:55:00';
 
@@ -263,6 +303,47 @@ describe('NetSuite polling round', () => {
     await expect(collect({ mode: 'incremental', since: "x' OR 1=1" })).rejects.toMatchObject({
       code: 'resync_required',
     });
+  });
+
+  it('re-reads the customers whose open balances moved with no change to name them (the checksum drifted)', async () => {
+    // Bucket 3 moved (a payment moved to another customer leaves only the invoice's amount unpaid to show it), bucket
+    // 5 did not, bucket 7 emptied.
+    const stored = { mode: 'incremental' as const, since };
+    let sums = [
+      { bucket: '3', n: '2', unpaid: '100.00', weighted: '300.00' },
+      { bucket: '5', n: '1', unpaid: '20.00', weighted: '100.00' },
+      { bucket: '7', n: '1', unpaid: '1.00', weighted: '7.00' },
+    ];
+    const sent = route(
+      (q) => {
+        if (q.includes('FROM DUAL')) return { items: [{ now: '2026-04-15 10:15:00' }] };
+        if (isSums(q)) return { items: sums };
+        if (q.includes('MOD(t.entity, 256) IN')) return { items: afterOf(q) ? [] : [invoiceRow('5003')] };
+        return { items: [] };
+      },
+      { sums: true },
+    );
+    const first = await collect(stored);
+    // No checksum stored yet: this round only records it.
+    expect(sent.some((s) => s.q.includes('MOD(t.entity, 256) IN'))).toBe(false);
+    const cursor = first.at(-1)?.cursor as NetsuiteCursor;
+    expect(cursor).toMatchObject({ mode: 'incremental', drift: { 3: expect.any(String) } });
+    sums = [
+      { bucket: '3', n: '2', unpaid: '103.21', weighted: '303.21' },
+      { bucket: '5', n: '1', unpaid: '20.00', weighted: '100.00' },
+    ];
+    sent.length = 0;
+    const pages = await collect(cursor);
+    const rereads = sent.filter((s) => s.q.includes('MOD(t.entity, 256) IN'));
+    expect(rereads).toHaveLength(1);
+    expect(rereads[0]?.q).toContain('MOD(t.entity, 256) IN (3, 7)');
+    // Open, or closed since the cursor's day (an invoice a moved balance closed leaves the open set).
+    expect(rereads[0]?.q).toContain("t.closedate >= TO_DATE('2026-04-15', 'YYYY-MM-DD')");
+    expect(pages.flatMap((p) => p.invoices.map((i) => i.externalId))).toEqual(['5003']);
+    // Read again with nothing moved: nothing re-read.
+    sent.length = 0;
+    await collect(pages.at(-1)?.cursor as NetsuiteCursor);
+    expect(sent.some((s) => s.q.includes('MOD(t.entity, 256) IN'))).toBe(false);
   });
 
   it('a permission error mid-round surfaces typed (no silent partial round)', async () => {
