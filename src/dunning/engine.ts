@@ -108,13 +108,13 @@ export async function planTenantIn(
   // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
   // sensitivity (one definition, not a second set of cut-offs here).
   const bandOf = await services.risk.bandsFor(tenant, tx);
-  let input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+  let input = await loadPlannerInput(tx, tenant, config, now, bandOf);
   // A pause, exclusion, promise, dispute, opt-out or bounce since the last run: what was planned for it is
   // withdrawn now, with the reason, and its steps released; the rest is planned again below.
   const withdrawn = await withdrawHeld(tx, tenantId, input, now);
   if (withdrawn.length > 0) {
     cancelled.push(...withdrawn);
-    input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+    input = await loadPlannerInput(tx, tenant, config, now, bandOf);
   }
   const result = plan(input);
   const inserted: string[] = [];
