@@ -14,8 +14,8 @@ import {
   openByDueDate,
   openInvoiceBalances,
   otherCurrencyCount,
-  unappliedCredit,
 } from '../db/queries/analytics';
+import { creditOnAccountTotal } from '../db/queries/credit-on-account';
 import {
   averageDaysDelinquent,
   COUNTBACK_MAX_DAYS,
@@ -65,7 +65,9 @@ export interface Analytics {
     periodStartMinor: number;
     creditSalesMinor: number;
     /**
-     * Unapplied payments and credit memo balances (not in openMinor): openMinor − this = the ledger's A/R balance.
+     * Credit on account (not in openMinor): unapplied payments and what remains of credit memos dated on or before
+     * today, in this currency — the credit dunning counts (db/queries/credit-on-account.ts). openMinor − this = the
+     * ledger's A/R balance.
      */
     unappliedCreditMinor: number;
   };
@@ -102,7 +104,12 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
   const open = withPredictions ? await openInvoiceBalances(db, scope) : null;
   const dueRows = open ? null : await openByDueDate(db, scope);
   const others = await otherCurrencyCount(db, scope.tenantId, scope.currency);
-  const credit = await unappliedCredit(db, scope);
+  // Credit on account as dunning counts it (one query): dated on or before today, in this currency only.
+  const credit = await creditOnAccountTotal(db, {
+    tenantId: scope.tenantId,
+    currency: scope.currency,
+    asOf: scope.today,
+  });
 
   const overdueMinor = t.arMinor - t.currentMinor;
   const overdueCount = t.openCount - t.currentCount;

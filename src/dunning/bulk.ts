@@ -25,11 +25,11 @@ import {
   PENDING,
 } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
-import type { DunningDeps } from './ports';
 import { loadDunningConfig } from './dunning-config';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import { requestedStatements } from './planner';
 import { loadPlannerInput } from './planner-input';
+import type { DunningDeps } from './ports';
 
 export interface BulkResult {
   id: string;
@@ -207,13 +207,7 @@ export async function bulkSendStatements(services: DunningDeps, r: BulkRequest):
     const ok: string[] = [];
     if (ids.length > 0) {
       const config = await loadDunningConfig(tx, tenant);
-      const input = await loadPlannerInput(
-        tx,
-        r.tenantId,
-        config,
-        now,
-        await services.risk.bandsFor(tenant, tx),
-      );
+      const input = await loadPlannerInput(tx, tenant, config, now, await services.risk.bandsFor(tenant, tx));
       const pending = await customersWithPendingStatement(tx, r.tenantId, ids);
       const statements = requestedStatements(input, ids, r.actor);
       for (const id of ids) {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
+import { supersedeOpenTasks, taskOpenedUnder } from '../db/queries/dunning-admin';
 import {
   cancelSettledReminders,
   connectionCounts,
@@ -108,13 +109,13 @@ export async function planTenantIn(
   // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
   // sensitivity (one definition, not a second set of cut-offs here).
   const bandOf = await services.risk.bandsFor(tenant, tx);
-  let input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+  let input = await loadPlannerInput(tx, tenant, config, now, bandOf);
   // A pause, exclusion, promise, dispute, opt-out or bounce since the last run: what was planned for it is
   // withdrawn now, with the reason, and its steps released; the rest is planned again below.
   const withdrawn = await withdrawHeld(tx, tenantId, input, now);
   if (withdrawn.length > 0) {
     cancelled.push(...withdrawn);
-    input = await loadPlannerInput(tx, tenantId, config, now, bandOf);
+    input = await loadPlannerInput(tx, tenant, config, now, bandOf);
   }
   const result = plan(input);
   const inserted: string[] = [];
@@ -124,7 +125,9 @@ export async function planTenantIn(
     const opts = { active, approval, edits: carried?.edits };
     if (await insertMessage(services, tx, tenantId, m, config.version, opts)) inserted.push(m.key);
   }
-  await openContactTasks(tx, tenantId, result, localParts(now, config.settings.timezone).date);
+  const today = localParts(now, config.settings.timezone).date;
+  await openContactTasks(tx, tenantId, result, today);
+  await openCreditTasks(tx, tenantId, result, today, now);
   const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone, active);
   services.logger.info(
     { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length, active },
@@ -401,6 +404,52 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
       invoiceIds,
       dedupeKey: `contact:${d.customerId}`,
       today,
+    });
+  }
+}
+
+/**
+ * A debtor not written to because credit on account covers everything open: the ledger needs the credit applied,
+ * which only a person can do there, so the team gets a review task naming the credit and the invoices it can settle.
+ * Once per customer and credit state (the credit per currency and the open invoices with their balances): a re-plan
+ * opens nothing new, nor does the same state after the task was done; a changed state opens a new task and closes
+ * the customer's earlier one.
+ */
+async function openCreditTasks(
+  tx: Tx,
+  tenantId: string,
+  result: PlanResult,
+  today: string,
+  now: Date,
+): Promise<void> {
+  for (const d of result.decisions) {
+    const c = d.creditCovers;
+    if (!c) continue;
+    const state = createHash('sha256')
+      .update(
+        JSON.stringify([
+          [...c.credits].sort((a, b) => a.currency.localeCompare(b.currency)),
+          c.invoices.map((i) => `${i.invoiceId}:${i.openBalanceMinor}`).sort(),
+        ]),
+      )
+      .digest('hex')
+      .slice(0, 16);
+    const prefix = `credit:${d.customerId}:`;
+    const dedupeKey = `${prefix}${state}`;
+    if (await taskOpenedUnder(tx, tenantId, dedupeKey)) continue;
+    await supersedeOpenTasks(tx, tenantId, prefix, dedupeKey, {
+      note: 'Replaced: the credit on account or the open invoices changed',
+      now,
+    });
+    await openTask(tx, {
+      tenantId,
+      customerId: d.customerId,
+      kind: 'review',
+      title: c.title,
+      invoiceIds: c.invoices.map((i) => i.invoiceId),
+      dedupeKey,
+      today,
+      extra: { creditOnAccount: { credits: c.credits, invoices: c.invoices } },
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { DbOrTx } from '../db/client';
+import { creditOnAccount } from '../db/queries/credit-on-account';
 import {
   bouncedEmails,
-  creditOnAccount,
   customerRiskOf,
   disputesOf,
   invoicePredictionsOf,
@@ -65,7 +65,8 @@ export function reachable(emails: string[], badEmails: Set<string>): { emails: s
 /** Everything the pure planner needs, read from the tenant's rows in one consistent pass. */
 export async function loadPlannerInput(
   db: DbOrTx,
-  tenantId: string,
+  /** The timezone is the company's: its calendar day of the clock is the as-of day of credit on account. */
+  tenant: { id: string; timezone: string },
   config: DunningConfig,
   now: Date,
   /**
@@ -74,6 +75,7 @@ export async function loadPlannerInput(
    */
   bandOf: (riskScore: number) => RiskBand,
 ): Promise<PlannerInput> {
+  const tenantId = tenant.id;
   const invRows = await openInvoicesWithBalance(db, tenantId);
   const customerIds = [...new Set(invRows.map((i) => i.customerId))];
   const custRows = customerIds.length === 0 ? [] : await liveCustomers(db, tenantId);
@@ -85,8 +87,11 @@ export async function loadPlannerInput(
   const { badEmails, optedOut } = await loadSuppressions(db, tenantId);
 
   const withOpen = new Set(customerIds);
+  // Credit on account as of the company's day of the clock, as the dashboard counts it: a post-dated credit memo is
+  // not credit yet.
+  const asOf = localParts(now, tenant.timezone || 'UTC').date;
   const credits = Map.groupBy(
-    customerIds.length === 0 ? [] : await creditOnAccount(db, tenantId),
+    customerIds.length === 0 ? [] : await creditOnAccount(db, { tenantId, asOf }),
     (c) => c.customerId,
   );
   const plannerCustomers: PlannerCustomer[] = custRows

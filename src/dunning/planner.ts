@@ -186,6 +186,16 @@ export interface CustomerDecision {
   code: DecisionCode;
   reason: string;
   invoices: InvoiceDecision[];
+  /**
+   * Skipped because credit on account covers everything open (code credit_on_account): the credit and the open
+   * invoices it could settle, for the task that asks the team to apply it in the ledger.
+   */
+  creditCovers?: {
+    /** What the team is asked to do, naming the credit and the invoices. */
+    title: string;
+    credits: { currency: string; creditMinor: number }[];
+    invoices: { invoiceId: string; number: string; currency: string; openBalanceMinor: number }[];
+  };
 }
 
 export interface PlanResult {
@@ -503,10 +513,25 @@ function planCustomer(
   const owed = totalsByCurrency(listable);
   const credit = creditIn(customer, owed);
   if (owed.every((t) => (credit.get(t.currency) ?? 0) >= t.openMinor)) {
-    return skipCustomer(
+    const skipped = skipCustomer(
       'credit_on_account',
       `${customer.name} has ${creditText(credit, owed)} of unapplied payments and credits on account, covering the ${moneyList(owed)} open; apply them in the ledger`,
     );
+    const settles = listable.map(
+      (i) => `${i.number} (${formatMoney(i.openBalanceMinor, i.currency, 'en-US')})`,
+    );
+    const shown = settles.length > 6 ? [...settles.slice(0, 5), `${settles.length - 5} more`] : settles;
+    const creditCovers = {
+      title: `Apply ${customer.name}'s credit on account in the ledger: ${creditText(credit, owed)} of unapplied payments and credits can settle ${shown.join(', ')}. No reminder goes to them meanwhile`,
+      credits: owed.map((t) => ({ currency: t.currency, creditMinor: credit.get(t.currency)! })),
+      invoices: listable.map((i) => ({
+        invoiceId: i.id,
+        number: i.number,
+        currency: i.currency,
+        openBalanceMinor: i.openBalanceMinor,
+      })),
+    };
+    return { ...skipped, decision: { ...skipped.decision, creditCovers } };
   }
 
   // However many invoices fall due on different days, the customer hears from us at most once per window.

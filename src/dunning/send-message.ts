@@ -27,7 +27,8 @@ import { randomUUID } from 'node:crypto';
 import { formatMoney } from '../../connectors/money';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
-import { creditOnAccount, releaseSteps } from '../db/queries/dunning-plan';
+import { creditOnAccount } from '../db/queries/credit-on-account';
+import { releaseSteps } from '../db/queries/dunning-plan';
 import {
   connectionStatuses,
   countAttempt,
@@ -633,7 +634,7 @@ export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date
     decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   if (decision.action !== 'send') return { kind: 'stop', decision };
   if (row.kind !== 'receipt' && !row.inDoubtSince) {
-    const credit = await creditSincePlanned(tx, row);
+    const credit = await creditSincePlanned(tx, row, localParts(now, tenant.timezone || 'UTC').date);
     if (credit) return { kind: 'stop', decision: credit };
   }
   // A confirmation under the same key reaches nobody new; anything else counts against the tenant's daily cap.
@@ -649,8 +650,10 @@ export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date
  * planned, even approved: a customer who paid without the payment being applied to an invoice leaves every invoice
  * balance as it was, so the live invoice re-check cannot see it. The message is not sent and is planned again with
  * the credit (none at all when it covers what is open; otherwise a reviewer sees it), never with the old figures.
+ * Counted as the planner counts it, as of the company's day (`asOf`, tenant timezone): a post-dated credit memo is
+ * new credit on the day it is dated, not before.
  */
-async function creditSincePlanned(tx: Tx, row: Row): Promise<SuppressionDecision | null> {
+async function creditSincePlanned(tx: Tx, row: Row, asOf: string): Promise<SuppressionDecision | null> {
   const snapshot = row.snapshot as {
     totals?: { currency: string }[];
     credits?: { currency: string; creditMinor: number }[];
@@ -658,9 +661,9 @@ async function creditSincePlanned(tx: Tx, row: Row): Promise<SuppressionDecision
   const currencies = new Set((snapshot.totals ?? []).map((t) => t.currency));
   if (currencies.size === 0) return null;
   const planned = new Map((snapshot.credits ?? []).map((c) => [c.currency, c.creditMinor]));
-  const grown = (await creditOnAccount(tx, row.tenantId, row.customerId)).filter(
-    (c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0),
-  );
+  const grown = (
+    await creditOnAccount(tx, { tenantId: row.tenantId, customerId: row.customerId, asOf })
+  ).filter((c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0));
   if (grown.length === 0) return null;
   const amounts = grown.map((c) => formatMoney(c.creditMinor, c.currency, 'en-US')).join(', ');
   return {

@@ -37,7 +37,7 @@ async function engagementOf(customer: string) {
   const config = await loadDunningConfig(s.db, tenant);
   const input = await loadPlannerInput(
     s.db,
-    tenantId,
+    tenant,
     config,
     clock.now(),
     await s.risk.bandsFor(tenant, s.db),

@@ -8,7 +8,7 @@
 import { and, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import { addDays } from '../../../connectors/dates';
 import type { DbOrTx } from '../client';
-import { creditMemos, invoicePredictions, invoices, paymentAllocations, payments, syncRuns } from '../schema';
+import { invoicePredictions, invoices, paymentAllocations, syncRuns } from '../schema';
 
 const num = (expr: ReturnType<typeof sql>) => sql<number>`coalesce(${expr}, 0)`.mapWith(Number);
 
@@ -124,36 +124,6 @@ export async function arAtPeriodStart(db: DbOrTx, s: ArScope): Promise<number> {
     .from(cand)
     .leftJoin(alloc, eq(alloc.invoiceId, cand.id));
   return row!.minor;
-}
-
-/**
- * Credit the customers hold against their invoices as of today, in the scope's currency: payments' unapplied
- * amounts plus what remains of credit memos. The ledger's A/R balance is the open invoices less this.
- */
-export async function unappliedCredit(db: DbOrTx, s: ArScope): Promise<number> {
-  const [p] = await db
-    .select({ minor: num(sql`sum(${payments.unappliedMinor})`) })
-    .from(payments)
-    .where(
-      and(
-        eq(payments.tenantId, s.tenantId),
-        eq(payments.currency, s.currency),
-        eq(payments.status, 'active'),
-        lte(payments.date, s.today),
-      ),
-    );
-  const [m] = await db
-    .select({ minor: num(sql`sum(${creditMemos.remainingMinor})`) })
-    .from(creditMemos)
-    .where(
-      and(
-        eq(creditMemos.tenantId, s.tenantId),
-        eq(creditMemos.currency, s.currency),
-        eq(creditMemos.status, 'active'),
-        lte(creditMemos.date, s.today),
-      ),
-    );
-  return p!.minor + m!.minor;
 }
 
 /** Credit sales per issue day over the `days` days ending today (for countback DSO), newest first. */

@@ -157,6 +157,51 @@ export async function insertTaskIfNew(db: DbOrTx, values: NewDunningTask): Promi
   return row?.id ?? null;
 }
 
+/** Whether a task was ever opened under this dedupe key (open, or done: a done task's key carries a suffix). */
+export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: dunningTasks.id })
+    .from(dunningTasks)
+    .where(
+      and(
+        eq(dunningTasks.tenantId, tenantId),
+        sql`(${dunningTasks.dedupeKey} = ${dedupeKey} or starts_with(${dunningTasks.dedupeKey}, ${`${dedupeKey}:done:`}))`,
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * Open tasks whose dedupe key starts with `prefix`, except `keep`, are done (by Duely, with `note`): a newer task
+ * about the same thing replaces them. Their keys are freed as completeOpenTask frees them.
+ */
+export async function supersedeOpenTasks(
+  db: DbOrTx,
+  tenantId: string,
+  prefix: string,
+  keep: string,
+  done: { note: string; now: Date },
+): Promise<void> {
+  await db
+    .update(dunningTasks)
+    .set({
+      status: 'done',
+      doneBy: 'duely',
+      doneAt: done.now,
+      note: done.note,
+      dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
+    })
+    .where(
+      and(
+        eq(dunningTasks.tenantId, tenantId),
+        eq(dunningTasks.status, 'open'),
+        sql`starts_with(${dunningTasks.dedupeKey}, ${prefix})`,
+        sql`${dunningTasks.dedupeKey} <> ${keep}`,
+      ),
+    );
+}
+
 /** Marks an open task done and frees its dedupe key (suffixed); whether it was open. */
 export async function completeOpenTask(
   db: DbOrTx,

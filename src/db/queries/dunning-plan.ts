@@ -6,7 +6,6 @@ import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   contactSuppressions,
-  creditMemos,
   customerRisk,
   customers,
   disputes,
@@ -16,7 +15,6 @@ import {
   dunningPolicies,
   invoicePredictions,
   invoices,
-  payments,
   promisesToPay,
 } from '../schema';
 
@@ -452,58 +450,6 @@ export async function openInvoicesWithBalance(db: DbOrTx, tenantId: string) {
     .where(
       and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`),
     );
-}
-
-/**
- * Credit each customer holds on account, per currency: payments' unapplied amounts plus what remains of credit
- * memos (active ones). What the customer owes is their open invoices less this.
- */
-export async function creditOnAccount(
-  db: DbOrTx,
-  tenantId: string,
-  /** One customer's only (the send path's re-check), else every customer's. */
-  customerId?: string,
-): Promise<{ customerId: string; currency: string; creditMinor: number }[]> {
-  const paid = await db
-    .select({
-      customerId: payments.customerId,
-      currency: payments.currency,
-      minor: sql<string>`sum(${payments.unappliedMinor})`,
-    })
-    .from(payments)
-    .where(
-      and(
-        eq(payments.tenantId, tenantId),
-        customerId === undefined ? undefined : eq(payments.customerId, customerId),
-        eq(payments.status, 'active'),
-        sql`${payments.unappliedMinor} > 0`,
-      ),
-    )
-    .groupBy(payments.customerId, payments.currency);
-  const memos = await db
-    .select({
-      customerId: creditMemos.customerId,
-      currency: creditMemos.currency,
-      minor: sql<string>`sum(${creditMemos.remainingMinor})`,
-    })
-    .from(creditMemos)
-    .where(
-      and(
-        eq(creditMemos.tenantId, tenantId),
-        customerId === undefined ? undefined : eq(creditMemos.customerId, customerId),
-        eq(creditMemos.status, 'active'),
-        sql`${creditMemos.remainingMinor} > 0`,
-      ),
-    )
-    .groupBy(creditMemos.customerId, creditMemos.currency);
-  const out = new Map<string, { customerId: string; currency: string; creditMinor: number }>();
-  for (const r of [...paid, ...memos]) {
-    const key = `${r.customerId}|${r.currency}`;
-    const row = out.get(key) ?? { customerId: r.customerId, currency: r.currency, creditMinor: 0 };
-    row.creditMinor += Number(r.minor);
-    out.set(key, row);
-  }
-  return [...out.values()];
 }
 
 /** Customers not deleted. */

@@ -7,11 +7,11 @@
  * computation. The change marker is read at most once a second per tenant, so an import shows within a second.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { dayInZone } from '../../../connectors/dates';
 import { fromMinor } from '../../../connectors/money';
 import { createAnalyticsCache } from '../../analytics/cache';
 import type { Analytics } from '../../analytics/dashboard';
 import type { Services } from '../../app-services';
-import { isoDay } from '../../clock';
 import { getTenant, type Tenant } from '../../db/queries/tenants';
 import { tenantOf } from '../auth';
 import * as contract from '../contracts/analytics';
@@ -92,7 +92,8 @@ export const analyticsRoutes =
       async (req, reply) => {
         const tenant = await tenantOf(req, services, lookupTenant);
         const q = req.query;
-        const today = isoDay(services.clock.now());
+        // As of the company's calendar day of the clock (its timezone), the day dunning counts credit on account by.
+        const today = dayInZone(services.clock.now(), tenant.timezone || 'UTC');
         const currency = q.currency ?? tenant.currency;
         const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
         // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.

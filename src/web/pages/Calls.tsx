@@ -175,6 +175,11 @@ export interface Task {
       reason: string;
     }[];
     history?: { paidInvoices: number; avgDaysLate: number | null };
+    /** A review task opened because credit on account covers what the customer owes: apply it in the ledger. */
+    creditOnAccount?: {
+      credits: { currency: string; creditMinor: number }[];
+      invoices: { invoiceId: string; number: string; currency: string; openBalanceMinor: number }[];
+    };
   };
 }
 
@@ -214,6 +219,23 @@ function TaskCard({
         {t.customer.emails.length ? ` · ${t.customer.emails.join(', ')}` : ' · no email on file'}
       </p>
       <div className="task-points">
+        {tp.creditOnAccount ? (
+          <div>
+            <h4>Credit to apply</h4>
+            <p className="small">
+              {tp.creditOnAccount.credits.map((c) => formatMoney(c.creditMinor, c.currency)).join(' and ')} of
+              unapplied payments and credits on account when the task opened; apply it in the ledger to
+              settle:
+            </p>
+            <ul className="plain">
+              {tp.creditOnAccount.invoices.map((i) => (
+                <li key={i.invoiceId}>
+                  {i.number}: {formatMoney(i.openBalanceMinor, i.currency)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
         {tp.openItems?.length ? (
           <div>
             <h4>Open items</h4>

@@ -154,7 +154,7 @@ export function DashboardPage({ tenant }: PageProps) {
           value={formatMoney(data.receivables.openMinor, c)}
           hint={
             data.receivables.unappliedCreditMinor > 0
-              ? `${data.receivables.openCount} open invoices · ${formatMoney(data.receivables.unappliedCreditMinor, c)} unapplied credit`
+              ? `${data.receivables.openCount} open invoices · less ${formatMoney(data.receivables.unappliedCreditMinor, c)} credit on account (unapplied payments and credit memos dated by today, in ${c}; reminders count it too)`
               : `${data.receivables.openCount} open invoices`
           }
           href={drill.open(c, data.asOf)}
