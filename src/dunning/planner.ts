@@ -453,12 +453,14 @@ function planCustomer(
   const contacts = customer.override?.contactEmails ?? customer.emails;
 
   const blocked = customerBlock(customer, contacts, today);
-  if (blocked) {
-    return {
-      messages: [],
-      decision: { customerId: customer.id, outcome: 'skipped', ...blocked, invoices: [] },
-    };
-  }
+  const blockedDecision = () => ({
+    messages: [],
+    decision: { customerId: customer.id, outcome: 'skipped' as const, ...blocked!, invoices: [] },
+  });
+  // A debtor with no working address is still checked for credit on account first: when the credit covers what is
+  // open, the team's task is to apply it in the ledger, not to find someone to chase for money that is not owed.
+  const unreachable = blocked?.code === 'no_contact' || blocked?.code === 'bounced';
+  if (blocked && !unreachable) return blockedDecision();
 
   const ctx = customerContext(customer, today, timeZone, invoices, l);
   const decisions: InvoiceDecision[] = [];
@@ -476,6 +478,7 @@ function planCustomer(
   }
 
   if (candidates.length === 0) {
+    if (unreachable) return blockedDecision();
     const only = new Set(decisions.map((d) => d.code)).size === 1 ? decisions[0] : undefined;
     return {
       messages: [],
@@ -501,7 +504,7 @@ function planCustomer(
   // The first message to a debtor is the one a reviewer holds (typically the catch-up statement): nothing else goes
   // to them before it, or their first email would be an unreviewed reminder listing the same old debt.
   const past = l.historyByCustomer.get(customer.id) ?? [];
-  if (!past.some((h) => h.status === 'sent') && past.some((h) => h.awaitingApproval)) {
+  if (!unreachable && !past.some((h) => h.status === 'sent') && past.some((h) => h.awaitingApproval)) {
     return skipCustomer(
       'first_message_held',
       `The first message to ${customer.name} is waiting for approval; nothing more is planned for them until it is sent`,
@@ -533,6 +536,7 @@ function planCustomer(
     };
     return { ...skipped, decision: { ...skipped.decision, creditCovers } };
   }
+  if (unreachable) return blockedDecision();
 
   // However many invoices fall due on different days, the customer hears from us at most once per window.
   const recent = lastContact(past, timeZone);

@@ -7,7 +7,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
-import { dunningTasks, invoices, payments } from '../../src/db/schema';
+import { customers, dunningTasks, invoices, payments } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { completeTask } from '../../src/dunning/tasks';
 import type { Services } from '../../src/services';
@@ -95,5 +95,30 @@ describe('credit on account covering a debtor: the team is asked to apply it', (
     await planTenant(s, tenantId);
     expect((await tasksOf(mid)).filter((t) => t.status === 'open')).toEqual([]);
     expect((await messagesOf(s, tenantId)).filter((m) => m.customerId === mid)).toEqual([]);
+  });
+
+  it('a covered debtor without an address gets the credit task, not "find a contact"; an uncovered one still does', async () => {
+    // MID loses its address and gains more credit (a new credit state); SLOW (owes, no credit) loses its address too.
+    await s.db.update(customers).set({ emails: [] }).where(eq(customers.id, mid));
+    const slow = await customerId(s, 'SLOW');
+    await s.db.update(customers).set({ emails: [] }).where(eq(customers.id, slow));
+    await s.db.insert(payments).values({
+      tenantId,
+      customerId: mid,
+      externalId: 'P-MID-10',
+      date: '2013-07-03',
+      currency: 'USD',
+      amountMinor: 5_000,
+      unappliedMinor: 5_000,
+    });
+    const r = await planTenant(s, tenantId);
+    expect(r.decisions.find((d) => d.customerId === mid)?.code).toBe('credit_on_account');
+    const midOpen = (await tasksOf(mid)).filter((t) => t.status === 'open');
+    expect(midOpen.map((t) => t.kind)).toEqual(['review']);
+    expect(midOpen[0]!.title).toContain('$950.00');
+    expect(r.decisions.find((d) => d.customerId === slow)?.code).toBe('no_contact');
+    expect((await tasksOf(slow)).filter((t) => t.status === 'open').map((t) => t.kind)).toEqual([
+      'find_contact',
+    ]);
   });
 });
