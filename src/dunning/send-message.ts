@@ -10,7 +10,8 @@
  *    re-check (and is seen) or waits until the attempt is over. We chose holding the lock across the call over a
  *    separate "send lock" because it needs no cooperation from the writers' code and cannot be forgotten by a new
  *    one; the cost is that a settling write may wait up to one provider timeout (on PGlite, which has one
- *    connection, every query waits). The connector's live read runs right before each attempt.
+ *    connection, every query waits). The connector's live read runs right before each attempt, and the locked
+ *    re-check reads the ledger again (no request) when the rows no longer say what that read said.
  * 2. Render once. The first attempt renders the email as of the planned send time and stores subject/html/text on
  *    the row; every later attempt sends those bytes under the same idempotency key (the message id).
  * 3. Never hanging. 'sending' always has an owner (lease_owner/lease_until); an attempt never outlives its lease
@@ -54,10 +55,10 @@ import { headerProblem, MailSendError, type MailTransport } from '../mail/transp
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
-import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
+import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
-import type { DunningDeps } from './ports';
+import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
@@ -147,9 +148,11 @@ export async function sendMessage(
 
   const began = Date.now();
   for (let n = 1; ; n++) {
+    let said: Map<string, LedgerInvoiceRead>;
     try {
-      // The provider's own view of the invoices, written to the rows the locked re-check reads next.
-      await refreshLiveState(services, row.tenantId, row.invoiceIds);
+      // The provider's own view of the invoices, written to the rows the locked re-check reads next (and compared
+      // with them there: a write in between sends the attempt back here).
+      said = await refreshLiveState(services, row.tenantId, row.invoiceIds);
     } catch (err) {
       const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
       return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
@@ -160,7 +163,7 @@ export async function sendMessage(
     const progress = { providerCalled: false };
     let r: Attempt;
     try {
-      r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts, progress));
+      r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts, progress, said));
     } catch (err) {
       // Failed after the request started (a crash between the answer and the write): the row stays 'sending' with
       // attempt_started_at, so whoever takes it over treats the attempt as in doubt.
@@ -285,6 +288,7 @@ async function attempt(
   transport: MailTransport | null,
   opts: SendOptions,
   progress: { providerCalled: boolean },
+  said: ReadonlyMap<string, LedgerInvoiceRead>,
 ): Promise<Attempt> {
   const now = services.clock.now();
   // Waiting on a long sync transaction for the locks is bounded too: an attempt (lock wait + provider call) stays
@@ -295,7 +299,12 @@ async function attempt(
   if (row?.status !== 'sending' || row.leaseOwner !== owner)
     return done({ outcome: 'noop', status: row?.status ?? null });
   const inDoubt = row.inDoubtSince !== null;
-  const check = await recheck(services, tx, row, now);
+  const check = await recheck(services, tx, row, now, said);
+  if (check.kind === 'reread') {
+    // Nothing was requested: the attempt marker goes, so a crash before the next read leaves no doubt behind.
+    await setMessage(tx, row.id, { attemptStartedAt: null, updatedAt: now });
+    return { kind: 'retry', waitMs: 0, error: check.reason };
+  }
   if (check.kind === 'stop') {
     const d = check.decision;
     // Already possibly delivered, and now there is a reason not to send: only a person can tell what happened.
@@ -542,6 +551,8 @@ export async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): 
 
 export type Recheck =
   | { kind: 'stop'; decision: SuppressionDecision }
+  /** The invoices' rows changed after the live read: read the ledger again before deciding. */
+  | { kind: 'reread'; reason: string }
   | {
       kind: 'send';
       tenant: typeof tenants.$inferSelect;
@@ -553,7 +564,13 @@ export type Recheck =
  * The pre-send re-check, inside the attempt's transaction: the customer's row, then the invoices' rows, locked FOR
  * SHARE (in that order, the order the sync writes them) until the transaction ends.
  */
-export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date): Promise<Recheck> {
+export async function recheck(
+  services: DunningDeps,
+  tx: Tx,
+  row: Row,
+  now: Date,
+  said: ReadonlyMap<string, LedgerInvoiceRead> = new Map(),
+): Promise<Recheck> {
   const tenant = await tenantRow(tx, row.tenantId);
   const customer = await shareLockCustomer(tx, row.customerId);
   if (!tenant || !customer)
@@ -570,6 +587,15 @@ export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date
   const today = localParts(now, timeZone).date;
 
   const live = await liveInvoiceState(services, row.tenantId, row.invoiceIds, tx);
+  // The live read's answer and the rows locked now must agree: a write in between (a sync page fetched before a
+  // payment, tied with it on a ledger's whole-second change time) could have put an older balance back.
+  const moved = movedSinceLiveRead(said, live);
+  if (moved.length > 0) {
+    return {
+      kind: 'reread',
+      reason: `Invoice ${moved.map((m) => m.number).join(', ')} changed after the live read from the accounting system; read again`,
+    };
+  }
   const overrides = await overridesFor(tx, row.tenantId, row.customerId, row.invoiceIds);
   const custOverride = overrides.find((o) => o.customerId === row.customerId);
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
