@@ -301,10 +301,10 @@ export async function resumeBatch(
       );
       return false;
     }
-    if (b.calls >= MAX_PROVIDER_ATTEMPTS) {
+    // In doubt, the key window above is the limit (a repeat under the key is safe), not a count of calls.
+    if (!inDoubt && b.calls >= MAX_PROVIDER_ATTEMPTS) {
       const reason = `Gave up after ${b.calls} batch calls${b.error ? ` (last: ${b.error})` : ''}`;
-      if (inDoubt) await unconfirmedBatch(tx, { ...b, inDoubtSince: inDoubt }, now, reason, outcomes);
-      else await failBatch(tx, b, now, reason, outcomes);
+      await failBatch(tx, b, now, reason, outcomes);
       return false;
     }
     if (!isBatchTransport(transport)) {

@@ -105,7 +105,10 @@ export const SEND_BUDGET_MS = 40_000;
 export const SENDING_LEASE_MS = 2 * 60_000;
 /** Attempts inside one job before the message goes back to the queue for a later one. */
 export const IN_CALL_ATTEMPTS = 3;
-/** Provider attempts before a message is given up ('failed', or 'unconfirmed' when one may have got through). */
+/**
+ * Provider attempts before a message none of whose attempts can have got through is given up ('failed'). One that may
+ * have is retried under its key until the key window ends (IDEMPOTENCY_WINDOW_MS), then 'unconfirmed'.
+ */
 export const MAX_PROVIDER_ATTEMPTS = 8;
 /** Back-off when handing a message back to the queue after a transient failure. */
 export const RETRY_BASE_MS = 30_000;
@@ -113,6 +116,8 @@ export const RETRY_MAX_MS = 30 * 60_000;
 export const EARLY_TOLERANCE_MS = 60_000;
 /** Resend keeps idempotency keys for 24 hours; stay well inside that. */
 export const IDEMPOTENCY_WINDOW_MS = 23 * 3_600_000;
+/** An in-doubt retry waits for the send window only if the window opens at least this long before the key ends. */
+export const IN_DOUBT_DEFER_MARGIN_MS = 60 * 60_000;
 
 type Row = typeof dunningMessages.$inferSelect;
 export type Step = { kind: 'done'; result: SendOutcome } | { kind: 'send'; row: Row };
@@ -220,9 +225,11 @@ export async function claim(
       ),
     );
   }
-  if (row.attempts >= MAX_PROVIDER_ATTEMPTS) {
+  // In doubt, the key window above is the limit, not a count: every retry under the same key is safe (the provider
+  // answers a repeat with the first id), so a provider outage longer than eight calls' back-off (about 50 minutes)
+  // delays the reminder instead of leaving it "may have been sent", never sent.
+  if (!inDoubt && row.attempts >= MAX_PROVIDER_ATTEMPTS) {
     const reason = `Gave up after ${row.attempts} provider attempts${row.error ? ` (last: ${row.error})` : ''}`;
-    if (inDoubt) return done(await unconfirmed(tx, row, now, reason));
     return done(await failed(tx, row.id, now, reason));
   }
   // A job that runs early (a retry, a clock set back) waits for the message's time.
@@ -653,10 +660,14 @@ export async function recheck(
       window,
     });
   }
-  // A retry of an attempt that may already have been delivered is a confirmation under the same key, not a new
-  // contact: the send window does not push it past the provider's 24 h key window.
-  if (decision.action === 'defer' && row.inDoubtSince)
-    decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
+  // A retry of an attempt that may already have been delivered is a confirmation under the same key: the send window
+  // does not push it past the provider's key window. Inside that window it waits for the debtor's hours like any
+  // email — after a long provider outage the "confirmation" is most likely the first delivery, and at night.
+  if (decision.action === 'defer' && row.inDoubtSince) {
+    const keyEnds = row.inDoubtSince.getTime() + IDEMPOTENCY_WINDOW_MS - IN_DOUBT_DEFER_MARGIN_MS;
+    if (!decision.until || decision.until.getTime() > keyEnds)
+      decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
+  }
   if (decision.action !== 'send') return { kind: 'stop', decision };
   if (row.kind !== 'receipt' && !row.inDoubtSince) {
     const credit = await creditSincePlanned(tx, row);
