@@ -1,8 +1,8 @@
 import type { DbOrTx } from '../db/client';
 import { activeConnectionsOfTenant } from '../db/queries/connection-lookup';
-import { findTenant } from '../db/queries/tenants';
-import type { DunningDeps } from './ports';
 import { invoiceStatesForShare } from '../db/queries/ledger';
+import { findTenant } from '../db/queries/tenants';
+import type { DunningDeps, LedgerInvoiceRead } from './ports';
 
 export interface LiveInvoiceRow {
   invoiceId: string;
@@ -45,24 +45,47 @@ export async function hasLiveLedger(services: DunningDeps, tenantId: string): Pr
   return Boolean(tenant && liveStateRefreshers[tenant.source]);
 }
 
+/**
+ * Refreshes the invoices' rows from the ledger; returns what the connector's live read said of each invoice it
+ * answered for, keyed by invoice id (empty when nothing was read live: no connection, an override, a CSV tenant).
+ */
 export async function refreshLiveState(
   services: DunningDeps,
   tenantId: string,
   invoiceIds: string[],
-): Promise<void> {
-  if (invoiceIds.length === 0) return;
+): Promise<Map<string, LedgerInvoiceRead>> {
+  const said = new Map<string, LedgerInvoiceRead>();
+  if (invoiceIds.length === 0) return said;
   const live = (await activeConnectionsOfTenant(services.db, tenantId)).find((c) =>
     services.sync.hasLiveRead(c.provider),
   );
   if (live) {
     const override = liveStateRefreshers[live.provider];
     if (override) await override(services, tenantId, invoiceIds);
-    else await services.sync.refreshInvoices(live, invoiceIds);
-    return;
+    else for (const r of await services.sync.refreshInvoices(live, invoiceIds)) said.set(r.invoiceId, r);
+    return said;
   }
   const tenant = await findTenant(services.db, tenantId);
   const refresher = tenant ? liveStateRefreshers[tenant.source] : undefined;
   if (refresher) await refresher(services, tenantId, invoiceIds);
+  return said;
+}
+
+/**
+ * The invoices whose locked row no longer says what the ledger said moments ago in the live read: something wrote
+ * them in between (e.g. a sync page fetched before a payment, whose whole-second timestamp ties the payment's, so
+ * the page writer let it replace the fresher state). Neither is trusted then: the send reads the ledger again.
+ */
+export function movedSinceLiveRead(
+  said: ReadonlyMap<string, LedgerInvoiceRead>,
+  rows: readonly LiveInvoiceRow[],
+): LiveInvoiceRow[] {
+  return rows.filter((r) => {
+    const l = said.get(r.invoiceId);
+    if (!l) return false;
+    if (l.status !== r.status) return true;
+    return (l.status === 'open' || l.status === 'paid') && l.balanceMinor !== r.openBalanceMinor;
+  });
 }
 
 /** The invoices' rows, locked FOR SHARE until the caller's transaction ends. Pass the claim transaction. */

@@ -25,11 +25,14 @@ export interface RiskBands {
 export interface LedgerRefresh {
   /** Whether connections of `provider` can be read live. */
   hasLiveRead(provider: string): boolean;
-  /** Re-reads these invoices from the connection's ledger and writes their current state. */
+  /**
+   * Re-reads these invoices from the connection's ledger and writes their current state; returns what the ledger
+   * said of each invoice it answered for (the send's final check compares it with the rows it locks).
+   */
   refreshInvoices(
     conn: Pick<ConnectionRow, 'id' | 'tenantId' | 'provider' | 'externalId'>,
     invoiceIds: string[],
-  ): Promise<void>;
+  ): Promise<LedgerInvoiceRead[]>;
   /** Providers whose invoices can be handed out as PDFs under this configuration (emails link only those). */
   invoicePdfProviders(): readonly string[];
 }
@@ -44,3 +47,10 @@ export type DunningDeps = Pick<Infra, 'db' | 'dbh' | 'clock' | 'logger' | 'confi
    */
   payLinkChecks: Map<string, number>;
 };
+
+/** What the ledger said of one invoice in a live read, moments before the send's final check. */
+export interface LedgerInvoiceRead {
+  invoiceId: string;
+  status: 'open' | 'paid' | 'void' | 'deleted';
+  balanceMinor: number;
+}

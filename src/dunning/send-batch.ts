@@ -60,7 +60,7 @@ import { fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { enqueueSend } from './engine';
 import { refreshLiveState } from './live-invoice-state';
 import { loadSuppressions, reachable } from './planner-input';
-import type { DunningDeps } from './ports';
+import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import {
   claim,
   EARLY_TOLERANCE_MS,
@@ -301,10 +301,10 @@ export async function resumeBatch(
       );
       return false;
     }
-    if (b.calls >= MAX_PROVIDER_ATTEMPTS) {
+    // In doubt, the key window above is the limit (a repeat under the key is safe), not a count of calls.
+    if (!inDoubt && b.calls >= MAX_PROVIDER_ATTEMPTS) {
       const reason = `Gave up after ${b.calls} batch calls${b.error ? ` (last: ${b.error})` : ''}`;
-      if (inDoubt) await unconfirmedBatch(tx, { ...b, inDoubtSince: inDoubt }, now, reason, outcomes);
-      else await failBatch(tx, b, now, reason, outcomes);
+      await failBatch(tx, b, now, reason, outcomes);
       return false;
     }
     if (!isBatchTransport(transport)) {
@@ -409,7 +409,7 @@ async function runBatch(
     let r: CallResult;
     try {
       r = await services.db.transaction((tx) =>
-        callOnce(services, tx, batchId, owner, transport, opts, progress, outcomes),
+        callOnce(services, tx, batchId, owner, transport, opts, progress, outcomes, live.said),
       );
     } catch (err) {
       // After the request started: the marker stays, the next owner treats the batch as in doubt.
@@ -449,6 +449,7 @@ async function callOnce(
   opts: BatchSendOptions,
   progress: { providerCalled: boolean },
   outcomes: Outcomes,
+  said: ReadonlyMap<string, LedgerInvoiceRead>,
 ): Promise<CallResult> {
   const now = services.clock.now();
   await setLocalLockTimeout10s(tx);
@@ -476,11 +477,18 @@ async function callOnce(
       continue;
     }
     // The doubt is the batch's: a retry of a call in doubt is a confirmation, not a new contact.
-    const check = await recheck(services, tx, { ...row, inDoubtSince: b.inDoubtSince }, now);
+    const check = await recheck(services, tx, { ...row, inDoubtSince: b.inDoubtSince }, now, said);
     rows.push(row);
     checks.push(check);
     if (check.kind === 'stop') stops.push({ row, decision: check.decision });
-    else if (!inDoubt && !sameList(check.to, emails[i]!.to)) {
+    else if (check.kind === 'reread') {
+      // Its invoices changed after the live read: no call now (a batch that cannot have been accepted is rebuilt
+      // after a new read; one in doubt waits and retries unchanged).
+      stops.push({
+        row,
+        decision: { action: 'defer', code: 'ok', reason: check.reason, replan: false, until: now },
+      });
+    } else if (!inDoubt && !sameList(check.to, emails[i]!.to)) {
       // A co-recipient bounced since the batch was stored: rebuild rather than send to it.
       stops.push({
         row,
@@ -786,19 +794,24 @@ async function releaseMember(
 }
 
 /** The connector's live read of every member's invoices, one call per tenant; the members whose read failed. */
-async function refreshMembers(services: DunningDeps, rows: Row[]): Promise<{ failed: Map<string, string> }> {
+async function refreshMembers(
+  services: DunningDeps,
+  rows: Row[],
+): Promise<{ failed: Map<string, string>; said: Map<string, LedgerInvoiceRead> }> {
   const byTenant = new Map<string, Row[]>();
   for (const r of rows) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r]);
   const out = new Map<string, string>();
+  const said = new Map<string, LedgerInvoiceRead>();
   for (const [tenantId, rs] of byTenant) {
     try {
-      await refreshLiveState(services, tenantId, [...new Set(rs.flatMap((r) => r.invoiceIds))]);
+      const read = await refreshLiveState(services, tenantId, [...new Set(rs.flatMap((r) => r.invoiceIds))]);
+      for (const [id, r] of read) said.set(id, r);
     } catch (err) {
       const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
       for (const r of rs) out.set(r.id, reason);
     }
   }
-  return { failed: out };
+  return { failed: out, said };
 }
 
 async function memberOutcome(services: DunningDeps, id: string): Promise<SendOutcome> {

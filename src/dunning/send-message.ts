@@ -10,7 +10,8 @@
  *    re-check (and is seen) or waits until the attempt is over. We chose holding the lock across the call over a
  *    separate "send lock" because it needs no cooperation from the writers' code and cannot be forgotten by a new
  *    one; the cost is that a settling write may wait up to one provider timeout (on PGlite, which has one
- *    connection, every query waits). The connector's live read runs right before each attempt.
+ *    connection, every query waits). The connector's live read runs right before each attempt, and the locked
+ *    re-check reads the ledger again (no request) when the rows no longer say what that read said.
  * 2. Render once. The first attempt renders the email as of the planned send time and stores subject/html/text on
  *    the row; every later attempt sends those bytes under the same idempotency key (the message id).
  * 3. Never hanging. 'sending' always has an owner (lease_owner/lease_until); an attempt never outlives its lease
@@ -55,10 +56,10 @@ import { headerProblem, MailSendError, type MailTransport } from '../mail/transp
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
-import { liveInvoiceState, refreshLiveState } from './live-invoice-state';
+import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
-import type { DunningDeps } from './ports';
+import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
@@ -105,7 +106,10 @@ export const SEND_BUDGET_MS = 40_000;
 export const SENDING_LEASE_MS = 2 * 60_000;
 /** Attempts inside one job before the message goes back to the queue for a later one. */
 export const IN_CALL_ATTEMPTS = 3;
-/** Provider attempts before a message is given up ('failed', or 'unconfirmed' when one may have got through). */
+/**
+ * Provider attempts before a message none of whose attempts can have got through is given up ('failed'). One that may
+ * have is retried under its key until the key window ends (IDEMPOTENCY_WINDOW_MS), then 'unconfirmed'.
+ */
 export const MAX_PROVIDER_ATTEMPTS = 8;
 /** Back-off when handing a message back to the queue after a transient failure. */
 export const RETRY_BASE_MS = 30_000;
@@ -113,6 +117,8 @@ export const RETRY_MAX_MS = 30 * 60_000;
 export const EARLY_TOLERANCE_MS = 60_000;
 /** Resend keeps idempotency keys for 24 hours; stay well inside that. */
 export const IDEMPOTENCY_WINDOW_MS = 23 * 3_600_000;
+/** An in-doubt retry waits for the send window only if the window opens at least this long before the key ends. */
+export const IN_DOUBT_DEFER_MARGIN_MS = 60 * 60_000;
 
 type Row = typeof dunningMessages.$inferSelect;
 export type Step = { kind: 'done'; result: SendOutcome } | { kind: 'send'; row: Row };
@@ -148,9 +154,11 @@ export async function sendMessage(
 
   const began = Date.now();
   for (let n = 1; ; n++) {
+    let said: Map<string, LedgerInvoiceRead>;
     try {
-      // The provider's own view of the invoices, written to the rows the locked re-check reads next.
-      await refreshLiveState(services, row.tenantId, row.invoiceIds);
+      // The provider's own view of the invoices, written to the rows the locked re-check reads next (and compared
+      // with them there: a write in between sends the attempt back here).
+      said = await refreshLiveState(services, row.tenantId, row.invoiceIds);
     } catch (err) {
       const reason = `Could not read the invoices from the accounting system: ${(err as Error).message}`;
       return handBack(services, row.id, owner, RETRY_BASE_MS, reason);
@@ -161,7 +169,7 @@ export async function sendMessage(
     const progress = { providerCalled: false };
     let r: Attempt;
     try {
-      r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts, progress));
+      r = await db.transaction((tx) => attempt(services, tx, row.id, owner, transport, opts, progress, said));
     } catch (err) {
       // Failed after the request started (a crash between the answer and the write): the row stays 'sending' with
       // attempt_started_at, so whoever takes it over treats the attempt as in doubt.
@@ -218,9 +226,11 @@ export async function claim(
       ),
     );
   }
-  if (row.attempts >= MAX_PROVIDER_ATTEMPTS) {
+  // In doubt, the key window above is the limit, not a count: every retry under the same key is safe (the provider
+  // answers a repeat with the first id), so a provider outage longer than eight calls' back-off (about 50 minutes)
+  // delays the reminder instead of leaving it "may have been sent", never sent.
+  if (!inDoubt && row.attempts >= MAX_PROVIDER_ATTEMPTS) {
     const reason = `Gave up after ${row.attempts} provider attempts${row.error ? ` (last: ${row.error})` : ''}`;
-    if (inDoubt) return done(await unconfirmed(tx, row, now, reason));
     return done(await failed(tx, row.id, now, reason));
   }
   // A job that runs early (a retry, a clock set back) waits for the message's time.
@@ -286,6 +296,7 @@ async function attempt(
   transport: MailTransport | null,
   opts: SendOptions,
   progress: { providerCalled: boolean },
+  said: ReadonlyMap<string, LedgerInvoiceRead>,
 ): Promise<Attempt> {
   const now = services.clock.now();
   // Waiting on a long sync transaction for the locks is bounded too: an attempt (lock wait + provider call) stays
@@ -296,7 +307,12 @@ async function attempt(
   if (row?.status !== 'sending' || row.leaseOwner !== owner)
     return done({ outcome: 'noop', status: row?.status ?? null });
   const inDoubt = row.inDoubtSince !== null;
-  const check = await recheck(services, tx, row, now);
+  const check = await recheck(services, tx, row, now, said);
+  if (check.kind === 'reread') {
+    // Nothing was requested: the attempt marker goes, so a crash before the next read leaves no doubt behind.
+    await setMessage(tx, row.id, { attemptStartedAt: null, updatedAt: now });
+    return { kind: 'retry', waitMs: 0, error: check.reason };
+  }
   if (check.kind === 'stop') {
     const d = check.decision;
     // Already possibly delivered, and now there is a reason not to send: only a person can tell what happened.
@@ -543,6 +559,8 @@ export async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): 
 
 export type Recheck =
   | { kind: 'stop'; decision: SuppressionDecision }
+  /** The invoices' rows changed after the live read: read the ledger again before deciding. */
+  | { kind: 'reread'; reason: string }
   | {
       kind: 'send';
       tenant: typeof tenants.$inferSelect;
@@ -554,7 +572,13 @@ export type Recheck =
  * The pre-send re-check, inside the attempt's transaction: the customer's row, then the invoices' rows, locked FOR
  * SHARE (in that order, the order the sync writes them) until the transaction ends.
  */
-export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date): Promise<Recheck> {
+export async function recheck(
+  services: DunningDeps,
+  tx: Tx,
+  row: Row,
+  now: Date,
+  said: ReadonlyMap<string, LedgerInvoiceRead> = new Map(),
+): Promise<Recheck> {
   const tenant = await tenantRow(tx, row.tenantId);
   const customer = await shareLockCustomer(tx, row.customerId);
   if (!tenant || !customer)
@@ -571,6 +595,15 @@ export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date
   const today = localParts(now, timeZone).date;
 
   const live = await liveInvoiceState(services, row.tenantId, row.invoiceIds, tx);
+  // The live read's answer and the rows locked now must agree: a write in between (a sync page fetched before a
+  // payment, tied with it on a ledger's whole-second change time) could have put an older balance back.
+  const moved = movedSinceLiveRead(said, live);
+  if (moved.length > 0) {
+    return {
+      kind: 'reread',
+      reason: `Invoice ${moved.map((m) => m.number).join(', ')} changed after the live read from the accounting system; read again`,
+    };
+  }
   const overrides = await overridesFor(tx, row.tenantId, row.customerId, row.invoiceIds);
   const custOverride = overrides.find((o) => o.customerId === row.customerId);
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
@@ -628,10 +661,14 @@ export async function recheck(services: DunningDeps, tx: Tx, row: Row, now: Date
       window,
     });
   }
-  // A retry of an attempt that may already have been delivered is a confirmation under the same key, not a new
-  // contact: the send window does not push it past the provider's 24 h key window.
-  if (decision.action === 'defer' && row.inDoubtSince)
-    decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
+  // A retry of an attempt that may already have been delivered is a confirmation under the same key: the send window
+  // does not push it past the provider's key window. Inside that window it waits for the debtor's hours like any
+  // email — after a long provider outage the "confirmation" is most likely the first delivery, and at night.
+  if (decision.action === 'defer' && row.inDoubtSince) {
+    const keyEnds = row.inDoubtSince.getTime() + IDEMPOTENCY_WINDOW_MS - IN_DOUBT_DEFER_MARGIN_MS;
+    if (!decision.until || decision.until.getTime() > keyEnds)
+      decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
+  }
   if (decision.action !== 'send') return { kind: 'stop', decision };
   if (row.kind !== 'receipt' && !row.inDoubtSince) {
     const credit = await creditSincePlanned(tx, row, localParts(now, tenant.timezone || 'UTC').date);

@@ -18,15 +18,28 @@ export function hasLiveRead(provider: string): boolean {
   return isProvider(provider) && connectorFor(provider).read !== undefined;
 }
 
+/** What the ledger said of one invoice, as the live read got it (before it was written). */
+export interface LedgerInvoiceRead {
+  invoiceId: string;
+  status: 'open' | 'paid' | 'void' | 'deleted';
+  balanceMinor: number;
+}
+
+/**
+ * Reads the invoices live and writes them; returns what the ledger said of each invoice it answered for (an empty
+ * list when nothing was read or written). The caller's check compares it with the rows it then reads: a write landing
+ * in between (a sync page fetched before the change, with the same second-resolution timestamp, wins the page
+ * writer's tie) makes the two differ.
+ */
 export async function refreshInvoicesLive(
   services: SyncDeps,
   conn: Pick<ConnectionRow, 'id' | 'tenantId' | 'provider' | 'externalId'>,
   invoiceIds: string[],
-): Promise<void> {
+): Promise<LedgerInvoiceRead[]> {
   const { db } = services;
-  if (!isProvider(conn.provider)) return;
+  if (!isProvider(conn.provider)) return [];
   const read = connectorFor(conn.provider).read;
-  if (!read) return;
+  if (!read) return [];
   const tenantId = conn.tenantId;
   const tenant = await tenantById(db, tenantId);
   const rows = await invoiceExternalIds(db, tenantId, invoiceIds);
@@ -41,9 +54,9 @@ export async function refreshInvoicesLive(
     rows.map((r) => r.externalId),
     { homeCurrency: tenant?.currency ?? 'USD' },
   );
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     // Read over the network: written only if the connection is still active (a disconnect meanwhile wins).
-    if (!(await lockActiveConnection(tx, conn.id))) return;
+    if (!(await lockActiveConnection(tx, conn.id))) return [];
     // An invoice the ledger does not know is gone there, unless the tenant also holds rows imported from CSV: then it
     // may be one of those (never in the connected ledger), and is left as imported.
     const deleted =
@@ -66,5 +79,16 @@ export async function refreshInvoicesLive(
       },
       services.clock.now(),
     );
+    const idOf = new Map(rows.map((r) => [r.externalId, r.id]));
+    const said: LedgerInvoiceRead[] = [];
+    for (const i of result.invoices) {
+      const invoiceId = idOf.get(i.externalId);
+      if (invoiceId) said.push({ invoiceId, status: i.status, balanceMinor: i.balanceMinor });
+    }
+    for (const d of deleted) {
+      const invoiceId = idOf.get(d.externalId);
+      if (invoiceId) said.push({ invoiceId, status: 'deleted', balanceMinor: 0 });
+    }
+    return said;
   });
 }

@@ -12,8 +12,6 @@ import { createDunning } from '../../src/dunning';
 import type { DunningJobPort, LedgerRefresh, RiskBands } from '../../src/dunning/ports';
 import { createLogger } from '../../src/logger';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { csv } from '../helpers/csv';
-import { createTestDb } from '../helpers/db';
 import {
   customerId,
   giveEmails,
@@ -23,6 +21,8 @@ import {
   NOW,
   RecordingTransport,
 } from '../dunning-engine/fixtures';
+import { csv } from '../helpers/csv';
+import { createTestDb } from '../helpers/db';
 
 let dbh: DbHandle;
 let tenantId: string;
@@ -53,6 +53,7 @@ const sync: LedgerRefresh = {
   hasLiveRead: () => false,
   async refreshInvoices(_conn, ids) {
     liveReads.push(ids);
+    return [];
   },
   invoicePdfProviders: () => [],
 };

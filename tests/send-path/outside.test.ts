@@ -8,12 +8,14 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   contactSuppressions,
+  customers,
   dunningMessages,
   dunningOverrides,
   dunningTasks,
   tenants,
 } from '../../src/db/schema';
 import { editMessage, skipMessage } from '../../src/dunning/approvals';
+import { loadDunningConfig } from '../../src/dunning/dunning-config';
 import { planTenant } from '../../src/dunning/engine';
 import { applySendingSwitches } from '../../src/dunning/go-live';
 import { sendDue } from '../../src/dunning/send-batch';
@@ -24,6 +26,7 @@ import {
   sendMessage,
 } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
+import { windowBlock } from '../../src/dunning/send-time';
 import { messagesOf } from '../dunning-engine/fixtures';
 import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, settle, waitingJobs } from './helpers';
 
@@ -115,6 +118,94 @@ describe('rate limits and quotas: "later" is never "failed"', () => {
     const row = await runUntilSettled(m.id);
     expect(row.status).toBe('sent');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+});
+
+describe('a provider outage: 5xx and timeouts are retried under the same key while the key lasts', () => {
+  /** Resend answers 5xx (nothing accepted) until `minutes` after now, then normally. */
+  function outageFor(minutes: number) {
+    const { standIn, clock } = env;
+    const until = clock.now().getTime() + minutes * 60_000;
+    standIn.faultFor = () => (clock.now().getTime() < until ? { kind: '5xx', status: 503 } : { kind: 'ok' });
+    return until;
+  }
+
+  it('a 90-minute Resend outage (503 on every call): the reminder goes once when it is over, not "unconfirmed"', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn } = env;
+    const until = outageFor(90);
+    const row = await runUntilSettled(m.id);
+    standIn.faultFor = () => ({ kind: 'ok' });
+    expect({ status: row.status, reason: row.statusReason }).toMatchObject({ status: 'sent' });
+    expect(standIn.requests.filter((r) => r.fault === '5xx').length).toBeGreaterThan(MAX_PROVIDER_ATTEMPTS);
+    expect(row.sentAt!.getTime()).toBeGreaterThanOrEqual(until);
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+    const tasks = await s.db.select().from(dunningTasks).where(eq(dunningTasks.messageId, m.id));
+    expect(tasks.filter((t) => t.kind === 'review')).toEqual([]);
+  });
+
+  it('a 90-minute Resend outage on batch calls (MAIL_BATCH=true): every member goes once when it is over', async () => {
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    const { s, standIn, clock, transport } = env;
+    clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
+    const until = outageFor(90);
+    for (let i = 0; i < 80; i++) {
+      const rows = await Promise.all(queued.map((m) => rowOf(s, m.id)));
+      const open = rows.filter((r) => r.status === 'queued' || r.status === 'sending');
+      if (open.length === 0) break;
+      const next = Math.min(...open.map((r) => (r.leaseUntil ?? r.sendAt).getTime()));
+      if (next > clock.now().getTime()) clock.set(new Date(next));
+      await sendDue(s, open[0]!.id, { transport, batching: true, sleep: noSleep });
+    }
+    standIn.faultFor = () => ({ kind: 'ok' });
+    expect(standIn.requests.filter((r) => r.fault === '5xx').length).toBeGreaterThan(0);
+    for (const m of queued) {
+      const row = await rowOf(s, m.id);
+      expect({ status: row.status, reason: row.statusReason }).toMatchObject({ status: 'sent' });
+      expect(row.sentAt!.getTime()).toBeGreaterThanOrEqual(until);
+      expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+    }
+  });
+
+  it("an outage that ends outside the debtor's send window: the reminder waits for it, then goes once", async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn } = env;
+    const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, m.tenantId));
+    const config = await loadDunningConfig(s.db, tenant!);
+    const [customer] = await s.db.select().from(customers).where(eq(customers.id, m.customerId));
+    const tz = customer!.timezone || config.settings.timezone;
+    const blocked = (t: number) => windowBlock(config.settings, new Date(t), tz) !== null;
+    // Due in the last open hour of its day; the outage starts with it and ends half an hour into the closed hours
+    // (the window opens again well inside the 23 h key window of the first call in doubt).
+    let start = m.sendAt.getTime();
+    while (!blocked(start + 3_600_000)) start += 3_600_000;
+    const { clock } = env;
+    await s.db
+      .update(dunningMessages)
+      .set({ sendAt: new Date(start) })
+      .where(eq(dunningMessages.id, m.id));
+    clock.set(new Date(start));
+    const end = start + 90 * 60_000;
+    expect(blocked(end)).toBe(true);
+    standIn.faultFor = () => (clock.now().getTime() < end ? { kind: '5xx', status: 503 } : { kind: 'ok' });
+    const row = await runUntilSettled(m.id, 200);
+    standIn.faultFor = () => ({ kind: 'ok' });
+    expect(row.status).toBe('sent');
+    expect(row.sentAt!.getTime()).toBeGreaterThanOrEqual(end);
+    expect(windowBlock(config.settings, row.sentAt!, tz)).toBeNull();
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('an outage outlasting the 23 h key window: unconfirmed with a review task, never sent blind', async () => {
+    const m = await singleInvoiceMessage();
+    const { standIn } = env;
+    outageFor(25 * 60);
+    const row = await runUntilSettled(m.id, 200);
+    standIn.faultFor = () => ({ kind: 'ok' });
+    expect(row.status).toBe('unconfirmed');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
+    const tasks = await env.s.db.select().from(dunningTasks).where(eq(dunningTasks.messageId, m.id));
+    expect(tasks.map((t) => t.kind)).toEqual(['review']);
   });
 });
 

@@ -6,13 +6,16 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CanonicalInvoice } from '../../connectors/canonical';
 import { formatMoney } from '../../connectors/money';
 import type { Sandbox } from '../../sandboxes/quickbooks';
-import { dunningMessages, invoices } from '../../src/db/schema';
+import { customers, dunningMessages, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
+import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
 import { ResendTransport } from '../../src/mail/resend';
 import type { Services } from '../../src/services';
+import { writePage } from '../../src/sync/apply-page';
 import { approveAll, giveEmails, goLive, messagesOf } from '../dunning-engine/fixtures';
 import { createTestServices } from '../helpers/services';
 import { QB_ENV, syncedSandboxTenant } from '../sync/helpers';
@@ -53,7 +56,7 @@ afterAll(async () => {
 });
 
 /** A queued reminder for one invoice, due now, for a debtor in business hours (13:00 in New York on a Friday). */
-async function dueSingleInvoiceReminder() {
+async function dueSingleInvoiceReminder(opts: { untouched?: boolean } = {}) {
   await planTenant(s, tenantId);
   await approveAll(s, tenantId);
   // Invoices nothing was paid on yet (QuickBooks voids only those in the sandbox).
@@ -70,7 +73,7 @@ async function dueSingleInvoiceReminder() {
       x.status === 'queued' &&
       x.kind === 'reminder' &&
       x.invoiceIds.length === 1 &&
-      untouched.has(x.invoiceIds[0]!),
+      (opts.untouched === false || untouched.has(x.invoiceIds[0]!)),
   );
   expect(m, 'the sandbox company has a single-invoice reminder').toBeDefined();
   await s.db.update(dunningMessages).set({ sendAt: sandbox.now() }).where(eq(dunningMessages.id, m!.id));
@@ -130,5 +133,163 @@ describe('recorded in QuickBooks between planning and sending (no webhook, no sy
     const [after] = await s.db.select().from(invoices).where(eq(invoices.id, inv.id));
     expect(after!.status).toBe('void');
     expect(standIn.requests).toHaveLength(0);
+  });
+});
+
+/**
+ * The window between the live re-read and the locked final check: a sync page fetched before the payment is written
+ * in between. The page writer ignores a row older than the stored one (source_updated_at), but QuickBooks'
+ * LastUpdatedTime counts whole seconds: a change made in the same second as the page's (here, the last of two
+ * payments recorded within one second) carries the same timestamp, and the older page won the tie.
+ */
+describe('a stale sync page written between the live re-read and the final check', () => {
+  /** The invoice as a page fetched now would carry it (the stored row is what the last read said). */
+  async function pageOf(invoiceId: string): Promise<CanonicalInvoice> {
+    const [r] = await s.db
+      .select({ inv: invoices, customerExternalId: customers.externalId })
+      .from(invoices)
+      .innerJoin(customers, eq(customers.id, invoices.customerId))
+      .where(eq(invoices.id, invoiceId));
+    const inv = r!.inv;
+    return {
+      externalId: inv.externalId,
+      customerExternalId: r!.customerExternalId,
+      number: inv.number,
+      issueDate: inv.issueDate,
+      dueDate: inv.dueDate,
+      currency: inv.currency,
+      totalMinor: inv.totalMinor,
+      balanceMinor: inv.balanceMinor,
+      status: inv.status,
+      sourceUpdatedAt: inv.sourceUpdatedAt?.toISOString() ?? null,
+    };
+  }
+
+  /** Runs `between` right after each live re-read of the send path has written what the ledger said. */
+  async function withPageAfterLiveRead<T>(between: () => Promise<void>, run: () => Promise<T>): Promise<T> {
+    const real = s.sync.refreshInvoices;
+    s.sync.refreshInvoices = async (conn, ids) => {
+      const out = await real(conn, ids);
+      await between();
+      return out;
+    };
+    try {
+      return await run();
+    } finally {
+      s.sync.refreshInvoices = real;
+    }
+  }
+
+  const stalePage = (inv: CanonicalInvoice) => () =>
+    s.db.transaction(async (tx) => {
+      await writePage(
+        tx,
+        tenantId,
+        {
+          customers: [],
+          invoices: [inv],
+          payments: [],
+          creditMemos: [],
+          deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
+        },
+        sandbox.now(),
+      );
+    });
+
+  /** A reminder planned for what is open after a first payment, read live so the row has its timestamp. */
+  async function partlyPaidReminder(opts: { untouched?: boolean } = {}) {
+    const { m: first, inv } = await dueSingleInvoiceReminder(opts);
+    await sandbox.recordPayment(inv.externalId, Math.floor(inv.balanceMinor / 3));
+    // The send's live read finds the first payment: not sent, planned again with what is open.
+    expect(await sendMessage(s, first.id, { transport, sleep: noSleep })).toMatchObject({
+      code: 'balance_changed',
+    });
+    await planTenant(s, tenantId);
+    await approveAll(s, tenantId);
+    const [m] = (await messagesOf(s, tenantId)).filter(
+      (x) => x.status === 'queued' && x.invoiceIds.includes(inv.id),
+    );
+    expect(m, 'the partly paid invoice is planned again').toBeDefined();
+    await s.db.update(dunningMessages).set({ sendAt: sandbox.now() }).where(eq(dunningMessages.id, m!.id));
+    return { m: m!, inv };
+  }
+
+  it('a page older than the payment: the payer is not emailed', async () => {
+    standIn.reset();
+    const { m, inv } = await dueSingleInvoiceReminder();
+    const page = await pageOf(inv.id);
+    await sandbox.recordPayment(inv.externalId);
+    const out = await withPageAfterLiveRead(stalePage(page), () =>
+      sendMessage(s, m.id, { transport, sleep: noSleep }),
+    );
+    expect(out).toMatchObject({ outcome: 'skipped', code: 'paid' });
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it('paid in the same second as the page: the payer is not emailed, the invoice ends paid', async () => {
+    standIn.reset();
+    const { m, inv } = await partlyPaidReminder();
+    // Fetched by a sync before the rest was paid, in the same second (QuickBooks' clock has not moved), and
+    // written once, right after the send's first live read.
+    const page = await pageOf(inv.id);
+    await sandbox.recordPayment(inv.externalId);
+    let pages = 0;
+    const once = async () => {
+      if (pages++ === 0) await stalePage(page)();
+    };
+    const out = await withPageAfterLiveRead(once, () => sendMessage(s, m.id, { transport, sleep: noSleep }));
+    expect(standIn.requests).toHaveLength(0);
+    expect(out).toMatchObject({ outcome: 'skipped', code: 'paid' });
+    const [after] = await s.db.select().from(invoices).where(eq(invoices.id, inv.id));
+    expect(after).toMatchObject({ status: 'paid', balanceMinor: 0 });
+  });
+
+  it('batched (MAIL_BATCH): the page lands between the read before the call and the check; the payer is not emailed', async () => {
+    standIn.reset();
+    const { m, inv } = await partlyPaidReminder();
+    const page = await pageOf(inv.id);
+    await sandbox.recordPayment(inv.externalId);
+    const batched = { transport, sleep: noSleep, batching: true, batchSize: 1 };
+    // The batch path reads live before storing the batch and again right before its call: the page lands after
+    // the second.
+    let reads = 0;
+    const second = async () => {
+      if (++reads === 2) await stalePage(page)();
+    };
+    await withPageAfterLiveRead(second, () => sendDue(s, m.id, batched));
+    expect(reads).toBe(2);
+    expect(standIn.requests).toHaveLength(0);
+    // Its job runs again: the ledger is read afresh and says paid.
+    expect(await sendDue(s, m.id, batched)).toMatchObject({ outcome: 'skipped', code: 'paid' });
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it('the page keeps coming back: the payer is still not emailed, the message waits for a later read', async () => {
+    standIn.reset();
+    const { m, inv } = await partlyPaidReminder({ untouched: false });
+    const page = await pageOf(inv.id);
+    await sandbox.recordPayment(inv.externalId);
+    const out = await withPageAfterLiveRead(stalePage(page), () =>
+      sendMessage(s, m.id, { transport, sleep: noSleep }),
+    );
+    expect(standIn.requests).toHaveLength(0);
+    expect(out).toMatchObject({ outcome: 'deferred', code: 'retrying' });
+    const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
+    expect(row).toMatchObject({ status: 'queued', attemptStartedAt: null, inDoubtSince: null });
+  });
+
+  it('paid in the ledger and since re-opened (the payment deleted): the reminder still goes, once', async () => {
+    standIn.reset();
+    // Any open invoice will do (paid in part before or not).
+    const { m, inv } = await dueSingleInvoiceReminder({ untouched: false });
+    // A sync had stored the payment the bookkeeper later deleted in QuickBooks (which moved the invoice's
+    // LastUpdatedTime past the page's).
+    const page = await pageOf(inv.id);
+    const earlier = new Date(Date.parse(page.sourceUpdatedAt!) - 3_600_000).toISOString();
+    await stalePage({ ...page, balanceMinor: 0, status: 'paid', sourceUpdatedAt: earlier })();
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ outcome: 'sent' });
+    expect(standIn.deliveries).toHaveLength(1);
+    const [after] = await s.db.select().from(invoices).where(eq(invoices.id, inv.id));
+    expect(after).toMatchObject({ status: 'open', balanceMinor: inv.balanceMinor });
   });
 });

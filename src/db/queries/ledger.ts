@@ -114,9 +114,9 @@ export async function invoiceExternalIds(
   db: DbOrTx,
   tenantId: string,
   invoiceIds: readonly string[],
-): Promise<{ externalId: string }[]> {
+): Promise<{ id: string; externalId: string }[]> {
   return db
-    .select({ externalId: invoices.externalId })
+    .select({ id: invoices.id, externalId: invoices.externalId })
     .from(invoices)
     .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, [...invoiceIds])));
 }

@@ -36,6 +36,8 @@ import { PUBLIC, sessionPrincipal } from '../auth';
 import { escapeHtml, htmlPage } from './html-page';
 
 const STATE_TTL_MS = 10 * 60_000;
+/** A revoke of a sign-in's unkept grant holds the callback this long at most. */
+const REVOKE_TIMEOUT_MS = 5_000;
 
 /** The cookie that binds a provider's OAuth state to this browser. */
 export const stateCookieName = (c: AnyConnector): string =>
@@ -313,6 +315,40 @@ export const connectRoutes =
         }
       }
 
+      /**
+       * The tokens of a sign-in Duely does not keep (a person who may not change the connection). The provider
+       * connects an app to a company once, and a revoke ends that connection, whichever token it names: while
+       * Duely's connection is active, these tokens stand for the very grant it shows and uses, and revoking them
+       * would cut it, so they are only dropped. When the connection is disconnected or needs reconnecting, the
+       * sign-in re-created a grant nobody in Duely sees (or can end there): it is revoked, with this sign-in's own
+       * refresh token (never read from the stored credentials). A failure is logged by code, never with a token;
+       * the person is signed in (or refused) all the same.
+       */
+      const dropSignInGrant = async (conn: { id: string; status: string }) => {
+        if (conn.status === 'active') return;
+        try {
+          await oauth.revoke({
+            revokeUrl: oauth.endpoints(services.config, externalId).revokeUrl,
+            ...creds,
+            token: tokens.refreshToken,
+            signal: AbortSignal.timeout(REVOKE_TIMEOUT_MS),
+          });
+          log.info(
+            { externalId, connectionId: conn.id, status: conn.status },
+            `sign-in grant revoked at ${short}: the connection is ${conn.status} in Duely`,
+          );
+        } catch (err) {
+          log.warn(
+            {
+              externalId,
+              connectionId: conn.id,
+              status: conn.status,
+              code: err instanceof ConnectorError ? err.code : 'unknown',
+            },
+            `could not revoke a sign-in grant at ${short} (the connection is ${conn.status} in Duely)`,
+          );
+        }
+      };
       const method = c.connect?.signIn?.sessionMethod;
       const refusedSignIn = () =>
         page(
@@ -328,13 +364,14 @@ export const connectRoutes =
       // the tenant's first person, who becomes its admin) renews the grant or revives a connection that was
       // disconnected or needs reconnecting; anyone else is signed in and the connection stays exactly as it was
       // (their role in the ledger may see less, and a disabled person's or a viewer's consent must not undo what the
-      // team decided). Their fresh tokens are discarded, not revoked: a revoke at Intuit could end the app's access to
-      // the company, the admin's grant included.
+      // team decided). Their fresh tokens are not kept; what becomes of the grant they stand for depends on the
+      // connection (dropSignInGrant).
       let person: Awaited<ReturnType<typeof userForIntuitSignIn>> | undefined;
       if (signIn && user && method && known) {
         person = await userForIntuitSignIn(services.db, known.tenantId, user, now);
         if (!person) {
           log.warn({ externalId, user: user.sub }, 'sign-in refused: the person was disabled');
+          await dropSignInGrant(known);
           return refusedSignIn();
         }
       }
@@ -345,6 +382,7 @@ export const connectRoutes =
           { externalId, connectionId: leave.conn.id, status: leave.conn.status, role: leave.role },
           `sign-in by a ${leave.role}: the ${short} connection is left as it was`,
         );
+        await dropSignInGrant(leave.conn);
       }
       const result = leave
         ? { tenantId: leave.conn.tenantId, tenantSlug: null, connectionId: leave.conn.id, reattached: true }
