@@ -46,6 +46,8 @@ export const FEATURE_NAMES = [
   'base_remaining',
   'base_remaining_adjusted',
   'habit_mode_offset',
+  'heuristic_p_late',
+  'heuristic_days_late',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -792,6 +794,12 @@ export function writeFeatures(
   v[F.base_remaining] = Math.max(0, due + usualLate - day);
   // The same baseline from the delivery-adjusted level; the model mixes the two (`baseMix`, chosen per ledger).
   v[F.base_remaining_adjusted] = Math.max(0, due + v[F.delivery_adjusted_days_late]! - day);
+  // The customer-history heuristic's own P(late) and P50 date (src/risk/heuristic.ts), as the lateness classifiers'
+  // inputs (stacking; the pay-date heads never see them): its late rate shrinks toward the whole ledger, not the
+  // segment, and its date is the recent median days to pay (the whole ledger's for a new customer), here relative
+  // to the due date.
+  v[F.heuristic_p_late] = (late + strength * priors.lateRate) / (settled + strength);
+  v[F.heuristic_days_late] = (recent ? v[F.recent_median_days_to_pay]! : priors.daysToPay) + issue - due;
 }
 
 export interface FeatureQuery {

@@ -53,6 +53,8 @@ const TOPIC: Record<FeatureName, Topic> = {
   base_remaining: 'history',
   base_remaining_adjusted: 'history',
   habit_mode_offset: 'history',
+  heuristic_p_late: 'history',
+  heuristic_days_late: 'history',
 };
 
 /** The topics in order of first appearance, and each feature's topic (its index in TOPICS). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildLedgerIndex, DEFAULT_PRIORS, F, FEATURE_COUNT, featureMatrix } from '../../src/risk/features';
+import { heuristicPredict } from '../../src/risk/heuristic';
 import { dayNumber, type LedgerInvoice } from '../../src/risk/ledger';
 import { exportOnnx } from '../../src/risk/onnx-export';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
@@ -192,6 +193,37 @@ describe('point-in-time features', () => {
   it('does change when a payment dated before t appears (the test above is not vacuous)', () => {
     const paidEarlier = ledger.map((r) => (r.invoiceId === '3' ? { ...r, paidDate: '2024-04-14' } : r));
     expect(row(paidEarlier, ledger[3]!, '2024-04-15')).not.toEqual(row(ledger, ledger[3]!, '2024-04-15'));
+  });
+
+  it('carries the customer-history heuristic’s own P(late) and pay date, point-in-time, whatever the segments', () => {
+    // Two countries, so the priors hold segments: the model's late rate shrinks toward the country, the rule's
+    // toward the whole ledger, and the stacked column must be the rule's.
+    const rows = syntheticLedger({ customers: 30, invoicesPerCustomer: 20, seed: 7 }).map((r, i) => ({
+      ...r,
+      country: r.customerId.endsWith('1') || i % 7 === 0 ? 'DE' : 'US',
+    }));
+    const cut = dayNumber('2021-12-01');
+    const known = ledgerAsOf(rows, cut);
+    const priors = priorsFrom(known.filter((r) => r.paidDate !== null));
+    expect(priors.segments).toBeDefined();
+    const index = buildLedgerIndex(rows);
+    const queries = rows
+      .filter((r) => dayNumber(r.invoiceDate) >= cut - 60 && dayNumber(r.invoiceDate) < cut)
+      .flatMap((invoice) => [0, 9].map((age) => ({ invoice, day: dayNumber(invoice.invoiceDate) + age })));
+    expect(queries.length).toBeGreaterThan(100);
+    const X = featureMatrix(index, queries, priors);
+    const rule = heuristicPredict(index, queries, priors);
+    let differsFromModelRate = 0;
+    queries.forEach(({ invoice, day }, i) => {
+      const x = X.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
+      expect(x[F.heuristic_p_late]).toBeCloseTo(rule.pLate[i]!, 5);
+      const daysToPay =
+        x[F.heuristic_days_late]! + dayNumber(invoice.dueDate) - dayNumber(invoice.invoiceDate);
+      const age = day - dayNumber(invoice.invoiceDate);
+      expect(Math.max(0, daysToPay - age)).toBeCloseTo(rule.remaining[i * 3 + 1]!, 4);
+      if (Math.abs(x[F.heuristic_p_late]! - x[F.late_rate]!) > 1e-4) differsFromModelRate++;
+    });
+    expect(differsFromModelRate).toBeGreaterThan(0);
   });
 
   it('gives a new customer the priors and flags cold start', () => {
