@@ -1,4 +1,8 @@
 /** Our own NetSuite fixtures in the real shapes (SuiteQL envelope, o:errorDetails); values invented. */
+import type { FastifyInstance } from 'fastify';
+import type { DbOrTx } from '../../src/db/client';
+import { ensureTenant } from '../../src/db/queries/tenants';
+
 export const ACCOUNT = '1234567_SB1';
 export const REST = 'https://1234567-sb1.suitetalk.api.netsuite.com';
 export const SUITEQL = '/services/rest/query/v1/suiteql';
@@ -53,3 +57,29 @@ export const badQuery = () =>
     'Invalid search query. Detailed unprocessed description follows. Search error occurred: Field foreignamountremaining for record transaction was not found.',
     'Bad Request',
   );
+
+/**
+ * A tenant connected to the NetSuite stand-in with token-based auth, through the API as a team admin does it
+ * (`POST …/connections`, expecting 201). Returns the tenant's id and the connection's.
+ */
+export async function connectSandboxTenant(
+  app: FastifyInstance,
+  db: DbOrTx,
+  token: string,
+  name: string,
+  slug: string,
+): Promise<{ tenantId: string; connectionId: string }> {
+  const tenant = await ensureTenant(db, name, slug);
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/v1/tenants/${tenant.slug}/connections`,
+    headers: { authorization: `Bearer ${token}` },
+    payload: {
+      provider: 'netsuite',
+      accountId: ACCOUNT,
+      auth: { type: 'tba', tokenId: 'sandbox-token-id', tokenSecret: 'sandbox-token-secret' },
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`connect failed: ${res.statusCode} ${res.body}`);
+  return { tenantId: tenant.id, connectionId: res.json().id };
+}

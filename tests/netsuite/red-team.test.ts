@@ -9,12 +9,12 @@ import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Customer, NetsuiteCompany, NetsuiteSandbox, type Txn } from '../../sandboxes/netsuite';
 import { ManualClock } from '../../src/clock';
-import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections, customers, invoices, payments } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { refreshInvoicesLive } from '../../src/sync/live-refresh';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
+import { connectSandboxTenant } from './fixtures';
 
 const clock = new ManualClock('2026-04-01T08:00:00Z');
 let sandbox: NetsuiteSandbox;
@@ -29,20 +29,13 @@ const t = suiteTestApp(async () => {
 });
 beforeAll(async () => {
   s = t.services;
-  const tenant = await ensureTenant(s.db, 'NetSuite Red', 'netsuite-red');
-  tenantId = tenant.id;
-  const res = await t.app.inject({
-    method: 'POST',
-    url: `/api/v1/tenants/${tenant.slug}/connections`,
-    headers: { authorization: `Bearer ${t.token}` },
-    payload: {
-      provider: 'netsuite',
-      accountId: '1234567_SB1',
-      auth: { type: 'tba', tokenId: 'sandbox-token-id', tokenSecret: 'sandbox-token-secret' },
-    },
-  });
-  expect(res.statusCode).toBe(201);
-  connectionId = res.json().id;
+  ({ tenantId, connectionId } = await connectSandboxTenant(
+    t.app,
+    s.db,
+    t.token,
+    'NetSuite Red',
+    'netsuite-red',
+  ));
 });
 
 const co = () => sandbox.company;
