@@ -157,6 +157,20 @@ export async function insertTaskIfNew(db: DbOrTx, values: NewDunningTask): Promi
   return row?.id ?? null;
 }
 
+/**
+ * The columns of a task marked done: who, when, the note, and its dedupe key freed by the suffix `:done:<task id>`
+ * (so the same key can open a new task; taskOpenedUnder still finds the done one by that suffix).
+ */
+function doneTaskFields(done: { by: string; note: string | null; now: Date }) {
+  return {
+    status: 'done' as const,
+    doneBy: done.by,
+    doneAt: done.now,
+    note: done.note,
+    dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
+  };
+}
+
 /** Whether a task was ever opened under this dedupe key (open, or done: a done task's key carries a suffix). */
 export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: string): Promise<boolean> {
   const [row] = await db
@@ -174,7 +188,7 @@ export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: s
 
 /**
  * Open tasks whose dedupe key starts with `prefix`, except `keep`, are done (by Duely, with `note`): a newer task
- * about the same thing replaces them. Their keys are freed as completeOpenTask frees them.
+ * about the same thing replaces them. Their keys are freed as completeOpenTask frees them (doneTaskFields).
  */
 export async function supersedeOpenTasks(
   db: DbOrTx,
@@ -185,13 +199,7 @@ export async function supersedeOpenTasks(
 ): Promise<void> {
   await db
     .update(dunningTasks)
-    .set({
-      status: 'done',
-      doneBy: 'duely',
-      doneAt: done.now,
-      note: done.note,
-      dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
-    })
+    .set(doneTaskFields({ by: 'duely', note: done.note, now: done.now }))
     .where(
       and(
         eq(dunningTasks.tenantId, tenantId),
@@ -211,13 +219,7 @@ export async function completeOpenTask(
 ): Promise<boolean> {
   const rows = await db
     .update(dunningTasks)
-    .set({
-      status: 'done',
-      doneBy: done.by,
-      doneAt: done.now,
-      note: done.note,
-      dedupeKey: sql`${dunningTasks.dedupeKey} || ':done:' || ${dunningTasks.id}`,
-    })
+    .set(doneTaskFields(done))
     .where(
       and(eq(dunningTasks.id, taskId), eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.status, 'open')),
     )
