@@ -181,8 +181,17 @@ export interface WebhookSpec<Config = unknown> {
    * company it is about (`externalId`): the caller routes it to the connection (provider, externalId).
    */
   parse(rawBody: Buffer | string): WebhookEvent[];
-  /** The signing secret from the configuration (undefined: not configured, every delivery is refused). */
+  /**
+   * The signing secret from the configuration (undefined: not configured, every delivery is refused). `verify`
+   * gets it; a connector with `companySecret` derives the company's own key from it inside `verify`.
+   */
   secret?(config: Config): string | undefined;
+  /**
+   * For notifications sent by code the company deploys itself (a NetSuite SuiteScript): the secret that company
+   * signs with, derived from the configured one; shown to the company's admins (GET …/connections/:id/ping-secret).
+   * Absent: the provider signs (Intuit) and the company never holds a secret.
+   */
+  companySecret?(config: Config, externalId: string): string | undefined;
   /** Names the setting and the signature header in logs and the 401 answer (e.g. the variable's name). */
   secretName?: string;
   signatureHeader?: string;

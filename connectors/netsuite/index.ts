@@ -41,7 +41,7 @@ import {
   refreshTokens,
   revokeToken,
 } from './oauth2';
-import { parsePing, verifyPing } from './ping';
+import { accountPingSecret, parsePing, verifyAccountPing } from './ping';
 import { AccountPool } from './pool';
 import { type NetsuiteCursor, netsuitePages, readInvoices } from './resources';
 
@@ -317,9 +317,11 @@ export const netsuite = {
   sync: { pages: netsuitePages },
   /** No webhooks: the optional signed ping (ping.ts) only makes the next poll happen now. */
   webhooks: {
-    verify: (raw, headers, secret) => verifyPing(raw, headers, secret),
+    verify: (raw, headers, secret) => verifyAccountPing(raw, headers, secret),
     parse: parsePing,
     secret: (config: NetsuiteConfig) => config.NETSUITE_PING_SECRET,
+    companySecret: (config: NetsuiteConfig, externalId: string) =>
+      config.NETSUITE_PING_SECRET ? accountPingSecret(config.NETSUITE_PING_SECRET, externalId) : undefined,
     secretName: 'NETSUITE_PING_SECRET',
     signatureHeader: 'x-duely-signature',
   },
@@ -378,7 +380,14 @@ export {
   refreshTokenExpiresAt,
   refreshTokenHealth,
 } from './oauth2';
-export { PING_TOLERANCE_S, parsePing, signPing, verifyPing } from './ping';
+export {
+  accountPingSecret,
+  PING_TOLERANCE_S,
+  parsePing,
+  signPing,
+  verifyAccountPing,
+  verifyPing,
+} from './ping';
 export { AccountPool } from './pool';
 export {
   accountClock,

@@ -9,6 +9,11 @@
  *   {"account":"1234567_SB1","events":[{"type":"invoice","id":"5001","operation":"edit","at":"2026-04-15T09:30:00Z"}]}
  *
  * The timestamp is signed and must be within 5 minutes, so a captured ping cannot be replayed later.
+ *
+ * Each account signs with its own secret, `accountPingSecret(NETSUITE_PING_SECRET, account)` (an HMAC of the
+ * account id under the installation's secret; its admins read it on Connections): `verifyAccountPing` takes the
+ * account named in the body, derives that account's secret and checks the signature with it, so one company's
+ * SuiteScript cannot start polls of another company's account, and the installation's secret never leaves the server.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -42,6 +47,40 @@ export function verifyPing(
     const given = Buffer.from(s);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
+}
+
+/** The secret account `account` (either spelling: 1234567-sb1 or 1234567_SB1) signs its pings with. */
+export function accountPingSecret(installationSecret: string, account: string): string {
+  return createHmac('sha256', installationSecret)
+    .update(`duely netsuite ping v1:${realmAccountId(account)}`)
+    .digest('base64url');
+}
+
+/**
+ * verifyPing with the secret of the account the body names (read only to choose the key; the signature covers the
+ * body, so the account cannot be swapped). A body without a readable account is refused.
+ */
+export function verifyAccountPing(
+  rawBody: Buffer | string,
+  headers: WebhookHeaders,
+  installationSecret: string,
+  now: () => number = Date.now,
+): boolean {
+  if (!installationSecret) return false;
+  let account: unknown;
+  try {
+    account = (JSON.parse(rawBody.toString()) as { account?: unknown } | null)?.account;
+  } catch {
+    return false;
+  }
+  if (typeof account !== 'string' || account.length === 0 || account.length > 64) return false;
+  let secret: string;
+  try {
+    secret = accountPingSecret(installationSecret, account);
+  } catch {
+    return false;
+  }
+  return verifyPing(rawBody, headers, secret, now);
 }
 
 const Ping = z.object({

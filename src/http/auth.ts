@@ -84,6 +84,8 @@ declare module 'fastify' {
 
 /** Route config of a write route that collectors (and admins) may call. */
 export const COLLECTOR = { role: 'collector' } as const satisfies { role: Role };
+/** Route config of a GET route only admins may call (it shows a secret). */
+export const ADMIN = { role: 'admin' } as const satisfies { role: Role };
 /** Route config of a non-GET route that only reads (previews, sign-out): every role may call it. */
 export const VIEWER = { role: 'viewer' } as const satisfies { role: Role };
 

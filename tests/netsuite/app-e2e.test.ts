@@ -6,9 +6,9 @@
  * connector's read.invoices → a revoked token marks the connection reconnect_needed. Runs on PGlite and Postgres.
  */
 import { and, eq } from 'drizzle-orm';
-import { signPing } from '../../connectors/netsuite';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { signPing } from '../../connectors/netsuite';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
 import { ManualClock } from '../../src/clock';
 import { ensureTenant } from '../../src/db/queries/tenants';
@@ -158,35 +158,62 @@ describe('NetSuite through the app', () => {
     expect(jobs.map((j) => j.data)).toContainEqual({ connectionId, reason: 'connect' });
   });
 
-  it('a signed ping from a SuiteScript is routed to the account (an unsigned one is refused)', async () => {
-    const body = JSON.stringify({
-      account: '1234567-sb1',
-      events: [{ type: 'invoice', id: '5001', operation: 'edit' }],
+  it("a SuiteScript pings with its own account's secret, from the Connections API; the installation secret and another account's are refused", async () => {
+    const ping = (account: string, sign: (body: string, ts: number) => string) => {
+      const body = JSON.stringify({ account, events: [{ type: 'invoice', id: '5001', operation: 'edit' }] });
+      const ts = Math.floor(Date.now() / 1000);
+      return app.inject({
+        method: 'POST',
+        url: '/webhooks/netsuite',
+        headers: {
+          'content-type': 'application/json',
+          'x-duely-timestamp': String(ts),
+          'x-duely-signature': sign(body, ts),
+        },
+        payload: body,
+      });
+    };
+    expect((await ping('1234567-sb1', () => 'v1=bad')).statusCode).toBe(401);
+    // The installation's NETSUITE_PING_SECRET itself signs nothing: each account has its own.
+    expect((await ping('1234567-sb1', (b, ts) => signPing(b, 'ping-secret', ts))).statusCode).toBe(401);
+
+    const list = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantSlug}/connections`,
+      headers: { authorization: `Bearer ${admin}` },
     });
-    const ts = Math.floor(Date.now() / 1000);
-    const refused = await app.inject({
-      method: 'POST',
-      url: '/webhooks/netsuite',
-      headers: {
-        'content-type': 'application/json',
-        'x-duely-timestamp': String(ts),
-        'x-duely-signature': 'v1=bad',
-      },
-      payload: body,
+    const view = list.json().items.find((c: { id: string }) => c.id === connectionId);
+    expect(view).toMatchObject({ pingSecretAvailable: true });
+    expect(list.body).not.toMatch(/"secret"/);
+    const got = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantSlug}/connections/${connectionId}/ping-secret`,
+      headers: { authorization: `Bearer ${admin}` },
     });
-    expect(refused.statusCode).toBe(401);
-    const ok = await app.inject({
-      method: 'POST',
-      url: '/webhooks/netsuite',
-      headers: {
-        'content-type': 'application/json',
-        'x-duely-timestamp': String(ts),
-        'x-duely-signature': signPing(body, 'ping-secret', ts),
-      },
-      payload: body,
-    });
+    expect(got.statusCode).toBe(200);
+    expect(got.headers['cache-control']).toBe('no-store');
+    const { secret, url } = got.json() as { secret: string; url: string };
+    expect(url).toMatch(/\/webhooks\/netsuite$/);
+    expect(secret).not.toContain('ping-secret');
+    expect(secret.length).toBeGreaterThanOrEqual(40);
+
+    const ok = await ping('1234567-sb1', (b, ts) => signPing(b, secret, ts));
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ events: 1, enqueued: 1, ignored: 0 });
+    // The same account in its other spelling is the same account.
+    expect((await ping('1234567_SB1', (b, ts) => signPing(b, secret, ts))).statusCode).toBe(200);
+    // One company's script cannot make Duely poll another company's account.
+    expect((await ping('7654321', (b, ts) => signPing(b, secret, ts))).statusCode).toBe(401);
+  });
+
+  it("the ping secret is for admins of the connection's own tenant only", async () => {
+    const other = await ensureTenant(s.db, 'Other Co', 'other-co');
+    const res = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${other.slug}/connections/${connectionId}/ping-secret`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.statusCode).toBe(404);
   });
 
   it('the full sync leaves every open balance exact to the minor unit in every currency', async () => {

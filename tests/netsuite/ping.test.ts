@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parsePing, signPing, verifyPing } from '../../connectors/netsuite/ping';
+import {
+  accountPingSecret,
+  parsePing,
+  signPing,
+  verifyAccountPing,
+  verifyPing,
+} from '../../connectors/netsuite/ping';
 
 const body = JSON.stringify({
   account: '1234567-sb1',
@@ -48,5 +54,24 @@ describe('NetSuite signed ping', () => {
     expect(() =>
       parsePing(JSON.stringify({ account: '1', events: [{ type: 'invoice', id: "1' OR 1" }] })),
     ).toThrow(expect.objectContaining({ code: 'validation' }));
+  });
+
+  it("accepts a ping only under the secret of the account it names, in either spelling of the account", () => {
+    const mine = accountPingSecret('installation', '1234567_SB1');
+    expect(accountPingSecret('installation', '1234567-sb1')).toBe(mine);
+    expect(accountPingSecret('installation', '7654321')).not.toBe(mine);
+    expect(accountPingSecret('rotated', '1234567_SB1')).not.toBe(mine);
+    const h = (b: string, secret: string) => ({
+      'x-duely-timestamp': String(T),
+      'x-duely-signature': signPing(b, secret, T),
+    });
+    expect(verifyAccountPing(body, h(body, mine), 'installation', now)).toBe(true);
+    expect(verifyAccountPing(body, h(body, 'installation'), 'installation', now)).toBe(false);
+    const other = body.replace('1234567-sb1', '7654321');
+    expect(verifyAccountPing(other, h(other, mine), 'installation', now)).toBe(false);
+    for (const junk of ['nope', 'null', '{}', '{"account":""}', '{"account":"../../x"}', '{"account":7}']) {
+      expect(verifyAccountPing(junk, h(junk, mine), 'installation', now)).toBe(false);
+    }
+    expect(verifyAccountPing(body, h(body, mine), '', now)).toBe(false);
   });
 });

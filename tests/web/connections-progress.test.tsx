@@ -43,6 +43,7 @@ const conn = (over: Partial<Connection> = {}): Connection => ({
   status: 'active',
   statusReason: null,
   reconnectUrl: null,
+  pingSecretAvailable: false,
   lastSyncAt: null,
   refreshExpiresAt: null,
   createdAt: '2026-11-27T09:00:00Z',
@@ -343,6 +344,7 @@ describe('rendered pieces', () => {
             status: 'reconnect_needed',
             reconnectUrl: '/connect/quickbooks',
           }),
+          conn({ id: 'c3', externalId: '43', pingSecretAvailable: true }),
         ],
       },
       error: null,
@@ -364,9 +366,16 @@ describe('rendered pieces', () => {
         </RoleContext.Provider>,
       );
     const admin = page('admin');
-    for (const offered of ['Sync now', 'Disconnect', 'Reconnect', 'Connect to QuickBooks']) {
+    for (const offered of [
+      'Sync now',
+      'Disconnect',
+      'Reconnect',
+      'Connect to QuickBooks',
+      'Show the ping key',
+    ]) {
       expect(admin).toContain(offered);
     }
+    expect(admin.match(/Show the ping key/g)).toHaveLength(1);
     const collector = page('collector');
     expect(collector).toContain('Sync now');
     const viewer = page('viewer');
@@ -374,7 +383,13 @@ describe('rendered pieces', () => {
     for (const html of [collector, viewer]) {
       // The rows stay readable; what the server would refuse is not offered.
       expect(html).toContain('data-testid="connection-42"');
-      for (const refused of ['Disconnect', '>Reconnect<', 'Connect to QuickBooks', 'href="/connect/']) {
+      for (const refused of [
+        'Disconnect',
+        '>Reconnect<',
+        'Connect to QuickBooks',
+        'href="/connect/',
+        'Show the ping key',
+      ]) {
         expect(html).not.toContain(refused);
       }
     }

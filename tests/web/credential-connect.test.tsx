@@ -1,16 +1,16 @@
 /** The Connections page's credential connect (e.g. NetSuite) and the lapse warning, rendered to HTML. */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { connectorAvailability } from '../../src/demo-company';
 import { connectorFor } from '../../connectors';
 import { parseNetsuiteConfig } from '../../connectors/netsuite';
+import { connectorAvailability } from '../../src/demo-company';
+import type { Connection, Integrations } from '../../src/web/lib/types';
+import type { Loaded } from '../../src/web/lib/use-api';
 import { expiryWarning, reconnectAction } from '../../src/web/pages/connections/ConnectionList';
 import { CredentialConnect } from '../../src/web/pages/connections/CredentialConnect';
 import { needsOwnEmail, OwnEmail } from '../../src/web/pages/connections/OwnEmail';
 import { ProviderCards, providerSections } from '../../src/web/pages/connections/ProviderCards';
 import { connectionName } from '../../src/web/pages/connections/QuickbooksConnect';
-import type { Connection, Integrations } from '../../src/web/lib/types';
-import type { Loaded } from '../../src/web/lib/use-api';
 
 const env = {
   NETSUITE_CONSUMER_KEY: 'ck',
@@ -131,6 +131,7 @@ describe('credential connect on the Connections page', () => {
       status: 'active',
       statusReason: null,
       reconnectUrl: null,
+      pingSecretAvailable: false,
       reconnectWith: null,
       reconnectType: null,
       lastSyncAt: null,

@@ -4,8 +4,8 @@
  * not part of /api/v1 and answer HTML pages or redirects, so they have no contract here.
  */
 import { z } from 'zod';
-import type { ConnectorAvailability, QuickbooksAvailability } from '../../demo-company';
 import { connectionStatuses, syncRunKinds } from '../../db/schema/tenants';
+import type { ConnectorAvailability, QuickbooksAvailability } from '../../demo-company';
 import { covers, coversDeep, errorResponses, instant, tenantParams, uuid } from './common';
 
 /** A sync run as the connections list shows it: a run left `running` by a dead worker shows as failed. */
@@ -47,6 +47,11 @@ export const connectionView = z.object({
   lastSyncAt: instant.nullable(),
   /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
   refreshExpiresAt: instant.nullable(),
+  /**
+   * True when the company may sign its own change pings (a script it deploys in its ledger) and the server has the secret to
+   * derive its key from: an admin reads it with GET …/connections/:id/ping-secret.
+   */
+  pingSecretAvailable: z.boolean(),
   createdAt: instant,
   lastRun: connectionRun.nullable(),
   runningSync: connectionRun.nullable(),
@@ -106,6 +111,20 @@ export const syncNow = {
       /** null when a sync of this connection was already queued (it picks up the changes). */
       jobId: z.string().nullable(),
       coalesced: z.boolean(),
+    }),
+    ...errorResponses,
+  },
+} as const;
+
+export const pingSecret = {
+  params: connectionParams,
+  response: {
+    200: z.object({
+      /** The key this company's script signs with (HMAC-SHA256, see the provider's ping documentation). */
+      secret: z.string(),
+      /** Where the script posts. */
+      url: z.string(),
+      signatureHeader: z.string(),
     }),
     ...errorResponses,
   },

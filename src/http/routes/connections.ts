@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { connectorFor, connectors, isProvider } from '../../../connectors';
-import type { StoredTokens } from '../../sync/connection-tokens';
+import type { Services } from '../../app-services';
 import {
   connectionOfTenant,
   connectionsOfTenant,
@@ -13,10 +13,10 @@ import {
 } from '../../db/queries/connections';
 import { notFound } from '../../errors';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
-import type { Services } from '../../app-services';
 import type { EnqueueSync } from '../../sync/connect-flow';
+import type { StoredTokens } from '../../sync/connection-tokens';
 import { isLive } from '../../sync/run-sync';
-import { COLLECTOR, tenantOf } from '../auth';
+import { ADMIN, COLLECTOR, tenantOf } from '../auth';
 import * as contract from '../contracts/connections';
 
 export const connectionRoutes =
@@ -55,6 +55,13 @@ export const connectionRoutes =
       return { reconnectUrl: `/connect/${c.provider}`, reconnectWith: 'oauth' as const, reconnectType: null };
     }
 
+    /** The secret the company's own ping script signs with (WebhookSpec.companySecret); undefined when none. */
+    function companySecretOf(provider: string, externalId: string): string | undefined {
+      if (!isProvider(provider)) return undefined;
+      const spec = connectorFor(provider).webhooks;
+      return spec?.companySecret?.(services.config as never, externalId);
+    }
+
     app.get('/tenants/:tenant/connections', { schema: contract.listConnections }, async (req) => {
       const tenant = await tenantOf(req, services);
       const rows = await connectionsOfTenant(services.db, tenant.id);
@@ -89,6 +96,7 @@ export const connectionRoutes =
             lastSyncAt: c.lastSyncAt,
             /** When the stored grant lapses for good (a 7-day OAuth refresh token); null when it does not. */
             refreshExpiresAt: c.refreshExpiresAt,
+            pingSecretAvailable: companySecretOf(c.provider, c.externalId) !== undefined,
             createdAt: c.createdAt,
             lastRun: view(last),
             runningSync: view(running),
@@ -164,6 +172,28 @@ export const connectionRoutes =
         });
         // null: a sync of this connection is already queued; it will pick up the changes.
         return reply.status(202).send({ queued: true, jobId, coalesced: jobId === null });
+      },
+    );
+
+    /**
+     * The key this connection's company signs its change pings with (a script it deploys; derived per company
+     * from the connector's configured secret, which never leaves the server). Admins only; 404 when the provider has none or the
+     * server has no secret configured.
+     */
+    app.get(
+      '/tenants/:tenant/connections/:id/ping-secret',
+      { config: ADMIN, schema: contract.pingSecret },
+      async (req, reply) => {
+        const tenant = await tenantOf(req, services);
+        const conn = await connectionOf(tenant.id, (req.params as { id: string }).id);
+        const secret = companySecretOf(conn.provider, conn.externalId);
+        if (secret === undefined) throw notFound(`a ping secret for connection ${conn.id}`);
+        const spec = isProvider(conn.provider) ? connectorFor(conn.provider).webhooks : undefined;
+        return reply.header('cache-control', 'no-store').send({
+          secret,
+          url: new URL(`/webhooks/${conn.provider}`, services.config.PUBLIC_URL).toString(),
+          signatureHeader: spec?.signatureHeader ?? 'signature',
+        });
       },
     );
 

@@ -3,8 +3,9 @@
  * type-only imports, so nothing of the server reaches the bundle, and a field the server adds or renames shows up
  * here at compile time instead of as a blank cell.
  */
-import type { WireOf } from '../../http/contracts/common';
+
 import type * as analytics from '../../http/contracts/analytics';
+import type { WireOf } from '../../http/contracts/common';
 import type * as connections from '../../http/contracts/connections';
 import type * as dunning from '../../http/contracts/dunning';
 import type * as dunningMessage from '../../http/contracts/dunning-message';
@@ -48,5 +49,6 @@ export type ConnectionAnswer = WireOf<typeof connections.connectionView>;
 export type ConnectionRunAnswer = WireOf<typeof connections.connectionRun>;
 export type ConnectionCreatedAnswer = WireOf<typeof connections.connectionCreated>;
 export type DisconnectAnswer = WireOf<typeof connections.disconnectResult>;
+export type PingSecretAnswer = WireOf<(typeof connections.pingSecret.response)[200]>;
 export type ConnectorAvailabilityAnswer = WireOf<typeof connections.connectorAvailability>;
 export type IntegrationsAnswer = WireOf<typeof connections.integrations>;

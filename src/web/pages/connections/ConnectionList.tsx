@@ -11,6 +11,7 @@ import { useCan } from '../../lib/role';
 import type { Connection, Integrations } from '../../lib/types';
 import type { Loaded } from '../../lib/use-api';
 import { DisconnectButton, disconnectMessage } from './DisconnectButton';
+import { PingSecret } from './PingSecret';
 import { connectionName } from './QuickbooksConnect';
 import { SyncProgressBar } from './SyncProgressBar';
 import {
@@ -246,6 +247,9 @@ export function ConnectionList(props: {
                     </a>
                   ) : null}
                 </p>
+              ) : null}
+              {mayChange && c.status === 'active' && c.pingSecretAvailable ? (
+                <PingSecret tenant={tenant} connectionId={c.id} />
               ) : null}
               {isPending ? <SyncProgressBar run={c.runningSync} name={name} /> : null}
               {isPending &&
