@@ -321,6 +321,15 @@ const abs = (n: number) => Math.abs(n);
 const CLOSED_STATUS = new Set(['B', 'V']);
 
 /**
+ * Invoice statuses under approval routing: Rejected (`CustInvc:D`) and Pending Approval (`CustInvc:E`). Such an
+ * invoice does not post (Oracle, "Transactional Impact for Workflow Based Invoice Approvals": non-posting until
+ * approved, not in the customer payment queue), so nothing is receivable on it, whatever its amount unpaid says (the
+ * total, or nothing at all). It is kept as void with nothing owed: out of A/R and balances, never chased. Approving
+ * it is an edit of the invoice (its lastmodifieddate moves): the next poll reads it Open, with its amount.
+ */
+const UNPOSTED_INVOICE_STATUS = new Set(['D', 'E']);
+
+/**
  * The open amount (`foreignamountunpaid`) of an invoice or credit memo, in minor units. SuiteQL leaves NULL columns
  * out of a row, so a missing value says "no value", not "nothing owed": it counts as 0 only when the record says so
  * itself (voided, or a closed status). On any other record it is a bad record, named, never a zero balance: read
@@ -344,15 +353,16 @@ export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
   return naming(raw, 'invoice', () => {
     const row = transaction(raw, 'CustInvc');
     const voided = row.voided === 'T';
+    const unposted = !voided && UNPOSTED_INVOICE_STATUS.has(row.status ?? '');
     const totalMinor = abs(amountToMinor(row.foreigntotal, row.currency, `invoice ${row.id} total`));
-    const balanceMinor = openAmount(row, voided, 'invoice');
+    const balanceMinor = unposted ? 0 : openAmount(row, voided, 'invoice');
     if (balanceMinor < 0 || balanceMinor > totalMinor) {
       throw new ConnectorError({
         code: 'bad_payload',
         message: `NetSuite invoice ${row.id}: amount unpaid ${row.foreignamountunpaid} outside 0..${row.foreigntotal}`,
       });
     }
-    const status = voided ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
+    const status = voided || unposted ? 'void' : balanceMinor === 0 ? 'paid' : 'open';
     return {
       externalId: row.id,
       customerExternalId: row.entity,

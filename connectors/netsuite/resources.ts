@@ -96,13 +96,19 @@ function emptyPage(cursor: NetsuiteCursor): SyncPage<NetsuiteCursor> {
   };
 }
 
+/**
+ * A query the account refuses (SuiteQL's 400, faults.ts `invalid_query`): a clause or table it does not support
+ * (DUAL, MOD/GROUP BY, the id span), answered with the fallback, never a failed sync; anything else is re-thrown.
+ */
+const refusedQuery = (e: unknown): boolean => e instanceof ConnectorError && e.code === 'invalid_query';
+
 /** The account's clock now (`YYYY-MM-DD HH:MM:SS`, account time zone). */
 export async function accountClock(client: NetsuiteClient, signal?: AbortSignal): Promise<string> {
   let page: SuiteqlPage;
   try {
     page = await client.suiteql(ACCOUNT_CLOCK_QUERY, { limit: 1 }, signal);
   } catch (e) {
-    if (!(e instanceof ConnectorError && e.code === 'invalid_query')) throw e;
+    if (!refusedQuery(e)) throw e;
     page = await client.suiteql(HIGH_WATER_QUERY, { limit: 1 }, signal);
     if (page.items.length > 0 && !page.items[0]?.now) return '1970-01-01 00:00:00';
   }
@@ -121,7 +127,7 @@ async function openSums(ctx: Ctx): Promise<OpenSums | null> {
   try {
     rows = await ctx.client.suiteqlAll(OPEN_SUMS_QUERY, ctx.signal);
   } catch (e) {
-    if (e instanceof ConnectorError && e.code === 'invalid_query') return null;
+    if (refusedQuery(e)) return null;
     throw e;
   }
   const sums: OpenSums = {};
@@ -268,7 +274,7 @@ async function idRanges(
   try {
     span = (await ctx.client.suiteql(idSpanQuery(kind, after), { limit: 1 }, ctx.signal)).items[0];
   } catch (e) {
-    if (e instanceof ConnectorError && e.code === 'invalid_query') return open;
+    if (refusedQuery(e)) return open;
     throw e;
   }
   const n = Number(span?.n ?? 0);
@@ -339,7 +345,7 @@ async function handOver(ctx: Ctx, overlap: number, signal: AbortSignal): Promise
   const highWater = ctx.client.suiteql(HIGH_WATER_QUERY, { limit: 1 }, signal).then(
     (page) => page.items[0]?.now ?? EPOCH,
     (e) => {
-      if (e instanceof ConnectorError && e.code === 'invalid_query') return null;
+      if (refusedQuery(e)) return null;
       throw e;
     },
   );

@@ -5,7 +5,9 @@
  *  - amounts are kept in integer minor units of the transaction's currency and printed as decimal strings;
  *  - applying, un-applying or deleting a payment changes the payment only: the invoice's lastmodifieddate does
  *    NOT move (issue 12: do not rely on it), while its amount unpaid does;
- *  - a void zeroes the transaction and drops its applications; a deletion removes it and leaves a DeletedRecord.
+ *  - a void zeroes the transaction and drops its applications; a deletion removes it and leaves a DeletedRecord;
+ *  - an invoice under approval routing (Pending Approval, or Rejected) does not post: no payment can be applied to
+ *    it; approving it is an edit of the invoice (its lastmodifieddate moves) and it becomes Open.
  * This is a dev tool for the demo and tests, not part of the connector.
  */
 import { fromMinor } from '../../connectors/money';
@@ -45,6 +47,11 @@ export interface Txn {
   closedate: string | null;
   /** Custom body fields set on the record (NetsuiteCompany.customBodyFields names the ones the account defines). */
   custom: Record<string, string>;
+  /**
+   * An invoice under approval routing: Pending Approval (status E) or Rejected (D). Either is non-posting (no A/R,
+   * not in the customer payment queue) until approved; absent: approved, or never routed.
+   */
+  approval?: 'pending' | 'rejected';
 }
 
 export interface Link {
@@ -206,6 +213,23 @@ export class NetsuiteCompany {
     return this.addTxn('CustInvc', customer, totalMinor, dueDays);
   }
 
+  /** An invoice the approval workflow routed for approval: Pending Approval (E), not posted. */
+  addInvoicePendingApproval(customer: Customer, totalMinor: number, dueDays = 30): Txn {
+    const t = this.addTxn('CustInvc', customer, totalMinor, dueDays);
+    t.approval = 'pending';
+    return t;
+  }
+
+  /** The approver approves (the invoice posts: Open) or rejects (Rejected, still not posted): an edit of the invoice. */
+  decideApproval(id: number, decision: 'approve' | 'reject'): void {
+    const t = this.txns.get(id);
+    if (t?.type !== 'CustInvc' || t.approval !== 'pending')
+      throw new Error(`no invoice ${id} pending approval`);
+    if (decision === 'approve') delete t.approval;
+    else t.approval = 'rejected';
+    t.lastmodified = this.tick();
+  }
+
   /** A payment applied to invoices (amounts in minor units); anything not applied stays unapplied. */
   addPayment(
     customer: Customer,
@@ -248,7 +272,7 @@ export class NetsuiteCompany {
   apply(nextdoc: number, invoice: number, amountMinor: number): void {
     const from = this.txns.get(nextdoc);
     const inv = this.txns.get(invoice);
-    if (!from || !inv || inv.type !== 'CustInvc' || from.voided || inv.voided)
+    if (!from || !inv || inv.type !== 'CustInvc' || from.voided || inv.voided || inv.approval)
       throw new Error('bad application');
     if (from.currency !== inv.currency) throw new Error('NetSuite applies only within one currency');
     if (amountMinor <= 0 || amountMinor > this.unpaid(inv) || amountMinor > this.unused(from)) {
@@ -355,6 +379,11 @@ export class NetsuiteCompany {
     const out = new Map<string, { currency: string; balanceMinor: number; status: string }>();
     for (const t of this.txns.values()) {
       if (t.type !== 'CustInvc') continue;
+      // Not posted (pending approval or rejected): nothing is receivable, and Duely keeps it out of A/R as void.
+      if (t.approval) {
+        out.set(String(t.id), { currency: t.currency, balanceMinor: 0, status: 'void' });
+        continue;
+      }
       const balanceMinor = this.unpaid(t);
       out.set(String(t.id), {
         currency: t.currency,
@@ -399,7 +428,8 @@ export class NetsuiteCompany {
       this.addInvoice(cust, this.amount(cust.currency), this.pick([15, 30, 45]));
     }
     this.advance(60);
-    const open = () => [...this.txns.values()].filter((t) => t.type === 'CustInvc' && this.unpaid(t) > 0);
+    const open = () =>
+      [...this.txns.values()].filter((t) => t.type === 'CustInvc' && !t.approval && this.unpaid(t) > 0);
     // Payments: a full one, a partial one, one across every open invoice of a customer (plus unapplied money).
     for (let i = 0; i < 3 && open().length > 0; i++) {
       const inv = this.pick(open());

@@ -43,7 +43,15 @@ function txnRow(c: NetsuiteCompany, t: Txn, payLinkField: string | null): Row {
     foreignamountunpaid:
       t.type === 'CustPymt' ? '0' : unpaid === 0 ? '0' : sign + c.money(unpaid, t.currency),
     voided: t.voided ? 'T' : 'F',
-    status: t.voided ? 'V' : unpaid === 0 ? 'B' : 'A',
+    status: t.voided
+      ? 'V'
+      : t.approval === 'pending'
+        ? 'E'
+        : t.approval === 'rejected'
+          ? 'D'
+          : unpaid === 0
+            ? 'B'
+            : 'A',
     subsidiary: String(t.subsidiary),
     lastmodified: t.lastmodified,
   };

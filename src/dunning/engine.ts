@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
-import { supersedeOpenTasks, taskOpenedUnder } from '../db/queries/dunning-admin';
+import { customersWithOpenTasks, supersedeOpenTasks, taskOpenedUnder } from '../db/queries/dunning-admin';
 import {
   cancelSettledReminders,
   connectionCounts,
@@ -38,7 +38,14 @@ import type { dunningMessages } from '../db/schema';
 import { loadDunningConfig } from './dunning-config';
 import { localParts } from './local-time';
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';
-import { holdsOf, type PlannedMessage, type PlannerInput, type PlanResult, plan } from './planner';
+import {
+  coveredByCredit,
+  holdsOf,
+  type PlannedMessage,
+  type PlannerInput,
+  type PlanResult,
+  plan,
+} from './planner';
 import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
 import { sendingActive } from './sending-switches';
@@ -127,7 +134,7 @@ export async function planTenantIn(
   }
   const today = localParts(now, config.settings.timezone).date;
   await openContactTasks(tx, tenantId, result, today);
-  await openCreditTasks(tx, tenantId, result, today, now);
+  await openCreditTasks(tx, tenantId, input, result, today, now);
   const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone, active);
   services.logger.info(
     { tenantId, planned: inserted.length, cancelled: cancelled.length, receipts: receipts.length, active },
@@ -408,23 +415,31 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
   }
 }
 
+/** Dedupe keys of credit tasks: `credit:<customer id>:<credit state>`. */
+const CREDIT_TASK = 'credit:';
+
 /**
  * A debtor not written to because credit on account covers everything open: the ledger needs the credit applied,
  * which only a person can do there, so the team gets a review task naming the credit and the invoices it can settle.
  * Once per customer and credit state (the credit per currency and the open invoices with their balances): a re-plan
- * opens nothing new, nor does the same state after the task was done; a changed state opens a new task and closes
- * the customer's earlier one.
+ * opens nothing new, nor does the same state after a person marked the task done; a changed state opens a new task
+ * and closes the customer's earlier one. A task whose debtor's credit no longer covers what is open (the credit
+ * applied in the ledger, the invoices paid, a new invoice beyond it) is closed by Duely, so the call list does not
+ * ask for what was done; the same state arising again opens a task again.
  */
 async function openCreditTasks(
   tx: Tx,
   tenantId: string,
+  input: PlannerInput,
   result: PlanResult,
   today: string,
   now: Date,
 ): Promise<void> {
+  const kept = new Set<string>();
   for (const d of result.decisions) {
     const c = d.creditCovers;
     if (!c) continue;
+    kept.add(d.customerId);
     const state = createHash('sha256')
       .update(
         JSON.stringify([
@@ -434,7 +449,7 @@ async function openCreditTasks(
       )
       .digest('hex')
       .slice(0, 16);
-    const prefix = `credit:${d.customerId}:`;
+    const prefix = `${CREDIT_TASK}${d.customerId}:`;
     const dedupeKey = `${prefix}${state}`;
     if (await taskOpenedUnder(tx, tenantId, dedupeKey)) continue;
     await supersedeOpenTasks(tx, tenantId, prefix, dedupeKey, {
@@ -450,6 +465,17 @@ async function openCreditTasks(
       dedupeKey,
       today,
       extra: { creditOnAccount: { credits: c.credits, invoices: c.invoices } },
+    });
+  }
+  // A debtor not planned this run (paused, not due, …) keeps its task while the credit still covers what is open.
+  const withTasks = (await customersWithOpenTasks(tx, tenantId, CREDIT_TASK)).filter((id) => !kept.has(id));
+  if (withTasks.length === 0) return;
+  const covered = coveredByCredit(input);
+  for (const customerId of withTasks) {
+    if (covered.has(customerId)) continue;
+    await supersedeOpenTasks(tx, tenantId, `${CREDIT_TASK}${customerId}:`, null, {
+      note: 'Closed: the credit on account no longer covers what is open (applied in the ledger, or the invoices paid or changed)',
+      now,
     });
   }
 }

@@ -415,6 +415,23 @@ export interface Holds {
 }
 
 /**
+ * Customers whose credit on account covers everything they have open, in each currency, by the planner's rule
+ * (`creditIn` per currency against the open balances). A customer with nothing open is not among them: there is no
+ * credit left to apply to anything.
+ */
+export function coveredByCredit(input: PlannerInput): Set<string> {
+  const open = groupBy(input.invoices, (i) => i.customerId);
+  const out = new Set<string>();
+  for (const customer of input.customers) {
+    const owed = totalsByCurrency(open.get(customer.id) ?? []);
+    if (owed.length === 0) continue;
+    const credit = creditIn(customer, owed);
+    if (owed.every((t) => (credit.get(t.currency) ?? 0) >= t.openMinor)) out.add(customer.id);
+  }
+  return out;
+}
+
+/**
  * What may not be chased right now, by the same rules the planner applies: a message planned earlier that touches
  * any of these is withdrawn at once (engine.ts), so a pause, promise or opt-out shows in what will be sent.
  */

@@ -130,7 +130,7 @@ describe('NetSuite mappers', () => {
       const { foreignamountunpaid: _, ...row } = invoiceRow(id, extra);
       return row;
     };
-    for (const row of [open('1'), open('2', { status: 'D' }), open('3', { closedate: '2026-04-20' })]) {
+    for (const row of [open('1'), open('2', { status: 'A' }), open('3', { closedate: '2026-04-20' })]) {
       const err = thrown<{ code: string; userMessage: string }>(() => mapInvoice(row));
       expect(err.code).toBe('bad_payload');
       expect(err.userMessage).toMatch(new RegExp(`invoice INV${row.id} \\(internal id ${row.id}\\)`));
@@ -146,6 +146,20 @@ describe('NetSuite mappers', () => {
       status: 'void',
       balanceMinor: 0,
     });
+    // Rejected (D) or Pending Approval (E): not posted, nothing receivable, with or without the column (which may
+    // print the total): void, never open.
+    for (const status of ['D', 'E']) {
+      expect(mapInvoice(open('9', { status }))).toMatchObject({
+        status: 'void',
+        balanceMinor: 0,
+        paidDate: null,
+      });
+      expect(mapInvoice(invoiceRow('9', { status, foreignamountunpaid: '120.00' }))).toMatchObject({
+        status: 'void',
+        balanceMinor: 0,
+        totalMinor: 12000,
+      });
+    }
     // Credit memos likewise: Fully Applied (B) or voided is 0 left; an open one without the column is an error.
     const memo = (id: string, extra: Record<string, string> = {}) => {
       const { foreignamountunpaid: _, ...row } = creditMemoRow(id, extra);

@@ -171,7 +171,11 @@ function doneTaskFields(done: { by: string; note: string | null; now: Date }) {
   };
 }
 
-/** Whether a task was ever opened under this dedupe key (open, or done: a done task's key carries a suffix). */
+/**
+ * Whether a task was opened under this dedupe key and still stands for it: open, or marked done by a person (a done
+ * task's key carries a suffix). A task Duely closed (superseded: its situation had gone) does not count, so the
+ * same situation arising again opens a new task.
+ */
 export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: string): Promise<boolean> {
   const [row] = await db
     .select({ id: dunningTasks.id })
@@ -179,35 +183,58 @@ export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: s
     .where(
       and(
         eq(dunningTasks.tenantId, tenantId),
-        sql`(${dunningTasks.dedupeKey} = ${dedupeKey} or starts_with(${dunningTasks.dedupeKey}, ${`${dedupeKey}:done:`}))`,
+        sql`(${dunningTasks.dedupeKey} = ${dedupeKey} or (starts_with(${dunningTasks.dedupeKey}, ${`${dedupeKey}:done:`}) and ${dunningTasks.doneBy} is distinct from ${SUPERSEDED_BY}))`,
       ),
     )
     .limit(1);
   return row !== undefined;
 }
 
+/** Who a superseded task is done by. */
+const SUPERSEDED_BY = 'duely';
+
 /**
- * Open tasks whose dedupe key starts with `prefix`, except `keep`, are done (by Duely, with `note`): a newer task
- * about the same thing replaces them. Their keys are freed as completeOpenTask frees them (doneTaskFields).
+ * Open tasks whose dedupe key starts with `prefix`, except `keep` (null: none kept), are done (by Duely, with
+ * `note`): a newer task about the same thing replaces them, or what they asked for no longer applies. Their keys
+ * are freed as completeOpenTask frees them (doneTaskFields).
  */
 export async function supersedeOpenTasks(
   db: DbOrTx,
   tenantId: string,
   prefix: string,
-  keep: string,
+  keep: string | null,
   done: { note: string; now: Date },
 ): Promise<void> {
   await db
     .update(dunningTasks)
-    .set(doneTaskFields({ by: 'duely', note: done.note, now: done.now }))
+    .set(doneTaskFields({ by: SUPERSEDED_BY, note: done.note, now: done.now }))
     .where(
       and(
         eq(dunningTasks.tenantId, tenantId),
         eq(dunningTasks.status, 'open'),
         sql`starts_with(${dunningTasks.dedupeKey}, ${prefix})`,
-        sql`${dunningTasks.dedupeKey} <> ${keep}`,
+        keep === null ? undefined : sql`${dunningTasks.dedupeKey} <> ${keep}`,
       ),
     );
+}
+
+/** The customers with an open task whose dedupe key starts with `prefix`. */
+export async function customersWithOpenTasks(
+  db: DbOrTx,
+  tenantId: string,
+  prefix: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ customerId: dunningTasks.customerId })
+    .from(dunningTasks)
+    .where(
+      and(
+        eq(dunningTasks.tenantId, tenantId),
+        eq(dunningTasks.status, 'open'),
+        sql`starts_with(${dunningTasks.dedupeKey}, ${prefix})`,
+      ),
+    );
+  return rows.map((r) => r.customerId);
 }
 
 /** Marks an open task done and frees its dedupe key (suffixed); whether it was open. */
