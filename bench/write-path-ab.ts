@@ -5,8 +5,9 @@
  * in 1,000-row pages, then n payments with one allocation line for two invoices in three) are written for tenant A
  * by the other checkout's ledger-write.ts and for tenant B by this one's, alternating page by page (who goes first
  * alternates too), each page in its own transaction with its listing ids (recordListingIds, preparePage,
- * writePage). Prints CPU and wall seconds per side and new/base for the first write and for an unchanged replay
- * (on Postgres also the backends' CPU), then checks both tenants hold the same rows.
+ * writePage; a checkout that has settlePaidDates defers paid dates to the last page's transaction, as a full sync
+ * does). Prints CPU and wall seconds per side and new/base for the first write and for an unchanged replay (on
+ * Postgres also the backends' CPU), then checks both tenants hold the same rows.
  * `tsx bench/write-path-ab.ts <other checkout>/src/db/queries/ledger-write.ts [pglite|postgres] [n=20000]`
  */
 import { sql } from 'drizzle-orm';
@@ -17,7 +18,8 @@ import { ensureTenant } from '../src/db/queries/tenants';
 import { createBenchDb } from './bench-db';
 import { cpuSecondsOf } from './proc';
 
-type WritePath = Pick<typeof NEW, 'preparePage' | 'writePage' | 'recordListingIds'>;
+type WritePath = Pick<typeof NEW, 'preparePage' | 'writePage' | 'recordListingIds'> &
+  Partial<Pick<typeof NEW, 'settlePaidDates'>>;
 
 const [baseFile, kindArg, nArg] = process.argv.slice(2);
 if (!baseFile)
@@ -139,10 +141,14 @@ for (const round of ['first write', 'unchanged replay']) {
       const be0 = await backendsCpu();
       const c0 = process.cpuUsage();
       const w0 = performance.now();
+      // A checkout with settlePaidDates writes the pages as a full sync does (sync/run-sync.ts): paid dates deferred,
+      // then settled in the last page's transaction.
+      const settle = s.mod.settlePaidDates;
       await db.transaction(async (tx: Tx) => {
         const prepared = s.mod.preparePage(page);
         await s.mod.recordListingIds(tx, { connectionId: s.connectionId, page });
-        await s.mod.writePage(tx, s.tenantId, page, now, prepared);
+        await s.mod.writePage(tx, s.tenantId, page, now, prepared, { deferPaidDates: settle !== undefined });
+        if (settle && i === all.length - 1) await settle(tx, s.tenantId);
       });
       const c = process.cpuUsage(c0);
       sum[name].wall += (performance.now() - w0) / 1000;

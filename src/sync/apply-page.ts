@@ -12,6 +12,7 @@ import {
   type PreparedPage,
   reconcileListing,
   recordListingIds,
+  settlePaidDates,
   writePage,
 } from '../db/queries/ledger-write';
 import { advanceCursorIfActive, commitWithoutFlushWait, recordPageProgress } from '../db/queries/sync-runs';
@@ -27,6 +28,7 @@ export {
   type PageStats,
   type PreparedPage,
   preparePage,
+  settlePaidDates,
   tenantHasImportedRows,
   writePage,
 } from '../db/queries/ledger-write';
@@ -38,6 +40,12 @@ export interface ApplyPageOptions<Cursor> {
   page: SyncPage<Cursor>;
   /** preparePage(page), computed ahead by the caller (run-sync prepares the next page while this one is written). */
   prepared?: PreparedPage;
+  /**
+   * paid_date upkeep: `page` (default) recomputes the invoices this page touched; `deferred` (a full sync's pages)
+   * leaves them to the pass that ends the full sync; `final` (the page that ends it) runs that pass, settlePaidDates
+   * over the whole tenant, after the page's writes and listing reconciliation, in the page's transaction.
+   */
+  paidDates?: 'page' | 'deferred' | 'final';
   /** The run's progress after this page (stored with it). */
   progress: SyncProgress;
   /** The run's cumulative stats after this page, from the page's own stats. */
@@ -65,7 +73,10 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
     );
     // The seen-ids bookkeeping touches only sync_seen_pages: it goes out now, ahead of the page's writes.
     const seen = recordListingIds(tx, opts);
-    const writes = writePage(tx, opts.tenantId, opts.page, opts.now, opts.prepared);
+    const paidDates = opts.paidDates ?? 'page';
+    const writes = writePage(tx, opts.tenantId, opts.page, opts.now, opts.prepared, {
+      deferPaidDates: paidDates !== 'page',
+    });
     // All settled before anything is thrown: no statement of this page may still be on its way when the
     // transaction rolls back.
     const [r0, r1, r2, r3] = await Promise.allSettled([relaxed, cursor, seen, writes]);
@@ -76,9 +87,12 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
     if (r3.status === 'rejected') throw r3.reason;
     const written = r3.value;
     const listed = await reconcileListing(tx, { ...opts, log: opts.log });
+    const settled = paidDates === 'final' ? await settlePaidDates(tx, opts.tenantId) : [];
     const result: PageResult = {
       stats: { ...written.stats, deletions: written.stats.deletions + listed.stats.deletions },
-      changedInvoiceIds: [...new Set([...written.changedInvoiceIds, ...listed.changedInvoiceIds])],
+      changedInvoiceIds: [
+        ...new Set([...written.changedInvoiceIds, ...listed.changedInvoiceIds, ...settled]),
+      ],
     };
     await recordPageProgress(tx, opts.syncRunId, {
       progress: opts.progress,
@@ -89,5 +103,21 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
       await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds: result.changedInvoiceIds });
     }
     return result;
+  });
+}
+
+/**
+ * The end of a full sync whose last page deferred its paid dates without a `final` page (a connector that ends a
+ * full sync without a page whose cursor leaves full mode): settlePaidDates in its own transaction, with onSynced.
+ */
+export async function settleFullSync(
+  db: Db,
+  opts: Pick<ApplyPageOptions<unknown>, 'tenantId' | 'onSynced'>,
+): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const changedInvoiceIds = await settlePaidDates(tx, opts.tenantId);
+    if (opts.onSynced && changedInvoiceIds.length > 0)
+      await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds });
+    return changedInvoiceIds;
   });
 }

@@ -24,7 +24,7 @@ import {
 import { tenantById } from '../db/queries/tenants';
 import type { SyncProgress, SyncRunKind } from '../db/schema';
 import { AppError } from '../errors';
-import { addStats, applySyncPage, type PreparedPage, preparePage } from './apply-page';
+import { addStats, applySyncPage, type PreparedPage, preparePage, settleFullSync } from './apply-page';
 import { ConnectionInactiveError } from './connection-tokens';
 import { connectionClient } from './connections';
 import type { OnSynced, SyncDeps } from './ports';
@@ -218,6 +218,16 @@ async function runHeartbeating(
   const ctx = { client, externalId: conn.externalId, logger: log, signal };
   let changedInvoices = 0;
   let restarted = false;
+  // A full sync's pages leave paid_date to one tenant-wide pass written with the page that ends it (its cursor leaves
+  // full mode): pending while a full sync's pages were written without it, including by an earlier, interrupted run
+  // of this sync (a stored cursor still in full mode), so a resumed full sync still ends with the pass.
+  let paidDatesPending = cursor?.mode === 'full';
+  const settle = async () => {
+    if (!paidDatesPending) return;
+    changedInvoices += (await settleFullSync(db, { tenantId: conn.tenantId, onSynced: opts.onSynced }))
+      .length;
+    paidDatesPending = false;
+  };
 
   const finish = async (status: 'succeeded' | 'failed', error: string | null) => {
     const now = clock.now();
@@ -269,23 +279,29 @@ async function runHeartbeating(
         }
         progress = advanceProgress(progress, page);
         stats = { ...stats, pages: (stats.pages ?? 0) + 1 };
+        const inFull = kind === 'full' && (page.cursor as CursorLike)?.mode === 'full';
+        const paidDates = inFull ? 'deferred' : kind === 'full' && paidDatesPending ? 'final' : 'page';
         const pageResult = await applySyncPage(db, {
           tenantId: conn.tenantId,
           connectionId: conn.id,
           syncRunId: runId,
           page,
           ...(prepared ? { prepared } : {}),
+          paidDates,
           progress,
           stats: (pageStats) => addStats({ ...stats }, pageStats),
           now: clock.now(),
           onSynced: opts.onSynced,
           log,
         });
+        if (paidDates !== 'page') paidDatesPending = paidDates === 'deferred';
         stats = addStats(stats, pageResult.stats);
         changedInvoices += pageResult.changedInvoiceIds.length;
         cursor = page.cursor as CursorLike;
         opts.onProgress?.({ syncRunId: runId, kind, progress, stats });
       }
+      // A connector that ended the full sync without a page leaving full mode: the pass in its own transaction.
+      await settle();
       for (const k of SYNC_KINDS) {
         const e = progress.entities[k];
         if (e && !e.done) progress.entities[k] = { ...e, done: true };
@@ -304,7 +320,9 @@ async function runHeartbeating(
         continue;
       }
       if (err instanceof ConnectionInactiveError) {
-        // Disconnected while we read: nothing of the interrupted page was written; do not retry.
+        // Disconnected while we read: nothing of the interrupted page was written; do not retry. The pages written
+        // before it keep consistent paid dates.
+        await settle().catch((e: unknown) => log.warn({ err: e }, 'paid dates not settled'));
         await finish('failed', err.userMessage);
         log.info({ err: err.message }, 'sync stopped: the connection was disconnected');
         return result('skipped', err.userMessage);
