@@ -431,8 +431,12 @@ export async function settlePaidDates(tx: Tx, tenantId: string): Promise<string[
              end as pd,
              i2.paid_date
       from invoices i2
+      -- Through the tenant's invoices (payment_allocations_invoice_idx): no index on payment_allocations starts
+      -- with tenant_id, so on a shared Postgres a filter on it would read every tenant's lines. Lines of payments
+      -- and of credit memos applied directly (no payment) alike.
       left join (select al.invoice_id, max(al.date) as last_date
-                 from payment_allocations al where al.tenant_id = ${t}
+                 from invoices i3 join payment_allocations al on al.invoice_id = i3.id
+                 where i3.tenant_id = ${t}
                  group by al.invoice_id) a on a.invoice_id = i2.id
       where i2.tenant_id = ${t} and (i2.paid_date is not null or (i2.status = 'paid' and i2.balance_minor = 0))
     )
