@@ -187,11 +187,11 @@ const EMPTY: ParsedHistory = { rows: [], errors: [], warnings: [], warningCount:
  * Text the reader takes apart at once: it holds about this much of the file (and the rows of it) at any time,
  * whatever the file's size. A chunk ends at a record boundary (a line break outside quotes).
  */
-export const CHUNK_CHARS = 4 * 1024 * 1024;
+export const CHUNK_CHARS = 1024 * 1024;
 /** A record still without its end after this many characters is refused (no real record is a thousandth of it). */
 const MAX_RECORD_CHARS = 32 * 1024 * 1024;
 /** Pieces a whole string or Buffer is fed to the reader in. */
-const PIECE = 1024 * 1024;
+const PIECE = 256 * 1024;
 
 /** The parser's own errors, located by line and column and told in our words (its messages echo whole values). */
 function parserError(
@@ -369,6 +369,8 @@ export interface HistoryReadResult {
   fatal: boolean;
   warnings: CsvIssue[];
   warningCount: number;
+  /** Warnings per column (their kind: amount = credit notes, paid_date = prepayments…), all of them counted. */
+  warningsByColumn: Record<string, number>;
   rows: number;
   /** Lines with a zero or negative amount, and those of them that are credit notes (not zero). */
   credits: number;
@@ -412,6 +414,7 @@ export class HistoryCsvReader {
   private readonly errors: CsvIssue[] = [];
   private readonly warnings: CsvIssue[] = [];
   private warningCount = 0;
+  private readonly warningsByColumn: Record<string, number> = {};
   private rowCount = 0;
   private creditCount = 0;
   private creditNoteCount = 0;
@@ -479,6 +482,7 @@ export class HistoryCsvReader {
       fatal: fatal !== null,
       warnings: fatal ? [] : this.warnings,
       warningCount: fatal ? 0 : this.warningCount,
+      warningsByColumn: fatal ? {} : this.warningsByColumn,
       rows: this.rowCount,
       credits: this.creditCount,
       creditNotes: this.creditNoteCount,
@@ -658,6 +662,7 @@ export class HistoryCsvReader {
   private warn(line: number, column: string, message: string): void {
     if (this.warnings.length < MAX_ERRORS) this.warnings.push({ line, column, message });
     this.warningCount++;
+    this.warningsByColumn[column] = (this.warningsByColumn[column] ?? 0) + 1;
   }
 
   private col(rec: string[], name: string): string {

@@ -39,7 +39,7 @@ export function readInput(file: string): Buffer {
 }
 
 /**
- * A file named on the command line as a stream of 1 MiB pieces (a large file is never held whole); opened at once,
+ * A file named on the command line as a stream of 256 KiB pieces (a large file is never held whole); opened at once,
  * so that a missing or unreadable file fails here and names it, like readInput.
  */
 export function streamInput(file: string): ReadStream {
@@ -49,7 +49,7 @@ export function streamInput(file: string): ReadStream {
       closeSync(fd);
       readFileSync(file); // the error reading a directory gives (EISDIR), as readInput reports it
     }
-    return createReadStream('', { fd, highWaterMark: 1024 * 1024 });
+    return createReadStream('', { fd, highWaterMark: 256 * 1024 });
   } catch (err) {
     if (err && typeof err === 'object' && !('path' in err)) Object.assign(err, { path: file });
     throw err;

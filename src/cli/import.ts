@@ -53,8 +53,12 @@ async function importFile(services: Services, file: string, content: CsvInput, t
   );
   if (result.warningCount > 0) {
     const shown = result.warnings.slice(0, 10);
+    const kinds = Object.entries(result.warningsByColumn)
+      .sort((a, b) => b[1] - a[1])
+      .map(([column, n]) => `${n} ${column}`)
+      .join(', ');
     process.stdout.write(
-      `${result.warningCount} warning(s):\n${shown.map((w) => `  line ${w.line}${w.column ? `, ${w.column}` : ''}: ${w.message}\n`).join('')}` +
+      `${result.warningCount} warning(s) (${kinds}):\n${shown.map((w) => `  line ${w.line}${w.column ? `, ${w.column}` : ''}: ${w.message}\n`).join('')}` +
         `${result.warningCount > shown.length ? `  … and ${result.warningCount - shown.length} more\n` : ''}`,
     );
   }

@@ -51,6 +51,8 @@ export interface ImportResult {
   /** Lines accepted with a remark (the first 200; `warningCount` counts them all). */
   warnings: CsvIssue[];
   warningCount: number;
+  /** Every warning counted by column (its kind: amount = credit notes and zero amounts, paid_date = prepayments…). */
+  warningsByColumn: Record<string, number>;
 }
 
 /** Errors reported at most (the reader stops collecting there too). */
@@ -78,7 +80,7 @@ export interface ImportOptions {
   tenantId?: string;
   fileName?: string;
   now: Date;
-  /** Characters of the file read (and staged) at once: CHUNK_CHARS (4 Mi) unless a test reads in smaller chunks. */
+  /** Characters of the file read (and staged) at once: CHUNK_CHARS (1 Mi) unless a test reads in smaller chunks. */
   chunkChars?: number;
   /** Called inside the import transaction, e.g. to enqueue scoring of the changed invoices. */
   afterWrite?: (tx: Tx, result: ImportResult, changed: ChangedInvoices) => Promise<void>;
@@ -202,6 +204,7 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
       creditNotes,
       warnings: read.warnings,
       warningCount: read.warningCount,
+      warningsByColumn: read.warningsByColumn,
     };
     await updateSyncRun(tx, runId, {
       status: 'succeeded',

@@ -214,6 +214,28 @@ describe('CSV import of a stream', () => {
     expect(err.issues).toEqual(expected);
   });
 
+  it('keeps the first 200 warnings in full and counts every one by kind', async () => {
+    // Every due date (the fourth field, after a quoted name or not) before its invoice date.
+    const content = text(450)
+      .split('\n')
+      .map((l, i) => (i === 0 ? l : l.replace(/^((?:"[^"]*"|[^,]*),[^,]*,[^,]*,)[^,]*/, '$12012-01-01')))
+      .join('\n');
+    const r = await importHistoryCsv(s.db, streamOf(content).pieces, {
+      tenantName: 'Warned',
+      now,
+      chunkChars: 1500,
+    });
+    const credits = Array.from({ length: 450 }, (_, i) => i).filter((i) => i % 50 === 7).length;
+    expect(r.warningsByColumn).toEqual({ due_date: 450, amount: credits, currency: 1 });
+    expect(r.warningCount).toBe(450 + credits + 1);
+    expect(r.warnings).toHaveLength(200);
+    expect(r.warnings[0]).toEqual({
+      line: 2,
+      column: 'due_date',
+      message: 'due date 2012-01-01 is before the invoice date 2013-01-10; imported as is',
+    });
+  });
+
   it('hands on the count of changed invoices and the first thousand ids, not one id per invoice', async () => {
     let changed: { count: number; ids: string[] } | undefined;
     await importHistoryCsv(s.db, text(1500), {
