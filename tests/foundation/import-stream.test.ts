@@ -199,6 +199,25 @@ describe('CSV import of a stream', () => {
     expect(await s.db.select().from(tenants).where(eq(tenants.slug, 'twice'))).toHaveLength(0);
   });
 
+  it('refuses a file whose only fault is an id repeated in another chunk, and imports nothing', async () => {
+    const lines = text(300).split('\n');
+    lines[250] = lines[250]!.replace('INV-249,', 'INV-3,');
+    const content = lines.join('\n');
+    const err = await importHistoryCsv(s.db, streamOf(content).pieces, {
+      tenantName: 'Once',
+      now,
+      chunkChars: 1000,
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(CsvImportError);
+    expect(err.issues).toEqual([
+      { line: 251, column: 'invoice_id', message: 'invoice_id INV-3 already appears on line 5' },
+    ]);
+    expect(await s.db.select().from(tenants).where(eq(tenants.slug, 'once'))).toHaveLength(0);
+    // The same transaction goes on after the refused key: a good file imports on the same connection.
+    const ok = await importHistoryCsv(s.db, text(300), { tenantName: 'Once', now });
+    expect(ok.rows).toBe(parseHistoryCsv(text(300)).rows.length);
+  });
+
   it('stops at 200 errors as reading the whole file does, repeated ids counted in their place', async () => {
     const lines = text(900).split('\n');
     for (let i = 10; i < 900; i += 3) lines[i] = lines[i]!.replace(`INV-${i - 1},`, `INV-${i - 2},`);
