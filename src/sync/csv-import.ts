@@ -136,13 +136,22 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
         staging.catch(() => {}); // awaited before the next batch and at the end
       }
     };
+    // A string is hashed whole (its pieces may split a surrogate pair); bytes as they come.
+    if (typeof input === 'string') hash.update(input);
     const pieces = typeof input === 'string' || Buffer.isBuffer(input) ? piecesOf(input) : input;
-    for await (const piece of pieces) {
-      hash.update(piece);
-      await stage(reader.push(piece));
+    let end: ReturnType<HistoryCsvReader['end']>;
+    try {
+      for await (const piece of pieces) {
+        if (typeof input !== 'string') hash.update(piece);
+        await stage(reader.push(piece));
+      }
+      end = reader.end();
+      await stage(end.batches);
+    } catch (err) {
+      // A failed read (a broken stream) leaves no COPY running under the rollback.
+      await staging.catch(() => {});
+      throw err;
     }
-    const end = reader.end();
-    await stage(end.batches);
     await staging;
     const read = end.result;
     let errors: CsvIssue[] = read.errors;

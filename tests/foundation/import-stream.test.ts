@@ -218,6 +218,25 @@ describe('CSV import of a stream', () => {
     expect(ok.rows).toBe(parseHistoryCsv(text(300)).rows.length);
   });
 
+  it('imports nothing when the stream breaks halfway, and the next import goes on', async () => {
+    const { pieces } = streamOf(text(600), 400);
+    async function* broken() {
+      let n = 0;
+      for await (const piece of pieces) {
+        if (++n === 60) throw new Error('disk gone');
+        yield piece;
+      }
+    }
+    const err = await importHistoryCsv(s.db, broken(), { tenantName: 'Broken', now, chunkChars: 2000 }).catch(
+      (e) => e,
+    );
+    expect(err.message).toBe('disk gone');
+    expect(await s.db.select().from(tenants).where(eq(tenants.slug, 'broken'))).toHaveLength(0);
+    expect((await importHistoryCsv(s.db, text(10), { tenantName: 'Broken', now })).invoices.inserted).toBe(
+      parseHistoryCsv(text(10)).rows.length,
+    );
+  });
+
   it('stops at 200 errors as reading the whole file does, repeated ids counted in their place', async () => {
     const lines = text(900).split('\n');
     for (let i = 10; i < 900; i += 3) lines[i] = lines[i]!.replace(`INV-${i - 1},`, `INV-${i - 2},`);
