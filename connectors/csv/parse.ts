@@ -7,6 +7,7 @@
  * zero or negative amounts (credit notes: returned in `credits`, never as invoices) and invoices in more than one
  * currency.
  */
+import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
 import { isIsoDate } from '../dates';
@@ -15,8 +16,8 @@ import { currencyExponent, isKnownCurrency, toMinor } from '../money';
 import {
   columnName,
   DEFAULT_FIELD_LIMIT,
-  decodeCsv,
   FIELD_LIMITS,
+  firstInvalidUtf8,
   headerNames,
   truncateQuoted,
   unclosedQuote,
@@ -114,19 +115,20 @@ function plainField(line: string, from: number, to: number): string | null {
 }
 
 /**
- * The records of a file the parser would read without ever needing its quoting rules, as csv-parse returns them
- * (bom, skip_empty_lines, trim, info.lines), several times faster: no quote character at all, lines ended by \n
- * (or all by \r\n), every non-empty line with the header's field count, and no field edged by whitespace other than
- * spaces and tabs (csv-parse trims a wider set). Null for anything else: csv-parse then reads the file, and reports
- * what is wrong with it in its own terms (an unclosed quote, a short row…).
+
+/**
+ * The records of a piece of CSV that the parser would read without ever needing its quoting rules, as csv-parse
+ * returns them (skip_empty_lines, trim, info.lines), several times faster: no quote character at all, lines ended by
+ * \n (or all by \r\n), every non-empty line with `width` fields (the first line's count when `width` is -1), and no
+ * field edged by whitespace other than spaces and tabs (csv-parse trims a wider set). Null for anything else:
+ * csv-parse then reads the piece, and reports what is wrong with it in its own terms (an unclosed quote, a short
+ * row…). `firstLine` is the line the piece starts on.
  */
-export function splitPlainCsv(input: string): CsvRecord[] | null {
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+function splitPlainLines(text: string, width: number, firstLine: number): CsvRecord[] | null {
   if (text.includes('"')) return null;
   const crlf = text.includes('\r');
   const lines = text.split('\n');
   const records: CsvRecord[] = [];
-  let width = -1;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;
     if (crlf) {
@@ -150,9 +152,14 @@ export function splitPlainCsv(input: string): CsvRecord[] | null {
     }
     if (width < 0) width = record.length;
     else if (record.length !== width) return null;
-    records.push({ record, info: { lines: i + 1 } });
+    records.push({ record, info: { lines: firstLine + i } });
   }
   return records;
+}
+
+/** splitPlainLines for a whole file (a leading byte-order mark skipped, as csv-parse's `bom` does). */
+export function splitPlainCsv(input: string): CsvRecord[] | null {
+  return splitPlainLines(input.charCodeAt(0) === 0xfeff ? input.slice(1) : input, -1, 1);
 }
 
 /** Why `amount` (refused by toMinor) cannot be stored in `currency`, in words the person fixing the file can act on. */
@@ -176,22 +183,33 @@ function amountProblem(amount: string, currency: string): string {
 const MAX_ERRORS = 200;
 const EMPTY: ParsedHistory = { rows: [], errors: [], warnings: [], warningCount: 0, credits: [] };
 
-export function parseHistoryCsv(input: string | Buffer): ParsedHistory {
-  const checked = parseChecked(input);
-  // Messages quote the cells they refuse: never echo a huge one whole.
-  return { ...checked, errors: checked.errors.map((e) => ({ ...e, message: truncateQuoted(e.message) })) };
-}
+/**
+ * Text the reader takes apart at once: it holds about this much of the file (and the rows of it) at any time,
+ * whatever the file's size. A chunk ends at a record boundary (a line break outside quotes).
+ */
+export const CHUNK_CHARS = 1024 * 1024;
+/** A record still without its end after this many characters is refused (no real record is a thousandth of it). */
+const MAX_RECORD_CHARS = 32 * 1024 * 1024;
+/** Pieces a whole string or Buffer is fed to the reader in. */
+const PIECE = 256 * 1024;
 
 /** The parser's own errors, located by line and column and told in our words (its messages echo whole values). */
-function parserError(err: unknown, text: string): CsvIssue {
+function parserError(
+  err: unknown,
+  text: string,
+  names: string[],
+  at: { lineOffset: number; lfOffset: number },
+): CsvIssue {
   const e = err as { lines?: number; column?: number; code?: string; record?: unknown[] };
-  const names = headerNames(text);
-  const line = e.lines ?? 1;
+  const line = (e.lines ?? 1) + at.lineOffset;
   if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
-    const at = unclosedQuote(text) ?? { line, field: e.column ?? 0 };
+    const open = unclosedQuote(text);
+    const place = open
+      ? { line: open.line + at.lfOffset, field: open.field }
+      : { line, field: e.column ?? 0 };
     return {
-      line: at.line,
-      column: columnName(names, at.field),
+      line: place.line,
+      column: columnName(names, place.field),
       message: 'a quoted value starts here and is never closed (a missing closing ")',
     };
   }
@@ -222,9 +240,9 @@ function parserError(err: unknown, text: string): CsvIssue {
  * quoted value does not end the record; CRLF, LF and CR are each one line break). csv-parse's own `info.lines` is
  * where a record ends, and counts the CR and LF of a quoted CRLF as two lines, so after one every later line was off.
  */
-function recordStartLines(text: string): number[] {
+function recordStartLines(text: string, firstLine: number): number[] {
   const starts: number[] = [];
-  let line = 1;
+  let line = firstLine;
   let inQuote = false;
   let inRecord = false;
   for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
@@ -244,6 +262,45 @@ function recordStartLines(text: string): number[] {
   return starts;
 }
 
+/** Line breaks in `text` as recordStartLines counts them (CRLF, LF and CR one each), and its LF characters. */
+function lineBreaks(text: string): { breaks: number; lfs: number } {
+  let lfs = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lfs++;
+  if (!text.includes('\r')) return { breaks: lfs, lfs };
+  let breaks = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) breaks++;
+    else if (c === 13) {
+      breaks++;
+      if (text.charCodeAt(i + 1) === 10) i++;
+    }
+  }
+  return { breaks, lfs };
+}
+
+/**
+ * Where the last complete record of `text` ends (0 when none does): after its last line break outside quotes. A CR
+ * counts only when what follows it is known (it may be the first half of a CRLF).
+ */
+function recordBoundary(text: string): number {
+  if (!text.includes('"')) {
+    const lf = text.lastIndexOf('\n');
+    const cr = text.lastIndexOf('\r');
+    return cr > lf && cr < text.length - 1 ? cr + 1 : lf + 1;
+  }
+  let end = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (!quoted && (c === 10 || (c === 13 && i + 1 < text.length && text.charCodeAt(i + 1) !== 10))) {
+      end = i + 1;
+    }
+  }
+  return end;
+}
+
 /**
  * A European Excel "CSV" is separated by semicolons (its amounts then have decimal commas), other exports by tabs:
  * the header holds no comma but one of those. Said first, since every later message would be a symptom of it.
@@ -260,109 +317,409 @@ function otherSeparator(text: string): CsvIssue | null {
   };
 }
 
-function parseChecked(input: string | Buffer): ParsedHistory {
-  const errors: CsvIssue[] = [];
-  const decoded = decodeCsv(input);
-  if ('problem' in decoded) return { ...EMPTY, errors: [decoded.problem] };
-  const { text } = decoded;
-  const separator = otherSeparator(text);
-  if (separator) return { ...EMPTY, errors: [separator] };
-  let records: CsvRecord[] | null = splitPlainCsv(text);
-  try {
-    if (!records) {
-      records = parse(text, {
-        bom: true,
-        skip_empty_lines: true,
-        relax_column_count: false,
-        trim: true,
-        info: true,
-      }) as unknown as CsvRecord[];
-      // Quotes were involved: each record is named by the line it starts on (when both readings agree on the count).
-      const starts = recordStartLines(text);
-      if (starts.length === records.length) {
-        records = records.map((r, i) => ({ ...r, info: { ...r.info, lines: starts[i]! } }));
+/** Bytes at the end of `buf` that begin a UTF-8 sequence the next piece completes: kept back for it. */
+function incompleteTail(buf: Uint8Array): number {
+  for (let k = 1; k <= 3 && k <= buf.length; k++) {
+    const b = buf[buf.length - k]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > k ? k : 0;
+  }
+  return 0;
+}
+
+/** A quote-aware position (1-based line, 0-based field), advanced over text as the file is read. */
+interface Place {
+  line: number;
+  field: number;
+  quoted: boolean;
+}
+
+function advance(place: Place, text: string, upto = text.length): Place {
+  let { line, field, quoted } = place;
+  for (let i = 0; i < upto && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (c === 10) {
+      line++;
+      if (!quoted) field = 0;
+    } else if (c === 44 && !quoted) field++;
+  }
+  return { line, field, quoted };
+}
+
+/** What one chunk of the file yields, in file order. */
+export interface HistoryBatch {
+  rows: HistoryRow[];
+  /** Credit notes (zero or negative amounts), `amountMinor` the credited amount (>= 0). */
+  credits: HistoryRow[];
+  /**
+   * Lines refused for another reason whose invoice_id is still a valid id, so that a later line repeating it can be
+   * named as a duplicate (only when the caller checks duplicates).
+   */
+  refusedIds: { line: number; invoiceId: string }[];
+}
+
+export interface HistoryReadResult {
+  /**
+   * Every error (at most about MAX_ERRORS). `fatal`: one problem made the file unreadable (not UTF-8, a NUL, a
+   * malformed structure, no header or a missing column), and it is the only one reported.
+   */
+  errors: CsvIssue[];
+  fatal: boolean;
+  warnings: CsvIssue[];
+  warningCount: number;
+  /** Warnings per column (their kind: amount = credit notes, paid_date = prepayments…), all of them counted. */
+  warningsByColumn: Record<string, number>;
+  rows: number;
+  /** Lines with a zero or negative amount, and those of them that are credit notes (not zero). */
+  credits: number;
+  creditNotes: number;
+  /** Invoices (not credit notes) per currency. */
+  invoiceCurrencies: Map<string, number>;
+}
+
+/**
+ * The canonical CSV read piece by piece (bytes or text, as a file or upload arrives), handing on its rows a chunk
+ * at a time: memory stays about CHUNK_CHARS of text whatever the file's size. The checks and messages are those of
+ * reading the whole file at once: a problem with the bytes (not UTF-8, a NUL) outranks one with the structure
+ * (csv-parse's), which outranks the header's, which outrank the cells'. With `duplicates: 'caller'` a repeated
+ * invoice_id is left to the caller (who sees every id: the database, say) and duplicateIssues merges its findings.
+ */
+export class HistoryCsvReader {
+  private readonly seen: Map<string, number> | null;
+  private readonly chunkChars: number;
+  private carry: Uint8Array | null = null;
+  private pending = '';
+  /** Line (as recordStartLines counts) and LF characters before `pending`, which starts at a record boundary. */
+  private lineBefore = 1;
+  private lfBefore = 0;
+  /** Whether a chunk was read yet, and the file's first line break. */
+  private started = false;
+  /** The file's text up to its first line break, which names the columns in messages. */
+  private head = '';
+  private headOpen = true;
+  private eol = '\n';
+  private names: string[] = [];
+  private index = new Map<string, number>();
+  private width = -1;
+  private headerSeen = false;
+  /** The one problem that ends the reading of records, by rank: bytes > separator > structure > header. */
+  private bytesProblem: CsvIssue | null = null;
+  private nulProblem: CsvIssue | null = null;
+  private structureProblem: CsvIssue | null = null;
+  private headerProblem: CsvIssue | null = null;
+  /** After a bytes or structure problem only the bytes are checked, located from here. */
+  private place: Place | null = null;
+  private readonly errors: CsvIssue[] = [];
+  private readonly warnings: CsvIssue[] = [];
+  private warningCount = 0;
+  private readonly warningsByColumn: Record<string, number> = {};
+  private rowCount = 0;
+  private creditCount = 0;
+  private creditNoteCount = 0;
+  private readonly currencies = new Map<string, { line: number; count: number }>();
+  private readonly invoiceCurrencies = new Map<string, number>();
+
+  /** `chunkChars`: CHUNK_CHARS unless a test reads in smaller chunks. */
+  constructor(opts: { duplicates: 'here' | 'caller'; chunkChars?: number } = { duplicates: 'here' }) {
+    this.seen = opts.duplicates === 'here' ? new Map() : null;
+    this.chunkChars = opts.chunkChars ?? CHUNK_CHARS;
+  }
+
+  /** Reads the next piece of the file; returns the batches of the chunks it completed. */
+  push(piece: string | Uint8Array): HistoryBatch[] {
+    if (this.bytesProblem) return [];
+    if (typeof piece === 'string') return this.acceptText(piece, false);
+    let bytes: Uint8Array = piece;
+    if (this.carry) {
+      bytes = Buffer.concat([this.carry, piece]);
+      this.carry = null;
+    }
+    const keep = incompleteTail(bytes);
+    if (keep > 0) {
+      this.carry = bytes.slice(bytes.length - keep);
+      bytes = bytes.subarray(0, bytes.length - keep);
+    }
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (!isUtf8(buf)) {
+      const bad = firstInvalidUtf8(buf);
+      const batches = this.acceptText(buf.toString('utf8', 0, bad), false);
+      this.notUtf8(buf[bad]!);
+      return batches;
+    }
+    return this.acceptText(buf.toString('utf8'), false);
+  }
+
+  /** The end of the file: the last batches and the verdict. */
+  end(): { batches: HistoryBatch[]; result: HistoryReadResult } {
+    const batches = this.bytesProblem ? [] : this.acceptText('', true);
+    if (this.carry && !this.bytesProblem) this.notUtf8(this.carry[0]!);
+    return { batches, result: this.result() };
+  }
+
+  private result(): HistoryReadResult {
+    const fatal =
+      this.bytesProblem ??
+      this.nulProblem ??
+      this.structureProblem ??
+      (this.headerSeen ? null : { line: 1, column: null, message: 'the file is empty' }) ??
+      this.headerProblem;
+    if (!fatal && this.currencies.size > 1) {
+      const [main, ...others] = [...this.currencies.entries()].sort((a, b) => b[1].count - a[1].count);
+      for (const [code, { line, count }] of others) {
+        this.warn(
+          line,
+          'currency',
+          `${count} invoice(s) in ${code} (first on this line) besides ${main![1].count} in ${main![0]}: each is kept in its own currency; totals are not converted`,
+        );
       }
     }
-  } catch (err) {
-    return { ...EMPTY, errors: [parserError(err, text)] };
+    // Messages quote the cells they refuse: never echo a huge one whole.
+    const errors = (fatal ? [fatal] : this.errors).map((e) => ({ ...e, message: truncateQuoted(e.message) }));
+    return {
+      errors,
+      fatal: fatal !== null,
+      warnings: fatal ? [] : this.warnings,
+      warningCount: fatal ? 0 : this.warningCount,
+      warningsByColumn: fatal ? {} : this.warningsByColumn,
+      rows: this.rowCount,
+      credits: this.creditCount,
+      creditNotes: this.creditNoteCount,
+      invoiceCurrencies: this.invoiceCurrencies,
+    };
   }
-  const header = records[0]?.record;
-  if (!header) return { ...EMPTY, errors: [{ line: 1, column: null, message: 'the file is empty' }] };
-  const names = header.map((h) => h.toLowerCase());
-  const index = new Map<string, number>();
-  names.forEach((n, i) => {
-    if (!index.has(n)) index.set(n, i);
-  });
-  const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
-  if (missing.length > 0) {
-    const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
-    const unknown = names.filter((n) => n !== '' && !known.has(n));
-    const message =
-      `missing column(s): ${missing.join(', ')}` +
-      (unknown.length
-        ? ` (columns not known to Duely in the header: ${unknown.slice(0, 10).join(', ')})`
-        : '');
-    return { ...EMPTY, errors: [{ line: 1, column: missing[0]!, message }] };
-  }
-  const col = (rec: string[], name: string): string => {
-    const i = index.get(name);
-    return i === undefined ? '' : (rec[i] ?? '');
-  };
 
-  const rows: HistoryRow[] = [];
-  const credits: HistoryRow[] = [];
-  const warnings: CsvIssue[] = [];
-  let warningCount = 0;
-  const warn = (line: number, column: string, message: string) => {
-    if (warnings.length < MAX_ERRORS) warnings.push({ line, column, message });
-    warningCount++;
-  };
-  /** First line and count of each currency: a second currency is named once, at its first line. */
-  const currencies = new Map<string, { line: number; count: number }>();
-  const seen = new Map<string, number>();
-  for (let r = 1; r < records.length && errors.length < MAX_ERRORS; r++) {
-    const { record: rec, info } = records[r]!;
-    const line = info.lines;
+  /** Where the end of everything read so far is. */
+  private here(extra: string): Place {
+    return advance(this.place ?? { line: this.lfBefore + 1, field: 0, quoted: false }, this.pending + extra);
+  }
+
+  private notUtf8(byte: number): void {
+    const at = this.here('');
+    this.bytesProblem = {
+      line: at.line,
+      column: columnName(headerNames(this.head), at.field),
+      message: `the file is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} here): export or save it as UTF-8 and upload it again`,
+    };
+    this.pending = '';
+  }
+
+  /** Only the bytes matter from here on: keep the place, drop the text. */
+  private bytesOnly(): void {
+    this.place = this.here('');
+    this.pending = '';
+  }
+
+  private acceptText(text: string, atEnd: boolean): HistoryBatch[] {
+    if (this.headOpen) {
+      this.head += text;
+      if (this.head.includes('\n') || this.head.length > MAX_RECORD_CHARS) this.headOpen = false;
+    }
+    if (!this.nulProblem) {
+      const nul = text.indexOf('\u0000');
+      if (nul >= 0) {
+        const at = this.here(text.slice(0, nul));
+        this.nulProblem = {
+          line: at.line,
+          column: columnName(headerNames(this.head), at.field),
+          message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+        };
+        this.pending += text;
+        this.bytesOnly();
+        return [];
+      }
+    }
+    if (this.place) {
+      this.place = advance(this.place, text);
+      return [];
+    }
+    this.pending += text;
+    const batches: HistoryBatch[] = [];
+    while (!this.place && (atEnd ? this.pending.length > 0 : this.pending.length >= this.chunkChars)) {
+      const end = atEnd ? this.pending.length : recordBoundary(this.pending);
+      if (end === 0) {
+        if (this.pending.length > MAX_RECORD_CHARS) this.recordTooLong();
+        break;
+      }
+      const chunk = this.pending.slice(0, end);
+      this.pending = this.pending.slice(end);
+      const batch = this.chunk(chunk);
+      if (batch) batches.push(batch);
+    }
+    return batches;
+  }
+
+  /** A record runs on past MAX_RECORD_CHARS: what csv-parse says of it, or that it is too long. */
+  private recordTooLong(): void {
+    const text = this.pending;
+    const lineOffset = this.lineBefore - (this.headerSeen ? 2 : 1);
+    try {
+      parse(this.headerSeen ? `${this.syntheticHeader()}${text}` : text, this.parseOptions());
+      this.structureProblem = {
+        line: this.lineBefore,
+        column: null,
+        message: `a record runs on for more than ${MAX_RECORD_CHARS / 1024 / 1024} MB without ending`,
+      };
+    } catch (err) {
+      this.structureProblem = parserError(err, text, this.names, { lineOffset, lfOffset: this.lfBefore });
+    }
+    this.bytesOnly();
+  }
+
+  private parseOptions() {
+    return { bom: true, skip_empty_lines: true, relax_column_count: false, trim: true, info: true };
+  }
+
+  /** One line with the header's field count and the file's line break: csv-parse checks later chunks against it. */
+  private syntheticHeader(): string {
+    return `${Array.from({ length: this.width }, () => 'x').join(',')}${this.eol}`;
+  }
+
+  private chunk(text: string): HistoryBatch | null {
+    const startLine = this.lineBefore;
+    const startLf = this.lfBefore;
+    const { breaks, lfs } = lineBreaks(text);
+    this.lineBefore += breaks;
+    this.lfBefore += lfs;
+    const first = !this.started;
+    if (first) {
+      this.started = true;
+      const eol = /\r\n|\r|\n/.exec(text);
+      if (eol) this.eol = eol[0];
+      const separator = otherSeparator(text);
+      if (separator) {
+        this.structureProblem = separator;
+        this.bytesOnly();
+        return null;
+      }
+      this.names = headerNames(this.head);
+    }
+    // Until the header is read the chunk is read like the start of a file (its byte-order mark skipped).
+    const body = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    let records = splitPlainLines(body, this.headerSeen ? this.width : -1, startLine);
+    if (!records) {
+      try {
+        const parsed = parse(
+          this.headerSeen ? `${this.syntheticHeader()}${text}` : text,
+          this.parseOptions(),
+        ) as unknown as CsvRecord[];
+        const own = this.headerSeen ? parsed.slice(1) : parsed;
+        // Quotes were involved: each record is named by the line it starts on (when both readings agree on the count).
+        const starts = recordStartLines(text, startLine);
+        const endOffset = startLine - (this.headerSeen ? 2 : 1);
+        records = own.map((r, i) => ({
+          record: r.record,
+          info: { lines: starts.length === own.length ? starts[i]! : r.info.lines + endOffset },
+        }));
+      } catch (err) {
+        this.structureProblem = parserError(err, text, this.names, {
+          lineOffset: startLine - (this.headerSeen ? 2 : 1),
+          lfOffset: startLf,
+        });
+        this.bytesOnly();
+        return null;
+      }
+    }
+    let from = 0;
+    if (!this.headerSeen) {
+      if (records.length === 0) return null;
+      this.header(records[0]!.record);
+      from = 1;
+    }
+    const batch: HistoryBatch = { rows: [], credits: [], refusedIds: [] };
+    if (this.headerProblem) return null;
+    for (let r = from; r < records.length && this.errors.length < MAX_ERRORS; r++) {
+      this.row(records[r]!.record, records[r]!.info.lines, batch);
+    }
+    return batch;
+  }
+
+  private header(header: string[]): void {
+    this.headerSeen = true;
+    this.width = header.length;
+    const names = header.map((h) => h.toLowerCase());
+    names.forEach((n, i) => {
+      if (!this.index.has(n)) this.index.set(n, i);
+    });
+    this.columns = names;
+    const missing = REQUIRED_COLUMNS.filter((c) => !this.index.has(c));
+    if (missing.length > 0) {
+      const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+      const unknown = names.filter((n) => n !== '' && !known.has(n));
+      const message =
+        `missing column(s): ${missing.join(', ')}` +
+        (unknown.length
+          ? ` (columns not known to Duely in the header: ${unknown.slice(0, 10).join(', ')})`
+          : '');
+      this.headerProblem = { line: 1, column: missing[0]!, message };
+    }
+  }
+
+  /** The header's names as parsed (lower case): limits and lookups go by these. */
+  private columns: string[] = [];
+
+  private warn(line: number, column: string, message: string): void {
+    if (this.warnings.length < MAX_ERRORS) this.warnings.push({ line, column, message });
+    this.warningCount++;
+    this.warningsByColumn[column] = (this.warningsByColumn[column] ?? 0) + 1;
+  }
+
+  private col(rec: string[], name: string): string {
+    const i = this.index.get(name);
+    return i === undefined ? '' : (rec[i] ?? '');
+  }
+
+  private row(rec: string[], line: number, batch: HistoryBatch): void {
+    const errors = this.errors;
     const bad = (column: string, message: string) => errors.push({ line, column, message });
-    if (tooLong(rec, names, bad)) continue;
-    const customerId = col(rec, 'customer_id');
-    const invoiceId = col(rec, 'invoice_id');
-    const invoiceDate = col(rec, 'invoice_date');
-    const dueDate = col(rec, 'due_date');
-    const amount = col(rec, 'amount');
-    const currency = col(rec, 'currency').toUpperCase();
-    const paidDate = col(rec, 'paid_date');
-    const delivery = col(rec, 'delivery').toLowerCase();
-    const country = col(rec, 'country');
+    if (tooLong(rec, this.columns, bad)) return;
+    const customerId = this.col(rec, 'customer_id');
+    const invoiceId = this.col(rec, 'invoice_id');
+    const invoiceDate = this.col(rec, 'invoice_date');
+    const dueDate = this.col(rec, 'due_date');
+    const amount = this.col(rec, 'amount');
+    const currency = this.col(rec, 'currency').toUpperCase();
+    const paidDate = this.col(rec, 'paid_date');
+    const delivery = this.col(rec, 'delivery').toLowerCase();
+    const country = this.col(rec, 'country');
     const before = errors.length;
+    let idOk = false;
 
     if (!customerId) bad('customer_id', 'customer_id is empty');
     else if (hasControlChars(customerId)) bad('customer_id', controlMessage('customer_id'));
     if (!invoiceId) bad('invoice_id', 'invoice_id is empty');
     else if (hasControlChars(invoiceId)) bad('invoice_id', controlMessage('invoice_id'));
-    else if (seen.has(invoiceId)) {
-      bad('invoice_id', `invoice_id ${invoiceId} already appears on line ${seen.get(invoiceId)}`);
-    } else seen.set(invoiceId, line);
+    else if (this.seen?.has(invoiceId)) {
+      bad('invoice_id', `invoice_id ${invoiceId} already appears on line ${this.seen.get(invoiceId)}`);
+    } else {
+      this.seen?.set(invoiceId, line);
+      idOk = true;
+    }
     if (!isIsoDate(invoiceDate)) bad('invoice_date', `"${invoiceDate}" is not a date (YYYY-MM-DD)`);
     if (!isIsoDate(dueDate)) bad('due_date', `"${dueDate}" is not a date (YYYY-MM-DD)`);
     else if (isIsoDate(invoiceDate) && dueDate < invoiceDate) {
-      warn(line, 'due_date', `due date ${dueDate} is before the invoice date ${invoiceDate}; imported as is`);
+      this.warn(
+        line,
+        'due_date',
+        `due date ${dueDate} is before the invoice date ${invoiceDate}; imported as is`,
+      );
     } else if (isIsoDate(invoiceDate) && Number(dueDate.slice(0, 4)) - Number(invoiceDate.slice(0, 4)) > 10) {
       // SAP and other ERPs write 9999-12-31 for "no due date".
-      warn(
+      this.warn(
         line,
         'due_date',
         `due date ${dueDate} is more than ten years after the invoice date ${invoiceDate} (an export's "no due date"?); imported as is, so the invoice is never overdue and never reminded`,
       );
     }
     const currencyOk = /^[A-Z]{3}$/.test(currency) && isKnownCurrency(currency);
-    if (!currencyOk) bad('currency', `"${col(rec, 'currency')}" is not an ISO 4217 currency code`);
+    if (!currencyOk) bad('currency', `"${this.col(rec, 'currency')}" is not an ISO 4217 currency code`);
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
     if (currencyOk && amountMinor === null) bad('amount', amountProblem(amount, currency));
     if (paidDate !== '') {
       if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
       else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {
-        warn(
+        this.warn(
           line,
           'paid_date',
           `paid ${paidDate}, before the invoice date ${invoiceDate} (a prepayment or posting-date difference); imported as paid`,
@@ -370,23 +727,31 @@ function parseChecked(input: string | Buffer): ParsedHistory {
       }
     }
     if (delivery !== '' && delivery !== 'email' && delivery !== 'print') {
-      bad('delivery', `"${col(rec, 'delivery')}" is not a delivery method (email or print)`);
+      bad('delivery', `"${this.col(rec, 'delivery')}" is not a delivery method (email or print)`);
     }
-    if (errors.length > before) continue;
-    const seenCurrency = currencies.get(currency);
+    if (errors.length > before) {
+      if (idOk && !this.seen) batch.refusedIds.push({ line, invoiceId });
+      return;
+    }
+    const seenCurrency = this.currencies.get(currency);
     if (seenCurrency) seenCurrency.count++;
-    else currencies.set(currency, { line, count: 1 });
+    else this.currencies.set(currency, { line, count: 1 });
     const credit = amountMinor! <= 0;
     if (credit) {
-      warn(
+      this.warn(
         line,
         'amount',
         amountMinor === 0
           ? `amount ${amount} is zero: nothing to collect; not imported as an invoice`
           : `amount ${amount} is negative: imported as a credit note, not as an invoice`,
       );
+      this.creditCount++;
+      if (amountMinor !== 0) this.creditNoteCount++;
+    } else {
+      this.rowCount++;
+      this.invoiceCurrencies.set(currency, (this.invoiceCurrencies.get(currency) ?? 0) + 1);
     }
-    (credit ? credits : rows).push({
+    (credit ? batch.credits : batch.rows).push({
       line,
       customerId,
       invoiceId,
@@ -399,15 +764,79 @@ function parseChecked(input: string | Buffer): ParsedHistory {
       country: country === '' ? null : country,
     });
   }
-  if (currencies.size > 1) {
-    const [main, ...others] = [...currencies.entries()].sort((a, b) => b[1].count - a[1].count);
-    for (const [code, { line, count }] of others) {
-      warn(
-        line,
-        'currency',
-        `${count} invoice(s) in ${code} (first on this line) besides ${main![1].count} in ${main![0]}: each is kept in its own currency; totals are not converted`,
-      );
-    }
+}
+
+/** Order of a row's checks: a duplicate id is reported after the customer's and before the dates' problems. */
+const CHECK_ORDER = [
+  'customer_id',
+  'invoice_id',
+  'invoice_date',
+  'due_date',
+  'currency',
+  'amount',
+  'paid_date',
+];
+
+/**
+ * A reader's errors (duplicates: 'caller') together with the duplicate ids the caller found (`line` repeating the
+ * id first seen on `firstLine`), as reading the whole file at once reports them: by line, each row's in the order of
+ * its checks, collecting stopped at the row where MAX_ERRORS was reached.
+ */
+export function withDuplicates(
+  errors: readonly CsvIssue[],
+  duplicates: readonly { line: number; invoiceId: string; firstLine: number }[],
+): CsvIssue[] {
+  if (duplicates.length === 0) return [...errors];
+  const rank = (i: CsvIssue) => {
+    const r = CHECK_ORDER.indexOf(i.column ?? '');
+    return r < 0 ? CHECK_ORDER.length : r;
+  };
+  const all = [
+    ...errors,
+    ...duplicates.map((d) => ({
+      line: d.line,
+      column: 'invoice_id',
+      message: `invoice_id ${d.invoiceId} already appears on line ${d.firstLine}`,
+    })),
+  ].sort((a, b) => a.line - b.line || rank(a) - rank(b));
+  const kept: CsvIssue[] = [];
+  for (const issue of all) {
+    if (kept.length >= MAX_ERRORS && issue.line !== kept[kept.length - 1]!.line) break;
+    kept.push(issue);
   }
-  return { rows, errors, warnings, warningCount, credits };
+  return kept;
+}
+
+/** A whole file (string or Buffer) in pieces the reader takes. */
+export function* piecesOf(input: string | Uint8Array, size = PIECE): Generator<string | Uint8Array> {
+  for (let i = 0; i < input.length; i += size) {
+    yield typeof input === 'string' ? input.slice(i, i + size) : input.subarray(i, i + size);
+  }
+}
+
+/** The whole file's rows (each read chunk by chunk; `opts` for tests: smaller chunks and pieces). */
+export function parseHistoryCsv(
+  input: string | Buffer,
+  opts: { chunkChars?: number; pieceSize?: number } = {},
+): ParsedHistory {
+  const reader = new HistoryCsvReader({ duplicates: 'here', chunkChars: opts.chunkChars });
+  const rows: HistoryRow[] = [];
+  const credits: HistoryRow[] = [];
+  const take = (batches: HistoryBatch[]) => {
+    for (const b of batches) {
+      for (const r of b.rows) rows.push(r);
+      for (const r of b.credits) credits.push(r);
+    }
+  };
+  for (const piece of piecesOf(input, opts.pieceSize)) take(reader.push(piece));
+  const { batches, result } = reader.end();
+  take(batches);
+  if (result.fatal) return { ...EMPTY, errors: result.errors };
+  return {
+    rows,
+    errors: result.errors,
+    warnings: result.warnings,
+    warningCount: result.warningCount,
+    credits,
+  };
 }

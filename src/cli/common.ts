@@ -2,7 +2,7 @@
  * What every `duely` command module shares: flag parsing and the configuration as of `--now`. Kept free of heavy
  * imports (no db, React, onnxruntime, pg-boss) so `src/cli.ts` can load it for any command.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, type ReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseClockDate } from '../clock';
 import { loadConfig } from '../config';
@@ -32,6 +32,24 @@ export function parse<O extends Record<string, { type: 'string' | 'boolean'; mul
 export function readInput(file: string): Buffer {
   try {
     return readFileSync(file);
+  } catch (err) {
+    if (err && typeof err === 'object' && !('path' in err)) Object.assign(err, { path: file });
+    throw err;
+  }
+}
+
+/**
+ * A file named on the command line as a stream of 256 KiB pieces (a large file is never held whole); opened at once,
+ * so that a missing or unreadable file fails here and names it, like readInput.
+ */
+export function streamInput(file: string): ReadStream {
+  try {
+    const fd = openSync(file, 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      readFileSync(file); // the error reading a directory gives (EISDIR), as readInput reports it
+    }
+    return createReadStream('', { fd, highWaterMark: 256 * 1024 });
   } catch (err) {
     if (err && typeof err === 'object' && !('path' in err)) Object.assign(err, { path: file });
     throw err;

@@ -3,14 +3,14 @@ import path from 'node:path';
 import { findTenant } from '../db/queries/tenants';
 import { ledgerChanged } from '../jobs/workflow';
 import { createServices, type Services } from '../services';
-import { CsvImportError } from '../sync/csv-import';
-import { configFor, parse, ReportedFailure, readInput, UsageError } from './common';
+import { CsvImportError, type CsvInput } from '../sync/csv-import';
+import { configFor, parse, ReportedFailure, streamInput, UsageError } from './common';
 
 export async function run(args: string[]) {
   const { values, positionals } = parse(args, { tenant: { type: 'string' } });
   const file = positionals[0];
   if (!file) throw new UsageError('import needs a file: duely import FILE.csv [--tenant NAME]');
-  const content = readInput(file);
+  const content = streamInput(file);
   const config = configFor(values);
   const services = await createServices(config);
   try {
@@ -24,11 +24,12 @@ export async function run(args: string[]) {
     if (err.issues.length > 50) process.stderr.write(`  … and ${err.issues.length - 50} more\n`);
     throw new ReportedFailure(err.message, 1);
   } finally {
+    content.destroy();
     await services.close();
   }
 }
 
-async function importFile(services: Services, file: string, content: Buffer, tenant: string | undefined) {
+async function importFile(services: Services, file: string, content: CsvInput, tenant: string | undefined) {
   const tenantName = tenant ?? 'default';
   const result = await services.sync.importCsv(content, {
     tenantName,
@@ -38,8 +39,8 @@ async function importFile(services: Services, file: string, content: Buffer, ten
     afterWrite: (tx, r, changed) =>
       ledgerChanged(services, tx, {
         tenantId: r.tenant.id,
-        changedInvoices: changed.length,
-        invoiceIds: changed,
+        changedInvoices: changed.count,
+        invoiceIds: changed.ids,
         reason: 'import',
       }),
   });
@@ -52,8 +53,12 @@ async function importFile(services: Services, file: string, content: Buffer, ten
   );
   if (result.warningCount > 0) {
     const shown = result.warnings.slice(0, 10);
+    const kinds = Object.entries(result.warningsByColumn)
+      .sort((a, b) => b[1] - a[1])
+      .map(([column, n]) => `${n} ${column}`)
+      .join(', ');
     process.stdout.write(
-      `${result.warningCount} warning(s):\n${shown.map((w) => `  line ${w.line}${w.column ? `, ${w.column}` : ''}: ${w.message}\n`).join('')}` +
+      `${result.warningCount} warning(s) (${kinds}):\n${shown.map((w) => `  line ${w.line}${w.column ? `, ${w.column}` : ''}: ${w.message}\n`).join('')}` +
         `${result.warningCount > shown.length ? `  … and ${result.warningCount - shown.length} more\n` : ''}`,
     );
   }

@@ -9,12 +9,16 @@
 import { createHash } from 'node:crypto';
 import {
   type CsvIssue,
-  type HistoryRow,
-  type ParsedHistory,
-  parseHistoryCsv,
+  type HistoryBatch,
+  HistoryCsvReader,
+  piecesOf,
+  withDuplicates,
 } from '../../connectors/csv/parse';
 import type { Db, Tx } from '../db/client';
 import {
+  createCsvStage,
+  csvStageDuplicates,
+  finishCsvStage,
   isEmptyCsvTenant,
   settleCsvPaidInvoices,
   stageCsvRows,
@@ -25,7 +29,10 @@ import {
 import { insertSyncRun, updateSyncRun } from '../db/queries/sync-runs';
 import { ensureTenant, getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
-import { type CsvLedgerSummary, csvLedgerSummary } from './csv-summary';
+import { type CsvLedgerSummary, CsvLedgerTally } from './csv-summary';
+
+/** A whole file, or its bytes as they arrive (a file stream, an upload): read a chunk at a time either way. */
+export type CsvInput = Buffer | string | AsyncIterable<Buffer | string>;
 
 export interface ImportResult {
   tenant: Pick<Tenant, 'id' | 'slug' | 'name'>;
@@ -44,7 +51,12 @@ export interface ImportResult {
   /** Lines accepted with a remark (the first 200; `warningCount` counts them all). */
   warnings: CsvIssue[];
   warningCount: number;
+  /** Every warning counted by column (its kind: amount = credit notes and zero amounts, paid_date = prepayments…). */
+  warningsByColumn: Record<string, number>;
 }
+
+/** Errors reported at most (the reader stops collecting there too). */
+const MAX_REPORTED = 200;
 
 export class CsvImportError extends AppError {
   constructor(readonly issues: CsvIssue[]) {
@@ -68,30 +80,26 @@ export interface ImportOptions {
   tenantId?: string;
   fileName?: string;
   now: Date;
+  /** Characters of the file read (and staged) at once: CHUNK_CHARS (1 Mi) unless a test reads in smaller chunks. */
+  chunkChars?: number;
   /** Called inside the import transaction, e.g. to enqueue scoring of the changed invoices. */
-  afterWrite?: (tx: Tx, result: ImportResult, changedInvoiceIds: string[]) => Promise<void>;
+  afterWrite?: (tx: Tx, result: ImportResult, changed: ChangedInvoices) => Promise<void>;
+}
+
+/** The invoices an import inserted or changed: how many, and the ids of the first 1,000 of them (all when fewer). */
+export interface ChangedInvoices {
+  count: number;
+  ids: string[];
 }
 
 /** The currency most invoices are in: a new tenant's home currency (a few CAD lines do not make a USD ledger CAD). */
-function mainCurrency(rows: HistoryRow[]): string {
-  const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.currency, (counts.get(r.currency) ?? 0) + 1);
+function mainCurrency(counts: Map<string, number>): string {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
 }
 
-export async function importHistoryCsv(
-  db: Db,
-  content: Buffer | string,
-  opts: ImportOptions,
-): Promise<ImportResult> {
-  const parsed = parseHistoryCsv(content);
-  if (parsed.errors.length > 0) throw new CsvImportError(parsed.errors);
-  if (parsed.rows.length === 0)
-    throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);
-  const sha256 = createHash('sha256').update(content).digest('hex');
-
+export async function importHistoryCsv(db: Db, input: CsvInput, opts: ImportOptions): Promise<ImportResult> {
   try {
-    return await writeImport(db, parsed, sha256, opts);
+    return await writeImport(db, input, opts);
   } catch (err) {
     // The parser bounds and checks every value, so the database should refuse none; if it still does (a data or
     // size limit), the user gets a refusal of the file, never the SQL error.
@@ -108,17 +116,61 @@ export async function importHistoryCsv(
   }
 }
 
-async function writeImport(
-  db: Db,
-  parsed: ParsedHistory,
-  sha256: string,
-  opts: ImportOptions,
-): Promise<ImportResult> {
-  const rows = parsed.rows;
+/**
+ * Reads the file into the staging table a chunk at a time (the next chunk is parsed while the database takes the
+ * last one), so memory holds about one chunk whatever the file's size; nothing is written to the ledger unless the
+ * whole file was understood, and the writes and the staging share one transaction.
+ */
+async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promise<ImportResult> {
   return db.transaction(async (tx) => {
+    await createCsvStage(tx);
+    const hash = createHash('sha256');
+    const reader = new HistoryCsvReader({ duplicates: 'caller', chunkChars: opts.chunkChars });
+    const tally = new CsvLedgerTally();
+    let staging: Promise<void> = Promise.resolve();
+    const stage = async (batches: HistoryBatch[]) => {
+      for (const batch of batches) {
+        tally.add(batch.rows, batch.credits);
+        await staging;
+        staging = stageCsvRows(tx, batch);
+        staging.catch(() => {}); // awaited before the next batch and at the end
+      }
+    };
+    // A string is hashed whole (its pieces may split a surrogate pair); bytes as they come.
+    if (typeof input === 'string') hash.update(input);
+    const pieces = typeof input === 'string' || Buffer.isBuffer(input) ? piecesOf(input) : input;
+    let end: ReturnType<HistoryCsvReader['end']>;
+    try {
+      for await (const piece of pieces) {
+        if (typeof input !== 'string') hash.update(piece);
+        await stage(reader.push(piece));
+      }
+      end = reader.end();
+      await stage(end.batches);
+    } catch (err) {
+      // A failed read (a broken stream) leaves no COPY running under the rollback.
+      await staging.catch(() => {});
+      throw err;
+    }
+    await staging;
+    const read = end.result;
+    let errors: CsvIssue[] = read.errors;
+    if (!read.fatal) {
+      const duplicates =
+        errors.length > 0
+          ? await csvStageDuplicates(tx, MAX_REPORTED)
+          : await finishCsvStage(tx, MAX_REPORTED);
+      errors = withDuplicates(errors, duplicates);
+    }
+    if (errors.length > 0) throw new CsvImportError(errors);
+    if (read.rows === 0)
+      throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);
+    const sha256 = hash.digest('hex');
+    const rows = read.rows;
+
     const tenant = opts.tenantId
       ? await getTenant(tx, opts.tenantId)
-      : await ensureTenant(tx, opts.tenantName, 'csv', { currency: mainCurrency(rows) });
+      : await ensureTenant(tx, opts.tenantName, 'csv', { currency: mainCurrency(read.invoiceCurrencies) });
     if (tenant.source !== 'csv') {
       throw new AppError(
         'tenant_source_mismatch',
@@ -129,39 +181,39 @@ async function writeImport(
     const runId = await insertSyncRun(tx, {
       tenantId: tenant.id,
       kind: 'import',
-      source: { fileName: opts.fileName ?? null, sha256, rows: rows.length },
+      source: { fileName: opts.fileName ?? null, sha256, rows },
       startedAt: opts.now,
     });
 
     const fresh = await isEmptyCsvTenant(tx, tenant.id);
-    await stageCsvRows(tx, rows);
     const customerCount = await upsertCsvCustomers(tx, tenant.id, fresh);
-    const { inserted, updated, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now, {
+    const { inserted, updated, changed, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now, {
       fresh,
       wantIds: opts.afterWrite !== undefined,
     });
     const paymentStats = await settleCsvPaidInvoices(tx, tenant.id, opts.now, fresh);
-    const creditNotes = await upsertCsvCreditNotes(tx, tenant.id, parsed.credits, opts.now);
+    const creditNotes = await upsertCsvCreditNotes(tx, tenant.id, read.creditNotes, opts.now);
 
-    const open = rows.filter((r) => !r.paidDate).length;
+    const open = tally.open;
     const result: ImportResult = {
       tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
       syncRunId: runId,
       sha256,
-      rows: rows.length,
+      rows,
       customers: customerCount,
       invoices: {
         inserted,
         updated,
-        unchanged: rows.length - inserted - updated,
+        unchanged: rows - inserted - updated,
         open,
-        paid: rows.length - open,
+        paid: rows - open,
       },
-      ...csvLedgerSummary(rows, parsed.credits),
+      ...tally.summary(),
       payments: paymentStats,
       creditNotes,
-      warnings: parsed.warnings,
-      warningCount: parsed.warningCount,
+      warnings: read.warnings,
+      warningCount: read.warningCount,
+      warningsByColumn: read.warningsByColumn,
     };
     await updateSyncRun(tx, runId, {
       status: 'succeeded',
@@ -175,11 +227,11 @@ async function writeImport(
         paymentsUpserted: paymentStats.upserted,
         paymentsReversed: paymentStats.reversed,
         creditNotes,
-        warnings: parsed.warningCount,
+        warnings: read.warningCount,
       },
-      progress: { entities: { invoices: { pages: 1, rows: rows.length, done: true } } },
+      progress: { entities: { invoices: { pages: 1, rows, done: true } } },
     });
-    await opts.afterWrite?.(tx, result, changedIds);
+    await opts.afterWrite?.(tx, result, { count: changed, ids: changedIds });
     return result;
   });
 }

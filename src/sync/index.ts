@@ -4,12 +4,13 @@
  * root from its deps (ports.ts); what follows a ledger change is the caller's `onSynced`/`afterWrite`, how a sync is
  * enqueued its `EnqueueSync`, so sync never imports the job system.
  */
-import type { InvoicePdf, WebhookEvent } from '../../connectors/types';
+
 import type { Provider } from '../../connectors';
+import type { InvoicePdf, WebhookEvent } from '../../connectors/types';
 import type { ConnectionRow } from '../db/queries/connection-lookup';
 import { attachCompany, connectWithCredentials, type EnqueueSync, routeWebhookEvents } from './connect-flow';
 import { companyLimiter, connectionClient, limiterLookup } from './connections';
-import { importHistoryCsv, type ImportOptions } from './csv-import';
+import { type CsvInput, type ImportOptions, importHistoryCsv } from './csv-import';
 import { fetchInvoicePdf, invoicePdfProviders } from './invoice-pdf';
 import { hasLiveRead, refreshInvoicesLive } from './live-refresh';
 import type { SyncDeps } from './ports';
@@ -22,7 +23,7 @@ export function createSync(deps: SyncDeps) {
     /** Runs one connection's sync to the end (or its first error); one at a time per connection. */
     run: (opts: RunSyncOptions) => runSync(deps, opts),
     /** Imports a history CSV into a CSV tenant (created when missing). */
-    importCsv: (content: Buffer | string, opts: ImportOptions) => importHistoryCsv(deps.db, content, opts),
+    importCsv: (content: CsvInput, opts: ImportOptions) => importHistoryCsv(deps.db, content, opts),
     /** Whether connections of `provider` can be read live. */
     hasLiveRead,
     /** Re-reads these invoices from the connection's ledger and writes them through the sync's page writer. */

@@ -78,16 +78,16 @@ describe('CSV import', () => {
 
     // The same file again changes nothing: no invoice reported as updated or handed on to be re-scored, no
     // duplicate payments or allocations.
-    let changed: string[] | undefined;
+    let changed: { count: number; ids: string[] } | undefined;
     const again = await importHistoryCsv(s.db, csv(newer), {
       tenantName: 'Acme Books',
       now,
-      afterWrite: async (_tx, _r, ids) => {
-        changed = ids;
+      afterWrite: async (_tx, _r, c) => {
+        changed = c;
       },
     });
     expect(again.invoices).toMatchObject({ inserted: 0, updated: 0, unchanged: 4 });
-    expect(changed).toEqual([]);
+    expect(changed).toEqual({ count: 0, ids: [] });
     const [counts] = await s.db
       .select({
         payments: sql<number>`(select count(*) from payments where tenant_id = ${t})`.mapWith(Number),

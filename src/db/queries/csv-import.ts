@@ -7,9 +7,6 @@ import type { HistoryRow } from '../../../connectors/csv/parse';
 import { rowsOf, type Tx } from '../client';
 import { copyFrom } from '../copy';
 
-/** Rows per COPY data chunk (one string each). */
-const CHUNK = 10_000;
-
 /** A text value in COPY's text format: backslash, tab, newline and carriage return escaped. */
 function copyText(value: string): string {
   return /[\\\t\n\r]/.test(value)
@@ -21,35 +18,86 @@ function copyText(value: string): string {
 
 /**
  * The file goes into a temporary staging table first (COPY: the database's bulk path, no JSON and no bind
- * parameters), then every write below is one set-based statement: the database does the joins instead of the app
- * shuttling ids back and forth.
+ * parameters), a chunk of rows at a time as the file is read, then every write below is one set-based statement:
+ * the database does the joins instead of the app shuttling ids back and forth. Credit notes are staged beside the
+ * invoices (`credit`); a refused line only by its invoice_id and line (its file is not imported, but a later line
+ * repeating the id is named as a duplicate), which is why every other column may be null.
  */
-export async function stageCsvRows(tx: Tx, rows: HistoryRow[]): Promise<void> {
+export async function createCsvStage(tx: Tx): Promise<void> {
   await tx.execute(sql`
     create temp table csv_stage (
-      customer_id text not null, invoice_id text not null primary key, invoice_date date not null,
-      due_date date not null, amount_minor bigint not null, currency text not null, paid_date date,
-      delivery text, country text, line int not null
+      customer_id text, invoice_id text not null, invoice_date date, due_date date, amount_minor bigint,
+      currency text, paid_date date, delivery text, country text, line int not null, credit boolean
     ) on commit drop`);
-  const chunks: string[] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    let chunk = '';
-    const end = Math.min(rows.length, i + CHUNK);
-    for (let j = i; j < end; j++) {
-      const r = rows[j]!;
+}
+
+const STAGE_COLUMNS =
+  'csv_stage (customer_id, invoice_id, invoice_date, due_date, amount_minor, currency, paid_date, delivery, country, line, credit)';
+
+/** One chunk of the file's rows into csv_stage (one COPY). */
+export async function stageCsvRows(
+  tx: Tx,
+  batch: {
+    rows: readonly HistoryRow[];
+    credits: readonly HistoryRow[];
+    refusedIds: readonly { line: number; invoiceId: string }[];
+  },
+): Promise<void> {
+  let data = '';
+  const add = (rows: readonly HistoryRow[], credit: string) => {
+    for (const r of rows) {
       // Dates, amounts, currency and delivery are validated by the parser and need no escaping.
-      chunk += `${copyText(r.customerId)}\t${copyText(r.invoiceId)}\t${r.invoiceDate}\t${r.dueDate}\t${r.amountMinor}\t${r.currency}\t${r.paidDate ?? '\\N'}\t${r.delivery ?? '\\N'}\t${r.country === null ? '\\N' : copyText(r.country)}\t${r.line}\n`;
+      data += `${copyText(r.customerId)}\t${copyText(r.invoiceId)}\t${r.invoiceDate}\t${r.dueDate}\t${r.amountMinor}\t${r.currency}\t${r.paidDate ?? '\\N'}\t${r.delivery ?? '\\N'}\t${r.country === null ? '\\N' : copyText(r.country)}\t${r.line}\t${credit}\n`;
     }
-    chunks.push(chunk);
+  };
+  add(batch.rows, 'f');
+  add(batch.credits, 't');
+  for (const r of batch.refusedIds) {
+    data += `\\N\t${copyText(r.invoiceId)}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t${r.line}\t\\N\n`;
   }
-  await copyFrom(
-    tx,
-    'csv_stage (customer_id, invoice_id, invoice_date, due_date, amount_minor, currency, paid_date, delivery, country, line)',
-    'format text',
-    chunks,
-  );
+  if (data === '') return;
+  await copyFrom(tx, STAGE_COLUMNS, 'format text', [data]);
+}
+
+/**
+ * After the last chunk: the invoice ids the file repeats (each later line with the line the id first appears on, the
+ * first `limit` by line), or none, and then the staging table is keyed and analyzed for the writes.
+ */
+export async function finishCsvStage(
+  tx: Tx,
+  limit: number,
+): Promise<{ line: number; invoiceId: string; firstLine: number }[]> {
+  // The key is built once over the loaded rows (cheaper than upkeep per row). It refuses a repeated id: the attempt
+  // is rolled back (a savepoint) and the repeats are looked for.
+  const keyed = await tx
+    .transaction(async (sp) => {
+      await sp.execute(sql`alter table csv_stage add primary key (invoice_id)`);
+      return true;
+    })
+    .catch((err: unknown) => {
+      const e = err as { code?: unknown; cause?: { code?: unknown } };
+      if ((e.code ?? e.cause?.code) === '23505') return false;
+      throw err;
+    });
+  if (!keyed) return csvStageDuplicates(tx, limit);
   // Temp tables have no statistics until analyzed; without them the planner nested-loops the joins below.
   await tx.execute(sql`analyze csv_stage`);
+  return [];
+}
+
+/** The first `limit` lines (by line) repeating an invoice id of an earlier line, with that line. */
+export async function csvStageDuplicates(
+  tx: Tx,
+  limit: number,
+): Promise<{ line: number; invoiceId: string; firstLine: number }[]> {
+  return rowsOf<{ line: number; invoice_id: string; first_line: number }>(
+    await tx.execute(sql`
+      select line, invoice_id, first_line from (
+        select line, invoice_id, min(line) over (partition by invoice_id) as first_line
+        from csv_stage
+        where invoice_id in (select invoice_id from csv_stage group by invoice_id having count(*) > 1)
+      ) d where line > first_line order by line limit ${limit}`),
+  ).map((r) => ({ line: Number(r.line), invoiceId: r.invoice_id, firstLine: Number(r.first_line) }));
 }
 
 /**
@@ -82,7 +130,7 @@ export async function upsertCsvCustomers(tx: Tx, tenantId: string, fresh = false
       select customer_id, min(invoice_date) as first_seen,
              (array_agg(delivery order by line desc) filter (where delivery is not null))[1] as delivery,
              (array_agg(country order by line desc) filter (where country is not null))[1] as country
-      from csv_stage group by customer_id
+      from csv_stage where not credit group by customer_id
     ), up as (
       insert into customers (tenant_id, external_id, name, first_seen, delivery, country)
       select ${tenantId}::uuid, customer_id, customer_id, first_seen, delivery, country from src
@@ -102,18 +150,22 @@ export async function upsertCsvCustomers(tx: Tx, tenantId: string, fresh = false
   return r.n ?? 0;
 }
 
+/** At most this many changed invoice ids are read back (the follow-up jobs carry at most 200). */
+export const CHANGED_IDS_KEPT = 1_000;
+
 /**
- * Inserts or updates every staged invoice; `changedIds` (the invoices inserted or changed) is only read back when
- * `wantIds`. A row the file leaves as it was is not touched, so re-importing the same export reports nothing
- * updated and hands nothing on to be re-scored. A `fresh` tenant (isEmptyCsvTenant) gets plain inserts: no
- * conflict to handle, and no RETURNING of every row to tell inserts from updates.
+ * Inserts or updates every staged invoice; `changedIds` (the first CHANGED_IDS_KEPT of the invoices inserted or
+ * changed; `changed` counts them all) is only read back when `wantIds`. A row the file leaves as it was is not
+ * touched, so re-importing the same export reports nothing updated and hands nothing on to be re-scored. A `fresh`
+ * tenant (isEmptyCsvTenant) gets plain inserts: no conflict to handle, and no RETURNING of every row to tell
+ * inserts from updates.
  */
 export async function upsertCsvInvoices(
   tx: Tx,
   tenantId: string,
   now: Date,
   opts: { fresh?: boolean; wantIds?: boolean } = {},
-): Promise<{ inserted: number; updated: number; changedIds: string[] }> {
+): Promise<{ inserted: number; updated: number; changed: number; changedIds: string[] }> {
   // Every staged invoice as an invoices row; a fresh tenant inserts it as is, a re-import upserts it.
   const insertStaged = sql`
     insert into invoices (tenant_id, customer_id, external_id, number, issue_date, due_date, currency, total_minor,
@@ -122,22 +174,27 @@ export async function upsertCsvInvoices(
            case when s.paid_date is null then s.amount_minor else 0 end,
            case when s.paid_date is null then 'open' else 'paid' end,
            s.paid_date, s.delivery, ${now.toISOString()}::timestamptz
-    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id`;
+    from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
+    where not s.credit`;
   if (opts.fresh) {
     await tx.execute(insertStaged);
     const [{ n } = { n: 0 }] = rowsOf<{ n: number }>(
-      await tx.execute(sql`select count(*)::int as n from csv_stage`),
+      await tx.execute(sql`select count(*)::int as n from csv_stage where not credit`),
     );
     const changedIds = opts.wantIds
       ? rowsOf<{ id: string }>(
-          await tx.execute(sql`select id from invoices where tenant_id = ${tenantId}::uuid`),
+          await tx.execute(
+            sql`select id from invoices where tenant_id = ${tenantId}::uuid limit ${CHANGED_IDS_KEPT}`,
+          ),
         ).map((r) => r.id)
       : [];
-    return { inserted: Number(n), updated: 0, changedIds };
+    return { inserted: Number(n), updated: 0, changed: Number(n), changedIds };
   }
-  // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query.
-  const rows = rowsOf<{ id: string; inserted: boolean }>(
+  // xmax = 0 only on a freshly inserted row: tells inserts from updates without a second query. Counted in the
+  // database: a large re-import reads back a few ids, not one row per invoice.
+  const [row] = rowsOf<{ inserted: number; changed: number; ids: string[] | null }>(
     await tx.execute(sql`
+    with up as (
     ${insertStaged}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, issue_date = excluded.issue_date, due_date = excluded.due_date,
@@ -151,10 +208,15 @@ export async function upsertCsvInvoices(
           (excluded.customer_id, excluded.issue_date, excluded.due_date, excluded.currency, excluded.total_minor,
            excluded.balance_minor, excluded.status, excluded.paid_date,
            coalesce(excluded.delivery, invoices.delivery))
-    returning id, (xmax = 0) as inserted`),
+    returning id, (xmax = 0) as inserted
+    )
+    select count(*) filter (where inserted)::int as inserted, count(*)::int as changed,
+           ${opts.wantIds ? sql`(select array_agg(id) from (select id from up limit ${CHANGED_IDS_KEPT}) k)` : sql`null`} as ids
+    from up`),
   );
-  const inserted = rows.filter((r) => r.inserted).length;
-  return { inserted, updated: rows.length - inserted, changedIds: rows.map((r) => r.id) };
+  const inserted = Number(row?.inserted ?? 0);
+  const changed = Number(row?.changed ?? 0);
+  return { inserted, updated: changed - inserted, changed, changedIds: row?.ids ?? [] };
 }
 
 const PAID_PREFIX = 'csv-paid:';
@@ -174,7 +236,7 @@ export async function settleCsvPaidInvoices(
       select ${tenantId}::uuid, c.id, ${PAID_PREFIX} || s.invoice_id, s.paid_date, s.currency, s.amount_minor, 0, 'active',
              ${now.toISOString()}::timestamptz
       from csv_stage s join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
-      where s.paid_date is not null
+      where s.paid_date is not null and not s.credit
       ${
         fresh
           ? sql``
@@ -193,7 +255,7 @@ export async function settleCsvPaidInvoices(
     from csv_stage s
     join payments p on p.tenant_id = ${tenantId}::uuid and p.external_id = ${PAID_PREFIX} || s.invoice_id
     join invoices i on i.tenant_id = ${tenantId}::uuid and i.external_id = s.invoice_id
-    where s.paid_date is not null
+    where s.paid_date is not null and not s.credit
     ${
       fresh
         ? sql``
@@ -210,7 +272,7 @@ export async function settleCsvPaidInvoices(
       update payments p set status = 'deleted', updated_at = now()
       from csv_stage s
       where p.tenant_id = ${tenantId}::uuid and p.external_id = ${PAID_PREFIX} || s.invoice_id
-        and s.paid_date is null and p.status = 'active'
+        and s.paid_date is null and not s.credit and p.status = 'active'
       returning p.id
     ), del as (
       delete from payment_allocations a using gone where a.payment_id = gone.id returning 1
@@ -219,46 +281,39 @@ export async function settleCsvPaidInvoices(
   return { upserted: paid.n ?? 0, reversed: reversed.n ?? 0 };
 }
 
-/** Negative amounts of the export: credit memos, their customer created when the ledger has no invoice of it yet. */
+/**
+ * Negative amounts of the export (staged with `credit`; `count` of them with a non-zero amount): credit memos, their
+ * customer created when the ledger has no invoice of it yet.
+ */
 export async function upsertCsvCreditNotes(
   tx: Tx,
   tenantId: string,
-  credits: HistoryRow[],
+  count: number,
   now: Date,
 ): Promise<number> {
-  const notes = credits.filter((r) => r.amountMinor > 0);
-  if (notes.length === 0) return 0;
-  const part = notes.map((r) => ({
-    customer_id: r.customerId,
-    external_id: `csv-credit:${r.invoiceId}`,
-    date: r.invoiceDate,
-    currency: r.currency,
-    total_minor: r.amountMinor,
-    remaining_minor: r.paidDate ? 0 : r.amountMinor,
-  }));
-  const rows = sql`jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as r(customer_id text, external_id text,
-    date date, currency text, total_minor bigint, remaining_minor bigint)`;
+  if (count === 0) return 0;
   // A customer who only has credit notes in this file (an invoice in an earlier export, or none at all).
   await tx.execute(sql`
     insert into customers (tenant_id, external_id, name, first_seen)
-    select ${tenantId}::uuid, r.customer_id, r.customer_id, min(r.date) from ${rows} group by r.customer_id
+    select ${tenantId}::uuid, customer_id, customer_id, min(invoice_date) from csv_stage
+    where credit and amount_minor > 0 group by customer_id
     on conflict (tenant_id, external_id) do nothing`);
-  const r = await count(
-    tx,
-    sql`
+  const [row] = rowsOf<{ n: number }>(
+    await tx.execute(sql`
     with up as (
       insert into credit_memos (tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
                                 status, source_updated_at)
-      select ${tenantId}::uuid, c.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, 'active',
-             ${now.toISOString()}::timestamptz
-      from ${rows}
-      join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = r.customer_id
+      select ${tenantId}::uuid, c.id, 'csv-credit:' || s.invoice_id, s.invoice_date, s.currency, s.amount_minor,
+             case when s.paid_date is null then s.amount_minor else 0 end, 'active', ${now.toISOString()}::timestamptz
+      from csv_stage s
+      join customers c on c.tenant_id = ${tenantId}::uuid and c.external_id = s.customer_id
+      where s.credit and s.amount_minor > 0
       on conflict (tenant_id, external_id) do update set
         customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
         total_minor = excluded.total_minor, remaining_minor = excluded.remaining_minor, status = 'active',
         source_updated_at = excluded.source_updated_at, updated_at = now()
       returning 1
-    ) select count(*) as n from up`,
+    ) select count(*)::int as n from up`),
   );
-  return r.n ?? 0;
+  return Number(row?.n ?? 0);
 }

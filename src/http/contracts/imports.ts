@@ -26,6 +26,8 @@ export const importResult = covers<ImportResult>()(
     creditNotes: z.number().int(),
     warnings: z.array(csvIssue),
     warningCount: z.number().int(),
+    /** Every warning counted by column (its kind), however many are listed in `warnings`. */
+    warningsByColumn: z.record(z.string(), z.number().int()),
     /** The file's latest invoice, payment or credit date (YYYY-MM-DD): the ledger is as of that day. */
     asOf: z.string(),
     /** Open balance per currency in minor units, as of `asOf`. */

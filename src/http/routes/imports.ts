@@ -86,8 +86,8 @@ export const importRoutes =
           afterWrite: (tx, r, changed) =>
             ledgerChanged(services, tx, {
               tenantId: r.tenant.id,
-              changedInvoices: changed.length,
-              invoiceIds: changed,
+              changedInvoices: changed.count,
+              invoiceIds: changed.ids,
               reason: 'import',
             }),
         });
