@@ -40,7 +40,8 @@ async function importFile(services: Services, file: string, content: CsvInput, t
       ledgerChanged(services, tx, {
         tenantId: r.tenant.id,
         changedInvoices: changed.count,
-        invoiceIds: changed.ids,
+        // Only a complete list narrows the re-score (a capped one would leave invoices unscored).
+        invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
         reason: 'import',
       }),
   });
