@@ -22,6 +22,11 @@ export interface CanonicalCustomer {
   currency?: string | null;
   deleted?: boolean;
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 export interface CanonicalInvoice {
@@ -42,6 +47,11 @@ export interface CanonicalInvoice {
   billEmail?: string | null;
   delivery?: Delivery | null;
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 /** One application of money to an invoice: a payment line, or a credit memo applied through a payment. */
@@ -62,6 +72,11 @@ export interface CanonicalPayment {
   status: EntityStatus;
   allocations: CanonicalAllocation[];
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 export interface CanonicalCreditMemo {
@@ -79,6 +94,11 @@ export interface CanonicalCreditMemo {
    */
   applications?: Array<{ invoiceExternalId: string; amountMinor: number }>;
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 /** A record the source reports as deleted: only its id survives (QuickBooks CDC `status: "Deleted"`). */
