@@ -20,6 +20,13 @@ export interface CanonicalCustomer {
   locale?: string | null;
   delivery?: Delivery | null;
   currency?: string | null;
+  /**
+   * The parent customer of a sub-customer (QuickBooks job: ParentRef), by external id; it may arrive after the
+   * child, so it is resolved when reminders are planned.
+   */
+  parentExternalId?: string | null;
+  /** A sub-customer billed through its parent (QuickBooks BillWithParent): the parent receives its reminders. */
+  billWithParent?: boolean;
   deleted?: boolean;
   sourceUpdatedAt?: Instant | null;
   /**

@@ -51,6 +51,10 @@ export const QboCustomer = z.object({
   CurrencyRef: Ref.nullish(),
   PreferredDeliveryMethod: z.string().nullish(),
   Active: z.boolean().nullish(),
+  /** Sub-customers (jobs): the parent, and whether invoices are billed to it. */
+  Job: z.boolean().nullish(),
+  ParentRef: Ref.nullish(),
+  BillWithParent: z.boolean().nullish(),
   SyncToken,
   MetaData,
 });
@@ -175,6 +179,9 @@ export function mapCustomer(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTI
     locale: null,
     delivery,
     currency: currencyOf(c, options),
+    parentExternalId: c.ParentRef?.value || null,
+    // Bill with parent is meaningful only for a sub-customer (a job has a ParentRef).
+    billWithParent: Boolean(c.ParentRef?.value) && c.BillWithParent === true,
     // QuickBooks "deletes" names by making them inactive; they stay readable with Active=false.
     deleted: c.Active === false,
     sourceUpdatedAt: c.MetaData?.LastUpdatedTime ?? null,

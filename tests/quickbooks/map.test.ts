@@ -223,6 +223,24 @@ describe('mapCreditMemo, mapCustomer, mapDeletion', () => {
     expect(c.deleted).toBe(true);
   });
 
+  it("keeps a job's parent and whether it is billed with it (BillWithParent counts only under a ParentRef)", () => {
+    const parent = { value: '7', name: 'Nora Inc' };
+    expect(mapCustomer(customer('8', { Job: true, ParentRef: parent, BillWithParent: true }))).toMatchObject({
+      parentExternalId: '7',
+      billWithParent: true,
+    });
+    expect(mapCustomer(customer('9', { Job: true, ParentRef: parent, BillWithParent: false }))).toMatchObject(
+      {
+        parentExternalId: '7',
+        billWithParent: false,
+      },
+    );
+    expect(mapCustomer(customer('10', { BillWithParent: true }))).toMatchObject({
+      parentExternalId: null,
+      billWithParent: false,
+    });
+  });
+
   it('maps a CDC tombstone to a deletion', () => {
     expect(mapDeletion(deleted('65'))).toEqual({
       externalId: '65',

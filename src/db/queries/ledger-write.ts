@@ -476,6 +476,8 @@ function customerRows(rows: CanonicalCustomer[]) {
     locale: c.locale ?? null,
     delivery: c.delivery ?? null,
     currency: c.currency ?? null,
+    parent_external_id: c.parentExternalId ?? null,
+    bill_with_parent: c.billWithParent === true,
     deleted: c.deleted === true,
     source_updated_at: iso(c.sourceUpdatedAt),
     source_version: c.sourceVersion ?? null,
@@ -485,25 +487,27 @@ function customerRows(rows: CanonicalCustomer[]) {
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return counted(sql`
     insert into customers as c (id, tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
-                                deleted_at, source_updated_at, source_version)
+                                parent_external_id, bill_with_parent, deleted_at, source_updated_at, source_version)
     select r.id, ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
-           r.currency, case when r.deleted then ${nowIso}::timestamptz end, r.source_updated_at, r.source_version
+           r.currency, r.parent_external_id, r.bill_with_parent, case when r.deleted then ${nowIso}::timestamptz end,
+           r.source_updated_at, r.source_version
     from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, name text, emails text[], timezone text,
-         country text, locale text, delivery text, currency text, deleted boolean, source_updated_at timestamptz,
-         source_version bigint)
+         country text, locale text, delivery text, currency text, parent_external_id text, bill_with_parent boolean,
+         deleted boolean, source_updated_at timestamptz, source_version bigint)
     on conflict (tenant_id, external_id) do update set
       name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
       locale = coalesce(excluded.locale, c.locale), delivery = excluded.delivery, currency = excluded.currency,
+      parent_external_id = excluded.parent_external_id, bill_with_parent = excluded.bill_with_parent,
       deleted_at = case when excluded.deleted_at is null then null else coalesce(c.deleted_at, excluded.deleted_at) end,
       source_updated_at = coalesce(excluded.source_updated_at, c.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
     where ${notOlder('c')}
-      and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.deleted_at is null, c.source_updated_at,
-           c.source_version)
+      and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.parent_external_id, c.bill_with_parent,
+           c.deleted_at is null, c.source_updated_at, c.source_version)
           is distinct from
           (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
-           excluded.deleted_at is null, coalesce(excluded.source_updated_at, c.source_updated_at),
-           excluded.source_version)
+           excluded.parent_external_id, excluded.bill_with_parent, excluded.deleted_at is null,
+           coalesce(excluded.source_updated_at, c.source_updated_at), excluded.source_version)
 `);
 }
 

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, date, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { Delivery, EntityStatus, InvoiceStatus } from '../../../connectors/canonical';
 import { createdAt, instant, money, updatedAt } from './columns';
 import { tenants } from './tenants';
@@ -41,6 +52,13 @@ export const customers = pgTable(
     locale: text('locale'),
     delivery: text('delivery').$type<Delivery>(),
     currency: text('currency'),
+    /**
+     * A sub-customer's parent by external id (a ledger's parent reference, e.g. ParentRef), resolved when reminders
+     * are planned: the parent may be synced after its child.
+     */
+    parentExternalId: text('parent_external_id'),
+    /** Billed through its parent (e.g. BillWithParent): reminders go to the parent's address. */
+    billWithParent: boolean('bill_with_parent').notNull().default(false),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     firstSeen: date('first_seen', { mode: 'string' }),
     deletedAt: instant('deleted_at'),

@@ -28,6 +28,8 @@ export const customerRecord = covers<typeof customers.$inferSelect>()(
     locale: z.string().nullable(),
     delivery: delivery.nullable(),
     currency: z.string().nullable(),
+    parentExternalId: z.string().nullable(),
+    billWithParent: z.boolean(),
     tags: z.array(z.string()),
     firstSeen: day.nullable(),
     deletedAt: instant.nullable(),
