@@ -20,8 +20,20 @@ export interface CanonicalCustomer {
   locale?: string | null;
   delivery?: Delivery | null;
   currency?: string | null;
+  /**
+   * The parent customer of a sub-customer (QuickBooks job: ParentRef), by external id; it may arrive after the
+   * child, so it is resolved when reminders are planned.
+   */
+  parentExternalId?: string | null;
+  /** A sub-customer billed through its parent (QuickBooks BillWithParent): the parent receives its reminders. */
+  billWithParent?: boolean;
   deleted?: boolean;
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 export interface CanonicalInvoice {
@@ -42,6 +54,11 @@ export interface CanonicalInvoice {
   billEmail?: string | null;
   delivery?: Delivery | null;
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 /** One application of money to an invoice: a payment line, or a credit memo applied through a payment. */
@@ -62,6 +79,11 @@ export interface CanonicalPayment {
   status: EntityStatus;
   allocations: CanonicalAllocation[];
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 export interface CanonicalCreditMemo {
@@ -79,6 +101,11 @@ export interface CanonicalCreditMemo {
    */
   applications?: Array<{ invoiceExternalId: string; amountMinor: number }>;
   sourceUpdatedAt?: Instant | null;
+  /**
+   * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
+   * between two versions stored and incoming, the higher one wins even when sourceUpdatedAt ties (whole seconds).
+   */
+  sourceVersion?: number | null;
 }
 
 /** A record the source reports as deleted: only its id survives (QuickBooks CDC `status: "Deleted"`). */

@@ -30,6 +30,8 @@ const Ref = z.object({ value: z.string(), name: z.string().nullish() });
 const MetaData = z
   .object({ CreateTime: z.string().nullish(), LastUpdatedTime: z.string().nullish() })
   .nullish();
+/** Version of the row, bumped on every save (a string in Intuit's JSON). */
+const SyncToken = z.union([z.string(), z.number()]).nullish();
 const EmailAddr = z.object({ Address: z.string().nullish() }).nullish();
 const Address = z
   .object({ Country: z.string().nullish(), CountrySubDivisionCode: z.string().nullish() })
@@ -49,6 +51,11 @@ export const QboCustomer = z.object({
   CurrencyRef: Ref.nullish(),
   PreferredDeliveryMethod: z.string().nullish(),
   Active: z.boolean().nullish(),
+  /** Sub-customers (jobs): the parent, and whether invoices are billed to it. */
+  Job: z.boolean().nullish(),
+  ParentRef: Ref.nullish(),
+  BillWithParent: z.boolean().nullish(),
+  SyncToken,
   MetaData,
 });
 
@@ -66,6 +73,7 @@ export const QboInvoice = z.object({
   EmailStatus: z.string().nullish(),
   PrintStatus: z.string().nullish(),
   PrivateNote: z.string().nullish(),
+  SyncToken,
   MetaData,
 });
 
@@ -79,6 +87,7 @@ export const QboPayment = z.object({
   CustomerRef: Ref,
   Line: z.array(z.object({ Amount: z.number(), LinkedTxn: z.array(LinkedTxn).nullish() })).nullish(),
   PrivateNote: z.string().nullish(),
+  SyncToken,
   MetaData,
 });
 
@@ -91,6 +100,7 @@ export const QboCreditMemo = z.object({
   CurrencyRef: Ref.nullish(),
   CustomerRef: Ref,
   PrivateNote: z.string().nullish(),
+  SyncToken,
   MetaData,
 });
 
@@ -118,6 +128,17 @@ export function isDeletedRow(raw: unknown): boolean {
 export function mapDeletion(raw: unknown): CanonicalDeletion {
   const row = parse(QboDeleted, 'deleted row', raw);
   return { externalId: row.Id, sourceUpdatedAt: row.MetaData?.LastUpdatedTime ?? null };
+}
+
+/**
+ * SyncToken as a number (QuickBooks bumps it on every save), null when absent or not a whole number. LastUpdatedTime
+ * has whole seconds: the version is what orders two saves within one second (see CanonicalInvoice.sourceVersion).
+ */
+export function syncTokenOf(row: unknown): number | null {
+  const raw = (row as { SyncToken?: unknown } | null)?.SyncToken;
+  if (raw === null || raw === undefined || raw === '') return null;
+  const token = Number(raw);
+  return Number.isSafeInteger(token) && token >= 0 ? token : null;
 }
 
 /** QuickBooks allows several addresses in one email field, separated by commas. */
@@ -158,9 +179,13 @@ export function mapCustomer(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTI
     locale: null,
     delivery,
     currency: currencyOf(c, options),
+    parentExternalId: c.ParentRef?.value || null,
+    // Bill with parent is meaningful only for a sub-customer (a job has a ParentRef).
+    billWithParent: Boolean(c.ParentRef?.value) && c.BillWithParent === true,
     // QuickBooks "deletes" names by making them inactive; they stay readable with Active=false.
     deleted: c.Active === false,
     sourceUpdatedAt: c.MetaData?.LastUpdatedTime ?? null,
+    sourceVersion: syncTokenOf(c),
   };
 }
 
@@ -192,6 +217,7 @@ export function mapInvoice(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
     billEmail: splitEmails(inv.BillEmail?.Address)[0] ?? null,
     delivery: invoiceDelivery(inv),
     sourceUpdatedAt: inv.MetaData?.LastUpdatedTime ?? null,
+    sourceVersion: syncTokenOf(inv),
   };
 }
 
@@ -239,6 +265,7 @@ export function mapPayment(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
     status: voided ? 'void' : 'active',
     allocations: voided ? [] : allocations(p.Line ?? [], currency),
     sourceUpdatedAt: p.MetaData?.LastUpdatedTime ?? null,
+    sourceVersion: syncTokenOf(p),
   };
 }
 
@@ -254,5 +281,6 @@ export function mapCreditMemo(raw: unknown, options: MapOptions = DEFAULT_MAP_OP
     remainingMinor: numberToMinor(m.RemainingCredit ?? m.Balance ?? 0, currency),
     status: isVoided(m) ? 'void' : 'active',
     sourceUpdatedAt: m.MetaData?.LastUpdatedTime ?? null,
+    sourceVersion: syncTokenOf(m),
   };
 }

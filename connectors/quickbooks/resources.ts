@@ -22,6 +22,7 @@ import {
   mapDeletion,
   mapInvoice,
   mapPayment,
+  syncTokenOf,
 } from './map';
 
 /** Synced in this order so payments arrive after the invoices and credit memos they reference. */
@@ -72,26 +73,22 @@ function emptyPage(cursor: QboCursor): SyncPage<QboCursor> {
   };
 }
 
-/** SyncToken as a number (QuickBooks bumps it on every save), -1 when absent or unreadable. */
-function syncToken(row: unknown): number {
-  const token = Number((row as { SyncToken?: unknown } | null)?.SyncToken);
-  return Number.isInteger(token) ? token : -1;
-}
-
 /**
  * One version per Id: the highest SyncToken. LastUpdatedTime has whole seconds, so two saves in one second look
- * equally new to the ledger (which keeps the later of equals), and an answer that carries an entity twice could
- * otherwise leave the older version stored. Tombstones (no SyncToken) are kept as they are.
+ * equally new by time, and an answer that carries an entity twice could otherwise leave the older version stored
+ * (the ledger writer orders stored and incoming rows by the same version, see CanonicalInvoice.sourceVersion).
+ * Tombstones (no SyncToken) are kept as they are.
  */
 function newestVersions(rows: unknown[]): unknown[] {
+  const token = (row: unknown) => syncTokenOf(row) ?? -1;
   const best = new Map<string, unknown>();
   for (const row of rows) {
     if (isDeletedRow(row)) continue;
-    const id = String((row as { Id?: unknown } | null)?.Id);
+    const id = idOf(row);
     const prev = best.get(id);
-    if (prev === undefined || syncToken(row) >= syncToken(prev)) best.set(id, row);
+    if (prev === undefined || token(row) >= token(prev)) best.set(id, row);
   }
-  return rows.filter((row) => isDeletedRow(row) || best.get(String((row as { Id?: unknown }).Id)) === row);
+  return rows.filter((row) => isDeletedRow(row) || best.get(idOf(row)) === row);
 }
 
 /** Maps raw rows of one entity into `page` (tombstones become deletions). */

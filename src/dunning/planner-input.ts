@@ -62,6 +62,67 @@ export function reachable(emails: string[], badEmails: Set<string>): { emails: s
   return { emails: good, bounced: emails.length > 0 && good.length === 0 };
 }
 
+/** An open invoice row as the planner reads it (its override is set by the caller). */
+function plannerInvoice(i: Awaited<ReturnType<typeof openInvoicesWithBalance>>[number]): PlannerInvoice {
+  return {
+    id: i.id,
+    customerId: i.customerId,
+    number: i.number ?? i.externalId,
+    issueDate: i.issueDate,
+    dueDate: i.dueDate,
+    totalMinor: i.totalMinor,
+    openBalanceMinor: i.balanceMinor,
+    currency: i.currency,
+    payLink: i.payLink,
+  };
+}
+
+/** Credit rows summed per currency (a parent's and its billed jobs' are one figure). */
+function creditsIn(rows: { currency: string; creditMinor: number }[]) {
+  const sum = new Map<string, number>();
+  for (const r of rows) sum.set(r.currency, (sum.get(r.currency) ?? 0) + r.creditMinor);
+  return [...sum].map(([currency, creditMinor]) => ({ currency, creditMinor }));
+}
+
+/** Addresses the planner would write to for a customer: its dunning contact, else its billing emails not bounced. */
+function contactsOf(
+  c: { emails: string[] },
+  override: Override | undefined,
+  badEmails: Set<string>,
+): string[] {
+  return override?.contactEmails ?? reachable(c.emails, badEmails).emails;
+}
+
+type CustomerRow = Awaited<ReturnType<typeof liveCustomers>>[number];
+
+/**
+ * "Bill with parent": a sub-customer (job) billed with its parent is chased through the customer who pays
+ * it. Per such job's id: the billing customer (the parent, or up the chain while each is billed with its own parent)
+ * and the job's name. Resolved here, not at sync time, by the parent's external id, so a parent synced after its
+ * job resolves too. A job whose parent is not a live customer, or has no address to write to (`hasAddress`), is not
+ * listed: it is chased at its own address (and, with none either, a contact is sought for it).
+ */
+export function billedThrough(
+  rows: CustomerRow[],
+  hasAddress: (c: CustomerRow) => boolean,
+): Map<string, { id: string; job: string }> {
+  const byExternal = new Map(rows.map((c) => [c.externalId, c]));
+  const out = new Map<string, { id: string; job: string }>();
+  for (const c of rows) {
+    if (!c.billWithParent || !c.parentExternalId) continue;
+    let payer: CustomerRow | undefined = byExternal.get(c.parentExternalId);
+    const seen = new Set([c.id]);
+    while (payer?.billWithParent && payer.parentExternalId && !seen.has(payer.id)) {
+      const up = byExternal.get(payer.parentExternalId);
+      if (!up || seen.has(up.id)) break;
+      seen.add(payer.id);
+      payer = up;
+    }
+    if (payer && payer.id !== c.id && hasAddress(payer)) out.set(c.id, { id: payer.id, job: c.name });
+  }
+  return out;
+}
+
 /** Everything the pure planner needs, read from the tenant's rows in one consistent pass. */
 export async function loadPlannerInput(
   db: DbOrTx,
@@ -77,23 +138,50 @@ export async function loadPlannerInput(
 ): Promise<PlannerInput> {
   const tenantId = tenant.id;
   const invRows = await openInvoicesWithBalance(db, tenantId);
-  const customerIds = [...new Set(invRows.map((i) => i.customerId))];
-  const custRows = customerIds.length === 0 ? [] : await liveCustomers(db, tenantId);
+  const custRows = invRows.length === 0 ? [] : await liveCustomers(db, tenantId);
   const overrides = await overridesOf(db, tenantId);
   const custOverride = new Map(
     overrides.filter((o) => o.customerId).map((o) => [o.customerId!, toOverride(o)]),
   );
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
   const { badEmails, optedOut } = await loadSuppressions(db, tenantId);
+  const payer = billedThrough(custRows, (c) => contactsOf(c, custOverride.get(c.id), badEmails).length > 0);
 
-  const withOpen = new Set(customerIds);
   // Credit on account as of the company's day of the clock, as the dashboard counts it: a post-dated credit memo is
   // not credit yet.
   const asOf = localParts(now, tenant.timezone || 'UTC').date;
   const credits = Map.groupBy(
-    customerIds.length === 0 ? [] : await creditOnAccount(db, { tenantId, asOf }),
-    (c) => c.customerId,
+    invRows.length === 0 ? [] : await creditOnAccount(db, { tenantId, asOf }),
+    // A job billed with its parent: its credit is the parent's to use, as its invoices are the parent's to pay.
+    (c) => payer.get(c.customerId)?.id ?? c.customerId,
   );
+  const plannerInvoices: PlannerInvoice[] = invRows.map((i) => {
+    const own = invOverride.get(i.id);
+    const billed = payer.get(i.customerId);
+    if (!billed) {
+      return { ...plannerInvoice(i), override: own };
+    }
+    // Planned with the parent, to the parent's address, unless the invoice names its own recipient (its BillEmail,
+    // an invoice contact override) or the job has a dunning contact, pause, exclusion or sequence of its own.
+    const jobOverride = custOverride.get(i.customerId);
+    const billEmail = i.billEmail ? reachable([i.billEmail], badEmails).emails : [];
+    const contactEmails =
+      own?.contactEmails ?? jobOverride?.contactEmails ?? (billEmail.length > 0 ? billEmail : undefined);
+    const pausedUntil = [own?.pausedUntil, jobOverride?.pausedUntil]
+      .filter((d) => d !== undefined)
+      .sort()
+      .at(-1);
+    const override: Override = {
+      excluded: (own?.excluded ?? false) || (jobOverride?.excluded ?? false),
+      ...(pausedUntil ? { pausedUntil } : {}),
+      ...((own?.sequenceId ?? jobOverride?.sequenceId)
+        ? { sequenceId: own?.sequenceId ?? jobOverride?.sequenceId }
+        : {}),
+      ...(contactEmails ? { contactEmails } : {}),
+    };
+    return { ...plannerInvoice(i), customerId: billed.id, job: billed.job, override };
+  });
+  const withOpen = new Set(plannerInvoices.map((i) => i.customerId));
   const plannerCustomers: PlannerCustomer[] = custRows
     .filter((c) => withOpen.has(c.id))
     .map((c) => {
@@ -108,21 +196,9 @@ export async function loadPlannerInput(
         bounced: r.bounced,
         optedOut: optedOut.has(c.id),
         override: custOverride.get(c.id),
-        credits: (credits.get(c.id) ?? []).map(({ currency, creditMinor }) => ({ currency, creditMinor })),
+        credits: creditsIn(credits.get(c.id) ?? []),
       };
     });
-  const plannerInvoices: PlannerInvoice[] = invRows.map((i) => ({
-    id: i.id,
-    customerId: i.customerId,
-    number: i.number ?? i.externalId,
-    issueDate: i.issueDate,
-    dueDate: i.dueDate,
-    totalMinor: i.totalMinor,
-    openBalanceMinor: i.balanceMinor,
-    currency: i.currency,
-    payLink: i.payLink,
-    override: invOverride.get(i.id),
-  }));
 
   const preds = await invoicePredictionsOf(db, tenantId);
   const invoicePreds: InvoicePrediction[] = preds.map((p) => ({

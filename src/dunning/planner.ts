@@ -49,6 +49,11 @@ export interface PlannerInvoice {
   currency: string;
   payLink?: string | null;
   override?: Override;
+  /**
+   * The sub-customer (job) the invoice is for, when the job is billed with its parent: the invoice is then planned
+   * with the parent's (customerId is the parent's), and reasons name the job.
+   */
+  job?: string;
 }
 
 export interface InvoicePrediction {
@@ -538,7 +543,7 @@ function planCustomer(
       `${customer.name} has ${creditText(credit, owed)} of unapplied payments and credits on account, covering the ${moneyList(owed)} open; apply them in the ledger`,
     );
     const settles = listable.map(
-      (i) => `${i.number} (${formatMoney(i.openBalanceMinor, i.currency, 'en-US')})`,
+      (i) => `${invoiceName(i)} (${formatMoney(i.openBalanceMinor, i.currency, 'en-US')})`,
     );
     const shown = settles.length > 6 ? [...settles.slice(0, 5), `${settles.length - 5} more`] : settles;
     const creditCovers = {
@@ -597,7 +602,7 @@ function planCustomer(
     decisions.push({
       invoiceId: c.invoice.id,
       code: 'step_due',
-      reason: `Invoice ${c.invoice.number} ${dueText(c.daysFromDue)}; ${describeStep(c.occurrence, c.sequence)}`,
+      reason: `Invoice ${invoiceName(c.invoice)} ${dueText(c.daysFromDue)}; ${describeStep(c.occurrence, c.sequence)}`,
     });
   }
   // Invoices listed without a step of their own keep their reason and are marked as included.
@@ -992,7 +997,7 @@ function messageReason(
   const [lead, ...others] = ranked;
   if (!lead) return '';
   const parts = [
-    `Invoice ${lead.invoice.number} ${dueText(lead.daysFromDue)}`,
+    `Invoice ${invoiceName(lead.invoice)} ${dueText(lead.daysFromDue)}`,
     describeStep(lead.occurrence, lead.sequence),
   ];
   const pred = invoicePred.get(lead.invoice.id);
@@ -1007,11 +1012,16 @@ function messageReason(
   if (slowing) parts.push('customer has been paying more slowly lately');
   if (others.length > 0)
     parts.push(
-      `also due: ${others.map((o) => `${o.invoice.number} (${o.occurrence.step.tone})`).join(', ')}`,
+      `also due: ${others.map((o) => `${invoiceName(o.invoice)} (${o.occurrence.step.tone})`).join(', ')}`,
     );
   const extra = listedCount - ranked.length;
   if (extra > 0) parts.push(`${extra} more overdue invoice${extra === 1 ? '' : 's'} listed`);
   return parts.join('; ');
+}
+
+/** "1042", or "1042 (Parent:Job)" for a job's invoice planned with its parent. */
+function invoiceName(inv: PlannerInvoice): string {
+  return inv.job ? `${inv.number} (${inv.job})` : inv.number;
 }
 
 /** Skipped and failed messages never reached the customer: they neither count as contact nor set the tone. */

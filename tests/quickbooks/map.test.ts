@@ -77,6 +77,15 @@ describe('mapInvoice', () => {
     }
   });
 
+  it('carries SyncToken as the row version of every entity (null when absent or not a whole number)', () => {
+    expect(mapInvoice(invoice('67', 459, 239, { SyncToken: '12' })).sourceVersion).toBe(12);
+    expect(mapPayment(payment('80', 10, 10, [], { SyncToken: '3' })).sourceVersion).toBe(3);
+    expect(mapCreditMemo({ ...creditMemo('90', 5, 5), SyncToken: '4' }).sourceVersion).toBe(4);
+    expect(mapCustomer(customer('1', { SyncToken: '0' })).sourceVersion).toBe(0);
+    expect(mapInvoice(invoice('67', 459, 239, { SyncToken: undefined })).sourceVersion).toBeNull();
+    expect(mapInvoice(invoice('67', 459, 239, { SyncToken: 'x1' })).sourceVersion).toBeNull();
+  });
+
   it('rejects a malformed row with a typed bad_payload error naming the record', () => {
     const error = (() => {
       try {
@@ -212,6 +221,24 @@ describe('mapCreditMemo, mapCustomer, mapDeletion', () => {
     );
     expect(c.emails).toEqual(['a@x.com', 'b@y.com']);
     expect(c.deleted).toBe(true);
+  });
+
+  it("keeps a job's parent and whether it is billed with it (BillWithParent counts only under a ParentRef)", () => {
+    const parent = { value: '7', name: 'Nora Inc' };
+    expect(mapCustomer(customer('8', { Job: true, ParentRef: parent, BillWithParent: true }))).toMatchObject({
+      parentExternalId: '7',
+      billWithParent: true,
+    });
+    expect(mapCustomer(customer('9', { Job: true, ParentRef: parent, BillWithParent: false }))).toMatchObject(
+      {
+        parentExternalId: '7',
+        billWithParent: false,
+      },
+    );
+    expect(mapCustomer(customer('10', { BillWithParent: true }))).toMatchObject({
+      parentExternalId: null,
+      billWithParent: false,
+    });
   });
 
   it('maps a CDC tombstone to a deletion', () => {

@@ -144,7 +144,7 @@ describe('recorded in QuickBooks between planning and sending (no webhook, no sy
  */
 describe('a stale sync page written between the live re-read and the final check', () => {
   /** The invoice as a page fetched now would carry it (the stored row is what the last read said). */
-  async function pageOf(invoiceId: string): Promise<CanonicalInvoice> {
+  async function pageOf(invoiceId: string, opts: { version?: boolean } = {}): Promise<CanonicalInvoice> {
     const [r] = await s.db
       .select({ inv: invoices, customerExternalId: customers.externalId })
       .from(invoices)
@@ -162,6 +162,8 @@ describe('a stale sync page written between the live re-read and the final check
       balanceMinor: inv.balanceMinor,
       status: inv.status,
       sourceUpdatedAt: inv.sourceUpdatedAt?.toISOString() ?? null,
+      // Without it the page is one of a source that keeps no versions: the writer goes by time alone.
+      ...(opts.version ? { sourceVersion: inv.sourceVersion } : {}),
     };
   }
 
@@ -276,6 +278,22 @@ describe('a stale sync page written between the live re-read and the final check
     expect(out).toMatchObject({ outcome: 'deferred', code: 'retrying' });
     const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
     expect(row).toMatchObject({ status: 'queued', attemptStartedAt: null, inDoubtSince: null });
+  });
+
+  it('the page carries its SyncToken, as QuickBooks pages do: it loses to the live read, which sees the payment', async () => {
+    standIn.reset();
+    const { m, inv } = await partlyPaidReminder({ untouched: false });
+    const page = await pageOf(inv.id, { version: true });
+    expect(page.sourceVersion).toEqual(expect.any(Number));
+    await sandbox.recordPayment(inv.externalId);
+    const out = await withPageAfterLiveRead(stalePage(page), () =>
+      sendMessage(s, m.id, { transport, sleep: noSleep }),
+    );
+    expect(standIn.requests).toHaveLength(0);
+    // Not deferred: the locked check agrees with the live read (the same-second page was ignored).
+    expect(out).toMatchObject({ outcome: 'skipped', code: 'paid' });
+    const [after] = await s.db.select().from(invoices).where(eq(invoices.id, inv.id));
+    expect(after).toMatchObject({ status: 'paid', balanceMinor: 0 });
   });
 
   it('paid in the ledger and since re-opened (the payment deleted): the reminder still goes, once', async () => {

@@ -4,7 +4,8 @@
  * lists such as Customer — only ACTIVE rows unless the query says `Active IN (true, false)` or `Active = false`,
  * https://developer.intuit.com/hub/blog/2017/02/08/deep-dive-sql-queries/ "SELECT * FROM Customer" retrieves all
  * active customers) and `cdc` (every changed row of each asked entity, inactive ones included, deletions as
- * `{status: "Deleted"}` tombstones). Each write stamps MetaData.LastUpdatedTime with the book's clock and bumps
+ * `{status: "Deleted"}` tombstones), plus single reads by id (`GET …/invoice/<id>`: the pre-send re-read and pay
+ * links; a row not in the book is 610 "Object Not Found"). Each write stamps MetaData.LastUpdatedTime with the book's clock and bumps
  * SyncToken, as QuickBooks does for every transaction a change touches (a payment applied to an invoice moves the
  * invoice's LastUpdatedTime too: see ../shared/vendor/qbo/query-invoice.response.json, invoices 12 and 71).
  *
@@ -155,6 +156,11 @@ export class QboBook {
         });
         return send(200, { CDCResponse: [{ QueryResponse: blocks }], time });
       }
+      // A single read, GET …/<entity>/<id> (the pre-send re-read, pay links): the row, or 610 when it is gone.
+      const id = decodeURIComponent(url.pathname.split('/')[5] ?? '');
+      const entity = (Object.keys(this.rows) as Entity[]).find((e) => e.toLowerCase() === resource);
+      const row = entity && id ? this.rows[entity].get(id) : undefined;
+      if (entity && row) return send(200, { [entity]: structuredClone(row), time });
       send(404, { fault: { error: [{ code: '610', message: 'Object Not Found' }] } });
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));

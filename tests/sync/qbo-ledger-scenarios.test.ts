@@ -75,6 +75,19 @@ async function expectNoDrift(tenantId: string) {
   expect(wrong).toEqual([]);
 }
 
+/** A payment's allocation lines as Duely holds them: invoice external id and amount, in line order. */
+async function allocationsOf(tenantId: string, paymentExternalId: string) {
+  return rowsOf<{ invoice: string; minor: number }>(
+    await s.db.execute(sql`
+      select i.external_id as invoice, a.amount_minor::int as minor
+      from payment_allocations a
+      join payments p on p.id = a.payment_id
+      join invoices i on i.id = a.invoice_id
+      where p.tenant_id = ${tenantId}::uuid and p.external_id = ${paymentExternalId}
+      order by a.line_no`),
+  );
+}
+
 const ref = (value: string) => ({ value });
 function customer(id: string, name: string, extra: Record<string, unknown> = {}) {
   return {
@@ -386,6 +399,63 @@ describe('change feed duplicates and journal entries', () => {
     book.cdcExtra.Invoice = [older];
     await sync(connectionId);
     await expectNoDrift(tenantId);
+  });
+
+  it('two saves within one second, the newer synced first: the older arriving in a later round changes nothing', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1101', 'Max'));
+    book.put('Invoice', invoice('1110', '1101', 400));
+    book.put('Invoice', invoice('1111', '1101', 200));
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+    book.tick();
+    // Within one second: a payment of 100 on invoice 1110, then the same payment edited to settle both invoices; a
+    // credit memo entered at 50, then corrected to 80; the customer's billing address changed twice.
+    const olderPayment = book.put('Payment', payment('1120', '1101', 100, [['Invoice', '1110', 100]], 0));
+    const olderInvoice = book.edit('Invoice', '1110', { Balance: 300 });
+    book.put(
+      'Payment',
+      payment(
+        '1120',
+        '1101',
+        600,
+        [
+          ['Invoice', '1110', 400],
+          ['Invoice', '1111', 200],
+        ],
+        0,
+      ),
+    );
+    book.edit('Invoice', '1110', { Balance: 0 });
+    book.edit('Invoice', '1111', { Balance: 0 });
+    const memo = { Id: '1130', TxnDate: '2026-11-01', CustomerRef: ref('1101') };
+    const olderMemo = book.put('CreditMemo', { ...memo, TotalAmt: 50, RemainingCredit: 50 });
+    book.put('CreditMemo', { ...memo, TotalAmt: 80, RemainingCredit: 80 });
+    const olderCustomer = book.edit('Customer', '1101', {
+      PrimaryEmailAddr: { Address: 'old@max.example.com' },
+    });
+    book.edit('Customer', '1101', { PrimaryEmailAddr: { Address: 'ap@max.example.com' } });
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+    // A later round's answer carries the older versions again (an overlapping window, a replayed read): same
+    // LastUpdatedTime as the stored rows, lower SyncToken.
+    book.cdcExtra = {
+      Invoice: [olderInvoice],
+      Payment: [olderPayment],
+      CreditMemo: [olderMemo],
+      Customer: [olderCustomer],
+    };
+    await sync(connectionId);
+    await expectNoDrift(tenantId);
+    expect(await allocationsOf(tenantId, '1120')).toEqual([
+      { invoice: '1110', minor: 40000 },
+      { invoice: '1111', minor: 20000 },
+    ]);
+    const [max] = await s.db
+      .select({ emails: customers.emails })
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, '1101')));
+    expect(max?.emails).toEqual(['ap@max.example.com']);
   });
 
   it('a journal-entry credit applied to an invoice through a payment line closes the invoice, nothing else', async () => {

@@ -6,13 +6,18 @@
  * (1,000 invoice rows: ~5.9 ms of backend CPU for jsonb_in + jsonb_to_recordset against ~3.5 ms for json).
  *
  * Rules:
- * - upserts keyed by (tenant, external id); an update older than the stored source_updated_at is ignored, and a row
- *   whose values did not change is not rewritten (CDC may deliver a change twice: replaying a page changes nothing);
+ * - upserts keyed by (tenant, external id); an update older than the stored row is ignored, and a row whose values
+ *   did not change is not rewritten (CDC may deliver a change twice: replaying a page changes nothing). "Older":
+ *   when both the stored and the incoming row carry a source_version (a ledger's own row version, e.g. a SyncToken),
+ *   a lower version; else an earlier source_updated_at. A ledger whose times have whole seconds ties two saves
+ *   within one second on time; only the version tells them apart (a lower version never overwrites, an equal one is
+ *   the same save);
  * - invoice balance is the provider's Balance exactly; pay links survive query rows that do not carry them;
  * - a record referencing an unknown customer gets a placeholder customer (replaced when the real one arrives);
  * - a payment's allocations are upserted by (payment_id, line_no), lines it no longer has are removed; credit
  *   applications carry credit_memo_id;
- * - deletions are marks (status 'deleted', deleted_at), never row deletes;
+ * - deletions are marks (status 'deleted', deleted_at), never row deletes; they carry no version (a CDC tombstone
+ *   has none), go by source_updated_at and clear the stored version, so the row after them is judged by time;
  * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it).
  *
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
@@ -135,12 +140,25 @@ async function exec<T>(tx: Tx, query: SQL): Promise<T[]> {
   return rowsOf<T>(await tx.execute(query));
 }
 
-/** Within one page the same record may appear twice (overlapping CDC windows): keep the newest, last wins a tie. */
-function latest<T extends { externalId: string; sourceUpdatedAt?: string | null }>(rows: readonly T[]): T[] {
+type Versioned = { sourceUpdatedAt?: string | null; sourceVersion?: number | null };
+
+/** Whether `incoming` may replace `stored`: the writers' rule (notOlder), in node. */
+function notOlderThan(incoming: Versioned, stored: Versioned): boolean {
+  const a = incoming.sourceVersion;
+  const b = stored.sourceVersion;
+  if (a !== null && a !== undefined && b !== null && b !== undefined) return a >= b;
+  return ts(incoming.sourceUpdatedAt) >= ts(stored.sourceUpdatedAt);
+}
+
+/**
+ * Within one page the same record may appear twice (overlapping CDC windows): keep the newest (by version when both
+ * carry one, else by time), last wins a tie.
+ */
+function latest<T extends { externalId: string } & Versioned>(rows: readonly T[]): T[] {
   const byId = new Map<string, T>();
   for (const r of rows) {
     const prev = byId.get(r.externalId);
-    if (!prev || ts(r.sourceUpdatedAt) >= ts(prev.sourceUpdatedAt)) byId.set(r.externalId, r);
+    if (!prev || notOlderThan(r, prev)) byId.set(r.externalId, r);
   }
   return [...byId.values()];
 }
@@ -153,10 +171,27 @@ function ts(v: string | null | undefined): number {
 const iso = (v: string | null | undefined) =>
   v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null;
 
-/** `stored` may be replaced by `incoming` unless the stored row is known to be newer. */
+/**
+ * `stored` may be replaced by `incoming` unless the stored row is known to be newer: by version when both carry one
+ * (two saves within one second tie on a whole-second time), else by source_updated_at.
+ */
 const notOlder = (table: string) =>
   sql.raw(
-    `(${table}.source_updated_at is null or excluded.source_updated_at is null or excluded.source_updated_at >= ${table}.source_updated_at)`,
+    `(case when excluded.source_version is not null and ${table}.source_version is not null
+       then excluded.source_version >= ${table}.source_version
+       else (${table}.source_updated_at is null or excluded.source_updated_at is null
+             or excluded.source_updated_at >= ${table}.source_updated_at) end)`,
+  );
+
+/**
+ * Whether the stored row `table` is the version the incoming lines `r` (their record's `su` time and `sv` version)
+ * came with: the lines of a payment (or a credit memo's direct applications) follow its upsert's decision.
+ */
+const sameVersion = (table: string) =>
+  sql.raw(
+    `(case when r.sv is not null and ${table}.source_version is not null
+       then ${table}.source_version = r.sv
+       else (r.su is null or ${table}.source_updated_at is not distinct from r.su) end)`,
   );
 
 /**
@@ -482,29 +517,38 @@ function customerRows(rows: CanonicalCustomer[]) {
     locale: c.locale ?? null,
     delivery: c.delivery ?? null,
     currency: c.currency ?? null,
+    parent_external_id: c.parentExternalId ?? null,
+    bill_with_parent: c.billWithParent === true,
     deleted: c.deleted === true,
     source_updated_at: iso(c.sourceUpdatedAt),
+    source_version: c.sourceVersion ?? null,
   }));
 }
 
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return counted(sql`
     insert into customers as c (id, tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
-                                deleted_at, source_updated_at)
+                                parent_external_id, bill_with_parent, deleted_at, source_updated_at, source_version)
     select r.id, ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
-           r.currency, case when r.deleted then ${nowIso}::timestamptz end, r.source_updated_at
+           r.currency, r.parent_external_id, r.bill_with_parent, case when r.deleted then ${nowIso}::timestamptz end,
+           r.source_updated_at, r.source_version
     from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, name text, emails text[], timezone text,
-         country text, locale text, delivery text, currency text, deleted boolean, source_updated_at timestamptz)
+         country text, locale text, delivery text, currency text, parent_external_id text, bill_with_parent boolean,
+         deleted boolean, source_updated_at timestamptz, source_version bigint)
     on conflict (tenant_id, external_id) do update set
       name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
       locale = coalesce(excluded.locale, c.locale), delivery = excluded.delivery, currency = excluded.currency,
+      parent_external_id = excluded.parent_external_id, bill_with_parent = excluded.bill_with_parent,
       deleted_at = case when excluded.deleted_at is null then null else coalesce(c.deleted_at, excluded.deleted_at) end,
-      source_updated_at = coalesce(excluded.source_updated_at, c.source_updated_at), updated_at = now()
+      source_updated_at = coalesce(excluded.source_updated_at, c.source_updated_at),
+      source_version = excluded.source_version, updated_at = now()
     where ${notOlder('c')}
-      and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.deleted_at is null, c.source_updated_at)
+      and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.parent_external_id, c.bill_with_parent,
+           c.deleted_at is null, c.source_updated_at, c.source_version)
           is distinct from
           (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
-           excluded.deleted_at is null, coalesce(excluded.source_updated_at, c.source_updated_at))
+           excluded.parent_external_id, excluded.bill_with_parent, excluded.deleted_at is null,
+           coalesce(excluded.source_updated_at, c.source_updated_at), excluded.source_version)
 `);
 }
 
@@ -524,6 +568,7 @@ function invoiceRows(rows: CanonicalInvoice[]) {
     bill_email: i.billEmail && isHeaderSafeAddress(i.billEmail) ? i.billEmail : null,
     delivery: i.delivery ?? null,
     source_updated_at: iso(i.sourceUpdatedAt),
+    source_version: i.sourceVersion ?? null,
   }));
 }
 
@@ -543,15 +588,16 @@ const INVOICE_COLUMNS: readonly (readonly [keyof InvoiceRow, string])[] = [
   ['bill_email', 'text'],
   ['delivery', 'text'],
   ['source_updated_at', 'timestamptz'],
+  ['source_version', 'bigint'],
 ];
 
 function upsertInvoices(t: SQL, columns: string[]): SQL {
   return sql`
     insert into invoices as i (id, tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
                                total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at,
-                               paid_date)
+                               source_version, paid_date)
     select r.id, ${t}, cu.id, r.external_id, r.number, r.issue_date, r.due_date, r.currency, r.total_minor,
-           r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at,
+           r.balance_minor, r.status, r.pay_link, r.bill_email, r.delivery, r.source_updated_at, r.source_version,
            -- A new invoice has no allocations yet: paid_date falls back to its last change until they arrive.
            case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
     from ${unnestRows(INVOICE_COLUMNS, columns)}
@@ -562,15 +608,16 @@ function upsertInvoices(t: SQL, columns: string[]): SQL {
       balance_minor = excluded.balance_minor, status = excluded.status,
       pay_link = coalesce(excluded.pay_link, i.pay_link), bill_email = excluded.bill_email,
       delivery = coalesce(excluded.delivery, i.delivery),
-      source_updated_at = coalesce(excluded.source_updated_at, i.source_updated_at), updated_at = now()
+      source_updated_at = coalesce(excluded.source_updated_at, i.source_updated_at),
+      source_version = excluded.source_version, updated_at = now()
     where ${notOlder('i')}
       and (i.customer_id, i.number, i.issue_date, i.due_date, i.currency, i.total_minor, i.balance_minor, i.status,
-           i.pay_link, i.bill_email, i.delivery, i.source_updated_at)
+           i.pay_link, i.bill_email, i.delivery, i.source_updated_at, i.source_version)
           is distinct from
           (excluded.customer_id, excluded.number, excluded.issue_date, excluded.due_date, excluded.currency,
            excluded.total_minor, excluded.balance_minor, excluded.status, coalesce(excluded.pay_link, i.pay_link),
            excluded.bill_email, coalesce(excluded.delivery, i.delivery),
-           coalesce(excluded.source_updated_at, i.source_updated_at))
+           coalesce(excluded.source_updated_at, i.source_updated_at), excluded.source_version)
     returning i.id, (i.xmax = 0) as inserted`;
 }
 
@@ -585,27 +632,31 @@ function creditMemoRows(rows: CanonicalCreditMemo[]) {
     remaining_minor: m.remainingMinor,
     status: m.status,
     source_updated_at: iso(m.sourceUpdatedAt),
+    source_version: m.sourceVersion ?? null,
   }));
 }
 
 function upsertCreditMemos(t: SQL, data: string): SQL {
   return counted(sql`
     insert into credit_memos as m (id, tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
-                                   status, source_updated_at)
+                                   status, source_updated_at, source_version)
     select r.id, ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
-           r.source_updated_at
+           r.source_updated_at, r.source_version
     from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, customer_external_id text, date date,
-         currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz)
+         currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz,
+         source_version bigint)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       total_minor = excluded.total_minor, remaining_minor = excluded.remaining_minor, status = excluded.status,
-      source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at), updated_at = now()
+      source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at),
+      source_version = excluded.source_version, updated_at = now()
     where ${notOlder('m')}
-      and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.source_updated_at)
+      and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.source_updated_at,
+           m.source_version)
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, excluded.remaining_minor,
-           excluded.status, coalesce(excluded.source_updated_at, m.source_updated_at))
+           excluded.status, coalesce(excluded.source_updated_at, m.source_updated_at), excluded.source_version)
 `);
 }
 
@@ -620,6 +671,7 @@ function paymentRows(rows: CanonicalPayment[], ids: Map<string, string>) {
     unapplied_minor: p.unappliedMinor,
     status: p.status,
     source_updated_at: iso(p.sourceUpdatedAt),
+    source_version: p.sourceVersion ?? null,
   }));
 }
 
@@ -634,27 +686,30 @@ const PAYMENT_COLUMNS: readonly (readonly [keyof PaymentRow, string])[] = [
   ['unapplied_minor', 'bigint'],
   ['status', 'text'],
   ['source_updated_at', 'timestamptz'],
+  ['source_version', 'bigint'],
 ];
 
 /** The payments upsert, returning what the allocation lines need of each payment it wrote. */
 function upsertPayments(t: SQL, columns: string[]): SQL {
   return sql`
     insert into payments as p (id, tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
-                               status, source_updated_at)
+                               status, source_updated_at, source_version)
     select r.id, ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
-           r.source_updated_at
+           r.source_updated_at, r.source_version
     from ${unnestRows(PAYMENT_COLUMNS, columns)}
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
-      source_updated_at = coalesce(excluded.source_updated_at, p.source_updated_at), updated_at = now()
+      source_updated_at = coalesce(excluded.source_updated_at, p.source_updated_at),
+      source_version = excluded.source_version, updated_at = now()
     where ${notOlder('p')}
-      and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.source_updated_at)
+      and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.source_updated_at,
+           p.source_version)
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
-           excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at))
-    returning p.id, p.external_id, p.date, p.source_updated_at`;
+           excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at), excluded.source_version)
+    returning p.id, p.external_id, p.date, p.source_updated_at, p.source_version`;
 }
 
 interface AllocationResult {
@@ -695,15 +750,24 @@ function allocationResult(rows: Promise<AllocationRow[]>): Promise<AllocationRes
  * so the delete never sees the inserted lines).
  */
 function creditApplicationRows(rows: CanonicalCreditMemo[]) {
-  type Line = { id: string | null; me: string; su: string | null; inv: string | null; amt: number | null };
+  type Line = {
+    id: string | null;
+    me: string;
+    su: string | null;
+    sv: number | null;
+    inv: string | null;
+    amt: number | null;
+  };
   return rows.flatMap((m): Line[] => {
     const su = iso(m.sourceUpdatedAt);
+    const sv = m.sourceVersion ?? null;
     const apps = m.applications ?? [];
-    if (apps.length === 0) return [{ id: null, me: m.externalId, su, inv: null, amt: null }];
+    if (apps.length === 0) return [{ id: null, me: m.externalId, su, sv, inv: null, amt: null }];
     return apps.map((a) => ({
       id: newId(),
       me: m.externalId,
       su,
+      sv,
       inv: a.invoiceExternalId,
       amt: a.amountMinor,
     }));
@@ -714,11 +778,12 @@ function writeCreditApplications(t: SQL, data: string): SQL {
   return sql`
     with r as materialized (
       select r.id, m.id as m, i.id as inv, r.amt, m.date as d, r.inv is not null as line, r.ord
-      from rows from (json_to_recordset(${jsonText(data)}) as (id uuid, me text, su timestamptz, inv text, amt bigint))
-           with ordinality as r(id, me, su, inv, amt, ord)
+      from rows from (json_to_recordset(${jsonText(data)})
+                      as (id uuid, me text, su timestamptz, sv bigint, inv text, amt bigint))
+           with ordinality as r(id, me, su, sv, inv, amt, ord)
       join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
-      where r.su is null or m.source_updated_at is not distinct from r.su
+      where ${sameVersion('m')}
     ),
     removed as (
       delete from payment_allocations pa
@@ -752,6 +817,7 @@ function allocationRows(rows: CanonicalPayment[], ids: Map<string, string>) {
     pe: string;
     pid: string | undefined;
     su: string | null;
+    sv: number | null;
     n: number | null;
     inv: string | null;
     amt: number | null;
@@ -760,15 +826,17 @@ function allocationRows(rows: CanonicalPayment[], ids: Map<string, string>) {
   const data: Line[] = [];
   for (const p of rows) {
     const su = iso(p.sourceUpdatedAt);
+    const sv = p.sourceVersion ?? null;
     const pid = ids.get(p.externalId);
     if (p.allocations.length === 0)
-      data.push({ id: null, pe: p.externalId, pid, su, n: null, inv: null, amt: null, cm: null });
+      data.push({ id: null, pe: p.externalId, pid, su, sv, n: null, inv: null, amt: null, cm: null });
     p.allocations.forEach((a, n) => {
       data.push({
         id: newId(),
         pe: p.externalId,
         pid,
         su,
+        sv,
         n,
         inv: a.invoiceExternalId,
         amt: a.amountMinor,
@@ -784,6 +852,7 @@ const ALLOCATION_COLUMNS: readonly (readonly [keyof ReturnType<typeof allocation
   ['pe', 'text'],
   ['pid', 'uuid'],
   ['su', 'timestamptz'],
+  ['sv', 'bigint'],
   ['n', 'int'],
   ['inv', 'text'],
   ['amt', 'bigint'],
@@ -807,14 +876,16 @@ function writePayments(t: SQL, payments: string[], lines: string[]): SQL {
       -- A payment the upsert did not return: one index probe per line, skipped (one-time filter) when it did. LIMIT 1
       -- keeps the subquery from being flattened into a join (the key is unique): joined as a set, the planner,
       -- without statistics on a just-filled table, hashed every payment of the tenant on every page.
-      left join lateral (select p.id, p.date, p.source_updated_at from payments p
+      left join lateral (select p.id, p.date, p.source_updated_at, p.source_version from payments p
                          where up.id is null and p.tenant_id = ${t} and p.external_id = r.pe limit 1) old on true
       cross join lateral (select coalesce(up.id, old.id) as id, coalesce(up.date, old.date) as date,
                                  case when up.id is null then old.source_updated_at else up.source_updated_at end
-                                   as source_updated_at) p
+                                   as source_updated_at,
+                                 case when up.id is null then old.source_version else up.source_version end
+                                   as source_version) p
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
       left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
-      where p.id is not null and (r.su is null or p.source_updated_at is not distinct from r.su)
+      where p.id is not null and ${sameVersion('p')}
     ),
     good as materialized (select * from r where r.n is not null and r.invoice_id is not null),
     removed as (
@@ -861,7 +932,8 @@ async function writeDeletions(
       tx,
       sql`
       update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
-        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at), updated_at = now()
+        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at), source_version = null,
+        updated_at = now()
       from ${src(deletions.invoices)}
       where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
       returning i.id`,
@@ -874,7 +946,8 @@ async function writeDeletions(
       tx,
       sql`
       update payments p set status = 'deleted',
-        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at), updated_at = now()
+        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at), source_version = null,
+        updated_at = now()
       from ${src(deletions.payments)}
       where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
       returning p.id`,
@@ -896,7 +969,8 @@ async function writeDeletions(
       tx,
       sql`
       update credit_memos m set status = 'deleted', remaining_minor = 0,
-        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at), updated_at = now()
+        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at), source_version = null,
+        updated_at = now()
       from ${src(deletions.creditMemos)}
       where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
       returning m.id`,
@@ -919,7 +993,8 @@ async function writeDeletions(
       tx,
       sql`
       update customers c set deleted_at = ${nowIso}::timestamptz,
-        source_updated_at = coalesce(r.source_updated_at, c.source_updated_at), updated_at = now()
+        source_updated_at = coalesce(r.source_updated_at, c.source_updated_at), source_version = null,
+        updated_at = now()
       from ${src(deletions.customers)}
       where c.tenant_id = ${t} and c.external_id = r.external_id and c.deleted_at is null and ${notOlderThan('c')}
       returning c.id`,

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { Delivery, EntityStatus, InvoiceStatus } from '../../../connectors/canonical';
 import { createdAt, instant, money, updatedAt } from './columns';
 import { tenants } from './tenants';
@@ -9,6 +20,14 @@ const tenantRef = () =>
   uuid('tenant_id')
     .notNull()
     .references(() => tenants.id, { onDelete: 'cascade' });
+
+/**
+ * The source's version of the row when it keeps one (a ledger's row version, e.g. a SyncToken), null otherwise (a
+ * source without one, CSV, rows stored before it was kept, a row after a deletion). Between a stored and an incoming
+ * version of one record the higher version wins whatever the (whole-second) source_updated_at says; without both,
+ * the later source_updated_at wins (src/db/queries/ledger-write.ts).
+ */
+const sourceVersion = () => bigint('source_version', { mode: 'number' });
 
 /**
  * tenant_id of the rows below customers, kept for tenant-scoped indexes and lookups but with no foreign key of its
@@ -33,10 +52,18 @@ export const customers = pgTable(
     locale: text('locale'),
     delivery: text('delivery').$type<Delivery>(),
     currency: text('currency'),
+    /**
+     * A sub-customer's parent by external id (a ledger's parent reference, e.g. ParentRef), resolved when reminders
+     * are planned: the parent may be synced after its child.
+     */
+    parentExternalId: text('parent_external_id'),
+    /** Billed through its parent (e.g. BillWithParent): reminders go to the parent's address. */
+    billWithParent: boolean('bill_with_parent').notNull().default(false),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     firstSeen: date('first_seen', { mode: 'string' }),
     deletedAt: instant('deleted_at'),
     sourceUpdatedAt: instant('source_updated_at'),
+    sourceVersion: sourceVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -68,6 +95,7 @@ export const invoices = pgTable(
     billEmail: text('bill_email'),
     delivery: text('delivery').$type<Delivery>(),
     sourceUpdatedAt: instant('source_updated_at'),
+    sourceVersion: sourceVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -106,6 +134,7 @@ export const payments = pgTable(
     unappliedMinor: money('unapplied_minor').notNull().default(0),
     status: text('status').$type<EntityStatus>().notNull().default('active'),
     sourceUpdatedAt: instant('source_updated_at'),
+    sourceVersion: sourceVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -130,6 +159,7 @@ export const creditMemos = pgTable(
     remainingMinor: money('remaining_minor').notNull(),
     status: text('status').$type<EntityStatus>().notNull().default('active'),
     sourceUpdatedAt: instant('source_updated_at'),
+    sourceVersion: sourceVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
