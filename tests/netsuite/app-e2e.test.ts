@@ -18,6 +18,7 @@ import type { Services } from '../../src/services';
 import { refreshInvoicesLive } from '../../src/sync/live-refresh';
 import { runSync } from '../../src/sync/run-sync';
 import { buildTestApp, suiteTestApp } from '../helpers/app';
+import { storedInvoices } from './fixtures';
 
 const clock = new ManualClock('2026-04-01T08:00:00Z');
 let sandbox: NetsuiteSandbox;
@@ -58,22 +59,7 @@ const post = (body: unknown) =>
   });
 
 /** Every live invoice in the DB: currency, balance in minor units, status — keyed by NetSuite id. */
-async function ours() {
-  const rows = await s.db
-    .select({
-      id: invoices.externalId,
-      currency: invoices.currency,
-      balanceMinor: invoices.balanceMinor,
-      status: invoices.status,
-    })
-    .from(invoices)
-    .where(eq(invoices.tenantId, tenantId));
-  return new Map(
-    rows
-      .filter((r) => r.status !== 'deleted')
-      .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
-  );
-}
+const ours = () => storedInvoices(s.db, tenantId);
 
 /** Totals per currency, for a readable failure. */
 function perCurrency(m: Map<string, { currency: string; balanceMinor: number }>) {

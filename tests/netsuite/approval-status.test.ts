@@ -16,7 +16,7 @@ import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { suiteTestApp } from '../helpers/app';
-import { connectSandboxTenant } from './fixtures';
+import { connectSandboxTenant, storedInvoices } from './fixtures';
 
 let sandbox: NetsuiteSandbox;
 let clock: ManualClock;
@@ -64,22 +64,7 @@ beforeAll(async () => {
 
 const co = () => sandbox.company;
 
-async function ours() {
-  const rows = await s.db
-    .select({
-      id: invoices.externalId,
-      currency: invoices.currency,
-      balanceMinor: invoices.balanceMinor,
-      status: invoices.status,
-    })
-    .from(invoices)
-    .where(eq(invoices.tenantId, tenantId));
-  return new Map(
-    rows
-      .filter((r) => r.status !== 'deleted')
-      .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
-  );
-}
+const ours = () => storedInvoices(s.db, tenantId);
 
 async function poll() {
   co().advance(5);

@@ -1,7 +1,9 @@
 /** Our own NetSuite fixtures in the real shapes (SuiteQL envelope, o:errorDetails); values invented. */
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { DbOrTx } from '../../src/db/client';
 import { ensureTenant } from '../../src/db/queries/tenants';
+import { invoices } from '../../src/db/schema';
 
 export const ACCOUNT = '1234567_SB1';
 export const REST = 'https://1234567-sb1.suitetalk.api.netsuite.com';
@@ -82,4 +84,25 @@ export async function connectSandboxTenant(
   });
   if (res.statusCode !== 201) throw new Error(`connect failed: ${res.statusCode} ${res.body}`);
   return { tenantId: tenant.id, connectionId: res.json().id };
+}
+
+/** The tenant's stored invoices that are not deleted, by NetSuite id: currency, open balance (minor units), status. */
+export async function storedInvoices(
+  db: DbOrTx,
+  tenantId: string,
+): Promise<Map<string, { currency: string; balanceMinor: number; status: string }>> {
+  const rows = await db
+    .select({
+      id: invoices.externalId,
+      currency: invoices.currency,
+      balanceMinor: invoices.balanceMinor,
+      status: invoices.status,
+    })
+    .from(invoices)
+    .where(eq(invoices.tenantId, tenantId));
+  return new Map(
+    rows
+      .filter((r) => r.status !== 'deleted')
+      .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
+  );
 }

@@ -14,7 +14,7 @@ import type { Services } from '../../src/services';
 import { refreshInvoicesLive } from '../../src/sync/live-refresh';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
-import { connectSandboxTenant } from './fixtures';
+import { connectSandboxTenant, storedInvoices } from './fixtures';
 
 const clock = new ManualClock('2026-04-01T08:00:00Z');
 let sandbox: NetsuiteSandbox;
@@ -40,22 +40,7 @@ beforeAll(async () => {
 
 const co = () => sandbox.company;
 
-async function ours() {
-  const rows = await s.db
-    .select({
-      id: invoices.externalId,
-      currency: invoices.currency,
-      balanceMinor: invoices.balanceMinor,
-      status: invoices.status,
-    })
-    .from(invoices)
-    .where(eq(invoices.tenantId, tenantId));
-  return new Map(
-    rows
-      .filter((r) => r.status !== 'deleted')
-      .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
-  );
-}
+const ours = () => storedInvoices(s.db, tenantId);
 
 async function poll() {
   co().advance(5);
