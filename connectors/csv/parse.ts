@@ -180,7 +180,7 @@ function amountProblem(amount: string, currency: string): string {
 }
 
 /** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
-const MAX_ERRORS = 200;
+export const MAX_ERRORS = 200;
 const EMPTY: ParsedHistory = { rows: [], errors: [], warnings: [], warningCount: 0, credits: [] };
 
 /**

@@ -11,6 +11,7 @@ import {
   type CsvIssue,
   type HistoryBatch,
   HistoryCsvReader,
+  MAX_ERRORS,
   piecesOf,
   withDuplicates,
 } from '../../connectors/csv/parse';
@@ -54,9 +55,6 @@ export interface ImportResult {
   /** Every warning counted by column (its kind: amount = credit notes and zero amounts, paid_date = prepayments…). */
   warningsByColumn: Record<string, number>;
 }
-
-/** Errors reported at most (the reader stops collecting there too). */
-const MAX_REPORTED = 200;
 
 export class CsvImportError extends AppError {
   constructor(readonly issues: CsvIssue[]) {
@@ -157,9 +155,7 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     let errors: CsvIssue[] = read.errors;
     if (!read.fatal) {
       const duplicates =
-        errors.length > 0
-          ? await csvStageDuplicates(tx, MAX_REPORTED)
-          : await finishCsvStage(tx, MAX_REPORTED);
+        errors.length > 0 ? await csvStageDuplicates(tx, MAX_ERRORS) : await finishCsvStage(tx, MAX_ERRORS);
       errors = withDuplicates(errors, duplicates);
     }
     if (errors.length > 0) throw new CsvImportError(errors);
