@@ -430,8 +430,7 @@ export function coveredByCredit(input: PlannerInput): Set<string> {
   for (const customer of input.customers) {
     const owed = totalsByCurrency(open.get(customer.id) ?? []);
     if (owed.length === 0) continue;
-    const credit = creditIn(customer, owed);
-    if (owed.every((t) => (credit.get(t.currency) ?? 0) >= t.openMinor)) out.add(customer.id);
+    if (creditCoversAll(owed, creditIn(customer, owed))) out.add(customer.id);
   }
   return out;
 }
@@ -537,7 +536,7 @@ function planCustomer(
   // open in each currency means the ledger needs the credit applied, not the debtor a reminder.
   const owed = totalsByCurrency(listable);
   const credit = creditIn(customer, owed);
-  if (owed.every((t) => (credit.get(t.currency) ?? 0) >= t.openMinor)) {
+  if (creditCoversAll(owed, credit)) {
     const skipped = skipCustomer(
       'credit_on_account',
       `${customer.name} has ${creditText(credit, owed)} of unapplied payments and credits on account, covering the ${moneyList(owed)} open; apply them in the ledger`,
@@ -1017,6 +1016,14 @@ function messageReason(
   const extra = listedCount - ranked.length;
   if (extra > 0) parts.push(`${extra} more overdue invoice${extra === 1 ? '' : 's'} listed`);
   return parts.join('; ');
+}
+
+/** Whether credit on account (per currency) covers every currency's open total. */
+function creditCoversAll(
+  owed: readonly { currency: string; openMinor: number }[],
+  credit: ReadonlyMap<string, number>,
+): boolean {
+  return owed.every((t) => (credit.get(t.currency) ?? 0) >= t.openMinor);
 }
 
 /** "1042", or "1042 (Parent:Job)" for a job's invoice planned with its parent. */
