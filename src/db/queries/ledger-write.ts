@@ -143,7 +143,7 @@ async function exec<T>(tx: Tx, query: SQL): Promise<T[]> {
 type Versioned = { sourceUpdatedAt?: string | null; sourceVersion?: number | null };
 
 /** Whether `incoming` may replace `stored`: the writers' rule (notOlder), in node. */
-function notOlderThan(incoming: Versioned, stored: Versioned): boolean {
+function mayReplace(incoming: Versioned, stored: Versioned): boolean {
   const a = incoming.sourceVersion;
   const b = stored.sourceVersion;
   if (a !== null && a !== undefined && b !== null && b !== undefined) return a >= b;
@@ -158,7 +158,7 @@ function latest<T extends { externalId: string } & Versioned>(rows: readonly T[]
   const byId = new Map<string, T>();
   for (const r of rows) {
     const prev = byId.get(r.externalId);
-    if (!prev || notOlderThan(r, prev)) byId.set(r.externalId, r);
+    if (!prev || mayReplace(r, prev)) byId.set(r.externalId, r);
   }
   return [...byId.values()];
 }
