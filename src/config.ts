@@ -80,6 +80,11 @@ export const coreEnvSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(256 * 1024),
+  /**
+   * Largest CSV upload (`POST …/imports`, raw or multipart), in MB (10^6 bytes). The upload is spooled to a
+   * temporary file and imported from it as a stream, so this bounds disk use and import time, not memory.
+   */
+  IMPORT_MAX_MB: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Time a client gets to send one whole request, headers and body (ms); a slower socket is closed (408). */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   /**

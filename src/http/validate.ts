@@ -35,7 +35,14 @@ export function findNulCharacter(input: {
     ['body', input.body],
   ];
   for (const [where, root] of roots) {
-    if (root === null || typeof root !== 'object' || Buffer.isBuffer(root)) continue;
+    // A streamed body (the CSV upload) is read by its handler, which checks what it reads.
+    if (
+      root === null ||
+      typeof root !== 'object' ||
+      Buffer.isBuffer(root) ||
+      typeof (root as { pipe?: unknown }).pipe === 'function'
+    )
+      continue;
     const stack: [string[], unknown][] = [[[], root]];
     while (stack.length > 0) {
       const [path, value] = stack.pop()!;

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../app-services';
@@ -7,17 +8,24 @@ import { AppError } from '../../errors';
 import { ledgerChanged } from '../../jobs/workflow';
 import { otherTenant, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
-
-const MAX_UPLOAD = 50 * 1024 * 1024;
+import { type SpooledUpload, spoolUpload, UploadTooLarge } from '../upload-spool';
 
 export const importRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    // Only this route takes large bodies. Both parsers run after the onRequest auth hook, so nothing of an
-    // unauthenticated upload is buffered; multipart streams the file and caps every other part.
+    const maxBytes = services.config.IMPORT_MAX_MB * 1_000_000;
+    const tooLarge = () =>
+      new AppError(
+        'file_too_large',
+        `The file was not imported: it is larger than ${services.config.IMPORT_MAX_MB} MB. Split it by invoice date (one file per year, say) and import the parts one after the other, or use \`duely import\` on the server.`,
+        413,
+      );
+    // Only this route takes large bodies, and neither form is held in memory: the handler (after the onRequest
+    // auth hook, so nothing of an unauthenticated upload is read) copies the file to a temporary file with a byte
+    // count, then imports from that file. Multipart streams the file part and caps every other part.
     await app.register(multipart, {
       limits: {
-        fileSize: MAX_UPLOAD,
+        fileSize: maxBytes,
         files: 1,
         fields: 10,
         parts: 11,
@@ -25,25 +33,20 @@ export const importRoutes =
         headerPairs: 50,
       },
     });
-    // Over the limit, raw (the body parser) or multipart (the file stream): the limit and what to do, not
-    // fastify's "Request body is too large". Every other error goes on to the app's handler.
+    // Over the limit, raw or multipart: the limit and what to do, not fastify's "Request body is too large". Every
+    // other error goes on to the app's handler.
     app.setErrorHandler((err) => {
       const code = (err as { code?: unknown }).code;
-      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || code === 'FST_REQ_FILE_TOO_LARGE') {
-        throw new AppError(
-          'file_too_large',
-          `The file was not imported: it is larger than ${MAX_UPLOAD / 1024 / 1024} MB. Split it by invoice date (one file per year, say) and import the parts one after the other, or use \`duely import\` on the server.`,
-          413,
-        );
-      }
+      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
       throw err;
     });
-    // CSV uploads arrive as raw text/csv bodies; keep them as Buffers so the importer hashes the exact bytes.
-    app.addContentTypeParser(
-      ['text/csv', 'application/csv'],
-      { parseAs: 'buffer', bodyLimit: MAX_UPLOAD },
-      (_req, body, done) => done(null, body),
-    );
+    // A raw text/csv body stays the request stream; the handler spools it (a declared Content-Length over the
+    // limit is refused before a byte is read).
+    app.addContentTypeParser(['text/csv', 'application/csv'], (req, payload, done) => {
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) return done(tooLarge(), undefined);
+      done(null, payload);
+    });
 
     /**
      * Upload a canonical invoice-history CSV, as a raw `text/csv` body or a multipart form field `file`.
@@ -60,39 +63,55 @@ export const importRoutes =
         // A tenant principal naming a tenant that does not exist gets the answer of another tenant's (tenantOf).
         else if (principal.tenantId !== null) throw otherTenant(principal);
 
-        let content: Buffer;
+        let upload: SpooledUpload;
         let fileName: string | undefined;
-        if (req.isMultipart()) {
-          const file = await req.file();
-          if (!file) throw new AppError('invalid_request', 'the form has no file field', 400);
-          content = await file.toBuffer();
-          fileName = file.filename;
-        } else if (Buffer.isBuffer(req.body)) {
-          content = req.body;
-        } else {
-          throw new AppError(
-            'unsupported_media_type',
-            'send the CSV as text/csv or as multipart/form-data',
-            415,
-          );
+        try {
+          if (req.isMultipart()) {
+            const file = await req.file();
+            if (!file) throw new AppError('invalid_request', 'the form has no file field', 400);
+            upload = await spoolUpload(file.file, maxBytes);
+            // busboy stops a file at the limit and marks it truncated.
+            if (file.file.truncated) {
+              await upload.remove();
+              throw tooLarge();
+            }
+            fileName = file.filename;
+          } else if (isStream(req.body)) {
+            upload = await spoolUpload(req.body, maxBytes);
+          } else {
+            throw new AppError(
+              'unsupported_media_type',
+              'send the CSV as text/csv or as multipart/form-data',
+              415,
+            );
+          }
+        } catch (err) {
+          if (err instanceof UploadTooLarge) throw tooLarge();
+          throw err;
         }
-        const result = await services.sync.importCsv(content, {
-          // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
-          tenantName: existing?.name ?? ref,
-          tenantId: existing?.id,
-          fileName,
-          now: services.clock.now(),
-          // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
-          afterWrite: (tx, r, changed) =>
-            ledgerChanged(services, tx, {
-              tenantId: r.tenant.id,
-              changedInvoices: changed.count,
-              // Only a complete list narrows the re-score (a capped one would leave invoices unscored).
-              invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
-              reason: 'import',
-            }),
-        });
-        return reply.status(201).send(result);
+        const content = upload.open();
+        try {
+          const result = await services.sync.importCsv(content, {
+            // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
+            tenantName: existing?.name ?? ref,
+            tenantId: existing?.id,
+            fileName,
+            now: services.clock.now(),
+            // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
+            afterWrite: (tx, r, changed) =>
+              ledgerChanged(services, tx, {
+                tenantId: r.tenant.id,
+                changedInvoices: changed.count,
+                // Only a complete list narrows the re-score (a capped one would leave invoices unscored).
+                invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
+                reason: 'import',
+              }),
+          });
+          return reply.status(201).send(result);
+        } finally {
+          content.destroy();
+          await upload.remove();
+        }
       },
     );
 
@@ -101,3 +120,7 @@ export const importRoutes =
       return { items: await recentSyncRuns(services.db, tenant.id) };
     });
   };
+
+function isStream(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
+}
