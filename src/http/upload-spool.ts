@@ -3,8 +3,8 @@
  * slow client then holds a file descriptor, not the embedded database's only connection or a Postgres transaction.
  * The importer reads the file back as a stream (one chunk in memory at a time).
  */
-import { createReadStream, createWriteStream, mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,8 +18,11 @@ export class UploadTooLarge extends Error {
 
 export interface SpooledUpload {
   bytes: number;
-  /** A fresh stream over the file's bytes. */
-  open(): Readable;
+  /**
+   * Opens the file and removes its name at once (the open descriptor keeps the bytes until the stream closes), so
+   * a process killed during the import leaves nothing behind. Call once.
+   */
+  take(): Promise<Readable>;
   /** Removes the file (and its private directory); safe to call twice. */
   remove(): Promise<void>;
 }
@@ -89,5 +92,10 @@ export async function spoolUpload(
     await remove();
     throw err;
   }
-  return { bytes, open: () => createReadStream(file), remove };
+  const take = async () => {
+    const handle = await open(file, 'r');
+    await remove();
+    return handle.createReadStream();
+  };
+  return { bytes, take, remove };
 }

@@ -89,7 +89,7 @@ export const importRoutes =
           if (err instanceof UploadTooLarge) throw tooLarge();
           throw err;
         }
-        const content = upload.open();
+        const content = await upload.take();
         try {
           const result = await services.sync.importCsv(content, {
             // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
