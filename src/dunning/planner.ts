@@ -569,21 +569,13 @@ function planCustomer(
     );
   }
 
-  // Consolidate per recipient: an invoice routed to another person (invoice contact override) gets its own message
-  // to them; all other invoices share one. Nobody receives two reminders from one run.
-  const groups = new Map<string, { to: string[]; candidates: Candidate[]; listable: PlannerInvoice[] }>();
-  const groupOf = (invoice: PlannerInvoice) => {
-    const to = invoice.override?.contactEmails ?? contacts;
-    const key = to.join('\n');
-    let g = groups.get(key);
-    if (!g) {
-      g = { to, candidates: [], listable: [] };
-      groups.set(key, g);
-    }
-    return g;
-  };
-  for (const c of candidates) groupOf(c.invoice).candidates.push(c);
-  for (const inv of listable) groupOf(inv).listable.push(inv);
+  // Consolidate per recipient (recipientGroups): invoices whose recipients share an address are one message.
+  const groups = recipientGroups(listable.map((inv) => ({ id: inv.id, to: recipientsOf(customer, inv) })));
+  const byGroup = new Map(
+    groups.map((g) => [g, { to: g.to, candidates: [] as Candidate[], listable: [] as PlannerInvoice[] }]),
+  );
+  for (const c of candidates) byGroup.get(groups.of(c.invoice.id))!.candidates.push(c);
+  for (const inv of listable) byGroup.get(groups.of(inv.id))!.listable.push(inv);
   // First contact: a debtor Duely never wrote to whose debt is older than the first reminder (reminders were
   // missed, typically on day one) gets a statement of account that a person reviews, never a burst of threats.
   const neverContacted = !(l.historyByCustomer.get(customer.id) ?? []).some(reachedCustomer);
@@ -593,7 +585,7 @@ function planCustomer(
       (c) =>
         c.byAge.offsetDays > c.occurrence.offsetDays || TONE_RANK[c.occurrence.step.tone] >= TONE_RANK.firm,
     );
-  const messages = [...groups.values()]
+  const messages = [...byGroup.values()]
     .filter((g) => g.candidates.length > 0)
     .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp));
 
@@ -622,6 +614,75 @@ function planCustomer(
       invoices: decisions,
     },
   };
+}
+
+/**
+ * Where an invoice's reminders go: the invoice's contact override (a person routed it), else the customer's dunning
+ * contact or billing emails not bounced (planner-input.ts). The one copy of the rule: messages carry the result and
+ * the pre-send re-check only drops addresses that bounced since.
+ */
+function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): string[] {
+  return invoice.override?.contactEmails ?? customer.override?.contactEmails ?? customer.emails;
+}
+
+/** Addresses are compared as bounces and suppressions compare them: case-insensitively. */
+const addressKey = (a: string) => a.toLowerCase();
+
+interface RecipientGroup {
+  to: string[];
+}
+
+/**
+ * One group per set of invoices whose recipients overlap, transitively: nobody receives two reminders from one run.
+ * Invoices routed elsewhere (an invoice contact override, a BillEmail) normally get a message of their own, but when
+ * their recipients share an address with another message's, that person would get both: the invoices are the same
+ * debtor's, so one email to everyone concerned, listing all of them, beats routing each invoice precisely. The
+ * recipients are the union, each address once, in an order that does not depend on the order of the invoices
+ * (lists ordered by their sorted addresses, each list's own order kept), so re-planning gives the same message.
+ */
+function recipientGroups(items: readonly { id: string; to: string[] }[]): RecipientGroup[] & {
+  of: (id: string) => RecipientGroup;
+} {
+  const listKey = (to: string[]) => [...new Set(to.map(addressKey))].sort().join('\n');
+  const lists = [...new Map(items.map((i) => [listKey(i.to), i.to])).entries()].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  // Union-find over the distinct lists, joined through any address they share.
+  const parent = lists.map((_, i) => i);
+  const root = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    return r;
+  };
+  const firstWith = new Map<string, number>();
+  lists.forEach(([, to], i) => {
+    for (const a of to) {
+      const seen = firstWith.get(addressKey(a));
+      if (seen === undefined) firstWith.set(addressKey(a), i);
+      else parent[root(i)] = root(seen);
+    }
+  });
+  const byRoot = new Map<number, { group: RecipientGroup; seen: Set<string> }>();
+  const ofList = new Map<string, RecipientGroup>();
+  lists.forEach(([key, to], i) => {
+    const r = root(i);
+    let g = byRoot.get(r);
+    if (!g) {
+      g = { group: { to: [] }, seen: new Set() };
+      byRoot.set(r, g);
+    }
+    for (const a of to) {
+      if (g.seen.has(addressKey(a))) continue;
+      g.seen.add(addressKey(a));
+      g.group.to.push(a);
+    }
+    ofList.set(key, g.group);
+  });
+  const ofItem = new Map(items.map((i) => [i.id, ofList.get(listKey(i.to))!]));
+  return Object.assign(
+    [...byRoot.values()].map((g) => g.group),
+    { of: (id: string) => ofItem.get(id)! },
+  );
 }
 
 function customerContext(
