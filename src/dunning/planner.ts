@@ -50,6 +50,11 @@ export interface PlannerInvoice {
   payLink?: string | null;
   override?: Override;
   /**
+   * The address the invoice itself was sent to in the ledger (e.g. the debtor's AP mailbox), when it carries one
+   * and it has not bounced: see recipientsOf for where it stands among the sources.
+   */
+  billEmail?: string;
+  /**
    * The sub-customer (job) the invoice is for, when the job is billed with its parent: the invoice is then planned
    * with the parent's (customerId is the parent's), and reasons name the job.
    */
@@ -617,12 +622,19 @@ function planCustomer(
 }
 
 /**
- * Where an invoice's reminders go: the invoice's contact override (a person routed it), else the customer's dunning
- * contact or billing emails not bounced (planner-input.ts). The one copy of the rule: messages carry the result and
- * the pre-send re-check only drops addresses that bounced since.
+ * Where an invoice's reminders go, most explicit choice first: the invoice's contact override (a person routed it),
+ * the customer's dunning contact (the finance team chose who is chased for this debtor), the address the invoice
+ * itself was sent to (its BillEmail, e.g. the debtor's AP mailbox), else the customer's billing emails. Bounced
+ * addresses are already left out of `billEmail` and `emails` (planner-input.ts), so a bounced BillEmail falls back
+ * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
+ * addresses that bounced since.
  */
 function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): string[] {
-  return invoice.override?.contactEmails ?? customer.override?.contactEmails ?? customer.emails;
+  return (
+    invoice.override?.contactEmails ??
+    customer.override?.contactEmails ??
+    (invoice.billEmail ? [invoice.billEmail] : customer.emails)
+  );
 }
 
 /** Addresses are compared as bounces and suppressions compare them: case-insensitively. */

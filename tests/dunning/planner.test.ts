@@ -611,6 +611,51 @@ describe('plan: holds and blocks', () => {
     expect(shape(reversed)).toEqual(shape(r));
   });
 
+  it("an invoice's own BillEmail is where it is chased, for any customer; the same address as the customer's is one message", () => {
+    const r = plan(
+      input({
+        customers: [customer('c', { emails: ['ap@c.example', 'boss@c.example'] })],
+        invoices: [
+          invoice('i', 'c', 12),
+          invoice('j', 'c', 12, { billEmail: 'payables@c.example' }),
+          invoice('k', 'c', 3, { billEmail: 'Boss@c.example' }),
+        ],
+      }),
+    );
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@c.example', 'boss@c.example'], invoiceIds: ['i', 'k'] },
+      { to: ['payables@c.example'], invoiceIds: ['j'] },
+    ]);
+  });
+
+  it('recipients by precedence: invoice contact override, customer dunning contact, invoice BillEmail, billing emails', () => {
+    const billed = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });
+    // The customer's dunning contact is the finance team's choice: it wins over the invoice's BillEmail.
+    const withContact = plan(
+      input({
+        customers: [customer('c', { override: { excluded: false, contactEmails: ['cfo@c.example'] } })],
+        invoices: [invoice('i', 'c', 12), billed],
+      }),
+    );
+    expect(withContact.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['cfo@c.example'], invoiceIds: ['i', 'j'] },
+    ]);
+    // An invoice contact override wins over both.
+    const routed = plan(
+      input({
+        customers: [customer('c', { override: { excluded: false, contactEmails: ['cfo@c.example'] } })],
+        invoices: [
+          invoice('i', 'c', 12),
+          { ...billed, override: { excluded: false, contactEmails: ['projects@c.example'] } },
+        ],
+      }),
+    );
+    expect(routed.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['cfo@c.example'], invoiceIds: ['i'] },
+      { to: ['projects@c.example'], invoiceIds: ['j'] },
+    ]);
+  });
+
   it('a contact override replaces a bounced billing address', () => {
     const c = customer('c', {
       bounced: true,
