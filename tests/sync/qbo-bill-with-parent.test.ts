@@ -28,6 +28,7 @@ const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
 let s: Services;
 let tenantId = '';
+let connectionId = '';
 
 const ref = (value: string) => ({ value });
 const email = (address: string) => ({ PrimaryEmailAddr: { Address: address } });
@@ -113,6 +114,7 @@ beforeAll(async () => {
     tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
   });
   tenantId = tenant.id;
+  connectionId = connection.id;
   await s.db
     .insert(contactSuppressions)
     .values({ tenantId, email: 'old@cedar.example.com', kind: 'bounced' });
@@ -206,13 +208,11 @@ describe('bill with parent', () => {
     expect(planned['controller@birch.example.com']).toEqual(['5010', '5011', '5012']);
     expect(planned['payables@birch.example.com']).toBeUndefined();
     // The same for a job billed with its parent: the parent's dunning contact wins over the job invoice's BillEmail.
-    await s.db
-      .insert(dunningOverrides)
-      .values({
-        tenantId,
-        customerId: await idOf(customers, '1009'),
-        contactEmails: ['cfo@nora.example.com'],
-      });
+    await s.db.insert(dunningOverrides).values({
+      tenantId,
+      customerId: await idOf(customers, '1009'),
+      contactEmails: ['cfo@nora.example.com'],
+    });
     await planTenant(s, tenantId);
     expect((await plannedRecipients())['cfo@nora.example.com']).toEqual(['1010', '1011', '1013']);
     await s.db.delete(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
@@ -285,5 +285,24 @@ describe('bill with parent', () => {
     expect(text('ap@cedar.example.com')).toContain('INV-6010');
     expect(received.has('old@cedar.example.com')).toBe(false);
     expect(received.has('site@atlas-wh.example.com')).toBe(false);
+  });
+
+  it("a job's invoice paid after the parent's reminder: the thank-you is the parent's, at the reminder's address", async () => {
+    const nora = await idOf(customers, '1009');
+    const paid = await idOf(invoices, '1010');
+    book.tick(60);
+    book.edit('Invoice', '1010', { Balance: 0 });
+    expect((await runSync(s, { connectionId, reason: 'test', pageSize: 1 })).status).toBe('succeeded');
+    await planTenant(s, tenantId);
+    const receipts = (await messagesOf(s, tenantId)).filter((m) => m.kind === 'receipt');
+    expect(receipts.map((m) => ({ to: m.to, customerId: m.customerId, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@nora.example.com'], customerId: nora, invoiceIds: [paid] },
+    ]);
+    // The parent unsubscribed (its unsubscribe link, its customer): no thank-you to the address that opted out.
+    await s.db.insert(contactSuppressions).values({ tenantId, customerId: nora, kind: 'unsubscribed' });
+    const transport = new RecordingTransport();
+    const out = await sendMessage(s, receipts[0]!.id, { transport, sleep: async () => {} });
+    expect(out).toMatchObject({ outcome: 'skipped', code: 'opted_out' });
+    expect(transport.deliveries).toEqual([]);
   });
 });
