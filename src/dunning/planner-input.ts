@@ -181,7 +181,7 @@ export async function loadPlannerInput(
         : {}),
       ...(contactEmails ? { contactEmails } : {}),
     };
-    return { ...invoice, customerId: billed.id, job: billed.job, override };
+    return { ...invoice, customerId: billed.id, job: billed.job, jobId: i.customerId, override };
   });
   const withOpen = new Set(plannerInvoices.map((i) => i.customerId));
   const plannerCustomers: PlannerCustomer[] = custRows

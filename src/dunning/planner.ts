@@ -59,6 +59,8 @@ export interface PlannerInvoice {
    * with the parent's (customerId is the parent's), and reasons name the job.
    */
   job?: string;
+  /** That job's customer id (a statement asked for the job lists these invoices). */
+  jobId?: string;
 }
 
 export interface InvoicePrediction {
@@ -289,17 +291,30 @@ export function requestedStatements(
 ): Map<string, RequestedStatement> {
   const l = lookupsOf(input);
   const byId = new Map(input.customers.map((c) => [c.id, c]));
-  return new Map(customerIds.map((id) => [id, requestedStatement(l, id, byId.get(id), requestedBy)]));
+  // A job billed with its parent is no customer of the planner's (its invoices are the parent's to pay): its
+  // statement lists the job's invoices, as a message of the parent, to the parent's contacts.
+  const ofJob = groupBy(
+    input.invoices.filter((i) => i.jobId !== undefined),
+    (i) => i.jobId!,
+  );
+  return new Map(
+    customerIds.map((id) => {
+      const job = byId.has(id) ? undefined : ofJob.get(id);
+      const payer = job ? byId.get(job[0]!.customerId) : byId.get(id);
+      return [id, requestedStatement(l, id, payer, job ?? l.invoicesByCustomer.get(id) ?? [], requestedBy)];
+    }),
+  );
 }
 
 function requestedStatement(
   l: Lookups,
+  /** The customer asked about: the payer itself, or a job billed with it. */
   customerId: string,
   customer: PlannerCustomer | undefined,
+  invoices: PlannerInvoice[],
   requestedBy: string,
 ): RequestedStatement {
   const { input } = l;
-  const invoices = l.invoicesByCustomer.get(customerId) ?? [];
   if (!customer || invoices.length === 0) return { skip: 'no open invoices' };
   const timeZone = customer.timezone || input.settings.timezone;
   const today = todayIn(timeZone, l);
@@ -315,8 +330,14 @@ function requestedStatement(
     })
     .sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
   if (listed.length === 0) return { skip: `nothing open to list: ${holds.join('; ')}` };
-  const ctx = customerContext(customer, today, timeZone, invoices, l);
-  const key = `dm_${createHash('sha256').update(`statement|${customer.id}|${today}`).digest('hex').slice(0, 24)}`;
+  const ctx = customerContext(
+    customer,
+    today,
+    timeZone,
+    l.invoicesByCustomer.get(customer.id) ?? invoices,
+    l,
+  );
+  const key = `dm_${createHash('sha256').update(`statement|${customerId}|${today}`).digest('hex').slice(0, 24)}`;
   const sendAt = chooseSendTime({
     now: input.now,
     debtorTimezone: customer.timezone,
@@ -336,6 +357,7 @@ function requestedStatement(
   );
   const totals = totalsByCurrency(listed);
   const credit = creditIn(customer, totals);
+  const jobName = customerId === customer.id ? undefined : invoices[0]?.job;
   return {
     message: {
       key,
@@ -354,7 +376,7 @@ function requestedStatement(
       sendAt,
       requiresApproval: true,
       approvalReason: `statement of account requested by ${requestedBy}; a reviewer approves it before it is sent`,
-      reason: `Statement of account requested by ${requestedBy}: ${listed.length} open invoice${listed.length === 1 ? '' : 's'}`,
+      reason: `Statement of account${jobName ? ` for ${jobName}` : ''} requested by ${requestedBy}: ${listed.length} open invoice${listed.length === 1 ? '' : 's'}`,
       snapshot: {
         asOf: today,
         sendDate,

@@ -304,5 +304,35 @@ describe('bill with parent', () => {
     const out = await sendMessage(s, receipts[0]!.id, { transport, sleep: async () => {} });
     expect(out).toMatchObject({ outcome: 'skipped', code: 'opted_out' });
     expect(transport.deliveries).toEqual([]);
+    await s.db.delete(contactSuppressions).where(eq(contactSuppressions.customerId, nora));
+  });
+
+  it("a statement asked for a job billed with its parent lists the job's open invoices, for the parent", async () => {
+    const nora = await idOf(customers, '1009');
+    const deck = await idOf(customers, '1004');
+    const r = await s.dunning.bulk.sendStatements({
+      tenantId,
+      actor: 'ops@duely.example',
+      ids: [deck],
+      request: {},
+    });
+    expect(r.notApplied).toEqual([]);
+    const statements = (await messagesOf(s, tenantId)).filter(
+      (m) => (m.snapshot as { requestedBy?: string }).requestedBy !== undefined,
+    );
+    expect(statements.map((m) => ({ customerId: m.customerId, to: m.to, invoiceIds: m.invoiceIds }))).toEqual(
+      [{ customerId: nora, to: ['ap@nora.example.com'], invoiceIds: [await idOf(invoices, '1013')] }],
+    );
+    expect(statements[0]!.reason).toContain(
+      'Statement of account for Nora Inc:Deck requested by ops@duely.example',
+    );
+    // Asked again the same day: the same statement, not a second one.
+    const again = await s.dunning.bulk.sendStatements({
+      tenantId,
+      actor: 'ops@duely.example',
+      ids: [deck],
+      request: {},
+    });
+    expect(again.applied).toBe(0);
   });
 });
