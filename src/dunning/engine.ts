@@ -539,8 +539,11 @@ async function planReceipts(
   const rows = await receiptCandidates(tx, tenantId, RECEIPT_STEP);
   const out: string[] = [];
   for (const r of rows) {
-    // The receipt goes where the reminders went.
-    const to = (await lastSentRecipients(tx, tenantId, r.invoice_id)) ?? r.emails;
+    // The receipt goes where the reminders went, as the message of the customer they were for: a job billed with
+    // its parent was chased as the parent, so the parent is thanked (and its opt-out and window apply), not the job.
+    const last = await lastSentRecipients(tx, tenantId, r.invoice_id);
+    const to = last?.to ?? r.emails;
+    const customerId = last?.customerId ?? r.customer_id;
     if (to.length === 0) continue;
     const id = `dr_${createHash('sha256').update(`${r.customer_id}|${r.invoice_id}@receipt`).digest('hex').slice(0, 24)}`;
     const total = Number(r.total_minor);
@@ -549,7 +552,7 @@ async function planReceipts(
     const inserted = await insertDunningMessageIfNew(tx, {
       id,
       tenantId,
-      customerId: r.customer_id,
+      customerId,
       kind: 'receipt',
       to,
       invoiceIds: [r.invoice_id],
@@ -582,7 +585,7 @@ async function planReceipts(
         tenantId,
         messageId: id,
         invoiceId: r.invoice_id,
-        customerId: r.customer_id,
+        customerId,
         stepKey: RECEIPT_STEP,
       },
     ]);

@@ -158,15 +158,17 @@ export async function loadPlannerInput(
   const plannerInvoices: PlannerInvoice[] = invRows.map((i) => {
     const own = invOverride.get(i.id);
     const billed = payer.get(i.customerId);
+    // The invoice's own BillEmail, unless it bounced (then its customer's addresses): planner.recipientsOf.
+    const [billEmail] = i.billEmail ? reachable([i.billEmail], badEmails).emails : [];
+    const invoice = { ...plannerInvoice(i), ...(billEmail ? { billEmail } : {}) };
     if (!billed) {
-      return { ...plannerInvoice(i), override: own };
+      return { ...invoice, override: own };
     }
-    // Planned with the parent, to the parent's address, unless the invoice names its own recipient (its BillEmail,
-    // an invoice contact override) or the job has a dunning contact, pause, exclusion or sequence of its own.
+    // Planned with the parent, to the parent's address, unless the invoice names its own recipient (an invoice
+    // contact override, its BillEmail) or the job has a dunning contact, pause, exclusion or sequence of its own.
+    // A dunning contact set on the job counts as the invoice's own (it beats the parent's and the BillEmail).
     const jobOverride = custOverride.get(i.customerId);
-    const billEmail = i.billEmail ? reachable([i.billEmail], badEmails).emails : [];
-    const contactEmails =
-      own?.contactEmails ?? jobOverride?.contactEmails ?? (billEmail.length > 0 ? billEmail : undefined);
+    const contactEmails = own?.contactEmails ?? jobOverride?.contactEmails;
     const pausedUntil = [own?.pausedUntil, jobOverride?.pausedUntil]
       .filter((d) => d !== undefined)
       .sort()
@@ -179,7 +181,7 @@ export async function loadPlannerInput(
         : {}),
       ...(contactEmails ? { contactEmails } : {}),
     };
-    return { ...plannerInvoice(i), customerId: billed.id, job: billed.job, override };
+    return { ...invoice, customerId: billed.id, job: billed.job, jobId: i.customerId, override };
   });
   const withOpen = new Set(plannerInvoices.map((i) => i.customerId));
   const plannerCustomers: PlannerCustomer[] = custRows

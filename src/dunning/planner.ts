@@ -50,10 +50,17 @@ export interface PlannerInvoice {
   payLink?: string | null;
   override?: Override;
   /**
+   * The address the invoice itself was sent to in the ledger (e.g. the debtor's AP mailbox), when it carries one
+   * and it has not bounced: see recipientsOf for where it stands among the sources.
+   */
+  billEmail?: string;
+  /**
    * The sub-customer (job) the invoice is for, when the job is billed with its parent: the invoice is then planned
    * with the parent's (customerId is the parent's), and reasons name the job.
    */
   job?: string;
+  /** That job's customer id (a statement asked for the job lists these invoices). */
+  jobId?: string;
 }
 
 export interface InvoicePrediction {
@@ -284,17 +291,30 @@ export function requestedStatements(
 ): Map<string, RequestedStatement> {
   const l = lookupsOf(input);
   const byId = new Map(input.customers.map((c) => [c.id, c]));
-  return new Map(customerIds.map((id) => [id, requestedStatement(l, id, byId.get(id), requestedBy)]));
+  // A job billed with its parent is no customer of the planner's (its invoices are the parent's to pay): its
+  // statement lists the job's invoices, as a message of the parent, to the parent's contacts.
+  const ofJob = groupBy(
+    input.invoices.filter((i) => i.jobId !== undefined),
+    (i) => i.jobId!,
+  );
+  return new Map(
+    customerIds.map((id) => {
+      const job = byId.has(id) ? undefined : ofJob.get(id);
+      const payer = job ? byId.get(job[0]!.customerId) : byId.get(id);
+      return [id, requestedStatement(l, id, payer, job ?? l.invoicesByCustomer.get(id) ?? [], requestedBy)];
+    }),
+  );
 }
 
 function requestedStatement(
   l: Lookups,
+  /** The customer asked about: the payer itself, or a job billed with it. */
   customerId: string,
   customer: PlannerCustomer | undefined,
+  invoices: PlannerInvoice[],
   requestedBy: string,
 ): RequestedStatement {
   const { input } = l;
-  const invoices = l.invoicesByCustomer.get(customerId) ?? [];
   if (!customer || invoices.length === 0) return { skip: 'no open invoices' };
   const timeZone = customer.timezone || input.settings.timezone;
   const today = todayIn(timeZone, l);
@@ -310,8 +330,14 @@ function requestedStatement(
     })
     .sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
   if (listed.length === 0) return { skip: `nothing open to list: ${holds.join('; ')}` };
-  const ctx = customerContext(customer, today, timeZone, invoices, l);
-  const key = `dm_${createHash('sha256').update(`statement|${customer.id}|${today}`).digest('hex').slice(0, 24)}`;
+  const ctx = customerContext(
+    customer,
+    today,
+    timeZone,
+    l.invoicesByCustomer.get(customer.id) ?? invoices,
+    l,
+  );
+  const key = `dm_${createHash('sha256').update(`statement|${customerId}|${today}`).digest('hex').slice(0, 24)}`;
   const sendAt = chooseSendTime({
     now: input.now,
     debtorTimezone: customer.timezone,
@@ -331,6 +357,7 @@ function requestedStatement(
   );
   const totals = totalsByCurrency(listed);
   const credit = creditIn(customer, totals);
+  const jobName = customerId === customer.id ? undefined : invoices[0]?.job;
   return {
     message: {
       key,
@@ -349,7 +376,7 @@ function requestedStatement(
       sendAt,
       requiresApproval: true,
       approvalReason: `statement of account requested by ${requestedBy}; a reviewer approves it before it is sent`,
-      reason: `Statement of account requested by ${requestedBy}: ${listed.length} open invoice${listed.length === 1 ? '' : 's'}`,
+      reason: `Statement of account${jobName ? ` for ${jobName}` : ''} requested by ${requestedBy}: ${listed.length} open invoice${listed.length === 1 ? '' : 's'}`,
       snapshot: {
         asOf: today,
         sendDate,
@@ -569,21 +596,13 @@ function planCustomer(
     );
   }
 
-  // Consolidate per recipient: an invoice routed to another person (invoice contact override) gets its own message
-  // to them; all other invoices share one. Nobody receives two reminders from one run.
-  const groups = new Map<string, { to: string[]; candidates: Candidate[]; listable: PlannerInvoice[] }>();
-  const groupOf = (invoice: PlannerInvoice) => {
-    const to = invoice.override?.contactEmails ?? contacts;
-    const key = to.join('\n');
-    let g = groups.get(key);
-    if (!g) {
-      g = { to, candidates: [], listable: [] };
-      groups.set(key, g);
-    }
-    return g;
-  };
-  for (const c of candidates) groupOf(c.invoice).candidates.push(c);
-  for (const inv of listable) groupOf(inv).listable.push(inv);
+  // Consolidate per recipient (recipientGroups): invoices whose recipients share an address are one message.
+  const groups = recipientGroups(listable.map((inv) => ({ id: inv.id, to: recipientsOf(customer, inv) })));
+  const byGroup = new Map(
+    groups.map((g) => [g, { to: g.to, candidates: [] as Candidate[], listable: [] as PlannerInvoice[] }]),
+  );
+  for (const c of candidates) byGroup.get(groups.of(c.invoice.id))!.candidates.push(c);
+  for (const inv of listable) byGroup.get(groups.of(inv.id))!.listable.push(inv);
   // First contact: a debtor Duely never wrote to whose debt is older than the first reminder (reminders were
   // missed, typically on day one) gets a statement of account that a person reviews, never a burst of threats.
   const neverContacted = !(l.historyByCustomer.get(customer.id) ?? []).some(reachedCustomer);
@@ -593,7 +612,7 @@ function planCustomer(
       (c) =>
         c.byAge.offsetDays > c.occurrence.offsetDays || TONE_RANK[c.occurrence.step.tone] >= TONE_RANK.firm,
     );
-  const messages = [...groups.values()]
+  const messages = [...byGroup.values()]
     .filter((g) => g.candidates.length > 0)
     .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp));
 
@@ -622,6 +641,82 @@ function planCustomer(
       invoices: decisions,
     },
   };
+}
+
+/**
+ * Where an invoice's reminders go, most explicit choice first: the invoice's contact override (a person routed it),
+ * the customer's dunning contact (the finance team chose who is chased for this debtor), the address the invoice
+ * itself was sent to (its BillEmail, e.g. the debtor's AP mailbox), else the customer's billing emails. Bounced
+ * addresses are already left out of `billEmail` and `emails` (planner-input.ts), so a bounced BillEmail falls back
+ * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
+ * addresses that bounced since.
+ */
+function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): string[] {
+  return (
+    invoice.override?.contactEmails ??
+    customer.override?.contactEmails ??
+    (invoice.billEmail ? [invoice.billEmail] : customer.emails)
+  );
+}
+
+/** Addresses are compared as bounces and suppressions compare them: case-insensitively. */
+const addressKey = (a: string) => a.toLowerCase();
+
+interface RecipientGroup {
+  to: string[];
+}
+
+/**
+ * One group per set of invoices whose recipients overlap, transitively: nobody receives two reminders from one run.
+ * Invoices routed elsewhere (an invoice contact override, a BillEmail) normally get a message of their own, but when
+ * their recipients share an address with another message's, that person would get both: the invoices are the same
+ * debtor's, so one email to everyone concerned, listing all of them, beats routing each invoice precisely. The
+ * recipients are the union, each address once, in an order that does not depend on the order of the invoices
+ * (lists ordered by their sorted addresses, each list's own order kept), so re-planning gives the same message.
+ */
+function recipientGroups(items: readonly { id: string; to: string[] }[]): RecipientGroup[] & {
+  of: (id: string) => RecipientGroup;
+} {
+  const listKey = (to: string[]) => [...new Set(to.map(addressKey))].sort().join('\n');
+  const lists = [...new Map(items.map((i) => [listKey(i.to), i.to])).entries()].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  // Union-find over the distinct lists, joined through any address they share.
+  const parent = lists.map((_, i) => i);
+  const root = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    return r;
+  };
+  const firstWith = new Map<string, number>();
+  lists.forEach(([, to], i) => {
+    for (const a of to) {
+      const seen = firstWith.get(addressKey(a));
+      if (seen === undefined) firstWith.set(addressKey(a), i);
+      else parent[root(i)] = root(seen);
+    }
+  });
+  const byRoot = new Map<number, { group: RecipientGroup; seen: Set<string> }>();
+  const ofList = new Map<string, RecipientGroup>();
+  lists.forEach(([key, to], i) => {
+    const r = root(i);
+    let g = byRoot.get(r);
+    if (!g) {
+      g = { group: { to: [] }, seen: new Set() };
+      byRoot.set(r, g);
+    }
+    for (const a of to) {
+      if (g.seen.has(addressKey(a))) continue;
+      g.seen.add(addressKey(a));
+      g.group.to.push(a);
+    }
+    ofList.set(key, g.group);
+  });
+  const ofItem = new Map(items.map((i) => [i.id, ofList.get(listKey(i.to))!]));
+  return Object.assign(
+    [...byRoot.values()].map((g) => g.group),
+    { of: (id: string) => ofItem.get(id)! },
+  );
 }
 
 function customerContext(

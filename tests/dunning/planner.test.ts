@@ -578,6 +578,84 @@ describe('plan: holds and blocks', () => {
     expect(new Set(r.messages.map((m) => m.key)).size).toBe(2);
   });
 
+  it('groups whose recipients overlap become one message to the union: nobody gets two reminders from one run', () => {
+    // An invoice contact override sharing an address (in another case) with the customer's contacts, and one that
+    // overlaps it only through that override's second address: one message, every invoice, each address once.
+    const invoices = [
+      invoice('i', 'c', 12),
+      invoice('j', 'c', 3, {
+        override: { excluded: false, contactEmails: ['AP@c.example', 'ops@c.example'] },
+      }),
+      invoice('k', 'c', 12, {
+        override: { excluded: false, contactEmails: ['ops@c.example', 'cfo@c.example'] },
+      }),
+      invoice('l', 'c', 12, { override: { excluded: false, contactEmails: ['projects@c.example'] } }),
+    ];
+    const c = customer('c', { emails: ['ap@c.example', 'boss@c.example'] });
+    const r = plan(input({ customers: [c], invoices }));
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      {
+        to: ['ap@c.example', 'boss@c.example', 'ops@c.example', 'cfo@c.example'],
+        invoiceIds: ['i', 'k', 'j'],
+      },
+      { to: ['projects@c.example'], invoiceIds: ['l'] },
+    ]);
+    const addresses = r.messages.flatMap((m) => m.to.map((a) => a.toLowerCase()));
+    expect(new Set(addresses).size).toBe(addresses.length);
+    // Deterministic whatever order the ledger returns the invoices in: same keys, recipients and invoices.
+    const reversed = plan(input({ customers: [c], invoices: [...invoices].reverse() }));
+    const shape = (x: typeof r) =>
+      x.messages
+        .map((m) => ({ key: m.key, to: m.to, invoiceIds: m.invoiceIds, steps: m.steps }))
+        .sort((a, b) => a.key.localeCompare(b.key));
+    expect(shape(reversed)).toEqual(shape(r));
+  });
+
+  it("an invoice's own BillEmail is where it is chased, for any customer; the same address as the customer's is one message", () => {
+    const r = plan(
+      input({
+        customers: [customer('c', { emails: ['ap@c.example', 'boss@c.example'] })],
+        invoices: [
+          invoice('i', 'c', 12),
+          invoice('j', 'c', 12, { billEmail: 'payables@c.example' }),
+          invoice('k', 'c', 3, { billEmail: 'Boss@c.example' }),
+        ],
+      }),
+    );
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@c.example', 'boss@c.example'], invoiceIds: ['i', 'k'] },
+      { to: ['payables@c.example'], invoiceIds: ['j'] },
+    ]);
+  });
+
+  it('recipients by precedence: invoice contact override, customer dunning contact, invoice BillEmail, billing emails', () => {
+    const billed = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });
+    // The customer's dunning contact is the finance team's choice: it wins over the invoice's BillEmail.
+    const withContact = plan(
+      input({
+        customers: [customer('c', { override: { excluded: false, contactEmails: ['cfo@c.example'] } })],
+        invoices: [invoice('i', 'c', 12), billed],
+      }),
+    );
+    expect(withContact.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['cfo@c.example'], invoiceIds: ['i', 'j'] },
+    ]);
+    // An invoice contact override wins over both.
+    const routed = plan(
+      input({
+        customers: [customer('c', { override: { excluded: false, contactEmails: ['cfo@c.example'] } })],
+        invoices: [
+          invoice('i', 'c', 12),
+          { ...billed, override: { excluded: false, contactEmails: ['projects@c.example'] } },
+        ],
+      }),
+    );
+    expect(routed.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['cfo@c.example'], invoiceIds: ['i'] },
+      { to: ['projects@c.example'], invoiceIds: ['j'] },
+    ]);
+  });
+
   it('a contact override replaces a bounced billing address', () => {
     const c = customer('c', {
       bounced: true,

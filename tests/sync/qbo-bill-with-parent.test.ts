@@ -3,11 +3,18 @@
  * fully synced from the row-level stand-in (tests/sync/qbo-book.ts), reminders are planned, and the planned
  * messages' recipients are what QuickBooks' billing says: a job billed with its parent is chased at the parent's
  * address, in the parent's message; a job not billed with its parent at its own; an invoice with its own BillEmail
- * at that address; a job whose parent has no address falls back to its own, and with neither a contact is sought.
+ * (any customer's) at that address unless it bounced or a dunning contact is set; a job whose parent has no address
+ * falls back to its own, and with neither a contact is sought. Nobody receives two reminders from one run.
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customers, dunningOverrides, dunningTasks, invoices } from '../../src/db/schema';
+import {
+  contactSuppressions,
+  customers,
+  dunningOverrides,
+  dunningTasks,
+  invoices,
+} from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
@@ -21,6 +28,7 @@ const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
 let s: Services;
 let tenantId = '';
+let connectionId = '';
 
 const ref = (value: string) => ({ value });
 const email = (address: string) => ({ PrimaryEmailAddr: { Address: address } });
@@ -79,6 +87,22 @@ beforeAll(async () => {
   );
   book.put('Customer', customer('3009', 'Nobody Ltd'));
   book.put('Customer', customer('3002', 'Nobody Ltd:Shed', job('3009', true)));
+  // A parent with two addresses whose job's invoice was sent to one of them (in another case): one message.
+  book.put('Customer', customer('4009', 'Atlas Co', email('ap@atlas.example.com, cfo@atlas.example.com')));
+  book.put(
+    'Customer',
+    customer('4002', 'Atlas Co:Warehouse', { ...email('site@atlas-wh.example.com'), ...job('4009', true) }),
+  );
+  book.put('Invoice', invoice('4010', '4002', 700, { BillEmail: { Address: 'CFO@atlas.example.com' } }));
+  book.put('Invoice', invoice('4011', '4009', 200));
+  // An ordinary customer whose invoices were sent to its AP mailbox (BillEmail), one to its own address.
+  book.put('Customer', customer('5009', 'Birch LLC', email('office@birch.example.com')));
+  book.put('Invoice', invoice('5010', '5009', 500, { BillEmail: { Address: 'payables@birch.example.com' } }));
+  book.put('Invoice', invoice('5011', '5009', 150));
+  book.put('Invoice', invoice('5012', '5009', 250, { BillEmail: { Address: 'office@birch.example.com' } }));
+  // A BillEmail that bounced: the customer's own address instead.
+  book.put('Customer', customer('6009', 'Cedar GmbH', email('ap@cedar.example.com')));
+  book.put('Invoice', invoice('6010', '6009', 330, { BillEmail: { Address: 'old@cedar.example.com' } }));
   book.put('Invoice', invoice('1010', '1002', 800));
   book.put('Invoice', invoice('1011', '1009', 120));
   book.put('Invoice', invoice('1012', '1003', 300));
@@ -90,6 +114,10 @@ beforeAll(async () => {
     tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
   });
   tenantId = tenant.id;
+  connectionId = connection.id;
+  await s.db
+    .insert(contactSuppressions)
+    .values({ tenantId, email: 'old@cedar.example.com', kind: 'bounced' });
   book.tick(90);
   const r = await runSync(s, { connectionId: connection.id, reason: 'test', pageSize: 1 });
   expect(r.status).toBe('succeeded');
@@ -136,7 +164,19 @@ describe('bill with parent', () => {
       'owner@deck.example.com': ['1013'],
       // The parent has no address: the job's own.
       'garage@quiet.example.com': ['2010'],
+      // The job's invoice went to one of its parent's addresses: one message to the parent lists both.
+      'ap@atlas.example.com,cfo@atlas.example.com': ['4010', '4011'],
+      // Any customer: an invoice is chased where it was sent (its BillEmail), the rest at the customer's address.
+      'payables@birch.example.com': ['5010'],
+      'office@birch.example.com': ['5011', '5012'],
+      // The BillEmail bounced: the customer's address.
+      'ap@cedar.example.com': ['6010'],
     });
+    // Nobody receives two reminders from one run.
+    const to = (await messagesOf(s, tenantId))
+      .filter((m) => m.kind === 'reminder' && m.status !== 'skipped')
+      .flatMap((m) => m.to.map((a) => a.toLowerCase()));
+    expect(to.length).toBe(new Set(to).size);
     // Nobody at the job's own address hears about an invoice its parent pays.
     const all = (await messagesOf(s, tenantId)).flatMap((m) => m.to);
     expect(all).not.toContain('site@kitchen.example.com');
@@ -155,6 +195,29 @@ describe('bill with parent', () => {
       .from(invoices)
       .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, '1010')));
     expect(inv).toEqual({ customerId: kitchen, balance: 80000 });
+  });
+
+  it("a dunning contact set on the customer wins over its invoices' BillEmail", async () => {
+    await s.db.insert(dunningOverrides).values({
+      tenantId,
+      customerId: await idOf(customers, '5009'),
+      contactEmails: ['controller@birch.example.com'],
+    });
+    await planTenant(s, tenantId);
+    const planned = await plannedRecipients();
+    expect(planned['controller@birch.example.com']).toEqual(['5010', '5011', '5012']);
+    expect(planned['payables@birch.example.com']).toBeUndefined();
+    // The same for a job billed with its parent: the parent's dunning contact wins over the job invoice's BillEmail.
+    await s.db.insert(dunningOverrides).values({
+      tenantId,
+      customerId: await idOf(customers, '1009'),
+      contactEmails: ['cfo@nora.example.com'],
+    });
+    await planTenant(s, tenantId);
+    expect((await plannedRecipients())['cfo@nora.example.com']).toEqual(['1010', '1011', '1013']);
+    await s.db.delete(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
+    await planTenant(s, tenantId);
+    expect((await plannedRecipients())['payables@birch.example.com']).toEqual(['5010']);
   });
 
   it('a job billed with a parent that has no address either: a find-a-contact task for the job', async () => {
@@ -193,5 +256,83 @@ describe('bill with parent', () => {
     expect(transport.deliveries.map((d) => d.to)).toEqual([['ap@nora.example.com']]);
     expect(transport.deliveries[0]!.text).toContain('INV-1010');
     expect(transport.deliveries[0]!.text).toContain('INV-1011');
+  });
+
+  it('sent: each address receives exactly one email, listing the invoices chased there', async () => {
+    const transport = new RecordingTransport();
+    const queued = (await messagesOf(s, tenantId)).filter(
+      (m) => m.kind === 'reminder' && m.status === 'queued' && !m.to.includes('ap@nora.example.com'),
+    );
+    for (const m of queued.sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime())) {
+      if (book.clock < m.sendAt.getTime()) book.clock = m.sendAt.getTime();
+      expect(await sendMessage(s, m.id, { transport, sleep: async () => {} })).toMatchObject({
+        outcome: 'sent',
+      });
+    }
+    const received = new Map<string, string[]>();
+    for (const d of transport.deliveries) {
+      for (const a of d.to) received.set(a.toLowerCase(), [...(received.get(a.toLowerCase()) ?? []), d.text]);
+    }
+    for (const [address, texts] of received) expect([address, texts.length]).toEqual([address, 1]);
+    const text = (a: string) => received.get(a)?.[0] ?? '';
+    expect(text('cfo@atlas.example.com')).toContain('INV-4010');
+    expect(text('cfo@atlas.example.com')).toContain('INV-4011');
+    expect(text('ap@atlas.example.com')).toBe(text('cfo@atlas.example.com'));
+    expect(text('payables@birch.example.com')).toContain('INV-5010');
+    expect(text('payables@birch.example.com')).not.toContain('INV-5011');
+    expect(text('office@birch.example.com')).toContain('INV-5011');
+    expect(text('office@birch.example.com')).not.toContain('INV-5010');
+    expect(text('ap@cedar.example.com')).toContain('INV-6010');
+    expect(received.has('old@cedar.example.com')).toBe(false);
+    expect(received.has('site@atlas-wh.example.com')).toBe(false);
+  });
+
+  it("a job's invoice paid after the parent's reminder: the thank-you is the parent's, at the reminder's address", async () => {
+    const nora = await idOf(customers, '1009');
+    const paid = await idOf(invoices, '1010');
+    book.tick(60);
+    book.edit('Invoice', '1010', { Balance: 0 });
+    expect((await runSync(s, { connectionId, reason: 'test', pageSize: 1 })).status).toBe('succeeded');
+    await planTenant(s, tenantId);
+    const receipts = (await messagesOf(s, tenantId)).filter((m) => m.kind === 'receipt');
+    expect(receipts.map((m) => ({ to: m.to, customerId: m.customerId, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@nora.example.com'], customerId: nora, invoiceIds: [paid] },
+    ]);
+    // The parent unsubscribed (its unsubscribe link, its customer): no thank-you to the address that opted out.
+    await s.db.insert(contactSuppressions).values({ tenantId, customerId: nora, kind: 'unsubscribed' });
+    const transport = new RecordingTransport();
+    const out = await sendMessage(s, receipts[0]!.id, { transport, sleep: async () => {} });
+    expect(out).toMatchObject({ outcome: 'skipped', code: 'opted_out' });
+    expect(transport.deliveries).toEqual([]);
+    await s.db.delete(contactSuppressions).where(eq(contactSuppressions.customerId, nora));
+  });
+
+  it("a statement asked for a job billed with its parent lists the job's open invoices, for the parent", async () => {
+    const nora = await idOf(customers, '1009');
+    const deck = await idOf(customers, '1004');
+    const r = await s.dunning.bulk.sendStatements({
+      tenantId,
+      actor: 'ops@duely.example',
+      ids: [deck],
+      request: {},
+    });
+    expect(r.notApplied).toEqual([]);
+    const statements = (await messagesOf(s, tenantId)).filter(
+      (m) => (m.snapshot as { requestedBy?: string }).requestedBy !== undefined,
+    );
+    expect(statements.map((m) => ({ customerId: m.customerId, to: m.to, invoiceIds: m.invoiceIds }))).toEqual(
+      [{ customerId: nora, to: ['ap@nora.example.com'], invoiceIds: [await idOf(invoices, '1013')] }],
+    );
+    expect(statements[0]!.reason).toContain(
+      'Statement of account for Nora Inc:Deck requested by ops@duely.example',
+    );
+    // Asked again the same day: the same statement, not a second one.
+    const again = await s.dunning.bulk.sendStatements({
+      tenantId,
+      actor: 'ops@duely.example',
+      ids: [deck],
+      request: {},
+    });
+    expect(again.applied).toBe(0);
   });
 });

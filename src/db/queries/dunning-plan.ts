@@ -400,14 +400,14 @@ export async function receiptCandidates(
   );
 }
 
-/** The recipients of the latest sent message listing this invoice, or null. */
+/** The recipients and customer of the latest sent message listing this invoice, or null. */
 export async function lastSentRecipients(
   tx: Tx,
   tenantId: string,
   invoiceId: string,
-): Promise<string[] | null> {
+): Promise<{ to: string[]; customerId: string } | null> {
   const [last] = await tx
-    .select({ to: dunningMessages.to })
+    .select({ to: dunningMessages.to, customerId: dunningMessages.customerId })
     .from(dunningMessages)
     .where(
       and(
@@ -418,7 +418,7 @@ export async function lastSentRecipients(
     )
     .orderBy(sql`${dunningMessages.sentAt} desc`)
     .limit(1);
-  return last?.to ?? null;
+  return last ?? null;
 }
 
 /** The tenant's contact suppressions (of these customers, when given). */

@@ -255,7 +255,7 @@ function RemindersForm(props: OverridesProps) {
         <Field
           id={`${id}-emails`}
           label="Send reminders to"
-          hint={`Comma-separated. Blank: ${props.customer.emails.join(', ') || 'the customer’s billing emails (none on file)'}.`}
+          hint={`Comma-separated; used instead of an invoice’s own bill-to email too. Blank: an invoice’s bill-to email, else ${props.customer.emails.join(', ') || 'the customer’s billing emails (none on file)'}.`}
           error={errors.contactEmails}
         >
           {(a) => (
