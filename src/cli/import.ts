@@ -1,7 +1,7 @@
 /** `duely import FILE.csv`: import a canonical invoice-history CSV. */
 import path from 'node:path';
 import { findTenant } from '../db/queries/tenants';
-import { ledgerChanged } from '../jobs/workflow';
+import { importWritten } from '../jobs/workflow';
 import { createServices, type Services } from '../services';
 import { CsvImportError, type CsvInput } from '../sync/csv-import';
 import { configFor, parse, ReportedFailure, streamInput, UsageError } from './common';
@@ -36,14 +36,7 @@ async function importFile(services: Services, file: string, content: CsvInput, t
     tenantId: (await findTenant(services.db, tenantName))?.id,
     fileName: path.basename(file),
     now: services.clock.now(),
-    afterWrite: (tx, r, changed) =>
-      ledgerChanged(services, tx, {
-        tenantId: r.tenant.id,
-        changedInvoices: changed.count,
-        // Only a complete list narrows the re-score (a capped one would leave invoices unscored).
-        invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
-        reason: 'import',
-      }),
+    afterWrite: importWritten(services),
   });
   process.stdout.write(
     `Imported ${result.rows} invoices of ${result.customers} customers into tenant "${result.tenant.slug}": ` +

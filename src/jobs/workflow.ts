@@ -159,6 +159,20 @@ export async function ledgerChanged(
   }
 }
 
+/**
+ * An import's `afterWrite` (HTTP upload and `duely import`): ledgerChanged for what it inserted or changed, in the
+ * import's transaction. Only a complete list of ids narrows the re-score (a capped one would leave invoices unscored).
+ */
+export function importWritten(services: JobServices) {
+  return (tx: Tx, result: { tenant: { id: string } }, changed: { count: number; ids: string[] }) =>
+    ledgerChanged(services, tx, {
+      tenantId: result.tenant.id,
+      changedInvoices: changed.count,
+      invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
+      reason: 'import',
+    });
+}
+
 /** scored → plan: the dunning plan follows the new scores. */
 export async function scored(
   services: JobServices,

@@ -5,7 +5,7 @@ import type { Services } from '../../app-services';
 import { recentSyncRuns } from '../../db/queries/sync-runs';
 import { findTenant } from '../../db/queries/tenants';
 import { AppError } from '../../errors';
-import { ledgerChanged } from '../../jobs/workflow';
+import { importWritten } from '../../jobs/workflow';
 import { otherTenant, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
 import { type SpooledUpload, spoolUpload, UploadTooLarge } from '../upload-spool';
@@ -98,14 +98,7 @@ export const importRoutes =
             fileName,
             now: services.clock.now(),
             // Scoring (and the dunning plan after it) runs for the new ledger state once this commits.
-            afterWrite: (tx, r, changed) =>
-              ledgerChanged(services, tx, {
-                tenantId: r.tenant.id,
-                changedInvoices: changed.count,
-                // Only a complete list narrows the re-score (a capped one would leave invoices unscored).
-                invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
-                reason: 'import',
-              }),
+            afterWrite: importWritten(services),
           });
           return reply.status(201).send(result);
         } finally {
