@@ -13,7 +13,10 @@ import { customers, dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
+import type { CustomerDetail } from '../../src/web/lib/types';
+import { buildTimeline } from '../../src/web/pages/customer/customer-timeline';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
+import { buildTestApp } from '../helpers/app';
 import { createTestServices } from '../helpers/services';
 import { balanceMismatches, dbBalances, QB_ENV, seedConnection, tokensAt } from './helpers';
 import { QboBook } from './qbo-book';
@@ -22,6 +25,7 @@ const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
 let s: Services;
 let tenantId = '';
+let tenantSlug = '';
 let connectionId = '';
 
 const ref = (value: string) => ({ value });
@@ -82,6 +86,7 @@ beforeAll(async () => {
     tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
   });
   tenantId = tenant.id;
+  tenantSlug = tenant.slug;
   connectionId = connection.id;
   // The chart of accounts: two A/R accounts (one made inactive since), an expense and a liability.
   book.put('Account', { Id: '84', Name: 'Accounts Receivable (A/R)', AccountType: 'Accounts Receivable' });
@@ -239,6 +244,41 @@ describe('journal entries crediting A/R, through the sync', () => {
     );
     expect(line).toEqual({ credit: 'JE:900:1', minor: 50000 });
     await expectNoDrift();
+  });
+
+  it('the customer page names the credit as the journal entry, with what remains of it', async ({
+    onTestFinished,
+  }) => {
+    const { app, auth } = await buildTestApp({ services: s, keepServices: true, test: { onTestFinished } });
+    const amy = await customerIdOf('1');
+    const res = await app.inject({ url: `/api/v1/tenants/${tenantSlug}/customers/${amy}`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as CustomerDetail;
+    expect(body.creditMemos).toMatchObject([
+      {
+        externalId: 'JE:900:1',
+        journalEntryId: '900',
+        number: 'JE-900',
+        totalMinor: 50000,
+        remainingMinor: 0,
+      },
+    ]);
+    const timeline = buildTimeline({
+      customerId: amy,
+      invoices: body.invoices,
+      payments: body.payments,
+      creditMemos: body.creditMemos,
+      messages: [],
+      promises: [],
+      disputes: [],
+      today: body.asOf,
+    });
+    expect(timeline.map((e) => [e.title, e.status.label])).toEqual(
+      expect.arrayContaining([
+        ['Journal entry JE-900 credited the account', 'fully applied'],
+        ['Journal entry credit applied', 'journal entry credit applied'],
+      ]),
+    );
   });
 
   it('part of a credit applied: what remains is total less the applied lines; unlinking gives it back', async () => {
