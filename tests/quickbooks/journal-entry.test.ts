@@ -12,6 +12,7 @@ import { QboClient } from '../../connectors/quickbooks/client';
 import { journalCreditId, mapJournalEntry, mapPayment } from '../../connectors/quickbooks/map';
 import { RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
 import { type QboCursor, quickbooksPages } from '../../connectors/quickbooks/resources';
+import { parseWebhook } from '../../connectors/quickbooks/webhooks';
 import type { SyncPage } from '../../connectors/types';
 import { API, cdcAnswer, deleted, payment, queryPage, REALM, silentLogger } from './fixtures';
 
@@ -260,5 +261,38 @@ describe('journal entries in the sync pages', () => {
     ]);
     // A tombstone needs no accounts.
     expect(queried).toEqual([]);
+  });
+});
+
+describe('journal entry webhooks', () => {
+  it('are events of entity JournalEntry in both formats (each starts a sync, whose CDC asks for JournalEntry)', () => {
+    const legacy = JSON.stringify({
+      eventNotifications: [
+        {
+          realmId: REALM,
+          dataChangeEvent: {
+            entities: [
+              { name: 'JournalEntry', id: '227', operation: 'Create', lastUpdated: '2026-05-05T10:11:12Z' },
+            ],
+          },
+        },
+      ],
+    });
+    expect(parseWebhook(legacy)).toMatchObject([{ externalId: REALM, entity: 'JournalEntry', id: '227' }]);
+    const cloud = JSON.stringify([
+      {
+        specversion: '1.0',
+        id: 'e-1',
+        source: 'intuit.dsnBgbseACLLRZNxo2dfc4evmEJdxde58xeeYcZliOU=',
+        type: 'qbo.journalentry.deleted.v1',
+        time: '2026-05-05T10:11:12Z',
+        intuitentityid: '227',
+        intuitaccountid: REALM,
+        data: {},
+      },
+    ]);
+    expect(parseWebhook(cloud)).toMatchObject([
+      { externalId: REALM, entity: 'JournalEntry', id: '227', operation: 'Delete' },
+    ]);
   });
 });
