@@ -100,6 +100,13 @@ export interface CanonicalCreditMemo {
    * payments (QuickBooks) and says nothing here.
    */
   applications?: Array<{ invoiceExternalId: string; amountMinor: number }>;
+  /**
+   * Set when the credit is not a credit memo but a journal entry's credit to Accounts Receivable for the customer
+   * (one credit per entry and customer): the entry's id and number. Such a credit has no remaining amount at the
+   * source: the ledger derives it, total less the payment lines that applied it (allocations naming this credit's
+   * externalId as creditMemoExternalId), and ignores remainingMinor once the credit is stored.
+   */
+  journalEntry?: { externalId: string; number: string | null } | null;
   sourceUpdatedAt?: Instant | null;
   /**
    * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):

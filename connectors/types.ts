@@ -33,6 +33,23 @@ export interface ConnectorContext<Client> {
 /** The four canonical record kinds a sync produces. */
 export type EntityKind = 'customers' | 'invoices' | 'payments' | 'creditMemos';
 
+/**
+ * What a listing (SyncPage `seen`) can list: a record kind, or journal entries, whose ids are those of the source
+ * entries behind the credits on account they produce (CanonicalCreditMemo.journalEntry), not of the credits.
+ */
+export type ListingKind = EntityKind | 'journalEntries';
+
+/**
+ * A journal entry the page read whole (or found deleted: no version, the tombstone's time): its credits on account
+ * are exactly the page's creditMemos naming it in `journalEntry`; the stored credits of the entry the page does not
+ * carry (a customer's lines removed, the entry deleted) are deleted, unless the stored row is newer.
+ */
+export interface CanonicalJournalEntryRead {
+  externalId: string;
+  sourceUpdatedAt?: Instant | null;
+  sourceVersion?: number | null;
+}
+
 export interface CanonicalRecords {
   customers: CanonicalCustomer[];
   invoices: CanonicalInvoice[];
@@ -52,13 +69,15 @@ export interface CanonicalRecords {
  */
 export interface SyncPage<Cursor> extends CanonicalRecords {
   deletions: Record<EntityKind, CanonicalDeletion[]>;
+  /** Journal entries read (or deleted) by this page, see CanonicalJournalEntryRead. */
+  journalEntries?: CanonicalJournalEntryRead[];
   cursor: Cursor;
   /** Ids of records that exist at the source, listed by this page (with or without their records above). */
-  seen?: Partial<Record<EntityKind, string[]>>;
+  seen?: Partial<Record<ListingKind, string[]>>;
   /** Listings that start with this page: ids seen by an earlier, unfinished listing of these kinds are forgotten. */
-  listingStarts?: EntityKind[];
+  listingStarts?: ListingKind[];
   /** Listings that are complete with this page (after its `seen` ids are recorded): reconcile these kinds. */
-  listingComplete?: { kinds: EntityKind[]; asOf: Instant };
+  listingComplete?: { kinds: ListingKind[]; asOf: Instant };
 }
 
 export interface SyncOptions {

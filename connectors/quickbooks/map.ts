@@ -2,7 +2,7 @@
  * Pure mappers from QuickBooks Online payloads to the canonical model. Raw rows are validated with zod (only the
  * fields we read); money goes through numberToMinor with the row's CurrencyRef, else the company currency.
  * Field reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice (and
- * /customer, /payment, /creditmemo).
+ * /customer, /payment, /creditmemo, /journalentry).
  */
 import { z } from 'zod';
 import type {
@@ -100,6 +100,31 @@ export const QboCreditMemo = z.object({
   CurrencyRef: Ref.nullish(),
   CustomerRef: Ref,
   PrivateNote: z.string().nullish(),
+  SyncToken,
+  MetaData,
+});
+
+/**
+ * https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/journalentry: each line posts its
+ * Amount (positive, in the entry's currency) as a Debit or a Credit to AccountRef; a line to Accounts Receivable
+ * names the customer in Entity (Type "Customer"). Lines of other detail types (DescriptionOnly) carry no posting.
+ */
+const JournalLine = z.object({
+  Amount: z.number().nullish(),
+  JournalEntryLineDetail: z
+    .object({
+      PostingType: z.string().nullish(),
+      AccountRef: Ref.nullish(),
+      Entity: z.object({ Type: z.string().nullish(), EntityRef: Ref.nullish() }).nullish(),
+    })
+    .nullish(),
+});
+export const QboJournalEntry = z.object({
+  Id: z.string(),
+  DocNumber: z.string().nullish(),
+  TxnDate: QboDate,
+  CurrencyRef: Ref.nullish(),
+  Line: z.array(JournalLine).nullish(),
   SyncToken,
   MetaData,
 });
@@ -221,19 +246,28 @@ export function mapInvoice(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
   };
 }
 
+const PAYMENT_LINKS = new Set(['Invoice', 'CreditMemo', 'JournalEntry']);
+
 /**
- * Payment lines each link one transaction: an Invoice line applies money to it, a CreditMemo line applies credit.
+ * Payment lines each link one transaction: an Invoice line applies money to it, a CreditMemo or JournalEntry line
+ * applies credit (a journal entry's credit to A/R, see mapJournalEntry: the credit of the payment's customer).
  * When credit is applied QuickBooks creates a payment (often TotalAmt 0) whose Invoice lines are covered by its
- * CreditMemo lines; credits cover the invoice lines in order and the rest of each invoice line is cash.
+ * credit lines; credits cover the invoice lines in order and the rest of each invoice line is cash.
  */
-function allocations(lines: NonNullable<QboPaymentRow['Line']>, currency: string): CanonicalAllocation[] {
+function allocations(
+  lines: NonNullable<QboPaymentRow['Line']>,
+  currency: string,
+  customerId: string,
+): CanonicalAllocation[] {
   const invoices: Array<{ id: string; minor: number }> = [];
   const credits: Array<{ id: string; minor: number }> = [];
   for (const line of lines) {
     const minor = numberToMinor(line.Amount, currency);
-    const link = line.LinkedTxn?.find((t) => t.TxnType === 'Invoice' || t.TxnType === 'CreditMemo');
+    const link = line.LinkedTxn?.find((t) => PAYMENT_LINKS.has(t.TxnType));
     if (!link || minor === 0) continue;
-    (link.TxnType === 'Invoice' ? invoices : credits).push({ id: link.TxnId, minor });
+    if (link.TxnType === 'Invoice') invoices.push({ id: link.TxnId, minor });
+    else if (link.TxnType === 'CreditMemo') credits.push({ id: link.TxnId, minor });
+    else credits.push({ id: journalCreditId(link.TxnId, customerId), minor });
   }
   const out: CanonicalAllocation[] = [];
   let c = 0;
@@ -263,10 +297,60 @@ export function mapPayment(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
     amountMinor: numberToMinor(p.TotalAmt, currency),
     unappliedMinor: numberToMinor(p.UnappliedAmt ?? 0, currency),
     status: voided ? 'void' : 'active',
-    allocations: voided ? [] : allocations(p.Line ?? [], currency),
+    allocations: voided ? [] : allocations(p.Line ?? [], currency, p.CustomerRef.value),
     sourceUpdatedAt: p.MetaData?.LastUpdatedTime ?? null,
     sourceVersion: syncTokenOf(p),
   };
+}
+
+/**
+ * The id of the credit on account a journal entry gives one customer. A journal entry may credit several customers,
+ * so the customer is part of it; the prefix keeps it apart from QuickBooks' own ids (digit strings), so it can never
+ * be a credit memo's. A payment line linking the entry (TxnType "JournalEntry") applies the credit of the payment's
+ * customer: the same id.
+ */
+export function journalCreditId(entryId: string, customerId: string): string {
+  return `JE:${entryId}:${customerId}`;
+}
+
+/**
+ * A journal entry's credits on account: per customer, its lines crediting an Accounts Receivable account (one of
+ * `receivableAccounts`) less its lines debiting one in the same entry, when that is above zero. Lines to other
+ * accounts do not touch the customer's balance; an entry that only debits A/R (an opening balance, a charge) is not
+ * read as an invoice, so Duely does not chase that amount. Remaining credit is left to the ledger (see
+ * CanonicalCreditMemo.journalEntry): QuickBooks keeps none on the entry.
+ */
+export function mapJournalEntry(
+  raw: unknown,
+  receivableAccounts: ReadonlySet<string>,
+  options: MapOptions = DEFAULT_MAP_OPTIONS,
+): CanonicalCreditMemo[] {
+  const je = parse(QboJournalEntry, 'JournalEntry', raw);
+  const currency = currencyOf(je, options);
+  const net = new Map<string, number>();
+  for (const line of je.Line ?? []) {
+    const d = line.JournalEntryLineDetail;
+    const customer = d?.Entity?.EntityRef?.value;
+    if (!d?.AccountRef || !receivableAccounts.has(d.AccountRef.value)) continue;
+    if (!customer || (d.Entity?.Type ?? 'Customer') !== 'Customer') continue;
+    const sign = d.PostingType === 'Credit' ? 1 : d.PostingType === 'Debit' ? -1 : 0;
+    net.set(customer, (net.get(customer) ?? 0) + sign * numberToMinor(line.Amount ?? 0, currency));
+  }
+  const entry = { externalId: je.Id, number: je.DocNumber || null };
+  return [...net]
+    .filter(([, minor]) => minor > 0)
+    .map(([customer, minor]) => ({
+      externalId: journalCreditId(je.Id, customer),
+      customerExternalId: customer,
+      date: je.TxnDate,
+      currency,
+      totalMinor: minor,
+      remainingMinor: minor,
+      status: 'active',
+      journalEntry: entry,
+      sourceUpdatedAt: je.MetaData?.LastUpdatedTime ?? null,
+      sourceVersion: syncTokenOf(je),
+    }));
 }
 
 export function mapCreditMemo(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalCreditMemo {

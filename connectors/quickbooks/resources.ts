@@ -8,10 +8,19 @@
  *    row deleted while no change feed was watching (expired cursor, `full` re-sync) is found missing.
  *  - CDC: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture
  *    (changedSince within 30 days; at most 1000 objects per answer across all requested entities).
+ *  - Journal entries become credits on account (map.ts mapJournalEntry) by their lines to Accounts Receivable: the
+ *    company's A/R accounts are read once per run, when the first journal entry needs them.
  */
 import type { Instant } from '../canonical';
 import { ConnectorError } from '../errors';
-import type { CanonicalRecords, ConnectorContext, EntityKind, SyncOptions, SyncPage } from '../types';
+import type {
+  CanonicalRecords,
+  ConnectorContext,
+  EntityKind,
+  ListingKind,
+  SyncOptions,
+  SyncPage,
+} from '../types';
 import type { QboClient } from './client';
 import {
   DEFAULT_MAP_OPTIONS,
@@ -21,12 +30,13 @@ import {
   mapCustomer,
   mapDeletion,
   mapInvoice,
+  mapJournalEntry,
   mapPayment,
   syncTokenOf,
 } from './map';
 
-/** Synced in this order so payments arrive after the invoices and credit memos they reference. */
-export const QBO_SYNC_ENTITIES = ['Customer', 'Invoice', 'CreditMemo', 'Payment'] as const;
+/** Synced in this order so payments arrive after the invoices and credits (memos, journal entries) they reference. */
+export const QBO_SYNC_ENTITIES = ['Customer', 'Invoice', 'CreditMemo', 'JournalEntry', 'Payment'] as const;
 export type QboEntity = (typeof QBO_SYNC_ENTITIES)[number];
 
 export type QboCursor =
@@ -53,14 +63,52 @@ export const QBO_CDC_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 /** Re-read a minute behind the server's clock so a change committed while it answered is not missed. */
 const CDC_OVERLAP_MS = 60_000;
 
+/** The canonical kind of each entity's records (a journal entry's are credits on account). */
 const KIND: Record<QboEntity, EntityKind> = {
   Customer: 'customers',
   Invoice: 'invoices',
   CreditMemo: 'creditMemos',
+  JournalEntry: 'creditMemos',
   Payment: 'payments',
 };
+/** What a listing of each entity's ids lists (journal entries: the entries, not the credits they produce). */
+const LISTING: Record<QboEntity, ListingKind> = { ...KIND, JournalEntry: 'journalEntries' };
 
-type QboContext = ConnectorContext<QboClient>;
+/** The context of one run of the iterators, with what the run reads once (the company's A/R accounts). */
+type QboContext = ConnectorContext<QboClient> & { receivables?: Promise<ReadonlySet<string>> | undefined };
+
+/**
+ * Ids of the company's Accounts Receivable accounts, inactive ones included (a journal entry may post to an account
+ * made inactive since): https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/account
+ * (AccountType "Accounts Receivable"). Read once per run, on the first journal entry, and kept for the run.
+ */
+function receivableAccounts(ctx: QboContext): Promise<ReadonlySet<string>> {
+  if (ctx.receivables) return ctx.receivables;
+  const read = (async () => {
+    const ids = new Set<string>();
+    for (let afterId: string | null = null; ; ) {
+      const where = [
+        "AccountType = 'Accounts Receivable'",
+        'Active IN (true, false)',
+        ...(afterId === null ? [] : [`Id > '${afterId}'`]),
+      ];
+      const envelope = await ctx.client.query(
+        `SELECT Id FROM Account WHERE ${where.join(' AND ')} ORDERBY Id MAXRESULTS ${QBO_MAX_PAGE_SIZE}`,
+        ctx.signal,
+      );
+      const rows = rowsOf(envelope.QueryResponse, 'Account');
+      if (rows.length === 0) return ids;
+      for (const row of rows) ids.add(idOf(row));
+      afterId = lastId(rows);
+    }
+  })();
+  ctx.receivables = read;
+  // A failed read is not kept: the run's retry reads again.
+  read.catch(() => {
+    if (ctx.receivables === read) ctx.receivables = undefined;
+  });
+  return read;
+}
 
 function emptyPage(cursor: QboCursor): SyncPage<QboCursor> {
   return {
@@ -69,6 +117,7 @@ function emptyPage(cursor: QboCursor): SyncPage<QboCursor> {
     payments: [],
     creditMemos: [],
     deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
+    journalEntries: [],
     cursor,
   };
 }
@@ -91,9 +140,41 @@ function newestVersions(rows: unknown[]): unknown[] {
   return rows.filter((row) => isDeletedRow(row) || best.get(idOf(row)) === row);
 }
 
+/** A journal entry read or deleted (its tombstone): the page then says which credits the entry gives now. */
+function journalRead(row: unknown): NonNullable<SyncPage<QboCursor>['journalEntries']>[number] {
+  if (isDeletedRow(row)) {
+    const d = mapDeletion(row);
+    return { externalId: d.externalId, sourceUpdatedAt: d.sourceUpdatedAt ?? null, sourceVersion: null };
+  }
+  const time = (row as { MetaData?: { LastUpdatedTime?: unknown } | null }).MetaData?.LastUpdatedTime;
+  return {
+    externalId: idOf(row),
+    sourceUpdatedAt: typeof time === 'string' ? time : null,
+    sourceVersion: syncTokenOf(row),
+  };
+}
+
 /** Maps raw rows of one entity into `page` (tombstones become deletions). */
-function addRows(page: SyncPage<QboCursor>, entity: QboEntity, rows: unknown[], map: MapOptions): void {
+async function addRows(
+  ctx: QboContext,
+  page: SyncPage<QboCursor>,
+  entity: QboEntity,
+  rows: unknown[],
+  map: MapOptions,
+): Promise<void> {
   const kind = KIND[entity];
+  if (entity === 'JournalEntry') {
+    const newest = newestVersions(rows);
+    const live = newest.some((row) => !isDeletedRow(row));
+    const receivables = live ? await receivableAccounts(ctx) : new Set<string>();
+    const read = page.journalEntries ?? [];
+    page.journalEntries = read;
+    for (const row of newest) {
+      read.push(journalRead(row));
+      if (!isDeletedRow(row)) page.creditMemos.push(...mapJournalEntry(row, receivables, map));
+    }
+    return;
+  }
   for (const row of newestVersions(rows)) {
     if (isDeletedRow(row)) {
       page.deletions[kind].push(mapDeletion(row));
@@ -118,10 +199,12 @@ function rowsOf(response: Record<string, unknown>, entity: string): unknown[] {
 }
 
 export async function* quickbooksPages(
-  ctx: QboContext,
+  caller: ConnectorContext<QboClient>,
   cursor: QboCursor | null,
   options: QboSyncOptions,
 ): AsyncGenerator<SyncPage<QboCursor>> {
+  // This run's own context: what it reads once (A/R accounts) is kept for the run only.
+  const ctx: QboContext = { ...caller, receivables: undefined };
   if (cursor?.mode === 'cdc') {
     yield* cdcPages(ctx, cursor, options);
     return;
@@ -185,7 +268,7 @@ async function* fullSyncPages(
   for (;;) {
     const entity = cursor?.entity ?? QBO_SYNC_ENTITIES[0];
     const afterId = cursor?.afterId ?? null;
-    const kind = KIND[entity];
+    const kind = LISTING[entity];
     const envelope = await ctx.client.query(keysetQuery('*', entity, afterId, pageSize), ctx.signal);
     // Changes made after the first page are picked up by CDC from the server's own clock at that moment.
     const changedSince = cursor?.changedSince ?? toIso(envelope.time) ?? options.now().toISOString();
@@ -194,7 +277,7 @@ async function* fullSyncPages(
     if (rows.length > 0) {
       cursor = { mode: 'full', entity, afterId: lastId(rows), changedSince };
       const page = { ...emptyPage(cursor), ...starts, seen: { [kind]: rows.map(idOf) } };
-      addRows(page, entity, rows, map);
+      await addRows(ctx, page, entity, rows, map);
       ctx.logger.info(
         { realmId: ctx.externalId, entity, afterId, rows: rows.length },
         'QuickBooks full-sync page',
@@ -276,7 +359,7 @@ async function* cdcRound(
   const log = { realmId: ctx.externalId, entities, since: cursor.changedSince, rows: total };
   if (total < limit) {
     const page = emptyPage(cursor);
-    for (const [entity, rows] of perEntity) addRows(page, entity, rows, map);
+    for (const [entity, rows] of perEntity) await addRows(ctx, page, entity, rows, map);
     ctx.logger.info(log, 'QuickBooks CDC');
     yield page;
     return;
@@ -292,9 +375,7 @@ async function* cdcRound(
   // Tombstones are only visible through CDC and this answer was cut: keep the ones it carried, read the changed
   // rows by query, then list every id of the entity so the tombstones beyond the cut are found as missing ids.
   const tombstones = emptyPage(cursor);
-  tombstones.deletions[KIND[entity]].push(
-    ...(perEntity.get(entity) ?? []).filter(isDeletedRow).map(mapDeletion),
-  );
+  await addRows(ctx, tombstones, entity, (perEntity.get(entity) ?? []).filter(isDeletedRow), map);
   yield tombstones;
   yield* changedByQuery(ctx, entity, cursor, options);
   yield* listIds(ctx, entity, cursor, round.serverTime ?? options.now().toISOString(), options);
@@ -315,7 +396,7 @@ async function* changedByQuery(
     const rows = rowsOf(envelope.QueryResponse, entity);
     if (rows.length === 0) return;
     const page = emptyPage(cursor);
-    addRows(page, entity, rows, map);
+    await addRows(ctx, page, entity, rows, map);
     yield page;
     afterId = lastId(rows);
   }
@@ -329,7 +410,7 @@ async function* listIds(
   asOf: Instant,
   options: QboSyncOptions,
 ): AsyncGenerator<SyncPage<QboCursor>> {
-  const kind = KIND[entity];
+  const kind = LISTING[entity];
   const pageSize = Math.min(options.idPageSize ?? QBO_MAX_PAGE_SIZE, QBO_MAX_PAGE_SIZE);
   let listed = 0;
   for (let afterId: string | null = null; ; ) {

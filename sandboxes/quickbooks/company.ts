@@ -47,7 +47,7 @@ export interface SbInvoice extends Row {
 
 export interface SbPaymentLine {
   txnId: string;
-  txnType: 'Invoice' | 'CreditMemo';
+  txnType: 'Invoice' | 'CreditMemo' | 'JournalEntry';
   amountMinor: number;
   /** Open balance of the linked transaction before this payment (LineEx txnOpenBalance). */
   openBalanceMinor: number;
@@ -71,7 +71,37 @@ export interface SbCreditMemo extends Row {
   remainingMinor: number;
 }
 
-export type EntityName = 'Customer' | 'Invoice' | 'Payment' | 'CreditMemo';
+/** A chart-of-accounts entry (only what journal entries need: its type). */
+export interface SbAccount extends Row {
+  name: string;
+  accountType: string;
+  active: boolean;
+}
+
+/** One line of a journal entry: a debit or credit to an account, naming a customer on A/R lines. */
+export interface SbJournalLine {
+  postingType: 'Debit' | 'Credit';
+  accountId: string;
+  customerId: string | null;
+  amountMinor: number;
+}
+
+export interface SbJournalEntry extends Row {
+  docNumber: string;
+  txnDay: number;
+  lines: SbJournalLine[];
+  deleted: boolean;
+}
+
+/** The sandbox chart of accounts: the A/R account journal entries credit, and the accounts they offset. */
+export const SANDBOX_ACCOUNTS = {
+  receivable: '84',
+  inactiveReceivable: '85',
+  undeposited: '35',
+  badDebts: '90',
+} as const;
+
+export type EntityName = 'Customer' | 'Invoice' | 'Payment' | 'CreditMemo' | 'JournalEntry' | 'Account';
 export interface Change {
   name: EntityName;
   id: string;
@@ -153,8 +183,17 @@ export class Company {
   readonly invoices = new Map<string, SbInvoice>();
   readonly payments = new Map<string, SbPayment>();
   readonly creditMemos = new Map<string, SbCreditMemo>();
+  readonly journalEntries = new Map<string, SbJournalEntry>();
+  readonly accounts = new Map<string, SbAccount>();
   /** Insertion-ordered rows per entity: the default query order. */
-  readonly order: Record<EntityName, Row[]> = { Customer: [], Invoice: [], Payment: [], CreditMemo: [] };
+  readonly order: Record<EntityName, Row[]> = {
+    Customer: [],
+    Invoice: [],
+    Payment: [],
+    CreditMemo: [],
+    JournalEntry: [],
+    Account: [],
+  };
 
   private readonly rng: Rng;
   private readonly schedule = new Map<number, Event[]>();
@@ -179,6 +218,7 @@ export class Company {
     this.dailyInvoices = options.invoices / historyDays;
     const firstDay = this.originDay - historyDays;
     this.day = firstDay - 1;
+    this.createAccounts(firstDay * DAY_MS);
     this.createCustomers(firstDay);
     // History: exactly `invoices` issue days spread over the period, then simulate up to today.
     const issueDays: number[] = Array.from(
@@ -251,6 +291,115 @@ export class Company {
     for (const invoice of this.invoices.values())
       if (!invoice.deleted) out.set(invoice.id, invoice.balanceMinor);
     return out;
+  }
+
+  private createAccounts(at: number): void {
+    const accounts: Array<[string, string, string, boolean]> = [
+      [SANDBOX_ACCOUNTS.undeposited, 'Undeposited Funds', 'Other Current Asset', true],
+      [SANDBOX_ACCOUNTS.receivable, 'Accounts Receivable (A/R)', 'Accounts Receivable', true],
+      [SANDBOX_ACCOUNTS.inactiveReceivable, 'A/R - old', 'Accounts Receivable', false],
+      [SANDBOX_ACCOUNTS.badDebts, 'Bad debts', 'Expense', true],
+    ];
+    for (const [id, name, accountType, active] of accounts) {
+      const account: SbAccount = {
+        id,
+        syncToken: 0,
+        createdAt: at,
+        updatedAt: at,
+        name,
+        accountType,
+        active,
+      };
+      this.accounts.set(id, account);
+      this.order.Account.push(account);
+    }
+  }
+
+  /**
+   * A journal entry crediting A/R for a customer (a write-off, a netting, a correction) against `offsetAccountId`,
+   * as a bookkeeper enters it: the customer's balance drops, no invoice changes until a payment links the two.
+   */
+  journalCredit(
+    customerId: string,
+    amountMinor: number,
+    opts: { arAccountId?: string; offsetAccountId?: string; extraLines?: SbJournalLine[] } = {},
+  ): SbJournalEntry {
+    const at = this.clock;
+    const entry: SbJournalEntry = {
+      id: this.txnId(),
+      syncToken: 0,
+      createdAt: at,
+      updatedAt: at,
+      docNumber: `JE-${this.nextDoc++}`,
+      txnDay: Math.floor(at / DAY_MS),
+      lines: [
+        {
+          postingType: 'Debit',
+          accountId: opts.offsetAccountId ?? SANDBOX_ACCOUNTS.badDebts,
+          customerId: null,
+          amountMinor,
+        },
+        {
+          postingType: 'Credit',
+          accountId: opts.arAccountId ?? SANDBOX_ACCOUNTS.receivable,
+          customerId,
+          amountMinor,
+        },
+        ...(opts.extraLines ?? []),
+      ],
+      deleted: false,
+    };
+    this.journalEntries.set(entry.id, entry);
+    this.order.JournalEntry.push(entry);
+    this.record('JournalEntry', entry.id, 'Create', at);
+    const customer = this.customers.get(customerId);
+    if (customer) {
+      customer.balanceMinor -= amountMinor;
+      this.touch(customer, at);
+    }
+    return entry;
+  }
+
+  /** QuickBooks' zero-amount payment linking a journal entry's A/R credit to an invoice ("Receive payment"). */
+  applyJournalCredit(entryId: string, invoiceId: string, amountMinor: number): SbPayment | null {
+    const entry = this.journalEntries.get(entryId);
+    const invoice = this.invoices.get(invoiceId);
+    if (!entry || entry.deleted || !invoice) return null;
+    const at = this.clock;
+    const amount = Math.min(amountMinor, invoice.balanceMinor);
+    const payment: SbPayment = {
+      id: this.txnId(),
+      syncToken: 0,
+      createdAt: at,
+      updatedAt: at,
+      customerId: invoice.customerId,
+      txnDay: Math.floor(at / DAY_MS),
+      totalMinor: 0,
+      unappliedMinor: 0,
+      lines: [
+        {
+          txnId: invoice.id,
+          txnType: 'Invoice',
+          amountMinor: amount,
+          openBalanceMinor: invoice.balanceMinor,
+        },
+        { txnId: entry.id, txnType: 'JournalEntry', amountMinor: amount, openBalanceMinor: amount },
+      ],
+      privateNote: 'Created by QB Online to link credits to charges.',
+    };
+    this.payments.set(payment.id, payment);
+    this.order.Payment.push(payment);
+    this.record('Payment', payment.id, 'Create', at);
+    this.applyToInvoice(invoice.id, amount, payment.id, at);
+    return payment;
+  }
+
+  deleteJournalEntry(entryId: string, at = this.clock): void {
+    const entry = this.journalEntries.get(entryId);
+    if (!entry || entry.deleted) return;
+    entry.deleted = true;
+    this.touch(entry, at);
+    this.record('JournalEntry', entry.id, 'Delete', at);
   }
 
   private createCustomers(firstDay: number): void {

@@ -2,7 +2,7 @@
  * The subset of QuickBooks' query language the sandbox answers:
  * `SELECT * | Id | COUNT(*) FROM <Entity> [WHERE <cond> [AND <cond>]...] [ORDERBY Id [ASC]] [STARTPOSITION n]
  *  [MAXRESULTS m]` where a condition is `MetaData.LastUpdatedTime >|>= '<ISO>'`, `Id = '<id>'` or `Id > '<id>'`,
- * `Active IN (true, false)` or `Active = true|false`, with Intuit's limits (STARTPOSITION >= 1, MAXRESULTS <= 1000,
+ * `Active IN (true, false)` or `Active = true|false`, `AccountType = '<type>'` (Account), with Intuit's limits (STARTPOSITION >= 1, MAXRESULTS <= 1000,
  * default 100). Ids compare as numbers. Name lists (Customer) answer only active rows unless the query says otherwise.
  */
 export interface ParsedQuery {
@@ -15,6 +15,8 @@ export interface ParsedQuery {
   afterId: string | null;
   /** `Active` condition: 'all' for `IN (true, false)`, null when the query has none. */
   active: 'all' | boolean | null;
+  /** `AccountType = '<type>'`, null when the query has none. */
+  accountType: string | null;
   orderById: boolean;
   startPosition: number;
   maxResults: number;
@@ -35,6 +37,7 @@ const UPDATED = /^metadata\.lastupdatedtime\s*(>=|>)\s*'([^']+)'$/i;
 const BY_ID = /^id\s*(=|>)\s*'([^']+)'$/i;
 const ACTIVE_ALL = /^active\s+in\s*\(\s*(true\s*,\s*false|false\s*,\s*true)\s*\)$/i;
 const ACTIVE_IS = /^active\s*=\s*(true|false)$/i;
+const ACCOUNT_TYPE = /^accounttype\s*=\s*'([^']+)'$/i;
 
 /** Longer than any query the connector sends; bounds the work of the pattern below. */
 const MAX_QUERY_LENGTH = 4000;
@@ -49,11 +52,14 @@ export function parseQuery(sql: string): ParsedQuery {
   let id: string | null = null;
   let afterId: string | null = null;
   let active: ParsedQuery['active'] = null;
+  let accountType: string | null = null;
   for (const cond of where ? where.split(/\s+and\s+/i).map((c) => c.trim()) : []) {
     const u = UPDATED.exec(cond);
     const i = BY_ID.exec(cond);
     const is = ACTIVE_IS.exec(cond);
-    if (ACTIVE_ALL.test(cond)) active = 'all';
+    const type = ACCOUNT_TYPE.exec(cond);
+    if (type) accountType = type[1] ?? null;
+    else if (ACTIVE_ALL.test(cond)) active = 'all';
     else if (is) active = is[1]?.toLowerCase() === 'true';
     else if (u) {
       const at = Date.parse(u[2] ?? '');
@@ -92,6 +98,7 @@ export function parseQuery(sql: string): ParsedQuery {
     id,
     afterId,
     active,
+    accountType,
     orderById: m[4] !== undefined,
     startPosition,
     maxResults,

@@ -2,7 +2,15 @@
  * Sandbox rows -> QuickBooks Online JSON, in the shapes of the captured payloads (Nango recordings of a real
  * sandbox company): amounts as JSON numbers, TxnDate as YYYY-MM-DD, MetaData instants with a Pacific offset.
  */
-import { DAY_MS, type SbCreditMemo, type SbCustomer, type SbInvoice, type SbPayment } from './company';
+import {
+  DAY_MS,
+  type SbAccount,
+  type SbCreditMemo,
+  type SbCustomer,
+  type SbInvoice,
+  type SbJournalEntry,
+  type SbPayment,
+} from './company';
 
 const OFFSET_MS = -8 * 3_600_000;
 const USD = { value: 'USD', name: 'United States Dollar' };
@@ -182,6 +190,62 @@ export function renderCreditMemo(m: SbCreditMemo, customer: SbCustomer | undefin
     PrintStatus: 'NotSet',
     EmailStatus: 'NotSet',
     Balance: money(m.remainingMinor),
+  };
+}
+
+/** https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/journalentry */
+export function renderJournalEntry(
+  je: SbJournalEntry,
+  accountName: (id: string) => string,
+  customerName: (id: string) => string,
+) {
+  return {
+    Adjustment: false,
+    domain: 'QBO',
+    sparse: false,
+    Id: je.id,
+    SyncToken: String(je.syncToken),
+    MetaData: meta(je),
+    DocNumber: je.docNumber,
+    TxnDate: qboDate(je.txnDay),
+    CurrencyRef: USD,
+    Line: je.lines.map((l, i) => ({
+      Id: String(i),
+      Amount: money(l.amountMinor),
+      DetailType: 'JournalEntryLineDetail',
+      JournalEntryLineDetail: {
+        PostingType: l.postingType,
+        AccountRef: { value: l.accountId, name: accountName(l.accountId) },
+        ...(l.customerId
+          ? {
+              Entity: {
+                Type: 'Customer',
+                EntityRef: { value: l.customerId, name: customerName(l.customerId) },
+              },
+            }
+          : {}),
+      },
+    })),
+    TxnTaxDetail: {},
+  };
+}
+
+/** https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/account */
+export function renderAccount(a: SbAccount) {
+  return {
+    Name: a.name,
+    SubAccount: false,
+    FullyQualifiedName: a.name,
+    Active: a.active,
+    Classification: a.accountType === 'Expense' ? 'Expense' : 'Asset',
+    AccountType: a.accountType,
+    CurrentBalance: 0,
+    CurrencyRef: USD,
+    domain: 'QBO',
+    sparse: false,
+    Id: a.id,
+    SyncToken: String(a.syncToken),
+    MetaData: meta(a),
   };
 }
 

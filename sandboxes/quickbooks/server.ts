@@ -15,10 +15,12 @@ import { compareSandboxIds, parseQuery, QueryError } from './query';
 import {
   qboDate,
   qboInstant,
+  renderAccount,
   renderCreditMemo,
   renderCustomer,
   renderDeleted,
   renderInvoice,
+  renderJournalEntry,
   renderPayment,
 } from './render';
 
@@ -109,6 +111,8 @@ const ENTITY_PATHS: Record<string, EntityName> = {
   invoice: 'Invoice',
   payment: 'Payment',
   creditmemo: 'CreditMemo',
+  journalentry: 'JournalEntry',
+  account: 'Account',
 };
 const CDC_LIMIT = 1000;
 
@@ -177,7 +181,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const customerOf = (id: string) => company.customers.get(id);
   const docNumberOf = (id: string) =>
-    company.invoices.get(id)?.docNumber ?? company.creditMemos.get(id)?.docNumber ?? '';
+    company.invoices.get(id)?.docNumber ??
+    company.creditMemos.get(id)?.docNumber ??
+    company.journalEntries.get(id)?.docNumber ??
+    '';
 
   function render(entity: EntityName, row: Row, withLink = false): object {
     switch (entity) {
@@ -203,12 +210,28 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         if (!m) throw new Error(`no credit memo ${row.id}`);
         return renderCreditMemo(m, customerOf(m.customerId));
       }
+      case 'JournalEntry': {
+        const je = company.journalEntries.get(row.id);
+        if (!je) throw new Error(`no journal entry ${row.id}`);
+        if (je.deleted) return renderDeleted(je);
+        return renderJournalEntry(
+          je,
+          (id) => company.accounts.get(id)?.name ?? id,
+          (id) => customerOf(id)?.name ?? id,
+        );
+      }
+      case 'Account': {
+        const a = company.accounts.get(row.id);
+        if (!a) throw new Error(`no account ${row.id}`);
+        return renderAccount(a);
+      }
     }
   }
 
   let filtered = { revision: -1, lists: new Map<string, Row[]>() };
   const isDeleted = (entity: EntityName, row: Row) =>
-    entity === 'Invoice' && company.invoices.get(row.id)?.deleted === true;
+    (entity === 'Invoice' && company.invoices.get(row.id)?.deleted === true) ||
+    (entity === 'JournalEntry' && company.journalEntries.get(row.id)?.deleted === true);
 
   async function deliver(changes: Change[]): Promise<WebhookDelivery | null> {
     if (!options.webhookUrl || changes.length === 0) return null;
@@ -396,7 +419,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // Paging re-runs the same filter for every page: cache it until the company changes.
     // Name lists answer their active rows only, unless the query asks for inactive ones too (as Intuit does).
     const active = q.active ?? (entity === 'Customer' ? true : 'all');
-    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}|${q.orderById}|${active}`;
+    const key = `${entity}|${since?.at}|${since?.inclusive}|${q.id}|${q.orderById}|${active}|${q.accountType}`;
     let rows = filtered.revision === company.revision ? filtered.lists.get(key) : undefined;
     if (!rows) {
       rows = company.order[entity].filter(
@@ -404,6 +427,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           !isDeleted(entity, row) &&
           (active === 'all' || (row as { active?: boolean }).active !== !active) &&
           (q.id === null || row.id === q.id) &&
+          (q.accountType === null || (row as { accountType?: string }).accountType === q.accountType) &&
           (since === null || (since.inclusive ? row.updatedAt >= since.at : row.updatedAt > since.at)),
       );
       if (q.orderById) rows = [...rows].sort((a, b) => compareSandboxIds(a.id, b.id));

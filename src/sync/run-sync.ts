@@ -84,6 +84,8 @@ const ENTITY_KIND: Record<string, EntityKind> = {
   Customer: 'customers',
   Invoice: 'invoices',
   CreditMemo: 'creditMemos',
+  // A journal entry's records are credits on account.
+  JournalEntry: 'creditMemos',
   Payment: 'payments',
 };
 

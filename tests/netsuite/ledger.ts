@@ -5,9 +5,11 @@ import type {
   CanonicalInvoice,
   CanonicalPayment,
 } from '../../connectors/canonical';
-import type { EntityKind, SyncPage } from '../../connectors/types';
+import type { EntityKind, ListingKind, SyncPage } from '../../connectors/types';
 
 type Rec = CanonicalCustomer | CanonicalInvoice | CanonicalPayment | CanonicalCreditMemo;
+/** NetSuite lists record kinds only (journal-entry listings are QuickBooks'). */
+const isEntityKind = (k: ListingKind): k is EntityKind => k !== 'journalEntries';
 
 export class TestLedger<C> {
   readonly stores: Record<EntityKind, Map<string, Rec>> = {
@@ -22,7 +24,7 @@ export class TestLedger<C> {
 
   apply(page: SyncPage<C>): void {
     this.pages++;
-    for (const kind of page.listingStarts ?? []) this.seen[kind] = new Set();
+    for (const kind of (page.listingStarts ?? []).filter(isEntityKind)) this.seen[kind] = new Set();
     for (const kind of Object.keys(this.stores) as EntityKind[]) {
       for (const r of page[kind]) this.stores[kind].set(r.externalId, r);
       for (const d of page.deletions[kind]) this.stores[kind].delete(d.externalId);
@@ -30,7 +32,7 @@ export class TestLedger<C> {
     }
     if (page.listingComplete) {
       const { kinds, asOf } = page.listingComplete;
-      for (const kind of kinds) {
+      for (const kind of kinds.filter(isEntityKind)) {
         const seen = this.seen[kind] ?? new Set();
         for (const [id, r] of this.stores[kind]) {
           if (!seen.has(id) && !(r.sourceUpdatedAt && r.sourceUpdatedAt >= asOf))

@@ -54,7 +54,7 @@ export function invoice(id: string, total: number, balance: number, extra: Recor
   };
 }
 
-type Link = [txnId: string, txnType: 'Invoice' | 'CreditMemo', amount: number];
+type Link = [txnId: string, txnType: 'Invoice' | 'CreditMemo' | 'JournalEntry', amount: number];
 export function payment(
   id: string,
   total: number,

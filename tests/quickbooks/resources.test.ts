@@ -69,6 +69,7 @@ describe('full sync', () => {
     );
     expectQuery("SELECT * FROM Invoice WHERE Id > '10' ORDERBY Id MAXRESULTS 2", queryPage('Invoice', []));
     expectQuery('SELECT * FROM CreditMemo ORDERBY Id MAXRESULTS 2', queryPage('CreditMemo', []));
+    expectQuery('SELECT * FROM JournalEntry ORDERBY Id MAXRESULTS 2', queryPage('JournalEntry', []));
     expectQuery(
       'SELECT * FROM Payment ORDERBY Id MAXRESULTS 2',
       queryPage('Payment', [payment('20', 60, 0, [['10', 'Invoice', 60]])]),
@@ -84,6 +85,7 @@ describe('full sync', () => {
       { mode: 'full', entity: 'Invoice', afterId: null, changedSince: since },
       { mode: 'full', entity: 'Invoice', afterId: '10', changedSince: since },
       { mode: 'full', entity: 'CreditMemo', afterId: null, changedSince: since },
+      { mode: 'full', entity: 'JournalEntry', afterId: null, changedSince: since },
       { mode: 'full', entity: 'Payment', afterId: null, changedSince: since },
       { mode: 'full', entity: 'Payment', afterId: '20', changedSince: since },
       { mode: 'cdc', changedSince: since },
@@ -96,6 +98,8 @@ describe('full sync', () => {
       [[], {}, { kinds: ['invoices'], asOf: since }],
       // An entity with no rows at all starts and completes its listing in one page: everything we hold is gone.
       [['creditMemos'], {}, { kinds: ['creditMemos'], asOf: since }],
+      // Journal entries are listed as entries (their credits are creditMemos rows of their own).
+      [['journalEntries'], {}, { kinds: ['journalEntries'], asOf: since }],
       [['payments'], { payments: ['20'] }, null],
       [[], {}, { kinds: ['payments'], asOf: since }],
     ]);
@@ -127,7 +131,7 @@ describe('full sync', () => {
       'SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id MAXRESULTS 1000',
       queryPage('Customer', []),
     );
-    for (const e of ['Invoice', 'CreditMemo', 'Payment'])
+    for (const e of ['Invoice', 'CreditMemo', 'JournalEntry', 'Payment'])
       expectQuery(`SELECT * FROM ${e} ORDERBY Id MAXRESULTS 1000`, queryPage(e, []));
     const legacy = {
       mode: 'full',
@@ -149,7 +153,7 @@ describe('incremental sync (CDC)', () => {
       .query((q) => q.entities === entities && q.changedSince === since);
 
   it('maps changed rows, turns Deleted rows into deletions and moves the cursor to the server time', async () => {
-    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(
+    cdcFor('Customer,Invoice,CreditMemo,JournalEntry,Payment').reply(
       200,
       cdcAnswer([
         {},
@@ -174,7 +178,7 @@ describe('incremental sync (CDC)', () => {
 
   it('keeps the highest SyncToken of an entity the answer carries twice (saves within one second)', async () => {
     const v = (token: string, balance: number) => ({ ...invoice('103', 629.1, balance), SyncToken: token });
-    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(
+    cdcFor('Customer,Invoice,CreditMemo,JournalEntry,Payment').reply(
       200,
       cdcAnswer([{}, { Invoice: [v('3', 100), v('2', 300), deleted('65')] }, {}, {}]),
     );
@@ -184,7 +188,7 @@ describe('incremental sync (CDC)', () => {
   });
 
   it('yields one empty page with the moved cursor when nothing changed', async () => {
-    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(200, {
+    cdcFor('Customer,Invoice,CreditMemo,JournalEntry,Payment').reply(200, {
       CDCResponse: [{ QueryResponse: [{}] }],
       time: '2026-05-07T10:00:00.000-07:00',
     });
@@ -197,16 +201,22 @@ describe('incremental sync (CDC)', () => {
   it('splits a saturated answer by entity and falls back to a LastUpdatedTime query for a saturated entity', async () => {
     const many = (n: number, start: number) =>
       Array.from({ length: n }, (_, i) => invoice(String(start + i), 10, 10));
-    // limit 3: four entities -> saturated; halves -> [Customer,Invoice] saturated, [CreditMemo,Payment] fine.
-    cdcFor('Customer,Invoice,CreditMemo,Payment').reply(
+    // limit 3: five entities -> saturated; halves -> [Customer,Invoice,CreditMemo] saturated, [JournalEntry,Payment]
+    // fine; [Customer,Invoice,CreditMemo] -> [Customer,Invoice] saturated, [CreditMemo] fine.
+    cdcFor('Customer,Invoice,CreditMemo,JournalEntry,Payment').reply(
       200,
       cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }, {}, {}]),
     );
+    cdcFor('Customer,Invoice,CreditMemo').reply(
+      200,
+      cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }, {}]),
+    );
+    cdcFor('CreditMemo').reply(200, cdcAnswer([{}]));
     cdcFor('Customer,Invoice').reply(
       200,
       cdcAnswer([{ Customer: [customer('1')] }, { Invoice: many(2, 1) }]),
     );
-    cdcFor('CreditMemo,Payment').reply(200, cdcAnswer([{}, { Payment: [payment('50', 5, 5, [])] }]));
+    cdcFor('JournalEntry,Payment').reply(200, cdcAnswer([{}, { Payment: [payment('50', 5, 5, [])] }]));
     cdcFor('Customer').reply(200, cdcAnswer([{ Customer: [customer('1')] }]));
     cdcFor('Invoice').reply(200, cdcAnswer([{ Invoice: [...many(2, 1), deleted('99')] }]));
     expectQuery(

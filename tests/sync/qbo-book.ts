@@ -16,8 +16,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 type Row = Record<string, unknown> & { Id: string };
-export type Entity = 'Customer' | 'Invoice' | 'CreditMemo' | 'Payment';
-const NAME_LISTS = new Set<Entity>(['Customer']);
+export type Entity = 'Customer' | 'Invoice' | 'CreditMemo' | 'JournalEntry' | 'Payment' | 'Account';
+/** Name lists answer their active rows only unless asked (Account is one, like Customer). */
+const NAME_LISTS = new Set<Entity>(['Customer', 'Account']);
 
 function cmpId(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
@@ -29,13 +30,17 @@ export class QboBook {
     Customer: new Map(),
     Invoice: new Map(),
     CreditMemo: new Map(),
+    JournalEntry: new Map(),
     Payment: new Map(),
+    Account: new Map(),
   };
   private tombstones: Record<Entity, Map<string, { at: number }>> = {
     Customer: new Map(),
     Invoice: new Map(),
     CreditMemo: new Map(),
+    JournalEntry: new Map(),
     Payment: new Map(),
+    Account: new Map(),
   };
   private updated = new Map<string, number>();
   private server: Server | null = null;
@@ -95,18 +100,52 @@ export class QboBook {
   }
 
   /**
-   * Each customer's balance as QuickBooks' customer list shows it: open invoices less unapplied payments and the
-   * remaining credit of credit memos (customers with anything on their account only).
+   * Each customer's balance as QuickBooks' customer list shows it: open invoices less unapplied payments, the
+   * remaining credit of credit memos, and what is still open of journal entries' A/R credits (the entry's credit
+   * for the customer less the payment lines that linked it) (customers with anything on their account only).
    */
   customerBalances(): Map<string, number> {
     const out = new Map<string, number>();
-    const add = (row: Row, minor: number) => {
-      const c = (row.CustomerRef as { value: string }).value;
-      out.set(c, (out.get(c) ?? 0) + minor);
-    };
+    const addTo = (c: string, minor: number) => out.set(c, (out.get(c) ?? 0) + minor);
+    const add = (row: Row, minor: number) => addTo((row.CustomerRef as { value: string }).value, minor);
     for (const i of this.rows.Invoice.values()) add(i, cents(i.Balance));
     for (const p of this.rows.Payment.values()) add(p, -cents(p.UnappliedAmt));
     for (const m of this.rows.CreditMemo.values()) add(m, -cents(m.RemainingCredit ?? m.Balance));
+    for (const [key, minor] of this.journalBalances()) addTo(key.split(':')[1] as string, minor);
+    return out;
+  }
+
+  /** `<entry>:<customer>` → what a journal entry leaves on the customer's A/R (credits negative), net of payments. */
+  journalBalances(): Map<string, number> {
+    const receivable = new Set(
+      [...this.rows.Account.values()].filter((a) => a.AccountType === 'Accounts Receivable').map((a) => a.Id),
+    );
+    const out = new Map<string, number>();
+    type Detail = {
+      PostingType: string;
+      AccountRef: { value: string };
+      Entity?: { EntityRef?: { value: string } };
+    };
+    for (const je of this.rows.JournalEntry.values()) {
+      for (const line of (je.Line as Array<{ Amount: number; JournalEntryLineDetail?: Detail }>) ?? []) {
+        const d = line.JournalEntryLineDetail;
+        const c = d?.Entity?.EntityRef?.value;
+        if (!d || !c || !receivable.has(d.AccountRef.value)) continue;
+        const key = `${je.Id}:${c}`;
+        out.set(key, (out.get(key) ?? 0) + (d.PostingType === 'Credit' ? -1 : 1) * cents(line.Amount));
+      }
+    }
+    for (const p of this.rows.Payment.values()) {
+      const c = (p.CustomerRef as { value: string }).value;
+      for (const line of (p.Line as Array<{
+        Amount: number;
+        LinkedTxn: { TxnId: string; TxnType: string }[];
+      }>) ?? []) {
+        const link = line.LinkedTxn.find((t) => t.TxnType === 'JournalEntry');
+        const key = link && `${link.TxnId}:${c}`;
+        if (key && out.has(key)) out.set(key, (out.get(key) ?? 0) + cents(line.Amount));
+      }
+    }
     return out;
   }
 
@@ -181,8 +220,10 @@ export class QboBook {
     const conds: ((r: Row) => boolean)[] = [];
     for (const c of (m[3] ?? '').split(/\s+and\s+/i).filter(Boolean)) {
       const after = /^id > '(\d+)'$/i.exec(c)?.[1];
+      const type = /^accounttype = '([^']+)'$/i.exec(c)?.[1];
       const since = /^metadata\.lastupdatedtime >= '([^']+)'$/i.exec(c)?.[1];
-      if (/^active in \(true, ?false\)$/i.test(c)) activeOnly = false;
+      if (type !== undefined) conds.push((r) => r.AccountType === type);
+      else if (/^active in \(true, ?false\)$/i.test(c)) activeOnly = false;
       else if (/^active = false$/i.test(c)) {
         activeOnly = false;
         activeFalse = true;

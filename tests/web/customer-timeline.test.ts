@@ -313,6 +313,59 @@ describe('buildTimeline', () => {
     });
   });
 
+  it('a journal entry crediting the account is named as the journal entry, and so is its credit when applied', () => {
+    const t = buildTimeline({
+      ...base,
+      creditMemos: [
+        {
+          id: 'je-1',
+          externalId: 'JE:900:1',
+          journalEntryId: '900',
+          number: 'WO-17',
+          date: '2013-06-02',
+          currency: 'USD',
+          totalMinor: 40_000,
+          remainingMinor: 15_000,
+          status: 'active',
+          applications: [],
+        },
+      ],
+      payments: [
+        {
+          id: 'p-je',
+          externalId: 'PAY-11',
+          date: '2013-06-07',
+          currency: 'USD',
+          amountMinor: 0,
+          unappliedMinor: 0,
+          allocations: [{ invoiceId: 'i-2', amountMinor: 25_000, date: '2013-06-07', creditMemoId: 'je-1' }],
+        },
+        {
+          id: 'p-mixed-je',
+          externalId: 'PAY-12',
+          date: '2013-06-08',
+          currency: 'USD',
+          amountMinor: 10_000,
+          unappliedMinor: 0,
+          allocations: [
+            { invoiceId: 'i-2', amountMinor: 5_000, date: '2013-06-08', creditMemoId: 'je-1' },
+            { invoiceId: 'i-2', amountMinor: 10_000, date: '2013-06-08', creditMemoId: null },
+          ],
+        },
+      ],
+    });
+    const by = (key: string) => t.find((e) => e.key === key)!;
+    expect(by('credit:je-1')).toMatchObject({
+      title: 'Journal entry WO-17 credited the account',
+      status: { label: '$150.00 remaining', tone: 'info' },
+    });
+    expect(by('payment:p-je')).toMatchObject({
+      title: 'Journal entry credit applied',
+      status: { label: 'journal entry credit applied', tone: 'ok' },
+    });
+    expect(by('payment:p-mixed-je').detail).toBe('Applied to INV-2; $50.00 from a journal entry credit');
+  });
+
   it('leaves out other customers’ messages and promises, cancelled promises, disputes on foreign invoices', () => {
     const t = buildTimeline({
       ...base,

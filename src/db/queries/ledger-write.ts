@@ -18,7 +18,11 @@
  *   applications carry credit_memo_id;
  * - deletions are marks (status 'deleted', deleted_at), never row deletes; they carry no version (a CDC tombstone
  *   has none), go by source_updated_at and clear the stored version, so the row after them is judged by time;
- * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it).
+ * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it);
+ * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
+ *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
+ *   recomputed for the credits a page touches (its journal credits, and those of the customers whose payments it
+ *   wrote or deleted).
  *
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
@@ -34,7 +38,7 @@ import type {
 } from '../../../connectors/canonical';
 import { isIsoDate } from '../../../connectors/dates';
 import { isHeaderSafeAddress } from '../../../connectors/email-address';
-import type { EntityKind, SyncPage } from '../../../connectors/types';
+import type { EntityKind, ListingKind, SyncPage } from '../../../connectors/types';
 import { type Db, rowsOf, type Tx } from '../client';
 
 export interface PageStats {
@@ -270,12 +274,17 @@ export interface PreparedPage {
   /** The invoice rows as column arrays (INVOICE_COLUMNS). */
   invoices: { rows: string[]; count: number; firstSeen: string } | null;
   creditMemos: { rows: string; applications: string | null } | null;
+  /**
+   * Journal entries read by the page with the credits they keep (writeJournalEntries), and what the remaining-credit
+   * recompute looks at: the page's journal credits and the customers of its payments.
+   */
+  journals: { entries: string | null; credits: string | null; customers: string | null } | null;
   /** The payment rows and their allocation lines as column arrays (PAYMENT_COLUMNS, ALLOCATION_COLUMNS). */
   payments: { rows: string[]; allocations: string[] } | null;
 }
 
 export function preparePage(
-  page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos'>,
+  page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos' | 'journalEntries'>,
 ): PreparedPage {
   const customers = latest(page.customers);
   const invoices = latest(page.invoices);
@@ -314,6 +323,30 @@ export function preparePage(
             allocations: columnArrays(allocationRows(payments, paymentIds), ALLOCATION_COLUMNS),
           }
         : null,
+    journals: journalParams(page.journalEntries ?? [], creditMemos, payments),
+  };
+}
+
+/** preparePage's `journals`: null when the page has no journal entry, journal credit or payment. */
+function journalParams(
+  entries: NonNullable<SyncPage<unknown>['journalEntries']>,
+  creditMemos: CanonicalCreditMemo[],
+  payments: CanonicalPayment[],
+): PreparedPage['journals'] {
+  const journalCredits = creditMemos.filter((m) => m.journalEntry);
+  if (entries.length === 0 && journalCredits.length === 0 && payments.length === 0) return null;
+  const keep = Map.groupBy(journalCredits, (m) => m.journalEntry?.externalId ?? '');
+  const read = latest(entries).map((e) => ({
+    je: e.externalId,
+    su: iso(e.sourceUpdatedAt),
+    sv: e.sourceVersion ?? null,
+    keep: (keep.get(e.externalId) ?? []).map((m) => m.externalId),
+  }));
+  const customers = [...new Set(payments.map((p) => p.customerExternalId))];
+  return {
+    entries: read.length > 0 ? jsonParam(read) : null,
+    credits: journalCredits.length > 0 ? jsonParam(journalCredits.map((m) => m.externalId)) : null,
+    customers: customers.length > 0 ? jsonParam(customers) : null,
   };
 }
 
@@ -324,7 +357,10 @@ export function preparePage(
 export async function writePage(
   tx: Tx,
   tenantId: string,
-  page: Pick<SyncPage<unknown>, 'customers' | 'invoices' | 'payments' | 'creditMemos' | 'deletions'>,
+  page: Pick<
+    SyncPage<unknown>,
+    'customers' | 'invoices' | 'payments' | 'creditMemos' | 'deletions' | 'journalEntries'
+  >,
   now: Date,
   prepared: PreparedPage = preparePage(page),
   options: { deferPaidDates?: boolean } = {},
@@ -417,6 +453,16 @@ export async function writePage(
   for (const id of del.invoiceIds) {
     changed.add(id);
     recompute.add(id);
+  }
+
+  const { journals } = prepared;
+  if (journals?.entries) stats.deletions += await writeJournalEntries(tx, t, journals.entries);
+  if (journals || page.deletions.payments.length > 0) {
+    await recomputeJournalCredits(tx, t, {
+      credits: journals?.credits ?? null,
+      customers: journals?.customers ?? null,
+      deletedPayments: page.deletions.payments.map((d) => d.externalId),
+    });
   }
 
   // A full sync's pages leave paid_date to the one tenant-wide pass that ends it (settlePaidDates).
@@ -634,33 +680,99 @@ function creditMemoRows(rows: CanonicalCreditMemo[]) {
     total_minor: m.totalMinor,
     remaining_minor: m.remainingMinor,
     status: m.status,
+    journal_entry_id: m.journalEntry?.externalId ?? null,
+    number: m.journalEntry?.number ?? null,
     source_updated_at: iso(m.sourceUpdatedAt),
     source_version: m.sourceVersion ?? null,
   }));
 }
 
+/**
+ * The page's credit memos and journal credits. A stored journal credit keeps its remaining_minor (the source states
+ * none: recomputeJournalCredits derives it after the page's payments); a new one starts at its total.
+ */
 function upsertCreditMemos(t: SQL, data: string): SQL {
+  const remaining = sql.raw(
+    'case when excluded.journal_entry_id is null then excluded.remaining_minor else m.remaining_minor end',
+  );
   return counted(sql`
     insert into credit_memos as m (id, tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
-                                   status, source_updated_at, source_version)
+                                   status, journal_entry_id, number, source_updated_at, source_version)
     select r.id, ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
-           r.source_updated_at, r.source_version
+           r.journal_entry_id, r.number, r.source_updated_at, r.source_version
     from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, customer_external_id text, date date,
-         currency text, total_minor bigint, remaining_minor bigint, status text, source_updated_at timestamptz,
-         source_version bigint)
+         currency text, total_minor bigint, remaining_minor bigint, status text, journal_entry_id text, number text,
+         source_updated_at timestamptz, source_version bigint)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
-      total_minor = excluded.total_minor, remaining_minor = excluded.remaining_minor, status = excluded.status,
+      total_minor = excluded.total_minor, remaining_minor = ${remaining}, status = excluded.status,
+      journal_entry_id = excluded.journal_entry_id, number = excluded.number,
       source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
     where ${notOlder('m')}
-      and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.source_updated_at,
-           m.source_version)
+      and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.journal_entry_id,
+           m.number, m.source_updated_at, m.source_version)
           is distinct from
-          (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, excluded.remaining_minor,
-           excluded.status, coalesce(excluded.source_updated_at, m.source_updated_at), excluded.source_version)
+          (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, ${remaining},
+           excluded.status, excluded.journal_entry_id, excluded.number,
+           coalesce(excluded.source_updated_at, m.source_updated_at), excluded.source_version)
 `);
+}
+
+/**
+ * Journal entries read whole (or deleted) by the page: their stored credits the page does not keep are marked
+ * deleted (a customer's A/R lines removed from the entry, the entry deleted), unless the stored credit is newer: by
+ * version when both carry one, else by time, as the upserts judge. Returns how many it deleted.
+ */
+async function writeJournalEntries(tx: Tx, t: SQL, entries: string): Promise<number> {
+  const rows = await exec<{ id: string }>(
+    tx,
+    sql`
+    update credit_memos m set status = 'deleted', remaining_minor = 0,
+      source_updated_at = coalesce(r.su, m.source_updated_at), source_version = null, updated_at = now()
+    from json_to_recordset(${jsonText(entries)}) as r(je text, su timestamptz, sv bigint, keep json)
+    where m.tenant_id = ${t} and m.journal_entry_id = r.je and m.status <> 'deleted'
+      and m.external_id not in (select json_array_elements_text(r.keep))
+      and (case when r.sv is not null and m.source_version is not null then r.sv >= m.source_version
+                else (m.source_updated_at is null or r.su is null or r.su >= m.source_updated_at) end)
+    returning m.id`,
+  );
+  return rows.length;
+}
+
+/**
+ * remaining_minor of journal credits: total less what payment lines applied from them (a journal entry has no
+ * remaining amount at the source), never below zero. For the credits the page wrote and every journal credit of the
+ * customers whose payments it wrote or deleted (a payment edited or deleted may have stopped applying one).
+ * Through credit_memos_journal_idx: a tenant without journal credits costs one empty index probe.
+ */
+async function recomputeJournalCredits(
+  tx: Tx,
+  t: SQL,
+  touched: { credits: string | null; customers: string | null; deletedPayments: string[] },
+): Promise<void> {
+  const credits = touched.credits ?? '[]';
+  const customers = touched.customers ?? '[]';
+  await tx.execute(sql`
+    with j as materialized (
+      select m.id, m.total_minor, m.remaining_minor from credit_memos m
+      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active'
+        and (m.external_id in (select json_array_elements_text(${jsonText(credits)}))
+             or m.customer_id in (select c.id from customers c where c.tenant_id = ${t}
+                                    and c.external_id in (select json_array_elements_text(${jsonText(customers)})))
+             or m.customer_id in (select p.customer_id from payments p where p.tenant_id = ${t}
+                                    and p.external_id in (select json_array_elements_text(
+                                          ${json(touched.deletedPayments)}))))
+    ),
+    x as (
+      select j.id, greatest(0, j.total_minor - coalesce(
+               (select sum(a.amount_minor) from payment_allocations a where a.credit_memo_id = j.id), 0)) as rem,
+             j.remaining_minor
+      from j
+    )
+    update credit_memos cm set remaining_minor = x.rem, updated_at = now()
+    from x where cm.id = x.id and x.remaining_minor <> x.rem`);
 }
 
 function paymentRows(rows: CanonicalPayment[], ids: Map<string, string>) {
@@ -1007,11 +1119,27 @@ async function writeDeletions(
   return { count, invoiceIds };
 }
 
-const LISTED_TABLE: Record<EntityKind, { table: string; alive: string }> = {
-  customers: { table: 'customers', alive: 'x.deleted_at is null' },
-  invoices: { table: 'invoices', alive: "x.status <> 'deleted'" },
-  creditMemos: { table: 'credit_memos', alive: "x.status <> 'deleted'" },
-  payments: { table: 'payments', alive: "x.status <> 'deleted'" },
+/**
+ * What each listing compares with the ids it saw: the rows of `table` that are `alive`, by `id` (their external id,
+ * or for journal entries the entry behind each journal credit); the rows found missing go to the deletion writer
+ * as `kind`. Credit memos and journal entries are listed apart: each listing leaves the other's rows alone.
+ */
+const LISTED_TABLE: Record<ListingKind, { table: string; alive: string; id: string; kind: EntityKind }> = {
+  customers: { table: 'customers', alive: 'x.deleted_at is null', id: 'x.external_id', kind: 'customers' },
+  invoices: { table: 'invoices', alive: "x.status <> 'deleted'", id: 'x.external_id', kind: 'invoices' },
+  creditMemos: {
+    table: 'credit_memos',
+    alive: "x.status <> 'deleted' and x.journal_entry_id is null",
+    id: 'x.external_id',
+    kind: 'creditMemos',
+  },
+  journalEntries: {
+    table: 'credit_memos',
+    alive: "x.status <> 'deleted' and x.journal_entry_id is not null",
+    id: 'x.journal_entry_id',
+    kind: 'creditMemos',
+  },
+  payments: { table: 'payments', alive: "x.status <> 'deleted'", id: 'x.external_id', kind: 'payments' },
 };
 
 /**
@@ -1093,11 +1221,9 @@ export async function reconcileListing(
       payments: [],
     };
     for (const kind of done.kinds) {
-      const { table, alive } = LISTED_TABLE[kind];
-      const rows = await exec<{ external_id: string }>(
-        tx,
-        sql`
-        select x.external_id from ${sql.raw(table)} x
+      const { table, alive, id } = LISTED_TABLE[kind];
+      const missing = sql`
+        select ${sql.raw(id)} from ${sql.raw(table)} x
         where x.tenant_id = ${t} and ${sql.raw(alive)}
           and (x.source_updated_at is null or x.source_updated_at < ${done.asOf}::timestamptz)
           -- EXCEPT, not NOT IN / NOT EXISTS: without fresh statistics (a just-filled table, PGlite has no
@@ -1107,9 +1233,19 @@ export async function reconcileListing(
           -- are unique per tenant, so EXCEPT's duplicate removal changes nothing.
         except
         select s.id from sync_seen_pages p cross join unnest(p.external_ids) as s(id)
-        where p.connection_id = ${c} and p.kind = ${kind}`,
+        where p.connection_id = ${c} and p.kind = ${kind}`;
+      const rows = await exec<{ external_id: string }>(
+        tx,
+        id === 'x.external_id'
+          ? missing
+          : // Journal entries: the credits of every entry found missing (entries are few; a tenant's journal credits
+            // are read through credit_memos_journal_idx).
+            sql`select x.external_id from ${sql.raw(table)} x
+                where x.tenant_id = ${t} and ${sql.raw(alive)}
+                  and x.journal_entry_id in (${missing})`,
       );
-      gone[kind] = rows.map((r) => ({ externalId: r.external_id }));
+      const target = LISTED_TABLE[kind].kind;
+      gone[target] = [...gone[target], ...rows.map((r) => ({ externalId: r.external_id }))];
       if (rows.length > 0) {
         opts.log?.info(
           { kind, missing: rows.length, sample: rows.slice(0, 5).map((r) => r.external_id) },
@@ -1120,6 +1256,14 @@ export async function reconcileListing(
     const del = await writeDeletions(tx, t, gone, opts.now.toISOString());
     result.stats.deletions = del.count;
     result.changedInvoiceIds = del.invoiceIds;
+    if (gone.payments.length > 0) {
+      // A payment found deleted applies no journal credit any more.
+      await recomputeJournalCredits(tx, t, {
+        credits: null,
+        customers: null,
+        deletedPayments: gone.payments.map((d) => d.externalId),
+      });
+    }
   }
   await tx.execute(sql`
     delete from sync_seen_pages where connection_id = ${c}

@@ -158,6 +158,14 @@ export const creditMemos = pgTable(
     totalMinor: money('total_minor').notNull(),
     remainingMinor: money('remaining_minor').notNull(),
     status: text('status').$type<EntityStatus>().notNull().default('active'),
+    /**
+     * Set when the row is not a credit memo but a journal entry's credit to Accounts Receivable for the customer
+     * (one row per entry and customer): the entry's id at the source. Its remaining_minor is derived by the ledger
+     * writer (total less the payment lines that applied it), the source keeps none.
+     */
+    journalEntryId: text('journal_entry_id'),
+    /** The document number people see (a journal entry's number), when the source has one. */
+    number: text('number'),
     sourceUpdatedAt: instant('source_updated_at'),
     sourceVersion: sourceVersion(),
     createdAt: createdAt(),
@@ -167,6 +175,11 @@ export const creditMemos = pgTable(
     uniqueIndex('credit_memos_tenant_external_uq').on(t.tenantId, t.externalId),
     // A customer delete cascades to its credit memos: without this each deleted customer scans the table.
     index('credit_memos_customer_idx').on(t.customerId),
+    // Journal credits of an entry (replaced whole when it is read again) and of a tenant (the remaining-credit
+    // recompute, listings). Partial: credit memos proper never enter it.
+    index('credit_memos_journal_idx')
+      .on(t.tenantId, t.journalEntryId)
+      .where(sql`${t.journalEntryId} is not null`),
   ],
 );
 

@@ -96,6 +96,10 @@ const creditMemoRecord = covers<typeof creditMemos.$inferSelect>()(
     totalMinor: z.number().int(),
     remainingMinor: z.number().int(),
     status: z.enum(['active', 'void', 'deleted']),
+    /** Set when the credit is a journal entry's credit to Accounts Receivable (not a credit memo): its id. */
+    journalEntryId: z.string().nullable(),
+    /** The document number people see (a journal entry's number), when known. */
+    number: z.string().nullable(),
     sourceUpdatedAt: instant.nullable(),
     sourceVersion: z.number().int().nullable(),
     createdAt: instant,

@@ -10,6 +10,7 @@ import {
   buildTimeline,
   type CustomerRiskAnswer,
   creditMemoState,
+  creditName,
   ledgerToday,
 } from './customer/customer-timeline';
 import { Overrides } from './customer/Overrides';
@@ -163,11 +164,12 @@ export function CustomerPage({ tenant, params }: PageProps) {
         )}
       </Card>
       {data.creditMemos.length ? (
-        <Card title="Credit memos">
+        <Card title={data.creditMemos.some((c) => c.journalEntryId) ? 'Credits on account' : 'Credit memos'}>
           <div className="table-wrap">
             <table className="table" data-testid="credit-memos">
               <caption className="sr-only">
-                Credit memos of {customer.name} and the invoices they were applied to
+                Credit memos (and journal entries crediting the account) of {customer.name} and the invoices
+                they were applied to
               </caption>
               <thead>
                 <tr>
@@ -186,7 +188,7 @@ export function CustomerPage({ tenant, params }: PageProps) {
                 {data.creditMemos.map((c) => (
                   <tr key={c.id}>
                     <th scope="row" className="mono">
-                      {c.externalId}
+                      {c.journalEntryId ? creditName(c) : c.externalId}
                     </th>
                     <td>{formatDate(c.date)}</td>
                     <td className="num">{formatMoney(c.totalMinor, c.currency)}</td>

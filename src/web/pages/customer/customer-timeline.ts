@@ -3,7 +3,7 @@
  * from invoices, payments, messages, promises and disputes (newest first), the risk trend's words, and the
  * validation of the override, promise and dispute forms. Tested in tests/web/customer-timeline.test.ts.
  */
-import { addDays as kernelAddDays, isIsoDate } from '../../../../connectors/dates';
+import { isIsoDate, addDays as kernelAddDays } from '../../../../connectors/dates';
 import { parseAmountMinor } from '../../../../connectors/money';
 import type { DunningMessage } from '../../components/dunning';
 import { formatDate, formatMoney } from '../../lib/format';
@@ -72,12 +72,13 @@ type Payment = CustomerDetail['payments'][number];
 export type CreditMemoRow = Pick<
   CustomerDetail['creditMemos'][number],
   'id' | 'externalId' | 'date' | 'currency' | 'totalMinor' | 'remainingMinor' | 'status'
-> & {
-  applications: Pick<
-    CustomerDetail['creditMemos'][number]['applications'][number],
-    'invoiceId' | 'amountMinor' | 'date'
-  >[];
-};
+> &
+  Partial<Pick<CustomerDetail['creditMemos'][number], 'journalEntryId' | 'number'>> & {
+    applications: Pick<
+      CustomerDetail['creditMemos'][number]['applications'][number],
+      'invoiceId' | 'amountMinor' | 'date'
+    >[];
+  };
 
 // ---- timeline -------------------------------------------------------------------------------------------------
 
@@ -239,7 +240,19 @@ function invoiceEntry(i: InvoiceRow): TimelineEntry {
   };
 }
 
-function paymentEntry(p: Payment, invoiceLabel: Map<string, string>): TimelineEntry {
+/**
+ * How a credit on account is named: a credit memo by its id, a journal entry's credit to the customer's account
+ * (a write-off, a contra) as that journal entry, by its number when it has one.
+ */
+export function creditName(c: Pick<CreditMemoRow, 'externalId' | 'journalEntryId' | 'number'>): string {
+  return c.journalEntryId ? `Journal entry ${c.number ?? c.journalEntryId}` : `Credit memo ${c.externalId}`;
+}
+
+function paymentEntry(
+  p: Payment,
+  invoiceLabel: Map<string, string>,
+  journalCredits: ReadonlySet<string>,
+): TimelineEntry {
   const applied = p.allocations
     .filter((a) => a.invoiceId)
     .map((a) => invoiceLabel.get(a.invoiceId) ?? 'an invoice');
@@ -250,20 +263,24 @@ function paymentEntry(p: Payment, invoiceLabel: Map<string, string>): TimelineEn
   // (a host ledger records the application as one), so it is "credit memo applied" for what it settled, not "$0.00".
   const settled = p.allocations.filter((a) => a.invoiceId).reduce((sum, a) => sum + a.amountMinor, 0);
   const credit = settled - (p.amountMinor - p.unappliedMinor);
+  // Credit from journal entries only (its lines name journal credits): said so, not "credit memo".
+  const fromCredit = p.allocations.filter((a) => a.creditMemoId);
+  const journal = fromCredit.length > 0 && fromCredit.every((a) => journalCredits.has(a.creditMemoId ?? ''));
+  const source = journal ? 'journal entry credit' : 'credit memo';
   if (p.amountMinor === 0 && credit > 0) {
     return {
       key: `payment:${p.id}`,
       kind: 'payment',
       day: p.date.slice(0, 10),
       time: null,
-      title: 'Credit memo applied',
+      title: journal ? 'Journal entry credit applied' : 'Credit memo applied',
       amounts: [{ minor: credit, currency: p.currency }],
-      status: { label: 'credit memo applied', tone: 'ok' },
+      status: { label: `${source} applied`, tone: 'ok' },
       detail: parts.length ? parts.join('; ') : null,
       upcoming: false,
     };
   }
-  if (credit > 0) parts.push(`${formatMoney(credit, p.currency)} from a credit memo`);
+  if (credit > 0) parts.push(`${formatMoney(credit, p.currency)} from a ${source}`);
   return {
     key: `payment:${p.id}`,
     kind: 'payment',
@@ -311,7 +328,7 @@ function creditMemoEntry(c: CreditMemoRow, invoiceLabel: Map<string, string>): T
     kind: 'credit',
     day: c.date.slice(0, 10),
     time: null,
-    title: `Credit memo ${c.externalId} issued`,
+    title: c.journalEntryId ? `${creditName(c)} credited the account` : `${creditName(c)} issued`,
     amounts: [{ minor: c.totalMinor, currency: c.currency }],
     status: creditMemoState(c),
     detail: parts.length ? parts.join('; ') : null,
@@ -424,9 +441,10 @@ export function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
 export function buildTimeline(input: TimelineInput): TimelineEntry[] {
   const invoiceById = new Map(input.invoices.map((i) => [i.id, i]));
   const invoiceLabel = new Map(input.invoices.map((i) => [i.id, i.number ?? i.externalId]));
+  const journalCredits = new Set((input.creditMemos ?? []).filter((c) => c.journalEntryId).map((c) => c.id));
   const entries: TimelineEntry[] = [
     ...input.invoices.map(invoiceEntry),
-    ...input.payments.map((p) => paymentEntry(p, invoiceLabel)),
+    ...input.payments.map((p) => paymentEntry(p, invoiceLabel, journalCredits)),
     ...(input.creditMemos ?? []).map((c) => creditMemoEntry(c, invoiceLabel)),
     ...input.messages
       .filter((m) => m.customerId === input.customerId)

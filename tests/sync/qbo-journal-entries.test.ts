@@ -1,0 +1,372 @@
+/**
+ * "A payer is never chased" for money settled by a journal entry: a bookkeeper credits Accounts Receivable for a
+ * customer with a journal entry (a write-off, a contra against a vendor bill) and has not linked it to the invoice
+ * yet. QuickBooks shows the customer's balance net of that credit while the invoice stays open. Through the real
+ * sync against a QuickBooks company built row by row (qbo-book.ts: query, CDC, tombstones), Duely must hold the
+ * credit on account, leave the invoice balance to QuickBooks, follow the $0 payment that later links the two, the
+ * entry's edits and deletion — and the planner must not chase a customer the credit covers.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/client';
+import { customers, dunningTasks } from '../../src/db/schema';
+import { planTenant } from '../../src/dunning/engine';
+import type { Services } from '../../src/services';
+import { runSync } from '../../src/sync/run-sync';
+import type { CustomerDetail } from '../../src/web/lib/types';
+import { buildTimeline } from '../../src/web/pages/customer/customer-timeline';
+import { goLive, messagesOf } from '../dunning-engine/fixtures';
+import { buildTestApp } from '../helpers/app';
+import { createTestServices } from '../helpers/services';
+import { balanceMismatches, dbBalances, QB_ENV, seedConnection, tokensAt } from './helpers';
+import { QboBook } from './qbo-book';
+
+const START = Date.parse('2026-11-02T15:00:00.000Z');
+let book: QboBook;
+let s: Services;
+let tenantId = '';
+let tenantSlug = '';
+let connectionId = '';
+
+const ref = (value: string) => ({ value });
+const customer = (id: string, name: string) => ({
+  Id: id,
+  DisplayName: name,
+  Active: true,
+  PrimaryEmailAddr: { Address: `ap@${id}.example.com` },
+});
+const invoice = (id: string, cust: string, total: number, balance = total) => ({
+  Id: id,
+  DocNumber: `INV-${id}`,
+  TxnDate: '2026-09-01',
+  DueDate: '2026-10-01',
+  TotalAmt: total,
+  Balance: balance,
+  CustomerRef: ref(cust),
+  EmailStatus: 'EmailSent',
+});
+type JeLine = [posting: 'Debit' | 'Credit', account: string, amount: number, customer?: string];
+const journalEntry = (id: string, lines: JeLine[]) => ({
+  Id: id,
+  DocNumber: `JE-${id}`,
+  TxnDate: '2026-10-20',
+  CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+  Line: lines.map(([PostingType, account, Amount, cust], i) => ({
+    Id: String(i),
+    Amount,
+    DetailType: 'JournalEntryLineDetail',
+    JournalEntryLineDetail: {
+      PostingType,
+      AccountRef: { value: account },
+      ...(cust ? { Entity: { Type: 'Customer', EntityRef: { value: cust } } } : {}),
+    },
+  })),
+});
+type Link = [type: 'Invoice' | 'CreditMemo' | 'JournalEntry', id: string, amount: number];
+const payment = (id: string, cust: string, total: number, links: Link[]) => ({
+  Id: id,
+  TxnDate: '2026-11-03',
+  TotalAmt: total,
+  UnappliedAmt: 0,
+  CustomerRef: ref(cust),
+  PrivateNote: 'Created by QB Online to link credits to charges.',
+  Line: links.map(([TxnType, TxnId, Amount]) => ({ Amount, LinkedTxn: [{ TxnId, TxnType }] })),
+});
+
+beforeAll(async () => {
+  book = new QboBook(START);
+  const url = await book.start();
+  s = await createTestServices({
+    clock: { now: () => new Date(book.clock) },
+    env: { ...QB_ENV, QUICKBOOKS_API_URL: url },
+    queue: false,
+  });
+  const { tenant, connection } = await seedConnection(s, {
+    realmId: '7701',
+    tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
+  });
+  tenantId = tenant.id;
+  tenantSlug = tenant.slug;
+  connectionId = connection.id;
+  // The chart of accounts: two A/R accounts (one made inactive since), an expense and a liability.
+  book.put('Account', { Id: '84', Name: 'Accounts Receivable (A/R)', AccountType: 'Accounts Receivable' });
+  book.put('Account', { Id: '85', Name: 'A/R - old', AccountType: 'Accounts Receivable', Active: false });
+  book.put('Account', { Id: '90', Name: 'Bad debts', AccountType: 'Expense' });
+  book.put('Account', { Id: '33', Name: 'Accounts Payable (A/P)', AccountType: 'Accounts Payable' });
+  book.put('Customer', customer('1', 'Amy'));
+  book.put('Customer', customer('2', 'Bob'));
+  book.put('Customer', customer('3', 'Cara'));
+  book.put('Customer', customer('4', 'Dan'));
+  book.put('Invoice', invoice('10', '1', 500));
+  book.put('Invoice', invoice('20', '2', 300));
+  book.put('Invoice', invoice('30', '3', 80));
+  book.put('Invoice', invoice('40', '4', 200));
+  // Amy's invoice written off in full (not linked yet), through the A/R account made inactive since.
+  book.put(
+    'JournalEntry',
+    journalEntry('900', [
+      ['Debit', '90', 500],
+      ['Credit', '85', 500, '1'],
+    ]),
+  );
+  // A contra: Bob's A/R credited 100 against a vendor bill, Cara's 50; a line naming Bob on another account is not
+  // A/R and changes nothing.
+  book.put(
+    'JournalEntry',
+    journalEntry('901', [
+      ['Credit', '84', 100, '2'],
+      ['Credit', '84', 50, '3'],
+      ['Debit', '33', 150],
+      ['Credit', '90', 999, '2'],
+      ['Debit', '90', 999],
+    ]),
+  );
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+  await book?.stop();
+});
+
+async function sync(extra: { full?: boolean } = {}) {
+  book.tick(90);
+  const r = await runSync(s, { connectionId, reason: 'test', ...extra });
+  expect(r.status).toBe('succeeded');
+  return r;
+}
+
+/** The journal credits Duely holds: external id → [status, total, remaining, entry, number]. */
+async function journalCredits() {
+  const rows = rowsOf<{
+    external_id: string;
+    status: string;
+    total: number;
+    remaining: number;
+    je: string;
+    number: string | null;
+  }>(
+    await s.db.execute(sql`
+      select external_id, status, total_minor::int as total, remaining_minor::int as remaining,
+             journal_entry_id as je, number
+      from credit_memos where tenant_id = ${tenantId}::uuid and journal_entry_id is not null
+      order by external_id`),
+  );
+  return Object.fromEntries(
+    rows.map((r) => [r.external_id, [r.status, r.total, r.remaining, r.je, r.number]]),
+  );
+}
+
+/** Customer balances as Duely holds them (open invoices less credit on account) equal QuickBooks', to the cent. */
+async function expectNoDrift() {
+  expect(balanceMismatches(book.invoiceBalances(), await dbBalances(s, tenantId))).toEqual([]);
+  const rows = rowsOf<{ ext: string; minor: string }>(
+    await s.db.execute(sql`
+      select c.external_id as ext,
+        coalesce((select sum(i.balance_minor) from invoices i where i.customer_id = c.id and i.status = 'open'), 0)
+        - coalesce((select sum(p.unapplied_minor) from payments p where p.customer_id = c.id and p.status = 'active'), 0)
+        - coalesce((select sum(m.remaining_minor) from credit_memos m
+                    where m.customer_id = c.id and m.status = 'active'), 0) as minor
+      from customers c where c.tenant_id = ${tenantId}::uuid`),
+  );
+  const got = new Map(rows.map((r) => [r.ext, Number(r.minor)]));
+  const truth = book.customerBalances();
+  const ids = new Set([...truth.keys(), ...got.keys()]);
+  expect([...ids].filter((id) => (truth.get(id) ?? 0) !== (got.get(id) ?? 0))).toEqual([]);
+}
+
+async function customerIdOf(externalId: string) {
+  const [c] = await s.db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, externalId)));
+  return c!.id;
+}
+
+describe('journal entries crediting A/R, through the sync', () => {
+  it('full sync: each A/R credit is credit on account; invoice balances stay QuickBooks’', async () => {
+    await sync();
+    expect(await journalCredits()).toEqual({
+      'JE:900:1': ['active', 50000, 50000, '900', 'JE-900'],
+      'JE:901:2': ['active', 10000, 10000, '901', 'JE-901'],
+      'JE:901:3': ['active', 5000, 5000, '901', 'JE-901'],
+    });
+    const balances = await dbBalances(s, tenantId);
+    expect(balances.get('10')).toBe(50000);
+    await expectNoDrift();
+  });
+
+  it('the planner does not chase a customer the journal credit covers; partial credit shows, reminders go on', async () => {
+    await goLive(s, tenantId);
+    const r = await planTenant(s, tenantId);
+    const amy = await customerIdOf('1');
+    const bob = await customerIdOf('2');
+    const dan = await customerIdOf('4');
+    expect(r.decisions.find((d) => d.customerId === amy)?.code).toBe('credit_on_account');
+    const messages = await messagesOf(s, tenantId);
+    expect(messages.filter((m) => m.customerId === amy)).toEqual([]);
+    const tasks = await s.db
+      .select()
+      .from(dunningTasks)
+      .where(and(eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.customerId, amy)));
+    expect(tasks).toMatchObject([{ kind: 'review', status: 'open' }]);
+    expect(tasks[0]?.talkingPoints).toMatchObject({
+      creditOnAccount: { credits: [{ currency: 'USD', creditMinor: 50000 }] },
+    });
+    // Bob: 100 of credit against 300 open: still chased, and the reminder records the credit.
+    const bobs = messages.filter((m) => m.customerId === bob);
+    expect(bobs.length).toBeGreaterThan(0);
+    expect((bobs[0]!.snapshot as { credits?: unknown }).credits).toEqual([
+      { currency: 'USD', creditMinor: 10000 },
+    ]);
+    // Dan, no credit: chased as before.
+    expect(messages.some((m) => m.customerId === dan)).toBe(true);
+  });
+
+  it('a $0 payment linking the entry to the invoice: invoice paid (QuickBooks’ balance), credit used up', async () => {
+    book.put(
+      'Payment',
+      payment('950', '1', 0, [
+        ['Invoice', '10', 500],
+        ['JournalEntry', '900', 500],
+      ]),
+    );
+    book.edit('Invoice', '10', { Balance: 0 });
+    await sync();
+    const balances = await dbBalances(s, tenantId);
+    expect(balances.get('10')).toBe(0);
+    expect((await journalCredits())['JE:900:1']).toEqual(['active', 50000, 0, '900', 'JE-900']);
+    // The allocation names the journal credit, not cash from a $0 payment.
+    const [line] = rowsOf<{ credit: string | null; minor: number }>(
+      await s.db.execute(sql`
+        select m.external_id as credit, a.amount_minor::int as minor
+        from payment_allocations a join payments p on p.id = a.payment_id
+        left join credit_memos m on m.id = a.credit_memo_id
+        where p.tenant_id = ${tenantId}::uuid and p.external_id = '950'`),
+    );
+    expect(line).toEqual({ credit: 'JE:900:1', minor: 50000 });
+    await expectNoDrift();
+  });
+
+  it('the customer page names the credit as the journal entry, with what remains of it', async ({
+    onTestFinished,
+  }) => {
+    const { app, auth } = await buildTestApp({ services: s, keepServices: true, test: { onTestFinished } });
+    const amy = await customerIdOf('1');
+    const res = await app.inject({ url: `/api/v1/tenants/${tenantSlug}/customers/${amy}`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as CustomerDetail;
+    expect(body.creditMemos).toMatchObject([
+      {
+        externalId: 'JE:900:1',
+        journalEntryId: '900',
+        number: 'JE-900',
+        totalMinor: 50000,
+        remainingMinor: 0,
+      },
+    ]);
+    const timeline = buildTimeline({
+      customerId: amy,
+      invoices: body.invoices,
+      payments: body.payments,
+      creditMemos: body.creditMemos,
+      messages: [],
+      promises: [],
+      disputes: [],
+      today: body.asOf,
+    });
+    expect(timeline.map((e) => [e.title, e.status.label])).toEqual(
+      expect.arrayContaining([
+        ['Journal entry JE-900 credited the account', 'fully applied'],
+        ['Journal entry credit applied', 'journal entry credit applied'],
+      ]),
+    );
+  });
+
+  it('part of a credit applied: what remains is total less the applied lines; unlinking gives it back', async () => {
+    book.put(
+      'Payment',
+      payment('951', '2', 0, [
+        ['Invoice', '20', 60],
+        ['JournalEntry', '901', 60],
+      ]),
+    );
+    book.edit('Invoice', '20', { Balance: 240 });
+    await sync();
+    expect((await journalCredits())['JE:901:2']).toEqual(['active', 10000, 4000, '901', 'JE-901']);
+    await expectNoDrift();
+    // The bookkeeper deletes the linking payment: the credit is whole again.
+    book.remove('Payment', '951');
+    book.edit('Invoice', '20', { Balance: 300 });
+    await sync();
+    expect((await journalCredits())['JE:901:2']).toEqual(['active', 10000, 10000, '901', 'JE-901']);
+    await expectNoDrift();
+  });
+
+  it("an entry edited to drop a customer's lines takes that customer's credit away", async () => {
+    book.edit(
+      'JournalEntry',
+      '901',
+      journalEntry('901', [
+        ['Credit', '84', 50, '3'],
+        ['Debit', '33', 50],
+      ]),
+    );
+    await sync();
+    const credits = await journalCredits();
+    expect(credits['JE:901:2']?.[0]).toBe('deleted');
+    expect(credits['JE:901:3']).toEqual(['active', 5000, 5000, '901', 'JE-901']);
+    await expectNoDrift();
+  });
+
+  it('an entry deleted in QuickBooks (CDC tombstone): its credit is gone', async () => {
+    book.remove('JournalEntry', '901');
+    await sync();
+    expect((await journalCredits())['JE:901:3']?.[0]).toBe('deleted');
+    await expectNoDrift();
+  });
+
+  it('a full re-sync keeps live journal credits (the credit memo listing leaves them alone) and finds deleted entries', async () => {
+    book.put(
+      'JournalEntry',
+      journalEntry('902', [
+        ['Debit', '90', 25],
+        ['Credit', '84', 25, '4'],
+      ]),
+    );
+    await sync();
+    expect((await journalCredits())['JE:902:4']?.[0]).toBe('active');
+    // Deleted while no change feed watched: only the full read's listing can find it.
+    book.remove('JournalEntry', '902');
+    const stamp = async () =>
+      rowsOf<{ at: string }>(
+        await s.db.execute(sql`select updated_at::text as at from credit_memos
+                               where tenant_id = ${tenantId}::uuid and external_id = 'JE:900:1'`),
+      )[0]?.at;
+    const before = await stamp();
+    await sync({ full: true });
+    // Not deleted by the credit memo listing and written back by the journal pages: never touched at all.
+    expect(await stamp()).toBe(before);
+    const credits = await journalCredits();
+    expect(credits['JE:902:4']?.[0]).toBe('deleted');
+    expect(credits['JE:900:1']).toEqual(['active', 50000, 0, '900', 'JE-900']);
+    await expectNoDrift();
+  });
+
+  it('a debit to A/R by journal entry (an opening balance) is not an invoice: nothing to chase', async () => {
+    book.put(
+      'JournalEntry',
+      journalEntry('903', [
+        ['Debit', '84', 75, '3'],
+        ['Credit', '90', 75],
+      ]),
+    );
+    await sync();
+    expect(Object.keys(await journalCredits()).filter((k) => k.startsWith('JE:903'))).toEqual([]);
+    const cara = await customerIdOf('3');
+    const open = rowsOf<{ n: number }>(
+      await s.db.execute(
+        sql`select count(*)::int as n from invoices where customer_id = ${cara}::uuid and status = 'open'`,
+      ),
+    );
+    expect(open[0]?.n).toBe(1);
+  });
+});
