@@ -66,6 +66,7 @@ async function customerDrift(tenantId: string): Promise<string[]> {
       select c.external_id as ext,
         coalesce((select sum(i.balance_minor) from invoices i where i.customer_id = c.id and i.status = 'open'), 0)
         - coalesce((select sum(p.unapplied_minor) from payments p where p.customer_id = c.id and p.status = 'active'), 0)
+        - coalesce((select sum(m.remaining_minor) from credit_memos m where m.customer_id = c.id and m.status = 'active'), 0)
         as minor
       from customers c where c.tenant_id = ${tenantId}::uuid`),
   );
@@ -73,6 +74,17 @@ async function customerDrift(tenantId: string): Promise<string[]> {
   return rows
     .filter((r) => Number(r.minor) !== (truth.get(r.ext) ?? 0))
     .map((r) => `customer ${r.ext}: QuickBooks ${truth.get(r.ext)}, Duely ${r.minor}`);
+}
+
+/** Live journal credits: external id → remaining minor units. */
+async function journalCredits(tenantId: string): Promise<Record<string, number>> {
+  const rows = rowsOf<{ ext: string; minor: number }>(
+    await s.db.execute(sql`
+      select external_id as ext, remaining_minor::int as minor from credit_memos
+      where tenant_id = ${tenantId}::uuid and journal_entry_id is not null and status = 'active'
+      order by external_id`),
+  );
+  return Object.fromEntries(rows.map((r) => [r.ext, r.minor]));
 }
 
 async function doubleCounted(tenantId: string): Promise<number> {
@@ -117,6 +129,51 @@ describe.skipIf(!usingPostgres)('a sync process killed with SIGKILL', () => {
         });
     }
 
+    // Journal entries crediting A/R (write-offs) for customers 1-10, and "Receive payment" links of five of them to
+    // an open invoice each: the credits' remaining amounts are derived by Duely, so they must converge too.
+    book.put('Account', {
+      Id: '4',
+      Name: 'Accounts Receivable (A/R)',
+      AccountType: 'Accounts Receivable',
+      Active: true,
+    });
+    book.put('Account', { Id: '99', Name: 'Bad debts', AccountType: 'Expense', Active: true });
+    const journalCredit = (id: string, cust: string, amount: number) =>
+      book.put('JournalEntry', {
+        Id: id,
+        TxnDate: '2026-10-20',
+        Line: [
+          {
+            Amount: amount,
+            JournalEntryLineDetail: {
+              PostingType: 'Credit',
+              AccountRef: { value: '4' },
+              Entity: { Type: 'Customer', EntityRef: { value: cust } },
+            },
+          },
+          { Amount: amount, JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: '99' } } },
+        ],
+      });
+    for (let c = 1; c <= 10; c++) journalCredit(String(500 + c), String(c), 25);
+    for (let c = 1; c <= 5; c++) {
+      // An unpaid invoice of customer c (cust = 1 + i % 40; every third invoice is partly paid).
+      let i = c - 1 + 40;
+      while (i % 3 === 0) i += 40;
+      const id = String(1000 + i);
+      book.edit('Invoice', id, { Balance: 75.25 });
+      book.put('Payment', {
+        Id: String(30_000 + c),
+        TxnDate: '2026-10-21',
+        TotalAmt: 0,
+        UnappliedAmt: 0,
+        CustomerRef: { value: String(c) },
+        Line: [
+          { Amount: 25, LinkedTxn: [{ TxnId: id, TxnType: 'Invoice' }] },
+          { Amount: 25, LinkedTxn: [{ TxnId: String(500 + c), TxnType: 'JournalEntry' }] },
+        ],
+      });
+    }
+
     // Killed when it asks for credit memos: it reads two pages ahead of the one it writes, so the invoices' pages are
     // then being written (some committed, one in flight).
     const signal = await childSync(tenant.slug, (_n, r) => r.includes('FROM CreditMemo'));
@@ -149,6 +206,9 @@ describe.skipIf(!usingPostgres)('a sync process killed with SIGKILL', () => {
       });
       book.edit('Invoice', id, { Balance: 0 });
     }
+    // Meanwhile a new write-off for customer 20 and customer 10's is deleted: CDC brings the one and the tombstone.
+    journalCredit('600', '20', 12.5);
+    book.remove('JournalEntry', '510');
     let queries = 0;
     const killed = await childSync(tenant.slug, (_n, r) => r.startsWith('query') && ++queries === 3);
     expect(killed).toBe('SIGKILL');
@@ -157,6 +217,19 @@ describe.skipIf(!usingPostgres)('a sync process killed with SIGKILL', () => {
     expect(cdc).toMatchObject({ status: 'succeeded', kind: 'incremental' });
     expect(balanceMismatches(book.invoiceBalances(), await dbBalances(s, tenant.id))).toEqual([]);
     expect(await customerDrift(tenant.id)).toEqual([]);
+    // Customers 6-9 keep their whole write-off on account, 1-5 used theirs, 10's is gone, 20's is new.
+    expect(await journalCredits(tenant.id)).toEqual({
+      'JE:501:1': 0,
+      'JE:502:2': 0,
+      'JE:503:3': 0,
+      'JE:504:4': 0,
+      'JE:505:5': 0,
+      'JE:506:6': 2500,
+      'JE:507:7': 2500,
+      'JE:508:8': 2500,
+      'JE:509:9': 2500,
+      'JE:600:20': 1250,
+    });
     expect(await doubleCounted(tenant.id)).toBe(0);
   }, 240_000);
 });
