@@ -651,16 +651,28 @@ function planCustomer(
  * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
  * addresses that bounced since.
  */
+/** Addresses are compared as bounces and suppressions compare them: case-insensitively. */
+const addressKey = (a: string) => a.toLowerCase();
+
 function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): string[] {
   return (
     invoice.override?.contactEmails ??
     customer.override?.contactEmails ??
-    (invoice.billEmail ? [invoice.billEmail] : customer.emails)
+    (invoice.billEmail && !isAmong(invoice.billEmail, customer.emails)
+      ? [invoice.billEmail]
+      : customer.emails)
   );
 }
 
-/** Addresses are compared as bounces and suppressions compare them: case-insensitively. */
-const addressKey = (a: string) => a.toLowerCase();
+/**
+ * Whether `address` is one of `list` (as addresses compare). The ledgers copy a customer's email onto each invoice
+ * (QuickBooks' BillEmail, NetSuite's email) and Duely keeps only its first address: a BillEmail that is one of the
+ * customer's own addresses routes nothing elsewhere, and the reminder goes to all of them, as before.
+ */
+function isAmong(address: string, list: readonly string[]): boolean {
+  const key = addressKey(address);
+  return list.some((a) => addressKey(a) === key);
+}
 
 interface RecipientGroup {
   to: string[];

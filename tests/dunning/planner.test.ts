@@ -628,6 +628,20 @@ describe('plan: holds and blocks', () => {
     ]);
   });
 
+  it("a BillEmail that is one of the customer's addresses (the ledger's copy of it) keeps every address of the customer", () => {
+    // QuickBooks and NetSuite copy the customer's email onto each invoice and Duely keeps its first address: chasing
+    // only that one would drop the customer's other billing contacts.
+    const r = plan(
+      input({
+        customers: [customer('c', { emails: ['ap@c.example', 'boss@c.example'] })],
+        invoices: [invoice('k', 'c', 12, { billEmail: 'AP@c.example' })],
+      }),
+    );
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@c.example', 'boss@c.example'], invoiceIds: ['k'] },
+    ]);
+  });
+
   it('recipients by precedence: invoice contact override, customer dunning contact, invoice BillEmail, billing emails', () => {
     const billed = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });
     // The customer's dunning contact is the finance team's choice: it wins over the invoice's BillEmail.
