@@ -367,29 +367,13 @@ export class Company {
     if (!entry || entry.deleted || !invoice) return null;
     const at = this.clock;
     const amount = Math.min(amountMinor, invoice.balanceMinor);
-    const payment: SbPayment = {
-      id: this.txnId(),
-      syncToken: 0,
-      createdAt: at,
-      updatedAt: at,
-      customerId: invoice.customerId,
-      txnDay: Math.floor(at / DAY_MS),
-      totalMinor: 0,
-      unappliedMinor: 0,
-      lines: [
-        {
-          txnId: invoice.id,
-          txnType: 'Invoice',
-          amountMinor: amount,
-          openBalanceMinor: invoice.balanceMinor,
-        },
-        { txnId: entry.id, txnType: 'JournalEntry', amountMinor: amount, openBalanceMinor: amount },
-      ],
-      privateNote: 'Created by QB Online to link credits to charges.',
-    };
-    this.payments.set(payment.id, payment);
-    this.order.Payment.push(payment);
-    this.record('Payment', payment.id, 'Create', at);
+    const payment = this.linkCredit(
+      invoice,
+      { txnId: entry.id, txnType: 'JournalEntry', openBalanceMinor: amount },
+      amount,
+      at,
+      Math.floor(at / DAY_MS),
+    );
     this.applyToInvoice(invoice.id, amount, payment.id, at);
     return payment;
   }
@@ -693,13 +677,37 @@ export class Company {
     this.touch(customer, at);
     const amount = Math.min(amountMinor, invoice.balanceMinor);
     if (!apply || amount <= 0) return;
+    const payment = this.linkCredit(
+      invoice,
+      { txnId: memo.id, txnType: 'CreditMemo', openBalanceMinor: memo.remainingMinor },
+      amount,
+      at,
+      memo.txnDay,
+    );
+    memo.remainingMinor -= amount;
+    this.touch(memo, at);
+    this.applyToInvoice(invoice.id, amount, payment.id, at);
+  }
+
+  /**
+   * QuickBooks' zero-amount payment linking a credit (a credit memo, a journal entry's A/R credit) to an invoice:
+   * one line applying `amount` to the invoice, one taking it from the credit. Recorded as created; the caller
+   * applies it to the invoice.
+   */
+  private linkCredit(
+    invoice: SbInvoice,
+    credit: { txnId: string; txnType: 'CreditMemo' | 'JournalEntry'; openBalanceMinor: number },
+    amount: number,
+    at: number,
+    txnDay: number,
+  ): SbPayment {
     const payment: SbPayment = {
       id: this.txnId(),
       syncToken: 0,
       createdAt: at,
       updatedAt: at,
-      customerId: customer.id,
-      txnDay: memo.txnDay,
+      customerId: invoice.customerId,
+      txnDay,
       totalMinor: 0,
       unappliedMinor: 0,
       lines: [
@@ -709,16 +717,14 @@ export class Company {
           amountMinor: amount,
           openBalanceMinor: invoice.balanceMinor,
         },
-        { txnId: memo.id, txnType: 'CreditMemo', amountMinor: amount, openBalanceMinor: memo.remainingMinor },
+        { ...credit, amountMinor: amount },
       ],
       privateNote: 'Created by QB Online to link credits to charges.',
     };
     this.payments.set(payment.id, payment);
     this.order.Payment.push(payment);
     this.record('Payment', payment.id, 'Create', at);
-    memo.remainingMinor -= amount;
-    this.touch(memo, at);
-    this.applyToInvoice(invoice.id, amount, payment.id, at);
+    return payment;
   }
 
   voidInvoice(invoiceId: string, at = this.clock): void {

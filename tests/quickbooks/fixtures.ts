@@ -96,6 +96,30 @@ export function creditMemo(id: string, total: number, remaining: number) {
   };
 }
 
+/** A journal-entry line: posting, account id, amount, and the customer named on it (A/R lines name one). */
+export type JournalLine = [posting: 'Debit' | 'Credit', account: string, amount: number, customer?: string];
+
+/** A QuickBooks JournalEntry (v3 JSON) with `lines`; `extra` overrides any field. */
+export function journalEntry(id: string, lines: JournalLine[], extra: Record<string, unknown> = {}) {
+  return {
+    Id: id,
+    SyncToken: '0',
+    MetaData: { CreateTime: '2026-05-04T10:00:00-07:00', LastUpdatedTime: '2026-05-04T10:00:00-07:00' },
+    TxnDate: '2026-05-04',
+    Line: lines.map(([PostingType, account, Amount, customer], i) => ({
+      Id: String(i),
+      Amount,
+      DetailType: 'JournalEntryLineDetail',
+      JournalEntryLineDetail: {
+        PostingType,
+        AccountRef: { value: account },
+        ...(customer ? { Entity: { Type: 'Customer', EntityRef: { value: customer } } } : {}),
+      },
+    })),
+    ...extra,
+  };
+}
+
 export const deleted = (id: string) => ({
   domain: 'QBO',
   status: 'Deleted',

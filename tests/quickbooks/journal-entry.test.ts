@@ -14,32 +14,13 @@ import { RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
 import { type QboCursor, quickbooksPages } from '../../connectors/quickbooks/resources';
 import { parseWebhook } from '../../connectors/quickbooks/webhooks';
 import type { SyncPage } from '../../connectors/types';
-import { API, cdcAnswer, deleted, payment, queryPage, REALM, silentLogger } from './fixtures';
+import { API, cdcAnswer, deleted, journalEntry, payment, queryPage, REALM, silentLogger } from './fixtures';
 
 const payload = (name: string) =>
   JSON.parse(readFileSync(path.join(__dirname, 'payloads', name), 'utf8')) as Record<string, unknown>;
 const AR = new Set(['84']);
 
-type Line = [posting: 'Debit' | 'Credit', account: string, amount: number, customer?: string];
-function entry(id: string, lines: Line[], extra: Record<string, unknown> = {}) {
-  return {
-    Id: id,
-    SyncToken: '0',
-    MetaData: { CreateTime: '2026-05-04T10:00:00-07:00', LastUpdatedTime: '2026-05-04T10:00:00-07:00' },
-    TxnDate: '2026-05-04',
-    Line: lines.map(([PostingType, account, Amount, customer], i) => ({
-      Id: String(i),
-      Amount,
-      DetailType: 'JournalEntryLineDetail',
-      JournalEntryLineDetail: {
-        PostingType,
-        AccountRef: { value: account },
-        ...(customer ? { Entity: { Type: 'Customer', EntityRef: { value: customer } } } : {}),
-      },
-    })),
-    ...extra,
-  };
-}
+const entry = journalEntry;
 
 describe('mapJournalEntry', () => {
   it("reads the written payload: each customer's A/R credits less its A/R debits, other accounts ignored", () => {

@@ -18,6 +18,7 @@ import { buildTimeline } from '../../src/web/pages/customer/customer-timeline';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { buildTestApp } from '../helpers/app';
 import { createTestServices } from '../helpers/services';
+import { type JournalLine, journalEntry as qboJournalEntry } from '../quickbooks/fixtures';
 import { balanceMismatches, dbBalances, QB_ENV, seedConnection, tokensAt } from './helpers';
 import { QboBook } from './qbo-book';
 
@@ -45,23 +46,12 @@ const invoice = (id: string, cust: string, total: number, balance = total) => ({
   CustomerRef: ref(cust),
   EmailStatus: 'EmailSent',
 });
-type JeLine = [posting: 'Debit' | 'Credit', account: string, amount: number, customer?: string];
-const journalEntry = (id: string, lines: JeLine[]) => ({
-  Id: id,
-  DocNumber: `JE-${id}`,
-  TxnDate: '2026-10-20',
-  CurrencyRef: { value: 'USD', name: 'United States Dollar' },
-  Line: lines.map(([PostingType, account, Amount, cust], i) => ({
-    Id: String(i),
-    Amount,
-    DetailType: 'JournalEntryLineDetail',
-    JournalEntryLineDetail: {
-      PostingType,
-      AccountRef: { value: account },
-      ...(cust ? { Entity: { Type: 'Customer', EntityRef: { value: cust } } } : {}),
-    },
-  })),
-});
+const journalEntry = (id: string, lines: JournalLine[]) =>
+  qboJournalEntry(id, lines, {
+    DocNumber: `JE-${id}`,
+    TxnDate: '2026-10-20',
+    CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+  });
 type Link = [type: 'Invoice' | 'CreditMemo' | 'JournalEntry', id: string, amount: number];
 const payment = (id: string, cust: string, total: number, links: Link[]) => ({
   Id: id,
