@@ -68,9 +68,16 @@ async function dueSingleInvoiceReminder(opts: { untouched?: boolean } = {}) {
         .where(and(eq(invoices.tenantId, tenantId), eq(invoices.balanceMinor, invoices.totalMinor)))
     ).map((r) => r.id),
   );
-  const m = (await messagesOf(s, tenantId)).find(
+  const all = await messagesOf(s, tenantId);
+  // The customer's only reminder: a customer an earlier test emailed, or one with a second message to another
+  // recipient (an invoice's own BillEmail) planned the same day, is within its message gap, so a re-plan after a
+  // partial payment would not list the invoice again until the gap has passed.
+  const perCustomer = Map.groupBy(all, (x) => x.customerId);
+  const emailed = new Set([...perCustomer].filter(([, ms]) => ms.length > 1).map(([c]) => c));
+  const m = all.find(
     (x) =>
       x.status === 'queued' &&
+      !emailed.has(x.customerId) &&
       x.kind === 'reminder' &&
       x.invoiceIds.length === 1 &&
       (opts.untouched === false || untouched.has(x.invoiceIds[0]!)),
