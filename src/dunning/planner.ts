@@ -666,7 +666,7 @@ function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): strin
 
 /**
  * Whether `address` is one of `list` (as addresses compare). The ledgers copy a customer's email onto each invoice
- * (QuickBooks' BillEmail, NetSuite's email) and Duely keeps only its first address: a BillEmail that is one of the
+ * (the invoice's bill-to email) and Duely keeps only its first address: a BillEmail that is one of the
  * customer's own addresses routes nothing elsewhere, and the reminder goes to all of them, as before.
  */
 function isAmong(address: string, list: readonly string[]): boolean {
