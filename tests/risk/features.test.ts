@@ -112,6 +112,48 @@ describe('point-in-time features', () => {
     expect(row([scored('N')], scored('N'), '2024-12-01')[F.habit_mode_offset]).toBe(0);
   });
 
+  it('reads the habit on the scored invoice’s terms when the customer’s terms vary and they pay them differently', () => {
+    // Net-30 invoices paid 0–2 days late, cash-on-delivery (net-0) ones about 25 days late: one payment schedule.
+    const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+    const start = dayNumber('2024-01-01');
+    const paid = (id: string, k: number, terms: number, late: number) =>
+      inv(id, iso(start + 20 * k), iso(start + 20 * k + terms), iso(start + 20 * k + terms + late));
+    const history = [
+      paid('n1', 0, 30, 0),
+      paid('n2', 1, 30, 1),
+      paid('c1', 2, 0, 24),
+      paid('n3', 3, 30, 2),
+      paid('n4', 4, 30, 0),
+      paid('c2', 5, 0, 25),
+      paid('n5', 6, 30, 1),
+    ];
+    const day = '2024-07-01';
+    const cod = inv('c3', day, day, null);
+    const net30 = inv('n6', day, '2024-07-31', null);
+    const all = [...history, cod, net30];
+    // The median over all seven is 1 day late; the net-0 invoices alone were paid 24.5 days late.
+    const x = row(all, cod, day);
+    expect(x[F.habit_days_late]).toBe(1);
+    expect(x[F.base_remaining]).toBe(0 + 24.5);
+    // A net-30 invoice: its own terms' median (1) is the habit's, so nothing moves.
+    expect(row(all, net30, day)[F.base_remaining]).toBe(30 + 1);
+    // Within three days of the habit the all-invoice habit stands (one schedule, noise between the terms).
+    const close = [
+      ...history.map((r) =>
+        r.invoiceId.startsWith('c') ? { ...r, paidDate: iso(dayNumber(r.dueDate) + 3) } : r,
+      ),
+      cod,
+    ];
+    expect(row(close, cod, day)[F.base_remaining]).toBe(0 + 1);
+    // Point in time: a net-0 invoice's payment dated on or after the as-of day changes nothing (it is open then).
+    const c4 = paid('c4', 8, 0, 60);
+    const paidLater = row([...all, c4], cod, day);
+    expect(Array.from(paidLater)).toEqual(Array.from(row([...all, { ...c4, paidDate: null }], cod, day)));
+    expect(paidLater[F.base_remaining]).toBe(0 + 24.5);
+    // One term only (the IBM sample): the same-delivery habit, as before.
+    const single = [...history.filter((r) => r.invoiceId.startsWith('n')), net30];
+    expect(row(single, net30, day)[F.base_remaining]).toBe(30 + 1);
+  });
   it('measures the delivery shift within customers, not across them (priors)', () => {
     const sent = (
       id: string,
