@@ -401,13 +401,18 @@ async function insertMessage(
 /** A debtor the planner cannot reach (no address, or every address bounced) goes on the call list. */
 async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, today: string): Promise<void> {
   for (const d of result.decisions) {
-    if (d.code !== 'no_contact' && d.code !== 'bounced') continue;
-    const invoiceIds = await openInvoiceIdsOfCustomer(tx, d.customerId);
+    const unreachable = (code: string) => code === 'no_contact' || code === 'bounced';
+    // The whole customer, or (when some invoices went to recipients of their own) the invoices left waiting.
+    const waiting = d.invoices.filter((i) => unreachable(i.code));
+    if (!unreachable(d.code) && waiting.length === 0) continue;
+    const invoiceIds = unreachable(d.code)
+      ? await openInvoiceIdsOfCustomer(tx, d.customerId)
+      : waiting.map((i) => i.invoiceId);
     await openTask(tx, {
       tenantId,
       customerId: d.customerId,
       kind: 'find_contact',
-      title: d.reason,
+      title: unreachable(d.code) ? d.reason : waiting[0]!.reason,
       invoiceIds,
       dedupeKey: `contact:${d.customerId}`,
       today,

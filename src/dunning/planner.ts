@@ -482,11 +482,21 @@ export function holdsOf(input: PlannerInput): Holds {
     const block = customerBlock(c, c.override?.contactEmails ?? c.emails, today);
     if (block) out.customers.set(c.id, block);
   }
+  // An unreachable customer some of whose invoices carry their own recipient (partlyReachable) is held invoice by
+  // invoice: the messages to those recipients stand, any other is withdrawn.
+  const partly = new Set(
+    input.invoices
+      .filter((i) => ownRecipients(i) && isUnreachable(out.customers.get(i.customerId)))
+      .map((i) => i.customerId),
+  );
   for (const inv of input.invoices) {
     const today = todayOf.get(`c:${inv.customerId}`) ?? localParts(input.now, input.settings.timezone).date;
     const hold = invoiceHold(inv, today, disputes.get(inv.id), promises.get(inv.id));
     if (hold) out.invoices.set(inv.id, hold);
+    else if (partly.has(inv.customerId) && !ownRecipients(inv))
+      out.invoices.set(inv.id, out.customers.get(inv.customerId)!);
   }
+  for (const c of partly) out.customers.delete(c);
   return out;
 }
 
@@ -507,8 +517,11 @@ function planCustomer(
   });
   // A debtor with no working address is still checked for credit on account first: when the credit covers what is
   // open, the team's task is to apply it in the ledger, not to find someone to chase for money that is not owed.
-  const unreachable = blocked?.code === 'no_contact' || blocked?.code === 'bounced';
+  const unreachable = isUnreachable(blocked);
   if (blocked && !unreachable) return blockedDecision();
+  // Unreachable, but some invoices name their own recipient (an invoice contact override, a BillEmail): those are
+  // chased there, the others wait for a contact (find-a-contact task).
+  const partlyReachable = unreachable && invoices.some((i) => ownRecipients(i));
 
   const ctx = customerContext(customer, today, timeZone, invoices, l);
   const decisions: InvoiceDecision[] = [];
@@ -552,7 +565,11 @@ function planCustomer(
   // The first message to a debtor is the one a reviewer holds (typically the catch-up statement): nothing else goes
   // to them before it, or their first email would be an unreviewed reminder listing the same old debt.
   const past = l.historyByCustomer.get(customer.id) ?? [];
-  if (!unreachable && !past.some((h) => h.status === 'sent') && past.some((h) => h.awaitingApproval)) {
+  if (
+    (!unreachable || partlyReachable) &&
+    !past.some((h) => h.status === 'sent') &&
+    past.some((h) => h.awaitingApproval)
+  ) {
     return skipCustomer(
       'first_message_held',
       `The first message to ${customer.name} is waiting for approval; nothing more is planned for them until it is sent`,
@@ -584,7 +601,17 @@ function planCustomer(
     };
     return { ...skipped, decision: { ...skipped.decision, creditCovers } };
   }
-  if (unreachable) return blockedDecision();
+  if (unreachable && !partlyReachable) return blockedDecision();
+  if (partlyReachable) {
+    // Only the invoices with a recipient of their own go out; the others keep the block's code and reason.
+    const [reachable, waiting] = partition(candidates, (c) => ownRecipients(c.invoice) !== undefined);
+    if (reachable.length === 0) return blockedDecision();
+    for (const c of waiting)
+      decisions.push({ invoiceId: c.invoice.id, code: blocked!.code, reason: blocked!.reason });
+    candidates.splice(0, candidates.length, ...reachable);
+    const kept = listable.filter((i) => ownRecipients(i) !== undefined);
+    listable.splice(0, listable.length, ...kept);
+  }
 
   // However many invoices fall due on different days, the customer hears from us at most once per window.
   const recent = lastContact(past, timeZone);
@@ -597,7 +624,13 @@ function planCustomer(
   }
 
   // Consolidate per recipient (recipientGroups): invoices whose recipients share an address are one message.
-  const groups = recipientGroups(listable.map((inv) => ({ id: inv.id, to: recipientsOf(customer, inv) })));
+  const groups = recipientGroups(
+    listable.map((inv) => ({
+      id: inv.id,
+      // An unreachable customer's invoices go to their own recipients only, never back to its addresses.
+      to: partlyReachable ? ownRecipients(inv)! : recipientsOf(customer, inv),
+    })),
+  );
   const byGroup = new Map(
     groups.map((g) => [g, { to: g.to, candidates: [] as Candidate[], listable: [] as PlannerInvoice[] }]),
   );
@@ -651,6 +684,23 @@ function planCustomer(
  * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
  * addresses that bounced since.
  */
+/** A customer block that a working address would lift (no address, every address bounced). */
+function isUnreachable(block: { code: DecisionCode } | null | undefined): boolean {
+  return block?.code === 'no_contact' || block?.code === 'bounced';
+}
+
+/** The recipients an invoice names itself (its contact override, else its BillEmail), if any. */
+function ownRecipients(invoice: PlannerInvoice): string[] | undefined {
+  return invoice.override?.contactEmails ?? (invoice.billEmail ? [invoice.billEmail] : undefined);
+}
+
+function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (keep(item) ? yes : no).push(item);
+  return [yes, no];
+}
+
 /** Addresses are compared as bounces and suppressions compare them: case-insensitively. */
 const addressKey = (a: string) => a.toLowerCase();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
-import { type CustomerPrediction, plan } from '../../src/dunning/planner';
+import { type CustomerPrediction, holdsOf, plan } from '../../src/dunning/planner';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import {
   customer,
@@ -641,6 +641,37 @@ describe('plan: holds and blocks', () => {
       { to: ['ap@c.example', 'boss@c.example'], invoiceIds: ['k'] },
     ]);
   });
+
+  it.each([
+    ['no address', customer('c', { emails: [] }), 'no_contact'],
+    ['every address bounced', customer('c', { bounced: true }), 'bounced'],
+  ])(
+    '%s, but an invoice names its own recipient: that invoice is chased there, the other waits',
+    (_, c, code) => {
+      const own = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });
+      const routed = invoice('k', 'c', 12, {
+        override: { excluded: false, contactEmails: ['pm@c.example'] },
+      });
+      const r = plan(input({ customers: [c], invoices: [invoice('i', 'c', 12), own, routed] }));
+      expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+        { to: ['payables@c.example'], invoiceIds: ['j'] },
+        { to: ['pm@c.example'], invoiceIds: ['k'] },
+      ]);
+      expect(decisionOf(r, 'c')).toMatchObject({ outcome: 'message' });
+      expect(decisionOf(r, 'c')?.invoices).toContainEqual(expect.objectContaining({ invoiceId: 'i', code }));
+      // Held invoice by invoice: the messages to the invoices' own recipients are not withdrawn, the rest are.
+      const holds = holdsOf(input({ customers: [c], invoices: [invoice('i', 'c', 12), own, routed] }));
+      expect(holds.customers.has('c')).toBe(false);
+      expect(holds.invoices.get('i')).toMatchObject({ code });
+      expect(holds.invoices.has('j')).toBe(false);
+      // Without any invoice naming a recipient the whole customer is held, as before.
+      expect(
+        holdsOf(input({ customers: [c], invoices: [invoice('i', 'c', 12)] })).customers.get('c'),
+      ).toMatchObject({
+        code,
+      });
+    },
+  );
 
   it('recipients by precedence: invoice contact override, customer dunning contact, invoice BillEmail, billing emails', () => {
     const billed = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });

@@ -103,6 +103,11 @@ beforeAll(async () => {
   // A BillEmail that bounced: the customer's own address instead.
   book.put('Customer', customer('6009', 'Cedar GmbH', email('ap@cedar.example.com')));
   book.put('Invoice', invoice('6010', '6009', 330, { BillEmail: { Address: 'old@cedar.example.com' } }));
+  // A customer with no address of its own: the invoice that was sent somewhere (its BillEmail) is chased there, the
+  // other waits on the call list.
+  book.put('Customer', customer('7009', 'Elm Corp'));
+  book.put('Invoice', invoice('7010', '7009', 410, { BillEmail: { Address: 'ap@elm.example.com' } }));
+  book.put('Invoice', invoice('7011', '7009', 95));
   book.put('Invoice', invoice('1010', '1002', 800));
   book.put('Invoice', invoice('1011', '1009', 120));
   book.put('Invoice', invoice('1012', '1003', 300));
@@ -171,6 +176,8 @@ describe('bill with parent', () => {
       'office@birch.example.com': ['5011', '5012'],
       // The BillEmail bounced: the customer's address.
       'ap@cedar.example.com': ['6010'],
+      // No address of its own: only the invoice that names one.
+      'ap@elm.example.com': ['7010'],
     });
     // Nobody receives two reminders from one run.
     const to = (await messagesOf(s, tenantId))
@@ -227,6 +234,27 @@ describe('bill with parent', () => {
       .from(dunningTasks)
       .where(and(eq(dunningTasks.tenantId, tenantId), eq(dunningTasks.kind, 'find_contact')));
     expect(tasks).toContainEqual({ customerId: shed, kind: 'find_contact' });
+  });
+
+  it('a customer with no address: its BillEmail invoice is chased there, the other is a find-a-contact task', async () => {
+    const elm = await idOf(customers, '7009');
+    const [task] = await s.db
+      .select({ invoiceIds: dunningTasks.invoiceIds, title: dunningTasks.title })
+      .from(dunningTasks)
+      .where(
+        and(
+          eq(dunningTasks.tenantId, tenantId),
+          eq(dunningTasks.customerId, elm),
+          eq(dunningTasks.kind, 'find_contact'),
+        ),
+      );
+    expect(task).toEqual({
+      invoiceIds: [await idOf(invoices, '7011')],
+      title: 'Elm Corp has no email address',
+    });
+    // A second plan changes nothing: the message to the BillEmail is not withdrawn by the customer's block.
+    await planTenant(s, tenantId);
+    expect((await plannedRecipients())['ap@elm.example.com']).toEqual(['7010']);
   });
 
   it("a pause set on the job holds its invoices in the parent's message; the parent's own are still chased", async () => {
