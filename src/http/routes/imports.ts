@@ -89,8 +89,9 @@ export const importRoutes =
           if (err instanceof UploadTooLarge) throw tooLarge();
           throw err;
         }
-        const content = await upload.take();
+        let content: Readable | undefined;
         try {
+          content = await upload.take();
           const result = await services.sync.importCsv(content, {
             // An existing tenant is addressed by its id (never re-found by its name); a new CSV tenant by its slug.
             tenantName: existing?.name ?? ref,
@@ -102,7 +103,7 @@ export const importRoutes =
           });
           return reply.status(201).send(result);
         } finally {
-          content.destroy();
+          content?.destroy();
           await upload.remove();
         }
       },
