@@ -84,12 +84,12 @@ type QboContext = ConnectorContext<QboClient> & { receivables?: Promise<Readonly
  */
 function receivableAccounts(ctx: QboContext): Promise<ReadonlySet<string>> {
   if (ctx.receivables) return ctx.receivables;
-  const read = (async () => {
+  const readAll = async (withInactive: boolean) => {
     const ids = new Set<string>();
     for (let afterId: string | null = null; ; ) {
       const where = [
         "AccountType = 'Accounts Receivable'",
-        'Active IN (true, false)',
+        ...(withInactive ? ['Active IN (true, false)'] : []),
         ...(afterId === null ? [] : [`Id > '${afterId}'`]),
       ];
       const envelope = await ctx.client.query(
@@ -100,6 +100,20 @@ function receivableAccounts(ctx: QboContext): Promise<ReadonlySet<string>> {
       if (rows.length === 0) return ids;
       for (const row of rows) ids.add(idOf(row));
       afterId = lastId(rows);
+    }
+  };
+  const read = (async () => {
+    try {
+      return await readAll(true);
+    } catch (err) {
+      // A company whose query service refuses the Active filter on accounts (not verified against every Intuit
+      // release) still syncs: active A/R accounts only, and a warning, rather than every journal page failing.
+      if (!(err instanceof ConnectorError) || err.code !== 'invalid_query') throw err;
+      ctx.logger.warn(
+        { realmId: ctx.externalId, err: err.message },
+        'QuickBooks refused the inactive-accounts filter; reading active A/R accounts only',
+      );
+      return readAll(false);
     }
   })();
   ctx.receivables = read;

@@ -14,7 +14,17 @@ import { RealmLimiter } from '../../connectors/quickbooks/realm-limiter';
 import { type QboCursor, quickbooksPages } from '../../connectors/quickbooks/resources';
 import { parseWebhook } from '../../connectors/quickbooks/webhooks';
 import type { SyncPage } from '../../connectors/types';
-import { API, cdcAnswer, deleted, journalEntry, payment, queryPage, REALM, silentLogger } from './fixtures';
+import {
+  API,
+  cdcAnswer,
+  deleted,
+  journalEntry,
+  payment,
+  queryPage,
+  REALM,
+  silentLogger,
+  validationFault,
+} from './fixtures';
 
 const payload = (name: string) =>
   JSON.parse(readFileSync(path.join(__dirname, 'payloads', name), 'utf8')) as Record<string, unknown>;
@@ -212,6 +222,32 @@ describe('journal entries in the sync pages', () => {
     expect(pages.find((p) => p.listingComplete?.kinds.includes('journalEntries'))).toBeTruthy();
     // The credit memo listing is its own: it never lists journal entries.
     expect(pages.find((p) => p.listingComplete?.kinds.includes('creditMemos'))?.seen).toBeUndefined();
+  });
+
+  it('a company that refuses the inactive-accounts filter still gets its journal credits (active A/R accounts)', async () => {
+    queried.length = 0;
+    const answers: Record<string, unknown[][]> = {
+      JournalEntry: [[entry('300', [['Credit', '84', 10, '1']])], []],
+      Account: [[{ Id: '84' }], []],
+    };
+    api()
+      .times(10)
+      .reply(() => {
+        const q = queried.at(-1) ?? '';
+        const entity = /FROM (\w+)/.exec(q)?.[1] ?? '';
+        if (entity === 'Account' && q.includes('Active IN'))
+          return [400, validationFault('4000', 'Error parsing query')];
+        return [200, queryPage(entity, answers[entity]?.shift() ?? [])];
+      });
+    const pages = await collect(null);
+    expect(queried.filter((q) => q.includes('FROM Account'))).toEqual([
+      "SELECT Id FROM Account WHERE AccountType = 'Accounts Receivable' AND Active IN (true, false) ORDERBY Id MAXRESULTS 1000",
+      "SELECT Id FROM Account WHERE AccountType = 'Accounts Receivable' ORDERBY Id MAXRESULTS 1000",
+      "SELECT Id FROM Account WHERE AccountType = 'Accounts Receivable' AND Id > '84' ORDERBY Id MAXRESULTS 1000",
+    ]);
+    expect(pages.flatMap((p) => p.creditMemos.map((c) => [c.externalId, c.totalMinor]))).toEqual([
+      ['JE:300:1', 1000],
+    ]);
   });
 
   it('does not read the accounts when the company has no journal entries', async () => {
