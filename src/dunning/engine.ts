@@ -41,6 +41,7 @@ import { ensurePayLinks, listedInvoiceIds } from './payment-details';
 import {
   coveredByCredit,
   holdsOf,
+  isUnreachableCode,
   type PlannedMessage,
   type PlannerInput,
   type PlanResult,
@@ -401,18 +402,18 @@ async function insertMessage(
 /** A debtor the planner cannot reach (no address, or every address bounced) goes on the call list. */
 async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, today: string): Promise<void> {
   for (const d of result.decisions) {
-    const unreachable = (code: string) => code === 'no_contact' || code === 'bounced';
     // The whole customer, or (when some invoices went to recipients of their own) the invoices left waiting.
-    const waiting = d.invoices.filter((i) => unreachable(i.code));
-    if (!unreachable(d.code) && waiting.length === 0) continue;
-    const invoiceIds = unreachable(d.code)
+    const whole = isUnreachableCode(d.code);
+    const waiting = d.invoices.filter((i) => isUnreachableCode(i.code));
+    if (!whole && waiting.length === 0) continue;
+    const invoiceIds = whole
       ? await openInvoiceIdsOfCustomer(tx, d.customerId)
       : waiting.map((i) => i.invoiceId);
     await openTask(tx, {
       tenantId,
       customerId: d.customerId,
       kind: 'find_contact',
-      title: unreachable(d.code) ? d.reason : waiting[0]!.reason,
+      title: whole ? d.reason : waiting[0]!.reason,
       invoiceIds,
       dedupeKey: `contact:${d.customerId}`,
       today,

@@ -676,17 +676,13 @@ function planCustomer(
   };
 }
 
-/**
- * Where an invoice's reminders go, most explicit choice first: the invoice's contact override (a person routed it),
- * the customer's dunning contact (the finance team chose who is chased for this debtor), the address the invoice
- * itself was sent to (its BillEmail, e.g. the debtor's AP mailbox), else the customer's billing emails. Bounced
- * addresses are already left out of `billEmail` and `emails` (planner-input.ts), so a bounced BillEmail falls back
- * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
- * addresses that bounced since.
- */
-/** A customer block that a working address would lift (no address, every address bounced). */
+/** A decision code that a working address would lift (no address, every address bounced): a find-a-contact case. */
+export function isUnreachableCode(code: DecisionCode): boolean {
+  return code === 'no_contact' || code === 'bounced';
+}
+
 function isUnreachable(block: { code: DecisionCode } | null | undefined): boolean {
-  return block?.code === 'no_contact' || block?.code === 'bounced';
+  return block !== null && block !== undefined && isUnreachableCode(block.code);
 }
 
 /** The recipients an invoice names itself (its contact override, else its BillEmail), if any. */
@@ -704,6 +700,14 @@ function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[
 /** Addresses are compared as bounces and suppressions compare them: case-insensitively. */
 const addressKey = (a: string) => a.toLowerCase();
 
+/**
+ * Where an invoice's reminders go, most explicit choice first: the invoice's contact override (a person routed it),
+ * the customer's dunning contact (the finance team chose who is chased for this debtor), the address the invoice
+ * itself was sent to (its BillEmail, e.g. the debtor's AP mailbox), else the customer's billing emails. Bounced
+ * addresses are already left out of `billEmail` and `emails` (planner-input.ts), so a bounced BillEmail falls back
+ * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
+ * addresses that bounced since.
+ */
 function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): string[] {
   return (
     invoice.override?.contactEmails ??
