@@ -177,14 +177,18 @@ const iso = (v: string | null | undefined) =>
 
 /**
  * `stored` may be replaced by `incoming` unless the stored row is known to be newer: by version when both carry one
- * (two saves within one second tie on a whole-second time), else by source_updated_at.
+ * (two saves within one second tie on a whole-second time), else by source_updated_at. The incoming row is an
+ * upsert's `excluded` unless its version and time columns are named (a recordset's).
  */
-const notOlder = (table: string) =>
+const notOlder = (
+  table: string,
+  incoming = { version: 'excluded.source_version', time: 'excluded.source_updated_at' },
+) =>
   sql.raw(
-    `(case when excluded.source_version is not null and ${table}.source_version is not null
-       then excluded.source_version >= ${table}.source_version
-       else (${table}.source_updated_at is null or excluded.source_updated_at is null
-             or excluded.source_updated_at >= ${table}.source_updated_at) end)`,
+    `(case when ${incoming.version} is not null and ${table}.source_version is not null
+       then ${incoming.version} >= ${table}.source_version
+       else (${table}.source_updated_at is null or ${incoming.time} is null
+             or ${incoming.time} >= ${table}.source_updated_at) end)`,
   );
 
 /**
@@ -734,8 +738,7 @@ async function writeJournalEntries(tx: Tx, t: SQL, entries: string): Promise<num
     from json_to_recordset(${jsonText(entries)}) as r(je text, su timestamptz, sv bigint, keep json)
     where m.tenant_id = ${t} and m.journal_entry_id = r.je and m.status <> 'deleted'
       and m.external_id not in (select json_array_elements_text(r.keep))
-      and (case when r.sv is not null and m.source_version is not null then r.sv >= m.source_version
-                else (m.source_updated_at is null or r.su is null or r.su >= m.source_updated_at) end)
+      and ${notOlder('m', { version: 'r.sv', time: 'r.su' })}
     returning m.id`,
   );
   return rows.length;
