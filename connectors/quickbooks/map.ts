@@ -18,6 +18,7 @@ import type {
 import { ConnectorError } from '../errors';
 import { numberToMinor } from '../money';
 import { payLinkOrNull } from '../pay-link';
+import type { CanonicalJournalEntryRead } from '../types';
 import { countryCode, US_STATE_TIMEZONES } from './us-timezones';
 
 export interface MapOptions {
@@ -351,6 +352,20 @@ export function mapJournalEntry(
       sourceUpdatedAt: je.MetaData?.LastUpdatedTime ?? null,
       sourceVersion: syncTokenOf(je),
     }));
+}
+
+/**
+ * What a page says of a journal entry it read whole, or of its CDC tombstone (no version, the tombstone's time): its
+ * credits are then exactly the ones mapJournalEntry gives (none for a tombstone).
+ */
+export function mapJournalEntryRead(raw: unknown): CanonicalJournalEntryRead {
+  if (isDeletedRow(raw)) return { ...mapDeletion(raw), sourceVersion: null };
+  const je = parse(QboJournalEntry, 'JournalEntry', raw);
+  return {
+    externalId: je.Id,
+    sourceUpdatedAt: je.MetaData?.LastUpdatedTime ?? null,
+    sourceVersion: syncTokenOf(je),
+  };
 }
 
 export function mapCreditMemo(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalCreditMemo {

@@ -31,6 +31,7 @@ import {
   mapDeletion,
   mapInvoice,
   mapJournalEntry,
+  mapJournalEntryRead,
   mapPayment,
   syncTokenOf,
 } from './map';
@@ -154,20 +155,6 @@ function newestVersions(rows: unknown[]): unknown[] {
   return rows.filter((row) => isDeletedRow(row) || best.get(idOf(row)) === row);
 }
 
-/** A journal entry read or deleted (its tombstone): the page then says which credits the entry gives now. */
-function journalRead(row: unknown): NonNullable<SyncPage<QboCursor>['journalEntries']>[number] {
-  if (isDeletedRow(row)) {
-    const d = mapDeletion(row);
-    return { externalId: d.externalId, sourceUpdatedAt: d.sourceUpdatedAt ?? null, sourceVersion: null };
-  }
-  const time = (row as { MetaData?: { LastUpdatedTime?: unknown } | null }).MetaData?.LastUpdatedTime;
-  return {
-    externalId: idOf(row),
-    sourceUpdatedAt: typeof time === 'string' ? time : null,
-    sourceVersion: syncTokenOf(row),
-  };
-}
-
 /** Maps raw rows of one entity into `page` (tombstones become deletions). */
 async function addRows(
   ctx: QboContext,
@@ -184,7 +171,7 @@ async function addRows(
     const read = page.journalEntries ?? [];
     page.journalEntries = read;
     for (const row of newest) {
-      read.push(journalRead(row));
+      read.push(mapJournalEntryRead(row));
       if (!isDeletedRow(row)) page.creditMemos.push(...mapJournalEntry(row, receivables, map));
     }
     return;
