@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
+/** Whether a request body is still the request stream (the CSV upload's parser leaves it so), not parsed data. */
+export function isReadableStream(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
+}
+
 export class UploadTooLarge extends Error {
   constructor(readonly limitBytes: number) {
     super(`upload over ${limitBytes} bytes`);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '../errors';
+import { isReadableStream } from './upload-spool';
 
 /**
  * Validates input the route contract cannot reach (a bulk action's `filter`, read as its list's query string) with
@@ -36,12 +37,7 @@ export function findNulCharacter(input: {
   ];
   for (const [where, root] of roots) {
     // A streamed body (the CSV upload) is read by its handler, which checks what it reads.
-    if (
-      root === null ||
-      typeof root !== 'object' ||
-      Buffer.isBuffer(root) ||
-      typeof (root as { pipe?: unknown }).pipe === 'function'
-    )
+    if (root === null || typeof root !== 'object' || Buffer.isBuffer(root) || isReadableStream(root))
       continue;
     const stack: [string[], unknown][] = [[[], root]];
     while (stack.length > 0) {

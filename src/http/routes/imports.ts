@@ -8,7 +8,7 @@ import { AppError } from '../../errors';
 import { importWritten } from '../../jobs/workflow';
 import { otherTenant, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
-import { type SpooledUpload, spoolUpload, UploadTooLarge } from '../upload-spool';
+import { isReadableStream, type SpooledUpload, spoolUpload, UploadTooLarge } from '../upload-spool';
 
 export const importRoutes =
   (services: Services): FastifyPluginAsyncZod =>
@@ -76,7 +76,7 @@ export const importRoutes =
               throw tooLarge();
             }
             fileName = file.filename;
-          } else if (isStream(req.body)) {
+          } else if (isReadableStream(req.body)) {
             upload = await spoolUpload(req.body, maxBytes);
           } else {
             throw new AppError(
@@ -114,7 +114,3 @@ export const importRoutes =
       return { items: await recentSyncRuns(services.db, tenant.id) };
     });
   };
-
-function isStream(body: unknown): body is Readable {
-  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
-}
