@@ -6,6 +6,7 @@ import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import type { StoredTokens } from '../../src/sync/connection-tokens';
+import type { QboBook } from './qbo-book';
 
 export const QB_ENV = {
   QUICKBOOKS_CLIENT_ID: 'duely-test-client',
@@ -104,6 +105,27 @@ export async function sandboxServices(
     ...opts,
   });
   return { sandbox, s };
+}
+
+/**
+ * A started QboBook (the scripted QuickBooks of tests/sync/qbo-book.ts) at `start`, and test services on the book's
+ * clock with its URL as QUICKBOOKS_API_URL (QB_ENV plus `env`): sandboxServices' twin for scripted ledgers. The
+ * caller closes both.
+ */
+export async function bookServices(
+  start: number,
+  opts: { env?: Record<string, string>; queue?: false } = {},
+): Promise<{ book: QboBook; s: Services }> {
+  const { QboBook } = await import('./qbo-book');
+  const { createTestServices } = await import('../helpers/services');
+  const book = new QboBook(start);
+  const url = await book.start();
+  const s = await createTestServices({
+    clock: { now: () => new Date(book.clock) },
+    env: { ...QB_ENV, QUICKBOOKS_API_URL: url, ...opts.env },
+    ...(opts.queue === false ? { queue: false } : {}),
+  });
+  return { book, s };
 }
 
 /**

@@ -20,9 +20,8 @@ import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { approveAll, goLive, messagesOf, RecordingTransport } from '../dunning-engine/fixtures';
-import { createTestServices } from '../helpers/services';
-import { QB_ENV, seedConnection, tokensAt } from './helpers';
-import { QboBook } from './qbo-book';
+import { bookServices, seedConnection, tokensAt } from './helpers';
+import type { QboBook } from './qbo-book';
 
 const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
@@ -54,12 +53,7 @@ function invoice(id: string, cust: string, total: number, extra: Record<string, 
 }
 
 beforeAll(async () => {
-  book = new QboBook(START);
-  const url = await book.start();
-  s = await createTestServices({
-    clock: { now: () => new Date(book.clock) },
-    env: { ...QB_ENV, QUICKBOOKS_API_URL: url, MAIL_FROM: 'Nora Billing <billing@duely.example>' },
-  });
+  ({ book, s } = await bookServices(START, { env: { MAIL_FROM: 'Nora Billing <billing@duely.example>' } }));
   // Jobs get lower Ids than their parents: keyset pages of one row write each job before its parent.
   book.put('Customer', customer('1009', 'Nora Inc', email('ap@nora.example.com')));
   book.put(

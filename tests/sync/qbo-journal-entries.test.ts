@@ -17,10 +17,9 @@ import type { CustomerDetail } from '../../src/web/lib/types';
 import { buildTimeline } from '../../src/web/pages/customer/customer-timeline';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { buildTestApp } from '../helpers/app';
-import { createTestServices } from '../helpers/services';
 import { type JournalLine, journalEntry as qboJournalEntry } from '../quickbooks/fixtures';
-import { balanceMismatches, dbBalances, QB_ENV, seedConnection, tokensAt } from './helpers';
-import { QboBook } from './qbo-book';
+import { balanceMismatches, bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
+import type { QboBook } from './qbo-book';
 
 const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
@@ -64,13 +63,7 @@ const payment = (id: string, cust: string, total: number, links: Link[]) => ({
 });
 
 beforeAll(async () => {
-  book = new QboBook(START);
-  const url = await book.start();
-  s = await createTestServices({
-    clock: { now: () => new Date(book.clock) },
-    env: { ...QB_ENV, QUICKBOOKS_API_URL: url },
-    queue: false,
-  });
+  ({ book, s } = await bookServices(START, { queue: false }));
   const { tenant, connection } = await seedConnection(s, {
     realmId: '7701',
     tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),

@@ -10,22 +10,15 @@ import { rowsOf } from '../../src/db/client';
 import { customers } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
-import { createTestServices } from '../helpers/services';
-import { balanceMismatches, dbBalances, QB_ENV, seedConnection, tokensAt } from './helpers';
-import { QboBook } from './qbo-book';
+import { balanceMismatches, bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
+import type { QboBook } from './qbo-book';
 
 const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
 let s: Services;
 
 beforeAll(async () => {
-  book = new QboBook(START);
-  const url = await book.start();
-  s = await createTestServices({
-    clock: { now: () => new Date(book.clock) },
-    env: { ...QB_ENV, QUICKBOOKS_API_URL: url },
-    queue: false,
-  });
+  ({ book, s } = await bookServices(START, { queue: false }));
 });
 afterAll(async () => {
   await s?.close();
