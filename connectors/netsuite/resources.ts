@@ -408,6 +408,14 @@ async function* fullSync(
     const window = Math.max(1, ctx.client.concurrency) + 1;
     // A kind's listing starts with its first page unless this sync resumed in the middle of it.
     const started = new Set<EntityKind>(from?.afterId ? [from.kind] : []);
+    // A kind's listing completes with the cursor moved on to the next kind (or to polling after the last).
+    const completion = (kind: EntityKind, at: string) => {
+      const next = NETSUITE_SYNC_KINDS[NETSUITE_SYNC_KINDS.indexOf(kind) + 1];
+      const cursor: NetsuiteCursor = next
+        ? { mode: 'full', kind: next, afterId: null, since: at, ...drift }
+        : { mode: 'incremental', since: at, ...drift };
+      return { cursor, listingComplete: { kinds: [kind], asOf: clockToInstant(at) as string } };
+    };
     for (let i = 0; i < steps.length; i++) {
       for (let j = i, reading = 0; j < steps.length && reading < window; j++) {
         const step = steps[j] as Step;
@@ -436,15 +444,10 @@ async function* fullSync(
       const step = current;
       if ('complete' in step) {
         const kind = step.complete;
-        const next = NETSUITE_SYNC_KINDS[NETSUITE_SYNC_KINDS.indexOf(kind) + 1];
         yield {
-          ...emptyPage(
-            next
-              ? { mode: 'full', kind: next, afterId: null, since, ...drift }
-              : { mode: 'incremental', since, ...drift },
-          ),
+          ...emptyPage({ mode: 'incremental', since }),
           ...(started.has(kind) ? {} : { listingStarts: [kind] }),
-          listingComplete: { kinds: [kind], asOf: clockToInstant(since) as string },
+          ...completion(kind, since),
         };
         continue;
       }
@@ -453,11 +456,17 @@ async function* fullSync(
       if (!read) continue;
       // More rows in this range than a page (ids denser than the average): the rest of it comes next.
       if (read.hasMore) steps.splice(i + 1, 0, { range: { ...range, after: read.lastId } });
+      // The kind's last page also completes its listing and moves the cursor on to the next kind: one transaction
+      // fewer per kind than an empty page of its own (the page's ids are recorded before the listing is reconciled).
+      const following = steps[i + 1];
+      const completes = following && 'complete' in following && following.complete === range.kind;
+      if (completes) i++;
       const page: SyncPage<NetsuiteCursor> = {
         ...read.mapped,
         cursor: { mode: 'full', kind: range.kind, afterId: read.lastId, since, ...drift },
         ...(started.has(range.kind) ? {} : { listingStarts: [range.kind] }),
         seen: { [range.kind]: read.rows.map((r) => r.id as string) },
+        ...(completes ? completion(range.kind, since) : {}),
       };
       started.add(range.kind);
       ctx.logger.info(

@@ -114,10 +114,23 @@ describe('NetSuite full sync in id ranges', () => {
       ['payments'],
     ]);
     expect(pages.at(-1)?.cursor.mode).toBe('incremental');
-    const invoiceCursors = pages
-      .filter((p) => p.invoices.length > 0)
+    const invoicePages = pages.filter((p) => p.invoices.length > 0);
+    const invoiceCursors = invoicePages
+      .slice(0, -1)
       .map((p) => Number((p.cursor as { afterId: string }).afterId));
     expect(invoiceCursors).toEqual([...invoiceCursors].sort((a, b) => a - b));
+    // A kind's last page completes its listing and hands the cursor to the next kind: no empty page of its own.
+    expect(invoicePages.at(-1)?.listingComplete?.kinds).toEqual(['invoices']);
+    expect(invoicePages.at(-1)?.cursor).toMatchObject({ mode: 'full', kind: 'creditMemos', afterId: null });
+    expect(pages.filter((p) => p.listingComplete).map((p) => p.listingComplete?.kinds)).toEqual([
+      ['customers'],
+      ['invoices'],
+      ['creditMemos'],
+      ['payments'],
+    ]);
+    const rows = (p: SyncPage<NetsuiteCursor>) =>
+      p.customers.length + p.invoices.length + p.creditMemos.length + p.payments.length;
+    expect(pages.filter((p) => rows(p) === 0)).toHaveLength(0);
   });
 
   it('resumed from a mid-listing cursor, reads only the invoices after it', async () => {

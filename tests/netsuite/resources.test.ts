@@ -103,26 +103,26 @@ describe('NetSuite full sync', () => {
     const pages = await collect(null);
     expect(sent.every((s) => s.offset === 0)).toBe(true);
     expect(sent[0]?.q).toContain('SYSDATE');
-    // Cursor of every page points after it; since = clock - 65 minutes.
+    // Cursor of every page points after it; since = clock - 65 minutes. A kind's last page completes its listing
+    // and moves the cursor on to the next kind (the last one's to polling).
     expect(pages.map((p) => p.cursor)).toEqual([
       { mode: 'full', kind: 'customers', afterId: '2', since: '2026-04-15 08:55:00' },
-      { mode: 'full', kind: 'customers', afterId: '3', since: '2026-04-15 08:55:00' },
       { mode: 'full', kind: 'invoices', afterId: null, since: '2026-04-15 08:55:00' },
-      { mode: 'full', kind: 'invoices', afterId: '5001', since: '2026-04-15 08:55:00' },
       { mode: 'full', kind: 'creditMemos', afterId: null, since: '2026-04-15 08:55:00' },
-      { mode: 'full', kind: 'creditMemos', afterId: '7001', since: '2026-04-15 08:55:00' },
       { mode: 'full', kind: 'payments', afterId: null, since: '2026-04-15 08:55:00' },
-      { mode: 'full', kind: 'payments', afterId: '6001', since: '2026-04-15 08:55:00' },
       { mode: 'incremental', since: '2026-04-15 08:55:00' },
     ]);
     expect(pages[0]?.listingStarts).toEqual(['customers']);
+    expect(pages[0]?.listingComplete).toBeUndefined();
     expect(pages[1]?.listingStarts).toBeUndefined();
     expect(pages[1]?.seen).toEqual({ customers: ['3'] });
-    expect(pages[2]?.listingComplete).toEqual({ kinds: ['customers'], asOf: '2026-04-15T08:55:00Z' });
+    expect(pages[1]?.listingComplete).toEqual({ kinds: ['customers'], asOf: '2026-04-15T08:55:00Z' });
+    expect(pages[2]?.listingStarts).toEqual(['invoices']);
+    expect(pages[2]?.listingComplete).toEqual({ kinds: ['invoices'], asOf: '2026-04-15T08:55:00Z' });
     expect(pages.flatMap((p) => p.customers.map((c) => c.externalId))).toEqual(['1', '2', '3']);
-    expect(pages[7]?.payments[0]?.allocations).toEqual([{ invoiceExternalId: '5001', amountMinor: 7500 }]);
+    expect(pages[4]?.payments[0]?.allocations).toEqual([{ invoiceExternalId: '5001', amountMinor: 7500 }]);
     // A credit memo applied directly to an invoice carries that application.
-    expect(pages[5]?.creditMemos[0]?.applications).toEqual([
+    expect(pages[3]?.creditMemos[0]?.applications).toEqual([
       { invoiceExternalId: '5001', amountMinor: 1000 },
     ]);
     // The second customers page asked for ids after 2; no query ever pages by offset.
