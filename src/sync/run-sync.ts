@@ -93,7 +93,18 @@ function emptyProgress(): SyncProgress {
   return { entities: Object.fromEntries(SYNC_KINDS.map((k) => [k, { pages: 0, rows: 0, done: false }])) };
 }
 
-type CursorLike = { mode?: string; entity?: string } | null | undefined;
+/**
+ * What run-sync reads of a connector's cursor: its mode, and in a full sync where it is, as the provider's entity
+ * name (`entity`) or as the kind itself (`kind`).
+ */
+type CursorLike = { mode?: string; entity?: string; kind?: string } | null | undefined;
+
+/** The kind a full-sync cursor is at, if it says. */
+function kindAt(cursor: CursorLike): EntityKind | undefined {
+  if (cursor?.mode !== 'full') return undefined;
+  const kind = SYNC_KINDS.find((k) => k === cursor.kind);
+  return kind ?? (cursor.entity ? ENTITY_KIND[cursor.entity] : undefined);
+}
 
 function kindOf(cursor: CursorLike): SyncRunKind {
   return !cursor || cursor.mode === 'full' ? 'full' : 'incremental';
@@ -108,7 +119,7 @@ export function advanceProgress(progress: SyncProgress, page: SyncPage<unknown>)
     next.entities[kind] = rows > 0 ? { ...cur, pages: cur.pages + 1, rows: cur.rows + rows } : cur;
   }
   const cursor = page.cursor as CursorLike;
-  const at = cursor?.mode === 'full' && cursor.entity ? ENTITY_KIND[cursor.entity] : undefined;
+  const at = kindAt(cursor);
   const doneBefore = cursor?.mode === 'full' ? (at ? SYNC_KINDS.indexOf(at) : 0) : SYNC_KINDS.length;
   SYNC_KINDS.forEach((kind, i) => {
     const cur = next.entities[kind];

@@ -347,6 +347,42 @@ describe('NetSuite red team: faults lose nothing', () => {
     expect(counts.invoices).toBeLessThanOrEqual(truthInvoices + deletedInvoices);
   });
 
+  it('a worker dying right after the page that completes the invoice listing: the resumed sync starts at the next kind and is exact', async () => {
+    // The invoice listing's last page also completes it (deletions found missing) and hands the cursor to credit
+    // memos, in one transaction: a crash just after it must neither read the invoices again nor lose that listing.
+    const inv = openInvoices('USD')[0] as Txn;
+    let crashed = false;
+    await expect(
+      runSync(s, {
+        connectionId,
+        reason: 'manual',
+        full: true,
+        pageSize: 7,
+        onProgress: ({ progress }) => {
+          if (progress.entities.invoices?.rows === 7) {
+            // Meanwhile in NetSuite: an invoice deleted before the listing reached it, a payment on one read.
+            co().delete((openInvoices('EUR').at(-1) as Txn).id);
+            co().addPayment(customerOf(inv), 45, [{ invoice: inv.id, amountMinor: 45 }]);
+          }
+          if (!crashed && progress.entities.invoices?.done) {
+            crashed = true;
+            throw new Error('kill -9');
+          }
+        },
+      }),
+    ).rejects.toThrow('kill -9');
+    const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(conn?.syncCursor).toMatchObject({ mode: 'full', kind: 'creditMemos', afterId: null });
+    co().advance(5);
+    clock.advance(10 * 60_000);
+    const resumed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+    expect(resumed.status).toBe('succeeded');
+    await poll();
+    await expectExact();
+    const counts = await rowCounts();
+    expect(counts.invoices).toBe(counts.distinctInvoices);
+  });
+
   it('a worker dying mid poll round: the next round repeats it and is exact', async () => {
     const a = openInvoices('CAD')[0] as Txn;
     const b = openInvoices('JPY')[0] as Txn;

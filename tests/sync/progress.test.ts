@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../connectors/errors';
 import type { SyncPage } from '../../connectors/types';
 import { progressLine, syncFailure } from '../../src/cli-sync';
-import { ConnectorError } from '../../connectors/errors';
 import { AppError } from '../../src/errors';
 import { jobs } from '../../src/jobs/catalogue';
 import { advanceProgress, SYNC_KINDS } from '../../src/sync/run-sync';
@@ -38,6 +38,18 @@ describe('sync progress', () => {
     expect(progressLine({ syncRunId: 'r', kind: 'full', progress: p2, stats: {} })).toBe(
       'sync full: customers 0 ✓ · invoices 3 ✓ · credit memos 0 ✓ · payments 0 (0p)',
     );
+  });
+
+  it('marks entities done for a full-sync cursor that names the kind it is at (not the provider entity)', () => {
+    const inv = empty({ mode: 'full', kind: 'invoices', afterId: '42', since: 's' });
+    inv.invoices = [{} as never];
+    const p1 = advanceProgress(start, inv);
+    expect(p1.entities.customers?.done).toBe(true);
+    expect(p1.entities.invoices).toEqual({ pages: 1, rows: 1, done: false });
+    const p2 = advanceProgress(p1, empty({ mode: 'full', kind: 'payments', afterId: null, since: 's' }));
+    expect(p2.entities.invoices?.done).toBe(true);
+    expect(p2.entities.creditMemos?.done).toBe(true);
+    expect(p2.entities.payments?.done).toBe(false);
   });
 
   it('declares one stately sync job per connection, retried with backoff', () => {
