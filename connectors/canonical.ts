@@ -50,7 +50,10 @@ export interface CanonicalInvoice {
   /** Date the invoice became fully paid, when known. */
   paidDate?: IsoDate | null;
   payLink?: string | null;
-  /** The invoice's own bill-to email (QuickBooks BillEmail); wins over the customer's primary email. */
+  /**
+   * The invoice's own bill-to email (QuickBooks BillEmail); wins over the customer's primary email. It may name
+   * several addresses, comma-separated (as QuickBooks' field does): each is a recipient (`addressList` reads it).
+   */
   billEmail?: string | null;
   delivery?: Delivery | null;
   sourceUpdatedAt?: Instant | null;

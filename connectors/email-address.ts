@@ -26,3 +26,25 @@ export function isHeaderSafeAddress(value: string): boolean {
   if (value.length === 0 || value.length > MAX_EMAIL_LENGTH) return false;
   return /^[^\s\p{Cc}@<>,;:"()[\]\\]+@[^\s\p{Cc}@<>,;:"()[\]\\]+$/u.test(value);
 }
+
+/**
+ * A field that may name several addresses, as the ledgers let one invoice's email field do ("ap@x.com,
+ * boss@x.com"; commas or semicolons): each address trimmed, those that could not go in a header dropped one by one
+ * (not the whole field), each kept once (compared case-insensitively, the first spelling kept).
+ */
+export function addressList(value: string | null | undefined): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const part of (value ?? '').split(/[,;]/)) {
+    const address = part.trim();
+    if (!isHeaderSafeAddress(address) || seen.has(address.toLowerCase())) continue;
+    seen.add(address.toLowerCase());
+    out.push(address);
+  }
+  return out;
+}
+
+/** Such a list as one text value (", "-joined, as `addressList` reads it back), null when it has no address. */
+export function addressListText(value: string | null | undefined): string | null {
+  return addressList(value).join(', ') || null;
+}

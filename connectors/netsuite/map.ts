@@ -375,7 +375,7 @@ export function mapInvoice(raw: SuiteqlRow): CanonicalInvoice {
       status,
       paidDate: status === 'paid' ? (row.closedate ?? null) : null,
       payLink: payLinkOrNull(row.paylink),
-      billEmail: emails(row.email)[0] ?? null,
+      billEmail: emails(row.email).join(', ') || null,
       sourceUpdatedAt: clockToInstant(row.lastmodified),
     };
   });

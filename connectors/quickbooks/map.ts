@@ -240,7 +240,8 @@ export function mapInvoice(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
     paidDate: null,
     // Only https (or the local sandbox's http on this machine) reaches a debtor's email.
     payLink: payLinkOrNull(inv.InvoiceLink, { loopbackHttp: true }),
-    billEmail: splitEmails(inv.BillEmail?.Address)[0] ?? null,
+    // Every address the field names (QuickBooks takes several, comma-separated): each one is a recipient.
+    billEmail: splitEmails(inv.BillEmail?.Address).join(', ') || null,
     delivery: invoiceDelivery(inv),
     sourceUpdatedAt: inv.MetaData?.LastUpdatedTime ?? null,
     sourceVersion: syncTokenOf(inv),

@@ -1,3 +1,4 @@
+import { addressList } from '../../connectors/email-address';
 import type { DbOrTx } from '../db/client';
 import { creditOnAccount } from '../db/queries/credit-on-account';
 import {
@@ -158,9 +159,10 @@ export async function loadPlannerInput(
   const plannerInvoices: PlannerInvoice[] = invRows.map((i) => {
     const own = invOverride.get(i.id);
     const billed = payer.get(i.customerId);
-    // The invoice's own BillEmail, unless it bounced (then its customer's addresses): planner.recipientsOf.
-    const [billEmail] = i.billEmail ? reachable([i.billEmail], badEmails).emails : [];
-    const invoice = { ...plannerInvoice(i), ...(billEmail ? { billEmail } : {}) };
+    // The invoice's own BillEmail, every address of it that has not bounced (none left: its customer's addresses):
+    // planner.recipientsOf.
+    const billEmails = reachable(addressList(i.billEmail), badEmails).emails;
+    const invoice = { ...plannerInvoice(i), ...(billEmails.length > 0 ? { billEmails } : {}) };
     if (!billed) {
       return { ...invoice, override: own };
     }

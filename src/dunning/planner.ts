@@ -50,10 +50,10 @@ export interface PlannerInvoice {
   payLink?: string | null;
   override?: Override;
   /**
-   * The address the invoice itself was sent to in the ledger (e.g. the debtor's AP mailbox), when it carries one
-   * and it has not bounced: see recipientsOf for where it stands among the sources.
+   * The addresses the invoice itself was sent to in the ledger (e.g. the debtor's AP mailbox; the ledger's field may
+   * name several), those that have not bounced, when any: see recipientsOf for where they stand among the sources.
    */
-  billEmail?: string;
+  billEmails?: string[];
   /**
    * The sub-customer (job) the invoice is for, when the job is billed with its parent: the invoice is then planned
    * with the parent's (customerId is the parent's), and reasons name the job.
@@ -685,9 +685,9 @@ function isUnreachable(block: { code: DecisionCode } | null | undefined): boolea
   return block !== null && block !== undefined && isUnreachableCode(block.code);
 }
 
-/** The recipients an invoice names itself (its contact override, else its BillEmail), if any. */
+/** The recipients an invoice names itself (its contact override, else its BillEmail's addresses), if any. */
 function ownRecipients(invoice: PlannerInvoice): string[] | undefined {
-  return invoice.override?.contactEmails ?? (invoice.billEmail ? [invoice.billEmail] : undefined);
+  return invoice.override?.contactEmails ?? (invoice.billEmails?.length ? invoice.billEmails : undefined);
 }
 
 function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[]] {
@@ -703,29 +703,32 @@ const addressKey = (a: string) => a.toLowerCase();
 /**
  * Where an invoice's reminders go, most explicit choice first: the invoice's contact override (a person routed it),
  * the customer's dunning contact (the finance team chose who is chased for this debtor), the address the invoice
- * itself was sent to (its BillEmail, e.g. the debtor's AP mailbox), else the customer's billing emails. Bounced
- * addresses are already left out of `billEmail` and `emails` (planner-input.ts), so a bounced BillEmail falls back
- * to the billing emails. The one copy of the rule: messages carry the result and the pre-send re-check only drops
- * addresses that bounced since.
+ * itself was sent to (every address of its BillEmail, e.g. the debtor's AP mailbox), else the customer's billing
+ * emails. Bounced addresses are already left out of `billEmails` and `emails` (planner-input.ts), so a BillEmail
+ * whose every address bounced falls back to the billing emails. The one copy of the rule: messages carry the result
+ * and the pre-send re-check only drops addresses that bounced since.
  */
 function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): string[] {
   return (
     invoice.override?.contactEmails ??
     customer.override?.contactEmails ??
-    (invoice.billEmail && !isAmong(invoice.billEmail, customer.emails)
-      ? [invoice.billEmail]
+    (invoice.billEmails?.length && !allAmong(invoice.billEmails, customer.emails)
+      ? invoice.billEmails
       : customer.emails)
   );
 }
 
 /**
- * Whether `address` is one of `list` (as addresses compare). The ledgers copy a customer's email onto each invoice
- * (the invoice's bill-to email) and Duely keeps only its first address: a BillEmail that is one of the
- * customer's own addresses routes nothing elsewhere, and the reminder goes to all of them, as before.
+ * Whether every address of `addresses` is one of `list` (as addresses compare). The ledgers copy a customer's email
+ * onto each invoice (the invoice's bill-to email), often only some of its addresses: a BillEmail all of whose
+ * addresses are the customer's own routes nothing elsewhere, and the reminder goes to all of the customer's
+ * addresses, as before. One address beyond them means someone chose where this invoice goes: it goes to the
+ * BillEmail's addresses (and when they share one with the customer's other invoices' recipients, recipientGroups
+ * makes that one message to all of them).
  */
-function isAmong(address: string, list: readonly string[]): boolean {
-  const key = addressKey(address);
-  return list.some((a) => addressKey(a) === key);
+function allAmong(addresses: readonly string[], list: readonly string[]): boolean {
+  const keys = new Set(list.map(addressKey));
+  return addresses.every((a) => keys.has(addressKey(a)));
 }
 
 interface RecipientGroup {

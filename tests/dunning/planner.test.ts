@@ -617,8 +617,8 @@ describe('plan: holds and blocks', () => {
         customers: [customer('c', { emails: ['ap@c.example', 'boss@c.example'] })],
         invoices: [
           invoice('i', 'c', 12),
-          invoice('j', 'c', 12, { billEmail: 'payables@c.example' }),
-          invoice('k', 'c', 3, { billEmail: 'Boss@c.example' }),
+          invoice('j', 'c', 12, { billEmails: ['payables@c.example'] }),
+          invoice('k', 'c', 3, { billEmails: ['Boss@c.example'] }),
         ],
       }),
     );
@@ -634,11 +634,55 @@ describe('plan: holds and blocks', () => {
     const r = plan(
       input({
         customers: [customer('c', { emails: ['ap@c.example', 'boss@c.example'] })],
-        invoices: [invoice('k', 'c', 12, { billEmail: 'AP@c.example' })],
+        invoices: [invoice('k', 'c', 12, { billEmails: ['AP@c.example'] })],
       }),
     );
     expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
       { to: ['ap@c.example', 'boss@c.example'], invoiceIds: ['k'] },
+    ]);
+  });
+
+  it('a BillEmail of several addresses: every one of them receives the reminder, in one message', () => {
+    const r = plan(
+      input({
+        customers: [customer('c', { emails: ['office@c.example'] })],
+        invoices: [
+          invoice('i', 'c', 12),
+          invoice('j', 'c', 12, { billEmails: ['payables@c.example', 'Controller@c.example'] }),
+        ],
+      }),
+    );
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['payables@c.example', 'Controller@c.example'], invoiceIds: ['j'] },
+      { to: ['office@c.example'], invoiceIds: ['i'] },
+    ]);
+  });
+
+  it("a BillEmail list: all among the customer's addresses keeps every address of the customer; one beyond them routes the invoice to the list, in one message with the customer's", () => {
+    const c = customer('c', { emails: ['ap@c.example', 'boss@c.example'] });
+    // The ledger's copy of the customer's addresses (all of them, or some): the customer's addresses, as before.
+    const copied = plan(
+      input({
+        customers: [c],
+        invoices: [invoice('k', 'c', 12, { billEmails: ['Boss@c.example', 'AP@c.example'] })],
+      }),
+    );
+    expect(copied.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@c.example', 'boss@c.example'], invoiceIds: ['k'] },
+    ]);
+    // Someone added an address that is not the customer's: the invoice goes to its list; it shares ap@ with the
+    // customer's other invoice, so one message to everyone concerned lists both (nobody gets two).
+    const r = plan(
+      input({
+        customers: [c],
+        invoices: [
+          invoice('i', 'c', 12),
+          invoice('k', 'c', 12, { billEmails: ['AP@c.example', 'legal@law.example'] }),
+        ],
+      }),
+    );
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['ap@c.example', 'boss@c.example', 'legal@law.example'], invoiceIds: ['i', 'k'] },
     ]);
   });
 
@@ -648,7 +692,7 @@ describe('plan: holds and blocks', () => {
   ])(
     '%s, but an invoice names its own recipient: that invoice is chased there, the other waits',
     (_, c, code) => {
-      const own = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });
+      const own = invoice('j', 'c', 12, { billEmails: ['payables@c.example'] });
       const routed = invoice('k', 'c', 12, {
         override: { excluded: false, contactEmails: ['pm@c.example'] },
       });
@@ -674,7 +718,7 @@ describe('plan: holds and blocks', () => {
   );
 
   it('recipients by precedence: invoice contact override, customer dunning contact, invoice BillEmail, billing emails', () => {
-    const billed = invoice('j', 'c', 12, { billEmail: 'payables@c.example' });
+    const billed = invoice('j', 'c', 12, { billEmails: ['payables@c.example'] });
     // The customer's dunning contact is the finance team's choice: it wins over the invoice's BillEmail.
     const withContact = plan(
       input({

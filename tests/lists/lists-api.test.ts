@@ -110,6 +110,13 @@ describe('invoices list', () => {
     expect(byEmail.items.map((i: Inv) => i.externalId)).toEqual(['RELY-O']);
     // A % in the search is a character, not a wildcard.
     expect((await json('invoices?q=%25')).total).toBe(0);
+    // An invoice whose email names several addresses (stored ", "-joined) is found by any of them.
+    await s.db.execute(
+      sql`update invoices set bill_email = 'payables@mid.example, Controller@mid.example'
+          where external_id = 'MID-H3' and tenant_id = ${tenant}::uuid`,
+    );
+    expect((await json('invoices?q=controller@MID')).items.map((i: Inv) => i.externalId)).toEqual(['MID-H3']);
+    expect((await json('invoices?q=payables@mid')).items.map((i: Inv) => i.externalId)).toEqual(['MID-H3']);
   });
 
   it('sorts by balance both ways and reports the count and totals of the filtered set', async () => {

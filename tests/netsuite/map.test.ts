@@ -91,6 +91,12 @@ describe('NetSuite mappers', () => {
     });
   });
 
+  it("keeps every address of an invoice's email that names several", () => {
+    expect(
+      mapInvoice(invoiceRow('5002', { email: 'ap@example.com; Controller@example.com' })).billEmail,
+    ).toBe('ap@example.com, Controller@example.com');
+  });
+
   it('a JPY invoice of a USD subsidiary keeps JPY and 0 decimals', () => {
     const inv = mapInvoice(
       invoiceRow('9', { currency: 'JPY', foreigntotal: '150000', foreignamountunpaid: '45000' }),

@@ -28,6 +28,14 @@ describe('mapInvoice', () => {
     });
   });
 
+  it('keeps every address of a BillEmail that names several (comma- or semicolon-separated)', () => {
+    const inv = mapInvoice(
+      invoice('68', 100, 100, { BillEmail: { Address: ' ap@birds.example, Controller@birds.example;' } }),
+    );
+    expect(inv.billEmail).toBe('ap@birds.example, Controller@birds.example');
+    expect(mapInvoice(invoice('69', 100, 100, { BillEmail: { Address: ' , ' } })).billEmail).toBeNull();
+  });
+
   it('does not drift on amounts that are inexact in binary floating point', () => {
     expect(mapInvoice(invoice('1', 2369.52, 1675.52)).balanceMinor).toBe(167552);
     expect(mapInvoice(invoice('2', 0.29, 0.07)).balanceMinor).toBe(7);

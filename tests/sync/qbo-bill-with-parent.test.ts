@@ -102,6 +102,41 @@ beforeAll(async () => {
   book.put('Customer', customer('7009', 'Elm Corp'));
   book.put('Invoice', invoice('7010', '7009', 410, { BillEmail: { Address: 'ap@elm.example.com' } }));
   book.put('Invoice', invoice('7011', '7009', 95));
+  // A BillEmail of several addresses (QuickBooks allows them comma-separated): each address is a recipient, once.
+  book.put('Customer', customer('8009', 'Fir Ltd', email('office@fir.example.com')));
+  book.put(
+    'Invoice',
+    invoice('8010', '8009', 640, {
+      BillEmail: {
+        Address: 'payables@fir.example.com, Controller@fir.example.com; PAYABLES@fir.example.com',
+      },
+    }),
+  );
+  book.put('Invoice', invoice('8011', '8009', 80));
+  // One of them bounced: the other still gets it.
+  book.put('Customer', customer('8109', 'Gum Co', email('office@gum.example.com')));
+  book.put(
+    'Invoice',
+    invoice('8110', '8109', 210, { BillEmail: { Address: 'old@gum.example.com, ap@gum.example.com' } }),
+  );
+  // One of them could inject a header: it alone is dropped.
+  book.put('Customer', customer('8209', 'Hemlock Inc', email('office@hemlock.example.com')));
+  book.put(
+    'Invoice',
+    invoice('8210', '8209', 310, {
+      BillEmail: { Address: 'ap@hemlock.example.com\r\nBcc: spy@evil.example, pay@hemlock.example.com' },
+    }),
+  );
+  // A list that overlaps the customer's addresses and adds one: the invoice goes to its list, and since that
+  // shares an address with the customer's other invoice, one message to all three lists both.
+  book.put('Customer', customer('8309', 'Ivy SA', email('ap@ivy.example.com, boss@ivy.example.com')));
+  book.put(
+    'Invoice',
+    invoice('8310', '8309', 520, {
+      BillEmail: { Address: 'AP@ivy.example.com, lawyer@ivy-legal.example.com' },
+    }),
+  );
+  book.put('Invoice', invoice('8311', '8309', 60));
   book.put('Invoice', invoice('1010', '1002', 800));
   book.put('Invoice', invoice('1011', '1009', 120));
   book.put('Invoice', invoice('1012', '1003', 300));
@@ -114,9 +149,10 @@ beforeAll(async () => {
   });
   tenantId = tenant.id;
   connectionId = connection.id;
-  await s.db
-    .insert(contactSuppressions)
-    .values({ tenantId, email: 'old@cedar.example.com', kind: 'bounced' });
+  await s.db.insert(contactSuppressions).values([
+    { tenantId, email: 'old@cedar.example.com', kind: 'bounced' },
+    { tenantId, email: 'old@gum.example.com', kind: 'bounced' },
+  ]);
   book.tick(90);
   const r = await runSync(s, { connectionId: connection.id, reason: 'test', pageSize: 1 });
   expect(r.status).toBe('succeeded');
@@ -172,6 +208,13 @@ describe('bill with parent', () => {
       'ap@cedar.example.com': ['6010'],
       // No address of its own: only the invoice that names one.
       'ap@elm.example.com': ['7010'],
+      // Every address of a BillEmail list (deduplicated), in one message; the bounced one and the one that could
+      // inject a header left out alone.
+      'payables@fir.example.com,Controller@fir.example.com': ['8010'],
+      'office@fir.example.com': ['8011'],
+      'ap@gum.example.com': ['8110'],
+      'pay@hemlock.example.com': ['8210'],
+      'ap@ivy.example.com,boss@ivy.example.com,lawyer@ivy-legal.example.com': ['8310', '8311'],
     });
     // Nobody receives two reminders from one run.
     const to = (await messagesOf(s, tenantId))
@@ -182,6 +225,20 @@ describe('bill with parent', () => {
     const all = (await messagesOf(s, tenantId)).flatMap((m) => m.to);
     expect(all).not.toContain('site@kitchen.example.com');
     expect(all).not.toContain('deck@nora.example.com');
+  });
+
+  it('a BillEmail of several addresses is stored as the list of its usable ones, each once, and found by any', async () => {
+    const stored = async (externalId: string) =>
+      (
+        await s.db
+          .select({ billEmail: invoices.billEmail })
+          .from(invoices)
+          .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, externalId)))
+      )[0]?.billEmail;
+    expect(await stored('8010')).toBe('payables@fir.example.com, Controller@fir.example.com');
+    expect(await stored('8210')).toBe('pay@hemlock.example.com');
+    expect(await stored('5010')).toBe('payables@birch.example.com');
+    expect(await stored('1010')).toBeNull();
   });
 
   it("the parent's message says whose invoice it lists (the job's), and the ledger keeps the job's own balance", async () => {
@@ -307,6 +364,18 @@ describe('bill with parent', () => {
     expect(text('ap@cedar.example.com')).toContain('INV-6010');
     expect(received.has('old@cedar.example.com')).toBe(false);
     expect(received.has('site@atlas-wh.example.com')).toBe(false);
+    // A BillEmail of several addresses: each received the one reminder.
+    expect(text('controller@fir.example.com')).toContain('INV-8010');
+    expect(text('payables@fir.example.com')).toBe(text('controller@fir.example.com'));
+    expect(text('office@fir.example.com')).not.toContain('INV-8010');
+    expect(text('ap@gum.example.com')).toContain('INV-8110');
+    expect(received.has('old@gum.example.com')).toBe(false);
+    expect(text('pay@hemlock.example.com')).toContain('INV-8210');
+    expect([...received.keys()].filter((a) => a.includes('evil') || a.includes('\n'))).toEqual([]);
+    expect(received.has('office@hemlock.example.com')).toBe(false);
+    expect(text('lawyer@ivy-legal.example.com')).toContain('INV-8310');
+    expect(text('lawyer@ivy-legal.example.com')).toContain('INV-8311');
+    expect(text('boss@ivy.example.com')).toBe(text('lawyer@ivy-legal.example.com'));
   });
 
   it("a job's invoice paid after the parent's reminder: the thank-you is the parent's, at the reminder's address", async () => {

@@ -37,7 +37,7 @@ import type {
   CanonicalPayment,
 } from '../../../connectors/canonical';
 import { isIsoDate } from '../../../connectors/dates';
-import { isHeaderSafeAddress } from '../../../connectors/email-address';
+import { addressListText, isHeaderSafeAddress } from '../../../connectors/email-address';
 import type { EntityKind, ListingKind, SyncPage } from '../../../connectors/types';
 import { type Db, rowsOf, type Tx } from '../client';
 
@@ -618,7 +618,7 @@ function invoiceRows(rows: CanonicalInvoice[]) {
     balance_minor: i.balanceMinor,
     status: i.status,
     pay_link: i.payLink ?? null,
-    bill_email: i.billEmail && isHeaderSafeAddress(i.billEmail) ? i.billEmail : null,
+    bill_email: addressListText(i.billEmail),
     delivery: i.delivery ?? null,
     source_updated_at: iso(i.sourceUpdatedAt),
     source_version: i.sourceVersion ?? null,
