@@ -5,6 +5,8 @@
  *     → risk-score  {tenantId, invoiceIds?, reason}        (+ risk-retrain when the change is large)
  *   scored {tenantId, invoiceIds?}
  *     → dunning-plan {tenantId, invoiceIds?, reason}
+ *   creditChanged {tenantId}                               (a sync page that moved only credit on account)
+ *     → dunning-plan {tenantId, reason: 'credit'}
  *   planned messages (the engine, through `dunningJobPort`)
  *     → dunning-send {messageId} at each message's send time; `replan` → dunning-plan
  *   retrain promoted a model → risk-score (every open invoice is scored with the new model)
@@ -184,6 +186,19 @@ export async function scored(
     reason: 'scored',
     ...(invoiceIds ? { invoiceIds } : {}),
   });
+}
+
+/**
+ * creditChanged → plan: credit on account moved with no invoice changing (a payment applied to nothing, a credit
+ * memo, a journal entry): no score depends on it, but the plan does (credit covering a debtor withdraws its
+ * reminders and opens the credit-review task). In the page's transaction, like ledgerChanged.
+ */
+export async function creditChanged(
+  services: JobServices,
+  tx: Tx | undefined,
+  tenantId: string,
+): Promise<void> {
+  await services.queue.send(planTenantJob, { tenantId, reason: 'credit' }, { tx });
 }
 
 /** A promoted model changes every score: re-score the whole tenant (which plans after it). */

@@ -18,6 +18,7 @@ import {
 import { advanceCursorIfActive, commitWithoutFlushWait, recordPageProgress } from '../db/queries/sync-runs';
 import type { SyncProgress } from '../db/schema';
 import { ConnectionInactiveError } from './connection-tokens';
+import type { OnSynced } from './ports';
 
 export {
   addStats,
@@ -51,8 +52,8 @@ export interface ApplyPageOptions<Cursor> {
   /** The run's cumulative stats after this page, from the page's own stats. */
   stats?: (page: PageStats) => Record<string, number>;
   now: Date;
-  /** Runs inside the page's transaction: enqueue follow-up work (scoring) atomically with the writes. */
-  onSynced?: (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+  /** Runs inside the page's transaction: enqueue follow-up work (scoring, planning) atomically with the writes. */
+  onSynced?: OnSynced;
   log?: ListingLog;
 }
 
@@ -99,8 +100,22 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
       heartbeatAt: opts.now,
       ...(opts.stats ? { stats: opts.stats(result.stats) } : {}),
     });
-    if (opts.onSynced && result.changedInvoiceIds.length > 0) {
-      await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds: result.changedInvoiceIds });
+    // Credit on account moved (a payment applied to nothing, a credit memo, a journal entry, one deleted): the plan
+    // decides on it (credit covering a debtor stops its reminders) even when no invoice changed with it.
+    const { deletions } = opts.page;
+    const creditChanged =
+      result.stats.payments > 0 ||
+      result.stats.creditMemos > 0 ||
+      deletions.payments.length > 0 ||
+      deletions.creditMemos.length > 0 ||
+      (opts.page.journalEntries?.length ?? 0) > 0 ||
+      listed.stats.deletions > 0;
+    if (opts.onSynced && (result.changedInvoiceIds.length > 0 || creditChanged)) {
+      await opts.onSynced(tx, {
+        tenantId: opts.tenantId,
+        changedInvoiceIds: result.changedInvoiceIds,
+        creditChanged,
+      });
     }
     return result;
   });
@@ -117,7 +132,7 @@ export async function settleFullSync(
   return db.transaction(async (tx) => {
     const changedInvoiceIds = await settlePaidDates(tx, opts.tenantId);
     if (opts.onSynced && changedInvoiceIds.length > 0)
-      await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds });
+      await opts.onSynced(tx, { tenantId: opts.tenantId, changedInvoiceIds, creditChanged: false });
     return changedInvoiceIds;
   });
 }

@@ -11,10 +11,20 @@ import type { ConnectionTokens } from './connection-tokens';
 import type { ProcessLimiters } from './rate-budget';
 
 /**
- * After a page that changed invoices, inside that page's transaction (the job workflow queues scoring there, so
- * the job exists exactly when the writes it depends on were committed).
+ * What a page changed that work downstream depends on: the invoices it changed, and whether it changed credit on
+ * account (a payment, credit memo or journal entry written or deleted) even when no invoice changed with it.
  */
-export type OnSynced = (tx: Tx, event: { tenantId: string; changedInvoiceIds: string[] }) => Promise<void>;
+export interface SyncedEvent {
+  tenantId: string;
+  changedInvoiceIds: string[];
+  creditChanged: boolean;
+}
+
+/**
+ * After a page that changed invoices or credit, inside that page's transaction (the job workflow queues scoring, or
+ * planning, there, so the job exists exactly when the writes it depends on were committed).
+ */
+export type OnSynced = (tx: Tx, event: SyncedEvent) => Promise<void>;
 
 /** Enqueues a sync of the connection (inside `tx` when given, so it runs only if the connect commits). */
 export type EnqueueSync = (

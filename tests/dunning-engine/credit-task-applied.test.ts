@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Customer, NetsuiteCompany, NetsuiteSandbox, type Txn } from '../../sandboxes/netsuite';
 import { ManualClock } from '../../src/clock';
 import { planTenant } from '../../src/dunning/engine';
+import { scoreAfterSync } from '../../src/jobs/sync-jobs';
+import { planTenantJob } from '../../src/jobs/workflow';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
@@ -183,6 +185,43 @@ describe('the credit task closes when the ledger no longer shows the credit cove
     await pollAndPlan();
     expect(await creditTasks(paused.debtor, 'open')).toEqual([]);
     expect(await creditTasks(paused.debtor, 'done')).toMatchObject([{ doneBy: 'duely' }]);
+  });
+
+  it('a poll that only brings credit (a payment applied to nothing, no invoice changed) re-plans: the reminder is withdrawn, the task opens', async () => {
+    const debtor = co().addCustomer(1);
+    co().addInvoice(debtor, 45_000, -21);
+    await pollAndPlan();
+    const id = await ours(debtor);
+    const pending = () =>
+      messagesOf(s, tenantId).then((all) =>
+        all.filter(
+          (m) => m.customerId === id && ['planned', 'queued', 'awaiting_approval'].includes(m.status),
+        ),
+      );
+    expect(await pending()).toHaveLength(1);
+    const plansBefore = (await s.queue.findJobs('dunning-plan')).length;
+
+    co().addPayment(debtor, 45_000, []);
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    // As the sync job runs it: with the workflow's follow-up inside each page's transaction.
+    const r = await runSync(s, {
+      connectionId,
+      reason: 'schedule',
+      pageSize: 50,
+      onSynced: scoreAfterSync(s),
+    });
+    expect(r.status).toBe('succeeded');
+    expect(r.changedInvoices).toBe(0);
+    const plans = (await s.queue.findJobs('dunning-plan')).slice(plansBefore);
+    expect(plans.map((j) => j.data)).toContainEqual({ tenantId, reason: 'credit' });
+    // The plan it queued (run here as its handler): nothing left to send to the debtor, the credit task open.
+    await planTenantJob.handler(planTenantJob.schema.parse({ tenantId, reason: 'credit' }), s, {
+      id: 'test',
+      retryCount: 0,
+    });
+    expect(await pending()).toEqual([]);
+    expect(await creditTasks(debtor, 'open')).toHaveLength(1);
   });
 
   it('the application taken back (the same credit state as before): the task opens again, once', async () => {

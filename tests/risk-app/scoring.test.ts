@@ -14,8 +14,8 @@ import {
 } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { ledgerCsv, synthetic } from './helpers';
 import { suiteTestApp } from '../helpers/app';
+import { ledgerCsv, synthetic } from './helpers';
 
 const NOW = '2013-06-01';
 let s: Services;
@@ -230,12 +230,12 @@ describe('scoring after a sync', () => {
       ).length;
     await expect(
       s.db.transaction(async (tx) => {
-        await hook(tx, { tenantId, changedInvoiceIds: [] });
+        await hook(tx, { tenantId, changedInvoiceIds: [], creditChanged: false });
         throw new Error('page failed');
       }),
     ).rejects.toThrow('page failed');
     expect(await queued()).toBe(0);
-    await s.db.transaction((tx) => hook(tx, { tenantId, changedInvoiceIds: [] }));
+    await s.db.transaction((tx) => hook(tx, { tenantId, changedInvoiceIds: [], creditChanged: false }));
     expect(await queued()).toBe(1);
   });
 });
