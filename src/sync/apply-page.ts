@@ -4,7 +4,7 @@
  * writes themselves (set-based upserts, deletions, listing reconciliation) are in db/queries/ledger-write.ts.
  */
 import type { SyncPage } from '../../connectors/types';
-import type { Db, Tx } from '../db/client';
+import type { Db } from '../db/client';
 import {
   type ListingLog,
   type PageResult,
