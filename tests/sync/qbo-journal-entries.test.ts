@@ -284,6 +284,35 @@ describe('journal entries crediting A/R, through the sync', () => {
     await expectNoDrift();
   });
 
+  it('a linking payment moved to another customer gives the first customer its credit back', async () => {
+    book.put(
+      'Payment',
+      payment('952', '2', 0, [
+        ['Invoice', '20', 60],
+        ['JournalEntry', '901', 60],
+      ]),
+    );
+    book.edit('Invoice', '20', { Balance: 240 });
+    await sync();
+    expect((await journalCredits())['JE:901:2']).toEqual(['active', 10000, 4000, '901', 'JE-901']);
+    // Entered on the wrong customer: the bookkeeper moves it to Dan, where it pays 60 of his invoice. QuickBooks drops
+    // its links to Bob's invoice and entry; Bob's credit is whole again.
+    book.edit('Payment', '952', {
+      CustomerRef: ref('4'),
+      TotalAmt: 60,
+      Line: [{ Amount: 60, LinkedTxn: [{ TxnId: '40', TxnType: 'Invoice' }] }],
+    });
+    book.edit('Invoice', '20', { Balance: 300 });
+    book.edit('Invoice', '40', { Balance: 140 });
+    await sync();
+    expect((await journalCredits())['JE:901:2']).toEqual(['active', 10000, 10000, '901', 'JE-901']);
+    await expectNoDrift();
+    book.remove('Payment', '952');
+    book.edit('Invoice', '40', { Balance: 200 });
+    await sync();
+    await expectNoDrift();
+  });
+
   it("an entry edited to drop a customer's lines takes that customer's credit away", async () => {
     book.edit(
       'JournalEntry',

@@ -279,10 +279,10 @@ export interface PreparedPage {
   invoices: { rows: string[]; count: number; firstSeen: string } | null;
   creditMemos: { rows: string; applications: string | null } | null;
   /**
-   * Journal entries read by the page with the credits they keep (writeJournalEntries), and what the remaining-credit
-   * recompute looks at: the page's journal credits and the customers of its payments.
+   * Journal entries read by the page with the credits they keep (writeJournalEntries); present whenever the page
+   * holds a journal entry, a journal credit or a payment, i.e. when the remaining credits are recomputed.
    */
-  journals: { entries: string | null; credits: string | null; customers: string | null } | null;
+  journals: { entries: string | null } | null;
   /** The payment rows and their allocation lines as column arrays (PAYMENT_COLUMNS, ALLOCATION_COLUMNS). */
   payments: { rows: string[]; allocations: string[] } | null;
 }
@@ -346,12 +346,7 @@ function journalParams(
     sv: e.sourceVersion ?? null,
     keep: (keep.get(e.externalId) ?? []).map((m) => m.externalId),
   }));
-  const customers = [...new Set(payments.map((p) => p.customerExternalId))];
-  return {
-    entries: read.length > 0 ? jsonParam(read) : null,
-    credits: journalCredits.length > 0 ? jsonParam(journalCredits.map((m) => m.externalId)) : null,
-    customers: customers.length > 0 ? jsonParam(customers) : null,
-  };
+  return { entries: read.length > 0 ? jsonParam(read) : null };
 }
 
 /**
@@ -461,13 +456,7 @@ export async function writePage(
 
   const { journals } = prepared;
   if (journals?.entries) stats.deletions += await writeJournalEntries(tx, t, journals.entries);
-  if (journals || page.deletions.payments.length > 0) {
-    await recomputeJournalCredits(tx, t, {
-      credits: journals?.credits ?? null,
-      customers: journals?.customers ?? null,
-      deletedPayments: page.deletions.payments.map((d) => d.externalId),
-    });
-  }
+  if (journals || page.deletions.payments.length > 0) await recomputeJournalCredits(tx, t);
 
   // A full sync's pages leave paid_date to the one tenant-wide pass that ends it (settlePaidDates).
   if (recompute.size > 0 && !options.deferPaidDates) {
@@ -746,27 +735,17 @@ async function writeJournalEntries(tx: Tx, t: SQL, entries: string): Promise<num
 
 /**
  * remaining_minor of journal credits: total less what payment lines applied from them (a journal entry has no
- * remaining amount at the source), never below zero. For the credits the page wrote and every journal credit of the
- * customers whose payments it wrote or deleted (a payment edited or deleted may have stopped applying one).
- * Through credit_memos_journal_idx: a tenant without journal credits costs one empty index probe.
+ * remaining amount at the source), never below zero. Every active journal credit of the tenant, after any page with
+ * a journal entry, a journal credit or a payment, or a payment deleted: a payment edited, deleted or moved to
+ * another customer may have stopped applying a credit of a customer the page does not name (its old lines are gone,
+ * and with them which credit they applied). Through credit_memos_journal_idx and the allocations' partial
+ * credit-memo index: a tenant without journal credits costs one empty index probe, one with n credits n probes.
  */
-async function recomputeJournalCredits(
-  tx: Tx,
-  t: SQL,
-  touched: { credits: string | null; customers: string | null; deletedPayments: string[] },
-): Promise<void> {
-  const credits = touched.credits ?? '[]';
-  const customers = touched.customers ?? '[]';
+async function recomputeJournalCredits(tx: Tx, t: SQL): Promise<void> {
   await tx.execute(sql`
     with j as materialized (
       select m.id, m.total_minor, m.remaining_minor from credit_memos m
       where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active'
-        and (m.external_id in (select json_array_elements_text(${jsonText(credits)}))
-             or m.customer_id in (select c.id from customers c where c.tenant_id = ${t}
-                                    and c.external_id in (select json_array_elements_text(${jsonText(customers)})))
-             or m.customer_id in (select p.customer_id from payments p where p.tenant_id = ${t}
-                                    and p.external_id in (select json_array_elements_text(
-                                          ${json(touched.deletedPayments)}))))
     ),
     x as (
       select j.id, greatest(0, j.total_minor - coalesce(
@@ -1261,11 +1240,7 @@ export async function reconcileListing(
     result.changedInvoiceIds = del.invoiceIds;
     if (gone.payments.length > 0) {
       // A payment found deleted applies no journal credit any more.
-      await recomputeJournalCredits(tx, t, {
-        credits: null,
-        customers: null,
-        deletedPayments: gone.payments.map((d) => d.externalId),
-      });
+      await recomputeJournalCredits(tx, t);
     }
   }
   await tx.execute(sql`
