@@ -313,6 +313,19 @@ describe('NetSuite red team: faults lose nothing', () => {
     };
   }
 
+  /** After a killed sync: minutes later the next run resumes it; it succeeds, a poll after it is exact, no row twice. */
+  async function resumeExact() {
+    co().advance(5);
+    clock.advance(10 * 60_000);
+    const resumed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
+    expect(resumed.status).toBe('succeeded');
+    await poll();
+    await expectExact();
+    const counts = await rowCounts();
+    expect(counts.invoices).toBe(counts.distinctInvoices);
+    return counts;
+  }
+
   it('a worker dying mid full sync (after 3 pages) while NetSuite changes: the resumed sync is exact, no row twice', async () => {
     const inv = openInvoices('USD')[0] as Txn;
     let pages = 0;
@@ -334,14 +347,7 @@ describe('NetSuite red team: faults lose nothing', () => {
         },
       }),
     ).rejects.toThrow('kill -9');
-    co().advance(5);
-    clock.advance(10 * 60_000);
-    const resumed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
-    expect(resumed.status).toBe('succeeded');
-    await poll();
-    await expectExact();
-    const counts = await rowCounts();
-    expect(counts.invoices).toBe(counts.distinctInvoices);
+    const counts = await resumeExact();
     const truthInvoices = [...co().txns.values()].filter((x) => x.type === 'CustInvc').length;
     const deletedInvoices = co().deleted.filter((d) => d.recordtypeid === 'invoice').length;
     expect(counts.invoices).toBeLessThanOrEqual(truthInvoices + deletedInvoices);
@@ -373,14 +379,7 @@ describe('NetSuite red team: faults lose nothing', () => {
     ).rejects.toThrow('kill -9');
     const [conn] = await s.db.select().from(connections).where(eq(connections.id, connectionId));
     expect(conn?.syncCursor).toMatchObject({ mode: 'full', kind: 'creditMemos', afterId: null });
-    co().advance(5);
-    clock.advance(10 * 60_000);
-    const resumed = await runSync(s, { connectionId, reason: 'schedule', pageSize: 7 });
-    expect(resumed.status).toBe('succeeded');
-    await poll();
-    await expectExact();
-    const counts = await rowCounts();
-    expect(counts.invoices).toBe(counts.distinctInvoices);
+    await resumeExact();
   });
 
   it('a worker dying mid poll round: the next round repeats it and is exact', async () => {

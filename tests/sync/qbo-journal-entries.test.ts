@@ -264,10 +264,11 @@ describe('journal entries crediting A/R, through the sync', () => {
     );
   });
 
-  it('part of a credit applied: what remains is total less the applied lines; unlinking gives it back', async () => {
+  /** Bob's invoice 20 paid 60 from his journal credit by a $0 linking payment: 40.00 of the credit remains. */
+  async function linkBobsCredit(paymentId: string) {
     book.put(
       'Payment',
-      payment('951', '2', 0, [
+      payment(paymentId, '2', 0, [
         ['Invoice', '20', 60],
         ['JournalEntry', '901', 60],
       ]),
@@ -275,6 +276,10 @@ describe('journal entries crediting A/R, through the sync', () => {
     book.edit('Invoice', '20', { Balance: 240 });
     await sync();
     expect((await journalCredits())['JE:901:2']).toEqual(['active', 10000, 4000, '901', 'JE-901']);
+  }
+
+  it('part of a credit applied: what remains is total less the applied lines; unlinking gives it back', async () => {
+    await linkBobsCredit('951');
     await expectNoDrift();
     // The bookkeeper deletes the linking payment: the credit is whole again.
     book.remove('Payment', '951');
@@ -285,16 +290,7 @@ describe('journal entries crediting A/R, through the sync', () => {
   });
 
   it('a linking payment moved to another customer gives the first customer its credit back', async () => {
-    book.put(
-      'Payment',
-      payment('952', '2', 0, [
-        ['Invoice', '20', 60],
-        ['JournalEntry', '901', 60],
-      ]),
-    );
-    book.edit('Invoice', '20', { Balance: 240 });
-    await sync();
-    expect((await journalCredits())['JE:901:2']).toEqual(['active', 10000, 4000, '901', 'JE-901']);
+    await linkBobsCredit('952');
     // Entered on the wrong customer: the bookkeeper moves it to Dan, where it pays 60 of his invoice. QuickBooks drops
     // its links to Bob's invoice and entry; Bob's credit is whole again.
     book.edit('Payment', '952', {
