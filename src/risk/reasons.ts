@@ -118,9 +118,6 @@ const newestFirst = new Float64Array(RECENT_REASONS);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Feature `f` of the row starting at `at` (a function, not a per-call closure: under tsx every closure is named). */
-const x = (row: ArrayLike<number>, at: number, f: FeatureName) => row[at + F[f]]!;
-
 /**
  * Reason texts already worded, by what they are worded from: the same handful of texts serve 100k invoices, so
  * a batch keeps one copy of each instead of building (and the collector copying) three new strings per invoice.
@@ -162,7 +159,7 @@ function word(
 ): string | null {
   switch (topic) {
     case 'history': {
-      if (x(row, at, 'cold_start') === 1) return 'new customer: no payment history yet';
+      if (row[at + F.cold_start]! === 1) return 'new customer: no payment history yet';
       const n = recentOf(source);
       let late = 0;
       let lo = Number.POSITIVE_INFINITY;
@@ -193,13 +190,13 @@ function word(
           texts.onTime.get(n) ?? remember(texts.onTime, n, `paid the last ${plural(n, 'invoice')} on time`)
         );
       if (up) {
-        const days = Math.round(x(row, at, 'mean_days_late'));
+        const days = Math.round(row[at + F.mean_days_late]!);
         return (
           texts.usuallyLate.get(days) ??
           remember(texts.usuallyLate, days, `usually pays about ${days} days after the due date`)
         );
       }
-      const share = Math.round((1 - x(row, at, 'late_rate')) * 100);
+      const share = Math.round((1 - row[at + F.late_rate]!) * 100);
       return (
         texts.usuallyOnTime.get(share) ??
         remember(texts.usuallyOnTime, share, `usually pays on time (${share}% of invoices)`)
@@ -223,8 +220,8 @@ function word(
       return Number.isInteger(avg) ? remember(texts.recent, key, text) : text;
     }
     case 'overdue': {
-      const overdue = Math.round(Math.expm1(x(row, at, 'log_overdue_count')));
-      const open = Math.round(Math.expm1(x(row, at, 'log_open_count')));
+      const overdue = Math.round(Math.expm1(row[at + F.log_overdue_count]!));
+      const open = Math.round(Math.expm1(row[at + F.log_open_count]!));
       if (up)
         return overdue > 0
           ? (texts.overdue.get(overdue) ??
@@ -233,7 +230,7 @@ function word(
       return overdue === 0 ? 'no other invoices overdue' : null;
     }
     case 'amount': {
-      const ratio = Math.exp(x(row, at, 'amount_vs_usual'));
+      const ratio = Math.exp(row[at + F.amount_vs_usual]!);
       if (ratio >= 1.5) {
         const r = ratio.toFixed(1);
         return (
@@ -250,11 +247,11 @@ function word(
       return up ? 'larger invoice amount than most customers' : 'small invoice amount';
     }
     case 'delivery':
-      if (x(row, at, 'delivery_print') === 1) return 'invoice is sent on paper';
-      if (x(row, at, 'delivery_email') === 1) return 'invoice is sent by email';
+      if (row[at + F.delivery_print]! === 1) return 'invoice is sent on paper';
+      if (row[at + F.delivery_email]! === 1) return 'invoice is sent by email';
       return null;
     case 'timing': {
-      const toDue = x(row, at, 'days_to_due');
+      const toDue = row[at + F.days_to_due]!;
       if (toDue < 0)
         return (
           texts.pastDue.get(toDue) ??
@@ -265,11 +262,11 @@ function word(
           texts.dueIn.get(toDue) ??
           remember(texts.dueIn, toDue, `due in ${plural(toDue, 'day')} and still unpaid`)
         );
-      const terms = x(row, at, 'terms_days');
+      const terms = row[at + F.terms_days]!;
       return texts.terms.get(terms) ?? remember(texts.terms, terms, `${plural(terms, 'day')} payment terms`);
     }
     case 'tenure': {
-      const days = Math.round(Math.expm1(x(row, at, 'log_tenure_days')));
+      const days = Math.round(Math.expm1(row[at + F.log_tenure_days]!));
       if (days < 90)
         return (
           texts.recentCustomer.get(days) ??
