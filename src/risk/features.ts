@@ -572,6 +572,13 @@ export function recentSettled(
  */
 const scans = {
   on: false,
+  /** The previous row's customer and day, and its four counts (binary searches) as of that day. */
+  countsH: null as CustomerHistory | null,
+  countsDay: 0,
+  issued: 0,
+  settled: 0,
+  dueBefore: 0,
+  closedBefore: 0,
   h: null as CustomerHistory | null,
   day: 0,
   delivery: 0,
@@ -683,20 +690,38 @@ export function writeFeatures(
   const shift = priors.deliveryShift ?? byDelivery;
   const delivery = deliveryCode(invoice.delivery);
   if (h) {
-    issued = countBefore(h.issueDay, day);
+    // Rows of one customer as of one day share their counts.
+    let dueBefore: number;
+    let closedBefore: number;
+    if (scans.on && scans.countsH === h && scans.countsDay === day) {
+      issued = scans.issued;
+      settled = scans.settled;
+      dueBefore = scans.dueBefore;
+      closedBefore = scans.closedBefore;
+    } else {
+      issued = countBefore(h.issueDay, day);
+      settled = countBefore(h.paidDay, day);
+      dueBefore = countBefore(h.dueDay, day);
+      closedBefore = countBefore(h.closeDay, day);
+      if (scans.on) {
+        scans.countsH = h;
+        scans.countsDay = day;
+        scans.issued = issued;
+        scans.settled = settled;
+        scans.dueBefore = dueBefore;
+        scans.closedBefore = closedBefore;
+      }
+    }
     issuedAmount = h.cumAmount[issued]!;
     issuedLogAmount = h.cumLogAmount[issued]!;
     issuedTerms = h.cumTerms[issued]!;
     if (issued > 0) firstIssue = h.issueDay[0]!;
-    settled = countBefore(h.paidDay, day);
     settledBefore = settled;
     late = h.cumLate[settled]!;
     sumDaysToPay = h.cumDaysToPay[settled]!;
     sumDaysLate = h.cumDaysLate[settled]!;
     openCount = issued - settled;
     openAmount = issuedAmount - h.cumPaidAmount[settled]!;
-    const dueBefore = countBefore(h.dueDay, day);
-    const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
     // The settled list holds the invoice itself only if it was paid before `day` (ids are unique): only then do
@@ -968,6 +993,7 @@ export function featureMatrix(
   } finally {
     scans.on = false;
     scans.h = null;
+    scans.countsH = null;
     scans.priors = null;
     forgetStats();
   }
