@@ -17,7 +17,7 @@
  * figure. Only what was known before the as-of day is used.
  */
 import type { FeatureQuery, LedgerIndex } from './features';
-import { featureMatrix } from './features';
+import { featureMatrix, UNPAID } from './features';
 import type { LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
 import { COLLECT_HORIZONS } from './risk-model';
@@ -74,20 +74,23 @@ export function overdueSurvival(
   index: LedgerIndex,
   asOfDay: number,
 ): OverdueSurvival {
-  const events = new Float64Array(SURVIVAL_DAYS + 1);
-  const diff = new Float64Array(SURVIVAL_DAYS + 2);
+  // Counted in integers (whole invoices; no float boxing while the loop warms up), returned as floats.
+  const paidOn = new Int32Array(SURVIVAL_DAYS + 1);
+  const diff = new Int32Array(SURVIVAL_DAYS + 2);
   for (let i = 0; i < history.length; i++) {
     if (index.issueOf[i]! >= asOfDay) continue;
     const due = index.dueOf[i]!;
-    const paidKnown = history[i]!.paidDate !== null && index.paidOf[i]! < asOfDay;
+    // The index's payment day (UNPAID: none), not the row's text: the ledger rows are not read again.
+    const paidKnown = index.paidOf[i] !== UNPAID && index.paidOf[i]! < asOfDay;
     // Last day overdue the invoice was seen unpaid at its start: its payment day, or (open) the day before asOfDay.
     const last = paidKnown ? index.paidOf[i]! - due : asOfDay - 1 - due;
     if (last < 1) continue;
     const end = Math.min(last, SURVIVAL_DAYS);
     diff[1]! += 1;
     diff[end + 1]! -= 1;
-    if (paidKnown && last <= SURVIVAL_DAYS) events[last]! += 1;
+    if (paidKnown && last <= SURVIVAL_DAYS) paidOn[last]! += 1;
   }
+  const events = new Float64Array(paidOn);
   const atRisk = new Float64Array(SURVIVAL_DAYS + 1);
   let run = 0;
   for (let t = 1; t <= SURVIVAL_DAYS; t++) {
@@ -101,7 +104,11 @@ export function overdueSurvival(
  * Events and invoice-days at risk over the window [s, s + h) of days overdue. Beyond SURVIVAL_DAYS nothing is
  * tracked day by day: the window is moved back to end there (very old debt is read from the oldest tracked days).
  */
-export function windowExposure(sv: OverdueSurvival, s: number, h: number): { events: number; exposure: number } {
+export function windowExposure(
+  sv: OverdueSurvival,
+  s: number,
+  h: number,
+): { events: number; exposure: number } {
   const from = Math.max(1, Math.min(s, SURVIVAL_DAYS + 1 - h));
   let events = 0;
   let exposure = 0;
@@ -146,7 +153,7 @@ export function meanMatchingOffset(logits: Float64Array, target: number): number
   const t = Math.min(1 - 1e-6, Math.max(1e-6, target));
   const meanAt = (d: number) => {
     let m = 0;
-    for (const z of logits) m += 1 / (1 + Math.exp(-(z + d)));
+    for (let i = 0; i < logits.length; i++) m += 1 / (1 + Math.exp(-(logits[i]! + d)));
     return m / logits.length;
   };
   let lo = -30;
@@ -159,6 +166,65 @@ export function meanMatchingOffset(logits: Float64Array, target: number): number
   return (lo + hi) / 2;
 }
 
+interface ProbeSample {
+  q: FeatureQuery;
+  probe: number;
+}
+
+/** Every bucket's probe days past due, flat, and where each bucket's start (PROBE_START[b] .. PROBE_START[b + 1]). */
+const PROBE_DAYS = OVERDUE_BUCKETS.flatMap((b) => b.probes);
+const PROBE_START = [0];
+for (const b of OVERDUE_BUCKETS) PROBE_START.push(PROBE_START[PROBE_START.length - 1]! + b.probes.length);
+
+/**
+ * Walks every past (invoice, probe day) with the invoice unpaid at the start of that day and the day known (before
+ * `asOfDay`), in ledger order then bucket and probe order. Without `thinned` it counts them per bucket into
+ * `counts`; with it, it keeps about MAX_PER_BUCKET evenly spaced ones of each bucket (of counts[b]) in thinned[b].
+ * One loop for both passes, with no callback per probe.
+ */
+function visitProbes(
+  index: LedgerIndex,
+  history: readonly LedgerInvoice[],
+  asOfDay: number,
+  counts: number[],
+  thinned: ProbeSample[][] | null,
+): void {
+  const seen = OVERDUE_BUCKETS.map(() => 0);
+  const buckets = OVERDUE_BUCKETS.length;
+  const { issueOf, dueOf, paidOf } = index;
+  const n = history.length;
+  for (let i = 0; i < n; i++) {
+    if (issueOf[i]! >= asOfDay) continue;
+    const due = dueOf[i]!;
+    // A payment on or after asOfDay is not known yet.
+    const paid = paidOf[i] !== UNPAID && paidOf[i]! < asOfDay ? paidOf[i]! : null;
+    probes: for (let b = 0; b < buckets; b++) {
+      for (let p = PROBE_START[b]!; p < PROBE_START[b + 1]!; p++) {
+        const od = PROBE_DAYS[p]!;
+        const day = due + od;
+        // Unpaid at the start of `day`, and that day known.
+        if (day >= asOfDay || (paid !== null && paid <= day)) break probes;
+        if (thinned === null) {
+          counts[b]!++;
+          continue;
+        }
+        const m = counts[b]!;
+        const j = seen[b]!++;
+        // Keeps about MAX_PER_BUCKET evenly spaced samples: j is kept when it crosses a multiple of the stride.
+        if (
+          m <= MAX_PER_BUCKET ||
+          Math.floor((j * MAX_PER_BUCKET) / m) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / m)
+        ) {
+          // As ledgerAsOf shows it: a payment on or after asOfDay is not known yet.
+          const r = history[i]!;
+          const invoice = paidOf[i] !== UNPAID && paidOf[i]! >= asOfDay ? { ...r, paidDate: null } : r;
+          thinned[b]!.push({ q: { invoice, day }, probe: od });
+        }
+      }
+    }
+  }
+}
+
 export async function collectionOffsets(
   model: LoadedModel,
   history: readonly LedgerInvoice[],
@@ -167,44 +233,15 @@ export async function collectionOffsets(
 ): Promise<CollectionOffsets> {
   const sv = overdueSurvival(history, index, asOfDay);
   // The model's side: every past (invoice, probe day) with the invoice still unpaid that day, read from the index's
-  // day arrays (the ledger as ledgerAsOf shows it: no copy, a query object only for the samples kept).
-  const n = history.length;
-  const each = (visit: (b: number, row: number, day: number, probe: number) => void) => {
-    for (let i = 0; i < n; i++) {
-      if (index.issueOf[i]! >= asOfDay) continue;
-      const due = index.dueOf[i]!;
-      const paid = history[i]!.paidDate !== null && index.paidOf[i]! < asOfDay ? index.paidOf[i]! : null;
-      probes: for (let b = 0; b < OVERDUE_BUCKETS.length; b++) {
-        for (const od of OVERDUE_BUCKETS[b]!.probes) {
-          const day = due + od;
-          // Unpaid at the start of `day`, and that day known.
-          if (day >= asOfDay || (paid !== null && paid <= day)) break probes;
-          visit(b, i, day, od);
-        }
-      }
-    }
-  };
-  // Counted first, then every stride-th kept: a large ledger never materializes millions of samples.
+  // day arrays (the ledger as ledgerAsOf shows it: no copy, a query object only for the samples kept). Counted
+  // first, then every stride-th kept: a large ledger never materializes millions of samples.
   const counts = OVERDUE_BUCKETS.map(() => 0);
-  each((b) => {
-    counts[b]!++;
-  });
+  visitProbes(index, history, asOfDay, counts, null);
   const offsets = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
   const evidence = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => 0));
   const targets = OVERDUE_BUCKETS.map(() => COLLECT_HORIZONS.map(() => Number.NaN));
-  const thinned = OVERDUE_BUCKETS.map(() => [] as { q: FeatureQuery; probe: number }[]);
-  const seen = OVERDUE_BUCKETS.map(() => 0);
-  each((b, row, day, probe) => {
-    const m = counts[b]!;
-    const j = seen[b]!++;
-    // Keeps about MAX_PER_BUCKET evenly spaced samples: j is kept when it crosses a multiple of the stride.
-    if (m <= MAX_PER_BUCKET || Math.floor((j * MAX_PER_BUCKET) / m) !== Math.floor(((j - 1) * MAX_PER_BUCKET) / m)) {
-      // As ledgerAsOf shows it: a payment on or after asOfDay is not known yet.
-      const r = history[row]!;
-      const invoice = r.paidDate !== null && index.paidOf[row]! >= asOfDay ? { ...r, paidDate: null } : r;
-      thinned[b]!.push({ q: { invoice, day }, probe });
-    }
-  });
+  const thinned = OVERDUE_BUCKETS.map(() => [] as ProbeSample[]);
+  visitProbes(index, history, asOfDay, counts, thinned);
   const all = thinned.flat();
   if (all.length === 0) return { offsets, counts: evidence, targets };
   const X = featureMatrix(

@@ -175,9 +175,16 @@ export interface LedgerIndex {
   /** UNPAID for open invoices. */
   paidOf: Int32Array;
   amountOf: Float64Array;
+  /**
+   * Per ledger row, its customer's entry in `histories` (the same object `customers` maps the customer id to): a
+   * caller that knows an invoice's row reads its customer's history without a lookup by id.
+   */
+  groupOf: Int32Array;
+  histories: CustomerHistory[];
 }
 
-const UNPAID = -2_147_483_648;
+/** `paidOf` of an open invoice (no payment date). */
+export const UNPAID = -2_147_483_648;
 
 /** Amounts enter features in major units on a log scale; cents would only shift log_amount by a constant. */
 const major = (minor: number) => minor / 100;
@@ -343,6 +350,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
   const cumDaysLateAll = new Float64Array(settledCount + groups);
   const cumCloseAmounts = new Float64Array(settledCount + groups);
   const customers = new Map<string, CustomerHistory>();
+  const histories: CustomerHistory[] = new Array(groups);
   for (let g = 0; g < groups; g++) {
     const from = start[g]!;
     const to = start[g + 1]!;
@@ -383,7 +391,7 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
     const cumTo = to + g + 1;
     const settledCumFrom = settledFrom + g;
     const settledCumTo = settledTo + g + 1;
-    customers.set(groupIds[g]!, {
+    const entry: CustomerHistory = {
       issueDay: issueDays.subarray(from, to),
       issueRow: byIssue.subarray(from, to),
       cumAmount: cumAmounts.subarray(cumFrom, cumTo),
@@ -402,9 +410,11 @@ export function buildLedgerIndex(history: readonly LedgerInvoice[]): LedgerIndex
       cumDaysLate: cumDaysLateAll.subarray(settledCumFrom, settledCumTo),
       closeDay: closeDays.subarray(settledFrom, settledTo),
       cumCloseAmount: cumCloseAmounts.subarray(settledCumFrom, settledCumTo),
-    });
+    };
+    histories[g] = entry;
+    customers.set(groupIds[g]!, entry);
   }
-  return { customers, idOf, customerOf, issueOf, dueOf, paidOf, amountOf };
+  return { customers, idOf, customerOf, issueOf, dueOf, paidOf, amountOf, groupOf, histories };
 }
 
 /** Number of entries < day in an ascending array. */
@@ -562,6 +572,13 @@ export function recentSettled(
  */
 const scans = {
   on: false,
+  /** The previous row's customer and day, and its four counts (binary searches) as of that day. */
+  countsH: null as CustomerHistory | null,
+  countsDay: 0,
+  issued: 0,
+  settled: 0,
+  dueBefore: 0,
+  closedBefore: 0,
   h: null as CustomerHistory | null,
   day: 0,
   delivery: 0,
@@ -572,7 +589,35 @@ const scans = {
   adjusted: 0,
   habit: 0,
   recent: 0,
+  /** The rows' window statistics are known for these scans (they depend on the windows alone). */
+  statsKnown: false,
+  medianDaysToPay: 0,
+  medianDaysLate: 0,
+  medianHabit: 0,
+  modeHabit: 0,
+  medianSame: 0,
+  trimmedAdjusted: 0,
+  /** The last same-terms habit read for these scans: its terms and `usual` (Object.is), and what it gave. */
+  termsKnown: false,
+  terms: 0,
+  termsUsual: 0,
+  termsHabit: 0,
 };
+
+/** The scans' window statistics are unknown (new windows). */
+function forgetStats(): void {
+  scans.statsKnown = false;
+  scans.termsKnown = false;
+}
+
+/** Month (1–12) of a YYYY-MM-DD date: its digits, or Number() of the text when they are not two digits. */
+function monthOf(isoDate: string): number {
+  const a = isoDate.charCodeAt(5) - 48;
+  const b = isoDate.charCodeAt(6) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 && isoDate.length >= 7
+    ? a * 10 + b
+    : Number(isoDate.slice(5, 7));
+}
 
 /**
  * The ledger row of invoice `id` among the customer's rows (-1: not there). Its own issue day is looked at first
@@ -607,7 +652,11 @@ export function writeFeatures(
   const issue = row !== undefined && row >= 0 ? index.issueOf[row]! : dayNumber(invoice.invoiceDate);
   const due = row !== undefined && row >= 0 ? index.dueOf[row]! : dayNumber(invoice.dueDate);
   const amount = major(invoice.amountMinor);
-  const h = index.customers.get(invoice.customerId);
+  // The row's customer entry when the caller gave the row (and the invoice's customer is the indexed copy's).
+  const h =
+    row !== undefined && row >= 0 && index.customerOf[row] === invoice.customerId
+      ? index.histories[index.groupOf[row]!]
+      : index.customers.get(invoice.customerId);
 
   let issued = 0;
   let issuedAmount = 0;
@@ -633,23 +682,46 @@ export function writeFeatures(
   let adjusted = 0;
   /** The scored invoice's id when it is among its customer's settled invoices before `day` (skipped in scans). */
   let selfSettledId: string | null = null;
+  /** Settled invoices before `day`, the scored one included (where the scans start). */
+  let settledBefore = 0;
+  /** The window statistics may be read from `scans` (this row reuses the previous row's scans). */
+  let reused = false;
   const byDelivery = priors.daysLateByDelivery;
   const shift = priors.deliveryShift ?? byDelivery;
   const delivery = deliveryCode(invoice.delivery);
   if (h) {
-    issued = countBefore(h.issueDay, day);
+    // Rows of one customer as of one day share their counts.
+    let dueBefore: number;
+    let closedBefore: number;
+    if (scans.on && scans.countsH === h && scans.countsDay === day) {
+      issued = scans.issued;
+      settled = scans.settled;
+      dueBefore = scans.dueBefore;
+      closedBefore = scans.closedBefore;
+    } else {
+      issued = countBefore(h.issueDay, day);
+      settled = countBefore(h.paidDay, day);
+      dueBefore = countBefore(h.dueDay, day);
+      closedBefore = countBefore(h.closeDay, day);
+      if (scans.on) {
+        scans.countsH = h;
+        scans.countsDay = day;
+        scans.issued = issued;
+        scans.settled = settled;
+        scans.dueBefore = dueBefore;
+        scans.closedBefore = closedBefore;
+      }
+    }
     issuedAmount = h.cumAmount[issued]!;
     issuedLogAmount = h.cumLogAmount[issued]!;
     issuedTerms = h.cumTerms[issued]!;
     if (issued > 0) firstIssue = h.issueDay[0]!;
-    settled = countBefore(h.paidDay, day);
+    settledBefore = settled;
     late = h.cumLate[settled]!;
     sumDaysToPay = h.cumDaysToPay[settled]!;
     sumDaysLate = h.cumDaysLate[settled]!;
     openCount = issued - settled;
     openAmount = issuedAmount - h.cumPaidAmount[settled]!;
-    const dueBefore = countBefore(h.dueDay, day);
-    const closedBefore = countBefore(h.closeDay, day);
     overdueCount = dueBefore - closedBefore;
     overdueAmount = h.cumDueAmount[dueBefore]! - h.cumCloseAmount[closedBefore]!;
     // The settled list holds the invoice itself only if it was paid before `day` (ids are unique): only then do
@@ -674,8 +746,10 @@ export function writeFeatures(
       adjusted = scans.adjusted;
       habit = scans.habit;
       recent = scans.recent;
+      reused = true;
     } else {
       windowsFilled++;
+      if (scans.on) forgetStats();
       for (
         let i = settled - 1, scanned = 0;
         i >= 0 && scanned < SAME_DELIVERY_SCAN && same < SAME_DELIVERY_WINDOW;
@@ -755,65 +829,119 @@ export function writeFeatures(
   }
   const meanDaysLate = (sumDaysLate + strength * daysLate) / (settled + strength);
   const lastFewMeanLate = lastFew ? lastFewSumLate / lastFew : daysLate;
-  const month = Number(invoice.invoiceDate.slice(5, 7));
+  const month = monthOf(invoice.invoiceDate);
   const weekday = (((issue + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
 
-  const v = out.subarray(offset, offset + FEATURE_COUNT);
-  v[F.log_settled_count] = Math.log1p(settled);
-  v[F.cold_start] = settled === 0 ? 1 : 0;
-  v[F.late_rate] = (late + strength * lateRate) / (settled + strength);
-  v[F.mean_days_to_pay] = (sumDaysToPay + strength * daysToPay) / (settled + strength);
-  v[F.mean_days_late] = meanDaysLate;
-  v[F.recent_median_days_to_pay] = recent ? medianOf(windowDaysToPay, recent) : daysToPay;
-  v[F.recent_median_days_late] = recent ? medianOf(windowDaysLate, recent) : daysLate;
-  v[F.last3_mean_days_late] = lastFewMeanLate;
-  v[F.last3_late_share] = lastFew ? lastFewLate / lastFew : lateRate;
-  v[F.last_days_late] = recent ? windowDaysLate[0]! : daysLate;
-  v[F.late_trend] = lastFew ? lastFewMeanLate - meanDaysLate : 0;
-  v[F.log_tenure_days] = Math.log1p(Math.max(0, day - firstIssue));
-  v[F.log_open_count] = Math.log1p(Math.max(0, openCount));
-  v[F.log_open_amount] = Math.log1p(Math.max(0, openAmount));
-  v[F.log_overdue_count] = Math.log1p(Math.max(0, overdueCount));
-  v[F.log_overdue_amount] = Math.log1p(Math.max(0, overdueAmount));
-  v[F.log_amount] = Math.log1p(amount);
-  v[F.amount_vs_usual] = issued > 0 ? Math.log1p(amount) - issuedLogAmount / issued : 0;
-  v[F.terms_days] = due - issue;
-  v[F.delivery_email] = invoice.delivery === 'email' ? 1 : 0;
-  v[F.delivery_print] = invoice.delivery === 'print' ? 1 : 0;
-  v[F.issue_month_sin] = Math.sin((2 * Math.PI * (month - 1)) / 12);
-  v[F.issue_month_cos] = Math.cos((2 * Math.PI * (month - 1)) / 12);
-  v[F.issue_weekday] = weekday;
-  v[F.age_days] = Math.max(0, day - issue);
-  v[F.days_to_due] = due - day;
-  v[F.terms_vs_usual] = issued > 0 ? due - issue - issuedTerms / issued : 0;
+  // The window statistics: the previous row's when this row shares its scans, else computed (and kept for the
+  // next rows of the batch that share them).
+  let medianDaysToPay = 0;
+  let medianDaysLate = 0;
+  let medianHabit = 0;
+  let modeHabit = 0;
+  let medianSame = 0;
+  let trimmedAdjusted = 0;
+  if (reused && scans.statsKnown) {
+    medianDaysToPay = scans.medianDaysToPay;
+    medianDaysLate = scans.medianDaysLate;
+    medianHabit = scans.medianHabit;
+    modeHabit = scans.modeHabit;
+    medianSame = scans.medianSame;
+    trimmedAdjusted = scans.trimmedAdjusted;
+  } else {
+    if (recent) {
+      medianDaysToPay = medianOf(windowDaysToPay, recent);
+      medianDaysLate = medianOf(windowDaysLate, recent);
+    }
+    if (habit) {
+      medianHabit = medianOf(habitDaysLate, habit);
+      // Read now, while scratch holds the sorted habit window; centred on the median as the row stores it (float32).
+      modeHabit = modeOfSorted(habit, Math.fround(medianHabit));
+    }
+    if (same) medianSame = medianOf(sameDaysLate, same);
+    if (adjusted) trimmedAdjusted = trimmedMeanOf(adjustedDaysLate, adjusted);
+    if (h && scans.on && scans.h === h) {
+      scans.statsKnown = true;
+      scans.medianDaysToPay = medianDaysToPay;
+      scans.medianDaysLate = medianDaysLate;
+      scans.medianHabit = medianHabit;
+      scans.modeHabit = modeHabit;
+      scans.medianSame = medianSame;
+      scans.trimmedAdjusted = trimmedAdjusted;
+    }
+  }
+  // Written straight into the matrix (no view per row); values read back from it are the stored float32 ones.
+  const v = out;
+  const o = offset;
+  v[o + F.log_settled_count] = Math.log1p(settled);
+  v[o + F.cold_start] = settled === 0 ? 1 : 0;
+  v[o + F.late_rate] = (late + strength * lateRate) / (settled + strength);
+  v[o + F.mean_days_to_pay] = (sumDaysToPay + strength * daysToPay) / (settled + strength);
+  v[o + F.mean_days_late] = meanDaysLate;
+  v[o + F.recent_median_days_to_pay] = recent ? medianDaysToPay : daysToPay;
+  v[o + F.recent_median_days_late] = recent ? medianDaysLate : daysLate;
+  v[o + F.last3_mean_days_late] = lastFewMeanLate;
+  v[o + F.last3_late_share] = lastFew ? lastFewLate / lastFew : lateRate;
+  v[o + F.last_days_late] = recent ? windowDaysLate[0]! : daysLate;
+  v[o + F.late_trend] = lastFew ? lastFewMeanLate - meanDaysLate : 0;
+  v[o + F.log_tenure_days] = Math.log1p(Math.max(0, day - firstIssue));
+  v[o + F.log_open_count] = Math.log1p(Math.max(0, openCount));
+  v[o + F.log_open_amount] = Math.log1p(Math.max(0, openAmount));
+  v[o + F.log_overdue_count] = Math.log1p(Math.max(0, overdueCount));
+  v[o + F.log_overdue_amount] = Math.log1p(Math.max(0, overdueAmount));
+  v[o + F.log_amount] = Math.log1p(amount);
+  v[o + F.amount_vs_usual] = issued > 0 ? Math.log1p(amount) - issuedLogAmount / issued : 0;
+  v[o + F.terms_days] = due - issue;
+  v[o + F.delivery_email] = invoice.delivery === 'email' ? 1 : 0;
+  v[o + F.delivery_print] = invoice.delivery === 'print' ? 1 : 0;
+  v[o + F.issue_month_sin] = Math.sin((2 * Math.PI * (month - 1)) / 12);
+  v[o + F.issue_month_cos] = Math.cos((2 * Math.PI * (month - 1)) / 12);
+  v[o + F.issue_weekday] = weekday;
+  v[o + F.age_days] = Math.max(0, day - issue);
+  v[o + F.days_to_due] = due - day;
+  v[o + F.terms_vs_usual] = issued > 0 ? due - issue - issuedTerms / issued : 0;
   // The customer's habit relative to the terms: due date plus their recent median days late (the prior for a
   // new customer). It is the baseline the pay-date heads correct, so term length never has to be learned.
-  v[F.habit_days_late] = habit ? medianOf(habitDaysLate, habit) : daysLate;
+  v[o + F.habit_days_late] = habit ? medianHabit : daysLate;
   // How far the habit window's most crowded week lies from its median (0 for an even payer or a new customer):
-  // the model may move its P50 date by it (`modeShift`). Read now, while scratch holds the sorted habit window.
-  v[F.habit_mode_offset] = habit ? modeOfSorted(habit, v[F.habit_days_late]!) - v[F.habit_days_late]! : 0;
-  v[F.same_delivery_days_late] = same ? medianOf(sameDaysLate, same) : v[F.habit_days_late]!;
+  // the model may move its P50 date by it (`modeShift`).
+  v[o + F.habit_mode_offset] = habit ? modeHabit - v[o + F.habit_days_late]! : 0;
+  v[o + F.same_delivery_days_late] = same ? medianSame : v[o + F.habit_days_late]!;
   // Shrunk toward the customer's own late rate (itself shrunk toward the population's).
-  v[F.same_delivery_late_rate] = (sameLate + strength * v[F.late_rate]!) / (same + strength);
-  v[F.log_same_delivery_count] = Math.log1p(same);
+  v[o + F.same_delivery_late_rate] = (sameLate + strength * v[o + F.late_rate]!) / (same + strength);
+  v[o + F.log_same_delivery_count] = Math.log1p(same);
   // The customer's level relative to the population, measured on all their recent invoices whatever the delivery
   // (each against its own delivery's mean), put back on the scored invoice's delivery: a customer who just went
   // paperless keeps their level without waiting for new email-invoice history. A new customer gets their delivery's
   // population mean moved by their segment's offset from the whole ledger.
-  v[F.delivery_adjusted_days_late] = adjusted
-    ? (shift ? shift[delivery]! : priors.daysLate) + trimmedMeanOf(adjustedDaysLate, adjusted)
+  v[o + F.delivery_adjusted_days_late] = adjusted
+    ? (shift ? shift[delivery]! : priors.daysLate) + trimmedAdjusted
     : (byDelivery ? byDelivery[delivery]! : priors.daysLate) + (daysLate - priors.daysLate);
-  let usualLate = same >= SAME_DELIVERY_MIN ? v[F.same_delivery_days_late]! : v[F.habit_days_late]!;
-  if (h) usualLate = sameTermsHabit(h, countBefore(h.paidDay, day), due - issue, selfSettledId, usualLate);
-  v[F.base_remaining] = Math.max(0, due + usualLate - day);
+  let usualLate = same >= SAME_DELIVERY_MIN ? v[o + F.same_delivery_days_late]! : v[o + F.habit_days_late]!;
+  if (h) {
+    const terms = due - issue;
+    if (reused && scans.termsKnown && scans.terms === terms && Object.is(scans.termsUsual, usualLate)) {
+      usualLate = scans.termsHabit;
+    } else {
+      const usual = usualLate;
+      usualLate = sameTermsHabit(h, settledBefore, terms, selfSettledId, usual);
+      if (scans.on && scans.h === h) {
+        scans.termsKnown = true;
+        scans.terms = terms;
+        scans.termsUsual = usual;
+        scans.termsHabit = usualLate;
+      }
+    }
+  }
+  v[o + F.base_remaining] = Math.max(0, due + usualLate - day);
   // The same baseline from the delivery-adjusted level; the model mixes the two (`baseMix`, chosen per ledger).
-  v[F.base_remaining_adjusted] = Math.max(0, due + v[F.delivery_adjusted_days_late]! - day);
+  v[o + F.base_remaining_adjusted] = Math.max(0, due + v[o + F.delivery_adjusted_days_late]! - day);
   // The customer-history heuristic's own P(late) and P50 date (src/risk/heuristic.ts), as the lateness classifiers'
   // inputs (stacking; the pay-date heads never see them): its late rate shrinks toward the whole ledger, not the
   // segment, and its date is the recent median days to pay (the whole ledger's for a new customer), here relative
   // to the due date.
-  v[F.heuristic_p_late] = (late + strength * priors.lateRate) / (settled + strength);
-  v[F.heuristic_days_late] = (recent ? v[F.recent_median_days_to_pay]! : priors.daysToPay) + issue - due;
+  v[o + F.heuristic_p_late] = (late + strength * priors.lateRate) / (settled + strength);
+  v[o + F.heuristic_days_late] =
+    (recent ? v[o + F.recent_median_days_to_pay]! : priors.daysToPay) + issue - due;
 }
 
 /**
@@ -865,7 +993,9 @@ export function featureMatrix(
   } finally {
     scans.on = false;
     scans.h = null;
+    scans.countsH = null;
     scans.priors = null;
+    forgetStats();
   }
   return out;
 }

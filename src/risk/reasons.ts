@@ -83,6 +83,8 @@ interface RecentSource {
   count: number;
   index: LedgerIndex | null;
   customerId: string;
+  /** The scored invoice's ledger row when known (-1: not known): its customer's history without a lookup by id. */
+  row: number;
   day: number;
   excludeInvoiceId: string | undefined;
 }
@@ -96,7 +98,11 @@ export const RECENT_REASONS = 6;
  */
 function recentOf(source: RecentSource): number {
   if (source.count >= 0) return source.count;
-  const h = source.index!.customers.get(source.customerId);
+  const index = source.index!;
+  const h =
+    source.row >= 0 && index.customerOf[source.row] === source.customerId
+      ? index.histories[index.groupOf[source.row]!]
+      : index.customers.get(source.customerId);
   let n = 0;
   if (h) {
     for (let i = countBefore(h.paidDay, source.day) - 1; i >= 0 && n < RECENT_REASONS; i--) {
@@ -112,8 +118,37 @@ const newestFirst = new Float64Array(RECENT_REASONS);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Feature `f` of the row starting at `at` (a function, not a per-call closure: under tsx every closure is named). */
-const x = (row: ArrayLike<number>, at: number, f: FeatureName) => row[at + F[f]]!;
+/**
+ * Reason texts already worded, by what they are worded from: the same handful of texts serve 100k invoices, so
+ * a batch keeps one copy of each instead of building (and the collector copying) three new strings per invoice.
+ * A text depends on nothing but its key, so a cache can never be stale; each is emptied when it grows past CACHE_MAX
+ * (keys such as days late are unbounded on a hostile ledger).
+ */
+const CACHE_MAX = 4096;
+const texts = {
+  paidLate: new Map<number, string>(),
+  onTime: new Map<number, string>(),
+  usuallyLate: new Map<number, string>(),
+  usuallyOnTime: new Map<number, string>(),
+  recent: new Map<number, string>(),
+  overdue: new Map<number, string>(),
+  open: new Map<number, string>(),
+  larger: new Map<string, string>(),
+  smaller: new Map<string, string>(),
+  pastDue: new Map<number, string>(),
+  dueIn: new Map<number, string>(),
+  terms: new Map<number, string>(),
+  recentCustomer: new Map<number, string>(),
+  months: new Map<number, string>(),
+};
+/** Largest days late the paid-late key packs (2^21 days; a larger one is worded without the cache). */
+const PACK = 2_097_152;
+
+function remember<K>(cache: Map<K, string>, key: K, text: string): string {
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, text);
+  return text;
+}
 
 function word(
   topic: Topic,
@@ -124,7 +159,7 @@ function word(
 ): string | null {
   switch (topic) {
     case 'history': {
-      if (x(row, at, 'cold_start') === 1) return 'new customer: no payment history yet';
+      if (row[at + F.cold_start]! === 1) return 'new customer: no payment history yet';
       const n = recentOf(source);
       let late = 0;
       let lo = Number.POSITIVE_INFINITY;
@@ -138,15 +173,34 @@ function word(
         }
       }
       if (up && late > 0) {
+        // n, late <= RECENT_REASONS < 8; lo and hi are whole days late, >= 1.
+        const packable = Number.isInteger(lo) && Number.isInteger(hi) && hi < PACK;
+        const key = packable ? ((hi * PACK + lo) * 8 + n) * 8 + late : -1;
+        const known = packable ? texts.paidLate.get(key) : undefined;
+        if (known !== undefined) return known;
         const span = lo === hi ? `${lo}` : `${lo}–${hi}`;
-        return late === n
-          ? `paid the last ${plural(n, 'invoice')} ${span} days late`
-          : `paid ${late} of the last ${plural(n, 'invoice')} late (by ${span} days)`;
+        const text =
+          late === n
+            ? `paid the last ${plural(n, 'invoice')} ${span} days late`
+            : `paid ${late} of the last ${plural(n, 'invoice')} late (by ${span} days)`;
+        return packable ? remember(texts.paidLate, key, text) : text;
       }
-      if (!up && late === 0) return `paid the last ${plural(n, 'invoice')} on time`;
-      return up
-        ? `usually pays about ${Math.round(x(row, at, 'mean_days_late'))} days after the due date`
-        : `usually pays on time (${Math.round((1 - x(row, at, 'late_rate')) * 100)}% of invoices)`;
+      if (!up && late === 0)
+        return (
+          texts.onTime.get(n) ?? remember(texts.onTime, n, `paid the last ${plural(n, 'invoice')} on time`)
+        );
+      if (up) {
+        const days = Math.round(row[at + F.mean_days_late]!);
+        return (
+          texts.usuallyLate.get(days) ??
+          remember(texts.usuallyLate, days, `usually pays about ${days} days after the due date`)
+        );
+      }
+      const share = Math.round((1 - row[at + F.late_rate]!) * 100);
+      return (
+        texts.usuallyOnTime.get(share) ??
+        remember(texts.usuallyOnTime, share, `usually pays on time (${share}% of invoices)`)
+      );
     }
     case 'recent': {
       const n = recentOf(source);
@@ -156,41 +210,72 @@ function word(
       let sum = 0;
       for (let k = from; k < n; k++) sum += source.late[k]!;
       const avg = Math.round(sum / count);
-      return up
+      // count <= 3, so (count, up) fits below 16; a non-integer average (not whole days) is worded uncached.
+      const key = Number.isInteger(avg) ? avg * 16 + count * 2 + (up ? 1 : 0) : Number.NaN;
+      const known = texts.recent.get(key);
+      if (known !== undefined) return known;
+      const text = up
         ? `recent payments are slower: the last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
         : `recent payments are faster than usual (last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
+      return Number.isInteger(avg) ? remember(texts.recent, key, text) : text;
     }
     case 'overdue': {
-      const overdue = Math.round(Math.expm1(x(row, at, 'log_overdue_count')));
-      const open = Math.round(Math.expm1(x(row, at, 'log_open_count')));
+      const overdue = Math.round(Math.expm1(row[at + F.log_overdue_count]!));
+      const open = Math.round(Math.expm1(row[at + F.log_open_count]!));
       if (up)
         return overdue > 0
-          ? `has ${plural(overdue, 'other invoice')} already overdue`
-          : `has ${plural(open, 'other open invoice')}`;
+          ? (texts.overdue.get(overdue) ??
+              remember(texts.overdue, overdue, `has ${plural(overdue, 'other invoice')} already overdue`))
+          : (texts.open.get(open) ?? remember(texts.open, open, `has ${plural(open, 'other open invoice')}`));
       return overdue === 0 ? 'no other invoices overdue' : null;
     }
     case 'amount': {
-      const ratio = Math.exp(x(row, at, 'amount_vs_usual'));
-      if (ratio >= 1.5) return `invoice is ${ratio.toFixed(1)}× this customer's usual amount`;
-      if (ratio <= 0.67) return `invoice is smaller than this customer's usual (${ratio.toFixed(1)}×)`;
+      const ratio = Math.exp(row[at + F.amount_vs_usual]!);
+      if (ratio >= 1.5) {
+        const r = ratio.toFixed(1);
+        return (
+          texts.larger.get(r) ?? remember(texts.larger, r, `invoice is ${r}× this customer's usual amount`)
+        );
+      }
+      if (ratio <= 0.67) {
+        const r = ratio.toFixed(1);
+        return (
+          texts.smaller.get(r) ??
+          remember(texts.smaller, r, `invoice is smaller than this customer's usual (${r}×)`)
+        );
+      }
       return up ? 'larger invoice amount than most customers' : 'small invoice amount';
     }
     case 'delivery':
-      if (x(row, at, 'delivery_print') === 1) return 'invoice is sent on paper';
-      if (x(row, at, 'delivery_email') === 1) return 'invoice is sent by email';
+      if (row[at + F.delivery_print]! === 1) return 'invoice is sent on paper';
+      if (row[at + F.delivery_email]! === 1) return 'invoice is sent by email';
       return null;
     case 'timing': {
-      const toDue = x(row, at, 'days_to_due');
-      if (toDue < 0) return `already ${plural(-toDue, 'day')} past due`;
-      return up
-        ? `due in ${plural(toDue, 'day')} and still unpaid`
-        : `${plural(x(row, at, 'terms_days'), 'day')} payment terms`;
+      const toDue = row[at + F.days_to_due]!;
+      if (toDue < 0)
+        return (
+          texts.pastDue.get(toDue) ??
+          remember(texts.pastDue, toDue, `already ${plural(-toDue, 'day')} past due`)
+        );
+      if (up)
+        return (
+          texts.dueIn.get(toDue) ??
+          remember(texts.dueIn, toDue, `due in ${plural(toDue, 'day')} and still unpaid`)
+        );
+      const terms = row[at + F.terms_days]!;
+      return texts.terms.get(terms) ?? remember(texts.terms, terms, `${plural(terms, 'day')} payment terms`);
     }
     case 'tenure': {
-      const days = Math.round(Math.expm1(x(row, at, 'log_tenure_days')));
-      return days < 90
-        ? `recent customer (${plural(days, 'day')})`
-        : `customer for ${plural(Math.round(days / 30), 'month')}`;
+      const days = Math.round(Math.expm1(row[at + F.log_tenure_days]!));
+      if (days < 90)
+        return (
+          texts.recentCustomer.get(days) ??
+          remember(texts.recentCustomer, days, `recent customer (${plural(days, 'day')})`)
+        );
+      const months = Math.round(days / 30);
+      return (
+        texts.months.get(months) ?? remember(texts.months, months, `customer for ${plural(months, 'month')}`)
+      );
     }
     case 'calendar':
       return up
@@ -214,6 +299,7 @@ export function explain(
     count: ctx.recent.length,
     index: null,
     customerId: '',
+    row: -1,
     day: 0,
     excludeInvoiceId: undefined,
   };
@@ -223,7 +309,8 @@ export function explain(
 /**
  * `explain` for row `i` of a scoring batch's feature matrix X, its recent settled invoices read from `index` only
  * if a reason quotes them: the same reasons as explain({ row: that row, recent: recentSettled(index, customerId,
- * day, RECENT_REASONS, invoiceId), pLate, baseRate }) without a row view or the recent list per invoice.
+ * day, RECENT_REASONS, invoiceId), pLate, baseRate }) without a row view or the recent list per invoice. `row`: the
+ * invoice's ledger row in `index` when the caller knows it (its customer's history is then read without a lookup).
  */
 export function explainScored(
   logistic: Pick<LogisticModel, 'coef' | 'mean' | 'scale'>,
@@ -234,11 +321,13 @@ export function explainScored(
   index: LedgerIndex,
   invoice: { invoiceId: string; customerId: string },
   day: number,
+  row = -1,
   k = 3,
 ): string[] {
   scored.count = -1;
   scored.index = index;
   scored.customerId = invoice.customerId;
+  scored.row = row;
   scored.day = day;
   scored.excludeInvoiceId = invoice.invoiceId;
   const out = reasonsAt(logistic, X, i * FEATURE_COUNT, pLate >= baseRate ? 1 : -1, scored, k);
@@ -251,6 +340,7 @@ const scored: RecentSource = {
   count: -1,
   index: null,
   customerId: '',
+  row: -1,
   day: 0,
   excludeInvoiceId: undefined,
 };
@@ -309,15 +399,22 @@ function reasonsAt(
   direction = sign;
   for (let t = 0; t < ranked.length; t++) ranked[t] = t;
   rank();
-  const out: string[] = [];
+  // Picked into scratch and returned as an exact-size copy (an array grown by push keeps spare slots, and 100k
+  // results keep theirs).
+  let count = 0;
   for (let r = 0; r < ranked.length; r++) {
     const t = ranked[r]!;
     const text = word(TOPICS[t]!, pulls[t]! > 0, row, at, source);
-    if (text && !out.includes(text)) out.push(text);
-    if (out.length === k) break;
+    if (text) {
+      let repeated = false;
+      for (let c = 0; c < count; c++) if (picked[c] === text) repeated = true;
+      if (!repeated) picked[count++] = text;
+    }
+    if (count === k) break;
   }
-  return out;
+  return picked.slice(0, count);
 }
+const picked: string[] = [];
 
 export interface HeuristicReasonContext {
   /** The invoice's feature row: the rule reads the smoothed late rate and the recent median days to pay. */

@@ -158,6 +158,28 @@ export function survivalQuantile(p30: number, p90: number, q: number): number {
  * inverted and always holds the P50 date.
  */
 export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: number): Forecast {
+  return forecastInto(raw, i, day, dueDay, {
+    pLate: 0,
+    pCollect30: null,
+    pCollect90: null,
+    payDayP10: 0,
+    payDay: 0,
+    payDayP90: 0,
+    expectedDaysLate: 0,
+  });
+}
+
+/**
+ * `toForecast` written into `out` (returned): a batch that copies each forecast into its own result reuses one
+ * object instead of allocating one per invoice.
+ */
+export function forecastInto(
+  raw: RawPredictions,
+  i: number,
+  day: number,
+  dueDay: number,
+  out: Forecast,
+): Forecast {
   const p30 = raw.pCollect[i * 2]!;
   const p90 = raw.pCollect[i * 2 + 1]!;
   const hasCollect = Number.isFinite(p30) && Number.isFinite(p90);
@@ -172,15 +194,14 @@ export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: 
   const lowest = Math.min(a, b, c);
   const highest = Math.max(a, b, c);
   const payDay = day + b;
-  return {
-    pLate: dueDay < day ? 1 : raw.pLate[i]!,
-    pCollect30: hasCollect ? p30 : null,
-    pCollect90: hasCollect ? Math.max(p30, p90) : null,
-    payDayP10: day + lowest,
-    payDay,
-    payDayP90: day + highest,
-    expectedDaysLate: Math.max(0, payDay - dueDay),
-  };
+  out.pLate = dueDay < day ? 1 : raw.pLate[i]!;
+  out.pCollect30 = hasCollect ? p30 : null;
+  out.pCollect90 = hasCollect ? Math.max(p30, p90) : null;
+  out.payDayP10 = day + lowest;
+  out.payDay = payDay;
+  out.payDayP90 = day + highest;
+  out.expectedDaysLate = Math.max(0, payDay - dueDay);
+  return out;
 }
 
 /** Whole days to payment at quantile `level` from the pay-date head's `v` (see `toForecast`). */

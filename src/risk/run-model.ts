@@ -22,7 +22,8 @@ export async function runModel(
       pCollect: new Float64Array(0),
     };
   const out = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', X, [n, FEATURE_COUNT]) });
-  const data = (name: string) => Float64Array.from(out[name]!.data as Float32Array);
+  // The typed-array constructor converts element by element without Float64Array.from's iteration.
+  const data = (name: string) => new Float64Array(out[name]!.data as Float32Array);
   return {
     pLate: data(ONNX_OUTPUTS.pLate),
     pLateLogistic: data(ONNX_OUTPUTS.pLateLogistic),

@@ -17,7 +17,7 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledge
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { explainHeuristic, explainScored, RECENT_REASONS } from './reasons';
-import { type Forecast, type RawPredictions, toForecast } from './risk-model';
+import { type Forecast, forecastInto, type RawPredictions } from './risk-model';
 import { runModel } from './run-model';
 
 /** Kept here for importers of score.ts (the ONNX call itself lives in run-model.ts). */
@@ -182,10 +182,20 @@ export async function scoreInvoices(
   const medium = bandCut(manifest.thresholds.medium, sensitivity);
   const heuristic = manifest.scoring === 'heuristic';
   const out: InvoiceScore[] = new Array(queries.length);
+  // One forecast object for the batch: each result copies its fields.
+  const f: Forecast = {
+    pLate: 0,
+    pCollect30: null,
+    pCollect90: null,
+    payDayP10: 0,
+    payDay: 0,
+    payDayP90: 0,
+    expectedDaysLate: 0,
+  };
   for (let i = 0; i < queries.length; i++) {
-    const { invoice, day } = queries[i]!;
+    const { invoice, day, row } = queries[i]!;
     const dueDay = dueDays[i]!;
-    const f = toForecast(raw, i, day, dueDay);
+    forecastInto(raw, i, day, dueDay, f);
     const risk = invoiceRisk(f, day, dueDay);
     out[i] = {
       invoiceId: invoice.invoiceId,
@@ -206,7 +216,7 @@ export async function scoreInvoices(
             recent: recentSettled(index, invoice.customerId, day, RECENT_REASONS, invoice.invoiceId),
             priors: manifest.priors,
           })
-        : explainScored(manifest.logistic, X, i, f.pLate, manifest.priors.lateRate, index, invoice, day),
+        : explainScored(manifest.logistic, X, i, f.pLate, manifest.priors.lateRate, index, invoice, day, row),
     };
   }
   return out;

@@ -192,4 +192,61 @@ describe('scoring path against the per-invoice reference', () => {
       await referenceCustomerRisk(m, history, asOf, some),
     );
   });
+
+  it('shares window statistics only between rows of the same scans, whatever the terms of each row', () => {
+    // A customer on two kinds of terms (every other invoice due on issue), so the same-terms habit differs by row.
+    let k = 0;
+    const history = ledger().map((r) =>
+      r.customerId === 'C00003' && k++ % 2 ? { ...r, dueDate: r.invoiceDate } : r,
+    );
+    const index = buildLedgerIndex(history);
+    const priors = trainedModel().model.priors;
+    // Draft invoices of that customer as of one day (not in the ledger: they share the window scans), on either
+    // terms in turn, then the customer's ledger rows (some paid before the day: scans of their own), with a row of
+    // another customer now and then.
+    const mine = history.filter((r) => r.customerId === 'C00003');
+    const other = history.find((r) => r.customerId !== 'C00003')!;
+    const drafts = Array.from({ length: 8 }, (_, j) => ({
+      ...mine[0]!,
+      invoiceId: `DRAFT-${j}`,
+      invoiceDate: isoFromDay(asOfDay - 5),
+      dueDate: isoFromDay(asOfDay - 5 + (j % 2 ? 0 : 30) + (j % 4 === 2 ? 15 : 0)),
+      paidDate: null,
+    }));
+    const queries = [...drafts, ...mine].flatMap((invoice, j) => {
+      const q = { invoice, day: asOfDay };
+      return j % 5 === 4 ? [q, { invoice: other, day: asOfDay }] : [q];
+    });
+    const batch = featureMatrix(index, queries, priors);
+    const single = new Float32Array(batch.length);
+    queries.forEach((q, i) => {
+      writeFeatures(index, q.invoice, q.day, priors, single, i * FEATURE_COUNT);
+    });
+    expect(batch).toEqual(single);
+  });
+
+  it('scores a ledger after a payment is added exactly as a fresh index does (nothing kept from the last run)', async () => {
+    const m = await model();
+    const history = ledger();
+    const asOf = instantFromDay(asOfDay);
+    const ids = openIds(history);
+    const before = await scoreInvoices(m, history, ids, asOf);
+    // A payment arrives for an open invoice, dated before the as-of day.
+    const paidId = ids.find((id) => !id.startsWith('SOLO') && id !== 'LATER')!;
+    const paid = history.map((r) =>
+      r.invoiceId === paidId ? { ...r, paidDate: isoFromDay(asOfDay - 2) } : r,
+    );
+    const stillOpen = ids.filter((id) => id !== paidId);
+    const after = await scoreInvoices(m, paid, stillOpen, asOf);
+    expect(after).toEqual(await referenceScoreInvoices(m, paid, stillOpen, asOf));
+    expect(after).toEqual(await scoreInvoices(m, paid, stillOpen, asOf, { index: buildLedgerIndex(paid) }));
+    // Not vacuous: the payment moved the scores of the customer's other open invoices.
+    const customer = history.find((r) => r.invoiceId === paidId)!.customerId;
+    const was = new Map(before.map((s) => [s.invoiceId, s]));
+    expect(
+      after.some((s) => s.customerId === customer && !Object.is(s.pLate, was.get(s.invoiceId)!.pLate)),
+    ).toBe(true);
+    // And the first ledger scores as before again.
+    expect(await scoreInvoices(m, history, ids, asOf)).toEqual(before);
+  });
 });
