@@ -34,8 +34,8 @@
  * entities, so that ratio stays below 1 on a small account. Last, the whole sync again (`full`, into the same
  * tenant) at that latency, against the connector alone at it: writes overlap the pages in flight.
  *
- * `tsx bench/netsuite-sync.ts pglite|postgres [n] [--page-seconds 1] [--account-concurrency 15]` prints one JSON
- * line.
+ * `tsx bench/netsuite-sync.ts pglite|postgres [n] [--page-seconds 1] [--account-concurrency 15] [--no-latency]`
+ * prints one JSON line; `--no-latency` stops after the full sync and the connector alone (interleaved A/B rounds).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -96,7 +96,7 @@ async function startStandIn(n: number): Promise<StandIn> {
 export async function benchNetsuiteSync(
   kind: 'pglite' | 'postgres',
   n = 5_000,
-  params: { pageSeconds?: number; accountConcurrency?: number } = {},
+  params: { pageSeconds?: number; accountConcurrency?: number; latencyRuns?: boolean } = {},
 ): Promise<Record<string, number | string>> {
   const pageSeconds = params.pageSeconds ?? NETSUITE_PAGE_SECONDS;
   const accountConcurrency = params.accountConcurrency ?? NETSUITE_ACCOUNT_CONCURRENCY;
@@ -163,29 +163,11 @@ export async function benchNetsuiteSync(
     const cpu = process.cpuUsage(cpu0);
     if (first.status !== 'succeeded') throw new Error(`sync ${first.status}: ${first.error}`);
 
-    // The connector alone again, NetSuite answering each page after `pageSeconds`.
-    await standIn.ask({ stats: true });
-    await standIn.ask({ latencyMs: Math.round(pageSeconds * 1000) });
-    const slow = await connectorAlone();
-    const slowStats = await standIn.ask({ stats: true });
-    // The whole sync at that latency (everything read again into the same tenant): pages stay in flight while
-    // earlier ones are written, so it should come close to the connector alone.
-    const t1 = performance.now();
-    const again = await runSync(services, {
-      connectionId: outcome.connectionId,
-      reason: 'bench',
-      full: true,
-    });
-    const againS = (performance.now() - t1) / 1000;
-    if (again.status !== 'succeeded') throw new Error(`sync ${again.status}: ${again.error}`);
-    await standIn.ask({ latencyMs: 0 });
-
     const entities = standIn.entities;
     const ceiling = (accountConcurrency * NETSUITE_ROWS_PER_PAGE) / pageSeconds;
     const shareCeiling = (concurrency * NETSUITE_ROWS_PER_PAGE) / pageSeconds;
     const rate = entities / firstS;
-    const slowRate = slow.fetched / slow.seconds;
-    return {
+    const figures = {
       bench: `netsuite-sync ${kind}`,
       invoices: standIn.invoices,
       entities,
@@ -203,6 +185,30 @@ export async function benchNetsuiteSync(
       'connector alone CPU s': Math.round(alone.cpuSeconds * 100) / 100,
       'connector entities/s': Math.round(alone.fetched / alone.seconds),
       'vs connector alone': `${(alone.seconds / firstS).toFixed(2)}x`,
+    };
+    if (params.latencyRuns === false)
+      return { ...figures, 'peak RSS MiB': Math.round(process.resourceUsage().maxRSS / 1024) };
+
+    // The connector alone again, NetSuite answering each page after `pageSeconds`.
+    await standIn.ask({ stats: true });
+    await standIn.ask({ latencyMs: Math.round(pageSeconds * 1000) });
+    const slow = await connectorAlone();
+    const slowStats = await standIn.ask({ stats: true });
+    // The whole sync at that latency (everything read again into the same tenant): pages stay in flight while
+    // earlier ones are written, so it should come close to the connector alone.
+    const t1 = performance.now();
+    const again = await runSync(services, {
+      connectionId: outcome.connectionId,
+      reason: 'bench',
+      full: true,
+    });
+    const againS = (performance.now() - t1) / 1000;
+    if (again.status !== 'succeeded') throw new Error(`sync ${again.status}: ${again.error}`);
+    await standIn.ask({ latencyMs: 0 });
+
+    const slowRate = slow.fetched / slow.seconds;
+    return {
+      ...figures,
       'connector at page latency s': Math.round(slow.seconds * 100) / 100,
       'connector at page latency entities/s': Math.round(slowRate),
       'requests at page latency': Number(slowStats.requests),
@@ -228,6 +234,7 @@ if (import.meta.filename === path.resolve(process.argv[1] ?? '')) {
     options: {
       'page-seconds': { type: 'string' },
       'account-concurrency': { type: 'string' },
+      'no-latency': { type: 'boolean' },
     },
   });
   const kind = (positionals[0] ?? 'pglite') as 'pglite' | 'postgres';
@@ -235,5 +242,6 @@ if (import.meta.filename === path.resolve(process.argv[1] ?? '')) {
   benchNetsuiteSync(kind, n, {
     ...(values['page-seconds'] ? { pageSeconds: Number(values['page-seconds']) } : {}),
     ...(values['account-concurrency'] ? { accountConcurrency: Number(values['account-concurrency']) } : {}),
+    ...(values['no-latency'] ? { latencyRuns: false } : {}),
   }).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
 }
