@@ -14,43 +14,17 @@ import { join } from 'node:path';
 import { dayNumber, instantFromDay } from '../src/risk/ledger';
 import { loadModel, writeModel } from '../src/risk/model-store';
 import { scoreInvoices } from '../src/risk/score';
-import { syntheticLedger } from '../src/risk/synthetic-ledger';
 import { trainRiskModel } from '../src/risk/train';
+import { riskScoringSet, riskTrainingSet } from './risk-workload';
 
 const calls = Number(process.argv[2] ?? 5);
-const trainRows = syntheticLedger({
-  customers: 2_500,
-  invoicesPerCustomer: 40,
-  seed: 11,
-  start: '2021-01-01',
-  days: 540,
-});
-const cutoff = instantFromDay(dayNumber('2021-01-01') + 600);
+const { rows: trainRows, cutoff } = riskTrainingSet();
 const trained = trainRiskModel(trainRows, { cutoff, seed: 1 });
 const dir = mkdtempSync(join(tmpdir(), 'duely-bench-risk-js-'));
 try {
   writeModel(dir, trained, { dataSha256: 'synthetic', rows: trainRows.length, cutoff, createdAt: cutoff });
   const model = await loadModel(dir);
-  const asOf = '2023-09-01';
-  const settled = syntheticLedger({
-    customers: 5_000,
-    invoicesPerCustomer: 60,
-    seed: 12,
-    start: '2022-01-01',
-    days: 540,
-    snapshot: asOf,
-  });
-  const open = syntheticLedger({
-    customers: 5_000,
-    invoicesPerCustomer: 20,
-    seed: 13,
-    start: '2023-07-03',
-    days: 60,
-    snapshot: '2023-07-03',
-    idPrefix: 'OPEN',
-  });
-  const history = [...settled, ...open];
-  const ids = open.map((r) => r.invoiceId);
+  const { asOf, history, ids } = riskScoringSet();
   const at = instantFromDay(dayNumber(asOf));
   // session.run timed from outside: its main-thread CPU and wall time are taken out of the call's.
   let ortCpu = 0;

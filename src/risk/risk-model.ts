@@ -158,7 +158,12 @@ export function survivalQuantile(p30: number, p90: number, q: number): number {
  * inverted and always holds the P50 date.
  */
 export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: number): Forecast {
-  return forecastInto(raw, i, day, dueDay, {
+  return forecastInto(raw, i, day, dueDay, emptyForecast());
+}
+
+/** A forecast to write into (`forecastInto`). */
+export function emptyForecast(): Forecast {
+  return {
     pLate: 0,
     pCollect30: null,
     pCollect90: null,
@@ -166,7 +171,7 @@ export function toForecast(raw: RawPredictions, i: number, day: number, dueDay: 
     payDay: 0,
     payDayP90: 0,
     expectedDaysLate: 0,
-  });
+  };
 }
 
 /**

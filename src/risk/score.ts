@@ -17,7 +17,7 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledge
 import { sigmoid } from './logreg';
 import type { LoadedModel, ModelManifest } from './model-store';
 import { explainHeuristic, explainScored, RECENT_REASONS } from './reasons';
-import { type Forecast, forecastInto, type RawPredictions } from './risk-model';
+import { emptyForecast, type Forecast, forecastInto, type RawPredictions } from './risk-model';
 import { runModel } from './run-model';
 
 /** Kept here for importers of score.ts (the ONNX call itself lives in run-model.ts). */
@@ -183,15 +183,7 @@ export async function scoreInvoices(
   const heuristic = manifest.scoring === 'heuristic';
   const out: InvoiceScore[] = new Array(queries.length);
   // One forecast object for the batch: each result copies its fields.
-  const f: Forecast = {
-    pLate: 0,
-    pCollect30: null,
-    pCollect90: null,
-    payDayP10: 0,
-    payDay: 0,
-    payDayP90: 0,
-    expectedDaysLate: 0,
-  };
+  const f = emptyForecast();
   for (let i = 0; i < queries.length; i++) {
     const { invoice, day, row } = queries[i]!;
     const dueDay = dueDays[i]!;
