@@ -499,11 +499,12 @@ export function holdsOf(input: PlannerInput): Holds {
   for (const c of partly) out.customers.delete(c);
   // Credit on account covering everything open: the planner asks nothing of such a debtor (credit_on_account), so a
   // message planned before the credit arrived is withdrawn too, whatever else holds it.
-  const names = new Map(input.customers.map((c) => [c.id, c.name]));
-  for (const id of coveredByCredit(input)) {
-    out.customers.set(id, {
+  const covered = coveredByCredit(input);
+  for (const c of input.customers) {
+    if (!covered.has(c.id)) continue;
+    out.customers.set(c.id, {
       code: 'credit_on_account',
-      reason: `${names.get(id) ?? 'The customer'} has unapplied payments and credits on account covering everything open; apply them in the ledger`,
+      reason: `${c.name} has unapplied payments and credits on account covering everything open; apply them in the ledger`,
     });
   }
   return out;
