@@ -10,6 +10,7 @@
 // new database falls back to initdb, with a warning).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
@@ -20,7 +21,8 @@ export const MANIFEST_FILE = path.join(here, 'pglite-template.json');
 
 /** The installed @electric-sql/pglite version (its package.json is not in the package's exports: found from dist/). */
 export function installedPgliteVersion() {
-  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  // createRequire, not import.meta.resolve: vitest's module runner (global setup) has no import.meta.resolve.
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const pkg = path.join(path.dirname(entry), '..', 'package.json');
   return JSON.parse(readFileSync(pkg, 'utf8')).version;
 }
