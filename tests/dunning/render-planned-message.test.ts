@@ -36,7 +36,7 @@ describe('renderPlannedMessage', () => {
     expect(text).toMatch(/^B-2\s/m);
     expect(text).toContain('from you by 01.12.2026'); // final notice: 7 days from render
     expect(text).not.toMatch(/undefined|NaN/);
-    expect(out.templateVersion).toBe('reminder@4');
+    expect(out.templateVersion).toBe('reminder@5');
   });
 
   it('adds the kind punctuality sentence only for a low-risk customer', async () => {

@@ -189,4 +189,24 @@ describe('credit on account in a reminder', () => {
     expect(flat(r.text)).toContain(line);
     expect(flat(r.html)).toContain(line);
   });
+
+  // A debtor billed in two currencies with credit in one: the sentence named only the credited currency, so
+  // "After them, ¥0 remains to pay" read as if nothing were owed while CA$400.00 still was.
+  it('with invoices in several currencies and credit in one, what remains names every currency still owed', async () => {
+    for (const kind of ['reminder', 'statement'] as const) {
+      const r = await renderEmail(kind, {
+        ...base,
+        tone: 'neutral',
+        invoices: [
+          { ...base.invoices[0]!, currency: 'CAD', totalMinor: 100_000, openMinor: 40_000 },
+          { ...base.invoices[1]!, currency: 'JPY', totalMinor: 5_000, openMinor: 5_000 },
+        ],
+        credits: [{ currency: 'JPY', creditMinor: 6_000 }],
+      });
+      const line =
+        'Unapplied payments and credits on your account: ¥6,000. After them, CA$400.00 remains to pay.';
+      expect(flat(r.text), kind).toContain(line);
+      expect(flat(r.html), kind).toContain(line);
+    }
+  });
 });
