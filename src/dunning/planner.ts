@@ -510,6 +510,9 @@ export function holdsOf(input: PlannerInput): Holds {
   return out;
 }
 
+/** Decisions about where an invoice stands in its sequence, not holds: such an invoice may still be listed. */
+const STEP_CODES = new Set<DecisionCode>(['not_due', 'already_done', 'softer_than_sent']);
+
 function planCustomer(
   customer: PlannerCustomer,
   l: Lookups,
@@ -537,6 +540,8 @@ function planCustomer(
   const decisions: InvoiceDecision[] = [];
   const candidates: Candidate[] = [];
   const listable: PlannerInvoice[] = [];
+  // Open, not on hold, but neither due nor overdue: a reminder leaves them out, a statement of account lists them.
+  const notYetDue: PlannerInvoice[] = [];
   for (const invoice of invoices) {
     const outcome = evaluateInvoice(invoice, ctx, l);
     if (outcome.kind === 'due') {
@@ -545,6 +550,7 @@ function planCustomer(
     } else {
       decisions.push(outcome.decision);
       if (outcome.listable) listable.push(invoice);
+      else if (STEP_CODES.has(outcome.decision.code)) notYetDue.push(invoice);
     }
   }
 
@@ -655,9 +661,17 @@ function planCustomer(
       (c) =>
         c.byAge.offsetDays > c.occurrence.offsetDays || TONE_RANK[c.occurrence.step.tone] >= TONE_RANK.firm,
     );
+  // A statement of account lists every open invoice not on hold that goes to the same people, not only the due and
+  // overdue ones: "N open invoices, X in total" is then the debtor's balance (as a requested statement's is).
+  const recipientKeys = (inv: PlannerInvoice) =>
+    (partlyReachable ? (ownRecipients(inv) ?? []) : recipientsOf(customer, inv)).map(addressKey);
+  const extrasFor = (to: string[]) => {
+    const keys = new Set(to.map(addressKey));
+    return notYetDue.filter((inv) => recipientKeys(inv).some((a) => keys.has(a)));
+  };
   const messages = [...byGroup.values()]
     .filter((g) => g.candidates.length > 0)
-    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp));
+    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp, extrasFor(g.to)));
 
   for (const c of candidates) {
     decisions.push({
@@ -958,6 +972,8 @@ function compose(
   listable: PlannerInvoice[],
   l: Lookups,
   catchUp: boolean,
+  /** Open invoices not due yet for the same recipients: listed only when the message is a statement. */
+  notYetDue: PlannerInvoice[] = [],
 ): PlannedMessage {
   const { input } = l;
   const { customer } = ctx;
@@ -973,7 +989,8 @@ function compose(
     .map((c) => ({ invoiceId: c.invoice.id, stepKey: c.occurrence.key }))
     .sort((a, b) => a.invoiceId.localeCompare(b.invoiceId));
   const stepOf = new Map(steps.map((s) => [s.invoiceId, s.stepKey]));
-  const listed = [...listable].sort(
+  const template = catchUp ? 'statement' : lead.occurrence.step.template;
+  const listed = [...listable, ...(template === 'statement' ? notYetDue : [])].sort(
     (a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number),
   );
   const totals = totalsByCurrency(listed);
@@ -1038,7 +1055,7 @@ function compose(
     stepKey: lead.occurrence.key,
     sequenceId: lead.sequence.id,
     tone: lead.occurrence.step.tone,
-    template: catchUp ? 'statement' : lead.occurrence.step.template,
+    template,
     sendAt,
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
