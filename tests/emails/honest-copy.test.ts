@@ -109,6 +109,22 @@ describe('a reviewer’s introduction', () => {
     expect(lines[g + 1]).toBe('As discussed on the phone today:');
     expect(out.text.match(/Hello|Hi /g)).toHaveLength(1);
   });
+
+  // The text part wraps long lines: a greeting to a long company name spans two lines, and the introduction went
+  // above it in the text part while the HTML had it below.
+  it('goes after the greeting in the text part too when a long name wraps the greeting', async () => {
+    const name =
+      'Northern Territories Agricultural Equipment Leasing and Financial Services Cooperative Holdings International Limited';
+    for (const kind of ['reminder', 'statement'] as const) {
+      const out = applyEdits(await renderEmail(kind, { ...base, tone: 'neutral', debtor: { name } }), {
+        editedSubject: null,
+        editedIntro: 'As discussed on the phone today:',
+      });
+      const text = flat(out.text);
+      expect(text.indexOf(`${name},`), kind).toBeGreaterThanOrEqual(0);
+      expect(text.indexOf(`${name},`), kind).toBeLessThan(text.indexOf('As discussed on the phone today:'));
+    }
+  });
 });
 
 describe('every reminder can be paid', () => {
