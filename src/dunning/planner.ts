@@ -35,6 +35,29 @@ export interface PlannerCustomer {
   override?: Override;
   /** Unapplied payments and open credit memos, per currency: what they owe is their open invoices less this. */
   credits?: { currency: string; creditMinor: number }[];
+  /** Invoices the customer has paid, and how many of them more than RELIABLE_LATE_DAYS after the due date. */
+  paidHistory?: { paid: number; late: number };
+}
+
+/** A payment this many days after the due date or later is not "paid reliably". */
+export const RELIABLE_LATE_DAYS = 7;
+/** Paid invoices a debtor needs before an email calls them a reliable payer. */
+const RELIABLE_MIN_PAID = 3;
+
+/**
+ * Whether an email may thank the debtor for always paying reliably: a low risk score without a slowing trend is a
+ * forecast, not a history, so it also takes paid invoices, none of them late (a new customer scored low has paid
+ * nothing yet; a low score can sit beside payments weeks late).
+ */
+function reliablePayer(customer: PlannerCustomer, risk: PlannedMessage['snapshot']['customerRisk']): boolean {
+  const h = customer.paidHistory;
+  return (
+    risk.riskBand === 'low' &&
+    !risk.slowingAlert &&
+    h !== undefined &&
+    h.paid >= RELIABLE_MIN_PAID &&
+    h.late === 0
+  );
 }
 
 export interface PlannerInvoice {
@@ -159,6 +182,8 @@ export interface PlannedMessage {
     copy?: { subject?: string; body?: string };
     /** riskScore is null when the model has not scored the customer (the band then comes from its invoices). */
     customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
+    /** The email may thank the debtor for paying reliably (reliablePayer); absent in messages planned before it. */
+    reliablePayer?: boolean;
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
     sequence: { id: string; name: string; selectedBy: string };
     /** Credit the customer holds on account in the listed currencies (unapplied payments, open credit memos). */
@@ -1092,6 +1117,7 @@ function compose(
       catchUp,
       ...(lead.occurrence.step.copy && !catchUp ? { copy: lead.occurrence.step.copy } : {}),
       customerRisk: ctx.risk,
+      reliablePayer: reliablePayer(customer, ctx.risk),
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
       ...(credit.size > 0
         ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }

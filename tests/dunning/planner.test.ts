@@ -111,6 +111,32 @@ describe('plan: which step, and only one', () => {
     expect(fresh.messages[0]).toMatchObject({ template: 'reminder', invoiceIds: ['i1'] });
   });
 
+  // The email thanks a low-risk debtor who "has always paid reliably": the band alone said so to a debtor who had
+  // never paid an invoice (a new customer the model scores low) and to one who paid weeks late several times.
+  it('calls a debtor a reliable payer only with a history of paying on time, not for a low risk band alone', () => {
+    const reliable = (paidHistory?: { paid: number; late: number }) =>
+      plan(
+        input({
+          customers: [customer('c1', paidHistory ? { paidHistory } : {})],
+          invoices: [invoice('i1', 'c1', 5)],
+          customerPredictions: [risk('c1', 'low')],
+        }),
+      ).messages[0]!.snapshot.reliablePayer;
+    expect(reliable()).toBe(false);
+    expect(reliable({ paid: 0, late: 0 })).toBe(false);
+    expect(reliable({ paid: 2, late: 0 })).toBe(false);
+    expect(reliable({ paid: 12, late: 2 })).toBe(false);
+    expect(reliable({ paid: 12, late: 0 })).toBe(true);
+    const medium = plan(
+      input({
+        customers: [customer('c1', { paidHistory: { paid: 12, late: 0 } })],
+        invoices: [invoice('i1', 'c1', 5)],
+        customerPredictions: [risk('c1', 'medium')],
+      }),
+    );
+    expect(medium.messages[0]!.snapshot.reliablePayer).toBe(false);
+  });
+
   it('a never-contacted debtor with a freshly overdue invoice gets the ordinary first reminder', () => {
     const r = plan(input({ customers: [customer('c1')], invoices: [invoice('i1', 'c1', 2)] }));
     expect(r.messages[0]).toMatchObject({

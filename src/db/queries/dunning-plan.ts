@@ -455,6 +455,26 @@ export async function openInvoicesWithBalance(db: DbOrTx, tenantId: string) {
     );
 }
 
+/**
+ * Per customer: invoices paid, and how many of them were paid more than `lateDays` after their due date (the
+ * history behind "you have always paid reliably"). Customers without a paid invoice are absent.
+ */
+export async function paidHistoryOf(
+  db: DbOrTx,
+  tenantId: string,
+  lateDays: number,
+): Promise<Map<string, { paid: number; late: number }>> {
+  const rows = rowsOf<{ customer_id: string; paid: string | number; late: string | number }>(
+    await db.execute(sql`
+      select customer_id, count(*) as paid,
+             count(*) filter (where paid_date > due_date + ${lateDays}::int) as late
+      from invoices
+      where tenant_id = ${tenantId}::uuid and status = 'paid'
+      group by customer_id`),
+  );
+  return new Map(rows.map((r) => [r.customer_id, { paid: Number(r.paid), late: Number(r.late) }]));
+}
+
 /** Customers not deleted. */
 export async function liveCustomers(db: DbOrTx, tenantId: string) {
   return db
