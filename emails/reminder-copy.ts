@@ -234,7 +234,12 @@ function days(n: number): string {
 }
 
 function relationship(ctx: CopyContext, moment: 'pre_due' | 'overdue' | 'firm'): string[] {
-  const since = ctx.customerSince ? formatYear(ctx.customerSince, ctx.locale) : undefined;
+  // The year the relationship started, when it is an earlier year than the one the debtor reads the email in:
+  // "a customer since 2026", read in 2026, thanks a few weeks' custom for its loyalty.
+  const since =
+    ctx.customerSince && ctx.customerSince.slice(0, 4) < ctx.asOf.slice(0, 4)
+      ? formatYear(ctx.customerSince, ctx.locale)
+      : undefined;
   if (moment === 'firm') return since ? [`We have valued working with you since ${since}.`] : [];
   if (ctx.reliablePayer) {
     const customer = since

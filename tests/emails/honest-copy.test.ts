@@ -226,3 +226,24 @@ describe('credit on account in a reminder', () => {
     }
   });
 });
+
+describe('a relationship of this year', () => {
+  // "Thank you for being a customer since 2026", read in 2026, thanks a customer of a few weeks for their loyalty.
+  it('names the year a customer started only when it is before the year the debtor reads it', async () => {
+    const read = (customerSince: string, tone: ReminderProps['tone']) =>
+      renderEmail('reminder', {
+        ...base,
+        tone,
+        previousReminders: tone === 'firm' ? 1 : 0,
+        debtor: { name: 'Bergmann KG', customerSince },
+      });
+    for (const tone of ['friendly', 'firm'] as const) {
+      const thisYear = await read('2026-02-10', tone);
+      const earlier = await read('2019-04-01', tone);
+      for (const part of ['html', 'text'] as const) {
+        expect(flat(thisYear[part]), `${tone} ${part}`).not.toMatch(/since 2026/);
+        expect(flat(earlier[part]), `${tone} ${part}`).toMatch(/since 2019/);
+      }
+    }
+  });
+});
