@@ -4,7 +4,7 @@
  * admin: the last one cannot be demoted, disabled or removed.
  */
 
-import type { DbOrTx } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import {
   countOtherActiveAdmins,
   countUsers,
@@ -13,6 +13,7 @@ import {
   findUserByEmail,
   findUserByIntuitSub,
   insertUser,
+  lockActiveAdmins,
   markSignedIn,
   setUser,
   type User,
@@ -61,45 +62,54 @@ export async function createUser(
   return row;
 }
 
-/** Refuses a change that would leave the tenant without an active admin. */
-async function keepAnAdmin(db: DbOrTx, tenantId: string, changing: User): Promise<void> {
+/**
+ * Refuses a change that would leave the tenant without an active admin. Call it in the transaction that makes the
+ * change: it locks the tenant's active admins, so two admins demoting (disabling, removing) each other at once
+ * cannot both pass the check (tests/security/last-admin-race.test.ts).
+ */
+async function keepAnAdmin(tx: DbOrTx, tenantId: string, changing: User): Promise<void> {
   if (changing.role !== 'admin' || changing.status !== 'active') return;
-  if ((await countOtherActiveAdmins(db, tenantId, changing.id)) === 0) {
+  await lockActiveAdmins(tx, tenantId);
+  if ((await countOtherActiveAdmins(tx, tenantId, changing.id)) === 0) {
     throw new AppError('last_admin', 'This is the only active admin: make someone else an admin first', 409);
   }
 }
 
 export async function updateUser(
-  db: DbOrTx,
+  db: Db,
   tenantId: string,
   id: string,
   patch: { name?: string | null; role?: UserRole; status?: 'active' | 'disabled' },
   now: Date,
 ): Promise<User> {
-  const user = await findUser(db, tenantId, id);
-  if (!user) throw notFound(`user ${id}`);
-  const demoted = patch.role !== undefined && patch.role !== 'admin';
-  const disabled = patch.status === 'disabled';
-  if (demoted || disabled) await keepAnAdmin(db, tenantId, user);
-  const row = await setUser(db, id, {
-    ...(patch.name !== undefined ? { name: patch.name?.trim() || null } : {}),
-    ...(patch.role !== undefined ? { role: patch.role } : {}),
-    // Re-enabling someone who never signed in puts them back to "invited".
-    ...(patch.status !== undefined
-      ? { status: patch.status === 'active' && !user.lastSignInAt ? 'invited' : patch.status }
-      : {}),
-    updatedAt: now,
+  return db.transaction(async (tx) => {
+    const user = await findUser(tx, tenantId, id);
+    if (!user) throw notFound(`user ${id}`);
+    const demoted = patch.role !== undefined && patch.role !== 'admin';
+    const disabled = patch.status === 'disabled';
+    if (demoted || disabled) await keepAnAdmin(tx, tenantId, user);
+    const row = await setUser(tx, id, {
+      ...(patch.name !== undefined ? { name: patch.name?.trim() || null } : {}),
+      ...(patch.role !== undefined ? { role: patch.role } : {}),
+      // Re-enabling someone who never signed in puts them back to "invited".
+      ...(patch.status !== undefined
+        ? { status: patch.status === 'active' && !user.lastSignInAt ? 'invited' : patch.status }
+        : {}),
+      updatedAt: now,
+    });
+    return row!;
   });
-  return row!;
 }
 
 /** Deletes the user; their sessions and unused links go with them (cascade). */
-export async function removeUser(db: DbOrTx, tenantId: string, id: string): Promise<User> {
-  const user = await findUser(db, tenantId, id);
-  if (!user) throw notFound(`user ${id}`);
-  await keepAnAdmin(db, tenantId, user);
-  await deleteUser(db, id);
-  return user;
+export async function removeUser(db: Db, tenantId: string, id: string): Promise<User> {
+  return db.transaction(async (tx) => {
+    const user = await findUser(tx, tenantId, id);
+    if (!user) throw notFound(`user ${id}`);
+    await keepAnAdmin(tx, tenantId, user);
+    await deleteUser(tx, id);
+    return user;
+  });
 }
 
 /**

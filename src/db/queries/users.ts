@@ -69,6 +69,19 @@ export async function insertUser(db: DbOrTx, values: NewUser): Promise<User | nu
   return row ?? null;
 }
 
+/**
+ * Locks the tenant's active admins (in id order) until the transaction ends, so that two changes each checking
+ * "someone else is still an admin" run one after the other and the second sees the first.
+ */
+export async function lockActiveAdmins(tx: DbOrTx, tenantId: string): Promise<void> {
+  await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.role, 'admin'), eq(users.status, 'active')))
+    .orderBy(asc(users.id))
+    .for('update');
+}
+
 /** Active admins of the tenant other than `exceptId`. */
 export async function countOtherActiveAdmins(
   db: DbOrTx,
