@@ -685,7 +685,10 @@ export async function recheck(
       decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   }
   if (decision.action !== 'send') return { kind: 'stop', decision };
-  if (row.kind !== 'receipt' && !row.inDoubtSince) {
+  // In doubt too: a retry under the key is the first delivery whenever the earlier call was not in fact accepted, and
+  // credit moves no invoice balance, so this is the only check that sees a payer who paid on account meanwhile. The
+  // caller turns the skip into 'unconfirmed' (a person checks), as it does for a payment applied to the invoice.
+  if (row.kind !== 'receipt') {
     const credit = await creditSincePlanned(tx, row, localParts(now, tenant.timezone || 'UTC').date);
     if (credit) return { kind: 'stop', decision: credit };
   }
