@@ -405,6 +405,9 @@ async function attempt(
       await setMessage(tx, row.id, {
         error,
         inDoubtSince: row.inDoubtSince ?? (e.mayHaveBeenAccepted ? now : null),
+        // A definite answer (a 429, a 401/403) settled this call: the attempt marker goes, so a worker dying before
+        // the next call (in the wait, in the next live read) leaves no doubt behind; the in-doubt mark above stays.
+        ...(e.mayHaveBeenAccepted ? {} : { attemptStartedAt: null }),
         ...(refused ? { attempts: row.attempts } : {}),
         updatedAt: now,
       });

@@ -8,8 +8,14 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dunningTasks } from '../../src/db/schema';
 import { sendDue } from '../../src/dunning/send-batch';
-import { HOLD_RETRY_MS, MAX_PROVIDER_ATTEMPTS, sendMessage } from '../../src/dunning/send-message';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv } from './helpers';
+import {
+  HOLD_RETRY_MS,
+  MAX_PROVIDER_ATTEMPTS,
+  SENDING_LEASE_MS,
+  sendMessage,
+} from '../../src/dunning/send-message';
+import { sweepStaleMessages } from '../../src/dunning/send-sweep';
+import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, settle } from './helpers';
 
 let env: SendPathEnv;
 
@@ -107,5 +113,34 @@ describe('the email refused (422): not retried, and the team is told', () => {
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ kind: 'review', status: 'open' });
     expect(tasks[0]!.title).toMatch(/could not be sent/);
+  });
+});
+
+describe('a worker killed after a refusal, before its next call', () => {
+  it('429, killed while waiting to retry: the takeover knows nothing was accepted (a payment since is a plain skip, no review task)', async () => {
+    const m = await singleInvoiceMessage();
+    const { s, standIn, transport, clock } = env;
+    standIn.queue.push({ kind: '429', retryAfterSeconds: 1 });
+    await expect(
+      sendMessage(s, m.id, {
+        transport,
+        sleep: async () => {
+          throw new Error('worker killed');
+        },
+      }),
+    ).rejects.toThrow('worker killed');
+    expect(standIn.requests).toHaveLength(1);
+    expect(standIn.deliveries).toHaveLength(0);
+    // The debtor pays; the dead worker's lease runs out and the sweeper hands the message to a new job.
+    await settle(s, m.invoiceIds[0]!, 0);
+    clock.advance(SENDING_LEASE_MS + 1_000);
+    expect((await sweepStaleMessages(s)).takenOver).toContain(m.id);
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({
+      outcome: 'skipped',
+      code: 'paid',
+    });
+    expect(standIn.deliveries).toHaveLength(0);
+    const tasks = await s.db.select().from(dunningTasks).where(eq(dunningTasks.messageId, m.id));
+    expect(tasks).toEqual([]);
   });
 });
