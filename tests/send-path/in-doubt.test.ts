@@ -6,17 +6,23 @@
  * balances do not move, so only the credit re-check can see it.
  */
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import { customers, dunningTasks } from '../../src/db/schema';
+import { bulkDecideMessages } from '../../src/dunning/bulk';
 import { sendDue } from '../../src/dunning/send-batch';
-import { sendMessage } from '../../src/dunning/send-message';
+import { IDEMPOTENCY_WINDOW_MS, sendMessage } from '../../src/dunning/send-message';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerRows } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
-import { freshPlan, rowOf, type SendPathEnv, sendPathEnv } from './helpers';
+import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv } from './helpers';
 
 let env: SendPathEnv;
+
+/** The credit notes a test added go, so the next test plans against the fixture ledger again. */
+afterEach(async () => {
+  await env.s.db.execute(sql`delete from credit_memos where external_id like 'csv-credit:%'`);
+});
 
 beforeAll(async () => {
   env = await sendPathEnv();
@@ -107,5 +113,37 @@ describe('credit on account arriving while a send is in doubt', () => {
     expect(paid).toBe(true);
     expect(standIn.deliveriesOf(payer.id)).toHaveLength(0);
     expect((await rowOf(s, payer.id)).status).toBe('unconfirmed');
+  });
+});
+
+describe('a reviewer skipping messages in bulk while one is in doubt', () => {
+  it('the in-doubt message is not recorded "skipped" (it may have gone out): reported, and its send job resolves it', async () => {
+    const queued = await freshPlan(env);
+    const m = queued.find((q) => q.invoiceIds.length === 1)!;
+    const { s, standIn, transport, clock, tenantId } = env;
+    clock.set(m.sendAt);
+    // Accepted and delivered, but the answer was lost: Duely has it in doubt, back in the queue for a retry.
+    for (let i = 0; i < 3; i++) standIn.queue.push({ kind: '5xx', status: 503, accepted: true });
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ outcome: 'deferred' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+    const inDoubt = await rowOf(s, m.id);
+    expect(inDoubt).toMatchObject({ status: 'queued' });
+    expect(inDoubt.inDoubtSince).not.toBeNull();
+
+    // "POST …/messages/bulk {action: skip}" over the queue, as the single skip route refuses it (409).
+    const out = await bulkDecideMessages(s, 'skip', {
+      tenantId,
+      actor: 'reviewer@example.com',
+      ids: queued.map((q) => q.id),
+      request: {},
+    });
+    expect(out.appliedIds).not.toContain(m.id);
+    expect(out.notApplied.map((n) => n.id)).toContain(m.id);
+    expect((await rowOf(s, m.id)).status).toBe('queued');
+    // Its job confirms it under the same key: recorded sent, delivered once.
+    clock.set(new Date(Math.max(clock.now().getTime(), inDoubt.sendAt.getTime())));
+    expect(clock.now().getTime() - inDoubt.inDoubtSince!.getTime()).toBeLessThan(IDEMPOTENCY_WINDOW_MS);
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ outcome: 'sent' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
 });
