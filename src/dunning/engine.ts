@@ -286,6 +286,24 @@ export async function resumeSending(
   return planTenantIn(services, tx, tenantId, approvals);
 }
 
+/**
+ * A new policy version was saved (in the caller's transaction): what waits was planned under the old one — its
+ * approval rule, threshold, steps and send window — and the planner never revisits a queued message whose key is
+ * unchanged, so it would go out as planned. It is taken back and planned again under the new version, as when
+ * sending resumes: approvals of messages that come back unchanged carry over, one that now needs a reviewer waits for
+ * one. Messages in doubt, being sent or bound to a stored batch stay with their send job.
+ */
+export async function replanForNewPolicy(
+  services: DunningDeps,
+  tx: Tx,
+  tenantId: string,
+): Promise<PlanTenantResult> {
+  const tenant = await tenantById(tx, tenantId);
+  // Sending off or paused: every plan takes everything back already.
+  if (!tenant || !sendingActive(tenant)) return planTenantIn(services, tx, tenantId);
+  return resumeSending(services, tx, tenantId);
+}
+
 async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {
   const r = await connectionCounts(tx, tenantId);
   return (r?.n ?? 0) > 0 && r!.n === r!.off;

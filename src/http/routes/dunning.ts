@@ -108,13 +108,17 @@ export const dunningRoutes =
           : parseWith(dunningSettingsSchema, body.settings);
       if (!settings.ok) errors.push(...settings.errors.map((e) => `settings.${e}`));
       if (!policy.ok || !settings.ok) throw invalid('policy', errors);
-      const version = await db.transaction((tx) =>
-        insertPolicyVersion(tx, tenant.id, {
+      const version = await db.transaction(async (tx) => {
+        const v = await insertPolicyVersion(tx, tenant.id, {
           policy: policy.value as unknown as Record<string, unknown>,
           settings: settings.value as unknown as Record<string, unknown>,
           createdBy: actor(req),
-        }),
-      );
+        });
+        // Reminders already queued were planned under the old version: planned again under this one, in the same
+        // transaction, so a stricter approval rule or threshold holds them before their send time.
+        await services.dunning.replanForNewPolicy(tx, tenant.id);
+        return v;
+      });
       return { version, policy: policy.value, settings: settings.value };
     });
 
