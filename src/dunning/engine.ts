@@ -287,13 +287,13 @@ export async function resumeSending(
 }
 
 /**
- * A new policy version was saved (in the caller's transaction): what waits was planned under the old one — its
- * approval rule, threshold, steps and send window — and the planner never revisits a queued message whose key is
- * unchanged, so it would go out as planned. It is taken back and planned again under the new version, as when
- * sending resumes: approvals of messages that come back unchanged carry over, one that now needs a reviewer waits for
- * one. Messages in doubt, being sent or bound to a stored batch stay with their send job.
+ * A change to what the planner would write for messages already waiting — a new policy version (approval rule,
+ * threshold, steps, send window) — saved in the caller's transaction. The planner never revisits a queued message whose key is unchanged, so what waits would go out as
+ * planned: it is taken back and planned again, as when sending resumes. Approvals of messages that come back
+ * unchanged carry over, one that now needs a reviewer waits for one; messages in doubt, being sent or bound to a
+ * stored batch stay with their send job.
  */
-export async function replanForNewPolicy(
+export async function replanPending(
   services: DunningDeps,
   tx: Tx,
   tenantId: string,

@@ -116,7 +116,7 @@ export const dunningRoutes =
         });
         // Reminders already queued were planned under the old version: planned again under this one, in the same
         // transaction, so a stricter approval rule or threshold holds them before their send time.
-        await services.dunning.replanForNewPolicy(tx, tenant.id);
+        await services.dunning.replanPending(tx, tenant.id);
         return v;
       });
       return { version, policy: policy.value, settings: settings.value };
