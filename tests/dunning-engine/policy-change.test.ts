@@ -118,3 +118,27 @@ describe('a policy saved after a reminder was queued', () => {
     expect(await sendMessage(s, approved!.id, { transport: null })).toMatchObject({ outcome: 'sent' });
   });
 });
+
+describe('an override saved after a reminder was queued', () => {
+  it('another contact for the customer: the queued reminder goes to that contact, not the old address', async () => {
+    await planTenant(s, tenantId);
+    await approveAll(s, tenantId);
+    const m = (await messagesOf(s, tenantId)).find((x) => x.kind === 'reminder' && x.status === 'queued');
+    expect(m, 'a queued reminder').toBeDefined();
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/tenants/${tenantId}/dunning/overrides`,
+      headers: operator,
+      payload: { customerId: m!.customerId, contactEmails: ['new-ap@debtor.example'] },
+    });
+    expect(put.statusCode).toBe(200);
+    const now = (await messagesOf(s, tenantId)).filter(
+      (x) =>
+        x.customerId === m!.customerId &&
+        x.kind === 'reminder' &&
+        ['queued', 'awaiting_approval'].includes(x.status),
+    );
+    expect(now.length).toBeGreaterThan(0);
+    for (const x of now) expect(x.to).toEqual(['new-ap@debtor.example']);
+  });
+});

@@ -133,7 +133,9 @@ export const dunningRoutes =
       const tenant = await tenantOf(req, services);
       const o = req.body;
       if (o.customerId) await requireCustomer(db, tenant.id, o.customerId);
-      if (o.invoiceId) await requireInvoices(db, tenant.id, [o.invoiceId]);
+      const customerId = o.invoiceId
+        ? (await requireInvoices(db, tenant.id, [o.invoiceId]))[0]!.customerId
+        : o.customerId;
       if (o.sequenceId) {
         const { policy } = await loadDunningConfig(db, tenant);
         if (!policy.sequences.some((s) => s.id === o.sequenceId))
@@ -167,8 +169,12 @@ export const dunningRoutes =
           { customerId: o.customerId, invoiceId: o.invoiceId },
           values,
         );
-        // What will be sent changes with it, in this transaction (a pause withdraws what was planned).
-        await services.dunning.planIn(tx, tenant.id);
+        // What will be sent changes with it, in this transaction (a pause withdraws what was planned, with its reason).
+        // Another contact or sequence without a hold: the customer's reminders already waiting are planned again (they
+        // would go to the old address); with a hold they are withdrawn now and re-planned when it ends.
+        if ((o.contactEmails || o.sequenceId) && !o.pausedUntil && !o.excluded && customerId)
+          await services.dunning.replanPending(tx, tenant.id, [customerId]);
+        else await services.dunning.planIn(tx, tenant.id);
         return row;
       });
     });
