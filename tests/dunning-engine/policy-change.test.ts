@@ -141,4 +141,30 @@ describe('an override saved after a reminder was queued', () => {
     expect(now.length).toBeGreaterThan(0);
     for (const x of now) expect(x.to).toEqual(['new-ap@debtor.example']);
   });
+
+  it("the contact override deleted: the queued reminder goes back to the customer's own address", async () => {
+    const list = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantId}/dunning/overrides`,
+      headers: operator,
+    });
+    const o = (
+      list.json().items as { id: string; customerId: string; contactEmails: string[] | null }[]
+    ).find((x) => x.contactEmails?.includes('new-ap@debtor.example'));
+    expect(o, 'the contact override').toBeDefined();
+    const del = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${tenantId}/dunning/overrides/${o!.id}`,
+      headers: operator,
+    });
+    expect(del.statusCode).toBe(204);
+    const now = (await messagesOf(s, tenantId)).filter(
+      (x) =>
+        x.customerId === o!.customerId &&
+        x.kind === 'reminder' &&
+        ['queued', 'awaiting_approval'].includes(x.status),
+    );
+    expect(now.length).toBeGreaterThan(0);
+    for (const x of now) expect(x.to).not.toContain('new-ap@debtor.example');
+  });
 });

@@ -186,8 +186,15 @@ export const dunningRoutes =
         const tenant = await tenantOf(req, services);
         const { id } = req.params;
         await db.transaction(async (tx) => {
-          if (!(await deleteOverride(tx, tenant.id, id))) throw notFound(`override ${id}`);
-          await services.dunning.planIn(tx, tenant.id);
+          const gone = await deleteOverride(tx, tenant.id, id);
+          if (!gone) throw notFound(`override ${id}`);
+          // It named a contact or a sequence: what waits for that customer was planned with it and is planned again.
+          const customerId = gone.invoiceId
+            ? (await requireInvoices(tx, tenant.id, [gone.invoiceId]))[0]!.customerId
+            : gone.customerId;
+          if ((gone.contactEmails || gone.sequenceId) && customerId)
+            await services.dunning.replanPending(tx, tenant.id, [customerId]);
+          else await services.dunning.planIn(tx, tenant.id);
         });
         return reply.status(204).send(null);
       },
