@@ -49,6 +49,7 @@ import { createServices } from '../src/services';
 import { connectWithCredentials } from '../src/sync/connect-flow';
 import { runSync } from '../src/sync/run-sync';
 import { createBenchDb } from './bench-db';
+import { startProfile } from './proc';
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -156,11 +157,13 @@ export async function benchNetsuiteSync(
     };
     const alone = await connectorAlone();
 
+    const profile = await startProfile();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const first = await runSync(services, { connectionId: outcome.connectionId, reason: 'bench' });
     const firstS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    await profile?.stop();
     if (first.status !== 'succeeded') throw new Error(`sync ${first.status}: ${first.error}`);
 
     const entities = standIn.entities;

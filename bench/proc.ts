@@ -1,6 +1,6 @@
 /** Child-process measurements for the benches: wall time and peak RSS (VmHWM), read from /proc while it runs. */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -82,4 +82,26 @@ export function treeRssOf(pid: number): number {
     const rss = memOf(p)?.rss ?? 0;
     return sum + (Number.isFinite(rss) ? rss : 0);
   }, 0);
+}
+
+/**
+ * BENCH_CPU_PROFILE=<file>: a CPU profile of the timed full sync only (not start-up, migrations or the re-sync),
+ * for `node --cpu-prof`-style analysis without the set-up noise (bench/quickbooks-sync.ts, bench/netsuite-sync.ts;
+ * bench/cpu-profile-breakdown.ts reads it).
+ */
+export async function startProfile(): Promise<{ stop(): Promise<void> } | null> {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return null;
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }

@@ -24,29 +24,8 @@ import { toStoredTokens } from '../src/sync/connection-tokens';
 import { runSync } from '../src/sync/run-sync';
 import { createBenchDb } from './bench-db';
 import { PgliteProxy } from './pglite-worker';
-import { cpuSecondsOf } from './proc';
+import { cpuSecondsOf, startProfile } from './proc';
 import { startSandboxProcess } from './sandbox-process';
-
-/**
- * BENCH_CPU_PROFILE=<file>: a CPU profile of the timed full sync only (not start-up, migrations or the re-sync),
- * for `node --cpu-prof`-style analysis without the set-up noise.
- */
-async function startProfile(): Promise<{ stop(): Promise<void> } | null> {
-  const file = process.env.BENCH_CPU_PROFILE;
-  if (!file) return null;
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop() {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
-}
 
 /**
  * CPU seconds so far of the local Postgres backends serving this database (read from /proc; the bench runs on the

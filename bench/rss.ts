@@ -2,8 +2,8 @@
  * Memory of `duely serve` (what `npm start` runs: role all, the demo company as configured by default), as a
  * child process read through /proc/<pid>/status: its start peak (VmHWM when the banner is printed and after the
  * idle wait) and its idle RSS (VmRSS after IDLE seconds), on PGlite and on Postgres. Targets (issue 18): Postgres
- * idle ≤ 250 MB, PGlite start peak ≤ 700 MB. PGlite's first start runs initdb in a short-lived child process: its
- * memory is reported apart (the server and its children summed, sampled every 20 ms). The settings app is built beforehand (in this process) so the
+ * idle ≤ 250 MB, PGlite start peak ≤ 700 MB. PGlite's first start makes its database (the stored initdb directory unpacked,
+ * src/db/pglite-template.mjs, and the migrations) in a short-lived child process: its memory is reported apart (the server and its children summed, sampled every 20 ms). The settings app is built beforehand (in this process) so the
  * child's start does not include a Vite build.
  * `tsx bench/rss.ts [idleSeconds] [pglite|postgres|both]`: one JSON line.
  */
@@ -131,7 +131,7 @@ export async function benchRss(idleSeconds = 10, which: 'pglite' | 'postgres' | 
       figures.push(
         vsTarget('PGlite `duely serve` start peak (VmHWM)', lite.startPeakMiB, PGLITE_PEAK_TARGET_MB),
         vsTarget(
-          'PGlite first start, server + initdb child summed (peak of the sum)',
+          'PGlite first start, server + new-database child summed (peak of the sum)',
           lite.startPeakWithChildrenMiB,
           PGLITE_PEAK_TARGET_MB,
         ),

@@ -64,25 +64,32 @@ function isoToUtcNoon(date: IsoDate): Date {
 
 /**
  * What credit on account leaves to pay, per currency of the listed invoices; undefined without any. The open
- * total alone would ask the debtor for money they already paid or were credited.
+ * total alone would ask the debtor for money they already paid or were credited. What remains names every
+ * currency still owed, credited or not: with credit in one currency only, naming that one alone ("¥0 remains")
+ * read as if nothing were owed in the others. Currencies the credit clears are left out of it, unless it clears all.
  */
 export function creditNote(props: {
   invoices: readonly InvoiceLine[];
   credits?: readonly { currency: string; creditMinor: number }[];
   locale: string;
 }): string | undefined {
-  const totals = totalsByCurrency(props.invoices);
-  const credited = totals
-    .map((t) => ({
-      ...t,
-      creditMinor: (props.credits ?? [])
-        .filter((c) => c.currency === t.currency)
-        .reduce((sum, c) => sum + c.creditMinor, 0),
-    }))
-    .filter((t) => t.creditMinor > 0);
+  const totals = totalsByCurrency(props.invoices).map((t) => ({
+    ...t,
+    creditMinor: (props.credits ?? [])
+      .filter((c) => c.currency === t.currency)
+      .reduce((sum, c) => sum + c.creditMinor, 0),
+  }));
+  const credited = totals.filter((t) => t.creditMinor > 0);
   if (credited.length === 0) return undefined;
   const money = (minor: number, currency: string) => formatMoney(minor, currency, props.locale);
   const credit = credited.map((t) => money(t.creditMinor, t.currency)).join(' + ');
-  const left = credited.map((t) => money(Math.max(0, t.openMinor - t.creditMinor), t.currency)).join(' + ');
+  const after = totals.map((t) => ({
+    ...t,
+    leftMinor: Math.max(0, t.openMinor - Math.max(0, t.creditMinor)),
+  }));
+  const owed = after.filter((t) => t.leftMinor > 0);
+  const left = (owed.length > 0 ? owed : credited.map((t) => ({ ...t, leftMinor: 0 })))
+    .map((t) => money(t.leftMinor, t.currency))
+    .join(' + ');
   return `Unapplied payments and credits on your account: ${credit}. After them, ${left} remains to pay.`;
 }

@@ -26,11 +26,12 @@ export const emptyOrMissing = (dir: string) => !existsSync(dir) || readdirSync(d
 export const pgliteDir = (dataDir: string) => path.join(dataDir, 'pglite');
 
 /**
- * initdb and the migrations of a new PGlite directory, in a child process (src/db/pglite-initdb.mjs): PGlite
- * runs initdb in a second WASM instance and peaks near 1 GB, and migrating an empty database adds more, memory
- * a Node process keeps; in a child it is returned when the child exits (the server's own migrate() then finds
- * nothing to do). initdb writes into a sibling directory that is renamed into place only when complete, so
- * an interrupted first start leaves no half-made database. The caller holds the data-directory lock.
+ * A new PGlite directory and its migrations, in a child process (src/db/pglite-initdb.mjs): the stored initdb
+ * directory unpacked (src/db/pglite-template.mjs; PGlite's own initdb, 540–660 MiB, when it cannot be used), then
+ * the migrations of an empty database, memory a Node process keeps; in a child it is returned when the child
+ * exits (the server's own migrate() then finds nothing to do). The child writes into a sibling directory that is
+ * renamed into place only when complete, so an interrupted first start leaves no half-made database. The caller
+ * holds the data-directory lock.
  */
 export async function initdbInChild(target: string): Promise<void> {
   const staging = `${target}.initdb`;
@@ -41,8 +42,8 @@ export async function initdbInChild(target: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       execFile(
         process.execPath,
-        // Baseline WASM compiler only and a small young generation: initdb is a one-shot, and optimising
-        // PGlite's code peaked at ~1.2 GiB (~570 MiB and faster with these flags, measured 2026-12-04).
+        // Baseline WASM compiler only and a small young generation: the child is a one-shot, and optimising
+        // PGlite's code peaked initdb at ~1.2 GiB (~570 MiB and faster with these flags, measured 2026-12-04).
         [
           '--liftoff-only',
           '--max-semi-space-size=1',
@@ -52,8 +53,12 @@ export async function initdbInChild(target: string): Promise<void> {
           migrationsFolder,
         ],
         { maxBuffer: 4 * 1024 * 1024 },
-        (err, _stdout, stderr) =>
-          err ? reject(new Error(`PGlite initdb failed: ${err.message} ${stderr.slice(-2000)}`)) : resolve(),
+        (err, _stdout, stderr) => {
+          if (err) return reject(new Error(`PGlite initdb failed: ${err.message} ${stderr.slice(-2000)}`));
+          // The child's warnings (the stored directory could not be used and initdb ran instead).
+          if (stderr) process.stderr.write(stderr);
+          resolve();
+        },
       );
     });
     if (existsSync(target)) rmdirSync(target);

@@ -1,16 +1,16 @@
 /** A stored message row → the email the debtor gets (reminder/statement from its snapshot, or a receipt). */
 import type { SenderIdentity } from '../../emails/email-props';
 import type { RenderedEmail } from '../../emails/render';
-import type { Tenant } from '../db/queries/tenants';
-import type { customers, dunningMessages } from '../db/schema';
-import type { DunningDeps } from './ports';
-import { invoicePdfUrl } from './invoice-pdf-link';
-import type { PlannedMessage } from './planner';
-import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
-import { loadRenderer, renderPlannedMessage } from './render-planned-message';
-import { unsubscribeUrl } from './unsubscribe-token';
 import { liveConnectionOfProviders } from '../db/queries/connections';
 import { otherOpenInvoicesOfCustomer } from '../db/queries/ledger';
+import type { Tenant } from '../db/queries/tenants';
+import type { customers, dunningMessages } from '../db/schema';
+import { invoicePdfUrl } from './invoice-pdf-link';
+import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
+import type { PlannedMessage } from './planner';
+import type { DunningDeps } from './ports';
+import { loadRenderer, renderPlannedMessage } from './render-planned-message';
+import { unsubscribeUrl } from './unsubscribe-token';
 
 export type MessageRow = typeof dunningMessages.$inferSelect;
 export type CustomerRow = typeof customers.$inferSelect;
@@ -214,9 +214,12 @@ export function applyEdits(
       at >= 0
         ? `${html.slice(0, at)}${para}${html.slice(at)}`
         : html.replace(/<body([^>]*)>/, `<body$1>${para}`);
-    // Plain text: after the greeting line ("Hello …,"), else at the top.
+    // Plain text: after the greeting paragraph ("Hello …,"), else at the top. The text part wraps long lines, so
+    // a greeting to a long name spans several lines: the paragraph ends at the line that closes it with a comma.
     const lines = text.split('\n');
-    const g = greeting ? lines.findIndex((l) => /^(Hi|Hello)\b.*,\s*$/.test(l.trim())) : -1;
+    let g = greeting ? lines.findIndex((l) => /^(Hi|Hello)\b/.test(l.trim())) : -1;
+    while (g >= 0 && !/,\s*$/.test(lines[g]!) && lines[g + 1]?.trim()) g++;
+    if (g >= 0 && !/,\s*$/.test(lines[g]!)) g = -1;
     text =
       g >= 0
         ? [...lines.slice(0, g + 1), '', edits.editedIntro, ...lines.slice(g + 1)].join('\n')

@@ -134,7 +134,7 @@ export async function planTenantIn(
     if (await insertMessage(services, tx, tenantId, m, config.version, opts)) inserted.push(m.key);
   }
   const today = localParts(now, config.settings.timezone).date;
-  await openContactTasks(tx, tenantId, result, today);
+  await openContactTasks(tx, tenantId, result, today, now);
   await openCreditTasks(tx, tenantId, input, result, today, now);
   const receipts = await planReceipts(services, tx, tenantId, now, config.settings.timezone, active);
   services.logger.info(
@@ -426,8 +426,39 @@ async function insertMessage(
   return true;
 }
 
-/** A debtor the planner cannot reach (no address, or every address bounced) goes on the call list. */
-async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, today: string): Promise<void> {
+/** Dedupe keys of the planner's find-a-contact tasks: `contact:<customer id>`. */
+const CONTACT_TASK = 'contact:';
+
+/**
+ * A debtor the planner cannot reach (no address, or every address bounced) goes on the call list. Once a plan shows
+ * the debtor reachable again (an address from the ledger, a dunning contact set on the customer page), Duely closes
+ * the task: it said "no email address" while reminders went out. Only a decision taken after the address check
+ * proves it (a message with no invoice left waiting for a contact, nothing due, recently contacted); a paused,
+ * excluded or opted-out debtor keeps its task.
+ */
+async function openContactTasks(
+  tx: Tx,
+  tenantId: string,
+  result: PlanResult,
+  today: string,
+  now: Date,
+): Promise<void> {
+  const reachable = new Set(
+    result.decisions
+      .filter(
+        (d) =>
+          (d.outcome === 'message' || d.outcome === 'nothing_due' || d.code === 'recently_contacted') &&
+          !d.invoices.some((i) => isUnreachableCode(i.code)),
+      )
+      .map((d) => d.customerId),
+  );
+  for (const customerId of await customersWithOpenTasks(tx, tenantId, CONTACT_TASK)) {
+    if (!reachable.has(customerId)) continue;
+    await supersedeOpenTasks(tx, tenantId, `${CONTACT_TASK}${customerId}`, null, {
+      note: 'Closed: the customer can be reached now (an address from the ledger or a dunning contact)',
+      now,
+    });
+  }
   for (const d of result.decisions) {
     // The whole customer, or (when some invoices went to recipients of their own) the invoices left waiting.
     const whole = isUnreachableCode(d.code);
@@ -442,7 +473,7 @@ async function openContactTasks(tx: Tx, tenantId: string, result: PlanResult, to
       kind: 'find_contact',
       title: whole ? d.reason : waiting[0]!.reason,
       invoiceIds,
-      dedupeKey: `contact:${d.customerId}`,
+      dedupeKey: `${CONTACT_TASK}${d.customerId}`,
       today,
     });
   }

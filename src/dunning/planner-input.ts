@@ -10,6 +10,7 @@ import {
   livePromises,
   openInvoicesWithBalance,
   overridesOf,
+  paidHistoryOf,
   reminderStepHistory,
   sentReminderEngagement,
   suppressionRows,
@@ -17,13 +18,14 @@ import {
 import type { dunningOverrides } from '../db/schema';
 import type { DunningConfig } from './dunning-config';
 import { localParts } from './local-time';
-import type {
-  CustomerPrediction,
-  HistoryEntry,
-  InvoicePrediction,
-  PlannerCustomer,
-  PlannerInput,
-  PlannerInvoice,
+import {
+  type CustomerPrediction,
+  type HistoryEntry,
+  type InvoicePrediction,
+  type PlannerCustomer,
+  type PlannerInput,
+  type PlannerInvoice,
+  RELIABLE_LATE_DAYS,
 } from './planner';
 import type { Dispute, Override, PromiseToPay, RiskBand, Tone } from './policy';
 import type { EngagementRecord } from './send-time';
@@ -186,6 +188,7 @@ export async function loadPlannerInput(
     return { ...invoice, customerId: billed.id, job: billed.job, jobId: i.customerId, override };
   });
   const withOpen = new Set(plannerInvoices.map((i) => i.customerId));
+  const paidHistory = withOpen.size === 0 ? new Map() : await paidHistoryOf(db, tenantId, RELIABLE_LATE_DAYS);
   const plannerCustomers: PlannerCustomer[] = custRows
     .filter((c) => withOpen.has(c.id))
     .map((c) => {
@@ -201,6 +204,7 @@ export async function loadPlannerInput(
         optedOut: optedOut.has(c.id),
         override: custOverride.get(c.id),
         credits: creditsIn(credits.get(c.id) ?? []),
+        paidHistory: paidHistory.get(c.id) ?? { paid: 0, late: 0 },
       };
     });
 

@@ -35,6 +35,29 @@ export interface PlannerCustomer {
   override?: Override;
   /** Unapplied payments and open credit memos, per currency: what they owe is their open invoices less this. */
   credits?: { currency: string; creditMinor: number }[];
+  /** Invoices the customer has paid, and how many of them more than RELIABLE_LATE_DAYS after the due date. */
+  paidHistory?: { paid: number; late: number };
+}
+
+/** A payment this many days after the due date or later is not "paid reliably". */
+export const RELIABLE_LATE_DAYS = 7;
+/** Paid invoices a debtor needs before an email calls them a reliable payer. */
+const RELIABLE_MIN_PAID = 3;
+
+/**
+ * Whether an email may thank the debtor for always paying reliably: a low risk score without a slowing trend is a
+ * forecast, not a history, so it also takes paid invoices, none of them late (a new customer scored low has paid
+ * nothing yet; a low score can sit beside payments weeks late).
+ */
+function reliablePayer(customer: PlannerCustomer, risk: PlannedMessage['snapshot']['customerRisk']): boolean {
+  const h = customer.paidHistory;
+  return (
+    risk.riskBand === 'low' &&
+    !risk.slowingAlert &&
+    h !== undefined &&
+    h.paid >= RELIABLE_MIN_PAID &&
+    h.late === 0
+  );
 }
 
 export interface PlannerInvoice {
@@ -159,6 +182,8 @@ export interface PlannedMessage {
     copy?: { subject?: string; body?: string };
     /** riskScore is null when the model has not scored the customer (the band then comes from its invoices). */
     customerRisk: { riskScore: number | null; riskBand: RiskBand | null; slowingAlert: boolean };
+    /** The email may thank the debtor for paying reliably (reliablePayer); absent in messages planned before it. */
+    reliablePayer?: boolean;
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
     sequence: { id: string; name: string; selectedBy: string };
     /** Credit the customer holds on account in the listed currencies (unapplied payments, open credit memos). */
@@ -510,6 +535,9 @@ export function holdsOf(input: PlannerInput): Holds {
   return out;
 }
 
+/** Decisions about where an invoice stands in its sequence, not holds: such an invoice may still be listed. */
+const STEP_CODES = new Set<DecisionCode>(['not_due', 'already_done', 'softer_than_sent']);
+
 function planCustomer(
   customer: PlannerCustomer,
   l: Lookups,
@@ -537,6 +565,8 @@ function planCustomer(
   const decisions: InvoiceDecision[] = [];
   const candidates: Candidate[] = [];
   const listable: PlannerInvoice[] = [];
+  // Open, not on hold, but neither due nor overdue: a reminder leaves them out, a statement of account lists them.
+  const notYetDue: PlannerInvoice[] = [];
   for (const invoice of invoices) {
     const outcome = evaluateInvoice(invoice, ctx, l);
     if (outcome.kind === 'due') {
@@ -545,6 +575,7 @@ function planCustomer(
     } else {
       decisions.push(outcome.decision);
       if (outcome.listable) listable.push(invoice);
+      else if (STEP_CODES.has(outcome.decision.code)) notYetDue.push(invoice);
     }
   }
 
@@ -655,9 +686,17 @@ function planCustomer(
       (c) =>
         c.byAge.offsetDays > c.occurrence.offsetDays || TONE_RANK[c.occurrence.step.tone] >= TONE_RANK.firm,
     );
+  // A statement of account lists every open invoice not on hold that goes to the same people, not only the due and
+  // overdue ones: "N open invoices, X in total" is then the debtor's balance (as a requested statement's is).
+  const recipientKeys = (inv: PlannerInvoice) =>
+    (partlyReachable ? (ownRecipients(inv) ?? []) : recipientsOf(customer, inv)).map(addressKey);
+  const extrasFor = (to: string[]) => {
+    const keys = new Set(to.map(addressKey));
+    return notYetDue.filter((inv) => recipientKeys(inv).some((a) => keys.has(a)));
+  };
   const messages = [...byGroup.values()]
     .filter((g) => g.candidates.length > 0)
-    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp));
+    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp, extrasFor(g.to)));
 
   for (const c of candidates) {
     decisions.push({
@@ -958,6 +997,8 @@ function compose(
   listable: PlannerInvoice[],
   l: Lookups,
   catchUp: boolean,
+  /** Open invoices not due yet for the same recipients: listed only when the message is a statement. */
+  notYetDue: PlannerInvoice[] = [],
 ): PlannedMessage {
   const { input } = l;
   const { customer } = ctx;
@@ -973,7 +1014,8 @@ function compose(
     .map((c) => ({ invoiceId: c.invoice.id, stepKey: c.occurrence.key }))
     .sort((a, b) => a.invoiceId.localeCompare(b.invoiceId));
   const stepOf = new Map(steps.map((s) => [s.invoiceId, s.stepKey]));
-  const listed = [...listable].sort(
+  const template = catchUp ? 'statement' : lead.occurrence.step.template;
+  const listed = [...listable, ...(template === 'statement' ? notYetDue : [])].sort(
     (a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number),
   );
   const totals = totalsByCurrency(listed);
@@ -1038,7 +1080,7 @@ function compose(
     stepKey: lead.occurrence.key,
     sequenceId: lead.sequence.id,
     tone: lead.occurrence.step.tone,
-    template: catchUp ? 'statement' : lead.occurrence.step.template,
+    template,
     sendAt,
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
@@ -1075,6 +1117,7 @@ function compose(
       catchUp,
       ...(lead.occurrence.step.copy && !catchUp ? { copy: lead.occurrence.step.copy } : {}),
       customerRisk: ctx.risk,
+      reliablePayer: reliablePayer(customer, ctx.risk),
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
       ...(credit.size > 0
         ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }

@@ -73,8 +73,12 @@ export function plannedMessageEmail(msg: PlannedMessage, ctx: MessageEmailContex
     timezone: ctx.timezone,
     generatedAt: ctx.now.toISOString(),
     sender: ctx.sender,
-    // The kind words about punctuality are earned by a low-risk score without a slowing trend.
-    debtor: { ...ctx.debtor, reliablePayer: risk.riskBand === 'low' && !risk.slowingAlert },
+    // The kind words about punctuality are earned by a history of paying on time (the planner's reliablePayer);
+    // a message planned before that was recorded falls back to the low-risk score without a slowing trend.
+    debtor: {
+      ...ctx.debtor,
+      reliablePayer: msg.snapshot.reliablePayer ?? (risk.riskBand === 'low' && !risk.slowingAlert),
+    },
     unsubscribeUrl: ctx.unsubscribeUrl,
     invoices,
     statementUrl: ctx.statementUrl,

@@ -38,12 +38,15 @@ export function toCsv<T>(columns: readonly CsvColumn<T>[], rows: readonly T[]): 
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** Sends a CSV download named `<name>-<day>.csv`. */
+/**
+ * Sends a CSV download named `<name>-<day>.csv`, led by a UTF-8 byte order mark: Excel, where these exports are
+ * opened, reads a CSV without one in the system's code page, so "Zoë Ärger GmbH" showed as "ZoÃ« Ã„rger GmbH".
+ */
 export function sendCsv(reply: FastifyReply, name: string, day: string, body: string) {
   const file = `${name.replace(/[^a-z0-9-]+/gi, '-')}-${day}.csv`;
   return reply
     .header('content-disposition', `attachment; filename="${file}"`)
     .header('cache-control', 'private, no-store')
     .type('text/csv; charset=utf-8')
-    .send(body);
+    .send(`\uFEFF${body}`);
 }

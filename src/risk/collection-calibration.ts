@@ -68,6 +68,12 @@ const MAX_PROBE = Math.max(...OVERDUE_BUCKETS.flatMap((b) => b.probes));
 /** Days overdue tracked one by one: the last probe plus the longest horizon. */
 export const SURVIVAL_DAYS = MAX_PROBE + Math.max(...COLLECT_HORIZONS);
 
+/** Invoice i's payment day if known at the start of `asOfDay`; null while open or paid on or after that day. */
+function knownPaidDay(paidOf: LedgerIndex['paidOf'], i: number, asOfDay: number): number | null {
+  const paid = paidOf[i]!;
+  return paid !== UNPAID && paid < asOfDay ? paid : null;
+}
+
 /** The ledger's survival by days overdue as known at the start of `asOfDay` (payments on or after it unknown). */
 export function overdueSurvival(
   history: readonly LedgerInvoice[],
@@ -80,10 +86,11 @@ export function overdueSurvival(
   for (let i = 0; i < history.length; i++) {
     if (index.issueOf[i]! >= asOfDay) continue;
     const due = index.dueOf[i]!;
-    // The index's payment day (UNPAID: none), not the row's text: the ledger rows are not read again.
-    const paidKnown = index.paidOf[i] !== UNPAID && index.paidOf[i]! < asOfDay;
+    // The index's payment day, not the row's text: the ledger rows are not read again.
+    const paid = knownPaidDay(index.paidOf, i, asOfDay);
+    const paidKnown = paid !== null;
     // Last day overdue the invoice was seen unpaid at its start: its payment day, or (open) the day before asOfDay.
-    const last = paidKnown ? index.paidOf[i]! - due : asOfDay - 1 - due;
+    const last = paidKnown ? paid - due : asOfDay - 1 - due;
     if (last < 1) continue;
     const end = Math.min(last, SURVIVAL_DAYS);
     diff[1]! += 1;
@@ -196,8 +203,7 @@ function visitProbes(
   for (let i = 0; i < n; i++) {
     if (issueOf[i]! >= asOfDay) continue;
     const due = dueOf[i]!;
-    // A payment on or after asOfDay is not known yet.
-    const paid = paidOf[i] !== UNPAID && paidOf[i]! < asOfDay ? paidOf[i]! : null;
+    const paid = knownPaidDay(paidOf, i, asOfDay);
     probes: for (let b = 0; b < buckets; b++) {
       for (let p = PROBE_START[b]!; p < PROBE_START[b + 1]!; p++) {
         const od = PROBE_DAYS[p]!;
@@ -217,7 +223,7 @@ function visitProbes(
         ) {
           // As ledgerAsOf shows it: a payment on or after asOfDay is not known yet.
           const r = history[i]!;
-          const invoice = paidOf[i] !== UNPAID && paidOf[i]! >= asOfDay ? { ...r, paidDate: null } : r;
+          const invoice = paid === null && paidOf[i] !== UNPAID ? { ...r, paidDate: null } : r;
           thinned[b]!.push({ q: { invoice, day }, probe: od });
         }
       }

@@ -101,7 +101,9 @@ export async function importHistoryCsv(db: Db, input: CsvInput, opts: ImportOpti
   } catch (err) {
     // The parser bounds and checks every value, so the database should refuse none; if it still does (a data or
     // size limit), the user gets a refusal of the file, never the SQL error.
-    const code = (err as { code?: unknown }).code;
+    // The query builder wraps the driver's error: its SQLSTATE is on the cause.
+    const e = err as { code?: unknown; cause?: { code?: unknown } };
+    const code = typeof e.code === 'string' ? e.code : e.cause?.code;
     if (typeof code === 'string' && /^(22|54)/.test(code)) {
       throw new AppError(
         'invalid_csv',

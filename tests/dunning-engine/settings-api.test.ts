@@ -216,6 +216,33 @@ describe('dunning sending settings', () => {
   });
 });
 
+describe('locale', () => {
+  // Any 2–35 characters used to be stored, and every email of the tenant then failed to render (Intl refuses
+  // "en_US" or "1e400"): previews answered 500 and reminders could not be sent.
+  it('refuses a locale Intl does not take, naming the field, and stores nothing', async () => {
+    const before = (await tenantRow(s, tenantId)).locale;
+    for (const locale of ['en_US', '1e400', 'en US', 'xx-', '-']) {
+      const r = await patch({ locale });
+      expect(r.statusCode, locale).toBe(400);
+      expect(r.json().error.details[0].field).toBe('locale');
+    }
+    expect((await tenantRow(s, tenantId)).locale).toBe(before);
+  });
+
+  it('stores a valid locale and the emails render with it', async () => {
+    const r = await patch({ locale: 'de-DE' });
+    expect(r.statusCode).toBe(200);
+    const invoice = await invoiceOf('SLOW-O');
+    const preview = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantId}/dunning/preview?invoice=${invoice}&sequence=standard&step=1`,
+      headers: operator,
+    });
+    expect(preview.statusCode, preview.body).toBe(200);
+    expect((await patch({ locale: 'en-US' })).statusCode).toBe(200);
+  });
+});
+
 describe('tenant isolation', () => {
   let otherToken: { authorization: string };
   let otherSession: Record<string, string>;

@@ -77,6 +77,66 @@ describe('plan: which step, and only one', () => {
     );
   });
 
+  // A statement of account says "N open invoices, X in total": the catch-up listed only the overdue ones, so a
+  // debtor with a ¥150,000 overdue invoice and a ¥2,000 one due in two weeks read "1 open invoice, ¥150,000 in
+  // total" (a statement someone asks for lists every open invoice not on hold; so does the catch-up now).
+  it('a catch-up statement lists every open invoice not on hold, the not-yet-due ones too', () => {
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [
+          invoice('old', 'c1', 66, { currency: 'JPY', totalMinor: 150_000, openBalanceMinor: 150_000 }),
+          invoice('soon', 'c1', -14, { currency: 'JPY', totalMinor: 2_000, openBalanceMinor: 2_000 }),
+          invoice('held', 'c1', -20, { override: { excluded: true } }),
+        ],
+      }),
+    );
+    expect(r.messages).toHaveLength(1);
+    const m = r.messages[0]!;
+    expect(m.template).toBe('statement');
+    expect(m.invoiceIds).toEqual(['old', 'soon']);
+    expect(m.steps).toEqual([{ invoiceId: 'old', stepKey: 'standard:1:0' }]);
+    expect(m.snapshot.totals).toEqual([{ currency: 'JPY', openMinor: 152_000 }]);
+    expect(m.snapshot.invoices.find((i) => i.invoiceId === 'soon')).toMatchObject({
+      stepKey: null,
+      daysOverdue: 0,
+    });
+    // An ordinary reminder still lists only what is due or overdue.
+    const fresh = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [invoice('i1', 'c1', 2), invoice('soon', 'c1', -14)],
+      }),
+    );
+    expect(fresh.messages[0]).toMatchObject({ template: 'reminder', invoiceIds: ['i1'] });
+  });
+
+  // The email thanks a low-risk debtor who "has always paid reliably": the band alone said so to a debtor who had
+  // never paid an invoice (a new customer the model scores low) and to one who paid weeks late several times.
+  it('calls a debtor a reliable payer only with a history of paying on time, not for a low risk band alone', () => {
+    const reliable = (paidHistory?: { paid: number; late: number }) =>
+      plan(
+        input({
+          customers: [customer('c1', paidHistory ? { paidHistory } : {})],
+          invoices: [invoice('i1', 'c1', 5)],
+          customerPredictions: [risk('c1', 'low')],
+        }),
+      ).messages[0]!.snapshot.reliablePayer;
+    expect(reliable()).toBe(false);
+    expect(reliable({ paid: 0, late: 0 })).toBe(false);
+    expect(reliable({ paid: 2, late: 0 })).toBe(false);
+    expect(reliable({ paid: 12, late: 2 })).toBe(false);
+    expect(reliable({ paid: 12, late: 0 })).toBe(true);
+    const medium = plan(
+      input({
+        customers: [customer('c1', { paidHistory: { paid: 12, late: 0 } })],
+        invoices: [invoice('i1', 'c1', 5)],
+        customerPredictions: [risk('c1', 'medium')],
+      }),
+    );
+    expect(medium.messages[0]!.snapshot.reliablePayer).toBe(false);
+  });
+
   it('a never-contacted debtor with a freshly overdue invoice gets the ordinary first reminder', () => {
     const r = plan(input({ customers: [customer('c1')], invoices: [invoice('i1', 'c1', 2)] }));
     expect(r.messages[0]).toMatchObject({

@@ -36,21 +36,38 @@ describe('renderPlannedMessage', () => {
     expect(text).toMatch(/^B-2\s/m);
     expect(text).toContain('from you by 01.12.2026'); // final notice: 7 days from render
     expect(text).not.toMatch(/undefined|NaN/);
-    expect(out.templateVersion).toBe('reminder@4');
+    expect(out.templateVersion).toBe('reminder@5');
   });
 
-  it('adds the kind punctuality sentence only for a low-risk customer', async () => {
-    const run = async (band: 'low' | 'medium') => {
+  it('adds the kind punctuality sentence only for a low-risk customer who has paid on time', async () => {
+    const onTime = { paid: 12, late: 0 };
+    const run = async (band: 'low' | 'medium', paidHistory?: { paid: number; late: number }) => {
       const { messages } = plan(
         input({
-          customers: [customer('c')],
+          customers: [customer('c', paidHistory ? { paidHistory } : {})],
           invoices: [invoice('a', 'c', 3)],
           customerPredictions: [risk('c', band)],
         }),
       );
       return (await renderPlannedMessage(messages[0]!, ctx)).text;
     };
-    expect(await run('low')).toContain('always paid reliably');
-    expect(await run('medium')).not.toContain('reliabl');
+    expect(await run('low', onTime)).toContain('always paid reliably');
+    expect(await run('medium', onTime)).not.toContain('reliabl');
+    // A new customer the model scores low has paid nothing yet; another paid weeks late more than once.
+    expect(await run('low')).not.toContain('reliabl');
+    expect(await run('low', { paid: 12, late: 3 })).not.toContain('reliabl');
+  });
+
+  it('a message planned before the payment history was recorded keeps the low-band rule', async () => {
+    const { messages } = plan(
+      input({
+        customers: [customer('c', { paidHistory: { paid: 12, late: 0 } })],
+        invoices: [invoice('a', 'c', 3)],
+        customerPredictions: [risk('c', 'low')],
+      }),
+    );
+    const { reliablePayer: _, ...older } = messages[0]!.snapshot;
+    const out = await renderPlannedMessage({ ...messages[0]!, snapshot: older }, ctx);
+    expect(out.text).toContain('always paid reliably');
   });
 });

@@ -109,6 +109,22 @@ describe('a reviewer’s introduction', () => {
     expect(lines[g + 1]).toBe('As discussed on the phone today:');
     expect(out.text.match(/Hello|Hi /g)).toHaveLength(1);
   });
+
+  // The text part wraps long lines: a greeting to a long company name spans two lines, and the introduction went
+  // above it in the text part while the HTML had it below.
+  it('goes after the greeting in the text part too when a long name wraps the greeting', async () => {
+    const name =
+      'Northern Territories Agricultural Equipment Leasing and Financial Services Cooperative Holdings International Limited';
+    for (const kind of ['reminder', 'statement'] as const) {
+      const out = applyEdits(await renderEmail(kind, { ...base, tone: 'neutral', debtor: { name } }), {
+        editedSubject: null,
+        editedIntro: 'As discussed on the phone today:',
+      });
+      const text = flat(out.text);
+      expect(text.indexOf(`${name},`), kind).toBeGreaterThanOrEqual(0);
+      expect(text.indexOf(`${name},`), kind).toBeLessThan(text.indexOf('As discussed on the phone today:'));
+    }
+  });
 });
 
 describe('every reminder can be paid', () => {
@@ -188,5 +204,25 @@ describe('credit on account in a reminder', () => {
       'Unapplied payments and credits on your account: $250.00. After them, $1,150.00 remains to pay.';
     expect(flat(r.text)).toContain(line);
     expect(flat(r.html)).toContain(line);
+  });
+
+  // A debtor billed in two currencies with credit in one: the sentence named only the credited currency, so
+  // "After them, ¥0 remains to pay" read as if nothing were owed while CA$400.00 still was.
+  it('with invoices in several currencies and credit in one, what remains names every currency still owed', async () => {
+    for (const kind of ['reminder', 'statement'] as const) {
+      const r = await renderEmail(kind, {
+        ...base,
+        tone: 'neutral',
+        invoices: [
+          { ...base.invoices[0]!, currency: 'CAD', totalMinor: 100_000, openMinor: 40_000 },
+          { ...base.invoices[1]!, currency: 'JPY', totalMinor: 5_000, openMinor: 5_000 },
+        ],
+        credits: [{ currency: 'JPY', creditMinor: 6_000 }],
+      });
+      const line =
+        'Unapplied payments and credits on your account: ¥6,000. After them, CA$400.00 remains to pay.';
+      expect(flat(r.text), kind).toContain(line);
+      expect(flat(r.html), kind).toContain(line);
+    }
   });
 });

@@ -3,6 +3,8 @@
  * from it (and dropped afterwards), so test files never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { inject } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/client';
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
@@ -31,6 +33,12 @@ export async function createTestDatabase(): Promise<{ url?: string; drop(): Prom
   };
 }
 
+/** The run's migrated PGlite image (tests/helpers/global-setup.ts), when there is one. */
+function migratedImage(): Blob | undefined {
+  const file = inject('migratedPgliteImage');
+  return file ? new Blob([readFileSync(file)]) : undefined;
+}
+
 export async function createTestDb(): Promise<DbHandle> {
   const database = await createTestDatabase();
   if (!database.url) {
@@ -38,7 +46,8 @@ export async function createTestDb(): Promise<DbHandle> {
     const h =
       process.env.TEST_PGLITE_WORKER === '1'
         ? await (await import('../../bench/bench-db')).pgliteOnWorkerInMemory()
-        : await createDb({ dataDir: 'memory://' });
+        : await createDb({ dataDir: 'memory://', memoryImage: migratedImage() });
+    // Finds nothing to do when the run's migrated image was loaded.
     await h.migrate();
     return h;
   }

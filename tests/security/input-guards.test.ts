@@ -195,6 +195,68 @@ describe('a NUL character is a 400 naming the field', () => {
     expect(still!.status).toBe(m!.status);
   });
 
+  it('so is a lone surrogate (\\ud800 in JSON): jsonb cannot hold one either, and text would keep U+FFFD', async () => {
+    // Found by fuzzing a running server: these answered 500 (PostgreSQL "invalid input syntax for type json").
+    const base = `/api/v1/tenants/${tenantId}`;
+    const [m] = await messagesOf(s, tenantId);
+    const auditBefore = await rowCount(bulkActions);
+    const settingsBefore = (await app.inject({ url: `${base}/settings`, headers: auth })).json();
+    const cases: { url: string; method: 'POST' | 'PATCH'; payload: object; field: string }[] = [
+      {
+        url: `${base}/settings`,
+        method: 'PATCH',
+        payload: { paymentDetails: { instructions: 'Pay \ud800 by wire' } },
+        field: 'paymentDetails.instructions',
+      },
+      {
+        url: `${base}/settings`,
+        method: 'PATCH',
+        payload: { sender: { companyName: '\udc00Acme', replyTo: 'ar@acme.example' } },
+        field: 'sender.companyName',
+      },
+      {
+        url: `${base}/invoices/bulk`,
+        method: 'POST',
+        payload: { action: 'resolve', filter: { q: '\ud800' } },
+        field: 'filter.q',
+      },
+      {
+        url: `${base}/dunning/messages/bulk`,
+        method: 'POST',
+        payload: { action: 'skip', ids: [m!.id], reason: 'late \ud83d' },
+        field: 'reason',
+      },
+    ];
+    for (const c of cases) {
+      const r = await app.inject({ method: c.method, url: c.url, payload: c.payload, headers: auth });
+      expect(r.statusCode, `${c.url} ${r.body}`).toBe(400);
+      expect(r.json().error).toMatchObject({
+        code: 'invalid_request',
+        details: [
+          { field: c.field, message: 'must be valid Unicode text (a lone surrogate, \\ud800–\\udfff)' },
+        ],
+      });
+    }
+    // A well-formed pair (an emoji) is text like any other.
+    const ok = await app.inject({
+      method: 'PATCH',
+      url: `${base}/settings`,
+      payload: { paymentDetails: { instructions: 'Pay by wire 🏦' } },
+      headers: auth,
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const restore = await app.inject({
+      method: 'PATCH',
+      url: `${base}/settings`,
+      payload: { paymentDetails: settingsBefore.paymentDetails ?? null },
+      headers: auth,
+    });
+    expect(restore.statusCode, restore.body).toBe(200);
+    expect(await rowCount(bulkActions)).toBe(auditBefore);
+    const [still] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(still!.status).toBe(m!.status);
+  });
+
   it('the sign-in form too; a stranger still gets 401 first', async () => {
     const r = await app.inject({
       method: 'POST',

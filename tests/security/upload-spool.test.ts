@@ -78,6 +78,37 @@ describe('CSV upload through a temporary file', () => {
     expect(runs.items[0].source.fileName).toBe('ledger.csv');
   });
 
+  it('a file name with a NUL or another control character, or absurdly long, is kept cleaned and bounded: the file imports (not a 500)', async () => {
+    // The multipart file name is display data from the client; PostgreSQL cannot store U+0000 (the request-wide
+    // NUL guard never sees inside a multipart body), and nothing bounded its length.
+    const named = (filename: string) =>
+      `--x\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n${csvOf(2_000)}\r\n--x--\r\n`;
+    for (const [tenant, filename, kept] of [
+      ['nulname', 'led\u0000ger\u001b.csv', 'ledger.csv'],
+      ['longname', `${'a'.repeat(5_000)}.csv`, 'a'.repeat(255)],
+    ] as const) {
+      const r = await app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/${tenant}/imports`,
+        headers: { ...t.auth, 'content-type': 'multipart/form-data; boundary=x' },
+        payload: named(filename),
+      });
+      expect(r.statusCode, r.body).toBe(201);
+      const runs = (await app.inject({ url: `/api/v1/tenants/${tenant}/sync-runs`, headers: t.auth })).json();
+      expect(runs.items[0].source.fileName).toBe(kept);
+    }
+  });
+
+  it('a value the database cannot store is a 422 refusing the file, never a 500 (the import’s last safety net)', async () => {
+    // Reached past the route (which cleans the file name): the net must recognise the database's refusal, which
+    // arrives wrapped by the query builder.
+    const err = await s.sync
+      .importCsv(csvOf(2_000), { tenantName: 'netco', fileName: 'a\u0000b.csv', now: s.clock.now() })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'invalid_csv', status: 422 });
+    expect(await findTenant(s.db, 'netco')).toBeNull();
+  });
+
   it('refuses a file over IMPORT_MAX_MB with the limit and what to do: raw with a length, raw chunked, multipart', async () => {
     const big = csvOf(1_100_000);
     expect(Buffer.byteLength(big)).toBeGreaterThan(1_000_000);

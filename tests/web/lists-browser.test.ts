@@ -3,6 +3,8 @@
  * (both ways), export exactly the filtered set, drill down from the dashboard's aging to the invoice list, and
  * approve several held reminders in one bulk action. Skipped without Chromium.
  */
+
+import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock';
@@ -136,6 +138,29 @@ describe.skipIf(!hasChromium)('lists in Chromium', () => {
     expect(queued.total).toBe(2);
     await expect.poll(() => cards.count(), slow).toBe(Math.min(100, before.total - 2));
     await rig.shot('lists-approvals-bulk');
+    expect(rig.consoleErrors).toEqual([]);
+  });
+
+  // Table cells never wrapped (white-space: nowrap): one customer with a long name pushed every amount of every row
+  // off the right edge of the screen, on Customers and Invoices alike.
+  it('a very long customer name wraps in its cell: the amounts stay on screen', async () => {
+    const long =
+      'Northern Territories Agricultural Equipment Leasing and Financial Services Cooperative Holdings International Limited';
+    await s.db.execute(
+      sql`update customers set name = ${long} where tenant_id = ${tenantId}::uuid and external_id = 'C1'`,
+    );
+    const width = page.viewportSize()!.width;
+    const rightEdge = async (header: string) => {
+      const box = await page.getByRole('columnheader', { name: header, exact: true }).boundingBox();
+      return box ? box.x + box.width : Number.POSITIVE_INFINITY;
+    };
+    await page.goto(`${rig.base}/customers?q=C1`);
+    await page.getByRole('link', { name: long }).waitFor();
+    expect(await rightEdge('Open balance')).toBeLessThanOrEqual(width);
+    await page.goto(`${rig.base}/invoices?q=C1`);
+    await page.getByRole('link', { name: long }).first().waitFor();
+    expect(await rightEdge('Open')).toBeLessThanOrEqual(width);
+    await rig.shot('lists-long-name');
     expect(rig.consoleErrors).toEqual([]);
   });
 });

@@ -263,11 +263,17 @@ export async function insertBulkAction(tx: Tx, values: typeof bulkActions.$infer
   return row!.id;
 }
 
-/** The tenant's messages among `ids`, locked for the transaction. */
+/**
+ * The tenant's messages among `ids`, locked for the transaction. The bulk actions' locks are FOR NO KEY UPDATE, in
+ * id order: they serialise whoever decides on the same rows, but not the plan or scoring run inserting rows that
+ * reference them (a foreign key check takes KEY SHARE, which FOR UPDATE blocks: a bulk action over thousands of
+ * rows deadlocked with the plan the previous click had queued; tests/lists/bulk-locks.test.ts).
+ */
 export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
   return rowsOf<{ id: string; status: string; created_at: string | Date; in_doubt: boolean }>(
     await tx.execute(sql`select id, status, created_at, in_doubt_since is not null as in_doubt from dunning_messages
-        where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[]) for update`),
+        where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[])
+        order by id for no key update`),
   );
 }
 
@@ -295,11 +301,11 @@ export async function skipUnsentMessages(tx: Tx, ids: string[], actor: string, r
   );
 }
 
-/** The tenant's customers among `ids`, locked. */
+/** The tenant's customers among `ids`, locked (FOR NO KEY UPDATE in id order, as lockMessagesOf). */
 export async function lockCustomersOf(tx: Tx, tenantId: string, ids: string[]) {
   return rowsOf<{ id: string }>(
     await tx.execute(sql`select id from customers where tenant_id = ${tenantId}::uuid
-        and id = any(${uuidArray(ids)}::uuid[]) for update`),
+        and id = any(${uuidArray(ids)}::uuid[]) order by id for no key update`),
   );
 }
 
@@ -324,13 +330,13 @@ export async function upsertCustomerOverrides(
         do update set ${set}, updated_at = excluded.updated_at`);
 }
 
-/** The tenant's invoices among `ids` with whether each has an open dispute, locked. */
+/** The tenant's invoices among `ids` with whether each has an open dispute, locked (as lockMessagesOf). */
 export async function lockInvoicesWithDisputeOf(tx: Tx, tenantId: string, ids: string[]) {
   return rowsOf<{ id: string; status: string; disputed: boolean | string }>(
     await tx.execute(sql`select i.id, i.status, exists (select 1 from disputes d where d.invoice_id = i.id
           and d.tenant_id = i.tenant_id and d.resolved_at is null) as disputed
         from invoices i where i.tenant_id = ${tenantId}::uuid and i.id = any(${uuidArray(ids)}::uuid[])
-        for update of i`),
+        order by i.id for no key update of i`),
   );
 }
 

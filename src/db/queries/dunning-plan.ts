@@ -393,12 +393,15 @@ export async function receiptCandidates(
              i.issue_date::text as issue_date, i.due_date::text as due_date
       from invoices i join customers c on c.id = i.customer_id
       -- The payment that settled it: the allocations of the latest day (several installments are not all thanked
-      -- for as one amount).
+      -- for as one amount), counting money only: a credit memo or journal credit applied (credit_memo_id) is not
+      -- a payment the debtor made, and a settlement by credit alone gets no "payment received" at all.
       left join lateral (
-        select a.date, sum(a.amount_minor) as amount from payment_allocations a
+        select a.date, sum(a.amount_minor) filter (where a.credit_memo_id is null) as amount
+        from payment_allocations a
         where a.invoice_id = i.id group by a.date order by a.date desc limit 1
       ) last_pay on true
       where i.tenant_id = ${tenantId}::uuid and i.status = 'paid'
+        and (last_pay.date is null or last_pay.amount > 0)
         and exists (select 1 from dunning_message_steps s join dunning_messages m on m.id = s.message_id
                     where s.invoice_id = i.id and m.kind = 'reminder' and m.status = 'sent')
         and not exists (select 1 from dunning_message_steps s where s.invoice_id = i.id and s.step_key = ${receiptStep})
@@ -456,6 +459,26 @@ export async function openInvoicesWithBalance(db: DbOrTx, tenantId: string) {
     .where(
       and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open'), sql`${invoices.balanceMinor} > 0`),
     );
+}
+
+/**
+ * Per customer: invoices paid, and how many of them were paid more than `lateDays` after their due date (the
+ * history behind "you have always paid reliably"). Customers without a paid invoice are absent.
+ */
+export async function paidHistoryOf(
+  db: DbOrTx,
+  tenantId: string,
+  lateDays: number,
+): Promise<Map<string, { paid: number; late: number }>> {
+  const rows = rowsOf<{ customer_id: string; paid: string | number; late: string | number }>(
+    await db.execute(sql`
+      select customer_id, count(*) as paid,
+             count(*) filter (where paid_date > due_date + ${lateDays}::int) as late
+      from invoices
+      where tenant_id = ${tenantId}::uuid and status = 'paid'
+      group by customer_id`),
+  );
+  return new Map(rows.map((r) => [r.customer_id, { paid: Number(r.paid), late: Number(r.late) }]));
 }
 
 /** Customers not deleted. */

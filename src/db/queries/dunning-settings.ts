@@ -51,32 +51,35 @@ export async function tenantOverrides(db: DbOrTx, tenantId: string) {
   return db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
 }
 
-/** Inserts or updates the override of one customer or one invoice (locked while deciding). */
+/**
+ * Inserts or updates the override of one customer or one invoice: one statement on the partial unique index, so
+ * two requests at once (a double click) both succeed, the last one winning, instead of racing to insert.
+ */
 export async function upsertOverride(
   tx: DbOrTx,
   tenantId: string,
   target: { customerId?: string; invoiceId?: string },
   values: Omit<typeof dunningOverrides.$inferInsert, 'id' | 'tenantId' | 'customerId' | 'invoiceId'>,
 ) {
-  const where = target.customerId
-    ? eq(dunningOverrides.customerId, target.customerId)
-    : eq(dunningOverrides.invoiceId, target.invoiceId!);
-  const [existing] = await tx
-    .select({ id: dunningOverrides.id })
-    .from(dunningOverrides)
-    .where(and(eq(dunningOverrides.tenantId, tenantId), where))
-    .for('update');
-  const [row] = existing
-    ? await tx.update(dunningOverrides).set(values).where(eq(dunningOverrides.id, existing.id)).returning()
-    : await tx
-        .insert(dunningOverrides)
-        .values({
-          tenantId,
-          customerId: target.customerId ?? null,
-          invoiceId: target.invoiceId ?? null,
-          ...values,
-        })
-        .returning();
+  const conflict = target.customerId
+    ? {
+        target: [dunningOverrides.tenantId, dunningOverrides.customerId],
+        targetWhere: sql`${dunningOverrides.customerId} is not null`,
+      }
+    : {
+        target: [dunningOverrides.tenantId, dunningOverrides.invoiceId],
+        targetWhere: sql`${dunningOverrides.invoiceId} is not null`,
+      };
+  const [row] = await tx
+    .insert(dunningOverrides)
+    .values({
+      tenantId,
+      customerId: target.customerId ?? null,
+      invoiceId: target.invoiceId ?? null,
+      ...values,
+    })
+    .onConflictDoUpdate({ ...conflict, set: values })
+    .returning();
   return row!;
 }
 
@@ -117,6 +120,24 @@ export async function cancelPromise(tx: DbOrTx, tenantId: string, id: string, no
 
 export async function tenantDisputes(db: DbOrTx, tenantId: string) {
   return db.select().from(disputes).where(eq(disputes.tenantId, tenantId)).orderBy(desc(disputes.createdAt));
+}
+
+/**
+ * The invoice's open dispute (null: none), with the invoice row locked for the caller's transaction (FOR NO KEY
+ * UPDATE, as the bulk dispute locks it), so two requests cannot both find none and both open one.
+ */
+export async function lockOpenDisputeOf(tx: Tx, tenantId: string, invoiceId: string) {
+  await tx.execute(
+    sql`select 1 from invoices where tenant_id = ${tenantId}::uuid and id = ${invoiceId}::uuid for no key update`,
+  );
+  const [open] = await tx
+    .select()
+    .from(disputes)
+    .where(
+      and(eq(disputes.tenantId, tenantId), eq(disputes.invoiceId, invoiceId), isNull(disputes.resolvedAt)),
+    )
+    .limit(1);
+  return open ?? null;
 }
 
 export async function insertDispute(tx: DbOrTx, row: typeof disputes.$inferInsert) {

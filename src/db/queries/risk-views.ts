@@ -87,9 +87,12 @@ export async function tenantModelVersions(db: DbOrTx, tenantId: string) {
     .orderBy(desc(modelVersions.createdAt));
 }
 
-/** The tenant row, locked for the caller's transaction. */
+/**
+ * The tenant row, locked for the caller's transaction: FOR NO KEY UPDATE, so a settings change waits for another
+ * one but never for (nor blocks) the tenant's writes, each of which references this row (KEY SHARE).
+ */
 export async function lockTenant(tx: DbOrTx, tenantId: string) {
-  const [row] = await tx.select().from(tenants).where(eq(tenants.id, tenantId)).for('update');
+  const [row] = await tx.select().from(tenants).where(eq(tenants.id, tenantId)).for('no key update');
   return row!;
 }
 

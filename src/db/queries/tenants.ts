@@ -15,15 +15,26 @@ export function slugify(name: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 60);
+  // A slug never has the shape of an id: a company named like another tenant's id would otherwise be addressed by
+  // that id too (tests/security/tenant-address.test.ts).
+  if (UUID.test(slug)) return `co-${slug}`;
   return slug || 'tenant';
 }
 
-/** A tenant by id or slug, or null. */
+/** A tenant by id or slug, or null. An id always finds its own tenant, whatever slug another one has. */
 export async function findTenant(db: DbOrTx, ref: string): Promise<Tenant | null> {
-  const where = UUID.test(ref)
-    ? or(eq(tenants.id, ref), eq(tenants.slug, ref))
-    : eq(tenants.slug, slugify(ref));
-  const [row] = await db.select().from(tenants).where(where).limit(1);
+  if (UUID.test(ref)) {
+    const [byId] = await db.select().from(tenants).where(eq(tenants.id, ref));
+    if (byId) return byId;
+    // A slug of that shape from before slugs were kept apart from ids.
+    const [bySlug] = await db.select().from(tenants).where(eq(tenants.slug, ref.toLowerCase()));
+    return bySlug ?? null;
+  }
+  const [row] = await db
+    .select()
+    .from(tenants)
+    .where(eq(tenants.slug, slugify(ref)))
+    .limit(1);
   return row ?? null;
 }
 

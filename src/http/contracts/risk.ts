@@ -199,7 +199,20 @@ export const settingsPatch = z
           return false;
         }
       }, 'not an IANA time zone'),
-    locale: z.string().min(2).max(35),
+    /** A BCP 47 tag the emails' number and date formats take: anything else would fail every render of the tenant. */
+    locale: z
+      .string()
+      .min(2, { message: 'not a locale (e.g. en-US)', abort: true })
+      .max(35, { message: 'not a locale (e.g. en-US)', abort: true })
+      .refine((locale) => {
+        try {
+          new Intl.NumberFormat(locale);
+          new Intl.DateTimeFormat(locale);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a locale (e.g. en-US)'),
     /** The sender block of dunning emails; null goes back to the defaults (tenant name, MAIL_FROM's address). */
     sender: senderSettingsSchema.nullable(),
     /** Go-live (src/dunning/go-live.ts): off for a new company; nothing is sent until it is on. */

@@ -281,7 +281,13 @@ export const connectRoutes =
         return page(reply, c, 502, notConnected, message);
       }
       // Which company (and user), proven by the provider's answer; the redirect's company id alone proves nothing.
-      const signIn = payload.s === 1 || (!existingSession && !boundTenant);
+      // A state bound to no tenant was started signed out (or by the operator): it finishes under the signed-out
+      // rules even if the browser signed in to some tenant meanwhile — that session proves nothing about this
+      // company, and treated as "signed in but unbound" it would re-attach the company with any consenting user's
+      // grant (tests/security/connect-state-session.test.ts). Only the operator, who may change any tenant, is not
+      // a sign-in here.
+      const operator = existingSession !== null && existingSession.tenantId === null;
+      const signIn = payload.s === 1 || (!boundTenant && !operator);
       const identity: ConnectIdentity | ConnectRefusal = await oauth.identify!({
         config: services.config,
         credentials: creds,

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../../app-services';
+import { tenantOfMessage } from '../../db/queries/dunning-admin';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
 import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
-import type { Services } from '../../app-services';
 import { PUBLIC } from '../auth';
-import { tenantOfMessage } from '../../db/queries/dunning-admin';
 
 export const resendWebhookRoutes =
   (services: Services): FastifyPluginAsync =>
@@ -87,9 +87,11 @@ export const unsubscribeRoutes =
       const { token } = req.params as { token: string };
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
-      const done = messageId ? await services.dunning.unsubscribe(messageId) : false;
-      const company = done && messageId ? await companyOf(messageId) : null;
-      if (!company)
+      // The company first: the unsubscribe re-plans, which may withdraw (delete) the very message of the link
+      // when it was never sent (a held message's preview), and the page then said the link was not valid.
+      const company = messageId ? await companyOf(messageId) : null;
+      const done = company && messageId ? await services.dunning.unsubscribe(messageId) : false;
+      if (!company || !done)
         return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
       return reply.send(
         page(

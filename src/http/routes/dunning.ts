@@ -17,6 +17,7 @@ import {
   insertPolicyVersion,
   insertPromise,
   invoicesOfTenant,
+  lockOpenDisputeOf,
   messageOfTenant,
   tenantDisputes,
   tenantOverrides,
@@ -248,9 +249,17 @@ export const dunningRoutes =
     app.post(`${base}/disputes`, { config: COLLECTOR, schema: contract.postDispute }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const d = req.body;
-      await requireInvoices(db, tenant.id, [d.invoiceId]);
+      const [inv] = await requireInvoices(db, tenant.id, [d.invoiceId]);
       const openedOn = d.openedOn ?? localParts(services.clock.now(), tenant.timezone).date;
       const row = await db.transaction(async (tx) => {
+        // One open dispute an invoice: a second would stay open when the one on screen is resolved.
+        const open = await lockOpenDisputeOf(tx, tenant.id, d.invoiceId);
+        if (open)
+          throw new AppError(
+            'already_disputed',
+            `Invoice ${inv!.number ?? inv!.externalId} already has an open dispute (${open.id}): change or resolve that one`,
+            409,
+          );
         const r = await insertDispute(tx, {
           tenantId: tenant.id,
           invoiceId: d.invoiceId,

@@ -10,6 +10,16 @@ import { otherTenant, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/imports';
 import { isReadableStream, type SpooledUpload, spoolUpload, UploadTooLarge } from '../upload-spool';
 
+/**
+ * The client's name for the uploaded file, kept with the import run as display data: control characters dropped
+ * (PostgreSQL cannot store U+0000, and the request-wide NUL guard never sees inside a multipart body) and at most
+ * 255 characters; nothing left → no name.
+ */
+export function displayFileName(name: string | undefined): string | undefined {
+  // By code points: a cut between the halves of a surrogate pair would be refused like a NUL.
+  return [...(name ?? '').replace(/\p{Cc}/gu, '')].slice(0, 255).join('') || undefined;
+}
+
 export const importRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
@@ -75,7 +85,7 @@ export const importRoutes =
               await upload.remove();
               throw tooLarge();
             }
-            fileName = file.filename;
+            fileName = displayFileName(file.filename);
           } else if (isReadableStream(req.body)) {
             upload = await spoolUpload(req.body, maxBytes);
           } else {

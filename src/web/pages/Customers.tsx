@@ -257,7 +257,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                       />
                     </td>
                   ) : null}
-                  <th scope="row">
+                  <th scope="row" className="name-cell">
                     <Link href={`/customers/${encodeURIComponent(c.id)}`}>{c.name}</Link>{' '}
                     <span className="muted small mono">{c.externalId}</span>
                   </th>

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { riskLabel, riskTitle } from '../components/InvoiceTable';
 import {
   BulkBar,
   type BulkResult,
@@ -12,7 +13,6 @@ import {
   useQueryState,
   useSelection,
 } from '../components/list';
-import { riskLabel, riskTitle } from '../components/InvoiceTable';
 import { Badge, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { api, apiPath, canWork } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
@@ -344,7 +344,7 @@ export function InvoicesPage({ tenant }: PageProps) {
                   <th scope="row" className="mono">
                     {r.number ?? r.externalId}
                   </th>
-                  <td data-col="customer">
+                  <td data-col="customer" className="name-cell">
                     <Link href={`/customers/${encodeURIComponent(r.customerId)}`}>{r.customerName}</Link>
                   </td>
                   <td>{formatDate(r.dueDate)}</td>

@@ -28,7 +28,6 @@ const STATUSES: MessageStatus[] = [
 ];
 const PARAMS = ['status', 'q', 'sort', 'from', 'to', 'tone', 'customer'] as const;
 
-
 type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
 export function MessagesPage({ tenant }: PageProps) {
@@ -165,7 +164,7 @@ export function MessagesPage({ tenant }: PageProps) {
               {rows.map((m) => (
                 <tr key={m.id} aria-selected={m.id === openId}>
                   <td>{formatInstant(m.sentAt ?? m.sendAt)}</td>
-                  <td>
+                  <td className="name-cell">
                     <Link href={`/customers/${encodeURIComponent(m.customerId)}`}>
                       {m.customerName ?? 'Customer'}
                     </Link>
