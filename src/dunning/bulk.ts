@@ -90,6 +90,12 @@ export async function bulkDecideMessages(
         notApplied.push({ id, reason: `is ${m.status.replace(/_/g, ' ')}, not awaiting approval` });
       else if (action === 'skip' && !(PENDING as readonly string[]).includes(m.status))
         notApplied.push({ id, reason: `is ${m.status} and can no longer be skipped` });
+      else if (action === 'skip' && m.in_doubt)
+        // An earlier attempt may have been delivered: its send job confirms it or leaves it for a person to check.
+        notApplied.push({
+          id,
+          reason: 'may already have been sent (an attempt is in doubt); it cannot be skipped',
+        });
       else if (action === 'approve' && new Date(m.created_at) < expiredBefore)
         notApplied.push({
           id,

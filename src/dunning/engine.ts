@@ -234,8 +234,13 @@ function approvalSurvivesReplan(existing: typeof dunningMessages.$inferSelect, m
  * steps; it never left, so nothing is lost) and the planner works them out again from today. Receipts waiting to
  * go stay as they are, unqueued. Returns the approvals to carry over by message key.
  */
-async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, CarriedApproval>> {
-  const rows = await deletePendingReminders(tx, tenantId);
+async function takeBackPending(
+  tx: Tx,
+  tenantId: string,
+  /** Only these customers' reminders (receipts and requested statements stay as they are); the tenant's when absent. */
+  customerIds?: readonly string[],
+): Promise<Map<string, CarriedApproval>> {
+  const rows = await deletePendingReminders(tx, tenantId, customerIds);
   const out = new Map<string, CarriedApproval>();
   for (const r of rows) {
     const approved = r.requiresApproval && r.decidedAt !== null;
@@ -260,6 +265,7 @@ async function takeBackPending(tx: Tx, tenantId: string): Promise<Map<string, Ca
       }),
     });
   }
+  if (customerIds) return out;
   await unqueueReceipts(tx, tenantId);
   // A statement someone asked for is not re-planned (the planner never makes one): it stays, unqueued.
   await unqueueRequestedStatements(tx, tenantId);
@@ -284,6 +290,27 @@ export async function resumeSending(
   const statements = await queueApprovedRequestedStatements(tx, tenantId, services.clock.now());
   for (const m of statements) await enqueueSend(services, tx, m.id, m.sendAt, 'resume');
   return planTenantIn(services, tx, tenantId, approvals);
+}
+
+/**
+ * A change to what the planner would write for messages already waiting — a new policy version (approval rule,
+ * threshold, steps, send window), or for `customerIds` an override naming another contact or sequence — saved in the
+ * caller's transaction. The planner never revisits a queued message whose key is unchanged, so what waits would go out as
+ * planned: it is taken back and planned again, as when sending resumes. Approvals of messages that come back
+ * unchanged carry over, one that now needs a reviewer waits for one; messages in doubt, being sent or bound to a
+ * stored batch stay with their send job.
+ */
+export async function replanPending(
+  services: DunningDeps,
+  tx: Tx,
+  tenantId: string,
+  customerIds?: readonly string[],
+): Promise<PlanTenantResult> {
+  const tenant = await tenantById(tx, tenantId);
+  // Sending off or paused: every plan takes everything back already.
+  if (!tenant || !sendingActive(tenant)) return planTenantIn(services, tx, tenantId);
+  if (!customerIds) return resumeSending(services, tx, tenantId);
+  return planTenantIn(services, tx, tenantId, await takeBackPending(tx, tenantId, customerIds));
 }
 
 async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import { approveMessage, editMessage, skipMessage } from './approvals';
 import { bulkCustomers, bulkDecideMessages, bulkDispute, bulkSendStatements } from './bulk';
 import { composeEmail, senderOf } from './compose-email';
 import { applyDeliveryUpdate, unsubscribeDebtor } from './delivery-events';
-import { planTenant, planTenantIn } from './engine';
+import { planTenant, planTenantIn, replanPending } from './engine';
 import { applySendingSwitches, goLiveStatus } from './go-live';
 import { resolveInvoicePdfLink } from './invoice-pdf-link';
 import { ensurePayLinks } from './payment-details';
@@ -33,6 +33,8 @@ export function createDunning(deps: DunningDeps) {
     plan: bind(planTenant),
     /** Plans the tenant inside the caller's transaction (a settings change and its re-plan commit together). */
     planIn: bind(planTenantIn),
+    /** A policy version saved in the caller's transaction: what waits is planned again under it. */
+    replanPending: bind(replanPending),
     /** One message, or (MAIL_BATCH) the due messages in one stored batch; a batch member resumes its batch. */
     send: bind(sendDue),
     sweep: bind(sweepStaleMessages),

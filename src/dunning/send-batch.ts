@@ -48,7 +48,7 @@ import {
   unownedOpenBatches,
 } from '../db/queries/dunning-send';
 import type { dunningMessages } from '../db/schema';
-import { quotaExhausted, RETRY_AFTER_CAP_MS, refusedForNow } from '../mail/resend';
+import { RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater } from '../mail/resend';
 import {
   headerProblem,
   isBatchTransport,
@@ -597,7 +597,7 @@ async function callOnce(
     await setBatchMembers(tx, batchId, { error, inDoubtSince: since, updatedAt: now });
     const wait =
       e.retryAfterMs ??
-      (quotaExhausted(e) ? HOLD_RETRY_MS : Math.min(RETRY_MAX_MS, 500 * 2 ** (b.calls - 1)));
+      (retryAnHourLater(e) ? HOLD_RETRY_MS : Math.min(RETRY_MAX_MS, 500 * 2 ** (b.calls - 1)));
     return { kind: 'retry', waitMs: wait, error, clearMarker: true };
   }
   await opts.afterProviderCall?.(ids.map((i) => i.providerId));

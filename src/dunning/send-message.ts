@@ -51,7 +51,7 @@ import {
 } from '../db/queries/dunning-send';
 import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Infra } from '../infra';
-import { quotaExhausted, RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow } from '../mail/resend';
+import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater } from '../mail/resend';
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
@@ -405,12 +405,15 @@ async function attempt(
       await setMessage(tx, row.id, {
         error,
         inDoubtSince: row.inDoubtSince ?? (e.mayHaveBeenAccepted ? now : null),
+        // A definite answer (a 429, a 401/403) settled this call: the attempt marker goes, so a worker dying before
+        // the next call (in the wait, in the next live read) leaves no doubt behind; the in-doubt mark above stays.
+        ...(e.mayHaveBeenAccepted ? {} : { attemptStartedAt: null }),
         ...(refused ? { attempts: row.attempts } : {}),
         updatedAt: now,
       });
       const n = row.attempts + 1;
       const waitMs =
-        e.retryAfterMs ?? (quotaExhausted(e) ? HOLD_RETRY_MS : Math.min(RETRY_MAX_MS, 500 * 2 ** (n - 1)));
+        e.retryAfterMs ?? (retryAnHourLater(e) ? HOLD_RETRY_MS : Math.min(RETRY_MAX_MS, 500 * 2 ** (n - 1)));
       return { kind: 'retry', waitMs, error };
     }
   }
@@ -520,13 +523,28 @@ export async function failed(
   error: string,
   code = 'send_failed',
 ): Promise<SendOutcome> {
-  await setMessage(tx, id, {
+  const row = await setMessageReturning(tx, id, {
     status: 'failed',
     error,
     statusCode: code,
     statusReason: error,
     ...released,
     updatedAt: now,
+  });
+  // Nothing reached the debtor and nothing will retry it (a refused email, an address that cannot go in a header,
+  // attempts used up): the sequence passes this step, so a person must hear of it, not only the message log.
+  const customer = await customerRow(tx, row.customerId);
+  const tenant = await tenantRow(tx, row.tenantId);
+  const what = row.kind === 'receipt' ? 'The payment receipt' : `"${row.subject ?? row.stepKey}"`;
+  await openTask(tx, {
+    tenantId: row.tenantId,
+    customerId: row.customerId,
+    kind: 'review',
+    title: `${what} to ${customer?.name ?? 'the customer'} could not be sent: ${error}`.slice(0, 500),
+    invoiceIds: row.invoiceIds,
+    messageId: row.id,
+    dedupeKey: `failed:${row.id}`,
+    today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
   });
   return { outcome: 'skipped', code, reason: error };
 }
@@ -670,7 +688,10 @@ export async function recheck(
       decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   }
   if (decision.action !== 'send') return { kind: 'stop', decision };
-  if (row.kind !== 'receipt' && !row.inDoubtSince) {
+  // In doubt too: a retry under the key is the first delivery whenever the earlier call was not in fact accepted, and
+  // credit moves no invoice balance, so this is the only check that sees a payer who paid on account meanwhile. The
+  // caller turns the skip into 'unconfirmed' (a person checks), as it does for a payment applied to the invoice.
+  if (row.kind !== 'receipt') {
     const credit = await creditSincePlanned(tx, row, localParts(now, tenant.timezone || 'UTC').date);
     if (credit) return { kind: 'stop', decision: credit };
   }

@@ -38,18 +38,32 @@ const RETRY_NOW = new Set([
   'concurrent_idempotent_requests',
 ]);
 const RETRY_LATER = new Set(['daily_quota_exceeded', 'monthly_quota_exceeded']);
+/**
+ * The sender's account refused the request (401 missing or restricted API key, 403 invalid API key or a sending
+ * domain not verified): nothing was queued, and nothing about the email is wrong. Someone fixes the key or the
+ * domain; until then every email would meet the same answer, so it waits (an hour at a time), never given up.
+ */
+const ACCOUNT_CODES = new Set(['missing_api_key', 'restricted_api_key', 'invalid_api_key']);
+function accountStatus(e: { code: string; statusCode: number | null }): boolean {
+  return e.statusCode === 401 || e.statusCode === 403 || ACCOUNT_CODES.has(e.code);
+}
 
 /**
  * Resend refused the request for now (429: a rate limit or a used-up quota), answered before anything was queued:
  * nothing reached anyone, so such a refusal is not an attempt that counts toward giving a message up.
  */
 export function refusedForNow(e: { code: string; statusCode: number | null }): boolean {
-  return e.statusCode === 429 || e.code === 'rate_limit_exceeded' || RETRY_LATER.has(e.code);
+  return (
+    e.statusCode === 429 || e.code === 'rate_limit_exceeded' || RETRY_LATER.has(e.code) || accountStatus(e)
+  );
 }
 
-/** A used-up daily or monthly quota: no use retrying within a job, it is retried an hour later at the earliest. */
-export function quotaExhausted(e: { code: string }): boolean {
-  return RETRY_LATER.has(e.code);
+/**
+ * A used-up daily or monthly quota, or the sender's account refused (see ACCOUNT_CODES): no use retrying within a
+ * job, it is retried an hour later at the earliest.
+ */
+export function retryAnHourLater(e: { code: string; statusCode: number | null }): boolean {
+  return RETRY_LATER.has(e.code) || accountStatus(e);
 }
 
 type SdkResult<T> = {
@@ -164,7 +178,7 @@ export class ResendTransport implements BatchMailTransport {
         const wait = err.retryAfterMs ?? this.baseDelayMs * 2 ** (attempt - 1);
         if (
           !err.retryable ||
-          RETRY_LATER.has(err.code) ||
+          retryAnHourLater(err) ||
           attempt >= this.maxAttempts ||
           wait > RETRY_AFTER_CAP_MS
         )
@@ -238,8 +252,12 @@ function classify(
   const status = error?.statusCode ?? null;
   // The SDK reports network failures as application_error with a null status; other null-status errors are its
   // own input validation, which no retry fixes.
+  // 401/403 is the sender's account, not the email (see ACCOUNT_CODES): retryable once someone fixes it.
   const retryable =
-    RETRY_NOW.has(code) || RETRY_LATER.has(code) || (status !== null && (status === 429 || status >= 500));
+    RETRY_NOW.has(code) ||
+    RETRY_LATER.has(code) ||
+    accountStatus({ code, statusCode: status }) ||
+    (status !== null && (status === 429 || status >= 500));
   // Which failures leave the email possibly accepted: the connection dropped or timed out after the body went
   // out (application_error without a status), a 5xx (the provider may have queued it before failing), a 409 on
   // the key (another request with it is in flight, or one with another body was accepted). A 429 and other 4xx

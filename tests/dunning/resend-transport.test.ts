@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ResendTransport, retryAnHourLater } from '../../src/mail/resend';
 import { MailSendError, type OutboundEmail } from '../../src/mail/transport';
-import { ResendTransport } from '../../src/mail/resend';
 
 const API = 'https://api.resend.com';
 const msg: OutboundEmail = {
@@ -111,11 +111,6 @@ describe('ResendTransport', () => {
   it.each([
     [422, { statusCode: 422, message: 'Missing `email` field.', name: 'missing_required_field' }, false],
     [
-      403,
-      { statusCode: 403, message: 'The from domain is not verified', name: 'invalid_from_address' },
-      false,
-    ],
-    [
       409,
       {
         statusCode: 409,
@@ -139,6 +134,29 @@ describe('ResendTransport', () => {
     });
     expect(sleeps).toEqual([]);
   });
+
+  it.each([
+    [403, { statusCode: 403, message: 'The from domain is not verified', name: 'invalid_from_address' }],
+    [403, { statusCode: 403, message: 'API key is invalid', name: 'invalid_api_key' }],
+    [401, { statusCode: 401, message: 'This API key is restricted', name: 'restricted_api_key' }],
+  ])(
+    "a %i (the sender's key or domain, not the email): retryable later, not within this job, never accepted",
+    async (status, body) => {
+      const sleeps: number[] = [];
+      nock(API).post('/emails').once().reply(status, body);
+      const err = await transport(sleeps)
+        .send(msg)
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: body.name,
+        statusCode: status,
+        retryable: true,
+        mayHaveBeenAccepted: false,
+      });
+      expect(retryAnHourLater(err as MailSendError)).toBe(true);
+      expect(sleeps).toEqual([]);
+    },
+  );
 
   it('hands a daily quota error back at once: retryable later, not within this job', async () => {
     const sleeps: number[] = [];

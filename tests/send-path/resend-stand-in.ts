@@ -12,6 +12,8 @@ export type Fault =
   | { kind: 'ok' }
   /** Rate limited (`rate_limit_exceeded` unless `name` says e.g. `daily_quota_exceeded`); no Retry-After when unset. */
   | { kind: '429'; retryAfterSeconds?: number; name?: string }
+  /** A definite refusal answered before anything is queued: 401/403 (the API key, the sending domain), 422 (the email). */
+  | { kind: 'refused'; status: number; name: string }
   | { kind: '5xx'; status?: number; accepted?: boolean }
   | { kind: 'slow'; ms: number }
   | { kind: 'drop-before' }
@@ -119,6 +121,13 @@ export class ResendStandIn {
     const messageId = body.tags?.find((t) => t.name === 'message_id')?.value;
     const fault = this.queue.shift() ?? this.faultFor(key);
     this.requests.push({ key, messageId, receivedAt, fault: fault.kind });
+    if (fault.kind === 'refused') {
+      return json(res, fault.status, {
+        statusCode: fault.status,
+        name: fault.name,
+        message: `stand-in: ${fault.name}`,
+      });
+    }
     if (fault.kind === '429') {
       return json(
         res,
@@ -165,6 +174,13 @@ export class ResendStandIn {
     this.requests.push({ key, messageId: undefined, batch: ids, receivedAt, fault: fault.kind });
     if (req.headers['x-batch-validation'] !== 'strict') {
       return json(res, 400, { statusCode: 400, name: 'validation_error', message: 'stand-in: strict only' });
+    }
+    if (fault.kind === 'refused') {
+      return json(res, fault.status, {
+        statusCode: fault.status,
+        name: fault.name,
+        message: `stand-in: ${fault.name}`,
+      });
     }
     if (fault.kind === '429') {
       return json(

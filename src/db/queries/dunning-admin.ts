@@ -270,8 +270,8 @@ export async function insertBulkAction(tx: Tx, values: typeof bulkActions.$infer
  * rows deadlocked with the plan the previous click had queued; tests/lists/bulk-locks.test.ts).
  */
 export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
-  return rowsOf<{ id: string; status: string; created_at: string | Date }>(
-    await tx.execute(sql`select id, status, created_at from dunning_messages
+  return rowsOf<{ id: string; status: string; created_at: string | Date; in_doubt: boolean }>(
+    await tx.execute(sql`select id, status, created_at, in_doubt_since is not null as in_doubt from dunning_messages
         where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[])
         order by id for no key update`),
   );
@@ -287,13 +287,17 @@ export async function approveAwaitingMessages(tx: Tx, ids: string[], actor: stri
   );
 }
 
-/** Messages among `ids` not yet sent → skipped by `actor` with `reason`; their ids. */
+/**
+ * Messages among `ids` not yet sent → skipped by `actor` with `reason`; their ids. One whose earlier attempt may have
+ * reached the provider (in doubt) is not "skipped": its send job resolves it (as skipUndecidedMessage).
+ */
 export async function skipUnsentMessages(tx: Tx, ids: string[], actor: string, reason: string, at: string) {
   return rowsOf<{ id: string }>(
     await tx.execute(sql`update dunning_messages set status = 'skipped', decided_by = ${actor},
             decided_at = ${at}::timestamptz, status_code = 'approval_rejected', status_reason = ${reason},
             updated_at = ${at}::timestamptz
-          where id = any(${textArray(ids)}::text[]) and status in ('planned','awaiting_approval','queued') returning id`),
+          where id = any(${textArray(ids)}::text[]) and status in ('planned','awaiting_approval','queued')
+            and in_doubt_since is null returning id`),
   );
 }
 

@@ -145,7 +145,12 @@ const REQUESTED_STATEMENT = 'statement:requested';
  * doubt: it may have been delivered (deleted, its steps would be planned again and sent a second time once Resend
  * forgot the key); its send job resolves it, 'unconfirmed' while sending is off.
  */
-export async function deletePendingReminders(tx: Tx, tenantId: string): Promise<DunningMessage[]> {
+export async function deletePendingReminders(
+  tx: Tx,
+  tenantId: string,
+  /** Only these customers' reminders; all of the tenant's when absent. */
+  customerIds?: readonly string[],
+): Promise<DunningMessage[]> {
   return tx
     .delete(dunningMessages)
     .where(
@@ -155,6 +160,7 @@ export async function deletePendingReminders(tx: Tx, tenantId: string): Promise<
         inArray(dunningMessages.status, [...PENDING]),
         ne(dunningMessages.stepKey, REQUESTED_STATEMENT),
         isNull(dunningMessages.inDoubtSince),
+        ...(customerIds ? [inArray(dunningMessages.customerId, [...customerIds])] : []),
       ),
     )
     .returning();

@@ -84,12 +84,13 @@ export async function upsertOverride(
 }
 
 /** Deletes an override; false when the tenant has none with that id. */
-export async function deleteOverride(tx: DbOrTx, tenantId: string, id: string): Promise<boolean> {
-  const rows = await tx
+/** The deleted override (what it held, so the caller can re-plan what it routed), or null when there was none. */
+export async function deleteOverride(tx: DbOrTx, tenantId: string, id: string) {
+  const [row] = await tx
     .delete(dunningOverrides)
     .where(and(eq(dunningOverrides.id, id), eq(dunningOverrides.tenantId, tenantId)))
-    .returning({ id: dunningOverrides.id });
-  return rows.length > 0;
+    .returning();
+  return row ?? null;
 }
 
 export async function activePromises(db: DbOrTx, tenantId: string) {

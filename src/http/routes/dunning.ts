@@ -109,13 +109,17 @@ export const dunningRoutes =
           : parseWith(dunningSettingsSchema, body.settings);
       if (!settings.ok) errors.push(...settings.errors.map((e) => `settings.${e}`));
       if (!policy.ok || !settings.ok) throw invalid('policy', errors);
-      const version = await db.transaction((tx) =>
-        insertPolicyVersion(tx, tenant.id, {
+      const version = await db.transaction(async (tx) => {
+        const v = await insertPolicyVersion(tx, tenant.id, {
           policy: policy.value as unknown as Record<string, unknown>,
           settings: settings.value as unknown as Record<string, unknown>,
           createdBy: actor(req),
-        }),
-      );
+        });
+        // Reminders already queued were planned under the old version: planned again under this one, in the same
+        // transaction, so a stricter approval rule or threshold holds them before their send time.
+        await services.dunning.replanPending(tx, tenant.id);
+        return v;
+      });
       return { version, policy: policy.value, settings: settings.value };
     });
 
@@ -130,7 +134,9 @@ export const dunningRoutes =
       const tenant = await tenantOf(req, services);
       const o = req.body;
       if (o.customerId) await requireCustomer(db, tenant.id, o.customerId);
-      if (o.invoiceId) await requireInvoices(db, tenant.id, [o.invoiceId]);
+      const customerId = o.invoiceId
+        ? (await requireInvoices(db, tenant.id, [o.invoiceId]))[0]!.customerId
+        : o.customerId;
       if (o.sequenceId) {
         const { policy } = await loadDunningConfig(db, tenant);
         if (!policy.sequences.some((s) => s.id === o.sequenceId))
@@ -164,8 +170,12 @@ export const dunningRoutes =
           { customerId: o.customerId, invoiceId: o.invoiceId },
           values,
         );
-        // What will be sent changes with it, in this transaction (a pause withdraws what was planned).
-        await services.dunning.planIn(tx, tenant.id);
+        // What will be sent changes with it, in this transaction (a pause withdraws what was planned, with its reason).
+        // Another contact or sequence without a hold: the customer's reminders already waiting are planned again (they
+        // would go to the old address); with a hold they are withdrawn now and re-planned when it ends.
+        if ((o.contactEmails || o.sequenceId) && !o.pausedUntil && !o.excluded && customerId)
+          await services.dunning.replanPending(tx, tenant.id, [customerId]);
+        else await services.dunning.planIn(tx, tenant.id);
         return row;
       });
     });
@@ -177,8 +187,15 @@ export const dunningRoutes =
         const tenant = await tenantOf(req, services);
         const { id } = req.params;
         await db.transaction(async (tx) => {
-          if (!(await deleteOverride(tx, tenant.id, id))) throw notFound(`override ${id}`);
-          await services.dunning.planIn(tx, tenant.id);
+          const gone = await deleteOverride(tx, tenant.id, id);
+          if (!gone) throw notFound(`override ${id}`);
+          // It named a contact or a sequence: what waits for that customer was planned with it and is planned again.
+          const customerId = gone.invoiceId
+            ? (await requireInvoices(tx, tenant.id, [gone.invoiceId]))[0]!.customerId
+            : gone.customerId;
+          if ((gone.contactEmails || gone.sequenceId) && customerId)
+            await services.dunning.replanPending(tx, tenant.id, [customerId]);
+          else await services.dunning.planIn(tx, tenant.id);
         });
         return reply.status(204).send(null);
       },
