@@ -64,6 +64,9 @@ import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
+import { released, unconfirmed } from './unconfirmed';
+
+export { released, unconfirmed };
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
@@ -467,8 +470,6 @@ export async function markSent(
   }
 }
 
-export const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
-
 export function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {
   return { kind: 'done', result };
 }
@@ -547,32 +548,6 @@ export async function failed(
     today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
   });
   return { outcome: 'skipped', code, reason: error };
-}
-
-/** May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. */
-export async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise<SendOutcome> {
-  await setMessage(tx, row.id, {
-    status: 'unconfirmed',
-    statusCode: 'send_unknown',
-    statusReason: `May have been sent — check the provider's log. ${reason}`,
-    error: reason,
-    inDoubtSince: row.inDoubtSince ?? row.attemptStartedAt ?? now,
-    ...released,
-    updatedAt: now,
-  });
-  const customer = await customerRow(tx, row.customerId);
-  const tenant = await tenantRow(tx, row.tenantId);
-  await openTask(tx, {
-    tenantId: row.tenantId,
-    customerId: row.customerId,
-    kind: 'review',
-    title: `Check whether ${customer?.name ?? 'the customer'} received "${row.subject ?? row.stepKey}" (may have been sent)`,
-    invoiceIds: row.invoiceIds,
-    messageId: row.id,
-    dedupeKey: `unconfirmed:${row.id}`,
-    today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
-  });
-  return { outcome: 'unconfirmed', code: 'send_unknown', reason };
 }
 
 export type Recheck =
