@@ -53,7 +53,7 @@ import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Infra } from '../infra';
 import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater } from '../mail/resend';
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
-import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
+import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
@@ -145,8 +145,14 @@ export async function sendMessage(
   try {
     row = await renderOnce(services, claimed.row);
   } catch (err) {
+    // Rendering reads and writes the database: an error there (a dropped connection, a lock timeout) is transient,
+    // nothing was requested, and the message goes back to the queue like any other transient failure.
+    if (!(err instanceof RenderError)) {
+      const reason = `The email could not be prepared: ${(err as Error).message}`;
+      return handBack(services, claimed.row.id, owner, RETRY_BASE_MS, reason);
+    }
     // A template that cannot render will not render on a retry either; nothing was requested with it.
-    const reason = `The email could not be rendered: ${(err as Error).message}`;
+    const reason = `The email could not be rendered: ${err.message}`;
     const c = claimed.row;
     return db.transaction((tx) =>
       c.inDoubtSince ? unconfirmed(tx, c, clock.now(), reason) : failed(tx, c.id, clock.now(), reason),
