@@ -9,10 +9,11 @@ import {
   messageState,
   skipUndecidedMessage,
 } from '../db/queries/dunning-admin';
+import { PENDING } from '../db/queries/dunning-plan';
 import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
-import type { DunningDeps } from './ports';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
+import type { DunningDeps } from './ports';
 import { sendingActive } from './sending-switches';
 
 async function current(services: DunningDeps, tenantId: string, id: string) {
@@ -55,6 +56,11 @@ export async function approveMessage(services: DunningDeps, tenantId: string, id
   });
 }
 
+/** Why a reviewer cannot change a message whose earlier attempt may have reached the provider. */
+function inDoubtText(id: string, what: 'edited' | 'skipped'): string {
+  return `message ${id} may already have been sent (an attempt is in doubt); it cannot be ${what} — its send job confirms it or leaves it for a person to check`;
+}
+
 /** A reviewer drops the message. Its steps stay taken: the planner moves on to the next step in time. */
 export async function skipMessage(
   services: DunningDeps,
@@ -74,6 +80,9 @@ export async function skipMessage(
   });
   if (!updated) {
     const row = await current(services, tenantId, id);
+    const full = await messageById(services.db, id);
+    if (full?.inDoubtSince && (PENDING as readonly string[]).includes(row.status))
+      throw conflict(inDoubtText(id, 'skipped'));
     throw conflict(`message ${id} is ${row.status} and can no longer be skipped`);
   }
   return updated;
@@ -96,6 +105,9 @@ export async function editMessage(
     throw conflict(`message ${id} is ${row.status} and can no longer be edited`);
   }
   const full = await messageById(services.db, id);
+  // An earlier call may have been accepted: a retry must send the same bytes under the same key (the provider
+  // refuses another body under it), so the text is fixed until the send job confirms or concludes it.
+  if (full?.inDoubtSince) throw conflict(inDoubtText(id, 'edited'));
   // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
   const resetApproval =
     full!.requiresApproval &&

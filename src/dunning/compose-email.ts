@@ -75,6 +75,26 @@ export function messageUnsubscribeUrl(services: DunningDeps, row: Pick<MessageRo
   return unsubscribeUrl(services.config.PUBLIC_URL, services.config.APP_SECRET, row.id);
 }
 
+/**
+ * The message's own data could not be turned into an email (a template threw): every retry renders the same data, so
+ * the message fails. Anything else thrown while composing (a database read, a pay-link lookup) is transient.
+ */
+export class RenderError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'RenderError';
+  }
+}
+
+/** Runs the pure part of composing (row data → props → template → edits); what it throws is a RenderError. */
+async function rendering<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw err instanceof RenderError ? err : new RenderError(err);
+  }
+}
+
 export async function composeEmail(
   services: DunningDeps,
   row: MessageRow,
@@ -100,48 +120,53 @@ export async function composeEmail(
       row.tenantId,
       open.filter((i) => !i.payLink).map((i) => i.id),
     );
-    // Loaded on first use, not at startup (web role RSS); the module's promise is kept (see loadRenderer).
-    const { renderEmail } = await loadRenderer();
-    email = await renderEmail('payment_receipt', {
-      locale,
-      timezone,
-      generatedAt: now.toISOString(),
-      sender,
-      debtor,
-      unsubscribeUrl: unsub,
-      payment: snap.payment,
-      appliedTo: snap.invoices.map((i) => ({
-        number: i.number,
-        appliedMinor: snap.payment.amountMinor,
-        currency: i.currency,
-        openMinor: 0,
-      })),
-      stillOpen: open.map((i) => ({
-        number: i.number ?? i.externalId,
-        issueDate: i.issueDate,
-        dueDate: i.dueDate,
-        currency: i.currency,
-        totalMinor: i.totalMinor,
-        openMinor: i.balanceMinor,
-        payLink: i.payLink ?? openLinks.get(i.id),
-      })),
-    });
-  } else {
-    email = await renderPlannedMessage(
-      await withCurrentPayLinks(services, plannedFromRow(row), row.tenantId),
-      {
-        sender,
-        debtor,
+    email = await rendering(async () => {
+      // Loaded on first use, not at startup (web role RSS); the module's promise is kept (see loadRenderer).
+      const { renderEmail } = await loadRenderer();
+      return renderEmail('payment_receipt', {
         locale,
         timezone,
+        generatedAt: now.toISOString(),
+        sender,
+        debtor,
         unsubscribeUrl: unsub,
-        paymentDetails: paymentDetailsOf(tenant),
-        pdfLinkFor: await invoicePdfLinks(services, row, now),
-        now,
-      },
+        payment: snap.payment,
+        appliedTo: snap.invoices.map((i) => ({
+          number: i.number,
+          appliedMinor: snap.payment.amountMinor,
+          currency: i.currency,
+          openMinor: 0,
+        })),
+        stillOpen: open.map((i) => ({
+          number: i.number ?? i.externalId,
+          issueDate: i.issueDate,
+          dueDate: i.dueDate,
+          currency: i.currency,
+          totalMinor: i.totalMinor,
+          openMinor: i.balanceMinor,
+          payLink: i.payLink ?? openLinks.get(i.id),
+        })),
+      });
+    });
+  } else {
+    const planned = await withCurrentPayLinks(
+      services,
+      await rendering(() => plannedFromRow(row)),
+      row.tenantId,
     );
+    const ctx = {
+      sender,
+      debtor,
+      locale,
+      timezone,
+      unsubscribeUrl: unsub,
+      paymentDetails: paymentDetailsOf(tenant),
+      pdfLinkFor: await invoicePdfLinks(services, row, now),
+      now,
+    };
+    email = await rendering(() => renderPlannedMessage(planned, ctx));
   }
-  return { ...applyEdits(email, row), unsubscribeUrl: unsub };
+  return { ...(await rendering(() => applyEdits(email, row))), unsubscribeUrl: unsub };
 }
 
 /**

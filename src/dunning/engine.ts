@@ -14,6 +14,7 @@ import {
   deleteDunningMessage,
   deletePendingReminders,
   expireApprovalsBefore,
+  inDoubtAwaitingApprovalBefore,
   insertDunningMessage,
   insertDunningMessageIfNew,
   insertMessageSteps,
@@ -51,6 +52,7 @@ import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
 import { sendingActive } from './sending-switches';
 import { openTask } from './tasks';
+import { unconfirmed } from './unconfirmed';
 
 export interface PlanTenantResult {
   /** Ids of messages written by this run. */
@@ -574,9 +576,22 @@ async function cancelSettled(tx: Tx, tenantId: string, now: Date): Promise<strin
   return [...settled, ...partly];
 }
 
-/** Approvals nobody acted on within APPROVAL_TTL_DAYS expire; the next plan asks again with current figures. */
+/**
+ * Approvals nobody acted on within APPROVAL_TTL_DAYS expire; the next plan asks again with current figures. One whose
+ * earlier attempt may have reached the provider is not "skipped" (the log would say it never went, and its steps would
+ * be asked again): like a send that finds a reason to stop while in doubt, it becomes "may have been sent" and a
+ * person checks.
+ */
 async function expireStaleApprovals(tx: Tx, tenantId: string, now: Date): Promise<void> {
   const cutoff = new Date(now.getTime() - APPROVAL_TTL_DAYS * 86_400_000);
+  for (const row of await inDoubtAwaitingApprovalBefore(tx, tenantId, cutoff)) {
+    await unconfirmed(
+      tx,
+      row,
+      now,
+      `Not approved within ${APPROVAL_TTL_DAYS} days; an earlier attempt may have been delivered`,
+    );
+  }
   const stale = await expireApprovalsBefore(
     tx,
     tenantId,

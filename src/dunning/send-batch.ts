@@ -56,7 +56,7 @@ import {
   type MailTransport,
   type OutboundEmail,
 } from '../mail/transport';
-import { fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
+import { fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { enqueueSend } from './engine';
 import { refreshLiveState } from './live-invoice-state';
 import { loadSuppressions, reachable } from './planner-input';
@@ -174,7 +174,13 @@ export async function sendDue(
     try {
       ready.push(await renderOnce(services, c));
     } catch (err) {
-      const reason = `The email could not be rendered: ${(err as Error).message}`;
+      // A database error while rendering is transient: the member goes back to the queue (as sendMessage does).
+      if (!(err instanceof RenderError)) {
+        const reason = `The email could not be prepared: ${(err as Error).message}`;
+        outcomes.set(c.id, await releaseMember(services, c.id, owner, reason));
+        continue;
+      }
+      const reason = `The email could not be rendered: ${err.message}`;
       outcomes.set(
         c.id,
         await services.db.transaction((tx) => failed(tx, c.id, services.clock.now(), reason)),

@@ -53,17 +53,21 @@ import type { customers, dunningMessages, tenants } from '../db/schema';
 import type { Infra } from '../infra';
 import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater } from '../mail/resend';
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
-import { composeEmail, fromHeader, messageUnsubscribeUrl, senderOf } from './compose-email';
+import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
-import { addDays, localParts } from './local-time';
+import { addDays, diffDays, localParts } from './local-time';
+import { REQUESTED_STATEMENT_STEP } from './planner';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
+import { released, unconfirmed } from './unconfirmed';
+
+export { released, unconfirmed };
 
 export type SendOutcome =
   | { outcome: 'sent'; providerId: string }
@@ -142,8 +146,14 @@ export async function sendMessage(
   try {
     row = await renderOnce(services, claimed.row);
   } catch (err) {
+    // Rendering reads and writes the database: an error there (a dropped connection, a lock timeout) is transient,
+    // nothing was requested, and the message goes back to the queue like any other transient failure.
+    if (!(err instanceof RenderError)) {
+      const reason = `The email could not be prepared: ${(err as Error).message}`;
+      return handBack(services, claimed.row.id, owner, RETRY_BASE_MS, reason);
+    }
     // A template that cannot render will not render on a retry either; nothing was requested with it.
-    const reason = `The email could not be rendered: ${(err as Error).message}`;
+    const reason = `The email could not be rendered: ${err.message}`;
     const c = claimed.row;
     return db.transaction((tx) =>
       c.inDoubtSince ? unconfirmed(tx, c, clock.now(), reason) : failed(tx, c.id, clock.now(), reason),
@@ -467,8 +477,6 @@ export async function markSent(
   }
 }
 
-export const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
-
 export function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {
   return { kind: 'done', result };
 }
@@ -547,32 +555,6 @@ export async function failed(
     today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
   });
   return { outcome: 'skipped', code, reason: error };
-}
-
-/** May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. */
-export async function unconfirmed(tx: Tx, row: Row, now: Date, reason: string): Promise<SendOutcome> {
-  await setMessage(tx, row.id, {
-    status: 'unconfirmed',
-    statusCode: 'send_unknown',
-    statusReason: `May have been sent — check the provider's log. ${reason}`,
-    error: reason,
-    inDoubtSince: row.inDoubtSince ?? row.attemptStartedAt ?? now,
-    ...released,
-    updatedAt: now,
-  });
-  const customer = await customerRow(tx, row.customerId);
-  const tenant = await tenantRow(tx, row.tenantId);
-  await openTask(tx, {
-    tenantId: row.tenantId,
-    customerId: row.customerId,
-    kind: 'review',
-    title: `Check whether ${customer?.name ?? 'the customer'} received "${row.subject ?? row.stepKey}" (may have been sent)`,
-    invoiceIds: row.invoiceIds,
-    messageId: row.id,
-    dedupeKey: `unconfirmed:${row.id}`,
-    today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
-  });
-  return { outcome: 'unconfirmed', code: 'send_unknown', reason };
 }
 
 export type Recheck =
@@ -688,6 +670,12 @@ export async function recheck(
       decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   }
   if (decision.action !== 'send') return { kind: 'stop', decision };
+  // Held for days (a revoked key retried hourly, a used-up quota, 429s): the body states its planned day's "due
+  // today" and days overdue. Not in doubt only: once a call may have been accepted the bytes are fixed.
+  if (!row.inDoubtSince) {
+    const stale = stalePlan(row, today);
+    if (stale) return { kind: 'stop', decision: stale };
+  }
   // In doubt too: a retry under the key is the first delivery whenever the earlier call was not in fact accepted, and
   // credit moves no invoice balance, so this is the only check that sees a payer who paid on account meanwhile. The
   // caller turns the skip into 'unconfirmed' (a person checks), as it does for a payment applied to the invoice.
@@ -733,6 +721,29 @@ async function creditSincePlanned(tx: Tx, row: Row, asOf: string): Promise<Suppr
 }
 
 const DAY_MS = 24 * 60 * 60_000;
+
+/** Calendar days (debtor's zone) past its planned send date after which a reminder is planned again, not sent. */
+export const STALE_PLAN_DAYS = 1;
+
+/**
+ * A reminder still unsent more than STALE_PLAN_DAYS after the day it was planned (and rendered) for is skipped and
+ * planned again for today, with today's figures and text (re-rendered: the re-plan clears the stored body). The
+ * re-plan carries an approval over only when the message comes back unchanged (engine.approvalSurvivesReplan), as
+ * for any message withdrawn and planned again; one that changed waits for a reviewer. Receipts (no plan) and
+ * statements a person asked for (the planner never makes one) are not re-planned.
+ */
+function stalePlan(row: Row, today: string): SuppressionDecision | null {
+  if (row.kind !== 'reminder' || row.stepKey.startsWith(REQUESTED_STATEMENT_STEP)) return null;
+  const snapshot = row.snapshot as { sendDate?: string; asOf?: string };
+  const planned = snapshot.sendDate ?? snapshot.asOf;
+  if (!planned || diffDays(today, planned) <= STALE_PLAN_DAYS) return null;
+  return {
+    action: 'skip',
+    code: 'stale_plan',
+    reason: `Planned for ${planned} and not sent by ${today}: its dates and figures are out of date; planned again for today`,
+    replan: true,
+  };
+}
 
 /**
  * MAIL_DAILY_CAP: the recipients one tenant's emails may reach in any 24 hours, whatever the ledger or the

@@ -8,8 +8,10 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
-import { customers, dunningTasks } from '../../src/db/schema';
+import { customers, dunningMessages, dunningTasks } from '../../src/db/schema';
+import { editMessage } from '../../src/dunning/approvals';
 import { bulkDecideMessages } from '../../src/dunning/bulk';
+import { planTenant } from '../../src/dunning/engine';
 import { sendDue } from '../../src/dunning/send-batch';
 import { IDEMPOTENCY_WINDOW_MS, sendMessage } from '../../src/dunning/send-message';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -145,5 +147,55 @@ describe('a reviewer skipping messages in bulk while one is in doubt', () => {
     expect(clock.now().getTime() - inDoubt.inDoubtSince!.getTime()).toBeLessThan(IDEMPOTENCY_WINDOW_MS);
     expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ outcome: 'sent' });
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+});
+
+/** A queued message whose first call was accepted but answered with a 503: in doubt, back in the queue. */
+async function inDoubtMessage() {
+  const queued = await freshPlan(env);
+  const m = queued.find((q) => q.invoiceIds.length === 1)!;
+  const { s, standIn, transport, clock } = env;
+  clock.set(m.sendAt);
+  for (let i = 0; i < 3; i++) standIn.queue.push({ kind: '5xx', status: 503, accepted: true });
+  expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ outcome: 'deferred' });
+  const row = await rowOf(s, m.id);
+  expect(row).toMatchObject({ status: 'queued' });
+  expect(row.inDoubtSince).not.toBeNull();
+  return row;
+}
+
+describe('a reviewer editing a message in doubt', () => {
+  it('is refused (409, saying it is in doubt): a new body under the same key would end "unconfirmed"', async () => {
+    const m = await inDoubtMessage();
+    const { s, standIn, transport, clock, tenantId } = env;
+    await expect(
+      editMessage(s, tenantId, m.id, 'reviewer@example.com', { intro: 'Changed while in doubt' }),
+    ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/in doubt/) });
+    const after = await rowOf(s, m.id);
+    expect(after).toMatchObject({ status: 'queued', editedIntro: null, html: m.html, text: m.text });
+    // Its job confirms it under the same key, with the same bytes: recorded sent, delivered once.
+    clock.set(new Date(Math.max(clock.now().getTime(), m.sendAt.getTime())));
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ outcome: 'sent' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+});
+
+describe('approval expiry of a message in doubt', () => {
+  it('is not logged "skipped" (it may have gone out): the log says it may have been sent, a person checks', async () => {
+    const m = await inDoubtMessage();
+    const { s, clock, tenantId } = env;
+    // Waiting for a reviewer again while in doubt (as an approval reset leaves it), and nobody acts for 8 days.
+    await s.db
+      .update(dunningMessages)
+      .set({ status: 'awaiting_approval', decidedAt: null, decidedBy: null })
+      .where(eq(dunningMessages.id, m.id));
+    clock.set(new Date(m.createdAt.getTime() + 8 * 86_400_000));
+    await planTenant(s, tenantId);
+    const after = await rowOf(s, m.id);
+    expect(after.status).toBe('unconfirmed');
+    expect(after.statusReason).toMatch(/may have been sent/i);
+    expect(after.inDoubtSince).not.toBeNull();
+    const tasks = await s.db.select().from(dunningTasks).where(eq(dunningTasks.messageId, m.id));
+    expect(tasks.map((t) => t.kind)).toEqual(['review']);
   });
 });

@@ -337,7 +337,10 @@ export async function cancelSettledReminders(
   return { settled: rows.map((r) => r.id), partly: partly.map((p) => p.id) };
 }
 
-/** Messages awaiting approval since before `cutoff` are skipped ('approval_expired'); their ids. */
+/**
+ * Messages awaiting approval since before `cutoff` are skipped ('approval_expired'); their ids. One with an attempt
+ * in doubt is not (it may have been sent): see inDoubtAwaitingApprovalBefore.
+ */
 export async function expireApprovalsBefore(
   tx: Tx,
   tenantId: string,
@@ -358,10 +361,28 @@ export async function expireApprovalsBefore(
         eq(dunningMessages.tenantId, tenantId),
         eq(dunningMessages.status, 'awaiting_approval'),
         sql`${dunningMessages.createdAt} < ${cutoff.toISOString()}::timestamptz`,
+        isNull(dunningMessages.inDoubtSince),
       ),
     )
     .returning({ id: dunningMessages.id });
   return stale.map((s) => s.id);
+}
+
+/** Messages awaiting approval since before `cutoff` whose earlier attempt may have reached the provider, locked. */
+export async function inDoubtAwaitingApprovalBefore(tx: Tx, tenantId: string, cutoff: Date) {
+  return tx
+    .select()
+    .from(dunningMessages)
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.status, 'awaiting_approval'),
+        sql`${dunningMessages.createdAt} < ${cutoff.toISOString()}::timestamptz`,
+        isNotNull(dunningMessages.inDoubtSince),
+      ),
+    )
+    .orderBy(dunningMessages.id)
+    .for('update');
 }
 
 export interface ReceiptCandidate {
