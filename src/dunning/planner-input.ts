@@ -197,6 +197,7 @@ export async function loadPlannerInput(
         id: c.id,
         name: c.name,
         emails: r.emails,
+        ...(c.formerEmails.length > 0 ? { formerEmails: c.formerEmails } : {}),
         timezone: c.timezone,
         tags: c.tags,
         strategic: c.tags.includes(STRATEGIC_TAG),
