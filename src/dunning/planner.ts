@@ -763,26 +763,29 @@ function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): strin
   return (
     invoice.override?.contactEmails ??
     customer.override?.contactEmails ??
-    (invoice.billEmails?.length && routesElsewhere(invoice.billEmails, customer)
-      ? invoice.billEmails
-      : customer.emails)
+    (invoice.billEmails?.length ? billRecipients(invoice.billEmails, customer) : customer.emails)
   );
 }
 
 /**
- * Whether a BillEmail routes the invoice away from the customer's addresses. The ledgers copy a customer's email
- * onto each invoice (the invoice's bill-to email), often only some of its addresses, and keep that copy when the
- * customer's email changes later. A BillEmail all of whose addresses are the customer's own, or were its own (its
- * `formerEmails`: the debtor moved, the invoice still names the old mailbox), routes nothing elsewhere: the reminder
- * goes to all of the customer's current addresses. One address the customer never had means someone chose where
- * this invoice goes (e.g. ap@ of the parent company): it goes to the BillEmail's addresses (and when they share one
- * with the customer's other invoices' recipients, recipientGroups makes that one message to all of them). A customer
- * left with no address keeps its invoices' BillEmails.
+ * Where a BillEmail sends the invoice. The ledgers copy a customer's email onto each invoice (the invoice's bill-to
+ * email), often only some of its addresses, and keep that copy when the customer's email changes later. A BillEmail
+ * all of whose addresses are the customer's own, or were its own (its `formerEmails`: the debtor moved, the invoice
+ * still names the old mailbox), routes nothing elsewhere: the reminder goes to all of the customer's current
+ * addresses. One address the customer never had means someone chose where this invoice goes (e.g. ap@ of the parent
+ * company): it goes to the BillEmail's addresses, an address the customer had replaced by its current ones (and when
+ * they share one with the customer's other invoices' recipients, recipientGroups makes that one message to all of
+ * them). A customer left with no address keeps its invoices' BillEmails as they are.
  */
-function routesElsewhere(billEmails: readonly string[], customer: PlannerCustomer): boolean {
-  if (allAmong(billEmails, customer.emails)) return false;
-  if (customer.emails.length === 0) return true;
-  return !allAmong(billEmails, [...customer.emails, ...(customer.formerEmails ?? [])]);
+function billRecipients(billEmails: readonly string[], customer: PlannerCustomer): string[] {
+  if (allAmong(billEmails, customer.emails)) return customer.emails;
+  if (customer.emails.length === 0 || !customer.formerEmails?.length) return [...billEmails];
+  const current = new Set(customer.emails.map(addressKey));
+  const former = new Set(customer.formerEmails.map(addressKey).filter((k) => !current.has(k)));
+  const moved = billEmails.flatMap((a) => (former.has(addressKey(a)) ? customer.emails : [a]));
+  if (allAmong(moved, customer.emails)) return customer.emails;
+  const seen = new Set<string>();
+  return moved.filter((a) => !seen.has(addressKey(a)) && seen.add(addressKey(a)));
 }
 
 /** Whether every address of `addresses` is one of `list` (as addresses compare). */
