@@ -8,7 +8,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CanonicalCustomer } from '../../connectors/canonical';
 import type { SyncPage } from '../../connectors/types';
 import { connections, customers, invoices, syncRuns } from '../../src/db/schema';
@@ -168,5 +168,21 @@ describe('an override PUT that clears its contact', () => {
     const now = await waiting('MID');
     expect(now.length).toBeGreaterThan(0);
     for (const m of now) expect(m.to).toEqual(['billing@mid.example']);
+  });
+});
+
+describe('the same addresses again, in another case', () => {
+  it('are no change: nothing is taken back and re-planned for that page', async () => {
+    const replan = vi.spyOn(s.dunning, 'replanPending');
+    try {
+      await syncCustomer('MID', ['Billing@MID.example']);
+      expect(replan).not.toHaveBeenCalled();
+      // A real change is (the spy sees it).
+      await syncCustomer('MID', ['billing@mid.example', 'cfo@mid.example']);
+      expect(replan).toHaveBeenCalledTimes(1);
+    } finally {
+      replan.mockRestore();
+    }
+    for (const m of await waiting('MID')) expect(m.to).toEqual(['billing@mid.example', 'cfo@mid.example']);
   });
 });

@@ -584,7 +584,8 @@ function customerRows(rows: CanonicalCustomer[]) {
  * The customers of a page, upserted; answers one row: how many were written, and which existing customers' addresses
  * changed (`prev` reads the rows as they were before the insert: every part of one statement sees the same
  * snapshot). An address the customer no longer has joins its former_emails, an address it has again leaves them.
- * A placeholder getting its first addresses is not a change (nothing was addressed to it).
+ * A placeholder getting its first addresses is not a change (nothing was addressed to it), nor is the same addresses
+ * in another order or case (the same mailboxes: no re-plan per page when a ledger re-sends them differently).
  */
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return sql`
@@ -626,7 +627,10 @@ function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
     )
     select (select count(*)::int from w) as n,
            coalesce((select json_agg(w.id) from w join prev p on p.id = w.id
-                     where cardinality(p.emails) > 0 and p.emails is distinct from w.emails), '[]'::json) as changed
+                     where cardinality(p.emails) > 0
+                       and array(select distinct lower(x) from unnest(p.emails) as x order by 1)
+                           is distinct from array(select distinct lower(x) from unnest(w.emails) as x order by 1)),
+                    '[]'::json) as changed
 `;
 }
 
