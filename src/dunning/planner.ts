@@ -780,10 +780,23 @@ function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): strin
 function billRecipients(billEmails: readonly string[], customer: PlannerCustomer): string[] {
   if (allAmong(billEmails, customer.emails)) return customer.emails;
   if (customer.emails.length === 0 || !customer.formerEmails?.length) return [...billEmails];
-  const current = new Set(customer.emails.map(addressKey));
-  const former = new Set(customer.formerEmails.map(addressKey).filter((k) => !current.has(k)));
-  const moved = billEmails.flatMap((a) => (former.has(addressKey(a)) ? customer.emails : [a]));
-  if (allAmong(moved, customer.emails)) return customer.emails;
+  const moved = movedAddresses(billEmails, customer);
+  return allAmong(moved, customer.emails) ? customer.emails : moved;
+}
+
+/**
+ * `addresses` with each address `owner` had and no longer has replaced by its current ones, each address once (as
+ * given when the owner has no current address or no former one). Also used by planner-input for a job billed with
+ * its parent, whose invoices' BillEmail copies the job's address, not the parent's.
+ */
+export function movedAddresses(
+  addresses: readonly string[],
+  owner: { emails: readonly string[]; formerEmails?: readonly string[] },
+): string[] {
+  if (owner.emails.length === 0 || !owner.formerEmails?.length) return [...addresses];
+  const current = new Set(owner.emails.map(addressKey));
+  const former = new Set(owner.formerEmails.map(addressKey).filter((k) => !current.has(k)));
+  const moved = addresses.flatMap((a) => (former.has(addressKey(a)) ? owner.emails : [a]));
   const seen = new Set<string>();
   return moved.filter((a) => !seen.has(addressKey(a)) && seen.add(addressKey(a)));
 }

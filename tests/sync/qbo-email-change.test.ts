@@ -51,6 +51,18 @@ beforeAll(async () => {
     'Invoice',
     invoice('1011', '1009', 300, { BillEmail: { Address: 'payables@oak-group.example.com' } }),
   );
+  // A job billed with its parent (its reminders are the parent's messages); its invoice was sent to the job's site
+  // address (QuickBooks' copy of the job's email), not the parent's.
+  book.put('Customer', {
+    Id: '1002',
+    DisplayName: 'Oak Ltd:Shed',
+    Active: true,
+    Job: true,
+    ParentRef: ref('1009'),
+    BillWithParent: true,
+    PrimaryEmailAddr: { Address: 'shed@oak-site.example.com' },
+  });
+  book.put('Invoice', invoice('1012', '1002', 200, { BillEmail: { Address: 'shed@oak-site.example.com' } }));
   const { tenant, connection } = await seedConnection(s, {
     realmId: '7200',
     tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
@@ -92,6 +104,7 @@ describe("a QuickBooks customer's email changed after reminders were queued", ()
     expect(await waitingTo()).toEqual({
       '1010': ['jane@oak.example.com'],
       '1011': ['payables@oak-group.example.com'],
+      '1012': ['shed@oak-site.example.com'],
     });
     book.tick(60);
     book.edit('Customer', '1009', { PrimaryEmailAddr: { Address: 'ar@oak.example.com' } });
@@ -106,6 +119,25 @@ describe("a QuickBooks customer's email changed after reminders were queued", ()
     expect(await waitingTo()).toEqual({
       '1010': ['ar@oak.example.com'],
       '1011': ['payables@oak-group.example.com'],
+      '1012': ['shed@oak-site.example.com'],
+    });
+  });
+
+  it("a job billed with its parent: its invoice's copy of the job's old address follows the job's new one", async () => {
+    book.tick(60);
+    book.edit('Customer', '1002', { PrimaryEmailAddr: { Address: 'yard@oak-site.example.com' } });
+    book.tick(60);
+    const r = await runSync(s, {
+      connectionId,
+      reason: 'webhook',
+      pageSize: 10,
+      onSynced: scoreAfterSync(s),
+    });
+    expect(r.status).toBe('succeeded');
+    expect(await waitingTo()).toEqual({
+      '1010': ['ar@oak.example.com'],
+      '1011': ['payables@oak-group.example.com'],
+      '1012': ['yard@oak-site.example.com'],
     });
   });
 });

@@ -585,7 +585,8 @@ function customerRows(rows: CanonicalCustomer[]) {
  * changed (`prev` reads the rows as they were before the insert: every part of one statement sees the same
  * snapshot). An address the customer no longer has joins its former_emails, an address it has again leaves them.
  * A placeholder getting its first addresses is not a change (nothing was addressed to it), nor is the same addresses
- * in another order or case (the same mailboxes: no re-plan per page when a ledger re-sends them differently).
+ * in another order or case (the same mailboxes: no re-plan per page when a ledger re-sends them differently). A job
+ * billed with its parent brings its parent along (the job's reminders are planned as the parent's messages).
  */
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return sql`
@@ -623,13 +624,22 @@ function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
           (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
            excluded.parent_external_id, excluded.bill_with_parent, excluded.deleted_at is null,
            coalesce(excluded.source_updated_at, c.source_updated_at), excluded.source_version)
-    returning c.id, c.emails
+    returning c.id, c.emails, c.parent_external_id, c.bill_with_parent
+    ),
+    moved as (
+      select w.* from w join prev p on p.id = w.id
+      where cardinality(p.emails) > 0
+        and array(select distinct lower(x) from unnest(p.emails) as x order by 1)
+            is distinct from array(select distinct lower(x) from unnest(w.emails) as x order by 1)
     )
     select (select count(*)::int from w) as n,
-           coalesce((select json_agg(w.id) from w join prev p on p.id = w.id
-                     where cardinality(p.emails) > 0
-                       and array(select distinct lower(x) from unnest(p.emails) as x order by 1)
-                           is distinct from array(select distinct lower(x) from unnest(w.emails) as x order by 1)),
+           coalesce((select json_agg(distinct x.id) from (
+                       select id from moved
+                       -- A job billed with its parent: its reminders are the parent's messages.
+                       union all
+                       select p.id from moved m join customers p
+                         on p.tenant_id = ${t} and p.external_id = m.parent_external_id
+                       where m.bill_with_parent) x),
                     '[]'::json) as changed
 `;
 }
