@@ -22,6 +22,7 @@ import {
   type CustomerPrediction,
   type HistoryEntry,
   type InvoicePrediction,
+  movedAddresses,
   type PlannerCustomer,
   type PlannerInput,
   type PlannerInvoice,
@@ -158,12 +159,22 @@ export async function loadPlannerInput(
     // A job billed with its parent: its credit is the parent's to use, as its invoices are the parent's to pay.
     (c) => payer.get(c.customerId)?.id ?? c.customerId,
   );
+  const jobsById = new Map(custRows.filter((c) => payer.has(c.id)).map((c) => [c.id, c]));
   const plannerInvoices: PlannerInvoice[] = invRows.map((i) => {
     const own = invOverride.get(i.id);
     const billed = payer.get(i.customerId);
     // The invoice's own BillEmail, every address of it that has not bounced (none left: its customer's addresses):
     // planner.recipientsOf.
-    const billEmails = reachable(addressList(i.billEmail), badEmails).emails;
+    const listed = reachable(addressList(i.billEmail), badEmails).emails;
+    // A job billed with its parent is planned as the parent: the ledger's copy of the job's old address on the
+    // invoice is moved to the job's current one here (the planner compares BillEmails with the parent's addresses).
+    const job = billed ? jobsById.get(i.customerId) : undefined;
+    const billEmails = job
+      ? movedAddresses(listed, {
+          emails: reachable(job.emails, badEmails).emails,
+          formerEmails: job.formerEmails,
+        })
+      : listed;
     const invoice = { ...plannerInvoice(i), ...(billEmails.length > 0 ? { billEmails } : {}) };
     if (!billed) {
       return { ...invoice, override: own };
@@ -197,6 +208,7 @@ export async function loadPlannerInput(
         id: c.id,
         name: c.name,
         emails: r.emails,
+        ...(c.formerEmails.length > 0 ? { formerEmails: c.formerEmails } : {}),
         timezone: c.timezone,
         tags: c.tags,
         strategic: c.tags.includes(STRATEGIC_TAG),

@@ -26,6 +26,8 @@ export interface PlannerCustomer {
   id: string;
   name: string;
   emails: string[];
+  /** Addresses the ledger gave the customer before and no longer gives it (see recipientsOf). */
+  formerEmails?: string[];
   timezone?: string | null;
   tags: string[];
   /** Key accounts: firm and final messages to them wait for a human. */
@@ -761,20 +763,45 @@ function recipientsOf(customer: PlannerCustomer, invoice: PlannerInvoice): strin
   return (
     invoice.override?.contactEmails ??
     customer.override?.contactEmails ??
-    (invoice.billEmails?.length && !allAmong(invoice.billEmails, customer.emails)
-      ? invoice.billEmails
-      : customer.emails)
+    (invoice.billEmails?.length ? billRecipients(invoice.billEmails, customer) : customer.emails)
   );
 }
 
 /**
- * Whether every address of `addresses` is one of `list` (as addresses compare). The ledgers copy a customer's email
- * onto each invoice (the invoice's bill-to email), often only some of its addresses: a BillEmail all of whose
- * addresses are the customer's own routes nothing elsewhere, and the reminder goes to all of the customer's
- * addresses, as before. One address beyond them means someone chose where this invoice goes: it goes to the
- * BillEmail's addresses (and when they share one with the customer's other invoices' recipients, recipientGroups
- * makes that one message to all of them).
+ * Where a BillEmail sends the invoice. The ledgers copy a customer's email onto each invoice (the invoice's bill-to
+ * email), often only some of its addresses, and keep that copy when the customer's email changes later. A BillEmail
+ * all of whose addresses are the customer's own, or were its own (its `formerEmails`: the debtor moved, the invoice
+ * still names the old mailbox), routes nothing elsewhere: the reminder goes to all of the customer's current
+ * addresses. One address the customer never had means someone chose where this invoice goes (e.g. ap@ of the parent
+ * company): it goes to the BillEmail's addresses, an address the customer had replaced by its current ones (and when
+ * they share one with the customer's other invoices' recipients, recipientGroups makes that one message to all of
+ * them). A customer left with no address keeps its invoices' BillEmails as they are.
  */
+function billRecipients(billEmails: readonly string[], customer: PlannerCustomer): string[] {
+  if (allAmong(billEmails, customer.emails)) return customer.emails;
+  if (customer.emails.length === 0 || !customer.formerEmails?.length) return [...billEmails];
+  const moved = movedAddresses(billEmails, customer);
+  return allAmong(moved, customer.emails) ? customer.emails : moved;
+}
+
+/**
+ * `addresses` with each address `owner` had and no longer has replaced by its current ones, each address once (as
+ * given when the owner has no current address or no former one). Also used by planner-input for a job billed with
+ * its parent, whose invoices' BillEmail copies the job's address, not the parent's.
+ */
+export function movedAddresses(
+  addresses: readonly string[],
+  owner: { emails: readonly string[]; formerEmails?: readonly string[] },
+): string[] {
+  if (owner.emails.length === 0 || !owner.formerEmails?.length) return [...addresses];
+  const current = new Set(owner.emails.map(addressKey));
+  const former = new Set(owner.formerEmails.map(addressKey).filter((k) => !current.has(k)));
+  const moved = addresses.flatMap((a) => (former.has(addressKey(a)) ? owner.emails : [a]));
+  const seen = new Set<string>();
+  return moved.filter((a) => !seen.has(addressKey(a)) && seen.add(addressKey(a)));
+}
+
+/** Whether every address of `addresses` is one of `list` (as addresses compare). */
 function allAmong(addresses: readonly string[], list: readonly string[]): boolean {
   const keys = new Set(list.map(addressKey));
   return addresses.every((a) => keys.has(addressKey(a)));

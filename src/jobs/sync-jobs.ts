@@ -4,20 +4,24 @@ import { registeredConnectors } from '../../connectors';
 import { activeConnectionsLastSynced, connectionTenantId } from '../db/queries/sync-runs';
 import type { OnSynced } from '../sync/run-sync';
 import { defineJob, type JobServices } from './define';
-import { creditChanged, LARGE_CHANGE_INVOICES, ledgerChanged } from './workflow';
+import { addressesChanged, creditChanged, LARGE_CHANGE_INVOICES, ledgerChanged } from './workflow';
 
 /**
  * After every page that changed invoices, in that page's transaction: the pipeline's ledgerChanged (workflow.ts)
  * with the page's invoice ids, i.e. scoring of the tenant (stately per tenant, so a long sync leaves one run
  * queued, and the dunning plan follows the scores). A page is a partial change: retraining is decided at the end.
- * A page that changed only credit on account: creditChanged, the plan without scoring.
+ * A page that changed only credit on account: creditChanged, the plan without scoring. A page that changed customers'
+ * addresses: addressesChanged first, their waiting reminders re-addressed in the page's transaction.
  */
 export const scoreAfterSync =
   (services: JobServices): OnSynced =>
-  async (tx, { tenantId, changedInvoiceIds, creditChanged: credit }) => {
+  async (tx, { tenantId, changedInvoiceIds, creditChanged: credit, addressChangedCustomerIds }) => {
+    // Reminders waiting for a customer whose addresses changed are re-addressed now (workflow.addressesChanged).
+    await addressesChanged(services, tx, tenantId, addressChangedCustomerIds ?? []);
     // Changed invoices are scored, and planned after; credit alone changes no score, only the plan.
     if (credit && changedInvoiceIds.length === 0) await creditChanged(services, tx, tenantId);
-    else await ledgerChanged(services, tx, { tenantId, reason: 'sync', invoiceIds: changedInvoiceIds });
+    else if (changedInvoiceIds.length > 0)
+      await ledgerChanged(services, tx, { tenantId, reason: 'sync', invoiceIds: changedInvoiceIds });
   };
 
 /**

@@ -7,6 +7,8 @@
  *     → dunning-plan {tenantId, invoiceIds?, reason}
  *   creditChanged {tenantId}                               (a sync page that moved only credit on account)
  *     → dunning-plan {tenantId, reason: 'credit'}
+ *   addressesChanged {tenantId, customerIds}               (a sync page that changed customers' addresses)
+ *     → their waiting reminders taken back and planned again, in the page's transaction
  *   planned messages (the engine, through `dunningJobPort`)
  *     → dunning-send {messageId} at each message's send time; `replan` → dunning-plan
  *   retrain promoted a model → risk-score (every open invoice is scored with the new model)
@@ -199,6 +201,22 @@ export async function creditChanged(
   tenantId: string,
 ): Promise<void> {
   await services.queue.send(planTenantJob, { tenantId, reason: 'credit' }, { tx });
+}
+
+/**
+ * addressesChanged → re-address: a page changed these customers' addresses (the debtor's email edited in the
+ * ledger). The planner never revisits a queued message whose key is unchanged, and a plan job coalesces per tenant
+ * (the ids would be lost), so their reminders already waiting are taken back and planned again right here, in the
+ * page's transaction, as an override naming another contact does (DunningModule.replanPending scoped to them).
+ */
+export async function addressesChanged(
+  services: JobServices,
+  tx: Tx,
+  tenantId: string,
+  customerIds: readonly string[],
+): Promise<void> {
+  if (customerIds.length === 0) return;
+  await services.dunning.replanPending(tx, tenantId, [...new Set(customerIds)]);
 }
 
 /** A promoted model changes every score: re-score the whole tenant (which plans after it). */

@@ -94,6 +94,7 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
       changedInvoiceIds: [
         ...new Set([...written.changedInvoiceIds, ...listed.changedInvoiceIds, ...settled]),
       ],
+      addressChangedCustomerIds: written.addressChangedCustomerIds ?? [],
     };
     await recordPageProgress(tx, opts.syncRunId, {
       progress: opts.progress,
@@ -110,11 +111,17 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
       deletions.creditMemos.length > 0 ||
       (opts.page.journalEntries?.length ?? 0) > 0 ||
       listed.stats.deletions > 0;
-    if (opts.onSynced && (result.changedInvoiceIds.length > 0 || creditChanged)) {
+    // A customer's addresses changed: what waits for it was addressed to the old ones (even with no invoice changed).
+    const addressChangedCustomerIds = result.addressChangedCustomerIds ?? [];
+    if (
+      opts.onSynced &&
+      (result.changedInvoiceIds.length > 0 || creditChanged || addressChangedCustomerIds.length > 0)
+    ) {
       await opts.onSynced(tx, {
         tenantId: opts.tenantId,
         changedInvoiceIds: result.changedInvoiceIds,
         creditChanged,
+        addressChangedCustomerIds,
       });
     }
     return result;

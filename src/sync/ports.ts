@@ -11,17 +11,20 @@ import type { ConnectionTokens } from './connection-tokens';
 import type { ProcessLimiters } from './rate-budget';
 
 /**
- * What a page changed that work downstream depends on: the invoices it changed, and whether it changed credit on
- * account (a payment, credit memo or journal entry written or deleted) even when no invoice changed with it.
+ * What a page changed that work downstream depends on: the invoices it changed, whether it changed credit on
+ * account (a payment, credit memo or journal entry written or deleted) even when no invoice changed with it, and the
+ * customers whose addresses it changed (reminders already waiting for them name the old ones).
  */
 export interface SyncedEvent {
   tenantId: string;
   changedInvoiceIds: string[];
   creditChanged: boolean;
+  /** Absent: none. */
+  addressChangedCustomerIds?: string[];
 }
 
 /**
- * After a page that changed invoices or credit, inside that page's transaction (the job workflow queues scoring, or
+ * After a page that changed invoices, credit or a customer's addresses, inside that page's transaction (the job workflow queues scoring, or
  * planning, there, so the job exists exactly when the writes it depends on were committed).
  */
 export type OnSynced = (tx: Tx, event: SyncedEvent) => Promise<void>;

@@ -746,6 +746,33 @@ describe('plan: holds and blocks', () => {
     ]);
   });
 
+  it("a BillEmail that is an address the customer had (a stale copy) follows the customer's current addresses; one it never had still routes, with the old address replaced", () => {
+    // QuickBooks keeps the old address on the invoices written before the customer's email changed.
+    const c = customer('c', { emails: ['billing@c.example'], formerEmails: ['ap@c.example'] });
+    const r = plan(
+      input({
+        customers: [c],
+        invoices: [
+          invoice('k', 'c', 12, { billEmails: ['AP@c.example'] }),
+          invoice('j', 'c', 12, { billEmails: ['ap@c.example', 'payables@group.example'] }),
+        ],
+      }),
+    );
+    // j was routed to the group's payables and the customer's (then) address: the group's payables and the
+    // customer's address now; it shares that with k, so one message lists both.
+    expect(r.messages.map((m) => ({ to: m.to, invoiceIds: m.invoiceIds }))).toEqual([
+      { to: ['billing@c.example', 'payables@group.example'], invoiceIds: ['j', 'k'] },
+    ]);
+    // No current address left: the BillEmail is all there is (the invoice keeps it).
+    const none = plan(
+      input({
+        customers: [customer('c', { emails: [], formerEmails: ['ap@c.example'] })],
+        invoices: [invoice('k', 'c', 12, { billEmails: ['ap@c.example'] })],
+      }),
+    );
+    expect(none.messages.map((m) => m.to)).toEqual([['ap@c.example']]);
+  });
+
   it.each([
     ['no address', customer('c', { emails: [] }), 'no_contact'],
     ['every address bounced', customer('c', { bounced: true }), 'bounced'],

@@ -51,6 +51,26 @@ export async function tenantOverrides(db: DbOrTx, tenantId: string) {
   return db.select().from(dunningOverrides).where(eq(dunningOverrides.tenantId, tenantId));
 }
 
+/** The override of one customer or one invoice, or null. */
+export async function overrideOf(
+  db: DbOrTx,
+  tenantId: string,
+  target: { customerId?: string; invoiceId?: string },
+) {
+  const [row] = await db
+    .select()
+    .from(dunningOverrides)
+    .where(
+      and(
+        eq(dunningOverrides.tenantId, tenantId),
+        target.customerId
+          ? eq(dunningOverrides.customerId, target.customerId)
+          : eq(dunningOverrides.invoiceId, target.invoiceId ?? ''),
+      ),
+    );
+  return row ?? null;
+}
+
 /**
  * Inserts or updates the override of one customer or one invoice: one statement on the partial unique index, so
  * two requests at once (a double click) both succeed, the last one winning, instead of racing to insert.

@@ -59,6 +59,8 @@ export interface PageResult {
   stats: PageStats;
   /** Invoices whose balance, status, dates or allocations changed in this page. */
   changedInvoiceIds: string[];
+  /** Customers that had addresses and whose addresses changed in this page (their waiting reminders are re-addressed). */
+  addressChangedCustomerIds?: string[];
 }
 
 export function emptyStats(): PageStats {
@@ -374,7 +376,13 @@ export async function writePage(
 
   // Every write of the page up to the deletions, in the order they depend on each other, as one batch.
   const batch = new Batch(tx);
-  const customerCount = customers ? countOf(batch.run(upsertCustomers(t, customers, nowIso))) : null;
+  const customerWrite = customers
+    ? quiet(
+        batch
+          .run<{ n: number; changed: string[] }>(upsertCustomers(t, customers, nowIso))
+          .then((r) => r[0] ?? { n: 0, changed: [] }),
+      )
+    : null;
 
   // Placeholders for customers referenced before (or without) their own record.
   const placeholderCount = referenced
@@ -415,7 +423,12 @@ export async function writePage(
     paymentAlloc = allocationResult(batch.run(writePayments(t, payments.rows, payments.allocations)));
   await batch.done();
 
-  if (customerCount) stats.customers = await customerCount;
+  let addressChanged: string[] = [];
+  if (customerWrite) {
+    const w = await customerWrite;
+    stats.customers = w.n;
+    addressChanged = w.changed;
+  }
   if (placeholderCount) stats.placeholders = await placeholderCount;
   if (upsertedInvoices) {
     const rows = await upsertedInvoices;
@@ -484,7 +497,7 @@ export async function writePage(
     for (const r of rows) changed.add(r.id);
   }
 
-  return { stats, changedInvoiceIds: [...changed] };
+  return { stats, changedInvoiceIds: [...changed], addressChangedCustomerIds: addressChanged };
 }
 
 /**
@@ -567,23 +580,43 @@ function customerRows(rows: CanonicalCustomer[]) {
   }));
 }
 
+/**
+ * The customers of a page, upserted; answers one row: how many were written, and which existing customers' addresses
+ * changed (`prev` reads the rows as they were before the insert: every part of one statement sees the same
+ * snapshot). An address the customer no longer has joins its former_emails, an address it has again leaves them.
+ * A placeholder getting its first addresses is not a change (nothing was addressed to it), nor is the same addresses
+ * in another order or case (the same mailboxes: no re-plan per page when a ledger re-sends them differently). A job
+ * billed with its parent brings its parent along (the job's reminders are planned as the parent's messages).
+ */
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
-  return counted(sql`
+  return sql`
+    with r as (
+      select * from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, name text, emails text[],
+           timezone text, country text, locale text, delivery text, currency text, parent_external_id text,
+           bill_with_parent boolean, deleted boolean, source_updated_at timestamptz, source_version bigint)
+    ),
+    prev as (
+      select c.id, c.emails from customers c join r on r.external_id = c.external_id where c.tenant_id = ${t}
+    ),
+    w as (
     insert into customers as c (id, tenant_id, external_id, name, emails, timezone, country, locale, delivery, currency,
                                 parent_external_id, bill_with_parent, deleted_at, source_updated_at, source_version)
     select r.id, ${t}, r.external_id, r.name, coalesce(r.emails, '{}'), r.timezone, r.country, r.locale, r.delivery,
            r.currency, r.parent_external_id, r.bill_with_parent, case when r.deleted then ${nowIso}::timestamptz end,
            r.source_updated_at, r.source_version
-    from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, name text, emails text[], timezone text,
-         country text, locale text, delivery text, currency text, parent_external_id text, bill_with_parent boolean,
-         deleted boolean, source_updated_at timestamptz, source_version bigint)
+    from r
     on conflict (tenant_id, external_id) do update set
       name = excluded.name, emails = excluded.emails, timezone = excluded.timezone, country = excluded.country,
       locale = coalesce(excluded.locale, c.locale), delivery = excluded.delivery, currency = excluded.currency,
       parent_external_id = excluded.parent_external_id, bill_with_parent = excluded.bill_with_parent,
       deleted_at = case when excluded.deleted_at is null then null else coalesce(c.deleted_at, excluded.deleted_at) end,
       source_updated_at = coalesce(excluded.source_updated_at, c.source_updated_at),
-      source_version = excluded.source_version, updated_at = now()
+      source_version = excluded.source_version, updated_at = now(),
+      former_emails = case when c.emails is distinct from excluded.emails then
+          array(select min(a) from unnest(c.former_emails || c.emails) as a
+                where lower(a) <> all (select lower(e) from unnest(excluded.emails) as e)
+                group by lower(a) order by lower(a))
+        else c.former_emails end
     where ${notOlder('c')}
       and (c.name, c.emails, c.timezone, c.country, c.delivery, c.currency, c.parent_external_id, c.bill_with_parent,
            c.deleted_at is null, c.source_updated_at, c.source_version)
@@ -591,7 +624,24 @@ function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
           (excluded.name, excluded.emails, excluded.timezone, excluded.country, excluded.delivery, excluded.currency,
            excluded.parent_external_id, excluded.bill_with_parent, excluded.deleted_at is null,
            coalesce(excluded.source_updated_at, c.source_updated_at), excluded.source_version)
-`);
+    returning c.id, c.emails, c.parent_external_id, c.bill_with_parent
+    ),
+    moved as (
+      select w.* from w join prev p on p.id = w.id
+      where cardinality(p.emails) > 0
+        and array(select distinct lower(x) from unnest(p.emails) as x order by 1)
+            is distinct from array(select distinct lower(x) from unnest(w.emails) as x order by 1)
+    )
+    select (select count(*)::int from w) as n,
+           coalesce((select json_agg(distinct x.id) from (
+                       select id from moved
+                       -- A job billed with its parent: its reminders are the parent's messages.
+                       union all
+                       select p.id from moved m join customers p
+                         on p.tenant_id = ${t} and p.external_id = m.parent_external_id
+                       where m.bill_with_parent) x),
+                    '[]'::json) as changed
+`;
 }
 
 function invoiceRows(rows: CanonicalInvoice[]) {

@@ -47,6 +47,11 @@ export const customers = pgTable(
     name: text('name').notNull(),
     /** Billing addresses, primary first. */
     emails: text('emails').array().notNull().default(sql`'{}'::text[]`),
+    /**
+     * Addresses the ledger gave the customer before and no longer gives it (kept by the sync that saw them go): an
+     * invoice's bill-to email that is one of them is a stale copy, not a routing (planner.recipientsOf).
+     */
+    formerEmails: text('former_emails').array().notNull().default(sql`'{}'::text[]`),
     timezone: text('timezone'),
     country: text('country'),
     locale: text('locale'),

@@ -23,6 +23,8 @@ export const customerRecord = covers<typeof customers.$inferSelect>()(
     externalId: z.string(),
     name: z.string(),
     emails: z.array(z.string()),
+    /** Addresses the ledger gave the customer before and no longer gives it. */
+    formerEmails: z.array(z.string()),
     timezone: z.string().nullable(),
     country: z.string().nullable(),
     locale: z.string().nullable(),

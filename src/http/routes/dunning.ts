@@ -19,6 +19,7 @@ import {
   invoicesOfTenant,
   lockOpenDisputeOf,
   messageOfTenant,
+  overrideOf,
   tenantDisputes,
   tenantOverrides,
   updateDispute,
@@ -164,16 +165,16 @@ export const dunningRoutes =
           'manual recipients set',
         );
       return db.transaction(async (tx) => {
-        const row = await upsertOverride(
-          tx,
-          tenant.id,
-          { customerId: o.customerId, invoiceId: o.invoiceId },
-          values,
-        );
+        const target = { customerId: o.customerId, invoiceId: o.invoiceId };
+        // What it held: an override that clears its contact or sequence re-routes as much as one that sets them.
+        const before = await overrideOf(tx, tenant.id, target);
+        const row = await upsertOverride(tx, tenant.id, target, values);
         // What will be sent changes with it, in this transaction (a pause withdraws what was planned, with its reason).
-        // Another contact or sequence without a hold: the customer's reminders already waiting are planned again (they
-        // would go to the old address); with a hold they are withdrawn now and re-planned when it ends.
-        if ((o.contactEmails || o.sequenceId) && !o.pausedUntil && !o.excluded && customerId)
+        // Another contact or sequence (set, changed or cleared) without a hold: the customer's reminders already
+        // waiting are planned again (they would go to the old address); with a hold they are withdrawn now and
+        // re-planned when it ends.
+        const rerouted = o.contactEmails || o.sequenceId || before?.contactEmails || before?.sequenceId;
+        if (rerouted && !o.pausedUntil && !o.excluded && customerId)
           await services.dunning.replanPending(tx, tenant.id, [customerId]);
         else await services.dunning.planIn(tx, tenant.id);
         return row;
