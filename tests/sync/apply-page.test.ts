@@ -449,3 +449,77 @@ describe('applySyncPage', () => {
     expect((await readConnection(s, connectionId)).syncCursor).toEqual(cursorBefore);
   });
 });
+
+describe('a deletion against a save that is not newer than it, without versions (NetSuite: the time rule only)', () => {
+  const TD = '2026-11-03T09:30:15.000Z';
+  const LATER = '2026-11-03T09:30:16.000Z';
+  const statusOf = async (table: typeof invoices | typeof payments | typeof creditMemos, ext: string) => {
+    const [row] = await s.db.select({ status: table.status }).from(table).where(eq(table.externalId, ext));
+    return row?.status;
+  };
+  beforeAll(async () => {
+    const seeded = await seedConnection(s, { realmId: '4620816365000000002', tokens: null });
+    tenantId = seeded.tenant.id;
+    connectionId = seeded.connection.id;
+    const [run] = await s.db
+      .insert(syncRuns)
+      .values({ tenantId, connectionId, kind: 'full' })
+      .returning({ id: syncRuns.id });
+    runId = run!.id;
+  });
+  const at = (su: string) => ({ sourceUpdatedAt: su, customerExternalId: 'N1' });
+  const nsPay = (su: string) =>
+    pay('NP1', '2026-11-03', 40_00, 0, [{ invoiceExternalId: 'NI1', amountMinor: 40_00 }], at(su));
+  const nsMemo = (su: string) => ({ ...memo('NM1', 25_00, 25_00), ...at(su) });
+
+  it('records deleted in the second of their last save stay deleted when that save arrives again', async () => {
+    await apply(
+      page({
+        customers: [cust('N1')],
+        invoices: [inv('NI1', 100_00, 60_00, at(TD)), inv('NI2', 70_00, 70_00, at(TD))],
+        payments: [nsPay(TD)],
+        creditMemos: [nsMemo(TD)],
+      }),
+    );
+    expect(await allocationsOf('NP1')).toHaveLength(1);
+    await apply(
+      page({
+        invoices: [inv('NI1', 100_00, 100_00, at(TD))],
+        deletions: {
+          invoices: [{ externalId: 'NI2', sourceUpdatedAt: TD }],
+          payments: [{ externalId: 'NP1', sourceUpdatedAt: TD }],
+          creditMemos: [{ externalId: 'NM1', sourceUpdatedAt: TD }],
+        },
+      }),
+    );
+    // A later poll's overlapping window (or a read made before the deletion, written after it) carries the saves.
+    await apply(
+      page({
+        invoices: [inv('NI2', 70_00, 70_00, at(TD))],
+        payments: [nsPay(TD)],
+        creditMemos: [nsMemo(TD)],
+      }),
+    );
+    expect(await statusOf(invoices, 'NI2')).toBe('deleted');
+    expect(await statusOf(payments, 'NP1')).toBe('deleted');
+    expect(await statusOf(creditMemos, 'NM1')).toBe('deleted');
+    expect(await allocationsOf('NP1')).toEqual([]);
+    expect((await invoice('NI1')).balanceMinor).toBe(100_00);
+  });
+
+  it('the other order, the save and the deletion of one second in one page: deleted', async () => {
+    await apply(
+      page({
+        invoices: [inv('NI3', 30_00, 30_00, at(TD))],
+        deletions: { invoices: [{ externalId: 'NI3', sourceUpdatedAt: TD }] },
+      }),
+    );
+    expect(await statusOf(invoices, 'NI3')).toBe('deleted');
+  });
+
+  it('a save strictly later than the deletion is taken (the source says the record exists after it)', async () => {
+    await apply(page({ invoices: [inv('NI2', 70_00, 50_00, at(LATER))] }));
+    expect(await statusOf(invoices, 'NI2')).toBe('open');
+    expect((await invoice('NI2')).balanceMinor).toBe(50_00);
+  });
+});
