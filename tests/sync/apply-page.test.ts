@@ -517,6 +517,18 @@ describe('a deletion against a save that is not newer than it, without versions 
     expect(await statusOf(invoices, 'NI3')).toBe('deleted');
   });
 
+  it('a row found missing by a listing, then its tombstone: a save between the two arriving late stays out', async () => {
+    const T0 = '2026-11-03T09:00:00.000Z';
+    const BETWEEN = '2026-11-03T09:10:00.000Z';
+    await apply(page({ invoices: [inv('NI4', 45_00, 45_00, at(T0))] }));
+    // A listing's deletion states no time: the mark keeps the row's last known one (T0).
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI4' }] } }));
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI4', sourceUpdatedAt: TD }] } }));
+    // A save made between T0 and the deletion, which Duely never held.
+    await apply(page({ invoices: [inv('NI4', 45_00, 15_00, at(BETWEEN))] }));
+    expect(await statusOf(invoices, 'NI4')).toBe('deleted');
+  });
+
   it('a save strictly later than the deletion is taken (the source says the record exists after it)', async () => {
     await apply(page({ invoices: [inv('NI2', 70_00, 50_00, at(LATER))] }));
     expect(await statusOf(invoices, 'NI2')).toBe('open');

@@ -19,9 +19,9 @@
  * - deletions are marks (status 'deleted', deleted_at), never row deletes; they carry no version (a CDC tombstone
  *   has none), go by source_updated_at and clear the stored version, so the row after them is judged by time. A
  *   deleted invoice, payment or credit memo comes back only with a save strictly later than its deletion (or its last
- *   known time, for one found missing by a listing): a deleted transaction cannot be restored at the source, so a
- *   save of the deletion's second, whatever its version, was made before it (a customer can be made active again,
- *   and keeps the `>=` time rule);
+ *   known time, for one found missing by a listing; a later tombstone moves that time on): a deleted transaction cannot
+ *   be restored at the source, so a save of the deletion's second, whatever its version, was made before it (a
+ *   customer can be made active again, and keeps the `>=` time rule);
  * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it);
  * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
@@ -1043,9 +1043,23 @@ async function writeDeletions(
     sql.raw(
       `(${alias}.source_updated_at is null or r.source_updated_at is null or r.source_updated_at >= ${alias}.source_updated_at)`,
     );
+  // A row already marked deleted takes a later deletion's time (a listing's mark keeps only the row's last known
+  // save; a tombstone then says when it went): a save made between the two, arriving late, must not bring it back.
+  const later = (table: string, rows: CanonicalDeletion[]) =>
+    exec(
+      tx,
+      sql`
+      update ${sql.raw(table)} x set source_updated_at = r.source_updated_at, source_version = null, updated_at = now()
+      from ${src(rows)}
+      where x.tenant_id = ${t} and x.external_id = r.external_id and x.status = 'deleted'
+        and r.source_updated_at is not null
+        and (x.source_updated_at is null or r.source_updated_at > x.source_updated_at
+             or (x.source_version is not null and r.source_updated_at >= x.source_updated_at))`,
+    );
   let count = 0;
   const invoiceIds: string[] = [];
   if (deletions.invoices.length > 0) {
+    await later('invoices', deletions.invoices);
     const rows = await exec<{ id: string }>(
       tx,
       sql`
@@ -1060,6 +1074,7 @@ async function writeDeletions(
     invoiceIds.push(...rows.map((r) => r.id));
   }
   if (deletions.payments.length > 0) {
+    await later('payments', deletions.payments);
     const rows = await exec<{ id: string }>(
       tx,
       sql`
@@ -1083,6 +1098,7 @@ async function writeDeletions(
     }
   }
   if (deletions.creditMemos.length > 0) {
+    await later('credit_memos', deletions.creditMemos);
     const rows = await exec<{ id: string }>(
       tx,
       sql`
