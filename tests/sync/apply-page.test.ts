@@ -450,7 +450,7 @@ describe('applySyncPage', () => {
   });
 });
 
-describe('a deletion against a save that is not newer than it, without versions (NetSuite: the time rule only)', () => {
+describe('a deletion against a save that is not newer than it, at the page writer (NetSuite: no versions, the time rule only)', () => {
   const TD = '2026-11-03T09:30:15.000Z';
   const LATER = '2026-11-03T09:30:16.000Z';
   const statusOf = async (table: typeof invoices | typeof payments | typeof creditMemos, ext: string) => {
@@ -527,6 +527,21 @@ describe('a deletion against a save that is not newer than it, without versions 
     // A save made between T0 and the deletion, which Duely never held.
     await apply(page({ invoices: [inv('NI4', 45_00, 15_00, at(BETWEEN))] }));
     expect(await statusOf(invoices, 'NI4')).toBe('deleted');
+  });
+
+  it('with versions, a row found missing by a listing keeps its version: the same save read again brings it back, an older one does not', async () => {
+    const v = (sourceVersion: number, balance: number) =>
+      inv('NI5', 60_00, balance, { ...at(TD), sourceVersion });
+    await apply(page({ invoices: [v(5, 60_00)] }));
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI5' }] } }));
+    await apply(page({ invoices: [v(4, 30_00)] }));
+    expect(await statusOf(invoices, 'NI5')).toBe('deleted');
+    await apply(page({ invoices: [v(5, 60_00)] }));
+    expect(await statusOf(invoices, 'NI5')).toBe('open');
+    // A tombstone of the same second clears the version: nothing of that second brings it back.
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI5', sourceUpdatedAt: TD }] } }));
+    await apply(page({ invoices: [v(5, 60_00)] }));
+    expect(await statusOf(invoices, 'NI5')).toBe('deleted');
   });
 
   it('a save strictly later than the deletion is taken (the source says the record exists after it)', async () => {

@@ -18,10 +18,10 @@
  *   applications carry credit_memo_id;
  * - deletions are marks (status 'deleted', deleted_at), never row deletes; they carry no version (a CDC tombstone
  *   has none), go by source_updated_at and clear the stored version, so the row after them is judged by time. A
- *   deleted invoice, payment or credit memo comes back only with a save strictly later than its deletion (or its last
- *   known time, for one found missing by a listing; a later tombstone moves that time on): a deleted transaction cannot
- *   be restored at the source, so a save of the deletion's second, whatever its version, was made before it (a
- *   customer can be made active again, and keeps the `>=` time rule);
+ *   deleted invoice, payment or credit memo comes back only with a save strictly later than its deletion: a deleted
+ *   transaction cannot be restored at the source, so a save of the deletion's second, whatever its version, was made
+ *   before it (a customer can be made active again, and keeps the `>=` time rule). A listing's deletion (no time)
+ *   keeps the row's version and time, a later tombstone moves a mark to its own time (writeDeletions);
  * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it);
  * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
@@ -1043,6 +1043,10 @@ async function writeDeletions(
     sql.raw(
       `(${alias}.source_updated_at is null or r.source_updated_at is null or r.source_updated_at >= ${alias}.source_updated_at)`,
     );
+  // A tombstone clears the stored version: its mark then gives way only to a later save (notOlder). A deletion with
+  // no time of its own (a listing found the row missing) keeps it: the same save read again means the row exists
+  // after all and brings it back, an older one does not. Rows without versions: both go by time.
+  //
   // A row already marked deleted takes a later deletion's time (a listing's mark keeps only the row's last known
   // save; a tombstone then says when it went): a save made between the two, arriving late, must not bring it back.
   const later = (table: string, rows: CanonicalDeletion[]) =>
@@ -1064,7 +1068,8 @@ async function writeDeletions(
       tx,
       sql`
       update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
-        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at), source_version = null,
+        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at),
+        source_version = case when r.source_updated_at is null then i.source_version end,
         updated_at = now()
       from ${src(deletions.invoices)}
       where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
@@ -1079,7 +1084,8 @@ async function writeDeletions(
       tx,
       sql`
       update payments p set status = 'deleted',
-        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at), source_version = null,
+        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at),
+        source_version = case when r.source_updated_at is null then p.source_version end,
         updated_at = now()
       from ${src(deletions.payments)}
       where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
@@ -1103,7 +1109,8 @@ async function writeDeletions(
       tx,
       sql`
       update credit_memos m set status = 'deleted', remaining_minor = 0,
-        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at), source_version = null,
+        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at),
+        source_version = case when r.source_updated_at is null then m.source_version end,
         updated_at = now()
       from ${src(deletions.creditMemos)}
       where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
