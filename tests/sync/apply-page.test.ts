@@ -507,6 +507,30 @@ describe('a deletion against a save that is not newer than it, at the page write
     expect((await invoice('NI1')).balanceMinor).toBe(100_00);
   });
 
+  it('a credit memo applied directly, deleted in the second of its save: that save arriving late writes no application', async () => {
+    const applied = () => ({
+      ...nsMemo(TD),
+      externalId: 'NM2',
+      remainingMinor: 0,
+      applications: [{ invoiceExternalId: 'NI1', amountMinor: 25_00 }],
+    });
+    await apply(page({ creditMemos: [applied()] }));
+    const lines = async () =>
+      (
+        await s.db
+          .select({ id: paymentAllocations.id })
+          .from(paymentAllocations)
+          .innerJoin(creditMemos, eq(creditMemos.id, paymentAllocations.creditMemoId))
+          .where(eq(creditMemos.externalId, 'NM2'))
+      ).length;
+    expect(await lines()).toBe(1);
+    await apply(page({ deletions: { creditMemos: [{ externalId: 'NM2', sourceUpdatedAt: TD }] } }));
+    expect(await lines()).toBe(0);
+    await apply(page({ creditMemos: [applied()] }));
+    expect(await statusOf(creditMemos, 'NM2')).toBe('deleted');
+    expect(await lines()).toBe(0);
+  });
+
   it('the other order, the save and the deletion of one second in one page: deleted', async () => {
     await apply(
       page({
