@@ -568,6 +568,18 @@ describe('a deletion against a save that is not newer than it, at the page write
     expect(await statusOf(invoices, 'NI5')).toBe('deleted');
   });
 
+  it('without versions, a row a listing found missing comes back when the same save is read again (a listing mistake repairs itself)', async () => {
+    const T0 = '2026-11-03T09:00:00.000Z';
+    await apply(page({ invoices: [inv('NI6', 45_00, 45_00, at(T0))] }));
+    // The listing missed it (a role's view, a listing fault): the mark keeps the row's last known save time.
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI6' }] } }));
+    expect(await statusOf(invoices, 'NI6')).toBe('deleted');
+    // The next full read returns the same, unchanged save: the record exists.
+    await apply(page({ invoices: [inv('NI6', 45_00, 45_00, at(T0))] }));
+    expect(await statusOf(invoices, 'NI6')).toBe('open');
+    expect((await invoice('NI6')).balanceMinor).toBe(45_00);
+  });
+
   it('a save strictly later than the deletion is taken (the source says the record exists after it)', async () => {
     await apply(page({ invoices: [inv('NI2', 70_00, 50_00, at(LATER))] }));
     expect(await statusOf(invoices, 'NI2')).toBe('open');

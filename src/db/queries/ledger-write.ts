@@ -182,6 +182,15 @@ const iso = (v: string | null | undefined) =>
 const UPSERTED = { version: 'excluded.source_version', time: 'excluded.source_updated_at' };
 
 /**
+ * The version a listing's deletion mark stores on a row that had none (a source without versions, or a row stored
+ * before they were kept). A listing states no time of its own, so such a mark is no proof the record went after its
+ * last save: unlike a tombstone's mark (version cleared, only a strictly later save undoes it), it gives way to the
+ * same save read again (the time rule, `>=`), so a listing that missed a record (a role's view, a listing fault) is
+ * repaired by the next read. Below any real version, so a versioned save always passes it.
+ */
+const LISTING_MARK = -1;
+
+/**
  * `stored` may be replaced by `incoming` unless the stored row is known to be newer: by version when both carry one
  * (two saves within one second tie on a whole-second time), else by source_updated_at. The incoming row is an
  * upsert's `excluded` unless its version and time columns are named (a recordset's).
@@ -1069,7 +1078,7 @@ async function writeDeletions(
       sql`
       update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
         source_updated_at = coalesce(r.source_updated_at, i.source_updated_at),
-        source_version = case when r.source_updated_at is null then i.source_version end,
+        source_version = case when r.source_updated_at is null then coalesce(i.source_version, ${sql.raw(String(LISTING_MARK))}) end,
         updated_at = now()
       from ${src(deletions.invoices)}
       where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
@@ -1085,7 +1094,7 @@ async function writeDeletions(
       sql`
       update payments p set status = 'deleted',
         source_updated_at = coalesce(r.source_updated_at, p.source_updated_at),
-        source_version = case when r.source_updated_at is null then p.source_version end,
+        source_version = case when r.source_updated_at is null then coalesce(p.source_version, ${sql.raw(String(LISTING_MARK))}) end,
         updated_at = now()
       from ${src(deletions.payments)}
       where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
@@ -1110,7 +1119,7 @@ async function writeDeletions(
       sql`
       update credit_memos m set status = 'deleted', remaining_minor = 0,
         source_updated_at = coalesce(r.source_updated_at, m.source_updated_at),
-        source_version = case when r.source_updated_at is null then m.source_version end,
+        source_version = case when r.source_updated_at is null then coalesce(m.source_version, ${sql.raw(String(LISTING_MARK))}) end,
         updated_at = now()
       from ${src(deletions.creditMemos)}
       where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
