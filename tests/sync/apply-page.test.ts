@@ -449,3 +449,140 @@ describe('applySyncPage', () => {
     expect((await readConnection(s, connectionId)).syncCursor).toEqual(cursorBefore);
   });
 });
+
+describe('a deletion against a save that is not newer than it, at the page writer (NetSuite: no versions, the time rule only)', () => {
+  const TD = '2026-11-03T09:30:15.000Z';
+  const LATER = '2026-11-03T09:30:16.000Z';
+  const statusOf = async (table: typeof invoices | typeof payments | typeof creditMemos, ext: string) => {
+    const [row] = await s.db.select({ status: table.status }).from(table).where(eq(table.externalId, ext));
+    return row?.status;
+  };
+  beforeAll(async () => {
+    const seeded = await seedConnection(s, { realmId: '4620816365000000002', tokens: null });
+    tenantId = seeded.tenant.id;
+    connectionId = seeded.connection.id;
+    const [run] = await s.db
+      .insert(syncRuns)
+      .values({ tenantId, connectionId, kind: 'full' })
+      .returning({ id: syncRuns.id });
+    runId = run!.id;
+  });
+  const at = (su: string) => ({ sourceUpdatedAt: su, customerExternalId: 'N1' });
+  const nsPay = (su: string) =>
+    pay('NP1', '2026-11-03', 40_00, 0, [{ invoiceExternalId: 'NI1', amountMinor: 40_00 }], at(su));
+  const nsMemo = (su: string) => ({ ...memo('NM1', 25_00, 25_00), ...at(su) });
+
+  it('records deleted in the second of their last save stay deleted when that save arrives again', async () => {
+    await apply(
+      page({
+        customers: [cust('N1')],
+        invoices: [inv('NI1', 100_00, 60_00, at(TD)), inv('NI2', 70_00, 70_00, at(TD))],
+        payments: [nsPay(TD)],
+        creditMemos: [nsMemo(TD)],
+      }),
+    );
+    expect(await allocationsOf('NP1')).toHaveLength(1);
+    await apply(
+      page({
+        invoices: [inv('NI1', 100_00, 100_00, at(TD))],
+        deletions: {
+          invoices: [{ externalId: 'NI2', sourceUpdatedAt: TD }],
+          payments: [{ externalId: 'NP1', sourceUpdatedAt: TD }],
+          creditMemos: [{ externalId: 'NM1', sourceUpdatedAt: TD }],
+        },
+      }),
+    );
+    // A later poll's overlapping window (or a read made before the deletion, written after it) carries the saves.
+    await apply(
+      page({
+        invoices: [inv('NI2', 70_00, 70_00, at(TD))],
+        payments: [nsPay(TD)],
+        creditMemos: [nsMemo(TD)],
+      }),
+    );
+    expect(await statusOf(invoices, 'NI2')).toBe('deleted');
+    expect(await statusOf(payments, 'NP1')).toBe('deleted');
+    expect(await statusOf(creditMemos, 'NM1')).toBe('deleted');
+    expect(await allocationsOf('NP1')).toEqual([]);
+    expect((await invoice('NI1')).balanceMinor).toBe(100_00);
+  });
+
+  it('a credit memo applied directly, deleted in the second of its save: that save arriving late writes no application', async () => {
+    const applied = () => ({
+      ...nsMemo(TD),
+      externalId: 'NM2',
+      remainingMinor: 0,
+      applications: [{ invoiceExternalId: 'NI1', amountMinor: 25_00 }],
+    });
+    await apply(page({ creditMemos: [applied()] }));
+    const lines = async () =>
+      (
+        await s.db
+          .select({ id: paymentAllocations.id })
+          .from(paymentAllocations)
+          .innerJoin(creditMemos, eq(creditMemos.id, paymentAllocations.creditMemoId))
+          .where(eq(creditMemos.externalId, 'NM2'))
+      ).length;
+    expect(await lines()).toBe(1);
+    await apply(page({ deletions: { creditMemos: [{ externalId: 'NM2', sourceUpdatedAt: TD }] } }));
+    expect(await lines()).toBe(0);
+    await apply(page({ creditMemos: [applied()] }));
+    expect(await statusOf(creditMemos, 'NM2')).toBe('deleted');
+    expect(await lines()).toBe(0);
+  });
+
+  it('the other order, the save and the deletion of one second in one page: deleted', async () => {
+    await apply(
+      page({
+        invoices: [inv('NI3', 30_00, 30_00, at(TD))],
+        deletions: { invoices: [{ externalId: 'NI3', sourceUpdatedAt: TD }] },
+      }),
+    );
+    expect(await statusOf(invoices, 'NI3')).toBe('deleted');
+  });
+
+  it('a row found missing by a listing, then its tombstone: a save between the two arriving late stays out', async () => {
+    const T0 = '2026-11-03T09:00:00.000Z';
+    const BETWEEN = '2026-11-03T09:10:00.000Z';
+    await apply(page({ invoices: [inv('NI4', 45_00, 45_00, at(T0))] }));
+    // A listing's deletion states no time: the mark keeps the row's last known one (T0).
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI4' }] } }));
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI4', sourceUpdatedAt: TD }] } }));
+    // A save made between T0 and the deletion, which Duely never held.
+    await apply(page({ invoices: [inv('NI4', 45_00, 15_00, at(BETWEEN))] }));
+    expect(await statusOf(invoices, 'NI4')).toBe('deleted');
+  });
+
+  it('with versions, a row found missing by a listing keeps its version: the same save read again brings it back, an older one does not', async () => {
+    const v = (sourceVersion: number, balance: number) =>
+      inv('NI5', 60_00, balance, { ...at(TD), sourceVersion });
+    await apply(page({ invoices: [v(5, 60_00)] }));
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI5' }] } }));
+    await apply(page({ invoices: [v(4, 30_00)] }));
+    expect(await statusOf(invoices, 'NI5')).toBe('deleted');
+    await apply(page({ invoices: [v(5, 60_00)] }));
+    expect(await statusOf(invoices, 'NI5')).toBe('open');
+    // A tombstone of the same second clears the version: nothing of that second brings it back.
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI5', sourceUpdatedAt: TD }] } }));
+    await apply(page({ invoices: [v(5, 60_00)] }));
+    expect(await statusOf(invoices, 'NI5')).toBe('deleted');
+  });
+
+  it('without versions, a row a listing found missing comes back when the same save is read again (a listing mistake repairs itself)', async () => {
+    const T0 = '2026-11-03T09:00:00.000Z';
+    await apply(page({ invoices: [inv('NI6', 45_00, 45_00, at(T0))] }));
+    // The listing missed it (a role's view, a listing fault): the mark keeps the row's last known save time.
+    await apply(page({ deletions: { invoices: [{ externalId: 'NI6' }] } }));
+    expect(await statusOf(invoices, 'NI6')).toBe('deleted');
+    // The next full read returns the same, unchanged save: the record exists.
+    await apply(page({ invoices: [inv('NI6', 45_00, 45_00, at(T0))] }));
+    expect(await statusOf(invoices, 'NI6')).toBe('open');
+    expect((await invoice('NI6')).balanceMinor).toBe(45_00);
+  });
+
+  it('a save strictly later than the deletion is taken (the source says the record exists after it)', async () => {
+    await apply(page({ invoices: [inv('NI2', 70_00, 50_00, at(LATER))] }));
+    expect(await statusOf(invoices, 'NI2')).toBe('open');
+    expect((await invoice('NI2')).balanceMinor).toBe(50_00);
+  });
+});

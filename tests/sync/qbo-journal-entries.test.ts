@@ -378,3 +378,44 @@ describe('journal entries crediting A/R, through the sync', () => {
     expect(open[0]?.n).toBe(1);
   });
 });
+
+describe('journal credits against saves of the same second', () => {
+  async function syncNow() {
+    const r = await runSync(s, { connectionId, reason: 'test' });
+    expect(r.status).toBe('succeeded');
+  }
+  it("an entry edited to drop a customer's line and edited back within one second keeps the credit; an older save or the deleted entry's last save arriving late changes nothing", async () => {
+    const lines = (withDan: boolean): JournalLine[] => [
+      ['Credit', '84', 30, '3'],
+      ...(withDan ? ([['Credit', '84', 20, '4']] as JournalLine[]) : []),
+      ['Debit', '33', withDan ? 50 : 30],
+    ];
+    book.put('JournalEntry', journalEntry('903', lines(true)));
+    await sync();
+    expect((await journalCredits())['JE:903:4']?.[0]).toBe('active');
+    book.tick();
+    const dropped = book.edit('JournalEntry', '903', journalEntry('903', lines(false)));
+    await syncNow();
+    expect((await journalCredits())['JE:903:4']?.[0]).toBe('deleted');
+    // The same second: Dan's line added back (a higher SyncToken, the same LastUpdatedTime).
+    book.edit('JournalEntry', '903', journalEntry('903', lines(true)));
+    await sync();
+    expect((await journalCredits())['JE:903:4']?.[0]).toBe('active');
+    await expectNoDrift();
+    book.cdcExtra.JournalEntry = [dropped];
+    await sync();
+    expect((await journalCredits())['JE:903:4']?.[0]).toBe('active');
+    await expectNoDrift();
+    // Deleted in the second of its last save (a tombstone, no version): that save arriving late brings nothing back.
+    book.tick();
+    const last = book.edit('JournalEntry', '903', journalEntry('903', lines(true)));
+    await syncNow();
+    book.remove('JournalEntry', '903');
+    await sync();
+    book.cdcExtra.JournalEntry = [last];
+    await sync();
+    const credits = await journalCredits();
+    expect([credits['JE:903:3']?.[0], credits['JE:903:4']?.[0]]).toEqual(['deleted', 'deleted']);
+    await expectNoDrift();
+  });
+});

@@ -535,3 +535,143 @@ describe('invoices removed under a payment, and changes during a full sync', () 
     await expectNoDrift(tenantId);
   });
 });
+
+describe('deletions against saves that are not newer than them', () => {
+  /** A round at the book's current second (sync() moves the clock on first): saves and a deletion share it. */
+  async function syncNow(connectionId: string) {
+    const r = await runSync(s, { connectionId, reason: 'test' });
+    expect(r.status).toBe('succeeded');
+  }
+  async function statusOf(tenantId: string, table: 'invoices' | 'payments' | 'credit_memos', id: string) {
+    const [row] = rowsOf<{ status: string }>(
+      await s.db.execute(
+        sql`select status from ${sql.raw(table)} where tenant_id = ${tenantId}::uuid and external_id = ${id}`,
+      ),
+    );
+    return row?.status;
+  }
+
+  it('an invoice saved twice and deleted within one second: the older save, or the stored one, arriving after the tombstone does not bring it back', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1201', 'Nia'));
+    book.put('Invoice', invoice('1210', '1201', 400));
+    await sync(connectionId);
+    book.tick();
+    const older = book.edit('Invoice', '1210', { DueDate: '2026-11-15' });
+    const stored = book.edit('Invoice', '1210', { DueDate: '2026-11-20' });
+    await syncNow(connectionId);
+    book.remove('Invoice', '1210');
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1210')).toBe('deleted');
+    // A later round carries the older save again (same LastUpdatedTime as the tombstone, lower SyncToken).
+    book.cdcExtra.Invoice = [older];
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1210')).toBe('deleted');
+    await expectNoDrift(tenantId);
+    // And the very save Duely held when the tombstone came.
+    book.cdcExtra.Invoice = [stored];
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1210')).toBe('deleted');
+    await expectNoDrift(tenantId);
+  });
+
+  it('an invoice edited and deleted within one second, Duely having seen neither: the edit arriving after the tombstone does not bring it back', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1202', 'Oren'));
+    book.put('Invoice', invoice('1211', '1202', 250));
+    await sync(connectionId);
+    book.tick();
+    // A higher SyncToken than Duely ever stored, but no newer than the deletion.
+    const unseen = book.edit('Invoice', '1211', { DueDate: '2026-11-30' });
+    book.remove('Invoice', '1211');
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1211')).toBe('deleted');
+    book.cdcExtra.Invoice = [unseen];
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1211')).toBe('deleted');
+    await expectNoDrift(tenantId);
+  });
+
+  it('a payment deleted in the second it was saved: its older save arriving after the tombstone brings back neither the payment nor its lines', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1203', 'Pia'));
+    book.put('Invoice', invoice('1212', '1203', 300));
+    await sync(connectionId);
+    book.tick();
+    const older = book.put('Payment', payment('1222', '1203', 100, [['Invoice', '1212', 100]], 0));
+    book.put('Payment', payment('1222', '1203', 150, [['Invoice', '1212', 150]], 0));
+    book.edit('Invoice', '1212', { Balance: 150 });
+    await syncNow(connectionId);
+    expect(await allocationsOf(tenantId, '1222')).toEqual([{ invoice: '1212', minor: 15000 }]);
+    book.remove('Payment', '1222');
+    book.edit('Invoice', '1212', { Balance: 300 });
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'payments', '1222')).toBe('deleted');
+    await expectNoDrift(tenantId);
+    book.cdcExtra.Payment = [older];
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'payments', '1222')).toBe('deleted');
+    expect(await allocationsOf(tenantId, '1222')).toEqual([]);
+    await expectNoDrift(tenantId);
+  });
+
+  it('a credit memo deleted in the second it was corrected: the older save arriving after the tombstone does not bring its credit back', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1204', 'Quin'));
+    book.put('Invoice', invoice('1213', '1204', 500));
+    await sync(connectionId);
+    book.tick();
+    const memo = { Id: '1230', TxnDate: '2026-11-01', CustomerRef: ref('1204') };
+    const older = book.put('CreditMemo', { ...memo, TotalAmt: 50, RemainingCredit: 50 });
+    book.put('CreditMemo', { ...memo, TotalAmt: 80, RemainingCredit: 80 });
+    await syncNow(connectionId);
+    book.remove('CreditMemo', '1230');
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'credit_memos', '1230')).toBe('deleted');
+    book.cdcExtra.CreditMemo = [older];
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'credit_memos', '1230')).toBe('deleted');
+    await expectNoDrift(tenantId);
+  });
+
+  it('the other order: the older save and the tombstone in one answer, or the save a round before it, leave the invoice deleted', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1205', 'Rae'));
+    book.put('Invoice', invoice('1214', '1205', 120));
+    book.put('Invoice', invoice('1215', '1205', 130));
+    await sync(connectionId);
+    book.tick();
+    const older = book.edit('Invoice', '1214', { DueDate: '2026-11-15' });
+    book.edit('Invoice', '1214', { DueDate: '2026-11-20' });
+    book.remove('Invoice', '1214');
+    book.cdcExtra.Invoice = [older];
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1214')).toBe('deleted');
+    await expectNoDrift(tenantId);
+
+    book.tick();
+    const saved = book.edit('Invoice', '1215', { DueDate: '2026-11-15' });
+    await syncNow(connectionId);
+    book.cdcExtra.Invoice = [saved];
+    await syncNow(connectionId);
+    book.remove('Invoice', '1215');
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1215')).toBe('deleted');
+    await expectNoDrift(tenantId);
+  });
+
+  it('a voided invoice (not deleted) still takes a later save within the same second', async () => {
+    const { tenantId, connectionId } = await connect();
+    book.put('Customer', customer('1206', 'Sol'));
+    book.put('Invoice', invoice('1216', '1206', 90));
+    await sync(connectionId);
+    book.tick();
+    book.edit('Invoice', '1216', { TotalAmt: 0, Balance: 0, PrivateNote: 'Voided' });
+    await syncNow(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1216')).toBe('void');
+    book.edit('Invoice', '1216', { PrivateNote: 'Voided - wrong customer' });
+    await sync(connectionId);
+    expect(await statusOf(tenantId, 'invoices', '1216')).toBe('void');
+    await expectNoDrift(tenantId);
+  });
+});

@@ -17,7 +17,11 @@
  * - a payment's allocations are upserted by (payment_id, line_no), lines it no longer has are removed; credit
  *   applications carry credit_memo_id;
  * - deletions are marks (status 'deleted', deleted_at), never row deletes; they carry no version (a CDC tombstone
- *   has none), go by source_updated_at and clear the stored version, so the row after them is judged by time;
+ *   has none), go by source_updated_at and clear the stored version, so the row after them is judged by time. A
+ *   deleted invoice, payment or credit memo comes back only with a save strictly later than its deletion: a deleted
+ *   transaction cannot be restored at the source, so a save of the deletion's second, whatever its version, was made
+ *   before it (a customer can be made active again, and keeps the `>=` time rule). A listing's deletion (no time)
+ *   keeps the row's version and time, a later tombstone moves a mark to its own time (writeDeletions);
  * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it);
  * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
@@ -177,17 +181,38 @@ function ts(v: string | null | undefined): number {
 const iso = (v: string | null | undefined) =>
   v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null;
 
+const UPSERTED = { version: 'excluded.source_version', time: 'excluded.source_updated_at' };
+
+/**
+ * The version a listing's deletion mark stores on a row that had none (a source without versions, or a row stored
+ * before they were kept). A listing states no time of its own, so such a mark is no proof the record went after its
+ * last save: unlike a tombstone's mark (version cleared, only a strictly later save undoes it), it gives way to the
+ * same save read again (the time rule, `>=`), so a listing that missed a record (a role's view, a listing fault) is
+ * repaired by the next read. Below any real version, so a versioned save always passes it.
+ */
+const LISTING_MARK = -1;
+
 /**
  * `stored` may be replaced by `incoming` unless the stored row is known to be newer: by version when both carry one
  * (two saves within one second tie on a whole-second time), else by source_updated_at. The incoming row is an
  * upsert's `excluded` unless its version and time columns are named (a recordset's).
+ *
+ * `deletable`: the table's rows are transactions (status 'deleted'), which a deletion marks with no version
+ * (writeDeletions, or a journal entry's tombstone). Such a mark gives way only to a save strictly later than it: a
+ * deleted transaction cannot be restored at the source, so a save of the same second (an older one, one never seen,
+ * or the one stored before the deletion, arriving late) was made before the deletion, whatever its version. A voided
+ * transaction is a save with a version and keeps the version rule, as does a journal credit an edit removed.
  */
-const notOlder = (
-  table: string,
-  incoming = { version: 'excluded.source_version', time: 'excluded.source_updated_at' },
-) =>
+const notOlder = (table: string, incoming = UPSERTED, opts: { deletable?: boolean } = {}) =>
   sql.raw(
-    `(case when ${incoming.version} is not null and ${table}.source_version is not null
+    `(case ${
+      opts.deletable
+        ? `when ${table}.status = 'deleted' and ${table}.source_version is null
+       then (${table}.source_updated_at is null or ${incoming.time} is null
+             or ${incoming.time} > ${table}.source_updated_at)
+       `
+        : ''
+    }when ${incoming.version} is not null and ${table}.source_version is not null
        then ${incoming.version} >= ${table}.source_version
        else (${table}.source_updated_at is null or ${incoming.time} is null
              or ${incoming.time} >= ${table}.source_updated_at) end)`,
@@ -702,7 +727,7 @@ function upsertInvoices(t: SQL, columns: string[]): SQL {
       delivery = coalesce(excluded.delivery, i.delivery),
       source_updated_at = coalesce(excluded.source_updated_at, i.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
-    where ${notOlder('i')}
+    where ${notOlder('i', UPSERTED, { deletable: true })}
       and (i.customer_id, i.number, i.issue_date, i.due_date, i.currency, i.total_minor, i.balance_minor, i.status,
            i.pay_link, i.bill_email, i.delivery, i.source_updated_at, i.source_version)
           is distinct from
@@ -753,7 +778,7 @@ function upsertCreditMemos(t: SQL, data: string): SQL {
       journal_entry_id = excluded.journal_entry_id, number = excluded.number,
       source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
-    where ${notOlder('m')}
+    where ${notOlder('m', UPSERTED, { deletable: true })}
       and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.journal_entry_id,
            m.number, m.source_updated_at, m.source_version)
           is distinct from
@@ -766,14 +791,17 @@ function upsertCreditMemos(t: SQL, data: string): SQL {
 /**
  * Journal entries read whole (or deleted) by the page: their stored credits the page does not keep are marked
  * deleted (a customer's A/R lines removed from the entry, the entry deleted), unless the stored credit is newer: by
- * version when both carry one, else by time, as the upserts judge. Returns how many it deleted.
+ * version when both carry one, else by time, as the upserts judge. A credit removed by an edit keeps the entry's
+ * version (a later edit of the same second may add the line again; an older save may not); one removed by the
+ * entry's tombstone has none, and comes back only with a later save (notOlder's deletion marks). Returns how many
+ * it deleted.
  */
 async function writeJournalEntries(tx: Tx, t: SQL, entries: string): Promise<number> {
   const rows = await exec<{ id: string }>(
     tx,
     sql`
     update credit_memos m set status = 'deleted', remaining_minor = 0,
-      source_updated_at = coalesce(r.su, m.source_updated_at), source_version = null, updated_at = now()
+      source_updated_at = coalesce(r.su, m.source_updated_at), source_version = r.sv, updated_at = now()
     from json_to_recordset(${jsonText(entries)}) as r(je text, su timestamptz, sv bigint, keep json)
     where m.tenant_id = ${t} and m.journal_entry_id = r.je and m.status <> 'deleted'
       and m.external_id not in (select json_array_elements_text(r.keep))
@@ -850,13 +878,13 @@ function upsertPayments(t: SQL, columns: string[]): SQL {
       amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
       source_updated_at = coalesce(excluded.source_updated_at, p.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
-    where ${notOlder('p')}
+    where ${notOlder('p', UPSERTED, { deletable: true })}
       and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.source_updated_at,
            p.source_version)
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
            excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at), excluded.source_version)
-    returning p.id, p.external_id, p.date, p.source_updated_at, p.source_version`;
+    returning p.id, p.external_id, p.date, p.status, p.source_updated_at, p.source_version`;
 }
 
 interface AllocationResult {
@@ -930,7 +958,7 @@ function writeCreditApplications(t: SQL, data: string): SQL {
            with ordinality as r(id, me, su, sv, inv, amt, ord)
       join credit_memos m on m.tenant_id = ${t} and m.external_id = r.me
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
-      where ${sameVersion('m')}
+      where m.status <> 'deleted' and ${sameVersion('m')}
     ),
     removed as (
       delete from payment_allocations pa
@@ -1023,16 +1051,18 @@ function writePayments(t: SQL, payments: string[], lines: string[]): SQL {
       -- A payment the upsert did not return: one index probe per line, skipped (one-time filter) when it did. LIMIT 1
       -- keeps the subquery from being flattened into a join (the key is unique): joined as a set, the planner,
       -- without statistics on a just-filled table, hashed every payment of the tenant on every page.
-      left join lateral (select p.id, p.date, p.source_updated_at, p.source_version from payments p
+      left join lateral (select p.id, p.date, p.status, p.source_updated_at, p.source_version from payments p
                          where up.id is null and p.tenant_id = ${t} and p.external_id = r.pe limit 1) old on true
       cross join lateral (select coalesce(up.id, old.id) as id, coalesce(up.date, old.date) as date,
+                                 coalesce(up.status, old.status) as status,
                                  case when up.id is null then old.source_updated_at else up.source_updated_at end
                                    as source_updated_at,
                                  case when up.id is null then old.source_version else up.source_version end
                                    as source_version) p
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
       left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
-      where p.id is not null and ${sameVersion('p')}
+      -- A deleted payment applies no money: a save its deletion mark turned away brings no lines either.
+      where p.id is not null and p.status <> 'deleted' and ${sameVersion('p')}
     ),
     good as materialized (select * from r where r.n is not null and r.invoice_id is not null),
     removed as (
@@ -1072,14 +1102,33 @@ async function writeDeletions(
     sql.raw(
       `(${alias}.source_updated_at is null or r.source_updated_at is null or r.source_updated_at >= ${alias}.source_updated_at)`,
     );
+  // A tombstone clears the stored version: its mark then gives way only to a later save (notOlder). A deletion with
+  // no time of its own (a listing found the row missing) keeps it: the same save read again means the row exists
+  // after all and brings it back, an older one does not. Rows without versions: both go by time.
+  //
+  // A row already marked deleted takes a later deletion's time (a listing's mark keeps only the row's last known
+  // save; a tombstone then says when it went): a save made between the two, arriving late, must not bring it back.
+  const later = (table: string, rows: CanonicalDeletion[]) =>
+    exec(
+      tx,
+      sql`
+      update ${sql.raw(table)} x set source_updated_at = r.source_updated_at, source_version = null, updated_at = now()
+      from ${src(rows)}
+      where x.tenant_id = ${t} and x.external_id = r.external_id and x.status = 'deleted'
+        and r.source_updated_at is not null
+        and (x.source_updated_at is null or r.source_updated_at > x.source_updated_at
+             or (x.source_version is not null and r.source_updated_at >= x.source_updated_at))`,
+    );
   let count = 0;
   const invoiceIds: string[] = [];
   if (deletions.invoices.length > 0) {
+    await later('invoices', deletions.invoices);
     const rows = await exec<{ id: string }>(
       tx,
       sql`
       update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
-        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at), source_version = null,
+        source_updated_at = coalesce(r.source_updated_at, i.source_updated_at),
+        source_version = case when r.source_updated_at is null then coalesce(i.source_version, ${sql.raw(String(LISTING_MARK))}) end,
         updated_at = now()
       from ${src(deletions.invoices)}
       where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
@@ -1089,11 +1138,13 @@ async function writeDeletions(
     invoiceIds.push(...rows.map((r) => r.id));
   }
   if (deletions.payments.length > 0) {
+    await later('payments', deletions.payments);
     const rows = await exec<{ id: string }>(
       tx,
       sql`
       update payments p set status = 'deleted',
-        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at), source_version = null,
+        source_updated_at = coalesce(r.source_updated_at, p.source_updated_at),
+        source_version = case when r.source_updated_at is null then coalesce(p.source_version, ${sql.raw(String(LISTING_MARK))}) end,
         updated_at = now()
       from ${src(deletions.payments)}
       where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
@@ -1112,11 +1163,13 @@ async function writeDeletions(
     }
   }
   if (deletions.creditMemos.length > 0) {
+    await later('credit_memos', deletions.creditMemos);
     const rows = await exec<{ id: string }>(
       tx,
       sql`
       update credit_memos m set status = 'deleted', remaining_minor = 0,
-        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at), source_version = null,
+        source_updated_at = coalesce(r.source_updated_at, m.source_updated_at),
+        source_version = case when r.source_updated_at is null then coalesce(m.source_version, ${sql.raw(String(LISTING_MARK))}) end,
         updated_at = now()
       from ${src(deletions.creditMemos)}
       where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
