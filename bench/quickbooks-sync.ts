@@ -8,7 +8,6 @@
  * `tsx bench/quickbooks-sync.ts pglite|postgres [n]` prints one JSON line.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
