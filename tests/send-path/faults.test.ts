@@ -31,6 +31,7 @@ import {
   type SendPathEnv,
   sendPathEnv,
   settle,
+  singleInvoiceMessage,
   waitingJobs,
 } from './helpers';
 
@@ -44,20 +45,13 @@ afterAll(async () => {
   await env?.s.close();
 });
 
-async function singleInvoiceMessage() {
-  const queued = await freshPlan(env);
-  const m = queued.find((q) => q.invoiceIds.length === 1)!;
-  env.clock.set(m.sendAt);
-  return m;
-}
-
 const dropEveryTime = () => {
   env.standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });
 };
 
 describe('never email a payer: the re-check runs before every attempt, under locks held through the call', () => {
   it('a payment committed while the send waits between in-call retries (429) is not emailed', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: '429', retryAfterSeconds: 1 });
     const out = await sendMessage(s, m.id, {
@@ -71,7 +65,7 @@ describe('never email a payer: the re-check runs before every attempt, under loc
   });
 
   it('a payment, dispute, pause or unsubscribe trying to commit during the provider call waits until it answered', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: 'slow', ms: 150 });
     const committed: Record<string, number> = {};
@@ -111,7 +105,7 @@ describe('never email a payer: the re-check runs before every attempt, under loc
   });
 
   it('an unsubscribe committed before the attempt stops it', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     await s.db
       .insert(contactSuppressions)
@@ -125,7 +119,7 @@ describe('never email a payer: the re-check runs before every attempt, under loc
   });
 
   it('accepted, connection dropped, then paid: the retry does not send again and the log says "may have been sent"', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: 'drop-after' });
     const out = await sendMessage(s, m.id, {
@@ -148,7 +142,7 @@ describe('never email a payer: the re-check runs before every attempt, under loc
 
 describe('the live host read', () => {
   it('runs right before every attempt: a payment the ledger reports between two attempts stops the second', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: '429', retryAfterSeconds: 0 });
     // The invoice already has its pay link, so the only live reads are the send attempts' own (an email missing a
@@ -234,7 +228,7 @@ describe('render once', () => {
 
 describe('exactly once', () => {
   it('accepted but unanswered, and the retry falls after the 24 h key window: unconfirmed, never a second copy', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock } = env;
     dropEveryTime();
     await sendMessage(s, m.id, { transport, sleep: noSleep });
@@ -250,7 +244,7 @@ describe('exactly once', () => {
   });
 
   it('what the provider may have accepted is never cancelled by the planner after a payment', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, tenantId } = env;
     dropEveryTime();
     await sendMessage(s, m.id, { transport, sleep: noSleep });
@@ -267,7 +261,7 @@ describe('exactly once', () => {
   });
 
   it('a definite rejection (422) fails the message; nothing was delivered', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.faultFor = () => ({ kind: 'ok' });
     const bad = { ...transport, send: transport.send.bind(transport) };
@@ -285,7 +279,7 @@ describe('exactly once', () => {
 
 describe('never lost, never hanging', () => {
   it('a partial payment before sending: skipped, re-planned under the same id WITH a new job, sent once with the new amount', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, tenantId } = env;
     const inv = m.invoiceIds[0]!;
     const newBalance = (await balanceOf(s, inv)) - 30_000;
@@ -308,7 +302,7 @@ describe('never lost, never hanging', () => {
   });
 
   it('a job inside another owner’s lease leaves a job behind; a dead owner’s message is taken over by the sweeper', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock } = env;
     await expect(
       sendMessage(s, m.id, {
@@ -334,7 +328,7 @@ describe('never lost, never hanging', () => {
   });
 
   it('the sweeper re-enqueues a queued message whose job is gone', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, clock } = env;
     await s.db.execute((await import('drizzle-orm')).sql`delete from pgboss.job where name = 'dunning-send'`);
     expect(await waitingJobs(s, m.id)).toBe(0);
@@ -347,7 +341,7 @@ describe('never lost, never hanging', () => {
   });
 
   it('a slow provider is cut off at the timeout, and the same-key retry confirms the first delivery', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn } = env;
     const transport = new ResendTransport({
       apiKey: 're_test_standin',
@@ -369,7 +363,7 @@ describe('never lost, never hanging', () => {
 
 describe('receipts follow the same rules', () => {
   it('a thank-you that may have been delivered is not re-sent past the key window', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock, tenantId } = env;
     expect(await sendMessage(s, m.id, { transport })).toMatchObject({ outcome: 'sent' });
     await settle(s, m.invoiceIds[0]!, 0);

@@ -3,6 +3,7 @@ import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import { dunningMessages, dunningSendBatches, dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
+import { sendMessage } from '../../src/dunning/send-message';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import { ResendTransport } from '../../src/mail/resend';
 import type { Services } from '../../src/services';
@@ -75,3 +76,23 @@ export async function waitingJobs(s: Services, messageId: string): Promise<numbe
 }
 
 export const noSleep = async () => {};
+
+/** A fresh plan's first single-invoice message, with the clock at its send time. */
+export async function singleInvoiceMessage(env: SendPathEnv) {
+  const queued = await freshPlan(env);
+  const m = queued.find((q) => q.invoiceIds.length === 1)!;
+  env.clock.set(m.sendAt);
+  return m;
+}
+
+/** Runs the message's send job each time it is due, as the queue would, until it leaves 'queued' (or `max` runs). */
+export async function runUntilSettled(env: SendPathEnv, id: string, max = 40) {
+  const { s, clock, transport } = env;
+  for (let i = 0; i < max; i++) {
+    const row = await rowOf(s, id);
+    if (row.status !== 'queued') return row;
+    if (row.sendAt > clock.now()) clock.set(row.sendAt);
+    await sendMessage(s, id, { transport, sleep: noSleep });
+  }
+  return rowOf(s, id);
+}

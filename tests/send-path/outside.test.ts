@@ -28,7 +28,17 @@ import {
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { windowBlock } from '../../src/dunning/send-time';
 import { messagesOf } from '../dunning-engine/fixtures';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, settle, waitingJobs } from './helpers';
+import {
+  freshPlan,
+  noSleep,
+  rowOf,
+  runUntilSettled,
+  type SendPathEnv,
+  sendPathEnv,
+  settle,
+  singleInvoiceMessage,
+  waitingJobs,
+} from './helpers';
 
 let env: SendPathEnv;
 
@@ -40,28 +50,9 @@ afterAll(async () => {
   await env?.s.close();
 });
 
-async function singleInvoiceMessage() {
-  const queued = await freshPlan(env);
-  const m = queued.find((q) => q.invoiceIds.length === 1)!;
-  env.clock.set(m.sendAt);
-  return m;
-}
-
-/** Runs the message's send job each time it is due, as the queue would, until it leaves 'queued' (or `max` runs). */
-async function runUntilSettled(id: string, max = 40) {
-  const { s, clock, transport } = env;
-  for (let i = 0; i < max; i++) {
-    const row = await rowOf(s, id);
-    if (row.status !== 'queued') return row;
-    if (row.sendAt > clock.now()) clock.set(row.sendAt);
-    await sendMessage(s, id, { transport, sleep: noSleep });
-  }
-  return rowOf(s, id);
-}
-
 describe('rate limits and quotas: "later" is never "failed"', () => {
   it('429 without Retry-After: retried after a back-off inside the job, delivered once, recorded sent', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: '429' });
     const waits: number[] = [];
@@ -74,7 +65,7 @@ describe('rate limits and quotas: "later" is never "failed"', () => {
   });
 
   it('429 with a long Retry-After: not slept on; back in the queue with a job no earlier than it asked', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock } = env;
     standIn.queue.push({ kind: '429', retryAfterSeconds: 600 });
     const jobsBefore = await waitingJobs(s, m.id);
@@ -86,23 +77,23 @@ describe('rate limits and quotas: "later" is never "failed"', () => {
     expect(row.statusReason).toMatch(/rate_limit_exceeded/);
     expect(await waitingJobs(s, m.id)).toBe(jobsBefore + 1);
     expect(standIn.requests).toHaveLength(1);
-    expect((await runUntilSettled(m.id)).status).toBe('sent');
+    expect((await runUntilSettled(env, m.id)).status).toBe('sent');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
 
   it(`a rate-limit storm longer than ${MAX_PROVIDER_ATTEMPTS} refused calls: the reminder waits and goes once, never "failed"`, async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { standIn } = env;
     for (let i = 0; i < MAX_PROVIDER_ATTEMPTS + 4; i++)
       standIn.queue.push({ kind: '429', retryAfterSeconds: 1 });
-    const row = await runUntilSettled(m.id);
+    const row = await runUntilSettled(env, m.id);
     // Every 429 was answered before anything was queued: nothing reached the debtor, nothing was refused for good.
     expect(row.status).toBe('sent');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
 
   it("Resend's daily quota used up (429 daily_quota_exceeded, no Retry-After): not retried within the job, not given up", async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     const quota = { kind: '429', name: 'daily_quota_exceeded' } as const;
     for (let i = 0; i < MAX_PROVIDER_ATTEMPTS + 4; i++) standIn.queue.push(quota);
@@ -115,7 +106,7 @@ describe('rate limits and quotas: "later" is never "failed"', () => {
     expect(waiting.sendAt.getTime()).toBeGreaterThanOrEqual(env.clock.now().getTime() + HOLD_RETRY_MS);
     expect(waiting.statusReason).toMatch(/daily_quota_exceeded/);
     expect(waiting.attempts).toBe(0);
-    const row = await runUntilSettled(m.id);
+    const row = await runUntilSettled(env, m.id);
     expect(row.status).toBe('sent');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
@@ -131,10 +122,10 @@ describe('a provider outage: 5xx and timeouts are retried under the same key whi
   }
 
   it('a 90-minute Resend outage (503 on every call): the reminder goes once when it is over, not "unconfirmed"', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn } = env;
     const until = outageFor(90);
-    const row = await runUntilSettled(m.id);
+    const row = await runUntilSettled(env, m.id);
     standIn.faultFor = () => ({ kind: 'ok' });
     expect({ status: row.status, reason: row.statusReason }).toMatchObject({ status: 'sent' });
     expect(standIn.requests.filter((r) => r.fault === '5xx').length).toBeGreaterThan(MAX_PROVIDER_ATTEMPTS);
@@ -168,7 +159,7 @@ describe('a provider outage: 5xx and timeouts are retried under the same key whi
   });
 
   it("an outage that ends outside the debtor's send window: the reminder waits for it, then goes once", async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn } = env;
     const [tenant] = await s.db.select().from(tenants).where(eq(tenants.id, m.tenantId));
     const config = await loadDunningConfig(s.db, tenant!);
@@ -188,7 +179,7 @@ describe('a provider outage: 5xx and timeouts are retried under the same key whi
     const end = start + 90 * 60_000;
     expect(blocked(end)).toBe(true);
     standIn.faultFor = () => (clock.now().getTime() < end ? { kind: '5xx', status: 503 } : { kind: 'ok' });
-    const row = await runUntilSettled(m.id, 200);
+    const row = await runUntilSettled(env, m.id, 200);
     standIn.faultFor = () => ({ kind: 'ok' });
     expect(row.status).toBe('sent');
     expect(row.sentAt!.getTime()).toBeGreaterThanOrEqual(end);
@@ -197,10 +188,10 @@ describe('a provider outage: 5xx and timeouts are retried under the same key whi
   });
 
   it('an outage outlasting the 23 h key window: unconfirmed with a review task, never sent blind', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { standIn } = env;
     outageFor(25 * 60);
-    const row = await runUntilSettled(m.id, 200);
+    const row = await runUntilSettled(env, m.id, 200);
     standIn.faultFor = () => ({ kind: 'ok' });
     expect(row.status).toBe('unconfirmed');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
@@ -299,7 +290,7 @@ describe('stored batches: an unsubscribe or a pause after the batch was written,
 
 describe('between planning and sending', () => {
   it('the invoice voided: skipped as void, nothing requested', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     await s.db.execute(
       sql`update invoices set status = 'void', balance_minor = 0 where id = ${m.invoiceIds[0]!}::uuid`,
@@ -312,7 +303,7 @@ describe('between planning and sending', () => {
   });
 
   it('sending paused after the job was queued: nothing requested, the reminder is not lost', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, tenantId } = env;
     const setPaused = (on: boolean) =>
       s.db
@@ -367,7 +358,7 @@ describe('between planning and sending', () => {
   });
 
   it('paused and resumed while a send is in doubt: the debtor is not emailed twice, the log says "may have been sent"', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock, tenantId } = env;
     // Accepted, but the answer was lost; the in-call retries never reach Resend: queued, in doubt.
     standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });
@@ -397,7 +388,7 @@ describe('between planning and sending', () => {
   });
 
   it('a customer paused while a send is in doubt: not logged "will not be sent", not emailed again after the pause', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock, tenantId } = env;
     standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });
     await sendMessage(s, m.id, { transport, sleep: noSleep });
@@ -452,7 +443,7 @@ async function switchSending(paused: boolean) {
 
 describe('a worker dies before it asked Resend anything', () => {
   it('killed right after the claim (before rendering): taken over as a first attempt, not "may have been sent"', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock } = env;
     await expect(
       sendMessage(s, m.id, {
@@ -483,7 +474,7 @@ describe('a worker dies before it asked Resend anything', () => {
   });
 
   it('killed after the claim, and the worker stays down past a day: sent on takeover, not left "unconfirmed"', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock } = env;
     await expect(
       sendMessage(s, m.id, {

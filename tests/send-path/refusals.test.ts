@@ -15,7 +15,16 @@ import {
   sendMessage,
 } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, settle } from './helpers';
+import {
+  freshPlan,
+  noSleep,
+  rowOf,
+  runUntilSettled,
+  type SendPathEnv,
+  sendPathEnv,
+  settle,
+  singleInvoiceMessage,
+} from './helpers';
 
 let env: SendPathEnv;
 
@@ -26,25 +35,6 @@ afterAll(async () => {
   await env?.standIn.stop();
   await env?.s.close();
 });
-
-async function singleInvoiceMessage() {
-  const queued = await freshPlan(env);
-  const m = queued.find((q) => q.invoiceIds.length === 1)!;
-  env.clock.set(m.sendAt);
-  return m;
-}
-
-/** Runs the message's send job each time it is due, as the queue would, until it leaves 'queued' (or `max` runs). */
-async function runUntilSettled(id: string, max = 40) {
-  const { s, clock, transport } = env;
-  for (let i = 0; i < max; i++) {
-    const row = await rowOf(s, id);
-    if (row.status !== 'queued') return row;
-    if (row.sendAt > clock.now()) clock.set(row.sendAt);
-    await sendMessage(s, id, { transport, sleep: noSleep });
-  }
-  return rowOf(s, id);
-}
 
 const ACCOUNT_REFUSALS = [
   { status: 401, name: 'missing_api_key' },
@@ -57,7 +47,7 @@ const ACCOUNT_REFUSALS = [
 describe("the sender's account refused (401/403): the reminder waits for the fix, it is never given up", () => {
   for (const refusal of ACCOUNT_REFUSALS) {
     it(`${refusal.status} ${refusal.name}: queued again an hour later, the attempt given back; sent once after the fix`, async () => {
-      const m = await singleInvoiceMessage();
+      const m = await singleInvoiceMessage(env);
       const { s, standIn, transport, clock } = env;
       // The key stays broken for longer than MAX_PROVIDER_ATTEMPTS hourly retries (an operator away for the night).
       for (let i = 0; i < MAX_PROVIDER_ATTEMPTS + 2; i++) standIn.queue.push({ kind: 'refused', ...refusal });
@@ -70,7 +60,7 @@ describe("the sender's account refused (401/403): the reminder waits for the fix
       expect(waiting.attempts).toBe(0);
       expect(waiting.sendAt.getTime()).toBeGreaterThanOrEqual(clock.now().getTime() + HOLD_RETRY_MS);
       expect(waiting.statusReason).toContain(refusal.name);
-      const row = await runUntilSettled(m.id);
+      const row = await runUntilSettled(env, m.id);
       expect(row.status).toBe('sent');
       expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
     });
@@ -100,7 +90,7 @@ describe("the sender's account refused (401/403): the reminder waits for the fix
 
 describe('the email refused (422): not retried, and the team is told', () => {
   it('failed with the error, one request, and a review task on the call list naming it', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     standIn.queue.push({ kind: 'refused', status: 422, name: 'invalid_parameter' });
     expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({
@@ -118,7 +108,7 @@ describe('the email refused (422): not retried, and the team is told', () => {
 
 describe('a worker killed after a refusal, before its next call', () => {
   it('429, killed while waiting to retry: the takeover knows nothing was accepted (a payment since is a plain skip, no review task)', async () => {
-    const m = await singleInvoiceMessage();
+    const m = await singleInvoiceMessage(env);
     const { s, standIn, transport, clock } = env;
     standIn.queue.push({ kind: '429', retryAfterSeconds: 1 });
     await expect(
