@@ -57,8 +57,7 @@ import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf 
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
-import { addDays, diffDays, localParts } from './local-time';
-import { REQUESTED_STATEMENT_STEP } from './planner';
+import { addDays, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { nextAllowedTime, windowBlock } from './send-time';
@@ -670,12 +669,6 @@ export async function recheck(
       decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   }
   if (decision.action !== 'send') return { kind: 'stop', decision };
-  // Held for days (a revoked key retried hourly, a used-up quota, 429s): the body states its planned day's "due
-  // today" and days overdue. Not in doubt only: once a call may have been accepted the bytes are fixed.
-  if (!row.inDoubtSince) {
-    const stale = stalePlan(row, today);
-    if (stale) return { kind: 'stop', decision: stale };
-  }
   // In doubt too: a retry under the key is the first delivery whenever the earlier call was not in fact accepted, and
   // credit moves no invoice balance, so this is the only check that sees a payer who paid on account meanwhile. The
   // caller turns the skip into 'unconfirmed' (a person checks), as it does for a payment applied to the invoice.
@@ -721,29 +714,6 @@ async function creditSincePlanned(tx: Tx, row: Row, asOf: string): Promise<Suppr
 }
 
 const DAY_MS = 24 * 60 * 60_000;
-
-/** Calendar days (debtor's zone) past its planned send date after which a reminder is planned again, not sent. */
-export const STALE_PLAN_DAYS = 1;
-
-/**
- * A reminder still unsent more than STALE_PLAN_DAYS after the day it was planned (and rendered) for is skipped and
- * planned again for today, with today's figures and text (re-rendered: the re-plan clears the stored body). The
- * re-plan carries an approval over only when the message comes back unchanged (engine.approvalSurvivesReplan), as
- * for any message withdrawn and planned again; one that changed waits for a reviewer. Receipts (no plan) and
- * statements a person asked for (the planner never makes one) are not re-planned.
- */
-function stalePlan(row: Row, today: string): SuppressionDecision | null {
-  if (row.kind !== 'reminder' || row.stepKey.startsWith(REQUESTED_STATEMENT_STEP)) return null;
-  const snapshot = row.snapshot as { sendDate?: string; asOf?: string };
-  const planned = snapshot.sendDate ?? snapshot.asOf;
-  if (!planned || diffDays(today, planned) <= STALE_PLAN_DAYS) return null;
-  return {
-    action: 'skip',
-    code: 'stale_plan',
-    reason: `Planned for ${planned} and not sent by ${today}: its dates and figures are out of date; planned again for today`,
-    replan: true,
-  };
-}
 
 /**
  * MAIL_DAILY_CAP: the recipients one tenant's emails may reach in any 24 hours, whatever the ledger or the

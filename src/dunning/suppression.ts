@@ -53,8 +53,6 @@ export type SuppressionCode =
   | 'promise_to_pay'
   | 'balance_changed'
   | 'credit_on_account'
-  /** Unsent past its planned day (send-message.ts stalePlan): planned again for today. */
-  | 'stale_plan'
   | 'approval_rejected'
   | 'awaiting_approval'
   | 'holiday'
