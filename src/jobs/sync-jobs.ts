@@ -18,9 +18,12 @@ export const scoreAfterSync =
   async (tx, { tenantId, changedInvoiceIds, creditChanged: credit, addressChangedCustomerIds }) => {
     // Reminders waiting for a customer whose addresses changed are re-addressed now (workflow.addressesChanged).
     await addressesChanged(services, tx, tenantId, addressChangedCustomerIds ?? []);
-    // Changed invoices are scored, and planned after; credit alone changes no score, only the plan.
+    // Changed invoices are scored, and planned after; credit alone changes no score, only the plan; addresses alone
+    // were handled above.
+    const addressesOnly =
+      changedInvoiceIds.length === 0 && !credit && (addressChangedCustomerIds?.length ?? 0) > 0;
     if (credit && changedInvoiceIds.length === 0) await creditChanged(services, tx, tenantId);
-    else if (changedInvoiceIds.length > 0)
+    else if (!addressesOnly)
       await ledgerChanged(services, tx, { tenantId, reason: 'sync', invoiceIds: changedInvoiceIds });
   };
 
