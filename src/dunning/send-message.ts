@@ -64,7 +64,7 @@ import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openTask } from './tasks';
-import { released, unconfirmed } from './unconfirmed';
+import { openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 
 export { released, unconfirmed };
 
@@ -540,19 +540,10 @@ export async function failed(
   });
   // Nothing reached the debtor and nothing will retry it (a refused email, an address that cannot go in a header,
   // attempts used up): the sequence passes this step, so a person must hear of it, not only the message log.
-  const customer = await customerRow(tx, row.customerId);
-  const tenant = await tenantRow(tx, row.tenantId);
   const what = row.kind === 'receipt' ? 'The payment receipt' : `"${row.subject ?? row.stepKey}"`;
-  await openTask(tx, {
-    tenantId: row.tenantId,
-    customerId: row.customerId,
-    kind: 'review',
-    title: `${what} to ${customer?.name ?? 'the customer'} could not be sent: ${error}`.slice(0, 500),
-    invoiceIds: row.invoiceIds,
-    messageId: row.id,
-    dedupeKey: `failed:${row.id}`,
-    today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
-  });
+  await openMessageReviewTask(tx, row, now, 'failed', (name) =>
+    `${what} to ${name} could not be sent: ${error}`.slice(0, 500),
+  );
   return { outcome: 'skipped', code, reason: error };
 }
 

@@ -26,17 +26,37 @@ export async function unconfirmed(
     ...released,
     updatedAt: now,
   });
+  await openMessageReviewTask(
+    tx,
+    row,
+    now,
+    'unconfirmed',
+    (name) => `Check whether ${name} received "${row.subject ?? row.stepKey}" (may have been sent)`,
+  );
+  return { outcome: 'unconfirmed', code: 'send_unknown', reason };
+}
+
+/**
+ * A review task about one message on the customer's call list (dedupe key `<prefix>:<message id>`), dated in the
+ * customer's zone (else the tenant's); `title` gets the customer's name.
+ */
+export async function openMessageReviewTask(
+  tx: Tx,
+  row: Row,
+  now: Date,
+  prefix: string,
+  title: (customerName: string) => string,
+): Promise<void> {
   const customer = await customerRow(tx, row.customerId);
   const tenant = await tenantRow(tx, row.tenantId);
   await openTask(tx, {
     tenantId: row.tenantId,
     customerId: row.customerId,
     kind: 'review',
-    title: `Check whether ${customer?.name ?? 'the customer'} received "${row.subject ?? row.stepKey}" (may have been sent)`,
+    title: title(customer?.name ?? 'the customer'),
     invoiceIds: row.invoiceIds,
     messageId: row.id,
-    dedupeKey: `unconfirmed:${row.id}`,
+    dedupeKey: `${prefix}:${row.id}`,
     today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
   });
-  return { outcome: 'unconfirmed', code: 'send_unknown', reason };
 }

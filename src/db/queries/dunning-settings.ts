@@ -103,8 +103,10 @@ export async function upsertOverride(
   return row!;
 }
 
-/** Deletes an override; false when the tenant has none with that id. */
-/** The deleted override (what it held, so the caller can re-plan what it routed), or null when there was none. */
+/**
+ * Deletes an override: the deleted override (what it held, so the caller can re-plan what it routed), or null when
+ * the tenant has none with that id.
+ */
 export async function deleteOverride(tx: DbOrTx, tenantId: string, id: string) {
   const [row] = await tx
     .delete(dunningOverrides)
