@@ -39,6 +39,7 @@ import {
   lockMessage,
   lockSendBatch,
   messageRow,
+  renderDays,
   type SendBatch,
   setBatchMembers,
   setLocalLockTimeout10s,
@@ -59,6 +60,7 @@ import {
 import { fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { enqueueSend } from './engine';
 import { refreshLiveState } from './live-invoice-state';
+import { localParts } from './local-time';
 import { loadSuppressions, reachable } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import {
@@ -311,6 +313,13 @@ export async function resumeBatch(
     if (!inDoubt && b.calls >= MAX_PROVIDER_ATTEMPTS) {
       const reason = `Gave up after ${b.calls} batch calls${b.error ? ` (last: ${b.error})` : ''}`;
       await failBatch(tx, b, now, reason, outcomes);
+      return false;
+    }
+    // Written for an earlier day in some member's time zone (held by 429s, a revoked key, a used-up quota) and no
+    // call under its key can have been accepted: the stored bodies say "due today" / days overdue for that day.
+    // Abandoned (the key is never used again); the members are rendered again for today and batched anew.
+    if (!inDoubt && (await writtenForEarlierDay(tx, b, now))) {
+      await abandon(services, tx, b, now, 'Written for an earlier day: rendered again for today', outcomes);
       return false;
     }
     if (!isBatchTransport(transport)) {
@@ -706,6 +715,14 @@ async function abandon(
     await enqueueSend(services, tx, id, now, `${code}:${b.id}`);
     outcomes.set(id, { outcome: 'deferred', code, reason });
   }
+}
+
+/** Some member's stored body was rendered on an earlier calendar day (its debtor's zone) than `now`. */
+async function writtenForEarlierDay(tx: Tx, b: SendBatch, now: Date): Promise<boolean> {
+  for (const m of await renderDays(tx, b.memberIds)) {
+    if (m.renderedAsOf && localParts(m.renderedAsOf, m.zone).date < localParts(now, m.zone).date) return true;
+  }
+  return false;
 }
 
 /** May have been delivered, and Duely cannot find out by itself: every member for a person to check. */

@@ -13,7 +13,9 @@
  *    connection, every query waits). The connector's live read runs right before each attempt, and the locked
  *    re-check reads the ledger again (no request) when the rows no longer say what that read said.
  * 2. Render once. The first attempt renders the email as of the planned send time and stores subject/html/text on
- *    the row; every later attempt sends those bytes under the same idempotency key (the message id).
+ *    the row; every later attempt sends those bytes under the same idempotency key (the message id). A body stored
+ *    for an earlier day is rendered again for today only when no call under the key can have been accepted
+ *    (renderOnce).
  * 3. Never hanging. 'sending' always has an owner (lease_owner/lease_until); an attempt never outlives its lease
  *    (provider timeout and a capped retry-after inside SEND_BUDGET_MS). Anything retried later goes back to
  *    'queued' WITH a new job; a job that finds another owner's live lease schedules itself after it. The sweeper
@@ -42,6 +44,7 @@ import {
   openDisputesOf,
   overridesFor,
   recipientsUsedSince,
+  replaceStaleRender,
   setLocalLockTimeout10s,
   setMessage,
   setMessageReturning,
@@ -272,22 +275,38 @@ export async function claim(
  * The email is rendered once, as of the planned send time, and stored: every attempt sends the same bytes, so the
  * provider's idempotency (same key, same body) holds however late a retry runs. Rendering reads the database, so it
  * happens here, outside the attempt's transaction (PGlite has a single connection).
+ *
+ * One exception: a body rendered for an earlier day in the debtor's time zone (the message waited: deferred over a
+ * weekend by the send window, held while the API key was revoked or the quota used up, retried after 429s) said
+ * "due today", "15 days overdue", "statement as of Jul 1" for that day. When nothing under the key can have reached
+ * the provider (not in doubt, not bound to a stored batch: every earlier call ended in a definite refusal, which
+ * Resend does not keep under the key), it is rendered again, as of now, before the attempt. A message in doubt keeps
+ * its bytes: a retry under its key must be the same request.
  */
 export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> {
-  if (row.renderedAsOf && row.subject !== null && row.html !== null && row.text !== null) return row;
+  const stored = row.renderedAsOf !== null && row.subject !== null && row.html !== null && row.text !== null;
+  if (stored && (row.inDoubtSince || row.batchId)) return row;
   const tenant = await tenantRow(services.db, row.tenantId);
   const customer = await customerRow(services.db, row.customerId);
   if (!tenant || !customer) return row; // the attempt's re-check skips it (customer_gone)
-  const asOf = row.sendAt;
+  const zone = customer.timezone || tenant.timezone || 'UTC';
+  const now = services.clock.now();
+  const today = localParts(now, zone).date;
+  if (stored && localParts(row.renderedAsOf!, zone).date >= today) return row;
+  // As of the planned send time when that is today (the usual case: the job runs at it), else as of now.
+  const asOf = localParts(row.sendAt, zone).date === today ? row.sendAt : now;
   const email = await composeEmail(services, row, tenant, customer, asOf);
-  const stored = await storeRenderedOnce(services.db, row.id, {
+  const rendered = {
     subject: email.subject,
     html: email.html,
     text: email.text,
     templateVersion: email.templateVersion,
     renderedAsOf: asOf,
-  });
-  if (stored) return stored;
+  };
+  const written = stored
+    ? await replaceStaleRender(services.db, row.id, row.renderedAsOf!, rendered)
+    : await storeRenderedOnce(services.db, row.id, rendered);
+  if (written) return written;
   const current = await messageRow(services.db, row.id);
   return current ?? row;
 }

@@ -181,6 +181,50 @@ export async function storeRenderedOnce(
   return stored;
 }
 
+/**
+ * Replaces a body rendered for an earlier day (renderStale in send-message.ts) — only while it is still that body and
+ * nothing under the message's key can have reached the provider (not in doubt, not bound to a stored batch); the
+ * row, or undefined when any of that changed.
+ */
+export async function replaceStaleRender(
+  db: DbOrTx,
+  id: string,
+  renderedAsOf: Date,
+  rendered: Pick<DunningMessagePatch, 'subject' | 'html' | 'text' | 'templateVersion' | 'renderedAsOf'>,
+): Promise<DunningMessage | undefined> {
+  const [stored] = await db
+    .update(dunningMessages)
+    .set(rendered)
+    .where(
+      and(
+        eq(dunningMessages.id, id),
+        eq(dunningMessages.renderedAsOf, renderedAsOf),
+        isNull(dunningMessages.inDoubtSince),
+        isNull(dunningMessages.batchId),
+      ),
+    )
+    .returning();
+  return stored;
+}
+
+/** When each message's stored body was rendered, and the time zone its dates are in (the customer's, else the tenant's). */
+export async function renderDays(
+  db: DbOrTx,
+  ids: string[],
+): Promise<{ id: string; renderedAsOf: Date | null; zone: string }[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select({
+      id: dunningMessages.id,
+      renderedAsOf: dunningMessages.renderedAsOf,
+      zone: sql<string>`coalesce(nullif(${customers.timezone}, ''), nullif(${tenants.timezone}, ''), 'UTC')`,
+    })
+    .from(dunningMessages)
+    .innerJoin(customers, eq(customers.id, dunningMessages.customerId))
+    .innerJoin(tenants, eq(tenants.id, dunningMessages.tenantId))
+    .where(inArray(dunningMessages.id, ids));
+}
+
 /** One more provider attempt, to these recipients. */
 export async function countAttempt(tx: Tx, id: string, recipients: string[]): Promise<void> {
   await tx
