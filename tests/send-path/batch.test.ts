@@ -3,24 +3,16 @@
  * in a fixed order, body, key `batch/<id>`) is committed before the first call, and every retry sends exactly it.
  */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { dunningSendBatches, dunningTasks } from '../../src/db/schema';
 import { createDunning } from '../../src/dunning';
 import { batchKey, sendDue } from '../../src/dunning/send-batch';
 import { IDEMPOTENCY_WINDOW_MS, SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, settle } from './helpers';
+import { freshPlan, noSleep, rowOf, sendPathSuite, settle } from './helpers';
 
-let env: SendPathEnv;
-
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
-});
+const env = sendPathSuite();
 
 /** Every queued reminder of the fixture, all due (the clock at the latest send time). */
 async function dueReminders() {

@@ -3,7 +3,7 @@
  * idempotency semantics and injected faults.
  */
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../connectors/money';
 import {
   contactSuppressions,
@@ -28,22 +28,13 @@ import {
   freshPlan,
   noSleep,
   rowOf,
-  type SendPathEnv,
-  sendPathEnv,
+  sendPathSuite,
   settle,
   singleInvoiceMessage,
   waitingJobs,
 } from './helpers';
 
-let env: SendPathEnv;
-
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
-});
+const env = sendPathSuite();
 
 const dropEveryTime = () => {
   env.standIn.queue.push({ kind: 'drop-after' }, { kind: 'drop-before' }, { kind: 'drop-before' });

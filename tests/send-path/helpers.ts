@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
 import { dunningMessages, dunningSendBatches, dunningTasks } from '../../src/db/schema';
@@ -29,6 +30,22 @@ export async function sendPathEnv(opts: { timeoutMs?: number } = {}): Promise<Se
     timeoutMs: opts.timeoutMs ?? 3_000,
   });
   return { s, clock, tenantId, standIn, transport };
+}
+
+/**
+ * A test file's send-path environment: made before its first test, closed after its last. The object is filled in
+ * by the file's beforeAll, so read its fields inside tests, not at the top level.
+ */
+export function sendPathSuite(): SendPathEnv {
+  const env = {} as SendPathEnv;
+  beforeAll(async () => {
+    Object.assign(env, await sendPathEnv());
+  }, 120_000);
+  afterAll(async () => {
+    await env.standIn?.stop();
+    await env.s?.close();
+  });
+  return env;
 }
 
 /** Ledger back to nothing paid, dunning rows and jobs cleared, planned afresh; the queued messages. */

@@ -6,7 +6,7 @@
  * balances do not move, so only the credit re-check can see it.
  */
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import { customers, dunningMessages, dunningTasks } from '../../src/db/schema';
 import { editMessage } from '../../src/dunning/approvals';
@@ -17,21 +17,13 @@ import { IDEMPOTENCY_WINDOW_MS, sendMessage } from '../../src/dunning/send-messa
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerRows } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv } from './helpers';
+import { freshPlan, noSleep, rowOf, sendPathSuite } from './helpers';
 
-let env: SendPathEnv;
+const env = sendPathSuite();
 
 /** The credit notes a test added go, so the next test plans against the fixture ledger again. */
 afterEach(async () => {
   await env.s.db.execute(sql`delete from credit_memos where external_id like 'csv-credit:%'`);
-});
-
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
 });
 
 /** An unapplied credit note for the customer, as a sync or an export writes it: no invoice balance moves. */

@@ -5,7 +5,7 @@
  * only said "later".
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   contactSuppressions,
   customers,
@@ -33,22 +33,13 @@ import {
   noSleep,
   rowOf,
   runUntilSettled,
-  type SendPathEnv,
-  sendPathEnv,
+  sendPathSuite,
   settle,
   singleInvoiceMessage,
   waitingJobs,
 } from './helpers';
 
-let env: SendPathEnv;
-
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
-});
+const env = sendPathSuite();
 
 describe('rate limits and quotas: "later" is never "failed"', () => {
   it('429 without Retry-After: retried after a back-off inside the job, delivered once, recorded sent', async () => {

@@ -5,7 +5,7 @@
  * email must not be retried, and the team must be told.
  */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dunningTasks } from '../../src/db/schema';
 import { sendDue } from '../../src/dunning/send-batch';
 import {
@@ -20,21 +20,12 @@ import {
   noSleep,
   rowOf,
   runUntilSettled,
-  type SendPathEnv,
-  sendPathEnv,
+  sendPathSuite,
   settle,
   singleInvoiceMessage,
 } from './helpers';
 
-let env: SendPathEnv;
-
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
-});
+const env = sendPathSuite();
 
 const ACCOUNT_REFUSALS = [
   { status: 401, name: 'missing_api_key' },

@@ -4,22 +4,14 @@
  * message is retried; only the message's own data failing to render (a template error) fails it for good.
  */
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dunningMessages, dunningTasks } from '../../src/db/schema';
 import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { freshPlan, noSleep, rowOf, type SendPathEnv, sendPathEnv, waitingJobs } from './helpers';
+import { freshPlan, noSleep, rowOf, sendPathSuite, waitingJobs } from './helpers';
 
-let env: SendPathEnv;
-
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
-});
+const env = sendPathSuite();
 
 /** The services with a database whose next UPDATE outside a transaction fails, as a dropped connection does. */
 function withFailingUpdate(s: Services): Services {

@@ -5,30 +5,14 @@
  * call under its key can have been accepted; a message in doubt keeps its bytes (tests/send-path/faults.test.ts,
  * "render once").
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderDays } from '../../src/db/queries/dunning-send';
 import { localParts } from '../../src/dunning/local-time';
 import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
-import {
-  freshPlan,
-  noSleep,
-  rowOf,
-  runUntilSettled,
-  type SendPathEnv,
-  sendPathEnv,
-  singleInvoiceMessage,
-} from './helpers';
+import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
 
-let env: SendPathEnv;
-beforeAll(async () => {
-  env = await sendPathEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.standIn.stop();
-  await env?.s.close();
-});
-
+const env = sendPathSuite();
 /** Refused for about three days of hourly retries (an operator away over a long weekend). */
 const REFUSALS = 30;
 
