@@ -3,6 +3,16 @@ import { isIsoDate } from '../connectors/dates';
 
 export interface Clock {
   now(): Date;
+  /**
+   * The real time, when `now` is moved away from it (DUELY_NOW / --now): what a provider's signed timestamp is
+   * checked against, since the provider signs with the real clock. Absent when `now` is real or frozen (tests).
+   */
+  wall?(): Date;
+}
+
+/** The time to check a provider's signed timestamp against: the real time behind a moved clock, else its now. */
+export function wallTime(clock: Clock): Date {
+  return clock.wall ? clock.wall() : clock.now();
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -20,7 +30,7 @@ export function fixedClock(at: Date | string): Clock {
 export function offsetClock(start: Date | string, real: Clock = systemClock): Clock {
   const base = typeof start === 'string' ? parseClockDate(start).getTime() : start.getTime();
   const offset = base - real.now().getTime();
-  return { now: () => new Date(real.now().getTime() + offset) };
+  return { now: () => new Date(real.now().getTime() + offset), wall: () => real.now() };
 }
 
 /** A settable clock for tests that need time to pass. */

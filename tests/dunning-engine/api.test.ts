@@ -265,6 +265,23 @@ describe('Resend webhooks', () => {
     expect(stale.statusCode).toBe(401);
   });
 
+  it('a server run as of another day (--now) checks the signed timestamp against the real time', async () => {
+    // What offsetClock (DUELY_NOW / --now) adds: the real time behind the moved clock.
+    const moved = clock as ManualClock & { wall?: () => Date };
+    moved.wall = () => new Date();
+    try {
+      const real = await app.inject(
+        signed(event('email.opened', sentId), 'msg_evt_wall_1', { ts: Math.floor(Date.now() / 1000) }),
+      );
+      expect(real.statusCode).toBe(200);
+      // Signed with the moved clock's time (years from the real one): outside the window.
+      const replay = await app.inject(signed(event('email.opened', sentId), 'msg_evt_wall_2'));
+      expect(replay.statusCode).toBe(401);
+    } finally {
+      delete moved.wall;
+    }
+  });
+
   it('a hard bounce marks the address bad and opens a "find a new contact" task with talking points', async () => {
     const r = await app.inject(
       signed(

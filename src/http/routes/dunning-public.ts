@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../app-services';
+import { wallTime } from '../../clock';
 import { tenantOfMessage } from '../../db/queries/dunning-admin';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
 import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
@@ -22,7 +23,8 @@ export const resendWebhookRoutes =
         rawBody: raw,
         headers: req.headers,
         secret,
-        now: services.clock.now(),
+        // Svix signs with the real time: a server run as of another day (--now) still takes real webhooks.
+        now: wallTime(services.clock),
       });
       if (!v.ok) throw new AppError('invalid_signature', `webhook rejected: ${v.reason}`, 401);
       const parsed = parseResendEvent(raw);
