@@ -77,3 +77,18 @@ export async function revokeSessionsLike(
     .returning({ id: sessions.id });
   return rows.length;
 }
+
+/**
+ * Ends every live session and spends every unused sign-in link of a person (who is being disabled): for good, so
+ * enabling them again later brings back neither an old browser nor a link still in an inbox.
+ */
+export async function endAccessOfUser(db: DbOrTx, userId: string, now: Date): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+  await db
+    .update(loginTokens)
+    .set({ usedAt: now })
+    .where(and(eq(loginTokens.userId, userId), isNull(loginTokens.usedAt)));
+}
