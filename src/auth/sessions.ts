@@ -22,9 +22,10 @@ import {
   revokeSession,
   revokeSessionsLike,
   type Session,
+  sessionById,
   sessionByTokenHash,
-  touchSession,
   spendLoginToken,
+  touchSession,
 } from '../db/queries/sessions';
 import { markSignedIn, type User, userById } from '../db/queries/users';
 
@@ -154,6 +155,23 @@ export class SessionAuth {
       await touchSession(this.db, row.id, now);
     }
     return row;
+  }
+
+  /**
+   * Whether the session `id` is still one of `tenantId`'s admins: not revoked (signed out, its person disabled),
+   * not expired, its person (if any: none is an admin link) still there, active and an admin. For a round trip the
+   * session started and a request finishes without its cookie (an OAuth connect returning to a top-level page, where
+   * the Partitioned cookie of the framed app is not sent). Idleness is not checked: the trip itself is bounded.
+   */
+  async isLiveAdminSession(id: string, tenantId: string, now: Date): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+    const found = await sessionById(this.db, id);
+    if (!found) return false;
+    const { session, person } = found;
+    if (session.revokedAt || session.expiresAt.getTime() <= now.getTime()) return false;
+    if (session.tenantId !== tenantId) return false;
+    if (session.userId === null) return true;
+    return person !== null && person.status !== 'disabled' && person.role === 'admin';
   }
 
   async revokeSession(id: string, now: Date): Promise<void> {

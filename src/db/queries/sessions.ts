@@ -47,6 +47,20 @@ export async function sessionByTokenHash(
   return found ?? null;
 }
 
+/** The session with this id and its person (null: none), whatever its state. */
+export async function sessionById(
+  db: DbOrTx,
+  id: string,
+): Promise<{ session: Session; person: User | null } | null> {
+  const [found] = await db
+    .select({ session: sessions, person: users })
+    .from(sessions)
+    .leftJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, id))
+    .limit(1);
+  return found ?? null;
+}
+
 export async function touchSession(db: DbOrTx, id: string, now: Date): Promise<void> {
   await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
 }
