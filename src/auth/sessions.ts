@@ -143,18 +143,27 @@ export class SessionAuth {
 
   /** The live session for a cookie value and its person, or null (unknown, revoked, expired, idle, disabled). */
   async verifySession(token: string, now: Date): Promise<SessionWithUser | null> {
-    if (!token.startsWith('dss_')) return null;
+    const checked = await this.checkSession(token, now);
+    return 'session' in checked ? checked.session : null;
+  }
+
+  /**
+   * verifySession, telling apart a session that ended (it was issued: signed out, expired, idle, its person
+   * disabled) from a cookie that was never one (a guess): only guesses count against the address's failures.
+   */
+  async checkSession(token: string, now: Date): Promise<{ session: SessionWithUser } | { ended: boolean }> {
+    if (!token.startsWith('dss_')) return { ended: false };
     const found = await sessionByTokenHash(this.db, sha256(token));
-    if (!found) return null;
+    if (!found) return { ended: false };
     const row: SessionWithUser = { ...found.session, person: found.person };
-    if (row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
-    if (row.person?.status === 'disabled') return null;
+    if (row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return { ended: true };
+    if (row.person?.status === 'disabled') return { ended: true };
     const lastSeen = (row.lastSeenAt ?? row.createdAt).getTime();
-    if (now.getTime() - lastSeen > SESSION_IDLE_MS) return null;
+    if (now.getTime() - lastSeen > SESSION_IDLE_MS) return { ended: true };
     if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
       await touchSession(this.db, row.id, now);
     }
-    return row;
+    return { session: row };
   }
 
   /**
