@@ -233,31 +233,54 @@ export const sessionRoutes =
       },
     );
 
-    // The link in that email: the address becomes the person's (no session is opened: a mail scanner may follow it).
-    app.get('/verify-email', { config: PUBLIC }, async (req, reply) => {
-      const token = (req.query as { token?: unknown }).token;
-      const now = services.clock.now();
-      const claims = typeof token === 'string' ? emailSigner.verify(token, now) : null;
-      const refused = () =>
-        html(
-          reply,
-          400,
-          'Link not valid',
-          '<h1>Link not valid</h1><p>This link has expired or is not valid. Sign in and enter your email again.</p>',
-        );
+    // The link in that email. Mail scanners fetch every link, so the GET only shows a button (as /login does); its
+    // same-origin POST makes the address the person's (no session is opened).
+    const verifyClaims = (token: unknown) => {
+      const claims = typeof token === 'string' ? emailSigner.verify(token, services.clock.now()) : null;
       if (
         !claims ||
         typeof claims.u !== 'string' ||
         typeof claims.t !== 'string' ||
         typeof claims.e !== 'string'
       )
-        return refused();
+        return null;
+      return { u: claims.u, t: claims.t, e: claims.e };
+    };
+    const linkNotValid = (reply: FastifyReply) =>
+      html(
+        reply,
+        400,
+        'Link not valid',
+        '<h1>Link not valid</h1><p>This link has expired or is not valid. Sign in and enter your email again.</p>',
+      );
+
+    app.get('/verify-email', { config: PUBLIC }, async (req, reply) => {
+      const token = (req.query as { token?: unknown }).token;
+      const claims = verifyClaims(token);
+      if (!claims) return linkNotValid(reply);
+      return html(
+        reply,
+        200,
+        'Confirm your email',
+        `<h1>Confirm your email</h1><p>Make ${escapeHtml(claims.e)} your Duely sign-in address.</p>
+         <form method="post" action="/verify-email"><input type="hidden" name="token" value="${escapeHtml(String(token))}">
+         <button type="submit">Confirm</button></form>`,
+      );
+    });
+
+    app.post('/verify-email', { config: PUBLIC }, async (req, reply) => {
+      if (!sameOrigin(req, services.config.PUBLIC_URL)) {
+        return html(reply, 403, 'Refused', '<h1>Refused</h1><p>The form came from another site.</p>');
+      }
+      const claims = verifyClaims((req.body as { token?: unknown } | undefined)?.token);
+      if (!claims) return linkNotValid(reply);
+      const now = services.clock.now();
       const me = await findUser(services.db, claims.t, claims.u);
-      if (!me) return refused();
+      if (!me) return linkNotValid(reply);
       if (normalizeEmail(me.email) !== claims.e) {
-        if (!isPlaceholderEmail(me.email)) return refused();
+        if (!isPlaceholderEmail(me.email)) return linkNotValid(reply);
         const set = await setVerifiedEmail(services.db, claims.t, claims.u, claims.e, now);
-        if (!set) return refused();
+        if (!set) return linkNotValid(reply);
         req.log.info({ user: me.id }, 'email verified');
       }
       return html(
