@@ -6,25 +6,26 @@
  * jobs take the `Services` type from src/app-services.ts (types only). Nothing else constructs these.
  */
 export type { Services } from './app-services';
-import { type Clock, offsetClock, systemClock } from './clock';
+
 import { createAnalytics } from './analytics';
+import type { Services } from './app-services';
 import { createAuth } from './auth';
+import { type Clock, offsetClock, systemClock } from './clock';
 import type { Config } from './config';
 import { createDb, type DbHandle } from './db/client';
-import { allJobs } from './jobs/catalogue';
-import { dunningJobPort } from './jobs/dunning-jobs';
-import type { JobDefinition } from './jobs/define';
-import { JobQueue } from './jobs/queue';
-import type { Services } from './app-services';
-import type { Infra } from './infra';
-import { Vault } from './keys';
-import { createConnectionTokens, ProcessLimiters } from './sync/connections';
-import { createSync } from './sync';
-import { createDunning } from './dunning';
-import { createLogger, type Logger } from './logger';
-import { createRisk, ModelRegistry } from './risk';
-import { mailTransportFromConfig } from './mail/resend';
 import { type DemoCompany, type DemoCompanyOptions, quickbooksSetup, startDemoCompany } from './demo-company';
+import { createDunning } from './dunning';
+import type { Infra } from './infra';
+import { allJobs } from './jobs/catalogue';
+import type { JobDefinition } from './jobs/define';
+import { dunningJobPort } from './jobs/dunning-jobs';
+import { JobQueue } from './jobs/queue';
+import { Vault } from './keys';
+import { createLogger, type Logger } from './logger';
+import { mailTransportFromConfig } from './mail/resend';
+import { createRisk, ModelRegistry } from './risk';
+import { createSync } from './sync';
+import { createConnectionTokens, ProcessLimiters } from './sync/connections';
 
 export interface ServicesOptions {
   clock?: Clock;
@@ -96,10 +97,11 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
   const dunningJobs = dunningJobPort(queue);
   const payLinkChecks = new Map<string, number>();
   const dunning = createDunning({ ...infra, dunningJobs, risk, sync, payLinkChecks });
+  const auth = createAuth(infra);
   return {
     ...syncDeps,
     queue,
-    auth: createAuth(infra),
+    auth,
     analytics: createAnalytics(infra),
     risk,
     sync,
@@ -111,6 +113,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     async close() {
       if (closed) return;
       closed = true;
+      await auth.signInEmailsSettled();
       await queue.stop();
       await dbh.close();
       await demoCompany?.stop();

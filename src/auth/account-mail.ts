@@ -6,7 +6,10 @@
  */
 import type { SignInLinkProps } from '../../emails/sign-in-link';
 import { countAccountEmailsSince, insertAccountEmail, markAccountEmail } from '../db/queries/account-emails';
+import { tenantNames } from '../db/queries/tenants';
 import type { AuthDeps } from './ports';
+import type { SessionAuth } from './sessions';
+import { isPlaceholderEmail, usersWhoMaySignIn } from './users';
 
 export type AccountEmailStatus = 'outbox' | 'sent' | 'failed';
 
@@ -59,4 +62,47 @@ export async function sendAccountEmail(
     });
     return { id, status: 'failed' };
   }
+}
+
+/**
+ * "Email me a sign-in link" (POST /login/email): one link per company `email` may sign in to, in one email; nothing
+ * for a stranger, a placeholder address or an address over its bound. The route answers before calling this (and
+ * the same way whoever asked), so the time of the answer does not tell who is a user.
+ */
+export async function emailSignInLinks(
+  deps: AuthDeps,
+  sessions: Pick<SessionAuth, 'issueLoginToken'>,
+  email: string,
+  now: Date,
+): Promise<void> {
+  // Bounded per address, so nobody can make Duely flood an inbox.
+  if ((await recentSignInEmails(deps, email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+    deps.logger.warn('sign-in email throttled');
+    return;
+  }
+  // A connect's placeholder address (…@users.invalid) is never mailed.
+  const people = isPlaceholderEmail(email) ? [] : await usersWhoMaySignIn(deps.db, email);
+  if (people.length === 0) return;
+  const names = await tenantNames(deps.db, [...new Set(people.map((p) => p.tenantId))]);
+  const companies = [];
+  for (const person of people) {
+    const token = await sessions.issueLoginToken({
+      tenantId: person.tenantId,
+      userId: person.id,
+      label: 'emailed sign-in link',
+      now,
+    });
+    companies.push({
+      name: names.get(person.tenantId) ?? 'your company',
+      url: `${deps.config.PUBLIC_URL}/login?token=${token}`,
+      role: person.role,
+    });
+  }
+  await sendAccountEmail(deps, {
+    tenantId: people.length === 1 ? people[0]!.tenantId : null,
+    userId: people.length === 1 ? people[0]!.id : null,
+    to: email,
+    now,
+    props: { kind: 'sign_in', name: people[0]!.name, companies, validFor: '15 minutes' },
+  });
 }

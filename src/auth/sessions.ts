@@ -22,9 +22,10 @@ import {
   revokeSession,
   revokeSessionsLike,
   type Session,
+  sessionById,
   sessionByTokenHash,
-  touchSession,
   spendLoginToken,
+  touchSession,
 } from '../db/queries/sessions';
 import { markSignedIn, type User, userById } from '../db/queries/users';
 
@@ -142,18 +143,44 @@ export class SessionAuth {
 
   /** The live session for a cookie value and its person, or null (unknown, revoked, expired, idle, disabled). */
   async verifySession(token: string, now: Date): Promise<SessionWithUser | null> {
-    if (!token.startsWith('dss_')) return null;
+    const checked = await this.checkSession(token, now);
+    return 'session' in checked ? checked.session : null;
+  }
+
+  /**
+   * verifySession, telling apart a session that ended (it was issued: signed out, expired, idle, its person
+   * disabled) from a cookie that was never one (a guess): only guesses count against the address's failures.
+   */
+  async checkSession(token: string, now: Date): Promise<{ session: SessionWithUser } | { ended: boolean }> {
+    if (!token.startsWith('dss_')) return { ended: false };
     const found = await sessionByTokenHash(this.db, sha256(token));
-    if (!found) return null;
+    if (!found) return { ended: false };
     const row: SessionWithUser = { ...found.session, person: found.person };
-    if (row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return null;
-    if (row.person?.status === 'disabled') return null;
+    if (row.revokedAt || row.expiresAt.getTime() <= now.getTime()) return { ended: true };
+    if (row.person?.status === 'disabled') return { ended: true };
     const lastSeen = (row.lastSeenAt ?? row.createdAt).getTime();
-    if (now.getTime() - lastSeen > SESSION_IDLE_MS) return null;
+    if (now.getTime() - lastSeen > SESSION_IDLE_MS) return { ended: true };
     if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
       await touchSession(this.db, row.id, now);
     }
-    return row;
+    return { session: row };
+  }
+
+  /**
+   * Whether the session `id` is still one of `tenantId`'s admins: not revoked (signed out, its person disabled),
+   * not expired, its person (if any: none is an admin link) still there, active and an admin. For a round trip the
+   * session started and a request finishes without its cookie (an OAuth connect returning to a top-level page, where
+   * the Partitioned cookie of the framed app is not sent). Idleness is not checked: the trip itself is bounded.
+   */
+  async isLiveAdminSession(id: string, tenantId: string, now: Date): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+    const found = await sessionById(this.db, id);
+    if (!found) return false;
+    const { session, person } = found;
+    if (session.revokedAt || session.expiresAt.getTime() <= now.getTime()) return false;
+    if (session.tenantId !== tenantId) return false;
+    if (session.userId === null) return true;
+    return person !== null && person.status !== 'disabled' && person.role === 'admin';
   }
 
   async revokeSession(id: string, now: Date): Promise<void> {

@@ -5,6 +5,7 @@
  */
 
 import type { Db, DbOrTx } from '../db/client';
+import { endAccessOfUser } from '../db/queries/sessions';
 import {
   countOtherActiveAdmins,
   countUsers,
@@ -88,6 +89,8 @@ export async function updateUser(
     const demoted = patch.role !== undefined && patch.role !== 'admin';
     const disabled = patch.status === 'disabled';
     if (demoted || disabled) await keepAnAdmin(tx, tenantId, user);
+    // Disabling ends their sessions and unused links for good (re-enabling later must not revive them).
+    if (disabled) await endAccessOfUser(tx, id, now);
     const row = await setUser(tx, id, {
       ...(patch.name !== undefined ? { name: patch.name?.trim() || null } : {}),
       ...(patch.role !== undefined ? { role: patch.role } : {}),

@@ -42,6 +42,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** The `:tenant` of the route, resolved and access-checked before validation (checkTenantBeforeValidation). */
     checkedTenant?: Tenant;
+    /** The request's session cookie was a session Duely issued that has ended (not a guess). */
+    endedSession?: boolean;
   }
 }
 
@@ -157,6 +159,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     return payload;
   });
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('endedSession', false);
   app.addHook('onRequest', async (req) => {
     // Unmatched requests (404) carry no auth mode and reach no handler.
     const mode = req.routeOptions.config?.auth;
@@ -176,8 +179,13 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     const header = req.headers.authorization;
     const cookie = req.cookies?.[SESSION_COOKIE];
     if (header === undefined && cookie) {
-      const session = await sessionAuth.verifySession(cookie, services.clock.now());
-      if (!session) throw unauthorized('your session has ended: sign in again');
+      const checked = await sessionAuth.checkSession(cookie, services.clock.now());
+      if (!('session' in checked)) {
+        // A session that ended is not a guess: it does not count against the address (rate-limits.ts).
+        if (checked.ended) req.endedSession = true;
+        throw unauthorized('your session has ended: sign in again');
+      }
+      const { session } = checked;
       if (!SAFE_METHODS.has(req.method) && !sessionAuth.checkCsrf(cookie, headerValue(req, CSRF_HEADER))) {
         throw new AppError(
           'csrf_failed',

@@ -6,7 +6,8 @@
  *  - sign-in: RATE_LIMIT_SIGN_IN requests a minute per address to the sign-in and connect routes;
  *  - failed credentials: after RATE_LIMIT_AUTH_FAILURES answers of 401 to requests that carried a bearer token or a
  *    session cookie within 15 minutes, that address's credentialed requests get 429 until the window ends, so a
- *    token or session cannot be guessed at speed; requests without credentials (public pages) are not held;
+ *    token or session cannot be guessed at speed; requests without credentials (public pages) are not held, and a
+ *    session cookie Duely issued that has since ended is not a guess and does not count;
  *  - webhooks: RATE_LIMIT_WEBHOOKS requests a minute per address (the providers retry a 429).
  */
 import rateLimit from '@fastify/rate-limit';
@@ -80,6 +81,8 @@ export async function registerRateLimits(
     }
   });
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode === 401 && hasCredentials(req)) await failures(req);
+    // A session Duely issued that has ended (a tab still polling after sign-out, expiry or a disabled person) is not
+    // a guess: counted, one such tab held every colleague behind the same address within 30 seconds.
+    if (reply.statusCode === 401 && hasCredentials(req) && !req.endedSession) await failures(req);
   });
 }

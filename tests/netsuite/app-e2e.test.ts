@@ -361,7 +361,21 @@ describe('NetSuite through the app', () => {
       expect((await app2.inject({ url: tampered })).statusCode).toBe(400);
       const opened = await app2.inject({ url: link.replaceAll('&amp;', '&') });
       expect(opened.statusCode).toBe(200);
-      expect(opened.body).toContain('controller@example.com is your Duely sign-in address');
+      // Opening the link shows a button (a mail scanner fetching it confirms nothing); the button confirms.
+      expect((await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId)))[0]!.email).toBe(
+        'netsuite-7654321@users.invalid',
+      );
+      const token = new URL(link.replaceAll('&amp;', '&'), 'https://duely.example').searchParams.get(
+        'token',
+      )!;
+      const confirmed = await app2.inject({
+        method: 'POST',
+        url: '/verify-email',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://duely.example' },
+        payload: new URLSearchParams({ token }).toString(),
+      });
+      expect(confirmed.statusCode).toBe(200);
+      expect(confirmed.body).toContain('controller@example.com is your Duely sign-in address');
       expect((await s2.db.select().from(users).where(eq(users.tenantId, conn!.tenantId)))[0]!.email).toBe(
         'controller@example.com',
       );

@@ -129,6 +129,8 @@ describe('invitations and email sign-in', () => {
     expect(known.body.replace(/vic@acme\.example/, 'X')).toBe(
       unknown.body.replace(/nobody@acme\.example/, 'X'),
     );
+    // The links go out after the answer (tests/security/sign-in-email-enumeration.test.ts).
+    await s.auth.signInEmailsSettled();
     expect(
       await s.db.select().from(accountEmails).where(eq(accountEmails.toAddress, 'nobody@acme.example')),
     ).toEqual([]);
@@ -136,6 +138,7 @@ describe('invitations and email sign-in', () => {
     expect(again.me).toMatchObject({ role: 'viewer', user: { method: 'email_link' } });
 
     for (let i = 0; i < SIGN_IN_EMAILS_PER_WINDOW + 3; i++) await ask('vic@acme.example');
+    await s.auth.signInEmailsSettled();
     const sent = await s.db
       .select()
       .from(accountEmails)

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
 import { suiteTestApp } from '../helpers/app';
 
 let app: FastifyInstance;
@@ -56,6 +57,30 @@ describe('rate limits', () => {
       expect((await app.inject({ url: '/api/v1/tenants', headers: valid, ...b })).statusCode).toBe(200);
     // A held address still reaches public pages without credentials.
     expect((await app.inject({ url: '/health', ...a })).statusCode).toBe(200);
+  });
+
+  it('a session that ended (signed out, expired, its person disabled) is not a guess: a tab still polling with it does not hold its address', async () => {
+    const a = from('198.51.100.6');
+    const s = testApp.services;
+    const { token: ended, session } = await new SessionAuth(s.db, s.config.APP_SECRET).createSession({
+      tenantId: null,
+      method: 'login_link',
+      now: s.clock.now(),
+    });
+    await s.auth.sessions.revokeSession(session.id, s.clock.now());
+    // The Connections page polls every second while a sync runs: a minute of it after the session ended.
+    const cookie = { cookie: `${SESSION_COOKIE}=${ended}` };
+    for (let i = 0; i < 10; i++)
+      expect((await app.inject({ url: '/api/v1/tenants', headers: cookie, ...a })).statusCode).toBe(401);
+    // The colleague behind the same address (an office NAT) still works; so does signing in again.
+    const valid = { authorization: `Bearer ${token}` };
+    expect((await app.inject({ url: '/api/v1/tenants', headers: valid, ...a })).statusCode).toBe(200);
+    // Unknown cookies are still guesses and are held as before.
+    for (let i = 0; i < 3; i++) {
+      const guess = { cookie: `${SESSION_COOKIE}=dss_guess${i}` };
+      expect((await app.inject({ url: '/api/v1/session', headers: guess, ...a })).statusCode).toBe(401);
+    }
+    expect((await app.inject({ url: '/api/v1/tenants', headers: valid, ...a })).statusCode).toBe(429);
   });
 
   it('webhooks: the third delivery a minute from one address gets 429', async () => {

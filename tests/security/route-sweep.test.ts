@@ -13,8 +13,8 @@ import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../../src/auth/session
 import { rowsOf } from '../../src/db/client';
 import { assertEveryRouteDeclaresAuth, PUBLIC, type RouteAuth } from '../../src/http/auth';
 import type { Services } from '../../src/services';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 /** The routes anyone may call, each authenticating itself or showing nothing private (plus the built app's
  * hashed files under /assets/, present once `npm run build:web` has run). */
@@ -34,6 +34,7 @@ const PUBLIC_ROUTES = [
   'POST /login',
   'POST /login/email',
   'POST /u/:token',
+  'POST /verify-email',
   'POST /webhooks/:provider',
   'POST /webhooks/resend',
 ];

@@ -47,6 +47,20 @@ export async function sessionByTokenHash(
   return found ?? null;
 }
 
+/** The session with this id and its person (null: none), whatever its state. */
+export async function sessionById(
+  db: DbOrTx,
+  id: string,
+): Promise<{ session: Session; person: User | null } | null> {
+  const [found] = await db
+    .select({ session: sessions, person: users })
+    .from(sessions)
+    .leftJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, id))
+    .limit(1);
+  return found ?? null;
+}
+
 export async function touchSession(db: DbOrTx, id: string, now: Date): Promise<void> {
   await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
 }
@@ -76,4 +90,19 @@ export async function revokeSessionsLike(
     .where(and(whose, isNull(sessions.revokedAt)))
     .returning({ id: sessions.id });
   return rows.length;
+}
+
+/**
+ * Ends every live session and spends every unused sign-in link of a person (who is being disabled): for good, so
+ * enabling them again later brings back neither an old browser nor a link still in an inbox.
+ */
+export async function endAccessOfUser(db: DbOrTx, userId: string, now: Date): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+  await db
+    .update(loginTokens)
+    .set({ usedAt: now })
+    .where(and(eq(loginTokens.userId, userId), isNull(loginTokens.usedAt)));
 }

@@ -136,7 +136,11 @@ export const connectRoutes =
       // Connecting binds the company to the signed-in tenant: an admin's change (a viewer who administers another
       // company at the provider would otherwise attach its books to this tenant).
       if (principal?.tenantId && principal.role !== 'admin') return notAdmin(reply, c, principal.role);
-      const bind = principal?.tenantId ? { t: principal.tenantId } : {};
+      // The session that binds it too: the callback (which may arrive without the cookie) checks it is still an admin.
+      const bind =
+        principal?.tenantId && principal.kind === 'session'
+          ? { t: principal.tenantId, sid: principal.sessionId }
+          : {};
       const { state, nonce } = signerFor(c.provider).sign(
         { p: c.provider, ...bind, ...(signIn ? { s: 1 } : {}) },
         services.clock.now(),
@@ -263,6 +267,24 @@ export const connectRoutes =
           'connect refused: the browser is no longer an admin of the tenant',
         );
         return notAdmin(reply, c, existingSession.role);
+      }
+      // The same whether or not the cookie came back (a Partitioned one often does not): the session that started
+      // the connect must still be that tenant's admin — not signed out, disabled, removed or demoted meanwhile.
+      if (
+        boundTenant &&
+        !(
+          typeof payload.sid === 'string' &&
+          (await sessionAuth.isLiveAdminSession(payload.sid, boundTenant, now))
+        )
+      ) {
+        log.warn('connect refused: the session that started it is no longer an admin of the tenant');
+        return page(
+          reply,
+          c,
+          403,
+          notConnected,
+          `Whoever started this connect is no longer signed in to Duely as an admin of this company. Sign in and connect ${short} again.`,
+        );
       }
 
       const creds = connectorCredentials(c.provider, services.config);

@@ -12,6 +12,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Services } from '../../app-services';
 import { SIGN_IN_EMAILS_PER_WINDOW } from '../../auth/account-mail';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import {
@@ -20,13 +21,11 @@ import {
   isPlaceholderEmail,
   normalizeEmail,
   setVerifiedEmail,
-  usersWhoMaySignIn,
 } from '../../auth/users';
-import { AppError } from '../../errors';
-import { findTenant, tenantNames } from '../../db/queries/tenants';
+import { findTenant } from '../../db/queries/tenants';
 import { signInOptions } from '../../demo-company';
+import { AppError } from '../../errors';
 import { actorName, PUBLIC, principalOf, VIEWER } from '../auth';
-import type { Services } from '../../app-services';
 import * as contract from '../contracts/session';
 import { setHtmlHeaders } from '../web';
 
@@ -169,39 +168,14 @@ export const sessionRoutes =
           `<h1>Check your email</h1><p>If ${escapeHtml(email || 'that address')} belongs to a Duely user, a
            sign-in link is on its way. It works once and expires after 15 minutes.</p>`,
         );
-      if (!/^[^\s@]+@[^\s@]+$/.test(email)) return sent();
-      const now = services.clock.now();
-      // Bounded per address, so nobody can make Duely flood an inbox; the answer stays the same either way.
-      if ((await services.auth.recentSignInEmails(email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
-        req.log.warn('sign-in email throttled');
-        return sent();
+      // The answer first, the same for anyone; the links (if any) are issued and sent after it
+      // (auth/account-mail.ts emailSignInLinks): a user's answer took longer than a stranger's and told who is one.
+      const answer = sent();
+      if (/^[^\s@]+@[^\s@]+$/.test(email)) {
+        const now = services.clock.now();
+        services.auth.startSignInEmail(email, now);
       }
-      // A connect's placeholder address (…@users.invalid) is never mailed.
-      const people = isPlaceholderEmail(email) ? [] : await usersWhoMaySignIn(services.db, email);
-      if (people.length === 0) return sent();
-      const names = await tenantNames(services.db, [...new Set(people.map((p) => p.tenantId))]);
-      const companies = [];
-      for (const person of people) {
-        const token = await auth.issueLoginToken({
-          tenantId: person.tenantId,
-          userId: person.id,
-          label: 'emailed sign-in link',
-          now,
-        });
-        companies.push({
-          name: names.get(person.tenantId) ?? 'your company',
-          url: `${services.config.PUBLIC_URL}/login?token=${token}`,
-          role: person.role,
-        });
-      }
-      await services.auth.sendAccountEmail({
-        tenantId: people.length === 1 ? people[0]!.tenantId : null,
-        userId: people.length === 1 ? people[0]!.id : null,
-        to: email,
-        now,
-        props: { kind: 'sign_in', name: people[0]!.name, companies, validFor: '15 minutes' },
-      });
-      return sent();
+      return answer;
     });
 
     // The first admin of a tenant a signed-out connect created has a placeholder address: they give theirs here, and
@@ -259,31 +233,54 @@ export const sessionRoutes =
       },
     );
 
-    // The link in that email: the address becomes the person's (no session is opened: a mail scanner may follow it).
-    app.get('/verify-email', { config: PUBLIC }, async (req, reply) => {
-      const token = (req.query as { token?: unknown }).token;
-      const now = services.clock.now();
-      const claims = typeof token === 'string' ? emailSigner.verify(token, now) : null;
-      const refused = () =>
-        html(
-          reply,
-          400,
-          'Link not valid',
-          '<h1>Link not valid</h1><p>This link has expired or is not valid. Sign in and enter your email again.</p>',
-        );
+    // The link in that email. Mail scanners fetch every link, so the GET only shows a button (as /login does); its
+    // same-origin POST makes the address the person's (no session is opened).
+    const verifyClaims = (token: unknown) => {
+      const claims = typeof token === 'string' ? emailSigner.verify(token, services.clock.now()) : null;
       if (
         !claims ||
         typeof claims.u !== 'string' ||
         typeof claims.t !== 'string' ||
         typeof claims.e !== 'string'
       )
-        return refused();
+        return null;
+      return { u: claims.u, t: claims.t, e: claims.e };
+    };
+    const linkNotValid = (reply: FastifyReply) =>
+      html(
+        reply,
+        400,
+        'Link not valid',
+        '<h1>Link not valid</h1><p>This link has expired or is not valid. Sign in and enter your email again.</p>',
+      );
+
+    app.get('/verify-email', { config: PUBLIC }, async (req, reply) => {
+      const token = (req.query as { token?: unknown }).token;
+      const claims = verifyClaims(token);
+      if (!claims) return linkNotValid(reply);
+      return html(
+        reply,
+        200,
+        'Confirm your email',
+        `<h1>Confirm your email</h1><p>Make ${escapeHtml(claims.e)} your Duely sign-in address.</p>
+         <form method="post" action="/verify-email"><input type="hidden" name="token" value="${escapeHtml(String(token))}">
+         <button type="submit">Confirm</button></form>`,
+      );
+    });
+
+    app.post('/verify-email', { config: PUBLIC }, async (req, reply) => {
+      if (!sameOrigin(req, services.config.PUBLIC_URL)) {
+        return html(reply, 403, 'Refused', '<h1>Refused</h1><p>The form came from another site.</p>');
+      }
+      const claims = verifyClaims((req.body as { token?: unknown } | undefined)?.token);
+      if (!claims) return linkNotValid(reply);
+      const now = services.clock.now();
       const me = await findUser(services.db, claims.t, claims.u);
-      if (!me) return refused();
+      if (!me) return linkNotValid(reply);
       if (normalizeEmail(me.email) !== claims.e) {
-        if (!isPlaceholderEmail(me.email)) return refused();
+        if (!isPlaceholderEmail(me.email)) return linkNotValid(reply);
         const set = await setVerifiedEmail(services.db, claims.t, claims.u, claims.e, now);
-        if (!set) return refused();
+        if (!set) return linkNotValid(reply);
         req.log.info({ user: me.id }, 'email verified');
       }
       return html(

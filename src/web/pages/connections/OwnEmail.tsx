@@ -48,7 +48,7 @@ export function OwnEmail({ session }: { session: SessionInfo | null }) {
       </form>
       <div role="status" aria-live="polite">
         {sent ? (
-          <div className="banner banner-ok">Check {sent}: open the link in it to confirm your address.</div>
+          <div className="banner banner-ok">Check {sent}: open the link in it and press Confirm.</div>
         ) : null}
       </div>
       <ErrorBanner error={error} />
