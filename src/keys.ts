@@ -41,7 +41,10 @@ export class Vault {
       throw new AppError('vault_format', 'stored credentials are not in a known format', 500);
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+      // The full 16-byte tag only: Node otherwise accepts a tag cut to 4 bytes, which a forger can guess.
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'), {
+        authTagLength: 16,
+      });
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const pt = Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
       return JSON.parse(pt.toString('utf8')) as T;

@@ -32,6 +32,13 @@ describe('Vault (AES-256-GCM)', () => {
     expect(() => v.open('garbage')).toThrow();
   });
 
+  it('refuses a shortened tag (Node would check only its first bytes: a 4-byte tag is a guess of 2^32)', () => {
+    const v = new Vault(SECRET);
+    const [version, iv, tag, ct] = v.seal(tokens).split('.');
+    const short = Buffer.from(tag!, 'base64url').subarray(0, 4).toString('base64url');
+    expect(() => v.open([version, iv, short, ct].join('.'))).toThrow();
+  });
+
   it('fails with a clear error under a different key', () => {
     const sealed = new Vault(SECRET).seal(tokens);
     expect(() => new Vault(OTHER).open(sealed)).toThrow(/APP_SECRET differs/);
