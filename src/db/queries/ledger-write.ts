@@ -219,6 +219,17 @@ const notOlder = (table: string, incoming = UPSERTED, opts: { deletable?: boolea
   );
 
 /**
+ * The upsert's rows `r` that a deletion reported before Duely stored the record does not turn away (ledger_tombstones,
+ * written by writeDeletions): as against a stored deletion mark, only a save strictly later than the deletion, or one
+ * without a time, is taken; a deleted transaction cannot be restored at the source, so a save of the deletion's second
+ * or before was made before it. One anti-join probe per row into a table that is empty for most tenants.
+ */
+const notTombstoned = (t: SQL, kind: 'invoices' | 'payments' | 'credit_memos') => sql`
+  not exists (select 1 from ledger_tombstones d
+              where d.tenant_id = ${t} and d.kind = ${kind} and d.external_id = r.external_id
+                and r.source_updated_at <= d.source_updated_at)`;
+
+/**
  * Whether the stored row `table` is the version the incoming lines `r` (their record's `su` time and `sv` version)
  * came with: the lines of a payment (or a credit memo's direct applications) follow its upsert's decision. Both
  * carry a version: the versions are equal; else the times are. Written without CASE: as a CASE in writePayments'
@@ -719,6 +730,7 @@ function upsertInvoices(t: SQL, columns: string[]): SQL {
            case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
     from ${unnestRows(INVOICE_COLUMNS, columns)}
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    where ${notTombstoned(t, 'invoices')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, number = excluded.number, issue_date = excluded.issue_date,
       due_date = excluded.due_date, currency = excluded.currency, total_minor = excluded.total_minor,
@@ -772,6 +784,7 @@ function upsertCreditMemos(t: SQL, data: string): SQL {
          currency text, total_minor bigint, remaining_minor bigint, status text, journal_entry_id text, number text,
          source_updated_at timestamptz, source_version bigint)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    where ${notTombstoned(t, 'credit_memos')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       total_minor = excluded.total_minor, remaining_minor = ${remaining}, status = excluded.status,
@@ -873,6 +886,7 @@ function upsertPayments(t: SQL, columns: string[]): SQL {
            r.source_updated_at, r.source_version
     from ${unnestRows(PAYMENT_COLUMNS, columns)}
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    where ${notTombstoned(t, 'payments')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
@@ -1119,9 +1133,25 @@ async function writeDeletions(
         and (x.source_updated_at is null or r.source_updated_at > x.source_updated_at
              or (x.source_version is not null and r.source_updated_at >= x.source_updated_at))`,
     );
+  // A tombstone for a transaction Duely never stored has no row to mark: its time is kept in ledger_tombstones, so a
+  // save of that second or before arriving later does not create the record live (notTombstoned). Customers get a
+  // row instead, deleted at the tombstone's time (a customer has no required data beyond a name, and invoices may
+  // still name it): the upsert's own rules then judge a later save (`>=`: a customer can be made active again).
+  const remember = (table: 'invoices' | 'payments' | 'credit_memos', rows: CanonicalDeletion[]) =>
+    exec(
+      tx,
+      sql`
+      insert into ledger_tombstones as d (tenant_id, kind, external_id, source_updated_at)
+      select ${t}, ${table}, r.external_id, r.source_updated_at from ${src(rows)}
+      where r.source_updated_at is not null
+        and not exists (select 1 from ${sql.raw(table)} x where x.tenant_id = ${t} and x.external_id = r.external_id)
+      on conflict (tenant_id, kind, external_id) do update
+        set source_updated_at = greatest(d.source_updated_at, excluded.source_updated_at)`,
+    );
   let count = 0;
   const invoiceIds: string[] = [];
   if (deletions.invoices.length > 0) {
+    await remember('invoices', deletions.invoices);
     await later('invoices', deletions.invoices);
     const rows = await exec<{ id: string }>(
       tx,
@@ -1138,6 +1168,7 @@ async function writeDeletions(
     invoiceIds.push(...rows.map((r) => r.id));
   }
   if (deletions.payments.length > 0) {
+    await remember('payments', deletions.payments);
     await later('payments', deletions.payments);
     const rows = await exec<{ id: string }>(
       tx,
@@ -1163,6 +1194,7 @@ async function writeDeletions(
     }
   }
   if (deletions.creditMemos.length > 0) {
+    await remember('credit_memos', deletions.creditMemos);
     await later('credit_memos', deletions.creditMemos);
     const rows = await exec<{ id: string }>(
       tx,
@@ -1200,6 +1232,15 @@ async function writeDeletions(
       returning c.id`,
     );
     count += rows.length;
+    await exec(
+      tx,
+      sql`
+      insert into customers (tenant_id, external_id, name, deleted_at, source_updated_at)
+      select ${t}, r.external_id, 'Customer ' || r.external_id, ${nowIso}::timestamptz, r.source_updated_at
+      from ${src(deletions.customers)}
+      where r.source_updated_at is not null
+      on conflict (tenant_id, external_id) do nothing`,
+    );
   }
   return { count, invoiceIds };
 }
