@@ -26,7 +26,8 @@
  * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
  *   recomputed for the credits a page touches (its journal credits, and those of the customers whose payments it
- *   wrote or deleted).
+ *   wrote or deleted). An entry that debits a customer's A/R is a row with a negative total (remaining = total, not
+ *   recomputed: payments applied to a debit are not read), never credit and never applied as credit;
  *
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
@@ -773,7 +774,7 @@ function creditMemoRows(rows: CanonicalCreditMemo[]) {
  */
 function upsertCreditMemos(t: SQL, data: string): SQL {
   const remaining = sql.raw(
-    'case when excluded.journal_entry_id is null then excluded.remaining_minor else m.remaining_minor end',
+    'case when excluded.journal_entry_id is null or excluded.total_minor < 0 then excluded.remaining_minor else m.remaining_minor end',
   );
   return counted(sql`
     insert into credit_memos as m (id, tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
@@ -836,7 +837,7 @@ async function recomputeJournalCredits(tx: Tx, t: SQL): Promise<void> {
   await tx.execute(sql`
     with j as materialized (
       select m.id, m.total_minor, m.remaining_minor from credit_memos m
-      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active'
+      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active' and m.total_minor > 0
     ),
     x as (
       select j.id, greatest(0, j.total_minor - coalesce(
@@ -1074,7 +1075,8 @@ function writePayments(t: SQL, payments: string[], lines: string[]): SQL {
                                  case when up.id is null then old.source_version else up.source_version end
                                    as source_version) p
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
-      left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
+      -- A journal entry's debit (total below zero) is not credit: a line paying it covers no invoice with credit.
+      left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm and m.total_minor > 0
       -- A deleted payment applies no money: a save its deletion mark turned away brings no lines either.
       where p.id is not null and p.status <> 'deleted' and ${sameVersion('p')}
     ),
