@@ -625,6 +625,8 @@ describe('a deletion against a save that is not newer than it, at the page write
   it('a tombstone for a customer Duely never stored: an older save of it arrives deleted, its invoices under it', async () => {
     const EARLIER = '2026-11-03T09:00:00.000Z';
     await apply(page({ deletions: { customers: [{ externalId: 'NC9', sourceUpdatedAt: TD }] } }));
+    // The tombstone alone adds no customer (a deleted lead, a record Duely never read stays out of the lists).
+    expect(await s.db.select().from(customers).where(eq(customers.externalId, 'NC9'))).toEqual([]);
     await apply(
       page({
         customers: [cust('NC9', { sourceUpdatedAt: EARLIER })],
@@ -633,6 +635,7 @@ describe('a deletion against a save that is not newer than it, at the page write
     );
     const [c] = await s.db.select().from(customers).where(eq(customers.externalId, 'NC9'));
     expect(c?.deletedAt).not.toBeNull();
+    expect(c?.name).toBe('Customer NC9 Inc');
     // A placeholder made for a tombstoned customer is deleted too.
     await apply(page({ deletions: { customers: [{ externalId: 'NC8', sourceUpdatedAt: TD }] } }));
     await apply(

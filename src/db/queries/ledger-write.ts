@@ -225,7 +225,8 @@ const notOlder = (table: string, incoming = UPSERTED, opts: { deletable?: boolea
  * without a time, is taken; a deleted transaction cannot be restored at the source, so a save of the deletion's second
  * or before was made before it. One anti-join probe per row into a table that is empty for most tenants.
  */
-const notTombstoned = (t: SQL, kind: 'invoices' | 'payments' | 'credit_memos') => sql`
+type TombstoneKind = 'invoices' | 'payments' | 'credit_memos' | 'customers';
+const notTombstoned = (t: SQL, kind: Exclude<TombstoneKind, 'customers'>) => sql`
   not exists (select 1 from ledger_tombstones d
               where d.tenant_id = ${t} and d.kind = ${kind} and d.external_id = r.external_id
                 and r.source_updated_at <= d.source_updated_at)`;
@@ -426,8 +427,13 @@ export async function writePage(
     ? countOf(
         batch.run(
           counted(sql`
-      insert into customers (tenant_id, external_id, name)
-      select ${t}, x, 'Customer ' || x from json_array_elements_text(${jsonText(referenced)}) as x
+      insert into customers (tenant_id, external_id, name, deleted_at)
+      select ${t}, x, 'Customer ' || x,
+             -- Named by a record while the ledger reported it deleted: a deleted placeholder, never a live one.
+             case when exists (select 1 from ledger_tombstones d
+                               where d.tenant_id = ${t} and d.kind = 'customers' and d.external_id = x)
+                  then ${nowIso}::timestamptz end
+      from json_array_elements_text(${jsonText(referenced)}) as x
       where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
       on conflict (tenant_id, external_id) do nothing`),
         ),
@@ -627,10 +633,24 @@ function customerRows(rows: CanonicalCustomer[]) {
  */
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return sql`
-    with r as (
+    with j as (
       select * from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, name text, emails text[],
            timezone text, country text, locale text, delivery text, currency text, parent_external_id text,
            bill_with_parent boolean, deleted boolean, source_updated_at timestamptz, source_version bigint)
+    ),
+    -- A save older than a deletion reported before Duely held the customer (ledger_tombstones; a stored row, but for
+    -- a placeholder, carries its own marks) stores it deleted at the deletion's time: a later save of that second or
+    -- after makes it active again, as for a stored customer.
+    r as (
+      select j.id, j.external_id, j.name, j.emails, j.timezone, j.country, j.locale, j.delivery, j.currency,
+             j.parent_external_id, j.bill_with_parent, j.deleted or d.source_updated_at is not null as deleted,
+             coalesce(d.source_updated_at, j.source_updated_at) as source_updated_at,
+             case when d.source_updated_at is null then j.source_version end as source_version
+      from j left join ledger_tombstones d
+        on d.tenant_id = ${t} and d.kind = 'customers' and d.external_id = j.external_id
+       and j.source_updated_at < d.source_updated_at
+       and not exists (select 1 from customers x where x.tenant_id = ${t} and x.external_id = j.external_id
+                         and x.source_updated_at is not null)
     ),
     prev as (
       select c.id, c.emails from customers c join r on r.external_id = c.external_id where c.tenant_id = ${t}
@@ -1135,11 +1155,10 @@ async function writeDeletions(
         and (x.source_updated_at is null or r.source_updated_at > x.source_updated_at
              or (x.source_version is not null and r.source_updated_at >= x.source_updated_at))`,
     );
-  // A tombstone for a transaction Duely never stored has no row to mark: its time is kept in ledger_tombstones, so a
-  // save of that second or before arriving later does not create the record live (notTombstoned). Customers get a
-  // row instead, deleted at the tombstone's time (a customer has no required data beyond a name, and invoices may
-  // still name it): the upsert's own rules then judge a later save (`>=`: a customer can be made active again).
-  const remember = (table: 'invoices' | 'payments' | 'credit_memos', rows: CanonicalDeletion[]) =>
+  // A tombstone for a record Duely never stored has no row to mark: its time is kept in ledger_tombstones, so a save
+  // of that second or before arriving later does not create the transaction live (notTombstoned), and stores the
+  // customer deleted (upsertCustomers, and a placeholder made for it).
+  const remember = (table: TombstoneKind, rows: CanonicalDeletion[]) =>
     exec(
       tx,
       sql`
@@ -1234,15 +1253,7 @@ async function writeDeletions(
       returning c.id`,
     );
     count += rows.length;
-    await exec(
-      tx,
-      sql`
-      insert into customers (tenant_id, external_id, name, deleted_at, source_updated_at)
-      select ${t}, r.external_id, 'Customer ' || r.external_id, ${nowIso}::timestamptz, r.source_updated_at
-      from ${src(deletions.customers)}
-      where r.source_updated_at is not null
-      on conflict (tenant_id, external_id) do nothing`,
-    );
+    await remember('customers', deletions.customers);
   }
   return { count, invoiceIds };
 }

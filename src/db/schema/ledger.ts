@@ -220,12 +220,13 @@ export const paymentAllocations = pgTable(
 );
 
 /**
- * A deletion the source reported for a transaction the ledger never stored (a change feed's tombstone or a
- * deleted-records query read before, or instead of, any save of it): there is no row to mark, so the deletion's time
- * is kept here, and a save of that record arriving later (an overlapping window, a read made before the deletion and
- * written after it) is judged against it as against a stored deletion mark: only a save strictly later is taken
- * (src/db/queries/ledger-write.ts). `kind` is the ledger table (invoices, payments, credit_memos); a customer gets a
- * deleted row of its own instead. Rows stay; they are few (records created and deleted between two reads).
+ * A deletion the source reported for a record the ledger never stored (a change feed's tombstone or a deleted-records
+ * query read before, or instead of, any save of it): there is no row to mark, so the deletion's time is kept here, and
+ * a save of that record arriving later (an overlapping window, a read made before the deletion and written after it)
+ * is judged against it as against a stored deletion mark: a transaction is stored only from a save strictly later, a
+ * customer is stored deleted unless the save is of that second or later (src/db/queries/ledger-write.ts). `kind` is
+ * the ledger table (invoices, payments, credit_memos, customers). Rows stay; they are few (records created and deleted
+ * between two reads).
  */
 export const ledgerTombstones = pgTable(
   'ledger_tombstones',
