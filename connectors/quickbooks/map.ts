@@ -316,11 +316,12 @@ export function journalCreditId(entryId: string, customerId: string): string {
 }
 
 /**
- * A journal entry's credits on account: per customer, its lines crediting an Accounts Receivable account (one of
- * `receivableAccounts`) less its lines debiting one in the same entry, when that is above zero. Lines to other
- * accounts do not touch the customer's balance; an entry that only debits A/R (an opening balance, a charge) is not
- * read as an invoice, so Duely does not chase that amount. Remaining credit is left to the ledger (see
- * CanonicalCreditMemo.journalEntry): QuickBooks keeps none on the entry.
+ * What a journal entry leaves on each customer's A/R: per customer, its lines crediting an Accounts Receivable account
+ * (one of `receivableAccounts`) less its lines debiting one in the same entry. Above zero it is credit on account;
+ * below zero a debit (an opening balance, a charge booked by journal entry), kept as a row with a negative total so
+ * the customer's balance in Duely is QuickBooks' (credit on account counts only rows with something left above zero,
+ * and nothing chases a debit: it is not an invoice). Lines to other accounts do not touch the customer's balance.
+ * Remaining credit is left to the ledger (see CanonicalCreditMemo.journalEntry): QuickBooks keeps none on the entry.
  */
 export function mapJournalEntry(
   raw: unknown,
@@ -340,7 +341,7 @@ export function mapJournalEntry(
   }
   const entry = { externalId: je.Id, number: je.DocNumber || null };
   return [...net]
-    .filter(([, minor]) => minor > 0)
+    .filter(([, minor]) => minor !== 0)
     .map(([customer, minor]) => ({
       externalId: journalCreditId(je.Id, customer),
       customerExternalId: customer,

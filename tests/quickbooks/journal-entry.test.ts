@@ -69,19 +69,32 @@ describe('mapJournalEntry', () => {
     ]);
   });
 
-  it('turns no debit to A/R into anything: an opening balance booked by journal entry is not chased', () => {
+  it('keeps a debit to A/R as a negative row (owed, on no invoice, not credit): an opening balance booked by journal entry', () => {
     const opening = entry('6', [
       ['Debit', '84', 500, '7'],
       ['Credit', '39', 500],
     ]);
-    expect(mapJournalEntry(opening, AR)).toEqual([]);
-    // A customer debited more than credited in one entry: nothing, not a negative credit.
+    expect(
+      mapJournalEntry(opening, AR).map((c) => [
+        c.externalId,
+        c.customerExternalId,
+        c.totalMinor,
+        c.remainingMinor,
+      ]),
+    ).toEqual([['JE:6:7', '7', -50000, -50000]]);
+    // A customer debited more than credited in one entry: the net debit.
     const net = entry('7', [
       ['Debit', '84', 80, '7'],
       ['Credit', '84', 50, '7'],
       ['Credit', '39', 30],
     ]);
-    expect(mapJournalEntry(net, AR)).toEqual([]);
+    expect(mapJournalEntry(net, AR).map((c) => c.totalMinor)).toEqual([-3000]);
+    // Debited and credited alike: nothing.
+    const even = entry('9', [
+      ['Debit', '84', 50, '7'],
+      ['Credit', '84', 50, '7'],
+    ]);
+    expect(mapJournalEntry(even, AR)).toEqual([]);
   });
 
   it('gives each customer of one entry its own credit, with ids apart from credit memo ids', () => {

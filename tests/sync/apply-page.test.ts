@@ -580,6 +580,75 @@ describe('a deletion against a save that is not newer than it, at the page write
     expect((await invoice('NI6')).balanceMinor).toBe(45_00);
   });
 
+  it('a tombstone for a record Duely never stored keeps a later-arriving save of its second (or older) out', async () => {
+    // The deletion comes first (a poll's DeletedRecord, a CDC answer): Duely has no row to mark. A save made before
+    // the deletion then arrives (an overlapping window, a read made before the deletion and written after it).
+    const EARLIER = '2026-11-03T09:00:00.000Z';
+    await apply(
+      page({
+        deletions: {
+          invoices: [{ externalId: 'NT1', sourceUpdatedAt: TD }],
+          payments: [{ externalId: 'NTP1', sourceUpdatedAt: TD }],
+          creditMemos: [{ externalId: 'NTM1', sourceUpdatedAt: TD }],
+        },
+      }),
+    );
+    await apply(
+      page({
+        invoices: [inv('NT1', 90_00, 90_00, at(TD)), inv('NI1', 100_00, 100_00, at(TD))],
+        payments: [
+          {
+            ...pay(
+              'NTP1',
+              '2026-11-03',
+              30_00,
+              0,
+              [{ invoiceExternalId: 'NI1', amountMinor: 30_00 }],
+              at(EARLIER),
+            ),
+            sourceVersion: 3,
+          },
+        ],
+        creditMemos: [{ ...nsMemo(EARLIER), externalId: 'NTM1' }],
+      }),
+    );
+    expect(await statusOf(invoices, 'NT1')).not.toBe('open');
+    expect(await statusOf(payments, 'NTP1')).not.toBe('active');
+    expect(await statusOf(creditMemos, 'NTM1')).not.toBe('active');
+    expect(await allocationsOf('NTP1')).toEqual([]);
+    // A save strictly later than the tombstone is the source saying the record exists: taken.
+    await apply(page({ invoices: [inv('NT1', 90_00, 40_00, at(LATER))] }));
+    expect(await statusOf(invoices, 'NT1')).toBe('open');
+    expect((await invoice('NT1')).balanceMinor).toBe(40_00);
+  });
+
+  it('a tombstone for a customer Duely never stored: an older save of it arrives deleted, its invoices under it', async () => {
+    const EARLIER = '2026-11-03T09:00:00.000Z';
+    await apply(page({ deletions: { customers: [{ externalId: 'NC9', sourceUpdatedAt: TD }] } }));
+    // The tombstone alone adds no customer (a deleted lead, a record Duely never read stays out of the lists).
+    expect(await s.db.select().from(customers).where(eq(customers.externalId, 'NC9'))).toEqual([]);
+    await apply(
+      page({
+        customers: [cust('NC9', { sourceUpdatedAt: EARLIER })],
+        invoices: [inv('NT9', 10_00, 10_00, { ...at(EARLIER), customerExternalId: 'NC9' })],
+      }),
+    );
+    const [c] = await s.db.select().from(customers).where(eq(customers.externalId, 'NC9'));
+    expect(c?.deletedAt).not.toBeNull();
+    expect(c?.name).toBe('Customer NC9 Inc');
+    // A placeholder made for a tombstoned customer is deleted too.
+    await apply(page({ deletions: { customers: [{ externalId: 'NC8', sourceUpdatedAt: TD }] } }));
+    await apply(
+      page({ invoices: [inv('NT8', 10_00, 10_00, { ...at(EARLIER), customerExternalId: 'NC8' })] }),
+    );
+    const [p] = await s.db.select().from(customers).where(eq(customers.externalId, 'NC8'));
+    expect(p?.deletedAt).not.toBeNull();
+    // Customers can be made active again: a save of the tombstone's second or later is taken.
+    await apply(page({ customers: [cust('NC8', { sourceUpdatedAt: LATER })] }));
+    const [q] = await s.db.select().from(customers).where(eq(customers.externalId, 'NC8'));
+    expect(q?.deletedAt).toBeNull();
+  });
+
   it('a save strictly later than the deletion is taken (the source says the record exists after it)', async () => {
     await apply(page({ invoices: [inv('NI2', 70_00, 50_00, at(LATER))] }));
     expect(await statusOf(invoices, 'NI2')).toBe('open');

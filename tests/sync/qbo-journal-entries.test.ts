@@ -359,16 +359,19 @@ describe('journal entries crediting A/R, through the sync', () => {
     await expectNoDrift();
   });
 
-  it('a debit to A/R by journal entry (an opening balance) is not an invoice: nothing to chase', async () => {
+  it('a debit to A/R by journal entry (an opening balance) is not an invoice and not chased, but is held and shown: no silent drift', async ({
+    onTestFinished,
+  }) => {
     book.put(
       'JournalEntry',
-      journalEntry('903', [
+      journalEntry('904', [
         ['Debit', '84', 75, '3'],
         ['Credit', '90', 75],
       ]),
     );
     await sync();
-    expect(Object.keys(await journalCredits()).filter((k) => k.startsWith('JE:903'))).toEqual([]);
+    // Held as what the entry leaves on Cara's A/R: a negative journal row (a debit), never credit on account.
+    expect((await journalCredits())['JE:904:3']).toEqual(['active', -7500, -7500, '904', 'JE-904']);
     const cara = await customerIdOf('3');
     const open = rowsOf<{ n: number }>(
       await s.db.execute(
@@ -376,6 +379,63 @@ describe('journal entries crediting A/R, through the sync', () => {
       ),
     );
     expect(open[0]?.n).toBe(1);
+    const { creditOnAccount } = await import('../../src/db/queries/credit-on-account');
+    expect(
+      (await creditOnAccount(s.db, { tenantId, asOf: '2026-12-31' })).filter((c) => c.customerId === cara),
+    ).toEqual([]);
+    // QuickBooks' balance for Cara (invoice 80 + entry 75) is Duely's invoices less credit plus the debit held.
+    await expectNoDrift();
+    // The customer page says so: the amount, the entry, and that Duely does not chase it.
+    const { app, auth } = await buildTestApp({ services: s, keepServices: true, test: { onTestFinished } });
+    const res = await app.inject({ url: `/api/v1/tenants/${tenantSlug}/customers/${cara}`, headers: auth });
+    const body = res.json() as CustomerDetail;
+    const timeline = buildTimeline({
+      customerId: cara,
+      invoices: body.invoices,
+      payments: body.payments,
+      creditMemos: body.creditMemos,
+      messages: [],
+      promises: [],
+      disputes: [],
+      today: body.asOf,
+    });
+    expect(timeline.map((e) => [e.title, e.status.label])).toEqual(
+      expect.arrayContaining([['Journal entry JE-904 debited the account', 'not chased by Duely']]),
+    );
+    // Edited (the amount) and then deleted: the row follows the entry, the balances stay QuickBooks'.
+    book.edit(
+      'JournalEntry',
+      '904',
+      journalEntry('904', [
+        ['Debit', '84', 60, '3'],
+        ['Credit', '90', 60],
+      ]),
+    );
+    await sync();
+    expect((await journalCredits())['JE:904:3']).toEqual(['active', -6000, -6000, '904', 'JE-904']);
+    await expectNoDrift();
+    // Cara pays her invoice and the entry's charge in one payment: the line linking the entry is not credit, so the
+    // invoice is paid in cash (before, the debit row would have been applied as if it were credit).
+    book.put(
+      'Payment',
+      payment('953', '3', 140, [
+        ['Invoice', '30', 80],
+        ['JournalEntry', '904', 60],
+      ]),
+    );
+    book.edit('Invoice', '30', { Balance: 0 });
+    await sync();
+    const lines = rowsOf<{ credit: string | null }>(
+      await s.db.execute(sql`
+        select a.credit_memo_id as credit from payment_allocations a join payments p on p.id = a.payment_id
+        where p.tenant_id = ${tenantId}::uuid and p.external_id = '953'`),
+    );
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.credit === null)).toBe(true);
+    book.remove('JournalEntry', '904');
+    await sync();
+    expect((await journalCredits())['JE:904:3']?.[0]).toBe('deleted');
+    await expectNoDrift();
   });
 });
 

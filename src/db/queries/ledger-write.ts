@@ -26,7 +26,8 @@
  * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
  *   recomputed for the credits a page touches (its journal credits, and those of the customers whose payments it
- *   wrote or deleted).
+ *   wrote or deleted). An entry that debits a customer's A/R is a row with a negative total (remaining = total, not
+ *   recomputed: payments applied to a debit are not read), never credit and never applied as credit;
  *
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
@@ -217,6 +218,18 @@ const notOlder = (table: string, incoming = UPSERTED, opts: { deletable?: boolea
        else (${table}.source_updated_at is null or ${incoming.time} is null
              or ${incoming.time} >= ${table}.source_updated_at) end)`,
   );
+
+/**
+ * The upsert's rows `r` that a deletion reported before Duely stored the record does not turn away (ledger_tombstones,
+ * written by writeDeletions): as against a stored deletion mark, only a save strictly later than the deletion, or one
+ * without a time, is taken; a deleted transaction cannot be restored at the source, so a save of the deletion's second
+ * or before was made before it. One anti-join probe per row into a table that is empty for most tenants.
+ */
+type TombstoneKind = 'invoices' | 'payments' | 'credit_memos' | 'customers';
+const notTombstoned = (t: SQL, kind: Exclude<TombstoneKind, 'customers'>) => sql`
+  not exists (select 1 from ledger_tombstones d
+              where d.tenant_id = ${t} and d.kind = ${kind} and d.external_id = r.external_id
+                and r.source_updated_at <= d.source_updated_at)`;
 
 /**
  * Whether the stored row `table` is the version the incoming lines `r` (their record's `su` time and `sv` version)
@@ -414,8 +427,13 @@ export async function writePage(
     ? countOf(
         batch.run(
           counted(sql`
-      insert into customers (tenant_id, external_id, name)
-      select ${t}, x, 'Customer ' || x from json_array_elements_text(${jsonText(referenced)}) as x
+      insert into customers (tenant_id, external_id, name, deleted_at)
+      select ${t}, x, 'Customer ' || x,
+             -- Named by a record while the ledger reported it deleted: a deleted placeholder, never a live one.
+             case when exists (select 1 from ledger_tombstones d
+                               where d.tenant_id = ${t} and d.kind = 'customers' and d.external_id = x)
+                  then ${nowIso}::timestamptz end
+      from json_array_elements_text(${jsonText(referenced)}) as x
       where not exists (select 1 from customers c where c.tenant_id = ${t} and c.external_id = x)
       on conflict (tenant_id, external_id) do nothing`),
         ),
@@ -615,10 +633,24 @@ function customerRows(rows: CanonicalCustomer[]) {
  */
 function upsertCustomers(t: SQL, data: string, nowIso: string): SQL {
   return sql`
-    with r as (
+    with j as (
       select * from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, name text, emails text[],
            timezone text, country text, locale text, delivery text, currency text, parent_external_id text,
            bill_with_parent boolean, deleted boolean, source_updated_at timestamptz, source_version bigint)
+    ),
+    -- A save older than a deletion reported before Duely held the customer (ledger_tombstones; a stored row, but for
+    -- a placeholder, carries its own marks) stores it deleted at the deletion's time: a later save of that second or
+    -- after makes it active again, as for a stored customer.
+    r as (
+      select j.id, j.external_id, j.name, j.emails, j.timezone, j.country, j.locale, j.delivery, j.currency,
+             j.parent_external_id, j.bill_with_parent, j.deleted or d.source_updated_at is not null as deleted,
+             coalesce(d.source_updated_at, j.source_updated_at) as source_updated_at,
+             case when d.source_updated_at is null then j.source_version end as source_version
+      from j left join ledger_tombstones d
+        on d.tenant_id = ${t} and d.kind = 'customers' and d.external_id = j.external_id
+       and j.source_updated_at < d.source_updated_at
+       and not exists (select 1 from customers x where x.tenant_id = ${t} and x.external_id = j.external_id
+                         and x.source_updated_at is not null)
     ),
     prev as (
       select c.id, c.emails from customers c join r on r.external_id = c.external_id where c.tenant_id = ${t}
@@ -719,6 +751,7 @@ function upsertInvoices(t: SQL, columns: string[]): SQL {
            case when r.status = 'paid' and r.balance_minor = 0 then (r.source_updated_at at time zone 'UTC')::date end
     from ${unnestRows(INVOICE_COLUMNS, columns)}
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    where ${notTombstoned(t, 'invoices')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, number = excluded.number, issue_date = excluded.issue_date,
       due_date = excluded.due_date, currency = excluded.currency, total_minor = excluded.total_minor,
@@ -761,7 +794,7 @@ function creditMemoRows(rows: CanonicalCreditMemo[]) {
  */
 function upsertCreditMemos(t: SQL, data: string): SQL {
   const remaining = sql.raw(
-    'case when excluded.journal_entry_id is null then excluded.remaining_minor else m.remaining_minor end',
+    'case when excluded.journal_entry_id is null or excluded.total_minor < 0 then excluded.remaining_minor else m.remaining_minor end',
   );
   return counted(sql`
     insert into credit_memos as m (id, tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
@@ -772,6 +805,7 @@ function upsertCreditMemos(t: SQL, data: string): SQL {
          currency text, total_minor bigint, remaining_minor bigint, status text, journal_entry_id text, number text,
          source_updated_at timestamptz, source_version bigint)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    where ${notTombstoned(t, 'credit_memos')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       total_minor = excluded.total_minor, remaining_minor = ${remaining}, status = excluded.status,
@@ -823,7 +857,7 @@ async function recomputeJournalCredits(tx: Tx, t: SQL): Promise<void> {
   await tx.execute(sql`
     with j as materialized (
       select m.id, m.total_minor, m.remaining_minor from credit_memos m
-      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active'
+      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active' and m.total_minor > 0
     ),
     x as (
       select j.id, greatest(0, j.total_minor - coalesce(
@@ -873,6 +907,7 @@ function upsertPayments(t: SQL, columns: string[]): SQL {
            r.source_updated_at, r.source_version
     from ${unnestRows(PAYMENT_COLUMNS, columns)}
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
+    where ${notTombstoned(t, 'payments')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
@@ -1060,7 +1095,8 @@ function writePayments(t: SQL, payments: string[], lines: string[]): SQL {
                                  case when up.id is null then old.source_version else up.source_version end
                                    as source_version) p
       left join invoices i on i.tenant_id = ${t} and i.external_id = r.inv
-      left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm
+      -- A journal entry's debit (total below zero) is not credit: a line paying it covers no invoice with credit.
+      left join credit_memos m on m.tenant_id = ${t} and m.external_id = r.cm and m.total_minor > 0
       -- A deleted payment applies no money: a save its deletion mark turned away brings no lines either.
       where p.id is not null and p.status <> 'deleted' and ${sameVersion('p')}
     ),
@@ -1119,9 +1155,24 @@ async function writeDeletions(
         and (x.source_updated_at is null or r.source_updated_at > x.source_updated_at
              or (x.source_version is not null and r.source_updated_at >= x.source_updated_at))`,
     );
+  // A tombstone for a record Duely never stored has no row to mark: its time is kept in ledger_tombstones, so a save
+  // of that second or before arriving later does not create the transaction live (notTombstoned), and stores the
+  // customer deleted (upsertCustomers, and a placeholder made for it).
+  const remember = (table: TombstoneKind, rows: CanonicalDeletion[]) =>
+    exec(
+      tx,
+      sql`
+      insert into ledger_tombstones as d (tenant_id, kind, external_id, source_updated_at)
+      select ${t}, ${table}, r.external_id, r.source_updated_at from ${src(rows)}
+      where r.source_updated_at is not null
+        and not exists (select 1 from ${sql.raw(table)} x where x.tenant_id = ${t} and x.external_id = r.external_id)
+      on conflict (tenant_id, kind, external_id) do update
+        set source_updated_at = greatest(d.source_updated_at, excluded.source_updated_at)`,
+    );
   let count = 0;
   const invoiceIds: string[] = [];
   if (deletions.invoices.length > 0) {
+    await remember('invoices', deletions.invoices);
     await later('invoices', deletions.invoices);
     const rows = await exec<{ id: string }>(
       tx,
@@ -1138,6 +1189,7 @@ async function writeDeletions(
     invoiceIds.push(...rows.map((r) => r.id));
   }
   if (deletions.payments.length > 0) {
+    await remember('payments', deletions.payments);
     await later('payments', deletions.payments);
     const rows = await exec<{ id: string }>(
       tx,
@@ -1163,6 +1215,7 @@ async function writeDeletions(
     }
   }
   if (deletions.creditMemos.length > 0) {
+    await remember('credit_memos', deletions.creditMemos);
     await later('credit_memos', deletions.creditMemos);
     const rows = await exec<{ id: string }>(
       tx,
@@ -1200,6 +1253,7 @@ async function writeDeletions(
       returning c.id`,
     );
     count += rows.length;
+    await remember('customers', deletions.customers);
   }
   return { count, invoiceIds };
 }

@@ -7,6 +7,7 @@ import {
   index,
   integer,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
   uuid,
@@ -216,4 +217,24 @@ export const paymentAllocations = pgTable(
     uniqueIndex('payment_allocations_payment_line_uq').on(t.paymentId, t.lineNo),
     check('payment_allocations_source_ck', sql`${t.paymentId} is not null or ${t.creditMemoId} is not null`),
   ],
+);
+
+/**
+ * A deletion the source reported for a record the ledger never stored (a change feed's tombstone or a deleted-records
+ * query read before, or instead of, any save of it): there is no row to mark, so the deletion's time is kept here, and
+ * a save of that record arriving later (an overlapping window, a read made before the deletion and written after it)
+ * is judged against it as against a stored deletion mark: a transaction is stored only from a save strictly later, a
+ * customer is stored deleted unless the save is of that second or later (src/db/queries/ledger-write.ts). `kind` is
+ * the ledger table (invoices, payments, credit_memos, customers). Rows stay; they are few (records created and deleted
+ * between two reads).
+ */
+export const ledgerTombstones = pgTable(
+  'ledger_tombstones',
+  {
+    tenantId: tenantRef(),
+    kind: text('kind').notNull(),
+    externalId: text('external_id').notNull(),
+    sourceUpdatedAt: instant('source_updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.kind, t.externalId] })],
 );

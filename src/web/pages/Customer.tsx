@@ -56,6 +56,8 @@ export function CustomerPage({ tenant, params }: PageProps) {
   const { customer } = data;
   const invoiceLabel = new Map(data.invoices.map((i) => [i.id, i.number ?? i.externalId]));
   const open = data.invoices.filter((i) => i.status === 'open');
+  // Journal entries debiting the account (rows with a negative total): owed in the ledger, on no invoice.
+  const debits = data.creditMemos.filter((c) => c.status === 'active' && c.totalMinor < 0);
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -89,6 +91,14 @@ export function CustomerPage({ tenant, params }: PageProps) {
           <div className="kpi-hint">Last {data.payments[0] ? formatDate(data.payments[0].date) : '—'}</div>
         </div>
       </div>
+      {debits.length ? (
+        <p className="notice" role="status" data-testid="journal-debits">
+          The ledger also holds{' '}
+          {debits.map((c) => `${formatMoney(-c.totalMinor, c.currency)} (${creditName(c)})`).join(', ')} owed
+          by this customer through journal entries, on no invoice: the open balance above leaves it out and
+          Duely sends no reminder for it. Payments applied to it in the ledger are not subtracted here.
+        </p>
+      ) : null}
       <div className="customer-grid">
         <Suspense fallback={<Loading label="Loading risk…" />}>
           <RiskTrend risk={risk.data} error={risk.error} loading={risk.loading} />

@@ -311,6 +311,8 @@ export function creditMemoState(
   tone: Tone;
 } {
   if (c.status !== 'active') return { label: c.status, tone: 'muted' };
+  // A journal entry debiting the account: owed in the ledger, on no invoice, so no reminder asks for it.
+  if (c.totalMinor < 0) return { label: 'not chased by Duely', tone: 'warn' };
   if (c.remainingMinor <= 0) return { label: 'fully applied', tone: 'ok' };
   return { label: `${formatMoney(c.remainingMinor, c.currency)} remaining`, tone: 'info' };
 }
@@ -321,6 +323,10 @@ function creditMemoEntry(c: CreditMemoRow, invoiceLabel: Map<string, string>): T
     parts.push(
       `Applied to ${c.applications.map((a) => applicationText(a, c.currency, invoiceLabel)).join(', ')}`,
     );
+  if (c.status === 'active' && c.totalMinor < 0)
+    parts.push(
+      `Owed in the ledger but on no invoice: Duely sends no reminder for it, and payments applied to it there are not subtracted here`,
+    );
   if (c.status === 'active' && c.remainingMinor > 0 && c.applications.length)
     parts.push(`${formatMoney(c.remainingMinor, c.currency)} remaining`);
   return {
@@ -328,8 +334,10 @@ function creditMemoEntry(c: CreditMemoRow, invoiceLabel: Map<string, string>): T
     kind: 'credit',
     day: c.date.slice(0, 10),
     time: null,
-    title: c.journalEntryId ? `${creditName(c)} credited the account` : `${creditName(c)} issued`,
-    amounts: [{ minor: c.totalMinor, currency: c.currency }],
+    title: c.journalEntryId
+      ? `${creditName(c)} ${c.totalMinor < 0 ? 'debited' : 'credited'} the account`
+      : `${creditName(c)} issued`,
+    amounts: [{ minor: Math.abs(c.totalMinor), currency: c.currency }],
     status: creditMemoState(c),
     detail: parts.length ? parts.join('; ') : null,
     upcoming: false,
