@@ -32,7 +32,7 @@ const CANDIDATES = [
   'invoices_customer_status_idx',
   'payments_customer_date_idx',
   'payment_allocations_invoice_idx',
-  'customers_tenant_name_idx',
+  'customers_tenant_name_icu_idx',
 ];
 
 type Captured = { sql: string; params: unknown[]; source: string };

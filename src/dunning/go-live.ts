@@ -4,14 +4,14 @@
  * (suppression.ts sendingGate). The Dashboard's first-run checklist says what is left before going live.
  */
 import type { Tx } from '../db/client';
-import { openInvoicesWithoutPayLink, reminderCounts } from '../db/queries/dunning-plan';
+import { openContactTasks, openInvoicesWithoutPayLink, reminderCounts } from '../db/queries/dunning-plan';
 import type { Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
-import type { DunningDeps } from './ports';
 import { senderOf } from './compose-email';
+import { planTenantIn, resumeSending } from './engine';
 import { addDays, localParts } from './local-time';
 import { paymentDetailsOf } from './payment-details';
-import { planTenantIn, resumeSending } from './engine';
+import type { DunningDeps } from './ports';
 import { sendingSwitches } from './sending-switches';
 
 // RFC 2606 / RFC 6761 names and addresses that can never receive a debtor's reply.
@@ -68,6 +68,13 @@ export async function goLiveStatus(
   const horizon = addDays(localParts(services.clock.now(), tenant.timezone || 'UTC').date, 7);
   const links = await openInvoicesWithoutPayLink(db, tenant.id, horizon);
   const withoutLink = links?.without ?? 0;
+  // Debtors no reminder can reach (a CSV ledger has no addresses at all): said under the first batch, which is
+  // otherwise "0 messages would go out" with no word of why.
+  const noContact = await openContactTasks(db, tenant.id);
+  const unreachable =
+    noContact === 0
+      ? ''
+      : `; ${noContact} customer${noContact === 1 ? ' has' : 's have'} no email address: add one on the Call list`;
   const items: ChecklistItem[] = [
     {
       key: 'sender',
@@ -103,8 +110,8 @@ export async function goLiveStatus(
       done: awaitingApproval === 0,
       detail:
         awaitingApproval === 0
-          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval`
-          : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals`,
+          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
+          : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
       required: false,
     },
     {

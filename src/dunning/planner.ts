@@ -1111,7 +1111,7 @@ function compose(
     sendAt,
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
-    reason: `${catchUp ? 'Catch-up (first contact, statement of account): ' : ''}${messageReason(ranked, listed.length, l.invoicePred, ctx.risk.slowingAlert)}`,
+    reason: `${catchUp ? 'Catch-up (first contact, statement of account): ' : ''}${messageReason(ranked, listed, ctx.today, l.invoicePred, ctx.risk.slowingAlert)}`,
     snapshot: {
       asOf: ctx.today,
       sendDate,
@@ -1233,7 +1233,8 @@ function invoiceHold(
 /** "Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)". */
 function messageReason(
   ranked: Candidate[],
-  listedCount: number,
+  listed: PlannerInvoice[],
+  today: string,
   invoicePred: Map<string, InvoicePrediction>,
   slowing: boolean,
 ): string {
@@ -1257,8 +1258,16 @@ function messageReason(
     parts.push(
       `also due: ${others.map((o) => `${invoiceName(o.invoice)} (${o.occurrence.step.tone})`).join(', ')}`,
     );
-  const extra = listedCount - ranked.length;
-  if (extra > 0) parts.push(`${extra} more overdue invoice${extra === 1 ? '' : 's'} listed`);
+  // Listed without a step of their own: overdue ones, and (a statement) those due today or later — not "overdue".
+  const stepped = new Set(ranked.map((c) => c.invoice.id));
+  const extra = listed.filter((i) => !stepped.has(i.id));
+  const overdue = extra.filter((i) => i.dueDate < today).length;
+  const notYet = extra.length - overdue;
+  const s = (n: number) => (n === 1 ? '' : 's');
+  if (overdue > 0 && notYet > 0)
+    parts.push(`${overdue} more overdue invoice${s(overdue)} and ${notYet} not yet overdue listed`);
+  else if (overdue > 0) parts.push(`${overdue} more overdue invoice${s(overdue)} listed`);
+  else if (notYet > 0) parts.push(`${notYet} more invoice${s(notYet)} listed, not yet overdue`);
   return parts.join('; ');
 }
 

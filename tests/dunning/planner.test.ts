@@ -101,6 +101,9 @@ describe('plan: which step, and only one', () => {
       stepKey: null,
       daysOverdue: 0,
     });
+    // The "why" counts the listed invoice not yet due as such, not as "1 more overdue invoice".
+    expect(m.reason).toMatch(/; 1 more invoice listed, not yet overdue$/);
+    expect(m.reason).not.toContain('overdue invoice');
     // An ordinary reminder still lists only what is due or overdue.
     const fresh = plan(
       input({

@@ -1,7 +1,7 @@
 /** The dunning pages' logic outside the browser: policy field errors, amounts, the sandboxed email frame. */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { EmailFrame } from '../../src/web/components/dunning';
+import { type DunningMessage, EmailFrame, MessageWhy, type Snapshot } from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
 import { copyPatch, fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
 
@@ -49,5 +49,75 @@ describe('copyPatch (a step’s own wording)', () => {
       body: 'Dear {{contact}}',
     });
     expect(copyPatch(one, { subject: '  ' })).toBeUndefined();
+  });
+});
+
+describe('MessageWhy (the approver’s “why” block)', () => {
+  const message = (snapshot: Snapshot) =>
+    ({
+      id: 'dm_1',
+      stepKey: 'standard:1:0',
+      tone: 'neutral',
+      invoiceIds: [],
+      why: { reason: 'Invoice 4451 is 169 days overdue', approvalReason: null, statusReason: null, snapshot },
+    }) as unknown as DunningMessage;
+  const text = (snapshot: Snapshot) =>
+    renderToStaticMarkup(<MessageWhy m={message(snapshot)} />).replace(/<[^>]+>/g, ' ');
+
+  it('says which day the invoices’ days overdue are counted to (the send date, not the planning day), in words', () => {
+    const t = text({
+      asOf: '2026-12-06',
+      sendDate: '2026-12-07',
+      invoices: [
+        {
+          invoiceId: 'a',
+          number: '4451',
+          dueDate: '2026-06-20',
+          daysOverdue: 170,
+          openBalanceMinor: 42937,
+          currency: 'USD',
+        },
+        {
+          invoiceId: 'b',
+          number: '5634',
+          dueDate: '2026-12-06',
+          daysOverdue: 1,
+          openBalanceMinor: 97021,
+          currency: 'USD',
+        },
+        {
+          invoiceId: 'c',
+          number: '5815',
+          dueDate: '2026-12-27',
+          daysOverdue: 0,
+          openBalanceMinor: 125105,
+          currency: 'USD',
+        },
+      ],
+    });
+    // Planned on Dec 6, the invoice due that day is not "1 days overdue": it will be 1 day overdue when sent.
+    expect(t).toContain('5634: $970.21 open, due Dec 6, 2026 (1 day overdue on Dec 7, 2026, the send date)');
+    expect(t).toContain(
+      '4451: $429.37 open, due Jun 20, 2026 (170 days overdue on Dec 7, 2026, the send date)',
+    );
+    expect(t).toContain('5815: $1,251.05 open, due Dec 27, 2026 ');
+    expect(t).not.toMatch(/\b1 days\b/);
+  });
+
+  it('without a send date (older messages) keeps the plain count', () => {
+    const t = text({
+      asOf: '2026-12-06',
+      invoices: [
+        {
+          invoiceId: 'a',
+          number: '7',
+          dueDate: '2026-12-01',
+          daysOverdue: 5,
+          openBalanceMinor: 100,
+          currency: 'USD',
+        },
+      ],
+    });
+    expect(t).toContain('7: $1.00 open, due Dec 1, 2026 (5 days overdue)');
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bulkSummary, bulkTarget, paramsFrom, SortHeader } from '../../src/web/components/list';
 import { canWork } from '../../src/web/lib/api';
 import { historyText } from '../../src/web/pages/Calls';
-import { dunningState } from '../../src/web/pages/Customers';
+import { dunningState, ledgerIdNote } from '../../src/web/pages/Customers';
 import { drill } from '../../src/web/pages/Dashboard';
 
 describe('list helpers', () => {
@@ -103,5 +103,14 @@ describe('page texts', () => {
     expect(drill.week('USD', 'due_date', '2013-07-01', '2013-07-07', '2013-07-01')).toContain(
       'dueFrom=2013-07-01&dueTo=2013-07-07',
     );
+  });
+});
+
+describe('customer name cell', () => {
+  it('shows the ledger id next to the name only when it says something the name does not', () => {
+    // A CSV ledger names customers by their id: "Adam Adam" said nothing twice.
+    expect(ledgerIdNote({ name: 'Adam', externalId: 'Adam' })).toBeNull();
+    expect(ledgerIdNote({ name: ' 3993-QUNVJ', externalId: '3993-QUNVJ' })).toBeNull();
+    expect(ledgerIdNote({ name: 'Acme Supplies', externalId: '58' })).toBe('58');
   });
 });

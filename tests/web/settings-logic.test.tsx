@@ -7,6 +7,7 @@ import { ApiError } from '../../src/web/lib/api';
 import { serverFieldErrors } from '../../src/web/lib/field-errors';
 import { formatBusinessDays, hourLabel } from '../../src/web/pages/DunningSettings';
 import { addressLines, senderPreview } from '../../src/web/pages/SenderSettings';
+import { SettingsPage } from '../../src/web/pages/Settings';
 
 describe('amount input', () => {
   it('reads major units with grouping and a symbol into exact minor units', () => {
@@ -104,5 +105,23 @@ describe('summaries', () => {
     expect(senderPreview({ ...sender, address: [], phone: undefined }, null).header).toBe(
       'From: not configured (messages stay in the outbox) · Reply-to: ar@acme.example',
     );
+  });
+});
+
+describe('Settings with no company yet', () => {
+  it('says to connect one and offers only the session, not company forms that answer "tenant not found"', () => {
+    const html = renderToStaticMarkup(<SettingsPage tenant="" currency="USD" params={{}} />);
+    expect(html).toContain('No company yet');
+    expect(html).toContain('href="/connections"');
+    expect(html).toContain('Sign out');
+    for (const card of ['Scheduling and risk', 'Payment-delay model', 'Company time zone', 'Save']) {
+      expect(html).not.toContain(card);
+    }
+  });
+
+  it('with a company, shows its settings', () => {
+    const html = renderToStaticMarkup(<SettingsPage tenant="acme" currency="USD" params={{}} />);
+    expect(html).not.toContain('No company yet');
+    expect(html).toContain('Scheduling and risk');
   });
 });

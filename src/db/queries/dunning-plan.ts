@@ -40,6 +40,16 @@ export async function reminderCounts(db: DbOrTx, tenantId: string) {
   return counts;
 }
 
+/** Open "find a contact" tasks: customers owed money that no reminder can reach (no email address). */
+export async function openContactTasks(db: DbOrTx, tenantId: string): Promise<number> {
+  const [row] = rowsOf<{ n: number }>(
+    await db.execute(sql`
+      select count(*)::int as n from dunning_tasks
+      where tenant_id = ${tenantId}::uuid and kind = 'find_contact' and status = 'open'`),
+  );
+  return row?.n ?? 0;
+}
+
 /** Open invoices with a balance due by `horizon` (a date) that have no pay link. */
 export async function openInvoicesWithoutPayLink(db: DbOrTx, tenantId: string, horizon: string) {
   const [links] = rowsOf<{ without: number }>(

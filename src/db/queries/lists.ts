@@ -105,6 +105,14 @@ function badCursor(): AppError {
   );
 }
 
+/**
+ * Customer names in the order a person reads them: the ICU root collation (Unicode's default order, what a browser's
+ * Intl.Collator gives), so accents and case do not send "Émile" or "zoë" after "Zulu" as byte order did; case only
+ * breaks ties. Every list sorted by customer uses it, and its keyset comparison inherits the collation.
+ * PGlite and PostgreSQL built with ICU (the default since PostgreSQL 16, and every major distribution) have it.
+ */
+const NAME_ORDER = sql`c.name collate "und-x-icu"`;
+
 /** `%q%` for ILIKE with the user's own % and _ taken literally. */
 export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -241,7 +249,7 @@ function invoiceSort(key: string, today: string): SortDef {
     case 'number':
       return { expr: sql`lower(coalesce(i.number, i.external_id))`, type: 'text' };
     case 'customer':
-      return { expr: sql`lower(c.name)`, type: 'text' };
+      return { expr: NAME_ORDER, type: 'text' };
     case 'issueDate':
       return { expr: sql`i.issue_date`, type: 'date' };
     case 'total':
@@ -492,7 +500,7 @@ function customerSort(key: string): SortDef {
     case 'nextAction':
       return { expr: sql`coalesce(${NEXT_ACTION}, 'infinity'::timestamptz)`, type: 'timestamptz' };
     default:
-      return { expr: sql`lower(c.name)`, type: 'text' };
+      return { expr: NAME_ORDER, type: 'text' };
   }
 }
 
@@ -662,7 +670,7 @@ function messageSort(key: string): SortDef {
     case 'sendAt':
       return { expr: sql`coalesce(m.sent_at, m.send_at)`, type: 'timestamptz' };
     case 'customer':
-      return { expr: sql`lower(c.name)`, type: 'text' };
+      return { expr: NAME_ORDER, type: 'text' };
     case 'amount':
       return { expr: sql`${MESSAGE_AMOUNT}::float8`, type: 'float8' };
     case 'status':
@@ -767,7 +775,7 @@ function taskSort(key: string): SortDef {
     case 'createdAt':
       return { expr: sql`t0.created_at`, type: 'timestamptz' };
     case 'customer':
-      return { expr: sql`lower(c.name)`, type: 'text' };
+      return { expr: NAME_ORDER, type: 'text' };
     case 'amount':
       return { expr: sql`${TASK_AMOUNT}::float8`, type: 'float8' };
     case 'kind':

@@ -75,8 +75,8 @@ export const customers = pgTable(
   },
   (t) => [
     uniqueIndex('customers_tenant_external_uq').on(t.tenantId, t.externalId),
-    // The customer list sorted by name (keyset pages).
-    index('customers_tenant_name_idx').on(t.tenantId, sql`lower(${t.name})`, t.id),
+    // The lists sorted by customer name (keyset pages), in the collation they sort by (src/db/queries/lists.ts).
+    index('customers_tenant_name_icu_idx').on(t.tenantId, sql`(${t.name} collate "und-x-icu")`, t.id),
   ],
 );
 

@@ -306,7 +306,10 @@ export const dunningRoutes =
       return messageView(m, await eventsOfMessage(db, m.id));
     });
 
-    /** The email as sent (stored), or as it would be sent now (rendered from the snapshot with any edits). */
+    /**
+     * The email as sent (stored), or as it will be sent (rendered from the snapshot with any edits, as of its planned
+     * send time, as send-message.ts renders it: a reviewer on Saturday sees Monday's "days overdue" and date).
+     */
     app.get(`${base}/messages/:id/rendered`, { schema: contract.renderedMessage }, async (req, reply) => {
       const { tenant, m } = await messageOf(req);
       const q = req.query;
@@ -315,7 +318,7 @@ export const dunningRoutes =
         email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
       } else {
         const c = await customerById(db, m.customerId);
-        email = await services.dunning.composeEmail(m, tenant, c!, services.clock.now());
+        email = await services.dunning.composeEmail(m, tenant, c!, m.sendAt);
       }
       if (q.format === 'html')
         return reply

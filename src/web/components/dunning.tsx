@@ -2,8 +2,9 @@
  * Shared pieces of the dunning pages (Sequences, Approvals, Messages): the API shapes they read, the sandboxed
  * email frame, and the "why this message, now" block.
  */
-import { formatDate, formatMoney } from '../lib/format';
+
 import type { DunningMessageView, RenderedEmailAnswer } from '../lib/contracts';
+import { formatDate, formatMoney } from '../lib/format';
 
 export type Tone = 'friendly' | 'neutral' | 'firm' | 'final';
 export const TONES: Tone[] = ['friendly', 'neutral', 'firm', 'final'];
@@ -55,6 +56,8 @@ export interface SnapshotInvoice {
 
 export interface Snapshot {
   asOf?: string;
+  /** The day the message is planned to go out; invoices' `daysOverdue` count to it. */
+  sendDate?: string;
   plannedAt?: string;
   invoices?: SnapshotInvoice[];
   totals?: { currency: string; openMinor: number }[];
@@ -148,6 +151,15 @@ export function EmailFrame({ html, title, height = 520 }: { html: string; title:
   return <iframe className="email-frame" sandbox="" srcDoc={html} title={title} style={{ height }} />;
 }
 
+/**
+ * An invoice's days overdue as the snapshot counts them: to the send date (a reminder planned on Dec 6 for Dec 7 says
+ * "1 day overdue" of an invoice due Dec 6), so the day is named; older snapshots have none.
+ */
+function overdueOn(days: number, sendDate: string | undefined): string {
+  const count = `${days} ${days === 1 ? 'day' : 'days'} overdue`;
+  return sendDate ? `${count} on ${formatDate(sendDate)}, the send date` : count;
+}
+
 /** "Why this message, now": the planner's reason, the approval reason, and the snapshot it planned from. */
 export function MessageWhy({ m }: { m: DunningMessage }) {
   const snap = m.why.snapshot;
@@ -185,7 +197,7 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
               {snap.invoices.map((i) => (
                 <li key={i.invoiceId}>
                   {i.number}: {formatMoney(i.openBalanceMinor, i.currency)} open, due {formatDate(i.dueDate)}
-                  {i.daysOverdue > 0 ? ` (${i.daysOverdue} days overdue)` : ''}
+                  {i.daysOverdue > 0 ? ` (${overdueOn(i.daysOverdue, snap.sendDate)})` : ''}
                 </li>
               ))}
             </ul>

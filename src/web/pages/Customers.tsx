@@ -28,6 +28,11 @@ export function dunningState(c: Pick<Row, 'pausedUntil' | 'excluded'>, today: st
   return '';
 }
 
+/** The ledger id shown after a customer's name, unless it is the name (a CSV ledger names customers by id). */
+export function ledgerIdNote(c: { name: string; externalId: string }): string | null {
+  return c.name.trim() === c.externalId.trim() ? null : c.externalId;
+}
+
 export function CustomersPage({ tenant, currency }: PageProps) {
   const state = useQueryState(PARAMS);
   const params = state.params;
@@ -258,8 +263,13 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                     </td>
                   ) : null}
                   <th scope="row" className="name-cell">
-                    <Link href={`/customers/${encodeURIComponent(c.id)}`}>{c.name}</Link>{' '}
-                    <span className="muted small mono">{c.externalId}</span>
+                    <Link href={`/customers/${encodeURIComponent(c.id)}`}>{c.name}</Link>
+                    {ledgerIdNote(c) ? (
+                      <>
+                        {' '}
+                        <span className="muted small mono">{ledgerIdNote(c)}</span>
+                      </>
+                    ) : null}
                   </th>
                   <td>{c.emails[0] ?? '—'}</td>
                   <td className="num">{c.openInvoices}</td>

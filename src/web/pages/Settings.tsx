@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { PaymentSettings, SendingSettings } from '../components/go-live';
-import { Card, ErrorBanner, PageHeader } from '../components/ui';
+import { Card, Empty, ErrorBanner, Link, PageHeader } from '../components/ui';
 import { api } from '../lib/api';
 import type { Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
@@ -22,6 +22,33 @@ export function SettingsPage({ tenant, currency }: PageProps) {
       setError(err as Error);
     }
   };
+  const session = (
+    <Card title="Session">
+      <p className="muted">
+        Signing out ends this browser's session; signing out everywhere ends your sessions on every device.
+        Sign in again from the sign-in page (a link by email, or Sign in with Intuit).
+      </p>
+      <ErrorBanner error={error} />
+      <button type="button" className="btn btn-danger" onClick={() => signOut(false)}>
+        Sign out
+      </button>{' '}
+      <button type="button" className="btn btn-danger" onClick={() => signOut(true)}>
+        Sign out everywhere
+      </button>
+    </Card>
+  );
+  // Before the first company there is nothing to set: every company card would answer "tenant not found".
+  if (!tenant)
+    return (
+      <div className="settings-page">
+        <PageHeader title="Settings" />
+        <Empty>
+          No company yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to start; its
+          settings appear here.
+        </Empty>
+        {session}
+      </div>
+    );
   return (
     <div className="settings-page">
       <PageHeader title="Settings" />
@@ -48,20 +75,8 @@ export function SettingsPage({ tenant, currency }: PageProps) {
       <DunningSettings tenant={tenant} currency={t?.currency ?? currency} />
       <SenderSettings tenant={tenant} />
       <PaymentSettings tenant={tenant} />
-      {tenant ? <PeopleSettings tenant={tenant} /> : null}
-      <Card title="Session">
-        <p className="muted">
-          Signing out ends this browser's session; signing out everywhere ends your sessions on every device. Sign in
-          again from the sign-in page (a link by email, or Sign in with Intuit).
-        </p>
-        <ErrorBanner error={error} />
-        <button type="button" className="btn btn-danger" onClick={() => signOut(false)}>
-          Sign out
-        </button>{' '}
-        <button type="button" className="btn btn-danger" onClick={() => signOut(true)}>
-          Sign out everywhere
-        </button>
-      </Card>
+      <PeopleSettings tenant={tenant} />
+      {session}
     </div>
   );
 }

@@ -1,0 +1,62 @@
+/**
+ * Day one of a CSV-imported company: the canonical CSV carries no email addresses, so no debtor can be written to and
+ * the first plan writes nothing but "find a contact" tasks. The first-run checklist says so, instead of "0 messages
+ * would go out; none waits for approval" with a tick and no word of why.
+ */
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planTenant } from '../../src/dunning/engine';
+import type { Services } from '../../src/services';
+import { suiteTestApp } from '../helpers/app';
+import { setup } from './fixtures';
+
+let s: Services;
+let tenantId: string;
+let app: FastifyInstance;
+let auth: { authorization: string };
+
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup({ live: false });
+    return fixture.s;
+  },
+});
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ tenantId } = fixture);
+  auth = testApp.auth;
+}, 120_000);
+
+const goLive = async () => {
+  const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/dunning/go-live`, headers: auth });
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json() as { wouldSend: number; items: { key: string; done: boolean; detail: string }[] };
+};
+
+describe('the first-run checklist when no debtor has an email address', () => {
+  it('says how many customers cannot be written to and where to add their addresses', async () => {
+    await s.db.execute(sql`update customers set emails = '{}' where tenant_id = ${tenantId}::uuid`);
+    await planTenant(s, tenantId);
+    const tasks = await app.inject({
+      url: `/api/v1/tenants/${tenantId}/dunning/tasks?kind=find_contact`,
+      headers: auth,
+    });
+    const open = tasks.json().total as number;
+    expect(open).toBeGreaterThan(1);
+    const status = await goLive();
+    expect(status.wouldSend).toBe(0);
+    const batch = status.items.find((i) => i.key === 'first_batch')!;
+    expect(batch.detail).toContain(`${open} customers have no email address: add one on the Call list`);
+  });
+
+  it('says nothing of it when every debtor can be written to', async () => {
+    await s.db.execute(
+      sql`update customers set emails = array[lower(external_id) || '@debtor.example'] where tenant_id = ${tenantId}::uuid`,
+    );
+    await planTenant(s, tenantId);
+    const batch = (await goLive()).items.find((i) => i.key === 'first_batch')!;
+    expect(batch.detail).not.toContain('no email address');
+  });
+});

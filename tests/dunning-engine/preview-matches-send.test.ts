@@ -1,0 +1,67 @@
+/**
+ * "Show email" on Approvals and Messages is what the debtor gets: the preview of an unsent message is rendered as of
+ * its planned send time, as the send path renders it (send-message.ts: as of `sendAt`), not as of the moment the
+ * reviewer looks. Planned on a Saturday for Monday, the preview said 2 days fewer overdue than the email sent.
+ */
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/clock';
+import { dunningMessages } from '../../src/db/schema';
+import { planTenant } from '../../src/dunning/engine';
+import { sendMessage } from '../../src/dunning/send-message';
+import type { Services } from '../../src/services';
+import { suiteTestApp } from '../helpers/app';
+import { setup } from './fixtures';
+
+let s: Services;
+let clock: ManualClock;
+let tenantId: string;
+let app: FastifyInstance;
+let auth: { authorization: string };
+
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  auth = testApp.auth;
+}, 120_000);
+
+const base = () => `/api/v1/tenants/${tenantId}/dunning`;
+
+describe('the preview of an unsent message', () => {
+  it('is the email that is sent, when the send day is later than the day it is looked at', async () => {
+    // Saturday: the plan sends on Monday (business days only).
+    clock.set(new Date('2013-07-06T12:00:00Z'));
+    await planTenant(s, tenantId);
+    const rows = await s.db.select().from(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
+    const m = rows.find(
+      (r) => r.status !== 'skipped' && r.sendAt.toISOString().slice(0, 10) > '2013-07-07' && !r.html,
+    );
+    expect(m, JSON.stringify(rows.map((r) => [r.status, r.sendAt]))).toBeTruthy();
+
+    const preview = await app.inject({ url: `${base()}/messages/${m!.id}/rendered`, headers: auth });
+    expect(preview.statusCode).toBe(200);
+
+    if (m!.status === 'awaiting_approval') {
+      const ok = await app.inject({
+        method: 'POST',
+        url: `${base()}/messages/${m!.id}/approve`,
+        headers: auth,
+      });
+      expect(ok.statusCode, ok.body).toBe(200);
+    }
+    clock.set(m!.sendAt);
+    expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
+    const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(preview.json().subject).toBe(sent!.subject);
+    expect(preview.json().text).toBe(sent!.text);
+    expect(preview.json().html).toBe(sent!.html);
+  });
+});
