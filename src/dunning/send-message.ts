@@ -284,17 +284,13 @@ export async function claim(
  * its bytes: a retry under its key must be the same request.
  */
 export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> {
-  const stored = row.renderedAsOf !== null && row.subject !== null && row.html !== null && row.text !== null;
+  const stored = hasStoredBody(row);
   if (stored && (row.inDoubtSince || row.batchId)) return row;
   const tenant = await tenantRow(services.db, row.tenantId);
   const customer = await customerRow(services.db, row.customerId);
   if (!tenant || !customer) return row; // the attempt's re-check skips it (customer_gone)
-  const zone = customer.timezone || tenant.timezone || 'UTC';
-  const now = services.clock.now();
-  const today = localParts(now, zone).date;
-  if (stored && localParts(row.renderedAsOf!, zone).date >= today) return row;
-  // As of the planned send time when that is today (the usual case: the job runs at it), else as of now.
-  const asOf = localParts(row.sendAt, zone).date === today ? row.sendAt : now;
+  const asOf = renderAsOf(row, customer.timezone || tenant.timezone || 'UTC', services.clock.now());
+  if (!asOf) return row;
   const email = await composeEmail(services, row, tenant, customer, asOf);
   const rendered = {
     subject: email.subject,
@@ -309,6 +305,29 @@ export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> 
   if (written) return written;
   const current = await messageRow(services.db, row.id);
   return current ?? row;
+}
+
+function hasStoredBody(row: Row): boolean {
+  return row.renderedAsOf !== null && row.subject !== null && row.html !== null && row.text !== null;
+}
+
+/**
+ * What an unsent message's body is rendered as of (renderOnce, and the preview route, so the reviewer reads what
+ * goes out), or null when its stored body stands: a stored body in doubt or in a stored batch always stands, and
+ * one rendered on or after today (the debtor's zone) too. Otherwise the planned send time when that is today or
+ * later (a preview on Saturday of Monday's email reads Monday's days overdue), else now (it waited past its day).
+ */
+export function renderAsOf(
+  row: Pick<Row, 'renderedAsOf' | 'subject' | 'html' | 'text' | 'inDoubtSince' | 'batchId' | 'sendAt'>,
+  zone: string,
+  now: Date,
+): Date | null {
+  const today = localParts(now, zone).date;
+  if (hasStoredBody(row as Row)) {
+    if (row.inDoubtSince || row.batchId) return null;
+    if (localParts(row.renderedAsOf!, zone).date >= today) return null;
+  }
+  return localParts(row.sendAt, zone).date >= today ? row.sendAt : now;
 }
 
 /**

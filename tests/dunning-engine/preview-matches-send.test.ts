@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { sendMessage } from '../../src/dunning/send-message';
+import { renderOnce, sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { setup } from './fixtures';
@@ -58,6 +58,30 @@ describe('the preview of an unsent message', () => {
       expect(ok.statusCode, ok.body).toBe(200);
     }
     clock.set(m!.sendAt);
+    expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
+    const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(preview.json().subject).toBe(sent!.subject);
+    expect(preview.json().text).toBe(sent!.text);
+    expect(preview.json().html).toBe(sent!.html);
+  });
+
+  it('is the email that is sent, when the body stored at a first attempt was for a day that has passed', async () => {
+    clock.set(new Date('2013-07-02T12:00:00Z'));
+    await planTenant(s, tenantId);
+    const rows = await s.db.select().from(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
+    const m = rows.find((r) => r.status === 'queued' && r.kind === 'reminder' && !r.html);
+    expect(m, JSON.stringify(rows.map((r) => [r.status, r.kind]))).toBeTruthy();
+    // A first attempt stored the body for its day, then the message was held (a refused key, a quota) three days.
+    clock.set(m!.sendAt);
+    const first = await renderOnce(s, m!);
+    expect(first.renderedAsOf).toEqual(m!.sendAt);
+    const later = new Date(m!.sendAt.getTime() + 3 * 86_400_000);
+    await s.db.update(dunningMessages).set({ sendAt: later }).where(eq(dunningMessages.id, m!.id));
+    clock.set(later);
+
+    const preview = await app.inject({ url: `${base()}/messages/${m!.id}/rendered`, headers: auth });
+    expect(preview.statusCode).toBe(200);
+    expect(preview.json().text).not.toBe(first.text);
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
     expect(preview.json().subject).toBe(sent!.subject);

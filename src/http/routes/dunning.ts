@@ -30,6 +30,7 @@ import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
+import { renderAsOf } from '../../dunning/send-message';
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
@@ -306,6 +307,9 @@ export const dunningRoutes =
       return messageView(m, await eventsOfMessage(db, m.id));
     });
 
+    /** Statuses whose email has not gone out: previewed as the send will render it. */
+    const UNSENT = new Set(['planned', 'awaiting_approval', 'queued', 'sending']);
+
     /**
      * The email as sent (stored), or as it will be sent (rendered from the snapshot with any edits, as of its planned
      * send time, as send-message.ts renders it: a reviewer on Saturday sees Monday's "days overdue" and date).
@@ -314,11 +318,15 @@ export const dunningRoutes =
       const { tenant, m } = await messageOf(req);
       const q = req.query;
       let email: { subject: string; html: string; text: string; templateVersion: string | null };
-      if (m.html && m.text && m.subject) {
+      const c = await customerById(db, m.customerId);
+      // Unsent: rendered as the send will render it (a stored body for a day that has passed is rendered again).
+      const asOf = UNSENT.has(m.status)
+        ? renderAsOf(m, c?.timezone || tenant.timezone || 'UTC', services.clock.now())
+        : null;
+      if (m.html && m.text && m.subject && !asOf) {
         email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
       } else {
-        const c = await customerById(db, m.customerId);
-        email = await services.dunning.composeEmail(m, tenant, c!, m.sendAt);
+        email = await services.dunning.composeEmail(m, tenant, c!, asOf ?? m.sendAt);
       }
       if (q.format === 'html')
         return reply
