@@ -7,7 +7,9 @@
  * alternates too), each page in its own transaction with its listing ids (recordListingIds, preparePage,
  * writePage; a checkout that has settlePaidDates defers paid dates to the last page's transaction, as a full sync
  * does). Prints CPU and wall seconds per side and new/base for the first write and for an unchanged replay (on
- * Postgres also the backends' CPU), then checks both tenants hold the same rows.
+ * Postgres also the backends' CPU), then checks both tenants hold the same rows. The first write passes writePage
+ * `insertOnly` (every row is new), as sync/run-sync.ts does for a full sync into an empty ledger; a checkout without
+ * it ignores the option.
  * `tsx bench/write-path-ab.ts <other checkout>/src/db/queries/ledger-write.ts [pglite|postgres] [n=20000]`
  */
 import { sql } from 'drizzle-orm';
@@ -147,7 +149,11 @@ for (const round of ['first write', 'unchanged replay']) {
       await db.transaction(async (tx: Tx) => {
         const prepared = s.mod.preparePage(page);
         await s.mod.recordListingIds(tx, { connectionId: s.connectionId, page });
-        await s.mod.writePage(tx, s.tenantId, page, now, prepared, { deferPaidDates: settle !== undefined });
+        await s.mod.writePage(tx, s.tenantId, page, now, prepared, {
+          deferPaidDates: settle !== undefined,
+          // A checkout with InsertOnly inserts a first write's rows as a full sync into an empty ledger does.
+          ...(round === 'first write' ? { insertOnly: { invoices: true, payments: true } } : {}),
+        });
         if (settle && i === all.length - 1) await settle(tx, s.tenantId);
       });
       const c = process.cpuUsage(c0);

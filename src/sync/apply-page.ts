@@ -6,6 +6,7 @@
 import type { SyncPage } from '../../connectors/types';
 import type { Db } from '../db/client';
 import {
+  type InsertOnly,
   type ListingLog,
   type PageResult,
   type PageStats,
@@ -24,6 +25,8 @@ export {
   addStats,
   applyListing,
   emptyStats,
+  type InsertOnly,
+  isUniqueViolation,
   type ListingLog,
   type PageResult,
   type PageStats,
@@ -31,6 +34,7 @@ export {
   preparePage,
   settlePaidDates,
   tenantHasImportedRows,
+  tenantLedgerEmpty,
   writePage,
 } from '../db/queries/ledger-write';
 
@@ -47,6 +51,11 @@ export interface ApplyPageOptions<Cursor> {
    * over the whole tenant, after the page's writes and listing reconciliation, in the page's transaction.
    */
   paidDates?: 'page' | 'deferred' | 'final';
+  /**
+   * Tables this page inserts into without ON CONFLICT (ledger-write.ts InsertOnly): a row that exists after all
+   * fails the page with a unique violation, and the caller writes it again without.
+   */
+  insertOnly?: InsertOnly;
   /** The run's progress after this page (stored with it). */
   progress: SyncProgress;
   /** The run's cumulative stats after this page, from the page's own stats. */
@@ -77,6 +86,7 @@ export async function applySyncPage<Cursor>(db: Db, opts: ApplyPageOptions<Curso
     const paidDates = opts.paidDates ?? 'page';
     const writes = writePage(tx, opts.tenantId, opts.page, opts.now, opts.prepared, {
       deferPaidDates: paidDates !== 'page',
+      ...(opts.insertOnly ? { insertOnly: opts.insertOnly } : {}),
     });
     // All settled before anything is thrown: no statement of this page may still be on its way when the
     // transaction rolls back.

@@ -24,7 +24,17 @@ import {
 import { tenantById } from '../db/queries/tenants';
 import type { SyncProgress, SyncRunKind } from '../db/schema';
 import { AppError } from '../errors';
-import { addStats, applySyncPage, type PreparedPage, preparePage, settleFullSync } from './apply-page';
+import {
+  addStats,
+  applySyncPage,
+  type InsertOnly,
+  isUniqueViolation,
+  type PageResult,
+  type PreparedPage,
+  preparePage,
+  settleFullSync,
+  tenantLedgerEmpty,
+} from './apply-page';
 import { ConnectionInactiveError } from './connection-tokens';
 import { connectionClient } from './connections';
 import type { OnSynced, SyncDeps } from './ports';
@@ -259,6 +269,15 @@ async function runHeartbeating(
 
   for (;;) {
     try {
+      // A full sync into a ledger that holds none of the tenant's invoices (payments) inserts them without ON
+      // CONFLICT (ledger-write.ts InsertOnly): cheaper for the database, and every row is new. A page that meets a
+      // stored row after all (a record read twice, another writer) fails with a unique violation, is rolled back
+      // whole and written again as upserts, as is the rest of the run.
+      let insertOnly: InsertOnly | null = null;
+      if (kind === 'full') {
+        const empty = await tenantLedgerEmpty(db, conn.tenantId);
+        if (empty.invoices || empty.payments) insertOnly = empty;
+      }
       const pages = connector.sync.pages(ctx, cursor as never, {
         now: () => clock.now(),
         ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
@@ -294,19 +313,34 @@ async function runHeartbeating(
         stats = { ...stats, pages: (stats.pages ?? 0) + 1 };
         const inFull = kind === 'full' && (page.cursor as CursorLike)?.mode === 'full';
         const paidDates = inFull ? 'deferred' : kind === 'full' && paidDatesPending ? 'final' : 'page';
-        const pageResult = await applySyncPage(db, {
-          tenantId: conn.tenantId,
-          connectionId: conn.id,
-          syncRunId: runId,
-          page,
-          ...(prepared ? { prepared } : {}),
-          paidDates,
-          progress,
-          stats: (pageStats) => addStats({ ...stats }, pageStats),
-          now: clock.now(),
-          onSynced: opts.onSynced,
-          log,
-        });
+        const apply = () =>
+          applySyncPage(db, {
+            tenantId: conn.tenantId,
+            connectionId: conn.id,
+            syncRunId: runId,
+            page,
+            ...(prepared ? { prepared } : {}),
+            ...(insertOnly ? { insertOnly } : {}),
+            paidDates,
+            progress,
+            stats: (pageStats) => addStats({ ...stats }, pageStats),
+            now: clock.now(),
+            onSynced: opts.onSynced,
+            log,
+          });
+        let pageResult: PageResult;
+        try {
+          pageResult = await apply();
+        } catch (err) {
+          if (!insertOnly || !isUniqueViolation(err)) throw err;
+          // Nothing of the page was written (its transaction rolled back): it and the rest go as upserts.
+          log.info(
+            { err: err instanceof Error ? err.message : String(err) },
+            'sync: stored rows met, upserting',
+          );
+          insertOnly = null;
+          pageResult = await apply();
+        }
         if (paidDates !== 'page') paidDatesPending = paidDates === 'deferred';
         stats = addStats(stats, pageResult.stats);
         changedInvoices += pageResult.changedInvoiceIds.length;
