@@ -44,12 +44,11 @@ import {
   openDisputesOf,
   overridesFor,
   recipientsUsedSince,
-  replaceStaleRender,
   setLocalLockTimeout10s,
   setMessage,
   setMessageReturning,
   shareLockCustomer,
-  storeRenderedOnce,
+  storeRendered,
   tenantRow,
 } from '../db/queries/dunning-send';
 import type { customers, dunningMessages, tenants } from '../db/schema';
@@ -299,9 +298,7 @@ export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> 
     templateVersion: email.templateVersion,
     renderedAsOf: asOf,
   };
-  const written = stored
-    ? await replaceStaleRender(services.db, row.id, row.renderedAsOf!, rendered)
-    : await storeRenderedOnce(services.db, row.id, rendered);
+  const written = await storeRendered(services.db, row.id, rendered, stored ? row.renderedAsOf! : undefined);
   if (written) return written;
   const current = await messageRow(services.db, row.id);
   return current ?? row;

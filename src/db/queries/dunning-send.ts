@@ -167,41 +167,26 @@ export async function setMessageReturning(
   return row!;
 }
 
-/** Stores the rendered email unless another attempt rendered it first; the row, or undefined then. */
-export async function storeRenderedOnce(
-  db: DbOrTx,
-  id: string,
-  rendered: Pick<DunningMessagePatch, 'subject' | 'html' | 'text' | 'templateVersion' | 'renderedAsOf'>,
-): Promise<DunningMessage | undefined> {
-  const [stored] = await db
-    .update(dunningMessages)
-    .set(rendered)
-    .where(and(eq(dunningMessages.id, id), isNull(dunningMessages.renderedAsOf)))
-    .returning();
-  return stored;
-}
-
 /**
- * Replaces a body rendered for an earlier day (renderStale in send-message.ts) — only while it is still that body and
- * nothing under the message's key can have reached the provider (not in doubt, not bound to a stored batch); the
- * row, or undefined when any of that changed.
+ * Stores the rendered email unless another attempt rendered it first; the row, or undefined then. `replacing`: the
+ * stored body's renderedAsOf, for a body rendered for an earlier day (renderOnce in send-message.ts), replaced only
+ * while it is still that body and nothing under the message's key can have reached the provider (not in doubt, not
+ * bound to a stored batch).
  */
-export async function replaceStaleRender(
+export async function storeRendered(
   db: DbOrTx,
   id: string,
-  renderedAsOf: Date,
   rendered: Pick<DunningMessagePatch, 'subject' | 'html' | 'text' | 'templateVersion' | 'renderedAsOf'>,
+  replacing?: Date,
 ): Promise<DunningMessage | undefined> {
+  const m = dunningMessages;
   const [stored] = await db
-    .update(dunningMessages)
+    .update(m)
     .set(rendered)
     .where(
-      and(
-        eq(dunningMessages.id, id),
-        eq(dunningMessages.renderedAsOf, renderedAsOf),
-        isNull(dunningMessages.inDoubtSince),
-        isNull(dunningMessages.batchId),
-      ),
+      replacing
+        ? and(eq(m.id, id), eq(m.renderedAsOf, replacing), isNull(m.inDoubtSince), isNull(m.batchId))
+        : and(eq(m.id, id), isNull(m.renderedAsOf)),
     )
     .returning();
   return stored;
