@@ -99,6 +99,15 @@ async function waitingTo(): Promise<Record<string, string[]>> {
   return out;
 }
 
+/** The customer's email changed in QuickBooks a minute ago; the webhook's sync runs, with the sync hook. */
+async function emailChangedAndSynced(customerId: string, address: string) {
+  book.tick(60);
+  book.edit('Customer', customerId, { PrimaryEmailAddr: { Address: address } });
+  book.tick(60);
+  const r = await runSync(s, { connectionId, reason: 'webhook', pageSize: 10, onSynced: scoreAfterSync(s) });
+  expect(r.status).toBe('succeeded');
+}
+
 describe("a QuickBooks customer's email changed after reminders were queued", () => {
   it('the next sync re-addresses them: the copied BillEmail follows the customer, the routed one stays', async () => {
     expect(await waitingTo()).toEqual({
@@ -106,16 +115,7 @@ describe("a QuickBooks customer's email changed after reminders were queued", ()
       '1011': ['payables@oak-group.example.com'],
       '1012': ['shed@oak-site.example.com'],
     });
-    book.tick(60);
-    book.edit('Customer', '1009', { PrimaryEmailAddr: { Address: 'ar@oak.example.com' } });
-    book.tick(60);
-    const r = await runSync(s, {
-      connectionId,
-      reason: 'webhook',
-      pageSize: 10,
-      onSynced: scoreAfterSync(s),
-    });
-    expect(r.status).toBe('succeeded');
+    await emailChangedAndSynced('1009', 'ar@oak.example.com');
     expect(await waitingTo()).toEqual({
       '1010': ['ar@oak.example.com'],
       '1011': ['payables@oak-group.example.com'],
@@ -124,16 +124,7 @@ describe("a QuickBooks customer's email changed after reminders were queued", ()
   });
 
   it("a job billed with its parent: its invoice's copy of the job's old address follows the job's new one", async () => {
-    book.tick(60);
-    book.edit('Customer', '1002', { PrimaryEmailAddr: { Address: 'yard@oak-site.example.com' } });
-    book.tick(60);
-    const r = await runSync(s, {
-      connectionId,
-      reason: 'webhook',
-      pageSize: 10,
-      onSynced: scoreAfterSync(s),
-    });
-    expect(r.status).toBe('succeeded');
+    await emailChangedAndSynced('1002', 'yard@oak-site.example.com');
     expect(await waitingTo()).toEqual({
       '1010': ['ar@oak.example.com'],
       '1011': ['payables@oak-group.example.com'],

@@ -164,6 +164,20 @@ async function customerIdOf(externalId: string) {
   return c!.id;
 }
 
+/** The customer page's timeline from its ledger alone (no messages, promises or disputes). */
+function ledgerTimeline(customerId: string, body: CustomerDetail) {
+  return buildTimeline({
+    customerId,
+    invoices: body.invoices,
+    payments: body.payments,
+    creditMemos: body.creditMemos,
+    messages: [],
+    promises: [],
+    disputes: [],
+    today: body.asOf,
+  });
+}
+
 describe('journal entries crediting A/R, through the sync', () => {
   it('full sync: each A/R credit is credit on account; invoice balances stay QuickBooks’', async () => {
     await sync();
@@ -246,16 +260,7 @@ describe('journal entries crediting A/R, through the sync', () => {
         remainingMinor: 0,
       },
     ]);
-    const timeline = buildTimeline({
-      customerId: amy,
-      invoices: body.invoices,
-      payments: body.payments,
-      creditMemos: body.creditMemos,
-      messages: [],
-      promises: [],
-      disputes: [],
-      today: body.asOf,
-    });
+    const timeline = ledgerTimeline(amy, body);
     expect(timeline.map((e) => [e.title, e.status.label])).toEqual(
       expect.arrayContaining([
         ['Journal entry JE-900 credited the account', 'fully applied'],
@@ -389,16 +394,7 @@ describe('journal entries crediting A/R, through the sync', () => {
     const { app, auth } = await buildTestApp({ services: s, keepServices: true, test: { onTestFinished } });
     const res = await app.inject({ url: `/api/v1/tenants/${tenantSlug}/customers/${cara}`, headers: auth });
     const body = res.json() as CustomerDetail;
-    const timeline = buildTimeline({
-      customerId: cara,
-      invoices: body.invoices,
-      payments: body.payments,
-      creditMemos: body.creditMemos,
-      messages: [],
-      promises: [],
-      disputes: [],
-      today: body.asOf,
-    });
+    const timeline = ledgerTimeline(cara, body);
     expect(timeline.map((e) => [e.title, e.status.label])).toEqual(
       expect.arrayContaining([['Journal entry JE-904 debited the account', 'not chased by Duely']]),
     );
