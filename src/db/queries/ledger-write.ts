@@ -1186,7 +1186,10 @@ async function writeDeletions(
   // A tombstone clears the stored version: its mark then gives way only to a later save (notOlder). A deletion with
   // no time of its own (a listing found the row missing) keeps it: the same save read again means the row exists
   // after all and brings it back, an older one does not. Rows without versions: both go by time.
-  //
+  const markVersion = (alias: string) =>
+    sql.raw(
+      `case when r.source_updated_at is null then coalesce(${alias}.source_version, ${LISTING_MARK}) end`,
+    );
   // A row already marked deleted takes a later deletion's time (a listing's mark keeps only the row's last known
   // save; a tombstone then says when it went): a save made between the two, arriving late, must not bring it back.
   const later = (table: string, rows: CanonicalDeletion[]) =>
@@ -1224,7 +1227,7 @@ async function writeDeletions(
       sql`
       update invoices i set status = 'deleted', balance_minor = 0, paid_date = null,
         source_updated_at = coalesce(r.source_updated_at, i.source_updated_at),
-        source_version = case when r.source_updated_at is null then coalesce(i.source_version, ${sql.raw(String(LISTING_MARK))}) end,
+        source_version = ${markVersion('i')},
         updated_at = now()
       from ${src(deletions.invoices)}
       where i.tenant_id = ${t} and i.external_id = r.external_id and i.status <> 'deleted' and ${notOlderThan('i')}
@@ -1241,7 +1244,7 @@ async function writeDeletions(
       sql`
       update payments p set status = 'deleted',
         source_updated_at = coalesce(r.source_updated_at, p.source_updated_at),
-        source_version = case when r.source_updated_at is null then coalesce(p.source_version, ${sql.raw(String(LISTING_MARK))}) end,
+        source_version = ${markVersion('p')},
         updated_at = now()
       from ${src(deletions.payments)}
       where p.tenant_id = ${t} and p.external_id = r.external_id and p.status <> 'deleted' and ${notOlderThan('p')}
@@ -1267,7 +1270,7 @@ async function writeDeletions(
       sql`
       update credit_memos m set status = 'deleted', remaining_minor = 0,
         source_updated_at = coalesce(r.source_updated_at, m.source_updated_at),
-        source_version = case when r.source_updated_at is null then coalesce(m.source_version, ${sql.raw(String(LISTING_MARK))}) end,
+        source_version = ${markVersion('m')},
         updated_at = now()
       from ${src(deletions.creditMemos)}
       where m.tenant_id = ${t} and m.external_id = r.external_id and m.status <> 'deleted' and ${notOlderThan('m')}
