@@ -6,6 +6,7 @@ import { otherOpenInvoicesOfCustomer } from '../db/queries/ledger';
 import type { Tenant } from '../db/queries/tenants';
 import type { customers, dunningMessages } from '../db/schema';
 import { invoicePdfUrl } from './invoice-pdf-link';
+import { debtorZone } from './local-time';
 import { ensurePayLinks, listedInvoiceIds, paymentDetailsOf } from './payment-details';
 import type { PlannedMessage } from './planner';
 import type { DunningDeps } from './ports';
@@ -103,7 +104,7 @@ export async function composeEmail(
   now: Date,
 ): Promise<RenderedEmail & { unsubscribeUrl: string }> {
   const unsub = messageUnsubscribeUrl(services, row);
-  const timezone = customer.timezone || tenant.timezone || 'UTC';
+  const timezone = debtorZone(customer, tenant);
   const locale = customer.locale || tenant.locale || 'en-US';
   const sender = senderOf(tenant, services);
   const debtor = { name: customer.name, customerSince: customer.firstSeen ?? undefined };

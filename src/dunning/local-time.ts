@@ -49,6 +49,14 @@ export function localParts(instant: Date, timeZone: string): LocalParts {
   return { date, hour: Number(parts.hour), minute: Number(parts.minute), weekday: isoWeekday(date) };
 }
 
+/** The time zone a debtor's dates are in: the customer's, else the company's, else UTC. */
+export function debtorZone(
+  customer: { timezone: string | null } | null | undefined,
+  tenant: { timezone: string | null } | null | undefined,
+): string {
+  return customer?.timezone || tenant?.timezone || 'UTC';
+}
+
 /**
  * The instant at which the wall clock in `timeZone` shows `date` `hour`:`minute`. Two passes settle DST: the
  * offset is read at the first guess, then re-read at the corrected instant. A wall time that does not exist

@@ -60,7 +60,6 @@ import {
 import { fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { enqueueSend } from './engine';
 import { refreshLiveState } from './live-invoice-state';
-import { localParts } from './local-time';
 import { loadSuppressions, reachable } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import {
@@ -79,6 +78,7 @@ import {
   recheck,
   record,
   released,
+  renderedForEarlierDay,
   renderOnce,
   requeueForRetry,
   SEND_BUDGET_MS,
@@ -720,7 +720,7 @@ async function abandon(
 /** Some member's stored body was rendered on an earlier calendar day (its debtor's zone) than `now`. */
 async function writtenForEarlierDay(tx: Tx, b: SendBatch, now: Date): Promise<boolean> {
   for (const m of await renderDays(tx, b.memberIds)) {
-    if (m.renderedAsOf && localParts(m.renderedAsOf, m.zone).date < localParts(now, m.zone).date) return true;
+    if (m.renderedAsOf && renderedForEarlierDay(m.renderedAsOf, m.zone, now)) return true;
   }
   return false;
 }

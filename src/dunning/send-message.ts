@@ -59,7 +59,7 @@ import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf 
 import { loadDunningConfig } from './dunning-config';
 import { enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
-import { addDays, localParts } from './local-time';
+import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { nextAllowedTime, windowBlock } from './send-time';
@@ -288,7 +288,7 @@ export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> 
   const tenant = await tenantRow(services.db, row.tenantId);
   const customer = await customerRow(services.db, row.customerId);
   if (!tenant || !customer) return row; // the attempt's re-check skips it (customer_gone)
-  const asOf = renderAsOf(row, customer.timezone || tenant.timezone || 'UTC', services.clock.now());
+  const asOf = renderAsOf(row, debtorZone(customer, tenant), services.clock.now());
   if (!asOf) return row;
   const email = await composeEmail(services, row, tenant, customer, asOf);
   const rendered = {
@@ -304,7 +304,7 @@ export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> 
   return current ?? row;
 }
 
-function hasStoredBody(row: Row): boolean {
+function hasStoredBody(row: Pick<Row, 'renderedAsOf' | 'subject' | 'html' | 'text'>): boolean {
   return row.renderedAsOf !== null && row.subject !== null && row.html !== null && row.text !== null;
 }
 
@@ -319,12 +319,16 @@ export function renderAsOf(
   zone: string,
   now: Date,
 ): Date | null {
-  const today = localParts(now, zone).date;
-  if (hasStoredBody(row as Row)) {
+  if (hasStoredBody(row)) {
     if (row.inDoubtSince || row.batchId) return null;
-    if (localParts(row.renderedAsOf!, zone).date >= today) return null;
+    if (!renderedForEarlierDay(row.renderedAsOf!, zone, now)) return null;
   }
-  return localParts(row.sendAt, zone).date >= today ? row.sendAt : now;
+  return localParts(row.sendAt, zone).date >= localParts(now, zone).date ? row.sendAt : now;
+}
+
+/** A body rendered as of `renderedAsOf` speaks of an earlier calendar day in `zone` than `now`'s. */
+export function renderedForEarlierDay(renderedAsOf: Date, zone: string, now: Date): boolean {
+  return localParts(renderedAsOf, zone).date < localParts(now, zone).date;
 }
 
 /**
@@ -496,7 +500,7 @@ export async function markSent(
   });
   if (row.tone === 'final') {
     // After a final notice a person calls: the task is due when the notice's deadline passes.
-    const today = localParts(now, customer.timezone || tenant.timezone || 'UTC').date;
+    const today = localParts(now, debtorZone(customer, tenant)).date;
     await openTask(tx, {
       tenantId: row.tenantId,
       customerId: row.customerId,

@@ -2,7 +2,7 @@
 import type { Tx } from '../db/client';
 import { customerRow, setMessage, tenantRow } from '../db/queries/dunning-send';
 import type { dunningMessages } from '../db/schema';
-import { localParts } from './local-time';
+import { debtorZone, localParts } from './local-time';
 import { openTask } from './tasks';
 
 type Row = typeof dunningMessages.$inferSelect;
@@ -57,6 +57,6 @@ export async function openMessageReviewTask(
     invoiceIds: row.invoiceIds,
     messageId: row.id,
     dedupeKey: `${prefix}:${row.id}`,
-    today: localParts(now, customer?.timezone || tenant?.timezone || 'UTC').date,
+    today: localParts(now, debtorZone(customer, tenant)).date,
   });
 }

@@ -28,7 +28,7 @@ import {
 import type { dunningMessageEvents } from '../../db/schema';
 import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
-import { localParts } from '../../dunning/local-time';
+import { debtorZone, localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
 import { renderAsOf } from '../../dunning/send-message';
 import { parseDraftStep } from '../../dunning/step-preview';
@@ -320,9 +320,7 @@ export const dunningRoutes =
       let email: { subject: string; html: string; text: string; templateVersion: string | null };
       const c = await customerById(db, m.customerId);
       // Unsent: rendered as the send will render it (a stored body for a day that has passed is rendered again).
-      const asOf = UNSENT.has(m.status)
-        ? renderAsOf(m, c?.timezone || tenant.timezone || 'UTC', services.clock.now())
-        : null;
+      const asOf = UNSENT.has(m.status) ? renderAsOf(m, debtorZone(c, tenant), services.clock.now()) : null;
       if (m.html && m.text && m.subject && !asOf) {
         email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
       } else {
