@@ -128,20 +128,26 @@ export async function bookServices(
   return { book, s };
 }
 
-/**
- * A tenant connected to a running sandbox as Intuit's consent screen would leave it (sandboxTokens, then
- * seedConnection), with its first sync done: throws unless that sync succeeded.
- */
+/** A tenant connected to a running sandbox as Intuit's consent screen would leave it (sandboxTokens, then seedConnection). */
+export async function connectedSandboxTenant(
+  s: Services,
+  sandbox: Parameters<typeof sandboxTokens>[0] & { now(): Date },
+): Promise<{ tenantId: string; connectionId: string }> {
+  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
+  const { tenant, connection } = await seedConnection(s, { realmId, tokens });
+  return { tenantId: tenant.id, connectionId: connection.id };
+}
+
+/** connectedSandboxTenant with its first sync done: throws unless that sync succeeded. */
 export async function syncedSandboxTenant(
   s: Services,
   sandbox: Parameters<typeof sandboxTokens>[0] & { now(): Date },
 ): Promise<{ tenantId: string; connectionId: string }> {
   const { runSync } = await import('../../src/sync/run-sync');
-  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
-  const { tenant, connection } = await seedConnection(s, { realmId, tokens });
-  const result = await runSync(s, { connectionId: connection.id, reason: 'test' });
+  const connected = await connectedSandboxTenant(s, sandbox);
+  const result = await runSync(s, { connectionId: connected.connectionId, reason: 'test' });
   if (result.status !== 'succeeded') throw new Error(`the sandbox's first sync ended ${result.status}`);
-  return { tenantId: tenant.id, connectionId: connection.id };
+  return connected;
 }
 
 /** Non-deleted invoice balances of a tenant, keyed by external id (compare with sandbox.company.balances()). */

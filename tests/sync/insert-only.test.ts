@@ -14,11 +14,10 @@ import { applySyncPage, isUniqueViolation } from '../../src/sync/apply-page';
 import { runSync } from '../../src/sync/run-sync';
 import {
   balanceMismatches,
+  connectedSandboxTenant,
   dbBalances,
   readConnection,
   sandboxServices,
-  sandboxTokens,
-  seedConnection,
 } from './helpers';
 
 /** When set, run-sync is told the tenant's ledger is empty whatever it holds (a row stored after the check). */
@@ -39,10 +38,7 @@ let connectionId = '';
 
 beforeAll(async () => {
   ({ sandbox, s } = await sandboxServices({ seed: 7311, customers: 20, invoices: 160 }, { queue: false }));
-  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
-  const seeded = await seedConnection(s, { realmId, tokens });
-  tenantId = seeded.tenant.id;
-  connectionId = seeded.connection.id;
+  ({ tenantId, connectionId } = await connectedSandboxTenant(s, sandbox));
 });
 afterAll(async () => {
   await s?.close();

@@ -10,11 +10,10 @@ import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import {
   balanceMismatches,
+  connectedSandboxTenant,
   dbBalances,
   readConnection,
   sandboxServices,
-  sandboxTokens,
-  seedConnection,
 } from './helpers';
 
 let sandbox: Sandbox;
@@ -24,10 +23,7 @@ let connectionId = '';
 
 beforeAll(async () => {
   ({ sandbox, s } = await sandboxServices({ seed: 8080, customers: 30, invoices: 240 }, { queue: false }));
-  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
-  const seeded = await seedConnection(s, { realmId, tokens });
-  tenantId = seeded.tenant.id;
-  connectionId = seeded.connection.id;
+  ({ tenantId, connectionId } = await connectedSandboxTenant(s, sandbox));
 });
 afterAll(async () => {
   await s?.close();

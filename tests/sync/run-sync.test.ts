@@ -13,12 +13,11 @@ import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import {
   balanceMismatches,
+  connectedSandboxTenant,
   dbBalances,
   QB_ENV,
   readConnection,
   sandboxServices,
-  sandboxTokens,
-  seedConnection,
 } from './helpers';
 
 let sandbox: Sandbox;
@@ -28,10 +27,7 @@ let connectionId = '';
 
 beforeAll(async () => {
   ({ sandbox, s } = await sandboxServices({ seed: 424242, customers: 30, invoices: 320 }, { queue: false }));
-  const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
-  const seeded = await seedConnection(s, { realmId, tokens });
-  tenantId = seeded.tenant.id;
-  connectionId = seeded.connection.id;
+  ({ tenantId, connectionId } = await connectedSandboxTenant(s, sandbox));
 });
 afterAll(async () => {
   await s?.close();
