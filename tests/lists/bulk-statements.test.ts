@@ -13,8 +13,8 @@ import { bulkActions, contactSuppressions, customers, dunningMessages, invoices 
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerRows, setup } from '../dunning-engine/fixtures';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 let s: Services;
 let app: FastifyInstance;

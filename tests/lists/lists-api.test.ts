@@ -10,6 +10,7 @@ import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { setup } from '../dunning-engine/fixtures';
 import { suiteTestApp } from '../helpers/app';
+import { allPages } from './pages';
 
 let s: Services;
 let app: FastifyInstance;
@@ -54,20 +55,6 @@ interface Inv {
   paidDate: string | null;
   daysOverdue: number;
   nextReminderAt: string | null;
-}
-
-/** Every page of a list, following nextCursor. */
-async function allPages<T>(path: string, limit: number): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | null = null;
-  for (let i = 0; i < 100; i++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const page = await json(`${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    out.push(...page.items);
-    cursor = page.nextCursor;
-    if (!cursor) return out;
-  }
-  throw new Error('too many pages');
 }
 
 /** Parses our CSV (quoted cells with doubled quotes, CRLF rows). */
@@ -140,7 +127,7 @@ describe('invoices list', () => {
     for (const sort of ['-total', 'paidDate', '-paidDate', 'customer', '-daysOverdue', 'nextReminder']) {
       const whole = await json(`invoices?sort=${sort}&limit=500`);
       expect(whole.total).toBe(101);
-      const paged = await allPages<Inv>(`invoices?sort=${sort}`, 7);
+      const paged = await allPages<Inv>(json, `invoices?sort=${sort}`, 7);
       expect(paged.map((i) => i.id)).toEqual(whole.items.map((i: Inv) => i.id));
     }
     await expect(get('invoices?cursor=bm9wZQ')).resolves.toMatchObject({ statusCode: 400 });
@@ -223,7 +210,7 @@ describe('customers list', () => {
     expect(found.items.map((c: { name: string }) => c.name)).toEqual(['Middling Co']);
     const overdue = await json('customers?overdue=true&sort=-overdue');
     expect(overdue.items.map((c: { externalId: string }) => c.externalId)).toEqual(['SLOW', 'MID']);
-    const paged = await allPages<{ id: string }>('customers?sort=-daysOverdue', 1);
+    const paged = await allPages<{ id: string }>(json, 'customers?sort=-daysOverdue', 1);
     expect(paged.map((c) => c.id)).toEqual(
       (await json('customers?sort=-daysOverdue')).items.map((c: { id: string }) => c.id),
     );

@@ -12,6 +12,7 @@ import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { setup } from '../dunning-engine/fixtures';
 import { suiteTestApp } from '../helpers/app';
+import { allPages } from './pages';
 
 let s: Services;
 let app: FastifyInstance;
@@ -70,20 +71,6 @@ const json = async (path: string) => {
   return r.json();
 };
 
-/** Every page of a list, following nextCursor. */
-async function allPages<T>(path: string, limit: number): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | null = null;
-  for (let i = 0; i < 100; i++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const page = await json(`${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    out.push(...page.items);
-    cursor = page.nextCursor;
-    if (!cursor) return out;
-  }
-  throw new Error('too many pages');
-}
-
 /** Consecutive duplicates collapsed: the customers in the order a list shows them. */
 const runs = (names: string[]) => names.filter((n, i) => i === 0 || names[i - 1] !== n);
 
@@ -94,15 +81,17 @@ describe('sorting by customer name', () => {
     expect(names).toEqual(byName(names));
     expect(names.slice(0, 4)).toEqual(['ábel Kft', 'Adam Co', 'Ångström AB', 'bravo GmbH']);
     expect(names.slice(-3)).toEqual(['Zeta Corp', 'zoë Widgets', 'Zulu Trading']);
-    const paged = (await allPages<{ name: string }>('customers?sort=name', 3)).map((c) => c.name);
+    const paged = (await allPages<{ name: string }>(json, 'customers?sort=name', 3)).map((c) => c.name);
     expect(paged).toEqual(names);
-    const desc = (await allPages<{ name: string }>('customers?sort=-name', 4)).map((c) => c.name);
+    const desc = (await allPages<{ name: string }>(json, 'customers?sort=-name', 4)).map((c) => c.name);
     expect(desc).toEqual([...names].reverse());
   });
 
   it('invoices, messages and tasks sorted by customer follow the same order', async () => {
     const inv = runs(
-      (await allPages<{ customerName: string }>('invoices?sort=customer', 7)).map((i) => i.customerName),
+      (await allPages<{ customerName: string }>(json, 'invoices?sort=customer', 7)).map(
+        (i) => i.customerName,
+      ),
     );
     expect(inv).toEqual(['Adam Co', 'Émile Supplies', 'Zeta Corp', 'zoë Widgets']);
     const msgs = runs(
