@@ -81,6 +81,14 @@ export interface CanonicalPayment {
   unappliedMinor: number;
   status: EntityStatus;
   allocations: CanonicalAllocation[];
+  /**
+   * What the payment's lines applied to journal entries' rows on the customer's A/R (CanonicalCreditMemo.journalEntry),
+   * by the row's externalId, summed per row: a line linking an entry that credits the customer applies that credit,
+   * one linking an entry that debits the customer (an opening balance, a charge) pays it. The ledger derives what
+   * remains of each row from these (the source keeps no remaining amount on a journal entry). Empty or absent when no
+   * line links a journal entry, and for a void payment.
+   */
+  journalApplications?: Array<{ journalExternalId: string; amountMinor: number }>;
   sourceUpdatedAt?: Instant | null;
   /**
    * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):
@@ -106,8 +114,10 @@ export interface CanonicalCreditMemo {
   /**
    * Set when the credit is not a credit memo but a journal entry's credit to Accounts Receivable for the customer
    * (one credit per entry and customer): the entry's id and number. Such a credit has no remaining amount at the
-   * source: the ledger derives it, total less the payment lines that applied it (allocations naming this credit's
-   * externalId as creditMemoExternalId), and ignores remainingMinor once the credit is stored.
+   * source: the ledger derives it, total less the payment lines that applied it (CanonicalPayment.journalApplications
+   * naming this credit's externalId, or allocations naming it as creditMemoExternalId), and ignores remainingMinor once
+   * the credit is stored. A negative total is the entry's debit to the customer: what remains is total plus what the
+   * payment lines linking it paid.
    */
   journalEntry?: { externalId: string; number: string | null } | null;
   sourceUpdatedAt?: Instant | null;

@@ -252,7 +252,10 @@ const PAYMENT_LINKS = new Set(['Invoice', 'CreditMemo', 'JournalEntry']);
 
 /**
  * Payment lines each link one transaction: an Invoice line applies money to it, a CreditMemo or JournalEntry line
- * applies credit (a journal entry's credit to A/R, see mapJournalEntry: the credit of the payment's customer).
+ * applies credit (a journal entry's credit to A/R, see mapJournalEntry: the credit of the payment's customer). A
+ * JournalEntry line may instead pay the entry's debit to the customer (an opening balance, a charge): the mapper
+ * cannot tell which (the entry may not be read yet), so it is paired as credit here and the ledger writer takes the
+ * pairing back when the row is a debit (the invoice line is then money); what the line paid is journalApplications'.
  * When credit is applied QuickBooks creates a payment (often TotalAmt 0) whose Invoice lines are covered by its
  * credit lines; credits cover the invoice lines in order and the rest of each invoice line is cash.
  */
@@ -287,6 +290,27 @@ function allocations(
   return out;
 }
 
+/**
+ * What the payment's JournalEntry lines applied to (or paid of) each journal row of the payment's customer
+ * (journalCreditId), summed per row.
+ */
+function journalApplications(
+  lines: NonNullable<QboPaymentRow['Line']>,
+  currency: string,
+  customerId: string,
+): NonNullable<CanonicalPayment['journalApplications']> {
+  const applied = new Map<string, number>();
+  for (const line of lines) {
+    const link = line.LinkedTxn?.find((t) => PAYMENT_LINKS.has(t.TxnType));
+    if (link?.TxnType !== 'JournalEntry') continue;
+    const id = journalCreditId(link.TxnId, customerId);
+    applied.set(id, (applied.get(id) ?? 0) + numberToMinor(line.Amount, currency));
+  }
+  return [...applied]
+    .filter(([, minor]) => minor !== 0)
+    .map(([journalExternalId, amountMinor]) => ({ journalExternalId, amountMinor }));
+}
+
 export function mapPayment(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIONS): CanonicalPayment {
   const p = parse(QboPayment, 'Payment', raw);
   const currency = currencyOf(p, options);
@@ -300,16 +324,17 @@ export function mapPayment(raw: unknown, options: MapOptions = DEFAULT_MAP_OPTIO
     unappliedMinor: numberToMinor(p.UnappliedAmt ?? 0, currency),
     status: voided ? 'void' : 'active',
     allocations: voided ? [] : allocations(p.Line ?? [], currency, p.CustomerRef.value),
+    journalApplications: voided ? [] : journalApplications(p.Line ?? [], currency, p.CustomerRef.value),
     sourceUpdatedAt: p.MetaData?.LastUpdatedTime ?? null,
     sourceVersion: syncTokenOf(p),
   };
 }
 
 /**
- * The id of the credit on account a journal entry gives one customer. A journal entry may credit several customers,
- * so the customer is part of it; the prefix keeps it apart from QuickBooks' own ids (digit strings), so it can never
- * be a credit memo's. A payment line linking the entry (TxnType "JournalEntry") applies the credit of the payment's
- * customer: the same id.
+ * The id of the credit on account (or debit) a journal entry gives one customer. A journal entry may credit several
+ * customers, so the customer is part of it; the prefix keeps it apart from QuickBooks' own ids (digit strings), so it
+ * can never be a credit memo's. A payment line linking the entry (TxnType "JournalEntry") applies the credit of the
+ * payment's customer, or pays its debit: the same id.
  */
 export function journalCreditId(entryId: string, customerId: string): string {
   return `JE:${entryId}:${customerId}`;
@@ -321,7 +346,8 @@ export function journalCreditId(entryId: string, customerId: string): string {
  * below zero a debit (an opening balance, a charge booked by journal entry), kept as a row with a negative total so
  * the customer's balance in Duely is QuickBooks' (credit on account counts only rows with something left above zero,
  * and nothing chases a debit: it is not an invoice). Lines to other accounts do not touch the customer's balance.
- * Remaining credit is left to the ledger (see CanonicalCreditMemo.journalEntry): QuickBooks keeps none on the entry.
+ * What remains of a credit, or is still owed of a debit once payments linked it, is left to the ledger (see
+ * CanonicalCreditMemo.journalEntry): QuickBooks keeps no remaining amount on the entry.
  */
 export function mapJournalEntry(
   raw: unknown,

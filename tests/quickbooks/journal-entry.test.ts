@@ -156,6 +156,23 @@ describe('a payment line linking a journal entry', () => {
       { invoiceExternalId: '1', amountMinor: 3000, creditMemoExternalId: 'JE:9:1' },
       { invoiceExternalId: '1', amountMinor: 2000, creditMemoExternalId: null },
     ]);
+    expect(p.journalApplications).toEqual([{ journalExternalId: 'JE:9:1', amountMinor: 3000 }]);
+  });
+
+  it("says what its lines applied to (or paid of) each of the customer's journal rows, summed; none when void", () => {
+    // A payment of an opening balance booked by journal entry 9 (two lines linking it) and of invoice 1.
+    const p = mapPayment(
+      payment('82', 160.2, 0, [
+        ['1', 'Invoice', 100],
+        ['9', 'JournalEntry', 50.1],
+        ['9', 'JournalEntry', 10.1],
+        ['3', 'CreditMemo', 0],
+      ]),
+    );
+    expect(p.journalApplications).toEqual([{ journalExternalId: 'JE:9:1', amountMinor: 6020 }]);
+    const voided = mapPayment(payment('83', 0, 0, [['9', 'JournalEntry', 0]], { PrivateNote: 'Voided' }));
+    expect(voided).toMatchObject({ status: 'void', journalApplications: [] });
+    expect(mapPayment(payment('84', 10, 0, [['1', 'Invoice', 10]])).journalApplications).toEqual([]);
   });
 });
 

@@ -101,8 +101,9 @@ export class QboBook {
 
   /**
    * Each customer's balance as QuickBooks' customer list shows it: open invoices less unapplied payments, the
-   * remaining credit of credit memos, and what is still open of journal entries' A/R credits (the entry's credit
-   * for the customer less the payment lines that linked it) (customers with anything on their account only).
+   * remaining credit of credit memos, and what is still open of journal entries' A/R credits and debits (the entry's
+   * credit or debit for the customer less the payment lines that linked it) (customers with anything on their
+   * account only).
    */
   customerBalances(): Map<string, number> {
     const out = new Map<string, number>();
@@ -115,7 +116,10 @@ export class QboBook {
     return out;
   }
 
-  /** `<entry>:<customer>` → what a journal entry leaves on the customer's A/R (credits negative), net of payments. */
+  /**
+   * `<entry>:<customer>` → what a journal entry leaves on the customer's A/R (credits negative), net of the payment
+   * lines linking it: a line applies a credit or pays a debit (an opening balance, a charge), as the entry is either.
+   */
   journalBalances(): Map<string, number> {
     const receivable = new Set(
       [...this.rows.Account.values()].filter((a) => a.AccountType === 'Accounts Receivable').map((a) => a.Id),
@@ -135,6 +139,7 @@ export class QboBook {
         out.set(key, (out.get(key) ?? 0) + (d.PostingType === 'Credit' ? -1 : 1) * cents(line.Amount));
       }
     }
+    const entries = new Map(out);
     for (const p of this.rows.Payment.values()) {
       const c = (p.CustomerRef as { value: string }).value;
       for (const line of (p.Line as Array<{
@@ -143,7 +148,10 @@ export class QboBook {
       }>) ?? []) {
         const link = line.LinkedTxn.find((t) => t.TxnType === 'JournalEntry');
         const key = link && `${link.TxnId}:${c}`;
-        if (key && out.has(key)) out.set(key, (out.get(key) ?? 0) + cents(line.Amount));
+        const posted = key ? entries.get(key) : undefined;
+        // A line linking a credit applies it (less credit left), one linking a debit pays it (less owed).
+        if (key && posted !== undefined)
+          out.set(key, (out.get(key) ?? 0) + (posted < 0 ? 1 : -1) * cents(line.Amount));
       }
     }
     return out;

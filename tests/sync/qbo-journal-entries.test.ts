@@ -14,12 +14,21 @@ import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import type { CustomerDetail } from '../../src/web/lib/types';
-import { buildTimeline } from '../../src/web/pages/customer/customer-timeline';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { buildTestApp } from '../helpers/app';
-import { type JournalLine, journalEntry as qboJournalEntry } from '../quickbooks/fixtures';
-import { balanceMismatches, bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
+import type { JournalLine } from '../quickbooks/fixtures';
+import { bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
 import type { QboBook } from './qbo-book';
+import {
+  customer,
+  expectNoDrift as expectNoDriftOf,
+  invoice,
+  journalCredits as journalCreditsOf,
+  journalEntry,
+  ledgerTimeline,
+  payment,
+  ref,
+} from './qbo-journal';
 
 const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
@@ -27,40 +36,6 @@ let s: Services;
 let tenantId = '';
 let tenantSlug = '';
 let connectionId = '';
-
-const ref = (value: string) => ({ value });
-const customer = (id: string, name: string) => ({
-  Id: id,
-  DisplayName: name,
-  Active: true,
-  PrimaryEmailAddr: { Address: `ap@${id}.example.com` },
-});
-const invoice = (id: string, cust: string, total: number, balance = total) => ({
-  Id: id,
-  DocNumber: `INV-${id}`,
-  TxnDate: '2026-09-01',
-  DueDate: '2026-10-01',
-  TotalAmt: total,
-  Balance: balance,
-  CustomerRef: ref(cust),
-  EmailStatus: 'EmailSent',
-});
-const journalEntry = (id: string, lines: JournalLine[]) =>
-  qboJournalEntry(id, lines, {
-    DocNumber: `JE-${id}`,
-    TxnDate: '2026-10-20',
-    CurrencyRef: { value: 'USD', name: 'United States Dollar' },
-  });
-type Link = [type: 'Invoice' | 'CreditMemo' | 'JournalEntry', id: string, amount: number];
-const payment = (id: string, cust: string, total: number, links: Link[]) => ({
-  Id: id,
-  TxnDate: '2026-11-03',
-  TotalAmt: total,
-  UnappliedAmt: 0,
-  CustomerRef: ref(cust),
-  PrivateNote: 'Created by QB Online to link credits to charges.',
-  Line: links.map(([TxnType, TxnId, Amount]) => ({ Amount, LinkedTxn: [{ TxnId, TxnType }] })),
-});
 
 beforeAll(async () => {
   ({ book, s } = await bookServices(START, { queue: false }));
@@ -117,44 +92,8 @@ async function sync(extra: { full?: boolean } = {}) {
   return r;
 }
 
-/** The journal credits Duely holds: external id → [status, total, remaining, entry, number]. */
-async function journalCredits() {
-  const rows = rowsOf<{
-    external_id: string;
-    status: string;
-    total: number;
-    remaining: number;
-    je: string;
-    number: string | null;
-  }>(
-    await s.db.execute(sql`
-      select external_id, status, total_minor::int as total, remaining_minor::int as remaining,
-             journal_entry_id as je, number
-      from credit_memos where tenant_id = ${tenantId}::uuid and journal_entry_id is not null
-      order by external_id`),
-  );
-  return Object.fromEntries(
-    rows.map((r) => [r.external_id, [r.status, r.total, r.remaining, r.je, r.number]]),
-  );
-}
-
-/** Customer balances as Duely holds them (open invoices less credit on account) equal QuickBooks', to the cent. */
-async function expectNoDrift() {
-  expect(balanceMismatches(book.invoiceBalances(), await dbBalances(s, tenantId))).toEqual([]);
-  const rows = rowsOf<{ ext: string; minor: string }>(
-    await s.db.execute(sql`
-      select c.external_id as ext,
-        coalesce((select sum(i.balance_minor) from invoices i where i.customer_id = c.id and i.status = 'open'), 0)
-        - coalesce((select sum(p.unapplied_minor) from payments p where p.customer_id = c.id and p.status = 'active'), 0)
-        - coalesce((select sum(m.remaining_minor) from credit_memos m
-                    where m.customer_id = c.id and m.status = 'active'), 0) as minor
-      from customers c where c.tenant_id = ${tenantId}::uuid`),
-  );
-  const got = new Map(rows.map((r) => [r.ext, Number(r.minor)]));
-  const truth = book.customerBalances();
-  const ids = new Set([...truth.keys(), ...got.keys()]);
-  expect([...ids].filter((id) => (truth.get(id) ?? 0) !== (got.get(id) ?? 0))).toEqual([]);
-}
+const journalCredits = () => journalCreditsOf(s, tenantId);
+const expectNoDrift = () => expectNoDriftOf(s, book, tenantId);
 
 async function customerIdOf(externalId: string) {
   const [c] = await s.db
@@ -162,20 +101,6 @@ async function customerIdOf(externalId: string) {
     .from(customers)
     .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, externalId)));
   return c!.id;
-}
-
-/** The customer page's timeline from its ledger alone (no messages, promises or disputes). */
-function ledgerTimeline(customerId: string, body: CustomerDetail) {
-  return buildTimeline({
-    customerId,
-    invoices: body.invoices,
-    payments: body.payments,
-    creditMemos: body.creditMemos,
-    messages: [],
-    promises: [],
-    disputes: [],
-    today: body.asOf,
-  });
 }
 
 describe('journal entries crediting A/R, through the sync', () => {
@@ -411,7 +336,8 @@ describe('journal entries crediting A/R, through the sync', () => {
     expect((await journalCredits())['JE:904:3']).toEqual(['active', -6000, -6000, '904', 'JE-904']);
     await expectNoDrift();
     // Cara pays her invoice and the entry's charge in one payment: the line linking the entry is not credit, so the
-    // invoice is paid in cash (before, the debit row would have been applied as if it were credit).
+    // invoice is paid in cash (before, the debit row would have been applied as if it were credit), and it pays the
+    // entry's debit: nothing is owed on it any more (tests/sync/qbo-journal-entries-debit-payments.test.ts).
     book.put(
       'Payment',
       payment('953', '3', 140, [
@@ -428,6 +354,8 @@ describe('journal entries crediting A/R, through the sync', () => {
     );
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => l.credit === null)).toBe(true);
+    expect((await journalCredits())['JE:904:3']).toEqual(['active', -6000, 0, '904', 'JE-904']);
+    await expectNoDrift();
     book.remove('JournalEntry', '904');
     await sync();
     expect((await journalCredits())['JE:904:3']?.[0]).toBe('deleted');

@@ -25,9 +25,9 @@
  * - paid_date of a fully paid invoice is the date of its latest allocation (the ledger may not state it);
  * - a journal entry's credits on account (credit_memos rows with journal_entry_id) are replaced whole when the entry
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
- *   recomputed for the credits a page touches (its journal credits, and those of the customers whose payments it
- *   wrote or deleted). An entry that debits a customer's A/R is a row with a negative total (remaining = total, not
- *   recomputed: payments applied to a debit are not read), never credit and never applied as credit;
+ *   recomputed for every journal row of the tenant after a page with journal entries or payments. An entry that
+ *   debits a customer's A/R is a row with a negative total, never credit and never applied as credit: what remains
+ *   owed is total plus what the payment lines linking it paid (payments.journal_applied);
  *
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
@@ -825,12 +825,12 @@ function creditMemoRows(rows: CanonicalCreditMemo[]) {
 }
 
 /**
- * The page's credit memos and journal credits. A stored journal credit keeps its remaining_minor (the source states
- * none: recomputeJournalCredits derives it after the page's payments); a new one starts at its total.
+ * The page's credit memos and journal rows. A stored journal row keeps its remaining_minor (the source states none:
+ * recomputeJournalCredits derives it after the page's payments); a new one starts at its total.
  */
 function upsertCreditMemos(t: SQL, data: string): SQL {
   const remaining = sql.raw(
-    'case when excluded.journal_entry_id is null or excluded.total_minor < 0 then excluded.remaining_minor else m.remaining_minor end',
+    'case when excluded.journal_entry_id is null then excluded.remaining_minor else m.remaining_minor end',
   );
   return counted(sql`
     insert into credit_memos as m (id, tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
@@ -882,24 +882,38 @@ async function writeJournalEntries(tx: Tx, t: SQL, entries: string): Promise<num
 }
 
 /**
- * remaining_minor of journal credits: total less what payment lines applied from them (a journal entry has no
- * remaining amount at the source), never below zero. Every active journal credit of the tenant, after any page with
- * a journal entry, a journal credit or a payment, or a payment deleted: a payment edited, deleted or moved to
- * another customer may have stopped applying a credit of a customer the page does not name (its old lines are gone,
- * and with them which credit they applied). Through credit_memos_journal_idx and the allocations' partial
- * credit-memo index: a tenant without journal credits costs one empty index probe, one with n credits n probes.
+ * remaining_minor of journal rows (a journal entry has no remaining amount at the source): a credit's total less
+ * what payment lines applied from it, never below zero; a debit's (negative) total plus what payment lines linking it
+ * paid, never above zero. Per payment, what its lines applied is payments.journal_applied, or its allocations naming
+ * the credit when more (a payment stored before journal_applied was kept; a debit is never an allocation's credit).
+ * Every active journal row of the tenant, after any page with a journal entry, a journal credit or a payment, or a
+ * payment deleted: a payment edited, deleted or moved to another customer may have stopped applying a row of a
+ * customer the page does not name (its old lines are gone, and with them which row they applied), and a payment
+ * read before the entry it links is counted once the entry arrives. Through credit_memos_journal_idx, the
+ * allocations' partial credit-memo index and payments_journal_idx: a tenant without journal rows costs one empty
+ * index probe, one with n rows about 2n.
  */
 async function recomputeJournalCredits(tx: Tx, t: SQL): Promise<void> {
   await tx.execute(sql`
     with j as materialized (
-      select m.id, m.total_minor, m.remaining_minor from credit_memos m
-      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active' and m.total_minor > 0
+      select m.id, m.customer_id, m.external_id, m.total_minor, m.remaining_minor from credit_memos m
+      where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active'
+    ),
+    applied as (
+      select j.id, j.total_minor, j.remaining_minor, coalesce(
+               (select sum(greatest(coalesce(l.amt, 0), coalesce(a.amt, 0)))
+                from (select p.id as pid, (p.journal_applied ->> j.external_id)::bigint as amt
+                      from payments p
+                      where p.customer_id = j.customer_id and p.journal_applied is not null
+                        and p.status = 'active' and p.journal_applied ? j.external_id) l
+                full join (select al.payment_id as pid, sum(al.amount_minor) as amt from payment_allocations al
+                           where al.credit_memo_id = j.id group by al.payment_id) a on a.pid = l.pid), 0) as amt
+      from j
     ),
     x as (
-      select j.id, greatest(0, j.total_minor - coalesce(
-               (select sum(a.amount_minor) from payment_allocations a where a.credit_memo_id = j.id), 0)) as rem,
-             j.remaining_minor
-      from j
+      select id, remaining_minor,
+             case when total_minor < 0 then least(0, total_minor + amt) else greatest(0, total_minor - amt) end as rem
+      from applied
     )
     update credit_memos cm set remaining_minor = x.rem, updated_at = now()
     from x where cm.id = x.id and x.remaining_minor <> x.rem`);
@@ -915,9 +929,19 @@ function paymentRows(rows: CanonicalPayment[], ids: Map<string, string>) {
     amount_minor: p.amountMinor,
     unapplied_minor: p.unappliedMinor,
     status: p.status,
+    journal_applied: journalApplied(p),
     source_updated_at: iso(p.sourceUpdatedAt),
     source_version: p.sourceVersion ?? null,
   }));
+}
+
+/** payments.journal_applied of a payment: `{"<journal row external id>": minor}`, null when it links no entry. */
+function journalApplied(p: CanonicalPayment): string | null {
+  const lines = p.status === 'active' ? (p.journalApplications ?? []) : [];
+  if (lines.length === 0) return null;
+  const applied: Record<string, number> = {};
+  for (const l of lines) applied[l.journalExternalId] = (applied[l.journalExternalId] ?? 0) + l.amountMinor;
+  return JSON.stringify(applied);
 }
 
 type PaymentRow = ReturnType<typeof paymentRows>[number];
@@ -930,6 +954,7 @@ const PAYMENT_COLUMNS: readonly (readonly [keyof PaymentRow, string])[] = [
   ['amount_minor', 'bigint'],
   ['unapplied_minor', 'bigint'],
   ['status', 'text'],
+  ['journal_applied', 'jsonb'],
   ['source_updated_at', 'timestamptz'],
   ['source_version', 'bigint'],
 ];
@@ -938,9 +963,9 @@ const PAYMENT_COLUMNS: readonly (readonly [keyof PaymentRow, string])[] = [
 function upsertPayments(t: SQL, columns: string[], insertOnly: boolean): SQL {
   return sql`
     insert into payments as p (id, tenant_id, customer_id, external_id, date, currency, amount_minor, unapplied_minor,
-                               status, source_updated_at, source_version)
+                               status, journal_applied, source_updated_at, source_version)
     select r.id, ${t}, cu.id, r.external_id, r.date, r.currency, r.amount_minor, r.unapplied_minor, r.status,
-           r.source_updated_at, r.source_version
+           r.journal_applied, r.source_updated_at, r.source_version
     from ${unnestRows(PAYMENT_COLUMNS, columns)}
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     where ${notTombstoned(t, 'payments')}
@@ -953,14 +978,16 @@ const paymentConflict = sql`
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       amount_minor = excluded.amount_minor, unapplied_minor = excluded.unapplied_minor, status = excluded.status,
+      journal_applied = excluded.journal_applied,
       source_updated_at = coalesce(excluded.source_updated_at, p.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
     where ${notOlder('p', UPSERTED, { deletable: true })}
-      and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.source_updated_at,
-           p.source_version)
+      and (p.customer_id, p.date, p.currency, p.amount_minor, p.unapplied_minor, p.status, p.journal_applied,
+           p.source_updated_at, p.source_version)
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.amount_minor, excluded.unapplied_minor,
-           excluded.status, coalesce(excluded.source_updated_at, p.source_updated_at), excluded.source_version)`;
+           excluded.status, excluded.journal_applied, coalesce(excluded.source_updated_at, p.source_updated_at),
+           excluded.source_version)`;
 
 interface AllocationResult {
   /** Payments inserted or updated (writePayments only). */

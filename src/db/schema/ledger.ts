@@ -6,6 +6,7 @@ import {
   date,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -139,6 +140,13 @@ export const payments = pgTable(
     amountMinor: money('amount_minor').notNull(),
     unappliedMinor: money('unapplied_minor').notNull().default(0),
     status: text('status').$type<EntityStatus>().notNull().default('active'),
+    /**
+     * What the payment's lines applied to journal entries' rows on the customer's A/R (credit_memos with
+     * journal_entry_id), by the row's external_id, in minor units: a journal credit applied, or a journal debit (an
+     * opening balance, a charge) paid. Null when no line links a journal entry (most payments). The ledger writer
+     * derives what remains of each journal row from it.
+     */
+    journalApplied: jsonb('journal_applied').$type<Record<string, number>>(),
     sourceUpdatedAt: instant('source_updated_at'),
     sourceVersion: sourceVersion(),
     createdAt: createdAt(),
@@ -147,6 +155,8 @@ export const payments = pgTable(
   (t) => [
     uniqueIndex('payments_tenant_external_uq').on(t.tenantId, t.externalId),
     index('payments_customer_date_idx').on(t.customerId, t.date),
+    // The journal rows' remaining recompute: a customer's payments linking journal entries. Partial: the few that do.
+    index('payments_journal_idx').on(t.customerId).where(sql`${t.journalApplied} is not null`),
   ],
 );
 

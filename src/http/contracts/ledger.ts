@@ -80,6 +80,11 @@ const paymentRecord = covers<typeof payments.$inferSelect>()(
     amountMinor: z.number().int(),
     unappliedMinor: z.number().int(),
     status: z.enum(['active', 'void', 'deleted']),
+    /**
+     * What its lines applied to journal entries' rows on the customer's account (credits applied, debits paid), by
+     * the row's external id (a credit memo row with journalEntryId), in minor units; null when none.
+     */
+    journalApplied: z.record(z.string(), z.number().int()).nullable(),
     sourceUpdatedAt: instant.nullable(),
     sourceVersion: z.number().int().nullable(),
     createdAt: instant,

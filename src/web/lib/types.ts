@@ -82,10 +82,11 @@ export type CustomerRow = CustomerListRow;
 type Payment = CustomerDetailAnswer['payments'][number];
 /** GET …/customers/:customer, as the customer page reads it. */
 export type CustomerDetail = Omit<CustomerDetailAnswer, 'payments'> & {
-  payments: (Pick<Payment, 'id' | 'externalId' | 'date' | 'currency' | 'amountMinor' | 'unappliedMinor'> & {
-    allocations: (Pick<Payment['allocations'][number], 'invoiceId' | 'amountMinor' | 'date'> &
-      Partial<Pick<Payment['allocations'][number], 'creditMemoId'>>)[];
-  })[];
+  payments: (Pick<Payment, 'id' | 'externalId' | 'date' | 'currency' | 'amountMinor' | 'unappliedMinor'> &
+    Partial<Pick<Payment, 'journalApplied'>> & {
+      allocations: (Pick<Payment['allocations'][number], 'invoiceId' | 'amountMinor' | 'date'> &
+        Partial<Pick<Payment['allocations'][number], 'creditMemoId'>>)[];
+    })[];
 };
 
 export type Analytics = AnalyticsAnswer;

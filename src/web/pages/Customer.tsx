@@ -56,8 +56,9 @@ export function CustomerPage({ tenant, params }: PageProps) {
   const { customer } = data;
   const invoiceLabel = new Map(data.invoices.map((i) => [i.id, i.number ?? i.externalId]));
   const open = data.invoices.filter((i) => i.status === 'open');
-  // Journal entries debiting the account (rows with a negative total): owed in the ledger, on no invoice.
-  const debits = data.creditMemos.filter((c) => c.status === 'active' && c.totalMinor < 0);
+  // Journal entries debiting the account (rows with a negative total) not paid yet: owed in the ledger, on no
+  // invoice; what remains (negative) is the entry's debit less the payments linking it in the ledger.
+  const debits = data.creditMemos.filter((c) => c.status === 'active' && c.remainingMinor < 0);
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -94,9 +95,9 @@ export function CustomerPage({ tenant, params }: PageProps) {
       {debits.length ? (
         <p className="notice" role="status" data-testid="journal-debits">
           The ledger also holds{' '}
-          {debits.map((c) => `${formatMoney(-c.totalMinor, c.currency)} (${creditName(c)})`).join(', ')} owed
-          by this customer through journal entries, on no invoice: the open balance above leaves it out and
-          Duely sends no reminder for it. Payments applied to it in the ledger are not subtracted here.
+          {debits.map((c) => `${formatMoney(-c.remainingMinor, c.currency)} (${creditName(c)})`).join(', ')}{' '}
+          owed by this customer through journal entries, on no invoice (less the payments applied to them in
+          the ledger): the open balance above leaves it out and Duely sends no reminder for it.
         </p>
       ) : null}
       <div className="customer-grid">

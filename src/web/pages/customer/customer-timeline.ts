@@ -252,12 +252,19 @@ function paymentEntry(
   p: Payment,
   invoiceLabel: Map<string, string>,
   journalCredits: ReadonlySet<string>,
+  journalDebits: ReadonlyMap<string, CreditMemoRow>,
 ): TimelineEntry {
   const applied = p.allocations
     .filter((a) => a.invoiceId)
     .map((a) => invoiceLabel.get(a.invoiceId) ?? 'an invoice');
+  // What it paid of journal entries debiting the account (an opening balance, a charge booked by journal entry).
+  const debitsPaid = Object.entries(p.journalApplied ?? {}).flatMap(([id, minor]) => {
+    const debit = journalDebits.get(id);
+    return debit ? [`${creditName(debit)} ${formatMoney(minor, p.currency)}`] : [];
+  });
   const parts: string[] = [];
-  if (applied.length) parts.push(`Applied to ${[...new Set(applied)].join(', ')}`);
+  if (applied.length || debitsPaid.length)
+    parts.push(`Applied to ${[...new Set(applied), ...debitsPaid].join(', ')}`);
   if (p.unappliedMinor > 0) parts.push(`${formatMoney(p.unappliedMinor, p.currency)} unapplied`);
   // What it settled beyond the money received came from credit: a zero-amount payment only applies a credit memo
   // (a host ledger records the application as one), so it is "credit memo applied" for what it settled, not "$0.00".
@@ -311,8 +318,12 @@ export function creditMemoState(
   tone: Tone;
 } {
   if (c.status !== 'active') return { label: c.status, tone: 'muted' };
-  // A journal entry debiting the account: owed in the ledger, on no invoice, so no reminder asks for it.
-  if (c.totalMinor < 0) return { label: 'not chased by Duely', tone: 'warn' };
+  // A journal entry debiting the account: owed in the ledger, on no invoice, so no reminder asks for it; paid once
+  // the payments linking it in the ledger cover it (remaining is what is still owed, negative).
+  if (c.totalMinor < 0)
+    return c.remainingMinor < 0
+      ? { label: 'not chased by Duely', tone: 'warn' }
+      : { label: 'paid', tone: 'ok' };
   if (c.remainingMinor <= 0) return { label: 'fully applied', tone: 'ok' };
   return { label: `${formatMoney(c.remainingMinor, c.currency)} remaining`, tone: 'info' };
 }
@@ -323,10 +334,16 @@ function creditMemoEntry(c: CreditMemoRow, invoiceLabel: Map<string, string>): T
     parts.push(
       `Applied to ${c.applications.map((a) => applicationText(a, c.currency, invoiceLabel)).join(', ')}`,
     );
-  if (c.status === 'active' && c.totalMinor < 0)
-    parts.push(
-      `Owed in the ledger but on no invoice: Duely sends no reminder for it, and payments applied to it there are not subtracted here`,
-    );
+  if (c.status === 'active' && c.totalMinor < 0) {
+    const paid = c.remainingMinor - c.totalMinor;
+    if (paid > 0 && c.remainingMinor < 0)
+      parts.push(
+        `${formatMoney(paid, c.currency)} paid, ${formatMoney(-c.remainingMinor, c.currency)} still owed`,
+      );
+    else if (paid > 0) parts.push(`Paid by payments applied to it in the ledger`);
+    if (c.remainingMinor < 0)
+      parts.push(`Owed in the ledger but on no invoice: Duely sends no reminder for it`);
+  }
   if (c.status === 'active' && c.remainingMinor > 0 && c.applications.length)
     parts.push(`${formatMoney(c.remainingMinor, c.currency)} remaining`);
   return {
@@ -450,9 +467,14 @@ export function buildTimeline(input: TimelineInput): TimelineEntry[] {
   const invoiceById = new Map(input.invoices.map((i) => [i.id, i]));
   const invoiceLabel = new Map(input.invoices.map((i) => [i.id, i.number ?? i.externalId]));
   const journalCredits = new Set((input.creditMemos ?? []).filter((c) => c.journalEntryId).map((c) => c.id));
+  const journalDebits = new Map(
+    (input.creditMemos ?? [])
+      .filter((c) => c.journalEntryId && c.totalMinor < 0)
+      .map((c) => [c.externalId, c]),
+  );
   const entries: TimelineEntry[] = [
     ...input.invoices.map(invoiceEntry),
-    ...input.payments.map((p) => paymentEntry(p, invoiceLabel, journalCredits)),
+    ...input.payments.map((p) => paymentEntry(p, invoiceLabel, journalCredits, journalDebits)),
     ...(input.creditMemos ?? []).map((c) => creditMemoEntry(c, invoiceLabel)),
     ...input.messages
       .filter((m) => m.customerId === input.customerId)

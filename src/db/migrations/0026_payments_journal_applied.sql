@@ -1,0 +1,2 @@
+ALTER TABLE "payments" ADD COLUMN "journal_applied" jsonb;--> statement-breakpoint
+CREATE INDEX "payments_journal_idx" ON "payments" USING btree ("customer_id") WHERE "payments"."journal_applied" is not null;
