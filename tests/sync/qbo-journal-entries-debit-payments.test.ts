@@ -8,6 +8,7 @@
  * stay the invoices' (the debit is not chased, the payment is no credit on account), and a payment line linking an
  * entry that credits A/R still applies that credit.
  */
+import { readFileSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { rowsOf } from '../../src/db/client';
@@ -336,6 +337,32 @@ describe('payments applied to a journal entry debiting A/R, through the sync', (
       ]),
     );
     await sync();
+    expect((await journalCredits())['JE:903:2']).toEqual(['active', -5000, -450, '903', 'JE-903']);
+    await expectNoDrift();
+  });
+
+  it('a ledger stored before 0026 (payments without journal_applied): 0027 makes the next sync a full one, which subtracts them', async () => {
+    // What the code before 0026 left: no payment knows what it paid on an entry, every debit owed whole.
+    await s.db.execute(sql`update payments set journal_applied = null where tenant_id = ${tenantId}::uuid`);
+    await s.db.execute(sql`
+      update credit_memos set remaining_minor = total_minor
+      where tenant_id = ${tenantId}::uuid and journal_entry_id is not null and total_minor < 0`);
+    expect((await journalCredits())['JE:903:2']).toEqual(['active', -5000, -5000, '903', 'JE-903']);
+    const cursorOf = async () =>
+      rowsOf<{ cursor: unknown }>(
+        await s.db.execute(
+          sql`select sync_cursor as cursor from connections where id = ${connectionId}::uuid`,
+        ),
+      )[0]!.cursor;
+    expect(await cursorOf()).not.toBeNull();
+    const migration = readFileSync(
+      new URL('../../src/db/migrations/0027_qbo_full_sync_for_journal_debits.sql', import.meta.url),
+      'utf8',
+    );
+    await s.db.execute(sql.raw(migration));
+    expect(await cursorOf()).toBeNull();
+    const r = await sync();
+    expect(r.kind).toBe('full');
     expect((await journalCredits())['JE:903:2']).toEqual(['active', -5000, -450, '903', 'JE-903']);
     await expectNoDrift();
   });
