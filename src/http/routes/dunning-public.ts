@@ -4,7 +4,7 @@ import { wallTime } from '../../clock';
 import { tenantOfMessage } from '../../db/queries/dunning-admin';
 import { mayHaveReachedDebtor } from '../../dunning/delivery-events';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
-import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
+import { TEAM_COPY_TOKEN, verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
 import { PUBLIC } from '../auth';
 
@@ -87,10 +87,23 @@ export const unsubscribeRoutes =
           ),
         );
 
+    // The link in the team's copy of an email (Show email in Duely): never the debtor's.
+    const teamCopy = (reply: FastifyReply) =>
+      reply
+        .status(404)
+        .send(
+          page(
+            'Team copy of a reminder',
+            "<h1>This is the team's copy</h1><p>This unsubscribe link is from a reminder as shown in Duely. In the " +
+              "debtor's copy the link stops the reminders; this one unsubscribes no one. Nothing changed.</p>",
+          ),
+        );
+
     /** The confirm page: a GET never unsubscribes (mail scanners follow links). */
     app.get('/u/:token', { config: PUBLIC }, async (req, reply) => {
       const { token } = req.params as { token: string };
       reply.type('text/html; charset=utf-8');
+      if (token === TEAM_COPY_TOKEN) return teamCopy(reply);
       const messageId = claimsOf(token);
       const link = messageId ? await linkOf(messageId) : null;
       if (!link) return notValid(reply);
@@ -111,6 +124,7 @@ export const unsubscribeRoutes =
       const { token } = req.params as { token: string };
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
+      if (token === TEAM_COPY_TOKEN) return teamCopy(reply);
       // The company first, read before the unsubscribe changes anything.
       const link = messageId ? await linkOf(messageId) : null;
       const done = link && messageId ? await services.dunning.unsubscribe(messageId) : false;
