@@ -3,8 +3,10 @@
  * name), and anyone with a ledger company can be a tenant's admin. Before, POST …/users had no bound at all: an admin
  * inviting, removing and inviting the same address again mailed it without end ("no mail bombing through us" held
  * only for sign-in links), and one tenant could mail any number of addresses. Now an invitation counts against the
- * per-address bound of sign-in emails (3 in 15 minutes), and a tenant sends at most INVITATIONS_PER_DAY a day; over
- * either, 429 and no person is created.
+ * same per-address bound as sign-in emails (3 in 15 minutes, counted per inviting company, so the answer tells
+ * nothing of other companies' mail), and a tenant sends at most INVITATIONS_PER_DAY a day; over either, 429 and no
+ * person is created. Invitations no longer count against the address's sign-in links (a company inviting it every
+ * few minutes kept its owner from ever getting one).
  */
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -67,10 +69,29 @@ describe('invitation emails are bounded', () => {
     expect(await mailsTo(victim)).toBe(SIGN_IN_EMAILS_PER_WINDOW);
     // Refused before anyone was created: the address is no one's.
     expect(await s.db.select().from(users).where(eq(users.email, victim))).toHaveLength(0);
+    // The bound is the inviting company's: another company's answer does not tell it what this one sent.
+    const colleague = await invite('sprayer', victim);
+    expect(colleague.statusCode, colleague.body).toBe(201);
+    // Nor do invitations hold the address's own sign-in links: the person asks for one and gets it.
+    const asked = await app.inject({
+      method: 'POST',
+      url: '/login/email',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:80' },
+      payload: `email=${encodeURIComponent(victim)}`,
+    });
+    expect(asked.statusCode).toBe(200);
+    await expect
+      .poll(async () =>
+        (await s.db.select().from(accountEmails).where(eq(accountEmails.toAddress, victim))).filter(
+          (m) => m.kind === 'sign_in',
+        ),
+      )
+      .toHaveLength(1);
   });
 
   it('one tenant sends at most INVITATIONS_PER_DAY invitations a day', async () => {
-    for (let i = 0; i < INVITATIONS_PER_DAY; i++) {
+    // One invitation of the day went to the first test's address.
+    for (let i = 1; i < INVITATIONS_PER_DAY; i++) {
       const r = await invite('sprayer', `person${i}@spray.example`);
       expect(r.statusCode, r.body).toBe(201);
     }

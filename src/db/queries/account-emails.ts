@@ -5,11 +5,24 @@ import { accountEmails } from '../schema';
 
 export type NewAccountEmail = typeof accountEmails.$inferInsert;
 
-export async function countAccountEmailsSince(db: DbOrTx, to: string, since: Date): Promise<number> {
+/** Emails to `to` since `since`, of one kind (and from one tenant) when given. */
+export async function countAccountEmailsSince(
+  db: DbOrTx,
+  to: string,
+  since: Date,
+  only: { kind?: 'invitation' | 'sign_in'; tenantId?: string } = {},
+): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(accountEmails)
-    .where(and(eq(accountEmails.toAddress, to), gt(accountEmails.createdAt, since)));
+    .where(
+      and(
+        eq(accountEmails.toAddress, to),
+        gt(accountEmails.createdAt, since),
+        only.kind ? eq(accountEmails.kind, only.kind) : undefined,
+        only.tenantId ? eq(accountEmails.tenantId, only.tenantId) : undefined,
+      ),
+    );
   return row?.n ?? 0;
 }
 

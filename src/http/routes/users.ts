@@ -44,10 +44,10 @@ export const userRoutes =
       const body = req.body;
       const by = actorName(principalOf(req));
       const now = services.clock.now();
-      // Invitations go out from Duely's sender with the tenant's text: bounded per address like sign-in links (an
+      // Invitations go out from Duely's sender with the tenant's text: bounded per address as sign-in links are (an
       // admin removing and inviting again mailed an address without end), and per tenant.
       const to = normalizeEmail(body.email);
-      if ((await services.auth.recentSignInEmails(to, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+      if ((await services.auth.recentInvitations(tenant.id, to, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
         throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
       }
       const since = new Date(now.getTime() - 86_400_000);
