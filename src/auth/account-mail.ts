@@ -22,9 +22,16 @@ export const SIGN_IN_EMAIL_WINDOW_MS = 15 * 60_000;
  * (recentInvitations): counted here, a company inviting an address every few minutes kept its owner from ever
  * getting a sign-in link.
  */
-export async function recentSignInEmails(deps: AuthDeps, to: string, now: Date): Promise<number> {
+export async function recentSignInEmails(
+  deps: AuthDeps,
+  to: string,
+  now: Date,
+  /** Only the emails sent for this tenant's people: a bound a tenant's person is told of (429) counts no others. */
+  tenantId?: string,
+): Promise<number> {
   return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
     kind: 'sign_in',
+    tenantId,
   });
 }
 

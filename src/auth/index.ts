@@ -27,7 +27,8 @@ export function createAuth(deps: AuthDeps) {
     /** `lookup`: how the token row is read (default: the database; http passes a short memo of it). */
     verifyApiToken: (token: string, now: Date, lookup?: ApiTokenLookup) =>
       verifyApiToken(deps.db, token, now, lookup),
-    recentSignInEmails: (to: string, now: Date) => recentSignInEmails(deps, to, now),
+    recentSignInEmails: (to: string, now: Date, tenantId?: string) =>
+      recentSignInEmails(deps, to, now, tenantId),
     recentInvitations: (tenantId: string, to: string, now: Date) =>
       recentInvitations(deps, tenantId, to, now),
     sendAccountEmail: (input: Parameters<typeof sendAccountEmail>[1]) => sendAccountEmail(deps, input),
