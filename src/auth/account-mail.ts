@@ -17,8 +17,38 @@ export type AccountEmailStatus = 'outbox' | 'sent' | 'failed';
 export const SIGN_IN_EMAILS_PER_WINDOW = 3;
 export const SIGN_IN_EMAIL_WINDOW_MS = 15 * 60_000;
 
-export async function recentSignInEmails(deps: AuthDeps, to: string, now: Date): Promise<number> {
-  return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS));
+/**
+ * Sign-in emails (links, address confirmations) to `to` in the window. Invitations are bounded on their own
+ * (recentInvitations): counted here, a company inviting an address every few minutes kept its owner from ever
+ * getting a sign-in link.
+ */
+export async function recentSignInEmails(
+  deps: AuthDeps,
+  to: string,
+  now: Date,
+  /** Only the emails sent for this tenant's people: a bound a tenant's person is told of (429) counts no others. */
+  tenantId?: string,
+): Promise<number> {
+  return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+    kind: 'sign_in',
+    tenantId,
+  });
+}
+
+/**
+ * Invitations one tenant sent to `to` in the window (at most SIGN_IN_EMAILS_PER_WINDOW). Per tenant: counting
+ * every company's mail would tell an admin whether the address is someone's at another company.
+ */
+export async function recentInvitations(
+  deps: AuthDeps,
+  tenantId: string,
+  to: string,
+  now: Date,
+): Promise<number> {
+  return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+    kind: 'invitation',
+    tenantId,
+  });
 }
 
 export async function sendAccountEmail(

@@ -3,6 +3,8 @@
  * debtor's own unsubscribe. Each is recorded as a message event; bounces mark the address bad and open a task to
  * find a new contact; complaints, provider suppressions and unsubscribes stop all reminders to the debtor.
  */
+
+import { advisoryXactLock } from '../db/advisory-lock';
 import type { DbOrTx, Tx } from '../db/client';
 import {
   customerName,
@@ -20,7 +22,6 @@ import type { ContactSuppressionKind } from '../db/schema/dunning';
 import type { DunningDeps } from './ports';
 import type { DeliveryUpdate } from './resend-webhook';
 import { openTask } from './tasks';
-import { advisoryXactLock } from '../db/advisory-lock';
 
 /** How far along a message got; a later event never moves delivery_status backwards (opened after clicked). */
 const DELIVERY_RANK: Record<string, number> = {
@@ -124,13 +125,40 @@ export async function suppress(
   await insertSuppression(tx, { ...s, email });
 }
 
-/** RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. */
-export async function unsubscribeDebtor(services: DunningDeps, messageId: string): Promise<boolean> {
+/**
+ * Whether a message's email may have reached its debtor: sent, being sent, or an attempt made that may have got
+ * through. Only then does its unsubscribe link unsubscribe: every planned or held reminder is rendered with the
+ * debtor's link, and anyone signed in to the tenant (a viewer too) can open it, so the link of an email that never
+ * left would let them stop every reminder to a debtor, for good, in the debtor's name.
+ */
+export function mayHaveReachedDebtor(m: {
+  status: string;
+  sentAt: Date | null;
+  attempts: number;
+  inDoubtSince: Date | null;
+}): boolean {
+  return (
+    ['sending', 'sent', 'unconfirmed'].includes(m.status) ||
+    m.sentAt !== null ||
+    m.attempts > 0 ||
+    m.inDoubtSince !== null
+  );
+}
+
+/**
+ * RFC 8058 one-click (or the confirm page's button): stop every reminder to this debtor. 'never_sent': the link
+ * is of an email that never left (a preview), and nothing changed.
+ */
+export async function unsubscribeDebtor(
+  services: DunningDeps,
+  messageId: string,
+): Promise<boolean | 'never_sent'> {
   return services.db.transaction(async (tx: Tx) => {
     // The link is public and may be replayed (by scanners, by anyone holding it, many times at once): the
     // customer's lock makes each replay see the first one's rows, so it adds nothing.
     const msg = await messageRow(tx, messageId);
     if (!msg) return false;
+    if (!mayHaveReachedDebtor(msg)) return 'never_sent';
     await advisoryXactLock(tx, `suppress:${msg.tenantId}:${msg.customerId}`);
     await suppress(tx, {
       tenantId: msg.tenantId,

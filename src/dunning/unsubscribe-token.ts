@@ -35,3 +35,23 @@ export function verifyUnsubscribeToken(appSecret: string, token: string): string
 export function unsubscribeUrl(publicUrl: string, appSecret: string, messageId: string): string {
   return `${publicUrl}/u/${signUnsubscribeToken(appSecret, messageId)}`;
 }
+
+/**
+ * The unsubscribe link in the team's copy of an email ("Show email", GET …/messages/:id/rendered): it unsubscribes no
+ * one. The debtor's own link must not be shown there: anyone signed in to the tenant, a viewer too, could otherwise
+ * copy it (from a held reminder as well, and it works once that is sent) and stop every reminder to the debtor, for
+ * good, in the debtor's name.
+ */
+export const TEAM_COPY_TOKEN = 'team-copy';
+
+/** The email with the debtor's unsubscribe link (html and text) replaced by the team's inert one. */
+export function teamCopy<T extends { html: string; text: string }>(
+  email: T,
+  publicUrl: string,
+  appSecret: string,
+  messageId: string,
+): T {
+  const debtors = unsubscribeUrl(publicUrl, appSecret, messageId);
+  const team = `${publicUrl}/u/${TEAM_COPY_TOKEN}`;
+  return { ...email, html: email.html.replaceAll(debtors, team), text: email.text.replaceAll(debtors, team) };
+}

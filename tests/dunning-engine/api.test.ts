@@ -8,6 +8,7 @@ import { contactSuppressions, dunningMessages } from '../../src/db/schema';
 import { senderOf } from '../../src/dunning/compose-email';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
+import { teamCopy } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { customerId, importLedger, setup, tenantRow } from './fixtures';
@@ -217,14 +218,17 @@ describe('approvals', () => {
       headers: auth,
     });
     expect(late.statusCode).toBe(409);
-    // The sent email is served as stored.
+    // The sent email is served as stored, with the team's inert unsubscribe link for the debtor's.
     const html = await app.inject({
       method: 'GET',
       url: `${base()}/messages/${a!.id}/rendered?format=html`,
       headers: auth,
     });
     expect(html.headers['content-type']).toMatch(/text\/html/);
-    expect(html.body).toBe(sent.html);
+    expect(html.body).toBe(
+      teamCopy({ html: sent.html!, text: '' }, s.config.PUBLIC_URL, s.config.APP_SECRET, a!.id).html,
+    );
+    expect(html.body).not.toBe(sent.html);
   });
 
   it('a sequence step previews for a real invoice', async () => {

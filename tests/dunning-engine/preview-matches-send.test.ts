@@ -10,6 +10,7 @@ import type { ManualClock } from '../../src/clock';
 import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { renderOnce, sendMessage } from '../../src/dunning/send-message';
+import { teamCopy } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { setup } from './fixtures';
@@ -61,8 +62,15 @@ describe('the preview of an unsent message', () => {
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
     expect(preview.json().subject).toBe(sent!.subject);
-    expect(preview.json().text).toBe(sent!.text);
-    expect(preview.json().html).toBe(sent!.html);
+    // The email sent as the team sees it: the same, with the inert unsubscribe link for the debtor's.
+    const shownSent = teamCopy(
+      sent as { html: string; text: string },
+      s.config.PUBLIC_URL,
+      s.config.APP_SECRET,
+      m!.id,
+    );
+    expect(preview.json().text).toBe(shownSent.text);
+    expect(preview.json().html).toBe(shownSent.html);
   });
 
   it('is the email that is sent, when the body stored at a first attempt was for a day that has passed', async () => {
@@ -85,7 +93,14 @@ describe('the preview of an unsent message', () => {
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
     expect(preview.json().subject).toBe(sent!.subject);
-    expect(preview.json().text).toBe(sent!.text);
-    expect(preview.json().html).toBe(sent!.html);
+    // The email sent as the team sees it: the same, with the inert unsubscribe link for the debtor's.
+    const shownSent = teamCopy(
+      sent as { html: string; text: string },
+      s.config.PUBLIC_URL,
+      s.config.APP_SECRET,
+      m!.id,
+    );
+    expect(preview.json().text).toBe(shownSent.text);
+    expect(preview.json().html).toBe(shownSent.html);
   });
 });

@@ -5,12 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dunningMessages } from '../../src/db/schema';
 import { applyDeliveryUpdate, unsubscribeDebtor } from '../../src/dunning/delivery-events';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { approveAll, customerId, messagesOf, setup } from './fixtures';
 import { suiteTestApp } from '../helpers/app';
+import { approveAll, customerId, messagesOf, setup } from './fixtures';
 
 let s: Services;
 let tenantId: string;
@@ -98,7 +99,11 @@ describe('actions re-plan at once', () => {
 
   it('an unsubscribe withdraws everything planned for the debtor and opens a task on the call list', async () => {
     const m = await queuedOf('SLOW');
-    expect(await unsubscribeDebtor(s, m.id)).toBe(true);
+    // The debtor unsubscribes with the link of an earlier email they got (the queued one's unsubscribes no one).
+    const earlier = { ...m, id: `${m.id.slice(0, -4)}0000`, status: 'sent' as const, sentAt: m.sendAt };
+    await s.db.insert(dunningMessages).values(earlier);
+    expect(await unsubscribeDebtor(s, m.id)).toBe('never_sent');
+    expect(await unsubscribeDebtor(s, earlier.id)).toBe(true);
     expect(await pendingOf(m.customerId)).toEqual([]);
     const [after] = (await messagesOf(s, tenantId)).filter((x) => x.id === m.id);
     expect(after).toMatchObject({ status: 'skipped', statusCode: 'opted_out' });

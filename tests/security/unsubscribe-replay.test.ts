@@ -1,15 +1,17 @@
 /**
  * The unsubscribe link is public and replayable (mail scanners, forwarded emails, anyone holding it): replaying
- * its POST, one after another or many at once, adds no suppression and no event after the first.
+ * its POST, one after another or many at once, adds no suppression and no event after the first. (The link of a sent
+ * email: one never sent unsubscribes no one, tests/security/unsubscribe-unsent.test.ts.)
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contactSuppressions, dunningMessageEvents } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
+import { sendMessage } from '../../src/dunning/send-message';
 import { unsubscribeUrl } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
-import { messagesOf, setup } from '../dunning-engine/fixtures';
+import { approveAll, messagesOf, setup } from '../dunning-engine/fixtures';
 import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
@@ -28,11 +30,14 @@ beforeAll(async () => {
   ({ services: s, app } = testApp);
   ({ tenantId } = fixture);
   await planTenant(s, tenantId);
+  await approveAll(s, tenantId);
 }, 120_000);
 
 describe('unsubscribe replay', () => {
   it('many POSTs of the same link add one suppression and one event', async () => {
     const [m] = await messagesOf(s, tenantId);
+    fixture.clock.set(m!.sendAt);
+    expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     const path = new URL(unsubscribeUrl(s.config.PUBLIC_URL, s.config.APP_SECRET, m!.id)).pathname;
     const post = () =>
       app.inject({

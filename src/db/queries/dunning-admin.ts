@@ -394,12 +394,23 @@ export async function latestMessagesOfTenant(
     .limit(limit);
 }
 
-/** The tenant a message was sent for (the public unsubscribe pages name its company). */
+/**
+ * The tenant a message was written for (the public unsubscribe pages name its company) and how far its email got
+ * (whether it may have reached the debtor).
+ */
 export async function tenantOfMessage(db: DbOrTx, messageId: string) {
   const [row] = await db
-    .select({ tenant: tenants })
+    .select({
+      tenant: tenants,
+      message: {
+        status: dunningMessages.status,
+        sentAt: dunningMessages.sentAt,
+        attempts: dunningMessages.attempts,
+        inDoubtSince: dunningMessages.inDoubtSince,
+      },
+    })
     .from(dunningMessages)
     .innerJoin(tenants, eq(tenants.id, dunningMessages.tenantId))
     .where(eq(dunningMessages.id, messageId));
-  return row?.tenant;
+  return row;
 }

@@ -1,9 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Services } from '../../app-services';
 import { wallTime } from '../../clock';
 import { tenantOfMessage } from '../../db/queries/dunning-admin';
+import { mayHaveReachedDebtor } from '../../dunning/delivery-events';
 import { deliveryUpdate, parseResendEvent, verifyResendWebhook } from '../../dunning/resend-webhook';
-import { verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
+import { TEAM_COPY_TOKEN, verifyUnsubscribeToken } from '../../dunning/unsubscribe-token';
 import { AppError } from '../../errors';
 import { PUBLIC } from '../auth';
 
@@ -60,20 +61,54 @@ export const unsubscribeRoutes =
     }
 
     const claimsOf = (token: string) => verifyUnsubscribeToken(services.config.APP_SECRET, token);
-    /** Who the reminders come from (the name the emails are signed with), HTML-escaped; null if unknown. */
-    const companyOf = async (messageId: string): Promise<string | null> => {
-      const tenant = await tenantOfMessage(services.db, messageId);
-      return tenant ? escapeHtml(services.dunning.senderOf(tenant).companyName) : null;
+    /**
+     * Who the reminders come from (the name the emails are signed with), HTML-escaped, and whether the link's email
+     * may have reached the debtor; null if the message is unknown.
+     */
+    const linkOf = async (messageId: string) => {
+      const row = await tenantOfMessage(services.db, messageId);
+      if (!row) return null;
+      return {
+        company: escapeHtml(services.dunning.senderOf(row.tenant).companyName),
+        sent: mayHaveReachedDebtor(row.message),
+      };
     };
+    const notValid = (reply: FastifyReply) =>
+      reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+    // A reminder shown in Duely before it was sent carries its debtor's link: whoever opened it is not the debtor.
+    const neverSent = (reply: FastifyReply, company: string) =>
+      reply
+        .status(404)
+        .send(
+          page(
+            'Link of an email never sent',
+            `<h1>This email was never sent</h1><p>This unsubscribe link is from a copy of a reminder that ${company} ` +
+              'has not sent (a preview in Duely), so it unsubscribes no one. Nothing changed.</p>',
+          ),
+        );
+
+    // The link in the team's copy of an email (Show email in Duely): never the debtor's.
+    const teamCopy = (reply: FastifyReply) =>
+      reply
+        .status(404)
+        .send(
+          page(
+            'Team copy of a reminder',
+            "<h1>This is the team's copy</h1><p>This unsubscribe link is from a reminder as shown in Duely. In the " +
+              "debtor's copy the link stops the reminders; this one unsubscribes no one. Nothing changed.</p>",
+          ),
+        );
 
     /** The confirm page: a GET never unsubscribes (mail scanners follow links). */
     app.get('/u/:token', { config: PUBLIC }, async (req, reply) => {
       const { token } = req.params as { token: string };
       reply.type('text/html; charset=utf-8');
+      if (token === TEAM_COPY_TOKEN) return teamCopy(reply);
       const messageId = claimsOf(token);
-      const company = messageId ? await companyOf(messageId) : null;
-      if (!company)
-        return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+      const link = messageId ? await linkOf(messageId) : null;
+      if (!link) return notValid(reply);
+      if (!link.sent) return neverSent(reply, link.company);
+      const { company } = link;
       return reply.send(
         page(
           `Unsubscribe from ${company}'s payment reminders`,
@@ -89,12 +124,13 @@ export const unsubscribeRoutes =
       const { token } = req.params as { token: string };
       const messageId = claimsOf(token);
       reply.type('text/html; charset=utf-8');
-      // The company first: the unsubscribe re-plans, which may withdraw (delete) the very message of the link
-      // when it was never sent (a held message's preview), and the page then said the link was not valid.
-      const company = messageId ? await companyOf(messageId) : null;
-      const done = company && messageId ? await services.dunning.unsubscribe(messageId) : false;
-      if (!company || !done)
-        return reply.status(404).send(page('Link not valid', '<p>This unsubscribe link is not valid.</p>'));
+      if (token === TEAM_COPY_TOKEN) return teamCopy(reply);
+      // The company first, read before the unsubscribe changes anything.
+      const link = messageId ? await linkOf(messageId) : null;
+      const done = link && messageId ? await services.dunning.unsubscribe(messageId) : false;
+      if (!link || !done) return notValid(reply);
+      if (done === 'never_sent') return neverSent(reply, link.company);
+      const { company } = link;
       return reply.send(
         page(
           'Unsubscribed',

@@ -33,6 +33,7 @@ import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dun
 import { renderAsOf } from '../../dunning/send-message';
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
+import { teamCopy } from '../../dunning/unsubscribe-token';
 import { AppError, notFound } from '../../errors';
 import { actorName, COLLECTOR, principalOf, tenantOf, VIEWER } from '../auth';
 import * as contract from '../contracts/dunning';
@@ -326,6 +327,7 @@ export const dunningRoutes =
       } else {
         email = await services.dunning.composeEmail(m, tenant, c!, asOf ?? m.sendAt);
       }
+      email = teamCopy(email, services.config.PUBLIC_URL, services.config.APP_SECRET, m.id);
       if (q.format === 'html')
         return reply
           .type('text/html; charset=utf-8')

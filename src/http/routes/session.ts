@@ -206,7 +206,9 @@ export const sessionRoutes =
           throw new AppError('user_exists', `${email} is already a user of this company`, 409);
         }
         const now = services.clock.now();
-        if ((await services.auth.recentSignInEmails(email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+        // Counted for this company only: every company's count would tell (by this 429) whether the address had
+        // sign-in links, i.e. is a user's elsewhere, which anyone can make Duely send (POST /login/email).
+        if ((await services.auth.recentSignInEmails(email, now, p.tenantId)) >= SIGN_IN_EMAILS_PER_WINDOW) {
           throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
         }
         const { state } = emailSigner.sign({ u: me.id, t: p.tenantId, e: email }, now, VERIFY_TTL_MS);

@@ -4,12 +4,17 @@
  * Reading the team needs any role; changing it needs an admin. Every change is logged with who made it.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { createUser, listUsers, removeUser, updateUser, type User } from '../../auth/users';
 import type { Services } from '../../app-services';
+import { SIGN_IN_EMAILS_PER_WINDOW } from '../../auth/account-mail';
+import { createUser, listUsers, normalizeEmail, removeUser, type User, updateUser } from '../../auth/users';
+import { countInvitationsSince } from '../../db/queries/account-emails';
+import { AppError } from '../../errors';
 import { actorName, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/users';
 
 export const INVITATION_TTL_MS = 7 * 86_400_000;
+/** Invitations one tenant may send in 24 hours (a team is not invited a hundred at a time; a spammer would be). */
+export const INVITATIONS_PER_DAY = 50;
 
 function userView(u: User) {
   return {
@@ -39,6 +44,20 @@ export const userRoutes =
       const body = req.body;
       const by = actorName(principalOf(req));
       const now = services.clock.now();
+      // Invitations go out from Duely's sender with the tenant's text: bounded per address as sign-in links are (an
+      // admin removing and inviting again mailed an address without end), and per tenant.
+      const to = normalizeEmail(body.email);
+      if ((await services.auth.recentInvitations(tenant.id, to, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+        throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
+      }
+      const since = new Date(now.getTime() - 86_400_000);
+      if ((await countInvitationsSince(services.db, tenant.id, since)) >= INVITATIONS_PER_DAY) {
+        throw new AppError(
+          'rate_limited',
+          `This company sent ${INVITATIONS_PER_DAY} invitations in the last 24 hours: try again tomorrow`,
+          429,
+        );
+      }
       const user = await createUser(services.db, {
         tenantId: tenant.id,
         email: body.email,
@@ -57,7 +76,7 @@ export const userRoutes =
       const email = await services.auth.sendAccountEmail({
         tenantId: tenant.id,
         userId: user.id,
-        to: user.email,
+        to,
         now,
         props: {
           kind: 'invitation',
