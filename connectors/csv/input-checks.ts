@@ -85,13 +85,18 @@ export function unclosedQuote(text: string): Place | null {
   return openedAt;
 }
 
+/** A header cell as a column name: lower case, spaces and hyphens as underscores ("Invoice ID" is invoice_id). */
+export function columnKey(cell: string): string {
+  return cell.trim().toLowerCase().replace(/[ -]+/g, '_');
+}
+
 /** Column names of the header line (enough to name a column in an error before the parser has run). */
 export function headerNames(text: string): string[] {
   const end = text.indexOf('\n');
   return (end < 0 ? text : text.slice(0, end))
     .replace(/^\ufeff/, '')
     .split(',')
-    .map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+    .map((h) => columnKey(h.trim().replace(/^"|"$/g, '')));
 }
 
 export function columnName(names: readonly string[], field: number): string {
