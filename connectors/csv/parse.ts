@@ -171,9 +171,11 @@ export function splitPlainCsv(input: string): CsvRecord[] | null {
 function amountProblem(amount: string, currency: string): string {
   const m = /^[+-]?\d+(?:\.(\d+))?$/.exec(amount);
   if (!m) {
-    const hint = /[\d]/.test(amount)
-      ? ' (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)'
-      : '';
+    const hint = /^\(.*\d.*\)$/.test(amount)
+      ? ' (write a negative amount with a minus sign: -12.00)'
+      : /[\d]/.test(amount)
+        ? ' (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)'
+        : '';
     return `"${amount}" is not a decimal amount in ${currency}${hint}`;
   }
   const places = (m[1] ?? '').replace(/0+$/, '').length;
@@ -184,7 +186,15 @@ function amountProblem(amount: string, currency: string): string {
   return `"${amount}" is too large an amount`;
 }
 
-/** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
+/** Why `value` is not a date, with what to do about a date and time (a database export's "2013-01-02 00:00:00"). */
+function notADate(value: string): string {
+  const withTime = /^(\d{4}-\d{2}-\d{2})[T ]\d/.exec(value);
+  return withTime && isIsoDate(withTime[1]!)
+    ? `"${value}" is a date and time; write the date alone (YYYY-MM-DD: ${withTime[1]})`
+    : `"${value}" is not a date (YYYY-MM-DD)`;
+}
+
+/** Lists at most this many errors (and warnings), all of them counted: the report stays readable, a broken 1 GB file cheap. */
 export const MAX_ERRORS = 200;
 const EMPTY: ParsedHistory = {
   rows: [],
@@ -629,6 +639,18 @@ export class HistoryCsvReader {
           ? ` (columns not known to Duely in the header: ${unknown.slice(0, 10).join(', ')})`
           : '');
       this.headerProblem = { line: 1, column: missing[0]!, message };
+      return;
+    }
+    // "Invoice ID" and "invoice_id" side by side: which one holds the invoice's id is anyone's guess.
+    const known = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as string[];
+    const twice = names.findIndex((n, i) => known.includes(n) && this.index.get(n) !== i);
+    if (twice >= 0) {
+      const name = names[twice]!;
+      this.headerProblem = {
+        line: 1,
+        column: name,
+        message: `the header has ${name} twice (columns ${this.index.get(name)! + 1} and ${twice + 1}): keep the one Duely should read and remove or rename the other`,
+      };
     }
   }
 
@@ -671,8 +693,8 @@ export class HistoryCsvReader {
       this.seen?.set(invoiceId, line);
       idOk = true;
     }
-    if (!isIsoDate(invoiceDate)) bad('invoice_date', `"${invoiceDate}" is not a date (YYYY-MM-DD)`);
-    if (!isIsoDate(dueDate)) bad('due_date', `"${dueDate}" is not a date (YYYY-MM-DD)`);
+    if (!isIsoDate(invoiceDate)) bad('invoice_date', notADate(invoiceDate));
+    if (!isIsoDate(dueDate)) bad('due_date', notADate(dueDate));
     else if (isIsoDate(invoiceDate) && dueDate < invoiceDate) {
       this.warn(
         line,
@@ -692,7 +714,7 @@ export class HistoryCsvReader {
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
     if (currencyOk && amountMinor === null) bad('amount', amountProblem(amount, currency));
     if (paidDate !== '') {
-      if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
+      if (!isIsoDate(paidDate)) bad('paid_date', notADate(paidDate));
       else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {
         this.warn(
           line,

@@ -411,6 +411,33 @@ describe('what messy exports contain', () => {
     });
   });
 
+  it('refuses a header naming a column twice instead of reading one of them', () => {
+    const text = `customer_id,Invoice ID,invoice_date,due_date,amount,currency,paid_date,invoice_id\nC1,I1,2013-01-01,2013-01-31,10,USD,,INV-1\n`;
+    expect(parseHistoryCsv(text).errors).toEqual([
+      {
+        line: 1,
+        column: 'invoice_id',
+        message:
+          'the header has invoice_id twice (columns 2 and 8): keep the one Duely should read and remove or rename the other',
+      },
+    ]);
+  });
+
+  it('says what to write for an accounting negative and a date with a time', () => {
+    const r = parseHistoryCsv(
+      csv([
+        ['C1', 'I1', '2013-01-01', '2013-01-31', '(12.00)', 'USD', '', '', ''],
+        ['C1', 'I2', '2013-01-01 00:00:00', '2013-01-31T00:00:00Z', '12', 'USD', '2013-13-01 10:00', '', ''],
+      ]),
+    );
+    expect(r.errors.map((e) => e.message)).toEqual([
+      '"(12.00)" is not a decimal amount in USD (write a negative amount with a minus sign: -12.00)',
+      '"2013-01-01 00:00:00" is a date and time; write the date alone (YYYY-MM-DD: 2013-01-01)',
+      '"2013-01-31T00:00:00Z" is a date and time; write the date alone (YYYY-MM-DD: 2013-01-31)',
+      '"2013-13-01 10:00" is not a date (YYYY-MM-DD)',
+    ]);
+  });
+
   it('names a UTF-16 file and a spreadsheet workbook for what they are', () => {
     const text = `${HEADER}\nC1,I1,2013-01-01,2013-01-31,10,USD,,,\n`;
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);

@@ -111,6 +111,23 @@ describe('a broken CSV', () => {
     expect(names.map((c) => c.id).sort()).toEqual(['A', 'SHARED']);
   });
 
+  it('an upload of another media type says what to send, whatever the type', async () => {
+    for (const type of ['application/octet-stream', 'application/vnd.ms-excel', 'text/plain']) {
+      const r = await testApp.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/typed/imports',
+        headers: { ...testApp.auth, 'content-type': type },
+        payload: `${HEADER}\n${good('T1')}\n`,
+      });
+      expect(r.statusCode, type).toBe(415);
+      expect(r.json().error, type).toEqual({
+        code: 'unsupported_media_type',
+        message: 'send the CSV as text/csv or as multipart/form-data',
+      });
+    }
+    expect(await findTenant(s.db, 'typed')).toBeNull();
+  });
+
   it('the error counts what it does not list', () => {
     const e = new CsvImportError([{ line: 2, column: 'amount', message: 'x' }], 1234);
     expect(e.message).toBe(
