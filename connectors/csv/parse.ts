@@ -336,6 +336,8 @@ export class HistoryCsvReader {
   private readonly chunkChars: number;
   private carry: Uint8Array | null = null;
   private pending = '';
+  /** No record of `pending` was complete when it was this long (halved): wait for this much before reading again. */
+  private retryAt = 0;
   /** Line (as recordStartLines counts) and LF characters before `pending`, which starts at a record boundary. */
   private lineBefore = 1;
   private lfBefore = 0;
@@ -497,11 +499,16 @@ export class HistoryCsvReader {
     this.pending += text;
     const batches: HistoryBatch[] = [];
     while (!this.place && (atEnd ? this.pending.length > 0 : this.pending.length >= this.chunkChars)) {
+      // A record longer than what is pending is read again only once the text has doubled: each attempt reads it
+      // from its start, so one attempt per piece made a 20 MB unclosed quote cost 47 s of one core (quadratic).
+      if (!atEnd && this.pending.length < this.retryAt) break;
       const read = this.chunk(atEnd);
       if (!read.taken) {
         if (this.pending.length > MAX_RECORD_CHARS) this.recordTooLong();
+        else this.retryAt = Math.min(this.pending.length * 2, MAX_RECORD_CHARS + 1);
         break;
       }
+      this.retryAt = 0;
       if (read.batch) batches.push(read.batch);
     }
     return batches;
