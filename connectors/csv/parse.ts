@@ -215,11 +215,11 @@ const MAX_RECORD_CHARS = 32 * 1024 * 1024;
 /** Pieces a whole string or Buffer is fed to the reader in. */
 const PIECE = 256 * 1024;
 
-/** Line breaks in `text` as readRecords counts them (CRLF, LF and CR one each), and its LF characters. */
-function lineBreaks(text: string): { breaks: number; lfs: number } {
+/** Line breaks in `text` as readRecords counts them (CRLF, LF and CR one each). */
+function lineBreaks(text: string): number {
   let lfs = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lfs++;
-  if (!text.includes('\r')) return { breaks: lfs, lfs };
+  if (!text.includes('\r')) return lfs;
   let breaks = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -229,7 +229,7 @@ function lineBreaks(text: string): { breaks: number; lfs: number } {
       if (text.charCodeAt(i + 1) === 10) i++;
     }
   }
-  return { breaks, lfs };
+  return breaks;
 }
 
 /**
@@ -269,24 +269,29 @@ function incompleteTail(buf: Uint8Array): number {
   return 0;
 }
 
-/** A quote-aware position (1-based line, 0-based field), advanced over text as the file is read. */
+/**
+ * A quote-aware position (1-based line, 0-based field), advanced over text as the file is read; lines counted as
+ * readRecords counts them (CRLF, LF and CR one each: `cr` when the text so far ends in a CR).
+ */
 interface Place {
   line: number;
   field: number;
   quoted: boolean;
+  cr: boolean;
 }
 
 function advance(place: Place, text: string, upto = text.length): Place {
-  let { line, field, quoted } = place;
+  let { line, field, quoted, cr } = place;
   for (let i = 0; i < upto && i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 34) quoted = !quoted;
-    else if (c === 10) {
-      line++;
+    if (c === 10 || c === 13) {
+      if (c === 13 || !cr) line++;
       if (!quoted) field = 0;
-    } else if (c === 44 && !quoted) field++;
+    } else if (c === 34) quoted = !quoted;
+    else if (c === 44 && !quoted) field++;
+    cr = c === 13;
   }
-  return { line, field, quoted };
+  return { line, field, quoted, cr };
 }
 
 /** What one chunk of the file yields, in file order. */
@@ -308,7 +313,9 @@ export interface HistoryReadResult {
    * and it is the only one reported. A broken record is not fatal: it is reported and reading goes on after it.
    */
   errors: CsvIssue[];
-  /** How many errors there are in all (`errors` keeps the first MAX_ERRORS, by line). */
+  /** Problems with the bytes past the header line (not UTF-8, a NUL), at most one each: listed before `errors`. */
+  fileErrors: CsvIssue[];
+  /** How many errors there are in all, `fileErrors` included (`errors` keeps the first MAX_ERRORS, by line). */
   errorCount: number;
   fatal: boolean;
   warnings: CsvIssue[];
@@ -338,10 +345,9 @@ export class HistoryCsvReader {
   private pending = '';
   /** No record of `pending` was complete when it was this long (halved): wait for this much before reading again. */
   private retryAt = 0;
-  /** Line (as recordStartLines counts) and LF characters before `pending`, which starts at a record boundary. */
+  /** The line `pending` starts on (a record boundary; CRLF, LF and CR one line break each). */
   private lineBefore = 1;
-  private lfBefore = 0;
-  /** Whether a chunk was read yet, and the file's first line break. */
+  /** Whether a chunk was read yet. */
   private started = false;
   /** The file's text up to its first line break, which names the columns in messages. */
   private head = '';
@@ -354,6 +360,13 @@ export class HistoryCsvReader {
   private headerSeen = false;
   /** The one problem that ends the reading of records, by rank: bytes > separator > structure > header. */
   private bytesProblem: CsvIssue | null = null;
+  /**
+   * Problems with the bytes past the header line (not UTF-8, a NUL): each reported once, before the lines' errors,
+   * and the file read on (`bytesNoted`, `nulNoted`) so that its other problems are reported with them.
+   */
+  private readonly notices: CsvIssue[] = [];
+  private bytesNoted = false;
+  private nulNoted = false;
   private nulProblem: CsvIssue | null = null;
   private structureProblem: CsvIssue | null = null;
   private headerProblem: CsvIssue | null = null;
@@ -381,30 +394,41 @@ export class HistoryCsvReader {
   push(piece: string | Uint8Array): HistoryBatch[] {
     if (this.bytesProblem) return [];
     if (typeof piece === 'string') return this.acceptText(piece, false);
+    return this.acceptBytes(piece);
+  }
+
+  /** Bytes as UTF-8 (a sequence cut by the end of `piece` waits for the next): what is not is reported once. */
+  private acceptBytes(piece: Uint8Array, atEnd = false): HistoryBatch[] {
     let bytes: Uint8Array = piece;
     if (this.carry) {
       bytes = Buffer.concat([this.carry, piece]);
       this.carry = null;
     }
-    const keep = incompleteTail(bytes);
+    const keep = atEnd ? 0 : incompleteTail(bytes);
     if (keep > 0) {
       this.carry = bytes.slice(bytes.length - keep);
       bytes = bytes.subarray(0, bytes.length - keep);
     }
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    if (!isUtf8(buf)) {
-      const bad = firstInvalidUtf8(buf);
-      const batches = this.acceptText(buf.toString('utf8', 0, bad), false);
-      this.notUtf8(buf[bad]!);
-      return batches;
-    }
-    return this.acceptText(buf.toString('utf8'), false);
+    if (this.bytesNoted || isUtf8(buf)) return this.acceptText(buf.toString('utf8'), atEnd);
+    const bad = firstInvalidUtf8(buf);
+    const batches = this.acceptText(buf.toString('utf8', 0, bad), false);
+    this.notUtf8(buf[bad]!);
+    if (this.bytesProblem) return batches;
+    // Reported; the rest is read on (what is not UTF-8 read as U+FFFD) so that its other problems are reported too.
+    for (const b of this.acceptText(buf.toString('utf8', bad), atEnd)) batches.push(b);
+    return batches;
   }
 
   /** The end of the file: the last batches and the verdict. */
   end(): { batches: HistoryBatch[]; result: HistoryReadResult } {
-    const batches = this.bytesProblem ? [] : this.acceptText('', true);
-    if (this.carry && !this.bytesProblem) this.notUtf8(this.carry[0]!);
+    let batches: HistoryBatch[] = [];
+    if (!this.bytesProblem) {
+      const carry = this.carry;
+      this.carry = null;
+      // A UTF-8 sequence cut off by the end of the file.
+      batches = carry ? this.acceptBytes(carry, true) : this.acceptText('', true);
+    }
     return { batches, result: this.result() };
   }
 
@@ -428,8 +452,9 @@ export class HistoryCsvReader {
     // Messages quote the cells they refuse: never echo a huge one whole.
     const errors = (fatal ? [fatal] : this.errors).map((e) => ({ ...e, message: truncateQuoted(e.message) }));
     return {
+      fileErrors: this.notices,
       errors,
-      errorCount: fatal ? 1 : this.errorCount,
+      errorCount: this.notices.length + (fatal ? 1 : this.errorCount),
       fatal: fatal !== null,
       warnings: fatal ? [] : this.warnings,
       warningCount: fatal ? 0 : this.warningCount,
@@ -443,21 +468,34 @@ export class HistoryCsvReader {
 
   /** Where the end of everything read so far is. */
   private here(extra: string): Place {
-    return advance(this.place ?? { line: this.lfBefore + 1, field: 0, quoted: false }, this.pending + extra);
+    return advance(
+      this.place ?? { line: this.lineBefore, field: 0, quoted: false, cr: false },
+      this.pending + extra,
+    );
   }
 
+  /**
+   * The first byte that is not UTF-8. In the header line (or a UTF-16 file) it is the one problem of the file;
+   * later, it is reported once, first, and the rest of the file is checked as well.
+   */
   private notUtf8(byte: number): void {
     const at = this.here('');
     // A UTF-16 file (Excel's "Unicode Text") starts with its byte-order mark, FF FE or FE FF.
     const utf16 = this.head === '' && (byte === 0xff || byte === 0xfe);
-    this.bytesProblem = {
+    const issue = {
       line: at.line,
       column: utf16 ? null : columnName(headerNames(this.head), at.field),
       message: utf16
         ? `the file is UTF-16 (Excel's "Unicode Text"), not UTF-8: save it as "CSV UTF-8 (comma delimited)" and upload it again`
-        : `the file is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} here): export or save it as UTF-8 and upload it again`,
+        : `the file is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} here${at.line > 1 ? ', the first such byte' : ''}): export or save it as UTF-8 and upload it again`,
     };
-    this.pending = '';
+    if (utf16 || at.line === 1 || this.place) {
+      this.bytesProblem = issue;
+      this.pending = '';
+      return;
+    }
+    this.notices.push(issue);
+    this.bytesNoted = true;
   }
 
   /** Only the bytes matter from here on: keep the place, drop the text. */
@@ -471,14 +509,15 @@ export class HistoryCsvReader {
       this.head += text;
       if (this.head.includes('\n') || this.head.length > MAX_RECORD_CHARS) this.headOpen = false;
     }
-    if (!this.nulProblem) {
+    if (this.nulNoted) text = text.replaceAll('\u0000', '\ufffd');
+    else if (!this.nulProblem) {
       const nul = text.indexOf('\u0000');
       if (nul >= 0) {
         const at = this.here(text.slice(0, nul));
         // A workbook (.xlsx is a zip file) or UTF-16 without a byte-order mark shows in the header line: its
         // "names" would be binary, so the column is not named.
         const inHeader = at.line === 1;
-        this.nulProblem = {
+        const issue = {
           line: at.line,
           column: inHeader ? null : columnName(headerNames(this.head), at.field),
           message: this.head.startsWith('PK\u0003\u0004')
@@ -487,9 +526,16 @@ export class HistoryCsvReader {
               ? 'contains a NUL character in the header line: a UTF-16 file or a spreadsheet, not CSV? save it as "CSV UTF-8 (comma delimited)" and upload that'
               : 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
         };
-        this.pending += text;
-        this.bytesOnly();
-        return [];
+        if (inHeader || this.place) {
+          this.nulProblem = issue;
+          this.pending += text;
+          this.bytesOnly();
+          return [];
+        }
+        // Reported once, first; the rest is read on (NUL as U+FFFD: no NUL reaches the staging table).
+        this.notices.push(issue);
+        this.nulNoted = true;
+        text = text.replaceAll('\u0000', '\ufffd');
       }
     }
     if (this.place) {
@@ -560,9 +606,7 @@ export class HistoryCsvReader {
     }
     const text = pending.slice(0, end);
     this.pending = pending.slice(end);
-    const { breaks, lfs } = lineBreaks(text);
-    this.lineBefore += breaks;
-    this.lfBefore += lfs;
+    this.lineBefore += lineBreaks(text);
     if (first) {
       this.started = true;
       const separator = otherSeparator(text);
@@ -835,10 +879,11 @@ export function parseHistoryCsv(
   for (const piece of piecesOf(input, opts.pieceSize)) take(reader.push(piece));
   const { batches, result } = reader.end();
   take(batches);
-  if (result.fatal) return { ...EMPTY, errors: result.errors, errorCount: result.errorCount };
+  const errors = [...result.fileErrors, ...result.errors];
+  if (result.fatal) return { ...EMPTY, errors, errorCount: result.errorCount };
   return {
     rows,
-    errors: result.errors,
+    errors,
     errorCount: result.errorCount,
     warnings: result.warnings,
     warningCount: result.warningCount,

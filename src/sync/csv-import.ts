@@ -167,6 +167,7 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
       errors = withDuplicates(errors, duplicates.lines);
       errorCount += duplicates.total;
     }
+    errors = [...read.fileErrors, ...errors];
     if (errors.length > 0) throw new CsvImportError(errors, errorCount);
     if (read.rows === 0)
       throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);

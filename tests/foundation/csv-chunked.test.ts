@@ -172,12 +172,20 @@ describe('reading a CSV file a chunk at a time', () => {
       chunkChars: 100,
       pieceSize: 7,
     });
-    expect(b.errors).toEqual([
+    // The NUL and the first byte that is not UTF-8 first, each once, then the lines' errors from the top.
+    expect(b.errors.slice(0, 3)).toEqual([
+      {
+        line: 202,
+        column: 'invoice_id',
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
       {
         line: 303,
         column: 'invoice_id',
-        message: 'the file is not UTF-8 (byte 0xC3 here): export or save it as UTF-8 and upload it again',
+        message:
+          'the file is not UTF-8 (byte 0xC3 here, the first such byte): export or save it as UTF-8 and upload it again',
       },
+      { line: 12, column: 'invoice_date', message: '"x" is not a date (YYYY-MM-DD)' },
     ]);
   });
 });

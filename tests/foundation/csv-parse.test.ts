@@ -171,12 +171,12 @@ describe('hostile CSV files', () => {
       'latin1',
     );
     const r = parseHistoryCsv(latin1);
-    expect(r.rows).toEqual([]);
     expect(r.errors).toEqual([
       {
         line: 4,
         column: 'customer_id',
-        message: 'the file is not UTF-8 (byte 0xE9 here): export or save it as UTF-8 and upload it again',
+        message:
+          'the file is not UTF-8 (byte 0xE9 here, the first such byte): export or save it as UTF-8 and upload it again',
       },
     ]);
     // The same text in UTF-8 is fine.
@@ -435,6 +435,35 @@ describe('what messy exports contain', () => {
       '"2013-01-01 00:00:00" is a date and time; write the date alone (YYYY-MM-DD: 2013-01-01)',
       '"2013-01-31T00:00:00Z" is a date and time; write the date alone (YYYY-MM-DD: 2013-01-31)',
       '"2013-13-01 10:00" is not a date (YYYY-MM-DD)',
+    ]);
+  });
+
+  it('a byte that is not UTF-8 or a NUL is reported once, first, and the rest of the file is still checked', () => {
+    const input = Buffer.concat([
+      Buffer.from(`${HEADER}\nC1,I1,2013-01-01,2013-01-31,ten,USD,,,\nCaf`),
+      Buffer.from([0xe9]), // Latin-1 é
+      Buffer.from(
+        ',I2,2013-01-01,2013-01-31,1,USD,,,\nC3,I\u00003,2013-01-01,2013-01-31,1,USD,,,\nC4,I4,2013-01-01\n',
+      ),
+      Buffer.from('C5,I5,2013-01-01,2013-01-31,1,USD,,,\n'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]);
+    expect(parseHistoryCsv(input).errors).toEqual([
+      {
+        line: 3,
+        column: 'customer_id',
+        message:
+          'the file is not UTF-8 (byte 0xE9 here, the first such byte): export or save it as UTF-8 and upload it again',
+      },
+      {
+        line: 4,
+        column: 'invoice_id',
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
+      { line: 2, column: 'amount', message: '"ten" is not a decimal amount in USD' },
+      { line: 5, column: 'due_date', message: 'this row has 3 fields; the header has 9' },
+      { line: 7, column: 'invoice_id', message: 'this row has 1 field; the header has 9' },
     ]);
   });
 

@@ -70,6 +70,37 @@ describe('a broken CSV', () => {
     expect(await findTenant(s.db, 'broken-new')).toBeNull();
   });
 
+  it('a NUL or a byte that is not UTF-8 past the header is reported first, with every other problem', async () => {
+    const body = Buffer.concat([
+      Buffer.from(`${HEADER}\n${good('N1')}\nC2,N2,2013-01-01,2013-01-31,1,USD,,,U\u0000S\n`),
+      Buffer.from(`${good('N3', 'ten')}\nC\u00e9,N4,2013-01-01,2013-01-31,1,USD,,,\n`, 'latin1'),
+      Buffer.from(`${good('N1')}\n`),
+    ]);
+    const r = await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/bytes/imports',
+      headers: { ...testApp.auth, 'content-type': 'text/csv' },
+      payload: body,
+    });
+    expect(r.statusCode).toBe(422);
+    expect(r.json().error.details).toEqual([
+      {
+        line: 3,
+        column: 'country',
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
+      {
+        line: 5,
+        column: 'customer_id',
+        message:
+          'the file is not UTF-8 (byte 0xE9 here, the first such byte): export or save it as UTF-8 and upload it again',
+      },
+      { line: 4, column: 'amount', message: '"ten" is not a decimal amount in USD' },
+      { line: 6, column: 'invoice_id', message: 'invoice_id N1 already appears on line 2' },
+    ]);
+    expect(await findTenant(s.db, 'bytes')).toBeNull();
+  });
+
   it('leaves an existing ledger exactly as it was when a newer file has errors', async () => {
     const first = await upload('kept', `${[HEADER, good('K1'), good('K2')].join('\n')}\n`);
     expect(first.statusCode).toBe(201);
