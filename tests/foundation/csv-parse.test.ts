@@ -467,6 +467,17 @@ describe('what messy exports contain', () => {
     ]);
   });
 
+  it('names the line of a NUL in a file whose lines end in CR alone (old Mac exports)', () => {
+    const text = `${HEADER}\rC1,I1,2013-01-01,2013-01-31,10,USD,,,\rC1,I\u00002,2013-01-01,2013-01-31,10,USD,,,\r`;
+    expect(parseHistoryCsv(text).errors).toEqual([
+      {
+        line: 3,
+        column: 'invoice_id',
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
+    ]);
+  });
+
   it('names a UTF-16 file and a spreadsheet workbook for what they are', () => {
     const text = `${HEADER}\nC1,I1,2013-01-01,2013-01-31,10,USD,,,\n`;
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
