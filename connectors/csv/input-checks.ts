@@ -25,6 +25,17 @@ export function truncateQuoted(message: string, max = 40): string {
   return message.replace(/"([^"]*)"/g, (_m, v: string) => `"${shown(v, max)}"`);
 }
 
+/**
+ * `message` with its control characters written out (ESC as \x1B): a refused cell is quoted back, and `duely
+ * import` prints messages to a terminal, where a cell's escape sequences would otherwise run.
+ */
+export function printable(message: string): string {
+  return message.replace(
+    /\p{Cc}/gu,
+    (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
 /** Byte offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
 export function firstInvalidUtf8(buf: Uint8Array): number {
   let i = 0;

@@ -19,6 +19,7 @@ import {
   FIELD_LIMITS,
   firstInvalidUtf8,
   headerNames,
+  printable,
   truncateQuoted,
 } from './input-checks';
 import { type RecordItem, readRecords } from './records';
@@ -450,9 +451,15 @@ export class HistoryCsvReader {
       }
     }
     // Messages quote the cells they refuse: never echo a huge one whole.
-    const errors = (fatal ? [fatal] : this.errors).map((e) => ({ ...e, message: truncateQuoted(e.message) }));
+    const shown = (e: CsvIssue): CsvIssue => ({
+      line: e.line,
+      // A column may be named by the file's own header.
+      column: e.column === null ? null : printable(e.column),
+      message: printable(truncateQuoted(e.message)),
+    });
+    const errors = (fatal ? [fatal] : this.errors).map(shown);
     return {
-      fileErrors: this.notices,
+      fileErrors: this.notices.map(shown),
       errors,
       errorCount: this.notices.length + (fatal ? 1 : this.errorCount),
       fatal: fatal !== null,

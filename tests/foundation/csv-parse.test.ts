@@ -467,6 +467,27 @@ describe('what messy exports contain', () => {
     ]);
   });
 
+  it('quotes a refused cell without its control characters (duely import prints messages to a terminal)', () => {
+    const esc = '\u001b]0;owned\u0007\u001b[2J';
+    const r = parseHistoryCsv(
+      csv([['C1', 'I1', `"2013${esc}"`, '2013-01-31', `"1${esc}"`, `"US${esc}"`, '', `"e${esc}"`, '']]),
+    );
+    expect(r.errors.map((e) => e.column)).toEqual(['invoice_date', 'currency', 'delivery']);
+    for (const e of r.errors) expect(e.message).not.toMatch(/\p{Cc}/u);
+    expect(r.errors[0]!.message).toBe('"2013\\x1B]0;owned\\x07\\x1B[2J" is not a date (YYYY-MM-DD)');
+    // A column the file's own header names.
+    const ragged = parseHistoryCsv(`${HEADER},"x${esc}"\nC1,I1,2013-01-01\n`).errors;
+    expect(ragged).toEqual([
+      { line: 2, column: 'due_date', message: 'this row has 3 fields; the header has 10' },
+    ]);
+    const long = parseHistoryCsv(`${HEADER},"x${esc}"\nC1,I1,2013-01-01,2013-01-31,1,USD,,,,,,\n`).errors;
+    expect(long[0]!.column).toBe('#11');
+    const extra = parseHistoryCsv(
+      `${HEADER},"x${esc}"\nC1,I1,2013-01-01,2013-01-31,1,USD,,,,${'y'.repeat(1001)}\n`,
+    );
+    expect(extra.errors[0]!.column).toBe('x\\x1B]0;owned\\x07\\x1B[2j'); // header names are lower case
+  });
+
   it('names the line of a NUL in a file whose lines end in CR alone (old Mac exports)', () => {
     const text = `${HEADER}\rC1,I1,2013-01-01,2013-01-31,10,USD,,,\rC1,I\u00002,2013-01-01,2013-01-31,10,USD,,,\r`;
     expect(parseHistoryCsv(text).errors).toEqual([
