@@ -1,6 +1,6 @@
 /**
  * CSV records as RFC 4180 reads them (fields separated by commas, a quoted field may hold commas, line breaks and
- * doubled quotes; CRLF, LF and CR each end a line; spaces and tabs around a field are dropped; empty lines are
+ * doubled quotes; CRLF, LF and CR each end a line; blanks around a field are dropped (isBlank); empty lines are
  * skipped), read so that one broken record never hides the rest of the file: a record the quoting rules cannot read
  * is reported with the line (and field) where it goes wrong, and reading resumes on the next line. A quote that is
  * never closed is reported where it opens, and reading resumes on the line after it, instead of the quoted value
@@ -45,7 +45,24 @@ const COMMA = 44;
 const LF = 10;
 const CR = 13;
 
-const isBlank = (c: number) => c === 32 || c === 9;
+/**
+ * Blanks around a value, dropped: space and tab, and what a spreadsheet or word processor leaves there instead
+ * (vertical tab, form feed, U+00A0 no-break space, the Unicode spaces, U+FEFF), as csv-parse's `trim` dropped them.
+ */
+const isBlank = (c: number) =>
+  c === 32 ||
+  c === 9 ||
+  (c > 127
+    ? c === 0xa0 ||
+      c === 0xfeff ||
+      c === 0x1680 ||
+      (c >= 0x2000 && c <= 0x200a) ||
+      c === 0x2028 ||
+      c === 0x2029 ||
+      c === 0x202f ||
+      c === 0x205f ||
+      c === 0x3000
+    : c === 11 || c === 12);
 
 /**
  * Reads the records of `text`, which starts at a record boundary on line `firstLine`. `runawayChars`: a quoted

@@ -411,6 +411,19 @@ describe('what messy exports contain', () => {
     });
   });
 
+  it("drops a no-break space or other Unicode space at a value's edge, as around a quoted value", () => {
+    const r = parseHistoryCsv(
+      `${HEADER}\nC1\u00a0,\u00a0I1\u3000,2013-01-01 ,\u2009"2013-01-31"\u00a0,10.00\u00a0,USD,,,\n`,
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.rows[0]).toMatchObject({
+      customerId: 'C1',
+      invoiceId: 'I1',
+      dueDate: '2013-01-31',
+      amountMinor: 1000,
+    });
+  });
+
   it('refuses a header naming a column twice instead of reading one of them', () => {
     const text = `customer_id,Invoice ID,invoice_date,due_date,amount,currency,paid_date,invoice_id\nC1,I1,2013-01-01,2013-01-31,10,USD,,INV-1\n`;
     expect(parseHistoryCsv(text).errors).toEqual([

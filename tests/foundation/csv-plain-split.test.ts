@@ -118,17 +118,17 @@ describe('the plain-CSV splitter', () => {
       state = (state * 1664525 + 1013904223) >>> 0;
       return state % n;
     };
-    const chars = ['a', 'b', '1', ' ', ',', '"', '\n', '\r\n', 'é', '-'];
+    // Spreadsheets put non-breaking (U+00A0) and other Unicode spaces at a value's edge: trimmed like spaces.
+    const chars = ['a', 'b', '1', ' ', ',', '"', '\n', '\r\n', 'é', '-', '\u00a0', '\u3000', '\t'];
+    const edge = () => [' ', '', '\u00a0', '\t', '\u2009'][rand(5)]!;
     const field = () => {
       let f = '';
       for (let i = rand(6); i > 0; i--) f += chars[rand(chars.length)];
-      // Quoted when it must be (or now and then anyway), its quotes doubled; else without edge blanks.
-      return /[",\r\n]/.test(f) || rand(4) === 0
-        ? `${rand(2) ? ' ' : ''}"${f.replaceAll('"', '""')}"`
-        : f.trim();
+      // Quoted when it must be (or now and then anyway), its quotes doubled, blanks around it.
+      return /[",\r\n]/.test(f) || rand(4) === 0 ? `${edge()}"${f.replaceAll('"', '""')}"${edge()}` : f;
     };
     let compared = 0;
-    for (let k = 0; k < 2000; k++) {
+    for (let k = 0; k < 3000; k++) {
       const eol = rand(2) ? '\n' : '\r\n';
       let text = `x,y,z${eol}`;
       for (let r = rand(6); r > 0; r--) text += `${field()},${field()},${field()}${eol}`;
@@ -141,6 +141,6 @@ describe('the plain-CSV splitter', () => {
         JSON.stringify(text),
       ).toEqual((theirs as { record: string[] }[]).map((r) => r.record));
     }
-    expect(compared).toBeGreaterThan(1000);
+    expect(compared).toBeGreaterThan(800);
   });
 });
