@@ -40,6 +40,9 @@ export const UNCLOSED_QUOTE = 'a quoted value starts here and is never closed (a
 export const STRAY_QUOTE =
   'a quote inside a value: quote the whole value and double the inner quote ("a ""b"" c")';
 
+export const TEXT_FORMULA =
+  'a spreadsheet formula (="…"), not a value: export the values (in the spreadsheet, paste the column as values) and import again';
+
 const QUOTE = 34;
 const COMMA = 44;
 const LF = 10;
@@ -200,7 +203,9 @@ export function readRecords(
           const c = text.charCodeAt(j);
           if (c === COMMA || c === LF || c === CR) break;
           if (c === QUOTE) {
-            if (!skipLine(j, startLine, field, STRAY_QUOTE)) break records;
+            // ="00123": how a spreadsheet keeps an id's leading zeros, exported as the formula it is.
+            const formula = j === i + 1 && text.charCodeAt(i) === 61;
+            if (!skipLine(j, startLine, field, formula ? TEXT_FORMULA : STRAY_QUOTE)) break records;
             continue records;
           }
           j++;

@@ -424,6 +424,17 @@ describe('what messy exports contain', () => {
     });
   });
 
+  it('names an Excel text formula (="00123") for what it is', () => {
+    expect(parseHistoryCsv(`${HEADER}\nC1,="00123",2013-01-01,2013-01-31,10,USD,,,\n`).errors).toEqual([
+      {
+        line: 2,
+        column: 'invoice_id',
+        message:
+          'a spreadsheet formula (="…"), not a value: export the values (in the spreadsheet, paste the column as values) and import again',
+      },
+    ]);
+  });
+
   it('refuses a header naming a column twice instead of reading one of them', () => {
     const text = `customer_id,Invoice ID,invoice_date,due_date,amount,currency,paid_date,invoice_id\nC1,I1,2013-01-01,2013-01-31,10,USD,,INV-1\n`;
     expect(parseHistoryCsv(text).errors).toEqual([
