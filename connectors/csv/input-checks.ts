@@ -1,8 +1,8 @@
 /**
  * Checks on a CSV file before (and around) parsing, each locating the problem by line and column: strict UTF-8
- * (a Latin-1 export must not import with mangled ids), no NUL characters, a bounded length per field, and the line
- * where an unclosed quote *starts* (the parser only knows where the file ended). Values quoted back in messages are
- * truncated, so a 10 MB cell never becomes a 10 MB error.
+ * (a Latin-1 export must not import with mangled ids), no NUL characters, a bounded length per field, and the
+ * header's column names. Values quoted back in messages are truncated and their control characters written out, so
+ * a 10 MB cell never becomes a 10 MB error and a cell's escape sequences never reach a terminal.
  */
 
 /** A located problem: 1-based line, 0-based field index within its record. */
@@ -78,22 +78,6 @@ export function locate(text: string, offset: number): Place {
     } else if (ch === ',' && !quoted) field++;
   }
   return { line, field };
-}
-
-/** Where the quoted field that is never closed opens, or null when every quote is closed. */
-export function unclosedQuote(text: string): Place | null {
-  let line = 1;
-  let field = 0;
-  let openedAt: Place | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') openedAt = openedAt ? null : { line, field };
-    else if (ch === '\n') {
-      line++;
-      if (!openedAt) field = 0;
-    } else if (ch === ',' && !openedAt) field++;
-  }
-  return openedAt;
 }
 
 /** A header cell as a column name: lower case, spaces and hyphens as underscores ("Invoice ID" is invoice_id). */

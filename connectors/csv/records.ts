@@ -36,11 +36,10 @@ export interface ReadRecords {
   nextLine: number;
 }
 
-export const UNCLOSED_QUOTE = 'a quoted value starts here and is never closed (a missing closing ")';
-export const STRAY_QUOTE =
-  'a quote inside a value: quote the whole value and double the inner quote ("a ""b"" c")';
+const UNCLOSED_QUOTE = 'a quoted value starts here and is never closed (a missing closing ")';
+const STRAY_QUOTE = 'a quote inside a value: quote the whole value and double the inner quote ("a ""b"" c")';
 
-export const TEXT_FORMULA =
+const TEXT_FORMULA =
   'a spreadsheet formula (="…"), not a value: export the values (in the spreadsheet, paste the column as values) and import again';
 
 const QUOTE = 34;
