@@ -1,8 +1,8 @@
 /**
  * Checks on a CSV file before (and around) parsing, each locating the problem by line and column: strict UTF-8
- * (a Latin-1 export must not import with mangled ids), no NUL characters, a bounded length per field, and the line
- * where an unclosed quote *starts* (the parser only knows where the file ended). Values quoted back in messages are
- * truncated, so a 10 MB cell never becomes a 10 MB error.
+ * (a Latin-1 export must not import with mangled ids), no NUL characters, a bounded length per field, and the
+ * header's column names. Values quoted back in messages are truncated and their control characters written out, so
+ * a 10 MB cell never becomes a 10 MB error and a cell's escape sequences never reach a terminal.
  */
 
 /** A located problem: 1-based line, 0-based field index within its record. */
@@ -23,6 +23,17 @@ export function shown(value: string, max = 40): string {
 /** Shortens every quoted value in `message` (messages quote the cell they refuse). */
 export function truncateQuoted(message: string, max = 40): string {
   return message.replace(/"([^"]*)"/g, (_m, v: string) => `"${shown(v, max)}"`);
+}
+
+/**
+ * `message` with its control characters written out (ESC as \x1B): a refused cell is quoted back, and `duely
+ * import` prints messages to a terminal, where a cell's escape sequences would otherwise run.
+ */
+export function printable(message: string): string {
+  return message.replace(
+    /\p{Cc}/gu,
+    (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 /** Byte offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
@@ -69,20 +80,9 @@ export function locate(text: string, offset: number): Place {
   return { line, field };
 }
 
-/** Where the quoted field that is never closed opens, or null when every quote is closed. */
-export function unclosedQuote(text: string): Place | null {
-  let line = 1;
-  let field = 0;
-  let openedAt: Place | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') openedAt = openedAt ? null : { line, field };
-    else if (ch === '\n') {
-      line++;
-      if (!openedAt) field = 0;
-    } else if (ch === ',' && !openedAt) field++;
-  }
-  return openedAt;
+/** A header cell as a column name: lower case, spaces and hyphens as underscores ("Invoice ID" is invoice_id). */
+export function columnKey(cell: string): string {
+  return cell.trim().toLowerCase().replace(/[ -]+/g, '_');
 }
 
 /** Column names of the header line (enough to name a column in an error before the parser has run). */
@@ -91,7 +91,7 @@ export function headerNames(text: string): string[] {
   return (end < 0 ? text : text.slice(0, end))
     .replace(/^\ufeff/, '')
     .split(',')
-    .map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+    .map((h) => columnKey(h.trim().replace(/^"|"$/g, '')));
 }
 
 export function columnName(names: readonly string[], field: number): string {

@@ -1,27 +1,28 @@
 /**
  * The canonical invoice-history CSV (../shared/data/ibm-ar/README.md): one row per invoice, `paid_date` empty while
- * open. Parsing is total: every cell that cannot be understood is an error with its line and column, and callers
- * import nothing when any error exists. The bytes must be UTF-8 without NUL characters and each field is bounded in
+ * open. Parsing is total: every cell and every record that cannot be understood is an error with its line and
+ * column (a broken record does not end the reading: records.ts), and callers import nothing when any error exists. The bytes must be UTF-8 without NUL characters and each field is bounded in
  * length (input-checks.ts). What real exports legitimately contain is accepted with a warning naming the line: a
  * payment dated before its invoice (prepayment, posting vs document date), a due date before the invoice date,
  * zero or negative amounts (credit notes: returned in `credits`, never as invoices) and invoices in more than one
  * currency.
  */
 import { isUtf8 } from 'node:buffer';
-import { parse } from 'csv-parse/sync';
 import type { Delivery, IsoDate } from '../canonical';
 import { isIsoDate } from '../dates';
 import { hasControlChars } from '../email-address';
 import { currencyExponent, isKnownCurrency, toMinor } from '../money';
 import {
+  columnKey,
   columnName,
   DEFAULT_FIELD_LIMIT,
   FIELD_LIMITS,
   firstInvalidUtf8,
   headerNames,
+  printable,
   truncateQuoted,
-  unclosedQuote,
 } from './input-checks';
+import { type RecordItem, readRecords } from './records';
 
 export const REQUIRED_COLUMNS = [
   'customer_id',
@@ -57,6 +58,8 @@ export interface CsvIssue {
 export interface ParsedHistory {
   rows: HistoryRow[];
   errors: CsvIssue[];
+  /** How many errors there are in all (`errors` keeps the first MAX_ERRORS, by line). */
+  errorCount: number;
   /** Accepted but worth a look, each naming its line (at most MAX_ERRORS are kept; `warningCount` has them all). */
   warnings: CsvIssue[];
   warningCount: number;
@@ -76,6 +79,8 @@ const controlMessage = (column: string) =>
 
 /** No field is limited below this length: shorter fields need no lookup of their column's limit. */
 const MIN_FIELD_LIMIT = Math.min(DEFAULT_FIELD_LIMIT, ...Object.values(FIELD_LIMITS));
+/** No field may be longer than this: a quoted value running past it over a line break is a quote missing its end. */
+const MAX_FIELD_LIMIT = Math.max(DEFAULT_FIELD_LIMIT, ...Object.values(FIELD_LIMITS));
 
 /** Reports every field of `rec` longer than its limit; true when there was one (the row is not read further). */
 function tooLong(rec: string[], names: string[], bad: (column: string, message: string) => void): boolean {
@@ -117,12 +122,11 @@ function plainField(line: string, from: number, to: number): string | null {
 /**
 
 /**
- * The records of a piece of CSV that the parser would read without ever needing its quoting rules, as csv-parse
- * returns them (skip_empty_lines, trim, info.lines), several times faster: no quote character at all, lines ended by
- * \n (or all by \r\n), every non-empty line with `width` fields (the first line's count when `width` is -1), and no
- * field edged by whitespace other than spaces and tabs (csv-parse trims a wider set). Null for anything else:
- * csv-parse then reads the piece, and reports what is wrong with it in its own terms (an unclosed quote, a short
- * row…). `firstLine` is the line the piece starts on.
+ * The records of a piece of CSV that never needs the quoting rules, as readRecords returns them, several times
+ * faster: no quote character at all, lines ended by \n (or all by \r\n), every non-empty line with `width` fields
+ * (the first line's count when `width` is -1), no line of only blanks, and no field edged by whitespace other than
+ * spaces and tabs. Null for anything else: readRecords then reads the piece, and reports what is wrong with it (a
+ * short row…). `firstLine` is the line the piece starts on.
  */
 function splitPlainLines(text: string, width: number, firstLine: number): CsvRecord[] | null {
   if (text.includes('"')) return null;
@@ -150,6 +154,8 @@ function splitPlainLines(text: string, width: number, firstLine: number): CsvRec
       if (comma < 0) break;
       from = comma + 1;
     }
+    // A line of blanks is skipped as an empty line (readRecords).
+    if (record.length === 1 && record[0] === '') return null;
     if (width < 0) width = record.length;
     else if (record.length !== width) return null;
     records.push({ record, info: { lines: firstLine + i } });
@@ -157,7 +163,7 @@ function splitPlainLines(text: string, width: number, firstLine: number): CsvRec
   return records;
 }
 
-/** splitPlainLines for a whole file (a leading byte-order mark skipped, as csv-parse's `bom` does). */
+/** splitPlainLines for a whole file (a leading byte-order mark skipped). */
 export function splitPlainCsv(input: string): CsvRecord[] | null {
   return splitPlainLines(input.charCodeAt(0) === 0xfeff ? input.slice(1) : input, -1, 1);
 }
@@ -166,9 +172,11 @@ export function splitPlainCsv(input: string): CsvRecord[] | null {
 function amountProblem(amount: string, currency: string): string {
   const m = /^[+-]?\d+(?:\.(\d+))?$/.exec(amount);
   if (!m) {
-    const hint = /[\d]/.test(amount)
-      ? ' (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)'
-      : '';
+    const hint = /^\(.*\d.*\)$/.test(amount)
+      ? ' (write a negative amount with a minus sign: -12.00)'
+      : /[\d]/.test(amount)
+        ? ' (write amounts without thousands separators or currency signs, with a dot for decimals: 1234.56)'
+        : '';
     return `"${amount}" is not a decimal amount in ${currency}${hint}`;
   }
   const places = (m[1] ?? '').replace(/0+$/, '').length;
@@ -179,9 +187,24 @@ function amountProblem(amount: string, currency: string): string {
   return `"${amount}" is too large an amount`;
 }
 
-/** Stops collecting after this many errors: the report stays readable and a broken 1 GB file stays cheap. */
+/** Why `value` is not a date, with what to do about a date and time (a database export's "2013-01-02 00:00:00"). */
+function notADate(value: string): string {
+  const withTime = /^(\d{4}-\d{2}-\d{2})[T ]\d/.exec(value);
+  return withTime && isIsoDate(withTime[1]!)
+    ? `"${value}" is a date and time; write the date alone (YYYY-MM-DD: ${withTime[1]})`
+    : `"${value}" is not a date (YYYY-MM-DD)`;
+}
+
+/** Lists at most this many errors (and warnings), all of them counted: the report stays readable, a broken 1 GB file cheap. */
 export const MAX_ERRORS = 200;
-const EMPTY: ParsedHistory = { rows: [], errors: [], warnings: [], warningCount: 0, credits: [] };
+const EMPTY: ParsedHistory = {
+  rows: [],
+  errors: [],
+  errorCount: 0,
+  warnings: [],
+  warningCount: 0,
+  credits: [],
+};
 
 /**
  * Text the reader takes apart at once: it holds about this much of the file (and the rows of it) at any time,
@@ -193,80 +216,11 @@ const MAX_RECORD_CHARS = 32 * 1024 * 1024;
 /** Pieces a whole string or Buffer is fed to the reader in. */
 const PIECE = 256 * 1024;
 
-/** The parser's own errors, located by line and column and told in our words (its messages echo whole values). */
-function parserError(
-  err: unknown,
-  text: string,
-  names: string[],
-  at: { lineOffset: number; lfOffset: number },
-): CsvIssue {
-  const e = err as { lines?: number; column?: number; code?: string; record?: unknown[] };
-  const line = (e.lines ?? 1) + at.lineOffset;
-  if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
-    const open = unclosedQuote(text);
-    const place = open
-      ? { line: open.line + at.lfOffset, field: open.field }
-      : { line, field: e.column ?? 0 };
-    return {
-      line: place.line,
-      column: columnName(names, place.field),
-      message: 'a quoted value starts here and is never closed (a missing closing ")',
-    };
-  }
-  if (e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
-    const got = e.record?.length ?? e.column ?? 0;
-    return {
-      line,
-      column: columnName(names, Math.min(got, names.length)),
-      message: `this row has ${got} field${got === 1 ? '' : 's'}; the header has ${names.length}`,
-    };
-  }
-  if (e.code === 'INVALID_OPENING_QUOTE' || e.code === 'CSV_INVALID_CLOSING_QUOTE') {
-    return {
-      line,
-      column: columnName(names, e.column ?? 0),
-      message: 'a quote inside a value: quote the whole value and double the inner quote ("a ""b"" c")',
-    };
-  }
-  return {
-    line,
-    column: columnName(names, e.column ?? 0),
-    message: `malformed CSV (${e.code ?? 'unreadable'})`,
-  };
-}
-
-/**
- * The 1-based line each non-empty record starts on, quotes followed as RFC 4180 reads them (a line break inside a
- * quoted value does not end the record; CRLF, LF and CR are each one line break). csv-parse's own `info.lines` is
- * where a record ends, and counts the CR and LF of a quoted CRLF as two lines, so after one every later line was off.
- */
-function recordStartLines(text: string, firstLine: number): number[] {
-  const starts: number[] = [];
-  let line = firstLine;
-  let inQuote = false;
-  let inRecord = false;
-  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || c === 13) {
-      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-      line++;
-      if (!inQuote) inRecord = false;
-      continue;
-    }
-    if (!inRecord) {
-      inRecord = true;
-      starts.push(line);
-    }
-    if (c === 34) inQuote = !inQuote;
-  }
-  return starts;
-}
-
-/** Line breaks in `text` as recordStartLines counts them (CRLF, LF and CR one each), and its LF characters. */
-function lineBreaks(text: string): { breaks: number; lfs: number } {
+/** Line breaks in `text` as readRecords counts them (CRLF, LF and CR one each). */
+function lineBreaks(text: string): number {
   let lfs = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lfs++;
-  if (!text.includes('\r')) return { breaks: lfs, lfs };
+  if (!text.includes('\r')) return lfs;
   let breaks = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -276,29 +230,17 @@ function lineBreaks(text: string): { breaks: number; lfs: number } {
       if (text.charCodeAt(i + 1) === 10) i++;
     }
   }
-  return { breaks, lfs };
+  return breaks;
 }
 
 /**
- * Where the last complete record of `text` ends (0 when none does): after its last line break outside quotes. A CR
- * counts only when what follows it is known (it may be the first half of a CRLF).
+ * Where the last complete line of quote-free `text` ends (0 when none does): after its last line break. A CR counts
+ * only when what follows it is known (it may be the first half of a CRLF).
  */
-function recordBoundary(text: string): number {
-  if (!text.includes('"')) {
-    const lf = text.lastIndexOf('\n');
-    const cr = text.lastIndexOf('\r');
-    return cr > lf && cr < text.length - 1 ? cr + 1 : lf + 1;
-  }
-  let end = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34) quoted = !quoted;
-    else if (!quoted && (c === 10 || (c === 13 && i + 1 < text.length && text.charCodeAt(i + 1) !== 10))) {
-      end = i + 1;
-    }
-  }
-  return end;
+function lineBoundary(text: string): number {
+  const lf = text.lastIndexOf('\n');
+  const cr = text.lastIndexOf('\r');
+  return cr > lf && cr < text.length - 1 ? cr + 1 : lf + 1;
 }
 
 /**
@@ -328,24 +270,29 @@ function incompleteTail(buf: Uint8Array): number {
   return 0;
 }
 
-/** A quote-aware position (1-based line, 0-based field), advanced over text as the file is read. */
+/**
+ * A quote-aware position (1-based line, 0-based field), advanced over text as the file is read; lines counted as
+ * readRecords counts them (CRLF, LF and CR one each: `cr` when the text so far ends in a CR).
+ */
 interface Place {
   line: number;
   field: number;
   quoted: boolean;
+  cr: boolean;
 }
 
 function advance(place: Place, text: string, upto = text.length): Place {
-  let { line, field, quoted } = place;
+  let { line, field, quoted, cr } = place;
   for (let i = 0; i < upto && i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 34) quoted = !quoted;
-    else if (c === 10) {
-      line++;
+    if (c === 10 || c === 13) {
+      if (c === 13 || !cr) line++;
       if (!quoted) field = 0;
-    } else if (c === 44 && !quoted) field++;
+    } else if (c === 34) quoted = !quoted;
+    else if (c === 44 && !quoted) field++;
+    cr = c === 13;
   }
-  return { line, field, quoted };
+  return { line, field, quoted, cr };
 }
 
 /** What one chunk of the file yields, in file order. */
@@ -362,10 +309,15 @@ export interface HistoryBatch {
 
 export interface HistoryReadResult {
   /**
-   * Every error (at most about MAX_ERRORS). `fatal`: one problem made the file unreadable (not UTF-8, a NUL, a
-   * malformed structure, no header or a missing column), and it is the only one reported.
+   * The first errors, by line (at most about MAX_ERRORS). `fatal`: one problem made the file unreadable (not UTF-8,
+   * a NUL, another separator, a broken header line, no header or a missing column, a record over MAX_RECORD_CHARS),
+   * and it is the only one reported. A broken record is not fatal: it is reported and reading goes on after it.
    */
   errors: CsvIssue[];
+  /** Problems with the bytes past the header line (not UTF-8, a NUL), at most one each: listed before `errors`. */
+  fileErrors: CsvIssue[];
+  /** How many errors there are in all, `fileErrors` included (`errors` keeps the first MAX_ERRORS, by line). */
+  errorCount: number;
   fatal: boolean;
   warnings: CsvIssue[];
   warningCount: number;
@@ -382,8 +334,9 @@ export interface HistoryReadResult {
 /**
  * The canonical CSV read piece by piece (bytes or text, as a file or upload arrives), handing on its rows a chunk
  * at a time: memory stays about CHUNK_CHARS of text whatever the file's size. The checks and messages are those of
- * reading the whole file at once: a problem with the bytes (not UTF-8, a NUL) outranks one with the structure
- * (csv-parse's), which outranks the header's, which outrank the cells'. With `duplicates: 'caller'` a repeated
+ * reading the whole file at once: a problem with the bytes (not UTF-8, a NUL) outranks one with the file's
+ * structure (its separator, its header line), which outranks the header's names; broken records (readRecords) and
+ * bad cells are reported together, by line. With `duplicates: 'caller'` a repeated
  * invoice_id is left to the caller (who sees every id: the database, say) and duplicateIssues merges its findings.
  */
 export class HistoryCsvReader {
@@ -391,27 +344,38 @@ export class HistoryCsvReader {
   private readonly chunkChars: number;
   private carry: Uint8Array | null = null;
   private pending = '';
-  /** Line (as recordStartLines counts) and LF characters before `pending`, which starts at a record boundary. */
+  /** No record of `pending` was complete when it was this long (halved): wait for this much before reading again. */
+  private retryAt = 0;
+  /** The line `pending` starts on (a record boundary; CRLF, LF and CR one line break each). */
   private lineBefore = 1;
-  private lfBefore = 0;
-  /** Whether a chunk was read yet, and the file's first line break. */
+  /** Whether a chunk was read yet. */
   private started = false;
   /** The file's text up to its first line break, which names the columns in messages. */
   private head = '';
   private headOpen = true;
-  private eol = '\n';
   private names: string[] = [];
   private index = new Map<string, number>();
   private width = -1;
+  /** The header's last required column: a row may stop after it (its other cells are then empty). */
+  private lastRequired = -1;
   private headerSeen = false;
   /** The one problem that ends the reading of records, by rank: bytes > separator > structure > header. */
   private bytesProblem: CsvIssue | null = null;
+  /**
+   * Problems with the bytes past the header line (not UTF-8, a NUL): each reported once, before the lines' errors,
+   * and the file read on (`bytesNoted`, `nulNoted`) so that its other problems are reported with them.
+   */
+  private readonly notices: CsvIssue[] = [];
+  private bytesNoted = false;
+  private nulNoted = false;
   private nulProblem: CsvIssue | null = null;
   private structureProblem: CsvIssue | null = null;
   private headerProblem: CsvIssue | null = null;
   /** After a bytes or structure problem only the bytes are checked, located from here. */
   private place: Place | null = null;
   private readonly errors: CsvIssue[] = [];
+  /** Every error found, however many are kept in `errors`. */
+  private errorCount = 0;
   private readonly warnings: CsvIssue[] = [];
   private warningCount = 0;
   private readonly warningsByColumn: Record<string, number> = {};
@@ -431,30 +395,41 @@ export class HistoryCsvReader {
   push(piece: string | Uint8Array): HistoryBatch[] {
     if (this.bytesProblem) return [];
     if (typeof piece === 'string') return this.acceptText(piece, false);
+    return this.acceptBytes(piece);
+  }
+
+  /** Bytes as UTF-8 (a sequence cut by the end of `piece` waits for the next): what is not is reported once. */
+  private acceptBytes(piece: Uint8Array, atEnd = false): HistoryBatch[] {
     let bytes: Uint8Array = piece;
     if (this.carry) {
       bytes = Buffer.concat([this.carry, piece]);
       this.carry = null;
     }
-    const keep = incompleteTail(bytes);
+    const keep = atEnd ? 0 : incompleteTail(bytes);
     if (keep > 0) {
       this.carry = bytes.slice(bytes.length - keep);
       bytes = bytes.subarray(0, bytes.length - keep);
     }
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    if (!isUtf8(buf)) {
-      const bad = firstInvalidUtf8(buf);
-      const batches = this.acceptText(buf.toString('utf8', 0, bad), false);
-      this.notUtf8(buf[bad]!);
-      return batches;
-    }
-    return this.acceptText(buf.toString('utf8'), false);
+    if (this.bytesNoted || isUtf8(buf)) return this.acceptText(buf.toString('utf8'), atEnd);
+    const bad = firstInvalidUtf8(buf);
+    const batches = this.acceptText(buf.toString('utf8', 0, bad), false);
+    this.notUtf8(buf[bad]!);
+    if (this.bytesProblem) return batches;
+    // Reported; the rest is read on (what is not UTF-8 read as U+FFFD) so that its other problems are reported too.
+    for (const b of this.acceptText(buf.toString('utf8', bad), atEnd)) batches.push(b);
+    return batches;
   }
 
   /** The end of the file: the last batches and the verdict. */
   end(): { batches: HistoryBatch[]; result: HistoryReadResult } {
-    const batches = this.bytesProblem ? [] : this.acceptText('', true);
-    if (this.carry && !this.bytesProblem) this.notUtf8(this.carry[0]!);
+    let batches: HistoryBatch[] = [];
+    if (!this.bytesProblem) {
+      const carry = this.carry;
+      this.carry = null;
+      // A UTF-8 sequence cut off by the end of the file.
+      batches = carry ? this.acceptBytes(carry, true) : this.acceptText('', true);
+    }
     return { batches, result: this.result() };
   }
 
@@ -476,9 +451,17 @@ export class HistoryCsvReader {
       }
     }
     // Messages quote the cells they refuse: never echo a huge one whole.
-    const errors = (fatal ? [fatal] : this.errors).map((e) => ({ ...e, message: truncateQuoted(e.message) }));
+    const shown = (e: CsvIssue): CsvIssue => ({
+      line: e.line,
+      // A column may be named by the file's own header.
+      column: e.column === null ? null : printable(e.column),
+      message: printable(truncateQuoted(e.message)),
+    });
+    const errors = (fatal ? [fatal] : this.errors).map(shown);
     return {
+      fileErrors: this.notices.map(shown),
       errors,
+      errorCount: this.notices.length + (fatal ? 1 : this.errorCount),
       fatal: fatal !== null,
       warnings: fatal ? [] : this.warnings,
       warningCount: fatal ? 0 : this.warningCount,
@@ -492,17 +475,34 @@ export class HistoryCsvReader {
 
   /** Where the end of everything read so far is. */
   private here(extra: string): Place {
-    return advance(this.place ?? { line: this.lfBefore + 1, field: 0, quoted: false }, this.pending + extra);
+    return advance(
+      this.place ?? { line: this.lineBefore, field: 0, quoted: false, cr: false },
+      this.pending + extra,
+    );
   }
 
+  /**
+   * The first byte that is not UTF-8. In the header line (or a UTF-16 file) it is the one problem of the file;
+   * later, it is reported once, first, and the rest of the file is checked as well.
+   */
   private notUtf8(byte: number): void {
     const at = this.here('');
-    this.bytesProblem = {
+    // A UTF-16 file (Excel's "Unicode Text") starts with its byte-order mark, FF FE or FE FF.
+    const utf16 = this.head === '' && (byte === 0xff || byte === 0xfe);
+    const issue = {
       line: at.line,
-      column: columnName(headerNames(this.head), at.field),
-      message: `the file is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} here): export or save it as UTF-8 and upload it again`,
+      column: utf16 ? null : columnName(headerNames(this.head), at.field),
+      message: utf16
+        ? `the file is UTF-16 (Excel's "Unicode Text"), not UTF-8: save it as "CSV UTF-8 (comma delimited)" and upload it again`
+        : `the file is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} here${at.line > 1 ? ', the first such byte' : ''}): export or save it as UTF-8 and upload it again`,
     };
-    this.pending = '';
+    if (utf16 || at.line === 1 || this.place) {
+      this.bytesProblem = issue;
+      this.pending = '';
+      return;
+    }
+    this.notices.push(issue);
+    this.bytesNoted = true;
   }
 
   /** Only the bytes matter from here on: keep the place, drop the text. */
@@ -516,18 +516,33 @@ export class HistoryCsvReader {
       this.head += text;
       if (this.head.includes('\n') || this.head.length > MAX_RECORD_CHARS) this.headOpen = false;
     }
-    if (!this.nulProblem) {
+    if (this.nulNoted) text = text.replaceAll('\u0000', '\ufffd');
+    else if (!this.nulProblem) {
       const nul = text.indexOf('\u0000');
       if (nul >= 0) {
         const at = this.here(text.slice(0, nul));
-        this.nulProblem = {
+        // A workbook (.xlsx is a zip file) or UTF-16 without a byte-order mark shows in the header line: its
+        // "names" would be binary, so the column is not named.
+        const inHeader = at.line === 1;
+        const issue = {
           line: at.line,
-          column: columnName(headerNames(this.head), at.field),
-          message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+          column: inHeader ? null : columnName(headerNames(this.head), at.field),
+          message: this.head.startsWith('PK\u0003\u0004')
+            ? 'this is a zip file, such as an Excel workbook (.xlsx), not CSV: save it as "CSV UTF-8 (comma delimited)" and upload that'
+            : inHeader
+              ? 'contains a NUL character in the header line: a UTF-16 file or a spreadsheet, not CSV? save it as "CSV UTF-8 (comma delimited)" and upload that'
+              : 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
         };
-        this.pending += text;
-        this.bytesOnly();
-        return [];
+        if (inHeader || this.place) {
+          this.nulProblem = issue;
+          this.pending += text;
+          this.bytesOnly();
+          return [];
+        }
+        // Reported once, first; the rest is read on (NUL as U+FFFD: no NUL reaches the staging table).
+        this.notices.push(issue);
+        this.nulNoted = true;
+        text = text.replaceAll('\u0000', '\ufffd');
       }
     }
     if (this.place) {
@@ -537,112 +552,141 @@ export class HistoryCsvReader {
     this.pending += text;
     const batches: HistoryBatch[] = [];
     while (!this.place && (atEnd ? this.pending.length > 0 : this.pending.length >= this.chunkChars)) {
-      const end = atEnd ? this.pending.length : recordBoundary(this.pending);
-      if (end === 0) {
+      // A record longer than what is pending is read again only once the text has doubled: each attempt reads it
+      // from its start, so one attempt per piece made a 20 MB unclosed quote cost 47 s of one core (quadratic).
+      if (!atEnd && this.pending.length < this.retryAt) break;
+      const read = this.chunk(atEnd);
+      if (!read.taken) {
         if (this.pending.length > MAX_RECORD_CHARS) this.recordTooLong();
+        else this.retryAt = Math.min(this.pending.length * 2, MAX_RECORD_CHARS + 1);
         break;
       }
-      const chunk = this.pending.slice(0, end);
-      this.pending = this.pending.slice(end);
-      const batch = this.chunk(chunk);
-      if (batch) batches.push(batch);
+      this.retryAt = 0;
+      if (read.batch) batches.push(read.batch);
     }
     return batches;
   }
 
-  /** A record runs on past MAX_RECORD_CHARS: what csv-parse says of it, or that it is too long. */
+  /** A record runs on past MAX_RECORD_CHARS without ending: the file cannot be read on from there. */
   private recordTooLong(): void {
-    const text = this.pending;
-    const lineOffset = this.lineBefore - (this.headerSeen ? 2 : 1);
-    try {
-      parse(this.headerSeen ? `${this.syntheticHeader()}${text}` : text, this.parseOptions());
-      this.structureProblem = {
-        line: this.lineBefore,
-        column: null,
-        message: `a record runs on for more than ${MAX_RECORD_CHARS / 1024 / 1024} MB without ending`,
-      };
-    } catch (err) {
-      this.structureProblem = parserError(err, text, this.names, { lineOffset, lfOffset: this.lfBefore });
-    }
+    this.structureProblem = {
+      line: this.lineBefore,
+      column: null,
+      message: `a record runs on for more than ${MAX_RECORD_CHARS / 1024 / 1024} MB without ending`,
+    };
     this.bytesOnly();
   }
 
-  private parseOptions() {
-    return { bom: true, skip_empty_lines: true, relax_column_count: false, trim: true, info: true };
+  /** Records a located error (the first MAX_ERRORS, and the rest of the row that reached it, are kept). */
+  private error(issue: CsvIssue): void {
+    this.errorCount++;
+    const last = this.errors[this.errors.length - 1];
+    if (this.errors.length < MAX_ERRORS || last?.line === issue.line) this.errors.push(issue);
   }
 
-  /** One line with the header's field count and the file's line break: csv-parse checks later chunks against it. */
-  private syntheticHeader(): string {
-    return `${Array.from({ length: this.width }, () => 'x').join(',')}${this.eol}`;
-  }
-
-  private chunk(text: string): HistoryBatch | null {
-    const startLine = this.lineBefore;
-    const startLf = this.lfBefore;
-    const { breaks, lfs } = lineBreaks(text);
-    this.lineBefore += breaks;
-    this.lfBefore += lfs;
+  /**
+   * Reads the complete records at the start of `pending` (all of it `atEnd`): quote-free text line by line
+   * (splitPlainLines), anything else with readRecords, which reports a broken record and reads on after it.
+   * `taken` false: no record is complete yet.
+   */
+  private chunk(atEnd: boolean): { taken: boolean; batch: HistoryBatch | null } {
+    const pending = this.pending;
     const first = !this.started;
+    // Until the header is read the text is read like the start of a file (its byte-order mark skipped).
+    const bom = first && pending.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const startLine = this.lineBefore;
+    let end: number;
+    let items: RecordItem[];
+    if (!pending.includes('"')) {
+      end = atEnd ? pending.length : lineBoundary(pending);
+      if (end === 0) return { taken: false, batch: null };
+      const body = pending.slice(bom, end);
+      const plain = splitPlainLines(body, this.headerSeen ? this.width : -1, startLine);
+      items = plain
+        ? plain.map((r) => ({ record: { fields: r.record, line: r.info.lines, endLine: r.info.lines } }))
+        : readRecords(body, startLine, true, MAX_FIELD_LIMIT).items;
+    } else {
+      const read = readRecords(pending.slice(bom), startLine, atEnd, MAX_FIELD_LIMIT);
+      if (read.consumed === 0 && !atEnd) return { taken: false, batch: null };
+      end = bom + read.consumed;
+      items = read.items;
+    }
+    const text = pending.slice(0, end);
+    this.pending = pending.slice(end);
+    this.lineBefore += lineBreaks(text);
     if (first) {
       this.started = true;
-      const eol = /\r\n|\r|\n/.exec(text);
-      if (eol) this.eol = eol[0];
       const separator = otherSeparator(text);
       if (separator) {
         this.structureProblem = separator;
         this.bytesOnly();
-        return null;
+        return { taken: true, batch: null };
       }
       this.names = headerNames(this.head);
     }
-    // Until the header is read the chunk is read like the start of a file (its byte-order mark skipped).
-    const body = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    let records = splitPlainLines(body, this.headerSeen ? this.width : -1, startLine);
-    if (!records) {
-      try {
-        const parsed = parse(
-          this.headerSeen ? `${this.syntheticHeader()}${text}` : text,
-          this.parseOptions(),
-        ) as unknown as CsvRecord[];
-        const own = this.headerSeen ? parsed.slice(1) : parsed;
-        // Quotes were involved: each record is named by the line it starts on (when both readings agree on the count).
-        const starts = recordStartLines(text, startLine);
-        const endOffset = startLine - (this.headerSeen ? 2 : 1);
-        records = own.map((r, i) => ({
-          record: r.record,
-          info: { lines: starts.length === own.length ? starts[i]! : r.info.lines + endOffset },
-        }));
-      } catch (err) {
-        this.structureProblem = parserError(err, text, this.names, {
-          lineOffset: startLine - (this.headerSeen ? 2 : 1),
-          lfOffset: startLf,
-        });
-        this.bytesOnly();
-        return null;
-      }
-    }
-    let from = 0;
-    if (!this.headerSeen) {
-      if (records.length === 0) return null;
-      this.header(records[0]!.record);
-      from = 1;
-    }
     const batch: HistoryBatch = { rows: [], credits: [], refusedIds: [] };
-    if (this.headerProblem) return null;
-    for (let r = from; r < records.length && this.errors.length < MAX_ERRORS; r++) {
-      this.row(records[r]!.record, records[r]!.info.lines, batch);
+    for (const item of items) {
+      if ('broken' in item) {
+        const issue = {
+          line: item.broken.line,
+          column: columnName(this.names, item.broken.field),
+          message: item.broken.message,
+        };
+        if (this.headerSeen) {
+          this.error(issue);
+          continue;
+        }
+        // Without a header nothing after it can be read.
+        this.structureProblem = issue;
+        this.bytesOnly();
+        return { taken: true, batch: null };
+      }
+      const { fields, line, endLine } = item.record;
+      if (!this.headerSeen) {
+        this.header(fields);
+        if (this.headerProblem) return { taken: true, batch: null };
+        continue;
+      }
+      // A row of empty cells (a spreadsheet's formatted but empty rows) holds no invoice.
+      if (fields.every((f) => f === '')) continue;
+      const rec = this.fitted(fields, line, endLine);
+      if (rec) this.row(rec, line, batch);
     }
-    return batch;
+    return { taken: true, batch: this.headerProblem ? null : batch };
+  }
+
+  /**
+   * A row with the header's number of fields: as it is; short of only columns that may be empty (an export that
+   * drops trailing empty cells), padded with empty ones. Otherwise an error, and null.
+   */
+  private fitted(fields: string[], line: number, endLine: number): string[] | null {
+    const width = this.width;
+    const got = fields.length;
+    if (got === width) return fields;
+    if (got < width && got > this.lastRequired) return [...fields, ...Array<string>(width - got).fill('')];
+    const span =
+      endLine > line
+        ? ` (a quoted value runs from line ${line} to line ${endLine}: a quote missing or one too many?)`
+        : got > width
+          ? ' (a comma inside a value, as in 1,234.56? quote the value: "1,234.56")'
+          : '';
+    this.error({
+      line,
+      column: columnName(this.names, Math.min(got, width)),
+      message: `this row has ${got} field${got === 1 ? '' : 's'}; the header has ${width}${span}`,
+    });
+    return null;
   }
 
   private header(header: string[]): void {
     this.headerSeen = true;
     this.width = header.length;
-    const names = header.map((h) => h.toLowerCase());
+    const names = header.map(columnKey);
     names.forEach((n, i) => {
       if (!this.index.has(n)) this.index.set(n, i);
     });
     this.columns = names;
+    this.lastRequired = Math.max(...REQUIRED_COLUMNS.map((c) => this.index.get(c) ?? -1));
     const missing = REQUIRED_COLUMNS.filter((c) => !this.index.has(c));
     if (missing.length > 0) {
       const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
@@ -653,6 +697,18 @@ export class HistoryCsvReader {
           ? ` (columns not known to Duely in the header: ${unknown.slice(0, 10).join(', ')})`
           : '');
       this.headerProblem = { line: 1, column: missing[0]!, message };
+      return;
+    }
+    // "Invoice ID" and "invoice_id" side by side: which one holds the invoice's id is anyone's guess.
+    const known = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as string[];
+    const twice = names.findIndex((n, i) => known.includes(n) && this.index.get(n) !== i);
+    if (twice >= 0) {
+      const name = names[twice]!;
+      this.headerProblem = {
+        line: 1,
+        column: name,
+        message: `the header has ${name} twice (columns ${this.index.get(name)! + 1} and ${twice + 1}): keep the one Duely should read and remove or rename the other`,
+      };
     }
   }
 
@@ -671,8 +727,7 @@ export class HistoryCsvReader {
   }
 
   private row(rec: string[], line: number, batch: HistoryBatch): void {
-    const errors = this.errors;
-    const bad = (column: string, message: string) => errors.push({ line, column, message });
+    const bad = (column: string, message: string) => this.error({ line, column, message });
     if (tooLong(rec, this.columns, bad)) return;
     const customerId = this.col(rec, 'customer_id');
     const invoiceId = this.col(rec, 'invoice_id');
@@ -683,7 +738,7 @@ export class HistoryCsvReader {
     const paidDate = this.col(rec, 'paid_date');
     const delivery = this.col(rec, 'delivery').toLowerCase();
     const country = this.col(rec, 'country');
-    const before = errors.length;
+    const before = this.errorCount;
     let idOk = false;
 
     if (!customerId) bad('customer_id', 'customer_id is empty');
@@ -696,8 +751,8 @@ export class HistoryCsvReader {
       this.seen?.set(invoiceId, line);
       idOk = true;
     }
-    if (!isIsoDate(invoiceDate)) bad('invoice_date', `"${invoiceDate}" is not a date (YYYY-MM-DD)`);
-    if (!isIsoDate(dueDate)) bad('due_date', `"${dueDate}" is not a date (YYYY-MM-DD)`);
+    if (!isIsoDate(invoiceDate)) bad('invoice_date', notADate(invoiceDate));
+    if (!isIsoDate(dueDate)) bad('due_date', notADate(dueDate));
     else if (isIsoDate(invoiceDate) && dueDate < invoiceDate) {
       this.warn(
         line,
@@ -717,7 +772,7 @@ export class HistoryCsvReader {
     const amountMinor = currencyOk ? toMinor(amount, currency) : null;
     if (currencyOk && amountMinor === null) bad('amount', amountProblem(amount, currency));
     if (paidDate !== '') {
-      if (!isIsoDate(paidDate)) bad('paid_date', `"${paidDate}" is not a date (YYYY-MM-DD)`);
+      if (!isIsoDate(paidDate)) bad('paid_date', notADate(paidDate));
       else if (isIsoDate(invoiceDate) && paidDate < invoiceDate) {
         this.warn(
           line,
@@ -729,7 +784,7 @@ export class HistoryCsvReader {
     if (delivery !== '' && delivery !== 'email' && delivery !== 'print') {
       bad('delivery', `"${this.col(rec, 'delivery')}" is not a delivery method (email or print)`);
     }
-    if (errors.length > before) {
+    if (this.errorCount > before) {
       if (idOk && !this.seen) batch.refusedIds.push({ line, invoiceId });
       return;
     }
@@ -831,10 +886,12 @@ export function parseHistoryCsv(
   for (const piece of piecesOf(input, opts.pieceSize)) take(reader.push(piece));
   const { batches, result } = reader.end();
   take(batches);
-  if (result.fatal) return { ...EMPTY, errors: result.errors };
+  const errors = [...result.fileErrors, ...result.errors];
+  if (result.fatal) return { ...EMPTY, errors, errorCount: result.errorCount };
   return {
     rows,
-    errors: result.errors,
+    errors,
+    errorCount: result.errorCount,
     warnings: result.warnings,
     warningCount: result.warningCount,
     credits,

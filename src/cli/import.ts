@@ -21,7 +21,9 @@ export async function run(args: string[]) {
     for (const i of err.issues.slice(0, 50)) {
       process.stderr.write(`  line ${i.line}${i.column ? `, column ${i.column}` : ''}: ${i.message}\n`);
     }
-    if (err.issues.length > 50) process.stderr.write(`  … and ${err.issues.length - 50} more\n`);
+    const shown = Math.min(err.issues.length, 50);
+    if (err.total > shown)
+      process.stderr.write(`  … and ${(err.total - shown).toLocaleString('en-US')} more\n`);
     throw new ReportedFailure(err.message, 1);
   } finally {
     content.destroy();

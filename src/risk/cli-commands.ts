@@ -44,12 +44,12 @@ function readHistory(file: string) {
     if (err && typeof err === 'object' && !('path' in err)) Object.assign(err, { path: file });
     throw err;
   }
-  const { rows, errors } = parseHistoryCsv(buffer);
+  const { rows, errors, errorCount } = parseHistoryCsv(buffer);
   if (errors.length > 0) {
     const e = errors[0]!;
     throw new AppError(
       'invalid_csv',
-      `${file}: ${errors.length} invalid line(s); first: line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.message}`,
+      `${file}: ${errorCount.toLocaleString('en-US')} error${errorCount === 1 ? '' : 's'}; first: line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.message}`,
       422,
     );
   }

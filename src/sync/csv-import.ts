@@ -57,14 +57,19 @@ export interface ImportResult {
 }
 
 export class CsvImportError extends AppError {
-  constructor(readonly issues: CsvIssue[]) {
+  /** `issues`: the first errors (at most about MAX_ERRORS, by line); `total`: how many the file has in all. */
+  constructor(
+    readonly issues: CsvIssue[],
+    readonly total = issues.length,
+  ) {
     const first = issues
       .slice(0, 5)
       .map((i) => `line ${i.line}${i.column ? `, column ${i.column}` : ''}: ${i.message}`)
       .join('; ');
+    const listed = total > issues.length ? `; the first ${issues.length} are listed` : '';
     super(
       'invalid_csv',
-      `The file was not imported: ${issues.length} error${issues.length === 1 ? '' : 's'} (${first}${issues.length > 5 ? '; …' : ''})`,
+      `The file was not imported: ${total.toLocaleString('en-US')} error${total === 1 ? '' : 's'}${listed} (${first}${total > 5 ? '; …' : ''})`,
       422,
       { details: issues },
     );
@@ -155,12 +160,15 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     await staging;
     const read = end.result;
     let errors: CsvIssue[] = read.errors;
+    let errorCount = read.errorCount;
     if (!read.fatal) {
       const duplicates =
         errors.length > 0 ? await csvStageDuplicates(tx, MAX_ERRORS) : await finishCsvStage(tx, MAX_ERRORS);
-      errors = withDuplicates(errors, duplicates);
+      errors = withDuplicates(errors, duplicates.lines);
+      errorCount += duplicates.total;
     }
-    if (errors.length > 0) throw new CsvImportError(errors);
+    errors = [...read.fileErrors, ...errors];
+    if (errors.length > 0) throw new CsvImportError(errors, errorCount);
     if (read.rows === 0)
       throw new CsvImportError([{ line: 2, column: null, message: 'the file has no rows' }]);
     const sha256 = hash.digest('hex');

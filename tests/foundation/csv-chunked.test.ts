@@ -84,6 +84,29 @@ const inputs: Record<string, string | Buffer> = {
     Buffer.from(file(rows(100))),
     Buffer.from([0xe6, 0x97]),
   ]),
+  'every kind of broken record, then more rows': file([
+    ...rows(40),
+    'C,I2,2013-01-01',
+    'C,x"y",2013-01-01,2013-01-31,1,USD,,,',
+    'C,"I4"z,2013-01-01,2013-01-31,1,USD,,,',
+    'C,"I5',
+    'x",2013-01-01,2013-01-31,1,USD,,,',
+    'C,"I6",2013-01-01,"2013-01-31',
+    '",1,USD,,,,extra',
+    ',,,,,,,,',
+    'C,I7,2013-01-01,2013-01-31,12.345,67,USD,,,',
+    'C,I8,2013-01-01,2013-01-31,1,USD,',
+    ...rows(40).map((l) => l.replace(/,I(\d+),/, ',K$1,')),
+    'C,"I9,2013-01-01,2013-01-31,1,USD,,,',
+  ]),
+  'a quote left open with more than 1,000 characters after it': file([
+    ...rows(20),
+    'C,"I9,2013-01-01,2013-01-31,1,USD,,,',
+    ...rows(60).map((l) => l.replace(/,I(\d+),/, ',K$1,')),
+  ]),
+  'more than 200 ragged and broken rows': file(
+    rows(700, (i) => (i % 3 === 0 ? ['C', `I${i}`, '2013-01-02'] : i % 3 === 1 ? ['C', `"I${i}"x`] : null)),
+  ),
   'a long value': file(
     rows(100, (i) =>
       i === 60 ? ['C', 'y'.repeat(5000), '2013-01-02', '2013-02-01', '1', 'USD', '', '', ''] : null,
@@ -123,30 +146,46 @@ describe('reading a CSV file a chunk at a time', () => {
 
   it('names the line of an error deep in the file, whatever the chunk', () => {
     const r = parseHistoryCsv(inputs['a ragged row after field errors']!, { chunkChars: 100, pieceSize: 7 });
-    expect(r.errors).toEqual([
-      { line: 262, column: 'invoice_date', message: 'this row has 2 fields; the header has 9' },
+    // The ragged row is reported in its place among the cells' errors, not instead of them.
+    expect(r.errors.map((e) => [e.line, e.column])).toEqual([
+      [22, 'invoice_date'],
+      [22, 'due_date'],
+      [22, 'currency'],
+      [262, 'invoice_date'],
     ]);
+    expect(r.errors[3]!.message).toBe('this row has 2 fields; the header has 9');
     const u = parseHistoryCsv(inputs['an unclosed quote late in the file']!, {
       chunkChars: 100,
       pieceSize: 7,
     });
+    // The quote opened on line 252 would hold the 30 lines after it (over 1,000 characters): they are read as rows.
     expect(u.errors).toEqual([
       {
         line: 252,
         column: 'invoice_id',
-        message: 'a quoted value starts here and is never closed (a missing closing ")',
+        message:
+          'a quoted value starts here and is not closed within 1,000 characters (no value is longer): a missing closing "?',
       },
     ]);
+    expect(u.rows.filter((x) => x.invoiceId.startsWith('J'))).toHaveLength(30);
     const b = parseHistoryCsv(inputs['not UTF-8 late, after a NUL and field errors']!, {
       chunkChars: 100,
       pieceSize: 7,
     });
-    expect(b.errors).toEqual([
+    // The NUL and the first byte that is not UTF-8 first, each once, then the lines' errors from the top.
+    expect(b.errors.slice(0, 3)).toEqual([
+      {
+        line: 202,
+        column: 'invoice_id',
+        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
+      },
       {
         line: 303,
         column: 'invoice_id',
-        message: 'the file is not UTF-8 (byte 0xC3 here): export or save it as UTF-8 and upload it again',
+        message:
+          'the file is not UTF-8 (byte 0xC3 here, the first such byte): export or save it as UTF-8 and upload it again',
       },
+      { line: 12, column: 'invoice_date', message: '"x" is not a date (YYYY-MM-DD)' },
     ]);
   });
 });

@@ -129,3 +129,15 @@ describe('weekly replay with a fixed model', () => {
     expect(formatReplay(r)).toContain('not retrained');
   });
 });
+
+describe('duely model evaluate --history with a broken file', () => {
+  it('counts every problem, not only those listed', async () => {
+    const lines = ['customer_id,invoice_id,invoice_date,due_date,amount,currency,paid_date'];
+    for (let i = 0; i < 300; i++) lines.push(`C1,I${i},2023-01-01,2023-01-31,ten,USD,`);
+    const file = join(tempDir(), 'broken.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    await expect(evaluateCommand({ history: file, json: true })).rejects.toThrow(
+      `${file}: 300 errors; first: line 2, column amount: "ten" is not a decimal amount in USD`,
+    );
+  });
+});

@@ -63,10 +63,7 @@ export async function stageCsvRows(
  * After the last chunk: the invoice ids the file repeats (each later line with the line the id first appears on, the
  * first `limit` by line), or none, and then the staging table is keyed and analyzed for the writes.
  */
-export async function finishCsvStage(
-  tx: Tx,
-  limit: number,
-): Promise<{ line: number; invoiceId: string; firstLine: number }[]> {
+export async function finishCsvStage(tx: Tx, limit: number): Promise<CsvStageDuplicates> {
   // The key is built once over the loaded rows (cheaper than upkeep per row). It refuses a repeated id: the attempt
   // is rolled back (a savepoint) and the repeats are looked for.
   const keyed = await tx
@@ -82,22 +79,33 @@ export async function finishCsvStage(
   if (!keyed) return csvStageDuplicates(tx, limit);
   // Temp tables have no statistics until analyzed; without them the planner nested-loops the joins below.
   await tx.execute(sql`analyze csv_stage`);
-  return [];
+  return { lines: [], total: 0 };
 }
 
-/** The first `limit` lines (by line) repeating an invoice id of an earlier line, with that line. */
-export async function csvStageDuplicates(
-  tx: Tx,
-  limit: number,
-): Promise<{ line: number; invoiceId: string; firstLine: number }[]> {
-  return rowsOf<{ line: number; invoice_id: string; first_line: number }>(
+/** Lines repeating an invoice id of an earlier line: the first `limit` by line (with that line), and how many in all. */
+export interface CsvStageDuplicates {
+  lines: { line: number; invoiceId: string; firstLine: number }[];
+  total: number;
+}
+
+/** The lines repeating an invoice id of an earlier line (csv_stage). */
+export async function csvStageDuplicates(tx: Tx, limit: number): Promise<CsvStageDuplicates> {
+  const rows = rowsOf<{ line: number; invoice_id: string; first_line: number; total: number | string }>(
     await tx.execute(sql`
-      select line, invoice_id, first_line from (
+      select line, invoice_id, first_line, count(*) over () as total from (
         select line, invoice_id, min(line) over (partition by invoice_id) as first_line
         from csv_stage
         where invoice_id in (select invoice_id from csv_stage group by invoice_id having count(*) > 1)
       ) d where line > first_line order by line limit ${limit}`),
-  ).map((r) => ({ line: Number(r.line), invoiceId: r.invoice_id, firstLine: Number(r.first_line) }));
+  );
+  return {
+    lines: rows.map((r) => ({
+      line: Number(r.line),
+      invoiceId: r.invoice_id,
+      firstLine: Number(r.first_line),
+    })),
+    total: Number(rows[0]?.total ?? 0),
+  };
 }
 
 /**

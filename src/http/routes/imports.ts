@@ -43,11 +43,15 @@ export const importRoutes =
         headerPairs: 50,
       },
     });
-    // Over the limit, raw or multipart: the limit and what to do, not fastify's "Request body is too large". Every
-    // other error goes on to the app's handler.
+    const otherType = () =>
+      new AppError('unsupported_media_type', 'send the CSV as text/csv or as multipart/form-data', 415);
+    // Over the limit, raw or multipart: the limit and what to do, not fastify's "Request body is too large"; a body
+    // no parser takes (application/octet-stream, Windows' application/vnd.ms-excel for .csv) likewise says what to
+    // send. Every other error goes on to the app's handler.
     app.setErrorHandler((err) => {
       const code = (err as { code?: unknown }).code;
       if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
+      if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') throw otherType();
       throw err;
     });
     // A raw text/csv body stays the request stream; the handler spools it (a declared Content-Length over the
@@ -89,11 +93,7 @@ export const importRoutes =
           } else if (isReadableStream(req.body)) {
             upload = await spoolUpload(req.body, maxBytes);
           } else {
-            throw new AppError(
-              'unsupported_media_type',
-              'send the CSV as text/csv or as multipart/form-data',
-              415,
-            );
+            throw otherType();
           }
         } catch (err) {
           if (err instanceof UploadTooLarge) throw tooLarge();
