@@ -8,8 +8,8 @@
  * writePage; a checkout that has settlePaidDates defers paid dates to the last page's transaction, as a full sync
  * does). Prints CPU and wall seconds per side and new/base for the first write and for an unchanged replay (on
  * Postgres also the backends' CPU), then checks both tenants hold the same rows. The first write passes writePage
- * `insertOnly` (every row is new), as sync/run-sync.ts does for a full sync into an empty ledger; a checkout without
- * it ignores the option.
+ * `insertOnly` (every row is new; on PGlite with `keysPerPage`), as sync/run-sync.ts does for a full sync into an
+ * empty ledger; a checkout without it ignores the option.
  * `tsx bench/write-path-ab.ts <other checkout>/src/db/queries/ledger-write.ts [pglite|postgres] [n=20000]`
  */
 import { sql } from 'drizzle-orm';
@@ -152,7 +152,9 @@ for (const round of ['first write', 'unchanged replay']) {
         await s.mod.writePage(tx, s.tenantId, page, now, prepared, {
           deferPaidDates: settle !== undefined,
           // A checkout with InsertOnly inserts a first write's rows as a full sync into an empty ledger does.
-          ...(round === 'first write' ? { insertOnly: { invoices: true, payments: true } } : {}),
+          ...(round === 'first write'
+            ? { insertOnly: { invoices: true, payments: true, keysPerPage: kind === 'pglite' } }
+            : {}),
         });
         if (settle && i === all.length - 1) await settle(tx, s.tenantId);
       });

@@ -276,7 +276,9 @@ async function runHeartbeating(
       let insertOnly: InsertOnly | null = null;
       if (kind === 'full') {
         const empty = await tenantLedgerEmpty(db, conn.tenantId);
-        if (empty.invoices || empty.payments) insertOnly = empty;
+        // PGlite: the inserted rows' foreign keys are checked once per page, not per row (ledger-write.ts keysOff).
+        if (empty.invoices || empty.payments)
+          insertOnly = { ...empty, keysPerPage: services.dbh.kind === 'pglite' };
       }
       const pages = connector.sync.pages(ctx, cursor as never, {
         now: () => clock.now(),
