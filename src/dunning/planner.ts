@@ -871,7 +871,7 @@ function customerContext(
   invoices: PlannerInvoice[],
   l: Lookups,
 ): CustomerContext {
-  const pred = l.customerPred.get(customer.id);
+  const pred = l.customerPred.get(customer.id) ?? riskiestJob(invoices, l.customerPred);
   const riskBand = pred ? pred.riskBand : worstBand(invoices, l.invoicePred);
   const slowingAlert = pred?.slowingAlert ?? false;
   const openByCurrency = new Map<string, number>();
@@ -1306,7 +1306,28 @@ function todayIn(timeZone: string, l: Lookups): IsoDate {
   return today;
 }
 
-/** Without a customer-level score, the customer is as risky as its riskiest scored invoice. */
+/**
+ * A payer without a score of its own (a parent whose jobs are billed with it, typically no invoices of its own) is
+ * as risky as the riskiest of those jobs by their customer scores, the bands their Customer pages show; not by an
+ * invoice band, which is on another scale (an overdue invoice's is P(not collected within 90 days): "low" for a
+ * debtor months late who will pay in the end).
+ */
+function riskiestJob(
+  invoices: PlannerInvoice[],
+  preds: Map<string, CustomerPrediction>,
+): CustomerPrediction | undefined {
+  const order: RiskBand[] = ['low', 'medium', 'high'];
+  let worst: CustomerPrediction | undefined;
+  for (const i of invoices) {
+    const p = i.jobId === undefined ? undefined : preds.get(i.jobId);
+    if (!p) continue;
+    const rank = order.indexOf(p.riskBand) - (worst ? order.indexOf(worst.riskBand) : -1);
+    if (rank > 0 || (rank === 0 && p.riskScore > worst!.riskScore)) worst = p;
+  }
+  return worst;
+}
+
+/** Without any customer-level score, the customer is as risky as its riskiest scored invoice. */
 function worstBand(invoices: PlannerInvoice[], preds: Map<string, InvoicePrediction>): RiskBand | null {
   const order: RiskBand[] = ['low', 'medium', 'high'];
   const ranks = invoices
