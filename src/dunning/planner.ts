@@ -1252,10 +1252,12 @@ function messageReasonParts(
   const pred = invoicePred.get(lead.invoice.id);
   if (pred?.predictedPayDate) {
     const late = diffDays(pred.predictedPayDate, lead.invoice.dueDate);
+    // The invoice's band, named as such: beside a customer's sequence ('High risk') a bare "(low risk)" read as the
+    // customer's (an overdue invoice's band is the risk it is not collected within 90 days).
     rest.push(
       late > 0
-        ? `model predicts payment ${late} days late (${pred.riskBand} risk)`
-        : `model predicts on-time payment (${pred.riskBand} risk)`,
+        ? `model predicts payment ${late} days late (invoice risk: ${pred.riskBand})`
+        : `model predicts on-time payment (invoice risk: ${pred.riskBand})`,
     );
   }
   if (slowing) rest.push('customer has been paying more slowly lately');

@@ -81,6 +81,11 @@ describe('sequence by the customer band', () => {
       for (const seq of seqs) expect(seq, ext).toBe(SEQUENCE_OF_BAND[page.band!]);
     }
     expect((await bandOnCustomerPage(c, 'SLOW')).band).toBe('high');
+    // The reason names the invoice's band as the invoice's: "step 2 of 'High risk' …; (low risk)" read as the
+    // customer being low risk (an overdue invoice's band is the risk it is not collected within 90 days).
+    const reasons = (await messagesOf(c.s, c.tenantId)).map((m) => m.reason);
+    expect(reasons.some((r) => /\(invoice risk: (low|medium|high)\)/.test(r))).toBe(true);
+    for (const r of reasons) expect(r).not.toMatch(/\((low|medium|high) risk\)/);
   });
 });
 
