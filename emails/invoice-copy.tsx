@@ -4,7 +4,7 @@ import { InvoiceTable, invoiceTableText } from './components/invoice-table';
 import type { BaseEmailProps, InvoiceLine } from './email-props';
 import { formatDate, formatMoney, localIsoDate } from './locale-format';
 
-export const INVOICE_COPY_VERSION = 'invoice-copy@1';
+export const INVOICE_COPY_VERSION = 'invoice-copy@2';
 
 export interface InvoiceCopyProps extends BaseEmailProps {
   invoice: InvoiceLine & {

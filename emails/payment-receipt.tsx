@@ -4,7 +4,7 @@ import { InvoiceTable, invoiceTableText } from './components/invoice-table';
 import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
 import { formatDate, formatMoney, localIsoDate } from './locale-format';
 
-export const PAYMENT_RECEIPT_VERSION = 'payment-receipt@1';
+export const PAYMENT_RECEIPT_VERSION = 'payment-receipt@2';
 
 export interface PaymentReceiptProps extends BaseEmailProps {
   payment: { date: IsoDate; amountMinor: number; currency: string; reference?: string };

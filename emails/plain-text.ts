@@ -1,14 +1,16 @@
 /**
  * The plain-text part of an email, built from its props instead of converting its HTML (issue 18).
  *
- * Debtors get the same bytes as before: this is the part of html-to-text 10.0.1 (MIT, © html-to-text
- * contributors) that the emails' HTML reaches, with the options emails/html-text-reference.ts converts with
- * (wordwrap 100, React Email's plainTextSelectors, the invoice table as a 'dataTable'): its block builder
- * (line breaks between blocks, whitespace collapsing, word wrap, uppercase headings and header cells, lists,
- * anchors, data tables). Each template's text function (reminderText, statementText, …) calls it in the order and
- * nesting of the elements its JSX renders, React Email's layout tables included, because html-to-text's line
- * breaks depend on that nesting. tests/emails/plain-text.test.ts renders varied props through both paths and
- * asserts byte equality: a change to a template's JSX needs the same change to its text function.
+ * It is what html-to-text 10.0.1 (MIT, © html-to-text contributors) makes of the emails' HTML with the options
+ * emails/html-text-reference.ts converts with: lines wrapped at 78 characters (a word longer than that, a URL,
+ * stands on a line of its own), React Email's plainTextSelectors, and the invoice table as one block per invoice
+ * (its number and amounts, its dates, then "Pay: <url>" and "PDF: <url>" lines: a table 150–200 characters wide
+ * was unreadable in a text mail client). This is the part of html-to-text that HTML reaches: its block builder
+ * (line breaks between blocks, whitespace collapsing, word wrap, uppercase headings, lists, anchors). Each
+ * template's text function (reminderText, statementText, …) calls it in the order and nesting of the elements its
+ * JSX renders, React Email's layout tables included, because html-to-text's line breaks depend on that nesting.
+ * tests/emails/plain-text.test.ts renders varied props through both paths and asserts byte equality: a change to a
+ * template's JSX needs the same change to its text function.
  */
 
 /** html-to-text's whitespaceCharacters: no-break spaces (U+00A0, U+202F in fr-FR amounts) are not among them. */
@@ -17,7 +19,8 @@ const LEADING_WS = /^[ \t\r\n\f\u200b]/;
 const TRAILING_WS = /[ \t\r\n\f\u200b]$/;
 const HAS_WORD = /[^ \t\r\n\f\u200b]/;
 
-export const WORDWRAP = 100;
+/** The text part's line length (RFC 5322's recommended 78). */
+export const WORDWRAP = 78;
 
 /** html-to-text's InlineTextBuilder (no wrap characters, no forced wrap, no <wbr>). */
 class Lines {
@@ -130,15 +133,19 @@ class Block {
   }
 }
 
-/** A cell of an invoice table: its text, or a link. */
-export type Cell = string | { text: string; href: string | undefined };
-
 /** React (renderToStaticMarkup) replaces a javascript: URL in href by this one; html-to-text shows what it got. */
 const JAVASCRIPT_URL =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: react-dom/server's own pattern, verbatim.
   /^[\u0000-\u001F ]*j[\r\n\t]*a[\r\n\t]*v[\r\n\t]*a[\r\n\t]*s[\r\n\t]*c[\r\n\t]*r[\r\n\t]*i[\r\n\t]*p[\r\n\t]*t[\r\n\t]*:/i;
 const BLOCKED_URL =
   "javascript:throw new Error('React has blocked a javascript: URL as a security precaution.')";
+
+/** The URL html-to-text shows for an anchor's href as React rendered it ('' for none or a fragment). */
+export function shownHref(href: string | undefined): string {
+  let h = href ? (JAVASCRIPT_URL.test(href) ? BLOCKED_URL : href) : '';
+  h = h.replace(/^mailto:/, '');
+  return h[0] === '#' ? '' : h;
+}
 
 export class PlainText {
   private top: Block = new Block(null, 1, WORDWRAP);
@@ -217,9 +224,7 @@ export class PlainText {
    * "text href". html-to-text compares the href with the link's words joined without spaces.
    */
   link(href: string | undefined, text: string): this {
-    let h = href ? (JAVASCRIPT_URL.test(href) ? BLOCKED_URL : href) : '';
-    h = h.replace(/^mailto:/, '');
-    if (h[0] === '#') h = '';
+    const h = shownHref(href);
     if (!h) return this.text(text);
     let seen = '';
     this.transforms.push((w) => {
@@ -229,6 +234,16 @@ export class PlainText {
     this.text(text);
     this.transforms.pop();
     if (h !== seen) this.text(seen ? ` ${h}` : h, true);
+    return this;
+  }
+
+  /**
+   * A link as a line of its own, "Pay: https://…" (`label` then the URL html-to-text would show); nothing when it
+   * would show none (no href, a fragment).
+   */
+  linkLine(label: string, href: string | undefined): this {
+    const h = shownHref(href);
+    if (h) this.text(`${label} ${h}`);
     return this;
   }
 
@@ -259,27 +274,6 @@ export class PlainText {
     return this;
   }
 
-  /** A 'dataTable' (th cells uppercased, columns 3 spaces apart, cells wrapped at the line length). */
-  table(header: readonly string[], rows: readonly (readonly Cell[])[]): this {
-    const texts: string[][] = [header.map((h) => this.cell(h, true))];
-    for (const row of rows) texts.push(row.map((c) => this.cell(c, false)));
-    const output = tableToString(texts);
-    if (output) this.top.add(output, 2, 2);
-    return this;
-  }
-
-  private cell(content: Cell, header: boolean): string {
-    const row = this.top;
-    this.top = new Block(row, 1, WORDWRAP);
-    if (header) this.transforms.push(upper);
-    if (typeof content === 'string') this.text(content);
-    else this.link(content.href, content.text);
-    if (header) this.transforms.pop();
-    const text = trimNewlines(this.top.text());
-    this.top = row;
-    return text;
-  }
-
   toString(): string {
     let root = this.top;
     while (root.next) root = root.next;
@@ -288,45 +282,3 @@ export class PlainText {
 }
 
 const upper = (w: string) => w.toUpperCase();
-
-function trimNewlines(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && s[start] === '\n') start++;
-  while (end > start && s[end - 1] === '\n') end--;
-  return start > 0 || end < s.length ? s.substring(start, end) : s;
-}
-
-/** html-to-text's tableToString for cells without colspan/rowspan, rowSpacing 0, colSpacing 3. */
-function tableToString(rows: readonly (readonly string[])[]): string {
-  const cells = rows.map((r) => r.map((t) => t.split('\n')));
-  const rowOffsets = [0];
-  let columns = 0;
-  for (let j = 0; j < cells.length; j++) {
-    let height = 1;
-    for (const c of cells[j]!) height = Math.max(height, c.length);
-    rowOffsets[j + 1] = rowOffsets[j]! + height;
-    columns = Math.max(columns, cells[j]!.length);
-  }
-  const out: string[] = [];
-  let colOffset = 0;
-  for (let x = 0; x < columns; x++) {
-    let next = colOffset + 1;
-    for (let y = 0; y < cells.length; y++) {
-      const lines = cells[y]![x];
-      if (!lines) {
-        out[rowOffsets[y]!] = out[rowOffsets[y]!] ?? '';
-        continue;
-      }
-      let width = 0;
-      for (let j = 0; j < lines.length; j++) {
-        const at = rowOffsets[y]! + j;
-        out[at] = (out[at] ?? '').padEnd(colOffset) + lines[j]!;
-        width = Math.max(width, lines[j]!.length);
-      }
-      next = Math.max(next, colOffset + width + 3);
-    }
-    colOffset = next;
-  }
-  return out.join('\n');
-}

@@ -8,7 +8,7 @@ import { fillMergeFields, type MergeField } from './merge-fields';
 import { groupInvoices, reminderCopy, type Tone } from './reminder-copy';
 
 /** Bumped whenever copy or layout changes: the audit log records which words a debtor actually received. */
-export const REMINDER_VERSION = 'reminder@5';
+export const REMINDER_VERSION = 'reminder@6';
 
 /** The greeting paragraph carries this attribute: a reviewer's introduction is inserted after it. */
 export const GREETING_ATTR = 'data-greeting';

@@ -5,7 +5,7 @@ import { PaymentDetails, paymentDetailsText } from './components/payment-details
 import type { BaseEmailProps, InvoiceLine } from './email-props';
 import { creditNote, formatDate, formatTotals, localIsoDate } from './locale-format';
 
-export const STATEMENT_VERSION = 'statement@5';
+export const STATEMENT_VERSION = 'statement@6';
 
 export interface StatementProps extends BaseEmailProps {
   invoices: InvoiceLine[];

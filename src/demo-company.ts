@@ -102,6 +102,12 @@ export const DEMO_SEED = 20261127;
  */
 export const DEMO_AUTHORIZE_PATH = '/connect/quickbooks/demo/authorize';
 
+/**
+ * The demo company's pay links (its invoices' InvoiceLink) lead here, `<path>/<realm id>/<invoice id>`: a page that
+ * says it is a demo pay link (a real company's opens QuickBooks' payment page) and which invoice it is for.
+ */
+export const DEMO_PAY_PATH = '/connect/quickbooks/demo/pay';
+
 /** The provider the demo company is a company of (the connect routes it goes through). */
 export const DEMO_PROVIDER = { provider: 'quickbooks', name: 'QuickBooks' } as const;
 
@@ -126,6 +132,8 @@ export async function startDemoCompany(
     clientSecret,
     // The connect callback (src/sync/connect-flow.ts callbackUrl), the only registered redirect.
     redirectUris: [`${config.PUBLIC_URL}/connect/quickbooks/callback`],
+    // Pay links lead to Duely's demo pay page: a link in a previewed reminder opens, and says what it stands for.
+    payLinkBase: `${config.PUBLIC_URL}${DEMO_PAY_PATH}`,
   });
   return {
     sandbox,

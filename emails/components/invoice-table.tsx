@@ -1,7 +1,7 @@
 import { Link } from '@react-email/components';
 import type { InvoiceLine, IsoDate } from '../email-props';
 import { daysPastDue, formatDate, formatMoney, totalsByCurrency } from '../locale-format';
-import type { Cell, PlainText } from '../plain-text';
+import { type PlainText, shownHref } from '../plain-text';
 
 /** The class the plain-text conversion targets with html-to-text's 'dataTable' format (aligned columns). */
 export const DATA_TABLE_CLASS = 'dataTable';
@@ -105,39 +105,54 @@ export function InvoiceTable(props: InvoiceTableProps) {
   );
 }
 
-/** The plain-text part of InvoiceTable (emails/plain-text.ts): the same rows and cells. */
+/**
+ * The plain-text part of InvoiceTable (emails/plain-text.ts): every cell of the table, one block per invoice so
+ * the lines fit a text mail client (78 characters; a URL on its own line), then the totals:
+ *
+ *   Invoice 1042: 1.234,50 € open of 1.500,00 €
+ *   Issued 01.10.2026; due 31.10.2026; 27 days overdue
+ *   Pay: https://pay.example/1042
+ *   PDF: https://host.example/1042.pdf
+ *
+ * "of <amount>" only when the table has the Amount column and it differs from the open amount, "N days overdue"
+ * only in its Days overdue column and when the invoice is overdue (the table's "–"). emails/html-text-reference.ts reads the same from the HTML table.
+ */
 export function invoiceTableText(t: PlainText, props: InvoiceTableProps): void {
   const { invoices, locale, asOf } = props;
   const { showOverdue, showPayLinks, showPdfLinks, showTotal } = columns(props);
-  const header = ['Invoice', 'Issued', 'Due'];
-  if (showOverdue) header.push('Days overdue');
-  if (showTotal) header.push('Amount');
-  header.push('Open amount');
-  if (showPayLinks) header.push('Pay');
-  if (showPdfLinks) header.push('Invoice PDF');
-  const rows: Cell[][] = [];
   for (const inv of invoices) {
-    const row: Cell[] = [inv.number, formatDate(inv.issueDate, locale), formatDate(inv.dueDate, locale)];
-    if (showOverdue) {
-      const overdue = daysPastDue(inv.dueDate, asOf);
-      row.push(overdue > 0 ? String(overdue) : '–');
-    }
-    if (showTotal) row.push(formatMoney(inv.totalMinor, inv.currency, locale));
-    row.push(formatMoney(inv.openMinor, inv.currency, locale));
-    if (showPayLinks) row.push(inv.payLink ? { text: `Pay ${inv.number}`, href: inv.payLink } : '');
-    if (showPdfLinks) row.push(inv.pdfLink ? { text: `PDF ${inv.number}`, href: inv.pdfLink } : '');
-    rows.push(row);
+    t.open(2);
+    t.text(`Invoice ${inv.number}: ${formatMoney(inv.openMinor, inv.currency, locale)} open`);
+    // The original amount, when the table shows it and it differs (a partial payment, a credit).
+    const total = formatMoney(inv.totalMinor, inv.currency, locale);
+    if (showTotal && total !== formatMoney(inv.openMinor, inv.currency, locale)) t.text(` of ${total}`);
+    t.br();
+    t.text(`Issued ${formatDate(inv.issueDate, locale)}; due ${formatDate(inv.dueDate, locale)}`);
+    const overdue = showOverdue ? daysPastDue(inv.dueDate, asOf) : 0;
+    if (overdue > 0) t.text(`; ${overdueText(overdue)}`);
+    if (showPayLinks) lineOfLink(t, 'Pay:', inv.payLink);
+    if (showPdfLinks) lineOfLink(t, 'PDF:', inv.pdfLink);
+    t.close(2);
   }
-  for (const total of totalsByCurrency(invoices)) {
-    const row: Cell[] = ['Total open', '', ''];
-    if (showOverdue) row.push('');
-    if (showTotal) row.push('');
-    row.push(formatMoney(total.openMinor, total.currency, locale));
-    if (showPayLinks) row.push('');
-    if (showPdfLinks) row.push('');
-    rows.push(row);
-  }
-  t.table(header, rows);
+  const totals = totalsByCurrency(invoices);
+  if (totals.length === 0) return;
+  t.open(2);
+  totals.forEach((total, i) => {
+    if (i > 0) t.br();
+    t.text(`Total open: ${formatMoney(total.openMinor, total.currency, locale)}`);
+  });
+  t.close(2);
+}
+
+/** "1 day overdue", "27 days overdue". */
+export function overdueText(days: number): string {
+  return `${days} ${days === 1 ? 'day' : 'days'} overdue`;
+}
+
+function lineOfLink(t: PlainText, label: string, href: string | undefined): void {
+  if (!shownHref(href)) return;
+  t.br();
+  t.linkLine(label, href);
 }
 
 export function hasPdfLinks(invoices: readonly InvoiceLine[]): boolean {

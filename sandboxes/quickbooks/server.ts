@@ -45,6 +45,11 @@ export interface SandboxOptions {
   cdcLimit?: number;
   /** Access tokens expire on the sandbox clock, so advance() past it forces the 401 -> refresh path. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Where an invoice's InvoiceLink points: `<payLinkBase>/<realm id>/<invoice id>` (default `<sandbox url>/pay`,
+   * a path the sandbox does not serve). The demo company points it at a page Duely serves (src/demo-company.ts).
+   */
+  payLinkBase?: string;
 }
 
 export interface ApiRequest {
@@ -197,7 +202,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         return renderInvoice(
           inv,
           customerOf(inv.customerId),
-          withLink ? `${url}/pay/${realmId}/${inv.id}` : undefined,
+          withLink ? `${options.payLinkBase ?? `${url}/pay`}/${realmId}/${inv.id}` : undefined,
         );
       }
       case 'Payment': {

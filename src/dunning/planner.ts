@@ -16,7 +16,7 @@ import {
   TONE_RANK,
   type Tone,
 } from './policy';
-import { describeStep, dueText } from './reason-text';
+import { catchUpApproval, describeStep, dueText, type ReasonParts, reasonText } from './reason-text';
 import { seededRng } from './seeded-rng';
 import { selectSequence } from './select-sequence';
 import { chooseSendTime, type EngagementRecord } from './send-time';
@@ -188,6 +188,8 @@ export interface PlannedMessage {
     reliablePayer?: boolean;
     /** Which sequence applied to the customer and why: 'override', 'rule 2' or 'default'. */
     sequence: { id: string; name: string; selectedBy: string };
+    /** The reason's parts, its day counts left open (reason-text.ts); absent in messages planned before them. */
+    reasonParts?: ReasonParts;
     /** Credit the customer holds on account in the listed currencies (unapplied payments, open credit memos). */
     credits?: { currency: string; creditMinor: number }[];
   };
@@ -871,7 +873,7 @@ function customerContext(
   invoices: PlannerInvoice[],
   l: Lookups,
 ): CustomerContext {
-  const pred = l.customerPred.get(customer.id);
+  const pred = l.customerPred.get(customer.id) ?? riskiestJob(invoices, l.customerPred);
   const riskBand = pred ? pred.riskBand : worstBand(invoices, l.invoicePred);
   const slowingAlert = pred?.slowingAlert ?? false;
   const openByCurrency = new Map<string, number>();
@@ -1090,12 +1092,16 @@ function compose(
       `credit on account: ${customer.name} has ${creditText(credit, totals)} of unapplied payments and credits on account against ${moneyList(totals)} open; apply them in the ledger or check the amounts`,
     );
   }
-  if (catchUp) {
-    const oldest = Math.max(...listed.map((i) => diffDays(ctx.today, i.dueDate)));
-    approvals.unshift(
-      `catch-up: first message to ${customer.name}, whose oldest invoice is ${oldest} days overdue; sent as a statement of account`,
-    );
-  }
+  // The reason counts days as the email does: to the send date in the debtor's zone.
+  const reasonParts = messageReasonParts(
+    ranked,
+    listed,
+    customer.name,
+    catchUp,
+    l.invoicePred,
+    ctx.risk.slowingAlert,
+  );
+  if (catchUp) approvals.unshift(catchUpApproval(reasonParts, sendDate));
 
   return {
     key,
@@ -1111,7 +1117,7 @@ function compose(
     sendAt,
     requiresApproval: approvals.length > 0,
     approvalReason: approvals.length > 0 ? approvals.join('; ') : null,
-    reason: `${catchUp ? 'Catch-up (first contact, statement of account): ' : ''}${messageReason(ranked, listed, ctx.today, l.invoicePred, ctx.risk.slowingAlert)}`,
+    reason: reasonText(reasonParts, sendDate),
     snapshot: {
       asOf: ctx.today,
       sendDate,
@@ -1146,6 +1152,7 @@ function compose(
       customerRisk: ctx.risk,
       reliablePayer: reliablePayer(customer, ctx.risk),
       sequence: { id: ctx.sequence.id, name: ctx.sequence.name, selectedBy: ctx.selectedBy },
+      reasonParts,
       ...(credit.size > 0
         ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
         : {}),
@@ -1230,45 +1237,45 @@ function invoiceHold(
   return null;
 }
 
-/** "Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)". */
-function messageReason(
+/** The reason's parts (reason-text.ts): the lead invoice, the step, the forecast, what else is listed. */
+function messageReasonParts(
   ranked: Candidate[],
   listed: PlannerInvoice[],
-  today: string,
+  customer: string,
+  catchUp: boolean,
   invoicePred: Map<string, InvoicePrediction>,
   slowing: boolean,
-): string {
+): ReasonParts {
   const [lead, ...others] = ranked;
-  if (!lead) return '';
-  const parts = [
-    `Invoice ${invoiceName(lead.invoice)} ${dueText(lead.daysFromDue)}`,
-    describeStep(lead.occurrence, lead.sequence),
-  ];
+  if (!lead) throw new Error('a message leads with a stepped invoice');
+  const rest = [describeStep(lead.occurrence, lead.sequence)];
   const pred = invoicePred.get(lead.invoice.id);
   if (pred?.predictedPayDate) {
     const late = diffDays(pred.predictedPayDate, lead.invoice.dueDate);
-    parts.push(
+    // The invoice's band, named as such: beside a customer's sequence ('High risk') a bare "(low risk)" read as the
+    // customer's (an overdue invoice's band is the risk it is not collected within 90 days).
+    rest.push(
       late > 0
-        ? `model predicts payment ${late} days late (${pred.riskBand} risk)`
-        : `model predicts on-time payment (${pred.riskBand} risk)`,
+        ? `model predicts payment ${late} days late (invoice risk: ${pred.riskBand})`
+        : `model predicts on-time payment (invoice risk: ${pred.riskBand})`,
     );
   }
-  if (slowing) parts.push('customer has been paying more slowly lately');
+  if (slowing) rest.push('customer has been paying more slowly lately');
   if (others.length > 0)
-    parts.push(
+    rest.push(
       `also due: ${others.map((o) => `${invoiceName(o.invoice)} (${o.occurrence.step.tone})`).join(', ')}`,
     );
-  // Listed without a step of their own: overdue ones, and (a statement) those due today or later — not "overdue".
+  // Listed without a step of their own: overdue ones, and (a statement) those due on the day or later.
   const stepped = new Set(ranked.map((c) => c.invoice.id));
-  const extra = listed.filter((i) => !stepped.has(i.id));
-  const overdue = extra.filter((i) => i.dueDate < today).length;
-  const notYet = extra.length - overdue;
-  const s = (n: number) => (n === 1 ? '' : 's');
-  if (overdue > 0 && notYet > 0)
-    parts.push(`${overdue} more overdue invoice${s(overdue)} and ${notYet} not yet overdue listed`);
-  else if (overdue > 0) parts.push(`${overdue} more overdue invoice${s(overdue)} listed`);
-  else if (notYet > 0) parts.push(`${notYet} more invoice${s(notYet)} listed, not yet overdue`);
-  return parts.join('; ');
+  return {
+    catchUp,
+    customer,
+    lead: { name: invoiceName(lead.invoice), dueDate: lead.invoice.dueDate },
+    rest,
+    unstepped: listed.filter((i) => !stepped.has(i.id)).map((i) => i.dueDate),
+    // Listed oldest due date first.
+    oldestDue: listed[0]?.dueDate ?? lead.invoice.dueDate,
+  };
 }
 
 /** Whether credit on account (per currency) covers every currency's open total. */
@@ -1306,7 +1313,28 @@ function todayIn(timeZone: string, l: Lookups): IsoDate {
   return today;
 }
 
-/** Without a customer-level score, the customer is as risky as its riskiest scored invoice. */
+/**
+ * A payer without a score of its own (a parent whose jobs are billed with it, typically no invoices of its own) is
+ * as risky as the riskiest of those jobs by their customer scores, the bands their Customer pages show; not by an
+ * invoice band, which is on another scale (an overdue invoice's is P(not collected within 90 days): "low" for a
+ * debtor months late who will pay in the end).
+ */
+function riskiestJob(
+  invoices: PlannerInvoice[],
+  preds: Map<string, CustomerPrediction>,
+): CustomerPrediction | undefined {
+  const order: RiskBand[] = ['low', 'medium', 'high'];
+  let worst: CustomerPrediction | undefined;
+  for (const i of invoices) {
+    const p = i.jobId === undefined ? undefined : preds.get(i.jobId);
+    if (!p) continue;
+    const rank = order.indexOf(p.riskBand) - (worst ? order.indexOf(worst.riskBand) : -1);
+    if (rank > 0 || (rank === 0 && p.riskScore > worst!.riskScore)) worst = p;
+  }
+  return worst;
+}
+
+/** Without any customer-level score, the customer is as risky as its riskiest scored invoice. */
 function worstBand(invoices: PlannerInvoice[], preds: Map<string, InvoicePrediction>): RiskBand | null {
   const order: RiskBand[] = ['low', 'medium', 'high'];
   const ranks = invoices

@@ -62,6 +62,7 @@ import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-i
 import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
+import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
@@ -288,7 +289,8 @@ export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> 
   const tenant = await tenantRow(services.db, row.tenantId);
   const customer = await customerRow(services.db, row.customerId);
   if (!tenant || !customer) return row; // the attempt's re-check skips it (customer_gone)
-  const asOf = renderAsOf(row, debtorZone(customer, tenant), services.clock.now());
+  const zone = debtorZone(customer, tenant);
+  const asOf = renderAsOf(row, zone, services.clock.now());
   if (!asOf) return row;
   const email = await composeEmail(services, row, tenant, customer, asOf);
   const rendered = {
@@ -297,6 +299,8 @@ export async function renderOnce(services: DunningDeps, row: Row): Promise<Row> 
     text: email.text,
     templateVersion: email.templateVersion,
     renderedAsOf: asOf,
+    // The reason counts days as this body does (it may be for a later day than the one planned).
+    ...reasonsAsOf(row, localParts(asOf, zone).date),
   };
   const written = await storeRendered(services.db, row.id, rendered, stored ? row.renderedAsOf! : undefined);
   if (written) return written;
@@ -324,6 +328,43 @@ export function renderAsOf(
     if (!renderedForEarlierDay(row.renderedAsOf!, zone, now)) return null;
   }
   return localParts(row.sendAt, zone).date >= localParts(now, zone).date ? row.sendAt : now;
+}
+
+/** Statuses whose email has not gone out: rendered (and previewed) as the send will render it. */
+export const UNSENT_STATUSES: ReadonlySet<string> = new Set([
+  'planned',
+  'awaiting_approval',
+  'queued',
+  'sending',
+]);
+
+/**
+ * A message's reason and approval reason as its email reads: an unsent one's counted to the day its email will be
+ * rendered for (renderAsOf: its send date, or today when it waited past it), a sent one's as stored (written for
+ * the day its body was rendered).
+ */
+export function reasonsNow(
+  m: Pick<
+    Row,
+    | 'status'
+    | 'reason'
+    | 'approvalReason'
+    | 'snapshot'
+    | 'renderedAsOf'
+    | 'subject'
+    | 'html'
+    | 'text'
+    | 'inDoubtSince'
+    | 'batchId'
+    | 'sendAt'
+  >,
+  zone: string,
+  now: Date,
+): { reason: string; approvalReason: string | null } {
+  const asOf = UNSENT_STATUSES.has(m.status) ? renderAsOf(m, zone, now) : null;
+  return asOf
+    ? reasonsAsOf(m, localParts(asOf, zone).date)
+    : { reason: m.reason, approvalReason: m.approvalReason };
 }
 
 /** A body rendered as of `renderedAsOf` speaks of an earlier calendar day in `zone` than `now`'s. */

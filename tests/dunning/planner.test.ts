@@ -45,7 +45,7 @@ describe('plan: which step, and only one', () => {
       approvalReason: null,
     });
     expect(m.reason).toBe(
-      "Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (high risk)",
+      "Invoice 1042 is 14 days overdue; step 3 of 'Standard' (firm); model predicts payment 21 days late (invoice risk: high)",
     );
     expect(m.snapshot.invoices[0]).toMatchObject({
       daysOverdue: 14,

@@ -32,11 +32,13 @@ describe('renderPlannedMessage', () => {
     const out = await renderPlannedMessage(messages[0]!, ctx);
     const text = plain(out.text);
     expect(plain(out.subject)).toBe('Final notice: 2.234,50 € overdue with Nordlicht GmbH');
-    expect(text).toMatch(/^A-1\s.*\s26\s+1\.500,00 €\s+1\.234,50 €/m);
-    expect(text).toMatch(/^B-2\s/m);
-    expect(text).toContain('from you by 01.12.2026'); // final notice: 7 days from render
+    expect(text).toMatch(
+      /^Invoice A-1: 1\.234,50 € open of 1\.500,00 €\nIssued \S+; due \S+; 26 days overdue$/m,
+    );
+    expect(text).toMatch(/^Invoice B-2: /m);
+    expect(text.replace(/\s+/g, ' ')).toContain('from you by 01.12.2026'); // final notice: 7 days from render
     expect(text).not.toMatch(/undefined|NaN/);
-    expect(out.templateVersion).toBe('reminder@5');
+    expect(out.templateVersion).toBe('reminder@6');
   });
 
   it('adds the kind punctuality sentence only for a low-risk customer who has paid on time', async () => {

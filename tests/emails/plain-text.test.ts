@@ -6,9 +6,15 @@
 import { toPlainText } from '@react-email/render';
 import { describe, expect, it } from 'vitest';
 import type { BaseEmailProps, InvoiceLine } from '../../emails/email-props';
-import { htmlToTextReference, TEXT_SELECTORS } from '../../emails/html-text-reference';
+import {
+  htmlToTextReference,
+  TEXT_FORMATTERS,
+  TEXT_SELECTORS,
+  TEXT_WORDWRAP,
+} from '../../emails/html-text-reference';
 import type { InvoiceCopyProps } from '../../emails/invoice-copy';
 import type { PaymentReceiptProps } from '../../emails/payment-receipt';
+import { WORDWRAP } from '../../emails/plain-text';
 import type { ReminderProps } from '../../emails/reminder';
 import type { Tone } from '../../emails/reminder-copy';
 import { type EmailKind, type EmailPropsByKind, renderEmail } from '../../emails/render';
@@ -233,7 +239,7 @@ describe('the plain-text part built from the props equals html-to-text over the 
           // The case, for reproduction: the first difference is enough to see what went wrong.
           expect({ i, props, text: out.text }).toEqual({ i, props, text: reference });
         }
-        if (out.text.split('\n').some((l) => l.length > 90 && !/ {3}/.test(l))) wrapped++;
+        if (out.text.split('\n').some((l) => l.length > 70 && / /.test(l))) wrapped++;
       }
       // The cases exercise the word wrap, not only short lines.
       expect(wrapped).toBeGreaterThan(count / 10);
@@ -246,12 +252,16 @@ describe('the plain-text part built from the props equals html-to-text over the 
       const kind = r.pick(Object.keys(MAKERS) as EmailKind[]);
       const out = await renderEmail(kind, MAKERS[kind][1](r) as never);
       expect(htmlToTextReference(out.html)).toBe(
-        toPlainText(out.html, { selectors: TEXT_SELECTORS, wordwrap: 100 }),
+        toPlainText(out.html, {
+          selectors: TEXT_SELECTORS,
+          formatters: TEXT_FORMATTERS,
+          wordwrap: TEXT_WORDWRAP,
+        } as never),
       );
     }
   });
 
-  it('a reminder with many invoices states every number, amount and link, the reply-to and unsubscribe line', async () => {
+  it('a reminder with many invoices states every number, date, amount and link, the reply-to and unsubscribe line', async () => {
     const props: ReminderProps = {
       ...reminder(rng(7)),
       locale: 'de-DE',
@@ -265,15 +275,50 @@ describe('the plain-text part built from the props equals html-to-text over the 
         totalMinor: 10_000 * (i + 1),
         openMinor: 10_000 * (i + 1) - 1,
         payLink: `https://pay.example/inv/R-${i}`,
+        pdfLink: `https://host.example/pdf/R-${i}.pdf`,
       })),
     };
     const { text } = await renderEmail('reminder', props);
     const plain = text.replace(/[\u00a0\u202f]/g, ' ');
+    const euro = (minor: number) => `${(minor / 100).toFixed(2).replace('.', ',')} €`;
     for (const inv of props.invoices) {
-      expect(plain).toMatch(new RegExp(`^${inv.number} .* Pay ${inv.number} ${inv.payLink}$`, 'm'));
-      expect(plain).toContain(`${(inv.openMinor / 100).toFixed(2).replace('.', ',')} €`);
+      // One block per invoice: its number and amounts, its dates (and days overdue), its links on lines of their own.
+      const overdue = 4 - Number(inv.number.slice(2));
+      const block = [
+        `Invoice ${inv.number}: ${euro(inv.openMinor)} open of ${euro(inv.totalMinor)}`,
+        `Issued 01.10.2026; due ${isoDay(overdue * -1)
+          .split('-')
+          .reverse()
+          .join('.')}${overdue > 0 ? `; ${overdue} ${overdue === 1 ? 'day' : 'days'} overdue` : ''}`,
+        `Pay: ${inv.payLink}`,
+        `PDF: ${inv.pdfLink}`,
+      ].join('\n');
+      expect(plain).toContain(`\n\n${block}\n\n`);
     }
+    expect(plain).toContain(
+      `Total open: ${euro(props.invoices.slice(0, 4).reduce((a, i) => a + i.openMinor, 0))}`,
+    );
     expect(text).toContain('ar@nordlicht.example');
     expect(text).toMatch(/^Unsubscribe from payment reminders https:\/\/app\.duely\.example\/u\/abc$/m);
+  });
+
+  it('reads in a text mail client: no line over 78 characters but a word that cannot be broken (a URL)', async () => {
+    expect(WORDWRAP).toBe(78);
+    expect(TEXT_WORDWRAP).toBe(WORDWRAP);
+    let long = 0;
+    for (const kind of Object.keys(MAKERS) as EmailKind[]) {
+      const r = rng(kind.length * 104_729);
+      for (let i = 0; i < 60; i++) {
+        const { text } = await renderEmail(kind, MAKERS[kind][1](r) as never);
+        for (const line of text.split('\n')) {
+          if (line.length <= 78) continue;
+          long++;
+          // A list item's prefix (" * ", "   ") aside, the line is one word.
+          expect(line.replace(/^( \* | {3})/, ''), `${kind} #${i}`).not.toMatch(/\s/);
+        }
+      }
+    }
+    // The cases include URLs and names longer than a line.
+    expect(long).toBeGreaterThan(0);
   });
 });

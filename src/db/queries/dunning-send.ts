@@ -176,7 +176,10 @@ export async function setMessageReturning(
 export async function storeRendered(
   db: DbOrTx,
   id: string,
-  rendered: Pick<DunningMessagePatch, 'subject' | 'html' | 'text' | 'templateVersion' | 'renderedAsOf'>,
+  rendered: Pick<
+    DunningMessagePatch,
+    'subject' | 'html' | 'text' | 'templateVersion' | 'renderedAsOf' | 'reason' | 'approvalReason'
+  >,
   replacing?: Date,
 ): Promise<DunningMessage | undefined> {
   const m = dunningMessages;

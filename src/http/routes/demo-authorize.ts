@@ -3,8 +3,9 @@
  * to our callback, which we pass on to the browser.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { DEMO_AUTHORIZE_PATH, DEMO_PROVIDER } from '../../demo-company';
+import { formatMoney } from '../../../connectors/money';
 import type { Services } from '../../app-services';
+import { DEMO_AUTHORIZE_PATH, DEMO_PAY_PATH, DEMO_PROVIDER } from '../../demo-company';
 import { callbackUrl } from '../../sync/connect-flow';
 import { PUBLIC } from '../auth';
 import { escapeHtml, htmlPage } from './html-page';
@@ -52,4 +53,41 @@ export const demoAuthorizeRoutes =
       }
       return reply.header('cache-control', 'no-store').redirect(location, 302);
     });
+
+    /**
+     * A demo invoice's pay link (DEMO_PAY_PATH): in a real company the debtor pays on the provider's page; here the page
+     * says so and names the invoice, so a link clicked in a previewed reminder leads somewhere that makes sense.
+     */
+    app.get<{ Params: { realm: string; invoice: string } }>(
+      `${DEMO_PAY_PATH}/:realm/:invoice`,
+      { config: PUBLIC },
+      async (req, reply) => {
+        const sandbox = services.demoCompany?.sandbox;
+        const inv =
+          sandbox && req.params.realm === sandbox.realmId
+            ? sandbox.company.invoices.get(req.params.invoice)
+            : undefined;
+        if (!inv || inv.deleted) {
+          return htmlPage(
+            reply,
+            404,
+            'No such demo invoice',
+            '<h1>No such demo invoice</h1><p>This pay link is not one of the demo company’s invoices.</p>',
+          );
+        }
+        const customer = sandbox!.company.customers.get(inv.customerId);
+        const open = formatMoney(inv.balanceMinor, 'USD', 'en-US');
+        return htmlPage(
+          reply.header('cache-control', 'no-store'),
+          200,
+          'Demo pay link',
+          `<h1>Demo pay link</h1><p>This is the pay link of invoice ${escapeHtml(inv.docNumber)}` +
+            (customer ? ` to ${escapeHtml(customer.name)}` : '') +
+            `, ${escapeHtml(open)} open, in Duely’s demo company. Nothing is paid here.</p>` +
+            `<p>In a real ${escapeHtml(DEMO_PROVIDER.name)} company this link opens ${escapeHtml(DEMO_PROVIDER.name)}’s payment page for the invoice, where your ` +
+            'customer pays by card or bank transfer; Duely puts the link in every reminder that lists it.</p>' +
+            '<p><a href="/">Back to Duely</a></p>',
+        );
+      },
+    );
   };

@@ -30,7 +30,7 @@ import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
 import { debtorZone, localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
-import { renderAsOf } from '../../dunning/send-message';
+import { reasonsNow, renderAsOf, UNSENT_STATUSES } from '../../dunning/send-message';
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { teamCopy } from '../../dunning/unsubscribe-token';
@@ -67,13 +67,23 @@ async function requireInvoices(db: DbOrTx, tenantId: string, ids: string[]) {
 }
 
 /** The log view of a message: everything the reviewer needs to see why it exists and what became of it. */
-export function messageView(m: MessageRow, events: (typeof dunningMessageEvents.$inferSelect)[] = []) {
+/**
+ * A message as the API shows it. `reasons`: its reason and approval reason as its email reads (reasonsNow: an
+ * unsent one's counted to the day it will be rendered for); the stored ones without it.
+ */
+export function messageView(
+  m: MessageRow,
+  events: (typeof dunningMessageEvents.$inferSelect)[] = [],
+  reasons: { reason: string; approvalReason: string | null } = m,
+) {
   const { html: _html, text: _text, ...rest } = m;
   return {
     ...rest,
+    reason: reasons.reason,
+    approvalReason: reasons.approvalReason,
     why: {
-      reason: m.reason,
-      approvalReason: m.approvalReason,
+      reason: reasons.reason,
+      approvalReason: reasons.approvalReason,
       statusReason: m.statusReason,
       templateVersion: m.templateVersion,
       snapshot: m.snapshot,
@@ -303,13 +313,20 @@ export const dunningRoutes =
       return { tenant, m };
     }
 
-    app.get(`${base}/messages/:id`, { schema: contract.getMessage }, async (req) => {
-      const { m } = await messageOf(req);
-      return messageView(m, await eventsOfMessage(db, m.id));
-    });
+    /** The message's view with its reasons as its email reads today (reasonsNow). */
+    async function viewNow(
+      tenant: { timezone: string | null },
+      m: MessageRow,
+      events?: (typeof dunningMessageEvents.$inferSelect)[],
+    ) {
+      const c = await customerById(db, m.customerId);
+      return messageView(m, events, reasonsNow(m, debtorZone(c, tenant), services.clock.now()));
+    }
 
-    /** Statuses whose email has not gone out: previewed as the send will render it. */
-    const UNSENT = new Set(['planned', 'awaiting_approval', 'queued', 'sending']);
+    app.get(`${base}/messages/:id`, { schema: contract.getMessage }, async (req) => {
+      const { tenant, m } = await messageOf(req);
+      return viewNow(tenant, m, await eventsOfMessage(db, m.id));
+    });
 
     /**
      * The email as sent (stored), or as it will be sent (rendered from the snapshot with any edits, as of its planned
@@ -321,7 +338,9 @@ export const dunningRoutes =
       let email: { subject: string; html: string; text: string; templateVersion: string | null };
       const c = await customerById(db, m.customerId);
       // Unsent: rendered as the send will render it (a stored body for a day that has passed is rendered again).
-      const asOf = UNSENT.has(m.status) ? renderAsOf(m, debtorZone(c, tenant), services.clock.now()) : null;
+      const asOf = UNSENT_STATUSES.has(m.status)
+        ? renderAsOf(m, debtorZone(c, tenant), services.clock.now())
+        : null;
       if (m.html && m.text && m.subject && !asOf) {
         email = { subject: m.subject, html: m.html, text: m.text, templateVersion: m.templateVersion };
       } else {
@@ -342,7 +361,7 @@ export const dunningRoutes =
       { config: COLLECTOR, schema: contract.approveMessage },
       async (req) => {
         const { tenant, m } = await messageOf(req);
-        return messageView(await services.dunning.approve(tenant.id, m.id, actor(req)));
+        return viewNow(tenant, await services.dunning.approve(tenant.id, m.id, actor(req)));
       },
     );
 
@@ -352,14 +371,14 @@ export const dunningRoutes =
       async (req) => {
         const { tenant, m } = await messageOf(req);
         const body = req.body;
-        return messageView(await services.dunning.skip(tenant.id, m.id, actor(req), body?.reason));
+        return viewNow(tenant, await services.dunning.skip(tenant.id, m.id, actor(req), body?.reason));
       },
     );
 
     app.patch(`${base}/messages/:id`, { config: COLLECTOR, schema: contract.editMessage }, async (req) => {
       const { tenant, m } = await messageOf(req);
       const body = req.body;
-      return messageView(await services.dunning.edit(tenant.id, m.id, actor(req), body));
+      return viewNow(tenant, await services.dunning.edit(tenant.id, m.id, actor(req), body));
     });
 
     // ---- planning ---------------------------------------------------------------------------------------------

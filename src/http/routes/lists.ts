@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import type { Services } from '../../app-services';
 import { isoDay } from '../../clock';
+import { renderDays } from '../../db/queries/dunning-send';
 import { findCustomer } from '../../db/queries/ledger';
 import {
   allCustomers,
@@ -41,6 +42,7 @@ import {
 } from '../../db/queries/lists';
 import type { BulkResult } from '../../dunning/bulk';
 import { localParts } from '../../dunning/local-time';
+import { reasonsNow } from '../../dunning/send-message';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
 import { COLLECTOR, tenantOf } from '../auth';
@@ -265,6 +267,8 @@ export const listRoutes =
           const m = byId.get(k.id);
           return m ? [{ ...k, m }] : [];
         });
+        const zones = new Map((await renderDays(db, [...byId.keys()])).map((r) => [r.id, r.zone]));
+        const now = services.clock.now();
         type R = (typeof full)[number];
         const cols: CsvColumn<R>[] = [
           { header: 'Send time', value: (r) => (r.m.sentAt ?? r.m.sendAt).toISOString() },
@@ -277,7 +281,7 @@ export const listRoutes =
           { header: 'Subject', value: (r) => r.m.subject },
           { header: 'Invoices', kind: 'number', value: (r) => r.m.invoiceIds.length },
           { header: 'Amount', kind: 'number', value: (r) => money(r.amountMinor, tenant.currency) },
-          { header: 'Reason', value: (r) => r.m.reason },
+          { header: 'Reason', value: (r) => reasonsNow(r.m, zones.get(r.m.id) ?? 'UTC', now).reason },
           { header: 'Status note', value: (r) => r.m.statusReason },
           { header: 'Decided by', value: (r) => r.m.decidedBy },
           { header: 'Message ID', value: (r) => r.m.id },
@@ -297,6 +301,9 @@ export const listRoutes =
       const events = await messageEvents(db, ids);
       const byId = new Map(rows.map((r) => [r.id, r]));
       const totals = await messageTotals(db, tenant.id, f);
+      // Reasons as each email reads (an unsent one's counted to the day it will be rendered for).
+      const zones = new Map((await renderDays(db, ids)).map((r) => [r.id, r.zone]));
+      const now = services.clock.now();
       return {
         items: page.items.flatMap((k) => {
           const m = byId.get(k.id);
@@ -306,6 +313,7 @@ export const listRoutes =
               ...messageView(
                 m,
                 events.filter((e) => e.messageId === m.id),
+                reasonsNow(m, zones.get(m.id) ?? 'UTC', now),
               ),
               customerName: k.customerName,
               customerExternalId: k.customerExternalId,
