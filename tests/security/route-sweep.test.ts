@@ -25,6 +25,8 @@ const PUBLIC_ROUTES = [
   'GET /connect/:provider/disconnect',
   'GET /connect/:provider/launch',
   'GET /connect/quickbooks/demo/authorize',
+  // The demo company's pay links: a page naming one of the in-memory sandbox's synthetic invoices, 404 otherwise.
+  'GET /connect/quickbooks/demo/pay/:realm/:invoice',
   'GET /health',
   'GET /invoice-pdf/:token',
   'GET /login',
