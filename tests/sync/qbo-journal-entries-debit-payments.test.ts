@@ -9,25 +9,22 @@
  * entry that credits A/R still applies that credit.
  */
 import { readFileSync } from 'node:fs';
-import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import { creditOnAccount } from '../../src/db/queries/credit-on-account';
-import { customers } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { runSync } from '../../src/sync/run-sync';
 import type { CustomerDetail } from '../../src/web/lib/types';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { buildTestApp } from '../helpers/app';
-import { bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
+import { dbBalances } from './helpers';
 import type { QboBook } from './qbo-book';
 import {
   customer,
-  expectNoDrift as expectNoDriftOf,
   invoice,
-  journalCredits as journalCreditsOf,
   journalEntry,
+  journalSuite,
   type Link,
   ledgerTimeline,
   payment as linkingPayment,
@@ -47,15 +44,9 @@ const payment = (id: string, cust: string, total: number, links: Link[]) => ({
   PrivateNote: null,
 });
 
-beforeAll(async () => {
-  ({ book, s } = await bookServices(START, { queue: false }));
-  const { tenant, connection } = await seedConnection(s, {
-    realmId: '7702',
-    tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
-  });
-  tenantId = tenant.id;
-  tenantSlug = tenant.slug;
-  connectionId = connection.id;
+const suite = journalSuite('7702', START);
+beforeAll(() => {
+  ({ book, s, tenantId, tenantSlug, connectionId } = suite);
   book.put('Account', { Id: '84', Name: 'Accounts Receivable (A/R)', AccountType: 'Accounts Receivable' });
   book.put('Account', { Id: '30', Name: 'Opening Balance Equity', AccountType: 'Equity' });
   book.put('Account', { Id: '90', Name: 'Bad debts', AccountType: 'Expense' });
@@ -82,27 +73,7 @@ beforeAll(async () => {
     ]),
   );
 }, 120_000);
-afterAll(async () => {
-  await s?.close();
-  await book?.stop();
-});
-
-async function sync(extra: { full?: boolean } = {}) {
-  book.tick(90);
-  const r = await runSync(s, { connectionId, reason: 'test', ...extra });
-  expect(r.status).toBe('succeeded');
-  return r;
-}
-const journalCredits = () => journalCreditsOf(s, tenantId);
-const expectNoDrift = () => expectNoDriftOf(s, book, tenantId);
-
-async function customerIdOf(externalId: string) {
-  const [c] = await s.db
-    .select({ id: customers.id })
-    .from(customers)
-    .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, externalId)));
-  return c!.id;
-}
+const { sync, journalCredits, expectNoDrift, customerIdOf } = suite;
 
 /** Open A/R and aging on the dashboard are the book's open invoices, to the cent; credit on account is `credit`. */
 async function expectReceivablesAsBook(credit: number) {

@@ -7,9 +7,9 @@
  * entry's edits and deletion — and the planner must not chase a customer the credit covers.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
-import { customers, dunningTasks } from '../../src/db/schema';
+import { dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
@@ -17,18 +17,9 @@ import type { CustomerDetail } from '../../src/web/lib/types';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { buildTestApp } from '../helpers/app';
 import type { JournalLine } from '../quickbooks/fixtures';
-import { bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
+import { dbBalances } from './helpers';
 import type { QboBook } from './qbo-book';
-import {
-  customer,
-  expectNoDrift as expectNoDriftOf,
-  invoice,
-  journalCredits as journalCreditsOf,
-  journalEntry,
-  ledgerTimeline,
-  payment,
-  ref,
-} from './qbo-journal';
+import { customer, invoice, journalEntry, journalSuite, ledgerTimeline, payment, ref } from './qbo-journal';
 
 const START = Date.parse('2026-11-02T15:00:00.000Z');
 let book: QboBook;
@@ -37,15 +28,9 @@ let tenantId = '';
 let tenantSlug = '';
 let connectionId = '';
 
-beforeAll(async () => {
-  ({ book, s } = await bookServices(START, { queue: false }));
-  const { tenant, connection } = await seedConnection(s, {
-    realmId: '7701',
-    tokens: tokensAt(new Date(book.clock), 400 * 86_400_000),
-  });
-  tenantId = tenant.id;
-  tenantSlug = tenant.slug;
-  connectionId = connection.id;
+const suite = journalSuite('7701', START);
+beforeAll(() => {
+  ({ book, s, tenantId, tenantSlug, connectionId } = suite);
   // The chart of accounts: two A/R accounts (one made inactive since), an expense and a liability.
   book.put('Account', { Id: '84', Name: 'Accounts Receivable (A/R)', AccountType: 'Accounts Receivable' });
   book.put('Account', { Id: '85', Name: 'A/R - old', AccountType: 'Accounts Receivable', Active: false });
@@ -80,28 +65,7 @@ beforeAll(async () => {
     ]),
   );
 }, 120_000);
-afterAll(async () => {
-  await s?.close();
-  await book?.stop();
-});
-
-async function sync(extra: { full?: boolean } = {}) {
-  book.tick(90);
-  const r = await runSync(s, { connectionId, reason: 'test', ...extra });
-  expect(r.status).toBe('succeeded');
-  return r;
-}
-
-const journalCredits = () => journalCreditsOf(s, tenantId);
-const expectNoDrift = () => expectNoDriftOf(s, book, tenantId);
-
-async function customerIdOf(externalId: string) {
-  const [c] = await s.db
-    .select({ id: customers.id })
-    .from(customers)
-    .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, externalId)));
-  return c!.id;
-}
+const { sync, journalCredits, expectNoDrift, customerIdOf } = suite;
 
 describe('journal entries crediting A/R, through the sync', () => {
   it('full sync: each A/R credit is credit on account; invoice balances stay QuickBooks’', async () => {

@@ -2,14 +2,16 @@
  * What the journal-entry suites (qbo-journal-entries*.test.ts) share: QuickBooks rows as the book keeps them, the
  * journal rows Duely holds, and the customer balances compared with the book's to the cent.
  */
-import { sql } from 'drizzle-orm';
-import { expect } from 'vitest';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { rowsOf } from '../../src/db/client';
+import { customers } from '../../src/db/schema';
 import type { Services } from '../../src/services';
+import { runSync } from '../../src/sync/run-sync';
 import type { CustomerDetail } from '../../src/web/lib/types';
 import { buildTimeline } from '../../src/web/pages/customer/customer-timeline';
 import { type JournalLine, journalEntry as qboJournalEntry } from '../quickbooks/fixtures';
-import { balanceMismatches, dbBalances } from './helpers';
+import { balanceMismatches, bookServices, dbBalances, seedConnection, tokensAt } from './helpers';
 import type { QboBook } from './qbo-book';
 
 export const ref = (value: string) => ({ value });
@@ -104,4 +106,51 @@ export function ledgerTimeline(customerId: string, body: CustomerDetail) {
     disputes: [],
     today: body.asOf,
   });
+}
+
+/**
+ * A journal-entry suite's company and tenant: registers the beforeAll that starts a QuickBooks book at `start` with a
+ * tenant connected to it (realm `realmId`, tokens valid 400 days) and the afterAll that stops both; the suite's own
+ * beforeAll (registered after this call) fills the book. The fields are set once that first beforeAll ran.
+ */
+export function journalSuite(realmId: string, start: number) {
+  const suite = {
+    book: undefined as unknown as QboBook,
+    s: undefined as unknown as Services,
+    tenantId: '',
+    tenantSlug: '',
+    connectionId: '',
+    /** One sync run (a minute and a half after the last), which must succeed. */
+    async sync(extra: { full?: boolean } = {}) {
+      suite.book.tick(90);
+      const r = await runSync(suite.s, { connectionId: suite.connectionId, reason: 'test', ...extra });
+      expect(r.status).toBe('succeeded');
+      return r;
+    },
+    journalCredits: () => journalCredits(suite.s, suite.tenantId),
+    expectNoDrift: () => expectNoDrift(suite.s, suite.book, suite.tenantId),
+    /** Duely's id of the customer with this QuickBooks id. */
+    async customerIdOf(externalId: string) {
+      const [c] = await suite.s.db
+        .select({ id: customers.id })
+        .from(customers)
+        .where(and(eq(customers.tenantId, suite.tenantId), eq(customers.externalId, externalId)));
+      return c!.id;
+    },
+  };
+  beforeAll(async () => {
+    ({ book: suite.book, s: suite.s } = await bookServices(start, { queue: false }));
+    const { tenant, connection } = await seedConnection(suite.s, {
+      realmId,
+      tokens: tokensAt(new Date(suite.book.clock), 400 * 86_400_000),
+    });
+    suite.tenantId = tenant.id;
+    suite.tenantSlug = tenant.slug;
+    suite.connectionId = connection.id;
+  }, 120_000);
+  afterAll(async () => {
+    await suite.s?.close();
+    await suite.book?.stop();
+  });
+  return suite;
 }
