@@ -36,6 +36,20 @@ beforeAll(async () => {
 
 const base = () => `/api/v1/tenants/${tenantId}/dunning`;
 
+/** The preview is the email that was sent, as the team sees it: the same, with the inert unsubscribe link for the debtor's. */
+async function expectPreviewIsSent(preview: { subject: string; text: string; html: string }, id: string) {
+  const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, id));
+  expect(preview.subject).toBe(sent!.subject);
+  const shownSent = teamCopy(
+    sent as { html: string; text: string },
+    s.config.PUBLIC_URL,
+    s.config.APP_SECRET,
+    id,
+  );
+  expect(preview.text).toBe(shownSent.text);
+  expect(preview.html).toBe(shownSent.html);
+}
+
 describe('the preview of an unsent message', () => {
   it('is the email that is sent, when the send day is later than the day it is looked at', async () => {
     // Saturday: the plan sends on Monday (business days only).
@@ -60,17 +74,7 @@ describe('the preview of an unsent message', () => {
     }
     clock.set(m!.sendAt);
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
-    const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
-    expect(preview.json().subject).toBe(sent!.subject);
-    // The email sent as the team sees it: the same, with the inert unsubscribe link for the debtor's.
-    const shownSent = teamCopy(
-      sent as { html: string; text: string },
-      s.config.PUBLIC_URL,
-      s.config.APP_SECRET,
-      m!.id,
-    );
-    expect(preview.json().text).toBe(shownSent.text);
-    expect(preview.json().html).toBe(shownSent.html);
+    await expectPreviewIsSent(preview.json(), m!.id);
   });
 
   it('is the email that is sent, when the body stored at a first attempt was for a day that has passed', async () => {
@@ -91,16 +95,6 @@ describe('the preview of an unsent message', () => {
     expect(preview.statusCode).toBe(200);
     expect(preview.json().text).not.toBe(first.text);
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
-    const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
-    expect(preview.json().subject).toBe(sent!.subject);
-    // The email sent as the team sees it: the same, with the inert unsubscribe link for the debtor's.
-    const shownSent = teamCopy(
-      sent as { html: string; text: string },
-      s.config.PUBLIC_URL,
-      s.config.APP_SECRET,
-      m!.id,
-    );
-    expect(preview.json().text).toBe(shownSent.text);
-    expect(preview.json().html).toBe(shownSent.html);
+    await expectPreviewIsSent(preview.json(), m!.id);
   });
 });
