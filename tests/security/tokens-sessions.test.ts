@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { SESSION_IDLE_MS, SessionAuth } from '../../src/auth/sessions';
+import { createUser } from '../../src/auth/users';
 import { ManualClock } from '../../src/clock';
 import { createTenant } from '../../src/db/queries/tenants';
 import type { Services } from '../../src/services';
@@ -70,6 +71,33 @@ describe('API tokens', () => {
       headers: as(operator),
     });
     expect(again.json().revokedAt).toBe(own.json().revokedAt);
+  });
+
+  it('only an admin lists a company’s tokens: a viewer’s or collector’s session is refused (403), an admin’s is not', async () => {
+    const auth = new SessionAuth(s.db, s.config.APP_SECRET);
+    const sessionOf = async (role: 'viewer' | 'collector' | 'admin') => {
+      const person = await createUser(s.db, {
+        tenantId: a.id,
+        email: `${role}@alpha.example`,
+        role,
+        status: 'active',
+      });
+      const { token } = await auth.createSession({
+        tenantId: a.id,
+        userId: person.id,
+        method: 'email_link',
+        now: clock.now(),
+      });
+      return { cookie: `duely_session=${token}` };
+    };
+    for (const role of ['viewer', 'collector'] as const) {
+      const r = await app.inject({ url: '/api/v1/tokens', headers: await sessionOf(role) });
+      expect(r.statusCode, role).toBe(403);
+      expect(r.body).not.toContain(a.tokenId);
+    }
+    const admin = await app.inject({ url: '/api/v1/tokens', headers: await sessionOf('admin') });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.json().items.map((t: { id: string }) => t.id)).toContain(a.tokenId);
   });
 
   it('a malformed token id is a 400, not a 500', async () => {
