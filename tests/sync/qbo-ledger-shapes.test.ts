@@ -5,22 +5,50 @@
  * billed in another currency with credit and an unapplied payment. Through the real sync against the scripted company
  * (qbo-book.ts), invoice and customer balances must equal QuickBooks' to the cent after every step.
  *
- * Sources: the discount invoice is QuickBooks' own row (../shared/vendor/qbo/query-invoice.response.json, invoice 49:
- * a DiscountLineDetail of 50.25 under a SubTotalLineDetail of 1005, TotalAmt and Balance 954.75 net of it); a
+ * Sources: the discount invoice has the shape of QuickBooks' own row (../shared/vendor/qbo/query-invoice.response.json,
+ * invoice 49: a percent DiscountLineDetail under a SubTotalLineDetail, TotalAmt and Balance net of it; written here
+ * with our own values, so the suite needs no vendor file); a
  * deposited payment carries the deposit as a top-level `LinkedTxn` of type Deposit, its lines unchanged
  * (query-payment.response.json, payment 116); cash and a credit memo applied in one payment are one Invoice line and
  * one CreditMemo line, TotalAmt the cash only (query-payment.response.json, payment 74: TotalAmt 0, Invoice 100,
  * CreditMemo 100). A foreign-currency customer's rows carry its CurrencyRef and amounts in that currency (Intuit's
  * multicurrency docs: "amounts are in the transaction currency"; ExchangeRate converts to the home currency).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, it } from 'vitest';
 import { customer, invoice, journalEntry, journalSuite, payment, ref } from './qbo-journal';
 
 const START = Date.parse('2026-11-02T15:00:00.000Z');
-const vendor = (file: string) =>
-  JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/vendor/qbo', file), 'utf8'));
+/** An invoice of 1,005.00 of items less a 5 % discount line (50.25): TotalAmt and Balance 954.75, as QuickBooks nets it. */
+const discounted = {
+  ...invoice('49', '18', 954.75),
+  DocNumber: '1015',
+  CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+  Line: [
+    {
+      Id: '1',
+      LineNum: 1,
+      Description: 'Custom Design',
+      Amount: 300,
+      DetailType: 'SalesItemLineDetail',
+      SalesItemLineDetail: { ItemRef: ref('4'), UnitPrice: 75, Qty: 4, TaxCodeRef: ref('NON') },
+    },
+    {
+      Id: '2',
+      LineNum: 2,
+      Description: 'Installation',
+      Amount: 705,
+      DetailType: 'SalesItemLineDetail',
+      SalesItemLineDetail: { ItemRef: ref('7'), UnitPrice: 47, Qty: 15, TaxCodeRef: ref('NON') },
+    },
+    { Amount: 1005, DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} },
+    {
+      Amount: 50.25,
+      DetailType: 'DiscountLineDetail',
+      DiscountLineDetail: { PercentBased: true, DiscountPercent: 5, DiscountAccountRef: ref('86') },
+    },
+  ],
+  TxnTaxDetail: { TotalTax: 0 },
+};
 
 const suite = journalSuite('7801', START);
 const { sync, expectNoDrift } = suite;
@@ -28,9 +56,6 @@ const { sync, expectNoDrift } = suite;
 beforeAll(() => {
   const { book } = suite;
   book.put('Customer', customer('18', 'Paulsen Medical Supplies'));
-  const discounted = vendor('query-invoice.response.json').QueryResponse.Invoice.find(
-    (i: { Id: string }) => i.Id === '49',
-  );
   book.put('Invoice', discounted);
   book.put('Customer', customer('2', 'Bob'));
   book.put('Invoice', invoice('20', '2', 300));
