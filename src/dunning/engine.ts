@@ -184,8 +184,8 @@ interface CarriedApproval {
 
 /**
  * What an approval covers: the invoices the message steps and lists with their open amounts, the steps, the tone,
- * the template and the credit on account it states. Equal fingerprints mean the reviewer would be shown the same
- * message again.
+ * the template, the step's own wording (policy `copy`: a reviewer approved the words they read) and the credit on
+ * account it states. Equal fingerprints mean the reviewer would be shown the same message again.
  */
 function fingerprint(m: {
   invoiceIds: string[];
@@ -196,6 +196,7 @@ function fingerprint(m: {
     totals?: { currency: string; openMinor: number }[];
     invoices?: { invoiceId: string; openBalanceMinor: number; stepKey?: string | null }[];
     credits?: { currency: string; creditMinor: number }[];
+    copy?: { subject?: string; body?: string };
   };
 }): string {
   const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
@@ -211,6 +212,7 @@ function fingerprint(m: {
     totals,
     listed,
     credits,
+    m.snapshot.copy ? [m.snapshot.copy.subject ?? null, m.snapshot.copy.body ?? null] : null,
   ]);
 }
 

@@ -317,14 +317,28 @@ function hasStoredBody(row: Pick<Row, 'renderedAsOf' | 'subject' | 'html' | 'tex
  * goes out), or null when its stored body stands: a stored body in doubt or in a stored batch always stands, and
  * one rendered on or after today (the debtor's zone) too. Otherwise the planned send time when that is today or
  * later (a preview on Saturday of Monday's email reads Monday's days overdue), else now (it waited past its day).
+ * In doubt includes an attempt that began and never concluded (its worker died mid-call, nobody took it over yet):
+ * the takeover's claim marks it in doubt and sends those bytes (claim).
  */
 export function renderAsOf(
-  row: Pick<Row, 'renderedAsOf' | 'subject' | 'html' | 'text' | 'inDoubtSince' | 'batchId' | 'sendAt'>,
+  row: Pick<
+    Row,
+    | 'renderedAsOf'
+    | 'subject'
+    | 'html'
+    | 'text'
+    | 'inDoubtSince'
+    | 'batchId'
+    | 'sendAt'
+    | 'status'
+    | 'attemptStartedAt'
+  >,
   zone: string,
   now: Date,
 ): Date | null {
   if (hasStoredBody(row)) {
-    if (row.inDoubtSince || row.batchId) return null;
+    const midCall = row.status === 'sending' && row.attemptStartedAt !== null;
+    if (row.inDoubtSince || row.batchId || midCall) return null;
     if (!renderedForEarlierDay(row.renderedAsOf!, zone, now)) return null;
   }
   return localParts(row.sendAt, zone).date >= localParts(now, zone).date ? row.sendAt : now;
@@ -357,6 +371,7 @@ export function reasonsNow(
     | 'inDoubtSince'
     | 'batchId'
     | 'sendAt'
+    | 'attemptStartedAt'
   >,
   zone: string,
   now: Date,

@@ -117,6 +117,57 @@ describe('a policy saved after a reminder was queued', () => {
     clock.set(new Date(Math.max(clock.now().getTime(), again!.sendAt.getTime())));
     expect(await sendMessage(s, approved!.id, { transport: null })).toMatchObject({ outcome: 'sent' });
   });
+  it("the step's wording changed after a reviewer approved the reminder: approved again before it goes", async () => {
+    await planTenant(s, tenantId);
+    await approveAll(s, tenantId);
+    // A step's own reminder (a catch-up is a statement of account, written without the step's wording).
+    const approved = (await messagesOf(s, tenantId)).find(
+      (x) =>
+        x.kind === 'reminder' &&
+        x.status === 'queued' &&
+        x.requiresApproval &&
+        x.decidedAt &&
+        !(x.snapshot as { reasonParts?: { catchUp?: boolean } }).reasonParts?.catchUp,
+    );
+    expect(approved, "a queued reminder of a step's own a reviewer approved").toBeDefined();
+    const current = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tenants/${tenantId}/dunning/policy`,
+      headers: operator,
+    });
+    type Policy = { sequences: { id: string; steps: Record<string, unknown>[] }[] };
+    const old = current.json().policy as Policy;
+    const [seqId, stepIndex] = approved!.stepKey!.split(':');
+    const copy = { subject: 'Reworded by the team', body: 'We still have not been paid {{total}}.' };
+    const policy = {
+      ...old,
+      sequences: old.sequences.map((q) =>
+        q.id !== seqId
+          ? q
+          : { ...q, steps: q.steps.map((st, i) => (i === Number(stepIndex) ? { ...st, copy } : st)) },
+      ),
+    };
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/tenants/${tenantId}/dunning/policy`,
+      headers: operator,
+      payload: { policy, settings: current.json().settings },
+    });
+    expect(put.statusCode).toBe(200);
+    const rendered = await app.inject({
+      url: `/api/v1/tenants/${tenantId}/dunning/messages/${approved!.id}/rendered`,
+      headers: operator,
+    });
+    // The reminder now reads differently from what the reviewer approved…
+    expect(rendered.json().subject).toBe('Reworded by the team');
+    // …so it waits for a reviewer again instead of going out on the old approval.
+    const again = (await messagesOf(s, tenantId)).find(
+      (x) =>
+        x.customerId === approved!.customerId && x.stepKey === approved!.stepKey && x.kind === 'reminder',
+    );
+    expect(again?.status).toBe('awaiting_approval');
+    expect(again?.decidedAt).toBeNull();
+  });
 });
 
 describe('an override saved after a reminder was queued', () => {

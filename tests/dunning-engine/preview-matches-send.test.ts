@@ -97,4 +97,53 @@ describe('the preview of an unsent message', () => {
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     await expectPreviewIsSent(preview.json(), m!.id);
   });
+
+  it('is the email that may have reached the debtor, when its worker died mid-call and the day has passed', async () => {
+    clock.set(new Date('2013-07-02T12:00:00Z'));
+    await planTenant(s, tenantId);
+    const rows = await s.db.select().from(dunningMessages).where(eq(dunningMessages.tenantId, tenantId));
+    const m = rows.find(
+      (r) => (r.status === 'queued' || r.status === 'awaiting_approval') && r.kind === 'reminder' && !r.html,
+    );
+    expect(m, JSON.stringify(rows.map((r) => [r.status, r.kind]))).toBeTruthy();
+    if (m!.status === 'awaiting_approval') {
+      const ok = await app.inject({
+        method: 'POST',
+        url: `${base()}/messages/${m!.id}/approve`,
+        headers: auth,
+      });
+      expect(ok.statusCode, ok.body).toBe(200);
+    }
+    clock.set(new Date(Math.max(m!.sendAt.getTime(), clock.now().getTime())));
+    // The provider took the email, then the worker died before the row said so: 'sending', the attempt started.
+    await expect(
+      sendMessage(s, m!.id, {
+        transport: null,
+        afterProviderCall: () => {
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const crashed = (await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id)))[0]!;
+    expect(crashed.status).toBe('sending');
+    expect(crashed.attemptStartedAt).not.toBeNull();
+    // The next day, before any worker took it over (workers down): the team looks at it.
+    clock.set(new Date(clock.now().getTime() + 20 * 3_600_000));
+    const preview = await app.inject({ url: `${base()}/messages/${m!.id}/rendered`, headers: auth });
+    expect(preview.statusCode).toBe(200);
+    const shown = await app.inject({ url: `${base()}/messages/${m!.id}`, headers: auth });
+    // The takeover confirms what may have been delivered: the same bytes under the same key.
+    let out = await sendMessage(s, m!.id);
+    for (let i = 0; i < 5 && out.outcome === 'deferred'; i++) {
+      // An in-doubt retry outside the debtor's send window waits for it (inside the key window).
+      const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+      clock.set(new Date(Math.max(row!.sendAt.getTime(), clock.now().getTime())));
+      out = await sendMessage(s, m!.id);
+    }
+    expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'sent' });
+    const [sent] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));
+    expect(sent!.text).toBe(crashed.text);
+    await expectPreviewIsSent(preview.json(), m!.id);
+    expect(shown.json().reason).toBe(sent!.reason);
+  });
 });
