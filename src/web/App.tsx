@@ -6,6 +6,7 @@ import { RoleContext } from './lib/role';
 import { matchRoute, navigate, useLocation } from './lib/router';
 import type { Tenant } from './lib/types';
 import { navEntries } from './nav';
+import { CsvFormatHint, type ImportProblem, ImportProblems, importProblems } from './pages/Connections';
 import { QuickbooksConnectCard } from './pages/connections/QuickbooksConnect';
 
 const TENANT_KEY = 'duely.tenant';
@@ -190,6 +191,7 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
+  const [problems, setProblems] = useState<{ list: ImportProblem[]; total: number }>({ list: [], total: 0 });
   const nameId = useId();
   const fileId = useId();
   return (
@@ -204,6 +206,7 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
         <QuickbooksConnectCard />
         <section className="card" aria-label="Upload a CSV">
           <h2 className="card-title">Upload a CSV</h2>
+          <CsvFormatHint />
           <form
             className="upload"
             onSubmit={async (e) => {
@@ -211,6 +214,7 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
               if (!file || !name.trim()) return;
               setBusy(true);
               setError(null);
+              setProblems({ list: [], total: 0 });
               try {
                 const r = await api.uploadCsv<{ tenant: { slug: string } }>(
                   `/api/v1/tenants/${encodeURIComponent(name.trim())}/imports`,
@@ -219,6 +223,7 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
                 await onImported(r.tenant.slug);
               } catch (err) {
                 setError(err as Error);
+                setProblems(importProblems(err));
               } finally {
                 setBusy(false);
               }
@@ -236,7 +241,7 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
               {busy ? 'Importing…' : 'Import'}
             </button>
           </form>
-          <ErrorBanner error={error} />
+          {problems.list.length ? <ImportProblems {...problems} /> : <ErrorBanner error={error} />}
         </section>
       </div>
     </>

@@ -17,7 +17,7 @@ import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
-import { describeRun, importSummary } from '../../src/web/pages/Connections';
+import { describeRun, ImportProblems, importProblems, importSummary } from '../../src/web/pages/Connections';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -289,6 +289,35 @@ describe('tenant choice and sync runs', () => {
     expect(importSummary(one)).toBe(
       'Ledger as of Mar 31, 2014: 1 customer, 0 open invoices, nothing open. Imported 1 invoice: 1 new, 0 updated, 1 paid.',
     );
+  });
+
+  it('a refused upload says how many problems the file has and how many more there are than listed', () => {
+    const details = Array.from({ length: 200 }, (_, i) => ({
+      line: i + 3,
+      column: 'amount',
+      message: `"x${i}" is not a decimal amount in USD`,
+    }));
+    const message = 'The file was not imported: 301 errors; the first 200 are listed (line 3, …)';
+    const many = importProblems(new ApiError(422, 'invalid_csv', message, details, 301));
+    expect(many.total).toBe(301);
+    expect(many.list).toHaveLength(20);
+    const html = renderToStaticMarkup(<ImportProblems {...many} />);
+    expect(html).toContain('The file was not imported: 301 problems. The first 20:');
+    expect(html).toContain('Line 3, amount: &quot;x0&quot; is not a decimal amount in USD');
+    expect(html).not.toContain('x20');
+    expect(html).toContain('… and 281 more.');
+    // The server's prose ("the first 200 are listed") is not shown next to a list of 20.
+    expect(html).not.toContain('200');
+
+    // All of them listed: no "more"; one problem in the singular.
+    const one = importProblems(new ApiError(422, 'invalid_csv', message, details.slice(0, 1), 1));
+    const oneHtml = renderToStaticMarkup(<ImportProblems {...one} />);
+    expect(oneHtml).toContain('The file was not imported: 1 problem.');
+    expect(oneHtml).not.toContain('more');
+    // An older server without `total`: what it listed is all the page knows.
+    expect(importProblems(new ApiError(422, 'invalid_csv', message, details.slice(0, 3))).total).toBe(3);
+    // A refusal without problems (409 for a synced company, 413): none, the banner carries the message.
+    expect(importProblems(new ApiError(409, 'conflict', 'synced'))).toEqual({ list: [], total: 0 });
   });
 
   it('describes imports and syncs', () => {

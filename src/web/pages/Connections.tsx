@@ -43,6 +43,70 @@ export function importSummary(r: ImportResult): string {
   return `${ledger} ${imported}`;
 }
 
+/** A line of a refused upload (the 422's details). */
+export interface ImportProblem {
+  line?: number;
+  column?: string | null;
+  message: string;
+}
+
+/** How many of a refused upload's problems the page lists (the server sends the first 200). */
+export const PROBLEMS_SHOWN = 20;
+
+/**
+ * A refused upload's problems: the first PROBLEMS_SHOWN, and how many the file has in all (the error body's
+ * `total`; from a server without it, what it listed). None for a refusal without details (409, 413).
+ */
+export function importProblems(err: unknown): { list: ImportProblem[]; total: number } {
+  if (!(err instanceof ApiError)) return { list: [], total: 0 };
+  const details = err.details as { issues?: ImportProblem[] } | ImportProblem[] | undefined;
+  const all = Array.isArray(details) ? details : (details?.issues ?? []);
+  if (all.length === 0) return { list: [], total: 0 };
+  return { list: all.slice(0, PROBLEMS_SHOWN), total: Math.max(err.total ?? 0, all.length) };
+}
+
+/**
+ * "The file was not imported: 301 problems. The first 20:", the list, "… and 281 more." In place of the server's
+ * message, which speaks of the 200 it listed.
+ */
+export function ImportProblems({ list, total }: { list: ImportProblem[]; total: number }) {
+  if (list.length === 0) return null;
+  const more = total - list.length;
+  return (
+    <div className="banner banner-error" role="alert" data-testid="import-problems">
+      <p>
+        The file was not imported: {count(total, 'problem')}.
+        {more > 0 ? ` The first ${list.length.toLocaleString('en-US')}:` : ''}
+      </p>
+      <ul className="problems">
+        {list.map((p) => (
+          <li key={`${p.line}-${p.column}-${p.message}`}>
+            {p.line ? `Line ${p.line.toLocaleString('en-US')}` : ''}
+            {p.column ? `, ${p.column}` : ''}: {p.message}
+          </li>
+        ))}
+      </ul>
+      {more > 0 ? (
+        <p>
+          … and {more.toLocaleString('en-US')} more. Fix these lines and upload the file again to see the rest
+          (nothing of it is imported until every line is good).
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** What an upload must be: the canonical columns, all or nothing (the first import's card and Connections'). */
+export function CsvFormatHint() {
+  return (
+    <p className="muted">
+      A canonical invoice history:{' '}
+      <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A file with
+      any bad line imports nothing.
+    </p>
+  );
+}
+
 /** One line per sync run: what it was, and its counts. */
 export function describeRun(run: SyncRun): string {
   if (run.kind === 'import') {
@@ -71,7 +135,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [problems, setProblems] = useState<{ line?: number; column?: string; message: string }[]>([]);
+  const [problems, setProblems] = useState<{ list: ImportProblem[]; total: number }>({ list: [], total: 0 });
   const fileId = useId();
   /** A credential connection's Reconnect: its form, for that account (n remounts it per click). */
   const [reconnect, setReconnect] = useState<{
@@ -88,7 +152,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
     setBusy(true);
     setError(null);
     setMessage(null);
-    setProblems([]);
+    setProblems({ list: [], total: 0 });
     try {
       const r = await api.uploadCsv<ImportResult>(apiPath(tenant, 'imports'), file);
       setMessage(importSummary(r));
@@ -97,10 +161,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
       runs.reload();
     } catch (err) {
       setError(err as Error);
-      const details =
-        err instanceof ApiError ? (err.details as { issues?: typeof problems } | typeof problems) : null;
-      const list = Array.isArray(details) ? details : (details?.issues ?? []);
-      setProblems(list.slice(0, 20));
+      setProblems(importProblems(err));
       runs.reload();
     } finally {
       setBusy(false);
@@ -142,11 +203,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
           </Card>
         ) : !mayImport ? null : (
           <Card title="Upload a CSV">
-            <p className="muted">
-              A canonical invoice history:{' '}
-              <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A
-              file with any bad line imports nothing.
-            </p>
+            <CsvFormatHint />
             <form onSubmit={upload} className="upload">
               <div className="field">
                 <label htmlFor={fileId}>CSV file</label>
@@ -167,17 +224,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
                 {message}
               </div>
             ) : null}
-            <ErrorBanner error={error} />
-            {problems.length ? (
-              <ul className="problems">
-                {problems.map((p) => (
-                  <li key={`${p.line}-${p.column}-${p.message}`}>
-                    {p.line ? `Line ${p.line}` : ''}
-                    {p.column ? `, ${p.column}` : ''}: {p.message}
-                  </li>
-                ))}
-              </ul>
-            ) : null}
+            {problems.list.length ? <ImportProblems {...problems} /> : <ErrorBanner error={error} />}
           </Card>
         )}
       </div>
