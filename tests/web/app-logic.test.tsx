@@ -18,6 +18,7 @@ import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
 import { describeRun, ImportProblems, importProblems, importSummary } from '../../src/web/pages/Connections';
+import { revenueAtRiskHint } from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -318,6 +319,22 @@ describe('tenant choice and sync runs', () => {
     expect(importProblems(new ApiError(422, 'invalid_csv', message, details.slice(0, 3))).total).toBe(3);
     // A refusal without problems (409 for a synced company, 413): none, the banner carries the message.
     expect(importProblems(new ApiError(409, 'conflict', 'synced'))).toEqual({ list: [], total: 0 });
+  });
+
+  it('revenue at risk: the high-risk figure, over all open invoices, never reads as a part of the overdue total', () => {
+    // The demo company: $215,893.81 overdue, $238,503.89 of open invoices at high risk (some not yet due).
+    const risk = {
+      overdueMinor: 21_589_381,
+      highRiskMinor: 23_850_389,
+      highRiskCount: 140,
+      highRiskThreshold: 0.5,
+    };
+    const hint = revenueAtRiskHint(risk, 262, 'USD');
+    expect(hint).toBe('262 overdue invoices · 140 open invoices at high risk (due or not), $238,503.89');
+    expect(hint).not.toContain('Overdue · high risk');
+    expect(revenueAtRiskHint({ ...risk, highRiskMinor: null, highRiskCount: null }, 1, 'USD')).toBe(
+      '1 overdue invoice',
+    );
   });
 
   it('describes imports and syncs', () => {
