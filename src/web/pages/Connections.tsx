@@ -1,11 +1,18 @@
 import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
-import { ApiError, api, apiPath } from '../lib/api';
+import { api, apiPath } from '../lib/api';
 import { formatDate, formatInstant, formatMoney } from '../lib/format';
 import { useCan } from '../lib/role';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
+import {
+  CsvFormatHint,
+  type ImportProblem,
+  ImportProblems,
+  importProblems,
+  NewCompanyCsvForm,
+} from './connections/csv-upload';
 import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
@@ -43,70 +50,6 @@ export function importSummary(r: ImportResult): string {
   return `${ledger} ${imported}`;
 }
 
-/** A line of a refused upload (the 422's details). */
-export interface ImportProblem {
-  line?: number;
-  column?: string | null;
-  message: string;
-}
-
-/** How many of a refused upload's problems the page lists (the server sends the first 200). */
-export const PROBLEMS_SHOWN = 20;
-
-/**
- * A refused upload's problems: the first PROBLEMS_SHOWN, and how many the file has in all (the error body's
- * `total`; from a server without it, what it listed). None for a refusal without details (409, 413).
- */
-export function importProblems(err: unknown): { list: ImportProblem[]; total: number } {
-  if (!(err instanceof ApiError)) return { list: [], total: 0 };
-  const details = err.details as { issues?: ImportProblem[] } | ImportProblem[] | undefined;
-  const all = Array.isArray(details) ? details : (details?.issues ?? []);
-  if (all.length === 0) return { list: [], total: 0 };
-  return { list: all.slice(0, PROBLEMS_SHOWN), total: Math.max(err.total ?? 0, all.length) };
-}
-
-/**
- * "The file was not imported: 301 problems. The first 20:", the list, "… and 281 more." In place of the server's
- * message, which speaks of the 200 it listed.
- */
-export function ImportProblems({ list, total }: { list: ImportProblem[]; total: number }) {
-  if (list.length === 0) return null;
-  const more = total - list.length;
-  return (
-    <div className="banner banner-error" role="alert" data-testid="import-problems">
-      <p>
-        The file was not imported: {count(total, 'problem')}.
-        {more > 0 ? ` The first ${list.length.toLocaleString('en-US')}:` : ''}
-      </p>
-      <ul className="problems">
-        {list.map((p) => (
-          <li key={`${p.line}-${p.column}-${p.message}`}>
-            {p.line ? `Line ${p.line.toLocaleString('en-US')}` : ''}
-            {p.column ? `, ${p.column}` : ''}: {p.message}
-          </li>
-        ))}
-      </ul>
-      {more > 0 ? (
-        <p>
-          … and {more.toLocaleString('en-US')} more. Fix these lines and upload the file again to see the rest
-          (nothing of it is imported until every line is good).
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
-/** What an upload must be: the canonical columns, all or nothing (the first import's card and Connections'). */
-export function CsvFormatHint() {
-  return (
-    <p className="muted">
-      A canonical invoice history:{' '}
-      <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A file with
-      any bad line imports nothing.
-    </p>
-  );
-}
-
 /** One line per sync run: what it was, and its counts. */
 export function describeRun(run: SyncRun): string {
   if (run.kind === 'import') {
@@ -122,7 +65,7 @@ export function describeRun(run: SyncRun): string {
   return `${host} ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
 }
 
-export function ConnectionsPage({ tenant }: PageProps) {
+export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
   const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
   const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
@@ -200,6 +143,13 @@ export function ConnectionsPage({ tenant }: PageProps) {
               ]?.displayName ?? source}
               : it is synced, not uploaded. CSV uploads are for companies without an accounting connection.
             </p>
+            {api.current?.operator && onCompanyCreated ? (
+              <>
+                <p className="muted">To bring in a CSV ledger, upload it as another company:</p>
+                <CsvFormatHint />
+                <NewCompanyCsvForm onImported={onCompanyCreated} submitLabel="Import as a new company" />
+              </>
+            ) : null}
           </Card>
         ) : !mayImport ? null : (
           <Card title="Upload a CSV">
