@@ -7,7 +7,14 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
-    readonly options: { retryable?: boolean; userMessage?: string; details?: unknown; cause?: unknown } = {},
+    readonly options: {
+      retryable?: boolean;
+      userMessage?: string;
+      details?: unknown;
+      /** How many problems `details` is the start of, when it lists only the first ones (sent with `details`). */
+      total?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';

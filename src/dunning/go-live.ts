@@ -107,11 +107,14 @@ export async function goLiveStatus(
     {
       key: 'first_batch',
       title: 'Review the first batch',
-      done: awaitingApproval === 0,
+      // Nothing planned because no debtor has an address is no batch reviewed: not ticked until one can be planned.
+      done: awaitingApproval === 0 && !(wouldSend === 0 && noContact > 0),
       detail:
-        awaitingApproval === 0
-          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
-          : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
+        wouldSend === 0 && noContact > 0
+          ? `No message can go out yet: ${unreachable.slice(2)}`
+          : awaitingApproval === 0
+            ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
+            : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
       required: false,
     },
     {

@@ -30,7 +30,8 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
         description:
           'Accounts-receivable automation: ledger, lists, risk, dunning and analytics per tenant. Every route ' +
           'under /api/v1 needs a session (the app) or an API token (`Authorization: Bearer duely_…`, issued by ' +
-          '`duely token`). Errors answer `{ "error": { "code", "message", "details"? } }`.',
+          '`duely token`). Errors answer `{ "error": { "code", "message", "details"?, "total"? } }` (`total`: how many problems ' +
+          '`details` is the start of, e.g. every error of a refused CSV when only the first 200 are listed).',
         version: '1',
       },
       components: {

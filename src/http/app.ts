@@ -122,7 +122,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
         code: err.code,
         message: err.status >= 500 ? 'internal error' : err.userMessage,
       };
-      if (err.status < 500 && err.options.details !== undefined) body.details = err.options.details;
+      if (err.status < 500 && err.options.details !== undefined) {
+        body.details = err.options.details;
+        if (err.options.total !== undefined) body.total = err.options.total;
+      }
       return reply.status(err.status).send({ error: body });
     }
     const status = (err as { statusCode?: number }).statusCode;

@@ -71,7 +71,7 @@ export class CsvImportError extends AppError {
       'invalid_csv',
       `The file was not imported: ${total.toLocaleString('en-US')} error${total === 1 ? '' : 's'}${listed} (${first}${total > 5 ? '; …' : ''})`,
       422,
-      { details: issues },
+      { details: issues, total },
     );
   }
 }

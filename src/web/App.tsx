@@ -6,6 +6,7 @@ import { RoleContext } from './lib/role';
 import { matchRoute, navigate, useLocation } from './lib/router';
 import type { Tenant } from './lib/types';
 import { navEntries } from './nav';
+import { CsvFormatHint, NewCompanyCsvForm } from './pages/connections/csv-upload';
 import { QuickbooksConnectCard } from './pages/connections/QuickbooksConnect';
 
 const TENANT_KEY = 'duely.tenant';
@@ -74,6 +75,11 @@ export function App() {
   const chooseTenant = (slug: string) => {
     localStorage.setItem(TENANT_KEY, slug);
     setTenantSlug(slug);
+  };
+  /** A CSV uploaded as a new company (Connections): show that company. */
+  const onCompanyCreated = async (slug: string) => {
+    chooseTenant(slug);
+    await loadTenants();
   };
 
   if (signedOut) return <SignedOut />;
@@ -160,12 +166,7 @@ export function App() {
             This page does not exist. <Link href="/">Go to the dashboard</Link>.
           </Empty>
         ) : entry.name === 'connections' && !tenant ? (
-          <FirstImport
-            onImported={async (slug) => {
-              chooseTenant(slug);
-              await loadTenants();
-            }}
-          />
+          <FirstImport onImported={onCompanyCreated} />
         ) : needsTenant && !tenant ? (
           <Empty>
             No company yet. <Link href="/connections">Connect QuickBooks or upload a CSV</Link> to start.
@@ -176,6 +177,7 @@ export function App() {
             tenant={tenant?.slug ?? ''}
             currency={tenant?.currency ?? 'USD'}
             params={match?.params ?? {}}
+            onCompanyCreated={onCompanyCreated}
           />
         )}
       </main>
@@ -186,12 +188,6 @@ export function App() {
 
 /** The first import of an operator with no company yet: the CSV creates it under the given name. */
 function FirstImport({ onImported }: { onImported: (slug: string) => Promise<void> }) {
-  const [name, setName] = useState('');
-  const [file, setFile] = useState<File | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | null>(null);
-  const nameId = useId();
-  const fileId = useId();
   return (
     <>
       <header className="page-header">
@@ -204,39 +200,8 @@ function FirstImport({ onImported }: { onImported: (slug: string) => Promise<voi
         <QuickbooksConnectCard />
         <section className="card" aria-label="Upload a CSV">
           <h2 className="card-title">Upload a CSV</h2>
-          <form
-            className="upload"
-            onSubmit={async (e) => {
-              e.preventDefault();
-              if (!file || !name.trim()) return;
-              setBusy(true);
-              setError(null);
-              try {
-                const r = await api.uploadCsv<{ tenant: { slug: string } }>(
-                  `/api/v1/tenants/${encodeURIComponent(name.trim())}/imports`,
-                  file,
-                );
-                await onImported(r.tenant.slug);
-              } catch (err) {
-                setError(err as Error);
-              } finally {
-                setBusy(false);
-              }
-            }}
-          >
-            <div className="field">
-              <label htmlFor={nameId}>Company name</label>
-              <input id={nameId} value={name} onChange={(e) => setName(e.target.value)} required autoComplete="organization" />
-            </div>
-            <div className="field">
-              <label htmlFor={fileId}>CSV file</label>
-              <input id={fileId} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
-            </div>
-            <button type="submit" className="btn" disabled={!file || !name.trim() || busy}>
-              {busy ? 'Importing…' : 'Import'}
-            </button>
-          </form>
-          <ErrorBanner error={error} />
+          <CsvFormatHint />
+          <NewCompanyCsvForm onImported={onImported} />
         </section>
       </div>
     </>

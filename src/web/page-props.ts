@@ -3,4 +3,6 @@ export interface PageProps {
   tenant: string;
   currency: string;
   params: Record<string, string>;
+  /** After a CSV is uploaded as a new company (Connections): switch the app to it. */
+  onCompanyCreated?: (slug: string) => Promise<void>;
 }

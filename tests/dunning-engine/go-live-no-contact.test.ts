@@ -1,7 +1,7 @@
 /**
  * Day one of a CSV-imported company: the canonical CSV carries no email addresses, so no debtor can be written to and
- * the first plan writes nothing but "find a contact" tasks. The first-run checklist says so, instead of "0 messages
- * would go out; none waits for approval" with a tick and no word of why.
+ * the first plan writes nothing but "find a contact" tasks. The first-run checklist says so, and leaves the first
+ * batch unticked, instead of "0 messages would go out; none waits for approval" with a tick and no word of why.
  */
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -48,7 +48,11 @@ describe('the first-run checklist when no debtor has an email address', () => {
     const status = await goLive();
     expect(status.wouldSend).toBe(0);
     const batch = status.items.find((i) => i.key === 'first_batch')!;
-    expect(batch.detail).toContain(`${open} customers have no email address: add one on the Call list`);
+    expect(batch.detail).toBe(
+      `No message can go out yet: ${open} customers have no email address: add one on the Call list`,
+    );
+    // Nothing was planned, so nothing was reviewed: no tick (it read "✓ Review the first batch (done)").
+    expect(batch.done).toBe(false);
   });
 
   it('says nothing of it when every debtor can be written to', async () => {

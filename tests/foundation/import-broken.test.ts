@@ -56,6 +56,8 @@ describe('a broken CSV', () => {
       /^The file was not imported: 301 errors; the first 200 are listed \(line 3, column invoice_id: a quoted value starts here and is not closed within 1,000 characters/,
     );
     expect(error.details).toHaveLength(200);
+    // The count the page shows ("… and 101 more") without parsing the message.
+    expect(error.total).toBe(301);
     expect(error.details.slice(0, 4)).toEqual([
       {
         line: 3,
@@ -112,6 +114,7 @@ describe('a broken CSV', () => {
       `${[HEADER, good('K1', '99'), 'C1,"K2"x,,,,,,,', good('K3')].join('\n')}\n`,
     );
     expect(r.statusCode).toBe(422);
+    expect(r.json().error.total).toBe(1);
     expect(r.json().error.details).toEqual([
       {
         line: 3,

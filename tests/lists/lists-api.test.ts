@@ -288,6 +288,12 @@ describe('messages and tasks', () => {
     expect((await json('dunning/tasks?kind=find_contact')).total).toBe(0);
     const done = await json('dunning/tasks?status=done');
     expect(done.items[0]).toMatchObject({ id: task.id, note: 'Contact: ap@futura.example' });
+    // The Customers list shows the address reminders now go to (its Email column said "—" after the task closed).
+    const listed = (await json(`customers?q=${encodeURIComponent(task.customer.name)}`)).items;
+    expect(listed.find((c: { id: string }) => c.id === task.customerId)).toMatchObject({
+      emails: [],
+      contactEmails: ['ap@futura.example'],
+    });
     // A second answer to a closed task is a 404, not a second override write.
     const again = await app.inject({
       method: 'POST',

@@ -18,6 +18,8 @@ import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
 import { describeRun, importSummary } from '../../src/web/pages/Connections';
+import { ImportProblems, importProblems } from '../../src/web/pages/connections/csv-upload';
+import { revenueAtRiskHint } from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -288,6 +290,51 @@ describe('tenant choice and sync runs', () => {
     };
     expect(importSummary(one)).toBe(
       'Ledger as of Mar 31, 2014: 1 customer, 0 open invoices, nothing open. Imported 1 invoice: 1 new, 0 updated, 1 paid.',
+    );
+  });
+
+  it('a refused upload says how many problems the file has and how many more there are than listed', () => {
+    const details = Array.from({ length: 200 }, (_, i) => ({
+      line: i + 3,
+      column: 'amount',
+      message: `"x${i}" is not a decimal amount in USD`,
+    }));
+    const message = 'The file was not imported: 301 errors; the first 200 are listed (line 3, …)';
+    const many = importProblems(new ApiError(422, 'invalid_csv', message, details, 301));
+    expect(many.total).toBe(301);
+    expect(many.list).toHaveLength(20);
+    const html = renderToStaticMarkup(<ImportProblems {...many} />);
+    expect(html).toContain('The file was not imported: 301 problems. The first 20:');
+    expect(html).toContain('Line 3, amount: &quot;x0&quot; is not a decimal amount in USD');
+    expect(html).not.toContain('x20');
+    expect(html).toContain('… and 281 more.');
+    // The server's prose ("the first 200 are listed") is not shown next to a list of 20.
+    expect(html).not.toContain('200');
+
+    // All of them listed: no "more"; one problem in the singular.
+    const one = importProblems(new ApiError(422, 'invalid_csv', message, details.slice(0, 1), 1));
+    const oneHtml = renderToStaticMarkup(<ImportProblems {...one} />);
+    expect(oneHtml).toContain('The file was not imported: 1 problem.');
+    expect(oneHtml).not.toContain('more');
+    // An older server without `total`: what it listed is all the page knows.
+    expect(importProblems(new ApiError(422, 'invalid_csv', message, details.slice(0, 3))).total).toBe(3);
+    // A refusal without problems (409 for a synced company, 413): none, the banner carries the message.
+    expect(importProblems(new ApiError(409, 'conflict', 'synced'))).toEqual({ list: [], total: 0 });
+  });
+
+  it('revenue at risk: the high-risk figure, over all open invoices, never reads as a part of the overdue total', () => {
+    // The demo company: $215,893.81 overdue, $238,503.89 of open invoices at high risk (some not yet due).
+    const risk = {
+      overdueMinor: 21_589_381,
+      highRiskMinor: 23_850_389,
+      highRiskCount: 140,
+      highRiskThreshold: 0.5,
+    };
+    const hint = revenueAtRiskHint(risk, 262, 'USD');
+    expect(hint).toBe('262 overdue invoices · 140 open invoices at high risk (due or not), $238,503.89');
+    expect(hint).not.toContain('Overdue · high risk');
+    expect(revenueAtRiskHint({ ...risk, highRiskMinor: null, highRiskCount: null }, 1, 'USD')).toBe(
+      '1 overdue invoice',
     );
   });
 

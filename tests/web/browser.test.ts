@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
 import type { Services } from '../../src/services';
+import { HEADER } from '../helpers/csv';
 import { createTestServices } from '../helpers/services';
 import { type BrowserRig, hasChromium, loginLink, startBrowserRig } from './browser-helpers';
 
@@ -43,6 +44,34 @@ describe.skipIf(!hasChromium)('settings app in Chromium', () => {
     await expect.poll(() => page.getByText('No company yet').isVisible()).toBe(true);
     const cookie = (await page.context().cookies()).find((c) => c.name === 'duely_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+  });
+
+  it('a broken first file: says how many problems it has, lists the first 20 and how many more, creates nothing', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByLabel('Company name').fill('Acme Corp');
+    const rows = Array.from({ length: 250 }, (_, i) => `C1,B${i},2013-01-01,2013-01-31,ten,USD,,,`);
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'broken.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${[HEADER, ...rows].join('\n')}\n`),
+    });
+    await page.getByRole('button', { name: 'Import' }).click();
+    const problems = page.getByTestId('import-problems');
+    await problems.waitFor();
+    const text = (await problems.textContent()) ?? '';
+    expect(text).toContain('The file was not imported: 250 problems. The first 20:');
+    expect(await problems.locator('li').count()).toBe(20);
+    expect(text).toContain('Line 2, amount: "ten" is not a decimal amount in USD');
+    expect(text).toContain('… and 230 more.');
+    await shot('02-first-import-broken');
+    // Still no company: the same form, ready for the fixed file.
+    expect(await page.getByLabel('Company name').inputValue()).toBe('Acme Corp');
+    // The browser logs the refused upload once (the 422); the last test asserts no other console error.
+    expect(consoleErrors.filter((e) => e.includes('422'))).toHaveLength(1);
+    consoleErrors.splice(
+      consoleErrors.findIndex((e) => e.includes('422')),
+      1,
+    );
   });
 
   it('uploads a CSV on Connections and shows the import', async () => {

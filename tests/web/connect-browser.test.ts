@@ -14,6 +14,7 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { fixedClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { rowsOf } from '../../src/db/client';
@@ -148,9 +149,11 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     const row = connectionRow();
     await row.waitFor();
     expect(await row.locator('strong').first().textContent()).toBe('Demo company');
-    // A QuickBooks company is synced: the CSV upload (refused for it) is not offered.
+    // A QuickBooks company is synced: a CSV upload into it (refused) is not offered; an operator may upload one as
+    // another company (the last test).
     await page.getByTestId('csv-not-offered').waitFor();
-    expect(await page.getByLabel('CSV file').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Import', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Import as a new company' }).count()).toBe(1);
     // No worker yet: the initial sync is queued, and the bar says so (indeterminate).
     const bar = row.getByRole('progressbar', { name: 'Sync of Demo company' });
     await bar.waitFor();
@@ -324,6 +327,33 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     // The demo company can be connected again.
     await page.getByRole('link', { name: 'Try the demo company' }).waitFor();
     await shot('08-disconnected');
+    expect(rig.consoleErrors).toEqual([]);
+  });
+
+  it('after the demo, a CSV ledger is uploaded as a new company from Connections', async () => {
+    // The synced company takes no upload; an operator is offered one as another company (before, nowhere in the app).
+    const card = page.getByRole('region', { name: 'Upload a CSV' });
+    await card.getByTestId('csv-not-offered').waitFor();
+    await card.getByLabel('Company name').fill('Acme Corp');
+    await card.getByLabel('CSV file').setInputFiles({
+      name: 'acme.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(generateLedgerCsv(60, 5)),
+    });
+    await card.getByRole('button', { name: 'Import as a new company' }).click();
+    // The app switches to the new company and shows its import on its Connections page.
+    await expect
+      .poll(() => page.getByLabel('Company').locator('option:checked').textContent())
+      .toBe('Acme Corp');
+    const runs = page.getByTestId('sync-runs');
+    await expect.poll(async () => (await runs.textContent()) ?? '').toContain('acme.csv');
+    expect(await page.getByText('QuickBooks full sync').count()).toBe(0);
+    await shot('09-csv-new-company');
+    const [acme] = await s.db
+      .select({ source: tenants.source })
+      .from(tenants)
+      .where(eq(tenants.name, 'Acme Corp'));
+    expect(acme?.source).toBe('csv');
     expect(rig.consoleErrors).toEqual([]);
   });
 });

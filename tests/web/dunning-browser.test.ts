@@ -162,8 +162,12 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     const queuedBefore = ((await api('GET', '/messages?status=queued')).json().items as Msg[]).map(
       (m) => m.id,
     );
+    const heading = page.locator('#approvals-h');
+    expect(await heading.textContent()).toBe(`Waiting for approval (${count})`);
     await card.getByRole('button', { name: /^Approve/ }).click();
     await expect.poll(() => cards.count()).toBe(count - 1);
+    // The count follows the card that went away (it stayed at the count before).
+    expect(await heading.textContent()).toBe(`Waiting for approval (${count - 1})`);
     // Focus lands on the section, not on <body>, when the card goes away.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('approvals-h');
     const queued = (await api('GET', '/messages?status=queued')).json().items as Msg[];
@@ -222,11 +226,15 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Call list' }).click();
     const task = page.getByTestId('task');
     await task.getByText('C0 has no email address').waitFor();
+    const heading = page.getByRole('heading', { name: /^Open tasks/ });
+    expect(await heading.textContent()).toBe('Open tasks (1)');
     expect(await task.textContent()).toContain('Open items');
     expect(await task.textContent()).toContain('no email on file');
     await task.getByLabel('Note (optional)').fill('Called; new AP contact coming');
     await task.getByRole('button', { name: 'Done' }).click();
     await page.getByText('No open calls or follow-ups.').waitFor();
+    // The count follows the closed task (it said "Open tasks (1)" above an empty list).
+    expect(await heading.textContent()).toBe('Open tasks (0)');
     expect((await api('GET', '/tasks')).json().items).toEqual([]);
     expect((await api('GET', '/tasks?status=done')).json().items[0].note).toBe(
       'Called; new AP contact coming',

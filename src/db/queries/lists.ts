@@ -553,6 +553,8 @@ export interface CustomerListRow {
   externalId: string;
   name: string;
   emails: string[];
+  /** The dunning contact set in Duely (Call list, customer page) in place of `emails`; empty when none. */
+  contactEmails: string[];
   firstSeen: string | null;
   openInvoices: number;
   openBalanceMinor: number;
@@ -568,7 +570,7 @@ export interface CustomerListRow {
 
 function customerQuery(tenantId: string, f: CustomerListFilter, sort: Sort): ListQuery {
   return {
-    columns: sql`c.id, c.external_id, c.name, c.emails, c.first_seen::text as first_seen,
+    columns: sql`c.id, c.external_id, c.name, c.emails, o.contact_emails, c.first_seen::text as first_seen,
       coalesce(a.open_count, 0)::int as open_invoices, coalesce(a.open_minor, 0)::float8 as open_minor,
       coalesce(a.overdue_minor, 0)::float8 as overdue_minor, coalesce(a.max_days, 0)::int as max_days,
       r.score as risk_score, coalesce(r.slowing_alert, false) as slowing_alert,
@@ -590,6 +592,7 @@ function customerRow(r: Record<string, unknown>): CustomerListRow {
     externalId: String(r.external_id),
     name: String(r.name),
     emails: (r.emails as string[] | null) ?? [],
+    contactEmails: (r.contact_emails as string[] | null) ?? [],
     firstSeen: day(r.first_seen),
     openInvoices: num(r.open_invoices),
     openBalanceMinor: num(r.open_minor),

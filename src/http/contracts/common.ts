@@ -6,13 +6,17 @@
  */
 import { z } from 'zod';
 
-/** The error body src/http/app.ts's error handler answers with (4xx/5xx); `details` on 4xx only (e.g. each bad field). */
+/**
+ * The error body src/http/app.ts's error handler answers with (4xx/5xx); `details` on 4xx only (e.g. each bad field).
+ * `total` counts what `details` is the start of, where it may be cut (a broken CSV: the first 200 of every error). */
 export const errorBody = z
   .object({
     error: z.object({
       code: z.string(),
       message: z.string(),
       details: z.unknown().optional(),
+      /** How many problems there are in all when `details` lists only the first (invalid_csv: every error counted). */
+      total: z.number().int().optional(),
     }),
   })
   .meta({ id: 'Error' });

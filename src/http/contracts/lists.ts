@@ -187,6 +187,8 @@ export const customerListRow = covers<CustomerListRow>()(
     externalId: z.string(),
     name: z.string(),
     emails: z.array(z.string()),
+    /** The dunning contact set in Duely (Call list, customer page) that reminders use in place of `emails`. */
+    contactEmails: z.array(z.string()),
     firstSeen: day.nullable(),
     openInvoices: z.number().int(),
     openBalanceMinor: z.number(),

@@ -90,10 +90,21 @@ export function useList<T>(tenant: string, resource: string, params: Params, pag
       setLoading(false);
     }
   };
+  /**
+   * Rows done with on the page (a task closed, a message approved): gone from the list, and from its `total`, so a
+   * count above the list follows ("Open tasks (1)" stayed over an empty list).
+   */
+  const drop = (gone: (row: T) => boolean) => {
+    const removed = rows.filter(gone).length;
+    if (removed === 0) return;
+    setRows((xs) => xs.filter((x) => !gone(x)));
+    setAnswer((a) => (a ? { ...a, total: Math.max(0, a.total - removed) } : a));
+  };
   return {
     answer,
     rows,
     setRows,
+    drop,
     loading,
     error,
     hasMore: Boolean(answer?.nextCursor),

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** How many problems `details` is the start of (the error body's `total`; absent from older servers). */
+    readonly total?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -49,12 +51,15 @@ export class Api {
       // Not JSON (a proxy error page): reported below with the status.
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+      const err = (
+        json as { error?: { code?: string; message?: string; details?: unknown; total?: unknown } } | null
+      )?.error;
       throw new ApiError(
         res.status,
         err?.code ?? 'http_error',
         err?.message ?? `Request failed (${res.status})`,
         err?.details,
+        typeof err?.total === 'number' ? err.total : undefined,
       );
     }
     return json as T;

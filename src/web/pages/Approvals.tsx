@@ -55,7 +55,7 @@ export function ApprovalsPage({ tenant, currency }: PageProps) {
   const allOnPage = pageIds.length > 0 && pageIds.every((id) => selection.sel.ids.has(id));
   const remove = (gone: string[]) => {
     const g = new Set(gone);
-    list.setRows((xs) => xs.filter((x) => !g.has(x.id)));
+    list.drop((x) => g.has(x.id));
   };
 
   const bulk = async (action: 'approve' | 'skip') => {

@@ -121,7 +121,7 @@ export function CallsPage({ tenant, currency }: PageProps) {
           currency={currency}
           t={t}
           onDone={() => {
-            list.setRows((xs) => xs.filter((x) => x.id !== t.id));
+            list.drop((x) => x.id === t.id);
             setAnnounce(`Task “${t.title}” done.`);
             heading.current?.focus();
           }}

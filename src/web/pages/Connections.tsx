@@ -1,11 +1,18 @@
 import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
-import { ApiError, api, apiPath } from '../lib/api';
+import { api, apiPath } from '../lib/api';
 import { formatDate, formatInstant, formatMoney } from '../lib/format';
 import { useCan } from '../lib/role';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
+import {
+  CsvFormatHint,
+  type ImportProblem,
+  ImportProblems,
+  importProblems,
+  NewCompanyCsvForm,
+} from './connections/csv-upload';
 import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
@@ -58,7 +65,7 @@ export function describeRun(run: SyncRun): string {
   return `${host} ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
 }
 
-export function ConnectionsPage({ tenant }: PageProps) {
+export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
   const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
   const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
@@ -71,7 +78,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [problems, setProblems] = useState<{ line?: number; column?: string; message: string }[]>([]);
+  const [problems, setProblems] = useState<{ list: ImportProblem[]; total: number }>({ list: [], total: 0 });
   const fileId = useId();
   /** A credential connection's Reconnect: its form, for that account (n remounts it per click). */
   const [reconnect, setReconnect] = useState<{
@@ -88,7 +95,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
     setBusy(true);
     setError(null);
     setMessage(null);
-    setProblems([]);
+    setProblems({ list: [], total: 0 });
     try {
       const r = await api.uploadCsv<ImportResult>(apiPath(tenant, 'imports'), file);
       setMessage(importSummary(r));
@@ -97,10 +104,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
       runs.reload();
     } catch (err) {
       setError(err as Error);
-      const details =
-        err instanceof ApiError ? (err.details as { issues?: typeof problems } | typeof problems) : null;
-      const list = Array.isArray(details) ? details : (details?.issues ?? []);
-      setProblems(list.slice(0, 20));
+      setProblems(importProblems(err));
       runs.reload();
     } finally {
       setBusy(false);
@@ -139,14 +143,17 @@ export function ConnectionsPage({ tenant }: PageProps) {
               ]?.displayName ?? source}
               : it is synced, not uploaded. CSV uploads are for companies without an accounting connection.
             </p>
+            {api.current?.operator && onCompanyCreated ? (
+              <>
+                <p className="muted">To bring in a CSV ledger, upload it as another company:</p>
+                <CsvFormatHint />
+                <NewCompanyCsvForm onImported={onCompanyCreated} submitLabel="Import as a new company" />
+              </>
+            ) : null}
           </Card>
         ) : !mayImport ? null : (
           <Card title="Upload a CSV">
-            <p className="muted">
-              A canonical invoice history:{' '}
-              <code>customer_id, invoice_id, invoice_date, due_date, amount, currency, paid_date</code>. A
-              file with any bad line imports nothing.
-            </p>
+            <CsvFormatHint />
             <form onSubmit={upload} className="upload">
               <div className="field">
                 <label htmlFor={fileId}>CSV file</label>
@@ -167,17 +174,7 @@ export function ConnectionsPage({ tenant }: PageProps) {
                 {message}
               </div>
             ) : null}
-            <ErrorBanner error={error} />
-            {problems.length ? (
-              <ul className="problems">
-                {problems.map((p) => (
-                  <li key={`${p.line}-${p.column}-${p.message}`}>
-                    {p.line ? `Line ${p.line}` : ''}
-                    {p.column ? `, ${p.column}` : ''}: {p.message}
-                  </li>
-                ))}
-              </ul>
-            ) : null}
+            {problems.list.length ? <ImportProblems {...problems} /> : <ErrorBanner error={error} />}
           </Card>
         )}
       </div>

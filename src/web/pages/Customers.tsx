@@ -271,7 +271,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                       </>
                     ) : null}
                   </th>
-                  <td>{c.emails[0] ?? '—'}</td>
+                  <td>{c.contactEmails?.[0] ?? c.emails[0] ?? '—'}</td>
                   <td className="num">{c.openInvoices}</td>
                   <td className="num">{formatMoney(c.openBalanceMinor, currency)}</td>
                   <td className="num">{c.overdueMinor > 0 ? formatMoney(c.overdueMinor, currency) : '—'}</td>

@@ -73,6 +73,22 @@ export const drill = {
 
 const dayBefore = (day: string, n: number) => addDays(day, -n);
 
+/**
+ * The Revenue at risk card's line under the overdue total. The high-risk figure covers every open invoice the model
+ * flags, due or not, so it may exceed the overdue total: it is named apart ("Overdue · high risk $X" read as a part
+ * of the overdue total while being larger than it).
+ */
+export function revenueAtRiskHint(
+  risk: Analytics['revenueAtRisk'],
+  overdueCount: number,
+  currency: string,
+): string {
+  const overdue = `${overdueCount.toLocaleString('en-US')} overdue invoice${overdueCount === 1 ? '' : 's'}`;
+  if (risk.highRiskMinor === null) return overdue;
+  const n = risk.highRiskCount ?? 0;
+  return `${overdue} · ${n.toLocaleString('en-US')} open invoice${n === 1 ? '' : 's'} at high risk (due or not), ${formatMoney(risk.highRiskMinor, currency)}`;
+}
+
 export function DashboardPage({ tenant }: PageProps) {
   const { search } = useLocation();
   const period = PERIODS.includes(Number(search.get('period'))) ? Number(search.get('period')) : 90;
@@ -163,11 +179,7 @@ export function DashboardPage({ tenant }: PageProps) {
           testId="kpi-risk"
           label="Revenue at risk"
           value={formatMoney(data.revenueAtRisk.overdueMinor, c)}
-          hint={
-            data.revenueAtRisk.highRiskMinor === null
-              ? `Overdue · ${data.receivables.overdueCount} invoices`
-              : `Overdue · high risk ${formatMoney(data.revenueAtRisk.highRiskMinor, c)}`
-          }
+          hint={revenueAtRiskHint(data.revenueAtRisk, data.receivables.overdueCount, c)}
           href={drill.overdue(c)}
         />
         <Kpi
