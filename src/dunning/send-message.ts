@@ -312,6 +312,20 @@ function hasStoredBody(row: Pick<Row, 'renderedAsOf' | 'subject' | 'html' | 'tex
   return row.renderedAsOf !== null && row.subject !== null && row.html !== null && row.text !== null;
 }
 
+/** The columns renderAsOf reads of a message. */
+type RenderAsOfRow = Pick<
+  Row,
+  | 'renderedAsOf'
+  | 'subject'
+  | 'html'
+  | 'text'
+  | 'inDoubtSince'
+  | 'batchId'
+  | 'sendAt'
+  | 'status'
+  | 'attemptStartedAt'
+>;
+
 /**
  * What an unsent message's body is rendered as of (renderOnce, and the preview route, so the reviewer reads what
  * goes out), or null when its stored body stands: a stored body in doubt or in a stored batch always stands, and
@@ -320,22 +334,7 @@ function hasStoredBody(row: Pick<Row, 'renderedAsOf' | 'subject' | 'html' | 'tex
  * In doubt includes an attempt that began and never concluded (its worker died mid-call, nobody took it over yet):
  * the takeover's claim marks it in doubt and sends those bytes (claim).
  */
-export function renderAsOf(
-  row: Pick<
-    Row,
-    | 'renderedAsOf'
-    | 'subject'
-    | 'html'
-    | 'text'
-    | 'inDoubtSince'
-    | 'batchId'
-    | 'sendAt'
-    | 'status'
-    | 'attemptStartedAt'
-  >,
-  zone: string,
-  now: Date,
-): Date | null {
+export function renderAsOf(row: RenderAsOfRow, zone: string, now: Date): Date | null {
   if (hasStoredBody(row)) {
     const midCall = row.status === 'sending' && row.attemptStartedAt !== null;
     if (row.inDoubtSince || row.batchId || midCall) return null;
@@ -358,21 +357,7 @@ export const UNSENT_STATUSES: ReadonlySet<string> = new Set([
  * the day its body was rendered).
  */
 export function reasonsNow(
-  m: Pick<
-    Row,
-    | 'status'
-    | 'reason'
-    | 'approvalReason'
-    | 'snapshot'
-    | 'renderedAsOf'
-    | 'subject'
-    | 'html'
-    | 'text'
-    | 'inDoubtSince'
-    | 'batchId'
-    | 'sendAt'
-    | 'attemptStartedAt'
-  >,
+  m: RenderAsOfRow & Pick<Row, 'reason' | 'approvalReason' | 'snapshot'>,
   zone: string,
   now: Date,
 ): { reason: string; approvalReason: string | null } {
