@@ -159,11 +159,14 @@ export function hasPdfLinks(invoices: readonly InvoiceLine[]): boolean {
   return invoices.some((i) => i.pdfLink);
 }
 
-/** Said only when the table links the invoices' PDFs (the copy mentions only links that exist). */
+/**
+ * Said only when the invoices' PDFs are linked (the copy mentions only links that exist). "Above", not "in the table":
+ * the HTML lists the invoices in a table, the text part as blocks with PDF: lines, and the sentence is in both.
+ */
 export function pdfLinksNote(invoices: readonly InvoiceLine[]): string | null {
   if (!hasPdfLinks(invoices)) return null;
-  if (invoices.length === 1) return 'A copy of the invoice (PDF) is linked in the table.';
+  if (invoices.length === 1) return 'A copy of the invoice (PDF) is linked above.';
   return invoices.every((i) => i.pdfLink)
-    ? 'A copy of each invoice (PDF) is linked in the table.'
-    : 'Where the table links a PDF, you can download a copy of that invoice.';
+    ? 'A copy of each invoice (PDF) is linked above.'
+    : 'Where an invoice above links a PDF, you can download a copy of it.';
 }

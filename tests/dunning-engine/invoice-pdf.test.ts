@@ -159,7 +159,10 @@ describe('the email', () => {
       );
       expect(claims.expiresAt.getTime()).toBe(clock.now().getTime() + INVOICE_PDF_LINK_DAYS * 86_400_000);
     }
-    expect(email.html).toMatch(/invoice(s)? \(PDF\) (is|are) linked in the table/);
+    expect(email.html).toMatch(/invoice(s)? \(PDF\) (is|are) linked above/);
+    // The text part has no table: its invoices are blocks with PDF: lines, and the sentence says "above" there too.
+    expect(email.text).toMatch(/invoice(s)? \(PDF\) (is|are) linked above/);
+    expect(email.text).not.toMatch(/table/i);
     expect(email.text).toContain('/invoice-pdf/');
   });
 
