@@ -72,8 +72,10 @@ describe('the reason of a message', () => {
       .where(eq(dunningMessages.tenantId, fixture.tenantId));
     const reminders = rows.filter((m) => m.kind === 'reminder' && m.status !== 'skipped');
     expect(reminders.length).toBeGreaterThan(1);
+    // Sent on a later business day (the send time's exploration, seeded by the message's random key, may pick Tuesday).
+    expect(reminders.some((m) => m.sendAt.toISOString().slice(0, 10) === '2013-07-08')).toBe(true);
     for (const m of reminders) {
-      expect(m.sendAt.toISOString().slice(0, 10)).toBe('2013-07-08');
+      expect(m.sendAt.toISOString().slice(0, 10) >= '2013-07-08').toBe(true);
       expectAgree(await whyAndEmail(m.id));
     }
     expect(reminders.some((m) => m.status === 'awaiting_approval')).toBe(true);
