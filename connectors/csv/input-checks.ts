@@ -1,15 +1,9 @@
 /**
- * Checks on a CSV file before (and around) parsing, each locating the problem by line and column: strict UTF-8
- * (a Latin-1 export must not import with mangled ids), no NUL characters, a bounded length per field, and the
- * header's column names. Values quoted back in messages are truncated and their control characters written out, so
- * a 10 MB cell never becomes a 10 MB error and a cell's escape sequences never reach a terminal.
+ * What the CSV reader (parse.ts) checks with: where bytes stop being strict UTF-8 (a Latin-1 export must not import
+ * with mangled ids), the bounded length per field, the header's column names, and messages: values quoted back are
+ * truncated and their control characters written out, so a 10 MB cell never becomes a 10 MB error and a cell's
+ * escape sequences never reach a terminal.
  */
-
-/** A located problem: 1-based line, 0-based field index within its record. */
-export interface Place {
-  line: number;
-  field: number;
-}
 
 /** Longest accepted field, by column; other columns get DEFAULT_FIELD_LIMIT. */
 export const FIELD_LIMITS: Record<string, number> = { customer_id: 200, invoice_id: 200 };
@@ -64,22 +58,6 @@ export function firstInvalidUtf8(buf: Uint8Array): number {
   return -1;
 }
 
-/** Where `offset` (a character index into `text`) falls: quote-aware, like the parser counts lines. */
-export function locate(text: string, offset: number): Place {
-  let line = 1;
-  let field = 0;
-  let quoted = false;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') quoted = !quoted;
-    else if (ch === '\n') {
-      line++;
-      if (!quoted) field = 0;
-    } else if (ch === ',' && !quoted) field++;
-  }
-  return { line, field };
-}
-
 /** A header cell as a column name: lower case, spaces and hyphens as underscores ("Invoice ID" is invoice_id). */
 export function columnKey(cell: string): string {
   return cell.trim().toLowerCase().replace(/[ -]+/g, '_');
@@ -96,45 +74,4 @@ export function headerNames(text: string): string[] {
 
 export function columnName(names: readonly string[], field: number): string {
   return names[field] || `#${field + 1}`;
-}
-
-export interface DecodeProblem {
-  line: number;
-  column: string;
-  message: string;
-}
-
-/** The file as text, or where it stops being UTF-8 (or holds a NUL character). */
-export function decodeCsv(input: string | Buffer): { text: string } | { problem: DecodeProblem } {
-  let text: string;
-  if (typeof input === 'string') text = input;
-  else {
-    const bad = firstInvalidUtf8(input);
-    if (bad >= 0) {
-      const before = input.subarray(0, bad).toString('utf8');
-      const names = headerNames(before);
-      const at = locate(before, before.length);
-      const byte = (input[bad] as number).toString(16).toUpperCase().padStart(2, '0');
-      return {
-        problem: {
-          line: at.line,
-          column: columnName(names, at.field),
-          message: `the file is not UTF-8 (byte 0x${byte} here): export or save it as UTF-8 and upload it again`,
-        },
-      };
-    }
-    text = input.toString('utf8');
-  }
-  const nul = text.indexOf('\u0000');
-  if (nul >= 0) {
-    const at = locate(text, nul);
-    return {
-      problem: {
-        line: at.line,
-        column: columnName(headerNames(text), at.field),
-        message: 'contains a NUL character; a CSV file is text (is this a spreadsheet or a UTF-16 file?)',
-      },
-    };
-  }
-  return { text };
 }

@@ -34,6 +34,8 @@ export const REQUIRED_COLUMNS = [
   'paid_date',
 ] as const;
 export const OPTIONAL_COLUMNS = ['delivery', 'country'] as const;
+/** Every column Duely reads (a header's other columns are ignored). */
+const KNOWN_COLUMNS: ReadonlySet<string> = new Set([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
 
 export interface HistoryRow {
   /** 1-based line in the file (the header is line 1). */
@@ -689,8 +691,7 @@ export class HistoryCsvReader {
     this.lastRequired = Math.max(...REQUIRED_COLUMNS.map((c) => this.index.get(c) ?? -1));
     const missing = REQUIRED_COLUMNS.filter((c) => !this.index.has(c));
     if (missing.length > 0) {
-      const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
-      const unknown = names.filter((n) => n !== '' && !known.has(n));
+      const unknown = names.filter((n) => n !== '' && !KNOWN_COLUMNS.has(n));
       const message =
         `missing column(s): ${missing.join(', ')}` +
         (unknown.length
@@ -700,8 +701,7 @@ export class HistoryCsvReader {
       return;
     }
     // "Invoice ID" and "invoice_id" side by side: which one holds the invoice's id is anyone's guess.
-    const known = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as string[];
-    const twice = names.findIndex((n, i) => known.includes(n) && this.index.get(n) !== i);
+    const twice = names.findIndex((n, i) => KNOWN_COLUMNS.has(n) && this.index.get(n) !== i);
     if (twice >= 0) {
       const name = names[twice]!;
       this.headerProblem = {
