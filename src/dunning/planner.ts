@@ -11,6 +11,7 @@ import {
   P_LATE_THRESHOLD,
   type PromiseToPay,
   type RiskBand,
+  riskBandSchema,
   type Sequence,
   type StepTemplate,
   TONE_RANK,
@@ -1313,6 +1314,9 @@ function todayIn(timeZone: string, l: Lookups): IsoDate {
   return today;
 }
 
+/** Risk bands, least risky first (the schema's order). */
+const BAND_ORDER: readonly RiskBand[] = riskBandSchema.options;
+
 /**
  * A payer without a score of its own (a parent whose jobs are billed with it, typically no invoices of its own) is
  * as risky as the riskiest of those jobs by their customer scores, the bands their Customer pages show; not by an
@@ -1323,12 +1327,11 @@ function riskiestJob(
   invoices: PlannerInvoice[],
   preds: Map<string, CustomerPrediction>,
 ): CustomerPrediction | undefined {
-  const order: RiskBand[] = ['low', 'medium', 'high'];
   let worst: CustomerPrediction | undefined;
   for (const i of invoices) {
     const p = i.jobId === undefined ? undefined : preds.get(i.jobId);
     if (!p) continue;
-    const rank = order.indexOf(p.riskBand) - (worst ? order.indexOf(worst.riskBand) : -1);
+    const rank = BAND_ORDER.indexOf(p.riskBand) - (worst ? BAND_ORDER.indexOf(worst.riskBand) : -1);
     if (rank > 0 || (rank === 0 && p.riskScore > worst!.riskScore)) worst = p;
   }
   return worst;
@@ -1336,12 +1339,11 @@ function riskiestJob(
 
 /** Without any customer-level score, the customer is as risky as its riskiest scored invoice. */
 function worstBand(invoices: PlannerInvoice[], preds: Map<string, InvoicePrediction>): RiskBand | null {
-  const order: RiskBand[] = ['low', 'medium', 'high'];
   const ranks = invoices
     .map((i) => preds.get(i.id))
     .filter((p) => p !== undefined)
-    .map((p) => order.indexOf(p.riskBand));
-  return ranks.length > 0 ? (order[Math.max(...ranks)] ?? null) : null;
+    .map((p) => BAND_ORDER.indexOf(p.riskBand));
+  return ranks.length > 0 ? (BAND_ORDER[Math.max(...ranks)] ?? null) : null;
 }
 
 function totalsByCurrency(invoices: PlannerInvoice[]): { currency: string; openMinor: number }[] {

@@ -66,10 +66,10 @@ async function requireInvoices(db: DbOrTx, tenantId: string, ids: string[]) {
   return rows;
 }
 
-/** The log view of a message: everything the reviewer needs to see why it exists and what became of it. */
 /**
- * A message as the API shows it. `reasons`: its reason and approval reason as its email reads (reasonsNow: an
- * unsent one's counted to the day it will be rendered for); the stored ones without it.
+ * The log view of a message: everything the reviewer needs to see why it exists and what became of it. `reasons`:
+ * its reason and approval reason as its email reads (reasonsNow: an unsent one's counted to the day it will be
+ * rendered for); the stored ones without it.
  */
 export function messageView(
   m: MessageRow,

@@ -172,6 +172,14 @@ export const listRoutes =
   async (app) => {
     const { db } = services;
 
+    /** Each listed message's reason and approval reason as its email reads (reasonsNow, in its debtor's zone). */
+    async function reasonsOf(ids: string[]) {
+      const zones = new Map((await renderDays(db, ids)).map((r) => [r.id, r.zone]));
+      const now = services.clock.now();
+      return (m: Parameters<typeof reasonsNow>[0] & { id: string }) =>
+        reasonsNow(m, zones.get(m.id) ?? 'UTC', now);
+    }
+
     app.get('/tenants/:tenant/invoices', { schema: contract.listInvoices }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const q = req.query;
@@ -267,8 +275,7 @@ export const listRoutes =
           const m = byId.get(k.id);
           return m ? [{ ...k, m }] : [];
         });
-        const zones = new Map((await renderDays(db, [...byId.keys()])).map((r) => [r.id, r.zone]));
-        const now = services.clock.now();
+        const reasons = await reasonsOf([...byId.keys()]);
         type R = (typeof full)[number];
         const cols: CsvColumn<R>[] = [
           { header: 'Send time', value: (r) => (r.m.sentAt ?? r.m.sendAt).toISOString() },
@@ -281,7 +288,7 @@ export const listRoutes =
           { header: 'Subject', value: (r) => r.m.subject },
           { header: 'Invoices', kind: 'number', value: (r) => r.m.invoiceIds.length },
           { header: 'Amount', kind: 'number', value: (r) => money(r.amountMinor, tenant.currency) },
-          { header: 'Reason', value: (r) => reasonsNow(r.m, zones.get(r.m.id) ?? 'UTC', now).reason },
+          { header: 'Reason', value: (r) => reasons(r.m).reason },
           { header: 'Status note', value: (r) => r.m.statusReason },
           { header: 'Decided by', value: (r) => r.m.decidedBy },
           { header: 'Message ID', value: (r) => r.m.id },
@@ -302,8 +309,7 @@ export const listRoutes =
       const byId = new Map(rows.map((r) => [r.id, r]));
       const totals = await messageTotals(db, tenant.id, f);
       // Reasons as each email reads (an unsent one's counted to the day it will be rendered for).
-      const zones = new Map((await renderDays(db, ids)).map((r) => [r.id, r.zone]));
-      const now = services.clock.now();
+      const reasons = await reasonsOf(ids);
       return {
         items: page.items.flatMap((k) => {
           const m = byId.get(k.id);
@@ -313,7 +319,7 @@ export const listRoutes =
               ...messageView(
                 m,
                 events.filter((e) => e.messageId === m.id),
-                reasonsNow(m, zones.get(m.id) ?? 'UTC', now),
+                reasons(m),
               ),
               customerName: k.customerName,
               customerExternalId: k.customerExternalId,
