@@ -29,7 +29,8 @@ export async function recentSignInEmails(
   /** Only the emails sent for this tenant's people: a bound a tenant's person is told of (429) counts no others. */
   tenantId?: string,
 ): Promise<number> {
-  return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+  return countAccountEmailsSince(deps.db, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+    to,
     kind: 'sign_in',
     tenantId,
   });
@@ -45,7 +46,8 @@ export async function recentInvitations(
   to: string,
   now: Date,
 ): Promise<number> {
-  return countAccountEmailsSince(deps.db, to, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+  return countAccountEmailsSince(deps.db, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+    to,
     kind: 'invitation',
     tenantId,
   });

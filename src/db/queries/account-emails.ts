@@ -5,37 +5,24 @@ import { accountEmails } from '../schema';
 
 export type NewAccountEmail = typeof accountEmails.$inferInsert;
 
-/** Emails to `to` since `since`, of one kind (and from one tenant) when given. */
+/**
+ * Account emails since `since`, narrowed to an address, a kind and a tenant when given: one address's sign-in
+ * emails or invitations (bounds per address), a tenant's invitations (its daily bound, routes/users.ts).
+ */
 export async function countAccountEmailsSince(
   db: DbOrTx,
-  to: string,
   since: Date,
-  only: { kind?: 'invitation' | 'sign_in'; tenantId?: string } = {},
+  only: { to?: string; kind?: 'invitation' | 'sign_in'; tenantId?: string } = {},
 ): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(accountEmails)
     .where(
       and(
-        eq(accountEmails.toAddress, to),
         gt(accountEmails.createdAt, since),
+        only.to !== undefined ? eq(accountEmails.toAddress, only.to) : undefined,
         only.kind ? eq(accountEmails.kind, only.kind) : undefined,
         only.tenantId ? eq(accountEmails.tenantId, only.tenantId) : undefined,
-      ),
-    );
-  return row?.n ?? 0;
-}
-
-/** Invitations a tenant sent since `since` (bounds what one tenant mails: routes/users.ts). */
-export async function countInvitationsSince(db: DbOrTx, tenantId: string, since: Date): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(accountEmails)
-    .where(
-      and(
-        eq(accountEmails.tenantId, tenantId),
-        eq(accountEmails.kind, 'invitation'),
-        gt(accountEmails.createdAt, since),
       ),
     );
   return row?.n ?? 0;

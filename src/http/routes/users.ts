@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../app-services';
 import { SIGN_IN_EMAILS_PER_WINDOW } from '../../auth/account-mail';
 import { createUser, listUsers, normalizeEmail, removeUser, type User, updateUser } from '../../auth/users';
-import { countInvitationsSince } from '../../db/queries/account-emails';
+import { countAccountEmailsSince } from '../../db/queries/account-emails';
 import { AppError } from '../../errors';
 import { actorName, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/users';
@@ -51,7 +51,11 @@ export const userRoutes =
         throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
       }
       const since = new Date(now.getTime() - 86_400_000);
-      if ((await countInvitationsSince(services.db, tenant.id, since)) >= INVITATIONS_PER_DAY) {
+      const lastDay = await countAccountEmailsSince(services.db, since, {
+        kind: 'invitation',
+        tenantId: tenant.id,
+      });
+      if (lastDay >= INVITATIONS_PER_DAY) {
         throw new AppError(
           'rate_limited',
           `This company sent ${INVITATIONS_PER_DAY} invitations in the last 24 hours: try again tomorrow`,
