@@ -122,10 +122,11 @@ export function invoiceTableText(t: PlainText, props: InvoiceTableProps): void {
   const { showOverdue, showPayLinks, showPdfLinks, showTotal } = columns(props);
   for (const inv of invoices) {
     t.open(2);
-    t.text(`Invoice ${inv.number}: ${formatMoney(inv.openMinor, inv.currency, locale)} open`);
+    const open = formatMoney(inv.openMinor, inv.currency, locale);
+    t.text(`Invoice ${inv.number}: ${open} open`);
     // The original amount, when the table shows it and it differs (a partial payment, a credit).
     const total = formatMoney(inv.totalMinor, inv.currency, locale);
-    if (showTotal && total !== formatMoney(inv.openMinor, inv.currency, locale)) t.text(` of ${total}`);
+    if (showTotal && total !== open) t.text(` of ${total}`);
     t.br();
     t.text(`Issued ${formatDate(inv.issueDate, locale)}; due ${formatDate(inv.dueDate, locale)}`);
     const overdue = showOverdue ? daysPastDue(inv.dueDate, asOf) : 0;
@@ -145,7 +146,7 @@ export function invoiceTableText(t: PlainText, props: InvoiceTableProps): void {
 }
 
 /** "1 day overdue", "27 days overdue". */
-export function overdueText(days: number): string {
+function overdueText(days: number): string {
   return `${days} ${days === 1 ? 'day' : 'days'} overdue`;
 }
 
