@@ -6,13 +6,7 @@ import { useCan } from '../lib/role';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
-import {
-  CsvFormatHint,
-  type ImportProblem,
-  ImportProblems,
-  importProblems,
-  NewCompanyCsvForm,
-} from './connections/csv-upload';
+import { CsvFormatHint, ImportError, NewCompanyCsvForm } from './connections/csv-upload';
 import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
@@ -78,7 +72,6 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [problems, setProblems] = useState<{ list: ImportProblem[]; total: number }>({ list: [], total: 0 });
   const fileId = useId();
   /** A credential connection's Reconnect: its form, for that account (n remounts it per click). */
   const [reconnect, setReconnect] = useState<{
@@ -95,7 +88,6 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
     setBusy(true);
     setError(null);
     setMessage(null);
-    setProblems({ list: [], total: 0 });
     try {
       const r = await api.uploadCsv<ImportResult>(apiPath(tenant, 'imports'), file);
       setMessage(importSummary(r));
@@ -104,7 +96,6 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
       runs.reload();
     } catch (err) {
       setError(err as Error);
-      setProblems(importProblems(err));
       runs.reload();
     } finally {
       setBusy(false);
@@ -174,7 +165,7 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
                 {message}
               </div>
             ) : null}
-            {problems.list.length ? <ImportProblems {...problems} /> : <ErrorBanner error={error} />}
+            <ImportError error={error} />
           </Card>
         )}
       </div>

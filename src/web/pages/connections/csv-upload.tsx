@@ -63,6 +63,12 @@ export function ImportProblems({ list, total }: { list: ImportProblem[]; total: 
   );
 }
 
+/** A refused upload's error: its problems listed (ImportProblems) when it has any, else the error's banner. */
+export function ImportError({ error }: { error: Error | null }) {
+  const problems = importProblems(error);
+  return problems.list.length ? <ImportProblems {...problems} /> : <ErrorBanner error={error} />;
+}
+
 /** What an upload must be: the canonical columns, all or nothing (the first import's card and Connections'). */
 export function CsvFormatHint() {
   return (
@@ -89,7 +95,6 @@ export function NewCompanyCsvForm({
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
-  const [problems, setProblems] = useState<{ list: ImportProblem[]; total: number }>({ list: [], total: 0 });
   const nameId = useId();
   const fileId = useId();
   return (
@@ -101,7 +106,6 @@ export function NewCompanyCsvForm({
           if (!file || !name.trim()) return;
           setBusy(true);
           setError(null);
-          setProblems({ list: [], total: 0 });
           try {
             const r = await api.uploadCsv<{ tenant: { slug: string } }>(
               `/api/v1/tenants/${encodeURIComponent(name.trim())}/imports`,
@@ -110,7 +114,6 @@ export function NewCompanyCsvForm({
             await onImported(r.tenant.slug);
           } catch (err) {
             setError(err as Error);
-            setProblems(importProblems(err));
           } finally {
             setBusy(false);
           }
@@ -139,7 +142,7 @@ export function NewCompanyCsvForm({
           {busy ? 'Importing…' : submitLabel}
         </button>
       </form>
-      {problems.list.length ? <ImportProblems {...problems} /> : <ErrorBanner error={error} />}
+      <ImportError error={error} />
     </>
   );
 }
