@@ -71,10 +71,10 @@ export async function goLiveStatus(
   // Debtors no reminder can reach (a CSV ledger has no addresses at all): said under the first batch, which is
   // otherwise "0 messages would go out" with no word of why.
   const noContact = await openContactTasks(db, tenant.id);
-  const unreachable =
-    noContact === 0
-      ? ''
-      : `; ${noContact} customer${noContact === 1 ? ' has' : 's have'} no email address: add one on the Call list`;
+  const noAddress = `${noContact} customer${noContact === 1 ? ' has' : 's have'} no email address: add one on the Call list`;
+  const unreachable = noContact === 0 ? '' : `; ${noAddress}`;
+  // Nothing planned because no debtor has an address is no batch reviewed: not ticked until one can be planned.
+  const nobodyReachable = wouldSend === 0 && noContact > 0;
   const items: ChecklistItem[] = [
     {
       key: 'sender',
@@ -107,14 +107,12 @@ export async function goLiveStatus(
     {
       key: 'first_batch',
       title: 'Review the first batch',
-      // Nothing planned because no debtor has an address is no batch reviewed: not ticked until one can be planned.
-      done: awaitingApproval === 0 && !(wouldSend === 0 && noContact > 0),
-      detail:
-        wouldSend === 0 && noContact > 0
-          ? `No message can go out yet: ${unreachable.slice(2)}`
-          : awaitingApproval === 0
-            ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
-            : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
+      done: awaitingApproval === 0 && !nobodyReachable,
+      detail: nobodyReachable
+        ? `No message can go out yet: ${noAddress}`
+        : awaitingApproval === 0
+          ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
+          : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
       required: false,
     },
     {
