@@ -18,7 +18,7 @@ import {
 } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
-import { readConnection, seedConnection } from './helpers';
+import { readConnection, seedFullSyncRun } from './helpers';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
 let s: Services;
@@ -201,14 +201,10 @@ const ledgerPage = page({
 
 describe('applySyncPage', () => {
   beforeAll(async () => {
-    const seeded = await seedConnection(s, { realmId: '4620816365000000001', tokens: null });
+    const seeded = await seedFullSyncRun(s, '4620816365000000001');
     tenantId = seeded.tenant.id;
     connectionId = seeded.connection.id;
-    const [run] = await s.db
-      .insert(syncRuns)
-      .values({ tenantId, connectionId, kind: 'full' })
-      .returning({ id: syncRuns.id });
-    runId = run!.id;
+    runId = seeded.runId;
   });
 
   it('writes customers, invoices, credit memos, payments and allocations with exact balances', async () => {
@@ -458,14 +454,10 @@ describe('a deletion against a save that is not newer than it, at the page write
     return row?.status;
   };
   beforeAll(async () => {
-    const seeded = await seedConnection(s, { realmId: '4620816365000000002', tokens: null });
+    const seeded = await seedFullSyncRun(s, '4620816365000000002');
     tenantId = seeded.tenant.id;
     connectionId = seeded.connection.id;
-    const [run] = await s.db
-      .insert(syncRuns)
-      .values({ tenantId, connectionId, kind: 'full' })
-      .returning({ id: syncRuns.id });
-    runId = run!.id;
+    runId = seeded.runId;
   });
   const at = (su: string) => ({ sourceUpdatedAt: su, customerExternalId: 'N1' });
   const nsPay = (su: string) =>

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { Vault } from '../../src/auth/vault';
 import { ensureTenant } from '../../src/db/queries/tenants';
-import { connections } from '../../src/db/schema';
+import { connections, syncRuns } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import type { StoredTokens } from '../../src/sync/connection-tokens';
 import type { QboBook } from './qbo-book';
@@ -34,6 +34,16 @@ export async function seedConnection(
     })
     .returning();
   return { tenant, connection: conn! };
+}
+
+/** A connection without tokens (seedConnection) and a full sync run of it, for writing pages with applySyncPage. */
+export async function seedFullSyncRun(s: Services, realmId: string) {
+  const { tenant, connection } = await seedConnection(s, { realmId, tokens: null });
+  const [run] = await s.db
+    .insert(syncRuns)
+    .values({ tenantId: tenant.id, connectionId: connection.id, kind: 'full' })
+    .returning({ id: syncRuns.id });
+  return { tenant, connection, runId: run!.id };
 }
 
 export async function readConnection(s: Services, id: string) {

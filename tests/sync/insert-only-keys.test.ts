@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncPage } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { rowsOf } from '../../src/db/client';
-import { syncRuns } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
 import { runSync } from '../../src/sync/run-sync';
@@ -21,7 +20,7 @@ import {
   dbBalances,
   readConnection,
   sandboxServices,
-  seedConnection,
+  seedFullSyncRun,
 } from './helpers';
 
 const T1 = '2026-11-01T10:00:00.000Z';
@@ -152,14 +151,10 @@ describe('insert-only pages: foreign keys checked per page on PGlite', () => {
     let connectionId = '';
     let syncRunId = '';
     beforeAll(async () => {
-      const seeded = await seedConnection(s, { realmId: 'vanish-realm', tokens: null });
+      const seeded = await seedFullSyncRun(s, 'vanish-realm');
       tenantId = seeded.tenant.id;
       connectionId = seeded.connection.id;
-      const [run] = await s.db
-        .insert(syncRuns)
-        .values({ tenantId, connectionId, kind: 'full' })
-        .returning({ id: syncRuns.id });
-      syncRunId = run!.id;
+      syncRunId = seeded.runId;
       // A stored customer and invoice the pages below reference.
       await applySyncPage(s.db, {
         tenantId,

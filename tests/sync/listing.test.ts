@@ -12,7 +12,7 @@ import { connections, invoices, paymentAllocations, payments, syncRuns } from '.
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
 import { createTestServices } from '../helpers/services';
-import { seedConnection } from './helpers';
+import { seedFullSyncRun } from './helpers';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
 const OLD = '2026-11-01T10:00:00.000Z';
@@ -64,16 +64,12 @@ function page(p: Partial<SyncPage<unknown>>): SyncPage<unknown> {
 const complete = (...kinds: EntityKind[]) => ({ listingComplete: { kinds, asOf: AS_OF } });
 
 async function company(realm: string) {
-  const { tenant, connection } = await seedConnection(s, { realmId: realm, tokens: null });
-  const [run] = await s.db
-    .insert(syncRuns)
-    .values({ tenantId: tenant.id, connectionId: connection.id, kind: 'full' })
-    .returning({ id: syncRuns.id });
+  const { tenant, connection, runId } = await seedFullSyncRun(s, realm);
   const apply = (p: SyncPage<unknown>) =>
     applySyncPage(s.db, {
       tenantId: tenant.id,
       connectionId: connection.id,
-      syncRunId: run!.id,
+      syncRunId: runId,
       page: p,
       progress: { entities: {} },
       now: NOW,

@@ -9,18 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncPage } from '../../connectors/types';
 import { fixedClock } from '../../src/clock';
 import type { Db } from '../../src/db/client';
-import {
-  creditMemos,
-  customers,
-  invoices,
-  paymentAllocations,
-  payments,
-  syncRuns,
-  tenants,
-} from '../../src/db/schema';
+import { creditMemos, customers, invoices, paymentAllocations, payments, tenants } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
-import { seedConnection } from './helpers';
+import { seedFullSyncRun } from './helpers';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
 const T1 = '2026-11-01T10:00:00.000Z';
@@ -105,15 +97,11 @@ function ledgerPage(): SyncPage<unknown> {
 }
 
 async function seedLedger(realmId: string): Promise<string> {
-  const { tenant, connection } = await seedConnection(s, { realmId, tokens: null });
-  const [run] = await s.db
-    .insert(syncRuns)
-    .values({ tenantId: tenant.id, connectionId: connection.id, kind: 'full' })
-    .returning({ id: syncRuns.id });
+  const { tenant, connection, runId } = await seedFullSyncRun(s, realmId);
   await applySyncPage(s.db, {
     tenantId: tenant.id,
     connectionId: connection.id,
-    syncRunId: run!.id,
+    syncRunId: runId,
     page: ledgerPage(),
     progress: { entities: {} },
     stats: (st) => ({ ...st }),
