@@ -22,7 +22,7 @@ import type { ContactSuppressionKind } from '../db/schema/dunning';
 import type { DunningDeps } from './ports';
 import type { DeliveryUpdate } from './resend-webhook';
 import { openTask } from './tasks';
-import { markReceived } from './unconfirmed';
+import { markKnownSent } from './unconfirmed';
 
 /** How far along a message got; a later event never moves delivery_status backwards (opened after clicked). */
 const DELIVERY_RANK: Record<string, number> = {
@@ -59,6 +59,11 @@ export async function applyDeliveryUpdate(
     });
     if (!inserted) return 'duplicate';
     if (!msg) return 'unknown_message';
+    // Resend reports only emails it accepted: one whose answer was lost (in doubt: a same-key retry waiting, or
+    // "may have been sent" for a person to check) did leave. One still 'sending' is concluded by its worker or the
+    // takeover (unconfirmed() reads this event).
+    if (msg.inDoubtSince !== null && msg.status !== 'sent' && msg.status !== 'sending')
+      await markKnownSent(tx, msg, services.clock.now(), { by: 'provider', providerId: update.providerId });
 
     const current = DELIVERY_RANK[msg.deliveryStatus ?? ''] ?? 0;
     if ((DELIVERY_RANK[update.status] ?? 0) >= current) {
@@ -163,7 +168,7 @@ export async function unsubscribeDebtor(
     // stored batch mid-call, a dead worker not yet taken over) is settled by whoever concludes it (unconfirmed()
     // reads the unsubscribe event recorded below).
     if (msg.inDoubtSince !== null && msg.status !== 'sent' && msg.status !== 'sending')
-      await markReceived(tx, msg, services.clock.now());
+      await markKnownSent(tx, msg, services.clock.now(), { by: 'unsubscribe', providerId: null });
     await advisoryXactLock(tx, `suppress:${msg.tenantId}:${msg.customerId}`);
     await suppress(tx, {
       tenantId: msg.tenantId,

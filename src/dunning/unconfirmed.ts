@@ -1,7 +1,14 @@
 /** The "may have been sent" outcome, shared by the send path and the planner's approval expiry. */
 import type { Tx } from '../db/client';
 import { supersedeOpenTasks } from '../db/queries/dunning-admin';
-import { customerRow, hasUnsubscribeEvent, setMessage, tenantRow } from '../db/queries/dunning-send';
+import {
+  acceptanceEvidence,
+  customerRow,
+  lockUnconfirmedMembers,
+  setMessage,
+  setSendBatch,
+  tenantRow,
+} from '../db/queries/dunning-send';
 import type { dunningMessages } from '../db/schema';
 import { debtorZone, localParts } from './local-time';
 import { openTask } from './tasks';
@@ -12,9 +19,9 @@ type Row = typeof dunningMessages.$inferSelect;
 export const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
 
 /**
- * May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. Unless the debtor
- * already unsubscribed through this email's link (its worker died mid-call, or a batch was in doubt, when they
- * clicked): then it did reach them, and it is recorded as received instead.
+ * May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. Unless it found
+ * out already (its worker died mid-call, or a batch was in doubt, meanwhile): Resend's webhook reported the email, or
+ * the debtor unsubscribed through its link. Then it left, and it is recorded as sent instead.
  */
 export async function unconfirmed(
   tx: Tx,
@@ -22,9 +29,10 @@ export async function unconfirmed(
   now: Date,
   reason: string,
 ): Promise<{ outcome: 'unconfirmed' | 'skipped'; code: string; reason: string }> {
-  if (await hasUnsubscribeEvent(tx, row.id)) {
-    await markReceived(tx, row, now);
-    return { outcome: 'skipped', code: RECEIVED, reason: RECEIVED_REASON };
+  const evidence = await acceptanceEvidence(tx, row.id);
+  if (evidence) {
+    const known = await markKnownSent(tx, row, now, evidence);
+    return { outcome: 'skipped', code: known.code, reason: known.reason };
   }
   await setMessage(tx, row.id, {
     status: 'unconfirmed',
@@ -45,30 +53,65 @@ export async function unconfirmed(
   return { outcome: 'unconfirmed', code: 'send_unknown', reason };
 }
 
-const RECEIVED = 'received';
-const RECEIVED_REASON = "Reached the debtor: they unsubscribed through this email's link";
 /** Dedupe key prefix of the "may have been sent" check task of a message. */
 const CHECK_TASK = 'unconfirmed:';
 
+/** How Duely learnt that an email in doubt left. */
+export type SentEvidence = {
+  /** Resend's webhook about it; the debtor's unsubscribe through its link; another email of its batch known to have left. */
+  by: 'provider' | 'unsubscribe' | 'batch';
+  providerId: string | null;
+};
+
+const KNOWN: Record<SentEvidence['by'], { code: string; reason: string }> = {
+  provider: {
+    code: 'ok',
+    reason: "Sent: Resend reported the email after the answer to Duely's call was lost",
+  },
+  unsubscribe: {
+    code: 'received',
+    reason: "Reached the debtor: they unsubscribed through this email's link",
+  },
+  batch: {
+    code: 'ok',
+    reason: 'Sent: another email of its batch is known to have left, and Resend accepts a batch whole',
+  },
+};
+
 /**
- * An email in doubt whose debtor unsubscribed through its link reached them: the click proves it. It is recorded
- * as sent (at the call that may have been accepted), nothing under its key is sent again, and the "check whether
- * they received it" task, if one was opened, is closed.
+ * An email in doubt that Duely now knows left: Resend's webhook reported it (it reports only emails it accepted), or
+ * the debtor unsubscribed through its link (the click proves they got it). It is recorded as sent (at the call that
+ * may have been accepted, with the provider's id when known), nothing under its key is sent again, and the "check
+ * whether they received it" task, if one was opened, is closed. A batch is accepted whole (strict validation), so
+ * the other members its batch left "may have been sent" are recorded the same way.
  */
-export async function markReceived(tx: Tx, row: Row, now: Date): Promise<void> {
+export async function markKnownSent(
+  tx: Tx,
+  row: Row,
+  now: Date,
+  evidence: SentEvidence,
+): Promise<{ code: string; reason: string }> {
+  const known = KNOWN[evidence.by];
   await setMessage(tx, row.id, {
     status: 'sent',
     sentAt: row.sentAt ?? row.inDoubtSince ?? row.attemptStartedAt ?? now,
-    statusCode: RECEIVED,
-    statusReason: RECEIVED_REASON,
+    providerId: row.providerId ?? evidence.providerId,
+    statusCode: known.code,
+    statusReason: known.reason,
     error: null,
     ...released,
     updatedAt: now,
   });
   await supersedeOpenTasks(tx, row.tenantId, `${CHECK_TASK}${row.id}`, null, {
-    note: `${RECEIVED_REASON}.`,
+    note: `${known.reason}.`,
     now,
   });
+  if (row.batchId && evidence.by !== 'batch') {
+    for (const sibling of await lockUnconfirmedMembers(tx, row.batchId))
+      await markKnownSent(tx, sibling, now, { by: 'batch', providerId: null });
+    await setSendBatch(tx, row.batchId, { status: 'sent', error: null, updatedAt: now });
+  }
+  return known;
 }
 
 /**

@@ -5,16 +5,20 @@
  * - An email in doubt (accepted and then a 5xx, a worker killed mid-call) has a working link, and a click on it
  *   proves the debtor got it: the message is recorded as received, and no "check whether they received it" task is
  *   left for a person (an open one is closed). Before, the same-key retry met the opt-out and opened that task.
+ * - Resend's webhook about an email whose answer was lost proves it accepted it: recorded as sent with its id.
+ * - A batch is accepted whole: one member known to have left settles the others (before, a click on one member's
+ *   link while the batch waited made every member "may have been sent", each with a task).
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contactSuppressions, dunningTasks } from '../../src/db/schema';
+import { sendDue } from '../../src/dunning/send-batch';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { signUnsubscribeToken } from '../../src/dunning/unsubscribe-token';
 import { buildTestApp } from '../helpers/app';
-import { noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
+import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
 
 const env = sendPathSuite();
 let app: FastifyInstance;
@@ -138,5 +142,94 @@ describe('the link of an email in doubt', () => {
     expect(row.status).toBe('sent');
     expect(standIn.requests).toHaveLength(calls);
     expect(await receiptTasks(m.id)).toEqual([]);
+  });
+});
+
+describe("Resend's webhook about an email in doubt", () => {
+  it('"delivered" for an email whose answer was lost: recorded as sent with its id, the check task closed', async () => {
+    const m = await singleInvoiceMessage(env);
+    const { s, standIn, transport } = env;
+    // Accepted, then 5xx; the same-key retry refused outright: "may have been sent", a person to check.
+    standIn.queue.push(
+      { kind: '5xx', accepted: true },
+      { kind: 'refused', status: 422, name: 'validation_error' },
+    );
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect((await rowOf(s, m.id)).status).toBe('unconfirmed');
+    const providerId = standIn.deliveriesOf(m.id)[0]!.id;
+    // Resend tells: the email (tagged with our message id) was delivered.
+    const r = await s.dunning.applyDeliveryUpdate(
+      {
+        messageId: m.id,
+        providerId,
+        status: 'delivered',
+        at: env.clock.now().toISOString(),
+        suppressRecipient: false,
+        detail: null,
+      },
+      `svix_${m.id}`,
+    );
+    expect(r).toBe('applied');
+    const row = await rowOf(s, m.id);
+    expect(row).toMatchObject({ status: 'sent', providerId, deliveryStatus: 'delivered' });
+    expect((await receiptTasks(m.id)).map((t) => t.status)).toEqual(['done']);
+  });
+
+  it('"sent" while the same-key retry waits: recorded as sent, the retry sends nothing', async () => {
+    const m = await singleInvoiceMessage(env);
+    const { s, standIn, transport } = env;
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect((await rowOf(s, m.id)).status).toBe('queued');
+    const providerId = standIn.deliveriesOf(m.id)[0]!.id;
+    const calls = standIn.requests.length;
+    await s.dunning.applyDeliveryUpdate(
+      {
+        messageId: m.id,
+        providerId,
+        status: 'sent',
+        at: env.clock.now().toISOString(),
+        suppressRecipient: false,
+        detail: null,
+      },
+      `svix_sent_${m.id}`,
+    );
+    expect(await rowOf(s, m.id)).toMatchObject({ status: 'sent', providerId });
+    const row = await runUntilSettled(env, m.id);
+    expect(row.status).toBe('sent');
+    expect(standIn.requests).toHaveLength(calls);
+    expect(await receiptTasks(m.id)).toEqual([]);
+  });
+});
+
+describe('a member of a stored batch in doubt', () => {
+  it("its debtor's click while the batch waits to be resumed: each member delivered once, no check task", async () => {
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    expect(queued.length).toBeGreaterThan(1);
+    const { s, standIn, clock, transport } = env;
+    clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
+    // The batch is accepted, then answered 5xx; Resend down for the in-call retries.
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const members = [];
+    for (const m of queued) if ((await rowOf(s, m.id)).batchId) members.push(m);
+    expect(members.length).toBeGreaterThan(1);
+    const clicked = members[0]!;
+    const { post } = await clickUnsubscribe(clicked.id);
+    expect(post.body).toContain('You are unsubscribed');
+    // Resumed as the queue would run it.
+    for (let i = 0; i < 40; i++) {
+      const rows = await Promise.all(members.map((m) => rowOf(s, m.id)));
+      const open = rows.filter((r) => r.status === 'queued' || r.status === 'sending');
+      if (open.length === 0) break;
+      const next = Math.min(...open.map((r) => (r.leaseUntil ?? r.sendAt).getTime()));
+      if (next > clock.now().getTime()) clock.set(new Date(next));
+      await sendDue(s, open[0]!.id, { transport, batching: true, sleep: noSleep });
+    }
+    for (const m of members) {
+      expect((await rowOf(s, m.id)).status, m.id).toBe('sent');
+      expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+      expect(await receiptTasks(m.id)).toEqual([]);
+    }
   });
 });
