@@ -52,15 +52,25 @@ type AccountEmailInput = {
 };
 type RenderedAccountEmail = { subject: string; html: string; text: string };
 
-/** The email rendered and its row written (the local outbox until it is handed to the provider). */
+/** Over the per-address bound on sign-in emails (SIGN_IN_EMAILS_PER_WINDOW in SIGN_IN_EMAIL_WINDOW_MS). */
+const tooManyToAddress = () =>
+  new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
+
+/**
+ * The email rendered and its row written (the local outbox until it is handed to the provider). `bound`: a sign-in
+ * email counted against the address's bound (only the emails sent for `bound.tenantId`'s people when given), the
+ * count and the row written under the address's lock, so requests arriving together cannot all pass one count;
+ * over it, a 429 and nothing written.
+ */
 async function writeAccountEmail(
   db: DbOrTx,
   input: AccountEmailInput,
+  bound?: { tenantId?: string },
 ): Promise<{ id: string; rendered: RenderedAccountEmail }> {
   // React Email loads with the first email, not at startup (web role RSS).
   const { renderSignInLink } = await import('../../emails/sign-in-link');
   const rendered = await renderSignInLink(input.props);
-  const id = await insertAccountEmail(db, {
+  const values = {
     tenantId: input.tenantId,
     userId: input.userId,
     kind: input.props.kind,
@@ -68,8 +78,20 @@ async function writeAccountEmail(
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,
-    status: 'outbox',
+    status: 'outbox' as const,
     createdAt: input.now,
+  };
+  if (!bound) return { id: await insertAccountEmail(db, values), rendered };
+  const id = await db.transaction(async (tx) => {
+    await advisoryXactLock(tx, `account-mail:${input.to}`);
+    const since = new Date(input.now.getTime() - SIGN_IN_EMAIL_WINDOW_MS);
+    const sent = await countAccountEmailsSince(tx, since, {
+      to: input.to,
+      kind: 'sign_in',
+      tenantId: bound.tenantId,
+    });
+    if (sent >= SIGN_IN_EMAILS_PER_WINDOW) throw tooManyToAddress();
+    return insertAccountEmail(tx, values);
   });
   return { id, rendered };
 }
@@ -110,8 +132,10 @@ async function deliverAccountEmail(
 export async function sendAccountEmail(
   deps: AuthDeps,
   input: AccountEmailInput,
+  /** Counted against the address's sign-in bound, atomically with its row (writeAccountEmail); 429 over it. */
+  bound?: { tenantId?: string },
 ): Promise<{ id: string; status: AccountEmailStatus }> {
-  const { id, rendered } = await writeAccountEmail(deps.db, input);
+  const { id, rendered } = await writeAccountEmail(deps.db, input, bound);
   return { id, status: await deliverAccountEmail(deps, id, input.to, input.props.kind, rendered) };
 }
 
@@ -144,7 +168,7 @@ export async function inviteUser(
       (await countAccountEmailsSince(tx, window, { to, kind: 'invitation', tenantId: tenant.id })) >=
       SIGN_IN_EMAILS_PER_WINDOW
     ) {
-      throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
+      throw tooManyToAddress();
     }
     const day = new Date(now.getTime() - 86_400_000);
     if (
@@ -230,11 +254,21 @@ export async function emailSignInLinks(
       role: person.role,
     });
   }
-  await sendAccountEmail(deps, {
-    tenantId: people.length === 1 ? people[0]!.tenantId : null,
-    userId: people.length === 1 ? people[0]!.id : null,
-    to: email,
-    now,
-    props: { kind: 'sign_in', name: people[0]!.name, companies, validFor: '15 minutes' },
-  });
+  try {
+    await sendAccountEmail(
+      deps,
+      {
+        tenantId: people.length === 1 ? people[0]!.tenantId : null,
+        userId: people.length === 1 ? people[0]!.id : null,
+        to: email,
+        now,
+        props: { kind: 'sign_in', name: people[0]!.name, companies, validFor: '15 minutes' },
+      },
+      // Checked again with the row: another process may have mailed the address since the check above.
+      {},
+    );
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'rate_limited')) throw err;
+    deps.logger.warn('sign-in email throttled');
+  }
 }

@@ -29,7 +29,10 @@ export function createAuth(deps: AuthDeps) {
       verifyApiToken(deps.db, token, now, lookup),
     recentSignInEmails: (to: string, now: Date, tenantId?: string) =>
       recentSignInEmails(deps, to, now, tenantId),
-    sendAccountEmail: (input: Parameters<typeof sendAccountEmail>[1]) => sendAccountEmail(deps, input),
+    sendAccountEmail: (
+      input: Parameters<typeof sendAccountEmail>[1],
+      bound?: Parameters<typeof sendAccountEmail>[2],
+    ) => sendAccountEmail(deps, input, bound),
     /** A person invited: created, with a one-time link emailed, within the invitation bounds (else 429). */
     inviteUser: (input: Parameters<typeof inviteUser>[2]) => inviteUser(deps, sessions, input),
     /**
