@@ -17,6 +17,7 @@ import { sendDue } from '../../src/dunning/send-batch';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { signUnsubscribeToken } from '../../src/dunning/unsubscribe-token';
+import { ResendTransport } from '../../src/mail/resend';
 import { buildTestApp } from '../helpers/app';
 import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
 
@@ -100,6 +101,26 @@ describe('the link of an email in doubt', () => {
     expect(standIn.requests).toHaveLength(calls);
     expect(await receiptTasks(m.id)).toEqual([]);
   });
+
+  it('timed out (Resend slow, then down): the link works, a click records it as received', async () => {
+    const m = await singleInvoiceMessage(env);
+    const { s, standIn } = env;
+    const transport = new ResendTransport({
+      apiKey: 're_test_standin',
+      baseUrl: standIn.url,
+      timeoutMs: 500,
+    });
+    standIn.queue.push({ kind: 'slow', ms: 1_500 }, { kind: '5xx' }, { kind: '5xx' });
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    const waiting = await rowOf(s, m.id);
+    expect(waiting.status).toBe('queued');
+    expect(waiting.inDoubtSince).not.toBeNull();
+    const { page, post } = await clickUnsubscribe(m.id);
+    expect(page.body).toContain('Stop payment reminders');
+    expect(post.body).toContain('You are unsubscribed');
+    expect((await rowOf(s, m.id)).status).toBe('sent');
+    expect(await receiptTasks(m.id)).toEqual([]);
+  }, 30_000);
 
   it('already "may have been sent" with its check task open: the click closes the task, received', async () => {
     const m = await singleInvoiceMessage(env);
