@@ -4,6 +4,7 @@ import { supersedeOpenTasks } from '../db/queries/dunning-admin';
 import {
   acceptanceEvidence,
   customerRow,
+  lockSendBatch,
   lockUnconfirmedMembers,
   setMessage,
   setSendBatch,
@@ -106,10 +107,12 @@ export async function markKnownSent(
     note: `${known.reason}.`,
     now,
   });
-  if (row.batchId && evidence.by !== 'batch') {
-    for (const sibling of await lockUnconfirmedMembers(tx, row.batchId))
+  // Only a batch concluded "may have been sent" (its call in doubt): an abandoned one was never accepted.
+  const batch = row.batchId && evidence.by !== 'batch' ? await lockSendBatch(tx, row.batchId) : undefined;
+  if (batch?.status === 'unconfirmed') {
+    for (const sibling of await lockUnconfirmedMembers(tx, batch.id))
       await markKnownSent(tx, sibling, now, { by: 'batch', providerId: null });
-    await setSendBatch(tx, row.batchId, { status: 'sent', error: null, updatedAt: now });
+    await setSendBatch(tx, batch.id, { status: 'sent', error: null, updatedAt: now });
   }
   return known;
 }

@@ -19,7 +19,15 @@ import { sweepStaleMessages } from '../../src/dunning/send-sweep';
 import { signUnsubscribeToken } from '../../src/dunning/unsubscribe-token';
 import { ResendTransport } from '../../src/mail/resend';
 import { buildTestApp } from '../helpers/app';
-import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
+import {
+  freshPlan,
+  noSleep,
+  rowOf,
+  runUntilSettled,
+  sendPathSuite,
+  settle,
+  singleInvoiceMessage,
+} from './helpers';
 
 const env = sendPathSuite();
 let app: FastifyInstance;
@@ -251,6 +259,39 @@ describe('a member of a stored batch in doubt', () => {
       expect((await rowOf(s, m.id)).status, m.id).toBe('sent');
       expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
       expect(await receiptTasks(m.id)).toEqual([]);
+    }
+  });
+
+  it('concluded "may have been sent" (a member paid meanwhile), then Resend reports one member: all are sent', async () => {
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    const { s, standIn, clock, transport } = env;
+    clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const members = [];
+    for (const m of queued) if ((await rowOf(s, m.id)).batchId) members.push(m);
+    expect(members.length).toBeGreaterThan(1);
+    // A payment for one member lands before the retry: the batch cannot be confirmed unchanged.
+    for (const id of members[0]!.invoiceIds) await settle(s, id, 0);
+    clock.advance(60 * 60_000);
+    await sendDue(s, members[1]!.id, { transport, batching: true, sleep: noSleep });
+    for (const m of members) expect((await rowOf(s, m.id)).status).toBe('unconfirmed');
+    const reported = members[1]!;
+    await s.dunning.applyDeliveryUpdate(
+      {
+        messageId: reported.id,
+        providerId: standIn.deliveriesOf(reported.id)[0]!.id,
+        status: 'delivered',
+        at: clock.now().toISOString(),
+        suppressRecipient: false,
+        detail: null,
+      },
+      `svix_batch_${reported.id}`,
+    );
+    for (const m of members) {
+      expect((await rowOf(s, m.id)).status, m.id).toBe('sent');
+      expect((await receiptTasks(m.id)).map((x) => x.status)).toEqual(['done']);
+      expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
     }
   });
 });
