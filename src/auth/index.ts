@@ -2,7 +2,7 @@
  * The auth module: sessions and sign-in links, API tokens, people, account emails. Built once by the composition
  * root (src/services.ts) from its declared deps (ports.ts); http routes and the CLI call it through this object.
  */
-import { emailSignInLinks, recentInvitations, recentSignInEmails, sendAccountEmail } from './account-mail';
+import { emailSignInLinks, inviteUser, recentSignInEmails, sendAccountEmail } from './account-mail';
 import { type ApiTokenLookup, issueApiToken, verifyApiToken } from './api-tokens';
 import type { AuthDeps } from './ports';
 import { SessionAuth } from './sessions';
@@ -29,9 +29,12 @@ export function createAuth(deps: AuthDeps) {
       verifyApiToken(deps.db, token, now, lookup),
     recentSignInEmails: (to: string, now: Date, tenantId?: string) =>
       recentSignInEmails(deps, to, now, tenantId),
-    recentInvitations: (tenantId: string, to: string, now: Date) =>
-      recentInvitations(deps, tenantId, to, now),
-    sendAccountEmail: (input: Parameters<typeof sendAccountEmail>[1]) => sendAccountEmail(deps, input),
+    sendAccountEmail: (
+      input: Parameters<typeof sendAccountEmail>[1],
+      bound?: Parameters<typeof sendAccountEmail>[2],
+    ) => sendAccountEmail(deps, input, bound),
+    /** A person invited: created, with a one-time link emailed, within the invitation bounds (else 429). */
+    inviteUser: (input: Parameters<typeof inviteUser>[2]) => inviteUser(deps, sessions, input),
     /**
      * "Email me a sign-in link", started and not awaited: the caller has answered already, the same way for anyone
      * (the time of the answer must not tell who is a user). A failure is logged, never thrown.

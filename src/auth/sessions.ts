@@ -72,13 +72,15 @@ export class SessionAuth {
     label: string;
     now: Date;
     ttlMs?: number;
+    /** The caller's transaction, when the token is part of a larger write (an invitation). */
+    db?: DbOrTx;
   }): Promise<string> {
     const exp = opts.now.getTime() + (opts.ttlMs ?? LOGIN_LINK_TTL_MS);
     const payload = Buffer.from(
       JSON.stringify({ n: randomBytes(18).toString('base64url'), t: opts.tenantId, exp }),
     ).toString('base64url');
     const token = `dll_${payload}.${hmac(this.linkKey, payload)}`;
-    await insertLoginToken(this.db, {
+    await insertLoginToken(opts.db ?? this.db, {
       tokenHash: sha256(token),
       tenantId: opts.tenantId,
       userId: opts.userId ?? null,

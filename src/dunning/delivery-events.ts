@@ -12,8 +12,8 @@ import {
   insertDeliveryEvent,
   insertMessageEvent,
   insertSuppression,
+  lockMessage,
   lockMessageForDelivery,
-  messageRow,
   setDeliveryStatus,
   suppressionExists,
 } from '../db/queries/dunning-send';
@@ -22,6 +22,7 @@ import type { ContactSuppressionKind } from '../db/schema/dunning';
 import type { DunningDeps } from './ports';
 import type { DeliveryUpdate } from './resend-webhook';
 import { openTask } from './tasks';
+import { markKnownSent } from './unconfirmed';
 
 /** How far along a message got; a later event never moves delivery_status backwards (opened after clicked). */
 const DELIVERY_RANK: Record<string, number> = {
@@ -58,6 +59,11 @@ export async function applyDeliveryUpdate(
     });
     if (!inserted) return 'duplicate';
     if (!msg) return 'unknown_message';
+    // Resend reports only emails it accepted: one whose answer was lost (in doubt: a same-key retry waiting, or
+    // "may have been sent" for a person to check) did leave. One still 'sending' is concluded by its worker or the
+    // takeover (unconfirmed() reads this event).
+    if (msg.inDoubtSince !== null && msg.status !== 'sent' && msg.status !== 'sending')
+      await markKnownSent(tx, msg, services.clock.now(), { by: 'provider', providerId: update.providerId });
 
     const current = DELIVERY_RANK[msg.deliveryStatus ?? ''] ?? 0;
     if ((DELIVERY_RANK[update.status] ?? 0) >= current) {
@@ -126,22 +132,20 @@ export async function suppress(
 }
 
 /**
- * Whether a message's email may have reached its debtor: sent, being sent, or an attempt made that may have got
- * through. Only then does its unsubscribe link unsubscribe: every planned or held reminder is rendered with the
+ * Whether a message's email may have reached its debtor: sent, being sent, or an attempt that may have got through
+ * (in doubt). Only then does its unsubscribe link unsubscribe: every planned or held reminder is rendered with the
  * debtor's link, and anyone signed in to the tenant (a viewer too) can open it, so the link of an email that never
- * left would let them stop every reminder to a debtor, for good, in the debtor's name.
+ * left would let them stop every reminder to a debtor, for good, in the debtor's name. An attempt the provider
+ * answered with a definite refusal (a 422, a 429, a revoked key) is counted but reached no one: an attempt counts
+ * only while its outcome is unknown (in_doubt_since; a worker that died mid-call leaves the message 'sending').
  */
 export function mayHaveReachedDebtor(m: {
   status: string;
   sentAt: Date | null;
-  attempts: number;
   inDoubtSince: Date | null;
 }): boolean {
   return (
-    ['sending', 'sent', 'unconfirmed'].includes(m.status) ||
-    m.sentAt !== null ||
-    m.attempts > 0 ||
-    m.inDoubtSince !== null
+    ['sending', 'sent', 'unconfirmed'].includes(m.status) || m.sentAt !== null || m.inDoubtSince !== null
   );
 }
 
@@ -156,9 +160,15 @@ export async function unsubscribeDebtor(
   return services.db.transaction(async (tx: Tx) => {
     // The link is public and may be replayed (by scanners, by anyone holding it, many times at once): the
     // customer's lock makes each replay see the first one's rows, so it adds nothing.
-    const msg = await messageRow(tx, messageId);
+    const msg = await lockMessage(tx, messageId);
     if (!msg) return false;
     if (!mayHaveReachedDebtor(msg)) return 'never_sent';
+    // The click proves an email in doubt reached the debtor: recorded as received, its same-key retry and the
+    // "check whether they received it" task have nothing left to find out. One still 'sending' (a worker or a
+    // stored batch mid-call, a dead worker not yet taken over) is settled by whoever concludes it (unconfirmed()
+    // reads the unsubscribe event recorded below).
+    if (msg.inDoubtSince !== null && msg.status !== 'sent' && msg.status !== 'sending')
+      await markKnownSent(tx, msg, services.clock.now(), { by: 'unsubscribe', providerId: null });
     await advisoryXactLock(tx, `suppress:${msg.tenantId}:${msg.customerId}`);
     await suppress(tx, {
       tenantId: msg.tenantId,

@@ -183,9 +183,12 @@ interface CarriedApproval {
 }
 
 /**
- * What an approval covers: the invoices the message steps and lists with their open amounts, the steps, the tone,
- * the template, the step's own wording (policy `copy`: a reviewer approved the words they read) and the credit on
- * account it states. Equal fingerprints mean the reviewer would be shown the same message again.
+ * What an approval covers: everything in the plan that the email's words are made of. The invoices the message
+ * steps and lists (number, dates, amounts, pay link, and whether each is overdue, due or not yet due on the send
+ * date), the steps, the tone, the template, the step's own wording (policy `copy`), whether it is a catch-up, the
+ * credit on account it states, whether it may say "Despite our earlier reminders" and whether it thanks the debtor
+ * for paying reliably. Equal fingerprints mean the reviewer would read the same message again; the render day's
+ * day counts are not the plan's.
  */
 function fingerprint(m: {
   invoiceIds: string[];
@@ -193,17 +196,48 @@ function fingerprint(m: {
   stepKey?: string;
   template?: string;
   snapshot: {
+    asOf?: string;
+    sendDate?: string;
     totals?: { currency: string; openMinor: number }[];
-    invoices?: { invoiceId: string; openBalanceMinor: number; stepKey?: string | null }[];
+    invoices?: {
+      invoiceId: string;
+      openBalanceMinor: number;
+      stepKey?: string | null;
+      number?: string;
+      issueDate?: string;
+      dueDate?: string;
+      totalMinor?: number;
+      payLink?: string | null;
+    }[];
     credits?: { currency: string; creditMinor: number }[];
     copy?: { subject?: string; body?: string };
+    previousReminders?: number;
+    catchUp?: boolean;
+    reliablePayer?: boolean;
+    customerRisk?: { riskBand: string | null; slowingAlert: boolean };
   };
 }): string {
-  const totals = (m.snapshot.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
-  const credits = (m.snapshot.credits ?? []).map((c) => `${c.currency}:${c.creditMinor}`).sort();
-  const listed = (m.snapshot.invoices ?? [])
-    .map((i) => `${i.invoiceId}:${i.openBalanceMinor}:${i.stepKey ?? ''}`)
+  const s = m.snapshot;
+  const day = s.sendDate ?? s.asOf ?? '';
+  const totals = (s.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
+  const credits = (s.credits ?? []).map((c) => `${c.currency}:${c.creditMinor}`).sort();
+  const listed = (s.invoices ?? [])
+    .map((i) =>
+      JSON.stringify([
+        i.invoiceId,
+        i.openBalanceMinor,
+        i.stepKey ?? '',
+        i.number ?? null,
+        i.issueDate ?? null,
+        i.dueDate ?? null,
+        i.totalMinor ?? null,
+        Boolean(i.payLink),
+        i.dueDate === undefined ? null : Math.sign(day.localeCompare(i.dueDate)),
+      ]),
+    )
     .sort();
+  // As renderPlannedMessage reads it (a snapshot from before reliablePayer falls back to the risk band).
+  const reliable = s.reliablePayer ?? (s.customerRisk?.riskBand === 'low' && !s.customerRisk.slowingAlert);
   return JSON.stringify([
     [...m.invoiceIds].sort(),
     m.tone,
@@ -212,7 +246,10 @@ function fingerprint(m: {
     totals,
     listed,
     credits,
-    m.snapshot.copy ? [m.snapshot.copy.subject ?? null, m.snapshot.copy.body ?? null] : null,
+    s.copy ? [s.copy.subject ?? null, s.copy.body ?? null] : null,
+    (s.previousReminders ?? 0) > 0,
+    s.catchUp ?? false,
+    reliable,
   ]);
 }
 

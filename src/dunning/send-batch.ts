@@ -34,6 +34,7 @@ import { randomUUID } from 'node:crypto';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
 import {
+  acceptanceEvidence,
   insertSendBatch,
   lockBatchCandidates,
   lockMessage,
@@ -89,6 +90,7 @@ import {
   unconfirmed,
 } from './send-message';
 import type { SuppressionDecision } from './suppression';
+import { markKnownSent } from './unconfirmed';
 
 type Row = typeof dunningMessages.$inferSelect;
 
@@ -733,6 +735,35 @@ async function unconfirmedBatch(
   reason: string,
   outcomes: Outcomes,
 ): Promise<void> {
+  const members: Row[] = [];
+  for await (const row of lockedMembers(tx, b)) members.push(row);
+  const since = b.inDoubtSince ?? b.callStartedAt ?? now;
+  // One member known to have left (its debtor clicked its unsubscribe link, Resend's webhook reported it) proves
+  // the call was accepted, and Resend accepts a batch whole: every member left, none is for a person to check.
+  for (const row of members) {
+    const evidence = await acceptanceEvidence(tx, row.id);
+    if (!evidence) continue;
+    await setSendBatch(tx, b.id, {
+      status: 'sent',
+      sentAt: since,
+      inDoubtSince: since,
+      callStartedAt: null,
+      leaseOwner: null,
+      leaseUntil: null,
+      error: null,
+      updatedAt: now,
+    });
+    for (const m of members) {
+      const known = await markKnownSent(
+        tx,
+        { ...m, batchId: null, inDoubtSince: m.inDoubtSince ?? since },
+        now,
+        m.id === row.id ? evidence : { by: 'batch', providerId: null },
+      );
+      outcomes.set(m.id, { outcome: 'skipped', code: known.code, reason: known.reason });
+    }
+    return;
+  }
   const why = `${reason} (Resend idempotency key ${b.idempotencyKey}, tag message_id)`;
   await setSendBatch(tx, b.id, {
     status: 'unconfirmed',

@@ -1,6 +1,15 @@
 /** The "may have been sent" outcome, shared by the send path and the planner's approval expiry. */
 import type { Tx } from '../db/client';
-import { customerRow, setMessage, tenantRow } from '../db/queries/dunning-send';
+import { supersedeOpenTasks } from '../db/queries/dunning-admin';
+import {
+  acceptanceEvidence,
+  customerRow,
+  lockSendBatch,
+  lockUnconfirmedMembers,
+  setMessage,
+  setSendBatch,
+  tenantRow,
+} from '../db/queries/dunning-send';
 import type { dunningMessages } from '../db/schema';
 import { debtorZone, localParts } from './local-time';
 import { openTask } from './tasks';
@@ -10,13 +19,22 @@ type Row = typeof dunningMessages.$inferSelect;
 /** A message nobody is working on: no owner, no lease, no attempt under way. */
 export const released = { leaseOwner: null, leaseUntil: null, attemptStartedAt: null } as const;
 
-/** May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. */
+/**
+ * May have been delivered, and Duely cannot find out by itself: a person checks the provider's log. Unless it found
+ * out already (its worker died mid-call, or a batch was in doubt, meanwhile): Resend's webhook reported the email, or
+ * the debtor unsubscribed through its link. Then it left, and it is recorded as sent instead.
+ */
 export async function unconfirmed(
   tx: Tx,
   row: Row,
   now: Date,
   reason: string,
-): Promise<{ outcome: 'unconfirmed'; code: string; reason: string }> {
+): Promise<{ outcome: 'unconfirmed' | 'skipped'; code: string; reason: string }> {
+  const evidence = await acceptanceEvidence(tx, row.id);
+  if (evidence) {
+    const known = await markKnownSent(tx, row, now, evidence);
+    return { outcome: 'skipped', code: known.code, reason: known.reason };
+  }
   await setMessage(tx, row.id, {
     status: 'unconfirmed',
     statusCode: 'send_unknown',
@@ -30,10 +48,73 @@ export async function unconfirmed(
     tx,
     row,
     now,
-    'unconfirmed',
+    CHECK_TASK.slice(0, -1),
     (name) => `Check whether ${name} received "${row.subject ?? row.stepKey}" (may have been sent)`,
   );
   return { outcome: 'unconfirmed', code: 'send_unknown', reason };
+}
+
+/** Dedupe key prefix of the "may have been sent" check task of a message. */
+const CHECK_TASK = 'unconfirmed:';
+
+/** How Duely learnt that an email in doubt left. */
+export type SentEvidence = {
+  /** Resend's webhook about it; the debtor's unsubscribe through its link; another email of its batch known to have left. */
+  by: 'provider' | 'unsubscribe' | 'batch';
+  providerId: string | null;
+};
+
+const KNOWN: Record<SentEvidence['by'], { code: string; reason: string }> = {
+  provider: {
+    code: 'ok',
+    reason: "Sent: Resend reported the email after the answer to Duely's call was lost",
+  },
+  unsubscribe: {
+    code: 'received',
+    reason: "Reached the debtor: they unsubscribed through this email's link",
+  },
+  batch: {
+    code: 'ok',
+    reason: 'Sent: another email of its batch is known to have left, and Resend accepts a batch whole',
+  },
+};
+
+/**
+ * An email in doubt that Duely now knows left: Resend's webhook reported it (it reports only emails it accepted), or
+ * the debtor unsubscribed through its link (the click proves they got it). It is recorded as sent (at the call that
+ * may have been accepted, with the provider's id when known), nothing under its key is sent again, and the "check
+ * whether they received it" task, if one was opened, is closed. A batch is accepted whole (strict validation), so
+ * the other members its batch left "may have been sent" are recorded the same way.
+ */
+export async function markKnownSent(
+  tx: Tx,
+  row: Row,
+  now: Date,
+  evidence: SentEvidence,
+): Promise<{ code: string; reason: string }> {
+  const known = KNOWN[evidence.by];
+  await setMessage(tx, row.id, {
+    status: 'sent',
+    sentAt: row.sentAt ?? row.inDoubtSince ?? row.attemptStartedAt ?? now,
+    providerId: row.providerId ?? evidence.providerId,
+    statusCode: known.code,
+    statusReason: known.reason,
+    error: null,
+    ...released,
+    updatedAt: now,
+  });
+  await supersedeOpenTasks(tx, row.tenantId, `${CHECK_TASK}${row.id}`, null, {
+    note: `${known.reason}.`,
+    now,
+  });
+  // Only a batch concluded "may have been sent" (its call in doubt): an abandoned one was never accepted.
+  const batch = row.batchId && evidence.by !== 'batch' ? await lockSendBatch(tx, row.batchId) : undefined;
+  if (batch?.status === 'unconfirmed') {
+    for (const sibling of await lockUnconfirmedMembers(tx, batch.id))
+      await markKnownSent(tx, sibling, now, { by: 'batch', providerId: null });
+    await setSendBatch(tx, batch.id, { status: 'sent', error: null, updatedAt: now });
+  }
+  return known;
 }
 
 /**

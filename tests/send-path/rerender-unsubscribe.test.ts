@@ -2,7 +2,8 @@
  * Stop 34's send-path changes under faults: a held reminder rendered again for the sending day (renderOnce), and
  * unsubscribe links that work only for an email that may have reached the debtor (mayHaveReachedDebtor).
  * - An email whose first call may have got through (5xx after acceptance, then the provider down) has a working
- *   link, and its debtor's unsubscribe stops the queued same-key retry: no further request, a person checks.
+ *   link, and its debtor's unsubscribe stops the queued same-key retry: no further request, and (since stop 35)
+ *   the click records it as received instead of leaving a person to check.
  * - An email whose every call was refused (nothing can have reached anyone) has a link that changes nothing.
  * - A reminder held into the next day whose invoice was paid meanwhile is rendered again and then skipped as paid:
  *   never sent, never "failed".
@@ -47,7 +48,7 @@ async function reviewTasks(messageId: string) {
 }
 
 describe('the unsubscribe link of an email whose first call may have got through', () => {
-  it('works, and stops the queued same-key retry: no further request, unconfirmed for a person', async () => {
+  it('works, and stops the queued same-key retry: no further request; the click proves receipt, nothing to check', async () => {
     const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
     await s.db.delete(contactSuppressions);
@@ -63,11 +64,12 @@ describe('the unsubscribe link of an email whose first call may have got through
     expect(await s.dunning.unsubscribe(m.id)).toBe(true);
     expect(await optedOut(m.customerId)).toBe(true);
     const row = await runUntilSettled(env, m.id);
-    expect(row.status).toBe('unconfirmed');
+    expect(row.status).toBe('sent');
     expect(standIn.requests).toHaveLength(calls);
-    // A person checks the provider's log (besides the opt-out's own follow-up task).
+    // The debtor read it (the click proves it): no "check whether they received it" task, only the opt-out's own
+    // follow-up (tests/send-path/unsubscribe-receipt).
     const titles = (await reviewTasks(m.id)).map((t) => t.title);
-    expect(titles.filter((t) => t.includes('may have been sent'))).toHaveLength(1);
+    expect(titles.filter((t) => t.includes('may have been sent'))).toHaveLength(0);
     // Nothing else waits for that debtor.
     const others = await s.db
       .select()

@@ -2,7 +2,7 @@
  * The send path's statements (dunning/send-message.ts, send-sweep.ts, delivery-events.ts): claiming and finishing
  * messages, the send cap, suppression and delivery events. Callers own the transactions and the locks.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   connections,
@@ -127,6 +127,34 @@ export async function hasUnsubscribeEvent(tx: Tx, messageId: string): Promise<bo
     .where(and(eq(dunningMessageEvents.messageId, messageId), eq(dunningMessageEvents.type, 'unsubscribed')))
     .limit(1);
   return recorded !== undefined;
+}
+
+/**
+ * What proves a message's email left, once its send's answer was lost: a provider event about it (Resend reports
+ * only emails it accepted; the event names the provider's id), else the debtor's unsubscribe through its link.
+ */
+export async function acceptanceEvidence(
+  tx: Tx,
+  messageId: string,
+): Promise<{ by: 'provider' | 'unsubscribe'; providerId: string | null } | undefined> {
+  const rows = await tx
+    .select({
+      type: dunningMessageEvents.type,
+      providerId: dunningMessageEvents.providerId,
+      svixId: dunningMessageEvents.svixId,
+    })
+    .from(dunningMessageEvents)
+    .where(
+      and(
+        eq(dunningMessageEvents.messageId, messageId),
+        or(isNotNull(dunningMessageEvents.svixId), eq(dunningMessageEvents.type, 'unsubscribed')),
+      ),
+    )
+    .orderBy(asc(dunningMessageEvents.at))
+    .limit(20);
+  const fromProvider = rows.find((r) => r.svixId !== null);
+  if (fromProvider) return { by: 'provider', providerId: fromProvider.providerId };
+  return rows.length > 0 ? { by: 'unsubscribe', providerId: null } : undefined;
 }
 
 export async function customerName(tx: DbOrTx, customerId: string): Promise<string | null> {
@@ -385,6 +413,16 @@ export async function setBatchMembers(
     .update(dunningMessages)
     .set(patch)
     .where(and(eq(dunningMessages.batchId, batchId), eq(dunningMessages.status, 'sending')));
+}
+
+/** The members of a batch left "may have been sent" (unconfirmed), locked FOR UPDATE, in id order. */
+export async function lockUnconfirmedMembers(tx: Tx, batchId: string): Promise<DunningMessage[]> {
+  return tx
+    .select()
+    .from(dunningMessages)
+    .where(and(eq(dunningMessages.batchId, batchId), eq(dunningMessages.status, 'unconfirmed')))
+    .orderBy(asc(dunningMessages.id))
+    .for('update');
 }
 
 /** Open batches nobody is working on (no owner, or the owner's lease ended): the sweeper resumes or concludes them. */
