@@ -19,6 +19,7 @@ import type { DbOrTx } from '../db/client';
 import {
   insertLoginToken,
   insertSession,
+  liveLoginToken,
   revokeSession,
   revokeSessionsLike,
   type Session,
@@ -98,15 +99,7 @@ export class SessionAuth {
     token: string,
     now: Date,
   ): Promise<{ tenantId: string | null; userId: string | null } | null> {
-    const m = /^dll_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
-    if (!m || !safeEqual(hmac(this.linkKey, m[1]!), m[2]!)) return null;
-    let exp: unknown;
-    try {
-      exp = (JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    } catch {
-      return null;
-    }
-    if (typeof exp !== 'number' || exp <= now.getTime()) return null;
+    if (!this.signedAndUnexpired(token, now)) return null;
     const row = await spendLoginToken(this.db, sha256(token), now);
     if (!row) return null;
     if (row.userId) {
@@ -115,6 +108,37 @@ export class SessionAuth {
       await markSignedIn(this.db, person.id, now);
     }
     return { tenantId: row.tenantId, userId: row.userId };
+  }
+
+  /**
+   * Who a login token would sign in, without spending it: its tenant (null: the operator) and person (null: an admin
+   * link), or null when redeeming it would fail (forged, expired, used, its person disabled or removed). The sign-in
+   * page names them, so a link someone else sent is not redeemed blind.
+   */
+  async peekLoginToken(
+    token: string,
+    now: Date,
+  ): Promise<{ tenantId: string | null; person: User | null } | null> {
+    if (!this.signedAndUnexpired(token, now)) return null;
+    const row = await liveLoginToken(this.db, sha256(token), now);
+    if (!row) return null;
+    if (!row.userId) return { tenantId: row.tenantId, person: null };
+    const person = await userById(this.db, row.userId);
+    if (!person || person.status === 'disabled') return null;
+    return { tenantId: row.tenantId, person };
+  }
+
+  /** The token's shape, signature and signed expiry: checked before the database is asked. */
+  private signedAndUnexpired(token: string, now: Date): boolean {
+    const m = /^dll_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
+    if (!m || !safeEqual(hmac(this.linkKey, m[1]!), m[2]!)) return false;
+    let exp: unknown;
+    try {
+      exp = (JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    } catch {
+      return false;
+    }
+    return typeof exp === 'number' && exp > now.getTime();
   }
 
   async createSession(opts: {

@@ -1,11 +1,12 @@
 /**
  * CSV exports of the lists (RFC 4180: CRLF, quotes doubled), safe to open in a spreadsheet: a text cell that starts
  * with = + - @ tab or CR, or a full-width = + - @ (the CLI writer's set, connectors/csv/write.ts), gets a leading
- * single quote, so a customer named "=HYPERLINK(…)" stays text (OWASP "CSV injection"). Number cells are written as
+ * single quote, so a customer named "=HYPERLINK(…)" stays text (OWASP "CSV injection"), and so does a formula after
+ * a `;`, where Excel with a semicolon list separator starts a cell (`Acme;=1+1;`). Number cells are written as
  * numbers and never prefixed, so -12.50 stays a number.
  */
 import type { FastifyReply } from 'fastify';
-import { FORMULA_START } from '../../connectors/csv/write';
+import { formulaSafe } from '../../connectors/csv/write';
 
 export interface CsvColumn<T> {
   header: string;
@@ -18,7 +19,7 @@ const NUMERIC = /^-?\d+(\.\d+)?$/;
 
 /** One text cell, guarded against formula injection and quoted when needed. */
 export function textCell(value: string): string {
-  const safe = FORMULA_START.has(value.charAt(0)) ? `'${value}` : value;
+  const safe = formulaSafe(value);
   return /[",\r\n]/.test(safe) || safe !== safe.trim() ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

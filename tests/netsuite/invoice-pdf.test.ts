@@ -6,10 +6,10 @@
  */
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseNetsuiteConfig, parseRestletRef } from '../../connectors/netsuite/config';
-import { encodeTbaSecret } from '../../connectors/netsuite/client';
-import { fetchNetsuiteInvoicePdf } from '../../connectors/netsuite/invoice-pdf';
 import { connectorFor } from '../../connectors';
+import { encodeTbaSecret } from '../../connectors/netsuite/client';
+import { parseNetsuiteConfig, parseRestletRef } from '../../connectors/netsuite/config';
+import { fetchNetsuiteInvoicePdf } from '../../connectors/netsuite/invoice-pdf';
 import { invoicePdfBytes } from '../../sandboxes/invoice-pdf';
 
 const HOST = 'https://1234567-sb1.restlets.api.netsuite.com';
@@ -154,6 +154,25 @@ describe('NetSuite invoice PDF through the RESTlet', () => {
     await expect(call()).rejects.toMatchObject({ code: 'provider_unavailable', message: /not base64/ });
     nock(HOST).get(PATH).query(query).reply(200, '"just text"');
     await expect(call()).rejects.toMatchObject({ code: 'provider_unavailable' });
+  });
+
+  it('an answer built to backtrack (a run of line breaks, then a stray character) is refused in one pass', async () => {
+    // The RESTlet runs in the company's own account, so its answer is the company's to write: the base64 check read
+    // a run of line breaks two ways (`[…\r\n]+={0,2}\s*$`), and 400,000 of them before a "!" held the whole server,
+    // every tenant's requests with it, for far longer than a minute, on each click of the PDF link.
+    nock(HOST)
+      .get(PATH)
+      .query(query)
+      .reply(200, { base64: `JVBERi0${'\r\n'.repeat(200_000)}!` });
+    await expect(fetchNetsuiteInvoicePdf('42', options('tok'))).rejects.toMatchObject({
+      code: 'provider_unavailable',
+      message: /not base64/,
+    });
+    // Line breaks inside and after the base64, as NetSuite's encoder may write them, still decode.
+    const wrapped = `${pdf.toString('base64').replace(/(.{76})/g, '$1\r\n')}\r\n\r\n`;
+    nock(HOST).get(PATH).query(query).reply(200, { base64: wrapped });
+    const got = await fetchNetsuiteInvoicePdf('42', options('tok'));
+    expect(await bytesOf(got.body)).toEqual(pdf);
   });
 
   it('refuses an id that is not an internal id, and a configuration without the RESTlet, before any request', async () => {

@@ -27,6 +27,10 @@ describe('csvCell', () => {
     expect(csvCell('＝1+1')).toBe("'＝1+1");
     expect(csvCell('INV-1001')).toBe('INV-1001');
     expect(csvCell('a,b')).toBe('"a,b"');
+    // A formula after a `;` is a cell of its own where Excel's list separator is `;`.
+    expect(csvCell('Acme;=1+1;')).toBe("Acme;'=1+1;");
+    expect(csvCell('Acme; @SUM(1);x')).toBe("Acme;' @SUM(1);x");
+    expect(csvCell('a;b')).toBe('a;b');
   });
 
   it('leaves numbers as numbers, negative ones included', () => {

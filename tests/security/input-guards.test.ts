@@ -85,6 +85,27 @@ describe('a bulk filter names only fields its list knows', () => {
   });
 });
 
+describe('an edit that names nothing to change', () => {
+  it('a dispute PATCH with neither resolved nor until is a 400 saying so, not a 500, and the dispute stays', async () => {
+    const list = await app.inject({ url: `/api/v1/tenants/${tenantId}/dunning/disputes`, headers: auth });
+    const [d] = list.json().items as { id: string; resolvedAt: string | null }[];
+    expect(d).toBeDefined();
+    for (const id of [d!.id, '00000000-0000-4000-8000-000000000000']) {
+      const r = await app.inject({
+        method: 'PATCH',
+        url: `/api/v1/tenants/${tenantId}/dunning/disputes/${id}`,
+        headers: auth,
+        payload: {},
+      });
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().error.code).toBe('invalid_request');
+      expect(r.json().error.message).toMatch(/resolved or until/);
+    }
+    const [row] = await s.db.select().from(disputes).where(eq(disputes.id, d!.id));
+    expect(row!.resolvedAt).toBeNull();
+  });
+});
+
 describe("a list's query string takes only its own parameters", () => {
   it('a misspelt parameter on a list or its CSV export is a 400 naming it, not every row', async () => {
     for (const path of [

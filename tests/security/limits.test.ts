@@ -8,12 +8,13 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fillMergeFields, MERGE_FIELDS, type MergeField, mergeFieldErrors } from '../../emails/merge-fields';
 import { encodeCursor } from '../../src/db/queries/lists';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { PHONE_PATTERN, senderSettingsSchema } from '../../src/dunning/sender-settings';
 import type { Services } from '../../src/services';
-import { csv } from '../helpers/csv';
 import { suiteTestApp } from '../helpers/app';
+import { csv } from '../helpers/csv';
 
 let s: Services;
 let app: FastifyInstance;
@@ -26,6 +27,11 @@ const sender = {
   address: ['1 Ledger Lane'],
   phone: '+1 (555) 010-0200',
 };
+
+const noValues = Object.fromEntries(Object.keys(MERGE_FIELDS).map((k) => [k, ''])) as Record<
+  MergeField,
+  string
+>;
 
 const t = suiteTestApp({ token: 'operator' }, 120_000);
 beforeAll(async () => {
@@ -124,6 +130,42 @@ describe('validators bound lengths before patterns', () => {
     });
     expect(long.statusCode).toBe(400);
     expect(long.json().error.details[0].field).toBe('contactEmails.0');
+  });
+});
+
+describe('merge fields are read in linear time', () => {
+  // A step's own wording is scanned for {{merge fields}} whenever a draft is previewed (any role, a viewer too) or a
+  // policy saved. The scanner's pattern read blanks three ways (`\{\{\s*([^{}]*?)\s*\}\}`): "{{", 2000 blanks and
+  // one more character took 8.6 s, the 5000 a body may hold about two minutes, with every request of every tenant
+  // waiting behind it.
+  const stall = `{{${' '.repeat(4990)}x`;
+
+  it('a draft body of "{{", 4990 blanks and a letter answers 400 naming the field, and /health still answers', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${tenantId}/dunning/preview`,
+      headers: operator,
+      payload: {
+        invoice: '00000000-0000-4000-8000-000000000000',
+        sequence: 'standard',
+        step: 0,
+        draft: { offsetDays: 1, tone: 'neutral', copy: { body: stall } },
+      },
+    });
+    expect(r.statusCode, r.body).toBe(400);
+    expect(r.json().error.details).toEqual([
+      { field: 'draft.copy.body', message: 'unbalanced {{ or }}: write a merge field as {{name}}' },
+    ]);
+    expect((await app.inject('/health')).statusCode).toBe(200);
+  });
+
+  it('blanks around a merge field still name it, and the text around it is kept', () => {
+    expect(mergeFieldErrors('Dear {{  customer }}, {{\ttotal\n}} is due')).toEqual([]);
+    expect(mergeFieldErrors('{{ custmer }}')[0]).toMatch(/^unknown merge field \{\{custmer\}\}/);
+    expect(mergeFieldErrors(`${stall}}}`)[0]).toMatch(/^unknown merge field \{\{x\}\}/);
+    expect(
+      fillMergeFields('Dear {{ customer }}, {{sender}}.', { ...noValues, customer: 'Ada', sender: 'Acme' }),
+    ).toBe('Dear Ada, Acme.');
   });
 });
 

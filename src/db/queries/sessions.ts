@@ -28,6 +28,22 @@ export async function spendLoginToken(
   return row ?? null;
 }
 
+/** An unused, unexpired login token's tenant and person, without spending it (the GET /login page names them). */
+export async function liveLoginToken(
+  db: DbOrTx,
+  tokenHash: string,
+  now: Date,
+): Promise<{ tenantId: string | null; userId: string | null } | null> {
+  const [row] = await db
+    .select({ tenantId: loginTokens.tenantId, userId: loginTokens.userId })
+    .from(loginTokens)
+    .where(
+      and(eq(loginTokens.tokenHash, tokenHash), isNull(loginTokens.usedAt), gt(loginTokens.expiresAt, now)),
+    )
+    .limit(1);
+  return row ?? null;
+}
+
 export async function insertSession(db: DbOrTx, values: NewSession): Promise<Session> {
   const [session] = await db.insert(sessions).values(values).returning();
   return session!;

@@ -139,7 +139,10 @@ export const postDispute = {
 } as const;
 export const patchDispute = {
   params: idParams,
-  body: z.object({ resolved: z.boolean().optional(), until: isoDate.nullable().optional() }),
+  body: z
+    .object({ resolved: z.boolean().optional(), until: isoDate.nullable().optional() })
+    // An empty edit is a client's mistake, not an UPDATE with nothing to set (which failed as a 500).
+    .refine((b) => b.resolved !== undefined || b.until !== undefined, { message: 'give resolved or until' }),
   response: { 200: disputeRecord, ...errorResponses },
 } as const;
 

@@ -1,14 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import * as contract from '../contracts/health';
-import { pingDatabase } from '../../db/queries/health';
 import type { Services } from '../../app-services';
+import { pingDatabase } from '../../db/queries/health';
 import { PUBLIC } from '../auth';
+import * as contract from '../contracts/health';
+
+const NOT_ANSWERING = 'not answering (the server log says why)';
 
 export const healthRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
-    /** Liveness and readiness: the database answers and the queue is running. 503 when either is down. */
-    app.get('/health', { config: PUBLIC, schema: contract.health }, async (_req, reply) => {
+    /**
+     * Liveness and readiness: the database answers and the queue is running. 503 when either is down, in words of
+     * its own: the route is public, and a driver's message names the database, its host, port or user.
+     */
+    app.get('/health', { config: PUBLIC, schema: contract.health }, async (req, reply) => {
       const started = performance.now();
       let database: { ok: boolean; kind: 'pglite' | 'postgres'; latencyMs?: number; error?: string };
       try {
@@ -19,9 +24,14 @@ export const healthRoutes =
           latencyMs: Math.round((performance.now() - started) * 10) / 10,
         };
       } catch (err) {
-        database = { ok: false, kind: services.dbh.kind, error: (err as Error).message };
+        req.log.warn({ err }, 'health: the database did not answer');
+        database = { ok: false, kind: services.dbh.kind, error: NOT_ANSWERING };
       }
-      const queue = await services.queue.health();
+      const checked = await services.queue.health();
+      // A queue that never started says so itself ('not started'); a running one's failure is the driver's.
+      const failed = checked.started && checked.error !== undefined;
+      if (failed) req.log.warn({ error: checked.error }, 'health: the job queue did not answer');
+      const queue = failed ? { ...checked, error: NOT_ANSWERING } : checked;
       const ok = database.ok && queue.ok;
       return reply.status(ok ? 200 : 503).send({
         status: ok ? 'ok' : 'degraded',

@@ -25,7 +25,7 @@ import {
 import { findTenant } from '../../db/queries/tenants';
 import { signInOptions } from '../../demo-company';
 import { AppError } from '../../errors';
-import { actorName, PUBLIC, principalOf, VIEWER } from '../auth';
+import { actorName, PUBLIC, principalOf, sessionPrincipal, VIEWER } from '../auth';
 import * as contract from '../contracts/session';
 import { setHtmlHeaders } from '../web';
 
@@ -88,6 +88,23 @@ export const sessionRoutes =
     // Sign in with a provider (Intuit) is offered when this server can connect its ledger (a live app, or the demo).
     const providerSignIns = () => signInOptions(services.config, services.demoCompany);
 
+    /** A sign-in link that no longer works (forged, expired, used, or its person turned off). */
+    const linkGone = (reply: FastifyReply) =>
+      html(
+        reply,
+        401,
+        'Link expired',
+        `<h1>This sign-in link no longer works</h1><p>Links work once and expire after 15 minutes. Create a new
+         one with <code>npx duely login</code>.</p>`,
+      );
+    /** " to <Company>[ as <email>]", or " as the operator" for a principal bound to no tenant (HTML). */
+    const whereAndWho = async (tenantId: string | null, email: string | null) => {
+      if (tenantId === null) return ' as the operator';
+      const name = (await findTenant(services.db, tenantId))?.name ?? 'a company';
+      const as = email && !isPlaceholderEmail(email) ? ` as <strong>${escapeHtml(email)}</strong>` : '';
+      return ` to <strong>${escapeHtml(name)}</strong>${as}`;
+    };
+
     app.get('/login', { config: PUBLIC }, async (req, reply) => {
       const token = (req.query as { token?: unknown }).token;
       if (typeof token !== 'string' || token === '') {
@@ -112,12 +129,32 @@ export const sessionRoutes =
            <code>npx duely login</code>.</p>`,
         );
       }
+      // Whom the link signs in, said before the button: a link someone else sent (theirs, to their company) would
+      // otherwise sign this browser in to it blind, replacing its own session, and what it then connected or
+      // uploaded would land in their company.
+      const who = await auth.peekLoginToken(token, services.clock.now());
+      if (!who) return linkGone(reply);
+      const current = await sessionPrincipal(req, services).catch(() => null);
+      const sameSession =
+        current?.kind === 'session' &&
+        current.tenantId === who.tenantId &&
+        current.user.id === (who.person?.id ?? null);
+      const replaces =
+        current && !sameSession
+          ? `<p>This browser is signed in${await whereAndWho(current.tenantId, current.kind === 'session' ? current.user.email : null)}
+             now: signing in with this link replaces that. If you did not ask for this link, close this page.</p>`
+          : '';
+      const as = who.person
+        ? ` as <strong>${escapeHtml(isPlaceholderEmail(who.person.email) ? (who.person.name ?? 'its first admin') : who.person.email)}</strong> (${who.person.role})`
+        : who.tenantId
+          ? ' as an admin'
+          : ', with access to every company';
       return html(
         reply,
         200,
         'Sign in',
-        `<h1>Sign in to Duely</h1><p>This one-time link signs this browser in. It works once and expires after
-         15 minutes.</p>
+        `<h1>Sign in to Duely</h1><p>This one-time link signs this browser in${await whereAndWho(who.tenantId, null)}${as}.
+         It works once and expires after 15 minutes.</p>${replaces}
          <form method="post" action="/login"><input type="hidden" name="token" value="${escapeHtml(token)}">
          <button type="submit">Sign in</button></form>`,
       );
@@ -135,15 +172,7 @@ export const sessionRoutes =
       }
       const now = services.clock.now();
       const redeemed = typeof token === 'string' ? await auth.redeemLoginToken(token, now) : null;
-      if (!redeemed) {
-        return html(
-          reply,
-          401,
-          'Link expired',
-          `<h1>This sign-in link no longer works</h1><p>Links work once and expire after 15 minutes. Create a new
-           one with <code>npx duely login</code>.</p>`,
-        );
-      }
+      if (!redeemed) return linkGone(reply);
       const { token: sessionToken } = await auth.createSession({
         tenantId: redeemed.tenantId,
         userId: redeemed.userId,
