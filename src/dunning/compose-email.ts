@@ -65,7 +65,14 @@ export function fromHeader(tenant: Tenant, services: DunningDeps): string | unde
   const from = services.config.MAIL_FROM;
   if (!from) return undefined;
   const custom = (tenant.settings.sender ?? null) as Partial<SenderIdentity> | null;
-  const name = custom?.companyName?.replace(/[\r\n]+/g, ' ').trim();
+  // A name saved before addresses were refused in it loses them here: mail clients show an address in the display
+  // name as the sender ("PayPal <service@paypal.com>" on our domain).
+  const name = custom?.companyName
+    ?.replace(/[\r\n]+/g, ' ')
+    .replace(/<[^<>]*>|[<>]/g, ' ')
+    .replace(/\S*[^\s@]@[^\s@]\S*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!name) return from;
   const address = /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
   // RFC 5322 quoted-string: backslash-escape quotes and backslashes.

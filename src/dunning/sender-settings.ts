@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { SenderIdentity } from '../../emails/email-props';
 import type { Tenant } from '../db/queries/tenants';
-import type { DunningDeps } from './ports';
-import { senderOf } from './compose-email';
 import { emailAddressSchema, hasControlChars } from '../mail/header-safe';
+import { senderOf } from './compose-email';
+import type { DunningDeps } from './ports';
 
 /**
  * The sender block of every dunning email (tenants.settings.sender, read by `senderOf`): who the debtor is
@@ -27,9 +27,17 @@ const oneLine = (max: number, what: string) =>
  */
 export const PHONE_PATTERN = /^\+?[0-9(][0-9 ().\-/]{2,}(?:(?:ext\.?|x) *\d{1,6})?$/i;
 
+/** An email address or angle brackets inside a display name (linear: one character class either side of @). */
+export const DISPLAY_NAME_ADDRESS = /[<>]|[^\s@]@[^\s@]/;
+
 export const senderSettingsSchema = z
   .object({
-    companyName: oneLine(120, 'the company name'),
+    // The From header's display name: an address in it ("PayPal <service@paypal.com>") is what mail clients show
+    // as the sender, so a tenant could borrow anyone's name on the operator's verified domain.
+    companyName: oneLine(120, 'the company name').refine(
+      (v) => !DISPLAY_NAME_ADDRESS.test(v),
+      'the company name must not contain an email address or < >',
+    ),
     replyTo: emailAddressSchema(),
     address: z.array(oneLine(120, 'an address line')).max(4, 'at most 4 address lines').default([]),
     phone: oneLine(40, 'the phone number')

@@ -98,6 +98,13 @@ describe('sender identity', () => {
     expect(header.statusCode).toBe(400);
     expect(header.json().error.details[0].field).toBe('sender.companyName');
 
+    // An address in the display name is what a mail client shows as the sender.
+    const spoof = await patch({ sender: { ...acmeSender, companyName: 'PayPal <service@paypal.com>' } });
+    expect(spoof.statusCode).toBe(400);
+    expect(spoof.json().error.details).toEqual([
+      { field: 'sender.companyName', message: 'the company name must not contain an email address or < >' },
+    ]);
+
     const extra = await patch({ sender: { ...acmeSender, from: 'ceo@acme.example' } });
     expect(extra.statusCode).toBe(400);
 

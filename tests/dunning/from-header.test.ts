@@ -25,6 +25,14 @@ describe('fromHeader', () => {
   it('cannot break out of the display name or the header', () => {
     expect(
       fromHeader(tenant({ companyName: 'Evil" <x@evil.example>\r\nBcc: a@b' }), services('ar@duely.example')),
-    ).toBe('"Evil\\" <x@evil.example> Bcc: a@b" <ar@duely.example>');
+    ).toBe('"Evil\\" Bcc:" <ar@duely.example>');
+  });
+
+  it('never shows another address as the sender: addresses and angle brackets leave the display name', () => {
+    const from = (companyName: string) =>
+      fromHeader(tenant({ companyName }), services('Duely <ar@duely.example>'));
+    expect(from('PayPal <service@paypal.com>')).toBe('"PayPal" <ar@duely.example>');
+    expect(from('service@paypal.com')).toBe('Duely <ar@duely.example>');
+    expect(from('Cafe @ the Park')).toBe('"Cafe @ the Park" <ar@duely.example>');
   });
 });
