@@ -345,6 +345,39 @@ describe('tenant choice and sync runs', () => {
     ).toBe('a.csv · 1,200 rows');
     expect(
       describeRun({ ...base, kind: 'incremental', source: {}, stats: { invoices: 3, payments: 0 } }),
-    ).toBe('QuickBooks incremental sync · 3 invoices');
+    ).toBe('QuickBooks sync of changes · 3 invoices read');
+  });
+
+  it('says what a sync read in records a controller knows, never its pages or internal counters', () => {
+    const base = { id: 'r', status: 'succeeded' as const, error: null, startedAt: '', finishedAt: null };
+    // The demo's first sync, as stored: pages first, credit memos fifth (the first four used to be shown).
+    const stats = {
+      pages: 18,
+      invoices: 4999,
+      payments: 5087,
+      customers: 150,
+      creditMemos: 118,
+      allocations: 5200,
+      allocationsSkipped: 2,
+      placeholders: 1,
+      stale: 3,
+      deletions: 0,
+    };
+    const line = describeRun({ ...base, kind: 'full', source: { provider: 'quickbooks' }, stats });
+    expect(line).toBe(
+      'QuickBooks full sync · 150 customers, 4,999 invoices, 118 credit memos, 5,087 payments read',
+    );
+    expect(line).not.toMatch(/pages|allocation|placeholder|stale/);
+    expect(
+      describeRun({ ...base, kind: 'incremental', source: { provider: 'netsuite' }, stats: { pages: 1 } }),
+    ).toBe('NetSuite sync of changes · nothing new');
+    expect(
+      describeRun({
+        ...base,
+        kind: 'incremental',
+        source: {},
+        stats: { pages: 2, invoices: 1, deletions: 2 },
+      }),
+    ).toBe('QuickBooks sync of changes · 1 invoice read, 2 deleted in the ledger');
   });
 });

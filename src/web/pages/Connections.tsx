@@ -10,6 +10,7 @@ import { CsvFormatHint, ImportError, NewCompanyCsvForm } from './connections/csv
 import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
+import { KINDS } from './connections/sync-progress';
 
 export interface ImportResult {
   rows: number;
@@ -44,19 +45,25 @@ export function importSummary(r: ImportResult): string {
   return `${ledger} ${imported}`;
 }
 
-/** One line per sync run: what it was, and its counts. */
+/**
+ * One line per sync run: what it was, and the records it read, in the words of the ledger ("150 customers, 4,999
+ * invoices, … read"). Pages, allocations and the like are how the sync works, not what a controller looks for.
+ */
 export function describeRun(run: SyncRun): string {
   if (run.kind === 'import') {
     const file = typeof run.source.fileName === 'string' ? run.source.fileName : 'CSV upload';
     const rows = run.stats.rows;
     return `${file}${rows !== undefined ? ` · ${rows.toLocaleString('en-US')} rows` : ''}`;
   }
-  const counts = Object.entries(run.stats)
-    .filter(([, v]) => typeof v === 'number' && v > 0)
-    .slice(0, 4)
-    .map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`);
+  const n = (key: string) => (typeof run.stats[key] === 'number' ? run.stats[key] : 0);
+  const read = KINDS.filter((k) => n(k.key) > 0).map((k) =>
+    count(n(k.key), k.label.replace(/s$/, ''), k.label),
+  );
+  const parts = read.length ? [`${read.join(', ')} read`] : [];
+  if (n('deletions') > 0) parts.push(`${n('deletions').toLocaleString('en-US')} deleted in the ledger`);
   const host = run.source.provider === 'netsuite' ? 'NetSuite' : 'QuickBooks';
-  return `${host} ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
+  const what = run.kind === 'full' ? 'full sync' : 'sync of changes';
+  return `${host} ${what} · ${parts.length ? parts.join(', ') : run.kind === 'full' ? 'nothing read' : 'nothing new'}`;
 }
 
 export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
