@@ -17,8 +17,8 @@ import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
-import { describeRun, importSummary } from '../../src/web/pages/Connections';
-import { ImportProblems, importProblems } from '../../src/web/pages/connections/csv-upload';
+import { describeRun } from '../../src/web/pages/Connections';
+import { ImportProblems, importProblems, importSummary } from '../../src/web/pages/connections/csv-upload';
 import { revenueAtRiskHint } from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
