@@ -125,6 +125,12 @@ export function pastDueText(days: number): string {
   return `already ${plural(days, 'day')} past due${span ? ` (${span})` : ''}`;
 }
 
+/** The days of a reason worded by pastDueText, else null: a customer's reasons keep only its oldest invoice's. */
+export function pastDueDays(reason: string): number | null {
+  const m = /^already (\d+) days? past due/.exec(reason);
+  return m ? Number(m[1]) : null;
+}
+
 /**
  * Reason texts already worded, by what they are worded from: the same handful of texts serve 100k invoices, so
  * a batch keeps one copy of each instead of building (and the collector copying) three new strings per invoice.
