@@ -41,13 +41,11 @@ describe.skipIf(!hasChromium)('day one in Chromium', () => {
     lines[5] = cells.join(',');
     await page.getByRole('link', { name: 'Connections' }).click();
     await page.getByLabel('Company name').fill('Day One Ltd');
-    await page
-      .getByLabel('CSV file')
-      .setInputFiles({
-        name: 'day-one.csv',
-        mimeType: 'text/csv',
-        buffer: Buffer.from(`${lines.join('\n')}\n`),
-      });
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'day-one.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${lines.join('\n')}\n`),
+    });
     await page.getByRole('button', { name: 'Import' }).click();
     // The app switched to the new company: its Connections page, with the run listed…
     const runs = page.getByTestId('sync-runs');
@@ -83,5 +81,19 @@ describe.skipIf(!hasChromium)('day one in Chromium', () => {
       .poll(async () => (await page.locator('main').textContent()) ?? '')
       .toContain('has no email address');
     await rig.shot('day-one-02-first-batch-to-calls');
+  });
+
+  it('an empty outbox says why there are no messages yet, and where the customers without an address are', async () => {
+    await page.getByRole('link', { name: 'Messages' }).click();
+    const main = page.locator('main');
+    await expect.poll(async () => (await main.textContent()) ?? '').toContain('No messages yet.');
+    expect(await main.textContent()).not.toContain('No messages match');
+    await main.getByRole('link', { name: 'Call list' }).click();
+    await page.waitForURL(`${rig.base}/calls?kind=find_contact`);
+    // With a filter set, the old wording is the right one.
+    await page.goto(`${rig.base}/messages?status=sent`);
+    await expect
+      .poll(async () => (await main.textContent()) ?? '')
+      .toContain('No messages with status sent match.');
   });
 });
