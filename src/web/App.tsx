@@ -58,6 +58,17 @@ export function App() {
 
   const loadTenants = useCallback(async () => {
     const r = await api.get<{ items: Tenant[] }>('/api/v1/tenants');
+    // Back from connecting a company (/connections?company=<slug>): show that one, not the one open before.
+    const url = new URL(location.href);
+    const arrived = url.searchParams.get('company');
+    if (arrived !== null) {
+      if (r.items.some((t) => t.slug === arrived)) {
+        localStorage.setItem(TENANT_KEY, arrived);
+        setTenantSlug(arrived);
+      }
+      url.searchParams.delete('company');
+      history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    }
     setTenants(r.items);
     return r.items;
   }, []);
