@@ -19,7 +19,7 @@ import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
 import { describeRun } from '../../src/web/pages/Connections';
 import { ImportProblems, importProblems, importSummary } from '../../src/web/pages/connections/csv-upload';
-import { revenueAtRiskHint } from '../../src/web/pages/Dashboard';
+import { delinquencyHint, revenueAtRiskHint } from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -336,6 +336,13 @@ describe('tenant choice and sync runs', () => {
     expect(revenueAtRiskHint({ ...risk, highRiskMinor: null, highRiskCount: null }, 1, 'USD')).toBe(
       '1 overdue invoice',
     );
+  });
+
+  it('the average-days-delinquent hint: no "average — late" when nothing is overdue, and old debt also in years', () => {
+    expect(delinquencyHint(null)).toBe('No overdue invoices');
+    expect(delinquencyHint(12.34)).toBe('Overdue invoices average 12.3 days late');
+    // An old export imported today: every open invoice is years overdue.
+    expect(delinquencyHint(4896.5)).toBe('Overdue invoices average 4896.5 days late (about 13 years)');
   });
 
   it('describes imports and syncs', () => {

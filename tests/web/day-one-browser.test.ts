@@ -4,10 +4,12 @@
  * nothing: the summary belonged to the form the switch threw away) —, and the first-run checklist sends a company
  * whose debtors have no address to the Call list, where that is fixed, not to an empty Approvals page.
  */
+import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
+import { rowsOf } from '../../src/db/client';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { createTestServices } from '../helpers/services';
@@ -81,6 +83,30 @@ describe.skipIf(!hasChromium)('day one in Chromium', () => {
       .poll(async () => (await page.locator('main').textContent()) ?? '')
       .toContain('has no email address');
     await rig.shot('day-one-02-first-batch-to-calls');
+  });
+
+  it('"Customers at risk" lists only customers who owe something and score above 0', async () => {
+    // The riskiest customer pays everything; another scores 0 (as the NetSuite demo listed "0/100 · $0.00 open").
+    const ranked = rowsOf<{ customer_id: string; name: string }>(
+      await s.db.execute(sql`
+        select r.customer_id, c.name from customer_risk r join customers c on c.id = r.customer_id
+        where r.tenant_id = ${tenantId}::uuid order by r.score desc, c.name`),
+    );
+    const [paidUp, zero] = ranked;
+    await s.db.execute(sql`
+      update invoices set balance_minor = 0, status = 'paid', paid_date = due_date
+      where customer_id = ${paidUp!.customer_id}::uuid`);
+    await s.db.execute(
+      sql`update customer_risk set score = 0 where customer_id = ${zero!.customer_id}::uuid`,
+    );
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const list = page.getByTestId('customers-at-risk');
+    await list.waitFor();
+    const text = (await list.textContent()) ?? '';
+    expect(text).not.toContain(paidUp!.name);
+    expect(text).not.toContain(zero!.name);
+    expect(text).not.toContain('$0.00 open');
+    expect(await list.locator('li').count()).toBeGreaterThan(0);
   });
 
   it('an empty outbox says why there are no messages yet, and where the customers without an address are', async () => {
