@@ -173,6 +173,7 @@ export function generate(n: number): PlannerInput {
         pLate: band === 'high' ? 0.8 : 0.3,
         predictedPayDate: addDays(dueDate, band === 'high' ? 20 : 2),
         riskBand: band,
+        pCollect90: null,
         reasons: [],
       });
     }

@@ -57,6 +57,17 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((noon(to) - noon(from)) / DAY_MS);
 }
 
+/**
+ * A span of a year or more as a controller says it: "about 14 months" (under two years), "about 3 years"; null under
+ * a year, where the whole days read fine. Beside the days, never instead of them ("418 days (about 14 months)").
+ */
+export function roughSpan(days: number): string | null {
+  const d = Math.abs(days);
+  if (!(d >= 365)) return null;
+  if (d < 730) return `about ${Math.round(d / 30.4375)} months`;
+  return `about ${Math.round(d / 365.25)} years`;
+}
+
 /** The calendar day of an instant in UTC. */
 export function isoDay(instant: Date): string {
   return instant.toISOString().slice(0, 10);

@@ -3,14 +3,14 @@
  * lines when stderr is not a TTY). `duely demo`: the local sandbox company (src/demo.ts), connected through OAuth, kept running.
  */
 import { parseArgs } from 'node:util';
-import { parseClockDate } from './clock';
-import { loadConfig } from './config';
-import { findTenant } from './db/queries/tenants';
-import { connectionsOfTenant } from './db/queries/connections';
-import { formatMinor, type LedgerSummary, providerDemos, startDemo } from './demo';
-import { DEMO_PROVIDER } from './demo-company';
 import { registeredConnectors } from '../connectors';
 import { ConnectorError } from '../connectors/errors';
+import { parseClockDate } from './clock';
+import { loadConfig } from './config';
+import { connectionsOfTenant } from './db/queries/connections';
+import { findTenant } from './db/queries/tenants';
+import { formatMinor, type LedgerSummary, type ProviderDemo, providerDemos, startDemo } from './demo';
+import { DEMO_PROVIDER } from './demo-company';
 import { AppError } from './errors';
 import { scoreAfterSync } from './jobs/sync-jobs';
 import { createServices } from './services';
@@ -177,6 +177,43 @@ function summaryLines(s: LedgerSummary): string {
   return `${s.customers} customers, ${s.invoices} invoices, ${s.openInvoices} open, open balance ${open || '0'}`;
 }
 
+/** A one-time sign-in link to the demo's app (15 min), or '' when none can be issued (the token still works). */
+async function demoSignInLink(demo: { url: string; services: ProviderDemo['services'] }): Promise<string> {
+  try {
+    const token = await demo.services.auth.sessions.issueLoginToken({
+      tenantId: null,
+      label: 'duely demo',
+      now: demo.services.clock.now(),
+    });
+    return `${demo.url}/login?token=${token}`;
+  } catch {
+    // The settings app's sign-in is optional for the demo.
+    return '';
+  }
+}
+
+/**
+ * What `npm run demo -- --provider <p>` prints once connected: the app with a sign-in link (it had none: the app
+ * was out of reach in a browser), the admin token, the ledger, the stand-in.
+ */
+export async function providerDemoBanner(d: ProviderDemo): Promise<string> {
+  const signIn = await demoSignInLink(d);
+  const lines = [
+    '',
+    `Duely demo: ${d.providerName} stand-in account ${d.externalId} connected as tenant "${d.tenantSlug}"`,
+    `  App:          ${d.url}`,
+    ...(signIn ? [`  Sign in:      ${signIn}`] : []),
+    `  Admin token:  ${d.adminToken}`,
+    `  Ledger:       ${summaryLines(d.summary)}`,
+    `  Stand-in:     ${d.sandboxUrl} (account clock ${d.sandboxClock()})`,
+    `  Try:          curl -H "Authorization: Bearer ${d.adminToken}" "${d.url}/api/v1/tenants/${d.tenantSlug}/invoices?status=open&limit=5"`,
+    `  ${d.changesNote}`,
+    '  Ctrl-C stops the demo.',
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 export async function demoCommand(args: string[]): Promise<void> {
   const v = flags(args, {
     'advance-every': { type: 'string' },
@@ -210,19 +247,7 @@ export async function demoCommand(args: string[]): Promise<void> {
       seed: num('seed', v.seed),
       log,
     });
-    const lines = [
-      '',
-      `Duely demo: ${d.providerName} stand-in account ${d.externalId} connected as tenant "${d.tenantSlug}"`,
-      `  App:          ${d.url}`,
-      `  Admin token:  ${d.adminToken}`,
-      `  Ledger:       ${summaryLines(d.summary)}`,
-      `  Stand-in:     ${d.sandboxUrl} (account clock ${d.sandboxClock()})`,
-      `  Try:          curl -H "Authorization: Bearer ${d.adminToken}" "${d.url}/api/v1/tenants/${d.tenantSlug}/invoices?status=open&limit=5"`,
-      `  ${d.changesNote}`,
-      '  Ctrl-C stops the demo.',
-      '',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(await providerDemoBanner(d));
     const stopProvider = () => {
       d.stop().then(
         () => process.exit(0),
@@ -241,17 +266,7 @@ export async function demoCommand(args: string[]): Promise<void> {
     seed: num('seed', v.seed),
     log,
   });
-  let signIn = '';
-  try {
-    const token = await demo.services.auth.sessions.issueLoginToken({
-      tenantId: null,
-      label: 'duely demo',
-      now: demo.services.clock.now(),
-    });
-    signIn = `${demo.url}/login?token=${token}`;
-  } catch {
-    // The settings app's sign-in is optional for the demo.
-  }
+  const signIn = await demoSignInLink(demo);
   const lines = [
     '',
     `Duely demo: ${DEMO_PROVIDER.name} sandbox company ${demo.sandbox.realmId} connected as tenant "${demo.tenantSlug}"`,

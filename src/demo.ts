@@ -54,8 +54,10 @@ export async function connectQuickbooksViaOAuth(appUrl: string): Promise<void> {
     redirect: 'manual',
     headers: sameOrigin ? { cookie: cookieHeader() } : {},
   });
-  // The app answers with a redirect into itself: '/connections' for a new company (its first sync), '/' otherwise.
-  if (done.status !== 302 || !['/', '/connections'].includes(done.headers.get('location') ?? '')) {
+  // The app answers with a redirect into itself: '/connections' for a new company (its first sync), '/' otherwise,
+  // either naming the company (?company=<slug>).
+  const landing = done.headers.get('location');
+  if (done.status !== 302 || !landing || !['/', '/connections'].includes(new URL(landing, appUrl).pathname)) {
     throw new AppError(
       'connect_failed',
       `the OAuth callback answered ${done.status}: ${await done.text()}`,

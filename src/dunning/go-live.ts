@@ -35,6 +35,8 @@ export interface ChecklistItem {
   done: boolean;
   /** What is missing, or what was checked. */
   detail: string;
+  /** The app page where it is done (path and query): the first batch's is the Call list when what is left is there. */
+  href: string;
   /** Going live is refused while this is not done. */
   required: boolean;
 }
@@ -81,6 +83,7 @@ export async function goLiveStatus(
       title: 'Sender identity with a real reply-to address',
       done: replyProblem === null,
       detail: replyProblem ?? `Replies go to ${sender.replyTo}`,
+      href: '/settings',
       required: true,
     },
     {
@@ -92,6 +95,7 @@ export async function goLiveStatus(
         : withoutLink === 0
           ? 'Every invoice due soon or overdue has a pay link'
           : `${withoutLink} invoice${withoutLink === 1 ? ' has' : 's have'} no pay link: add payment details (bank details or a payment page) in Settings`,
+      href: '/settings',
       required: true,
     },
     {
@@ -102,6 +106,7 @@ export async function goLiveStatus(
         tenant.settings.sequencesReviewed === true
           ? 'Reviewed'
           : 'Read each step on Sequences (preview the emails), then mark them reviewed',
+      href: '/sequences',
       required: false,
     },
     {
@@ -113,6 +118,8 @@ export async function goLiveStatus(
         : awaitingApproval === 0
           ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
           : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
+      // Where what is left is: messages to review, else customers to give an address (find-a-contact tasks).
+      href: awaitingApproval === 0 && noContact > 0 ? '/calls?kind=find_contact' : '/approvals',
       required: false,
     },
     {
@@ -124,6 +131,7 @@ export async function goLiveStatus(
           ? 'Live, but all sending is paused'
           : 'Live: reminders go out at their send times'
         : 'Nothing is sent until sending is switched on in Settings',
+      href: '/settings',
       required: false,
     },
   ];

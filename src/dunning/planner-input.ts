@@ -226,6 +226,7 @@ export async function loadPlannerInput(
     pLate: p.pLate,
     predictedPayDate: p.predictedPayDate,
     riskBand: p.riskBand,
+    pCollect90: p.pCollect90,
     reasons: p.reasons,
   }));
   const risks = await customerRiskOf(db, tenantId);

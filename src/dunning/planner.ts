@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { roughSpan } from '../../connectors/dates';
 import { formatMoney } from '../../connectors/money';
 import { approvalReasons } from './approval';
 import { addDays, diffDays, type IsoDate, localParts } from './local-time';
@@ -94,6 +95,8 @@ export interface InvoicePrediction {
   pLate: number;
   predictedPayDate: IsoDate | null;
   riskBand: RiskBand;
+  /** P(collected within 90 days | unpaid at scoring): set for an invoice overdue when scored, else null. */
+  pCollect90: number | null;
   reasons: string[];
 }
 
@@ -148,7 +151,7 @@ export interface InvoiceSnapshot {
   payLink: string | null;
   /** The step this message fulfils for the invoice; null when it is listed only for completeness. */
   stepKey: string | null;
-  prediction: Omit<InvoicePrediction, 'invoiceId'> | null;
+  prediction: Omit<InvoicePrediction, 'invoiceId' | 'pCollect90'> | null;
 }
 
 export interface PlannedMessage {
@@ -1255,10 +1258,16 @@ function messageReasonParts(
     const late = diffDays(pred.predictedPayDate, lead.invoice.dueDate);
     // The invoice's band, named as such: beside a customer's sequence ('High risk') a bare "(low risk)" read as the
     // customer's (an overdue invoice's band is the risk it is not collected within 90 days).
+    // Old debt unlikely to be collected soon has a conditional pay date years out ("payment 1148 days late"): no
+    // forecast a controller can use, so its reason is the chance instead, as the invoice list words it.
+    const unlikely = pred.pCollect90 !== null && pred.pCollect90 < 0.5;
+    const span = roughSpan(late);
     rest.push(
-      late > 0
-        ? `model predicts payment ${late} days late (invoice risk: ${pred.riskBand})`
-        : `model predicts on-time payment (invoice risk: ${pred.riskBand})`,
+      unlikely
+        ? `collection unlikely within 90 days (${Math.round(pred.pCollect90! * 100)}% chance; invoice risk: ${pred.riskBand})`
+        : late > 0
+          ? `model predicts payment ${late} days late (${span ? `${span}; ` : ''}invoice risk: ${pred.riskBand})`
+          : `model predicts on-time payment (invoice risk: ${pred.riskBand})`,
     );
   }
   if (slowing) rest.push('customer has been paying more slowly lately');

@@ -5,6 +5,7 @@
  * the customer had no invoices yet on that day (its trend is null).
  */
 import { dayOfInstant, isoFromDay } from './ledger';
+import { pastDueDays, pastDueText } from './reasons';
 
 export interface RiskPoint {
   /** YYYY-MM-DD (UTC day of the scoring instant, minus the offset). */
@@ -34,13 +35,23 @@ export function customerRiskHistory(r: StoredCustomerRisk): RiskPoint[] {
   return points;
 }
 
-/** The distinct reasons of a customer's scored open invoices, riskiest invoice first, at most `max`. */
+/**
+ * The distinct reasons of a customer's scored open invoices, riskiest invoice first, at most `max`. How late each
+ * overdue invoice already is would be one unnamed line per invoice ("already 699 days past due", "already 28 days
+ * past due"): only the oldest is said, first, as the oldest overdue invoice's.
+ */
 export function customerReasons(
   predictions: readonly { pLate: number; reasons: string[] }[],
   max = 5,
 ): string[] {
   const out: string[] = [];
+  let oldest = 0;
   for (const p of [...predictions].sort((a, b) => b.pLate - a.pLate))
-    for (const reason of p.reasons) if (!out.includes(reason) && out.length < max) out.push(reason);
-  return out;
+    for (const reason of p.reasons) {
+      const days = pastDueDays(reason);
+      if (days !== null) oldest = Math.max(oldest, days);
+      else if (!out.includes(reason)) out.push(reason);
+    }
+  if (oldest > 0) out.unshift(`oldest overdue invoice ${pastDueText(oldest)}`);
+  return out.slice(0, max);
 }

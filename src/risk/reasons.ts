@@ -4,6 +4,7 @@
  * late" would fill all three slots with the same fact), and the strongest topics are worded from the
  * customer's actual history.
  */
+import { roughSpan } from '../../connectors/dates';
 import {
   countBefore,
   F,
@@ -117,6 +118,18 @@ function recentOf(source: RecentSource): number {
 const newestFirst = new Float64Array(RECENT_REASONS);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "already 12 days past due"; a year or more also in months or years: "already 1077 days past due (about 3 years)". */
+export function pastDueText(days: number): string {
+  const span = roughSpan(days);
+  return `already ${plural(days, 'day')} past due${span ? ` (${span})` : ''}`;
+}
+
+/** The days of a reason worded by pastDueText, else null: a customer's reasons keep only its oldest invoice's. */
+export function pastDueDays(reason: string): number | null {
+  const m = /^already (\d+) days? past due/.exec(reason);
+  return m ? Number(m[1]) : null;
+}
 
 /**
  * Reason texts already worded, by what they are worded from: the same handful of texts serve 100k invoices, so
@@ -252,11 +265,7 @@ function word(
       return null;
     case 'timing': {
       const toDue = row[at + F.days_to_due]!;
-      if (toDue < 0)
-        return (
-          texts.pastDue.get(toDue) ??
-          remember(texts.pastDue, toDue, `already ${plural(-toDue, 'day')} past due`)
-        );
+      if (toDue < 0) return texts.pastDue.get(toDue) ?? remember(texts.pastDue, toDue, pastDueText(-toDue));
       if (up)
         return (
           texts.dueIn.get(toDue) ??
@@ -436,7 +445,7 @@ export function explainHeuristic({ row, recent, priors }: HeuristicReasonContext
   const pct = (p: number) => `${Math.round(p * 100)}%`;
   const out: string[] = [];
   const toDue = x('days_to_due');
-  if (toDue < 0) out.push(`already ${plural(-toDue, 'day')} past due`);
+  if (toDue < 0) out.push(pastDueText(-toDue));
   if (x('cold_start') === 1 || recent.length === 0) {
     out.push(
       `new customer: no payment history yet, so the all-customer figures are used (${pct(priors.lateRate)} of invoices paid late, paid ${plural(Math.round(priors.daysToPay), 'day')} after the invoice date on average)`,

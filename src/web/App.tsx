@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Empty, ErrorBanner, Link, Loading } from './components/ui';
 import { ApiError, api, type SessionInfo } from './lib/api';
+import type { ImportResult } from './lib/contracts';
 import { displayZone, setDisplayZone } from './lib/format';
 import { RoleContext } from './lib/role';
 import { matchRoute, navigate, useLocation } from './lib/router';
@@ -41,6 +42,8 @@ export function App() {
   const [tenantSlug, setTenantSlug] = useState<string | null>(() => localStorage.getItem(TENANT_KEY));
   const [error, setError] = useState<Error | null>(null);
   const [signedOut, setSignedOut] = useState(false);
+  /** The upload that created a company, shown on the page the switch to it lands on (its form is gone by then). */
+  const [imported, setImported] = useState<{ slug: string; result: ImportResult } | null>(null);
   const { pathname } = useLocation();
   const switcherId = useId();
   const mainRef = useRef<HTMLElement>(null);
@@ -55,6 +58,17 @@ export function App() {
 
   const loadTenants = useCallback(async () => {
     const r = await api.get<{ items: Tenant[] }>('/api/v1/tenants');
+    // Back from connecting a company (/connections?company=<slug>): show that one, not the one open before.
+    const url = new URL(location.href);
+    const arrived = url.searchParams.get('company');
+    if (arrived !== null) {
+      if (r.items.some((t) => t.slug === arrived)) {
+        localStorage.setItem(TENANT_KEY, arrived);
+        setTenantSlug(arrived);
+      }
+      url.searchParams.delete('company');
+      history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    }
     setTenants(r.items);
     return r.items;
   }, []);
@@ -76,8 +90,9 @@ export function App() {
     localStorage.setItem(TENANT_KEY, slug);
     setTenantSlug(slug);
   };
-  /** A CSV uploaded as a new company (Connections): show that company. */
-  const onCompanyCreated = async (slug: string) => {
+  /** A CSV uploaded as a new company (Connections): show that company, and what was imported. */
+  const onCompanyCreated = async (slug: string, result: ImportResult) => {
+    setImported({ slug, result });
     chooseTenant(slug);
     await loadTenants();
   };
@@ -130,6 +145,7 @@ export function App() {
                 id={switcherId}
                 value={tenant?.slug ?? ''}
                 onChange={(e) => {
+                  setImported(null);
                   chooseTenant(e.target.value);
                   if (match?.name === 'customer') navigate('/customers');
                 }}
@@ -178,6 +194,7 @@ export function App() {
             currency={tenant?.currency ?? 'USD'}
             params={match?.params ?? {}}
             onCompanyCreated={onCompanyCreated}
+            imported={imported && imported.slug === tenant?.slug ? imported.result : undefined}
           />
         )}
       </main>
@@ -187,7 +204,7 @@ export function App() {
 }
 
 /** The first import of an operator with no company yet: the CSV creates it under the given name. */
-function FirstImport({ onImported }: { onImported: (slug: string) => Promise<void> }) {
+function FirstImport({ onImported }: { onImported: (slug: string, result: ImportResult) => Promise<void> }) {
   return (
     <>
       <header className="page-header">

@@ -32,7 +32,10 @@ beforeAll(async () => {
 const goLive = async () => {
   const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/dunning/go-live`, headers: auth });
   expect(r.statusCode, r.body).toBe(200);
-  return r.json() as { wouldSend: number; items: { key: string; done: boolean; detail: string }[] };
+  return r.json() as {
+    wouldSend: number;
+    items: { key: string; done: boolean; detail: string; href: string }[];
+  };
 };
 
 describe('the first-run checklist when no debtor has an email address', () => {
@@ -53,6 +56,8 @@ describe('the first-run checklist when no debtor has an email address', () => {
     );
     // Nothing was planned, so nothing was reviewed: no tick (it read "✓ Review the first batch (done)").
     expect(batch.done).toBe(false);
+    // The fix is on the Call list (its find-a-contact tasks), not on Approvals, which is empty.
+    expect(batch.href).toBe('/calls?kind=find_contact');
   });
 
   it('says nothing of it when every debtor can be written to', async () => {
@@ -62,5 +67,6 @@ describe('the first-run checklist when no debtor has an email address', () => {
     await planTenant(s, tenantId);
     const batch = (await goLive()).items.find((i) => i.key === 'first_batch')!;
     expect(batch.detail).not.toContain('no email address');
+    expect(batch.href).toBe('/approvals');
   });
 });

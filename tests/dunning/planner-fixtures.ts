@@ -3,10 +3,10 @@ import type {
   CustomerPrediction,
   HistoryEntry,
   InvoicePrediction,
+  PlannedMessage,
   PlannerCustomer,
   PlannerInput,
   PlannerInvoice,
-  PlannedMessage,
 } from '../../src/dunning/planner';
 import { DEFAULT_POLICY, dunningSettingsSchema } from '../../src/dunning/policy';
 
@@ -68,6 +68,7 @@ export function prediction(
     pLate,
     predictedPayDate: addDays(dueDate, lateDays),
     riskBand,
+    pCollect90: null,
     reasons: ['pays later than terms'],
   };
 }

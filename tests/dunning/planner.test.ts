@@ -59,6 +59,34 @@ describe('plan: which step, and only one', () => {
     expect(m.key).toMatch(/^dm_[0-9a-f]{24}$/);
   });
 
+  it('very old debt: the reason says collection is unlikely within 90 days, never "payment 1148 days late"', () => {
+    // The demo's catch-up case: 418 days overdue, the model's conditional pay date 1148 days after the due date and a
+    // 2% chance of collection within 90 days. A far-off date is no forecast a controller can use.
+    const inv = invoice('2920', 'c1', 418);
+    const r = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [inv],
+        invoicePredictions: [{ ...prediction('2920', 1, 1148, inv.dueDate, 'high'), pCollect90: 0.02 }],
+      }),
+    );
+    const m = r.messages[0]!;
+    expect(m.reason).toContain('Invoice 2920 is 418 days overdue');
+    expect(m.reason).toContain('collection unlikely within 90 days (2% chance; invoice risk: high)');
+    expect(m.reason).not.toMatch(/1148|days late/);
+    // An overdue invoice still likely to be collected keeps its forecast, a long one also in months or years.
+    const likely = plan(
+      input({
+        customers: [customer('c1')],
+        invoices: [inv],
+        invoicePredictions: [{ ...prediction('2920', 1, 530, inv.dueDate, 'high'), pCollect90: 0.6 }],
+      }),
+    );
+    expect(likely.messages[0]!.reason).toContain(
+      'model predicts payment 530 days late (about 17 months; invoice risk: high)',
+    );
+  });
+
   it('a debtor never written to gets the gentlest step first, however old the debt: a reviewed catch-up statement', () => {
     const r = plan(input({ customers: [customer('c1')], invoices: [invoice('i1', 'c1', 40)] }));
     expect(r.messages).toHaveLength(1);

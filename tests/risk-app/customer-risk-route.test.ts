@@ -8,13 +8,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { fixedClock } from '../../src/clock';
 import { customerRisk, customers, invoicePredictions } from '../../src/db/schema';
-import { customerReasons, customerRiskHistory } from '../../src/risk/customer-risk-history';
 import { customerBand } from '../../src/risk/customer-risk';
+import { customerReasons, customerRiskHistory } from '../../src/risk/customer-risk-history';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { ledgerCsv, synthetic } from './helpers';
 import { suiteTestApp } from '../helpers/app';
+import { ledgerCsv, synthetic } from './helpers';
 
 describe('customerRiskHistory', () => {
   const asOf = new Date('2013-06-01T10:00:00Z');
@@ -43,6 +43,26 @@ describe('customerRiskHistory', () => {
     expect(customerReasons(preds)).toEqual(['a', 'b', 'd', 'e', 'f']);
     expect(customerReasons(preds, 3)).toEqual(['a', 'b', 'd']);
     expect(customerReasons([])).toEqual([]);
+  });
+
+  it("reasons: one line for the customer's overdue invoices, the oldest, not one unnamed 'already N days past due' per invoice", () => {
+    // The demo's Northwind Motors: three invoices each said how late it was, none said which invoice.
+    const preds = [
+      {
+        pLate: 1,
+        reasons: ['already 699 days past due (about 2 years)', 'paid the last 6 invoices 23–65 days late'],
+      },
+      { pLate: 0.99, reasons: ['already 227 days past due', 'paid the last 6 invoices 23–65 days late'] },
+      { pLate: 0.9, reasons: ['already 28 days past due', 'recent payments are slower'] },
+    ];
+    expect(customerReasons(preds)).toEqual([
+      'oldest overdue invoice already 699 days past due (about 23 months)',
+      'paid the last 6 invoices 23–65 days late',
+      'recent payments are slower',
+    ]);
+    expect(customerReasons([{ pLate: 0.5, reasons: ['already 1 day past due'] }])).toEqual([
+      'oldest overdue invoice already 1 day past due',
+    ]);
   });
 });
 

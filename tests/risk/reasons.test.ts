@@ -38,4 +38,18 @@ describe('reasons', () => {
     );
     expect(reasons.slice(0, 2)).toEqual(['already 12 days past due', 'new customer: no payment history yet']);
   });
+
+  it('very old debt says its age as a controller would, beside the exact days', () => {
+    const row = zeros();
+    row[F.days_to_due] = -1077;
+    const coef = zeros();
+    const model = { coef, mean: zeros(), scale: new Array<number>(FEATURE_COUNT).fill(1) };
+    expect(explain(model, { row, recent: [], pLate: 1, baseRate: 0.3 })[0]).toBe(
+      'already 1077 days past due (about 3 years)',
+    );
+    row[F.days_to_due] = -418;
+    expect(explain(model, { row, recent: [], pLate: 1, baseRate: 0.3 })[0]).toBe(
+      'already 418 days past due (about 14 months)',
+    );
+  });
 });

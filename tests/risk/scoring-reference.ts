@@ -31,7 +31,7 @@ import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from '../../s
 import type { LogisticModel } from '../../src/risk/logreg';
 import { sigmoid } from '../../src/risk/logreg';
 import type { LoadedModel, ModelManifest } from '../../src/risk/model-store';
-import { explainHeuristic, TOPIC_OF_FEATURE, TOPICS } from '../../src/risk/reasons';
+import { explainHeuristic, pastDueText, TOPIC_OF_FEATURE, TOPICS } from '../../src/risk/reasons';
 import { type Forecast, type RawPredictions, survivalQuantile } from '../../src/risk/risk-model';
 import {
   type InvoiceScore,
@@ -250,7 +250,7 @@ function word(topic: string, up: boolean, { row, recent }: ReasonContext): strin
       return null;
     case 'timing': {
       const toDue = x('days_to_due');
-      if (toDue < 0) return `already ${plural(-toDue, 'day')} past due`;
+      if (toDue < 0) return pastDueText(-toDue);
       return up
         ? `due in ${plural(toDue, 'day')} and still unpaid`
         : `${plural(x('terms_days'), 'day')} payment terms`;

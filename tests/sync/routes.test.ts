@@ -233,7 +233,7 @@ describe('OAuth connect flow', () => {
       headers: { cookie: a.cookie },
     });
     expect(res.statusCode).toBe(302);
-    expect(res.headers.location).toBe('/connections');
+    expect(res.headers.location).toMatch(/^\/connections\?company=/);
     const [conn] = await s.db.select().from(connections).where(eq(connections.externalId, '777'));
     expect(conn).toMatchObject({ provider: 'quickbooks', status: 'active' });
     expect(conn?.credentials).not.toContain('rt-first');

@@ -17,9 +17,9 @@ import { matchRoute } from '../../src/web/lib/router';
 import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
-import { describeRun, importSummary } from '../../src/web/pages/Connections';
-import { ImportProblems, importProblems } from '../../src/web/pages/connections/csv-upload';
-import { revenueAtRiskHint } from '../../src/web/pages/Dashboard';
+import { describeRun } from '../../src/web/pages/Connections';
+import { ImportProblems, importProblems, importSummary } from '../../src/web/pages/connections/csv-upload';
+import { delinquencyHint, revenueAtRiskHint } from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -338,6 +338,13 @@ describe('tenant choice and sync runs', () => {
     );
   });
 
+  it('the average-days-delinquent hint: no "average — late" when nothing is overdue, and old debt also in years', () => {
+    expect(delinquencyHint(null)).toBe('No overdue invoices');
+    expect(delinquencyHint(12.34)).toBe('Overdue invoices average 12.3 days late');
+    // An old export imported today: every open invoice is years overdue.
+    expect(delinquencyHint(4896.5)).toBe('Overdue invoices average 4896.5 days late (about 13 years)');
+  });
+
   it('describes imports and syncs', () => {
     const base = { id: 'r', status: 'succeeded' as const, error: null, startedAt: '', finishedAt: null };
     expect(
@@ -345,6 +352,39 @@ describe('tenant choice and sync runs', () => {
     ).toBe('a.csv · 1,200 rows');
     expect(
       describeRun({ ...base, kind: 'incremental', source: {}, stats: { invoices: 3, payments: 0 } }),
-    ).toBe('QuickBooks incremental sync · 3 invoices');
+    ).toBe('QuickBooks sync of changes · 3 invoices read');
+  });
+
+  it('says what a sync read in records a controller knows, never its pages or internal counters', () => {
+    const base = { id: 'r', status: 'succeeded' as const, error: null, startedAt: '', finishedAt: null };
+    // The demo's first sync, as stored: pages first, credit memos fifth (the first four used to be shown).
+    const stats = {
+      pages: 18,
+      invoices: 4999,
+      payments: 5087,
+      customers: 150,
+      creditMemos: 118,
+      allocations: 5200,
+      allocationsSkipped: 2,
+      placeholders: 1,
+      stale: 3,
+      deletions: 0,
+    };
+    const line = describeRun({ ...base, kind: 'full', source: { provider: 'quickbooks' }, stats });
+    expect(line).toBe(
+      'QuickBooks full sync · 150 customers, 4,999 invoices, 118 credit memos, 5,087 payments read',
+    );
+    expect(line).not.toMatch(/pages|allocation|placeholder|stale/);
+    expect(
+      describeRun({ ...base, kind: 'incremental', source: { provider: 'netsuite' }, stats: { pages: 1 } }),
+    ).toBe('NetSuite sync of changes · nothing new');
+    expect(
+      describeRun({
+        ...base,
+        kind: 'incremental',
+        source: {},
+        stats: { pages: 2, invoices: 1, deletions: 2 },
+      }),
+    ).toBe('QuickBooks sync of changes · 1 invoice read, 2 deleted in the ledger');
   });
 });

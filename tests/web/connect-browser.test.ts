@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
 
     await page.getByRole('link', { name: 'Try the demo company' }).click();
     // A new company lands on Connections, where its first sync's progress shows.
-    await page.waitForURL(`${base}/connections`);
+    await page.waitForURL((u) => u.pathname === '/connections');
     // Back from QuickBooks still signed in: the session cookie made the round trip (same site, SameSite=Lax).
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     expect((await page.context().cookies()).some((c) => c.name === 'duely_session')).toBe(true);
@@ -295,7 +295,7 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
 
     const seen = (await s.db.select({ id: syncRuns.id }).from(syncRuns)).map((r) => r.id);
     await row.getByRole('link', { name: 'Reconnect' }).click();
-    await page.waitForURL(`${base}/`);
+    await page.waitForURL((u) => u.pathname === '/');
     const run = await waitForSync(s, conn!.id, { exclude: seen, timeoutMs: 60_000 });
     expect(run.status).toBe('succeeded');
     await page.getByRole('link', { name: 'Connections' }).click();
@@ -354,6 +354,25 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
       .from(tenants)
       .where(eq(tenants.name, 'Acme Corp'));
     expect(acme?.source).toBe('csv');
+    expect(rig.consoleErrors).toEqual([]);
+  });
+
+  it('connecting from another company lands on the connected company, not on the one that was open', async () => {
+    // Acme Corp (CSV) is open; the demo company, disconnected above, is connected again from its page.
+    await page.getByRole('link', { name: 'Connections' }).click();
+    expect(await page.getByLabel('Company').locator('option:checked').textContent()).toBe('Acme Corp');
+    await page.getByRole('link', { name: 'Try the demo company' }).click();
+    await page.waitForURL((u) => u.pathname === '/' && !u.search.includes('company='));
+    // The app shows the company just connected (it stayed on Acme Corp, still offering the demo).
+    const demo = (
+      await s.db
+        .select()
+        .from(tenants)
+        .where(eq(tenants.id, (await demoConnection())!.tenantId))
+    )[0]!;
+    await expect
+      .poll(() => page.getByLabel('Company').locator('option:checked').textContent())
+      .toBe(demo.name);
     expect(rig.consoleErrors).toEqual([]);
   });
 });

@@ -94,8 +94,8 @@ describe('Sign in with Intuit', () => {
       id_token: intuit.idToken({ sub: user.sub, realmid: '4620816365' }),
     });
     expect(r.statusCode).toBe(302);
-    // A new company: straight to Connections, where its first sync's progress shows.
-    expect(r.headers.location).toBe('/connections');
+    // A new company: straight to Connections, where its first sync's progress shows, naming the company.
+    expect(r.headers.location).toMatch(/^\/connections\?company=northwind-traders/);
     const cookie = sessionCookie(r);
     expect(cookie).toMatch(/^dss_/);
     expect(String(r.headers['set-cookie'])).toMatch(/duely_session=[^;]+;.*HttpOnly.*SameSite=None/);

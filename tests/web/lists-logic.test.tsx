@@ -2,7 +2,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { bulkSummary, bulkTarget, paramsFrom, SortHeader } from '../../src/web/components/list';
 import { canWork } from '../../src/web/lib/api';
-import { historyText } from '../../src/web/pages/Calls';
+import { historyText, openItemText } from '../../src/web/pages/Calls';
 import { dunningState, ledgerIdNote } from '../../src/web/pages/Customers';
 import { drill } from '../../src/web/pages/Dashboard';
 
@@ -82,6 +82,13 @@ describe('page texts', () => {
     expect(historyText(1)).toBe(', on average 1 day late');
     expect(historyText(0.2)).toBe(', on time on average');
     expect(historyText(null)).toBe('');
+  });
+
+  it("a call's open item says 1 day overdue, not '1 days overdue'", () => {
+    const item = { number: 'INV287', openMinor: 188_439, currency: 'USD', dueDate: '2013-06-30' };
+    expect(openItemText({ ...item, daysOverdue: 1 })).toBe('INV287: $1,884.39, 1 day overdue');
+    expect(openItemText({ ...item, daysOverdue: 13 })).toBe('INV287: $1,884.39, 13 days overdue');
+    expect(openItemText({ ...item, daysOverdue: 0 })).toBe('INV287: $1,884.39, due Jun 30, 2013');
   });
 
   it("a customer's reminders state", () => {

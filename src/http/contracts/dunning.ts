@@ -254,6 +254,8 @@ export const goLiveStatus = coversDeep<GoLiveStatus>()(
         title: z.string(),
         done: z.boolean(),
         detail: z.string(),
+        /** The app page where the item is done (path and query). */
+        href: z.string(),
         required: z.boolean(),
       }),
     ),

@@ -483,7 +483,12 @@ export const connectRoutes =
         }
       }
       // A new company lands on Connections, where its first sync's progress shows; a reconnect returns to the app.
-      return reply.header('cache-control', 'no-store').redirect(reattached ? '/' : '/connections', 302);
+      // Either names the company (?company=): an operator who had another one open would otherwise land on that one,
+      // still offered the connect it just made and no progress in sight.
+      const company = tenantSlug ? `?company=${encodeURIComponent(tenantSlug)}` : '';
+      return reply
+        .header('cache-control', 'no-store')
+        .redirect(`${reattached ? '/' : '/connections'}${company}`, 302);
     });
 
     // The provider's "Disconnect URL": the user disconnected Duely from inside the provider. The grant is already

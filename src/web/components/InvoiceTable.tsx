@@ -2,7 +2,7 @@
  * The invoice table. Risk and predicted-date columns appear only when the rows carry them (the risk model has
  * scored the tenant); otherwise the table does not pretend.
  */
-import { formatDate, formatMoney } from '../lib/format';
+import { daysText, formatDate, formatMoney } from '../lib/format';
 import type { InvoiceRow } from '../lib/types';
 import { Badge, Link } from './ui';
 
@@ -52,7 +52,7 @@ export function chanceText(r: {
 /** The badge's tooltip for an overdue invoice: both collection horizons, given it is still unpaid. */
 export function riskTitle(r: InvoiceRow): string | undefined {
   if (!(r.daysOverdue > 0) || r.pCollect30 == null || r.pCollect90 == null) return undefined;
-  return `Still unpaid ${r.daysOverdue} days after the due date: ${pct(r.pCollect30)} chance it is paid within 30 days, ${pct(r.pCollect90)} within 90 days`;
+  return `Still unpaid ${daysText(r.daysOverdue)} after the due date: ${pct(r.pCollect30)} chance it is paid within 30 days, ${pct(r.pCollect90)} within 90 days`;
 }
 
 /** The debtor's pay link of an open invoice (only an https link from the ledger is offered). */

@@ -1,17 +1,8 @@
 import { useState } from 'react';
-import type { ChecklistItem, GoLiveStatus } from '../../dunning/go-live';
+import type { GoLiveStatus } from '../../dunning/go-live';
 import { api, apiPath } from '../lib/api';
 import { useApi } from '../lib/use-api';
 import { Card, ErrorBanner, Link, Loading } from './ui';
-
-/** Where each checklist item is done. */
-const itemHref: Record<ChecklistItem['key'], string> = {
-  sender: '/settings',
-  payment: '/settings',
-  sequences: '/sequences',
-  first_batch: '/approvals',
-  go_live: '/settings',
-};
 
 /**
  * The Dashboard's first-run checklist (GET …/dunning/go-live): shown until the company is live, and while all
@@ -37,7 +28,7 @@ export function GoLiveChecklist({ tenant }: { tenant: string }) {
       <ol className="checklist">
         {data.items.map((i) => (
           <li key={i.key} data-testid={`checklist-${i.key}`} data-done={i.done}>
-            <span aria-hidden="true">{i.done ? '✓' : '○'}</span> <Link href={itemHref[i.key]}>{i.title}</Link>
+            <span aria-hidden="true">{i.done ? '✓' : '○'}</span> <Link href={i.href}>{i.title}</Link>
             <span className="sr-only">{i.done ? ' (done)' : ' (to do)'}</span>
             <div className="note">{i.detail}</div>
           </li>

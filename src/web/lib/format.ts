@@ -60,3 +60,8 @@ export function formatKpi(value: number | null | undefined, unit: 'days' | '%'):
   if (value === null || value === undefined) return '—';
   return unit === '%' ? `${value.toFixed(1)}%` : `${value.toFixed(1)} days`;
 }
+
+/** "1 day", "13 days". */
+export function daysText(n: number): string {
+  return `${n.toLocaleString('en-US')} day${n === 1 ? '' : 's'}`;
+}

@@ -8,7 +8,7 @@ import { SearchBox, useList, useQueryState } from '../components/list';
 import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { parseAmountInput } from '../lib/amount-input';
 import { api, apiPath, canWork } from '../lib/api';
-import { displayZone, formatDate, formatInstant, formatMoney } from '../lib/format';
+import { daysText, displayZone, formatDate, formatInstant, formatMoney } from '../lib/format';
 import type { PageProps } from '../page-props';
 import '../components/dunning.css';
 
@@ -28,6 +28,18 @@ export function predictionText(
 ): string {
   const when = expectedPayText(p);
   return `${chanceText(p)}, ${when === NOT_EXPECTED_SOON ? when : `expected ${when}`}`;
+}
+
+/** One open item in the talking points: "INV287: $1,884.39, 1 day overdue" / "…, due Jul 2, 2013". */
+export function openItemText(o: {
+  number: string;
+  openMinor: number;
+  currency: string;
+  dueDate: string;
+  daysOverdue: number;
+}): string {
+  const when = o.daysOverdue > 0 ? `${daysText(o.daysOverdue)} overdue` : `due ${formatDate(o.dueDate)}`;
+  return `${o.number}: ${formatMoney(o.openMinor, o.currency)}, ${when}`;
 }
 
 export function CallsPage({ tenant, currency }: PageProps) {
@@ -241,10 +253,7 @@ function TaskCard({
             <h4>Open items</h4>
             <ul className="plain">
               {tp.openItems.map((o) => (
-                <li key={o.number}>
-                  {o.number}: {formatMoney(o.openMinor, o.currency)}
-                  {o.daysOverdue > 0 ? `, ${o.daysOverdue} days overdue` : `, due ${formatDate(o.dueDate)}`}
-                </li>
+                <li key={o.number}>{openItemText(o)}</li>
               ))}
             </ul>
           </div>

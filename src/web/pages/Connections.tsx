@@ -1,65 +1,48 @@
 import { useId, useRef, useState } from 'react';
 import { Badge, Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { api, apiPath } from '../lib/api';
-import { formatDate, formatInstant, formatMoney } from '../lib/format';
+import { formatInstant } from '../lib/format';
 import { useCan } from '../lib/role';
 import type { Connection, Integrations, SyncRun, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
-import { CsvFormatHint, ImportError, NewCompanyCsvForm } from './connections/csv-upload';
+import {
+  CsvFormatHint,
+  ImportError,
+  type ImportResult,
+  ImportSummary,
+  NewCompanyCsvForm,
+} from './connections/csv-upload';
 import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
-
-export interface ImportResult {
-  rows: number;
-  customers: number;
-  invoices: { inserted: number; updated: number; unchanged?: number; open: number; paid: number };
-  /** The file's latest date (YYYY-MM-DD) and its open invoices' total per currency (src/sync/csv-summary.ts). */
-  asOf?: string;
-  openBalance?: Record<string, number>;
-}
+import { KINDS } from './connections/sync-progress';
 
 const count = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /**
- * What an upload amounts to, "as of" the file's latest date (an old export is a ledger of then: recent Dashboard
- * periods stay empty): "Ledger as of Mar 31, 2014: 120 customers, 45 open invoices, $12,345.67 open. Imported
- * 1,234 invoices: 10 new, 1,224 updated, 1,189 paid."
+ * One line per sync run: what it was, and the records it read, in the words of the ledger ("150 customers, 4,999
+ * invoices, … read"). Pages, allocations and the like are how the sync works, not what a controller looks for.
  */
-export function importSummary(r: ImportResult): string {
-  const balances = Object.entries(r.openBalance ?? {})
-    .filter(([, minor]) => minor !== 0)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([currency, minor]) => formatMoney(minor, currency));
-  const ledger =
-    `${r.asOf ? `Ledger as of ${formatDate(r.asOf)}` : 'Ledger'}: ${count(r.customers, 'customer')}, ` +
-    `${count(r.invoices.open, 'open invoice')}, ${balances.length ? `${balances.join(' + ')} open` : 'nothing open'}.`;
-  const imported =
-    `Imported ${count(r.rows, 'invoice')}: ${r.invoices.inserted.toLocaleString('en-US')} new, ` +
-    `${r.invoices.updated.toLocaleString('en-US')} updated, ` +
-    `${r.invoices.unchanged ? `${r.invoices.unchanged.toLocaleString('en-US')} unchanged, ` : ''}` +
-    `${r.invoices.paid.toLocaleString('en-US')} paid.`;
-  return `${ledger} ${imported}`;
-}
-
-/** One line per sync run: what it was, and its counts. */
 export function describeRun(run: SyncRun): string {
   if (run.kind === 'import') {
     const file = typeof run.source.fileName === 'string' ? run.source.fileName : 'CSV upload';
     const rows = run.stats.rows;
     return `${file}${rows !== undefined ? ` · ${rows.toLocaleString('en-US')} rows` : ''}`;
   }
-  const counts = Object.entries(run.stats)
-    .filter(([, v]) => typeof v === 'number' && v > 0)
-    .slice(0, 4)
-    .map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`);
+  const n = (key: string) => (typeof run.stats[key] === 'number' ? run.stats[key] : 0);
+  const read = KINDS.filter((k) => n(k.key) > 0).map((k) =>
+    count(n(k.key), k.label.replace(/s$/, ''), k.label),
+  );
+  const parts = read.length ? [`${read.join(', ')} read`] : [];
+  if (n('deletions') > 0) parts.push(`${n('deletions').toLocaleString('en-US')} deleted in the ledger`);
   const host = run.source.provider === 'netsuite' ? 'NetSuite' : 'QuickBooks';
-  return `${host} ${run.kind} sync${counts.length ? ` · ${counts.join(', ')}` : ''}`;
+  const what = run.kind === 'full' ? 'full sync' : 'sync of changes';
+  return `${host} ${what} · ${parts.length ? parts.join(', ') : run.kind === 'full' ? 'nothing read' : 'nothing new'}`;
 }
 
-export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
+export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProps) {
   const runs = useApi<{ items: SyncRun[] }>(apiPath(tenant, 'sync-runs'));
   const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const conns = useApi<{ items: Connection[] }>(apiPath(tenant, 'connections'));
@@ -70,7 +53,8 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
   const mayImport = useCan('admin');
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
+  // The last upload's summary: this page's own, or the one that created the company (the app switched to it).
+  const [result, setResult] = useState<ImportResult | null>(imported ?? null);
   const [error, setError] = useState<Error | null>(null);
   const fileId = useId();
   /** A credential connection's Reconnect: its form, for that account (n remounts it per click). */
@@ -87,10 +71,10 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
     if (!file) return;
     setBusy(true);
     setError(null);
-    setMessage(null);
+    setResult(null);
     try {
       const r = await api.uploadCsv<ImportResult>(apiPath(tenant, 'imports'), file);
-      setMessage(importSummary(r));
+      setResult(r);
       setFile(null);
       if (input.current) input.current.value = '';
       runs.reload();
@@ -160,11 +144,7 @@ export function ConnectionsPage({ tenant, onCompanyCreated }: PageProps) {
                 {busy ? 'Importing…' : 'Import'}
               </button>
             </form>
-            {message ? (
-              <div className="banner banner-ok" role="status">
-                {message}
-              </div>
-            ) : null}
+            <ImportSummary result={result} />
             <ImportError error={error} />
           </Card>
         )}

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useId } from 'react';
-import { addDays } from '../../../connectors/dates';
+import { addDays, roughSpan } from '../../../connectors/dates';
 import { GoLiveChecklist, OptOutNotice } from '../components/go-live';
 import { Badge, Card, Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
 import { apiPath } from '../lib/api';
@@ -72,6 +72,16 @@ export const drill = {
 };
 
 const dayBefore = (day: string, n: number) => addDays(day, -n);
+
+/**
+ * Under Average days delinquent: how late the overdue invoices are on average (balance-weighted), "No overdue
+ * invoices" when none is (it read "Overdue invoices average — late"), a year or more also in years or months.
+ */
+export function delinquencyHint(weightedDaysOverdue: number | null): string {
+  if (weightedDaysOverdue === null) return 'No overdue invoices';
+  const span = roughSpan(weightedDaysOverdue);
+  return `Overdue invoices average ${formatKpi(weightedDaysOverdue, 'days')} late${span ? ` (${span})` : ''}`;
+}
 
 /**
  * The Revenue at risk card's line under the overdue total. The high-risk figure covers every open invoice the model
@@ -161,7 +171,7 @@ export function DashboardPage({ tenant }: PageProps) {
           testId="kpi-add"
           label="Average days delinquent"
           value={formatKpi(data.kpis.averageDaysDelinquent, 'days')}
-          hint={`Overdue invoices average ${formatKpi(data.kpis.weightedDaysOverdue, 'days')} late`}
+          hint={delinquencyHint(data.kpis.weightedDaysOverdue)}
           href={drill.overdue(c)}
         />
         <Kpi
@@ -394,7 +404,8 @@ type AtRiskRow = Pick<CustomerRow, 'id' | 'name' | 'riskScore' | 'openBalanceMin
 function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
   const { data, error, loading } = useApi<{ items: CustomerRiskRow[] }>(apiPath(tenant, 'customer-risk'));
   const top = useApi<{ items: AtRiskRow[] }>(
-    apiPath(tenant, 'customers', { sort: '-risk', minRisk: 0, limit: RISK_ROWS }),
+    // Customers who owe something and score above 0: one with nothing open, or scored 0, is at risk of nothing.
+    apiPath(tenant, 'customers', { sort: '-risk', minRisk: 1, open: true, limit: RISK_ROWS }),
   );
   if (error) return <ErrorBanner error={error} />;
   if (!data) return loading ? <Loading label="Loading customer risk…" /> : null;
@@ -406,7 +417,11 @@ function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
     <div className="chart-grid risk-grid">
       <Card title="Customers at risk">
         {atRisk.length === 0 ? (
-          <p className="note">No customer has a risk score yet: scores appear after the model runs.</p>
+          <p className="note">
+            {data.items.length === 0
+              ? 'No customer has a risk score yet: scores appear after the model runs.'
+              : 'No customer with an open balance is at risk.'}
+          </p>
         ) : (
           <ol className="risk-list" data-testid="customers-at-risk">
             {atRisk.map((r) => (

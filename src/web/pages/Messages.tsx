@@ -199,7 +199,16 @@ export function MessagesPage({ tenant }: PageProps) {
         </div>
       ) : null}
       {!list.loading && !list.error && rows.length === 0 ? (
-        <Empty>No messages{status ? ` with status ${status.replace(/_/g, ' ')}` : ''} match.</Empty>
+        PARAMS.some((p) => p !== 'sort' && params[p]) ? (
+          <Empty>No messages{status ? ` with status ${status.replace(/_/g, ' ')}` : ''} match.</Empty>
+        ) : (
+          // A new company's outbox: not "no messages match" (no filter is set), but why there are none yet.
+          <Empty>
+            No messages yet. Duely plans a reminder when an invoice is due or overdue and its customer has an
+            email address; customers without one are on the{' '}
+            <Link href="/calls?kind=find_contact">Call list</Link>.
+          </Empty>
+        )
       ) : null}
       {list.loading ? <Loading label="Loading messages…" /> : null}
       {list.hasMore && !list.loading ? (

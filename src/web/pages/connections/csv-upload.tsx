@@ -6,9 +6,76 @@
 import { useId, useState } from 'react';
 import { ErrorBanner } from '../../components/ui';
 import { ApiError, api } from '../../lib/api';
+import type { ImportResult } from '../../lib/contracts';
+import { formatDate, formatMoney } from '../../lib/format';
+
+export type { ImportResult };
 
 const count = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** The counts an upload's summary sentence reads (an ImportResult; older servers lack the optional ones). */
+export interface ImportCounts {
+  rows: number;
+  customers: number;
+  invoices: { inserted: number; updated: number; unchanged?: number; open: number; paid: number };
+  /** The file's latest date (YYYY-MM-DD) and its open invoices' total per currency (src/sync/csv-summary.ts). */
+  asOf?: string;
+  openBalance?: Record<string, number>;
+}
+
+/**
+ * What an upload amounts to, "as of" the file's latest date (an old export is a ledger of then: recent Dashboard
+ * periods stay empty): "Ledger as of Mar 31, 2014: 120 customers, 45 open invoices, $12,345.67 open. Imported
+ * 1,234 invoices: 10 new, 1,224 updated, 1,189 paid."
+ */
+export function importSummary(r: ImportCounts): string {
+  const balances = Object.entries(r.openBalance ?? {})
+    .filter(([, minor]) => minor !== 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, minor]) => formatMoney(minor, currency));
+  const ledger =
+    `${r.asOf ? `Ledger as of ${formatDate(r.asOf)}` : 'Ledger'}: ${count(r.customers, 'customer')}, ` +
+    `${count(r.invoices.open, 'open invoice')}, ${balances.length ? `${balances.join(' + ')} open` : 'nothing open'}.`;
+  const imported =
+    `Imported ${count(r.rows, 'invoice')}: ${r.invoices.inserted.toLocaleString('en-US')} new, ` +
+    `${r.invoices.updated.toLocaleString('en-US')} updated, ` +
+    `${r.invoices.unchanged ? `${r.invoices.unchanged.toLocaleString('en-US')} unchanged, ` : ''}` +
+    `${r.invoices.paid.toLocaleString('en-US')} paid.`;
+  return `${ledger} ${imported}`;
+}
+
+/**
+ * An accepted upload: the summary sentence and the lines taken with a remark (the first PROBLEMS_SHOWN, naming
+ * each line, and how many more), so a prepayment or a due date before its invoice date is seen on day one.
+ */
+export function ImportSummary({ result }: { result: ImportResult | null }) {
+  if (!result) return null;
+  const listed = result.warnings.slice(0, PROBLEMS_SHOWN);
+  const more = Math.max(result.warningCount, result.warnings.length) - listed.length;
+  return (
+    <div className="banner banner-ok" role="status" data-testid="import-summary">
+      <p>{importSummary(result)}</p>
+      {result.warningCount > 0 ? (
+        <>
+          <p>
+            {count(result.warningCount, 'line')} imported with a remark
+            {more > 0 ? ` (the first ${listed.length.toLocaleString('en-US')})` : ''}:
+          </p>
+          <ul className="problems">
+            {listed.map((w) => (
+              <li key={`${w.line}-${w.column}-${w.message}`}>
+                Line {w.line.toLocaleString('en-US')}
+                {w.column ? `, ${w.column}` : ''}: {w.message}
+              </li>
+            ))}
+          </ul>
+          {more > 0 ? <p>… and {more.toLocaleString('en-US')} more.</p> : null}
+        </>
+      ) : null}
+    </div>
+  );
+}
 
 /** A line of a refused upload (the 422's details). */
 export interface ImportProblem {
@@ -81,14 +148,15 @@ export function CsvFormatHint() {
 }
 
 /**
- * Company name + CSV file → a new company (source csv) holding that ledger; `onImported` gets its slug. The name of
- * an existing CSV company imports into it, as the API does.
+ * Company name + CSV file → a new company (source csv) holding that ledger; `onImported` gets its slug and the
+ * import's result (the app switches to the company and shows that summary there). The name of an existing CSV
+ * company imports into it, as the API does.
  */
 export function NewCompanyCsvForm({
   onImported,
   submitLabel = 'Import',
 }: {
-  onImported: (slug: string) => Promise<void>;
+  onImported: (slug: string, result: ImportResult) => Promise<void>;
   submitLabel?: string;
 }) {
   const [name, setName] = useState('');
@@ -107,11 +175,11 @@ export function NewCompanyCsvForm({
           setBusy(true);
           setError(null);
           try {
-            const r = await api.uploadCsv<{ tenant: { slug: string } }>(
+            const r = await api.uploadCsv<ImportResult>(
               `/api/v1/tenants/${encodeURIComponent(name.trim())}/imports`,
               file,
             );
-            await onImported(r.tenant.slug);
+            await onImported(r.tenant.slug, r);
           } catch (err) {
             setError(err as Error);
           } finally {

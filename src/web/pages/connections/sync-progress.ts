@@ -7,7 +7,7 @@
 import type { Connection, SyncRunView } from '../../lib/types';
 
 /** The kinds in the order a full sync reads them (SYNC_KINDS in src/sync/run-sync.ts), with their display names. */
-const KINDS: readonly { key: string; label: string }[] = [
+export const KINDS: readonly { key: string; label: string }[] = [
   { key: 'customers', label: 'customers' },
   { key: 'invoices', label: 'invoices' },
   { key: 'creditMemos', label: 'credit memos' },

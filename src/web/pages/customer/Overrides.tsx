@@ -7,7 +7,7 @@
 import { type ReactNode, useId, useRef, useState } from 'react';
 import type { Sequence } from '../../components/dunning';
 import { ApiError, api, apiPath } from '../../lib/api';
-import { formatDate, formatMoney } from '../../lib/format';
+import { daysText, formatDate, formatMoney } from '../../lib/format';
 import type { InvoiceRow } from '../../lib/types';
 import {
   addDays,
@@ -360,7 +360,7 @@ function PromiseFormCard(props: OverridesProps & { open: InvoiceRow[]; byId: Map
                     <label htmlFor={`${id}-inv-${i.id}`}>
                       {invoiceLabel(i)} · {formatMoney(i.balanceMinor, i.currency)}
                       {i.daysOverdue > 0 ? (
-                        <span className="muted"> · {i.daysOverdue} days overdue</span>
+                        <span className="muted"> · {daysText(i.daysOverdue)} overdue</span>
                       ) : null}
                     </label>
                   </li>
