@@ -373,8 +373,7 @@ export class NetsuiteCompany {
     const p = this.addTxn('CustPymt', customer, totalMinor, null);
     for (const a of options.invoices ?? []) {
       const inv = this.txns.get(a.invoice);
-      if (inv?.type !== 'CustInvc' || a.amountMinor > this.unpaid(inv))
-        throw new Error('bad application');
+      if (inv?.type !== 'CustInvc' || a.amountMinor > this.unpaid(inv)) throw new Error('bad application');
       this.links.push({ previousdoc: a.invoice, nextdoc: p.id, amountMinor: a.amountMinor });
       if (this.unpaid(inv) === 0) inv.closedate = this.today;
     }
@@ -609,6 +608,29 @@ export class NetsuiteCompany {
       c.simulateDay();
     }
     return c;
+  }
+
+  /**
+   * Journal entries to A/R as a bookkeeper keys them (the demo's): an opening balance debited to a customer, part of
+   * it paid since; a rebate credited on account, unapplied; a balance moved from one customer to another.
+   */
+  addJournalHistory(): void {
+    const [a, b, c] = [...this.customers.values()];
+    if (!a || !b || !c) return;
+    const opening = this.addJournal(a.currency, [
+      { account: AR_ACCOUNT, customer: a, debit: 150_000 },
+      { account: 300, credit: 150_000 },
+    ]);
+    this.addJournalPayment(a, 40_000, { journals: [{ journal: opening.id, line: 0, amountMinor: 40_000 }] });
+    this.addJournal(b.currency, [
+      { account: 600, debit: 25_000 },
+      { account: AR_ACCOUNT, customer: b, credit: 25_000 },
+    ]);
+    if (c.currency === a.currency)
+      this.addJournal(a.currency, [
+        { account: AR_ACCOUNT, customer: a, debit: 10_000 },
+        { account: AR_ACCOUNT, customer: c, credit: 10_000 },
+      ]);
   }
 
   /** One business day: new invoices, partial and multi-invoice payments, credits, voids, deletions, un-applies. */

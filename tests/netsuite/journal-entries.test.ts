@@ -122,6 +122,7 @@ let onAccount: Txn;
 let transfer: Txn;
 let yen: Txn;
 let unrelated: Txn;
+let fee: Txn;
 let amy: Customer;
 let bob: Customer;
 let cara: Customer;
@@ -184,7 +185,7 @@ describe('NetSuite journal entries to A/R', () => {
 
   it('a new entry and an edit that drops a customer’s line are read by the next poll', async () => {
     await quiet();
-    const fee = co().addJournal('USD', [
+    fee = co().addJournal('USD', [
       { account: AR_ACCOUNT, customer: cara, debit: 2_500 },
       { account: 600, credit: 2_500 },
     ]);
@@ -233,6 +234,12 @@ describe('NetSuite journal entries to A/R', () => {
       -50_000,
       opening.tranid,
     ]);
+    await expectNoDrift();
+    // Paid in full: nothing is open on the entry any more, only the payment's link to the line names it.
+    await quiet();
+    co().addJournalPayment(cara, 2_500, { journals: [{ journal: fee.id, line: 0, amountMinor: 2_500 }] });
+    await poll();
+    expect((await journalRows())[`JE:${fee.id}:${cara.id}`]).toEqual(['active', -2_500, 0, fee.tranid]);
     await expectNoDrift();
   });
 
