@@ -6,8 +6,10 @@
  * after the full sync and after each change NetSuite users make: a new entry, an edit, a payment of a journal debit,
  * a journal credit applied to an invoice later, a payment deleted, a void, a deletion, an entry deleted while nobody
  * watched (full re-sync listing); under a 429 and a 5xx in the middle of a poll (nothing lost, the re-read is
- * idempotent). The customer page names them as QuickBooks' are ("Journal entry <number>"). PGlite and Postgres.
+ * idempotent); with two accounting books (each A/R line printed twice); and for a connection polling from before
+ * migration 0028. The customer page names them as QuickBooks' are ("Journal entry <number>"). PGlite and Postgres.
  */
+import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Customer, NetsuiteCompany, NetsuiteSandbox, type Txn } from '../../sandboxes/netsuite';
@@ -159,6 +161,8 @@ beforeAll(async () => {
     { account: 600, debit: 9_900 },
     { account: 210, credit: 9_900 },
   ]);
+  // Multi-Book: every accounting line is printed once per book (a line counts once).
+  co().accountingBooks = 2;
   ({ tenantId, connectionId } = await connectSandboxTenant(
     t.app,
     s.db,
@@ -352,5 +356,30 @@ describe('NetSuite journal entries to A/R', () => {
       remainingMinor: 2_034,
     });
     expect(creditName(credit!)).toBe(`Journal entry ${onAccount.tranid}`);
+  });
+
+  it('a connection polling before 0028 (entries never read): the migration makes its next sync a full one', async () => {
+    // What the code before 0028 left: no journal row at all, a polling cursor.
+    await s.db.execute(
+      sql`delete from credit_memos where tenant_id = ${tenantId}::uuid and journal_entry_id is not null`,
+    );
+    const cursorOf = async () =>
+      rowsOf<{ cursor: unknown }>(
+        await s.db.execute(
+          sql`select sync_cursor as cursor from connections where id = ${connectionId}::uuid`,
+        ),
+      )[0]!.cursor;
+    expect(await cursorOf()).toMatchObject({ mode: 'incremental' });
+    const migration = readFileSync(
+      new URL('../../src/db/migrations/0028_netsuite_journal_remaining_at_source.sql', import.meta.url),
+      'utf8',
+    );
+    // The column exists already here: only the statement that restarts NetSuite connections is replayed.
+    const restart = migration.split('--> statement-breakpoint').find((x) => x.includes('UPDATE'));
+    await s.db.execute(sql.raw(restart!));
+    expect(await cursorOf()).toBeNull();
+    const r = await poll();
+    expect(r.kind).toBe('full');
+    await expectNoDrift();
   });
 });
