@@ -19,7 +19,7 @@ import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import type { CustomerDetail } from '../../src/web/lib/types';
-import { creditName } from '../../src/web/pages/customer/customer-timeline';
+import { buildTimeline, creditName } from '../../src/web/pages/customer/customer-timeline';
 import { suiteTestApp } from '../helpers/app';
 import { connectSandboxTenant } from './fixtures';
 
@@ -356,6 +356,17 @@ describe('NetSuite journal entries to A/R', () => {
       remainingMinor: 2_034,
     });
     expect(creditName(credit!)).toBe(`Journal entry ${onAccount.tranid}`);
+    const timeline = buildTimeline({
+      customerId: row!.id,
+      invoices: body.invoices,
+      payments: body.payments,
+      creditMemos: body.creditMemos,
+      messages: [],
+      promises: [],
+      disputes: [],
+      today: body.asOf,
+    });
+    expect(timeline.map((e) => e.title)).toContain(`Journal entry ${onAccount.tranid} credited the account`);
   });
 
   it('a connection polling before 0028 (entries never read): the migration makes its next sync a full one', async () => {
