@@ -235,14 +235,16 @@ export function deletionsQuery(sinceClock: string): string {
  *  - a journal entry is a `transaction` of type 'Journal' with one currency (`t.currency`); its lines are
  *    `transactionline` rows (`tl.transaction`), the customer on the line's `entity`;
  *  - `transactionline.debitforeignamount` / `creditforeignamount` are the line's debit / credit in the transaction's
- *    currency (Oracle Records Catalog labels "Amount (Debit|Credit) (Transaction Currency)");
+ *    currency (Records Catalog labels "Amount (Debit|Credit) (Transaction Currency)", as CData's SuiteQL table
+ *    reference prints them);
  *  - what remains of a line is stated per line (Prolecto, "SQL A/R and A/P fields", 2023): `foreignamountunpaid` on a
  *    line debiting A/R, `foreignpaymentamountunused` on a line crediting it, both in the transaction's currency;
- *  - the line's account is `transactionaccountingline.account` (one row per line and accounting book: rows repeat
- *    under Multi-Book, the mapper keeps one per line), A/R accounts have `account.accttype = 'AcctRec'`, and a
- *    journal pending approval has no posting accounting line (`tal.posting = 'T'` keeps it out until approved).
- *    Assumed, unverified against a live account: the sign of the unpaid/unused columns (abs is taken) and that a
- *    fully settled line prints 0 rather than NULL (NULL on a line of a live entry stops the sync, named).
+ *  - `transactionaccountingline` has `account`, `posting` and one row per accounting book (CData's reference): rows
+ *    repeat under Multi-Book, the mapper keeps one per line; A/R accounts have `account.accttype = 'AcctRec'` (the
+ *    type SuiteQL prints, as `Bank` in the vendor's account sample); a journal pending approval has no posting line.
+ * Assumed, unverified against a live account: the join column `tal.transactionline` (= `tl.id`; used in published
+ * SuiteQL, not in the references above), the sign of the unpaid/unused columns (abs is taken), and that a fully
+ * settled line prints 0 rather than NULL (NULL on an A/R line of a live entry stops the sync, named).
  */
 export const JOURNAL_TYPE = 'Journal';
 
