@@ -264,8 +264,8 @@ export interface JournalFilter {
    * previoustype 'Journal'): paying a journal's debit moves the line's amount unpaid, not the entry's lastmodifieddate.
    */
   linkedSince?: string;
-  /** Entries with a line still open (amount unpaid or unused not 0), of these customers (null: of every customer). */
-  openOf?: readonly string[] | null;
+  /** Entries with an A/R line still open (amount unpaid or unused not 0). */
+  openOnly?: boolean;
 }
 
 /** Journal entries (one row each: the header; their A/R lines come from journalLinesQuery), by id. */
@@ -282,11 +282,10 @@ export function journalEntriesQuery(filter: JournalFilter): string {
         `WHERE l.previoustype = '${JOURNAL_TYPE}' AND ${since('p.lastmodifieddate', filter.linkedSince)})`,
     );
   }
-  if (filter.openOf !== undefined) {
-    const of = filter.openOf === null ? '' : ` AND tl.entity IN (${filter.openOf.map(checkId).join(', ')})`;
+  if (filter.openOnly) {
     conditions.push(
       't.id IN (SELECT tl.transaction FROM transactionline tl WHERE ' +
-        `(tl.foreignamountunpaid <> 0 OR tl.foreignpaymentamountunused <> 0)${of})`,
+        '(tl.foreignamountunpaid <> 0 OR tl.foreignpaymentamountunused <> 0))',
       `t.id IN (${RECEIVABLE_ENTRIES})`,
     );
   }

@@ -703,7 +703,7 @@ async function* roundPages(
       }
     }
   }
-  yield* journalRound(ctx, cursor, pageSize, seen, movedUnknown ? null : moved);
+  yield* journalRound(ctx, cursor, pageSize, seen, movedUnknown || moved.size > 0);
   yield deleted;
 }
 
@@ -713,9 +713,10 @@ async function* roundPages(
  *  - entries whose lines a payment or credit changed since applied to or paid (NextTransactionLineLink previoustype
  *    'Journal'): a payment of a journal's debit, or a journal's credit applied to an invoice through a payment, moves
  *    the line's amount unpaid or unused, not the entry's lastmodifieddate;
- *  - entries with a line still open of the customers whose payments or credits changed (`moved`; every customer after
- *    a deletion that releases applications: null): a payment deleted or un-applied leaves no link to the line it had
- *    paid, which is open again.
+ *  - when any payment, credit memo or deposit application changed or was deleted (`moneyMoved`): every entry with a
+ *    line still open. A payment deleted, un-applied or moved to another customer leaves no link to the line it had
+ *    paid, which is open again, and the customer it was moved from is named by nothing the round reads (open entries
+ *    to A/R are few next to invoices: opening balances, credits on account, so all of them rather than a guess).
  * Deleted entries come with the round's DeletedRecord page. An account that refuses the journal-entry queries (see
  * fullSync) is polled without them, with a warning.
  */
@@ -724,14 +725,12 @@ async function* journalRound(
   cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
   pageSize: number,
   seen: Newest,
-  moved: ReadonlySet<string> | null,
+  moneyMoved: boolean,
 ): AsyncGenerator<SyncPage<NetsuiteCursor>> {
   const filters: Array<Omit<JournalFilter, 'afterId'>> = [
     { modifiedSince: cursor.since },
     { linkedSince: cursor.since },
-    ...(moved === null
-      ? [{ openOf: null }]
-      : chunks([...moved].sort(), ID_CHUNK).map((openOf) => ({ openOf }))),
+    ...(moneyMoved ? [{ openOnly: true }] : []),
   ];
   try {
     for (const filter of filters) {

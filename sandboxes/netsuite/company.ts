@@ -422,6 +422,22 @@ export class NetsuiteCompany {
     if (this.unpaid(inv) === 0) inv.closedate = this.today;
   }
 
+  /**
+   * A payment entered on the wrong customer moved to the right one: its applications (to the first customer's
+   * invoices and journal lines) are dropped, its money is the new customer's, unapplied. Only the payment is modified.
+   */
+  movePayment(id: number, to: Customer): void {
+    const p = this.txns.get(id);
+    if (p?.type !== 'CustPymt') throw new Error(`no payment ${id}`);
+    for (const l of this.links) {
+      const inv = l.nextdoc === id ? this.txns.get(l.previousdoc) : undefined;
+      if (inv?.type === 'CustInvc') inv.closedate = null;
+    }
+    this.links = this.links.filter((l) => l.nextdoc !== id);
+    p.entity = to.id;
+    p.lastmodified = this.tick();
+  }
+
   /** Removes every application of a payment/credit memo to an invoice (edit the payment, uncheck the line). */
   unapply(nextdoc: number, invoice: number): void {
     this.links = this.links.filter((l) => !(l.nextdoc === nextdoc && l.previousdoc === invoice));

@@ -326,15 +326,8 @@ function journalEntries(c: NetsuiteCompany, q: string): Row[] {
           .map((l) => l.previousdoc),
       )
     : null;
-  const openClause =
-    /\(tl\.foreignamountunpaid <> 0 OR tl\.foreignpaymentamountunused <> 0\)( AND tl\.entity IN \(([^)]*)\))?/.exec(
-      q,
-    );
-  const openOf = openClause?.[2] ? new Set(openClause[2].split(', ').map(Number)) : null;
-  const open = (t: Txn) =>
-    (t.lines ?? []).some(
-      (l) => isReceivable(l.account) && c.journalOpen(t, l) !== 0 && (!openOf || openOf.has(l.entity ?? -1)),
-    );
+  const openOnly = q.includes('(tl.foreignamountunpaid <> 0 OR tl.foreignpaymentamountunused <> 0)');
+  const open = (t: Txn) => (t.lines ?? []).some((l) => isReceivable(l.account) && c.journalOpen(t, l) !== 0);
   return [...c.txns.values()]
     .filter(
       (t) =>
@@ -345,7 +338,7 @@ function journalEntries(c: NetsuiteCompany, q: string): Row[] {
         (!ids || ids.has(t.id)) &&
         (!receivableOnly || onReceivable(t)) &&
         (!linked || linked.has(t.id)) &&
-        (!openClause || open(t)),
+        (!openOnly || open(t)),
     )
     .sort((a, b) => a.id - b.id)
     .map((t) => ({

@@ -304,6 +304,21 @@ describe('NetSuite journal entries to A/R', () => {
     await expectNoDrift();
   }, 60_000);
 
+  it('a payment of a journal debit moved to another customer: the first customer owes the debit again', async () => {
+    await quiet();
+    const pay = co().addJournalPayment(amy, 10_000, {
+      journals: [{ journal: opening.id, line: 0, amountMinor: 10_000 }],
+    });
+    await poll();
+    expect((await journalRows())[`JE:${opening.id}:${amy.id}`]?.[2]).toBe(-30_000);
+    await quiet();
+    // Entered on the wrong customer: moved to Cara, where it is unapplied money. Nothing Amy's changed.
+    co().movePayment(pay.id, cara);
+    await poll();
+    expect((await journalRows())[`JE:${opening.id}:${amy.id}`]?.[2]).toBe(-40_000);
+    await expectNoDrift();
+  });
+
   it('a voided entry and a deleted one leave nothing on A/R', async () => {
     await quiet();
     co().void(yen.id);
