@@ -118,8 +118,11 @@ export interface CanonicalCreditMemo {
    * naming this credit's externalId, or allocations naming it as creditMemoExternalId), and ignores remainingMinor once
    * the credit is stored. A negative total is the entry's debit to the customer: what remains is total plus what the
    * payment lines linking it paid.
+   *
+   * `remainingAtSource`: the source states what remains of the row itself (NetSuite's amount unpaid of a debit line,
+   * amount unused of a credit line): remainingMinor is then stored as given, on every read, and never derived.
    */
-  journalEntry?: { externalId: string; number: string | null } | null;
+  journalEntry?: { externalId: string; number: string | null; remainingAtSource?: boolean } | null;
   sourceUpdatedAt?: Instant | null;
   /**
    * The source's version number of the record, when it keeps one (QuickBooks' SyncToken, bumped on every save):

@@ -24,6 +24,8 @@ export const NETSUITE_PERMISSIONS = [
   { key: 'invoices', tab: 'Transactions', permission: 'Invoice', level: 'View' },
   { key: 'payments', tab: 'Transactions', permission: 'Customer Payment', level: 'View' },
   { key: 'creditMemos', tab: 'Transactions', permission: 'Credit Memo', level: 'View' },
+  // Journal entries to A/R (resources.ts journalRound): without it they are not read, and balances miss them.
+  { key: 'journals', tab: 'Transactions', permission: 'Make Journal Entry', level: 'View' },
   { key: 'subsidiaries', tab: 'Lists', permission: 'Subsidiaries', level: 'View' },
   { key: 'currencies', tab: 'Lists', permission: 'Currency', level: 'View' },
   // Oracle help section_N3497592 (getDeleted): "Permissions > Setup subtab", Deleted Records.
@@ -36,6 +38,7 @@ const CHECKS: Array<{ key: NetsuitePermissionKey; q: string }> = [
   { key: 'invoices', q: "SELECT id FROM transaction WHERE type = 'CustInvc'" },
   { key: 'payments', q: "SELECT id FROM transaction WHERE type = 'CustPymt'" },
   { key: 'creditMemos', q: "SELECT id FROM transaction WHERE type = 'CustCred'" },
+  { key: 'journals', q: "SELECT id FROM transaction WHERE type = 'Journal'" },
   { key: 'currencies', q: 'SELECT id, symbol FROM currency' },
   { key: 'deletions', q: 'SELECT recordid FROM DeletedRecord' },
 ];

@@ -22,7 +22,7 @@ import { isIsoDate } from '../dates';
 import { ConnectorError } from '../errors';
 import { isKnownCurrency, toMinor } from '../money';
 import { payLinkOrNull } from '../pay-link';
-import type { EntityKind } from '../types';
+import type { CanonicalJournalEntryRead, EntityKind } from '../types';
 import type { SuiteqlRow } from './client';
 
 const Id = z.string().regex(/^\d+$/, 'must be a numeric id');
@@ -188,6 +188,7 @@ const RECORD_LABEL: Record<string, string> = {
   CustInvc: 'invoice',
   CustPymt: 'payment',
   CustCred: 'credit memo',
+  Journal: 'journal entry',
 };
 const clip = (text: string, max: number) => {
   const one = text.replace(/\s+/g, ' ').trim();
@@ -476,5 +477,117 @@ export function mapDeletion(raw: SuiteqlRow): { kind: EntityKind; deletion: Cano
       DELETED_KIND[(row.type ?? '').toLowerCase().replace(/\s+/g, '')];
     if (!kind || !/^\d+$/.test(row.recordid)) return null;
     return { kind, deletion: { externalId: row.recordid, sourceUpdatedAt: clockToInstant(row.deleteddate) } };
+  });
+}
+
+export const JournalEntryRow = z.object({
+  id: Id,
+  type: z.literal('Journal'),
+  tranid: z.string().optional(),
+  trandate: IsoDate,
+  currency: Currency,
+  voided: Flag.optional(),
+  lastmodified: Clock.optional(),
+});
+
+export const JournalLineRow = z.object({
+  entry: Id,
+  line: z.string().regex(/^\d+$/, 'must be a line id'),
+  entity: Id.optional(),
+  debitforeignamount: Decimal.optional(),
+  creditforeignamount: Decimal.optional(),
+  foreignamountunpaid: Decimal.optional(),
+  foreignpaymentamountunused: Decimal.optional(),
+});
+
+/**
+ * The id of what a journal entry leaves on one customer's A/R: `JE:<entry>:<customer>`, the form QuickBooks' rows
+ * have (connectors/quickbooks/map.ts journalCreditId), never a NetSuite transaction id (digits only).
+ */
+export function journalRowId(entryId: string, customerId: string): string {
+  return `JE:${entryId}:${customerId}`;
+}
+
+/**
+ * A journal entry and its posting A/R lines (queries.ts journalLinesQuery) -> what it leaves on each customer's A/R,
+ * one row per customer (credit_memos with journal_entry_id, as QuickBooks'): the customer's credit lines less its
+ * debit lines in the entry's currency. Above zero it is credit on account; below zero a debit (an opening balance, a
+ * charge) kept with a negative total. What remains is NetSuite's own figure per line, summed the same way: a credit
+ * line's amount unused less a debit line's amount unpaid (`remainingAtSource`: the ledger stores it as given). A line
+ * without a customer cannot be anyone's balance and is skipped; a voided entry leaves nothing (its rows are removed).
+ * A line of a live entry whose remaining is missing (NULL) stops the sync, named: Duely does not guess a balance.
+ * Multi-Book prints a line once per book: each line counts once.
+ */
+export function mapJournalEntry(
+  raw: SuiteqlRow,
+  lines: readonly SuiteqlRow[],
+): { read: CanonicalJournalEntryRead; credits: CanonicalCreditMemo[] } {
+  return naming(raw, 'journal entry', () => {
+    const je = parse(JournalEntryRow, 'journal entry', raw);
+    const read = { externalId: je.id, sourceUpdatedAt: clockToInstant(je.lastmodified) };
+    if (je.voided === 'T') return { read, credits: [] };
+    const money = (v: string | undefined, what: string) =>
+      v === undefined ? 0 : abs(amountToMinor(v, je.currency, `journal entry ${je.id} ${what}`));
+    const net = new Map<string, { total: number; remaining: number }>();
+    const counted = new Set<string>();
+    for (const rawLine of lines) {
+      const line = parse(JournalLineRow, 'journal entry line', { ...rawLine, id: je.id });
+      if (line.entry !== je.id || counted.has(line.line) || !line.entity) continue;
+      counted.add(line.line);
+      const debit = money(line.debitforeignamount, `line ${line.line} debit`);
+      const credit = money(line.creditforeignamount, `line ${line.line} credit`);
+      if (debit === credit) continue;
+      const open = debit > credit ? line.foreignamountunpaid : line.foreignpaymentamountunused;
+      if (open === undefined) {
+        throw new ConnectorError({
+          code: 'bad_payload',
+          message:
+            `NetSuite journal entry ${je.id} line ${line.line}: ` +
+            `${debit > credit ? 'amount unpaid (foreignamountunpaid)' : 'amount unused (foreignpaymentamountunused)'} ` +
+            'missing on a line to Accounts Receivable; Duely does not guess its balance',
+        });
+      }
+      const sign = debit > credit ? -1 : 1;
+      const remaining = money(open, `line ${line.line} open amount`);
+      const row = net.get(line.entity) ?? { total: 0, remaining: 0 };
+      net.set(line.entity, {
+        total: row.total + sign * Math.abs(credit - debit),
+        remaining: row.remaining + sign * remaining,
+      });
+    }
+    const entry = { externalId: je.id, number: je.tranid || null, remainingAtSource: true };
+    const credits = [...net]
+      .filter(([, n]) => n.total !== 0 || n.remaining !== 0)
+      .map(
+        ([customer, n]): CanonicalCreditMemo => ({
+          externalId: journalRowId(je.id, customer),
+          customerExternalId: customer,
+          date: je.trandate,
+          currency: je.currency,
+          totalMinor: n.total,
+          remainingMinor: n.remaining,
+          status: 'active',
+          journalEntry: entry,
+          sourceUpdatedAt: read.sourceUpdatedAt,
+        }),
+      );
+    return { read, credits };
+  });
+}
+
+const DELETED_JOURNAL = new Set(['journalentry', 'journal']);
+
+/** A DeletedRecord row of a journal entry -> the entry read as gone (its rows are removed); null for other types. */
+export function mapJournalDeletion(raw: SuiteqlRow): CanonicalJournalEntryRead | null {
+  return naming(raw, 'deleted record', () => {
+    const row = parse(DeletedRow, 'deleted record', raw);
+    const norm = (v: string | undefined) => (v ?? '').toLowerCase().replace(/\s+/g, '');
+    if (!DELETED_JOURNAL.has(norm(row.recordtypeid)) && !DELETED_JOURNAL.has(norm(row.type))) return null;
+    if (!/^\d+$/.test(row.recordid)) return null;
+    return {
+      externalId: row.recordid,
+      sourceUpdatedAt: clockToInstant(row.deleteddate),
+      sourceVersion: null,
+    };
   });
 }

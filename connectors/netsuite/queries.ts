@@ -228,3 +228,90 @@ export function deletionsQuery(sinceClock: string): string {
     `FROM DeletedRecord d WHERE ${since('d.deleteddate', sinceClock)} ORDER BY d.deleteddate, d.recordid`
   );
 }
+
+/**
+ * Journal entries' lines on Accounts Receivable (the only journal lines that move a customer's balance). What is
+ * verified and what is assumed (see README, NetSuite, "Journal entries to A/R"):
+ *  - a journal entry is a `transaction` of type 'Journal' with one currency (`t.currency`); its lines are
+ *    `transactionline` rows (`tl.transaction`), the customer on the line's `entity`;
+ *  - `transactionline.debitforeignamount` / `creditforeignamount` are the line's debit / credit in the transaction's
+ *    currency (Records Catalog labels "Amount (Debit|Credit) (Transaction Currency)", as CData's SuiteQL table
+ *    reference prints them);
+ *  - what remains of a line is stated per line (Prolecto, "SQL A/R and A/P fields", 2023): `foreignamountunpaid` on a
+ *    line debiting A/R, `foreignpaymentamountunused` on a line crediting it, both in the transaction's currency;
+ *  - `transactionaccountingline` has `account`, `posting` and one row per accounting book (CData's reference): rows
+ *    repeat under Multi-Book, the mapper keeps one per line; A/R accounts have `account.accttype = 'AcctRec'` (the
+ *    type SuiteQL prints, as `Bank` in the vendor's account sample); a journal pending approval has no posting line.
+ * Assumed, unverified against a live account: the join column `tal.transactionline` (= `tl.id`; used in published
+ * SuiteQL, not in the references above), the sign of the unpaid/unused columns (abs is taken), and that a fully
+ * settled line prints 0 rather than NULL (NULL on an A/R line of a live entry stops the sync, named).
+ */
+export const JOURNAL_TYPE = 'Journal';
+
+const RECEIVABLE_ENTRIES =
+  'SELECT tal.transaction FROM transactionaccountingline tal JOIN account a ON a.id = tal.account ' +
+  "WHERE a.accttype = 'AcctRec' AND tal.posting = 'T'";
+
+export interface JournalFilter {
+  afterId: string | null;
+  upToId?: string;
+  modifiedSince?: string;
+  ids?: readonly string[];
+  /** Only entries with a posting line on an A/R account (a full read; a poll reads every entry changed). */
+  receivableOnly?: boolean;
+  /**
+   * Entries whose lines a payment or credit modified at or after this time applied to or paid (NextTransactionLineLink
+   * previoustype 'Journal'): paying a journal's debit moves the line's amount unpaid, not the entry's lastmodifieddate.
+   */
+  linkedSince?: string;
+  /** Entries with an A/R line still open (amount unpaid or unused not 0). */
+  openOnly?: boolean;
+}
+
+/** Journal entries (one row each: the header; their A/R lines come from journalLinesQuery), by id. */
+export function journalEntriesQuery(filter: JournalFilter): string {
+  const conditions = [`t.type = '${JOURNAL_TYPE}'`];
+  if (filter.afterId !== null) conditions.push(`t.id > ${checkId(filter.afterId)}`);
+  if (filter.upToId !== undefined) conditions.push(`t.id <= ${checkId(filter.upToId)}`);
+  if (filter.modifiedSince) conditions.push(since('t.lastmodifieddate', filter.modifiedSince));
+  if (filter.ids) conditions.push(`t.id IN (${filter.ids.map(checkId).join(', ')})`);
+  if (filter.receivableOnly) conditions.push(`t.id IN (${RECEIVABLE_ENTRIES})`);
+  if (filter.linkedSince) {
+    conditions.push(
+      't.id IN (SELECT l.previousdoc FROM NextTransactionLineLink l JOIN transaction p ON p.id = l.nextdoc ' +
+        `WHERE l.previoustype = '${JOURNAL_TYPE}' AND ${since('p.lastmodifieddate', filter.linkedSince)})`,
+    );
+  }
+  if (filter.openOnly) {
+    conditions.push(
+      't.id IN (SELECT tl.transaction FROM transactionline tl WHERE ' +
+        '(tl.foreignamountunpaid <> 0 OR tl.foreignpaymentamountunused <> 0))',
+      `t.id IN (${RECEIVABLE_ENTRIES})`,
+    );
+  }
+  return (
+    "SELECT t.id, t.type, t.tranid, TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate, cur.symbol AS currency, " +
+    `t.voided, TO_CHAR(t.lastmodifieddate, '${CLOCK_FORMAT}') AS lastmodified ` +
+    `FROM transaction t JOIN currency cur ON cur.id = t.currency${where(conditions)} ORDER BY t.id`
+  );
+}
+
+/** The posting A/R lines of these journal entries, with what remains of each (see above). */
+export function journalLinesQuery(entryIds: readonly string[]): string {
+  return (
+    'SELECT tl.transaction AS entry, tl.id AS line, tl.entity, tl.debitforeignamount, tl.creditforeignamount, ' +
+    'tl.foreignamountunpaid, tl.foreignpaymentamountunused FROM transactionline tl ' +
+    'JOIN transactionaccountingline tal ON tal.transaction = tl.transaction AND tal.transactionline = tl.id ' +
+    `JOIN account a ON a.id = tal.account WHERE tl.transaction IN (${entryIds.map(checkId).join(', ')}) ` +
+    "AND a.accttype = 'AcctRec' AND tal.posting = 'T' ORDER BY tl.transaction, tl.id"
+  );
+}
+
+/** journalEntries' id span for a full sync's ranges (entries with an A/R line only), as idSpanQuery. */
+export function journalSpanQuery(afterId: string | null): string {
+  const after = afterId === null ? '' : ` AND t.id > ${checkId(afterId)}`;
+  return (
+    'SELECT COUNT(*) AS n, MIN(t.id) AS lo, MAX(t.id) AS hi FROM transaction t ' +
+    `WHERE t.type = '${JOURNAL_TYPE}' AND t.id IN (${RECEIVABLE_ENTRIES})${after}`
+  );
+}

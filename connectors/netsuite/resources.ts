@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { CanonicalInvoice } from '../canonical';
 import { ConnectorError } from '../errors';
-import type { ConnectorContext, EntityKind, SyncOptions, SyncPage } from '../types';
+import type { ConnectorContext, EntityKind, ListingKind, SyncOptions, SyncPage } from '../types';
 import type { NetsuiteClient, SuiteqlPage, SuiteqlRow } from './client';
 import {
   clockMinus,
@@ -34,6 +34,8 @@ import {
   mapCustomer,
   mapDeletion,
   mapInvoice,
+  mapJournalDeletion,
+  mapJournalEntry,
   mapPayment,
 } from './map';
 import {
@@ -46,22 +48,30 @@ import {
   HIGH_WATER_QUERY,
   idSpanQuery,
   isClock,
+  type JournalFilter,
+  journalEntriesQuery,
+  journalLinesQuery,
+  journalSpanQuery,
   type KeysetFilter,
   OPEN_SUMS_QUERY,
   type TransactionKind,
   transactionsQuery,
 } from './queries';
 
-export const NETSUITE_SYNC_KINDS: readonly EntityKind[] = [
+/** What a full sync reads, in this order: the four record kinds, then journal entries' A/R lines. */
+export type NetsuiteSyncKind = EntityKind | 'journalEntries';
+
+export const NETSUITE_SYNC_KINDS: readonly NetsuiteSyncKind[] = [
   'customers',
   'invoices',
   'creditMemos',
   'payments',
+  'journalEntries',
 ];
 
 export type NetsuiteCursor =
   /** Full sync in progress: rows of `kind` with id above `afterId` are next; `since` is where polling starts. */
-  | { mode: 'full'; kind: EntityKind; afterId: string | null; since: string; drift?: OpenSums }
+  | { mode: 'full'; kind: NetsuiteSyncKind; afterId: string | null; since: string; drift?: OpenSums }
   /** Polling: changes at or after `since` (account clock, `YYYY-MM-DD HH:MM:SS`). */
   | { mode: 'incremental'; since: string; drift?: OpenSums };
 
@@ -152,7 +162,11 @@ function driftedBuckets(before: OpenSums | undefined, now: OpenSums | null): num
     .sort((a, b) => a - b);
 }
 
-function queryFor(client: NetsuiteClient, kind: EntityKind, filter: KeysetFilter): string {
+/** A keyset query's filter: the record kinds' (KeysetFilter) or journal entries' (JournalFilter). */
+type AnyFilter = KeysetFilter & JournalFilter;
+
+function queryFor(client: NetsuiteClient, kind: NetsuiteSyncKind, filter: AnyFilter): string {
+  if (kind === 'journalEntries') return journalEntriesQuery(filter);
   return kind === 'customers'
     ? customersQuery(filter)
     : transactionsQuery([kind as TransactionKind], filter, { payLinkField: client.payLinkField });
@@ -166,8 +180,8 @@ const maxId = (rows: SuiteqlRow[]) =>
 /** Rows of one keyset query, page by page (`id > last ORDER BY id`, offset 0: never near the 100k cap). */
 async function* keyset(
   ctx: Ctx,
-  kind: EntityKind,
-  filter: Omit<KeysetFilter, 'afterId'>,
+  kind: NetsuiteSyncKind,
+  filter: Omit<AnyFilter, 'afterId'>,
   afterId: string | null,
   pageSize: number,
 ): AsyncGenerator<{ rows: SuiteqlRow[]; lastId: string }> {
@@ -186,14 +200,32 @@ async function* keyset(
   }
 }
 
-/** Maps rows of `kind` into `page`; payments get their applications (one more query per page). */
+/**
+ * Maps rows of `kind` into `page`; payments get their applications (one more query per page), journal entries their
+ * A/R lines (one more query per page): each entry is read whole (`journalEntries`), so the rows of customers its
+ * lines no longer name are removed.
+ */
 async function addRows(
   ctx: Ctx,
   page: SyncPage<NetsuiteCursor>,
-  kind: EntityKind,
+  kind: NetsuiteSyncKind,
   rows: SuiteqlRow[],
 ): Promise<void> {
-  if (kind === 'customers') page.customers.push(...rows.map(mapCustomer));
+  if (kind === 'journalEntries') {
+    const lines: SuiteqlRow[] = [];
+    for (const ids of chunks(
+      rows.map((r) => r.id ?? ''),
+      ID_CHUNK,
+    ))
+      lines.push(...(await ctx.client.suiteqlAll(journalLinesQuery(ids), ctx.signal)));
+    const byEntry = Map.groupBy(lines, (l) => l.entry ?? '');
+    page.journalEntries ??= [];
+    for (const r of rows) {
+      const { read, credits } = mapJournalEntry(r, byEntry.get(r.id ?? '') ?? []);
+      page.journalEntries.push(read);
+      page.creditMemos.push(...credits);
+    }
+  } else if (kind === 'customers') page.customers.push(...rows.map(mapCustomer));
   else if (kind === 'invoices') page.invoices.push(...rows.map(mapInvoice));
   else {
     // Payments and credit memos both apply to invoices through NextTransactionLineLink (a credit memo directly).
@@ -216,7 +248,11 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** Deleted record types whose deletion can reopen invoices (their applications vanish with them). */
+/**
+ * Deleted record types whose deletion can reopen invoices (their applications vanish with them), and the journal
+ * debits a payment paid. A deleted journal entry is not one: its own rows go with its DeletedRecord row, and an invoice
+ * it had paid down shows through the open-balance checksum (drift), as before journal entries were read.
+ */
 const RELEASING = new Set([
   'customerpayment',
   'custpymt',
@@ -251,7 +287,7 @@ export async function* netsuitePages(
 
 /** One id range of a kind, read by keyset: ids above `after` up to `upTo` (inclusive; null: no upper bound). */
 interface IdRange {
-  kind: EntityKind;
+  kind: NetsuiteSyncKind;
   after: string | null;
   upTo: string | null;
 }
@@ -265,14 +301,15 @@ interface IdRange {
  */
 async function idRanges(
   ctx: Ctx,
-  kind: EntityKind,
+  kind: NetsuiteSyncKind,
   after: string | null,
   pageSize: number,
 ): Promise<IdRange[]> {
   const open: IdRange[] = [{ kind, after, upTo: null }];
   let span: SuiteqlRow | undefined;
+  const query = kind === 'journalEntries' ? journalSpanQuery(after) : idSpanQuery(kind, after);
   try {
-    span = (await ctx.client.suiteql(idSpanQuery(kind, after), { limit: 1 }, ctx.signal)).items[0];
+    span = (await ctx.client.suiteql(query, { limit: 1 }, ctx.signal)).items[0];
   } catch (e) {
     if (refusedQuery(e)) return open;
     throw e;
@@ -304,12 +341,34 @@ interface RangePage {
   mapped: SyncPage<NetsuiteCursor>;
 }
 
-/** The first page of an id range, mapped (payments and credit memos with their applications). */
-async function readRange(ctx: Ctx, range: IdRange, pageSize: number): Promise<RangePage | null> {
-  const filter: KeysetFilter = {
+/**
+ * The first page of an id range, mapped (payments and credit memos with their applications, journal entries with
+ * their A/R lines). 'refused': the account refuses the journal-entry queries (a role without access to journal
+ * entries or accounting lines): journal entries are then not read (see fullSync), never a failed sync.
+ */
+async function readRange(ctx: Ctx, range: IdRange, pageSize: number): Promise<RangePage | null | 'refused'> {
+  const filter: AnyFilter = {
     afterId: range.after,
     ...(range.upTo === null ? {} : { upToId: range.upTo }),
+    ...(range.kind === 'journalEntries' ? { receivableOnly: true } : {}),
   };
+  if (range.kind === 'journalEntries') {
+    try {
+      return await readPage(ctx, range, filter, pageSize);
+    } catch (e) {
+      if (refusedQuery(e)) return 'refused';
+      throw e;
+    }
+  }
+  return readPage(ctx, range, filter, pageSize);
+}
+
+async function readPage(
+  ctx: Ctx,
+  range: IdRange,
+  filter: AnyFilter,
+  pageSize: number,
+): Promise<RangePage | null> {
   const page = await ctx.client.suiteql(
     queryFor(ctx.client, range.kind, filter),
     { limit: pageSize },
@@ -324,8 +383,8 @@ async function readRange(ctx: Ctx, range: IdRange, pageSize: number): Promise<Ra
 }
 
 type Step =
-  | { range: IdRange; read?: Promise<RangePage | null> }
-  | { complete: EntityKind }
+  | { range: IdRange; read?: Promise<RangePage | null | 'refused'> }
+  | { complete: NetsuiteSyncKind }
   /** A kind's ranges, known once its id-span query answers (`ranges` set then). */
   | { plan: Promise<IdRange[]>; ranges?: IdRange[] };
 
@@ -407,14 +466,18 @@ async function* fullSync(
     // is read already, so NETSUITE_CONCURRENCY stay in flight behind it; the account's pool caps the rest.
     const window = Math.max(1, ctx.client.concurrency) + 1;
     // A kind's listing starts with its first page unless this sync resumed in the middle of it.
-    const started = new Set<EntityKind>(from?.afterId ? [from.kind] : []);
+    const started = new Set<NetsuiteSyncKind>(from?.afterId ? [from.kind] : []);
+    // Journal entries the account refuses to list: no listing completes for them (nothing stored is removed).
+    const refused = new Set<NetsuiteSyncKind>();
     // A kind's listing completes with the cursor moved on to the next kind (or to polling after the last).
-    const completion = (kind: EntityKind, at: string) => {
+    const completion = (kind: NetsuiteSyncKind, at: string) => {
       const next = NETSUITE_SYNC_KINDS[NETSUITE_SYNC_KINDS.indexOf(kind) + 1];
       const cursor: NetsuiteCursor = next
         ? { mode: 'full', kind: next, afterId: null, since: at, ...drift }
         : { mode: 'incremental', since: at, ...drift };
-      return { cursor, listingComplete: { kinds: [kind], asOf: clockToInstant(at) as string } };
+      if (refused.has(kind)) return { cursor };
+      const kinds: ListingKind[] = [kind];
+      return { cursor, listingComplete: { kinds, asOf: clockToInstant(at) as string } };
     };
     for (let i = 0; i < steps.length; i++) {
       for (let j = i, reading = 0; j < steps.length && reading < window; j++) {
@@ -446,13 +509,22 @@ async function* fullSync(
         const kind = step.complete;
         yield {
           ...emptyPage({ mode: 'incremental', since }),
-          ...(started.has(kind) ? {} : { listingStarts: [kind] }),
+          ...(started.has(kind) || refused.has(kind) ? {} : { listingStarts: [kind] }),
           ...completion(kind, since),
         };
         continue;
       }
       const { range } = step;
       const read = await step.read;
+      if (read === 'refused') {
+        if (!refused.has(range.kind))
+          ctx.logger.warn(
+            { accountId: ctx.externalId },
+            'NetSuite refuses the journal-entry queries: journal entries to A/R are not read',
+          );
+        refused.add(range.kind);
+        continue;
+      }
       if (!read) continue;
       // More rows in this range than a page (ids denser than the average): the rest of it comes next.
       if (read.hasMore) steps.splice(i + 1, 0, { range: { ...range, after: read.lastId } });
@@ -564,6 +636,7 @@ async function* roundPages(
   const moved = new Set<string>();
   let movedUnknown = false;
   for (const kind of NETSUITE_SYNC_KINDS) {
+    if (kind === 'journalEntries') continue;
     for await (const { rows } of keyset(ctx, kind, { modifiedSince: cursor.since }, null, pageSize)) {
       for (const r of rows) noteNewest(seen, r.lastmodified);
       const page = emptyPage(cursor);
@@ -594,6 +667,8 @@ async function* roundPages(
     if (releasesInvoices(raw)) movedUnknown = true;
     const d = mapDeletion(raw);
     if (d) deleted.deletions[d.kind].push(d.deletion);
+    const entry = mapJournalDeletion(raw);
+    if (entry) deleted.journalEntries = [...(deleted.journalEntries ?? []), entry];
   }
   // Applications that vanished (payment deleted, voided or un-applied) leave their invoices open again, with no
   // link left to find them by: read the open invoices of the customers concerned (all of them after a deletion of a
@@ -628,7 +703,51 @@ async function* roundPages(
       }
     }
   }
+  yield* journalRound(ctx, cursor, pageSize, seen, movedUnknown || moved.size > 0);
   yield deleted;
+}
+
+/**
+ * A round's journal entries, each read whole with its A/R lines (what remains of each line is NetSuite's own figure):
+ *  - entries changed since (edited, voided, approved; an entry no longer on A/R keeps no row);
+ *  - entries whose lines a payment or credit changed since applied to or paid (NextTransactionLineLink previoustype
+ *    'Journal'): a payment of a journal's debit, or a journal's credit applied to an invoice through a payment, moves
+ *    the line's amount unpaid or unused, not the entry's lastmodifieddate;
+ *  - when any payment, credit memo or deposit application changed or was deleted (`moneyMoved`): every entry with a
+ *    line still open. A payment deleted, un-applied or moved to another customer leaves no link to the line it had
+ *    paid, which is open again, and the customer it was moved from is named by nothing the round reads (open entries
+ *    to A/R are few next to invoices: opening balances, credits on account, so all of them rather than a guess).
+ * Deleted entries come with the round's DeletedRecord page. An account that refuses the journal-entry queries (see
+ * fullSync) is polled without them, with a warning.
+ */
+async function* journalRound(
+  ctx: Ctx,
+  cursor: Extract<NetsuiteCursor, { mode: 'incremental' }>,
+  pageSize: number,
+  seen: Newest,
+  moneyMoved: boolean,
+): AsyncGenerator<SyncPage<NetsuiteCursor>> {
+  const filters: Array<Omit<JournalFilter, 'afterId'>> = [
+    { modifiedSince: cursor.since },
+    { linkedSince: cursor.since },
+    ...(moneyMoved ? [{ openOnly: true }] : []),
+  ];
+  try {
+    for (const filter of filters) {
+      for await (const { rows } of keyset(ctx, 'journalEntries', filter, null, pageSize)) {
+        if (filter.modifiedSince) for (const r of rows) noteNewest(seen, r.lastmodified);
+        const page = emptyPage(cursor);
+        await addRows(ctx, page, 'journalEntries', rows);
+        yield page;
+      }
+    }
+  } catch (e) {
+    if (!refusedQuery(e)) throw e;
+    ctx.logger.warn(
+      { accountId: ctx.externalId },
+      'NetSuite refuses the journal-entry queries: journal entries to A/R are not read',
+    );
+  }
 }
 
 /**

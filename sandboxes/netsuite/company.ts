@@ -7,7 +7,11 @@
  *    NOT move (issue 12: do not rely on it), while its amount unpaid does;
  *  - a void zeroes the transaction and drops its applications; a deletion removes it and leaves a DeletedRecord;
  *  - an invoice under approval routing (Pending Approval, or Rejected) does not post: no payment can be applied to
- *    it; approving it is an edit of the invoice (its lastmodifieddate moves) and it becomes Open.
+ *    it; approving it is an edit of the invoice (its lastmodifieddate moves) and it becomes Open;
+ *  - a journal entry has lines on accounts; a line on an A/R account names a customer and keeps what remains of it
+ *    (amount unpaid of a debit, amount unused of a credit). Paying a debit line, or applying a credit line to an
+ *    invoice through a (zero) payment, links the line to the payment (previoustype 'Journal') and modifies the
+ *    payment only: the entry's lastmodifieddate does not move.
  * This is a dev tool for the demo and tests, not part of the connector.
  */
 import { fromMinor } from '../../connectors/money';
@@ -52,15 +56,41 @@ export interface Txn {
    * not in the customer payment queue) until approved; absent: approved, or never routed.
    */
   approval?: 'pending' | 'rejected';
+  /** A journal entry's lines. */
+  lines?: JournalLine[];
+}
+
+/** A journal entry's line: a debit or a credit (minor units of the entry's currency) to an account. */
+export interface JournalLine {
+  line: number;
+  account: number;
+  /** The customer (a line on A/R names one). */
+  entity: number | null;
+  debitMinor: number;
+  creditMinor: number;
 }
 
 export interface Link {
-  /** The invoice. */
+  /** The invoice, or a journal entry whose line (previousline) the payment paid or applied. */
   previousdoc: number;
-  /** The payment or credit memo. */
+  /** The payment or credit memo (or a journal entry whose credit line `nextline` was applied to the invoice). */
   nextdoc: number;
   amountMinor: number;
+  previousline?: number;
+  nextline?: number;
 }
+
+/** The chart of accounts' part the stand-in needs: A/R accounts (accttype AcctRec) and others. */
+export const ACCOUNTS = [
+  { id: 119, accttype: 'AcctRec', name: '1200 Accounts Receivable' },
+  { id: 120, accttype: 'AcctRec', name: '1210 A/R - Intercompany' },
+  { id: 600, accttype: 'Expense', name: '6600 Bad Debt' },
+  { id: 210, accttype: 'AcctPay', name: '2000 Accounts Payable' },
+  { id: 300, accttype: 'Equity', name: '3000 Opening Balance' },
+] as const;
+export const AR_ACCOUNT = 119;
+const RECEIVABLE = new Set<number>(ACCOUNTS.filter((a) => a.accttype === 'AcctRec').map((a) => a.id));
+export const isReceivable = (account: number) => RECEIVABLE.has(account);
 
 export interface DeletedRecord {
   recordid: number;
@@ -134,6 +164,8 @@ export class NetsuiteCompany {
    * every NULL). Whether and when real NetSuite does is not documented; tests set it to check nothing reads it as 0.
    */
   readonly nullUnpaid = new Set<number>();
+  /** Accounting books (Multi-Book): each prints every accounting line once more. */
+  accountingBooks = 1;
   /** What `SELECT SYSDATE FROM DUAL` answers. */
   get sysdate(): string {
     return clockOf(this.nowMs + this.sysdateSkewMinutes * 60_000);
@@ -259,9 +291,110 @@ export class NetsuiteCompany {
    */
   addJournalCredit(customer: Customer, applications: Array<{ invoice: number; amountMinor: number }>): Txn {
     const total = applications.reduce((sum, a) => sum + a.amountMinor, 0);
-    const j = this.addTxn('Journal', customer, total, null);
+    const j = this.addJournal(customer.currency, [
+      { account: 600, debit: total },
+      { account: AR_ACCOUNT, customer, credit: total },
+    ]);
     for (const a of applications) this.apply(j.id, a.invoice, a.amountMinor);
     return j;
+  }
+
+  /**
+   * A journal entry in `currency` (its lines balanced, or not: the stand-in does not check) with lines on accounts;
+   * lines on A/R name the customer. The header's entity is the first customer named (NetSuite's is empty).
+   */
+  addJournal(
+    currency: string,
+    lines: Array<{ account: number; customer?: Customer; debit?: number; credit?: number }>,
+  ): Txn {
+    const first = lines.find((l) => l.customer)?.customer;
+    const holder = { ...(first ?? ([...this.customers.values()][0] as Customer)), currency };
+    const j = this.addTxn(
+      'Journal',
+      holder,
+      lines.reduce((sum, l) => sum + (l.debit ?? 0), 0),
+      null,
+    );
+    j.entity = first?.id ?? 0;
+    j.lines = lines.map((l, i) => ({
+      line: i,
+      account: l.account,
+      entity: l.customer?.id ?? null,
+      debitMinor: l.debit ?? 0,
+      creditMinor: l.credit ?? 0,
+    }));
+    return j;
+  }
+
+  /** Edits a journal entry's lines (an edit of the entry: its lastmodifieddate moves). Links to lines gone drop. */
+  editJournal(
+    id: number,
+    lines: Array<{ account: number; customer?: Customer; debit?: number; credit?: number }>,
+  ) {
+    const j = this.txns.get(id);
+    if (j?.type !== 'Journal') throw new Error(`no journal entry ${id}`);
+    j.lines = lines.map((l, i) => ({
+      line: i,
+      account: l.account,
+      entity: l.customer?.id ?? null,
+      debitMinor: l.debit ?? 0,
+      creditMinor: l.credit ?? 0,
+    }));
+    j.totalMinor = lines.reduce((sum, l) => sum + (l.debit ?? 0), 0);
+    this.links = this.links.filter(
+      (l) =>
+        !(l.previousdoc === id && (l.previousline ?? 0) >= lines.length) &&
+        !(l.nextdoc === id && (l.nextline ?? 0) >= lines.length),
+    );
+    j.lastmodified = this.tick();
+  }
+
+  /** What remains of a journal line on A/R: a debit's amount unpaid, a credit's amount unused (0 once voided). */
+  journalOpen(j: Txn, line: JournalLine): number {
+    if (j.voided) return 0;
+    const { journal } = this.appliedSums();
+    const used = journal.get(`${j.id}:${line.line}`) ?? 0;
+    return line.debitMinor > 0 ? line.debitMinor - used : line.creditMinor - used;
+  }
+
+  /**
+   * A payment (of `totalMinor`, applied to `invoices`) that also pays journal debit lines and applies journal credit
+   * lines (to the invoices: what the credits cover of them is not cash). As NetSuite's payment form: total = invoices
+   * + debits paid - credits applied. Only the payment is modified.
+   */
+  addJournalPayment(
+    customer: Customer,
+    totalMinor: number,
+    options: {
+      invoices?: Array<{ invoice: number; amountMinor: number }>;
+      journals: Array<{ journal: number; line: number; amountMinor: number }>;
+    },
+  ): Txn {
+    const p = this.addTxn('CustPymt', customer, totalMinor, null);
+    for (const a of options.invoices ?? []) {
+      const inv = this.txns.get(a.invoice);
+      if (inv?.type !== 'CustInvc' || a.amountMinor > this.unpaid(inv)) throw new Error('bad application');
+      this.links.push({ previousdoc: a.invoice, nextdoc: p.id, amountMinor: a.amountMinor });
+      if (this.unpaid(inv) === 0) inv.closedate = this.today;
+    }
+    for (const a of options.journals) {
+      const j = this.txns.get(a.journal);
+      const line = j?.lines?.[a.line];
+      if (!j || !line || j.voided || !isReceivable(line.account) || line.entity !== customer.id)
+        throw new Error('bad journal application');
+      if (j.currency !== p.currency) throw new Error('NetSuite applies only within one currency');
+      if (a.amountMinor <= 0 || a.amountMinor > this.journalOpen(j, line))
+        throw new Error(`journal application of ${a.amountMinor} does not fit`);
+      this.links.push({
+        previousdoc: a.journal,
+        previousline: a.line,
+        nextdoc: p.id,
+        amountMinor: a.amountMinor,
+      });
+    }
+    if (this.unused(p) < 0) throw new Error('payment total below what it applies');
+    p.lastmodified = this.tick();
+    return p;
   }
 
   addCreditMemo(customer: Customer, totalMinor: number): Txn {
@@ -278,9 +411,31 @@ export class NetsuiteCompany {
     if (amountMinor <= 0 || amountMinor > this.unpaid(inv) || amountMinor > this.unused(from)) {
       throw new Error(`application of ${amountMinor} does not fit`);
     }
-    this.links.push({ previousdoc: invoice, nextdoc: nextdoc, amountMinor });
+    const nextline = from.type === 'Journal' ? from.lines?.findIndex((l) => l.creditMinor > 0) : undefined;
+    this.links.push({
+      previousdoc: invoice,
+      nextdoc: nextdoc,
+      amountMinor,
+      ...(nextline === undefined ? {} : { nextline }),
+    });
     from.lastmodified = this.tick();
     if (this.unpaid(inv) === 0) inv.closedate = this.today;
+  }
+
+  /**
+   * A payment entered on the wrong customer moved to the right one: its applications (to the first customer's
+   * invoices and journal lines) are dropped, its money is the new customer's, unapplied. Only the payment is modified.
+   */
+  movePayment(id: number, to: Customer): void {
+    const p = this.txns.get(id);
+    if (p?.type !== 'CustPymt') throw new Error(`no payment ${id}`);
+    for (const l of this.links) {
+      const inv = l.nextdoc === id ? this.txns.get(l.previousdoc) : undefined;
+      if (inv?.type === 'CustInvc') inv.closedate = null;
+    }
+    this.links = this.links.filter((l) => l.nextdoc !== id);
+    p.entity = to.id;
+    p.lastmodified = this.tick();
   }
 
   /** Removes every application of a payment/credit memo to an invoice (edit the payment, uncheck the line). */
@@ -320,7 +475,13 @@ export class NetsuiteCompany {
     this.links = this.links.filter((l) => l.nextdoc !== id && l.previousdoc !== id);
     this.txns.delete(id);
     const recordtypeid =
-      t.type === 'CustInvc' ? 'invoice' : t.type === 'CustPymt' ? 'customerpayment' : 'creditmemo';
+      t.type === 'CustInvc'
+        ? 'invoice'
+        : t.type === 'CustPymt'
+          ? 'customerpayment'
+          : t.type === 'Journal'
+            ? 'journalentry'
+            : 'creditmemo';
     this.deleted.push({ recordid: id, recordtypeid, deleteddate: this.tick() });
   }
 
@@ -343,9 +504,13 @@ export class NetsuiteCompany {
     return this.unused(t);
   }
 
-  /** What a payment or credit memo has not applied yet. */
+  /** What a payment or credit memo has not applied yet (a journal credit a payment applied is money it gained). */
   unused(t: Txn): number {
     if (t.voided) return 0;
+    if (t.type === 'Journal') {
+      const credit = t.lines?.find((l) => l.creditMinor > 0);
+      return credit ? this.journalOpen(t, credit) : 0;
+    }
     return t.totalMinor - (this.appliedSums().from.get(t.id) ?? 0);
   }
 
@@ -354,16 +519,31 @@ export class NetsuiteCompany {
    * (appended to, or replaced by a filter). Serving a SuiteQL page reads every row's amount unpaid: summing the links
    * per row made the stand-in, not the connector, the bottleneck of a large sync (quadratic in the ledger).
    */
-  private appliedSums(): { to: Map<number, number>; from: Map<number, number> } {
+  private appliedSums(): {
+    to: Map<number, number>;
+    from: Map<number, number>;
+    journal: Map<string, number>;
+  } {
     const memo = this.sumsMemo;
     if (memo && memo.links === this.links && memo.length === this.links.length) return memo;
     const to = new Map<number, number>();
     const from = new Map<number, number>();
+    const journal = new Map<string, number>();
+    const add = <K>(m: Map<K, number>, k: K, n: number) => m.set(k, (m.get(k) ?? 0) + n);
     for (const l of this.links) {
-      to.set(l.previousdoc, (to.get(l.previousdoc) ?? 0) + l.amountMinor);
-      from.set(l.nextdoc, (from.get(l.nextdoc) ?? 0) + l.amountMinor);
+      if (l.previousline !== undefined) {
+        // A journal line the payment paid (debit: the payment spends on it) or applied (credit: the payment gains).
+        const j = this.txns.get(l.previousdoc);
+        const credit = (j?.lines?.[l.previousline]?.creditMinor ?? 0) > 0;
+        add(journal, `${l.previousdoc}:${l.previousline}`, l.amountMinor);
+        add(from, l.nextdoc, credit ? -l.amountMinor : l.amountMinor);
+        continue;
+      }
+      add(to, l.previousdoc, l.amountMinor);
+      add(from, l.nextdoc, l.amountMinor);
+      if (l.nextline !== undefined) add(journal, `${l.nextdoc}:${l.nextline}`, l.amountMinor);
     }
-    this.sumsMemo = { links: this.links, length: this.links.length, to, from };
+    this.sumsMemo = { links: this.links, length: this.links.length, to, from, journal };
     return this.sumsMemo;
   }
 
@@ -372,7 +552,33 @@ export class NetsuiteCompany {
     length: number;
     to: Map<number, number>;
     from: Map<number, number>;
+    journal: Map<string, number>;
   } | null = null;
+
+  /**
+   * Customer balances as NetSuite shows them, per customer and currency: open invoices plus journal debits unpaid,
+   * less payments' and credit memos' unapplied amounts and journal credits unused (in minor units).
+   */
+  customerBalances(): Map<string, number> {
+    const out = new Map<string, number>();
+    const add = (customer: number, currency: string, n: number) => {
+      const k = `${customer}:${currency}`;
+      out.set(k, (out.get(k) ?? 0) + n);
+    };
+    for (const t of this.txns.values()) {
+      if (t.voided) continue;
+      if (t.type === 'CustInvc' && !t.approval) add(t.entity, t.currency, this.unpaid(t));
+      else if (t.type === 'CustPymt' || t.type === 'CustCred') add(t.entity, t.currency, -this.unused(t));
+      else if (t.type === 'Journal')
+        for (const line of t.lines ?? []) {
+          if (!isReceivable(line.account) || line.entity === null) continue;
+          const open = this.journalOpen(t, line);
+          add(line.entity, t.currency, line.debitMinor > 0 ? open : -open);
+        }
+    }
+    for (const [k, v] of out) if (v === 0) out.delete(k);
+    return out;
+  }
 
   /** The ledger the connector must reproduce: every live invoice's open balance by id, in its currency. */
   openBalances(): Map<string, { currency: string; balanceMinor: number; status: string }> {
@@ -418,6 +624,29 @@ export class NetsuiteCompany {
       c.simulateDay();
     }
     return c;
+  }
+
+  /**
+   * Journal entries to A/R as a bookkeeper keys them (the demo's): an opening balance debited to a customer, part of
+   * it paid since; a rebate credited on account, unapplied; a balance moved from one customer to another.
+   */
+  addJournalHistory(): void {
+    const [a, b, c] = [...this.customers.values()];
+    if (!a || !b || !c) return;
+    const opening = this.addJournal(a.currency, [
+      { account: AR_ACCOUNT, customer: a, debit: 150_000 },
+      { account: 300, credit: 150_000 },
+    ]);
+    this.addJournalPayment(a, 40_000, { journals: [{ journal: opening.id, line: 0, amountMinor: 40_000 }] });
+    this.addJournal(b.currency, [
+      { account: 600, debit: 25_000 },
+      { account: AR_ACCOUNT, customer: b, credit: 25_000 },
+    ]);
+    if (c.currency === a.currency)
+      this.addJournal(a.currency, [
+        { account: AR_ACCOUNT, customer: a, debit: 10_000 },
+        { account: AR_ACCOUNT, customer: c, credit: 10_000 },
+      ]);
   }
 
   /** One business day: new invoices, partial and multi-invoice payments, credits, voids, deletions, un-applies. */

@@ -18,13 +18,14 @@ export async function startNetsuiteSandbox(options: {
   /** The account clock its 20 days of generated history start from (`YYYY-MM-DD HH:MM:SS`). */
   start?: string;
 }): Promise<{ sandbox: NetsuiteSandbox; env: Record<string, string>; stop(): Promise<void> }> {
-  const sandbox = new NetsuiteSandbox({
-    company: NetsuiteCompany.generate({
-      seed: options.seed ?? 7,
-      customers: options.customers ?? 24,
-      start: options.start,
-    }),
+  const company = NetsuiteCompany.generate({
+    seed: options.seed ?? 7,
+    customers: options.customers ?? 24,
+    start: options.start,
   });
+  // The demo account also has journal entries to A/R (an opening balance, credit on account, a transfer).
+  company.addJournalHistory();
+  const sandbox = new NetsuiteSandbox({ company });
   await sandbox.start(options.port ?? 0);
   const timer =
     options.dayEverySeconds && options.dayEverySeconds > 0

@@ -63,6 +63,11 @@ export class NetsuiteSandbox {
   readonly failures: number[] = [];
   /** Every SuiteQL query received, for assertions. */
   readonly queries: string[] = [];
+  /**
+   * Failures of the next queries that `match` (the query text): each answers `status` (429: NetSuite's concurrency
+   * refusal; else an unexpected error) `times` times over, then the query is served. Tests fail a sync mid-round.
+   */
+  readonly queryFailures: Array<{ match: (q: string) => boolean; status: number; times: number }> = [];
   /** The invoice-PDF RESTlet as deployed in this account (NETSUITE_PDF_RESTLET names it). */
   readonly restletDeployment = { script: 'customscript_duely_pdf', deploy: 'customdeploy_duely_pdf' };
   /** Statuses to answer the next RESTlet requests with, first in first out. */
@@ -273,6 +278,21 @@ export class NetsuiteSandbox {
         return this.json(res, 400, errorBody(400, 'INVALID_CONTENT', 'Body is not JSON'));
       }
       this.queries.push(q);
+      const failing = this.queryFailures.find((f) => f.times > 0 && f.match(q));
+      if (failing) {
+        failing.times--;
+        return failing.status === 429
+          ? this.json(
+              res,
+              429,
+              errorBody(
+                429,
+                'CONCURRENCY_LIMIT_EXCEEDED',
+                'Concurrent request limit exceeded. Request blocked.',
+              ),
+            )
+          : this.json(res, failing.status, errorBody(failing.status, 'UNEXPECTED_ERROR', 'Injected failure'));
+      }
       const limit = Number(url.searchParams.get('limit') ?? '1000');
       const offset = Number(url.searchParams.get('offset') ?? '0');
       if (!(limit >= 1 && limit <= 1000) || offset % limit !== 0) {

@@ -4,7 +4,7 @@
  * anything else with NetSuite's 400 so a changed query shows up in tests instead of silently matching nothing.
  * Rows are printed as NetSuite prints them: strings only, NULL columns absent.
  */
-import type { NetsuiteCompany, Txn } from './company';
+import { isReceivable, type NetsuiteCompany, type Txn } from './company';
 
 export type Row = Record<string, string>;
 
@@ -129,9 +129,12 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
     );
   if (span) {
     const after = afterId(q, span[1] as string) ?? -1;
+    const receivableOnly = q.includes(RECEIVABLE_ENTRIES);
     const ids = (
       span[3]
-        ? [...c.txns.values()].filter((t) => t.type === span[3]).map((t) => t.id)
+        ? [...c.txns.values()]
+            .filter((t) => t.type === span[3] && (!receivableOnly || onReceivable(t)))
+            .map((t) => t.id)
         : [...c.customers.keys()]
     ).filter((id) => id > after);
     if (ids.length === 0) return [{ n: '0' }];
@@ -227,8 +230,11 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
     )
   ) {
     const ids = new Set((/l\.nextdoc IN \(([^)]*)\)/.exec(q)?.[1] ?? '').split(', ').map(Number));
+    const previousType = /l\.previoustype = '(\w+)'/.exec(q)?.[1];
     return c.links
-      .filter((l) => ids.has(l.nextdoc))
+      .filter(
+        (l) => ids.has(l.nextdoc) && (!previousType || c.txns.get(l.previousdoc)?.type === previousType),
+      )
       .sort((a, b) => a.nextdoc - b.nextdoc || a.previousdoc - b.previousdoc)
       .map((l) => {
         const p = c.txns.get(l.nextdoc) as Txn;
@@ -238,6 +244,36 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
           foreignamount: c.money(l.amountMinor, p.currency),
         };
       });
+  }
+
+  if (q.includes("FROM transaction t JOIN currency cur ON cur.id = t.currency WHERE t.type = 'Journal'"))
+    return journalEntries(c, q);
+  if (q.startsWith('SELECT tl.transaction AS entry, tl.id AS line, tl.entity, tl.debitforeignamount')) {
+    if (!q.includes("a.accttype = 'AcctRec' AND tal.posting = 'T'"))
+      throw new SuiteqlError('unknown lines query');
+    const ids = new Set((/tl\.transaction IN \(([^)]*)\)/.exec(q)?.[1] ?? '').split(', ').map(Number));
+    const rows: Row[] = [];
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const j = c.txns.get(id);
+      if (j?.type !== 'Journal') continue;
+      for (const line of j.lines ?? []) {
+        if (!isReceivable(line.account)) continue;
+        const row: Row = { entry: String(j.id), line: String(line.line) };
+        if (line.entity !== null) row.entity = String(line.entity);
+        const amount = (minor: number) => (j.voided ? '0' : c.money(minor, j.currency));
+        if (line.debitMinor > 0) {
+          row.debitforeignamount = amount(line.debitMinor);
+          row.foreignamountunpaid = c.money(c.journalOpen(j, line), j.currency);
+        } else {
+          row.creditforeignamount = amount(line.creditMinor);
+          row.foreignpaymentamountunused = c.money(c.journalOpen(j, line), j.currency);
+        }
+        rows.push(row);
+        // Multi-Book prints the line once per accounting book: a second book repeats every A/R line.
+        if (c.accountingBooks > 1) rows.push({ ...row });
+      }
+    }
+    return rows;
   }
 
   const deposits = /^SELECT DISTINCT t\.entity FROM transaction t WHERE t\.type IN \('DepAppl'\) AND /.exec(
@@ -262,4 +298,56 @@ export function runSuiteql(c: NetsuiteCompany, raw: string): Row[] {
       }));
   }
   throw new SuiteqlError(`Invalid search query: the sandbox does not know this query: ${q.slice(0, 200)}`);
+}
+
+const RECEIVABLE_ENTRIES =
+  'SELECT tal.transaction FROM transactionaccountingline tal JOIN account a ON a.id = tal.account ' +
+  "WHERE a.accttype = 'AcctRec' AND tal.posting = 'T'";
+
+/** A journal entry with a line on an A/R account. */
+function onReceivable(t: Txn): boolean {
+  return t.type === 'Journal' && (t.lines ?? []).some((l) => isReceivable(l.account));
+}
+
+/** Journal entries (headers) by the conditions connectors/netsuite/queries.ts journalEntriesQuery writes. */
+function journalEntries(c: NetsuiteCompany, q: string): Row[] {
+  const after = afterId(q, 't');
+  const upTo = upToId(q, 't');
+  const since = clockCondition(q, 't.lastmodifieddate');
+  const ids = idList(q, 't');
+  const receivableOnly = q.includes(RECEIVABLE_ENTRIES);
+  const linkedSince = clockCondition(q, 'p.lastmodifieddate');
+  const linked = linkedSince
+    ? new Set(
+        c.links
+          .filter(
+            (l) => l.previousline !== undefined && (c.txns.get(l.nextdoc)?.lastmodified ?? '') >= linkedSince,
+          )
+          .map((l) => l.previousdoc),
+      )
+    : null;
+  const openOnly = q.includes('(tl.foreignamountunpaid <> 0 OR tl.foreignpaymentamountunused <> 0)');
+  const open = (t: Txn) => (t.lines ?? []).some((l) => isReceivable(l.account) && c.journalOpen(t, l) !== 0);
+  return [...c.txns.values()]
+    .filter(
+      (t) =>
+        t.type === 'Journal' &&
+        (after === null || t.id > after) &&
+        (upTo === null || t.id <= upTo) &&
+        (!since || t.lastmodified >= since) &&
+        (!ids || ids.has(t.id)) &&
+        (!receivableOnly || onReceivable(t)) &&
+        (!linked || linked.has(t.id)) &&
+        (!openOnly || open(t)),
+    )
+    .sort((a, b) => a.id - b.id)
+    .map((t) => ({
+      id: String(t.id),
+      type: 'Journal',
+      tranid: t.tranid,
+      trandate: t.trandate,
+      currency: t.currency,
+      voided: t.voided ? 'T' : 'F',
+      lastmodified: t.lastmodified,
+    }));
 }

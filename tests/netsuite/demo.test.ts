@@ -6,9 +6,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, isNotNull } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { invoices } from '../../src/db/schema';
+import { creditMemos, invoices } from '../../src/db/schema';
 import { providerDemos } from '../../src/demo';
 import { createTestDatabase } from '../helpers/db';
 
@@ -52,6 +52,17 @@ it('the NetSuite demo runs on the account clock: nothing is months overdue, and 
       .where(and(eq(invoices.status, 'open'), gt(invoices.balanceMinor, 0)));
     expect(open.length).toBeGreaterThan(0);
     expect(open.filter((i) => String(i.dueDate) < monthAgo)).toEqual([]);
+    // The account's journal entries to A/R are there: an opening balance partly paid, a credit on account.
+    const journals = await demo.services.db
+      .select({ total: creditMemos.totalMinor, remaining: creditMemos.remainingMinor })
+      .from(creditMemos)
+      .where(and(isNotNull(creditMemos.journalEntryId), eq(creditMemos.status, 'active')));
+    expect(journals).toEqual(
+      expect.arrayContaining([
+        { total: -150_000, remaining: -110_000 },
+        { total: 25_000, remaining: 25_000 },
+      ]),
+    );
     const before = accountDay();
     await new Promise((r) => setTimeout(r, 2500));
     expect(accountDay()).not.toBe(before);

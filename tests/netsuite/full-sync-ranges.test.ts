@@ -9,6 +9,7 @@ import { NetsuiteClient } from '../../connectors/netsuite/client';
 import { type NetsuiteCursor, netsuitePages } from '../../connectors/netsuite/resources';
 import type { SyncPage } from '../../connectors/types';
 import { NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
+import { AR_ACCOUNT } from '../../sandboxes/netsuite/company';
 
 const INVOICES = 3_200;
 /** The stand-in refuses any page past a query's first 1,500 rows (NetSuite: 100,000). */
@@ -22,6 +23,12 @@ function company(): NetsuiteCompany {
     const inv = c.addInvoice(cust, 10_000 + i, 30);
     if (i % 4 === 0) c.addPayment(cust, inv.totalMinor, [{ invoice: inv.id, amountMinor: inv.totalMinor }]);
   }
+  // Journal entries to A/R (credits on account), read as the last kind.
+  for (const cust of customers.slice(0, 3))
+    c.addJournal(cust.currency, [
+      { account: AR_ACCOUNT, customer: cust, credit: 500 },
+      { account: 600, debit: 500 },
+    ]);
   return c;
 }
 
@@ -112,6 +119,7 @@ describe('NetSuite full sync in id ranges', () => {
       ['invoices'],
       ['creditMemos'],
       ['payments'],
+      ['journalEntries'],
     ]);
     expect(pages.at(-1)?.cursor.mode).toBe('incremental');
     const invoicePages = pages.filter((p) => p.invoices.length > 0);
@@ -127,6 +135,7 @@ describe('NetSuite full sync in id ranges', () => {
       ['invoices'],
       ['creditMemos'],
       ['payments'],
+      ['journalEntries'],
     ]);
     const rows = (p: SyncPage<NetsuiteCursor>) =>
       p.customers.length + p.invoices.length + p.creditMemos.length + p.payments.length;

@@ -8,7 +8,7 @@ import type {
 import type { EntityKind, ListingKind, SyncPage } from '../../connectors/types';
 
 type Rec = CanonicalCustomer | CanonicalInvoice | CanonicalPayment | CanonicalCreditMemo;
-/** NetSuite lists record kinds only (journal-entry listings are QuickBooks'). */
+/** Record kinds' listings; journal entries' (their rows are credit memos here) are left to the real ledger's tests. */
 const isEntityKind = (k: ListingKind): k is EntityKind => k !== 'journalEntries';
 
 export class TestLedger<C> {

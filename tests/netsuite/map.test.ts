@@ -9,6 +9,8 @@ import {
   mapCustomer,
   mapDeletion,
   mapInvoice,
+  mapJournalDeletion,
+  mapJournalEntry,
   mapPayment,
   TransactionRow,
 } from '../../connectors/netsuite/map';
@@ -370,5 +372,76 @@ describe('NetSuite row checks', () => {
         else expect(() => mapCustomer(raw), `${key}=${JSON.stringify(value)}`).toThrow(/NetSuite customer/);
       }
     expect(mapCustomer({ ...base, currency: 'eur' }).currency).toBe('EUR');
+  });
+});
+
+describe('NetSuite journal entries to A/R', () => {
+  const entry = (over: Record<string, string> = {}) => ({
+    id: '900',
+    type: 'Journal',
+    tranid: 'JE900',
+    trandate: '2026-04-10',
+    currency: 'USD',
+    voided: 'F',
+    lastmodified: '2026-04-10 09:00:00',
+    ...over,
+  });
+  const debit = (line: string, entity: string, amount: string, unpaid: string) => ({
+    entry: '900',
+    line,
+    entity,
+    debitforeignamount: amount,
+    foreignamountunpaid: unpaid,
+  });
+  const credit = (line: string, entity: string, amount: string, unused: string) => ({
+    entry: '900',
+    line,
+    entity,
+    creditforeignamount: amount,
+    foreignpaymentamountunused: unused,
+  });
+
+  it('nets each customer’s A/R lines into one row with NetSuite’s remaining; a line repeated per book counts once', () => {
+    const lines = [
+      debit('1', '10', '500.00', '300.00'),
+      debit('1', '10', '500.00', '300.00'), // the same line again, under a second accounting book
+      credit('2', '10', '20.00', '20.00'),
+      credit('3', '11', '75.50', '0'),
+      { entry: '900', line: '4', creditforeignamount: '1.00', foreignpaymentamountunused: '1.00' }, // no customer
+    ];
+    const { read, credits } = mapJournalEntry(entry(), lines);
+    expect(read).toEqual({ externalId: '900', sourceUpdatedAt: '2026-04-10T09:00:00Z' });
+    expect(credits.map((c) => [c.externalId, c.customerExternalId, c.totalMinor, c.remainingMinor])).toEqual([
+      ['JE:900:10', '10', -48_000, -28_000],
+      ['JE:900:11', '11', 7_550, 0],
+    ]);
+    expect(credits[0]?.journalEntry).toEqual({ externalId: '900', number: 'JE900', remainingAtSource: true });
+  });
+
+  it('amounts in the entry’s currency (yen has no minor unit); signs of the open columns are not trusted', () => {
+    const { credits } = mapJournalEntry(entry({ currency: 'JPY' }), [credit('1', '12', '-7000', '-7000')]);
+    expect(credits.map((c) => [c.currency, c.totalMinor, c.remainingMinor])).toEqual([['JPY', 7000, 7000]]);
+  });
+
+  it('a voided entry leaves nothing; a missing remaining on a live A/R line stops the sync, named', () => {
+    expect(mapJournalEntry(entry({ voided: 'T' }), [debit('1', '10', '5.00', '5.00')]).credits).toEqual([]);
+    const line = { entry: '900', line: '1', entity: '10', debitforeignamount: '5.00' };
+    expect(() => mapJournalEntry(entry(), [line])).toThrow(
+      expect.objectContaining({
+        code: 'bad_payload',
+        userMessage: expect.stringContaining('journal entry JE900'),
+      }),
+    );
+  });
+
+  it('a deleted journal entry is read as gone; other deleted records are not journal entries', () => {
+    expect(
+      mapJournalDeletion({
+        recordid: '900',
+        recordtypeid: 'journalentry',
+        deleteddate: '2026-04-11 10:00:00',
+      }),
+    ).toEqual({ externalId: '900', sourceUpdatedAt: '2026-04-11T10:00:00Z', sourceVersion: null });
+    expect(mapJournalDeletion({ recordid: '5', recordtypeid: 'invoice' })).toBeNull();
   });
 });

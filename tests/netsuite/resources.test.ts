@@ -110,8 +110,13 @@ describe('NetSuite full sync', () => {
       { mode: 'full', kind: 'invoices', afterId: null, since: '2026-04-15 08:55:00' },
       { mode: 'full', kind: 'creditMemos', afterId: null, since: '2026-04-15 08:55:00' },
       { mode: 'full', kind: 'payments', afterId: null, since: '2026-04-15 08:55:00' },
+      { mode: 'full', kind: 'journalEntries', afterId: null, since: '2026-04-15 08:55:00' },
       { mode: 'incremental', since: '2026-04-15 08:55:00' },
     ]);
+    // This account refuses the journal-entry queries: they are not read, and no journal listing starts or completes
+    // (nothing stored would be found missing by it).
+    expect(pages.at(-1)?.listingStarts).toBeUndefined();
+    expect(pages.at(-1)?.listingComplete).toBeUndefined();
     expect(pages[0]?.listingStarts).toEqual(['customers']);
     expect(pages[0]?.listingComplete).toBeUndefined();
     expect(pages[1]?.listingStarts).toBeUndefined();
@@ -145,14 +150,21 @@ describe('NetSuite full sync', () => {
       afterId: '6000',
       since: '2026-04-15 08:55:00',
     });
-    // The span query finds nothing after 6000: no page is read.
-    expect(sent.map((s) => afterOf(s.q))).toEqual(['6000']);
-    expect(sent.filter((s) => isSpan(s.q))).toHaveLength(1);
-    expect(pages).toHaveLength(1);
+    // The span query finds nothing after 6000: no page of payments is read (journal entries, refused here, follow).
+    const payments = sent.filter((s) => !s.q.includes("'Journal'"));
+    expect(payments.map((s) => afterOf(s.q))).toEqual(['6000']);
+    expect(payments.filter((s) => isSpan(s.q))).toHaveLength(1);
+    expect(pages).toHaveLength(2);
     // Resumed mid-listing: it does not start it again, it completes it.
     expect(pages[0]?.listingStarts).toBeUndefined();
     expect(pages[0]?.listingComplete?.kinds).toEqual(['payments']);
-    expect(pages[0]?.cursor).toEqual({ mode: 'incremental', since: '2026-04-15 08:55:00' });
+    expect(pages[0]?.cursor).toEqual({
+      mode: 'full',
+      kind: 'journalEntries',
+      afterId: null,
+      since: '2026-04-15 08:55:00',
+    });
+    expect(pages[1]?.cursor).toEqual({ mode: 'incremental', since: '2026-04-15 08:55:00' });
   });
 });
 

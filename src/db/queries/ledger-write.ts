@@ -27,7 +27,8 @@
  *   is read (or deleted), and their remaining_minor is derived here: total less the payment lines applying them,
  *   recomputed for every journal row of the tenant after a page with journal entries or payments. An entry that
  *   debits a customer's A/R is a row with a negative total, never credit and never applied as credit: what remains
- *   owed is total plus what the payment lines linking it paid (payments.journal_applied);
+ *   owed is total plus what the payment lines linking it paid (payments.journal_applied). A source that states what
+ *   remains of each row (remaining_at_source) is taken at its word instead;
  *
  * sync/apply-page.ts `applySyncPage` wraps the writes in one transaction together with the connection's cursor and the sync run's
  * progress, so a crash resumes from the last committed page with nothing lost and nothing duplicated.
@@ -911,41 +912,46 @@ function creditMemoRows(rows: CanonicalCreditMemo[]) {
     status: m.status,
     journal_entry_id: m.journalEntry?.externalId ?? null,
     number: m.journalEntry?.number ?? null,
+    remaining_at_source: m.journalEntry?.remainingAtSource === true,
     source_updated_at: iso(m.sourceUpdatedAt),
     source_version: m.sourceVersion ?? null,
   }));
 }
 
 /**
- * The page's credit memos and journal rows. A stored journal row keeps its remaining_minor (the source states none:
- * recomputeJournalCredits derives it after the page's payments); a new one starts at its total.
+ * The page's credit memos and journal rows. A stored journal row keeps its remaining_minor when the source states
+ * none (recomputeJournalCredits derives it after the page's payments; a new one starts at its total); one whose
+ * source states it (remaining_at_source: an amount unpaid or unused per A/R line) takes the source's.
  */
 function upsertCreditMemos(t: SQL, data: string): SQL {
   const remaining = sql.raw(
-    'case when excluded.journal_entry_id is null then excluded.remaining_minor else m.remaining_minor end',
+    'case when excluded.journal_entry_id is null or excluded.remaining_at_source then excluded.remaining_minor ' +
+      'else m.remaining_minor end',
   );
   return counted(sql`
     insert into credit_memos as m (id, tenant_id, customer_id, external_id, date, currency, total_minor, remaining_minor,
-                                   status, journal_entry_id, number, source_updated_at, source_version)
+                                   status, journal_entry_id, number, remaining_at_source, source_updated_at,
+                                   source_version)
     select r.id, ${t}, cu.id, r.external_id, r.date, r.currency, r.total_minor, r.remaining_minor, r.status,
-           r.journal_entry_id, r.number, r.source_updated_at, r.source_version
+           r.journal_entry_id, r.number, r.remaining_at_source, r.source_updated_at, r.source_version
     from json_to_recordset(${jsonText(data)}) as r(id uuid, external_id text, customer_external_id text, date date,
          currency text, total_minor bigint, remaining_minor bigint, status text, journal_entry_id text, number text,
-         source_updated_at timestamptz, source_version bigint)
+         remaining_at_source boolean, source_updated_at timestamptz, source_version bigint)
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     where ${notTombstoned(t, 'credit_memos')}
     on conflict (tenant_id, external_id) do update set
       customer_id = excluded.customer_id, date = excluded.date, currency = excluded.currency,
       total_minor = excluded.total_minor, remaining_minor = ${remaining}, status = excluded.status,
       journal_entry_id = excluded.journal_entry_id, number = excluded.number,
+      remaining_at_source = excluded.remaining_at_source,
       source_updated_at = coalesce(excluded.source_updated_at, m.source_updated_at),
       source_version = excluded.source_version, updated_at = now()
     where ${notOlder('m', UPSERTED, { deletable: true })}
       and (m.customer_id, m.date, m.currency, m.total_minor, m.remaining_minor, m.status, m.journal_entry_id,
-           m.number, m.source_updated_at, m.source_version)
+           m.number, m.remaining_at_source, m.source_updated_at, m.source_version)
           is distinct from
           (excluded.customer_id, excluded.date, excluded.currency, excluded.total_minor, ${remaining},
-           excluded.status, excluded.journal_entry_id, excluded.number,
+           excluded.status, excluded.journal_entry_id, excluded.number, excluded.remaining_at_source,
            coalesce(excluded.source_updated_at, m.source_updated_at), excluded.source_version)
 `);
 }
@@ -974,8 +980,8 @@ async function writeJournalEntries(tx: Tx, t: SQL, entries: string): Promise<num
 }
 
 /**
- * remaining_minor of journal rows (a journal entry has no remaining amount at the source): a credit's total less
- * what payment lines applied from it, never below zero; a debit's (negative) total plus what payment lines linking it
+ * remaining_minor of journal rows whose source keeps no remaining amount (a row with remaining_at_source keeps the
+ * source's, as the upsert wrote it): a credit's total less what payment lines applied from it, never below zero; a debit's (negative) total plus what payment lines linking it
  * paid, never above zero. Per payment, what its lines applied is payments.journal_applied, or its allocations naming
  * the credit when more (a payment stored before journal_applied was kept; a debit is never an allocation's credit).
  * Every active journal row of the tenant, after any page with a journal entry, a journal credit or a payment, or a
@@ -990,6 +996,7 @@ async function recomputeJournalCredits(tx: Tx, t: SQL): Promise<void> {
     with j as materialized (
       select m.id, m.customer_id, m.external_id, m.total_minor, m.remaining_minor from credit_memos m
       where m.tenant_id = ${t} and m.journal_entry_id is not null and m.status = 'active'
+        and not m.remaining_at_source
     ),
     applied as (
       select j.id, j.total_minor, j.remaining_minor, coalesce(

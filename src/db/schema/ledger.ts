@@ -177,9 +177,12 @@ export const creditMemos = pgTable(
     /**
      * Set when the row is not a credit memo but a journal entry's credit to Accounts Receivable for the customer
      * (one row per entry and customer): the entry's id at the source. Its remaining_minor is derived by the ledger
-     * writer (total less the payment lines that applied it), the source keeps none.
+     * writer (total less the payment lines that applied it) when the source keeps none, or taken from the
+     * source when remaining_at_source is set (a source stating what is unpaid or unused on each A/R line).
      */
     journalEntryId: text('journal_entry_id'),
+    /** A journal row whose remaining_minor is the source's own figure: the writer stores it and never derives it. */
+    remainingAtSource: boolean('remaining_at_source').notNull().default(false),
     /** The document number people see (a journal entry's number), when the source has one. */
     number: text('number'),
     sourceUpdatedAt: instant('source_updated_at'),

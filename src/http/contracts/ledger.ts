@@ -107,6 +107,8 @@ const creditMemoRecord = covers<typeof creditMemos.$inferSelect>()(
     journalEntryId: z.string().nullable(),
     /** The document number people see (a journal entry's number), when known. */
     number: z.string().nullable(),
+    /** A journal row whose remainingMinor is the source's own figure, not derived from payments. */
+    remainingAtSource: z.boolean(),
     sourceUpdatedAt: instant.nullable(),
     sourceVersion: z.number().int().nullable(),
     createdAt: instant,
