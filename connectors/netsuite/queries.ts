@@ -242,8 +242,10 @@ export function deletionsQuery(sinceClock: string): string {
  *  - `transactionaccountingline` has `account`, `posting` and one row per accounting book (CData's reference): rows
  *    repeat under Multi-Book, the mapper keeps one per line; A/R accounts have `account.accttype = 'AcctRec'` (the
  *    type SuiteQL prints, as `Bank` in the vendor's account sample); a journal pending approval has no posting line.
- * Assumed, unverified against a live account: the join column `tal.transactionline` (= `tl.id`; used in published
- * SuiteQL, not in the references above), the sign of the unpaid/unused columns (abs is taken), and that a fully
+ * The join: `transactionline`'s key is (`id`, `transaction`), and an accounting line names its line by
+ * `tal.transactionline` = `tl.id` within the same `transaction` (NetSuite Diagnostics, "SuiteQL: Transaction
+ * Accounting Line", which joins on both columns as here).
+ * Assumed, unverified against a live account: the sign of the unpaid/unused columns (abs is taken), and that a fully
  * settled line prints 0 rather than NULL (NULL on an A/R line of a live entry stops the sync, named).
  */
 export const JOURNAL_TYPE = 'Journal';
