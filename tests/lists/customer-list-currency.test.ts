@@ -46,6 +46,11 @@ describe('customer list per currency', () => {
     const cad = (await get('/api/v1/tenants/acme/customers?sort=name&currency=CAD')).json();
     expect(cad.currency).toBe('CAD');
     expect(by(cad)).toEqual({ ACME: [5_000, 5_000], BETA: [0, 0], MAPLE: [7_000, 0] });
+    // A row whose figures leave out debt in another currency says which ("$0.00" beside 1 open invoice read as paid).
+    const others = (j: { items: { externalId: string; otherCurrencies: string[] }[] }) =>
+      Object.fromEntries(j.items.map((c) => [c.externalId, c.otherCurrencies]));
+    expect(others(usd)).toEqual({ ACME: ['CAD'], BETA: [], MAPLE: ['CAD'] });
+    expect(others(cad)).toEqual({ ACME: ['USD'], BETA: ['USD'], MAPLE: [] });
     expect(cad.totals).toEqual({ openBalanceMinor: 12_000, overdueMinor: 5_000 });
 
     // "Only customers with an open balance" still finds a customer whose debt is all in another currency.

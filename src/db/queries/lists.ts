@@ -521,7 +521,8 @@ function customerFrom(_tenantId: string, today: string, currency: string): SQL {
       select count(*) as open_count, count(*) filter (where ${overdue}) as overdue_count,
         sum(i.balance_minor) filter (where ${inCurrency}) as open_minor,
         sum(i.balance_minor) filter (where ${overdue} and ${inCurrency}) as overdue_minor,
-        max(greatest(0, ${today}::date - i.due_date)) as max_days
+        max(greatest(0, ${today}::date - i.due_date)) as max_days,
+        array_agg(distinct i.currency order by i.currency) filter (where not ${inCurrency}) as other_currencies
       from invoices i where i.customer_id = c.id and i.status = 'open'
     ) a on true
     left join customer_risk r on r.customer_id = c.id
@@ -559,6 +560,9 @@ export interface CustomerListRow {
   openInvoices: number;
   openBalanceMinor: number;
   overdueMinor: number;
+  /** Currencies other than the list's `currency` that the customer has open invoices in (their amounts are not in
+   * openBalanceMinor: minor units of different currencies cannot be added). */
+  otherCurrencies: string[];
   maxDaysOverdue: number;
   riskScore: number | null;
   slowingAlert: boolean;
@@ -573,7 +577,7 @@ function customerQuery(tenantId: string, f: CustomerListFilter, sort: Sort): Lis
     columns: sql`c.id, c.external_id, c.name, c.emails, o.contact_emails, c.first_seen::text as first_seen,
       coalesce(a.open_count, 0)::int as open_invoices, coalesce(a.open_minor, 0)::float8 as open_minor,
       coalesce(a.overdue_minor, 0)::float8 as overdue_minor, coalesce(a.max_days, 0)::int as max_days,
-      r.score as risk_score, coalesce(r.slowing_alert, false) as slowing_alert,
+      a.other_currencies, r.score as risk_score, coalesce(r.slowing_alert, false) as slowing_alert,
       o.paused_until::text as paused_until, coalesce(o.excluded, false) as excluded,
       ${LAST_CONTACT} as last_contact_at, ${NEXT_ACTION} as next_action_at`,
     from: customerFrom(tenantId, f.today, f.currency),
@@ -597,6 +601,7 @@ function customerRow(r: Record<string, unknown>): CustomerListRow {
     openInvoices: num(r.open_invoices),
     openBalanceMinor: num(r.open_minor),
     overdueMinor: num(r.overdue_minor),
+    otherCurrencies: (r.other_currencies as string[] | null) ?? [],
     maxDaysOverdue: num(r.max_days),
     riskScore: numOrNull(r.risk_score),
     slowingAlert: bool(r.slowing_alert),

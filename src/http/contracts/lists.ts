@@ -193,6 +193,8 @@ export const customerListRow = covers<CustomerListRow>()(
     openInvoices: z.number().int(),
     openBalanceMinor: z.number(),
     overdueMinor: z.number(),
+    /** Other currencies the customer has open invoices in; their amounts are not in the two figures above. */
+    otherCurrencies: z.array(z.string()),
     maxDaysOverdue: z.number().int(),
     riskScore: z.number().nullable(),
     slowingAlert: z.boolean(),

@@ -273,7 +273,15 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                   </th>
                   <td>{c.contactEmails?.[0] ?? c.emails[0] ?? '—'}</td>
                   <td className="num">{c.openInvoices}</td>
-                  <td className="num">{formatMoney(c.openBalanceMinor, currency)}</td>
+                  <td className="num">
+                    {formatMoney(c.openBalanceMinor, currency)}
+                    {c.otherCurrencies?.length ? (
+                      <span className="muted small" data-testid="other-currencies">
+                        {' '}
+                        + open in {c.otherCurrencies.join(', ')}
+                      </span>
+                    ) : null}
+                  </td>
                   <td className="num">{c.overdueMinor > 0 ? formatMoney(c.overdueMinor, currency) : '—'}</td>
                   <td className="num">{c.maxDaysOverdue > 0 ? `${c.maxDaysOverdue} d` : '—'}</td>
                   <td className="num">
