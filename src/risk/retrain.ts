@@ -155,7 +155,7 @@ export async function compareModels(options: CompareOptions): Promise<ModelCompa
   if (queries.length < minInvoices) {
     return {
       promote: false,
-      reason: `only ${queries.length} settled invoices in ${challenger.slice.from}…${challenger.slice.to}; need ${minInvoices}`,
+      reason: `kept the current predictions: only ${queries.length} of the invoices issued from ${challenger.slice.from} to ${challenger.slice.to} are paid, too few to test a new model on (it needs ${minInvoices})`,
       metrics: null,
     };
   }

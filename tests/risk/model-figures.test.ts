@@ -3,6 +3,7 @@ import {
   comparisonInWords,
   modelInUseInWords,
   validationInWords,
+  versionInWords,
   versionToDescribe,
 } from '../../src/web/lib/model-figures';
 
@@ -90,5 +91,28 @@ describe('the model in use, in plain words (Settings)', () => {
       validationInWords(shippedValidation, true),
     );
     expect(modelInUseInWords({ validation: null }, false)).toBeNull();
+  });
+});
+
+describe('a trained version in plain words (Settings)', () => {
+  it('names the day it was trained and whether it is used, never the hash or the status code', () => {
+    const text = versionInWords(
+      {
+        status: 'rejected',
+        reason:
+          'kept the current predictions: only 0 of the invoices issued from 2026-07-21 to 2026-10-19 are paid',
+        createdAt: '2026-12-07T06:00:00.000Z',
+      },
+      (d) => `[${d}]`,
+    );
+    expect(text).toBe(
+      'Trained [2026-12-07] — not used: kept the current predictions: only 0 of the invoices issued from 2026-07-21 to 2026-10-19 are paid',
+    );
+    expect(
+      versionInWords(
+        { status: 'active', reason: 'beats the rule', createdAt: '2026-12-01T00:00:00Z' },
+        (d) => d,
+      ),
+    ).toMatch(/^Trained 2026-12-01 — in use: /);
   });
 });

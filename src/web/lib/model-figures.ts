@@ -86,3 +86,20 @@ export function modelInUseInWords(
 export function versionToDescribe<T extends { status: string }>(versions: readonly T[]): T | null {
   return versions.find((v) => v.status === 'active') ?? versions[0] ?? null;
 }
+
+const VERSION_STATUS: Record<string, string> = {
+  active: 'in use',
+  retired: 'replaced by a later one',
+  rejected: 'not used',
+};
+
+/**
+ * One trained version in a controller's words: when it was trained, whether predictions use it, and why — not its
+ * content hash and status code ("…-06c66e25 — rejected: …"; the hash stays in the row's title).
+ */
+export function versionInWords(
+  v: { status: string; reason: string; createdAt: string },
+  formatDate: (day: string) => string,
+): string {
+  return `Trained ${formatDate(v.createdAt.slice(0, 10))} — ${VERSION_STATUS[v.status] ?? v.status}: ${v.reason}`;
+}

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 import { Card, ErrorBanner } from '../components/ui';
 import { api } from '../lib/api';
+import { formatDate } from '../lib/format';
 import {
   type ComparisonFigures,
   comparisonInWords,
   modelInUseInWords,
+  versionInWords,
   versionToDescribe,
 } from '../lib/model-figures';
 import { useApi } from '../lib/use-api';
@@ -149,7 +151,7 @@ export function ModelSettings({ tenant }: { tenant: string }) {
               {models.data && models.data.versions.length > 0
                 ? models.data.versions.map((v) => (
                     <div key={v.version}>
-                      <span className="mono">{v.version}</span> — {v.status}: {v.reason}
+                      <span title={`version ${v.version}`}>{versionInWords(v, formatDate)}</span>
                       {v === described && comparisonInWords(v.comparison) && (
                         <p className="muted" data-testid="model-figures">
                           {comparisonInWords(v.comparison)}
