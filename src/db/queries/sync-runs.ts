@@ -4,7 +4,7 @@
  * disconnect — is elsewhere.)
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { type DbOrTx, executeNamed, rowsOf, type Tx } from '../client';
+import { type DbOrTx, executeNamed, type Tx } from '../client';
 import { connections, syncRuns } from '../schema';
 
 export type SyncRun = typeof syncRuns.$inferSelect;
