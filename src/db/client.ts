@@ -6,7 +6,8 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { entityKind, type SQL } from 'drizzle-orm';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { lockAndInit, PGLITE_SETTINGS, pgliteDir } from './pglite-dir';
 import { pgliteTemplate } from './pglite-template.mjs';
 import * as schema from './schema';
@@ -182,4 +183,34 @@ async function createPglite(dataDir: string, memoryImage?: Blob): Promise<DbHand
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+const dialect = new PgDialect();
+
+/**
+ * `query` as a named (prepared) statement on postgres-js: its answer's rows, as `tx.execute` gives them. postgres-js
+ * sends an unnamed statement with parameters (every drizzle query) in two round trips, parse + describe and then bind
+ * + execute once the parameter types are back, and holds every statement issued behind it on the connection until it
+ * has completed: statements issued together do not overlap, and each costs two turns of node's event loop. A named
+ * statement is described once per connection; after that it goes out at once, behind the statements before it.
+ *
+ * Only for statements whose plan cannot depend on their parameters' values (a row by its key, rows from the
+ * parameters alone): after five executions Postgres may keep one generic plan for a named statement, made without
+ * the values (`plan_cache_mode` auto). Forcing custom plans instead (`force_custom_plan`) also re-plans every
+ * foreign-key check of the transaction, row by row (measured: +40 % backend CPU for a full sync), and a generic plan
+ * of the page writers was 2× slower: those stay unnamed. The text must be one of a fixed set (values as parameters):
+ * a connection keeps each text it prepared. PGlite has no round trips: there this is `tx.execute`.
+ *
+ * Statements reach the connection in the order their execution starts; this one starts as `await tx.execute(…)`
+ * does (one turn after the call: drizzle's query is a thenable), so it keeps its place among statements issued so.
+ */
+export async function executeNamed<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const { session } = db._;
+  if ((session.constructor as unknown as Record<symbol, unknown>)[entityKind] !== 'PostgresJsSession')
+    return rowsOf<T>(await db.execute(query));
+  // One turn first, as `await tx.execute(…)` takes before its statement starts (see above).
+  await null;
+  return rowsOf<T>(
+    await session.prepareQuery(dialect.sqlToQuery(query), undefined, 'named', false).execute(),
+  );
 }

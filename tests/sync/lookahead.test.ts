@@ -1,5 +1,5 @@
 /**
- * run-sync reads two pages (PAGES_AHEAD) ahead of the page it writes (run-sync.ts): pages read ahead are only read, never
+ * run-sync reads PAGES_AHEAD pages ahead of the page it writes (run-sync.ts): pages read ahead are only read, never
  * written, so a crash meanwhile leaves the cursor on the last committed page and the resumed run converges.
  */
 import { sql } from 'drizzle-orm';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
-import { runSync } from '../../src/sync/run-sync';
+import { PAGES_AHEAD, runSync } from '../../src/sync/run-sync';
 import {
   balanceMismatches,
   connectedSandboxTenant,
@@ -40,7 +40,7 @@ async function count(table: 'invoices' | 'payments'): Promise<number> {
 }
 
 describe('run-sync reads ahead', () => {
-  it('requests two pages beyond the one being written, writes none of them, and resumes after a crash', async () => {
+  it('requests PAGES_AHEAD pages beyond the one being written, writes none of them, and resumes after a crash', async () => {
     const before = sandbox.requests();
     // Page 1: the 30 customers; page 2: the customers' listing complete; pages 3 and 4: invoices 1–80.
     const crashAfter = 4;
@@ -57,7 +57,7 @@ describe('run-sync reads ahead', () => {
     ).rejects.toThrow(/simulated crash/);
     // One request per page: the pages up to the crash, and the pages read ahead of the last one written (their
     // requests went out before it was written; they finish after the crash).
-    await expect.poll(() => sandbox.requests() - before, { timeout: 10_000 }).toBe(crashAfter + 2);
+    await expect.poll(() => sandbox.requests() - before, { timeout: 10_000 }).toBe(crashAfter + PAGES_AHEAD);
 
     // Nothing of the pages read ahead was written: the ledger and the cursor are those of page 4.
     expect(await count('invoices')).toBe(80);

@@ -1,6 +1,10 @@
-/** The shared request budgets (rate_budgets) behind sync/rate-budget.ts: one row per key, times in the database's clock. */
+/**
+ * The shared request budgets (rate_budgets) behind sync/rate-budget.ts: one row per key, times in the database's clock.
+ * A reservation's statements are named (executeNamed: each reads or writes one row by its key), so the ones issued
+ * together go out together instead of waiting for a describe each: every provider request takes a reservation.
+ */
 import { sql } from 'drizzle-orm';
-import { type DbOrTx, rowsOf, type Tx } from '../client';
+import { type DbOrTx, executeNamed, type Tx } from '../client';
 
 /** Pauses the key's budget for `ms` from now (the later pause wins). */
 export async function pauseRateBudget(db: DbOrTx, key: string, ms: number): Promise<void> {
@@ -11,7 +15,7 @@ export async function pauseRateBudget(db: DbOrTx, key: string, ms: number): Prom
 }
 
 export async function ensureRateBudget(tx: Tx, key: string): Promise<void> {
-  await tx.execute(sql`insert into rate_budgets (key) values (${key}) on conflict (key) do nothing`);
+  await executeNamed(tx, sql`insert into rate_budgets (key) values (${key}) on conflict (key) do nothing`);
 }
 
 /**
@@ -22,18 +26,20 @@ export async function lockRateBudget(
   tx: Tx,
   key: string,
 ): Promise<{ starts: string; now: number; paused: number | null } | undefined> {
-  const [row] = rowsOf<{ starts: string; now: number; paused: number | null }>(
-    await tx.execute(sql`
+  const [row] = await executeNamed<{ starts: string; now: number; paused: number | null }>(
+    tx,
+    sql`
           select array_to_string(starts, ',') as starts,
                  (extract(epoch from clock_timestamp()) * 1000)::float8 as now,
                  (extract(epoch from paused_until) * 1000)::float8 as paused
-          from rate_budgets where key = ${key} for update`),
+          from rate_budgets where key = ${key} for update`,
   );
   return row;
 }
 
 export async function setRateBudgetStarts(tx: Tx, key: string, starts: number[]): Promise<void> {
-  await tx.execute(
+  await executeNamed(
+    tx,
     sql`update rate_budgets set starts = ${`{${starts.join(',')}}`}::float8[] where key = ${key}`,
   );
 }
