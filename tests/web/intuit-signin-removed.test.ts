@@ -180,8 +180,17 @@ describe('a person an admin removed does not come back through Sign in with Intu
     await markDisconnected(s.db, await connectionOf(REALM), clock.now());
     const disconnected = await connectionOf(REALM);
     const before = await snapshot();
+    // The refused sign-in re-created a grant at Intuit that nobody in Duely sees: it is revoked with its own token.
+    const revoked: string[] = [];
+    nock('https://developer.api.intuit.com')
+      .post('/v2/oauth2/tokens/revoke', (body: { token?: string }) => {
+        revoked.push(String(body.token));
+        return true;
+      })
+      .reply(200, {});
     await expectKeptOut(await signInAs(REALM, { sub: 'u-ben', email: 'ben@removal.example' }), before);
     expect(await connectionOf(REALM)).toEqual(disconnected);
+    expect(revoked).toEqual([`rt-u-ben-${tokenRound}`]);
     // Ada reconnects by signing in (an admin renews the grant); the rest of the file runs on a working connection.
     expect((await signInAs(REALM, { sub: 'u-ada', email: 'ada@removal.example' })).statusCode).toBe(302);
     expect((await connectionOf(REALM)).status).toBe('active');
