@@ -13,7 +13,14 @@ import type { UserRole } from '../db/schema';
 import { AppError } from '../errors';
 import type { AuthDeps } from './ports';
 import type { SessionAuth } from './sessions';
-import { createUser, isPlaceholderEmail, normalizeEmail, type User, usersWhoMaySignIn } from './users';
+import {
+  createUser,
+  forgetRemoval,
+  isPlaceholderEmail,
+  normalizeEmail,
+  type User,
+  usersWhoMaySignIn,
+} from './users';
 
 export type AccountEmailStatus = 'outbox' | 'sent' | 'failed';
 
@@ -189,6 +196,8 @@ export async function inviteUser(
       status: 'invited',
       invitedBy: by,
     });
+    // Inviting someone an admin removed is letting them back: Sign in with Intuit no longer keeps them out.
+    await forgetRemoval(tx, tenant.id, input.email);
     const token = await sessions.issueLoginToken({
       tenantId: tenant.id,
       userId: user.id,

@@ -10,14 +10,17 @@ import {
   countOtherActiveAdmins,
   countUsers,
   deleteUser,
+  deleteUserRemovals,
   findUser,
   findUserByEmail,
   findUserByIntuitSub,
   insertUser,
+  insertUserRemoval,
   lockActiveAdmins,
   markSignedIn,
   setUser,
   type User,
+  wasRemoved,
 } from '../db/queries/users';
 import type { UserRole, UserStatus } from '../db/schema';
 import { AppError, notFound } from '../errors';
@@ -104,21 +107,50 @@ export async function updateUser(
   });
 }
 
-/** Deletes the user; their sessions and unused links go with them (cascade). */
-export async function removeUser(db: Db, tenantId: string, id: string): Promise<User> {
+/**
+ * Deletes the user; their sessions and unused links go with them (cascade). The removal is remembered by their
+ * Intuit subject and email: they may still be a user of the company's books at Intuit, and Sign in with Intuit would
+ * otherwise create them again as a viewer (userForIntuitSignIn). An invitation of the address lifts it
+ * (forgetRemoval).
+ */
+export async function removeUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  by: { name: string; now: Date },
+): Promise<User> {
   return db.transaction(async (tx) => {
     const user = await findUser(tx, tenantId, id);
     if (!user) throw notFound(`user ${id}`);
     await keepAnAdmin(tx, tenantId, user);
     await deleteUser(tx, id);
+    const email = isPlaceholderEmail(user.email) ? null : user.email;
+    if (email || user.intuitSub) {
+      await insertUserRemoval(tx, {
+        tenantId,
+        email,
+        intuitSub: user.intuitSub,
+        removedBy: by.name,
+        removedAt: by.now,
+      });
+    }
     return user;
   });
 }
 
+/** An admin invited this address: a removal of it (and of the Intuit account it was removed with) no longer holds. */
+export async function forgetRemoval(db: DbOrTx, tenantId: string, email: string): Promise<void> {
+  await deleteUserRemovals(db, tenantId, email);
+}
+
+/** A Sign in with Intuit resolved: the person, or why they are kept out (turned off, or removed by an admin). */
+export type IntuitSignIn = { user: User } | { refused: 'disabled' | 'removed' };
+
 /**
  * The user a Sign in with Intuit becomes: the one with this Intuit subject, else the one with this email (who then
  * gets the subject), else a new user — the tenant's admin when it has nobody yet (the install), otherwise a viewer
- * until an admin gives them more. Null when that user was disabled.
+ * until an admin gives them more. Refused when that user was disabled, or when nobody matched and an admin removed
+ * a person with this Intuit subject or this verified email (until an admin invites the address again).
  *
  * Only an email Intuit says is verified counts: anyone can type someone else's address into an Intuit profile, and
  * matched by it, any user of the company's ledger would become that person (an admin) and take over their Intuit
@@ -130,12 +162,12 @@ export async function userForIntuitSignIn(
   tenantId: string,
   intuitUser: { sub: string; email: string | null; emailVerified: boolean; name: string | null },
   now: Date,
-): Promise<User | null> {
+): Promise<IntuitSignIn> {
   const person = { ...intuitUser, email: intuitUser.emailVerified ? intuitUser.email : null };
   const bySub = await findUserByIntuitSub(db, tenantId, person.sub);
   const existing = bySub ?? (person.email ? await findUserByEmail(db, tenantId, person.email) : null);
   if (existing) {
-    if (existing.status === 'disabled') return null;
+    if (existing.status === 'disabled') return { refused: 'disabled' };
     const row = await setUser(db, existing.id, {
       intuitSub: person.sub,
       name: existing.name ?? person.name,
@@ -143,7 +175,11 @@ export async function userForIntuitSignIn(
       lastSignInAt: now,
       updatedAt: now,
     });
-    return row!;
+    return { user: row! };
+  }
+  // An unverified address is nobody's (see above), so it neither matches nor is matched by a removal.
+  if (await wasRemoved(db, tenantId, { intuitSub: person.sub, email: person.email })) {
+    return { refused: 'removed' };
   }
   const first = (await countUsers(db, tenantId)) === 0;
   const created = await createUser(db, {
@@ -156,7 +192,7 @@ export async function userForIntuitSignIn(
     invitedBy: first ? 'the Intuit install' : 'Sign in with Intuit',
   });
   await markSignedIn(db, created.id, now);
-  return { ...created, status: 'active', lastSignInAt: now };
+  return { user: { ...created, status: 'active', lastSignInAt: now } };
 }
 
 /** The placeholder address of a connect's first admin until they give theirs (`.invalid` never receives mail). */

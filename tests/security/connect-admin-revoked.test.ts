@@ -115,7 +115,7 @@ describe('a connect bound to a tenant by its admin', () => {
   };
   const cases: [string, (id: string, cookie: string) => Promise<unknown>][] = [
     ['disabled', (id) => updateUser(s.db, tenantId, id, { status: 'disabled' }, clock.now())],
-    ['removed', (id) => removeUser(s.db, tenantId, id)],
+    ['removed', (id) => removeUser(s.db, tenantId, id, { name: 'an admin', now: clock.now() })],
     ['demoted to viewer', (id) => updateUser(s.db, tenantId, id, { role: 'viewer' }, clock.now())],
     ['signed out', (_id, cookie) => signOutEverywhere(cookie)],
   ];

@@ -48,7 +48,8 @@ describe('the last active admin stays when two admins act on each other at once'
   const changes = {
     'demote each other': (id: string) => updateUser(s.db, tenantId, id, { role: 'viewer' }, clock.now()),
     'disable each other': (id: string) => updateUser(s.db, tenantId, id, { status: 'disabled' }, clock.now()),
-    'remove each other': (id: string) => removeUser(s.db, tenantId, id),
+    'remove each other': (id: string) =>
+      removeUser(s.db, tenantId, id, { name: 'an admin', now: clock.now() }),
   };
   for (const [name, change] of Object.entries(changes)) {
     it(name, async () => {

@@ -1,7 +1,7 @@
 /** The people of a tenant (users): every statement auth/users.ts and sign-in run against the table. */
-import { and, asc, count, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
-import { users } from '../schema';
+import { userRemovals, users } from '../schema';
 
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
@@ -114,4 +114,41 @@ export async function deleteUser(db: DbOrTx, id: string): Promise<void> {
 /** A successful sign-in: an invited user becomes active. */
 export async function markSignedIn(db: DbOrTx, id: string, now: Date): Promise<void> {
   await db.update(users).set({ status: 'active', lastSignInAt: now, updatedAt: now }).where(eq(users.id, id));
+}
+
+/** Remembers that an admin removed this person (by Intuit subject and/or lower-cased email). */
+export async function insertUserRemoval(
+  db: DbOrTx,
+  values: {
+    tenantId: string;
+    email: string | null;
+    intuitSub: string | null;
+    removedBy: string;
+    removedAt: Date;
+  },
+): Promise<void> {
+  await db.insert(userRemovals).values({ ...values, email: values.email && normalizeEmail(values.email) });
+}
+
+/** Whether an admin removed the person with this Intuit subject or this (verified) email from the tenant. */
+export async function wasRemoved(
+  db: DbOrTx,
+  tenantId: string,
+  person: { intuitSub: string; email: string | null },
+): Promise<boolean> {
+  const by: SQL[] = [eq(userRemovals.intuitSub, person.intuitSub)];
+  if (person.email) by.push(eq(userRemovals.email, normalizeEmail(person.email)));
+  const [row] = await db
+    .select({ id: userRemovals.id })
+    .from(userRemovals)
+    .where(and(eq(userRemovals.tenantId, tenantId), or(...by)))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Forgets the removals of this address in the tenant (an admin invited it again), Intuit subject included. */
+export async function deleteUserRemovals(db: DbOrTx, tenantId: string, email: string): Promise<void> {
+  await db
+    .delete(userRemovals)
+    .where(and(eq(userRemovals.tenantId, tenantId), eq(userRemovals.email, normalizeEmail(email))));
 }

@@ -10,7 +10,7 @@ export type UserStatus = 'invited' | 'active' | 'disabled';
 /**
  * The people of a tenant, by email (unique per tenant, stored lower-case). The first comes from the install (Sign
  * in with Intuit, or the operator's link with --email), the others are invited by an admin. A removed user is
- * deleted, which ends their sessions and unused links (cascade).
+ * deleted, which ends their sessions and unused links (cascade), and leaves a userRemovals row behind.
  */
 export const users = pgTable(
   'users',
@@ -32,6 +32,31 @@ export const users = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('users_tenant_email_uq').on(t.tenantId, sql`lower(${t.email})`)],
+);
+
+/**
+ * People an admin removed from a tenant, by what Sign in with Intuit knows them by: their Intuit subject and their
+ * email (stored lower-case; null for a connect's placeholder address). Sign in with Intuit creates anyone of the
+ * company's users at Intuit it does not find, so without this a removed person came straight back as a viewer. An
+ * invitation of the address deletes the row (auth/users.ts).
+ */
+export const userRemovals = pgTable(
+  'user_removals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    email: text('email'),
+    intuitSub: text('intuit_sub'),
+    /** The audit name of the admin who removed them. */
+    removedBy: text('removed_by').notNull(),
+    removedAt: instant('removed_at').notNull(),
+  },
+  (t) => [
+    index('user_removals_tenant_email_idx').on(t.tenantId, t.email),
+    index('user_removals_tenant_sub_idx').on(t.tenantId, t.intuitSub),
+  ],
 );
 
 /**

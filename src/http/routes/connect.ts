@@ -27,7 +27,7 @@ import type { ConnectIdentity, ConnectRefusal, TokenSet } from '../../../connect
 import type { Services } from '../../app-services';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import type { StateSigner } from '../../auth/signed-state';
-import { firstAdminOfConnectedTenant, userForIntuitSignIn } from '../../auth/users';
+import { firstAdminOfConnectedTenant, type User, userForIntuitSignIn } from '../../auth/users';
 import { connectionByExternalId } from '../../db/queries/connection-lookup';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
 import { callbackUrl, type EnqueueSync } from '../../sync/connect-flow';
@@ -378,30 +378,36 @@ export const connectRoutes =
         }
       };
       const method = c.connect?.signIn?.sessionMethod;
-      const refusedSignIn = () =>
+      const refusedSignIn = (why: 'disabled' | 'removed') =>
         page(
           reply,
           c,
           403,
           'You were not signed in',
-          'Your access to this company in Duely was turned off. Ask one of its admins to turn it back on.',
+          why === 'removed'
+            ? 'An admin of this company removed your access to it in Duely. One of its admins can invite you again.'
+            : 'Your access to this company in Duely was turned off. Ask one of its admins to turn it back on.',
         );
       // A person signing in to a company Duely already has is resolved before anything changes (found, or created
-      // as a viewer — never when they will be refused): a sign-in proves who they are and that they are a
-      // user of the company's ledger, not that they may change its connection. Only an admin of the tenant (or
-      // the tenant's first person, who becomes its admin) renews the grant or revives a connection that was
-      // disconnected or needs reconnecting; anyone else is signed in and the connection stays exactly as it was
-      // (their role in the ledger may see less, and a disabled person's or a viewer's consent must not undo what the
-      // team decided). Their fresh tokens are not kept; what becomes of the grant they stand for depends on the
+      // as a viewer — never when they will be refused: turned off, or removed by an admin): a sign-in proves who
+      // they are and that they are a user of the company's ledger, not that they may change its connection. Only an
+      // admin of the tenant (or the tenant's first person, who becomes its admin) renews the grant or revives a
+      // connection that was disconnected or needs reconnecting; anyone else is signed in and the connection stays
+      // exactly as it was (their role in the ledger may see less, and a refused person's or a viewer's consent must
+      // not undo what the team decided). Their fresh tokens are not kept; what becomes of the grant they stand for depends on the
       // connection (dropSignInGrant).
-      let person: Awaited<ReturnType<typeof userForIntuitSignIn>> | undefined;
+      let person: User | undefined;
       if (signIn && user && method && known) {
-        person = await userForIntuitSignIn(services.db, known.tenantId, user, now);
-        if (!person) {
-          log.warn({ externalId, user: user.sub }, 'sign-in refused: the person was disabled');
+        const resolved = await userForIntuitSignIn(services.db, known.tenantId, user, now);
+        if ('refused' in resolved) {
+          log.warn(
+            { externalId, user: user.sub },
+            `sign-in refused: the person was ${resolved.refused === 'removed' ? 'removed by an admin' : 'disabled'}`,
+          );
           await dropSignInGrant(known);
-          return refusedSignIn();
+          return refusedSignIn(resolved.refused);
         }
+        person = resolved.user;
       }
       // Not an admin: signed in below, the connection left as it was (no tokens stored, no sync enqueued).
       const leave = known && person && person.role !== 'admin' ? { conn: known, role: person.role } : null;
@@ -436,8 +442,11 @@ export const connectRoutes =
       }
       if (signIn && user && method) {
         // The person: resolved above for a known company; for a new one, created now (its first user: the admin).
-        const signedIn = person ?? (await userForIntuitSignIn(services.db, tenantId, user, now));
-        if (!signedIn) return refusedSignIn();
+        const resolved = person
+          ? { user: person }
+          : await userForIntuitSignIn(services.db, tenantId, user, now);
+        if ('refused' in resolved) return refusedSignIn(resolved.refused);
+        const signedIn = resolved.user;
         const { token } = await sessionAuth.createSession({
           tenantId,
           userId: signedIn.id,

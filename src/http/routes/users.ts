@@ -67,8 +67,9 @@ export const userRoutes =
     app.delete('/tenants/:tenant/users/:id', { schema: contract.removeUser }, async (req) => {
       const tenant = await tenantOf(req, services);
       const { id } = req.params;
-      const user = await removeUser(services.db, tenant.id, id);
-      req.log.info({ tenant: tenant.slug, userId: id, by: actorName(principalOf(req)) }, 'user removed');
+      const by = actorName(principalOf(req));
+      const user = await removeUser(services.db, tenant.id, id, { name: by, now: services.clock.now() });
+      req.log.info({ tenant: tenant.slug, userId: id, by }, 'user removed');
       return { removed: userView(user) };
     });
   };

@@ -153,10 +153,15 @@ export function PeopleSettings({ tenant }: { tenant: string }) {
                       className="btn btn-danger"
                       disabled={busy}
                       onClick={() => {
-                        if (!window.confirm(`Remove ${p.email} from this company in Duely?`)) return;
+                        if (
+                          !window.confirm(
+                            `Remove ${p.email} from this company in Duely? They can no longer sign in, with Intuit either, until an admin invites them again.`,
+                          )
+                        )
+                          return;
                         void act(async () => {
                           await api.delete(apiPath(tenant, `users/${p.id}`));
-                          return `${p.email} was removed.`;
+                          return `${p.email} was removed; inviting them again lets them back in.`;
                         });
                       }}
                     >
