@@ -28,6 +28,7 @@ import {
 import type { dunningMessageEvents } from '../../db/schema';
 import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
+import { approvalVersion } from '../../dunning/engine';
 import { debtorZone, localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
 import { reasonsNow, renderAsOf, UNSENT_STATUSES } from '../../dunning/send-message';
@@ -79,6 +80,10 @@ export function messageView(
   const { html: _html, text: _text, ...rest } = m;
   return {
     ...rest,
+    approvalVersion: approvalVersion({
+      ...m,
+      snapshot: m.snapshot as Parameters<typeof approvalVersion>[0]['snapshot'],
+    }),
     reason: reasons.reason,
     approvalReason: reasons.approvalReason,
     why: {
@@ -361,7 +366,8 @@ export const dunningRoutes =
       { config: COLLECTOR, schema: contract.approveMessage },
       async (req) => {
         const { tenant, m } = await messageOf(req);
-        return viewNow(tenant, await services.dunning.approve(tenant.id, m.id, actor(req)));
+        const approved = await services.dunning.approve(tenant.id, m.id, actor(req), req.body?.version);
+        return viewNow(tenant, approved);
       },
     );
 

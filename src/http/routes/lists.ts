@@ -360,7 +360,11 @@ export const listRoutes =
           const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
           return messageIdsMatching(db, tenant.id, f);
         });
-        return services.dunning.bulk.decideMessages(b.action, { ...r, reason: b.reason });
+        return services.dunning.bulk.decideMessages(b.action, {
+          ...r,
+          reason: b.reason,
+          versions: b.versions,
+        });
       },
     );
 
