@@ -10,10 +10,12 @@ import {
   skipUndecidedMessage,
 } from '../db/queries/dunning-admin';
 import { lockMessage, PENDING } from '../db/queries/dunning-plan';
+import { renderDays } from '../db/queries/dunning-send';
 import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
-import { APPROVAL_TTL_DAYS, approvalVersion, enqueueSend } from './engine';
+import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import type { DunningDeps } from './ports';
+import { viewedVersion } from './send-message';
 import { sendingActive } from './sending-switches';
 
 async function current(services: DunningDeps, tenantId: string, id: string) {
@@ -58,7 +60,10 @@ export async function approveMessage(
     // Locked, so a re-plan (which takes the message back and writes it again under the same id) waits for this
     // decision, or this one reads what the re-plan wrote.
     const locked = await lockMessage(tx, id);
-    if (seen !== undefined && locked && approvalVersion(locked) !== seen) throw changedSinceViewed(id);
+    if (seen !== undefined && locked) {
+      const [day] = await renderDays(tx, [id]);
+      if (viewedVersion(locked, day?.zone ?? 'UTC', now) !== seen) throw changedSinceViewed(id);
+    }
     const sendAt = new Date(Math.max((locked ?? row).sendAt.getTime(), now.getTime()));
     // Before go-live (or while paused) an approval is recorded and the message stays planned: it is queued, with
     // its approval, when sending is switched on (engine.resumeSending).

@@ -24,13 +24,15 @@ import {
   insertMessageSteps,
   PENDING,
 } from '../db/queries/dunning-plan';
+import { renderDays } from '../db/queries/dunning-send';
 import { messagesByIds } from '../db/queries/lists';
 import { tenantById } from '../db/queries/tenants';
 import { loadDunningConfig } from './dunning-config';
-import { APPROVAL_TTL_DAYS, approvalVersion, enqueueSend } from './engine';
+import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import { requestedStatements } from './planner';
 import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
+import { viewedVersion } from './send-message';
 
 export interface BulkResult {
   id: string;
@@ -88,9 +90,14 @@ export async function bulkDecideMessages(
     const found = new Map(rows.map((m) => [m.id, m]));
     const seen = r.versions ?? {};
     const viewed = action === 'approve' ? Object.keys(seen).filter((id) => found.has(id)) : [];
+    const zones = new Map((viewed.length > 0 ? await renderDays(tx, viewed) : []).map((d) => [d.id, d.zone]));
     const versionNow = new Map(
-      (viewed.length > 0 ? await messagesByIds(tx, viewed) : []).map((m) => [m.id, approvalVersion(m)]),
+      (viewed.length > 0 ? await messagesByIds(tx, viewed) : []).map((m) => [
+        m.id,
+        viewedVersion(m, zones.get(m.id) ?? 'UTC', now),
+      ]),
     );
+
     const notApplied: { id: string; reason: string }[] = [];
     const ok: string[] = [];
     for (const id of r.ids) {

@@ -263,14 +263,22 @@ function fingerprint(m: {
 }
 
 /**
- * What a reviewer is shown and approves (the API's `approvalVersion`): the fingerprint plus the edits. An approve
- * that names another version is refused (approvals.ts): the message was planned again or edited since it was viewed.
+ * What a reviewer is shown and approves (the API's `approvalVersion`): the fingerprint plus the edits and, given the
+ * day the preview renders it for (`renderDay`, send-message.ts viewedVersion), whether it calls each invoice overdue,
+ * due today or not yet due on that day. An approve that names another version is refused (approvals.ts): the message
+ * was planned again or edited since it was viewed, or a page left open overnight showed yesterday's words.
  */
 export function approvalVersion(
   m: Parameters<typeof fingerprint>[0] & { editedSubject: string | null; editedIntro: string | null },
+  renderDay?: string,
 ): string {
+  const dueWords = renderDay
+    ? (m.snapshot.invoices ?? []).map((i) =>
+        i.dueDate ? Math.sign(renderDay.localeCompare(i.dueDate)) : null,
+      )
+    : null;
   return createHash('sha256')
-    .update(JSON.stringify([fingerprint(m), m.editedSubject, m.editedIntro]))
+    .update(JSON.stringify([fingerprint(m), m.editedSubject, m.editedIntro, dueWords]))
     .digest('base64url')
     .slice(0, 22);
 }

@@ -57,7 +57,7 @@ import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater 
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
-import { enqueueSend } from './engine';
+import { approvalVersion, enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
@@ -418,6 +418,16 @@ export function reasonsNow(
   return asOf
     ? reasonsAsOf(m, localParts(asOf, zone).date)
     : { reason: m.reason, approvalReason: m.approvalReason };
+}
+
+/**
+ * The approvalVersion of a message as a reviewer sees it now (the API's view, the approve that names it): an unsent
+ * one's due words for the day its email is rendered for (renderAsOf), so a page left open past midnight is refused.
+ */
+export function viewedVersion(m: Row, zone: string, now: Date): string {
+  const snapshot = m.snapshot as Parameters<typeof approvalVersion>[0]['snapshot'];
+  const asOf = UNSENT_STATUSES.has(m.status) ? renderAsOf(m, zone, now) : null;
+  return approvalVersion({ ...m, snapshot }, localParts(asOf ?? m.renderedAsOf ?? m.sendAt, zone).date);
 }
 
 /** A body rendered as of `renderedAsOf` speaks of an earlier calendar day in `zone` than `now`'s. */

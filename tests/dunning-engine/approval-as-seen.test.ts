@@ -123,6 +123,11 @@ describe('approving what the reviewer saw', () => {
     const now = await view(m.id);
     expect(now.status).toBe('awaiting_approval');
     expect(now.approvalVersion).not.toBe(seen.approvalVersion);
+    // The Approvals page reads the list: the same version as the message's own view.
+    const list = await api('GET', `/messages?status=awaiting_approval&limit=200`);
+    expect(list.statusCode, list.body).toBe(200);
+    const item = (list.json().items as { id: string; approvalVersion: string }[]).find((x) => x.id === m.id);
+    expect(item?.approvalVersion).toBe(now.approvalVersion);
 
     const stale = await api('POST', `/messages/${m.id}/approve`, { version: seen.approvalVersion });
     expect(stale.statusCode, stale.body).toBe(409);
@@ -154,6 +159,24 @@ describe('approving what the reviewer saw', () => {
     expect(edit.statusCode, edit.body).toBe(200);
     const stale = await api('POST', `/messages/${m.id}/approve`, { version: seen.approvalVersion });
     expect(stale.statusCode, stale.body).toBe(409);
+    const ok = await api('POST', `/messages/${m.id}/approve`, {
+      version: (await view(m.id)).approvalVersion,
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('a page left open overnight: what read "due today" reads "overdue" now, so that view is refused', async () => {
+    const m = await reminder('awaiting_approval');
+    const snap = m.snapshot as { sendDate: string; invoices: { dueDate: string }[] };
+    await s.db
+      .update(dunningMessages)
+      .set({ snapshot: { ...snap, invoices: snap.invoices.map((i) => ({ ...i, dueDate: snap.sendDate })) } })
+      .where(eq(dunningMessages.id, m.id));
+    const seen = await view(m.id);
+    clock.set(new Date(Date.parse(`${snap.sendDate}T12:00:00Z`) + 86_400_000));
+    const stale = await api('POST', `/messages/${m.id}/approve`, { version: seen.approvalVersion });
+    expect(stale.statusCode, stale.body).toBe(409);
+    expect(await row(m.id)).toMatchObject({ status: 'awaiting_approval', decidedAt: null });
     const ok = await api('POST', `/messages/${m.id}/approve`, {
       version: (await view(m.id)).approvalVersion,
     });

@@ -31,7 +31,7 @@ import { loadDunningConfig } from '../../dunning/dunning-config';
 import { approvalVersion } from '../../dunning/engine';
 import { debtorZone, localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
-import { reasonsNow, renderAsOf, UNSENT_STATUSES } from '../../dunning/send-message';
+import { reasonsNow, renderAsOf, UNSENT_STATUSES, viewedVersion } from '../../dunning/send-message';
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { teamCopy } from '../../dunning/unsubscribe-token';
@@ -76,14 +76,15 @@ export function messageView(
   m: MessageRow,
   events: (typeof dunningMessageEvents.$inferSelect)[] = [],
   reasons: { reason: string; approvalReason: string | null } = m,
+  /** The approvalVersion as the reviewer sees it now (viewedVersion); without the render day when not given. */
+  version?: string,
 ) {
   const { html: _html, text: _text, ...rest } = m;
   return {
     ...rest,
-    approvalVersion: approvalVersion({
-      ...m,
-      snapshot: m.snapshot as Parameters<typeof approvalVersion>[0]['snapshot'],
-    }),
+    approvalVersion:
+      version ??
+      approvalVersion({ ...m, snapshot: m.snapshot as Parameters<typeof approvalVersion>[0]['snapshot'] }),
     reason: reasons.reason,
     approvalReason: reasons.approvalReason,
     why: {
@@ -325,7 +326,9 @@ export const dunningRoutes =
       events?: (typeof dunningMessageEvents.$inferSelect)[],
     ) {
       const c = await customerById(db, m.customerId);
-      return messageView(m, events, reasonsNow(m, debtorZone(c, tenant), services.clock.now()));
+      const zone = debtorZone(c, tenant);
+      const now = services.clock.now();
+      return messageView(m, events, reasonsNow(m, zone, now), viewedVersion(m, zone, now));
     }
 
     app.get(`${base}/messages/:id`, { schema: contract.getMessage }, async (req) => {
