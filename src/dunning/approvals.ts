@@ -9,11 +9,13 @@ import {
   messageState,
   skipUndecidedMessage,
 } from '../db/queries/dunning-admin';
-import { PENDING } from '../db/queries/dunning-plan';
+import { lockMessage, PENDING } from '../db/queries/dunning-plan';
+import { renderDays } from '../db/queries/dunning-send';
 import { tenantById } from '../db/queries/tenants';
 import { AppError, conflict, notFound } from '../errors';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import type { DunningDeps } from './ports';
+import { viewedVersion } from './send-message';
 import { sendingActive } from './sending-switches';
 
 async function current(services: DunningDeps, tenantId: string, id: string) {
@@ -22,8 +24,27 @@ async function current(services: DunningDeps, tenantId: string, id: string) {
   return row;
 }
 
-/** awaiting_approval → queued, and its send job (now, or at its planned time if that is later); planned before go-live. */
-export async function approveMessage(services: DunningDeps, tenantId: string, id: string, by: string) {
+/** Why an approval of what the reviewer viewed is refused: the message reads otherwise now. */
+export function changedSinceViewed(id: string): AppError {
+  return new AppError(
+    'message_changed',
+    `message ${id} changed since you viewed it (planned again with other figures, wording or recipients, or edited); read it again before approving`,
+    409,
+  );
+}
+
+/**
+ * awaiting_approval → queued, and its send job (now, or at its planned time if that is later); planned before go-live.
+ * `seen`: the approvalVersion the reviewer read; another one now is refused (changedSinceViewed). Without it the
+ * current version is approved (a client that approves by rule, not by reading).
+ */
+export async function approveMessage(
+  services: DunningDeps,
+  tenantId: string,
+  id: string,
+  by: string,
+  seen?: string,
+) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
   if (row.status !== 'awaiting_approval')
@@ -35,8 +56,15 @@ export async function approveMessage(services: DunningDeps, tenantId: string, id
       409,
     );
   }
-  const sendAt = new Date(Math.max(row.sendAt.getTime(), now.getTime()));
   return services.db.transaction(async (tx) => {
+    // Locked, so a re-plan (which takes the message back and writes it again under the same id) waits for this
+    // decision, or this one reads what the re-plan wrote.
+    const locked = await lockMessage(tx, id);
+    if (seen !== undefined && locked) {
+      const [day] = await renderDays(tx, [id]);
+      if (viewedVersion(locked, day?.zone ?? 'UTC', now) !== seen) throw changedSinceViewed(id);
+    }
+    const sendAt = new Date(Math.max((locked ?? row).sendAt.getTime(), now.getTime()));
     // Before go-live (or while paused) an approval is recorded and the message stays planned: it is queued, with
     // its approval, when sending is switched on (engine.resumeSending).
     const tenant = await tenantById(tx, tenantId);

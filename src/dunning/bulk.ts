@@ -24,12 +24,15 @@ import {
   insertMessageSteps,
   PENDING,
 } from '../db/queries/dunning-plan';
+import { renderDays } from '../db/queries/dunning-send';
+import { messagesByIds } from '../db/queries/lists';
 import { tenantById } from '../db/queries/tenants';
 import { loadDunningConfig } from './dunning-config';
 import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
 import { requestedStatements } from './planner';
 import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
+import { viewedVersion } from './send-message';
 
 export interface BulkResult {
   id: string;
@@ -74,13 +77,27 @@ async function record(
 export async function bulkDecideMessages(
   services: DunningDeps,
   action: 'approve' | 'skip',
-  r: BulkRequest & { reason?: string },
+  r: BulkRequest & {
+    reason?: string;
+    /** The approvalVersion each message had as the reviewer viewed it: one that reads otherwise now is left. */
+    versions?: Record<string, string>;
+  },
 ): Promise<BulkResult> {
   const now = services.clock.now();
   const expiredBefore = new Date(now.getTime() - APPROVAL_TTL_DAYS * 86_400_000);
   return services.db.transaction(async (tx) => {
     const rows = await lockMessagesOf(tx, r.tenantId, r.ids);
     const found = new Map(rows.map((m) => [m.id, m]));
+    const seen = r.versions ?? {};
+    const viewed = action === 'approve' ? Object.keys(seen).filter((id) => found.has(id)) : [];
+    const zones = new Map((viewed.length > 0 ? await renderDays(tx, viewed) : []).map((d) => [d.id, d.zone]));
+    const versionNow = new Map(
+      (viewed.length > 0 ? await messagesByIds(tx, viewed) : []).map((m) => [
+        m.id,
+        viewedVersion(m, zones.get(m.id) ?? 'UTC', now),
+      ]),
+    );
+
     const notApplied: { id: string; reason: string }[] = [];
     const ok: string[] = [];
     for (const id of r.ids) {
@@ -95,6 +112,12 @@ export async function bulkDecideMessages(
         notApplied.push({
           id,
           reason: 'may already have been sent (an attempt is in doubt); it cannot be skipped',
+        });
+      else if (action === 'approve' && seen[id] !== undefined && versionNow.get(id) !== seen[id])
+        notApplied.push({
+          id,
+          reason:
+            'changed since you viewed it (planned again with other figures, wording or recipients, or edited); read it again',
         });
       else if (action === 'approve' && new Date(m.created_at) < expiredBefore)
         notApplied.push({

@@ -131,8 +131,15 @@ export async function planTenantIn(
   const inserted: string[] = [];
   for (const m of result.messages) {
     const carried = approvals.get(m.key);
-    const approval = carried?.decidedAt && carried.fingerprint === fingerprint(m) ? carried : undefined;
-    const opts = { active, approval, edits: carried?.edits };
+    const same = carried?.fingerprint === fingerprint(m);
+    const approval = carried?.decidedAt && same ? carried : undefined;
+    // A reviewer's edit is kept, but an intro written for other figures or another recipient is read again first.
+    const opts = {
+      active,
+      approval,
+      edits: carried?.edits,
+      editsOutdated: carried?.edits !== undefined && !same,
+    };
     if (await insertMessage(services, tx, tenantId, m, config.version, opts)) inserted.push(m.key);
   }
   const today = localParts(now, config.settings.timezone).date;
@@ -187,10 +194,11 @@ interface CarriedApproval {
  * steps and lists (number, dates, amounts, pay link, and whether each is overdue, due or not yet due on the send
  * date), the steps, the tone, the template, the step's own wording (policy `copy`), whether it is a catch-up, the
  * credit on account it states, whether it may say "Despite our earlier reminders" and whether it thanks the debtor
- * for paying reliably. Equal fingerprints mean the reviewer would read the same message again; the render day's
+ * for paying reliably; and who it goes to (an override naming another contact sends it elsewhere). Equal fingerprints mean the reviewer would read the same message again; the render day's
  * day counts are not the plan's.
  */
 function fingerprint(m: {
+  to: string[];
   invoiceIds: string[];
   tone: string | null;
   stepKey?: string;
@@ -240,6 +248,7 @@ function fingerprint(m: {
   const reliable = s.reliablePayer ?? (s.customerRisk?.riskBand === 'low' && !s.customerRisk.slowingAlert);
   return JSON.stringify([
     [...m.invoiceIds].sort(),
+    m.to.map((a) => a.trim().toLowerCase()).sort(),
     m.tone,
     m.stepKey ?? null,
     m.template ?? null,
@@ -251,6 +260,27 @@ function fingerprint(m: {
     s.catchUp ?? false,
     reliable,
   ]);
+}
+
+/**
+ * What a reviewer is shown and approves (the API's `approvalVersion`): the fingerprint plus the edits and, given the
+ * day the preview renders it for (`renderDay`, send-message.ts viewedVersion), whether it calls each invoice overdue,
+ * due today or not yet due on that day. An approve that names another version is refused (approvals.ts): the message
+ * was planned again or edited since it was viewed, or a page left open overnight showed yesterday's words.
+ */
+export function approvalVersion(
+  m: Parameters<typeof fingerprint>[0] & { editedSubject: string | null; editedIntro: string | null },
+  renderDay?: string,
+): string {
+  const dueWords = renderDay
+    ? (m.snapshot.invoices ?? []).map((i) =>
+        i.dueDate ? Math.sign(renderDay.localeCompare(i.dueDate)) : null,
+      )
+    : null;
+  return createHash('sha256')
+    .update(JSON.stringify([fingerprint(m), m.editedSubject, m.editedIntro, dueWords]))
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 /** Codes that withdraw a pending message to be planned again later, releasing its steps (not a reviewer's no). */
@@ -363,12 +393,36 @@ async function insertMessage(
   services: DunningDeps,
   tx: Tx,
   tenantId: string,
-  m: PlannedMessage,
+  planned: PlannedMessage,
   policyVersion: number,
-  options: { active: boolean; approval?: CarriedApproval; edits?: CarriedApproval['edits'] },
+  options: {
+    active: boolean;
+    approval?: CarriedApproval;
+    edits?: CarriedApproval['edits'];
+    /** The edits were made for a message that read otherwise: a reviewer approves them again. */
+    editsOutdated?: boolean;
+  },
 ): Promise<boolean> {
   let opts = options;
+  let m = planned;
   const existing = await lockMessage(tx, m.key);
+  // Withdrawn for a hold with a reviewer's edit (kept on the row) and planned again reading otherwise: the same.
+  const editOutdated =
+    opts.editsOutdated === true ||
+    (existing?.status === 'skipped' &&
+      existing.editedAt !== null &&
+      fingerprint({
+        ...existing,
+        snapshot: existing.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
+      }) !== fingerprint(m));
+  if (editOutdated) {
+    const by = opts.edits?.editedBy ?? existing?.editedBy ?? 'a reviewer';
+    m = {
+      ...m,
+      requiresApproval: true,
+      approvalReason: `Edited by ${by} when it read otherwise (other figures, wording or recipients); check the edit still fits, then approve`,
+    };
+  }
   // Withdrawn for a hold (pause, promise, dispute, sending paused…) and now planned again unchanged: the approval
   // still covers what will be sent. Changed (an invoice paid or credited meanwhile, another step): asked again.
   if (!opts.approval && existing && approvalSurvivesReplan(existing, m)) {

@@ -57,7 +57,7 @@ import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater 
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
-import { enqueueSend } from './engine';
+import { approvalVersion, enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
@@ -257,6 +257,24 @@ export async function claim(
       }),
     );
   }
+  // Approved for what it said on the day it was read; the send renders it for today.
+  const outdated = inDoubt ? null : await approvedWordsOutdated(tx, row, now);
+  if (outdated) {
+    await setMessage(tx, id, {
+      status: 'awaiting_approval',
+      decidedAt: null,
+      decidedBy: null,
+      statusCode: 'approval_outdated',
+      statusReason: outdated,
+      subject: null,
+      html: null,
+      text: null,
+      renderedAsOf: null,
+      ...released,
+      updatedAt: now,
+    });
+    return done({ outcome: 'held', code: 'approval_outdated', reason: outdated });
+  }
   const claimed = await setMessageReturning(tx, id, {
     status: 'sending',
     leaseOwner: owner,
@@ -269,6 +287,41 @@ export async function claim(
     updatedAt: now,
   });
   return { kind: 'send', row: claimed };
+}
+
+const DUE_WORDS = { '-1': 'not yet due', '0': 'due today', '1': 'overdue' } as const;
+
+/**
+ * Why an approved message must be approved again before it goes, or null. A reviewer approved the words as the
+ * preview rendered them: as of its planned send day, or the day of the approval when that was later. A message that
+ * waited past that day (send window, a hold, a retry) is rendered for the day it goes, and the counts of days move
+ * with it; that is expected. What is not: an invoice the approved email called "due today" (or not yet due) that it
+ * would now call overdue. That email was never read by anyone, so it waits for a reviewer instead of going out.
+ */
+async function approvedWordsOutdated(tx: Tx, row: Row, now: Date): Promise<string | null> {
+  if (row.kind !== 'reminder' || !row.requiresApproval || !row.decidedAt) return null;
+  const tenant = await tenantRow(tx, row.tenantId);
+  const customer = await customerRow(tx, row.customerId);
+  if (!tenant || !customer) return null; // the attempt's re-check skips it (customer_gone)
+  const zone = debtorZone(customer, tenant);
+  const asOf = renderAsOf(row, zone, now);
+  if (!asOf) return null; // its stored body stands
+  const day = localParts(asOf, zone).date;
+  const snap = row.snapshot as { sendDate?: string; invoices?: { number?: string; dueDate?: string }[] };
+  const decided = localParts(row.decidedAt, zone).date;
+  const seen = snap.sendDate && snap.sendDate > decided ? snap.sendDate : decided;
+  if (day <= seen) return null;
+  const word = (d: string, due: string) =>
+    DUE_WORDS[String(Math.sign(d.localeCompare(due))) as '-1' | '0' | '1'];
+  const moved = (snap.invoices ?? []).flatMap((i) =>
+    i.dueDate && word(seen, i.dueDate) !== word(day, i.dueDate)
+      ? [
+          `${i.number ? `invoice ${i.number}` : 'an invoice'} was ${word(seen, i.dueDate)} and would now read ${word(day, i.dueDate)}`,
+        ]
+      : [],
+  );
+  if (moved.length === 0) return null;
+  return `Approved as it read on ${seen}; sent on ${day} it would say something else (${moved.join('; ')}): approve again`;
 }
 
 /**
@@ -365,6 +418,16 @@ export function reasonsNow(
   return asOf
     ? reasonsAsOf(m, localParts(asOf, zone).date)
     : { reason: m.reason, approvalReason: m.approvalReason };
+}
+
+/**
+ * The approvalVersion of a message as a reviewer sees it now (the API's view, the approve that names it): an unsent
+ * one's due words for the day its email is rendered for (renderAsOf), so a page left open past midnight is refused.
+ */
+export function viewedVersion(m: Row, zone: string, now: Date): string {
+  const snapshot = m.snapshot as Parameters<typeof approvalVersion>[0]['snapshot'];
+  const asOf = UNSENT_STATUSES.has(m.status) ? renderAsOf(m, zone, now) : null;
+  return approvalVersion({ ...m, snapshot }, localParts(asOf ?? m.renderedAsOf ?? m.sendAt, zone).date);
 }
 
 /** A body rendered as of `renderedAsOf` speaks of an earlier calendar day in `zone` than `now`'s. */

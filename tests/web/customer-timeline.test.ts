@@ -56,6 +56,7 @@ function message(over: Partial<DunningMessage> & { id: string }): DunningMessage
     sequenceId: 'standard',
     tone: 'friendly',
     template: 'reminder',
+    approvalVersion: 'v1',
     status: 'sent',
     sendAt: '2013-06-03T14:00:00Z',
     sentAt: null,

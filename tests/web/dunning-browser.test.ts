@@ -305,4 +305,31 @@ describe.skipIf(!hasChromium)('dunning pages in Chromium', () => {
     }
     await page.setViewportSize({ width: 1280, height: 860 });
   });
+
+  it('Approvals: a message changed since the page loaded: approve is refused with why, the card shows it as it reads now', async () => {
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    const cards = page.getByTestId('approval');
+    await cards.first().waitFor();
+    const count = await cards.count();
+    const card = cards.first();
+    expect(await card.textContent()).not.toContain('· edited');
+    // Another reviewer adds an introduction to every waiting message while this page is open.
+    const waiting = (await api('GET', '/messages?status=awaiting_approval')).json().items as Msg[];
+    for (const m of waiting) {
+      const r = await rig.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/tenants/${tenantId}/dunning/messages/${m.id}`,
+        headers: auth,
+        payload: { intro: 'As discussed on the phone.' },
+      });
+      expect(r.statusCode, r.body).toBe(200);
+    }
+    await card.getByRole('button', { name: /^Approve/ }).click();
+    await card.getByText(/changed since you viewed it/).waitFor();
+    expect(await cards.count()).toBe(count);
+    // The card now shows the edit; approving what it shows goes.
+    await card.getByText(/· edited/).waitFor();
+    await card.getByRole('button', { name: /^Approve/ }).click();
+    await expect.poll(() => cards.count()).toBe(count - 1);
+  });
 });

@@ -54,6 +54,8 @@ const messageFields = covers<Omit<MessageRow, 'html' | 'text'>>()(
 
 /** routes/dunning.ts messageView: the row, why it was planned, and its delivery events. */
 export const dunningMessageView = messageFields.extend({
+  /** What an approval covers (figures, wording, recipients, edits): send it back with approve to approve this. */
+  approvalVersion: z.string(),
   why: z.object({
     reason: z.string(),
     approvalReason: z.string().nullable(),

@@ -172,7 +172,14 @@ export const renderedMessage = {
 } as const;
 export const approveMessage = {
   params: messageParams,
-  body: z.object({}).nullish().meta({ description: 'no fields' }),
+  body: z
+    .object({
+      version: z.string().min(1).max(64).optional().meta({
+        description:
+          "the message's approvalVersion as the reviewer read it; 409 message_changed when it reads otherwise now",
+      }),
+    })
+    .nullish(),
   response: { 200: dunningMessageView, ...errorResponses },
 } as const;
 export const skipMessage = {

@@ -291,6 +291,8 @@ export const messageBulkBody = z
     action: z.enum(['approve', 'skip']),
     ...bulkTarget(z.string().min(1).max(64)),
     reason: z.string().max(500).optional(),
+    /** approve: each message's approvalVersion as the reviewer viewed it; one that reads otherwise now is left. */
+    versions: z.record(z.string().max(64), z.string().min(1).max(64)).optional(),
   })
   .refine(exactlyOne, oneTarget);
 

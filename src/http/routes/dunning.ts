@@ -28,9 +28,10 @@ import {
 import type { dunningMessageEvents } from '../../db/schema';
 import type { MessageRow } from '../../dunning/compose-email';
 import { loadDunningConfig } from '../../dunning/dunning-config';
+import { approvalVersion } from '../../dunning/engine';
 import { debtorZone, localParts } from '../../dunning/local-time';
 import { dunningSettingsSchema, parsePolicyForWrite, parseWith } from '../../dunning/policy';
-import { reasonsNow, renderAsOf, UNSENT_STATUSES } from '../../dunning/send-message';
+import { reasonsNow, renderAsOf, UNSENT_STATUSES, viewedVersion } from '../../dunning/send-message';
 import { parseDraftStep } from '../../dunning/step-preview';
 import { completeTask } from '../../dunning/tasks';
 import { teamCopy } from '../../dunning/unsubscribe-token';
@@ -75,10 +76,15 @@ export function messageView(
   m: MessageRow,
   events: (typeof dunningMessageEvents.$inferSelect)[] = [],
   reasons: { reason: string; approvalReason: string | null } = m,
+  /** The approvalVersion as the reviewer sees it now (viewedVersion); without the render day when not given. */
+  version?: string,
 ) {
   const { html: _html, text: _text, ...rest } = m;
   return {
     ...rest,
+    approvalVersion:
+      version ??
+      approvalVersion({ ...m, snapshot: m.snapshot as Parameters<typeof approvalVersion>[0]['snapshot'] }),
     reason: reasons.reason,
     approvalReason: reasons.approvalReason,
     why: {
@@ -320,7 +326,9 @@ export const dunningRoutes =
       events?: (typeof dunningMessageEvents.$inferSelect)[],
     ) {
       const c = await customerById(db, m.customerId);
-      return messageView(m, events, reasonsNow(m, debtorZone(c, tenant), services.clock.now()));
+      const zone = debtorZone(c, tenant);
+      const now = services.clock.now();
+      return messageView(m, events, reasonsNow(m, zone, now), viewedVersion(m, zone, now));
     }
 
     app.get(`${base}/messages/:id`, { schema: contract.getMessage }, async (req) => {
@@ -361,7 +369,8 @@ export const dunningRoutes =
       { config: COLLECTOR, schema: contract.approveMessage },
       async (req) => {
         const { tenant, m } = await messageOf(req);
-        return viewNow(tenant, await services.dunning.approve(tenant.id, m.id, actor(req)));
+        const approved = await services.dunning.approve(tenant.id, m.id, actor(req), req.body?.version);
+        return viewNow(tenant, approved);
       },
     );
 

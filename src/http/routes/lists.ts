@@ -42,7 +42,7 @@ import {
 } from '../../db/queries/lists';
 import type { BulkResult } from '../../dunning/bulk';
 import { localParts } from '../../dunning/local-time';
-import { reasonsNow } from '../../dunning/send-message';
+import { reasonsNow, viewedVersion } from '../../dunning/send-message';
 import { completeTask } from '../../dunning/tasks';
 import { AppError, notFound } from '../../errors';
 import { COLLECTOR, tenantOf } from '../auth';
@@ -180,6 +180,13 @@ export const listRoutes =
         reasonsNow(m, zones.get(m.id) ?? 'UTC', now);
     }
 
+    /** Each listed message's approvalVersion as the reviewer sees it (viewedVersion, in its debtor's zone). */
+    async function versionsOf(ids: string[]) {
+      const zones = new Map((await renderDays(db, ids)).map((r) => [r.id, r.zone]));
+      const now = services.clock.now();
+      return (m: Parameters<typeof viewedVersion>[0]) => viewedVersion(m, zones.get(m.id) ?? 'UTC', now);
+    }
+
     app.get('/tenants/:tenant/invoices', { schema: contract.listInvoices }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const q = req.query;
@@ -310,6 +317,7 @@ export const listRoutes =
       const totals = await messageTotals(db, tenant.id, f);
       // Reasons as each email reads (an unsent one's counted to the day it will be rendered for).
       const reasons = await reasonsOf(ids);
+      const versions = await versionsOf(ids);
       return {
         items: page.items.flatMap((k) => {
           const m = byId.get(k.id);
@@ -320,6 +328,7 @@ export const listRoutes =
                 m,
                 events.filter((e) => e.messageId === m.id),
                 reasons(m),
+                versions(m),
               ),
               customerName: k.customerName,
               customerExternalId: k.customerExternalId,
@@ -360,7 +369,11 @@ export const listRoutes =
           const f = messageFilterOf(b.action === 'approve' ? { ...q, status: 'awaiting_approval' } : q);
           return messageIdsMatching(db, tenant.id, f);
         });
-        return services.dunning.bulk.decideMessages(b.action, { ...r, reason: b.reason });
+        return services.dunning.bulk.decideMessages(b.action, {
+          ...r,
+          reason: b.reason,
+          versions: b.versions,
+        });
       },
     );
 

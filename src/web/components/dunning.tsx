@@ -94,6 +94,7 @@ export type DunningMessage = Pick<
   | 'sendAt'
   | 'sentAt'
   | 'requiresApproval'
+  | 'approvalVersion'
   | 'editedSubject'
   | 'editedIntro'
   | 'subject'

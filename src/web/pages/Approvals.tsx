@@ -20,8 +20,8 @@ import {
   useSelection,
 } from '../components/list';
 import { Empty, ErrorBanner, Link, Loading, PageHeader } from '../components/ui';
-import { api, apiPath, canWork } from '../lib/api';
 import { formatAmountInput, parseAmountInput } from '../lib/amount-input';
+import { ApiError, api, apiPath, canWork } from '../lib/api';
 import { displayZone, formatInstant } from '../lib/format';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
@@ -67,6 +67,14 @@ export function ApprovalsPage({ tenant, currency }: PageProps) {
         {
           action,
           ...bulkTarget(selection.sel, params),
+          // What each selected card showed: one planned again since (other figures, recipients) is left, with why.
+          ...(action === 'approve' && !selection.sel.allMatching
+            ? {
+                versions: Object.fromEntries(
+                  items.filter((m) => selection.sel.ids.has(m.id)).map((m) => [m.id, m.approvalVersion]),
+                ),
+              }
+            : {}),
           ...(action === 'skip' && skipReason.trim() ? { reason: skipReason.trim() } : {}),
         },
       );
@@ -298,7 +306,17 @@ function ApprovalCard(props: {
           disabled={busy || !work}
           onClick={() =>
             run(async () => {
-              await api.post(path('/approve'));
+              try {
+                // The version this card shows: the server refuses it when the message reads otherwise now.
+                await api.post(path('/approve'), { version: m.approvalVersion });
+              } catch (e) {
+                if (e instanceof ApiError && e.code === 'message_changed') {
+                  // Planned again (or edited) while the page was open: show what it says now, to be read again.
+                  props.onEdited(await api.get<DunningMessage>(path('')));
+                  setRendered(mode === 'preview' ? await api.get<RenderedEmail>(path('/rendered')) : null);
+                }
+                throw e;
+              }
               props.onDecided('approved and queued');
             })
           }
