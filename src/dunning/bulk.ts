@@ -33,6 +33,7 @@ import { requestedStatements } from './planner';
 import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
 import { viewedVersion } from './send-message';
+import { sendingActive } from './sending-switches';
 
 export interface BulkResult {
   id: string;
@@ -128,8 +129,14 @@ export async function bulkDecideMessages(
     }
     const at = now.toISOString();
     if (ok.length > 0 && action === 'approve') {
-      const approved = await approveAwaitingMessages(tx, ok, r.actor, at);
-      for (const m of approved) await enqueueSend(services, tx, m.id, new Date(m.send_at), `approved:${at}`);
+      // As a single approval: before go-live (or while paused) the approval is recorded and the message stays
+      // planned, queued with its approval when sending is switched on; no send job meanwhile.
+      const tenant = await tenantById(tx, r.tenantId);
+      const active = tenant ? sendingActive(tenant) : false;
+      const approved = await approveAwaitingMessages(tx, ok, r.actor, at, active ? 'queued' : 'planned');
+      if (active)
+        for (const m of approved)
+          await enqueueSend(services, tx, m.id, new Date(m.send_at), `approved:${at}`);
       return record(
         tx,
         r,

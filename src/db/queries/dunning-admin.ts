@@ -278,9 +278,15 @@ export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
 }
 
 /** Messages among `ids` still awaiting approval → queued (send time not before `at`); their ids and send times. */
-export async function approveAwaitingMessages(tx: Tx, ids: string[], actor: string, at: string) {
+export async function approveAwaitingMessages(
+  tx: Tx,
+  ids: string[],
+  actor: string,
+  at: string,
+  status: 'queued' | 'planned',
+) {
   return rowsOf<{ id: string; send_at: string | Date }>(
-    await tx.execute(sql`update dunning_messages set status = 'queued', decided_by = ${actor},
+    await tx.execute(sql`update dunning_messages set status = ${status}, decided_by = ${actor},
             decided_at = ${at}::timestamptz, send_at = greatest(send_at, ${at}::timestamptz),
             status_code = 'approved', status_reason = ${`Approved by ${actor}`}, updated_at = ${at}::timestamptz
           where id = any(${textArray(ids)}::text[]) and status = 'awaiting_approval' returning id, send_at`),
