@@ -1,7 +1,13 @@
 /** The dunning pages' logic outside the browser: policy field errors, amounts, the sandboxed email frame. */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { type DunningMessage, EmailFrame, MessageWhy, type Snapshot } from '../../src/web/components/dunning';
+import {
+  type DunningMessage,
+  EmailFrame,
+  MessageWhy,
+  type Snapshot,
+  stepLabel,
+} from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
 import { copyPatch, fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
 
@@ -119,5 +125,18 @@ describe('MessageWhy (the approver’s “why” block)', () => {
       ],
     });
     expect(t).toContain('7: $1.00 open, due Dec 1, 2026 (5 days overdue)');
+  });
+
+  it('names the step by its place in the sequence, never the internal key; a catch-up as the first contact', () => {
+    const seq = { id: 'standard', name: 'High risk', selectedBy: 'risk band high' };
+    const t = text({ asOf: '2026-12-06', sequence: seq });
+    expect(t).toContain('High risk');
+    expect(t).toMatch(/step 2, neutral tone/);
+    expect(t).not.toContain('standard:1:0');
+    const c = text({ asOf: '2026-12-06', sequence: seq, catchUp: true });
+    expect(c).toContain('first contact (catch-up statement), neutral tone');
+    expect(c).not.toMatch(/step \d/);
+    expect(stepLabel('standard:3:2', false)).toBe('step 4, repeat 2');
+    expect(stepLabel('a:b:0:0', false)).toBe('step 1');
   });
 });
