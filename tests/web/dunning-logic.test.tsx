@@ -9,6 +9,8 @@ import {
   stepLabel,
 } from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
+import type { SendingTodayAnswer } from '../../src/web/lib/contracts';
+import { TodayCounts } from '../../src/web/pages/Dashboard';
 import { copyPatch, fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
 
 describe('Sequences page', () => {
@@ -138,5 +140,45 @@ describe('MessageWhy (the approver’s “why” block)', () => {
     expect(c).not.toMatch(/step \d/);
     expect(stepLabel('standard:3:2', false)).toBe('step 4, repeat 2');
     expect(stepLabel('a:b:0:0', false)).toBe('step 1');
+  });
+});
+
+describe('Sending today counts (Dashboard)', () => {
+  const data = (sending: 'live' | 'off' | 'paused') =>
+    ({
+      date: '2026-12-07',
+      timezone: 'UTC',
+      from: '2026-12-07T00:00:00.000Z',
+      to: '2026-12-08T00:00:00.000Z',
+      toSend: [],
+      toSendCount: 15,
+      held: 4,
+      sentToday: 0,
+      overdue: 0,
+      nextSendAt: null,
+      sending,
+    }) as unknown as SendingTodayAnswer;
+  const text = (sending: 'live' | 'off' | 'paused') =>
+    renderToStaticMarkup(<TodayCounts data={data(sending)} />)
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ');
+
+  it('before go-live and while paused, says nothing is sent and counts what would send, not "to send"', () => {
+    const off = text('off');
+    expect(off).toContain('Sending is off: nothing is sent until you go live in Settings');
+    expect(off).toContain('15 would send (approved or needing no approval)');
+    expect(off).not.toContain('to send');
+    const paused = text('paused');
+    expect(paused).toContain('All sending is paused: nothing is sent until you resume it');
+    expect(paused).toContain('15 would send');
+    expect(paused).not.toContain('to send');
+    // Held counts today's only: named apart from the checklist's "N wait for approval, of all send days".
+    expect(off).toContain('4 held for approval, due by today');
+  });
+
+  it('live, the counts are what goes out today', () => {
+    const live = text('live');
+    expect(live).toContain('15 to send');
+    expect(live).not.toMatch(/would send|nothing is sent/);
   });
 });

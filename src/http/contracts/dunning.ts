@@ -291,6 +291,7 @@ export const sendingTodayBody = coversDeep<SendingToday>()(
     sentToday: z.number().int(),
     overdue: z.number().int(),
     nextSendAt: z.date().nullable(),
+    sending: z.enum(['live', 'off', 'paused']),
   }),
 );
 export const today = {
