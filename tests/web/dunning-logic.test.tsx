@@ -11,7 +11,13 @@ import {
 import { ApiError } from '../../src/web/lib/api';
 import type { SendingTodayAnswer } from '../../src/web/lib/contracts';
 import { TodayCounts } from '../../src/web/pages/Dashboard';
-import { copyPatch, fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
+import {
+  copyPatch,
+  fieldErrors,
+  ledgerToday,
+  parseMajor,
+  previewInvoiceFor,
+} from '../../src/web/pages/Sequences';
 
 describe('Sequences page', () => {
   it('maps the API validation details to sequence fields, and the rest to a general list', () => {
@@ -180,5 +186,30 @@ describe('Sending today counts (Dashboard)', () => {
     const live = text('live');
     expect(live).toContain('15 to send');
     expect(live).not.toMatch(/would send|nothing is sent/);
+  });
+});
+
+describe('Sequences preview invoice', () => {
+  // Today is 2026-12-07: 'old' is 699 days overdue, 'recent' 5, 'soon' falls due in 10 days.
+  const rows = [
+    { id: 'old', dueDate: '2025-01-07', daysOverdue: 699 },
+    { id: 'recent', dueDate: '2026-12-02', daysOverdue: 5 },
+    { id: 'soon', dueDate: '2026-12-17', daysOverdue: 0 },
+  ];
+
+  it('reads the ledger’s today off an overdue invoice (the service clock), else the given date', () => {
+    expect(ledgerToday(rows, '2030-01-01')).toBe('2026-12-07');
+    expect(ledgerToday([rows[2]!], '2030-01-01')).toBe('2030-01-01');
+  });
+
+  it('previews each step with an invoice it would still be sent for, never the oldest overdue one for all', () => {
+    const today = '2026-12-07';
+    // A pre-due nudge (3 days before due): only the invoice not yet due.
+    expect(previewInvoiceFor(rows, -3, today)).toBe('soon');
+    // 10 days after due: the recent one's day (Dec 12) comes before the not-yet-due one's (Dec 27).
+    expect(previewInvoiceFor(rows, 10, today)).toBe('recent');
+    // Its day for every invoice passed: the youngest, not the 699-days-overdue one.
+    expect(previewInvoiceFor(rows.slice(0, 2), -3, today)).toBe('recent');
+    expect(previewInvoiceFor([], 1, today)).toBeUndefined();
   });
 });

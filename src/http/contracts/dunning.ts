@@ -219,6 +219,7 @@ const stepPreview = coversDeep<StepPreview>()(
     template: z.enum(['reminder', 'statement']),
     offsetDays: z.number().int(),
     sendsOn: day,
+    stepDayPassed: z.boolean(),
     subject: z.string(),
     html: z.string(),
     text: z.string(),
