@@ -117,7 +117,8 @@ export async function goLiveStatus(
         ? `No message can go out yet: ${noAddress}`
         : awaitingApproval === 0
           ? `${wouldSend} message${wouldSend === 1 ? '' : 's'} would go out; none waits for approval${unreachable}`
-          : `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals${unreachable}`,
+          : // Every send day, not only today's (the Dashboard's "held for approval, due by today" is a part of them).
+            `${awaitingApproval} message${awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals, of all send days${unreachable}`,
       // Where what is left is: messages to review, else customers to give an address (find-a-contact tasks).
       href: awaitingApproval === 0 && noContact > 0 ? '/calls?kind=find_contact' : '/approvals',
       required: false,

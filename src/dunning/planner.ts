@@ -18,7 +18,14 @@ import {
   TONE_RANK,
   type Tone,
 } from './policy';
-import { catchUpApproval, describeStep, dueText, type ReasonParts, reasonText } from './reason-text';
+import {
+  catchUpApproval,
+  describeCatchUpStep,
+  describeStep,
+  dueText,
+  type ReasonParts,
+  reasonText,
+} from './reason-text';
 import { seededRng } from './seeded-rng';
 import { selectSequence } from './select-sequence';
 import { chooseSendTime, type EngagementRecord } from './send-time';
@@ -1252,7 +1259,11 @@ function messageReasonParts(
 ): ReasonParts {
   const [lead, ...others] = ranked;
   if (!lead) throw new Error('a message leads with a stepped invoice');
-  const rest = [describeStep(lead.occurrence, lead.sequence)];
+  const rest = [
+    catchUp
+      ? describeCatchUpStep(lead.occurrence, lead.sequence)
+      : describeStep(lead.occurrence, lead.sequence),
+  ];
   const pred = invoicePred.get(lead.invoice.id);
   if (pred?.predictedPayDate) {
     const late = diffDays(pred.predictedPayDate, lead.invoice.dueDate);

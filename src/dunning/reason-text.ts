@@ -16,6 +16,17 @@ export function describeStep(o: StepOccurrence, seq: Sequence): string {
 }
 
 /**
+ * A catch-up statement's place in its sequence: the first contact, not "step 2 of 'High risk'" (its step key is
+ * the step the debt had reached, which read to a controller as if a first reminder had gone out before).
+ */
+export function describeCatchUpStep(o: Pick<StepOccurrence, 'step'>, seq: Pick<Sequence, 'name'>): string {
+  return `first contact in sequence '${seq.name}' (${o.step.tone})`;
+}
+
+/** A catch-up reason stored before describeCatchUpStep still names the step: read it as the first contact. */
+const STORED_STEP = /^(?:repeat \d+ of )?step \d+ of '(.*)' \((\w+)\)$/;
+
+/**
  * A message's "why" sentences with their day counts left open: the counts are the debtor's, on the day the email is
  * rendered (its send date, or a later day when it waited: send-message.ts renderAsOf), so the reason a finance
  * reader sees never contradicts the email. Stored in the snapshot (`reasonParts`) so a message rendered again for a
@@ -38,7 +49,10 @@ export interface ReasonParts {
 
 /** "Invoice 1042 is 15 days overdue; step 2 of 'Standard' (neutral); …" as of `day` (the debtor's date). */
 export function reasonText(p: ReasonParts, day: IsoDate): string {
-  const parts = [`Invoice ${p.lead.name} ${dueText(diffDays(day, p.lead.dueDate))}`, ...p.rest];
+  const rest = p.catchUp
+    ? p.rest.map((r) => r.replace(STORED_STEP, "first contact in sequence '$1' ($2)"))
+    : p.rest;
+  const parts = [`Invoice ${p.lead.name} ${dueText(diffDays(day, p.lead.dueDate))}`, ...rest];
   const overdue = p.unstepped.filter((d) => d < day).length;
   const notYet = p.unstepped.length - overdue;
   const s = (n: number) => (n === 1 ? '' : 's');

@@ -6,8 +6,9 @@
 import { sendingTodayCounts, sendingTodayRows } from '../db/queries/sending-today';
 import type { Tenant } from '../db/queries/tenants';
 import type { DunningMessageStatus } from '../db/schema';
-import type { DunningDeps } from './ports';
 import { addDays, localParts, zonedInstant } from './local-time';
+import type { DunningDeps } from './ports';
+import { sendingSwitches } from './sending-switches';
 
 export interface SendingTodayItem {
   id: string;
@@ -41,6 +42,11 @@ export interface SendingToday {
   overdue: number;
   /** The first unsent message after today (any status but sent/skipped/failed), or null. */
   nextSendAt: Date | null;
+  /**
+   * Whether today's messages actually go out: 'off' before the company goes live, 'paused' while all sending is
+   * paused (the card then says they would go out, not that they will).
+   */
+  sending: 'live' | 'off' | 'paused';
 }
 
 export async function sendingToday(
@@ -79,5 +85,11 @@ export async function sendingToday(
     sentToday: counts?.sentToday ?? 0,
     overdue: counts?.overdue ?? 0,
     nextSendAt: counts?.nextSendAt ?? null,
+    sending: sendingState(tenant),
   };
+}
+
+function sendingState(tenant: Tenant): SendingToday['sending'] {
+  const { enabled, paused } = sendingSwitches(tenant);
+  return !enabled ? 'off' : paused ? 'paused' : 'live';
 }

@@ -4,13 +4,13 @@
  * cannot drift apart.
  */
 import type { DbOrTx } from '../db/client';
-import type { Tenant } from '../db/queries/tenants';
 import { invoiceWithCustomer } from '../db/queries/dunning-plan';
+import type { Tenant } from '../db/queries/tenants';
 import { notFound } from '../errors';
-import type { DunningDeps } from './ports';
 import { composeEmail, type MessageRow } from './compose-email';
-import { addDays, diffDays, localParts } from './local-time';
+import { addDays, diffDays, localParts, zonedInstant } from './local-time';
 import { type ParseResult, parseWith, type Step, sequenceSchema } from './policy';
+import type { DunningDeps } from './ports';
 
 export interface StepPreviewInput {
   invoiceId: string;
@@ -28,7 +28,16 @@ export interface StepPreview {
   tone: Step['tone'];
   template: Step['template'];
   offsetDays: number;
+  /**
+   * The day this step would go out for the invoice: its due date plus the step's offset, or today when that day has
+   * passed (never a day in the past: a 699-days-overdue invoice previewed a pre-due nudge "on Jan 4, 2025").
+   */
   sendsOn: string;
+  /**
+   * The step's own day for this invoice passed before today: the planner would have moved on to a later step (or a
+   * catch-up statement), so this invoice is no example of the step; the editor says so and suggests another.
+   */
+  stepDayPassed: boolean;
   subject: string;
   html: string;
   text: string;
@@ -60,7 +69,13 @@ export async function previewStep(
   const { invoice: inv, customer: c } = await previewInvoice(services.db, tenant.id, input.invoiceId);
   const { sequence: seq, step, stepIndex } = input;
   const now = services.clock.now();
-  const today = localParts(now, c.timezone || input.timezone).date;
+  const zone = c.timezone || input.timezone;
+  const today = localParts(now, zone).date;
+  const stepDay = addDays(inv.dueDate, step.offsetDays);
+  const stepDayPassed = stepDay < today;
+  // The email reads as on the day it would go out (its days overdue and "due in N days"), not as on today.
+  const sendsOn = stepDayPassed ? today : stepDay;
+  const renderAt = sendsOn === today ? now : zonedInstant(sendsOn, 9, 0, zone);
   const stepKey = `${seq.id}:${stepIndex}:0`;
   const row = {
     id: 'preview',
@@ -75,12 +90,13 @@ export async function previewStep(
     sequenceId: seq.id,
     tone: step.tone,
     template: step.template,
-    sendAt: now,
+    sendAt: renderAt,
     requiresApproval: false,
     approvalReason: null,
     reason: 'preview',
     snapshot: {
       asOf: today,
+      sendDate: sendsOn,
       plannedAt: now.toISOString(),
       invoices: [
         {
@@ -88,7 +104,7 @@ export async function previewStep(
           number: inv.number ?? inv.externalId,
           issueDate: inv.issueDate,
           dueDate: inv.dueDate,
-          daysOverdue: Math.max(0, diffDays(today, inv.dueDate)),
+          daysOverdue: Math.max(0, diffDays(sendsOn, inv.dueDate)),
           totalMinor: inv.totalMinor,
           openBalanceMinor: inv.balanceMinor,
           currency: inv.currency,
@@ -104,14 +120,15 @@ export async function previewStep(
       sequence: { id: seq.id, name: seq.name, selectedBy: 'preview' },
     },
   } as unknown as MessageRow;
-  const email = await composeEmail(services, row, tenant, c, now);
+  const email = await composeEmail(services, row, tenant, c, renderAt);
   return {
     sequence: seq.id,
     step: stepIndex,
     tone: step.tone,
     template: step.template,
     offsetDays: step.offsetDays,
-    sendsOn: addDays(inv.dueDate, step.offsetDays),
+    sendsOn,
+    stepDayPassed,
     subject: email.subject,
     html: email.html,
     text: email.text,

@@ -32,6 +32,11 @@ describe('a held first message goes first', () => {
     const slow = await customerId(s, 'SLOW');
     const held = (await messagesOf(s, tenantId)).filter((m) => m.customerId === slow);
     expect(held.map((m) => [m.status, m.template])).toEqual([['awaiting_approval', 'statement']]);
+    // Its reason says it is the first contact, not "step 2 of 'High risk'" (as if a reminder had gone before).
+    expect(held[0]!.reason).toMatch(
+      /^Catch-up \(first contact, statement of account\): .*first contact in sequence '/,
+    );
+    expect(held[0]!.reason).not.toMatch(/step \d+ of/);
 
     // Five days later nobody has reviewed it; a new SLOW invoice is one day overdue.
     clock.advance(5 * DAY);

@@ -34,6 +34,7 @@ const goLive = async () => {
   expect(r.statusCode, r.body).toBe(200);
   return r.json() as {
     wouldSend: number;
+    awaitingApproval: number;
     items: { key: string; done: boolean; detail: string; href: string }[];
   };
 };
@@ -65,8 +66,31 @@ describe('the first-run checklist when no debtor has an email address', () => {
       sql`update customers set emails = array[lower(external_id) || '@debtor.example'] where tenant_id = ${tenantId}::uuid`,
     );
     await planTenant(s, tenantId);
-    const batch = (await goLive()).items.find((i) => i.key === 'first_batch')!;
+    const status = await goLive();
+    const batch = status.items.find((i) => i.key === 'first_batch')!;
     expect(batch.detail).not.toContain('no email address');
     expect(batch.href).toBe('/approvals');
+    // The checklist's count is every send day's; the Dashboard's "Sending today" beside it counts today's only.
+    expect(status.awaitingApproval).toBeGreaterThan(0);
+    expect(batch.detail).toBe(
+      `${status.awaitingApproval} message${status.awaitingApproval === 1 ? '' : 's'} wait for approval on Approvals, of all send days`,
+    );
+  });
+
+  it('"Sending today" says whether anything goes out: off before go-live, paused while paused, else live', async () => {
+    const sending = async () => {
+      const r = await app.inject({ url: `/api/v1/tenants/${tenantId}/dunning/today`, headers: auth });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json().sending as string;
+    };
+    expect(await sending()).toBe('off');
+    await s.db.execute(
+      sql`update tenants set settings = settings || '{"sendingEnabled": true, "sendingPaused": true}'::jsonb where id = ${tenantId}::uuid`,
+    );
+    expect(await sending()).toBe('paused');
+    await s.db.execute(
+      sql`update tenants set settings = settings || '{"sendingPaused": false}'::jsonb where id = ${tenantId}::uuid`,
+    );
+    expect(await sending()).toBe('live');
   });
 });

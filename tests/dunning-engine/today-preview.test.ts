@@ -13,9 +13,9 @@ import { dunningMessages, invoices, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
+import { suiteTestApp } from '../helpers/app';
 import { csv } from '../helpers/csv';
 import { giveEmails, goLive, ledgerRows, setup } from './fixtures';
-import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let clock: ManualClock;
@@ -147,7 +147,6 @@ beforeAll(async () => {
     requiresApproval: true,
   });
 }, 120_000);
-
 
 describe('GET dunning/today', () => {
   it("lists exactly the messages due today in the tenant's zone, with held and sent counts", async () => {
@@ -291,7 +290,8 @@ describe('POST dunning/preview', () => {
     expect(draft.statusCode).toBe(200);
     const d = draft.json();
     expect(d).toMatchObject({ source: 'draft', sequence: 'standard', step: 1, tone: 'firm', offsetDays: 4 });
-    expect(d.sendsOn).toBe('2013-06-20'); // MID-O fell due on 2013-06-16
+    // MID-O fell due on 2013-06-16: the step's day (June 20) passed, so it would go today, never on a past day.
+    expect(d).toMatchObject({ sendsOn: '2013-07-01', stepDayPassed: true });
     expect(d.subject).not.toBe(saved.json().subject);
     expect(d.html).not.toBe(saved.json().html);
     expect(d.text).not.toBe(saved.json().text);
@@ -308,6 +308,27 @@ describe('POST dunning/preview', () => {
     });
     expect(same.json().subject).toBe(saved.json().subject);
     expect(same.json().html).toBe(saved.json().html);
+  });
+
+  it("sends on the step's own day when it is still ahead, with the email as on that day; never on a past day", async () => {
+    // MID-O fell due on 2013-06-16; today is 2013-07-01. A step 30 days after the due date is on July 16.
+    const ahead = await preview(acme, {
+      invoice,
+      sequence: 'standard',
+      step: 1,
+      draft: { offsetDays: 30, tone: 'neutral' },
+    });
+    expect(ahead.statusCode, ahead.body).toBe(200);
+    expect(ahead.json()).toMatchObject({ sendsOn: '2013-07-16', stepDayPassed: false });
+    expect(ahead.json().text).toContain('30 days overdue');
+    // A pre-due nudge for an invoice long overdue (the walk-through: "Would send on Jan 4, 2025", 699 days late).
+    const nudge = await app.inject({
+      url: `/api/v1/tenants/${acme}/dunning/preview?invoice=${invoice}&sequence=standard&step=0`,
+      headers: operator,
+    });
+    expect(nudge.statusCode, nudge.body).toBe(200);
+    expect(nudge.json().stepDayPassed).toBe(true);
+    expect(nudge.json().sendsOn >= '2013-07-01').toBe(true);
   });
 
   it('previews a step the saved policy does not have yet (a new step)', async () => {

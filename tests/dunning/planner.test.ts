@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
 import { type CustomerPrediction, holdsOf, plan } from '../../src/dunning/planner';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
+import { reasonText } from '../../src/dunning/reason-text';
 import {
   customer,
   historyOf,
@@ -100,8 +101,15 @@ describe('plan: which step, and only one', () => {
         'catch-up: first message to Customer c1, whose oldest invoice is 40 days overdue; sent as a statement of account',
     });
     expect(m.snapshot.catchUp).toBe(true);
+    // The first contact says so, not "step 2 of 'Standard'" (as if a first reminder had gone out before).
     expect(m.reason).toMatch(
-      /^Catch-up \(first contact, statement of account\): Invoice I1 is 40 days overdue; step 2/,
+      /^Catch-up \(first contact, statement of account\): Invoice I1 is 40 days overdue; first contact in sequence 'Standard' \(neutral\)/,
+    );
+    expect(m.reason).not.toMatch(/step \d/);
+    // A reason stored before this wording is read the same way when the message is shown or rendered again.
+    const stored = { ...m.snapshot.reasonParts!, rest: ["step 2 of 'Standard' (neutral)"] };
+    expect(reasonText(stored, m.snapshot.sendDate!)).toContain(
+      "first contact in sequence 'Standard' (neutral)",
     );
   });
 

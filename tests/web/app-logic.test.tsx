@@ -14,10 +14,10 @@ import {
   setDisplayZone,
 } from '../../src/web/lib/format';
 import { matchRoute } from '../../src/web/lib/router';
-import type { InvoiceRow, Tenant } from '../../src/web/lib/types';
+import type { Connection, InvoiceRow, Tenant } from '../../src/web/lib/types';
 import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
-import { describeRun } from '../../src/web/pages/Connections';
+import { describeRun, noRunsText, runsShown } from '../../src/web/pages/Connections';
 import { ImportProblems, importProblems, importSummary } from '../../src/web/pages/connections/csv-upload';
 import { delinquencyHint, revenueAtRiskHint } from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
@@ -353,6 +353,46 @@ describe('tenant choice and sync runs', () => {
     expect(
       describeRun({ ...base, kind: 'incremental', source: {}, stats: { invoices: 3, payments: 0 } }),
     ).toBe('QuickBooks sync of changes · 3 invoices read');
+  });
+
+  it('lists a running sync the runs list does not have yet, with what it read so far, not "nothing synced yet"', () => {
+    const running = {
+      id: 'run-2',
+      kind: 'full' as const,
+      status: 'running' as const,
+      startedAt: '2026-12-07T06:00:00.000Z',
+      finishedAt: null,
+      progress: {
+        entities: {
+          customers: { pages: 1, rows: 150, done: true },
+          invoices: { pages: 2, rows: 1200, done: false },
+        },
+      },
+      stats: {},
+      error: null,
+    };
+    const conn = {
+      id: 'c1',
+      provider: 'quickbooks',
+      status: 'active',
+      lastRun: null,
+      lastSyncAt: null,
+      runningSync: running,
+    } as unknown as Connection;
+    const shown = runsShown([], [conn]);
+    expect(shown.map((r) => [r.id, r.status])).toEqual([['run-2', 'running']]);
+    expect(describeRun(shown[0]!)).toBe(
+      'QuickBooks full sync · in progress: 150 customers, 1,200 invoices read so far',
+    );
+    // Once the list has it, it is listed once.
+    const stored = { ...shown[0]!, stats: {} };
+    expect(runsShown([stored], [conn])).toHaveLength(1);
+    expect(describeRun(stored)).toBe('QuickBooks full sync · in progress');
+    // Connected, the first sync queued but not started: about to start, not "nothing synced".
+    expect(noRunsText([{ ...conn, runningSync: null }])).toBe(
+      'A sync is about to start: it is listed here as soon as it runs.',
+    );
+    expect(noRunsText([])).toBe('Nothing imported or synced yet.');
   });
 
   it('says what a sync read in records a controller knows, never its pages or internal counters', () => {

@@ -159,6 +159,9 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     await bar.waitFor();
     expect(await bar.getAttribute('aria-valuenow')).toBeNull();
     expect(await bar.getAttribute('aria-valuetext')).toMatch(/Waiting/);
+    // The runs card under it: a sync about to start, not "Nothing imported or synced yet."
+    const runsCard = page.getByRole('region', { name: 'Sync runs and imports' });
+    await expect.poll(async () => (await runsCard.textContent()) ?? '').toContain('A sync is about to start');
     await shot('02-queued');
 
     hold = holdInvoiceQueries(s.demoCompany!.sandbox.url);
@@ -171,6 +174,10 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     );
     expect(hold.held()).toBeGreaterThan(0);
     expect(await page.getByTestId('demo-offer').count()).toBe(0);
+    // While it runs, the runs card lists it (it said "Nothing imported or synced yet." under the running sync).
+    await expect
+      .poll(async () => (await page.getByTestId('sync-runs').textContent()) ?? '')
+      .toContain('QuickBooks full sync · in progress');
     await page.waitForTimeout(500); // the bar's width transition
     await shot('03-syncing');
 

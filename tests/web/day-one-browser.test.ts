@@ -77,6 +77,13 @@ describe.skipIf(!hasChromium)('day one in Chromium', () => {
     const item = page.getByTestId('checklist-first_batch');
     await item.waitFor();
     expect(await item.textContent()).toContain('no email address: add one on the Call list');
+    // Not live yet: the day's card says nothing is sent, not "Sending today · N to send".
+    const today = page.getByTestId('sending-today');
+    await today.getByRole('heading', { name: 'Would send today' }).waitFor();
+    expect(await today.getByTestId('today-not-sending').textContent()).toContain(
+      'Sending is off: nothing is sent until you go live',
+    );
+    expect(await today.getByTestId('today-to-send').textContent()).toMatch(/^\d+ would send/);
     await item.getByRole('link', { name: 'Review the first batch' }).click();
     await page.waitForURL(`${rig.base}/calls?kind=find_contact`);
     await expect

@@ -1,9 +1,23 @@
 /** The dunning pages' logic outside the browser: policy field errors, amounts, the sandboxed email frame. */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { type DunningMessage, EmailFrame, MessageWhy, type Snapshot } from '../../src/web/components/dunning';
+import {
+  type DunningMessage,
+  EmailFrame,
+  MessageWhy,
+  type Snapshot,
+  stepLabel,
+} from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
-import { copyPatch, fieldErrors, parseMajor } from '../../src/web/pages/Sequences';
+import type { SendingTodayAnswer } from '../../src/web/lib/contracts';
+import { TodayCounts } from '../../src/web/pages/Dashboard';
+import {
+  copyPatch,
+  fieldErrors,
+  ledgerToday,
+  parseMajor,
+  previewInvoiceFor,
+} from '../../src/web/pages/Sequences';
 
 describe('Sequences page', () => {
   it('maps the API validation details to sequence fields, and the rest to a general list', () => {
@@ -119,5 +133,83 @@ describe('MessageWhy (the approver’s “why” block)', () => {
       ],
     });
     expect(t).toContain('7: $1.00 open, due Dec 1, 2026 (5 days overdue)');
+  });
+
+  it('names the step by its place in the sequence, never the internal key; a catch-up as the first contact', () => {
+    const seq = { id: 'standard', name: 'High risk', selectedBy: 'risk band high' };
+    const t = text({ asOf: '2026-12-06', sequence: seq });
+    expect(t).toContain('High risk');
+    expect(t).toMatch(/step 2, neutral tone/);
+    expect(t).not.toContain('standard:1:0');
+    const c = text({ asOf: '2026-12-06', sequence: seq, catchUp: true });
+    expect(c).toContain('first contact (catch-up statement), neutral tone');
+    expect(c).not.toMatch(/step \d/);
+    expect(stepLabel('standard:3:2', false)).toBe('step 4, repeat 2');
+    expect(stepLabel('a:b:0:0', false)).toBe('step 1');
+  });
+});
+
+describe('Sending today counts (Dashboard)', () => {
+  const data = (sending: 'live' | 'off' | 'paused') =>
+    ({
+      date: '2026-12-07',
+      timezone: 'UTC',
+      from: '2026-12-07T00:00:00.000Z',
+      to: '2026-12-08T00:00:00.000Z',
+      toSend: [],
+      toSendCount: 15,
+      held: 4,
+      sentToday: 0,
+      overdue: 0,
+      nextSendAt: null,
+      sending,
+    }) as unknown as SendingTodayAnswer;
+  const text = (sending: 'live' | 'off' | 'paused') =>
+    renderToStaticMarkup(<TodayCounts data={data(sending)} />)
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ');
+
+  it('before go-live and while paused, says nothing is sent and counts what would send, not "to send"', () => {
+    const off = text('off');
+    expect(off).toContain('Sending is off: nothing is sent until you go live in Settings');
+    expect(off).toContain('15 would send (approved or needing no approval)');
+    expect(off).not.toContain('to send');
+    const paused = text('paused');
+    expect(paused).toContain('All sending is paused: nothing is sent until you resume it');
+    expect(paused).toContain('15 would send');
+    expect(paused).not.toContain('to send');
+    // Held counts today's only: named apart from the checklist's "N wait for approval, of all send days".
+    expect(off).toContain('4 held for approval, due by today');
+  });
+
+  it('live, the counts are what goes out today', () => {
+    const live = text('live');
+    expect(live).toContain('15 to send');
+    expect(live).not.toMatch(/would send|nothing is sent/);
+  });
+});
+
+describe('Sequences preview invoice', () => {
+  // Today is 2026-12-07: 'old' is 699 days overdue, 'recent' 5, 'soon' falls due in 10 days.
+  const rows = [
+    { id: 'old', dueDate: '2025-01-07', daysOverdue: 699 },
+    { id: 'recent', dueDate: '2026-12-02', daysOverdue: 5 },
+    { id: 'soon', dueDate: '2026-12-17', daysOverdue: 0 },
+  ];
+
+  it('reads the ledger’s today off an overdue invoice (the service clock), else the given date', () => {
+    expect(ledgerToday(rows, '2030-01-01')).toBe('2026-12-07');
+    expect(ledgerToday([rows[2]!], '2030-01-01')).toBe('2030-01-01');
+  });
+
+  it('previews each step with an invoice it would still be sent for, never the oldest overdue one for all', () => {
+    const today = '2026-12-07';
+    // A pre-due nudge (3 days before due): only the invoice not yet due.
+    expect(previewInvoiceFor(rows, -3, today)).toBe('soon');
+    // 10 days after due: the recent one's day (Dec 12) comes before the not-yet-due one's (Dec 27).
+    expect(previewInvoiceFor(rows, 10, today)).toBe('recent');
+    // Its day for every invoice passed: the youngest, not the 699-days-overdue one.
+    expect(previewInvoiceFor(rows.slice(0, 2), -3, today)).toBe('recent');
+    expect(previewInvoiceFor([], 1, today)).toBeUndefined();
   });
 });

@@ -1,10 +1,11 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { bulkSummary, bulkTarget, paramsFrom, SortHeader } from '../../src/web/components/list';
+import { bulkSummary, bulkTarget, paramsFrom, SortHeader, sortCaption } from '../../src/web/components/list';
 import { canWork } from '../../src/web/lib/api';
 import { historyText, openItemText } from '../../src/web/pages/Calls';
-import { dunningState, ledgerIdNote } from '../../src/web/pages/Customers';
+import { CUSTOMER_SORT_LABELS, dunningState, ledgerIdNote } from '../../src/web/pages/Customers';
 import { drill } from '../../src/web/pages/Dashboard';
+import { INVOICE_SORT_LABELS } from '../../src/web/pages/Invoices';
 
 describe('list helpers', () => {
   it('reads only the known parameters from the URL, with defaults', () => {
@@ -119,5 +120,23 @@ describe('customer name cell', () => {
     expect(ledgerIdNote({ name: 'Adam', externalId: 'Adam' })).toBeNull();
     expect(ledgerIdNote({ name: ' 3993-QUNVJ', externalId: '3993-QUNVJ' })).toBeNull();
     expect(ledgerIdNote({ name: 'Acme Supplies', externalId: '58' })).toBe('58');
+  });
+});
+
+describe('hidden table captions', () => {
+  it('name the sort by the column a reader hears, never the API field ("sorted by daysOverdue")', () => {
+    expect(sortCaption('Invoices', '-daysOverdue', INVOICE_SORT_LABELS)).toBe(
+      'Invoices, sorted by Days late, descending',
+    );
+    expect(sortCaption('Customers', 'daysOverdue', CUSTOMER_SORT_LABELS)).toBe(
+      'Customers, sorted by Oldest overdue, ascending',
+    );
+    expect(sortCaption('Customers', '-nextAction', CUSTOMER_SORT_LABELS)).toBe(
+      'Customers, sorted by Next reminder (UTC), descending',
+    );
+    // A sort no column shows (from a shared link) is spelt out in words.
+    expect(sortCaption('Invoices', 'predictedPayDate', INVOICE_SORT_LABELS)).toBe(
+      'Invoices, sorted by predicted pay date, ascending',
+    );
   });
 });

@@ -226,6 +226,7 @@ const stepPreview = coversDeep<StepPreview>()(
     template: z.enum(['reminder', 'statement']),
     offsetDays: z.number().int(),
     sendsOn: day,
+    stepDayPassed: z.boolean(),
     subject: z.string(),
     html: z.string(),
     text: z.string(),
@@ -298,6 +299,7 @@ export const sendingTodayBody = coversDeep<SendingToday>()(
     sentToday: z.number().int(),
     overdue: z.number().int(),
     nextSendAt: z.date().nullable(),
+    sending: z.enum(['live', 'off', 'paused']),
   }),
 );
 export const today = {

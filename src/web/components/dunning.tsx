@@ -161,6 +161,19 @@ function overdueOn(days: number, sendDate: string | undefined): string {
   return sendDate ? `${count} on ${formatDate(sendDate)}, the send date` : count;
 }
 
+/**
+ * A message's place in its sequence in words: "step 2", "step 4, repeat 1", or "first contact (catch-up statement)"
+ * for a catch-up, never the internal key ("standard:1:0" is `${sequenceId}:${stepIndex}:${repeat}`, step-schedule.ts).
+ */
+export function stepLabel(stepKey: string, catchUp: boolean | undefined): string {
+  if (catchUp) return 'first contact (catch-up statement)';
+  // The sequence id may itself hold ':', so the two counts are read from the end.
+  const [index, repeat] = stepKey.split(':').slice(-2).map(Number);
+  if (index === undefined || repeat === undefined || !Number.isInteger(index) || !Number.isInteger(repeat))
+    return 'step';
+  return repeat > 0 ? `step ${index + 1}, repeat ${repeat}` : `step ${index + 1}`;
+}
+
 /** "Why this message, now": the planner's reason, the approval reason, and the snapshot it planned from. */
 export function MessageWhy({ m }: { m: DunningMessage }) {
   const snap = m.why.snapshot;
@@ -184,8 +197,8 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
         <>
           <dt>Sequence</dt>
           <dd>
-            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>, step{' '}
-            {m.stepKey}
+            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>,{' '}
+            {stepLabel(m.stepKey, snap.catchUp === true)}
             {m.tone ? `, ${m.tone} tone` : ''}
           </dd>
         </>

@@ -114,6 +114,16 @@ export function useList<T>(tenant: string, resource: string, params: Params, pag
 }
 
 /** A column header that sorts the list on the server: first click ascending (or `firstDesc`), then the other way. */
+/**
+ * A sorted table's hidden caption in the columns' words: "Invoices, sorted by Days late, descending", never the
+ * API's field name ("sorted by daysOverdue"). A sort no column shows (a link's ?sort=issueDate) is spelt out in words.
+ */
+export function sortCaption(noun: string, sort: string, labels: Readonly<Record<string, string>>): string {
+  const key = sort.replace(/^-/, '');
+  const label = labels[key] ?? key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return `${noun}, sorted by ${label}, ${sort.startsWith('-') ? 'descending' : 'ascending'}`;
+}
+
 export function SortHeader({
   label,
   sortKey,

@@ -16,7 +16,7 @@ import {
 import { OwnEmail } from './connections/OwnEmail';
 import { ProviderCards } from './connections/ProviderCards';
 import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
-import { KINDS } from './connections/sync-progress';
+import { KINDS, syncPending } from './connections/sync-progress';
 
 const count = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -39,7 +39,45 @@ export function describeRun(run: SyncRun): string {
   if (n('deletions') > 0) parts.push(`${n('deletions').toLocaleString('en-US')} deleted in the ledger`);
   const host = run.source.provider === 'netsuite' ? 'NetSuite' : 'QuickBooks';
   const what = run.kind === 'full' ? 'full sync' : 'sync of changes';
+  if (run.status === 'running')
+    return `${host} ${what} · in progress${parts.length ? `: ${parts.join(', ')} so far` : ''}`;
   return `${host} ${what} · ${parts.length ? parts.join(', ') : run.kind === 'full' ? 'nothing read' : 'nothing new'}`;
+}
+
+/**
+ * The runs the "Sync runs and imports" card lists: the stored ones, plus a connection's running sync the list does
+ * not have yet (it was read before the run began; the connections poll sees it first), newest first. It said
+ * "Nothing imported or synced yet." under a sync that was running.
+ */
+export function runsShown(runs: readonly SyncRun[], conns: readonly Connection[]): SyncRun[] {
+  const known = new Set(runs.map((r) => r.id));
+  const running: SyncRun[] = conns.flatMap((c) =>
+    c.runningSync && !known.has(c.runningSync.id)
+      ? [
+          {
+            id: c.runningSync.id,
+            kind: c.runningSync.kind,
+            status: 'running',
+            source: { provider: c.provider },
+            // Rows read so far: the run's progress (its stats are written when it ends).
+            stats: Object.fromEntries(
+              Object.entries(c.runningSync.progress.entities).map(([k, v]) => [k, v.rows]),
+            ),
+            error: null,
+            startedAt: c.runningSync.startedAt,
+            finishedAt: null,
+          },
+        ]
+      : [],
+  );
+  return [...running, ...runs].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** What the card says with no run to list: a sync about to start is not "nothing synced yet". */
+export function noRunsText(conns: readonly Connection[]): string {
+  return conns.some((c) => syncPending(c))
+    ? 'A sync is about to start: it is listed here as soon as it runs.'
+    : 'Nothing imported or synced yet.';
 }
 
 export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProps) {
@@ -65,6 +103,7 @@ export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProp
     n: number;
   } | null>(null);
   const input = useRef<HTMLInputElement>(null);
+  const shown = runsShown(runs.data?.items ?? [], conns.data?.items ?? []);
 
   const upload = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -152,8 +191,8 @@ export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProp
       <Card title="Sync runs and imports">
         {runs.loading && !runs.data ? <Loading /> : null}
         <ErrorBanner error={runs.error} />
-        {runs.data && runs.data.items.length === 0 ? <Empty>Nothing imported or synced yet.</Empty> : null}
-        {runs.data && runs.data.items.length > 0 ? (
+        {runs.data && shown.length === 0 ? <Empty>{noRunsText(conns.data?.items ?? [])}</Empty> : null}
+        {runs.data && shown.length > 0 ? (
           <div className="table-wrap">
             <table className="table" data-testid="sync-runs">
               <caption className="sr-only">Sync runs and imports, newest first</caption>
@@ -166,7 +205,7 @@ export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProp
                 </tr>
               </thead>
               <tbody>
-                {runs.data.items.map((r) => (
+                {shown.map((r) => (
                   <tr key={r.id}>
                     <td>{formatInstant(r.startedAt)}</td>
                     <td>

@@ -7,6 +7,7 @@ import {
   ExportLink,
   SearchBox,
   SortHeader,
+  sortCaption,
   useList,
   useQueryState,
   useSelection,
@@ -20,6 +21,18 @@ import type { PageProps } from '../page-props';
 type Row = CustomerRow;
 
 const PARAMS = ['q', 'sort', 'overdue', 'open', 'dunning', 'minRisk'] as const;
+
+/** The sortable columns' labels, for the table's caption (sortCaption). */
+export const CUSTOMER_SORT_LABELS = {
+  name: 'Customer',
+  openInvoices: 'Open invoices',
+  balance: 'Open balance',
+  overdue: 'Overdue',
+  daysOverdue: 'Oldest overdue',
+  risk: 'Risk',
+  lastContact: 'Last contact (UTC)',
+  nextAction: 'Next reminder (UTC)',
+} satisfies Record<string, string>;
 
 /** "Paused until Jul 9" / "Excluded" / "" for a customer's dunning state on `today`. */
 export function dunningState(c: Pick<Row, 'pausedUntil' | 'excluded'>, today: string): string {
@@ -183,7 +196,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
       {list.rows.length > 0 ? (
         <div className="table-wrap">
           <table className="table list-table" data-testid="customer-list">
-            <caption className="sr-only">Customers, sorted by {sort.replace(/^-/, '')}</caption>
+            <caption className="sr-only">{sortCaption('Customers', sort, CUSTOMER_SORT_LABELS)}</caption>
             <thead>
               <tr>
                 {work ? (
@@ -196,10 +209,10 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                     />
                   </th>
                 ) : null}
-                <SortHeader label="Customer" sortKey="name" sort={sort} onSort={onSort} />
+                <SortHeader label={CUSTOMER_SORT_LABELS.name} sortKey="name" sort={sort} onSort={onSort} />
                 <th scope="col">Email</th>
                 <SortHeader
-                  label="Open invoices"
+                  label={CUSTOMER_SORT_LABELS.openInvoices}
                   sortKey="openInvoices"
                   sort={sort}
                   onSort={onSort}
@@ -207,7 +220,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Open balance"
+                  label={CUSTOMER_SORT_LABELS.balance}
                   sortKey="balance"
                   sort={sort}
                   onSort={onSort}
@@ -215,7 +228,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Overdue"
+                  label={CUSTOMER_SORT_LABELS.overdue}
                   sortKey="overdue"
                   sort={sort}
                   onSort={onSort}
@@ -223,7 +236,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Oldest overdue"
+                  label={CUSTOMER_SORT_LABELS.daysOverdue}
                   sortKey="daysOverdue"
                   sort={sort}
                   onSort={onSort}
@@ -231,7 +244,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Risk"
+                  label={CUSTOMER_SORT_LABELS.risk}
                   sortKey="risk"
                   sort={sort}
                   onSort={onSort}
@@ -239,13 +252,18 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Last contact (UTC)"
+                  label={CUSTOMER_SORT_LABELS.lastContact}
                   sortKey="lastContact"
                   sort={sort}
                   onSort={onSort}
                   firstDesc
                 />
-                <SortHeader label="Next reminder (UTC)" sortKey="nextAction" sort={sort} onSort={onSort} />
+                <SortHeader
+                  label={CUSTOMER_SORT_LABELS.nextAction}
+                  sortKey="nextAction"
+                  sort={sort}
+                  onSort={onSort}
+                />
                 <th scope="col">Reminders</th>
               </tr>
             </thead>

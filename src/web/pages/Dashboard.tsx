@@ -281,34 +281,30 @@ function localTime(iso: string, timeZone: string, withDay = false): string {
 
 const templateLabel: Record<string, string> = { reminder: 'Reminder', statement: 'Statement of account' };
 
-function SendingTodayCard({ tenant }: { tenant: string }) {
-  const { data, error, loading } = useApi<Today>(apiPath(tenant, 'dunning/today'));
-  const title = 'Sending today';
-  if (error)
-    return (
-      <Card title={title}>
-        <ErrorBanner error={error} />
-      </Card>
-    );
-  if (!data)
-    return <Card title={title}>{loading ? <Loading label="Loading today’s messages…" /> : null}</Card>;
-  const tz = data.timezone;
+/**
+ * The card's counts. Before go-live and while paused nothing leaves, so they say "would send" and why, not "to send".
+ * "Held for approval" counts only messages due by tonight: the checklist's "N wait for approval" counts every send
+ * day, so the two are named apart.
+ */
+export function TodayCounts({ data }: { data: Today }) {
+  const live = data.sending === 'live';
   return (
-    <section className="card today-card" aria-labelledby="sending-today-h" data-testid="sending-today">
-      <div className="today-head">
-        <h2 className="card-title" id="sending-today-h">
-          {title}
-        </h2>
-        <span className="note">
-          {formatDate(data.date)} · {tz}
-        </span>
-      </div>
+    <>
+      {live ? null : (
+        <p className="banner banner-warn" data-testid="today-not-sending">
+          {data.sending === 'off'
+            ? 'Sending is off: nothing is sent until you go live in '
+            : 'All sending is paused: nothing is sent until you resume it in '}
+          <Link href="/settings">Settings</Link>. These are the messages that would go out today.
+        </p>
+      )}
       <ul className="today-counts" aria-label="Today at a glance">
         <li data-testid="today-to-send">
-          <strong>{data.toSendCount}</strong> to send
+          <strong>{data.toSendCount}</strong> {live ? 'to send' : 'would send'}
+          {live ? null : <span className="note small"> (approved or needing no approval)</span>}
         </li>
         <li data-testid="today-held">
-          <strong>{data.held}</strong> held for approval
+          <strong>{data.held}</strong> held for approval, due by today
           {data.held > 0 ? (
             <>
               {' '}
@@ -325,9 +321,37 @@ function SendingTodayCard({ tenant }: { tenant: string }) {
           </li>
         ) : null}
       </ul>
+    </>
+  );
+}
+
+function SendingTodayCard({ tenant }: { tenant: string }) {
+  const { data, error, loading } = useApi<Today>(apiPath(tenant, 'dunning/today'));
+  const title = 'Sending today';
+  if (error)
+    return (
+      <Card title={title}>
+        <ErrorBanner error={error} />
+      </Card>
+    );
+  if (!data)
+    return <Card title={title}>{loading ? <Loading label="Loading today’s messages…" /> : null}</Card>;
+  const tz = data.timezone;
+  const live = data.sending === 'live';
+  return (
+    <section className="card today-card" aria-labelledby="sending-today-h" data-testid="sending-today">
+      <div className="today-head">
+        <h2 className="card-title" id="sending-today-h">
+          {live ? title : 'Would send today'}
+        </h2>
+        <span className="note">
+          {formatDate(data.date)} · {tz}
+        </span>
+      </div>
+      <TodayCounts data={data} />
       {data.toSend.length === 0 ? (
         <p className="note today-empty" data-testid="today-empty">
-          Nothing else is due to send today.{' '}
+          {live ? 'Nothing else is due to send today.' : 'Nothing else would send today.'}{' '}
           {data.nextSendAt
             ? `The next message is due ${localTime(data.nextSendAt, tz, true)}.`
             : 'No messages are planned after today.'}
@@ -335,7 +359,11 @@ function SendingTodayCard({ tenant }: { tenant: string }) {
       ) : (
         <div className="table-wrap">
           <table className="table today-table">
-            <caption className="sr-only">Messages the engine will send today, by send time ({tz})</caption>
+            <caption className="sr-only">
+              {live
+                ? `Messages the engine will send today, by send time (${tz})`
+                : `Messages the engine would send today once sending is on, by send time (${tz}); none is sent now`}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Time</th>

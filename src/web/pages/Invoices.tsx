@@ -9,6 +9,7 @@ import {
   type Params,
   SearchBox,
   SortHeader,
+  sortCaption,
   useList,
   useQueryState,
   useSelection,
@@ -19,6 +20,21 @@ import { formatDate, formatMoney } from '../lib/format';
 import { navigate } from '../lib/router';
 import type { InvoiceRow, Prediction } from '../lib/types';
 import type { PageProps } from '../page-props';
+
+/** The sortable columns' labels, for the table's caption (sortCaption). */
+export const INVOICE_SORT_LABELS = {
+  number: 'Invoice',
+  customer: 'Customer',
+  dueDate: 'Due',
+  total: 'Amount',
+  balance: 'Open',
+  status: 'Status',
+  daysOverdue: 'Days late',
+  paidDate: 'Paid',
+  lastReminder: 'Last reminder',
+  nextReminder: 'Next reminder',
+  risk: 'Risk',
+} satisfies Record<string, string>;
 
 /** Filters live in the URL (shareable, back button works). Without a status the page shows open invoices. */
 export function filtersFromSearch(search: URLSearchParams) {
@@ -238,7 +254,7 @@ export function InvoicesPage({ tenant }: PageProps) {
       {list.rows.length > 0 ? (
         <div className="table-wrap">
           <table className="table list-table" data-testid="invoice-list">
-            <caption className="sr-only">Invoices, sorted by {sort.replace(/^-/, '')}</caption>
+            <caption className="sr-only">{sortCaption('Invoices', sort, INVOICE_SORT_LABELS)}</caption>
             <thead>
               <tr>
                 {work ? (
@@ -252,25 +268,25 @@ export function InvoicesPage({ tenant }: PageProps) {
                   </th>
                 ) : null}
                 <SortHeader
-                  label="Invoice"
+                  label={INVOICE_SORT_LABELS.number}
                   sortKey="number"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                 />
                 <SortHeader
-                  label="Customer"
+                  label={INVOICE_SORT_LABELS.customer}
                   sortKey="customer"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                 />
                 <SortHeader
-                  label="Due"
+                  label={INVOICE_SORT_LABELS.dueDate}
                   sortKey="dueDate"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                 />
                 <SortHeader
-                  label="Amount"
+                  label={INVOICE_SORT_LABELS.total}
                   sortKey="total"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
@@ -278,7 +294,7 @@ export function InvoicesPage({ tenant }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Open"
+                  label={INVOICE_SORT_LABELS.balance}
                   sortKey="balance"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
@@ -286,13 +302,13 @@ export function InvoicesPage({ tenant }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Status"
+                  label={INVOICE_SORT_LABELS.status}
                   sortKey="status"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                 />
                 <SortHeader
-                  label="Days late"
+                  label={INVOICE_SORT_LABELS.daysOverdue}
                   sortKey="daysOverdue"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
@@ -300,27 +316,27 @@ export function InvoicesPage({ tenant }: PageProps) {
                   firstDesc
                 />
                 <SortHeader
-                  label="Paid"
+                  label={INVOICE_SORT_LABELS.paidDate}
                   sortKey="paidDate"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                   firstDesc
                 />
                 <SortHeader
-                  label="Last reminder"
+                  label={INVOICE_SORT_LABELS.lastReminder}
                   sortKey="lastReminder"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                   firstDesc
                 />
                 <SortHeader
-                  label="Next reminder"
+                  label={INVOICE_SORT_LABELS.nextReminder}
                   sortKey="nextReminder"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}
                 />
                 <SortHeader
-                  label="Risk"
+                  label={INVOICE_SORT_LABELS.risk}
                   sortKey="risk"
                   sort={sort}
                   onSort={(s) => state.set({ sort: s })}

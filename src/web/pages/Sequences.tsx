@@ -8,6 +8,7 @@ import {
   TONES,
   type Tone,
 } from '../components/dunning';
+import { addDays } from '../../../connectors/dates';
 import { fromMinor, parseAmountMinor } from '../../../connectors/money';
 import { Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
@@ -25,6 +26,8 @@ interface Preview {
   template: Step['template'];
   offsetDays: number;
   sendsOn: string;
+  /** The step's day for this invoice passed before today: the planner would be past this step for it. */
+  stepDayPassed: boolean;
   subject: string;
   html: string;
   text: string;
@@ -71,6 +74,33 @@ export const parseMajor = parseAmountMinor;
 /** 120050 → "1200.50" (no grouping: the field shows what was saved). */
 const toMajor = fromMinor;
 
+type PreviewInvoice = Pick<InvoiceRow, 'id' | 'dueDate' | 'daysOverdue'>;
+
+/**
+ * The ledger's "today" as the server counts days overdue (the service clock, which a demo sets), read off an overdue
+ * invoice: its due date plus its days overdue. Without one, the browser's date.
+ */
+export function ledgerToday(rows: readonly PreviewInvoice[], fallback: string): string {
+  const overdue = rows.find((r) => r.daysOverdue > 0);
+  return overdue ? addDays(overdue.dueDate, overdue.daysOverdue) : fallback;
+}
+
+/**
+ * The invoice a step is previewed with until someone picks one: one this step would still be sent for (its due date
+ * plus the step's offset is today or later), the soonest such; else the youngest. The oldest overdue invoice for every
+ * step previewed a pre-due nudge of a 699-days-overdue invoice "on Jan 4, 2025".
+ */
+export function previewInvoiceFor(
+  rows: readonly PreviewInvoice[],
+  offsetDays: number,
+  today: string,
+): string | undefined {
+  const stepDay = (r: PreviewInvoice) => addDays(r.dueDate, offsetDays);
+  const ahead = rows.filter((r) => stepDay(r) >= today).sort((a, b) => stepDay(a).localeCompare(stepDay(b)));
+  if (ahead[0]) return ahead[0].id;
+  return [...rows].sort((a, b) => b.dueDate.localeCompare(a.dueDate))[0]?.id;
+}
+
 function sameStep(a: Step | undefined, b: Step | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -78,11 +108,16 @@ function sameStep(a: Step | undefined, b: Step | undefined): boolean {
 export function SequencesPage({ tenant, currency }: PageProps) {
   const config = useApi<DunningConfig>(apiPath(tenant, 'dunning/policy'));
   const invoices = useApi<{ items: InvoiceRow[] }>(apiPath(tenant, 'invoices', { status: 'open', limit: 100 }));
+  // The youngest open invoices too: a pre-due step is previewed with an invoice not due yet.
+  const youngest = useApi<{ items: InvoiceRow[] }>(
+    apiPath(tenant, 'invoices', { status: 'open', sort: '-dueDate', limit: 100 }),
+  );
   const [saved, setSaved] = useState<DunningConfig | null>(null);
   const [draft, setDraft] = useState<Policy | null>(null);
   const [seqIndex, setSeqIndex] = useState(0);
   const [previewStep, setPreviewStep] = useState(0);
-  const [invoiceId, setInvoiceId] = useState('');
+  // The invoice someone picked; until then each step is previewed with one it would be sent for.
+  const [pickedInvoice, setInvoiceId] = useState('');
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
   const [status, setStatus] = useState('');
@@ -99,15 +134,24 @@ export function SequencesPage({ tenant, currency }: PageProps) {
   }, [config.data, saved]);
 
   // Overdue invoices first: those are the ones reminders are about.
-  const invoiceOptions = useMemo(
-    () => [...(invoices.data?.items ?? [])].sort((a, b) => b.daysOverdue - a.daysOverdue),
-    [invoices.data],
-  );
-  useEffect(() => {
-    if (!invoiceId && invoiceOptions[0]) setInvoiceId(invoiceOptions[0].id);
-  }, [invoiceId, invoiceOptions]);
+  const invoiceOptions = useMemo(() => {
+    const byId = new Map([...(invoices.data?.items ?? []), ...(youngest.data?.items ?? [])].map((i) => [i.id, i]));
+    return [...byId.values()].sort((a, b) => b.daysOverdue - a.daysOverdue || a.dueDate.localeCompare(b.dueDate));
+  }, [invoices.data, youngest.data]);
 
   const seq = draft?.sequences[seqIndex];
+  // Chosen once per previewed step (not on each edit of its days, which would swap the invoice while typing).
+  const pickKey = `${seq?.id ?? ''}:${previewStep}`;
+  const stepOffset = seq?.steps[previewStep]?.offsetDays ?? 0;
+  const [autoInvoice, setAutoInvoice] = useState<{ key: string; id: string } | null>(null);
+  useEffect(() => {
+    // Both lists first: picked from the oldest alone, a pre-due step would keep an overdue invoice.
+    if (autoInvoice?.key === pickKey || invoices.loading || youngest.loading) return;
+    const today = ledgerToday(invoiceOptions, new Date().toISOString().slice(0, 10));
+    const id = previewInvoiceFor(invoiceOptions, stepOffset, today);
+    if (id) setAutoInvoice({ key: pickKey, id });
+  }, [autoInvoice, pickKey, invoiceOptions, stepOffset, invoices.loading, youngest.loading]);
+  const invoiceId = pickedInvoice || (autoInvoice?.key === pickKey ? autoInvoice.id : '');
   const seqId = seq?.id;
   const savedSeq = saved?.policy.sequences.find((s) => s.id === seq?.id);
   const savedStep = savedSeq?.steps[previewStep];
@@ -366,9 +410,10 @@ export function SequencesPage({ tenant, currency }: PageProps) {
                 <dt>Tone</dt>
                 <dd data-testid="preview-tone">{preview.tone}</dd>
                 <dt>Would send on</dt>
-                <dd>
-                  {formatDate(preview.sendsOn)}
-                  {selectedInvoice ? ` (due ${formatDate(selectedInvoice.dueDate)})` : ''}
+                <dd data-testid="preview-sends-on">
+                  {preview.stepDayPassed
+                    ? 'Not for this invoice: its day for this step has passed, so the planner would send a later step. Pick an invoice due more recently.'
+                    : `${formatDate(preview.sendsOn)}${selectedInvoice ? ` (due ${formatDate(selectedInvoice.dueDate)})` : ''}`}
                 </dd>
               </dl>
               <EmailFrame html={preview.html} title={`Email preview: ${preview.subject}`} />
