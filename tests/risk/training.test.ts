@@ -59,7 +59,7 @@ describe('retraining', () => {
     );
     const strict = await compareModels({ rows, challenger, current: null, minInvoices: 100_000 });
     expect(strict.promote).toBe(false);
-    expect(strict.reason).toMatch(/need 100000/);
+    expect(strict.reason).toMatch(/too few to test a new model on \(it needs 100000\)/);
   });
 });
 
