@@ -1,0 +1,201 @@
+/**
+ * Review from outside of the NetSuite journal-entry sync (s35-rv2): shapes tests/netsuite/journal-entries.test.ts
+ * does not try. After each change NetSuite users make, every customer's balance in Duely equals the stand-in's to the
+ * minor unit in each currency: a duplicate customer merged into another (its journal lines, unapplied payments and
+ * open credit memos move with it: before, those two stayed under the deleted customer and the kept one's balance was
+ * higher in Duely than in NetSuite by them, its credit on account missing), an entry edited to move its A/R line to another customer, an entry in a currency other than the
+ * customer's, a journal credit applied to an invoice through a zero payment and the payment deleted, and a full
+ * re-sync failing in the middle of the journal listing and resumed. PGlite and Postgres.
+ */
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Customer, NetsuiteCompany, NetsuiteSandbox } from '../../sandboxes/netsuite';
+import { AR_ACCOUNT } from '../../sandboxes/netsuite/company';
+import { ManualClock } from '../../src/clock';
+import { rowsOf } from '../../src/db/client';
+import type { Services } from '../../src/services';
+import { runSync } from '../../src/sync/run-sync';
+import { suiteTestApp } from '../helpers/app';
+import { connectSandboxTenant } from './fixtures';
+
+const clock = new ManualClock('2026-04-01T08:00:00Z');
+let sandbox: NetsuiteSandbox;
+let s: Services;
+let tenantId = '';
+let connectionId = '';
+
+const t = suiteTestApp(async () => {
+  const company = NetsuiteCompany.generate({ seed: 31, customers: 10 });
+  sandbox = new NetsuiteSandbox({ company });
+  await sandbox.start();
+  return { clock, env: { ...sandbox.env() }, token: 'test admin', sandbox };
+}, 120_000);
+
+const co = () => sandbox.company;
+const customer = (currency: string, skip = 0) =>
+  [...co().customers.values()].filter((c) => c.currency === currency)[skip] as Customer;
+
+/** Every customer's balance in Duely, by `<NetSuite id>:<currency>`, zeros left out (live customers only). */
+async function ourBalances(): Promise<Map<string, number>> {
+  const rows = rowsOf<{ k: string; minor: string }>(
+    await s.db.execute(sql`
+      select k, sum(minor)::bigint as minor from (
+        select c.external_id || ':' || i.currency as k, i.balance_minor as minor
+        from invoices i join customers c on c.id = i.customer_id
+        where i.tenant_id = ${tenantId}::uuid and i.status = 'open'
+        union all
+        select c.external_id || ':' || p.currency, -p.unapplied_minor
+        from payments p join customers c on c.id = p.customer_id
+        where p.tenant_id = ${tenantId}::uuid and p.status = 'active'
+        union all
+        select c.external_id || ':' || m.currency, -m.remaining_minor
+        from credit_memos m join customers c on c.id = m.customer_id
+        where m.tenant_id = ${tenantId}::uuid and m.status = 'active'
+      ) x group by k`),
+  );
+  return new Map(rows.map((r) => [r.k, Number(r.minor)]).filter(([, v]) => v !== 0) as [string, number][]);
+}
+
+async function expectNoDrift() {
+  expect(await ourBalances()).toEqual(co().customerBalances());
+}
+
+async function poll(options: { full?: boolean } = {}) {
+  co().advance(5);
+  clock.advance(5 * 60_000);
+  const result = await runSync(s, { connectionId, reason: 'schedule', pageSize: 5, ...options });
+  expect(result.status, result.error ?? '').toBe('succeeded');
+  return result;
+}
+
+async function quiet() {
+  co().advance(180);
+  clock.advance(180 * 60_000);
+  await poll();
+}
+
+beforeAll(async () => {
+  s = t.services;
+  ({ tenantId, connectionId } = await connectSandboxTenant(
+    t.app,
+    s.db,
+    t.token,
+    'NetSuite JE2',
+    'netsuite-je2',
+  ));
+  const first = await runSync(s, { connectionId, reason: 'connect', pageSize: 5 });
+  expect(first.status, first.error ?? '').toBe('succeeded');
+  await expectNoDrift();
+}, 120_000);
+
+describe('NetSuite journal entries: the ledger never drifts (review)', () => {
+  it('an entry edited to move its A/R line to another customer', async () => {
+    const [a, b] = [customer('USD'), customer('USD', 1)];
+    await quiet();
+    const je = co().addJournal('USD', [
+      { account: AR_ACCOUNT, customer: a, debit: 7_700 },
+      { account: 300, credit: 7_700 },
+    ]);
+    await poll();
+    await expectNoDrift();
+    await quiet();
+    co().editJournal(je.id, [
+      { account: AR_ACCOUNT, customer: b, debit: 7_700 },
+      { account: 300, credit: 7_700 },
+    ]);
+    await poll();
+    await expectNoDrift();
+  });
+
+  it('an entry in a currency other than the customer’s', async () => {
+    const a = customer('USD', 2);
+    await quiet();
+    co().addJournal('EUR', [
+      { account: AR_ACCOUNT, customer: a, credit: 4_321 },
+      { account: 600, debit: 4_321 },
+    ]);
+    co().addJournal('EUR', [
+      { account: AR_ACCOUNT, customer: a, debit: 10_000 },
+      { account: 300, credit: 10_000 },
+    ]);
+    await poll();
+    await expectNoDrift();
+  });
+
+  it('a journal credit used up on an invoice through a zero payment, then the payment deleted', async () => {
+    const a = customer('USD', 3);
+    await quiet();
+    const inv = co().addInvoice(a, 9_000);
+    const credit = co().addJournal('USD', [
+      { account: 600, debit: 6_000 },
+      { account: AR_ACCOUNT, customer: a, credit: 6_000 },
+    ]);
+    await poll();
+    await expectNoDrift();
+    await quiet();
+    const pay = co().addJournalPayment(a, 0, {
+      invoices: [{ invoice: inv.id, amountMinor: 6_000 }],
+      journals: [{ journal: credit.id, line: 1, amountMinor: 6_000 }],
+    });
+    await poll();
+    await expectNoDrift();
+    await quiet();
+    co().delete(pay.id);
+    await poll();
+    await expectNoDrift();
+  });
+
+  it('a duplicate customer merged into another: its journal lines, unapplied payments and open credit memos follow it', async () => {
+    const [dup, kept] = [customer('USD', 1), customer('USD', 2)];
+    await quiet();
+    co().addJournal('USD', [
+      { account: AR_ACCOUNT, customer: dup, debit: 3_333 },
+      { account: 300, credit: 3_333 },
+    ]);
+    co().addJournal('USD', [
+      { account: 600, debit: 1_111 },
+      { account: AR_ACCOUNT, customer: dup, credit: 1_111 },
+    ]);
+    await poll();
+    await expectNoDrift();
+    await quiet();
+    co().mergeCustomer(dup.id, kept.id);
+    await poll();
+    await expectNoDrift();
+  });
+
+  it('a full re-sync failing in the middle of its journal listing, then resumed', async () => {
+    const a = customer('USD');
+    await quiet();
+    for (let i = 0; i < 12; i++)
+      co().addJournal('USD', [
+        { account: AR_ACCOUNT, customer: a, debit: 100 + i },
+        { account: 300, credit: 100 + i },
+      ]);
+    await poll();
+    await expectNoDrift();
+    await quiet();
+    const gone = [...co().txns.values()].filter((x) => x.type === 'Journal').slice(-3);
+    for (const g of gone) co().delete(g.id);
+    co().deleted.splice(-3);
+    // Work goes on in NetSuite (the listing judges rows changed before the newest change it starts from).
+    co().advance(24 * 60);
+    clock.advance(24 * 60 * 60_000);
+    co().addInvoice(a, 4_321);
+    co().advance(120);
+    clock.advance(120 * 60_000);
+    const lines = (q: string) => q.startsWith('SELECT tl.transaction AS entry');
+    let served = 0;
+    sandbox.queryFailures.push({ match: (q) => lines(q) && ++served > 1, status: 500, times: 20 });
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    await expect(
+      runSync(s, { connectionId, reason: 'schedule', pageSize: 5, full: true }),
+    ).rejects.toMatchObject({ retryable: true });
+    for (const f of sandbox.queryFailures) f.times = 0;
+    // The job's retry: the full sync resumes from its cursor, in the middle of the journal listing.
+    const resumed = await poll();
+    expect(resumed.kind).toBe('full');
+    await expectNoDrift();
+  }, 60_000);
+});
