@@ -4,8 +4,9 @@
  * minor unit in each currency: a duplicate customer merged into another (its journal lines, unapplied payments and
  * open credit memos move with it: before, those two stayed under the deleted customer and the kept one's balance was
  * higher in Duely than in NetSuite by them, its credit on account missing), an entry edited to move its A/R line to another customer, an entry in a currency other than the
- * customer's, a journal credit applied to an invoice through a zero payment and the payment deleted, and a full
- * re-sync failing in the middle of the journal listing and resumed. PGlite and Postgres.
+ * customer's, a journal credit applied to an invoice through a zero payment and the payment deleted, a full
+ * re-sync failing in the middle of the journal listing and resumed, and a worker dying in the middle of that listing
+ * while entries are paid, deleted and added (in process, as tests/netsuite/red-team.test.ts). PGlite and Postgres.
  */
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +197,62 @@ describe('NetSuite journal entries: the ledger never drifts (review)', () => {
     // The job's retry: the full sync resumes from its cursor, in the middle of the journal listing.
     const resumed = await poll();
     expect(resumed.kind).toBe('full');
+    await expectNoDrift();
+  }, 60_000);
+
+  it('a worker dying in the middle of the journal listing of a full sync while NetSuite changes: the resume is exact', async () => {
+    const a = customer('USD', 3);
+    await quiet();
+    const entries = [...co().txns.values()].filter((x) => x.type === 'Journal' && !x.voided);
+    const firstJe = entries[0] as (typeof entries)[number];
+    const lastJe = entries.at(-1) as (typeof entries)[number];
+    // Journal pages asked for (each asks for its entries' A/R lines): the crash comes on a page committed after one.
+    let journalPages = 0;
+    sandbox.queryFailures.push({
+      match: (q) => {
+        if (q.startsWith('SELECT tl.transaction AS entry')) journalPages++;
+        return false;
+      },
+      status: 500,
+      times: 1,
+    });
+    let afterPayments = 0;
+    let crashed = false;
+    await expect(
+      runSync(s, {
+        connectionId,
+        reason: 'manual',
+        full: true,
+        pageSize: 5,
+        onProgress: ({ progress }) => {
+          if (crashed || journalPages === 0 || !progress) return;
+          afterPayments++;
+          if (afterPayments === 1) {
+            // Meanwhile in NetSuite: an entry read already paid in part, one not read yet deleted, a new one.
+            const line = firstJe.lines?.findIndex((l) => l.debitMinor > 0 && l.entity !== null) ?? -1;
+            const owner = co().customers.get(firstJe.lines?.[line]?.entity ?? -1);
+            if (line >= 0 && owner)
+              co().addJournalPayment(owner, 50, {
+                journals: [{ journal: firstJe.id, line, amountMinor: 50 }],
+              });
+            co().delete(lastJe.id);
+            co().addJournal('USD', [
+              { account: AR_ACCOUNT, customer: a, debit: 8_888 },
+              { account: 300, credit: 8_888 },
+            ]);
+          }
+          if (afterPayments === 2) {
+            crashed = true;
+            throw new Error('kill -9');
+          }
+        },
+      }),
+    ).rejects.toThrow('kill -9');
+    sandbox.queryFailures.length = 0;
+    const resumed = await poll();
+    expect(resumed.kind).toBe('full');
+    // What changed while the full sync read is the first poll's (as after any full sync).
+    await poll();
     await expectNoDrift();
   }, 60_000);
 });
