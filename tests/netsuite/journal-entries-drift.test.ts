@@ -6,7 +6,9 @@
  * higher in Duely than in NetSuite by them, its credit on account missing), an entry edited to move its A/R line to another customer, an entry in a currency other than the
  * customer's, a journal credit applied to an invoice through a zero payment and the payment deleted, a full
  * re-sync failing in the middle of the journal listing and resumed, and a worker dying in the middle of that listing
- * while entries are paid, deleted and added (in process, as tests/netsuite/red-team.test.ts). PGlite and Postgres.
+ * while entries are paid, deleted and added (in process, as tests/netsuite/red-team.test.ts), an entry on a customer
+ * created while the poll read, a full re-sync racing a poll, a reclass between two A/R accounts of one customer with
+ * its debit then paid, and a 429 on a full sync's journal listing. PGlite and Postgres.
  */
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -252,6 +254,85 @@ describe('NetSuite journal entries: the ledger never drifts (review)', () => {
     const resumed = await poll();
     expect(resumed.kind).toBe('full');
     // What changed while the full sync read is the first poll's (as after any full sync).
+    await poll();
+    await expectNoDrift();
+  }, 60_000);
+
+  it('an entry on a customer created while the poll read (after its customer query): no drift, the real customer kept', async () => {
+    await quiet();
+    let made: Customer | null = null;
+    sandbox.queryFailures.push({
+      match: (q) => {
+        if (!made && q.includes("t.type = 'Journal'")) {
+          made = co().addCustomer(customer('USD').subsidiary, 'USD');
+          co().addJournal('USD', [
+            { account: AR_ACCOUNT, customer: made, debit: 6_543 },
+            { account: 300, credit: 6_543 },
+          ]);
+        }
+        return false;
+      },
+      status: 500,
+      times: 1,
+    });
+    await poll();
+    sandbox.queryFailures.length = 0;
+    expect(made).not.toBeNull();
+    await poll();
+    await expectNoDrift();
+    const [row] = rowsOf<{ name: string }>(
+      await s.db.execute(
+        sql`select name from customers where tenant_id = ${tenantId}::uuid and external_id = ${String((made as unknown as Customer).id)}`,
+      ),
+    );
+    expect(row?.name).toBe((made as unknown as Customer).companyname);
+  });
+
+  it('a full re-sync racing a poll: both end, and the ledger is NetSuite’s', async () => {
+    await quiet();
+    const a = customer('USD', 2);
+    co().addJournal('USD', [
+      { account: AR_ACCOUNT, customer: a, debit: 1_212 },
+      { account: 300, credit: 1_212 },
+    ]);
+    co().advance(5);
+    clock.advance(5 * 60_000);
+    const results = await Promise.allSettled([
+      runSync(s, { connectionId, reason: 'manual', pageSize: 5, full: true }),
+      runSync(s, { connectionId, reason: 'schedule', pageSize: 5 }),
+    ]);
+    // One waits for the other (one sync per connection at a time), neither fails.
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.status : String(r.reason)))).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+    await poll();
+    await expectNoDrift();
+  }, 60_000);
+
+  it('a reclass between two A/R accounts for one customer, its debit line then paid: the unused credit line is credit', async () => {
+    const a = customer('USD', 4);
+    await quiet();
+    const je = co().addJournal('USD', [
+      { account: 120, customer: a, debit: 2_000 },
+      { account: AR_ACCOUNT, customer: a, credit: 2_000 },
+    ]);
+    await poll();
+    await expectNoDrift();
+    await quiet();
+    co().addJournalPayment(a, 2_000, { journals: [{ journal: je.id, line: 0, amountMinor: 2_000 }] });
+    await poll();
+    await expectNoDrift();
+  });
+
+  it('a 429 on the journal listing of a full sync is waited out', async () => {
+    await quiet();
+    const entries = (q: string) => q.includes("t.type = 'Journal'");
+    sandbox.queryFailures.push({ match: entries, status: 429, times: 2 });
+    const r = await poll({ full: true });
+    expect(r.kind).toBe('full');
+    expect(sandbox.queryFailures.every((f) => f.times === 0)).toBe(true);
+    sandbox.queryFailures.length = 0;
     await poll();
     await expectNoDrift();
   }, 60_000);
