@@ -79,6 +79,8 @@ export interface KeysetFilter {
   applicationsChangedSince?: string;
   /** Invoices with an open balance. */
   openOnly?: boolean;
+  /** Payments and credit memos with something left unapplied (a payment's amount unused, a credit's unpaid). */
+  unappliedOnly?: boolean;
   /** Only transactions of these customers. */
   entities?: readonly string[];
   /**
@@ -142,6 +144,8 @@ export function transactionsQuery(
   if (filter.modifiedSince) conditions.push(since('t.lastmodifieddate', filter.modifiedSince));
   if (filter.ids) conditions.push(`t.id IN (${filter.ids.map(checkId).join(', ')})`);
   if (filter.openOnly) conditions.push(`t.foreignamountunpaid <> 0`, `t.voided = 'F'`);
+  if (filter.unappliedOnly)
+    conditions.push(`(t.foreignamountunpaid <> 0 OR t.foreignpaymentamountunused <> 0)`, `t.voided = 'F'`);
   if (filter.entities) conditions.push(`t.entity IN (${filter.entities.map(checkId).join(', ')})`);
   if (filter.drift) {
     const buckets = filter.drift.buckets.map((b) => {

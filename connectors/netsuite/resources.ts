@@ -272,6 +272,11 @@ function releasesInvoices(raw: SuiteqlRow): boolean {
   const types = [norm(raw.recordtypeid), norm(raw.type)];
   return types.some((t) => RELEASING.has(t) || MOVING.has(t));
 }
+/** A deleted customer (a merge moves its payments and credit memos too: what they left unapplied follows them). */
+function movesTransactions(raw: SuiteqlRow): boolean {
+  const norm = (v: string | undefined) => (v ?? '').toLowerCase().replace(/\s+/g, '');
+  return [norm(raw.recordtypeid), norm(raw.type)].some((t) => MOVING.has(t));
+}
 
 export async function* netsuitePages(
   ctx: Ctx,
@@ -635,6 +640,7 @@ async function* roundPages(
   // whether money left the books without a customer we can name (a deleted payment, credit or deposit application).
   const moved = new Set<string>();
   let movedUnknown = false;
+  let customerDeleted = false;
   for (const kind of NETSUITE_SYNC_KINDS) {
     if (kind === 'journalEntries') continue;
     for await (const { rows } of keyset(ctx, kind, { modifiedSince: cursor.since }, null, pageSize)) {
@@ -665,6 +671,7 @@ async function* roundPages(
   for (const raw of await ctx.client.suiteqlAll(deletionsQuery(cursor.since), ctx.signal)) {
     noteNewest(seen, raw.deleteddate);
     if (releasesInvoices(raw)) movedUnknown = true;
+    if (movesTransactions(raw)) customerDeleted = true;
     const d = mapDeletion(raw);
     if (d) deleted.deletions[d.kind].push(d.deletion);
     const entry = mapJournalDeletion(raw);
@@ -680,6 +687,18 @@ async function* roundPages(
       for await (const { rows } of keyset(ctx, 'invoices', filter, null, pageSize)) {
         const page = emptyPage(cursor);
         await addRows(ctx, page, 'invoices', rows);
+        yield page;
+      }
+    }
+  }
+  // A customer deleted may have been merged into another: what it had left unapplied (payments, credit memos) is the
+  // kept customer's credit now, and neither record's lastmodifieddate says so. Read every payment and credit memo with
+  // something unapplied again, wherever it went (fully applied ones move no balance and stay where they were).
+  if (customerDeleted) {
+    for (const kind of ['creditMemos', 'payments'] as const) {
+      for await (const { rows } of keyset(ctx, kind, { unappliedOnly: true }, null, pageSize)) {
+        const page = emptyPage(cursor);
+        await addRows(ctx, page, kind, rows);
         yield page;
       }
     }

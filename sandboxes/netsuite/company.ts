@@ -492,7 +492,11 @@ export class NetsuiteCompany {
    */
   mergeCustomer(from: number, into: number): void {
     if (!this.customers.has(from) || !this.customers.has(into)) throw new Error('no such customer');
-    for (const t of this.txns.values()) if (t.entity === from) t.entity = into;
+    for (const t of this.txns.values()) {
+      if (t.entity === from) t.entity = into;
+      // A journal entry names its customers per line: the merged customer's A/R lines move too.
+      for (const line of t.lines ?? []) if (line.entity === from) line.entity = into;
+    }
     this.customers.delete(from);
     this.deleted.push({ recordid: from, recordtypeid: 'customer', deleteddate: this.tick() });
   }

@@ -135,7 +135,11 @@ export function advanceProgress(progress: SyncProgress, page: SyncPage<unknown>)
   }
   const cursor = page.cursor as CursorLike;
   const at = kindAt(cursor);
-  const doneBefore = cursor?.mode === 'full' ? (at ? SYNC_KINDS.indexOf(at) : 0) : SYNC_KINDS.length;
+  // A full-sync cursor at a kind of the connector's own, read after the canonical kinds (NetSuite's journalEntries,
+  // its last listing), has passed them all; before, it read as 'at customers' and the running sync showed the
+  // payments listing unfinished for as long as the journal entries were read.
+  let doneBefore = SYNC_KINDS.length;
+  if (cursor?.mode === 'full') doneBefore = at ? SYNC_KINDS.indexOf(at) : cursor.kind ? SYNC_KINDS.length : 0;
   SYNC_KINDS.forEach((kind, i) => {
     const cur = next.entities[kind];
     if (cur && i < doneBefore && !cur.done) next.entities[kind] = { ...cur, done: true };

@@ -50,6 +50,12 @@ describe('sync progress', () => {
     expect(p2.entities.invoices?.done).toBe(true);
     expect(p2.entities.creditMemos?.done).toBe(true);
     expect(p2.entities.payments?.done).toBe(false);
+    // NetSuite reads its journal entries last, as a kind of its own: every canonical listing is behind it.
+    const p3 = advanceProgress(
+      p2,
+      empty({ mode: 'full', kind: 'journalEntries', afterId: null, since: 's' }),
+    );
+    expect(Object.values(p3.entities).every((e) => e.done)).toBe(true);
   });
 
   it('declares one stately sync job per connection, retried with backoff', () => {
