@@ -135,8 +135,8 @@ export function advanceProgress(progress: SyncProgress, page: SyncPage<unknown>)
   }
   const cursor = page.cursor as CursorLike;
   const at = kindAt(cursor);
-  // A full-sync cursor at a kind of the connector's own, read after the canonical kinds (NetSuite's journalEntries,
-  // its last listing), has passed them all; before, it read as 'at customers' and the running sync showed the
+  // A full-sync cursor at a kind of the connector's own, read after the canonical kinds (a connector's journal
+  // entries, its last listing), has passed them all; before, it read as 'at customers' and the running sync showed the
   // payments listing unfinished for as long as the journal entries were read.
   let doneBefore = SYNC_KINDS.length;
   if (cursor?.mode === 'full') doneBefore = at ? SYNC_KINDS.indexOf(at) : cursor.kind ? SYNC_KINDS.length : 0;
