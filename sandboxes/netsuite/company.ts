@@ -70,6 +70,18 @@ export interface JournalLine {
   creditMinor: number;
 }
 
+/** A journal entry's lines as the test or demo writes them → the stand-in's lines, numbered in order. */
+type JournalInput = Array<{ account: number; customer?: Customer; debit?: number; credit?: number }>;
+function journalLines(lines: JournalInput): JournalLine[] {
+  return lines.map((l, i) => ({
+    line: i,
+    account: l.account,
+    entity: l.customer?.id ?? null,
+    debitMinor: l.debit ?? 0,
+    creditMinor: l.credit ?? 0,
+  }));
+}
+
 export interface Link {
   /** The invoice, or a journal entry whose line (previousline) the payment paid or applied. */
   previousdoc: number;
@@ -303,10 +315,7 @@ export class NetsuiteCompany {
    * A journal entry in `currency` (its lines balanced, or not: the stand-in does not check) with lines on accounts;
    * lines on A/R name the customer. The header's entity is the first customer named (NetSuite's is empty).
    */
-  addJournal(
-    currency: string,
-    lines: Array<{ account: number; customer?: Customer; debit?: number; credit?: number }>,
-  ): Txn {
+  addJournal(currency: string, lines: JournalInput): Txn {
     const first = lines.find((l) => l.customer)?.customer;
     const holder = { ...(first ?? ([...this.customers.values()][0] as Customer)), currency };
     const j = this.addTxn(
@@ -316,30 +325,15 @@ export class NetsuiteCompany {
       null,
     );
     j.entity = first?.id ?? 0;
-    j.lines = lines.map((l, i) => ({
-      line: i,
-      account: l.account,
-      entity: l.customer?.id ?? null,
-      debitMinor: l.debit ?? 0,
-      creditMinor: l.credit ?? 0,
-    }));
+    j.lines = journalLines(lines);
     return j;
   }
 
   /** Edits a journal entry's lines (an edit of the entry: its lastmodifieddate moves). Links to lines gone drop. */
-  editJournal(
-    id: number,
-    lines: Array<{ account: number; customer?: Customer; debit?: number; credit?: number }>,
-  ) {
+  editJournal(id: number, lines: JournalInput) {
     const j = this.txns.get(id);
     if (j?.type !== 'Journal') throw new Error(`no journal entry ${id}`);
-    j.lines = lines.map((l, i) => ({
-      line: i,
-      account: l.account,
-      entity: l.customer?.id ?? null,
-      debitMinor: l.debit ?? 0,
-      creditMinor: l.credit ?? 0,
-    }));
+    j.lines = journalLines(lines);
     j.totalMinor = lines.reduce((sum, l) => sum + (l.debit ?? 0), 0);
     this.links = this.links.filter(
       (l) =>
