@@ -107,4 +107,37 @@ describe('reports for several members of one batch at once', () => {
       expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
     }
   });
+
+  it("a debtor's click while the batch's retry is mid-call: the call's answer stands, each member delivered once", async () => {
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    const { s, standIn, clock, transport } = env;
+    clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const members = [];
+    for (const m of queued) if ((await rowOf(s, m.id)).batchId) members.push(m);
+    expect(members.length).toBeGreaterThan(1);
+    clock.advance(60 * 60_000);
+    let click: Promise<{ body: string }> | undefined;
+    await sendDue(s, members[0]!.id, {
+      transport,
+      batching: true,
+      sleep: noSleep,
+      beforeProviderCall: () => {
+        click = app.inject({
+          method: 'POST',
+          url: `/u/${signUnsubscribeToken(s.config.APP_SECRET, members[1]!.id)}`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'List-Unsubscribe=One-Click',
+        });
+      },
+    });
+    expect((await click!).body).toContain('You are unsubscribed');
+    for (const m of members) {
+      const row = await rowOf(s, m.id);
+      expect(row.status, m.id).toBe('sent');
+      expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+      expect(await receiptTasks(m.id)).toEqual([]);
+    }
+  });
 });
