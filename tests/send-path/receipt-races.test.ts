@@ -8,11 +8,13 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { contactSuppressions, dunningTasks } from '../../src/db/schema';
+import { contactSuppressions, dunningMessages, dunningTasks } from '../../src/db/schema';
+import { addDays } from '../../src/dunning/local-time';
 import { sendDue } from '../../src/dunning/send-batch';
+import { sendMessage } from '../../src/dunning/send-message';
 import { signUnsubscribeToken } from '../../src/dunning/unsubscribe-token';
 import { buildTestApp } from '../helpers/app';
-import { freshPlan, noSleep, rowOf, sendPathSuite, settle } from './helpers';
+import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, settle } from './helpers';
 
 const env = sendPathSuite();
 let app: FastifyInstance;
@@ -33,7 +35,7 @@ async function unconfirmedBatch() {
   clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
   standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
   await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
-  const members = [];
+  const members: typeof queued = [];
   for (const m of queued) if ((await rowOf(s, m.id)).batchId) members.push(m);
   expect(members.length).toBeGreaterThan(1);
   // A payment for one member before the retry: the batch cannot be confirmed unchanged.
@@ -114,7 +116,7 @@ describe('reports for several members of one batch at once', () => {
     clock.set(new Date(Math.max(...queued.map((m) => m.sendAt.getTime()))));
     standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
     await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
-    const members = [];
+    const members: typeof queued = [];
     for (const m of queued) if ((await rowOf(s, m.id)).batchId) members.push(m);
     expect(members.length).toBeGreaterThan(1);
     clock.advance(60 * 60_000);
@@ -139,5 +141,52 @@ describe('reports for several members of one batch at once', () => {
       expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
       expect(await receiptTasks(m.id)).toEqual([]);
     }
+  });
+});
+
+describe('a final notice whose answer was lost, then known to have left', () => {
+  async function finalNoticeInDoubt() {
+    const queued = await freshPlan(env);
+    const m = queued.find((q) => q.invoiceIds.length === 1)!;
+    env.clock.set(m.sendAt);
+    // The last step: after it a person calls the debtor.
+    await env.s.db.update(dunningMessages).set({ tone: 'final' }).where(eq(dunningMessages.id, m.id));
+    env.standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendMessage(env.s, m.id, { transport: env.transport, sleep: noSleep });
+    const waiting = await rowOf(env.s, m.id);
+    expect(waiting.status).toBe('queued');
+    expect(waiting.inDoubtSince).not.toBeNull();
+    return m;
+  }
+  const callTasks = async (messageId: string) =>
+    (await env.s.db.select().from(dunningTasks).where(eq(dunningTasks.messageId, messageId))).filter(
+      (t) => t.kind === 'call' && t.dedupeKey === `call:${messageId}`,
+    );
+
+  it("Resend's webhook says it was sent: recorded sent, and the call a final notice asks for is on the call list", async () => {
+    const m = await finalNoticeInDoubt();
+    const { s, standIn, clock } = env;
+    clock.advance(30 * 60_000);
+    await s.dunning.applyDeliveryUpdate(
+      {
+        messageId: m.id,
+        providerId: standIn.deliveriesOf(m.id)[0]!.id,
+        status: 'sent',
+        at: clock.now().toISOString(),
+        suppressRecipient: false,
+        detail: null,
+      },
+      `svix_final_${m.id}`,
+    );
+    expect((await rowOf(s, m.id)).status).toBe('sent');
+    const [call] = await callTasks(m.id);
+    expect(call).toMatchObject({ status: 'open', dueOn: addDays(m.sendAt.toISOString().slice(0, 10), 7) });
+  });
+
+  it('the same-key retry confirms it instead: the same call task (the control)', async () => {
+    const m = await finalNoticeInDoubt();
+    await runUntilSettled(env, m.id);
+    expect((await rowOf(env.s, m.id)).status).toBe('sent');
+    expect(await callTasks(m.id)).toHaveLength(1);
   });
 });
