@@ -12,6 +12,7 @@ import {
   insertDeliveryEvent,
   insertMessageEvent,
   insertSuppression,
+  lockBatchOfMessage,
   lockMessage,
   lockMessageForDelivery,
   setDeliveryStatus,
@@ -46,6 +47,7 @@ export async function applyDeliveryUpdate(
   svixId: string,
 ): Promise<ApplyResult> {
   return services.db.transaction(async (tx) => {
+    await lockBatchOfMessage(tx, update);
     const msg = await lockMessageForDelivery(tx, update);
     // Idempotent on svix-id: Svix retries deliver the same id.
     const inserted = await insertDeliveryEvent(tx, {
@@ -160,6 +162,7 @@ export async function unsubscribeDebtor(
   return services.db.transaction(async (tx: Tx) => {
     // The link is public and may be replayed (by scanners, by anyone holding it, many times at once): the
     // customer's lock makes each replay see the first one's rows, so it adds nothing.
+    await lockBatchOfMessage(tx, { messageId });
     const msg = await lockMessage(tx, messageId);
     if (!msg) return false;
     if (!mayHaveReachedDebtor(msg)) return 'never_sent';

@@ -66,8 +66,7 @@ import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
-import { openTask } from './tasks';
-import { openMessageReviewTask, released, unconfirmed } from './unconfirmed';
+import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 
 export { released, unconfirmed };
 
@@ -602,21 +601,7 @@ export async function markSent(
     ...released,
     updatedAt: now,
   });
-  if (row.tone === 'final') {
-    // After a final notice a person calls: the task is due when the notice's deadline passes.
-    const today = localParts(now, debtorZone(customer, tenant)).date;
-    await openTask(tx, {
-      tenantId: row.tenantId,
-      customerId: row.customerId,
-      kind: 'call',
-      title: `Call ${customer.name}: final notice sent`,
-      invoiceIds: row.invoiceIds,
-      messageId: row.id,
-      dedupeKey: `call:${row.id}`,
-      today,
-      dueOn: addDays(today, 7),
-    });
-  }
+  await openFinalNoticeCall(tx, row, tenant, customer, now);
 }
 
 export function done(result: SendOutcome): { kind: 'done'; result: SendOutcome } {

@@ -10,8 +10,8 @@ import {
   setSendBatch,
   tenantRow,
 } from '../db/queries/dunning-send';
-import type { dunningMessages } from '../db/schema';
-import { debtorZone, localParts } from './local-time';
+import type { customers, dunningMessages, tenants } from '../db/schema';
+import { addDays, debtorZone, localParts } from './local-time';
 import { openTask } from './tasks';
 
 type Row = typeof dunningMessages.$inferSelect;
@@ -93,9 +93,10 @@ export async function markKnownSent(
   evidence: SentEvidence,
 ): Promise<{ code: string; reason: string }> {
   const known = KNOWN[evidence.by];
+  const sentAt = row.sentAt ?? row.inDoubtSince ?? row.attemptStartedAt ?? now;
   await setMessage(tx, row.id, {
     status: 'sent',
-    sentAt: row.sentAt ?? row.inDoubtSince ?? row.attemptStartedAt ?? now,
+    sentAt,
     providerId: row.providerId ?? evidence.providerId,
     statusCode: known.code,
     statusReason: known.reason,
@@ -107,6 +108,12 @@ export async function markKnownSent(
     note: `${known.reason}.`,
     now,
   });
+  // A final notice that left asks for a call, however Duely learnt that it left (markSent opens it otherwise).
+  if (row.tone === 'final') {
+    const tenant = await tenantRow(tx, row.tenantId);
+    const customer = await customerRow(tx, row.customerId);
+    if (tenant && customer) await openFinalNoticeCall(tx, row, tenant, customer, sentAt);
+  }
   // Only a batch concluded "may have been sent" (its call in doubt): an abandoned one was never accepted.
   const batch = row.batchId && evidence.by !== 'batch' ? await lockSendBatch(tx, row.batchId) : undefined;
   if (batch?.status === 'unconfirmed') {
@@ -139,5 +146,31 @@ export async function openMessageReviewTask(
     messageId: row.id,
     dedupeKey: `${prefix}:${row.id}`,
     today: localParts(now, debtorZone(customer, tenant)).date,
+  });
+}
+
+/**
+ * After a final notice a person calls: a task on the call list, due when the notice's deadline passes (7 days after
+ * the day it was sent, in the debtor's zone).
+ */
+export async function openFinalNoticeCall(
+  tx: Tx,
+  row: Row,
+  tenant: typeof tenants.$inferSelect,
+  customer: typeof customers.$inferSelect,
+  sentAt: Date,
+): Promise<void> {
+  if (row.tone !== 'final') return;
+  const day = localParts(sentAt, debtorZone(customer, tenant)).date;
+  await openTask(tx, {
+    tenantId: row.tenantId,
+    customerId: row.customerId,
+    kind: 'call',
+    title: `Call ${customer.name}: final notice sent`,
+    invoiceIds: row.invoiceIds,
+    messageId: row.id,
+    dedupeKey: `call:${row.id}`,
+    today: day,
+    dueOn: addDays(day, 7),
   });
 }

@@ -52,8 +52,8 @@ export function sendPathSuite(): SendPathEnv {
 export async function freshPlan(env: SendPathEnv) {
   const { s, clock, tenantId, standIn } = env;
   clock.set('2013-07-01T00:00:00Z');
-  // A request an earlier test left in flight (a slow answer cut off by the timeout) must not land its delivery
-  // in this round's record after the reset.
+  // A slow request an earlier test's client gave up on may still be delivering: its delivery (the same message ids,
+  // planned again) must not land in this round.
   await standIn.idle();
   standIn.reset();
   await importLedger(s);

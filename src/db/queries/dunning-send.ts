@@ -415,6 +415,30 @@ export async function setBatchMembers(
     .where(and(eq(dunningMessages.batchId, batchId), eq(dunningMessages.status, 'sending')));
 }
 
+/**
+ * The stored batch a message is (or was) a member of, locked FOR UPDATE before the message is: the send path locks
+ * a batch, then its members, and settling a member known to have left settles its siblings (markKnownSent), so a
+ * report about one member takes the locks in that order too (two reports of one batch at once, a webhook for each
+ * email of it or two debtors' clicks, otherwise each held its member and waited for the other's: a deadlock).
+ */
+export async function lockBatchOfMessage(
+  tx: Tx,
+  ref: { messageId?: string | null; providerId?: string },
+): Promise<void> {
+  const where = ref.messageId
+    ? eq(dunningMessages.id, ref.messageId)
+    : ref.providerId
+      ? eq(dunningMessages.providerId, ref.providerId)
+      : undefined;
+  if (!where) return;
+  const [m] = await tx
+    .select({ batchId: dunningMessages.batchId })
+    .from(dunningMessages)
+    .where(where)
+    .limit(1);
+  if (m?.batchId) await lockSendBatch(tx, m.batchId);
+}
+
 /** The members of a batch left "may have been sent" (unconfirmed), locked FOR UPDATE, in id order. */
 export async function lockUnconfirmedMembers(tx: Tx, batchId: string): Promise<DunningMessage[]> {
   return tx
