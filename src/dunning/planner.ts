@@ -1277,7 +1277,7 @@ function messageReasonParts(
       unlikely
         ? `collection unlikely within 90 days (${Math.round(pred.pCollect90! * 100)}% chance; invoice risk: ${pred.riskBand})`
         : late > 0
-          ? `model predicts payment ${late} days late (${span ? `${span}; ` : ''}invoice risk: ${pred.riskBand})`
+          ? `model predicts payment ${late} ${late === 1 ? 'day' : 'days'} late (${span ? `${span}; ` : ''}invoice risk: ${pred.riskBand})`
           : `model predicts on-time payment (invoice risk: ${pred.riskBand})`,
     );
   }

@@ -191,11 +191,11 @@ function word(
         const key = packable ? ((hi * PACK + lo) * 8 + n) * 8 + late : -1;
         const known = packable ? texts.paidLate.get(key) : undefined;
         if (known !== undefined) return known;
-        const span = lo === hi ? `${lo}` : `${lo}–${hi}`;
+        const span = lo === hi ? plural(lo, 'day') : `${lo}–${hi} days`;
         const text =
           late === n
-            ? `paid the last ${plural(n, 'invoice')} ${span} days late`
-            : `paid ${late} of the last ${plural(n, 'invoice')} late (by ${span} days)`;
+            ? `paid the last ${plural(n, 'invoice')} ${span} late`
+            : `paid ${late} of the last ${plural(n, 'invoice')} late (by ${span})`;
         return packable ? remember(texts.paidLate, key, text) : text;
       }
       if (!up && late === 0)
@@ -206,7 +206,7 @@ function word(
         const days = Math.round(row[at + F.mean_days_late]!);
         return (
           texts.usuallyLate.get(days) ??
-          remember(texts.usuallyLate, days, `usually pays about ${days} days after the due date`)
+          remember(texts.usuallyLate, days, `usually pays about ${plural(days, 'day')} after the due date`)
         );
       }
       const share = Math.round((1 - row[at + F.late_rate]!) * 100);
@@ -228,8 +228,8 @@ function word(
       const known = texts.recent.get(key);
       if (known !== undefined) return known;
       const text = up
-        ? `recent payments are slower: the last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
-        : `recent payments are faster than usual (last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
+        ? `recent payments are slower: the last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${plural(avg, 'day')} late` : `${plural(-avg, 'day')} early`}`
+        : `recent payments are faster than usual (last ${plural(count, 'invoice')} averaged ${avg > 0 ? `${plural(avg, 'day')} late` : `${plural(-avg, 'day')} early`})`;
       return Number.isInteger(avg) ? remember(texts.recent, key, text) : text;
     }
     case 'overdue': {

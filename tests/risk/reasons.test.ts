@@ -24,6 +24,12 @@ describe('reasons', () => {
     expect(reasons[0]).toBe('paid the last 4 invoices 12–20 days late');
     expect(reasons[1]).toBe("invoice is 3.0× this customer's usual amount");
     expect(reasons).toHaveLength(3);
+    // One day is a day ("paid the last 2 invoices 1 days late" read as a typo to a controller).
+    const one = explain(
+      { coef, mean: zeros(), scale: new Array<number>(FEATURE_COUNT).fill(1) },
+      { row, recent: settled([1, 1]), pLate: 0.8, baseRate: 0.3 },
+    );
+    expect(one[0]).toBe('paid the last 2 invoices 1 day late');
   });
 
   it('leads with the days past due, and names a new customer', () => {

@@ -202,7 +202,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const span = (values: number[]) => {
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  return lo === hi ? `${lo}` : `${lo}–${hi}`;
+  return lo === hi ? plural(lo, 'day') : `${lo}–${hi} days`;
 };
 
 function word(topic: string, up: boolean, { row, recent }: ReasonContext): string | null {
@@ -213,12 +213,12 @@ function word(topic: string, up: boolean, { row, recent }: ReasonContext): strin
       const late = recent.filter((r) => r.daysLate > 0);
       if (up && late.length > 0) {
         return late.length === recent.length
-          ? `paid the last ${plural(recent.length, 'invoice')} ${span(late.map((r) => r.daysLate))} days late`
-          : `paid ${late.length} of the last ${plural(recent.length, 'invoice')} late (by ${span(late.map((r) => r.daysLate))} days)`;
+          ? `paid the last ${plural(recent.length, 'invoice')} ${span(late.map((r) => r.daysLate))} late`
+          : `paid ${late.length} of the last ${plural(recent.length, 'invoice')} late (by ${span(late.map((r) => r.daysLate))})`;
       }
       if (!up && late.length === 0) return `paid the last ${plural(recent.length, 'invoice')} on time`;
       return up
-        ? `usually pays about ${Math.round(x('mean_days_late'))} days after the due date`
+        ? `usually pays about ${plural(Math.round(x('mean_days_late')), 'day')} after the due date`
         : `usually pays on time (${Math.round((1 - x('late_rate')) * 100)}% of invoices)`;
     }
     case 'recent': {
@@ -226,8 +226,8 @@ function word(topic: string, up: boolean, { row, recent }: ReasonContext): strin
       if (last.length === 0) return null;
       const avg = Math.round(last.reduce((s, r) => s + r.daysLate, 0) / last.length);
       return up
-        ? `recent payments are slower: the last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`}`
-        : `recent payments are faster than usual (last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${avg} days late` : `${-avg} days early`})`;
+        ? `recent payments are slower: the last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${plural(avg, 'day')} late` : `${plural(-avg, 'day')} early`}`
+        : `recent payments are faster than usual (last ${plural(last.length, 'invoice')} averaged ${avg > 0 ? `${plural(avg, 'day')} late` : `${plural(-avg, 'day')} early`})`;
     }
     case 'overdue': {
       const overdue = Math.round(Math.expm1(x('log_overdue_count')));
