@@ -99,6 +99,8 @@ export interface BatchSendOptions extends Omit<SendOptions, 'beforeProviderCall'
   batchSize?: number;
   /** Form new batches (default: MAIL_BATCH). Open batches are resumed either way. */
   batching?: boolean;
+  /** Test hook: the seed was read as queued, not yet claimed (another worker may act in between). */
+  beforeClaim?: () => Promise<void> | void;
   /** Test hook: the batch row was committed, no call begun (a crash here: the next claim resends it). */
   afterBatchWritten?: (batchId: string) => Promise<void> | void;
   /** Test hook: inside the call's transaction, locks held, right before the request. */
@@ -108,6 +110,9 @@ export interface BatchSendOptions extends Omit<SendOptions, 'beforeProviderCall'
 }
 
 type Outcomes = Map<string, SendOutcome>;
+
+/** Thrown to roll a batch claim back when its seed turned out to be an attempt in doubt (see sendDue). */
+class SeedInDoubt extends Error {}
 type CallResult = { kind: 'done' } | { kind: 'retry'; waitMs: number; error: string; clearMarker: boolean };
 
 /** Resend's batch key for a stored batch: the same on every call for it. */
@@ -149,26 +154,37 @@ export async function sendDue(
   const size = Math.max(1, Math.min(opts.batchSize ?? transport.maxBatchSize, transport.maxBatchSize));
   const owner = opts.owner ?? randomUUID();
   const outcomes: Outcomes = new Map();
+  await opts.beforeClaim?.();
   const now = services.clock.now();
   // 1. Claim: the seed through sendMessage's own rules, then whatever else is due.
-  const claimed = await services.db.transaction(async (tx) => {
-    const rows: Row[] = [];
-    const seed = await claim(services, tx, messageId, owner, now);
-    if (seed.kind === 'done') {
-      outcomes.set(messageId, seed.result);
-      return rows;
-    }
-    rows.push(seed.row);
-    const due = new Date(now.getTime() + EARLY_TOLERANCE_MS);
-    for (const c of await lockBatchCandidates(tx, messageId, due, size - 1)) {
-      const step = await claim(services, tx, c.id, owner, now);
-      if (step.kind === 'done') outcomes.set(c.id, step.result);
-      else rows.push(step.row);
-    }
-    // Claimed for a batch: nothing can reach the provider before the batch row exists.
-    for (const r of rows) await setMessage(tx, r.id, { attemptStartedAt: null });
-    return rows.map((r) => ({ ...r, attemptStartedAt: null }));
-  });
+  const claimed = await services.db
+    .transaction(async (tx) => {
+      const rows: Row[] = [];
+      const seed = await claim(services, tx, messageId, owner, now);
+      if (seed.kind === 'done') {
+        outcomes.set(messageId, seed.result);
+        return rows;
+      }
+      // Read as queued above without a lock: since then another worker may have begun an attempt and died (its lease
+      // lapsed), and the claim took it over in doubt. It stays under its own key (a batch's key would deliver it a
+      // second time): nothing of this claim is kept, and it goes through sendMessage.
+      if (seed.row.inDoubtSince) throw new SeedInDoubt();
+      rows.push(seed.row);
+      const due = new Date(now.getTime() + EARLY_TOLERANCE_MS);
+      for (const c of await lockBatchCandidates(tx, messageId, due, size - 1)) {
+        const step = await claim(services, tx, c.id, owner, now);
+        if (step.kind === 'done') outcomes.set(c.id, step.result);
+        else rows.push(step.row);
+      }
+      // Claimed for a batch: nothing can reach the provider before the batch row exists.
+      for (const r of rows) await setMessage(tx, r.id, { attemptStartedAt: null });
+      return rows.map((r) => ({ ...r, attemptStartedAt: null }));
+    })
+    .catch((err: unknown) => {
+      if (err instanceof SeedInDoubt) return null;
+      throw err;
+    });
+  if (claimed === null) return single();
   if (claimed.length === 0) return outcomes.get(messageId) ?? { outcome: 'noop', status: null };
   opts.afterClaim?.();
 

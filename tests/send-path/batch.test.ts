@@ -5,7 +5,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { dunningSendBatches, dunningTasks } from '../../src/db/schema';
+import { dunningMessages, dunningSendBatches, dunningTasks } from '../../src/db/schema';
 import { createDunning } from '../../src/dunning';
 import { batchKey, sendDue } from '../../src/dunning/send-batch';
 import { IDEMPOTENCY_WINDOW_MS, SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
@@ -50,6 +50,33 @@ describe('batch sending: stored before the call, the same members and key on eve
     // The other messages' own jobs find them sent.
     expect(await sendDue(env.s, due[1]!.id, opts())).toMatchObject({ outcome: 'noop', status: 'sent' });
     expect(env.standIn.requests).toHaveLength(1);
+  });
+
+  it('a seed another worker began and died on between the read and the claim stays under its own key, never in a batch', async () => {
+    const due = await dueReminders();
+    const { s, clock, standIn } = env;
+    const seed = due[0]!;
+    const r = await sendDue(s, seed.id, {
+      ...opts(),
+      // Another worker claims the seed, begins its call (which may have reached Resend) and dies; its lease lapses.
+      beforeClaim: async () => {
+        await s.db
+          .update(dunningMessages)
+          .set({
+            status: 'sending',
+            leaseOwner: 'dead-worker',
+            leaseUntil: new Date(clock.now().getTime() - 1_000),
+            attemptStartedAt: new Date(clock.now().getTime() - SENDING_LEASE_MS - 1_000),
+          })
+          .where(eq(dunningMessages.id, seed.id));
+      },
+    });
+    expect(r).toMatchObject({ outcome: 'sent' });
+    for (const b of await batches()) expect(b.memberIds).not.toContain(seed.id);
+    expect(standIn.requests.filter((q) => q.batch?.includes(seed.id))).toEqual([]);
+    // Sent alone under its own key: the key the dead worker's call used, so Resend would answer it with that one.
+    expect(standIn.requests.map((q) => q.key)).toEqual([seed.id]);
+    expect(standIn.deliveriesOf(seed.id)).toHaveLength(1);
   });
 
   it('killed between the row write and the call: the sweeper resumes it with the same members and key, sent once', async () => {
