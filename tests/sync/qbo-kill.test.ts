@@ -35,7 +35,12 @@ afterAll(async () => {
 });
 
 /** `duely sync --tenant NAME` in a child process on this test's database; killed with SIGKILL at `killAt`. */
-function childSync(tenant: string, killAt: (n: number, request: string) => boolean): Promise<string | null> {
+function childSync(
+  tenant: string,
+  killAt: (n: number, request: string) => boolean,
+  /** Awaited (the matching request held) before the kill. */
+  before?: () => Promise<void>,
+): Promise<string | null> {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli.ts', 'sync', '--tenant', tenant],
@@ -52,9 +57,15 @@ function childSync(tenant: string, killAt: (n: number, request: string) => boole
       stdio: 'ignore',
     },
   );
+  let killing = false;
   book.onRequest = (n, request) => {
+    if (killing) return 'hold';
     if (!killAt(n, request)) return undefined;
-    child.kill('SIGKILL');
+    killing = true;
+    void (async () => {
+      await before?.();
+      child.kill('SIGKILL');
+    })();
     return 'hold';
   };
   return new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
@@ -174,9 +185,17 @@ describe.skipIf(!usingPostgres)('a sync process killed with SIGKILL', () => {
       });
     }
 
-    // Killed when it asks for credit memos: it reads two pages ahead of the one it writes, so the invoices' pages are
-    // then being written (some committed, one in flight).
-    const signal = await childSync(tenant.slug, (_n, r) => r.includes('FROM CreditMemo'));
+    // Killed when it asks for credit memos, once some invoices are committed: it reads PAGES_AHEAD pages ahead of
+    // the one it writes, so at that request the invoices' pages may not be written yet; the request is held until a
+    // page is (the others then being written or waiting).
+    const signal = await childSync(
+      tenant.slug,
+      (_n, r) => r.includes('FROM CreditMemo'),
+      async () => {
+        for (let i = 0; i < 1_200 && (await dbBalances(s, tenant.id)).size === 0; i++)
+          await new Promise((r) => setTimeout(r, 50));
+      },
+    );
     expect(signal).toBe('SIGKILL');
     expect((await readConnection(s, connection.id)).syncCursor).toMatchObject({ mode: 'full' });
     const writtenBeforeKill = (await dbBalances(s, tenant.id)).size;
