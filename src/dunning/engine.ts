@@ -189,6 +189,11 @@ interface CarriedApproval {
   >;
 }
 
+/** What an email calls an invoice due on `dueDate` when read on `day`: −1 not yet due, 0 due today, 1 overdue. */
+export function dueState(day: string, dueDate: string): -1 | 0 | 1 {
+  return Math.sign(day.localeCompare(dueDate)) as -1 | 0 | 1;
+}
+
 /**
  * What an approval covers: everything in the plan that the email's words are made of. The invoices the message
  * steps and lists (number, dates, amounts, pay link, and whether each is overdue, due or not yet due on the send
@@ -240,7 +245,7 @@ function fingerprint(m: {
         i.dueDate ?? null,
         i.totalMinor ?? null,
         Boolean(i.payLink),
-        i.dueDate === undefined ? null : Math.sign(day.localeCompare(i.dueDate)),
+        i.dueDate === undefined ? null : dueState(day, i.dueDate),
       ]),
     )
     .sort();
@@ -273,9 +278,7 @@ export function approvalVersion(
   renderDay?: string,
 ): string {
   const dueWords = renderDay
-    ? (m.snapshot.invoices ?? []).map((i) =>
-        i.dueDate ? Math.sign(renderDay.localeCompare(i.dueDate)) : null,
-      )
+    ? (m.snapshot.invoices ?? []).map((i) => (i.dueDate ? dueState(renderDay, i.dueDate) : null))
     : null;
   return createHash('sha256')
     .update(JSON.stringify([fingerprint(m), m.editedSubject, m.editedIntro, dueWords]))

@@ -57,7 +57,7 @@ import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater 
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
-import { approvalVersion, enqueueSend } from './engine';
+import { approvalVersion, dueState, enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
@@ -288,7 +288,7 @@ export async function claim(
   return { kind: 'send', row: claimed };
 }
 
-const DUE_WORDS = { '-1': 'not yet due', '0': 'due today', '1': 'overdue' } as const;
+const DUE_WORDS = { [-1]: 'not yet due', 0: 'due today', 1: 'overdue' } as const;
 
 /**
  * Why an approved message must be approved again before it goes, or null. A reviewer approved the words as the
@@ -310,8 +310,7 @@ async function approvedWordsOutdated(tx: Tx, row: Row, now: Date): Promise<strin
   const decided = localParts(row.decidedAt, zone).date;
   const seen = snap.sendDate && snap.sendDate > decided ? snap.sendDate : decided;
   if (day <= seen) return null;
-  const word = (d: string, due: string) =>
-    DUE_WORDS[String(Math.sign(d.localeCompare(due))) as '-1' | '0' | '1'];
+  const word = (d: string, due: string) => DUE_WORDS[dueState(d, due)];
   const moved = (snap.invoices ?? []).flatMap((i) =>
     i.dueDate && word(seen, i.dueDate) !== word(day, i.dueDate)
       ? [
