@@ -36,14 +36,14 @@ export const INVITATION_TTL_MS = 7 * 86_400_000;
  * (inviteUser): counted here, a company inviting an address every few minutes kept its owner from ever
  * getting a sign-in link.
  */
-export async function recentSignInEmails(
-  deps: AuthDeps,
+async function recentSignInEmails(
+  db: DbOrTx,
   to: string,
   now: Date,
   /** Only the emails sent for this tenant's people: a bound a tenant's person is told of (429) counts no others. */
   tenantId?: string,
 ): Promise<number> {
-  return countAccountEmailsSince(deps.db, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
+  return countAccountEmailsSince(db, new Date(now.getTime() - SIGN_IN_EMAIL_WINDOW_MS), {
     to,
     kind: 'sign_in',
     tenantId,
@@ -91,13 +91,8 @@ async function writeAccountEmail(
   if (!bound) return { id: await insertAccountEmail(db, values), rendered };
   const id = await db.transaction(async (tx) => {
     await advisoryXactLock(tx, `account-mail:${input.to}`);
-    const since = new Date(input.now.getTime() - SIGN_IN_EMAIL_WINDOW_MS);
-    const sent = await countAccountEmailsSince(tx, since, {
-      to: input.to,
-      kind: 'sign_in',
-      tenantId: bound.tenantId,
-    });
-    if (sent >= SIGN_IN_EMAILS_PER_WINDOW) throw tooManyToAddress();
+    if ((await recentSignInEmails(tx, input.to, input.now, bound.tenantId)) >= SIGN_IN_EMAILS_PER_WINDOW)
+      throw tooManyToAddress();
     return insertAccountEmail(tx, values);
   });
   return { id, rendered };
@@ -241,7 +236,7 @@ export async function emailSignInLinks(
   now: Date,
 ): Promise<void> {
   // Bounded per address, so nobody can make Duely flood an inbox.
-  if ((await recentSignInEmails(deps, email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
+  if ((await recentSignInEmails(deps.db, email, now)) >= SIGN_IN_EMAILS_PER_WINDOW) {
     deps.logger.warn('sign-in email throttled');
     return;
   }

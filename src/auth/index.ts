@@ -2,7 +2,7 @@
  * The auth module: sessions and sign-in links, API tokens, people, account emails. Built once by the composition
  * root (src/services.ts) from its declared deps (ports.ts); http routes and the CLI call it through this object.
  */
-import { emailSignInLinks, inviteUser, recentSignInEmails, sendAccountEmail } from './account-mail';
+import { emailSignInLinks, inviteUser, sendAccountEmail } from './account-mail';
 import { type ApiTokenLookup, issueApiToken, verifyApiToken } from './api-tokens';
 import type { AuthDeps } from './ports';
 import { SessionAuth } from './sessions';
@@ -27,8 +27,6 @@ export function createAuth(deps: AuthDeps) {
     /** `lookup`: how the token row is read (default: the database; http passes a short memo of it). */
     verifyApiToken: (token: string, now: Date, lookup?: ApiTokenLookup) =>
       verifyApiToken(deps.db, token, now, lookup),
-    recentSignInEmails: (to: string, now: Date, tenantId?: string) =>
-      recentSignInEmails(deps, to, now, tenantId),
     sendAccountEmail: (
       input: Parameters<typeof sendAccountEmail>[1],
       bound?: Parameters<typeof sendAccountEmail>[2],

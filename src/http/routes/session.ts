@@ -13,7 +13,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../app-services';
-import { SIGN_IN_EMAILS_PER_WINDOW } from '../../auth/account-mail';
 import { SESSION_COOKIE, sessionCookieOptions } from '../../auth/sessions';
 import {
   findUser,
@@ -235,11 +234,6 @@ export const sessionRoutes =
           throw new AppError('user_exists', `${email} is already a user of this company`, 409);
         }
         const now = services.clock.now();
-        // Counted for this company only: every company's count would tell (by this 429) whether the address had
-        // sign-in links, i.e. is a user's elsewhere, which anyone can make Duely send (POST /login/email).
-        if ((await services.auth.recentSignInEmails(email, now, p.tenantId)) >= SIGN_IN_EMAILS_PER_WINDOW) {
-          throw new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
-        }
         const { state } = emailSigner.sign({ u: me.id, t: p.tenantId, e: email }, now, VERIFY_TTL_MS);
         const tenant = await findTenant(services.db, p.tenantId);
         await services.auth.sendAccountEmail(
@@ -261,7 +255,9 @@ export const sessionRoutes =
               validFor: '24 hours',
             },
           },
-          // The bound again, atomically with the email's row: requests sent at once all passed the count above.
+          // The address's bound (429 over it), counted atomically with the email's row, so requests sent at once
+          // cannot all pass one count; for this company only: every company's count would tell (by the 429)
+          // whether the address had sign-in links, i.e. is a user's elsewhere (POST /login/email sends those).
           { tenantId: p.tenantId },
         );
         return reply.status(202).send({ sent: true, email });
