@@ -1,7 +1,7 @@
 /** Our own NetSuite fixtures in the real shapes (SuiteQL envelope, o:errorDetails); values invented. */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import type { DbOrTx } from '../../src/db/client';
+import { type DbOrTx, rowsOf } from '../../src/db/client';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { invoices } from '../../src/db/schema';
 
@@ -105,4 +105,29 @@ export async function storedInvoices(
       .filter((r) => r.status !== 'deleted')
       .map((r) => [r.id, { currency: r.currency, balanceMinor: r.balanceMinor, status: r.status }]),
   );
+}
+
+/**
+ * Every customer's balance in Duely, by `<NetSuite id>:<currency>`, zeros left out, as NetsuiteCompany.customerBalances
+ * states NetSuite's: open invoices, less unapplied payments and what remains of credits (journal debits count as
+ * negative credits).
+ */
+export async function ledgerBalances(db: DbOrTx, tenantId: string): Promise<Map<string, number>> {
+  const rows = rowsOf<{ k: string; minor: string }>(
+    await db.execute(sql`
+      select k, sum(minor)::bigint as minor from (
+        select c.external_id || ':' || i.currency as k, i.balance_minor as minor
+        from invoices i join customers c on c.id = i.customer_id
+        where i.tenant_id = ${tenantId}::uuid and i.status = 'open'
+        union all
+        select c.external_id || ':' || p.currency, -p.unapplied_minor
+        from payments p join customers c on c.id = p.customer_id
+        where p.tenant_id = ${tenantId}::uuid and p.status = 'active'
+        union all
+        select c.external_id || ':' || m.currency, -m.remaining_minor
+        from credit_memos m join customers c on c.id = m.customer_id
+        where m.tenant_id = ${tenantId}::uuid and m.status = 'active'
+      ) x group by k`),
+  );
+  return new Map(rows.map((r) => [r.k, Number(r.minor)]).filter(([, v]) => v !== 0) as [string, number][]);
 }

@@ -19,7 +19,7 @@ import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
-import { connectSandboxTenant } from './fixtures';
+import { connectSandboxTenant, ledgerBalances } from './fixtures';
 
 const clock = new ManualClock('2026-04-01T08:00:00Z');
 let sandbox: NetsuiteSandbox;
@@ -38,26 +38,8 @@ const co = () => sandbox.company;
 const customer = (currency: string, skip = 0) =>
   [...co().customers.values()].filter((c) => c.currency === currency)[skip] as Customer;
 
-/** Every customer's balance in Duely, by `<NetSuite id>:<currency>`, zeros left out (live customers only). */
-async function ourBalances(): Promise<Map<string, number>> {
-  const rows = rowsOf<{ k: string; minor: string }>(
-    await s.db.execute(sql`
-      select k, sum(minor)::bigint as minor from (
-        select c.external_id || ':' || i.currency as k, i.balance_minor as minor
-        from invoices i join customers c on c.id = i.customer_id
-        where i.tenant_id = ${tenantId}::uuid and i.status = 'open'
-        union all
-        select c.external_id || ':' || p.currency, -p.unapplied_minor
-        from payments p join customers c on c.id = p.customer_id
-        where p.tenant_id = ${tenantId}::uuid and p.status = 'active'
-        union all
-        select c.external_id || ':' || m.currency, -m.remaining_minor
-        from credit_memos m join customers c on c.id = m.customer_id
-        where m.tenant_id = ${tenantId}::uuid and m.status = 'active'
-      ) x group by k`),
-  );
-  return new Map(rows.map((r) => [r.k, Number(r.minor)]).filter(([, v]) => v !== 0) as [string, number][]);
-}
+/** Every customer's balance in Duely (fixtures.ts ledgerBalances). */
+const ourBalances = () => ledgerBalances(s.db, tenantId);
 
 async function expectNoDrift() {
   expect(await ourBalances()).toEqual(co().customerBalances());
