@@ -32,7 +32,7 @@ export interface ConnectedCompany {
 /**
  * Why a company was not attached to the bound tenant: that tenant already holds another company's books (a
  * connection to it, in any state, or CSV uploads). One tenant holds one company: the ledger is keyed by
- * (tenant, the provider's id), and those ids (QuickBooks' "58", "130") repeat from company to company, so a second
+ * (tenant, the provider's id), and those ids ("58", "130": counters) repeat from company to company, so a second
  * company's rows would be written over the first's — one company's invoices under the other's customer and email.
  */
 export interface TenantHoldsOtherBooks {
