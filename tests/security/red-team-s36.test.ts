@@ -9,16 +9,22 @@
  *    tenant who picked another company on Intuit's consent page (the Connections page still offers "Connect to
  *    QuickBooks"), or typed another NetSuite account into the credential form, attached it to their tenant. CSV
  *    uploads into a synced tenant were already refused for the same reason.
+ * 2. "Your email" (POST /api/v1/session/email) mails a confirmation link from Duely's sender, with the company's
+ *    name and the person's, to any address a person under a placeholder gives (anyone Sign in with Intuit lets in
+ *    without a verified email gets one, and keeps it as long as they confirm nothing). It was bounded per address
+ *    only (3 in 15 minutes), so one such person mailed every address of a list: Duely's sender as a spam relay for a
+ *    company name of the sender's choosing. Invitations have a daily bound for this reason; this now has its own.
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
-import { createUser } from '../../src/auth/users';
+import { OWN_EMAIL_CONFIRMATIONS_PER_DAY } from '../../src/auth/account-mail';
+import { CSRF_HEADER, SESSION_COOKIE, SessionAuth } from '../../src/auth/sessions';
+import { connectAdminEmail, createUser } from '../../src/auth/users';
 import { ManualClock } from '../../src/clock';
 import { createTenant } from '../../src/db/queries/tenants';
-import { connections } from '../../src/db/schema';
+import { accountEmails, connections } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { intuitIdentity } from '../helpers/intuit-identity';
@@ -174,5 +180,67 @@ describe('one tenant, one company', () => {
       .where(and(eq(connections.tenantId, tenant.id), eq(connections.provider, 'netsuite')));
     expect(rows.map((c) => c.externalId)).toEqual(['1111111']);
     expect(enqueued).toHaveLength(1);
+  });
+});
+
+describe('"your email" is no mail relay', () => {
+  /** A person under a placeholder address, signed in: cookie and CSRF token. */
+  async function placeholderPerson(company: string, n: number) {
+    const tenant = await createTenant(s.db, company, 'netsuite');
+    const me = await createUser(s.db, {
+      tenantId: tenant.id,
+      email: connectAdminEmail('netsuite', `99${n}`),
+      role: 'viewer',
+      status: 'active',
+    });
+    // A session of the clock's now (asked again a day later, the first has ended).
+    const signIn = async () => {
+      const { token } = await new SessionAuth(s.db, s.config.APP_SECRET).createSession({
+        tenantId: tenant.id,
+        userId: me.id,
+        method: 'connect',
+        now: clock.now(),
+      });
+      const me2 = await app.inject({ url: '/api/v1/session', cookies: { [SESSION_COOKIE]: token } });
+      return { token, csrf: me2.json().csrfToken as string };
+    };
+    let session: Awaited<ReturnType<typeof signIn>> | null = null;
+    let at = 0;
+    return async (email: string) => {
+      if (!session || at !== clock.now().getTime()) {
+        session = await signIn();
+        at = clock.now().getTime();
+      }
+      const { token, csrf } = session;
+      return app.inject({
+        method: 'POST',
+        url: '/api/v1/session/email',
+        cookies: { [SESSION_COOKIE]: token },
+        headers: { [CSRF_HEADER]: csrf },
+        payload: { email },
+      });
+    };
+  }
+  const mailsTo = async (domain: string) =>
+    (await s.db.select().from(accountEmails)).filter((m) => m.toAddress.endsWith(`@${domain}`));
+
+  it('one person mails at most OWN_EMAIL_CONFIRMATIONS_PER_DAY addresses a day, also when asked at once', async () => {
+    const ask = await placeholderPerson('Totally Legit Prizes Inc', 1);
+    const first = await ask('typo@list.example');
+    expect(first.statusCode).toBe(202);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ask(`recipient-${i}@list.example`)),
+    );
+    const codes = answers.map((a) => a.statusCode);
+    expect(codes.filter((c) => c === 202)).toHaveLength(OWN_EMAIL_CONFIRMATIONS_PER_DAY - 1);
+    expect(codes.filter((c) => c === 429)).toHaveLength(20 - (OWN_EMAIL_CONFIRMATIONS_PER_DAY - 1));
+    expect(answers.find((a) => a.statusCode === 429)!.json().error.message).toMatch(/tomorrow/);
+    expect(await mailsTo('list.example')).toHaveLength(OWN_EMAIL_CONFIRMATIONS_PER_DAY);
+
+    // A day later they may ask again; another person is not held by this one's count.
+    const other = await placeholderPerson('Another Co', 2);
+    expect((await other('colleague@other.example')).statusCode).toBe(202);
+    clock.advance(24 * 3600_000 + 1);
+    expect((await ask('right@list.example')).statusCode).toBe(202);
   });
 });
