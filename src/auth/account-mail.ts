@@ -30,6 +30,11 @@ export const SIGN_IN_EMAIL_WINDOW_MS = 15 * 60_000;
 /** Invitations one tenant may send in 24 hours (a team is not invited a hundred at a time; a spammer would be). */
 export const INVITATIONS_PER_DAY = 50;
 export const INVITATION_TTL_MS = 7 * 86_400_000;
+/**
+ * Address confirmations ("your email") one person may have mailed in 24 hours, whatever the addresses: a typo or two
+ * is normal; a person who never confirms would otherwise mail a whole list from Duely's sender.
+ */
+export const OWN_EMAIL_CONFIRMATIONS_PER_DAY = 5;
 
 /**
  * Sign-in emails (links, address confirmations) to `to` in the window. Invitations are bounded on their own
@@ -63,16 +68,33 @@ type RenderedAccountEmail = { subject: string; html: string; text: string };
 const tooManyToAddress = () =>
   new AppError('rate_limited', 'Too many emails to that address: try again in 15 minutes', 429);
 
+/** Over a person's daily bound on address confirmations (OWN_EMAIL_CONFIRMATIONS_PER_DAY). */
+const tooManyConfirmations = () =>
+  new AppError(
+    'rate_limited',
+    `You asked for ${OWN_EMAIL_CONFIRMATIONS_PER_DAY} confirmation emails in the last 24 hours: check the address, and try again tomorrow`,
+    429,
+  );
+
+/** What a sign-in email counts against (sendAccountEmail): the address's bound, and the person's daily one. */
+export interface AccountEmailBound {
+  /** Count only the emails sent for this tenant's people against the address's bound. */
+  tenantId?: string;
+  /** The person asking for their own address's confirmation: at most OWN_EMAIL_CONFIRMATIONS_PER_DAY a day. */
+  confirmationsOf?: string;
+}
+
 /**
  * The email rendered and its row written (the local outbox until it is handed to the provider). `bound`: a sign-in
- * email counted against the address's bound (only the emails sent for `bound.tenantId`'s people when given), the
- * count and the row written under the address's lock, so requests arriving together cannot all pass one count;
- * over it, a 429 and nothing written.
+ * email counted against the address's bound (only the emails sent for `bound.tenantId`'s people when given) and, for
+ * `bound.confirmationsOf`, against that person's daily bound; the counts and the row written under the person's and
+ * the address's locks (in that order), so requests arriving together cannot all pass one count; over either, a 429
+ * and nothing written.
  */
 async function writeAccountEmail(
   db: DbOrTx,
   input: AccountEmailInput,
-  bound?: { tenantId?: string },
+  bound?: AccountEmailBound,
 ): Promise<{ id: string; rendered: RenderedAccountEmail }> {
   // React Email loads with the first email, not at startup (web role RSS).
   const { renderSignInLink } = await import('../../emails/sign-in-link');
@@ -90,6 +112,17 @@ async function writeAccountEmail(
   };
   if (!bound) return { id: await insertAccountEmail(db, values), rendered };
   const id = await db.transaction(async (tx) => {
+    const person = bound.confirmationsOf;
+    if (person) {
+      // Per person, not per address: one who never confirms would otherwise mail any number of addresses.
+      await advisoryXactLock(tx, `account-mail-person:${person}`);
+      const day = new Date(input.now.getTime() - 86_400_000);
+      if (
+        (await countAccountEmailsSince(tx, day, { kind: 'sign_in', userId: person })) >=
+        OWN_EMAIL_CONFIRMATIONS_PER_DAY
+      )
+        throw tooManyConfirmations();
+    }
     await advisoryXactLock(tx, `account-mail:${input.to}`);
     if ((await recentSignInEmails(tx, input.to, input.now, bound.tenantId)) >= SIGN_IN_EMAILS_PER_WINDOW)
       throw tooManyToAddress();
@@ -134,8 +167,8 @@ async function deliverAccountEmail(
 export async function sendAccountEmail(
   deps: AuthDeps,
   input: AccountEmailInput,
-  /** Counted against the address's sign-in bound, atomically with its row (writeAccountEmail); 429 over it. */
-  bound?: { tenantId?: string },
+  /** Counted against the address's sign-in bound (and a person's), atomically with its row (writeAccountEmail); 429 over it. */
+  bound?: AccountEmailBound,
 ): Promise<{ id: string; status: AccountEmailStatus }> {
   const { id, rendered } = await writeAccountEmail(deps.db, input, bound);
   return { id, status: await deliverAccountEmail(deps, id, input.to, input.props.kind, rendered) };

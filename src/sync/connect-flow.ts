@@ -6,10 +6,11 @@
  * - a webhook's events routed to the active connections of the companies they name.
  * Enqueueing is a port (`enqueueSync`) the caller wires, so this module does not depend on the job system.
  */
-import { connectorFor, type Provider } from '../../connectors';
+import { connectorFor, isProvider, type Provider } from '../../connectors';
 import type { TokenSet, WebhookEvent } from '../../connectors/types';
+import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
-import { insertConnection, reattachConnection } from '../db/queries/connections';
+import { connectionsOfTenant, insertConnection, reattachConnection } from '../db/queries/connections';
 import { createTenant, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
 import { limiterLookup, registeredConnector, shortNameOf } from './connections';
@@ -29,9 +30,32 @@ export interface ConnectedCompany {
 }
 
 /**
+ * Why a company was not attached to the bound tenant: that tenant already holds another company's books (a
+ * connection to it, in any state, or CSV uploads). One tenant holds one company: the ledger is keyed by
+ * (tenant, the provider's id), and those ids ("58", "130": counters) repeat from company to company, so a second
+ * company's rows would be written over the first's — one company's invoices under the other's customer and email.
+ */
+export interface TenantHoldsOtherBooks {
+  refused: 'tenant_holds_other_books';
+  /** The company the tenant holds, or null for CSV uploads. */
+  holds: { provider: string; externalId: string } | null;
+}
+
+/** What a refusal tells the admin (the connect page and the credential form's 409). */
+export function otherBooksMessage(r: TenantHoldsOtherBooks): string {
+  const what = r.holds
+    ? `the books of ${isProvider(r.holds.provider) ? shortNameOf(connectorFor(r.holds.provider)) : r.holds.provider} company ${r.holds.externalId}`
+    : 'books uploaded as CSV files';
+  return (
+    `This Duely company already holds ${what}, and one Duely company holds one company's books ` +
+    '(their records would mix). To add another company, sign out of Duely and connect it: it gets a Duely company of its own.'
+  );
+}
+
+/**
  * Stores the tokens of the proven company and attaches it: to its existing connection (reconnect), else to the
- * tenant the browser was signed in to (`boundTenant`), else to a new tenant named `companyName`. Null when the
- * company is already connected to another tenant than the bound one.
+ * tenant the browser was signed in to (`boundTenant`) when that tenant holds no other books, else to a new tenant
+ * named `companyName`. Null when the company is already connected to another tenant than the bound one.
  */
 export async function attachCompany(
   services: SyncDeps,
@@ -43,7 +67,7 @@ export async function attachCompany(
     boundTenant: string | null;
     companyName: string | null;
   },
-): Promise<ConnectedCompany | null> {
+): Promise<ConnectedCompany | TenantHoldsOtherBooks | null> {
   const { provider, externalId, boundTenant } = opts;
   const now = services.clock.now();
   const stored = toStoredTokens(opts.tokens, now);
@@ -57,6 +81,8 @@ export async function attachCompany(
     updatedAt: now,
   };
   return services.db.transaction(async (tx) => {
+    // Two connects to one tenant at once: the second sees the first's connection.
+    if (boundTenant) await advisoryXactLock(tx, `attach-company:${boundTenant}`);
     const existing = await connectionByExternalId(tx, provider, externalId);
     if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
     if (existing) {
@@ -76,6 +102,15 @@ export async function attachCompany(
       };
     }
     const bound = boundTenant ? await tenantById(tx, boundTenant) : null;
+    if (bound) {
+      const [held] = await connectionsOfTenant(tx, bound.id);
+      if (held)
+        return {
+          refused: 'tenant_holds_other_books' as const,
+          holds: { provider: held.provider, externalId: held.externalId },
+        };
+      if (bound.source === 'csv') return { refused: 'tenant_holds_other_books' as const, holds: null };
+    }
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.
     const tenant =
       bound ??
@@ -181,6 +216,9 @@ export async function connectWithCredentials(
       code: 'already_connected',
       message: `This ${shortNameOf(connector)} company is already connected to another Duely account.`,
     };
+  }
+  if ('refused' in attached) {
+    return { ok: false, status: 409, code: attached.refused, message: otherBooksMessage(attached) };
   }
   return {
     ok: true,

@@ -114,6 +114,25 @@ beforeAll(async () => {
   ids.message = messages.slice(0, 3).map((m) => m.id);
 }, 180_000);
 
+/** Every id of the victim's rows (the uuid `id` of each table with a tenant_id column), the tenant's own too. */
+async function victimUuids(): Promise<string[]> {
+  const tables = rowsOf<{ t: string }>(
+    await s.db.execute(
+      sql`select quote_ident(c.table_name) as t from information_schema.columns c
+          join information_schema.columns i on i.table_name = c.table_name and i.table_schema = c.table_schema
+            and i.column_name = 'id' and i.data_type = 'uuid'
+          where c.table_schema = 'public' and c.column_name = 'tenant_id'
+          order by 1`,
+    ),
+  );
+  const out = new Set<string>([victim]);
+  for (const { t } of tables) {
+    const r = await s.db.execute(sql.raw(`select id::text as id from ${t} where tenant_id = '${victim}'`));
+    for (const { id } of rowsOf<{ id: string }>(r)) out.add(id);
+  }
+  return [...out];
+}
+
 /** A digest of every row of the victim (tables with a tenant_id column, plus the tenant row itself). */
 async function victimDigest(): Promise<string> {
   const tables = rowsOf<{ t: string }>(
@@ -213,6 +232,8 @@ describe("tenant A naming tenant B's ids on its own routes", () => {
     );
     expect(routes.length).toBeGreaterThan(40);
     const leaks: string[] = [];
+    const victimIds = await victimUuids();
+    expect(victimIds.length).toBeGreaterThan(100);
     let sent = 0;
     for (const r of routes) {
       for (const a of attempts(r.method, r.url.replace(/^\/api\/v1/, ''))) {
@@ -221,6 +242,11 @@ describe("tenant A naming tenant B's ids on its own routes", () => {
         const label = `${a.method} ${a.url} ${JSON.stringify(a.payload ?? '')}`.slice(0, 200);
         // B's tenant id never appears; a 2xx naming one of B's ids in its path is an object of B's served to A.
         if (res.body.includes(victim)) leaks.push(`${label}: ${res.statusCode} names tenant B`);
+        // Nor any other id of B's rows that the request did not name itself (a 404 may echo the id it was given).
+        const asked = `${a.url} ${JSON.stringify(a.payload ?? '')}`;
+        const named = victimIds.filter((id) => res.body.includes(id) && !asked.includes(id));
+        if (named.length > 0)
+          leaks.push(`${label}: ${res.statusCode} names B's ${named.slice(0, 3).join(', ')}`);
         // (B's ledger ids, such as its customer "SLOW", may name A's own objects of the same ledger id.)
         const uuidInPath = ids.id!.some((id) => String(a.url).split('?')[0]!.includes(id));
         if (res.statusCode < 300 && uuidInPath && r.method !== 'POST' && r.method !== 'PUT')

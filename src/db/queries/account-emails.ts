@@ -7,12 +7,13 @@ export type NewAccountEmail = typeof accountEmails.$inferInsert;
 
 /**
  * Account emails since `since`, narrowed to an address, a kind and a tenant when given: one address's sign-in
- * emails or invitations (bounds per address), a tenant's invitations (its daily bound, routes/users.ts).
+ * emails or invitations (bounds per address), a tenant's invitations (its daily bound, routes/users.ts), one
+ * person's address confirmations (their daily bound).
  */
 export async function countAccountEmailsSince(
   db: DbOrTx,
   since: Date,
-  only: { to?: string; kind?: 'invitation' | 'sign_in'; tenantId?: string } = {},
+  only: { to?: string; kind?: 'invitation' | 'sign_in'; tenantId?: string; userId?: string } = {},
 ): Promise<number> {
   const [row] = await db
     .select({ n: count() })
@@ -23,6 +24,7 @@ export async function countAccountEmailsSince(
         only.to !== undefined ? eq(accountEmails.toAddress, only.to) : undefined,
         only.kind ? eq(accountEmails.kind, only.kind) : undefined,
         only.tenantId ? eq(accountEmails.tenantId, only.tenantId) : undefined,
+        only.userId ? eq(accountEmails.userId, only.userId) : undefined,
       ),
     );
   return row?.n ?? 0;

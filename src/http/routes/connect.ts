@@ -30,7 +30,7 @@ import type { StateSigner } from '../../auth/signed-state';
 import { firstAdminOfConnectedTenant, type User, userForIntuitSignIn } from '../../auth/users';
 import { connectionByExternalId } from '../../db/queries/connection-lookup';
 import { syncConnectionJob } from '../../jobs/sync-jobs';
-import { callbackUrl, type EnqueueSync } from '../../sync/connect-flow';
+import { callbackUrl, type EnqueueSync, otherBooksMessage } from '../../sync/connect-flow';
 import { connectorCredentials, shortNameOf } from '../../sync/connections';
 import { PUBLIC, sessionPrincipal } from '../auth';
 import { escapeHtml, htmlPage } from './html-page';
@@ -354,6 +354,10 @@ export const connectRoutes =
        */
       const dropSignInGrant = async (conn: { id: string; status: string }) => {
         if (conn.status === 'active') return;
+        await revokeGrant({ connectionId: conn.id, status: conn.status });
+      };
+      /** Revokes the fresh grant of this callback (never a stored one); a failure is logged by code only. */
+      const revokeGrant = async (context: Record<string, unknown>) => {
         try {
           await oauth.revoke({
             revokeUrl: oauth.endpoints(services.config, externalId).revokeUrl,
@@ -361,19 +365,11 @@ export const connectRoutes =
             token: tokens.refreshToken,
             signal: AbortSignal.timeout(REVOKE_TIMEOUT_MS),
           });
-          log.info(
-            { externalId, connectionId: conn.id, status: conn.status },
-            `sign-in grant revoked at ${short}: the connection is ${conn.status} in Duely`,
-          );
+          log.info({ externalId, ...context }, `unkept grant revoked at ${short}`);
         } catch (err) {
           log.warn(
-            {
-              externalId,
-              connectionId: conn.id,
-              status: conn.status,
-              code: err instanceof ConnectorError ? err.code : 'unknown',
-            },
-            `could not revoke a sign-in grant at ${short} (the connection is ${conn.status} in Duely)`,
+            { externalId, ...context, code: err instanceof ConnectorError ? err.code : 'unknown' },
+            `could not revoke an unkept grant at ${short}`,
           );
         }
       };
@@ -435,6 +431,12 @@ export const connectRoutes =
           notConnected,
           `This ${short} company is already connected to another Duely account.`,
         );
+      }
+      if ('refused' in result) {
+        // The company is in no Duely tenant: the grant its consent just made is nobody's, so it is revoked.
+        log.warn({ externalId, holds: result.holds }, 'connect refused: the tenant holds another company');
+        await revokeGrant({ refused: result.refused });
+        return page(reply, null, 409, notConnected, otherBooksMessage(result));
       }
       const { tenantId, tenantSlug, connectionId, reattached } = result;
       if (!leave) {

@@ -258,7 +258,8 @@ export const sessionRoutes =
           // The address's bound (429 over it), counted atomically with the email's row, so requests sent at once
           // cannot all pass one count; for this company only: every company's count would tell (by the 429)
           // whether the address had sign-in links, i.e. is a user's elsewhere (POST /login/email sends those).
-          { tenantId: p.tenantId },
+          // And at most OWN_EMAIL_CONFIRMATIONS_PER_DAY a day for this person, whatever the addresses (no mail relay).
+          { tenantId: p.tenantId, confirmationsOf: me.id },
         );
         return reply.status(202).send({ sent: true, email });
       },
