@@ -75,6 +75,28 @@ describe('customer risk reflects open debt unlikely to be collected', () => {
     expect(ids).toContain('C27');
   });
 
+  it('"Customers at risk" ranks by risk score × open balance: the big doubtful debts before the small write-offs', async () => {
+    const top = await app.inject({
+      url: '/api/v1/tenants/demo/customers?sort=-atRisk&minRisk=1&open=true&limit=5',
+      headers: auth,
+    });
+    expect(top.statusCode).toBe(200);
+    const items: { riskScore: number; openBalanceMinor: number }[] = top.json().items;
+    expect(items).toHaveLength(5);
+    const exposure = items.map((c) => c.riskScore * c.openBalanceMinor);
+    expect(exposure).toEqual([...exposure].sort((a, b) => b - a));
+    // By score alone the first five are customers owing $400–$1,500, all of it doubtful, at 99–100; here each owes
+    // thousands.
+    for (const c of items) expect(c.openBalanceMinor).toBeGreaterThan(500_000);
+    const byScore = await app.inject({
+      url: '/api/v1/tenants/demo/customers?sort=-risk&minRisk=1&open=true&limit=5',
+      headers: auth,
+    });
+    expect(byScore.json().items.some((c: { openBalanceMinor: number }) => c.openBalanceMinor < 200_000)).toBe(
+      true,
+    );
+  });
+
   it('a customer with nothing open keeps its habit score', async () => {
     const all = await s.db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenant));
     const noDebt = all.filter((r) => r.openDebtScore === null);
