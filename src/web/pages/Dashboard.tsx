@@ -16,7 +16,7 @@ type Today = SendingTodayAnswer;
 /** A row of GET …/customer-risk. */
 type CustomerRiskRow = Pick<
   CustomerRiskListRow,
-  'customerId' | 'customerName' | 'score' | 'trend30' | 'trend90' | 'slowingAlert' | 'message'
+  'customerId' | 'customerName' | 'score' | 'habitScore' | 'trend30' | 'trend90' | 'slowingAlert' | 'message'
 >;
 
 // Recharts is most of the bundle: load it with the dashboard, not with the app shell.
@@ -440,7 +440,13 @@ function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
   );
   if (error) return <ErrorBanner error={error} />;
   if (!data) return loading ? <Loading label="Loading customer risk…" /> : null;
-  const trend = new Map(data.items.map((r) => [r.customerId, r.trend30]));
+  // The trend is the payment habit's: shown beside the score only when the habit is the score (not the open debt).
+  const trend = new Map(
+    data.items.map((r) => [
+      r.customerId,
+      r.habitScore == null || r.habitScore === r.score ? r.trend30 : null,
+    ]),
+  );
   const atRisk = top.data?.items ?? [];
   const slowing = data.items.filter((r) => r.slowingAlert).slice(0, RISK_ROWS);
   const slowingTotal = data.items.filter((r) => r.slowingAlert).length;
