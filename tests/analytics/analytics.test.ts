@@ -139,8 +139,9 @@ describe('forecast', () => {
         { invoiceId: 'due', predictedDate: '2013-07-20', p10Date: '2013-07-15', p90Date: '2013-07-29' },
       ],
     );
-    // 0.3 over the first 30 days (7 % a week), 0.3 over the next 60: weeks 0–3 get 70 each, week 4 45 (days 28–34).
-    expect(f.weeks.map((w) => w.expectedMinor).slice(0, 5)).toEqual([70, 70, 120, 70, 45]);
+    // 0.3 over the first 30 days, 0.3 over the next 60, at a constant hazard within each: front-loaded (80, 73, 68,
+    // 62 in weeks 0–3; week 2 also holds the 50 due), week 4 49 (days 28–34). A straight line gave 70 a week.
+    expect(f.weeks.map((w) => w.expectedMinor).slice(0, 5)).toEqual([80, 73, 118, 62, 49]);
     // By the end of day 90 the curve has collected 60 %; the other 40 % is neither in a week nor past due.
     expect(f.weeks[12]!.cumulativeMinor).toBe(600 + 50);
     expect(f.laterMinor).toBe(400);
@@ -148,7 +149,7 @@ describe('forecast', () => {
     expect(f.pastDueMinor).toBe(0);
     // The band holds the expected line: the optimistic edge takes the whole balance from the P10 week on, the
     // pessimistic edge has nothing of it (its P90 date is beyond the 13 weeks).
-    expect(f.weeks.map((w) => w.highMinor).slice(0, 3)).toEqual([70, 140, 1_050]);
+    expect(f.weeks.map((w) => w.highMinor).slice(0, 3)).toEqual([80, 153, 1_050]);
     expect(f.weeks[12]!.lowMinor).toBe(50);
     for (const w of f.weeks) {
       expect(w.lowMinor).toBeLessThanOrEqual(w.cumulativeMinor);

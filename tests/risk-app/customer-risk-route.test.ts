@@ -18,6 +18,21 @@ import { ledgerCsv, synthetic } from './helpers';
 
 describe('customerRiskHistory', () => {
   const asOf = new Date('2013-06-01T10:00:00Z');
+  it('follows the habit score when the account score is the open debt’s', () => {
+    expect(customerRiskHistory({ score: 90, habitScore: 40, trend30: 5, trend90: -12, asOf })).toEqual([
+      { day: '2013-03-03', score: 52 },
+      { day: '2013-05-02', score: 35 },
+      { day: '2013-06-01', score: 40 },
+    ]);
+  });
+  it('puts the doubtful open debt first among the reasons', () => {
+    const debt = '$6,330 overdue 450+ days, <1% chance of collection within 90 days';
+    expect(customerReasons([{ pLate: 1, reasons: ['already 600 days past due', 'a'] }], 5, debt)).toEqual([
+      debt,
+      'oldest overdue invoice already 600 days past due (about 20 months)',
+      'a',
+    ]);
+  });
   it('reads 90 and 30 days back from the stored trend, oldest first', () => {
     expect(customerRiskHistory({ score: 40, trend30: 5, trend90: -12, asOf })).toEqual([
       { day: '2013-03-03', score: 52 },
@@ -106,11 +121,13 @@ describe('GET /tenants/:tenant/customers/:customer/risk', () => {
     const body = r.json();
     const [stored] = await s.db.select().from(customerRisk).where(eq(customerRisk.customerId, id));
     expect(body.score).toBe(stored!.score);
-    expect(body.history.at(-1)).toEqual({ day: '2013-06-01', score: stored!.score });
+    // The series is the payment habit's (the open debt is scored as of today only); the score is never below it.
+    expect(body.history.at(-1)).toEqual({ day: '2013-06-01', score: stored!.habitScore });
+    expect(stored!.score).toBe(Math.max(stored!.habitScore!, stored!.openDebtScore ?? 0));
     // 20 invoices over a year: every synthetic customer had invoices 30 and 90 days back.
     expect(body.history).toHaveLength(3);
-    expect(body.history[0]).toEqual({ day: '2013-03-03', score: stored!.score - stored!.trend90! });
-    expect(body.history[1]).toEqual({ day: '2013-05-02', score: stored!.score - stored!.trend30! });
+    expect(body.history[0]).toEqual({ day: '2013-03-03', score: stored!.habitScore! - stored!.trend90! });
+    expect(body.history[1]).toEqual({ day: '2013-05-02', score: stored!.habitScore! - stored!.trend30! });
     expect(body.band).toBe(customerBand(stored!.score / 100));
     const preds = await s.db
       .select({ reasons: invoicePredictions.reasons })

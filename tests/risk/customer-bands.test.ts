@@ -11,7 +11,10 @@ import {
   customerBand,
   customerRisk,
   lateness,
+  openDebtRisks,
+  openInvoiceRisks,
   SCORE_HORIZON_DAYS,
+  withOpenDebt,
 } from '../../src/risk/customer-risk';
 import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
 import { ModelRegistry } from '../../src/risk/model-registry';
@@ -117,6 +120,133 @@ describe('risk on the demo company', () => {
       expect(s.pCollect90!).toBeGreaterThanOrEqual(s.pCollect30!);
       expect(s.risk).toBeCloseTo(1 - s.pCollect90!, 9);
     }
+  }, 60_000);
+});
+
+describe('account risk on the demo company: the habit or the open debt, whichever is worse', () => {
+  it('bands open AR apart, leaves no doubtful debt in the low band, and ranks the big doubtful debts high', async () => {
+    const now = new Date('2026-12-01T12:00:00Z');
+    const day = dayOfInstant(now);
+    const { rows, balance } = demoLedger(now);
+    const model = await defaultModel();
+    const scores = await scoreInvoices(model, rows, openAsOf(rows, now), now);
+    const debts = openDebtRisks(openInvoiceRisks(rows, scores, day, balance));
+    const risks = withOpenDebt(await customerRisk(model, rows, now), debts);
+    const open = new Map<string, number>();
+    for (const s of scores) open.set(s.customerId, (open.get(s.customerId) ?? 0) + balance.get(s.invoiceId)!);
+    const total = [...open.values()].reduce((a, b) => a + b, 0);
+    const share: Record<string, number> = { low: 0, medium: 0, high: 0 };
+    for (const r of risks) share[customerBand(r.score / 100)]! += (open.get(r.customerId) ?? 0) / total;
+    // Before the open debt counted: low 24 %, medium 50 %, high 27 % of open AR (15 low customers owed debt over 180
+    // days overdue, never collected).
+    for (const band of ['low', 'medium', 'high']) {
+      expect(share[band]).toBeGreaterThan(0.05);
+      expect(share[band]).toBeLessThan(0.8);
+    }
+    for (const r of risks) {
+      if (customerBand(r.score / 100) === 'low') expect(r.openDebtReason).toBeNull();
+      if (r.openDebtReason) expect(r.openDebtReason).toMatch(/chance of collection within 90 days$/);
+    }
+    // Every customer owing more than $2,000 not expected within 90 days is high risk.
+    for (const r of risks) {
+      const atRisk = ((r.openDebtScore ?? 0) / 100) * (open.get(r.customerId) ?? 0);
+      if (atRisk > 200_000) expect(customerBand(r.score / 100), r.customerId).toBe('high');
+    }
+  }, 60_000);
+
+  it('the open-debt score is calibrated: 90 days later, the share of the open balance still unpaid matches it', async () => {
+    // As of 90 days before the demo's today, on what was known then; then what was still unpaid 90 days on.
+    const now = new Date('2026-12-01T12:00:00Z');
+    const { rows } = demoLedger(now);
+    const day = dayOfInstant(now) - 90;
+    const asOf = new Date(day * 86_400_000);
+    const known = ledgerAsOf(rows, day);
+    const scores = await scoreInvoices(await defaultModel(), known, openAsOf(known, asOf), asOf);
+    const debts = openDebtRisks(openInvoiceRisks(known, scores, day));
+    const paid = new Map(rows.map((r) => [r.invoiceId, r.paidDate]));
+    const amount = new Map(rows.map((r) => [r.invoiceId, r.amountMinor]));
+    const byBand: Record<string, { predicted: number; unpaid: number; open: number }> = {};
+    let predicted = 0;
+    let unpaid = 0;
+    let open = 0;
+    const perCustomer = new Map<string, { unpaid: number; open: number }>();
+    for (const s of scores) {
+      const p = paid.get(s.invoiceId);
+      const still = p === null || p === undefined || dayNumber(p) >= day + 90 ? 1 : 0;
+      const c = perCustomer.get(s.customerId) ?? { unpaid: 0, open: 0 };
+      c.unpaid += still * amount.get(s.invoiceId)!;
+      c.open += amount.get(s.invoiceId)!;
+      perCustomer.set(s.customerId, c);
+    }
+    for (const [id, c] of perCustomer) {
+      const d = debts.get(id)!;
+      const band = customerBand(d.score / 100);
+      const b = byBand[band] ?? { predicted: 0, unpaid: 0, open: 0 };
+      // The score is rounded to whole points: the share it stands for, times the customer's open balance.
+      b.predicted += (d.score / 100) * c.open;
+      b.unpaid += c.unpaid;
+      b.open += c.open;
+      byBand[band] = b;
+      predicted += (d.score / 100) * c.open;
+      unpaid += c.unpaid;
+      open += c.open;
+    }
+    // Measured: 26 % predicted, 31 % still unpaid (the not-yet-due and 31–90-day debt is a little worse than the
+    // model says); by band low 0.6 % / 5.5 %, medium 21 % / 25 %, high 47 % / 50 %.
+    expect(Math.abs(predicted / open - unpaid / open)).toBeLessThan(0.06);
+    const realised = (band: string) => byBand[band]!.unpaid / byBand[band]!.open;
+    expect(realised('low')).toBeLessThan(realised('medium'));
+    expect(realised('medium')).toBeLessThan(realised('high'));
+    for (const band of ['low', 'medium', 'high'])
+      expect(Math.abs(byBand[band]!.predicted / byBand[band]!.open - realised(band))).toBeLessThan(0.08);
+  }, 60_000);
+});
+
+describe('13-week forecast of the demo company, against what was then collected', () => {
+  it('overdue debt: the weekly expected collections follow the actual ones (front-loaded, not spread evenly)', async () => {
+    // Four quarterly backtests: as of each day, on what was known then, the forecast of the debt already overdue,
+    // week by week, against what of it was actually collected in each of the 13 weeks.
+    const now = new Date('2026-12-01T12:00:00Z');
+    const { rows } = demoLedger(now);
+    const model = await defaultModel();
+    const byId = new Map(rows.map((r) => [r.invoiceId, r]));
+    let error = 0;
+    let collected = 0;
+    for (const back of [91, 182, 273, 364]) {
+      const day = dayOfInstant(now) - back;
+      const asOf = new Date(day * 86_400_000 + 43_200_000);
+      const known = ledgerAsOf(rows, day);
+      const overdue = (await scoreInvoices(model, known, openAsOf(known, asOf), asOf)).filter(
+        (s) => dayNumber(byId.get(s.invoiceId)!.dueDate) < day,
+      );
+      const f = predictedForecast(
+        isoFromDay(day),
+        overdue.map((s) => ({
+          id: s.invoiceId,
+          dueDate: byId.get(s.invoiceId)!.dueDate,
+          balanceMinor: byId.get(s.invoiceId)!.amountMinor,
+        })),
+        overdue.map((s) => ({
+          invoiceId: s.invoiceId,
+          predictedDate: s.predictedPayDate,
+          pCollect30: s.pCollect30,
+          pCollect90: s.pCollect90,
+        })),
+      );
+      const actual = new Array<number>(13).fill(0);
+      for (const s of overdue) {
+        const paid = byId.get(s.invoiceId)!.paidDate;
+        const week = paid === null ? -1 : Math.floor((dayNumber(paid) - day) / 7);
+        if (week >= 0 && week < 13) actual[week]! += byId.get(s.invoiceId)!.amountMinor;
+      }
+      f.weeks.forEach((w, i) => {
+        error += Math.abs(w.expectedMinor - actual[i]!);
+      });
+      collected += actual.reduce((a, b) => a + b, 0);
+    }
+    // Measured: the weekly misses add up to 32 % of what was collected (44 % with the collection chances spread
+    // evenly over the first 30 days and over the next 60).
+    expect(error / collected).toBeLessThan(0.36);
   }, 60_000);
 });
 

@@ -497,6 +497,9 @@ export async function referenceCustomerRisk(
       {
         customerId,
         score,
+        habitScore: score,
+        openDebtScore: null,
+        openDebtReason: null,
         pLate: Math.round(now.pLate * 1000) / 1000,
         pSevere: Math.round(now.pSevere * 1000) / 1000,
         expectedDaysLate: now.expectedDaysLate,

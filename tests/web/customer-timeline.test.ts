@@ -534,6 +534,24 @@ describe('risk trend', () => {
     );
     expect(riskInputsInWords(risk)).toBeNull();
   });
+  it('names the open debt when it, not the payment habit, sets the score; the trends are the habit’s', () => {
+    const byDebt = { ...risk, score: 70, habitScore: 42, openDebtScore: 70 };
+    expect(riskSummary(byDebt)).toBe(
+      'Risk score 70 of 100 (high risk) as of Jul 1, 2013, set by the open debt; payment habit 42 of 100; ' +
+        'payment habit up 8 points in 30 days (from 34 on Jun 1, 2013); payment habit down 3 points in 90 days ' +
+        '(from 45 on Apr 2, 2013).',
+    );
+    expect(riskInputsInWords({ ...byDebt, pLate: 0.1, pSevere: 0, expectedDaysLate: 0 })).toBe(
+      'A new invoice to this customer: 10% chance of being paid late, 0% of more than 30 days late; payment ' +
+        'expected by the due date. What is open now: 70% of the balance is not expected to be collected within 90 ' +
+        'days. The score is the higher of the payment habit (the expected days late, counting at most 90, out of ' +
+        '90: 42) and that share.',
+    );
+    // The habit sets it: the summary reads as before.
+    expect(riskSummary({ ...risk, habitScore: 42, openDebtScore: 10 })).toMatch(
+      /^Risk score 42 of 100 \(high risk\) as of Jul 1, 2013; up 8/,
+    );
+  });
 });
 
 describe('forms', () => {

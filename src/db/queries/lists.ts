@@ -473,6 +473,7 @@ export const CUSTOMER_SORTS = [
   'overdue',
   'daysOverdue',
   'risk',
+  'atRisk',
   'lastContact',
   'nextAction',
 ] as const;
@@ -495,6 +496,10 @@ function customerSort(key: string): SortDef {
       return { expr: sql`coalesce(a.max_days, 0)::int`, type: 'int' };
     case 'risk':
       return { expr: sql`coalesce(r.score, -1)::int`, type: 'int' };
+    case 'atRisk':
+      // Risk-weighted exposure: the open balance (in the list's currency) × the risk score, so the riskiest
+      // accounts with the most money owed come first, not the smallest write-offs at 100.
+      return { expr: sql`(coalesce(r.score, 0) * coalesce(a.open_minor, 0))::float8`, type: 'float8' };
     case 'lastContact':
       return { expr: sql`coalesce(${LAST_CONTACT}, '-infinity'::timestamptz)`, type: 'timestamptz' };
     case 'nextAction':

@@ -30,6 +30,15 @@ export async function ledgerRows(db: DbOrTx, tenantId: string) {
     .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.status, ['open', 'paid'])));
 }
 
+/** What is still owed on each of the tenant's open invoices (minor units): the open debt's collection risk weighs by it. */
+export async function openBalances(db: DbOrTx, tenantId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ id: invoices.id, balanceMinor: invoices.balanceMinor })
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open')));
+  return new Map(rows.map((r) => [r.id, Number(r.balanceMinor)]));
+}
+
 /** The tenant's active model (latest promoted): version, manifest and ONNX bytes, or null (the default model). */
 export async function activeModelVersion(db: DbOrTx, tenantId: string) {
   const [row] = await db
@@ -130,6 +139,9 @@ export async function storeCustomerRisk(
   const rows = risks.map((r) => ({
     customer_id: r.customerId,
     score: Math.round(r.score),
+    habit_score: Math.round(r.habitScore),
+    open_debt_score: r.openDebtScore === null ? null : Math.round(r.openDebtScore),
+    open_debt_reason: r.openDebtReason,
     p_late: r.pLate,
     p_severe: r.pSevere,
     expected_days_late: r.expectedDaysLate,
@@ -139,14 +151,17 @@ export async function storeCustomerRisk(
     message: r.message,
   }));
   await tx.execute(sql`
-    insert into customer_risk (customer_id, tenant_id, score, p_late, p_severe, expected_days_late, trend30, trend90,
-      slowing_alert, message, model_version, as_of, scored_at)
-    select r.customer_id, ${tenantId}::uuid, r.score, r.p_late, r.p_severe, r.expected_days_late, r.trend30, r.trend90,
-           r.slowing_alert, r.message, ${version}, ${asOf.toISOString()}::timestamptz, now()
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(customer_id uuid, score int, p_late float8,
-      p_severe float8, expected_days_late float8, trend30 int, trend90 int, slowing_alert boolean, message text)
+    insert into customer_risk (customer_id, tenant_id, score, habit_score, open_debt_score, open_debt_reason, p_late,
+      p_severe, expected_days_late, trend30, trend90, slowing_alert, message, model_version, as_of, scored_at)
+    select r.customer_id, ${tenantId}::uuid, r.score, r.habit_score, r.open_debt_score, r.open_debt_reason, r.p_late,
+           r.p_severe, r.expected_days_late, r.trend30, r.trend90, r.slowing_alert, r.message, ${version},
+           ${asOf.toISOString()}::timestamptz, now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(customer_id uuid, score int, habit_score int,
+      open_debt_score int, open_debt_reason text, p_late float8, p_severe float8, expected_days_late float8,
+      trend30 int, trend90 int, slowing_alert boolean, message text)
     on conflict (customer_id) do update set
-      score = excluded.score, p_late = excluded.p_late, p_severe = excluded.p_severe,
+      score = excluded.score, habit_score = excluded.habit_score, open_debt_score = excluded.open_debt_score,
+      open_debt_reason = excluded.open_debt_reason, p_late = excluded.p_late, p_severe = excluded.p_severe,
       expected_days_late = excluded.expected_days_late, trend30 = excluded.trend30, trend90 = excluded.trend90,
       slowing_alert = excluded.slowing_alert, message = excluded.message, model_version = excluded.model_version,
       as_of = excluded.as_of, scored_at = excluded.scored_at`);

@@ -95,7 +95,17 @@ export const customerRisk = pgTable(
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** The account's score: the worse of habit_score and open_debt_score (scored before migration 0031: the habit). */
     score: integer('score').notNull(),
+    /** 0–100: 100 × E[min(days late, 90)] / 90 of a typical new invoice (null: scored before migration 0031). */
+    habitScore: integer('habit_score'),
+    /**
+     * 0–100: the share of the open balance not expected to be collected within 90 days (amount-weighted
+     * 1 − P(collected within 90 days)); null when nothing is open.
+     */
+    openDebtScore: integer('open_debt_score'),
+    /** "$4,611 overdue 680+ days, <1% chance of collection within 90 days"; null when no overdue debt is doubtful. */
+    openDebtReason: text('open_debt_reason'),
     /** A typical new invoice's P(late), P(more than 30 days late) and days late of its predicted pay date. */
     pLate: doublePrecision('p_late'),
     pSevere: doublePrecision('p_severe'),

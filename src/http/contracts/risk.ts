@@ -22,6 +22,16 @@ const predictionFields = {
 };
 
 /** A typical new invoice's P(late), P(more than 30 days late), days late of its pay date (null: scored before). */
+/**
+ * What the score (0–100) is the worse of: the payment habit (a typical new invoice's lateness) and the open debt's
+ * collection risk (the share of the open balance not expected within 90 days), with the doubtful debt in words.
+ * Null in rows scored before these were stored (habit) or for a customer with nothing open (open debt).
+ */
+const customerRiskParts = {
+  habitScore: z.number().int().nullable(),
+  openDebtScore: z.number().int().nullable(),
+  openDebtReason: z.string().nullable(),
+};
 const customerRiskInputs = {
   pLate: z.number().nullable(),
   pSevere: z.number().nullable(),
@@ -74,6 +84,7 @@ const customerRiskRecord = covers<typeof customerRisk.$inferSelect>()(
     customerId: uuid,
     tenantId: uuid,
     score: z.number().int(),
+    ...customerRiskParts,
     ...customerRiskInputs,
     trend30: z.number().int().nullable(),
     trend90: z.number().int().nullable(),
@@ -92,6 +103,7 @@ export const customerRiskView = z.object({
   tenantId: uuid,
   scored: z.boolean(),
   score: z.number().int().nullable(),
+  ...customerRiskParts,
   ...customerRiskInputs,
   trend30: z.number().int().nullable(),
   trend90: z.number().int().nullable(),

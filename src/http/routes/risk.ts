@@ -62,6 +62,9 @@ export const riskRoutes =
             tenantId: tenant.id,
             scored: false,
             score: null,
+            habitScore: null,
+            openDebtScore: null,
+            openDebtReason: null,
             pLate: null,
             pSevere: null,
             expectedDaysLate: null,
@@ -77,8 +80,9 @@ export const riskRoutes =
             reasons: [],
           };
         }
-        // Band on the customer cut-offs (expected days late) at the tenant's sensitivity; reasons from the
-        // customer's scored open invoices.
+        // Band on the customer cut-offs at the tenant's sensitivity, from the account's score (the worse of the
+        // habit and the open debt's collection risk); reasons: the doubtful open debt first, when there is some,
+        // then those of the customer's scored open invoices.
         const bandOf = await services.risk.bandsFor(tenant);
         const predictions = await customerPredictionReasons(services.db, tenant.id, customer.id);
         return {
@@ -87,7 +91,7 @@ export const riskRoutes =
           scored: true,
           band: bandOf(risk.score / 100),
           history: customerRiskHistory(risk),
-          reasons: customerReasons(predictions),
+          reasons: customerReasons(predictions, 5, risk.openDebtReason),
         };
       },
     );

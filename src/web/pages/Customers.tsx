@@ -30,6 +30,7 @@ export const CUSTOMER_SORT_LABELS = {
   overdue: 'Overdue',
   daysOverdue: 'Oldest overdue',
   risk: 'Risk',
+  atRisk: 'Risk × open balance',
   lastContact: 'Last contact (UTC)',
   nextAction: 'Next reminder (UTC)',
 } satisfies Record<string, string>;

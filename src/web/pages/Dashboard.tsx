@@ -16,7 +16,7 @@ type Today = SendingTodayAnswer;
 /** A row of GET …/customer-risk. */
 type CustomerRiskRow = Pick<
   CustomerRiskListRow,
-  'customerId' | 'customerName' | 'score' | 'trend30' | 'trend90' | 'slowingAlert' | 'message'
+  'customerId' | 'customerName' | 'score' | 'habitScore' | 'trend30' | 'trend90' | 'slowingAlert' | 'message'
 >;
 
 // Recharts is most of the bundle: load it with the dashboard, not with the app shell.
@@ -425,19 +425,28 @@ function trendText(points: number | null): string {
   return points > 0 ? ` ▲ ${points} in 30 days` : ` ▼ ${-points} in 30 days`;
 }
 
-/** A row of GET …/customers?sort=-risk: the score with the money behind it. */
+/** A row of GET …/customers?sort=-atRisk: the score with the money behind it. */
 type AtRiskRow = Pick<CustomerRow, 'id' | 'name' | 'riskScore' | 'openBalanceMinor' | 'overdueMinor'>;
 
-/** Customers at risk (highest scores, with their open and overdue amounts) and slowing payers. */
+/**
+ * Customers at risk (the largest risk score × open balance, with their open and overdue amounts: a $400 debt written
+ * off at 100 does not push a $16,000 one at 47 off the card) and slowing payers.
+ */
 function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
   const { data, error, loading } = useApi<{ items: CustomerRiskRow[] }>(apiPath(tenant, 'customer-risk'));
   const top = useApi<{ items: AtRiskRow[] }>(
     // Customers who owe something and score above 0: one with nothing open, or scored 0, is at risk of nothing.
-    apiPath(tenant, 'customers', { sort: '-risk', minRisk: 1, open: true, limit: RISK_ROWS }),
+    apiPath(tenant, 'customers', { sort: '-atRisk', minRisk: 1, open: true, limit: RISK_ROWS }),
   );
   if (error) return <ErrorBanner error={error} />;
   if (!data) return loading ? <Loading label="Loading customer risk…" /> : null;
-  const trend = new Map(data.items.map((r) => [r.customerId, r.trend30]));
+  // The trend is the payment habit's: shown beside the score only when the habit is the score (not the open debt).
+  const trend = new Map(
+    data.items.map((r) => [
+      r.customerId,
+      r.habitScore == null || r.habitScore === r.score ? r.trend30 : null,
+    ]),
+  );
   const atRisk = top.data?.items ?? [];
   const slowing = data.items.filter((r) => r.slowingAlert).slice(0, RISK_ROWS);
   const slowingTotal = data.items.filter((r) => r.slowingAlert).length;
@@ -468,7 +477,7 @@ function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
           </ol>
         )}
         <p className="note small">
-          <Link href="/customers?sort=-risk">All customers by risk</Link>
+          By risk score × open balance. <Link href="/customers?sort=-risk">All customers by risk</Link>
         </p>
       </Card>
       <Card title="Slowing payers">

@@ -1,5 +1,6 @@
 /**
- * The customer's risk score over time (Recharts line), its band, the 30/90-day trend arrows and the reasons.
+ * The customer's risk score and band, its payment habit over time (Recharts line) with the 30/90-day trend arrows,
+ * and the reasons (the doubtful open debt first).
  * The SVG is aria-hidden; a summary sentence and a visually hidden table carry the same numbers.
  */
 import { useId } from 'react';
@@ -50,6 +51,8 @@ export function RiskTrend({
   }
   const data = risk.history.map((p) => ({ ...p, label: formatDate(p.day).replace(/, \d{4}$/, '') }));
   const trends = [trendWords(risk.trend30, 30), trendWords(risk.trend90, 90)].filter((t) => t !== null);
+  // The trends are the payment habit's: named so when the open debt, not the habit, sets the score.
+  const trendOf = risk.habitScore != null && risk.habitScore !== risk.score ? 'payment habit ' : '';
   return (
     <section className="card risk-card" aria-labelledby={`${captionId}-h`} data-testid="risk-card">
       <h2 className="card-title" id={`${captionId}-h`}>
@@ -63,7 +66,8 @@ export function RiskTrend({
         <Badge value={risk.band} label={`${risk.band} risk`} />
         {trends.map((t) => (
           <span key={t.text} className={`risk-trend risk-trend-${t.tone}`}>
-            <span aria-hidden="true">{t.arrow}</span> {t.text}
+            <span aria-hidden="true">{t.arrow}</span> {trendOf}
+            {t.text}
           </span>
         ))}
       </div>
@@ -94,10 +98,10 @@ export function RiskTrend({
                 width={32}
               />
               <ReferenceLine y={50} stroke="#dde3ea" />
-              <Tooltip formatter={(v) => [`${String(v)} / 100`, 'Risk score']} />
+              <Tooltip formatter={(v) => [`${String(v)} / 100`, 'Payment habit']} />
               <Line
                 dataKey="score"
-                name="Risk score"
+                name="Payment habit"
                 stroke="#1d5bd8"
                 strokeWidth={2}
                 dot={{ r: 4 }}
@@ -110,11 +114,11 @@ export function RiskTrend({
           {riskSummary(risk)}
         </figcaption>
         <table className="sr-only">
-          <caption>Risk score over time</caption>
+          <caption>Payment habit score over time</caption>
           <thead>
             <tr>
               <th scope="col">Date</th>
-              <th scope="col">Risk score (0–100)</th>
+              <th scope="col">Payment habit score (0–100)</th>
             </tr>
           </thead>
           <tbody>
@@ -138,7 +142,8 @@ export function RiskTrend({
         </>
       ) : null}
       <p className="note">
-        Chance that a typical new invoice is paid late. Scored {formatDate(risk.asOf)} by model{' '}
+        The higher of the payment habit (how late a typical new invoice is expected to be paid; the line) and
+        the share of the open balance not expected within 90 days. Scored {formatDate(risk.asOf)} by model{' '}
         {risk.modelVersion}.
       </p>
     </section>

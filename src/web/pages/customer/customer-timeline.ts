@@ -51,7 +51,16 @@ export type CustomerRiskAnswer = CustomerRiskView | { scored: false; customerId:
 export interface CustomerRiskView {
   scored: true;
   customerId: string;
+  /** The account's score: the higher of the payment habit and the open debt's collection risk. */
   score: number;
+  /**
+   * The payment habit (a typical new invoice's expected days late, at most 90, out of 90; the history and the
+   * trends are its) and the open debt's collection risk (% of the open balance not expected within 90 days), with
+   * the doubtful debt in words. Null or absent: scored before they were stored, or nothing open.
+   */
+  habitScore?: number | null;
+  openDebtScore?: number | null;
+  openDebtReason?: string | null;
   /** A typical new invoice's P(late), P(more than 30 days late), days late of its pay date (null: scored before). */
   pLate?: number | null;
   pSevere?: number | null;
@@ -527,14 +536,19 @@ export function trendWords(
 
 /** The chart's text alternative: where the score is, and where it came from. */
 export function riskSummary(r: CustomerRiskView): string {
-  const lead = `Risk score ${r.score} of 100 (${r.band} risk) as of ${formatDate(r.asOf)}`;
+  // The history and the trends are the payment habit's; when the open debt sets the score, they are named so.
+  const byDebt = r.habitScore != null && r.habitScore !== r.score;
+  const lead = byDebt
+    ? `Risk score ${r.score} of 100 (${r.band} risk) as of ${formatDate(r.asOf)}, set by the open debt; payment habit ${r.habitScore} of 100`
+    : `Risk score ${r.score} of 100 (${r.band} risk) as of ${formatDate(r.asOf)}`;
   // Each change names its own starting point: the score 30 (90) days before the last one in the history.
   const today = r.history.at(-1)?.day;
   const since = (change: number | null, days: number) => {
     const words = trendWords(change, days);
     if (!words || !today) return null;
+    const text = byDebt ? `payment habit ${words.text}` : words.text;
     const then = r.history.find((p) => p.day === addDays(today, -days));
-    return then ? `${words.text} (from ${then.score} on ${formatDate(then.day)})` : words.text;
+    return then ? `${text} (from ${then.score} on ${formatDate(then.day)})` : text;
   };
   const changes = [since(r.trend30, 30), since(r.trend90, 90)].filter((t) => t !== null);
   return changes.length ? `${lead}; ${changes.join('; ')}.` : `${lead} (no earlier score).`;
@@ -542,7 +556,8 @@ export function riskSummary(r: CustomerRiskView): string {
 
 /**
  * What the score is made of, in words: a typical new invoice's chance of being paid late and more than 30 days
- * late, and how late its predicted pay date is; null when the stored score predates these figures.
+ * late, and how late its predicted pay date is, and the share of the open balance not expected within 90 days; null
+ * when the stored score predates these figures.
  */
 export function riskInputsInWords(r: CustomerRiskView): string | null {
   if (r.pLate == null || r.pSevere == null || r.expectedDaysLate == null) return null;
@@ -551,9 +566,15 @@ export function riskInputsInWords(r: CustomerRiskView): string | null {
     r.expectedDaysLate > 0
       ? `expected about ${r.expectedDaysLate} day${r.expectedDaysLate === 1 ? '' : 's'} after the due date`
       : 'expected by the due date';
-  return (
+  const habit =
     `A new invoice to this customer: ${pct(r.pLate)} chance of being paid late, ${pct(r.pSevere)} of more than ` +
-    `30 days late; payment ${when}. The score is the expected days late (counting at most 90) out of 90.`
+    `30 days late; payment ${when}.`;
+  if (r.openDebtScore == null)
+    return `${habit} The score is the expected days late (counting at most 90) out of 90.`;
+  return (
+    `${habit} What is open now: ${r.openDebtScore}% of the balance is not expected to be collected within 90 ` +
+    `days. The score is the higher of the payment habit (the expected days late, counting at most 90, out of 90: ` +
+    `${r.habitScore ?? r.score}) and that share.`
   );
 }
 

@@ -1,0 +1,107 @@
+/**
+ * A customer's risk as a controller reads it, "how risky is this account": on the demo company a customer who pays
+ * its new invoices on time but owes thousands overdue for almost two years, never collected, is not "low, 2/100".
+ * The stored score is the worse of the payment habit (a typical new invoice's lateness) and the open debt's
+ * collection risk (the share of the open balance not expected to be collected within 90 days); the band follows it,
+ * and the first reason names the debt with its amount, age and chance of collection.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../src/clock';
+import { customerRisk, customers } from '../../src/db/schema';
+import { scoreTenant } from '../../src/risk/service';
+import type { Services } from '../../src/services';
+import { importHistoryCsv } from '../../src/sync/csv-import';
+import { suiteTestApp } from '../helpers/app';
+import { demoLedger } from '../risk/demo-ledger';
+import { ledgerCsv } from './helpers';
+
+const NOW = '2026-12-01T12:00:00Z';
+let s: Services;
+let app: FastifyInstance;
+let auth: { authorization: string };
+let tenant: string;
+
+const testApp = suiteTestApp({ clock: fixedClock(NOW), token: 'operator' });
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  auth = testApp.auth;
+  const { rows } = demoLedger(new Date(NOW));
+  tenant = (await importHistoryCsv(s.db, ledgerCsv(rows), { tenantName: 'Demo', now: s.clock.now() })).tenant
+    .id;
+  await scoreTenant(s, tenant);
+}, 180_000);
+
+async function stored(externalId: string) {
+  const [row] = await s.db
+    .select({ risk: customerRisk })
+    .from(customerRisk)
+    .innerJoin(customers, eq(customers.id, customerRisk.customerId))
+    .where(and(eq(customers.tenantId, tenant), eq(customers.externalId, externalId)));
+  return row!.risk;
+}
+
+describe('customer risk reflects open debt unlikely to be collected', () => {
+  it('an on-time payer owing thousands overdue for over a year, never collected, is high risk, and the reason says why', async () => {
+    // C27 in the demo company: pays new invoices on time (habit ≈ 2/100) and owes thousands overdue 450–680 days.
+    const r = await app.inject({ url: '/api/v1/tenants/demo/customers/C27/risk', headers: auth });
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body.habitScore).toBeLessThan(5);
+    expect(body.openDebtScore).toBeGreaterThan(50);
+    expect(body.score).toBe(Math.max(body.habitScore, body.openDebtScore));
+    expect(body.band).toBe('high');
+    // "$6,330 overdue 450+ days, <1% chance of collection within 90 days" (the CSV carries no partial payments).
+    const said = /^\$([\d,]+) overdue (\d+)\+ days, (<1|\d)% chance of collection within 90 days$/.exec(
+      body.reasons[0],
+    );
+    expect(said, body.reasons[0]).not.toBeNull();
+    expect(Number(said![1]!.replaceAll(',', ''))).toBeGreaterThan(4000);
+    expect(Number(said![2])).toBeGreaterThan(365);
+    // The trend and its chart stay on the payment habit, the one series known 30 and 90 days back.
+    expect(body.history.at(-1).score).toBe(body.habitScore);
+  });
+
+  it('the customer list ranks it by the account score, not the habit alone', async () => {
+    const row = await stored('C27');
+    expect(row.score).toBeGreaterThanOrEqual(33);
+    const list = await app.inject({
+      url: '/api/v1/tenants/demo/customers?sort=-risk&open=true&limit=40',
+      headers: auth,
+    });
+    expect(list.statusCode).toBe(200);
+    const ids = list.json().items.map((c: { externalId: string }) => c.externalId);
+    expect(ids).toContain('C27');
+  });
+
+  it('"Customers at risk" ranks by risk score × open balance: the big doubtful debts before the small write-offs', async () => {
+    const top = await app.inject({
+      url: '/api/v1/tenants/demo/customers?sort=-atRisk&minRisk=1&open=true&limit=5',
+      headers: auth,
+    });
+    expect(top.statusCode).toBe(200);
+    const items: { riskScore: number; openBalanceMinor: number }[] = top.json().items;
+    expect(items).toHaveLength(5);
+    const exposure = items.map((c) => c.riskScore * c.openBalanceMinor);
+    expect(exposure).toEqual([...exposure].sort((a, b) => b - a));
+    // By score alone the first five are customers owing $400–$1,500, all of it doubtful, at 99–100; here each owes
+    // thousands.
+    for (const c of items) expect(c.openBalanceMinor).toBeGreaterThan(500_000);
+    const byScore = await app.inject({
+      url: '/api/v1/tenants/demo/customers?sort=-risk&minRisk=1&open=true&limit=5',
+      headers: auth,
+    });
+    expect(byScore.json().items.some((c: { openBalanceMinor: number }) => c.openBalanceMinor < 200_000)).toBe(
+      true,
+    );
+  });
+
+  it('a customer with nothing open keeps its habit score', async () => {
+    const all = await s.db.select().from(customerRisk).where(eq(customerRisk.tenantId, tenant));
+    const noDebt = all.filter((r) => r.openDebtScore === null);
+    expect(noDebt.length).toBeGreaterThan(0);
+    for (const r of noDebt) expect(r.score).toBe(r.habitScore);
+    for (const r of all) expect(r.score).toBe(Math.max(r.habitScore!, r.openDebtScore ?? 0));
+  });
+});
