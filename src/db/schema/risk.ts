@@ -95,9 +95,9 @@ export const customerRisk = pgTable(
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
-    /** The account's score: the worse of habit_score and open_debt_score (scored before migration 0031: the habit). */
+    /** The account's score: the worse of habit_score and open_debt_score (scored before migration 0030: the habit). */
     score: integer('score').notNull(),
-    /** 0–100: 100 × E[min(days late, 90)] / 90 of a typical new invoice (null: scored before migration 0031). */
+    /** 0–100: 100 × E[min(days late, 90)] / 90 of a typical new invoice (null: scored before migration 0030). */
     habitScore: integer('habit_score'),
     /**
      * 0–100: the share of the open balance not expected to be collected within 90 days (amount-weighted
