@@ -8,6 +8,12 @@ export interface Clock {
    * checked against, since the provider signs with the real clock. Absent when `now` is real or frozen (tests).
    */
   wall?(): Date;
+  /**
+   * True for the real time itself: no DUELY_NOW / --now, not a test's clock. Under a clock someone set, that day is
+   * the day every figure is as of; under the real one, a CSV company's figures are as of its export's day (an old
+   * export imported today is a ledger of then: analytics ledgerDay).
+   */
+  readonly real?: boolean;
 }
 
 /** The time to check a provider's signed timestamp against: the real time behind a moved clock, else its now. */
@@ -15,7 +21,7 @@ export function wallTime(clock: Clock): Date {
   return clock.wall ? clock.wall() : clock.now();
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), real: true };
 
 /** A clock frozen at one instant (tests, backtests). */
 export function fixedClock(at: Date | string): Clock {

@@ -30,6 +30,8 @@ export interface AnalyticsInput {
   tenantId: string;
   currency: string;
   today: string;
+  /** A CSV company's export day (analytics ledgerDay), named in the answer; null or absent for a synced ledger. */
+  exportDay?: string | null;
   periodDays?: number;
   predictions?: InvoicePrediction[];
   /** p_late at or above which an open invoice counts as high risk. */
@@ -45,6 +47,11 @@ export interface AgingBucket {
 
 export interface Analytics {
   asOf: string;
+  /**
+   * A CSV company's figures are as of its export: the export's latest date (then `asOf` unless that is after the
+   * clock's day). Null for a synced company, whose figures are as of the clock's day.
+   */
+  exportDay: string | null;
   currency: string;
   periodDays: number;
   kpis: {
@@ -133,6 +140,7 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
 
   return {
     asOf: scope.today,
+    exportDay: input.exportDay ?? null,
     currency: scope.currency,
     periodDays: scope.periodDays,
     kpis: {

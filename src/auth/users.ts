@@ -10,6 +10,7 @@ import {
   countOtherActiveAdmins,
   countUsers,
   deleteUser,
+  deleteUserRemoval,
   deleteUserRemovals,
   findUser,
   findUserByEmail,
@@ -29,10 +30,12 @@ export {
   countUsers,
   findUser,
   findUserByEmail,
+  listUserRemovals,
   listUsers,
   markSignedIn,
   normalizeEmail,
   type User,
+  type UserRemoval,
   usersWhoMaySignIn,
 } from '../db/queries/users';
 
@@ -130,6 +133,7 @@ export async function removeUser(
         tenantId,
         email,
         intuitSub: user.intuitSub,
+        name: user.name,
         removedBy: by.name,
         removedAt: by.now,
       });
@@ -141,6 +145,17 @@ export async function removeUser(
 /** An admin invited this address: a removal of it (and of the Intuit account it was removed with) no longer holds. */
 export async function forgetRemoval(db: DbOrTx, tenantId: string, email: string): Promise<void> {
   await deleteUserRemovals(db, tenantId, email);
+}
+
+/**
+ * An admin lets a removed person back without inviting an address ("Allow again"): the removal is forgotten, so
+ * their next Sign in with Intuit creates them again as a viewer. The only way back for a person removed with an
+ * Intuit account and no email (an invitation lifts removals by address).
+ */
+export async function allowAgain(db: DbOrTx, tenantId: string, id: string) {
+  const row = await deleteUserRemoval(db, tenantId, id);
+  if (!row) throw notFound(`removed person ${id}`);
+  return row;
 }
 
 /** A Sign in with Intuit resolved: the person, or why they are kept out (turned off, or removed by an admin). */

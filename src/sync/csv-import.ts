@@ -187,7 +187,8 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     const runId = await insertSyncRun(tx, {
       tenantId: tenant.id,
       kind: 'import',
-      source: { fileName: opts.fileName ?? null, sha256, rows },
+      // asOf: the file's latest date, the day the company's figures are as of (analytics csvLedgerDay).
+      source: { fileName: opts.fileName ?? null, sha256, rows, asOf: tally.asOf },
       startedAt: opts.now,
     });
 

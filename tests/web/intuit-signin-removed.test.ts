@@ -42,7 +42,7 @@ let tokenRound = 0;
 /** /login/intuit → Intuit → our callback, as the Intuit user `sub` of company `realm` with this userinfo. */
 async function signInAs(
   realm: string,
-  person: { sub: string; email: string; emailVerified?: boolean },
+  person: { sub: string; email: string; emailVerified?: boolean; givenName?: string; familyName?: string },
 ): Promise<LightMyRequestResponse> {
   const start = await app.inject({ url: '/login/intuit' });
   expect(start.statusCode).toBe(302);
@@ -226,5 +226,94 @@ describe('a person an admin removed does not come back through Sign in with Intu
   it('people nobody removed still come in as before', async () => {
     const nina = await browserOf(await signInAs(REALM, { sub: 'u-nina', email: 'nina@removal.example' }));
     expect(nina).toMatchObject({ role: 'viewer', tenantId: ada.tenantId });
+  });
+});
+
+describe('Settings → People lists the removed, and "Allow again" is the way back without an address', () => {
+  type Removed = {
+    id: string;
+    email: string | null;
+    name: string | null;
+    intuitAccount: boolean;
+    removedBy: string;
+    removedAt: string;
+  };
+  const removedList = async (who: Browser, tenant = slug): Promise<Removed[]> => {
+    const r = await app.inject({ url: `/api/v1/tenants/${tenant}/users`, ...as(who) });
+    expect(r.statusCode, r.body).toBe(200);
+    return r.json().removed;
+  };
+  let pat: Removed;
+
+  it('a person removed with only an Intuit account is listed, with who removed them and when', async () => {
+    // Pat's Intuit profile has no verified email: Duely knows Pat by the Intuit account alone (a placeholder).
+    const first = await browserOf(
+      await signInAs(REALM, {
+        sub: 'u-pat',
+        email: 'pat@unverified.example',
+        emailVerified: false,
+        givenName: 'Pat',
+        familyName: 'Quill',
+      }),
+    );
+    expect(first.email).toMatch(/@users\.invalid$/);
+    clock.advance(60_000);
+    await remove(first.email);
+    const list = await removedList(ada);
+    // Newest first; Rita (removed earlier in this file, by address) is listed too.
+    pat = list[0]!;
+    expect(pat).toMatchObject({ email: null, name: 'Pat Quill', intuitAccount: true });
+    expect(pat.removedBy).toContain('ada@removal.example');
+    expect(pat.removedAt).toBe(clock.now().toISOString());
+    expect(list.map((r) => r.email)).toContain('rita@removal.example');
+    // Everyone of the company reads the list (as the team); no removal of another company shows.
+    const nina = await browserOf(await signInAs(REALM, { sub: 'u-nina', email: 'nina@removal.example' }));
+    expect((await removedList(nina)).map((r) => r.id)).toEqual(list.map((r) => r.id));
+    await expectKeptOut(
+      await signInAs(REALM, { sub: 'u-pat', email: 'pat@unverified.example', emailVerified: false }),
+      await snapshot(),
+    );
+  });
+
+  it('only an admin of the company may allow them again: a viewer gets 403, another company 404', async () => {
+    const nina = await browserOf(await signInAs(REALM, { sub: 'u-nina', email: 'nina@removal.example' }));
+    const byViewer = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${slug}/users/removed/${pat.id}`,
+      ...as(nina),
+    });
+    expect(byViewer.statusCode).toBe(403);
+    intuit.nockCompanyInfo(OTHER_REALM, 'Other Co');
+    const otto = await browserOf(await signInAs(OTHER_REALM, { sub: 'u-otto', email: 'otto@other.example' }));
+    const otherSlug = (await s.db.select().from(tenants).where(eq(tenants.id, otto.tenantId)))[0]!.slug;
+    const byOther = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${otherSlug}/users/removed/${pat.id}`,
+      ...as(otto),
+    });
+    expect(byOther.statusCode).toBe(404);
+    expect((await removedList(ada)).map((r) => r.id)).toContain(pat.id);
+  });
+
+  it('"Allow again" forgets the removal: their next Sign in with Intuit comes in as a viewer', async () => {
+    const r = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${slug}/users/removed/${pat.id}`,
+      ...as(ada),
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().allowed).toMatchObject({ id: pat.id, name: 'Pat Quill' });
+    expect((await removedList(ada)).map((x) => x.id)).not.toContain(pat.id);
+    const back = await browserOf(
+      await signInAs(REALM, { sub: 'u-pat', email: 'pat@unverified.example', emailVerified: false }),
+    );
+    expect(back).toMatchObject({ role: 'viewer', tenantId: ada.tenantId });
+    // Allowing again twice: the removal is gone, 404.
+    const again = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/tenants/${slug}/users/removed/${pat.id}`,
+      ...as(ada),
+    });
+    expect(again.statusCode).toBe(404);
   });
 });

@@ -4,8 +4,11 @@
  * note and no invite form, and a write the page is not offering is refused by the server; later the viewer asks the
  * sign-in page to email a new link and gets in with it. Skipped without Chromium.
  */
+import { eq } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertUserRemoval } from '../../src/db/queries/users';
+import { tenants, userRemovals } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { ledgerRows } from '../dunning-engine/fixtures';
 import { latestSignInLink } from '../helpers/account-mail';
@@ -63,6 +66,13 @@ describe.skipIf(!hasChromium)('People in Chromium', () => {
     await importCsvOnConnections(page, 'Acme Corp', 'acme-small.csv', csv(ledgerRows()));
     await page.goto(`${rig.base}/settings`);
     const people = page.locator('.card', { has: page.getByRole('heading', { name: 'People' }) });
+    // The operator is no person of the company: the card says so, and that nobody was invited yet (it showed an
+    // empty table with no word of either).
+    await people.getByTestId('people-operator-note').waitFor();
+    expect(await people.getByTestId('people-operator-note').textContent()).toContain(
+      'signed in as the operator',
+    );
+    expect(await people.getByTestId('people-none').textContent()).toContain('Nobody has been invited');
     await people.getByLabel('Email').fill('vic@acme.example');
     await people.getByLabel('Name (optional)').fill('Vic Viewer');
     await people.getByLabel('Role').selectOption('viewer');
@@ -80,6 +90,7 @@ describe.skipIf(!hasChromium)('People in Chromium', () => {
       )
       .toContain('vic@acme.example');
     await expect.poll(() => people.locator('tbody').textContent()).toContain('Invited');
+    expect(await people.getByTestId('people-none').count()).toBe(0);
     await rig.shot('people-01-invited');
   });
 
@@ -122,5 +133,54 @@ describe.skipIf(!hasChromium)('People in Chromium', () => {
     await viewer.waitForURL(`${rig.base}/`);
     const me = await viewer.evaluate(async () => (await fetch('/api/v1/session')).json());
     expect(me).toMatchObject({ role: 'viewer', user: { email: 'vic@acme.example', method: 'email_link' } });
+  });
+
+  it('a removed person is listed under Removed (who removed them, when) and invited again from there', async () => {
+    const people = page.locator('.card', { has: page.getByRole('heading', { name: 'People' }) });
+    await page.goto(`${rig.base}/settings`);
+    const vicRow = people.locator('tbody tr', { hasText: 'vic@acme.example' });
+    await vicRow.waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await vicRow.getByRole('button', { name: 'Remove' }).click();
+    const removed = people.getByTestId('people-removed');
+    await removed.waitFor();
+    const row = removed.locator('tbody tr', { hasText: 'vic@acme.example' });
+    expect(await row.textContent()).toContain('Vic Viewer');
+    expect(await row.textContent()).toContain('Operator (admin sign-in link)');
+    await rig.shot('people-03-removed');
+    await row.getByRole('button', { name: 'Invite again' }).click();
+    expect(await people.getByLabel('Email').inputValue()).toBe('vic@acme.example');
+    expect(await people.getByLabel('Name (optional)').inputValue()).toBe('Vic Viewer');
+    await people.getByLabel('Role').selectOption('collector');
+    await people.getByRole('button', { name: 'Send invitation' }).click();
+    await expect
+      .poll(() => people.locator('tbody').first().textContent(), { timeout: 30_000 })
+      .toContain('vic@acme.example');
+    await expect.poll(() => people.getByTestId('people-removed').count()).toBe(0);
+  });
+
+  it('someone removed with only an Intuit account is let back with "Allow again"', async () => {
+    const tenant = (await s.db.select().from(tenants).where(eq(tenants.name, 'Acme Corp')))[0]!;
+    await insertUserRemoval(s.db, {
+      tenantId: tenant.id,
+      email: null,
+      intuitSub: 'intuit-pat',
+      name: 'Pat Quill',
+      removedBy: 'Ada Admin <ada@acme.example>',
+      removedAt: s.clock.now(),
+    });
+    await page.goto(`${rig.base}/settings`);
+    const people = page.locator('.card', { has: page.getByRole('heading', { name: 'People' }) });
+    const row = people.getByTestId('people-removed').locator('tbody tr', { hasText: 'Pat Quill' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Intuit account, no email address');
+    expect(await row.getByRole('button', { name: 'Invite again' }).count()).toBe(0);
+    await row.getByRole('button', { name: 'Allow again' }).click();
+    await expect
+      .poll(() => people.getByRole('status').textContent())
+      .toContain('may sign in with Intuit again');
+    // The notice shows before the list is read again.
+    await expect.poll(() => people.getByTestId('people-removed').count()).toBe(0);
+    expect(await s.db.select().from(userRemovals).where(eq(userRemovals.tenantId, tenant.id))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
 import { and, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import { addDays } from '../../../connectors/dates';
 import type { DbOrTx } from '../client';
-import { invoicePredictions, invoices, paymentAllocations, syncRuns } from '../schema';
+import { creditMemos, invoicePredictions, invoices, paymentAllocations, syncRuns } from '../schema';
 
 const num = (expr: ReturnType<typeof sql>) => sql<number>`coalesce(${expr}, 0)`.mapWith(Number);
 
@@ -212,4 +212,27 @@ export async function analyticsVersion(db: DbOrTx, tenantId: string): Promise<st
     .from(syncRuns)
     .where(eq(syncRuns.tenantId, tenantId));
   return row?.v ?? '';
+}
+
+/**
+ * The day a CSV company's ledger is as of: the latest date its imports recorded (each import's file's latest
+ * invoice, payment or credit date, `sync_runs.source.asOf`), else — imports made before they recorded it — the
+ * latest such date in its ledger. Null for a company with no ledger.
+ */
+export async function csvLedgerDay(db: DbOrTx, tenantId: string): Promise<string | null> {
+  const [recorded] = await db
+    .select({ day: sql<string | null>`max(${syncRuns.source}->>'asOf')` })
+    .from(syncRuns)
+    .where(
+      and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
+    );
+  if (recorded?.day) return recorded.day;
+  const [ledger] = await db
+    .select({
+      day: sql<string | null>`greatest(max(${invoices.issueDate}), max(${invoices.paidDate}),
+        (select max(${creditMemos.date}) from ${creditMemos} where ${creditMemos.tenantId} = ${tenantId}))::text`,
+    })
+    .from(invoices)
+    .where(eq(invoices.tenantId, tenantId));
+  return ledger?.day ?? null;
 }

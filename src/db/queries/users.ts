@@ -1,9 +1,10 @@
 /** The people of a tenant (users): every statement auth/users.ts and sign-in run against the table. */
-import { and, asc, count, eq, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
 import { userRemovals, users } from '../schema';
 
 export type User = typeof users.$inferSelect;
+export type UserRemoval = typeof userRemovals.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type UserPatch = Partial<
   Pick<NewUser, 'name' | 'email' | 'role' | 'status' | 'intuitSub' | 'lastSignInAt' | 'updatedAt'>
@@ -123,6 +124,7 @@ export async function insertUserRemoval(
     tenantId: string;
     email: string | null;
     intuitSub: string | null;
+    name: string | null;
     removedBy: string;
     removedAt: Date;
   },
@@ -151,4 +153,26 @@ export async function deleteUserRemovals(db: DbOrTx, tenantId: string, email: st
   await db
     .delete(userRemovals)
     .where(and(eq(userRemovals.tenantId, tenantId), eq(userRemovals.email, normalizeEmail(email))));
+}
+
+/** The tenant's remembered removals, newest first (Settings → People, "Removed"). */
+export async function listUserRemovals(db: DbOrTx, tenantId: string): Promise<UserRemoval[]> {
+  return db
+    .select()
+    .from(userRemovals)
+    .where(eq(userRemovals.tenantId, tenantId))
+    .orderBy(desc(userRemovals.removedAt), asc(userRemovals.id));
+}
+
+/** Forgets one removal of the tenant ("Allow again"); the row deleted, or null when the tenant has none by that id. */
+export async function deleteUserRemoval(
+  db: DbOrTx,
+  tenantId: string,
+  id: string,
+): Promise<UserRemoval | null> {
+  const [row] = await db
+    .delete(userRemovals)
+    .where(and(eq(userRemovals.tenantId, tenantId), eq(userRemovals.id, id)))
+    .returning();
+  return row ?? null;
 }

@@ -49,6 +49,8 @@ export const userRemovals = pgTable(
       .references(() => tenants.id, { onDelete: 'cascade' }),
     email: text('email'),
     intuitSub: text('intuit_sub'),
+    /** Their name when they were removed, for Settings → People's "Removed" list (null before migration 0031). */
+    name: text('name'),
     /** The audit name of the admin who removed them. */
     removedBy: text('removed_by').notNull(),
     removedAt: instant('removed_at').notNull(),

@@ -23,6 +23,8 @@ export const forecastWeek = z.object({
 export const analyticsBody = coversDeep<Analytics>()(
   z.object({
     asOf: day,
+    /** A CSV company's export day (its latest date): the figures are as of the export. Null for a synced ledger. */
+    exportDay: day.nullable(),
     currency: z.string(),
     periodDays: z.number().int(),
     kpis: z.object({

@@ -22,11 +22,28 @@ export const userView = z.object({
   createdAt: instant,
 });
 
+/**
+ * A person an admin removed, kept out of Sign in with Intuit until an admin invites the address again or allows
+ * them again (user_removals). `email` is null when they had only an Intuit account; `intuitAccount` says whether
+ * the removal holds one.
+ */
+export const removedView = z.object({
+  id: uuid,
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  intuitAccount: z.boolean(),
+  removedBy: z.string(),
+  removedAt: instant,
+});
+
 const userParams = tenantParams.extend({ id: uuid });
 
 export const listUsers = {
   params: tenantParams,
-  response: { 200: z.object({ items: z.array(userView) }), ...errorResponses },
+  response: {
+    200: z.object({ items: z.array(userView), removed: z.array(removedView) }),
+    ...errorResponses,
+  },
 } as const;
 export const inviteUser = {
   params: tenantParams,
@@ -57,4 +74,8 @@ export const patchUser = {
 export const removeUser = {
   params: userParams,
   response: { 200: z.object({ removed: userView }), ...errorResponses },
+} as const;
+export const allowRemovedAgain = {
+  params: userParams,
+  response: { 200: z.object({ allowed: removedView }), ...errorResponses },
 } as const;

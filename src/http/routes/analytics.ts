@@ -22,7 +22,11 @@ export function analyticsCsv(a: Analytics): string {
   type R = { section: string; item: string; value: string | number | null; count?: number | null };
   const m = (minor: number) => fromMinor(minor, a.currency);
   const rows: R[] = [
-    { section: 'period', item: `as of ${a.asOf}, last ${a.periodDays} days`, value: a.currency },
+    {
+      section: 'period',
+      item: `as of ${a.asOf}${a.exportDay ? ' (the CSV export)' : ''}, last ${a.periodDays} days`,
+      value: a.currency,
+    },
     { section: 'kpi', item: 'DSO (days)', value: a.kpis.dso },
     { section: 'kpi', item: 'DSO countback (days)', value: a.kpis.dsoCountback },
     { section: 'kpi', item: 'CEI (%)', value: a.kpis.cei },
@@ -92,8 +96,12 @@ export const analyticsRoutes =
       async (req, reply) => {
         const tenant = await tenantOf(req, services, lookupTenant);
         const q = req.query;
-        // As of the company's calendar day of the clock (its timezone), the day dunning counts credit on account by.
-        const today = dayInZone(services.clock.now(), tenant.timezone || 'UTC');
+        // As of the company's calendar day of the clock (its timezone), the day dunning counts credit on account by;
+        // a CSV company's as of its export's day (analytics ledgerDay), when that is earlier.
+        const { day: today, exportDay } = await services.analytics.ledgerDay(
+          tenant,
+          dayInZone(services.clock.now(), tenant.timezone || 'UTC'),
+        );
         const currency = q.currency ?? tenant.currency;
         const key = `${tenant.id}|${today}|${q.period}|${currency}|${q.forecast ?? ''}`;
         // The version is re-read at most once a second per tenant: under load, cached answers cost no query for it.
@@ -103,6 +111,7 @@ export const analyticsRoutes =
             tenantId: tenant.id,
             currency,
             today,
+            exportDay,
             periodDays: q.period,
             forecast: q.forecast === 'due_date' ? 'due_date' : undefined,
           });

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { daysBetween } from '../../../connectors/dates';
 import { fromMinor } from '../../../connectors/money';
+import type { Services } from '../../app-services';
 import { isoDay } from '../../clock';
 import { customerLedger, findCustomer } from '../../db/queries/ledger';
 import { listTenants } from '../../db/queries/tenants';
 import { notFound } from '../../errors';
-import type { Services } from '../../app-services';
 import { principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/ledger';
 
@@ -42,7 +42,8 @@ export const ledgerRoutes =
         ledger.invoices.filter((i) => i.status === 'open' && !i.payLink).map((i) => i.id),
       );
       for (const i of ledger.invoices) i.payLink ??= links.get(i.id) ?? null;
-      const today = isoDay(services.clock.now());
+      // A CSV company's figures count to its export's day, as its dashboard's and lists' do.
+      const today = (await services.analytics.ledgerDay(tenant, isoDay(services.clock.now()))).day;
       const openByCurrency: Record<string, number> = {};
       for (const inv of ledger.invoices) {
         if (inv.status === 'open')
@@ -52,7 +53,7 @@ export const ledgerRoutes =
       const applicationsByCredit = Map.groupBy(ledger.creditApplications, (a) => a.creditMemoId ?? '');
       return {
         customer,
-        /** The app clock's day (UTC) these figures are as of: daysOverdue counts to it. */
+        /** The app clock's day (UTC; a CSV company's export day when earlier) these figures are as of: daysOverdue counts to it. */
         asOf: today,
         openBalance: Object.entries(openByCurrency).map(([currency, minor]) => ({
           currency,

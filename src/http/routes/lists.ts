@@ -78,12 +78,20 @@ const DAY = 86_400_000;
 const instantOf = (v: string, end: boolean) =>
   v.length === 10 ? new Date(Date.parse(`${v}T00:00:00Z`) + (end ? DAY : 0)) : new Date(v);
 
+/**
+ * The day a list's overdue, aging and days-overdue count to: the clock's (UTC) day, a CSV company's export day when
+ * earlier, as on its dashboard (analytics ledgerDay), so that an aging bucket's drill-down lists what the bucket holds.
+ */
+const listDay = async (services: Services, tenant: { id: string; source: string }) =>
+  (await services.analytics.ledgerDay(tenant, isoDay(services.clock.now()))).day;
+
 /** The invoice filter of a query (shared with the bulk actions' "all matching"). */
 export async function invoiceFilterOf(
   services: Services,
-  tenantId: string,
+  tenant: { id: string; source: string },
   q: Omit<InvoiceListQuery, 'format'>,
 ) {
+  const tenantId = tenant.id;
   let customerId: string | undefined;
   if (q.customer) {
     const c = await findCustomer(services.db, tenantId, q.customer);
@@ -91,7 +99,7 @@ export async function invoiceFilterOf(
     customerId = c.id;
   }
   return {
-    today: isoDay(services.clock.now()),
+    today: await listDay(services, tenant),
     status: q.status === 'all' ? undefined : q.status,
     overdue: q.overdue,
     customerId,
@@ -113,13 +121,13 @@ export async function invoiceFilterOf(
   };
 }
 
-export function customerFilterOf(
+export async function customerFilterOf(
   services: Services,
-  tenant: { currency: string },
+  tenant: { id: string; source: string; currency: string },
   q: Omit<CustomerListQuery, 'format'>,
 ) {
   return {
-    today: isoDay(services.clock.now()),
+    today: await listDay(services, tenant),
     currency: q.currency ?? tenant.currency,
     q: q.q || undefined,
     overdue: q.overdue,
@@ -192,7 +200,7 @@ export const listRoutes =
       const q = req.query;
       const sort = parseSort(q.sort, INVOICE_SORTS, { key: 'dueDate', dir: 'asc' });
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const f = await invoiceFilterOf(services, tenant.id, q);
+      const f = await invoiceFilterOf(services, tenant, q);
       if (q.format === 'csv') {
         const rows = await allInvoices(db, tenant.id, f, sort);
         return sendCsv(reply, `${tenant.slug}-invoices`, f.today, toCsv(invoiceCsv, rows));
@@ -227,7 +235,7 @@ export const listRoutes =
       const tenant = await tenantOf(req, services);
       const q = req.query;
       const sort = parseSort(q.sort, CUSTOMER_SORTS, { key: 'name', dir: 'asc' });
-      const f = customerFilterOf(services, tenant, q);
+      const f = await customerFilterOf(services, tenant, q);
       const cur = f.currency;
       if (q.format === 'csv') {
         const rows = await allCustomers(db, tenant.id, f, sort);
@@ -383,11 +391,11 @@ export const listRoutes =
       async (req): Promise<BulkResult> => {
         const tenant = await tenantOf(req, services);
         const b = req.body;
-        const r = await bulkRequest(req, tenant.id, b, (filter) =>
+        const r = await bulkRequest(req, tenant.id, b, async (filter) =>
           customerIds(
             db,
             tenant.id,
-            customerFilterOf(services, tenant, parseInput(customerBulkFilter, filter, 'filter')),
+            await customerFilterOf(services, tenant, parseInput(customerBulkFilter, filter, 'filter')),
           ),
         );
         if (b.action === 'send_statement') return services.dunning.bulk.sendStatements(r);
@@ -405,7 +413,7 @@ export const listRoutes =
           invoiceIdsMatching(
             db,
             tenant.id,
-            await invoiceFilterOf(services, tenant.id, parseInput(invoiceBulkFilter, filter, 'filter')),
+            await invoiceFilterOf(services, tenant, parseInput(invoiceBulkFilter, filter, 'filter')),
           ),
         );
         return services.dunning.bulk.dispute(b.action, {

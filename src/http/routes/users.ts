@@ -1,11 +1,21 @@
 /**
- * The team of a tenant: GET/POST /api/v1/tenants/:tenant/users (POST invites: the person gets an email with a
- * one-time link, valid 7 days), PATCH/DELETE …/users/:id (name, role, disable; the last active admin stays).
+ * The team of a tenant: GET/POST /api/v1/tenants/:tenant/users (GET also lists the people removed, still kept out of
+ * Sign in with Intuit; POST invites: the person gets an email with a one-time link, valid 7 days, and lifts a
+ * removal of the address), PATCH/DELETE …/users/:id (name, role, disable; the last active admin stays), DELETE
+ * …/users/removed/:id ("Allow again": forgets a removal, the way back for a person removed without an email).
  * Reading the team needs any role; changing it needs an admin. Every change is logged with who made it.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../app-services';
-import { listUsers, removeUser, type User, updateUser } from '../../auth/users';
+import {
+  allowAgain,
+  listUserRemovals,
+  listUsers,
+  removeUser,
+  type User,
+  type UserRemoval,
+  updateUser,
+} from '../../auth/users';
 import { actorName, principalOf, tenantOf } from '../auth';
 import * as contract from '../contracts/users';
 
@@ -25,12 +35,26 @@ function userView(u: User) {
   };
 }
 
+function removedView(r: UserRemoval) {
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    intuitAccount: r.intuitSub !== null,
+    removedBy: r.removedBy,
+    removedAt: r.removedAt,
+  };
+}
+
 export const userRoutes =
   (services: Services): FastifyPluginAsyncZod =>
   async (app) => {
     app.get('/tenants/:tenant/users', { schema: contract.listUsers }, async (req) => {
       const tenant = await tenantOf(req, services);
-      return { items: (await listUsers(services.db, tenant.id)).map(userView) };
+      return {
+        items: (await listUsers(services.db, tenant.id)).map(userView),
+        removed: (await listUserRemovals(services.db, tenant.id)).map(removedView),
+      };
     });
 
     app.post('/tenants/:tenant/users', { schema: contract.inviteUser }, async (req, reply) => {
@@ -71,5 +95,14 @@ export const userRoutes =
       const user = await removeUser(services.db, tenant.id, id, { name: by, now: services.clock.now() });
       req.log.info({ tenant: tenant.slug, userId: id, by }, 'user removed');
       return { removed: userView(user) };
+    });
+
+    app.delete('/tenants/:tenant/users/removed/:id', { schema: contract.allowRemovedAgain }, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const { id } = req.params;
+      const by = actorName(principalOf(req));
+      const row = await allowAgain(services.db, tenant.id, id);
+      req.log.info({ tenant: tenant.slug, removalId: id, by }, 'removed person allowed again');
+      return { allowed: removedView(row) };
     });
   };

@@ -187,6 +187,15 @@ export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProp
             <ImportError error={error} />
           </Card>
         )}
+        {source === 'csv' && api.current?.operator && onCompanyCreated ? (
+          <Card title="Another company from a CSV">
+            <p className="muted">
+              The upload above adds to this company's ledger. To bring in another company's ledger, upload it
+              as a new company:
+            </p>
+            <NewCompanyCsvForm onImported={onCompanyCreated} submitLabel="Import as a new company" />
+          </Card>
+        ) : null}
       </div>
       <Card title="Sync runs and imports">
         {runs.loading && !runs.data ? <Loading /> : null}

@@ -99,6 +99,20 @@ export function revenueAtRiskHint(
   return `${overdue} · ${n.toLocaleString('en-US')} open invoice${n === 1 ? '' : 's'} at high risk (due or not), ${formatMoney(risk.highRiskMinor, currency)}`;
 }
 
+/**
+ * A CSV company's figures are as of its export (the server's analytics ledgerDay): say so, and how to bring them
+ * up to date, rather than "As of <today>" over a ledger of then.
+ */
+function ExportDayNote({ asOf }: { asOf: string }) {
+  return (
+    <p className="banner banner-warn" data-testid="export-day-note">
+      These figures are as of {formatDate(asOf)}, the date of the CSV export (the latest date in it): an
+      invoice paid since is still open in it, and days overdue count to that day.{' '}
+      <Link href="/connections">Upload a newer export</Link> to bring them up to date.
+    </p>
+  );
+}
+
 export function DashboardPage({ tenant }: PageProps) {
   const { search } = useLocation();
   const period = PERIODS.includes(Number(search.get('period'))) ? Number(search.get('period')) : 90;
@@ -111,11 +125,13 @@ export function DashboardPage({ tenant }: PageProps) {
   const empty = data.receivables.openCount === 0 && data.receivables.creditSalesMinor === 0;
   // An old ledger has no sales in the period: ratios over the period (CEI, countback) would read 0% or "365 days+".
   const noSales = data.receivables.creditSalesMinor === 0;
+  // A CSV company's figures as of its export (an export dated after today is read as of today, as any ledger).
+  const asOfExport = data.exportDay !== null && data.exportDay <= data.asOf;
   return (
     <>
       <PageHeader
         title="Dashboard"
-        subtitle={`As of ${formatDate(data.asOf)} · last ${data.periodDays} days · ${c}`}
+        subtitle={`As of ${formatDate(data.asOf)}${asOfExport ? ' (the CSV export)' : ''} · last ${data.periodDays} days · ${c}`}
         actions={
           <>
             <div className="field period-field">
@@ -146,6 +162,7 @@ export function DashboardPage({ tenant }: PageProps) {
         }
       />
       {empty ? <EmptyLedger tenant={tenant} /> : null}
+      {asOfExport ? <ExportDayNote asOf={data.asOf} /> : null}
       <GoLiveChecklist tenant={tenant} />
       <OptOutNotice tenant={tenant} />
       <div className="kpi-grid">

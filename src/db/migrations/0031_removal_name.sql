@@ -1,0 +1,1 @@
+ALTER TABLE "user_removals" ADD COLUMN "name" text;
