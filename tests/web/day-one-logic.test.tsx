@@ -6,13 +6,14 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { ForecastChart } from '../../src/web/components/charts';
-import { MessageWhy } from '../../src/web/components/dunning';
+import { type DunningMessage, MessageWhy } from '../../src/web/components/dunning';
 import { formatClock } from '../../src/web/lib/format';
-import type { Analytics, DunningMessage } from '../../src/web/lib/types';
+import type { Analytics } from '../../src/web/lib/types';
 
 type Forecast = Analytics['forecast'];
 
 const week = (start: string, expectedMinor: number, cumulativeMinor: number) => ({
+  week: 0,
   start,
   end: start,
   expectedMinor,
