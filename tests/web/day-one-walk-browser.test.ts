@@ -138,6 +138,28 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
     }
   });
 
+  it('Settings → Sending: while a switch is being saved the card says so (go live re-plans first: seconds)', async () => {
+    // Hold the PATCH until the page has been looked at, then let it through.
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route('**/settings', async (route) => {
+      if (route.request().method() !== 'PATCH') return route.continue();
+      await held;
+      return route.continue();
+    });
+    await page.getByTestId('sending-paused').click();
+    await page.getByTestId('sending-saving').waitFor();
+    expect(await page.getByTestId('sending-saving').textContent()).toContain('Saving…');
+    release();
+    await page.getByTestId('sending-saving').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('sending-paused').isChecked()).toBe(true);
+    await page.unroute('**/settings');
+    await page.getByTestId('sending-paused').click();
+    await expect.poll(() => page.getByTestId('sending-paused').isChecked()).toBe(false);
+  });
+
   it('Sequences: "Mark sequences reviewed" ticks the checklist item that sends people there', async () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     const item = page.getByTestId('checklist-sequences');

@@ -74,6 +74,13 @@ export function SendingSettings({ tenant }: { tenant: string }) {
             ? 'All sending is paused. Nothing leaves until you resume; what waited is then re-planned from that moment.'
             : 'Live: reminders go out at their send times.'}
       </p>
+      {/* Switching on or resuming re-plans every waiting message before it answers (seconds on a large ledger): the box
+          alone, greyed out, looked as if the click had been lost. */}
+      {saving ? (
+        <p className="note" role="status" data-testid="sending-saving">
+          Saving… switching sending on or off re-plans the waiting messages; this can take a few seconds.
+        </p>
+      ) : null}
       <ErrorBanner error={error} />
       <div className="switches">
         <label>
