@@ -112,6 +112,7 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
     const box = (await open.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(1280);
     // Status badges in sentence case, as the app writes them.
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text (CSS text-transform) is what is asserted
     expect(await page.locator('[data-testid="messages-table"] .badge').first().innerText()).toBe(
       'Awaiting approval',
     );
