@@ -5,6 +5,7 @@
  *   scrolled sideways, 1,413 px).
  * - Messages: the visually hidden labels of the "Open" buttons widened the page (1,290 px at 1280, 1,262 px on a
  *   phone), and the "Open" button itself sat off screen to the right of the table.
+ * - Customers: 1,807 px wide at 1280 (an address took 446 px): risk, last contact and next reminder off screen.
  * - Badges: "capitalize" made "1 Day Overdue", "Awaiting Approval", "High · 0% Paid In 90 D".
  * - Settings → Sending: each checkbox sat above its words, indented.
  * - The first-run checklist says to mark the sequences reviewed on Sequences, which had no way to do it.
@@ -126,6 +127,15 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
     expect(await sideways(page)).toBeLessThanOrEqual(0);
     await rig.shot('day-one-walk-03-messages-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('Customers at 1280: risk, last contact and next reminder on screen, not past the right edge', async () => {
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByTestId('customer-list').waitFor();
+    for (const name of [/^Risk/, /^Last contact/, /^Next reminder/]) {
+      const box = (await page.getByRole('columnheader', { name }).boundingBox())!;
+      expect(box.x + box.width, String(name)).toBeLessThanOrEqual(1280);
+    }
   });
 
   it('Settings → Sending: each checkbox beside its words', async () => {
