@@ -117,6 +117,17 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
     expect(await page.locator('[data-testid="messages-table"] .badge').first().innerText()).toBe(
       'Awaiting approval',
     );
+    // The status filter names statuses as the badges do ("planned" is "Would send" everywhere else).
+    expect(await page.getByLabel('Status').locator('option').allTextContents()).toEqual([
+      'All',
+      'Would send',
+      'Awaiting approval',
+      'Queued',
+      'Sending',
+      'Sent',
+      'Skipped',
+      'Failed',
+    ]);
     await rig.shot('day-one-walk-02-messages');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
