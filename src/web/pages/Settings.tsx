@@ -14,7 +14,7 @@ import { PeopleSettings } from './settings/PeopleSettings';
 export function SettingsPage({ tenant, currency }: PageProps) {
   const tenants = useApi<{ items: Tenant[] }>('/api/v1/tenants');
   const t = tenants.data?.items.find((x) => x.slug === tenant || x.id === tenant) ?? null;
-  // The connector's own name ("QuickBooks Online"), not its registry key ("quickbooks").
+  // The connector's display name, not its registry key (the lower-case provider id).
   const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const [error, setError] = useState<Error | null>(null);
   const signOut = async (everywhere: boolean) => {
