@@ -6,6 +6,7 @@
  * - Messages: the visually hidden labels of the "Open" buttons widened the page (1,290 px at 1280, 1,262 px on a
  *   phone), and the "Open" button itself sat off screen to the right of the table.
  * - Customers: 1,807 px wide at 1280 (an address took 446 px): risk, last contact and next reminder off screen.
+ * - Dashboard: "24.5% / 66.0%" broke onto two lines in its card.
  * - Badges: "capitalize" made "1 Day Overdue", "Awaiting Approval", "High · 0% Paid In 90 D".
  * - Settings → Sending: each checkbox sat above its words, indented.
  * - The first-run checklist says to mark the sequences reviewed on Sequences, which had no way to do it.
@@ -86,7 +87,7 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
     await s?.close();
   });
 
-  it('the top bar fits: every link on one line, the company switcher on screen, no sideways scrolling', async () => {
+  it('the top bar fits (every link on one line, the company switcher on screen, no sideways scrolling), KPI figures on one line', async () => {
     await page.goto(`${rig.base}/`);
     const switcher = page.getByLabel('Company');
     await switcher.waitFor();
@@ -102,6 +103,18 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
     const box = (await switcher.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(1280);
     expect(await sideways(page)).toBeLessThanOrEqual(0);
+    // Each KPI figure on one line, inside its card ("24.5% / 66.0%" broke after the slash).
+    const figures = await page.locator('.kpi-value').evaluateAll((els) =>
+      els.map((e) => ({
+        text: e.textContent,
+        lines: Math.round(
+          e.getBoundingClientRect().height / Number.parseFloat(getComputedStyle(e).lineHeight || '0'),
+        ),
+        overflows: e.scrollWidth > e.clientWidth,
+      })),
+    );
+    expect(figures.length).toBeGreaterThan(0);
+    expect(figures.filter((f) => f.lines !== 1 || f.overflows)).toEqual([]);
     await rig.shot('day-one-walk-01-topbar');
   });
 
