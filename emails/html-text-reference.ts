@@ -50,7 +50,8 @@ function shownUrl(a: Node | undefined): string {
 /**
  * The invoice table read from its HTML: its header cells name the columns; an invoice row (cells with a
  * data-label) becomes a block "Invoice N: <open> open[ of <amount>, when it differs]" / "Issued <d>; due <d>[; N days overdue]" /
- * "Pay: <url>" / "PDF: <url>", a total row (no labels) a "Total open: <amount>" line of one block after them.
+ * "Pay: <url>" / "PDF: <url>", a total row (no labels) a "<its first cell>: <amount>" line ("Total open: …") of one
+ * block after them.
  */
 const invoiceBlocks: FormatCallback = (elem, _walk, builder) => {
   const table = elem as unknown as Node;
@@ -63,7 +64,7 @@ const invoiceBlocks: FormatCallback = (elem, _walk, builder) => {
     const cell = (label: string) => (col(label) < 0 ? undefined : cells[col(label)]);
     const text = (label: string) => textOf(cell(label) ?? { type: 'text' });
     if (cells[0]!.attribs?.['data-label'] !== 'Invoice') {
-      totals.push(`Total open: ${text('Open amount')}`);
+      totals.push(`${textOf(cells[0]!).trim()}: ${text('Open amount')}`);
       continue;
     }
     builder.openBlock({ leadingLineBreaks: 2 });

@@ -92,6 +92,7 @@ export function Reminder(props: ReminderProps) {
             asOf={asOf}
             showPayLinks={showPayLinks}
             showPdfLinks={showPdfLinks}
+            totalLabel="Total overdue"
           />
           <Text style={groupHeading}>Not yet overdue (for your planning)</Text>
           <InvoiceTable
@@ -101,6 +102,7 @@ export function Reminder(props: ReminderProps) {
             showOverdue={false}
             showPayLinks={showPayLinks}
             showPdfLinks={showPdfLinks}
+            totalLabel="Total not yet overdue"
           />
         </>
       ) : (
@@ -135,7 +137,14 @@ export function reminderText(props: ReminderProps): string {
     if (credit) t.p(credit);
     if (g.overdue.length > 0 && notOverdue.length > 0) {
       t.p('Overdue');
-      invoiceTableText(t, { invoices: g.overdue, locale, asOf, showPayLinks, showPdfLinks });
+      invoiceTableText(t, {
+        invoices: g.overdue,
+        locale,
+        asOf,
+        showPayLinks,
+        showPdfLinks,
+        totalLabel: 'Total overdue',
+      });
       t.p('Not yet overdue (for your planning)');
       invoiceTableText(t, {
         invoices: notOverdue,
@@ -144,6 +153,7 @@ export function reminderText(props: ReminderProps): string {
         showOverdue: false,
         showPayLinks,
         showPdfLinks,
+        totalLabel: 'Total not yet overdue',
       });
     } else {
       invoiceTableText(t, { invoices: props.invoices, locale, asOf, showOverdue: g.overdue.length > 0 });

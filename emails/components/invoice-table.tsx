@@ -19,6 +19,8 @@ export interface InvoiceTableProps {
   showOverdue?: boolean;
   showPayLinks?: boolean;
   showPdfLinks?: boolean;
+  /** The total row's label: "Total open", or a group's ("Total overdue") where an email has two tables. */
+  totalLabel?: string;
 }
 
 /** Which optional columns the table has (the HTML table and its plain-text version). */
@@ -90,7 +92,7 @@ export function InvoiceTable(props: InvoiceTableProps) {
         })}
         {totalsByCurrency(invoices).map((t) => (
           <tr key={`total-${t.currency}`}>
-            <td style={{ ...td, fontWeight: 'bold' }}>Total open</td>
+            <td style={{ ...td, fontWeight: 'bold' }}>{props.totalLabel ?? 'Total open'}</td>
             <td style={td} />
             <td style={td} />
             {showOverdue ? <td style={td} /> : null}
@@ -140,7 +142,7 @@ export function invoiceTableText(t: PlainText, props: InvoiceTableProps): void {
   t.open(2);
   totals.forEach((total, i) => {
     if (i > 0) t.br();
-    t.text(`Total open: ${formatMoney(total.openMinor, total.currency, locale)}`);
+    t.text(`${props.totalLabel ?? 'Total open'}: ${formatMoney(total.openMinor, total.currency, locale)}`);
   });
   t.close(2);
 }

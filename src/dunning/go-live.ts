@@ -105,7 +105,7 @@ export async function goLiveStatus(
       detail:
         tenant.settings.sequencesReviewed === true
           ? 'Reviewed'
-          : 'Read each step on Sequences (preview the emails), then mark them reviewed',
+          : 'Read each step on Sequences (preview the emails), then press “Mark sequences reviewed” there',
       href: '/sequences',
       required: false,
     },

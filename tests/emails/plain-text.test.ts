@@ -295,9 +295,13 @@ describe('the plain-text part built from the props equals html-to-text over the 
       ].join('\n');
       expect(plain).toContain(`\n\n${block}\n\n`);
     }
+    // Two tables, two subtotals, each named for its group: both said "Total open", so the debtor read the overdue
+    // subtotal as all they owed (and then a second, different "Total open").
     expect(plain).toContain(
-      `Total open: ${euro(props.invoices.slice(0, 4).reduce((a, i) => a + i.openMinor, 0))}`,
+      `Total overdue: ${euro(props.invoices.slice(0, 4).reduce((a, i) => a + i.openMinor, 0))}`,
     );
+    expect(plain).toContain('Total not yet overdue: 3.499,95 €'); // R-4 (due today) … R-8
+    expect(plain).not.toContain('Total open');
     expect(text).toContain('ar@nordlicht.example');
     expect(text).toMatch(/^Unsubscribe from payment reminders https:\/\/app\.duely\.example\/u\/abc$/m);
   });

@@ -147,8 +147,12 @@ export function ForecastChart({ forecast, currency }: { forecast: Analytics['for
         {predicted
           ? 'By predicted pay date (overdue invoices weighted by their chance of being collected); the shaded band is the cumulative P10–P90 range.'
           : 'By due date (naive): balances arrive when due. Predicted dates replace this once invoices are scored.'}{' '}
-        Already past due: {formatMoney(forecast.pastDueMinor, currency)}. After 13 weeks:{' '}
-        {formatMoney(forecast.laterMinor, currency)}
+        {/* Predicted, overdue balances are spread over the weeks by their chance of collection: nothing is left "already
+            past due", and "$0.00" there read as if nothing were overdue. */}
+        {!predicted || forecast.pastDueMinor > 0
+          ? `Already past due: ${formatMoney(forecast.pastDueMinor, currency)}. `
+          : ''}
+        After 13 weeks: {formatMoney(forecast.laterMinor, currency)}
         {forecast.doubtfulMinor > 0
           ? `, of which ${formatMoney(forecast.doubtfulMinor, currency)} is overdue debt not expected to be collected within 90 days`
           : ''}

@@ -233,7 +233,9 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
           <dd>
             as of {formatDate(snap.asOf)}
             {typeof snap.previousReminders === 'number'
-              ? `, ${snap.previousReminders} earlier reminder(s)`
+              ? snap.previousReminders === 0
+                ? ', no earlier reminders'
+                : `, ${snap.previousReminders} earlier reminder${snap.previousReminders === 1 ? '' : 's'}`
               : ''}
             {m.why.templateVersion ? `, template ${m.why.templateVersion}` : ''}
           </dd>

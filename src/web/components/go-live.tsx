@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { GoLiveStatus } from '../../dunning/go-live';
 import { api, apiPath } from '../lib/api';
+import { useCan } from '../lib/role';
 import { useApi } from '../lib/use-api';
 import { Card, ErrorBanner, Link, Loading } from './ui';
 
@@ -73,6 +74,13 @@ export function SendingSettings({ tenant }: { tenant: string }) {
             ? 'All sending is paused. Nothing leaves until you resume; what waited is then re-planned from that moment.'
             : 'Live: reminders go out at their send times.'}
       </p>
+      {/* Switching on or resuming re-plans every waiting message before it answers (seconds on a large ledger): the box
+          alone, greyed out, looked as if the click had been lost. */}
+      {saving ? (
+        <p className="note" role="status" data-testid="sending-saving">
+          Saving… switching sending on or off re-plans the waiting messages; this can take a few seconds.
+        </p>
+      ) : null}
       <ErrorBanner error={error} />
       <div className="switches">
         <label>
@@ -107,6 +115,61 @@ export function SendingSettings({ tenant }: { tenant: string }) {
         </label>
       </div>
     </Card>
+  );
+}
+
+/**
+ * Sequences: "Mark sequences reviewed", where the sequences are read. The checklist's item links to Sequences and says
+ * to mark them reviewed there, but the only switch was a box in Settings → Sending: the page it sent people to had no
+ * way to finish the item. Refused while the editor has unsaved changes (what was reviewed is the saved policy).
+ */
+export function SequencesReviewed({ tenant, dirty }: { tenant: string; dirty: boolean }) {
+  const mayChange = useCan('admin');
+  const settings = useApi<Switches>(apiPath(tenant, 'settings'));
+  const [reviewed, setReviewed] = useState<boolean | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [saving, setSaving] = useState(false);
+  const done = reviewed ?? settings.data?.sequencesReviewed;
+  if (done === undefined) return null;
+  if (done)
+    return (
+      <span className="muted small" data-testid="sequences-reviewed-note">
+        ✓ Sequences reviewed
+      </span>
+    );
+  if (!mayChange) return null;
+  const mark = async () => {
+    setSaving(true);
+    setError(null);
+    try {
+      setReviewed(
+        (await api.patch<Switches>(apiPath(tenant, 'settings'), { sequencesReviewed: true }))
+          .sequencesReviewed,
+      );
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="btn btn-secondary"
+        data-testid="mark-sequences-reviewed"
+        disabled={dirty || saving}
+        title={dirty ? 'Save or discard your changes first' : undefined}
+        onClick={mark}
+      >
+        Mark sequences reviewed
+      </button>
+      {error ? (
+        <span className="error-text small" role="alert">
+          {error.message}
+        </span>
+      ) : null}
+    </>
   );
 }
 

@@ -50,6 +50,18 @@ export function formatInstant(
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
 }
 
+/**
+ * A wall-clock time kept as "17:00" (24-hour, sortable) written as every other time in the app: "5:00 PM" (the
+ * customer timeline showed "17:00" beside lists saying "5:00 PM").
+ */
+export function formatClock(hhmm: string, locale = 'en-US'): string {
+  const [h, m] = hhmm.split(':').map(Number);
+  if (h === undefined || m === undefined || Number.isNaN(h) || Number.isNaN(m)) return hhmm;
+  return new Intl.DateTimeFormat(locale, { timeStyle: 'short', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(2000, 0, 1, h, m)),
+  );
+}
+
 /** 0.1613 → "16.1%"; null → "—". */
 export function formatShare(share: number | null | undefined): string {
   return share === null || share === undefined ? '—' : `${(share * 100).toFixed(1)}%`;

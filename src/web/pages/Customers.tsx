@@ -290,7 +290,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                       </>
                     ) : null}
                   </th>
-                  <td>{c.contactEmails?.[0] ?? c.emails[0] ?? '—'}</td>
+                  <td className="email-cell">{c.contactEmails?.[0] ?? c.emails[0] ?? '—'}</td>
                   <td className="num">{c.openInvoices}</td>
                   <td className="num">
                     {formatMoney(c.openBalanceMinor, currency)}

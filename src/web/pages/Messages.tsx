@@ -6,6 +6,7 @@ import {
   type MessageStatus,
   MessageWhy,
   messageInvoices,
+  messageStatusLabel,
   messageTotal,
   type RenderedEmail,
 } from '../components/dunning';
@@ -26,6 +27,8 @@ const STATUSES: MessageStatus[] = [
   'skipped',
   'failed',
 ];
+/** The filter names a status as its badge does: "Would send", not "planned"; "Awaiting approval", not "awaiting approval". */
+const sentenceCase = (t: string) => `${t.charAt(0).toUpperCase()}${t.slice(1)}`;
 const PARAMS = ['status', 'q', 'sort', 'from', 'to', 'tone', 'customer'] as const;
 
 type Row = DunningMessage & { customerName?: string; amountMinor?: number };
@@ -92,7 +95,7 @@ export function MessagesPage({ tenant }: PageProps) {
             <option value="">All</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s.replace(/_/g, ' ')}
+                {sentenceCase(messageStatusLabel(s))}
               </option>
             ))}
           </select>

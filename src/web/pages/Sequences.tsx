@@ -10,6 +10,7 @@ import {
 } from '../components/dunning';
 import { addDays } from '../../../connectors/dates';
 import { fromMinor, parseAmountMinor } from '../../../connectors/money';
+import { SequencesReviewed } from '../components/go-live';
 import { Card, Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
 import { ApiError, api, apiPath } from '../lib/api';
 import { formatDate, formatMoney } from '../lib/format';
@@ -259,6 +260,7 @@ export function SequencesPage({ tenant, currency }: PageProps) {
         subtitle={`Reminder steps by days from the due date · policy version ${saved.version}${saved.version === 0 ? ' (defaults)' : ''}`}
         actions={
           <>
+            <SequencesReviewed tenant={tenant} dirty={dirty} />
             <button type="button" className="btn btn-ghost" disabled={!dirty || saving} onClick={() => {
                 setDraft(structuredClone(saved.policy));
                 setSaveError(null);
@@ -306,7 +308,9 @@ export function SequencesPage({ tenant, currency }: PageProps) {
         <p className="note seq-meta">
           <span className="mono">{seq.id}</span> · {seq.steps.length} step{seq.steps.length === 1 ? '' : 's'}
           {seq.repeat ? ` · then every ${seq.repeat.everyDays} days, at most ${seq.repeat.maxRepeats} times` : ''}
-          {draft.rules.length ? ` · ${draft.rules.length} rule(s) pick sequences per customer` : ''}
+          {draft.rules.length
+            ? ` · ${draft.rules.length} rule${draft.rules.length === 1 ? '' : 's'} pick${draft.rules.length === 1 ? 's' : ''} sequences per customer`
+            : ''}
         </p>
       </div>
       <div className="seq-layout">

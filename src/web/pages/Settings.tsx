@@ -2,9 +2,10 @@ import { useState } from 'react';
 import { PaymentSettings, SendingSettings } from '../components/go-live';
 import { Card, Empty, ErrorBanner, Link, PageHeader } from '../components/ui';
 import { api } from '../lib/api';
-import type { Tenant } from '../lib/types';
+import type { Integrations, Tenant } from '../lib/types';
 import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
+import { INTEGRATIONS_PATH } from './connections/QuickbooksConnect';
 import { DunningSettings } from './DunningSettings';
 import { ModelSettings } from './ModelSettings';
 import { SenderSettings } from './SenderSettings';
@@ -13,6 +14,8 @@ import { PeopleSettings } from './settings/PeopleSettings';
 export function SettingsPage({ tenant, currency }: PageProps) {
   const tenants = useApi<{ items: Tenant[] }>('/api/v1/tenants');
   const t = tenants.data?.items.find((x) => x.slug === tenant || x.id === tenant) ?? null;
+  // The connector's display name, not its registry key (the lower-case provider id).
+  const integrations = useApi<Integrations>(INTEGRATIONS_PATH);
   const [error, setError] = useState<Error | null>(null);
   const signOut = async (everywhere: boolean) => {
     try {
@@ -60,7 +63,13 @@ export function SettingsPage({ tenant, currency }: PageProps) {
             <dt>Identifier</dt>
             <dd className="mono">{t.slug}</dd>
             <dt>Ledger source</dt>
-            <dd>{t.source === 'csv' ? 'CSV import' : t.source}</dd>
+            <dd>
+              {t.source === 'csv'
+                ? 'CSV import'
+                : ((integrations.data as Record<string, { displayName?: string } | undefined> | undefined)?.[
+                    t.source
+                  ]?.displayName ?? t.source)}
+            </dd>
             <dt>Time zone</dt>
             <dd>{t.timezone}</dd>
             <dt>Currency</dt>

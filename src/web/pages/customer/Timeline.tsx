@@ -7,7 +7,7 @@
 import { useId, useState } from 'react';
 import { MessageWhy } from '../../components/dunning';
 import { Empty, Link } from '../../components/ui';
-import { formatDate, formatMoney } from '../../lib/format';
+import { formatClock, formatDate, formatMoney } from '../../lib/format';
 import {
   filterTimeline,
   type TimelineEntry,
@@ -85,7 +85,7 @@ function TimelineItem({ e }: { e: TimelineEntry }) {
       <span className="tl-dot" aria-hidden="true" />
       <div className="tl-when">
         <time dateTime={e.day}>{formatDate(e.day)}</time>
-        {e.time ? <span className="muted small"> {e.time}</span> : null}
+        {e.time ? <span className="muted small"> {formatClock(e.time)}</span> : null}
         {e.upcoming ? <span className="muted small"> · upcoming</span> : null}
       </div>
       <div className="tl-body">
