@@ -10,6 +10,7 @@ import {
 } from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
 import type { SendingTodayAnswer } from '../../src/web/lib/contracts';
+import { sendTimeWords } from '../../src/web/pages/Approvals';
 import { TodayCounts } from '../../src/web/pages/Dashboard';
 import {
   copyPatch,
@@ -211,5 +212,19 @@ describe('Sequences preview invoice', () => {
     // Its day for every invoice passed: the youngest, not the 699-days-overdue one.
     expect(previewInvoiceFor(rows.slice(0, 2), -3, today)).toBe('recent');
     expect(previewInvoiceFor([], 1, today)).toBeUndefined();
+  });
+});
+
+describe('Approvals: the send time on a card', () => {
+  const now = Date.parse('2026-12-07T09:40:00Z');
+  it('a send time still ahead reads "would send <time>"', () => {
+    expect(sendTimeWords('2026-12-07T10:28:00Z', now)).toMatch(/^would send Dec 7, 2026/);
+  });
+  it('a send time already passed while the message waited for approval is not shown as when it would send', () => {
+    const words = sendTimeWords('2026-12-07T09:28:00Z', now);
+    expect(words).not.toMatch(/^would send/);
+    expect(words).toMatch(
+      /^planned for Dec 7, 2026, .* now passed: once approved it goes at the next sending time$/,
+    );
   });
 });

@@ -27,6 +27,17 @@ import { useApi } from '../lib/use-api';
 import type { PageProps } from '../page-props';
 import '../components/dunning.css';
 
+/**
+ * When the card's message would go. A planned send time already past (the message waited for this approval) is not
+ * "would send 9:28 AM" at 9:40: once approved it takes the next sending slot.
+ */
+export function sendTimeWords(sendAt: string, now = Date.now()): string {
+  const at = `${formatInstant(sendAt)} (${displayZone()})`;
+  return new Date(sendAt).getTime() <= now
+    ? `planned for ${at}, now passed: once approved it goes at the next sending time`
+    : `would send ${at}`;
+}
+
 type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
 const PARAMS = ['q', 'tone', 'minAmountMinor', 'sort'] as const;
@@ -293,8 +304,8 @@ function ApprovalCard(props: {
         <span className="msg-amount">{messageTotal(m)}</span>
       </div>
       <p className="small muted">
-        {m.tone ? `${m.tone[0]!.toUpperCase()}${m.tone.slice(1)} ${m.template}` : m.template} · would send{' '}
-        {formatInstant(m.sendAt)} ({displayZone()}) · to {m.to.join(', ')}
+        {m.tone ? `${m.tone[0]!.toUpperCase()}${m.tone.slice(1)} ${m.template}` : m.template} ·{' '}
+        {sendTimeWords(m.sendAt)} · to {m.to.join(', ')}
         {m.editedSubject || m.editedIntro ? ' · edited' : ''}
       </p>
       <MessageWhy m={m} />

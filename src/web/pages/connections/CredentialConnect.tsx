@@ -47,9 +47,18 @@ export function CredentialConnect({
 
   if (info.mode === 'unconfigured') {
     return (
-      <p className="muted">
-        {info.displayName} is not set up on this server{info.note ? `: ${info.note}` : '.'}
-      </p>
+      <div className="muted">
+        <p>
+          {info.displayName} is not set up on this server yet: whoever runs Duely for your company can set it
+          up.
+        </p>
+        {info.note ? (
+          <details>
+            <summary>What they need to do</summary>
+            <p className="small">{info.note}</p>
+          </details>
+        ) : null}
+      </div>
     );
   }
 
