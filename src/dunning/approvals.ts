@@ -28,7 +28,7 @@ async function current(services: DunningDeps, tenantId: string, id: string) {
 export function changedSinceViewed(id: string): AppError {
   return new AppError(
     'message_changed',
-    `message ${id} changed since you viewed it (planned again with other figures, wording or recipients, or edited); read it again before approving`,
+    `message ${id} changed since you viewed it (planned again with other figures, wording or recipients, withdrawn, or edited); read it again before approving`,
     409,
   );
 }
@@ -60,11 +60,19 @@ export async function approveMessage(
     // Locked, so a re-plan (which takes the message back and writes it again under the same id) waits for this
     // decision, or this one reads what the re-plan wrote.
     const locked = await lockMessage(tx, id);
-    if (seen !== undefined && locked) {
+    // Gone since the check: taken back by a re-plan (deleted), or — on Postgres, when this waited for the lock while
+    // a re-plan deleted it and wrote it again under the same id — a new row this did not lock and nobody viewed.
+    if (!locked || locked.tenantId !== tenantId) throw changedSinceViewed(id);
+    if (locked.status !== 'awaiting_approval') {
+      // A person decided first; otherwise the planner withdrew it or planned it again as needing no approval.
+      if (locked.decidedBy !== null) throw conflict(`message ${id} was decided by someone else`);
+      throw changedSinceViewed(id);
+    }
+    if (seen !== undefined) {
       const [day] = await renderDays(tx, [id]);
       if (viewedVersion(locked, day?.zone ?? 'UTC', now) !== seen) throw changedSinceViewed(id);
     }
-    const sendAt = new Date(Math.max((locked ?? row).sendAt.getTime(), now.getTime()));
+    const sendAt = new Date(Math.max(locked.sendAt.getTime(), now.getTime()));
     // Before go-live (or while paused) an approval is recorded and the message stays planned: it is queued, with
     // its approval, when sending is switched on (engine.resumeSending).
     const tenant = await tenantById(tx, tenantId);

@@ -74,6 +74,10 @@ async function record(
   return { id, action, requested: r.ids.length, applied: appliedIds.length, appliedIds, notApplied };
 }
 
+/** Why a bulk approve leaves a message: it reads otherwise than the reviewer saw, or is gone (changedSinceViewed). */
+const CHANGED =
+  'changed since you viewed it (planned again with other figures, wording or recipients, withdrawn, or edited); read it again';
+
 /** Held messages → queued with their send jobs, or → skipped; anything else is reported, not changed. */
 export async function bulkDecideMessages(
   services: DunningDeps,
@@ -103,9 +107,15 @@ export async function bulkDecideMessages(
     const ok: string[] = [];
     for (const id of r.ids) {
       const m = found.get(id);
-      if (!m) notApplied.push({ id, reason: 'not found' });
+      // An approve names messages a reviewer read (or a filter matched moments ago): one gone now was taken back by
+      // a re-plan (or, on Postgres, deleted and written again under its id while this waited for the lock: a row
+      // nobody read); one no longer awaiting approval that no person decided was withdrawn or planned again.
+      if (!m) notApplied.push({ id, reason: action === 'approve' ? CHANGED : 'not found' });
       else if (action === 'approve' && m.status !== 'awaiting_approval')
-        notApplied.push({ id, reason: `is ${m.status.replace(/_/g, ' ')}, not awaiting approval` });
+        notApplied.push({
+          id,
+          reason: m.decided ? `is ${m.status.replace(/_/g, ' ')}, not awaiting approval` : CHANGED,
+        });
       else if (action === 'skip' && !(PENDING as readonly string[]).includes(m.status))
         notApplied.push({ id, reason: `is ${m.status} and can no longer be skipped` });
       else if (action === 'skip' && m.in_doubt)
@@ -115,11 +125,7 @@ export async function bulkDecideMessages(
           reason: 'may already have been sent (an attempt is in doubt); it cannot be skipped',
         });
       else if (action === 'approve' && seen[id] !== undefined && versionNow.get(id) !== seen[id])
-        notApplied.push({
-          id,
-          reason:
-            'changed since you viewed it (planned again with other figures, wording or recipients, or edited); read it again',
-        });
+        notApplied.push({ id, reason: CHANGED });
       else if (action === 'approve' && new Date(m.created_at) < expiredBefore)
         notApplied.push({
           id,

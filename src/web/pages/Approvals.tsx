@@ -31,6 +31,21 @@ type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
 const PARAMS = ['q', 'tone', 'minAmountMinor', 'sort'] as const;
 
+/**
+ * After an approve refused as changed (409 message_changed): the message as it reads now, to be read again, or null
+ * when it no longer waits for approval — withdrawn by a re-plan (deleted, or held) or planned again as needing none —
+ * and its card goes. Before, a deleted message's reload answered 404 and the card showed "not found" instead.
+ */
+export async function reloadChanged(get: () => Promise<DunningMessage>): Promise<DunningMessage | null> {
+  try {
+    const m = await get();
+    return m.status === 'awaiting_approval' ? m : null;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
 export function ApprovalsPage({ tenant, currency }: PageProps) {
   const state = useQueryState(PARAMS);
   const params: Params = { ...state.params, status: 'awaiting_approval' };
@@ -221,6 +236,13 @@ export function ApprovalsPage({ tenant, currency }: PageProps) {
               setAnnounce(`Message to ${m.customerName ?? m.to.join(', ')} ${what}.`);
               approvalsHeading.current?.focus();
             }}
+            onGone={() => {
+              remove([m.id]);
+              setAnnounce(
+                `Message to ${m.customerName ?? m.to.join(', ')} changed since you viewed it and no longer waits for approval (withdrawn or planned again); nothing was approved.`,
+              );
+              approvalsHeading.current?.focus();
+            }}
             onEdited={(next) =>
               list.setRows((xs) => xs.map((x) => (x.id === next.id ? { ...x, ...next } : x)))
             }
@@ -244,6 +266,8 @@ function ApprovalCard(props: {
   selected: boolean;
   onSelect: (() => void) | null;
   onDecided: (what: string) => void;
+  /** The message no longer waits for approval (withdrawn or planned again since it was read). */
+  onGone: () => void;
   onEdited: (m: DunningMessage) => void;
 }) {
   const { tenant, m } = props;
@@ -312,7 +336,9 @@ function ApprovalCard(props: {
               } catch (e) {
                 if (e instanceof ApiError && e.code === 'message_changed') {
                   // Planned again (or edited) while the page was open: show what it says now, to be read again.
-                  props.onEdited(await api.get<DunningMessage>(path('')));
+                  const now = await reloadChanged(() => api.get<DunningMessage>(path('')));
+                  if (!now) return props.onGone();
+                  props.onEdited(now);
                   setRendered(mode === 'preview' ? await api.get<RenderedEmail>(path('/rendered')) : null);
                 }
                 throw e;
