@@ -2,7 +2,7 @@
  * The planner's statements (dunning/engine.ts, planner-input.ts, dunning-config.ts, go-live.ts, step-preview.ts):
  * what it reads to plan and what it writes. engine.ts owns the transaction and takes the plan lock first.
  */
-import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   contactSuppressions,
@@ -17,6 +17,7 @@ import {
   invoices,
   promisesToPay,
 } from '../schema';
+import { uuidArray } from '../sql-arrays';
 
 /** The tenant's latest stored dunning policy version, or null (the defaults apply). */
 export async function latestDunningPolicy(db: DbOrTx, tenantId: string) {
@@ -158,9 +159,21 @@ const REQUESTED_STATEMENT = 'statement:requested';
 export async function deletePendingReminders(
   tx: Tx,
   tenantId: string,
-  /** Only these customers' reminders; all of the tenant's when absent. */
+  /**
+   * Only the reminders to these customers or listing their invoices (a job billed with its parent is chased in the
+   * parent's messages); all of the tenant's when absent.
+   */
   customerIds?: readonly string[],
 ): Promise<DunningMessage[]> {
+  const ofCustomers = customerIds
+    ? [
+        or(
+          inArray(dunningMessages.customerId, [...customerIds]),
+          sql`exists (select 1 from invoices i where i.id = any(${dunningMessages.invoiceIds})
+                and i.customer_id = any(${uuidArray(customerIds)}))`,
+        ),
+      ]
+    : [];
   return tx
     .delete(dunningMessages)
     .where(
@@ -170,7 +183,7 @@ export async function deletePendingReminders(
         inArray(dunningMessages.status, [...PENDING]),
         ne(dunningMessages.stepKey, REQUESTED_STATEMENT),
         isNull(dunningMessages.inDoubtSince),
-        ...(customerIds ? [inArray(dunningMessages.customerId, [...customerIds])] : []),
+        ...ofCustomers,
       ),
     )
     .returning();
