@@ -9,7 +9,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { customers, dunningMessages, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { openTask } from '../../src/dunning/tasks';
