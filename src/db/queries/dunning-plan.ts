@@ -339,7 +339,9 @@ export async function cancelSettledReminders(
     await tx.execute(sql`
       update dunning_messages m set status = 'skipped', status_code = 'paid',
         status_reason = 'Cancelled before sending: ' || (
-          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is ' || i.status, ', ')
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is '
+                   || case when i.status = 'open' then 'settled' else i.status end, ', '
+                   order by coalesce(i.number, i.external_id))
           from invoices i where i.id = any(m.invoice_ids)),
         updated_at = ${now.toISOString()}::timestamptz
       where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
@@ -350,7 +352,12 @@ export async function cancelSettledReminders(
   const partly = rowsOf<{ id: string }>(
     await tx.execute(sql`
       update dunning_messages m set status = 'skipped', status_code = 'paid',
-        status_reason = 'Cancelled before sending: some invoices were settled; re-planned with the rest',
+        status_reason = 'Cancelled before sending: ' || (
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is '
+                   || case when i.status = 'open' then 'settled' else i.status end, ', '
+                   order by coalesce(i.number, i.external_id))
+          from invoices i where i.id = any(m.invoice_ids) and (i.status <> 'open' or i.balance_minor <= 0))
+          || '; re-planned with the rest',
         updated_at = ${now.toISOString()}::timestamptz
       where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
         and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
