@@ -35,7 +35,9 @@ describe('planTenant cancels what a payment made wrong', () => {
     const [old] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, before!.id));
     expect(old).toMatchObject({ status: 'skipped', statusCode: 'paid' });
     // It says which invoice was settled (it said "some invoices were settled").
-    expect(old!.statusReason).toBe('Cancelled before sending: invoice SLOW-O2 is paid; re-planned with the rest');
+    expect(old!.statusReason).toBe(
+      'Cancelled before sending: invoice SLOW-O2 is paid; re-planned with the rest',
+    );
 
     const [after] = await pendingOf(slow);
     expect(after).toBeDefined();
