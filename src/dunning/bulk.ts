@@ -103,18 +103,26 @@ export async function bulkDecideMessages(
       ]),
     );
 
+    // An approve by filter matches only messages awaiting approval (the route), resolved just before this lock.
+    const byFilter = r.request.filter !== undefined;
+    const listedAsHeld = (id: string) => byFilter || seen[id] !== undefined;
     const notApplied: { id: string; reason: string }[] = [];
     const ok: string[] = [];
     for (const id of r.ids) {
       const m = found.get(id);
-      // An approve names messages a reviewer read (or a filter matched moments ago): one gone now was taken back by
-      // a re-plan (or, on Postgres, deleted and written again under its id while this waited for the lock: a row
-      // nobody read); one no longer awaiting approval that no person decided was withdrawn or planned again.
-      if (!m) notApplied.push({ id, reason: action === 'approve' ? CHANGED : 'not found' });
+      // A message a reviewer read as awaiting approval (its card's version sent) or a filter matched as such moments
+      // ago: gone now, a re-plan took it back (or, on Postgres, deleted and wrote it again under its id while this
+      // waited for the lock: a row nobody read); no longer awaiting approval with no person's decision, it was
+      // withdrawn or planned again.
+      if (!m)
+        notApplied.push({ id, reason: action === 'approve' && listedAsHeld(id) ? CHANGED : 'not found' });
       else if (action === 'approve' && m.status !== 'awaiting_approval')
         notApplied.push({
           id,
-          reason: m.decided ? `is ${m.status.replace(/_/g, ' ')}, not awaiting approval` : CHANGED,
+          reason:
+            !m.decided && listedAsHeld(id)
+              ? CHANGED
+              : `is ${m.status.replace(/_/g, ' ')}, not awaiting approval`,
         });
       else if (action === 'skip' && !(PENDING as readonly string[]).includes(m.status))
         notApplied.push({ id, reason: `is ${m.status} and can no longer be skipped` });

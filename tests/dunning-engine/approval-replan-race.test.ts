@@ -225,6 +225,14 @@ describe('an approve racing a re-plan', () => {
     });
     expect(byFilter).toMatchObject({ applied: 0, notApplied: [{ id: m.id }] });
     expect(byFilter.notApplied[0]!.reason).toMatch(/changed since you viewed it/);
+    // Named by id alone (no version, no filter: nothing says it was read as held), it is what it is.
+    const byId = await bulkDecideMessages(s, 'approve', {
+      tenantId,
+      actor: 'reviewer',
+      ids: [m.id],
+      request: { ids: [m.id] },
+    });
+    expect(byId.notApplied).toEqual([{ id: m.id, reason: 'not found' }]);
     await lift(put.json().id);
 
     // Planned again under its id, now without approval (a policy change): changed, not "queued" as if decided.
