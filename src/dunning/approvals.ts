@@ -133,42 +133,61 @@ export async function editMessage(
   tenantId: string,
   id: string,
   by: string,
-  edit: { subject?: string | null; intro?: string | null },
+  edit: {
+    subject?: string | null;
+    intro?: string | null;
+    /**
+     * The approvalVersion the reviewer read: another one now is refused (changedSinceViewed), as for an approve. An
+     * intro written for other figures would otherwise land on the message planned again meanwhile — and go out
+     * unread if that one needs no approval.
+     */
+    version?: string;
+  },
 ) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
   if (row.status !== 'awaiting_approval' && row.status !== 'queued' && row.status !== 'planned') {
     throw conflict(`message ${id} is ${row.status} and can no longer be edited`);
   }
-  const full = await messageById(services.db, id);
-  // An earlier call may have been accepted: a retry must send the same bytes under the same key (the provider
-  // refuses another body under it), so the text is fixed until the send job confirms or concludes it.
-  if (full?.inDoubtSince) throw conflict(inDoubtText(id, 'edited'));
-  // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
-  const resetApproval =
-    full!.requiresApproval &&
-    (full!.status === 'queued' || (full!.status === 'planned' && full!.decidedAt !== null));
-  const updated = await editUnsentMessage(services.db, id, {
-    ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
-    ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
-    editedBy: by,
-    editedAt: now,
-    // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
-    subject: null,
-    html: null,
-    text: null,
-    renderedAsOf: null,
-    ...(resetApproval
-      ? {
-          status: 'awaiting_approval' as const,
-          decidedAt: null,
-          decidedBy: null,
-          statusCode: 'edited',
-          statusReason: `Edited by ${by} after approval; approve again`,
-        }
-      : {}),
-    updatedAt: now,
+  return services.db.transaction(async (tx) => {
+    // Locked, as an approve: a re-plan writing the message again waits for the edit, or the edit reads what it wrote.
+    const full = await lockMessage(tx, id);
+    if (edit.version !== undefined) {
+      // Gone, or planned again since it was read (another version): not the message the edit was written for.
+      if (!full || full.tenantId !== tenantId) throw changedSinceViewed(id);
+      const [day] = await renderDays(tx, [id]);
+      if (viewedVersion(full, day?.zone ?? 'UTC', now) !== edit.version) throw changedSinceViewed(id);
+    }
+    if (!full) throw conflict(`message ${id} changed while editing, or may already have been sent`);
+    // An earlier call may have been accepted: a retry must send the same bytes under the same key (the provider
+    // refuses another body under it), so the text is fixed until the send job confirms or concludes it.
+    if (full.inDoubtSince) throw conflict(inDoubtText(id, 'edited'));
+    // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
+    const resetApproval =
+      full.requiresApproval &&
+      (full.status === 'queued' || (full.status === 'planned' && full.decidedAt !== null));
+    const updated = await editUnsentMessage(tx, id, {
+      ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
+      ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
+      editedBy: by,
+      editedAt: now,
+      // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
+      subject: null,
+      html: null,
+      text: null,
+      renderedAsOf: null,
+      ...(resetApproval
+        ? {
+            status: 'awaiting_approval' as const,
+            decidedAt: null,
+            decidedBy: null,
+            statusCode: 'edited',
+            statusReason: `Edited by ${by} after approval; approve again`,
+          }
+        : {}),
+      updatedAt: now,
+    });
+    if (!updated) throw conflict(`message ${id} changed while editing, or may already have been sent`);
+    return updated;
   });
-  if (!updated) throw conflict(`message ${id} changed while editing, or may already have been sent`);
-  return updated;
 }

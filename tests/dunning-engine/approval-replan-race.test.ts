@@ -41,7 +41,7 @@ beforeAll(async () => {
   await approvalRule({ type: 'always' });
 }, 120_000);
 
-const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
+const api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
   app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload });
 
 type Policy = { sequences: { steps: Record<string, unknown>[] }[] };
@@ -245,6 +245,36 @@ describe('an approve racing a re-plan', () => {
       expect(r.json()).toMatchObject({ applied: 0, notApplied: [{ id: m.id }] });
       expect(r.json().notApplied[0].reason).toMatch(/changed since you viewed it/);
       expect(await row(m.id)).toMatchObject({ status: 'queued', decidedBy: null });
+    } finally {
+      await approvalRule({ type: 'always' });
+    }
+  });
+
+  it('an edit written for the message as read, which was planned again meanwhile: 409 message_changed, not applied', async () => {
+    const m = await heldReminder();
+    // As when it was planned on a ledger that showed the debtor paying on time (another email than now).
+    await s.db
+      .update(dunningMessages)
+      .set({ snapshot: sql`${dunningMessages.snapshot} || '{"reliablePayer": true}'::jsonb` })
+      .where(eq(dunningMessages.id, m.id));
+    const seen = await view(m.id);
+    const edit = (version: string) =>
+      api('PATCH', `/messages/${m.id}`, { intro: 'Thank you for always paying on time.', version });
+    // Planned again under its id with today's figures, as needing no approval (a policy change came with it): the
+    // intro, written for the other email, would go out unread.
+    await approvalRule({ type: 'never' });
+    try {
+      const now = await view(m.id);
+      expect(now.status).toBe('queued');
+      expect(now.approvalVersion).not.toBe(seen.approvalVersion);
+      const stale = await edit(seen.approvalVersion);
+      expect(stale.statusCode, stale.body).toBe(409);
+      expect(stale.json().error).toMatchObject({ code: 'message_changed' });
+      expect(await row(m.id)).toMatchObject({ status: 'queued', editedIntro: null, editedAt: null });
+      // Read again (the version as it reads now), the edit applies.
+      const ok = await edit(now.approvalVersion);
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(await row(m.id)).toMatchObject({ editedIntro: 'Thank you for always paying on time.' });
     } finally {
       await approvalRule({ type: 'always' });
     }

@@ -387,12 +387,28 @@ function ApprovalCard(props: {
           onSubmit={(e) => {
             e.preventDefault();
             run(async () => {
-              const next = await api.request<DunningMessage>(
-                'PATCH',
-                path(''),
-                JSON.stringify({ subject: subject.trim() || null, intro: intro.trim() || null }),
-                'application/json',
-              );
+              let next: DunningMessage;
+              try {
+                // The version this card shows: an edit written for it is refused once the message reads otherwise.
+                next = await api.request<DunningMessage>(
+                  'PATCH',
+                  path(''),
+                  JSON.stringify({
+                    subject: subject.trim() || null,
+                    intro: intro.trim() || null,
+                    version: m.approvalVersion,
+                  }),
+                  'application/json',
+                );
+              } catch (e) {
+                if (e instanceof ApiError && e.code === 'message_changed') {
+                  // Planned again while the page was open: show what it says now; the edit stays in the form.
+                  const now = await reloadChanged(() => api.get<DunningMessage>(path('')));
+                  if (!now) return props.onGone();
+                  props.onEdited(now);
+                }
+                throw e;
+              }
               props.onEdited(next);
               setMode('preview');
               await loadRendered();
