@@ -47,8 +47,12 @@ export async function approveMessage(
 ) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
-  if (row.status !== 'awaiting_approval')
+  if (row.status !== 'awaiting_approval') {
+    // Read as awaiting approval (a version sent) and since withdrawn or planned again as needing none, with no
+    // person's decision: changed, as a card left open across a re-plan reloads it (not "is skipped").
+    if (seen !== undefined && row.decidedBy === null) throw changedSinceViewed(id);
     throw conflict(`message ${id} is ${row.status}, not awaiting approval`);
+  }
   if (now.getTime() - row.createdAt.getTime() > APPROVAL_TTL_DAYS * 86_400_000) {
     throw new AppError(
       'approval_expired',

@@ -178,6 +178,23 @@ describe('an approve racing a re-plan', () => {
     }
   });
 
+  it('a card left open across a re-plan that withdrew the message: 409 message_changed (was "is skipped, not awaiting approval")', async () => {
+    const m = await heldReminder();
+    const seen = await view(m.id);
+    const override = await pause(m.customerId);
+    try {
+      const stale = await api('POST', `/messages/${m.id}/approve`, { version: seen.approvalVersion });
+      expect(stale.statusCode, stale.body).toBe(409);
+      expect(stale.json().error).toMatchObject({ code: 'message_changed' });
+      // A client approving by rule (no version) reads what the message is.
+      const byRule = await api('POST', `/messages/${m.id}/approve`);
+      expect(byRule.statusCode, byRule.body).toBe(409);
+      expect(byRule.json().error.message).toMatch(/is skipped, not awaiting approval/);
+    } finally {
+      await lift(override);
+    }
+  });
+
   it('decided by another reviewer first: still "decided by someone else"', async () => {
     const m = await heldReminder();
     const seen = await view(m.id);

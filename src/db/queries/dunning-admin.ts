@@ -18,6 +18,7 @@ export async function messageState(db: DbOrTx, tenantId: string, id: string) {
       status: dunningMessages.status,
       createdAt: dunningMessages.createdAt,
       sendAt: dunningMessages.sendAt,
+      decidedBy: dunningMessages.decidedBy,
     })
     .from(dunningMessages)
     .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));

@@ -334,7 +334,8 @@ function ApprovalCard(props: {
                 // The version this card shows: the server refuses it when the message reads otherwise now.
                 await api.post(path('/approve'), { version: m.approvalVersion });
               } catch (e) {
-                if (e instanceof ApiError && e.code === 'message_changed') {
+                // Changed, or gone (taken back by a re-plan before the approve arrived: 404).
+                if (e instanceof ApiError && (e.code === 'message_changed' || e.status === 404)) {
                   // Planned again (or edited) while the page was open: show what it says now, to be read again.
                   const now = await reloadChanged(() => api.get<DunningMessage>(path('')));
                   if (!now) return props.onGone();
