@@ -36,6 +36,7 @@ import {
   connectionStatuses,
   countAttempt,
   customerRow,
+  customerWithBilledJobs,
   livePromisesOverlapping,
   lockMessage,
   markAttemptStarting,
@@ -818,9 +819,14 @@ async function creditSincePlanned(tx: Tx, row: Row, asOf: string): Promise<Suppr
   const currencies = new Set((snapshot.totals ?? []).map((t) => t.currency));
   if (currencies.size === 0) return null;
   const planned = new Map((snapshot.credits ?? []).map((c) => [c.currency, c.creditMinor]));
-  const grown = (
-    await creditOnAccount(tx, { tenantId: row.tenantId, customerId: row.customerId, asOf })
-  ).filter((c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0));
+  // As the planner counts it: the jobs billed with this customer use its credit too (their invoices are its to pay).
+  const customerIds = await customerWithBilledJobs(tx, row.tenantId, row.customerId);
+  const held = new Map<string, number>();
+  for (const c of await creditOnAccount(tx, { tenantId: row.tenantId, customerIds, asOf }))
+    held.set(c.currency, (held.get(c.currency) ?? 0) + c.creditMinor);
+  const grown = [...held]
+    .map(([currency, creditMinor]) => ({ currency, creditMinor }))
+    .filter((c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0));
   if (grown.length === 0) return null;
   const amounts = grown.map((c) => formatMoney(c.creditMinor, c.currency, 'en-US')).join(', ');
   return {

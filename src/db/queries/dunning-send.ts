@@ -276,6 +276,24 @@ export async function tenantRow(db: DbOrTx, id: string): Promise<Tenant | undefi
   return tenant;
 }
 
+/**
+ * A customer and the jobs billed with it (bill_with_parent, down the chain), live ones: whose invoices its messages
+ * carry and whose credit on account it uses (planner-input's billedThrough).
+ */
+export async function customerWithBilledJobs(db: DbOrTx, tenantId: string, id: string): Promise<string[]> {
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      with recursive payer(id, external_id) as (
+        select c.id, c.external_id from customers c where c.id = ${id}::uuid and c.tenant_id = ${tenantId}::uuid
+        union
+        select j.id, j.external_id from customers j join payer p on j.parent_external_id = p.external_id
+        where j.tenant_id = ${tenantId}::uuid and j.bill_with_parent and j.deleted_at is null
+      )
+      select id from payer`),
+  );
+  return rows.map((r) => String(r.id));
+}
+
 export async function customerRow(db: DbOrTx, id: string): Promise<Customer | undefined> {
   const [customer] = await db.select().from(customers).where(eq(customers.id, id));
   return customer;
