@@ -28,7 +28,7 @@ import { renderDays } from '../db/queries/dunning-send';
 import { messagesByIds } from '../db/queries/lists';
 import { tenantById } from '../db/queries/tenants';
 import { loadDunningConfig } from './dunning-config';
-import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
+import { APPROVAL_TTL_DAYS, enqueueSend, planTenantIn } from './engine';
 import { requestedStatements } from './planner';
 import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
@@ -199,6 +199,10 @@ export async function bulkCustomers(
         column: action === 'pause' || action === 'resume' ? 'paused_until' : 'excluded',
         now,
       });
+      // As an override PUT does: what waits is withdrawn now with the hold's reason (or planned again when it is
+      // lifted). The send's own re-check reads the message's customer, so a job billed with its parent, paused here,
+      // was otherwise still chased in the parent's queued message until the next plan.
+      await planTenantIn(services, tx, r.tenantId);
     }
     return record(tx, r, 'customers', action, ok, notApplied);
   });

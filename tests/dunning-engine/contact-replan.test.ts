@@ -148,3 +148,36 @@ describe('a contact set on a job billed with its parent', () => {
     expect(rows[0]!.decidedAt).toBeNull();
   });
 });
+
+describe('a job billed with its parent, paused from the Customers list (bulk)', () => {
+  const c = company(async (s, tenantId) => {
+    await s.db.insert(customers).values({
+      tenantId,
+      externalId: 'HOLD',
+      name: 'Holdings',
+      emails: ['ap@hold.example'],
+    });
+    await s.db
+      .update(customers)
+      .set({ parentExternalId: 'HOLD', billWithParent: true })
+      .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, 'SLOW')));
+  });
+
+  it("is not chased in the parent's waiting message (the send re-check reads the parent's holds only)", async () => {
+    const slow = await customerId(c.s, 'SLOW');
+    const slowO = await invoiceId(c, 'SLOW-O');
+    const [before] = await pendingListing(c, slowO);
+    expect(before).toMatchObject({ status: 'queued' });
+    const r = await c.app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${c.tenantId}/customers/bulk`,
+      headers: c.auth,
+      payload: { action: 'pause', ids: [slow], until: '2099-01-01' },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await pendingListing(c, slowO)).toEqual([]);
+    const [withdrawn] = await c.s.db.select().from(dunningMessages).where(eq(dunningMessages.id, before!.id));
+    expect(withdrawn).toMatchObject({ status: 'skipped' });
+    expect(withdrawn!.statusReason).toMatch(/paused/);
+  });
+});
