@@ -37,6 +37,7 @@ import {
   countAttempt,
   customerRow,
   customerWithBilledJobs,
+  jobOverridesFor,
   livePromisesOverlapping,
   lockMessage,
   markAttemptStarting,
@@ -725,6 +726,10 @@ export async function recheck(
   const overrides = await overridesFor(tx, row.tenantId, row.customerId, row.invoiceIds);
   const custOverride = overrides.find((o) => o.customerId === row.customerId);
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
+  // A job billed with the message's customer: its pause or exclusion holds its invoices, as the planner reads it.
+  const jobOverride = new Map(
+    (await jobOverridesFor(tx, row.tenantId, row.customerId, row.invoiceIds)).map((o) => [o.invoice_id, o]),
+  );
   const disputeRows = await openDisputesOf(tx, row.tenantId, row.invoiceIds);
   const promiseRows = await livePromisesOverlapping(tx, row.tenantId, row.invoiceIds);
   const { badEmails, optedOut } = await loadSuppressions(tx, row.tenantId, [row.customerId]);
@@ -741,7 +746,13 @@ export async function recheck(
   } else {
     const snapshot = row.snapshot as { invoices?: { invoiceId: string; openBalanceMinor: number }[] };
     const liveInvoices: LiveInvoice[] = live.map((l) => {
-      const ov = invOverride.get(l.invoiceId);
+      const own = invOverride.get(l.invoiceId);
+      const job = jobOverride.get(l.invoiceId);
+      const pausedUntil = [own?.pausedUntil, job?.paused_until ?? undefined]
+        .filter((d) => d !== undefined)
+        .sort()
+        .at(-1);
+      const ov = { excluded: (own?.excluded ?? false) || job?.excluded === true, pausedUntil };
       const d = disputeRows.find((x) => x.invoiceId === l.invoiceId && (x.until === null || today < x.until));
       const promiseUntil = promiseRows
         .filter((p) => p.invoiceIds.includes(l.invoiceId))

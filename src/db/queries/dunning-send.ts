@@ -318,6 +318,20 @@ export async function overridesFor(tx: Tx, tenantId: string, customerId: string,
     );
 }
 
+/**
+ * Overrides of the other customers whose invoices these are (a job billed with the message's customer, its parent),
+ * each with the invoice it holds: planner-input applies a job's pause and exclusion to its invoices.
+ */
+export async function jobOverridesFor(tx: Tx, tenantId: string, customerId: string, invoiceIds: string[]) {
+  return rowsOf<{ invoice_id: string; paused_until: string | null; excluded: boolean }>(
+    await tx.execute(sql`
+      select i.id as invoice_id, o.paused_until::text as paused_until, o.excluded
+      from invoices i join dunning_overrides o on o.tenant_id = i.tenant_id and o.customer_id = i.customer_id
+      where i.tenant_id = ${tenantId}::uuid and i.id = any(${uuidArray(invoiceIds)})
+        and i.customer_id <> ${customerId}::uuid`),
+  );
+}
+
 /** Unresolved disputes of these invoices. */
 export async function openDisputesOf(tx: Tx, tenantId: string, invoiceIds: string[]) {
   return tx
