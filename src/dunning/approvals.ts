@@ -28,7 +28,7 @@ async function current(services: DunningDeps, tenantId: string, id: string) {
 export function changedSinceViewed(id: string): AppError {
   return new AppError(
     'message_changed',
-    `message ${id} changed since you viewed it (planned again with other figures, wording or recipients, or edited); read it again before approving`,
+    `message ${id} changed since you viewed it (planned again with other figures, wording or recipients, withdrawn, or edited); read it again before approving`,
     409,
   );
 }
@@ -47,8 +47,12 @@ export async function approveMessage(
 ) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
-  if (row.status !== 'awaiting_approval')
+  if (row.status !== 'awaiting_approval') {
+    // Read as awaiting approval (a version sent) and since withdrawn or planned again as needing none, with no
+    // person's decision: changed, as a card left open across a re-plan reloads it (not "is skipped").
+    if (seen !== undefined && row.decidedBy === null) throw changedSinceViewed(id);
     throw conflict(`message ${id} is ${row.status}, not awaiting approval`);
+  }
   if (now.getTime() - row.createdAt.getTime() > APPROVAL_TTL_DAYS * 86_400_000) {
     throw new AppError(
       'approval_expired',
@@ -60,11 +64,19 @@ export async function approveMessage(
     // Locked, so a re-plan (which takes the message back and writes it again under the same id) waits for this
     // decision, or this one reads what the re-plan wrote.
     const locked = await lockMessage(tx, id);
-    if (seen !== undefined && locked) {
+    // Gone since the check: taken back by a re-plan (deleted), or — on Postgres, when this waited for the lock while
+    // a re-plan deleted it and wrote it again under the same id — a new row this did not lock and nobody viewed.
+    if (!locked || locked.tenantId !== tenantId) throw changedSinceViewed(id);
+    if (locked.status !== 'awaiting_approval') {
+      // A person decided first; otherwise the planner withdrew it or planned it again as needing no approval.
+      if (locked.decidedBy !== null) throw conflict(`message ${id} was decided by someone else`);
+      throw changedSinceViewed(id);
+    }
+    if (seen !== undefined) {
       const [day] = await renderDays(tx, [id]);
       if (viewedVersion(locked, day?.zone ?? 'UTC', now) !== seen) throw changedSinceViewed(id);
     }
-    const sendAt = new Date(Math.max((locked ?? row).sendAt.getTime(), now.getTime()));
+    const sendAt = new Date(Math.max(locked.sendAt.getTime(), now.getTime()));
     // Before go-live (or while paused) an approval is recorded and the message stays planned: it is queued, with
     // its approval, when sending is switched on (engine.resumeSending).
     const tenant = await tenantById(tx, tenantId);
@@ -125,42 +137,61 @@ export async function editMessage(
   tenantId: string,
   id: string,
   by: string,
-  edit: { subject?: string | null; intro?: string | null },
+  edit: {
+    subject?: string | null;
+    intro?: string | null;
+    /**
+     * The approvalVersion the reviewer read: another one now is refused (changedSinceViewed), as for an approve. An
+     * intro written for other figures would otherwise land on the message planned again meanwhile — and go out
+     * unread if that one needs no approval.
+     */
+    version?: string;
+  },
 ) {
   const now = services.clock.now();
   const row = await current(services, tenantId, id);
   if (row.status !== 'awaiting_approval' && row.status !== 'queued' && row.status !== 'planned') {
     throw conflict(`message ${id} is ${row.status} and can no longer be edited`);
   }
-  const full = await messageById(services.db, id);
-  // An earlier call may have been accepted: a retry must send the same bytes under the same key (the provider
-  // refuses another body under it), so the text is fixed until the send job confirms or concludes it.
-  if (full?.inDoubtSince) throw conflict(inDoubtText(id, 'edited'));
-  // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
-  const resetApproval =
-    full!.requiresApproval &&
-    (full!.status === 'queued' || (full!.status === 'planned' && full!.decidedAt !== null));
-  const updated = await editUnsentMessage(services.db, id, {
-    ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
-    ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
-    editedBy: by,
-    editedAt: now,
-    // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
-    subject: null,
-    html: null,
-    text: null,
-    renderedAsOf: null,
-    ...(resetApproval
-      ? {
-          status: 'awaiting_approval' as const,
-          decidedAt: null,
-          decidedBy: null,
-          statusCode: 'edited',
-          statusReason: `Edited by ${by} after approval; approve again`,
-        }
-      : {}),
-    updatedAt: now,
+  return services.db.transaction(async (tx) => {
+    // Locked, as an approve: a re-plan writing the message again waits for the edit, or the edit reads what it wrote.
+    const full = await lockMessage(tx, id);
+    if (edit.version !== undefined) {
+      // Gone, or planned again since it was read (another version): not the message the edit was written for.
+      if (!full || full.tenantId !== tenantId) throw changedSinceViewed(id);
+      const [day] = await renderDays(tx, [id]);
+      if (viewedVersion(full, day?.zone ?? 'UTC', now) !== edit.version) throw changedSinceViewed(id);
+    }
+    if (!full) throw conflict(`message ${id} changed while editing, or may already have been sent`);
+    // An earlier call may have been accepted: a retry must send the same bytes under the same key (the provider
+    // refuses another body under it), so the text is fixed until the send job confirms or concludes it.
+    if (full.inDoubtSince) throw conflict(inDoubtText(id, 'edited'));
+    // Approved and waiting to be sent (queued, or planned before go-live): the approval covered the old text.
+    const resetApproval =
+      full.requiresApproval &&
+      (full.status === 'queued' || (full.status === 'planned' && full.decidedAt !== null));
+    const updated = await editUnsentMessage(tx, id, {
+      ...(edit.subject !== undefined ? { editedSubject: edit.subject } : {}),
+      ...(edit.intro !== undefined ? { editedIntro: edit.intro } : {}),
+      editedBy: by,
+      editedAt: now,
+      // The stored body (rendered at the first send attempt) no longer matches: render again with the edit.
+      subject: null,
+      html: null,
+      text: null,
+      renderedAsOf: null,
+      ...(resetApproval
+        ? {
+            status: 'awaiting_approval' as const,
+            decidedAt: null,
+            decidedBy: null,
+            statusCode: 'edited',
+            statusReason: `Edited by ${by} after approval; approve again`,
+          }
+        : {}),
+      updatedAt: now,
+    });
+    if (!updated) throw conflict(`message ${id} changed while editing, or may already have been sent`);
+    return updated;
   });
-  if (!updated) throw conflict(`message ${id} changed while editing, or may already have been sent`);
-  return updated;
 }

@@ -28,7 +28,7 @@ import { renderDays } from '../db/queries/dunning-send';
 import { messagesByIds } from '../db/queries/lists';
 import { tenantById } from '../db/queries/tenants';
 import { loadDunningConfig } from './dunning-config';
-import { APPROVAL_TTL_DAYS, enqueueSend } from './engine';
+import { APPROVAL_TTL_DAYS, enqueueSend, planTenantIn } from './engine';
 import { requestedStatements } from './planner';
 import { loadPlannerInput } from './planner-input';
 import type { DunningDeps } from './ports';
@@ -74,6 +74,10 @@ async function record(
   return { id, action, requested: r.ids.length, applied: appliedIds.length, appliedIds, notApplied };
 }
 
+/** Why a bulk approve leaves a message: it reads otherwise than the reviewer saw, or is gone (changedSinceViewed). */
+const CHANGED =
+  'changed since you viewed it (planned again with other figures, wording or recipients, withdrawn, or edited); read it again';
+
 /** Held messages → queued with their send jobs, or → skipped; anything else is reported, not changed. */
 export async function bulkDecideMessages(
   services: DunningDeps,
@@ -99,13 +103,27 @@ export async function bulkDecideMessages(
       ]),
     );
 
+    // An approve by filter matches only messages awaiting approval (the route), resolved just before this lock.
+    const byFilter = r.request.filter !== undefined;
+    const listedAsHeld = (id: string) => byFilter || seen[id] !== undefined;
     const notApplied: { id: string; reason: string }[] = [];
     const ok: string[] = [];
     for (const id of r.ids) {
       const m = found.get(id);
-      if (!m) notApplied.push({ id, reason: 'not found' });
+      // A message a reviewer read as awaiting approval (its card's version sent) or a filter matched as such moments
+      // ago: gone now, a re-plan took it back (or, on Postgres, deleted and wrote it again under its id while this
+      // waited for the lock: a row nobody read); no longer awaiting approval with no person's decision, it was
+      // withdrawn or planned again.
+      if (!m)
+        notApplied.push({ id, reason: action === 'approve' && listedAsHeld(id) ? CHANGED : 'not found' });
       else if (action === 'approve' && m.status !== 'awaiting_approval')
-        notApplied.push({ id, reason: `is ${m.status.replace(/_/g, ' ')}, not awaiting approval` });
+        notApplied.push({
+          id,
+          reason:
+            !m.decided && listedAsHeld(id)
+              ? CHANGED
+              : `is ${m.status.replace(/_/g, ' ')}, not awaiting approval`,
+        });
       else if (action === 'skip' && !(PENDING as readonly string[]).includes(m.status))
         notApplied.push({ id, reason: `is ${m.status} and can no longer be skipped` });
       else if (action === 'skip' && m.in_doubt)
@@ -115,11 +133,7 @@ export async function bulkDecideMessages(
           reason: 'may already have been sent (an attempt is in doubt); it cannot be skipped',
         });
       else if (action === 'approve' && seen[id] !== undefined && versionNow.get(id) !== seen[id])
-        notApplied.push({
-          id,
-          reason:
-            'changed since you viewed it (planned again with other figures, wording or recipients, or edited); read it again',
-        });
+        notApplied.push({ id, reason: CHANGED });
       else if (action === 'approve' && new Date(m.created_at) < expiredBefore)
         notApplied.push({
           id,
@@ -185,6 +199,10 @@ export async function bulkCustomers(
         column: action === 'pause' || action === 'resume' ? 'paused_until' : 'excluded',
         now,
       });
+      // As an override PUT does: what waits is withdrawn now with the hold's reason (or planned again when it is
+      // lifted). The send's own re-check reads the message's customer, so a job billed with its parent, paused here,
+      // was otherwise still chased in the parent's queued message until the next plan.
+      await planTenantIn(services, tx, r.tenantId);
     }
     return record(tx, r, 'customers', action, ok, notApplied);
   });

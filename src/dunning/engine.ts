@@ -490,6 +490,9 @@ async function insertMessage(
       text: null,
       renderedAsOf: null,
       attempts: 0,
+      // A new request under the old key: its approval's 7 days (APPROVAL_TTL_DAYS) start now. Kept, the first
+      // planning's date made an expired message come back expired, and every plan expire it again.
+      createdAt: services.clock.now(),
       updatedAt: services.clock.now(),
     });
   } else {

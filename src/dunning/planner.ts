@@ -1080,6 +1080,7 @@ function compose(
     totals,
     thresholdMinor: input.settings.approvalThresholdMinor,
     customer: { name: customer.name, strategic: customer.strategic, ...ctx.risk },
+    catchUp,
   });
   const sendAt = chooseSendTime({
     now: input.now,

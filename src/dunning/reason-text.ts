@@ -1,3 +1,4 @@
+import { CATCH_UP_LABEL } from './approval';
 import { diffDays, type IsoDate } from './local-time';
 import type { Sequence } from './policy';
 import type { StepOccurrence } from './step-schedule';
@@ -83,6 +84,24 @@ export function reasonsAsOf(
   let approvalReason = m.approvalReason;
   const planned = catchUpApproval(p, snap.sendDate);
   if (p.catchUp && approvalReason?.startsWith(planned))
-    approvalReason = catchUpApproval(p, day) + approvalReason.slice(planned.length);
+    approvalReason = catchUpApproval(p, day) + storedCatchUpRules(approvalReason.slice(planned.length));
   return { reason: reasonText(p, day), approvalReason };
+}
+
+/**
+ * A catch-up's step-rule reasons stored before they named the catch-up (approval.ts CATCH_UP_LABEL): "step 4 of
+ * 'High risk' always needs approval", "high-risk customer", "a final notice …", read as what is sent.
+ */
+function storedCatchUpRules(rest: string): string {
+  return rest
+    .replace(
+      /; (?:repeat \d+ of )?step \d+ of '.*?' always needs approval(?=;|$)/g,
+      `; ${CATCH_UP_LABEL} always needs approval`,
+    )
+    .replace(/; high-risk customer(?=;|$)/g, `; ${CATCH_UP_LABEL} for a high-risk customer needs approval`)
+    .replace(/; a final notice always needs approval(?=;|$)/g, '')
+    .replace(
+      / is a strategic account and this message is (firm|final)(?=;|$)/g,
+      ` is a strategic account and this ${CATCH_UP_LABEL} stands in for a $1 reminder`,
+    );
 }

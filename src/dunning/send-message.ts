@@ -36,6 +36,8 @@ import {
   connectionStatuses,
   countAttempt,
   customerRow,
+  customerWithBilledJobs,
+  jobOverridesFor,
   livePromisesOverlapping,
   lockMessage,
   markAttemptStarting,
@@ -724,6 +726,10 @@ export async function recheck(
   const overrides = await overridesFor(tx, row.tenantId, row.customerId, row.invoiceIds);
   const custOverride = overrides.find((o) => o.customerId === row.customerId);
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
+  // A job billed with the message's customer: its pause or exclusion holds its invoices, as the planner reads it.
+  const jobOverride = new Map(
+    (await jobOverridesFor(tx, row.tenantId, row.customerId, row.invoiceIds)).map((o) => [o.invoice_id, o]),
+  );
   const disputeRows = await openDisputesOf(tx, row.tenantId, row.invoiceIds);
   const promiseRows = await livePromisesOverlapping(tx, row.tenantId, row.invoiceIds);
   const { badEmails, optedOut } = await loadSuppressions(tx, row.tenantId, [row.customerId]);
@@ -740,7 +746,13 @@ export async function recheck(
   } else {
     const snapshot = row.snapshot as { invoices?: { invoiceId: string; openBalanceMinor: number }[] };
     const liveInvoices: LiveInvoice[] = live.map((l) => {
-      const ov = invOverride.get(l.invoiceId);
+      const own = invOverride.get(l.invoiceId);
+      const job = jobOverride.get(l.invoiceId);
+      const pausedUntil = [own?.pausedUntil, job?.paused_until ?? undefined]
+        .filter((d) => d !== undefined)
+        .sort()
+        .at(-1);
+      const ov = { excluded: (own?.excluded ?? false) || job?.excluded === true, pausedUntil };
       const d = disputeRows.find((x) => x.invoiceId === l.invoiceId && (x.until === null || today < x.until));
       const promiseUntil = promiseRows
         .filter((p) => p.invoiceIds.includes(l.invoiceId))
@@ -818,9 +830,14 @@ async function creditSincePlanned(tx: Tx, row: Row, asOf: string): Promise<Suppr
   const currencies = new Set((snapshot.totals ?? []).map((t) => t.currency));
   if (currencies.size === 0) return null;
   const planned = new Map((snapshot.credits ?? []).map((c) => [c.currency, c.creditMinor]));
-  const grown = (
-    await creditOnAccount(tx, { tenantId: row.tenantId, customerId: row.customerId, asOf })
-  ).filter((c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0));
+  // As the planner counts it: the jobs billed with this customer use its credit too (their invoices are its to pay).
+  const customerIds = await customerWithBilledJobs(tx, row.tenantId, row.customerId);
+  const held = new Map<string, number>();
+  for (const c of await creditOnAccount(tx, { tenantId: row.tenantId, customerIds, asOf }))
+    held.set(c.currency, (held.get(c.currency) ?? 0) + c.creditMinor);
+  const grown = [...held]
+    .map(([currency, creditMinor]) => ({ currency, creditMinor }))
+    .filter((c) => currencies.has(c.currency) && c.creditMinor > (planned.get(c.currency) ?? 0));
   if (grown.length === 0) return null;
   const amounts = grown.map((c) => formatMoney(c.creditMinor, c.currency, 'en-US')).join(', ');
   return {

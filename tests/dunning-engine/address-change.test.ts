@@ -186,3 +186,60 @@ describe('the same addresses again, in another case', () => {
     for (const m of await waiting('MID')) expect(m.to).toEqual(['billing@mid.example', 'cfo@mid.example']);
   });
 });
+
+describe('an invoice re-routed in the ledger (its BillEmail changed) after its reminder was queued', () => {
+  /** A sync page carrying one invoice as the ledger now has it, its BillEmail set to `billEmail`. */
+  async function syncInvoice(externalId: string, billEmail: string) {
+    const [i] = await s.db
+      .select()
+      .from(invoices)
+      .where(and(eq(invoices.tenantId, tenantId), eq(invoices.externalId, externalId)));
+    const [c] = await s.db.select().from(customers).where(eq(customers.id, i!.customerId));
+    const page: SyncPage<unknown> = {
+      customers: [],
+      invoices: [
+        {
+          externalId,
+          customerExternalId: c!.externalId,
+          number: i!.number,
+          issueDate: i!.issueDate,
+          dueDate: i!.dueDate,
+          currency: i!.currency,
+          totalMinor: Number(i!.totalMinor),
+          balanceMinor: Number(i!.balanceMinor),
+          status: i!.status,
+          billEmail,
+          // Saved in the ledger after the row Duely holds.
+          sourceUpdatedAt: new Date((i!.sourceUpdatedAt ?? s.clock.now()).getTime() + 60_000).toISOString(),
+        },
+      ],
+      payments: [],
+      creditMemos: [],
+      deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
+      cursor: { mode: 'cdc', changedSince: s.clock.now().toISOString() },
+    };
+    return applySyncPage(s.db, {
+      tenantId,
+      connectionId,
+      syncRunId: runId,
+      page,
+      progress: { entities: { invoices: { pages: 1, rows: 1, done: false } } },
+      now: s.clock.now(),
+      onSynced: scoreAfterSync(s),
+    });
+  }
+
+  it('the waiting reminder goes to the new address (asked again: another recipient), not the old one', async () => {
+    await approveAll(s, tenantId);
+    const routed = await invoiceId('SLOW-O2');
+    const [before] = (await waiting('SLOW')).filter((m) => m.invoiceIds.includes(routed));
+    expect(before?.to).toEqual(['payables@slow-group.example']);
+    await syncInvoice('SLOW-O2', 'ar@slow-holdings.example');
+    // The page queued scoring, and the plan after it (run here as the jobs would).
+    await planTenant(s, tenantId);
+    const now = (await waiting('SLOW')).filter((m) => m.invoiceIds.includes(routed));
+    expect(now).toHaveLength(1);
+    expect(now[0]!.to).toEqual(['ar@slow-holdings.example']);
+    if (now[0]!.requiresApproval) expect(now[0]!.decidedAt).toBeNull();
+  });
+});

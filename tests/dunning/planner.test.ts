@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays, localParts } from '../../src/dunning/local-time';
 import { type CustomerPrediction, holdsOf, plan } from '../../src/dunning/planner';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
-import { reasonText } from '../../src/dunning/reason-text';
+import { reasonsAsOf, reasonText } from '../../src/dunning/reason-text';
 import {
   customer,
   historyOf,
@@ -934,6 +934,68 @@ describe('plan: approval', () => {
       input({ customers: [customer('c', { strategic: true })], invoices: [invoice('i', 'c', 2)] }),
     );
     expect(gentle.messages[0]!.requiresApproval).toBe(false);
+  });
+});
+
+describe("plan: a catch-up's approval reason", () => {
+  // The catch-up is a statement of account, the first contact: its approval reason used to name the step the debt
+  // had reached ("step 2 of 'High risk' always needs approval"), as if that reminder were what a reviewer approves.
+  const withRule = (rule: { type: 'always' } | { type: 'high_risk' }) => ({
+    ...DEFAULT_POLICY,
+    sequences: DEFAULT_POLICY.sequences.map((q) => ({
+      ...q,
+      steps: q.steps.map((st) => ({ ...st, approval: rule })),
+    })),
+  });
+  const catchUp = (rule: { type: 'always' } | { type: 'high_risk' }, extra = {}) =>
+    plan(
+      input({
+        policy: withRule(rule),
+        customers: [customer('c', extra)],
+        invoices: [invoice('i', 'c', 25), invoice('j', 'c', 12)],
+        customerPredictions: [risk('c', 'high')],
+      }),
+    ).messages[0]!;
+
+  it('describes what is sent, the first contact (catch-up statement), never the configured step', () => {
+    const high = catchUp({ type: 'high_risk' });
+    expect(high).toMatchObject({ template: 'statement', requiresApproval: true });
+    expect(high.snapshot.catchUp).toBe(true);
+    expect(high.approvalReason).toBe(
+      'catch-up: first message to Customer c, whose oldest invoice is 25 days overdue; sent as a statement of account; first contact (catch-up statement) for a high-risk customer needs approval',
+    );
+    const always = catchUp({ type: 'always' });
+    expect(always.approvalReason).toBe(
+      'catch-up: first message to Customer c, whose oldest invoice is 25 days overdue; sent as a statement of account; first contact (catch-up statement) always needs approval',
+    );
+    expect(always.approvalReason).not.toMatch(/step \d/);
+    // One planned before this wording is read the same way when it is shown or rendered again.
+    const planned = high.approvalReason!.split('; first contact')[0]!;
+    const stored = `${planned}; step 2 of 'High risk' always needs approval; high-risk customer; a final notice always needs approval`;
+    expect(reasonsAsOf({ ...high, approvalReason: stored }, high.snapshot.sendDate!).approvalReason).toBe(
+      `${planned}; first contact (catch-up statement) always needs approval; first contact (catch-up statement) for a high-risk customer needs approval`,
+    );
+  });
+
+  it('a strategic account: the statement is named as what it is, not as a firm message', () => {
+    const policy = {
+      ...DEFAULT_POLICY,
+      sequences: DEFAULT_POLICY.sequences.map((q) =>
+        q.id === 'standard' ? { ...q, steps: q.steps.filter((st) => st.tone !== 'neutral') } : q,
+      ),
+    };
+    const m = plan(
+      input({
+        policy,
+        customers: [customer('c', { strategic: true })],
+        invoices: [invoice('i', 'c', 12)],
+      }),
+    ).messages[0]!;
+    expect(m).toMatchObject({ template: 'statement', tone: 'firm' });
+    expect(m.approvalReason).toContain(
+      'Customer c is a strategic account and this first contact (catch-up statement) stands in for a firm reminder',
+    );
+    expect(m.approvalReason).not.toMatch(/this message is firm/);
   });
 });
 

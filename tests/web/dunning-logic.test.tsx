@@ -10,7 +10,7 @@ import {
 } from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
 import type { SendingTodayAnswer } from '../../src/web/lib/contracts';
-import { sendTimeWords } from '../../src/web/pages/Approvals';
+import { reloadChanged, sendTimeWords } from '../../src/web/pages/Approvals';
 import { TodayCounts } from '../../src/web/pages/Dashboard';
 import {
   copyPatch,
@@ -226,5 +226,26 @@ describe('Approvals: the send time on a card', () => {
     expect(words).toMatch(
       /^planned for Dec 7, 2026, .* now passed: once approved it goes at the next sending time$/,
     );
+  });
+});
+
+describe('Approvals: a card refused as changed (409 message_changed)', () => {
+  const msg = (status: string) => ({ id: 'dm_1', status }) as unknown as DunningMessage;
+  it('reloads a message still waiting for approval, and lets a withdrawn or no longer held one go', async () => {
+    expect(await reloadChanged(async () => msg('awaiting_approval'))).toMatchObject({ id: 'dm_1' });
+    // Withdrawn by a re-plan (held: skipped), or planned again as needing no approval (queued): not to be approved.
+    expect(await reloadChanged(async () => msg('skipped'))).toBeNull();
+    expect(await reloadChanged(async () => msg('queued'))).toBeNull();
+    // Taken back (deleted): the card's reload answered 404, which used to replace the 409's words with "not found".
+    expect(
+      await reloadChanged(async () => {
+        throw new ApiError(404, 'not_found', 'message dm_1 not found');
+      }),
+    ).toBeNull();
+    await expect(
+      reloadChanged(async () => {
+        throw new ApiError(500, 'internal', 'boom');
+      }),
+    ).rejects.toThrow('boom');
   });
 });

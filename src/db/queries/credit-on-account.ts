@@ -6,13 +6,16 @@
  */
 import { sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf } from '../client';
+import { uuidArray } from '../sql-arrays';
 
 export interface CreditScope {
   tenantId: string;
   /** The as-of day, YYYY-MM-DD: the tenant's calendar day of the clock. */
   asOf: string;
-  /** One customer's only (the send path's re-check). */
+  /** One customer's only. */
   customerId?: string;
+  /** These customers' only (the send path's re-check: a payer and the jobs billed with it). */
+  customerIds?: readonly string[];
   /** One currency's only (the dashboard). */
   currency?: string;
 }
@@ -28,6 +31,7 @@ export async function creditOnAccount(db: DbOrTx, s: CreditScope): Promise<Credi
   const filters = (t: 'payments' | 'credit_memos') => sql`
     tenant_id = ${s.tenantId}::uuid and status = 'active' and date <= ${s.asOf}::date
     ${s.customerId === undefined ? sql`` : sql`and customer_id = ${s.customerId}::uuid`}
+    ${s.customerIds === undefined ? sql`` : sql`and customer_id = any(${uuidArray(s.customerIds)})`}
     ${s.currency === undefined ? sql`` : sql`and currency = ${s.currency}`}
     and ${t === 'payments' ? sql`unapplied_minor` : sql`remaining_minor`} > 0`;
   const rows = rowsOf<{ customer_id: string; currency: string; minor: string | number }>(

@@ -18,6 +18,7 @@ export async function messageState(db: DbOrTx, tenantId: string, id: string) {
       status: dunningMessages.status,
       createdAt: dunningMessages.createdAt,
       sendAt: dunningMessages.sendAt,
+      decidedBy: dunningMessages.decidedBy,
     })
     .from(dunningMessages)
     .where(and(eq(dunningMessages.id, id), eq(dunningMessages.tenantId, tenantId)));
@@ -270,8 +271,15 @@ export async function insertBulkAction(tx: Tx, values: typeof bulkActions.$infer
  * rows deadlocked with the plan the previous click had queued; tests/lists/bulk-locks.test.ts).
  */
 export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
-  return rowsOf<{ id: string; status: string; created_at: string | Date; in_doubt: boolean }>(
-    await tx.execute(sql`select id, status, created_at, in_doubt_since is not null as in_doubt from dunning_messages
+  return rowsOf<{
+    id: string;
+    status: string;
+    created_at: string | Date;
+    in_doubt: boolean;
+    decided: boolean;
+  }>(
+    await tx.execute(sql`select id, status, created_at, in_doubt_since is not null as in_doubt,
+        decided_by is not null as decided from dunning_messages
         where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[])
         order by id for no key update`),
   );

@@ -2,7 +2,7 @@
  * The planner's statements (dunning/engine.ts, planner-input.ts, dunning-config.ts, go-live.ts, step-preview.ts):
  * what it reads to plan and what it writes. engine.ts owns the transaction and takes the plan lock first.
  */
-import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   contactSuppressions,
@@ -17,6 +17,7 @@ import {
   invoices,
   promisesToPay,
 } from '../schema';
+import { uuidArray } from '../sql-arrays';
 
 /** The tenant's latest stored dunning policy version, or null (the defaults apply). */
 export async function latestDunningPolicy(db: DbOrTx, tenantId: string) {
@@ -158,9 +159,21 @@ const REQUESTED_STATEMENT = 'statement:requested';
 export async function deletePendingReminders(
   tx: Tx,
   tenantId: string,
-  /** Only these customers' reminders; all of the tenant's when absent. */
+  /**
+   * Only the reminders to these customers or listing their invoices (a job billed with its parent is chased in the
+   * parent's messages); all of the tenant's when absent.
+   */
   customerIds?: readonly string[],
 ): Promise<DunningMessage[]> {
+  const ofCustomers = customerIds
+    ? [
+        or(
+          inArray(dunningMessages.customerId, [...customerIds]),
+          sql`exists (select 1 from invoices i where i.id = any(${dunningMessages.invoiceIds})
+                and i.customer_id = any(${uuidArray(customerIds)}))`,
+        ),
+      ]
+    : [];
   return tx
     .delete(dunningMessages)
     .where(
@@ -170,7 +183,7 @@ export async function deletePendingReminders(
         inArray(dunningMessages.status, [...PENDING]),
         ne(dunningMessages.stepKey, REQUESTED_STATEMENT),
         isNull(dunningMessages.inDoubtSince),
-        ...(customerIds ? [inArray(dunningMessages.customerId, [...customerIds])] : []),
+        ...ofCustomers,
       ),
     )
     .returning();
@@ -326,7 +339,9 @@ export async function cancelSettledReminders(
     await tx.execute(sql`
       update dunning_messages m set status = 'skipped', status_code = 'paid',
         status_reason = 'Cancelled before sending: ' || (
-          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is ' || i.status, ', ')
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is '
+                   || case when i.status = 'open' then 'settled' else i.status end, ', '
+                   order by coalesce(i.number, i.external_id))
           from invoices i where i.id = any(m.invoice_ids)),
         updated_at = ${now.toISOString()}::timestamptz
       where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
@@ -337,7 +352,12 @@ export async function cancelSettledReminders(
   const partly = rowsOf<{ id: string }>(
     await tx.execute(sql`
       update dunning_messages m set status = 'skipped', status_code = 'paid',
-        status_reason = 'Cancelled before sending: some invoices were settled; re-planned with the rest',
+        status_reason = 'Cancelled before sending: ' || (
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is '
+                   || case when i.status = 'open' then 'settled' else i.status end, ', '
+                   order by coalesce(i.number, i.external_id))
+          from invoices i where i.id = any(m.invoice_ids) and (i.status <> 'open' or i.balance_minor <= 0))
+          || '; re-planned with the rest',
         updated_at = ${now.toISOString()}::timestamptz
       where m.tenant_id = ${tenantId}::uuid and m.kind = 'reminder'
         and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null

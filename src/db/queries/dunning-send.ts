@@ -276,6 +276,24 @@ export async function tenantRow(db: DbOrTx, id: string): Promise<Tenant | undefi
   return tenant;
 }
 
+/**
+ * A customer and the jobs billed with it (bill_with_parent, down the chain), live ones: whose invoices its messages
+ * carry and whose credit on account it uses (planner-input's billedThrough).
+ */
+export async function customerWithBilledJobs(db: DbOrTx, tenantId: string, id: string): Promise<string[]> {
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      with recursive payer(id, external_id) as (
+        select c.id, c.external_id from customers c where c.id = ${id}::uuid and c.tenant_id = ${tenantId}::uuid
+        union
+        select j.id, j.external_id from customers j join payer p on j.parent_external_id = p.external_id
+        where j.tenant_id = ${tenantId}::uuid and j.bill_with_parent and j.deleted_at is null
+      )
+      select id from payer`),
+  );
+  return rows.map((r) => String(r.id));
+}
+
 export async function customerRow(db: DbOrTx, id: string): Promise<Customer | undefined> {
   const [customer] = await db.select().from(customers).where(eq(customers.id, id));
   return customer;
@@ -298,6 +316,20 @@ export async function overridesFor(tx: Tx, tenantId: string, customerId: string,
         sql`(${dunningOverrides.customerId} = ${customerId}::uuid or ${dunningOverrides.invoiceId} = any(${uuidArray(invoiceIds)}))`,
       ),
     );
+}
+
+/**
+ * Overrides of the other customers whose invoices these are (a job billed with the message's customer, its parent),
+ * each with the invoice it holds: planner-input applies a job's pause and exclusion to its invoices.
+ */
+export async function jobOverridesFor(tx: Tx, tenantId: string, customerId: string, invoiceIds: string[]) {
+  return rowsOf<{ invoice_id: string; paused_until: string | null; excluded: boolean }>(
+    await tx.execute(sql`
+      select i.id as invoice_id, o.paused_until::text as paused_until, o.excluded
+      from invoices i join dunning_overrides o on o.tenant_id = i.tenant_id and o.customer_id = i.customer_id
+      where i.tenant_id = ${tenantId}::uuid and i.id = any(${uuidArray(invoiceIds)})
+        and i.customer_id <> ${customerId}::uuid`),
+  );
 }
 
 /** Unresolved disputes of these invoices. */

@@ -550,7 +550,9 @@ export async function writePage(
 
   /** keysPerPage: each insert-only statement's keysOn answer, and the check it needs if rows were deleted. */
   const keyChecks: { deleted: Promise<{ deleted: boolean }[]>; check: SQL }[] = [];
-  let upsertedInvoices: Promise<{ id: string; inserted: boolean }[]> | null = null;
+  let upsertedInvoices: Promise<
+    { id: string; inserted: boolean; customer_id: string; rerouted: boolean }[]
+  > | null = null;
   if (invoices) {
     const insertOnly = options.insertOnly?.invoices === true;
     const perPage = insertOnly && options.insertOnly?.keysPerPage === true;
@@ -604,10 +606,16 @@ export async function writePage(
     const rows = await upsertedInvoices;
     stats.invoices = rows.length;
     stats.stale += (invoices?.count ?? 0) - rows.length;
+    const rerouted = new Set<string>();
     for (const r of rows) {
       changed.add(r.id);
       if (!r.inserted) recompute.add(r.id);
+      // A stored invoice sent elsewhere in the ledger (its BillEmail changed): the reminders waiting for it were
+      // addressed by the old one, so they are re-addressed as for a customer's changed email (addressesChanged; a
+      // job's invoice takes back the parent's messages that carry it, deletePendingReminders).
+      if (!r.inserted && r.rerouted) rerouted.add(r.customer_id);
     }
+    if (rerouted.size > 0) addressChanged = [...new Set([...addressChanged, ...rerouted])];
   }
   if (memoCount) stats.creditMemos = await memoCount;
   if (creditAlloc) {
@@ -867,9 +875,21 @@ const INVOICE_COLUMNS: readonly (readonly [keyof InvoiceRow, string])[] = [
   ['source_version', 'bigint'],
 ];
 
+/**
+ * The page's invoices, upserted: each written row's id, whether it is new, its customer, and whether its BillEmail
+ * changed (`rerouted`: `prev` reads the stored rows as they were before the statement, as upsertCustomers does;
+ * compared case-insensitively). An insert-only write changes no stored row.
+ */
 function upsertInvoices(t: SQL, columns: string[], insertOnly: boolean): SQL {
+  const prev = insertOnly
+    ? sql``
+    : sql`with prev as (select p.id, p.bill_email from invoices p
+                        where p.tenant_id = ${t} and p.external_id = any(${columns[1]}::text[])) `;
+  const rerouted = insertOnly
+    ? sql`false`
+    : sql`(select lower(p.bill_email) from prev p where p.id = i.id) is distinct from lower(i.bill_email)`;
   return sql`
-    insert into invoices as i (id, tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
+    ${prev}insert into invoices as i (id, tenant_id, customer_id, external_id, number, issue_date, due_date, currency,
                                total_minor, balance_minor, status, pay_link, bill_email, delivery, source_updated_at,
                                source_version, paid_date)
     select r.id, ${t}, cu.id, r.external_id, r.number, r.issue_date, r.due_date, r.currency, r.total_minor,
@@ -880,7 +900,7 @@ function upsertInvoices(t: SQL, columns: string[], insertOnly: boolean): SQL {
     join customers cu on cu.tenant_id = ${t} and cu.external_id = r.customer_external_id
     where ${notTombstoned(t, 'invoices')}
     ${insertOnly ? sql`` : invoiceConflict}
-    returning i.id, (i.xmax = 0) as inserted`;
+    returning i.id, (i.xmax = 0) as inserted, i.customer_id, ${rerouted} as rerouted`;
 }
 
 /** upsertInvoices' ON CONFLICT: the stored row is updated unless it is newer or equal in every column. */

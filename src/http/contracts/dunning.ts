@@ -193,6 +193,10 @@ export const editMessage = {
     .object({
       subject: headerTextSchema(200, 'the subject').nullable().optional(),
       intro: z.string().trim().min(1).max(2000).nullable().optional(),
+      version: z.string().min(1).max(64).optional().meta({
+        description:
+          "the message's approvalVersion as the reviewer read it; 409 message_changed when it reads otherwise now",
+      }),
     })
     .refine((e) => e.subject !== undefined || e.intro !== undefined, { message: 'give subject or intro' }),
   response: { 200: dunningMessageView, ...errorResponses },

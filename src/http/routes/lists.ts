@@ -444,6 +444,9 @@ export const listRoutes =
           await setCustomerContact(tx, tenant.id, task.customerId, email, `Contact added by ${by}`, now);
           const done = await completeTask(tx, tenant.id, id, by, `Contact: ${email}`, now);
           if (!done) throw notFound(`open task ${id}`);
+          // As an override naming a contact (PUT …/overrides): what waits for the customer goes to the new address,
+          // approved ones back to a reviewer, and invoices waiting for an address are planned now.
+          await services.dunning.replanPending(tx, tenant.id, [task.customerId]);
           return { id, status: 'done' as const, customerId: task.customerId, contactEmails: [email] };
         });
       },

@@ -42,6 +42,21 @@ type Row = DunningMessage & { customerName?: string; amountMinor?: number };
 
 const PARAMS = ['q', 'tone', 'minAmountMinor', 'sort'] as const;
 
+/**
+ * After an approve refused as changed (409 message_changed): the message as it reads now, to be read again, or null
+ * when it no longer waits for approval — withdrawn by a re-plan (deleted, or held) or planned again as needing none —
+ * and its card goes. Before, a deleted message's reload answered 404 and the card showed "not found" instead.
+ */
+export async function reloadChanged(get: () => Promise<DunningMessage>): Promise<DunningMessage | null> {
+  try {
+    const m = await get();
+    return m.status === 'awaiting_approval' ? m : null;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
 export function ApprovalsPage({ tenant, currency }: PageProps) {
   const state = useQueryState(PARAMS);
   const params: Params = { ...state.params, status: 'awaiting_approval' };
@@ -232,6 +247,13 @@ export function ApprovalsPage({ tenant, currency }: PageProps) {
               setAnnounce(`Message to ${m.customerName ?? m.to.join(', ')} ${what}.`);
               approvalsHeading.current?.focus();
             }}
+            onGone={() => {
+              remove([m.id]);
+              setAnnounce(
+                `Message to ${m.customerName ?? m.to.join(', ')} changed since you viewed it and no longer waits for approval (withdrawn or planned again); nothing was approved.`,
+              );
+              approvalsHeading.current?.focus();
+            }}
             onEdited={(next) =>
               list.setRows((xs) => xs.map((x) => (x.id === next.id ? { ...x, ...next } : x)))
             }
@@ -255,6 +277,8 @@ function ApprovalCard(props: {
   selected: boolean;
   onSelect: (() => void) | null;
   onDecided: (what: string) => void;
+  /** The message no longer waits for approval (withdrawn or planned again since it was read). */
+  onGone: () => void;
   onEdited: (m: DunningMessage) => void;
 }) {
   const { tenant, m } = props;
@@ -321,9 +345,12 @@ function ApprovalCard(props: {
                 // The version this card shows: the server refuses it when the message reads otherwise now.
                 await api.post(path('/approve'), { version: m.approvalVersion });
               } catch (e) {
-                if (e instanceof ApiError && e.code === 'message_changed') {
+                // Changed, or gone (taken back by a re-plan before the approve arrived: 404).
+                if (e instanceof ApiError && (e.code === 'message_changed' || e.status === 404)) {
                   // Planned again (or edited) while the page was open: show what it says now, to be read again.
-                  props.onEdited(await api.get<DunningMessage>(path('')));
+                  const now = await reloadChanged(() => api.get<DunningMessage>(path('')));
+                  if (!now) return props.onGone();
+                  props.onEdited(now);
                   setRendered(mode === 'preview' ? await api.get<RenderedEmail>(path('/rendered')) : null);
                 }
                 throw e;
@@ -372,12 +399,28 @@ function ApprovalCard(props: {
           onSubmit={(e) => {
             e.preventDefault();
             run(async () => {
-              const next = await api.request<DunningMessage>(
-                'PATCH',
-                path(''),
-                JSON.stringify({ subject: subject.trim() || null, intro: intro.trim() || null }),
-                'application/json',
-              );
+              let next: DunningMessage;
+              try {
+                // The version this card shows: an edit written for it is refused once the message reads otherwise.
+                next = await api.request<DunningMessage>(
+                  'PATCH',
+                  path(''),
+                  JSON.stringify({
+                    subject: subject.trim() || null,
+                    intro: intro.trim() || null,
+                    version: m.approvalVersion,
+                  }),
+                  'application/json',
+                );
+              } catch (e) {
+                if (e instanceof ApiError && e.code === 'message_changed') {
+                  // Planned again while the page was open: show what it says now; the edit stays in the form.
+                  const now = await reloadChanged(() => api.get<DunningMessage>(path('')));
+                  if (!now) return props.onGone();
+                  props.onEdited(now);
+                }
+                throw e;
+              }
               props.onEdited(next);
               setMode('preview');
               await loadRendered();
