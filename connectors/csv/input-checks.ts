@@ -73,5 +73,5 @@ export function headerNames(text: string): string[] {
 }
 
 export function columnName(names: readonly string[], field: number): string {
-  return names[field] || `#${field + 1}`;
+  return names[field] || `column ${field + 1}`;
 }
