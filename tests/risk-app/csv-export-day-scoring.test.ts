@@ -76,18 +76,26 @@ describe('a 2019 export imported in December 2026 (real time): scored as of the 
     const reasons: string[] = risk.json().reasons;
     expect(reasons.join(' | ')).toMatch(/already 120 days past due/);
     expect(reasons.join(' | ')).not.toMatch(/\d,\d{3} days/);
+    // The dashboard's 13 weeks from 2019-03-31 read the predictions: made as of 2026 (pay dates in 2026 and later)
+    // the forecast expected 66.58 of the 900.00 open within them.
+    const a = await t.app.inject({ url: '/api/v1/tenants/acme/analytics', headers: t.auth });
+    const f = a.json().forecast;
+    expect(f.source).toBe('predicted');
+    const inWeeks = f.weeks.reduce((n: number, w: { expectedMinor: number }) => n + w.expectedMinor, 0);
+    expect(inWeeks).toBeGreaterThan(30_000);
   });
 
-  it('an export dated after today is scored as of today', async () => {
+  it('a row dated ahead does not move the day: scored as of the latest date up to today', async () => {
     const tenantId = await importAndScore(
       t,
       'ahead',
       csv([
-        ['DELTA', 'Z0', '2026-10-01', '2026-10-31', '20.00', 'USD', '', '', ''],
+        ['DELTA', 'Z0', '2026-09-01', '2026-10-01', '20.00', 'USD', '', '', ''],
+        ['DELTA', 'Z2', '2026-10-15', '2026-11-14', '30.00', 'USD', '2026-11-30', '', ''],
         ['DELTA', 'Z1', '2026-12-20', '2027-01-19', '10.00', 'USD', '', '', ''],
       ]),
     );
-    expect((await scoredDays(t, tenantId, 'DELTA')).customer).toBe('2026-12-07');
+    expect((await scoredDays(t, tenantId, 'DELTA')).customer).toBe('2026-11-30');
   });
 });
 
