@@ -206,15 +206,17 @@ async function activateHeuristic(deps: RiskDeps, tenantId: string, comparison: M
  * Per-tenant learning: train a challenger on the tenant's own history, compare it on the most recent time slice
  * with the current model and the heuristic, keep every version in the registry, and promote only a better one.
  */
-export async function retrainTenant(
-  deps: RiskDeps,
-  tenantId: string,
-  now = deps.clock.now(),
-): Promise<RetrainResult> {
+export async function retrainTenant(deps: RiskDeps, tenantId: string, at?: Date): Promise<RetrainResult> {
   const { db } = deps;
+  // When the version is made and promoted: the clock's (or the caller's) time.
+  const now = at ?? deps.clock.now();
+  // What it learns from: the ledger as of the day it is scored as of (a CSV company's export day under the real
+  // time, scoringInstant); as of 2026 an invoice open in a 2019 export was labelled unpaid for seven years.
+  const tenant = at ? undefined : await tenantById(db, tenantId);
+  const asOf = tenant ? await scoringInstant(deps, tenant) : now;
   const ledger = await loadLedger(db, tenantId);
   const settled = ledger.filter(
-    (r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(now),
+    (r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(asOf),
   ).length;
   if (settled < MIN_SETTLED_FOR_TENANT_MODEL) {
     return {
@@ -227,7 +229,7 @@ export async function retrainTenant(
   }
   let challenger: ReturnType<typeof trainChallenger>;
   try {
-    challenger = trainChallenger(ledger, now);
+    challenger = trainChallenger(ledger, asOf);
   } catch (err) {
     if (err instanceof InsufficientHistoryError) {
       return { trained: false, promoted: false, version: null, comparison: null, reason: err.message };
@@ -244,7 +246,7 @@ export async function retrainTenant(
     manifest = writeModel(dir, challenger.trained, {
       dataSha256: `tenant:${tenantId}`,
       rows: ledger.length,
-      cutoff: now,
+      cutoff: asOf,
       createdAt: now,
     });
     onnx = readFileSync(path.join(dir, MODEL_FILE));
