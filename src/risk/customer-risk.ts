@@ -249,6 +249,9 @@ export const DOUBTFUL_P_COLLECT = 0.5;
  * An open invoice's P(not collected within 90 days of `day`): overdue, 1 − its collection chance (the collection
  * heads set to the ledger's own survival history); not yet overdue, or from a model without collection heads,
  * the chance its pay date lies more than 90 days out (no likelier than late at all while it is due within them).
+ * An invoice due after the 90 days is not owed within them: its risk is the chance of its pay date lying more than
+ * 90 days after its due date (read from the day, that chance was ≈ 1 for any invoice on long terms, so a customer
+ * paying on time with nothing overdue and one invoice due in four months scored high).
  */
 export function pNotCollected(
   s: Pick<InvoiceScore, 'pLate' | 'pCollect90' | 'payDateP10' | 'predictedPayDate' | 'payDateP90'>,
@@ -256,13 +259,14 @@ export function pNotCollected(
   dueDay: number,
 ): number {
   if (dueDay < day && s.pCollect90 !== null) return 1 - s.pCollect90;
+  const dueIn = dueDay - day;
   const beyond = survivalFromQuantiles(
     dayNumber(s.payDateP10) - day,
     dayNumber(s.predictedPayDate) - day,
     dayNumber(s.payDateP90) - day,
-    COLLECTION_HORIZON_DAYS,
+    dueIn < COLLECTION_HORIZON_DAYS ? COLLECTION_HORIZON_DAYS : dueIn + COLLECTION_HORIZON_DAYS,
   );
-  return dueDay - day < COLLECTION_HORIZON_DAYS ? Math.min(s.pLate, beyond) : beyond;
+  return Math.min(s.pLate, beyond);
 }
 
 export interface OpenDebtRisk {
@@ -299,44 +303,62 @@ const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}
 /**
  * Per customer, the collection risk of what is open (see the module comment): the amount-weighted P(not collected
  * within 90 days) of its open invoices, as a 0–100 score on the same scale and band cut-offs as the habit, and the
- * doubtful part in words: the overdue invoices at most DOUBTFUL_P_COLLECT likely to be collected within 90 days (of
- * the currency holding most of them: amounts across currencies are not converted), their amount, the youngest one's
- * days overdue and their amount-weighted chance of collection. A customer with nothing open has no entry.
+ * doubtful part in words: the overdue invoices at most DOUBTFUL_P_COLLECT likely to be collected within 90 days,
+ * their amount, the youngest one's days overdue and their amount-weighted chance of collection. Amounts in different
+ * currencies are not converted (there are no exchange rates) nor added: each currency's share of the open balance
+ * at risk is weighed by its share of the customer's open invoices (₫50,000,000 doubtful beside $20,000 collectable
+ * was 96/100 added as minor units, a $20,000 debt beside ₫50,000,000 collectable 4/100); the reason names the
+ * currency whose doubtful debt weighs most in the score. A customer with nothing open has no entry.
  */
 export function openDebtRisks(invoices: readonly OpenInvoiceRisk[]): Map<string, OpenDebtRisk> {
-  const by = new Map<
-    string,
-    { open: number; atRisk: number; doubtful: Map<string, { minor: number; collect: number; days: number }> }
-  >();
+  interface InCurrency {
+    invoices: number;
+    open: number;
+    atRisk: number;
+    doubtful: { minor: number; collect: number; days: number } | null;
+  }
+  const by = new Map<string, Map<string, InCurrency>>();
   for (const inv of invoices) {
     if (!(inv.balanceMinor > 0)) continue;
     let c = by.get(inv.customerId);
     if (!c) {
-      c = { open: 0, atRisk: 0, doubtful: new Map() };
+      c = new Map();
       by.set(inv.customerId, c);
     }
+    let k = c.get(inv.currency);
+    if (!k) {
+      k = { invoices: 0, open: 0, atRisk: 0, doubtful: null };
+      c.set(inv.currency, k);
+    }
     const p = Math.min(1, Math.max(0, inv.pNotCollected));
-    c.open += inv.balanceMinor;
-    c.atRisk += inv.balanceMinor * p;
+    k.invoices += 1;
+    k.open += inv.balanceMinor;
+    k.atRisk += inv.balanceMinor * p;
     if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
-      const d = c.doubtful.get(inv.currency) ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
+      const d = k.doubtful ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
       d.minor += inv.balanceMinor;
       d.collect += inv.balanceMinor * (1 - p);
       d.days = Math.min(d.days, inv.daysOverdue);
-      c.doubtful.set(inv.currency, d);
+      k.doubtful = d;
     }
   }
   const out = new Map<string, OpenDebtRisk>();
   for (const [customerId, c] of by) {
+    let count = 0;
+    for (const k of c.values()) count += k.invoices;
+    let share = 0;
     let reason: string | null = null;
-    let largest = 0;
-    for (const [currency, d] of c.doubtful) {
-      if (d.minor <= largest) continue;
-      largest = d.minor;
+    let weightiest = 0;
+    for (const [currency, k] of c) {
+      const weight = k.invoices / count;
+      share += (weight * k.atRisk) / k.open;
+      const d = k.doubtful;
+      if (!d || (weight * d.minor) / k.open <= weightiest) continue;
+      weightiest = (weight * d.minor) / k.open;
       const days = d.days >= 20 ? Math.floor(d.days / 10) * 10 : d.days;
       reason = `${moneyWords(d.minor, currency)} overdue ${days}+ days, ${percentWords(d.collect / d.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days`;
     }
-    out.set(customerId, { score: Math.round((100 * c.atRisk) / c.open), reason });
+    out.set(customerId, { score: Math.round(100 * share), reason });
   }
   return out;
 }

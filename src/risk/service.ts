@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DbOrTx } from '../db/client';
+import { csvLedgerDay } from '../db/queries/analytics';
 import {
   activeModelManifest,
   deleteSettledPredictions,
@@ -28,7 +29,7 @@ import {
   withOpenDebt,
 } from './customer-risk';
 import { buildLedgerIndex } from './features';
-import { dayNumber, dayOfInstant, type LedgerInvoice } from './ledger';
+import { dayNumber, dayOfInstant, isoFromDay, type LedgerInvoice } from './ledger';
 import { DEFAULT_MODEL_DIR, type ModelRegistry, readsTodaysFeatures } from './model-registry';
 import { type LoadedModel, MODEL_FILE, type ModelManifest, writeModel } from './model-store';
 import type { RiskDeps } from './ports';
@@ -110,15 +111,32 @@ export interface ScoreRunResult {
   customers: number;
 }
 
-/** Scores every invoice open as of `asOf` and every customer with history; stores the latest of each. */
-export async function scoreTenant(
-  deps: RiskDeps,
-  tenantId: string,
-  asOf = deps.clock.now(),
-): Promise<ScoreRunResult> {
+/**
+ * The instant a scoring run is as of by default: the clock's. Under the real time a CSV company's ledger is its
+ * export, a ledger of the export's day (an invoice paid since is still open in it), and its figures are as of that
+ * day (analytics ledgerDay): its risk is too, at noon UTC of it, when that is before the clock's day. Scored as of
+ * today, a 2019 export's open invoices were all about 2,560 days overdue, and every customer owing anything scored
+ * as doubtful debt beside a customer page counting 120 days.
+ */
+export async function scoringInstant(
+  deps: Pick<RiskDeps, 'db' | 'clock'>,
+  tenant: { id: string; source: string },
+): Promise<Date> {
+  const now = deps.clock.now();
+  if (tenant.source !== 'csv' || !deps.clock.real) return now;
+  const day = await csvLedgerDay(deps.db, tenant.id);
+  return day && day < isoFromDay(dayOfInstant(now)) ? new Date(`${day}T12:00:00Z`) : now;
+}
+
+/**
+ * Scores every invoice open as of `asOf` (by default scoringInstant) and every customer with history; stores the
+ * latest of each.
+ */
+export async function scoreTenant(deps: RiskDeps, tenantId: string, at?: Date): Promise<ScoreRunResult> {
   const { db } = deps;
   const tenant = await tenantById(db, tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+  const asOf = at ?? (await scoringInstant(deps, tenant));
   const model = await activeModel(deps, tenantId);
   const ledger = await loadLedger(db, tenantId);
   const open = openAsOf(ledger, asOf);
@@ -188,15 +206,17 @@ async function activateHeuristic(deps: RiskDeps, tenantId: string, comparison: M
  * Per-tenant learning: train a challenger on the tenant's own history, compare it on the most recent time slice
  * with the current model and the heuristic, keep every version in the registry, and promote only a better one.
  */
-export async function retrainTenant(
-  deps: RiskDeps,
-  tenantId: string,
-  now = deps.clock.now(),
-): Promise<RetrainResult> {
+export async function retrainTenant(deps: RiskDeps, tenantId: string, at?: Date): Promise<RetrainResult> {
   const { db } = deps;
+  // When the version is made and promoted: the clock's (or the caller's) time.
+  const now = at ?? deps.clock.now();
+  // What it learns from: the ledger as of the day it is scored as of (a CSV company's export day under the real
+  // time, scoringInstant); as of 2026 an invoice open in a 2019 export was labelled unpaid for seven years.
+  const tenant = at ? undefined : await tenantById(db, tenantId);
+  const asOf = tenant ? await scoringInstant(deps, tenant) : now;
   const ledger = await loadLedger(db, tenantId);
   const settled = ledger.filter(
-    (r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(now),
+    (r) => r.paidDate !== null && dayNumber(r.paidDate) < dayOfInstant(asOf),
   ).length;
   if (settled < MIN_SETTLED_FOR_TENANT_MODEL) {
     return {
@@ -209,7 +229,7 @@ export async function retrainTenant(
   }
   let challenger: ReturnType<typeof trainChallenger>;
   try {
-    challenger = trainChallenger(ledger, now);
+    challenger = trainChallenger(ledger, asOf);
   } catch (err) {
     if (err instanceof InsufficientHistoryError) {
       return { trained: false, promoted: false, version: null, comparison: null, reason: err.message };
@@ -226,7 +246,7 @@ export async function retrainTenant(
     manifest = writeModel(dir, challenger.trained, {
       dataSha256: `tenant:${tenantId}`,
       rows: ledger.length,
-      cutoff: now,
+      cutoff: asOf,
       createdAt: now,
     });
     onnx = readFileSync(path.join(dir, MODEL_FILE));

@@ -15,6 +15,7 @@ import {
   piecesOf,
   withDuplicates,
 } from '../../connectors/csv/parse';
+import { isoDay } from '../../connectors/dates';
 import type { Db, Tx } from '../db/client';
 import {
   createCsvStage,
@@ -131,7 +132,7 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     await createCsvStage(tx);
     const hash = createHash('sha256');
     const reader = new HistoryCsvReader({ duplicates: 'caller', chunkChars: opts.chunkChars });
-    const tally = new CsvLedgerTally();
+    const tally = new CsvLedgerTally(isoDay(opts.now));
     let staging: Promise<void> = Promise.resolve();
     const stage = async (batches: HistoryBatch[]) => {
       for (const batch of batches) {
@@ -187,7 +188,7 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     const runId = await insertSyncRun(tx, {
       tenantId: tenant.id,
       kind: 'import',
-      // asOf: the file's latest date, the day the company's figures are as of (analytics csvLedgerDay).
+      // asOf: the file's latest date up to today, the day the company's figures are as of (analytics csvLedgerDay).
       source: { fileName: opts.fileName ?? null, sha256, rows, asOf: tally.asOf },
       startedAt: opts.now,
     });

@@ -7,17 +7,31 @@
 import type { HistoryRow } from '../../connectors/csv/parse';
 
 export interface CsvLedgerSummary {
-  /** YYYY-MM-DD: the latest date in the file. */
+  /**
+   * YYYY-MM-DD: the latest date in the file not after the day it was imported (an export is not made after it is
+   * uploaded: a row dated ahead, a typo or an invoice billed in advance, says nothing of its day); the latest date
+   * when every date is ahead.
+   */
   asOf: string;
   /** Open invoices' amounts per currency, in minor units. */
   openBalance: Record<string, number>;
 }
 
 export class CsvLedgerTally {
-  asOf = '';
+  /** The latest date up to `notAfter`. */
+  private upTo = '';
+  /** The latest date of all. */
+  private latest = '';
   readonly openBalance: Record<string, number> = {};
   /** Open invoices. */
   open = 0;
+
+  /** `notAfter`: the import's day (YYYY-MM-DD); dates after it are not the export's day. */
+  constructor(private readonly notAfter = '9999-12-31') {}
+
+  get asOf(): string {
+    return this.upTo || this.latest;
+  }
 
   add(rows: readonly HistoryRow[], credits: readonly HistoryRow[] = []): void {
     for (const r of rows) {
@@ -31,8 +45,11 @@ export class CsvLedgerTally {
   }
 
   private date(r: HistoryRow): void {
-    if (r.invoiceDate > this.asOf) this.asOf = r.invoiceDate;
-    if (r.paidDate && r.paidDate > this.asOf) this.asOf = r.paidDate;
+    for (const d of [r.invoiceDate, r.paidDate]) {
+      if (!d) continue;
+      if (d > this.latest) this.latest = d;
+      if (d > this.upTo && d <= this.notAfter) this.upTo = d;
+    }
   }
 
   summary(): CsvLedgerSummary {

@@ -217,9 +217,19 @@ export async function analyticsVersion(db: DbOrTx, tenantId: string): Promise<st
 /**
  * The day a CSV company's ledger is as of: the latest date its imports recorded (each import's file's latest
  * invoice, payment or credit date, `sync_runs.source.asOf`), else — imports made before they recorded it — the
- * latest such date in its ledger. Null for a company with no ledger.
+ * latest such date in its ledger. Null for a company with no ledger, and for one whose ledger a connector's sync has
+ * brought up to date (a CSV company could connect a ledger before s36: it kept `source = 'csv'`, and its figures
+ * stayed at the old export's day).
  */
 export async function csvLedgerDay(db: DbOrTx, tenantId: string): Promise<string | null> {
+  const [synced] = await db
+    .select({ id: syncRuns.id })
+    .from(syncRuns)
+    .where(
+      and(eq(syncRuns.tenantId, tenantId), ne(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
+    )
+    .limit(1);
+  if (synced) return null;
   const [recorded] = await db
     .select({ day: sql<string | null>`max(${syncRuns.source}->>'asOf')` })
     .from(syncRuns)

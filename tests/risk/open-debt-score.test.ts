@@ -1,0 +1,112 @@
+/**
+ * The open debt's collection risk (src/risk/customer-risk.ts openDebtRisks / pNotCollected), on cases the demo
+ * calibration does not hold: an invoice on long terms, not due for months, and a customer owing in two currencies.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  customerBand,
+  type OpenInvoiceRisk,
+  openDebtRisks,
+  pNotCollected,
+  withOpenDebt,
+} from '../../src/risk/customer-risk';
+import { dayNumber, isoFromDay } from '../../src/risk/ledger';
+
+const DAY = dayNumber('2026-12-01');
+
+/** A not-yet-due invoice's scores: paid around its due date (P10 5 days early, P90 10 days late). */
+function onTime(dueDay: number, pLate = 0.12) {
+  return {
+    pLate,
+    pCollect90: null,
+    payDateP10: isoFromDay(dueDay - 5),
+    predictedPayDate: isoFromDay(dueDay),
+    payDateP90: isoFromDay(dueDay + 10),
+  };
+}
+
+describe('open-debt score of debt not yet due', () => {
+  it('an invoice due in 120 days, expected on its due date, is not "not collected": it is not owed yet', () => {
+    const due = DAY + 120;
+    const p = pNotCollected(onTime(due), DAY, due);
+    // Before: 0.92 (its pay date lies beyond the 90 days simply because it is due after them).
+    expect(p).toBeLessThanOrEqual(0.12);
+    const debts = openDebtRisks([
+      { customerId: 'c', currency: 'USD', balanceMinor: 5_000_000, daysOverdue: -120, pNotCollected: p },
+    ]);
+    // A customer paying on time (habit 2) with nothing overdue stays in the low band.
+    const [r] = withOpenDebt([habit('c', 2)], debts);
+    expect(customerBand(r!.score / 100)).toBe('low');
+  });
+
+  it('within the 90 days nothing changes: the chance its pay date lies after them', () => {
+    const due = DAY + 20;
+    const s = { ...onTime(due), payDateP90: isoFromDay(due + 100) };
+    const p = pNotCollected(s, DAY, due);
+    expect(p).toBeGreaterThan(0);
+    expect(p).toBeLessThanOrEqual(s.pLate);
+  });
+
+  it('an invoice due after the 90 days and expected very late still counts', () => {
+    const due = DAY + 100;
+    const late = {
+      pLate: 0.95,
+      pCollect90: null,
+      payDateP10: isoFromDay(due + 100),
+      predictedPayDate: isoFromDay(due + 200),
+      payDateP90: isoFromDay(due + 400),
+    };
+    expect(pNotCollected(late, DAY, due)).toBeGreaterThan(0.8);
+  });
+});
+
+describe('open-debt score across currencies', () => {
+  const inv = (currency: string, balanceMinor: number, p: number, daysOverdue = 200): OpenInvoiceRisk => ({
+    customerId: 'c',
+    currency,
+    balanceMinor,
+    daysOverdue,
+    pNotCollected: p,
+  });
+
+  it('minor units of different currencies are not added: a VND debt does not outweigh a USD one by its digits', () => {
+    // ₫50,000,000 (about $2,000) doubtful beside $20,000 collectable: amount-weighted in minor units it was 96/100.
+    const vndFirst = openDebtRisks([inv('VND', 50_000_000, 1), inv('USD', 2_000_000, 0, 10)]).get('c')!;
+    // The same debts the other way round: the USD one doubtful, the VND one collectable (was 4/100).
+    const usdFirst = openDebtRisks([inv('VND', 50_000_000, 0, 10), inv('USD', 2_000_000, 1)]).get('c')!;
+    // No exchange rates: each currency counts by its share of the open invoices, so the two read the same.
+    expect(vndFirst.score).toBe(50);
+    expect(usdFirst.score).toBe(50);
+    // Within one currency the amounts weigh as before.
+    const one = openDebtRisks([inv('USD', 100_000, 1), inv('USD', 300_000, 0, 10)]).get('c')!;
+    expect(one.score).toBe(25);
+  });
+
+  it('the reason names the doubtful debt that weighs most in the score, not the one with the most digits', () => {
+    // ₫50,000,000 (about $2,000) doubtful beside ₫500,000,000 collectable, and $9,000 doubtful: the USD debt is all
+    // of its currency's balance, the VND one a tenth of its own (it was named for its 50,000,000 minor units).
+    const r = openDebtRisks([
+      inv('VND', 50_000_000, 0.99),
+      inv('VND', 500_000_000, 0, 10),
+      inv('USD', 900_000, 0.99),
+    ]).get('c')!;
+    expect(r.reason).toMatch(/^\$9,000 overdue/);
+  });
+});
+
+function habit(customerId: string, score: number) {
+  return {
+    customerId,
+    score,
+    habitScore: score,
+    openDebtScore: null,
+    openDebtReason: null,
+    pLate: 0.05,
+    pSevere: 0.01,
+    expectedDaysLate: 0,
+    trend30: null,
+    trend90: null,
+    slowingAlert: false,
+    message: null,
+  };
+}
