@@ -27,9 +27,9 @@ import { ledgerBalances, storedInvoices } from './fixtures';
 
 const APP_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const SLUG = 'killed-ns';
-/** Invoices (NetSuite's pages are 1,000 rows: several invoice pages) and journal entries to A/R (two pages). */
-const INVOICES = 2_400;
-const ENTRIES = 1_100;
+/** Invoices and journal entries to A/R: over 1,000 each (NetSuite's page), so each kind is read in two id ranges. */
+const INVOICES = 1_300;
+const ENTRIES = 1_050;
 
 let sandbox: NetsuiteSandbox;
 let database: { url?: string; drop(): Promise<void> };
@@ -217,8 +217,14 @@ async function killedSync(
 }
 
 /** The invoice query of a full-sync id range, or of a poll. */
-const invoiceRows = (q: string) => q.startsWith('SELECT t.id, t.type') && q.includes("t.type IN ('CustInvc')");
+const invoiceRows = (q: string) =>
+  q.startsWith('SELECT t.id, t.type') && q.includes("t.type IN ('CustInvc')");
 const journalRows = (q: string) => q.startsWith('SELECT t.id, t.type') && q.includes("t.type = 'Journal'");
+/** Where a poll round starts: the `lastmodifieddate >=` of its first customer query. */
+const sinceOf = (queries: string[]) =>
+  /c\.lastmodifieddate >= TO_TIMESTAMP\('([^']+)'/.exec(
+    queries.find((q) => q.startsWith('SELECT c.id')) ?? '',
+  )?.[1];
 /** `t.id > N` of a keyset query. */
 const afterIdOf = (q: string) => /t\.id > (\d+)/.exec(q)?.[1] ?? null;
 
@@ -299,6 +305,7 @@ describe('a NetSuite sync process killed with SIGKILL', () => {
       .filter((t) => !t.voided && co().unpaid(t) > 0);
     const [voided, paid, deleted] = readFirst.slice(-3) as [Txn, Txn, Txn];
     later();
+    const firstDeadChange = co().clock;
     co().void(voided.id);
     const payer = co().customers.get(paid.entity) as Customer;
     co().addPayment(payer, co().unpaid(paid), [{ invoice: paid.id, amountMinor: co().unpaid(paid) }]);
@@ -312,7 +319,9 @@ describe('a NetSuite sync process killed with SIGKILL', () => {
       (lines) => {
         const paymentsDone = lines.findIndex((l) => l.payments?.done);
         const before = lines[paymentsDone]?.['credit memos']?.rows ?? 0;
-        return paymentsDone >= 0 && lines.slice(paymentsDone).some((l) => (l['credit memos']?.rows ?? 0) > before);
+        return (
+          paymentsDone >= 0 && lines.slice(paymentsDone).some((l) => (l['credit memos']?.rows ?? 0) > before)
+        );
       },
     );
     const resumed = sandbox.queries.slice(queriesBefore);
@@ -341,13 +350,21 @@ describe('a NetSuite sync process killed with SIGKILL', () => {
     expect(third.some((q) => invoiceRows(q))).toBe(false);
     expect(Number(afterIdOf(third.find(journalRows) ?? ''))).toBeGreaterThan(0);
     later();
+    const queriesPoll = sandbox.queries.length;
     expect(await syncToEnd()).toMatch(/\(incremental\)/);
+    // The first poll starts before the first change made while a process was dead.
+    expect(sinceOf(sandbox.queries.slice(queriesPoll)) ?? '').toMatch(/^\d{4}-/);
+    expect((sinceOf(sandbox.queries.slice(queriesPoll)) ?? '') < firstDeadChange).toBe(true);
     await expectNoDrift();
 
     // 4. A poll killed after its first pages are committed (held: the invoices whose applications changed), after
     // payments applied, a credit memo, a journal entry and deletions.
     later(60);
-    const [a, b, c] = customers().filter((x) => openInvoices(x).length >= 2) as [Customer, Customer, Customer];
+    const [a, b, c] = customers().filter((x) => openInvoices(x).length >= 2) as [
+      Customer,
+      Customer,
+      Customer,
+    ];
     for (const inv of openInvoices(a).slice(0, 2))
       co().addPayment(a, co().unpaid(inv), [{ invoice: inv.id, amountMinor: co().unpaid(inv) }]);
     const partly = openInvoices(b)[0] as Txn;
@@ -368,11 +385,14 @@ describe('a NetSuite sync process killed with SIGKILL', () => {
     later();
     // Held: the round's DeletedRecord query. A round hands a page over once it has read the next one, so the pages
     // before the one whose read is held are committed (the payments among them).
+    const queriesFourth = sandbox.queries.length;
     const fourth = await killedSync(
       (q) => q.startsWith('SELECT d.recordid'),
       (lines) => lines.some((l) => (l.payments?.rows ?? 0) > 0),
     );
     expect(fourth.held).toContain('DeletedRecord');
+    const killedSince = sinceOf(sandbox.queries.slice(queriesFourth));
+    expect(killedSince).toMatch(/^\d{4}-\d{2}-\d{2} /);
     // While it is dead: the unapplied payment the killed round wrote is deleted, an invoice of a is paid, an entry
     // is deleted and an invoice voided.
     later();
@@ -384,7 +404,24 @@ describe('a NetSuite sync process killed with SIGKILL', () => {
 
     // 5. The next process repeats the round from the killed one's cursor, with what changed meanwhile.
     later();
+    const queriesFifth = sandbox.queries.length;
     expect(await syncToEnd()).toMatch(/\(incremental\)/);
+    expect(sinceOf(sandbox.queries.slice(queriesFifth))).toBe(killedSince);
     await expectNoDrift();
+    // The killed full sync's run was carried on by each next process to its end; the killed poll's was closed as
+    // interrupted by the next one.
+    const runs = await withDb(async (h) =>
+      rowsOf<{ kind: string; status: string; error: string | null; resumed: boolean }>(
+        await h.db.execute(sql`
+          select kind, status, error, (source->>'resumed')::boolean as resumed from sync_runs
+          where tenant_id = ${tenantId}::uuid order by started_at`),
+      ),
+    );
+    expect(runs).toEqual([
+      { kind: 'full', status: 'succeeded', error: null, resumed: true },
+      { kind: 'incremental', status: 'succeeded', error: null, resumed: false },
+      { kind: 'incremental', status: 'failed', error: 'interrupted', resumed: false },
+      { kind: 'incremental', status: 'succeeded', error: null, resumed: false },
+    ]);
   }, 240_000);
 });
