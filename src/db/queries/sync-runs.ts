@@ -52,9 +52,9 @@ export async function advanceCursorIfActive(
  *
  * Not on PGlite: there the database dies with the process (a kill -9 of `duely sync` or of the worker is a crash of
  * the database), and single-user Postgres has no WAL writer, so an asynchronous commit stayed in memory until a later
- * synchronous one wrote it out: a killed full sync lost every page committed since (its resume started over,
- * tests/netsuite/kill.test.ts). PGlite runs with fsync off, so a synchronous commit costs a write to the WAL file,
- * not a wait for the disk.
+ * synchronous one wrote it out: a killed full sync lost every page committed since, and its resume started over
+ * (the kill -9 test of a sync process). PGlite runs with fsync off, so a synchronous commit costs a write to the WAL
+ * file, not a wait for the disk.
  */
 export async function commitWithoutFlushWait(db: DbOrTx): Promise<void> {
   if (!onPostgresServer(db)) return;
