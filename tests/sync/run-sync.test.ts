@@ -161,6 +161,34 @@ describe('runSync', () => {
     );
   });
 
+  it('a full re-sync interrupted, then asked for again (a job retry keeps `full`), continues where it stopped', async () => {
+    let pages = 0;
+    await expect(
+      runSync(s, {
+        connectionId,
+        full: true,
+        pageSize: 40,
+        onProgress: () => {
+          pages++;
+          if (pages === 4) throw new Error('simulated crash after page 4');
+        },
+      }),
+    ).rejects.toThrow(/simulated crash/);
+    expect((await readConnection(s, connectionId)).syncCursor).toMatchObject({ mode: 'full' });
+    const r = await runSync(s, { connectionId, full: true, pageSize: 40 });
+    expect(r).toMatchObject({ status: 'succeeded', kind: 'full' });
+    // The interrupted full sync was carried on (its progress kept, customers counted once), not started over.
+    const [run] = await s.db
+      .select()
+      .from(syncRuns)
+      .where(eq(syncRuns.id, r.syncRunId as string));
+    expect(run?.source).toMatchObject({ resumed: true });
+    expect(r.progress?.entities.customers).toMatchObject({ rows: 30, done: true });
+    expect(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenantId))).toEqual([]);
+    expect(await consistency()).toBe(0);
+    expect((await readConnection(s, connectionId)).syncCursor).toMatchObject({ mode: 'cdc' });
+  });
+
   it('a revoked grant marks the connection reconnect_needed and stops without throwing', async () => {
     const conn = await readConnection(s, connectionId);
     const stored = new Vault(s.config.APP_SECRET).open<{ refreshToken: string }>(conn.credentials!);
