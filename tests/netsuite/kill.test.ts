@@ -202,7 +202,7 @@ async function killedSync(
   });
   try {
     for (let i = 0; !(held && committed(progressLines(run.stderr()))); i++) {
-      if (exited || i > 1_200)
+      if (exited || i > 3_000)
         throw new Error(
           `the sync process ${exited ? 'ended' : 'ran on'} before the kill point: ${run.stderr().slice(-800)}`,
         );
