@@ -63,7 +63,11 @@ export function progressLine(p: SyncProgressEvent): string {
  * What `duely sync` prints for an error of the run: one line in the user's terms for provider and interruption
  * errors (retryable ones say the progress is kept), null for anything else (a bug: the stack is worth having).
  */
-export function syncFailure(err: unknown, tenantSlug: string): AppError | null {
+export function syncFailure(err: unknown, tenantSlug: string, run: { full?: boolean } = {}): AppError | null {
+  // `--full` again would start the full sync over: what continues it is the command without it.
+  const again = run.full
+    ? `run \`duely sync --tenant ${tenantSlug}\` (without --full)`
+    : 'run the command again';
   if (err instanceof ConnectorError) {
     const detail = [
       err.code,
@@ -72,9 +76,7 @@ export function syncFailure(err: unknown, tenantSlug: string): AppError | null {
     ]
       .filter(Boolean)
       .join(', ');
-    const next = err.retryable
-      ? ' The pages synced so far are saved; run the command again later to continue.'
-      : '';
+    const next = err.retryable ? ` The pages synced so far are saved; ${again} later to continue.` : '';
     return new AppError(
       'sync_failed',
       `Sync of ${tenantSlug} stopped: ${err.userMessage} (${detail}).${next}`,
@@ -87,7 +89,7 @@ export function syncFailure(err: unknown, tenantSlug: string): AppError | null {
   if (err instanceof AppError && err.code === 'aborted') {
     return new AppError(
       'sync_interrupted',
-      `Sync of ${tenantSlug} interrupted; run the command again to continue where it stopped.`,
+      `Sync of ${tenantSlug} interrupted; ${again} to continue where it stopped.`,
       503,
     );
   }
@@ -135,7 +137,7 @@ export async function syncCommand(args: string[]): Promise<void> {
       })
       .catch((err: unknown) => {
         if (tty) process.stderr.write('\r\x1b[2K');
-        throw syncFailure(err, tenant.slug) ?? err;
+        throw syncFailure(err, tenant.slug, { full: v.full === true }) ?? err;
       });
     if (tty) process.stderr.write('\r\x1b[2K');
     const secs = ((Date.now() - started) / 1000).toFixed(1);

@@ -74,6 +74,11 @@ export class NetsuiteSandbox {
   readonly restletFailures: number[] = [];
   /** Invoice ids the PDF RESTlet rendered, for assertions. */
   readonly restletCalls: string[] = [];
+  /**
+   * Called with each SuiteQL query as it arrives (after authentication): 'hold' leaves it unanswered until the client
+   * goes away (tests hold a request of a sync process, then kill that process: the kill lands at a known point).
+   */
+  onQuery: ((q: string) => 'hold' | undefined) | null = null;
   peakInFlight = 0;
   /** SuiteQL requests refused for paging past `maxResults`. */
   overLimit = 0;
@@ -278,6 +283,10 @@ export class NetsuiteSandbox {
         return this.json(res, 400, errorBody(400, 'INVALID_CONTENT', 'Body is not JSON'));
       }
       this.queries.push(q);
+      if (this.onQuery?.(q) === 'hold') {
+        await new Promise<void>((resolve) => res.once('close', () => resolve()));
+        return;
+      }
       const failing = this.queryFailures.find((f) => f.times > 0 && f.match(q));
       if (failing) {
         failing.times--;

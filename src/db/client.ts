@@ -187,6 +187,11 @@ export function rowsOf<T>(result: unknown): T[] {
 
 const dialect = new PgDialect();
 
+/** Whether `db` talks to a Postgres server (postgres-js), not to the embedded PGlite of this very process. */
+export function onPostgresServer(db: DbOrTx): boolean {
+  return (db._.session.constructor as unknown as Record<symbol, unknown>)[entityKind] === 'PostgresJsSession';
+}
+
 /**
  * `query` as a named (prepared) statement on postgres-js: its answer's rows, as `tx.execute` gives them. postgres-js
  * sends an unnamed statement with parameters (every drizzle query) in two round trips, parse + describe and then bind
@@ -206,8 +211,7 @@ const dialect = new PgDialect();
  */
 export async function executeNamed<T>(db: DbOrTx, query: SQL): Promise<T[]> {
   const { session } = db._;
-  if ((session.constructor as unknown as Record<symbol, unknown>)[entityKind] !== 'PostgresJsSession')
-    return rowsOf<T>(await db.execute(query));
+  if (!onPostgresServer(db)) return rowsOf<T>(await db.execute(query));
   // One turn first, as `await tx.execute(…)` takes before its statement starts (see above).
   await null;
   return rowsOf<T>(

@@ -62,6 +62,8 @@ export const syncConnectionJob = defineJob({
       connectionId,
       reason,
       full,
+      // A retry (the worker died, or a retryable error) continues the full sync this job started, if it got that far.
+      resumeFull: job.retryCount > 0,
       signal: job.signal,
       onSynced: scoreAfterSync(services),
     });

@@ -47,6 +47,12 @@ export interface RunSyncOptions {
   reason?: string;
   /** Ignore the stored cursor and read everything again. */
   full?: boolean;
+  /**
+   * With `full`: a full sync left unfinished (the stored cursor still in full mode) is continued from its last
+   * committed page instead of started over. A sync job's retry sets it: its data keeps `full`, so a full re-sync cut
+   * off by a dead worker or a retryable error started over at every attempt, and a long one might never end.
+   */
+  resumeFull?: boolean;
   signal?: AbortSignal;
   /**
    * Called inside each page's transaction with the invoices that page changed: enqueue scoring there so the job
@@ -210,7 +216,9 @@ async function runHeartbeating(
   const tenant = await tenantById(db, conn.tenantId);
   if (!tenant) throw new AppError('not_found', `tenant of connection ${conn.id} not found`, 404);
 
-  let cursor: CursorLike = opts.full ? null : (conn.syncCursor as CursorLike);
+  const stored = conn.syncCursor as CursorLike;
+  const continueFull = opts.resumeFull === true && stored?.mode === 'full';
+  let cursor: CursorLike = opts.full && !continueFull ? null : stored;
   let kind = kindOf(cursor);
 
   // A run left 'running' belongs to a process that died (we hold the lock): a full sync resumes in it.

@@ -87,4 +87,17 @@ describe('duely sync errors', () => {
     );
     expect(syncFailure(new TypeError('bug'), 'acme')).toBeNull();
   });
+
+  it('after `--full`, says to continue without it (the same command again would start the full sync over)', () => {
+    expect(
+      syncFailure(new AppError('aborted', 'sync interrupted', 503), 'acme', { full: true })?.message,
+    ).toBe(
+      'Sync of acme interrupted; run `duely sync --tenant acme` (without --full) to continue where it stopped.',
+    );
+    expect(
+      syncFailure(new ConnectorError({ code: 'rate_limited', message: 'x', status: 429 }), 'acme', {
+        full: true,
+      })?.message,
+    ).toMatch(/saved; run `duely sync --tenant acme` \(without --full\) later to continue\.$/);
+  });
 });

@@ -9,6 +9,7 @@ import type { Sandbox } from '../../sandboxes/quickbooks';
 import { Vault } from '../../src/auth/vault';
 import { rowsOf } from '../../src/db/client';
 import { invoices, payments, syncRuns } from '../../src/db/schema';
+import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
 import {
@@ -159,6 +160,55 @@ describe('runSync', () => {
     expect(await s.db.select().from(payments).where(eq(payments.tenantId, tenantId))).toHaveLength(
       sandbox.company.payments.size,
     );
+  });
+
+  it('a full re-sync cut off: the job retry (its data keeps `full`) continues it, a new full re-sync starts over', async () => {
+    const crashingFull = () => {
+      let pages = 0;
+      return expect(
+        runSync(s, {
+          connectionId,
+          full: true,
+          pageSize: 40,
+          onProgress: () => {
+            pages++;
+            if (pages === 4) throw new Error('simulated crash after page 4');
+          },
+        }),
+      ).rejects.toThrow(/simulated crash/);
+    };
+    const runOf = async (id: string | null) =>
+      (
+        await s.db
+          .select()
+          .from(syncRuns)
+          .where(eq(syncRuns.id, id as string))
+      )[0];
+    await crashingFull();
+    expect((await readConnection(s, connectionId)).syncCursor).toMatchObject({ mode: 'full' });
+    // A new request for a full re-sync starts over (the operator's reset), even with one unfinished.
+    await crashingFull();
+    const [latest] = await s.db
+      .select()
+      .from(syncRuns)
+      .where(eq(syncRuns.connectionId, connectionId))
+      .orderBy(sql`started_at desc`)
+      .limit(1);
+    expect(latest?.source).toMatchObject({ resumed: false });
+    // The job's retry, with the same data: the interrupted full sync is carried on (its run resumed, its progress
+    // kept: customers counted once), not started over.
+    const r = (await syncConnectionJob.handler(
+      syncConnectionJob.schema.parse({ connectionId, reason: 'manual', full: true }),
+      s,
+      { id: 'retry', retryCount: 1 },
+    )) as { status: string; kind: string | null; syncRunId: string | null };
+    expect(r).toMatchObject({ status: 'succeeded', kind: 'full' });
+    const run = await runOf(r.syncRunId);
+    expect(run?.source).toMatchObject({ resumed: true });
+    expect(run?.progress.entities.customers).toMatchObject({ rows: 30, done: true });
+    expect(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenantId))).toEqual([]);
+    expect(await consistency()).toBe(0);
+    expect((await readConnection(s, connectionId)).syncCursor).toMatchObject({ mode: 'cdc' });
   });
 
   it('a revoked grant marks the connection reconnect_needed and stops without throwing', async () => {

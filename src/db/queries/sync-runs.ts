@@ -4,7 +4,7 @@
  * disconnect — is elsewhere.)
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { type DbOrTx, executeNamed, type Tx } from '../client';
+import { type DbOrTx, executeNamed, onPostgresServer, type Tx } from '../client';
 import { connections, syncRuns } from '../schema';
 
 export type SyncRun = typeof syncRuns.$inferSelect;
@@ -44,13 +44,20 @@ export async function advanceCursorIfActive(
 }
 
 /**
- * The rest of this transaction commits without waiting for its write-ahead log to reach the disk
- * (synchronous_commit off, for this transaction only). For a sync page this loses nothing: the page's rows and the
- * cursor naming it commit together, so if the database server itself crashes within the next moments (~3 ×
+ * On a Postgres server, the rest of this transaction commits without waiting for its write-ahead log to reach the
+ * disk (synchronous_commit off, for this transaction only). For a sync page this loses nothing: the page's rows and
+ * the cursor naming it commit together, so if the database server itself crashes within the next moments (~3 ×
  * wal_writer_delay) and loses the commit, it loses the cursor with it and the next sync reads that page again.
  * Consistency is unchanged; only a commit's wait for the disk (one fsync per page) goes.
+ *
+ * Not on PGlite: there the database dies with the process (a kill -9 of `duely sync` or of the worker is a crash of
+ * the database), and single-user Postgres has no WAL writer, so an asynchronous commit stayed in memory until a later
+ * synchronous one wrote it out: a killed full sync lost every page committed since, and its resume started over
+ * (the kill -9 test of a sync process). PGlite runs with fsync off, so a synchronous commit costs a write to the WAL
+ * file, not a wait for the disk.
  */
 export async function commitWithoutFlushWait(db: DbOrTx): Promise<void> {
+  if (!onPostgresServer(db)) return;
   await db.execute(sql`set local synchronous_commit = off`);
 }
 
