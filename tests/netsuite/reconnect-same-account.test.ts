@@ -97,5 +97,4 @@ describe('the same NetSuite account again, in any of its id forms', () => {
       [before!.id, '1234567_SB1', before!.credentialsVersion + 1],
     ]);
   });
-
 });

@@ -144,6 +144,11 @@ describe('the same QuickBooks company again is never refused', () => {
       headers: auth,
     });
     expect(off.statusCode, off.body).toBe(200);
+    // The Connections page offers its row's Reconnect (it offers no connect of another company).
+    const listed = await app.inject({ url: `/api/v1/tenants/${tenant.slug}/connections`, headers: auth });
+    expect(
+      listed.json().items.map((c: Record<string, unknown>) => [c.status, c.reconnectWith, c.reconnectUrl]),
+    ).toEqual([['disconnected', 'oauth', '/connect/quickbooks']]);
     const again = await connectAs(cookie, '5551001');
     expect(again.statusCode, again.body).toBe(302);
     expect((await connectionsOfRealm('5551001')).map((c) => [c.id, c.tenantId, c.status])).toEqual([
