@@ -210,6 +210,17 @@ describe('a CSV company connecting its ledger', () => {
     const res = await connectAs(cookie, '5551005');
     expect(res.statusCode, res.body).toBe(302);
     expect((await connectionsOfRealm('5551005')).map((c) => c.tenantId)).toEqual([tenant.id]);
+    // Its books come from the ledger now: no more CSV uploads into it (their ids would land on the ledger's), and
+    // its figures are today's, not as of the old export's day (analytics reads a CSV company's so).
+    const [now] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
+    expect(now?.source).toBe('quickbooks');
+    await expect(
+      importHistoryCsv(
+        s.db,
+        csv([['C2', 'INV-2', '2026-10-02', '2026-11-01', '90.00', 'USD', '', 'email', 'US']]),
+        { tenantName: 'ignored', tenantId: tenant.id, now: clock.now() },
+      ),
+    ).rejects.toMatchObject({ code: 'tenant_source_mismatch' });
 
     REVOKE().reply(200, {});
     const other = await connectAs(cookie, '5551006');
