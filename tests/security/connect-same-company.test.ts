@@ -183,6 +183,20 @@ describe('the same QuickBooks company again is never refused', () => {
     expect((await connectionsOfRealm('5551003')).map((c) => c.tenantId)).toEqual([tenant.id]);
   });
 
+  it('two different companies into one empty company at once: one is attached, the other cleanly refused', async () => {
+    const { tenant, cookie } = await adminOf('Two Tabs Books', 'quickbooks');
+    const a = await startConnect(cookie, '5551008', 'two-a');
+    const b = await startConnect(cookie, '5551009', 'two-b');
+    intuitConsents('5551008', ['two-a']);
+    intuitConsents('5551009', ['two-b']);
+    // The refused one's fresh grant is revoked (whichever it is).
+    REVOKE().reply(200, {});
+    const answers = await Promise.all([a(), b()]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([302, 409]);
+    const held = await s.db.select().from(connections).where(eq(connections.tenantId, tenant.id));
+    expect(held).toHaveLength(1);
+  });
+
   it('two connects of a company new to Duely at once (the operator): one company, no error page', async () => {
     const operator = await sessionCookie(null);
     const a = await startConnect(operator, '5551004', 'new-a');
