@@ -11,7 +11,7 @@ import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { connectionsOfTenant, insertConnection, reattachConnection } from '../db/queries/connections';
-import { createTenant, tenantById } from '../db/queries/tenants';
+import { createTenant, setTenantSource, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
 import { limiterLookup, registeredConnector, shortNameOf } from './connections';
 import type { EnqueueSync, SyncDeps } from './ports';
@@ -31,23 +31,22 @@ export interface ConnectedCompany {
 
 /**
  * Why a company was not attached to the bound tenant: that tenant already holds another company's books (a
- * connection to it, in any state, or CSV uploads). One tenant holds one company: the ledger is keyed by
+ * connection to it, in any state). One tenant holds one company: the ledger is keyed by
  * (tenant, the provider's id), and those ids ("58", "130": counters) repeat from company to company, so a second
  * company's rows would be written over the first's — one company's invoices under the other's customer and email.
  */
 export interface TenantHoldsOtherBooks {
   refused: 'tenant_holds_other_books';
-  /** The company the tenant holds, or null for CSV uploads. */
-  holds: { provider: string; externalId: string } | null;
+  /** The company the tenant holds. */
+  holds: { provider: string; externalId: string };
 }
 
 /** What a refusal tells the admin (the connect page and the credential form's 409). */
 export function otherBooksMessage(r: TenantHoldsOtherBooks): string {
-  const what = r.holds
-    ? `the books of ${isProvider(r.holds.provider) ? shortNameOf(connectorFor(r.holds.provider)) : r.holds.provider} company ${r.holds.externalId}`
-    : 'books uploaded as CSV files';
+  const { provider, externalId } = r.holds;
+  const name = isProvider(provider) ? shortNameOf(connectorFor(provider)) : provider;
   return (
-    `This Duely company already holds ${what}, and one Duely company holds one company's books ` +
+    `This Duely company already holds the books of ${name} company ${externalId}, and one Duely company holds one company's books ` +
     '(their records would mix). To add another company, sign out of Duely and connect it: it gets a Duely company of its own.'
   );
 }
@@ -81,8 +80,12 @@ export async function attachCompany(
     updatedAt: now,
   };
   return services.db.transaction(async (tx) => {
-    // Two connects to one tenant at once: the second sees the first's connection.
-    if (boundTenant) await advisoryXactLock(tx, `attach-company:${boundTenant}`);
+    // Two connects of one company at once (a double click, two tabs, the CLI beside the browser): the second sees
+    // the first's connection and renews it; without this lock, when neither was bound to a tenant, both created one
+    // and the second failed on the company's unique key (a 500). Then two connects to one tenant at once: the second
+    // sees the first's connection. Always in this order (company, then tenant): no two connects can deadlock.
+    await advisoryXactLock(tx, `attach-company:${provider}:${externalId}`);
+    if (boundTenant) await advisoryXactLock(tx, `attach-tenant:${boundTenant}`);
     const existing = await connectionByExternalId(tx, provider, externalId);
     if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
     if (existing) {
@@ -109,7 +112,11 @@ export async function attachCompany(
           refused: 'tenant_holds_other_books' as const,
           holds: { provider: held.provider, externalId: held.externalId },
         };
-      if (bound.source === 'csv') return { refused: 'tenant_holds_other_books' as const, holds: null };
+      // A CSV company with no connection yet connects its ledger: its books move to a live connection, a flow Duely
+      // supports (the listing and the live read keep its imported rows: README, Sync, "Deletions"). Any company
+      // after that one is refused by the check above; its source is the provider from now on, so it takes no more
+      // CSV uploads (their ids would land on the ledger's) and its figures are no longer as of an old export's day.
+      if (bound.source === 'csv') await setTenantSource(tx, bound.id, provider, now);
     }
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.
     const tenant =

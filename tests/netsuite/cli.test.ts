@@ -76,6 +76,22 @@ describe('duely netsuite connect|probe', () => {
     });
     // The generic spelling works as well.
     expect((await runCli(['probe', 'netsuite', '--tenant', 'acme-ns'])).code).toBe(0);
+    // The same account again into the same tenant (typed as its URLs spell it): renewed, not refused as
+    // "another company's books".
+    const again = await runCli([
+      'connect',
+      'netsuite',
+      '--tenant',
+      'acme-ns',
+      '--account',
+      '1234567-sb1',
+      '--token-id',
+      'sandbox-token-id',
+      '--token-secret',
+      'sandbox-token-secret',
+    ]);
+    expect(again.err).toBe('');
+    expect(again.out).toMatch(/Connected NetSuite 1234567_SB1 to tenant acme-ns/);
   });
 
   it('a provider without a credential form is a usage error', async () => {

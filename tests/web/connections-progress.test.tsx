@@ -366,15 +366,28 @@ describe('rendered pieces', () => {
         </RoleContext.Provider>,
       );
     const admin = page('admin');
-    for (const offered of [
-      'Sync now',
-      'Disconnect',
-      'Reconnect',
-      'Connect to QuickBooks',
-      'Show the ping key',
-    ]) {
+    for (const offered of ['Sync now', 'Disconnect', 'Reconnect', 'Show the ping key']) {
       expect(admin).toContain(offered);
     }
+    // This company holds a company's books: no connect of another (the server refuses it); one holding none is
+    // offered the connect (tests/web/credential-connect.test.tsx, "one card per provider").
+    expect(admin).not.toContain('Connect to QuickBooks');
+    expect(admin).toContain('data-testid="one-company-note"');
+    expect(
+      renderToStaticMarkup(
+        <RoleContext.Provider value="admin">
+          <ProviderCards
+            tenant="acme"
+            conns={{ ...conns, data: { items: [] } }}
+            integrations={info}
+            onChange={() => {}}
+            reconnect={null}
+            onReconnect={() => {}}
+            onConnected={() => {}}
+          />
+        </RoleContext.Provider>,
+      ),
+    ).toContain('Connect to QuickBooks');
     expect(admin.match(/Show the ping key/g)).toHaveLength(1);
     const collector = page('collector');
     expect(collector).toContain('Sync now');

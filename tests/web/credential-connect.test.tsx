@@ -65,6 +65,16 @@ describe('credential connect on the Connections page', () => {
         reconnectType: null,
       }),
     ).toEqual({ kind: 'link', href: '/connect/netsuite' });
+    // Disconnected in Duely: the same company comes back through its row's Reconnect.
+    expect(
+      reconnectAction({
+        ...base,
+        status: 'disconnected',
+        reconnectUrl: null,
+        reconnectWith: 'credentials',
+        reconnectType: null,
+      }),
+    ).toEqual({ kind: 'form', provider: 'netsuite', accountId: '1234567_SB1', type: null });
     expect(
       reconnectAction({
         ...base,
@@ -188,11 +198,17 @@ describe('credential connect on the Connections page', () => {
       expect(ns).toContain('data-testid="expiry-warning"');
       expect(ns).toContain('href="/connect/netsuite?account=1234567_SB1"');
       expect(ns).toContain('data-testid="connect-netsuite"');
-      expect(qb).not.toContain('1234567_SB1');
+      // Its row is not in QuickBooks' card (which only names it as the company this one holds).
+      expect(qb).not.toContain('data-testid="connection-1234567_SB1"');
+      expect(qb.replace(/<p[^>]*data-testid="one-company-note"[\s\S]*?<\/p>/, '')).not.toContain(
+        '1234567_SB1',
+      );
       expect(qb).not.toContain('expiry-warning');
-      // The demo company offer is QuickBooks': it stays in that card (not connected there yet) and nowhere else.
-      expect(qb).toContain('data-testid="demo-offer"');
+      // The demo company offer is QuickBooks' and nowhere else; this company holds a NetSuite account's books, so
+      // it is not offered there either (one Duely company, one company's books: below).
+      expect(qb).not.toContain('data-testid="demo-offer"');
       expect(ns).not.toContain('demo-offer');
+      expect(cards([]).get('QuickBooks Online')).toContain('data-testid="demo-offer"');
       expect(ns).not.toContain('QuickBooks');
     });
 
@@ -211,6 +227,71 @@ describe('credential connect on the Connections page', () => {
       expect(ns).not.toContain('9130300020261127');
       expect(ns).not.toContain('no longer accepts');
       expect(ns).toContain('data-testid="connection-1234567_SB1"');
+    });
+
+    it("a company that holds a company's books is offered no connect of another: only its own Reconnect", () => {
+      // One Duely company holds one company's books: the server refuses another (tenant_holds_other_books), so
+      // neither "Connect to QuickBooks", the demo offer nor NetSuite's form for a new account is offered once it
+      // holds one; before, every one of them was, and each could only end in a refusal.
+      const none = cards([]);
+      expect(none.get('QuickBooks Online')).toContain('data-testid="demo-offer"');
+      expect(none.get('Oracle NetSuite')).toContain('<form');
+      expect(none.get('Oracle NetSuite')).toContain('Connect with OAuth 2.0');
+
+      const held = cards([conn({ id: 'n1', provider: 'netsuite', externalId: '1234567_SB1' })]);
+      const qb = held.get('QuickBooks Online')!;
+      const ns = held.get('Oracle NetSuite')!;
+      expect(qb).not.toContain('data-testid="demo-offer"');
+      expect(qb).not.toContain('href="/connect/quickbooks"');
+      expect(ns).not.toContain('<form');
+      expect(ns).not.toContain('Connect with OAuth 2.0');
+      for (const card of [qb, ns]) {
+        expect(card).toContain('data-testid="one-company-note"');
+        expect(card).toContain('Oracle NetSuite account 1234567_SB1');
+      }
+
+      // Disconnected in Duely, it is still this company's: its row offers Reconnect (the server renews that same
+      // connection), and nothing else.
+      const off = cards([
+        conn({
+          id: 'q1',
+          externalId: '777',
+          status: 'disconnected',
+          reconnectUrl: '/connect/quickbooks',
+          reconnectWith: 'oauth',
+        }),
+      ]).get('QuickBooks Online')!;
+      expect(off).toMatch(/<a class="btn" href="\/connect\/quickbooks" target="_top">Reconnect<\/a>/);
+      expect(off).not.toContain('Connect to QuickBooks');
+      expect(off).not.toContain('data-testid="demo-offer"');
+
+      // The form of a credential connection's Reconnect is for its own account only: the account is not editable.
+      const form = renderToStaticMarkup(
+        <ProviderCards
+          tenant="acme"
+          conns={loaded({
+            items: [
+              conn({
+                id: 'n1',
+                provider: 'netsuite',
+                externalId: '1234567_SB1',
+                status: 'reconnect_needed',
+                reconnectWith: 'credentials',
+                reconnectType: 'tba',
+              }),
+            ],
+          })}
+          integrations={loaded(integrations)}
+          onChange={() => {}}
+          reconnect={{ provider: 'netsuite', accountId: '1234567_SB1', type: 'tba', n: 1 }}
+          onReconnect={() => {}}
+          onConnected={() => {}}
+        />,
+      );
+      expect(form).toContain('data-testid="reconnect-form-1234567_SB1"');
+      expect(form).toMatch(
+        /<input[^>]*readOnly=""[^>]*value="1234567_SB1"|<input[^>]*value="1234567_SB1"[^>]*readOnly=""/,
+      );
     });
 
     it('sections follow the registry; a provider no longer offered keeps its rows under its id', () => {

@@ -3,7 +3,8 @@
  * fills the token-based authentication form (account ID, token ID, token secret), sees "Connected account …", and
  * the first sync, run by the worker, ends in "Sync finished" on the new connection's row. Then the token is revoked
  * in NetSuite: the row offers Reconnect, which opens the same form for that account; a new token re-activates the
- * same connection. Screenshots: tests/artifacts/screenshots/netsuite-connect-*.png.
+ * same connection. Once the company holds the account, no card offers a connect of another company (the server
+ * refuses it), and the Reconnect form's account cannot be changed. Screenshots: tests/artifacts/screenshots/netsuite-connect-*.png.
  */
 import { and, eq } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
@@ -95,6 +96,15 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
     expect(await card('QuickBooks Online').getByTestId(`connection-${ACCOUNT}`).count()).toBe(0);
     expect(await card('QuickBooks Online').getByTestId('connections').count()).toBe(0);
     expect(await page.getByTestId('csv-not-offered').textContent()).toContain('comes from Oracle NetSuite:');
+    // This company now holds the account's books: no card offers another company (the server would refuse it with
+    // tenant_holds_other_books), each says so; the connect's answer stays where it was given.
+    expect(await form().getByLabel('Account ID').count()).toBe(0);
+    expect(await form().getByRole('link', { name: 'Connect with OAuth 2.0' }).count()).toBe(0);
+    expect(await form().getByRole('status').textContent()).toMatch(/Connected account/);
+    expect(await card('QuickBooks Online').getByRole('link').count()).toBe(0);
+    expect(await card('QuickBooks Online').getByTestId('one-company-note').textContent()).toContain(
+      `holds the books of Oracle NetSuite account ${ACCOUNT}`,
+    );
     await shot('02-synced');
     // The ledger is in: every open invoice of the stand-in, in its currency.
     const rows = await s.db.select().from(invoices).where(eq(invoices.tenantId, tenantId));
@@ -146,6 +156,8 @@ describe.skipIf(!hasChromium)('Connections: NetSuite token-based authentication 
     await row().getByRole('button', { name: 'Reconnect' }).click();
     await page.getByTestId(`reconnect-form-${ACCOUNT}`).waitFor();
     expect(await form().getByLabel('Account ID').inputValue()).toBe(ACCOUNT);
+    // Its own account only: another typed here would be refused as another company's books.
+    expect(await form().getByLabel('Account ID').getAttribute('readonly')).not.toBeNull();
     sandbox.options.tokens['new-token-id'] = 'new-token-secret';
     await form().getByLabel('Token ID').fill('new-token-id');
     await form().getByLabel('Token secret').fill('new-token-secret');

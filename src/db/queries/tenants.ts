@@ -124,3 +124,8 @@ export async function tenantById(db: DbOrTx, id: string): Promise<Tenant | null>
   const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
   return row ?? null;
 }
+
+/** Where the tenant's ledger comes from now (a CSV tenant that connected its ledger: the provider). */
+export async function setTenantSource(db: DbOrTx, id: string, source: string, now: Date): Promise<void> {
+  await db.update(tenants).set({ source, updatedAt: now }).where(eq(tenants.id, id));
+}

@@ -33,14 +33,14 @@ export const connectionView = z.object({
   status: z.enum(connectionStatuses),
   statusReason: z.string().nullable(),
   /**
-   * Where the browser reconnects (status reconnect_needed, a grant made through OAuth); null otherwise, and for a
-   * connection made with a credential form (see `reconnectWith`).
+   * Where the browser reconnects (status reconnect_needed or disconnected, through OAuth); null otherwise, and for
+   * a connection reconnected with a credential form (see `reconnectWith`).
    */
   reconnectUrl: z.string().nullable(),
   /**
-   * How a connection in reconnect_needed is reconnected: `oauth` (follow reconnectUrl) or `credentials` (re-enter
-   * the credential form of type `reconnectType` for account `externalId`: POST …/connections re-activates this
-   * same connection). Null when nothing is to reconnect.
+   * How a connection in reconnect_needed, or disconnected in Duely, is reconnected: `oauth` (follow reconnectUrl)
+   * or `credentials` (re-enter the credential form of type `reconnectType` — null: any — for account `externalId`:
+   * POST …/connections re-activates this same connection). Null when nothing is to reconnect.
    */
   reconnectWith: z.enum(['oauth', 'credentials']).nullable().optional(),
   reconnectType: z.string().nullable().optional(),

@@ -34,12 +34,25 @@ export const connectionRoutes =
 
     /**
      * How a connection in reconnect_needed is reconnected: a grant made with the connector's credential form
-     * reopens that form (for the same account), an OAuth grant goes through /connect/:provider.
+     * reopens that form (for the same account), an OAuth grant goes through /connect/:provider. A connection
+     * disconnected in Duely is reconnected the same way (the same company renews it; its tenant takes no other): its
+     * credentials are gone, so the connector's form when it has one (no type chosen), else its OAuth connect.
      */
     function reconnectOf(c: { status: string; provider: string; credentials: unknown }) {
       const none = { reconnectUrl: null, reconnectWith: null, reconnectType: null };
-      if (c.status !== 'reconnect_needed') return none;
       const connect = isProvider(c.provider) ? connectorFor(c.provider).connect : undefined;
+      if (c.status === 'disconnected') {
+        if (connect?.methods.includes('credentials') && connect.connectWithCredentials)
+          return { reconnectUrl: null, reconnectWith: 'credentials' as const, reconnectType: null };
+        if (connect?.methods.includes('oauth'))
+          return {
+            reconnectUrl: `/connect/${c.provider}`,
+            reconnectWith: 'oauth' as const,
+            reconnectType: null,
+          };
+        return none;
+      }
+      if (c.status !== 'reconnect_needed') return none;
       let type: string | null = null;
       if (connect?.credentialTypeOf && c.credentials) {
         try {

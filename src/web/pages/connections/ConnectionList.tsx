@@ -50,7 +50,9 @@ export function reconnectAction(
     'status' | 'provider' | 'externalId' | 'reconnectUrl' | 'reconnectWith' | 'reconnectType'
   >,
 ): ReconnectAction | null {
-  if (c.status !== 'reconnect_needed') return null;
+  // Disconnected in Duely, the connection is still this company's: the same company comes back on it (the page offers
+  // no connect of another: one Duely company holds one company's books).
+  if (c.status !== 'reconnect_needed' && c.status !== 'disconnected') return null;
   if (c.reconnectWith === 'credentials') {
     return { kind: 'form', provider: c.provider, accountId: c.externalId, type: c.reconnectType ?? null };
   }

@@ -21,10 +21,16 @@ export function CredentialConnect({
   info,
   onConnected,
   reconnect,
+  connectOffered = true,
 }: {
   tenant: string;
   info: ConnectorAvailability;
   onConnected: () => void;
+  /**
+   * Whether a connect of a new account is offered: not once the company holds a company's books (the server refuses
+   * another). Then only a Reconnect opens the form, for that account, and the answer of a connect just made stays.
+   */
+  connectOffered?: boolean;
   /**
    * Reconnecting an existing connection (its Reconnect button): the form opens for that account (and credential
    * type), and submitting it re-activates the same connection. The parent remounts the form (key) per request.
@@ -93,9 +99,10 @@ export function CredentialConnect({
   };
 
   const account = values.accountId?.trim() ?? '';
+  const offered = connectOffered || Boolean(reconnect);
   return (
     <div data-testid={`connect-${info.provider}`}>
-      {info.methods.includes('oauth') && info.connectUrl ? (
+      {offered && info.methods.includes('oauth') && info.connectUrl ? (
         <p>
           <a
             className="btn"
@@ -116,7 +123,7 @@ export function CredentialConnect({
           connection resumes syncing where it stopped.
         </p>
       ) : null}
-      {info.methods.includes('credentials') ? (
+      {offered && info.methods.includes('credentials') ? (
         <form id={formId} onSubmit={submit} className="upload">
           {typeField && (typeField.choices?.length ?? 0) > 1 ? (
             <div className="field">
@@ -142,6 +149,8 @@ export function CredentialConnect({
                 type={f.secret ? 'password' : 'text'}
                 autoComplete="off"
                 required={!f.optional}
+                // A Reconnect is for its own account: another would be refused as another company's books.
+                readOnly={Boolean(reconnect) && f.name === 'accountId'}
                 value={values[f.name] ?? ''}
                 onChange={(e) => setValues((v) => ({ ...v, [f.name]: e.target.value }))}
               />
@@ -165,7 +174,7 @@ export function CredentialConnect({
         ) : null}
       </div>
       <ErrorBanner error={error} />
-      {info.permissions.length ? (
+      {offered && info.permissions.length ? (
         <details>
           <summary>What Duely's role needs (Setup &gt; Users/Roles &gt; Manage Roles)</summary>
           <ul className="small" data-testid={`permissions-${info.provider}`}>

@@ -1,16 +1,19 @@
 /**
  * One card per ledger provider on the Connections page, titled by the connector's display name (GET
  * /api/v1/integrations): the provider's own connections (status, expiry warning, progress, Reconnect, Disconnect)
- * and how to connect another company of it (QuickBooks' connect button or demo offer; a credential form / OAuth
- * button for the others). A connection of one provider never shows in another's card.
+ * and how to connect a company of it (QuickBooks' connect button or demo offer; a credential form / OAuth button for
+ * the others). A connection of one provider never shows in another's card. One Duely company holds one company's
+ * books (the server refuses another: tenant_holds_other_books), so once it holds one (a connection in any state) no
+ * card offers a connect: the company's own row has Reconnect, and each card says where another company goes.
  */
 import { Card, Loading } from '../../components/ui';
+import { api } from '../../lib/api';
 import { useCan } from '../../lib/role';
 import type { Connection, ConnectorAvailability, Integrations } from '../../lib/types';
 import type { Loaded } from '../../lib/use-api';
 import { ConnectionList, ownConnections, type ReconnectAction } from './ConnectionList';
 import { CredentialConnect } from './CredentialConnect';
-import { QuickbooksConnect } from './QuickbooksConnect';
+import { connectionName, QuickbooksConnect } from './QuickbooksConnect';
 
 /** The provider that carries the built-in demo company and the classic connect route (an older server's only one). */
 const CLASSIC = 'quickbooks';
@@ -61,6 +64,20 @@ export function ProviderCards(props: {
   // Wait for the integrations answer (the titles come from it) unless it failed.
   if (!integrations.data && !integrations.error) return <Loading />;
   const all = conns.data?.items ?? [];
+  // The company this Duely company holds (its first connection, whatever its state); until the list is in, nothing
+  // is offered that it might refuse.
+  const held = all[0] ?? null;
+  const listed = Boolean(conns.data) || Boolean(conns.error);
+  // The operator's session is bound to no company: an OAuth connect there makes another Duely company, never a
+  // refusal (a credential form posts to this company: refused like anyone's).
+  const operator = Boolean(api.current?.operator);
+  const oneCompanyNote = held ? (
+    <p className="muted small" data-testid="one-company-note">
+      This Duely company holds the books of {connectionName(held, integrations.data)}; one Duely company holds
+      one company's books. {held.status === 'active' ? '' : 'Reconnect it from its row. '}To add another
+      company, sign out of Duely and connect it there: it gets a Duely company of its own.
+    </p>
+  ) : null;
   return (
     <>
       {providerSections(integrations.data, all).map((section) => {
@@ -76,19 +93,28 @@ export function ProviderCards(props: {
               onChange={onChange}
               onReconnect={onReconnect}
             />
-            {!mayConnect ? null : provider === CLASSIC ? (
-              <QuickbooksConnect
-                info={integrations}
-                connected={mine.filter((c) => c.status !== 'disconnected').map((c) => c.externalId)}
-              />
+            {!mayConnect || !listed ? null : provider === CLASSIC ? (
+              held && !operator ? (
+                oneCompanyNote
+              ) : (
+                <QuickbooksConnect
+                  info={integrations}
+                  connected={mine.filter((c) => c.status !== 'disconnected').map((c) => c.externalId)}
+                />
+              )
             ) : availability ? (
-              <CredentialConnect
-                key={reconnect?.provider === provider ? `reconnect-${reconnect.n}` : 'connect'}
-                tenant={tenant}
-                info={availability}
-                reconnect={reconnect?.provider === provider ? reconnect : null}
-                onConnected={onConnected}
-              />
+              <>
+                <CredentialConnect
+                  key={reconnect?.provider === provider ? `reconnect-${reconnect.n}` : 'connect'}
+                  tenant={tenant}
+                  info={availability}
+                  reconnect={reconnect?.provider === provider ? reconnect : null}
+                  // Held: the form is its own account's Reconnect only (a connect it just made keeps its answer).
+                  connectOffered={!held}
+                  onConnected={onConnected}
+                />
+                {held && reconnect?.provider !== provider ? oneCompanyNote : null}
+              </>
             ) : null}
           </Card>
         );
