@@ -25,9 +25,12 @@ Commands:
   login [--tenant NAME [--email ADDRESS]]                 print a one-time sign-in link (for that person, with --email)
   predictions [--tenant NAME] [--now DATE] [--format csv|json]   every open invoice, scored as of the clock
   model train [--history FILE.csv] [--out DIR]            rebuild the shipped model (default models/default)
-  model evaluate --history FILE.csv [--window selection|test] [--from DATE] [--to DATE] [--every WEEKS] [--model DIR] [--cutoff DATE] [--json]
+  model evaluate --history FILE.csv [--window selection|test] [--from DATE] [--to DATE] [--every WEEKS] [--model DIR] [--cutoff DATE] [--overdue] [--json]
                                                           weekly replay vs the heuristic (--model: score with that
-                                                          model instead of retraining; --cutoff: one split)
+                                                          model instead of retraining; --cutoff: one split;
+                                                          --overdue: collection chances of the invoices overdue on
+                                                          --cutoff, default 90 days before the data end, vs what
+                                                          was collected)
   model retrain --tenant NAME [--now DATE]                train the tenant's own model; promote only if better
 
 Connect flags: \`duely connect help\` lists each provider's credential fields.

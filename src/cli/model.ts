@@ -38,6 +38,7 @@ Written to ${values.out ?? 'models/default'}
       model: { type: 'string' },
       json: { type: 'boolean' },
       bootstrap: { type: 'string' },
+      overdue: { type: 'boolean' },
     });
     if (!values.history) throw new UsageError('model evaluate needs --history FILE.csv');
     const window = values.window;
@@ -55,6 +56,7 @@ Written to ${values.out ?? 'models/default'}
         modelDir: values.model,
         json: values.json ?? false,
         bootstrap: values.bootstrap !== undefined ? countFlag('bootstrap', values.bootstrap, 0) : undefined,
+        overdue: values.overdue ?? false,
       })}
 `,
     );

@@ -12,7 +12,9 @@ import { AppError } from '../errors';
 import { customerRisk } from './customer-risk';
 import { evaluateBacktest, formatBacktest } from './evaluate';
 import { buildLedgerIndex } from './features';
+import { dayOfInstant } from './ledger';
 import { loadModel, type ModelManifest, trainDefaultModel } from './model-store';
+import { formatOverdueBacktest, ledgerEnd, overdueBacktest } from './overdue-backtest';
 import type { RiskDeps } from './ports';
 import { formatReplay, replayWindow, weeklyReplay } from './replay';
 import type { SliceMetrics } from './retrain';
@@ -70,7 +72,8 @@ export function trainModelCommand(opts: {
 }
 
 /**
- * `duely model evaluate`: the weekly replay protocol (default), or with `cutoff` a single time-split backtest.
+ * `duely model evaluate`: the weekly replay protocol (default), or with `cutoff` a single time-split backtest; with
+ * `overdue` the collection chances of the invoices overdue on `cutoff` (default: 90 days before the data end).
  */
 export async function evaluateCommand(opts: {
   history: string;
@@ -85,9 +88,17 @@ export async function evaluateCommand(opts: {
   modelDir?: string;
   json: boolean;
   bootstrap?: number;
+  /** Backtest the collection chances of overdue invoices (scored with `modelDir`, else the shipped model). */
+  overdue?: boolean;
 }): Promise<string> {
   const rows = readHistory(opts.history);
   if (rows.length === 0) throw new AppError('invalid_csv', `${opts.history}: no invoices to evaluate`, 422);
+  if (opts.overdue) {
+    const model = await loadModel(opts.modelDir ?? DEFAULT_MODEL_DIR);
+    const asOfDay = opts.cutoff ? dayOfInstant(opts.cutoff) : ledgerEnd(rows) - 90;
+    const report = await overdueBacktest(model, rows, asOfDay);
+    return opts.json ? JSON.stringify(report, null, 2) : formatOverdueBacktest(report);
+  }
   if (!opts.cutoff) {
     const window = replayWindow(rows, opts.window ?? 'test');
     const replay = await weeklyReplay({

@@ -147,10 +147,20 @@ describe('account risk on the demo company: the habit or the open debt, whicheve
       if (customerBand(r.score / 100) === 'low') expect(r.openDebtReason).toBeNull();
       if (r.openDebtReason) expect(r.openDebtReason).toMatch(/chance of collection within 90 days$/);
     }
-    // Every customer owing more than $2,000 not expected within 90 days is high risk.
+    // Every customer owing more than $2,000 of doubtful debt (overdue, at most an even chance of collection within
+    // 90 days) is high risk. Not "$2,000 of expected loss": a large account whose recent overdue invoices are each
+    // 80–90 % likely to be collected (the demo's 1–60-day debt, as its history says) owes that much in expectation
+    // on a low share of its balance, and the score is a share.
+    const dueOf = new Map(rows.map((r) => [r.invoiceId, dayNumber(r.dueDate)]));
+    const doubtful = new Map<string, number>();
+    for (const s of scores) {
+      if (dueOf.get(s.invoiceId)! >= day || s.pCollect90 === null || s.pCollect90 > 0.5) continue;
+      doubtful.set(s.customerId, (doubtful.get(s.customerId) ?? 0) + balance.get(s.invoiceId)!);
+    }
+    expect(doubtful.size).toBeGreaterThan(10);
     for (const r of risks) {
-      const atRisk = ((r.openDebtScore ?? 0) / 100) * (open.get(r.customerId) ?? 0);
-      if (atRisk > 200_000) expect(customerBand(r.score / 100), r.customerId).toBe('high');
+      if ((doubtful.get(r.customerId) ?? 0) > 200_000)
+        expect(customerBand(r.score / 100), r.customerId).toBe('high');
     }
   }, 60_000);
 
@@ -191,8 +201,8 @@ describe('account risk on the demo company: the habit or the open debt, whicheve
       unpaid += c.unpaid;
       open += c.open;
     }
-    // Measured: 26 % predicted, 31 % still unpaid (the not-yet-due and 31–90-day debt is a little worse than the
-    // model says); by band low 0.6 % / 5.5 %, medium 21 % / 25 %, high 47 % / 50 %.
+    // Measured: 29 % predicted, 30 % still unpaid; by band low 0.6 % / 4.2 %, medium 21 % / 23 %, high 48 % / 49 %
+    // (26 % / 31 % while the 31–90-day debt was predicted 82 % collected within 90 days; 65 % was).
     expect(Math.abs(predicted / open - unpaid / open)).toBeLessThan(0.06);
     const realised = (band: string) => byBand[band]!.unpaid / byBand[band]!.open;
     expect(realised('low')).toBeLessThan(realised('medium'));

@@ -11,12 +11,12 @@ import {
   overdueSurvival,
   PRIOR_INVOICES,
 } from '../../src/risk/collection-calibration';
-import { ModelRegistry } from '../../src/risk/model-registry';
-import { createRng } from '../../src/risk/rng';
+import { buildLedgerIndex, featureMatrix } from '../../src/risk/features';
 import { dayNumber, isoFromDay, type LedgerInvoice } from '../../src/risk/ledger';
+import { ModelRegistry } from '../../src/risk/model-registry';
 import { loadModel, writeModel } from '../../src/risk/model-store';
 import { survivalQuantile, toForecast } from '../../src/risk/risk-model';
-import { buildLedgerIndex, featureMatrix } from '../../src/risk/features';
+import { createRng } from '../../src/risk/rng';
 import { runModel, scoreInvoices } from '../../src/risk/score';
 import { syntheticLedger } from '../../src/risk/synthetic-ledger';
 import { trainRiskModel } from '../../src/risk/train';
@@ -194,12 +194,21 @@ describe('overdue survival from the ledger (right-censored)', () => {
     expect(collectionChance(empty, 200, 90, 0.6)).toBe(0.6); // no history: the prior
     // 100 invoices followed over the window, none paid: the prior keeps k / (n + k) of its weight.
     const none = { events: new Float64Array(1000), atRisk: new Float64Array(1000).fill(100) };
-    expect(collectionChance(none, 200, 90, 0.6)).toBeCloseTo((PRIOR_INVOICES * 0.6) / (100 + PRIOR_INVOICES), 9);
+    expect(collectionChance(none, 200, 90, 0.6)).toBeCloseTo(
+      (PRIOR_INVOICES * 0.6) / (100 + PRIOR_INVOICES),
+      9,
+    );
     expect(collectionChance(none, 200, 90, 0.6, 0)).toBe(0);
-    // One payment a day out of 100 at risk: 1 − exp(−0.9) over 90 days, whatever a weak prior says.
+    // One payment a day out of 100 at risk: 1 − 0.99^90 over 90 days (Kaplan–Meier), whatever a weak prior says.
     const some = { events: new Float64Array(1000).fill(1), atRisk: new Float64Array(1000).fill(100) };
-    expect(collectionChance(some, 200, 90, 0.6, 0)).toBeCloseTo(1 - Math.exp(-0.9), 9);
-    expect(Math.abs(collectionChance(some, 200, 90, 0) - (1 - Math.exp(-0.9)))).toBeLessThan(0.04);
+    expect(collectionChance(some, 200, 90, 0.6, 0)).toBeCloseTo(1 - 0.99 ** 90, 9);
+    expect(Math.abs(collectionChance(some, 200, 90, 0) - (1 - 0.99 ** 90))).toBeLessThan(0.04);
+    // Payers and never-payers mixed: 100 at risk, 50 paid on the window's first day, the rest never. Half were
+    // collected; a constant hazard pooled over the window (50 payments in 100 + 89 × 50 invoice-days) said 63 %.
+    const mixed = { events: new Float64Array(1000), atRisk: new Float64Array(1000).fill(50) };
+    mixed.events[200] = 50;
+    mixed.atRisk[200] = 100;
+    expect(collectionChance(mixed, 200, 90, 0.6, 0)).toBeCloseTo(0.5, 9);
   });
 });
 
@@ -212,7 +221,13 @@ describe('overdue survival from the ledger (right-censored)', () => {
 function oldDebtLedger(oldDebtCollected: boolean): LedgerInvoice[] {
   const asOfDay = dayNumber('2024-03-01');
   const rng = createRng(oldDebtCollected ? 11 : 12);
-  const base = syntheticLedger({ customers: 40, invoicesPerCustomer: 30, seed: 3, start: '2023-01-01', days: 420 });
+  const base = syntheticLedger({
+    customers: 40,
+    invoicesPerCustomer: 30,
+    seed: 3,
+    start: '2023-01-01',
+    days: 420,
+  });
   const slow: LedgerInvoice[] = [];
   for (let c = 0; c < 30; c++) {
     for (let k = 0; k < 12; k++) {
@@ -246,7 +261,12 @@ describe('collection of old debt follows the ledger’s own survival history', (
 
   async function scoredOld(ledger: LedgerInvoice[]) {
     const open = ledger.filter((r) => r.customerId.startsWith('SLOW') && r.paidDate === null);
-    const scores = await scoreInvoices(await registry.default(), ledger, open.map((r) => r.invoiceId), asOf);
+    const scores = await scoreInvoices(
+      await registry.default(),
+      ledger,
+      open.map((r) => r.invoiceId),
+      asOf,
+    );
     const due = new Map(ledger.map((r) => [r.invoiceId, dayNumber(r.dueDate)]));
     return scores.map((s) => ({ ...s, overdue: asOfDay - due.get(s.invoiceId)! }));
   }
