@@ -36,6 +36,7 @@ import {
   connectionStatuses,
   countAttempt,
   customerRow,
+  latestUploadAt,
   livePromisesOverlapping,
   lockMessage,
   markAttemptStarting,
@@ -58,14 +59,25 @@ import { headerProblem, MailSendError, type MailTransport } from '../mail/transp
 import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { approvalVersion, dueState, enqueueSend } from './engine';
-import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
+import {
+  liveInvoiceState,
+  liveStateRefreshers,
+  movedSinceLiveRead,
+  refreshLiveState,
+} from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
-import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
+import {
+  checkSuppression,
+  type LedgerUpload,
+  type LiveInvoice,
+  type SuppressionDecision,
+  sendingGate,
+} from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 
 export { released, unconfirmed };
@@ -775,6 +787,7 @@ export async function recheck(
         pausedUntil: custOverride?.pausedUntil ?? null,
       },
       connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
+      upload: conn.length === 0 ? await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays) : null,
       window,
     });
   }
@@ -800,6 +813,23 @@ export async function recheck(
     if (capped) return { kind: 'stop', decision: capped };
   }
   return { kind: 'send', tenant, customer, to: reach.emails };
+}
+
+/**
+ * A company without a connection: its ledger is its latest upload, however old (nothing reads it live before a
+ * send), so a reminder waits while that upload is too old (staleUpload) and a new upload releases it
+ * (releaseUploadHolds). Null when something else stands for a live read (a test's refresher for the tenant's source)
+ * or nothing was ever uploaded (the rows did not come from a file). Receipts are not held: a thank-you for a payment
+ * the export shows chases nobody, and it is checked against the same rows (still paid) before it goes.
+ */
+async function uploadedLedger(
+  tx: Tx,
+  tenant: typeof tenants.$inferSelect,
+  maxAgeDays: number,
+): Promise<LedgerUpload | null> {
+  if (liveStateRefreshers[tenant.source]) return null;
+  const at = await latestUploadAt(tx, tenant.id);
+  return at ? { at, maxAgeDays, timeZone: tenant.timezone || 'UTC' } : null;
 }
 
 /**
@@ -927,7 +957,8 @@ export async function record(
     });
     return { outcome: 'held', code: d.code, reason: d.reason };
   }
-  // Held (connection needs reconnecting) or deferred (outside the send window): queued again, with a job.
+  // Held (connection needs reconnecting, an upload too old) or deferred (outside the send window): queued again, with
+  // a job.
   const until = d.action === 'defer' && d.until ? d.until : new Date(now.getTime() + HOLD_RETRY_MS);
   await setMessage(tx, id, {
     status: 'queued',
