@@ -36,7 +36,6 @@ import {
   connectionStatuses,
   countAttempt,
   customerRow,
-  latestUploadAt,
   livePromisesOverlapping,
   lockMessage,
   markAttemptStarting,
@@ -59,26 +58,16 @@ import { headerProblem, MailSendError, type MailTransport } from '../mail/transp
 import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
 import { loadDunningConfig } from './dunning-config';
 import { approvalVersion, dueState, enqueueSend } from './engine';
-import {
-  liveInvoiceState,
-  liveStateRefreshers,
-  movedSinceLiveRead,
-  refreshLiveState,
-} from './live-invoice-state';
+import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
 import { loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
-import {
-  checkSuppression,
-  type LedgerUpload,
-  type LiveInvoice,
-  type SuppressionDecision,
-  sendingGate,
-} from './suppression';
+import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
+import { uploadedLedger } from './uploaded-ledger';
 
 export { released, unconfirmed };
 
@@ -787,7 +776,8 @@ export async function recheck(
         pausedUntil: custOverride?.pausedUntil ?? null,
       },
       connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
-      upload: conn.length === 0 ? await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays) : null,
+      // Receipts are not held for an old upload: a thank-you for a payment the export shows chases nobody.
+      upload: await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length),
       window,
     });
   }
@@ -813,23 +803,6 @@ export async function recheck(
     if (capped) return { kind: 'stop', decision: capped };
   }
   return { kind: 'send', tenant, customer, to: reach.emails };
-}
-
-/**
- * A company without a connection: its ledger is its latest upload, however old (nothing reads it live before a
- * send), so a reminder waits while that upload is too old (staleUpload) and a new upload releases it
- * (releaseUploadHolds). Null when something else stands for a live read (a test's refresher for the tenant's source)
- * or nothing was ever uploaded (the rows did not come from a file). Receipts are not held: a thank-you for a payment
- * the export shows chases nobody, and it is checked against the same rows (still paid) before it goes.
- */
-async function uploadedLedger(
-  tx: Tx,
-  tenant: typeof tenants.$inferSelect,
-  maxAgeDays: number,
-): Promise<LedgerUpload | null> {
-  if (liveStateRefreshers[tenant.source]) return null;
-  const at = await latestUploadAt(tx, tenant.id);
-  return at ? { at, maxAgeDays, timeZone: tenant.timezone || 'UTC' } : null;
 }
 
 /**

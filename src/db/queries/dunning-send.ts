@@ -330,7 +330,7 @@ export async function livePromisesOverlapping(tx: Tx, tenantId: string, invoiceI
 }
 
 /** The statuses of the tenant's connections. */
-export async function connectionStatuses(tx: Tx, tenantId: string) {
+export async function connectionStatuses(tx: DbOrTx, tenantId: string) {
   return tx
     .select({ status: connections.status })
     .from(connections)
