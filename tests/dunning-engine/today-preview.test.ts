@@ -209,7 +209,7 @@ describe('GET dunning/today', () => {
     clock.set('2013-07-01T18:00:00Z');
   });
 
-  it("a CSV company whose upload is over its limit (3 days) says so, with the reminders held for a newer one", async () => {
+  it('a CSV company whose upload is over its limit (3 days) says so, with the reminders held for a newer one', async () => {
     expect((await today(acme)).json().uploadTooOld).toBeNull();
     // The fixture ledger was uploaded at 2013-07-01T00:00Z: Jun 30 in Los Angeles, 4 days before Jul 4.
     clock.set('2013-07-04T18:00:00Z');

@@ -6,15 +6,15 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
 import { invoices, syncRuns } from '../../src/db/schema';
+import { defaultSettings } from '../../src/dunning/dunning-config';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import { sendMessage } from '../../src/dunning/send-message';
 import { importWritten } from '../../src/jobs/workflow';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
-import { defaultSettings } from '../../src/dunning/dunning-config';
-import { csv } from '../helpers/csv';
 import { ledgerRows } from '../dunning-engine/fixtures';
+import { csv } from '../helpers/csv';
 import { noSleep, rowOf, sendPathSuite, singleInvoiceMessage, waitingJobs } from './helpers';
 
 const env = sendPathSuite();

@@ -202,7 +202,9 @@ describe('Sending today counts (Dashboard)', () => {
       />,
     );
     const t = html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
-    expect(t).toContain(`${reason} (2 held so far; checked against the new upload as soon as it is in). Upload on Connections.`);
+    expect(t).toContain(
+      `${reason} (2 held so far; checked against the new upload as soon as it is in). Upload on Connections.`,
+    );
     expect(html).toContain('href="/connections"');
     expect(text('live')).not.toContain('upload');
   });

@@ -342,7 +342,9 @@ export async function latestUploadAt(tx: DbOrTx, tenantId: string): Promise<Date
   const [r] = await tx
     .select({ at: sql<Date | string | null>`max(${syncRuns.finishedAt})` })
     .from(syncRuns)
-    .where(and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')));
+    .where(
+      and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
+    );
   return r?.at ? new Date(r.at) : null;
 }
 
