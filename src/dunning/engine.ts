@@ -34,6 +34,7 @@ import {
   unqueueRequestedStatements,
   updateDunningMessage,
 } from '../db/queries/dunning-plan';
+import { releaseHeld } from '../db/queries/dunning-send';
 import { tenantById } from '../db/queries/tenants';
 import type { dunningMessages } from '../db/schema';
 import { loadDunningConfig } from './dunning-config';
@@ -385,6 +386,18 @@ export async function replanPending(
   if (!tenant || !sendingActive(tenant)) return planTenantIn(services, tx, tenantId);
   if (!customerIds) return resumeSending(services, tx, tenantId);
   return planTenantIn(services, tx, tenantId, await takeBackPending(tx, tenantId, customerIds));
+}
+
+/**
+ * A CSV upload committed in the caller's transaction: the reminders held because the previous upload was too old
+ * (ledger_stale) are due at once, so their send jobs re-check them against the new rows when it commits (a debtor
+ * who paid meanwhile is skipped, the others go out in the send window) instead of at their next hourly retry.
+ */
+export async function releaseUploadHolds(services: DunningDeps, tx: Tx, tenantId: string): Promise<number> {
+  const now = services.clock.now();
+  const held = await releaseHeld(tx, tenantId, 'ledger_stale', now);
+  for (const m of held) await enqueueSend(services, tx, m.id, now, `upload:${now.toISOString()}`);
+  return held.length;
 }
 
 async function allConnectionsDisconnected(tx: Tx, tenantId: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import { approveMessage, editMessage, skipMessage } from './approvals';
 import { bulkCustomers, bulkDecideMessages, bulkDispute, bulkSendStatements } from './bulk';
 import { composeEmail, senderOf } from './compose-email';
 import { applyDeliveryUpdate, unsubscribeDebtor } from './delivery-events';
-import { planTenant, planTenantIn, replanPending } from './engine';
+import { planTenant, planTenantIn, releaseUploadHolds, replanPending } from './engine';
 import { applySendingSwitches, goLiveStatus } from './go-live';
 import { resolveInvoicePdfLink } from './invoice-pdf-link';
 import { ensurePayLinks } from './payment-details';
@@ -35,6 +35,8 @@ export function createDunning(deps: DunningDeps) {
     planIn: bind(planTenantIn),
     /** A policy version saved in the caller's transaction: what waits is planned again under it. */
     replanPending: bind(replanPending),
+    /** A CSV upload in the caller's transaction: reminders held for an upload too old are re-checked at once. */
+    uploadArrived: bind(releaseUploadHolds),
     /** One message, or (MAIL_BATCH) the due messages in one stored batch; a batch member resumes its batch. */
     send: bind(sendDue),
     sweep: bind(sweepStaleMessages),

@@ -258,6 +258,11 @@ export const dunningSettingsSchema = z
     sensitivity: z.enum(['low', 'medium', 'high']).default('medium'),
     /** A customer hears from us at most once in this many days, however many invoices fall due. */
     minDaysBetweenMessages: z.int().min(1).max(30).default(3),
+    /**
+     * A CSV company (no connection reads its ledger live) sends reminders only while its latest upload is at most
+     * this many days old (send-message.ts, staleUpload in suppression.ts): a debtor who paid since is not chased.
+     */
+    maxUploadAgeDays: z.int().min(1).max(90).default(3),
   })
   .refine(
     (s) => {

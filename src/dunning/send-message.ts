@@ -69,6 +69,7 @@ import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
 import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
+import { uploadedLedger } from './uploaded-ledger';
 
 export { released, unconfirmed };
 
@@ -787,6 +788,8 @@ export async function recheck(
         pausedUntil: custOverride?.pausedUntil ?? null,
       },
       connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
+      // Receipts are not held for an old upload: a thank-you for a payment the export shows chases nobody.
+      upload: await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length),
       window,
     });
   }
@@ -944,7 +947,8 @@ export async function record(
     });
     return { outcome: 'held', code: d.code, reason: d.reason };
   }
-  // Held (connection needs reconnecting) or deferred (outside the send window): queued again, with a job.
+  // Held (connection needs reconnecting, an upload too old) or deferred (outside the send window): queued again, with
+  // a job.
   const until = d.action === 'defer' && d.until ? d.until : new Date(now.getTime() + HOLD_RETRY_MS);
   await setMessage(tx, id, {
     status: 'queued',

@@ -6,9 +6,12 @@
 import { sendingTodayCounts, sendingTodayRows } from '../db/queries/sending-today';
 import type { Tenant } from '../db/queries/tenants';
 import type { DunningMessageStatus } from '../db/schema';
+import { loadDunningConfig } from './dunning-config';
 import { addDays, localParts, zonedInstant } from './local-time';
 import type { DunningDeps } from './ports';
 import { sendingSwitches } from './sending-switches';
+import { staleUpload } from './suppression';
+import { uploadedLedger } from './uploaded-ledger';
 
 export interface SendingTodayItem {
   id: string;
@@ -47,6 +50,17 @@ export interface SendingToday {
    * paused (the card then says they would go out, not that they will).
    */
   sending: 'live' | 'off' | 'paused';
+  /**
+   * A CSV company whose latest upload is older than its limit (maxUploadAgeDays): reminders wait (ledger_stale) until
+   * a newer upload; `held` of them already do. Null for a company whose ledger is read live or whose upload is recent.
+   */
+  uploadTooOld: {
+    uploadedOn: string;
+    ageDays: number;
+    maxAgeDays: number;
+    reason: string;
+    held: number;
+  } | null;
 }
 
 export async function sendingToday(
@@ -61,6 +75,9 @@ export async function sendingToday(
   const to = zonedInstant(addDays(date, 1), 0, 0, timezone);
   const rows = await sendingTodayRows(db, tenant.id, from, to, limit);
   const counts = await sendingTodayCounts(db, tenant.id, from, to);
+  const config = await loadDunningConfig(db, tenant);
+  const upload = await uploadedLedger(db, tenant, config.settings.maxUploadAgeDays);
+  const stale = upload ? staleUpload(upload, services.clock.now()) : null;
 
   return {
     date,
@@ -86,6 +103,7 @@ export async function sendingToday(
     overdue: counts?.overdue ?? 0,
     nextSendAt: counts?.nextSendAt ?? null,
     sending: sendingState(tenant),
+    uploadTooOld: stale ? { ...stale, held: counts?.heldForUpload ?? 0 } : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { formatMoney } from '../../connectors/money';
-import type { IsoDate } from './local-time';
+import { diffDays, type IsoDate, localParts } from './local-time';
 import { nextAllowedTime, type SendWindow, windowBlock } from './send-time';
 
 /** An invoice as the ledger and Duely's own records state it right before sending. */
@@ -32,6 +32,11 @@ export interface SuppressionInput {
   customer: { optedOut: boolean; bounced: boolean; excluded: boolean; pausedUntil: IsoDate | null };
   /** The accounting connection: balances from a broken one may be stale. */
   connection: { status: 'active' | 'needs_reconnect' | 'disconnected' };
+  /**
+   * Set when no connection reads the ledger live (a CSV company): its ledger is its latest successful upload, made
+   * `at`; reminders wait while that is more than `maxAgeDays` calendar days old in the company's `timeZone`.
+   */
+  upload?: LedgerUpload | null;
   window: SendWindow & { timeZone: string };
 }
 
@@ -45,6 +50,7 @@ export type SuppressionCode =
   | 'customer_paused'
   | 'connection_needs_reconnect'
   | 'connection_disconnected'
+  | 'ledger_stale'
   | 'paid'
   | 'void_or_deleted'
   | 'disputed'
@@ -100,6 +106,8 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
       'The accounting connection needs reconnecting, so balances cannot be verified',
     );
   }
+  const stale = input.upload ? staleUpload(input.upload, input.now) : null;
+  if (stale) return hold('ledger_stale', stale.reason);
 
   const live = new Map(input.invoices.map((i) => [i.invoiceId, i]));
   const planned = new Map(input.message.plannedBalances.map((p) => [p.invoiceId, p.openBalanceMinor]));
@@ -140,6 +148,47 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
     };
   }
   return { action: 'send', code: 'ok', reason: 'All checks passed', replan: false };
+}
+
+/** A CSV company's ledger: its latest successful upload (sync_runs kind 'import', finishedAt). */
+export interface LedgerUpload {
+  at: Date;
+  /** The dunning setting maxUploadAgeDays. */
+  maxAgeDays: number;
+  /** The company's time zone: the upload's day and today are its calendar days. */
+  timeZone: string;
+}
+
+export interface StaleUpload {
+  uploadedOn: IsoDate;
+  ageDays: number;
+  maxAgeDays: number;
+  reason: string;
+}
+
+/**
+ * Whether an upload is too old to chase anyone from (null when it is not): a debtor who paid after the export was
+ * made still owes in it. Counted in whole calendar days of the company, so an upload stays good through the
+ * `maxAgeDays`-th day after the one it was made on, whatever the hour.
+ */
+export function staleUpload(upload: LedgerUpload, now: Date): StaleUpload | null {
+  const uploadedOn = localParts(upload.at, upload.timeZone).date;
+  const ageDays = diffDays(localParts(now, upload.timeZone).date, uploadedOn);
+  if (ageDays <= upload.maxAgeDays) return null;
+  const sameYear = uploadedOn.slice(0, 4) === localParts(now, upload.timeZone).date.slice(0, 4);
+  const day = new Intl.DateTimeFormat('en-US', {
+    month: 'short',
+    day: 'numeric',
+    ...(sameYear ? {} : { year: 'numeric' }),
+    timeZone: 'UTC',
+  }).format(new Date(`${uploadedOn}T12:00:00Z`));
+  const limit = `${upload.maxAgeDays} day${upload.maxAgeDays === 1 ? '' : 's'}`;
+  return {
+    uploadedOn,
+    ageDays,
+    maxAgeDays: upload.maxAgeDays,
+    reason: `The ledger is the upload of ${day}, ${ageDays} days old (reminders wait once it is over ${limit} old): upload a newer export to send`,
+  };
 }
 
 function invoiceIssue(

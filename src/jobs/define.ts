@@ -37,7 +37,7 @@ export interface JobServices {
   db: Db;
   queue: JobSender;
   risk: Pick<RiskModule, 'score' | 'retrain'>;
-  dunning: Pick<DunningModule, 'plan' | 'send' | 'sweep' | 'replanPending'>;
+  dunning: Pick<DunningModule, 'plan' | 'send' | 'sweep' | 'replanPending' | 'uploadArrived'>;
   sync: Pick<SyncModule, 'run'>;
 }
 

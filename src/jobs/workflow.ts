@@ -166,15 +166,18 @@ export async function ledgerChanged(
 /**
  * An import's `afterWrite` (HTTP upload and `duely import`): ledgerChanged for what it inserted or changed, in the
  * import's transaction. Only a complete list of ids narrows the re-score (a capped one would leave invoices unscored).
+ * The upload is the company's new ledger: reminders held while the last one was too old are re-checked now.
  */
 export function importWritten(services: JobServices) {
-  return (tx: Tx, result: { tenant: { id: string } }, changed: { count: number; ids: string[] }) =>
-    ledgerChanged(services, tx, {
+  return async (tx: Tx, result: { tenant: { id: string } }, changed: { count: number; ids: string[] }) => {
+    await ledgerChanged(services, tx, {
       tenantId: result.tenant.id,
       changedInvoices: changed.count,
       invoiceIds: changed.ids.length === changed.count ? changed.ids : undefined,
       reason: 'import',
     });
+    await services.dunning.uploadArrived(tx, result.tenant.id);
+  };
 }
 
 /** scored → plan: the dunning plan follows the new scores. */

@@ -14,7 +14,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { approveAll, messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -107,6 +107,8 @@ async function reminder(
     );
     if (m) return m;
     clock.set(new Date(Date.parse(clock.now().toISOString().slice(0, 10)) + 86_400_000 + 12 * 3_600_000));
+    // The company uploads each day's export: a CSV company's reminders wait once its upload is over 3 days old.
+    await uploadToday(s);
     for (const q of await messagesOf(s, tenantId))
       if (q.status === 'queued' && q.sendAt <= clock.now()) await sendMessage(s, q.id, { transport: null });
   }

@@ -51,6 +51,15 @@ export async function importLedger(s: Services, paid: Record<string, string> = {
   return importHistoryCsv(s.db, csv(ledgerRows(paid)), { tenantName: 'Acme', now: s.clock.now() });
 }
 
+/**
+ * The company uploads the day's export (the fixture ledger, `paid` as given) at the clock's time, as a CSV company does
+ * while its reminders go out: they are sent only from an upload at most maxUploadAgeDays (3) calendar days old
+ * (send-message.ts, ledger_stale). For tests whose clock moves on more days than that after the first import.
+ */
+export async function uploadToday(s: Services, paid: Record<string, string> = {}) {
+  return importLedger(s, paid);
+}
+
 /** Billing emails (the CSV has none): ap@<customer>.example. */
 export async function giveEmails(s: Services, tenantId: string) {
   await s.db.execute(sql`

@@ -8,7 +8,7 @@ import { sendMessage } from '../../src/dunning/send-message';
 import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import { scoreTenantJob } from '../../src/jobs/risk-jobs';
 import type { Services } from '../../src/services';
-import { approveAll, messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -28,6 +28,7 @@ describe('dunning jobs on pg-boss', () => {
     const [m] = (await messagesOf(s, tenantId)).filter((x) => x.status === 'queued');
     // Saturday 03:00 UTC: not a business day for a UTC tenant working Monday–Friday.
     clock.set('2013-07-06T03:00:00Z');
+    await uploadToday(s); // a CSV company's reminders go out only from a recent upload (at most 3 days old)
     const out = await sendMessage(s, m!.id);
     expect(out).toMatchObject({ outcome: 'deferred', code: 'non_business_day' });
     const [row] = await s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m!.id));

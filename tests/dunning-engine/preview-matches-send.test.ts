@@ -13,7 +13,7 @@ import { renderOnce, sendMessage } from '../../src/dunning/send-message';
 import { teamCopy } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { setup } from './fixtures';
+import { setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -73,6 +73,7 @@ describe('the preview of an unsent message', () => {
 
     await approveIfAwaiting(m!);
     clock.set(m!.sendAt);
+    await uploadToday(s); // a week after the first upload: a CSV company's reminders wait for a recent one
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     await expectPreviewIsSent(preview.json(), m!.id);
   });
@@ -90,6 +91,7 @@ describe('the preview of an unsent message', () => {
     const later = new Date(m!.sendAt.getTime() + 3 * 86_400_000);
     await s.db.update(dunningMessages).set({ sendAt: later }).where(eq(dunningMessages.id, m!.id));
     clock.set(later);
+    await uploadToday(s);
 
     const preview = await app.inject({ url: `${base()}/messages/${m!.id}/rendered`, headers: auth });
     expect(preview.statusCode).toBe(200);

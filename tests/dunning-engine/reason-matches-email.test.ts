@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { dunningMessages } from '../../src/db/schema';
 import { sendMessage } from '../../src/dunning/send-message';
 import { suiteTestApp } from '../helpers/app';
-import { setup } from './fixtures';
+import { setup, uploadToday } from './fixtures';
 
 let fixture: Awaited<ReturnType<typeof setup>>;
 const t = suiteTestApp({
@@ -102,6 +102,7 @@ describe('the reason of a message', () => {
     });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json().why.reason).toBe(before.reason);
+    await uploadToday(t.services); // nine days after the first upload: a CSV company's reminders wait for a recent one
     expect(await sendMessage(t.services, held!.id)).toMatchObject({ outcome: 'sent' });
     const [sent] = await t.services.db.select().from(dunningMessages).where(eq(dunningMessages.id, held!.id));
     expectAgree({ reason: sent!.reason, approvalReason: sent!.approvalReason, html: sent!.html! });

@@ -178,6 +178,7 @@ describe('dunning sending settings', () => {
     approvalThresholdMinor: 500_000,
     sensitivity: 'high',
     minDaysBetweenMessages: 5,
+    maxUploadAgeDays: 7,
   };
 
   it('reports a field path the page can put next to its input', async () => {
@@ -213,6 +214,30 @@ describe('dunning sending settings', () => {
         message: expect.stringContaining('a final notice needs an overdue reminder before it'),
       },
     ]);
+  });
+
+  it('the upload-age limit is 1 to 90 days, 3 when not given (a CSV company: reminders wait on an older upload)', async () => {
+    for (const maxUploadAgeDays of [0, 91, 2.5]) {
+      const r = await app.inject({
+        method: 'PUT',
+        url: policyUrl(),
+        headers: operator,
+        payload: { settings: { ...settings, maxUploadAgeDays } },
+      });
+      expect(r.statusCode, String(maxUploadAgeDays)).toBe(400);
+      expect(r.json().error.details.map((d: { field: string }) => d.field)).toEqual([
+        'settings.maxUploadAgeDays',
+      ]);
+    }
+    const { maxUploadAgeDays: _, ...without } = settings;
+    const r = await app.inject({
+      method: 'PUT',
+      url: policyUrl(),
+      headers: operator,
+      payload: { settings: without },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().settings.maxUploadAgeDays).toBe(3);
   });
 
   it('stores the settings and returns them from GET', async () => {

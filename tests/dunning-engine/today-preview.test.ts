@@ -209,6 +209,31 @@ describe('GET dunning/today', () => {
     clock.set('2013-07-01T18:00:00Z');
   });
 
+  it('a CSV company whose upload is over its limit (3 days) says so, with the reminders held for a newer one', async () => {
+    expect((await today(acme)).json().uploadTooOld).toBeNull();
+    // The fixture ledger was uploaded at 2013-07-01T00:00Z: Jun 30 in Los Angeles, 4 days before Jul 4.
+    clock.set('2013-07-04T18:00:00Z');
+    const slow = await customerOf(acme, 'SLOW');
+    await message(acme, 'dm_upload_held', slow, 'queued', '2013-07-04T19:00:00Z');
+    await s.db
+      .update(dunningMessages)
+      .set({ statusCode: 'ledger_stale' })
+      .where(eq(dunningMessages.id, 'dm_upload_held'));
+    try {
+      expect((await today(acme)).json().uploadTooOld).toEqual({
+        uploadedOn: '2013-06-30',
+        ageDays: 4,
+        maxAgeDays: 3,
+        reason:
+          'The ledger is the upload of Jun 30, 4 days old (reminders wait once it is over 3 days old): upload a newer export to send',
+        held: 1,
+      });
+    } finally {
+      await s.db.delete(dunningMessages).where(eq(dunningMessages.id, 'dm_upload_held'));
+      clock.set('2013-07-01T18:00:00Z');
+    }
+  });
+
   it('honours the limit but still counts all of today', async () => {
     const body = (await today(acme, '?limit=1')).json();
     expect(body.toSend).toHaveLength(1);

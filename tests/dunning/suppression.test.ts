@@ -232,3 +232,42 @@ describe('checkSuppression', () => {
     });
   });
 });
+
+describe('a ledger that is an upload (a CSV company)', () => {
+  // NOW is Tuesday 2026-11-24 10:00 Berlin; the company's day is read in its own zone.
+  const upload = (at: string, maxAgeDays = 3) => ({
+    at: new Date(at),
+    maxAgeDays,
+    timeZone: 'Europe/Berlin',
+  });
+
+  it('holds a reminder while the latest upload is older than the limit, naming its day and age', () => {
+    const d = checkSuppression({ ...state(), upload: upload('2026-11-18T16:00:00Z') });
+    expect(d).toMatchObject({ action: 'hold', code: 'ledger_stale', replan: false });
+    expect(d.reason).toBe(
+      'The ledger is the upload of Nov 18, 6 days old (reminders wait once it is over 3 days old): upload a newer export to send',
+    );
+  });
+
+  it('sends from an upload within the limit, counted in calendar days of the company', () => {
+    // Nov 20 23:30 UTC is Nov 21 in Berlin: 3 days old on Nov 24, not over the limit.
+    expect(checkSuppression({ ...state(), upload: upload('2026-11-20T23:30:00Z') }).action).toBe('send');
+    expect(checkSuppression({ ...state(), upload: upload('2026-11-20T22:30:00Z') }).code).toBe(
+      'ledger_stale',
+    );
+    expect(checkSuppression({ ...state(), upload: upload('2026-11-18T16:00:00Z', 7) }).action).toBe('send');
+  });
+
+  it('the debtor’s own choices still come first; a live ledger is never held for age', () => {
+    const stale = upload('2026-11-01T09:00:00Z');
+    expect(checkSuppression({ ...state({ customer: { optedOut: true } }), upload: stale }).code).toBe(
+      'opted_out',
+    );
+    expect(checkSuppression({ ...state(), upload: null }).action).toBe('send');
+  });
+
+  it('names the year of an upload from another year', () => {
+    const d = checkSuppression({ ...state(), upload: upload('2025-12-30T12:00:00Z', 30) });
+    expect(d.reason).toMatch(/^The ledger is the upload of Dec 30, 2025, 329 days old/);
+  });
+});

@@ -188,6 +188,27 @@ describe('Sending today counts (Dashboard)', () => {
     expect(live).toContain('15 to send');
     expect(live).not.toMatch(/would send|nothing is sent/);
   });
+
+  it('a CSV company whose upload is too old: says why reminders wait and where to upload', () => {
+    const reason =
+      'The ledger is the upload of Dec 1, 6 days old (reminders wait once it is over 3 days old): upload a newer export to send';
+    const html = renderToStaticMarkup(
+      <TodayCounts
+        data={
+          {
+            ...data('live'),
+            uploadTooOld: { uploadedOn: '2026-12-01', ageDays: 6, maxAgeDays: 3, reason, held: 2 },
+          } as SendingTodayAnswer
+        }
+      />,
+    );
+    const t = html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(t).toContain(
+      `${reason} (2 held so far; checked against the new upload as soon as it is in). Upload on Connections.`,
+    );
+    expect(html).toContain('href="/connections"');
+    expect(text('live')).not.toContain('upload');
+  });
 });
 
 describe('Sequences preview invoice', () => {

@@ -63,6 +63,10 @@ describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
     expect(t).toContain('Business hours 08:00–18:00');
     expect(t).toContain('Quiet hours Off');
     expect(t).toContain('Approval needed above $10,000.00');
+    // A CSV company: how old an upload reminders may still be sent from.
+    expect(t).toContain(
+      'Oldest upload reminders go out from 3 days: after that, reminders wait for a newer upload',
+    );
     // The risk card's sensitivity and its single Save button are still the only ones on the page.
     expect(await page.getByLabel('Late-payment sensitivity').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Save', exact: true }).count()).toBe(1);
@@ -126,6 +130,7 @@ describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
     const quiet = form.getByRole('group', { name: 'Quiet hours' });
     await quiet.getByLabel('From').selectOption('12');
     await quiet.getByLabel('Until').selectOption('14');
+    await form.getByLabel('Oldest upload reminders go out from (days)').fill('7');
     await form.getByRole('button', { name: 'Save reminder sending rules' }).click();
     await page
       .getByRole('status')
@@ -141,6 +146,7 @@ describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
       quietHours: { start: 12, end: 14 },
       holidays: ['2013-07-04'],
       approvalThresholdMinor: 500_000,
+      maxUploadAgeDays: 7,
       businessDays: [1, 2, 3, 4, 5],
       timezone: 'UTC',
     });
@@ -152,6 +158,7 @@ describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
     expect(t).toContain('Quiet hours 12:00–14:00');
     expect(t).toContain('Holidays Jul 4, 2013');
     expect(t).toContain('Approval needed above $5,000.00');
+    expect(t).toContain('Oldest upload reminders go out from 7 days');
     await page.getByRole('button', { name: 'Edit reminder sending rules' }).click();
     const form2 = rulesForm();
     expect(await form2.getByLabel('Approval needed above (USD)').inputValue()).toBe('5,000.00');

@@ -14,6 +14,7 @@ import {
   dunningOverrides,
   dunningSendBatches,
   promisesToPay,
+  syncRuns,
   tenants,
 } from '../schema';
 import { uuidArray } from '../sql-arrays';
@@ -361,11 +362,41 @@ export async function livePromisesOverlapping(tx: Tx, tenantId: string, invoiceI
 }
 
 /** The statuses of the tenant's connections. */
-export async function connectionStatuses(tx: Tx, tenantId: string) {
+export async function connectionStatuses(tx: DbOrTx, tenantId: string) {
   return tx
     .select({ status: connections.status })
     .from(connections)
     .where(eq(connections.tenantId, tenantId));
+}
+
+/** When the tenant's latest successful CSV upload finished (its ledger, when no connection reads it live); or null. */
+export async function latestUploadAt(tx: DbOrTx, tenantId: string): Promise<Date | null> {
+  const [r] = await tx
+    .select({ at: sql<Date | string | null>`max(${syncRuns.finishedAt})` })
+    .from(syncRuns)
+    .where(
+      and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
+    );
+  return r?.at ? new Date(r.at) : null;
+}
+
+/**
+ * The tenant's queued messages held with `statusCode` (a reason a later event ends, such as an upload for
+ * ledger_stale): due now, so their send jobs re-check them at once; their ids.
+ */
+export async function releaseHeld(tx: Tx, tenantId: string, statusCode: string, now: Date) {
+  return tx
+    .update(dunningMessages)
+    .set({ sendAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(dunningMessages.tenantId, tenantId),
+        eq(dunningMessages.status, 'queued'),
+        eq(dunningMessages.statusCode, statusCode),
+        isNull(dunningMessages.batchId),
+      ),
+    )
+    .returning({ id: dunningMessages.id });
 }
 
 /**

@@ -37,7 +37,10 @@ export async function sendingTodayRows(db: DbOrTx, tenantId: string, from: Date,
     .limit(limit);
 }
 
-/** Today's counts: to send, held for approval, sent; overdue from before today; the next send after today. */
+/**
+ * Today's counts: to send, held for approval, sent; overdue from before today; the next send after today; held until a
+ * newer upload.
+ */
 export async function sendingTodayCounts(db: DbOrTx, tenantId: string, from: Date, to: Date) {
   const m = dunningMessages;
   const fromIso = from.toISOString();
@@ -54,6 +57,11 @@ export async function sendingTodayCounts(db: DbOrTx, tenantId: string, from: Dat
         Number,
       ),
       sentToday: sql<number>`count(*) filter (where ${m.status} = 'sent')`.mapWith(Number),
+      // Reminders of a CSV company held until a newer upload (send-message.ts, ledger_stale), whatever their day.
+      heldForUpload:
+        sql<number>`count(*) filter (where ${m.status} = 'queued' and ${m.statusCode} = 'ledger_stale')`.mapWith(
+          Number,
+        ),
       overdue:
         sql<number>`count(*) filter (where ${inArray(m.status, ['planned', 'queued'])} and ${m.sendAt} < ${fromIso}::timestamptz)`.mapWith(
           Number,

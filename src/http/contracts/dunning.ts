@@ -304,6 +304,15 @@ export const sendingTodayBody = coversDeep<SendingToday>()(
     overdue: z.number().int(),
     nextSendAt: z.date().nullable(),
     sending: z.enum(['live', 'off', 'paused']),
+    uploadTooOld: z
+      .object({
+        uploadedOn: day,
+        ageDays: z.number().int(),
+        maxAgeDays: z.number().int(),
+        reason: z.string(),
+        held: z.number().int(),
+      })
+      .nullable(),
   }),
 );
 export const today = {

@@ -315,6 +315,15 @@ export function TodayCounts({ data }: { data: Today }) {
           <Link href="/settings">Settings</Link>. These are the messages that would go out today.
         </p>
       )}
+      {data.uploadTooOld ? (
+        <p className="banner banner-warn" data-testid="today-upload-too-old">
+          {data.uploadTooOld.reason}
+          {data.uploadTooOld.held > 0
+            ? ` (${data.uploadTooOld.held} held so far; checked against the new upload as soon as it is in)`
+            : ''}
+          . <Link href="/connections">Upload on Connections</Link>.
+        </p>
+      ) : null}
       <ul className="today-counts" aria-label="Today at a glance">
         <li data-testid="today-to-send">
           <strong>{data.toSendCount}</strong> {live ? 'to send' : 'would send'}

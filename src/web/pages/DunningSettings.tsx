@@ -25,6 +25,8 @@ export interface SendingSettings {
   approvalThresholdMinor: number;
   sensitivity: 'low' | 'medium' | 'high';
   minDaysBetweenMessages: number;
+  /** A CSV company: reminders wait while its latest upload is older than this many days. */
+  maxUploadAgeDays: number;
 }
 
 interface PolicyResponse {
@@ -56,6 +58,7 @@ const FIELDS = [
   'holidays',
   'approvalThresholdMinor',
   'minDaysBetweenMessages',
+  'maxUploadAgeDays',
   'sensitivity',
   'timezone',
 ] as const;
@@ -90,6 +93,7 @@ interface Draft {
   newHoliday: string;
   threshold: string;
   minDays: string;
+  maxUploadAge: string;
   sensitivity: SendingSettings['sensitivity'];
   useCompanyTimezone: boolean;
   timezone: string;
@@ -107,6 +111,7 @@ function toDraft(s: SendingSettings, currency: string, companyTimezone: string |
     newHoliday: '',
     threshold: formatAmountInput(s.approvalThresholdMinor, currency),
     minDays: String(s.minDaysBetweenMessages),
+    maxUploadAge: String(s.maxUploadAgeDays),
     sensitivity: s.sensitivity,
     useCompanyTimezone: companyTimezone !== null && s.timezone === companyTimezone,
     timezone: s.timezone,
@@ -127,7 +132,16 @@ const timeZones = (): string[] => {
  * (PUT dunning/policy with `settings`; the server validates and answers with field paths, shown by each field).
  * A read-only summary until "Edit"; a failed save keeps every edit.
  */
-export function DunningSettings({ tenant, currency }: { tenant: string; currency: string }) {
+export function DunningSettings({
+  tenant,
+  currency,
+  csv = false,
+}: {
+  tenant: string;
+  currency: string;
+  /** A CSV company (its ledger is its latest upload): the upload-age limit is shown and edited. */
+  csv?: boolean;
+}) {
   const config = useApi<PolicyResponse>(apiPath(tenant, 'dunning/policy'));
   const company = useApi<{ timezone: string }>(apiPath(tenant, 'settings'));
   const [latest, setLatest] = useState<PolicyResponse | null>(null);
@@ -196,6 +210,9 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
     const minDays = /^\s*\d+\s*$/.test(draft.minDays) ? Number(draft.minDays) : Number.NaN;
     if (Number.isNaN(minDays))
       local.minDaysBetweenMessages = [{ at: '', message: 'enter a whole number of days from 1 to 30' }];
+    const maxUploadAge = /^\s*\d+\s*$/.test(draft.maxUploadAge) ? Number(draft.maxUploadAge) : Number.NaN;
+    if (Number.isNaN(maxUploadAge))
+      local.maxUploadAgeDays = [{ at: '', message: 'enter a whole number of days from 1 to 90' }];
     const timezone = draft.useCompanyTimezone && companyTimezone ? companyTimezone : draft.timezone.trim();
     // A date picked but not yet added is part of what the user sees, so it is saved (and listed) too.
     const holidays = [
@@ -219,6 +236,7 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
       approvalThresholdMinor: amount.minor,
       sensitivity: draft.sensitivity,
       minDaysBetweenMessages: minDays,
+      maxUploadAgeDays: maxUploadAge,
     };
     setSaving(true);
     setStatus('');
@@ -279,6 +297,15 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
               At most one message per customer every {s.minDaysBetweenMessages} day
               {s.minDaysBetweenMessages === 1 ? '' : 's'}
             </dd>
+            {csv ? (
+              <>
+                <dt>Oldest upload reminders go out from</dt>
+                <dd>
+                  {s.maxUploadAgeDays} day{s.maxUploadAgeDays === 1 ? '' : 's'}: after that, reminders wait
+                  for a newer upload
+                </dd>
+              </>
+            ) : null}
             <dt>Pre-due nudges for predicted-late invoices</dt>
             <dd>{NUDGE_OPTIONS.find((o) => o.value === s.sensitivity)?.label ?? s.sensitivity}</dd>
             <dt>Time zone for customers without one</dt>
@@ -472,6 +499,27 @@ export function DunningSettings({ tenant, currency }: { tenant: string; currency
               <FieldError id={ids('min-days').err} messages={issues('minDaysBetweenMessages')} />
             </div>
           </div>
+
+          {csv ? (
+            <div className="field">
+              <label htmlFor={ids('upload-age').input}>Oldest upload reminders go out from (days)</label>
+              <input
+                id={ids('upload-age').input}
+                type="number"
+                min={1}
+                max={90}
+                step={1}
+                value={draft.maxUploadAge}
+                onChange={(e) => update({ maxUploadAge: e.target.value })}
+                {...describedBy(ids('upload-age').err, issues('maxUploadAgeDays'), ids('upload-age').hint)}
+              />
+              <span id={ids('upload-age').hint} className="field-hint">
+                Reminders are checked against your latest upload. Once it is older than this, they wait until
+                you upload a newer export, so a customer who paid since is not chased.
+              </span>
+              <FieldError id={ids('upload-age').err} messages={issues('maxUploadAgeDays')} />
+            </div>
+          ) : null}
 
           <div className="field">
             <label htmlFor={ids('nudge').input}>Pre-due nudges for predicted-late invoices</label>

@@ -81,7 +81,7 @@ export function SettingsPage({ tenant, currency }: PageProps) {
       </Card>
       <SendingSettings tenant={tenant} />
       <ModelSettings tenant={tenant} />
-      <DunningSettings tenant={tenant} currency={t?.currency ?? currency} />
+      <DunningSettings tenant={tenant} currency={t?.currency ?? currency} csv={t?.source === 'csv'} />
       <SenderSettings tenant={tenant} />
       <PaymentSettings tenant={tenant} />
       <PeopleSettings tenant={tenant} />

@@ -1,0 +1,117 @@
+/**
+ * A CSV company has no live ledger: every reminder is checked against its latest upload. Sent from an upload days
+ * old, a reminder chases a debtor who paid after the export was made. So a reminder waits (held, queued, not
+ * skipped) while the upload is more than maxUploadAgeDays (3 by default) calendar days old, with the reason on the
+ * row; a newer upload re-checks the held reminders at once, against the new rows.
+ */
+import { eq, inArray } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
+import { invoices, syncRuns } from '../../src/db/schema';
+import { defaultSettings } from '../../src/dunning/dunning-config';
+import { DEFAULT_POLICY } from '../../src/dunning/policy';
+import { sendMessage } from '../../src/dunning/send-message';
+import { importWritten } from '../../src/jobs/workflow';
+import { importHistoryCsv } from '../../src/sync/csv-import';
+import { ledgerRows } from '../dunning-engine/fixtures';
+import { csv } from '../helpers/csv';
+import { noSleep, rowOf, sendPathSuite, singleInvoiceMessage, waitingJobs } from './helpers';
+
+const env = sendPathSuite();
+/** Friday Jul 5, 2013, 10:00 UTC: the fixture ledger was uploaded on Monday Jul 1 (00:00 UTC), 4 days before. */
+const FRIDAY = '2013-07-05T10:00:00Z';
+
+/** A newer export uploaded now, through the upload's own follow-up (importWritten), with `paid` invoices paid. */
+async function upload(paid: Record<string, string> = {}) {
+  const { s } = env;
+  return importHistoryCsv(s.db, csv(ledgerRows(paid)), {
+    tenantName: 'Acme',
+    now: s.clock.now(),
+    afterWrite: importWritten(s),
+  });
+}
+
+/** The fixture's plan after an upload on Jul 1 only (an earlier test's later upload forgotten). */
+async function messageUploadedJul1() {
+  await env.s.db.delete(syncRuns).where(eq(syncRuns.tenantId, env.tenantId));
+  return singleInvoiceMessage(env);
+}
+
+async function numberOf(invoiceId: string): Promise<string> {
+  const [r] = await env.s.db
+    .select({ n: invoices.externalId })
+    .from(invoices)
+    .where(inArray(invoices.id, [invoiceId]));
+  return r!.n;
+}
+
+describe('a CSV company whose latest upload is too old', () => {
+  it('holds the reminder with the upload’s day and age; a newer upload showing the payment skips it', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    clock.set(FRIDAY);
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r).toMatchObject({ outcome: 'held', code: 'ledger_stale' });
+    const held = await rowOf(s, m.id);
+    expect(held.status).toBe('queued');
+    expect(held.statusReason).toBe(
+      'The ledger is the upload of Jul 1, 4 days old (reminders wait once it is over 3 days old): upload a newer export to send',
+    );
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
+
+    // The debtor paid on Jul 3; the export uploaded now says so. The held reminder is due again at once.
+    clock.set('2013-07-05T11:00:00Z');
+    await upload({ [await numberOf(m.invoiceIds[0]!)]: '2013-07-03' });
+    const released = await rowOf(s, m.id);
+    expect(released.sendAt.toISOString()).toBe('2013-07-05T11:00:00.000Z');
+    expect(await waitingJobs(s, m.id)).toBeGreaterThan(0);
+    const after = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(after).toMatchObject({ outcome: 'skipped', code: 'paid' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
+  });
+
+  it('a newer upload in which the debt is still open sends the held reminder', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    clock.set(FRIDAY);
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ code: 'ledger_stale' });
+    await upload();
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r.outcome).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('the limit is a dunning setting: with 7 days, a 4-day-old upload sends', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, tenantId } = env;
+    await s.db.transaction((tx) =>
+      insertPolicyVersion(tx, tenantId, {
+        policy: DEFAULT_POLICY as unknown as Record<string, unknown>,
+        settings: { ...defaultSettings({ timezone: 'UTC' }), maxUploadAgeDays: 7 },
+        createdBy: 'test',
+      }),
+    );
+    try {
+      clock.set(FRIDAY);
+      const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+      expect(r.outcome).toBe('sent');
+    } finally {
+      await s.db.transaction((tx) =>
+        insertPolicyVersion(tx, tenantId, {
+          policy: DEFAULT_POLICY as unknown as Record<string, unknown>,
+          settings: defaultSettings({ timezone: 'UTC' }),
+          createdBy: 'test',
+        }),
+      );
+    }
+  });
+
+  it('an upload within the limit sends as before (Jul 4: 3 days old)', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport } = env;
+    clock.set('2013-07-04T10:00:00Z');
+    expect((await sendMessage(s, m.id, { transport, sleep: noSleep })).outcome).toBe('sent');
+    // Nothing else waits on an upload.
+    expect((await rowOf(s, m.id)).statusCode).toBe('ok');
+  });
+});
