@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   comparisonInWords,
+  decisionInWords,
   modelInUseInWords,
   validationInWords,
   versionInWords,
@@ -114,5 +115,60 @@ describe('a trained version in plain words (Settings)', () => {
         (d) => d,
       ),
     ).toMatch(/^Trained 2026-12-01 — in use: /);
+  });
+});
+
+describe("a retrain's decision in a controller's words", () => {
+  it('says what the figures of each decision mean, never "challenger log-loss"', () => {
+    const cases: [string, string, RegExp][] = [
+      [
+        'rejected',
+        'challenger log-loss 0.5120 is not 0.005 better than the current 0.5090',
+        /^its late-payment chances were not clearly better than the model in use's/,
+      ],
+      [
+        'rejected',
+        'challenger AUC 0.701 is below the current 0.744',
+        /^it told late payers from punctual ones less well than the model in use/,
+      ],
+      [
+        'active',
+        'challenger log-loss 0.4800 vs current 0.5090, heuristic 0.5200',
+        /^it predicted your most recent paid invoices better than the customer-history rule of thumb and than the model before it$/,
+      ],
+      [
+        'active',
+        'no current model; challenger beats the heuristic',
+        /^it predicted your most recent paid invoices better than the customer-history rule of thumb$/,
+      ],
+      [
+        'active',
+        "challenger log-loss 0.53 does not beat the heuristic's 0.52, and it clearly beats the current model (…): scoring switches to the customer-history rule of thumb",
+        /predictions now use the rule$/,
+      ],
+      [
+        'rejected',
+        "challenger pay-date MAE 6.10 d does not beat the heuristic's 5.90 d; scoring stays on the customer-history rule of thumb",
+        /which predictions keep using$/,
+      ],
+    ];
+    for (const [status, reason, words] of cases) {
+      const text = decisionInWords(status, reason);
+      expect(text).toMatch(words);
+      expect(text).not.toMatch(/challenger|log-loss|AUC/);
+    }
+    // A reason of an unknown shape is shown as it is.
+    expect(decisionInWords('rejected', 'something new')).toBe('something new');
+  });
+
+  it('two versions trained the same day are told apart by the time', () => {
+    const v = { status: 'rejected', reason: 'something new', createdAt: '2026-12-07T09:41:00Z' };
+    expect(
+      versionInWords(
+        v,
+        (d) => d,
+        () => 'Dec 7, 2026, 9:41 AM',
+      ),
+    ).toBe('Trained Dec 7, 2026, 9:41 AM — not used: something new');
   });
 });

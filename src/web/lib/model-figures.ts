@@ -100,6 +100,41 @@ const VERSION_STATUS: Record<string, string> = {
 export function versionInWords(
   v: { status: string; reason: string; createdAt: string },
   formatDate: (day: string) => string,
+  /** Given when another version was trained the same day: the time tells them apart ("Dec 7, 9:41 AM"). */
+  formatInstant?: (iso: string) => string,
 ): string {
-  return `Trained ${formatDate(v.createdAt.slice(0, 10))} — ${VERSION_STATUS[v.status] ?? v.status}: ${v.reason}`;
+  const when = formatInstant ? formatInstant(v.createdAt) : formatDate(v.createdAt.slice(0, 10));
+  return `Trained ${when} — ${VERSION_STATUS[v.status] ?? v.status}: ${decisionInWords(v.status, v.reason)}`;
+}
+
+const RECENT = 'your most recent paid invoices';
+
+/**
+ * Why a version is used or not, in a controller's words. The registry's reason is the retrain's decision in
+ * figures ("challenger log-loss 0.512 is not 0.005 better than the current 0.509"): Settings shows it on hover and
+ * says here what it means. A reason of a shape not known here is shown as it is.
+ */
+export function decisionInWords(status: string, reason: string): string {
+  if (reason.startsWith('kept the current predictions')) return reason;
+  if (reason.includes('scoring switches to the customer-history rule of thumb'))
+    return `it did not predict ${RECENT} better than the customer-history rule of thumb, which also beat the model before it: predictions now use the rule`;
+  if (reason.includes('scoring stays on the customer-history rule of thumb'))
+    return `it did not predict ${RECENT} better than the customer-history rule of thumb, which predictions keep using`;
+  if (reason.includes('the rule of thumb does not clearly beat the current model'))
+    return `it did not predict ${RECENT} better than the customer-history rule of thumb; the model in use stays`;
+  if (reason.startsWith('challenger AUC'))
+    return `it told late payers from punctual ones less well than the model in use on ${RECENT}`;
+  if (
+    reason.startsWith('challenger log-loss') &&
+    status !== 'active' &&
+    reason.includes('better than the current')
+  )
+    return `its late-payment chances were not clearly better than the model in use's on ${RECENT}`;
+  if (status === 'active' || status === 'retired') {
+    if (reason.startsWith('no current model'))
+      return `it predicted ${RECENT} better than the customer-history rule of thumb`;
+    if (reason.startsWith('challenger log-loss'))
+      return `it predicted ${RECENT} better than the customer-history rule of thumb and than the model before it`;
+  }
+  return reason;
 }

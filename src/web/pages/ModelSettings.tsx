@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Card, ErrorBanner } from '../components/ui';
 import { api } from '../lib/api';
-import { formatDate } from '../lib/format';
+import { formatDate, formatInstant } from '../lib/format';
 import {
   type ComparisonFigures,
   comparisonInWords,
@@ -151,7 +151,17 @@ export function ModelSettings({ tenant }: { tenant: string }) {
               {models.data && models.data.versions.length > 0
                 ? models.data.versions.map((v) => (
                     <div key={v.version}>
-                      <span title={`version ${v.version}`}>{versionInWords(v, formatDate)}</span>
+                      <span title={`version ${v.version}: ${v.reason}`}>
+                        {versionInWords(
+                          v,
+                          formatDate,
+                          models.data!.versions.some(
+                            (o) => o !== v && o.createdAt.slice(0, 10) === v.createdAt.slice(0, 10),
+                          )
+                            ? (iso: string) => formatInstant(iso)
+                            : undefined,
+                        )}
+                      </span>
                       {v === described && comparisonInWords(v.comparison) && (
                         <p className="muted" data-testid="model-figures">
                           {comparisonInWords(v.comparison)}
