@@ -789,7 +789,7 @@ export async function recheck(
       },
       connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
       // Receipts are not held for an old upload: a thank-you for a payment the export shows chases nobody.
-      upload: await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length),
+      upload: await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length, row.invoiceIds),
       window,
     });
   }

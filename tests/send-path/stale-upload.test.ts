@@ -21,10 +21,13 @@ const env = sendPathSuite();
 /** Friday Jul 5, 2013, 10:00 UTC: the fixture ledger was uploaded on Monday Jul 1 (00:00 UTC), 4 days before. */
 const FRIDAY = '2013-07-05T10:00:00Z';
 
-/** A newer export uploaded now, through the upload's own follow-up (importWritten), with `paid` invoices paid. */
-async function upload(paid: Record<string, string> = {}) {
+/**
+ * A newer export uploaded now, through the upload's own follow-up (importWritten), with `paid` invoices paid; `keep`
+ * picks the rows the file lists (all of them unless given).
+ */
+async function upload(paid: Record<string, string> = {}, keep: (row: string[]) => boolean = () => true) {
   const { s } = env;
-  return importHistoryCsv(s.db, csv(ledgerRows(paid)), {
+  return importHistoryCsv(s.db, csv(ledgerRows(paid).filter(keep)), {
     tenantName: 'Acme',
     now: s.clock.now(),
     afterWrite: importWritten(s),
@@ -113,5 +116,26 @@ describe('a CSV company whose latest upload is too old', () => {
     expect((await sendMessage(s, m.id, { transport, sleep: noSleep })).outcome).toBe('sent');
     // Nothing else waits on an upload.
     expect((await rowOf(s, m.id)).statusCode).toBe('ok');
+  });
+
+  it('an upload that does not list the reminder’s invoice leaves it held (its figures are still the old upload’s)', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    clock.set(FRIDAY);
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ code: 'ledger_stale' });
+    // This week's new invoices only, or an export of open invoices from which the paid one dropped out: the file says
+    // nothing about the chased invoice, whose row stays as the Jul 1 upload left it.
+    const number = await numberOf(m.invoiceIds[0]!);
+    await upload({}, (row) => row[1] !== number);
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r).toMatchObject({ outcome: 'held', code: 'ledger_stale' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
+    const held = await rowOf(s, m.id);
+    expect(held.statusReason).toContain(`the upload of Jul 5 did not list invoice ${number}`);
+
+    // A later file that lists it (alone) is its newer figures: the reminder goes.
+    await upload({}, (row) => row[1] === number);
+    expect((await sendMessage(s, m.id, { transport, sleep: noSleep })).outcome).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
 });
