@@ -67,7 +67,14 @@ import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
-import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
+import {
+  checkSuppression,
+  type LedgerUpload,
+  type LiveInvoice,
+  type SuppressionDecision,
+  sendingGate,
+  staleUpload,
+} from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 import { uploadedLedger } from './uploaded-ledger';
 
@@ -789,7 +796,10 @@ export async function recheck(
       },
       connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
       // Receipts are not held for an old upload: a thank-you for a payment the export shows chases nobody.
-      upload: await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length, row.invoiceIds),
+      upload: uploadAsOfAttempt(
+        await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length, row.invoiceIds),
+        row.inDoubtSince,
+      ),
       window,
     });
   }
@@ -815,6 +825,17 @@ export async function recheck(
     if (capped) return { kind: 'stop', decision: capped };
   }
   return { kind: 'send', tenant, customer, to: reach.emails };
+}
+
+/**
+ * A retry of an attempt in doubt is a confirmation under the same key, of an email checked when that attempt began.
+ * Without a newer upload its invoices' rows are the ones that check read, so an upload that was recent enough then is
+ * not a reason to hold the retry now: held, it would only wait out the key's window and end 'may have been sent'. A
+ * newer upload is read as usual (one showing the invoice paid stops the retry: a person checks).
+ */
+function uploadAsOfAttempt(upload: LedgerUpload | null, inDoubtSince: Date | null): LedgerUpload | null {
+  if (!upload || !inDoubtSince) return upload;
+  return staleUpload(upload, inDoubtSince) ? upload : null;
 }
 
 /**

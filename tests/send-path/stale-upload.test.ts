@@ -138,4 +138,26 @@ describe('a CSV company whose latest upload is too old', () => {
     expect((await sendMessage(s, m.id, { transport, sleep: noSleep })).outcome).toBe('sent');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
+
+  it('an attempt in doubt is confirmed under its key though the upload aged past the limit since (not held)', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    // Thursday Jul 4, 15:00: the Jul 1 upload is 3 days old, within the limit. Resend took the email, the answer
+    // was lost (a 5xx), and the in-call retries failed too: may have been sent.
+    clock.set('2013-07-04T15:00:00Z');
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    const waiting = await rowOf(s, m.id);
+    expect(waiting.status).toBe('queued');
+    expect(waiting.inDoubtSince).not.toBeNull();
+
+    // Friday 09:00, inside the key's 24 hours: the upload is now 4 days old. The retry sends the same bytes under the
+    // same key — a confirmation, checked against the very rows the first attempt was checked against (no upload
+    // since). Held, it would wait out the key's window and end 'may have been sent' with a task for a person.
+    clock.set('2013-07-05T09:00:00Z');
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r.outcome).toBe('sent');
+    expect((await rowOf(s, m.id)).status).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
 });
