@@ -280,6 +280,10 @@ export async function claim(
       text: null,
       renderedAsOf: null,
       ...released,
+      // Asked again, with today's words: its approval's 7 days (APPROVAL_TTL_DAYS) start now, as a request asked
+      // again after expiry does (engine.ts insertMessage). Kept, one that waited over 7 days (a hold, a reconnect,
+      // an old upload) came back expired: approve refused it until the next daily plan re-planned it.
+      createdAt: now,
       updatedAt: now,
     });
     return done({ outcome: 'held', code: 'approval_outdated', reason: outdated });
