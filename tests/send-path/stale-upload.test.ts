@@ -7,15 +7,16 @@
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
-import { invoices, syncRuns } from '../../src/db/schema';
+import { dunningSendBatches, invoices, syncRuns } from '../../src/db/schema';
 import { defaultSettings } from '../../src/dunning/dunning-config';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
+import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
 import { importWritten } from '../../src/jobs/workflow';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerRows } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
-import { noSleep, rowOf, sendPathSuite, singleInvoiceMessage, waitingJobs } from './helpers';
+import { freshPlan, noSleep, rowOf, sendPathSuite, singleInvoiceMessage, waitingJobs } from './helpers';
 
 const env = sendPathSuite();
 /** Friday Jul 5, 2013, 10:00 UTC: the fixture ledger was uploaded on Monday Jul 1 (00:00 UTC), 4 days before. */
@@ -159,5 +160,27 @@ describe('a CSV company whose latest upload is too old', () => {
     expect(r.outcome).toBe('sent');
     expect((await rowOf(s, m.id)).status).toBe('sent');
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('a batch call in doubt is confirmed under its key though the upload aged past the limit since', async () => {
+    await env.s.db.delete(syncRuns).where(eq(syncRuns.tenantId, env.tenantId));
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    expect(queued.length).toBeGreaterThanOrEqual(2);
+    const { s, clock, transport, standIn } = env;
+    clock.set('2013-07-04T15:00:00Z');
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const [b] = await s.db.select().from(dunningSendBatches);
+    expect(b!.inDoubtSince).not.toBeNull();
+    expect(b!.status).toBe('open');
+
+    clock.set('2013-07-05T09:00:00Z');
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const [after] = await s.db.select().from(dunningSendBatches).where(eq(dunningSendBatches.id, b!.id));
+    expect(after!.status).toBe('sent');
+    for (const id of b!.memberIds) {
+      expect((await rowOf(s, id)).status).toBe('sent');
+      expect(standIn.deliveriesOf(id)).toHaveLength(1);
+    }
   });
 });
