@@ -164,6 +164,8 @@ export interface LedgerUpload {
    * open invoices than its run kept, so these are only possibly left out — how many it left out.
    */
   unlisted?: { invoiceIds: string[]; leftOut: number | null; listedAt: Date | null };
+  /** How many open invoices the latest upload's file left out (their figures are an earlier upload's). */
+  leftOut?: number;
 }
 
 export interface StaleUpload {
@@ -230,6 +232,30 @@ export function staleUpload(
     ageDays,
     maxAgeDays: upload.maxAgeDays,
     reason: `The ledger is the upload of ${latest.day}, ${ageDays} days old (reminders wait once it is over ${limit} old): upload a newer export to send`,
+  };
+}
+
+/**
+ * A recent upload whose file left out open invoices (their reminders wait for one that lists them, staleUpload with
+ * `unlisted`): what the Dashboard says about it, or null when it left out none.
+ */
+export function partialUpload(upload: LedgerUpload, now: Date): StaleUpload | null {
+  const n = upload.leftOut ?? 0;
+  if (n === 0) return null;
+  const uploadedOn = localParts(upload.at, upload.timeZone).date;
+  const today = localParts(now, upload.timeZone).date;
+  const day = new Intl.DateTimeFormat('en-US', {
+    month: 'short',
+    day: 'numeric',
+    ...(uploadedOn.slice(0, 4) === today.slice(0, 4) ? {} : { year: 'numeric' }),
+    timeZone: 'UTC',
+  }).format(new Date(`${uploadedOn}T12:00:00Z`));
+  const one = n === 1;
+  return {
+    uploadedOn,
+    ageDays: diffDays(today, uploadedOn),
+    maxAgeDays: upload.maxAgeDays,
+    reason: `The upload of ${day} did not list ${n.toLocaleString('en-US')} open invoice${one ? '' : 's'}, whose reminders wait for an export that lists ${one ? 'it' : 'them'} (${one ? 'its' : 'their'} figures are an older upload’s)`,
   };
 }
 

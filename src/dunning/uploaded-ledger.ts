@@ -25,8 +25,13 @@ export async function uploadedLedger(
   if (n > 0 || liveStateRefreshers[tenant.source]) return null;
   const latest = await latestUpload(db, tenant.id);
   if (!latest) return null;
-  const upload: LedgerUpload = { at: latest.at, maxAgeDays, timeZone: tenant.timezone || 'UTC' };
   const left = latest.notListed;
+  const upload: LedgerUpload = {
+    at: latest.at,
+    maxAgeDays,
+    timeZone: tenant.timezone || 'UTC',
+    leftOut: left?.count ?? 0,
+  };
   if (!invoiceIds || !left || left.count === 0) return upload;
   // Left out more than its run kept: any of them may be one of these.
   const all = left.count > left.invoiceIds.length;
