@@ -67,7 +67,14 @@ import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
 import { sendingSwitches } from './sending-switches';
-import { checkSuppression, type LiveInvoice, type SuppressionDecision, sendingGate } from './suppression';
+import {
+  checkSuppression,
+  type LedgerUpload,
+  type LiveInvoice,
+  type SuppressionDecision,
+  sendingGate,
+  staleUpload,
+} from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 import { uploadedLedger } from './uploaded-ledger';
 
@@ -273,6 +280,10 @@ export async function claim(
       text: null,
       renderedAsOf: null,
       ...released,
+      // Asked again, with today's words: its approval's 7 days (APPROVAL_TTL_DAYS) start now, as a request asked
+      // again after expiry does (engine.ts insertMessage). Kept, one that waited over 7 days (a hold, a reconnect,
+      // an old upload) came back expired: approve refused it until the next daily plan re-planned it.
+      createdAt: now,
       updatedAt: now,
     });
     return done({ outcome: 'held', code: 'approval_outdated', reason: outdated });
@@ -789,7 +800,10 @@ export async function recheck(
       },
       connection: { status: reconnect ? 'needs_reconnect' : disconnected ? 'disconnected' : 'active' },
       // Receipts are not held for an old upload: a thank-you for a payment the export shows chases nobody.
-      upload: await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length),
+      upload: uploadAsOfAttempt(
+        await uploadedLedger(tx, tenant, config.settings.maxUploadAgeDays, conn.length, row.invoiceIds),
+        row.inDoubtSince,
+      ),
       window,
     });
   }
@@ -815,6 +829,17 @@ export async function recheck(
     if (capped) return { kind: 'stop', decision: capped };
   }
   return { kind: 'send', tenant, customer, to: reach.emails };
+}
+
+/**
+ * A retry of an attempt in doubt is a confirmation under the same key, of an email checked when that attempt began.
+ * Without a newer upload its invoices' rows are the ones that check read, so an upload that was recent enough then is
+ * not a reason to hold the retry now: held, it would only wait out the key's window and end 'may have been sent'. A
+ * newer upload is read as usual (one showing the invoice paid stops the retry: a person checks).
+ */
+function uploadAsOfAttempt(upload: LedgerUpload | null, inDoubtSince: Date | null): LedgerUpload | null {
+  if (!upload || !inDoubtSince) return upload;
+  return staleUpload(upload, inDoubtSince) ? upload : null;
 }
 
 /**

@@ -10,7 +10,7 @@ import { loadDunningConfig } from './dunning-config';
 import { addDays, localParts, zonedInstant } from './local-time';
 import type { DunningDeps } from './ports';
 import { sendingSwitches } from './sending-switches';
-import { staleUpload } from './suppression';
+import { partialUpload, staleUpload } from './suppression';
 import { uploadedLedger } from './uploaded-ledger';
 
 export interface SendingTodayItem {
@@ -52,7 +52,8 @@ export interface SendingToday {
   sending: 'live' | 'off' | 'paused';
   /**
    * A CSV company whose latest upload is older than its limit (maxUploadAgeDays): reminders wait (ledger_stale) until
-   * a newer upload; `held` of them already do. Null for a company whose ledger is read live or whose upload is recent.
+   * a newer upload; `held` of them already do. Also a recent upload that left out open invoices while reminders wait
+   * for them (partialUpload). Null for a company whose ledger is read live or whose upload is recent and complete.
    */
   uploadTooOld: {
     uploadedOn: string;
@@ -77,7 +78,11 @@ export async function sendingToday(
   const counts = await sendingTodayCounts(db, tenant.id, from, to);
   const config = await loadDunningConfig(db, tenant);
   const upload = await uploadedLedger(db, tenant, config.settings.maxUploadAgeDays);
-  const stale = upload ? staleUpload(upload, services.clock.now()) : null;
+  const now = services.clock.now();
+  // Too old; or recent but leaving out invoices some reminders wait for (named on each held message).
+  const stale = upload
+    ? (staleUpload(upload, now) ?? ((counts?.heldForUpload ?? 0) > 0 ? partialUpload(upload, now) : null))
+    : null;
 
   return {
     date,

@@ -106,7 +106,8 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
       'The accounting connection needs reconnecting, so balances cannot be verified',
     );
   }
-  const stale = input.upload ? staleUpload(input.upload, input.now) : null;
+  const numbers = new Map(input.invoices.map((i) => [i.invoiceId, i.number]));
+  const stale = input.upload ? staleUpload(input.upload, input.now, (id) => numbers.get(id) ?? id) : null;
   if (stale) return hold('ledger_stale', stale.reason);
 
   const live = new Map(input.invoices.map((i) => [i.invoiceId, i]));
@@ -157,6 +158,14 @@ export interface LedgerUpload {
   maxAgeDays: number;
   /** The company's time zone: the upload's day and today are its calendar days. */
   timeZone: string;
+  /**
+   * Invoices of the message the latest upload's file did not list (their rows are an earlier upload's): when the
+   * latest upload that listed them all finished (null: none did), which ones, and — when the upload left out more
+   * open invoices than its run kept, so these are only possibly left out — how many it left out.
+   */
+  unlisted?: { invoiceIds: string[]; leftOut: number | null; listedAt: Date | null };
+  /** How many open invoices the latest upload's file left out (their figures are an earlier upload's). */
+  leftOut?: number;
 }
 
 export interface StaleUpload {
@@ -171,23 +180,82 @@ export interface StaleUpload {
  * made still owes in it. Counted in whole calendar days of the company, so an upload stays good through the
  * `maxAgeDays`-th day after the one it was made on, whatever the hour.
  */
-export function staleUpload(upload: LedgerUpload, now: Date): StaleUpload | null {
-  const uploadedOn = localParts(upload.at, upload.timeZone).date;
-  const ageDays = diffDays(localParts(now, upload.timeZone).date, uploadedOn);
+export function staleUpload(
+  upload: LedgerUpload,
+  now: Date,
+  numberOf: (invoiceId: string) => string = (id) => id,
+): StaleUpload | null {
+  const today = localParts(now, upload.timeZone).date;
+  const dayOf = (at: Date) => {
+    const on = localParts(at, upload.timeZone).date;
+    const day = new Intl.DateTimeFormat('en-US', {
+      month: 'short',
+      day: 'numeric',
+      ...(on.slice(0, 4) === today.slice(0, 4) ? {} : { year: 'numeric' }),
+      timeZone: 'UTC',
+    }).format(new Date(`${on}T12:00:00Z`));
+    return { on, day };
+  };
+  const limit = `${upload.maxAgeDays} day${upload.maxAgeDays === 1 ? '' : 's'}`;
+  const latest = dayOf(upload.at);
+  const un = upload.unlisted;
+  if (un) {
+    // The message's figures are as of the latest upload that listed its invoices, however recent the latest one.
+    const names = un.invoiceIds.map(numberOf).join(', ');
+    const invoices = `invoice${un.invoiceIds.length === 1 ? '' : 's'} ${names}`;
+    const why =
+      un.leftOut === null
+        ? `the upload of ${latest.day} did not list ${invoices}`
+        : `the upload of ${latest.day} left out ${un.leftOut.toLocaleString('en-US')} open invoices, maybe ${invoices}`;
+    if (!un.listedAt) {
+      return {
+        uploadedOn: latest.on,
+        ageDays: diffDays(today, latest.on),
+        maxAgeDays: upload.maxAgeDays,
+        reason: `No upload lists ${invoices} with its figures (${why}): upload an export that lists ${un.invoiceIds.length === 1 ? 'it' : 'them'} to send`,
+      };
+    }
+    const listed = dayOf(un.listedAt);
+    const ageDays = diffDays(today, listed.on);
+    if (ageDays <= upload.maxAgeDays) return null;
+    return {
+      uploadedOn: listed.on,
+      ageDays,
+      maxAgeDays: upload.maxAgeDays,
+      reason: `The figures of ${invoices} are the upload of ${listed.day}, ${ageDays} days old (${why}; reminders wait once they are over ${limit} old): upload an export that lists ${un.invoiceIds.length === 1 ? 'it' : 'them'} to send`,
+    };
+  }
+  const ageDays = diffDays(today, latest.on);
   if (ageDays <= upload.maxAgeDays) return null;
-  const sameYear = uploadedOn.slice(0, 4) === localParts(now, upload.timeZone).date.slice(0, 4);
+  return {
+    uploadedOn: latest.on,
+    ageDays,
+    maxAgeDays: upload.maxAgeDays,
+    reason: `The ledger is the upload of ${latest.day}, ${ageDays} days old (reminders wait once it is over ${limit} old): upload a newer export to send`,
+  };
+}
+
+/**
+ * A recent upload whose file left out open invoices (their reminders wait for one that lists them, staleUpload with
+ * `unlisted`): what the Dashboard says about it, or null when it left out none.
+ */
+export function partialUpload(upload: LedgerUpload, now: Date): StaleUpload | null {
+  const n = upload.leftOut ?? 0;
+  if (n === 0) return null;
+  const uploadedOn = localParts(upload.at, upload.timeZone).date;
+  const today = localParts(now, upload.timeZone).date;
   const day = new Intl.DateTimeFormat('en-US', {
     month: 'short',
     day: 'numeric',
-    ...(sameYear ? {} : { year: 'numeric' }),
+    ...(uploadedOn.slice(0, 4) === today.slice(0, 4) ? {} : { year: 'numeric' }),
     timeZone: 'UTC',
   }).format(new Date(`${uploadedOn}T12:00:00Z`));
-  const limit = `${upload.maxAgeDays} day${upload.maxAgeDays === 1 ? '' : 's'}`;
+  const one = n === 1;
   return {
     uploadedOn,
-    ageDays,
+    ageDays: diffDays(today, uploadedOn),
     maxAgeDays: upload.maxAgeDays,
-    reason: `The ledger is the upload of ${day}, ${ageDays} days old (reminders wait once it is over ${limit} old): upload a newer export to send`,
+    reason: `The upload of ${day} did not list ${n.toLocaleString('en-US')} open invoice${one ? '' : 's'}, whose reminders wait for an export that lists ${one ? 'it' : 'them'} (${one ? 'its' : 'their'} figures are an older upload’s)`,
   };
 }
 

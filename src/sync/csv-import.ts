@@ -22,6 +22,7 @@ import {
   csvStageDuplicates,
   finishCsvStage,
   isEmptyCsvTenant,
+  openInvoicesNotStaged,
   settleCsvPaidInvoices,
   stageCsvRows,
   upsertCsvCreditNotes,
@@ -100,6 +101,9 @@ export interface ChangedInvoices {
 function mainCurrency(counts: Map<string, number>): string {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
 }
+
+/** Ids of open invoices a file left out kept on its run (sync_runs.source.notListed); more count as all unlisted. */
+const NOT_LISTED_KEPT = 200;
 
 export async function importHistoryCsv(db: Db, input: CsvInput, opts: ImportOptions): Promise<ImportResult> {
   try {
@@ -185,15 +189,22 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
         409,
       );
     }
+    const fresh = await isEmptyCsvTenant(tx, tenant.id);
+    // Open invoices of an earlier upload this file leaves out (a file of this week's invoices, an export of open
+    // invoices a paid one dropped out of): their rows stay as they were, so this upload does not renew their figures
+    // for dunning's upload-age hold (dunning/uploaded-ledger.ts). Read before the writes: a row the file does not
+    // list is not written, so the answer is the same after them.
+    const notListed = fresh
+      ? { count: 0, invoiceIds: [] }
+      : await openInvoicesNotStaged(tx, tenant.id, NOT_LISTED_KEPT);
     const runId = await insertSyncRun(tx, {
       tenantId: tenant.id,
       kind: 'import',
       // asOf: the file's latest date up to today, the day the company's figures are as of (analytics csvLedgerDay).
-      source: { fileName: opts.fileName ?? null, sha256, rows, asOf: tally.asOf },
+      source: { fileName: opts.fileName ?? null, sha256, rows, asOf: tally.asOf, notListed },
       startedAt: opts.now,
     });
 
-    const fresh = await isEmptyCsvTenant(tx, tenant.id);
     const customerCount = await upsertCsvCustomers(tx, tenant.id, fresh);
     const { inserted, updated, changed, changedIds } = await upsertCsvInvoices(tx, tenant.id, opts.now, {
       fresh,

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import type { ManualClock } from '../../src/clock';
 import { rowsOf } from '../../src/db/client';
-import { dunningMessages, invoices, tenants } from '../../src/db/schema';
+import { dunningMessages, invoices, syncRuns, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -230,6 +230,36 @@ describe('GET dunning/today', () => {
       });
     } finally {
       await s.db.delete(dunningMessages).where(eq(dunningMessages.id, 'dm_upload_held'));
+      clock.set('2013-07-01T18:00:00Z');
+    }
+  });
+
+  it('an upload that left out open invoices says so while reminders wait for them', async () => {
+    clock.set('2013-07-04T18:00:00Z');
+    // Today's file lists every invoice but SLOW-O: that invoice's figures are still the Jun 30 upload's.
+    const run = await importHistoryCsv(s.db, csv(ledgerRows().filter((r) => r[1] !== 'SLOW-O')), {
+      tenantName: 'acme',
+      tenantId: acme,
+      now: clock.now(),
+    });
+    const slow = await customerOf(acme, 'SLOW');
+    await message(acme, 'dm_upload_held', slow, 'queued', '2013-07-04T19:00:00Z');
+    await s.db
+      .update(dunningMessages)
+      .set({ statusCode: 'ledger_stale' })
+      .where(eq(dunningMessages.id, 'dm_upload_held'));
+    try {
+      expect((await today(acme)).json().uploadTooOld).toEqual({
+        uploadedOn: '2013-07-04',
+        ageDays: 0,
+        maxAgeDays: 3,
+        reason:
+          'The upload of Jul 4 did not list 1 open invoice, whose reminders wait for an export that lists it (its figures are an older upload’s)',
+        held: 1,
+      });
+    } finally {
+      await s.db.delete(dunningMessages).where(eq(dunningMessages.id, 'dm_upload_held'));
+      await s.db.delete(syncRuns).where(eq(syncRuns.id, run.syncRunId));
       clock.set('2013-07-01T18:00:00Z');
     }
   });

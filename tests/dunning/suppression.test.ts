@@ -266,6 +266,27 @@ describe('a ledger that is an upload (a CSV company)', () => {
     expect(checkSuppression({ ...state(), upload: null }).action).toBe('send');
   });
 
+  it('an invoice the latest upload did not list is as of the latest upload that did', () => {
+    const today = upload('2026-11-24T08:00:00Z');
+    const unlisted = (listedAt: string | null, leftOut: number | null = null) => ({
+      ...today,
+      unlisted: { invoiceIds: ['b'], leftOut, listedAt: listedAt ? new Date(listedAt) : null },
+    });
+    const old = checkSuppression({ ...state(), upload: unlisted('2026-11-18T16:00:00Z') });
+    expect(old).toMatchObject({ action: 'hold', code: 'ledger_stale' });
+    expect(old.reason).toBe(
+      'The figures of invoice B are the upload of Nov 18, 6 days old (the upload of Nov 24 did not list invoice B; reminders wait once they are over 3 days old): upload an export that lists it to send',
+    );
+    // Listed by yesterday's full export, left out of today's file of new invoices: recent enough.
+    expect(checkSuppression({ ...state(), upload: unlisted('2026-11-23T08:00:00Z') }).action).toBe('send');
+    expect(checkSuppression({ ...state(), upload: unlisted(null) }).reason).toBe(
+      'No upload lists invoice B with its figures (the upload of Nov 24 did not list invoice B): upload an export that lists it to send',
+    );
+    expect(checkSuppression({ ...state(), upload: unlisted('2026-11-18T16:00:00Z', 1200) }).reason).toContain(
+      'the upload of Nov 24 left out 1,200 open invoices, maybe invoice B;',
+    );
+  });
+
   it('names the year of an upload from another year', () => {
     const d = checkSuppression({ ...state(), upload: upload('2025-12-30T12:00:00Z', 30) });
     expect(d.reason).toMatch(/^The ledger is the upload of Dec 30, 2025, 329 days old/);

@@ -9,6 +9,7 @@ import { dunningMessages } from '../../src/db/schema';
 import { sendDue } from '../../src/dunning/send-batch';
 import { SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
+import { uploadToday } from '../dunning-engine/fixtures';
 import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
 
 const env = sendPathSuite();
@@ -118,5 +119,30 @@ describe('a batch where one member goes back to approval', () => {
     const row = await runUntilSettled(env, held.id);
     expect(row.status).toBe('sent');
     expect(standIn.deliveriesOf(held.id)).toHaveLength(1);
+  });
+});
+
+describe('an approved reminder that waited past its approval’s 7 days, sent back for approval', () => {
+  it('is asked again now: the reviewer can approve it (not "older than 7 days"), and it goes once', async () => {
+    const m = await singleInvoiceMessage(env);
+    const { s, standIn, clock, transport } = env;
+    const day = await approvedDueToday(m.id);
+    // It waited 8 days (held while the ledger could not be read: a reconnect, a CSV upload too old) and now reads
+    // "overdue" where the approved email said "due today": back to a reviewer.
+    await s.db
+      .update(dunningMessages)
+      .set({ createdAt: new Date(`${day}T00:00:00Z`) })
+      .where(eq(dunningMessages.id, m.id));
+    clock.set(new Date(Date.parse(`${day}T10:00:00Z`) + 8 * 86_400_000));
+    await s.db.update(dunningMessages).set({ sendAt: clock.now() }).where(eq(dunningMessages.id, m.id));
+    await uploadToday(s); // the ledger read today (a CSV company's upload of the day)
+    const out = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(out).toMatchObject({ outcome: 'held', code: 'approval_outdated' });
+    // A new request with today's words: its 7 days start now, as a request asked again after expiry does.
+    const ok = await s.dunning.approve(env.tenantId, m.id, 'reviewer@example.com');
+    expect(ok.status).toBe('queued');
+    const row = await runUntilSettled(env, m.id);
+    expect(row.status).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
 });

@@ -7,24 +7,28 @@
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
-import { invoices, syncRuns } from '../../src/db/schema';
+import { dunningSendBatches, invoices, syncRuns } from '../../src/db/schema';
 import { defaultSettings } from '../../src/dunning/dunning-config';
 import { DEFAULT_POLICY } from '../../src/dunning/policy';
+import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
 import { importWritten } from '../../src/jobs/workflow';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { ledgerRows } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
-import { noSleep, rowOf, sendPathSuite, singleInvoiceMessage, waitingJobs } from './helpers';
+import { freshPlan, noSleep, rowOf, sendPathSuite, singleInvoiceMessage, waitingJobs } from './helpers';
 
 const env = sendPathSuite();
 /** Friday Jul 5, 2013, 10:00 UTC: the fixture ledger was uploaded on Monday Jul 1 (00:00 UTC), 4 days before. */
 const FRIDAY = '2013-07-05T10:00:00Z';
 
-/** A newer export uploaded now, through the upload's own follow-up (importWritten), with `paid` invoices paid. */
-async function upload(paid: Record<string, string> = {}) {
+/**
+ * A newer export uploaded now, through the upload's own follow-up (importWritten), with `paid` invoices paid; `keep`
+ * picks the rows the file lists (all of them unless given).
+ */
+async function upload(paid: Record<string, string> = {}, keep: (row: string[]) => boolean = () => true) {
   const { s } = env;
-  return importHistoryCsv(s.db, csv(ledgerRows(paid)), {
+  return importHistoryCsv(s.db, csv(ledgerRows(paid).filter(keep)), {
     tenantName: 'Acme',
     now: s.clock.now(),
     afterWrite: importWritten(s),
@@ -113,5 +117,70 @@ describe('a CSV company whose latest upload is too old', () => {
     expect((await sendMessage(s, m.id, { transport, sleep: noSleep })).outcome).toBe('sent');
     // Nothing else waits on an upload.
     expect((await rowOf(s, m.id)).statusCode).toBe('ok');
+  });
+
+  it('an upload that does not list the reminder’s invoice leaves it held (its figures are still the old upload’s)', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    clock.set(FRIDAY);
+    expect(await sendMessage(s, m.id, { transport, sleep: noSleep })).toMatchObject({ code: 'ledger_stale' });
+    // This week's new invoices only, or an export of open invoices from which the paid one dropped out: the file says
+    // nothing about the chased invoice, whose row stays as the Jul 1 upload left it.
+    const number = await numberOf(m.invoiceIds[0]!);
+    await upload({}, (row) => row[1] !== number);
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r).toMatchObject({ outcome: 'held', code: 'ledger_stale' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
+    const held = await rowOf(s, m.id);
+    expect(held.statusReason).toContain(`the upload of Jul 5 did not list invoice ${number}`);
+
+    // A later file that lists it (alone) is its newer figures: the reminder goes.
+    await upload({}, (row) => row[1] === number);
+    expect((await sendMessage(s, m.id, { transport, sleep: noSleep })).outcome).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('an attempt in doubt is confirmed under its key though the upload aged past the limit since (not held)', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    // Thursday Jul 4, 15:00: the Jul 1 upload is 3 days old, within the limit. Resend took the email, the answer
+    // was lost (a 5xx), and the in-call retries failed too: may have been sent.
+    clock.set('2013-07-04T15:00:00Z');
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendMessage(s, m.id, { transport, sleep: noSleep });
+    const waiting = await rowOf(s, m.id);
+    expect(waiting.status).toBe('queued');
+    expect(waiting.inDoubtSince).not.toBeNull();
+
+    // Friday 09:00, inside the key's 24 hours: the upload is now 4 days old. The retry sends the same bytes under the
+    // same key — a confirmation, checked against the very rows the first attempt was checked against (no upload
+    // since). Held, it would wait out the key's window and end 'may have been sent' with a task for a person.
+    clock.set('2013-07-05T09:00:00Z');
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r.outcome).toBe('sent');
+    expect((await rowOf(s, m.id)).status).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
+  it('a batch call in doubt is confirmed under its key though the upload aged past the limit since', async () => {
+    await env.s.db.delete(syncRuns).where(eq(syncRuns.tenantId, env.tenantId));
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    expect(queued.length).toBeGreaterThanOrEqual(2);
+    const { s, clock, transport, standIn } = env;
+    clock.set('2013-07-04T15:00:00Z');
+    standIn.queue.push({ kind: '5xx', accepted: true }, { kind: '5xx' }, { kind: '5xx' });
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const [b] = await s.db.select().from(dunningSendBatches);
+    expect(b!.inDoubtSince).not.toBeNull();
+    expect(b!.status).toBe('open');
+
+    clock.set('2013-07-05T09:00:00Z');
+    await sendDue(s, queued[0]!.id, { transport, batching: true, sleep: noSleep });
+    const [after] = await s.db.select().from(dunningSendBatches).where(eq(dunningSendBatches.id, b!.id));
+    expect(after!.status).toBe('sent');
+    for (const id of b!.memberIds) {
+      expect((await rowOf(s, id)).status).toBe('sent');
+      expect(standIn.deliveriesOf(id)).toHaveLength(1);
+    }
   });
 });

@@ -325,3 +325,26 @@ export async function upsertCsvCreditNotes(
   );
   return Number(row?.n ?? 0);
 }
+
+/**
+ * The tenant's open invoices the staged file does not list (its invoice ids, credit rows aside): how many, and the
+ * ids of the first `limit` of them. An upload upserts what it lists and leaves the rest as an earlier upload wrote
+ * them, so these invoices' figures are not as of this upload (dunning's upload-age hold, uploaded-ledger.ts).
+ */
+export async function openInvoicesNotStaged(
+  tx: Tx,
+  tenantId: string,
+  limit: number,
+): Promise<{ count: number; invoiceIds: string[] }> {
+  const [row] = rowsOf<{ n: number; ids: string[] | null }>(
+    await tx.execute(sql`
+    with gone as (
+      select i.id from invoices i
+      where i.tenant_id = ${tenantId}::uuid and i.status = 'open'
+        and not exists (select 1 from csv_stage s where s.invoice_id = i.external_id and not s.credit)
+    )
+    select (select count(*)::int from gone) as n,
+           (select array_agg(id::text) from (select id from gone order by id limit ${limit}) k) as ids`),
+  );
+  return { count: Number(row?.n ?? 0), invoiceIds: row?.ids ?? [] };
+}

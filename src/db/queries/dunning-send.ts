@@ -2,7 +2,7 @@
  * The send path's statements (dunning/send-message.ts, send-sweep.ts, delivery-events.ts): claiming and finishing
  * messages, the send cap, suppression and delivery events. Callers own the transactions and the locks.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   connections,
@@ -369,13 +369,58 @@ export async function connectionStatuses(tx: DbOrTx, tenantId: string) {
     .where(eq(connections.tenantId, tenantId));
 }
 
-/** When the tenant's latest successful CSV upload finished (its ledger, when no connection reads it live); or null. */
-export async function latestUploadAt(tx: DbOrTx, tenantId: string): Promise<Date | null> {
+/** What an upload's run says about open invoices its file left out (csv-import.ts); null on runs before that. */
+export interface UploadNotListed {
+  count: number;
+  invoiceIds: string[];
+}
+
+/** The tenant's latest successful CSV upload: when it finished and the open invoices it left out; or null. */
+export async function latestUpload(
+  tx: DbOrTx,
+  tenantId: string,
+): Promise<{ at: Date; notListed: UploadNotListed | null } | null> {
+  const [r] = await tx
+    .select({ at: syncRuns.finishedAt, source: syncRuns.source })
+    .from(syncRuns)
+    .where(
+      and(
+        eq(syncRuns.tenantId, tenantId),
+        eq(syncRuns.kind, 'import'),
+        eq(syncRuns.status, 'succeeded'),
+        isNotNull(syncRuns.finishedAt),
+      ),
+    )
+    .orderBy(desc(syncRuns.finishedAt))
+    .limit(1);
+  if (!r?.at) return null;
+  const n = r.source.notListed as UploadNotListed | undefined;
+  return { at: new Date(r.at), notListed: n ? { count: n.count, invoiceIds: n.invoiceIds } : null };
+}
+
+/**
+ * When the latest successful CSV upload that listed every one of `invoiceIds` finished (one whose run kept no list of
+ * what it left out, from before it did, counts as listing all; one that left out more than it kept, as listing none);
+ * or null.
+ */
+export async function latestUploadListing(
+  tx: DbOrTx,
+  tenantId: string,
+  invoiceIds: readonly string[],
+): Promise<Date | null> {
+  const left = sql`coalesce(${syncRuns.source}->'notListed'->'invoiceIds', '[]'::jsonb)`;
   const [r] = await tx
     .select({ at: sql<Date | string | null>`max(${syncRuns.finishedAt})` })
     .from(syncRuns)
     .where(
-      and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
+      and(
+        eq(syncRuns.tenantId, tenantId),
+        eq(syncRuns.kind, 'import'),
+        eq(syncRuns.status, 'succeeded'),
+        sql`coalesce((${syncRuns.source}->'notListed'->>'count')::int, 0) <= jsonb_array_length(${left})`,
+        sql`not exists (select 1 from jsonb_array_elements_text(${left}) e(id)
+              where e.id::uuid = any(${uuidArray(invoiceIds)}))`,
+      ),
     );
   return r?.at ? new Date(r.at) : null;
 }
