@@ -50,7 +50,11 @@ describe('a CSV company that connected its NetSuite account, after the first ful
     }
     rows.push(['CSV-ONLY', 'OLD-1', '2026-01-05', '2026-02-04', '500.00', 'USD', '', 'email', 'US']);
     const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-    await importHistoryCsv(s.db, csv(rows), { tenantName: 'ignored', tenantId: tenant.id, now: clock.now() });
+    // Uploaded an hour before connecting, by Duely's clock (UTC): NetSuite's times are the account's wall time, which
+    // for a US account (UTC−8) reads 8 hours behind; the listing's start is an hour further back (its overlap).
+    const accountNow = Date.parse(`${co.clock.replace(' ', 'T')}Z`);
+    const uploadedAt = new Date(accountNow + 7 * 3_600_000);
+    await importHistoryCsv(s.db, csv(rows), { tenantName: 'ignored', tenantId: tenant.id, now: uploadedAt });
 
     const res = await t.app.inject({
       method: 'POST',

@@ -8,7 +8,7 @@
  * reminders would chase it for ever).
  */
 import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { qboDate } from '../../sandboxes/quickbooks/render';
@@ -25,17 +25,22 @@ import { balanceMismatches, dbBalances, sandboxServices, sandboxTokens } from '.
 
 let sandbox: Sandbox;
 let s: Services;
+const started: { sandbox: Sandbox; s: Services }[] = [];
 
-beforeAll(async () => {
-  ({ sandbox, s } = await sandboxServices({ seed: 3601, customers: 6, invoices: 40 }, { queue: false }));
-});
+/** A QuickBooks stand-in company of its own for each test (a company is connected to one tenant). */
+async function company(seed: number) {
+  ({ sandbox, s } = await sandboxServices({ seed, customers: 6, invoices: 40 }, { queue: false }));
+  started.push({ sandbox, s });
+}
 afterAll(async () => {
-  await s?.close();
-  await sandbox?.stop();
+  for (const x of started) {
+    await x.s.close();
+    await x.sandbox.stop();
+  }
 });
 
-/** The company's export of a week ago: the ledger's invoices under the file's ids, and one the ledger lacks. */
-function exportOfTheLedger(): string {
+/** The company's export: the ledger's invoices under the file's ids, and one the ledger lacks. */
+function exportOfTheLedger(extra: (string | number)[][] = []): string {
   const rows: (string | number)[][] = [];
   for (const inv of sandbox.company.invoices.values()) {
     if (inv.deleted || inv.voided) continue;
@@ -52,41 +57,45 @@ function exportOfTheLedger(): string {
     ]);
   }
   rows.push(['CSV-ONLY', 'OLD-1', '2026-09-01', '2026-10-01', '500.00', 'USD', '', 'email', 'US']);
-  return csv(rows);
+  return csv([...rows, ...extra]);
+}
+
+/** A CSV company uploads `file` at `uploadedAt`, connects the stand-in's company and runs its first sync. */
+async function uploadThenConnect(file: string, uploadedAt: Date) {
+  const now = sandbox.now();
+  const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+  await importHistoryCsv(s.db, file, { tenantName: 'ignored', tenantId: tenant.id, now: uploadedAt });
+  const { realmId, tokens } = await sandboxTokens(sandbox, now);
+  const set: TokenSet = {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: 'bearer',
+    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
+    refreshTokenExpiresIn: null,
+    idToken: null,
+  };
+  const attached = await s.sync.connect.attach(async () => null, {
+    provider: 'quickbooks',
+    externalId: realmId,
+    tokens: set,
+    boundTenant: tenant.id,
+    companyName: null,
+  });
+  expect(attached).toMatchObject({ tenantId: tenant.id });
+  const [row] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
+  expect(row?.source).toBe('quickbooks');
+  const result = await runSync(s, { connectionId: (attached as { connectionId: string }).connectionId });
+  expect(result.status, result.error ?? '').toBe('succeeded');
+  return { tenant, now };
 }
 
 describe('a CSV company that connected its ledger, after the first full sync', () => {
   it("holds the ledger's books alone: balances to the minor unit, no upload row left open", async () => {
-    const now = sandbox.now();
-    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-    await importHistoryCsv(s.db, exportOfTheLedger(), {
-      tenantName: 'ignored',
-      tenantId: tenant.id,
-      now: new Date(now.getTime() - 7 * 86_400_000),
-    });
-
-    const { realmId, tokens } = await sandboxTokens(sandbox, now);
-    const set: TokenSet = {
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      tokenType: 'bearer',
-      expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
-      refreshTokenExpiresIn: null,
-      idToken: null,
-    };
-    const attached = await s.sync.connect.attach(async () => null, {
-      provider: 'quickbooks',
-      externalId: realmId,
-      tokens: set,
-      boundTenant: tenant.id,
-      companyName: null,
-    });
-    expect(attached).toMatchObject({ tenantId: tenant.id });
-    const [row] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
-    expect(row?.source).toBe('quickbooks');
-
-    const result = await runSync(s, { connectionId: (attached as { connectionId: string }).connectionId });
-    expect(result.status, result.error ?? '').toBe('succeeded');
+    await company(3601);
+    const { tenant, now } = await uploadThenConnect(
+      exportOfTheLedger(),
+      new Date(sandbox.now().getTime() - 7 * 86_400_000),
+    );
 
     // Every live invoice is the ledger's, with the ledger's balance: none of the file's copies beside them.
     expect.soft(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id))).toEqual([]);
@@ -134,5 +143,24 @@ describe('a CSV company that connected its ledger, after the first full sync', (
       .from(invoices)
       .where(inArray(invoices.id, planned));
     expect.soft(chased.map((r) => r.id).filter((id) => !sandbox.company.invoices.has(id))).toEqual([]);
+  });
+
+  it("uploaded just before connecting, with ids the ledger also uses: the ledger's records win, to the minor unit", async () => {
+    await company(3602);
+    // A file of invoice numbers and customer numbers: some are also ids in the ledger, of other records.
+    const [inv] = [...sandbox.company.invoices.values()].filter((i) => !i.deleted && !i.voided);
+    const [cust] = [...sandbox.company.customers.values()];
+    const { tenant } = await uploadThenConnect(
+      exportOfTheLedger([
+        [cust!.id, inv!.id, '2026-11-01', '2026-12-01', '777.77', 'USD', '', 'email', 'US'],
+      ]),
+      sandbox.now(),
+    );
+    expect.soft(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id))).toEqual([]);
+    const [customer] = await s.db
+      .select({ name: customers.name, deletedAt: customers.deletedAt })
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, cust!.id)));
+    expect.soft(customer).toEqual({ name: cust!.name, deletedAt: null });
   });
 });
