@@ -14,7 +14,7 @@ import type { Sandbox } from '../../sandboxes/quickbooks';
 import { qboDate } from '../../sandboxes/quickbooks/render';
 import { computeAnalytics } from '../../src/analytics/dashboard';
 import { createTenant } from '../../src/db/queries/tenants';
-import { customers, invoices, tenants } from '../../src/db/schema';
+import { creditMemos, customers, invoices, payments, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -93,7 +93,10 @@ describe('a CSV company that connected its ledger, after the first full sync', (
   it("holds the ledger's books alone: balances to the minor unit, no upload row left open", async () => {
     await company(3601);
     const { tenant, now } = await uploadThenConnect(
-      exportOfTheLedger(),
+      // A credit note of the file's (a negative amount: a credit memo).
+      exportOfTheLedger([
+        ['CSV-ONLY', 'CN-1', '2026-09-15', '2026-09-15', '-40.00', 'USD', '', 'email', 'US'],
+      ]),
       new Date(sandbox.now().getTime() - 7 * 86_400_000),
     );
 
@@ -112,6 +115,16 @@ describe('a CSV company that connected its ledger, after the first full sync', (
       .from(customers)
       .where(and(eq(customers.tenantId, tenant.id), isNull(customers.deletedAt)));
     expect.soft(live.map((c) => c.id).filter((id) => id.startsWith('CSV-'))).toEqual([]);
+    // Its credit note and the payments settling its paid invoices credit nobody any more.
+    const credits = await s.db
+      .select({ id: creditMemos.externalId })
+      .from(creditMemos)
+      .where(and(eq(creditMemos.tenantId, tenant.id), ne(creditMemos.status, 'deleted')));
+    const paid = await s.db
+      .select({ id: payments.externalId })
+      .from(payments)
+      .where(and(eq(payments.tenantId, tenant.id), ne(payments.status, 'deleted')));
+    expect.soft([...credits, ...paid].map((r) => r.id).filter((id) => id.startsWith('csv-'))).toEqual([]);
 
     // The Dashboard's receivables are the ledger's open balance, once.
     const ledgerOpen = [...sandbox.company.balances().values()].reduce((n, b) => n + b, 0);
