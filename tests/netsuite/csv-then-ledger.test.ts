@@ -14,7 +14,7 @@ import { importHistoryCsv } from '../../src/sync/csv-import';
 import { runSync } from '../../src/sync/run-sync';
 import { suiteTestApp } from '../helpers/app';
 import { csv } from '../helpers/csv';
-import { ACCOUNT, storedInvoices } from './fixtures';
+import { ACCOUNT, ledgerBalances, storedInvoices } from './fixtures';
 
 const clock = new ManualClock('2026-04-01T08:00:00Z');
 let sandbox: NetsuiteSandbox;
@@ -49,6 +49,7 @@ describe('a CSV company that connected its NetSuite account, after the first ful
       ]);
     }
     rows.push(['CSV-ONLY', 'OLD-1', '2026-01-05', '2026-02-04', '500.00', 'USD', '', 'email', 'US']);
+    rows.push(['CSV-ONLY', 'CN-1', '2026-01-20', '2026-01-20', '-40.00', 'USD', '', 'email', 'US']);
     const tenant = await createTenant(s.db, 'Began With A File', 'csv');
     // Uploaded an hour before connecting, by Duely's clock (UTC): NetSuite's times are the account's wall time, which
     // for a US account (UTC−8) reads 8 hours behind; the listing's start is an hour further back (its overlap).
@@ -73,5 +74,7 @@ describe('a CSV company that connected its NetSuite account, after the first ful
     const result = await runSync(s, { connectionId: res.json().id, reason: 'connect', pageSize: 7 });
     expect(result.status, result.error ?? '').toBe('succeeded');
     expect(await storedInvoices(s.db, tenant.id)).toEqual(co.openBalances());
+    // Every customer's balance (open invoices less unapplied payments and credits), the file's credit gone too.
+    expect(await ledgerBalances(s.db, tenant.id)).toEqual(co.customerBalances());
   });
 });
