@@ -11,6 +11,7 @@ import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { connectionsOfTenant, insertConnection, reattachConnection } from '../db/queries/connections';
+import { releaseImportedRows } from '../db/queries/csv-import';
 import { createTenant, setTenantSource, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
 import { limiterLookup, registeredConnector, shortNameOf } from './connections';
@@ -116,7 +117,11 @@ export async function attachCompany(
       // supports (the listing and the live read keep its imported rows: README, Sync, "Deletions"). Any company
       // after that one is refused by the check above; its source is the provider from now on, so it takes no more
       // CSV uploads (their ids would land on the ledger's) and its figures are no longer as of an old export's day.
-      if (bound.source === 'csv') await setTenantSource(tx, bound.id, provider, now);
+      if (bound.source === 'csv') {
+        await setTenantSource(tx, bound.id, provider, now);
+        // Its imported rows then give way to the ledger's (tests/sync/csv-then-ledger.test.ts).
+        await releaseImportedRows(tx, bound.id);
+      }
     }
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.
     const tenant =

@@ -178,6 +178,47 @@ describe('deletions', () => {
     expect(await statusOf(tenantId, [victim])).toEqual({ [victim]: 'deleted' });
     expect(await matches(sandbox, tenantId)).toEqual([]);
   });
+
+  it("a full re-sync cut off and continued by the job's retry still finds what was deleted in between, read or not", async () => {
+    const { sandbox, tenantId, connectionId } = await connectCompany(7008);
+    expect(await runSync(s, { connectionId })).toMatchObject({ status: 'succeeded' });
+    let pages = 0;
+    await expect(
+      runSync(s, {
+        connectionId,
+        full: true,
+        pageSize: 20,
+        onProgress: () => {
+          if (++pages === 6) throw new Error('simulated crash');
+        },
+      }),
+    ).rejects.toThrow(/simulated crash/);
+    // Four invoice pages of 20 were listed: one victim among them, one past them; and a payment recorded meanwhile.
+    const seen = new Set(
+      (await s.db.select().from(syncSeenPages).where(eq(syncSeenPages.connectionId, connectionId)))
+        .filter((p) => p.kind === 'invoices')
+        .flatMap((p) => p.externalIds),
+    );
+    expect(seen.size).toBe(80);
+    const listed = deletable(sandbox).filter((id) => seen.has(id));
+    const unread = deletable(sandbox).filter((id) => !seen.has(id));
+    const gone = [listed[0] as string, unread.at(-1) as string];
+    for (const id of gone) sandbox.company.mutate((c) => c.deleteInvoice(id));
+    const paid = unread[0] as string;
+    sandbox.company.recordPayment(paid);
+
+    // What the job's retry runs (its data keeps `full`; syncConnectionJob sets resumeFull on a retry): the
+    // interrupted listing is continued, not started over.
+    const r = await runSync(s, { connectionId, full: true, resumeFull: true, pageSize: 20 });
+    expect(r).toMatchObject({ status: 'succeeded', kind: 'full' });
+    expect(r.stats.deletions).toBe(1);
+    // The victim past the interruption is found missing by the listing; the one it had read already arrives
+    // through the change feed that takes over from the listing's start.
+    expect(await runSync(s, { connectionId })).toMatchObject({ status: 'succeeded', kind: 'incremental' });
+    expect(await statusOf(tenantId, gone)).toEqual(Object.fromEntries(gone.map((id) => [id, 'deleted'])));
+    expect(await statusOf(tenantId, [paid])).toEqual({ [paid]: 'paid' });
+    expect(await matches(sandbox, tenantId)).toEqual([]);
+  });
 });
 
 describe('a disconnect during a sync', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalInvoice, CanonicalPayment } from '../../connectors/canonical';
 import type { EntityKind, SyncPage } from '../../connectors/types';
 import { fixedClock } from '../../src/clock';
-import { connections, invoices, paymentAllocations, payments, syncRuns } from '../../src/db/schema';
+import { connections, invoices, paymentAllocations, payments, syncRuns, tenants } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
 import { createTestServices } from '../helpers/services';
@@ -129,8 +129,10 @@ describe('listing reconciliation', () => {
     expect(await c.status()).toEqual({ Z1: 'open 10000' });
   });
 
-  it('does not reconcile a tenant that also holds rows imported from CSV (they were never in the connection)', async () => {
+  it('does not reconcile a CSV company that also holds a connection (they were never in the connection)', async () => {
     const c = await company('L-4');
+    // A CSV company connected before s36 kept source 'csv' and still takes uploads: the imported rows are its own.
+    await s.db.update(tenants).set({ source: 'csv' }).where(eq(tenants.id, c.tenant.id));
     await c.apply(page({ invoices: [inv('W1', 100_00)] }));
     // A failed import wrote nothing: it does not stop reconciliation.
     await s.db.insert(syncRuns).values({ tenantId: c.tenant.id, kind: 'import', status: 'failed' });
@@ -139,6 +141,16 @@ describe('listing reconciliation', () => {
     const r = await c.apply(page(complete('invoices')));
     expect(r.stats.deletions).toBe(0);
     expect(await c.status()).toEqual({ W1: 'open 10000' });
+  });
+
+  it('reconciles a CSV company that connected its ledger: a synced company now, its imported rows are no longer its books', async () => {
+    const c = await company('L-4b');
+    // attachCompany made its source the provider: no upload will update the imported rows again.
+    await c.apply(page({ invoices: [inv('U1', 100_00)] }));
+    await s.db.insert(syncRuns).values({ tenantId: c.tenant.id, kind: 'import', status: 'succeeded' });
+    const r = await c.apply(page({ listingStarts: ['invoices'], ...complete('invoices') }));
+    expect(r.stats.deletions).toBe(1);
+    expect(await c.status()).toEqual({ U1: 'deleted 0' });
   });
 
   it('still reconciles a tenant whose only import failed', async () => {

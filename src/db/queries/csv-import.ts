@@ -348,3 +348,19 @@ export async function openInvoicesNotStaged(
   );
   return { count: Number(row?.n ?? 0), invoiceIds: row?.ids ?? [] };
 }
+
+/**
+ * A CSV company connecting its ledger (attachCompany): its imported rows are stamped with the upload's time, which
+ * says nothing of the ledger. Cleared, so the ledger's records replace any of them stored under the same id (a
+ * file's invoice number that is also an id in the ledger: by time, a record saved before the upload was taken for
+ * older and turned away), and its first full listing marks the rest deleted even when the upload was more recent
+ * than the listing's start (its `asOf`: a provider's own clock, which may read hours behind).
+ */
+export async function releaseImportedRows(tx: Tx, tenantId: string): Promise<void> {
+  const t = sql`${tenantId}::uuid`;
+  for (const table of ['customers', 'invoices', 'payments', 'credit_memos']) {
+    await tx.execute(sql`
+      update ${sql.raw(table)} set source_updated_at = null, source_version = null
+      where tenant_id = ${t} and (source_updated_at is not null or source_version is not null)`);
+  }
+}

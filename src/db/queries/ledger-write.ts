@@ -1609,9 +1609,17 @@ export async function reconcileListing(
   return result;
 }
 
-/** Whether the tenant's ledger holds rows imported from a CSV file (a succeeded import run). */
+/**
+ * Whether the tenant's ledger holds rows imported from a CSV file (a succeeded import run) that are still its own:
+ * while it is a CSV company (source `csv`, which still takes uploads). A CSV company that connected its ledger became
+ * a synced one (attachCompany sets its source to the provider) and takes no more uploads: its imported rows, under
+ * the file's ids, are copies of the ledger's records or records the ledger lacks, which no upload will ever update
+ * again. Kept, they counted every balance twice and reminders chased them for ever; its ledger's listings now
+ * reconcile them like any row the ledger did not list (tests/sync/csv-then-ledger.test.ts).
+ */
 function tenantHasImportsSql(t: SQL): SQL {
-  return sql`exists (select 1 from sync_runs r where r.tenant_id = ${t} and r.kind = 'import' and r.status = 'succeeded')`;
+  return sql`(exists (select 1 from sync_runs r where r.tenant_id = ${t} and r.kind = 'import' and r.status = 'succeeded')
+    and exists (select 1 from tenants tn where tn.id = ${t} and tn.source = 'csv'))`;
 }
 
 export async function tenantHasImportedRows(db: Tx | Db, tenantId: string): Promise<boolean> {

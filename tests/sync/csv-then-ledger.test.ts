@@ -1,0 +1,179 @@
+/**
+ * A CSV company that connects its ledger (README, Security model, "How a company is identified"; Sync, "Deletions")
+ * becomes a synced company: `tenants.source` is the provider and it takes no more CSV uploads. Its upload's rows
+ * carry the file's ids (customer "CSV-…", invoice numbers), never the ledger's, and no upload will ever update them
+ * again. Once the connected ledger's first full sync has listed every record, the ledger is the company's books:
+ * balances equal the ledger's to the minor unit (the upload's copies of the same invoices must not count twice),
+ * and an invoice only the old file had is no longer open (paid or not, no upload can tell Duely any more, so
+ * reminders would chase it for ever).
+ */
+import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TokenSet } from '../../connectors/types';
+import type { Sandbox } from '../../sandboxes/quickbooks';
+import { qboDate } from '../../sandboxes/quickbooks/render';
+import { computeAnalytics } from '../../src/analytics/dashboard';
+import { createTenant } from '../../src/db/queries/tenants';
+import { creditMemos, customers, invoices, payments, tenants } from '../../src/db/schema';
+import { planTenant } from '../../src/dunning/engine';
+import type { Services } from '../../src/services';
+import { importHistoryCsv } from '../../src/sync/csv-import';
+import { runSync } from '../../src/sync/run-sync';
+import { goLive, messagesOf } from '../dunning-engine/fixtures';
+import { csv } from '../helpers/csv';
+import { balanceMismatches, dbBalances, sandboxServices, sandboxTokens } from './helpers';
+
+let sandbox: Sandbox;
+let s: Services;
+const started: { sandbox: Sandbox; s: Services }[] = [];
+
+/** A QuickBooks stand-in company of its own for each test (a company is connected to one tenant). */
+async function company(seed: number) {
+  ({ sandbox, s } = await sandboxServices({ seed, customers: 6, invoices: 40 }, { queue: false }));
+  started.push({ sandbox, s });
+}
+afterAll(async () => {
+  for (const x of started) {
+    await x.s.close();
+    await x.sandbox.stop();
+  }
+});
+
+/** The company's export: the ledger's invoices under the file's ids, and one the ledger lacks. */
+function exportOfTheLedger(extra: (string | number)[][] = []): string {
+  const rows: (string | number)[][] = [];
+  for (const inv of sandbox.company.invoices.values()) {
+    if (inv.deleted || inv.voided) continue;
+    rows.push([
+      `CSV-${inv.customerId}`,
+      `DOC-${inv.docNumber}`,
+      qboDate(inv.txnDay),
+      qboDate(inv.dueDay),
+      (inv.totalMinor / 100).toFixed(2),
+      'USD',
+      inv.balanceMinor === 0 ? qboDate(inv.txnDay) : '',
+      'email',
+      'US',
+    ]);
+  }
+  rows.push(['CSV-ONLY', 'OLD-1', '2026-09-01', '2026-10-01', '500.00', 'USD', '', 'email', 'US']);
+  return csv([...rows, ...extra]);
+}
+
+/** A CSV company uploads `file` at `uploadedAt`, connects the stand-in's company and runs its first sync. */
+async function uploadThenConnect(file: string, uploadedAt: Date) {
+  const now = sandbox.now();
+  const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+  await importHistoryCsv(s.db, file, { tenantName: 'ignored', tenantId: tenant.id, now: uploadedAt });
+  const { realmId, tokens } = await sandboxTokens(sandbox, now);
+  const set: TokenSet = {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: 'bearer',
+    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
+    refreshTokenExpiresIn: null,
+    idToken: null,
+  };
+  const attached = await s.sync.connect.attach(async () => null, {
+    provider: 'quickbooks',
+    externalId: realmId,
+    tokens: set,
+    boundTenant: tenant.id,
+    companyName: null,
+  });
+  expect(attached).toMatchObject({ tenantId: tenant.id });
+  const [row] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
+  expect(row?.source).toBe('quickbooks');
+  const result = await runSync(s, { connectionId: (attached as { connectionId: string }).connectionId });
+  expect(result.status, result.error ?? '').toBe('succeeded');
+  return { tenant, now };
+}
+
+describe('a CSV company that connected its ledger, after the first full sync', () => {
+  it("holds the ledger's books alone: balances to the minor unit, no upload row left open", async () => {
+    await company(3601);
+    const { tenant, now } = await uploadThenConnect(
+      // A credit note of the file's (a negative amount: a credit memo).
+      exportOfTheLedger([
+        ['CSV-ONLY', 'CN-1', '2026-09-15', '2026-09-15', '-40.00', 'USD', '', 'email', 'US'],
+      ]),
+      new Date(sandbox.now().getTime() - 7 * 86_400_000),
+    );
+
+    // Every live invoice is the ledger's, with the ledger's balance: none of the file's copies beside them.
+    expect.soft(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id))).toEqual([]);
+    const open = await s.db
+      .select({ id: invoices.externalId })
+      .from(invoices)
+      .where(
+        and(eq(invoices.tenantId, tenant.id), ne(invoices.status, 'deleted'), ne(invoices.balanceMinor, 0)),
+      );
+    expect.soft(open.map((r) => r.id).filter((id) => id.startsWith('DOC-') || id === 'OLD-1')).toEqual([]);
+    // The file's customers are gone with their invoices (no debtor left to chase under the file's id).
+    const live = await s.db
+      .select({ id: customers.externalId })
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenant.id), isNull(customers.deletedAt)));
+    expect.soft(live.map((c) => c.id).filter((id) => id.startsWith('CSV-'))).toEqual([]);
+    // Its credit note and the payments settling its paid invoices credit nobody any more.
+    const credits = await s.db
+      .select({ id: creditMemos.externalId })
+      .from(creditMemos)
+      .where(and(eq(creditMemos.tenantId, tenant.id), ne(creditMemos.status, 'deleted')));
+    const paid = await s.db
+      .select({ id: payments.externalId })
+      .from(payments)
+      .where(and(eq(payments.tenantId, tenant.id), ne(payments.status, 'deleted')));
+    expect.soft([...credits, ...paid].map((r) => r.id).filter((id) => id.startsWith('csv-'))).toEqual([]);
+
+    // The Dashboard's receivables are the ledger's open balance, once.
+    const ledgerOpen = [...sandbox.company.balances().values()].reduce((n, b) => n + b, 0);
+    const dashboard = await computeAnalytics(s.db, {
+      tenantId: tenant.id,
+      currency: 'USD',
+      today: now.toISOString().slice(0, 10),
+    });
+    expect.soft(dashboard.receivables.openMinor).toBe(ledgerOpen);
+
+    // Dunning plans for the ledger's invoices only, and asks for no contact of a customer only the file had (before:
+    // "CSV-1 has no email address" for each of the upload's debtors).
+    await goLive(s, tenant.id);
+    const { decisions } = await planTenant(s, tenant.id);
+    const decidedFor = await s.db
+      .select({ id: customers.externalId })
+      .from(customers)
+      .where(
+        inArray(
+          customers.id,
+          decisions.map((d) => d.customerId),
+        ),
+      );
+    expect.soft(decidedFor.map((c) => c.id).filter((id) => id.startsWith('CSV-'))).toEqual([]);
+    const planned = (await messagesOf(s, tenant.id)).flatMap((m) => m.invoiceIds);
+    expect(planned.length).toBeGreaterThan(0);
+    const chased = await s.db
+      .select({ id: invoices.externalId })
+      .from(invoices)
+      .where(inArray(invoices.id, planned));
+    expect.soft(chased.map((r) => r.id).filter((id) => !sandbox.company.invoices.has(id))).toEqual([]);
+  });
+
+  it("uploaded just before connecting, with ids the ledger also uses: the ledger's records win, to the minor unit", async () => {
+    await company(3602);
+    // A file of invoice numbers and customer numbers: some are also ids in the ledger, of other records.
+    const [inv] = [...sandbox.company.invoices.values()].filter((i) => !i.deleted && !i.voided);
+    const [cust] = [...sandbox.company.customers.values()];
+    const { tenant } = await uploadThenConnect(
+      exportOfTheLedger([
+        [cust!.id, inv!.id, '2026-11-01', '2026-12-01', '777.77', 'USD', '', 'email', 'US'],
+      ]),
+      sandbox.now(),
+    );
+    expect.soft(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id))).toEqual([]);
+    const [customer] = await s.db
+      .select({ name: customers.name, deletedAt: customers.deletedAt })
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, cust!.id)));
+    expect.soft(customer).toEqual({ name: cust!.name, deletedAt: null });
+  });
+});
