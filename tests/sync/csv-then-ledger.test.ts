@@ -7,7 +7,8 @@
  * and an invoice only the old file had is no longer open (paid or not, no upload can tell Duely any more, so
  * reminders would chase it for ever).
  */
-import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { readFileSync } from 'node:fs';
+import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
@@ -62,6 +63,14 @@ function exportOfTheLedger(extra: (string | number)[][] = []): string {
 
 /** A CSV company uploads `file` at `uploadedAt`, connects the stand-in's company and runs its first sync. */
 async function uploadThenConnect(file: string, uploadedAt: Date) {
+  const { tenant, now, connectionId } = await uploadAndAttach(file, uploadedAt);
+  const result = await runSync(s, { connectionId });
+  expect(result.status, result.error ?? '').toBe('succeeded');
+  return { tenant, now };
+}
+
+/** A CSV company uploads `file` at `uploadedAt` and connects the stand-in's company (no sync yet). */
+async function uploadAndAttach(file: string, uploadedAt: Date) {
   const now = sandbox.now();
   const tenant = await createTenant(s.db, 'Began With A File', 'csv');
   await importHistoryCsv(s.db, file, { tenantName: 'ignored', tenantId: tenant.id, now: uploadedAt });
@@ -84,9 +93,7 @@ async function uploadThenConnect(file: string, uploadedAt: Date) {
   expect(attached).toMatchObject({ tenantId: tenant.id });
   const [row] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
   expect(row?.source).toBe('quickbooks');
-  const result = await runSync(s, { connectionId: (attached as { connectionId: string }).connectionId });
-  expect(result.status, result.error ?? '').toBe('succeeded');
-  return { tenant, now };
+  return { tenant, now, connectionId: (attached as { connectionId: string }).connectionId };
 }
 
 describe('a CSV company that connected its ledger, after the first full sync', () => {
@@ -175,5 +182,41 @@ describe('a CSV company that connected its ledger, after the first full sync', (
       .from(customers)
       .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, cust!.id)));
     expect.soft(customer).toEqual({ name: cust!.name, deletedAt: null });
+  });
+});
+
+describe('a CSV company that connected its ledger before this version (migration 0032)', () => {
+  it("its next sync is a full one that leaves the ledger's books alone, and it becomes a synced company", async () => {
+    await company(3603);
+    const uploadedAt = new Date(sandbox.now().getTime() - 7 * 86_400_000);
+    const { tenant, connectionId } = await uploadAndAttach(exportOfTheLedger(), uploadedAt);
+    // What a connect left before this version: the source still 'csv' and the upload's rows stamped with its time;
+    // the ledger's listings then skipped a tenant holding imports, so the upload's rows were never reconciled.
+    await s.db.update(tenants).set({ source: 'csv' }).where(eq(tenants.id, tenant.id));
+    for (const t of [customers, invoices, payments, creditMemos])
+      await s.db.update(t).set({ sourceUpdatedAt: uploadedAt }).where(eq(t.tenantId, tenant.id));
+    const conn = { id: connectionId };
+    const before = await runSync(s, { connectionId: conn!.id });
+    expect(before.status, before.error ?? '').toBe('succeeded');
+    // The state this migration repairs: the upload's copies beside the ledger's invoices.
+    expect(
+      balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id)).filter((m) =>
+        m.startsWith('extra DOC-'),
+      ).length,
+    ).toBeGreaterThan(0);
+
+    const migration = readFileSync(
+      new URL('../../src/db/migrations/0032_csv_company_with_ledger.sql', import.meta.url),
+      'utf8',
+    );
+    for (const statement of migration.split('--> statement-breakpoint'))
+      await s.db.execute(sql.raw(statement));
+    const [row] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
+    expect(row?.source).toBe('quickbooks');
+
+    const after = await runSync(s, { connectionId: conn!.id });
+    expect(after.status, after.error ?? '').toBe('succeeded');
+    expect(after.kind).toBe('full');
+    expect(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenant.id))).toEqual([]);
   });
 });
