@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium)('Settings page editors in Chromium', () => {
     await form.getByRole('button', { name: 'Save reminder sending rules' }).click();
     await page
       .getByRole('status')
-      .filter({ hasText: 'Reminder settings saved (policy version 1)' })
+      .filter({ hasText: 'Reminder settings saved.' })
       .waitFor();
     // Focus returns to the button that opened the form.
     await expect
