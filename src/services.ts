@@ -89,7 +89,8 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
         DEMO_RESTARTED,
         clock.now(),
       );
-      if (stale > 0) logger.info({ connections: stale }, 'demo company restarted: its connection asks to reconnect');
+      if (stale > 0)
+        logger.info({ connections: stale }, 'demo company restarted: its connection asks to reconnect');
     }
   } catch (err) {
     await demoCompany?.stop();

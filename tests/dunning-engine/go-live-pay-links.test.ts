@@ -36,7 +36,10 @@ const payment = async () => {
     headers: t.auth,
   });
   expect(r.statusCode, r.body).toBe(200);
-  return r.json().items.find((i: { key: string }) => i.key === 'payment') as { done: boolean; detail: string };
+  return r.json().items.find((i: { key: string }) => i.key === 'payment') as {
+    done: boolean;
+    detail: string;
+  };
 };
 
 describe('pay links of a ledger read live', () => {
@@ -64,10 +67,13 @@ describe('pay links of a ledger read live', () => {
     expect(asked).toHaveLength(1);
     const none = asked[0]![0]!;
     release();
-    await expect.poll(async () => (await payment()).detail).toBe(
-      '1 invoice has no pay link: add payment details (bank details or a payment page) in Settings',
-    );
-    const [row] = await s.db.select({ payLink: invoices.payLink }).from(invoices).where(eq(invoices.id, none));
+    await expect
+      .poll(async () => (await payment()).detail)
+      .toBe('1 invoice has no pay link: add payment details (bank details or a payment page) in Settings');
+    const [row] = await s.db
+      .select({ payLink: invoices.payLink })
+      .from(invoices)
+      .where(eq(invoices.id, none));
     expect(row?.payLink ?? null).toBeNull();
     expect((await payment()).done).toBe(false);
   });

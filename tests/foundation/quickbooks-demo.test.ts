@@ -202,12 +202,18 @@ describe('the demo company in createServices and GET /api/v1/integrations', () =
     // tokens (the first one keeps running here; the suite stops it).
     const again = await services({}, true);
     expect(again.demoCompany!.sandbox.realmId).toBe(realm);
-    const rows = await again.db.select().from(connections).where(inArray(connections.tenantId, [tenant.id, other.id]));
+    const rows = await again.db
+      .select()
+      .from(connections)
+      .where(inArray(connections.tenantId, [tenant.id, other.id]));
     expect(rows.find((r) => r.externalId === realm)).toMatchObject({
       status: 'reconnect_needed',
       statusReason: 'the demo company started afresh with the server',
     });
-    expect(rows.find((r) => r.externalId === 'not-the-demo')).toMatchObject({ status: 'active', statusReason: null });
+    expect(rows.find((r) => r.externalId === 'not-the-demo')).toMatchObject({
+      status: 'active',
+      statusReason: null,
+    });
   });
 
   it('close() stops the sandbox', async () => {

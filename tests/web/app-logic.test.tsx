@@ -355,7 +355,9 @@ describe('tenant choice and sync runs', () => {
       },
     ]);
     // Without risk scores there is no high-risk figure, and no list of it.
-    expect(revenueAtRiskLinks({ ...risk, highRiskMinor: null, highRiskCount: null }, 'USD', '2026-12-06')).toHaveLength(1);
+    expect(
+      revenueAtRiskLinks({ ...risk, highRiskMinor: null, highRiskCount: null }, 'USD', '2026-12-06'),
+    ).toHaveLength(1);
     const html = renderToStaticMarkup(
       <Kpi testId="k" label="Revenue at risk" value="$1.00" hint="h" links={links} />,
     ).replace(/<[^>]+>/g, '|');
@@ -365,7 +367,14 @@ describe('tenant choice and sync runs', () => {
 
   it('average days delinquent says in one sentence what it is, beside the overdue invoices’ own average', () => {
     const html = renderToStaticMarkup(
-      <Kpi testId="k" label="Average days delinquent" value="30.7 days" hint={delinquencyHint(161)} about={DELINQUENCY_ABOUT} href="/x" />,
+      <Kpi
+        testId="k"
+        label="Average days delinquent"
+        value="30.7 days"
+        hint={delinquencyHint(161)}
+        about={DELINQUENCY_ABOUT}
+        href="/x"
+      />,
     );
     expect(html).toContain('days of sales the overdue balance adds to DSO');
     expect(html).toContain('Overdue invoices average 161.0 days late');

@@ -377,7 +377,9 @@ describe('rendered pieces', () => {
       'connection c1 needs to be reconnected: refresh token rejected (invalid_grant)',
     );
     expect(live).not.toContain('invalid_grant');
-    expect(live).toMatch(/no longer accepts Duely.{1,6}s access to this company \(it was revoked or has expired\)/);
+    expect(live).toMatch(
+      /no longer accepts Duely.{1,6}s access to this company \(it was revoked or has expired\)/,
+    );
   });
 
   it('offers Sync now to collectors and admins, Connect, Reconnect and Disconnect to admins only', () => {

@@ -151,8 +151,13 @@ describe('MessageWhy (the approver’s “why” block)', () => {
   });
 
   it('says why the customer is on the sequence in words, not "rule 1"', () => {
-    const t = text({ asOf: '2026-12-06', sequence: { id: 'standard', name: 'Large accounts', selectedBy: 'rule 1' } });
-    expect(t.replace(/\s+/g, ' ')).toContain('Large accounts (picked by the first of the rules on Sequences that fits this customer)');
+    const t = text({
+      asOf: '2026-12-06',
+      sequence: { id: 'standard', name: 'Large accounts', selectedBy: 'rule 1' },
+    });
+    expect(t.replace(/\s+/g, ' ')).toContain(
+      'Large accounts (picked by the first of the rules on Sequences that fits this customer)',
+    );
     expect(t).not.toContain('rule 1');
     expect(sequenceChoice('rule 2')).toMatch(/the second of the rules/);
     expect(sequenceChoice('override')).toBe('set for this customer');

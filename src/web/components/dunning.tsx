@@ -174,7 +174,18 @@ export function stepLabel(stepKey: string, catchUp: boolean | undefined): string
   return repeat > 0 ? `step ${index + 1}, repeat ${repeat}` : `step ${index + 1}`;
 }
 
-const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
+const ORDINALS = [
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+];
 
 /**
  * Why the customer is on this sequence, in words: the planner records 'override', 'rule 2' (the first of the
@@ -214,7 +225,8 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
         <>
           <dt>Sequence</dt>
           <dd>
-            {snap.sequence.name} <span className="muted small">({sequenceChoice(snap.sequence.selectedBy)})</span>,{' '}
+            {snap.sequence.name}{' '}
+            <span className="muted small">({sequenceChoice(snap.sequence.selectedBy)})</span>,{' '}
             {stepLabel(m.stepKey, snap.catchUp === true)}
             {m.tone ? `, ${m.tone} tone` : ''}
           </dd>
