@@ -108,6 +108,9 @@ export const DEMO_AUTHORIZE_PATH = '/connect/quickbooks/demo/authorize';
  */
 export const DEMO_PAY_PATH = '/connect/quickbooks/demo/pay';
 
+/** A demo connection's status reason after a restart (the sandbox, in memory, forgot its tokens). */
+export const DEMO_RESTARTED = 'the demo company started afresh with the server';
+
 /** The provider the demo company is a company of (the connect routes it goes through). */
 export const DEMO_PROVIDER = { provider: 'quickbooks', name: 'QuickBooks' } as const;
 

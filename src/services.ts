@@ -13,7 +13,15 @@ import { createAuth } from './auth';
 import { type Clock, offsetClock, systemClock } from './clock';
 import type { Config } from './config';
 import { createDb, type DbHandle } from './db/client';
-import { type DemoCompany, type DemoCompanyOptions, quickbooksSetup, startDemoCompany } from './demo-company';
+import { markCompanyReconnectNeeded } from './db/queries/connections';
+import {
+  DEMO_PROVIDER,
+  DEMO_RESTARTED,
+  type DemoCompany,
+  type DemoCompanyOptions,
+  quickbooksSetup,
+  startDemoCompany,
+} from './demo-company';
 import { createDunning } from './dunning';
 import type { Infra } from './infra';
 import { allJobs } from './jobs/catalogue';
@@ -72,6 +80,17 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
         },
         'demo company started',
       );
+      // The sandbox is new: a demo connection made before the restart holds tokens it never issued. Say so now, on
+      // Connections, rather than "Active" until the next sync fails.
+      const stale = await markCompanyReconnectNeeded(
+        dbh.db,
+        DEMO_PROVIDER.provider,
+        sandbox.realmId,
+        DEMO_RESTARTED,
+        clock.now(),
+      );
+      if (stale > 0)
+        logger.info({ connections: stale }, 'demo company restarted: its connection asks to reconnect');
     }
   } catch (err) {
     await demoCompany?.stop();

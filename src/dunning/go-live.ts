@@ -4,13 +4,14 @@
  * (suppression.ts sendingGate). The Dashboard's first-run checklist says what is left before going live.
  */
 import type { Tx } from '../db/client';
-import { openContactTasks, openInvoicesWithoutPayLink, reminderCounts } from '../db/queries/dunning-plan';
+import { openContactTasks, openInvoiceIdsWithoutPayLink, reminderCounts } from '../db/queries/dunning-plan';
 import type { Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
 import { senderOf } from './compose-email';
 import { planTenantIn, resumeSending } from './engine';
+import { hasLiveLedger } from './live-invoice-state';
 import { addDays, localParts } from './local-time';
-import { paymentDetailsOf } from './payment-details';
+import { ensurePayLinks, paymentDetailsOf } from './payment-details';
 import type { DunningDeps } from './ports';
 import { sendingSwitches } from './sending-switches';
 
@@ -52,6 +53,21 @@ export interface GoLiveStatus {
   blockers: string[];
 }
 
+/** Tenants whose pay links are being read from the ledger by checkPayLinks (one read at a time per tenant). */
+const checking = new Set<string>();
+
+/**
+ * Reads the pay links of invoices not asked yet, in the background (the checklist does not wait for up to 200 reads):
+ * each read either stores a link or marks the invoice as one the ledger has none for (services.payLinkChecks).
+ */
+function checkPayLinks(services: DunningDeps, tenantId: string, invoiceIds: string[]): void {
+  if (checking.has(tenantId)) return;
+  checking.add(tenantId);
+  ensurePayLinks(services, tenantId, invoiceIds)
+    .catch((err: unknown) => services.logger.warn({ tenantId, err }, 'pay links could not be checked'))
+    .finally(() => checking.delete(tenantId));
+}
+
 /** The Dashboard's first-run checklist and the go-live gate's reasons. */
 export async function goLiveStatus(
   services: DunningDeps,
@@ -68,8 +84,16 @@ export async function goLiveStatus(
   // Every reminder must be payable: a pay link on each invoice a reminder may list soon, or payment details.
   const details = paymentDetailsOf(tenant);
   const horizon = addDays(localParts(services.clock.now(), tenant.timezone || 'UTC').date, 7);
-  const links = await openInvoicesWithoutPayLink(db, tenant.id, horizon);
-  const withoutLink = links?.without ?? 0;
+  const noLink = details ? [] : await openInvoiceIdsWithoutPayLink(db, tenant.id, horizon);
+  // A synced ledger gives each invoice's pay link on a read of its own, fetched after connecting and planning: an
+  // invoice not asked yet is not one without a link ("129 invoices have no pay link" fell to 9 as they came in).
+  const unchecked =
+    // Read in the caller's transaction (the go-live gate's): a query beside it would wait for it to end.
+    noLink.length > 0 && (await hasLiveLedger({ ...services, db: db as DunningDeps['db'] }, tenant.id))
+      ? noLink.filter((id) => !services.payLinkChecks.has(id))
+      : [];
+  if (unchecked.length > 0) checkPayLinks(services, tenant.id, unchecked);
+  const withoutLink = noLink.length - unchecked.length;
   // Debtors no reminder can reach (a CSV ledger has no addresses at all): said under the first batch, which is
   // otherwise "0 messages would go out" with no word of why.
   const noContact = await openContactTasks(db, tenant.id);
@@ -89,12 +113,14 @@ export async function goLiveStatus(
     {
       key: 'payment',
       title: 'How customers pay: pay links or payment details',
-      done: details !== undefined || withoutLink === 0,
+      done: details !== undefined || noLink.length === 0,
       detail: details
         ? `Reminders show your payment details${details.url ? ` and ${details.url}` : ''}`
-        : withoutLink === 0
-          ? 'Every invoice due soon or overdue has a pay link'
-          : `${withoutLink} invoice${withoutLink === 1 ? ' has' : 's have'} no pay link: add payment details (bank details or a payment page) in Settings`,
+        : unchecked.length > 0
+          ? `Still checking the ledger for pay links (${unchecked.length.toLocaleString('en-US')} invoice${unchecked.length === 1 ? '' : 's'} to go): look again in a minute, or add payment details (bank details or a payment page) in Settings`
+          : withoutLink === 0
+            ? 'Every invoice due soon or overdue has a pay link'
+            : `${withoutLink} invoice${withoutLink === 1 ? ' has' : 's have'} no pay link: add payment details (bank details or a payment page) in Settings`,
       href: '/settings',
       required: true,
     },

@@ -5,11 +5,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors';
 import { fixedClock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
 import type { DbHandle } from '../../src/db/client';
+import { ensureTenant } from '../../src/db/queries/tenants';
+import { connections } from '../../src/db/schema';
 import { quickbooksSetup } from '../../src/demo-company';
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/services';
@@ -184,6 +187,33 @@ describe('the demo company in createServices and GET /api/v1/integrations', () =
     const oneShot = await services({}, false);
     expect(oneShot.demoCompany).toBeNull();
     expect(await integrations(oneShot)).toMatchObject({ mode: 'unconfigured', demo: null });
+  });
+
+  it('after a restart the demo connection asks to reconnect at once, not "Active" until a sync fails', async () => {
+    const first = await services({}, true);
+    const realm = first.demoCompany!.sandbox.realmId;
+    const tenant = await ensureTenant(first.db, 'Demo restart Co', 'quickbooks');
+    const other = await ensureTenant(first.db, 'Real Co', 'quickbooks');
+    await first.db.insert(connections).values([
+      { tenantId: tenant.id, provider: 'quickbooks', externalId: realm, status: 'active' },
+      { tenantId: other.id, provider: 'quickbooks', externalId: 'not-the-demo', status: 'active' },
+    ]);
+    // A restart: the same generated company comes back under the same realm id, in a sandbox that never issued its
+    // tokens (the first one keeps running here; the suite stops it).
+    const again = await services({}, true);
+    expect(again.demoCompany!.sandbox.realmId).toBe(realm);
+    const rows = await again.db
+      .select()
+      .from(connections)
+      .where(inArray(connections.tenantId, [tenant.id, other.id]));
+    expect(rows.find((r) => r.externalId === realm)).toMatchObject({
+      status: 'reconnect_needed',
+      statusReason: 'the demo company started afresh with the server',
+    });
+    expect(rows.find((r) => r.externalId === 'not-the-demo')).toMatchObject({
+      status: 'active',
+      statusReason: null,
+    });
   });
 
   it('close() stops the sandbox', async () => {

@@ -233,6 +233,24 @@ describe('messages and tasks', () => {
     const all = await json('dunning/messages?limit=500');
     expect(all.total).toBe(all.items.length);
     expect(all.items.length).toBeGreaterThan(0);
+    // Unsorted, the list follows its first column, the send time (sent, else planned), newest first — not when the
+    // message was planned: the one planned first is moved to the latest send time and leads the list.
+    const plannedFirst = all.items.at(-1)!.id as string;
+    await s.db.execute(
+      sql`update dunning_messages set send_at = send_at + interval '1 day' where id = ${plannedFirst}`,
+    );
+    try {
+      const moved = await json('dunning/messages?limit=500');
+      const shown = moved.items.map((m: { sentAt: string | null; sendAt: string }) =>
+        Date.parse(m.sentAt ?? m.sendAt),
+      );
+      expect(moved.items[0].id).toBe(plannedFirst);
+      expect(shown).toEqual([...shown].sort((a, b) => b - a));
+    } finally {
+      await s.db.execute(
+        sql`update dunning_messages set send_at = send_at - interval '1 day' where id = ${plannedFirst}`,
+      );
+    }
     const slow = await json('dunning/messages?q=slowpoke');
     expect(slow.items.length).toBeGreaterThan(0);
     expect(slow.items.every((m: { customerName: string }) => m.customerName === 'Slowpoke Supplies')).toBe(

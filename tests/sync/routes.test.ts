@@ -275,6 +275,8 @@ describe('OAuth connect flow', () => {
       headers: { cookie: again.cookie },
     });
     expect(res2.statusCode).toBe(302);
+    // A reconnect returns to Connections, where it was started and the sync's progress shows (not the Dashboard).
+    expect(res2.headers.location).toMatch(/^\/connections\?company=/);
     const rows = await s.db.select().from(connections).where(eq(connections.externalId, '777'));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: conn!.id, tenantId: conn!.tenantId, status: 'active' });

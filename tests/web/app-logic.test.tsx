@@ -19,7 +19,13 @@ import { navEntries } from '../../src/web/nav';
 import { predictionText } from '../../src/web/pages/Calls';
 import { describeRun, noRunsText, runsShown } from '../../src/web/pages/Connections';
 import { ImportProblems, importProblems, importSummary } from '../../src/web/pages/connections/csv-upload';
-import { delinquencyHint, revenueAtRiskHint } from '../../src/web/pages/Dashboard';
+import {
+  DELINQUENCY_ABOUT,
+  delinquencyHint,
+  Kpi,
+  revenueAtRiskHint,
+  revenueAtRiskLinks,
+} from '../../src/web/pages/Dashboard';
 import { filtersFromSearch, withPredictions } from '../../src/web/pages/Invoices';
 
 describe('format', () => {
@@ -336,6 +342,43 @@ describe('tenant choice and sync runs', () => {
     expect(revenueAtRiskHint({ ...risk, highRiskMinor: null, highRiskCount: null }, 1, 'USD')).toBe(
       '1 overdue invoice',
     );
+  });
+
+  it('revenue at risk: one list for the overdue figure, one for the high-risk invoices its hint counts', () => {
+    const risk = { overdueMinor: 100, highRiskMinor: 200, highRiskCount: 3, highRiskThreshold: 0.5 };
+    const links = revenueAtRiskLinks(risk, 'USD', '2026-12-06');
+    expect(links).toEqual([
+      { href: '/invoices?status=open&overdue=true&currency=USD&sort=-daysOverdue', what: 'overdue invoices' },
+      {
+        href: '/invoices?status=open&currency=USD&risk=high&issuedTo=2026-12-06&sort=-balance',
+        what: 'high-risk invoices',
+      },
+    ]);
+    // Without risk scores there is no high-risk figure, and no list of it.
+    expect(
+      revenueAtRiskLinks({ ...risk, highRiskMinor: null, highRiskCount: null }, 'USD', '2026-12-06'),
+    ).toHaveLength(1);
+    const html = renderToStaticMarkup(
+      <Kpi testId="k" label="Revenue at risk" value="$1.00" hint="h" links={links} />,
+    ).replace(/<[^>]+>/g, '|');
+    expect(html).toContain('Show overdue invoices');
+    expect(html).toContain('Show high-risk invoices');
+  });
+
+  it('average days delinquent says in one sentence what it is, beside the overdue invoices’ own average', () => {
+    const html = renderToStaticMarkup(
+      <Kpi
+        testId="k"
+        label="Average days delinquent"
+        value="30.7 days"
+        hint={delinquencyHint(161)}
+        about={DELINQUENCY_ABOUT}
+        href="/x"
+      />,
+    );
+    expect(html).toContain('days of sales the overdue balance adds to DSO');
+    expect(html).toContain('Overdue invoices average 161.0 days late');
+    expect(html).toContain('Show invoices');
   });
 
   it('the average-days-delinquent hint: no "average — late" when nothing is overdue, and old debt also in years', () => {

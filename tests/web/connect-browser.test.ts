@@ -302,7 +302,7 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
 
     const seen = (await s.db.select({ id: syncRuns.id }).from(syncRuns)).map((r) => r.id);
     await row.getByRole('link', { name: 'Reconnect' }).click();
-    await page.waitForURL((u) => u.pathname === '/');
+    await page.waitForURL((u) => u.pathname === '/connections');
     const run = await waitForSync(s, conn!.id, { exclude: seen, timeoutMs: 60_000 });
     expect(run.status).toBe('succeeded');
     await page.getByRole('link', { name: 'Connections' }).click();
@@ -369,7 +369,7 @@ describe.skipIf(!hasChromium)('Connections: the demo company in Chromium', () =>
     await page.getByRole('link', { name: 'Connections' }).click();
     expect(await page.getByLabel('Company').locator('option:checked').textContent()).toBe('Acme Corp');
     await page.getByRole('link', { name: 'Try the demo company' }).click();
-    await page.waitForURL((u) => u.pathname === '/' && !u.search.includes('company='));
+    await page.waitForURL((u) => u.pathname === '/connections' && !u.search.includes('company='));
     // The app shows the company just connected (it stayed on Acme Corp, still offering the demo).
     const demo = (
       await s.db

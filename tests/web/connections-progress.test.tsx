@@ -1,6 +1,7 @@
 /** The Connections page's sync logic (progress bar, finished message, polling) and its pieces rendered to HTML. */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { DEMO_RESTARTED } from '../../src/demo-company';
 import { RoleContext } from '../../src/web/lib/role';
 import type { Connection, Integrations, SyncRunView } from '../../src/web/lib/types';
 import type { Loaded } from '../../src/web/lib/use-api';
@@ -326,6 +327,58 @@ describe('rendered pieces', () => {
     );
     expect(disconnectMessage('X', { id: 'c', status: 'disconnected', revoked: false })).toMatch(
       /could not confirm/,
+    );
+  });
+
+  it('a connection to reconnect says why in words, not the provider error; the restarted demo company says so', () => {
+    const rows = (info: Loaded<Integrations>, statusReason: string) =>
+      renderToStaticMarkup(
+        <RoleContext.Provider value="admin">
+          <ProviderCards
+            tenant="acme"
+            conns={{
+              data: {
+                items: [
+                  conn({
+                    externalId: '42',
+                    status: 'reconnect_needed',
+                    statusReason,
+                    reconnectUrl: '/connect/quickbooks',
+                  }),
+                ],
+              },
+              error: null,
+              loading: false,
+              reload: () => {},
+            }}
+            integrations={info}
+            onChange={() => {}}
+            reconnect={null}
+            onReconnect={() => {}}
+            onConnected={() => {}}
+          />
+        </RoleContext.Provider>,
+      );
+    const demo = rows(
+      loaded({
+        mode: 'demo',
+        connectUrl: '/connect/quickbooks',
+        demo: { realmId: '42', customers: 1, invoices: 1 },
+        note: null,
+      }),
+      DEMO_RESTARTED,
+    );
+    expect(demo).not.toContain('invalid_grant');
+    expect(demo).toMatch(/demo company lives in memory and started afresh when Duely restarted/);
+    expect(demo).toContain('>Reconnect<');
+    // Revoked or expired (the demo company's too): the provider's error stays off the page.
+    const live = rows(
+      loaded({ mode: 'live', connectUrl: '/connect/quickbooks', demo: null, note: null }),
+      'connection c1 needs to be reconnected: refresh token rejected (invalid_grant)',
+    );
+    expect(live).not.toContain('invalid_grant');
+    expect(live).toMatch(
+      /no longer accepts Duely.{1,6}s access to this company \(it was revoked or has expired\)/,
     );
   });
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedgerCsv } from '../../bench/ledger-csv';
 import { issueApiToken } from '../../src/auth/api-tokens';
 import { ManualClock } from '../../src/clock';
+import { syncRuns } from '../../src/db/schema';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { giveEmails } from '../dunning-engine/fixtures';
@@ -160,6 +161,41 @@ describe.skipIf(!hasChromium)('day one at 1280×800 and on a phone', () => {
       const box = (await page.getByRole('columnheader', { name }).boundingBox())!;
       expect(box.x + box.width, String(name)).toBeLessThanOrEqual(1280);
     }
+  });
+
+  /** How far `table` runs past the right edge of its scrolling wrapper (0 or less when every column shows). */
+  const clipped = (table: string) =>
+    page.locator(table).evaluate((t) => {
+      const wrap = t.closest('.table-wrap') ?? t.parentElement!;
+      return t.getBoundingClientRect().right - wrap.getBoundingClientRect().right;
+    });
+
+  it('Invoices at 1280 (open invoices): the risk column shows, not clipped at the right edge', async () => {
+    await page.getByRole('link', { name: 'Invoices' }).click();
+    await page.getByTestId('invoice-list').waitFor();
+    await page.getByTestId('invoice-list').locator('.badge').first().waitFor();
+    expect(await clipped('[data-testid="invoice-list"]')).toBeLessThanOrEqual(0);
+    const risk = (await page.getByRole('columnheader', { name: /^Risk/ }).boundingBox())!;
+    expect(risk.x + risk.width).toBeLessThanOrEqual(1280);
+    // Open invoices have no paid date: the column is left out.
+    expect(await page.getByRole('columnheader', { name: /^Paid/ }).count()).toBe(0);
+    await rig.shot('day-one-walk-invoices');
+  });
+
+  it('Connections at 1280: the sync runs table shows its "Finished" column (the "What" cell wraps)', async () => {
+    // A synced company's run, as the demo company's first sync lists it (a long "What").
+    await s.db.insert(syncRuns).values({
+      tenantId,
+      kind: 'full',
+      status: 'succeeded',
+      source: { provider: 'quickbooks' },
+      stats: { customers: 150, invoices: 4999, creditMemos: 120, payments: 3702, deletions: 12 },
+      startedAt: new Date('2013-07-01T13:00:00Z'),
+      finishedAt: new Date('2013-07-01T13:01:00Z'),
+    });
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByTestId('sync-runs').waitFor();
+    expect(await clipped('[data-testid="sync-runs"]')).toBeLessThanOrEqual(0);
   });
 
   it('Settings → Sending: each checkbox beside its words', async () => {

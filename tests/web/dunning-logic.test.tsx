@@ -6,6 +6,7 @@ import {
   EmailFrame,
   MessageWhy,
   type Snapshot,
+  sequenceChoice,
   stepLabel,
 } from '../../src/web/components/dunning';
 import { ApiError } from '../../src/web/lib/api';
@@ -147,6 +148,20 @@ describe('MessageWhy (the approver’s “why” block)', () => {
     expect(c).not.toMatch(/step \d/);
     expect(stepLabel('standard:3:2', false)).toBe('step 4, repeat 2');
     expect(stepLabel('a:b:0:0', false)).toBe('step 1');
+  });
+
+  it('says why the customer is on the sequence in words, not "rule 1"', () => {
+    const t = text({
+      asOf: '2026-12-06',
+      sequence: { id: 'standard', name: 'Large accounts', selectedBy: 'rule 1' },
+    });
+    expect(t.replace(/\s+/g, ' ')).toContain(
+      'Large accounts (picked by the first of the rules on Sequences that fits this customer)',
+    );
+    expect(t).not.toContain('rule 1');
+    expect(sequenceChoice('rule 2')).toMatch(/the second of the rules/);
+    expect(sequenceChoice('override')).toBe('set for this customer');
+    expect(sequenceChoice('default')).toBe('the default sequence');
   });
 });
 

@@ -108,6 +108,31 @@ export async function markReconnectNeededIfCurrent(
   return marked.length > 0;
 }
 
+/**
+ * Every active connection of one provider company whose tokens can no longer work (the built-in demo company started
+ * afresh: its sandbox forgot them): reconnect_needed with `statusReason`. Returns how many were marked.
+ */
+export async function markCompanyReconnectNeeded(
+  db: DbOrTx,
+  provider: string,
+  externalId: string,
+  statusReason: string,
+  now: Date,
+): Promise<number> {
+  const marked = await db
+    .update(connections)
+    .set({ status: 'reconnect_needed', statusReason, updatedAt: now })
+    .where(
+      and(
+        eq(connections.provider, provider),
+        eq(connections.externalId, externalId),
+        eq(connections.status, 'active'),
+      ),
+    )
+    .returning({ id: connections.id });
+  return marked.length;
+}
+
 /** Stores a refreshed credential (sealed) on the connection as read at `version`; false when it changed meanwhile. */
 export async function storeRefreshedCredentials(
   db: DbOrTx,

@@ -51,15 +51,14 @@ export async function openContactTasks(db: DbOrTx, tenantId: string): Promise<nu
   return row?.n ?? 0;
 }
 
-/** Open invoices with a balance due by `horizon` (a date) that have no pay link. */
-export async function openInvoicesWithoutPayLink(db: DbOrTx, tenantId: string, horizon: string) {
-  const [links] = rowsOf<{ without: number }>(
+/** The ids of the open invoices with a balance due by `horizon` (a date) that have no pay link stored. */
+export async function openInvoiceIdsWithoutPayLink(db: DbOrTx, tenantId: string, horizon: string) {
+  return rowsOf<{ id: string }>(
     await db.execute(sql`
-      select count(*)::int as without from invoices
+      select id from invoices
       where tenant_id = ${tenantId}::uuid and status = 'open' and balance_minor > 0
         and due_date <= ${horizon}::date and coalesce(pay_link, '') = ''`),
-  );
-  return links;
+  ).map((r) => r.id);
 }
 
 /** An invoice of the tenant with its customer, or null. */

@@ -493,13 +493,13 @@ export const connectRoutes =
           );
         }
       }
-      // A new company lands on Connections, where its first sync's progress shows; a reconnect returns to the app.
-      // Either names the company (?company=): an operator who had another one open would otherwise land on that one,
-      // still offered the connect it just made and no progress in sight.
+      // A connect or reconnect lands on Connections (where it started, and where the sync's progress shows); a sign-in
+      // with the provider (/login/…) to a company Duely has returns to the app. Either names the company (?company=): an operator
+      // who had another one open would otherwise land on that one, still offered the connect it just made.
       const company = tenantSlug ? `?company=${encodeURIComponent(tenantSlug)}` : '';
       return reply
         .header('cache-control', 'no-store')
-        .redirect(`${reattached ? '/' : '/connections'}${company}`, 302);
+        .redirect(`${reattached && payload.s === 1 ? '/' : '/connections'}${company}`, 302);
     });
 
     // The provider's "Disconnect URL": the user disconnected Duely from inside the provider. The grant is already

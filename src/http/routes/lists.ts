@@ -277,7 +277,7 @@ export const listRoutes =
     app.get('/tenants/:tenant/dunning/messages', { schema: contract.listMessages }, async (req, reply) => {
       const tenant = await tenantOf(req, services);
       const q = req.query;
-      const sort = parseSort(q.sort, MESSAGE_SORTS, { key: 'createdAt', dir: 'desc' });
+      const sort = parseSort(q.sort, MESSAGE_SORTS, { key: 'sendAt', dir: 'desc' });
       const f = messageFilterOf(q);
       if (q.format === 'csv') {
         const keys = await allMessages(db, tenant.id, f, sort);

@@ -174,6 +174,34 @@ export function stepLabel(stepKey: string, catchUp: boolean | undefined): string
   return repeat > 0 ? `step ${index + 1}, repeat ${repeat}` : `step ${index + 1}`;
 }
 
+const ORDINALS = [
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+];
+
+/**
+ * Why the customer is on this sequence, in words: the planner records 'override', 'rule 2' (the first of the
+ * Sequences page's rules that fits the customer, counted from 1) or 'default'.
+ */
+export function sequenceChoice(selectedBy: string): string {
+  if (selectedBy === 'override') return 'set for this customer';
+  if (selectedBy === 'default') return 'the default sequence';
+  const rule = /^rule (\d+)$/.exec(selectedBy);
+  if (rule) {
+    const n = Number(rule[1]);
+    return `picked by the ${ORDINALS[n - 1] ?? `${n}th`} of the rules on Sequences that fits this customer`;
+  }
+  return selectedBy;
+}
+
 /** "Why this message, now": the planner's reason, the approval reason, and the snapshot it planned from. */
 export function MessageWhy({ m }: { m: DunningMessage }) {
   const snap = m.why.snapshot;
@@ -197,7 +225,8 @@ export function MessageWhy({ m }: { m: DunningMessage }) {
         <>
           <dt>Sequence</dt>
           <dd>
-            {snap.sequence.name} <span className="muted small">({snap.sequence.selectedBy})</span>,{' '}
+            {snap.sequence.name}{' '}
+            <span className="muted small">({sequenceChoice(snap.sequence.selectedBy)})</span>,{' '}
             {stepLabel(m.stepKey, snap.catchUp === true)}
             {m.tone ? `, ${m.tone} tone` : ''}
           </dd>

@@ -217,7 +217,7 @@ export function ConnectionsPage({ tenant, onCompanyCreated, imported }: PageProp
                 {shown.map((r) => (
                   <tr key={r.id}>
                     <td>{formatInstant(r.startedAt)}</td>
-                    <td>
+                    <td className="what-cell">
                       {describeRun(r)}
                       {r.error ? <div className="error-text small">{r.error}</div> : null}
                     </td>

@@ -23,32 +23,63 @@ type CustomerRiskRow = Pick<
 const AgingChart = lazy(() => import('../components/charts').then((m) => ({ default: m.AgingChart })));
 const ForecastChart = lazy(() => import('../components/charts').then((m) => ({ default: m.ForecastChart })));
 
-function Kpi({
+/** A drill-down under a figure: the invoice list it opens, and what it lists when the card counts more than one thing. */
+export interface KpiLink {
+  href: string;
+  /** "overdue invoices": the link reads "Show overdue invoices"; absent, "Show invoices". */
+  what?: string;
+}
+
+export function Kpi({
   label,
   value,
   hint,
+  about,
   testId,
   href,
+  links,
 }: {
   label: string;
   value: string;
   hint: string;
+  /** One sentence of what the figure is, under it (figures a controller may not know by name). */
+  about?: string;
   testId: string;
   /** The invoices behind the figure. */
   href?: string;
+  /** Several lists behind the card (its figure and its hint count different invoices). */
+  links?: KpiLink[];
 }) {
+  const all = links ?? (href ? [{ href }] : []);
   return (
     <div className="kpi" data-testid={testId}>
       <div className="kpi-label">{label}</div>
       <div className="kpi-value">{value}</div>
       <div className="kpi-hint">{hint}</div>
-      {href ? (
-        <Link href={href} className="kpi-drill">
-          Show invoices<span className="sr-only"> for {label}</span>
+      {about ? <p className="kpi-about">{about}</p> : null}
+      {all.map((l) => (
+        <Link key={l.href} href={l.href} className="kpi-drill">
+          Show {l.what ?? 'invoices'}
+          <span className="sr-only"> for {label}</span>
         </Link>
-      ) : null}
+      ))}
     </div>
   );
+}
+
+/** What the two delinquency figures are: they differ (30.7 beside "161.0 days late") and both say "days". */
+export const DELINQUENCY_ABOUT =
+  'The figure is how many days of sales the overdue balance adds to DSO (DSO less what it would be with nothing overdue); the line above is how long past due the overdue invoices are, on average by balance.';
+
+/**
+ * The Revenue at risk card's drill-downs: its figure counts the overdue invoices, its hint the open invoices the model
+ * rates high risk (due or not): one list each ("Show invoices" listed only the overdue ones).
+ */
+export function revenueAtRiskLinks(risk: Analytics['revenueAtRisk'], c: string, asOf: string): KpiLink[] {
+  return [
+    { href: drill.overdue(c), what: 'overdue invoices' },
+    ...(risk.highRiskMinor === null ? [] : [{ href: drill.highRisk(c, asOf), what: 'high-risk invoices' }]),
+  ];
 }
 
 const PERIODS = [30, 90, 180, 365];
@@ -61,6 +92,8 @@ const PERIODS = [30, 90, 180, 365];
 export const drill = {
   open: (c: string, asOf: string) => `/invoices?status=open&currency=${c}&issuedTo=${asOf}`,
   overdue: (c: string) => `/invoices?status=open&overdue=true&currency=${c}&sort=-daysOverdue`,
+  highRisk: (c: string, asOf: string) =>
+    `/invoices?status=open&currency=${c}&risk=high&issuedTo=${asOf}&sort=-balance`,
   issued: (c: string, from: string, to: string) =>
     `/invoices?status=all&currency=${c}&issuedFrom=${from}&issuedTo=${to}&sort=-total`,
   aging: (c: string, key: string, asOf: string) =>
@@ -189,6 +222,7 @@ export function DashboardPage({ tenant }: PageProps) {
           label="Average days delinquent"
           value={formatKpi(data.kpis.averageDaysDelinquent, 'days')}
           hint={delinquencyHint(data.kpis.weightedDaysOverdue)}
+          about={data.kpis.weightedDaysOverdue === null ? undefined : DELINQUENCY_ABOUT}
           href={drill.overdue(c)}
         />
         <Kpi
@@ -207,7 +241,7 @@ export function DashboardPage({ tenant }: PageProps) {
           label="Revenue at risk"
           value={formatMoney(data.revenueAtRisk.overdueMinor, c)}
           hint={revenueAtRiskHint(data.revenueAtRisk, data.receivables.overdueCount, c)}
-          href={drill.overdue(c)}
+          links={revenueAtRiskLinks(data.revenueAtRisk, c, data.asOf)}
         />
         <Kpi
           testId="kpi-collected"

@@ -249,7 +249,7 @@ export function DunningSettings({
       );
       setLatest({ version: r.version, settings: r.settings });
       setDraft(null);
-      setStatus(`Reminder settings saved (policy version ${r.version}).`);
+      setStatus('Reminder settings saved.');
     } catch (err) {
       setServerError(err);
       setStatus('Nothing was changed: see the messages above.');

@@ -127,6 +127,8 @@ export function InvoicesPage({ tenant }: PageProps) {
   const ids = { status: useId(), overdue: useId() };
   const work = canWork();
   const totals = (list.answer?.totals as Totals[] | undefined) ?? [];
+  // Open invoices have no paid date: the column would only push Risk past the right edge at 1280 px.
+  const showPaid = filters.status !== 'open';
   const chips = Object.keys(CHIP_LABEL).filter((k) => state.params[k]);
   const pageIds = list.rows.map((r) => r.id);
   const allOnPage = pageIds.length > 0 && pageIds.every((id) => selection.sel.ids.has(id));
@@ -253,7 +255,7 @@ export function InvoicesPage({ tenant }: PageProps) {
       ) : null}
       {list.rows.length > 0 ? (
         <div className="table-wrap">
-          <table className="table list-table" data-testid="invoice-list">
+          <table className="table list-table invoice-table" data-testid="invoice-list">
             <caption className="sr-only">{sortCaption('Invoices', sort, INVOICE_SORT_LABELS)}</caption>
             <thead>
               <tr>
@@ -315,13 +317,15 @@ export function InvoicesPage({ tenant }: PageProps) {
                   className="num"
                   firstDesc
                 />
-                <SortHeader
-                  label={INVOICE_SORT_LABELS.paidDate}
-                  sortKey="paidDate"
-                  sort={sort}
-                  onSort={(s) => state.set({ sort: s })}
-                  firstDesc
-                />
+                {showPaid ? (
+                  <SortHeader
+                    label={INVOICE_SORT_LABELS.paidDate}
+                    sortKey="paidDate"
+                    sort={sort}
+                    onSort={(s) => state.set({ sort: s })}
+                    firstDesc
+                  />
+                ) : null}
                 <SortHeader
                   label={INVOICE_SORT_LABELS.lastReminder}
                   sortKey="lastReminder"
@@ -375,7 +379,7 @@ export function InvoicesPage({ tenant }: PageProps) {
                     {r.disputed ? <Badge value="medium" label="disputed" /> : null}
                   </td>
                   <td className="num">{r.daysOverdue > 0 ? r.daysOverdue : '—'}</td>
-                  <td>{formatDate(r.paidDate)}</td>
+                  {showPaid ? <td>{formatDate(r.paidDate)}</td> : null}
                   <td>{formatDate(r.lastReminderAt?.slice(0, 10))}</td>
                   <td>{formatDate(r.nextReminderAt?.slice(0, 10))}</td>
                   <td>

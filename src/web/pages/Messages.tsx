@@ -37,7 +37,8 @@ export function MessagesPage({ tenant }: PageProps) {
   const state = useQueryState(PARAMS);
   const params = state.params;
   const status = params.status ?? '';
-  const sort = params.sort ?? '-createdAt';
+  // Newest first by what the first column shows (the send time), not by when the message was planned.
+  const sort = params.sort ?? '-sendAt';
   const list = useList<Row>(tenant, 'dunning/messages', params, 100);
   const rows = list.rows;
   const [error, setError] = useState<Error | null>(null);

@@ -257,7 +257,7 @@ export function SequencesPage({ tenant, currency }: PageProps) {
     <>
       <PageHeader
         title="Sequences"
-        subtitle={`Reminder steps by days from the due date · policy version ${saved.version}${saved.version === 0 ? ' (defaults)' : ''}`}
+        subtitle={`Reminder steps by days from the due date · ${saved.version === 0 ? 'Duely’s defaults, not changed yet' : `settings saved ${saved.version} time${saved.version === 1 ? '' : 's'}`}`}
         actions={
           <>
             <SequencesReviewed tenant={tenant} dirty={dirty} />

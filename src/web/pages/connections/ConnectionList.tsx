@@ -39,6 +39,27 @@ export function expiryWarning(
     ? 'Duely’s access to this company has lapsed. Reconnect to resume syncing.'
     : `Duely’s access to this company lapses ${formatInstant(c.refreshExpiresAt)}: reconnect before then to keep syncing (or switch to token-based authentication, which does not lapse).`;
 }
+/** The status reason the server gives a demo connection after a restart (src/demo-company.ts DEMO_RESTARTED). */
+const DEMO_RESTARTED = 'the demo company started afresh with the server';
+
+/**
+ * Why a connection asks to be reconnected, in a controller's words: the demo company (in memory) started afresh with
+ * the server; otherwise the company no longer accepts Duely's access (revoked or expired, the provider's invalid_grant).
+ */
+export function reconnectNote(
+  c: Pick<Connection, 'provider' | 'statusReason'>,
+  info: Integrations | null,
+): string {
+  const held = 'reminders are held until then, since balances cannot be checked.';
+  if (c.statusReason === DEMO_RESTARTED) {
+    return `The demo company lives in memory and started afresh when Duely restarted, so its earlier connection no longer works. Reconnect to load it again; ${held}`;
+  }
+  const name =
+    (info as Record<string, { displayName?: string } | undefined> | null)?.[c.provider]?.displayName ??
+    'The ledger';
+  return `${name} no longer accepts Duely's access to this company (it was revoked or has expired). Reconnect to resume syncing; ${held}`;
+}
+
 /** What a connection's Reconnect does: re-enter the credential form for its account, or go through OAuth. */
 export type ReconnectAction =
   | { kind: 'form'; provider: string; accountId: string; type: string | null }
@@ -178,7 +199,8 @@ export function ConnectionList(props: {
                   <strong>{name}</strong> <Badge value={c.status} />
                   <div className="muted small">
                     Last sync {formatInstant(c.lastSyncAt)}
-                    {c.statusReason && c.status !== 'active' ? ` · ${c.statusReason}` : ''}
+                    {/* A reconnect's reason is the provider's error ("invalid_grant"): the banner below says it in words. */}
+                    {c.statusReason && c.status === 'disconnected' ? ` · ${c.statusReason}` : ''}
                   </div>
                 </div>
                 <div className="conn-actions">
@@ -230,11 +252,8 @@ export function ConnectionList(props: {
                 </div>
               </div>
               {c.status === 'reconnect_needed' ? (
-                <p className="banner banner-warn" role="note">
-                  {(info as Record<string, { displayName?: string } | undefined> | null)?.[c.provider]
-                    ?.displayName ?? 'The ledger'}{' '}
-                  no longer accepts Duely's access to this company (it was revoked or has expired). Reconnect
-                  to resume syncing; reminders are held until then, since balances cannot be checked.
+                <p className="banner banner-warn" role="note" data-testid="reconnect-note">
+                  {reconnectNote(c, info)}
                 </p>
               ) : null}
               {expiryWarning(c) ? (
