@@ -9,6 +9,7 @@ import { and, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import { addDays } from '../../../connectors/dates';
 import type { DbOrTx } from '../client';
 import { creditMemos, invoicePredictions, invoices, paymentAllocations, syncRuns } from '../schema';
+import { succeededImportsOf } from './sync-runs';
 
 const num = (expr: ReturnType<typeof sql>) => sql<number>`coalesce(${expr}, 0)`.mapWith(Number);
 
@@ -233,9 +234,7 @@ export async function csvLedgerDay(db: DbOrTx, tenantId: string): Promise<string
   const [recorded] = await db
     .select({ day: sql<string | null>`max(${syncRuns.source}->>'asOf')` })
     .from(syncRuns)
-    .where(
-      and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
-    );
+    .where(succeededImportsOf(tenantId));
   if (recorded?.day) return recorded.day;
   const [ledger] = await db
     .select({

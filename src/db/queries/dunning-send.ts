@@ -18,6 +18,7 @@ import {
   tenants,
 } from '../schema';
 import { uuidArray } from '../sql-arrays';
+import { succeededImportsOf } from './sync-runs';
 
 /** 'sending' messages whose owner's lease ended (or never had one). */
 export async function sendingWithLapsedLease(db: DbOrTx, now: Date) {
@@ -383,14 +384,7 @@ export async function latestUpload(
   const [r] = await tx
     .select({ at: syncRuns.finishedAt, source: syncRuns.source })
     .from(syncRuns)
-    .where(
-      and(
-        eq(syncRuns.tenantId, tenantId),
-        eq(syncRuns.kind, 'import'),
-        eq(syncRuns.status, 'succeeded'),
-        isNotNull(syncRuns.finishedAt),
-      ),
-    )
+    .where(and(succeededImportsOf(tenantId), isNotNull(syncRuns.finishedAt)))
     .orderBy(desc(syncRuns.finishedAt))
     .limit(1);
   if (!r?.at) return null;
@@ -414,9 +408,7 @@ export async function latestUploadListing(
     .from(syncRuns)
     .where(
       and(
-        eq(syncRuns.tenantId, tenantId),
-        eq(syncRuns.kind, 'import'),
-        eq(syncRuns.status, 'succeeded'),
+        succeededImportsOf(tenantId),
         sql`coalesce((${syncRuns.source}->'notListed'->>'count')::int, 0) <= jsonb_array_length(${left})`,
         sql`not exists (select 1 from jsonb_array_elements_text(${left}) e(id)
               where e.id::uuid = any(${uuidArray(invoiceIds)}))`,

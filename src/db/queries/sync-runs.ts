@@ -3,7 +3,7 @@
  * sync/run-sync.ts, sync/apply-page.ts and sync/csv-import.ts. (Connections' lifecycle — create, tokens,
  * disconnect — is elsewhere.)
  */
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { type DbOrTx, executeNamed, onPostgresServer, type Tx } from '../client';
 import { connections, syncRuns } from '../schema';
 
@@ -173,4 +173,9 @@ export async function activeConnectionsLastSynced(db: DbOrTx, provider: string) 
     })
     .from(connections)
     .where(and(eq(connections.provider, provider), eq(connections.status, 'active')));
+}
+
+/** The tenant's CSV uploads that succeeded (sync_runs of kind 'import'): the where clause their readers share. */
+export function succeededImportsOf(tenantId: string): SQL {
+  return and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded'))!;
 }
