@@ -114,12 +114,13 @@ export async function attachCompany(
           holds: { provider: held.provider, externalId: held.externalId },
         };
       // A CSV company with no connection yet connects its ledger: its books move to a live connection, a flow Duely
-      // supports (the listing and the live read keep its imported rows: README, Sync, "Deletions"). Any company
-      // after that one is refused by the check above; its source is the provider from now on, so it takes no more
-      // CSV uploads (their ids would land on the ledger's) and its figures are no longer as of an old export's day.
+      // supports (README, Sync, "Deletions"). Any company after that one is refused by the check above; its source
+      // is the provider from now on, so it takes no more CSV uploads (their ids would land on the ledger's) and its
+      // figures are no longer as of an old export's day.
       if (bound.source === 'csv') {
         await setTenantSource(tx, bound.id, provider, now);
-        // Its imported rows then give way to the ledger's (tests/sync/csv-then-ledger.test.ts).
+        // Its imported rows give way to the ledger's: the first full listing marks them deleted, and a ledger record
+        // under an id the file also used replaces the file's row (tests/sync/csv-then-ledger.test.ts).
         await releaseImportedRows(tx, bound.id);
       }
     }
