@@ -233,6 +233,9 @@ async function runHeartbeating(
     await updateSyncRun(db, runId, { source: { ...source, resumed: true }, heartbeatAt: clock.now() });
   } else {
     await failRunningSyncRuns(db, conn.id, clock.now());
+    // A run starts after the one before it even when the clock reads the same instant (a clock that does not move,
+    // a coarse one): the latest run is the one started last (latestSyncRun), and on a tie Postgres returns either.
+    const startedAt = new Date(Math.max(clock.now().getTime(), (previous?.startedAt.getTime() ?? 0) + 1));
     runId = await insertSyncRun(db, {
       tenantId: conn.tenantId,
       connectionId: conn.id,
@@ -240,7 +243,7 @@ async function runHeartbeating(
       source: { ...source, resumed: resuming },
       progress,
       stats,
-      startedAt: clock.now(),
+      startedAt,
       heartbeatAt: clock.now(),
     });
   }

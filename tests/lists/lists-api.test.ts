@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/client';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { setup } from '../dunning-engine/fixtures';
@@ -236,8 +237,17 @@ describe('messages and tasks', () => {
     // Unsorted, the list follows its first column, the send time (sent, else planned), newest first — not when the
     // message was planned: the one planned first is moved to the latest send time and leads the list.
     const plannedFirst = all.items.at(-1)!.id as string;
+    const [was] = rowsOf<{ sendAt: string }>(
+      await s.db.execute(
+        sql`select send_at::text as "sendAt" from dunning_messages where id = ${plannedFirst}`,
+      ),
+    );
+    // A day after the latest send time shown (a day after its own was not always past the latest).
     await s.db.execute(
-      sql`update dunning_messages set send_at = send_at + interval '1 day' where id = ${plannedFirst}`,
+      sql`update dunning_messages set send_at = (
+            select max(coalesce(sent_at, send_at)) from dunning_messages where tenant_id = (
+              select tenant_id from dunning_messages where id = ${plannedFirst})) + interval '1 day'
+          where id = ${plannedFirst}`,
     );
     try {
       const moved = await json('dunning/messages?limit=500');
@@ -248,7 +258,7 @@ describe('messages and tasks', () => {
       expect(shown).toEqual([...shown].sort((a, b) => b - a));
     } finally {
       await s.db.execute(
-        sql`update dunning_messages set send_at = send_at - interval '1 day' where id = ${plannedFirst}`,
+        sql`update dunning_messages set send_at = ${was!.sendAt}::timestamptz where id = ${plannedFirst}`,
       );
     }
     const slow = await json('dunning/messages?q=slowpoke');
