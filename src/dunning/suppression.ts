@@ -175,6 +175,16 @@ export interface StaleUpload {
   reason: string;
 }
 
+/** An upload's calendar day as its reasons word it: "Dec 1", with the year when it is not `today`'s. */
+function uploadDayWords(on: IsoDate, today: IsoDate): string {
+  return new Intl.DateTimeFormat('en-US', {
+    month: 'short',
+    day: 'numeric',
+    ...(on.slice(0, 4) === today.slice(0, 4) ? {} : { year: 'numeric' }),
+    timeZone: 'UTC',
+  }).format(new Date(`${on}T12:00:00Z`));
+}
+
 /**
  * Whether an upload is too old to chase anyone from (null when it is not): a debtor who paid after the export was
  * made still owes in it. Counted in whole calendar days of the company, so an upload stays good through the
@@ -188,13 +198,7 @@ export function staleUpload(
   const today = localParts(now, upload.timeZone).date;
   const dayOf = (at: Date) => {
     const on = localParts(at, upload.timeZone).date;
-    const day = new Intl.DateTimeFormat('en-US', {
-      month: 'short',
-      day: 'numeric',
-      ...(on.slice(0, 4) === today.slice(0, 4) ? {} : { year: 'numeric' }),
-      timeZone: 'UTC',
-    }).format(new Date(`${on}T12:00:00Z`));
-    return { on, day };
+    return { on, day: uploadDayWords(on, today) };
   };
   const limit = `${upload.maxAgeDays} day${upload.maxAgeDays === 1 ? '' : 's'}`;
   const latest = dayOf(upload.at);
@@ -244,12 +248,7 @@ export function partialUpload(upload: LedgerUpload, now: Date): StaleUpload | nu
   if (n === 0) return null;
   const uploadedOn = localParts(upload.at, upload.timeZone).date;
   const today = localParts(now, upload.timeZone).date;
-  const day = new Intl.DateTimeFormat('en-US', {
-    month: 'short',
-    day: 'numeric',
-    ...(uploadedOn.slice(0, 4) === today.slice(0, 4) ? {} : { year: 'numeric' }),
-    timeZone: 'UTC',
-  }).format(new Date(`${uploadedOn}T12:00:00Z`));
+  const day = uploadDayWords(uploadedOn, today);
   const one = n === 1;
   return {
     uploadedOn,
