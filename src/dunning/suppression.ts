@@ -106,11 +106,12 @@ export function checkSuppression(input: SuppressionInput): SuppressionDecision {
       'The accounting connection needs reconnecting, so balances cannot be verified',
     );
   }
-  const numbers = new Map(input.invoices.map((i) => [i.invoiceId, i.number]));
-  const stale = input.upload ? staleUpload(input.upload, input.now, (id) => numbers.get(id) ?? id) : null;
+  const live = new Map(input.invoices.map((i) => [i.invoiceId, i]));
+  const stale = input.upload
+    ? staleUpload(input.upload, input.now, (id) => live.get(id)?.number ?? id)
+    : null;
   if (stale) return hold('ledger_stale', stale.reason);
 
-  const live = new Map(input.invoices.map((i) => [i.invoiceId, i]));
   const planned = new Map(input.message.plannedBalances.map((p) => [p.invoiceId, p.openBalanceMinor]));
   const issues: InvoiceIssue[] = [];
   let stillOwed = 0;
