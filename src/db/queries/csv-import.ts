@@ -350,17 +350,31 @@ export async function openInvoicesNotStaged(
 }
 
 /**
- * A CSV company connecting its ledger (attachCompany): its imported rows are stamped with the upload's time, which
- * says nothing of the ledger. Cleared, so the ledger's records replace any of them stored under the same id (a
- * file's invoice number that is also an id in the ledger: by time, a record saved before the upload was taken for
- * older and turned away), and its first full listing marks the rest deleted even when the upload was more recent
- * than the listing's start (its `asOf`: a provider's own clock, which may read hours behind).
+ * What a CSV company's imported rows' ids begin with once it connected its ledger (releaseImportedRows): U+001F, a
+ * control character no CSV id may hold (the parser refuses them) and no ledger's id holds, then `csv:`.
+ */
+export const RELEASED_ID_PREFIX = '\u001fcsv:';
+
+/** Whether an external id is a released CSV row's (never the connected ledger's). */
+export const isReleasedImportId = (externalId: string) => externalId.startsWith(RELEASED_ID_PREFIX);
+
+/**
+ * A CSV company connecting its ledger (attachCompany): its imported rows step out of the ledger's id space. The
+ * file's ids are its own (customer and invoice numbers), the ledger's the provider's (small counters: 1, 2, 3…),
+ * and the same text in both names two different records more often than not: left in place, a ledger record under
+ * an id the file also used landed on the file's row, and with it on everything Duely held for the file's debtor — its
+ * contact addresses (the ledger customer's invoices were then mailed to the file debtor), a pause or exclusion,
+ * promises, disputes and its message history (tests/security/csv-ids-meet-ledger.test.ts). Prefixed, the ledger's
+ * records are rows of their own, and the first full listing marks the file's rows deleted like any row it did not
+ * list (their upload times are cleared too, so a file uploaded after the listing's start — its `asOf`, a provider's
+ * clock that may read hours behind — is swept as well). Names and numbers, what people see, stay the file's.
  */
 export async function releaseImportedRows(tx: Tx, tenantId: string): Promise<void> {
   const t = sql`${tenantId}::uuid`;
   for (const table of ['customers', 'invoices', 'payments', 'credit_memos']) {
     await tx.execute(sql`
-      update ${sql.raw(table)} set source_updated_at = null, source_version = null
-      where tenant_id = ${t} and (source_updated_at is not null or source_version is not null)`);
+      update ${sql.raw(table)}
+      set external_id = ${RELEASED_ID_PREFIX} || external_id, source_updated_at = null, source_version = null
+      where tenant_id = ${t} and left(external_id, ${RELEASED_ID_PREFIX.length}) <> ${RELEASED_ID_PREFIX}`);
   }
 }
