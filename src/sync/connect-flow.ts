@@ -119,8 +119,9 @@ export async function attachCompany(
       // figures are no longer as of an old export's day.
       if (bound.source === 'csv') {
         await setTenantSource(tx, bound.id, provider, now);
-        // Its imported rows give way to the ledger's: the first full listing marks them deleted, and a ledger record
-        // under an id the file also used replaces the file's row (tests/sync/csv-then-ledger.test.ts).
+        // Its imported rows give way to the ledger's: their ids leave the ledger's (a ledger record under an id the
+        // file also used is a row of its own, never the file debtor's) and the first full listing marks them deleted
+        // (tests/sync/csv-then-ledger.test.ts, tests/security/csv-ids-meet-ledger.test.ts).
         await releaseImportedRows(tx, bound.id);
       }
     }
