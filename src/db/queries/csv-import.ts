@@ -350,10 +350,10 @@ export async function openInvoicesNotStaged(
 }
 
 /**
- * What a CSV company's imported rows' ids begin with once it connected its ledger (releaseImportedRows): U+001F, a
- * control character no CSV id may hold (the parser refuses them) and no ledger's id holds, then `csv:`.
+ * What a CSV company's imported rows' ids begin with once it connected its ledger (releaseImportedRows). No
+ * connector's id begins so (they are the ledger's internal numbers), so no ledger record is ever stored under one.
  */
-export const RELEASED_ID_PREFIX = '\u001fcsv:';
+export const RELEASED_ID_PREFIX = 'csv:';
 
 /** Whether an external id is a released CSV row's (never the connected ledger's). */
 export const isReleasedImportId = (externalId: string) => externalId.startsWith(RELEASED_ID_PREFIX);
@@ -372,9 +372,14 @@ export const isReleasedImportId = (externalId: string) => externalId.startsWith(
 export async function releaseImportedRows(tx: Tx, tenantId: string): Promise<void> {
   const t = sql`${tenantId}::uuid`;
   for (const table of ['customers', 'invoices', 'payments', 'credit_memos']) {
+    // In two steps, each free of collisions: a file's id may itself be `csv:1` beside `1`, and a unique index is
+    // checked row by row. First a control character no CSV id holds (the parser refuses them) goes in front of every
+    // id, then it gives way to the prefix. A company is released once: its source is the provider from then on.
     await tx.execute(sql`
-      update ${sql.raw(table)}
-      set external_id = ${RELEASED_ID_PREFIX} || external_id, source_updated_at = null, source_version = null
-      where tenant_id = ${t} and left(external_id, ${RELEASED_ID_PREFIX.length}) <> ${RELEASED_ID_PREFIX}`);
+      update ${sql.raw(table)} set external_id = chr(31) || external_id, source_updated_at = null, source_version = null
+      where tenant_id = ${t}`);
+    await tx.execute(sql`
+      update ${sql.raw(table)} set external_id = ${RELEASED_ID_PREFIX} || substr(external_id, 2)
+      where tenant_id = ${t} and left(external_id, 1) = chr(31)`);
   }
 }
