@@ -9,13 +9,14 @@
  * aside at connect (their ids leave the ledger's space), so the ledger's records are new rows and the file's are
  * swept by the first full listing with what Duely held for them.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
+import { rowsOf } from '../../src/db/client';
 import { upsertOverride } from '../../src/db/queries/dunning-settings';
 import { createTenant } from '../../src/db/queries/tenants';
-import { connections, customers, invoices } from '../../src/db/schema';
+import { connections, customers, invoices, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -171,4 +172,95 @@ describe('a CSV company whose file used ids its ledger also uses, once it connec
       status: 'deleted',
     });
   });
+
+  it('an upload running while the company connects its ledger leaves no row under a file id in the synced company', async () => {
+    await company(3703);
+    const now = sandbox.now();
+    const inv = [...sandbox.company.invoices.values()].find((i) => !i.deleted && !i.voided)!;
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    const row = (c: string, i: string) => [
+      c,
+      i,
+      '2026-10-01',
+      '2026-10-31',
+      '12.34',
+      'USD',
+      '',
+      'email',
+      'US',
+    ];
+    await importHistoryCsv(s.db, csv([row('FILE-1', 'F-1')]), { tenantName: 'x', tenantId: tenant.id, now });
+
+    // The upload's rows use ids the ledger also uses (another debtor's invoice, under its customer's id).
+    const upload = () =>
+      importHistoryCsv(s.db, csv([row(inv.customerId, inv.id)]), {
+        tenantName: 'x',
+        tenantId: tenant.id,
+        now,
+      }).then(
+        () => 'imported',
+        (err: { status?: number }) => err.status,
+      );
+    let outcome: unknown;
+    if (s.dbh.kind === 'postgres') {
+      // Another import of the company holds its import lock: this upload waits for it past its checks, and the
+      // connect comes in meanwhile (on PGlite, one connection, the two can only run one after the other).
+      let open!: () => void;
+      const gate = new Promise<void>((r) => {
+        open = r;
+      });
+      let locked!: () => void;
+      const held = new Promise<void>((r) => {
+        locked = r;
+      });
+      const holder = s.db.transaction(async (tx) => {
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtextextended(${`csv-import:${tenant.id}`}, 0))`,
+        );
+        locked();
+        await gate;
+      });
+      await held;
+      const uploading = upload();
+      await waitForLockWaiters(1);
+      const connecting = connect(tenant.id);
+      // Before the fix the connect finished here, while the upload still waited: give it the time to.
+      await Promise.race([connecting, new Promise((r) => setTimeout(r, 1500))]);
+      open();
+      await holder;
+      [outcome] = await Promise.all([uploading, connecting]);
+    } else {
+      [outcome] = await Promise.all([upload(), connect(tenant.id)]);
+    }
+    // The upload went first (its rows then released by the connect) or came after it and was refused.
+    expect(['imported', 409]).toContain(outcome);
+    const [t] = await s.db.select({ source: tenants.source }).from(tenants).where(eq(tenants.id, tenant.id));
+    expect(t?.source).toBe('quickbooks');
+    // Nothing under a file's own id: every row the company holds is a released one (no sync has run yet).
+    const rows = [
+      ...(await s.db
+        .select({ id: customers.externalId })
+        .from(customers)
+        .where(eq(customers.tenantId, tenant.id))),
+      ...(await s.db
+        .select({ id: invoices.externalId })
+        .from(invoices)
+        .where(eq(invoices.tenantId, tenant.id))),
+    ];
+    expect(rows.map((r) => r.id).filter((id) => !id.startsWith('csv:'))).toEqual([]);
+  });
 });
+
+/** Waits until `n` sessions wait for an advisory lock (Postgres). */
+async function waitForLockWaiters(n: number) {
+  for (let i = 0; i < 200; i++) {
+    const [row] = rowsOf<{ n: number }>(
+      await s.db.execute(
+        sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+      ),
+    );
+    if (Number(row?.n ?? 0) >= n) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no session waits for the import lock');
+}

@@ -109,12 +109,22 @@ export async function csvStageDuplicates(tx: Tx, limit: number): Promise<CsvStag
 }
 
 /**
+ * The tenant's CSV imports one at a time, and a connect of its ledger (attachCompany) between them: an import checks
+ * the tenant is still a CSV company under this lock, and a connect releases the imported rows under it, so no upload
+ * writes rows under the file's ids into a company that has just become a synced one (their ids would meet the
+ * ledger's: tests/security/csv-ids-meet-ledger.test.ts). Held until the transaction ends.
+ */
+export async function lockCsvImports(tx: Tx, tenantId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`csv-import:${tenantId}`}, 0))`);
+}
+
+/**
  * True when the tenant holds no customers, invoices or payments yet: a first import, whose writes can be plain
  * inserts (nothing to conflict with). Takes a transaction lock per tenant first, so two first imports of the same
  * tenant run one after the other and the second sees the first's rows (and upserts).
  */
 export async function isEmptyCsvTenant(tx: Tx, tenantId: string): Promise<boolean> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`csv-import:${tenantId}`}, 0))`);
+  await lockCsvImports(tx, tenantId);
   const [row] = rowsOf<{ empty: boolean }>(
     await tx.execute(sql`
       select not exists (select 1 from customers where tenant_id = ${tenantId}::uuid)
