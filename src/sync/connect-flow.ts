@@ -11,7 +11,7 @@ import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { connectionsOfTenant, insertConnection, reattachConnection } from '../db/queries/connections';
-import { releaseImportedRows } from '../db/queries/csv-import';
+import { lockCsvImports, releaseImportedRows } from '../db/queries/csv-import';
 import { createTenant, setTenantSource, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
 import { limiterLookup, registeredConnector, shortNameOf } from './connections';
@@ -86,7 +86,11 @@ export async function attachCompany(
     // and the second failed on the company's unique key (a 500). Then two connects to one tenant at once: the second
     // sees the first's connection. Always in this order (company, then tenant): no two connects can deadlock.
     await advisoryXactLock(tx, `attach-company:${provider}:${externalId}`);
-    if (boundTenant) await advisoryXactLock(tx, `attach-tenant:${boundTenant}`);
+    if (boundTenant) {
+      await advisoryXactLock(tx, `attach-tenant:${boundTenant}`);
+      // A CSV upload into it runs before or after this connect, never across it (lockCsvImports).
+      await lockCsvImports(tx, boundTenant);
+    }
     const existing = await connectionByExternalId(tx, provider, externalId);
     if (existing && boundTenant && existing.tenantId !== boundTenant) return null;
     if (existing) {
@@ -119,8 +123,9 @@ export async function attachCompany(
       // figures are no longer as of an old export's day.
       if (bound.source === 'csv') {
         await setTenantSource(tx, bound.id, provider, now);
-        // Its imported rows give way to the ledger's: the first full listing marks them deleted, and a ledger record
-        // under an id the file also used replaces the file's row (tests/sync/csv-then-ledger.test.ts).
+        // Its imported rows give way to the ledger's: their ids leave the ledger's (a ledger record under an id the
+        // file also used is a row of its own, never the file debtor's) and the first full listing marks them deleted
+        // (tests/sync/csv-then-ledger.test.ts, tests/security/csv-ids-meet-ledger.test.ts).
         await releaseImportedRows(tx, bound.id);
       }
     }

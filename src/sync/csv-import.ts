@@ -22,6 +22,7 @@ import {
   csvStageDuplicates,
   finishCsvStage,
   isEmptyCsvTenant,
+  lockCsvImports,
   openInvoicesNotStaged,
   settleCsvPaidInvoices,
   stageCsvRows,
@@ -179,9 +180,14 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     const sha256 = hash.digest('hex');
     const rows = read.rows;
 
-    const tenant = opts.tenantId
+    const named = opts.tenantId
       ? await getTenant(tx, opts.tenantId)
       : await ensureTenant(tx, opts.tenantName, 'csv', { currency: mainCurrency(read.invoiceCurrencies) });
+    // Whether it is still a CSV company is read under the lock a connect of its ledger takes too: read before it, a
+    // connect committing meanwhile (the company now synced, its imported rows released) let this file's rows in under
+    // ids the ledger's records would land on.
+    await lockCsvImports(tx, named.id);
+    const tenant = await getTenant(tx, named.id);
     if (tenant.source !== 'csv') {
       throw new AppError(
         'tenant_source_mismatch',

@@ -7,6 +7,7 @@
 import { connectorFor, isProvider } from '../../connectors';
 import type { ConnectionRow } from '../db/queries/connection-lookup';
 import { lockActiveConnection } from '../db/queries/connections';
+import { isReleasedImportId } from '../db/queries/csv-import';
 import { invoiceExternalIds } from '../db/queries/ledger';
 import { tenantById } from '../db/queries/tenants';
 import { tenantHasImportedRows, writePage } from './apply-page';
@@ -42,7 +43,12 @@ export async function refreshInvoicesLive(
   if (!read) return [];
   const tenantId = conn.tenantId;
   const tenant = await tenantById(db, tenantId);
-  const rows = await invoiceExternalIds(db, tenantId, invoiceIds);
+  const all = await invoiceExternalIds(db, tenantId, invoiceIds);
+  // A CSV company's imported row, released when it connected this ledger, is not the ledger's: its id, the file's,
+  // may name another record there (another debtor's invoice). Never asked for; it is gone, as the first full listing
+  // will find (releaseImportedRows).
+  const released = all.filter((r) => isReleasedImportId(r.externalId));
+  const rows = all.filter((r) => !isReleasedImportId(r.externalId));
   const { client } = connectionClient(services, conn);
   const result = await read.invoices(
     {
@@ -59,9 +65,10 @@ export async function refreshInvoicesLive(
     if (!(await lockActiveConnection(tx, conn.id))) return [];
     // An invoice the ledger does not know is gone there, unless the tenant also holds rows imported from CSV: then it
     // may be one of those (never in the connected ledger), and is left as imported.
-    const deleted =
+    const notFound =
       result.deleted.length > 0 && (await tenantHasImportedRows(tx, tenantId)) ? [] : result.deleted;
-    if (deleted.length < result.deleted.length) {
+    const deleted = [...notFound, ...released.map((r) => ({ externalId: r.externalId }))];
+    if (notFound.length < result.deleted.length) {
       services.logger.warn(
         { tenantId, connectionId: conn.id, notFound: result.deleted.length },
         'live read: invoices not found in the ledger kept (the tenant also holds CSV-imported rows)',
@@ -79,7 +86,7 @@ export async function refreshInvoicesLive(
       },
       services.clock.now(),
     );
-    const idOf = new Map(rows.map((r) => [r.externalId, r.id]));
+    const idOf = new Map(all.map((r) => [r.externalId, r.id]));
     const said: LedgerInvoiceRead[] = [];
     for (const i of result.invoices) {
       const invoiceId = idOf.get(i.externalId);

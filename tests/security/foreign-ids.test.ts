@@ -1,7 +1,7 @@
 /**
  * The route sweep (route-sweep.test.ts) proves another tenant's principal cannot open a tenant's routes; this one
  * proves the principal of tenant A, on A's own routes, gets nothing of tenant B by naming B's real ids — B's
- * customer, invoice, message, task, promise, dispute, override, person, connection — in the path, the query or
+ * customer, invoice, message, task, promise, dispute, override, person, removed person, connection — in the path, the query or
  * the body: every route of the table (so a route added tomorrow is covered), nothing of B's in any answer, and
  * none of B's rows changed. (A black-box pass over a running server found no such hole; this keeps it so.)
  */
@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../src/auth/api-tokens';
-import { createUser } from '../../src/auth/users';
+import { createUser, listUserRemovals, removeUser } from '../../src/auth/users';
 import { rowsOf } from '../../src/db/client';
 import { connections } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
@@ -89,6 +89,15 @@ beforeAll(async () => {
     role: 'viewer',
     status: 'active',
   });
+  // A person the victim's admin removed ("Allow again" is DELETE …/users/removed/:id).
+  const gone = await createUser(s.db, {
+    tenantId: victim,
+    email: 'removed@victim.example',
+    role: 'viewer',
+    status: 'active',
+  });
+  await removeUser(s.db, victim, gone.id, { name: 'victim admin', now: s.clock.now() });
+  const [removal] = await listUserRemovals(s.db, victim);
   const [conn] = await s.db
     .insert(connections)
     .values({
@@ -107,6 +116,7 @@ beforeAll(async () => {
     dispute.id,
     override.id,
     person.id,
+    removal!.id,
     conn!.id,
     customers[0]!.id!,
     inv.id!,

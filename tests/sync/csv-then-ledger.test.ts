@@ -14,6 +14,7 @@ import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { qboDate } from '../../sandboxes/quickbooks/render';
 import { computeAnalytics } from '../../src/analytics/dashboard';
+import { RELEASED_ID_PREFIX } from '../../src/db/queries/csv-import';
 import { createTenant } from '../../src/db/queries/tenants';
 import { creditMemos, customers, invoices, payments, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
@@ -192,9 +193,16 @@ describe('a CSV company that connected its ledger before this version (migration
     const { tenant, connectionId } = await uploadAndAttach(exportOfTheLedger(), uploadedAt);
     // What a connect left before this version: the source still 'csv' and the upload's rows stamped with its time;
     // the ledger's listings then skipped a tenant holding imports, so the upload's rows were never reconciled.
+    // (and its rows under the file's own ids: a connect now moves them out of the ledger's, releaseImportedRows).
     await s.db.update(tenants).set({ source: 'csv' }).where(eq(tenants.id, tenant.id));
     for (const t of [customers, invoices, payments, creditMemos])
-      await s.db.update(t).set({ sourceUpdatedAt: uploadedAt }).where(eq(t.tenantId, tenant.id));
+      await s.db
+        .update(t)
+        .set({
+          sourceUpdatedAt: uploadedAt,
+          externalId: sql`substr(${t.externalId}, ${RELEASED_ID_PREFIX.length + 1})`,
+        })
+        .where(eq(t.tenantId, tenant.id));
     const conn = { id: connectionId };
     const before = await runSync(s, { connectionId: conn!.id });
     expect(before.status, before.error ?? '').toBe('succeeded');

@@ -109,12 +109,22 @@ export async function csvStageDuplicates(tx: Tx, limit: number): Promise<CsvStag
 }
 
 /**
+ * The tenant's CSV imports one at a time, and a connect of its ledger (attachCompany) between them: an import checks
+ * the tenant is still a CSV company under this lock, and a connect releases the imported rows under it, so no upload
+ * writes rows under the file's ids into a company that has just become a synced one (their ids would meet the
+ * ledger's: tests/security/csv-ids-meet-ledger.test.ts). Held until the transaction ends.
+ */
+export async function lockCsvImports(tx: Tx, tenantId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`csv-import:${tenantId}`}, 0))`);
+}
+
+/**
  * True when the tenant holds no customers, invoices or payments yet: a first import, whose writes can be plain
  * inserts (nothing to conflict with). Takes a transaction lock per tenant first, so two first imports of the same
  * tenant run one after the other and the second sees the first's rows (and upserts).
  */
 export async function isEmptyCsvTenant(tx: Tx, tenantId: string): Promise<boolean> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`csv-import:${tenantId}`}, 0))`);
+  await lockCsvImports(tx, tenantId);
   const [row] = rowsOf<{ empty: boolean }>(
     await tx.execute(sql`
       select not exists (select 1 from customers where tenant_id = ${tenantId}::uuid)
@@ -350,17 +360,36 @@ export async function openInvoicesNotStaged(
 }
 
 /**
- * A CSV company connecting its ledger (attachCompany): its imported rows are stamped with the upload's time, which
- * says nothing of the ledger. Cleared, so the ledger's records replace any of them stored under the same id (a
- * file's invoice number that is also an id in the ledger: by time, a record saved before the upload was taken for
- * older and turned away), and its first full listing marks the rest deleted even when the upload was more recent
- * than the listing's start (its `asOf`: a provider's own clock, which may read hours behind).
+ * What a CSV company's imported rows' ids begin with once it connected its ledger (releaseImportedRows). No
+ * connector's id begins so (they are the ledger's internal numbers), so no ledger record is ever stored under one.
+ */
+export const RELEASED_ID_PREFIX = 'csv:';
+
+/** Whether an external id is a released CSV row's (never the connected ledger's). */
+export const isReleasedImportId = (externalId: string) => externalId.startsWith(RELEASED_ID_PREFIX);
+
+/**
+ * A CSV company connecting its ledger (attachCompany): its imported rows step out of the ledger's id space. The
+ * file's ids are its own (customer and invoice numbers), the ledger's the provider's (small counters: 1, 2, 3…),
+ * and the same text in both names two different records more often than not: left in place, a ledger record under
+ * an id the file also used landed on the file's row, and with it on everything Duely held for the file's debtor — its
+ * contact addresses (the ledger customer's invoices were then mailed to the file debtor), a pause or exclusion,
+ * promises, disputes and its message history (tests/security/csv-ids-meet-ledger.test.ts). Prefixed, the ledger's
+ * records are rows of their own, and the first full listing marks the file's rows deleted like any row it did not
+ * list (their upload times are cleared too, so a file uploaded after the listing's start — its `asOf`, a provider's
+ * clock that may read hours behind — is swept as well). Names and numbers, what people see, stay the file's.
  */
 export async function releaseImportedRows(tx: Tx, tenantId: string): Promise<void> {
   const t = sql`${tenantId}::uuid`;
   for (const table of ['customers', 'invoices', 'payments', 'credit_memos']) {
+    // In two steps, each free of collisions: a file's id may itself be `csv:1` beside `1`, and a unique index is
+    // checked row by row. First a control character no CSV id holds (the parser refuses them) goes in front of every
+    // id, then it gives way to the prefix. A company is released once: its source is the provider from then on.
     await tx.execute(sql`
-      update ${sql.raw(table)} set source_updated_at = null, source_version = null
-      where tenant_id = ${t} and (source_updated_at is not null or source_version is not null)`);
+      update ${sql.raw(table)} set external_id = chr(31) || external_id, source_updated_at = null, source_version = null
+      where tenant_id = ${t}`);
+    await tx.execute(sql`
+      update ${sql.raw(table)} set external_id = ${RELEASED_ID_PREFIX} || substr(external_id, 2)
+      where tenant_id = ${t} and left(external_id, 1) = chr(31)`);
   }
 }
