@@ -4,12 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import { createDb, type Db, type DbHandle, keyedMutex, migrationsFolder } from '../src/db/client';
+import { createDb, type Db, type DbHandle, keyedMutex, migrationsFolder, rowsOf } from '../src/db/client';
 import { lockAndInit, PGLITE_SETTINGS, pgliteDir } from '../src/db/pglite-dir';
 import * as schema from '../src/db/schema';
 import { PgliteProxy } from './pglite-worker';
+import { cpuSecondsOf } from './proc';
 
 export type BenchDbKind = 'pglite' | 'postgres';
 
@@ -93,4 +95,26 @@ export async function pgliteOnWorkerInMemory(): Promise<DbHandle> {
     withLock: keyedMutex(),
     close: () => proxy.close(),
   };
+}
+
+/**
+ * CPU seconds so far of the local Postgres backends serving this database (read from /proc; the bench runs on the
+ * database's machine), minus `since`.
+ */
+export async function backendCpu(
+  db: Db,
+  since?: { byPid: Map<number, number> },
+): Promise<{ byPid: Map<number, number>; total: number }> {
+  const byPid = new Map<number, number>();
+  const rows = rowsOf<{ pid: number }>(
+    await db.execute(sql`select pid from pg_stat_activity where datname = current_database()`),
+  );
+  let total = 0;
+  for (const { pid } of rows) {
+    const s = cpuSecondsOf(pid);
+    if (s === null) continue;
+    byPid.set(pid, s);
+    total += s - (since?.byPid.get(pid) ?? 0);
+  }
+  return { byPid, total };
 }

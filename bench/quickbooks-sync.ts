@@ -10,43 +10,19 @@
 import { randomBytes } from 'node:crypto';
 
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { connectors } from '../connectors';
 import { Vault } from '../src/auth/vault';
 import { loadConfig } from '../src/config';
-import { type Db, rowsOf } from '../src/db/client';
 import { ensureTenant } from '../src/db/queries/tenants';
 import { connections } from '../src/db/schema';
 import { createLogger } from '../src/logger';
 import { createServices } from '../src/services';
 import { toStoredTokens } from '../src/sync/connection-tokens';
 import { runSync } from '../src/sync/run-sync';
-import { createBenchDb } from './bench-db';
+import { backendCpu, createBenchDb } from './bench-db';
 import { PgliteProxy } from './pglite-worker';
-import { cpuSecondsOf, startProfile } from './proc';
+import { startProfile } from './proc';
 import { startSandboxProcess } from './sandbox-process';
-
-/**
- * CPU seconds so far of the local Postgres backends serving this database (read from /proc; the bench runs on the
- * database's machine), minus `since`.
- */
-async function backendCpu(
-  db: Db,
-  since?: { byPid: Map<number, number> },
-): Promise<{ byPid: Map<number, number>; total: number }> {
-  const byPid = new Map<number, number>();
-  const rows = rowsOf<{ pid: number }>(
-    await db.execute(sql`select pid from pg_stat_activity where datname = current_database()`),
-  );
-  let total = 0;
-  for (const { pid } of rows) {
-    const s = cpuSecondsOf(pid);
-    if (s === null) continue;
-    byPid.set(pid, s);
-    total += s - (since?.byPid.get(pid) ?? 0);
-  }
-  return { byPid, total };
-}
 
 const seconds = (u: NodeJS.CpuUsage) => Math.round(((u.user + u.system) / 1e6) * 100) / 100;
 
