@@ -16,7 +16,7 @@
  * `openDebtRisks`): 100 × the share of the open balance not expected to be collected within 90 days. Both are
  * on the same 0–100 scale and the same band cut-offs; each stays calibrated on its own (tests/risk/customer-bands).
  */
-import { fromMinor } from '../../connectors/money';
+import { formatMoney } from '../../connectors/money';
 import {
   buildLedgerIndex,
   type CustomerHistory,
@@ -276,27 +276,9 @@ export interface OpenDebtRisk {
   reason: string | null;
 }
 
-const wholeMoney = new Map<string, Intl.NumberFormat>();
 /** "$4,611": a reason's amount in whole units of its currency. */
-function moneyWords(minor: number, currency: string): string {
-  const value = Number(fromMinor(Math.round(minor), currency));
-  let nf = wholeMoney.get(currency);
-  if (!nf) {
-    try {
-      nf = new Intl.NumberFormat('en-US', {
-        style: 'currency',
-        currency,
-        minimumFractionDigits: 0,
-        maximumFractionDigits: 0,
-      });
-    } catch {
-      // Not an ISO 4217 code Intl accepts: the number and the code as the ledger wrote it.
-      return `${Math.round(value).toLocaleString('en-US')} ${currency}`;
-    }
-    wholeMoney.set(currency, nf);
-  }
-  return nf.format(value);
-}
+const moneyWords = (minor: number, currency: string) =>
+  formatMoney(Math.round(minor), currency, 'en-US', { whole: true });
 
 const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}%`);
 
