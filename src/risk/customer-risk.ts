@@ -282,6 +282,13 @@ const moneyWords = (minor: number, currency: string) =>
 
 const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}%`);
 
+/** A customer's credit on account in one currency: unapplied payments and open credit memos (minor units). */
+export interface CustomerCredit {
+  customerId: string;
+  currency: string;
+  creditMinor: number;
+}
+
 /**
  * Per customer, the collection risk of what is open (see the module comment): the amount-weighted P(not collected
  * within 90 days) of its open invoices, as a 0–100 score on the same scale and band cut-offs as the habit, and the
@@ -291,59 +298,107 @@ const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}
  * at risk is weighed by its share of the customer's open invoices (₫50,000,000 doubtful beside $20,000 collectable
  * was 96/100 added as minor units, a $20,000 debt beside ₫50,000,000 collectable 4/100); the reason names the
  * currency whose doubtful debt weighs most in the score. A customer with nothing open has no entry.
+ *
+ * Credit on account (`credits`: unapplied payments and open credit memos) is netted per currency as a controller
+ * applies it: to the customer's most overdue invoices first (the riskier first on the same due date), and what it
+ * covers counts as collected (the money is already held). The share stays one of the invoices' open balance: $9,000
+ * of credit against $10,000 never to be collected is 10/100, not 100 (it was 100, as if all of it were owed). The
+ * reason says so: "…, net of $9,000 credit on account", or, when the credit covers all of the doubtful debt, "$9,000
+ * credit on account covers the $10,000 overdue 450+ days" (credit to apply, not debt to chase). Credit in a currency
+ * the customer owes nothing in offsets nothing.
  */
-export function openDebtRisks(invoices: readonly OpenInvoiceRisk[]): Map<string, OpenDebtRisk> {
-  interface InCurrency {
-    invoices: number;
-    open: number;
-    atRisk: number;
-    doubtful: { minor: number; collect: number; days: number } | null;
-  }
-  const by = new Map<string, Map<string, InCurrency>>();
+export function openDebtRisks(
+  invoices: readonly OpenInvoiceRisk[],
+  credits: readonly CustomerCredit[] = [],
+): Map<string, OpenDebtRisk> {
+  const key = (customerId: string, currency: string) => `${customerId}\u0000${currency}`;
+  const creditOf = new Map<string, number>();
+  for (const c of credits)
+    if (c.creditMinor > 0) {
+      const k = key(c.customerId, c.currency);
+      creditOf.set(k, (creditOf.get(k) ?? 0) + c.creditMinor);
+    }
+  const grouped = new Map<string, Map<string, OpenInvoiceRisk[]>>();
   for (const inv of invoices) {
     if (!(inv.balanceMinor > 0)) continue;
-    let c = by.get(inv.customerId);
+    let c = grouped.get(inv.customerId);
     if (!c) {
       c = new Map();
-      by.set(inv.customerId, c);
+      grouped.set(inv.customerId, c);
     }
-    let k = c.get(inv.currency);
-    if (!k) {
-      k = { invoices: 0, open: 0, atRisk: 0, doubtful: null };
-      c.set(inv.currency, k);
-    }
-    const p = Math.min(1, Math.max(0, inv.pNotCollected));
-    k.invoices += 1;
-    k.open += inv.balanceMinor;
-    k.atRisk += inv.balanceMinor * p;
-    if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
-      const d = k.doubtful ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
-      d.minor += inv.balanceMinor;
-      d.collect += inv.balanceMinor * (1 - p);
-      d.days = Math.min(d.days, inv.daysOverdue);
-      k.doubtful = d;
-    }
+    const list = c.get(inv.currency);
+    if (list) list.push(inv);
+    else c.set(inv.currency, [inv]);
+  }
+  interface Doubtful {
+    minor: number;
+    collect: number;
+    days: number;
   }
   const out = new Map<string, OpenDebtRisk>();
-  for (const [customerId, c] of by) {
+  for (const [customerId, c] of grouped) {
     let count = 0;
-    for (const k of c.values()) count += k.invoices;
+    for (const list of c.values()) count += list.length;
     let share = 0;
     let reason: string | null = null;
     let weightiest = 0;
-    for (const [currency, k] of c) {
-      const weight = k.invoices / count;
-      share += (weight * k.atRisk) / k.open;
-      const d = k.doubtful;
-      if (!d || (weight * d.minor) / k.open <= weightiest) continue;
-      weightiest = (weight * d.minor) / k.open;
-      const days = d.days >= 20 ? Math.floor(d.days / 10) * 10 : d.days;
-      reason = `${moneyWords(d.minor, currency)} overdue ${days}+ days, ${percentWords(d.collect / d.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days`;
+    let covered: string | null = null;
+    let coveredWeight = 0;
+    for (const [currency, list] of c) {
+      // Most overdue first, then the least likely to be collected: where the credit is applied.
+      const ordered = [...list].sort(
+        (x, y) => y.daysOverdue - x.daysOverdue || y.pNotCollected - x.pNotCollected,
+      );
+      let credit = creditOf.get(key(customerId, currency)) ?? 0;
+      let open = 0;
+      let atRisk = 0;
+      let applied = 0;
+      let doubtful: Doubtful | null = null;
+      let doubtfulGross: Doubtful | null = null;
+      for (const inv of ordered) {
+        const p = Math.min(1, Math.max(0, inv.pNotCollected));
+        const offset = Math.min(credit, inv.balanceMinor);
+        credit -= offset;
+        applied += offset;
+        const owed = inv.balanceMinor - offset;
+        open += inv.balanceMinor;
+        atRisk += owed * p;
+        if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
+          doubtfulGross = addDoubtful(doubtfulGross, inv.balanceMinor, p, inv.daysOverdue);
+          if (owed > 0) doubtful = addDoubtful(doubtful, owed, p, inv.daysOverdue);
+        }
+      }
+      const weight = list.length / count;
+      share += (weight * atRisk) / open;
+      if (doubtful && (weight * doubtful.minor) / open > weightiest) {
+        weightiest = (weight * doubtful.minor) / open;
+        const net = applied > 0 ? `, net of ${moneyWords(applied, currency)} credit on account` : '';
+        reason = `${moneyWords(doubtful.minor, currency)} overdue ${daysWords(doubtful.days)}+ days, ${percentWords(doubtful.collect / doubtful.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days${net}`;
+      } else if (!doubtful && doubtfulGross && (weight * doubtfulGross.minor) / open > coveredWeight) {
+        coveredWeight = (weight * doubtfulGross.minor) / open;
+        covered = `${moneyWords(applied, currency)} credit on account covers the ${moneyWords(doubtfulGross.minor, currency)} overdue ${daysWords(doubtfulGross.days)}+ days`;
+      }
     }
-    out.set(customerId, { score: Math.round(100 * share), reason });
+    out.set(customerId, { score: Math.round(100 * share), reason: reason ?? covered });
   }
   return out;
 }
+
+function addDoubtful(
+  d: { minor: number; collect: number; days: number } | null,
+  minor: number,
+  p: number,
+  days: number,
+) {
+  const r = d ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
+  r.minor += minor;
+  r.collect += minor * (1 - p);
+  r.days = Math.min(r.days, days);
+  return r;
+}
+
+/** Days overdue as a reason says them: exact under 20, else rounded down to tens ("450+"). */
+const daysWords = (days: number) => (days >= 20 ? Math.floor(days / 10) * 10 : days);
 
 /**
  * The customers' risks with their open debt: the score becomes the worse of the habit and the open debt's collection

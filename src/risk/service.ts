@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DbOrTx } from '../db/client';
 import { csvLedgerDay } from '../db/queries/analytics';
+import { creditOnAccount } from '../db/queries/credit-on-account';
 import {
   activeModelManifest,
   deleteSettledPredictions,
@@ -91,7 +92,9 @@ export async function customerBandOf(
 
 /**
  * Customer risks as stored and shown: the customers' payment habits (customerRisk) combined with the collection
- * risk of their open debt, read from the same run's invoice scores and the invoices' open balances.
+ * risk of their open debt, read from the same run's invoice scores and the invoices' open balances, net of each
+ * customer's credit on account dated by the scoring day (db/queries/credit-on-account.ts, the credit the dashboard
+ * and dunning count).
  */
 export async function accountRisks(
   db: DbOrTx,
@@ -101,8 +104,10 @@ export async function accountRisks(
   asOf: Date,
   habits: readonly CustomerRisk[],
 ): Promise<CustomerRisk[]> {
+  const day = dayOfInstant(asOf);
   const balances = await openBalances(db, tenantId);
-  return withOpenDebt(habits, openDebtRisks(openInvoiceRisks(ledger, scores, dayOfInstant(asOf), balances)));
+  const credits = await creditOnAccount(db, { tenantId, asOf: isoFromDay(day) });
+  return withOpenDebt(habits, openDebtRisks(openInvoiceRisks(ledger, scores, day, balances), credits));
 }
 
 export interface ScoreRunResult {

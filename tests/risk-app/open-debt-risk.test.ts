@@ -9,7 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock';
-import { customerRisk, customers } from '../../src/db/schema';
+import { customerRisk, customers, invoices, payments } from '../../src/db/schema';
 import { scoreTenant } from '../../src/risk/service';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -104,4 +104,48 @@ describe('customer risk reflects open debt unlikely to be collected', () => {
     for (const r of noDebt) expect(r.score).toBe(r.habitScore);
     for (const r of all) expect(r.score).toBe(Math.max(r.habitScore!, r.openDebtScore ?? 0));
   });
+});
+
+describe('credit on account nets the open debt', () => {
+  it('an unapplied payment of 90 % of what it owes lowers the score, and the reason says so', async () => {
+    const [c] = await s.db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenant), eq(customers.externalId, 'C27')));
+    const before = await stored('C27');
+    const open = await s.db
+      .select({ balance: invoices.balanceMinor, currency: invoices.currency })
+      .from(invoices)
+      .where(and(eq(invoices.customerId, c!.id), eq(invoices.status, 'open')));
+    const owed = open.reduce((sum, i) => sum + Number(i.balance), 0);
+    expect(new Set(open.map((i) => i.currency))).toEqual(new Set(['USD']));
+    // A payment received and not yet applied to any invoice: 90 % of what the customer owes.
+    const credit = Math.round(owed * 0.9);
+    await s.db.insert(payments).values({
+      tenantId: tenant,
+      customerId: c!.id,
+      externalId: 'unapplied-C27',
+      date: '2026-11-20',
+      currency: 'USD',
+      amountMinor: credit,
+      unappliedMinor: credit,
+    });
+    try {
+      await scoreTenant(s, tenant);
+      const after = await stored('C27');
+      expect(before.openDebtScore).toBeGreaterThan(50);
+      // At most the 10 % not covered, all of it doubtful.
+      expect(after.openDebtScore).toBeLessThanOrEqual(10);
+      expect(after.score).toBe(Math.max(after.habitScore!, after.openDebtScore!));
+      const r = await app.inject({ url: '/api/v1/tenants/demo/customers/C27/risk', headers: auth });
+      expect(r.json().band).not.toBe('high');
+      // Applied to the oldest invoices first, it covers all of the doubtful debt (what remains is younger): credit to
+      // apply, not debt to chase.
+      expect(r.json().reasons[0]).toMatch(
+        /^\$[\d,]+ credit on account covers the \$[\d,]+ overdue \d+\+ days$/,
+      );
+    } finally {
+      await s.db.delete(payments).where(eq(payments.externalId, 'unapplied-C27'));
+    }
+  }, 180_000);
 });
