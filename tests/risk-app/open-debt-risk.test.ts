@@ -149,3 +149,46 @@ describe('credit on account nets the open debt', () => {
     }
   }, 180_000);
 });
+
+describe('"Customers at risk" across currencies', () => {
+  it('a CAD debtor among USD ones is ranked among the CAD balances, below the USD list, not dropped at $0', async () => {
+    const first = await app.inject({ url: '/api/v1/tenants/demo/customers-at-risk?limit=5', headers: auth });
+    expect(first.statusCode).toBe(200);
+    expect(first.json().currency).toBe('USD');
+    expect(first.json().groups.map((g: { currency: string }) => g.currency)).toEqual(['USD']);
+    const [top] = first.json().groups[0].items;
+    // The riskiest exposure of the company owes in CAD instead (its open invoices re-issued in CAD).
+    const open = and(eq(invoices.customerId, top.id), eq(invoices.status, 'open'));
+    await s.db.update(invoices).set({ currency: 'CAD' }).where(open);
+    try {
+      // What the card read before: one list in the company's currency, where the CAD debtor's balance is 0.
+      const usdOnly = await app.inject({
+        url: '/api/v1/tenants/demo/customers?sort=-atRisk&minRisk=1&open=true&limit=5',
+        headers: auth,
+      });
+      expect(usdOnly.json().items.map((c: { id: string }) => c.id)).not.toContain(top.id);
+      const r = await app.inject({ url: '/api/v1/tenants/demo/customers-at-risk?limit=5', headers: auth });
+      const groups: {
+        currency: string;
+        total: number;
+        items: { id: string; riskScore: number; openBalanceMinor: number }[];
+      }[] = r.json().groups;
+      // The company's currency first, then the other one, labelled by its code.
+      expect(groups.map((g) => g.currency)).toEqual(['USD', 'CAD']);
+      expect(groups[0]!.items.map((c) => c.id)).not.toContain(top.id);
+      expect(groups[1]).toMatchObject({
+        total: 1,
+        items: [{ id: top.id, openBalanceMinor: top.openBalanceMinor }],
+      });
+      for (const g of groups) {
+        const exposure = g.items.map((c) => c.riskScore * c.openBalanceMinor);
+        expect(exposure).toEqual([...exposure].sort((a, b) => b - a));
+        for (const c of g.items) expect(c.openBalanceMinor).toBeGreaterThan(0);
+      }
+      expect(groups[0]!.items).toHaveLength(5);
+      expect(groups[0]!.total).toBeGreaterThan(5);
+    } finally {
+      await s.db.update(invoices).set({ currency: 'USD' }).where(open);
+    }
+  });
+});
