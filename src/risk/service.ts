@@ -16,7 +16,9 @@ import {
   ledgerRows,
   openBalances,
   retireActiveModels,
+  setModelChange,
   storeCustomerRisk,
+  storedBands,
   storeInvoiceScores,
   upsertActiveModelVersion,
 } from '../db/queries/risk';
@@ -154,6 +156,20 @@ export async function scoreTenant(deps: RiskDeps, tenantId: string, at?: Date): 
   const habits = await customerRisk(model, ledger, asOf, undefined, { index });
   const risks = await accountRisks(db, tenantId, ledger, scores, asOf, habits);
   await db.transaction(async (tx) => {
+    // A run with another model than the last one: record how the bands moved (each model sets its own cuts, so the
+    // high-risk count can halve with no invoice changing; Settings and the Dashboard say when and by how much).
+    const before = await storedBands(tx, tenantId);
+    if (before.version !== null && before.version !== model.manifest.version) {
+      const after = { low: 0, medium: 0, high: 0 };
+      for (const sc of scores) after[sc.riskBand] += 1;
+      await setModelChange(tx, tenantId, {
+        at: deps.clock.now().toISOString(),
+        from: before.version,
+        to: model.manifest.version,
+        before: before.bands,
+        after,
+      });
+    }
     await storeInvoiceScores(tx, tenantId, scores, asOf);
     await storeCustomerRisk(tx, tenantId, risks, model.manifest.version, asOf);
     // Predictions of invoices no longer open are history, not a forecast: drop them.

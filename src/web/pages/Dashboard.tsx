@@ -119,7 +119,8 @@ export function delinquencyHint(weightedDaysOverdue: number | null): string {
 /**
  * The Revenue at risk card's line under the overdue total. The high-risk figure covers every open invoice the model
  * flags, due or not, so it may exceed the overdue total: it is named apart ("Overdue · high risk $X" read as a part
- * of the overdue total while being larger than it).
+ * of the overdue total while being larger than it). After a recent switch of models it says so, with the high-risk
+ * count before and after: each model sets its own bands.
  */
 export function revenueAtRiskHint(
   risk: Analytics['revenueAtRisk'],
@@ -129,7 +130,12 @@ export function revenueAtRiskHint(
   const overdue = `${overdueCount.toLocaleString('en-US')} overdue invoice${overdueCount === 1 ? '' : 's'}`;
   if (risk.highRiskMinor === null) return overdue;
   const n = risk.highRiskCount ?? 0;
-  return `${overdue} · ${n.toLocaleString('en-US')} open invoice${n === 1 ? '' : 's'} at high risk (due or not), ${formatMoney(risk.highRiskMinor, currency)}`;
+  const high = `${overdue} · ${n.toLocaleString('en-US')} open invoice${n === 1 ? '' : 's'} at high risk (due or not), ${formatMoney(risk.highRiskMinor, currency)}`;
+  const c = risk.modelChange;
+  // A new model sets its own risk bands: the count can halve with no invoice changing (277 → 141 unexplained).
+  return c
+    ? `${high} · the model changed on ${formatDate(c.on)}: ${c.highBefore.toLocaleString('en-US')} → ${c.highAfter.toLocaleString('en-US')} at high risk in all currencies, from its own risk bands (Settings › Payment-delay model)`
+    : high;
 }
 
 /**
