@@ -330,11 +330,6 @@ export function openDebtRisks(
     if (list) list.push(inv);
     else c.set(inv.currency, [inv]);
   }
-  interface Doubtful {
-    minor: number;
-    collect: number;
-    days: number;
-  }
   const out = new Map<string, OpenDebtRisk>();
   for (const [customerId, c] of grouped) {
     let count = 0;
@@ -384,12 +379,14 @@ export function openDebtRisks(
   return out;
 }
 
-function addDoubtful(
-  d: { minor: number; collect: number; days: number } | null,
-  minor: number,
-  p: number,
-  days: number,
-) {
+/** Overdue debt at most DOUBTFUL_P_COLLECT likely to be collected: amount, expected collection, youngest days overdue. */
+interface Doubtful {
+  minor: number;
+  collect: number;
+  days: number;
+}
+
+function addDoubtful(d: Doubtful | null, minor: number, p: number, days: number): Doubtful {
   const r = d ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
   r.minor += minor;
   r.collect += minor * (1 - p);
