@@ -305,72 +305,81 @@ export interface CustomerCredit {
  * of credit against $10,000 never to be collected is 10/100, not 100 (it was 100, as if all of it were owed). The
  * reason says so: "…, net of $9,000 credit on account", or, when the credit covers all of the doubtful debt, "$9,000
  * credit on account covers the $10,000 overdue 450+ days" (credit to apply, not debt to chase). Credit in a currency
- * the customer owes nothing in offsets nothing.
+ * the customer owes nothing in offsets nothing. A job billed with its parent (`payerOf`) is netted with its payer, as
+ * reminders count it: the parent's credit covers the job's invoices too, and the job's credit the parent's.
  */
 export function openDebtRisks(
   invoices: readonly OpenInvoiceRisk[],
   credits: readonly CustomerCredit[] = [],
+  /** A job billed with its parent → the customer who pays it: their credit and open invoices are netted together. */
+  payerOf: ReadonlyMap<string, string> = new Map(),
 ): Map<string, OpenDebtRisk> {
-  const key = (customerId: string, currency: string) => `${customerId}\u0000${currency}`;
+  const key = (customerId: string, currency: string) =>
+    `${payerOf.get(customerId) ?? customerId}\u0000${currency}`;
   const creditOf = new Map<string, number>();
   for (const c of credits)
     if (c.creditMinor > 0) {
       const k = key(c.customerId, c.currency);
       creditOf.set(k, (creditOf.get(k) ?? 0) + c.creditMinor);
     }
-  const grouped = new Map<string, Map<string, OpenInvoiceRisk[]>>();
-  for (const inv of invoices) {
-    if (!(inv.balanceMinor > 0)) continue;
-    let c = grouped.get(inv.customerId);
-    if (!c) {
-      c = new Map();
-      grouped.set(inv.customerId, c);
+  const open = invoices.filter((inv) => inv.balanceMinor > 0);
+  // What is still owed on each invoice once the payer's credit in its currency is applied: most overdue first, then
+  // the least likely to be collected.
+  const owed = open.map((inv) => inv.balanceMinor);
+  const byPayer = Map.groupBy(
+    open.map((_, i) => i),
+    (i) => key(open[i]!.customerId, open[i]!.currency),
+  );
+  for (const [k, rows] of byPayer) {
+    let credit = creditOf.get(k) ?? 0;
+    if (credit <= 0) continue;
+    rows.sort(
+      (x, y) =>
+        open[y]!.daysOverdue - open[x]!.daysOverdue || open[y]!.pNotCollected - open[x]!.pNotCollected,
+    );
+    for (const i of rows) {
+      const offset = Math.min(credit, owed[i]!);
+      owed[i]! -= offset;
+      credit -= offset;
+      if (credit <= 0) break;
     }
-    const list = c.get(inv.currency);
-    if (list) list.push(inv);
-    else c.set(inv.currency, [inv]);
   }
+  const grouped = Map.groupBy(
+    open.map((_, i) => i),
+    (i) => open[i]!.customerId,
+  );
   const out = new Map<string, OpenDebtRisk>();
-  for (const [customerId, c] of grouped) {
-    let count = 0;
-    for (const list of c.values()) count += list.length;
+  for (const [customerId, rows] of grouped) {
     let share = 0;
     let reason: string | null = null;
     let weightiest = 0;
     let covered: string | null = null;
     let coveredWeight = 0;
-    for (const [currency, list] of c) {
-      // Most overdue first, then the least likely to be collected: where the credit is applied.
-      const ordered = [...list].sort(
-        (x, y) => y.daysOverdue - x.daysOverdue || y.pNotCollected - x.pNotCollected,
-      );
-      let credit = creditOf.get(key(customerId, currency)) ?? 0;
-      let open = 0;
+    for (const [currency, list] of Map.groupBy(rows, (i) => open[i]!.currency)) {
+      let total = 0;
       let atRisk = 0;
       let applied = 0;
       let doubtful: Doubtful | null = null;
       let doubtfulGross: Doubtful | null = null;
-      for (const inv of ordered) {
+      for (const i of list) {
+        const inv = open[i]!;
         const p = Math.min(1, Math.max(0, inv.pNotCollected));
-        const offset = Math.min(credit, inv.balanceMinor);
-        credit -= offset;
-        applied += offset;
-        const owed = inv.balanceMinor - offset;
-        open += inv.balanceMinor;
-        atRisk += owed * p;
+        total += inv.balanceMinor;
+        atRisk += owed[i]! * p;
+        applied += inv.balanceMinor - owed[i]!;
         if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
           doubtfulGross = addDoubtful(doubtfulGross, inv.balanceMinor, p, inv.daysOverdue);
-          if (owed > 0) doubtful = addDoubtful(doubtful, owed, p, inv.daysOverdue);
+          if (owed[i]! > 0) doubtful = addDoubtful(doubtful, owed[i]!, p, inv.daysOverdue);
         }
       }
-      const weight = list.length / count;
-      share += (weight * atRisk) / open;
-      if (doubtful && (weight * doubtful.minor) / open > weightiest) {
-        weightiest = (weight * doubtful.minor) / open;
+      const weight = list.length / rows.length;
+      share += (weight * atRisk) / total;
+      if (doubtful && (weight * doubtful.minor) / total > weightiest) {
+        weightiest = (weight * doubtful.minor) / total;
         const net = applied > 0 ? `, net of ${moneyWords(applied, currency)} credit on account` : '';
         reason = `${moneyWords(doubtful.minor, currency)} overdue ${daysWords(doubtful.days)}+ days, ${percentWords(doubtful.collect / doubtful.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days${net}`;
-      } else if (!doubtful && doubtfulGross && (weight * doubtfulGross.minor) / open > coveredWeight) {
-        coveredWeight = (weight * doubtfulGross.minor) / open;
+      } else if (!doubtful && doubtfulGross && (weight * doubtfulGross.minor) / total > coveredWeight) {
+        coveredWeight = (weight * doubtfulGross.minor) / total;
         covered = `${moneyWords(applied, currency)} credit on account covers the ${moneyWords(doubtfulGross.minor, currency)} overdue ${daysWords(doubtfulGross.days)}+ days`;
       }
     }

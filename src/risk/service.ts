@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DbOrTx } from '../db/client';
 import { csvLedgerDay } from '../db/queries/analytics';
-import { creditOnAccount } from '../db/queries/credit-on-account';
+import { creditOnAccount, payersOfJobs } from '../db/queries/credit-on-account';
 import {
   activeModelManifest,
   deleteSettledPredictions,
@@ -96,7 +96,7 @@ export async function customerBandOf(
  * Customer risks as stored and shown: the customers' payment habits (customerRisk) combined with the collection
  * risk of their open debt, read from the same run's invoice scores and the invoices' open balances, net of each
  * customer's credit on account dated by the scoring day (db/queries/credit-on-account.ts, the credit the dashboard
- * and dunning count).
+ * and dunning count; a job billed with its parent pooled with its payer).
  */
 export async function accountRisks(
   db: DbOrTx,
@@ -109,7 +109,12 @@ export async function accountRisks(
   const day = dayOfInstant(asOf);
   const balances = await openBalances(db, tenantId);
   const credits = await creditOnAccount(db, { tenantId, asOf: isoFromDay(day) });
-  return withOpenDebt(habits, openDebtRisks(openInvoiceRisks(ledger, scores, day, balances), credits));
+  // A job billed with its parent is netted with the customer who pays it, as reminders count its credit.
+  const payerOf = await payersOfJobs(db, tenantId);
+  return withOpenDebt(
+    habits,
+    openDebtRisks(openInvoiceRisks(ledger, scores, day, balances), credits, payerOf),
+  );
 }
 
 export interface ScoreRunResult {

@@ -139,6 +139,33 @@ describe('open-debt score net of credit on account', () => {
   });
 });
 
+describe('open-debt score of a job billed with its parent', () => {
+  const owes = (customerId: string, balanceMinor: number, daysOverdue: number): OpenInvoiceRisk => ({
+    customerId,
+    currency: 'USD',
+    balanceMinor,
+    daysOverdue,
+    pNotCollected: 0.99,
+  });
+
+  it("the parent's unapplied payment covers the job's invoices (the payer's to use, as reminders count it)", () => {
+    const debts = [owes('job', 100_000, 300), owes('parent', 50_000, 100)];
+    const credit = [{ customerId: 'parent', currency: 'USD', creditMinor: 120_000 }];
+    // Without the relation each nets its own: the parent's debt is covered, the job's is not.
+    expect(openDebtRisks(debts, credit).get('job')!.score).toBe(99);
+    const pooled = openDebtRisks(debts, credit, new Map([['job', 'parent']]));
+    // Applied across the family to the most overdue first: the job's $1,000 (300 days), then $200 of the parent's.
+    expect(pooled.get('job')).toEqual({
+      score: 0,
+      reason: '$1,000 credit on account covers the $1,000 overdue 300+ days',
+    });
+    expect(pooled.get('parent')!.score).toBe(59);
+    expect(pooled.get('parent')!.reason).toBe(
+      '$300 overdue 100+ days, 1% chance of collection within 90 days, net of $200 credit on account',
+    );
+  });
+});
+
 function habit(customerId: string, score: number) {
   return {
     customerId,
