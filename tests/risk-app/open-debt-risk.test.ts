@@ -150,6 +150,54 @@ describe('credit on account nets the open debt', () => {
   }, 180_000);
 });
 
+describe('credit on account of a job billed with its parent', () => {
+  it("the parent's unapplied payment covers the job's doubtful debt (the payer's credit, as reminders count it)", async () => {
+    const idOf = async (externalId: string) =>
+      (
+        await s.db
+          .select({ id: customers.id })
+          .from(customers)
+          .where(and(eq(customers.tenantId, tenant), eq(customers.externalId, externalId)))
+      )[0]!.id;
+    const [job, parent] = [await idOf('C27'), await idOf('C28')];
+    const owedBy = async (id: string) =>
+      (
+        await s.db
+          .select({ balance: invoices.balanceMinor })
+          .from(invoices)
+          .where(and(eq(invoices.customerId, id), eq(invoices.status, 'open')))
+      ).reduce((sum, i) => sum + Number(i.balance), 0);
+    // Enough for everything the two owe, held by the parent.
+    const credit = (await owedBy(job)) + (await owedBy(parent));
+    await s.db
+      .update(customers)
+      .set({ billWithParent: true, parentExternalId: 'C28' })
+      .where(eq(customers.id, job));
+    await s.db.insert(payments).values({
+      tenantId: tenant,
+      customerId: parent,
+      externalId: 'unapplied-C28',
+      date: '2026-11-20',
+      currency: 'USD',
+      amountMinor: credit,
+      unappliedMinor: credit,
+    });
+    try {
+      await scoreTenant(s, tenant);
+      const r = await stored('C27');
+      expect(r.openDebtScore).toBe(0);
+      expect(r.openDebtReason).toMatch(/^\$[\d,]+ credit on account covers the \$[\d,]+ overdue \d+\+ days$/);
+      expect((await stored('C28')).openDebtScore ?? 0).toBe(0);
+    } finally {
+      await s.db.delete(payments).where(eq(payments.externalId, 'unapplied-C28'));
+      await s.db
+        .update(customers)
+        .set({ billWithParent: false, parentExternalId: null })
+        .where(eq(customers.id, job));
+    }
+  }, 180_000);
+});
+
 describe('"Customers at risk" across currencies', () => {
   it('a CAD debtor among USD ones is ranked among the CAD balances, below the USD list, not dropped at $0', async () => {
     const first = await app.inject({ url: '/api/v1/tenants/demo/customers-at-risk?limit=5', headers: auth });
