@@ -79,22 +79,33 @@ const formatters = new Map<string, Intl.NumberFormat>();
 
 /**
  * Locale-aware display ("$1,234.50", "1.234,50 €", "¥1,234"). The minor units are scaled through the decimal
- * string (fromMinor), not by float division. `compact` gives "$23.5K" (dashboards).
+ * string (fromMinor), not by float division. `compact` gives "$23.5K" (dashboards); `whole` gives whole units of
+ * the currency, rounded ("$4,612" for 4611.50: a risk reason's amount). A code Intl refuses ("US$") is shown as the
+ * number (two decimals, the ISO default; none with `whole`) and the code as the ledger wrote it: "4,612 US$".
  */
 export function formatMoney(
   minor: number,
   currency: string,
   locale = 'en-US',
-  opts: { compact?: boolean } = {},
+  opts: { compact?: boolean; whole?: boolean } = {},
 ): string {
-  const key = `${locale}|${currency}|${opts.compact ? 'c' : ''}`;
+  const key = `${locale}|${currency}|${opts.compact ? 'c' : ''}${opts.whole ? 'w' : ''}`;
   let nf = formatters.get(key);
   if (!nf) {
-    nf = new Intl.NumberFormat(locale, {
-      style: 'currency',
-      currency,
-      ...(opts.compact ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
-    });
+    try {
+      nf = new Intl.NumberFormat(locale, {
+        style: 'currency',
+        currency,
+        ...(opts.compact ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
+        ...(opts.whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      const digits = opts.whole ? 0 : 2;
+      const abs = String(Math.abs(Math.trunc(minor))).padStart(3, '0');
+      const value = Number(`${minor < 0 ? '-' : ''}${abs.slice(0, -2)}.${abs.slice(-2)}`);
+      return `${value.toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${currency}`;
+    }
     formatters.set(key, nf);
   }
   return nf.format(Number(fromMinor(Math.trunc(minor), currency)));

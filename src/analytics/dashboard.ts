@@ -6,6 +6,7 @@
  * them, and the forecast switches to predicted dates with a band and revenue at risk gains the high-risk figure.
  */
 
+import { addDays } from '../../connectors/dates';
 import type { DbOrTx } from '../db/client';
 import {
   arAtPeriodStart,
@@ -36,7 +37,12 @@ export interface AnalyticsInput {
   predictions?: InvoicePrediction[];
   /** p_late at or above which an open invoice counts as high risk. */
   highRiskThreshold?: number;
+  /** The tenant's last switch of models (tenants.model_change), shown when it is recent (MODEL_CHANGE_DAYS). */
+  modelChange?: { at: string; before: { high: number }; after: { high: number } } | null;
 }
+
+/** A switch of models this many days before the dashboard's day or later is named beside the high-risk count. */
+export const MODEL_CHANGE_DAYS = 30;
 
 export interface AgingBucket {
   key: 'current' | '1-30' | '31-60' | '61-90' | '90+';
@@ -89,6 +95,11 @@ export interface Analytics {
     highRiskMinor: number | null;
     highRiskCount: number | null;
     highRiskThreshold: number;
+    /**
+     * A recent switch of models (at most MODEL_CHANGE_DAYS before the day): its day and the open invoices at high
+     * risk, all currencies, under the previous model's last scoring and the new one's first. null: none recent.
+     */
+    modelChange: { on: string; highBefore: number; highAfter: number } | null;
   };
   forecast: CashForecast;
   /** Open invoices in other currencies, left out of every figure above. */
@@ -181,11 +192,27 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
         cohortCount: t.cohort60Count,
       },
     },
-    revenueAtRisk: { overdueMinor, highRiskMinor, highRiskCount, highRiskThreshold: threshold },
+    revenueAtRisk: {
+      overdueMinor,
+      highRiskMinor,
+      highRiskCount,
+      highRiskThreshold: threshold,
+      modelChange: recentModelChange(input.modelChange ?? null, scope.today),
+    },
     forecast:
       open && input.predictions
         ? predictedForecast(scope.today, open, input.predictions)
         : dueDateForecast(scope.today, dueRows ?? []),
     otherCurrencyOpenInvoices: others,
   };
+}
+
+function recentModelChange(
+  c: AnalyticsInput['modelChange'] | null,
+  today: string,
+): Analytics['revenueAtRisk']['modelChange'] {
+  if (!c) return null;
+  const on = c.at.slice(0, 10);
+  if (on < addDays(today, -MODEL_CHANGE_DAYS)) return null;
+  return { on, highBefore: c.before.high, highAfter: c.after.high };
 }

@@ -3,6 +3,7 @@
  * tenant's change marker its cache keys on. Built once by the composition root from its deps (ports.ts).
  */
 import { analyticsVersion, csvLedgerDay, openInvoicePredictions } from '../db/queries/analytics';
+import { modelChangeOf } from '../db/queries/risk';
 import { type Analytics, computeAnalytics } from './dashboard';
 import type { AnalyticsDeps } from './ports';
 
@@ -46,11 +47,13 @@ export function createAnalytics(deps: AnalyticsDeps) {
     async dashboard(q: DashboardQuery): Promise<Analytics> {
       const scope = { tenantId: q.tenantId, currency: q.currency };
       const predictions = q.forecast === 'due_date' ? [] : await openInvoicePredictions(deps.db, scope);
+      const modelChange = predictions.length > 0 ? await modelChangeOf(deps.db, q.tenantId) : null;
       return computeAnalytics(deps.db, {
         ...scope,
         today: q.today,
         exportDay: q.exportDay ?? null,
         periodDays: q.periodDays,
+        modelChange,
         // Until the tenant is scored there are no predictions: the naive due-date forecast.
         predictions:
           predictions.length > 0

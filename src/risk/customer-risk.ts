@@ -16,7 +16,7 @@
  * `openDebtRisks`): 100 × the share of the open balance not expected to be collected within 90 days. Both are
  * on the same 0–100 scale and the same band cut-offs; each stays calibrated on its own (tests/risk/customer-bands).
  */
-import { fromMinor } from '../../connectors/money';
+import { formatMoney } from '../../connectors/money';
 import {
   buildLedgerIndex,
   type CustomerHistory,
@@ -276,29 +276,18 @@ export interface OpenDebtRisk {
   reason: string | null;
 }
 
-const wholeMoney = new Map<string, Intl.NumberFormat>();
 /** "$4,611": a reason's amount in whole units of its currency. */
-function moneyWords(minor: number, currency: string): string {
-  const value = Number(fromMinor(Math.round(minor), currency));
-  let nf = wholeMoney.get(currency);
-  if (!nf) {
-    try {
-      nf = new Intl.NumberFormat('en-US', {
-        style: 'currency',
-        currency,
-        minimumFractionDigits: 0,
-        maximumFractionDigits: 0,
-      });
-    } catch {
-      // Not an ISO 4217 code Intl accepts: the number and the code as the ledger wrote it.
-      return `${Math.round(value).toLocaleString('en-US')} ${currency}`;
-    }
-    wholeMoney.set(currency, nf);
-  }
-  return nf.format(value);
-}
+const moneyWords = (minor: number, currency: string) =>
+  formatMoney(Math.round(minor), currency, 'en-US', { whole: true });
 
 const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}%`);
+
+/** A customer's credit on account in one currency: unapplied payments and open credit memos (minor units). */
+export interface CustomerCredit {
+  customerId: string;
+  currency: string;
+  creditMinor: number;
+}
 
 /**
  * Per customer, the collection risk of what is open (see the module comment): the amount-weighted P(not collected
@@ -309,59 +298,113 @@ const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}
  * at risk is weighed by its share of the customer's open invoices (₫50,000,000 doubtful beside $20,000 collectable
  * was 96/100 added as minor units, a $20,000 debt beside ₫50,000,000 collectable 4/100); the reason names the
  * currency whose doubtful debt weighs most in the score. A customer with nothing open has no entry.
+ *
+ * Credit on account (`credits`: unapplied payments and open credit memos) is netted per currency as a controller
+ * applies it: to the customer's most overdue invoices first (the riskier first on the same due date), and what it
+ * covers counts as collected (the money is already held). The share stays one of the invoices' open balance: $9,000
+ * of credit against $10,000 never to be collected is 10/100, not 100 (it was 100, as if all of it were owed). The
+ * reason says so: "…, net of $9,000 credit on account", or, when the credit covers all of the doubtful debt, "$9,000
+ * credit on account covers the $10,000 overdue 450+ days" (credit to apply, not debt to chase). Credit in a currency
+ * the customer owes nothing in offsets nothing. A job billed with its parent (`payerOf`) is netted with its payer, as
+ * reminders count it: the parent's credit covers the job's invoices too, and the job's credit the parent's.
  */
-export function openDebtRisks(invoices: readonly OpenInvoiceRisk[]): Map<string, OpenDebtRisk> {
-  interface InCurrency {
-    invoices: number;
-    open: number;
-    atRisk: number;
-    doubtful: { minor: number; collect: number; days: number } | null;
+export function openDebtRisks(
+  invoices: readonly OpenInvoiceRisk[],
+  credits: readonly CustomerCredit[] = [],
+  /** A job billed with its parent → the customer who pays it: their credit and open invoices are netted together. */
+  payerOf: ReadonlyMap<string, string> = new Map(),
+): Map<string, OpenDebtRisk> {
+  const key = (customerId: string, currency: string) =>
+    `${payerOf.get(customerId) ?? customerId}\u0000${currency}`;
+  const creditOf = new Map<string, number>();
+  for (const c of credits)
+    if (c.creditMinor > 0) {
+      const k = key(c.customerId, c.currency);
+      creditOf.set(k, (creditOf.get(k) ?? 0) + c.creditMinor);
+    }
+  const open = invoices.filter((inv) => inv.balanceMinor > 0);
+  // What is still owed on each invoice once the payer's credit in its currency is applied: most overdue first, then
+  // the least likely to be collected.
+  const owed = open.map((inv) => inv.balanceMinor);
+  const byPayer = Map.groupBy(
+    open.map((_, i) => i),
+    (i) => key(open[i]!.customerId, open[i]!.currency),
+  );
+  for (const [k, rows] of byPayer) {
+    let credit = creditOf.get(k) ?? 0;
+    if (credit <= 0) continue;
+    rows.sort(
+      (x, y) =>
+        open[y]!.daysOverdue - open[x]!.daysOverdue || open[y]!.pNotCollected - open[x]!.pNotCollected,
+    );
+    for (const i of rows) {
+      const offset = Math.min(credit, owed[i]!);
+      owed[i]! -= offset;
+      credit -= offset;
+      if (credit <= 0) break;
+    }
   }
-  const by = new Map<string, Map<string, InCurrency>>();
-  for (const inv of invoices) {
-    if (!(inv.balanceMinor > 0)) continue;
-    let c = by.get(inv.customerId);
-    if (!c) {
-      c = new Map();
-      by.set(inv.customerId, c);
-    }
-    let k = c.get(inv.currency);
-    if (!k) {
-      k = { invoices: 0, open: 0, atRisk: 0, doubtful: null };
-      c.set(inv.currency, k);
-    }
-    const p = Math.min(1, Math.max(0, inv.pNotCollected));
-    k.invoices += 1;
-    k.open += inv.balanceMinor;
-    k.atRisk += inv.balanceMinor * p;
-    if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
-      const d = k.doubtful ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
-      d.minor += inv.balanceMinor;
-      d.collect += inv.balanceMinor * (1 - p);
-      d.days = Math.min(d.days, inv.daysOverdue);
-      k.doubtful = d;
-    }
-  }
+  const grouped = Map.groupBy(
+    open.map((_, i) => i),
+    (i) => open[i]!.customerId,
+  );
   const out = new Map<string, OpenDebtRisk>();
-  for (const [customerId, c] of by) {
-    let count = 0;
-    for (const k of c.values()) count += k.invoices;
+  for (const [customerId, rows] of grouped) {
     let share = 0;
     let reason: string | null = null;
     let weightiest = 0;
-    for (const [currency, k] of c) {
-      const weight = k.invoices / count;
-      share += (weight * k.atRisk) / k.open;
-      const d = k.doubtful;
-      if (!d || (weight * d.minor) / k.open <= weightiest) continue;
-      weightiest = (weight * d.minor) / k.open;
-      const days = d.days >= 20 ? Math.floor(d.days / 10) * 10 : d.days;
-      reason = `${moneyWords(d.minor, currency)} overdue ${days}+ days, ${percentWords(d.collect / d.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days`;
+    let covered: string | null = null;
+    let coveredWeight = 0;
+    for (const [currency, list] of Map.groupBy(rows, (i) => open[i]!.currency)) {
+      let total = 0;
+      let atRisk = 0;
+      let applied = 0;
+      let doubtful: Doubtful | null = null;
+      let doubtfulGross: Doubtful | null = null;
+      for (const i of list) {
+        const inv = open[i]!;
+        const p = Math.min(1, Math.max(0, inv.pNotCollected));
+        total += inv.balanceMinor;
+        atRisk += owed[i]! * p;
+        applied += inv.balanceMinor - owed[i]!;
+        if (inv.daysOverdue > 0 && 1 - p <= DOUBTFUL_P_COLLECT) {
+          doubtfulGross = addDoubtful(doubtfulGross, inv.balanceMinor, p, inv.daysOverdue);
+          if (owed[i]! > 0) doubtful = addDoubtful(doubtful, owed[i]!, p, inv.daysOverdue);
+        }
+      }
+      const weight = list.length / rows.length;
+      share += (weight * atRisk) / total;
+      if (doubtful && (weight * doubtful.minor) / total > weightiest) {
+        weightiest = (weight * doubtful.minor) / total;
+        const net = applied > 0 ? `, net of ${moneyWords(applied, currency)} credit on account` : '';
+        reason = `${moneyWords(doubtful.minor, currency)} overdue ${daysWords(doubtful.days)}+ days, ${percentWords(doubtful.collect / doubtful.minor)} chance of collection within ${COLLECTION_HORIZON_DAYS} days${net}`;
+      } else if (!doubtful && doubtfulGross && (weight * doubtfulGross.minor) / total > coveredWeight) {
+        coveredWeight = (weight * doubtfulGross.minor) / total;
+        covered = `${moneyWords(applied, currency)} credit on account covers the ${moneyWords(doubtfulGross.minor, currency)} overdue ${daysWords(doubtfulGross.days)}+ days`;
+      }
     }
-    out.set(customerId, { score: Math.round(100 * share), reason });
+    out.set(customerId, { score: Math.round(100 * share), reason: reason ?? covered });
   }
   return out;
 }
+
+/** Overdue debt at most DOUBTFUL_P_COLLECT likely to be collected: amount, expected collection, youngest days overdue. */
+interface Doubtful {
+  minor: number;
+  collect: number;
+  days: number;
+}
+
+function addDoubtful(d: Doubtful | null, minor: number, p: number, days: number): Doubtful {
+  const r = d ?? { minor: 0, collect: 0, days: Number.POSITIVE_INFINITY };
+  r.minor += minor;
+  r.collect += minor * (1 - p);
+  r.days = Math.min(r.days, days);
+  return r;
+}
+
+/** Days overdue as a reason says them: exact under 20, else rounded down to tens ("450+"). */
+const daysWords = (days: number) => (days >= 20 ? Math.floor(days / 10) * 10 : days);
 
 /**
  * The customers' risks with their open debt: the score becomes the worse of the habit and the open debt's collection

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DbOrTx } from '../db/client';
 import { csvLedgerDay } from '../db/queries/analytics';
+import { creditOnAccount, payersOfJobs } from '../db/queries/credit-on-account';
 import {
   activeModelManifest,
   deleteSettledPredictions,
@@ -15,7 +16,9 @@ import {
   ledgerRows,
   openBalances,
   retireActiveModels,
+  setModelChange,
   storeCustomerRisk,
+  storedBands,
   storeInvoiceScores,
   upsertActiveModelVersion,
 } from '../db/queries/risk';
@@ -91,7 +94,9 @@ export async function customerBandOf(
 
 /**
  * Customer risks as stored and shown: the customers' payment habits (customerRisk) combined with the collection
- * risk of their open debt, read from the same run's invoice scores and the invoices' open balances.
+ * risk of their open debt, read from the same run's invoice scores and the invoices' open balances, net of each
+ * customer's credit on account dated by the scoring day (db/queries/credit-on-account.ts, the credit the dashboard
+ * and dunning count; a job billed with its parent pooled with its payer).
  */
 export async function accountRisks(
   db: DbOrTx,
@@ -101,8 +106,15 @@ export async function accountRisks(
   asOf: Date,
   habits: readonly CustomerRisk[],
 ): Promise<CustomerRisk[]> {
+  const day = dayOfInstant(asOf);
   const balances = await openBalances(db, tenantId);
-  return withOpenDebt(habits, openDebtRisks(openInvoiceRisks(ledger, scores, dayOfInstant(asOf), balances)));
+  const credits = await creditOnAccount(db, { tenantId, asOf: isoFromDay(day) });
+  // A job billed with its parent is netted with the customer who pays it, as reminders count its credit.
+  const payerOf = await payersOfJobs(db, tenantId);
+  return withOpenDebt(
+    habits,
+    openDebtRisks(openInvoiceRisks(ledger, scores, day, balances), credits, payerOf),
+  );
 }
 
 export interface ScoreRunResult {
@@ -149,6 +161,20 @@ export async function scoreTenant(deps: RiskDeps, tenantId: string, at?: Date): 
   const habits = await customerRisk(model, ledger, asOf, undefined, { index });
   const risks = await accountRisks(db, tenantId, ledger, scores, asOf, habits);
   await db.transaction(async (tx) => {
+    // A run with another model than the last one: record how the bands moved (each model sets its own cuts, so the
+    // high-risk count can halve with no invoice changing; Settings and the Dashboard say when and by how much).
+    const before = await storedBands(tx, tenantId);
+    if (before.version !== null && before.version !== model.manifest.version) {
+      const after = { low: 0, medium: 0, high: 0 };
+      for (const sc of scores) after[sc.riskBand] += 1;
+      await setModelChange(tx, tenantId, {
+        at: deps.clock.now().toISOString(),
+        from: before.version,
+        to: model.manifest.version,
+        before: before.bands,
+        after,
+      });
+    }
     await storeInvoiceScores(tx, tenantId, scores, asOf);
     await storeCustomerRisk(tx, tenantId, risks, model.manifest.version, asOf);
     // Predictions of invoices no longer open are history, not a forecast: drop them.

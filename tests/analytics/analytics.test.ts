@@ -199,6 +199,7 @@ describe('computeAnalytics on the ledger', () => {
       highRiskMinor: null,
       highRiskCount: null,
       highRiskThreshold: 0.5,
+      modelChange: null,
     });
     expect(a.forecast.source).toBe('due_date');
     expect(a.forecast.pastDueMinor).toBe(74_000);

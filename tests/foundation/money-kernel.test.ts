@@ -93,6 +93,29 @@ describe('money kernel (connectors/money.ts)', () => {
     expect(formatAmount(12_345, 'KWD')).toBe('12.345');
   });
 
+  it('whole units: what risk reasons name ("$4,611"), as the reasons formatted them before they used the kernel', () => {
+    // The copy src/risk/customer-risk.ts kept until s37 (moneyWords): the value rounded to whole units by Intl.
+    const before = (minor: number, currency: string) =>
+      new Intl.NumberFormat('en-US', {
+        style: 'currency',
+        currency,
+        minimumFractionDigits: 0,
+        maximumFractionDigits: 0,
+      }).format(Number(fromMinor(Math.round(minor), currency)));
+    for (const currency of ['USD', 'CAD', 'EUR', 'JPY', 'KWD', 'VND', 'XQZ'])
+      for (const minor of [
+        0, 1, 49, 50, 99, 150, 461_150, 461_149, 4_611_499, 50_000_000, 900719925474099, -250,
+      ])
+        expect(formatMoney(minor, currency, 'en-US', { whole: true })).toBe(before(minor, currency));
+    expect(formatMoney(461_150, 'USD', 'en-US', { whole: true })).toBe('$4,612');
+    expect(formatMoney(1234, 'JPY', 'en-US', { whole: true })).toBe('¥1,234');
+    // The other formats are as before: the whole and the decimal formatters are cached apart.
+    expect(formatMoney(461_150, 'USD')).toBe('$4,611.50');
+    // A code Intl refuses: the number and the code as the ledger wrote it, not a RangeError.
+    expect(formatMoney(461_150, 'US$', 'en-US', { whole: true })).toBe('4,612 US$');
+    expect(formatMoney(-461_150, 'US$')).toBe('-4,611.50 US$');
+  });
+
   it('is the one copy: web, emails and the timeline/sequence forms give the kernel answers', () => {
     for (const [minor, currency, locale] of [
       [123450, 'EUR', 'de-DE'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   comparisonInWords,
   decisionInWords,
+  modelChangeInWords,
   modelInUseInWords,
   validationInWords,
   versionInWords,
@@ -170,5 +171,37 @@ describe("a retrain's decision in a controller's words", () => {
         () => 'Dec 7, 2026, 9:41 AM',
       ),
     ).toBe('Trained Dec 7, 2026, 9:41 AM — not used: something new');
+  });
+});
+
+describe('the last change of model in words (Settings)', () => {
+  it('says when predictions switched and how the bands moved, and why they move', () => {
+    const text = modelChangeInWords(
+      {
+        at: '2026-12-07T06:00:00.000Z',
+        from: 'payment-delay-2026-11-27-17edc8ed',
+        to: 'payment-delay-2026-12-07-aa11bb22-0b1c2d3e',
+        before: { low: 900, medium: 500, high: 277 },
+        after: { low: 1_036, medium: 500, high: 141 },
+      },
+      (d) => d,
+    );
+    expect(text).toBe(
+      'Predictions switched to a new model on 2026-12-07: open invoices at high risk 277 → 141, medium 500 → 500, ' +
+        "low 900 → 1,036 (the previous model's last scoring, the new one's first). Each model sets its own risk " +
+        'bands from the invoices it was checked on, so the counts move when the model changes even if no invoice did.',
+    );
+    expect(
+      modelChangeInWords(
+        {
+          at: '2026-12-07T06:00:00.000Z',
+          from: 'a',
+          to: 'heuristic-2026-12-07-0b1c2d3e',
+          before: { low: 1, medium: 1, high: 1 },
+          after: { low: 1, medium: 1, high: 1 },
+        },
+        (d) => d,
+      ),
+    ).toMatch(/^Predictions switched to the customer-history rule of thumb on 2026-12-07:/);
   });
 });

@@ -94,6 +94,78 @@ describe('open-debt score across currencies', () => {
   });
 });
 
+describe('open-debt score net of credit on account', () => {
+  const inv = (balanceMinor: number, p: number, daysOverdue: number, currency = 'USD'): OpenInvoiceRisk => ({
+    customerId: 'c',
+    currency,
+    balanceMinor,
+    daysOverdue,
+    pNotCollected: p,
+  });
+  const credit = (creditMinor: number, currency = 'USD') => ({ customerId: 'c', currency, creditMinor });
+
+  it('credit covering most of the doubtful overdue debt counts as collected: 10/100, not 100', () => {
+    const debt = [inv(1_000_000, 0.998, 460)];
+    expect(openDebtRisks(debt).get('c')!.score).toBe(100);
+    const r = openDebtRisks(debt, [credit(900_000)]).get('c')!;
+    expect(r.score).toBe(10);
+    expect(r.reason).toBe(
+      '$1,000 overdue 460+ days, <1% chance of collection within 90 days, net of $9,000 credit on account',
+    );
+    // The account's band follows: an on-time payer owing $1,000 of $10,000 is medium, not high.
+    const [a] = withOpenDebt([habit('c', 2)], new Map([['c', r]]));
+    expect(customerBand(a!.score / 100)).toBe('medium');
+  });
+
+  it('is applied to the most overdue invoices first, and says when it covers all of the doubtful debt', () => {
+    // $5,000 overdue 200 days (10 % chance of collection) and $5,000 not yet due (5 % risk); $5,000 of credit.
+    const r = openDebtRisks([inv(500_000, 0.05, -20), inv(500_000, 0.9, 200)], [credit(500_000)]).get('c')!;
+    expect(r.score).toBe(3); // 100 × $5,000 × 0.05 / $10,000; on the invoice not yet due it would be 45
+    expect(r.reason).toBe('$5,000 credit on account covers the $5,000 overdue 200+ days');
+  });
+
+  it('credit beyond what is owed leaves nothing at risk; credit in another currency offsets nothing', () => {
+    expect(openDebtRisks([inv(100_000, 1, 400)], [credit(250_000)]).get('c')!.score).toBe(0);
+    const other = openDebtRisks([inv(100_000, 1, 400)], [credit(250_000, 'CAD')]).get('c')!;
+    expect(other.score).toBe(100);
+    expect(other.reason).toBe('$1,000 overdue 400+ days, <1% chance of collection within 90 days');
+    // Per currency: CAD credit nets the CAD debt only.
+    const both = openDebtRisks(
+      [inv(100_000, 1, 400), inv(100_000, 1, 400, 'CAD')],
+      [credit(100_000, 'CAD'), { customerId: 'other', currency: 'USD', creditMinor: 100_000 }],
+    ).get('c')!;
+    expect(both.score).toBe(50);
+    expect(both.reason).toMatch(/^\$1,000 overdue/);
+  });
+});
+
+describe('open-debt score of a job billed with its parent', () => {
+  const owes = (customerId: string, balanceMinor: number, daysOverdue: number): OpenInvoiceRisk => ({
+    customerId,
+    currency: 'USD',
+    balanceMinor,
+    daysOverdue,
+    pNotCollected: 0.99,
+  });
+
+  it("the parent's unapplied payment covers the job's invoices (the payer's to use, as reminders count it)", () => {
+    const debts = [owes('job', 100_000, 300), owes('parent', 50_000, 100)];
+    const credit = [{ customerId: 'parent', currency: 'USD', creditMinor: 120_000 }];
+    // Without the relation each nets its own: the parent's debt is covered, the job's is not.
+    expect(openDebtRisks(debts, credit).get('job')!.score).toBe(99);
+    const pooled = openDebtRisks(debts, credit, new Map([['job', 'parent']]));
+    // Applied across the family to the most overdue first: the job's $1,000 (300 days), then $200 of the parent's.
+    expect(pooled.get('job')).toEqual({
+      score: 0,
+      reason: '$1,000 credit on account covers the $1,000 overdue 300+ days',
+    });
+    expect(pooled.get('parent')!.score).toBe(59);
+    expect(pooled.get('parent')!.reason).toBe(
+      '$300 overdue 100+ days, 1% chance of collection within 90 days, net of $200 credit on account',
+    );
+  });
+});
+
 function habit(customerId: string, score: number) {
   return {
     customerId,

@@ -335,6 +335,7 @@ describe('tenant choice and sync runs', () => {
       highRiskMinor: 23_850_389,
       highRiskCount: 140,
       highRiskThreshold: 0.5,
+      modelChange: null,
     };
     const hint = revenueAtRiskHint(risk, 262, 'USD');
     expect(hint).toBe('262 overdue invoices · 140 open invoices at high risk (due or not), $238,503.89');
@@ -342,10 +343,21 @@ describe('tenant choice and sync runs', () => {
     expect(revenueAtRiskHint({ ...risk, highRiskMinor: null, highRiskCount: null }, 1, 'USD')).toBe(
       '1 overdue invoice',
     );
+    // After the first tenant model took over, the count halved with nothing said: the hint names the change.
+    const changed = { ...risk, modelChange: { on: '2026-12-07', highBefore: 277, highAfter: 141 } };
+    expect(revenueAtRiskHint(changed, 262, 'USD')).toBe(
+      `${hint} · the model changed on ${formatDate('2026-12-07')}: 277 → 141 at high risk in all currencies, from its own risk bands (Settings › Payment-delay model)`,
+    );
   });
 
   it('revenue at risk: one list for the overdue figure, one for the high-risk invoices its hint counts', () => {
-    const risk = { overdueMinor: 100, highRiskMinor: 200, highRiskCount: 3, highRiskThreshold: 0.5 };
+    const risk = {
+      overdueMinor: 100,
+      highRiskMinor: 200,
+      highRiskCount: 3,
+      highRiskThreshold: 0.5,
+      modelChange: null,
+    };
     const links = revenueAtRiskLinks(risk, 'USD', '2026-12-06');
     expect(links).toEqual([
       { href: '/invoices?status=open&overdue=true&currency=USD&sort=-daysOverdue', what: 'overdue invoices' },

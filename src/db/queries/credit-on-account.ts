@@ -4,8 +4,9 @@
  * dated on or before the as-of day (a post-dated credit memo is not credit yet), per customer and currency: minor
  * units of different currencies are never added. A row with nothing left (or a negative amount) is not credit.
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf } from '../client';
+import { customers } from '../schema';
 import { uuidArray } from '../sql-arrays';
 
 export interface CreditScope {
@@ -53,4 +54,36 @@ export async function creditOnAccountTotal(
   s: CreditScope & { currency: string },
 ): Promise<number> {
   return (await creditOnAccount(db, s)).reduce((sum, r) => sum + r.creditMinor, 0);
+}
+
+/**
+ * Per job billed with its parent (customers.bill_with_parent), the customer who pays it: the parent, or up the chain
+ * while each is billed with its own parent (resolved by external id, live customers only, as reminders resolve it:
+ * dunning/planner-input.ts billedThrough). Its credit on account is the payer's to use, and the payer's covers it.
+ */
+export async function payersOfJobs(db: DbOrTx, tenantId: string): Promise<Map<string, string>> {
+  const rows = await db
+    .select({
+      id: customers.id,
+      externalId: customers.externalId,
+      parent: customers.parentExternalId,
+      billWithParent: customers.billWithParent,
+    })
+    .from(customers)
+    .where(and(eq(customers.tenantId, tenantId), isNull(customers.deletedAt)));
+  const byExternal = new Map(rows.map((c) => [c.externalId, c]));
+  const out = new Map<string, string>();
+  for (const c of rows) {
+    if (!c.billWithParent || !c.parent) continue;
+    let payer = byExternal.get(c.parent);
+    const seen = new Set([c.id]);
+    while (payer?.billWithParent && payer.parent && !seen.has(payer.id)) {
+      const up = byExternal.get(payer.parent);
+      if (!up || seen.has(up.id)) break;
+      seen.add(payer.id);
+      payer = up;
+    }
+    if (payer && payer.id !== c.id) out.set(c.id, payer.id);
+  }
+  return out;
 }

@@ -646,6 +646,76 @@ export async function customerTotals(db: DbOrTx, tenantId: string, f: CustomerLi
   };
 }
 
+export interface AtRiskCustomer {
+  id: string;
+  externalId: string;
+  name: string;
+  riskScore: number;
+  /** Open and overdue balances in the group's currency only (minor units). */
+  openBalanceMinor: number;
+  overdueMinor: number;
+}
+
+export interface AtRiskGroup {
+  currency: string;
+  /** Customers scoring at least 1 with an open balance in this currency (the group shows the first `limit`). */
+  total: number;
+  items: AtRiskCustomer[];
+}
+
+/**
+ * "Customers at risk" per currency: in each currency the customers with an open balance in it and a risk score of at
+ * least 1, by risk score × that balance (the riskiest accounts with the most owed first), the first `limit` of each.
+ * Minor units of different currencies are neither compared nor added (no exchange rates): a CAD debtor is ranked
+ * among the CAD balances, not at 0 among the USD ones. The tenant's currency comes first, then the others by how
+ * many customers are at risk in them.
+ */
+export async function customersAtRisk(
+  db: DbOrTx,
+  tenantId: string,
+  f: { today: string; currency: string; limit: number },
+): Promise<AtRiskGroup[]> {
+  const rows = rowsOf<Record<string, unknown>>(
+    await db.execute(sql`
+      with owed as (
+        select i.customer_id, i.currency, sum(i.balance_minor)::float8 as open_minor,
+          coalesce(sum(i.balance_minor) filter (where i.due_date < ${f.today}::date), 0)::float8 as overdue_minor
+        from invoices i where i.tenant_id = ${tenantId}::uuid and i.status = 'open'
+        group by i.customer_id, i.currency
+        having sum(i.balance_minor) > 0
+      ), ranked as (
+        select o.currency, o.open_minor, o.overdue_minor, c.id, c.external_id, c.name, r.score,
+          row_number() over (partition by o.currency
+            order by r.score * o.open_minor desc, ${NAME_ORDER}, c.id) as rn,
+          count(*) over (partition by o.currency) as n
+        from owed o
+        join customers c on c.id = o.customer_id
+        join customer_risk r on r.customer_id = o.customer_id
+        where r.score >= 1
+      )
+      select * from ranked where rn <= ${f.limit}
+      order by (currency = ${f.currency}) desc, n desc, currency, rn`),
+  );
+  const groups: AtRiskGroup[] = [];
+  for (const r of rows) {
+    const currency = String(r.currency);
+    let g = groups.at(-1);
+    if (g?.currency !== currency) {
+      g = { currency, total: num(r.n), items: [] };
+      groups.push(g);
+    }
+    g.items.push({
+      id: String(r.id),
+      externalId: String(r.external_id),
+      name: String(r.name),
+      riskScore: num(r.score),
+      openBalanceMinor: num(r.open_minor),
+      overdueMinor: num(r.overdue_minor),
+    });
+  }
+  return groups;
+}
+
 /** Customer ids of the filtered set (a bulk action on "all N matching"). */
 export async function customerIds(db: DbOrTx, tenantId: string, f: CustomerListFilter): Promise<string[]> {
   const rows = rowsOf<{ id: string }>(

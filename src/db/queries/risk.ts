@@ -5,8 +5,8 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { CustomerRisk } from '../../risk/customer-risk';
 import type { InvoiceScore } from '../../risk/score';
-import type { DbOrTx } from '../client';
-import { customers, invoices, modelVersions } from '../schema';
+import { type DbOrTx, rowsOf } from '../client';
+import { type BandCounts, customers, invoices, type ModelChange, modelVersions, tenants } from '../schema';
 
 export type NewModelVersion = typeof modelVersions.$inferInsert;
 
@@ -37,6 +37,37 @@ export async function openBalances(db: DbOrTx, tenantId: string): Promise<Map<st
     .from(invoices)
     .where(and(eq(invoices.tenantId, tenantId), eq(invoices.status, 'open')));
   return new Map(rows.map((r) => [r.id, Number(r.balanceMinor)]));
+}
+
+/**
+ * The tenant's stored predictions by risk band, and the model version of its latest scoring run (null: never
+ * scored). Read before a run replaces them: the previous model's figures when the run's model is another.
+ */
+export async function storedBands(
+  db: DbOrTx,
+  tenantId: string,
+): Promise<{ version: string | null; bands: BandCounts }> {
+  const rows = rowsOf<{ risk_band: string; n: number | string; version: string }>(
+    await db.execute(sql`
+      select risk_band, count(*)::int as n,
+        (select p.model_version from invoice_predictions p where p.tenant_id = ${tenantId}::uuid
+          order by p.scored_at desc, p.invoice_id limit 1) as version
+      from invoice_predictions where tenant_id = ${tenantId}::uuid group by risk_band order by risk_band`),
+  );
+  const bands: BandCounts = { low: 0, medium: 0, high: 0 };
+  for (const r of rows) if (r.risk_band in bands) bands[r.risk_band as keyof BandCounts] = Number(r.n);
+  return { version: rows[0]?.version ?? null, bands };
+}
+
+/** Records a switch of models (tenants.model_change). */
+export async function setModelChange(tx: DbOrTx, tenantId: string, change: ModelChange) {
+  await tx.update(tenants).set({ modelChange: change }).where(eq(tenants.id, tenantId));
+}
+
+/** The tenant's last switch of models, or null. */
+export async function modelChangeOf(db: DbOrTx, tenantId: string): Promise<ModelChange | null> {
+  const [row] = await db.select({ c: tenants.modelChange }).from(tenants).where(eq(tenants.id, tenantId));
+  return row?.c ?? null;
 }
 
 /** The tenant's active model (latest promoted): version, manifest and ONNX bytes, or null (the default model). */

@@ -11,6 +11,23 @@ import {
 } from 'drizzle-orm/pg-core';
 import { createdAt, instant, updatedAt } from './columns';
 
+/** Open invoices by risk band. */
+export interface BandCounts {
+  low: number;
+  medium: number;
+  high: number;
+}
+
+/** tenants.model_change: see there. */
+export interface ModelChange {
+  /** When the first run with the new model scored (ISO instant). */
+  at: string;
+  from: string;
+  to: string;
+  before: BandCounts;
+  after: BandCounts;
+}
+
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey().defaultRandom(),
   /** URL-safe unique name used by the CLI (`--tenant acme`) and the API. */
@@ -22,6 +39,12 @@ export const tenants = pgTable('tenants', {
   locale: text('locale').notNull().default('en-US'),
   currency: text('currency').notNull().default('USD'),
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  /**
+   * The last time scoring switched models (risk/service.ts scoreTenant): from which version to which, and the open
+   * invoices by risk band under each (the previous model's last run, the new one's first). Each model sets its own
+   * band cuts, so the high-risk count can move by half with no invoice changing: Settings and the Dashboard say so.
+   */
+  modelChange: jsonb('model_change').$type<ModelChange>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

@@ -62,6 +62,10 @@ export const analyticsBody = coversDeep<Analytics>()(
       highRiskMinor: z.number().nullable(),
       highRiskCount: z.number().int().nullable(),
       highRiskThreshold: z.number(),
+      /** A switch of models in the last 30 days: its day, open invoices at high risk (all currencies) before/after. */
+      modelChange: z
+        .object({ on: day, highBefore: z.number().int(), highAfter: z.number().int() })
+        .nullable(),
     }),
     forecast: z.object({
       source: z.enum(['due_date', 'predicted']),

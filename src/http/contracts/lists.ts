@@ -340,6 +340,34 @@ export const listCustomers = {
   querystring: customerListQuery,
   response: listResponse(customerList),
 } as const;
+export const customersAtRisk = {
+  params: tenantParams,
+  querystring: z.object({ limit: z.coerce.number().int().min(1).max(50).default(5) }),
+  response: {
+    200: z.object({
+      /** The tenant's currency, first in `groups` when anyone is at risk in it. */
+      currency: z.string(),
+      groups: z.array(
+        z.object({
+          currency: z.string(),
+          /** Customers at risk with an open balance in this currency; `items` holds the first `limit`. */
+          total: z.number().int(),
+          items: z.array(
+            z.object({
+              id: uuid,
+              externalId: z.string(),
+              name: z.string(),
+              riskScore: z.number().int(),
+              openBalanceMinor: z.number(),
+              overdueMinor: z.number(),
+            }),
+          ),
+        }),
+      ),
+    }),
+    ...errorResponses,
+  },
+} as const;
 export const listMessages = {
   params: tenantParams,
   querystring: messageListQuery,

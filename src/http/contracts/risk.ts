@@ -134,6 +134,14 @@ export const listCustomerRisk = {
 
 /** A model's validation figures, training metadata and thresholds: documents written by the trainer. */
 const document = z.record(z.string(), z.unknown());
+const bandCounts = z.object({ low: z.number().int(), medium: z.number().int(), high: z.number().int() });
+const modelChange = z.object({
+  at: z.string(),
+  from: z.string(),
+  to: z.string(),
+  before: bandCounts,
+  after: bandCounts,
+});
 export const models = {
   params: tenantParams,
   response: {
@@ -147,6 +155,11 @@ export const models = {
         thresholds: z.object({ late: z.number(), medium: z.number() }),
         training: document,
       }),
+      /**
+       * The last time scoring switched models, and the open invoices by risk band under the previous model's last run
+       * and the new one's first (each model sets its own band cuts); null: the tenant has been scored by one model.
+       */
+      change: modelChange.nullable(),
       versions: z.array(
         z.object({
           version: z.string(),

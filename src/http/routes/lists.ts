@@ -19,6 +19,7 @@ import {
   CUSTOMER_SORTS,
   customerIds,
   customerPage,
+  customersAtRisk,
   customerTotals,
   decodeCursor,
   INVOICE_SORTS,
@@ -272,6 +273,20 @@ export const listRoutes =
         q.cursor ? decodeCursor(q.cursor) : undefined,
       );
       return { items: page.items, nextCursor: page.nextCursor, limit, currency: cur, ...totals };
+    });
+
+    /**
+     * "Customers at risk" (the Dashboard): per currency, by risk score × the open balance in it, the tenant's currency
+     * first (db/queries/lists.ts customersAtRisk).
+     */
+    app.get('/tenants/:tenant/customers-at-risk', { schema: contract.customersAtRisk }, async (req) => {
+      const tenant = await tenantOf(req, services);
+      const groups = await customersAtRisk(db, tenant.id, {
+        today: await listDay(services, tenant),
+        currency: tenant.currency,
+        limit: req.query.limit,
+      });
+      return { currency: tenant.currency, groups };
     });
 
     app.get('/tenants/:tenant/dunning/messages', { schema: contract.listMessages }, async (req, reply) => {

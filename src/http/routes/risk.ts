@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../app-services';
 import { findCustomer } from '../../db/queries/ledger';
+import { modelChangeOf } from '../../db/queries/risk';
 import {
   customerPredictionReasons,
   customerRiskList,
@@ -110,6 +111,7 @@ export const riskRoutes =
       const tenant = await tenantOf(req, services);
       const m = await services.risk.activeManifest(tenant.id);
       const versions = await tenantModelVersions(services.db, tenant.id);
+      const change = await modelChangeOf(services.db, tenant.id);
       return {
         active: {
           version: m.version,
@@ -119,6 +121,7 @@ export const riskRoutes =
           thresholds: m.thresholds,
           training: m.training as unknown as Record<string, unknown>,
         },
+        change,
         versions,
       };
     });

@@ -138,3 +138,29 @@ export function decisionInWords(status: string, reason: string): string {
   }
   return reason;
 }
+
+/** GET …/models `change`: the last switch of models and the open invoices by band under each. */
+export interface ModelChangeFigures {
+  at: string;
+  from: string;
+  to: string;
+  before: { low: number; medium: number; high: number };
+  after: { low: number; medium: number; high: number };
+}
+
+/**
+ * Why the high-risk count moved when the model changed, in a controller's words: each model sets its own band cuts
+ * (the riskiest fifth of its validation slice is "high"), so a new model can flag half as many invoices, or twice as
+ * many, with no invoice changing ("277 → 141" on the Dashboard with nothing said).
+ */
+export function modelChangeInWords(c: ModelChangeFigures, formatDate: (day: string) => string): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const to = c.to.startsWith('heuristic-') ? 'the customer-history rule of thumb' : 'a new model';
+  return (
+    `Predictions switched to ${to} on ${formatDate(c.at.slice(0, 10))}: open invoices at high risk ` +
+    `${n(c.before.high)} → ${n(c.after.high)}, medium ${n(c.before.medium)} → ${n(c.after.medium)}, low ` +
+    `${n(c.before.low)} → ${n(c.after.low)} (the previous model's last scoring, the new one's first). Each model ` +
+    'sets its own risk bands from the invoices it was checked on, so the counts move when the model changes even ' +
+    'if no invoice did.'
+  );
+}

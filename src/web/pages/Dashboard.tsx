@@ -119,7 +119,8 @@ export function delinquencyHint(weightedDaysOverdue: number | null): string {
 /**
  * The Revenue at risk card's line under the overdue total. The high-risk figure covers every open invoice the model
  * flags, due or not, so it may exceed the overdue total: it is named apart ("Overdue · high risk $X" read as a part
- * of the overdue total while being larger than it).
+ * of the overdue total while being larger than it). After a recent switch of models it says so, with the high-risk
+ * count before and after: each model sets its own bands.
  */
 export function revenueAtRiskHint(
   risk: Analytics['revenueAtRisk'],
@@ -129,7 +130,12 @@ export function revenueAtRiskHint(
   const overdue = `${overdueCount.toLocaleString('en-US')} overdue invoice${overdueCount === 1 ? '' : 's'}`;
   if (risk.highRiskMinor === null) return overdue;
   const n = risk.highRiskCount ?? 0;
-  return `${overdue} · ${n.toLocaleString('en-US')} open invoice${n === 1 ? '' : 's'} at high risk (due or not), ${formatMoney(risk.highRiskMinor, currency)}`;
+  const high = `${overdue} · ${n.toLocaleString('en-US')} open invoice${n === 1 ? '' : 's'} at high risk (due or not), ${formatMoney(risk.highRiskMinor, currency)}`;
+  const c = risk.modelChange;
+  // A new model sets its own risk bands: the count can halve with no invoice changing (277 → 141 unexplained).
+  return c
+    ? `${high} · the model changed on ${formatDate(c.on)}: ${c.highBefore.toLocaleString('en-US')} → ${c.highAfter.toLocaleString('en-US')} at high risk in all currencies, from its own risk bands (Settings › Payment-delay model)`
+    : high;
 }
 
 /**
@@ -285,7 +291,7 @@ export function DashboardPage({ tenant }: PageProps) {
         </Card>
       </div>
       <SendingTodayCard tenant={tenant} />
-      <RiskCards tenant={tenant} currency={c} />
+      <RiskCards tenant={tenant} />
       {data.otherCurrencyOpenInvoices > 0 ? (
         <p className="note">
           {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these
@@ -485,18 +491,24 @@ function trendText(points: number | null): string {
   return points > 0 ? ` ▲ ${points} in 30 days` : ` ▼ ${-points} in 30 days`;
 }
 
-/** A row of GET …/customers?sort=-atRisk: the score with the money behind it. */
-type AtRiskRow = Pick<CustomerRow, 'id' | 'name' | 'riskScore' | 'openBalanceMinor' | 'overdueMinor'>;
+/** GET …/customers-at-risk: per currency, the customers by risk score × their open balance in it. */
+interface AtRiskGroup {
+  currency: string;
+  total: number;
+  items: Pick<CustomerRow, 'id' | 'name' | 'riskScore' | 'openBalanceMinor' | 'overdueMinor'>[];
+}
 
 /**
  * Customers at risk (the largest risk score × open balance, with their open and overdue amounts: a $400 debt written
- * off at 100 does not push a $16,000 one at 47 off the card) and slowing payers.
+ * off at 100 does not push a $16,000 one at 47 off the card) and slowing payers. Balances in different currencies
+ * are not compared (no exchange rates): the company's currency is ranked first, each other currency it is owed in
+ * below it, labelled, ranked among its own balances (a CAD debtor among USD ones ranked at $0 and fell off).
  */
-function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
+function RiskCards({ tenant }: { tenant: string }) {
   const { data, error, loading } = useApi<{ items: CustomerRiskRow[] }>(apiPath(tenant, 'customer-risk'));
-  const top = useApi<{ items: AtRiskRow[] }>(
-    // Customers who owe something and score above 0: one with nothing open, or scored 0, is at risk of nothing.
-    apiPath(tenant, 'customers', { sort: '-atRisk', minRisk: 1, open: true, limit: RISK_ROWS }),
+  // Customers who owe something and score above 0: one with nothing open, or scored 0, is at risk of nothing.
+  const top = useApi<{ currency: string; groups: AtRiskGroup[] }>(
+    apiPath(tenant, 'customers-at-risk', { limit: RISK_ROWS }),
   );
   if (error) return <ErrorBanner error={error} />;
   if (!data) return loading ? <Loading label="Loading customer risk…" /> : null;
@@ -507,37 +519,57 @@ function RiskCards({ tenant, currency }: { tenant: string; currency: string }) {
       r.habitScore == null || r.habitScore === r.score ? r.trend30 : null,
     ]),
   );
-  const atRisk = top.data?.items ?? [];
+  const groups = top.data?.groups ?? [];
+  const labelled = groups.length > 1 || (groups.length === 1 && groups[0]!.currency !== top.data?.currency);
   const slowing = data.items.filter((r) => r.slowingAlert).slice(0, RISK_ROWS);
   const slowingTotal = data.items.filter((r) => r.slowingAlert).length;
   return (
     <div className="chart-grid risk-grid">
       <Card title="Customers at risk">
-        {atRisk.length === 0 ? (
+        {groups.length === 0 ? (
           <p className="note">
             {data.items.length === 0
               ? 'No customer has a risk score yet: scores appear after the model runs.'
               : 'No customer with an open balance is at risk.'}
           </p>
         ) : (
-          <ol className="risk-list" data-testid="customers-at-risk">
-            {atRisk.map((r) => (
-              <li key={r.id}>
-                <Link href={`/customers/${encodeURIComponent(r.id)}`}>{r.name}</Link>
-                <span className="risk-score">
-                  {r.riskScore}
-                  <span className="note small">/100{trendText(trend.get(r.id) ?? null)}</span>
-                </span>
-                <span className="note small risk-amounts">
-                  {formatMoney(r.openBalanceMinor, currency)} open
-                  {r.overdueMinor > 0 ? `, ${formatMoney(r.overdueMinor, currency)} overdue` : ''}
-                </span>
-              </li>
+          <div data-testid="customers-at-risk">
+            {groups.map((g) => (
+              <div key={g.currency} data-currency={g.currency}>
+                {labelled ? (
+                  <h3 className="risk-currency">
+                    In {g.currency}
+                    {g.total > g.items.length ? (
+                      <span className="note small">
+                        {' '}
+                        · top {g.items.length} of {g.total}
+                      </span>
+                    ) : null}
+                  </h3>
+                ) : null}
+                <ol className="risk-list">
+                  {g.items.map((r) => (
+                    <li key={r.id}>
+                      <Link href={`/customers/${encodeURIComponent(r.id)}`}>{r.name}</Link>
+                      <span className="risk-score">
+                        {r.riskScore}
+                        <span className="note small">/100{trendText(trend.get(r.id) ?? null)}</span>
+                      </span>
+                      <span className="note small risk-amounts">
+                        {formatMoney(r.openBalanceMinor, g.currency)} open
+                        {r.overdueMinor > 0 ? `, ${formatMoney(r.overdueMinor, g.currency)} overdue` : ''}
+                      </span>
+                    </li>
+                  ))}
+                </ol>
+              </div>
             ))}
-          </ol>
+          </div>
         )}
         <p className="note small">
-          By risk score × open balance. <Link href="/customers?sort=-risk">All customers by risk</Link>
+          By risk score × open balance
+          {labelled ? ', in each currency (balances in different currencies are not compared)' : ''}.{' '}
+          <Link href="/customers?sort=-risk">All customers by risk</Link>
         </p>
       </Card>
       <Card title="Slowing payers">

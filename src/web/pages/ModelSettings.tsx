@@ -5,6 +5,8 @@ import { formatDate, formatInstant } from '../lib/format';
 import {
   type ComparisonFigures,
   comparisonInWords,
+  type ModelChangeFigures,
+  modelChangeInWords,
   modelInUseInWords,
   versionInWords,
   versionToDescribe,
@@ -26,6 +28,7 @@ interface ModelsResponse {
     scoring?: 'model' | 'heuristic';
     validation: { invoices: number; auc: number; brier: number; intervalCoverage: number } | null;
   };
+  change?: ModelChangeFigures | null;
   versions: {
     version: string;
     status: string;
@@ -146,6 +149,12 @@ export function ModelSettings({ tenant }: { tenant: string }) {
                 <dd>{modelInUseInWords(active, isTenantModel)}</dd>
               </>
             )}
+            {models.data?.change ? (
+              <>
+                <dt>Last change of model</dt>
+                <dd data-testid="model-change">{modelChangeInWords(models.data.change, formatDate)}</dd>
+              </>
+            ) : null}
             <dt>Models trained on your history</dt>
             <dd>
               {models.data && models.data.versions.length > 0
