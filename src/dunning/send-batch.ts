@@ -35,6 +35,7 @@ import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
 import {
   acceptanceEvidence,
+  countBatchAttempt,
   insertSendBatch,
   lockBatchCandidates,
   lockMessage,
@@ -270,11 +271,12 @@ export async function sendDue(
       updatedAt: t,
     });
     for (const [i, mid] of ids.entries()) {
-      const row = members.find((m) => m.id === mid)!;
+      // A member's attempts count the batch's calls as they are made (callOnce), as sendMessage counts its own: a
+      // batch dropped before its call (a member held for an old upload, every hour until the next one) counts none.
+      // Counted here, eight such batches failed the reminder ("Gave up after 8 provider attempts") with no call made.
       await setMessage(tx, mid, {
         batchId: id,
         to: emails[i]!.to,
-        attempts: row.attempts + 1,
         leaseUntil,
         statusReason: `In batch ${batchKey(id)} (${ids.length} emails)`,
         updatedAt: t,
@@ -567,6 +569,7 @@ async function callOnce(
     await setSendBatch(tx, batchId, { callStartedAt: null, updatedAt: now });
     return { kind: 'retry', waitMs: HOLD_RETRY_MS, error: 'No batch-capable transport', clearMarker: true };
   }
+  await countBatchAttempt(tx, batchId, 1);
   await opts.beforeProviderCall?.(batchId);
   progress.providerCalled = true;
   let ids: { providerId: string }[];
@@ -620,6 +623,7 @@ async function callOnce(
     // A 429 was answered before anything was queued: the call is given back (a rate-limit storm or a used-up
     // quota delays the batch; it does not fail its members after 8 refusals).
     const calls = refusedForNow(e) ? { calls: Math.max(0, b.calls - 1) } : {};
+    if (refusedForNow(e)) await countBatchAttempt(tx, batchId, -1);
     await setSendBatch(tx, batchId, {
       error,
       inDoubtSince: since,
@@ -843,7 +847,15 @@ async function handBackBatch(
       statusReason: `Batch ${b.idempotencyKey} retrying at ${until.toISOString()}: ${reason}`,
       updatedAt: now,
     });
-    await enqueueSend(services, tx, b.memberIds[0]!, until, `batch-retry:${batchId}:${b.calls}`);
+    // The time too: a 429 gives its call back, so a retry job that meets 429s again hands back with the same call
+    // count, and the job id it derives (its own, still running) would be dropped by pg-boss: no job, only the sweeper.
+    await enqueueSend(
+      services,
+      tx,
+      b.memberIds[0]!,
+      until,
+      `batch-retry:${batchId}:${b.calls}:${now.toISOString()}`,
+    );
   });
 }
 

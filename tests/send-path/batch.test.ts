@@ -2,7 +2,7 @@
  * Sending through POST /emails/batch (src/dunning/send-batch.ts) against the Resend stand-in: the batch row (members
  * in a fixed order, body, key `batch/<id>`) is committed before the first call, and every retry sends exactly it.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { dunningMessages, dunningSendBatches, dunningTasks } from '../../src/db/schema';
@@ -10,6 +10,7 @@ import { createDunning } from '../../src/dunning';
 import { batchKey, sendDue } from '../../src/dunning/send-batch';
 import { IDEMPOTENCY_WINDOW_MS, SENDING_LEASE_MS, sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
+import { sendMessageJob } from '../../src/jobs/dunning-jobs';
 import { freshPlan, noSleep, rowOf, sendPathSuite, settle } from './helpers';
 
 const env = sendPathSuite();
@@ -144,6 +145,37 @@ describe('batch sending: stored before the call, the same members and key on eve
       }
     }, 30_000);
   }
+
+  it('a retry job that meets 429s again still leaves the batch a job (not its own id, which pg-boss drops)', async () => {
+    const due = await dueReminders();
+    const { s, clock, standIn } = env;
+    // A rate-limit storm: each 429 gives its call back, so the batch's call count stays where it was.
+    standIn.faultFor = () => ({ kind: '429', retryAfterSeconds: 1 });
+    await sendDue(s, due[0]!.id, opts());
+    const [b] = await batches();
+    expect(b!.status).toBe('open');
+    const first = b!.memberIds[0]!;
+    for (let run = 1; run <= 3; run++) {
+      const jobs = await s.queue.findJobs(sendMessageJob.name, { data: { messageId: first }, queued: true });
+      expect(jobs.length, `retry ${run} has a job`).toBeGreaterThan(0);
+      // The queue runs the job: active while its handler works (owner = job id), completed after.
+      const job = jobs[0]!;
+      await s.db.execute(sql`update pgboss.job set state = 'active' where id = ${job.id}::uuid`);
+      const [open] = await batches();
+      clock.set(new Date(open!.leaseUntil!.getTime() + 1_000));
+      await sendDue(s, first, { ...opts(), owner: job.id });
+      await s.db.execute(sql`update pgboss.job set state = 'completed' where id = ${job.id}::uuid`);
+      const [after] = await batches();
+      expect(after!.status).toBe('open');
+    }
+    standIn.faultFor = () => ({ kind: 'ok' });
+    const [job] = await s.queue.findJobs(sendMessageJob.name, { data: { messageId: first }, queued: true });
+    expect(job).toBeDefined();
+    const [open] = await batches();
+    clock.set(new Date(open!.leaseUntil!.getTime() + 1_000));
+    await sendDue(s, first, { ...opts(), owner: job!.id });
+    for (const id of b!.memberIds) expect(standIn.deliveriesOf(id)).toHaveLength(1);
+  });
 
   it('a payment between the claim and the call, nothing sent yet: the batch is dropped, the payer skipped, the rest re-batched', async () => {
     const due = await dueReminders();

@@ -10,13 +10,17 @@
  * must carry the same members and key).
  *
  * RACE_ROUNDS sets the rounds (default 6, ~120 interleavings); `npm run test:races` runs 50 (> 1,000).
- * RACE_SEED replays a run: a failure prints the round's seed.
+ * RACE_SEED replays a run: a failure prints the round's seed. RACE_UPLOAD_AGE sets the CSV upload's age limit
+ * (maxUploadAgeDays, 3 by default): 1 makes the drain cross it in most rounds (held reminders, then the day's upload).
  */
-import { sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../connectors/money';
-import { disputes, dunningSendBatches } from '../../src/db/schema';
+import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
+import { disputes, dunningSendBatches, syncRuns } from '../../src/db/schema';
+import { defaultSettings } from '../../src/dunning/dunning-config';
 import { planTenant } from '../../src/dunning/engine';
+import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import { seededRng } from '../../src/dunning/seeded-rng';
 import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
@@ -59,6 +63,17 @@ beforeAll(async () => {
   }
   await importHistoryCsv(env.s.db, csv(rows), { tenantName: 'Acme', now: env.s.clock.now() });
   await giveEmails(env.s, env.tenantId);
+  if (process.env.RACE_UPLOAD_AGE)
+    await env.s.db.transaction((tx) =>
+      insertPolicyVersion(tx, env.tenantId, {
+        policy: DEFAULT_POLICY as unknown as Record<string, unknown>,
+        settings: {
+          ...defaultSettings({ timezone: 'UTC' }),
+          maxUploadAgeDays: Number(process.env.RACE_UPLOAD_AGE),
+        },
+        createdBy: 'test',
+      }),
+    );
   await env.s.db.execute(
     sql`create table race_invoices as select id, balance_minor, status, paid_date from invoices`,
   );
@@ -67,6 +82,26 @@ afterAll(async () => {
   await env?.standIn.stop();
   await env?.s.close();
 });
+
+/**
+ * The company's export of the day, uploaded at the clock's time: a successful import run like the first one, saying
+ * what the invoice rows say (the events wrote them as an upload or sync does, settle()).
+ */
+async function uploadOfTheDay({ s, tenantId, clock }: SendPathEnv): Promise<void> {
+  const [last] = await s.db
+    .select()
+    .from(syncRuns)
+    .where(
+      and(eq(syncRuns.tenantId, tenantId), eq(syncRuns.kind, 'import'), eq(syncRuns.status, 'succeeded')),
+    )
+    .orderBy(desc(syncRuns.finishedAt))
+    .limit(1);
+  const { id: _id, ...run } = last!;
+  const now = clock.now();
+  await s.db
+    .insert(syncRuns)
+    .values({ ...run, source: { ...run.source, raceUpload: true }, startedAt: now, finishedAt: now });
+}
 
 type EventKind = 'none' | 'pay' | 'credit' | 'amend' | 'dispute';
 interface Event {
@@ -146,6 +181,7 @@ async function round(seed: string, batched: boolean): Promise<number> {
   await s.db.execute(sql`delete from dunning_messages`);
   await s.db.delete(dunningSendBatches);
   await s.db.execute(sql`delete from pgboss.job where name like 'dunning-%'`);
+  await s.db.execute(sql`delete from sync_runs where source->>'raceUpload' = 'true'`);
   // A request the last round's client gave up on (timeout) may still be delivering: let it land before the reset.
   await standIn.idle();
   standIn.reset();
@@ -221,7 +257,12 @@ async function round(seed: string, batched: boolean): Promise<number> {
 
   // Drain: the provider recovers, the clock moves on, jobs and plans run until everything is final.
   standIn.faultFor = () => ({ kind: 'ok' });
+  const drained: string[] = [];
   for (let i = 0; i < 8; i++) {
+    // The drain moves the clock on by days (a re-planned reminder's next step, the send window); a CSV company
+    // uploads its export meanwhile. Without one, a reminder past maxUploadAgeDays is held ('ledger_stale', queued with
+    // an hourly job) until the next upload, as it should be: it is not stuck, it waits for the company.
+    await uploadOfTheDay(env);
     await planTenant(s, tenantId);
     const open = (await messagesOf(s, tenantId)).filter(
       (m) => m.status === 'queued' || m.status === 'sending',
@@ -230,13 +271,22 @@ async function round(seed: string, batched: boolean): Promise<number> {
     for (const m of open) {
       const t = Math.max(clock.now().getTime(), m.sendAt.getTime());
       if (t > clock.now().getTime()) clock.set(new Date(t));
-      await send(m.id, async () => {});
+      const out = await send(m.id, async () => {});
+      drained.push(
+        `drain ${i}: ${m.id} ${m.status}/${m.statusCode}/${m.batchId ?? '-'} -> ${JSON.stringify(out)}`,
+      );
     }
   }
 
   const rows = await messagesOf(s, tenantId);
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const r of rows) {
+    if (!FINAL.has(r.status) && r.status !== 'awaiting_approval') {
+      // What a rare failure needs to be understood without its seed: the row and what each drain send did.
+      const { html: _h, text: _t, snapshot: _s, ...row } = r;
+      console.error(`not final at ${clock.now().toISOString()}:`, JSON.stringify(row));
+      console.error(drained.filter((d) => d.includes(r.id)).join('\n'));
+    }
     expect(FINAL.has(r.status) || r.status === 'awaiting_approval', `${r.id} ended ${r.status}`).toBe(true);
     const got = standIn.deliveriesOf(r.id);
     // No second copy, ever (a re-planned message reuses its id only if nothing of it was delivered).

@@ -162,6 +162,33 @@ describe('a CSV company whose latest upload is too old', () => {
     expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
   });
 
+  it('held through stored batches hour after hour: no provider call, so no attempt counted and never failed; an upload sends it', async () => {
+    await env.s.db.delete(syncRuns).where(eq(syncRuns.tenantId, env.tenantId));
+    const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');
+    const { s, clock, transport, standIn } = env;
+    clock.set(FRIDAY);
+    const m = queued[0]!;
+    // Each hourly job forms a batch, whose pre-send check holds every member (ledger_stale): dropped before any call.
+    for (let hour = 0; hour < 10; hour++) {
+      const r = await sendDue(s, m.id, { transport, batching: true, sleep: noSleep });
+      expect(r, `hour ${hour}`).toMatchObject({ outcome: 'held', code: 'ledger_stale' });
+      const row = await rowOf(s, m.id);
+      expect(row, `hour ${hour}`).toMatchObject({
+        status: 'queued',
+        statusCode: 'ledger_stale',
+        batchId: null,
+      });
+      clock.set(row.sendAt);
+    }
+    expect(standIn.requests).toHaveLength(0);
+    expect((await rowOf(s, m.id)).attempts).toBe(0);
+    // Monday's export, in business hours: the reminder goes.
+    clock.set('2013-07-08T10:00:00Z');
+    await upload();
+    expect((await sendDue(s, m.id, { transport, batching: true, sleep: noSleep })).outcome).toBe('sent');
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(1);
+  });
+
   it('a batch call in doubt is confirmed under its key though the upload aged past the limit since', async () => {
     await env.s.db.delete(syncRuns).where(eq(syncRuns.tenantId, env.tenantId));
     const queued = (await freshPlan(env)).filter((m) => m.kind === 'reminder');

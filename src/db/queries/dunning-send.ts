@@ -515,6 +515,14 @@ export async function setBatchMembers(
     .where(and(eq(dunningMessages.batchId, batchId), eq(dunningMessages.status, 'sending')));
 }
 
+/** Counts a provider call for every member still bound to the batch (`by` -1 gives a refused call back). */
+export async function countBatchAttempt(tx: Tx, batchId: string, by: 1 | -1): Promise<void> {
+  await tx
+    .update(dunningMessages)
+    .set({ attempts: sql`greatest(0, ${dunningMessages.attempts} + ${by})` })
+    .where(and(eq(dunningMessages.batchId, batchId), eq(dunningMessages.status, 'sending')));
+}
+
 /**
  * The stored batch a message is (or was) a member of, locked FOR UPDATE before the message is: the send path locks
  * a batch, then its members, and settling a member known to have left settles its siblings (markKnownSent), so a
