@@ -169,7 +169,9 @@ async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: 
       holds.customers.get(m.customerId) ??
       m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined);
     if (!held) continue;
-    await skipPendingMessage(tx, m.id, held, now);
+    // A send that claimed the message after it was read keeps it, and its steps: released, they would be planned
+    // again and the debtor chased twice for them if that send goes through.
+    if (!(await skipPendingMessage(tx, m.id, held, now))) continue;
     await releaseSteps(tx, m.id);
     out.push(m.id);
   }

@@ -110,14 +110,17 @@ export async function pendingReminders(tx: Tx, tenantId: string) {
     );
 }
 
-/** A pending message is skipped with a hold's code and reason (a no-op once it left the pending states). */
+/**
+ * A pending message is skipped with a hold's code and reason (a no-op once it left the pending states or went in
+ * doubt, e.g. a send claimed it after the planner read it). Whether it was skipped: only then are its steps free.
+ */
 export async function skipPendingMessage(
   tx: Tx,
   id: string,
   hold: { code: string; reason: string },
   now: Date,
-): Promise<void> {
-  await tx
+): Promise<boolean> {
+  const skipped = await tx
     .update(dunningMessages)
     .set({
       status: 'skipped',
@@ -131,7 +134,9 @@ export async function skipPendingMessage(
         inArray(dunningMessages.status, [...PENDING]),
         isNull(dunningMessages.inDoubtSince),
       ),
-    );
+    )
+    .returning({ id: dunningMessages.id });
+  return skipped.length > 0;
 }
 
 /** Releases a message's steps (the planner may plan those invoice steps again). */
