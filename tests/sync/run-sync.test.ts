@@ -3,12 +3,12 @@
  * the same final state; incremental runs; an expired cursor restarts as a full sync; a revoked grant parks the
  * connection as reconnect_needed.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { Vault } from '../../src/auth/vault';
 import { rowsOf } from '../../src/db/client';
-import { invoices, payments, syncRuns } from '../../src/db/schema';
+import { invoices, payments, type SyncProgress, syncRuns } from '../../src/db/schema';
 import { syncConnectionJob } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { runSync } from '../../src/sync/run-sync';
@@ -142,6 +142,48 @@ describe('runSync', () => {
     expect((await byExt(toDelete.id))?.status).toBe('deleted');
     expect(balanceMismatches(sandbox.company.balances(), await dbBalances(s, tenantId))).toEqual([]);
     expect(await consistency()).toBe(0);
+  });
+
+  it("a dead process's full run: closed as succeeded only once its last page is in, as interrupted before", async () => {
+    // Runs left `running` by a process killed without a trace (the connection's cursor is incremental by now).
+    const dead = async (progress: SyncProgress) => {
+      const [latest] = await s.db
+        .select({ startedAt: syncRuns.startedAt })
+        .from(syncRuns)
+        .where(eq(syncRuns.connectionId, connectionId))
+        .orderBy(desc(syncRuns.startedAt))
+        .limit(1);
+      const startedAt = new Date((latest?.startedAt.getTime() ?? 0) + 1000);
+      const [run] = await s.db
+        .insert(syncRuns)
+        .values({
+          tenantId,
+          connectionId,
+          kind: 'full',
+          progress,
+          startedAt,
+          heartbeatAt: new Date(startedAt.getTime() + 500),
+        })
+        .returning({ id: syncRuns.id });
+      return run!.id;
+    };
+    const runOf = async (id: string) => (await s.db.select().from(syncRuns).where(eq(syncRuns.id, id)))[0]!;
+    const all = (done: boolean): SyncProgress => ({
+      entities: Object.fromEntries(
+        ['customers', 'invoices', 'creditMemos', 'payments'].map((k) => [k, { pages: 1, rows: 1, done }]),
+      ),
+    });
+    expect((await readConnection(s, connectionId)).syncCursor).toMatchObject({ mode: 'cdc' });
+    // A full re-sync killed before its first page (its cursor was never stored): interrupted.
+    const early = await dead(all(false));
+    expect(await runSync(s, { connectionId })).toMatchObject({ status: 'succeeded', kind: 'incremental' });
+    expect(await runOf(early)).toMatchObject({ status: 'failed', error: 'interrupted' });
+    // One killed after the page that ended it (every kind done, its cursor out of full mode): succeeded, as of its
+    // last page.
+    const late = await dead(all(true));
+    const { heartbeatAt } = await runOf(late);
+    expect(await runSync(s, { connectionId })).toMatchObject({ status: 'succeeded', kind: 'incremental' });
+    expect(await runOf(late)).toMatchObject({ status: 'succeeded', error: null, finishedAt: heartbeatAt });
   });
 
   it('restarts as a full sync when the cursor is older than 30 days (tokens refresh on the way)', async () => {
