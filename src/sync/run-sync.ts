@@ -156,8 +156,8 @@ export function advanceProgress(progress: SyncProgress, page: SyncPage<unknown>)
 /**
  * Whether a full sync's run wrote its last page: the stored cursor left full mode and the run's progress (written with
  * each page, in its transaction) has every kind done. The cursor alone does not say: a full re-sync (`full`) leaves
- * the previous incremental cursor stored until its first page, and a connector's own listing read after the canonical
- * kinds (NetSuite's journal entries) has every kind done while its cursor is still in full mode.
+ * the previous incremental cursor stored until its first page, and a listing of the connector's own read after the
+ * canonical kinds (journal entries) has every kind done while its cursor is still in full mode.
  */
 function fullSyncWritten(
   run: { kind: SyncRunKind; progress: SyncProgress | null },
