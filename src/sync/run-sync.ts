@@ -153,6 +153,20 @@ export function advanceProgress(progress: SyncProgress, page: SyncPage<unknown>)
   return next;
 }
 
+/**
+ * Whether a full sync's run wrote its last page: the stored cursor left full mode and the run's progress (written with
+ * each page, in its transaction) has every kind done. The cursor alone does not say: a full re-sync (`full`) leaves
+ * the previous incremental cursor stored until its first page, and a listing of the connector's own read after the
+ * canonical kinds (journal entries) has every kind done while its cursor is still in full mode.
+ */
+function fullSyncWritten(
+  run: { kind: SyncRunKind; progress: SyncProgress | null },
+  stored: CursorLike,
+): boolean {
+  if (run.kind !== 'full' || !stored || stored.mode === 'full') return false;
+  return SYNC_KINDS.every((k) => run.progress?.entities[k]?.done === true);
+}
+
 function isReconnect(err: unknown): boolean {
   if (err instanceof ConnectorError) return err.code === 'invalid_grant' || err.code === 'unauthorized';
   return err instanceof AppError && err.code === 'reconnect_needed';
@@ -232,6 +246,15 @@ async function runHeartbeating(
     runId = previous.id;
     await updateSyncRun(db, runId, { source: { ...source, resumed: true }, heartbeatAt: clock.now() });
   } else {
+    if (previous?.status === 'running' && fullSyncWritten(previous, stored)) {
+      // Its process died between the page that ended the full sync and the run's `succeeded` mark (kill -9, OOM): that
+      // page committed its cursor out of full mode and its progress with every kind done, so nothing is left to do
+      // for it. It ends succeeded as of its last page, not as interrupted (the sync history showed the company's
+      // completed first sync as failed).
+      const at = previous.heartbeatAt ?? previous.startedAt;
+      await updateSyncRun(db, previous.id, { status: 'succeeded', error: null, finishedAt: at });
+      await markConnectionSynced(db, conn.id, at);
+    }
     await failRunningSyncRuns(db, conn.id, clock.now());
     // A run starts after the one before it even when the clock reads the same instant (a clock that does not move,
     // a coarse one): the latest run is the one started last (latestSyncRun), and on a tie Postgres returns either.

@@ -77,7 +77,8 @@ describe('full sync', () => {
     expectQuery("SELECT * FROM Payment WHERE Id > '20' ORDERBY Id MAXRESULTS 2", queryPage('Payment', []));
 
     const pages = await collect(null, { pageSize: 2 });
-    const since = '2026-05-06T17:00:00.000Z';
+    // The first answer's time (17:00) less the minute a CDC round overlaps by: where CDC takes over.
+    const since = '2026-05-06T16:59:00.000Z';
     expect(pages.map((p) => p.cursor)).toEqual([
       { mode: 'full', entity: 'Customer', afterId: '2', changedSince: since },
       // '10' > '2' as Intuit orders Ids: numerically.
@@ -141,7 +142,7 @@ describe('full sync', () => {
     };
     const pages = await collect(legacy as unknown as QboCursor);
     expect(pages[0]?.listingStarts).toEqual(['customers']);
-    expect(pages.at(-1)?.cursor).toEqual({ mode: 'cdc', changedSince: '2026-05-06T17:00:00.000Z' });
+    expect(pages.at(-1)?.cursor).toEqual({ mode: 'cdc', changedSince: '2026-05-06T16:59:00.000Z' });
   });
 });
 

@@ -52,6 +52,11 @@ export class QboBook {
   cdcExtra: Partial<Record<Entity, Record<string, unknown>[]>> = {};
   /** Called with each request's number and text before it is answered; `hold` leaves it unanswered. */
   onRequest: ((n: number, request: string) => 'hold' | undefined) | null = null;
+  /**
+   * How far the `time` of an answer runs ahead of the LastUpdatedTime stamps of the saves made at the same moment
+   * (0: the same clock). Intuit stamps them on different servers; Duely's change-feed windows overlap by a minute.
+   */
+  timeLeadMs = 0;
   /** Objects per CDC answer (Intuit: 1000), cut in request order. */
   cdcLimit = 1000;
 
@@ -177,7 +182,7 @@ export class QboBook {
         res.end(JSON.stringify({ fault: { error: [{ code: String(this.fail.status), message: 'storm' }] } }));
         return;
       }
-      const time = new Date(this.clock).toISOString();
+      const time = new Date(this.clock + this.timeLeadMs).toISOString();
       if (resource === 'query')
         return send(200, { QueryResponse: this.query(url.searchParams.get('query') ?? ''), time });
       if (resource === 'cdc') {
