@@ -299,6 +299,8 @@ export async function bulkSendStatements(services: DunningDeps, r: BulkRequest):
             sequenceId: m.sequenceId,
             requestedBy: r.actor,
           },
+          createdAt: now,
+          updatedAt: now,
         });
         if (!inserted) {
           notApplied.push({ id, reason: 'a statement was already requested today' });

@@ -474,6 +474,10 @@ async function insertMessage(
     approvalReason: m.approvalReason,
     reason: m.reason,
     snapshot,
+    // Dated by the app's clock, as the approval expiry reads it (the database's now() is the real time, far from a
+    // --now or test clock).
+    createdAt: services.clock.now(),
+    updatedAt: services.clock.now(),
     ...(opts.edits ?? {}),
     ...(opts.approval
       ? {
@@ -752,6 +756,8 @@ async function planReceipts(
       template: 'payment_receipt',
       status: active ? 'queued' : 'planned',
       sendAt: now,
+      createdAt: now,
+      updatedAt: now,
       reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
       snapshot: {
         asOf: localParts(now, r.timezone || tenantTz).date,
