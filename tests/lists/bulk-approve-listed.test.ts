@@ -98,4 +98,28 @@ describe('approve all matching, as listed', () => {
     expect(r2.statusCode, r2.body).toBe(200);
     expect((r2.json().appliedIds as string[]).sort()).toEqual([edited, statement!].sort());
   });
+
+  it('leaves a message that reads otherwise than when listed because a day passed ("not yet due" → "due today")', async () => {
+    // Tuesday Jul 2, 10:00 UTC: a statement for RELY, whose invoice falls due on Wednesday, lists it as not yet due.
+    clock.set(new Date('2013-07-02T10:00:00Z'));
+    const rely = await customerId(s, 'RELY');
+    // (The statement approved above is still waiting to be sent: skipped, so another can be asked for.)
+    await call('POST', 'dunning/messages/bulk', { action: 'skip', filter: { customer: rely } });
+    const st = await call('POST', 'customers/bulk', { action: 'send_statement', ids: [rely] });
+    expect(st.json().applied, st.body).toBe(1);
+    later(1);
+    const list = await call('GET', `dunning/messages?status=awaiting_approval&customer=${rely}`);
+    const { items, listedAt } = list.json() as { items: { id: string; sendAt: string }[]; listedAt: string };
+    expect(items).toHaveLength(1);
+    // Approved the next morning, by filter, without reading it again: it now says "due today".
+    clock.set(new Date('2013-07-03T09:00:00Z'));
+    const r = await call('POST', 'dunning/messages/bulk', {
+      action: 'approve',
+      filter: { status: 'awaiting_approval', customer: rely },
+      listedAt,
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().applied, r.body).toBe(0);
+    expect(r.json().notApplied[0].reason).toMatch(/since the list was read/);
+  });
 });
