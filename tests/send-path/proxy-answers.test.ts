@@ -19,6 +19,7 @@ const email = (id: string) => ({
   subject: 'Invoice 1042',
   html: '<p>hi</p>',
   text: 'hi',
+  tags: {},
 });
 
 async function refusal(status: number, batch = false): Promise<MailSendError> {
