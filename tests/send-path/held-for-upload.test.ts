@@ -9,8 +9,11 @@
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { insertPolicyVersion } from '../../src/db/queries/dunning-settings';
 import { connections, dunningSendBatches, invoices, syncRuns } from '../../src/db/schema';
+import { defaultSettings } from '../../src/dunning/dunning-config';
 import { planTenant } from '../../src/dunning/engine';
+import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import { sendDue } from '../../src/dunning/send-batch';
 import { sendMessage } from '../../src/dunning/send-message';
 import { sweepStaleMessages } from '../../src/dunning/send-sweep';
@@ -129,5 +132,36 @@ describe('a reminder held until a newer upload', () => {
       before.updatedAt.toISOString(),
     );
     expect(env.standIn.deliveriesOf(held.id)).toHaveLength(0);
+  });
+
+  it('a higher upload age limit saved with the policy plans it again, with a job (as PUT …/dunning/policy does)', async () => {
+    const { m } = await heldOnFriday();
+    const { s, tenantId } = env;
+    const save = (maxUploadAgeDays: number) =>
+      s.db.transaction(async (tx) => {
+        await insertPolicyVersion(tx, tenantId, {
+          policy: DEFAULT_POLICY as unknown as Record<string, unknown>,
+          settings: { ...defaultSettings({ timezone: 'UTC' }), maxUploadAgeDays },
+          createdBy: 'test',
+        });
+        await s.dunning.replanPending(tx, tenantId);
+      });
+    await save(7);
+    try {
+      const queued = (await s.db.query.dunningMessages.findMany()).filter(
+        (x) => x.status === 'queued' && x.kind === 'reminder',
+      );
+      // Its invoice is planned again (with whatever else is due for the debtor now), no longer held, with a job.
+      const again = queued.find((x) => x.invoiceIds.includes(m.invoiceIds[0]!));
+      expect(again, JSON.stringify(queued.map((x) => [x.id, x.invoiceIds, x.statusCode]))).toBeDefined();
+      for (const q of queued) {
+        expect(q.statusCode, q.id).not.toBe('ledger_stale');
+        expect(await waitingJobs(s, q.id), q.id).toBeGreaterThan(0);
+      }
+      const r = await sendMessage(s, again!.id, { transport: env.transport, sleep: noSleep });
+      expect(r, JSON.stringify(r)).not.toMatchObject({ code: 'ledger_stale' });
+    } finally {
+      await save(3);
+    }
   });
 });
