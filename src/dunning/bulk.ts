@@ -78,6 +78,10 @@ async function record(
 const CHANGED =
   'changed since you viewed it (planned again with other figures, wording or recipients, withdrawn, or edited); read it again';
 
+/** Why an approve by filter leaves a message: planned (again), edited or reading otherwise since the list was read. */
+const CHANGED_SINCE_LISTED =
+  'planned, planned again or edited since the list was read (other figures, wording or recipients, or new); read it again';
+
 /** Held messages → queued with their send jobs, or → skipped; anything else is reported, not changed. */
 export async function bulkDecideMessages(
   services: DunningDeps,
@@ -86,6 +90,12 @@ export async function bulkDecideMessages(
     reason?: string;
     /** The approvalVersion each message had as the reviewer viewed it: one that reads otherwise now is left. */
     versions?: Record<string, string>;
+    /**
+     * An approve by filter: when the list it was chosen from was read (the list's `listedAt`, server clock). A
+     * matching message with no version given that was planned, planned again or edited after it, or that reads
+     * otherwise now than it did then (a day passed: "due today" became "overdue"), is left.
+     */
+    listedAt?: Date;
   },
 ): Promise<BulkResult> {
   const now = services.clock.now();
@@ -94,14 +104,22 @@ export async function bulkDecideMessages(
     const rows = await lockMessagesOf(tx, r.tenantId, r.ids);
     const found = new Map(rows.map((m) => [m.id, m]));
     const seen = r.versions ?? {};
+    const listedAt = action === 'approve' && r.request.filter !== undefined ? r.listedAt : undefined;
     const viewed = action === 'approve' ? Object.keys(seen).filter((id) => found.has(id)) : [];
-    const zones = new Map((viewed.length > 0 ? await renderDays(tx, viewed) : []).map((d) => [d.id, d.zone]));
-    const versionNow = new Map(
-      (viewed.length > 0 ? await messagesByIds(tx, viewed) : []).map((m) => [
-        m.id,
-        viewedVersion(m, zones.get(m.id) ?? 'UTC', now),
-      ]),
+    const listed = listedAt ? rows.filter((m) => seen[m.id] === undefined).map((m) => m.id) : [];
+    const read = [...viewed, ...listed];
+    const zones = new Map((read.length > 0 ? await renderDays(tx, read) : []).map((d) => [d.id, d.zone]));
+    const full = read.length > 0 ? await messagesByIds(tx, read) : [];
+    const versionNow = new Map(full.map((m) => [m.id, viewedVersion(m, zones.get(m.id) ?? 'UTC', now)]));
+    // What a message listed (and unchanged since) read as on the list: its version as of the list's day.
+    const versionListed = new Map(
+      listedAt ? full.map((m) => [m.id, viewedVersion(m, zones.get(m.id) ?? 'UTC', listedAt)]) : [],
     );
+    // Written in the list's very millisecond counts as since: the list may have read it before that write committed.
+    const changedSinceListed = (m: { id: string; changed_at: string | Date }) =>
+      listedAt !== undefined &&
+      seen[m.id] === undefined &&
+      (new Date(m.changed_at) >= listedAt || versionListed.get(m.id) !== versionNow.get(m.id));
 
     // An approve by filter matches only messages awaiting approval (the route), resolved just before this lock.
     const byFilter = r.request.filter !== undefined;
@@ -134,6 +152,8 @@ export async function bulkDecideMessages(
         });
       else if (action === 'approve' && seen[id] !== undefined && versionNow.get(id) !== seen[id])
         notApplied.push({ id, reason: CHANGED });
+      else if (action === 'approve' && changedSinceListed(m))
+        notApplied.push({ id, reason: CHANGED_SINCE_LISTED });
       else if (action === 'approve' && new Date(m.created_at) < expiredBefore)
         notApplied.push({
           id,
@@ -299,6 +319,8 @@ export async function bulkSendStatements(services: DunningDeps, r: BulkRequest):
             sequenceId: m.sequenceId,
             requestedBy: r.actor,
           },
+          createdAt: now,
+          updatedAt: now,
         });
         if (!inserted) {
           notApplied.push({ id, reason: 'a statement was already requested today' });

@@ -116,6 +116,10 @@ export async function planTenantIn(
     services.logger.info({ tenantId }, 'dunning not planned: every connection is disconnected');
     return { inserted: [], cancelled, receipts: [], decisions: [] };
   }
+  // Held until a newer upload while the company had none but its uploads (ledger_stale, which no job re-checks): a
+  // connection since is read live before each send, so they are due again.
+  if (active && ((await connectionCounts(tx, tenantId))?.n ?? 0) > 0)
+    await releaseUploadHolds(services, tx, tenantId);
   const config = await loadDunningConfig(tx, tenant);
   // Customer bands as the Customer page and the risk API draw them: the model's thresholds at the tenant's
   // sensitivity (one definition, not a second set of cut-offs here).
@@ -393,7 +397,7 @@ export async function replanPending(
 /**
  * A CSV upload committed in the caller's transaction: the reminders held because the previous upload was too old
  * (ledger_stale) are due at once, so their send jobs re-check them against the new rows when it commits (a debtor
- * who paid meanwhile is skipped, the others go out in the send window) instead of at their next hourly retry.
+ * who paid meanwhile is skipped, the others go out in the send window); while held they have no job.
  */
 export async function releaseUploadHolds(services: DunningDeps, tx: Tx, tenantId: string): Promise<number> {
   const now = services.clock.now();
@@ -476,6 +480,10 @@ async function insertMessage(
     approvalReason: m.approvalReason,
     reason: m.reason,
     snapshot,
+    // Dated by the app's clock, as the approval expiry reads it (the database's now() is the real time, far from a
+    // --now or test clock).
+    createdAt: services.clock.now(),
+    updatedAt: services.clock.now(),
     ...(opts.edits ?? {}),
     ...(opts.approval
       ? {
@@ -754,6 +762,8 @@ async function planReceipts(
       template: 'payment_receipt',
       status: active ? 'queued' : 'planned',
       sendAt: now,
+      createdAt: now,
+      updatedAt: now,
       reason: `Invoice ${r.number} was paid on ${paidDate} after reminders: thank the customer`,
       snapshot: {
         asOf: localParts(now, r.timezone || tenantTz).date,

@@ -972,8 +972,20 @@ export async function record(
     });
     return { outcome: 'held', code: d.code, reason: d.reason };
   }
-  // Held (connection needs reconnecting, an upload too old) or deferred (outside the send window): queued again, with
-  // a job.
+  if (d.action === 'hold' && d.code === 'ledger_stale') {
+    // Held until a newer upload: nothing but an upload (releaseUploadHolds), a connection (planTenantIn) or a policy
+    // change (which plans it again) can end this hold, so no job re-checks it hourly meanwhile; it keeps its send
+    // time and the sweep leaves it (queuedSendingBefore). Before, it was re-checked every hour for ever.
+    await setMessage(tx, id, {
+      status: 'queued',
+      statusCode: d.code,
+      statusReason: d.reason,
+      ...released,
+      updatedAt: now,
+    });
+    return { outcome: 'held', code: d.code, reason: d.reason };
+  }
+  // Held (connection needs reconnecting) or deferred (outside the send window): queued again, with a job.
   const until = d.action === 'defer' && d.until ? d.until : new Date(now.getTime() + HOLD_RETRY_MS);
   await setMessage(tx, id, {
     status: 'queued',

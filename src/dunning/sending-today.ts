@@ -46,6 +46,11 @@ export interface SendingToday {
   /** The first unsent message after today (any status but sent/skipped/failed), or null. */
   nextSendAt: Date | null;
   /**
+   * Reminders of a CSV company held until a newer upload (ledger_stale), whatever their day: not in toSendCount,
+   * overdue or nextSendAt, since they go out on no day until an upload (or a connection) releases them.
+   */
+  heldForUpload: number;
+  /**
    * Whether today's messages actually go out: 'off' before the company goes live, 'paused' while all sending is
    * paused (the card then says they would go out, not that they will).
    */
@@ -107,6 +112,7 @@ export async function sendingToday(
     sentToday: counts?.sentToday ?? 0,
     overdue: counts?.overdue ?? 0,
     nextSendAt: counts?.nextSendAt ?? null,
+    heldForUpload: counts?.heldForUpload ?? 0,
     sending: sendingState(tenant),
     uploadTooOld: stale ? { ...stale, held: counts?.heldForUpload ?? 0 } : null,
   };

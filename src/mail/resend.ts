@@ -82,6 +82,7 @@ export class ResendTransport implements BatchMailTransport {
 
   constructor(opts: ResendTransportOptions) {
     this.resend = new Resend(opts.apiKey, opts.baseUrl ? { baseUrl: opts.baseUrl } : undefined);
+    answeredStatus(this.resend);
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -244,12 +245,31 @@ function toResend(msg: OutboundEmail): CreateEmailOptions {
   };
 }
 
+/**
+ * The HTTP status of each error answer, by its error object. resend-node returns an error body that parses as JSON
+ * as it is, so a proxy's or gateway's own answer (a 429 `{"message":"Too Many Requests"}`, no statusCode) lost its
+ * status and read as a dropped connection: "may have been accepted", an in-doubt retry and a message that could no
+ * longer be re-rendered or skipped, for a request nothing had forwarded. The SDK hands every error answer, with
+ * the response's status, to its (debug) logError before returning that same object; that is where it is read.
+ * tests/send-path/proxy-answers.test.ts fails if an SDK upgrade stops doing so.
+ */
+const statusOfAnswer = new WeakMap<object, number>();
+function answeredStatus(resend: Resend): void {
+  const sdk = resend as unknown as { logError?: (error: unknown, path: string, status?: number) => void };
+  const log = sdk.logError;
+  if (typeof log !== 'function') return;
+  sdk.logError = function (this: unknown, error, path, status) {
+    if (error && typeof error === 'object' && typeof status === 'number') statusOfAnswer.set(error, status);
+    return log.call(this, error, path, status);
+  };
+}
+
 function classify(
   error: { name: string; message: string; statusCode: number | null } | null,
   headers: Record<string, string> | null,
 ): MailSendError {
   const code = error?.name ?? 'application_error';
-  const status = error?.statusCode ?? null;
+  const status = error?.statusCode ?? (error ? statusOfAnswer.get(error) : undefined) ?? null;
   // The SDK reports network failures as application_error with a null status; other null-status errors are its
   // own input validation, which no retry fixes.
   // 401/403 is the sender's account, not the email (see ACCOUNT_CODES): retryable once someone fixes it.

@@ -19,7 +19,12 @@ export type Fault =
   | { kind: 'drop-before' }
   | { kind: 'drop-after' }
   /** Batch only: accepted (all delivered), but the 200 lists `ids` ids (fewer or more than the emails). */
-  | { kind: 'short'; ids: number };
+  | { kind: 'short'; ids: number }
+  /**
+   * A proxy or gateway in front of Resend answers `status` itself, nothing forwarded, with a JSON body not in
+   * Resend's shape (no statusCode, no name).
+   */
+  | { kind: 'proxy'; status: number; retryAfterSeconds?: number };
 
 export interface Delivery {
   id: string;
@@ -128,6 +133,14 @@ export class ResendStandIn {
         message: `stand-in: ${fault.name}`,
       });
     }
+    if (fault.kind === 'proxy') {
+      return json(
+        res,
+        fault.status,
+        { message: 'Too Many Requests', error: 'proxy' },
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
+      );
+    }
     if (fault.kind === '429') {
       return json(
         res,
@@ -181,6 +194,14 @@ export class ResendStandIn {
         name: fault.name,
         message: `stand-in: ${fault.name}`,
       });
+    }
+    if (fault.kind === 'proxy') {
+      return json(
+        res,
+        fault.status,
+        { message: 'Too Many Requests', error: 'proxy' },
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
+      );
     }
     if (fault.kind === '429') {
       return json(

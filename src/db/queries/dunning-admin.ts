@@ -277,9 +277,12 @@ export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
     created_at: string | Date;
     in_doubt: boolean;
     decided: boolean;
+    /** When it was last planned, edited or otherwise written (app clock). */
+    changed_at: string | Date;
   }>(
     await tx.execute(sql`select id, status, created_at, in_doubt_since is not null as in_doubt,
-        decided_by is not null as decided from dunning_messages
+        decided_by is not null as decided,
+        greatest(created_at, updated_at, coalesce(edited_at, created_at)) as changed_at from dunning_messages
         where tenant_id = ${tenantId}::uuid and id = any(${textArray(ids)}::text[])
         order by id for no key update`),
   );

@@ -42,7 +42,14 @@ export async function queuedSendingBefore(db: DbOrTx, before: Date) {
   return db
     .select({ id: dunningMessages.id })
     .from(dunningMessages)
-    .where(and(eq(dunningMessages.status, 'queued'), lt(dunningMessages.sendAt, before)));
+    .where(
+      and(
+        eq(dunningMessages.status, 'queued'),
+        lt(dunningMessages.sendAt, before),
+        // Held until a newer upload, with no job by design: the upload releases it (releaseHeld).
+        sql`${dunningMessages.statusCode} is distinct from 'ledger_stale'`,
+      ),
+    );
 }
 
 export type DunningMessage = typeof dunningMessages.$inferSelect;
@@ -422,9 +429,11 @@ export async function latestUploadListing(
  * ledger_stale): due now, so their send jobs re-check them at once; their ids.
  */
 export async function releaseHeld(tx: Tx, tenantId: string, statusCode: string, now: Date) {
+  // No longer held (its job re-checks it, and holds it again if it must): not counted as held, and swept if its job
+  // were lost.
   return tx
     .update(dunningMessages)
-    .set({ sendAt: now, updatedAt: now })
+    .set({ sendAt: now, updatedAt: now, statusCode: null, statusReason: null })
     .where(
       and(
         eq(dunningMessages.tenantId, tenantId),
@@ -462,7 +471,8 @@ export type SendBatchPatch = Partial<typeof dunningSendBatches.$inferInsert>;
 
 /**
  * Other queued messages due by `dueBy` that may join a batch (no batch yet, no earlier attempt in doubt, not sent
- * back from a refused batch), oldest first, locked FOR UPDATE; rows another transaction holds are skipped.
+ * back from a refused batch, not held until a newer upload), oldest first, locked FOR UPDATE; rows another
+ * transaction holds are skipped.
  */
 export async function lockBatchCandidates(tx: Tx, exceptId: string, dueBy: Date, limit: number) {
   if (limit <= 0) return [];
@@ -477,6 +487,9 @@ export async function lockBatchCandidates(tx: Tx, exceptId: string, dueBy: Date,
         isNull(dunningMessages.inDoubtSince),
         sql`${dunningMessages.id} <> ${exceptId}`,
         sql`coalesce(${dunningMessages.statusCode}, '') <> 'batch_refused'`,
+        // Held until a newer upload (no job; an upload releases it): claimed, it would only be held again and drop
+        // the batch it joined.
+        sql`coalesce(${dunningMessages.statusCode}, '') <> 'ledger_stale'`,
       ),
     )
     .orderBy(dunningMessages.sendAt, dunningMessages.id)

@@ -7,6 +7,12 @@ import { customers, type DunningMessageStatus, dunningMessages } from '../schema
 const WILL_SEND: DunningMessageStatus[] = ['planned', 'queued', 'sending'];
 const UNSENT: DunningMessageStatus[] = [...WILL_SEND, 'awaiting_approval'];
 
+/**
+ * Not a reminder of a CSV company held until a newer upload (send-message.ts, ledger_stale): it goes out on no day
+ * until then, so it is counted apart (heldForUpload), not as today's or an earlier day's send.
+ */
+const notHeldForUpload = sql`${dunningMessages.statusCode} is distinct from 'ledger_stale'`;
+
 export interface SendingTodayTotal {
   currency: string;
   openMinor: number;
@@ -32,7 +38,15 @@ export async function sendingTodayRows(db: DbOrTx, tenantId: string, from: Date,
     })
     .from(m)
     .innerJoin(customers, eq(customers.id, m.customerId))
-    .where(and(eq(m.tenantId, tenantId), inArray(m.status, WILL_SEND), gte(m.sendAt, from), lt(m.sendAt, to)))
+    .where(
+      and(
+        eq(m.tenantId, tenantId),
+        inArray(m.status, WILL_SEND),
+        gte(m.sendAt, from),
+        lt(m.sendAt, to),
+        notHeldForUpload,
+      ),
+    )
     .orderBy(asc(m.sendAt), asc(m.id))
     .limit(limit);
 }
@@ -50,7 +64,7 @@ export async function sendingTodayCounts(db: DbOrTx, tenantId: string, from: Dat
   const [counts] = await db
     .select({
       toSend:
-        sql<number>`count(*) filter (where ${inArray(m.status, WILL_SEND)} and ${inToday(m.sendAt)})`.mapWith(
+        sql<number>`count(*) filter (where ${inArray(m.status, WILL_SEND)} and ${inToday(m.sendAt)} and ${notHeldForUpload})`.mapWith(
           Number,
         ),
       held: sql<number>`count(*) filter (where ${m.status} = 'awaiting_approval' and ${m.sendAt} < ${toIso}::timestamptz)`.mapWith(
@@ -63,11 +77,11 @@ export async function sendingTodayCounts(db: DbOrTx, tenantId: string, from: Dat
           Number,
         ),
       overdue:
-        sql<number>`count(*) filter (where ${inArray(m.status, ['planned', 'queued'])} and ${m.sendAt} < ${fromIso}::timestamptz)`.mapWith(
+        sql<number>`count(*) filter (where ${inArray(m.status, ['planned', 'queued'])} and ${m.sendAt} < ${fromIso}::timestamptz and ${notHeldForUpload})`.mapWith(
           Number,
         ),
       nextSendAt:
-        sql<Date | null>`min(${m.sendAt}) filter (where ${inArray(m.status, UNSENT)} and ${m.sendAt} >= ${toIso}::timestamptz)`.mapWith(
+        sql<Date | null>`min(${m.sendAt}) filter (where ${inArray(m.status, UNSENT)} and ${m.sendAt} >= ${toIso}::timestamptz and ${notHeldForUpload})`.mapWith(
           (v) => (v === null || v === undefined ? null : new Date(v)),
         ),
     })

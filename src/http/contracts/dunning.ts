@@ -303,6 +303,8 @@ export const sendingTodayBody = coversDeep<SendingToday>()(
     sentToday: z.number().int(),
     overdue: z.number().int(),
     nextSendAt: z.date().nullable(),
+    /** Reminders held until a newer upload (a CSV company's upload too old): counted apart from toSendCount. */
+    heldForUpload: z.number().int(),
     sending: z.enum(['live', 'off', 'paused']),
     uploadTooOld: z
       .object({

@@ -228,6 +228,8 @@ export const messageList = z.object({
   total: z.number().int(),
   /** Rows of the filtered set by status. */
   byStatus: z.record(z.string(), z.number().int()),
+  /** When the list was read (server clock): send it back with an approve of "all matching". */
+  listedAt: z.string(),
 });
 
 export const taskRecord = covers<typeof dunningTasks.$inferSelect>()(
@@ -293,6 +295,11 @@ export const messageBulkBody = z
     reason: z.string().max(500).optional(),
     /** approve: each message's approvalVersion as the reviewer viewed it; one that reads otherwise now is left. */
     versions: z.record(z.string().max(64), z.string().min(1).max(64)).optional(),
+    /**
+     * approve with filter: the `listedAt` of the list the reviewer chose from. A matching message planned (again) or
+     * edited since, or reading otherwise now (a day passed), is left in notApplied unless its version is given.
+     */
+    listedAt: z.iso.datetime().optional(),
   })
   .refine(exactlyOne, oneTarget);
 

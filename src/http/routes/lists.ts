@@ -294,6 +294,8 @@ export const listRoutes =
       const q = req.query;
       const sort = parseSort(q.sort, MESSAGE_SORTS, { key: 'sendAt', dir: 'desc' });
       const f = messageFilterOf(q);
+      // Taken before anything is read: a message written after it may or may not show as it now reads.
+      const listedAt = services.clock.now().toISOString();
       if (q.format === 'csv') {
         const keys = await allMessages(db, tenant.id, f, sort);
         const rows = await messagesByIds(
@@ -361,6 +363,7 @@ export const listRoutes =
         }),
         nextCursor: page.nextCursor,
         ...totals,
+        listedAt,
       };
     });
 
@@ -396,6 +399,7 @@ export const listRoutes =
           ...r,
           reason: b.reason,
           versions: b.versions,
+          listedAt: b.listedAt ? new Date(b.listedAt) : undefined,
         });
       },
     );

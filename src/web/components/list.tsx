@@ -83,7 +83,8 @@ export function useList<T>(tenant: string, resource: string, params: Params, pag
       );
       if (request !== latest.current) return;
       setRows((r) => [...r, ...a.items]);
-      setAnswer(a);
+      // A list read in pages was read as of its first page (`listedAt`, where a list gives one).
+      setAnswer((prev) => (prev && 'listedAt' in prev ? { ...a, listedAt: prev.listedAt } : a));
     } catch (e) {
       setError(e as Error);
     } finally {

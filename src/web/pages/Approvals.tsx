@@ -101,6 +101,14 @@ export function ApprovalsPage({ tenant, currency }: PageProps) {
                 ),
               }
             : {}),
+          // "All N matching": the cards loaded as they showed, and when the list was read for the others; one
+          // planned, planned again or edited since is left, with why.
+          ...(action === 'approve' && selection.sel.allMatching
+            ? {
+                versions: Object.fromEntries(items.map((m) => [m.id, m.approvalVersion])),
+                ...(typeof list.answer?.listedAt === 'string' ? { listedAt: list.answer.listedAt } : {}),
+              }
+            : {}),
           ...(action === 'skip' && skipReason.trim() ? { reason: skipReason.trim() } : {}),
         },
       );

@@ -369,6 +369,11 @@ export function TodayCounts({ data }: { data: Today }) {
           <strong>{data.toSendCount}</strong> {live ? 'to send' : 'would send'}
           {live ? null : <span className="note small"> (approved or needing no approval)</span>}
         </li>
+        {(data.heldForUpload ?? 0) > 0 ? (
+          <li data-testid="today-held-for-upload">
+            <strong>{data.heldForUpload}</strong> held until a new upload
+          </li>
+        ) : null}
         <li data-testid="today-held">
           <strong>{data.held}</strong> held for approval, due by today
           {data.held > 0 ? (

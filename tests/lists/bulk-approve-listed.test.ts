@@ -1,0 +1,125 @@
+/**
+ * "Approve all N matching" approves what the list showed, not what matches by the time the button is pressed. The
+ * list answers `listedAt` (server clock) and the Approvals page sends it back with a filter approve; a matching
+ * message edited by a colleague, planned again or new since (a statement someone requested) is left in
+ * `notApplied` — read it again — and the rest is approved. Before, a by-filter approve carried nothing of what the
+ * reviewer saw: an intro written by someone else after the list was read, or a message planned since, went out on
+ * an approval of a list that never showed it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/clock';
+import { planTenant } from '../../src/dunning/engine';
+import type { Services } from '../../src/services';
+import { customerId, messagesOf, setup } from '../dunning-engine/fixtures';
+import { suiteTestApp } from '../helpers/app';
+
+let s: Services;
+let clock: ManualClock;
+let tenantId: string;
+let app: FastifyInstance;
+let auth: { authorization: string };
+
+let fixture: Awaited<ReturnType<typeof setup>>;
+const testApp = suiteTestApp({
+  services: async () => {
+    fixture = await setup();
+    return fixture.s;
+  },
+});
+beforeAll(async () => {
+  ({ services: s, app } = testApp);
+  ({ clock, tenantId } = fixture);
+  auth = testApp.auth;
+}, 120_000);
+
+const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+  app.inject({ method, url: `/api/v1/tenants/${tenantId}/${url}`, headers: auth, payload });
+const later = (minutes: number) => clock.set(new Date(clock.now().getTime() + minutes * 60_000));
+
+describe('approve all matching, as listed', () => {
+  it('leaves what was edited, planned or requested after the list was read, and approves the rest', async () => {
+    await planTenant(s, tenantId);
+    later(1);
+    const list = await call('GET', 'dunning/messages?status=awaiting_approval');
+    expect(list.statusCode, list.body).toBe(200);
+    const { items, listedAt } = list.json() as { items: { id: string }[]; listedAt: string };
+    expect(listedAt).toBe(clock.now().toISOString());
+    expect(items.length).toBeGreaterThanOrEqual(2);
+
+    // A colleague adds an introduction to one of them; someone requests a statement (a new held message).
+    later(1);
+    const edited = items[0]!.id;
+    const view = await call('GET', `dunning/messages/${edited}`);
+    const patch = await call('PATCH', `dunning/messages/${edited}`, {
+      intro: 'We will take legal action tomorrow.',
+      version: view.json().approvalVersion,
+    });
+    expect(patch.statusCode, patch.body).toBe(200);
+    const rely = await customerId(s, 'RELY');
+    const st = await call('POST', 'customers/bulk', { action: 'send_statement', ids: [rely] });
+    expect(st.statusCode, st.body).toBe(200);
+    expect(st.json().appliedIds).toEqual([rely]);
+    const statement = (await messagesOf(s, tenantId)).find(
+      (m) => m.customerId === rely && m.status === 'awaiting_approval' && !items.some((i) => i.id === m.id),
+    )?.id;
+    expect(statement).toBeDefined();
+
+    later(1);
+    const r = await call('POST', 'dunning/messages/bulk', {
+      action: 'approve',
+      filter: { status: 'awaiting_approval' },
+      listedAt,
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const res = r.json() as { appliedIds: string[]; notApplied: { id: string; reason: string }[] };
+    const left = new Map(res.notApplied.map((n) => [n.id, n.reason]));
+    expect(left.get(edited), JSON.stringify(res)).toMatch(/since the list was read/);
+    expect(left.get(statement!), JSON.stringify(res)).toMatch(/since the list was read/);
+    expect(res.appliedIds.sort()).toEqual(
+      items
+        .map((m) => m.id)
+        .filter((id) => id !== edited)
+        .sort(),
+    );
+    const rows = new Map((await messagesOf(s, tenantId)).map((m) => [m.id, m]));
+    expect(rows.get(edited)!.status).toBe('awaiting_approval');
+    expect(rows.get(statement!)!.status).toBe('awaiting_approval');
+
+    // Read again, they can be approved by filter as listed now.
+    later(1);
+    const again = await call('GET', 'dunning/messages?status=awaiting_approval');
+    later(1);
+    const r2 = await call('POST', 'dunning/messages/bulk', {
+      action: 'approve',
+      filter: { status: 'awaiting_approval' },
+      listedAt: again.json().listedAt,
+    });
+    expect(r2.statusCode, r2.body).toBe(200);
+    expect((r2.json().appliedIds as string[]).sort()).toEqual([edited, statement!].sort());
+  });
+
+  it('leaves a message that reads otherwise than when listed because a day passed ("not yet due" → "due today")', async () => {
+    // Tuesday Jul 2, 10:00 UTC: a statement for RELY, whose invoice falls due on Wednesday, lists it as not yet due.
+    clock.set(new Date('2013-07-02T10:00:00Z'));
+    const rely = await customerId(s, 'RELY');
+    // (The statement approved above is still waiting to be sent: skipped, so another can be asked for.)
+    await call('POST', 'dunning/messages/bulk', { action: 'skip', filter: { customer: rely } });
+    const st = await call('POST', 'customers/bulk', { action: 'send_statement', ids: [rely] });
+    expect(st.json().applied, st.body).toBe(1);
+    later(1);
+    const list = await call('GET', `dunning/messages?status=awaiting_approval&customer=${rely}`);
+    const { items, listedAt } = list.json() as { items: { id: string; sendAt: string }[]; listedAt: string };
+    expect(items).toHaveLength(1);
+    // Approved the next morning, by filter, without reading it again: it now says "due today".
+    clock.set(new Date('2013-07-03T09:00:00Z'));
+    const r = await call('POST', 'dunning/messages/bulk', {
+      action: 'approve',
+      filter: { status: 'awaiting_approval', customer: rely },
+      listedAt,
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().applied, r.body).toBe(0);
+    expect(r.json().notApplied[0].reason).toMatch(/since the list was read/);
+  });
+});
