@@ -168,7 +168,9 @@ describe('a CSV company whose latest upload is too old', () => {
     const { s, clock, transport, standIn } = env;
     clock.set(FRIDAY);
     const m = queued[0]!;
-    // Each hourly job forms a batch, whose pre-send check holds every member (ledger_stale): dropped before any call.
+    // A held reminder has no hourly job of its own (only an upload releases it), but a send job that still runs for it
+    // (one enqueued before the hold, a retry) must not wear it out: each forms a batch whose pre-send check holds every
+    // member (ledger_stale), dropped before any call.
     for (let hour = 0; hour < 10; hour++) {
       const r = await sendDue(s, m.id, { transport, batching: true, sleep: noSleep });
       expect(r, `hour ${hour}`).toMatchObject({ outcome: 'held', code: 'ledger_stale' });
@@ -178,7 +180,7 @@ describe('a CSV company whose latest upload is too old', () => {
         statusCode: 'ledger_stale',
         batchId: null,
       });
-      clock.set(row.sendAt);
+      clock.set(new Date(clock.now().getTime() + 3_600_000));
     }
     expect(standIn.requests).toHaveLength(0);
     expect((await rowOf(s, m.id)).attempts).toBe(0);
