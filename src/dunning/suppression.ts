@@ -218,7 +218,7 @@ export function staleUpload(
     return {
       uploadedOn: upload.exportOn,
       ageDays: exportAge,
-      maxAgeDays: upload.maxAgeDays,
+      maxAgeDays: quiet,
       reason: `The ledger is the upload of ${latest.day}, an export whose newest invoice or payment is dated ${named(upload.exportOn)}, ${exportAge.toLocaleString('en-US')} days ago (reminders wait while it has nothing in the last ${quiet} days: a debtor may have paid since): upload a current export to send`,
     };
   }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkSuppression, type LiveInvoice, type SuppressionInput } from '../../src/dunning/suppression';
+import {
+  checkSuppression,
+  type LiveInvoice,
+  type SuppressionInput,
+  staleUpload,
+} from '../../src/dunning/suppression';
 
 const NOW = new Date('2026-11-24T09:00:00Z'); // Tuesday 10:00 Berlin
 const inv = (id: string, extra: Partial<LiveInvoice> = {}): LiveInvoice => ({
@@ -296,6 +301,8 @@ describe('a ledger that is an upload (a CSV company)', () => {
     expect(d.reason).toBe(
       'The ledger is the upload of Nov 24, an export whose newest invoice or payment is dated Aug 31, 2019, 2,642 days ago (reminders wait while it has nothing in the last 30 days: a debtor may have paid since): upload a current export to send',
     );
+    // The Dashboard's banner (GET …/dunning/today uploadTooOld): the export's day, its age and the limit it is over.
+    expect(staleUpload(old, NOW)).toMatchObject({ uploadedOn: '2019-08-31', ageDays: 2642, maxAgeDays: 30 });
     // An export whose latest entry is a few weeks old is a quiet month, not an old file.
     expect(checkSuppression({ ...state(), upload: { ...old, exportOn: '2026-10-25' } }).action).toBe('send');
     expect(checkSuppression({ ...state(), upload: { ...old, exportOn: '2026-10-24' } }).code).toBe(
