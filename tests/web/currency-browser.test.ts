@@ -22,8 +22,8 @@ const rows = [
   ['GROC1', 'U1', '2026-10-01', '2026-10-31', '1000.00', 'USD', '', 'email', 'US'],
   ['GROC1', 'U2', '2026-11-01', '2026-12-01', '500.00', 'USD', '', 'email', 'US'],
   ['GROC1', 'U3', '2026-09-01', '2026-10-01', '250.00', 'USD', '2026-10-05', 'email', 'US'],
-  ['TORONTO1', 'C1', '2026-10-15', '2026-11-14', '2000.00', 'CAD', '', 'email', 'CA'],
-  ['TORONTO1', 'C2', '2026-11-20', '2026-12-20', '300.00', 'CAD', '', 'email', 'CA'],
+  ['TORONTO1', 'C1', '2026-10-15', '2026-11-14', '1000000.00', 'CAD', '', 'email', 'CA'],
+  ['TORONTO1', 'C2', '2026-11-20', '2026-12-20', '300000.00', 'CAD', '', 'email', 'CA'],
 ];
 
 describe.skipIf(!hasChromium)('the Dashboard of a company with USD and CAD invoices', () => {
@@ -54,7 +54,7 @@ describe.skipIf(!hasChromium)('the Dashboard of a company with USD and CAD invoi
     await page.waitForURL(`${rig.base}/?currency=CAD`);
     await page.getByText(/· CAD$/).waitFor();
     const open = page.locator('.kpi', { hasText: 'Open receivables' });
-    expect(await open.textContent()).toContain('CA$2,300.00');
+    expect(await open.textContent()).toContain('CA$1,300,000.00');
     expect(await page.getByTestId('other-currencies').textContent()).toContain(
       'Figures in CAD only. Not included: 2 open invoices in USD',
     );
@@ -71,6 +71,18 @@ describe.skipIf(!hasChromium)('the Dashboard of a company with USD and CAD invoi
     await page.waitForURL(`${rig.base}/?period=30&currency=USD`);
     await currency.selectOption('CAD');
     await page.waitForURL(`${rig.base}/?period=30&currency=CAD`);
-    await page.locator('.kpi', { hasText: 'CA$2,300.00' }).first().waitFor();
+    await page.locator('.kpi', { hasText: 'CA$1,300,000.00' }).first().waitFor();
+  });
+
+  it('on a phone the CAD figures fit the screen (the charts’ hidden data tables scrolled it sideways)', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${rig.base}/?currency=CAD`);
+    await page.locator('.kpi', { hasText: 'CA$1,300,000.00' }).first().waitFor();
+    await page.locator('figure.chart table').first().waitFor({ state: 'attached' });
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).toBeLessThanOrEqual(0);
+    await rig.shot('currency-dashboard-cad-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 });
