@@ -22,6 +22,23 @@ export interface Debtor {
   customerSince?: IsoDate;
   /** Past punctuality, used only to add a kind sentence for reliable payers: nobody is told they are slow. */
   reliablePayer?: boolean;
+  /**
+   * The ledger knows the customer only by its account number (a CSV export has no names: `name` is the
+   * customer_id): the email greets without it ("Hello,", never "Hi 140106181,").
+   */
+  nameIsAccountNumber?: boolean;
+}
+
+/** Whom an email greets: the contact, else the company; null when the only name known is an account number. */
+export function greetingName(d: Debtor): string | null {
+  if (d.contactName) return d.contactName;
+  return d.nameIsAccountNumber ? null : d.name;
+}
+
+/** The greeting line: "Hi Acme Ltd," ("Hello Acme Ltd," with `word` Hello), or "Hello," when no name is known. */
+export function greet(d: Debtor, word: 'Hi' | 'Hello' = 'Hi'): string {
+  const name = greetingName(d);
+  return name ? `${word} ${name},` : 'Hello,';
 }
 
 export interface InvoiceLine {

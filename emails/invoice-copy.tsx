@@ -1,7 +1,7 @@
 import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText } from './components/invoice-table';
-import type { BaseEmailProps, InvoiceLine } from './email-props';
+import { type BaseEmailProps, greet, type InvoiceLine } from './email-props';
 import { formatDate, formatMoney, localIsoDate } from './locale-format';
 
 export const INVOICE_COPY_VERSION = 'invoice-copy@2';
@@ -31,7 +31,7 @@ export function InvoiceCopy(props: InvoiceCopyProps) {
       preview={`Invoice ${invoice.number}: ${money(invoice.openMinor)} open, due ${formatDate(invoice.dueDate, locale)}.`}
       title={`Invoice ${invoice.number}`}
     >
-      <Text style={paragraph}>Hi {props.debtor.contactName ?? props.debtor.name},</Text>
+      <Text style={paragraph}>{greet(props.debtor)}</Text>
       <Text style={paragraph}>As requested, here is a copy of invoice {invoice.number}.</Text>
       <ul>
         {invoice.lines.map((l) => (
@@ -68,7 +68,7 @@ export function invoiceCopyText(props: InvoiceCopyProps): string {
   const { invoice, locale } = props;
   const money = (minor: number) => formatMoney(minor, invoice.currency, locale);
   return emailLayoutText(props, `Invoice ${invoice.number}`, (t) => {
-    t.p(`Hi ${props.debtor.contactName ?? props.debtor.name},`);
+    t.p(greet(props.debtor));
     t.p(`As requested, here is a copy of invoice ${invoice.number}.`);
     t.ul(invoice.lines.map((l) => `${l.quantity} × ${l.description}: ${money(l.amountMinor)}`));
     t.p(

@@ -1,7 +1,7 @@
 import { Text } from '@react-email/components';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText } from './components/invoice-table';
-import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
+import { type BaseEmailProps, greet, type InvoiceLine, type IsoDate } from './email-props';
 import { formatDate, formatMoney, localIsoDate } from './locale-format';
 
 export const PAYMENT_RECEIPT_VERSION = 'payment-receipt@2';
@@ -30,7 +30,7 @@ export function PaymentReceipt(props: PaymentReceiptProps) {
       preview={`We received your payment of ${amount}.`}
       title="Thank you for your payment"
     >
-      <Text style={paragraph}>Hi {props.debtor.contactName ?? props.debtor.name},</Text>
+      <Text style={paragraph}>{greet(props.debtor)}</Text>
       <Text style={paragraph}>
         We received your payment of {amount} on {formatDate(payment.date, locale)}
         {payment.reference ? ` (reference ${payment.reference})` : ''}. Thank you!
@@ -68,7 +68,7 @@ export function paymentReceiptText(props: PaymentReceiptProps): string {
   const { payment, locale } = props;
   const amount = formatMoney(payment.amountMinor, payment.currency, locale);
   return emailLayoutText(props, 'Thank you for your payment', (t) => {
-    t.p(`Hi ${props.debtor.contactName ?? props.debtor.name},`);
+    t.p(greet(props.debtor));
     t.p(
       `We received your payment of ${amount} on ${formatDate(payment.date, locale)}` +
         `${payment.reference ? ` (reference ${payment.reference})` : ''}. Thank you!`,

@@ -15,7 +15,8 @@ export interface ReminderCopy {
 
 interface CopyContext {
   companyName: string;
-  greetingName: string;
+  /** Whom to greet; null when only an account number is known ("Hello,"). */
+  greetingName: string | null;
   invoices: readonly InvoiceLine[];
   locale: string;
   /** The day the debtor reads it: the send date in the debtor's timezone. */
@@ -76,7 +77,7 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
           : `Friendly reminder: ${what} due ${dueToday ? 'today' : 'soon'}`,
         preview: `A quick heads-up about ${what} (${total}) from ${ctx.companyName}.`,
         title: 'A friendly heads-up',
-        greeting: `Hi ${ctx.greetingName},`,
+        greeting: ctx.greetingName ? `Hi ${ctx.greetingName},` : 'Hello,',
         paragraphs: [
           single
             ? `Just a quick note that invoice ${first.number} for ${total} is due ${dueToday ? 'today' : `on ${due}`}.`
@@ -102,7 +103,7 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
       subject: `Quick reminder: ${what} from ${ctx.companyName}`,
       preview: `${lead ? `Invoice ${lead.number} is ${recent ? 'just past due' : `past due since ${formatDate(oldestDue, ctx.locale)}`}` : `${g.overdue.length} invoices are ${pastDue}`} (${overdueTotal}).`,
       title: 'A quick reminder',
-      greeting: `Hi ${ctx.greetingName},`,
+      greeting: ctx.greetingName ? `Hi ${ctx.greetingName},` : 'Hello,',
       paragraphs: [
         lead
           ? `Invoice ${lead.number} for ${overdueTotal} was due on ${formatDate(lead.dueDate, ctx.locale)} and we haven't seen the payment come through yet.`
@@ -129,7 +130,7 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
           : `Payment reminder: ${ctx.invoices.length} invoices due (${total})`,
         preview: `${total} is due ${when} with ${ctx.companyName}.`,
         title: 'Payment reminder',
-        greeting: `Hello ${ctx.greetingName},`,
+        greeting: ctx.greetingName ? `Hello ${ctx.greetingName},` : 'Hello,',
         paragraphs: [
           single
             ? `This is a reminder that invoice ${first.number} for ${total} is due ${when}.`
@@ -148,7 +149,7 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
         : `Payment reminder: ${g.overdue.length} overdue invoices (${overdueTotal})`,
       preview: `${overdueTotal} is past due with ${ctx.companyName}.`,
       title: 'Payment reminder',
-      greeting: `Hello ${ctx.greetingName},`,
+      greeting: ctx.greetingName ? `Hello ${ctx.greetingName},` : 'Hello,',
       paragraphs: [
         lead
           ? `Our records show that invoice ${lead.number}, due on ${formatDate(lead.dueDate, ctx.locale)}, still has an open balance of ${overdueTotal}.`
@@ -168,7 +169,7 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
       subject: `Action needed: ${overdueTotal} overdue with ${ctx.companyName}`,
       preview: `${overdueTotal} is now ${oldest} ${days(oldest)} overdue.`,
       title: 'Overdue balance: action needed',
-      greeting: `Hello ${ctx.greetingName},`,
+      greeting: ctx.greetingName ? `Hello ${ctx.greetingName},` : 'Hello,',
       paragraphs: [
         `${ctx.previousReminders > 0 ? 'Despite our earlier reminders, ' : ''}${overdueTotal} remains unpaid, the oldest amount now ${oldest} ${days(oldest)} past due.`,
         ...alsoListed(ctx, g),
@@ -186,7 +187,7 @@ const COPY: Record<Tone, (ctx: CopyContext, g: InvoiceGroups) => ReminderCopy> =
       subject: `Final notice: ${overdueTotal} overdue with ${ctx.companyName}`,
       preview: `Please pay the overdue ${overdueTotal} or contact us ${deadline}.`,
       title: 'Final notice',
-      greeting: `Hello ${ctx.greetingName},`,
+      greeting: ctx.greetingName ? `Hello ${ctx.greetingName},` : 'Hello,',
       paragraphs: [
         `This is our final reminder about the overdue balance of ${overdueTotal} (${g.overdue.length === 1 ? `invoice ${g.overdue[0]!.number}` : `${g.overdue.length} overdue invoices`}).`,
         `If we do not receive payment of the overdue balance or hear from you ${deadline}, we will pass it to our collections process, which we would much rather avoid.`,

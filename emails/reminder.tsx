@@ -2,7 +2,7 @@ import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { hasPdfLinks, InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { hasPaymentDetails, PaymentDetails, paymentDetailsText } from './components/payment-details';
-import type { BaseEmailProps, InvoiceLine, IsoDate } from './email-props';
+import { type BaseEmailProps, greetingName, type InvoiceLine, type IsoDate } from './email-props';
 import { creditNote, daysPastDue, formatTotals, localIsoDate } from './locale-format';
 import { fillMergeFields, type MergeField } from './merge-fields';
 import { groupInvoices, reminderCopy, type Tone } from './reminder-copy';
@@ -184,7 +184,7 @@ function copyFor(props: ReminderProps) {
 function builtInCopy(props: ReminderProps) {
   return reminderCopy(props.tone, {
     companyName: props.sender.companyName,
-    greetingName: props.debtor.contactName ?? props.debtor.name,
+    greetingName: greetingName(props.debtor),
     invoices: props.invoices,
     locale: props.locale,
     asOf: asOfDate(props),

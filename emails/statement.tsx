@@ -2,7 +2,7 @@ import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { PaymentDetails, paymentDetailsText } from './components/payment-details';
-import type { BaseEmailProps, InvoiceLine } from './email-props';
+import { type BaseEmailProps, greet, type InvoiceLine } from './email-props';
 import { creditNote, formatDate, formatTotals, localIsoDate } from './locale-format';
 
 export const STATEMENT_VERSION = 'statement@6';
@@ -32,7 +32,7 @@ export function Statement(props: StatementProps) {
       title="Statement of account"
     >
       <Text style={paragraph} data-greeting="">
-        Hi {props.debtor.contactName ?? props.debtor.name},
+        {greet(props.debtor)}
       </Text>
       {props.invoices.length > 0 ? (
         <>
@@ -69,7 +69,7 @@ export function statementText(props: StatementProps): string {
   const date = formatDate(asOf, props.locale);
   const n = props.invoices.length;
   return emailLayoutText(props, 'Statement of account', (t) => {
-    t.p(`Hi ${props.debtor.contactName ?? props.debtor.name},`);
+    t.p(greet(props.debtor));
     if (n > 0) {
       const total = formatTotals(props.invoices, props.locale);
       t.p(

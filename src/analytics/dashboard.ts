@@ -14,7 +14,7 @@ import {
   dailySales,
   openByDueDate,
   openInvoiceBalances,
-  otherCurrencyCount,
+  otherCurrencyCounts,
 } from '../db/queries/analytics';
 import { creditOnAccountTotal } from '../db/queries/credit-on-account';
 import {
@@ -104,6 +104,8 @@ export interface Analytics {
   forecast: CashForecast;
   /** Open invoices in other currencies, left out of every figure above. */
   otherCurrencyOpenInvoices: number;
+  /** The other currencies with open invoices, and how many each (most first). */
+  otherCurrencies: { currency: string; openInvoices: number }[];
 }
 
 export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promise<Analytics> {
@@ -121,7 +123,7 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
   const sales = await dailySales(db, scope, COUNTBACK_MAX_DAYS);
   const open = withPredictions ? await openInvoiceBalances(db, scope) : null;
   const dueRows = open ? null : await openByDueDate(db, scope);
-  const others = await otherCurrencyCount(db, scope.tenantId, scope.currency);
+  const others = await otherCurrencyCounts(db, scope.tenantId, scope.currency);
   // Credit on account as dunning counts it (one query): dated on or before today, in this currency only.
   const credit = await creditOnAccountTotal(db, {
     tenantId: scope.tenantId,
@@ -203,7 +205,8 @@ export async function computeAnalytics(db: DbOrTx, input: AnalyticsInput): Promi
       open && input.predictions
         ? predictedForecast(scope.today, open, input.predictions)
         : dueDateForecast(scope.today, dueRows ?? []),
-    otherCurrencyOpenInvoices: others,
+    otherCurrencyOpenInvoices: others.reduce((n, o) => n + o.openInvoices, 0),
+    otherCurrencies: others,
   };
 }
 

@@ -114,7 +114,12 @@ export async function composeEmail(
   const timezone = debtorZone(customer, tenant);
   const locale = customer.locale || tenant.locale || 'en-US';
   const sender = senderOf(tenant, services);
-  const debtor = { name: customer.name, customerSince: customer.firstSeen ?? undefined };
+  // A CSV ledger names a customer by its account number only: the email greets "Hello,", not "Hi 140106181,".
+  const debtor = {
+    name: customer.name,
+    customerSince: customer.firstSeen ?? undefined,
+    nameIsAccountNumber: customer.name === customer.externalId,
+  };
   let email: RenderedEmail;
   if (row.kind === 'receipt') {
     const snap = row.snapshot as {

@@ -1,11 +1,11 @@
-import type { InvoiceLine, IsoDate, PaymentDetails, SenderIdentity } from '../../emails/email-props';
+import type { Debtor, InvoiceLine, PaymentDetails, SenderIdentity } from '../../emails/email-props';
 import type { EmailPropsByKind, RenderedEmail } from '../../emails/render';
 import { addDays, localParts } from './local-time';
 import type { PlannedMessage } from './planner';
 
 export interface MessageEmailContext {
   sender: SenderIdentity;
-  debtor: { name: string; contactName?: string; customerSince?: IsoDate };
+  debtor: Omit<Debtor, 'reliablePayer'>;
   locale: string;
   /** The debtor's timezone, else the tenant's. */
   timezone: string;

@@ -167,7 +167,18 @@ export interface LedgerUpload {
   unlisted?: { invoiceIds: string[]; leftOut: number | null; listedAt: Date | null };
   /** How many open invoices the latest upload's file left out (their figures are an earlier upload's). */
   leftOut?: number;
+  /**
+   * The latest upload's export day: its newest invoice or payment date up to the day it was uploaded (the import run's
+   * `asOf`, as the Dashboard dates a CSV company's figures); null or absent when the run recorded none.
+   */
+  exportOn?: IsoDate | null;
 }
+
+/**
+ * An export with no invoice or payment in this many days (or in maxUploadAgeDays, if longer) is an old file, however
+ * recently it was uploaded: a quiet month is not, a 2019 export uploaded today is.
+ */
+export const EXPORT_QUIET_DAYS = 30;
 
 export interface StaleUpload {
   uploadedOn: IsoDate;
@@ -197,12 +208,25 @@ export function staleUpload(
   numberOf: (invoiceId: string) => string = (id) => id,
 ): StaleUpload | null {
   const today = localParts(now, upload.timeZone).date;
+  const named = (on: IsoDate) => uploadDayWords(on, today);
   const dayOf = (at: Date) => {
     const on = localParts(at, upload.timeZone).date;
-    return { on, day: uploadDayWords(on, today) };
+    return { on, day: named(on) };
   };
   const limit = `${upload.maxAgeDays} day${upload.maxAgeDays === 1 ? '' : 's'}`;
   const latest = dayOf(upload.at);
+  // The upload is recent, but what it holds may not be: a debtor who paid since the export's newest entry still owes
+  // in it ("2690 days overdue" on a statement dated today, from a 2019 file uploaded this morning).
+  const quiet = Math.max(EXPORT_QUIET_DAYS, upload.maxAgeDays);
+  if (upload.exportOn && diffDays(today, upload.exportOn) > quiet) {
+    const exportAge = diffDays(today, upload.exportOn);
+    return {
+      uploadedOn: upload.exportOn,
+      ageDays: exportAge,
+      maxAgeDays: quiet,
+      reason: `The ledger is the upload of ${latest.day}, an export whose newest invoice or payment is dated ${named(upload.exportOn)}, ${exportAge.toLocaleString('en-US')} days ago (reminders wait while it has nothing in the last ${quiet} days: a debtor may have paid since): upload a current export to send`,
+    };
+  }
   const un = upload.unlisted;
   if (un) {
     // The message's figures are as of the latest upload that listed its invoices, however recent the latest one.

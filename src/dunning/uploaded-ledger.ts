@@ -31,6 +31,7 @@ export async function uploadedLedger(
     maxAgeDays,
     timeZone: tenant.timezone || 'UTC',
     leftOut: left?.count ?? 0,
+    exportOn: latest.asOf,
   };
   if (!invoiceIds || !left || left.count === 0) return upload;
   // Left out more than its run kept: any of them may be one of these.

@@ -234,6 +234,8 @@ describe('computeAnalytics on the ledger', () => {
     const a = await computeAnalytics(s.db, { tenantId: tenant.id, currency: 'EUR', today: '2013-07-01' });
     expect(a.kpis).toMatchObject({ dso: null, cei: null, averageDaysDelinquent: null, dsoCountback: 0 });
     expect(a.otherCurrencyOpenInvoices).toBe(5);
+    // Per currency, for the Dashboard's Currency choice and its note's links.
+    expect(a.otherCurrencies).toEqual([{ currency: 'USD', openInvoices: 5 }]);
   });
 });
 

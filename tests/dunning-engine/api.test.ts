@@ -243,6 +243,9 @@ describe('approvals', () => {
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ tone: 'firm', sequence: 'held', step: 1 });
     expect(r.json().html).toContain('MID-O');
+    // The CSV ledger knows this customer only as "MID" (its customer_id): the email greets without it.
+    expect(r.json().text).toMatch(/^Hello,$/m);
+    expect(r.json().text).not.toContain('Hello MID');
   });
 });
 

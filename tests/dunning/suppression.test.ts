@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkSuppression, type LiveInvoice, type SuppressionInput } from '../../src/dunning/suppression';
+import {
+  checkSuppression,
+  type LiveInvoice,
+  type SuppressionInput,
+  staleUpload,
+} from '../../src/dunning/suppression';
 
 const NOW = new Date('2026-11-24T09:00:00Z'); // Tuesday 10:00 Berlin
 const inv = (id: string, extra: Partial<LiveInvoice> = {}): LiveInvoice => ({
@@ -285,6 +290,28 @@ describe('a ledger that is an upload (a CSV company)', () => {
     expect(checkSuppression({ ...state(), upload: unlisted('2026-11-18T16:00:00Z', 1200) }).reason).toContain(
       'the upload of Nov 24 left out 1,200 open invoices, maybe invoice B;',
     );
+  });
+
+  it('holds a reminder from an old export uploaded today: its newest invoice or payment dates the ledger', () => {
+    // A 2019 SAP export uploaded this morning: the upload is fresh, its figures are 2019's (a debtor may have paid in
+    // the years since). The statement read "2690 days overdue", due to go out once approved.
+    const old = { ...upload('2026-11-24T08:00:00Z'), exportOn: '2019-08-31' };
+    const d = checkSuppression({ ...state(), upload: old });
+    expect(d).toMatchObject({ action: 'hold', code: 'ledger_stale', replan: false });
+    expect(d.reason).toBe(
+      'The ledger is the upload of Nov 24, an export whose newest invoice or payment is dated Aug 31, 2019, 2,642 days ago (reminders wait while it has nothing in the last 30 days: a debtor may have paid since): upload a current export to send',
+    );
+    // The Dashboard's banner (GET …/dunning/today uploadTooOld): the export's day, its age and the limit it is over.
+    expect(staleUpload(old, NOW)).toMatchObject({ uploadedOn: '2019-08-31', ageDays: 2642, maxAgeDays: 30 });
+    // An export whose latest entry is a few weeks old is a quiet month, not an old file.
+    expect(checkSuppression({ ...state(), upload: { ...old, exportOn: '2026-10-25' } }).action).toBe('send');
+    expect(checkSuppression({ ...state(), upload: { ...old, exportOn: '2026-10-24' } }).code).toBe(
+      'ledger_stale',
+    );
+    // A longer upload limit is a longer quiet period too.
+    expect(
+      checkSuppression({ ...state(), upload: { ...old, maxAgeDays: 60, exportOn: '2026-10-01' } }).action,
+    ).toBe('send');
   });
 
   it('names the year of an upload from another year', () => {

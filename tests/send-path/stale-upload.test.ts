@@ -74,6 +74,24 @@ describe('a CSV company whose latest upload is too old', () => {
     expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
   });
 
+  it('an old export uploaded today is held too: the file’s newest invoice or payment dates it, not the upload', async () => {
+    const m = await messageUploadedJul1();
+    const { s, clock, transport, standIn } = env;
+    // Monday Sep 2: the same June export uploaded again this morning. The upload is fresh; its figures are not (its
+    // newest entry is over 30 days old). It sent: a debtor who paid in July read that they still owe.
+    clock.set('2013-09-02T09:00:00Z');
+    await upload();
+    clock.set('2013-09-02T10:00:00Z');
+    const r = await sendMessage(s, m.id, { transport, sleep: noSleep });
+    expect(r).toMatchObject({ outcome: 'held', code: 'ledger_stale' });
+    expect(standIn.deliveriesOf(m.id)).toHaveLength(0);
+    const held = await rowOf(s, m.id);
+    expect(held.status).toBe('queued');
+    expect(held.statusReason).toMatch(
+      /^The ledger is the upload of Sep 2, an export whose newest invoice or payment is dated Jun \d+, \d+ days ago \(reminders wait while it has nothing in the last 30 days: a debtor may have paid since\): upload a current export to send$/,
+    );
+  });
+
   it('a newer upload in which the debt is still open sends the held reminder', async () => {
     const m = await messageUploadedJul1();
     const { s, clock, transport, standIn } = env;

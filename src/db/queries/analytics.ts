@@ -154,15 +154,21 @@ export async function openInvoiceBalances(db: DbOrTx, s: ArScope) {
     .where(and(live(s), eq(invoices.status, 'open')));
 }
 
-/** Invoices of the tenant in another currency than the one analysed (reported, not summed). */
-export async function otherCurrencyCount(db: DbOrTx, tenantId: string, currency: string): Promise<number> {
-  const [row] = await db
-    .select({ n: num(sql`count(*)`) })
+/**
+ * Open invoices of the tenant in other currencies than the one analysed (reported, not summed), per currency, most
+ * invoices first: the Dashboard offers each as a view of its own.
+ */
+export async function otherCurrencyCounts(
+  db: DbOrTx,
+  tenantId: string,
+  currency: string,
+): Promise<{ currency: string; openInvoices: number }[]> {
+  return db
+    .select({ currency: invoices.currency, openInvoices: num(sql`count(*)`) })
     .from(invoices)
-    .where(
-      and(eq(invoices.tenantId, tenantId), ne(invoices.currency, currency), eq(invoices.status, 'open')),
-    );
-  return row!.n;
+    .where(and(eq(invoices.tenantId, tenantId), ne(invoices.currency, currency), eq(invoices.status, 'open')))
+    .groupBy(invoices.currency)
+    .orderBy(sql`count(*) desc`, invoices.currency);
 }
 
 /** The currency most of the tenant's invoices are in (null when it has none). */

@@ -383,11 +383,11 @@ export interface UploadNotListed {
   invoiceIds: string[];
 }
 
-/** The tenant's latest successful CSV upload: when it finished and the open invoices it left out; or null. */
+/** The tenant's latest successful CSV upload: when it finished, the open invoices it left out and its export day (`asOf`); or null. */
 export async function latestUpload(
   tx: DbOrTx,
   tenantId: string,
-): Promise<{ at: Date; notListed: UploadNotListed | null } | null> {
+): Promise<{ at: Date; notListed: UploadNotListed | null; asOf: string | null } | null> {
   const [r] = await tx
     .select({ at: syncRuns.finishedAt, source: syncRuns.source })
     .from(syncRuns)
@@ -396,7 +396,9 @@ export async function latestUpload(
     .limit(1);
   if (!r?.at) return null;
   const n = r.source.notListed as UploadNotListed | undefined;
-  return { at: new Date(r.at), notListed: n ? { count: n.count, invoiceIds: n.invoiceIds } : null };
+  const asOf =
+    typeof r.source.asOf === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(r.source.asOf) ? r.source.asOf : null;
+  return { at: new Date(r.at), notListed: n ? { count: n.count, invoiceIds: n.invoiceIds } : null, asOf };
 }
 
 /**

@@ -79,6 +79,8 @@ export const analyticsBody = coversDeep<Analytics>()(
     }),
     /** Open invoices in other currencies, left out of every figure above. */
     otherCurrencyOpenInvoices: z.number().int(),
+    /** The same per currency, most open invoices first (`?currency=` shows one). */
+    otherCurrencies: z.array(z.object({ currency: z.string(), openInvoices: z.number().int() })),
   }),
 );
 

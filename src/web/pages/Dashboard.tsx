@@ -155,8 +155,20 @@ function ExportDayNote({ asOf }: { asOf: string }) {
 export function DashboardPage({ tenant }: PageProps) {
   const { search } = useLocation();
   const period = PERIODS.includes(Number(search.get('period'))) ? Number(search.get('period')) : 90;
+  // Another currency's figures (a company with CAD and USD invoices): each currency is its own view, never summed.
+  const asked = search.get('currency');
+  const currency = asked && /^[A-Z]{3}$/.test(asked) ? asked : undefined;
   const periodId = useId();
-  const { data, error, loading } = useApi<Analytics>(apiPath(tenant, 'analytics', { period }));
+  const currencyId = useId();
+  const { data, error, loading } = useApi<Analytics>(apiPath(tenant, 'analytics', { period, currency }));
+  /** The Dashboard's address for a period and currency (the defaults left out). */
+  const dashboardUrl = (p: number, cur: string | undefined) => {
+    const qs = new URLSearchParams();
+    if (p !== 90) qs.set('period', String(p));
+    if (cur) qs.set('currency', cur);
+    const q = qs.toString();
+    return q ? `/?${q}` : '/';
+  };
   if (loading && !data) return <Loading label="Computing the dashboard…" />;
   if (error) return <ErrorBanner error={error} />;
   if (!data) return null;
@@ -178,7 +190,7 @@ export function DashboardPage({ tenant }: PageProps) {
               <select
                 id={periodId}
                 value={period}
-                onChange={(e) => navigate(Number(e.target.value) === 90 ? '/' : `/?period=${e.target.value}`)}
+                onChange={(e) => navigate(dashboardUrl(Number(e.target.value), currency))}
               >
                 {PERIODS.map((p) => (
                   <option key={p} value={p}>
@@ -187,9 +199,25 @@ export function DashboardPage({ tenant }: PageProps) {
                 ))}
               </select>
             </div>
+            {data.otherCurrencies.length > 0 ? (
+              <div className="field period-field">
+                <label htmlFor={currencyId}>Currency</label>
+                <select
+                  id={currencyId}
+                  value={c}
+                  onChange={(e) => navigate(dashboardUrl(period, e.target.value))}
+                >
+                  {[c, ...data.otherCurrencies.map((o) => o.currency)].sort().map((cur) => (
+                    <option key={cur} value={cur}>
+                      {cur}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ) : null}
             <a
               className="btn btn-secondary"
-              href={apiPath(tenant, 'analytics', { period, format: 'csv' })}
+              href={apiPath(tenant, 'analytics', { period, currency, format: 'csv' })}
               download
             >
               Export CSV
@@ -292,10 +320,19 @@ export function DashboardPage({ tenant }: PageProps) {
       </div>
       <SendingTodayCard tenant={tenant} />
       <RiskCards tenant={tenant} />
-      {data.otherCurrencyOpenInvoices > 0 ? (
-        <p className="note">
-          {data.otherCurrencyOpenInvoices} open invoices in other currencies are not included in these
-          figures.
+      {data.otherCurrencies.length > 0 ? (
+        <p className="note" data-testid="other-currencies">
+          Figures in {c} only. Not included:{' '}
+          {data.otherCurrencies.map((o, i) => (
+            <span key={o.currency}>
+              {i > 0 ? ', ' : ''}
+              <Link href={dashboardUrl(period, o.currency)}>
+                {o.openInvoices.toLocaleString('en-US')} open invoice{o.openInvoices === 1 ? '' : 's'} in{' '}
+                {o.currency}
+              </Link>
+            </span>
+          ))}{' '}
+          (each currency has its own figures: choose it under Currency).
         </p>
       ) : null}
     </>
