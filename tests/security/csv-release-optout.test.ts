@@ -11,7 +11,7 @@ import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { upsertOverride } from '../../src/db/queries/dunning-settings';
 import { createTenant } from '../../src/db/queries/tenants';
-import { customers } from '../../src/db/schema';
+import { customers, dunningTasks } from '../../src/db/schema';
 import { suppress } from '../../src/dunning/delivery-events';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
@@ -100,4 +100,35 @@ describe('a CSV company that connects its ledger', () => {
       expect(toThem.map((m) => m.to)).toEqual([]);
     },
   );
+});
+
+describe("a CSV company's call list once it connected its ledger", () => {
+  it("closes the file debtor's find-a-contact task when the first full sync sweeps the file's rows", async () => {
+    ({ sandbox, s } = await sandboxServices({ seed: 3712, customers: 12, invoices: 120 }, { queue: false }));
+    started.push({ sandbox, s });
+    const now = sandbox.now();
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    // A file debtor with no address: the plan puts them on the call list ("has no email address").
+    await importHistoryCsv(
+      s.db,
+      csv([['FILE-B', 'F-2', '2026-08-01', '2026-08-31', '220.00', 'USD', '', 'email', 'US']]),
+      { tenantName: 'ignored', tenantId: tenant.id, now },
+    );
+    await planTenant(s, tenant.id);
+    const contactTasks = () =>
+      s.db
+        .select({ status: dunningTasks.status, title: dunningTasks.title })
+        .from(dunningTasks)
+        .where(and(eq(dunningTasks.tenantId, tenant.id), eq(dunningTasks.kind, 'find_contact')));
+    expect(await contactTasks()).toEqual([{ status: 'open', title: 'FILE-B has no email address' }]);
+
+    const connectionId = await connect(tenant.id);
+    const result = await runSync(s, { connectionId });
+    expect(result.status, result.error ?? '').toBe('succeeded');
+    await planTenant(s, tenant.id);
+    // The file's debtor is gone (the ledger's listing swept its row): nobody is left to find a contact for.
+    expect((await contactTasks()).filter((t) => t.title.startsWith('FILE-B'))).toEqual([
+      { status: 'done', title: 'FILE-B has no email address' },
+    ]);
+  });
 });
