@@ -6,7 +6,12 @@
 import { createHash } from 'node:crypto';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
-import { customersWithOpenTasks, supersedeOpenTasks, taskOpenedUnder } from '../db/queries/dunning-admin';
+import {
+  customersWithOpenTasks,
+  deletedCustomersAmong,
+  supersedeOpenTasks,
+  taskOpenedUnder,
+} from '../db/queries/dunning-admin';
 import {
   cancelSettledReminders,
   connectionCounts,
@@ -576,7 +581,16 @@ async function openContactTasks(
       )
       .map((d) => d.customerId),
   );
-  for (const customerId of await customersWithOpenTasks(tx, tenantId, CONTACT_TASK)) {
+  const withTasks = await customersWithOpenTasks(tx, tenantId, CONTACT_TASK);
+  // A debtor gone from the ledger (deleted there, or a CSV company's file row its ledger's first full listing swept,
+  // releaseImportedRows) has nothing left to chase: no plan decides on them, so their task is closed here.
+  for (const customerId of await deletedCustomersAmong(tx, tenantId, withTasks)) {
+    await supersedeOpenTasks(tx, tenantId, `${CONTACT_TASK}${customerId}`, null, {
+      note: 'Closed: the customer is no longer in the ledger',
+      now,
+    });
+  }
+  for (const customerId of withTasks) {
     if (!reachable.has(customerId)) continue;
     await supersedeOpenTasks(tx, tenantId, `${CONTACT_TASK}${customerId}`, null, {
       note: 'Closed: the customer can be reached now (an address from the ledger or a dunning contact)',

@@ -11,6 +11,7 @@ import {
   openInvoicesWithBalance,
   overridesOf,
   paidHistoryOf,
+  releasedOptOutEmails,
   reminderStepHistory,
   sentReminderEngagement,
   suppressionRows,
@@ -57,7 +58,15 @@ export async function loadSuppressions(db: DbOrTx, tenantId: string, customerIds
     const bounced = await bouncedEmails(db, tenantId);
     for (const b of bounced) if (b.email) badEmails.add(b.email.toLowerCase());
   }
-  return { badEmails, optedOut };
+  // A debtor of a CSV company's file who opted out, the company since connected to its ledger: the file's row was
+  // released (its ledger customer is another row), and the opt-out holds for the address it was made with.
+  const optedOutEmails = new Set(await releasedOptOutEmails(db, tenantId));
+  return { badEmails, optedOut, optedOutEmails };
+}
+
+/** Whether any of `addresses` opted out (loadSuppressions' optedOutEmails). */
+export function anyOptedOut(addresses: readonly string[] | undefined, optedOutEmails: Set<string>): boolean {
+  return optedOutEmails.size > 0 && (addresses ?? []).some((a) => optedOutEmails.has(a.toLowerCase()));
 }
 
 /** Reachable addresses: the billing emails minus bounced ones; bounced when every address bounced. */
@@ -148,7 +157,7 @@ export async function loadPlannerInput(
     overrides.filter((o) => o.customerId).map((o) => [o.customerId!, toOverride(o)]),
   );
   const invOverride = new Map(overrides.filter((o) => o.invoiceId).map((o) => [o.invoiceId!, toOverride(o)]));
-  const { badEmails, optedOut } = await loadSuppressions(db, tenantId);
+  const { badEmails, optedOut, optedOutEmails } = await loadSuppressions(db, tenantId);
   const payer = billedThrough(custRows, (c) => contactsOf(c, custOverride.get(c.id), badEmails).length > 0);
 
   // Credit on account as of the company's day of the clock, as the dashboard counts it: a post-dated credit memo is
@@ -213,7 +222,10 @@ export async function loadPlannerInput(
         tags: c.tags,
         strategic: c.tags.includes(STRATEGIC_TAG),
         bounced: r.bounced,
-        optedOut: optedOut.has(c.id),
+        optedOut:
+          optedOut.has(c.id) ||
+          anyOptedOut(c.emails, optedOutEmails) ||
+          anyOptedOut(custOverride.get(c.id)?.contactEmails, optedOutEmails),
         override: custOverride.get(c.id),
         credits: creditsIn(credits.get(c.id) ?? []),
         paidHistory: paidHistory.get(c.id) ?? { paid: 0, late: 0 },

@@ -62,7 +62,7 @@ import { loadDunningConfig } from './dunning-config';
 import { approvalVersion, dueState, enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
-import { loadSuppressions, reachable, toOverride } from './planner-input';
+import { anyOptedOut, loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { reasonsAsOf } from './reason-text';
 import { nextAllowedTime, windowBlock } from './send-time';
@@ -744,7 +744,11 @@ export async function recheck(
   );
   const disputeRows = await openDisputesOf(tx, row.tenantId, row.invoiceIds);
   const promiseRows = await livePromisesOverlapping(tx, row.tenantId, row.invoiceIds);
-  const { badEmails, optedOut } = await loadSuppressions(tx, row.tenantId, [row.customerId]);
+  const suppressions = await loadSuppressions(tx, row.tenantId, [row.customerId]);
+  const { badEmails } = suppressions;
+  // Opted out: the debtor, or an address of the message a released CSV debtor opted out with (loadSuppressions).
+  const optedOut = (customerId: string) =>
+    suppressions.optedOut.has(customerId) || anyOptedOut(row.to, suppressions.optedOutEmails);
   const reach = reachable(row.to, badEmails);
   const conn = await connectionStatuses(tx, row.tenantId);
   const reconnect = conn.some((c) => c.status === 'reconnect_needed');
@@ -754,7 +758,7 @@ export async function recheck(
   const window = { ...config.settings, timeZone };
   let decision: SuppressionDecision;
   if (row.kind === 'receipt') {
-    decision = receiptDecision(live, optedOut.has(row.customerId), reach.bounced, window, now);
+    decision = receiptDecision(live, optedOut(row.customerId), reach.bounced, window, now);
   } else {
     const snapshot = row.snapshot as { invoices?: { invoiceId: string; openBalanceMinor: number }[] };
     const liveInvoices: LiveInvoice[] = live.map((l) => {
@@ -793,7 +797,7 @@ export async function recheck(
       },
       invoices: liveInvoices,
       customer: {
-        optedOut: optedOut.has(row.customerId),
+        optedOut: optedOut(row.customerId),
         bounced: reach.bounced,
         excluded: custOverride?.excluded ?? false,
         pausedUntil: custOverride?.pausedUntil ?? null,

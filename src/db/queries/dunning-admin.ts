@@ -2,9 +2,16 @@
  * Reviewer and team actions on dunning: approvals, skips and edits of messages (dunning/approvals.ts), tasks and
  * their talking points (dunning/tasks.ts), bulk actions (dunning/bulk.ts). Callers own transactions.
  */
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
-import { bulkActions, type DunningMessageStatus, dunningMessages, dunningTasks, tenants } from '../schema';
+import {
+  bulkActions,
+  customers,
+  type DunningMessageStatus,
+  dunningMessages,
+  dunningTasks,
+  tenants,
+} from '../schema';
 import { PENDING } from './dunning-plan';
 
 export type DunningMessage = typeof dunningMessages.$inferSelect;
@@ -217,6 +224,26 @@ export async function supersedeOpenTasks(
         keep === null ? undefined : sql`${dunningTasks.dedupeKey} <> ${keep}`,
       ),
     );
+}
+
+/** Which of `customerIds` are deleted (gone from the ledger, or a CSV company's file rows its ledger swept). */
+export async function deletedCustomersAmong(
+  db: DbOrTx,
+  tenantId: string,
+  customerIds: string[],
+): Promise<string[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(
+      and(
+        eq(customers.tenantId, tenantId),
+        inArray(customers.id, customerIds),
+        isNotNull(customers.deletedAt),
+      ),
+    );
+  return rows.map((r) => r.id);
 }
 
 /** The customers with an open task whose dedupe key starts with `prefix`. */

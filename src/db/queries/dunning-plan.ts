@@ -18,6 +18,7 @@ import {
   promisesToPay,
 } from '../schema';
 import { uuidArray } from '../sql-arrays';
+import { RELEASED_ID_PREFIX } from './csv-import';
 
 /** The tenant's latest stored dunning policy version, or null (the defaults apply). */
 export async function latestDunningPolicy(db: DbOrTx, tenantId: string) {
@@ -504,6 +505,25 @@ export async function bouncedEmails(db: DbOrTx, tenantId: string) {
     .select({ email: contactSuppressions.email })
     .from(contactSuppressions)
     .where(and(eq(contactSuppressions.tenantId, tenantId), eq(contactSuppressions.kind, 'bounced')));
+}
+
+/**
+ * The addresses a released CSV customer opted out with (unsubscribed, complained, provider-suppressed): a CSV company
+ * that connected its ledger had its file's rows renamed `csv:<id>` (releaseImportedRows), so the ledger's customer —
+ * most often the same debtor, the file an export of the same books — is another row, and an opt-out is recorded per
+ * row. Its address is what still names the debtor: the opt-out holds for it (planner-input.loadSuppressions).
+ */
+export async function releasedOptOutEmails(db: DbOrTx, tenantId: string): Promise<string[]> {
+  const rows = rowsOf<{ email: string }>(
+    await db.execute(sql`
+      select distinct lower(s.email) as email
+      from contact_suppressions s
+      join customers c on c.id = s.customer_id
+      join tenants t on t.id = s.tenant_id
+      where s.tenant_id = ${tenantId}::uuid and s.kind <> 'bounced' and s.email is not null
+        and left(c.external_id, ${RELEASED_ID_PREFIX.length}) = ${RELEASED_ID_PREFIX} and t.source <> 'csv'`),
+  );
+  return rows.map((r) => r.email);
 }
 
 /** Open invoices with a balance. */

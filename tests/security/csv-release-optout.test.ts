@@ -1,0 +1,134 @@
+/**
+ * A CSV company's debtor who unsubscribed (or complained) stays unsubscribed once the company connects its ledger.
+ * The connect moves the file's rows out of the ledger's id space (releaseImportedRows: `csv:<id>`), so the ledger's
+ * customer — usually the same debtor, the file was exported from these books — is a new row, and an opt-out is
+ * recorded per customer row. Before, the first full sync planned reminders of the ledger's customer to the very
+ * address that had unsubscribed: the opt-out stayed on the released (then deleted) file row.
+ */
+import { and, eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TokenSet } from '../../connectors/types';
+import type { Sandbox } from '../../sandboxes/quickbooks';
+import { upsertOverride } from '../../src/db/queries/dunning-settings';
+import { createTenant } from '../../src/db/queries/tenants';
+import { customers, dunningTasks } from '../../src/db/schema';
+import { suppress } from '../../src/dunning/delivery-events';
+import { planTenant } from '../../src/dunning/engine';
+import type { Services } from '../../src/services';
+import { importHistoryCsv } from '../../src/sync/csv-import';
+import { runSync } from '../../src/sync/run-sync';
+import { goLive, messagesOf } from '../dunning-engine/fixtures';
+import { csv } from '../helpers/csv';
+import { sandboxServices, sandboxTokens } from '../sync/helpers';
+
+let sandbox: Sandbox;
+let s: Services;
+const started: { sandbox: Sandbox; s: Services }[] = [];
+afterAll(async () => {
+  for (const x of started) {
+    await x.s.close();
+    await x.sandbox.stop();
+  }
+});
+
+async function connect(tenantId: string): Promise<string> {
+  const now = sandbox.now();
+  const { realmId, tokens } = await sandboxTokens(sandbox, now);
+  const set: TokenSet = {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: 'bearer',
+    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
+    refreshTokenExpiresIn: null,
+    idToken: null,
+  };
+  const attached = await s.sync.connect.attach(async () => null, {
+    provider: 'quickbooks',
+    externalId: realmId,
+    tokens: set,
+    boundTenant: tenantId,
+    companyName: null,
+  });
+  return (attached as { connectionId: string }).connectionId;
+}
+
+describe('a CSV company that connects its ledger', () => {
+  it.each(['unsubscribed', 'complained'] as const)(
+    'mails no address its file debtor %s with, to the ledger customer of that address',
+    async (kind) => {
+      ({ sandbox, s } = await sandboxServices(
+        { seed: 3711, customers: 12, invoices: 120 },
+        { queue: false },
+      ));
+      started.push({ sandbox, s });
+      const now = sandbox.now();
+      const open = [...sandbox.company.invoices.values()].filter(
+        (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
+      );
+      // A ledger customer owing money: the file (an export of the same books) holds them under the same id.
+      const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
+      const address = debtor.email.toLowerCase();
+      const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+      await importHistoryCsv(
+        s.db,
+        csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
+        { tenantName: 'ignored', tenantId: tenant.id, now },
+      );
+      const [fileCustomer] = await s.db
+        .select({ id: customers.id })
+        .from(customers)
+        .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
+      await upsertOverride(s.db, tenant.id, { customerId: fileCustomer!.id }, { contactEmails: [address] });
+      // The debtor opted out from a reminder of the file's invoice, at that address.
+      await suppress(s.db, {
+        tenantId: tenant.id,
+        customerId: fileCustomer!.id,
+        email: address,
+        kind,
+        reason: 'test',
+        messageId: null,
+      });
+
+      const connectionId = await connect(tenant.id);
+      const result = await runSync(s, { connectionId });
+      expect(result.status, result.error ?? '').toBe('succeeded');
+      await goLive(s, tenant.id);
+      await planTenant(s, tenant.id);
+      const messages = await messagesOf(s, tenant.id);
+      expect(messages.length).toBeGreaterThan(0);
+      const toThem = messages.filter((m) => m.to.some((a) => a.toLowerCase() === address));
+      expect(toThem.map((m) => m.to)).toEqual([]);
+    },
+  );
+});
+
+describe("a CSV company's call list once it connected its ledger", () => {
+  it("closes the file debtor's find-a-contact task when the first full sync sweeps the file's rows", async () => {
+    ({ sandbox, s } = await sandboxServices({ seed: 3712, customers: 12, invoices: 120 }, { queue: false }));
+    started.push({ sandbox, s });
+    const now = sandbox.now();
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    // A file debtor with no address: the plan puts them on the call list ("has no email address").
+    await importHistoryCsv(
+      s.db,
+      csv([['FILE-B', 'F-2', '2026-08-01', '2026-08-31', '220.00', 'USD', '', 'email', 'US']]),
+      { tenantName: 'ignored', tenantId: tenant.id, now },
+    );
+    await planTenant(s, tenant.id);
+    const contactTasks = () =>
+      s.db
+        .select({ status: dunningTasks.status, title: dunningTasks.title })
+        .from(dunningTasks)
+        .where(and(eq(dunningTasks.tenantId, tenant.id), eq(dunningTasks.kind, 'find_contact')));
+    expect(await contactTasks()).toEqual([{ status: 'open', title: 'FILE-B has no email address' }]);
+
+    const connectionId = await connect(tenant.id);
+    const result = await runSync(s, { connectionId });
+    expect(result.status, result.error ?? '').toBe('succeeded');
+    await planTenant(s, tenant.id);
+    // The file's debtor is gone (the ledger's listing swept its row): nobody is left to find a contact for.
+    expect((await contactTasks()).filter((t) => t.title.startsWith('FILE-B'))).toEqual([
+      { status: 'done', title: 'FILE-B has no email address' },
+    ]);
+  });
+});
