@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { dayInZone, isTimeZone } from '../../connectors/dates';
 import type { DbOrTx } from '../db/client';
 import { csvLedgerDay } from '../db/queries/analytics';
 import { creditOnAccount, payersOfJobs } from '../db/queries/credit-on-account';
@@ -23,7 +24,6 @@ import {
   upsertActiveModelVersion,
 } from '../db/queries/risk';
 import { tenantById } from '../db/queries/tenants';
-import { localParts } from '../dunning/local-time';
 import {
   type CustomerRisk,
   customerBand,
@@ -112,8 +112,8 @@ export async function accountRisks(
   // Credit dated by the scoring day and by the company's calendar day of the instant, the earlier of the two: a
   // payment dated the company's tomorrow (already today in UTC, an evening in the Americas) is not credit yet for the
   // reminders, and must not cover the debt here either; a backtest sees no credit dated after its day.
-  const tz = (await tenantById(db, tenantId))?.timezone || 'UTC';
-  const creditDay = [isoFromDay(day), localParts(asOf, tz).date].sort()[0]!;
+  const tz = (await tenantById(db, tenantId))?.timezone;
+  const creditDay = [isoFromDay(day), dayInZone(asOf, tz && isTimeZone(tz) ? tz : 'UTC')].sort()[0]!;
   const credits = await creditOnAccount(db, { tenantId, asOf: creditDay });
   // A job billed with its parent is netted with the customer who pays it, as reminders count its credit.
   const payerOf = await payersOfJobs(db, tenantId);
