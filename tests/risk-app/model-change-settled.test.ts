@@ -84,3 +84,51 @@ describe('a switch of models after invoices were paid', () => {
     expect(sum(change.after)).toBe(sum(change.before));
   }, 120_000);
 });
+
+describe('two scoring runs racing over a switch of models', () => {
+  it('both end, and the switch is recorded once: from the previous model, with its bands, to the new one', async () => {
+    const r = await importHistoryCsv(s.db, ledgerCsv(synthetic(20, 20, NOW)), {
+      tenantName: 'Racing',
+      now: s.clock.now(),
+    });
+    const racing = r.tenant.id;
+    await scoreTenant(s, racing);
+    const shipped = await s.models.default();
+    const before = await s.db
+      .select({ band: invoicePredictions.riskBand, n: sql<number>`count(*)::int` })
+      .from(invoicePredictions)
+      .where(eq(invoicePredictions.tenantId, racing))
+      .groupBy(invoicePredictions.riskBand);
+    const version = 'payment-delay-tenant-racing';
+    await s.db.insert(modelVersions).values({
+      tenantId: racing,
+      version,
+      status: 'active',
+      manifest: {
+        ...shipped.manifest,
+        version,
+        thresholds: {
+          ...shipped.manifest.thresholds,
+          late: Math.min(0.99, shipped.manifest.thresholds.late * 1.5),
+        },
+      } as unknown as Record<string, unknown>,
+      onnx: readFileSync(path.join(DEFAULT_MODEL_DIR, MODEL_FILE)),
+      comparison: {},
+      reason: 'test',
+      promotedAt: s.clock.now(),
+    });
+    // Two runs at once (a worker and `duely` by hand; on Postgres their transactions interleave).
+    await Promise.all([scoreTenant(s, racing), scoreTenant(s, racing)]);
+    const [row] = await s.db.select({ c: tenants.modelChange }).from(tenants).where(eq(tenants.id, racing));
+    const change = row!.c!;
+    expect(change).toMatchObject({ from: shipped.manifest.version, to: version });
+    const b = { low: 0, medium: 0, high: 0 };
+    for (const x of before) b[x.band as keyof typeof b] = Number(x.n);
+    expect(change.before).toEqual(b);
+    const versions = await s.db
+      .selectDistinct({ v: invoicePredictions.modelVersion })
+      .from(invoicePredictions)
+      .where(eq(invoicePredictions.tenantId, racing));
+    expect(versions).toEqual([{ v: version }]);
+  }, 120_000);
+});
