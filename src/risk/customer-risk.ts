@@ -355,7 +355,12 @@ export function openDebtRisks(
     let weightiest = 0;
     let covered: string | null = null;
     let coveredWeight = 0;
-    for (const [currency, list] of Map.groupBy(rows, (i) => open[i]!.currency)) {
+    // In currency-code order: on a tie of weights the reason names the same debt whatever order the ledger was read
+    // in (it is read unordered).
+    const byCurrency = [...Map.groupBy(rows, (i) => open[i]!.currency)].sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    for (const [currency, list] of byCurrency) {
       let total = 0;
       let atRisk = 0;
       let applied = 0;

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { dayInZone, isTimeZone } from '../../connectors/dates';
 import type { DbOrTx } from '../db/client';
 import { csvLedgerDay } from '../db/queries/analytics';
 import { creditOnAccount, payersOfJobs } from '../db/queries/credit-on-account';
@@ -95,8 +96,8 @@ export async function customerBandOf(
 /**
  * Customer risks as stored and shown: the customers' payment habits (customerRisk) combined with the collection
  * risk of their open debt, read from the same run's invoice scores and the invoices' open balances, net of each
- * customer's credit on account dated by the scoring day (db/queries/credit-on-account.ts, the credit the dashboard
- * and dunning count; a job billed with its parent pooled with its payer).
+ * customer's credit on account dated by the scoring day, and not after the company's day (db/queries/credit-on-account.ts,
+ * the credit the dashboard and dunning count; a job billed with its parent pooled with its payer).
  */
 export async function accountRisks(
   db: DbOrTx,
@@ -108,7 +109,12 @@ export async function accountRisks(
 ): Promise<CustomerRisk[]> {
   const day = dayOfInstant(asOf);
   const balances = await openBalances(db, tenantId);
-  const credits = await creditOnAccount(db, { tenantId, asOf: isoFromDay(day) });
+  // Credit dated by the scoring day and by the company's calendar day of the instant, the earlier of the two: a
+  // payment dated the company's tomorrow (already today in UTC, an evening in the Americas) is not credit yet for the
+  // reminders, and must not cover the debt here either; a backtest sees no credit dated after its day.
+  const tz = (await tenantById(db, tenantId))?.timezone;
+  const creditDay = [isoFromDay(day), dayInZone(asOf, tz && isTimeZone(tz) ? tz : 'UTC')].sort()[0]!;
+  const credits = await creditOnAccount(db, { tenantId, asOf: creditDay });
   // A job billed with its parent is netted with the customer who pays it, as reminders count its credit.
   const payerOf = await payersOfJobs(db, tenantId);
   return withOpenDebt(

@@ -92,6 +92,22 @@ describe('open-debt score across currencies', () => {
     ]).get('c')!;
     expect(r.reason).toMatch(/^\$9,000 overdue/);
   });
+
+  it('on a tie between currencies the reason does not depend on the order the ledger was read in', () => {
+    // $9,000 and €9,000 doubtful, each all of its currency's balance: the same weight in the score. The ledger is read
+    // without an order (Postgres returns its rows in any order), so the reason named one or the other run to run.
+    const debts = [inv('USD', 900_000, 0.99), inv('EUR', 900_000, 0.99)];
+    const one = openDebtRisks(debts).get('c')!;
+    const other = openDebtRisks([...debts].reverse()).get('c')!;
+    expect(other.reason).toBe(one.reason);
+    const credits = [
+      { customerId: 'c', currency: 'USD', creditMinor: 900_000 },
+      { customerId: 'c', currency: 'EUR', creditMinor: 900_000 },
+    ];
+    expect(openDebtRisks([...debts].reverse(), credits).get('c')!.reason).toBe(
+      openDebtRisks(debts, credits).get('c')!.reason,
+    );
+  });
 });
 
 describe('open-debt score net of credit on account', () => {

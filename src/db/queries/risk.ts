@@ -40,22 +40,29 @@ export async function openBalances(db: DbOrTx, tenantId: string): Promise<Map<st
 }
 
 /**
- * The tenant's stored predictions by risk band, and the model version of its latest scoring run (null: never
- * scored). Read before a run replaces them: the previous model's figures when the run's model is another.
+ * The tenant's stored predictions of invoices still open by risk band (what the Dashboard's high-risk count shows),
+ * and the model version of its latest scoring run (null: never scored). Read before a run replaces them: the previous
+ * model's figures when the run's model is another. Predictions of invoices paid or voided since are left out (only a
+ * scoring run drops them): counted "before" and not "after", a payment's move was blamed on the switch of models.
  */
 export async function storedBands(
   db: DbOrTx,
   tenantId: string,
 ): Promise<{ version: string | null; bands: BandCounts }> {
-  const rows = rowsOf<{ risk_band: string; n: number | string; version: string }>(
+  // The version from every prediction (a run whose invoices have all been paid since still names its model).
+  const rows = rowsOf<{ risk_band: string | null; n: number | string | null; version: string }>(
     await db.execute(sql`
-      select risk_band, count(*)::int as n,
-        (select p.model_version from invoice_predictions p where p.tenant_id = ${tenantId}::uuid
-          order by p.scored_at desc, p.invoice_id limit 1) as version
-      from invoice_predictions where tenant_id = ${tenantId}::uuid group by risk_band order by risk_band`),
+      select v.version, b.risk_band, b.n
+      from (select model_version as version from invoice_predictions where tenant_id = ${tenantId}::uuid
+            order by scored_at desc, invoice_id limit 1) v
+      left join (select p.risk_band, count(*)::int as n
+                 from invoice_predictions p join invoices i on i.id = p.invoice_id and i.status = 'open'
+                 where p.tenant_id = ${tenantId}::uuid group by p.risk_band) b on true
+      order by b.risk_band`),
   );
   const bands: BandCounts = { low: 0, medium: 0, high: 0 };
-  for (const r of rows) if (r.risk_band in bands) bands[r.risk_band as keyof BandCounts] = Number(r.n);
+  for (const r of rows)
+    if (r.risk_band !== null && r.risk_band in bands) bands[r.risk_band as keyof BandCounts] = Number(r.n);
   return { version: rows[0]?.version ?? null, bands };
 }
 
