@@ -17,6 +17,7 @@ import {
   resolveDisputes,
   skipUnsentMessages,
   upsertCustomerOverrides,
+  writtenOutsideSnapshot,
 } from '../db/queries/dunning-admin';
 import {
   deleteDunningMessage,
@@ -96,6 +97,12 @@ export async function bulkDecideMessages(
      * otherwise now than it did then (a day passed: "due today" became "overdue"), is left.
      */
     listedAt?: Date;
+    /**
+     * With `listedAt`: the database snapshot the list was read under (its `listedSnapshot`). A matching message with
+     * no version given last written by a transaction that snapshot did not see committed is left too: its stamp may
+     * predate `listedAt` (written before, committed after the list's read), so the list showed it as it was before.
+     */
+    listedSnapshot?: string;
   },
 ): Promise<BulkResult> {
   const now = services.clock.now();
@@ -112,6 +119,10 @@ export async function bulkDecideMessages(
     const full = read.length > 0 ? await messagesByIds(tx, read) : [];
     const versionNow = new Map(full.map((m) => [m.id, viewedVersion(m, zones.get(m.id) ?? 'UTC', now)]));
     // What a message listed (and unchanged since) read as on the list: its version as of the list's day.
+    const unseenWrites =
+      listedAt && r.listedSnapshot
+        ? await writtenOutsideSnapshot(tx, listed, r.listedSnapshot)
+        : new Set<string>();
     const versionListed = new Map(
       listedAt ? full.map((m) => [m.id, viewedVersion(m, zones.get(m.id) ?? 'UTC', listedAt)]) : [],
     );
@@ -119,7 +130,9 @@ export async function bulkDecideMessages(
     const changedSinceListed = (m: { id: string; changed_at: string | Date }) =>
       listedAt !== undefined &&
       seen[m.id] === undefined &&
-      (new Date(m.changed_at) >= listedAt || versionListed.get(m.id) !== versionNow.get(m.id));
+      (new Date(m.changed_at) >= listedAt ||
+        unseenWrites.has(m.id) ||
+        versionListed.get(m.id) !== versionNow.get(m.id));
 
     // An approve by filter matches only messages awaiting approval (the route), resolved just before this lock.
     const byFilter = r.request.filter !== undefined;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { type CreateEmailOptions, Resend } from 'resend';
 import {
@@ -254,13 +255,41 @@ function toResend(msg: OutboundEmail): CreateEmailOptions {
  * tests/send-path/proxy-answers.test.ts fails if an SDK upgrade stops doing so.
  */
 const statusOfAnswer = new WeakMap<object, number>();
+/** The status of the error answer the current request got (set by logError, read as its fetchRequest returns). */
+const answerOfRequest = new AsyncLocalStorage<{ status?: number }>();
 function answeredStatus(resend: Resend): void {
-  const sdk = resend as unknown as { logError?: (error: unknown, path: string, status?: number) => void };
+  const sdk = resend as unknown as {
+    logError?: (error: unknown, path: string, status?: number) => void;
+    fetchRequest?: (
+      path: string,
+      options?: unknown,
+    ) => Promise<{ data: unknown; error: unknown; headers: unknown }>;
+  };
   const log = sdk.logError;
   if (typeof log !== 'function') return;
   sdk.logError = function (this: unknown, error, path, status) {
     if (error && typeof error === 'object' && typeof status === 'number') statusOfAnswer.set(error, status);
+    const slot = answerOfRequest.getStore();
+    if (slot && typeof status === 'number') slot.status = status;
     return log.call(this, error, path, status);
+  };
+  // An error answer whose JSON body is not an object (null, a bare string or number: a proxy's own words) comes
+  // back as that value, or as no error and no data at all: no object to keep its status by. Each request runs with
+  // its own slot, so the status logError saw is read back for it alone (requests on one transport run at once).
+  const fetchRequest = sdk.fetchRequest;
+  if (typeof fetchRequest !== 'function') return;
+  sdk.fetchRequest = function (this: unknown, path, options) {
+    const slot: { status?: number } = {};
+    return answerOfRequest.run(slot, async () => {
+      const r = await fetchRequest.call(this, path, options);
+      if (slot.status === undefined || (r.error !== null && typeof r.error === 'object')) return r;
+      const error = {
+        name: 'application_error',
+        message: typeof r.error === 'string' && r.error ? r.error : `HTTP ${slot.status}`,
+        statusCode: slot.status,
+      };
+      return { ...r, data: null, error };
+    });
   };
 }
 

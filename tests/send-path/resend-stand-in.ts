@@ -24,7 +24,13 @@ export type Fault =
    * A proxy or gateway in front of Resend answers `status` itself, nothing forwarded, with a JSON body not in
    * Resend's shape (no statusCode, no name).
    */
-  | { kind: 'proxy'; status: number; retryAfterSeconds?: number };
+  | {
+      kind: 'proxy';
+      status: number;
+      retryAfterSeconds?: number;
+      /** The answer's JSON body (an object by default; a proxy may answer a bare string or null). */
+      body?: unknown;
+    };
 
 export interface Delivery {
   id: string;
@@ -137,7 +143,7 @@ export class ResendStandIn {
       return json(
         res,
         fault.status,
-        { message: 'Too Many Requests', error: 'proxy' },
+        'body' in fault ? fault.body : { message: 'Too Many Requests', error: 'proxy' },
         fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
       );
     }
@@ -199,7 +205,7 @@ export class ResendStandIn {
       return json(
         res,
         fault.status,
-        { message: 'Too Many Requests', error: 'proxy' },
+        'body' in fault ? fault.body : { message: 'Too Many Requests', error: 'proxy' },
         fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
       );
     }

@@ -315,6 +315,34 @@ export async function lockMessagesOf(tx: Tx, tenantId: string, ids: string[]) {
   );
 }
 
+/**
+ * Which transactions had committed when a list was read (pg_current_snapshot, as text): taken before the list's reads,
+ * with its `listedAt`, so an approve by filter can tell a write the list could not have shown (writtenOutsideSnapshot).
+ */
+export async function currentSnapshot(db: DbOrTx): Promise<string> {
+  const [r] = rowsOf<{ s: string }>(await db.execute(sql`select pg_current_snapshot()::text as s`));
+  return r!.s;
+}
+
+/**
+ * Of `ids`, the messages last written by a transaction `snapshot` did not see committed: one still open when the list
+ * was read, or begun since. Its app-clock stamp (updated_at, edited_at) can predate the list's `listedAt` by as long
+ * as that transaction ran (a plan, an edit committing just after the list's read), so the stamp alone cannot tell.
+ * A row's xmin is a 32-bit xid: widened with the current epoch (one from the epoch before when it reads as later).
+ */
+export async function writtenOutsideSnapshot(tx: Tx, ids: string[], snapshot: string): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = rowsOf<{ id: string }>(
+    await tx.execute(sql`with cur as (select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as xmax),
+        w as (select m.id, ((cur.xmax >> 32) << 32) | m.xmin::text::bigint as x
+          from dunning_messages m, cur where m.id = any(${textArray(ids)}::text[]))
+        select w.id from w, cur
+        where not pg_visible_in_snapshot(
+          (case when w.x > cur.xmax then w.x - 4294967296 else w.x end)::text::xid8, ${snapshot}::pg_snapshot)`),
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Messages among `ids` still awaiting approval → queued (send time not before `at`); their ids and send times. */
 export async function approveAwaitingMessages(
   tx: Tx,

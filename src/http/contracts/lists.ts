@@ -230,6 +230,8 @@ export const messageList = z.object({
   byStatus: z.record(z.string(), z.number().int()),
   /** When the list was read (server clock): send it back with an approve of "all matching". */
   listedAt: z.string(),
+  /** The database snapshot the list was read under (opaque): send it back with `listedAt`. */
+  listedSnapshot: z.string(),
 });
 
 export const taskRecord = covers<typeof dunningTasks.$inferSelect>()(
@@ -288,6 +290,23 @@ const exactlyOne = (b: { ids?: unknown; filter?: unknown }) =>
   (b.ids === undefined) !== (b.filter === undefined);
 const oneTarget = { message: 'give ids or filter (not both)', path: ['ids'] };
 
+/**
+ * A pg_snapshot as text ("xmin:xmax:xip,…"): xmin ≤ xmax, the in-progress ids ascending within [xmin, xmax). Checked
+ * here, so a mangled one is a 400, not a database error.
+ */
+function validSnapshot(v: string): boolean {
+  const m = /^(\d{1,20}):(\d{1,20}):((?:\d{1,20})(?:,\d{1,20})*)?$/.exec(v);
+  if (!m) return false;
+  const [lo, hi] = [BigInt(m[1]!), BigInt(m[2]!)];
+  if (lo > hi || hi >= 2n ** 63n) return false;
+  let last = -1n;
+  for (const x of (m[3] ?? '').split(',').filter(Boolean).map(BigInt)) {
+    if (x < lo || x >= hi || x <= last) return false;
+    last = x;
+  }
+  return true;
+}
+
 export const messageBulkBody = z
   .object({
     action: z.enum(['approve', 'skip']),
@@ -300,6 +319,8 @@ export const messageBulkBody = z
      * edited since, or reading otherwise now (a day passed), is left in notApplied unless its version is given.
      */
     listedAt: z.iso.datetime().optional(),
+    /** With listedAt: the list's `listedSnapshot`; a message written by a transaction it did not see is left too. */
+    listedSnapshot: z.string().max(20_000).refine(validSnapshot, 'not a list snapshot').optional(),
   })
   .refine(exactlyOne, oneTarget);
 

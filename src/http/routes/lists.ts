@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromMinor } from '../../../connectors/money';
 import type { Services } from '../../app-services';
 import { isoDay } from '../../clock';
+import { currentSnapshot } from '../../db/queries/dunning-admin';
 import { renderDays } from '../../db/queries/dunning-send';
 import { findCustomer } from '../../db/queries/ledger';
 import {
@@ -296,6 +297,9 @@ export const listRoutes =
       const f = messageFilterOf(q);
       // Taken before anything is read: a message written after it may or may not show as it now reads.
       const listedAt = services.clock.now().toISOString();
+      // And the database's snapshot then: a write stamped before listedAt but committed after the reads below is not
+      // on this list (bulk.ts, writtenOutsideSnapshot).
+      const listedSnapshot = await currentSnapshot(db);
       if (q.format === 'csv') {
         const keys = await allMessages(db, tenant.id, f, sort);
         const rows = await messagesByIds(
@@ -364,6 +368,7 @@ export const listRoutes =
         nextCursor: page.nextCursor,
         ...totals,
         listedAt,
+        listedSnapshot,
       };
     });
 
@@ -400,6 +405,7 @@ export const listRoutes =
           reason: b.reason,
           versions: b.versions,
           listedAt: b.listedAt ? new Date(b.listedAt) : undefined,
+          listedSnapshot: b.listedSnapshot,
         });
       },
     );

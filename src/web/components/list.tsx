@@ -83,8 +83,16 @@ export function useList<T>(tenant: string, resource: string, params: Params, pag
       );
       if (request !== latest.current) return;
       setRows((r) => [...r, ...a.items]);
-      // A list read in pages was read as of its first page (`listedAt`, where a list gives one).
-      setAnswer((prev) => (prev && 'listedAt' in prev ? { ...a, listedAt: prev.listedAt } : a));
+      // A list read in pages was read as of its first page (`listedAt` and `listedSnapshot`, where a list gives them).
+      setAnswer((prev) =>
+        prev && 'listedAt' in prev
+          ? {
+              ...a,
+              listedAt: prev.listedAt,
+              ...('listedSnapshot' in prev ? { listedSnapshot: prev.listedSnapshot } : {}),
+            }
+          : a,
+      );
     } catch (e) {
       setError(e as Error);
     } finally {

@@ -107,6 +107,9 @@ export function ApprovalsPage({ tenant, currency }: PageProps) {
             ? {
                 versions: Object.fromEntries(items.map((m) => [m.id, m.approvalVersion])),
                 ...(typeof list.answer?.listedAt === 'string' ? { listedAt: list.answer.listedAt } : {}),
+                ...(typeof list.answer?.listedSnapshot === 'string'
+                  ? { listedSnapshot: list.answer.listedSnapshot }
+                  : {}),
               }
             : {}),
           ...(action === 'skip' && skipReason.trim() ? { reason: skipReason.trim() } : {}),
