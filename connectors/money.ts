@@ -80,14 +80,16 @@ const formatters = new Map<string, Intl.NumberFormat>();
 /**
  * Locale-aware display ("$1,234.50", "1.234,50 €", "¥1,234"). The minor units are scaled through the decimal
  * string (fromMinor), not by float division. `compact` gives "$23.5K" (dashboards); `whole` gives whole units of
- * the currency, rounded ("$4,612" for 4611.50: a risk reason's amount). A code Intl refuses ("US$") is shown as the
- * number (two decimals, the ISO default; none with `whole`) and the code as the ledger wrote it: "4,612 US$".
+ * the currency, rounded ("$4,612" for 4611.50: a risk reason's amount). A code Intl refuses ("US$") throws a
+ * RangeError — an email that cannot say what it asks for fails for a person to look at (tests/send-path/render) —
+ * unless `lenient` (a risk reason, which must not stop a scoring run): the number (two decimals, the ISO default;
+ * none with `whole`) and the code as the ledger wrote it, "4,612 US$".
  */
 export function formatMoney(
   minor: number,
   currency: string,
   locale = 'en-US',
-  opts: { compact?: boolean; whole?: boolean } = {},
+  opts: { compact?: boolean; whole?: boolean; lenient?: boolean } = {},
 ): string {
   const key = `${locale}|${currency}|${opts.compact ? 'c' : ''}${opts.whole ? 'w' : ''}`;
   let nf = formatters.get(key);
@@ -100,7 +102,7 @@ export function formatMoney(
         ...(opts.whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {}),
       });
     } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
+      if (!(err instanceof RangeError) || !opts.lenient) throw err;
       const digits = opts.whole ? 0 : 2;
       const abs = String(Math.abs(Math.trunc(minor))).padStart(3, '0');
       const value = Number(`${minor < 0 ? '-' : ''}${abs.slice(0, -2)}.${abs.slice(-2)}`);

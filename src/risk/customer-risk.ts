@@ -278,7 +278,7 @@ export interface OpenDebtRisk {
 
 /** "$4,611": a reason's amount in whole units of its currency. */
 const moneyWords = (minor: number, currency: string) =>
-  formatMoney(Math.round(minor), currency, 'en-US', { whole: true });
+  formatMoney(Math.round(minor), currency, 'en-US', { whole: true, lenient: true });
 
 const percentWords = (p: number) => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}%`);
 

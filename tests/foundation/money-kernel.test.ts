@@ -111,9 +111,12 @@ describe('money kernel (connectors/money.ts)', () => {
     expect(formatMoney(1234, 'JPY', 'en-US', { whole: true })).toBe('¥1,234');
     // The other formats are as before: the whole and the decimal formatters are cached apart.
     expect(formatMoney(461_150, 'USD')).toBe('$4,611.50');
-    // A code Intl refuses: the number and the code as the ledger wrote it, not a RangeError.
-    expect(formatMoney(461_150, 'US$', 'en-US', { whole: true })).toBe('4,612 US$');
-    expect(formatMoney(-461_150, 'US$')).toBe('-4,611.50 US$');
+    // A code Intl refuses: a RangeError (an email fails for review rather than send a garbled amount), or, lenient
+    // (risk reasons), the number and the code as the ledger wrote it.
+    expect(() => formatMoney(461_150, 'US$', 'en-US', { whole: true })).toThrow(RangeError);
+    expect(() => formatMoney(461_150, 'not a currency')).toThrow(RangeError);
+    expect(formatMoney(461_150, 'US$', 'en-US', { whole: true, lenient: true })).toBe('4,612 US$');
+    expect(formatMoney(-461_150, 'US$', 'en-US', { lenient: true })).toBe('-4,611.50 US$');
   });
 
   it('is the one copy: web, emails and the timeline/sequence forms give the kernel answers', () => {
