@@ -36,10 +36,10 @@ export async function sendPathEnv(opts: { timeoutMs?: number } = {}): Promise<Se
  * A test file's send-path environment: made before its first test, closed after its last. The object is filled in
  * by the file's beforeAll, so read its fields inside tests, not at the top level.
  */
-export function sendPathSuite(): SendPathEnv {
+export function sendPathSuite(opts: { timeoutMs?: number } = {}): SendPathEnv {
   const env = {} as SendPathEnv;
   beforeAll(async () => {
-    Object.assign(env, await sendPathEnv());
+    Object.assign(env, await sendPathEnv(opts));
   }, 120_000);
   afterAll(async () => {
     await env.standIn?.stop();

@@ -9,14 +9,28 @@ import { describe, expect, it } from 'vitest';
 import { renderDays } from '../../src/db/queries/dunning-send';
 import { localParts } from '../../src/dunning/local-time';
 import { sendDue } from '../../src/dunning/send-batch';
-import { sendMessage } from '../../src/dunning/send-message';
+import { PROVIDER_TIMEOUT_MS, sendMessage } from '../../src/dunning/send-message';
 import { freshPlan, noSleep, rowOf, runUntilSettled, sendPathSuite, singleInvoiceMessage } from './helpers';
 
-const env = sendPathSuite();
+/**
+ * Every answer here must reach the client as the definite one it is (a refusal, then an acceptance). A call the client
+ * gives up on may have been accepted, so the message is in doubt and rightly keeps its bytes (renderOnce). Under load
+ * the helpers' 3 s client bound gave up on the in-process stand-in once (an 8 s send on Jul 3, then the short
+ * back-offs of a call in doubt instead of hourly refusals), and a body kept in doubt can go out on a later day than
+ * it says. The client waits as long as the product's own bound on a call (PROVIDER_TIMEOUT_MS).
+ */
+const env = sendPathSuite({ timeoutMs: PROVIDER_TIMEOUT_MS });
 /** Refused for about three days of hourly retries (an operator away over a long weekend). */
 const REFUSALS = 30;
+/**
+ * Each test runs some 30 sends one after another (a refusal an hour for three days). Alone that takes 8-10 s; on a
+ * loaded 2-core machine (the CI run beside other work) a send takes 1-4 s and both tests went past vitest's 60 s
+ * default ("Test timed out in 60000ms", on PGlite and on Postgres). The loops are bounded (80 and 120 sends) and wait
+ * on nothing but their own work, so a longer bound only lets a slow machine finish.
+ */
+const MANY_SENDS_MS = 300_000;
 
-describe('a reminder held past the day it was rendered for', () => {
+describe('a reminder held past the day it was rendered for', { timeout: MANY_SENDS_MS }, () => {
   it('is sent with the figures of the day it goes out (held by a refused API key from Jul 1 to Jul 4)', async () => {
     const m = await singleInvoiceMessage(env);
     const { s, standIn, transport } = env;
