@@ -29,8 +29,15 @@ async function heldOnFriday() {
   return m;
 }
 
+/**
+ * The company's current export: the fixture ledger plus an invoice issued that day, so the file is as new as its
+ * upload (an export whose newest entry is over 30 days old holds reminders however recently it was uploaded).
+ */
 async function upload() {
-  await importHistoryCsv(env.s.db, csv(ledgerRows()), {
+  const today = env.s.clock.now().toISOString().slice(0, 10);
+  const due = new Date(env.s.clock.now().getTime() + 30 * 86_400_000).toISOString().slice(0, 10);
+  const fresh = ['NEWCO', `NEWCO-${today}`, today, due, '10.00', 'USD', '', 'email', 'US'];
+  await importHistoryCsv(env.s.db, csv([...ledgerRows(), fresh]), {
     tenantName: 'Acme',
     now: env.s.clock.now(),
     afterWrite: importWritten(env.s),
