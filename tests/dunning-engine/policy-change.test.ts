@@ -115,7 +115,10 @@ describe('a policy saved after a reminder was queued', () => {
     const again = (await messagesOf(s, tenantId)).find((x) => x.id === approved!.id);
     expect(again).toMatchObject({ status: 'queued', decidedBy: approved!.decidedBy });
     clock.set(new Date(Math.max(clock.now().getTime(), again!.sendAt.getTime())));
-    expect(await sendMessage(s, approved!.id, { transport: null })).toMatchObject({ outcome: 'sent' });
+    const r118 = await sendMessage(s, approved!.id, { transport: null });
+    expect(r118, JSON.stringify({ r118, sendAt: again!.sendAt, now: clock.now() })).toMatchObject({
+      outcome: 'sent',
+    });
   });
   it("the step's wording changed after a reviewer approved the reminder: approved again before it goes", async () => {
     await planTenant(s, tenantId);
