@@ -168,6 +168,7 @@ export async function planTenantIn(
 async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: Date): Promise<string[]> {
   const holds = holdsOf(input);
   const pending = await pendingReminders(tx, tenantId);
+  const balances = new Map(input.invoices.map((i) => [i.id, i.openBalanceMinor]));
   const out: string[] = [];
   for (const m of pending) {
     // An invoice the message names as on hold whose hold ended or changed (a dispute resolved): the message is
@@ -176,7 +177,7 @@ async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: 
     const held =
       holds.customers.get(m.customerId) ??
       m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined) ??
-      heldChange(named, holds.invoices);
+      heldChange(named, holds.invoices, balances);
     if (!held) continue;
     // A send that claimed the message after it was read keeps it, and its steps: released, they would be planned
     // again and the debtor chased twice for them if that send goes through.

@@ -233,13 +233,21 @@ const NAMED_HOLDS: ReadonlyMap<DecisionCode, HeldInvoice['hold']> = new Map([
  * or promise over, or another hold now): the message would explain an absence that is no more, so it is planned again.
  */
 export function heldChange(
-  held: readonly Pick<HeldInvoice, 'invoiceId' | 'number' | 'hold'>[] | undefined,
+  held: readonly Pick<HeldInvoice, 'invoiceId' | 'number' | 'hold' | 'openBalanceMinor'>[] | undefined,
   holds: ReadonlyMap<string, { code: DecisionCode }>,
+  /** The invoices' open balances now (an invoice not among them is no longer open). */
+  balances: ReadonlyMap<string, number>,
 ): { code: 'hold_changed'; reason: string } | null {
   for (const h of held ?? []) {
     const now = holds.get(h.invoiceId);
     const kind = now ? NAMED_HOLDS.get(now.code) : undefined;
-    if (kind === h.hold) continue;
+    const balance = balances.get(h.invoiceId);
+    if (kind === h.hold && balance === h.openBalanceMinor) continue;
+    if (kind === h.hold || balance === undefined || balance <= 0)
+      return {
+        code: 'hold_changed',
+        reason: `Invoice ${h.number}, named as on hold, ${balance === undefined || balance <= 0 ? 'is no longer open' : 'has another balance now'}; planned again with it as it stands now`,
+      };
     const was = h.hold === 'disputed' ? 'disputed' : h.hold === 'promised' ? 'promised' : 'paused';
     return {
       code: 'hold_changed',

@@ -37,6 +37,7 @@ import {
   countAttempt,
   customerRow,
   customerWithBilledJobs,
+  heldInvoiceRows,
   jobOverridesFor,
   livePromisesOverlapping,
   lockMessage,
@@ -907,7 +908,12 @@ async function heldSincePlanned(tx: Tx, row: Row, today: string): Promise<Suppre
             : null;
     if (code) holds.set(id, { code });
   }
-  const changed = heldChange(named, holds);
+  const balances = new Map(
+    (await heldInvoiceRows(tx, row.tenantId, ids))
+      .filter((i) => i.status === 'open')
+      .map((i) => [String(i.id), Number(i.balanceMinor)]),
+  );
+  const changed = heldChange(named, holds, balances);
   return changed ? { action: 'skip', code: changed.code, reason: changed.reason, replan: true } : null;
 }
 
