@@ -54,6 +54,20 @@ export interface InvoiceLine {
   pdfLink?: string;
 }
 
+/**
+ * An open invoice the email does not ask for, and says why (the planner's snapshot `held`): disputed, paused by the
+ * team, or promised by a date. It is not in the table nor in any total; one calm sentence names it, so the debtor
+ * does not read its absence as the dispute settled or the invoice forgotten.
+ */
+export interface HeldLine {
+  number: string;
+  currency: string;
+  openMinor: number;
+  hold: 'disputed' | 'paused' | 'promised';
+  /** The date the debtor promised to pay by (hold 'promised'). */
+  promisedDate?: IsoDate;
+}
+
 /** Locale and timezone of the debtor: all money and dates render in them. */
 export interface Localization {
   locale: string;

@@ -1,6 +1,6 @@
 import { dayInZone, daysBetween } from '../connectors/dates';
 import { formatMoney } from '../connectors/money';
-import type { InvoiceLine, IsoDate } from './email-props';
+import type { HeldLine, InvoiceLine, IsoDate } from './email-props';
 
 // Building an Intl formatter costs ~0.2 ms, formatting with one a few µs; an email formats dozens of values.
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -92,4 +92,16 @@ export function creditNote(props: {
     .map((t) => money(t.leftMinor, t.currency))
     .join(' + ');
   return `Unapplied payments and credits on your account: ${credit}. After them, ${left} remains to pay.`;
+}
+
+/** One sentence per invoice on hold (HeldLine): why it is not asked for, and that it is not in the amounts above. */
+export function heldNotes(props: { held?: readonly HeldLine[]; locale: string }): string[] {
+  return (props.held ?? []).map((h) => {
+    const name = `Invoice ${h.number} (${formatMoney(h.openMinor, h.currency, props.locale)})`;
+    if (h.hold === 'disputed')
+      return `${name} is on hold while we look into your query, so it is not included above.`;
+    if (h.hold === 'promised' && h.promisedDate)
+      return `${name} is not included above: thank you for letting us know it will be paid by ${formatDate(h.promisedDate, props.locale)}.`;
+    return `${name} is on hold for now, so it is not included above.`;
+  });
 }

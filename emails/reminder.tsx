@@ -2,8 +2,14 @@ import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { hasPdfLinks, InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { hasPaymentDetails, PaymentDetails, paymentDetailsText } from './components/payment-details';
-import { type BaseEmailProps, greetingName, type InvoiceLine, type IsoDate } from './email-props';
-import { creditNote, daysPastDue, formatTotals, localIsoDate } from './locale-format';
+import {
+  type BaseEmailProps,
+  greetingName,
+  type HeldLine,
+  type InvoiceLine,
+  type IsoDate,
+} from './email-props';
+import { creditNote, daysPastDue, formatTotals, heldNotes, localIsoDate } from './locale-format';
 import { fillMergeFields, type MergeField } from './merge-fields';
 import { groupInvoices, reminderCopy, type Tone } from './reminder-copy';
 
@@ -25,6 +31,8 @@ export interface ReminderProps extends BaseEmailProps {
   customCopy?: { subject?: string; body?: string };
   /** Unapplied payments and open credit memos on the debtor's account, per currency (the planner's snapshot). */
   credits?: { currency: string; creditMinor: number }[];
+  /** Open invoices on hold (disputed, paused, promised): named under the table, not listed nor totalled. */
+  held?: HeldLine[];
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -66,11 +74,13 @@ function reminderView(props: ReminderProps) {
     showPdfLinks: hasPdfLinks(props.invoices),
     pdfNote: pdfLinksNote(props.invoices),
     credit: creditNote(props),
+    held: heldNotes(props),
   };
 }
 
 export function Reminder(props: ReminderProps) {
-  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote, credit } = reminderView(props);
+  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote, credit, held } =
+    reminderView(props);
   return (
     <EmailLayout base={props} preview={copy.preview} title={copy.title}>
       <Text style={paragraph} {...{ [GREETING_ATTR]: '' }}>
@@ -113,6 +123,11 @@ export function Reminder(props: ReminderProps) {
           showOverdue={g.overdue.length > 0}
         />
       )}
+      {held.map((h) => (
+        <Text key={h} style={paragraph} data-held="">
+          {h}
+        </Text>
+      ))}
       {pdfNote ? <Text style={paragraph}>{pdfNote}</Text> : null}
       <PaymentDetails payment={props.paymentDetails} />
       {props.statementUrl ? (
@@ -128,7 +143,8 @@ export function Reminder(props: ReminderProps) {
 
 /** The plain-text part of Reminder (emails/plain-text.ts): the same blocks in the same order. */
 export function reminderText(props: ReminderProps): string {
-  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote, credit } = reminderView(props);
+  const { copy, asOf, g, notOverdue, showPayLinks, showPdfLinks, pdfNote, credit, held } =
+    reminderView(props);
   const { locale } = props;
   return emailLayoutText(props, copy.title, (t) => {
     t.p(copy.greeting);
@@ -158,6 +174,7 @@ export function reminderText(props: ReminderProps): string {
     } else {
       invoiceTableText(t, { invoices: props.invoices, locale, asOf, showOverdue: g.overdue.length > 0 });
     }
+    for (const h of held) t.p(h);
     if (pdfNote) t.p(pdfNote);
     paymentDetailsText(t, props.paymentDetails);
     if (props.statementUrl) t.section(() => t.link(props.statementUrl, 'View your statement'));

@@ -2,8 +2,8 @@ import { Button, Section, Text } from '@react-email/components';
 import { EmailLayout, emailLayoutText } from './components/email-layout';
 import { InvoiceTable, invoiceTableText, pdfLinksNote } from './components/invoice-table';
 import { PaymentDetails, paymentDetailsText } from './components/payment-details';
-import { type BaseEmailProps, greet, type InvoiceLine } from './email-props';
-import { creditNote, formatDate, formatTotals, localIsoDate } from './locale-format';
+import { type BaseEmailProps, greet, type HeldLine, type InvoiceLine } from './email-props';
+import { creditNote, formatDate, formatTotals, heldNotes, localIsoDate } from './locale-format';
 
 export const STATEMENT_VERSION = 'statement@6';
 
@@ -12,6 +12,8 @@ export interface StatementProps extends BaseEmailProps {
   statementUrl?: string;
   /** Unapplied payments and open credit memos on the debtor's account, per currency (the planner's snapshot). */
   credits?: { currency: string; creditMinor: number }[];
+  /** Open invoices on hold (disputed, paused, promised): named under the table, not listed nor totalled. */
+  held?: HeldLine[];
 }
 
 const paragraph = { fontSize: '15px', lineHeight: '22px', margin: '0 0 12px' };
@@ -42,6 +44,11 @@ export function Statement(props: StatementProps) {
           </Text>
           {creditNote(props) ? <Text style={paragraph}>{creditNote(props)}</Text> : null}
           <InvoiceTable invoices={props.invoices} locale={props.locale} asOf={asOf} />
+          {heldNotes(props).map((h) => (
+            <Text key={h} style={paragraph} data-held="">
+              {h}
+            </Text>
+          ))}
           {pdfLinksNote(props.invoices) ? (
             <Text style={paragraph}>{pdfLinksNote(props.invoices)}</Text>
           ) : null}
@@ -78,6 +85,7 @@ export function statementText(props: StatementProps): string {
       const credit = creditNote(props);
       if (credit) t.p(credit);
       invoiceTableText(t, { invoices: props.invoices, locale: props.locale, asOf });
+      for (const h of heldNotes(props)) t.p(h);
       const note = pdfLinksNote(props.invoices);
       if (note) t.p(note);
     } else {

@@ -47,6 +47,8 @@ import { localParts } from './local-time';
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';
 import {
   coveredByCredit,
+  type HeldInvoice,
+  heldChange,
   holdsOf,
   isUnreachableCode,
   type PlannedMessage,
@@ -170,13 +172,17 @@ export async function planTenantIn(
  */
 async function withdrawHeld(tx: Tx, tenantId: string, input: PlannerInput, now: Date): Promise<string[]> {
   const holds = holdsOf(input);
-  if (holds.customers.size === 0 && holds.invoices.size === 0) return [];
   const pending = await pendingReminders(tx, tenantId);
+  const balances = new Map(input.invoices.map((i) => [i.id, i.openBalanceMinor]));
   const out: string[] = [];
   for (const m of pending) {
+    // An invoice the message names as on hold whose hold ended or changed (a dispute resolved): the message is
+    // planned again, listing it as it stands now, instead of saying it is on hold.
+    const named = (m.snapshot as { held?: HeldInvoice[] } | null)?.held;
     const held =
       holds.customers.get(m.customerId) ??
-      m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined);
+      m.invoiceIds.map((id) => holds.invoices.get(id)).find((h) => h !== undefined) ??
+      heldChange(named, holds.invoices, balances);
     if (!held) continue;
     // A send that claimed the message after it was read keeps it, and its steps: released, they would be planned
     // again and the debtor chased twice for them if that send goes through.
@@ -240,6 +246,7 @@ function fingerprint(m: {
     catchUp?: boolean;
     reliablePayer?: boolean;
     customerRisk?: { riskBand: string | null; slowingAlert: boolean };
+    held?: { invoiceId: string; openBalanceMinor: number; hold: string; promisedDate?: string }[];
   };
 }): string {
   const s = m.snapshot;
@@ -276,6 +283,14 @@ function fingerprint(m: {
     (s.previousReminders ?? 0) > 0,
     s.catchUp ?? false,
     reliable,
+    // Invoices named as on hold (absent before they were: those fingerprints stay as they were).
+    ...(s.held?.length
+      ? [
+          s.held
+            .map((h) => [h.invoiceId, h.openBalanceMinor, h.hold, h.promisedDate ?? null].join(':'))
+            .sort(),
+        ]
+      : []),
   ]);
 }
 

@@ -203,7 +203,83 @@ export interface PlannedMessage {
     reasonParts?: ReasonParts;
     /** Credit the customer holds on account in the listed currencies (unapplied payments, open credit memos). */
     credits?: { currency: string; creditMinor: number }[];
+    /**
+     * Open invoices for the same recipients that are on hold (disputed, paused, promised) and would otherwise be
+     * listed: the email names each in a sentence, outside the table and the totals. Absent when there are none.
+     */
+    held?: HeldInvoice[];
   };
+}
+
+/** An invoice a message names as on hold instead of asking for it (emails' HeldLine). */
+export interface HeldInvoice {
+  invoiceId: string;
+  number: string;
+  currency: string;
+  openBalanceMinor: number;
+  hold: 'disputed' | 'paused' | 'promised';
+  promisedDate?: IsoDate;
+}
+
+/** Hold codes a message names (an excluded invoice is the team's own business, a zero balance nothing to say). */
+const NAMED_HOLDS: ReadonlyMap<DecisionCode, HeldInvoice['hold']> = new Map([
+  ['disputed', 'disputed'],
+  ['invoice_paused', 'paused'],
+  ['promise_to_pay', 'promised'],
+] as const);
+
+/**
+ * The first invoice a planned message names as on hold that is no longer held the same way (dispute resolved, pause
+ * or promise over, or another hold now): the message would explain an absence that is no more, so it is planned again.
+ */
+export function heldChange(
+  held: readonly Pick<HeldInvoice, 'invoiceId' | 'number' | 'hold' | 'openBalanceMinor'>[] | undefined,
+  holds: ReadonlyMap<string, { code: DecisionCode }>,
+  /** The invoices' open balances now (an invoice not among them is no longer open). */
+  balances: ReadonlyMap<string, number>,
+): { code: 'hold_changed'; reason: string } | null {
+  for (const h of held ?? []) {
+    const now = holds.get(h.invoiceId);
+    const kind = now ? NAMED_HOLDS.get(now.code) : undefined;
+    const balance = balances.get(h.invoiceId);
+    if (kind === h.hold && balance === h.openBalanceMinor) continue;
+    if (kind === h.hold || balance === undefined || balance <= 0)
+      return {
+        code: 'hold_changed',
+        reason: `Invoice ${h.number}, named as on hold, ${balance === undefined || balance <= 0 ? 'is no longer open' : 'has another balance now'}; planned again with it as it stands now`,
+      };
+    const was = h.hold === 'disputed' ? 'disputed' : h.hold === 'promised' ? 'promised' : 'paused';
+    return {
+      code: 'hold_changed',
+      reason: `Invoice ${h.number} is no longer ${was} as the message says; planned again with it as it stands now`,
+    };
+  }
+  return null;
+}
+
+/** The held invoices among `invoices` as a message names them, in the listed order (due date, then number). */
+function heldLines(invoices: readonly PlannerInvoice[], today: IsoDate, l: Lookups): HeldInvoice[] {
+  const out: { inv: PlannerInvoice; line: HeldInvoice }[] = [];
+  for (const inv of invoices) {
+    const h = invoiceHold(inv, today, l.disputes.get(inv.id), l.promises.get(inv.id));
+    const hold = h ? NAMED_HOLDS.get(h.code) : undefined;
+    if (!hold) continue;
+    const promisedDate = hold === 'promised' ? l.promises.get(inv.id)?.promisedDate : undefined;
+    out.push({
+      inv,
+      line: {
+        invoiceId: inv.id,
+        number: invoiceName(inv),
+        currency: inv.currency,
+        openBalanceMinor: inv.openBalanceMinor,
+        hold,
+        ...(promisedDate ? { promisedDate } : {}),
+      },
+    });
+  }
+  return out
+    .sort((a, b) => a.inv.dueDate.localeCompare(b.inv.dueDate) || a.inv.number.localeCompare(b.inv.number))
+    .map((o) => o.line);
 }
 
 export type DecisionCode =
@@ -398,6 +474,7 @@ function requestedStatement(
   const totals = totalsByCurrency(listed);
   const credit = creditIn(customer, totals);
   const jobName = customerId === customer.id ? undefined : invoices[0]?.job;
+  const held = heldLines(invoices, today, l);
   return {
     message: {
       key,
@@ -452,6 +529,7 @@ function requestedStatement(
         ...(credit.size > 0
           ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
           : {}),
+        ...(held.length > 0 ? { held } : {}),
       },
     },
   };
@@ -709,9 +787,18 @@ function planCustomer(
     const keys = new Set(to.map(addressKey));
     return notYetDue.filter((inv) => recipientKeys(inv).some((a) => keys.has(a)));
   };
+  // Invoices on hold for the same people are named in the message (not asked for), so their absence is explained.
+  const heldFor = (to: string[]) => {
+    const keys = new Set(to.map(addressKey));
+    return invoices.filter(
+      (inv) =>
+        decisions.some((d) => d.invoiceId === inv.id && NAMED_HOLDS.has(d.code)) &&
+        recipientKeys(inv).some((a) => keys.has(a)),
+    );
+  };
   const messages = [...byGroup.values()]
     .filter((g) => g.candidates.length > 0)
-    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp, extrasFor(g.to)));
+    .map((g) => compose(ctx, g.to, g.candidates, g.listable, l, catchUp, extrasFor(g.to), heldFor(g.to)));
 
   for (const c of candidates) {
     decisions.push({
@@ -1039,6 +1126,8 @@ function compose(
   catchUp: boolean,
   /** Open invoices not due yet for the same recipients: listed only when the message is a statement. */
   notYetDue: PlannerInvoice[] = [],
+  /** Open invoices on hold for the same recipients: named (not asked for) where they would be listed. */
+  onHold: PlannerInvoice[] = [],
 ): PlannedMessage {
   const { input } = l;
   const { customer } = ctx;
@@ -1059,6 +1148,12 @@ function compose(
     (a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number),
   );
   const totals = totalsByCurrency(listed);
+  // A reminder lists the due and overdue invoices: a held one is named where it would have been listed.
+  const held = heldLines(
+    template === 'statement' ? onHold : onHold.filter((i) => i.dueDate <= ctx.today),
+    ctx.today,
+    l,
+  );
   const key = `dm_${createHash('sha256')
     .update(`${customer.id}|${steps.map((s) => `${s.invoiceId}@${s.stepKey}`).join(',')}`)
     .digest('hex')
@@ -1114,6 +1209,11 @@ function compose(
     ctx.risk.slowingAlert,
   );
   if (catchUp) approvals.unshift(catchUpApproval(reasonParts, sendDate));
+  // "Why it was sent" names what the email says is on hold, as the email does.
+  if (held.length > 0)
+    reasonParts.rest.push(
+      `not asked for (on hold): ${held.map((h) => `${h.number} (${h.hold === 'paused' ? 'paused' : h.hold === 'promised' ? 'payment promised' : 'disputed'})`).join(', ')}`,
+    );
 
   return {
     key,
@@ -1168,6 +1268,7 @@ function compose(
       ...(credit.size > 0
         ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
         : {}),
+      ...(held.length > 0 ? { held } : {}),
     },
   };
 }

@@ -83,6 +83,18 @@ export function plannedMessageEmail(msg: PlannedMessage, ctx: MessageEmailContex
     invoices,
     statementUrl: ctx.statementUrl,
     paymentDetails: ctx.paymentDetails,
+    // Invoices on hold, named as the plan saw them (not asked for, not in any total).
+    ...(msg.snapshot.held?.length
+      ? {
+          held: msg.snapshot.held.map((h) => ({
+            number: h.number,
+            currency: h.currency,
+            openMinor: h.openBalanceMinor,
+            hold: h.hold,
+            ...(h.promisedDate ? { promisedDate: h.promisedDate } : {}),
+          })),
+        }
+      : {}),
   };
   if (msg.template === 'statement')
     return {

@@ -37,6 +37,7 @@ import {
   countAttempt,
   customerRow,
   customerWithBilledJobs,
+  heldInvoiceRows,
   jobOverridesFor,
   livePromisesOverlapping,
   lockMessage,
@@ -62,6 +63,7 @@ import { loadDunningConfig } from './dunning-config';
 import { approvalVersion, dueState, enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
 import { addDays, debtorZone, localParts } from './local-time';
+import { type DecisionCode, type HeldInvoice, heldChange } from './planner';
 import { anyOptedOut, loadSuppressions, reachable, toOverride } from './planner-input';
 import type { DunningDeps, LedgerInvoiceRead } from './ports';
 import { reasonsAsOf } from './reason-text';
@@ -826,6 +828,8 @@ export async function recheck(
   if (row.kind !== 'receipt') {
     const credit = await creditSincePlanned(tx, row, localParts(now, tenant.timezone || 'UTC').date);
     if (credit) return { kind: 'stop', decision: credit };
+    const held = await heldSincePlanned(tx, row, today);
+    if (held) return { kind: 'stop', decision: held };
   }
   // A confirmation under the same key reaches nobody new; anything else counts against the tenant's daily cap.
   if (!row.inDoubtSince) {
@@ -878,6 +882,43 @@ async function creditSincePlanned(tx: Tx, row: Row, asOf: string): Promise<Suppr
     reason: `Credit on account since this was planned (${amounts} of unapplied payments and credits): not sent, planned again with it`,
     replan: true,
   };
+}
+
+/**
+ * The invoices the message names as on hold (snapshot `held`) as they stand now, by the planner's rules: a dispute
+ * resolved or past its date, a pause or promise over, or another hold since. Such a message would explain an absence
+ * that is no more (or the wrong way): not sent, planned again, as for any other change of what it says.
+ */
+async function heldSincePlanned(tx: Tx, row: Row, today: string): Promise<SuppressionDecision | null> {
+  const named = (row.snapshot as { held?: HeldInvoice[] } | null)?.held ?? [];
+  if (named.length === 0) return null;
+  const ids = named.map((h) => h.invoiceId);
+  const overrides = await overridesFor(tx, row.tenantId, row.customerId, ids);
+  const disputed = await openDisputesOf(tx, row.tenantId, ids);
+  const promised = await livePromisesOverlapping(tx, row.tenantId, ids);
+  const holds = new Map<string, { code: DecisionCode }>();
+  for (const id of ids) {
+    const ov = overrides.find((o) => o.invoiceId === id);
+    const code: DecisionCode | null = ov?.excluded
+      ? 'invoice_excluded'
+      : ov?.pausedUntil && today < ov.pausedUntil
+        ? 'invoice_paused'
+        : disputed.some((d) => d.invoiceId === id && (d.until === null || today < d.until))
+          ? 'disputed'
+          : promised.some(
+                (p) => p.invoiceIds.includes(id) && today < addDays(p.promisedDate, p.graceDays + 1),
+              )
+            ? 'promise_to_pay'
+            : null;
+    if (code) holds.set(id, { code });
+  }
+  const balances = new Map(
+    (await heldInvoiceRows(tx, row.tenantId, ids))
+      .filter((i) => i.status === 'open')
+      .map((i) => [String(i.id), Number(i.balanceMinor)]),
+  );
+  const changed = heldChange(named, holds, balances);
+  return changed ? { action: 'skip', code: changed.code, reason: changed.reason, replan: true } : null;
 }
 
 const DAY_MS = 24 * 60 * 60_000;

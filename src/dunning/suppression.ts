@@ -58,6 +58,7 @@ export type SuppressionCode =
   | 'invoice_excluded'
   | 'promise_to_pay'
   | 'balance_changed'
+  | 'hold_changed'
   | 'credit_on_account'
   | 'approval_rejected'
   | 'awaiting_approval'

@@ -99,6 +99,7 @@ export async function pendingReminders(tx: Tx, tenantId: string) {
       id: dunningMessages.id,
       customerId: dunningMessages.customerId,
       invoiceIds: dunningMessages.invoiceIds,
+      snapshot: dunningMessages.snapshot,
     })
     .from(dunningMessages)
     .where(

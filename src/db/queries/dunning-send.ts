@@ -13,6 +13,7 @@ import {
   dunningMessages,
   dunningOverrides,
   dunningSendBatches,
+  invoices,
   promisesToPay,
   syncRuns,
   tenants,
@@ -356,6 +357,14 @@ export async function openDisputesOf(tx: Tx, tenantId: string, invoiceIds: strin
 }
 
 /** Promises to pay, not cancelled, covering any of these invoices. */
+/** The stored balance and status of invoices a message names as on hold (read as the planner reads them). */
+export async function heldInvoiceRows(tx: Tx, tenantId: string, invoiceIds: string[]) {
+  return tx
+    .select({ id: invoices.id, balanceMinor: invoices.balanceMinor, status: invoices.status })
+    .from(invoices)
+    .where(and(eq(invoices.tenantId, tenantId), inArray(invoices.id, invoiceIds)));
+}
+
 export async function livePromisesOverlapping(tx: Tx, tenantId: string, invoiceIds: string[]) {
   return tx
     .select()

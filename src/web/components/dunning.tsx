@@ -64,6 +64,8 @@ export interface Snapshot {
   previousReminders?: number;
   customerRisk?: { riskScore: number | null; riskBand: string | null; slowingAlert: boolean };
   sequence?: { id: string; name: string; selectedBy: string };
+  /** Invoices the email names as on hold (disputed, paused, promised): not asked for, not in the totals. */
+  held?: { number: string; hold: string }[];
   [k: string]: unknown;
 }
 
@@ -141,7 +143,11 @@ export function messageTotal(m: DunningMessage): string {
 
 export function messageInvoices(m: DunningMessage): string {
   const invs = m.why.snapshot.invoices ?? [];
-  return invs.length ? invs.map((i) => i.number).join(', ') : `${m.invoiceIds.length} invoice(s)`;
+  const listed = invs.length ? invs.map((i) => i.number).join(', ') : `${m.invoiceIds.length} invoice(s)`;
+  const held = m.why.snapshot.held ?? [];
+  return held.length
+    ? `${listed} (named as on hold: ${held.map((h) => `${h.number} ${h.hold}`).join(', ')})`
+    : listed;
 }
 
 /**
