@@ -101,8 +101,10 @@ describe('approve all matching, as listed', () => {
 
   // FLAKY, skipped at stop 37's end (open): approved (applied 1) in 2 of ~6 runs inside whole-suite runs (PGlite once,
   // Postgres in the fresh-clone CI on cd61a68), never alone. The version as listed and now are both taken as of
-  // renderAsOf (src/dunning/bulk.ts versionListed/versionNow, send-message viewedVersion): when the statement's send
-  // time is already on the next day both read "due today" and nothing differs. Find what moves its send time.
+  // renderAsOf (src/dunning/bulk.ts versionListed/versionNow, send-message viewedVersion). Its send time is Jul 2
+  // 10:00 in every run checked; the likely cause: a body stored after the list was read (renderedAsOf Jul 3) makes
+  // renderAsOf return null for both, so both versions are taken as of the stored body's day and nothing differs —
+  // versionListed should be as of listedAt whatever was stored since (a product fix, not made in the last minutes).
   it.skip('leaves a message that reads otherwise than when listed because a day passed ("not yet due" → "due today")', async () => {
     // Tuesday Jul 2, 10:00 UTC: a statement for RELY, whose invoice falls due on Wednesday, lists it as not yet due.
     clock.set(new Date('2013-07-02T10:00:00Z'));
