@@ -11,6 +11,7 @@ import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { setup } from '../dunning-engine/fixtures';
 import { suiteTestApp } from '../helpers/app';
+import { parseCsv } from '../helpers/csv';
 import { allPages } from './pages';
 
 let s: Services;
@@ -56,36 +57,6 @@ interface Inv {
   paidDate: string | null;
   daysOverdue: number;
   nextReminderAt: string | null;
-}
-
-/** Parses our CSV (quoted cells with doubled quotes, CRLF rows). */
-function parseCsv(withBom: string): string[][] {
-  const text = withBom.replace(/^\uFEFF/, '');
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += ch;
-  }
-  return rows;
 }
 
 describe('invoices list', () => {

@@ -184,6 +184,8 @@ export async function listAll<T>(db: DbOrTx, q: ListQuery, chunk = 5_000): Promi
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+export type NextWaits = 'approval' | 'upload' | null;
+const waits = (v: unknown): NextWaits => (v === 'approval' || v === 'upload' ? v : null);
 const day = (v: unknown) => (v === null || v === undefined ? null : String(v).slice(0, 10));
 
 // ---- invoices --------------------------------------------------------------------------------------------------
@@ -227,6 +229,15 @@ const LAST_REMINDER = sql`(select max(m.sent_at) from dunning_message_steps s jo
   where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status = 'sent')`;
 const NEXT_REMINDER = sql`(select min(m.send_at) from dunning_message_steps s join dunning_messages m on m.id = s.message_id
   where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued'))`;
+/**
+ * What the next reminder waits for, when it waits for a person: a reviewer's approval, or a newer upload of a CSV
+ * company's ledger (ledger_stale). Its send time may then be past, and the list says why it has not gone.
+ */
+const WAITS = sql`case when m.status = 'awaiting_approval' then 'approval'
+  when m.status_code = 'ledger_stale' then 'upload' end`;
+const NEXT_REMINDER_WAITS = sql`(select ${WAITS} from dunning_message_steps s join dunning_messages m on m.id = s.message_id
+  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued')
+  order by m.send_at, m.id limit 1)`;
 
 export const INVOICE_SORTS = [
   'number',
@@ -345,6 +356,8 @@ export interface InvoiceListRow {
   disputed: boolean;
   lastReminderAt: string | null;
   nextReminderAt: string | null;
+  /** The next reminder waits for a reviewer's approval or a newer upload (its send time may be past). */
+  nextReminderWaits: NextWaits;
   prediction: {
     pLate: number;
     riskBand: 'low' | 'medium' | 'high';
@@ -362,6 +375,7 @@ function invoiceQuery(tenantId: string, f: InvoiceListFilter, sort: Sort): ListQ
       i.total_minor::float8 as total_minor, i.balance_minor::float8 as balance_minor, i.status,
       i.paid_date::text as paid_date, i.pay_link, (${DAYS_OVERDUE(f.today)})::int as days_overdue,
       ${OPEN_DISPUTE(f.today)} as disputed, ${LAST_REMINDER} as last_reminder_at, ${NEXT_REMINDER} as next_reminder_at,
+      ${NEXT_REMINDER_WAITS} as next_reminder_waits,
       p.p_late, p.risk_band, p.predicted_pay_date::text as predicted_pay_date, p.p_collect30, p.p_collect90`,
     from: INVOICE_FROM,
     where: invoiceWhere(tenantId, f),
@@ -391,6 +405,7 @@ function invoiceRow(r: Record<string, unknown>): InvoiceListRow {
     disputed: r.disputed === true || r.disputed === 't',
     lastReminderAt: iso(r.last_reminder_at),
     nextReminderAt: iso(r.next_reminder_at),
+    nextReminderWaits: waits(r.next_reminder_waits),
     prediction:
       r.risk_band === null || r.risk_band === undefined
         ? null
@@ -481,6 +496,8 @@ export const CUSTOMER_SORTS = [
 const LAST_CONTACT = sql`(select max(m.sent_at) from dunning_messages m where m.customer_id = c.id and m.status = 'sent')`;
 const NEXT_ACTION = sql`(select min(m.send_at) from dunning_messages m where m.customer_id = c.id
   and m.status in ('planned','awaiting_approval','queued'))`;
+const NEXT_ACTION_WAITS = sql`(select ${WAITS} from dunning_messages m where m.customer_id = c.id
+  and m.status in ('planned','awaiting_approval','queued') order by m.send_at, m.id limit 1)`;
 
 function customerSort(key: string): SortDef {
   switch (key) {
@@ -575,6 +592,8 @@ export interface CustomerListRow {
   excluded: boolean;
   lastContactAt: string | null;
   nextActionAt: string | null;
+  /** The next reminder waits for a reviewer's approval or a newer upload (its send time may be past). */
+  nextActionWaits: NextWaits;
 }
 
 function customerQuery(tenantId: string, f: CustomerListFilter, sort: Sort): ListQuery {
@@ -584,7 +603,8 @@ function customerQuery(tenantId: string, f: CustomerListFilter, sort: Sort): Lis
       coalesce(a.overdue_minor, 0)::float8 as overdue_minor, coalesce(a.max_days, 0)::int as max_days,
       a.other_currencies, r.score as risk_score, coalesce(r.slowing_alert, false) as slowing_alert,
       o.paused_until::text as paused_until, coalesce(o.excluded, false) as excluded,
-      ${LAST_CONTACT} as last_contact_at, ${NEXT_ACTION} as next_action_at`,
+      ${LAST_CONTACT} as last_contact_at, ${NEXT_ACTION} as next_action_at,
+      ${NEXT_ACTION_WAITS} as next_action_waits`,
     from: customerFrom(tenantId, f.today, f.currency),
     where: customerWhere(tenantId, f),
     sort: customerSort(sort.key),
@@ -614,6 +634,7 @@ function customerRow(r: Record<string, unknown>): CustomerListRow {
     excluded: bool(r.excluded),
     lastContactAt: iso(r.last_contact_at),
     nextActionAt: iso(r.next_action_at),
+    nextActionWaits: waits(r.next_action_waits),
   };
 }
 

@@ -136,6 +136,8 @@ const invoiceListRow = covers<InvoiceListRow>()(
     disputed: z.boolean(),
     lastReminderAt: instant.nullable(),
     nextReminderAt: instant.nullable(),
+    /** The next reminder waits for a reviewer's approval or a newer upload (its send time may then be past). */
+    nextReminderWaits: z.enum(['approval', 'upload']).nullable(),
     prediction: z
       .object({
         pLate: z.number(),
@@ -202,6 +204,8 @@ export const customerListRow = covers<CustomerListRow>()(
     excluded: z.boolean(),
     lastContactAt: instant.nullable(),
     nextActionAt: instant.nullable(),
+    /** The next reminder waits for a reviewer's approval or a newer upload (its send time may then be past). */
+    nextActionWaits: z.enum(['approval', 'upload']).nullable(),
   }),
 );
 

@@ -153,6 +153,9 @@ export function messageFilterOf(q: Omit<MessageListQuery, 'format'>) {
   };
 }
 
+/** The exports' words for what a next reminder waits for (the lists' nextReminderWaits / nextActionWaits). */
+const WAITS_WORDS: Record<string, string> = { approval: 'approval', upload: 'a newer upload', '': '' };
+
 const invoiceCsv: CsvColumn<InvoiceListRow>[] = [
   { header: 'Invoice', value: (r) => r.number ?? r.externalId },
   { header: 'Customer', value: (r) => r.customerName },
@@ -175,6 +178,7 @@ const invoiceCsv: CsvColumn<InvoiceListRow>[] = [
   { header: 'Predicted payment', value: (r) => r.prediction?.predictedPayDate },
   { header: 'Last reminder', value: (r) => r.lastReminderAt },
   { header: 'Next reminder', value: (r) => r.nextReminderAt },
+  { header: 'Next reminder waits for', value: (r) => WAITS_WORDS[r.nextReminderWaits ?? ''] },
 ];
 
 export const listRoutes =
@@ -255,6 +259,7 @@ export const listRoutes =
           { header: 'Excluded', value: (r) => (r.excluded ? 'yes' : '') },
           { header: 'Last contact', value: (r) => r.lastContactAt },
           { header: 'Next reminder', value: (r) => r.nextActionAt },
+          { header: 'Next reminder waits for', value: (r) => WAITS_WORDS[r.nextActionWaits ?? ''] },
         ];
         return sendCsv(reply, `${tenant.slug}-customers`, f.today, toCsv(cols, rows));
       }

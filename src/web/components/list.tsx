@@ -5,6 +5,7 @@
  */
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { api, apiPath } from '../lib/api';
+import { formatDate } from '../lib/format';
 import { navigate, useLocation } from '../lib/router';
 import './list.css';
 
@@ -336,4 +337,22 @@ export function useQueryState(names: readonly string[], defaults: Params = {}) {
     search,
     set: (changes: Record<string, string | null>) => setQuery(pathname, search, changes),
   };
+}
+
+/**
+ * The lists' "Next reminder" cell: its day, and what it waits for when a person must act first (a reviewer's
+ * approval, or a newer upload of a CSV company's ledger): its send time may then be past, and the cell says why.
+ */
+export function NextReminderCell({ at, waits }: { at: string | null; waits: 'approval' | 'upload' | null }) {
+  return (
+    <td>
+      {formatDate(at?.slice(0, 10))}
+      {waits ? (
+        <span className="muted" data-testid="next-reminder-waits">
+          {' '}
+          · {waits === 'approval' ? 'awaiting approval' : 'waiting for a newer upload'}
+        </span>
+      ) : null}
+    </td>
+  );
 }

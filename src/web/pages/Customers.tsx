@@ -5,6 +5,7 @@ import {
   bulkSummary,
   bulkTarget,
   ExportLink,
+  NextReminderCell,
   SearchBox,
   SortHeader,
   sortCaption,
@@ -308,7 +309,7 @@ export function CustomersPage({ tenant, currency }: PageProps) {
                     {c.slowingAlert ? <span className="muted small"> slowing</span> : null}
                   </td>
                   <td>{formatDate(c.lastContactAt?.slice(0, 10))}</td>
-                  <td>{formatDate(c.nextActionAt?.slice(0, 10))}</td>
+                  <NextReminderCell at={c.nextActionAt} waits={c.nextActionWaits} />
                   <td>
                     {dunningState(c, today) ? (
                       <Badge value="medium" label={dunningState(c, today)} />

@@ -6,6 +6,7 @@ import {
   bulkSummary,
   bulkTarget,
   ExportLink,
+  NextReminderCell,
   type Params,
   SearchBox,
   SortHeader,
@@ -105,6 +106,7 @@ interface Row extends InvoiceRow {
   disputed: boolean;
   lastReminderAt: string | null;
   nextReminderAt: string | null;
+  nextReminderWaits: 'approval' | 'upload' | null;
 }
 interface Totals {
   currency: string;
@@ -381,7 +383,7 @@ export function InvoicesPage({ tenant }: PageProps) {
                   <td className="num">{r.daysOverdue > 0 ? r.daysOverdue : '—'}</td>
                   {showPaid ? <td>{formatDate(r.paidDate)}</td> : null}
                   <td>{formatDate(r.lastReminderAt?.slice(0, 10))}</td>
-                  <td>{formatDate(r.nextReminderAt?.slice(0, 10))}</td>
+                  <NextReminderCell at={r.nextReminderAt} waits={r.nextReminderWaits} />
                   <td>
                     {r.riskBand ? (
                       <span title={riskTitle(r)}>
