@@ -234,7 +234,13 @@ describe('a CSV company connecting its ledger', () => {
         csv([['C2', 'INV-2', '2026-10-02', '2026-11-01', '90.00', 'USD', '', 'email', 'US']]),
         { tenantName: 'ignored', tenantId: tenant.id, now: clock.now() },
       ),
-    ).rejects.toMatchObject({ code: 'tenant_source_mismatch' });
+    ).rejects.toMatchObject({
+      code: 'tenant_source_mismatch',
+      // Words a finance admin reads on the upload page: the company's name and its ledger's, not the slug and source.
+      message: expect.stringMatching(
+        /^Nothing was imported: .+ is connected to QuickBooks, and its invoices/,
+      ),
+    });
 
     REVOKE().reply(200, {});
     const other = await connectAs(cookie, '5551006');
