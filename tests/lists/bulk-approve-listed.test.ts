@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
+import { storeRendered } from '../../src/db/queries/dunning-send';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { customerId, messagesOf, setup } from '../dunning-engine/fixtures';
@@ -156,5 +157,20 @@ describe('approve all matching, as listed', () => {
     expect((await messagesOf(s, tenantId)).find((m) => m.id === items[0]!.id)!.status).toBe(
       'awaiting_approval',
     );
+
+    // A body stored since the list was read, rendered as of Monday (as a send renders it today: its Friday passed),
+    // was not on the list: asked again with that list, without its snapshot, it is still left, not taken as what
+    // the list showed. (Nothing renders a message awaiting approval today; renderOnce renders approved ones.)
+    const body = { subject: 'Statement', html: '<p>Statement</p>', text: 'Statement', templateVersion: 't' };
+    expect(await storeRendered(s.db, items[0]!.id, { ...body, renderedAsOf: clock.now() })).toBeDefined();
+    later(1);
+    const again = await call('POST', 'dunning/messages/bulk', {
+      action: 'approve',
+      filter: { status: 'awaiting_approval', customer: fut },
+      listedAt,
+    });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().applied, again.body).toBe(0);
+    expect(again.json().notApplied[0].reason).toMatch(/since the list was read/);
   });
 });
