@@ -118,13 +118,19 @@ export async function bulkDecideMessages(
     const zones = new Map((read.length > 0 ? await renderDays(tx, read) : []).map((d) => [d.id, d.zone]));
     const full = read.length > 0 ? await messagesByIds(tx, read) : [];
     const versionNow = new Map(full.map((m) => [m.id, viewedVersion(m, zones.get(m.id) ?? 'UTC', now)]));
-    // What a message listed (and unchanged since) read as on the list: its version as of the list's day.
+    // What a message listed (and unchanged since) read as on the list: its version as of the list's day. A body
+    // rendered as of an instant after listedAt was stored since (a body is rendered when it goes, as of its send time
+    // or later): the list showed the message without it, so it is taken as it was, not as of the body's later day.
     const unseenWrites =
       listedAt && r.listedSnapshot
         ? await writtenOutsideSnapshot(tx, listed, r.listedSnapshot)
         : new Set<string>();
+    const asListed = (m: (typeof full)[number], at: Date) =>
+      m.renderedAsOf && m.renderedAsOf > at ? { ...m, renderedAsOf: null } : m;
     const versionListed = new Map(
-      listedAt ? full.map((m) => [m.id, viewedVersion(m, zones.get(m.id) ?? 'UTC', listedAt)]) : [],
+      listedAt
+        ? full.map((m) => [m.id, viewedVersion(asListed(m, listedAt), zones.get(m.id) ?? 'UTC', listedAt)])
+        : [],
     );
     // Written in the list's very millisecond counts as since: the list may have read it before that write committed.
     const changedSinceListed = (m: { id: string; changed_at: string | Date }) =>
