@@ -49,6 +49,9 @@ async function unreviewedQueued() {
     );
     if (m) return m;
     clock.set(new Date(clock.now().getTime() + 86_400_000));
+    // The company uploads each day's export: without it, reminders wait once the upload is over 3 days old, and
+    // "not sent unreviewed" below would hold for that reason instead.
+    await uploadToday(s);
     await sendDueNow();
     await planTenant(s, tenantId);
     await approveAll(s, tenantId);
@@ -83,8 +86,10 @@ describe('a policy saved after a reminder was queued', () => {
     // Its send time comes; whatever ran in between (the daily plan), it is not sent unreviewed.
     await planTenant(s, tenantId);
     clock.set(new Date(Math.max(clock.now().getTime(), m.sendAt.getTime())));
+    await uploadToday(s);
     const out = await sendMessage(s, m.id, { transport: null });
     expect(out.outcome).not.toBe('sent');
+    expect(out, JSON.stringify(out)).not.toMatchObject({ code: 'ledger_stale' });
     const after = (await messagesOf(s, tenantId)).filter(
       (x) => x.customerId === m.customerId && x.kind === 'reminder' && x.stepKey === m.stepKey,
     );
