@@ -6,7 +6,7 @@
  * - a webhook's events routed to the active connections of the companies they name.
  * Enqueueing is a port (`enqueueSync`) the caller wires, so this module does not depend on the job system.
  */
-import { connectorFor, isProvider, type Provider } from '../../connectors';
+import { connectorFor, type Provider } from '../../connectors';
 import type { TokenSet, WebhookEvent } from '../../connectors/types';
 import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
@@ -14,7 +14,7 @@ import { connectionsOfTenant, insertConnection, reattachConnection } from '../db
 import { lockCsvImports, releaseImportedRows } from '../db/queries/csv-import';
 import { createTenant, setTenantSource, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
-import { limiterLookup, registeredConnector, shortNameOf } from './connections';
+import { limiterLookup, registeredConnector, shortNameOf, sourceShortName } from './connections';
 import type { EnqueueSync, SyncDeps } from './ports';
 
 /** Where the provider sends the browser back: registered at the provider, so it must never change. */
@@ -45,7 +45,7 @@ export interface TenantHoldsOtherBooks {
 /** What a refusal tells the admin (the connect page and the credential form's 409). */
 export function otherBooksMessage(r: TenantHoldsOtherBooks): string {
   const { provider, externalId } = r.holds;
-  const name = isProvider(provider) ? shortNameOf(connectorFor(provider)) : provider;
+  const name = sourceShortName(provider);
   return (
     `This Duely company already holds the books of ${name} company ${externalId}, and one Duely company holds one company's books ` +
     '(their records would mix). To add another company, sign out of Duely and connect it: it gets a Duely company of its own.'

@@ -7,12 +7,12 @@
  */
 import { type AnyConnector, connectorFor, isProvider } from '../../connectors';
 import type { ClientCredentials, LimiterLookup, RequestLimiter } from '../../connectors/types';
-import { ConnectionTokens } from './connection-tokens';
-import { Vault } from '../keys';
 import type { Config } from '../config';
 import { type ConnectionRow, connectionIdentity } from '../db/queries/connections';
 import { AppError } from '../errors';
 import type { Infra } from '../infra';
+import { Vault } from '../keys';
+import { ConnectionTokens } from './connection-tokens';
 import type { SyncDeps } from './ports';
 import { budgetOf, SharedRequestLimiter } from './rate-budget';
 
@@ -65,6 +65,9 @@ export function registeredConnector(provider: string): AnyConnector {
 
 /** The connector's name in messages (its short name). */
 export const shortNameOf = (c: AnyConnector): string => c.connect?.shortName ?? c.displayName;
+/** A company source's name in page copy: its connector's short name ("QuickBooks"), else the source as stored. */
+export const sourceShortName = (source: string): string =>
+  isProvider(source) ? shortNameOf(connectorFor(source)) : source;
 
 /** The provider app's credentials; a clear 503 when they are not configured. */
 export function connectorCredentials(provider: string, config: Config): ClientCredentials {

@@ -7,7 +7,6 @@
  * appears is settled by a payment (external id `csv-paid:<invoice_id>`) allocated to it in full.
  */
 import { createHash } from 'node:crypto';
-import { connectorFor, isProvider } from '../../connectors';
 import {
   type CsvIssue,
   type HistoryBatch,
@@ -34,7 +33,7 @@ import {
 import { insertSyncRun, updateSyncRun } from '../db/queries/sync-runs';
 import { ensureTenant, getTenant, type Tenant } from '../db/queries/tenants';
 import { AppError } from '../errors';
-import { shortNameOf } from './connections';
+import { sourceShortName } from './connections';
 import { type CsvLedgerSummary, CsvLedgerTally } from './csv-summary';
 
 /** A whole file, or its bytes as they arrive (a file stream, an upload): read a chunk at a time either way. */
@@ -107,9 +106,6 @@ function mainCurrency(counts: Map<string, number>): string {
 
 /** Ids of open invoices a file left out kept on its run (sync_runs.source.notListed); more count as all unlisted. */
 const NOT_LISTED_KEPT = 200;
-
-/** "QuickBooks" for a connected company's source (its connector's short name). */
-const sourceName = (source: string) => (isProvider(source) ? shortNameOf(connectorFor(source)) : source);
 
 export async function importHistoryCsv(db: Db, input: CsvInput, opts: ImportOptions): Promise<ImportResult> {
   try {
@@ -196,7 +192,7 @@ async function writeImport(db: Db, input: CsvInput, opts: ImportOptions): Promis
     if (tenant.source !== 'csv') {
       throw new AppError(
         'tenant_source_mismatch',
-        `Nothing was imported: ${tenant.name} is connected to ${sourceName(tenant.source)}, and its invoices and payments come from there. Uploading a file is only for a company whose ledger comes from files.`,
+        `Nothing was imported: ${tenant.name} is connected to ${sourceShortName(tenant.source)}, and its invoices and payments come from there. Uploading a file is only for a company whose ledger comes from files.`,
         409,
       );
     }
