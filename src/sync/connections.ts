@@ -65,7 +65,7 @@ export function registeredConnector(provider: string): AnyConnector {
 
 /** The connector's name in messages (its short name). */
 export const shortNameOf = (c: AnyConnector): string => c.connect?.shortName ?? c.displayName;
-/** A company source's name in page copy: its connector's short name ("QuickBooks"), else the source as stored. */
+/** A company source's name in page copy: its connector's short name, else the source as stored. */
 export const sourceShortName = (source: string): string =>
   isProvider(source) ? shortNameOf(connectorFor(source)) : source;
 
