@@ -597,8 +597,8 @@ async function openContactTasks(
       .map((d) => d.customerId),
   );
   const withTasks = await customersWithOpenTasks(tx, tenantId, CONTACT_TASK);
-  // A debtor gone from the ledger (deleted there, or a CSV company's file row its ledger's first full listing swept,
-  // releaseImportedRows) has nothing left to chase: no plan decides on them, so their task is closed here.
+  // A debtor gone from the ledger (deleted there, or a CSV company's file row, marked deleted when it connected its
+  // ledger: releaseImportedRows) has nothing left to chase: no plan decides on them, so their task is closed here.
   for (const customerId of await deletedCustomersAmong(tx, tenantId, withTasks)) {
     await supersedeOpenTasks(tx, tenantId, `${CONTACT_TASK}${customerId}`, null, {
       note: 'Closed: the customer is no longer in the ledger',

@@ -124,9 +124,10 @@ export async function attachCompany(
       if (bound.source === 'csv') {
         await setTenantSource(tx, bound.id, provider, now);
         // Its imported rows give way to the ledger's: their ids leave the ledger's (a ledger record under an id the
-        // file also used is a row of its own, never the file debtor's) and the first full listing marks them deleted
-        // (tests/sync/csv-then-ledger.test.ts, tests/security/csv-ids-meet-ledger.test.ts).
-        await releaseImportedRows(tx, bound.id);
+        // file also used is a row of its own, never the file debtor's) and they are marked deleted now, not at the
+        // first full listing, which may never end (tests/sync/csv-then-ledger.test.ts,
+        // tests/security/csv-ids-meet-ledger.test.ts, tests/sync/csv-first-sync-cut.test.ts).
+        await releaseImportedRows(tx, bound.id, now);
       }
     }
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.

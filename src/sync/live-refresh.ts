@@ -45,8 +45,8 @@ export async function refreshInvoicesLive(
   const tenant = await tenantById(db, tenantId);
   const all = await invoiceExternalIds(db, tenantId, invoiceIds);
   // A CSV company's imported row, released when it connected this ledger, is not the ledger's: its id, the file's,
-  // may name another record there (another debtor's invoice). Never asked for; it is gone, as the first full listing
-  // will find (releaseImportedRows).
+  // may name another record there (another debtor's invoice). Never asked for; it is gone (the connect marked it
+  // deleted, releaseImportedRows; one released before that is marked so here).
   const released = all.filter((r) => isReleasedImportId(r.externalId));
   const rows = all.filter((r) => !isReleasedImportId(r.externalId));
   const { client } = connectionClient(services, conn);

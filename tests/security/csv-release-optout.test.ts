@@ -103,7 +103,7 @@ describe('a CSV company that connects its ledger', () => {
 });
 
 describe("a CSV company's call list once it connected its ledger", () => {
-  it("closes the file debtor's find-a-contact task when the first full sync sweeps the file's rows", async () => {
+  it("closes the file debtor's find-a-contact task once the file's rows are marked deleted", async () => {
     ({ sandbox, s } = await sandboxServices({ seed: 3712, customers: 12, invoices: 120 }, { queue: false }));
     started.push({ sandbox, s });
     const now = sandbox.now();
@@ -126,7 +126,7 @@ describe("a CSV company's call list once it connected its ledger", () => {
     const result = await runSync(s, { connectionId });
     expect(result.status, result.error ?? '').toBe('succeeded');
     await planTenant(s, tenant.id);
-    // The file's debtor is gone (the ledger's listing swept its row): nobody is left to find a contact for.
+    // The file's debtor is gone (the connect marked its row deleted): nobody is left to find a contact for.
     expect((await contactTasks()).filter((t) => t.title.startsWith('FILE-B'))).toEqual([
       { status: 'done', title: 'FILE-B has no email address' },
     ]);

@@ -14,9 +14,8 @@ import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { qboDate } from '../../sandboxes/quickbooks/render';
 import { computeAnalytics } from '../../src/analytics/dashboard';
-import { RELEASED_ID_PREFIX } from '../../src/db/queries/csv-import';
 import { createTenant } from '../../src/db/queries/tenants';
-import { creditMemos, customers, invoices, payments, tenants } from '../../src/db/schema';
+import { connections, creditMemos, customers, invoices, payments, tenants } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
@@ -190,20 +189,28 @@ describe('a CSV company that connected its ledger before this version (migration
   it("its next sync is a full one that leaves the ledger's books alone, and it becomes a synced company", async () => {
     await company(3603);
     const uploadedAt = new Date(sandbox.now().getTime() - 7 * 86_400_000);
-    const { tenant, connectionId } = await uploadAndAttach(exportOfTheLedger(), uploadedAt);
-    // What a connect left before this version: the source still 'csv' and the upload's rows stamped with its time;
-    // the ledger's listings then skipped a tenant holding imports, so the upload's rows were never reconciled.
-    // (and its rows under the file's own ids: a connect now moves them out of the ledger's, releaseImportedRows).
-    await s.db.update(tenants).set({ source: 'csv' }).where(eq(tenants.id, tenant.id));
-    for (const t of [customers, invoices, payments, creditMemos])
-      await s.db
-        .update(t)
-        .set({
-          sourceUpdatedAt: uploadedAt,
-          externalId: sql`substr(${t.externalId}, ${RELEASED_ID_PREFIX.length + 1})`,
-        })
-        .where(eq(t.tenantId, tenant.id));
-    const conn = { id: connectionId };
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    await importHistoryCsv(s.db, exportOfTheLedger(), {
+      tenantName: 'ignored',
+      tenantId: tenant.id,
+      now: uploadedAt,
+    });
+    // What a connect left before this version: a connection beside the upload, the source still 'csv' and the upload's
+    // rows stamped with its time, under the file's own ids and open (a connect now moves them out of the ledger's ids
+    // and marks them deleted, releaseImportedRows); the ledger's listings then skipped a tenant holding imports, so
+    // the upload's rows were never reconciled.
+    const { realmId, tokens } = await sandboxTokens(sandbox, sandbox.now());
+    const [conn] = await s.db
+      .insert(connections)
+      .values({
+        tenantId: tenant.id,
+        provider: 'quickbooks',
+        externalId: realmId,
+        credentials: s.vault.seal(tokens),
+        accessExpiresAt: new Date(tokens.accessExpiresAt),
+        credentialsVersion: 1,
+      })
+      .returning({ id: connections.id });
     const before = await runSync(s, { connectionId: conn!.id });
     expect(before.status, before.error ?? '').toBe('succeeded');
     // The state this migration repairs: the upload's copies beside the ledger's invoices.

@@ -2,7 +2,7 @@
  * The CSV import's set-based ledger writes (sync/csv-import.ts opens the transaction and calls these in order:
  * stage, customers, invoices, paid invoices, credit notes).
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { HistoryRow } from '../../../connectors/csv/parse';
 import { rowsOf, type Tx } from '../client';
 import { copyFrom } from '../copy';
@@ -369,19 +369,37 @@ export const RELEASED_ID_PREFIX = 'csv:';
 export const isReleasedImportId = (externalId: string) => externalId.startsWith(RELEASED_ID_PREFIX);
 
 /**
- * A CSV company connecting its ledger (attachCompany): its imported rows step out of the ledger's id space. The
- * file's ids are its own (customer and invoice numbers), the ledger's the provider's (small counters: 1, 2, 3…),
- * and the same text in both names two different records more often than not: left in place, a ledger record under
- * an id the file also used landed on the file's row, and with it on everything Duely held for the file's debtor — its
- * contact addresses (the ledger customer's invoices were then mailed to the file debtor), a pause or exclusion,
- * promises, disputes and its message history (tests/security/csv-ids-meet-ledger.test.ts). Prefixed, the ledger's
- * records are rows of their own, and the first full listing marks the file's rows deleted like any row it did not
- * list (their upload times are cleared too, so a file uploaded after the listing's start — its `asOf`, a provider's
- * clock that may read hours behind — is swept as well). Names and numbers, what people see, stay the file's.
+ * A CSV company connecting its ledger (attachCompany): its imported rows step out of the ledger's id space and out of
+ * its books. The file's ids are its own (customer and invoice numbers), the ledger's the provider's (small counters:
+ * 1, 2, 3…), and the same text in both names two different records more often than not: left in place, a ledger
+ * record under an id the file also used landed on the file's row, and with it on everything Duely held for the file's
+ * debtor — its contact addresses (the ledger customer's invoices were then mailed to the file debtor), a pause or
+ * exclusion, promises, disputes and its message history (tests/security/csv-ids-meet-ledger.test.ts). Prefixed, the
+ * ledger's records are rows of their own (the file's rows lose their upload times and versions too: no upload will
+ * update them again).
+ *
+ * And they are marked deleted here, as the ledger's first full listing would (invoices, payments and credit memos
+ * `deleted` with nothing open or remaining, customers `deleted_at`, the payments' and credit memos' applications
+ * gone): the company's books are the ledger's from this moment (its source is the provider, it takes no more uploads),
+ * and the file's rows are copies of the ledger's records or records it lacks. Left open until a first full sync
+ * *succeeded*, they counted beside the ledger's rows a cut-off sync had already written — the grant revoked part way,
+ * a provider's 5xx storm, a killed worker, a disconnect before it ended — and every figure (Dashboard, Invoices,
+ * Customers, risk) counted the same debts twice (tests/sync/csv-first-sync-cut.test.ts). Nothing needs them open
+ * meanwhile: the send path never asks the ledger for them and refuses their reminders (live-refresh), and until the
+ * ledger's rows arrive the company's figures are simply the ledger's so far. The rows themselves stay, for history:
+ * their messages, and the addresses their debtors opted out with (dunning-plan.releasedOptOutEmails). Names and
+ * numbers, what people see, stay the file's.
  */
-export async function releaseImportedRows(tx: Tx, tenantId: string): Promise<void> {
+export async function releaseImportedRows(tx: Tx, tenantId: string, now: Date): Promise<void> {
   const t = sql`${tenantId}::uuid`;
-  for (const table of ['customers', 'invoices', 'payments', 'credit_memos']) {
+  // Out of the books, as reconcileListing's deletion writer marks a row the listing did not see.
+  const deleted: Record<string, SQL> = {
+    customers: sql`deleted_at = coalesce(deleted_at, ${now.toISOString()}::timestamptz)`,
+    invoices: sql`status = 'deleted', balance_minor = 0, paid_date = null`,
+    payments: sql`status = 'deleted'`,
+    credit_memos: sql`status = 'deleted', remaining_minor = 0`,
+  };
+  for (const [table, mark] of Object.entries(deleted)) {
     // In two steps, each free of collisions: a file's id may itself be `csv:1` beside `1`, and a unique index is
     // checked row by row. First a control character no CSV id holds (the parser refuses them) goes in front of every
     // id, then it gives way to the prefix. A company is released once: its source is the provider from then on.
@@ -389,7 +407,14 @@ export async function releaseImportedRows(tx: Tx, tenantId: string): Promise<voi
       update ${sql.raw(table)} set external_id = chr(31) || external_id, source_updated_at = null, source_version = null
       where tenant_id = ${t}`);
     await tx.execute(sql`
-      update ${sql.raw(table)} set external_id = ${RELEASED_ID_PREFIX} || substr(external_id, 2)
+      update ${sql.raw(table)} set external_id = ${RELEASED_ID_PREFIX} || substr(external_id, 2), ${mark},
+        updated_at = now()
       where tenant_id = ${t} and left(external_id, 1) = chr(31)`);
   }
+  // A deleted payment or credit memo applies nothing any more (every application of the tenant's is the file's).
+  await tx.execute(sql`
+    delete from payment_allocations a
+    where a.tenant_id = ${t}
+      and (a.payment_id in (select p.id from payments p where p.tenant_id = ${t} and p.status = 'deleted')
+           or a.credit_memo_id in (select m.id from credit_memos m where m.tenant_id = ${t} and m.status = 'deleted'))`);
 }
