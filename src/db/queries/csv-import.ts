@@ -408,7 +408,7 @@ export async function releaseImportedRows(tx: Tx, tenantId: string, now: Date): 
       where tenant_id = ${t}`);
     await tx.execute(sql`
       update ${sql.raw(table)} set external_id = ${RELEASED_ID_PREFIX} || substr(external_id, 2), ${mark},
-        updated_at = now()
+        updated_at = ${now.toISOString()}::timestamptz
       where tenant_id = ${t} and left(external_id, 1) = chr(31)`);
   }
   // A deleted payment or credit memo applies nothing any more (every application of the tenant's is the file's).
