@@ -189,8 +189,11 @@ describe('go-live', () => {
     expect((await patch({ sendingPaused: true })).statusCode).toBe(200);
     const paused = await messagesOf(s, tenantId);
     expect(paused.filter((m) => m.status === 'queued')).toEqual([]);
-    // The send jobs of the earlier queue find nothing to send.
-    for (const m of queued) expect((await sendMessage(s, m.id, { transport })).outcome).not.toBe('sent');
+    // The send jobs of the earlier queue find nothing to send: each message is back to 'planned' (not held, deferred).
+    for (const m of queued) {
+      const out = await sendMessage(s, m.id, { transport });
+      expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'noop', status: 'planned' });
+    }
     expect(transport.deliveries).toEqual([]);
     expect((await patch({ sendingPaused: false })).statusCode).toBe(200);
     expect((await messagesOf(s, tenantId)).filter((m) => m.status === 'queued').length).toBeGreaterThan(0);

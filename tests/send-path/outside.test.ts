@@ -322,7 +322,8 @@ describe('between planning and sending', () => {
     await setPaused(true);
     try {
       const out = await sendMessage(s, m.id, { transport, sleep: noSleep });
-      expect(out.outcome).not.toBe('sent');
+      // Not sent because sending is paused (taken back to be planned again), not for another reason.
+      expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'skipped', code: 'sending_paused' });
       expect(standIn.requests).toHaveLength(0);
       const row = await rowOf(s, m.id);
       expect(row.status).not.toBe('failed');
