@@ -19,7 +19,7 @@ import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { usingPostgres } from '../helpers/db';
-import { approveAll, messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -90,8 +90,14 @@ async function heldReminder() {
     if (held) return held;
     await approveAll(s, tenantId);
     clock.set(new Date(Date.parse(clock.now().toISOString().slice(0, 10)) + 86_400_000 + 12 * 3_600_000));
-    for (const q of await messagesOf(s, tenantId))
-      if (q.status === 'queued' && q.sendAt <= clock.now()) await sendMessage(s, q.id, { transport: null });
+    // The company uploads each day's export: without it, reminders wait once the upload is over 3 days old (held
+    // ledger_stale) and the days walked send nothing.
+    await uploadToday(s);
+    for (const q of await messagesOf(s, tenantId)) {
+      if (q.status !== 'queued' || q.sendAt > clock.now()) continue;
+      const out = await sendMessage(s, q.id, { transport: null });
+      expect(out, JSON.stringify(out)).not.toMatchObject({ code: 'ledger_stale' });
+    }
   }
   throw new Error('no held reminder in 60 days');
 }

@@ -14,7 +14,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { approveAll, messagesOf, setup } from './fixtures';
+import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -82,8 +82,14 @@ async function approvedReminder(pick: (m: typeof dunningMessages.$inferSelect) =
     if (m) return m;
     // The next day at noon, in the tenant's business hours (8–18 UTC), when what is due can go.
     clock.set(new Date(Date.parse(clock.now().toISOString().slice(0, 10)) + 86_400_000 + 12 * 3_600_000));
-    for (const q of await messagesOf(s, tenantId))
-      if (q.status === 'queued' && q.sendAt <= clock.now()) await sendMessage(s, q.id, { transport: null });
+    // The company uploads each day's export: without it, reminders wait once the upload is over 3 days old (held
+    // ledger_stale) and the days walked send nothing.
+    await uploadToday(s);
+    for (const q of await messagesOf(s, tenantId)) {
+      if (q.status !== 'queued' || q.sendAt > clock.now()) continue;
+      const out = await sendMessage(s, q.id, { transport: null });
+      expect(out, JSON.stringify(out)).not.toMatchObject({ code: 'ledger_stale' });
+    }
   }
   throw new Error('no approved reminder in 60 days');
 }

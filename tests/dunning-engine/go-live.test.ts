@@ -17,7 +17,7 @@ import { sendMessage } from '../../src/dunning/send-message';
 import { sendingGate } from '../../src/dunning/suppression';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { messagesOf, RecordingTransport, setup } from './fixtures';
+import { messagesOf, RecordingTransport, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -189,8 +189,11 @@ describe('go-live', () => {
     expect((await patch({ sendingPaused: true })).statusCode).toBe(200);
     const paused = await messagesOf(s, tenantId);
     expect(paused.filter((m) => m.status === 'queued')).toEqual([]);
-    // The send jobs of the earlier queue find nothing to send.
-    for (const m of queued) expect((await sendMessage(s, m.id, { transport })).outcome).not.toBe('sent');
+    // The send jobs of the earlier queue find nothing to send: each message is back to 'planned' (not held, deferred).
+    for (const m of queued) {
+      const out = await sendMessage(s, m.id, { transport });
+      expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'noop', status: 'planned' });
+    }
     expect(transport.deliveries).toEqual([]);
     expect((await patch({ sendingPaused: false })).statusCode).toBe(200);
     expect((await messagesOf(s, tenantId)).filter((m) => m.status === 'queued').length).toBeGreaterThan(0);
@@ -202,13 +205,17 @@ describe('go-live', () => {
       .filter((x) => x.status === 'queued')
       .sort((a, b) => a.sendAt.getTime() - b.sendAt.getTime());
     expect(m).toBeDefined();
+    // Its send time comes (after go-live on Jul 3; Jul 5 when the planner puts it two days on), and the company has
+    // uploaded the day's export: with the Jul 1 upload alone it would be held ledger_stale from Jul 5.
+    clock.set(new Date(Math.max(m!.sendAt.getTime(), clock.now().getTime())));
+    await uploadToday(s);
     // The ledger's pay link arrives after the plan was made (QuickBooks gives InvoiceLink on single reads).
     await s.db
       .update(invoices)
       .set({ payLink: 'https://pay.acme-billing.com/inv/1' })
       .where(eq(invoices.id, m!.invoiceIds[0]!));
-    clock.set(new Date(Math.max(m!.sendAt.getTime(), clock.now().getTime())));
-    expect(await sendMessage(s, m!.id, { transport })).toMatchObject({ outcome: 'sent' });
+    const out = await sendMessage(s, m!.id, { transport });
+    expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'sent' });
     const sentMail = transport.deliveries.at(-1)!;
     expect(sentMail.replyTo).toBe('ar@acme-billing.com');
     expect(sentMail.html).toContain('href="https://pay.acme-billing.com/inv/1"');
