@@ -11,7 +11,6 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { rowsOf } from '../../src/db/client';
 import { upsertOverride } from '../../src/db/queries/dunning-settings';
@@ -24,7 +23,7 @@ import { refreshInvoicesLive } from '../../src/sync/live-refresh';
 import { runSync } from '../../src/sync/run-sync';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
-import { sandboxServices, sandboxTokens } from '../sync/helpers';
+import { connectSandboxTo, sandboxServices } from '../sync/helpers';
 
 let sandbox: Sandbox;
 let s: Services;
@@ -42,29 +41,10 @@ async function company(seed: number) {
   started.push({ sandbox, s });
 }
 
-/** Connects the stand-in's company to the CSV company `tenantId` (no sync yet): the connection's id. */
-async function connect(tenantId: string): Promise<string> {
-  const now = sandbox.now();
-  const { realmId, tokens } = await sandboxTokens(sandbox, now);
-  const set: TokenSet = {
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: 'bearer',
-    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
-    refreshTokenExpiresIn: null,
-    idToken: null,
-  };
-  const attached = await s.sync.connect.attach(async () => null, {
-    provider: 'quickbooks',
-    externalId: realmId,
-    tokens: set,
-    boundTenant: tenantId,
-    companyName: null,
-  });
-  return (attached as { connectionId: string }).connectionId;
-}
-
 const ALICE = 'alice@file-debtor.example';
+
+/** Connects the stand-in's company to the CSV company `tenantId` (no sync yet): the connection's id. */
+const connect = (tenantId: string) => connectSandboxTo(s, sandbox, tenantId);
 
 describe('a CSV company whose file used ids its ledger also uses, once it connects the ledger', () => {
   it("sends none of the ledger customer's invoices to the file debtor's address, and keeps no exclusion of theirs", async () => {

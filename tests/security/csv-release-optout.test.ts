@@ -7,7 +7,6 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { upsertOverride } from '../../src/db/queries/dunning-settings';
 import { createTenant } from '../../src/db/queries/tenants';
@@ -19,7 +18,7 @@ import { importHistoryCsv } from '../../src/sync/csv-import';
 import { runSync } from '../../src/sync/run-sync';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
-import { sandboxServices, sandboxTokens } from '../sync/helpers';
+import { connectSandboxTo, sandboxServices } from '../sync/helpers';
 
 let sandbox: Sandbox;
 let s: Services;
@@ -31,26 +30,8 @@ afterAll(async () => {
   }
 });
 
-async function connect(tenantId: string): Promise<string> {
-  const now = sandbox.now();
-  const { realmId, tokens } = await sandboxTokens(sandbox, now);
-  const set: TokenSet = {
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: 'bearer',
-    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
-    refreshTokenExpiresIn: null,
-    idToken: null,
-  };
-  const attached = await s.sync.connect.attach(async () => null, {
-    provider: 'quickbooks',
-    externalId: realmId,
-    tokens: set,
-    boundTenant: tenantId,
-    companyName: null,
-  });
-  return (attached as { connectionId: string }).connectionId;
-}
+/** Connects the stand-in's company to the CSV company `tenantId` (no sync yet): the connection's id. */
+const connect = (tenantId: string) => connectSandboxTo(s, sandbox, tenantId);
 
 describe('a CSV company that connects its ledger', () => {
   it.each(['unsubscribed', 'complained'] as const)(

@@ -9,65 +9,17 @@
  */
 import { and, eq, like, ne } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TokenSet } from '../../connectors/types';
-import type { Sandbox } from '../../sandboxes/quickbooks';
-import { qboDate } from '../../sandboxes/quickbooks/render';
 import { createTenant } from '../../src/db/queries/tenants';
 import { invoices } from '../../src/db/schema';
-import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { runSync } from '../../src/sync/run-sync';
 import { buildTestApp, type TestApp } from '../helpers/app';
-import { csv } from '../helpers/csv';
-import { sandboxServices, sandboxTokens } from './helpers';
+import { connectSandboxTo, sandboxLedgerExport, sandboxServices } from './helpers';
 
 const apps: TestApp[] = [];
 afterAll(async () => {
   for (const a of apps) await a.close();
 });
-
-/** The company's export: the ledger's live invoices under the file's ids, and one the ledger lacks. */
-function exportOfTheLedger(sandbox: Sandbox): string {
-  const rows: (string | number)[][] = [];
-  for (const inv of sandbox.company.invoices.values()) {
-    if (inv.deleted || inv.voided) continue;
-    rows.push([
-      `CSV-${inv.customerId}`,
-      `DOC-${inv.docNumber}`,
-      qboDate(inv.txnDay),
-      qboDate(inv.dueDay),
-      (inv.totalMinor / 100).toFixed(2),
-      'USD',
-      inv.balanceMinor === 0 ? qboDate(inv.txnDay) : '',
-      'email',
-      'US',
-    ]);
-  }
-  rows.push(['CSV-ONLY', 'OLD-1', '2026-09-01', '2026-10-01', '500.00', 'USD', '', 'email', 'US']);
-  rows.push(['CSV-ONLY', 'CN-1', '2026-09-15', '2026-09-15', '-40.00', 'USD', '', 'email', 'US']);
-  return csv(rows);
-}
-
-async function connect(s: Services, sandbox: Sandbox, tenantId: string): Promise<string> {
-  const now = sandbox.now();
-  const { realmId, tokens } = await sandboxTokens(sandbox, now);
-  const set: TokenSet = {
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: 'bearer',
-    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
-    refreshTokenExpiresIn: null,
-    idToken: null,
-  };
-  const attached = await s.sync.connect.attach(async () => null, {
-    provider: 'quickbooks',
-    externalId: realmId,
-    tokens: set,
-    boundTenant: tenantId,
-    companyName: null,
-  });
-  return (attached as { connectionId: string }).connectionId;
-}
 
 interface InvoiceItem {
   externalId: string;
@@ -89,12 +41,19 @@ describe("a CSV company whose ledger's first full sync is cut off part way", () 
       const t = await buildTestApp({ services: s, sandbox });
       apps.push(t);
       const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-      await importHistoryCsv(s.db, exportOfTheLedger(sandbox), {
-        tenantName: 'ignored',
-        tenantId: tenant.id,
-        now: new Date(sandbox.now().getTime() - 7 * 86_400_000),
-      });
-      const connectionId = await connect(s, sandbox, tenant.id);
+      await importHistoryCsv(
+        s.db,
+        sandboxLedgerExport(sandbox, [
+          ['CSV-ONLY', 'OLD-1', '2026-09-01', '2026-10-01', '500.00', 'USD', '', 'email', 'US'],
+          ['CSV-ONLY', 'CN-1', '2026-09-15', '2026-09-15', '-40.00', 'USD', '', 'email', 'US'],
+        ]),
+        {
+          tenantName: 'ignored',
+          tenantId: tenant.id,
+          now: new Date(sandbox.now().getTime() - 7 * 86_400_000),
+        },
+      );
+      const connectionId = await connectSandboxTo(s, sandbox, tenant.id);
 
       // The first full sync: once four pages are written QuickBooks refuses every token (the grant revoked at Intuit;
       // the pages already fetched ahead are still written).

@@ -10,9 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
-import { qboDate } from '../../sandboxes/quickbooks/render';
 import { computeAnalytics } from '../../src/analytics/dashboard';
 import { createTenant } from '../../src/db/queries/tenants';
 import { connections, creditMemos, customers, invoices, payments, tenants } from '../../src/db/schema';
@@ -21,8 +19,14 @@ import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { runSync } from '../../src/sync/run-sync';
 import { goLive, messagesOf } from '../dunning-engine/fixtures';
-import { csv } from '../helpers/csv';
-import { balanceMismatches, dbBalances, sandboxServices, sandboxTokens } from './helpers';
+import {
+  attachSandboxTo,
+  balanceMismatches,
+  dbBalances,
+  sandboxLedgerExport,
+  sandboxServices,
+  sandboxTokens,
+} from './helpers';
 
 let sandbox: Sandbox;
 let s: Services;
@@ -40,26 +44,8 @@ afterAll(async () => {
   }
 });
 
-/** The company's export: the ledger's invoices under the file's ids, and one the ledger lacks. */
-function exportOfTheLedger(extra: (string | number)[][] = []): string {
-  const rows: (string | number)[][] = [];
-  for (const inv of sandbox.company.invoices.values()) {
-    if (inv.deleted || inv.voided) continue;
-    rows.push([
-      `CSV-${inv.customerId}`,
-      `DOC-${inv.docNumber}`,
-      qboDate(inv.txnDay),
-      qboDate(inv.dueDay),
-      (inv.totalMinor / 100).toFixed(2),
-      'USD',
-      inv.balanceMinor === 0 ? qboDate(inv.txnDay) : '',
-      'email',
-      'US',
-    ]);
-  }
-  rows.push(['CSV-ONLY', 'OLD-1', '2026-09-01', '2026-10-01', '500.00', 'USD', '', 'email', 'US']);
-  return csv([...rows, ...extra]);
-}
+/** An invoice the company's file has and its ledger lacks. */
+const ONLY_IN_FILE = [['CSV-ONLY', 'OLD-1', '2026-09-01', '2026-10-01', '500.00', 'USD', '', 'email', 'US']];
 
 /** A CSV company uploads `file` at `uploadedAt`, connects the stand-in's company and runs its first sync. */
 async function uploadThenConnect(file: string, uploadedAt: Date) {
@@ -74,22 +60,7 @@ async function uploadAndAttach(file: string, uploadedAt: Date) {
   const now = sandbox.now();
   const tenant = await createTenant(s.db, 'Began With A File', 'csv');
   await importHistoryCsv(s.db, file, { tenantName: 'ignored', tenantId: tenant.id, now: uploadedAt });
-  const { realmId, tokens } = await sandboxTokens(sandbox, now);
-  const set: TokenSet = {
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    tokenType: 'bearer',
-    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
-    refreshTokenExpiresIn: null,
-    idToken: null,
-  };
-  const attached = await s.sync.connect.attach(async () => null, {
-    provider: 'quickbooks',
-    externalId: realmId,
-    tokens: set,
-    boundTenant: tenant.id,
-    companyName: null,
-  });
+  const attached = await attachSandboxTo(s, sandbox, tenant.id);
   expect(attached).toMatchObject({ tenantId: tenant.id });
   const [row] = await s.db.select().from(tenants).where(eq(tenants.id, tenant.id));
   expect(row?.source).toBe('quickbooks');
@@ -101,7 +72,8 @@ describe('a CSV company that connected its ledger, after the first full sync', (
     await company(3601);
     const { tenant, now } = await uploadThenConnect(
       // A credit note of the file's (a negative amount: a credit memo).
-      exportOfTheLedger([
+      sandboxLedgerExport(sandbox, [
+        ...ONLY_IN_FILE,
         ['CSV-ONLY', 'CN-1', '2026-09-15', '2026-09-15', '-40.00', 'USD', '', 'email', 'US'],
       ]),
       new Date(sandbox.now().getTime() - 7 * 86_400_000),
@@ -171,7 +143,8 @@ describe('a CSV company that connected its ledger, after the first full sync', (
     const [inv] = [...sandbox.company.invoices.values()].filter((i) => !i.deleted && !i.voided);
     const [cust] = [...sandbox.company.customers.values()];
     const { tenant } = await uploadThenConnect(
-      exportOfTheLedger([
+      sandboxLedgerExport(sandbox, [
+        ...ONLY_IN_FILE,
         [cust!.id, inv!.id, '2026-11-01', '2026-12-01', '777.77', 'USD', '', 'email', 'US'],
       ]),
       sandbox.now(),
@@ -190,7 +163,7 @@ describe('a CSV company that connected its ledger before this version (migration
     await company(3603);
     const uploadedAt = new Date(sandbox.now().getTime() - 7 * 86_400_000);
     const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-    await importHistoryCsv(s.db, exportOfTheLedger(), {
+    await importHistoryCsv(s.db, sandboxLedgerExport(sandbox, ONLY_IN_FILE), {
       tenantName: 'ignored',
       tenantId: tenant.id,
       now: uploadedAt,

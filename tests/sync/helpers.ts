@@ -1,11 +1,14 @@
 /** Shared set-up for sync and auth tests: a tenant with a QuickBooks connection holding sealed tokens. */
 import { eq } from 'drizzle-orm';
+import type { TokenSet } from '../../connectors/types';
 import type { Sandbox } from '../../sandboxes/quickbooks';
+import { qboDate } from '../../sandboxes/quickbooks/render';
 import { Vault } from '../../src/auth/vault';
 import { ensureTenant } from '../../src/db/queries/tenants';
 import { connections, syncRuns } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import type { StoredTokens } from '../../src/sync/connection-tokens';
+import { csv } from '../helpers/csv';
 import type { QboBook } from './qbo-book';
 
 export const QB_ENV = {
@@ -177,4 +180,54 @@ export function balanceMismatches(truth: Map<string, number>, got: Map<string, n
     .map(([id]) => `${id}:${truth.get(id)}!=${got.get(id)}`);
   const extra = [...got.keys()].filter((id) => !truth.has(id)).map((id) => `extra ${id}`);
   return [...bad, ...extra];
+}
+
+/**
+ * A CSV company `tenantId` connects the stand-in's company through the connect flow (attachCompany, bound to that
+ * tenant; no sync yet): the answer (tenantId, connectionId) or the refusal.
+ */
+export async function attachSandboxTo(s: Services, sandbox: Sandbox, tenantId: string) {
+  const now = sandbox.now();
+  const { realmId, tokens } = await sandboxTokens(sandbox, now);
+  const set: TokenSet = {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: 'bearer',
+    expiresIn: Math.round((Date.parse(tokens.accessExpiresAt) - now.getTime()) / 1000),
+    refreshTokenExpiresIn: null,
+    idToken: null,
+  };
+  return s.sync.connect.attach(async () => null, {
+    provider: 'quickbooks',
+    externalId: realmId,
+    tokens: set,
+    boundTenant: tenantId,
+    companyName: null,
+  });
+}
+
+/** As attachSandboxTo, for a connect that must succeed: the connection's id. */
+export async function connectSandboxTo(s: Services, sandbox: Sandbox, tenantId: string): Promise<string> {
+  return ((await attachSandboxTo(s, sandbox, tenantId)) as { connectionId: string }).connectionId;
+}
+
+/** The company's own export of the stand-in's ledger: its live invoices under the file's ids (CSV-…, DOC-…), paid ones
+ * dated paid on their issue day, then `extra` rows. */
+export function sandboxLedgerExport(sandbox: Sandbox, extra: (string | number)[][] = []): string {
+  const rows: (string | number)[][] = [];
+  for (const inv of sandbox.company.invoices.values()) {
+    if (inv.deleted || inv.voided) continue;
+    rows.push([
+      `CSV-${inv.customerId}`,
+      `DOC-${inv.docNumber}`,
+      qboDate(inv.txnDay),
+      qboDate(inv.dueDay),
+      (inv.totalMinor / 100).toFixed(2),
+      'USD',
+      inv.balanceMinor === 0 ? qboDate(inv.txnDay) : '',
+      'email',
+      'US',
+    ]);
+  }
+  return csv([...rows, ...extra]);
 }
