@@ -116,6 +116,8 @@ export function ConnectionList(props: {
   const [error, setError] = useState<Error | null>(null);
   const previous = useRef<Connection[] | null>(null);
   const waitingSince = useRef(new Map<string, number>());
+  /** Connections disconnected from this page: a sync that was running then ends with it, and says nothing over it. */
+  const disconnectedHere = useRef(new Set<string>());
 
   // The connections API belongs to the QuickBooks sync; a 404 means this server does not have it.
   const missing = conns.error instanceof ApiError && conns.error.status === 404;
@@ -148,6 +150,9 @@ export function ConnectionList(props: {
     for (const c of after) {
       const b = before.find((x) => x.id === c.id);
       if (!b || !syncPending(b, requested[c.id])) continue;
+      // Its "disconnected" note stays: before, a sync running when the admin disconnected finished a moment later and
+      // its "Sync finished: 0 customers, …" replaced the note saying Duely's access was revoked.
+      if (c.status === 'disconnected' && disconnectedHere.current.has(c.id)) continue;
       const run = finishedRun(b, c);
       if (run)
         done[c.id] = { tone: run.status === 'succeeded' ? 'ok' : 'error', text: syncFinishedMessage(run) };
@@ -242,6 +247,7 @@ export function ConnectionList(props: {
                       connectionId={c.id}
                       name={name}
                       onDone={(r) => {
+                        disconnectedHere.current.add(c.id);
                         setNotes((n) => ({ ...n, [c.id]: { tone: 'ok', text: disconnectMessage(name, r) } }));
                         setRequested(({ [c.id]: _dropped, ...rest }) => rest);
                         conns.reload();
