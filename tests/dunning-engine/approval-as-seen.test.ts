@@ -14,7 +14,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
+import { approvalRule, approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -30,33 +30,12 @@ const testApp = suiteTestApp({
   },
 });
 
-type Policy = { sequences: { steps: Record<string, unknown>[] }[] };
-async function approvalRule(rule: { type: string }) {
-  const current = await app.inject({ url: `/api/v1/tenants/${tenantId}/dunning/policy`, headers: auth });
-  const old = current.json().policy as Policy;
-  const put = await app.inject({
-    method: 'PUT',
-    url: `/api/v1/tenants/${tenantId}/dunning/policy`,
-    headers: auth,
-    payload: {
-      policy: {
-        ...old,
-        sequences: old.sequences.map((q) => ({
-          ...q,
-          steps: q.steps.map((st) => ({ ...st, approval: rule })),
-        })),
-      },
-    },
-  });
-  expect(put.statusCode, put.body).toBe(200);
-}
-
 beforeAll(async () => {
   ({ services: s, app } = testApp);
   ({ clock, tenantId } = fixture);
   auth = testApp.auth;
   // Every step waits for a reviewer.
-  await approvalRule({ type: 'always' });
+  await approvalRule(app, tenantId, auth, { type: 'always' });
 }, 120_000);
 
 const api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
@@ -238,7 +217,7 @@ describe('approving what the reviewer saw', () => {
   });
 
   it('an edited reminder that needs no approval, planned again reading otherwise: the edit is kept and read again', async () => {
-    await approvalRule({ type: 'never' });
+    await approvalRule(app, tenantId, auth, { type: 'never' });
     const m = await reminder('queued');
     expect(m.requiresApproval).toBe(false);
     const edit = await api('PATCH', `/messages/${m.id}`, {

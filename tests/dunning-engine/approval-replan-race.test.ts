@@ -19,7 +19,7 @@ import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
 import { usingPostgres } from '../helpers/db';
-import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
+import { approvalRule, approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -38,27 +38,12 @@ beforeAll(async () => {
   ({ services: s, app } = testApp);
   ({ clock, tenantId } = fixture);
   auth = testApp.auth;
-  await approvalRule({ type: 'always' });
+  await approvalRule(app, tenantId, auth, { type: 'always' });
 }, 120_000);
 
 const api = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
   app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload });
 
-type Policy = { sequences: { steps: Record<string, unknown>[] }[] };
-async function approvalRule(rule: { type: string }) {
-  const current = await api('GET', '/policy');
-  const old = current.json().policy as Policy;
-  const put = await api('PUT', '/policy', {
-    policy: {
-      ...old,
-      sequences: old.sequences.map((q) => ({
-        ...q,
-        steps: q.steps.map((st) => ({ ...st, approval: rule })),
-      })),
-    },
-  });
-  expect(put.statusCode, put.body).toBe(200);
-}
 async function view(id: string) {
   const r = await api('GET', `/messages/${id}`);
   expect(r.statusCode, r.body).toBe(200);
@@ -170,7 +155,7 @@ describe('an approve racing a re-plan', () => {
   it('a message planned again under its id needing no approval now: 409 message_changed, not "decided by someone else"', async () => {
     const m = await heldReminder();
     const seen = await view(m.id);
-    const racing = withReplanAfterCheck(() => approvalRule({ type: 'never' }));
+    const racing = withReplanAfterCheck(() => approvalRule(app, tenantId, auth, { type: 'never' }));
     try {
       const err = await approveMessage(racing, tenantId, m.id, 'reviewer', seen.approvalVersion).then(
         () => null,
@@ -180,7 +165,7 @@ describe('an approve racing a re-plan', () => {
       // It goes as the policy now says (no approval), not as approved by this reviewer.
       expect(await row(m.id)).toMatchObject({ status: 'queued', requiresApproval: false, decidedBy: null });
     } finally {
-      await approvalRule({ type: 'always' });
+      await approvalRule(app, tenantId, auth, { type: 'always' });
     }
   });
 
@@ -261,7 +246,7 @@ describe('an approve racing a re-plan', () => {
     // Planned again under its id, now without approval (a policy change): changed, not "queued" as if decided.
     const again = await view(m.id);
     expect(again.status).toBe('awaiting_approval');
-    await approvalRule({ type: 'never' });
+    await approvalRule(app, tenantId, auth, { type: 'never' });
     try {
       const r = await bulk({ ids: [m.id], versions: { [m.id]: again.approvalVersion } });
       expect(r.statusCode, r.body).toBe(200);
@@ -269,7 +254,7 @@ describe('an approve racing a re-plan', () => {
       expect(r.json().notApplied[0].reason).toMatch(/changed since you viewed it/);
       expect(await row(m.id)).toMatchObject({ status: 'queued', decidedBy: null });
     } finally {
-      await approvalRule({ type: 'always' });
+      await approvalRule(app, tenantId, auth, { type: 'always' });
     }
   });
 
@@ -285,7 +270,7 @@ describe('an approve racing a re-plan', () => {
       api('PATCH', `/messages/${m.id}`, { intro: 'Thank you for always paying on time.', version });
     // Planned again under its id with today's figures, as needing no approval (a policy change came with it): the
     // intro, written for the other email, would go out unread.
-    await approvalRule({ type: 'never' });
+    await approvalRule(app, tenantId, auth, { type: 'never' });
     try {
       const now = await view(m.id);
       expect(now.status).toBe('queued');
@@ -299,7 +284,7 @@ describe('an approve racing a re-plan', () => {
       expect(ok.statusCode, ok.body).toBe(200);
       expect(await row(m.id)).toMatchObject({ editedIntro: 'Thank you for always paying on time.' });
     } finally {
-      await approvalRule({ type: 'always' });
+      await approvalRule(app, tenantId, auth, { type: 'always' });
     }
   });
 

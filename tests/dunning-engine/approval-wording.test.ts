@@ -14,7 +14,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
+import { approvalRule, approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -34,24 +34,7 @@ beforeAll(async () => {
   ({ clock, tenantId } = fixture);
   auth = testApp.auth;
   // Every step waits for a reviewer: each reminder below is one a person approved.
-  const current = await app.inject({ url: `/api/v1/tenants/${tenantId}/dunning/policy`, headers: auth });
-  type Policy = { sequences: { steps: Record<string, unknown>[] }[] };
-  const old = current.json().policy as Policy;
-  const put = await app.inject({
-    method: 'PUT',
-    url: `/api/v1/tenants/${tenantId}/dunning/policy`,
-    headers: auth,
-    payload: {
-      policy: {
-        ...old,
-        sequences: old.sequences.map((q) => ({
-          ...q,
-          steps: q.steps.map((st) => ({ ...st, approval: { type: 'always' } })),
-        })),
-      },
-    },
-  });
-  expect(put.statusCode, put.body).toBe(200);
+  await approvalRule(app, tenantId, auth, { type: 'always' });
 }, 120_000);
 
 const api = (method: 'PUT' | 'DELETE', url: string, payload?: object) =>

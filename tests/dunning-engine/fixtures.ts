@@ -1,4 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { ManualClock } from '../../src/clock';
 import { customers, dunningMessages, tenants } from '../../src/db/schema';
 import type { MailTransport, OutboundEmail } from '../../src/mail/transport';
@@ -128,4 +130,35 @@ export async function approveAll(s: Services, tenantId: string) {
   const { approveMessage } = await import('../../src/dunning/approvals');
   for (const m of await messagesOf(s, tenantId))
     if (m.status === 'awaiting_approval') await approveMessage(s, tenantId, m.id, 'reviewer');
+}
+
+/**
+ * Sets every step's approval rule (`{ type: 'always' }`, `{ type: 'never' }`, …) through PUT …/dunning/policy, the
+ * rest of the policy as it is: as a team changes it in Settings (a policy change re-plans the company's reminders).
+ */
+export async function approvalRule(
+  app: FastifyInstance,
+  tenantId: string,
+  auth: { authorization: string },
+  rule: { type: string },
+) {
+  const url = `/api/v1/tenants/${tenantId}/dunning/policy`;
+  const current = await app.inject({ url, headers: auth });
+  expect(current.statusCode, current.body).toBe(200);
+  const old = current.json().policy as { sequences: { steps: Record<string, unknown>[] }[] };
+  const put = await app.inject({
+    method: 'PUT',
+    url,
+    headers: auth,
+    payload: {
+      policy: {
+        ...old,
+        sequences: old.sequences.map((q) => ({
+          ...q,
+          steps: q.steps.map((st) => ({ ...st, approval: rule })),
+        })),
+      },
+    },
+  });
+  expect(put.statusCode, put.body).toBe(200);
 }

@@ -10,7 +10,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
 import { suiteTestApp } from '../helpers/app';
-import { approveAll, messagesOf, setup, uploadToday } from './fixtures';
+import { approvalRule, approveAll, messagesOf, setup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -62,27 +62,7 @@ async function unreviewedQueued() {
 describe('a policy saved after a reminder was queued', () => {
   it('every step now needs approval: the queued reminder waits for a reviewer instead of going out', async () => {
     const m = await unreviewedQueued();
-    const current = await app.inject({
-      method: 'GET',
-      url: `/api/v1/tenants/${tenantId}/dunning/policy`,
-      headers: operator,
-    });
-    type Policy = { sequences: { steps: { approval: unknown }[] }[] };
-    const old = current.json().policy as Policy;
-    const policy = {
-      ...old,
-      sequences: old.sequences.map((q) => ({
-        ...q,
-        steps: q.steps.map((st) => ({ ...st, approval: { type: 'always' } })),
-      })),
-    };
-    const put = await app.inject({
-      method: 'PUT',
-      url: `/api/v1/tenants/${tenantId}/dunning/policy`,
-      headers: operator,
-      payload: { policy },
-    });
-    expect(put.statusCode).toBe(200);
+    await approvalRule(app, tenantId, operator, { type: 'always' });
     // Its send time comes; whatever ran in between (the daily plan), it is not sent unreviewed.
     await planTenant(s, tenantId);
     clock.set(new Date(Math.max(clock.now().getTime(), m.sendAt.getTime())));

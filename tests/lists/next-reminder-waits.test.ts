@@ -12,7 +12,7 @@ import { rowsOf } from '../../src/db/client';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { approveAll, messagesOf, setup } from '../dunning-engine/fixtures';
+import { approvalRule, approveAll, messagesOf, setup } from '../dunning-engine/fixtures';
 import { suiteTestApp } from '../helpers/app';
 import { parseCsv } from '../helpers/csv';
 
@@ -35,25 +35,6 @@ const json = async (path: string) => {
   expect(r.statusCode, r.body).toBe(200);
   return r.json();
 };
-
-type Policy = { sequences: { steps: Record<string, unknown>[] }[] };
-async function approvalRule(type: 'always' | 'never') {
-  const old = (await json('dunning/policy')).policy as Policy;
-  const policy = {
-    ...old,
-    sequences: old.sequences.map((q) => ({
-      ...q,
-      steps: q.steps.map((st) => ({ ...st, approval: { type } })),
-    })),
-  };
-  const put = await app.inject({
-    method: 'PUT',
-    url: `/api/v1/tenants/${tenant}/dunning/policy`,
-    headers: auth,
-    payload: { policy },
-  });
-  expect(put.statusCode, put.body).toBe(200);
-}
 
 interface InvoiceRow {
   externalId: string;
@@ -84,7 +65,7 @@ beforeAll(async () => {
 
 describe('the next reminder that waits for a person', () => {
   it('awaiting approval, its day past: both lists say it waits for approval; once approved, they do not', async () => {
-    await approvalRule('always');
+    await approvalRule(app, tenant, auth, { type: 'always' });
     await planTenant(s, tenant);
     const held = (await messagesOf(s, tenant)).filter((m) => m.status === 'awaiting_approval');
     expect(held.length).toBeGreaterThan(0);
@@ -114,7 +95,7 @@ describe('the next reminder that waits for a person', () => {
   });
 
   it("a CSV company's reminder held for a newer upload: both lists say it waits for one", async () => {
-    await approvalRule('never');
+    await approvalRule(app, tenant, auth, { type: 'never' });
     await planTenant(s, tenant);
     // Four days without an upload (reminders wait once the last one is over 3 days old); business hours.
     clock.set(new Date(Date.parse(clock.now().toISOString().slice(0, 10)) + 4 * 86_400_000 + 10 * 3_600_000));

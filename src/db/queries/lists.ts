@@ -551,8 +551,13 @@ function customerFrom(_tenantId: string, today: string, currency: string): SQL {
     left join dunning_overrides o on o.tenant_id = c.tenant_id and o.customer_id = c.id`;
 }
 
+/**
+ * The Customers list's rows, and so its count and totals, its export and a bulk action's "all matching": a customer
+ * deleted in the ledger (deleted_at: deleted or made inactive there, a CSV company's file debtor released when it
+ * connected its ledger) is not one of the company's customers any more. Its page stays reachable by its link.
+ */
 function customerWhere(tenantId: string, f: CustomerListFilter): SQL[] {
-  const w: SQL[] = [sql`c.tenant_id = ${tenantId}::uuid`];
+  const w: SQL[] = [sql`c.tenant_id = ${tenantId}::uuid`, sql`c.deleted_at is null`];
   if (f.q) {
     const p = likePattern(f.q);
     w.push(sql`(c.name ilike ${p} or c.external_id ilike ${p} or array_to_string(c.emails, ' ') ilike ${p})`);
