@@ -94,4 +94,18 @@ describe('the Customers list leaves out a customer deleted in the ledger', () =>
     const page = await json(`customers/${await customerId(s, 'MID')}`);
     expect(page.customer).toMatchObject({ externalId: 'MID' });
   });
+
+  it('keeps one the ledger deleted while it still owes: the list adds up with the Dashboard', async () => {
+    // Neither QuickBooks nor NetSuite deletes a customer with an open balance, but a row can get there (a listing
+    // that stopped finding it before its invoices were read again): while its invoices count as open on the
+    // Dashboard and in the Invoices list, the Customers list shows who owes them.
+    await s.db.execute(
+      sql`update customers set deleted_at = now() where tenant_id = ${tenant}::uuid and external_id = 'SLOW'`,
+    );
+    const all = await json('customers?limit=100');
+    expect(ids(all.items)).toEqual(['FUT', 'RELY', 'SLOW']);
+    const slow = all.items.find((c: { externalId: string }) => c.externalId === 'SLOW');
+    expect(slow.openInvoices).toBeGreaterThan(0);
+    expect(slow.openBalanceMinor).toBeGreaterThan(0);
+  });
 });

@@ -554,10 +554,14 @@ function customerFrom(_tenantId: string, today: string, currency: string): SQL {
 /**
  * The Customers list's rows, and so its count and totals, its export and a bulk action's "all matching": a customer
  * deleted in the ledger (deleted_at: deleted or made inactive there, a CSV company's file debtor released when it
- * connected its ledger) is not one of the company's customers any more. Its page stays reachable by its link.
+ * connected its ledger) is not one of the company's customers any more, unless invoices of its are still open (they
+ * count on the Dashboard and in the Invoices list: the list shows who owes them). Its page stays reachable by its link.
  */
 function customerWhere(tenantId: string, f: CustomerListFilter): SQL[] {
-  const w: SQL[] = [sql`c.tenant_id = ${tenantId}::uuid`, sql`c.deleted_at is null`];
+  const w: SQL[] = [
+    sql`c.tenant_id = ${tenantId}::uuid`,
+    sql`(c.deleted_at is null or coalesce(a.open_count, 0) > 0)`,
+  ];
   if (f.q) {
     const p = likePattern(f.q);
     w.push(sql`(c.name ilike ${p} or c.external_id ilike ${p} or array_to_string(c.emails, ' ') ilike ${p})`);
