@@ -512,16 +512,21 @@ export async function bouncedEmails(db: DbOrTx, tenantId: string) {
  * The addresses a released CSV customer opted out with (unsubscribed, complained, provider-suppressed): a CSV company
  * that connected its ledger had its file's rows renamed `csv:<id>` (releaseImportedRows), so the ledger's customer —
  * most often the same debtor, the file an export of the same books — is another row, and an opt-out is recorded per
- * row. Its address is what still names the debtor: the opt-out holds for it (planner-input.loadSuppressions).
+ * row. Its address is what still names the debtor: the opt-out holds for it (planner-input.loadSuppressions). An
+ * opt-out from a reminder (its link, a complaint) holds for every address that reminder went to: it is recorded with
+ * the first only, and whoever opted out may have read it at another (before, the ledger customer of the second address
+ * was mailed again: tests/security/csv-release-optout.test.ts).
  */
 export async function releasedOptOutEmails(db: DbOrTx, tenantId: string): Promise<string[]> {
   const rows = rowsOf<{ email: string }>(
     await db.execute(sql`
-      select distinct lower(s.email) as email
+      select distinct lower(e.email) as email
       from contact_suppressions s
       join customers c on c.id = s.customer_id
       join tenants t on t.id = s.tenant_id
-      where s.tenant_id = ${tenantId}::uuid and s.kind <> 'bounced' and s.email is not null
+      left join dunning_messages m on m.id = s.message_id and m.tenant_id = s.tenant_id
+      cross join lateral unnest(array[s.email] || coalesce(m."to", '{}'::text[])) e(email)
+      where s.tenant_id = ${tenantId}::uuid and s.kind <> 'bounced' and e.email is not null
         and left(c.external_id, ${RELEASED_ID_PREFIX.length}) = ${RELEASED_ID_PREFIX} and t.source <> 'csv'`),
   );
   return rows.map((r) => r.email);
