@@ -9,7 +9,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../../src/db/queries/tenants';
-import { dunningMessages } from '../../src/db/schema';
+import { dunningMessages, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { ResendTransport } from '../../src/mail/resend';
@@ -117,5 +117,66 @@ describe('a CSV company with reminders waiting connects its ledger', () => {
       .where(inArray(dunningMessages.id, [planned[0]!.id]));
     expect(withdrawn[0]).toMatchObject({ status: 'skipped' });
     expect(withdrawn[0]!.reason).toMatch(/deleted/);
+  });
+
+  it("withdraws a payment receipt of the file's invoice, without saying the payment was reversed", async () => {
+    const { sandbox, s } = await sandboxServices({ seed: 3932, customers: 8, invoices: 60 });
+    const t = await buildTestApp({ services: s, sandbox });
+    apps.push(t);
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    const now = sandbox.now();
+    const file = sandboxLedgerExport(sandbox);
+    await importHistoryCsv(s.db, file, { tenantName: 'ignored', tenantId: tenant.id, now });
+    await giveEmails(s, tenant.id);
+    await goLive(s, tenant.id);
+    await planTenant(s, tenant.id);
+    // A reminder went out; the next export shows its invoices paid: the plan thanks the debtor (a receipt).
+    const [reminder] = await s.db
+      .select()
+      .from(dunningMessages)
+      .where(and(eq(dunningMessages.tenantId, tenant.id), eq(dunningMessages.kind, 'reminder')));
+    expect(reminder).toBeDefined();
+    await s.db
+      .update(dunningMessages)
+      .set({ status: 'sent', sentAt: now })
+      .where(eq(dunningMessages.id, reminder!.id));
+    const numbers = new Set(
+      (
+        await s.db
+          .select({ number: invoices.number })
+          .from(invoices)
+          .where(inArray(invoices.id, reminder!.invoiceIds))
+      ).map((r) => r.number),
+    );
+    const today = now.toISOString().slice(0, 10);
+    const paid = file
+      .split('\n')
+      .map((line) => {
+        const cells = line.split(',');
+        if (!numbers.has(cells[1] ?? '')) return line;
+        cells[6] = today;
+        return cells.join(',');
+      })
+      .join('\n');
+    await importHistoryCsv(s.db, paid, { tenantName: 'ignored', tenantId: tenant.id, now });
+    await planTenant(s, tenant.id);
+    const receipts = () =>
+      s.db
+        .select({
+          id: dunningMessages.id,
+          status: dunningMessages.status,
+          reason: dunningMessages.statusReason,
+        })
+        .from(dunningMessages)
+        .where(and(eq(dunningMessages.tenantId, tenant.id), eq(dunningMessages.kind, 'receipt')));
+    const planned = await receipts();
+    expect(planned.map((r) => r.status)).toEqual(['queued']);
+
+    await connectSandboxTo(s, sandbox, tenant.id);
+
+    const [after] = await receipts();
+    expect(after).toMatchObject({ status: 'skipped' });
+    expect(after!.reason).toMatch(/deleted/);
+    expect(after!.reason).not.toMatch(/no longer paid/);
   });
 });

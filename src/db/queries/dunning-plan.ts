@@ -374,6 +374,32 @@ export async function cancelSettledReminders(
 }
 
 /**
+ * Unsent payment receipts of the tenant all of whose invoices are deleted (a CSV company's file rows, released when it
+ * connected its ledger): skipped, saying so, not left for their send to call the payment reversed ("no longer paid").
+ * One with an attempt in doubt is left to its send job. Their ids.
+ */
+export async function cancelReceiptsOfDeletedInvoices(
+  tx: Tx,
+  tenantId: string,
+  now: Date,
+): Promise<string[]> {
+  const rows = rowsOf<{ id: string }>(
+    await tx.execute(sql`
+      update dunning_messages m set status = 'skipped', status_code = 'void_or_deleted',
+        status_reason = 'Cancelled before sending: ' || (
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is deleted', ', '
+                   order by coalesce(i.number, i.external_id))
+          from invoices i where i.id = any(m.invoice_ids)),
+        updated_at = ${now.toISOString()}::timestamptz
+      where m.tenant_id = ${tenantId}::uuid and m.kind = 'receipt'
+        and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
+        and not exists (select 1 from invoices i where i.id = any(m.invoice_ids) and i.status <> 'deleted')
+      returning m.id`),
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
  * Messages awaiting approval since before `cutoff` are skipped ('approval_expired'); their ids. One with an attempt
  * in doubt is not (it may have been sent): see inDoubtAwaitingApprovalBefore.
  */
