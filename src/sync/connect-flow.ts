@@ -12,6 +12,7 @@ import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { connectionsOfTenant, insertConnection, reattachConnection } from '../db/queries/connections';
 import { lockCsvImports, releaseImportedRows } from '../db/queries/csv-import';
+import { cancelReceiptsOfDeletedInvoices, cancelSettledReminders } from '../db/queries/dunning-plan';
 import { createTenant, setTenantSource, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
 import { limiterLookup, registeredConnector, shortNameOf, sourceShortName } from './connections';
@@ -128,6 +129,12 @@ export async function attachCompany(
         // first full listing, which may never end (tests/sync/csv-then-ledger.test.ts,
         // tests/security/csv-ids-meet-ledger.test.ts, tests/sync/csv-first-sync-cut.test.ts).
         await releaseImportedRows(tx, bound.id, now);
+        // What waits for the file's debtors asks for invoices the books no longer hold: withdrawn now, as the next plan
+        // would, not left in Approvals and on the Dashboard ("held until a new upload" of a company that takes none)
+        // until a first sync page or the daily plan; and a receipt for one of them, which its send would otherwise skip
+        // as a payment reversed (tests/sync/csv-connect-pending.test.ts).
+        await cancelSettledReminders(tx, bound.id, now);
+        await cancelReceiptsOfDeletedInvoices(tx, bound.id, now);
       }
     }
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.

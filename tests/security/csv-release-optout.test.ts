@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { upsertOverride } from '../../src/db/queries/dunning-settings';
 import { createTenant } from '../../src/db/queries/tenants';
-import { customers, dunningTasks } from '../../src/db/schema';
+import { customers, dunningMessages, dunningTasks } from '../../src/db/schema';
 import { suppress } from '../../src/dunning/delivery-events';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
@@ -81,6 +81,56 @@ describe('a CSV company that connects its ledger', () => {
       expect(toThem.map((m) => m.to)).toEqual([]);
     },
   );
+});
+
+describe('a CSV company whose file debtor unsubscribed from a reminder to two addresses', () => {
+  it('mails neither address once it connects its ledger, whichever the ledger customer has', async () => {
+    ({ sandbox, s } = await sandboxServices({ seed: 3713, customers: 12, invoices: 120 }));
+    started.push({ sandbox, s });
+    const now = sandbox.now();
+    const open = [...sandbox.company.invoices.values()].filter(
+      (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
+    );
+    const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
+    const address = debtor.email.toLowerCase();
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    await importHistoryCsv(
+      s.db,
+      csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
+      { tenantName: 'ignored', tenantId: tenant.id, now },
+    );
+    const [fileCustomer] = await s.db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
+    // The file debtor's reminders go to their AP desk and to the address the ledger has for them.
+    await upsertOverride(
+      s.db,
+      tenant.id,
+      { customerId: fileCustomer!.id },
+      { contactEmails: ['ap-desk@file-debtor.example', address] },
+    );
+    await goLive(s, tenant.id);
+    await planTenant(s, tenant.id);
+    const [reminder] = (await messagesOf(s, tenant.id)).filter((m) => m.customerId === fileCustomer!.id);
+    // What the case is about: the address the ledger has is not the message's first recipient.
+    expect(reminder?.to.map((a) => a.toLowerCase())).toEqual(['ap-desk@file-debtor.example', address]);
+    // It went out, and the debtor followed its unsubscribe link.
+    await s.db
+      .update(dunningMessages)
+      .set({ status: 'sent', sentAt: now })
+      .where(eq(dunningMessages.id, reminder!.id));
+    expect(await s.dunning.unsubscribe(reminder!.id)).toBe(true);
+
+    const connectionId = await connect(tenant.id);
+    const result = await runSync(s, { connectionId });
+    expect(result.status, result.error ?? '').toBe('succeeded');
+    await planTenant(s, tenant.id);
+    const messages = (await messagesOf(s, tenant.id)).filter((m) => m.id !== reminder!.id);
+    expect(messages.length).toBeGreaterThan(0);
+    const toThem = messages.filter((m) => m.to.some((a) => a.toLowerCase() === address));
+    expect(toThem.map((m) => m.to)).toEqual([]);
+  });
 });
 
 describe("a CSV company's call list once it connected its ledger", () => {

@@ -374,6 +374,32 @@ export async function cancelSettledReminders(
 }
 
 /**
+ * Unsent payment receipts of the tenant all of whose invoices are deleted (a CSV company's file rows, released when it
+ * connected its ledger): skipped, saying so, not left for their send to call the payment reversed ("no longer paid").
+ * One with an attempt in doubt is left to its send job. Their ids.
+ */
+export async function cancelReceiptsOfDeletedInvoices(
+  tx: Tx,
+  tenantId: string,
+  now: Date,
+): Promise<string[]> {
+  const rows = rowsOf<{ id: string }>(
+    await tx.execute(sql`
+      update dunning_messages m set status = 'skipped', status_code = 'void_or_deleted',
+        status_reason = 'Cancelled before sending: ' || (
+          select string_agg('invoice ' || coalesce(i.number, i.external_id) || ' is deleted', ', '
+                   order by coalesce(i.number, i.external_id))
+          from invoices i where i.id = any(m.invoice_ids)),
+        updated_at = ${now.toISOString()}::timestamptz
+      where m.tenant_id = ${tenantId}::uuid and m.kind = 'receipt'
+        and m.status in ('planned','awaiting_approval','queued') and m.in_doubt_since is null
+        and not exists (select 1 from invoices i where i.id = any(m.invoice_ids) and i.status <> 'deleted')
+      returning m.id`),
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
  * Messages awaiting approval since before `cutoff` are skipped ('approval_expired'); their ids. One with an attempt
  * in doubt is not (it may have been sent): see inDoubtAwaitingApprovalBefore.
  */
@@ -512,16 +538,21 @@ export async function bouncedEmails(db: DbOrTx, tenantId: string) {
  * The addresses a released CSV customer opted out with (unsubscribed, complained, provider-suppressed): a CSV company
  * that connected its ledger had its file's rows renamed `csv:<id>` (releaseImportedRows), so the ledger's customer —
  * most often the same debtor, the file an export of the same books — is another row, and an opt-out is recorded per
- * row. Its address is what still names the debtor: the opt-out holds for it (planner-input.loadSuppressions).
+ * row. Its address is what still names the debtor: the opt-out holds for it (planner-input.loadSuppressions). An
+ * opt-out from a reminder (its link, a complaint) holds for every address that reminder went to: it is recorded with
+ * the first only, and whoever opted out may have read it at another (before, the ledger customer of the second address
+ * was mailed again: tests/security/csv-release-optout.test.ts).
  */
 export async function releasedOptOutEmails(db: DbOrTx, tenantId: string): Promise<string[]> {
   const rows = rowsOf<{ email: string }>(
     await db.execute(sql`
-      select distinct lower(s.email) as email
+      select distinct lower(e.email) as email
       from contact_suppressions s
       join customers c on c.id = s.customer_id
       join tenants t on t.id = s.tenant_id
-      where s.tenant_id = ${tenantId}::uuid and s.kind <> 'bounced' and s.email is not null
+      left join dunning_messages m on m.id = s.message_id and m.tenant_id = s.tenant_id
+      cross join lateral unnest(array[s.email] || coalesce(m."to", '{}'::text[])) e(email)
+      where s.tenant_id = ${tenantId}::uuid and s.kind <> 'bounced' and e.email is not null
         and left(c.external_id, ${RELEASED_ID_PREFIX.length}) = ${RELEASED_ID_PREFIX} and t.source <> 'csv'`),
   );
   return rows.map((r) => r.email);

@@ -225,10 +225,13 @@ const DAYS_OVERDUE = (today: string) =>
 const OPEN_DISPUTE = (today: string) => sql`exists (select 1 from disputes d where d.tenant_id = i.tenant_id
   and d.invoice_id = i.id and d.resolved_at is null and (d.until is null or d.until >= ${today}::date))`;
 
+// Reminders only: a payment receipt (kind 'receipt') thanks a debtor who paid; counted, a customer who had paid
+// everything showed a next reminder on the receipt's day (tests/lists/next-reminder-receipts.test.ts).
 const LAST_REMINDER = sql`(select max(m.sent_at) from dunning_message_steps s join dunning_messages m on m.id = s.message_id
-  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status = 'sent')`;
+  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status = 'sent' and m.kind = 'reminder')`;
 const NEXT_REMINDER = sql`(select min(m.send_at) from dunning_message_steps s join dunning_messages m on m.id = s.message_id
-  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued'))`;
+  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued')
+    and m.kind = 'reminder')`;
 /**
  * What the next reminder waits for, when it waits for a person: a reviewer's approval, or a newer upload of a CSV
  * company's ledger (ledger_stale). Its send time may then be past, and the list says why it has not gone.
@@ -237,7 +240,7 @@ const WAITS = sql`case when m.status = 'awaiting_approval' then 'approval'
   when m.status_code = 'ledger_stale' then 'upload' end`;
 const NEXT_REMINDER_WAITS = sql`(select ${WAITS} from dunning_message_steps s join dunning_messages m on m.id = s.message_id
   where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued')
-  order by m.send_at, m.id limit 1)`;
+    and m.kind = 'reminder' order by m.send_at, m.id limit 1)`;
 
 export const INVOICE_SORTS = [
   'number',
@@ -495,9 +498,9 @@ export const CUSTOMER_SORTS = [
 
 const LAST_CONTACT = sql`(select max(m.sent_at) from dunning_messages m where m.customer_id = c.id and m.status = 'sent')`;
 const NEXT_ACTION = sql`(select min(m.send_at) from dunning_messages m where m.customer_id = c.id
-  and m.status in ('planned','awaiting_approval','queued'))`;
+  and m.status in ('planned','awaiting_approval','queued') and m.kind = 'reminder')`;
 const NEXT_ACTION_WAITS = sql`(select ${WAITS} from dunning_messages m where m.customer_id = c.id
-  and m.status in ('planned','awaiting_approval','queued') order by m.send_at, m.id limit 1)`;
+  and m.status in ('planned','awaiting_approval','queued') and m.kind = 'reminder' order by m.send_at, m.id limit 1)`;
 
 function customerSort(key: string): SortDef {
   switch (key) {

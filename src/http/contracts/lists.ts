@@ -295,14 +295,16 @@ const exactlyOne = (b: { ids?: unknown; filter?: unknown }) =>
 const oneTarget = { message: 'give ids or filter (not both)', path: ['ids'] };
 
 /**
- * A pg_snapshot as text ("xmin:xmax:xip,…"): xmin ≤ xmax, the in-progress ids ascending within [xmin, xmax). Checked
- * here, so a mangled one is a 400, not a database error.
+ * A pg_snapshot as text ("xmin:xmax:xip,…"): xmin ≤ xmax, neither of them "no transaction" (0 in their low 32 bits,
+ * which PostgreSQL refuses: '0:0:' was a 500), the in-progress ids ascending within [xmin, xmax). Checked here, so a
+ * mangled one is a 400, not a database error.
  */
 function validSnapshot(v: string): boolean {
   const m = /^(\d{1,20}):(\d{1,20}):((?:\d{1,20})(?:,\d{1,20})*)?$/.exec(v);
   if (!m) return false;
   const [lo, hi] = [BigInt(m[1]!), BigInt(m[2]!)];
   if (lo > hi || hi >= 2n ** 63n) return false;
+  if ((lo & 0xffff_ffffn) === 0n || (hi & 0xffff_ffffn) === 0n) return false;
   let last = -1n;
   for (const x of (m[3] ?? '').split(',').filter(Boolean).map(BigInt)) {
     if (x < lo || x >= hi || x <= last) return false;
