@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { advisoryXactLock } from '../db/advisory-lock';
 import type { Tx } from '../db/client';
 import {
+  closeTasksOfDeletedCustomers,
   customersWithOpenTasks,
-  deletedCustomersAmong,
+  DELETED_CUSTOMER_TASK_NOTE,
   supersedeOpenTasks,
   taskOpenedUnder,
 } from '../db/queries/dunning-admin';
@@ -596,15 +597,11 @@ async function openContactTasks(
       )
       .map((d) => d.customerId),
   );
-  const withTasks = await customersWithOpenTasks(tx, tenantId, CONTACT_TASK);
   // A debtor gone from the ledger (deleted there, or a CSV company's file row, marked deleted when it connected its
-  // ledger: releaseImportedRows) has nothing left to chase: no plan decides on them, so their task is closed here.
-  for (const customerId of await deletedCustomersAmong(tx, tenantId, withTasks)) {
-    await supersedeOpenTasks(tx, tenantId, `${CONTACT_TASK}${customerId}`, null, {
-      note: 'Closed: the customer is no longer in the ledger',
-      now,
-    });
-  }
+  // ledger: releaseImportedRows) with nothing open has nothing left to chase: no plan decides on them, so their tasks,
+  // of any kind, are closed here.
+  await closeTasksOfDeletedCustomers(tx, tenantId, { note: DELETED_CUSTOMER_TASK_NOTE, now });
+  const withTasks = await customersWithOpenTasks(tx, tenantId, CONTACT_TASK);
   for (const customerId of withTasks) {
     if (!reachable.has(customerId)) continue;
     await supersedeOpenTasks(tx, tenantId, `${CONTACT_TASK}${customerId}`, null, {

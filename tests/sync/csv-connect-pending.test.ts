@@ -9,9 +9,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../../src/db/queries/tenants';
-import { dunningMessages, invoices } from '../../src/db/schema';
+import { customers, dunningMessages, dunningTasks, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
+import { openTask } from '../../src/dunning/tasks';
 import { ResendTransport } from '../../src/mail/resend';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { giveEmails, goLive } from '../dunning-engine/fixtures';
@@ -178,5 +179,61 @@ describe('a CSV company with reminders waiting connects its ledger', () => {
     expect(after).toMatchObject({ status: 'skipped' });
     expect(after!.reason).toMatch(/deleted/);
     expect(after!.reason).not.toMatch(/no longer paid/);
+  });
+
+  it("closes the Call list's tasks about the file's debtors, whatever their kind", async () => {
+    const { sandbox, s } = await sandboxServices({ seed: 3933, customers: 8, invoices: 60 });
+    const t = await buildTestApp({ services: s, sandbox });
+    apps.push(t);
+    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+    const now = sandbox.now();
+    await importHistoryCsv(s.db, sandboxLedgerExport(sandbox), {
+      tenantName: 'ignored',
+      tenantId: tenant.id,
+      now,
+    });
+    const fileCustomers = await s.db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(eq(customers.tenantId, tenant.id))
+      .limit(3);
+    const today = now.toISOString().slice(0, 10);
+    // A call hand-off, a bounce to review, an opt-out to review: tasks the team had on the file's debtors.
+    const kinds = ['call', 'review', 'review'] as const;
+    for (const [i, c] of fileCustomers.entries()) {
+      await openTask(s.db, {
+        tenantId: tenant.id,
+        customerId: c.id,
+        kind: kinds[i]!,
+        title: `Task ${i} about a file debtor`,
+        invoiceIds: [],
+        dedupeKey: `probe:${i}:${c.id}`,
+        today,
+      });
+    }
+    const openTasks = async () => {
+      const r = await t.app.inject({
+        url: `/api/v1/tenants/${tenant.slug}/dunning/tasks?status=open`,
+        headers: t.auth,
+      });
+      expect(r.statusCode, r.body).toBe(200);
+      return (r.json() as { items: { title: string }[] }).items.map((x) => x.title);
+    };
+    expect(await openTasks()).toHaveLength(3);
+
+    await connectSandboxTo(s, sandbox, tenant.id);
+
+    // The debtors they were about are no longer the company's (the ledger's customers are read afresh): none left
+    // open on the Call list, each closed saying why.
+    expect(await openTasks()).toEqual([]);
+    const done = await s.db
+      .select({ status: dunningTasks.status, note: dunningTasks.note })
+      .from(dunningTasks)
+      .where(eq(dunningTasks.tenantId, tenant.id));
+    expect(done).toHaveLength(3);
+    for (const d of done) {
+      expect(d.status).toBe('done');
+      expect(d.note).toMatch(/no longer in the ledger/);
+    }
   });
 });

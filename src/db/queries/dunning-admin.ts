@@ -2,7 +2,7 @@
  * Reviewer and team actions on dunning: approvals, skips and edits of messages (dunning/approvals.ts), tasks and
  * their talking points (dunning/tasks.ts), bulk actions (dunning/bulk.ts). Callers own transactions.
  */
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type DbOrTx, rowsOf, type Tx } from '../client';
 import {
   bulkActions,
@@ -10,6 +10,7 @@ import {
   type DunningMessageStatus,
   dunningMessages,
   dunningTasks,
+  invoices,
   tenants,
 } from '../schema';
 import { PENDING } from './dunning-plan';
@@ -198,6 +199,9 @@ export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: s
   return row !== undefined;
 }
 
+/** The note on a task closed because its customer left the ledger. */
+export const DELETED_CUSTOMER_TASK_NOTE = 'Closed: the customer is no longer in the ledger';
+
 /** Who a superseded task is done by. */
 const SUPERSEDED_BY = 'duely';
 
@@ -226,23 +230,31 @@ export async function supersedeOpenTasks(
     );
 }
 
-/** Which of `customerIds` are deleted (gone from the ledger, or a CSV company's file rows its ledger swept). */
-export async function deletedCustomersAmong(
+/**
+ * Open tasks (any kind: a call hand-off, a bounce or opt-out to review, a contact to find) about customers gone from the
+ * ledger — deleted there, or a CSV company's file rows released when it connected its ledger — that have no open
+ * invoice left: done by Duely with `note`. The debtor is no longer one of the company's (the ledger's own customer, if
+ * the same debtor, gets tasks of its own). Their ids.
+ */
+export async function closeTasksOfDeletedCustomers(
   db: DbOrTx,
   tenantId: string,
-  customerIds: string[],
+  done: { note: string; now: Date },
 ): Promise<string[]> {
-  if (customerIds.length === 0) return [];
   const rows = await db
-    .select({ id: customers.id })
-    .from(customers)
+    .update(dunningTasks)
+    .set(doneTaskFields({ by: SUPERSEDED_BY, note: done.note, now: done.now }))
     .where(
       and(
-        eq(customers.tenantId, tenantId),
-        inArray(customers.id, customerIds),
-        isNotNull(customers.deletedAt),
+        eq(dunningTasks.tenantId, tenantId),
+        eq(dunningTasks.status, 'open'),
+        sql`exists (select 1 from ${customers} c where c.id = ${dunningTasks.customerId}
+          and c.deleted_at is not null)`,
+        sql`not exists (select 1 from ${invoices} i where i.customer_id = ${dunningTasks.customerId}
+          and i.status = 'open')`,
       ),
-    );
+    )
+    .returning({ id: dunningTasks.id });
   return rows.map((r) => r.id);
 }
 
