@@ -9,7 +9,6 @@ import type { Tx } from '../db/client';
 import {
   closeTasksOfDeletedCustomers,
   customersWithOpenTasks,
-  DELETED_CUSTOMER_TASK_NOTE,
   supersedeOpenTasks,
   taskOpenedUnder,
 } from '../db/queries/dunning-admin';
@@ -600,7 +599,7 @@ async function openContactTasks(
   // A debtor gone from the ledger (deleted there, or a CSV company's file row, marked deleted when it connected its
   // ledger: releaseImportedRows) with nothing open has nothing left to chase: no plan decides on them, so their tasks,
   // of any kind, are closed here.
-  await closeTasksOfDeletedCustomers(tx, tenantId, { note: DELETED_CUSTOMER_TASK_NOTE, now });
+  await closeTasksOfDeletedCustomers(tx, tenantId, now);
   const withTasks = await customersWithOpenTasks(tx, tenantId, CONTACT_TASK);
   for (const customerId of withTasks) {
     if (!reachable.has(customerId)) continue;

@@ -12,7 +12,7 @@ import { advisoryXactLock } from '../db/advisory-lock';
 import { activeConnectionsByExternalIds, connectionByExternalId } from '../db/queries/connection-lookup';
 import { connectionsOfTenant, insertConnection, reattachConnection } from '../db/queries/connections';
 import { lockCsvImports, releaseImportedRows } from '../db/queries/csv-import';
-import { closeTasksOfDeletedCustomers, DELETED_CUSTOMER_TASK_NOTE } from '../db/queries/dunning-admin';
+import { closeTasksOfDeletedCustomers } from '../db/queries/dunning-admin';
 import { cancelReceiptsOfDeletedInvoices, cancelSettledReminders } from '../db/queries/dunning-plan';
 import { createTenant, setTenantSource, tenantById } from '../db/queries/tenants';
 import { toStoredTokens } from './connection-tokens';
@@ -138,7 +138,7 @@ export async function attachCompany(
         await cancelReceiptsOfDeletedInvoices(tx, bound.id, now);
         // And the Call list's tasks about them (a call hand-off, a bounce or opt-out to review): their debtor is no
         // longer one of the company's; the ledger's customer gets its own.
-        await closeTasksOfDeletedCustomers(tx, bound.id, { note: DELETED_CUSTOMER_TASK_NOTE, now });
+        await closeTasksOfDeletedCustomers(tx, bound.id, now);
       }
     }
     // The company's identity is (provider, externalId), looked up above; its name only labels a new tenant.

@@ -200,7 +200,7 @@ export async function taskOpenedUnder(db: DbOrTx, tenantId: string, dedupeKey: s
 }
 
 /** The note on a task closed because its customer left the ledger. */
-export const DELETED_CUSTOMER_TASK_NOTE = 'Closed: the customer is no longer in the ledger';
+const DELETED_CUSTOMER_TASK_NOTE = 'Closed: the customer is no longer in the ledger';
 
 /** Who a superseded task is done by. */
 const SUPERSEDED_BY = 'duely';
@@ -233,17 +233,17 @@ export async function supersedeOpenTasks(
 /**
  * Open tasks (any kind: a call hand-off, a bounce or opt-out to review, a contact to find) about customers gone from the
  * ledger — deleted there, or a CSV company's file rows released when it connected its ledger — that have no open
- * invoice left: done by Duely with `note`. The debtor is no longer one of the company's (the ledger's own customer, if
- * the same debtor, gets tasks of its own). Their ids.
+ * invoice left: done by Duely, noting that the customer is no longer in the ledger. The debtor is no longer one of
+ * the company's (the ledger's own customer, if the same debtor, gets tasks of its own). Their ids.
  */
 export async function closeTasksOfDeletedCustomers(
   db: DbOrTx,
   tenantId: string,
-  done: { note: string; now: Date },
+  now: Date,
 ): Promise<string[]> {
   const rows = await db
     .update(dunningTasks)
-    .set(doneTaskFields({ by: SUPERSEDED_BY, note: done.note, now: done.now }))
+    .set(doneTaskFields({ by: SUPERSEDED_BY, note: DELETED_CUSTOMER_TASK_NOTE, now }))
     .where(
       and(
         eq(dunningTasks.tenantId, tenantId),

@@ -229,9 +229,10 @@ const OPEN_DISPUTE = (today: string) => sql`exists (select 1 from disputes d whe
 // everything showed a next reminder on the receipt's day (tests/lists/next-reminder-receipts.test.ts).
 const LAST_REMINDER = sql`(select max(m.sent_at) from dunning_message_steps s join dunning_messages m on m.id = s.message_id
   where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status = 'sent' and m.kind = 'reminder')`;
+/** A reminder still to go (planned, awaiting approval, queued) — receipts excluded, as above. */
+const PENDING_REMINDER = sql`m.status in ('planned','awaiting_approval','queued') and m.kind = 'reminder'`;
 const NEXT_REMINDER = sql`(select min(m.send_at) from dunning_message_steps s join dunning_messages m on m.id = s.message_id
-  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued')
-    and m.kind = 'reminder')`;
+  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and ${PENDING_REMINDER})`;
 /**
  * What the next reminder waits for, when it waits for a person: a reviewer's approval, or a newer upload of a CSV
  * company's ledger (ledger_stale). Its send time may then be past, and the list says why it has not gone.
@@ -239,8 +240,7 @@ const NEXT_REMINDER = sql`(select min(m.send_at) from dunning_message_steps s jo
 const WAITS = sql`case when m.status = 'awaiting_approval' then 'approval'
   when m.status_code = 'ledger_stale' then 'upload' end`;
 const NEXT_REMINDER_WAITS = sql`(select ${WAITS} from dunning_message_steps s join dunning_messages m on m.id = s.message_id
-  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and m.status in ('planned','awaiting_approval','queued')
-    and m.kind = 'reminder' order by m.send_at, m.id limit 1)`;
+  where s.tenant_id = i.tenant_id and s.invoice_id = i.id and ${PENDING_REMINDER} order by m.send_at, m.id limit 1)`;
 
 export const INVOICE_SORTS = [
   'number',
@@ -497,10 +497,9 @@ export const CUSTOMER_SORTS = [
 ] as const;
 
 const LAST_CONTACT = sql`(select max(m.sent_at) from dunning_messages m where m.customer_id = c.id and m.status = 'sent')`;
-const NEXT_ACTION = sql`(select min(m.send_at) from dunning_messages m where m.customer_id = c.id
-  and m.status in ('planned','awaiting_approval','queued') and m.kind = 'reminder')`;
-const NEXT_ACTION_WAITS = sql`(select ${WAITS} from dunning_messages m where m.customer_id = c.id
-  and m.status in ('planned','awaiting_approval','queued') and m.kind = 'reminder' order by m.send_at, m.id limit 1)`;
+const NEXT_ACTION = sql`(select min(m.send_at) from dunning_messages m where m.customer_id = c.id and ${PENDING_REMINDER})`;
+const NEXT_ACTION_WAITS = sql`(select ${WAITS} from dunning_messages m where m.customer_id = c.id and ${PENDING_REMINDER}
+  order by m.send_at, m.id limit 1)`;
 
 function customerSort(key: string): SortDef {
   switch (key) {
