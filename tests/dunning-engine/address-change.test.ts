@@ -16,8 +16,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { scoreAfterSync } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
-import { suiteTestApp } from '../helpers/app';
-import { approveAll, customerId, messagesOf, setup } from './fixtures';
+import { approveAll, customerId, messagesOf, suiteSetup } from './fixtures';
 
 let s: Services;
 let tenantId: string;
@@ -26,14 +25,7 @@ let operator: { authorization: string };
 let connectionId = '';
 let runId = '';
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-  token: 'operator',
-});
+const suite = suiteSetup({ token: 'operator' });
 
 async function invoiceId(externalId: string): Promise<string> {
   const [i] = await s.db
@@ -44,9 +36,7 @@ async function invoiceId(externalId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId } = fixture);
-  operator = testApp.auth;
+  ({ s, app, tenantId, auth: operator } = suite);
   // The ledger copied SLOW's email onto SLOW-O (as QuickBooks does with BillEmail); SLOW-O2 was routed on purpose
   // to the group's payables mailbox, an address SLOW never had.
   await s.db.execute(sql`

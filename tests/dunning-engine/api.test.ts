@@ -10,8 +10,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { teamCopy } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { customerId, importLedger, setup, tenantRow } from './fixtures';
+import { customerId, importLedger, suiteSetup, tenantRow } from './fixtures';
 
 const whKey = randomBytes(24);
 const WEBHOOK_SECRET = `whsec_${whKey.toString('base64')}`;
@@ -39,17 +38,9 @@ const heldPolicy = {
   rules: [],
 };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup({ env: { RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET } });
-    return fixture.s;
-  },
-});
+const suite = suiteSetup({ env: { RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET } });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
 }, 120_000);
 
 async function message(id: string) {

@@ -12,8 +12,7 @@ import { dunningMessages, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { approveAll, customerId, messagesOf, RecordingTransport, setup } from './fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { approveAll, customerId, messagesOf, RecordingTransport, suiteSetup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -24,17 +23,9 @@ const api = (method: 'PUT' | 'DELETE' | 'PATCH', url: string, payload?: object) 
   app.inject({ method, url: `/api/v1/tenants/${tenantId}/dunning${url}`, headers: auth, payload });
 const PENDING = ['queued', 'awaiting_approval', 'planned'];
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
   await planTenant(s, tenantId);
   await approveAll(s, tenantId);
 }, 120_000);

@@ -13,8 +13,7 @@ import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { approvalRule, approveAll, messagesOf, setup, uploadToday } from './fixtures';
+import { approvalRule, approveAll, messagesOf, suiteSetup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -22,17 +21,9 @@ let tenantId: string;
 let app: FastifyInstance;
 let auth: { authorization: string };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
   // Every step waits for a reviewer: each reminder below is one a person approved.
   await approvalRule(app, tenantId, auth, { type: 'always' });
 }, 120_000);

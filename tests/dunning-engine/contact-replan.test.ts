@@ -8,43 +8,24 @@
  * parent's queued message carried the job's invoice to the parent's address.
  */
 import { and, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { customers, dunningMessages, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { openTask } from '../../src/dunning/tasks';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { approveAll, customerId, messagesOf, setup } from './fixtures';
+import { approveAll, customerId, messagesOf, suiteSetup } from './fixtures';
 
 const PENDING = ['planned', 'awaiting_approval', 'queued'];
 
 /** A fresh company on the fixtures' ledger, for one describe block. */
 function company(prepare?: (s: Services, tenantId: string) => Promise<void>) {
-  let fixture: Awaited<ReturnType<typeof setup>>;
-  const t = suiteTestApp({
-    services: async () => {
-      fixture = await setup();
-      await prepare?.(fixture.s, fixture.tenantId);
-      await planTenant(fixture.s, fixture.tenantId);
-      await approveAll(fixture.s, fixture.tenantId);
-      return fixture.s;
-    },
-  });
-  return {
-    get app(): FastifyInstance {
-      return t.app;
-    },
-    get auth() {
-      return t.auth;
-    },
-    get s(): Services {
-      return t.services;
-    },
-    get tenantId() {
-      return fixture.tenantId;
-    },
-  };
+  const c = suiteSetup();
+  beforeAll(async () => {
+    await prepare?.(c.s, c.tenantId);
+    await planTenant(c.s, c.tenantId);
+    await approveAll(c.s, c.tenantId);
+  }, 120_000);
+  return c;
 }
 type Company = ReturnType<typeof company>;
 

@@ -6,6 +6,7 @@ import { customers, dunningMessages, tenants } from '../../src/db/schema';
 import type { MailTransport, OutboundEmail } from '../../src/mail/transport';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
+import { type BuildTestAppOptions, suiteTestApp } from '../helpers/app';
 import { csv } from '../helpers/csv';
 import { createTestServices } from '../helpers/services';
 
@@ -87,6 +88,56 @@ export async function setup(opts: { env?: Record<string, string>; live?: boolean
   await giveEmails(s, r.tenant.id);
   if (opts.live !== false) await goLive(s, r.tenant.id);
   return { s, clock, tenantId: r.tenant.id };
+}
+
+/** What suiteSetup's handle gives, once its beforeAll has run: setup()'s company and the app over it. */
+export interface SetupSuite {
+  s: Services;
+  clock: ManualClock;
+  tenantId: string;
+  app: FastifyInstance;
+  /** `{ authorization: 'Bearer …' }` of the API token (`token` names it; empty with `token: false`). */
+  auth: { authorization: string };
+}
+
+/**
+ * setup() and the app over its services, built in the caller's scope's `beforeAll` (suiteTestApp, which also
+ * registers the `afterAll` closing them). The handle's fields are readable from later hooks and from tests.
+ */
+export function suiteSetup(
+  opts: Parameters<typeof setup>[0] & Pick<BuildTestAppOptions, 'token'> = {},
+): SetupSuite {
+  const { token, ...company } = opts;
+  let fixture: Awaited<ReturnType<typeof setup>> | undefined;
+  const testApp = suiteTestApp({
+    services: async () => {
+      fixture = await setup(company);
+      return fixture.s;
+    },
+    token,
+  });
+  const built = () => {
+    if (!fixture)
+      throw new Error('suiteSetup: the company is set up in beforeAll; read it from a hook or a test');
+    return fixture;
+  };
+  return {
+    get s() {
+      return testApp.services;
+    },
+    get clock() {
+      return built().clock;
+    },
+    get tenantId() {
+      return built().tenantId;
+    },
+    get app() {
+      return testApp.app;
+    },
+    get auth() {
+      return testApp.auth;
+    },
+  };
 }
 
 export async function customerId(s: Services, externalId: string): Promise<string> {

@@ -8,25 +8,16 @@ import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { setup } from './fixtures';
+import { suiteSetup } from './fixtures';
 
 let s: Services;
 let tenantId: string;
 let app: FastifyInstance;
 let auth: { authorization: string };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup({ live: false });
-    return fixture.s;
-  },
-});
+const suite = suiteSetup({ live: false });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId, auth } = suite);
 }, 120_000);
 
 const goLive = async () => {

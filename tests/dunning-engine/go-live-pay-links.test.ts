@@ -9,21 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoices } from '../../src/db/schema';
 import { liveStateRefreshers } from '../../src/dunning/live-invoice-state';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { setup } from './fixtures';
+import { suiteSetup } from './fixtures';
 
 let s: Services;
 let tenantId: string;
-let fixture: Awaited<ReturnType<typeof setup>>;
-const t = suiteTestApp({
-  services: async () => {
-    fixture = await setup({ live: false });
-    return fixture.s;
-  },
-});
+const t = suiteSetup({ live: false });
 beforeAll(async () => {
-  s = t.services;
-  tenantId = fixture.tenantId;
+  ({ s, tenantId } = t);
 }, 120_000);
 afterAll(() => {
   liveStateRefreshers.csv = undefined;

@@ -16,8 +16,7 @@ import { DEFAULT_POLICY } from '../../src/dunning/policy';
 import { sendMessage } from '../../src/dunning/send-message';
 import { sendingGate } from '../../src/dunning/suppression';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { messagesOf, RecordingTransport, setup, uploadToday } from './fixtures';
+import { messagesOf, RecordingTransport, suiteSetup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -29,17 +28,9 @@ const transport = new RecordingTransport();
 const patch = (payload: Record<string, unknown>) =>
   app.inject({ method: 'PATCH', url: `/api/v1/tenants/${tenantId}/settings`, headers: auth, payload });
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup({ live: false });
-    return fixture.s;
-  },
-});
+const suite = suiteSetup({ live: false });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
 }, 120_000);
 
 describe('the gate and the reply-to rule (pure)', () => {

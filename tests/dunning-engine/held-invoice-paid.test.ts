@@ -8,22 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import { dunningMessages } from '../../src/db/schema';
 import { sendMessage } from '../../src/dunning/send-message';
-import { suiteTestApp } from '../helpers/app';
-import { customerId, setup, uploadToday } from './fixtures';
+import { customerId, suiteSetup, uploadToday } from './fixtures';
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const t = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
-const base = () => `/api/v1/tenants/${fixture.tenantId}/dunning`;
+const t = suiteSetup();
+const base = () => `/api/v1/tenants/${t.tenantId}/dunning`;
 const flat = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ').replace(/[ \n]+/g, ' ');
 
 async function slowMessages() {
-  const slow = await customerId(t.services, 'SLOW');
-  return t.services.db
+  const slow = await customerId(t.s, 'SLOW');
+  return t.s.db
     .select()
     .from(dunningMessages)
     .where(and(eq(dunningMessages.customerId, slow), ne(dunningMessages.status, 'skipped')));
@@ -38,8 +31,8 @@ const textOf = async (id: string) => {
 describe('a held invoice paid before the message is sent', () => {
   it('is not sent as on hold: skipped at the pre-send check, planned again without it', async () => {
     const [inv] = rowsOf<{ id: string }>(
-      await t.services.db.execute(
-        sql`select id from invoices where tenant_id = ${fixture.tenantId} and external_id = 'SLOW-O2'`,
+      await t.s.db.execute(
+        sql`select id from invoices where tenant_id = ${t.tenantId} and external_id = 'SLOW-O2'`,
       ),
     );
     const d = await t.app.inject({
@@ -60,9 +53,9 @@ describe('a held invoice paid before the message is sent', () => {
       expect(a.statusCode, a.body).toBe(200);
     }
     // The day's export shows SLOW-O2 paid; whatever planning the upload does, the message is not sent as it was.
-    await uploadToday(t.services, { 'SLOW-O2': '2013-06-30' });
-    fixture.clock.set(m!.sendAt);
-    const out = await sendMessage(t.services, m!.id);
+    await uploadToday(t.s, { 'SLOW-O2': '2013-06-30' });
+    t.clock.set(m!.sendAt);
+    const out = await sendMessage(t.s, m!.id);
     // Skipped for what the case is about (the invoice it names as on hold is paid), not held or deferred for another
     // reason that would also leave it unsent.
     expect(out, JSON.stringify(out)).toMatchObject({ outcome: 'skipped', code: 'hold_changed' });

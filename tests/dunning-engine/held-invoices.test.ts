@@ -11,32 +11,25 @@ import { rowsOf } from '../../src/db/client';
 import { dunningMessages } from '../../src/db/schema';
 import { sendMessage } from '../../src/dunning/send-message';
 import { teamCopy } from '../../src/dunning/unsubscribe-token';
-import { suiteTestApp } from '../helpers/app';
-import { customerId, setup } from './fixtures';
+import { customerId, suiteSetup } from './fixtures';
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const t = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
-const base = () => `/api/v1/tenants/${fixture.tenantId}/dunning`;
+const t = suiteSetup();
+const base = () => `/api/v1/tenants/${t.tenantId}/dunning`;
 const flat = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ').replace(/[ \n]+/g, ' ');
 const HELD =
   'Invoice SLOW-O2 ($500.00) is on hold while we look into your query, so it is not included above.';
 
 const invoiceOf = async (externalId: string) =>
   rowsOf<{ id: string }>(
-    await t.services.db.execute(
-      sql`select id from invoices where tenant_id = ${fixture.tenantId} and external_id = ${externalId}`,
+    await t.s.db.execute(
+      sql`select id from invoices where tenant_id = ${t.tenantId} and external_id = ${externalId}`,
     ),
   )[0]!.id;
 
 /** The SLOW customer's message waiting to go (not skipped). */
 async function slowMessage() {
-  const slow = await customerId(t.services, 'SLOW');
-  const rows = await t.services.db
+  const slow = await customerId(t.s, 'SLOW');
+  const rows = await t.s.db
     .select()
     .from(dunningMessages)
     .where(and(eq(dunningMessages.customerId, slow), ne(dunningMessages.status, 'skipped')));
@@ -110,10 +103,10 @@ describe('a disputed invoice of a debtor who gets a message', () => {
     expect(flat((await viewOf(m.id)).email.text)).toContain(HELD);
     if (m.status === 'awaiting_approval') await approve(m.id);
     // The debtor's day is past the dispute's date: SLOW-O2 is chased again, so the email would be wrong.
-    fixture.clock.set(new Date(Math.max(m.sendAt.getTime(), Date.parse('2013-07-02T14:00:00Z'))));
-    const out = await sendMessage(t.services, m.id);
+    t.clock.set(new Date(Math.max(m.sendAt.getTime(), Date.parse('2013-07-02T14:00:00Z'))));
+    const out = await sendMessage(t.s, m.id);
     expect(out).toMatchObject({ outcome: 'skipped', code: 'hold_changed' });
-    const [row] = await t.services.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
+    const [row] = await t.s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
     expect(row!.status).toBe('skipped');
     expect(row!.sentAt ?? null).toBeNull();
     // Planned again (the pre-send check asked for it): SLOW-O2 is listed, nothing named as on hold.
@@ -122,7 +115,7 @@ describe('a disputed invoice of a debtor who gets a message', () => {
     expect(again.invoiceIds).toContain(slowO2);
     expect(flat((await viewOf(again.id)).email.text)).not.toContain('on hold');
     // Back to the first day for the next case; the lapsed dispute is closed.
-    fixture.clock.set(new Date('2013-07-01T00:00:00Z'));
+    t.clock.set(new Date('2013-07-01T00:00:00Z'));
     await resolve(r.json().id);
   });
 
@@ -138,13 +131,13 @@ describe('a disputed invoice of a debtor who gets a message', () => {
     expect(why.reason).toContain('not asked for (on hold): SLOW-O2 (disputed)');
 
     if (m.status === 'awaiting_approval') await approve(m.id);
-    fixture.clock.set(m.sendAt);
-    expect(await sendMessage(t.services, m.id)).toMatchObject({ outcome: 'sent' });
-    const [sent] = await t.services.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
+    t.clock.set(m.sendAt);
+    expect(await sendMessage(t.s, m.id)).toMatchObject({ outcome: 'sent' });
+    const [sent] = await t.s.db.select().from(dunningMessages).where(eq(dunningMessages.id, m.id));
     const shown = teamCopy(
       sent as { html: string; text: string },
-      t.services.config.PUBLIC_URL,
-      t.services.config.APP_SECRET,
+      t.s.config.PUBLIC_URL,
+      t.s.config.APP_SECRET,
       m.id,
     );
     expect(shown.text).toBe(email.text);

@@ -12,8 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import { disputes, dunningOverrides } from '../../src/db/schema';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { customerId, setup } from './fixtures';
+import { customerId, suiteSetup } from './fixtures';
 
 let s: Services;
 let app: FastifyInstance;
@@ -21,16 +20,9 @@ let auth: { authorization: string };
 let tenantId: string;
 const base = () => `/api/v1/tenants/${tenantId}/dunning`;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app, auth } = testApp);
-  ({ tenantId } = fixture);
+  ({ s, app, auth, tenantId } = suite);
 }, 120_000);
 
 const invoiceOf = async (externalId: string) =>

@@ -11,8 +11,7 @@ import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { csv } from '../helpers/csv';
-import { giveEmails, goLive, ledgerRows, messagesOf, setup } from './fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { giveEmails, goLive, ledgerRows, messagesOf, suiteSetup } from './fixtures';
 
 let s: Services;
 let app: FastifyInstance;
@@ -20,17 +19,9 @@ let auth: { authorization: string };
 let tenantA: string;
 let tenantB: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenantA } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenantA, auth } = suite);
   // A second company with the same ledger (same external ids), planned too.
   tenantB = (await importHistoryCsv(s.db, csv(ledgerRows()), { tenantName: 'Other', now: s.clock.now() }))
     .tenant.id;

@@ -9,8 +9,7 @@ import type { ManualClock } from '../../src/clock';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { approvalRule, approveAll, messagesOf, setup, uploadToday } from './fixtures';
+import { approvalRule, approveAll, messagesOf, suiteSetup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -18,18 +17,9 @@ let tenantId: string;
 let app: FastifyInstance;
 let operator: { authorization: string };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-  token: 'operator',
-});
+const suite = suiteSetup({ token: 'operator' });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  operator = testApp.auth;
+  ({ s, app, clock, tenantId, auth: operator } = suite);
 }, 120_000);
 
 /** Sends (local outbox) every queued message due by now. */

@@ -12,8 +12,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { renderOnce, sendMessage } from '../../src/dunning/send-message';
 import { teamCopy } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { setup, uploadToday } from './fixtures';
+import { suiteSetup, uploadToday } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -21,17 +20,9 @@ let tenantId: string;
 let app: FastifyInstance;
 let auth: { authorization: string };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
 }, 120_000);
 
 const base = () => `/api/v1/tenants/${tenantId}/dunning`;

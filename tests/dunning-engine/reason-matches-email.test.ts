@@ -7,17 +7,10 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { dunningMessages } from '../../src/db/schema';
 import { sendMessage } from '../../src/dunning/send-message';
-import { suiteTestApp } from '../helpers/app';
-import { setup, uploadToday } from './fixtures';
+import { suiteSetup, uploadToday } from './fixtures';
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const t = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
-const base = () => `/api/v1/tenants/${fixture.tenantId}/dunning`;
+const t = suiteSetup();
+const base = () => `/api/v1/tenants/${t.tenantId}/dunning`;
 
 /** The "Days overdue" cell of an invoice's row in the email's HTML table (0 for "–"). */
 function daysOverdueInEmail(html: string, invoice: string): number {
@@ -63,13 +56,10 @@ function expectAgree(why: { reason: string; approvalReason: string | null; html:
 
 describe('the reason of a message', () => {
   it('counts days overdue to the send date, as its email does (planned on Saturday for Monday)', async () => {
-    fixture.clock.set(new Date('2013-07-06T12:00:00Z'));
+    t.clock.set(new Date('2013-07-06T12:00:00Z'));
     const plan = await t.app.inject({ method: 'POST', url: `${base()}/plan`, headers: t.auth });
     expect(plan.statusCode).toBe(200);
-    const rows = await t.services.db
-      .select()
-      .from(dunningMessages)
-      .where(eq(dunningMessages.tenantId, fixture.tenantId));
+    const rows = await t.s.db.select().from(dunningMessages).where(eq(dunningMessages.tenantId, t.tenantId));
     const reminders = rows.filter((m) => m.kind === 'reminder' && m.status !== 'skipped');
     expect(reminders.length).toBeGreaterThan(1);
     // Sent on a later business day (the send time's exploration, seeded by the message's random key, may pick Tuesday).
@@ -82,13 +72,13 @@ describe('the reason of a message', () => {
   });
 
   it('of a held message counts to the day it will now be rendered for, and its sent record agrees', async () => {
-    const [held] = await t.services.db
+    const [held] = await t.s.db
       .select()
       .from(dunningMessages)
       .where(eq(dunningMessages.status, 'awaiting_approval'));
     expect(held).toBeTruthy();
     // The reviewer gets to it on Wednesday, days after its planned Monday (or Tuesday: the send time's exploration).
-    fixture.clock.set(new Date('2013-07-10T10:00:00Z'));
+    t.clock.set(new Date('2013-07-10T10:00:00Z'));
     const planned = held!.sendAt.toISOString().slice(0, 10);
     expect(planned < '2013-07-10').toBe(true);
     const later = (Date.parse('2013-07-10') - Date.parse(planned)) / 86_400_000;
@@ -102,9 +92,9 @@ describe('the reason of a message', () => {
     });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json().why.reason).toBe(before.reason);
-    await uploadToday(t.services); // nine days after the first upload: a CSV company's reminders wait for a recent one
-    expect(await sendMessage(t.services, held!.id)).toMatchObject({ outcome: 'sent' });
-    const [sent] = await t.services.db.select().from(dunningMessages).where(eq(dunningMessages.id, held!.id));
+    await uploadToday(t.s); // nine days after the first upload: a CSV company's reminders wait for a recent one
+    expect(await sendMessage(t.s, held!.id)).toMatchObject({ outcome: 'sent' });
+    const [sent] = await t.s.db.select().from(dunningMessages).where(eq(dunningMessages.id, held!.id));
     expectAgree({ reason: sent!.reason, approvalReason: sent!.approvalReason, html: sent!.html! });
     expect(sent!.reason).toBe(before.reason);
   });

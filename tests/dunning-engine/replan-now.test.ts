@@ -10,8 +10,7 @@ import { applyDeliveryUpdate, unsubscribeDebtor } from '../../src/dunning/delive
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { approveAll, customerId, messagesOf, setup } from './fixtures';
+import { approveAll, customerId, messagesOf, suiteSetup } from './fixtures';
 
 let s: Services;
 let tenantId: string;
@@ -24,17 +23,9 @@ const pendingOf = async (customerId: string) =>
     (m) => m.customerId === customerId && ['queued', 'awaiting_approval', 'planned'].includes(m.status),
   );
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId, auth } = suite);
   await planTenant(s, tenantId);
   await approveAll(s, tenantId);
 }, 120_000);

@@ -8,34 +8,10 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { customers } from '../../src/db/schema';
 import { scoreTenant } from '../../src/risk/service';
-import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { messagesOf, setup } from './fixtures';
+import { messagesOf, suiteSetup } from './fixtures';
 
 /** A fresh company on the fixtures' ledger, for one describe block. */
-function company() {
-  let fixture: Awaited<ReturnType<typeof setup>>;
-  const t = suiteTestApp({
-    services: async () => {
-      fixture = await setup();
-      return fixture.s;
-    },
-  });
-  return {
-    get app() {
-      return t.app;
-    },
-    get auth() {
-      return t.auth;
-    },
-    get s(): Services {
-      return t.services;
-    },
-    get tenantId() {
-      return fixture.tenantId;
-    },
-  };
-}
+const company = () => suiteSetup();
 
 /** The policy's rules: high → 'high-risk', low → 'reliable', else the default 'standard'. */
 const SEQUENCE_OF_BAND = { high: 'high-risk', medium: 'standard', low: 'reliable' } as const;

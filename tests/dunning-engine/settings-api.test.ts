@@ -14,8 +14,7 @@ import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { suiteTestApp } from '../helpers/app';
-import { approveAll, customerId, RecordingTransport, setup, tenantRow } from './fixtures';
+import { approveAll, customerId, RecordingTransport, suiteSetup, tenantRow } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -33,18 +32,9 @@ const acmeSender = {
   phone: '+1 (555) 010-0200',
 };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-  token: 'operator',
-});
+const suite = suiteSetup({ token: 'operator' });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  operator = testApp.auth;
+  ({ s, app, clock, tenantId, auth: operator } = suite);
   otherId = (await ensureTenant(s.db, 'Globex', 'csv')).id;
 }, 120_000);
 

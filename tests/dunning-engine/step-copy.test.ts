@@ -4,8 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
-import { setup } from './fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { suiteSetup } from './fixtures';
 
 let s: Services;
 let tenantId: string;
@@ -13,17 +12,9 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 let invoiceId: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId, auth } = suite);
   [{ id: invoiceId }] = rowsOf<{ id: string }>(
     await s.db.execute(sql`select id from invoices where tenant_id = ${tenantId}::uuid and number = 'MID-O'`),
   ) as [{ id: string }];

@@ -13,9 +13,8 @@ import { dunningMessages, invoices, syncRuns, tenants } from '../../src/db/schem
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { suiteTestApp } from '../helpers/app';
 import { csv } from '../helpers/csv';
-import { giveEmails, goLive, ledgerRows, setup } from './fixtures';
+import { giveEmails, goLive, ledgerRows, suiteSetup } from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -85,18 +84,9 @@ async function message(
 const today = (tenantId: string, query = '', headers = operator) =>
   app.inject({ method: 'GET', url: `/api/v1/tenants/${tenantId}/dunning/today${query}`, headers });
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-  token: 'operator',
-});
+const suite = suiteSetup({ token: 'operator' });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId: acme } = fixture);
-  operator = testApp.auth;
+  ({ s, app, clock, tenantId: acme, auth: operator } = suite);
   const o = await importHistoryCsv(s.db, csv(ledgerRows()), { tenantName: 'Other Co', now: s.clock.now() });
   other = o.tenant.id;
   await giveEmails(s, other);

@@ -9,25 +9,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bulkActions, disputes, dunningMessages, dunningOverrides } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { customerId, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { customerId, suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
   // Every reminder needs approval, so there is a queue to work through.
   const policy = await app.inject({ url: `/api/v1/tenants/${tenant}/dunning/policy`, headers: auth });
   const p = policy.json().policy;

@@ -10,8 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -19,17 +18,9 @@ let tenantId: string;
 let app: FastifyInstance;
 let auth: { authorization: string };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
   await planTenant(s, tenantId);
   clock.set(new Date(clock.now().getTime() + 60_000));
 }, 120_000);

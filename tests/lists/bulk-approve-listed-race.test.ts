@@ -12,8 +12,7 @@ import type { ManualClock } from '../../src/clock';
 import { editUnsentMessage } from '../../src/db/queries/dunning-admin';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -21,17 +20,9 @@ let tenantId: string;
 let app: FastifyInstance;
 let auth: { authorization: string };
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
 }, 120_000);
 
 const call = (method: 'GET' | 'POST', url: string, payload?: object) =>

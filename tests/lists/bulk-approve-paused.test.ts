@@ -9,20 +9,13 @@ import { rowsOf } from '../../src/db/client';
 import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 
 const api = (method: 'GET' | 'PUT' | 'PATCH' | 'POST', path: string, payload?: unknown) =>
   app.inject({ method, url: `/api/v1/tenants/${tenant}/${path}`, headers: auth, payload: payload as object });
@@ -36,9 +29,7 @@ async function sendJobs(): Promise<number> {
 }
 
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
   const policy = (await api('GET', 'dunning/policy')).json().policy;
   for (const seq of policy.sequences) for (const step of seq.steps) step.approval = { type: 'always' };
   expect((await api('PUT', 'dunning/policy', { policy })).statusCode).toBe(200);

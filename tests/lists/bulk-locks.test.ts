@@ -16,8 +16,7 @@ import { createDb, type DbHandle } from '../../src/db/client';
 import { customers, invoices } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { messagesOf, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 import { usingPostgres } from '../helpers/db';
 
 let s: Services;
@@ -26,16 +25,9 @@ let auth: { authorization: string };
 let tenantId: string;
 let other: DbHandle | undefined;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app, auth } = testApp);
-  ({ tenantId } = fixture);
+  ({ s, app, auth, tenantId } = suite);
   if (usingPostgres) {
     await planTenant(s, tenantId);
     other = await createDb({ url: s.dbh.url, max: 1 });

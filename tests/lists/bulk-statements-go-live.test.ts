@@ -11,25 +11,16 @@ import { dunningMessages } from '../../src/db/schema';
 import { approveMessage } from '../../src/dunning/approvals';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { customerId, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { customerId, suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup({ live: false });
-    return fixture.s;
-  },
-});
+const suite = suiteSetup({ live: false });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
 }, 120_000);
 
 const statement = async (customer: string) => {

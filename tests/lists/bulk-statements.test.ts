@@ -19,8 +19,7 @@ import {
 } from '../../src/db/schema';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { ledgerRows, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { ledgerRows, suiteSetup } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
 
 let s: Services;
@@ -38,17 +37,9 @@ async function customerOf(tenantId: string, externalId: string) {
   return c!.id;
 }
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
   for (const c of ['RELY', 'SLOW', 'MID', 'FUT']) ids[c] = await customerOf(tenant, c);
   const second = await importHistoryCsv(s.db, csv(ledgerRows()), {
     tenantName: 'Other Co',

@@ -10,25 +10,16 @@ import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import type { Services } from '../../src/services';
-import { customerId, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { customerId, suiteSetup } from '../dunning-engine/fixtures';
 import { parseCsv } from '../helpers/csv';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
   // MID is deleted in the ledger, as a listing that no longer finds it marks it: the customer and its invoices.
   await s.db.execute(
     sql`update customers set deleted_at = now() where tenant_id = ${tenant}::uuid and external_id = 'MID'`,

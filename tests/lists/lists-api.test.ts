@@ -9,8 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { suiteSetup } from '../dunning-engine/fixtures';
 import { parseCsv } from '../helpers/csv';
 import { allPages } from './pages';
 
@@ -19,17 +18,9 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
   // Real names (the CSV ledger names customers by id), one of them hostile to spreadsheets; FUT has no address.
   await s.db.execute(sql`update customers set name = case external_id
       when 'RELY' then 'Reliable Widgets' when 'SLOW' then 'Slowpoke Supplies' when 'MID' then 'Middling Co'

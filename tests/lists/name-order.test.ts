@@ -10,8 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { customers, dunningTasks } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { suiteSetup } from '../dunning-engine/fixtures';
 import { allPages } from './pages';
 
 let s: Services;
@@ -19,13 +18,7 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 
 /** What a person (and the app's browser) expects: accent- and case-insensitive first. */
 const collator = new Intl.Collator('en', { sensitivity: 'base' });
@@ -35,9 +28,7 @@ const byName = (names: string[]) => [...names].sort(collator.compare);
 const EXTRA = ['ábel Kft', 'Öztürk Ltd', 'oscar & Sons', 'Zulu Trading', 'Ångström AB', 'bravo GmbH'];
 
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, auth } = suite);
   await s.db.execute(sql`update customers set name = case external_id
       when 'RELY' then 'Émile Supplies' when 'SLOW' then 'zoë Widgets' when 'MID' then 'Adam Co'
       else 'Zeta Corp' end where tenant_id = ${tenant}::uuid`);

@@ -10,8 +10,7 @@ import type { ManualClock } from '../../src/clock';
 import { dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { customerId, importLedger, messagesOf, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { customerId, importLedger, messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 import { parseCsv } from '../helpers/csv';
 
 let s: Services;
@@ -19,17 +18,9 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 let clock: ManualClock;
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId: tenant } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId: tenant, auth } = suite);
 }, 120_000);
 
 const json = async (path: string) => {

@@ -12,8 +12,7 @@ import { rowsOf } from '../../src/db/client';
 import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { approvalRule, approveAll, messagesOf, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { approvalRule, approveAll, messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 import { parseCsv } from '../helpers/csv';
 
 let s: Services;
@@ -21,13 +20,7 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 let clock: ManualClock;
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 
 const get = (path: string) => app.inject({ url: `/api/v1/tenants/${tenant}/${path}`, headers: auth });
 const json = async (path: string) => {
@@ -58,9 +51,7 @@ async function rows() {
 }
 
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant, clock } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, clock, auth } = suite);
 }, 120_000);
 
 describe('the next reminder that waits for a person', () => {

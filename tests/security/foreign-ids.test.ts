@@ -17,8 +17,7 @@ import { planTenant } from '../../src/dunning/engine';
 import { openTask } from '../../src/dunning/tasks';
 import type { Services } from '../../src/services';
 import { importHistoryCsv } from '../../src/sync/csv-import';
-import { ledgerRows, messagesOf, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { ledgerRows, messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 import { csv } from '../helpers/csv';
 
 let s: Services;
@@ -30,17 +29,9 @@ let attackerAuth: { authorization: string };
 /** The victim's ids by kind (several spellings where a route takes a ledger id too). */
 const ids: Record<string, string[]> = {};
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  operator = testApp.auth;
-  victim = fixture.tenantId;
+  ({ s, app, auth: operator, tenantId: victim } = suite);
   await planTenant(s, victim);
   const other = await importHistoryCsv(s.db, csv(ledgerRows()), {
     tenantName: 'Attacker Co',

@@ -11,24 +11,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bulkActions, disputes, dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
-import { customerId, messagesOf, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { customerId, messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenantId: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup({ live: false });
-    return fixture.s;
-  },
-});
+const suite = suiteSetup({ live: false });
 beforeAll(async () => {
-  ({ services: s, app, auth } = testApp);
-  ({ tenantId } = fixture);
+  ({ s, app, auth, tenantId } = suite);
   await planTenant(s, tenantId);
 }, 120_000);
 

@@ -11,13 +11,12 @@ import { mapCustomer } from '../../connectors/quickbooks/map';
 import type { ManualClock } from '../../src/clock';
 import { customers, dunningMessages } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
-import { headerProblem, MailSendError } from '../../src/mail/transport';
-import { ResendTransport } from '../../src/mail/resend';
 import { sendMessage } from '../../src/dunning/send-message';
+import { ResendTransport } from '../../src/mail/resend';
+import { headerProblem, MailSendError } from '../../src/mail/transport';
 import type { Services } from '../../src/services';
 import { writePage } from '../../src/sync/apply-page';
-import { messagesOf, RecordingTransport, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { messagesOf, RecordingTransport, suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -26,18 +25,9 @@ let app: FastifyInstance;
 let auth: { authorization: string };
 const injected = 'Hello\r\nBcc: everyone@evil.example';
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-  token: 'operator',
-});
+const suite = suiteSetup({ token: 'operator' });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ clock, tenantId } = fixture);
-  auth = testApp.auth;
+  ({ s, app, clock, tenantId, auth } = suite);
   await planTenant(s, tenantId);
 }, 120_000);
 

@@ -11,24 +11,15 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { unsubscribeUrl } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
-import { approveAll, messagesOf, setup } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { approveAll, messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 
 let s: Services;
 let app: FastifyInstance;
 let tenantId: string;
 
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-  token: false,
-});
+const suite = suiteSetup({ token: false });
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId } = fixture);
+  ({ s, app, tenantId } = suite);
   await planTenant(s, tenantId);
   await approveAll(s, tenantId);
 }, 120_000);
@@ -36,7 +27,7 @@ beforeAll(async () => {
 describe('unsubscribe replay', () => {
   it('many POSTs of the same link add one suppression and one event', async () => {
     const [m] = await messagesOf(s, tenantId);
-    fixture.clock.set(m!.sendAt);
+    suite.clock.set(m!.sendAt);
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     const path = new URL(unsubscribeUrl(s.config.PUBLIC_URL, s.config.APP_SECRET, m!.id)).pathname;
     const post = () =>

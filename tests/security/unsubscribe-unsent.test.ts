@@ -17,27 +17,18 @@ import { planTenant } from '../../src/dunning/engine';
 import { sendMessage } from '../../src/dunning/send-message';
 import { signUnsubscribeToken } from '../../src/dunning/unsubscribe-token';
 import type { Services } from '../../src/services';
-import { approveAll, goLive, messagesOf, setup } from '../dunning-engine/fixtures';
+import { approveAll, goLive, messagesOf, suiteSetup } from '../dunning-engine/fixtures';
 import { latestSignInLink } from '../helpers/account-mail';
-import { suiteTestApp } from '../helpers/app';
 
 let s: Services;
 let app: FastifyInstance;
 let tenantId: string;
 let viewer: { cookie: string };
-let fixture: Awaited<ReturnType<typeof setup>>;
 const form = { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:80' };
 
-const t = suiteTestApp({
-  services: async () => {
-    // Before go-live: sending off, every planned reminder shows as "would send" or held for review.
-    fixture = await setup({ live: false });
-    return fixture.s;
-  },
-});
+const t = suiteSetup({ live: false });
 beforeAll(async () => {
-  ({ services: s, app } = t);
-  ({ tenantId } = fixture);
+  ({ s, app, tenantId } = t);
   await planTenant(s, tenantId);
   const invited = await app.inject({
     method: 'POST',
@@ -123,7 +114,7 @@ describe("the team's copy of an email", () => {
     const before = await shown({ cookies: { [SESSION_COOKIE]: viewer.cookie } });
     expect(before).toContain('/u/');
     expect(before).not.toContain(token);
-    fixture.clock.set(m!.sendAt);
+    t.clock.set(m!.sendAt);
     expect(await sendMessage(s, m!.id)).toMatchObject({ outcome: 'sent' });
     // Days later (the viewer's session has ended): as anyone signed in to the tenant.
     const after = await shown({ headers: t.auth });
