@@ -76,6 +76,7 @@ import {
   type SuppressionDecision,
   sendingGate,
   staleUpload,
+  voidOrDeleted,
 } from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 import { uploadedLedger } from './uploaded-ledger';
@@ -760,7 +761,7 @@ export async function recheck(
   const window = { ...config.settings, timeZone };
   let decision: SuppressionDecision;
   if (row.kind === 'receipt') {
-    decision = receiptDecision(live, optedOut(row.customerId), reach.bounced, window, now);
+    decision = receiptDecision(row.invoiceIds, live, optedOut(row.customerId), reach.bounced, window, now);
   } else {
     const snapshot = row.snapshot as { invoices?: { invoiceId: string; openBalanceMinor: number }[] };
     const liveInvoices: LiveInvoice[] = live.map((l) => {
@@ -954,6 +955,7 @@ async function dailyCapDecision(
 }
 
 function receiptDecision(
+  invoiceIds: readonly string[],
   live: Awaited<ReturnType<typeof liveInvoiceState>>,
   optedOut: boolean,
   bounced: boolean,
@@ -962,9 +964,20 @@ function receiptDecision(
 ): SuppressionDecision {
   if (optedOut) return skip('opted_out', 'The customer unsubscribed');
   if (bounced) return skip('bounced', "The customer's address bounced");
-  const reopened = live.find((l) => l.status !== 'paid');
-  if (reopened || live.length === 0) {
-    return skip('payment_reversed', `Invoice ${reopened?.number ?? ''} is no longer paid`.trim());
+  const reopened = live.filter((l) => l.status === 'open');
+  if (reopened.length > 0) {
+    return skip('payment_reversed', `Invoice ${reopened.map((l) => l.number).join(', ')} is no longer paid`);
+  }
+  // Voided or deleted in the ledger (or no row left): not a reversed payment; the reminders' wording.
+  const gone = invoiceIds.flatMap(
+    (id) =>
+      voidOrDeleted(
+        id,
+        live.find((l) => l.invoiceId === id),
+      ) ?? [],
+  );
+  if (gone.length > 0 || live.length === 0) {
+    return skip('void_or_deleted', gone.map((g) => g.text).join('; ') || 'The invoice was deleted');
   }
   const block = windowBlock(window, now, window.timeZone);
   if (block) {
