@@ -28,6 +28,7 @@ import {
 import { renderDays } from '../db/queries/dunning-send';
 import { messagesByIds } from '../db/queries/lists';
 import { tenantById } from '../db/queries/tenants';
+import { AppError } from '../errors';
 import { loadDunningConfig } from './dunning-config';
 import { APPROVAL_TTL_DAYS, enqueueSend, planTenantIn } from './engine';
 import { requestedStatements } from './planner';
@@ -83,6 +84,22 @@ const CHANGED =
 const CHANGED_SINCE_LISTED =
   'planned, planned again or edited since the list was read (other figures, wording or recipients, or new); read it again';
 
+/**
+ * How far after the server's now a `listedAt` may be (clocks of servers behind one balancer differ a little). Later, it
+ * names a list no server read: every message planned or edited until then would count as seen on it, and an approve
+ * by filter would approve them unread.
+ */
+export const LISTED_AT_SKEW_MS = 5 * 60_000;
+
+function futureListedAt(listedAt: Date, now: Date): AppError {
+  return new AppError(
+    'invalid_request',
+    `listedAt ${listedAt.toISOString()} is after the server's time (${now.toISOString()}, by more than ${LISTED_AT_SKEW_MS / 60_000} minutes): send back the listedAt the list answered`,
+    400,
+    { details: [{ field: 'listedAt', message: "is after the server's time" }] },
+  );
+}
+
 /** Held messages → queued with their send jobs, or → skipped; anything else is reported, not changed. */
 export async function bulkDecideMessages(
   services: DunningDeps,
@@ -106,6 +123,8 @@ export async function bulkDecideMessages(
   },
 ): Promise<BulkResult> {
   const now = services.clock.now();
+  if (r.listedAt && r.listedAt.getTime() > now.getTime() + LISTED_AT_SKEW_MS)
+    throw futureListedAt(r.listedAt, now);
   const expiredBefore = new Date(now.getTime() - APPROVAL_TTL_DAYS * 86_400_000);
   return services.db.transaction(async (tx) => {
     const rows = await lockMessagesOf(tx, r.tenantId, r.ids);

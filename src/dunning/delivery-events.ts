@@ -128,7 +128,17 @@ export async function suppress(
   },
 ): Promise<void> {
   const email = s.email?.toLowerCase() ?? null;
-  if (await suppressionExists(tx, { tenantId: s.tenantId, kind: s.kind, email, customerId: s.customerId }))
+  // A replay adds nothing; an opt-out of the same debtor through another message is recorded with that message, so
+  // every address the debtor opted out through is known (dunning-plan.releasedOptOutEmails).
+  if (
+    await suppressionExists(tx, {
+      tenantId: s.tenantId,
+      kind: s.kind,
+      email,
+      customerId: s.customerId,
+      messageId: s.messageId,
+    })
+  )
     return;
   await insertSuppression(tx, { ...s, email });
 }

@@ -42,6 +42,7 @@ import {
 import { releaseHeld } from '../db/queries/dunning-send';
 import { tenantById } from '../db/queries/tenants';
 import type { dunningMessages } from '../db/schema';
+import { type DebtorView, debtorViewKey } from './debtor-view';
 import { loadDunningConfig } from './dunning-config';
 import { localParts } from './local-time';
 import { ensurePayLinks, listedInvoiceIds } from './payment-details';
@@ -143,7 +144,7 @@ export async function planTenantIn(
   const inserted: string[] = [];
   for (const m of result.messages) {
     const carried = approvals.get(m.key);
-    const same = carried?.fingerprint === fingerprint(m);
+    const same = carried !== undefined && carried.fingerprint === fingerprint(m, carried.viewStored);
     const approval = carried?.decidedAt && same ? carried : undefined;
     // A reviewer's edit is kept, but an intro written for other figures or another recipient is read again first.
     const opts = {
@@ -201,6 +202,8 @@ interface CarriedApproval {
   decidedAt: Date | null;
   decidedBy: string | null;
   fingerprint: string;
+  /** The message it was taken from stored what the debtor reads of the customer row (snapshot `debtor`). */
+  viewStored: boolean;
   edits?: Pick<
     typeof dunningMessages.$inferSelect,
     'editedSubject' | 'editedIntro' | 'editedBy' | 'editedAt'
@@ -218,37 +221,44 @@ export function dueState(day: string, dueDate: string): -1 | 0 | 1 {
  * date), the steps, the tone, the template, the step's own wording (policy `copy`), whether it is a catch-up, the
  * credit on account it states, whether it may say "Despite our earlier reminders" and whether it thanks the debtor
  * for paying reliably; and who it goes to (an override naming another contact sends it elsewhere). Equal fingerprints mean the reviewer would read the same message again; the render day's
- * day counts are not the plan's.
+ * day counts are not the plan's. What the email shows of the customer row (its name in the greeting and merge fields,
+ * "customer since", its locale: snapshot `debtor`, debtor-view.ts) counts when the message compared with stored it
+ * (`withView`, by default when this one has it): a message planned before stop 40 stored none, and its approval
+ * still carries over to a plan of the same message.
  */
-function fingerprint(m: {
-  to: string[];
-  invoiceIds: string[];
-  tone: string | null;
-  stepKey?: string;
-  template?: string;
-  snapshot: {
-    asOf?: string;
-    sendDate?: string;
-    totals?: { currency: string; openMinor: number }[];
-    invoices?: {
-      invoiceId: string;
-      openBalanceMinor: number;
-      stepKey?: string | null;
-      number?: string;
-      issueDate?: string;
-      dueDate?: string;
-      totalMinor?: number;
-      payLink?: string | null;
-    }[];
-    credits?: { currency: string; creditMinor: number }[];
-    copy?: { subject?: string; body?: string };
-    previousReminders?: number;
-    catchUp?: boolean;
-    reliablePayer?: boolean;
-    customerRisk?: { riskBand: string | null; slowingAlert: boolean };
-    held?: { invoiceId: string; openBalanceMinor: number; hold: string; promisedDate?: string }[];
-  };
-}): string {
+function fingerprint(
+  m: {
+    to: string[];
+    invoiceIds: string[];
+    tone: string | null;
+    stepKey?: string;
+    template?: string;
+    snapshot: {
+      asOf?: string;
+      sendDate?: string;
+      totals?: { currency: string; openMinor: number }[];
+      invoices?: {
+        invoiceId: string;
+        openBalanceMinor: number;
+        stepKey?: string | null;
+        number?: string;
+        issueDate?: string;
+        dueDate?: string;
+        totalMinor?: number;
+        payLink?: string | null;
+      }[];
+      credits?: { currency: string; creditMinor: number }[];
+      copy?: { subject?: string; body?: string };
+      previousReminders?: number;
+      catchUp?: boolean;
+      reliablePayer?: boolean;
+      customerRisk?: { riskBand: string | null; slowingAlert: boolean };
+      held?: { invoiceId: string; openBalanceMinor: number; hold: string; promisedDate?: string }[];
+      debtor?: DebtorView;
+    };
+  },
+  withView = m.snapshot.debtor !== undefined,
+): string {
   const s = m.snapshot;
   const day = s.sendDate ?? s.asOf ?? '';
   const totals = (s.totals ?? []).map((t) => `${t.currency}:${t.openMinor}`).sort();
@@ -291,6 +301,7 @@ function fingerprint(m: {
             .sort(),
         ]
       : []),
+    ...(withView ? [['debtor', s.debtor ? debtorViewKey(s.debtor) : null]] : []),
   ]);
 }
 
@@ -323,11 +334,20 @@ function approvalSurvivesReplan(existing: typeof dunningMessages.$inferSelect, m
     existing.requiresApproval &&
     existing.decidedAt !== null &&
     !NOT_CARRIED.has(existing.statusCode ?? '') &&
-    fingerprint({
-      ...existing,
-      snapshot: existing.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
-    }) === fingerprint(m)
+    sameAsStored(existing, m)
   );
+}
+
+/** Whether the plan `m` reads as the stored message did, compared on what that message stored (fingerprint). */
+function sameAsStored(
+  existing: Pick<
+    typeof dunningMessages.$inferSelect,
+    'to' | 'invoiceIds' | 'tone' | 'stepKey' | 'template' | 'snapshot'
+  >,
+  m: PlannedMessage,
+): boolean {
+  const stored = existing.snapshot as Parameters<typeof fingerprint>[0]['snapshot'];
+  return fingerprint({ ...existing, snapshot: stored }) === fingerprint(m, stored.debtor !== undefined);
 }
 
 /**
@@ -364,6 +384,7 @@ async function takeBackPending(
         ...r,
         snapshot: r.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
       }),
+      viewStored: (r.snapshot as { debtor?: unknown } | null)?.debtor !== undefined,
     });
   }
   if (customerIds) return out;
@@ -451,12 +472,7 @@ async function insertMessage(
   // Withdrawn for a hold with a reviewer's edit (kept on the row) and planned again reading otherwise: the same.
   const editOutdated =
     opts.editsOutdated === true ||
-    (existing?.status === 'skipped' &&
-      existing.editedAt !== null &&
-      fingerprint({
-        ...existing,
-        snapshot: existing.snapshot as Parameters<typeof fingerprint>[0]['snapshot'],
-      }) !== fingerprint(m));
+    (existing?.status === 'skipped' && existing.editedAt !== null && !sameAsStored(existing, m));
   if (editOutdated) {
     const by = opts.edits?.editedBy ?? existing?.editedBy ?? 'a reviewer';
     m = {
@@ -474,6 +490,7 @@ async function insertMessage(
         decidedAt: existing.decidedAt,
         decidedBy: existing.decidedBy,
         fingerprint: fingerprint(m),
+        viewStored: m.snapshot.debtor !== undefined,
       },
     };
   }

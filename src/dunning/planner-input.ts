@@ -17,6 +17,7 @@ import {
   suppressionRows,
 } from '../db/queries/dunning-plan';
 import type { dunningOverrides } from '../db/schema';
+import { debtorView } from './debtor-view';
 import type { DunningConfig } from './dunning-config';
 import { localParts } from './local-time';
 import {
@@ -229,6 +230,7 @@ export async function loadPlannerInput(
         override: custOverride.get(c.id),
         credits: creditsIn(credits.get(c.id) ?? []),
         paidHistory: paidHistory.get(c.id) ?? { paid: 0, late: 0 },
+        view: debtorView(c),
       };
     });
 

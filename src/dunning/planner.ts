@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { roughSpan } from '../../connectors/dates';
 import { formatMoney } from '../../connectors/money';
 import { approvalReasons } from './approval';
+import type { DebtorView } from './debtor-view';
 import { addDays, diffDays, type IsoDate, localParts } from './local-time';
 import {
   type Channel,
@@ -48,6 +49,8 @@ export interface PlannerCustomer {
   credits?: { currency: string; creditMinor: number }[];
   /** Invoices the customer has paid, and how many of them more than RELIABLE_LATE_DAYS after the due date. */
   paidHistory?: { paid: number; late: number };
+  /** What the debtor reads of this row in an email (debtor-view.ts): kept in the snapshot, covered by approval. */
+  view?: DebtorView;
 }
 
 /** A payment this many days after the due date or later is not "paid reliably". */
@@ -224,6 +227,8 @@ export interface PlannedMessage {
      * listed: the email names each in a sentence, outside the table and the totals. Absent when there are none.
      */
     held?: HeldInvoice[];
+    /** What the email shows of the customer row, as planned (debtor-view.ts); absent in messages planned before it. */
+    debtor?: DebtorView;
   };
 }
 
@@ -546,6 +551,7 @@ function requestedStatement(
           ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
           : {}),
         ...(held.length > 0 ? { held } : {}),
+        ...(customer.view ? { debtor: customer.view } : {}),
       },
     },
   };
@@ -1288,6 +1294,7 @@ function compose(
         ? { credits: [...credit].map(([currency, creditMinor]) => ({ currency, creditMinor })) }
         : {}),
       ...(held.length > 0 ? { held } : {}),
+      ...(customer.view ? { debtor: customer.view } : {}),
     },
   };
 }

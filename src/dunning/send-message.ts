@@ -59,6 +59,7 @@ import type { Infra } from '../infra';
 import { RESEND_TIMEOUT_MS, RETRY_AFTER_CAP_MS, refusedForNow, retryAnHourLater } from '../mail/resend';
 import { headerProblem, MailSendError, type MailTransport } from '../mail/transport';
 import { composeEmail, fromHeader, messageUnsubscribeUrl, RenderError, senderOf } from './compose-email';
+import { type DebtorView, debtorView, debtorViewChange } from './debtor-view';
 import { loadDunningConfig } from './dunning-config';
 import { approvalVersion, dueState, enqueueSend } from './engine';
 import { liveInvoiceState, movedSinceLiveRead, refreshLiveState } from './live-invoice-state';
@@ -76,6 +77,7 @@ import {
   type SuppressionDecision,
   sendingGate,
   staleUpload,
+  voidOrDeleted,
 } from './suppression';
 import { openFinalNoticeCall, openMessageReviewTask, released, unconfirmed } from './unconfirmed';
 import { uploadedLedger } from './uploaded-ledger';
@@ -760,7 +762,7 @@ export async function recheck(
   const window = { ...config.settings, timeZone };
   let decision: SuppressionDecision;
   if (row.kind === 'receipt') {
-    decision = receiptDecision(live, optedOut(row.customerId), reach.bounced, window, now);
+    decision = receiptDecision(row.invoiceIds, live, optedOut(row.customerId), reach.bounced, window, now);
   } else {
     const snapshot = row.snapshot as { invoices?: { invoiceId: string; openBalanceMinor: number }[] };
     const liveInvoices: LiveInvoice[] = live.map((l) => {
@@ -822,6 +824,12 @@ export async function recheck(
       decision = { action: 'send', code: 'ok', reason: 'Retry of an attempt in doubt', replan: false };
   }
   if (decision.action !== 'send') return { kind: 'stop', decision };
+  // Approved as it read then: a customer renamed in the ledger since would be greeted by a name nobody approved.
+  // (A retry of an attempt in doubt confirms what may have left already: not held.)
+  if (row.kind !== 'receipt' && !row.inDoubtSince) {
+    const renamed = await viewChangedSinceApproval(tx, row, customer, now);
+    if (renamed) return { kind: 'stop', decision: renamed };
+  }
   // In doubt too: a retry under the key is the first delivery whenever the earlier call was not in fact accepted, and
   // credit moves no invoice balance, so this is the only check that sees a payer who paid on account meanwhile. The
   // caller turns the skip into 'unconfirmed' (a person checks), as it does for a payment applied to the invoice.
@@ -837,6 +845,33 @@ export async function recheck(
     if (capped) return { kind: 'stop', decision: capped };
   }
   return { kind: 'send', tenant, customer, to: reach.emails };
+}
+
+/**
+ * An approved message whose customer row now reads otherwise in the email than when it was approved (debtor-view.ts:
+ * the name, the greeting, "customer since", the locale): back to a reviewer with the reason, its approval withdrawn
+ * and its snapshot showing what it will now say (so the next approval covers that). A message that stored no view
+ * (planned before stop 40) is compared on nothing: its approval stands, as it did.
+ */
+async function viewChangedSinceApproval(
+  tx: Tx,
+  row: Row,
+  customer: typeof customers.$inferSelect,
+  now: Date,
+): Promise<SuppressionDecision | null> {
+  if (!row.requiresApproval || row.decidedAt === null) return null;
+  const snapshot = row.snapshot as { debtor?: DebtorView } & Record<string, unknown>;
+  if (!snapshot.debtor) return null;
+  const current = debtorView(customer);
+  const reason = debtorViewChange(snapshot.debtor, current);
+  if (!reason) return null;
+  await setMessage(tx, row.id, {
+    decidedAt: null,
+    decidedBy: null,
+    snapshot: { ...snapshot, debtor: current },
+    updatedAt: now,
+  });
+  return { action: 'hold', code: 'awaiting_approval', reason, replan: false };
 }
 
 /**
@@ -954,6 +989,7 @@ async function dailyCapDecision(
 }
 
 function receiptDecision(
+  invoiceIds: readonly string[],
   live: Awaited<ReturnType<typeof liveInvoiceState>>,
   optedOut: boolean,
   bounced: boolean,
@@ -962,9 +998,20 @@ function receiptDecision(
 ): SuppressionDecision {
   if (optedOut) return skip('opted_out', 'The customer unsubscribed');
   if (bounced) return skip('bounced', "The customer's address bounced");
-  const reopened = live.find((l) => l.status !== 'paid');
-  if (reopened || live.length === 0) {
-    return skip('payment_reversed', `Invoice ${reopened?.number ?? ''} is no longer paid`.trim());
+  const reopened = live.filter((l) => l.status === 'open');
+  if (reopened.length > 0) {
+    return skip('payment_reversed', `Invoice ${reopened.map((l) => l.number).join(', ')} is no longer paid`);
+  }
+  // Voided or deleted in the ledger (or no row left): not a reversed payment; the reminders' wording.
+  const gone = invoiceIds.flatMap(
+    (id) =>
+      voidOrDeleted(
+        id,
+        live.find((l) => l.invoiceId === id),
+      ) ?? [],
+  );
+  if (gone.length > 0 || live.length === 0) {
+    return skip('void_or_deleted', gone.map((g) => g.text).join('; ') || 'The invoice was deleted');
   }
   const block = windowBlock(window, now, window.timeZone);
   if (block) {

@@ -284,19 +284,30 @@ export function partialUpload(upload: LedgerUpload, now: Date): StaleUpload | nu
   };
 }
 
+/**
+ * An invoice gone from the ledger (voided, deleted, or no row at all): nothing is owed on it and no message about it
+ * (a reminder or a payment receipt) is sent. Null when it is still there, open or paid.
+ */
+export function voidOrDeleted(
+  id: string,
+  inv: Pick<LiveInvoice, 'number' | 'status'> | undefined,
+): { code: 'void_or_deleted'; invoice: string; text: string } | null {
+  if (inv && inv.status !== 'void' && inv.status !== 'deleted') return null;
+  return {
+    code: 'void_or_deleted',
+    invoice: id,
+    text: `Invoice ${inv?.number ?? id} was ${inv?.status ?? 'deleted'}`,
+  };
+}
+
 function invoiceIssue(
   id: string,
   inv: LiveInvoice | undefined,
   plannedMinor: number | undefined,
   today: IsoDate,
 ): InvoiceIssue | null {
-  if (!inv || inv.status === 'void' || inv.status === 'deleted') {
-    return {
-      code: 'void_or_deleted',
-      invoice: id,
-      text: `Invoice ${inv?.number ?? id} was ${inv?.status ?? 'deleted'}`,
-    };
-  }
+  const gone = voidOrDeleted(id, inv);
+  if (gone || !inv) return gone;
   const n = inv.number;
   if (inv.status === 'paid' || inv.openBalanceMinor <= 0)
     return { code: 'paid', invoice: id, text: `Invoice ${n} is paid` };

@@ -85,9 +85,30 @@ describe('approve all matching with a listedAt or listedSnapshot no list answere
       expect(res.notApplied.find((n) => n.id === i.id)?.reason, i.id).toMatch(/since the list was read/);
   });
 
-  it('a listedAt in the year 9999 is answered, not a server error', async () => {
-    await listed();
-    const r = await approveAll({ listedAt: '9999-12-31T23:59:59.999Z' });
+  // A listedAt after the server's now names a list no server read: everything planned until then would count as seen
+  // on it (approved unread). Beyond a clock skew of 5 minutes it is a 400 saying so, and nothing is approved.
+  it.each([['9999-12-31T23:59:59.999Z'], [10 * 60_000], [5 * 60_000 + 1_000]])(
+    'a listedAt in the future (%s) is a 400 naming it, and approves nothing',
+    async (at) => {
+      const { items } = await listed();
+      const listedAt = typeof at === 'string' ? at : new Date(clock.now().getTime() + at).toISOString();
+      for (const action of ['approve', 'skip'] as const) {
+        const r = await call('POST', 'dunning/messages/bulk', {
+          action,
+          filter: { status: 'awaiting_approval' },
+          listedAt,
+        });
+        expect(r.statusCode, r.body).toBe(400);
+        expect(r.body).toMatch(/listedAt .* is after the server's time/);
+      }
+      expect(await stillAwaiting(items.map((i) => i.id))).toEqual(items.map((i) => i.id));
+    },
+  );
+
+  it("a listedAt within 5 minutes after the server's now (clock skew) is answered as a list read now", async () => {
+    const { items } = await listed();
+    const r = await approveAll({ listedAt: new Date(clock.now().getTime() + 4 * 60_000).toISOString() });
     expect(r.statusCode, r.body).toBe(200);
+    expect((r.json() as { appliedIds: string[] }).appliedIds.sort()).toEqual(items.map((i) => i.id).sort());
   });
 });

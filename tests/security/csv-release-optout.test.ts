@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandboxes/quickbooks';
 import { upsertOverride } from '../../src/db/queries/dunning-settings';
 import { createTenant } from '../../src/db/queries/tenants';
-import { customers, dunningMessages, dunningTasks } from '../../src/db/schema';
+import { contactSuppressions, customers, dunningMessages, dunningTasks } from '../../src/db/schema';
 import { suppress } from '../../src/dunning/delivery-events';
 import { planTenant } from '../../src/dunning/engine';
 import type { Services } from '../../src/services';
@@ -131,6 +131,91 @@ describe('a CSV company whose file debtor unsubscribed from a reminder to two ad
     const toThem = messages.filter((m) => m.to.some((a) => a.toLowerCase() === address));
     expect(toThem.map((m) => m.to)).toEqual([]);
   });
+});
+
+describe('a CSV company whose file debtor opted out of two reminders, each to other addresses', () => {
+  it.each(['unsubscribed', 'complained'] as const)(
+    'mails no address of either reminder once it connects its ledger (%s from both)',
+    async (kind) => {
+      ({ sandbox, s } = await sandboxServices({ seed: 3713, customers: 12, invoices: 120 }));
+      started.push({ sandbox, s });
+      const now = sandbox.now();
+      const open = [...sandbox.company.invoices.values()].filter(
+        (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
+      );
+      const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
+      const address = debtor.email.toLowerCase();
+      const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+      await importHistoryCsv(
+        s.db,
+        csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
+        { tenantName: 'ignored', tenantId: tenant.id, now },
+      );
+      const [fileCustomer] = await s.db
+        .select({ id: customers.id })
+        .from(customers)
+        .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
+      const contacts = (contactEmails: string[]) =>
+        upsertOverride(s.db, tenant.id, { customerId: fileCustomer!.id }, { contactEmails });
+      /** The file debtor's reminder planned now, marked sent. */
+      const sentReminder = async () => {
+        await planTenant(s, tenant.id);
+        const [m] = (await messagesOf(s, tenant.id)).filter(
+          (x) => x.customerId === fileCustomer!.id && x.status !== 'sent',
+        );
+        await s.db
+          .update(dunningMessages)
+          .set({ status: 'sent', sentAt: sandbox.now() })
+          .where(eq(dunningMessages.id, m!.id));
+        return m!;
+      };
+      await goLive(s, tenant.id);
+      // The first reminder went to the AP desk; the team then gave the debtor's controller and the ledger's
+      // address, and the next step went there (the ledger's address not its first recipient).
+      await contacts(['ap-desk@file-debtor.example']);
+      const first = await sentReminder();
+      await contacts(['controller@file-debtor.example', address]);
+      sandbox.company.advance(20);
+      const second = await sentReminder();
+      expect(second.to.map((a) => a.toLowerCase())).toEqual(['controller@file-debtor.example', address]);
+      // The debtor opts out of each, one after the other.
+      for (const [i, m] of [first, second].entries()) {
+        if (kind === 'unsubscribed') expect(await s.dunning.unsubscribe(m.id)).toBe(true);
+        else
+          expect(
+            await s.dunning.applyDeliveryUpdate(
+              {
+                messageId: m.id,
+                providerId: `re_${m.id}`,
+                status: 'complained',
+                at: sandbox.now().toISOString(),
+                suppressRecipient: true,
+                detail: null,
+              },
+              `svix_complaint_${i}`,
+            ),
+          ).toBe('applied');
+      }
+      // One opt-out per message it came through: no row twice (a replayed link adds nothing).
+      if (kind === 'unsubscribed') expect(await s.dunning.unsubscribe(second.id)).toBe(true);
+      const rows = await s.db
+        .select({ messageId: contactSuppressions.messageId })
+        .from(contactSuppressions)
+        .where(and(eq(contactSuppressions.customerId, fileCustomer!.id), eq(contactSuppressions.kind, kind)));
+      expect(rows.map((r) => r.messageId).sort()).toEqual([first.id, second.id].sort());
+
+      const connectionId = await connect(tenant.id);
+      const result = await runSync(s, { connectionId });
+      expect(result.status, result.error ?? '').toBe('succeeded');
+      await planTenant(s, tenant.id);
+      const messages = (await messagesOf(s, tenant.id)).filter(
+        (m) => m.id !== first.id && m.id !== second.id,
+      );
+      expect(messages.length).toBeGreaterThan(0);
+      const toThem = messages.filter((m) => m.to.some((a) => a.toLowerCase() === address));
+      expect(toThem.map((m) => m.to)).toEqual([]);
+    },
+  );
 });
 
 describe("a CSV company's call list once it connected its ledger", () => {

@@ -195,11 +195,25 @@ export async function deletePendingReminders(
     .returning();
 }
 
+/**
+ * A queued message taken back to planned (sending off or paused): what its send said of it (held for an upload, a
+ * deferral, a connection to reconnect) no longer holds, as nothing is sent; its approval, if any, is what it says.
+ * Before, a statement held for an upload (ledger_stale) stayed "waiting for an upload" in the lists until sending
+ * resumed.
+ */
+const BACK_TO_PLANNED = {
+  status: 'planned' as const,
+  statusCode: sql<string | null>`case when ${dunningMessages.decidedAt} is not null then 'approved' end`,
+  statusReason: sql<
+    string | null
+  >`case when ${dunningMessages.decidedAt} is not null then 'Approved by ' || coalesce(${dunningMessages.decidedBy}, 'a reviewer') end`,
+};
+
 /** Queued statements someone asked for go back to planned, keeping their approval (sending off or paused). */
 export async function unqueueRequestedStatements(tx: Tx, tenantId: string): Promise<void> {
   await tx
     .update(dunningMessages)
-    .set({ status: 'planned' })
+    .set(BACK_TO_PLANNED)
     .where(
       and(
         eq(dunningMessages.tenantId, tenantId),
@@ -233,7 +247,7 @@ export async function queueApprovedRequestedStatements(
 export async function unqueueReceipts(tx: Tx, tenantId: string): Promise<void> {
   await tx
     .update(dunningMessages)
-    .set({ status: 'planned' })
+    .set(BACK_TO_PLANNED)
     .where(
       and(
         eq(dunningMessages.tenantId, tenantId),

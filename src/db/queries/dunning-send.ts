@@ -100,9 +100,19 @@ export async function setDeliveryStatus(tx: Tx, id: string, status: string, now:
 }
 
 /** Whether a suppression of this kind exists: by address for a bounce, else by customer. */
+/**
+ * Whether the suppression is recorded: a bounce per address; an opt-out per customer and, when it came through a
+ * message, per message (releasedOptOutEmails reads each message's recipients).
+ */
 export async function suppressionExists(
   tx: DbOrTx,
-  s: { tenantId: string; kind: NewSuppression['kind']; email: string | null; customerId: string | null },
+  s: {
+    tenantId: string;
+    kind: NewSuppression['kind'];
+    email: string | null;
+    customerId: string | null;
+    messageId: string | null;
+  },
 ): Promise<boolean> {
   const [existing] = await tx
     .select({ id: contactSuppressions.id })
@@ -114,6 +124,9 @@ export async function suppressionExists(
         s.kind === 'bounced'
           ? sql`${contactSuppressions.email} = ${s.email}`
           : sql`${contactSuppressions.customerId} = ${s.customerId}::uuid`,
+        s.kind !== 'bounced' && s.messageId !== null
+          ? eq(contactSuppressions.messageId, s.messageId)
+          : undefined,
       ),
     )
     .limit(1);

@@ -323,6 +323,7 @@ export const messageBulkBody = z
     /**
      * approve with filter: the `listedAt` of the list the reviewer chose from. A matching message planned (again) or
      * edited since, or reading otherwise now (a day passed), is left in notApplied unless its version is given.
+     * More than 5 minutes after the server's time (bulk.ts LISTED_AT_SKEW_MS) it is a 400: no list answered it.
      */
     listedAt: z.iso.datetime().optional(),
     /** With listedAt: the list's `listedSnapshot`; a message written by a transaction it did not see is left too. */
