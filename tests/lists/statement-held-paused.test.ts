@@ -12,26 +12,17 @@ import { customers, dunningMessages, tenants } from '../../src/db/schema';
 import { applySendingSwitches } from '../../src/dunning/go-live';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { approveAll, setup, tenantRow } from '../dunning-engine/fixtures';
-import { suiteTestApp } from '../helpers/app';
+import { approveAll, suiteSetup, tenantRow } from '../dunning-engine/fixtures';
 
 let s: Services;
 let app: FastifyInstance;
 let auth: { authorization: string };
 let tenant: string;
 let clock: ManualClock;
-let fixture: Awaited<ReturnType<typeof setup>>;
-const testApp = suiteTestApp({
-  services: async () => {
-    fixture = await setup();
-    return fixture.s;
-  },
-});
+const suite = suiteSetup();
 
 beforeAll(async () => {
-  ({ services: s, app } = testApp);
-  ({ tenantId: tenant, clock } = fixture);
-  auth = testApp.auth;
+  ({ s, app, tenantId: tenant, clock, auth } = suite);
 }, 120_000);
 
 async function switchPaused(paused: boolean) {

@@ -99,7 +99,6 @@ export async function setDeliveryStatus(tx: Tx, id: string, status: string, now:
     .where(eq(dunningMessages.id, id));
 }
 
-/** Whether a suppression of this kind exists: by address for a bounce, else by customer. */
 /**
  * Whether the suppression is recorded: a bounce per address; an opt-out per customer and, when it came through a
  * message, per message (releasedOptOutEmails reads each message's recipients).
