@@ -6,9 +6,10 @@ export const ROOT = new URL('..', import.meta.url).pathname;
 
 /**
  * The node flags the product runs with: bin/duely.js's shebang and package.json's scripts pass them (see there).
- * Every bench child gets them, so a figure is what `npm start` / `duely …` would do.
+ * Every bench child gets them, so a figure is what `npm start` / `duely …` would do. tests/foundation/node-flags
+ * holds the three to the same flags, and the function index to PGlite's `_bt_compare`.
  */
-export const NODE_FLAGS = ['--liftoff-only'];
+export const NODE_FLAGS = ['--wasm-tier-up-filter=923'];
 
 /** VmRSS and VmHWM of a live process in MiB (null when /proc has no such process). */
 export function memOf(pid: number): { rss: number; hwm: number } | null {

@@ -6,7 +6,7 @@
  * reasons, result objects, and the collector's work on the main thread). Prints one JSON line per call after a
  * warm-up: `jsCpu` (that CPU), `jsWall` (wall time outside session.run), `ortWall`, the process CPU and the wall.
  *
- * `node --liftoff-only --import tsx bench/risk-js-cpu.ts [calls=5]`
+ * `node --wasm-tier-up-filter=923 --import tsx bench/risk-js-cpu.ts [calls=5]`
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

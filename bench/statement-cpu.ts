@@ -7,7 +7,7 @@
  * `pg_stat_wal` (WAL records, full-page images, bytes). Whole-process CPU on a loaded machine swings ±20 %; these
  * shares are what a change to one statement can move.
  *
- *   node --liftoff-only --import tsx --import ./bench/statement-cpu.ts bench/netsuite-sync.ts pglite 20000 --no-latency
+ *   node --wasm-tier-up-filter=923 --import tsx --import ./bench/statement-cpu.ts bench/netsuite-sync.ts pglite 20000 --no-latency
  */
 import { PGlite } from '@electric-sql/pglite';
 

@@ -1,7 +1,10 @@
-#!/usr/bin/env -S node --liftoff-only
-// --liftoff-only keeps WebAssembly (embedded PGlite) on V8's baseline compiler: optimising PGlite's SQL parser
-// (raw_parser) alone takes ~600 MB of compiler memory, which made `duely serve` on PGlite peak at ~1 GB while it
-// starts (363 MiB with the flag). The price is ~15-20 % of PGlite's throughput; Postgres is unaffected (no WASM).
+#!/usr/bin/env -S node --wasm-tier-up-filter=923
+// WebAssembly (embedded PGlite) stays on V8's baseline compiler (Liftoff) except for one function: optimising
+// PGlite's SQL parser (raw_parser) alone takes ~600 MB of compiler memory, which made `duely serve` on PGlite peak at
+// ~1 GB while it starts. --wasm-tier-up-filter=N lets only function N of the module be optimised when it gets hot:
+// 923 is PGlite's btree key comparison `_bt_compare` (776 bytes of WASM, <1 MB to compile), the engine's busiest
+// function in a sync (tests/foundation/node-flags.test.ts checks the index against the installed pglite.wasm).
+// Before stop 40 the flag was --liftoff-only (nothing optimised). Postgres is unaffected (no WASM).
 // package.json's scripts pass the same flag; see README "Memory".
 // Runs the TypeScript CLI through tsx, so `npx duely …` works without a build step.
 import { register } from 'tsx/esm/api';
