@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { type DrizzleTransactionLike, fromDrizzle, fromPglite, PgBoss } from 'pg-boss';
 import type { z } from 'zod';
-import type { DbHandle, } from '../db/client';
+import type { DbHandle } from '../db/client';
 import type { Logger } from '../logger';
 import type { EnqueueOptions, JobDefinition, JobServices } from './define';
 
@@ -44,6 +44,16 @@ export class JobQueue {
     return new JobQueue(boss, logger.child({ module: 'queue' }), opts.schedule ?? false);
   }
 
+  /**
+   * Services built without the queue (`queue: false`) never started pg-boss: refused at once, saying so. pg-boss itself
+   * asserts on Postgres, but on PGlite an enqueue inside a transaction waited for ever for the one connection that
+   * transaction held.
+   */
+  private assertStarted(what: string): void {
+    if (!this.started)
+      throw new Error(`The job queue is not started (services created with queue: false): ${what}`);
+  }
+
   /** Starts pg-boss (installing or migrating its schema) and makes sure every declared queue exists. */
   async start(definitions: readonly JobDefinition[]): Promise<void> {
     await this.boss.start();
@@ -63,6 +73,7 @@ export class JobQueue {
     data: z.input<S>,
     opts: EnqueueOptions = {},
   ): Promise<string | null> {
+    this.assertStarted(`${def.name} cannot be enqueued`);
     const payload = def.schema.parse(data) as object;
     const singletonKey = opts.singletonKey ?? def.singletonKey?.(payload as z.infer<S>);
     return this.boss.send(def.name, payload, {
@@ -113,6 +124,7 @@ export class JobQueue {
 
   /** Jobs of a queue (optionally by payload, or only those still waiting); used by the API, the sweeper and tests. */
   async findJobs(name: string, opts: { data?: object; queued?: boolean } = {}) {
+    this.assertStarted(`${name}'s jobs cannot be read`);
     return this.boss.findJobs(name, opts);
   }
 
