@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Each test file is a new process that compiles PGlite's WebAssembly anew; V8's optimising tier-up of it (TurboFan)
     // costs more CPU than a file of a few seconds gains back. --liftoff-only, the product's own flag (bin/duely.js),
-    // cut the CPU of 14 sampled PGlite files by 18–30 % (README "Tests and CI"). The race suite
+    // cut the CPU of 14 sampled PGlite files by 18–30 % (README "Start", the tests/CI paragraph). The race suite
     // (`npm run test:races`, one long file) is faster optimised: it sets TEST_WASM_TIERUP=1.
     execArgv: process.env.TEST_WASM_TIERUP === '1' ? [] : ['--liftoff-only'],
     testTimeout: 60_000,
