@@ -7,6 +7,11 @@ export default defineConfig({
     // One migrated PGlite image per run, which each test file's database starts from.
     globalSetup: ['tests/helpers/global-setup.ts'],
     pool: 'forks',
+    // Each test file is a new process that compiles PGlite's WebAssembly anew; V8's optimising tier-up of it (TurboFan)
+    // costs more CPU than a file of a few seconds gains back. --liftoff-only, the product's own flag (bin/duely.js),
+    // cut the CPU of 14 sampled PGlite files by 18–30 % (README "Start", the tests/CI paragraph). The race suite
+    // (`npm run test:races`, one long file) is faster optimised: it sets TEST_WASM_TIERUP=1.
+    execArgv: process.env.TEST_WASM_TIERUP === '1' ? [] : ['--liftoff-only'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // expect.poll waits for something that will happen (a page switching company after an upload, a row appearing);

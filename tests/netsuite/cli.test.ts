@@ -24,7 +24,10 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  process.env = saved;
+  // In place: assigning a copy to process.env would leave whatever runs after in this process a plain object (values
+  // no longer coerced to strings) instead of the real environment.
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
   await sandbox?.stop();
 });
 
