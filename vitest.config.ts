@@ -8,8 +8,9 @@ export default defineConfig({
     globalSetup: ['tests/helpers/global-setup.ts'],
     pool: 'forks',
     // Each test file is a new process that compiles PGlite's WebAssembly anew; V8's optimising tier-up of it (TurboFan)
-    // costs more CPU than a file of a few seconds gains back. --liftoff-only, the product's own flag (bin/duely.js),
-    // cut the CPU of 14 sampled PGlite files by 18–30 % (README "Start", the tests/CI paragraph). The race suite
+    // costs more CPU than a file of a few seconds gains back. --liftoff-only (the product's flag until stop 40; bin/duely.js
+    // now lets V8 optimise one function, which pays in a long sync) cut the CPU of 14 sampled PGlite files by 18–30 %
+    // (README "Start", the tests/CI paragraph). The race suite
     // (`npm run test:races`, one long file) is faster optimised: it sets TEST_WASM_TIERUP=1.
     execArgv: process.env.TEST_WASM_TIERUP === '1' ? [] : ['--liftoff-only'],
     testTimeout: 60_000,
