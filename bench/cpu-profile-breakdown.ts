@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { wasmFunctionExports } from './wasm-exports';
 
 interface CallFrame {
   functionName: string;
@@ -27,40 +28,9 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Function index → export name, read from the WASM module's export section (pglite.wasm has no name section). */
+/** Function index → export name (pglite.wasm has no name section). */
 function wasmExportNames(file: string): Map<number, string> {
-  const buf = readFileSync(file);
-  const names = new Map<number, string>();
-  let i = 8;
-  const leb = () => {
-    let r = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[i++] ?? 0;
-      r |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    return r >>> 0;
-  };
-  while (i < buf.length) {
-    const section = buf[i++];
-    const size = leb();
-    const end = i + size;
-    if (section === 7) {
-      const count = leb();
-      for (let k = 0; k < count; k++) {
-        const len = leb();
-        const name = buf.toString('utf8', i, i + len);
-        i += len;
-        const kind = buf[i++];
-        const index = leb();
-        if (kind === 0) names.set(index, name);
-      }
-    }
-    i = end;
-  }
-  return names;
+  return new Map([...wasmFunctionExports(readFileSync(file))].map(([name, index]) => [index, name]));
 }
 
 function main(): void {

@@ -10,43 +10,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NODE_FLAGS } from '../../bench/proc';
+import { wasmFunctionExports } from '../../bench/wasm-exports';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-/** Function index of each exported function of a WASM module (its export section). */
-function wasmExports(buf: Buffer): Map<string, number> {
-  const out = new Map<string, number>();
-  let i = 8;
-  const leb = () => {
-    let r = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[i++] ?? 0;
-      r += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return r;
-  };
-  while (i < buf.length) {
-    const section = buf[i++];
-    const size = leb();
-    const end = i + size;
-    if (section === 7) {
-      const count = leb();
-      for (let k = 0; k < count; k++) {
-        const len = leb();
-        const name = buf.toString('utf8', i, i + len);
-        i += len;
-        const kind = buf[i++];
-        const index = leb();
-        if (kind === 0) out.set(name, index);
-      }
-    }
-    i = end;
-  }
-  return out;
-}
 
 describe('node flags', () => {
   const flag = NODE_FLAGS.find((f) => f.startsWith('--wasm-tier-up-filter='));
@@ -54,7 +20,7 @@ describe('node flags', () => {
   it("name PGlite's _bt_compare as the one WASM function V8 may optimise", () => {
     const require = createRequire(import.meta.url);
     const wasm = path.join(path.dirname(require.resolve('@electric-sql/pglite')), 'pglite.wasm');
-    const index = wasmExports(readFileSync(wasm)).get('_bt_compare');
+    const index = wasmFunctionExports(readFileSync(wasm)).get('_bt_compare');
     expect(index).toBeTypeOf('number');
     expect(flag).toBe(`--wasm-tier-up-filter=${index}`);
   });

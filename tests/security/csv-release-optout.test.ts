@@ -33,37 +33,43 @@ afterAll(async () => {
 /** Connects the stand-in's company to the CSV company `tenantId` (no sync yet): the connection's id. */
 const connect = (tenantId: string) => connectSandboxTo(s, sandbox, tenantId);
 
+/**
+ * A stand-in ledger (`seed`) and a CSV company whose file (an export of the same books) holds one of the ledger's
+ * customers owing money under the same id: the debtor's ledger address, the company and the file's customer row.
+ */
+async function fileOfALedgerDebtor(seed: number, opts?: Parameters<typeof sandboxServices>[1]) {
+  ({ sandbox, s } = await sandboxServices({ seed, customers: 12, invoices: 120 }, opts));
+  started.push({ sandbox, s });
+  const now = sandbox.now();
+  const open = [...sandbox.company.invoices.values()].filter(
+    (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
+  );
+  const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
+  const tenant = await createTenant(s.db, 'Began With A File', 'csv');
+  await importHistoryCsv(
+    s.db,
+    csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
+    { tenantName: 'ignored', tenantId: tenant.id, now },
+  );
+  const [fileCustomer] = await s.db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
+  return { now, address: debtor.email.toLowerCase(), tenant, fileCustomer: fileCustomer! };
+}
+
 describe('a CSV company that connects its ledger', () => {
   it.each(['unsubscribed', 'complained'] as const)(
     'mails no address its file debtor %s with, to the ledger customer of that address',
     async (kind) => {
-      ({ sandbox, s } = await sandboxServices(
-        { seed: 3711, customers: 12, invoices: 120 },
-        { queue: false },
-      ));
-      started.push({ sandbox, s });
-      const now = sandbox.now();
-      const open = [...sandbox.company.invoices.values()].filter(
-        (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
-      );
-      // A ledger customer owing money: the file (an export of the same books) holds them under the same id.
-      const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
-      const address = debtor.email.toLowerCase();
-      const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-      await importHistoryCsv(
-        s.db,
-        csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
-        { tenantName: 'ignored', tenantId: tenant.id, now },
-      );
-      const [fileCustomer] = await s.db
-        .select({ id: customers.id })
-        .from(customers)
-        .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
-      await upsertOverride(s.db, tenant.id, { customerId: fileCustomer!.id }, { contactEmails: [address] });
+      const { address, tenant, fileCustomer } = await fileOfALedgerDebtor(3711, {
+        queue: false,
+      });
+      await upsertOverride(s.db, tenant.id, { customerId: fileCustomer.id }, { contactEmails: [address] });
       // The debtor opted out from a reminder of the file's invoice, at that address.
       await suppress(s.db, {
         tenantId: tenant.id,
-        customerId: fileCustomer!.id,
+        customerId: fileCustomer.id,
         email: address,
         kind,
         reason: 'test',
@@ -85,34 +91,17 @@ describe('a CSV company that connects its ledger', () => {
 
 describe('a CSV company whose file debtor unsubscribed from a reminder to two addresses', () => {
   it('mails neither address once it connects its ledger, whichever the ledger customer has', async () => {
-    ({ sandbox, s } = await sandboxServices({ seed: 3713, customers: 12, invoices: 120 }));
-    started.push({ sandbox, s });
-    const now = sandbox.now();
-    const open = [...sandbox.company.invoices.values()].filter(
-      (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
-    );
-    const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
-    const address = debtor.email.toLowerCase();
-    const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-    await importHistoryCsv(
-      s.db,
-      csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
-      { tenantName: 'ignored', tenantId: tenant.id, now },
-    );
-    const [fileCustomer] = await s.db
-      .select({ id: customers.id })
-      .from(customers)
-      .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
+    const { now, address, tenant, fileCustomer } = await fileOfALedgerDebtor(3713);
     // The file debtor's reminders go to their AP desk and to the address the ledger has for them.
     await upsertOverride(
       s.db,
       tenant.id,
-      { customerId: fileCustomer!.id },
+      { customerId: fileCustomer.id },
       { contactEmails: ['ap-desk@file-debtor.example', address] },
     );
     await goLive(s, tenant.id);
     await planTenant(s, tenant.id);
-    const [reminder] = (await messagesOf(s, tenant.id)).filter((m) => m.customerId === fileCustomer!.id);
+    const [reminder] = (await messagesOf(s, tenant.id)).filter((m) => m.customerId === fileCustomer.id);
     // What the case is about: the address the ledger has is not the message's first recipient.
     expect(reminder?.to.map((a) => a.toLowerCase())).toEqual(['ap-desk@file-debtor.example', address]);
     // It went out, and the debtor followed its unsubscribe link.
@@ -137,31 +126,14 @@ describe('a CSV company whose file debtor opted out of two reminders, each to ot
   it.each(['unsubscribed', 'complained'] as const)(
     'mails no address of either reminder once it connects its ledger (%s from both)',
     async (kind) => {
-      ({ sandbox, s } = await sandboxServices({ seed: 3713, customers: 12, invoices: 120 }));
-      started.push({ sandbox, s });
-      const now = sandbox.now();
-      const open = [...sandbox.company.invoices.values()].filter(
-        (i) => !i.deleted && !i.voided && i.balanceMinor > 0,
-      );
-      const debtor = sandbox.company.customers.get(open[0]!.customerId)!;
-      const address = debtor.email.toLowerCase();
-      const tenant = await createTenant(s.db, 'Began With A File', 'csv');
-      await importHistoryCsv(
-        s.db,
-        csv([[debtor.id, 'F-1', '2026-10-01', '2026-10-31', '120.00', 'USD', '', 'email', 'US']]),
-        { tenantName: 'ignored', tenantId: tenant.id, now },
-      );
-      const [fileCustomer] = await s.db
-        .select({ id: customers.id })
-        .from(customers)
-        .where(and(eq(customers.tenantId, tenant.id), eq(customers.externalId, debtor.id)));
+      const { address, tenant, fileCustomer } = await fileOfALedgerDebtor(3713);
       const contacts = (contactEmails: string[]) =>
-        upsertOverride(s.db, tenant.id, { customerId: fileCustomer!.id }, { contactEmails });
+        upsertOverride(s.db, tenant.id, { customerId: fileCustomer.id }, { contactEmails });
       /** The file debtor's reminder planned now, marked sent. */
       const sentReminder = async () => {
         await planTenant(s, tenant.id);
         const [m] = (await messagesOf(s, tenant.id)).filter(
-          (x) => x.customerId === fileCustomer!.id && x.status !== 'sent',
+          (x) => x.customerId === fileCustomer.id && x.status !== 'sent',
         );
         await s.db
           .update(dunningMessages)
@@ -201,7 +173,7 @@ describe('a CSV company whose file debtor opted out of two reminders, each to ot
       const rows = await s.db
         .select({ messageId: contactSuppressions.messageId })
         .from(contactSuppressions)
-        .where(and(eq(contactSuppressions.customerId, fileCustomer!.id), eq(contactSuppressions.kind, kind)));
+        .where(and(eq(contactSuppressions.customerId, fileCustomer.id), eq(contactSuppressions.kind, kind)));
       expect(rows.map((r) => r.messageId).sort()).toEqual([first.id, second.id].sort());
 
       const connectionId = await connect(tenant.id);
