@@ -9,14 +9,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CanonicalCustomer } from '../../connectors/canonical';
 import type { SyncPage } from '../../connectors/types';
 import { connections, customers, invoices, syncRuns } from '../../src/db/schema';
 import { planTenant } from '../../src/dunning/engine';
 import { scoreAfterSync } from '../../src/jobs/sync-jobs';
 import type { Services } from '../../src/services';
 import { applySyncPage } from '../../src/sync/apply-page';
-import { approveAll, customerId, messagesOf, suiteSetup } from './fixtures';
+import { approveAll, customerId, messagesOf, suiteSetup, syncCustomerChange } from './fixtures';
 
 let s: Services;
 let tenantId: string;
@@ -59,37 +58,12 @@ beforeAll(async () => {
 
 /** A sync page carrying one customer as the ledger now has it, run the way the sync job runs it. */
 async function syncCustomer(externalId: string, emails: string[]) {
-  const [c] = await s.db
-    .select()
-    .from(customers)
-    .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, externalId)));
-  const customer: CanonicalCustomer = {
+  return syncCustomerChange(
+    s,
+    { tenantId, connectionId, syncRunId: runId, onSynced: scoreAfterSync(s) },
     externalId,
-    name: c!.name,
-    emails,
-    timezone: c!.timezone,
-    country: c!.country,
-    delivery: c!.delivery,
-    currency: c!.currency,
-    sourceUpdatedAt: new Date(s.clock.now().getTime() - 60_000).toISOString(),
-  };
-  const page: SyncPage<unknown> = {
-    customers: [customer],
-    invoices: [],
-    payments: [],
-    creditMemos: [],
-    deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
-    cursor: { mode: 'cdc', changedSince: s.clock.now().toISOString() },
-  };
-  return applySyncPage(s.db, {
-    tenantId,
-    connectionId,
-    syncRunId: runId,
-    page,
-    progress: { entities: { customers: { pages: 1, rows: 1, done: false } } },
-    now: s.clock.now(),
-    onSynced: scoreAfterSync(s),
-  });
+    { emails },
+  );
 }
 
 /** The customer's reminders that have not gone out yet. */

@@ -7,16 +7,21 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CanonicalCustomer } from '../../connectors/canonical';
-import type { SyncPage } from '../../connectors/types';
 import type { ManualClock } from '../../src/clock';
 import { connections, customers, dunningMessages, syncRuns, tenants } from '../../src/db/schema';
 import { approvalVersion, planTenant } from '../../src/dunning/engine';
 import { applySendingSwitches } from '../../src/dunning/go-live';
 import { sendMessage } from '../../src/dunning/send-message';
 import type { Services } from '../../src/services';
-import { applySyncPage } from '../../src/sync/apply-page';
-import { approveAll, customerId, messagesOf, RecordingTransport, setup, tenantRow } from './fixtures';
+import {
+  approveAll,
+  customerId,
+  messagesOf,
+  RecordingTransport,
+  setup,
+  syncCustomerChange,
+  tenantRow,
+} from './fixtures';
 
 let s: Services;
 let clock: ManualClock;
@@ -42,35 +47,10 @@ async function renameInLedger(externalId: string, name: string) {
     .values({ tenantId, connectionId: conn!.id, kind: 'incremental' })
     .returning({ id: syncRuns.id });
   const [c] = await s.db
-    .select()
+    .select({ id: customers.id })
     .from(customers)
     .where(and(eq(customers.tenantId, tenantId), eq(customers.externalId, externalId)));
-  const customer: CanonicalCustomer = {
-    externalId,
-    name,
-    emails: c!.emails,
-    timezone: c!.timezone,
-    country: c!.country,
-    delivery: c!.delivery,
-    currency: c!.currency,
-    sourceUpdatedAt: new Date(s.clock.now().getTime() - 60_000).toISOString(),
-  };
-  const page: SyncPage<unknown> = {
-    customers: [customer],
-    invoices: [],
-    payments: [],
-    creditMemos: [],
-    deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
-    cursor: { mode: 'cdc', changedSince: s.clock.now().toISOString() },
-  };
-  await applySyncPage(s.db, {
-    tenantId,
-    connectionId: conn!.id,
-    syncRunId: run!.id,
-    page,
-    progress: { entities: { customers: { pages: 1, rows: 1, done: false } } },
-    now: s.clock.now(),
-  });
+  await syncCustomerChange(s, { tenantId, connectionId: conn!.id, syncRunId: run!.id }, externalId, { name });
   // The company stays a CSV company: its sends read the uploaded rows, not a live ledger.
   await s.db.delete(syncRuns).where(eq(syncRuns.id, run!.id));
   await s.db.delete(connections).where(eq(connections.id, conn!.id));

@@ -1,10 +1,13 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import type { CanonicalCustomer } from '../../connectors/canonical';
+import type { SyncPage } from '../../connectors/types';
 import { ManualClock } from '../../src/clock';
 import { customers, dunningMessages, tenants } from '../../src/db/schema';
 import type { MailTransport, OutboundEmail } from '../../src/mail/transport';
 import type { Services } from '../../src/services';
+import { type ApplyPageOptions, applySyncPage } from '../../src/sync/apply-page';
 import { importHistoryCsv } from '../../src/sync/csv-import';
 import { type BuildTestAppOptions, suiteTestApp } from '../helpers/app';
 import { csv } from '../helpers/csv';
@@ -212,4 +215,45 @@ export async function approvalRule(
     },
   });
   expect(put.statusCode, put.body).toBe(200);
+}
+
+/**
+ * A sync page carrying one customer as the ledger now has it (its stored row with `change` applied), written the way
+ * the sync job writes a page, under `run`'s connection and sync run.
+ */
+export async function syncCustomerChange(
+  s: Services,
+  run: Pick<ApplyPageOptions<unknown>, 'tenantId' | 'connectionId' | 'syncRunId' | 'onSynced'>,
+  externalId: string,
+  change: Partial<Pick<CanonicalCustomer, 'name' | 'emails'>>,
+) {
+  const [c] = await s.db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.tenantId, run.tenantId), eq(customers.externalId, externalId)));
+  const customer: CanonicalCustomer = {
+    externalId,
+    name: c!.name,
+    emails: c!.emails,
+    timezone: c!.timezone,
+    country: c!.country,
+    delivery: c!.delivery,
+    currency: c!.currency,
+    sourceUpdatedAt: new Date(s.clock.now().getTime() - 60_000).toISOString(),
+    ...change,
+  };
+  const page: SyncPage<unknown> = {
+    customers: [customer],
+    invoices: [],
+    payments: [],
+    creditMemos: [],
+    deletions: { customers: [], invoices: [], payments: [], creditMemos: [] },
+    cursor: { mode: 'cdc', changedSince: s.clock.now().toISOString() },
+  };
+  return applySyncPage(s.db, {
+    ...run,
+    page,
+    progress: { entities: { customers: { pages: 1, rows: 1, done: false } } },
+    now: s.clock.now(),
+  });
 }
